@@ -1,0 +1,60 @@
+package core
+
+// Spec describes an encoder: its architecture, its input and the embedding
+// dimension. It is JSON-serialisable and stored in every model file.
+type Spec struct {
+	Arch  string `json:"arch"`  // "mlp", "lenet-s", "lenetpp" (ArchNames lists them)
+	Input Input  `json:"input"` // shape and normalisation of one image
+	Dim   int    `json:"dim"`   // embedding dimension D, 2..512
+}
+
+// Input is the shape of one image (channels, height, width) and the
+// normalisation applied to pixels in [0,1]: x' = (x − Mean) / Std.
+type Input struct {
+	Channels int     `json:"channels"`
+	Height   int     `json:"height"`
+	Width    int     `json:"width"`
+	Mean     float64 `json:"mean"`
+	Std      float64 `json:"std"`
+}
+
+// Size is Channels×Height×Width, the length of one image in a flat slice.
+func (in Input) Size() int { return in.Channels * in.Height * in.Width }
+
+// MNISTInput is the input of the MNIST encoders: 1×28×28, normalised with
+// the data set's mean and standard deviation.
+var MNISTInput = Input{Channels: 1, Height: 28, Width: 28, Mean: 0.1307, Std: 0.3081}
+
+// Tensor is a named parameter's value: row-major float32 data and its shape.
+type Tensor struct {
+	Shape []int
+	Data  []float32
+}
+
+// Metadata is the JSON stored under "__metadata__" in a model file.
+type Metadata struct {
+	Format     string             `json:"format"` // "metriclab/1"
+	Spec       Spec               `json:"spec"`
+	Loss       string             `json:"loss"`
+	LossParams map[string]float64 `json:"loss_params"`
+	Classes    []string           `json:"classes"` // class names the head was trained on, in head order
+	// Threshold is the recommended cosine-similarity threshold for 1:1
+	// verification (accept when similarity ≥ Threshold), chosen on held-out
+	// pairs; FAR is the false accept rate measured at it.
+	Threshold  float64    `json:"threshold"`
+	FAR        float64    `json:"far"`
+	Provenance Provenance `json:"provenance"`
+}
+
+// Provenance records how a model was trained.
+type Provenance struct {
+	Data      string  `json:"data"` // "mnist" or a folder
+	Epochs    int     `json:"epochs"`
+	Batch     int     `json:"batch"`
+	LR        float64 `json:"lr"`
+	Optimizer string  `json:"optimizer"`
+	Seed      int64   `json:"seed"`
+	Steps     int     `json:"steps"`
+	Created   string  `json:"created"` // RFC 3339
+	Version   string  `json:"version"` // metriclab version that wrote it
+}
