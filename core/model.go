@@ -1,0 +1,185 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"metriclab/core/safetensors"
+)
+
+// ModelFormat is the Format of the model files this version writes and
+// reads.
+const ModelFormat = "metriclab/1"
+
+// modelMetadataKey is the "__metadata__" entry that holds the JSON of a
+// model's Metadata.
+const modelMetadataKey = "metriclab"
+
+// Model is a trained encoder (and head) as stored on disk: one safetensors
+// file of float32 parameters with stable names ("encoder.conv1.weight",
+// "head.weight", ...), whose "__metadata__" maps "metriclab" to the JSON of
+// Meta. PyTorch's safetensors loads it as is.
+type Model struct {
+	Meta   Metadata
+	Params map[string]Tensor
+
+	file string // base name of the file ReadModel read, for errors
+}
+
+// WriteModel writes m to path as a safetensors file, setting m.Meta.Format
+// to ModelFormat when it is empty. It refuses a Spec that Spec.Validate
+// rejects and parameters whose shape does not match their data. It writes a temporary file in the same
+// directory, syncs it and renames it to path, so path holds either its old
+// content or the whole new model, and no temporary file is left behind when
+// it fails.
+func WriteModel(path string, m *Model) (err error) {
+	if m.Meta.Format == "" {
+		m.Meta.Format = ModelFormat
+	}
+	if err := m.Meta.Spec.Validate(); err != nil {
+		return fmt.Errorf("%s: invalid spec: %v", filepath.Base(path), err)
+	}
+	meta, err := json.Marshal(m.Meta)
+	if err != nil {
+		return fmt.Errorf("%s: encoding metadata: %v", filepath.Base(path), err)
+	}
+	params := make(map[string]safetensors.Tensor, len(m.Params))
+	for name, t := range m.Params {
+		params[name] = safetensors.Tensor(t)
+	}
+	// Encode to memory first so that an invalid parameter fails before any
+	// file is created.
+	var buf bytes.Buffer
+	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: string(meta)}); err != nil {
+		return fmt.Errorf("%s: %v", filepath.Base(path), err)
+	}
+
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("%s: %v", base, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("%s: %v", base, err)
+		}
+	}()
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	// CreateTemp makes the file 0600; a model is meant to be shared.
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// Make the rename itself durable where the system allows syncing a
+	// directory; the model is complete at path either way.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ReadModel reads and validates a model file written by WriteModel. Its
+// errors start with the file's name and say whether the file is not a
+// safetensors file, has no metriclab metadata, has a Format other than
+// ModelFormat, or has a Spec that Spec.Validate rejects (unknown
+// architecture, Dim outside 2..512, a bad input shape or normalisation).
+func ReadModel(path string) (*Model, error) {
+	name := filepath.Base(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // The *PathError names the file.
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	tensors, metadata, err := safetensors.Decode(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid safetensors file: %v", name, err)
+	}
+	raw, ok := metadata[modelMetadataKey]
+	if !ok {
+		return nil, fmt.Errorf("%s: no %q entry in the safetensors metadata: not a metriclab model", name, modelMetadataKey)
+	}
+	m := &Model{Params: make(map[string]Tensor, len(tensors)), file: name}
+	if err := json.Unmarshal([]byte(raw), &m.Meta); err != nil {
+		return nil, fmt.Errorf("%s: metriclab metadata is not valid: %v", name, err)
+	}
+	if m.Meta.Format != ModelFormat {
+		return nil, fmt.Errorf("%s: model format %q is not supported (want %q)", name, m.Meta.Format, ModelFormat)
+	}
+	if err := m.Meta.Spec.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: invalid spec: %v", name, err)
+	}
+	for k, t := range tensors {
+		m.Params[k] = Tensor(t)
+	}
+	return m, nil
+}
+
+// Check returns an error unless m has exactly the parameters of want, each
+// with its shape. The error names the first mismatch, trying the names of
+// want in sorted order, then m's unexpected names in sorted order:
+//
+//	model.safetensors: encoder.fc2.weight has shape [3 64], want [16 64]
+func (m *Model) Check(want map[string][]int) error {
+	name := m.file
+	if name == "" {
+		name = "model"
+	}
+	names := make([]string, 0, len(want))
+	for k := range want {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		t, ok := m.Params[k]
+		switch {
+		case !ok:
+			return fmt.Errorf("%s: %s is missing, want shape %v", name, k, want[k])
+		case !slices.Equal(t.Shape, want[k]):
+			return fmt.Errorf("%s: %s has shape %v, want %v", name, k, t.Shape, want[k])
+		}
+		n := 1
+		for _, d := range t.Shape {
+			n *= d
+		}
+		if len(t.Data) != n {
+			return fmt.Errorf("%s: %s has %d values, its shape %v needs %d", name, k, len(t.Data), t.Shape, n)
+		}
+	}
+	var extra []string
+	for k := range m.Params {
+		if _, ok := want[k]; !ok {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return fmt.Errorf("%s: unexpected parameter %s (shape %v)", name, extra[0], m.Params[extra[0]].Shape)
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package core
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"metriclab/core/safetensors"
+)
+
+// modelFixture returns a small model with every metadata field set.
+func modelFixture() *Model {
+	return &Model{
+		Meta: Metadata{
+			Spec:       Spec{Arch: "mlp", Input: MNISTInput, Dim: 3},
+			Loss:       "arcface",
+			LossParams: map[string]float64{"s": 30, "m": 0.5},
+			Classes:    []string{"0", "1", "zoë <&>"},
+			Threshold:  0.42,
+			FAR:        0.001,
+			Provenance: Provenance{Data: "mnist", Epochs: 2, Batch: 64, LR: 0.01, Optimizer: "sgd", Seed: -7, Steps: 1875, Created: "2026-01-02T03:04:05Z", Version: "test"},
+		},
+		Params: map[string]Tensor{
+			"encoder.fc1.weight": {Shape: []int{2, 3}, Data: []float32{1, -2, 3.5, 0, 1e-20, -3e30}},
+			"encoder.fc1.bias":   {Shape: []int{2}, Data: []float32{0.25, -0.25}},
+			"head.weight":        {Shape: []int{3, 3}, Data: []float32{1, 0, 0, 0, 1, 0, 0, 0, 1}},
+		},
+	}
+}
+
+// modelDirNames lists the names in dir, for checking that no temporary file is
+// left behind.
+func modelDirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestModelRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	m := modelFixture()
+	if err := WriteModel(path, m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Meta.Format != ModelFormat {
+		t.Errorf("WriteModel left Format %q, want %q", m.Meta.Format, ModelFormat)
+	}
+	got, err := ReadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Meta, m.Meta) {
+		t.Errorf("Meta = %+v\nwant %+v", got.Meta, m.Meta)
+	}
+	if !reflect.DeepEqual(got.Params, m.Params) {
+		t.Errorf("Params = %v\nwant %v", got.Params, m.Params)
+	}
+	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{"model.safetensors"}) {
+		t.Errorf("directory holds %q, want only model.safetensors", names)
+	}
+	if runtime.GOOS != "js" {
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("model file mode %v (%v), want 0644", st.Mode().Perm(), err)
+		}
+	}
+
+	// The file is plain safetensors: the metadata is one JSON string under
+	// "metriclab" and the tensors are there under their names.
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tensors, meta, err := safetensors.Decode(f, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meta) != 1 || !strings.HasPrefix(meta["metriclab"], `{"format":"metriclab/1","spec":{"arch":"mlp"`) {
+		t.Errorf("safetensors metadata %q, want one metriclab JSON entry", meta)
+	}
+	if len(tensors) != 3 || !reflect.DeepEqual(tensors["head.weight"].Data, m.Params["head.weight"].Data) {
+		t.Errorf("safetensors tensors %v", tensors)
+	}
+
+	// Writing again replaces the file.
+	m.Meta.Threshold = 0.9
+	if err := WriteModel(path, m); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadModel(path); err != nil || got.Meta.Threshold != 0.9 {
+		t.Errorf("after rewrite: Threshold %v, error %v; want 0.9", got.Meta.Threshold, err)
+	}
+}
+
+// TestWriteModelAtomic checks that a failed write leaves neither a partial
+// model nor a temporary file, and keeps the model that was there.
+func TestWriteModelAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	if err := WriteModel(path, modelFixture()); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bad := modelFixture()
+	bad.Params["head.weight"] = Tensor{Shape: []int{3, 3}, Data: []float32{1}}
+	if err := WriteModel(path, bad); err == nil || !strings.HasPrefix(err.Error(), "m.safetensors: ") {
+		t.Errorf("WriteModel of a bad tensor: error %v, want one starting with the file name", err)
+	}
+	badSpec := modelFixture()
+	badSpec.Meta.Spec.Dim = 1
+	if err := WriteModel(path, badSpec); err == nil || !strings.Contains(err.Error(), "invalid spec") {
+		t.Errorf("WriteModel of a bad spec: error %v, want invalid spec", err)
+	}
+	// The rename fails when path is a directory.
+	sub := filepath.Join(dir, "sub.safetensors")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteModel(sub, modelFixture()); err == nil {
+		t.Error("WriteModel over a directory succeeded")
+	}
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("failed writes changed the existing model (%v)", err)
+	}
+	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{"m.safetensors", "sub.safetensors"}) {
+		t.Errorf("directory holds %q after failed writes, want no temporary files", names)
+	}
+
+	if err := WriteModel(filepath.Join(dir, "missing", "m.safetensors"), modelFixture()); err == nil {
+		t.Error("WriteModel into a missing directory succeeded")
+	}
+
+	ro := filepath.Join(dir, "ro")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if os.WriteFile(filepath.Join(ro, "probe"), nil, 0o644) == nil {
+		t.Log("read-only directory is writable here (root?): skipping that case")
+		return
+	}
+	if err := WriteModel(filepath.Join(ro, "m.safetensors"), modelFixture()); err == nil {
+		t.Error("WriteModel into a read-only directory succeeded")
+	}
+	if names := modelDirNames(t, ro); len(names) != 0 {
+		t.Errorf("read-only directory holds %q", names)
+	}
+}
+
+// TestReadModelErrors writes broken model files and checks each error.
+func TestReadModelErrors(t *testing.T) {
+	dir := t.TempDir()
+	params := map[string]safetensors.Tensor{"head.weight": {Shape: []int{1}, Data: []float32{1}}}
+	encode := func(meta map[string]string) []byte {
+		var buf bytes.Buffer
+		if err := safetensors.Encode(&buf, params, meta); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	valid := `{"format":"metriclab/1","spec":{"arch":"mlp","input":{"channels":1,"height":28,"width":28,"mean":0.1,"std":0.3},"dim":3}}`
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"text.safetensors", []byte("hello, this is not a model"), "text.safetensors: not a valid safetensors file: safetensors: "},
+		{"empty.safetensors", nil, "empty.safetensors: not a valid safetensors file: safetensors: reading header length: file is truncated"},
+		{"truncated.safetensors", encode(map[string]string{"metriclab": valid})[:60], "truncated.safetensors: not a valid safetensors file"},
+		{"plain.safetensors", encode(nil), `plain.safetensors: no "metriclab" entry in the safetensors metadata`},
+		{"other.safetensors", encode(map[string]string{"format": "pt"}), `other.safetensors: no "metriclab" entry`},
+		{"json.safetensors", encode(map[string]string{"metriclab": "{not json"}), "json.safetensors: metriclab metadata is not valid"},
+		{"format.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, "metriclab/1", "metriclab/2", 1)}), `format.safetensors: model format "metriclab/2" is not supported (want "metriclab/1")`},
+		{"noformat.safetensors", encode(map[string]string{"metriclab": `{"spec":{}}`}), `noformat.safetensors: model format "" is not supported`},
+		{"dim.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"dim":3`, `"dim":513`, 1)}), "dim.safetensors: invalid spec: "},
+		{"dim1.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"dim":3`, `"dim":1`, 1)}), "dim1.safetensors: invalid spec: "},
+		{"input.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"height":28`, `"height":0`, 1)}), "input.safetensors: invalid spec: "},
+		{"channels.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"channels":1`, `"channels":-1`, 1)}), "channels.safetensors: invalid spec: "},
+	} {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, tc.file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := ReadModel(path)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: ReadModel error %v, want one line starting with %q", tc.name, err, tc.want)
+		}
+		if m != nil {
+			t.Errorf("%s: ReadModel returned a model with its error", tc.name)
+		}
+	}
+
+	// The valid metadata above is accepted, so the cases fail for the
+	// reason they name.
+	path := filepath.Join(dir, "ok.safetensors")
+	if err := os.WriteFile(path, encode(map[string]string{"metriclab": valid}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadModel(path); err != nil {
+		t.Errorf("valid file: %v", err)
+	}
+	if _, err := ReadModel(filepath.Join(dir, "absent.safetensors")); err == nil || !strings.Contains(err.Error(), "absent.safetensors") {
+		t.Errorf("missing file: error %v, want one naming it", err)
+	}
+}
+
+func TestModelCheck(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	m := &Model{
+		Meta: Metadata{Spec: Spec{Arch: "mlp", Input: MNISTInput, Dim: 16}},
+		Params: map[string]Tensor{
+			"encoder.fc2.weight": {Shape: []int{3, 64}, Data: make([]float32, 3*64)},
+			"encoder.fc2.bias":   {Shape: []int{3}, Data: make([]float32, 3)},
+		},
+	}
+	if err := WriteModel(path, m); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		want map[string][]int
+		err  string
+	}{
+		{map[string][]int{"encoder.fc2.weight": {3, 64}, "encoder.fc2.bias": {3}}, ""},
+		{map[string][]int{"encoder.fc2.weight": {16, 64}, "encoder.fc2.bias": {3}}, "model.safetensors: encoder.fc2.weight has shape [3 64], want [16 64]"},
+		// Names are tried in sorted order: the bias comes first.
+		{map[string][]int{"encoder.fc2.weight": {16, 64}, "encoder.fc2.bias": {16}}, "model.safetensors: encoder.fc2.bias has shape [3], want [16]"},
+		{map[string][]int{"encoder.fc2.weight": {3, 64}, "encoder.fc2.bias": {3}, "head.weight": {10, 3}}, "model.safetensors: head.weight is missing, want shape [10 3]"},
+		{map[string][]int{"encoder.fc2.weight": {3, 64}}, "model.safetensors: unexpected parameter encoder.fc2.bias (shape [3])"},
+		{map[string][]int{"encoder.fc2.weight": {3, 64, 1}, "encoder.fc2.bias": {3}}, "model.safetensors: encoder.fc2.weight has shape [3 64], want [3 64 1]"},
+	} {
+		err := read.Check(tc.want)
+		if got := modelErrString(err); got != tc.err {
+			t.Errorf("Check(%v) = %q, want %q", tc.want, got, tc.err)
+		}
+	}
+
+	// A model built in memory has no file name, and its data must fill its
+	// shape.
+	m.Params["encoder.fc2.bias"] = Tensor{Shape: []int{3}, Data: make([]float32, 2)}
+	err = m.Check(map[string][]int{"encoder.fc2.weight": {3, 64}, "encoder.fc2.bias": {3}})
+	if got, want := modelErrString(err), "model: encoder.fc2.bias has 2 values, its shape [3] needs 3"; got != want {
+		t.Errorf("Check = %q, want %q", got, want)
+	}
+}
+
+func modelErrString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
