@@ -1,0 +1,203 @@
+package data
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"metriclab/core"
+)
+
+func TestParseClasses(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		n    int
+		want []int
+		err  string // part of the error message; "" for none
+	}{
+		{"", 4, []int{0, 1, 2, 3}, ""},
+		{"  ", 2, []int{0, 1}, ""},
+		{"0-4", 10, []int{0, 1, 2, 3, 4}, ""},
+		{"0,2,4", 10, []int{0, 2, 4}, ""},
+		{"0-2,7,9", 10, []int{0, 1, 2, 7, 9}, ""},
+		{"9,7, 0 - 2", 10, []int{0, 1, 2, 7, 9}, ""}, // sorted, spaces allowed
+		{"3,1-4,2", 10, []int{1, 2, 3, 4}, ""},       // deduplicated
+		{"5-5", 10, []int{5}, ""},
+		{"9", 10, []int{9}, ""},
+		{"10", 10, nil, `10 in "10" is out of range 0..9`},
+		{"0-12", 10, nil, `12 in "0-12" is out of range 0..9`},
+		{"-1", 10, nil, `"-1" is not a class number`},
+		{"4-2", 10, nil, `range "4-2" is reversed`},
+		{"1,x", 10, nil, `"x" is not a class number`},
+		{"1,,2", 10, nil, `"" is not a class number`},
+		{"1-2-3", 10, nil, `"1-2-3" is not a class number`},
+		{"+1", 10, nil, `"+1" is not a class number`},
+		{"1.5", 10, nil, `"1.5" is not a class number`},
+		{"", 0, nil, "no classes to select from"},
+		{"0", 0, nil, "out of range"},
+	} {
+		got, err := ParseClasses(tc.spec, tc.n)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("ParseClasses(%q, %d) error %v, want one line containing %q", tc.spec, tc.n, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseClasses(%q, %d) = %v, %v; want %v", tc.spec, tc.n, got, err, tc.want)
+		}
+	}
+}
+
+// tinySet returns a set of 1×1×2 images whose pixels are (i, label) for
+// image i, so a test can tell which image went where.
+func tinySet(labels []int, classes int) *Set {
+	s := &Set{N: len(labels), Labels: slices.Clone(labels), Input: core.Input{Channels: 1, Height: 1, Width: 2}}
+	for i, l := range labels {
+		s.X = append(s.X, float32(i), float32(l))
+	}
+	for c := range classes {
+		s.Classes = append(s.Classes, string(rune('a'+c)))
+	}
+	return s
+}
+
+func TestSubset(t *testing.T) {
+	s := tinySet([]int{0, 1, 2, 3, 1, 3, 0}, 4)
+	sub := s.Subset([]int{3, 1}) // 3 becomes 0, 1 becomes 1
+	if want := []string{"d", "b"}; !slices.Equal(sub.Classes, want) {
+		t.Errorf("Classes = %q, want %q", sub.Classes, want)
+	}
+	// Images 1, 3, 4, 5 (in their order) with old labels 1, 3, 1, 3.
+	if want := []int{1, 0, 1, 0}; !slices.Equal(sub.Labels, want) || sub.N != 4 {
+		t.Errorf("Labels = %v (N %d), want %v", sub.Labels, sub.N, want)
+	}
+	if want := []float32{1, 1, 3, 3, 4, 1, 5, 3}; !slices.Equal(sub.X, want) {
+		t.Errorf("X = %v, want %v", sub.X, want)
+	}
+	if sub.Input != s.Input {
+		t.Errorf("Input = %v, want %v", sub.Input, s.Input)
+	}
+	sub.X[0] = 99
+	if s.X[2] != 1 {
+		t.Error("Subset shares storage with its set")
+	}
+	for _, bad := range [][]int{{4}, {-1}, {1, 1}} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.HasPrefix(r.(string), "data: Subset: ") {
+					t.Errorf("Subset(%v) panic %v, want a data: Subset panic", bad, r)
+				}
+			}()
+			s.Subset(bad)
+		}()
+	}
+}
+
+func TestSampleAndHead(t *testing.T) {
+	// Class 0 has 10 images, class 1 has 3, class 2 has 5.
+	labels := []int{0, 0, 1, 0, 2, 0, 0, 1, 2, 0, 0, 2, 0, 1, 2, 0, 2, 0}
+	s := tinySet(labels, 3)
+	a := s.Sample(9, 1)
+	if !reflect.DeepEqual(a, s.Sample(9, 1)) {
+		t.Error("Sample is not deterministic")
+	}
+	counts := make([]int, 3)
+	for i, l := range a.Labels {
+		counts[l]++
+		if orig := int(a.X[2*i]); labels[orig] != l || (i > 0 && orig <= int(a.X[2*i-2])) {
+			t.Errorf("sample image %d is image %d of label %d, want label %d and increasing order", i, orig, labels[orig], l)
+		}
+	}
+	// Round robin: 3 turns of 3 classes.
+	if want := []int{3, 3, 3}; !slices.Equal(counts, want) {
+		t.Errorf("Sample(9) class counts %v, want %v", counts, want)
+	}
+	// 13 = 3 turns of 3 classes, then class 1 is used up: 0 and 2 share 4.
+	counts = make([]int, 3)
+	for _, l := range s.Sample(13, 2).Labels {
+		counts[l]++
+	}
+	if want := []int{5, 3, 5}; !slices.Equal(counts, want) {
+		t.Errorf("Sample(13) class counts %v, want %v", counts, want)
+	}
+	if s.Sample(100, 1).N != len(labels) || s.Sample(-1, 1).N != 0 {
+		t.Error("Sample does not clamp n to 0..N")
+	}
+	if !differentSeeds(s) {
+		t.Error("Sample with seeds 1..20 always gives the same images")
+	}
+
+	h := s.Head(4)
+	if h.N != 4 || !slices.Equal(h.Labels, labels[:4]) || !slices.Equal(h.X, s.X[:8]) || !slices.Equal(h.Classes, s.Classes) {
+		t.Errorf("Head(4) = %+v", h)
+	}
+}
+
+// differentSeeds reports whether seeds 1..20 give at least two different
+// samples of 6 images.
+func differentSeeds(s *Set) bool {
+	first := s.Sample(6, 1)
+	for seed := int64(2); seed <= 20; seed++ {
+		if !slices.Equal(s.Sample(6, seed).X, first.X) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestShuffle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	dst := make([]int, 50)
+	seen := 0
+	for range 20 {
+		Shuffle(dst, rng)
+		sorted := slices.Sorted(slices.Values(dst))
+		for i, v := range sorted {
+			if v != i {
+				t.Fatalf("Shuffle gave %v, not a permutation", dst)
+			}
+		}
+		if dst[0] != 0 || dst[49] != 49 {
+			seen++
+		}
+	}
+	if seen < 15 {
+		t.Errorf("Shuffle left both ends in place in %d of 20 runs", 20-seen)
+	}
+	// The first position is uniform: each of 4 values about 1/4 of 4000.
+	counts := make([]int, 4)
+	small := make([]int, 4)
+	for range 4000 {
+		counts[Shuffle(small, rng)[0]]++
+	}
+	for v, c := range counts {
+		if c < 850 || c > 1150 { // ±5.5 standard deviations (√750 ≈ 27)
+			t.Errorf("value %d first in %d of 4000 shuffles, want about 1000", v, c)
+		}
+	}
+	if allocs := testing.AllocsPerRun(10, func() { Shuffle(dst, rng) }); allocs != 0 {
+		t.Errorf("Shuffle allocates %v times", allocs)
+	}
+}
+
+func TestBatch(t *testing.T) {
+	s := tinySet([]int{0, 1, 0, 1}, 2)
+	got := s.Batch(nil, []int{3, 0, 3})
+	if want := []float32{3, 1, 0, 0, 3, 1}; !slices.Equal(got, want) {
+		t.Errorf("Batch = %v, want %v", got, want)
+	}
+	buf := make([]float32, 0, 10)
+	if got := s.Batch(buf, []int{2}); &got[0] != &buf[:1][0] || !slices.Equal(got, []float32{2, 0}) {
+		t.Errorf("Batch into a large enough dst = %v, not reusing it", got)
+	}
+	if got := s.BatchLabels(nil, []int{3, 0, 2}); !slices.Equal(got, []int{1, 0, 0}) {
+		t.Errorf("BatchLabels = %v, want [1 0 0]", got)
+	}
+	img := s.Image(2)
+	if !slices.Equal(img, []float32{2, 0}) || cap(img) != 2 {
+		t.Errorf("Image(2) = %v (cap %d), want [2 0] with cap 2", img, cap(img))
+	}
+}

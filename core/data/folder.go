@@ -1,0 +1,310 @@
+package data
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"metriclab/core"
+)
+
+// testEvery is the split of a folder without train/ and test/: image i of
+// each identity, in name order, goes to "test" when i%testEvery ==
+// testEvery−1 (the 5th, 10th, ... image), and to "train" otherwise.
+const testEvery = 5
+
+// Load loads split "train" or "test" of a data set: name "mnist" is
+// MNIST(split); any other name is a folder of images (see ImageFolder),
+// resized to in's shape. When the folder has sub-folders train/ and test/,
+// split is the sub-folder of that name; otherwise the whole folder is split
+// per identity: of each identity's images, sorted by name, every 5th (the
+// 5th, 10th, ...) is in "test" and the others in "train". Both splits of
+// such a folder have the same Classes, every identity, so labels agree
+// between them, even for an identity with no image in one split.
+func Load(name, split string, in core.Input) (*Set, error) {
+	if split != "train" && split != "test" {
+		return nil, fmt.Errorf("data: split %q: want train or test", split)
+	}
+	if name == "mnist" {
+		if in.Size() != 0 && (in.Channels != 1 || in.Height != 28 || in.Width != 28) {
+			return nil, fmt.Errorf("data: mnist images are 1×28×28, not %d×%d×%d", in.Channels, in.Height, in.Width)
+		}
+		return MNIST(split)
+	}
+	if isDir(filepath.Join(name, "train")) && isDir(filepath.Join(name, "test")) {
+		return ImageFolder(filepath.Join(name, split), in)
+	}
+	test := split == "test"
+	return readFolder(name, in, func(i int) bool { return (i%testEvery == testEvery-1) == test })
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+// ImageFolder loads the images of dir, laid out as dir/<identity>/<image>:
+// identities are the sub-folders, sorted by name, and label i is the i-th;
+// images are the files ending in .png, .jpg or .jpeg (any case), sorted by
+// name. Hidden files and folders (".name") and other files are skipped.
+// Images are converted to grey (ITU-R BT.601 luma, 0.299 R + 0.587 G +
+// 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
+// when it is 3, and resized to in.Height×in.Width (see resizeTo). It
+// returns an error for a folder without identities, an identity without
+// images, and a file that does not decode, naming it.
+func ImageFolder(dir string, in core.Input) (*Set, error) {
+	return readFolder(dir, in, func(int) bool { return true })
+}
+
+// readFolder loads the images of dir for which keep(i) is true, i being the
+// image's index within its identity.
+func readFolder(dir string, in core.Input, keep func(i int) bool) (*Set, error) {
+	if (in.Channels != 1 && in.Channels != 3) || in.Height <= 0 || in.Width <= 0 {
+		return nil, fmt.Errorf("data: input %d×%d×%d: want 1 or 3 channels and a positive height and width", in.Channels, in.Height, in.Width)
+	}
+	identities, files, err := listFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{
+		Input:   core.Input{Channels: in.Channels, Height: in.Height, Width: in.Width},
+		Classes: identities,
+	}
+	var scratch []float32
+	for label, paths := range files {
+		for i, path := range paths {
+			if !keep(i) {
+				continue
+			}
+			img, err := decodeImage(path)
+			if err != nil {
+				return nil, err
+			}
+			scratch = planesTo(scratch, img, in.Channels)
+			b := img.Bounds()
+			s.X = resizeTo(slices.Grow(s.X, in.Size()), scratch, in.Channels, b.Dy(), b.Dx(), in.Height, in.Width)
+			s.Labels = append(s.Labels, label)
+			s.N++
+		}
+	}
+	return s, nil
+}
+
+// listFolder returns the identities of dir, sorted, and the paths of each
+// one's images, sorted.
+func listFolder(dir string) ([]string, [][]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %v", err)
+	}
+	var (
+		identities []string
+		files      [][]string
+	)
+	for _, e := range entries { // ReadDir sorts by name.
+		if strings.HasPrefix(e.Name(), ".") || !isDir(filepath.Join(dir, e.Name())) {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		images, err := os.ReadDir(sub)
+		if err != nil {
+			return nil, nil, fmt.Errorf("data: %v", err)
+		}
+		var paths []string
+		for _, f := range images {
+			name := f.Name()
+			ext := strings.ToLower(filepath.Ext(name))
+			if strings.HasPrefix(name, ".") || (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
+				continue
+			}
+			paths = append(paths, filepath.Join(sub, name))
+		}
+		if len(paths) == 0 {
+			return nil, nil, fmt.Errorf("data: %s: identity %q has no images (.png, .jpg, .jpeg)", dir, e.Name())
+		}
+		identities = append(identities, e.Name())
+		files = append(files, paths)
+	}
+	if len(identities) == 0 {
+		return nil, nil, fmt.Errorf("data: %s has no identity folders (want %s/<identity>/<image>.png|jpg)", dir, dir)
+	}
+	return identities, files, nil
+}
+
+// decodeImage decodes a PNG or JPEG file, by its extension.
+func decodeImage(path string) (image.Image, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %v", err)
+	}
+	var img image.Image
+	if strings.ToLower(filepath.Ext(path)) == ".png" {
+		img, err = png.Decode(bytes.NewReader(b))
+	} else {
+		img, err = jpeg.Decode(bytes.NewReader(b))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: cannot decode: %v", path, err)
+	}
+	if r := img.Bounds(); r.Empty() {
+		return nil, fmt.Errorf("data: %s: image is empty", path)
+	}
+	return img, nil
+}
+
+// ITU-R BT.601 luma weights.
+const (
+	lumaR = 0.299
+	lumaG = 0.587
+	lumaB = 0.114
+)
+
+// planesTo writes img into dst as ch planes of H×W values in [0,1] (grey
+// when ch is 1, R, G and B when ch is 3) and returns dst. Transparent
+// pixels are composited over black. A colour JPEG's grey is its Y channel,
+// which JPEG defines as the BT.601 luma.
+func planesTo(dst []float32, img image.Image, ch int) []float32 {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dst = slices.Grow(dst[:0], ch*h*w)[:ch*h*w]
+	set := func(x, y int, r, g, bl float64) { // r, g, bl in [0,1]
+		i := y*w + x
+		if ch == 1 {
+			dst[i] = float32(lumaR*r + lumaG*g + lumaB*bl)
+			return
+		}
+		dst[i], dst[h*w+i], dst[2*h*w+i] = float32(r), float32(g), float32(bl)
+	}
+	switch m := img.(type) {
+	case *image.Gray:
+		for y := range h {
+			row := m.Pix[y*m.Stride : y*m.Stride+w]
+			for x, v := range row {
+				g := float64(v) / 255
+				set(x, y, g, g, g)
+			}
+		}
+	case *image.YCbCr:
+		for y := range h {
+			for x := range w {
+				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
+				if ch == 1 {
+					dst[y*w+x] = float32(m.Y[yi]) / 255
+					continue
+				}
+				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bl := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				set(x, y, float64(r)/255, float64(g)/255, float64(bl)/255)
+			}
+		}
+	case *image.RGBA:
+		for y := range h {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			for x := range w {
+				p := row[4*x : 4*x+3]
+				set(x, y, float64(p[0])/255, float64(p[1])/255, float64(p[2])/255)
+			}
+		}
+	case *image.NRGBA:
+		for y := range h {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			for x := range w {
+				p := row[4*x : 4*x+4]
+				a := float64(p[3]) / (255 * 255)
+				set(x, y, float64(p[0])*a, float64(p[1])*a, float64(p[2])*a)
+			}
+		}
+	default: // Slow but general: 16-bit, paletted, CMYK, ...
+		for y := range h {
+			for x := range w {
+				r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA() // premultiplied
+				set(x, y, float64(r)/0xffff, float64(g)/0xffff, float64(bl)/0xffff)
+			}
+		}
+	}
+	return dst
+}
+
+// taps are the source pixels and weights of one output pixel of a 1-D
+// resampling: out = Σ_k w[k]·in[first+k].
+type taps struct {
+	first int
+	w     []float64
+}
+
+// resampleTaps returns the taps of each of dst output pixels from src input
+// pixels, pixel i covering [i, i+1) in its own coordinates:
+//
+//	upscaling or equal (dst ≥ src), bilinear: the output centre maps to
+//	  p = (i + ½)·src/dst − ½, clamped to [0, src−1], and
+//	  out = (1 − f)·in[⌊p⌋] + f·in[⌊p⌋+1], f = p − ⌊p⌋;
+//	downscaling (dst < src), area average: out is the mean of the input
+//	  over [i·src/dst, (i+1)·src/dst), each pixel weighted by its overlap.
+//
+// Weights are non-negative and sum to 1, so a constant stays constant.
+func resampleTaps(src, dst int) []taps {
+	out := make([]taps, dst)
+	scale := float64(src) / float64(dst)
+	for i := range out {
+		if dst >= src {
+			p := min(max((float64(i)+0.5)*scale-0.5, 0), float64(src-1))
+			j := int(math.Floor(p))
+			if f := p - float64(j); f > 0 && j+1 < src {
+				out[i] = taps{first: j, w: []float64{1 - f, f}}
+			} else {
+				out[i] = taps{first: j, w: []float64{1}}
+			}
+			continue
+		}
+		lo, hi := float64(i)*scale, float64(i+1)*scale
+		first, last := int(math.Floor(lo)), min(int(math.Ceil(hi)), src)
+		t := taps{first: first, w: make([]float64, last-first)}
+		for j := first; j < last; j++ {
+			t.w[j-first] = (min(hi, float64(j+1)) - max(lo, float64(j))) / scale
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// resizeTo appends to dst the ch planes of src, each sh×sw, resized to
+// dh×dw (rows then columns, each axis by resampleTaps), and returns dst.
+// Sums accumulate in float64.
+func resizeTo(dst, src []float32, ch, sh, sw, dh, dw int) []float32 {
+	if sh == dh && sw == dw {
+		return append(dst, src[:ch*sh*sw]...)
+	}
+	cols, rows := resampleTaps(sw, dw), resampleTaps(sh, dh)
+	tmp := make([]float64, sh*dw) // one plane, columns resized
+	for c := range ch {
+		plane := src[c*sh*sw : (c+1)*sh*sw]
+		for y := range sh {
+			row := plane[y*sw : (y+1)*sw]
+			for x, t := range cols {
+				var sum float64
+				for k, w := range t.w {
+					sum += w * float64(row[t.first+k])
+				}
+				tmp[y*dw+x] = sum
+			}
+		}
+		for _, t := range rows {
+			for x := range dw {
+				var sum float64
+				for k, w := range t.w {
+					sum += w * tmp[(t.first+k)*dw+x]
+				}
+				dst = append(dst, float32(sum))
+			}
+		}
+	}
+	return dst
+}

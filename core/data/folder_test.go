@@ -1,0 +1,312 @@
+package data
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"metriclab/core"
+)
+
+// writeImage encodes img as PNG, or as JPEG of quality 100 when path ends
+// in .jpg or .jpeg (any case), creating the folders on the way.
+func writeImage(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	var buf bytes.Buffer
+	var err error
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".jpg" || ext == ".jpeg" {
+		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 100})
+	} else {
+		err = png.Encode(&buf, img)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// grey returns a w×h grey image whose pixel (x, y) is f(x, y).
+func grey(w, h int, f func(x, y int) uint8) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetGray(x, y, color.Gray{Y: f(x, y)})
+		}
+	}
+	return img
+}
+
+// near reports whether got and want agree within tol everywhere.
+func near(got, want []float32, tol float64) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if math.Abs(float64(got[i])-float64(want[i])) > tol {
+			return false
+		}
+	}
+	return true
+}
+
+// scaled returns vs/255.
+func scaled(vs ...float64) []float32 {
+	out := make([]float32, len(vs))
+	for i, v := range vs {
+		out[i] = float32(v / 255)
+	}
+	return out
+}
+
+// repeat returns n copies of vs, one after the other.
+func repeat(vs []float32, n int) []float32 {
+	var out []float32
+	for range n {
+		out = append(out, vs...)
+	}
+	return out
+}
+
+// TestResize checks the resampling on images whose result is known in
+// closed form: a constant stays constant; a linear ramp is averaged over
+// each output pixel's area when downscaling, and interpolated at the
+// output pixel centres (clamped at the borders) when upscaling.
+func TestResize(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		img    image.Image
+		h, w   int
+		want   []float32
+		tol    float64
+		source string
+	}{
+		{"constant down", grey(7, 5, func(x, y int) uint8 { return 100 }), 4, 3, repeat(scaled(100), 12), 1e-6, "weights sum to 1"},
+		{"constant up", grey(3, 2, func(x, y int) uint8 { return 77 }), 8, 9, repeat(scaled(77), 72), 1e-6, "weights sum to 1"},
+		{"same size", grey(3, 1, func(x, y int) uint8 { return uint8(10 * x) }), 1, 3, scaled(0, 10, 20), 0, "identity"},
+		// Ramp 0, 30, ..., 210 halved: means of pairs.
+		{"ramp down 8→4", grey(8, 2, func(x, y int) uint8 { return uint8(30 * x) }), 1, 4, scaled(15, 75, 135, 195), 1e-6, "(v[2i] + v[2i+1]) / 2, rows averaged"},
+		// 0, 30, 60 over [0, 1.5) and [1.5, 3): (0 + 0.5·30)/1.5, (0.5·30 + 60)/1.5.
+		{"ramp down 3→2", grey(3, 1, func(x, y int) uint8 { return uint8(30 * x) }), 1, 2, scaled(10, 50), 1e-6, "area overlap weights"},
+		// 0, 40, 80, 120 at centres p = i/2 − 1/4: clamp 0, 10, 30, ..., 110, clamp 120.
+		{"ramp up 4→8", grey(4, 1, func(x, y int) uint8 { return uint8(40 * x) }), 1, 8, scaled(0, 10, 30, 50, 70, 90, 110, 120), 1e-5, "bilinear at p = (i+½)/2 − ½"},
+		// The same ramp along y, 2 rows upscaled to 4: 0, 60 → 0, 15, 45, 60.
+		{"ramp up rows 2→4", grey(1, 2, func(x, y int) uint8 { return uint8(60 * y) }), 4, 1, scaled(0, 15, 45, 60), 1e-5, "bilinear at p = (i+½)/2 − ½"},
+	} {
+		dir := t.TempDir()
+		writeImage(t, filepath.Join(dir, "a", "img.png"), tc.img)
+		s, err := ImageFolder(dir, core.Input{Channels: 1, Height: tc.h, Width: tc.w})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if s.N != 1 || !near(s.X, tc.want, tc.tol) {
+			t.Errorf("%s: got %v, want %v ± %g (%s)", tc.name, s.X, tc.want, tc.tol, tc.source)
+		}
+	}
+}
+
+// TestColour checks grey conversion with the BT.601 weights, RGB planes,
+// transparency over black, and JPEG decoding.
+func TestColour(t *testing.T) {
+	dir := t.TempDir()
+	// Red, green, blue and half-transparent (200, 100, 50) in a row.
+	img := image.NewNRGBA(image.Rect(0, 0, 4, 1))
+	img.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
+	img.SetNRGBA(1, 0, color.NRGBA{0, 255, 0, 255})
+	img.SetNRGBA(2, 0, color.NRGBA{0, 0, 255, 255})
+	img.SetNRGBA(3, 0, color.NRGBA{200, 100, 50, 102}) // alpha 0.4
+	writeImage(t, filepath.Join(dir, "c", "rgba.png"), img)
+	opaque := image.NewRGBA(image.Rect(0, 0, 4, 1))
+	for x, c := range []color.RGBA{{255, 0, 0, 255}, {0, 255, 0, 255}, {0, 0, 255, 255}, {80, 40, 20, 255}} {
+		opaque.SetRGBA(x, 0, c)
+	}
+	writeImage(t, filepath.Join(dir, "c", "rgb.png"), opaque) // decodes as *image.RGBA
+
+	s, err := ImageFolder(dir, core.Input{Channels: 1, Height: 1, Width: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0.4·(200, 100, 50) = (80, 40, 20): luma 0.299·80 + 0.587·40 + 0.114·20 = 49.68.
+	wantGrey := []float32{0.299, 0.587, 0.114, 49.68 / 255}
+	if s.N != 2 || !near(s.Image(0), wantGrey, 1e-6) || !near(s.Image(1), wantGrey, 1e-6) {
+		t.Errorf("grey = %v, want each image %v", s.X, wantGrey)
+	}
+	s, err = ImageFolder(dir, core.Input{Channels: 3, Height: 1, Width: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRGB := []float32{1, 0, 0, 80.0 / 255, 0, 1, 0, 40.0 / 255, 0, 0, 1, 20.0 / 255}
+	if !near(s.Image(0), wantRGB, 1e-6) || !near(s.Image(1), wantRGB, 1e-6) {
+		t.Errorf("RGB = %v, want each image %v", s.X, wantRGB)
+	}
+
+	// JPEG: a flat colour survives quality 100 within a few levels.
+	jdir := t.TempDir()
+	flat := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := 0; i < len(flat.Pix); i += 4 {
+		copy(flat.Pix[i:], []byte{200, 100, 50, 255})
+	}
+	writeImage(t, filepath.Join(jdir, "j", "flat.JPG"), flat)
+	writeImage(t, filepath.Join(jdir, "j", "grey.jpeg"), grey(16, 16, func(x, y int) uint8 { return 90 }))
+	s, err = ImageFolder(jdir, core.Input{Channels: 3, Height: 4, Width: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFlat := slices.Concat(repeat(scaled(200), 16), repeat(scaled(100), 16), repeat(scaled(50), 16))
+	if !near(s.Image(0), wantFlat, 3.0/255) || !near(s.Image(1), repeat(scaled(90), 48), 1.0/255) {
+		t.Errorf("JPEG RGB = %v", s.X)
+	}
+	s, err = ImageFolder(jdir, core.Input{Channels: 1, Height: 4, Width: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	luma := 0.299*200 + 0.587*100 + 0.114*50 // 124.2
+	if !near(s.Image(0), repeat(scaled(luma), 16), 3.0/255) || !near(s.Image(1), repeat(scaled(90), 16), 1.0/255) {
+		t.Errorf("JPEG grey = %v, want %v then %v", s.X, luma/255, 90.0/255)
+	}
+}
+
+// TestImageFolderLayout checks the order of identities and files, the
+// extensions taken and the files skipped.
+func TestImageFolderLayout(t *testing.T) {
+	dir := t.TempDir()
+	px := func(v uint8) image.Image { return grey(2, 2, func(x, y int) uint8 { return v }) }
+	writeImage(t, filepath.Join(dir, "bob", "b.PNG"), px(11))
+	writeImage(t, filepath.Join(dir, "bob", "a.jpeg"), px(10))
+	writeImage(t, filepath.Join(dir, "alice", "z.png"), px(2))
+	writeImage(t, filepath.Join(dir, "alice", "1.JPEG"), px(1))
+	garbage := []byte("not an image")
+	os.WriteFile(filepath.Join(dir, "alice", ".hidden.png"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, "alice", "notes.txt"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, "README.md"), garbage, 0o644)
+	os.MkdirAll(filepath.Join(dir, ".cache"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".cache", "x.png"), garbage, 0o644)
+
+	s, err := ImageFolder(dir, core.Input{Channels: 1, Height: 1, Width: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Classes, []string{"alice", "bob"}) || !slices.Equal(s.Labels, []int{0, 0, 1, 1}) {
+		t.Errorf("Classes %q, Labels %v", s.Classes, s.Labels)
+	}
+	if want := scaled(1, 2, 10, 11); !near(s.X, want, 1.0/255) {
+		t.Errorf("X = %v, want %v (files in name order)", s.X, want)
+	}
+	if s.Input != (core.Input{Channels: 1, Height: 1, Width: 1}) {
+		t.Errorf("Input = %+v", s.Input)
+	}
+}
+
+func TestImageFolderErrors(t *testing.T) {
+	in := core.Input{Channels: 1, Height: 4, Width: 4}
+	empty := t.TempDir()
+	os.WriteFile(filepath.Join(empty, "a.png"), nil, 0o644) // a file, not an identity
+
+	noImages := t.TempDir()
+	writeImage(t, filepath.Join(noImages, "a", "x.png"), grey(2, 2, func(x, y int) uint8 { return 0 }))
+	os.MkdirAll(filepath.Join(noImages, "b"), 0o755)
+	os.WriteFile(filepath.Join(noImages, "b", "x.gif"), nil, 0o644)
+
+	broken := t.TempDir()
+	writeImage(t, filepath.Join(broken, "a", "x.png"), grey(2, 2, func(x, y int) uint8 { return 0 }))
+	os.WriteFile(filepath.Join(broken, "a", "y.jpg"), []byte("not a jpeg"), 0o644)
+
+	for _, tc := range []struct {
+		dir  string
+		in   core.Input
+		want string
+	}{
+		{empty, in, empty + " has no identity folders"},
+		{filepath.Join(empty, "missing"), in, "missing"},
+		{noImages, in, `identity "b" has no images`},
+		{broken, in, filepath.Join(broken, "a", "y.jpg") + ": cannot decode"},
+		{noImages, core.Input{Channels: 2, Height: 4, Width: 4}, "want 1 or 3 channels"},
+		{noImages, core.Input{Channels: 1, Height: 0, Width: 4}, "positive height and width"},
+	} {
+		_, err := ImageFolder(tc.dir, tc.in)
+		if err == nil || !strings.HasPrefix(err.Error(), "data: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ImageFolder(%s, %v) error %v, want one containing %q", tc.dir, tc.in, err, tc.want)
+		}
+	}
+}
+
+// TestLoadSplit checks the split of a folder without train/ and test/: of
+// each identity's images, the 5th, 10th, ... go to "test".
+func TestLoadSplit(t *testing.T) {
+	dir := t.TempDir()
+	// Identity k's image i has the value 20·k + i.
+	for k, n := range map[string]int{"a": 11, "b": 5, "c": 3} {
+		for i := range n {
+			v := uint8(20*int(k[0]-'a') + i)
+			writeImage(t, filepath.Join(dir, k, string(rune('a'+i))+".png"), grey(1, 1, func(x, y int) uint8 { return v }))
+		}
+	}
+	in := core.Input{Channels: 1, Height: 1, Width: 1}
+	test, err := Load(dir, "test", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, err := Load(dir, "train", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := func(s *Set) []int {
+		var out []int
+		for _, v := range s.X {
+			out = append(out, int(math.Round(float64(v)*255)))
+		}
+		return out
+	}
+	// a: images 4 and 9; b: image 4; c: none.
+	if got, want := values(test), []int{4, 9, 24}; !slices.Equal(got, want) || !slices.Equal(test.Labels, []int{0, 0, 1}) {
+		t.Errorf("test values %v labels %v, want %v labels [0 0 1]", got, test.Labels, want)
+	}
+	if got := values(train); len(got) != 16 || got[0] != 0 || got[4] != 5 || got[len(got)-1] != 42 || slices.Contains(got, 4) || slices.Contains(got, 24) {
+		t.Errorf("train values %v", got)
+	}
+	if !slices.Equal(train.Classes, []string{"a", "b", "c"}) || !slices.Equal(test.Classes, train.Classes) {
+		t.Errorf("Classes: train %q, test %q; want both [a b c]", train.Classes, test.Classes)
+	}
+	if again, _ := Load(dir, "test", in); !reflect.DeepEqual(again, test) {
+		t.Error("Load is not deterministic")
+	}
+
+	// With train/ and test/ folders, each split is its folder.
+	split := t.TempDir()
+	writeImage(t, filepath.Join(split, "train", "x", "1.png"), grey(1, 1, func(x, y int) uint8 { return 1 }))
+	writeImage(t, filepath.Join(split, "train", "y", "1.png"), grey(1, 1, func(x, y int) uint8 { return 2 }))
+	writeImage(t, filepath.Join(split, "test", "z", "1.png"), grey(1, 1, func(x, y int) uint8 { return 3 }))
+	s, err := Load(split, "test", in)
+	if err != nil || s.N != 1 || !slices.Equal(s.Classes, []string{"z"}) {
+		t.Errorf("Load(test) with a test folder = %+v, %v", s, err)
+	}
+	if s, err := Load(split, "train", in); err != nil || s.N != 2 || !slices.Equal(s.Classes, []string{"x", "y"}) {
+		t.Errorf("Load(train) with a train folder = %+v, %v", s, err)
+	}
+
+	for _, tc := range []struct {
+		name, split string
+		in          core.Input
+		want        string
+	}{
+		{dir, "val", in, `split "val"`},
+		{"mnist", "train", core.Input{Channels: 3, Height: 32, Width: 32}, "mnist images are 1×28×28"},
+	} {
+		if _, err := Load(tc.name, tc.split, tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%s, %s) error %v, want %q", tc.name, tc.split, err, tc.want)
+		}
+	}
+}
