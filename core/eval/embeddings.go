@@ -1,0 +1,81 @@
+package eval
+
+import (
+	"math"
+	"slices"
+)
+
+// Embeddings is a set of N embeddings of dimension D with their class labels:
+// row i is X[i·D : (i+1)·D] and belongs to class Labels[i].
+type Embeddings struct {
+	X      []float32 // N×D, row-major
+	N, D   int
+	Labels []int // length N
+}
+
+// Row returns row i of e, sharing memory with e.X.
+func (e Embeddings) Row(i int) []float32 {
+	if i < 0 || i >= e.N {
+		panic("eval: row index out of range")
+	}
+	return e.X[i*e.D : (i+1)*e.D : (i+1)*e.D]
+}
+
+// check panics when the sizes of e disagree.
+func (e Embeddings) check() {
+	if e.N < 0 || e.D < 0 || len(e.X) != e.N*e.D {
+		panic("eval: len(X) != N·D")
+	}
+	if len(e.Labels) != e.N {
+		panic("eval: len(Labels) != N")
+	}
+}
+
+// subset returns the rows idx of e as new Embeddings (copied).
+func (e Embeddings) subset(idx []int) Embeddings {
+	out := Embeddings{X: make([]float32, len(idx)*e.D), N: len(idx), D: e.D, Labels: make([]int, len(idx))}
+	for r, i := range idx {
+		copy(out.X[r*e.D:(r+1)*e.D], e.Row(i))
+		out.Labels[r] = e.Labels[i]
+	}
+	return out
+}
+
+// classes returns the distinct labels of e in increasing order and, for each,
+// the indices of its rows in increasing order.
+func (e Embeddings) classes() (labels []int, members map[int][]int) {
+	members = make(map[int][]int)
+	for i, l := range e.Labels {
+		if _, ok := members[l]; !ok {
+			labels = append(labels, l)
+		}
+		members[l] = append(members[l], i)
+	}
+	slices.Sort(labels)
+	return labels, members
+}
+
+// norm64 returns ‖a‖ accumulated in float64.
+func norm64(a []float32) float64 {
+	var s float64
+	for _, v := range a {
+		s += float64(v) * float64(v)
+	}
+	return math.Sqrt(s)
+}
+
+// normalizeTo writes a/‖a‖ to dst (float64) and returns dst; a zero vector
+// stays zero.
+func normalizeTo(dst []float64, a []float32) []float64 {
+	n := norm64(a)
+	if n == 0 {
+		for i := range dst {
+			dst[i] = 0
+		}
+		return dst
+	}
+	for i, v := range a {
+		dst[i] = float64(v) / n
+	}
+	return dst
+}

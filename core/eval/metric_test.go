@@ -1,0 +1,150 @@
+package eval
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func TestMetrics(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		m    Metric
+		a, b []float32
+		want float64
+		tol  float64
+	}{
+		// cos 90° = 0.
+		{"cosine orthogonal", Cosine{}, []float32{1, 0}, []float32{0, 3}, 0, 1e-15},
+		// cos 45° = 1/√2, the scale of b does not matter.
+		{"cosine 45°", Cosine{}, []float32{1, 0}, []float32{2, 2}, 1 / math.Sqrt2, 1e-15},
+		// a zero vector has cosine 0 by convention.
+		{"cosine zero", Cosine{}, []float32{0, 0}, []float32{1, 2}, 0, 0},
+		// 3-4-5 triangle.
+		{"euclidean 3-4-5", Euclidean{}, []float32{1, 1}, []float32{4, 5}, -5, 1e-15},
+		// W = diag(2, 0): only the first coordinate counts, doubled.
+		{"mahalanobis diag", Mahalanobis{W: mat.NewDense(2, 2, []float64{2, 0, 0, 0})}, []float32{1, 1}, []float32{4, 5}, -6, 1e-15},
+		// W = [1 1] (k=1): |(3+4)| = 7.
+		{"mahalanobis 1×2", Mahalanobis{W: mat.NewDense(1, 2, []float64{1, 1})}, []float32{1, 1}, []float32{4, 5}, -7, 1e-15},
+	} {
+		if got := tc.m.Similarity(tc.a, tc.b); math.Abs(got-tc.want) > tc.tol {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestMahalanobisIdentityIsEuclidean(t *testing.T) {
+	e := randomEmbeddings(50, 7, 3, 1)
+	id := mat.NewDense(7, 7, nil)
+	for i := 0; i < 7; i++ {
+		id.Set(i, i, 1)
+	}
+	m := Mahalanobis{W: id}
+	for i := 0; i < e.N; i++ {
+		for j := 0; j < e.N; j++ {
+			got, want := m.Similarity(e.Row(i), e.Row(j)), Euclidean{}.Similarity(e.Row(i), e.Row(j))
+			if math.Abs(got-want) > 1e-12 {
+				t.Fatalf("pair %d,%d: mahalanobis(I) %v != euclidean %v", i, j, got, want)
+			}
+		}
+	}
+	// The projection by I is the data itself, and euclidean on a projection is
+	// the Mahalanobis similarity.
+	w := mat.NewDense(3, 7, nil)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 7; j++ {
+			w.Set(i, j, rng.NormFloat64())
+		}
+	}
+	p := Project(nil, e, Mahalanobis{W: w})
+	if p.D != 3 || p.N != e.N {
+		t.Fatalf("projection shape %d×%d", p.N, p.D)
+	}
+	got := Euclidean{}.Similarity(p.Row(1), p.Row(2))
+	want := Mahalanobis{W: w}.Similarity(e.Row(1), e.Row(2))
+	if math.Abs(got-want) > 1e-5*math.Abs(want) {
+		t.Errorf("euclidean on projection %v != mahalanobis %v", got, want)
+	}
+}
+
+// TestWhitening checks that the within-class covariance of the whitened data
+// is the identity: W Σ_w Wᵀ = I by construction (ridge 0).
+func TestWhitening(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	const n, d, c = 600, 4, 3
+	mix := [d * d]float64{3, 0, 0, 0, 1, 0.5, 0, 0, 2, -1, 4, 0, 0, 0, 1, 0.1}
+	e := Embeddings{X: make([]float32, n*d), N: n, D: d, Labels: make([]int, n)}
+	for i := 0; i < n; i++ {
+		e.Labels[i] = i % c
+		z := make([]float64, d)
+		for j := range z {
+			z[j] = rng.NormFloat64()
+		}
+		for r := 0; r < d; r++ {
+			v := 20 * float64(i%c) // class means far apart along every axis
+			for j := 0; j < d; j++ {
+				v += mix[r*d+j] * z[j]
+			}
+			e.X[i*d+r] = float32(v)
+		}
+	}
+	m, err := Whitening(e, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cov, err := withinClassCov(Project(nil, e, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < d; i++ {
+		for j := 0; j < d; j++ {
+			want := 0.0
+			if i == j {
+				want = 1
+			}
+			// float32 storage of the projection: relative error ~1e-7.
+			if got := cov.At(i, j); math.Abs(got-want) > 1e-4 {
+				t.Errorf("cov[%d,%d] = %v, want %v", i, j, got, want)
+			}
+		}
+	}
+	// A singular covariance (a constant coordinate) is an error without a ridge
+	// and fine with one.
+	for i := 0; i < n; i++ {
+		e.X[i*d+3] = 1
+	}
+	if _, err := Whitening(e, 0); err == nil {
+		t.Error("singular covariance: no error")
+	}
+	if _, err := Whitening(e, 1e-3); err != nil {
+		t.Errorf("ridge 1e-3: %v", err)
+	}
+}
+
+// TestSimilarityRowsFastMatchesSlow compares the GEMM blocks with the
+// pair-by-pair reference.
+func TestSimilarityRowsFastMatchesSlow(t *testing.T) {
+	q := randomEmbeddings(37, 5, 3, 7)
+	db := randomEmbeddings(53, 5, 3, 8)
+	q.X[0], q.X[1], q.X[2], q.X[3], q.X[4] = 0, 0, 0, 0, 0 // a zero row
+	w := mat.NewDense(2, 5, []float64{1, 2, 0, -1, 0.5, 0, 1, 1, 1, 3})
+	for _, m := range []Metric{Cosine{}, Euclidean{}, Mahalanobis{W: w}} {
+		ref := make([][]float64, q.N)
+		similarityRowsSlow(q, db, m, func(i int, row []float64) { ref[i] = append([]float64(nil), row...) })
+		seen := 0
+		eachSimilarityRow(q, db, m, func(i int, row []float64) {
+			seen++
+			for j, v := range row {
+				if d := math.Abs(v - ref[i][j]); d > 1e-9+1e-9*math.Abs(ref[i][j]) {
+					t.Fatalf("%s [%d,%d]: fast %v, slow %v", m.Name(), i, j, v, ref[i][j])
+				}
+			}
+		})
+		if seen != q.N {
+			t.Errorf("%s: %d rows, want %d", m.Name(), seen, q.N)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package eval
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestRetrievalConstructed: 1-D euclidean, class A at 0, 1, 7 and class B at
+// 2.5, 4.2, 30; R = 2 for every query. Top 2 by distance and (P@1, RP, MAP@R):
+//
+//	A0:   A1 (1), B2.5 (2.5)     → rel 1 0 → (1, ½, ½·1)    = (1, .5, .5)
+//	A1:   A0 (1), B2.5 (1.5)     → rel 1 0 → (1, .5, .5)
+//	A7:   B4.2 (2.8), B2.5 (4.5) → rel 0 0 → (0, 0, 0)
+//	B2.5: A1 (1.5), B4.2 (1.7)   → rel 0 1 → (0, ½, ½·½)    = (0, .5, .25)
+//	B4.2: B2.5 (1.7), A7 (2.8)   → rel 1 0 → (1, .5, .5)
+//	B30:  A7 (23), B4.2 (25.8)   → rel 0 1 → (0, .5, .25)
+//
+// Means over 6 queries: P@1 = 3/6, RP = 2.5/6, MAP@R = 2/6.
+func TestRetrievalConstructed(t *testing.T) {
+	e := line([]float64{0, 1, 7, 2.5, 4.2, 30}, []int{0, 0, 0, 1, 1, 1})
+	for _, m := range []Metric{Euclidean{}, slowMetric{Euclidean{}}} {
+		rep := Retrieval(e, m)
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{
+			{"P@1", rep.PrecisionAt1, 3.0 / 6},
+			{"R-precision", rep.RPrecision, 2.5 / 6},
+			{"MAP@R", rep.MAPAtR, 2.0 / 6},
+		} {
+			if math.Abs(c.got-c.want) > 1e-12 {
+				t.Errorf("%s %s = %v, want %v", m.Name(), c.name, c.got, c.want)
+			}
+		}
+	}
+}
+
+// slowMetric hides the type of a metric so that the pair-by-pair path runs.
+type slowMetric struct{ Metric }
+
+func TestRetrievalSeparated(t *testing.T) {
+	e := clusters(4, 25, 6, 0.5, 2)
+	// The last row becomes a singleton class, far from the others: skipped as
+	// a query, never in anyone's top R.
+	e.Labels[e.N-1] = 99
+	for j := range e.Row(e.N - 1) {
+		e.X[(e.N-1)*e.D+j] = -10
+	}
+	rep := Retrieval(e, Cosine{})
+	if rep.PrecisionAt1 != 1 || rep.RPrecision != 1 || rep.MAPAtR != 1 {
+		t.Errorf("separated: %+v", rep)
+	}
+}
+
+// retrievalReference ranks every other item by a full sort with Similarity
+// calls: score descending, non-relevant first among equal scores.
+func retrievalReference(e Embeddings, m Metric) RetrievalReport {
+	var rep RetrievalReport
+	n := 0
+	for q := 0; q < e.N; q++ {
+		var others []int
+		r := 0
+		for j := 0; j < e.N; j++ {
+			if j != q {
+				others = append(others, j)
+				if e.Labels[j] == e.Labels[q] {
+					r++
+				}
+			}
+		}
+		if r == 0 {
+			continue
+		}
+		s := make([]float64, e.N)
+		for _, j := range others {
+			s[j] = m.Similarity(e.Row(q), e.Row(j))
+		}
+		rel := func(j int) int {
+			if e.Labels[j] == e.Labels[q] {
+				return 1
+			}
+			return 0
+		}
+		slices.SortStableFunc(others, func(a, b int) int {
+			if c := cmpFloat(s[b], s[a]); c != 0 {
+				return c
+			}
+			return rel(a) - rel(b)
+		})
+		var hits, ap float64
+		for i := 0; i < r; i++ {
+			if e.Labels[others[i]] == e.Labels[q] {
+				hits++
+				ap += hits / float64(i+1)
+			}
+		}
+		if e.Labels[others[0]] == e.Labels[q] {
+			rep.PrecisionAt1++
+		}
+		rep.RPrecision += hits / float64(r)
+		rep.MAPAtR += ap / float64(r)
+		n++
+	}
+	rep.PrecisionAt1 /= float64(n)
+	rep.RPrecision /= float64(n)
+	rep.MAPAtR /= float64(n)
+	return rep
+}
+
+func TestRetrievalMatchesReference(t *testing.T) {
+	e := randomEmbeddings(400, 8, 7, 4)
+	got, want := Retrieval(e, Cosine{}), retrievalReference(e, Cosine{})
+	if math.Abs(got.PrecisionAt1-want.PrecisionAt1) > 1e-12 || math.Abs(got.RPrecision-want.RPrecision) > 1e-12 ||
+		math.Abs(got.MAPAtR-want.MAPAtR) > 1e-12 {
+		t.Errorf("fast %+v, reference %+v", got, want)
+	}
+	// Random embeddings: about chance (1/7), far from 1.
+	if got.PrecisionAt1 > 0.4 {
+		t.Errorf("random embeddings retrieve too well: %+v", got)
+	}
+}
+
+// TestRetrievalTies: integer positions on a line give many exactly tied
+// distances; the fast path must break them as the reference does.
+func TestRetrievalTies(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	pos := make([]float64, 60)
+	labels := make([]int, 60)
+	for i := range pos {
+		pos[i] = float64(rng.IntN(10))
+		labels[i] = rng.IntN(4)
+	}
+	e := line(pos, labels)
+	got, want := Retrieval(e, Euclidean{}), retrievalReference(e, Euclidean{})
+	if math.Abs(got.PrecisionAt1-want.PrecisionAt1) > 1e-12 || math.Abs(got.RPrecision-want.RPrecision) > 1e-12 ||
+		math.Abs(got.MAPAtR-want.MAPAtR) > 1e-12 {
+		t.Errorf("fast %+v, reference %+v", got, want)
+	}
+	// Collapsed embeddings (all equal): ties go against the query, and with 3
+	// non-relevant items for R = 2 nothing relevant is ranked.
+	flat := line([]float64{1, 1, 1, 1, 1, 1}, []int{0, 0, 0, 1, 1, 1})
+	if rep := Retrieval(flat, Cosine{}); rep != (RetrievalReport{}) {
+		t.Errorf("collapsed: %+v, want zeros", rep)
+	}
+}
+
+func TestSelectKthLargest(t *testing.T) {
+	vals := []float64{3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5}
+	sorted := slices.Clone(vals)
+	slices.SortFunc(sorted, func(a, b float64) int { return cmpFloat(b, a) })
+	for k := 1; k <= len(vals); k++ {
+		if got := selectKthLargest(slices.Clone(vals), k); got != sorted[k-1] {
+			t.Errorf("k=%d: %v, want %v", k, got, sorted[k-1])
+		}
+	}
+}
+
+func TestSampleQueries(t *testing.T) {
+	q := SampleQueries(100, 10, 5)
+	if len(q) != 10 || !slices.IsSorted(q) || len(slices.Compact(slices.Clone(q))) != 10 {
+		t.Errorf("SampleQueries(100, 10) = %v", q)
+	}
+	if all := SampleQueries(5, 0, 5); !slices.Equal(all, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("SampleQueries(5, 0) = %v", all)
+	}
+}
+
+func BenchmarkRetrieval(b *testing.B) {
+	e := randomEmbeddings(10000, 64, 10, 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Retrieval(e, Cosine{})
+	}
+}
