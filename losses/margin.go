@@ -1,0 +1,784 @@
+package losses
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"maps"
+	"math"
+	"math/rand"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"metriclab/core"
+)
+
+// This file is the shared base of the margin-softmax family: normalise f and
+// W, take the cosines, change the target logit with the loss's Margin, scale,
+// and take the mean softmax cross-entropy. The losses (softmax.go,
+// l2softmax.go, normsoftmax.go, sphereface.go, cosface.go, arcface.go,
+// combined.go) only pick a head and supply their Margin.
+
+// Margin is the target transform of a margin-softmax loss. Target maps the
+// cosine c = cos θ_y between an embedding and its own class weight to the
+// target logit before scaling, ψ(c); TargetDeriv returns dψ/dc. The other
+// classes keep their cosine. Both are called with c in [−1, 1]: the base
+// clamps c first (and then uses dψ/dc at the clamped value, so a cosine that
+// rounding pushed past ±1 still gets a gradient).
+type Margin interface {
+	Target(c float64) float64
+	TargetDeriv(c float64) float64
+}
+
+// msSinFloor bounds sin θ from below where a Margin divides by it
+// (dθ/dc = −1/sin θ). In float32 a cosine within one ulp of 1 reads as
+// exactly 1 while the true angle is up to 3.4e-4 rad; the floor keeps dψ/dc
+// finite there and changes it only for θ < 1e-3 rad.
+const msSinFloor = 1e-3
+
+// msEps is added to squared norms before the square root: f̂ = f/√(‖f‖²+ε).
+// d√x is +Inf at x = 0, and a zero embedding (or class weight) must not
+// produce NaN.
+const msEps = 1e-12
+
+// msHead is how a loss turns embeddings f and class weights W into logits z.
+type msHead int
+
+const (
+	msLinear       msHead = iota // z_j = f·W_j + b_j (softmax)
+	msScaledLinear               // z_j = α·f̂·W_j + b_j (l2softmax)
+	msCosine                     // z_j = s·cos θ_j, target s·ψ(cos θ_y)
+	msFeatureNorm                // z_j = ‖f‖·cos θ_j, target ‖f‖·ψ(cos θ_y) (sphereface)
+)
+
+// marginSoftmax is the one core.Loss of the margin-softmax family, with
+//
+//	cos θ_j = f̂·Ŵ_j,   f̂ = f/√(‖f‖²+ε),   Ŵ_j = W_j/√(‖W_j‖²+ε)
+//	L = (1/N) Σ_i −log softmax(z_i)_{y_i}
+//
+// and logits z given by head. It learns head.weight (C×D) and, for the
+// linear heads, head.bias (C).
+type marginSoftmax struct {
+	name   string
+	dim    int
+	params map[string]float64
+	head   msHead
+	scale  float64        // s (msCosine) or α (msScaledLinear); unused otherwise
+	margin Margin         // target transform; nil keeps ψ(c) = c
+	step   func(iter int) // schedule run by BeforeStep; nil if none
+
+	weight, bias *G.Node // made by Build
+}
+
+func (l *marginSoftmax) Name() string { return l.name }
+
+// Params returns a copy of the loss parameters by their CLI names.
+func (l *marginSoftmax) Params() map[string]float64 { return maps.Clone(l.params) }
+
+// Learnables returns head.weight and, for softmax and l2softmax, head.bias.
+// It is empty before Build.
+func (l *marginSoftmax) Learnables() []core.NamedNode {
+	var nn []core.NamedNode
+	if l.weight != nil {
+		nn = append(nn, core.NamedNode{Name: "head.weight", Node: l.weight})
+	}
+	if l.bias != nil {
+		nn = append(nn, core.NamedNode{Name: "head.bias", Node: l.bias})
+	}
+	return nn
+}
+
+// BeforeStep runs the loss's schedule (SphereFace's λ) for step iter.
+func (l *marginSoftmax) BeforeStep(iter int) error {
+	if iter < 0 {
+		return fmt.Errorf("%s: step %d is negative", l.name, iter)
+	}
+	if l.step != nil {
+		l.step(iter)
+	}
+	return nil
+}
+
+// Build adds the loss to g and returns the scalar loss node. emb is N×D,
+// onehot N×C, both of g's dtype (float32 or float64). head.weight starts
+// from msInitWeight and head.bias from zero.
+func (l *marginSoftmax) Build(g *G.ExprGraph, emb, onehot *G.Node, classes int) (*G.Node, error) {
+	if emb.Dims() != 2 || onehot.Dims() != 2 {
+		return nil, fmt.Errorf("%s: emb %v and onehot %v must be matrices", l.name, emb.Shape(), onehot.Shape())
+	}
+	n, d := emb.Shape()[0], emb.Shape()[1]
+	switch {
+	case d != l.dim:
+		return nil, fmt.Errorf("%s: emb is %d×%d, configured for D = %d", l.name, n, d, l.dim)
+	case classes < 2:
+		return nil, fmt.Errorf("%s: %d classes, need at least 2", l.name, classes)
+	case onehot.Shape()[0] != n || onehot.Shape()[1] != classes:
+		return nil, fmt.Errorf("%s: onehot is %v, want %d×%d", l.name, onehot.Shape(), n, classes)
+	}
+	dt := emb.Dtype()
+	if dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, fmt.Errorf("%s: emb has dtype %v, want float32 or float64", l.name, dt)
+	}
+	if onehot.Dtype() != dt {
+		return nil, fmt.Errorf("%s: onehot has dtype %v, emb %v", l.name, onehot.Dtype(), dt)
+	}
+
+	l.weight = G.NewMatrix(g, dt, G.WithShape(classes, d), G.WithName("head.weight"),
+		G.WithValue(msInitWeight(dt, classes, d, l.name)))
+	l.bias = nil
+	if l.head == msLinear || l.head == msScaledLinear {
+		l.bias = G.NewVector(g, dt, G.WithShape(classes), G.WithName("head.bias"), G.WithInit(G.Zeroes()))
+	}
+
+	z, err := l.logits(emb, onehot, n, classes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.name, err)
+	}
+	loss, err := G.ApplyOp(msCrossEntropyOp{}, z, onehot)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.name, err)
+	}
+	return loss, nil
+}
+
+// logits returns the N×C logits of the head.
+func (l *marginSoftmax) logits(emb, onehot *G.Node, n, classes int) (*G.Node, error) {
+	switch l.head {
+	case msLinear, msScaledLinear:
+		f := emb
+		if l.head == msScaledLinear {
+			var err error
+			if f, err = G.ApplyOp(msNormalizeOp{scale: l.scale}, emb); err != nil {
+				return nil, err
+			}
+		}
+		wt, err := G.Transpose(l.weight)
+		if err != nil {
+			return nil, err
+		}
+		z, err := G.Mul(f, wt)
+		if err != nil {
+			return nil, err
+		}
+		b, err := G.Reshape(l.bias, tensor.Shape{1, classes})
+		if err != nil {
+			return nil, err
+		}
+		return G.BroadcastAdd(z, b, nil, []byte{0})
+	}
+
+	cos, err := msCosines(emb, l.weight)
+	if err != nil {
+		return nil, err
+	}
+	if l.head == msCosine {
+		return G.ApplyOp(&msMarginOp{margin: l.margin, scale: l.scale}, cos, onehot)
+	}
+	// msFeatureNorm: z_ij = ‖f_i‖·t_ij with t the cosines, target changed.
+	t, err := G.ApplyOp(&msMarginOp{margin: l.margin, scale: 1}, cos, onehot)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := msRowNorms(emb, n)
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastHadamardProd(t, norm, nil, []byte{1})
+}
+
+// msCosines returns the N×C cosines f̂·Ŵᵀ between the rows of emb and w.
+func msCosines(emb, w *G.Node) (*G.Node, error) {
+	fhat, err := G.ApplyOp(msNormalizeOp{scale: 1}, emb)
+	if err != nil {
+		return nil, err
+	}
+	what, err := G.ApplyOp(msNormalizeOp{scale: 1}, w)
+	if err != nil {
+		return nil, err
+	}
+	wt, err := G.Transpose(what)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mul(fhat, wt)
+}
+
+// msRowNorms returns the N×1 column √(‖f_i‖²+ε), the same norm that f̂
+// divides by.
+func msRowNorms(emb *G.Node, n int) (*G.Node, error) {
+	sq, err := G.Square(emb)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := G.Sum(sq, 1)
+	if err != nil {
+		return nil, err
+	}
+	var eps *G.Node
+	if emb.Dtype() == tensor.Float32 {
+		eps = G.NewConstant(float32(msEps))
+	} else {
+		eps = G.NewConstant(msEps)
+	}
+	ss, err = G.Add(ss, eps)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := G.Sqrt(ss)
+	if err != nil {
+		return nil, err
+	}
+	return G.Reshape(norm, tensor.Shape{n, 1})
+}
+
+// msInitWeight returns the initial C×D head.weight: Xavier/Glorot uniform,
+// U(−a, a) with a = √(6/(C+D)), drawn from a generator seeded by the loss
+// name and the shape, so the same loss and shape always start alike.
+func msInitWeight(dt tensor.Dtype, classes, dim int, name string) *tensor.Dense {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s head.weight %d×%d", name, classes, dim)
+	rng := rand.New(rand.NewSource(int64(h.Sum64() >> 1)))
+	a := math.Sqrt(6 / float64(classes+dim))
+	w := tensor.New(tensor.Of(dt), tensor.WithShape(classes, dim))
+	switch data := w.Data().(type) {
+	case []float64:
+		for i := range data {
+			data[i] = a * (2*rng.Float64() - 1)
+		}
+	case []float32:
+		for i := range data {
+			data[i] = float32(a * (2*rng.Float64() - 1))
+		}
+	}
+	return w
+}
+
+// msDefaultScale is the default scale s (NormFace, CosFace, ArcFace,
+// combined) and α (l2softmax) at embedding dimension dim:
+//
+//	s(D) = 16·√(D/8), clamped to [16, 64]
+//
+// so s = 16 at D ≤ 8, 32 at D = 32 and 64 (the papers' value) from D = 128.
+// NormFace (Wang et al. 2017) bounds the scale needed for a target
+// probability p; at low D the bound is set by the nearest class weights: 10
+// classes on a circle (D = 2) sit 36° apart, and p_y ≥ 0.9 against the two
+// neighbours needs s·(1 − cos 36°) ≥ log(2p/(1−p)), s ≥ 15.1. A larger
+// scale at low D saturates correct samples and makes misplaced ones jump.
+// In high D, weights are nearly orthogonal and many classes compete:
+// ArcFace and CosFace use 64 at D = 512.
+func msDefaultScale(dim int) float64 {
+	return math.Min(64, math.Max(16, 16*math.Sqrt(float64(dim)/8)))
+}
+
+// msLowDimFactor scales the papers' margins at low D: 0.4 at D = 2, 0.6 at
+// D = 3, 1 above. Ten classes leave 36° (0.63 rad) between neighbours on a
+// circle and about 66° on the sphere S²; ArcFace's m = 0.5 would leave a
+// 2-D class a cell of ±0.07 rad and training stalls, m = 0.2 leaves ±0.21.
+func msLowDimFactor(dim int) float64 {
+	switch dim {
+	case 2:
+		return 0.4
+	case 3:
+		return 0.6
+	}
+	return 1
+}
+
+// msScaleParam is the parameter s of the normalised losses.
+func msScaleParam(dim int) Param {
+	return Param{Name: "s", Default: msDefaultScale(dim), Min: 1, Max: 128,
+		Doc: "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"}
+}
+
+// msValue returns the dense tensor held by v, materialised if it is a view.
+func msValue(v G.Value) (*tensor.Dense, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("losses: want a dense tensor, got %T", v)
+	}
+	if d.IsMaterializable() {
+		d = d.Materialize().(*tensor.Dense)
+	}
+	return d, nil
+}
+
+// msScalar returns the number held by the scalar value v.
+func msScalar(v G.Value) (float64, error) {
+	switch x := v.(type) {
+	case *G.F64:
+		return float64(*x), nil
+	case *G.F32:
+		return float64(*x), nil
+	case tensor.Tensor:
+		switch d := x.Data().(type) {
+		case float64:
+			return d, nil
+		case float32:
+			return float64(d), nil
+		case []float64:
+			if len(d) == 1 {
+				return d[0], nil
+			}
+		case []float32:
+			if len(d) == 1 {
+				return float64(d[0]), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("losses: want a scalar, got %T %v", v, v.Shape())
+}
+
+// msHash is the Hashcode of an op from its WriteHash.
+func msHash(op G.Op) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+// msMatrixType is the type of an op on matrices: a → a → ... → a.
+func msMatrixType(arity int) hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make(hm.Types, arity+1)
+	for i := range ts {
+		ts[i] = a
+	}
+	return hm.NewFnType(ts...)
+}
+
+// msFloat is the element type of the graphs the ops run in.
+type msFloat interface{ float32 | float64 }
+
+// msNormalizeOp scales each row of a M×D matrix x to norm s:
+//
+//	y_i = s·x_i/n_i,   n_i = √(‖x_i‖²+ε)
+//
+// Sums accumulate in float64 for float32 graphs too.
+type msNormalizeOp struct{ scale float64 }
+
+func (op msNormalizeOp) Arity() int                                        { return 1 }
+func (op msNormalizeOp) Type() hm.Type                                     { return msMatrixType(1) }
+func (op msNormalizeOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return msShapeOf(in[0]) }
+func (op msNormalizeOp) ReturnsPtr() bool                                  { return false }
+func (op msNormalizeOp) CallsExtern() bool                                 { return false }
+func (op msNormalizeOp) OverwritesInput() int                              { return -1 }
+func (op msNormalizeOp) WriteHash(h hash.Hash)                             { fmt.Fprintf(h, "msNormalize{%g}", op.scale) }
+func (op msNormalizeOp) Hashcode() uint32                                  { return msHash(op) }
+func (op msNormalizeOp) String() string                                    { return fmt.Sprintf("msNormalize{%g}", op.scale) }
+func (op msNormalizeOp) DiffWRT(inputs int) []bool                         { return []bool{true} }
+
+func (op msNormalizeOp) Do(inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("losses: %v takes 1 input, got %d", op, len(inputs))
+	}
+	x, err := msValue(inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	if x.Dims() != 2 {
+		return nil, fmt.Errorf("losses: %v wants a matrix, got %v", op, x.Shape())
+	}
+	y := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	d := x.Shape()[1]
+	switch xs := x.Data().(type) {
+	case []float64:
+		msNormalizeTo(y.Data().([]float64), xs, d, op.scale)
+	case []float32:
+		msNormalizeTo(y.Data().([]float32), xs, d, op.scale)
+	default:
+		return nil, fmt.Errorf("losses: %v: dtype %v not supported", op, x.Dtype())
+	}
+	return y, nil
+}
+
+// msNormalizeTo writes s·x_i/√(‖x_i‖²+ε) for each row of width d into dst.
+func msNormalizeTo[T msFloat](dst, x []T, d int, s float64) []T {
+	for i := 0; i < len(x); i += d {
+		row := x[i : i+d]
+		var ss float64
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		k := s / math.Sqrt(ss+msEps)
+		for j, v := range row {
+			dst[i+j] = T(k * float64(v))
+		}
+	}
+	return dst
+}
+
+// SymDiff returns the backward of msNormalizeOp, which recomputes n and x̂
+// from x (one pass over each row, cheaper than keeping them).
+func (op msNormalizeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(msNormalizeDiffOp(op), inputs[0], grad)
+	return G.Nodes{dx}, err
+}
+
+// msNormalizeDiffOp is the backward of msNormalizeOp: from x and g = ∂L/∂y,
+//
+//	∂L/∂x_i = s·(g_i − x̂_i·(x̂_i·g_i))/n_i,   x̂_i = x_i/n_i
+type msNormalizeDiffOp struct{ scale float64 }
+
+func (op msNormalizeDiffOp) Arity() int    { return 2 }
+func (op msNormalizeDiffOp) Type() hm.Type { return msMatrixType(2) }
+func (op msNormalizeDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return msShapeOf(in[0])
+}
+func (op msNormalizeDiffOp) ReturnsPtr() bool      { return false }
+func (op msNormalizeDiffOp) CallsExtern() bool     { return false }
+func (op msNormalizeDiffOp) OverwritesInput() int  { return -1 }
+func (op msNormalizeDiffOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "msNormalizeDiff{%g}", op.scale) }
+func (op msNormalizeDiffOp) Hashcode() uint32      { return msHash(op) }
+func (op msNormalizeDiffOp) String() string        { return fmt.Sprintf("msNormalizeDiff{%g}", op.scale) }
+
+func (op msNormalizeDiffOp) Do(inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != 2 {
+		return nil, fmt.Errorf("losses: %v takes 2 inputs, got %d", op, len(inputs))
+	}
+	x, err := msValue(inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	g, err := msValue(inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	if !x.Shape().Eq(g.Shape()) || x.Dtype() != g.Dtype() {
+		return nil, fmt.Errorf("losses: %v: x %v %v, grad %v %v", op, x.Shape(), x.Dtype(), g.Shape(), g.Dtype())
+	}
+	dx := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	d := x.Shape()[1]
+	switch xs := x.Data().(type) {
+	case []float64:
+		msNormalizeBackwardTo(dx.Data().([]float64), xs, g.Data().([]float64), d, op.scale)
+	case []float32:
+		msNormalizeBackwardTo(dx.Data().([]float32), xs, g.Data().([]float32), d, op.scale)
+	default:
+		return nil, fmt.Errorf("losses: %v: dtype %v not supported", op, x.Dtype())
+	}
+	return dx, nil
+}
+
+// msNormalizeBackwardTo writes s·(g_i − x̂_i·(x̂_i·g_i))/n_i for each row of
+// width d into dst.
+func msNormalizeBackwardTo[T msFloat](dst, x, g []T, d int, s float64) []T {
+	for i := 0; i < len(x); i += d {
+		xr, gr := x[i:i+d], g[i:i+d]
+		var ss float64
+		for _, v := range xr {
+			ss += float64(v) * float64(v)
+		}
+		n := math.Sqrt(ss + msEps)
+		var dot float64 // x̂·g
+		for j, v := range xr {
+			dot += float64(v) / n * float64(gr[j])
+		}
+		for j, v := range xr {
+			dst[i+j] = T(s * (float64(gr[j]) - float64(v)/n*dot) / n)
+		}
+	}
+	return dst
+}
+
+// msMarginOp turns the N×C cosines c and one-hot labels y into logits
+//
+//	z_ij = s·ψ(clamp(c_ij))  where y_ij = 1
+//	z_ij = s·c_ij            elsewhere
+//
+// with ψ the Margin (identity if nil) and clamp to [−1, 1]. A label counts
+// as 1 where y_ij > 0.5. The margin's state (SphereFace's λ) is read at each
+// Do, so a schedule takes effect without rebuilding the graph.
+type msMarginOp struct {
+	margin Margin
+	scale  float64
+}
+
+func (op *msMarginOp) Arity() int                                        { return 2 }
+func (op *msMarginOp) Type() hm.Type                                     { return msMatrixType(2) }
+func (op *msMarginOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return msShapeOf(in[0]) }
+func (op *msMarginOp) ReturnsPtr() bool                                  { return false }
+func (op *msMarginOp) CallsExtern() bool                                 { return false }
+func (op *msMarginOp) OverwritesInput() int                              { return -1 }
+
+// WriteHash includes the op's address: two margin ops are never merged, and
+// the hash does not change when a schedule changes the margin's state.
+func (op *msMarginOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "msMargin{%g, %p}", op.scale, op) }
+func (op *msMarginOp) Hashcode() uint32      { return msHash(op) }
+func (op *msMarginOp) String() string        { return fmt.Sprintf("msMargin{%T, s=%g}", op.margin, op.scale) }
+func (op *msMarginOp) DiffWRT(inputs int) []bool {
+	return []bool{true, false}
+}
+
+func (op *msMarginOp) Do(inputs ...G.Value) (G.Value, error) {
+	c, y, err := msPair(op, inputs)
+	if err != nil {
+		return nil, err
+	}
+	z := tensor.New(tensor.Of(c.Dtype()), tensor.WithShape(c.Shape().Clone()...))
+	switch cs := c.Data().(type) {
+	case []float64:
+		msMarginTo(z.Data().([]float64), cs, y.Data().([]float64), op.scale, op.margin)
+	case []float32:
+		msMarginTo(z.Data().([]float32), cs, y.Data().([]float32), op.scale, op.margin)
+	}
+	return z, nil
+}
+
+// msMarginTo writes the logits of msMarginOp into dst.
+func msMarginTo[T msFloat](dst, c, y []T, s float64, m Margin) []T {
+	for i, v := range c {
+		t := float64(v)
+		if m != nil && y[i] > 0.5 {
+			t = m.Target(msClamp(t))
+		}
+		dst[i] = T(s * t)
+	}
+	return dst
+}
+
+// SymDiff returns the backward of msMarginOp; the labels get no gradient.
+func (op *msMarginOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dc, err := G.ApplyOp(&msMarginDiffOp{op}, inputs[0], inputs[1], grad)
+	return G.Nodes{dc, nil}, err
+}
+
+// msMarginDiffOp is the backward of msMarginOp: from c, y and g = ∂L/∂z,
+//
+//	∂L/∂c_ij = s·ψ'(clamp(c_ij))·g_ij  where y_ij = 1,  s·g_ij elsewhere
+type msMarginDiffOp struct{ fwd *msMarginOp }
+
+func (op *msMarginDiffOp) Arity() int    { return 3 }
+func (op *msMarginDiffOp) Type() hm.Type { return msMatrixType(3) }
+func (op *msMarginDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return msShapeOf(in[0])
+}
+func (op *msMarginDiffOp) ReturnsPtr() bool     { return false }
+func (op *msMarginDiffOp) CallsExtern() bool    { return false }
+func (op *msMarginDiffOp) OverwritesInput() int { return -1 }
+func (op *msMarginDiffOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "msMarginDiff{%g, %p}", op.fwd.scale, op.fwd)
+}
+func (op *msMarginDiffOp) Hashcode() uint32 { return msHash(op) }
+func (op *msMarginDiffOp) String() string {
+	return fmt.Sprintf("msMarginDiff{%T, s=%g}", op.fwd.margin, op.fwd.scale)
+}
+
+func (op *msMarginDiffOp) Do(inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != 3 {
+		return nil, fmt.Errorf("losses: %v takes 3 inputs, got %d", op, len(inputs))
+	}
+	c, y, err := msPair(op, inputs[:2])
+	if err != nil {
+		return nil, err
+	}
+	g, err := msValue(inputs[2])
+	if err != nil {
+		return nil, err
+	}
+	if !g.Shape().Eq(c.Shape()) || g.Dtype() != c.Dtype() {
+		return nil, fmt.Errorf("losses: %v: grad %v %v, want %v %v", op, g.Shape(), g.Dtype(), c.Shape(), c.Dtype())
+	}
+	dc := tensor.New(tensor.Of(c.Dtype()), tensor.WithShape(c.Shape().Clone()...))
+	switch cs := c.Data().(type) {
+	case []float64:
+		msMarginBackwardTo(dc.Data().([]float64), cs, y.Data().([]float64), g.Data().([]float64), op.fwd.scale, op.fwd.margin)
+	case []float32:
+		msMarginBackwardTo(dc.Data().([]float32), cs, y.Data().([]float32), g.Data().([]float32), op.fwd.scale, op.fwd.margin)
+	}
+	return dc, nil
+}
+
+// msMarginBackwardTo writes ∂L/∂c of msMarginOp into dst.
+func msMarginBackwardTo[T msFloat](dst, c, y, g []T, s float64, m Margin) []T {
+	for i, v := range c {
+		d := s
+		if m != nil && y[i] > 0.5 {
+			d *= m.TargetDeriv(msClamp(float64(v)))
+		}
+		dst[i] = T(d * float64(g[i]))
+	}
+	return dst
+}
+
+// msClamp clamps a cosine to [−1, 1].
+func msClamp(c float64) float64 { return math.Max(-1, math.Min(1, c)) }
+
+// msCrossEntropyOp is the mean softmax cross-entropy of N×C logits z against
+// N×C targets y (one-hot rows, or any rows of weights):
+//
+//	L = (1/N) Σ_i Σ_j −y_ij·log softmax(z_i)_j
+//
+// computed with the row maximum subtracted, in float64 for both dtypes.
+type msCrossEntropyOp struct{}
+
+func (op msCrossEntropyOp) Arity() int { return 2 }
+func (op msCrossEntropyOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	m := G.TensorType{Dims: 2, Of: a}
+	return hm.NewFnType(m, m, a)
+}
+func (op msCrossEntropyOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.ScalarShape(), nil
+}
+func (op msCrossEntropyOp) ReturnsPtr() bool          { return false }
+func (op msCrossEntropyOp) CallsExtern() bool         { return false }
+func (op msCrossEntropyOp) OverwritesInput() int      { return -1 }
+func (op msCrossEntropyOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "msCrossEntropy") }
+func (op msCrossEntropyOp) Hashcode() uint32          { return msHash(op) }
+func (op msCrossEntropyOp) String() string            { return "msCrossEntropy" }
+func (op msCrossEntropyOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
+
+func (op msCrossEntropyOp) Do(inputs ...G.Value) (G.Value, error) {
+	z, y, err := msPair(op, inputs)
+	if err != nil {
+		return nil, err
+	}
+	c := z.Shape()[1]
+	// The loss is a scalar Value (*F64, *F32), as gorgonia's own reductions
+	// give, not a 0-d tensor.
+	switch zs := z.Data().(type) {
+	case []float64:
+		return G.NewF64(msCrossEntropy(zs, y.Data().([]float64), c)), nil
+	default:
+		return G.NewF32(float32(msCrossEntropy(zs.([]float32), y.Data().([]float32), c))), nil
+	}
+}
+
+// msCrossEntropy returns the mean cross-entropy of rows of width c.
+func msCrossEntropy[T msFloat](z, y []T, c int) float64 {
+	var sum float64
+	for i := 0; i < len(z); i += c {
+		zr, yr := z[i:i+c], y[i:i+c]
+		lse := msLogSumExp(zr)
+		for j, v := range zr {
+			if yr[j] != 0 {
+				sum -= float64(yr[j]) * (float64(v) - lse)
+			}
+		}
+	}
+	return sum / float64(len(z)/c)
+}
+
+// msLogSumExp returns log Σ_j e^{z_j}, with the maximum subtracted first.
+func msLogSumExp[T msFloat](z []T) float64 {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = math.Max(mx, float64(v))
+	}
+	var s float64
+	for _, v := range z {
+		s += math.Exp(float64(v) - mx)
+	}
+	return mx + math.Log(s)
+}
+
+// SymDiff returns the backward of msCrossEntropyOp, which recomputes the
+// softmax from z (N×C exponentials, cheaper than keeping them between the
+// passes); the targets get no gradient.
+func (op msCrossEntropyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dz, err := G.ApplyOp(msCrossEntropyDiffOp{}, inputs[0], inputs[1], grad)
+	return G.Nodes{dz, nil}, err
+}
+
+// msCrossEntropyDiffOp is the backward of msCrossEntropyOp: from z, y and
+// the scalar g = ∂ℓ/∂L,
+//
+//	∂ℓ/∂z_ij = g·(p_ij·Σ_k y_ik − y_ij)/N,   p_i = softmax(z_i)
+type msCrossEntropyDiffOp struct{}
+
+func (op msCrossEntropyDiffOp) Arity() int { return 3 }
+func (op msCrossEntropyDiffOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	m := G.TensorType{Dims: 2, Of: a}
+	return hm.NewFnType(m, m, a, m)
+}
+func (op msCrossEntropyDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return msShapeOf(in[0])
+}
+func (op msCrossEntropyDiffOp) ReturnsPtr() bool      { return false }
+func (op msCrossEntropyDiffOp) CallsExtern() bool     { return false }
+func (op msCrossEntropyDiffOp) OverwritesInput() int  { return -1 }
+func (op msCrossEntropyDiffOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "msCrossEntropyDiff") }
+func (op msCrossEntropyDiffOp) Hashcode() uint32      { return msHash(op) }
+func (op msCrossEntropyDiffOp) String() string        { return "msCrossEntropyDiff" }
+
+func (op msCrossEntropyDiffOp) Do(inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != 3 {
+		return nil, fmt.Errorf("losses: %v takes 3 inputs, got %d", op, len(inputs))
+	}
+	z, y, err := msPair(op, inputs[:2])
+	if err != nil {
+		return nil, err
+	}
+	g, err := msScalar(inputs[2])
+	if err != nil {
+		return nil, err
+	}
+	dz := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(z.Shape().Clone()...))
+	c := z.Shape()[1]
+	switch zs := z.Data().(type) {
+	case []float64:
+		msCrossEntropyBackwardTo(dz.Data().([]float64), zs, y.Data().([]float64), c, g)
+	case []float32:
+		msCrossEntropyBackwardTo(dz.Data().([]float32), zs, y.Data().([]float32), c, g)
+	}
+	return dz, nil
+}
+
+// msCrossEntropyBackwardTo writes g·(p_ij·Σ_k y_ik − y_ij)/N into dst.
+func msCrossEntropyBackwardTo[T msFloat](dst, z, y []T, c int, g float64) []T {
+	k := g / float64(len(z)/c)
+	for i := 0; i < len(z); i += c {
+		zr, yr := z[i:i+c], y[i:i+c]
+		lse := msLogSumExp(zr)
+		var ysum float64
+		for _, v := range yr {
+			ysum += float64(v)
+		}
+		for j, v := range zr {
+			dst[i+j] = T(k * (math.Exp(float64(v)-lse)*ysum - float64(yr[j])))
+		}
+	}
+	return dst
+}
+
+// msPair returns the first two inputs of op as two N×C matrices of one
+// float dtype.
+func msPair(op G.Op, inputs []G.Value) (a, b *tensor.Dense, err error) {
+	if len(inputs) != 2 {
+		return nil, nil, fmt.Errorf("losses: %v takes 2 inputs, got %d", op, len(inputs))
+	}
+	if a, err = msValue(inputs[0]); err != nil {
+		return nil, nil, err
+	}
+	if b, err = msValue(inputs[1]); err != nil {
+		return nil, nil, err
+	}
+	if a.Dims() != 2 || !a.Shape().Eq(b.Shape()) || a.Dtype() != b.Dtype() {
+		return nil, nil, fmt.Errorf("losses: %v: inputs %v %v and %v %v, want two matrices alike",
+			op, a.Shape(), a.Dtype(), b.Shape(), b.Dtype())
+	}
+	if dt := a.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, nil, fmt.Errorf("losses: %v: dtype %v not supported", op, dt)
+	}
+	return a, b, nil
+}
+
+// msShapeOf returns a copy of the shape s.
+func msShapeOf(s G.DimSizer) (tensor.Shape, error) {
+	sh, ok := s.(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("losses: want a shape, got %T", s)
+	}
+	return sh.Clone(), nil
+}
+
+var (
+	_ G.SDOp = msNormalizeOp{}
+	_ G.SDOp = (*msMarginOp)(nil)
+	_ G.SDOp = msCrossEntropyOp{}
+	_ G.Op   = msNormalizeDiffOp{}
+	_ G.Op   = (*msMarginDiffOp)(nil)
+	_ G.Op   = msCrossEntropyDiffOp{}
+)
