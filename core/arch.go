@@ -1,0 +1,278 @@
+package core
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// The encoder architectures. Parameter names and layouts follow PyTorch so
+// that torch can load a model file as is: a convolution weight is
+// Co×Ci×K×K, a linear weight is out×in, a bias has one value per output and
+// a PReLU weight one slope per channel. Shapes are computed from Spec.Input,
+// so every architecture takes any channel count and any image size at or
+// above its minimum.
+//
+//	mlp      flatten → fc1 (Ch·H·W→256), ReLU → fc2 (256→D)
+//
+//	lenet-s  conv1 5×5×8, ReLU, maxpool 2 → conv2 5×5×16, ReLU, maxpool 2
+//	         → flatten → fc1 (→64), ReLU → fc2 (64→D)
+//	         28×28: 24 → 12 → 8 → 4, fc1 in = 16·4·4
+//
+//	lenetpp  (conv 5×5 pad 2, PReLU) ×2 with 32, 64, 128 channels, each pair
+//	         followed by maxpool 2 → flatten → fc (→D)
+//	         28×28: 14 → 7 → 3 (pooling floors), fc in = 128·3·3
+//
+// LeNet++ is the network of the center loss paper (Wen et al., "A
+// Discriminative Feature Learning Approach for Deep Face Recognition", ECCV
+// 2016). Every architecture ends with a linear layer and no activation: the
+// embedding is the raw N×D output, and losses normalise it themselves.
+
+// Architecture names.
+const (
+	ArchMLP     = "mlp"
+	ArchLeNetS  = "lenet-s"
+	ArchLeNetPP = "lenetpp"
+)
+
+// ArchNames returns the encoder architecture names, sorted.
+func ArchNames() []string { return []string{ArchLeNetS, ArchLeNetPP, ArchMLP} }
+
+// Hidden widths of the architectures.
+const (
+	mlpHidden    = 256
+	lenetSFC     = 64
+	convKernel   = 5 // every convolution is 5×5, stride 1
+	lenetPPPad   = 2
+	preluInitVal = 0.25 // PReLU slope at initialisation (He et al. 2015)
+)
+
+// lenetPPStage is one LeNet++ stage: two convolutions with this many output
+// channels, then a pooling; stage is the suffix of its layer names.
+type lenetPPStage struct {
+	channels int
+	stage    string
+}
+
+// lenetPPStages returns LeNet++'s three stages.
+func lenetPPStages() [3]lenetPPStage {
+	return [3]lenetPPStage{{32, "1"}, {64, "2"}, {128, "3"}}
+}
+
+// minSize returns the smallest height (and width) the architecture accepts:
+// every pooling must see at least 2 rows.
+//
+//	lenet-s: ⌊(H−4)/2⌋ − 4 ≥ 2  ⇔  H ≥ 16
+//	lenetpp: ⌊⌊⌊H/2⌋/2⌋/2⌋ ≥ 1 ⇔  H ≥ 8
+func minSize(arch string) int {
+	switch arch {
+	case ArchLeNetS:
+		return 16
+	case ArchLeNetPP:
+		return 8
+	default:
+		return 1
+	}
+}
+
+// DefaultSpec returns the spec of arch with embedding dimension dim on
+// MNIST input. It does not validate: call Validate.
+func DefaultSpec(arch string, dim int) Spec {
+	return Spec{Arch: arch, Input: MNISTInput, Dim: dim}
+}
+
+// Validate reports whether s describes an encoder that can be built: a known
+// architecture, 2 ≤ Dim ≤ 512, 1 or 3 input channels, an image at least as
+// large as the architecture needs and a finite normalisation with Std > 0.
+func (s Spec) Validate() error {
+	known := false
+	for _, a := range ArchNames() {
+		known = known || a == s.Arch
+	}
+	if !known {
+		return fmt.Errorf("unknown architecture %q (want one of %s)", s.Arch, strings.Join(ArchNames(), ", "))
+	}
+	if s.Dim < 2 || s.Dim > 512 {
+		return fmt.Errorf("embedding dimension %d out of range [2, 512]", s.Dim)
+	}
+	in := s.Input
+	if in.Channels != 1 && in.Channels != 3 {
+		return fmt.Errorf("input channels %d: want 1 or 3", in.Channels)
+	}
+	if m := minSize(s.Arch); in.Height < m || in.Width < m {
+		return fmt.Errorf("%s needs input of at least %d×%d, got %d×%d", s.Arch, m, m, in.Height, in.Width)
+	}
+	if !(in.Std > 0) || math.IsInf(in.Std, 0) {
+		return fmt.Errorf("input std %g: want a finite value > 0", in.Std)
+	}
+	if math.IsNaN(in.Mean) || math.IsInf(in.Mean, 0) {
+		return fmt.Errorf("input mean %g: want a finite value", in.Mean)
+	}
+	return nil
+}
+
+// ParamShapes returns the name and shape of every encoder parameter
+// (encoder.*). It panics if s is not valid.
+func (s Spec) ParamShapes() map[string][]int {
+	layout := s.layout()
+	shapes := make(map[string][]int, len(layout))
+	for _, p := range layout {
+		shapes[p.name] = append([]int(nil), p.shape...)
+	}
+	return shapes
+}
+
+// paramKind says how a parameter is initialised and whether weight decay
+// applies to it.
+type paramKind int
+
+const (
+	kindWeight paramKind = iota // conv or linear weight: He normal, decayed
+	kindBias                    // zero, not decayed
+	kindPReLU                   // preluInitVal, not decayed
+)
+
+// param is one encoder parameter: its model-file name, shape and kind.
+type param struct {
+	name  string
+	shape []int
+	kind  paramKind
+}
+
+// fanIn is the number of inputs of one output unit of a weight: Ci·K·K for
+// a convolution, in for a linear layer.
+func (p param) fanIn() int {
+	n := 1
+	for _, d := range p.shape[1:] {
+		n *= d
+	}
+	return n
+}
+
+// layout returns the encoder parameters of s in a fixed order: the order
+// of initialisation, and of Trainer's learnables. It panics if s is not
+// valid.
+func (s Spec) layout() []param {
+	if err := s.Validate(); err != nil {
+		panic("core: " + err.Error())
+	}
+	in := s.Input
+	switch s.Arch {
+	case ArchMLP:
+		return append(linearParams("encoder.fc1", mlpHidden, in.Size()),
+			linearParams("encoder.fc2", s.Dim, mlpHidden)...)
+	case ArchLeNetS:
+		h, w := lenetSOut(in.Height), lenetSOut(in.Width)
+		var ps []param
+		ps = append(ps, convParams("encoder.conv1", 8, in.Channels)...)
+		ps = append(ps, convParams("encoder.conv2", 16, 8)...)
+		ps = append(ps, linearParams("encoder.fc1", lenetSFC, 16*h*w)...)
+		return append(ps, linearParams("encoder.fc2", s.Dim, lenetSFC)...)
+	case ArchLeNetPP:
+		var ps []param
+		ci, h, w := in.Channels, in.Height, in.Width
+		for _, st := range lenetPPStages() {
+			for _, half := range []string{"a", "b"} {
+				ps = append(ps, convParams("encoder.conv"+st.stage+half, st.channels, ci)...)
+				ps = append(ps, param{name: "encoder.prelu" + st.stage + half + ".weight", shape: []int{st.channels}, kind: kindPReLU})
+				ci = st.channels
+			}
+			h, w = h/2, w/2
+		}
+		return append(ps, linearParams("encoder.fc", s.Dim, ci*h*w)...)
+	}
+	panic("core: unreachable architecture " + s.Arch)
+}
+
+// lenetSOut is lenet-s's feature-map side for an input side n: two
+// unpadded 5×5 convolutions, each followed by a 2×2 pooling that floors.
+func lenetSOut(n int) int { return ((n-convKernel+1)/2 - convKernel + 1) / 2 }
+
+func convParams(name string, co, ci int) []param {
+	return []param{
+		{name: name + ".weight", shape: []int{co, ci, convKernel, convKernel}, kind: kindWeight},
+		{name: name + ".bias", shape: []int{co}, kind: kindBias},
+	}
+}
+
+func linearParams(name string, out, in int) []param {
+	return []param{
+		{name: name + ".weight", shape: []int{out, in}, kind: kindWeight},
+		{name: name + ".bias", shape: []int{out}, kind: kindBias},
+	}
+}
+
+// encoderForward adds the encoder of s to x's graph: x is N×Ch×H×W, p holds
+// the parameter nodes by name (from s.layout), and the result is the N×D
+// embedding.
+func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node) (*G.Node, error) {
+	n := x.Shape()[0]
+	switch s.Arch {
+	case ArchMLP:
+		h, err := G.Reshape(x, []int{n, s.Input.Size()})
+		if err != nil {
+			return nil, err
+		}
+		if h, err = linear(h, p["encoder.fc1.weight"], p["encoder.fc1.bias"]); err != nil {
+			return nil, err
+		}
+		if h, err = relu(h); err != nil {
+			return nil, err
+		}
+		return linear(h, p["encoder.fc2.weight"], p["encoder.fc2.bias"])
+	case ArchLeNetS:
+		h := x
+		var err error
+		for _, l := range []string{"encoder.conv1", "encoder.conv2"} {
+			if h, err = conv2d(h, p[l+".weight"], p[l+".bias"], 0); err != nil {
+				return nil, err
+			}
+			if h, err = relu(h); err != nil {
+				return nil, err
+			}
+			if h, err = maxPool2(h); err != nil {
+				return nil, err
+			}
+		}
+		if h, err = flatten(h); err != nil {
+			return nil, err
+		}
+		if h, err = linear(h, p["encoder.fc1.weight"], p["encoder.fc1.bias"]); err != nil {
+			return nil, err
+		}
+		if h, err = relu(h); err != nil {
+			return nil, err
+		}
+		return linear(h, p["encoder.fc2.weight"], p["encoder.fc2.bias"])
+	case ArchLeNetPP:
+		h := x
+		var err error
+		for _, st := range lenetPPStages() {
+			for _, half := range []string{"a", "b"} {
+				l := st.stage + half
+				if h, err = conv2d(h, p["encoder.conv"+l+".weight"], p["encoder.conv"+l+".bias"], lenetPPPad); err != nil {
+					return nil, err
+				}
+				if h, err = prelu(h, p["encoder.prelu"+l+".weight"]); err != nil {
+					return nil, err
+				}
+			}
+			if h, err = maxPool2(h); err != nil {
+				return nil, err
+			}
+		}
+		if h, err = flatten(h); err != nil {
+			return nil, err
+		}
+		return linear(h, p["encoder.fc.weight"], p["encoder.fc.bias"])
+	}
+	panic("core: unreachable architecture " + s.Arch)
+}
+
+// flatten reshapes N×C×H×W to N×(C·H·W), in PyTorch's flatten order.
+func flatten(x *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	return G.Reshape(x, []int{s[0], s[1] * s[2] * s[3]})
+}

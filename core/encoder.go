@@ -1,0 +1,111 @@
+package core
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Encoder computes embeddings with a trained encoder: a float32 graph of a
+// fixed batch, without gradients, built once and run for every chunk. An
+// Encoder is not safe for concurrent use.
+type Encoder struct {
+	spec   Spec
+	batch  int
+	vm     G.VM
+	x      []float32 // backing array of the graph's input, batch×Ch×H×W
+	embVal G.Value   // the embeddings of the last run, batch×D
+}
+
+// NewEncoder builds the inference graph of spec with the given parameters
+// (copied) for chunks of batch images. params must hold every encoder.*
+// parameter of spec.ParamShapes() with its shape; names outside encoder.*
+// (head.*) are ignored.
+func NewEncoder(spec Spec, params map[string]Tensor, batch int) (*Encoder, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if batch < 1 {
+		return nil, fmt.Errorf("encoder batch %d: want ≥ 1", batch)
+	}
+	layout := spec.layout()
+	want := make(map[string]bool, len(layout))
+	for _, p := range layout {
+		want[p.name] = true
+	}
+	var unknown []string
+	for name := range params {
+		if strings.HasPrefix(name, "encoder.") && !want[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("%s encoder has no parameters %s", spec.Arch, strings.Join(unknown, ", "))
+	}
+
+	g := G.NewGraph()
+	in := spec.Input
+	xv := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(batch, in.Channels, in.Height, in.Width))
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, in.Channels, in.Height, in.Width), G.WithName("x"), G.WithValue(xv))
+	nodes := make(map[string]*G.Node, len(layout))
+	for _, p := range layout {
+		v, ok := params[p.name]
+		if !ok {
+			return nil, fmt.Errorf("%s encoder: missing parameter %s %v", spec.Arch, p.name, p.shape)
+		}
+		if err := checkTensor(p.name, v, p.shape); err != nil {
+			return nil, fmt.Errorf("%s encoder: %w", spec.Arch, err)
+		}
+		d := append([]float32(nil), v.Data...)
+		nodes[p.name] = G.NewTensor(g, tensor.Float32, len(p.shape), G.WithShape(p.shape...), G.WithName(p.name),
+			G.WithValue(tensor.New(tensor.WithShape(p.shape...), tensor.WithBacking(d))))
+	}
+	emb, err := spec.encoderForward(x, nodes)
+	if err != nil {
+		return nil, fmt.Errorf("building %s encoder: %w", spec.Arch, err)
+	}
+	e := &Encoder{spec: spec, batch: batch, x: xv.Data().([]float32)}
+	G.Read(emb, &e.embVal)
+	e.vm = G.NewTapeMachine(g)
+	return e, nil
+}
+
+// Spec returns the encoder's spec.
+func (e *Encoder) Spec() Spec { return e.spec }
+
+// Embed writes the N×D embeddings of n images into dst and returns it: x
+// holds n·Ch·H·W raw pixels in [0,1]. dst is allocated when nil or shorter
+// than n·D. The images go through the graph in chunks of the encoder's
+// batch; the last chunk is padded with zeros (after normalisation), whose
+// embeddings are dropped.
+func (e *Encoder) Embed(dst []float32, x []float32, n int) ([]float32, error) {
+	size, d := e.spec.Input.Size(), e.spec.Dim
+	if n < 0 || len(x) != n*size {
+		panic(fmt.Sprintf("core: Encoder.Embed: %d pixels for %d images of %d", len(x), n, size))
+	}
+	if len(dst) < n*d {
+		dst = make([]float32, n*d)
+	}
+	dst = dst[:n*d]
+	in := e.spec.Input
+	for start := 0; start < n; start += e.batch {
+		m := min(e.batch, n-start)
+		normaliseTo(e.x[:m*size], x[start*size:(start+m)*size], in.Mean, in.Std)
+		clear(e.x[m*size:])
+		err := e.vm.RunAll()
+		e.vm.Reset()
+		if err != nil {
+			return dst, fmt.Errorf("embedding images %d..%d: %w", start, start+m-1, err)
+		}
+		out, ok := e.embVal.Data().([]float32)
+		if !ok || len(out) != e.batch*d {
+			return dst, fmt.Errorf("embedding images %d..%d: output %v, want %d×%d float32", start, start+m-1, e.embVal.Shape(), e.batch, d)
+		}
+		copy(dst[start*d:(start+m)*d], out[:m*d])
+	}
+	return dst, nil
+}

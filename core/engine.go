@@ -1,0 +1,447 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Floating-point types of the engine's graph.
+const (
+	Float32 = "float32"
+	Float64 = "float64"
+)
+
+// TrainConfig configures a Trainer.
+type TrainConfig struct {
+	Batch   int       // N, images per step, ≥ 1
+	Classes int       // C, number of classes, ≥ 1
+	Opt     OptConfig // optimiser and schedule
+	Seed    int64     // seed of the parameter initialisation
+	Dtype   string    // graph precision: "float32" (default, "") or "float64" (tests)
+}
+
+// Trainer trains an encoder and a loss with the gorgonia engine. The graph
+// is built once: input x (N×Ch×H×W), one-hot labels (N×C), the encoder, the
+// loss and the symbolic gradient of the loss with respect to every
+// learnable. One tape machine runs it at every step; the optimiser then
+// updates the learnables' values in place. A Trainer is not safe for
+// concurrent use.
+//
+// Initialisation, drawn from a PCG generator seeded with Seed in the order
+// of the encoder's layout, then the loss's learnables:
+//
+//	conv and linear weights   He normal, N(0, 2/fan_in), fan_in = Ci·K·K or in
+//	biases                    0
+//	PReLU slopes              0.25
+//	loss learnables, rank 2   He normal with fan_in = number of columns (D
+//	                          for a C×D head); the values Build gave them are
+//	                          replaced, so that a run depends on Seed alone
+//	loss learnables, rank < 2 the values Build gave them
+type Trainer struct {
+	spec Spec
+	loss Loss
+	cfg  TrainConfig
+
+	g       *G.ExprGraph
+	vm      G.VM
+	x       *G.Node // N×Ch×H×W, bound to xbuf
+	onehot  *G.Node // N×C, bound to ohbuf
+	emb     *G.Node // N×D
+	cost    *G.Node // scalar
+	costVal G.Value // the loss, read at every run
+	embVal  G.Value // the embeddings, read at every run
+
+	names  []string  // learnable names: encoder layout, then loss
+	params []*G.Node // learnables, in names order
+	grads  []*G.Node // d cost / d params[i]
+	decay  []bool    // weight decay applies to params[i]
+	shapes [][]int   // params[i]'s shape
+	f32    *engineBuf[float32]
+	f64    *engineBuf[float64]
+
+	iter int
+}
+
+// engineBuf holds the trainer's flat buffers in the graph's precision T.
+type engineBuf[T float32 | float64] struct {
+	x, onehot []T   // backing arrays of the x and onehot nodes
+	ws        [][]T // backing arrays of the learnables
+	gs        [][]T // gradients of the last run, refreshed at every step
+	opt       *optimizer[T]
+}
+
+// NewTrainer builds the training graph of spec and loss. The returned
+// errors are about the configuration (spec, optimiser, batch, classes) or
+// the graph (a loss that fails to build).
+func NewTrainer(spec Spec, loss Loss, cfg TrainConfig) (*Trainer, error) {
+	if loss == nil {
+		panic("core: NewTrainer: nil loss")
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Opt.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Batch < 1 {
+		return nil, fmt.Errorf("batch %d: want ≥ 1", cfg.Batch)
+	}
+	if cfg.Classes < 1 {
+		return nil, fmt.Errorf("classes %d: want ≥ 1", cfg.Classes)
+	}
+	if cfg.Dtype == "" {
+		cfg.Dtype = Float32
+	}
+	dt, err := dtypeOf(cfg.Dtype)
+	if err != nil {
+		return nil, err
+	}
+
+	t := &Trainer{spec: spec, loss: loss, cfg: cfg, g: G.NewGraph()}
+	in := spec.Input
+	n := cfg.Batch
+	t.x = G.NewTensor(t.g, dt, 4, G.WithShape(n, in.Channels, in.Height, in.Width), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(n, in.Channels, in.Height, in.Width))))
+	t.onehot = G.NewMatrix(t.g, dt, G.WithShape(n, cfg.Classes), G.WithName("onehot"),
+		G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(n, cfg.Classes))))
+
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6d6c6162)) // "mlab"
+	nodes := make(map[string]*G.Node)
+	for _, p := range spec.layout() {
+		v := tensor.New(tensor.Of(dt), tensor.WithShape(p.shape...))
+		initParam(v, p.kind, p.fanIn(), rng)
+		nd := G.NewTensor(t.g, dt, len(p.shape), G.WithShape(p.shape...), G.WithName(p.name), G.WithValue(v))
+		nodes[p.name] = nd
+		t.add(p.name, nd, p.kind == kindWeight)
+	}
+	if t.emb, err = spec.encoderForward(t.x, nodes); err != nil {
+		return nil, fmt.Errorf("building %s encoder: %w", spec.Arch, err)
+	}
+	if t.cost, err = loss.Build(t.g, t.emb, t.onehot, cfg.Classes); err != nil {
+		return nil, fmt.Errorf("building %s loss: %w", loss.Name(), err)
+	}
+	if !t.cost.IsScalar() {
+		return nil, fmt.Errorf("%s loss: Build returned shape %v, want a scalar", loss.Name(), t.cost.Shape())
+	}
+	for _, l := range loss.Learnables() {
+		if _, dup := nodes[l.Name]; dup || strings.HasPrefix(l.Name, "encoder.") {
+			return nil, fmt.Errorf("%s loss: learnable name %q clashes with the encoder's", loss.Name(), l.Name)
+		}
+		nodes[l.Name] = l.Node
+		if l.Node.Dims() >= 2 {
+			v, ok := l.Node.Value().(tensor.Tensor)
+			if !ok || v.Dtype() != dt {
+				return nil, fmt.Errorf("%s loss: learnable %q has no %s tensor value", loss.Name(), l.Name, cfg.Dtype)
+			}
+			initParam(v, kindWeight, l.Node.Shape()[l.Node.Dims()-1], rng)
+		}
+		t.add(l.Name, l.Node, l.Node.Dims() >= 2)
+	}
+	if t.grads, err = G.Grad(t.cost, t.params...); err != nil {
+		return nil, fmt.Errorf("differentiating the %s loss: %w", loss.Name(), err)
+	}
+	G.Read(t.cost, &t.costVal)
+	G.Read(t.emb, &t.embVal)
+	t.vm = G.NewTapeMachine(t.g)
+
+	sizes := make([]int, len(t.params))
+	for i, s := range t.shapes {
+		sizes[i] = shapeSize(s)
+	}
+	switch dt {
+	case tensor.Float32:
+		t.f32, err = newEngineBuf[float32](t, sizes)
+	default:
+		t.f64, err = newEngineBuf[float64](t, sizes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// add appends a learnable.
+func (t *Trainer) add(name string, n *G.Node, decay bool) {
+	t.names = append(t.names, name)
+	t.params = append(t.params, n)
+	t.decay = append(t.decay, decay)
+	t.shapes = append(t.shapes, append([]int(nil), n.Shape()...))
+}
+
+func newEngineBuf[T float32 | float64](t *Trainer, sizes []int) (*engineBuf[T], error) {
+	b := &engineBuf[T]{
+		x:      t.x.Value().Data().([]T),
+		onehot: t.onehot.Value().Data().([]T),
+		ws:     make([][]T, len(t.params)),
+		gs:     make([][]T, len(t.params)),
+		opt:    newOptimizer[T](t.cfg.Opt, sizes, t.decay),
+	}
+	for i, p := range t.params {
+		w, ok := p.Value().Data().([]T)
+		if !ok || len(w) != sizes[i] {
+			return nil, fmt.Errorf("learnable %q: value is not a dense %T tensor of %d values", t.names[i], w, sizes[i])
+		}
+		b.ws[i] = w
+	}
+	return b, nil
+}
+
+// initParam fills v according to kind: He normal N(0, 2/fanIn) for
+// weights, 0 for biases, preluInitVal for PReLU slopes.
+func initParam(v tensor.Tensor, kind paramKind, fanIn int, rng *rand.Rand) {
+	std := math.Sqrt(2 / float64(fanIn))
+	draw := func() float64 {
+		switch kind {
+		case kindWeight:
+			return std * rng.NormFloat64()
+		case kindPReLU:
+			return preluInitVal
+		}
+		return 0
+	}
+	switch d := v.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(draw())
+		}
+	case []float64:
+		for i := range d {
+			d[i] = draw()
+		}
+	default:
+		panic(fmt.Sprintf("core: initParam: unsupported data %T", d))
+	}
+}
+
+// Step runs one training step on a batch: x holds Batch images of raw
+// pixels in [0,1] (Batch·Ch·H·W values, normalised here with the spec's
+// Mean and Std), labels their classes in 0..C−1. It calls the loss's
+// BeforeStep, runs forward and backward, applies the optimiser with the
+// scheduled learning rate and returns the loss before the update. A
+// non-finite loss is returned as an error and leaves the parameters as
+// they were.
+func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
+	if err := t.loss.BeforeStep(t.iter); err != nil {
+		return 0, fmt.Errorf("step %d: %s: %w", t.iter, t.loss.Name(), err)
+	}
+	loss, err := t.forwardBackward(x, labels)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter, nanOrInf(loss))
+	}
+	lr := t.LR()
+	if t.f32 != nil {
+		err = t.f32.update(t, lr)
+	} else {
+		err = t.f64.update(t, lr)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("step %d: %w", t.iter, err)
+	}
+	t.iter++
+	return loss, nil
+}
+
+func nanOrInf(v float64) string {
+	if math.IsNaN(v) {
+		return "NaN"
+	}
+	return "Inf"
+}
+
+// forwardBackward loads a batch into the graph's input buffers, runs the
+// machine (loss and gradients) and returns the loss. The gradients stay in
+// the gradient nodes' values until the next run.
+func (t *Trainer) forwardBackward(x []float32, labels []int) (float64, error) {
+	in := t.spec.Input
+	if len(x) != t.cfg.Batch*in.Size() {
+		panic(fmt.Sprintf("core: Trainer.Step: %d pixels, want batch %d × %d", len(x), t.cfg.Batch, in.Size()))
+	}
+	if len(labels) != t.cfg.Batch {
+		panic(fmt.Sprintf("core: Trainer.Step: %d labels, want batch %d", len(labels), t.cfg.Batch))
+	}
+	for i, l := range labels {
+		if l < 0 || l >= t.cfg.Classes {
+			return 0, fmt.Errorf("step %d: label %d of image %d out of range [0, %d)", t.iter, l, i, t.cfg.Classes)
+		}
+	}
+	if t.f32 != nil {
+		normaliseTo(t.f32.x, x, in.Mean, in.Std)
+		oneHotTo(t.f32.onehot, labels, t.cfg.Classes)
+	} else {
+		normaliseTo(t.f64.x, x, in.Mean, in.Std)
+		oneHotTo(t.f64.onehot, labels, t.cfg.Classes)
+	}
+	defer t.vm.Reset()
+	if err := t.vm.RunAll(); err != nil {
+		return 0, fmt.Errorf("step %d: %w", t.iter, err)
+	}
+	switch v := t.costVal.(type) {
+	case *G.F32:
+		return float64(*v), nil
+	case *G.F64:
+		return float64(*v), nil
+	}
+	return 0, fmt.Errorf("step %d: loss value is %T, want a scalar", t.iter, t.costVal)
+}
+
+// update fetches the gradients of the last run and applies the optimiser.
+func (b *engineBuf[T]) update(t *Trainer, lr float64) error {
+	for i, gn := range t.grads {
+		v := gn.Value()
+		if v == nil {
+			return fmt.Errorf("no gradient for %s", t.names[i])
+		}
+		g, ok := v.Data().([]T)
+		if !ok || len(g) != len(b.ws[i]) {
+			return fmt.Errorf("gradient of %s: %d values of %T, want %d", t.names[i], v.Shape().TotalSize(), v.Data(), len(b.ws[i]))
+		}
+		b.gs[i] = g
+	}
+	b.opt.update(b.ws, b.gs, lr)
+	clear(b.gs) // drop references to the machine's values
+	return nil
+}
+
+// normaliseTo writes (src − mean)/std into dst, element by element.
+func normaliseTo[T float32 | float64](dst []T, src []float32, mean, std float64) {
+	src = src[:len(dst)]
+	inv := 1 / std
+	for i, v := range src {
+		dst[i] = T((float64(v) - mean) * inv)
+	}
+}
+
+// oneHotTo writes the one-hot rows of labels into dst (len(labels)×classes).
+func oneHotTo[T float32 | float64](dst []T, labels []int, classes int) {
+	clear(dst)
+	for i, l := range labels {
+		dst[i*classes+l] = 1
+	}
+}
+
+// Iter returns the number of steps taken.
+func (t *Trainer) Iter() int { return t.iter }
+
+// LR returns the learning rate of the next step, Opt.LRAt(Iter()).
+func (t *Trainer) LR() float64 { return t.cfg.Opt.LRAt(t.iter) }
+
+// Params returns a float32 copy of every learnable, encoder.* and the
+// loss's (head.*), by name.
+func (t *Trainer) Params() map[string]Tensor {
+	out := make(map[string]Tensor, len(t.params))
+	for i, name := range t.names {
+		d := make([]float32, shapeSize(t.shapes[i]))
+		if t.f32 != nil {
+			copy(d, t.f32.ws[i])
+		} else {
+			for j, v := range t.f64.ws[i] {
+				d[j] = float32(v)
+			}
+		}
+		out[name] = Tensor{Shape: append([]int(nil), t.shapes[i]...), Data: d}
+	}
+	return out
+}
+
+// SetParams loads parameter values by name, for resuming and tests. Every
+// encoder.* parameter must be present; the loss's learnables are loaded
+// when present and kept otherwise. Names the trainer does not know, and
+// shapes or lengths that differ from the graph's, are errors, and leave the
+// parameters unchanged. Loading resets the optimiser's state (momentum,
+// moments) but not Iter.
+func (t *Trainer) SetParams(p map[string]Tensor) error {
+	index := make(map[string]int, len(t.names))
+	for i, n := range t.names {
+		index[n] = i
+	}
+	var unknown []string
+	for name, v := range p {
+		i, ok := index[name]
+		if !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		if err := checkTensor(name, v, t.shapes[i]); err != nil {
+			return err
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("unknown parameters %s", strings.Join(unknown, ", "))
+	}
+	for _, name := range t.names {
+		if _, ok := p[name]; !ok && strings.HasPrefix(name, "encoder.") {
+			return fmt.Errorf("missing parameter %s", name)
+		}
+	}
+	for i, name := range t.names {
+		v, ok := p[name]
+		if !ok {
+			continue
+		}
+		if t.f32 != nil {
+			copy(t.f32.ws[i], v.Data)
+		} else {
+			for j, x := range v.Data {
+				t.f64.ws[i][j] = float64(x)
+			}
+		}
+	}
+	if t.f32 != nil {
+		t.f32.opt.reset()
+	} else {
+		t.f64.opt.reset()
+	}
+	return nil
+}
+
+// checkTensor reports whether v has the given shape and matching data.
+func checkTensor(name string, v Tensor, shape []int) error {
+	if !equalShape(v.Shape, shape) {
+		return fmt.Errorf("parameter %s has shape %v, want %v", name, v.Shape, shape)
+	}
+	if len(v.Data) != shapeSize(shape) {
+		return fmt.Errorf("parameter %s has %d values, want %d for shape %v", name, len(v.Data), shapeSize(shape), shape)
+	}
+	return nil
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func shapeSize(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+func dtypeOf(name string) (tensor.Dtype, error) {
+	switch name {
+	case Float32:
+		return tensor.Float32, nil
+	case Float64:
+		return tensor.Float64, nil
+	}
+	return tensor.Dtype{}, errors.New("dtype " + name + ": want float32 or float64")
+}

@@ -1,0 +1,229 @@
+package core
+
+import (
+	"fmt"
+	"math"
+)
+
+// Optimiser names.
+const (
+	OptSGD  = "sgd"
+	OptAdam = "adam"
+)
+
+// Learning-rate schedule names.
+const (
+	ScheduleConstant = "constant"
+	ScheduleStep     = "step"
+	ScheduleCosine   = "cosine"
+)
+
+// OptConfig configures the optimiser and its learning-rate schedule.
+//
+// SGD with momentum μ and weight decay λ (PyTorch's torch.optim.SGD):
+//
+//	g ← g + λ·w,  v ← μ·v + g,  w ← w − lr_t·v
+//
+// Adam (Kingma & Ba 2015) with L2 weight decay λ added to the gradient
+// (torch.optim.Adam), step count t = 1, 2, …:
+//
+//	g ← g + λ·w,  m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
+//	w ← w − lr_t · (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
+//
+// Weight decay applies to weights of rank ≥ 2 only (conv and linear
+// weights, the loss's class weights); biases, PReLU slopes and other rank-1
+// parameters are not decayed.
+//
+// The learning rate at step t = 0, 1, … is lr_t = LR · f(t) · warm(t):
+//
+//	constant  f(t) = 1
+//	step      f(t) = Gamma^⌊t/StepEvery⌋
+//	cosine    f(t) = ½·(1 + cos(π·min(t, T)/T)),  T = TotalSteps
+//	warm(t)   = min(1, (t+1)/Warmup), or 1 when Warmup = 0
+type OptConfig struct {
+	Name        string  // "sgd" or "adam"
+	LR          float64 // base learning rate
+	Momentum    float64 // SGD μ, in [0, 1)
+	WeightDecay float64 // λ ≥ 0
+	Beta1       float64 // Adam β1, in [0, 1)
+	Beta2       float64 // Adam β2, in [0, 1)
+	Eps         float64 // Adam ε > 0
+
+	Schedule   string  // "constant" (or ""), "step", "cosine"
+	StepEvery  int     // step: steps between decays, ≥ 1
+	Gamma      float64 // step: decay factor, in (0, 1]
+	TotalSteps int     // cosine: T ≥ 1
+	Warmup     int     // linear warm-up steps, ≥ 0 (0: none)
+}
+
+// DefaultOpt returns the default configuration of the named optimiser with
+// a constant schedule: SGD lr 0.01, momentum 0.9, weight decay 5e-4; Adam
+// lr 1e-3, β1 0.9, β2 0.999, ε 1e-8, no weight decay. Any other name gives
+// a config with only Name set, which Validate rejects.
+func DefaultOpt(name string) OptConfig {
+	switch name {
+	case OptSGD:
+		return OptConfig{Name: OptSGD, LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Schedule: ScheduleConstant}
+	case OptAdam:
+		return OptConfig{Name: OptAdam, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Schedule: ScheduleConstant}
+	}
+	return OptConfig{Name: name}
+}
+
+// Validate reports whether c is a usable configuration.
+func (c OptConfig) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch c.Name {
+	case OptSGD:
+		if !(c.Momentum >= 0 && c.Momentum < 1) {
+			return fmt.Errorf("sgd: momentum %g out of range [0, 1)", c.Momentum)
+		}
+	case OptAdam:
+		if !(c.Beta1 >= 0 && c.Beta1 < 1) || !(c.Beta2 >= 0 && c.Beta2 < 1) {
+			return fmt.Errorf("adam: betas (%g, %g) out of range [0, 1)", c.Beta1, c.Beta2)
+		}
+		if !(c.Eps > 0) || !finite(c.Eps) {
+			return fmt.Errorf("adam: eps %g: want a finite value > 0", c.Eps)
+		}
+	default:
+		return fmt.Errorf("unknown optimiser %q (want %s or %s)", c.Name, OptSGD, OptAdam)
+	}
+	if !(c.LR > 0) || !finite(c.LR) {
+		return fmt.Errorf("%s: learning rate %g: want a finite value > 0", c.Name, c.LR)
+	}
+	if !(c.WeightDecay >= 0) || !finite(c.WeightDecay) {
+		return fmt.Errorf("%s: weight decay %g: want a finite value ≥ 0", c.Name, c.WeightDecay)
+	}
+	if c.Warmup < 0 {
+		return fmt.Errorf("warm-up %d steps: want ≥ 0", c.Warmup)
+	}
+	switch c.Schedule {
+	case "", ScheduleConstant:
+	case ScheduleStep:
+		if c.StepEvery < 1 {
+			return fmt.Errorf("step schedule: step every %d: want ≥ 1", c.StepEvery)
+		}
+		if !(c.Gamma > 0 && c.Gamma <= 1) {
+			return fmt.Errorf("step schedule: gamma %g out of range (0, 1]", c.Gamma)
+		}
+	case ScheduleCosine:
+		if c.TotalSteps < 1 {
+			return fmt.Errorf("cosine schedule: total steps %d: want ≥ 1", c.TotalSteps)
+		}
+	default:
+		return fmt.Errorf("unknown schedule %q (want %s, %s or %s)", c.Schedule, ScheduleConstant, ScheduleStep, ScheduleCosine)
+	}
+	return nil
+}
+
+// LRAt returns the learning rate of step t (0-based) under c's schedule.
+func (c OptConfig) LRAt(t int) float64 {
+	f := 1.0
+	switch c.Schedule {
+	case ScheduleStep:
+		f = math.Pow(c.Gamma, float64(t/c.StepEvery))
+	case ScheduleCosine:
+		T := float64(c.TotalSteps)
+		f = 0.5 * (1 + math.Cos(math.Pi*math.Min(float64(t), T)/T))
+	}
+	if c.Warmup > 0 && t+1 < c.Warmup {
+		f *= float64(t+1) / float64(c.Warmup)
+	}
+	return c.LR * f
+}
+
+// optimizer updates parameters in place with c's rule. Its state is one
+// buffer (SGD: velocity v) or two (Adam: moments m, v) per parameter, in
+// the parameters' precision T.
+type optimizer[T float32 | float64] struct {
+	cfg   OptConfig
+	t     int // updates applied so far
+	decay []bool
+	m, v  [][]T
+}
+
+// newOptimizer returns an optimiser for parameters of the given sizes;
+// decay[i] says whether weight decay applies to parameter i.
+func newOptimizer[T float32 | float64](cfg OptConfig, sizes []int, decay []bool) *optimizer[T] {
+	if len(sizes) != len(decay) {
+		panic("core: optimizer: sizes and decay differ in length")
+	}
+	o := &optimizer[T]{cfg: cfg, decay: decay, m: make([][]T, len(sizes))}
+	if cfg.Name == OptAdam {
+		o.v = make([][]T, len(sizes))
+	}
+	for i, n := range sizes {
+		o.m[i] = make([]T, n)
+		if o.v != nil {
+			o.v[i] = make([]T, n)
+		}
+	}
+	return o
+}
+
+// reset clears the optimiser's state and step count.
+func (o *optimizer[T]) reset() {
+	o.t = 0
+	for i := range o.m {
+		clear(o.m[i])
+		if o.v != nil {
+			clear(o.v[i])
+		}
+	}
+}
+
+// update applies one step with learning rate lr: ws[i] is parameter i, and
+// gs[i] its gradient, of the same length.
+func (o *optimizer[T]) update(ws, gs [][]T, lr float64) {
+	if len(ws) != len(o.m) || len(gs) != len(o.m) {
+		panic(fmt.Sprintf("core: optimizer: %d parameters and %d gradients for %d slots", len(ws), len(gs), len(o.m)))
+	}
+	o.t++
+	for i, w := range ws {
+		g := gs[i]
+		if len(w) != len(o.m[i]) || len(g) != len(w) {
+			panic(fmt.Sprintf("core: optimizer: parameter %d has %d values, gradient %d, state %d", i, len(w), len(g), len(o.m[i])))
+		}
+		wd := 0.0
+		if o.decay[i] {
+			wd = o.cfg.WeightDecay
+		}
+		switch o.cfg.Name {
+		case OptSGD:
+			sgdUpdate(w, g, o.m[i], T(lr), T(o.cfg.Momentum), T(wd))
+		case OptAdam:
+			c1 := 1 - math.Pow(o.cfg.Beta1, float64(o.t))
+			c2 := 1 - math.Pow(o.cfg.Beta2, float64(o.t))
+			adamUpdate(w, g, o.m[i], o.v[i], T(lr/c1), T(1/math.Sqrt(c2)), T(o.cfg.Beta1), T(o.cfg.Beta2), T(o.cfg.Eps), T(wd))
+		}
+	}
+}
+
+// sgdUpdate is one SGD step with momentum mu and weight decay wd on w in
+// place: g' = g + wd·w, v ← mu·v + g', w ← w − lr·v.
+func sgdUpdate[T float32 | float64](w, g, v []T, lr, mu, wd T) {
+	g = g[:len(w)]
+	v = v[:len(w)]
+	for j := range w {
+		gj := g[j] + wd*w[j]
+		vj := mu*v[j] + gj
+		v[j] = vj
+		w[j] -= lr * vj
+	}
+}
+
+// adamUpdate is one Adam step on w in place, with the bias corrections
+// folded in: lrc = lr/(1−β1ᵗ) and sc = 1/√(1−β2ᵗ), so that
+// w ← w − lrc·m / (sc·√v + ε).
+func adamUpdate[T float32 | float64](w, g, m, v []T, lrc, sc, b1, b2, eps, wd T) {
+	g = g[:len(w)]
+	m = m[:len(w)]
+	v = v[:len(w)]
+	for j := range w {
+		gj := g[j] + wd*w[j]
+		mj := b1*m[j] + (1-b1)*gj
+		vj := b2*v[j] + (1-b2)*gj*gj
+		m[j], v[j] = mj, vj
+		w[j] -= lrc * mj / (sc*T(math.Sqrt(float64(vj))) + eps)
+	}
+}
