@@ -1,0 +1,82 @@
+package core
+
+// SchemaVersion is the version of the message schema shared by the browser
+// trainers, the page, the viewer and the server's progress stream. A reader
+// rejects messages of another version.
+const SchemaVersion = 1
+
+// Message is one message between a trainer and its watchers, as JSON.
+// Exactly one of the pointer fields is set, as Type says.
+type Message struct {
+	V       int    `json:"v"`       // SchemaVersion
+	Type    string `json:"type"`    // "command", "state", "progress", "snapshot", "error"
+	Trainer string `json:"trainer"` // which trainer, for pages with several
+
+	Command  *Command  `json:"command,omitempty"`
+	State    string    `json:"state,omitempty"` // "idle", "running", "paused", "done", "failed"
+	Progress *Progress `json:"progress,omitempty"`
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// Command asks a trainer to act. Config is set for "start".
+type Command struct {
+	Op     string        `json:"op"` // "start", "pause", "resume", "step", "reset", "stop"
+	Config *TrainRequest `json:"config,omitempty"`
+}
+
+// TrainRequest is a training configuration with the fields and names of
+// `metriclab train` (and of the server's POST /api/jobs).
+type TrainRequest struct {
+	Data       string             `json:"data"` // "mnist" or a data set name
+	Arch       string             `json:"arch"`
+	Loss       string             `json:"loss"`
+	LossParams map[string]float64 `json:"loss_params,omitempty"`
+	Miner      string             `json:"miner,omitempty"`
+	Distance   string             `json:"distance,omitempty"`
+	Dim        int                `json:"dim"`
+	Epochs     int                `json:"epochs"`
+	Batch      int                `json:"batch"`
+	LR         float64            `json:"lr"`
+	Opt        string             `json:"opt"`
+	Classes    string             `json:"classes,omitempty"` // "0-4", "0,2,4"; empty: all
+	Seed       int64              `json:"seed"`
+	Device     string             `json:"device,omitempty"` // "cpu", "cuda", "auto"
+}
+
+// Progress reports training progress, every few steps and at epoch ends.
+type Progress struct {
+	Epoch    int     `json:"epoch"`
+	Step     int     `json:"step"`
+	Steps    int     `json:"steps"`
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"` // batch accuracy of the nearest class weight, when the loss has weights
+	ImgPerS  float64 `json:"img_per_s"`
+	LR       float64 `json:"lr"`
+	ETA      float64 `json:"eta_s"` // seconds left
+	// At epoch ends: 1:1 verification on held-out pairs.
+	Verification *VerificationSummary `json:"verification,omitempty"`
+}
+
+// VerificationSummary is the headline of a 1:1 verification run.
+type VerificationSummary struct {
+	Accuracy  float64            `json:"accuracy"`
+	EER       float64            `json:"eer"`
+	Threshold float64            `json:"threshold"`
+	TARAtFAR  map[string]float64 `json:"tar_at_far"`
+}
+
+// Snapshot is what the hypersphere viewer draws: up to a few thousand test
+// embeddings with their labels, the class weight vectors, and the angle
+// histograms of genuine and impostor pairs.
+type Snapshot struct {
+	Dim       int       `json:"dim"`
+	Points    []float32 `json:"points"`  // N×Dim, row-major
+	Labels    []int     `json:"labels"`  // N
+	Weights   []float32 `json:"weights"` // C×Dim, nil for losses without class weights
+	Classes   []string  `json:"classes"`
+	Threshold float64   `json:"threshold"` // cosine similarity
+	Margin    float64   `json:"margin"`    // the loss's angular margin in radians, 0 if none, for shading
+	Genuine   []int     `json:"genuine"`   // histogram of genuine-pair angles, bins of 180°/len over [0°, 180°]
+	Impostor  []int     `json:"impostor"`  // same bins, impostor pairs
+}
