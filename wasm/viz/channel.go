@@ -1,0 +1,50 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"syscall/js"
+
+	"metriclab/wasm/viz/view"
+)
+
+// rawQueue is how many received messages may wait for the decoder; past
+// that the newest are dropped (a JS callback must not block).
+const rawQueue = 64
+
+// listen opens the BroadcastChannel name, decodes its messages on a
+// goroutine (see view.Pump) and sends the results to events. It posts the
+// viewer's ready message once at the start, and again for every ping. The
+// channel stays open for the life of the page.
+func listen(name string, events chan<- view.Event) error {
+	ctor := js.Global().Get("BroadcastChannel")
+	if ctor.IsUndefined() {
+		return errors.New("this browser has no BroadcastChannel: nothing to show")
+	}
+	bc := ctor.New(name)
+	raw := make(chan []byte, rawQueue)
+	jsonObj := js.Global().Get("JSON")
+	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		data := args[0].Get("data")
+		var s string
+		switch data.Type() {
+		case js.TypeString:
+			s = data.String()
+		case js.TypeObject:
+			s = jsonObj.Call("stringify", data).String()
+		default:
+			return nil
+		}
+		select {
+		case raw <- []byte(s):
+		default: // the decoder is behind; drop this one
+		}
+		return nil
+	})
+	bc.Set("onmessage", onMessage)
+	reply := func(b []byte) { bc.Call("postMessage", string(b)) }
+	go view.Pump(raw, events, reply)
+	reply(view.ReadyMessage())
+	return nil
+}

@@ -1,0 +1,44 @@
+//go:build js && wasm
+
+// Command viz is metriclab's hypersphere viewer: an ebiten program, built
+// to viz.wasm and loaded by web/viz.html inside an <iframe> (ebiten takes
+// over its document's <body>). It listens on a BroadcastChannel for the
+// messages of msg.Message (JSON, as a string or as a structured-cloned
+// object) and draws the latest snapshot: the unit circle for D = 2, the
+// sphere for D = 3, and a PCA projection to the sphere for D > 3.
+//
+// URL query (see view.Config): ?channel=NAME (default "metriclab"), ?demo=1 for
+// a synthetic snapshot (with &dim=D and &n=N).
+//
+// Keys: A toggles the auto-rotation, R resets the view, + and − zoom.
+// Mouse or touch: drag to rotate, wheel to zoom.
+package main
+
+import (
+	"log"
+	"syscall/js"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"metriclab/wasm/viz/view"
+)
+
+func main() {
+	cfg := view.ParseConfig(js.Global().Get("location").Get("search").String())
+	events := make(chan view.Event, 16)
+	g := newGame(events)
+	if cfg.Demo {
+		// The demo snapshot is placed like a received one, before the
+		// first frame; a real snapshot on the channel replaces it.
+		var pl view.Placer
+		events <- view.Event{Data: pl.Place(view.DemoSnapshot(cfg.Dim, cfg.N, view.DemoClasses, 1)), Notice: "demo snapshot"}
+	}
+	if err := listen(cfg.Channel, events); err != nil {
+		events <- view.Event{Notice: err.Error()}
+	}
+	ebiten.SetWindowTitle("metriclab viewer")
+	ebiten.SetRunnableOnUnfocused(true) // an iframe often lacks focus
+	if err := ebiten.RunGame(g); err != nil {
+		log.Fatal(err)
+	}
+}

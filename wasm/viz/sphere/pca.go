@@ -1,0 +1,409 @@
+package sphere
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Basis is an orthonormal basis of the three principal axes of a set of
+// D-dimensional embeddings, the world axes of the viewer for D > 3.
+type Basis struct {
+	D     int
+	Axes  [3][]float64 // unit vectors of length D
+	Var   [3]float64   // the eigenvalue of each axis: mean squared projection of the unit embeddings on it
+	Total float64      // trace of the second-moment matrix: the fraction of the embeddings' energy that the axes keep is Σ Var / Total
+}
+
+// Explained returns the fraction of the embeddings' second moment that the
+// three axes keep, Σ Var / Total, in [0, 1].
+func (b *Basis) Explained() float64 {
+	if b.Total == 0 {
+		return 0
+	}
+	return (b.Var[0] + b.Var[1] + b.Var[2]) / b.Total
+}
+
+// PCA parameters. Subspace iteration converges geometrically at the ratio
+// of the fourth to the third eigenvalue; pcaMaxIter bounds the work when
+// they are nearly equal, and a basis that good is good enough to look at.
+// The second-moment matrix is estimated from at most pcaMaxRows rows,
+// evenly spaced through the snapshot: forming it is the slow part (N·D²/2
+// multiply-adds), and 512 directions pin three axes down well enough to
+// look at.
+const (
+	pcaMaxIter = 300
+	pcaTol     = 1e-15 // Σ sin² of the principal angles between iterates
+	pcaMaxRows = 512
+)
+
+// PrincipalAxes returns the three principal axes of the N rows of the
+// row-major N×D matrix x (D > 3), found by subspace iteration on the D×D
+// second-moment matrix of the rows normalised to unit length, followed by
+// a Rayleigh–Ritz step:
+//
+//	M = (1/N) Σ_i u_i u_iᵀ,  u_i = x_i/|x_i|   (rows with x_i = 0 are skipped)
+//	V ← orth(M·V) until span V settles;  M·v_k = λ_k·v_k,  λ_1 ≥ λ_2 ≥ λ_3
+//
+// M is not centred: the viewer draws directions from the origin, which is
+// what a cosine metric compares, and a cloud gathered in one cap of the
+// sphere must keep the direction of that cap (Jolliffe, Principal Component
+// Analysis, 2nd ed., §14.2.3, on uncentred PCA). M is summed in float64,
+// over at most pcaMaxRows rows evenly spaced through x.
+//
+// The signs (and order) of the axes follow a convention so that the picture
+// does not flip between snapshots: without prev, each axis has its entry of
+// largest magnitude positive; with a previous basis prev of the same D, the
+// axes are matched one to one to prev's axes (the permutation with the
+// largest Σ|v_k·prev_k|) and each is signed to point the way its match did.
+// Subspace iteration also starts from prev, so it usually takes a few
+// iterations. Fewer than 3 independent directions leave the spare axes
+// orthonormal to the others with Var 0.
+//
+// It panics if D ≤ 3 or len(x) is not a multiple of D.
+func PrincipalAxes(x []float32, d int, prev *Basis) *Basis {
+	if d <= 3 {
+		panic("sphere: PrincipalAxes needs D > 3")
+	}
+	if len(x)%d != 0 {
+		panic("sphere: PrincipalAxes: len(x) is not a multiple of D")
+	}
+	n := len(x) / d
+	m := make([]float64, d*d) // upper triangle, then mirrored
+	u := make([]float64, d)
+	var rows int
+	stride := max(1, (n+pcaMaxRows-1)/pcaMaxRows)
+	for i := 0; i < n; i += stride {
+		row := x[i*d : (i+1)*d]
+		var ss float64
+		for j, v := range row {
+			u[j] = float64(v)
+			ss += u[j] * u[j]
+		}
+		if ss == 0 || math.IsNaN(ss) || math.IsInf(ss, 0) {
+			continue
+		}
+		inv := 1 / math.Sqrt(ss)
+		for j := range u {
+			u[j] *= inv
+		}
+		rows++
+		for a := range d {
+			ua := u[a]
+			if ua == 0 {
+				continue
+			}
+			ma, ub := m[a*d+a:(a+1)*d], u[a:]
+			for k, v := range ub {
+				ma[k] += ua * v
+			}
+		}
+	}
+	b := &Basis{D: d}
+	if rows > 0 {
+		for a := range d {
+			for c := a; c < d; c++ {
+				m[a*d+c] /= float64(rows)
+				m[c*d+a] = m[a*d+c]
+			}
+			b.Total += m[a*d+a]
+		}
+	}
+
+	var v [3][]float64
+	if prev != nil && prev.D == d {
+		for k := range 3 {
+			v[k] = append([]float64(nil), prev.Axes[k]...)
+		}
+	} else {
+		rng := rand.New(rand.NewPCG(0x5eed, 3)) // fixed: the same data gives the same axes
+		for k := range 3 {
+			v[k] = make([]float64, d)
+			for j := range v[k] {
+				v[k][j] = rng.NormFloat64()
+			}
+		}
+	}
+	orthonormalizeCols(v)
+
+	w := [3][]float64{make([]float64, d), make([]float64, d), make([]float64, d)}
+	for iter := 0; iter < pcaMaxIter; iter++ {
+		for k := range 3 {
+			symMulVec(w[k], m, v[k])
+		}
+		orthonormalizeCols(w)
+		// Σ sin² of the principal angles between span v and span w.
+		var overlap float64
+		for i := range 3 {
+			for k := range 3 {
+				c := dot(v[i], w[k])
+				overlap += c * c
+			}
+		}
+		v, w = w, v
+		if iter > 0 && 3-overlap < pcaTol {
+			break
+		}
+	}
+
+	// Rayleigh–Ritz: the eigenvectors of T = Vᵀ M V rotate V onto the axes.
+	var t [3][3]float64
+	for k := range 3 {
+		symMulVec(w[k], m, v[k])
+	}
+	for i := range 3 {
+		for k := range 3 {
+			t[i][k] = dot(v[i], w[k])
+		}
+	}
+	vals, vecs := jacobiEigen3(t)
+	for k := range 3 {
+		axis := make([]float64, d)
+		for i := range 3 {
+			c := vecs[i][k]
+			for j := range axis {
+				axis[j] += c * v[i][j]
+			}
+		}
+		b.Axes[k] = axis
+		b.Var[k] = math.Max(0, vals[k])
+	}
+	if prev != nil && prev.D == d {
+		alignTo(b, prev)
+	} else {
+		for k := range 3 {
+			if largestEntry(b.Axes[k]) < 0 {
+				negate(b.Axes[k])
+			}
+		}
+	}
+	return b
+}
+
+// alignTo permutes and signs b's axes to match prev's.
+func alignTo(b, prev *Basis) {
+	var c [3][3]float64 // c[i][k] = |b_i · prev_k|
+	for i := range 3 {
+		for k := range 3 {
+			c[i][k] = math.Abs(dot(b.Axes[i], prev.Axes[k]))
+		}
+	}
+	perms := [6][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	best, bestScore := perms[0], -1.0
+	for _, p := range perms { // p[k] = which new axis goes to slot k
+		s := c[p[0]][0] + c[p[1]][1] + c[p[2]][2]
+		if s > bestScore+1e-12 {
+			best, bestScore = p, s
+		}
+	}
+	axes, vars := b.Axes, b.Var
+	for k := range 3 {
+		b.Axes[k], b.Var[k] = axes[best[k]], vars[best[k]]
+		if dot(b.Axes[k], prev.Axes[k]) < 0 {
+			negate(b.Axes[k])
+		}
+	}
+}
+
+// ProjectTo places the N rows of the row-major N×D matrix x on the unit
+// sphere through the basis: the coordinates on the three axes, normalised,
+//
+//	p_i = (x_i·a_1, x_i·a_2, x_i·a_3) / |(x_i·a_1, x_i·a_2, x_i·a_3)|
+//
+// and writes them to dst, which it grows as needed, and returns dst[:N].
+// A row with no component on the axes is placed at the origin. It panics if
+// len(x) is not a multiple of b.D.
+func (b *Basis) ProjectTo(dst []Vec3, x []float32) []Vec3 {
+	if len(x)%b.D != 0 {
+		panic("sphere: Basis.ProjectTo: len(x) is not a multiple of D")
+	}
+	n := len(x) / b.D
+	dst = growVec3(dst, n)
+	for i := range n {
+		row := x[i*b.D : (i+1)*b.D]
+		var p Vec3
+		for k := range 3 {
+			var s float64 // float64 accumulation of float32 inputs
+			for j, a := range b.Axes[k] {
+				s += float64(row[j]) * a
+			}
+			p[k] = s
+		}
+		dst[i] = Normalize(p)
+	}
+	return dst
+}
+
+// PlaceTo places the N rows of the row-major N×D matrix x on the unit
+// sphere of the viewer and writes them to dst, which it grows as needed,
+// returning dst[:N]:
+//
+//	D = 1:  (x_i, 0, 0)/|x_i|  (the two ends of the unit circle's diameter)
+//	D = 2:  (x_i1, x_i2, 0)/|x_i|, the unit circle in the z = 0 plane
+//	D = 3:  x_i/|x_i|
+//	D > 3:  b.ProjectTo (b must be the PrincipalAxes of D)
+//
+// Zero rows are placed at the origin. It panics if D < 1, if len(x) is not a
+// multiple of D, or if D > 3 and b is nil or of another dimension.
+func PlaceTo(dst []Vec3, x []float32, d int, b *Basis) []Vec3 {
+	if d < 1 {
+		panic("sphere: PlaceTo with D < 1")
+	}
+	if len(x)%d != 0 {
+		panic("sphere: PlaceTo: len(x) is not a multiple of D")
+	}
+	if d > 3 {
+		if b == nil || b.D != d {
+			panic("sphere: PlaceTo: D > 3 needs the PrincipalAxes of D")
+		}
+		return b.ProjectTo(dst, x)
+	}
+	n := len(x) / d
+	dst = growVec3(dst, n)
+	for i := range n {
+		var p Vec3
+		for j := range d {
+			p[j] = float64(x[i*d+j])
+		}
+		dst[i] = Normalize(p)
+	}
+	return dst
+}
+
+func growVec3(dst []Vec3, n int) []Vec3 {
+	if cap(dst) < n {
+		return make([]Vec3, n)
+	}
+	return dst[:n]
+}
+
+// symMulVec writes m·v to dst for the D×D row-major matrix m.
+func symMulVec(dst, m, v []float64) {
+	d := len(v)
+	for a := range d {
+		dst[a] = dot(m[a*d:(a+1)*d], v)
+	}
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i, x := range a {
+		s += x * b[i]
+	}
+	return s
+}
+
+func negate(a []float64) {
+	for i := range a {
+		a[i] = -a[i]
+	}
+}
+
+// largestEntry returns the entry of a of largest magnitude (the first of
+// equals).
+func largestEntry(a []float64) float64 {
+	var best float64
+	for _, x := range a {
+		if math.Abs(x) > math.Abs(best) {
+			best = x
+		}
+	}
+	return best
+}
+
+// orthonormalizeCols makes the three vectors orthonormal by modified
+// Gram–Schmidt, twice for accuracy. A vector that vanishes (the data span
+// fewer than three directions) is replaced by the first coordinate axis that
+// is independent of the ones before it.
+func orthonormalizeCols(v [3][]float64) {
+	d := len(v[0])
+	for k := range 3 {
+		before := math.Sqrt(dot(v[k], v[k]))
+		for range 2 {
+			for i := range k {
+				c := dot(v[i], v[k])
+				for j := range v[k] {
+					v[k][j] -= c * v[i][j]
+				}
+			}
+		}
+		nrm := math.Sqrt(dot(v[k], v[k]))
+		if !(nrm > 1e-10*before) || nrm == 0 {
+			for e := 0; e < d; e++ {
+				for j := range v[k] {
+					v[k][j] = 0
+				}
+				v[k][e] = 1
+				for range 2 {
+					for i := range k {
+						c := dot(v[i], v[k])
+						for j := range v[k] {
+							v[k][j] -= c * v[i][j]
+						}
+					}
+				}
+				nrm = math.Sqrt(dot(v[k], v[k]))
+				if nrm > 0.5 {
+					break
+				}
+			}
+		}
+		for j := range v[k] {
+			v[k][j] /= nrm
+		}
+	}
+}
+
+// jacobiEigen3 returns the eigenvalues of the symmetric 3×3 matrix a in
+// descending order and the matching unit eigenvectors as the columns of
+// vecs, by cyclic Jacobi rotations (Golub & Van Loan, Matrix Computations,
+// 4th ed., §8.5).
+func jacobiEigen3(a [3][3]float64) (vals [3]float64, vecs [3][3]float64) {
+	vecs = [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}
+	for sweep := 0; sweep < 50; sweep++ {
+		off := a[0][1]*a[0][1] + a[0][2]*a[0][2] + a[1][2]*a[1][2]
+		scale := a[0][0]*a[0][0] + a[1][1]*a[1][1] + a[2][2]*a[2][2]
+		if off <= 1e-30*scale || off == 0 {
+			break
+		}
+		for p := 0; p < 2; p++ {
+			for q := p + 1; q < 3; q++ {
+				if a[p][q] == 0 {
+					continue
+				}
+				theta := (a[q][q] - a[p][p]) / (2 * a[p][q])
+				t := math.Copysign(1, theta) / (math.Abs(theta) + math.Sqrt(theta*theta+1))
+				c := 1 / math.Sqrt(t*t+1)
+				s := t * c
+				// A ← Jᵀ A J with the rotation J in the (p, q) plane.
+				for k := range 3 {
+					akp, akq := a[k][p], a[k][q]
+					a[k][p] = c*akp - s*akq
+					a[k][q] = s*akp + c*akq
+				}
+				for k := range 3 {
+					apk, aqk := a[p][k], a[q][k]
+					a[p][k] = c*apk - s*aqk
+					a[q][k] = s*apk + c*aqk
+				}
+				for k := range 3 {
+					vkp, vkq := vecs[k][p], vecs[k][q]
+					vecs[k][p] = c*vkp - s*vkq
+					vecs[k][q] = s*vkp + c*vkq
+				}
+			}
+		}
+	}
+	vals = [3]float64{a[0][0], a[1][1], a[2][2]}
+	// Sort descending, moving the eigenvector columns along.
+	for i := 0; i < 2; i++ {
+		for j := i + 1; j < 3; j++ {
+			if vals[j] > vals[i] {
+				vals[i], vals[j] = vals[j], vals[i]
+				for k := range 3 {
+					vecs[k][i], vecs[k][j] = vecs[k][j], vecs[k][i]
+				}
+			}
+		}
+	}
+	return vals, vecs
+}

@@ -1,0 +1,24 @@
+package view
+
+import "testing"
+
+func TestParseConfig(t *testing.T) {
+	def := Config{Channel: "metriclab", Dim: 3, N: 2000}
+	for _, tc := range []struct {
+		search string
+		want   Config
+	}{
+		{"", def},
+		{"?channel=job-7", Config{Channel: "job-7", Dim: 3, N: 2000}},
+		{"?demo=1&dim=16&n=300", Config{Channel: "metriclab", Demo: true, Dim: 16, N: 300}},
+		{"demo=true&dim=2", Config{Channel: "metriclab", Demo: true, Dim: 2, N: 2000}},
+		// Out-of-range and malformed values fall back to the defaults.
+		{"?demo=0&dim=1&n=-4", def},
+		{"?dim=100000&n=99999999", def},
+		{"?%zz", def},
+	} {
+		if got := ParseConfig(tc.search); got != tc.want {
+			t.Errorf("ParseConfig(%q) = %+v, want %+v", tc.search, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package view
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"metriclab/core/msg"
+)
+
+// SchemaVersion is the message schema version the viewer reads.
+const SchemaVersion = msg.SchemaVersion
+
+// message is a message of the shared schema.
+//
+// Besides the schema's message types the viewer answers a "ping" — a message
+// of Type "ping", or a "command" with Op "ping" — from a page or a test that
+// wants to know whether the viewer has loaded, with ReadyMessage:
+//
+//	{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}
+//
+// which it also posts once when it starts.
+type message = msg.Message
+
+// Progress and Snapshot are the schema's: what the caption shows and what
+// the viewer draws.
+type (
+	Progress = msg.Progress
+	Snapshot = msg.Snapshot
+)
+
+// errSchema is wrapped by the errors for messages of another schema version.
+var errSchema = errors.New("viz: message of another schema version")
+
+// isPing reports whether m asks the viewer to say that it is ready.
+func isPing(m *message) bool {
+	return m.Type == "ping" || (m.Type == "command" && m.Command != nil && m.Command.Op == "ping")
+}
+
+// decodeMessage parses one message. A ping is returned whatever its
+// version, so that a page of another version still learns that the viewer
+// is there (the answer carries the viewer's version); any other message of
+// another version gives an error wrapping errSchema, and a snapshot whose
+// sizes do not agree an error saying which.
+func decodeMessage(data []byte) (*message, error) {
+	var m message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("viz: bad message: %w", err)
+	}
+	if isPing(&m) {
+		return &m, nil
+	}
+	if m.V != SchemaVersion {
+		return nil, fmt.Errorf("%w: v%d, this viewer reads v%d", errSchema, m.V, SchemaVersion)
+	}
+	if m.Type == "snapshot" {
+		if m.Snapshot == nil {
+			return nil, errors.New("viz: snapshot message without a snapshot")
+		}
+		if err := checkSnapshot(m.Snapshot); err != nil {
+			return nil, err
+		}
+	}
+	return &m, nil
+}
+
+// checkSnapshot reports whether the sizes of s agree.
+func checkSnapshot(s *Snapshot) error {
+	switch {
+	case s.Dim < 1:
+		return fmt.Errorf("viz: snapshot of dimension %d", s.Dim)
+	case len(s.Points)%s.Dim != 0:
+		return fmt.Errorf("viz: snapshot has %d point values, not a multiple of dim %d", len(s.Points), s.Dim)
+	case len(s.Labels) != 0 && len(s.Labels) != len(s.Points)/s.Dim:
+		return fmt.Errorf("viz: snapshot has %d labels for %d points", len(s.Labels), len(s.Points)/s.Dim)
+	case len(s.Weights)%s.Dim != 0:
+		return fmt.Errorf("viz: snapshot has %d weight values, not a multiple of dim %d", len(s.Weights), s.Dim)
+	}
+	return nil
+}
+
+// ReadyMessage returns the viewer's answer to a ping, as JSON.
+func ReadyMessage() []byte {
+	b, err := json.Marshal(message{V: SchemaVersion, Type: "state", Trainer: "viz", State: "viz-ready"})
+	if err != nil {
+		panic("view: " + err.Error()) // a fixed struct always marshals
+	}
+	return b
+}

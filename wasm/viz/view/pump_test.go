@@ -1,0 +1,88 @@
+package view
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func snapshotJSON(t *testing.T, s *Snapshot) []byte {
+	t.Helper()
+	b, err := json.Marshal(message{V: SchemaVersion, Type: "snapshot", Snapshot: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestPump(t *testing.T) {
+	// Messages queued before the pump runs arrive in one burst: of the two
+	// snapshots only the later is placed, and everything else comes through
+	// in order.
+	raw := make(chan []byte, 16)
+	raw <- []byte(`{"v":1,"type":"ping"}`)
+	raw <- snapshotJSON(t, DemoSnapshot(3, 50, 5, 1))
+	raw <- []byte(`{"v":1,"type":"progress","progress":{"epoch":1,"step":40}}`)
+	raw <- snapshotJSON(t, DemoSnapshot(2, 30, 4, 2))
+	raw <- []byte(`{"v":2,"type":"progress","progress":{"step":41}}`)
+	raw <- []byte(`{"v":1,"type":"state","trainer":"w1","state":"paused"}`)
+	raw <- []byte(`{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}`) // another viewer
+	raw <- []byte(`{"v":1,"type":"error","error":"out of memory"}`)
+	close(raw)
+
+	out := make(chan Event, 16)
+	var replies []string
+	Pump(raw, out, func(b []byte) { replies = append(replies, string(b)) })
+
+	var got []Event
+	for e := range out {
+		got = append(got, e)
+	}
+	if len(replies) != 1 || replies[0] != string(ReadyMessage()) {
+		t.Errorf("replies %q, want one ready message", replies)
+	}
+	if len(got) != 5 {
+		t.Fatalf("%d events, want 5: %+v", len(got), got)
+	}
+	if got[0].Prog == nil || got[0].Prog.Step != 40 {
+		t.Errorf("event 0 = %+v, want progress step 40", got[0])
+	}
+	if !strings.Contains(got[1].Notice, "v2") {
+		t.Errorf("event 1 = %+v, want a schema notice", got[1])
+	}
+	if got[2].State != "paused" {
+		t.Errorf("event 2 = %+v, want state paused", got[2])
+	}
+	if !strings.Contains(got[3].Notice, "out of memory") {
+		t.Errorf("event 3 = %+v, want the trainer's error", got[3])
+	}
+	if d := got[4].Data; d == nil || d.Dim != 2 || len(d.Points) != 30 {
+		t.Errorf("event 4 = %+v, want the later snapshot (D=2, 30 points)", got[4])
+	}
+}
+
+func TestPumpKeepsPCAAxes(t *testing.T) {
+	// The same 8-D snapshot twice, one at a time: the second placement
+	// starts from the first basis, so every point lands where it did, up to
+	// the tolerance of subspace iteration (sin² of the angles < 1e-15, so
+	// about 3e-8; 1e-6 is a thousandth of a pixel on a 1000-pixel sphere).
+	s := DemoSnapshot(8, 200, 6, 3)
+	raw := make(chan []byte)
+	out := make(chan Event)
+	go Pump(raw, out, func([]byte) {})
+	raw <- snapshotJSON(t, s)
+	first := <-out
+	raw <- snapshotJSON(t, s)
+	second := <-out
+	close(raw)
+	for i := range first.Data.Points {
+		for k := range 3 {
+			if d := first.Data.Points[i][k] - second.Data.Points[i][k]; d > 1e-6 || d < -1e-6 {
+				t.Fatalf("point %d moved from %v to %v", i, first.Data.Points[i], second.Data.Points[i])
+			}
+		}
+	}
+	if _, ok := <-out; ok {
+		t.Error("out not closed after raw")
+	}
+}

@@ -1,0 +1,196 @@
+package view
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestSceneRedrawsOnlyOnChange(t *testing.T) {
+	s := NewScene()
+	s.SetSize(800, 600, 1)
+	if !s.Update() {
+		t.Fatal("first Update computed nothing")
+	}
+	v := s.Version
+	// Nothing changed: no new geometry, the same version, so Draw keeps its
+	// cached picture.
+	for range 3 {
+		if s.Update() || s.Version != v {
+			t.Fatal("Update without a change bumped the version")
+		}
+	}
+	s.SetSize(800, 600, 1) // the same size again
+	s.SetText("", "")      // the same (empty) text
+	s.ZoomBy(1)
+	s.Drag(0, 0)
+	if s.Update() || s.Version != v {
+		t.Fatal("no-op calls bumped the version")
+	}
+	for _, change := range []struct {
+		name string
+		do   func()
+	}{
+		{"drag", func() { s.Drag(5, -3) }},
+		{"spin", func() { s.Spin(0.01) }},
+		{"zoom", func() { s.ZoomBy(1.1) }},
+		{"resize", func() { s.SetSize(640, 480, 2) }},
+		{"data", func() { var p Placer; s.SetData(p.Place(DemoSnapshot(3, 20, 2, 1))) }},
+		{"text", func() { s.SetText("hello", "") }},
+	} {
+		change.do()
+		s.Update()
+		if s.Version == v {
+			t.Errorf("%s did not bump the version", change.name)
+		}
+		v = s.Version
+	}
+}
+
+func TestSceneGeometry(t *testing.T) {
+	var p Placer
+	s := NewScene()
+	s.SetSize(800, 600, 1)
+	s.SetData(p.Place(DemoSnapshot(3, 500, 10, 2)))
+	s.Update()
+	if len(s.Pts) != 500 || len(s.Order) != 500 || len(s.Weights) != 10 {
+		t.Fatalf("%d points, %d ordered, %d weights", len(s.Pts), len(s.Order), len(s.Weights))
+	}
+	// Order is back to front, and splits at Front into far and near points.
+	for i := 1; i < len(s.Order); i++ {
+		if s.Pts[s.Order[i-1]].Z > s.Pts[s.Order[i]].Z {
+			t.Fatalf("order not back to front at %d", i)
+		}
+	}
+	for i, k := range s.Order {
+		if s.Pts[k].Front != (i >= s.Front) {
+			t.Fatalf("point %d (rank %d) has Front %v, split at %d", k, i, s.Pts[k].Front, s.Front)
+		}
+	}
+	// Uniform-ish data: roughly half faces the viewer (perspective sees a
+	// little less than half: the cap above z = 1/4, 37.5% of the sphere).
+	if f := float64(len(s.Order)-s.Front) / 500; f < 0.25 || f > 0.5 {
+		t.Errorf("front fraction %g", f)
+	}
+	if len(s.Lines) == 0 {
+		t.Error("no wireframe")
+	}
+	// Every point lies within the outline, radius 0.42·600 = 252 px.
+	for _, q := range s.Pts {
+		if r := math.Hypot(q.X-400, q.Y-300); r > 252+1e-9 {
+			t.Fatalf("point at radius %g outside the outline", r)
+		}
+	}
+	// Zoom is bounded.
+	for range 100 {
+		s.ZoomBy(2)
+	}
+	if s.Zoom() != MaxZoom {
+		t.Errorf("zoom %g, want the maximum %g", s.Zoom(), MaxZoom)
+	}
+}
+
+func TestFlatScene(t *testing.T) {
+	var p Placer
+	s := NewScene()
+	s.SetSize(400, 400, 1)
+	s.SetData(p.Place(DemoSnapshot(2, 100, 4, 1)))
+	s.Update()
+	rot := s.Rotation()
+	s.Drag(30, 10)
+	s.Spin(0.5)
+	if s.Update() || s.Rotation() != rot {
+		t.Error("a flat picture turned")
+	}
+	if len(s.Lines) != 0 {
+		t.Error("a flat picture has a wireframe")
+	}
+	// Points stay within the jitter band around the circle of radius 168.
+	for _, q := range s.Pts {
+		r := math.Hypot(q.X-200, q.Y-200) / 168
+		if r < 1-FlatJitter-1e-9 || r > 1+FlatJitter+1e-9 {
+			t.Fatalf("flat point at %g radii", r)
+		}
+	}
+	if s.Front != 0 {
+		t.Errorf("flat Front = %d, want 0 (all points drawn)", s.Front)
+	}
+}
+
+func TestPlace(t *testing.T) {
+	var p Placer
+	// D = 2: four weights at right angles, margin 0.35: 90° sectors and
+	// four bands of 0.35 rad.
+	d2 := p.Place(DemoSnapshot(2, 40, 4, 1))
+	if !d2.Flat || len(d2.Sectors) != 4 || len(d2.Bands) != 4 {
+		t.Fatalf("D=2: flat %v, %d sectors, %d bands", d2.Flat, len(d2.Sectors), len(d2.Bands))
+	}
+	for j, sec := range d2.Sectors {
+		if math.Abs(sec.Width()-math.Pi/2) > 1e-6 {
+			t.Errorf("sector %d is %g rad, want π/2", j, sec.Width())
+		}
+		if math.Abs(d2.Bands[j].Width()-0.35) > 1e-9 {
+			t.Errorf("band %d is %g rad, want 0.35", j, d2.Bands[j].Width())
+		}
+	}
+	// D = 16: PCA, unit points, and the caption says so.
+	d16 := p.Place(DemoSnapshot(16, 300, 10, 2))
+	if d16.Flat || d16.Explained <= 0 || d16.Explained > 1+1e-12 {
+		t.Fatalf("D=16: flat %v, explained %g", d16.Flat, d16.Explained)
+	}
+	for i, v := range d16.Points {
+		if n := math.Sqrt(v[0]*v[0] + v[1]*v[1] + v[2]*v[2]); math.Abs(n-1) > 1e-9 {
+			t.Fatalf("point %d has norm %g", i, n)
+		}
+	}
+	lbl := Label(d16, &Progress{Epoch: 3, Step: 1200})
+	for _, want := range []string{"D=16", "300 points", "step 1200", "PCA projection of 16-dim embeddings"} {
+		if !strings.Contains(lbl, want) {
+			t.Errorf("label %q lacks %q", lbl, want)
+		}
+	}
+	if lbl := Label(p.Place(DemoSnapshot(3, 7, 1, 1)), nil); lbl != "D=3, 7 points, step -" {
+		t.Errorf("label %q", lbl)
+	}
+}
+
+func TestDemoSnapshot(t *testing.T) {
+	for _, dim := range []int{2, 3, 10} {
+		s := DemoSnapshot(dim, 2000, DemoClasses, 1)
+		if err := checkSnapshot(s); err != nil {
+			t.Fatalf("dim %d: %v", dim, err)
+		}
+		if len(s.Points) != 2000*dim || len(s.Labels) != 2000 || len(s.Weights) != DemoClasses*dim || len(s.Classes) != DemoClasses {
+			t.Fatalf("dim %d: sizes %d %d %d %d", dim, len(s.Points), len(s.Labels), len(s.Weights), len(s.Classes))
+		}
+		// Points are unit vectors, and nearer their own class weight than
+		// most others: the clusters are visible.
+		var own int
+		for i := range 2000 {
+			row := s.Points[i*dim : (i+1)*dim]
+			var nn float64
+			best, bestCos := -1, math.Inf(-1)
+			for _, v := range row {
+				nn += float64(v) * float64(v)
+			}
+			if math.Abs(nn-1) > 1e-5 {
+				t.Fatalf("dim %d point %d has squared norm %g", dim, i, nn)
+			}
+			for c := range DemoClasses {
+				var cos float64
+				for j, v := range row {
+					cos += float64(v) * float64(s.Weights[c*dim+j])
+				}
+				if cos > bestCos {
+					best, bestCos = c, cos
+				}
+			}
+			if best == s.Labels[i] {
+				own++
+			}
+		}
+		if own < 1800 {
+			t.Errorf("dim %d: only %d of 2000 points are nearest their own class weight", dim, own)
+		}
+	}
+}
