@@ -226,13 +226,7 @@ func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node) (*G.Node, error) {
 		h := x
 		var err error
 		for _, l := range []string{"encoder.conv1", "encoder.conv2"} {
-			if h, err = conv2d(h, p[l+".weight"], p[l+".bias"], 0); err != nil {
-				return nil, err
-			}
-			if h, err = relu(h); err != nil {
-				return nil, err
-			}
-			if h, err = maxPool2(h); err != nil {
+			if h, err = convReLUPool(h, p[l+".weight"], p[l+".bias"], 0); err != nil {
 				return nil, err
 			}
 		}

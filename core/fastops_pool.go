@@ -1,0 +1,148 @@
+package core
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// fastMaxPool2 is max pooling over 2×2 windows with stride 2, flooring odd
+// sides, as layers.go's maxPool2:
+//
+//	y[n,c,i,j] = max_{u,v ∈ {0,1}} x[n,c,2i+u,2j+v],   N×C×H×W → N×C×⌊H/2⌋×⌊W/2⌋.
+//
+// The gradient goes to the first maximum of each window in the order
+// (0,0), (0,1), (1,0), (1,1); the forward op saves that argmax for it.
+func fastMaxPool2(x *G.Node) (*G.Node, error) {
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("core: fastMaxPool2 wants an N×C×H×W input, got %v", x.Shape())
+	}
+	return G.ApplyOp(&poolOp{}, x)
+}
+
+func poolShape(x tensor.Shape) tensor.Shape {
+	return tensor.Shape{x[0], x[1], x[2] / 2, x[3] / 2}
+}
+
+// poolOp computes the 2×2 max pool and saves the argmax of every window.
+type poolOp struct {
+	fastOpBase
+	y   fastBuf
+	arg []int32 // saved for backward: flat index into x of each output's maximum
+}
+
+func (op *poolOp) Arity() int    { return 1 }
+func (op *poolOp) Type() hm.Type { return fnType(4, 4) }
+func (op *poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in, 0)
+	if err != nil {
+		return nil, err
+	}
+	return poolShape(s), nil
+}
+func (op *poolOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "fastMaxPool2") }
+func (op *poolOp) Hashcode() uint32      { return hashOp(op) }
+func (op *poolOp) String() string        { return "fastMaxPool2" }
+
+func (op *poolOp) Do(in ...G.Value) (G.Value, error) {
+	x := fastDense(in[0])
+	s := x.Shape()
+	ys := poolShape(s)
+	y := op.y.get(x.Dtype(), ys)
+	if n := ys.TotalSize(); cap(op.arg) < n {
+		op.arg = make([]int32, n)
+	}
+	op.arg = op.arg[:ys.TotalSize()]
+	switch x.Dtype() {
+	case tensor.Float32:
+		maxPool2To(op.y.f32, op.arg, x.Float32s(), s[0]*s[1], s[2], s[3])
+	default:
+		maxPool2To(op.y.f64, op.arg, x.Float64s(), s[0]*s[1], s[2], s[3])
+	}
+	return y, nil
+}
+
+func (op *poolOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *poolOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&poolBackOp{fwd: op}, in[0], y, dy)
+	return G.Nodes{dx}, err
+}
+
+// maxPool2To writes the 2×2/stride-2 max pool of planes (nc planes of h×w)
+// into y and the flat index of each maximum into arg.
+func maxPool2To[T float32 | float64](y []T, arg []int32, x []T, nc, h, w int) {
+	ho, wo := h/2, w/2
+	for pl := 0; pl < nc; pl++ {
+		base := pl * h * w
+		for i := 0; i < ho; i++ {
+			top := base + 2*i*w
+			r0, r1 := x[top:top+2*wo], x[top+w:top+w+2*wo]
+			yo := (pl*ho + i) * wo
+			yr, ar := y[yo:yo+wo], arg[yo:yo+wo]
+			for j := range yr {
+				a, b := r0[2*j:2*j+2:2*j+2], r1[2*j:2*j+2:2*j+2]
+				m, at := a[0], 0
+				if a[1] > m {
+					m, at = a[1], 1
+				}
+				if b[0] > m {
+					m, at = b[0], w
+				}
+				if b[1] > m {
+					m, at = b[1], w+1
+				}
+				yr[j], ar[j] = m, int32(top+2*j+at)
+			}
+		}
+	}
+}
+
+// poolBackOp scatters dy to the saved argmax of its forward poolOp. Its
+// inputs are (x, y, dy): x for the shape, y so that it runs after the
+// forward op of the same step.
+type poolBackOp struct {
+	fastOpBase
+	fwd *poolOp
+	dx  fastBuf
+}
+
+func (op *poolBackOp) Arity() int    { return 3 }
+func (op *poolBackOp) Type() hm.Type { return fnType(4, 4, 4, 4) }
+func (op *poolBackOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in, 0)
+	return s.Clone(), err
+}
+
+// WriteHash includes the forward op's identity: two backward nodes are the
+// same only if they read the same argmax.
+func (op *poolBackOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastMaxPool2Back %p", op.fwd) }
+func (op *poolBackOp) Hashcode() uint32      { return hashOp(op) }
+func (op *poolBackOp) String() string        { return "fastMaxPool2Back" }
+
+func (op *poolBackOp) Do(in ...G.Value) (G.Value, error) {
+	x, dy := fastDense(in[0]), fastDense(in[2])
+	dx := op.dx.get(x.Dtype(), x.Shape())
+	arg := op.fwd.arg
+	if len(arg) != dy.Shape().TotalSize() {
+		return nil, fmt.Errorf("core: fastMaxPool2 backward ran before its forward")
+	}
+	switch x.Dtype() {
+	case tensor.Float32:
+		maxPool2BackTo(op.dx.f32, arg, dy.Float32s())
+	default:
+		maxPool2BackTo(op.dx.f64, arg, dy.Float64s())
+	}
+	return dx, nil
+}
+
+// maxPool2BackTo writes dx = 0 except dx[arg[k]] = dy[k].
+func maxPool2BackTo[T float32 | float64](dx []T, arg []int32, dy []T) {
+	clear(dx)
+	dy = dy[:len(arg)]
+	for k, a := range arg {
+		dx[a] = dy[k]
+	}
+}

@@ -1,0 +1,389 @@
+package core
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// layerSet is one implementation of the layer primitives.
+type layerSet struct {
+	conv   func(x, w, b *G.Node, pad int) (*G.Node, error)
+	relu   func(x *G.Node) (*G.Node, error)
+	prelu  func(x, a *G.Node) (*G.Node, error)
+	pool   func(x *G.Node) (*G.Node, error)
+	linear func(x, w, b *G.Node) (*G.Node, error)
+	// convReLUPool, if set, is pool(relu(conv(x, w, b, pad))) in one op.
+	convReLUPool func(x, w, b *G.Node, pad int) (*G.Node, error)
+}
+
+var fastLayers = layerSet{fastConv2d, fastReLU, fastPReLU, fastMaxPool2, fastLinear, fastConvReLUPool}
+
+// builtinLayers builds the primitives from gorgonia's built-ins. They are
+// written out here rather than taken from layers.go, whose bodies are meant
+// to be switched to the fast ops: the tests must keep an independent
+// reference.
+var builtinLayers = layerSet{
+	conv: func(x, w, b *G.Node, pad int) (*G.Node, error) {
+		ws := w.Shape()
+		y, err := G.Conv2d(x, w, tensor.Shape{ws[2], ws[3]}, []int{pad, pad}, []int{1, 1}, []int{1, 1})
+		if err != nil {
+			return nil, err
+		}
+		return G.BroadcastAdd(y, b, nil, []byte{0, 2, 3})
+	},
+	relu: G.Rectify,
+	prelu: func(x, a *G.Node) (*G.Node, error) {
+		pos, err := G.Rectify(x)
+		if err != nil {
+			return nil, err
+		}
+		neg, err := G.Sub(x, pos)
+		if err != nil {
+			return nil, err
+		}
+		axes := []byte{0}
+		if x.Dims() == 4 {
+			axes = []byte{0, 2, 3}
+		}
+		sc, err := G.BroadcastHadamardProd(neg, a, nil, axes)
+		if err != nil {
+			return nil, err
+		}
+		return G.Add(pos, sc)
+	},
+	pool: func(x *G.Node) (*G.Node, error) {
+		return G.MaxPool2D(x, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
+	},
+	linear: func(x, w, b *G.Node) (*G.Node, error) {
+		wt, err := G.Transpose(w, 1, 0)
+		if err != nil {
+			return nil, err
+		}
+		y, err := G.Mul(x, wt)
+		if err != nil {
+			return nil, err
+		}
+		return G.BroadcastAdd(y, b, nil, []byte{0})
+	},
+}
+
+// opCase is one layer primitive on inputs of the given shapes.
+type opCase struct {
+	name   string
+	shapes [][]int
+	apply  func(l layerSet, in []*G.Node) (*G.Node, error)
+}
+
+func opCases() []opCase {
+	conv := func(pad int) func(l layerSet, in []*G.Node) (*G.Node, error) {
+		return func(l layerSet, in []*G.Node) (*G.Node, error) { return l.conv(in[0], in[1], in[2], pad) }
+	}
+	// convReLUPool is fused in fastLayers and three layers in builtinLayers.
+	convReLUPool := func(pad int) func(l layerSet, in []*G.Node) (*G.Node, error) {
+		return func(l layerSet, in []*G.Node) (*G.Node, error) {
+			if l.convReLUPool != nil {
+				return l.convReLUPool(in[0], in[1], in[2], pad)
+			}
+			h, err := l.conv(in[0], in[1], in[2], pad)
+			if err != nil {
+				return nil, err
+			}
+			if h, err = l.relu(h); err != nil {
+				return nil, err
+			}
+			return l.pool(h)
+		}
+	}
+	return []opCase{
+		// Wo a multiple of 4: the forward product reads the image (convTables)
+		{"conv k3 pad0 Wo4", [][]int{{2, 3, 7, 6}, {4, 3, 3, 3}, {4}}, conv(0)},
+		{"conv k3 pad0 Wo8", [][]int{{2, 3, 6, 10}, {5, 3, 3, 3}, {5}}, conv(0)},
+		{"conv k5 pad0 Wo8", [][]int{{2, 2, 12, 12}, {3, 2, 5, 5}, {3}}, conv(0)},
+		{"conv k5 pad2 Wo8", [][]int{{2, 2, 7, 8}, {3, 2, 5, 5}, {3}}, conv(2)},
+		{"conv k5 pad2 Wo8 odd H", [][]int{{3, 1, 9, 8}, {3, 1, 5, 5}, {3}}, conv(2)},
+		// otherwise through an explicit im2col matrix
+		{"conv k3 pad1 Wo6", [][]int{{2, 3, 7, 6}, {5, 3, 3, 3}, {5}}, conv(1)},
+		{"conv k5 pad2 Wo7", [][]int{{3, 2, 9, 7}, {3, 2, 5, 5}, {3}}, conv(2)},
+		{"conv k1 Wo5", [][]int{{2, 4, 3, 5}, {7, 4, 1, 1}, {7}}, conv(0)},
+		{"conv-relu-pool gather", [][]int{{2, 2, 12, 12}, {3, 2, 5, 5}, {3}}, convReLUPool(0)},
+		{"conv-relu-pool pad1 odd", [][]int{{2, 3, 7, 6}, {4, 3, 3, 3}, {4}}, convReLUPool(1)},
+		{"conv-relu-pool pad2 Wo8", [][]int{{2, 2, 9, 8}, {5, 2, 5, 5}, {5}}, convReLUPool(2)},
+		{"conv-relu-pool k1 Wo5", [][]int{{3, 4, 3, 5}, {6, 4, 1, 1}, {6}}, convReLUPool(0)},
+		{"relu 4d", [][]int{{2, 3, 4, 5}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.relu(in[0]) }},
+		{"relu 2d", [][]int{{5, 7}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.relu(in[0]) }},
+		{"prelu 4d", [][]int{{2, 3, 4, 5}, {3}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.prelu(in[0], in[1]) }},
+		{"prelu 2d", [][]int{{5, 6}, {6}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.prelu(in[0], in[1]) }},
+		{"pool even", [][]int{{2, 3, 6, 8}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.pool(in[0]) }},
+		{"pool odd", [][]int{{2, 2, 7, 5}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.pool(in[0]) }},
+		{"linear", [][]int{{5, 7}, {3, 7}, {3}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.linear(in[0], in[1], in[2]) }},
+		{"linear wide", [][]int{{6, 17}, {9, 17}, {9}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.linear(in[0], in[1], in[2]) }},
+	}
+}
+
+// opGraph is an op case built into a graph with the scalar cost
+// L = Σ y ⊙ r, r a fixed random tensor, and its gradients.
+type opGraph struct {
+	in    []*G.Node
+	y, r  *G.Node
+	grads G.Nodes
+	vm    G.VM
+}
+
+// newOpGraph builds c with layers l in dtype dt, inputs drawn from a seeded
+// generator (so that two builds get the same values).
+func newOpGraph(t testing.TB, c opCase, l layerSet, dt tensor.Dtype, seed uint64) *opGraph {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	g := G.NewGraph()
+	og := &opGraph{}
+	for i, s := range c.shapes {
+		v := tensor.New(tensor.Of(dt), tensor.WithShape(s...))
+		fillRand(v, rng)
+		og.in = append(og.in, G.NodeFromAny(g, v, G.WithName(fmt.Sprintf("in%d", i))))
+	}
+	y, err := c.apply(l, og.in)
+	if err != nil {
+		t.Fatalf("%s: build: %v", c.name, err)
+	}
+	rv := tensor.New(tensor.Of(dt), tensor.WithShape(y.Shape().Clone()...))
+	fillRand(rv, rng)
+	r := G.NodeFromAny(g, rv, G.WithName("r"))
+	prod, err := G.HadamardProd(y, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := G.Sum(prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if og.grads, err = G.Grad(cost, og.in...); err != nil {
+		t.Fatalf("%s: grad: %v", c.name, err)
+	}
+	og.y, og.r = y, r
+	og.vm = G.NewTapeMachine(g)
+	return og
+}
+
+// run executes the graph once and returns y and the gradients as float64.
+func (og *opGraph) run(t testing.TB) (y []float64, grads [][]float64) {
+	t.Helper()
+	if err := og.vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	defer og.vm.Reset()
+	y = valueFloats(og.y.Value())
+	for _, gn := range og.grads {
+		grads = append(grads, valueFloats(gn.Value()))
+	}
+	return y, grads
+}
+
+// fillRand fills v with values uniform in [−1, 1).
+func fillRand(v *tensor.Dense, rng *rand.Rand) {
+	switch d := v.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(2*rng.Float64() - 1)
+		}
+	case []float64:
+		for i := range d {
+			d[i] = 2*rng.Float64() - 1
+		}
+	}
+}
+
+// valueFloats copies a tensor value to []float64.
+func valueFloats(v G.Value) []float64 {
+	switch d := v.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, x := range d {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), d...)
+	case float32:
+		return []float64{float64(d)}
+	case float64:
+		return []float64{d}
+	}
+	panic(fmt.Sprintf("valueFloats: %T", v.Data()))
+}
+
+// checkClose fails unless |got − want| ≤ atol + rtol·|want| everywhere.
+func checkClose(t *testing.T, what string, got, want []float64, atol, rtol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: length %d, want %d", what, len(got), len(want))
+		return
+	}
+	worst, at := 0.0, -1
+	for i := range got {
+		d := math.Abs(got[i] - want[i])
+		if d > atol+rtol*math.Abs(want[i]) && d > worst || math.IsNaN(got[i]) {
+			worst, at = d, i
+		}
+	}
+	if at >= 0 {
+		t.Errorf("%s: element %d is %g, want %g (|diff| %g > %g + %g·|want|)", what, at, got[at], want[at], worst, atol, rtol)
+	}
+}
+
+// TestFastOpsMatchBuiltins compares every fast op with the same layer built
+// from gorgonia's own ops, forward and gradients, in both dtypes.
+func TestFastOpsMatchBuiltins(t *testing.T) {
+	tols := []struct {
+		dt         tensor.Dtype
+		atol, rtol float64
+	}{
+		{tensor.Float32, 1e-4, 1e-3}, // both sides sum in float32
+		{tensor.Float64, 1e-12, 1e-9},
+	}
+	for _, c := range opCases() {
+		for _, tol := range tols {
+			name := fmt.Sprintf("%s %v", c.name, tol.dt)
+			fy, fg := newOpGraph(t, c, fastLayers, tol.dt, 1).run(t)
+			by, bg := newOpGraph(t, c, builtinLayers, tol.dt, 1).run(t)
+			checkClose(t, name+" y", fy, by, tol.atol, tol.rtol)
+			for i := range bg {
+				checkClose(t, fmt.Sprintf("%s dL/din%d", name, i), fg[i], bg[i], tol.atol, tol.rtol)
+			}
+		}
+	}
+}
+
+// TestFastOpsFiniteDifference checks every fast op's gradient against
+// central differences of L = Σ y ⊙ r in float64:
+//
+//	dL/dθ ≈ (L(θ+h) − L(θ−h)) / 2h,   h = 1e-6.
+//
+// Inputs are random in [−1, 1), so no ReLU or max-pool tie sits within h.
+func TestFastOpsFiniteDifference(t *testing.T) {
+	const h = 1e-6
+	for _, c := range opCases() {
+		og := newOpGraph(t, c, fastLayers, tensor.Float64, 2)
+		_, grads := og.run(t)
+		r := valueFloats(og.r.Value())
+		loss := func() float64 {
+			y, _ := og.run(t)
+			var s float64
+			for i := range y {
+				s += y[i] * r[i]
+			}
+			return s
+		}
+		for i, in := range og.in {
+			data := in.Value().Data().([]float64)
+			for j := range data {
+				old := data[j]
+				data[j] = old + h
+				lp := loss()
+				data[j] = old - h
+				lm := loss()
+				data[j] = old
+				num := (lp - lm) / (2 * h)
+				if d := math.Abs(num - grads[i][j]); d > 1e-6+1e-5*math.Abs(num) {
+					t.Errorf("%s: dL/din%d[%d] = %g, central difference %g", c.name, i, j, grads[i][j], num)
+				}
+			}
+		}
+	}
+}
+
+// TestGemm compares the float32 matrix products with the float64 reference
+// (gemmRef) on odd sizes, padded leading dimensions, and both acc modes.
+func TestGemm(t *testing.T) {
+	sizes := []int{1, 3, 17, 64, 65}
+	if testing.Short() {
+		sizes = []int{1, 3, 17, 65}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	rnd := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(2*rng.Float64() - 1)
+		}
+		return s
+	}
+	for _, m := range sizes {
+		for _, n := range sizes {
+			for _, k := range sizes {
+				for _, acc := range []bool{false, true} {
+					for _, nt := range []bool{false, true} {
+						lda, ldb, ldc := k+2, n+1, n+3
+						rb := k
+						if nt {
+							ldb, rb = k+1, n
+						}
+						a, b, c0 := rnd(m*lda), rnd(rb*ldb), rnd(m*ldc)
+						got := append([]float32(nil), c0...)
+						want := append([]float32(nil), c0...)
+						if nt {
+							gemmNT32(acc, m, n, k, a, lda, b, ldb, got, ldc)
+						} else {
+							gemmNN32(acc, m, n, k, a, lda, b, ldb, got, ldc)
+						}
+						gemmRef(acc, false, nt, m, n, k, a, lda, b, ldb, want, ldc)
+						name := fmt.Sprintf("nt=%v acc=%v %d×%d×%d", nt, acc, m, n, k)
+						for i := 0; i < m; i++ {
+							for j := 0; j < ldc; j++ {
+								g, w := got[i*ldc+j], want[i*ldc+j]
+								if j >= n && g != c0[i*ldc+j] {
+									t.Fatalf("%s: wrote C[%d,%d] beyond n", name, i, j)
+								}
+								// float32 sums of k terms of size ≤ 1
+								if d := math.Abs(float64(g - w)); d > 1e-6*float64(k+1)+1e-5*math.Abs(float64(w)) {
+									t.Fatalf("%s: C[%d,%d] = %g, want %g", name, i, j, g, w)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmPanics checks that short slices are programmer errors.
+func TestGemmPanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("gemmNT32 with a short A did not panic")
+		}
+	}()
+	gemmNT32(false, 2, 2, 2, make([]float32, 3), 2, make([]float32, 4), 2, make([]float32, 4), 2)
+}
+
+// TestIm2colAdjoint checks ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ with padding.
+func TestIm2colAdjoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, pad := range []int{0, 1, 2, 4} {
+		g := newConvGeom(tensor.Shape{1, 2, 5, 6}, tensor.Shape{3, 2, 3, 3}, pad)
+		x, c := make([]float64, g.ci*g.h*g.w), make([]float64, g.q*g.p)
+		for i := range x {
+			x[i] = rng.Float64()
+		}
+		for i := range c {
+			c[i] = rng.Float64()
+		}
+		col, back := make([]float64, g.q*g.p), make([]float64, len(x))
+		im2colTo(col, x, g)
+		col2imAddTo(back, c, g)
+		var l, r float64
+		for i := range col {
+			l += col[i] * c[i]
+		}
+		for i := range x {
+			r += x[i] * back[i]
+		}
+		if math.Abs(l-r) > 1e-12*math.Abs(l) {
+			t.Errorf("pad %d: <im2col x, c> = %g, <x, col2im c> = %g", pad, l, r)
+		}
+	}
+}
