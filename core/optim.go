@@ -65,7 +65,7 @@ func DefaultOpt(name string) OptConfig {
 	case OptSGD:
 		return OptConfig{Name: OptSGD, LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Schedule: ScheduleConstant}
 	case OptAdam:
-		return OptConfig{Name: OptAdam, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Schedule: ScheduleConstant}
+		return OptConfig{Name: OptAdam, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Schedule: ScheduleConstant}
 	}
 	return OptConfig{Name: name}
 }

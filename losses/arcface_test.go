@@ -151,7 +151,7 @@ func TestArcFaceParams(t *testing.T) {
 	for _, tc := range []struct {
 		dim  int
 		s, m float64
-	}{{2, 16, 0.2}, {3, 16, 0.3}, {8, 16, 0.5}, {32, 32, 0.5}, {512, 64, 0.5}} {
+	}{{2, 16, 0.2}, {3, 16, 0.5}, {8, 16, 0.5}, {32, 32, 0.5}, {512, 64, 0.5}} {
 		l, err := New(Config{Name: "arcface", Dim: tc.dim})
 		if err != nil {
 			t.Fatal(err)

@@ -55,7 +55,7 @@ func TestCosFaceParams(t *testing.T) {
 		{"s too large", map[string]float64{"s": 1000}, "s = 1000 out of range"},
 		{"unknown", map[string]float64{"alpha": 3}, `no parameter "alpha"`},
 	})
-	for dim, want := range map[int]float64{2: 0.14, 3: 0.21, 4: 0.35, 512: 0.35} {
+	for dim, want := range map[int]float64{2: 0.14, 3: 0.35, 4: 0.35, 512: 0.35} {
 		l, err := New(Config{Name: "cosface", Dim: dim})
 		if err != nil {
 			t.Fatal(err)

@@ -39,8 +39,9 @@
 //
 // Defaults follow the papers at D = 512 and shrink at low D: the scale is
 // s = 16·√(D/8) clamped to [16, 64] (16 for D ≤ 8, 64 from D = 128), and the
-// additive margins are multiplied by 0.4 at D = 2 and 0.6 at D = 3, where ten
-// classes leave only 36° (circle) or about 66° (sphere) between neighbours.
+// additive margins are multiplied by 0.4 at D = 2, where ten classes leave
+// only 36° between neighbours on the circle (about 66° on the sphere S², room
+// enough for the papers' margins).
 //
 // Each loss learns head.weight (C×D), initialised Xavier-uniform from a
 // generator seeded by the loss name and shape (deterministic, the same for
