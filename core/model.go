@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,29 @@ type Model struct {
 	file string // base name of the file ReadModel read, for errors
 }
 
+// EncodeModel writes m to w as safetensors, with its metadata as JSON under
+// "__metadata__"["metriclab"]. It sets Meta.Format to ModelFormat when it is
+// empty, and refuses a spec that Spec.Validate rejects and parameters whose
+// shape does not match their data before writing anything. The browser
+// exports models with it; WriteModel puts its bytes in a file atomically.
+func EncodeModel(w io.Writer, m *Model) error {
+	if m.Meta.Format == "" {
+		m.Meta.Format = ModelFormat
+	}
+	if err := m.Meta.Spec.Validate(); err != nil {
+		return fmt.Errorf("invalid spec: %v", err)
+	}
+	meta, err := json.Marshal(m.Meta)
+	if err != nil {
+		return fmt.Errorf("encoding metadata: %v", err)
+	}
+	params := make(map[string]safetensors.Tensor, len(m.Params))
+	for name, t := range m.Params {
+		params[name] = safetensors.Tensor(t)
+	}
+	return safetensors.Encode(w, params, map[string]string{modelMetadataKey: string(meta)})
+}
+
 // WriteModel writes m to path as a safetensors file, setting m.Meta.Format
 // to ModelFormat when it is empty. It refuses a Spec that Spec.Validate
 // rejects and parameters whose shape does not match their data. It writes a temporary file in the same
@@ -38,24 +62,10 @@ type Model struct {
 // content or the whole new model, and no temporary file is left behind when
 // it fails.
 func WriteModel(path string, m *Model) (err error) {
-	if m.Meta.Format == "" {
-		m.Meta.Format = ModelFormat
-	}
-	if err := m.Meta.Spec.Validate(); err != nil {
-		return fmt.Errorf("%s: invalid spec: %v", filepath.Base(path), err)
-	}
-	meta, err := json.Marshal(m.Meta)
-	if err != nil {
-		return fmt.Errorf("%s: encoding metadata: %v", filepath.Base(path), err)
-	}
-	params := make(map[string]safetensors.Tensor, len(m.Params))
-	for name, t := range m.Params {
-		params[name] = safetensors.Tensor(t)
-	}
 	// Encode to memory first so that an invalid parameter fails before any
 	// file is created.
 	var buf bytes.Buffer
-	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: string(meta)}); err != nil {
+	if err := EncodeModel(&buf, m); err != nil {
 		return fmt.Errorf("%s: %v", filepath.Base(path), err)
 	}
 

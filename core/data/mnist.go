@@ -109,27 +109,44 @@ func MNIST(split string) (*Set, error) {
 
 // readMNIST reads a gzipped IDX file of images and one of their labels.
 func readMNIST(imagesPath, labelsPath string) (*Set, error) {
-	dims, pixels, err := readIDXFile(imagesPath, idxImages)
+	images, err := os.Open(imagesPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("data: %v", err)
 	}
-	ldims, labels, err := readIDXFile(labelsPath, idxLabels)
+	defer images.Close()
+	labels, err := os.Open(labelsPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("data: %v", err)
+	}
+	defer labels.Close()
+	return decodeMNIST(images, labels, imagesPath, labelsPath)
+}
+
+// decodeMNIST decodes a gzipped IDX stream of images (N×rows×cols) and one
+// of their N labels (digits) into a Set with the classes "0".."9". The
+// names say which stream an error is about.
+func decodeMNIST(images, labels io.Reader, imagesName, labelsName string) (*Set, error) {
+	dims, pixels, err := readIDX(images, idxImages)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %v", imagesName, err)
+	}
+	ldims, digits, err := readIDX(labels, idxLabels)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %v", labelsName, err)
 	}
 	if ldims[0] != dims[0] {
-		return nil, fmt.Errorf("data: %s has %d labels for the %d images of %s", labelsPath, ldims[0], dims[0], imagesPath)
+		return nil, fmt.Errorf("data: %s has %d labels for the %d images of %s", labelsName, ldims[0], dims[0], imagesName)
 	}
 	s := &Set{
 		X:       make([]float32, len(pixels)),
-		Labels:  make([]int, len(labels)),
+		Labels:  make([]int, len(digits)),
 		N:       dims[0],
 		Input:   core.Input{Channels: 1, Height: dims[1], Width: dims[2]},
 		Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
 	}
-	for i, l := range labels {
+	for i, l := range digits {
 		if l > 9 {
-			return nil, fmt.Errorf("data: %s: label %d of image %d is not a digit", labelsPath, l, i)
+			return nil, fmt.Errorf("data: %s: label %d of image %d is not a digit", labelsName, l, i)
 		}
 		s.Labels[i] = int(l)
 	}
@@ -137,20 +154,6 @@ func readMNIST(imagesPath, labelsPath string) (*Set, error) {
 		s.X[i] = float32(p) / 255
 	}
 	return s, nil
-}
-
-// readIDXFile reads a gzipped IDX file of unsigned bytes; see readIDX.
-func readIDXFile(path string, magic uint32) ([]int, []byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("data: %v", err)
-	}
-	defer f.Close()
-	dims, values, err := readIDX(f, magic)
-	if err != nil {
-		return nil, nil, fmt.Errorf("data: %s: %v", path, err)
-	}
-	return dims, values, nil
 }
 
 // maxIDXBytes bounds the values of one IDX file (MNIST's largest holds

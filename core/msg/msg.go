@@ -12,7 +12,7 @@ const SchemaVersion = 1
 // Exactly one of the pointer fields is set, as Type says.
 type Message struct {
 	V       int    `json:"v"`       // SchemaVersion
-	Type    string `json:"type"`    // "command", "state", "progress", "snapshot", "error"
+	Type    string `json:"type"`    // "command", "state", "progress", "snapshot", "error", "export"
 	Trainer string `json:"trainer"` // which trainer, for pages with several
 
 	Command  *Command  `json:"command,omitempty"`
@@ -20,12 +20,25 @@ type Message struct {
 	Progress *Progress `json:"progress,omitempty"`
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	Error    string    `json:"error,omitempty"`
+	Export   *Export   `json:"export,omitempty"`
+}
+
+// Export is a trained model as files: the model file (.safetensors bytes,
+// base64 in JSON) and the TensorFlow Embedding Projector's vectors.tsv and
+// metadata.tsv of the snapshot's test images.
+type Export struct {
+	Model    []byte `json:"model"`
+	Vectors  string `json:"vectors"`
+	Metadata string `json:"metadata"`
 }
 
 // Command asks a trainer to act. Config is set for "start".
 type Command struct {
-	Op     string        `json:"op"` // "start", "pause", "resume", "step", "reset", "stop"
+	Op     string        `json:"op"` // "start", "pause", "resume", "step", "reset", "stop", "export"
 	Config *TrainRequest `json:"config,omitempty"`
+	// Channel is the BroadcastChannel a browser trainer also posts its
+	// snapshots to, for "start"; empty: "metriclab-" + the trainer id.
+	Channel string `json:"channel,omitempty"`
 }
 
 // TrainRequest is a training configuration with the fields and names of
@@ -44,7 +57,8 @@ type TrainRequest struct {
 	Opt        string             `json:"opt"`
 	Classes    string             `json:"classes,omitempty"` // "0-4", "0,2,4"; empty: all
 	Seed       int64              `json:"seed"`
-	Device     string             `json:"device,omitempty"` // "cpu", "cuda", "auto"
+	Device     string             `json:"device,omitempty"`   // "cpu", "cuda", "auto"
+	Schedule   string             `json:"schedule,omitempty"` // learning-rate schedule: "constant", "step", "cosine" (default)
 }
 
 // Progress reports training progress, every few steps and at epoch ends.
@@ -56,7 +70,8 @@ type Progress struct {
 	Accuracy float64 `json:"accuracy"` // batch accuracy of the nearest class weight, when the loss has weights
 	ImgPerS  float64 `json:"img_per_s"`
 	LR       float64 `json:"lr"`
-	ETA      float64 `json:"eta_s"` // seconds left
+	ETA      float64 `json:"eta_s"`               // seconds left
+	EpochEnd bool    `json:"epoch_end,omitempty"` // the step ended an epoch
 	// At epoch ends: 1:1 verification on held-out pairs.
 	Verification *VerificationSummary `json:"verification,omitempty"`
 }
@@ -67,6 +82,8 @@ type VerificationSummary struct {
 	EER       float64            `json:"eer"`
 	Threshold float64            `json:"threshold"`
 	TARAtFAR  map[string]float64 `json:"tar_at_far"`
+	FAR       float64            `json:"far"`                     // false accept rate at Threshold
+	Centre    float64            `json:"nearest_centre_accuracy"` // closed-set accuracy of the nearest class centre
 }
 
 // Snapshot is what the hypersphere viewer draws: up to a few thousand test

@@ -1,0 +1,377 @@
+// Package job trains one msg.TrainRequest step by step and reports in the
+// terms of package msg: the one training loop of metriclab, run by the
+// command line (`metriclab train`), by the server's jobs and by the
+// browser's trainer worker (wasm/trainer), natively and in WebAssembly.
+//
+// A Job owns its data after New: the training images of the requested
+// classes, a stratified held-out part of them on which each epoch ends with
+// 1:1 verification (the recommended threshold of the model file), and a
+// fixed stratified subset of the test images that Snapshot embeds for the
+// hypersphere viewer. One step is one batch; the caller decides when to
+// step, so it can pause, yield to an event loop or stop between steps.
+package job
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/eval"
+	"metriclab/core/msg"
+	"metriclab/losses"
+)
+
+// Defaults of Options.
+const (
+	DefaultVal            = 5000 // held-out images, at most a tenth of the training set
+	DefaultSnapshotPoints = 2000 // test images in a snapshot
+	DefaultSnapshotPairs  = 1000 // genuine pairs (and as many impostor pairs) of the angle histograms
+	HistogramBins         = 36   // angle histogram bins of 5° over [0°, 180°]
+)
+
+// Verification protocol on the held-out images, as `metriclab eval`: 10
+// folds of up to 300 genuine and 300 impostor pairs.
+const (
+	valFolds   = 10
+	valPerFold = 300
+)
+
+// rateWindow is the number of recent steps whose images and durations give
+// Progress.ImgPerS.
+const rateWindow = 20
+
+// ErrRequest is wrapped by New's errors about the request itself (as
+// opposed to a failure to build the graph), so that a server can answer
+// them as bad input: errors.Is(err, job.ErrRequest).
+var ErrRequest = errors.New("bad training request")
+
+// requestError is a one-line message about a bad request.
+type requestError struct{ msg string }
+
+func (e requestError) Error() string        { return e.msg }
+func (e requestError) Is(target error) bool { return target == ErrRequest }
+
+func badRequest(format string, a ...any) error { return requestError{fmt.Sprintf(format, a...)} }
+
+// Options tunes a Job beyond its request.
+type Options struct {
+	// Val is the number of training images held out for verification at
+	// epoch ends: 0 takes DefaultVal, capped to a tenth of the training
+	// images of the requested classes; < 0 holds none out (no
+	// verification, a model without threshold). A Val at least as large as
+	// the training set holds none out either.
+	Val int
+	// SnapshotPoints is the number of test images Snapshot embeds; 0 takes
+	// DefaultSnapshotPoints.
+	SnapshotPoints int
+	// SnapshotPairs is the number of genuine pairs, and of impostor pairs,
+	// among the snapshot's points whose angles make the histograms; 0 takes
+	// DefaultSnapshotPairs.
+	SnapshotPairs int
+	// Version is the metriclab version recorded in the model's provenance.
+	Version string
+}
+
+// Job trains one msg.TrainRequest step by step and reports in msg terms.
+// A Job is not safe for concurrent use.
+type Job struct {
+	req  msg.TrainRequest
+	opts Options
+	spec core.Spec
+	loss core.Loss
+	opt  core.OptConfig
+	tr   *core.Trainer
+
+	set         *data.Set // training images of the requested classes, held-out ones included
+	trainIdx    []int     // the images of set that are trained on, sorted
+	trainLabels []int     // their labels
+	val         *data.Set // held-out images
+	folds       []eval.Fold
+	classes     []string
+
+	steps, total int // steps per epoch, in all
+	rng          *rand.Rand
+	order        []int // this epoch's order, positions in trainIdx
+	rows         []int // the current batch's rows of set
+	x            []float32
+	labels       []int
+	epoch        int
+
+	rate     [rateWindow]time.Duration // durations of the recent steps
+	accuracy float64                   // nearest-class-weight accuracy of the last evaluation
+	last     *eval.VerificationReport  // the last epoch end's verification
+	centre   float64                   // and its nearest-centre accuracy
+
+	snap snapshotState
+}
+
+// New validates req and prepares its training on train, evaluating
+// snapshots on test (nil: on the held-out images). train and test are the
+// full data sets; New selects req.Classes of both and does not change them
+// (it copies what it keeps when req selects a subset of the classes).
+//
+// The encoder is core.DefaultSpec(req.Arch, req.Dim) with the shape of
+// train's images; its input normalisation is MNIST's when req.Data is
+// "mnist" and maps [0,1] to [−1,1] otherwise. The loss is losses.New with
+// req.LossParams, Miner and Distance; the optimiser core.DefaultOpt(req.Opt)
+// (default "adam"), with req.LR when it is not 0 and req.Schedule (default
+// "cosine"; "step" decays every third of the run) over all the steps.
+// req.Seed seeds the weights, the batches, the held-out split, the pairs and
+// the snapshot's points. Every error is one line, fit to show a user; those
+// about the request wrap ErrRequest.
+func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error) {
+	if train == nil {
+		panic("job: New: nil training set")
+	}
+	if req.Epochs < 1 || req.Epochs > 10000 {
+		return nil, badRequest("epochs %d out of range [1, 10000]", req.Epochs)
+	}
+	loss, err := losses.New(losses.Config{Name: req.Loss, Dim: req.Dim, Values: req.LossParams, Miner: req.Miner, Distance: req.Distance})
+	if err != nil {
+		return nil, requestError{err.Error()}
+	}
+	spec := core.DefaultSpec(req.Arch, req.Dim)
+	spec.Input.Channels, spec.Input.Height, spec.Input.Width = train.Input.Channels, train.Input.Height, train.Input.Width
+	if req.Data != "mnist" {
+		spec.Input.Mean, spec.Input.Std = 0.5, 0.5
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, requestError{err.Error()}
+	}
+	if req.Batch < 2 || req.Batch > 4096 {
+		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
+	}
+	classes, err := data.ParseClasses(req.Classes, len(train.Classes))
+	if err != nil {
+		return nil, requestError{err.Error()}
+	}
+	if len(classes) < 2 {
+		return nil, badRequest("classes %q: need at least 2 classes", req.Classes)
+	}
+	set := subset(train, classes)
+	if test != nil {
+		if len(test.Classes) != len(train.Classes) || test.Input.Size() != train.Input.Size() {
+			return nil, badRequest("the test set has %d classes of %d×%d×%d images, the training set %d of %d×%d×%d",
+				len(test.Classes), test.Input.Channels, test.Input.Height, test.Input.Width,
+				len(train.Classes), train.Input.Channels, train.Input.Height, train.Input.Width)
+		}
+		test = subset(test, classes)
+	}
+
+	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, classes: set.Classes}
+	valN := opts.Val
+	if valN == 0 {
+		valN = min(DefaultVal, set.N/10)
+	}
+	if valN <= 0 || valN >= set.N {
+		j.trainIdx = make([]int, set.N)
+		for i := range j.trainIdx {
+			j.trainIdx[i] = i
+		}
+		j.val = pick(set, nil)
+	} else {
+		var vIdx []int
+		j.trainIdx, vIdx = holdOutIndex(set.Labels, valN, req.Seed)
+		j.val = pick(set, vIdx)
+		j.folds = eval.Pairs(j.val.Labels, valFolds, valPerFold, req.Seed)
+	}
+	j.trainLabels = set.BatchLabels(nil, j.trainIdx)
+	if len(j.trainIdx) < req.Batch {
+		return nil, badRequest("%d training images, fewer than one batch of %d", len(j.trainIdx), req.Batch)
+	}
+	j.steps = len(j.trainIdx) / req.Batch
+	j.total = req.Epochs * j.steps
+
+	optName := req.Opt
+	if optName == "" {
+		optName = core.OptAdam
+	}
+	if optName != core.OptSGD && optName != core.OptAdam {
+		return nil, badRequest("unknown optimiser %q (want sgd or adam)", req.Opt)
+	}
+	j.opt = core.DefaultOpt(optName)
+	if req.LR != 0 {
+		j.opt.LR = req.LR
+	}
+	j.opt.Schedule = req.Schedule
+	if j.opt.Schedule == "" {
+		j.opt.Schedule = core.ScheduleCosine
+	}
+	j.opt.TotalSteps = j.total
+	j.opt.StepEvery = max(1, j.total/3)
+	if err := j.opt.Validate(); err != nil {
+		return nil, requestError{err.Error()}
+	}
+
+	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed})
+	if err != nil {
+		return nil, err
+	}
+	j.rng = rand.New(rand.NewPCG(uint64(req.Seed), 0))
+	j.order = make([]int, len(j.trainIdx))
+	j.rows = make([]int, req.Batch)
+	j.labels = make([]int, req.Batch)
+
+	points := test
+	if points == nil || points.N == 0 {
+		points = j.val
+	}
+	j.snap.init(points, j.opts, req.Seed)
+	return j, nil
+}
+
+// subset returns the images of s of the given classes (sorted, no
+// duplicates), s itself when they are all of them.
+func subset(s *data.Set, classes []int) *data.Set {
+	if len(classes) == len(s.Classes) {
+		return s
+	}
+	return s.Subset(classes)
+}
+
+// Step trains on one batch and returns the progress. The batches of an
+// epoch follow a fresh shuffle of the training images, or P×K order for
+// losses that ask for it (core.Batcher). The step that ends an epoch also
+// runs 1:1 verification on the held-out images (when there are any) and
+// reports it in Progress.Verification. Errors are the engine's (a loss
+// that became NaN, say); calling Step when Done is an error too.
+//
+// Progress.LR is the learning rate of the next step; ImgPerS counts the
+// time spent in the last steps' training (not validation, not the caller's
+// pauses); ETA is the steps left at that rate. Accuracy is the accuracy of
+// the nearest class weight (cosine, the prediction of the normalised
+// margin-softmax heads) on the images of the last evaluation (the held-out
+// images at an epoch end, the snapshot's test images at a Snapshot), for
+// losses with class weights ("head.weight"); 0 otherwise.
+func (j *Job) Step() (msg.Progress, error) {
+	if j.Done() {
+		return msg.Progress{}, fmt.Errorf("training is over: %d steps done", j.total)
+	}
+	it := j.tr.Iter()
+	s := it % j.steps
+	if s == 0 {
+		j.epoch++
+		j.order = epochOrder(j.order, j.trainLabels, j.loss, j.req.Batch, j.rng)
+	}
+	for i, pos := range j.order[s*j.req.Batch : (s+1)*j.req.Batch] {
+		j.rows[i] = j.trainIdx[pos]
+		j.labels[i] = j.trainLabels[pos]
+	}
+	j.x = j.set.Batch(j.x, j.rows)
+	start := time.Now()
+	loss, err := j.tr.Step(j.x, j.labels)
+	if err != nil {
+		return msg.Progress{}, err
+	}
+	j.rate[it%rateWindow] = time.Since(start)
+
+	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.tr.LR()}
+	if j.tr.Iter()%j.steps == 0 {
+		p.EpochEnd = true
+		if j.val.N > 0 {
+			if err := j.validate(); err != nil {
+				return msg.Progress{}, err
+			}
+			p.Verification = j.summary()
+		}
+	}
+	var busy time.Duration
+	n := min(j.tr.Iter(), rateWindow)
+	for _, d := range j.rate[:n] {
+		busy += d
+	}
+	if busy > 0 {
+		p.ImgPerS = float64(n*j.req.Batch) / busy.Seconds()
+		p.ETA = float64((j.total-j.tr.Iter())*j.req.Batch) / p.ImgPerS
+	}
+	p.Accuracy = j.accuracy
+	return p, nil
+}
+
+// validate embeds the held-out images and runs 1:1 verification and nearest
+// class centre on them.
+func (j *Job) validate() error {
+	params := j.tr.Params()
+	e, err := EmbedSet(j.spec, params, j.val)
+	if err != nil {
+		return err
+	}
+	vr := eval.Verification(e, eval.Cosine{}, j.folds)
+	j.last = &vr
+	j.centre = eval.NearestCentre(e, e, eval.Cosine{})
+	j.accuracy = headAccuracy(e, params)
+	return nil
+}
+
+// headAccuracy returns the accuracy of the nearest class weight (cosine) on
+// e, or 0 when params has no head.weight.
+func headAccuracy(e eval.Embeddings, params map[string]core.Tensor) float64 {
+	w, ok := params["head.weight"]
+	if !ok || len(w.Shape) != 2 || w.Shape[1] != e.D {
+		return 0
+	}
+	return eval.ClassifierAccuracy(e, w.Data, nil, true)
+}
+
+// summary is the headline of the last verification.
+func (j *Job) summary() *msg.VerificationSummary {
+	if j.last == nil {
+		return nil
+	}
+	tar := make(map[string]float64, len(j.last.TARAtFAR))
+	for k, v := range j.last.TARAtFAR {
+		tar[k] = v
+	}
+	return &msg.VerificationSummary{Accuracy: j.last.Accuracy, EER: j.last.EER, Threshold: j.last.Threshold,
+		TARAtFAR: tar, FAR: j.last.FAR, Centre: j.centre}
+}
+
+// Done reports whether every step of every epoch has been taken.
+func (j *Job) Done() bool { return j.tr.Iter() >= j.total }
+
+// Model returns the current parameters (a copy) and their metadata: spec,
+// loss and parameters, classes, provenance and the threshold and FAR of the
+// last epoch end's verification (0 before the first or without held-out
+// images), ready for core.WriteModel or core.EncodeModel.
+func (j *Job) Model() *core.Model {
+	m := &core.Model{
+		Meta: core.Metadata{
+			Spec: j.spec, Loss: j.loss.Name(), LossParams: j.loss.Params(), Classes: j.classes,
+			Provenance: core.Provenance{Data: j.req.Data, Epochs: j.req.Epochs, Batch: j.req.Batch, LR: j.opt.LR,
+				Optimizer: j.opt.Name, Seed: j.req.Seed, Steps: j.tr.Iter(),
+				Created: time.Now().UTC().Format(time.RFC3339), Version: j.opts.Version},
+		},
+		Params: j.tr.Params(),
+	}
+	if j.last != nil {
+		m.Meta.Threshold, m.Meta.FAR = j.last.Threshold, j.last.FAR
+	}
+	return m
+}
+
+// Spec returns the encoder's spec.
+func (j *Job) Spec() core.Spec { return j.spec }
+
+// Loss returns the loss, with its parameters filled in.
+func (j *Job) Loss() core.Loss { return j.loss }
+
+// Classes returns the names of the classes trained on, in label order.
+func (j *Job) Classes() []string { return j.classes }
+
+// Sizes returns the number of images trained on and held out.
+func (j *Job) Sizes() (train, val int) { return len(j.trainIdx), j.val.N }
+
+// Steps returns the number of steps of one epoch and of the whole run.
+func (j *Job) Steps() (perEpoch, total int) { return j.steps, j.total }
+
+// Verification returns the full report of the last epoch end's
+// verification, and whether there was one.
+func (j *Job) Verification() (eval.VerificationReport, bool) {
+	if j.last == nil {
+		return eval.VerificationReport{}, false
+	}
+	return *j.last, true
+}

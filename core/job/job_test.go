@@ -1,0 +1,425 @@
+package job
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/eval"
+	"metriclab/core/msg"
+)
+
+// bars returns perClass images of 1×16×16 for each of 4 classes: class c
+// is a bright horizontal bar across rows 4c..4c+1 (its row shifted by −1,
+// 0 or +1) over uniform noise in [0, 0.3).
+func bars(perClass int, seed uint64) *data.Set {
+	const side, classes = 16, 4
+	rng := rand.New(rand.NewPCG(seed, 1))
+	s := &data.Set{N: perClass * classes, Input: core.Input{Channels: 1, Height: side, Width: side},
+		Classes: []string{"top", "upper", "lower", "bottom"}}
+	s.X = make([]float32, s.N*side*side)
+	for i := range s.N {
+		c := i % classes
+		s.Labels = append(s.Labels, c)
+		img := s.X[i*side*side : (i+1)*side*side]
+		for k := range img {
+			img[k] = 0.3 * rng.Float32()
+		}
+		row := min(side-2, max(0, 4*c+rng.IntN(3)-1))
+		for r := row; r < row+2; r++ {
+			for x := 0; x < side; x++ {
+				img[r*side+x] = 1
+			}
+		}
+	}
+	return s
+}
+
+func barsRequest() msg.TrainRequest {
+	return msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", LossParams: map[string]float64{"m": 0.3},
+		Dim: 3, Epochs: 3, Batch: 16, LR: 0.003, Opt: "adam", Seed: 7}
+}
+
+// TestJobTrains trains an mlp with ArcFace on 4 classes of bars: 256
+// training images, 32 held out, 14 steps of 16 per epoch.
+func TestJobTrains(t *testing.T) {
+	train, test := bars(64, 1), bars(10, 2)
+	j, err := New(barsRequest(), train, test, Options{Val: 32, SnapshotPoints: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn, vn := j.Sizes(); tn != 224 || vn != 32 {
+		t.Fatalf("Sizes() = %d, %d; want 224 trained, 32 held out", tn, vn)
+	}
+	if per, total := j.Steps(); per != 14 || total != 42 {
+		t.Fatalf("Steps() = %d, %d; want 14 per epoch, 42", per, total)
+	}
+	var losses []float64
+	var last msg.Progress
+	for !j.Done() {
+		p, err := j.Step()
+		if err != nil {
+			t.Fatalf("step %d: %v", len(losses)+1, err)
+		}
+		losses = append(losses, p.Loss)
+		if p.Step != len(losses) || p.Steps != 42 || p.Epoch != (p.Step-1)/14+1 {
+			t.Errorf("progress %+v at step %d", p, len(losses))
+		}
+		if end := p.Step%14 == 0; p.EpochEnd != end || (p.Verification != nil) != end {
+			t.Errorf("step %d: EpochEnd %v, Verification %v; want both only at epoch ends", p.Step, p.EpochEnd, p.Verification)
+		}
+		// The cosine schedule reaches 0 at the last step.
+		if !(p.ImgPerS > 0) || p.ETA < 0 || !(p.LR > 0) && p.Step < 42 {
+			t.Errorf("step %d: img/s %g, ETA %g, lr %g", p.Step, p.ImgPerS, p.ETA, p.LR)
+		}
+		last = p
+	}
+	if len(losses) != 42 {
+		t.Fatalf("%d steps until Done, want 42", len(losses))
+	}
+	if _, err := j.Step(); err == nil {
+		t.Error("Step after Done: no error")
+	}
+	first, end := mean(losses[:5]), mean(losses[len(losses)-5:])
+	if !(end < 0.7*first) {
+		t.Errorf("loss from %.3f (first 5 steps) to %.3f (last 5): want it to fall by 30%%", first, end)
+	}
+	v := last.Verification
+	if v == nil || v.Accuracy < 0.9 || v.Centre < 0.9 || last.Accuracy < 0.9 || v.TARAtFAR["0.1"] <= 0 {
+		t.Errorf("last verification %+v, accuracy %g: want ≥ 0.9 on 4 bar positions", v, last.Accuracy)
+	}
+	if last.ETA != 0 || last.ImgPerS <= 0 {
+		t.Errorf("last progress: ETA %g, img/s %g; want 0 left", last.ETA, last.ImgPerS)
+	}
+
+	s, err := j.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 40 points of 4 classes of 10: G = 4·45 = 180 genuine pairs exist,
+	// I = 780 − 180 = 600 impostor pairs, so one fold of min(1000, 180,
+	// 600) = 180 of each.
+	if s.Dim != 3 || len(s.Points) != 40*3 || len(s.Labels) != 40 || len(s.Weights) != 4*3 || len(s.Classes) != 4 {
+		t.Errorf("snapshot sizes: dim %d, %d points, %d labels, %d weights, %d classes; want 3, 120, 40, 12, 4",
+			s.Dim, len(s.Points), len(s.Labels), len(s.Weights), len(s.Classes))
+	}
+	if sum(s.Genuine) != 180 || sum(s.Impostor) != 180 || len(s.Genuine) != HistogramBins {
+		t.Errorf("histograms sum to %d genuine, %d impostor in %d bins; want 180, 180 in %d", sum(s.Genuine), sum(s.Impostor), len(s.Genuine), HistogramBins)
+	}
+	if g, i := meanBin(s.Genuine), meanBin(s.Impostor); !(g+5 < i) {
+		t.Errorf("mean angle bin: genuine %.1f, impostor %.1f; want genuine pairs much closer", g, i)
+	}
+	if s.Margin != 0.3 || s.Threshold != v.Threshold || s.Threshold == 0 {
+		t.Errorf("snapshot margin %g, threshold %g; want 0.3 and the verification's %g", s.Margin, s.Threshold, v.Threshold)
+	}
+	for c := range 4 {
+		if n := count(s.Labels, c); n != 10 {
+			t.Errorf("class %d has %d snapshot points, want 10 (stratified)", c, n)
+		}
+	}
+	// The snapshot's points are fixed: a second one without a step is equal.
+	s2, err := j.Snapshot()
+	if err != nil || !slices.Equal(s2.Points, s.Points) || !slices.Equal(s2.Labels, s.Labels) {
+		t.Errorf("second snapshot differs: %v", err)
+	}
+
+	m := j.Model()
+	if m.Meta.Threshold != v.Threshold || m.Meta.FAR != v.FAR || m.Meta.Provenance.Steps != 42 ||
+		m.Meta.Loss != "arcface" || m.Meta.LossParams["m"] != 0.3 || !slices.Equal(m.Meta.Classes, train.Classes) ||
+		m.Meta.Spec.Input.Height != 16 || m.Meta.Spec.Input.Mean != 0.5 {
+		t.Errorf("model metadata %+v", m.Meta)
+	}
+	if w := m.Params["head.weight"]; !slices.Equal(w.Shape, []int{4, 3}) {
+		t.Errorf("head.weight shape %v, want [4 3]", w.Shape)
+	}
+}
+
+func TestSameSeedSameLosses(t *testing.T) {
+	train := bars(32, 3)
+	run := func(seed int64) []float64 {
+		req := barsRequest()
+		req.Seed = seed
+		j, err := New(req, train, nil, Options{Val: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []float64
+		for range 8 {
+			p, err := j.Step()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, p.Loss)
+		}
+		return out
+	}
+	a, b, c := run(7), run(7), run(8)
+	if !slices.Equal(a, b) {
+		t.Errorf("seed 7 twice: losses %v and %v", a, b)
+	}
+	if slices.Equal(a, c) {
+		t.Errorf("seeds 7 and 8 give the same losses %v", a)
+	}
+}
+
+// TestTripletBatchesArePK checks that every triplet batch of 8 with k = 4
+// holds P = 2 classes of K = 4 images each, one class after the other.
+func TestTripletBatchesArePK(t *testing.T) {
+	req := barsRequest()
+	req.Loss, req.LossParams, req.Batch, req.Epochs = "triplet", nil, 8, 1
+	j, err := New(req, bars(16, 4), nil, Options{Val: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !j.Done() {
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+		l := j.labels
+		if l[0] != l[1] || l[0] != l[2] || l[0] != l[3] || l[4] != l[5] || l[4] != l[6] || l[4] != l[7] || l[0] == l[4] {
+			t.Fatalf("batch labels %v: want 2 classes × 4", l)
+		}
+	}
+	// A plain loss gets shuffled batches: some batch is not P×K.
+	req.Loss = "cosface"
+	j, err = New(req, bars(16, 4), nil, Options{Val: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := true
+	for !j.Done() {
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+		l := j.labels
+		pk = pk && l[0] == l[3] && l[4] == l[7]
+	}
+	if pk {
+		t.Error("cosface batches all look P×K: want shuffled batches")
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	train := bars(16, 5)
+	for _, tc := range []struct {
+		name string
+		edit func(r *msg.TrainRequest)
+		want string
+	}{
+		{"unknown loss", func(r *msg.TrainRequest) { r.Loss = "magic" }, `unknown loss "magic"`},
+		{"dim 0", func(r *msg.TrainRequest) { r.Dim = 0 }, "embedding dimension 0"},
+		{"unknown arch", func(r *msg.TrainRequest) { r.Arch = "vgg" }, `unknown architecture "vgg"`},
+		{"loss param out of range", func(r *msg.TrainRequest) { r.LossParams = map[string]float64{"m": -1} }, "out of range"},
+		{"classes out of range", func(r *msg.TrainRequest) { r.Classes = "0-7" }, "7"},
+		{"one class", func(r *msg.TrainRequest) { r.Classes = "2" }, "at least 2 classes"},
+		{"batch bigger than data", func(r *msg.TrainRequest) { r.Batch = 100 }, "fewer than one batch of 100"},
+		{"batch 1", func(r *msg.TrainRequest) { r.Batch = 1 }, "batch 1 out of range"},
+		{"bad optimiser", func(r *msg.TrainRequest) { r.Opt = "lbfgs" }, `unknown optimiser "lbfgs"`},
+		{"bad schedule", func(r *msg.TrainRequest) { r.Schedule = "wavy" }, `unknown schedule "wavy"`},
+		{"negative lr", func(r *msg.TrainRequest) { r.LR = -1 }, "learning rate -1"},
+		{"no epochs", func(r *msg.TrainRequest) { r.Epochs = 0 }, "epochs 0"},
+	} {
+		req := barsRequest()
+		tc.edit(&req)
+		_, err := New(req, train, nil, Options{Val: 8})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") || !errors.Is(err, ErrRequest) {
+			t.Errorf("%s: error %v, want a request error of one line containing %q", tc.name, err, tc.want)
+		}
+	}
+	other := bars(4, 6)
+	other.Input.Height, other.Input.Width = 8, 32 // same size, another shape
+	if _, err := New(barsRequest(), train, other, Options{}); err != nil {
+		t.Errorf("test set of the same image size: %v", err)
+	}
+	other.Classes = other.Classes[:3]
+	if _, err := New(barsRequest(), train, other, Options{}); err == nil || !errors.Is(err, ErrRequest) {
+		t.Errorf("test set with other classes: error %v", err)
+	}
+}
+
+// TestClassesAndVal trains on classes 1 and 3 only, relabelled 0 and 1,
+// and holds out the default tenth.
+func TestClassesAndVal(t *testing.T) {
+	req := barsRequest()
+	req.Classes, req.Epochs = "1,3", 1
+	train := bars(50, 8) // 100 images of classes 1 and 3
+	j, err := New(req, train, bars(5, 9), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn, vn := j.Sizes(); tn != 90 || vn != 10 {
+		t.Errorf("Sizes() = %d, %d; want 90 and a tenth, 10", tn, vn)
+	}
+	if !slices.Equal(j.Classes(), []string{"upper", "bottom"}) {
+		t.Errorf("Classes() = %q", j.Classes())
+	}
+	if train.N != 200 || len(train.Classes) != 4 {
+		t.Errorf("New changed its training set: %d images, %d classes", train.N, len(train.Classes))
+	}
+	s, err := j.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Labels) != 10 || count(s.Labels, 0) != 5 || count(s.Labels, 1) != 5 || len(s.Weights) != 2*3 {
+		t.Errorf("snapshot labels %v, %d weights: want 5 of each of 2 classes, 6", s.Labels, len(s.Weights))
+	}
+}
+
+func TestHoldOut(t *testing.T) {
+	set := bars(25, 10) // 100 images, 25 per class
+	train, val := HoldOut(set, 20, 3)
+	if train.N != 80 || val.N != 20 {
+		t.Fatalf("HoldOut 20 of 100: %d and %d", train.N, val.N)
+	}
+	for c := range 4 {
+		if n := count(val.Labels, c); n != 5 {
+			t.Errorf("class %d: %d held out, want 25·20/100 = 5", c, n)
+		}
+	}
+	// Every image lands in exactly one part: compare the sums of pixels.
+	if got, want := sum32(train.X)+sum32(val.X), sum32(set.X); math.Abs(got-want) > 1e-6*want {
+		t.Errorf("pixel sum %g + held out = %g, want %g", sum32(train.X), got, want)
+	}
+	_, val2 := HoldOut(set, 20, 3)
+	_, val3 := HoldOut(set, 20, 4)
+	if !slices.Equal(val.X, val2.X) || slices.Equal(val.X, val3.X) {
+		t.Error("HoldOut: want equal seeds to give equal splits and different seeds different ones")
+	}
+	if tr, v := HoldOut(set, 0, 3); tr != set || v.N != 0 {
+		t.Errorf("HoldOut 0: %d, %d", tr.N, v.N)
+	}
+}
+
+func TestAngleBin(t *testing.T) {
+	for _, tc := range []struct {
+		c    float64
+		want int
+	}{
+		{1, 0},                      // 0°
+		{1.0000001, 0},              // rounding above 1 is clamped
+		{math.Cos(math.Pi / 2), 18}, // 90° starts bin 18 of 5° bins
+		{math.Cos(0.999 * math.Pi / 2), 17},
+		{-1, 35}, // 180° falls in the last bin
+	} {
+		if got := angleBin(tc.c, 36); got != tc.want {
+			t.Errorf("angleBin(%g) = %d, want %d", tc.c, got, tc.want)
+		}
+	}
+}
+
+func TestProjectorTSV(t *testing.T) {
+	e := eval.Embeddings{X: []float32{0.5, -1, 0.25, 3, 0, 1e-3}, N: 3, D: 2, Labels: []int{1, 0, 2}}
+	var vec, meta bytes.Buffer
+	if err := WriteProjectorTSV(&vec, &meta, e, []string{"cat", "dog\tsled"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "0.5\t-1\n0.25\t3\n0\t0.001\n"; vec.String() != want {
+		t.Errorf("vectors.tsv = %q, want %q", vec.String(), want)
+	}
+	// The tab in "dog\tsled" becomes a space; label 2 has no name.
+	if want := "label\tclass\ndog sled\t1\ncat\t0\n2\t2\n"; meta.String() != want {
+		t.Errorf("metadata.tsv = %q, want %q", meta.String(), want)
+	}
+}
+
+func TestEncodeModelRoundTrip(t *testing.T) {
+	req := barsRequest()
+	req.Epochs = 1
+	j, err := New(req, bars(16, 11), nil, Options{Val: 16, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !j.Done() {
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := j.Model()
+	var buf bytes.Buffer
+	if err := core.EncodeModel(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := core.ReadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Meta.Threshold != m.Meta.Threshold || got.Meta.Threshold == 0 || got.Meta.Spec != m.Meta.Spec ||
+		got.Meta.Provenance != m.Meta.Provenance || got.Meta.Provenance.Version != "test" || got.Meta.Format != core.ModelFormat {
+		t.Errorf("metadata read back %+v, wrote %+v", got.Meta, m.Meta)
+	}
+	if err := got.Check(func() map[string][]int {
+		want := make(map[string][]int)
+		for k, v := range m.Params {
+			want[k] = v.Shape
+		}
+		return want
+	}()); err != nil {
+		t.Error(err)
+	}
+	for name, p := range m.Params {
+		if !slices.Equal(got.Params[name].Data, p.Data) {
+			t.Errorf("%s differs after the round trip", name)
+		}
+	}
+	// Bad parameters fail before anything is written.
+	m.Params["head.weight"] = core.Tensor{Shape: []int{4, 3}, Data: make([]float32, 5)}
+	buf.Reset()
+	if err := core.EncodeModel(&buf, m); err == nil || buf.Len() != 0 {
+		t.Errorf("core.EncodeModel with a bad tensor: error %v, %d bytes written", err, buf.Len())
+	}
+}
+
+func mean(a []float64) float64 {
+	s := 0.0
+	for _, v := range a {
+		s += v
+	}
+	return s / float64(len(a))
+}
+
+func sum(a []int) int {
+	s := 0
+	for _, v := range a {
+		s += v
+	}
+	return s
+}
+
+func sum32(a []float32) float64 {
+	s := 0.0
+	for _, v := range a {
+		s += float64(v)
+	}
+	return s
+}
+
+func count(a []int, v int) int {
+	n := 0
+	for _, x := range a {
+		if x == v {
+			n++
+		}
+	}
+	return n
+}
+
+// meanBin is the mean bin index of a histogram.
+func meanBin(h []int) float64 {
+	s := 0.0
+	for b, n := range h {
+		s += float64(b * n)
+	}
+	return s / float64(sum(h))
+}

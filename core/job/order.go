@@ -1,0 +1,108 @@
+package job
+
+import (
+	"math/rand/v2"
+	"sort"
+
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/eval"
+	"metriclab/losses"
+)
+
+// epochOrder returns the sample order of one epoch: P×K batches for losses
+// that ask for them, a plain shuffle otherwise.
+func epochOrder(dst []int, labels []int, loss core.Loss, batch int, rng *rand.Rand) []int {
+	b, ok := loss.(core.Batcher)
+	if !ok {
+		return data.Shuffle(dst, rng)
+	}
+	p, k, ok := b.NeedsPK()
+	if !ok {
+		return data.Shuffle(dst, rng)
+	}
+	// P identities of K images; with fewer identities than batch/K, P is the
+	// number of identities and K grows to fill the batch. Each group of P·K
+	// is cut to one batch.
+	classes := 0
+	for _, l := range labels {
+		classes = max(classes, l+1)
+	}
+	if p == 0 {
+		p = batch / k
+	}
+	p = max(1, min(p, classes))
+	k = (batch + p - 1) / p
+	group := p * k
+	order := dst[:0]
+	for len(order) < len(labels)/batch*batch {
+		pk := losses.PKOrder(labels, p, k, rng)
+		for g := 0; g+group <= len(pk) && len(order) < len(labels)/batch*batch; g += group {
+			order = append(order, pk[g:g+batch]...)
+		}
+	}
+	return order
+}
+
+// HoldOut splits n images off set, stratified by class and deterministic
+// for seed, as a validation set; both are copies that keep the order of
+// set. With n ≤ 0 or n ≥ set.N, train is set itself and val is empty.
+func HoldOut(set *data.Set, n int, seed int64) (train, val *data.Set) {
+	if n <= 0 || n >= set.N {
+		return set, pick(set, nil)
+	}
+	tIdx, vIdx := holdOutIndex(set.Labels, n, seed)
+	return pick(set, tIdx), pick(set, vIdx)
+}
+
+// holdOutIndex returns the indices of the images that stay for training
+// and of the n held out, both sorted: in a shuffle drawn from seed, the
+// first images of each class are held out, c·n/N of a class of c images.
+// It needs 0 < n < len(labels).
+func holdOutIndex(labels []int, n int, seed int64) (tIdx, vIdx []int) {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	perm := data.Shuffle(make([]int, len(labels)), rng)
+	counts := make(map[int]int)
+	for _, l := range labels {
+		counts[l]++
+	}
+	quota := make(map[int]int, len(counts))
+	for l, c := range counts {
+		quota[l] = c * n / len(labels)
+	}
+	for _, i := range perm {
+		if l := labels[i]; quota[l] > 0 {
+			quota[l]--
+			vIdx = append(vIdx, i)
+		} else {
+			tIdx = append(tIdx, i)
+		}
+	}
+	sort.Ints(tIdx)
+	sort.Ints(vIdx)
+	return tIdx, vIdx
+}
+
+// pick returns the images idx of s as a new set with the same classes.
+func pick(s *data.Set, idx []int) *data.Set {
+	out := &data.Set{Labels: make([]int, len(idx)), N: len(idx), Input: s.Input, Classes: s.Classes}
+	out.X = s.Batch(make([]float32, len(idx)*s.Input.Size()), idx)
+	for i, j := range idx {
+		out.Labels[i] = s.Labels[j]
+	}
+	return out
+}
+
+// EmbedSet embeds every image of s with the encoder of spec and params, in
+// chunks of 256.
+func EmbedSet(spec core.Spec, params map[string]core.Tensor, s *data.Set) (eval.Embeddings, error) {
+	enc, err := core.NewEncoder(spec, params, 256)
+	if err != nil {
+		return eval.Embeddings{}, err
+	}
+	x, err := enc.Embed(nil, s.X, s.N)
+	if err != nil {
+		return eval.Embeddings{}, err
+	}
+	return eval.Embeddings{X: x, N: s.N, D: spec.Dim, Labels: s.Labels}, nil
+}
