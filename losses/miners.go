@@ -42,17 +42,20 @@ const (
 	tripEasy
 )
 
-// tripDefaultMiner is the miner when Config.Miner is "": batch-hard, which
-// Hermans et al. found best with P×K batches, with no offline mining;
-// "all" dilutes the useful triplets, and "semihard" needs large batches
-// (FaceNet used 1,800 faces) to find semi-hard negatives.
-const tripDefaultMiner = tripHard
+// tripDefaultMiner is the miner when Config.Miner is "": semi-hard
+// (Schroff et al. 2015). Batch-hard (Hermans et al. 2017) collapses from a
+// random start with the cosine distance: on MNIST, lenet-s at D = 16, one
+// epoch of P×K batches of 64 ends with every embedding in one direction
+// (loss stuck at the margin, nearest-centre accuracy 0.58 at lr 0.001, 0.76
+// after 2 epochs at 0.01), where semi-hard reaches 0.983, "all" 0.980 and
+// "easy" 0.976.
+const tripDefaultMiner = tripSemihard
 
 // tripMinerNames lists the miners by Config.Miner name, sorted.
 var tripMinerNames = [...]string{tripAll: "all", tripEasy: "easy", tripHard: "hard", tripSemihard: "semihard"}
 
 // Miners returns the names accepted in Config.Miner by the triplet loss,
-// sorted. "" selects "hard".
+// sorted. "" selects "semihard".
 func Miners() []string {
 	names := append([]string(nil), tripMinerNames[:]...)
 	slices.Sort(names)

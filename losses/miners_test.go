@@ -51,7 +51,7 @@ func TestMiners(t *testing.T) {
 	if got := Miners(); !slices.Equal(got, []string{"all", "easy", "hard", "semihard"}) {
 		t.Errorf("Miners() = %v", got)
 	}
-	for name, want := range map[string]tripMiner{"": tripHard, "all": tripAll, "easy": tripEasy, "hard": tripHard, "semihard": tripSemihard} {
+	for name, want := range map[string]tripMiner{"": tripSemihard, "all": tripAll, "easy": tripEasy, "hard": tripHard, "semihard": tripSemihard} {
 		if got, err := tripParseMiner("triplet", name); got != want || err != nil {
 			t.Errorf("tripParseMiner(%q) = %v, %v, want %v", name, got, err, want)
 		}

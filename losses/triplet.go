@@ -15,7 +15,7 @@ import (
 // valid triplet. The distance d is that of Config.Distance: "cosine" (the
 // default, d = 1 − cos on L2-normalised embeddings, in [0, 2]) or
 // "euclidean" (on the raw embeddings). Config.Miner is one of "all",
-// "hard" (the default, batch-hard), "semihard" and "easy"; miners.go
+// "hard" (batch-hard), "semihard" (the default) and "easy"; miners.go
 // defines each.
 //
 // Parameters:

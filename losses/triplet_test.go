@@ -163,7 +163,7 @@ func TestTripletHandWorked(t *testing.T) {
 		{"A easy", "cosine", "easy", 0.2, caseA, labelsA, 0.35534180, 1e-8},
 		{"A all", "cosine", "all", 0.2, caseA, labelsA, 0.67200847, 1e-8},
 		{"A semihard", "cosine", "semihard", 0.2, caseA, labelsA, 0.67200847, 1e-8},
-		{"A default miner is hard", "", "", 0.2, caseA, labelsA, 0.98867513, 1e-8},
+		{"A default miner is semihard", "", "", 0.2, caseA, labelsA, 0.67200847, 1e-8},
 		{"B hard", "cosine", "hard", 0.2, caseB, labelsB, 0.53651630, 1e-8},
 		{"B easy", "cosine", "easy", 0.2, caseB, labelsB, 0.53651630, 1e-8},
 		{"B semihard", "cosine", "semihard", 0.2, caseB, labelsB, 0.28301270, 1e-8},
@@ -182,7 +182,7 @@ func TestTripletHandWorked(t *testing.T) {
 			pairAssertClose(t, "loss", []float64{got}, []float64{tc.want}, tc.tol, 0)
 			dist, miner := tc.distance, tc.miner
 			if dist == "" {
-				dist, miner = "cosine", "hard"
+				dist, miner = "cosine", "semihard"
 			}
 			_, want := pairRefTriplet(dist, miner, tc.x, tc.labels, 2, tc.margin)
 			pairAssertClose(t, "gradient", grad, want, 1e-12, 1e-9)
@@ -251,8 +251,8 @@ func nan() float64 { var z float64; return z / z }
 func TestTripletDefaultsAndPK(t *testing.T) {
 	l := pairMustNew(t, Config{Name: "triplet", Dim: 8})
 	tr := l.(*Triplet)
-	if tr.dist != pairCosine || tr.obj.(tripObjective).miner != tripHard {
-		t.Errorf("defaults: distance %v, objective %v, want cosine and hard", tr.dist, tr.obj)
+	if tr.dist != pairCosine || tr.obj.(tripObjective).miner != tripSemihard {
+		t.Errorf("defaults: distance %v, objective %v, want cosine and semihard", tr.dist, tr.obj)
 	}
 	if p := l.Params(); len(p) != 2 || p["margin"] != 0.2 || p["k"] != 4 {
 		t.Errorf("Params() = %v, want margin 0.2, k 4", p)
