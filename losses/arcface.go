@@ -53,8 +53,8 @@ func (af ArcFace) marginAt(c float64) bool {
 	return c > math.Cos(math.Pi-af.M)
 }
 
-// arcfaceEntry: the paper uses s = 64, m = 0.5 at D = 512. At D = 2 and 3
-// the margin is scaled by msLowDimFactor (0.2 and 0.3): with ten classes on a
+// arcfaceEntry: the paper uses s = 64, m = 0.5 at D = 512. At D = 2 the
+// margin is scaled by msLowDimFactor (to 0.2): with ten classes on a
 // circle (36° apart), m = 0.5 leaves a sample ±0.07 rad of room around its
 // class weight and training stalls.
 var arcfaceEntry = entry{
@@ -63,7 +63,7 @@ var arcfaceEntry = entry{
 		return []Param{
 			msScaleParam(dim),
 			{Name: "m", Default: 0.5 * msLowDimFactor(dim), Min: 0, Max: 1.5,
-				Doc: "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2, 0.3 at D = 3)"},
+				Doc: "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2)"},
 			{Name: "easy_margin", Default: 0, Min: 0, Max: 1, Integer: true,
 				Doc: "1: apply the margin only where cos θ_y > 0, ψ(c) = c elsewhere; 0: everywhere, with the fallback cos θ_y − m·sin m past θ_y = π − m"},
 		}

@@ -57,7 +57,7 @@ func (cm Combined) shift() float64 {
 }
 
 // combinedEntry: InsightFace's combined setting is s = 64, (m1, m2, m3) =
-// (1, 0.3, 0.2) at D = 512. At D = 2 and 3 the additive margins are scaled
+// (1, 0.3, 0.2) at D = 512. At D = 2 the additive margins are scaled
 // by msLowDimFactor, as for ArcFace and CosFace.
 var combinedEntry = entry{
 	doc: "combined margin (InsightFace): L = −log softmax(s·(cos(m1·θ_y + m2) − m3), s·cos θ_{j≠y}), monotonic fallback",
@@ -68,9 +68,9 @@ var combinedEntry = entry{
 			{Name: "m1", Default: 1, Min: 1, Max: 4,
 				Doc: "multiplicative angular margin (SphereFace), target s·(cos(m1·θ_y + m2) − m3); default 1"},
 			{Name: "m2", Default: 0.3 * f, Min: 0, Max: 1.5,
-				Doc: "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2, 0.18 at D = 3)"},
+				Doc: "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2)"},
 			{Name: "m3", Default: 0.2 * f, Min: 0, Max: 1,
-				Doc: "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2, 0.12 at D = 3)"},
+				Doc: "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2)"},
 		}
 	},
 	build: func(c Config) (core.Loss, error) {

@@ -18,8 +18,8 @@ func (cf CosFace) Target(c float64) float64 { return c - cf.M }
 // TargetDeriv returns dψ/dc = 1.
 func (cf CosFace) TargetDeriv(c float64) float64 { return 1 }
 
-// cosfaceEntry: the paper uses s = 64, m = 0.35 at D = 512. At D = 2 and 3
-// the margin is scaled by msLowDimFactor (0.14 and 0.21): ten classes on a
+// cosfaceEntry: the paper uses s = 64, m = 0.35 at D = 512. At D = 2 the
+// margin is scaled by msLowDimFactor (to 0.14): ten classes on a
 // circle are 36° apart, cos 0° − cos 36° = 0.19, so m = 0.35 could not be met
 // even by a sample sitting on its class weight.
 var cosfaceEntry = entry{
@@ -28,7 +28,7 @@ var cosfaceEntry = entry{
 		return []Param{
 			msScaleParam(dim),
 			{Name: "m", Default: 0.35 * msLowDimFactor(dim), Min: 0, Max: 1,
-				Doc: "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2, 0.21 at D = 3)"},
+				Doc: "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2)"},
 		}
 	},
 	build: func(c Config) (core.Loss, error) {

