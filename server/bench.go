@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"metriclab/core"
+)
+
+// benchResult is what `bench --json` prints.
+type benchResult struct {
+	Device  string  `json:"device"`
+	Arch    string  `json:"arch"`
+	Loss    string  `json:"loss"`
+	Dim     int     `json:"dim"`
+	Batch   int     `json:"batch"`
+	Steps   int     `json:"steps"`
+	ImgPerS float64 `json:"img_per_s"`
+	MsStep  float64 `json:"ms_per_step"`
+}
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	device := fs.String("device", "cpu", "cpu (the gorgonia engine) or auto (the best present)")
+	classes := fs.Int("classes", 10, "number of classes of the loss head")
+	seconds := fs.Float64("seconds", 5, "measure for about this long, after warm-up")
+	warmup := fs.Int("warmup", 5, "steps run before measuring")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	switch *device {
+	case "cpu", "auto":
+	case "cuda":
+		return badInput("device cuda: this build has no CUDA engine yet; use --device cpu")
+	default:
+		return badInput("unknown device %q (want cpu, cuda or auto)", *device)
+	}
+	if *classes < 2 || *classes > 100000 {
+		return badInput("classes %d out of range [2, 100000]", *classes)
+	}
+	if *seconds <= 0 || *warmup < 1 {
+		return badInput("seconds must be > 0 and warmup ≥ 1")
+	}
+	loss, err := mf.newLoss()
+	if err != nil {
+		return err
+	}
+	spec, err := mf.spec("mnist")
+	if err != nil {
+		return err
+	}
+	opt, err := mf.optConfig(1 << 30)
+	if err != nil {
+		return err
+	}
+	tr, err := core.NewTrainer(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed})
+	if err != nil {
+		return err
+	}
+	// Random images and labels, as the peers' benchmark uses.
+	rng := rand.New(rand.NewPCG(uint64(mf.seed), 0))
+	x := make([]float32, mf.batch*spec.Input.Size())
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	labels := make([]int, mf.batch)
+	for i := range labels {
+		labels[i] = i % *classes
+	}
+	for i := 0; i < *warmup; i++ {
+		if _, err := tr.Step(x, labels); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	steps := 0
+	for time.Since(start).Seconds() < *seconds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := tr.Step(x, labels); err != nil {
+			return err
+		}
+		steps++
+	}
+	el := time.Since(start).Seconds()
+	r := benchResult{Device: "cpu", Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
+		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
+	if *jsonOut {
+		return json.NewEncoder(stdout).Encode(r)
+	}
+	fmt.Fprintf(stdout, "%s %s %s D=%d batch %d: %.0f img/s (%.2f ms/step over %d steps)\n",
+		r.Device, r.Arch, r.Loss, r.Dim, r.Batch, r.ImgPerS, r.MsStep, r.Steps)
+	return nil
+}

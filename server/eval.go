@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/eval"
+	"metriclab/core/job"
+)
+
+// evalOutput is what `eval --json` prints: the protocols' report and what
+// was evaluated.
+type evalOutput struct {
+	eval.Report
+	Model  string `json:"model"`
+	Metric string `json:"metric"`
+	Data   string `json:"data"`
+	Probes int    `json:"probes"`
+}
+
+func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	modelPath := fs.String("model", "", "model file (.safetensors), or 'raw' to evaluate raw pixels")
+	dataName := fs.String("data", "mnist", "evaluation data: mnist (its test split), or a folder")
+	classSpec := fs.String("classes", "", "evaluate on these classes only, e.g. 5-9 (default all)")
+	unknownSpec := fs.String("unknown", "", "open-set identification: classes whose test images are probes of unseen identities")
+	metricName := fs.String("metric", "cosine", "metric: cosine, euclidean, whiten (Mahalanobis, M = Σ⁻¹) or linear (learned Mahalanobis W)")
+	input := fs.String("input", "", "with --model raw: input shape CxHxW (default 1x28x28 for mnist, 1x32x32 for a folder)")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	seed := fs.Int64("seed", 1, "seed of the verification pairs and gallery split")
+	maxQueries := fs.Int("max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if *modelPath == "" {
+		return badInput("--model is required (a .safetensors file, or raw)")
+	}
+	if *maxQueries < 0 {
+		return badInput("max-queries %d must be ≥ 0", *maxQueries)
+	}
+	embed, spec, model, err := loadEmbedder(*modelPath, *dataName, *input)
+	if err != nil {
+		return err
+	}
+	test, err := loadSubset(*dataName, "test", *classSpec, spec.Input)
+	if err != nil {
+		return err
+	}
+	train, err := loadSubset(*dataName, "train", *classSpec, spec.Input)
+	if err != nil {
+		return err
+	}
+	_, train = job.HoldOut(train, 10000, *seed) // class centres and fitted metrics from 10,000 training images
+	trainE, err := embed(train)
+	if err != nil {
+		return err
+	}
+	testE, err := embed(test)
+	if err != nil {
+		return err
+	}
+	metric, err := fitMetric(*metricName, trainE, *seed)
+	if err != nil {
+		return err
+	}
+	rep := eval.Evaluate(trainE, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
+	if model != nil && sameClasses(model.Meta.Classes, test.Classes) {
+		if w, ok := model.Params["head.weight"]; ok {
+			var b []float32
+			if bias, ok := model.Params["head.bias"]; ok {
+				b = bias.Data
+			}
+			acc := eval.ClassifierAccuracy(testE, w.Data, b, b == nil)
+			rep.ClosedSet.Classifier = &acc
+		}
+	}
+	if *unknownSpec != "" {
+		unknown, err := loadSubset(*dataName, "test", *unknownSpec, spec.Input)
+		if err != nil {
+			return err
+		}
+		if overlaps(test.Classes, unknown.Classes) {
+			return badInput("unknown classes %q overlap the evaluated classes", *unknownSpec)
+		}
+		unknownE, err := embed(unknown)
+		if err != nil {
+			return err
+		}
+		open := eval.OpenSetIdentification(trainE, testE, unknownE, metric)
+		rep.Identification.OpenSet = &open
+	}
+	out := evalOutput{Report: rep, Model: *modelPath, Metric: metric.Name(), Data: *dataName, Probes: testE.N}
+	if *jsonOut {
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	printReport(stdout, out)
+	return nil
+}
+
+// loadEmbedder returns a function that embeds a data set with the model at
+// path, or with raw pixels when path is "raw".
+func loadEmbedder(path, dataName, input string) (func(*data.Set) (eval.Embeddings, error), core.Spec, *core.Model, error) {
+	if path == "raw" {
+		var mf modelFlags
+		mf.arch, mf.dim, mf.input = "mlp", 2, input
+		spec, err := mf.spec(dataName)
+		if err != nil {
+			return nil, spec, nil, err
+		}
+		raw := func(s *data.Set) (eval.Embeddings, error) {
+			return eval.Embeddings{X: s.X, N: s.N, D: s.Input.Size(), Labels: s.Labels}, nil
+		}
+		return raw, spec, nil, nil
+	}
+	m, err := core.ReadModel(path)
+	if err != nil {
+		return nil, core.Spec{}, nil, inputError{err}
+	}
+	if err := checkModel(m); err != nil {
+		return nil, core.Spec{}, nil, inputError{fmt.Errorf("%s: %w", path, err)}
+	}
+	spec := m.Meta.Spec
+	embed := func(s *data.Set) (eval.Embeddings, error) { return job.EmbedSet(spec, m.Params, s) }
+	return embed, spec, m, nil
+}
+
+// checkModel checks the model's tensors against its spec: the encoder's
+// parameters exactly, the head's against the classes and D.
+func checkModel(m *core.Model) error {
+	if err := m.Meta.Spec.Validate(); err != nil {
+		return err
+	}
+	want := m.Meta.Spec.ParamShapes()
+	for name, t := range m.Params {
+		if strings.HasPrefix(name, "head.") {
+			want[name] = t.Shape
+		}
+	}
+	if err := m.Check(want); err != nil {
+		return err
+	}
+	if w, ok := m.Params["head.weight"]; ok {
+		if len(w.Shape) != 2 || w.Shape[0] != len(m.Meta.Classes) || w.Shape[1] != m.Meta.Spec.Dim {
+			return fmt.Errorf("head.weight has shape %v, want [%d %d]", w.Shape, len(m.Meta.Classes), m.Meta.Spec.Dim)
+		}
+	}
+	return nil
+}
+
+// fitMetric returns the named metric, fitting it on train where it learns.
+func fitMetric(name string, train eval.Embeddings, seed int64) (eval.Metric, error) {
+	switch name {
+	case "cosine":
+		return eval.Cosine{}, nil
+	case "euclidean":
+		return eval.Euclidean{}, nil
+	case "whiten":
+		return eval.Whitening(train, 1e-3)
+	case "linear":
+		return eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed})
+	}
+	return nil, badInput("unknown metric %q (want cosine, euclidean, whiten or linear)", name)
+}
+
+func sameClasses(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func overlaps(a, b []string) bool {
+	seen := make(map[string]bool, len(a))
+	for _, s := range a {
+		seen[s] = true
+	}
+	for _, s := range b {
+		if seen[s] {
+			return true
+		}
+	}
+	return false
+}
+
+// printReport prints the report as a short table for people.
+func printReport(w io.Writer, o evalOutput) {
+	r := o.Report
+	fmt.Fprintf(w, "%s on %s, %d probes, metric %s\n", o.Model, o.Data, o.Probes, o.Metric)
+	fmt.Fprintf(w, "closed set     nearest-centre accuracy %.4f", r.ClosedSet.Accuracy)
+	if r.ClosedSet.Classifier != nil {
+		fmt.Fprintf(w, ", classifier accuracy %.4f", *r.ClosedSet.Classifier)
+	}
+	fmt.Fprintln(w)
+	v := r.Verification
+	fmt.Fprintf(w, "verification   accuracy %.4f ± %.4f, threshold %.3f, EER %.4f, AUC %.4f, TAR@FAR 0.1/0.01/0.001 %.4f/%.4f/%.4f\n",
+		v.Accuracy, v.AccuracyStd, v.Threshold, v.EER, v.AUC, v.TARAtFAR["0.1"], v.TARAtFAR["0.01"], v.TARAtFAR["0.001"])
+	id := r.Identification
+	fmt.Fprintf(w, "identification rank-1 %.4f, rank-5 %.4f\n", id.Rank1, id.Rank5)
+	if id.OpenSet != nil {
+		fmt.Fprintf(w, "open set       detection AUC %.4f, DIR@FAR", id.OpenSet.DetectionAUC)
+		for _, k := range sortedKeys(id.OpenSet.DIRAtFAR) {
+			fmt.Fprintf(w, " %s: %.4f", k, id.OpenSet.DIRAtFAR[k])
+		}
+		fmt.Fprintln(w)
+	}
+	rt := r.Retrieval
+	fmt.Fprintf(w, "retrieval      P@1 %.4f, R-precision %.4f, MAP@R %.4f\n", rt.PrecisionAt1, rt.RPrecision, rt.MAPAtR)
+}

@@ -1,0 +1,125 @@
+// Command metriclab trains, evaluates and benchmarks deep metric learning
+// encoders.
+//
+//	metriclab train   --data mnist --arch lenet-s --loss arcface --dim 3 --out model.safetensors
+//	metriclab eval    --model model.safetensors --data mnist --json
+//	metriclab bench   --arch lenet-s --loss arcface --dim 3 --batch 64
+//	metriclab compare --losses all --dims 3,64 --epochs 2
+//
+// Bad input gives one line on stderr and exit status 2; a failure while
+// working gives exit status 1. No output file is ever left half-written.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `metriclab: deep metric learning playground
+
+usage: metriclab <command> [flags]
+
+commands:
+  train     train an encoder with a metric learning loss and write a model file
+  eval      evaluate a model: closed set, 1:1 verification, 1:k identification, retrieval
+  bench     measure training throughput (img/s) of an architecture and loss
+  compare   train and evaluate several losses and print a markdown table
+  losses    list the losses, their formulas and their parameters' defaults
+  serve     serve the browser playground (make run builds it), by default on 127.0.0.1:8000
+  version   print the version
+
+Run 'metriclab <command> -h' for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "train":
+		err = cmdTrain(ctx, rest, stdout, stderr)
+	case "eval":
+		err = cmdEval(ctx, rest, stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, rest, stdout, stderr)
+	case "compare":
+		err = cmdCompare(ctx, rest, stdout, stderr)
+	case "losses":
+		err = cmdLosses(ctx, rest, stdout, stderr)
+	case "serve":
+		err = cmdServe(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "metriclab", version)
+		return 0
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, losses or version)\n", cmd)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, new(inputError)):
+		fmt.Fprintf(stderr, "metriclab %s: %v\n", cmd, err)
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "metriclab %s: interrupted, nothing written\n", cmd)
+		return 130
+	default:
+		fmt.Fprintf(stderr, "metriclab %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+// inputError is bad input from the user: a flag, a name, a value, a file.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+// badInput wraps a formatted message as an inputError.
+func badInput(format string, a ...any) error { return inputError{fmt.Errorf(format, a...)} }
+
+// parseFlags parses args with fs, printing help to stdout for -h and turning
+// every other parse failure into a one-line inputError.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fmt.Fprintf(stdout, "usage: metriclab %s [flags]\n\n", fs.Name())
+		fs.PrintDefaults()
+		return err
+	}
+	if err != nil {
+		return inputError{err}
+	}
+	if fs.NArg() > 0 {
+		return badInput("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs one command and returns its exit status, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestBadInputIsOneLineAndStatus2(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.safetensors")
+	cases := []struct {
+		name string
+		args []string
+		want string // part of the error line
+	}{
+		{"unknown command", []string{"fly"}, "unknown command"},
+		{"unknown flag", []string{"train", "--bogus", "--out", out}, "bogus"},
+		{"missing out", []string{"train"}, "--out is required"},
+		{"unknown loss", []string{"train", "--loss", "magic", "--out", out}, "unknown loss"},
+		{"unknown arch", []string{"train", "--arch", "vgg", "--out", out}, "vgg"},
+		{"dim out of range", []string{"train", "--dim", "1000", "--out", out}, "1000"},
+		{"loss param out of range", []string{"train", "--loss", "arcface", "--m", "-1", "--out", out}, "out of range"},
+		{"param of another loss", []string{"train", "--loss", "cosface", "--alpha", "3", "--out", out}, "alpha"},
+		{"bad miner", []string{"train", "--loss", "triplet", "--miner", "lazy", "--out", out}, "lazy"},
+		{"bad classes", []string{"train", "--classes", "7-3", "--out", out}, "7-3"},
+		{"classes out of range", []string{"train", "--classes", "0-12", "--out", out}, "12"},
+		{"one class", []string{"train", "--classes", "3", "--out", out}, "at least 2"},
+		{"bad optimiser", []string{"train", "--opt", "lbfgs", "--out", out}, "lbfgs"},
+		{"bad epochs", []string{"train", "--epochs", "0", "--out", out}, "epochs"},
+		{"missing data folder", []string{"train", "--data", filepath.Join(dir, "nope"), "--out", out}, "nope"},
+		{"missing out folder", []string{"train", "--out", filepath.Join(dir, "no", "m.safetensors")}, "does not exist"},
+		{"eval missing model", []string{"eval", "--model", filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
+		{"eval without model", []string{"eval"}, "--model is required"},
+		{"eval bad metric", []string{"eval", "--model", "raw", "--metric", "manhattan"}, "manhattan"},
+		{"bench cuda", []string{"bench", "--device", "cuda"}, "cuda"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, c.args...)
+			if code != 2 {
+				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+				t.Errorf("stderr %q: want one line containing %q", stderr, c.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("output file left behind")
+			}
+		})
+	}
+}
+
+func TestEvalRejectsCorruptModel(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.safetensors")
+	if err := os.WriteFile(path, []byte("\x10\x00\x00\x00\x00\x00\x00\x00{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "eval", "--model", path, "--json")
+	if code != 2 || !strings.Contains(stderr, "bad.safetensors") {
+		t.Errorf("exit %d, stderr %q: want status 2 naming the file", code, stderr)
+	}
+}
+
+// writeShapes writes a tiny image folder: three identities whose images are
+// a bright bar at three orientations, with jittered position and contrast.
+func writeShapes(t *testing.T, dir string, perClass int) {
+	t.Helper()
+	for c, name := range []string{"horizontal", "vertical", "diagonal"} {
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < perClass; i++ {
+			img := image.NewGray(image.Rect(0, 0, 32, 32))
+			off := i%7 - 3
+			level := uint8(150 + 10*(i%10))
+			for k := 4; k < 28; k++ {
+				switch c {
+				case 0:
+					img.SetGray(k, 16+off, color.Gray{level})
+				case 1:
+					img.SetGray(16+off, k, color.Gray{level})
+				case 2:
+					img.SetGray(k, min(31, max(0, k+off)), color.Gray{level})
+				}
+			}
+			f, err := os.Create(filepath.Join(dir, name, name+string(rune('a'+i%26))+string(rune('a'+i/26))+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+}
+
+func TestTrainThenEvalOnImageFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "shapes"), 60)
+	model := filepath.Join(dir, "shapes.safetensors")
+	code, stdout, stderr := runCLI(t, "train", "--data", filepath.Join(dir, "shapes"), "--arch", "lenet-s",
+		"--loss", "cosface", "--dim", "8", "--epochs", "8", "--batch", "16", "--val", "30", "--json", "--out", model)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var first, last progress
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatalf("first progress line %q: %v", lines[0], err)
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	if !last.EpochEnd || last.Epoch != 8 || last.Loss >= first.Loss || last.ImgPerS <= 0 {
+		t.Errorf("progress from %+v to %+v: want 8 epochs with the loss falling", first, last)
+	}
+
+	code, stdout, stderr = runCLI(t, "eval", "--model", model, "--data", filepath.Join(dir, "shapes"), "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		ClosedSet      map[string]any `json:"closed_set"`
+		Verification   map[string]any `json:"verification"`
+		Identification map[string]any `json:"identification"`
+		Retrieval      map[string]any `json:"retrieval"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("eval output %q: %v", stdout, err)
+	}
+	parts := map[string]map[string]any{"closed_set": rep.ClosedSet, "verification": rep.Verification,
+		"identification": rep.Identification, "retrieval": rep.Retrieval}
+	for _, key := range []string{"closed_set.accuracy", "verification.accuracy", "verification.eer", "verification.auc",
+		"identification.rank1", "identification.rank5", "retrieval.precision_at_1", "retrieval.r_precision", "retrieval.map_at_r"} {
+		part := strings.Split(key, ".")
+		v, ok := parts[part[0]][part[1]].(float64)
+		if !ok || v < 0 || v > 1 || math.IsNaN(v) {
+			t.Errorf("%s = %v, want a fraction", key, parts[part[0]][part[1]])
+		}
+	}
+	if acc := rep.ClosedSet["accuracy"].(float64); acc < 0.9 {
+		t.Errorf("closed-set accuracy %.3f on three bar orientations, want ≥ 0.9", acc)
+	}
+	if tar, ok := rep.Verification["tar_at_far"].(map[string]any); !ok || len(tar) != 3 {
+		t.Errorf("tar_at_far = %v, want three FARs", rep.Verification["tar_at_far"])
+	}
+}

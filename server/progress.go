@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// progressBar draws training progress on one terminal line, at most ten
+// times a second; off a terminal it prints one line per epoch.
+type progressBar struct {
+	w        io.Writer
+	terminal bool
+	last     time.Time
+}
+
+func newProgressBar(w io.Writer, terminal bool) *progressBar {
+	return &progressBar{w: w, terminal: terminal}
+}
+
+func (b *progressBar) update(p progress) {
+	if p.EpochEnd {
+		if b.terminal {
+			fmt.Fprint(b.w, "\r\033[K")
+		}
+		fmt.Fprintf(b.w, "epoch %d: step %d/%d loss %.4f %.0f img/s", p.Epoch, p.Step, p.Steps, p.Loss, p.ImgPerS)
+		if p.ValAccuracy != nil {
+			fmt.Fprintf(b.w, " | held-out verification acc %.4f EER %.4f, nearest-centre acc %.4f", *p.ValAccuracy, *p.ValEER, *p.ValClosedSetAcc)
+		}
+		fmt.Fprintln(b.w)
+		return
+	}
+	if !b.terminal || time.Since(b.last) < 100*time.Millisecond {
+		return
+	}
+	b.last = time.Now()
+	const width = 30
+	done := width * p.Step / max(p.Steps, 1)
+	left := time.Duration(float64(p.Steps-p.Step) * p.ElapsedS / float64(max(p.Step, 1)) * float64(time.Second))
+	fmt.Fprintf(b.w, "\r[%s%s] %d/%d loss %.4f %.0f img/s ETA %s\033[K",
+		strings.Repeat("=", done), strings.Repeat(" ", width-done), p.Step, p.Steps, p.Loss, p.ImgPerS, left.Round(time.Second))
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

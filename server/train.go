@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/job"
+	"metriclab/core/msg"
+)
+
+// progress is one line of `train --json`: a training step or an epoch end.
+type progress struct {
+	Epoch    int     `json:"epoch"`
+	Step     int     `json:"step"`
+	Steps    int     `json:"steps"`
+	Loss     float64 `json:"loss"`
+	ImgPerS  float64 `json:"img_per_s"`
+	LR       float64 `json:"lr"`
+	ElapsedS float64 `json:"elapsed_s"`
+	// At an epoch end, the 1:1 verification figures on the held-out images.
+	EpochEnd        bool     `json:"epoch_end,omitempty"`
+	ValAccuracy     *float64 `json:"val_verification_accuracy,omitempty"`
+	ValEER          *float64 `json:"val_eer,omitempty"`
+	ValClosedSetAcc *float64 `json:"val_closed_set_accuracy,omitempty"`
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	dataName := fs.String("data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
+	epochs := fs.Int("epochs", 3, "passes over the training data")
+	classSpec := fs.String("classes", "", "train on these classes only, e.g. 0-4 or 0,2,4 (default all)")
+	out := fs.String("out", "", "model file to write (.safetensors), required")
+	jsonOut := fs.Bool("json", false, "print one JSON object per line instead of a progress bar")
+	valN := fs.Int("val", 5000, "training images held out to choose the verification threshold")
+	logEvery := fs.Int("log-every", 50, "with --json, print progress every N steps")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	cfg, err := prepareTraining(&mf, *dataName, *classSpec, *epochs, *valN, *out)
+	if err != nil {
+		return err
+	}
+	if *logEvery < 1 {
+		return badInput("log-every %d must be ≥ 1", *logEvery)
+	}
+	if !*jsonOut {
+		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes), %s, D=%d, %d epochs × %d steps of %d\n",
+			mf.arch, *dataName, cfg.trainN, len(cfg.classes), describeLoss(cfg.loss), mf.dim, *epochs, cfg.stepsPerEpoch, mf.batch)
+	}
+	var report func(p progress)
+	if *jsonOut {
+		enc := json.NewEncoder(stdout)
+		report = func(p progress) {
+			if p.EpochEnd || p.Step%*logEvery == 0 || p.Step == p.Steps {
+				enc.Encode(p)
+			}
+		}
+	} else {
+		bar := newProgressBar(stderr, isTerminal(stderr))
+		report = bar.update
+	}
+	m, err := train(ctx, cfg, report)
+	if err != nil {
+		return err
+	}
+	m.Meta.Provenance.Data = *dataName
+	if err := core.WriteModel(*out, m); err != nil {
+		return err
+	}
+	if !*jsonOut {
+		fmt.Fprintf(stderr, "wrote %s (threshold %.3f at FAR %.4f on %d held-out images)\n", *out, m.Meta.Threshold, m.Meta.FAR, cfg.valN)
+	}
+	return nil
+}
+
+// trainConfig is a validated training run: the job and what the command
+// line prints about it.
+type trainConfig struct {
+	job           *job.Job
+	spec          core.Spec
+	loss          core.Loss
+	batch         int
+	trainN, valN  int
+	classes       []string
+	stepsPerEpoch int
+}
+
+// prepareTraining validates the flags, loads the data and prepares the job;
+// every error it returns is an inputError, but for a graph that fails to
+// build.
+func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN int, out string) (trainConfig, error) {
+	var c trainConfig
+	if out == "" {
+		return c, badInput("--out is required")
+	}
+	if dir := filepath.Dir(out); dir != "." {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return c, badInput("output folder %s does not exist", dir)
+		}
+	}
+	if epochs < 1 || epochs > 10000 {
+		return c, badInput("epochs %d out of range [1, 10000]", epochs)
+	}
+	if valN < 0 {
+		return c, badInput("val %d must be ≥ 0", valN)
+	}
+	if _, err := mf.newLoss(); err != nil {
+		return c, err
+	}
+	spec, err := mf.spec(dataName)
+	if err != nil {
+		return c, err
+	}
+	set, err := data.Load(dataName, "train", spec.Input)
+	if err != nil {
+		return c, inputError{err}
+	}
+	if _, err := mf.optConfig(1); err != nil {
+		return c, err
+	}
+	req := trainRequest(mf, dataName, classSpec, epochs)
+	if valN == 0 {
+		valN = -1 // --val 0: hold none out
+	}
+	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version})
+	if errors.Is(err, job.ErrRequest) {
+		return c, inputError{err}
+	}
+	if err != nil {
+		return c, err
+	}
+	c = trainConfig{job: j, spec: j.Spec(), loss: j.Loss(), batch: req.Batch, classes: j.Classes()}
+	c.trainN, c.valN = j.Sizes()
+	c.stepsPerEpoch, _ = j.Steps()
+	return c, nil
+}
+
+// trainRequest is the training request of the flags.
+func trainRequest(mf *modelFlags, dataName, classSpec string, epochs int) msg.TrainRequest {
+	lc := mf.lossConfig()
+	req := msg.TrainRequest{Data: dataName, Arch: mf.arch, Loss: mf.loss, LossParams: lc.Values, Miner: mf.miner,
+		Distance: mf.distance, Dim: mf.dim, Epochs: epochs, Batch: mf.batch, Opt: mf.opt, Classes: classSpec,
+		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu"}
+	if mf.set("lr") {
+		req.LR = mf.lr
+	}
+	return req
+}
+
+// loadSubset loads a split of a data set, restricted to the classes of spec.
+func loadSubset(name, split, classSpec string, in core.Input) (*data.Set, error) {
+	set, err := data.Load(name, split, in)
+	if err != nil {
+		return nil, inputError{err}
+	}
+	classes, err := data.ParseClasses(classSpec, len(set.Classes))
+	if err != nil {
+		return nil, inputError{err}
+	}
+	if len(classes) < 2 {
+		return nil, badInput("classes %q: need at least 2 classes", classSpec)
+	}
+	return set.Subset(classes), nil
+}
+
+// train runs the job's epochs, reporting every step and every epoch end,
+// and returns the model with its recommended threshold.
+func train(ctx context.Context, c trainConfig, report func(progress)) (*core.Model, error) {
+	j := c.job
+	start := time.Now()
+	for !j.Done() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p, err := j.Step()
+		if err != nil {
+			return nil, err
+		}
+		elapsed := time.Since(start).Seconds()
+		line := progress{Epoch: p.Epoch, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR,
+			ImgPerS: float64(p.Step*c.batch) / elapsed, ElapsedS: elapsed}
+		report(line)
+		if !p.EpochEnd {
+			continue
+		}
+		line.EpochEnd = true
+		if v := p.Verification; v != nil {
+			line.ValAccuracy, line.ValEER, line.ValClosedSetAcc = &v.Accuracy, &v.EER, &v.Centre
+		}
+		report(line)
+	}
+	return j.Model(), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
