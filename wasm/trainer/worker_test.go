@@ -1,0 +1,90 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"metriclab/core/data"
+)
+
+// TestWorkerInNode builds trainer.wasm and runs web/trainer.js with it in
+// node, posing as a Web Worker (testdata/harness.js): a message sent
+// before Go is ready starts an MNIST run (mlp, classes 0-1, one epoch),
+// the harness pauses it, steps once, resumes it and exports at the end.
+func TestWorkerInNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds trainer.wasm and trains in node")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	mnist, err := data.MNISTDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	wasm := filepath.Join(t.TempDir(), "trainer.wasm")
+	build := exec.Command("go", "build", "-o", wasm, ".")
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building trainer.wasm: %v\n%s", err, out)
+	}
+	out, err := exec.Command(node, "testdata/harness.js", "../../web", wasm, filepath.Join(runtime.GOROOT(), "lib", "wasm"), mnist).Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got struct {
+		States             []string
+		Progress           int
+		Snapshots          int
+		Broadcast          int
+		Errors             []string
+		EpochEnd           *struct{ Step, Steps int }
+		ExportBytes        int
+		ExportVectors      int
+		ExportMetadataHead string
+		PauseMs            int
+		StepWhilePaused    int
+		Trainers           []string
+		LastSnapshot       struct{ Dim, Points, Labels, Weights, Genuine, Impostor int }
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("harness output %q: %v", out, err)
+	}
+	t.Logf("%s", strings.TrimSpace(string(out)))
+	if len(got.Errors) > 0 {
+		t.Errorf("errors: %q", got.Errors)
+	}
+	if want := []string{"loading", "running", "paused", "running", "done"}; !slices.Equal(got.States, want) {
+		t.Errorf("states %q, want %q", got.States, want)
+	}
+	if got.PauseMs < 0 || got.PauseMs > 1000 {
+		t.Errorf("pause took %d ms to act", got.PauseMs)
+	}
+	if got.StepWhilePaused != 1 {
+		t.Errorf("%d progress messages after a step while paused, want 1", got.StepWhilePaused)
+	}
+	// Classes 0 and 1: 12,665 images, 1,266 held out, 11,399 trained on in
+	// 178 batches of 64.
+	if got.EpochEnd == nil || got.EpochEnd.Step != 178 || got.EpochEnd.Steps != 178 {
+		t.Errorf("epoch end progress %+v, want step 178 of 178 with verification", got.EpochEnd)
+	}
+	s := got.LastSnapshot
+	if got.Snapshots < 2 || got.Broadcast != got.Snapshots || s.Dim != 3 || s.Points != 3*s.Labels || s.Weights != 2*3 || s.Genuine == 0 || s.Genuine != s.Impostor {
+		t.Errorf("%d snapshots, %d on the channel, last %+v", got.Snapshots, got.Broadcast, s)
+	}
+	if got.ExportBytes < 784*256*4 || got.ExportVectors != s.Labels || got.ExportMetadataHead != "label\tclass" {
+		t.Errorf("export: %d model bytes, %d vectors, metadata header %q", got.ExportBytes, got.ExportVectors, got.ExportMetadataHead)
+	}
+	if !slices.Equal(got.Trainers, []string{"t1"}) {
+		t.Errorf("messages from trainers %q, want t1 only", got.Trainers)
+	}
+}

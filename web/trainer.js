@@ -1,0 +1,44 @@
+// metriclab's trainer worker: new Worker("trainer.js") runs trainer.wasm
+// (wasm/trainer, Go) in this worker. See wasm/trainer/main.go for the
+// messages it takes and posts (JSON strings of core/msg's Message).
+//
+// Messages that arrive while the wasm is still loading are queued; Go
+// replaces self.onmessage when it is ready and calls self.metriclabDrain,
+// which hands them over in order.
+"use strict";
+
+importScripts("wasm_exec.js");
+
+const queue = [];
+self.onmessage = (e) => { queue.push(e); };
+self.metriclabDrain = () => {
+  // Deliver on a fresh task, not inside Go's call.
+  setTimeout(() => {
+    const pending = queue.splice(0);
+    for (const e of pending) self.onmessage(e);
+  }, 0);
+};
+
+function fail(err) {
+  self.postMessage(JSON.stringify({ v: 1, type: "error", trainer: "", error: "trainer.wasm failed to load: " + err }));
+  self.postMessage(JSON.stringify({ v: 1, type: "state", trainer: "", state: "failed" }));
+}
+
+(async () => {
+  const go = new Go();
+  let result = null;
+  if (WebAssembly.instantiateStreaming) {
+    try {
+      result = await WebAssembly.instantiateStreaming(fetch("trainer.wasm"), go.importObject);
+    } catch (e) {
+      result = null; // served without Content-Type application/wasm: compile from bytes
+    }
+  }
+  if (!result) {
+    const resp = await fetch("trainer.wasm");
+    if (!resp.ok) throw new Error("trainer.wasm: HTTP " + resp.status);
+    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+  }
+  await go.run(result.instance);
+  fail(new Error("the Go program exited"));
+})().catch(fail);
