@@ -1,0 +1,139 @@
+//go:build !js
+
+// The test engine of go-app needs a DOM under js/wasm: components are
+// tested natively (the page itself is checked in a browser).
+
+package app
+
+import (
+	"testing"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// mount loads c into a test engine and processes its updates.
+func mount(t *testing.T, c app.Composer) {
+	t.Helper()
+	e := app.NewTestEngine()
+	if err := e.Load(c); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+}
+
+func TestPlaygroundRender(t *testing.T) {
+	p := NewPlayground()
+	mount(t, p)
+	// Root div > header > the status line, saying that the trainer loads.
+	if err := app.Match(app.P().ID("status").Class("status").Text("starting the trainer…"), p, 0, 0, 1); err != nil {
+		t.Error(err)
+	}
+	if len(p.runs) != 1 || p.runs[0].Loss != "arcface" {
+		t.Errorf("runs %+v, want one arcface trainer", p.runs)
+	}
+	// The panel's status is not the page's: it has an id of its own.
+	panel := &TrainerPanel{Index: 0, Run: p.runs[0], Channel: "c", Dim: 3}
+	mount(t, panel)
+	if err := app.Match(app.P().ID("panel-status-0").Class("status").Text("starting the trainer…"), panel, 0, 0, 1); err != nil {
+		t.Error(err)
+	}
+	if err := app.Match(app.IFrame().ID("viewer-0").Class("viewer").Title("hypersphere of arcface").Src("/web/viz.html?channel=c"), panel, 0, 1); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestPlaygroundCompare(t *testing.T) {
+	p := NewPlayground()
+	s := DefaultSettings()
+	s.Compare = DefaultCompare()
+	p.settings = s
+	p.resize()
+	mount(t, p)
+	if len(p.runs) != 4 {
+		t.Fatalf("%d runs, want 4", len(p.runs))
+	}
+	for i, want := range DefaultCompare() {
+		if p.runs[i].Loss != want || p.runs[i].Trainer != "t"+itoa(i) {
+			t.Errorf("run %d: %s %s, want %s t%d", i, p.runs[i].Loss, p.runs[i].Trainer, want, i)
+		}
+		panel := &TrainerPanel{Index: i, Compare: true, Run: p.runs[i], Dim: 3}
+		mount(t, panel)
+		if err := app.Match(app.P().ID("status-"+itoa(i)).Class("status").Text("starting the trainer…"), panel, 0, 0, 1); err != nil {
+			t.Error(err)
+		}
+	}
+	want := "softmax: starting the trainer… | sphereface: starting the trainer… | cosface: starting the trainer… | arcface: starting the trainer…"
+	if got := p.Status(); got != want {
+		t.Errorf("Status() = %q, want %q", got, want)
+	}
+	// Back to one trainer: the others go, the first stays.
+	p.settings.Compare = nil
+	p.resize()
+	if len(p.runs) != 1 || p.runs[0].Loss != "arcface" {
+		t.Errorf("after compare off: %+v", p.runs)
+	}
+}
+
+func TestPlaygroundStartsWhenIdle(t *testing.T) {
+	p := NewPlayground()
+	p.pending[0] = true
+	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	// Outside a browser the worker is nil; the start is still recorded.
+	if p.pending[0] || p.runs[0].State != StateRunning {
+		t.Errorf("pending %v, state %q: want the start sent", p.pending[0], p.runs[0].State)
+	}
+	p.receive(0, `{"v":7,"type":"state","state":"idle"}`)
+	if p.note == "" {
+		t.Error("a message of another schema left no note")
+	}
+}
+
+func TestControlsHideAndParams(t *testing.T) {
+	s, _ := ParseHash("#loss=cosface&dim=2&hide=data,classes,arch,dim,batch,lr,opt,epochs,seed,compare")
+	c := &Controls{Settings: s, Can: func(op string) bool { return op == "start" }}
+	mount(t, c)
+	// Left: the buttons, the loss, its parameters.
+	if err := app.Match(app.Button().ID("btn-train").Type("button").Class("btn btn-train").Disabled(false).Text("Train").OnClick(noop), c, 0, 0, 0); err != nil {
+		t.Error(err)
+	}
+	if err := app.Match(app.Button().ID("btn-pause").Type("button").Class("btn btn-pause").Disabled(true).Text("Pause").OnClick(noop), c, 0, 0, 1); err != nil {
+		t.Error(err)
+	}
+	if err := app.Match(app.Span().Text("Loss"), c, 0, 1, 0); err != nil {
+		t.Error(err)
+	}
+	// CosFace at D = 2: s and m, m's default 0.14 in the input.
+	if err := app.Match(app.Legend().Text("cosface parameters at D = 2"), c, 0, 2, 0); err != nil {
+		t.Error(err)
+	}
+	if err := app.Match(app.Span().Text("m"), c, 0, 2, 2, 0); err != nil {
+		t.Error(err)
+	}
+	// Nothing else is drawn.
+	if err := app.Match(app.Span(), c, 0, 3); err == nil {
+		t.Error("a hidden control was drawn")
+	}
+	// A change goes to OnChange with the new settings.
+	var got Settings
+	c.OnChange = func(s Settings) { got = s }
+	c.change(func(s *Settings) { s.Loss, s.Params = "arcface", nil })
+	if got.Loss != "arcface" || got.Dim != 2 {
+		t.Errorf("OnChange got %+v", got)
+	}
+}
+
+func TestKeepParams(t *testing.T) {
+	got := keepParams("arcface", 3, map[string]float64{"m": 0.4, "s": 500, "alpha": 3})
+	if len(got) != 1 || got["m"] != 0.4 {
+		t.Errorf("keepParams = %v, want only m = 0.4", got)
+	}
+	if l := toggle([]string{"a", "b"}, "a"); len(l) != 1 || l[0] != "b" {
+		t.Errorf("toggle off: %v", l)
+	}
+	if l := toggle([]string{"a"}, "c"); len(l) != 2 || l[1] != "c" {
+		t.Errorf("toggle on: %v", l)
+	}
+}
+
+// noop stands for an event handler in the expected elements of Match.
+func noop(app.Context, app.Event) {}

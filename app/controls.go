@@ -1,0 +1,259 @@
+package app
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Controls is the form of the experiment: data, classes, encoder, loss and
+// its parameters, D, batch, learning rate, optimiser, epochs, seed, compare
+// mode, and the buttons Train, Pause (Resume), Step and Reset. It holds no
+// state of its own: every change goes to OnChange, every button to
+// OnCommand.
+type Controls struct {
+	app.Compo
+
+	Settings Settings
+	Locked   bool                 // training has started: the settings are fixed until Reset
+	Can      func(op string) bool // whether a command may be sent now
+	Paused   bool
+
+	OnChange  func(s Settings)
+	OnCommand func(op string)
+}
+
+// Render draws the form; hidden controls are left out.
+func (c *Controls) Render() app.UI {
+	s := c.Settings
+	return app.Form().Class("controls").OnSubmit(func(ctx app.Context, e app.Event) { e.PreventDefault() }).Body(
+		app.Div().Class("buttons").Body(
+			c.button("train", "Train", "start"),
+			app.If(c.Paused, func() app.UI { return c.button("resume", "Resume", "resume") }).
+				Else(func() app.UI { return c.button("pause", "Pause", "pause") }),
+			c.button("step", "Step", "step"),
+			c.button("reset", "Reset", "reset"),
+		),
+		app.If(!s.Hidden("data"), func() app.UI {
+			return c.selectField("data", "Data set", Datasets(), s.Data, func(s *Settings, v string) { s.Data = v })
+		}),
+		app.If(!s.Hidden("classes"), func() app.UI {
+			return c.textField("classes", "Classes (e.g. 0-4; empty: all)", s.Classes, func(s *Settings, v string) bool {
+				if v == "" {
+					s.Classes = ""
+					return true
+				}
+				if _, err := ParseClasses(v); err != nil {
+					return false
+				}
+				s.Classes = v
+				return true
+			})
+		}),
+		app.If(!s.Hidden("arch"), func() app.UI {
+			return c.selectField("arch", "Encoder", Archs(), s.Arch, func(s *Settings, v string) { s.Arch = v })
+		}),
+		app.If(!s.Hidden("loss") && len(s.Compare) == 0, func() app.UI {
+			return c.selectField("loss", "Loss", LossNames(), s.Loss, func(s *Settings, v string) {
+				s.Loss, s.Params = v, nil
+			})
+		}),
+		app.If(!s.Hidden("params") && len(s.Compare) == 0, func() app.UI { return c.params() }),
+		app.If(!s.Hidden("dim"), func() app.UI {
+			return c.selectField("dim", "Embedding dimension D", intStrings(Dims()), strconv.Itoa(s.Dim), func(s *Settings, v string) {
+				s.Dim, _ = strconv.Atoi(v)
+				s.Params = keepParams(s.Loss, s.Dim, s.Params)
+			})
+		}),
+		app.If(!s.Hidden("batch"), func() app.UI {
+			return c.numberField("batch", "Batch size", float64(s.Batch), minBatch, maxBatch, true, func(s *Settings, v float64) { s.Batch = int(v) })
+		}),
+		app.If(!s.Hidden("lr"), func() app.UI {
+			return c.numberField("lr", "Learning rate", s.LR, 1e-6, maxLR, false, func(s *Settings, v float64) { s.LR = v })
+		}),
+		app.If(!s.Hidden("opt"), func() app.UI {
+			return c.selectField("opt", "Optimiser", Opts(), s.Opt, func(s *Settings, v string) { s.Opt = v })
+		}),
+		app.If(!s.Hidden("epochs"), func() app.UI {
+			return c.numberField("epochs", "Epochs", float64(s.Epochs), 1, maxEpochs, true, func(s *Settings, v float64) { s.Epochs = int(v) })
+		}),
+		app.If(!s.Hidden("seed"), func() app.UI {
+			return c.numberField("seed", "Seed", float64(s.Seed), 0, 1<<31-1, true, func(s *Settings, v float64) { s.Seed = int64(v) })
+		}),
+		app.If(!s.Hidden("compare"), func() app.UI { return c.compare() }),
+	)
+}
+
+// button draws the button of the command op.
+func (c *Controls) button(id, label, op string) app.UI {
+	enabled := c.Can != nil && c.Can(op)
+	return app.Button().ID("btn-" + id).Type("button").Class("btn btn-" + id).Disabled(!enabled).Text(label).
+		OnClick(func(ctx app.Context, e app.Event) {
+			if c.OnCommand != nil {
+				c.OnCommand(op)
+			}
+		})
+}
+
+// params draws the inputs of the parameters of the selected loss.
+func (c *Controls) params() app.UI {
+	ps := LossParams(c.Settings.Loss, c.Settings.Dim)
+	if len(ps) == 0 {
+		return app.P().Class("hint").Text(c.Settings.Loss + " has no parameters")
+	}
+	return app.FieldSet().Class("params").Body(
+		app.Legend().Text(c.Settings.Loss+" parameters at D = "+strconv.Itoa(c.Settings.Dim)),
+		app.Range(ps).Slice(func(i int) app.UI {
+			p := ps[i]
+			return c.numberField("param-"+p.Name, p.Name, c.Settings.Param(p), p.Min, p.Max, p.Integer, func(s *Settings, v float64) {
+				if s.Params == nil {
+					s.Params = make(map[string]float64)
+				}
+				if v == p.Default {
+					delete(s.Params, p.Name)
+				} else {
+					s.Params[p.Name] = v
+				}
+			}, p.Doc+" — default "+strconv.FormatFloat(p.Default, 'g', 4, 64)+", range ["+strconv.FormatFloat(p.Min, 'g', -1, 64)+", "+strconv.FormatFloat(p.Max, 'g', -1, 64)+"]")
+		}),
+	)
+}
+
+// compare draws the compare-mode switch and its losses.
+func (c *Controls) compare() app.UI {
+	s := c.Settings
+	on := len(s.Compare) > 0
+	return app.FieldSet().Class("compare").Body(
+		app.Label().Body(
+			app.Input().ID("ctl-compare").Type("checkbox").Checked(on).Disabled(c.Locked).
+				OnChange(func(ctx app.Context, e app.Event) {
+					c.change(func(s *Settings) {
+						if ctx.JSSrc().Get("checked").Bool() {
+							s.Compare = DefaultCompare()
+						} else {
+							s.Compare = nil
+						}
+					})
+				}),
+			app.Text(" Compare losses side by side (same data and seed)"),
+		),
+		app.If(on, func() app.UI {
+			return app.Div().Class("compare-losses").Body(
+				app.Range(LossNames()).Slice(func(i int) app.UI {
+					name := LossNames()[i]
+					checked := strings.Contains(","+strings.Join(s.Compare, ",")+",", ","+name+",")
+					return app.Label().Class("check").Body(
+						app.Input().Type("checkbox").Checked(checked).
+							Disabled(c.Locked || (!checked && len(s.Compare) >= MaxTrainers) || (checked && len(s.Compare) == 1)).
+							OnChange(func(ctx app.Context, e app.Event) {
+								c.change(func(s *Settings) { s.Compare = toggle(s.Compare, name) })
+							}),
+						app.Text(" "+name),
+					)
+				}),
+			)
+		}),
+	)
+}
+
+// selectField draws a labelled <select>.
+func (c *Controls) selectField(id, label string, options []string, value string, set func(*Settings, string)) app.UI {
+	return app.Label().Class("field").Body(
+		app.Span().Text(label),
+		app.Select().ID("ctl-"+id).Disabled(c.Locked).
+			OnChange(func(ctx app.Context, e app.Event) {
+				v := ctx.JSSrc().Get("value").String()
+				c.change(func(s *Settings) { set(s, v) })
+			}).
+			Body(app.Range(options).Slice(func(i int) app.UI {
+				return app.Option().Value(options[i]).Selected(options[i] == value).Text(options[i])
+			})),
+	)
+}
+
+// numberField draws a labelled number input with its range; a value out of
+// range or not an integer where one is needed is ignored (the input shows
+// it as invalid).
+func (c *Controls) numberField(id, label string, value, lo, hi float64, integer bool, set func(*Settings, float64), title ...string) app.UI {
+	step := "any"
+	if integer {
+		step = "1"
+	}
+	in := app.Input().ID("ctl-"+id).Type("number").Min(lo).Max(hi).Attr("step", step).
+		Value(strconv.FormatFloat(value, 'g', -1, 64)).Disabled(c.Locked).
+		OnChange(func(ctx app.Context, e app.Event) {
+			v, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64)
+			if err != nil || v < lo || v > hi || (integer && v != float64(int64(v))) {
+				return
+			}
+			c.change(func(s *Settings) { set(s, v) })
+		})
+	l := app.Label().Class("field")
+	if len(title) > 0 {
+		l = l.Title(title[0])
+	}
+	return l.Body(app.Span().Text(label), in)
+}
+
+// textField draws a labelled text input; set reports whether it took the
+// value.
+func (c *Controls) textField(id, label, value string, set func(*Settings, string) bool) app.UI {
+	return app.Label().Class("field").Body(
+		app.Span().Text(label),
+		app.Input().ID("ctl-"+id).Type("text").Value(value).Disabled(c.Locked).
+			OnChange(func(ctx app.Context, e app.Event) {
+				v := strings.TrimSpace(ctx.JSSrc().Get("value").String())
+				c.change(func(s *Settings) {
+					if !set(s, v) {
+						ctx.JSSrc().Call("setCustomValidity", "not a class subset")
+					}
+				})
+			}),
+	)
+}
+
+// change applies edit to a copy of the settings and hands it to OnChange.
+func (c *Controls) change(edit func(*Settings)) {
+	s := c.Settings
+	s.Params = keepParams(s.Loss, s.Dim, s.Params)
+	s.Compare = append([]string(nil), s.Compare...)
+	edit(&s)
+	if c.OnChange != nil {
+		c.OnChange(s)
+	}
+}
+
+// keepParams returns a copy of params with only the parameters of loss at
+// D = dim whose values lie in their range.
+func keepParams(loss string, dim int, params map[string]float64) map[string]float64 {
+	var out map[string]float64
+	for _, p := range LossParams(loss, dim) {
+		if v, ok := params[p.Name]; ok && v >= p.Min && v <= p.Max {
+			if out == nil {
+				out = make(map[string]float64)
+			}
+			out[p.Name] = v
+		}
+	}
+	return out
+}
+
+// toggle adds name to list, or removes it if it is there.
+func toggle(list []string, name string) []string {
+	for i, n := range list {
+		if n == name {
+			return append(list[:i:i], list[i+1:]...)
+		}
+	}
+	return append(list, name)
+}
+
+// intStrings writes each of ns in decimal.
+func intStrings(ns []int) []string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return s
+}

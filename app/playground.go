@@ -1,0 +1,305 @@
+package app
+
+import (
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Playground is the page: the controls, one panel per trainer (four in
+// compare mode), the element id="status" that says the trainers' state in
+// words, and the notices about the link's settings. It owns the trainers'
+// Web Workers and keeps the settings in the URL hash.
+type Playground struct {
+	app.Compo
+
+	settings Settings
+	notices  []string
+	note     string // the latest message of the page itself (export, decode)
+	nonce    string // makes this page's BroadcastChannels its own
+	mounted  app.Context
+
+	runs     []Run
+	workers  []*worker // parallel to runs; nil outside a browser
+	pending  []bool    // start as soon as the trainer is idle
+	exported []string  // the export kind each trainer was asked for
+}
+
+// NewPlayground returns the page with the default settings; OnMount reads
+// the URL hash.
+func NewPlayground() *Playground {
+	p := &Playground{settings: DefaultSettings()}
+	p.resize()
+	return p
+}
+
+// OnMount reads the settings from the URL hash, writes them back in full,
+// starts the trainers' workers, and starts training if the link says
+// autostart=1.
+func (p *Playground) OnMount(ctx app.Context) {
+	p.mounted = ctx
+	p.nonce = strconv.FormatUint(rand.Uint64()>>16, 36)
+	p.settings, p.notices = ParseHash(locationHash())
+	replaceHash(p.settings.Hash())
+	p.resize()
+	for i := range p.runs {
+		p.startWorker(ctx, i)
+	}
+	if p.settings.Autostart {
+		p.command("start") // web/trainer.js queues it until the trainer is ready
+	}
+}
+
+// OnDismount stops the workers.
+func (p *Playground) OnDismount() {
+	for _, w := range p.workers {
+		w.terminate()
+	}
+}
+
+// Render draws the page.
+func (p *Playground) Render() app.UI {
+	compare := len(p.runs) > 1
+	return app.Div().Class("playground").Body(
+		app.Header().Class("top").Body(
+			app.H1().Body(app.Text("metriclab"), app.Span().Class("subtitle").Text(" deep metric learning playground")),
+			app.P().ID("status").Class("status").Text(p.Status()),
+		),
+		app.If(len(p.notices) > 0, func() app.UI {
+			return app.Div().ID("notices").Class("notices").Body(
+				app.Ul().Body(app.Range(p.notices).Slice(func(i int) app.UI { return app.Li().Text(p.notices[i]) })),
+				app.Button().Type("button").Class("btn btn-dismiss").Text("Dismiss").
+					OnClick(func(ctx app.Context, e app.Event) { p.notices = nil }),
+			)
+		}),
+		app.If(p.note != "", func() app.UI { return app.P().ID("note").Class("note").Text(p.note) }),
+		app.Div().Class("layout").Body(
+			app.Aside().Class("sidebar").Body(
+				&Controls{
+					Settings:  p.settings,
+					Locked:    p.locked(),
+					Can:       p.can,
+					Paused:    p.paused(),
+					OnChange:  p.change,
+					OnCommand: p.command,
+				},
+				app.P().Class("permalink").Body(
+					app.A().ID("permalink").Href(p.settings.Hash()).Text("Link to this experiment"),
+				),
+			),
+			app.Main().Class("panels panels-"+strconv.Itoa(len(p.runs))).Body(
+				app.Range(p.runs).Slice(func(i int) app.UI {
+					return &TrainerPanel{
+						Index:      i,
+						Compare:    compare,
+						Run:        p.runs[i],
+						Channel:    p.channel(i),
+						Dim:        p.settings.Dim,
+						HideExport: p.settings.Hidden("export"),
+						OnRestart:  func() { p.restart(i) },
+						OnExport:   func(kind string) { p.export(i, kind) },
+					}
+				}),
+			),
+		),
+	)
+}
+
+// Status says the trainers' state in words: the one trainer's status, or
+// each trainer's after its loss in compare mode.
+func (p *Playground) Status() string {
+	switch len(p.runs) {
+	case 0:
+		return "no trainer"
+	case 1:
+		return p.runs[0].Status()
+	}
+	return joinStatus(p.runs)
+}
+
+// change takes new settings from the controls.
+func (p *Playground) change(s Settings) {
+	p.settings = s
+	replaceHash(s.Hash())
+	p.resize()
+	if app.IsClient {
+		for i := range p.runs {
+			if p.workers[i] == nil {
+				p.startWorker(p.mounted, i)
+			}
+		}
+	}
+}
+
+// command sends op to every trainer that can take it now.
+func (p *Playground) command(op string) {
+	for i := range p.runs {
+		if p.runs[i].Can(op) {
+			p.send(i, op)
+		}
+	}
+}
+
+// send posts the command op to trainer i.
+func (p *Playground) send(i int, op string) {
+	if op != "start" {
+		p.workers[i].post(Command(p.runs[i].Trainer, op, nil, ""))
+		return
+	}
+	req := p.settings.Request(p.runs[i].Loss)
+	p.runs[i].Clear()
+	p.runs[i].State = StateRunning
+	p.workers[i].post(Command(p.runs[i].Trainer, op, &req, p.channel(i)))
+}
+
+// restart replaces the worker of trainer i, after a crash or a failure.
+func (p *Playground) restart(i int) {
+	p.workers[i].terminate()
+	p.workers[i] = nil
+	p.runs[i].Reset()
+	p.pending[i] = false
+	p.startWorker(p.mounted, i)
+}
+
+// export asks trainer i for kind: the model file or the projector's TSV
+// files from the trainer, the sphere as PNG from the viewer's canvas.
+func (p *Playground) export(i int, kind string) {
+	if kind == "png" {
+		data := canvasPNG(ViewerID(i))
+		if data == "" || data == "data:," {
+			p.note = "the viewer has no picture yet"
+			return
+		}
+		downloadURL(p.fileName(i, "sphere")+".png", data)
+		return
+	}
+	p.exported[i] = kind
+	p.send(i, "export")
+}
+
+// startWorker starts the Web Worker of trainer i. Its messages are applied
+// on the UI goroutine; a message of a worker since replaced is dropped.
+func (p *Playground) startWorker(ctx app.Context, i int) {
+	if !app.IsClient {
+		return
+	}
+	var w *worker
+	w = newWorker(
+		func(data string) {
+			ctx.Dispatch(func(ctx app.Context) {
+				if i < len(p.workers) && p.workers[i] == w {
+					p.receive(i, data)
+				}
+			})
+		},
+		func(reason string) {
+			ctx.Dispatch(func(ctx app.Context) {
+				if i < len(p.workers) && p.workers[i] == w {
+					p.runs[i].Crash(reason)
+				}
+			})
+		},
+	)
+	p.workers[i] = w
+	// web/trainer.js queues commands until trainer.wasm is ready, and the
+	// trainer starts idle without saying so: it is idle now.
+	p.runs[i].State = StateIdle
+}
+
+// receive applies a message of trainer i.
+func (p *Playground) receive(i int, data string) {
+	m, err := DecodeMessage(data)
+	if err != nil {
+		p.note = err.Error()
+		return
+	}
+	if m.Type == "export" && m.Export != nil {
+		p.save(i, m)
+		return
+	}
+	if err := p.runs[i].Apply(m); err != nil {
+		p.note = err.Error()
+		return
+	}
+	if p.pending[i] && p.runs[i].State == StateIdle {
+		p.pending[i] = false
+		p.send(i, "start")
+	}
+}
+
+// save offers the files of an export message of trainer i as downloads.
+func (p *Playground) save(i int, m *PageMessage) {
+	kind := p.exported[i]
+	p.exported[i] = ""
+	name := p.fileName(i, "")
+	switch kind {
+	case "model":
+		download(name+".safetensors", "application/octet-stream", m.Export.Model)
+	case "tsv":
+		download(name+"-vectors.tsv", "text/tab-separated-values", []byte(m.Export.Vectors))
+		download(name+"-metadata.tsv", "text/tab-separated-values", []byte(m.Export.Metadata))
+	}
+}
+
+// resize makes one run per loss of the settings, keeping the runs (and
+// workers) already there and stopping those no longer needed.
+func (p *Playground) resize() {
+	losses := p.settings.Losses()
+	for i := len(losses); i < len(p.runs); i++ {
+		p.workers[i].terminate()
+	}
+	n := min(len(p.runs), len(losses))
+	p.runs, p.workers = p.runs[:n:n], p.workers[:n:n]
+	p.pending, p.exported = p.pending[:n:n], p.exported[:n:n]
+	for i, loss := range losses {
+		if i < n {
+			if p.runs[i].Loss != loss {
+				p.runs[i].Loss = loss
+				p.runs[i].Clear()
+			}
+			continue
+		}
+		p.runs = append(p.runs, NewRun("t"+strconv.Itoa(i), loss))
+		p.workers = append(p.workers, nil)
+		p.pending = append(p.pending, false)
+		p.exported = append(p.exported, "")
+	}
+}
+
+// can reports whether any trainer can take op now.
+func (p *Playground) can(op string) bool {
+	for i := range p.runs {
+		if p.runs[i].Can(op) {
+			return true
+		}
+	}
+	return false
+}
+
+// locked reports whether training is under way, which fixes the settings.
+func (p *Playground) locked() bool {
+	for i := range p.runs {
+		if s := p.runs[i].State; s == StateRunning || s == StatePaused {
+			return true
+		}
+	}
+	return false
+}
+
+// paused reports whether some trainer is paused and none is running.
+func (p *Playground) paused() bool { return p.can("resume") && !p.can("pause") }
+
+// channel returns the BroadcastChannel of trainer i's viewer.
+func (p *Playground) channel(i int) string {
+	return "metriclab-" + p.nonce + "-" + strconv.Itoa(i)
+}
+
+// fileName returns the base name of trainer i's exported files.
+func (p *Playground) fileName(i int, what string) string {
+	s := "metriclab-" + p.runs[i].Loss + "-d" + strconv.Itoa(p.settings.Dim)
+	if what != "" {
+		s += "-" + what
+	}
+	return s
+}

@@ -1,0 +1,292 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"metriclab/core/msg"
+)
+
+// States of a trainer as the page sees it: the trainer's own ("idle",
+// "loading" its data, "running", "paused", "done", "failed") and two of the
+// page's: "starting" before there is a worker, and "crashed" when the
+// worker died.
+const (
+	StateStarting = "starting"
+	StateLoading  = "loading"
+	StateIdle     = "idle"
+	StateRunning  = "running"
+	StatePaused   = "paused"
+	StateDone     = "done"
+	StateFailed   = "failed"
+	StateCrashed  = "crashed"
+)
+
+// maxCurvePoints bounds the points a curve keeps: past it every other
+// point is dropped (the curve keeps its shape, the page its speed).
+const maxCurvePoints = 512
+
+// Point is one point of a curve: training step, value.
+type Point struct{ X, Y float64 }
+
+// EpochFigures are the verification figures of one epoch end.
+type EpochFigures struct {
+	Epoch int
+	msg.VerificationSummary
+}
+
+// Run is the state of one trainer as its panel shows it, changed only by
+// the trainer's messages (Apply) and by what happens to its worker (Crash,
+// Reset). Its zero value is a trainer that is loading.
+type Run struct {
+	Trainer string // the trainer's id in messages
+	Loss    string // the loss it trains
+
+	State    string
+	Progress msg.Progress // the latest
+	LossLine []Point      // training loss by step
+	AccLine  []Point      // batch accuracy by step
+	Epochs   []EpochFigures
+
+	// Of the latest snapshot: angle histograms over [0°, 180°] and the
+	// verification threshold as a cosine similarity.
+	Genuine, Impostor []int
+	Threshold         float64
+	HasSnapshot       bool
+
+	Err string // why the trainer failed or crashed
+}
+
+// NewRun returns the run of trainer id training loss, starting.
+func NewRun(id, loss string) Run { return Run{Trainer: id, Loss: loss, State: StateStarting} }
+
+// Apply changes r by the message m from its trainer. Messages of another
+// trainer are ignored; an unknown type or state is an error and changes
+// nothing.
+func (r *Run) Apply(m *PageMessage) error {
+	if m.Trainer != "" && r.Trainer != "" && m.Trainer != r.Trainer {
+		return nil
+	}
+	switch m.Type {
+	case "state":
+		switch m.State {
+		case StateIdle, StateLoading, StateRunning, StatePaused, StateDone, StateFailed:
+		default:
+			return fmt.Errorf("app: unknown trainer state %q", m.State)
+		}
+		if m.State == StateIdle && r.State != StateStarting && r.State != StateIdle {
+			r.Clear() // the trainer was reset
+		}
+		r.State = m.State
+		if m.State != StateFailed {
+			r.Err = ""
+		}
+	case "progress":
+		if m.Progress == nil {
+			return errors.New("app: progress message without progress")
+		}
+		p := *m.Progress
+		r.Progress = p
+		if r.State == StateStarting || r.State == StateIdle || r.State == StateLoading {
+			r.State = StateRunning
+		}
+		x := float64(p.Step)
+		if finite(p.Loss) {
+			r.LossLine = appendPoint(r.LossLine, Point{x, p.Loss})
+		}
+		if finite(p.Accuracy) {
+			r.AccLine = appendPoint(r.AccLine, Point{x, p.Accuracy})
+		}
+		if p.Verification != nil {
+			f := EpochFigures{Epoch: p.Epoch, VerificationSummary: *p.Verification}
+			if n := len(r.Epochs); n > 0 && r.Epochs[n-1].Epoch == p.Epoch {
+				r.Epochs[n-1] = f
+			} else {
+				r.Epochs = append(r.Epochs, f)
+			}
+		}
+	case "snapshot":
+		if m.Snapshot == nil {
+			return errors.New("app: snapshot message without a snapshot")
+		}
+		r.Genuine, r.Impostor = m.Snapshot.Genuine, m.Snapshot.Impostor
+		r.Threshold = m.Snapshot.Threshold
+		r.HasSnapshot = true
+	case "error":
+		r.State = StateFailed
+		r.Err = m.Error
+		if r.Err == "" {
+			r.Err = "the trainer reported an error"
+		}
+	case "command", "export":
+		// Commands are the page's own; exports are handled by the page.
+	default:
+		return fmt.Errorf("app: unknown message type %q", m.Type)
+	}
+	return nil
+}
+
+// Crash marks the worker as dead, for reason.
+func (r *Run) Crash(reason string) {
+	r.State = StateCrashed
+	r.Err = reason
+}
+
+// Reset returns r to a trainer that is starting, keeping its id and loss.
+func (r *Run) Reset() { *r = NewRun(r.Trainer, r.Loss) }
+
+// Can reports whether the command op makes sense in r's state: the page
+// enables its buttons by it.
+func (r *Run) Can(op string) bool {
+	switch op {
+	case "start":
+		return r.State == StateIdle || r.State == StateDone || r.State == StateFailed
+	case "pause":
+		return r.State == StateRunning
+	case "resume", "step":
+		return r.State == StatePaused
+	case "reset":
+		return r.State == StateLoading || r.State == StateRunning || r.State == StatePaused || r.State == StateDone || r.State == StateFailed
+	case "export":
+		return r.State == StatePaused || r.State == StateDone
+	case "restart":
+		return r.State == StateCrashed || r.State == StateFailed
+	}
+	return false
+}
+
+// Status says r's state in words, for the element id="status": while
+// training "running: epoch E, step N/M, loss X, …".
+func (r *Run) Status() string {
+	p := r.Progress
+	steps := fmt.Sprintf("step %d", p.Step)
+	if p.Steps > 0 {
+		steps += fmt.Sprintf("/%d", p.Steps)
+	}
+	at := fmt.Sprintf("epoch %d, %s, loss %.4f", p.Epoch, steps, p.Loss)
+	switch r.State {
+	case StateStarting:
+		return "starting the trainer…"
+	case StateLoading:
+		return "loading the data…"
+	case StateIdle:
+		return "idle: ready to train"
+	case StateRunning:
+		if len(r.LossLine) == 0 {
+			return "running: starting…"
+		}
+		s := "running: " + at
+		if p.ImgPerS > 0 {
+			s += fmt.Sprintf(", %.0f img/s", p.ImgPerS)
+		}
+		if p.ETA > 0 {
+			s += ", " + Duration(p.ETA) + " left"
+		}
+		return s
+	case StatePaused:
+		if len(r.LossLine) == 0 {
+			return "paused"
+		}
+		return "paused: " + at
+	case StateDone:
+		s := "done: " + at
+		if n := len(r.Epochs); n > 0 {
+			s += fmt.Sprintf(", verification accuracy %.1f%%", 100*r.Epochs[n-1].Accuracy)
+		}
+		return s
+	case StateFailed:
+		return "failed: " + r.Err
+	case StateCrashed:
+		return "crashed: " + r.Err
+	}
+	return r.State
+}
+
+// Clear forgets the progress of a run, as after a reset, keeping its id,
+// loss and state.
+func (r *Run) Clear() {
+	*r = Run{Trainer: r.Trainer, Loss: r.Loss, State: r.State}
+}
+
+// PageMessage is a msg.Message as the page decodes it: the snapshot without
+// its points and weights (the viewer draws those; the page only needs the
+// histograms), so that a large snapshot costs the page little.
+type PageMessage struct {
+	V        int           `json:"v"`
+	Type     string        `json:"type"`
+	Trainer  string        `json:"trainer"`
+	State    string        `json:"state,omitempty"`
+	Progress *msg.Progress `json:"progress,omitempty"`
+	Snapshot *struct {
+		Dim       int     `json:"dim"`
+		Threshold float64 `json:"threshold"`
+		Genuine   []int   `json:"genuine"`
+		Impostor  []int   `json:"impostor"`
+	} `json:"snapshot,omitempty"`
+	Error  string      `json:"error,omitempty"`
+	Export *msg.Export `json:"export,omitempty"`
+}
+
+// DecodeMessage reads one message of the schema. A message of another
+// schema version is an error.
+func DecodeMessage(data string) (*PageMessage, error) {
+	var m PageMessage
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		return nil, fmt.Errorf("app: bad message from the trainer: %w", err)
+	}
+	if m.V != msg.SchemaVersion {
+		return nil, fmt.Errorf("app: message of schema v%d, the page reads v%d (reload the page)", m.V, msg.SchemaVersion)
+	}
+	return &m, nil
+}
+
+// Command returns the JSON of the command op to trainer id; a "start"
+// carries cfg and the BroadcastChannel of the trainer's viewer.
+func Command(id, op string, cfg *msg.TrainRequest, channel string) string {
+	b, err := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: "command", Trainer: id, Command: &msg.Command{Op: op, Config: cfg, Channel: channel}})
+	if err != nil {
+		panic("app: " + err.Error()) // a TrainRequest of finite numbers always marshals
+	}
+	return string(b)
+}
+
+// Duration writes seconds as "42s", "3m05s" or "1h02m".
+func Duration(seconds float64) string {
+	d := time.Duration(math.Round(seconds)) * time.Second
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// appendPoint appends p to line, halving the line when it is full.
+func appendPoint(line []Point, p Point) []Point {
+	if len(line) >= maxCurvePoints {
+		half := make([]Point, 0, maxCurvePoints/2+1) // a new array: copies of a Run share the old one
+		for i := 0; i < len(line); i += 2 {
+			half = append(half, line[i])
+		}
+		line = half
+	}
+	return append(line, p)
+}
+
+// finite reports whether x is neither NaN nor infinite.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// joinStatus joins the statuses of several trainers for the page's status
+// line: "softmax: running: …; arcface: …".
+func joinStatus(runs []Run) string {
+	parts := make([]string, len(runs))
+	for i := range runs {
+		parts[i] = runs[i].Loss + ": " + runs[i].Status()
+	}
+	return strings.Join(parts, " | ")
+}

@@ -1,0 +1,143 @@
+package app
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"metriclab/core/msg"
+)
+
+// apply decodes the JSON of a message and applies it to r.
+func apply(t *testing.T, r *Run, js string) error {
+	t.Helper()
+	m, err := DecodeMessage(js)
+	if err != nil {
+		t.Fatalf("DecodeMessage(%s): %v", js, err)
+	}
+	return r.Apply(m)
+}
+
+func TestRunLifecycle(t *testing.T) {
+	r := NewRun("t0", "arcface")
+	if r.State != StateStarting || r.Can("start") || !strings.Contains(r.Status(), "starting") {
+		t.Fatalf("new run: %+v, status %q", r, r.Status())
+	}
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	if !r.Can("start") || r.Can("pause") || r.Status() != "idle: ready to train" {
+		t.Fatalf("idle: can start %v, status %q", r.Can("start"), r.Status())
+	}
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"running"}`)
+	for step := 10; step <= 30; step += 10 {
+		apply(t, &r, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":`+itoa(step)+`,"steps":937,"loss":`+itoa(30-step/2)+`.5,"accuracy":0.5,"img_per_s":640,"eta_s":95}}`)
+	}
+	want := "running: epoch 1, step 30/937, loss 15.5000, 640 img/s, 1m35s left"
+	if got := r.Status(); got != want {
+		t.Errorf("status %q, want %q", got, want)
+	}
+	if len(r.LossLine) != 3 || r.LossLine[2] != (Point{30, 15.5}) || !r.Can("pause") || r.Can("step") {
+		t.Errorf("loss line %v, can pause %v", r.LossLine, r.Can("pause"))
+	}
+	apply(t, &r, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":937,"steps":937,"loss":0.4,"epoch_end":true,
+		"verification":{"accuracy":0.97,"eer":0.031,"threshold":0.42,"tar_at_far":{"0.001":0.8}}}}`)
+	apply(t, &r, `{"v":1,"type":"snapshot","trainer":"t0","snapshot":{"dim":3,"points":[1,0,0],"labels":[1],"threshold":0.42,"genuine":[5,3,1],"impostor":[0,2,7]}}`)
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"paused"}`)
+	if !r.Can("step") || !r.Can("resume") || !r.Can("export") || r.Can("pause") {
+		t.Errorf("paused: step %v resume %v export %v", r.Can("step"), r.Can("resume"), r.Can("export"))
+	}
+	if !strings.HasPrefix(r.Status(), "paused: epoch 1, step 937/937, loss 0.4000") {
+		t.Errorf("paused status %q", r.Status())
+	}
+	if len(r.Epochs) != 1 || r.Epochs[0].EER != 0.031 || !r.HasSnapshot || r.Threshold != 0.42 || len(r.Impostor) != 3 {
+		t.Errorf("epochs %+v, snapshot %v %v %v", r.Epochs, r.HasSnapshot, r.Threshold, r.Impostor)
+	}
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"done"}`)
+	if got := r.Status(); !strings.HasSuffix(got, "verification accuracy 97.0%") {
+		t.Errorf("done status %q", got)
+	}
+	// A reset: the trainer says idle again, and the curves go.
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	if len(r.LossLine) != 0 || len(r.Epochs) != 0 || r.HasSnapshot || r.State != StateIdle || r.Loss != "arcface" {
+		t.Errorf("after reset: %+v", r)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	r := NewRun("t1", "cosface")
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"running"}`)
+	apply(t, &r, `{"v":1,"type":"error","trainer":"t1","error":"out of memory"}`)
+	if r.State != StateFailed || r.Status() != "failed: out of memory" || !r.Can("restart") || !r.Can("start") {
+		t.Errorf("after an error message: %q, restart %v", r.Status(), r.Can("restart"))
+	}
+	r.Crash("the trainer's worker stopped: RuntimeError: unreachable")
+	if r.State != StateCrashed || !strings.Contains(r.Status(), "crashed: the trainer's worker stopped") || !r.Can("restart") || r.Can("start") {
+		t.Errorf("after a crash: %q", r.Status())
+	}
+	r.Reset()
+	if r.State != StateStarting || r.Trainer != "t1" || r.Loss != "cosface" || r.Err != "" {
+		t.Errorf("after Reset: %+v", r)
+	}
+	// Another trainer's message is ignored; a bad one changes nothing.
+	before := r
+	if err := apply(t, &r, `{"v":1,"type":"state","trainer":"t2","state":"running"}`); err != nil || r.State != before.State {
+		t.Errorf("a message of t2 changed t1: %v, %q", err, r.State)
+	}
+	for _, js := range []string{
+		`{"v":1,"type":"state","trainer":"t1","state":"dancing"}`,
+		`{"v":1,"type":"telepathy","trainer":"t1"}`,
+		`{"v":1,"type":"progress","trainer":"t1"}`,
+		`{"v":1,"type":"snapshot","trainer":"t1"}`,
+	} {
+		if err := apply(t, &r, js); err == nil || r.State != before.State {
+			t.Errorf("%s: err %v, state %q", js, err, r.State)
+		}
+	}
+	if _, err := DecodeMessage(`{"v":2,"type":"state","state":"idle"}`); err == nil || !strings.Contains(err.Error(), "v2") {
+		t.Errorf("a message of schema v2 decoded: %v", err)
+	}
+	if _, err := DecodeMessage(`not json`); err == nil {
+		t.Error("garbage decoded")
+	}
+}
+
+func TestRunCurveBounded(t *testing.T) {
+	r := NewRun("t0", "softmax")
+	for i := 1; i <= 3*maxCurvePoints; i++ {
+		r.Apply(&PageMessage{V: 1, Type: "progress", Progress: &msg.Progress{Step: i, Loss: float64(i)}})
+	}
+	n := len(r.LossLine)
+	if n > maxCurvePoints || n < maxCurvePoints/2 {
+		t.Errorf("%d points kept, want in [%d, %d]", n, maxCurvePoints/2, maxCurvePoints)
+	}
+	if first, last := r.LossLine[0], r.LossLine[n-1]; first.X != 1 || last.X != 3*maxCurvePoints {
+		t.Errorf("curve spans %v..%v, want steps 1..%d", first, last, 3*maxCurvePoints)
+	}
+	for i := 1; i < n; i++ {
+		if r.LossLine[i].X <= r.LossLine[i-1].X {
+			t.Fatalf("steps out of order at %d: %v", i, r.LossLine[i-1:i+1])
+		}
+	}
+}
+
+func TestCommand(t *testing.T) {
+	req := DefaultSettings().Request("arcface")
+	var m msg.Message
+	if err := json.Unmarshal([]byte(Command("t3", "start", &req, "metriclab-x-3")), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.V != msg.SchemaVersion || m.Type != "command" || m.Trainer != "t3" || m.Command.Op != "start" ||
+		m.Command.Channel != "metriclab-x-3" || m.Command.Config.Loss != "arcface" || m.Command.Config.Dim != 3 {
+		t.Errorf("start command decodes as %+v %+v", m, m.Command)
+	}
+	if s := Command("t0", "pause", nil, ""); strings.Contains(s, "config") || strings.Contains(s, "channel") {
+		t.Errorf("pause command %s carries a config or channel", s)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for s, want := range map[float64]string{0: "0s", 42.4: "42s", 59.6: "1m00s", 185: "3m05s", 3720: "1h02m"} {
+		if got := Duration(s); got != want {
+			t.Errorf("Duration(%g) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -1,0 +1,385 @@
+package app
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"metriclab/core/msg"
+)
+
+// Settings is an experiment as the URL hash holds it, so that a link
+// reproduces it:
+//
+//	#data=mnist&classes=0-4&arch=lenet-s&loss=arcface&dim=3&batch=64&lr=0.001
+//	 &opt=adam&epochs=1&seed=1&m=0.3&compare=softmax,sphereface,cosface,arcface
+//	 &hide=loss,dim&autostart=1
+//
+// The loss parameters (s, m, …) sit in the hash under their own names and
+// belong to Loss; in compare mode every other loss takes its defaults at D.
+type Settings struct {
+	Data      string             // "mnist"
+	Classes   string             // class subset: "" for all, "0-4", "0,2,4"
+	Arch      string             // "mlp" or "lenet-s"
+	Loss      string             // a name of lossNames
+	Params    map[string]float64 // loss parameters set by the user, by name; absent ones take their default at Dim
+	Dim       int                // one of Dims
+	Batch     int                // [minBatch, maxBatch]
+	LR        float64            // (0, maxLR]
+	Opt       string             // "adam" or "sgd"
+	Epochs    int                // [1, maxEpochs]
+	Seed      int64              // ≥ 0
+	Compare   []string           // losses trained side by side, at most MaxTrainers; nil for one trainer
+	Hide      []string           // names of hidden controls, of ControlNames()
+	Autostart bool               // start training on load
+}
+
+// MaxTrainers is the most trainers the page runs side by side.
+const MaxTrainers = 4
+
+// Bounds of the numeric settings.
+const (
+	minBatch  = 8
+	maxBatch  = 512
+	maxLR     = 10
+	maxEpochs = 100
+)
+
+// DefaultSettings returns the settings of a bare URL: lenet-s with ArcFace
+// at D = 3 on all of MNIST, Adam at 0.001, batch 64, one epoch, seed 1.
+func DefaultSettings() Settings {
+	return Settings{Data: "mnist", Arch: "lenet-s", Loss: "arcface", Dim: 3, Batch: 64, LR: 0.001, Opt: "adam", Epochs: 1, Seed: 1}
+}
+
+// DefaultCompare returns the losses of compare mode when the hash says
+// compare=1: the seed's softmax, SphereFace, CosFace and ArcFace.
+func DefaultCompare() []string { return []string{"softmax", "sphereface", "cosface", "arcface"} }
+
+// Dims returns the embedding dimensions the page offers.
+func Dims() []int { return []int{2, 3, 8, 16, 64, 128} }
+
+// Archs returns the encoders the page offers.
+func Archs() []string { return []string{"mlp", "lenet-s"} }
+
+// Opts returns the optimisers the page offers.
+func Opts() []string { return []string{"adam", "sgd"} }
+
+// Datasets returns the data sets the page offers.
+func Datasets() []string { return []string{"mnist"} }
+
+// LossNames returns the losses the page offers, sorted.
+func LossNames() []string { return lossNames() }
+
+// ControlNames returns the names of the controls that hide= may hide.
+func ControlNames() []string {
+	return []string{"data", "classes", "arch", "loss", "params", "dim", "batch", "lr", "opt", "epochs", "seed", "compare", "export"}
+}
+
+// LossParams returns the parameters of loss at D = dim with their defaults
+// and ranges (those of losses.Params), or nil for an unknown loss or
+// dimension.
+func LossParams(loss string, dim int) []LossParam {
+	ps, _ := lossParams(loss, dim)
+	return ps
+}
+
+// ParseHash reads settings from a URL fragment (location.hash, with or
+// without its "#"). Unknown keys and invalid values are dropped, the
+// defaults stand in, and each drop gives one notice in words for the page.
+func ParseHash(fragment string) (Settings, []string) {
+	s := DefaultSettings()
+	var notices []string
+	note := func(format string, a ...any) { notices = append(notices, fmt.Sprintf(format, a...)) }
+	q, err := url.ParseQuery(strings.TrimPrefix(fragment, "#"))
+	if err != nil {
+		note("the link's settings could not be read (%v): using the defaults", err)
+		return s, notices
+	}
+	get := func(key string) (string, bool) {
+		vs, ok := q[key]
+		delete(q, key)
+		if !ok || len(vs) == 0 {
+			return "", false
+		}
+		return vs[len(vs)-1], true
+	}
+	oneOf := func(key string, dst *string, options []string) {
+		if v, ok := get(key); ok {
+			if slices.Contains(options, v) {
+				*dst = v
+			} else {
+				note("%s=%s is not one of %s: using %s", key, v, strings.Join(options, ", "), *dst)
+			}
+		}
+	}
+	oneOf("data", &s.Data, Datasets())
+	oneOf("arch", &s.Arch, Archs())
+	oneOf("loss", &s.Loss, lossNames())
+	oneOf("opt", &s.Opt, Opts())
+	if v, ok := get("classes"); ok {
+		if _, err := ParseClasses(v); err != nil {
+			note("classes=%s: %v: using all classes", v, err)
+		} else {
+			s.Classes = v
+		}
+	}
+	if v, ok := get("dim"); ok {
+		if d, err := strconv.Atoi(v); err == nil && slices.Contains(Dims(), d) {
+			s.Dim = d
+		} else {
+			note("dim=%s is not one of %s: using %d", v, joinInts(Dims()), s.Dim)
+		}
+	}
+	intIn := func(key string, dst *int, lo, hi int) {
+		if v, ok := get(key); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= lo && n <= hi {
+				*dst = n
+			} else {
+				note("%s=%s is not an integer in [%d, %d]: using %d", key, v, lo, hi, *dst)
+			}
+		}
+	}
+	intIn("batch", &s.Batch, minBatch, maxBatch)
+	intIn("epochs", &s.Epochs, 1, maxEpochs)
+	if v, ok := get("lr"); ok {
+		if x, err := strconv.ParseFloat(v, 64); err == nil && x > 0 && x <= maxLR {
+			s.LR = x
+		} else {
+			note("lr=%s is not a number in (0, %d]: using %g", v, maxLR, s.LR)
+		}
+	}
+	if v, ok := get("seed"); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			s.Seed = n
+		} else {
+			note("seed=%s is not an integer ≥ 0: using %d", v, s.Seed)
+		}
+	}
+	if v, ok := get("compare"); ok {
+		s.Compare = parseCompare(v, note)
+	}
+	if v, ok := get("hide"); ok {
+		for _, c := range splitList(v) {
+			if slices.Contains(ControlNames(), c) {
+				if !slices.Contains(s.Hide, c) {
+					s.Hide = append(s.Hide, c)
+				}
+			} else {
+				note("hide=%s: no control %q (controls: %s)", v, c, strings.Join(ControlNames(), ", "))
+			}
+		}
+	}
+	if v, ok := get("autostart"); ok {
+		switch v {
+		case "1", "true", "yes":
+			s.Autostart = true
+		case "0", "false", "no", "":
+		default:
+			note("autostart=%s is not 1 or 0: not starting", v)
+		}
+	}
+	// What is left are loss parameters, or unknown keys.
+	params := LossParams(s.Loss, s.Dim)
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := q[k][len(q[k])-1]
+		i := slices.IndexFunc(params, func(p LossParam) bool { return p.Name == k })
+		if i < 0 {
+			note("unknown setting %q ignored", k)
+			continue
+		}
+		if err := checkParam(params[i], v); err != nil {
+			note("%s %s=%s: %v: using %g", s.Loss, k, v, err, params[i].Default)
+			continue
+		}
+		if s.Params == nil {
+			s.Params = make(map[string]float64)
+		}
+		s.Params[k], _ = strconv.ParseFloat(v, 64)
+	}
+	return s, notices
+}
+
+// Hash returns the URL fragment, with its "#", that ParseHash reads back as
+// s. Every setting is written, defaults included, so that a link keeps
+// meaning the same experiment when the defaults change.
+func (s Settings) Hash() string {
+	var b strings.Builder
+	add := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
+	}
+	add("data", s.Data)
+	if s.Classes != "" {
+		add("classes", s.Classes)
+	}
+	add("arch", s.Arch)
+	add("loss", s.Loss)
+	for _, p := range LossParams(s.Loss, s.Dim) {
+		if v, ok := s.Params[p.Name]; ok {
+			add(p.Name, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+	}
+	add("dim", strconv.Itoa(s.Dim))
+	add("batch", strconv.Itoa(s.Batch))
+	add("lr", strconv.FormatFloat(s.LR, 'g', -1, 64))
+	add("opt", s.Opt)
+	add("epochs", strconv.Itoa(s.Epochs))
+	add("seed", strconv.FormatInt(s.Seed, 10))
+	if len(s.Compare) > 0 {
+		add("compare", strings.Join(s.Compare, ","))
+	}
+	if len(s.Hide) > 0 {
+		add("hide", strings.Join(s.Hide, ","))
+	}
+	if s.Autostart {
+		add("autostart", "1")
+	}
+	// Commas read better than %2C and url.ParseQuery takes them as they are.
+	return "#" + strings.ReplaceAll(b.String(), "%2C", ",")
+}
+
+// Losses returns the loss of each trainer: Compare in compare mode, else
+// Loss alone.
+func (s Settings) Losses() []string {
+	if len(s.Compare) > 0 {
+		return s.Compare
+	}
+	return []string{s.Loss}
+}
+
+// Hidden reports whether the control name is hidden.
+func (s Settings) Hidden(name string) bool { return slices.Contains(s.Hide, name) }
+
+// Param returns the value of the loss parameter p of s.Loss: the one set,
+// else its default.
+func (s Settings) Param(p LossParam) float64 {
+	if v, ok := s.Params[p.Name]; ok {
+		return v
+	}
+	return p.Default
+}
+
+// Request returns the training request of the trainer of loss: the
+// parameters set in s go with s.Loss only; other losses take their defaults.
+func (s Settings) Request(loss string) msg.TrainRequest {
+	r := msg.TrainRequest{
+		Data: s.Data, Arch: s.Arch, Loss: loss, Dim: s.Dim, Epochs: s.Epochs,
+		Batch: s.Batch, LR: s.LR, Opt: s.Opt, Classes: s.Classes, Seed: s.Seed,
+	}
+	if loss == s.Loss && len(s.Params) > 0 {
+		r.LossParams = make(map[string]float64, len(s.Params))
+		for k, v := range s.Params {
+			r.LossParams[k] = v
+		}
+	}
+	return r
+}
+
+// ParseClasses reads a class subset of MNIST: "0-4", "0,2,4", or a mix
+// ("0-2,7"); at least two distinct digits. It returns them sorted.
+func ParseClasses(spec string) ([]int, error) {
+	var seen [10]bool
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, errA := strconv.Atoi(lo)
+		b := a
+		var errB error
+		if isRange {
+			b, errB = strconv.Atoi(hi)
+		}
+		if errA != nil || errB != nil || a < 0 || b > 9 || a > b {
+			return nil, fmt.Errorf("%q is not a digit 0–9 or a range like 0-4", part)
+		}
+		for c := a; c <= b; c++ {
+			seen[c] = true
+		}
+	}
+	var classes []int
+	for c, ok := range seen {
+		if ok {
+			classes = append(classes, c)
+		}
+	}
+	if len(classes) < 2 {
+		return nil, fmt.Errorf("at least two classes are needed")
+	}
+	return classes, nil
+}
+
+// parseCompare reads compare=: "1" for DefaultCompare, "0" or "" for none,
+// else a list of up to MaxTrainers distinct loss names.
+func parseCompare(v string, note func(string, ...any)) []string {
+	switch v {
+	case "1", "true", "yes":
+		return DefaultCompare()
+	case "0", "false", "no", "":
+		return nil
+	}
+	var out []string
+	for _, name := range splitList(v) {
+		switch {
+		case !slices.Contains(lossNames(), name):
+			note("compare: no loss %q (losses: %s)", name, strings.Join(lossNames(), ", "))
+		case slices.Contains(out, name):
+			note("compare: %s named twice", name)
+		case len(out) == MaxTrainers:
+			note("compare: at most %d trainers; %s left out", MaxTrainers, name)
+		default:
+			out = append(out, name)
+		}
+	}
+	if len(out) == 0 {
+		note("compare=%s names no loss: one trainer", v)
+	}
+	return out
+}
+
+// checkParam reports whether v is a valid value of p.
+func checkParam(p LossParam, v string) error {
+	x, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil || math.IsNaN(x):
+		return fmt.Errorf("not a number")
+	case x < p.Min || x > p.Max:
+		return fmt.Errorf("out of range [%g, %g]", p.Min, p.Max)
+	case p.Integer && x != math.Trunc(x):
+		return fmt.Errorf("not an integer")
+	}
+	return nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// itoa is strconv.Itoa, short for the generated lossparams.go.
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// joinInts writes ns as "2, 3, 8".
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

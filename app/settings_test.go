@@ -1,0 +1,148 @@
+package app
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseHash(t *testing.T) {
+	def := DefaultSettings()
+	cases := []struct {
+		name     string
+		hash     string
+		want     func(*Settings)
+		notices  int
+		noticeIs string // a word the first notice must hold
+	}{
+		{name: "empty", hash: "", want: func(*Settings) {}},
+		{name: "hash only", hash: "#", want: func(*Settings) {}},
+		{
+			name: "the brief's example",
+			hash: "#loss=arcface&dim=3&arch=lenet-s&lr=0.001&compare=softmax,sphereface,cosface,arcface&hide=loss,dim&autostart=1",
+			want: func(s *Settings) {
+				s.Compare = []string{"softmax", "sphereface", "cosface", "arcface"}
+				s.Hide = []string{"loss", "dim"}
+				s.Autostart = true
+			},
+		},
+		{
+			name: "every field",
+			hash: "#data=mnist&classes=0-4&arch=mlp&loss=cosface&s=30&m=0.2&dim=64&batch=128&lr=0.05&opt=sgd&epochs=3&seed=7",
+			want: func(s *Settings) {
+				*s = Settings{Data: "mnist", Classes: "0-4", Arch: "mlp", Loss: "cosface", Params: map[string]float64{"s": 30, "m": 0.2},
+					Dim: 64, Batch: 128, LR: 0.05, Opt: "sgd", Epochs: 3, Seed: 7}
+			},
+		},
+		{name: "compare=1", hash: "#compare=1", want: func(s *Settings) { s.Compare = DefaultCompare() }},
+		{name: "bad dim", hash: "#dim=5", want: func(*Settings) {}, notices: 1, noticeIs: "dim=5"},
+		{name: "bad loss", hash: "#loss=bogus", want: func(*Settings) {}, notices: 1, noticeIs: "loss=bogus"},
+		{name: "unknown key", hash: "#colour=red&dim=2", want: func(s *Settings) { s.Dim = 2 }, notices: 1, noticeIs: "colour"},
+		{name: "param out of range", hash: "#loss=arcface&m=3", want: func(*Settings) {}, notices: 1, noticeIs: "range"},
+		{name: "integer param", hash: "#loss=sphereface&m=2.5", want: func(s *Settings) { s.Loss = "sphereface" }, notices: 1, noticeIs: "integer"},
+		{name: "param of another loss", hash: "#loss=softmax&m=0.3", want: func(s *Settings) { s.Loss = "softmax" }, notices: 1, noticeIs: `"m"`},
+		{name: "lr not a number", hash: "#lr=fast", want: func(*Settings) {}, notices: 1, noticeIs: "lr=fast"},
+		{name: "lr zero", hash: "#lr=0", want: func(*Settings) {}, notices: 1, noticeIs: "lr=0"},
+		{name: "batch too big", hash: "#batch=100000", want: func(*Settings) {}, notices: 1, noticeIs: "batch"},
+		{name: "bad classes", hash: "#classes=3", want: func(*Settings) {}, notices: 1, noticeIs: "two classes"},
+		{name: "bad hide", hash: "#hide=loss,knobs", want: func(s *Settings) { s.Hide = []string{"loss"} }, notices: 1, noticeIs: "knobs"},
+		{
+			name:    "compare: unknown, duplicate, too many",
+			hash:    "#compare=softmax,nope,softmax,cosface,arcface,sphereface,triplet",
+			want:    func(s *Settings) { s.Compare = []string{"softmax", "cosface", "arcface", "sphereface"} },
+			notices: 3, noticeIs: "nope",
+		},
+		{name: "bad autostart", hash: "#autostart=maybe", want: func(*Settings) {}, notices: 1, noticeIs: "autostart"},
+		{name: "not a query", hash: "#%zz", want: func(*Settings) {}, notices: 1, noticeIs: "could not be read"},
+	}
+	for _, c := range cases {
+		want := def
+		c.want(&want)
+		got, notices := ParseHash(c.hash)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: ParseHash(%q) =\n%+v, want\n%+v", c.name, c.hash, got, want)
+		}
+		if len(notices) != c.notices {
+			t.Errorf("%s: %d notices %q, want %d", c.name, len(notices), notices, c.notices)
+		} else if c.notices > 0 && !strings.Contains(notices[0], c.noticeIs) {
+			t.Errorf("%s: notice %q does not mention %q", c.name, notices[0], c.noticeIs)
+		}
+	}
+}
+
+func TestHashRoundTrip(t *testing.T) {
+	for _, s := range []Settings{
+		DefaultSettings(),
+		{Data: "mnist", Classes: "0,2,4-6", Arch: "mlp", Loss: "arcface", Params: map[string]float64{"m": 0.45, "easy_margin": 1},
+			Dim: 128, Batch: 32, LR: 1.5e-4, Opt: "sgd", Epochs: 10, Seed: 12345,
+			Compare: []string{"arcface", "triplet"}, Hide: []string{"params", "export"}, Autostart: true},
+	} {
+		h := s.Hash()
+		got, notices := ParseHash(h)
+		if len(notices) > 0 || !reflect.DeepEqual(got, s) {
+			t.Errorf("ParseHash(%q) = %+v, %q; want %+v", h, got, notices, s)
+		}
+	}
+	// The hash writes lists with plain commas, as people type them.
+	s := DefaultSettings()
+	s.Compare = DefaultCompare()
+	if h := s.Hash(); !strings.Contains(h, "compare=softmax,sphereface,cosface,arcface") || !strings.HasPrefix(h, "#data=mnist&") {
+		t.Errorf("Hash() = %q", h)
+	}
+}
+
+func TestRequest(t *testing.T) {
+	s, _ := ParseHash("#loss=cosface&m=0.3&compare=softmax,cosface&dim=2&classes=0-4&seed=9")
+	r := s.Request("cosface")
+	if r.Loss != "cosface" || r.Dim != 2 || r.Classes != "0-4" || r.Seed != 9 || r.LossParams["m"] != 0.3 || r.Data != "mnist" {
+		t.Errorf("Request(cosface) = %+v", r)
+	}
+	// Another loss of compare mode takes its own defaults, and the same seed.
+	if r := s.Request("softmax"); r.LossParams != nil || r.Seed != 9 {
+		t.Errorf("Request(softmax) = %+v, want no parameters and seed 9", r)
+	}
+	if got := s.Losses(); !reflect.DeepEqual(got, []string{"softmax", "cosface"}) {
+		t.Errorf("Losses() = %v", got)
+	}
+}
+
+func TestParseClasses(t *testing.T) {
+	for spec, want := range map[string][]int{"0-4": {0, 1, 2, 3, 4}, "0,2,4": {0, 2, 4}, "7, 1-2": {1, 2, 7}, "9,9,8": {8, 9}} {
+		got, err := ParseClasses(spec)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseClasses(%q) = %v, %v; want %v", spec, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "3", "a-b", "4-2", "0-10", "-1", "1,,2"} {
+		if got, err := ParseClasses(bad); err == nil {
+			t.Errorf("ParseClasses(%q) = %v, want an error", bad, got)
+		}
+	}
+}
+
+func TestLossParamsDefaults(t *testing.T) {
+	// Values from the losses' docs: ArcFace m = 0.5 scaled by 0.4 at
+	// D = 2 (margin.go, msLowDimFactor); s = 16·√(D/8) clamped to [16, 64].
+	cases := []struct {
+		loss, name string
+		dim        int
+		want       float64
+	}{
+		{"arcface", "m", 2, 0.2}, {"arcface", "m", 64, 0.5}, {"arcface", "s", 3, 16}, {"arcface", "s", 128, 64},
+		{"sphereface", "m", 3, 4}, {"cosface", "m", 2, 0.14},
+	}
+	for _, c := range cases {
+		var got float64 = -1
+		for _, p := range LossParams(c.loss, c.dim) {
+			if p.Name == c.name {
+				got = p.Default
+			}
+		}
+		if d := got - c.want; d > 1e-12 || d < -1e-12 {
+			t.Errorf("%s %s at D = %d: default %g, want %g", c.loss, c.name, c.dim, got, c.want)
+		}
+	}
+	if len(LossParams("softmax", 3)) != 0 || LossParams("arcface", 5) != nil {
+		t.Error("softmax has parameters, or D = 5 is offered")
+	}
+}

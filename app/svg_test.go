@@ -1,0 +1,88 @@
+package app
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestPolylinePoints(t *testing.T) {
+	box := Box{X: 10, Y: 20, W: 100, H: 50}
+	// Worked by hand: x = 10 + 100·(x−0)/4, y = 20 + 50·(1 − (y−1)/2).
+	pts := []Point{{0, 1}, {2, 2}, {4, 3}, {4, 9}}
+	got := PolylinePoints(pts, box, Range{0, 4}, Range{1, 3})
+	want := "10,70 60,45 110,20 110,20" // the last point is clamped to the top
+	if got != want {
+		t.Errorf("PolylinePoints = %q, want %q", got, want)
+	}
+	if got := PolylinePoints(nil, box, Range{0, 1}, Range{0, 1}); got != "" {
+		t.Errorf("no points: %q", got)
+	}
+}
+
+func TestDataRange(t *testing.T) {
+	if r := dataRange([]Point{{1, 5}, {2, -1}, {3, 2}}, false); r != (Range{-1, 5}) {
+		t.Errorf("y range %v", r)
+	}
+	if r := dataRange([]Point{{1, 5}, {7, 5}}, true); r != (Range{1, 7}) {
+		t.Errorf("x range %v", r)
+	}
+	// A flat line gets a range around it, so that it is drawn in the middle.
+	if r := dataRange([]Point{{1, 2}, {2, 2}}, false); !(r.Lo < 2 && r.Hi > 2 && math.Abs((r.Lo+r.Hi)/2-2) < 1e-12) {
+		t.Errorf("flat range %v", r)
+	}
+}
+
+func TestHistogramPath(t *testing.T) {
+	box := Box{X: 0, Y: 0, W: 30, H: 100}
+	// Counts 1, 2, 1 of 4: densities 0.25, 0.5, 0.25; top 0.5 maps to y = 0.
+	got := HistogramPath([]int{1, 2, 1}, box, 0.5)
+	want := "M0,100V50H10V0H20V50H30V100Z"
+	if got != want {
+		t.Errorf("HistogramPath = %q, want %q", got, want)
+	}
+	if HistogramPath(nil, box, 1) != "" || HistogramPath([]int{1}, box, 0) != "" {
+		t.Error("empty histogram drew a path")
+	}
+	if got := maxDensity([]int{1, 3}, []int{5, 5}, nil); got != 0.75 {
+		t.Errorf("maxDensity = %g, want 0.75", got)
+	}
+}
+
+func TestThresholdX(t *testing.T) {
+	box := Box{X: 10, W: 180}
+	// acos(1) = 0°, acos(0) = 90°, acos(−1) = 180°, acos(0.5) = 60°.
+	for _, c := range []struct{ t, want float64 }{{1, 10}, {0, 100}, {-1, 190}, {0.5, 70}, {2, 10}} {
+		if got := ThresholdX(c.t, box); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("ThresholdX(%g) = %g, want %g", c.t, got, c.want)
+		}
+	}
+}
+
+func TestChartsSVG(t *testing.T) {
+	empty := LineChartSVG("loss", nil, nil, "chart-loss")
+	if !strings.Contains(empty, "no data yet") || strings.Contains(empty, "polyline") {
+		t.Errorf("empty chart: %s", empty)
+	}
+	c := LineChartSVG("a<b", []Point{{0, 0.5}, {10, 1}}, &Range{0, 1}, "chart-acc")
+	if !strings.Contains(c, "<polyline") || !strings.Contains(c, "a&lt;b") || !strings.HasPrefix(c, "<svg") || !strings.HasSuffix(c, "</svg>") {
+		t.Errorf("chart: %s", c)
+	}
+	h := HistogramSVG([]int{4, 1, 0}, []int{0, 1, 4}, 0.5, true)
+	for _, want := range []string{`class="hist-genuine"`, `class="hist-impostor"`, `class="threshold"`, "threshold 60°"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("histogram lacks %q: %s", want, h)
+		}
+	}
+	if h := HistogramSVG(nil, nil, 0, false); !strings.Contains(h, "no snapshot yet") {
+		t.Errorf("empty histogram: %s", h)
+	}
+}
+
+func TestCoord(t *testing.T) {
+	for v, want := range map[float64]string{1: "1", 1.5: "1.5", 1.256: "1.26", 100: "100", 0.004: "0"} {
+		if got := coord(v); got != want {
+			t.Errorf("coord(%g) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -1,0 +1,417 @@
+package main
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/app"
+	"metriclab/core/data"
+)
+
+// mnistFiles are the gzipped IDX files of MNIST that the page's trainers
+// fetch from /data/mnist/.
+var mnistFiles = [...]string{
+	"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+	"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+}
+
+// wasmNames are the browser binaries in the web root: the page, the
+// trainer (a Web Worker) and the hypersphere viewer.
+var wasmNames = [...]string{"app.wasm", "trainer.wasm", "viz.wasm"}
+
+// Cache-Control of responses whose URL carries the current version, of
+// MNIST, and of everything else (revalidated by ETag).
+const (
+	cacheImmutable = "public, max-age=31536000, immutable"
+	cacheData      = "public, max-age=604800"
+	cacheRevalid   = "no-cache"
+)
+
+// serveConfig is what `metriclab serve` serves.
+type serveConfig struct {
+	WebDir   string // the web root: viz.html, trainer.js, *.wasm and their .gz/.br, CSS, icons
+	MNISTDir string // the MNIST files; empty: none (the page cannot train on MNIST)
+	Version  string // the build's version (main.version)
+	Logger   *log.Logger
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8000", "listen on this host:port")
+	web := fs.String("web", "web", "the web root (built by make run)")
+	precompress := fs.String("precompress", "", "write FILE.gz and FILE.br next to FILE (a built .wasm), then exit")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if *precompress != "" {
+		return precompressFile(*precompress)
+	}
+	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
+	cfg := serveConfig{WebDir: *web, Version: version, Logger: logger}
+	if dir, err := data.MNISTDir(); err != nil {
+		logger.Printf("MNIST not found, the page cannot train on it: %v", err)
+	} else {
+		cfg.MNISTDir = dir
+	}
+	h, err := newServer(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return badInput("listen on %s: %v", *addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "metriclab %s: serving the playground on http://%s (Ctrl-C stops)\n", h.version, ln.Addr())
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	fmt.Fprintln(stdout, "metriclab serve: stopped")
+	return nil
+}
+
+// server serves the playground: go-app's page, the web root with the wasm
+// binaries precompressed, and MNIST.
+type server struct {
+	cfg     serveConfig
+	version string
+	wasm    map[string]wasmFile // by name, as in wasmNames
+	page    *goapp.Handler
+	files   http.Handler // the web root, for go-app's /web/ requests
+}
+
+// wasmFile is a built wasm binary and its precompressed copies.
+type wasmFile struct {
+	path      string
+	size      int64
+	encodings []string // "br", "gzip": the copies that exist and are not older than the binary
+}
+
+// newServer scans cfg.WebDir and returns the handler. web/app.wasm must be
+// there; the other binaries are served when present.
+func newServer(cfg serveConfig) (*server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = log.New(io.Discard, "", 0)
+	}
+	s := &server{cfg: cfg, wasm: make(map[string]wasmFile)}
+	for _, name := range wasmNames {
+		p := filepath.Join(cfg.WebDir, name)
+		st, err := os.Stat(p)
+		if err != nil {
+			if name == "app.wasm" {
+				return nil, fmt.Errorf("the page's binary is missing (build it with make run): %w", err)
+			}
+			cfg.Logger.Printf("%s missing: not served", p)
+			continue
+		}
+		f := wasmFile{path: p, size: st.Size()}
+		for _, enc := range []struct{ name, ext string }{{"br", ".br"}, {"gzip", ".gz"}} {
+			if cs, err := os.Stat(p + enc.ext); err == nil && !cs.ModTime().Before(st.ModTime()) {
+				f.encodings = append(f.encodings, enc.name)
+			} else if err == nil {
+				cfg.Logger.Printf("%s is older than %s: not served", p+enc.ext, p)
+			}
+		}
+		s.wasm[name] = f
+	}
+	sum, err := hashDir(cfg.WebDir)
+	if err != nil {
+		return nil, err
+	}
+	s.version = cfg.Version + "-" + sum[:12]
+	s.files = webFiles{dir: cfg.WebDir}
+	cacheable := []string{}
+	for _, f := range []string{"trainer.js", "trainer.wasm", "viz.html", "viz.wasm", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(cfg.WebDir, f)); err == nil {
+			cacheable = append(cacheable, "/web/"+f)
+		}
+	}
+	if cfg.MNISTDir != "" {
+		for _, f := range mnistFiles {
+			cacheable = append(cacheable, "/data/mnist/"+f)
+		}
+	}
+	app.Route()
+	s.page = &goapp.Handler{
+		Name:        "metriclab",
+		ShortName:   "metriclab",
+		Title:       "metriclab — deep metric learning playground",
+		Description: "Train encoders on MNIST in the browser with softmax, SphereFace, CosFace and ArcFace, and watch the embeddings move on the hypersphere.",
+		Icon: goapp.Icon{
+			Default: "/web/icon-192.png",
+			Large:   "/web/icon-512.png",
+			SVG:     "/web/icon.svg",
+		},
+		BackgroundColor:    "#10141c",
+		ThemeColor:         "#10141c",
+		LoadingLabel:       "loading metriclab {progress}%",
+		Styles:             []string{"/web/metriclab.css"},
+		CacheableResources: cacheable,
+		RawHeaders:         []string{`<meta name="metriclab-version" content="` + s.version + `">`},
+		Resources:          webResolver{version: s.version, files: s.files},
+		Version:            s.version,
+		WasmContentLength:  strconv.FormatInt(s.wasm["app.wasm"].size, 10),
+	}
+	return s, nil
+}
+
+// ServeHTTP routes a request: the wasm binaries (precompressed), MNIST,
+// then go-app (the page, its scripts and the web root).
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/app.wasm" || p == "/goapp.wasm":
+		s.serveWasm(w, r, "app.wasm")
+	case strings.HasPrefix(p, "/web/") && strings.HasSuffix(p, ".wasm"):
+		s.serveWasm(w, r, strings.TrimPrefix(p, "/web/"))
+	case strings.HasPrefix(p, "/web/") && (strings.HasSuffix(p, ".wasm.gz") || strings.HasSuffix(p, ".wasm.br")):
+		http.NotFound(w, r) // served through Content-Encoding only
+	case strings.HasPrefix(p, "/data/mnist/"):
+		s.serveMNIST(w, r, strings.TrimPrefix(p, "/data/mnist/"))
+	default:
+		s.page.ServeHTTP(w, r)
+	}
+}
+
+// serveWasm serves the binary name in the best encoding the client
+// accepts: brotli, else gzip, else as it is.
+func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, name string) {
+	f, ok := s.wasm[name]
+	if !ok || r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.NotFound(w, r)
+		return
+	}
+	enc := chooseEncoding(r.Header.Get("Accept-Encoding"), f.encodings)
+	file := f.path
+	h := w.Header()
+	switch enc {
+	case "br":
+		file += ".br"
+	case "gzip":
+		file += ".gz"
+	}
+	if enc != "" {
+		h.Set("Content-Encoding", enc)
+	}
+	h.Set("Content-Type", "application/wasm")
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("X-Uncompressed-Length", strconv.FormatInt(f.size, 10))
+	h.Set("ETag", `"`+s.version+"-"+cmp(enc, "identity")+`"`)
+	if r.URL.Query().Get("v") == s.version {
+		h.Set("Cache-Control", cacheImmutable)
+	} else {
+		h.Set("Cache-Control", cacheRevalid)
+	}
+	s.serveFile(w, r, file)
+}
+
+// serveMNIST serves one of the MNIST files as bytes (they are gzipped IDX
+// files, which the trainer unpacks itself).
+func (s *server) serveMNIST(w http.ResponseWriter, r *http.Request, name string) {
+	if s.cfg.MNISTDir == "" || !slices.Contains(mnistFiles[:], name) {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", cacheData)
+	s.serveFile(w, r, filepath.Join(s.cfg.MNISTDir, name))
+}
+
+// serveFile serves the file at p with the headers already set, answering
+// ranges and conditional requests.
+func (s *server) serveFile(w http.ResponseWriter, r *http.Request, p string) {
+	f, err := os.Open(p)
+	if err != nil {
+		s.cfg.Logger.Printf("%s: %v", r.URL.Path, err)
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}
+
+// chooseEncoding returns the first of have ("br", "gzip") that the
+// Accept-Encoding header accepts with a nonzero q, or "" for identity.
+func chooseEncoding(accept string, have []string) string {
+	q := map[string]float64{}
+	for _, part := range strings.Split(accept, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name = strings.ToLower(strings.TrimSpace(name))
+		v := 1.0
+		if k, val, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
+			if x, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+				v = x
+			}
+		}
+		if name != "" {
+			q[name] = v
+		}
+	}
+	for _, enc := range have {
+		v, ok := q[enc]
+		if !ok {
+			v, ok = q["*"]
+		}
+		if ok && v > 0 {
+			return enc
+		}
+	}
+	return ""
+}
+
+// webResolver tells go-app where the web root's files are: at /web/, with
+// the page's binary under a versioned URL so that browsers may keep it
+// for good. It also serves them (go-app sends /web/ requests to it).
+type webResolver struct {
+	version string
+	files   http.Handler
+}
+
+// Resolve returns the URL of a resource of the web root.
+func (res webResolver) Resolve(location string) string {
+	if strings.HasPrefix(location, "https://") || strings.HasPrefix(location, "http://") {
+		return location
+	}
+	loc := strings.Trim(location, "/")
+	switch {
+	case loc == "" || loc == "/":
+		return "/"
+	case loc == "web/app.wasm":
+		return "/web/app.wasm?v=" + res.version
+	case loc == "web" || strings.HasPrefix(loc, "web/"):
+		return "/" + loc
+	}
+	return location
+}
+
+// ServeHTTP serves the web root.
+func (res webResolver) ServeHTTP(w http.ResponseWriter, r *http.Request) { res.files.ServeHTTP(w, r) }
+
+// webFiles serves the files of a folder at /web/, without listings.
+type webFiles struct{ dir string }
+
+func (wf webFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := path.Clean("/" + strings.TrimPrefix(r.URL.Path, "/web/"))
+	p := filepath.Join(wf.dir, filepath.FromSlash(name))
+	st, err := os.Stat(p)
+	if err != nil || st.IsDir() {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// hashDir returns the SHA-256, in hex, of the names and contents of the
+// files of dir (not of the .gz and .br copies, which follow their
+// originals), so that the version changes whenever a file served changes.
+func hashDir(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || strings.HasSuffix(p, ".gz") || strings.HasSuffix(p, ".br") {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
+		_, err = io.Copy(h, f)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("web root: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// precompressFile writes p.gz (gzip, best compression) and p.br (brotli,
+// quality brotliQuality) next to p, each through a temporary file renamed
+// into place.
+func precompressFile(p string) error {
+	src, err := os.ReadFile(p)
+	if err != nil {
+		return badInput("precompress: %v", err)
+	}
+	write := func(dst string, compress func(io.Writer) (io.WriteCloser, error)) error {
+		tmp, err := os.CreateTemp(filepath.Dir(dst), ".precompress-*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		zw, err := compress(tmp)
+		if err == nil {
+			err = tmp.Chmod(0o644)
+		}
+		if err == nil {
+			_, err = zw.Write(src)
+			err = errors.Join(err, zw.Close())
+		}
+		if err = errors.Join(err, tmp.Close()); err != nil {
+			return fmt.Errorf("precompress %s: %w", dst, err)
+		}
+		return os.Rename(tmp.Name(), dst)
+	}
+	if err := write(p+".gz", func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.BestCompression) }); err != nil {
+		return err
+	}
+	return write(p+".br", func(w io.Writer) (io.WriteCloser, error) {
+		return brotli.NewWriterOptions(w, brotli.WriterOptions{Quality: brotliQuality, LGWin: 24}), nil
+	})
+}
+
+// brotliQuality trades the time of make run for the size of the download:
+// quality 9 with a 16 MiB window compresses a 28 MB wasm in seconds.
+const brotliQuality = 9
+
+// cmp returns a, or b if a is empty.
+func cmp(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a
+}

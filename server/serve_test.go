@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/andybalholm/brotli"
+)
+
+// newTestServer builds a web root of small fake binaries (app.wasm and
+// viz.wasm precompressed, trainer.wasm with only a stale .gz) and fake
+// MNIST files, and serves them.
+func newTestServer(t *testing.T) (srv *httptest.Server, raw map[string][]byte, mnist string) {
+	t.Helper()
+	web, mnist := t.TempDir(), t.TempDir()
+	raw = map[string][]byte{}
+	for i, name := range wasmNames {
+		b := bytes.Repeat([]byte("\x00asm fake binary "+name+" "), 200+100*i)
+		raw[name] = b
+		p := filepath.Join(web, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name != "trainer.wasm" {
+			if err := precompressFile(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A copy older than its binary must not be served.
+	stale := filepath.Join(web, "trainer.wasm.gz")
+	if err := os.WriteFile(stale, []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := mustStat(t, filepath.Join(web, "trainer.wasm")).ModTime().Add(-3600e9)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"viz.html", "trainer.js", "metriclab.css"} {
+		if err := os.WriteFile(filepath.Join(web, f), []byte("/* "+f+" */"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range mnistFiles {
+		if err := os.WriteFile(filepath.Join(mnist, f), []byte("mnist "+f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := newServer(serveConfig{WebDir: web, MNISTDir: mnist, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, raw, mnist
+}
+
+func mustStat(t *testing.T, p string) os.FileInfo {
+	t.Helper()
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// get requests path with the given Accept-Encoding, with the transport's
+// own decompression off, and returns the response and its body as sent.
+func get(t *testing.T, srv *httptest.Server, path, acceptEncoding string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+func TestServeWasmEncodings(t *testing.T) {
+	srv, raw, _ := newTestServer(t)
+	version := srv.Config.Handler.(*server).version
+	cases := []struct {
+		path, accept, wantEnc string
+		file                  string
+	}{
+		{"/web/app.wasm", "gzip, deflate, br, zstd", "br", "app.wasm"},
+		{"/web/app.wasm", "gzip, deflate", "gzip", "app.wasm"},
+		{"/web/app.wasm", "br;q=0, gzip", "gzip", "app.wasm"},
+		{"/web/app.wasm", "", "", "app.wasm"},
+		{"/web/app.wasm", "identity", "", "app.wasm"},
+		{"/app.wasm", "br", "br", "app.wasm"},
+		{"/web/viz.wasm", "*", "br", "viz.wasm"},
+		{"/web/viz.wasm?v=" + version, "gzip", "gzip", "viz.wasm"},
+		{"/web/trainer.wasm", "gzip, br", "", "trainer.wasm"}, // only a stale .gz: served raw
+	}
+	for _, c := range cases {
+		resp, body := get(t, srv, c.path, c.accept)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s (%q): status %d", c.path, c.accept, resp.StatusCode)
+		}
+		h := resp.Header
+		if got := h.Get("Content-Encoding"); got != c.wantEnc {
+			t.Errorf("%s (%q): Content-Encoding %q, want %q", c.path, c.accept, got, c.wantEnc)
+		}
+		if got := h.Get("Content-Type"); got != "application/wasm" {
+			t.Errorf("%s: Content-Type %q", c.path, got)
+		}
+		if got := h.Get("Vary"); got != "Accept-Encoding" {
+			t.Errorf("%s: Vary %q", c.path, got)
+		}
+		wantCache := cacheRevalid
+		if strings.Contains(c.path, "?v="+version) {
+			wantCache = cacheImmutable
+		}
+		if got := h.Get("Cache-Control"); got != wantCache {
+			t.Errorf("%s: Cache-Control %q, want %q", c.path, got, wantCache)
+		}
+		if etag := h.Get("ETag"); !strings.Contains(etag, version) {
+			t.Errorf("%s: ETag %q does not carry the version %q", c.path, etag, version)
+		}
+		got := decode(t, c.wantEnc, body)
+		if !bytes.Equal(got, raw[c.file]) {
+			t.Errorf("%s (%q): decoded %d bytes differ from the %d of %s", c.path, c.accept, len(got), len(raw[c.file]), c.file)
+		}
+		if c.wantEnc != "" && len(body) >= len(raw[c.file]) {
+			t.Errorf("%s (%q): %d bytes sent for %d raw: not compressed", c.path, c.accept, len(body), len(raw[c.file]))
+		}
+	}
+	// A revalidation by ETag answers 304.
+	resp, _ := get(t, srv, "/web/app.wasm", "br")
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/web/app.wasm", nil)
+	req.Header.Set("Accept-Encoding", "br")
+	req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+	r2, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation: status %d, want 304", r2.StatusCode)
+	}
+}
+
+// decode undoes the content encoding enc.
+func decode(t *testing.T, enc string, body []byte) []byte {
+	t.Helper()
+	var r io.Reader = bytes.NewReader(body)
+	switch enc {
+	case "br":
+		r = brotli.NewReader(r)
+	case "gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("decoding %s: %v", enc, err)
+	}
+	return b
+}
+
+func TestServeMNIST(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	for _, f := range mnistFiles {
+		resp, body := get(t, srv, "/data/mnist/"+f, "gzip")
+		if resp.StatusCode != http.StatusOK || string(body) != "mnist "+f {
+			t.Errorf("%s: status %d, body %q", f, resp.StatusCode, body)
+		}
+		if got := resp.Header.Get("Content-Type"); got != "application/octet-stream" {
+			t.Errorf("%s: Content-Type %q", f, got)
+		}
+		if got := resp.Header.Get("Content-Encoding"); got != "" {
+			t.Errorf("%s: Content-Encoding %q: the gzipped file must arrive as bytes", f, got)
+		}
+		if got := resp.Header.Get("Cache-Control"); got != cacheData {
+			t.Errorf("%s: Cache-Control %q", f, got)
+		}
+	}
+}
+
+func TestServeNotFound(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	for _, p := range []string{
+		"/nothing-here", "/web/nothing.js", "/web/", "/data/mnist/other.gz", "/data/mnist/../serve.go",
+		"/web/nothing.wasm", "/web/app.wasm.br", "/web/../go.mod",
+	} {
+		if resp, _ := get(t, srv, p, ""); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", p, resp.StatusCode)
+		}
+	}
+}
+
+func TestServePage(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	version := srv.Config.Handler.(*server).version
+	if !strings.HasPrefix(version, "test-") || len(version) != len("test-")+12 {
+		t.Fatalf("version %q, want test-<12 hex digits>", version)
+	}
+	resp, body := get(t, srv, "/", "")
+	page := string(body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("/: status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		"<!doctype html>", `content="` + version + `"`, `id="status"`, "/web/metriclab.css", "metriclab",
+	} {
+		if !strings.Contains(strings.ToLower(page), strings.ToLower(want)) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	// app.js loads the versioned binary and knows its uncompressed size.
+	_, js := get(t, srv, "/app.js", "")
+	for _, want := range []string{"/web/app.wasm?v=" + version, `goappWasmContentLength = "` + itoa(len(mustRead(t, srv, "app.wasm"))) + `"`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("app.js lacks %q", want)
+		}
+	}
+	// The service worker caches the workers, the viewer and MNIST.
+	_, sw := get(t, srv, "/app-worker.js", "")
+	for _, want := range []string{"/web/trainer.js", "/web/trainer.wasm", "/web/viz.html", "/web/viz.wasm", "/data/mnist/t10k-images-idx3-ubyte.gz", "/web/app.wasm?v=" + version} {
+		if !strings.Contains(string(sw), `"`+want+`"`) {
+			t.Errorf("app-worker.js does not cache %q", want)
+		}
+	}
+	// Static files of the web root.
+	if resp, body := get(t, srv, "/web/viz.html", ""); resp.StatusCode != http.StatusOK || string(body) != "/* viz.html */" {
+		t.Errorf("/web/viz.html: status %d, body %q", resp.StatusCode, body)
+	}
+}
+
+// TestServeVersionFollowsFiles checks that changing a file of the web root
+// changes the version (so that caches roll).
+func TestServeVersionFollowsFiles(t *testing.T) {
+	web := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(web, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("app.wasm", "one")
+	a, err := newServer(serveConfig{WebDir: web, Version: "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("trainer.js", "two")
+	b, err := newServer(serveConfig{WebDir: web, Version: "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.version == b.version {
+		t.Errorf("version %q did not change with the web root", a.version)
+	}
+	if _, err := newServer(serveConfig{WebDir: t.TempDir(), Version: "v"}); err == nil {
+		t.Error("a web root without app.wasm was accepted")
+	}
+}
+
+func TestChooseEncoding(t *testing.T) {
+	have := []string{"br", "gzip"}
+	for accept, want := range map[string]string{
+		"":                     "",
+		"gzip":                 "gzip",
+		"br":                   "br",
+		"gzip, br":             "br",
+		"BR;q=0.5":             "br",
+		"br;q=0, gzip;q=0":     "",
+		"*;q=0.1":              "br",
+		"br;q=0, *":            "gzip",
+		"deflate, identity":    "",
+		"gzip;q=0.8, br;q=0.9": "br", // the server's preference wins among accepted ones
+	} {
+		if got := chooseEncoding(accept, have); got != want {
+			t.Errorf("chooseEncoding(%q) = %q, want %q", accept, got, want)
+		}
+	}
+}
+
+func mustRead(t *testing.T, srv *httptest.Server, name string) []byte {
+	t.Helper()
+	f := srv.Config.Handler.(*server).wasm[name]
+	b, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
