@@ -1,0 +1,88 @@
+# metriclab — `make run` starts the product, `make test` passes the tests.
+# Both install what they need on a fresh machine (Go modules; node for the
+# wasm tests comes with the machine, and is installed from Debian if absent).
+
+GO        ?= go
+WASMEXEC  := $(shell $(GO) env GOROOT)/lib/wasm
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+WASMENV   := PATH="$(WASMEXEC):$$PATH" GOOS=js GOARCH=wasm
+# Packages that must also run in the browser.
+CORE_PKGS := ./core/... ./losses/...
+# The page's and the viewer's packages, tested under js/wasm too.
+WEB_PKGS  := ./app/... ./wasm/viz/...
+SOURCES   := $(shell find core losses server app -name '*.go' 2>/dev/null) go.mod go.sum
+# The browser binaries, their precompressed copies, and Go's JS glue.
+WASM_SOURCES = $(shell find core losses app wasm -name '*.go' 2>/dev/null) go.mod go.sum
+WASM      := web/app.wasm web/trainer.wasm web/viz.wasm
+WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
+ADDR      ?= 127.0.0.1:8000
+
+.PHONY: run web build deps node test vet test-native test-wasm bench bench-wasm peers table demo clean
+
+## run: build the page, the trainer and the viewer (wasm, precompressed) and metriclab, and serve the playground on http://$(ADDR)
+run: deps web bin/metriclab
+	bin/metriclab serve --addr $(ADDR)
+
+## web: the browser binaries and their .gz and .br copies
+web: $(WEB)
+
+web/app.wasm: $(WASM_SOURCES)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/app
+
+web/trainer.wasm: $(WASM_SOURCES)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/trainer
+
+web/viz.wasm: $(WASM_SOURCES)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/viz
+
+# One run writes both copies (gzip -9 and brotli), each renamed into place.
+web/%.wasm.gz web/%.wasm.br &: web/%.wasm | bin/metriclab
+	bin/metriclab serve --precompress $<
+
+web/wasm_exec.js: $(WASMEXEC)/wasm_exec.js
+	cp $< $@
+
+build: bin/metriclab
+
+bin/metriclab: $(SOURCES)
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./server
+
+deps:
+	$(GO) mod download
+
+node:
+	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
+
+demo: deps bin/metriclab
+	@mkdir -p out
+	bin/metriclab train --data mnist --arch lenet-s --loss arcface --dim 3 --epochs 1 --out out/demo.safetensors
+	bin/metriclab eval --model out/demo.safetensors --data mnist
+
+## test: vet both targets, run the native tests, then the core, losses, page and viewer packages under GOOS=js GOARCH=wasm (node)
+test: deps node vet test-native test-wasm
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+	$(GO) vet ./...
+	$(WASMENV) $(GO) vet ./...
+
+test-native:
+	$(GO) test -count=1 ./...
+
+test-wasm: node
+	$(WASMENV) $(GO) test -count=1 -short $(CORE_PKGS) $(WEB_PKGS)
+
+## bench: training throughput (img/s) natively and in wasm, beside the peers measured in the same run
+bench: deps node
+	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 40x ./losses/
+	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
+	bash ../shared/peers/run.sh 6
+
+## table: the README's table: every loss at D = 3 and 64, closed set and open set (about an hour)
+table: deps bin/metriclab
+	bin/metriclab compare --losses all --dims 3,64 --epochs 2
+
+clean:
+	rm -rf bin out $(WEB)
