@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -407,25 +408,13 @@ func (t *Trainer) SetParams(p map[string]Tensor) error {
 
 // checkTensor reports whether v has the given shape and matching data.
 func checkTensor(name string, v Tensor, shape []int) error {
-	if !equalShape(v.Shape, shape) {
+	if !slices.Equal(v.Shape, shape) {
 		return fmt.Errorf("parameter %s has shape %v, want %v", name, v.Shape, shape)
 	}
 	if len(v.Data) != shapeSize(shape) {
 		return fmt.Errorf("parameter %s has %d values, want %d for shape %v", name, len(v.Data), shapeSize(shape), shape)
 	}
 	return nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func shapeSize(s []int) int {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,7 +159,7 @@ func TestParamShapes(t *testing.T) {
 			t.Errorf("%s: %d parameters, want %d", name, len(shapes), c.n)
 		}
 		for k, want := range c.want {
-			if !equalShape(shapes[k], want) {
+			if !slices.Equal(shapes[k], want) {
 				t.Errorf("%s: %s has shape %v, want %v", name, k, shapes[k], want)
 			}
 		}
@@ -174,7 +175,7 @@ func TestParamShapes(t *testing.T) {
 			want, ok := shapes[n.Name()]
 			if !ok {
 				t.Errorf("%s: graph learnable %s not in ParamShapes", name, n.Name())
-			} else if !equalShape(n.Shape(), want) {
+			} else if !slices.Equal(n.Shape(), want) {
 				t.Errorf("%s: graph learnable %s has shape %v, ParamShapes says %v", name, n.Name(), n.Shape(), want)
 			}
 		}
@@ -188,7 +189,7 @@ func TestParamShapes(t *testing.T) {
 		if _, err := tr.Step(x, labels); err != nil {
 			t.Errorf("%s: Step: %v", name, err)
 		}
-		if s := tr.embVal.Shape(); !equalShape(s, []int{batch, c.spec.Dim}) {
+		if s := tr.embVal.Shape(); !slices.Equal(s, []int{batch, c.spec.Dim}) {
 			t.Errorf("%s: embedding shape %v, want [%d %d]", name, s, batch, c.spec.Dim)
 		}
 	}
@@ -386,7 +387,7 @@ func assertParamsEqual(t *testing.T, what string, got, want map[string]Tensor) {
 		if !ok {
 			t.Fatalf("%s: missing %s", what, name)
 		}
-		if !equalShape(g.Shape, w.Shape) || len(g.Data) != len(w.Data) {
+		if !slices.Equal(g.Shape, w.Shape) || len(g.Data) != len(w.Data) {
 			t.Fatalf("%s: %s shape %v, want %v", what, name, g.Shape, w.Shape)
 		}
 		for i := range w.Data {

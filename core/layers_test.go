@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -149,7 +150,7 @@ func TestLayersMatchReference(t *testing.T) {
 			t.Fatal(name, err)
 		}
 		ho, wo := c.h+2*c.pad-c.k+1, c.w+2*c.pad-c.k+1
-		if !equalShape(y.Shape(), []int{c.n, c.co, ho, wo}) {
+		if !slices.Equal(y.Shape(), []int{c.n, c.co, ho, wo}) {
 			t.Fatalf("%s: shape %v, want %v", name, y.Shape(), []int{c.n, c.co, ho, wo})
 		}
 		maxAbsDiff(t, name, evalNode(t, g, y), refConv2d(xv, c.n, c.ci, c.h, c.w, wv, c.co, c.k, bv, c.pad), atol, rtol)
@@ -162,7 +163,7 @@ func TestLayersMatchReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(name, err)
 		}
-		if !equalShape(y.Shape(), []int{c.n, c.c, c.h / 2, c.w / 2}) {
+		if !slices.Equal(y.Shape(), []int{c.n, c.c, c.h / 2, c.w / 2}) {
 			t.Fatalf("%s: shape %v", name, y.Shape())
 		}
 		maxAbsDiff(t, name, evalNode(t, g, y), refMaxPool2(xv, c.n, c.c, c.h, c.w), 0, 0)

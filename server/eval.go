@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"metriclab/core"
@@ -70,7 +71,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := eval.Evaluate(trainE, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
-	if model != nil && sameClasses(model.Meta.Classes, test.Classes) {
+	if model != nil && slices.Equal(model.Meta.Classes, test.Classes) {
 		if w, ok := model.Params["head.weight"]; ok {
 			var b []float32
 			if bias, ok := model.Params["head.bias"]; ok {
@@ -166,18 +167,6 @@ func fitMetric(name string, train eval.Embeddings, seed int64) (eval.Metric, err
 		return eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed})
 	}
 	return nil, badInput("unknown metric %q (want cosine, euclidean, whiten or linear)", name)
-}
-
-func sameClasses(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func overlaps(a, b []string) bool {
