@@ -18,7 +18,7 @@ WASM      := web/app.wasm web/trainer.wasm web/viz.wasm
 WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
 ADDR      ?= 127.0.0.1:8000
 
-.PHONY: run web build deps node test vet test-native test-wasm bench bench-wasm peers table demo clean
+.PHONY: run web build deps node chromium test vet test-native test-wasm test-e2e bench bench-wasm peers table demo clean
 
 ## run: build the page, the trainer and the viewer (wasm, precompressed) and metriclab, and serve the playground on http://$(ADDR)
 run: deps web bin/metriclab
@@ -55,24 +55,34 @@ deps:
 node:
 	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
 
+# The end-to-end tests drive Debian's headless Chromium.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
 demo: deps bin/metriclab
 	@mkdir -p out
 	bin/metriclab train --data mnist --arch lenet-s --loss arcface --dim 3 --epochs 1 --out out/demo.safetensors
 	bin/metriclab eval --model out/demo.safetensors --data mnist
 
-## test: vet both targets, run the native tests, then the core, losses, page and viewer packages under GOOS=js GOARCH=wasm (node)
-test: deps node vet test-native test-wasm
+## test: vet both targets, run the native tests, then the core, losses, page and viewer packages under GOOS=js GOARCH=wasm (node), then the playground end to end in headless Chromium
+test: deps node vet test-native test-wasm test-e2e
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
 	$(WASMENV) $(GO) vet ./...
 
+# The TestE2E… tests need the web build and chromium: test-e2e runs them.
 test-native:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -skip '^TestE2E' ./...
 
 test-wasm: node
 	$(WASMENV) $(GO) test -count=1 -short $(CORE_PKGS) $(WEB_PKGS)
+
+## test-e2e: the playground in headless Chromium (server/e2e_test.go): cold start, ArcFace training, the viewer's pixels, compare mode; screenshots and measurements in out/e2e/_artifacts/
+test-e2e: deps chromium web bin/metriclab
+	@mkdir -p out/e2e
+	$(GO) test -count=1 -v -timeout 10m -run '^TestE2E' -artifacts -outputdir $(CURDIR)/out/e2e ./server/
 
 ## bench: training throughput (img/s) natively and in wasm, beside the peers measured in the same run
 bench: deps node
@@ -80,7 +90,7 @@ bench: deps node
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
 	bash ../shared/peers/run.sh 6
 
-## table: the README's table: every loss at D = 3 and 64, closed set and open set (about an hour)
+## table: the README's table: every loss at D = 3 and 64, closed set and open set (about 20 minutes)
 table: deps bin/metriclab
 	bin/metriclab compare --losses all --dims 3,64 --epochs 2
 
