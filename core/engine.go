@@ -333,6 +333,16 @@ func oneHotTo[T float32 | float64](dst []T, labels []int, classes int) {
 // Iter returns the number of steps taken.
 func (t *Trainer) Iter() int { return t.iter }
 
+// SetIter sets the number of steps done, to resume from a checkpoint: the
+// learning-rate schedule and the losses' schedules (SphereFace's λ) go on
+// from step n. It panics for n < 0.
+func (t *Trainer) SetIter(n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("core: SetIter(%d): negative step", n))
+	}
+	t.iter = n
+}
+
 // LR returns the learning rate of the next step, Opt.LRAt(Iter()).
 func (t *Trainer) LR() float64 { return t.cfg.Opt.LRAt(t.iter) }
 

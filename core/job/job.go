@@ -332,6 +332,31 @@ func (j *Job) summary() *msg.VerificationSummary {
 // Done reports whether every step of every epoch has been taken.
 func (j *Job) Done() bool { return j.tr.Iter() >= j.total }
 
+// Restore loads a checkpoint taken after step steps: the parameters params
+// (as Model returns them) and the step count. The epochs' batch orders are
+// replayed from the seed, so the remaining steps see the batches an
+// uninterrupted run would; the optimiser's moments restart from zero. It
+// must be called before the first Step.
+func (j *Job) Restore(params map[string]core.Tensor, step int) error {
+	if j.tr.Iter() != 0 {
+		return fmt.Errorf("restore: %d steps already done", j.tr.Iter())
+	}
+	if step < 0 || step > j.total {
+		return fmt.Errorf("restore: step %d out of range [0, %d]", step, j.total)
+	}
+	if err := j.tr.SetParams(params); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	j.tr.SetIter(step)
+	// Step starts an epoch, and draws its order, at every multiple of the
+	// epoch length: replay the draws of the epochs begun before step.
+	for j.epoch*j.steps < step {
+		j.epoch++
+		j.order = epochOrder(j.order, j.trainLabels, j.loss, j.req.Batch, j.rng)
+	}
+	return nil
+}
+
 // Model returns the current parameters (a copy) and their metadata: spec,
 // loss and parameters, classes, provenance and the threshold and FAR of the
 // last epoch end's verification (0 before the first or without held-out

@@ -423,3 +423,63 @@ func meanBin(h []int) float64 {
 	}
 	return s / float64(sum(h))
 }
+
+// TestRestore resumes a job from a checkpoint taken mid-epoch: the step count
+// and the batches go on as in the uninterrupted run, and the job finishes.
+func TestRestore(t *testing.T) {
+	req := barsRequest()
+	set := bars(16, 11)
+	a, err := New(req, set, nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perEpoch, total := a.Steps()
+	k := perEpoch + perEpoch/2 // mid second epoch
+	for i := 0; i < k; i++ {
+		if _, err := a.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ckpt := a.Model().Params
+
+	b, err := New(req, set, nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Restore(ckpt, k); err != nil {
+		t.Fatal(err)
+	}
+	pa, err := a.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := b.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb.Step != k+1 || pb.Epoch != pa.Epoch {
+		t.Errorf("restored job's step %d epoch %d, want %d and %d", pb.Step, pb.Epoch, k+1, pa.Epoch)
+	}
+	if !slices.Equal(a.rows, b.rows) {
+		t.Errorf("restored job's batch %v, the uninterrupted run's %v", b.rows, a.rows)
+	}
+	// Same weights, same batch: the same loss before either optimiser acts.
+	if math.Abs(pa.Loss-pb.Loss) > 1e-5*math.Abs(pa.Loss) {
+		t.Errorf("loss after restore %g, uninterrupted %g", pb.Loss, pa.Loss)
+	}
+	for !b.Done() {
+		if _, err := b.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b.tr.Iter() != total {
+		t.Errorf("restored job ended at step %d, want %d", b.tr.Iter(), total)
+	}
+	if err := b.Restore(ckpt, k); err == nil {
+		t.Error("Restore after steps: no error")
+	}
+	c, _ := New(req, set, nil, Options{Val: 16})
+	if err := c.Restore(ckpt, total+1); err == nil {
+		t.Error("Restore past the end: no error")
+	}
+}
