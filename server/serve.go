@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"metriclab/server/api"
 	"net"
 	"net/http"
 	"os"
@@ -49,9 +50,10 @@ const (
 
 // serveConfig is what `metriclab serve` serves.
 type serveConfig struct {
-	WebDir   string // the web root: viz.html, trainer.js, *.wasm and their .gz/.br, CSS, icons
-	MNISTDir string // the MNIST files; empty: none (the page cannot train on MNIST)
-	Version  string // the build's version (main.version)
+	WebDir   string       // the web root: viz.html, trainer.js, *.wasm and their .gz/.br, CSS, icons
+	MNISTDir string       // the MNIST files; empty: none (the page cannot train on MNIST)
+	Version  string       // the build's version (main.version)
+	API      http.Handler // the /api/ endpoints (models, jobs, data sets); nil: none
 	Logger   *log.Logger
 }
 
@@ -60,14 +62,34 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8000", "listen on this host:port")
 	web := fs.String("web", "web", "the web root (built by make run)")
 	precompress := fs.String("precompress", "", "write FILE.gz and FILE.br next to FILE (a built .wasm), then exit")
+	dataDir := fs.String("data-dir", api.DefaultDataDir, "models, jobs and data sets (SQLite and files)")
+	token := fs.String("token", "", "writes need Authorization: Bearer TOKEN (one is generated when --addr is not loopback)")
+	maxUpload := fs.Int64("max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
+	maxJobs := fs.Int("max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
+	maxSSE := fs.Int("max-sse", api.DefaultMaxSSE, "concurrent job event streams")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *precompress != "" {
 		return precompressFile(*precompress)
 	}
+	tok, generated, err := api.RequireToken(*addr, *token)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	if generated {
+		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
+	}
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
-	cfg := serveConfig{WebDir: *web, Version: version, Logger: logger}
+	a, err := api.New(api.Config{DataDir: *dataDir, Token: tok, Version: version,
+		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, Logger: logger})
+	if err != nil {
+		return err
+	}
+	// After the HTTP server has shut down: the running job saves a
+	// checkpoint and becomes "interrupted".
+	defer a.Close()
+	cfg := serveConfig{WebDir: *web, Version: version, API: a, Logger: logger}
 	if dir, err := data.MNISTDir(); err != nil {
 		logger.Printf("MNIST not found, the page cannot train on it: %v", err)
 	} else {
@@ -197,6 +219,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // served through Content-Encoding only
 	case strings.HasPrefix(p, "/data/mnist/"):
 		s.serveMNIST(w, r, strings.TrimPrefix(p, "/data/mnist/"))
+	case strings.HasPrefix(p, "/api/") && s.cfg.API != nil:
+		s.cfg.API.ServeHTTP(w, r)
 	default:
 		s.page.ServeHTTP(w, r)
 	}

@@ -1,0 +1,469 @@
+//go:build !js
+
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"metriclab/core"
+)
+
+func TestHealthAndDevices(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	code, b := call(t, "GET", ts.URL+"/api/health", "", nil)
+	var h struct {
+		OK      bool   `json:"ok"`
+		Version string `json:"version"`
+	}
+	decode(t, b, &h)
+	if code != 200 || !h.OK || h.Version != "test" {
+		t.Errorf("health: %d %s", code, b)
+	}
+	code, b = call(t, "GET", ts.URL+"/api/devices", "", nil)
+	var d struct {
+		Devices []device `json:"devices"`
+	}
+	decode(t, b, &d)
+	if code != 200 || len(d.Devices) != 2 || d.Devices[0].ID != "cpu" || !d.Devices[0].Available ||
+		d.Devices[1].Kind != "cuda" || d.Devices[1].Available || d.Devices[1].Reason == "" {
+		t.Errorf("devices: %d %s", code, b)
+	}
+	code, b = call(t, "GET", ts.URL+"/api/nothing", "", nil)
+	if code != 404 || errorOf(t, b) != "not found" {
+		t.Errorf("unknown path: %d %s", code, b)
+	}
+}
+
+func TestJobLifecycle(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(2))
+	if code != 201 {
+		t.Fatalf("POST /api/jobs: %d %s", code, b)
+	}
+	var created struct{ ID string }
+	decode(t, b, &created)
+	j := waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
+	if j.State != "done" || j.Step != 54 || j.Steps != 54 || j.ModelID == "" || j.Metrics == nil || j.Metrics.Accuracy < 0.9 {
+		t.Fatalf("job ended as %+v, want done after 54 steps with a model and verification accuracy ≥ 0.9", j)
+	}
+	// The model is registered with the job's figures and loads.
+	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
+	var card struct {
+		Arch, Loss string
+		Dim        int
+		Threshold  float64
+		Metrics    *struct{ Accuracy float64 }
+		JobID      string `json:"job_id"`
+		Size       int64
+	}
+	decode(t, b, &card)
+	if code != 200 || card.Arch != "mlp" || card.Loss != "arcface" || card.Dim != 3 || card.JobID != created.ID ||
+		card.Metrics == nil || card.Metrics.Accuracy != j.Metrics.Accuracy || card.Threshold != j.Metrics.Threshold {
+		t.Errorf("model card %d %s does not match job %+v", code, b, j)
+	}
+	code, file := call(t, "GET", ts.URL+"/api/models/"+j.ModelID+"/file", "", nil)
+	if code != 200 || int64(len(file)) != card.Size {
+		t.Fatalf("model file: %d, %d bytes, card says %d", code, len(file), card.Size)
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	os.WriteFile(path, file, 0o644)
+	m, err := core.ReadModel(path)
+	if err != nil || m.Meta.Provenance.Steps != 54 {
+		t.Fatalf("downloaded model: %v, %+v", err, m)
+	}
+	// Listing.
+	code, b = call(t, "GET", ts.URL+"/api/jobs", "", nil)
+	var list []jobView
+	decode(t, b, &list)
+	if code != 200 || len(list) != 1 || list[0].ID != created.ID {
+		t.Errorf("GET /api/jobs: %d %s", code, b)
+	}
+	// A done job cannot be canceled or resumed.
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 409 {
+		t.Errorf("DELETE done job: %d %s, want 409", code, b)
+	}
+	if code, b := call(t, "POST", ts.URL+"/api/jobs/"+created.ID+"/resume", "", nil); code != 409 {
+		t.Errorf("resume done job: %d %s, want 409", code, b)
+	}
+	// Events of an ended job: its state, then the stream ends.
+	resp, err := http.Get(ts.URL + "/api/jobs/" + created.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := sseEvents(t, resp.Body, 0)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/event-stream" || len(evs) != 1 || evs[0].State != "done" || evs[0].V != 1 {
+		t.Errorf("events of a done job: %s %+v", resp.Header.Get("Content-Type"), evs)
+	}
+}
+
+func TestJobBadInput(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxBody = 1 << 10
+	_, ts := newTestServer(t, cfg)
+	bad := tinyJob(1)
+	bad.Batch = 1
+	unknownData := tinyJob(1)
+	unknownData.Data = "nope"
+	cuda := tinyJob(1)
+	cuda.Device = "cuda"
+	loss := tinyJob(1)
+	loss.Loss = "magic"
+	for _, tc := range []struct {
+		name string
+		body string
+		code int
+		want string // in the error
+	}{
+		{"not json", "{", 400, "not a valid training configuration"},
+		{"unknown field", `{"data":"tiny","colour":"red"}`, 400, "unknown field"},
+		{"trailing", `{"data":"tiny"} {}`, 400, "after its JSON object"},
+		{"batch", mustJSON(t, bad), 400, "batch 1"},
+		{"epochs", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":0}`, 400, "epochs 0"},
+		{"data", mustJSON(t, unknownData), 400, "unknown data set"},
+		{"cuda", mustJSON(t, cuda), 400, "no CUDA engine"},
+		{"loss", mustJSON(t, loss), 400, "magic"},
+		{"too large", `{"data":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger than"},
+	} {
+		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(tc.body))
+		if code != tc.code || !strings.Contains(errorOf(t, b), tc.want) {
+			t.Errorf("%s: %d %s, want %d with %q", tc.name, code, b, tc.code, tc.want)
+		}
+	}
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/api/jobs/0123456789abcdef"}, {"GET", "/api/jobs/x/events"}, {"DELETE", "/api/jobs/nope"},
+		{"POST", "/api/jobs/nope/resume"}, {"GET", "/api/models/nope"}, {"GET", "/api/models/nope/file"},
+		{"DELETE", "/api/models/nope"},
+	} {
+		if code, b := call(t, tc.method, ts.URL+tc.path, "", nil); code != 404 || errorOf(t, b) != "not found" {
+			t.Errorf("%s %s: %d %s, want 404", tc.method, tc.path, code, b)
+		}
+	}
+}
+
+func mustJSON(t testing.TB, v any) string {
+	var b bytes.Buffer
+	if err := jsonEncode(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestCancelAndEvents(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	// A long job runs; a second one waits in the queue.
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(2000))
+	var long, queued struct{ ID string }
+	decode(t, b, &long)
+	_, b = postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+	decode(t, b, &queued)
+	waitJob(t, ts.URL, long.ID, 10*time.Second, func(j jobView) bool { return j.Step > 30 })
+	if j := getJob(t, ts.URL, queued.ID); j.State != "queued" {
+		t.Fatalf("second job %+v, want queued behind the running one", j)
+	}
+	resp, err := http.Get(ts.URL + "/api/jobs/" + long.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := sseEvents(t, resp.Body, 3)
+	if len(first) != 3 || first[0].Type != "state" || first[0].State != "running" || first[1].Type != "progress" ||
+		first[1].Progress.Step < 30 || first[0].Trainer != long.ID {
+		t.Fatalf("first events %+v, want the running state then progress", first)
+	}
+	// Cancel the queued job, then the running one.
+	code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+queued.ID, "", nil)
+	var j jobView
+	decode(t, b, &j)
+	if code != 200 || j.State != "canceled" {
+		t.Fatalf("cancel queued: %d %s", code, b)
+	}
+	code, b = call(t, "DELETE", ts.URL+"/api/jobs/"+long.ID, "", nil)
+	decode(t, b, &j)
+	if code != 200 || j.State != "canceled" || j.ModelID != "" || j.Step >= 2000*27 {
+		t.Fatalf("cancel running: %d %s", code, b)
+	}
+	rest := sseEvents(t, resp.Body, 0)
+	if len(rest) == 0 || rest[len(rest)-1].Type != "state" || rest[len(rest)-1].State != "canceled" {
+		t.Errorf("the stream did not end with the canceled state: %d events, last %+v", len(rest), rest[len(rest)-1:])
+	}
+	code, b = call(t, "GET", ts.URL+"/api/models", "", nil)
+	if code != 200 || strings.TrimSpace(string(b)) != "[]" {
+		t.Errorf("a canceled job registered a model: %s", b)
+	}
+}
+
+func TestModelUpload(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxUpload = 128 << 10
+	_, ts := newTestServer(t, cfg)
+	good := modelBytes(t, 3, 2, 0.01)
+	code, b := call(t, "POST", ts.URL+"/api/models?name=mine", "application/octet-stream", bytes.NewReader(good))
+	if code != 201 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var card struct {
+		ID, Name, Arch string
+		Dim            int
+		Size           int64
+		Classes        []string
+	}
+	decode(t, b, &card)
+	if card.Name != "mine" || card.Arch != "mlp" || card.Dim != 3 || card.Size != int64(len(good)) || len(card.Classes) != 2 {
+		t.Errorf("card %s", b)
+	}
+	code, b = call(t, "GET", ts.URL+"/api/models/"+card.ID+"/file", "", nil)
+	if code != 200 || sha256.Sum256(b) != sha256.Sum256(good) {
+		t.Errorf("download differs from upload (%d)", code)
+	}
+	code, b = call(t, "GET", ts.URL+"/api/models", "", nil)
+	if code != 200 || !strings.Contains(string(b), card.ID) {
+		t.Errorf("list: %d %s", code, b)
+	}
+
+	// Bad uploads: each refused with 400 (413 for size), nothing stored.
+	nan := modelBytes(t, 3, 2, float32(nanValue()))
+	wrongHead := modelBytesHead(t, 3, 2, 3, 0.01)
+	truncated := good[:len(good)-4]
+	for _, tc := range []struct {
+		name string
+		body []byte
+		code int
+		want string
+	}{
+		{"empty", nil, 400, "not a valid safetensors"},
+		{"garbage", []byte("hello world, not a model"), 400, "not a valid safetensors"},
+		{"truncated", truncated, 400, "not a valid safetensors"},
+		{"nan", nan, 400, "not finite"},
+		{"head", wrongHead, 400, "head.weight"},
+		{"too large", make([]byte, 129<<10), 413, "larger than"},
+	} {
+		code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(tc.body))
+		if code != tc.code || !strings.Contains(errorOf(t, b), tc.want) || strings.Contains(string(b), ".tmp-") {
+			t.Errorf("%s: %d %s, want %d with %q", tc.name, code, b, tc.code, tc.want)
+		}
+	}
+	if code, b := call(t, "POST", ts.URL+"/api/models?name="+strings.Repeat("n", 101), "", bytes.NewReader(good)); code != 400 {
+		t.Errorf("long name: %d %s", code, b)
+	}
+	entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models"))
+	if len(entries) != 1 {
+		t.Errorf("models folder holds %d files, want the one good model", len(entries))
+	}
+
+	if code, b := call(t, "DELETE", ts.URL+"/api/models/"+card.ID, "", nil); code != 204 {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/models/"+card.ID, "", nil); code != 404 {
+		t.Errorf("deleted model still there: %d", code)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models")); len(entries) != 0 {
+		t.Errorf("deleted model's file still there")
+	}
+}
+
+func TestSamplesAndTrainingOnThem(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Load = nil // the real loader: uploaded data sets
+	cfg.MaxSample = 32 << 10
+	_, ts := newTestServer(t, cfg)
+	for id, shade := range map[string]uint8{"alice": 20, "bob": 200} {
+		for i := 0; i < 10; i++ {
+			ct, body := sampleBody(t, []string{"identity", id}, pngBytes(t, 16, 16, shade+uint8(i)))
+			if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body); code != 201 {
+				t.Fatalf("sample: %d %s", code, b)
+			}
+		}
+	}
+	code, b := call(t, "GET", ts.URL+"/api/datasets", "", nil)
+	var sets []datasetView
+	decode(t, b, &sets)
+	var faces *datasetView
+	for i := range sets {
+		if sets[i].Name == "faces" {
+			faces = &sets[i]
+		}
+	}
+	if code != 200 || faces == nil || faces.Identities != 2 || faces.Samples != 20 {
+		t.Fatalf("datasets: %d %s", code, b)
+	}
+
+	for _, tc := range []struct {
+		name, path string
+		fields     []string
+		img        []byte
+		code       int
+	}{
+		{"traversal name", "/api/datasets/..%2Fetc/samples", []string{"identity", "x"}, pngBytes(t, 4, 4, 1), 400},
+		{"mnist", "/api/datasets/mnist/samples", []string{"identity", "x"}, pngBytes(t, 4, 4, 1), 400},
+		{"traversal identity", "/api/datasets/faces/samples", []string{"identity", "../../x"}, pngBytes(t, 4, 4, 1), 400},
+		{"reserved identity", "/api/datasets/faces/samples", []string{"identity", "train"}, pngBytes(t, 4, 4, 1), 400},
+		{"no identity", "/api/datasets/faces/samples", nil, pngBytes(t, 4, 4, 1), 400},
+		{"no image", "/api/datasets/faces/samples", []string{"identity", "x"}, nil, 400},
+		{"not an image", "/api/datasets/faces/samples", []string{"identity", "x"}, []byte("GIF89a nope"), 400},
+		{"too large", "/api/datasets/faces/samples", []string{"identity", "x"}, make([]byte, 40<<10), 413},
+	} {
+		ct, body := sampleBody(t, tc.fields, tc.img)
+		if code, b := call(t, "POST", ts.URL+tc.path, ct, body); code != tc.code {
+			t.Errorf("%s: %d %s, want %d", tc.name, code, b, tc.code)
+		} else {
+			errorOf(t, b)
+		}
+	}
+	if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", "text/plain", strings.NewReader("x")); code != 400 {
+		t.Errorf("not multipart: %d %s", code, b)
+	}
+
+	// Train on the uploaded folder (16 training images, 4 test images).
+	req := tinyJob(2)
+	req.Data, req.Dim = "faces", 2
+	code, b = postJSON(t, ts.URL+"/api/jobs", req)
+	if code != 201 {
+		t.Fatalf("job on faces: %d %s", code, b)
+	}
+	var created struct{ ID string }
+	decode(t, b, &created)
+	j := waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
+	if j.State != "done" || j.ModelID == "" {
+		t.Fatalf("job on faces: %+v", j)
+	}
+	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
+	if code != 200 || !strings.Contains(string(b), `"data":"faces"`) || !strings.Contains(string(b), `"height":32`) {
+		t.Errorf("model of faces: %s", b)
+	}
+}
+
+func TestClassroomMode(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Token = "s3cret"
+	cfg.MaxJobsPerClient = 2
+	cfg.MaxSSE = 1
+	_, ts := newTestServer(t, cfg)
+	auth := []string{"Authorization", "Bearer s3cret"}
+	// Reads need no token.
+	if code, _ := call(t, "GET", ts.URL+"/api/jobs", "", nil); code != 200 {
+		t.Errorf("read without token: %d", code)
+	}
+	// Writes do.
+	for _, h := range [][]string{nil, {"Authorization", "Bearer wrong"}, {"Authorization", "s3cret"}} {
+		if code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1), h...); code != 401 || errorOf(t, b) == "" {
+			t.Errorf("write with %v: %d %s, want 401", h, code, b)
+		}
+	}
+	if code, _ := call(t, "DELETE", ts.URL+"/api/models/x", "", nil); code != 401 {
+		t.Errorf("DELETE without token: %d", code)
+	}
+	// Cross-origin writes are refused even with the token.
+	for _, h := range [][]string{{"Origin", "http://evil.example"}, {"Origin", "null"}, {"Sec-Fetch-Site", "cross-site"}} {
+		if code, _ := postJSON(t, ts.URL+"/api/jobs", tinyJob(1), append(h, auth...)...); code != 403 {
+			t.Errorf("write with %v: %d, want 403", h, code)
+		}
+	}
+	// Same origin with the token: accepted, up to the per-client limit.
+	host := strings.TrimPrefix(ts.URL, "http://")
+	var ids []string
+	for i := 0; i < 3; i++ {
+		code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(2000), append([]string{"Origin", "http://" + host}, auth...)...)
+		switch {
+		case i < 2 && code == 201:
+			var c struct{ ID string }
+			decode(t, b, &c)
+			ids = append(ids, c.ID)
+		case i == 2 && code == 429:
+		default:
+			t.Errorf("job %d: %d %s", i, code, b)
+		}
+	}
+	// One event stream at a time.
+	resp, err := http.Get(ts.URL + "/api/jobs/" + ids[0] + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sseEvents(t, resp.Body, 1)
+	if code, b := call(t, "GET", ts.URL+"/api/jobs/"+ids[0]+"/events", "", nil); code != 429 {
+		t.Errorf("second stream: %d %s, want 429", code, b)
+	}
+	resp.Body.Close()
+	for _, id := range ids {
+		if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+id, "", nil, auth...); code != 200 {
+			t.Errorf("cancel: %d %s", code, b)
+		}
+	}
+}
+
+func TestRequireToken(t *testing.T) {
+	for _, tc := range []struct {
+		addr, token string
+		want        string // "" none, "gen" generated, else that token
+		err         bool
+	}{
+		{"127.0.0.1:8000", "", "", false},
+		{"localhost:8000", "", "", false},
+		{"[::1]:8000", "", "", false},
+		{"127.0.0.1:8000", "t", "t", false},
+		{"0.0.0.0:8000", "", "gen", false},
+		{":8000", "", "gen", false},
+		{"192.168.1.5:8000", "given", "given", false},
+		{"nonsense", "", "", true},
+	} {
+		tok, gen, err := RequireToken(tc.addr, tc.token)
+		switch {
+		case (err != nil) != tc.err:
+			t.Errorf("%s: error %v", tc.addr, err)
+		case tc.want == "gen" && (!gen || len(tok) != 32):
+			t.Errorf("%s: %q %v, want a generated 32-digit token", tc.addr, tok, gen)
+		case tc.want != "gen" && (gen || tok != tc.want):
+			t.Errorf("%s %q: %q %v, want %q", tc.addr, tc.token, tok, gen, tc.want)
+		}
+	}
+	a, _, _ := RequireToken("0.0.0.0:1", "")
+	b, _, _ := RequireToken("0.0.0.0:1", "")
+	if a == b {
+		t.Error("two generated tokens are equal")
+	}
+}
+
+// TestShutdownInterrupts closes a server during a job: the job writes a
+// checkpoint of the step it reached and is interrupted; a new server on the
+// same directory resumes it to done.
+func TestShutdownInterrupts(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.CheckpointEvery = 1000
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.runner.Submit("me", tinyJob(2000), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if cur, _ := s.runner.Job(j.ID); cur.Step > 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the job did not start")
+		}
+	}
+	s.Close()
+
+	_, ts := newTestServer(t, cfg)
+	got := getJob(t, ts.URL, j.ID)
+	if got.State != "interrupted" || got.CkptStep <= 10 || got.CkptStep != got.Step {
+		t.Fatalf("after shutdown: %+v, want interrupted with a checkpoint of its last step", got)
+	}
+	if code, b := call(t, "POST", ts.URL+"/api/jobs/"+j.ID+"/resume", "", nil); code != 200 {
+		t.Fatalf("resume: %d %s", code, b)
+	}
+	if code, b := call(t, "POST", ts.URL+"/api/jobs/"+j.ID+"/resume", "", nil); code != 409 {
+		t.Errorf("second resume: %d %s, want 409", code, b)
+	}
+	call(t, "DELETE", ts.URL+"/api/jobs/"+j.ID, "", nil)
+}

@@ -1,0 +1,136 @@
+// Package api is the HTTP API of `metriclab serve` under /api/: the model
+// registry, training jobs with their progress as Server-Sent Events, and
+// uploaded data sets, kept in a data directory (package store) and trained
+// by package jobs. Every answer is JSON; errors are {"error": "…"} with
+// 400, 401, 403, 404, 409, 413, 429 or 500, and internal details are logged,
+// never sent.
+//
+//	GET    /api/health                   {"ok":true,"version":…}
+//	GET    /api/devices                  the CPU, and why there is no CUDA device
+//	POST   /api/jobs                     a msg.TrainRequest → 201 {"id"}
+//	GET    /api/jobs                     every job
+//	GET    /api/jobs/{id}                {"id","state","step","loss","metrics","model_id",…}
+//	GET    /api/jobs/{id}/events         text/event-stream of msg.Message JSON, the current state first
+//	DELETE /api/jobs/{id}                cancel
+//	POST   /api/jobs/{id}/resume         queue an interrupted job again
+//	GET    /api/models                   every model's card
+//	GET    /api/models/{id}              a card: arch, loss, dim, metrics, threshold, created, …
+//	GET    /api/models/{id}/file         the .safetensors file
+//	POST   /api/models[?name=…]          upload a .safetensors file (the body) → 201 card
+//	DELETE /api/models/{id}              → 204
+//	GET    /api/datasets                 the data sets: mnist (built in) and the uploaded ones
+//	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG) → 201
+//
+// Classroom mode: when Config.Token is set, writes (POST, DELETE) need
+// "Authorization: Bearer TOKEN" and reads do not, so students watch while the
+// teacher trains. Writes from another origin (a cross-site Origin or
+// Sec-Fetch-Site header) are refused. Bodies, uploads, jobs per client and
+// concurrent event streams are limited.
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log"
+	"net"
+	"strings"
+	"time"
+
+	"metriclab/core/data"
+	"metriclab/core/job"
+)
+
+// Defaults of Config.
+const (
+	DefaultDataDir          = "metriclab-data"
+	DefaultMaxBody          = 64 << 10  // JSON request bodies
+	DefaultMaxUpload        = 256 << 20 // a .safetensors upload
+	DefaultMaxSample        = 8 << 20   // one sample image upload
+	DefaultMaxJobsPerClient = 4         // queued or running jobs per client address
+	DefaultMaxSSE           = 32        // concurrent event streams
+	MaxImageSide            = 4096      // largest width or height of a sample image
+)
+
+// Config configures the API. Zero values take the defaults above.
+type Config struct {
+	DataDir string // the data directory (created if needed)
+	Token   string // when set, writes need "Authorization: Bearer Token"
+	Version string // the build's version, for /api/health and the models' provenance
+
+	MaxBody          int64 // bytes of a JSON request body
+	MaxUpload        int64 // bytes of an uploaded model file
+	MaxSample        int64 // bytes of an uploaded sample (the whole multipart body)
+	MaxJobsPerClient int   // queued or running jobs per client address
+	MaxSSE           int   // concurrent event streams, all clients together
+
+	CheckpointEvery int           // steps between checkpoints; 0: jobs.DefaultCheckpointEvery
+	ProgressEvery   time.Duration // least time between progress events; 0: jobs.DefaultProgressEvery
+	JobOptions      job.Options   // options of the training jobs (Version is set from Version)
+	// Load, when not nil, replaces the data sets a job may name (tests);
+	// nil: "mnist" and the uploaded data sets (jobs.StoreLoader).
+	Load func(name string) (train, test *data.Set, err error)
+
+	Logger *log.Logger // nil: log.Default()
+}
+
+// withDefaults returns c with its zero fields set to the defaults.
+func (c Config) withDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = DefaultMaxBody
+	}
+	if c.MaxUpload <= 0 {
+		c.MaxUpload = DefaultMaxUpload
+	}
+	if c.MaxSample <= 0 {
+		c.MaxSample = DefaultMaxSample
+	}
+	if c.MaxJobsPerClient <= 0 {
+		c.MaxJobsPerClient = DefaultMaxJobsPerClient
+	}
+	if c.MaxSSE <= 0 {
+		c.MaxSSE = DefaultMaxSSE
+	}
+	if c.Logger == nil {
+		c.Logger = log.Default()
+	}
+	if c.JobOptions.Version == "" {
+		c.JobOptions.Version = c.Version
+	}
+	return c
+}
+
+// RequireToken decides the token of a server listening on addr
+// (host:port) with token given by the user. Listening on a loopback
+// address (127.0.0.0/8, ::1, localhost) needs no token: token is returned
+// as given, possibly empty. Listening on any other address (0.0.0.0, a
+// LAN address, an empty host) needs one: a given token is returned as is,
+// and a missing one is generated (128 random bits, hex) and generated is
+// true, so that the caller prints it. An addr that is not host:port is an
+// error.
+func RequireToken(addr, token string) (tok string, generated bool, err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", false, fmt.Errorf("address %q: %v", addr, err)
+	}
+	if token != "" || isLoopback(host) {
+		return token, false, nil
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", false, err
+	}
+	return hex.EncodeToString(b[:]), true, nil
+}
+
+// isLoopback reports whether host names only the loopback interface.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,147 @@
+//go:build !js
+
+package api
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	_ "image/jpeg" // sample images: JPEG
+	_ "image/png"  // and PNG
+	"io"
+	"mime/multipart"
+	"net/http"
+
+	"metriclab/core/data"
+	"metriclab/server/api/store"
+)
+
+// datasetView is one entry of GET /api/datasets.
+type datasetView struct {
+	store.Dataset
+	Builtin bool `json:"builtin,omitempty"` // mnist, which ships with the server
+}
+
+func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
+	sets, err := s.store.Datasets()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]datasetView, 0, len(sets)+1)
+	if _, err := data.MNISTDir(); err == nil {
+		out = append(out, datasetView{Dataset: store.Dataset{Name: "mnist", Identities: 10, Samples: 70000}, Builtin: true})
+	}
+	for _, d := range sets {
+		out = append(out, datasetView{Dataset: d})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// uploadSample stores one image of an identity in a data set (created on
+// its first sample): a multipart body of at most MaxSample bytes with a
+// field "identity" and a file "image", a PNG or JPEG of at most
+// MaxImageSide pixels a side that decodes. Names are 1 to 64 letters,
+// digits, '_' or '-'; "mnist" is not a data set name.
+func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !store.ValidName(name) || name == "mnist" {
+		s.fail(w, r, badRequest("data set name: 1 to 64 letters, digits, '_' or '-', and not mnist"))
+		return
+	}
+	if r.ContentLength > s.cfg.MaxSample {
+		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxSample})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxSample)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.fail(w, r, badRequest("want a multipart/form-data body with identity and image"))
+		return
+	}
+	identity, img, err := readSample(mr)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !store.ValidName(identity) {
+		s.fail(w, r, store.ErrInvalidName)
+		return
+	}
+	ext, err := checkImage(img)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	smp, err := s.store.AddSample(name, identity, ext, func(w io.Writer) error {
+		_, err := w.Write(img)
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, smp)
+}
+
+// readSample reads the parts "identity" and "image" of a multipart body
+// (other parts are skipped; a part given twice is an error).
+func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
+	var haveID, haveImg bool
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				return "", nil, err
+			}
+			return "", nil, badRequest("malformed multipart body")
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				return "", nil, err
+			}
+			return "", nil, badRequest("malformed multipart body")
+		}
+		switch p.FormName() {
+		case "identity":
+			if haveID {
+				return "", nil, badRequest("identity given twice")
+			}
+			identity, haveID = string(b), true
+		case "image":
+			if haveImg {
+				return "", nil, badRequest("image given twice")
+			}
+			img, haveImg = b, true
+		}
+	}
+	if !haveID || !haveImg {
+		return "", nil, badRequest("want the fields identity and image")
+	}
+	return identity, img, nil
+}
+
+// checkImage decodes b, a PNG or JPEG of at most MaxImageSide pixels a
+// side (checked before decoding the pixels), and returns its extension.
+func checkImage(b []byte) (string, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil || (format != "png" && format != "jpeg") {
+		return "", badRequest("image: want a PNG or JPEG file")
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
+		return "", badRequest("image: %d×%d, want 1 to %d pixels a side", cfg.Width, cfg.Height, MaxImageSide)
+	}
+	if _, _, err := image.Decode(bytes.NewReader(b)); err != nil {
+		return "", badRequest("image: the %s file does not decode", format)
+	}
+	if format == "png" {
+		return ".png", nil
+	}
+	return ".jpg", nil
+}

@@ -1,0 +1,159 @@
+//go:build !js
+
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"metriclab/core/msg"
+)
+
+// Timing of event streams.
+const (
+	sseHeartbeat    = 15 * time.Second // a comment line keeps proxies from closing an idle stream
+	sseWriteTimeout = 30 * time.Second // a client that takes longer to accept one event is dropped
+	cancelWait      = 10 * time.Second // DELETE waits this long for a running job to stop
+)
+
+func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
+	var req msg.TrainRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	j, err := s.runner.Submit(clientOf(r), req, s.cfg.MaxJobsPerClient)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/jobs/"+j.ID)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": j.ID})
+}
+
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
+	js, err := s.runner.Jobs()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, js)
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.runner.Job(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.runner.Cancel(r.PathValue("id"), cancelWait)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.runner.Resume(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+// jobEvents streams the job's messages as Server-Sent Events, one
+// msg.Message JSON per "data:" line: first the current state (and the last
+// progress and snapshot), then every message until the job ends; the
+// stream ends after the final state. A client too slow to keep up is
+// dropped (the stream ends without a final state; it may reconnect).
+func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
+	if n := s.sse.Add(1); n > int64(s.cfg.MaxSSE) {
+		s.sse.Add(-1)
+		s.fail(w, r, &apiError{http.StatusTooManyRequests, "too many event streams open"})
+		return
+	}
+	defer s.sse.Add(-1)
+	first, ch, unsubscribe, err := s.runner.Subscribe(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer unsubscribe()
+
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(m msg.Message) bool {
+		rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+		b, err := json.Marshal(m)
+		if err != nil {
+			s.log.Printf("api: event of job %s: %v", m.Trainer, err)
+			return false
+		}
+		if _, err := io.WriteString(w, "data: "+string(b)+"\n\n"); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	for _, m := range first {
+		if !send(m) {
+			return
+		}
+	}
+	if ch == nil {
+		return
+	}
+	beat := time.NewTicker(sseHeartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case m, ok := <-ch:
+			if !ok {
+				return
+			}
+			if !send(m) {
+				return
+			}
+		case <-beat.C:
+			rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+			if _, err := io.WriteString(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// decodeJSON decodes one JSON object of at most MaxBody bytes into v,
+// refusing unknown fields and trailing data.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength > s.cfg.MaxBody {
+		return &http.MaxBytesError{Limit: s.cfg.MaxBody}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
+		return badRequest("request body is not a valid training configuration: %v", err)
+	}
+	if dec.More() {
+		return badRequest("request body has data after its JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+//go:build !js
+
+package jobs
+
+import (
+	"sync"
+
+	"metriclab/core/msg"
+)
+
+// subBuffer is the number of messages a subscriber may fall behind before
+// it is dropped.
+const subBuffer = 64
+
+// hub fans one job's messages out to its subscribers. Publishing never
+// blocks: a subscriber whose buffer is full is dropped (its channel closed
+// without a final state), so a slow client cannot slow training down.
+type hub struct {
+	id string
+
+	mu     sync.Mutex
+	subs   map[chan msg.Message]struct{}
+	state  msg.Message  // the last state message
+	last   *msg.Message // the last progress message
+	snap   *msg.Message // the last snapshot message
+	closed bool
+}
+
+func newHub(id, state string) *hub {
+	return &hub{id: id, subs: make(map[chan msg.Message]struct{}), state: stateMessage(id, state)}
+}
+
+// subscribe returns what a new subscriber sees first (the current state,
+// then the last progress and snapshot when there are any), the channel of
+// what follows, and false when the hub has finished.
+func (h *hub) subscribe() ([]msg.Message, chan msg.Message, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, false
+	}
+	first := []msg.Message{h.state}
+	if h.last != nil {
+		first = append(first, *h.last)
+	}
+	if h.snap != nil {
+		first = append(first, *h.snap)
+	}
+	ch := make(chan msg.Message, subBuffer)
+	h.subs[ch] = struct{}{}
+	return first, ch, true
+}
+
+// unsubscribe removes ch, if the hub has not dropped it already.
+func (h *hub) unsubscribe(ch chan msg.Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[ch]; ok {
+		delete(h.subs, ch)
+		close(ch)
+	}
+}
+
+// subscribers returns the number of subscribers.
+func (h *hub) subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+// publish sends m to every subscriber, dropping those that are full, and
+// remembers it for later subscribers.
+func (h *hub) publish(m msg.Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.publishLocked(m)
+}
+
+func (h *hub) publishLocked(m msg.Message) {
+	if h.closed {
+		return
+	}
+	switch m.Type {
+	case "state":
+		h.state = m
+	case "progress":
+		h.last = &m
+	case "snapshot":
+		h.snap = &m
+	}
+	for ch := range h.subs {
+		select {
+		case ch <- m:
+		default:
+			delete(h.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// finish publishes the job's error (when errMsg is not empty) and its final
+// state, then closes every subscriber's channel. Subscribers that are
+// full get no final messages (they are dropped instead).
+func (h *hub) finish(state, errMsg string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if errMsg != "" {
+		h.publishLocked(msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: h.id, Error: errMsg})
+	}
+	h.publishLocked(stateMessage(h.id, state))
+	for ch := range h.subs {
+		close(ch)
+	}
+	h.subs = nil
+	h.closed = true
+}
+
+// stateMessage is the message of a job's state (see store's State*).
+func stateMessage(id, state string) msg.Message {
+	return msg.Message{V: msg.SchemaVersion, Type: "state", Trainer: id, State: state}
+}

@@ -1,0 +1,488 @@
+//go:build !js
+
+// Package jobs runs the server's training jobs: a queue kept in the store,
+// one job at a time per device (the CPU; this build has no CUDA engine),
+// each the core/job loop that the command line and the browser's trainer
+// run, stepped on a goroutine. A job writes a checkpoint every N steps,
+// can be canceled at any time, registers its model with its verification
+// figures when it ends, and fans its progress out to subscribers (the
+// server's Server-Sent Events) without ever waiting for them.
+//
+// Resume: a job cut off by a restart (interrupted) is queued again and
+// continues from its last checkpoint: job.Restore loads the checkpoint's
+// weights and step, and replays the batch order from the seed, so the
+// remaining steps see the batches an uninterrupted run would; the
+// optimiser's moments restart from zero.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"sync"
+	"time"
+
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/job"
+	"metriclab/core/msg"
+	"metriclab/server/api/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultCheckpointEvery = 100
+	DefaultProgressEvery   = 100 * time.Millisecond
+)
+
+// ErrInvalid is wrapped by the errors about a request itself: a training
+// configuration that job.New refuses, an unknown data set or device.
+var ErrInvalid = errors.New("invalid request")
+
+// invalidError is a one-line error about a request.
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string        { return e.err.Error() }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+func (e invalidError) Unwrap() error        { return e.err }
+
+func invalid(format string, a ...any) error { return invalidError{fmt.Errorf(format, a...)} }
+
+// errShutdown and errCanceled are the causes of a running job's context.
+var (
+	errShutdown = errors.New("server shutting down")
+	errCanceled = errors.New("canceled")
+)
+
+// Loader returns the training and test images of a data set by the name a
+// TrainRequest gives ("mnist" or an uploaded data set). An unknown name is
+// an error that wraps ErrInvalid. The sets are read only.
+type Loader func(name string) (train, test *data.Set, err error)
+
+// Config configures a Runner.
+type Config struct {
+	Store *store.Store
+	Load  Loader
+	// Options are the jobs' options (held-out images, snapshot size, the
+	// version recorded in models).
+	Options job.Options
+	// CheckpointEvery is the number of steps between checkpoints; 0 takes
+	// DefaultCheckpointEvery.
+	CheckpointEvery int
+	// ProgressEvery is the least time between two progress messages (epoch
+	// ends and the last step are always sent); 0 takes DefaultProgressEvery.
+	ProgressEvery time.Duration
+	Logger        *log.Logger // nil: log.Default()
+}
+
+// Runner runs the queued jobs of a store, one at a time.
+type Runner struct {
+	cfg   Config
+	store *store.Store
+	log   *log.Logger
+
+	ctx    context.Context
+	stop   context.CancelCauseFunc
+	wake   chan struct{}
+	exited chan struct{}
+
+	mu      sync.Mutex
+	hubs    map[string]*hub     // jobs queued or running
+	running map[string]*running // the job being trained
+}
+
+// running is the job on the device.
+type running struct {
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	// live progress, newer than the store's row
+	step, steps int
+	loss        float64
+	metrics     *msg.VerificationSummary
+}
+
+// New returns a Runner of cfg; Start starts it.
+func New(cfg Config) *Runner {
+	if cfg.Store == nil || cfg.Load == nil {
+		panic("jobs: New: nil Store or Load")
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = DefaultProgressEvery
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = log.Default()
+	}
+	ctx, stop := context.WithCancelCause(context.Background())
+	return &Runner{cfg: cfg, store: cfg.Store, log: lg, ctx: ctx, stop: stop, wake: make(chan struct{}, 1),
+		exited: make(chan struct{}), hubs: make(map[string]*hub), running: make(map[string]*running)}
+}
+
+// Start starts the device's worker, which takes the queued jobs (those
+// left from a previous run first) in the order they were queued.
+func (r *Runner) Start() error {
+	queued, err := r.store.Queued()
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	for _, j := range queued {
+		r.hubs[j.ID] = newHub(j.ID, store.StateQueued)
+	}
+	r.mu.Unlock()
+	go r.work()
+	return nil
+}
+
+// Close stops the runner: a running job writes a checkpoint and becomes
+// interrupted (resumable). It waits for the worker to exit.
+func (r *Runner) Close() {
+	r.stop(errShutdown)
+	<-r.exited
+}
+
+// Validate checks req as job.New does, on the data set it names, and
+// returns the number of steps of the whole run. Its errors about req wrap
+// ErrInvalid.
+func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
+	switch req.Device {
+	case "", "cpu", "auto":
+	case "cuda":
+		return 0, invalid("device cuda: this build has no CUDA engine (GET /api/devices)")
+	default:
+		return 0, invalid("unknown device %q (want cpu, cuda or auto)", req.Device)
+	}
+	train, test, err := r.cfg.Load(req.Data)
+	if err != nil {
+		return 0, err
+	}
+	j, err := job.New(req, train, test, r.cfg.Options)
+	if errors.Is(err, job.ErrRequest) {
+		return 0, invalidError{err}
+	}
+	if err != nil {
+		return 0, err
+	}
+	_, total := j.Steps()
+	return total, nil
+}
+
+// Submit validates req and queues it for client, unless client already
+// has maxPerClient jobs queued or running (maxPerClient ≤ 0: no limit;
+// then it returns store.ErrLimit).
+func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (store.Job, error) {
+	if req.Device == "" {
+		req.Device = "cpu"
+	}
+	steps, err := r.Validate(req)
+	if err != nil {
+		return store.Job{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j, err := r.store.CreateJob(client, req, steps, maxPerClient)
+	if err != nil {
+		return store.Job{}, err
+	}
+	r.hubs[j.ID] = newHub(j.ID, store.StateQueued)
+	r.kick()
+	return j, nil
+}
+
+// Resume queues an interrupted job again. It returns store.ErrNotFound or,
+// for a job in another state, store.ErrConflict.
+func (r *Runner) Resume(id string) (store.Job, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ok, err := r.store.Transition(id, []string{store.StateInterrupted}, store.StateQueued, "")
+	if err != nil {
+		return store.Job{}, err
+	}
+	if !ok {
+		if _, err := r.store.Job(id); err != nil {
+			return store.Job{}, err
+		}
+		return store.Job{}, store.ErrConflict
+	}
+	r.hubs[id] = newHub(id, store.StateQueued)
+	r.kick()
+	return r.store.Job(id)
+}
+
+// Cancel cancels a queued, interrupted or running job; a running job stops
+// after its current step, and Cancel waits up to wait for it. It returns
+// store.ErrNotFound, or store.ErrConflict for a job that has ended.
+func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
+	r.mu.Lock()
+	ok, err := r.store.Transition(id, []string{store.StateQueued, store.StateInterrupted}, store.StateCanceled, "")
+	if err != nil {
+		r.mu.Unlock()
+		return store.Job{}, err
+	}
+	if ok {
+		if h := r.hubs[id]; h != nil {
+			h.finish(store.StateCanceled, "")
+			delete(r.hubs, id)
+		}
+		r.mu.Unlock()
+		return r.store.Job(id)
+	}
+	run := r.running[id]
+	r.mu.Unlock()
+	if run == nil {
+		if _, err := r.store.Job(id); err != nil {
+			return store.Job{}, err
+		}
+		return store.Job{}, store.ErrConflict
+	}
+	run.cancel(errCanceled)
+	select {
+	case <-run.done:
+	case <-time.After(wait):
+	}
+	return r.Job(id)
+}
+
+// Job returns job id with its live progress, or store.ErrNotFound.
+func (r *Runner) Job(id string) (store.Job, error) {
+	j, err := r.store.Job(id)
+	if err != nil {
+		return j, err
+	}
+	r.merge(&j)
+	return j, nil
+}
+
+// Jobs returns every job with its live progress, oldest first.
+func (r *Runner) Jobs() ([]store.Job, error) {
+	js, err := r.store.Jobs()
+	for i := range js {
+		r.merge(&js[i])
+	}
+	return js, err
+}
+
+// merge overwrites a running job's progress with the live one.
+func (r *Runner) merge(j *store.Job) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if run := r.running[j.ID]; run != nil && j.State == store.StateRunning && run.step > j.Step {
+		j.Step, j.Steps, j.Loss = run.step, run.steps, run.loss
+		if run.metrics != nil {
+			j.Metrics = run.metrics
+		}
+	}
+}
+
+// Subscribe returns the messages of job id: first its current state (and
+// its last progress and snapshot), then, on the channel, what follows until
+// it ends; then the channel is closed. A job that is not queued or running
+// has no channel (nil). A subscriber that falls behind is dropped: its
+// channel is closed before the job's final state. unsubscribe releases the
+// subscription; it must be called.
+func (r *Runner) Subscribe(id string) (first []msg.Message, ch <-chan msg.Message, unsubscribe func(), err error) {
+	r.mu.Lock()
+	h := r.hubs[id]
+	r.mu.Unlock()
+	if h != nil {
+		if first, c, ok := h.subscribe(); ok {
+			return first, c, func() { h.unsubscribe(c) }, nil
+		}
+	}
+	j, err := r.store.Job(id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	first = []msg.Message{stateMessage(id, j.State)}
+	if j.Error != "" {
+		first = append(first, msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: id, Error: j.Error})
+	}
+	return first, nil, func() {}, nil
+}
+
+// kick wakes the worker.
+func (r *Runner) kick() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// work runs queued jobs until the runner stops.
+func (r *Runner) work() {
+	defer close(r.exited)
+	for r.ctx.Err() == nil {
+		queued, err := r.store.Queued()
+		if err != nil {
+			r.log.Printf("jobs: listing the queue: %v", err)
+		}
+		if len(queued) == 0 {
+			select {
+			case <-r.wake:
+			case <-r.ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+			continue
+		}
+		r.run(queued[0])
+	}
+}
+
+// run trains one queued job to its end: done, failed, canceled, or
+// interrupted when the runner stops.
+func (r *Runner) run(j store.Job) {
+	ctx, cancel := context.WithCancelCause(r.ctx)
+	defer cancel(nil)
+	run := &running{cancel: cancel, done: make(chan struct{}), steps: j.Steps}
+	defer close(run.done)
+	r.mu.Lock()
+	r.running[j.ID] = run
+	h := r.hubs[j.ID]
+	if h == nil {
+		h = newHub(j.ID, store.StateQueued)
+		r.hubs[j.ID] = h
+	}
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.running, j.ID)
+		delete(r.hubs, j.ID)
+		r.mu.Unlock()
+	}()
+
+	ok, err := r.store.Transition(j.ID, []string{store.StateQueued}, store.StateRunning, "")
+	if err != nil || !ok {
+		if err != nil {
+			r.log.Printf("jobs: starting %s: %v", j.ID, err)
+		}
+		// Canceled meanwhile (Cancel finished the hub), or the store failed.
+		st, _ := r.store.Job(j.ID)
+		h.finish(st.State, "")
+		return
+	}
+	h.publish(stateMessage(j.ID, store.StateRunning))
+
+	err = r.train(ctx, j, run, h)
+	state, shown := store.StateDone, ""
+	switch cause := context.Cause(ctx); {
+	case err == nil:
+	case errors.Is(cause, errCanceled):
+		state = store.StateCanceled
+	case errors.Is(cause, errShutdown):
+		state = store.StateInterrupted
+	default:
+		state = store.StateFailed
+		var te trainError
+		if errors.As(err, &te) {
+			shown = te.Error()
+		} else {
+			shown = "internal error"
+			r.log.Printf("jobs: job %s: %v", j.ID, err)
+		}
+	}
+	if state != store.StateDone {
+		if _, err := r.store.Transition(j.ID, []string{store.StateRunning}, state, shown); err != nil {
+			r.log.Printf("jobs: job %s: recording %s: %v", j.ID, state, err)
+		}
+	}
+	h.finish(state, shown)
+}
+
+// trainError is an error of the training itself (the data, the request,
+// the engine), written to be shown to users, as opposed to the store's.
+type trainError struct{ err error }
+
+func (e trainError) Error() string { return e.err.Error() }
+func (e trainError) Unwrap() error { return e.err }
+
+// train runs job j's steps, checkpointing, publishing to h and updating
+// run; at the end it registers the model and marks the job done. It
+// returns the context's cause when the job is stopped; on shutdown it
+// writes a checkpoint first.
+func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) error {
+	trainSet, testSet, err := r.cfg.Load(j.Config.Data)
+	if err != nil {
+		if errors.Is(err, ErrInvalid) {
+			return trainError{err}
+		}
+		return err
+	}
+	jb, err := job.New(j.Config, trainSet, testSet, r.cfg.Options)
+	if err != nil {
+		return trainError{err}
+	}
+	_, total := jb.Steps()
+	// After a restart, training goes on from the last checkpoint.
+	from := 0
+	if path, step := r.store.CheckpointPath(j); path != "" && step > 0 {
+		m, err := core.ReadModel(path)
+		if err != nil {
+			return err
+		}
+		if err := jb.Restore(m.Params, step); err != nil {
+			return err
+		}
+		from = step
+	}
+	var (
+		metrics  *msg.VerificationSummary
+		lastPub  time.Time
+		p        msg.Progress
+		lastCkpt = from
+	)
+	checkpoint := func() error {
+		m := jb.Model()
+		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) })
+		lastCkpt = p.Step
+		return err
+	}
+	for !jb.Done() {
+		if ctx.Err() != nil {
+			if errors.Is(context.Cause(ctx), errShutdown) && p.Step > lastCkpt {
+				if err := checkpoint(); err != nil {
+					r.log.Printf("jobs: job %s: checkpoint on shutdown: %v", j.ID, err)
+				}
+			}
+			return context.Cause(ctx)
+		}
+		p, err = jb.Step()
+		if err != nil {
+			return trainError{err}
+		}
+		if p.Verification != nil {
+			metrics = p.Verification
+		}
+		r.mu.Lock()
+		run.step, run.steps, run.loss = p.Step, p.Steps, p.Loss
+		if metrics != nil {
+			run.metrics = metrics
+		}
+		r.mu.Unlock()
+		if p.EpochEnd || jb.Done() || time.Since(lastPub) >= r.cfg.ProgressEvery {
+			pp := p
+			h.publish(msg.Message{V: msg.SchemaVersion, Type: "progress", Trainer: j.ID, Progress: &pp})
+			lastPub = time.Now()
+		}
+		if p.EpochEnd && h.subscribers() > 0 {
+			snap, err := jb.Snapshot()
+			if err != nil {
+				return trainError{err}
+			}
+			h.publish(msg.Message{V: msg.SchemaVersion, Type: "snapshot", Trainer: j.ID, Snapshot: &snap})
+		}
+		if p.Step > from && p.Step%r.cfg.CheckpointEvery == 0 && !jb.Done() {
+			if err := checkpoint(); err != nil {
+				return err
+			}
+		}
+	}
+	m := jb.Model()
+	name := fmt.Sprintf("%s %s D=%d on %s", m.Meta.Spec.Arch, m.Meta.Loss, m.Meta.Spec.Dim, j.Config.Data)
+	_, err = r.store.FinishJob(j.ID, name, p.Step, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) }, store.CheckModel)
+	return err
+}

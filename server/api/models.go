@@ -1,0 +1,115 @@
+//go:build !js
+
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"metriclab/server/api/store"
+)
+
+// maxModelName is the longest name a model upload may give.
+const maxModelName = 100
+
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
+	cards, err := s.store.Models()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cards)
+}
+
+func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
+	card, _, err := s.store.Model(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, card)
+}
+
+// modelFile serves the .safetensors file (with ranges and conditional
+// requests, as http.ServeContent does).
+func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
+	card, path, err := s.store.Model(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		s.fail(w, r, errNotFound) // deleted meanwhile
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", `attachment; filename="`+card.ID+`.safetensors"`)
+	h.Set("Cache-Control", "private, max-age=31536000, immutable") // a model's file never changes
+	http.ServeContent(w, r, card.ID+".safetensors", st.ModTime(), f)
+}
+
+// uploadModel registers the .safetensors file in the body (at most
+// MaxUpload bytes) under the name of the query's "name" (printable, at most
+// 100 characters), after store.CheckModel accepts it.
+func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.URL.Query().Get("name"))
+	if name == "" {
+		name = "uploaded model"
+	}
+	if len(name) > maxModelName || strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+		s.fail(w, r, badRequest("name: at most %d printable characters", maxModelName))
+		return
+	}
+	if r.ContentLength > s.cfg.MaxUpload {
+		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxUpload})
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	card, err := s.store.AddModel(name, func(w io.Writer) error {
+		_, err := io.Copy(w, body)
+		return err
+	}, checkUpload)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/models/"+card.ID)
+	writeJSON(w, http.StatusCreated, card)
+}
+
+// checkUpload is store.CheckModel with its refusals as 400s that say
+// "model" instead of the temporary file's name.
+func checkUpload(path string) (store.Card, error) {
+	card, err := store.CheckModel(path)
+	if err != nil {
+		msg := strings.ReplaceAll(err.Error(), path, "model")
+		msg = strings.ReplaceAll(msg, filepath.Base(path), "model")
+		return card, badRequest("%s", msg)
+	}
+	return card, nil
+}
+
+func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.DeleteModel(r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,196 @@
+//go:build !js
+
+package api
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+
+	"metriclab/server/api/jobs"
+	"metriclab/server/api/store"
+)
+
+// Server is the API handler of one data directory. Mount it at /api/.
+type Server struct {
+	cfg    Config
+	store  *store.Store
+	runner *jobs.Runner
+	log    *log.Logger
+	mux    *http.ServeMux
+	sse    atomic.Int64 // open event streams
+}
+
+// New opens cfg.DataDir (repairing what a crash left: see store.Open),
+// starts the job runner and returns the handler. Close stops both.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	st, rec, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if rec != (store.Recovery{}) {
+		cfg.Logger.Printf("api: data directory %s repaired: %d temporary files and %d stray files removed, %d rows without files removed, %d jobs interrupted",
+			cfg.DataDir, rec.TempFiles, rec.StrayFiles, rec.MissingRows, rec.Interrupted)
+	}
+	load := jobs.Loader(cfg.Load)
+	if load == nil {
+		load = jobs.StoreLoader(st)
+	}
+	r := jobs.New(jobs.Config{Store: st, Load: load, Options: cfg.JobOptions, CheckpointEvery: cfg.CheckpointEvery,
+		ProgressEvery: cfg.ProgressEvery, Logger: cfg.Logger})
+	if err := r.Start(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+// Close stops the running job (it becomes interrupted, with a checkpoint)
+// and closes the store.
+func (s *Server) Close() error {
+	s.runner.Close()
+	return s.store.Close()
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /api/health", s.health)
+	m.HandleFunc("GET /api/devices", s.devices)
+
+	m.HandleFunc("POST /api/jobs", s.createJob)
+	m.HandleFunc("GET /api/jobs", s.listJobs)
+	m.HandleFunc("GET /api/jobs/{id}", s.getJob)
+	m.HandleFunc("GET /api/jobs/{id}/events", s.jobEvents)
+	m.HandleFunc("DELETE /api/jobs/{id}", s.cancelJob)
+	m.HandleFunc("POST /api/jobs/{id}/resume", s.resumeJob)
+
+	m.HandleFunc("GET /api/models", s.listModels)
+	m.HandleFunc("GET /api/models/{id}", s.getModel)
+	m.HandleFunc("GET /api/models/{id}/file", s.modelFile)
+	m.HandleFunc("POST /api/models", s.uploadModel)
+	m.HandleFunc("DELETE /api/models/{id}", s.deleteModel)
+
+	m.HandleFunc("GET /api/datasets", s.listDatasets)
+	m.HandleFunc("POST /api/datasets/{name}/samples", s.uploadSample)
+
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, errNotFound)
+	})
+}
+
+// ServeHTTP checks writes (token, origin), then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+		if !sameOrigin(r) {
+			s.fail(w, r, &apiError{http.StatusForbidden, "cross-origin writes are refused"})
+			return
+		}
+		if s.cfg.Token != "" && !s.authorized(r) {
+			h.Set("WWW-Authenticate", `Bearer realm="metriclab"`)
+			s.fail(w, r, &apiError{http.StatusUnauthorized, "this server needs its token for changes (Authorization: Bearer TOKEN)"})
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// authorized reports whether r carries the token.
+func (s *Server) authorized(r *http.Request) bool {
+	const prefix = "Bearer "
+	a := r.Header.Get("Authorization")
+	if len(a) <= len(prefix) || a[:len(prefix)] != prefix {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(a[len(prefix):]), []byte(s.cfg.Token)) == 1
+}
+
+// sameOrigin reports whether r may be a write from this server's own
+// pages: no Origin header (curl, scripts) or one whose host is the
+// request's Host, and no Sec-Fetch-Site of "cross-site" or "same-site".
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return u.Host == r.Host
+}
+
+// clientOf returns the address that per-client limits count: the peer's
+// IP (headers such as X-Forwarded-For are not trusted).
+func clientOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// apiError is an error with its status and the message the client sees.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+var errNotFound = &apiError{http.StatusNotFound, "not found"}
+
+func badRequest(format string, a ...any) error {
+	return &apiError{http.StatusBadRequest, fmt.Sprintf(format, a...)}
+}
+
+// fail answers err as {"error": …}: its own status and message for an
+// apiError, 400 for an invalid request, 404, 409, 413 and 429 for the
+// store's and the limits' errors, and 500 "internal error" for anything
+// else, which is logged.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, text := http.StatusInternalServerError, "internal error"
+	var ae *apiError
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		status, text = ae.status, ae.msg
+	case errors.As(err, &mb):
+		status, text = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mb.Limit)
+	case errors.Is(err, jobs.ErrInvalid):
+		status, text = http.StatusBadRequest, err.Error()
+	case errors.Is(err, store.ErrInvalidName):
+		status, text = http.StatusBadRequest, "names are 1 to 64 letters, digits, '_' or '-' (and an identity is not train or test)"
+	case errors.Is(err, store.ErrNotFound):
+		status, text = http.StatusNotFound, "not found"
+	case errors.Is(err, store.ErrConflict):
+		status, text = http.StatusConflict, "conflict"
+	case errors.Is(err, store.ErrLimit):
+		status, text = http.StatusTooManyRequests, "too many jobs queued or running for this client"
+	default:
+		s.log.Printf("api: %s %s: %v", r.Method, r.URL.Path, err)
+	}
+	writeJSON(w, status, map[string]string{"error": text})
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,68 @@
+//go:build !js
+
+package store
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// tempMark is in the name of every temporary file: "." + base + tempMark + random.
+const tempMark = ".tmp-"
+
+// isTemp reports whether a file name is one of writeTemp's.
+func isTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, tempMark)
+}
+
+// writeTemp writes a hidden temporary file in dir for the final name base:
+// write fills it, then it is synced and closed. It returns the temporary
+// file's path; on error nothing is left behind.
+func writeTemp(dir, base string, write func(w io.Writer) error) (tmp string, err error) {
+	f, err := os.CreateTemp(dir, "."+base+tempMark+"*")
+	if err != nil {
+		return "", err
+	}
+	tmp = f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := write(f); err != nil {
+		return "", err
+	}
+	// CreateTemp makes the file 0600; models and samples are meant to be shared.
+	if err := f.Chmod(0o644); err != nil {
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return tmp, nil
+}
+
+// commit renames tmp to path and syncs the folder, so the rename itself is
+// durable where the system allows syncing a folder.
+func commit(tmp, path string) error {
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// syncDir syncs a folder, ignoring systems that cannot.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}

@@ -1,0 +1,243 @@
+//go:build !js
+
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"metriclab/core/msg"
+)
+
+// States of a job. A job is queued, then running, then done, failed or
+// canceled; a job that was running when the server stopped is interrupted,
+// and resuming it queues it again.
+const (
+	StateQueued      = "queued"
+	StateRunning     = "running"
+	StateDone        = "done"
+	StateFailed      = "failed"
+	StateCanceled    = "canceled"
+	StateInterrupted = "interrupted"
+)
+
+// Job is a training job's row.
+type Job struct {
+	ID         string                   `json:"id"`
+	Client     string                   `json:"-"` // the submitter's address, for the per-client limit
+	Config     msg.TrainRequest         `json:"config"`
+	State      string                   `json:"state"`
+	Step       int                      `json:"step"`
+	Steps      int                      `json:"steps"`
+	Loss       float64                  `json:"loss"`
+	Metrics    *msg.VerificationSummary `json:"metrics"`
+	ModelID    string                   `json:"model_id"`
+	Checkpoint string                   `json:"-"`               // path relative to the data directory, "" when none
+	CkptStep   int                      `json:"checkpoint_step"` // the step of Checkpoint, 0 when none
+	Error      string                   `json:"error,omitempty"`
+	Created    string                   `json:"created"`
+	Updated    string                   `json:"updated"`
+}
+
+const jobColumns = "id, client, config, state, step, steps, loss, metrics, model_id, checkpoint, ckpt_step, error, created, updated"
+
+// scanJob reads one row of jobColumns.
+func scanJob(row interface{ Scan(...any) error }) (Job, error) {
+	var j Job
+	var config, metrics string
+	err := row.Scan(&j.ID, &j.Client, &config, &j.State, &j.Step, &j.Steps, &j.Loss, &metrics, &j.ModelID,
+		&j.Checkpoint, &j.CkptStep, &j.Error, &j.Created, &j.Updated)
+	if err != nil {
+		return Job{}, err
+	}
+	if err := json.Unmarshal([]byte(config), &j.Config); err != nil {
+		return Job{}, fmt.Errorf("job %s: config: %w", j.ID, err)
+	}
+	if metrics != "" {
+		j.Metrics = new(msg.VerificationSummary)
+		if err := json.Unmarshal([]byte(metrics), j.Metrics); err != nil {
+			return Job{}, fmt.Errorf("job %s: metrics: %w", j.ID, err)
+		}
+	}
+	return j, nil
+}
+
+// CreateJob inserts a queued job of config for client, with steps steps
+// in all, unless client already has max queued or running jobs (max ≤ 0:
+// no limit), in which case it returns ErrLimit.
+func (s *Store) CreateJob(client string, config msg.TrainRequest, steps, max int) (Job, error) {
+	raw, err := json.Marshal(config)
+	if err != nil {
+		return Job{}, err
+	}
+	t := now()
+	j := Job{ID: newID(), Client: client, Config: config, State: StateQueued, Steps: steps, Created: t, Updated: t}
+	err = s.tx(func(tx *sql.Tx) error {
+		if max > 0 {
+			var n int
+			if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
+				client, StateQueued, StateRunning).Scan(&n); err != nil {
+				return err
+			}
+			if n >= max {
+				return ErrLimit
+			}
+		}
+		_, err := tx.Exec("INSERT INTO jobs (id, client, config, state, steps, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			j.ID, client, string(raw), j.State, steps, t, t)
+		return err
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	return j, nil
+}
+
+// ErrLimit is CreateJob's error when the client has too many jobs.
+var ErrLimit = errors.New("too many jobs")
+
+// Job returns job id, or ErrNotFound.
+func (s *Store) Job(id string) (Job, error) {
+	j, err := scanJob(s.db.QueryRow("SELECT "+jobColumns+" FROM jobs WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Job{}, ErrNotFound
+	}
+	return j, err
+}
+
+// Jobs returns every job, oldest first.
+func (s *Store) Jobs() ([]Job, error) {
+	return s.queryJobs("SELECT " + jobColumns + " FROM jobs ORDER BY rowid")
+}
+
+// Queued returns the queued jobs, oldest first.
+func (s *Store) Queued() ([]Job, error) {
+	return s.queryJobs("SELECT "+jobColumns+" FROM jobs WHERE state = ? ORDER BY rowid", StateQueued)
+}
+
+func (s *Store) queryJobs(query string, args ...any) ([]Job, error) {
+	rows, err := s.db.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	jobs := []Job{}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+// Transition moves job id from one of the states from to state to, and
+// reports whether it did (false: the job is in another state). errMsg is
+// stored as the job's error ("" clears it).
+func (s *Store) Transition(id string, from []string, to, errMsg string) (bool, error) {
+	if len(from) == 0 {
+		panic("store: Transition: no from state")
+	}
+	args := []any{to, errMsg, now(), id}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := s.db.Exec("UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ? AND state IN (?"+
+		strings.Repeat(", ?", len(from)-1)+")", args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// SetProgress records a running job's step, loss and last verification
+// (nil: keep the stored one).
+func (s *Store) SetProgress(id string, step, steps int, loss float64, metrics *msg.VerificationSummary) error {
+	if metrics == nil {
+		_, err := s.db.Exec("UPDATE jobs SET step = ?, steps = ?, loss = ?, updated = ? WHERE id = ?", step, steps, loss, now(), id)
+		return err
+	}
+	raw, err := json.Marshal(metrics)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Exec("UPDATE jobs SET step = ?, steps = ?, loss = ?, metrics = ?, updated = ? WHERE id = ?",
+		step, steps, loss, string(raw), now(), id)
+	return err
+}
+
+// SaveCheckpoint writes job id's checkpoint at step (write fills the file,
+// replacing the previous checkpoint atomically) and records it with the
+// job's progress.
+func (s *Store) SaveCheckpoint(id string, step, steps int, loss float64, metrics *msg.VerificationSummary, write func(io.Writer) error) error {
+	if !validID(id) {
+		panic("store: SaveCheckpoint: bad job id " + id)
+	}
+	rel := filepath.Join(checkpointsDir, id+modelExt)
+	path := filepath.Join(s.dir, rel)
+	tmp, err := writeTemp(filepath.Dir(path), filepath.Base(path), write)
+	if err != nil {
+		return fmt.Errorf("writing checkpoint: %w", err)
+	}
+	if err := commit(tmp, path); err != nil {
+		return err
+	}
+	if _, err := s.db.Exec("UPDATE jobs SET checkpoint = ?, ckpt_step = ? WHERE id = ?", rel, step, id); err != nil {
+		return err
+	}
+	return s.SetProgress(id, step, steps, loss, metrics)
+}
+
+// CheckpointPath returns the path of job id's checkpoint file and its step,
+// or "" and 0 when it has none.
+func (s *Store) CheckpointPath(j Job) (string, int) {
+	if j.Checkpoint == "" {
+		return "", 0
+	}
+	return filepath.Join(s.dir, j.Checkpoint), j.CkptStep
+}
+
+// FinishJob registers the model of running job id (write and check as for
+// AddModel) and marks the job done with its final step, loss and metrics,
+// in one transaction; then it removes the job's checkpoint. It returns
+// ErrConflict when the job is no longer running.
+func (s *Store) FinishJob(id, modelName string, step int, loss float64, metrics *msg.VerificationSummary,
+	write func(io.Writer) error, check ModelCheck) (Card, error) {
+	var rawMetrics string
+	if metrics != nil {
+		raw, err := json.Marshal(metrics)
+		if err != nil {
+			return Card{}, err
+		}
+		rawMetrics = string(raw)
+	}
+	withMetrics := func(path string) (Card, error) {
+		c, err := check(path)
+		c.Metrics = metrics
+		return c, err
+	}
+	card, err := s.addModel(modelName, id, write, withMetrics, func(tx *sql.Tx, c Card) error {
+		res, err := tx.Exec("UPDATE jobs SET state = ?, step = ?, loss = ?, metrics = ?, model_id = ?, checkpoint = '', ckpt_step = 0, error = '', updated = ? WHERE id = ? AND state = ?",
+			StateDone, step, loss, rawMetrics, c.ID, now(), id, StateRunning)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrConflict
+		}
+		return nil
+	})
+	if err != nil {
+		return Card{}, err
+	}
+	os.Remove(filepath.Join(s.dir, checkpointsDir, id+modelExt))
+	return card, nil
+}

@@ -1,0 +1,176 @@
+//go:build !js
+
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"metriclab/core"
+	"metriclab/core/msg"
+)
+
+// Card describes a registered model: what the models page lists and
+// GET /api/models/{id} answers. Check fills it from the model file; the
+// store sets ID, Name, Created, Size and JobID.
+type Card struct {
+	ID         string                   `json:"id"`
+	Name       string                   `json:"name"`
+	Arch       string                   `json:"arch"`
+	Loss       string                   `json:"loss"`
+	LossParams map[string]float64       `json:"loss_params,omitempty"`
+	Dim        int                      `json:"dim"`
+	Input      core.Input               `json:"input"`
+	Classes    []string                 `json:"classes"`
+	Threshold  float64                  `json:"threshold"` // recommended cosine threshold for 1:1 verification
+	FAR        float64                  `json:"far"`       // false accept rate at Threshold
+	Metrics    *msg.VerificationSummary `json:"metrics"`   // the training job's last verification; nil for uploads
+	Steps      int                      `json:"steps"`     // training steps taken, from the provenance
+	Data       string                   `json:"data"`      // training data, from the provenance
+	JobID      string                   `json:"job_id,omitempty"`
+	Size       int64                    `json:"size"` // bytes of the .safetensors file
+	Created    string                   `json:"created"`
+}
+
+// ModelCheck validates a model file written to a temporary path and
+// returns its card. Its error refuses the model; AddModel returns it
+// wrapped, so callers can tell it with errors.As or errors.Is.
+type ModelCheck func(path string) (Card, error)
+
+// AddModel registers a model: write fills its file, check validates the
+// written file (see ModelCheck), then the file is renamed into place and its
+// row inserted. name is a label for people (not a path).
+func (s *Store) AddModel(name string, write func(io.Writer) error, check ModelCheck) (Card, error) {
+	return s.addModel(name, "", write, check, nil)
+}
+
+// addModel writes and checks a model file and inserts its row; inTx, when
+// not nil, runs in the same transaction (FinishJob's job update).
+func (s *Store) addModel(name, jobID string, write func(io.Writer) error, check ModelCheck, inTx func(tx *sql.Tx, c Card) error) (Card, error) {
+	id := newID()
+	rel := filepath.Join(modelsDir, id+modelExt)
+	path := filepath.Join(s.dir, rel)
+	tmp, err := writeTemp(filepath.Dir(path), filepath.Base(path), write)
+	if err != nil {
+		return Card{}, fmt.Errorf("writing model: %w", err)
+	}
+	card, err := check(tmp)
+	if err != nil {
+		os.Remove(tmp)
+		return Card{}, fmt.Errorf("checking model: %w", err)
+	}
+	st, err := os.Stat(tmp)
+	if err != nil {
+		os.Remove(tmp)
+		return Card{}, err
+	}
+	card.ID, card.Name, card.JobID, card.Size, card.Created = id, name, jobID, st.Size(), now()
+	raw, err := json.Marshal(card)
+	if err != nil {
+		os.Remove(tmp)
+		return Card{}, err
+	}
+	if err := commit(tmp, path); err != nil {
+		return Card{}, err
+	}
+	err = s.tx(func(tx *sql.Tx) error {
+		if _, err := tx.Exec("INSERT INTO models (id, name, card, file, size, created) VALUES (?, ?, ?, ?, ?, ?)",
+			id, name, string(raw), rel, card.Size, card.Created); err != nil {
+			return err
+		}
+		if inTx != nil {
+			return inTx(tx, card)
+		}
+		return nil
+	})
+	if err != nil {
+		os.Remove(path)
+		return Card{}, err
+	}
+	return card, nil
+}
+
+// Models returns the cards of every model, oldest first.
+func (s *Store) Models() ([]Card, error) {
+	rows, err := s.db.Query("SELECT card FROM models ORDER BY rowid")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cards := []Card{}
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var c Card
+		if err := json.Unmarshal([]byte(raw), &c); err != nil {
+			return nil, err
+		}
+		cards = append(cards, c)
+	}
+	return cards, rows.Err()
+}
+
+// Model returns the card of model id and the path of its file, or
+// ErrNotFound.
+func (s *Store) Model(id string) (Card, string, error) {
+	var raw, file string
+	err := s.db.QueryRow("SELECT card, file FROM models WHERE id = ?", id).Scan(&raw, &file)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Card{}, "", ErrNotFound
+	}
+	if err != nil {
+		return Card{}, "", err
+	}
+	var c Card
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return Card{}, "", err
+	}
+	return c, filepath.Join(s.dir, file), nil
+}
+
+// DeleteModel removes model id (row first, then file), or returns
+// ErrNotFound. A download already open keeps reading the removed file.
+func (s *Store) DeleteModel(id string) error {
+	var file string
+	err := s.tx(func(tx *sql.Tx) error {
+		err := tx.QueryRow("SELECT file FROM models WHERE id = ?", id).Scan(&file)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec("DELETE FROM models WHERE id = ?", id); err != nil {
+			return err
+		}
+		_, err = tx.Exec("UPDATE jobs SET model_id = '' WHERE model_id = ?", id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(s.dir, file)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err // the row is gone; Open removes the stray file
+	}
+	return nil
+}
+
+// tx runs f in a transaction, committing when it returns nil.
+func (s *Store) tx(f func(tx *sql.Tx) error) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,332 @@
+//go:build !js
+
+// Package store keeps the server's models, training jobs and data sets in a
+// data directory: metadata in SQLite (modernc.org/sqlite, pure Go, so the
+// binary builds with CGO_ENABLED=0) and the files beside it:
+//
+//	DIR/metriclab.db                          the metadata (WAL journal)
+//	DIR/models/ID.safetensors                 registered models
+//	DIR/checkpoints/JOB.safetensors           the last checkpoint of a job
+//	DIR/datasets/NAME/IDENTITY/ID.png|jpg     uploaded samples (an image folder)
+//
+// Every write is atomic: a file is written to a hidden temporary file in its
+// folder, synced and renamed into place, and only then is its row written, in
+// a transaction. Removal goes the other way (row first, then file). So after
+// a crash a row never points at a missing or half-written file; at worst a
+// file has no row or a temporary file is left, and Open removes both. Open
+// also marks jobs that were running as interrupted.
+package store
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+// Errors of the store's lookups and state changes.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Folders of the data directory.
+const (
+	dbName         = "metriclab.db"
+	modelsDir      = "models"
+	checkpointsDir = "checkpoints"
+	datasetsDir    = "datasets"
+	modelExt       = ".safetensors"
+)
+
+// schema creates the tables. Times are RFC 3339 strings in UTC; JSON columns
+// hold the JSON of the types in this package.
+const schema = `
+CREATE TABLE IF NOT EXISTS models (
+	id      TEXT PRIMARY KEY,
+	name    TEXT NOT NULL,
+	card    TEXT NOT NULL,
+	file    TEXT NOT NULL,
+	size    INTEGER NOT NULL,
+	created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+	id         TEXT PRIMARY KEY,
+	client     TEXT NOT NULL,
+	config     TEXT NOT NULL,
+	state      TEXT NOT NULL,
+	step       INTEGER NOT NULL DEFAULT 0,
+	steps      INTEGER NOT NULL DEFAULT 0,
+	loss       REAL NOT NULL DEFAULT 0,
+	metrics    TEXT NOT NULL DEFAULT '',
+	model_id   TEXT NOT NULL DEFAULT '',
+	checkpoint TEXT NOT NULL DEFAULT '',
+	ckpt_step  INTEGER NOT NULL DEFAULT 0,
+	error      TEXT NOT NULL DEFAULT '',
+	created    TEXT NOT NULL,
+	updated    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE TABLE IF NOT EXISTS datasets (
+	name    TEXT PRIMARY KEY,
+	created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS samples (
+	id       TEXT PRIMARY KEY,
+	dataset  TEXT NOT NULL REFERENCES datasets(name),
+	identity TEXT NOT NULL,
+	file     TEXT NOT NULL,
+	created  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_dataset ON samples(dataset);
+`
+
+// Store is an open data directory. Its methods are safe for concurrent use.
+type Store struct {
+	dir string
+	db  *sql.DB
+}
+
+// Recovery says what Open repaired.
+type Recovery struct {
+	TempFiles   int // temporary files of interrupted writes, removed
+	StrayFiles  int // model, checkpoint and sample files without a row, removed
+	MissingRows int // rows whose file was missing, removed (or a job's checkpoint cleared)
+	Interrupted int // jobs that were running, now interrupted
+}
+
+// Open opens (creating it if needed) the data directory dir and repairs what
+// a crash may have left: see Recovery.
+func Open(dir string) (*Store, Recovery, error) {
+	var rec Recovery
+	for _, d := range []string{dir, filepath.Join(dir, modelsDir), filepath.Join(dir, checkpointsDir), filepath.Join(dir, datasetsDir)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, rec, err
+		}
+	}
+	// One connection: SQLite serialises writers anyway, and a single
+	// connection never meets SQLITE_BUSY from itself.
+	dsn := "file:" + filepath.Join(dir, dbName) +
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, rec, err
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, rec, fmt.Errorf("store: creating tables: %w", err)
+	}
+	s := &Store{dir: dir, db: db}
+	if rec, err = s.recover(); err != nil {
+		db.Close()
+		return nil, rec, err
+	}
+	return s, rec, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// recover removes temporary files, files without rows and rows without
+// files, and marks running jobs interrupted.
+func (s *Store) recover() (Recovery, error) {
+	var rec Recovery
+	// Temporary files of interrupted writes, anywhere in the tree.
+	err := filepath.WalkDir(s.dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isTemp(d.Name()) {
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+			rec.TempFiles++
+		}
+		return nil
+	})
+	if err != nil {
+		return rec, fmt.Errorf("store: removing temporary files: %w", err)
+	}
+
+	// Models: rows without files go, files without rows go.
+	n, err := s.pruneRows("models", "id", "file")
+	rec.MissingRows += n
+	if err != nil {
+		return rec, err
+	}
+	n, err = s.pruneFiles(filepath.Join(s.dir, modelsDir), "SELECT file FROM models")
+	rec.StrayFiles += n
+	if err != nil {
+		return rec, err
+	}
+	// Checkpoints: a job whose checkpoint is missing starts over.
+	rows, err := s.db.Query("SELECT id, checkpoint FROM jobs WHERE checkpoint != ''")
+	if err != nil {
+		return rec, err
+	}
+	var lost []string
+	for rows.Next() {
+		var id, file string
+		if err := rows.Scan(&id, &file); err != nil {
+			rows.Close()
+			return rec, err
+		}
+		if !exists(filepath.Join(s.dir, file)) {
+			lost = append(lost, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rec, err
+	}
+	for _, id := range lost {
+		if _, err := s.db.Exec("UPDATE jobs SET checkpoint = '', ckpt_step = 0 WHERE id = ?", id); err != nil {
+			return rec, err
+		}
+		rec.MissingRows++
+	}
+	n, err = s.pruneFiles(filepath.Join(s.dir, checkpointsDir), "SELECT checkpoint FROM jobs WHERE checkpoint != ''")
+	rec.StrayFiles += n
+	if err != nil {
+		return rec, err
+	}
+	// Samples.
+	n, err = s.pruneRows("samples", "id", "file")
+	rec.MissingRows += n
+	if err != nil {
+		return rec, err
+	}
+	n, err = s.pruneFiles(filepath.Join(s.dir, datasetsDir), "SELECT file FROM samples")
+	rec.StrayFiles += n
+	if err != nil {
+		return rec, err
+	}
+	// A model row removed above leaves its job without a model.
+	if _, err := s.db.Exec("UPDATE jobs SET model_id = '' WHERE model_id != '' AND model_id NOT IN (SELECT id FROM models)"); err != nil {
+		return rec, err
+	}
+	res, err := s.db.Exec("UPDATE jobs SET state = ?, updated = ? WHERE state = ?", StateInterrupted, now(), StateRunning)
+	if err != nil {
+		return rec, err
+	}
+	n64, _ := res.RowsAffected()
+	rec.Interrupted = int(n64)
+	return rec, nil
+}
+
+// pruneRows deletes the rows of table whose file (relative to the data
+// directory) does not exist, and returns how many it deleted.
+func (s *Store) pruneRows(table, idCol, fileCol string) (int, error) {
+	rows, err := s.db.Query("SELECT " + idCol + ", " + fileCol + " FROM " + table)
+	if err != nil {
+		return 0, err
+	}
+	var gone []string
+	for rows.Next() {
+		var id, file string
+		if err := rows.Scan(&id, &file); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if !exists(filepath.Join(s.dir, file)) {
+			gone = append(gone, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range gone {
+		if _, err := s.db.Exec("DELETE FROM "+table+" WHERE "+idCol+" = ?", id); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
+}
+
+// pruneFiles removes the regular files under root that no row of query
+// (one column of paths relative to the data directory) names, and returns
+// how many it removed. Empty folders are left.
+func (s *Store) pruneFiles(root, query string) (int, error) {
+	rows, err := s.db.Query(query)
+	if err != nil {
+		return 0, err
+	}
+	known := make(map[string]bool)
+	for rows.Next() {
+		var file string
+		if err := rows.Scan(&file); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		known[filepath.Clean(file)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(s.dir, path)
+		if err != nil {
+			return err
+		}
+		if !known[rel] {
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// names are the names of data sets and identities: letters, digits, '_' and
+// '-', 1 to 64 of them.
+var names = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ValidName reports whether s may name a data set or an identity: 1 to 64
+// letters, digits, '_' or '-' (so never a path, never hidden).
+func ValidName(s string) bool { return names.MatchString(s) }
+
+// newID returns a random identifier of 16 hex digits.
+func newID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("store: crypto/rand: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// validID reports whether id has the form of newID's identifiers, so that
+// it can be part of a file name.
+func validID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil && strings.ToLower(id) == id
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+
+func exists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}

@@ -1,0 +1,128 @@
+//go:build !js
+
+package store
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"metriclab/core/msg"
+)
+
+// fakeCheck accepts any file.
+func fakeCheck(string) (Card, error) { return Card{Arch: "mlp", Dim: 2}, nil }
+
+func writeString(s string) func(io.Writer) error {
+	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+}
+
+// TestRecovery leaves what a crash may leave (temporary files, a file
+// without a row, rows whose files are gone, a running job) and checks that
+// Open repairs each and keeps the rest.
+func TestRecovery(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.AddModel("kept", writeString("model"), fakeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, _ := s.AddModel("lost", writeString("model"), fakeCheck)
+	running, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	s.Transition(running.ID, []string{StateQueued}, StateRunning, "")
+	if err := s.SaveCheckpoint(running.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
+		t.Fatal(err)
+	}
+	noCkpt, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	s.Transition(noCkpt.ID, []string{StateQueued}, StateRunning, "")
+	s.SaveCheckpoint(noCkpt.ID, 5, 10, 0.5, nil, writeString("ckpt"))
+	queued, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	smp, err := s.AddSample("faces", "alice", ".png", writeString("png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// The crash's leftovers.
+	os.Remove(filepath.Join(dir, modelsDir, lost.ID+modelExt))
+	os.Remove(filepath.Join(dir, checkpointsDir, noCkpt.ID+modelExt))
+	for _, p := range []string{
+		filepath.Join(dir, modelsDir, ".x.safetensors.tmp-123"),
+		filepath.Join(dir, datasetsDir, "faces", "alice", ".y.png.tmp-9"),
+		filepath.Join(dir, modelsDir, "0123456789abcdef.safetensors"), // no row
+		filepath.Join(dir, datasetsDir, "faces", "alice", "stray.png"),
+	} {
+		os.WriteFile(p, []byte("x"), 0o644)
+	}
+
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if want := (Recovery{TempFiles: 2, StrayFiles: 2, MissingRows: 2, Interrupted: 2}); rec != want {
+		t.Errorf("recovery %+v, want %+v", rec, want)
+	}
+	if _, path, err := s.Model(kept.ID); err != nil || !exists(path) {
+		t.Errorf("kept model: %v", err)
+	}
+	if _, _, err := s.Model(lost.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("model without file: %v, want ErrNotFound", err)
+	}
+	j, _ := s.Job(running.ID)
+	if path, step := s.CheckpointPath(j); j.State != StateInterrupted || step != 5 || !exists(path) {
+		t.Errorf("running job after restart: %+v", j)
+	}
+	j, _ = s.Job(noCkpt.ID)
+	if j.State != StateInterrupted || j.CkptStep != 0 || j.Checkpoint != "" {
+		t.Errorf("job whose checkpoint vanished: %+v", j)
+	}
+	if j, _ := s.Job(queued.ID); j.State != StateQueued {
+		t.Errorf("queued job: %+v", j)
+	}
+	sets, _ := s.Datasets()
+	if len(sets) != 1 || sets[0].Samples != 1 || !exists(filepath.Join(dir, datasetsDir, "faces", "alice", smp.ID+".png")) {
+		t.Errorf("datasets %+v", sets)
+	}
+}
+
+func TestJobLimitAndTransitions(t *testing.T) {
+	s, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, _ := s.CreateJob("a", msg.TrainRequest{}, 1, 2)
+	s.CreateJob("a", msg.TrainRequest{}, 1, 2)
+	if _, err := s.CreateJob("a", msg.TrainRequest{}, 1, 2); !errors.Is(err, ErrLimit) {
+		t.Errorf("third job of a: %v, want ErrLimit", err)
+	}
+	if _, err := s.CreateJob("b", msg.TrainRequest{}, 1, 2); err != nil {
+		t.Errorf("job of b: %v", err)
+	}
+	if ok, _ := s.Transition(a.ID, []string{StateQueued}, StateCanceled, ""); !ok {
+		t.Error("queued → canceled refused")
+	}
+	if ok, _ := s.Transition(a.ID, []string{StateQueued, StateRunning}, StateDone, ""); ok {
+		t.Error("canceled → done allowed")
+	}
+	if _, err := s.CreateJob("a", msg.TrainRequest{}, 1, 2); err != nil {
+		t.Errorf("a canceled job still counts: %v", err)
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"alice": true, "Bob_2": true, "a-b": true, "": false, "..": false, "a/b": false, `a\b`: false,
+		".hidden": false, "a b": false, "é": false, string(make([]byte, 65)): false, "x\x00": false,
+	} {
+		if ValidName(name) != want {
+			t.Errorf("ValidName(%q) = %v", name, !want)
+		}
+	}
+}
