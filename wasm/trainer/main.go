@@ -24,12 +24,14 @@
 //	          "done", "failed"
 //	progress  at most ten a second, and at every epoch end (with
 //	          Progress.Verification) and at the last step
-//	snapshot  every 0.5 s or more (at most a fifth of the time goes to
-//	          snapshots), at epoch ends and at the end; also posted to the
-//	          BroadcastChannel for the viewer (wasm/viz ?channel=NAME)
+//	snapshot  every 0.5 s or more (at most a sixth of the time goes to
+//	          snapshots), at epoch ends and at the end
 //	export    msg.Export: the .safetensors bytes (base64 in JSON) and the
 //	          TensorFlow Projector's vectors.tsv and metadata.tsv
 //	error     one line; a failed run also goes to state "failed"
+//
+// All but export also go to the run's BroadcastChannel, for the viewer
+// (wasm/viz ?channel=NAME), whose caption shows the step and the state.
 //
 // The worker yields to the event loop after every step, so commands act
 // between steps (a step of lenet-s on a batch of 64 takes about 0.1 s).
@@ -340,10 +342,7 @@ func (w *worker) postSnapshot() {
 		w.fail(err)
 		return
 	}
-	b := w.post(msg.Message{Type: "snapshot", Snapshot: &s})
-	if !w.bc.IsUndefined() && b != "" {
-		w.bc.Call("postMessage", b)
-	}
+	w.post(msg.Message{Type: "snapshot", Snapshot: &s})
 	w.lastSnapshot = time.Now()
 	w.snapshotWait = min(maxSnapshotWait, max(minSnapshotWait, snapshotShare*w.lastSnapshot.Sub(start)))
 }
@@ -393,18 +392,24 @@ func (w *worker) postError(err error) {
 	w.post(msg.Message{Type: "error", Error: strings.ReplaceAll(err.Error(), "\n", " ")})
 }
 
-// post stamps m with the schema version and the run's id, posts it to the
-// page as JSON and returns the JSON ("" when it cannot be encoded).
-func (w *worker) post(m msg.Message) string {
+// post stamps m with the schema version and the run's id and posts it to
+// the page as JSON; snapshots, progress, states and errors also go to the
+// viewer's BroadcastChannel (its caption shows the step and the state).
+func (w *worker) post(m msg.Message) {
 	m.V, m.Trainer = msg.SchemaVersion, w.id
 	b, err := json.Marshal(m)
 	if err != nil {
-		b, _ = json.Marshal(msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: w.id, Error: "encoding a message: " + err.Error()})
-		w.self.Call("postMessage", string(b))
-		return ""
+		m = msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: w.id, Error: "encoding a message: " + err.Error()}
+		b, _ = json.Marshal(m)
 	}
 	w.self.Call("postMessage", string(b))
-	return string(b)
+	if w.bc.IsUndefined() || w.bc.IsNull() {
+		return
+	}
+	switch m.Type {
+	case "snapshot", "progress", "state", "error":
+		w.bc.Call("postMessage", string(b))
+	}
 }
 
 // fetchMNIST fetches and parses MNIST's training and test sets.

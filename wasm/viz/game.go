@@ -3,8 +3,11 @@
 package main
 
 import (
+	"image"
 	"math"
 	"strings"
+	"syscall/js"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
@@ -13,43 +16,65 @@ import (
 )
 
 const (
-	spinPerTick  = 0.004 // auto-rotation, radians per tick (60 ticks/s: a turn in 26 s)
-	noticeTicks  = 5 * 60
-	wheelZoom    = 0.12 // zoom factor e^(0.12·notch)
-	keyZoom      = 1.03 // zoom factor per tick while + or − is held
-	maxWheelStep = 3
+	// TPS is how many times a second Update runs: input, messages and the
+	// auto-rotation need no more, and every tick costs the page's thread.
+	TPS = 30
+
+	spinRate      = 0.24        // auto-rotation, radians per second (a turn in 26 s)
+	maxSpinStep   = time.Second // the most time one step of the auto-rotation makes up for
+	repaintsPerS  = 15          // at most this many repaints a second unless the user drags or zooms
+	repaintShare  = 4           // repaints take at most a quarter of the time (see view.Pacer)
+	captionEvery  = 500 * time.Millisecond
+	noticeFor     = 5 * time.Second
+	wheelZoom     = 0.12 // zoom factor e^(0.12·notch)
+	keyZoom       = 1.06 // zoom factor per tick while + or − is held
+	maxWheelStep  = 3
+	paintsCounter = "vizPaints"      // window.vizPaints counts the repaints, for the end-to-end tests
+	paintCost     = "vizPaintCostMs" // window.vizPaintCostMs: the last repaint's cost as the pacer saw it
 )
 
 // game is the ebiten game: Update reads input and messages and changes the
-// scene; Draw paints the scene, repainting its cached picture only when the
-// scene's version changed.
+// scene; Draw repaints the screen only when the scene's version changed,
+// and then at most as often as its pacer allows, unless the user is
+// dragging or zooming: the screen is not cleared between frames, so an
+// unchanged sphere costs nothing (ebiten then skips presenting the frame).
+// The auto-rotation turns the sphere at the pace of the repaints.
 type game struct {
 	events <-chan view.Event
 	scene  *view.Scene
+	pace   *view.Pacer
 
-	auto     bool
-	dragging bool
-	touch    ebiten.TouchID
-	touching bool
-	lastX    int
-	lastY    int
-	prog     *view.Progress
-	state    string
-	notice   string
-	noticeT  int // ticks left to show notice
+	auto        bool
+	urgent      bool // the user changed the view: repaint at the next frame
+	dragging    bool
+	touch       ebiten.TouchID
+	touching    bool
+	lastX       int
+	lastY       int
+	prog        *view.Progress
+	state       string
+	notice      string
+	noticeUntil time.Time
+	spunAt      time.Time // the last step of the auto-rotation; zero while it pauses
+	textAt      time.Time // the caption's last change
 
-	art   *art          // drawing resources, made on the first Draw
-	cache *ebiten.Image // the last painted picture
-	drawn uint64        // the scene version that cache shows
+	art       *art        // drawing resources, made on the first Draw
+	drawn     uint64      // the scene version that the screen shows
+	size      image.Point // the screen size that the picture was painted at
+	paintedAt time.Time   // the last repaint, until the next frame reports its cost
+	paints    int
 }
 
-func newGame(events <-chan view.Event) *game {
-	return &game{events: events, scene: view.NewScene(), auto: true}
+func newGame(events <-chan view.Event, rotate bool) *game {
+	return &game{events: events, scene: view.NewScene(), pace: view.NewPacer(repaintsPerS, repaintShare), auto: rotate}
 }
 
 // Update drains the messages, applies the input, turns the sphere when it
-// auto-rotates, and recomputes the geometry if anything changed.
+// auto-rotates and a repaint is due, and recomputes the geometry if
+// anything changed. The caption follows the progress reports at most every
+// captionEvery, unless the picture changes anyway.
 func (g *game) Update() error {
+	now := time.Now()
 	for more := true; more; {
 		select {
 		case e, ok := <-g.events:
@@ -57,27 +82,37 @@ func (g *game) Update() error {
 				more = false
 				break
 			}
-			g.apply(e)
+			g.apply(e, now)
 		default:
 			more = false
 		}
 	}
 	g.input()
-	if g.auto && !g.dragging && !g.touching {
-		g.scene.Spin(spinPerTick)
+	if g.auto && !g.dragging && !g.touching && !g.scene.Flat() {
+		if g.spunAt.IsZero() {
+			g.spunAt = now
+		}
+		if g.pace.Due(now) {
+			g.scene.Spin(spinRate * min(now.Sub(g.spunAt), maxSpinStep).Seconds())
+			g.spunAt = now
+		}
+	} else {
+		g.spunAt = time.Time{}
 	}
-	if g.noticeT > 0 {
-		g.noticeT--
-		if g.noticeT == 0 {
-			g.notice = ""
+	if g.notice != "" && now.After(g.noticeUntil) {
+		g.notice = ""
+	}
+	if text, help := g.text(), g.help(); text != g.scene.Text || help != g.scene.Help {
+		if g.scene.Dirty() || g.urgent || g.textAt.IsZero() || help != g.scene.Help || now.Sub(g.textAt) >= captionEvery {
+			g.scene.SetText(text, help)
+			g.textAt = now
 		}
 	}
-	g.scene.SetText(g.text(), g.help())
 	g.scene.Update()
 	return nil
 }
 
-func (g *game) apply(e view.Event) {
+func (g *game) apply(e view.Event, now time.Time) {
 	if e.Data != nil {
 		g.scene.SetData(e.Data)
 	}
@@ -88,7 +123,8 @@ func (g *game) apply(e view.Event) {
 		g.state = e.State
 	}
 	if e.Notice != "" {
-		g.notice, g.noticeT = e.Notice, noticeTicks
+		g.notice, g.noticeUntil = e.Notice, now.Add(noticeFor)
+		g.textAt = time.Time{} // show it at once
 	}
 }
 
@@ -101,8 +137,7 @@ func (g *game) input() {
 	}
 	if g.dragging {
 		x, y := ebiten.CursorPosition()
-		g.scene.Drag(float64(x-g.lastX), float64(y-g.lastY))
-		g.lastX, g.lastY = x, y
+		g.drag(x, y)
 		if !ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft) {
 			g.dragging = false
 		}
@@ -117,26 +152,38 @@ func (g *game) input() {
 		if inpututil.IsTouchJustReleased(g.touch) {
 			g.touching = false
 		} else {
-			x, y := ebiten.TouchPosition(g.touch)
-			g.scene.Drag(float64(x-g.lastX), float64(y-g.lastY))
-			g.lastX, g.lastY = x, y
+			g.drag(ebiten.TouchPosition(g.touch))
 		}
 	}
 	// Wheel and keys.
 	if _, wy := ebiten.Wheel(); wy != 0 {
 		g.scene.ZoomBy(math.Exp(wheelZoom * math.Max(-maxWheelStep, math.Min(maxWheelStep, wy))))
+		g.urgent = true
 	}
 	if ebiten.IsKeyPressed(ebiten.KeyEqual) || ebiten.IsKeyPressed(ebiten.KeyNumpadAdd) {
 		g.scene.ZoomBy(keyZoom)
+		g.urgent = true
 	}
 	if ebiten.IsKeyPressed(ebiten.KeyMinus) || ebiten.IsKeyPressed(ebiten.KeyNumpadSubtract) {
 		g.scene.ZoomBy(1 / keyZoom)
+		g.urgent = true
 	}
 	if inpututil.IsKeyJustPressed(ebiten.KeyA) {
 		g.auto = !g.auto
+		g.urgent = true
 	}
 	if inpututil.IsKeyJustPressed(ebiten.KeyR) {
 		g.scene.Reset()
+		g.urgent = true
+	}
+}
+
+// drag turns the sphere by the pointer's move to (x, y).
+func (g *game) drag(x, y int) {
+	if x != g.lastX || y != g.lastY {
+		g.scene.Drag(float64(x-g.lastX), float64(y-g.lastY))
+		g.lastX, g.lastY = x, y
+		g.urgent = true
 	}
 }
 
@@ -165,25 +212,35 @@ func (g *game) help() string {
 	return "drag: rotate   wheel: zoom   A: auto-rotate (" + auto + ")   R: reset"
 }
 
-// Draw paints the scene into the cache when it changed, and the cache to
-// the screen.
+// Draw repaints the screen when the scene changed since the last repaint
+// and a repaint is due (at once after a resize or the user's input), and
+// else leaves the screen as it is. It reports the time since a repaint in
+// the previous frame to the pacer as that repaint's cost.
 func (g *game) Draw(screen *ebiten.Image) {
+	now := time.Now()
+	if !g.paintedAt.IsZero() {
+		cost := now.Sub(g.paintedAt)
+		g.pace.Cost(cost)
+		g.paintedAt = time.Time{}
+		js.Global().Set(paintCost, cost.Seconds()*1000)
+	}
 	if g.art == nil {
 		g.art = newArt()
 	}
 	size := screen.Bounds().Size()
-	if g.cache == nil || g.cache.Bounds().Size() != size {
-		if g.cache != nil {
-			g.cache.Deallocate()
-		}
-		g.cache = ebiten.NewImage(size.X, size.Y)
-		g.drawn = 0
+	resized := size != g.size
+	if !resized && g.drawn == g.scene.Version {
+		return // nothing changed: the screen keeps its picture
 	}
-	if g.drawn != g.scene.Version {
-		g.art.paint(g.cache, g.scene)
-		g.drawn = g.scene.Version
+	if !resized && !g.urgent && !g.pace.Due(now) {
+		return // changed, but not yet: the page needs its thread
 	}
-	screen.DrawImage(g.cache, nil)
+	g.art.paint(screen, g.scene)
+	g.drawn, g.size, g.urgent = g.scene.Version, size, false
+	g.pace.Painted(now)
+	g.paintedAt = now
+	g.paints++
+	js.Global().Set(paintsCounter, g.paints)
 }
 
 // LayoutF makes the screen as large as the iframe in device pixels, so the

@@ -8,7 +8,13 @@
 // sphere for D = 3, and a PCA projection to the sphere for D > 3.
 //
 // URL query (see view.Config): ?channel=NAME (default "metriclab"), ?demo=1 for
-// a synthetic snapshot (with &dim=D and &n=N).
+// a synthetic snapshot (with &dim=D and &n=N), ?rotate=0 to start without
+// the auto-rotation.
+//
+// The viewer shares the page's main thread (it is a same-origin iframe), so
+// it repaints only when the picture changed, at most 15 times a second and
+// fewer when frames come late (see game.Draw and view.Pacer), and runs 30
+// ticks a second.
 //
 // Keys: A toggles the auto-rotation, R resets the view, + and − zoom.
 // Mouse or touch: drag to rotate, wheel to zoom.
@@ -26,7 +32,7 @@ import (
 func main() {
 	cfg := view.ParseConfig(js.Global().Get("location").Get("search").String())
 	events := make(chan view.Event, 16)
-	g := newGame(events)
+	g := newGame(events, cfg.Rotate)
 	if cfg.Demo {
 		// The demo snapshot is placed like a received one, before the
 		// first frame; a real snapshot on the channel replaces it.
@@ -38,6 +44,8 @@ func main() {
 	}
 	ebiten.SetWindowTitle("metriclab viewer")
 	ebiten.SetRunnableOnUnfocused(true) // an iframe often lacks focus
+	ebiten.SetScreenClearedEveryFrame(false)
+	ebiten.SetTPS(TPS)
 	if err := ebiten.RunGame(g); err != nil {
 		log.Fatal(err)
 	}

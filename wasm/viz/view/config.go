@@ -12,11 +12,14 @@ import (
 //	?demo=1         draw a synthetic snapshot (for end-to-end tests)
 //	&dim=D          its dimension (default 3; 2 for the circle, > 3 for PCA)
 //	&n=N            its number of points (default 2000)
+//	?rotate=0|1     the gentle auto-rotation of the sphere (default 1, on);
+//	                compare mode turns it off so four viewers stay cheap
 type Config struct {
 	Channel string
 	Demo    bool
 	Dim     int
 	N       int
+	Rotate  bool
 }
 
 // DefaultChannel is the BroadcastChannel the viewer listens on when the URL
@@ -33,7 +36,7 @@ const (
 // or without its leading "?"). Bad or missing values fall back to the
 // defaults: the viewer should always come up.
 func ParseConfig(search string) Config {
-	c := Config{Channel: DefaultChannel, Dim: 3, N: 2000}
+	c := Config{Channel: DefaultChannel, Dim: 3, N: 2000, Rotate: true}
 	q, err := url.ParseQuery(strings.TrimPrefix(search, "?"))
 	if err != nil {
 		return c
@@ -44,6 +47,10 @@ func ParseConfig(search string) Config {
 	switch q.Get("demo") {
 	case "1", "true", "yes":
 		c.Demo = true
+	}
+	switch q.Get("rotate") {
+	case "0", "false", "no", "off":
+		c.Rotate = false
 	}
 	if d, err := strconv.Atoi(q.Get("dim")); err == nil && d >= 2 && d <= maxDemoDim {
 		c.Dim = d

@@ -78,6 +78,10 @@ func (s *Scene) SetText(text, help string) {
 	}
 }
 
+// Dirty reports whether the data, the view or the screen changed since
+// the last Update: the next Update makes a new picture.
+func (s *Scene) Dirty() bool { return s.dirty }
+
 // Flat reports whether the picture is the unit circle.
 func (s *Scene) Flat() bool { return s.Data != nil && s.Data.Flat }
 

@@ -39,7 +39,14 @@ func TestSceneRedrawsOnlyOnChange(t *testing.T) {
 		{"text", func() { s.SetText("hello", "") }},
 	} {
 		change.do()
+		// Text needs no new geometry: only the version tells Draw.
+		if dirty := s.Dirty(); dirty != (change.name != "text") {
+			t.Errorf("%s: Dirty() = %v before Update", change.name, dirty)
+		}
 		s.Update()
+		if s.Dirty() {
+			t.Errorf("%s: still dirty after Update", change.name)
+		}
 		if s.Version == v {
 			t.Errorf("%s did not bump the version", change.name)
 		}

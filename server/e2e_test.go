@@ -1,0 +1,541 @@
+//go:build !(js && wasm)
+
+package main
+
+// End-to-end tests of the playground in a real headless Chromium, driven
+// through the DevTools protocol (chromedp): the real handler of
+// `metriclab serve` over the built web root (web/*.wasm, made by `make web`)
+// on a loopback port, a fresh browser profile per test.
+//
+// They skip unless the web build and chromium are there; `make test-e2e`
+// builds both and runs them with -artifacts, so the screenshots land in
+// out/e2e/. Every test is named TestE2E… so that `make test-native` can
+// leave them to `make test-e2e`.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"metriclab/core/data"
+)
+
+// e2eWeb is the web root the tests serve: the repository's web/, built by
+// make web.
+const e2eWeb = "../web"
+
+// e2eChromium returns the browser to drive: $CHROMIUM, else chromium on
+// PATH (Debian's package), else /usr/bin/chromium.
+func e2eChromium() (string, error) {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no chromium on PATH (make test-e2e installs Debian's)")
+}
+
+// e2ePage is one browser tab on the playground, with the page's console
+// messages and uncaught exceptions kept for the log.
+type e2ePage struct {
+	t    *testing.T
+	ctx  context.Context
+	base string // the server's URL
+	dir  string // the test's artifact folder
+
+	mu      sync.Mutex
+	console []string
+}
+
+// newE2EPage serves the playground and opens a fresh headless Chromium
+// (1280×900, empty profile, so a cold cache) on about:blank. It skips the
+// test when the web build or chromium is missing, and in -short mode.
+func newE2EPage(t *testing.T, timeout time.Duration) *e2ePage {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end browser test: skipped in -short mode")
+	}
+	for _, f := range []string{"app.wasm", "trainer.wasm", "viz.wasm", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(e2eWeb, f)); err != nil {
+			t.Skipf("end-to-end browser test: the web build is missing (run make web): %v", err)
+		}
+	}
+	chromium, err := e2eChromium()
+	if err != nil {
+		t.Skipf("end-to-end browser test: %v", err)
+	}
+	mnist, err := data.MNISTDir()
+	if err != nil {
+		t.Skipf("end-to-end browser test: MNIST not found: %v", err)
+	}
+	h, err := newServer(serveConfig{WebDir: e2eWeb, MNISTDir: mnist, Version: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("headless", "new"),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// Background tabs and hidden iframes must keep their frame rate.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	p := &e2ePage{t: t, ctx: ctx, base: srv.URL, dir: t.ArtifactDir()}
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		cancelTimeout()
+		cancelTab()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	messages := chromedp.Console(ctx)
+	consoleDone := make(chan struct{})
+	go func() {
+		defer close(consoleDone)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			p.logConsole(m.String())
+		}
+	}()
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelTab()
+		cancelAlloc()
+		<-consoleDone
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		log := strings.Join(p.console, "\n") + "\n"
+		if err := os.WriteFile(filepath.Join(p.dir, "console.log"), []byte(log), 0o644); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("the page's console:\n%s", log)
+		}
+	})
+	t.Logf("artifacts (screenshots, console.log) in %s", p.dir)
+	return p
+}
+
+// logConsole keeps one line of the page's console.
+func (p *e2ePage) logConsole(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.console = append(p.console, s)
+}
+
+// cdpRun runs action on the tab and returns its value, failing the test on
+// error.
+func cdpRun[T any](p *e2ePage, what string, action chromedp.Action[T]) T {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, action)
+	if err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// cdpEval returns the value of the JavaScript expression js (awaited when it
+// is a promise).
+func cdpEval[T any](p *e2ePage, js string) T {
+	p.t.Helper()
+	return cdpRun(p, "evaluate "+js, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+}
+
+// text returns the text of the element of id, or "" when it is not there.
+func (p *e2ePage) text(id string) string {
+	p.t.Helper()
+	return cdpEval[string](p, `(() => { const e = document.getElementById(`+strconv.Quote(id)+`); return e ? e.textContent : "" })()`)
+}
+
+// texts returns the texts of the elements of ids ("" for one not there),
+// read in one evaluation.
+func (p *e2ePage) texts(ids []string) []string {
+	p.t.Helper()
+	var quoted []string
+	for _, id := range ids {
+		quoted = append(quoted, strconv.Quote(id))
+	}
+	return cdpEval[[]string](p, `[`+strings.Join(quoted, ",")+`].map((id) => { const e = document.getElementById(id); return e ? e.textContent : "" })`)
+}
+
+// screenshot saves the viewport as name.png in the artifact folder and
+// returns the image.
+func (p *e2ePage) screenshot(name string) image.Image {
+	p.t.Helper()
+	return p.savePNG(name, cdpRun(p, "screenshot "+name, chromedp.CaptureScreenshot()))
+}
+
+// elementShot saves the element of id (as the page composites it) as
+// name.png and returns the image.
+func (p *e2ePage) elementShot(name, id string) image.Image {
+	p.t.Helper()
+	return p.savePNG(name, cdpRun(p, "screenshot of #"+id, chromedp.Screenshot(chromedp.ID(id))))
+}
+
+func (p *e2ePage) savePNG(name string, buf []byte) image.Image {
+	p.t.Helper()
+	path := filepath.Join(p.dir, name+".png")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p.t.Logf("screenshot %s", path)
+	return img
+}
+
+// record appends a line "name value" to the artifact folder's
+// measurements.txt and logs it.
+func (p *e2ePage) record(name string, value float64, unit string) {
+	p.t.Helper()
+	line := fmt.Sprintf("%s %.3f %s\n", name, value, unit)
+	p.t.Logf("measured: %s", strings.TrimSpace(line))
+	f, err := os.OpenFile(filepath.Join(p.dir, "measurements.txt"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(line); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// openInteractive navigates to the playground with the URL fragment hash
+// and waits until go-app has mounted the page and the Train button (or,
+// once training, the Pause button) is enabled. It returns the time from the start of the navigation
+// (performance.now() at that moment, so without the test's own overhead).
+func (p *e2ePage) openInteractive(hash string) time.Duration {
+	p.t.Helper()
+	cdpRun(p, "open the playground", chromedp.Navigate(p.base+"/"+hash))
+	ms := cdpRun(p, "wait for the Train button", chromedp.Poll[float64](
+		`(() => { const on = (id) => { const b = document.getElementById(id); return b && !b.disabled }; return on("btn-train") || on("btn-pause") ? performance.now() : false })()`,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+// statusRe reads "step N" (or "step N/M") and "loss X" from a status line.
+var statusRe = regexp.MustCompile(`step (\d+)(?:/\d+)?, loss (-?[0-9.]+(?:e[-+]?\d+)?|NaN|[+-]?Inf)`)
+
+// parseStatus returns the step and loss a status line shows; ok is false
+// when it shows neither.
+func parseStatus(s string) (step int, loss float64, ok bool) {
+	m := statusRe.FindStringSubmatch(s)
+	if m == nil {
+		return 0, 0, false
+	}
+	step, err1 := strconv.Atoi(m[1])
+	loss, err2 := strconv.ParseFloat(m[2], 64)
+	return step, loss, err1 == nil && err2 == nil
+}
+
+// reading is what a trainer's status line said at one moment.
+type reading struct {
+	at   time.Time
+	step int
+	loss float64
+}
+
+// waitSteps polls the status elements of ids until each shows step ≥
+// steps, and returns what each showed along the way. A status that says
+// failed or crashed fails the test at once.
+func (p *e2ePage) waitSteps(ids []string, steps int, limit time.Duration) [][]reading {
+	p.t.Helper()
+	seen := make([][]reading, len(ids))
+	deadline := time.Now().Add(limit)
+	var slowest time.Duration
+	for {
+		start := time.Now()
+		texts := p.texts(ids)
+		slowest = max(slowest, time.Since(start))
+		done := true
+		for i, s := range texts {
+			if strings.HasPrefix(s, "failed") || strings.HasPrefix(s, "crashed") {
+				p.screenshot("failure")
+				p.t.Fatalf("#%s: %s", ids[i], s)
+			}
+			step, loss, ok := parseStatus(s)
+			if ok && (len(seen[i]) == 0 || seen[i][len(seen[i])-1].step != step) {
+				seen[i] = append(seen[i], reading{time.Now(), step, loss})
+			}
+			if !ok || step < steps {
+				done = false
+			}
+		}
+		if done {
+			p.t.Logf("waited for step %d: %v; slowest reading of the statuses %v", steps, time.Since(deadline.Add(-limit)).Round(time.Millisecond), slowest.Round(time.Millisecond))
+			return seen
+		}
+		if time.Now().After(deadline) {
+			p.screenshot("timeout")
+			p.t.Fatalf("not every trainer reached step %d within %v:\n%s", steps, limit, strings.Join(texts, "\n"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// meanLoss returns the mean loss of the progress seen at steps in
+// [from, to], and how many there were.
+func meanLoss(seen []reading, from, to int) (float64, int) {
+	sum, n := 0.0, 0
+	for _, s := range seen {
+		if s.step >= from && s.step <= to {
+			sum += s.loss
+			n++
+		}
+	}
+	return sum / float64(max(n, 1)), n
+}
+
+// classPixels counts the pixels of img that have the colour of one of the
+// viewer's class colours 1, 2 and 4–8 (orange, red, green, yellow, purple,
+// pink, brown of sphere.ClassColor), dimmed by a depth cue f ∈ [0.3, 1.05]:
+// |p − f·c| < 16 in RGB, by class. Blue (class 0), teal (3) and grey (9)
+// are left out: the sphere's shading and its wireframe have those hues.
+func classPixels(img image.Image) (total int, byClass [10]int) {
+	classes := [...][3]float64{
+		1: {0xF2, 0x8E, 0x2B}, 2: {0xE1, 0x57, 0x59}, 4: {0x59, 0xA1, 0x4F},
+		5: {0xED, 0xC9, 0x48}, 6: {0xB0, 0x7A, 0xA1}, 7: {0xFF, 0x9D, 0xA7}, 8: {0x9C, 0x75, 0x5F},
+	}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			px := [3]float64{float64(r >> 8), float64(g >> 8), float64(bl >> 8)}
+			for c, col := range classes {
+				if col == ([3]float64{}) {
+					continue
+				}
+				f := (px[0]*col[0] + px[1]*col[1] + px[2]*col[2]) / (col[0]*col[0] + col[1]*col[1] + col[2]*col[2])
+				if f < 0.3 || f > 1.05 {
+					continue
+				}
+				d := math.Hypot(math.Hypot(px[0]-f*col[0], px[1]-f*col[1]), px[2]-f*col[2])
+				if d < 16 {
+					total++
+					byClass[c]++
+					break
+				}
+			}
+		}
+	}
+	return total, byClass
+}
+
+// viewerFPS counts the animation frames of the viewer in the iframe of id
+// over two seconds.
+func (p *e2ePage) viewerFPS(id string) float64 {
+	p.t.Helper()
+	return cdpEval[float64](p, `new Promise((resolve) => {
+		const w = document.getElementById(`+strconv.Quote(id)+`).contentWindow;
+		let n = 0;
+		const t0 = w.performance.now();
+		const tick = () => { n++; if (w.performance.now() - t0 < 2000) w.requestAnimationFrame(tick); else resolve(1000 * n / (w.performance.now() - t0)); };
+		w.requestAnimationFrame(tick);
+	})`)
+}
+
+// viewerRepaints counts the repaints of the viewer in the iframe of id
+// (window.vizPaints, which wasm/viz bumps at each one) over two seconds,
+// per second.
+func (p *e2ePage) viewerRepaints(id string) float64 {
+	p.t.Helper()
+	return cdpEval[float64](p, `new Promise((resolve) => {
+		const w = document.getElementById(`+strconv.Quote(id)+`).contentWindow;
+		const n0 = w.vizPaints || 0, t0 = performance.now();
+		setTimeout(() => resolve(1000 * ((w.vizPaints || 0) - n0) / (performance.now() - t0)), 2000);
+	})`)
+}
+
+// TestE2EStartup loads the page cold (fresh profile, no cache, no service
+// worker) and measures the time from navigation until the page is
+// interactive: go-app mounted and Train enabled. The issue aims for 3 s on
+// localhost; the test fails past 20 s (a shared 2-core machine is slow).
+// Before any training the viewer must show no class colours: the control
+// for TestE2ETrainArcFace's pixel count.
+func TestE2EStartup(t *testing.T) {
+	p := newE2EPage(t, 2*time.Minute)
+	took := p.openInteractive("")
+	p.record("startup_to_interactive_cold", took.Seconds(), "s")
+	if took > 20*time.Second {
+		t.Errorf("the page took %v to become interactive, want well under 20 s (aim: 3 s)", took)
+	}
+	if s := p.text("status"); !strings.Contains(s, "idle") {
+		t.Errorf("#status = %q after loading, want it to say the trainer is idle", s)
+	}
+	title := cdpRun(p, "title", chromedp.Title())
+	if !strings.Contains(title, "metriclab") {
+		t.Errorf("title %q, want it to name metriclab", title)
+	}
+	// The viewer needs its own wasm; give it time to draw the empty sphere.
+	cdpRun(p, "wait for the viewer's canvas", chromedp.Poll[bool](
+		`(() => { const f = document.getElementById("viewer-0"); const d = f && f.contentDocument; return !!(d && d.querySelector("canvas")) })()`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
+	time.Sleep(1500 * time.Millisecond)
+	p.screenshot("1-startup")
+	if n, by := classPixels(p.elementShot("1-viewer-empty", "viewer-0")); n > 200 {
+		t.Errorf("the viewer shows %d pixels of class colours before training (%v), want none: the pixel test cannot tell points from the sphere", n, by)
+	}
+	// Warm: a second load comes from the cache and the service worker.
+	took = p.openInteractive("")
+	p.record("startup_to_interactive_warm", took.Seconds(), "s")
+}
+
+// TestE2ETrainArcFace trains lenet-s with ArcFace at D = 3 from a link
+// with autostart=1 for 300 steps, and checks that #status shows the step
+// and the loss, that the loss fell, and that the viewer drew the test
+// embeddings in class colours. It measures the trainer's steps/s and the
+// viewer's frames per second.
+func TestE2ETrainArcFace(t *testing.T) {
+	p := newE2EPage(t, 4*time.Minute)
+	p.openInteractive("#arch=lenet-s&loss=arcface&dim=3&autostart=1")
+	first := p.waitSteps([]string{"status"}, 1, 90*time.Second)[0]
+	p.screenshot("2-training-started")
+	status := p.text("status")
+	if !strings.Contains(status, "running") || !strings.Contains(status, "step ") || !strings.Contains(status, "loss ") {
+		t.Errorf("#status = %q while training, want running, step N and loss X", status)
+	}
+	seen := append(first, p.waitSteps([]string{"status"}, 300, 3*time.Minute)[0]...)
+	p.screenshot("3-training-300-steps")
+
+	early, ne := meanLoss(seen, 0, 60)
+	late, nl := meanLoss(seen, 240, math.MaxInt)
+	t.Logf("loss: mean %.4f over %d readings at steps ≤ 60, %.4f over %d readings at steps ≥ 240", early, ne, late, nl)
+	if ne == 0 || nl == 0 {
+		t.Fatalf("too few loss readings (%d early, %d late): %v", ne, nl, seen)
+	}
+	if !(late < 0.8*early) || math.IsNaN(late) {
+		t.Errorf("the loss did not fall: %.4f early, %.4f late", early, late)
+	}
+	a, b := seen[0], seen[len(seen)-1]
+	if b.step > a.step {
+		p.record("trainer_steps_per_s", float64(b.step-a.step)/b.at.Sub(a.at).Seconds(), "steps/s (batch 64)")
+	}
+	if m := regexp.MustCompile(`(\d+) img/s`).FindStringSubmatch(p.text("status")); m != nil {
+		x, _ := strconv.ParseFloat(m[1], 64)
+		p.record("trainer_img_per_s_shown", x, "img/s")
+	}
+
+	// The viewer: points in class colours, several classes.
+	var got [10]int
+	var total int
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		total, got = classPixels(p.elementShot("4-viewer", "viewer-0"))
+		classes := 0
+		for _, n := range got {
+			if n >= 10 {
+				classes++
+			}
+		}
+		if total >= 400 && classes >= 4 {
+			t.Logf("viewer: %d pixels of class colours, by class %v", total, got)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the viewer shows %d pixels of class colours in %d classes (by class %v), want ≥ 400 in ≥ 4 classes", total, classes, got)
+		}
+		time.Sleep(time.Second)
+	}
+	p.record("viewer_fps_while_training", p.viewerFPS("viewer-0"), "frames/s")
+	p.record("viewer_repaints_per_s_while_training", p.viewerRepaints("viewer-0"), "repaints/s")
+	p.record("viewer_repaint_cost_while_training", cdpEval[float64](p, `document.getElementById("viewer-0").contentWindow.vizPaintCostMs || 0`), "ms (frame after a repaint)")
+
+	// The sphere as the PNG export takes it: the canvas itself.
+	dataURL := cdpEval[string](p, `document.getElementById("viewer-0").contentDocument.querySelector("canvas").toDataURL("image/png")`)
+	if n, _ := dataURLClassPixels(t, dataURL); n < 400 {
+		t.Errorf("the viewer's canvas (toDataURL, as the PNG export reads it) has %d pixels of class colours, want ≥ 400", n)
+	}
+}
+
+// dataURLClassPixels decodes a PNG data URL and counts its class pixels.
+func dataURLClassPixels(t *testing.T, u string) (int, [10]int) {
+	t.Helper()
+	const prefix = "data:image/png;base64,"
+	if !strings.HasPrefix(u, prefix) {
+		t.Fatalf("canvas.toDataURL gave %.40q…, want a PNG data URL", u)
+	}
+	buf, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(u, prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return classPixels(img)
+}
+
+// TestE2ECompare runs compare mode with four trainers (softmax,
+// SphereFace, CosFace, ArcFace at D = 3): each status must reach step 50
+// and show its loss, and each panel must name its loss.
+func TestE2ECompare(t *testing.T) {
+	p := newE2EPage(t, 4*time.Minute)
+	start := time.Now()
+	p.openInteractive("#arch=lenet-s&dim=3&compare=softmax,sphereface,cosface,arcface&autostart=1")
+	ids := []string{"status-0", "status-1", "status-2", "status-3"}
+	// Four viewers and four trainers share two cores here: every call into
+	// the page is slow, so the test makes few of them.
+	seen := p.waitSteps(ids, 50, 3*time.Minute)
+	p.record("compare_to_step_50", time.Since(start).Seconds(), "s (4 trainers, 4 viewers)")
+	p.record("compare_viewer_repaints_per_s", p.viewerRepaints("viewer-0"), "repaints/s (viewer-0)")
+	heads := p.texts([]string{"trainer-0", "trainer-1", "trainer-2", "trainer-3", "status"})
+	for i, loss := range []string{"softmax", "sphereface", "cosface", "arcface"} {
+		if !strings.HasPrefix(heads[i], loss+" ·") {
+			t.Errorf("panel %d does not name %s: %.80q", i, loss, heads[i])
+		}
+	}
+	if strings.Count(heads[4], "step ") != 4 {
+		t.Errorf("#status = %q, want the four trainers' steps", heads[4])
+	}
+	statuses := p.texts(ids)
+	p.savePNG("5-compare-full-page", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+	for i, id := range ids {
+		s := statuses[i]
+		step, loss, ok := parseStatus(s)
+		if !ok || step < 50 || math.IsNaN(loss) || math.IsInf(loss, 0) {
+			t.Errorf("#%s = %q, want step ≥ 50 and a finite loss", id, s)
+		}
+		t.Logf("#%s: %s (%d readings)", id, s, len(seen[i]))
+	}
+}
