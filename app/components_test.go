@@ -56,9 +56,13 @@ func TestPlaygroundCompare(t *testing.T) {
 		if p.runs[i].Loss != want || p.runs[i].Trainer != "t"+itoa(i) {
 			t.Errorf("run %d: %s %s, want %s t%d", i, p.runs[i].Loss, p.runs[i].Trainer, want, i)
 		}
-		panel := &TrainerPanel{Index: i, Compare: true, Run: p.runs[i], Dim: 3}
+		panel := &TrainerPanel{Index: i, Compare: true, Run: p.runs[i], Channel: "c" + itoa(i), Dim: 3}
 		mount(t, panel)
 		if err := app.Match(app.P().ID("status-"+itoa(i)).Class("status").Text("starting the trainer…"), panel, 0, 0, 1); err != nil {
+			t.Error(err)
+		}
+		// Four viewers share the page's thread: they do not auto-rotate.
+		if err := app.Match(app.IFrame().ID(ViewerID(i)).Class("viewer").Title("hypersphere of "+want).Src("/web/viz.html?channel=c"+itoa(i)+"&rotate=0"), panel, 0, 1); err != nil {
 			t.Error(err)
 		}
 	}

@@ -54,7 +54,7 @@ func (t *TrainerPanel) Render() app.UI {
 				}),
 			)
 		}),
-		app.IFrame().ID(ViewerID(t.Index)).Class("viewer").Title("hypersphere of "+r.Loss).Src(ViewerURL(t.Channel)),
+		app.IFrame().ID(ViewerID(t.Index)).Class("viewer").Title("hypersphere of "+r.Loss).Src(ViewerURL(t.Channel, !t.Compare)),
 		app.Div().Class("figures").Body(
 			figure("img/s", speed(p.ImgPerS)),
 			figure("time left", eta(r)),
@@ -115,8 +115,18 @@ func (t *TrainerPanel) exportButton(kind, label string, enabled bool) app.UI {
 // ViewerID returns the id of the viewer iframe of trainer i.
 func ViewerID(i int) string { return "viewer-" + strconv.Itoa(i) }
 
-// ViewerURL returns the URL of a viewer listening on channel.
-func ViewerURL(channel string) string { return "/web/viz.html?channel=" + url.QueryEscape(channel) }
+// ViewerURL returns the URL of a viewer listening on channel, turning the
+// sphere by itself when rotate is set. Compare mode shows four viewers on
+// one page and asks them not to rotate: each repaint costs the page's main
+// thread (WebGL may run in software), and the spheres still move with each
+// snapshot and turn when dragged.
+func ViewerURL(channel string, rotate bool) string {
+	u := "/web/viz.html?channel=" + url.QueryEscape(channel)
+	if !rotate {
+		u += "&rotate=0"
+	}
+	return u
+}
 
 // figure draws one labelled number.
 func figure(label, value string) app.UI {

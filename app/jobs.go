@@ -1,0 +1,482 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
+)
+
+// Timing of the jobs page.
+const (
+	jobsRefresh  = 3 * time.Second // the job list is read again this often
+	watchRetry   = 2 * time.Second // a dropped event stream is opened again after this
+	submitTimout = 30 * time.Second
+)
+
+// Jobs is the page of the server's training jobs: a form that queues a
+// job (with the fields of the playground's settings, filled from the URL
+// hash as the playground writes it), the list of jobs with their state and
+// Cancel and Resume, and the watched job: its curves and histogram (as a
+// playground panel draws them) and its hypersphere, whose viewer gets the
+// job's snapshots from the page over a BroadcastChannel.
+type Jobs struct {
+	app.Compo
+
+	form  Settings
+	token string // classroom mode: the server's token, for writes
+	jobs  []Job
+	err   string // the latest error of the API, or of the form
+	note  string // the latest success
+
+	watch   *JobWatch
+	channel string // the watched job's viewer's BroadcastChannel
+	nonce   string
+
+	client    *Client
+	bc        *broadcast
+	stopList  context.CancelFunc
+	stopWatch context.CancelFunc
+}
+
+// NewJobs returns the page with the playground's default settings.
+func NewJobs() *Jobs { return &Jobs{form: jobSettings(DefaultSettings())} }
+
+// OnMount reads the form's settings from the URL hash, when there is one,
+// and starts reading the job list every few seconds.
+func (j *Jobs) OnMount(ctx app.Context) {
+	if !app.IsClient {
+		return
+	}
+	j.nonce = strconv.FormatUint(rand.Uint64()>>16, 36)
+	j.client = NewClient()
+	if h := locationHash(); h != "" && h != "#" {
+		s, notices := ParseHash(h)
+		j.form = jobSettings(s)
+		if len(notices) > 0 {
+			j.err = strings.Join(notices, "; ")
+		}
+	}
+	c, stop := context.WithCancel(ctx)
+	j.stopList = stop
+	client := j.client
+	ctx.Async(func() {
+		for {
+			jobs, err := client.Jobs(c)
+			if c.Err() != nil {
+				return
+			}
+			ctx.Dispatch(func(ctx app.Context) {
+				j.SetJobs(jobs, err)
+				if job, ok := ActiveJob(j.jobs); ok && j.watch == nil {
+					j.watchJob(ctx, job)
+				}
+			})
+			select {
+			case <-c.Done():
+				return
+			case <-time.After(jobsRefresh):
+			}
+		}
+	})
+}
+
+// OnDismount stops reading the list and the watched job's events.
+func (j *Jobs) OnDismount() {
+	if j.stopList != nil {
+		j.stopList()
+	}
+	j.unwatch()
+}
+
+// SetJobs shows jobs, newest first, or err when the list could not be
+// read.
+func (j *Jobs) SetJobs(jobs []Job, err error) {
+	if err != nil {
+		j.err = "the jobs could not be read: " + err.Error()
+		return
+	}
+	j.jobs = NewestFirst(jobs)
+	if j.watch != nil {
+		for _, job := range j.jobs {
+			if job.ID == j.watch.Job.ID {
+				j.watch.Job = job
+			}
+		}
+	}
+}
+
+// Render draws the page.
+func (j *Jobs) Render() app.UI {
+	return app.Div().Class("page jobs-page").Body(
+		app.Header().Class("top").Body(
+			app.H1().Text("Training jobs"),
+			app.P().ID("jobs-status").Class("status").Text(j.status()),
+		),
+		app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Text(j.err) }),
+		app.If(j.note != "", func() app.UI { return app.P().ID("jobs-note").Class("note").Text(j.note) }),
+		app.Div().Class("layout").Body(
+			app.Aside().Class("sidebar").Body(j.renderForm()),
+			app.Main().Class("jobs-main").Body(
+				j.renderList(),
+				app.If(j.watch != nil, func() app.UI { return j.renderWatch() }),
+			),
+		),
+	)
+}
+
+// renderForm draws the form of a new job.
+func (j *Jobs) renderForm() app.UI {
+	s := j.form
+	return app.Form().ID("job-form").Class("controls job-form").
+		OnSubmit(func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			j.submit(ctx)
+		}).Body(
+		app.H2().Text("New server job"),
+		j.selectField("data", "Data", Datasets(), s.Data),
+		j.textField("classes", "Classes", s.Classes, "all, or 0-4, 0,2,4"),
+		j.selectField("arch", "Encoder", Archs(), s.Arch),
+		j.selectField("loss", "Loss", LossNames(), s.Loss),
+		j.selectField("dim", "Dimension D", intStrings(Dims()), strconv.Itoa(s.Dim)),
+		j.textField("epochs", "Epochs", strconv.Itoa(s.Epochs), ""),
+		j.textField("batch", "Batch", strconv.Itoa(s.Batch), ""),
+		j.textField("lr", "Learning rate", strconv.FormatFloat(s.LR, 'g', -1, 64), ""),
+		j.selectField("opt", "Optimiser", Opts(), s.Opt),
+		j.textField("seed", "Seed", strconv.FormatInt(s.Seed, 10), ""),
+		app.Label().Class("field").Body(
+			app.Span().Text("Token (classroom mode)"),
+			app.Input().ID("job-token").Type("password").AutoComplete(false).Value(j.token).Placeholder("only if the server asks").
+				OnChange(func(ctx app.Context, e app.Event) { j.token = ctx.JSSrc().Get("value").String() }),
+		),
+		app.Button().ID("btn-submit").Type("submit").Class("btn btn-train").Text("Train on the server"),
+		app.P().Class("permalink").Body(
+			app.A().ID("job-playground").Href("/"+j.form.Hash()).Text("Open these settings in the playground"),
+		),
+	)
+}
+
+// renderList draws the table of jobs.
+func (j *Jobs) renderList() app.UI {
+	if len(j.jobs) == 0 {
+		return app.P().ID("jobs-empty").Class("note").Text("no jobs yet")
+	}
+	return app.Table().ID("jobs").Class("registry").Body(
+		app.THead().Body(app.Tr().Body(
+			app.Th().Text("job"), app.Th().Text("experiment"), app.Th().Text("state"), app.Th().Text("step"),
+			app.Th().Text("loss"), app.Th().Text("model"), app.Th().Text(""),
+		)),
+		app.TBody().Body(app.Range(j.jobs).Slice(func(i int) app.UI {
+			job := j.jobs[i]
+			watched := j.watch != nil && j.watch.Job.ID == job.ID
+			return app.Tr().ID("job-"+job.ID).Class("state-"+job.State).Body(
+				app.Td().Body(app.Code().Text(job.ID)),
+				app.Td().Text(JobSummary(job.Config)),
+				app.Td().Class("job-state").Text(job.State),
+				app.Td().Text(stepText(job.Step, job.Steps)),
+				app.Td().Text(lossText(job)),
+				app.Td().Body(app.If(job.ModelID != "", func() app.UI {
+					return app.A().Href("/models").Title("model " + job.ModelID).Text(job.ModelID)
+				})),
+				app.Td().Class("actions").Body(
+					app.Button().ID("watch-"+job.ID).Type("button").Class("btn").Disabled(watched).Text("Watch").
+						OnClick(func(ctx app.Context, e app.Event) { j.watchJob(ctx, job) }),
+					app.If(job.State == JobQueued || job.State == JobRunning, func() app.UI {
+						return app.Button().ID("cancel-" + job.ID).Type("button").Class("btn").Text("Cancel").
+							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") })
+					}),
+					app.If(job.State == JobInterrupted, func() app.UI {
+						return app.Button().ID("resume-" + job.ID).Type("button").Class("btn").Text("Resume").
+							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "resume") })
+					}),
+				),
+			)
+		})),
+	)
+}
+
+// renderWatch draws the watched job as a playground panel: status,
+// hypersphere, curves, histogram, verification figures.
+func (j *Jobs) renderWatch() app.UI {
+	w := j.watch
+	r := &w.Run
+	return app.Section().ID("job-watch").Class("panel state-"+w.State).Body(
+		app.Header().Class("panel-head").Body(
+			app.H2().Text("job "+w.Job.ID+" · "+JobSummary(w.Job.Config)),
+			app.P().ID("job-status").Class("status").Text(w.Status()),
+		),
+		app.IFrame().ID("job-viewer").Class("viewer").Title("hypersphere of job "+w.Job.ID).Src(ViewerURL(j.channel, true)),
+		app.Div().Class("charts").Body(
+			app.Raw(LineChartSVG("loss", r.LossLine, nil, "chart-loss")),
+			app.Raw(LineChartSVG("batch accuracy", r.AccLine, &Range{0, 1}, "chart-acc")),
+			app.Raw(HistogramSVG(r.Genuine, r.Impostor, r.Threshold, r.HasSnapshot)),
+		),
+		app.If(w.Figures() != nil, func() app.UI {
+			f := w.Figures()
+			return app.P().ID("job-figures").Class("figures-line").Text(fmt.Sprintf(
+				"1:1 verification: accuracy %s, EER %s, threshold %.3f", percent(f.Accuracy), percent(f.EER), f.Threshold))
+		}),
+	)
+}
+
+// submit queues the form's job and watches it.
+func (j *Jobs) submit(ctx app.Context) {
+	if j.client == nil {
+		return
+	}
+	req := j.form.Request(j.form.Loss)
+	j.client.Token = j.token
+	client := j.client
+	j.err, j.note = "", "submitting…"
+	ctx.Async(func() {
+		c, cancel := context.WithTimeout(ctx, submitTimout)
+		defer cancel()
+		id, err := client.Submit(c, req)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				j.err, j.note = "the job was not queued: "+err.Error(), ""
+				return
+			}
+			j.note = "job " + id + " queued"
+			job := Job{ID: id, Config: req, State: JobQueued}
+			j.jobs = append([]Job{job}, j.jobs...)
+			j.watchJob(ctx, job)
+		})
+	})
+}
+
+// act cancels or resumes job.
+func (j *Jobs) act(ctx app.Context, job Job, op string) {
+	if j.client == nil {
+		return
+	}
+	j.client.Token = j.token
+	client := j.client
+	ctx.Async(func() {
+		c, cancel := context.WithTimeout(ctx, submitTimout)
+		defer cancel()
+		var err error
+		if op == "cancel" {
+			err = client.Cancel(c, job.ID)
+		} else {
+			err = client.Resume(c, job.ID)
+		}
+		jobs, listErr := client.Jobs(c)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				j.err = op + " " + job.ID + ": " + err.Error()
+				return
+			}
+			j.err, j.note = "", "job "+job.ID+": "+op+" done"
+			j.SetJobs(jobs, listErr)
+			if op == "resume" {
+				job.State = JobQueued
+				j.watchJob(ctx, job)
+			}
+		})
+	})
+}
+
+// watchJob shows job and follows its event stream, forwarding its
+// snapshots to the viewer; the stream is opened again when it drops
+// before the job ends.
+func (j *Jobs) watchJob(ctx app.Context, job Job) {
+	j.unwatch()
+	w := NewJobWatch(job)
+	j.watch = &w
+	j.channel = "metriclab-job-" + job.ID + "-" + j.nonce
+	if !app.IsClient || j.client == nil {
+		return
+	}
+	var bc *broadcast
+	bc = openBroadcast(j.channel, func(data string) {
+		ctx.Dispatch(func(ctx app.Context) {
+			if j.bc == bc && j.watch == &w && w.Snapshot != "" && IsViewerReady(data) {
+				bc.post(w.Snapshot) // the viewer loaded after the last snapshot
+			}
+		})
+	})
+	j.bc = bc
+	c, stop := context.WithCancel(ctx)
+	j.stopWatch = stop
+	client := j.client
+	ctx.Async(func() {
+		for c.Err() == nil {
+			err := client.Events(c, job.ID, func(data string) {
+				ctx.Dispatch(func(ctx app.Context) {
+					if j.watch != &w {
+						return
+					}
+					snap, err := w.Receive(data)
+					if err != nil {
+						j.err = err.Error()
+					}
+					if snap {
+						bc.post(data)
+					}
+				})
+			})
+			final := make(chan bool, 1)
+			ctx.Dispatch(func(ctx app.Context) {
+				if err != nil && !errors.Is(err, context.Canceled) && j.watch == &w {
+					j.err = "the job's events: " + err.Error()
+				}
+				final <- w.Final()
+			})
+			select {
+			case f := <-final:
+				if f {
+					return
+				}
+			case <-c.Done():
+				return
+			}
+			select {
+			case <-c.Done():
+				return
+			case <-time.After(watchRetry):
+			}
+		}
+	})
+}
+
+// unwatch stops following the watched job.
+func (j *Jobs) unwatch() {
+	if j.stopWatch != nil {
+		j.stopWatch()
+		j.stopWatch = nil
+	}
+	j.bc.close()
+	j.bc = nil
+}
+
+// textField draws a labelled text input of the form's setting key.
+func (j *Jobs) textField(key, label, value, placeholder string) app.UI {
+	return app.Label().Class("field").Body(
+		app.Span().Text(label),
+		app.Input().ID("job-"+key).Type("text").Value(value).Placeholder(placeholder).
+			OnChange(func(ctx app.Context, e app.Event) { j.edit(key, ctx.JSSrc().Get("value").String()) }),
+	)
+}
+
+// selectField draws a labelled select of the form's setting key.
+func (j *Jobs) selectField(key, label string, options []string, value string) app.UI {
+	return app.Label().Class("field").Body(
+		app.Span().Text(label),
+		app.Select().ID("job-"+key).
+			OnChange(func(ctx app.Context, e app.Event) { j.edit(key, ctx.JSSrc().Get("value").String()) }).
+			Body(app.Range(options).Slice(func(i int) app.UI {
+				return app.Option().Value(options[i]).Selected(options[i] == value).Text(options[i])
+			})),
+	)
+}
+
+// edit sets the form's setting key to value, or says why it cannot.
+func (j *Jobs) edit(key, value string) {
+	s, err := EditSettings(j.form, key, value)
+	if err != nil {
+		j.err = err.Error()
+		return
+	}
+	j.form, j.err = s, ""
+}
+
+// status says what the page shows.
+func (j *Jobs) status() string {
+	running, queued := 0, 0
+	for _, job := range j.jobs {
+		switch job.State {
+		case JobRunning:
+			running++
+		case JobQueued:
+			queued++
+		}
+	}
+	return fmt.Sprintf("%d jobs: %d running, %d queued", len(j.jobs), running, queued)
+}
+
+// EditSettings returns s with its setting key (a URL hash key: "loss",
+// "dim", "batch", …) set to value, checked as the playground's link is
+// (ParseHash), or s and the reason when value is not valid. A new loss or
+// dimension drops the loss parameters set, which belong to the old one.
+func EditSettings(s Settings, key, value string) (Settings, error) {
+	if key == "loss" || key == "dim" {
+		s.Params = nil
+	}
+	if key == "classes" && strings.TrimSpace(value) == "" || key == "classes" && value == "all" {
+		s.Classes = ""
+		return s, nil
+	}
+	out, notices := ParseHash(s.Hash() + "&" + url.QueryEscape(key) + "=" + url.QueryEscape(value))
+	if len(notices) > 0 {
+		return s, errors.New(strings.Join(notices, "; "))
+	}
+	return out, nil
+}
+
+// JobSummary writes a training configuration as "mlp · arcface · D = 3 ·
+// mnist 0-1 · 1 epoch".
+func JobSummary(r msg.TrainRequest) string {
+	data := r.Data
+	if r.Classes != "" {
+		data += " " + r.Classes
+	}
+	epochs := strconv.Itoa(r.Epochs) + " epochs"
+	if r.Epochs == 1 {
+		epochs = "1 epoch"
+	}
+	return fmt.Sprintf("%s · %s · D = %d · %s · %s", r.Arch, r.Loss, r.Dim, data, epochs)
+}
+
+// NewestFirst returns jobs sorted by creation time, newest first (the
+// server lists them oldest first); jobs of one time keep their order.
+func NewestFirst(jobs []Job) []Job {
+	out := slices.Clone(jobs)
+	slices.SortStableFunc(out, func(a, b Job) int { return strings.Compare(b.Created, a.Created) })
+	return out
+}
+
+// ActiveJob returns the newest job of jobs (newest first) that is running,
+// else the newest queued one.
+func ActiveJob(jobs []Job) (Job, bool) {
+	for _, state := range []string{JobRunning, JobQueued} {
+		for _, job := range jobs {
+			if job.State == state {
+				return job, true
+			}
+		}
+	}
+	return Job{}, false
+}
+
+// jobSettings returns s as the jobs form takes it: one trainer, nothing
+// hidden, no autostart.
+func jobSettings(s Settings) Settings {
+	s.Compare, s.Hide, s.Autostart = nil, nil, false
+	return s
+}
+
+// stepText writes "120/1875", or "120" when the total is unknown.
+func stepText(step, steps int) string {
+	if steps > 0 {
+		return strconv.Itoa(step) + "/" + strconv.Itoa(steps)
+	}
+	return strconv.Itoa(step)
+}
+
+// lossText writes the job's latest loss, "–" before the first step.
+func lossText(job Job) string {
+	if job.Step == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(job.Loss, 'f', 4, 64)
+}

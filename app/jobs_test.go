@@ -1,0 +1,184 @@
+package app
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"metriclab/core/msg"
+)
+
+func TestReadEvents(t *testing.T) {
+	// As server/api/jobs.go writes a stream: "data: JSON\n\n", heartbeats as
+	// comments; and as the SSE spec allows: CRLF, several data lines, no
+	// space after the colon, other fields.
+	stream := "data: {\"a\":1}\n\n: ping\n\nevent: x\nid: 7\ndata:{\"b\":2}\r\n\r\ndata: one\ndata: two\n\nretry: 10\n\ndata: unterminated"
+	var got []string
+	if err := ReadEvents(strings.NewReader(stream), func(d string) { got = append(got, d) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"a":1}`, `{"b":2}`, "one\ntwo"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+func TestJobWatchReceive(t *testing.T) {
+	w := NewJobWatch(Job{ID: "j1", State: JobQueued, Step: 0, Steps: 40, Config: jobConfig()})
+	if got := w.Status(); got != "queued: waiting for the device" {
+		t.Errorf("queued status %q", got)
+	}
+	events := []string{
+		`{"v":1,"type":"state","trainer":"j1","state":"queued"}`,
+		`{"v":1,"type":"state","trainer":"j1","state":"running"}`,
+		`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":10,"steps":40,"loss":2.5,"accuracy":0.25}}`,
+		`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":20,"steps":40,"loss":1.5,"accuracy":0.5}}`,
+		// A stream opened again repeats the last progress: not a new point.
+		`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":20,"steps":40,"loss":1.5,"accuracy":0.5}}`,
+		// Another job's message is not this one's.
+		`{"v":1,"type":"progress","trainer":"j2","progress":{"epoch":0,"step":30,"steps":40,"loss":9}}`,
+	}
+	for _, e := range events {
+		if snap, err := w.Receive(e); err != nil || snap {
+			t.Fatalf("Receive(%s) = %v, %v", e, snap, err)
+		}
+	}
+	if len(w.Run.LossLine) != 2 || w.Run.LossLine[1] != (Point{20, 1.5}) {
+		t.Errorf("loss line %v, want 2 points ending at (20, 1.5)", w.Run.LossLine)
+	}
+	if w.State != JobRunning || w.Final() || !strings.HasPrefix(w.Status(), "running: epoch 0, step 20/40, loss 1.5000") {
+		t.Errorf("state %q final %v status %q", w.State, w.Final(), w.Status())
+	}
+	snap := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
+	if ok, err := w.Receive(snap); err != nil || !ok {
+		t.Fatalf("snapshot: %v, %v, want a snapshot to forward", ok, err)
+	}
+	if w.Snapshot != snap || !w.Run.HasSnapshot || w.Run.Threshold != 0.5 || !slices.Equal(w.Run.Impostor, []int{0, 4}) {
+		t.Errorf("after the snapshot: %+v", w.Run)
+	}
+	if _, err := w.Receive(`{"v":1,"type":"state","trainer":"j1","state":"canceled"}`); err != nil {
+		t.Fatal(err)
+	}
+	if !w.Final() || w.Status() != "canceled at step 20" || len(w.Run.LossLine) != 2 {
+		t.Errorf("canceled: final %v status %q, curve %d points", w.Final(), w.Status(), len(w.Run.LossLine))
+	}
+	if _, err := w.Receive(`{"v":1,"type":"state","trainer":"j1","state":"exploded"}`); err == nil {
+		t.Error("an unknown job state was taken")
+	}
+	if _, err := w.Receive(`{"v":2,"type":"state","trainer":"j1","state":"done"}`); err == nil {
+		t.Error("a message of another schema was taken")
+	}
+}
+
+func TestJobWatchEnds(t *testing.T) {
+	// A job that ended before this server started: only its state and error
+	// come on the stream; the figures are the job's own.
+	job := Job{ID: "j3", State: JobDone, Step: 40, Steps: 40, Loss: 0.25, Config: jobConfig()}
+	w := NewJobWatch(job)
+	if _, err := w.Receive(`{"v":1,"type":"state","trainer":"j3","state":"done"}`); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Status(); got != "done: step 40/40, loss 0.2500" || !w.Final() {
+		t.Errorf("status %q, final %v", got, w.Final())
+	}
+	if w.Figures() != nil {
+		t.Error("figures without any")
+	}
+	f := NewJobWatch(Job{ID: "j4", State: JobRunning, Config: jobConfig()})
+	for _, e := range []string{
+		`{"v":1,"type":"error","trainer":"j4","error":"out of memory"}`,
+		`{"v":1,"type":"state","trainer":"j4","state":"failed"}`,
+	} {
+		if _, err := f.Receive(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.Status() != "failed: out of memory" || !f.Final() {
+		t.Errorf("failed: status %q", f.Status())
+	}
+	i := NewJobWatch(Job{ID: "j5", State: JobInterrupted, Step: 130, CkptStep: 100, Config: jobConfig()})
+	if want := "interrupted at step 130: resume it to go on from its checkpoint at step 100"; i.Status() != want {
+		t.Errorf("interrupted: %q, want %q", i.Status(), want)
+	}
+}
+
+func TestIsViewerReady(t *testing.T) {
+	// The message of wasm/viz/view.ReadyMessage.
+	if !IsViewerReady(`{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}`) {
+		t.Error("the viewer's ready message not recognised")
+	}
+	for _, s := range []string{`{"v":1,"type":"state","trainer":"j1","state":"running"}`, `not json`, `{"v":1,"type":"snapshot","trainer":"viz"}`} {
+		if IsViewerReady(s) {
+			t.Errorf("%s taken for the viewer's ready message", s)
+		}
+	}
+}
+
+func TestEditSettings(t *testing.T) {
+	s := jobSettings(DefaultSettings())
+	s.Params = map[string]float64{"m": 0.3}
+	tests := []struct {
+		key, value string
+		ok         bool
+		check      func(Settings) bool
+	}{
+		{"batch", "128", true, func(s Settings) bool { return s.Batch == 128 && s.Params["m"] == 0.3 }},
+		{"batch", "4", false, nil}, // below minBatch
+		{"lr", "abc", false, nil},
+		{"classes", "0-1", true, func(s Settings) bool { return s.Classes == "0-1" }},
+		{"classes", "7", false, nil}, // one class
+		{"classes", "", true, func(s Settings) bool { return s.Classes == "" }},
+		{"loss", "cosface", true, func(s Settings) bool { return s.Loss == "cosface" && s.Params == nil }},
+		{"dim", "5", false, nil},
+		{"dim", "2", true, func(s Settings) bool { return s.Dim == 2 && s.Params == nil }},
+		{"arch", "mlp", true, func(s Settings) bool { return s.Arch == "mlp" }},
+	}
+	for _, tt := range tests {
+		got, err := EditSettings(s, tt.key, tt.value)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s=%s: error %v, want ok %v", tt.key, tt.value, err, tt.ok)
+			continue
+		}
+		if !tt.ok {
+			if got.Batch != s.Batch || got.LR != s.LR || got.Dim != s.Dim || got.Classes != s.Classes {
+				t.Errorf("%s=%s: refused, but the settings changed: %+v", tt.key, tt.value, got)
+			}
+			continue
+		}
+		if !tt.check(got) {
+			t.Errorf("%s=%s: got %+v", tt.key, tt.value, got)
+		}
+	}
+}
+
+func TestJobSummaryAndOrder(t *testing.T) {
+	if got, want := JobSummary(jobConfig()), "mlp · arcface · D = 3 · mnist 0-1 · 1 epoch"; got != want {
+		t.Errorf("JobSummary = %q, want %q", got, want)
+	}
+	jobs := []Job{
+		{ID: "a", State: JobDone, Created: "2025-01-01T10:00:00Z"},
+		{ID: "b", State: JobQueued, Created: "2025-01-01T11:00:00Z"},
+		{ID: "c", State: JobRunning, Created: "2025-01-01T09:00:00Z"},
+		{ID: "d", State: JobQueued, Created: "2025-01-01T12:00:00Z"},
+	}
+	sorted := NewestFirst(jobs)
+	var ids []string
+	for _, j := range sorted {
+		ids = append(ids, j.ID)
+	}
+	if !slices.Equal(ids, []string{"d", "b", "a", "c"}) || jobs[0].ID != "a" {
+		t.Errorf("NewestFirst order %v (input changed: %v)", ids, jobs[0].ID != "a")
+	}
+	// The running job comes before the newer queued ones.
+	if j, ok := ActiveJob(sorted); !ok || j.ID != "c" {
+		t.Errorf("ActiveJob = %v %v, want c", j.ID, ok)
+	}
+	if _, ok := ActiveJob(jobs[:1]); ok {
+		t.Error("ActiveJob found a job among done ones")
+	}
+}
+
+// jobConfig is a tiny job's configuration.
+func jobConfig() msg.TrainRequest {
+	return msg.TrainRequest{Data: "mnist", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 64, LR: 0.001, Opt: "adam", Classes: "0-1", Seed: 1}
+}

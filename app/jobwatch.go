@@ -1,0 +1,174 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
+)
+
+// JobWatch is a server job as the jobs page shows it while it watches the
+// job's event stream: the job's own state (Job*), and a Run that draws its
+// curves and histograms as the playground draws a browser trainer's.
+type JobWatch struct {
+	Job      Job    // as the job list gave it last
+	State    string // the job's state, from its events
+	Run      Run
+	Snapshot string // the latest snapshot message as received, for the viewer
+}
+
+// NewJobWatch returns the watch of job j, before any event.
+func NewJobWatch(j Job) JobWatch {
+	return JobWatch{Job: j, State: j.State, Run: NewRun(j.ID, j.Config.Loss)}
+}
+
+// Receive applies one event of the job's stream (the data of an SSE
+// event, a msg.Message as JSON) and reports whether it is a snapshot,
+// which the page forwards to the viewer. A progress report of a step
+// already drawn (the stream repeats the last one when it is opened again)
+// changes nothing.
+func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
+	m, err := DecodeMessage(data)
+	if err != nil {
+		return false, err
+	}
+	if m.Trainer != "" && m.Trainer != w.Job.ID {
+		return false, nil
+	}
+	switch m.Type {
+	case "state":
+		switch m.State {
+		case JobQueued, JobCanceled, JobInterrupted:
+			// Not a trainer's state: the Run keeps its curves.
+		case JobRunning, JobDone, JobFailed:
+			if err := w.Run.Apply(m); err != nil {
+				return false, err
+			}
+		default:
+			return false, fmt.Errorf("app: unknown job state %q", m.State)
+		}
+		w.State = m.State
+		return false, nil
+	case "progress":
+		if n := len(w.Run.LossLine); m.Progress != nil && n > 0 && float64(m.Progress.Step) <= w.Run.LossLine[n-1].X {
+			return false, nil
+		}
+	case "snapshot":
+		w.Snapshot = data
+		snapshot = true
+	case "error":
+		w.State = JobFailed
+	}
+	return snapshot, w.Run.Apply(m)
+}
+
+// Final reports whether the job will send nothing more: done, failed,
+// canceled, or interrupted (until it is resumed).
+func (w *JobWatch) Final() bool {
+	switch w.State {
+	case JobDone, JobFailed, JobCanceled, JobInterrupted:
+		return true
+	}
+	return false
+}
+
+// Status says the job's state in words, for the element id="job-status".
+func (w *JobWatch) Status() string {
+	step := w.Run.Progress.Step
+	if step == 0 {
+		step = w.Job.Step
+	}
+	switch w.State {
+	case JobQueued:
+		return "queued: waiting for the device"
+	case JobRunning, JobDone:
+		if len(w.Run.LossLine) > 0 || w.State == JobRunning {
+			return w.Run.Status()
+		}
+		return fmt.Sprintf("done: step %d/%d, loss %.4f", w.Job.Step, w.Job.Steps, w.Job.Loss)
+	case JobFailed:
+		reason := w.Run.Err
+		if reason == "" {
+			reason = w.Job.Error
+		}
+		if reason == "" {
+			reason = "the job failed"
+		}
+		return "failed: " + reason
+	case JobCanceled:
+		return fmt.Sprintf("canceled at step %d", step)
+	case JobInterrupted:
+		return fmt.Sprintf("interrupted at step %d: resume it to go on from its checkpoint at step %d", step, w.Job.CkptStep)
+	}
+	return w.State
+}
+
+// Figures returns the verification figures to show: those of the latest
+// epoch end seen on the stream, else the job's own, else nil.
+func (w *JobWatch) Figures() *msg.VerificationSummary {
+	if n := len(w.Run.Epochs); n > 0 {
+		return &w.Run.Epochs[n-1].VerificationSummary
+	}
+	return w.Job.Metrics
+}
+
+// IsViewerReady reports whether data, a message on a viewer's
+// BroadcastChannel, is the viewer saying it is ready (it has just loaded,
+// and missed what was posted before).
+func IsViewerReady(data string) bool {
+	var m struct {
+		Type    string `json:"type"`
+		Trainer string `json:"trainer"`
+		State   string `json:"state"`
+	}
+	return json.Unmarshal([]byte(data), &m) == nil && m.Type == "state" && m.Trainer == "viz" && m.State == "viz-ready"
+}
+
+// broadcast is the page's end of a viewer's BroadcastChannel. Its
+// callback runs on the browser's event loop. Outside a browser every call
+// is a no-op.
+type broadcast struct {
+	js        app.Value
+	onMessage app.Func
+	closed    bool
+}
+
+// openBroadcast opens the BroadcastChannel name; onMessage receives what
+// others post on it, as a string. It returns nil when the browser has no
+// BroadcastChannel.
+func openBroadcast(name string, onMessage func(data string)) *broadcast {
+	ctor := app.Window().Get("BroadcastChannel")
+	if !ctor.Truthy() {
+		return nil
+	}
+	b := &broadcast{js: ctor.New(name)}
+	b.onMessage = app.FuncOf(func(this app.Value, args []app.Value) any {
+		if data := args[0].Get("data"); data.Type() == app.TypeString {
+			onMessage(data.String())
+		}
+		return nil
+	})
+	b.js.Set("onmessage", b.onMessage)
+	return b
+}
+
+// post sends s to the viewer.
+func (b *broadcast) post(s string) {
+	if b == nil || b.closed {
+		return
+	}
+	b.js.Call("postMessage", s)
+}
+
+// close closes the channel and frees its callback.
+func (b *broadcast) close() {
+	if b == nil || b.closed {
+		return
+	}
+	b.closed = true
+	b.js.Set("onmessage", nil)
+	b.js.Call("close")
+	b.onMessage.Release()
+}

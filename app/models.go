@@ -1,0 +1,237 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Models is the page of the server's model registry: one row per model
+// with what it is, how it was trained and how well it verifies, and links
+// to open its experiment in the playground, to download it, and (when the
+// verify page lands) to use it for verification.
+type Models struct {
+	app.Compo
+
+	cards   []ModelCard
+	loading bool
+	err     string
+	stop    context.CancelFunc
+}
+
+// NewModels returns the page, loading.
+func NewModels() *Models { return &Models{loading: true} }
+
+// OnMount loads the registry.
+func (m *Models) OnMount(ctx app.Context) {
+	if !app.IsClient {
+		return
+	}
+	c, stop := context.WithCancel(ctx)
+	m.stop = stop
+	client := NewClient()
+	ctx.Async(func() {
+		cards, err := client.Models(c)
+		ctx.Dispatch(func(ctx app.Context) { m.SetCards(cards, err) })
+	})
+}
+
+// OnDismount stops a load under way.
+func (m *Models) OnDismount() {
+	if m.stop != nil {
+		m.stop()
+	}
+}
+
+// SetCards shows cards, or err when the registry could not be read.
+func (m *Models) SetCards(cards []ModelCard, err error) {
+	m.loading = false
+	m.cards, m.err = cards, ""
+	if err != nil {
+		m.err = "the models could not be read: " + err.Error()
+	}
+}
+
+// Render draws the page.
+func (m *Models) Render() app.UI {
+	return app.Div().Class("page models-page").Body(
+		app.Header().Class("top").Body(
+			app.H1().Text("Models"),
+			app.P().ID("models-status").Class("status").Text(m.status()),
+		),
+		app.If(len(m.cards) > 0, func() app.UI {
+			return app.Table().ID("models").Class("registry").Body(
+				app.THead().Body(app.Tr().Body(
+					app.Th().Text("model"), app.Th().Text("encoder · loss · D"), app.Th().Text("classes"),
+					app.Th().Text("training"), app.Th().Text("verification"), app.Th().Text("threshold"),
+					app.Th().Text("created"), app.Th().Text(""),
+				)),
+				app.TBody().Body(app.Range(m.cards).Slice(func(i int) app.UI { return m.row(m.cards[i]) })),
+			)
+		}),
+		app.P().Class("note").Text("“Use for verify” opens 1:1 verification with the model; the verify page comes in a later release."),
+	)
+}
+
+// row draws one model.
+func (m *Models) row(c ModelCard) app.UI {
+	r := FormatCard(c)
+	return app.Tr().ID("model-"+c.ID).Body(
+		app.Td().Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
+		app.Td().Text(r.Model),
+		app.Td().Text(r.Classes),
+		app.Td().Text(r.Training),
+		app.Td().Text(r.Verification),
+		app.Td().Text(r.Threshold),
+		app.Td().Text(r.Created),
+		app.Td().Class("actions").Body(
+			app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Text("Open in playground"),
+			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.ID+".safetensors").
+				Title(r.Size).Text("Download"),
+			app.Span().ID("verify-"+c.ID).Class("btn disabled").Aria("disabled", "true").
+				Title("coming soon: the verify page ("+VerifyLink(c.ID)+") is not there yet").Text("Use for verify"),
+		),
+	)
+}
+
+// status says what the page shows.
+func (m *Models) status() string {
+	switch {
+	case m.err != "":
+		return m.err
+	case m.loading:
+		return "loading the models…"
+	case len(m.cards) == 0:
+		return "no models yet: train one on the Jobs page, or upload a .safetensors file to POST /api/models"
+	case len(m.cards) == 1:
+		return "1 model"
+	}
+	return strconv.Itoa(len(m.cards)) + " models"
+}
+
+// ModelRow is a model card in words, one string per column of the
+// registry.
+type ModelRow struct {
+	Name         string
+	Model        string // "lenet-s · arcface · D = 3"
+	Classes      string // "10: 0, 1, …, 9"
+	Training     string // "1875 steps on mnist", "uploaded"
+	Verification string // "accuracy 97.1%, EER 3.2%", "–"
+	Threshold    string // "cos 0.412 (65.7°) at FAR 0.1%"
+	Created      string // "2025-11-28 23:48"
+	Size         string // "1.2 MB"
+}
+
+// FormatCard returns the row of the registry of c.
+func FormatCard(c ModelCard) ModelRow {
+	r := ModelRow{
+		Name:         c.Name,
+		Model:        fmt.Sprintf("%s · %s · D = %d", c.Arch, c.Loss, c.Dim),
+		Classes:      strconv.Itoa(len(c.Classes)),
+		Training:     "uploaded",
+		Verification: "–",
+		Created:      formatCreated(c.Created),
+		Size:         formatBytes(c.Size),
+	}
+	if r.Name == "" {
+		r.Name = c.ID
+	}
+	if len(c.Classes) > 0 {
+		shown := c.Classes
+		if len(shown) > 6 {
+			shown = append(slices.Clone(shown[:2]), "…", shown[len(shown)-1])
+		}
+		r.Classes += ": " + strings.Join(shown, ", ")
+	}
+	if c.Steps > 0 {
+		r.Training = fmt.Sprintf("%d steps on %s", c.Steps, c.Data)
+	}
+	if c.Metrics != nil {
+		r.Verification = fmt.Sprintf("accuracy %s, EER %s", percent(c.Metrics.Accuracy), percent(c.Metrics.EER))
+	}
+	deg := math.Acos(max(-1, min(1, c.Threshold))) * 180 / math.Pi
+	r.Threshold = fmt.Sprintf("cos %.3f (%.1f°)", c.Threshold, deg)
+	if c.FAR > 0 {
+		r.Threshold += " at FAR " + strconv.FormatFloat(100*c.FAR, 'g', 3, 64) + "%"
+	}
+	return r
+}
+
+// PlaygroundLink returns the link that opens the experiment of c in the
+// playground: its data (MNIST only), classes, encoder, loss with its
+// parameters and dimension, each when the playground offers it, the
+// playground's defaults for the rest.
+func PlaygroundLink(c ModelCard) string {
+	s := DefaultSettings()
+	if slices.Contains(Archs(), c.Arch) {
+		s.Arch = c.Arch
+	}
+	if slices.Contains(LossNames(), c.Loss) {
+		s.Loss = c.Loss
+	}
+	if slices.Contains(Dims(), c.Dim) {
+		s.Dim = c.Dim
+	}
+	for _, p := range LossParams(s.Loss, s.Dim) {
+		if v, ok := c.LossParams[p.Name]; ok && s.Loss == c.Loss && checkParam(p, strconv.FormatFloat(v, 'g', -1, 64)) == nil {
+			if s.Params == nil {
+				s.Params = make(map[string]float64)
+			}
+			s.Params[p.Name] = v
+		}
+	}
+	if c.Data == "mnist" || c.Data == "" {
+		s.Classes = mnistClasses(c.Classes)
+	}
+	return "/" + s.Hash()
+}
+
+// ModelFileURL returns the URL of the .safetensors file of model id.
+func ModelFileURL(id string) string { return "/api/models/" + url.PathEscape(id) + "/file" }
+
+// VerifyLink returns the link of the verify page with model id.
+func VerifyLink(id string) string { return "/verify?model=" + url.QueryEscape(id) }
+
+// mnistClasses returns the playground's classes= of a model trained on the
+// MNIST digits names: "" for all ten or for names that are not digits,
+// else the digits joined by commas.
+func mnistClasses(names []string) string {
+	if len(names) == 10 || len(names) < 2 {
+		return ""
+	}
+	if _, err := ParseClasses(strings.Join(names, ",")); err != nil {
+		return ""
+	}
+	for _, n := range names {
+		if len(n) != 1 {
+			return "" // "0-4" would parse, but is no class name
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// formatCreated writes an RFC 3339 time as "2025-11-28 23:48" (UTC as the
+// server wrote it), or as it is when it is not one.
+func formatCreated(s string) string {
+	if len(s) >= 16 && s[10] == 'T' {
+		return s[:10] + " " + s[11:16]
+	}
+	return s
+}
+
+// formatBytes writes a size in bytes as "812 B", "34.5 kB" or "1.2 MB".
+func formatBytes(n int64) string {
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10) + " B"
+	case n < 1000_000:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + " kB"
+	}
+	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+}

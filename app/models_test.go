@@ -1,0 +1,75 @@
+package app
+
+import (
+	"testing"
+
+	"metriclab/core/msg"
+)
+
+// card is a model as a job on MNIST digits 0-4 registers it.
+func card() ModelCard {
+	return ModelCard{
+		ID: "m7", Name: "arcface d3", Arch: "mlp", Loss: "arcface", LossParams: map[string]float64{"m": 0.3, "s": 30},
+		Dim: 3, Classes: []string{"0", "1", "2", "3", "4"}, Threshold: 0.5, FAR: 0.001,
+		Metrics: &msg.VerificationSummary{Accuracy: 0.9712, EER: 0.0321}, Steps: 1875, Data: "mnist",
+		Size: 1_234_567, Created: "2025-11-28T23:48:10Z",
+	}
+}
+
+func TestFormatCard(t *testing.T) {
+	got := FormatCard(card())
+	// θ = acos 0.5 = 60° exactly.
+	want := ModelRow{
+		Name: "arcface d3", Model: "mlp · arcface · D = 3", Classes: "5: 0, 1, 2, 3, 4",
+		Training: "1875 steps on mnist", Verification: "accuracy 97.1%, EER 3.2%",
+		Threshold: "cos 0.500 (60.0°) at FAR 0.1%", Created: "2025-11-28 23:48", Size: "1.2 MB",
+	}
+	if got != want {
+		t.Errorf("FormatCard =\n%+v, want\n%+v", got, want)
+	}
+	// An upload: no name, no metrics, no steps, many classes, small.
+	up := ModelCard{ID: "m8", Arch: "lenet-s", Loss: "softmax", Dim: 128, Threshold: -1, Size: 812,
+		Classes: []string{"a", "b", "c", "d", "e", "f", "g", "h"}}
+	got = FormatCard(up)
+	if got.Name != "m8" || got.Training != "uploaded" || got.Verification != "–" || got.Size != "812 B" ||
+		got.Classes != "8: a, b, …, h" || got.Threshold != "cos -1.000 (180.0°)" {
+		t.Errorf("upload row %+v", got)
+	}
+}
+
+func TestPlaygroundLink(t *testing.T) {
+	tests := []struct {
+		name string
+		card func() ModelCard
+		want string
+	}{
+		// Parameters go in sorted by the loss's own order (s, m for arcface),
+		// classes as digits; the rest takes the playground's defaults.
+		{"mnist subset", card, "/#data=mnist&classes=0,1,2,3,4&arch=mlp&loss=arcface&s=30&m=0.3&dim=3&batch=64&lr=0.001&opt=adam&epochs=1&seed=1"},
+		{"all digits, unknown arch and dim", func() ModelCard {
+			c := card()
+			c.Arch, c.Dim, c.LossParams = "resnet", 5, nil
+			c.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+			return c
+		}, "/#data=mnist&arch=lenet-s&loss=arcface&dim=3&batch=64&lr=0.001&opt=adam&epochs=1&seed=1"},
+		{"parameter out of range dropped", func() ModelCard {
+			c := card()
+			c.LossParams = map[string]float64{"m": 99}
+			c.Data = "faces"
+			return c
+		}, "/#data=mnist&arch=mlp&loss=arcface&dim=3&batch=64&lr=0.001&opt=adam&epochs=1&seed=1"},
+	}
+	for _, tt := range tests {
+		got := PlaygroundLink(tt.card())
+		if got != tt.want {
+			t.Errorf("%s: PlaygroundLink =\n%s, want\n%s", tt.name, got, tt.want)
+		}
+		// The playground reads it back without a notice.
+		if _, notices := ParseHash(got[1:]); len(notices) > 0 {
+			t.Errorf("%s: the playground says %v", tt.name, notices)
+		}
+	}
+	if got := VerifyLink("a b"); got != "/verify?model=a+b" {
+		t.Errorf("VerifyLink = %q", got)
+	}
+}
