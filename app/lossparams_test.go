@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"testing"
 
+	"metriclab/core"
 	"metriclab/losses"
 )
 
@@ -112,3 +113,12 @@ func lossParams(name string, dim int) (params []LossParam, ok bool) {
 
 // num writes v so that it reads back as the same float64.
 func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// TestDefaultLRIsCore keeps the page's default learning rate that of the
+// core's optimiser, as the command line's.
+func TestDefaultLRIsCore(t *testing.T) {
+	s := DefaultSettings()
+	if want := core.DefaultOpt(s.Opt).LR; s.LR != want {
+		t.Errorf("page default lr %g for %s, core's %g", s.LR, s.Opt, want)
+	}
+}

@@ -45,19 +45,19 @@ func TestPlaygroundLink(t *testing.T) {
 	}{
 		// Parameters go in sorted by the loss's own order (s, m for arcface),
 		// classes as digits; the rest takes the playground's defaults.
-		{"mnist subset", card, "/#data=mnist&classes=0,1,2,3,4&arch=mlp&loss=arcface&s=30&m=0.3&dim=3&batch=64&lr=0.001&opt=adam&epochs=1&seed=1"},
+		{"mnist subset", card, "/#data=mnist&classes=0,1,2,3,4&arch=mlp&loss=arcface&s=30&m=0.3&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&seed=1"},
 		{"all digits, unknown arch and dim", func() ModelCard {
 			c := card()
 			c.Arch, c.Dim, c.LossParams = "resnet", 5, nil
 			c.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 			return c
-		}, "/#data=mnist&arch=lenet-s&loss=arcface&dim=3&batch=64&lr=0.001&opt=adam&epochs=1&seed=1"},
+		}, "/#data=mnist&arch=lenet-s&loss=arcface&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&seed=1"},
 		{"parameter out of range dropped", func() ModelCard {
 			c := card()
 			c.LossParams = map[string]float64{"m": 99}
 			c.Data = "faces"
 			return c
-		}, "/#data=mnist&arch=mlp&loss=arcface&dim=3&batch=64&lr=0.001&opt=adam&epochs=1&seed=1"},
+		}, "/#data=mnist&arch=mlp&loss=arcface&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&seed=1"},
 	}
 	for _, tt := range tests {
 		got := PlaygroundLink(tt.card())

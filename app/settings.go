@@ -51,7 +51,7 @@ const (
 // DefaultSettings returns the settings of a bare URL: lenet-s with ArcFace
 // at D = 3 on all of MNIST, Adam at 0.001, batch 64, one epoch, seed 1.
 func DefaultSettings() Settings {
-	return Settings{Data: "mnist", Arch: "lenet-s", Loss: "arcface", Dim: 3, Batch: 64, LR: 0.001, Opt: "adam", Epochs: 1, Seed: 1}
+	return Settings{Data: "mnist", Arch: "lenet-s", Loss: "arcface", Dim: 3, Batch: 64, LR: 0.01, Opt: "adam", Epochs: 1, Seed: 1}
 }
 
 // DefaultCompare returns the losses of compare mode when the hash says

@@ -21,6 +21,7 @@ func TestParseHash(t *testing.T) {
 			name: "the brief's example",
 			hash: "#loss=arcface&dim=3&arch=lenet-s&lr=0.001&compare=softmax,sphereface,cosface,arcface&hide=loss,dim&autostart=1",
 			want: func(s *Settings) {
+				s.LR = 0.001
 				s.Compare = []string{"softmax", "sphereface", "cosface", "arcface"}
 				s.Hide = []string{"loss", "dim"}
 				s.Autostart = true
