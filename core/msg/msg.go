@@ -12,7 +12,7 @@ const SchemaVersion = 1
 // Exactly one of the pointer fields is set, as Type says.
 type Message struct {
 	V       int    `json:"v"`       // SchemaVersion
-	Type    string `json:"type"`    // "command", "state", "progress", "snapshot", "error", "export"
+	Type    string `json:"type"`    // "command", "state", "progress", "snapshot", "error", "export", "embeddings"
 	Trainer string `json:"trainer"` // which trainer, for pages with several
 
 	Command  *Command  `json:"command,omitempty"`
@@ -21,6 +21,30 @@ type Message struct {
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	Error    string    `json:"error,omitempty"`
 	Export   *Export   `json:"export,omitempty"`
+	// Embeddings answers an "embed" command.
+	Embeddings *Embeddings `json:"embeddings,omitempty"`
+}
+
+// Samples is an in-memory set of images sent to a browser trainer: the
+// webcam enrollments. Pixels are N×Channels×Height×Width in [0, 1],
+// row-major; Labels index Classes.
+type Samples struct {
+	Channels int       `json:"channels"`
+	Height   int       `json:"height"`
+	Width    int       `json:"width"`
+	Classes  []string  `json:"classes"`
+	Labels   []int     `json:"labels"`
+	Pixels   []float32 `json:"pixels"`
+}
+
+// Embeddings are the encoder's outputs for the images of an "embed"
+// command, in order: N×Dim, L2-normalised, with the model's recommended
+// cosine threshold. ID echoes the command's.
+type Embeddings struct {
+	ID        string    `json:"id"`
+	Dim       int       `json:"dim"`
+	Values    []float32 `json:"values"`
+	Threshold float64   `json:"threshold"`
 }
 
 // Export is a trained model as files: the model file (.safetensors bytes,
@@ -33,9 +57,18 @@ type Export struct {
 }
 
 // Command asks a trainer to act. Config is set for "start".
+//
+// For the webcam enrollments: "start" with Config.Data "enrolled" trains on
+// Samples (with augmentation); "load" makes Model (.safetensors bytes, base64
+// in JSON) the worker's encoder instead of training one; "embed" embeds
+// Samples with the current encoder (trained or loaded) and answers with an
+// "embeddings" message carrying ID.
 type Command struct {
-	Op     string        `json:"op"` // "start", "pause", "resume", "step", "reset", "stop", "export"
-	Config *TrainRequest `json:"config,omitempty"`
+	Op      string        `json:"op"` // "start", "pause", "resume", "step", "reset", "stop", "export", "load", "embed"
+	Config  *TrainRequest `json:"config,omitempty"`
+	Samples *Samples      `json:"samples,omitempty"`
+	Model   []byte        `json:"model,omitempty"`
+	ID      string        `json:"id,omitempty"`
 	// Channel is the BroadcastChannel a browser trainer also posts its
 	// snapshots to, for "start"; empty: "metriclab-" + the trainer id.
 	Channel string `json:"channel,omitempty"`
