@@ -35,6 +35,10 @@ import (
 const (
 	DefaultCheckpointEvery = 100
 	DefaultProgressEvery   = 100 * time.Millisecond
+	// DefaultSnapshotEvery is the least time between two snapshots while
+	// someone watches (one embeds 2,000 test images: a fraction of a second
+	// for the small encoders).
+	DefaultSnapshotEvery = 5 * time.Second
 )
 
 // ErrInvalid is wrapped by the errors about a request itself: a training
@@ -74,6 +78,9 @@ type Config struct {
 	// ProgressEvery is the least time between two progress messages (epoch
 	// ends and the last step are always sent); 0 takes DefaultProgressEvery.
 	ProgressEvery time.Duration
+	// SnapshotEvery is the least time between two snapshots, sent only while
+	// someone watches (and at epoch ends); 0 takes DefaultSnapshotEvery.
+	SnapshotEvery time.Duration
 	Logger        *log.Logger // nil: log.Default()
 }
 
@@ -113,6 +120,9 @@ func New(cfg Config) *Runner {
 	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = DefaultProgressEvery
+	}
+	if cfg.SnapshotEvery <= 0 {
+		cfg.SnapshotEvery = DefaultSnapshotEvery
 	}
 	lg := cfg.Logger
 	if lg == nil {
@@ -432,6 +442,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	var (
 		metrics  *msg.VerificationSummary
 		lastPub  time.Time
+		lastSnap time.Time
 		p        msg.Progress
 		lastCkpt = from
 	)
@@ -468,7 +479,8 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 			h.publish(msg.Message{V: msg.SchemaVersion, Type: "progress", Trainer: j.ID, Progress: &pp})
 			lastPub = time.Now()
 		}
-		if p.EpochEnd && h.subscribers() > 0 {
+		if h.subscribers() > 0 && (p.EpochEnd || time.Since(lastSnap) >= r.cfg.SnapshotEvery) {
+			lastSnap = time.Now()
 			snap, err := jb.Snapshot()
 			if err != nil {
 				return trainError{err}
