@@ -73,6 +73,12 @@ type Options struct {
 	SnapshotPairs int
 	// Version is the metriclab version recorded in the model's provenance.
 	Version string
+	// Augment transforms every training image of every batch with
+	// data.Augment (flip, shift, rotation, brightness, contrast), drawn
+	// from a generator of its own seeded by the request's Seed: for small
+	// sets such as webcam enrollments. Held-out and snapshot images are
+	// not augmented. Restore does not replay the augmentations.
+	Augment bool
 }
 
 // Job trains one msg.TrainRequest step by step and reports in msg terms.
@@ -99,6 +105,8 @@ type Job struct {
 	x            []float32
 	labels       []int
 	epoch        int
+	augRng       *rand.Rand // Options.Augment's draws
+	augBuf       []float32  // one augmented image
 
 	rate     [rateWindow]time.Duration // durations of the recent steps
 	accuracy float64                   // nearest-class-weight accuracy of the last evaluation
@@ -176,7 +184,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		var vIdx []int
 		j.trainIdx, vIdx = holdOutIndex(set.Labels, valN, req.Seed)
 		j.val = pick(set, vIdx)
-		j.folds = eval.Pairs(j.val.Labels, valFolds, valPerFold, req.Seed)
+		j.folds = valPairs(j.val.Labels, req.Seed)
 	}
 	j.trainLabels = set.BatchLabels(nil, j.trainIdx)
 	if len(j.trainIdx) < req.Batch {
@@ -214,13 +222,34 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.order = make([]int, len(j.trainIdx))
 	j.rows = make([]int, req.Batch)
 	j.labels = make([]int, req.Batch)
+	if opts.Augment {
+		j.augRng = rand.New(rand.NewPCG(uint64(req.Seed), 0xa06))
+		j.augBuf = make([]float32, set.Input.Size())
+	}
 
 	points := test
 	if points == nil || points.N == 0 {
 		points = j.val
 	}
+	if points.N == 0 {
+		points = set // nothing held out (a small set): show the training images
+	}
 	j.snap.init(points, j.opts, req.Seed)
 	return j, nil
+}
+
+// valPairs draws the verification pairs of the held-out labels: valFolds
+// folds of up to valPerFold genuine and as many impostor pairs, or, when
+// the held-out images are too few for that (a small set), as many folds as
+// there are genuine pairs, down to one; nil when there is no genuine or no
+// impostor pair at all (Step then skips verification).
+func valPairs(labels []int, seed int64) []eval.Fold {
+	for folds := valFolds; folds >= 1; folds-- {
+		if f := eval.Pairs(labels, folds, valPerFold, seed); len(f) > 0 {
+			return f
+		}
+	}
+	return nil
 }
 
 // subset returns the images of s of the given classes (sorted, no
@@ -235,7 +264,8 @@ func subset(s *data.Set, classes []int) *data.Set {
 // Step trains on one batch and returns the progress. The batches of an
 // epoch follow a fresh shuffle of the training images, or P×K order for
 // losses that ask for it (core.Batcher). The step that ends an epoch also
-// runs 1:1 verification on the held-out images (when there are any) and
+// runs 1:1 verification on the held-out images (when they make at least
+// one genuine and one impostor pair) and
 // reports it in Progress.Verification. Errors are the engine's (a loss
 // that became NaN, say); calling Step when Done is an error too.
 //
@@ -262,6 +292,14 @@ func (j *Job) Step() (msg.Progress, error) {
 	}
 	j.x = j.set.Batch(j.x, j.rows)
 	start := time.Now()
+	if j.augRng != nil {
+		size := j.set.Input.Size()
+		for i := range j.rows {
+			img := j.x[i*size : (i+1)*size]
+			j.augBuf = data.Augment(j.augBuf, img, j.set.Input, j.augRng)
+			copy(img, j.augBuf)
+		}
+	}
 	loss, err := j.tr.Step(j.x, j.labels)
 	if err != nil {
 		return msg.Progress{}, err
@@ -271,7 +309,7 @@ func (j *Job) Step() (msg.Progress, error) {
 	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.tr.LR()}
 	if j.tr.Iter()%j.steps == 0 {
 		p.EpochEnd = true
-		if j.val.N > 0 {
+		if len(j.folds) > 0 {
 			if err := j.validate(); err != nil {
 				return msg.Progress{}, err
 			}

@@ -11,6 +11,22 @@
 //	        Command.Channel the BroadcastChannel that also gets the
 //	        snapshots (default "metriclab-" + id). MNIST is fetched once from
 //	        /data/mnist/*.gz and kept for later runs.
+//	        With Config.Data "enrolled" the run trains on Command.Samples
+//	        (the webcam enrollments; their shape is the encoder's input,
+//	        their Classes the identities) with augmentation (job.Options
+//	        Augment: flips, shifts, rotations, brightness, contrast);
+//	        Config.Arch defaults to "lenet-s". A tenth of the images is held
+//	        out for verification when they make pairs, none otherwise. The
+//	        run's encoder replaces a loaded one.
+//	load    Command.Model (.safetensors bytes, base64 in JSON) becomes the
+//	        encoder of "embed" (core.DecodeModel checks it); no answer on
+//	        success, an error for a bad model. A later start replaces it.
+//	embed   embeds Command.Samples (N = len(Pixels)/size; their shape must
+//	        be the encoder's input) with the current encoder: the loaded
+//	        model, else the run's current parameters; answers with an
+//	        "embeddings" message: Embeddings{ID: Command.ID, Dim, Values
+//	        (N×Dim, L2-normalised), Threshold (the model's recommended
+//	        cosine threshold, 0 when it has none)}, or an error.
 //	pause   stop stepping after the current step
 //	resume  go on after a pause
 //	step    one step while paused (progress and snapshot follow)
@@ -28,6 +44,7 @@
 //	          snapshots), at epoch ends and at the end
 //	export    msg.Export: the .safetensors bytes (base64 in JSON) and the
 //	          TensorFlow Projector's vectors.tsv and metadata.tsv
+//	embeddings  msg.Embeddings, the answer to "embed"
 //	error     one line; a failed run also goes to state "failed"
 //
 // All but export also go to the run's BroadcastChannel, for the viewer
@@ -42,6 +59,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"syscall/js"
 	"time"
@@ -90,9 +108,12 @@ type worker struct {
 	state       string
 	req         msg.TrainRequest
 	job         *job.Job
-	train, test *data.Set // MNIST, kept across runs
-	gen         int       // generation of the current start; a load of another is stale
-	pauseAfter  bool      // a pause arrived while loading
+	train, test *data.Set     // MNIST, kept across runs
+	gen         int           // generation of the current start; a load of another is stale
+	pauseAfter  bool          // a pause arrived while loading
+	enrolled    *data.Set     // the current run's Samples, when Data is "enrolled"
+	model       *core.Model   // the loaded model, used by embed instead of the run's
+	enc         *core.Encoder // embed's encoder, dropped when the parameters change
 
 	lastProgress, lastSnapshot time.Time
 	snapshotWait               time.Duration
@@ -221,12 +242,16 @@ func (w *worker) handle(m msg.Message) {
 		}
 	case "reset":
 		w.gen++
-		w.job = nil
+		w.job, w.enc = nil, nil
 		w.setState("idle")
 	case "export":
 		w.export()
+	case "load":
+		w.load(c)
+	case "embed":
+		w.embed(c)
 	default:
-		w.postError(fmt.Errorf("unknown command %q (want start, pause, resume, step, stop, reset or export)", c.Op))
+		w.postError(fmt.Errorf("unknown command %q (want start, pause, resume, step, stop, reset, export, load or embed)", c.Op))
 	}
 }
 
@@ -235,6 +260,7 @@ func (w *worker) handle(m msg.Message) {
 func (w *worker) start(id string, c *msg.Command) {
 	w.gen++
 	w.job, w.pauseAfter = nil, false
+	w.model, w.enc, w.enrolled = nil, nil, nil
 	w.id = id
 	channel := c.Channel
 	if channel == "" {
@@ -254,8 +280,21 @@ func (w *worker) start(id string, c *msg.Command) {
 		return
 	}
 	w.req = *c.Config
+	if w.req.Data == "enrolled" {
+		set, err := samplesSet(c.Samples, true)
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		if w.req.Arch == "" {
+			w.req.Arch = "lenet-s"
+		}
+		w.enrolled = set
+		w.begin()
+		return
+	}
 	if w.req.Data != "mnist" {
-		w.fail(fmt.Errorf("data %q: the browser trainer has mnist only", w.req.Data))
+		w.fail(fmt.Errorf("data %q: the browser trainer has mnist and enrolled only", w.req.Data))
 		return
 	}
 	if w.train != nil {
@@ -293,7 +332,11 @@ func (w *worker) onLoaded(l loaded) {
 
 // begin creates the job and runs it (or holds it, paused).
 func (w *worker) begin() {
-	j, err := job.New(w.req, w.train, w.test, job.Options{Version: "browser"})
+	train, test, opts := w.train, w.test, job.Options{Version: "browser"}
+	if w.enrolled != nil {
+		train, test, opts.Augment = w.enrolled, nil, true
+	}
+	j, err := job.New(w.req, train, test, opts)
 	if err != nil {
 		w.fail(err)
 		return
@@ -315,6 +358,7 @@ func (w *worker) step(force bool) {
 		return
 	}
 	p, err := w.job.Step()
+	w.enc = nil // the parameters changed
 	if err != nil {
 		w.fail(err)
 		return
@@ -369,6 +413,101 @@ func (w *worker) export() {
 		return
 	}
 	w.post(msg.Message{Type: "export", Export: &msg.Export{Model: model.Bytes(), Vectors: vectors.String(), Metadata: metadata.String()}})
+}
+
+// load makes c.Model the encoder of embed.
+func (w *worker) load(c *msg.Command) {
+	m, err := core.DecodeModel(bytes.NewReader(c.Model))
+	if err != nil {
+		w.postError(err)
+		return
+	}
+	w.model, w.enc = m, nil
+}
+
+// embed answers c.Samples' embeddings with the current encoder.
+func (w *worker) embed(c *msg.Command) {
+	m := w.model
+	if m == nil && w.job != nil {
+		m = w.job.Model()
+	}
+	if m == nil {
+		w.postError(errors.New("nothing to embed with: train or load an encoder first"))
+		return
+	}
+	set, err := samplesSet(c.Samples, false)
+	if err != nil {
+		w.postError(err)
+		return
+	}
+	in := m.Meta.Spec.Input
+	if set.Input.Channels != in.Channels || set.Input.Height != in.Height || set.Input.Width != in.Width {
+		w.postError(fmt.Errorf("samples of %d×%d×%d, the encoder takes %d×%d×%d",
+			set.Input.Channels, set.Input.Height, set.Input.Width, in.Channels, in.Height, in.Width))
+		return
+	}
+	if w.enc == nil {
+		if w.enc, err = core.NewEncoder(m.Meta.Spec, m.Params, 64); err != nil {
+			w.postError(err)
+			return
+		}
+	}
+	d := m.Meta.Spec.Dim
+	var values []float32
+	if set.N > 0 {
+		if values, err = w.enc.Embed(nil, set.X, set.N); err != nil {
+			w.postError(err)
+			return
+		}
+	}
+	for i := 0; i < len(values); i += d {
+		normalise(values[i : i+d])
+	}
+	w.post(msg.Message{Type: "embeddings", Embeddings: &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}})
+}
+
+// normalise scales e to unit L2 norm (a zero vector stays zero).
+func normalise(e []float32) {
+	var s float64
+	for _, v := range e {
+		s += float64(v) * float64(v)
+	}
+	if s == 0 {
+		return
+	}
+	n := float32(1 / math.Sqrt(s))
+	for k := range e {
+		e[k] *= n
+	}
+}
+
+// samplesSet turns s into a data set; labelled asks for one label per
+// image, each indexing s.Classes.
+func samplesSet(s *msg.Samples, labelled bool) (*data.Set, error) {
+	if s == nil {
+		return nil, errors.New("no samples")
+	}
+	in := core.Input{Channels: s.Channels, Height: s.Height, Width: s.Width}
+	if in.Channels < 1 || in.Height < 1 || in.Width < 1 {
+		return nil, fmt.Errorf("samples of shape %d×%d×%d", s.Channels, s.Height, s.Width)
+	}
+	if len(s.Pixels)%in.Size() != 0 {
+		return nil, fmt.Errorf("%d pixels are not whole %d×%d×%d images", len(s.Pixels), s.Channels, s.Height, s.Width)
+	}
+	n := len(s.Pixels) / in.Size()
+	set := &data.Set{X: s.Pixels, Labels: s.Labels, N: n, Input: in, Classes: s.Classes}
+	if !labelled {
+		return set, nil
+	}
+	if len(s.Labels) != n {
+		return nil, fmt.Errorf("%d labels for %d images", len(s.Labels), n)
+	}
+	for _, l := range s.Labels {
+		if l < 0 || l >= len(s.Classes) {
+			return nil, fmt.Errorf("label %d out of range of %d classes", l, len(s.Classes))
+		}
+	}
+	return set, nil
 }
 
 // setState posts the state when it changes.

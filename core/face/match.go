@@ -1,0 +1,197 @@
+package face
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Template returns the identity template of the N×d embeddings embs: the
+// mean of the L2-normalised embeddings, L2-normalised again,
+//
+//	t = Σ eᵢ/‖eᵢ‖ / ‖Σ eᵢ/‖eᵢ‖‖,
+//
+// in dst (reused when large enough). Zero embeddings count as zero; a zero
+// sum gives a zero template. It panics when len(embs) is not a positive
+// multiple of d.
+func Template(dst []float32, embs []float32, d int) []float32 {
+	if d <= 0 || len(embs) == 0 || len(embs)%d != 0 {
+		panic(fmt.Sprintf("face: Template: %d values are not N×%d embeddings", len(embs), d))
+	}
+	sum := make([]float64, d)
+	for i := 0; i < len(embs); i += d {
+		addNormalised(sum, embs[i:i+d], 1)
+	}
+	return normaliseTo(dst, sum)
+}
+
+// addNormalised adds sign·e/‖e‖ to sum (nothing when e is zero).
+func addNormalised(sum []float64, e []float32, sign float64) {
+	n := norm(e)
+	if n == 0 {
+		return
+	}
+	for k, v := range e {
+		sum[k] += sign * float64(v) / n
+	}
+}
+
+// normaliseTo writes v/‖v‖ (zeros when v is zero) into dst and returns it.
+func normaliseTo(dst []float32, v []float64) []float32 {
+	if cap(dst) < len(v) {
+		dst = make([]float32, len(v))
+	}
+	dst = dst[:len(v)]
+	var n float64
+	for _, x := range v {
+		n += x * x
+	}
+	n = math.Sqrt(n)
+	for k, x := range v {
+		if n == 0 {
+			dst[k] = 0
+		} else {
+			dst[k] = float32(x / n)
+		}
+	}
+	return dst
+}
+
+// norm is ‖e‖ in float64.
+func norm(e []float32) float64 {
+	var s float64
+	for _, v := range e {
+		s += float64(v) * float64(v)
+	}
+	return math.Sqrt(s)
+}
+
+// Cosine returns the cosine similarity a·b / (‖a‖·‖b‖), in float64; 0 when
+// a or b is zero. It panics when their lengths differ.
+func Cosine(a, b []float32) float64 {
+	if len(a) != len(b) {
+		panic(fmt.Sprintf("face: Cosine: lengths %d and %d", len(a), len(b)))
+	}
+	var ab float64
+	for k := range a {
+		ab += float64(a[k]) * float64(b[k])
+	}
+	na, nb := norm(a), norm(b)
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return ab / (na * nb)
+}
+
+// Identify compares probe with each template (1:k): scores[k] is
+// Cosine(probe, templates[k]), and best is the template of the highest
+// score (the first on ties), or −1 ("unknown") when that score is below
+// threshold or there are no templates.
+func Identify(probe []float32, templates [][]float32, threshold float64) (best int, scores []float64) {
+	best = -1
+	scores = make([]float64, len(templates))
+	for k, t := range templates {
+		scores[k] = Cosine(probe, t)
+		if best < 0 || scores[k] > scores[best] {
+			best = k
+		}
+	}
+	if best >= 0 && scores[best] < threshold {
+		best = -1
+	}
+	return best, scores
+}
+
+// Calibration is the outcome of Calibrate: the genuine and impostor cosine
+// scores, and the threshold for the asked false accept rate with its
+// measured FAR and FRR. A probe is accepted when its score ≥ Threshold.
+type Calibration struct {
+	Genuine, Impostor   []float64
+	Threshold, FAR, FRR float64
+}
+
+// Calibrate scores the N×d enrolled embeddings embs with labels (any ints,
+// one per embedding) leave-one-out: each embedding against its own
+// identity's template computed without it (a genuine score; none for an
+// identity of one embedding) and against every other identity's full
+// template (impostor scores), templates as Template.
+//
+// Threshold is the smallest cosine whose impostor accept rate
+// #{impostor ≥ t}/#impostor is at most far: with the impostor scores
+// sorted in decreasing order s₀ ≥ s₁ ≥ …, m = ⌊far·#impostor⌋, it is the
+// float64 just above s_m (math.Nextafter), so that ties with s_m are
+// rejected together and the measured FAR may be below far; −1 when
+// m ≥ #impostor (every score accepted) or there are no impostor scores
+// (fewer than two identities). FAR and FRR are measured at Threshold
+// (FRR = #{genuine < t}/#genuine, 0 without genuine scores). It panics
+// when the shapes disagree or far is outside [0, 1].
+func Calibrate(embs []float32, d int, labels []int, far float64) Calibration {
+	if d <= 0 || len(embs) != len(labels)*d {
+		panic(fmt.Sprintf("face: Calibrate: %d values for %d labels of dimension %d", len(embs), len(labels), d))
+	}
+	if !(far >= 0 && far <= 1) {
+		panic(fmt.Sprintf("face: Calibrate: far %g outside [0, 1]", far))
+	}
+	// Identities in order of first appearance, and their sums.
+	ids := map[int]int{}
+	var sums [][]float64
+	var counts []int
+	for i, l := range labels {
+		k, ok := ids[l]
+		if !ok {
+			k = len(sums)
+			ids[l] = k
+			sums = append(sums, make([]float64, d))
+			counts = append(counts, 0)
+		}
+		addNormalised(sums[k], embs[i*d:(i+1)*d], 1)
+		counts[k]++
+	}
+	templates := make([][]float32, len(sums))
+	for k := range sums {
+		templates[k] = normaliseTo(nil, sums[k])
+	}
+	var c Calibration
+	without := make([]float64, d)
+	var t []float32
+	for i, l := range labels {
+		e := embs[i*d : (i+1)*d]
+		k := ids[l]
+		if counts[k] > 1 {
+			copy(without, sums[k])
+			addNormalised(without, e, -1)
+			t = normaliseTo(t, without)
+			c.Genuine = append(c.Genuine, Cosine(e, t))
+		}
+		for o := range templates {
+			if o != k {
+				c.Impostor = append(c.Impostor, Cosine(e, templates[o]))
+			}
+		}
+	}
+	c.Threshold = -1
+	if n := len(c.Impostor); n > 0 {
+		s := slices.Clone(c.Impostor)
+		slices.Sort(s)
+		slices.Reverse(s)
+		if m := int(math.Floor(far * float64(n))); m < n {
+			c.Threshold = math.Nextafter(s[m], math.Inf(1))
+		}
+		c.FAR = float64(countAtLeast(c.Impostor, c.Threshold)) / float64(n)
+	}
+	if n := len(c.Genuine); n > 0 {
+		c.FRR = float64(n-countAtLeast(c.Genuine, c.Threshold)) / float64(n)
+	}
+	return c
+}
+
+// countAtLeast counts the scores ≥ t.
+func countAtLeast(scores []float64, t float64) int {
+	n := 0
+	for _, s := range scores {
+		if s >= t {
+			n++
+		}
+	}
+	return n
+}

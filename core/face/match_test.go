@@ -1,0 +1,153 @@
+package face
+
+import (
+	"math"
+	"testing"
+)
+
+func TestTemplate(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		embs []float32
+		d    int
+		want []float32
+		tol  float64
+	}{
+		// (3,4)/5 = (0.6,0.8) and (0,2)/2 = (0,1): sum (0.6,1.8), norm
+		// √3.6 = 1.8974: (0.31623, 0.94868).
+		{"two", []float32{3, 4, 0, 2}, 2, []float32{0.31623, 0.94868}, 1e-5},
+		// One embedding: itself normalised.
+		{"one", []float32{0, 0, 5}, 3, []float32{0, 0, 1}, 0},
+		// Opposite embeddings cancel: the zero template.
+		{"cancel", []float32{1, 0, -2, 0}, 2, []float32{0, 0}, 0},
+		// A zero embedding counts as zero.
+		{"zero", []float32{0, 0, 1, 1}, 2, []float32{0.70711, 0.70711}, 1e-5},
+	} {
+		got := Template(nil, c.embs, c.d)
+		for k := range c.want {
+			if len(got) != len(c.want) || math.Abs(float64(got[k]-c.want[k])) > c.tol {
+				t.Errorf("%s: %v, want %v", c.name, got, c.want)
+				break
+			}
+		}
+	}
+}
+
+func TestCosine(t *testing.T) {
+	for _, c := range []struct {
+		a, b []float32
+		want float64
+	}{
+		{[]float32{1, 0}, []float32{0, 3}, 0},
+		{[]float32{1, 1}, []float32{2, 2}, 1},
+		{[]float32{1, 0}, []float32{-1, 0}, -1},
+		{[]float32{3, 4}, []float32{4, 3}, 24.0 / 25}, // (12+12)/(5·5)
+		{[]float32{0, 0}, []float32{1, 0}, 0},         // zero: 0
+	} {
+		if got := Cosine(c.a, c.b); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Cosine(%v, %v) = %g, want %g", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestIdentify(t *testing.T) {
+	templates := [][]float32{{1, 0}, {0, 1}, {-1, 0}}
+	// Probe (0.8, 0.6): scores 0.8, 0.6, −0.8.
+	best, scores := Identify([]float32{0.8, 0.6}, templates, 0.5)
+	want := []float64{0.8, 0.6, -0.8}
+	for k := range want {
+		if math.Abs(scores[k]-want[k]) > 1e-7 {
+			t.Errorf("scores %v, want %v", scores, want)
+		}
+	}
+	if best != 0 {
+		t.Errorf("best %d, want 0", best)
+	}
+	if best, _ := Identify([]float32{0.8, 0.6}, templates, 0.85); best != -1 {
+		t.Errorf("above every score: best %d, want −1", best)
+	}
+	if best, scores := Identify([]float32{1, 0}, nil, 0); best != -1 || len(scores) != 0 {
+		t.Errorf("no templates: %d, %v", best, scores)
+	}
+}
+
+// TestCalibrate on six 2-D embeddings, three identities at angles (degrees)
+// A: 0, 10; B: 90, 100; C: 180, 190. Leave-one-out templates of a pair are
+// the other member, so every genuine score is cos 10° = 0.98481. Each
+// embedding meets the two other identities' templates (at 5°, 95°, 185°):
+// the 12 impostor scores are, per embedding,
+//
+//	0°:   cos 95°, cos 185° = −0.08716, −0.99619
+//	10°:  cos 85°, cos 175° =  0.08716, −0.99619
+//	90°:  cos 85°, cos 95°  =  0.08716, −0.08716
+//	100°: cos 95°, cos 85°  = −0.08716,  0.08716
+//	180°: cos 175°, cos 85° = −0.99619,  0.08716
+//	190°: cos 185°, cos 95° = −0.99619, −0.08716
+//
+// so four of 0.08716, four of −0.08716 and four of −0.99619.
+func TestCalibrate(t *testing.T) {
+	deg := []float64{0, 10, 90, 100, 180, 190}
+	embs := make([]float32, 0, 12)
+	for _, a := range deg {
+		embs = append(embs, float32(math.Cos(a*math.Pi/180)), float32(math.Sin(a*math.Pi/180)))
+	}
+	labels := []int{7, 7, 3, 3, 5, 5}
+	c5, c85, c175 := math.Cos(5*math.Pi/180), math.Cos(85*math.Pi/180), math.Cos(175*math.Pi/180)
+	_ = c5
+	for _, c := range []struct {
+		far                     float64
+		threshold, wantFAR, frr float64
+		tol                     float64
+	}{
+		// far 0: m = 0, just above the highest impostor score 0.08716;
+		// every genuine 0.98481 is accepted.
+		{0, c85, 0, 0, 1e-6},
+		// far 0.25: m = 3. The four "0.08716" differ in their last bits
+		// (float32 inputs), so the threshold is just above the fourth
+		// highest of them and accepts three: FAR 3/12.
+		{0.25, c85, 3.0 / 12, 0, 1e-6},
+		// far 0.5: m = 6, s₆ among the −0.08716: FAR 6/12.
+		{0.5, -c85, 6.0 / 12, 0, 1e-6},
+		// far 0.9: m = 10, s₁₀ among the −0.99619: FAR 10/12.
+		{0.9, c175, 10.0 / 12, 0, 1e-6},
+		// far 1: every score accepted, threshold −1.
+		{1, -1, 1, 0, 0},
+	} {
+		got := Calibrate(embs, 2, labels, c.far)
+		if len(got.Genuine) != 6 || len(got.Impostor) != 12 {
+			t.Fatalf("far %g: %d genuine, %d impostor scores, want 6 and 12", c.far, len(got.Genuine), len(got.Impostor))
+		}
+		for _, g := range got.Genuine {
+			if math.Abs(g-math.Cos(10*math.Pi/180)) > 1e-6 {
+				t.Errorf("genuine %g, want cos 10°", g)
+			}
+		}
+		if math.Abs(got.Threshold-c.threshold) > c.tol || got.Threshold <= c.threshold-1e-6 && c.far < 1 {
+			t.Errorf("far %g: threshold %.6f, want just above %.6f", c.far, got.Threshold, c.threshold)
+		}
+		if math.Abs(got.FAR-c.wantFAR) > 1e-12 || got.FAR > c.far || math.Abs(got.FRR-c.frr) > 1e-12 {
+			t.Errorf("far %g: FAR %g FRR %g, want %g and %g", c.far, got.FAR, got.FRR, c.wantFAR, c.frr)
+		}
+	}
+	// Exact ties: A (1,0)×2, B (0,1)×2, C (−1,0)×2. Impostor scores: A
+	// against B 0 and C −1, B against A and C 0, C against A −1 and B 0:
+	// eight 0 and four −1. far 0.25: m = 3, s₃ = 0 is tied with s₀..s₂,
+	// so all eight are rejected together: threshold just above 0, FAR 0.
+	ties := Calibrate([]float32{1, 0, 1, 0, 0, 1, 0, 1, -1, 0, -1, 0}, 2, []int{0, 0, 1, 1, 2, 2}, 0.25)
+	if ties.Threshold != math.Nextafter(0, 1) || ties.FAR != 0 || ties.FRR != 0 {
+		t.Errorf("ties: threshold %g FAR %g FRR %g, want Nextafter(0, 1), 0, 0", ties.Threshold, ties.FAR, ties.FRR)
+	}
+	// far 0.5: m = 6, s₆ = 0 still: the same.
+	if ties := Calibrate([]float32{1, 0, 1, 0, 0, 1, 0, 1, -1, 0, -1, 0}, 2, []int{0, 0, 1, 1, 2, 2}, 0.5); ties.FAR != 0 {
+		t.Errorf("ties at far 0.5: FAR %g, want 0", ties.FAR)
+	}
+	// A threshold above the genuine scores rejects them: one identity's
+	// pair at 0° and 170° (genuine cos 170°) against another at 90°.
+	got := Calibrate([]float32{1, 0, float32(math.Cos(170 * math.Pi / 180)), float32(math.Sin(170 * math.Pi / 180)), 0, 1},
+		2, []int{0, 0, 1}, 0)
+	// Genuine: cos 170° twice (the singleton identity has none); impostor:
+	// 0°·t(90°) = 0, 170°·t(90°) = cos 80°, 90°·t(85°) = cos 5°.
+	if len(got.Genuine) != 2 || got.FRR != 1 || math.Abs(got.Threshold-c5) > 1e-6 || got.FAR != 0 {
+		t.Errorf("got %+v, want FRR 1 at threshold cos 5°", got)
+	}
+}
