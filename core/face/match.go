@@ -116,11 +116,13 @@ type Calibration struct {
 // identity of one embedding) and against every other identity's full
 // template (impostor scores), templates as Template.
 //
-// Threshold is the smallest cosine whose impostor accept rate
-// #{impostor ≥ t}/#impostor is at most far: with the impostor scores
-// sorted in decreasing order s₀ ≥ s₁ ≥ …, m = ⌊far·#impostor⌋, it is the
-// float64 just above s_m (math.Nextafter), so that ties with s_m are
-// rejected together and the measured FAR may be below far; −1 when
+// Threshold keeps the impostor accept rate #{impostor ≥ t}/#impostor at
+// most far, in the middle of the gap: with the impostor scores sorted in
+// decreasing order s₀ ≥ s₁ ≥ …, m = ⌊far·#impostor⌋, it is halfway between
+// s_m and the next higher score of either kind, so that ties with s_m are
+// rejected together, the measured FAR may be below far, and a live probe a
+// hair above the enrolled impostors is not accepted (the float64 just above
+// s_m when no score is higher); −1 when
 // m ≥ #impostor (every score accepted) or there are no impostor scores
 // (fewer than two identities). FAR and FRR are measured at Threshold
 // (FRR = #{genuine < t}/#genuine, 0 without genuine scores). It panics
@@ -175,7 +177,7 @@ func Calibrate(embs []float32, d int, labels []int, far float64) Calibration {
 		slices.Sort(s)
 		slices.Reverse(s)
 		if m := int(math.Floor(far * float64(n))); m < n {
-			c.Threshold = math.Nextafter(s[m], math.Inf(1))
+			c.Threshold = gapAbove(s[m], c.Genuine, c.Impostor)
 		}
 		c.FAR = float64(countAtLeast(c.Impostor, c.Threshold)) / float64(n)
 	}
@@ -183,6 +185,23 @@ func Calibrate(embs []float32, d int, labels []int, far float64) Calibration {
 		c.FRR = float64(n-countAtLeast(c.Genuine, c.Threshold)) / float64(n)
 	}
 	return c
+}
+
+// gapAbove returns the middle of the gap between x and the smallest score of
+// the lists above it, or the float64 just above x when none is.
+func gapAbove(x float64, lists ...[]float64) float64 {
+	next := math.Inf(1)
+	for _, l := range lists {
+		for _, v := range l {
+			if v > x && v < next {
+				next = v
+			}
+		}
+	}
+	if math.IsInf(next, 1) {
+		return math.Nextafter(x, math.Inf(1))
+	}
+	return x + (next-x)/2
 }
 
 // countAtLeast counts the scores ≥ t.

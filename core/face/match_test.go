@@ -92,19 +92,19 @@ func TestCalibrate(t *testing.T) {
 		embs = append(embs, float32(math.Cos(a*math.Pi/180)), float32(math.Sin(a*math.Pi/180)))
 	}
 	labels := []int{7, 7, 3, 3, 5, 5}
-	c5, c85, c175 := math.Cos(5*math.Pi/180), math.Cos(85*math.Pi/180), math.Cos(175*math.Pi/180)
-	_ = c5
+	c5, c10, c85, c175 := math.Cos(5*math.Pi/180), math.Cos(10*math.Pi/180), math.Cos(85*math.Pi/180), math.Cos(175*math.Pi/180)
 	for _, c := range []struct {
 		far                     float64
 		threshold, wantFAR, frr float64
 		tol                     float64
 	}{
-		// far 0: m = 0, just above the highest impostor score 0.08716;
-		// every genuine 0.98481 is accepted.
-		{0, c85, 0, 0, 1e-6},
+		// far 0: m = 0, the highest impostor score 0.08716; the next
+		// higher score is a genuine 0.98481, so the threshold is halfway,
+		// 0.53598, and every genuine score is accepted.
+		{0, (c85 + c10) / 2, 0, 0, 1e-6},
 		// far 0.25: m = 3. The four "0.08716" differ in their last bits
-		// (float32 inputs), so the threshold is just above the fourth
-		// highest of them and accepts three: FAR 3/12.
+		// (float32 inputs), so the threshold is halfway between the fourth
+		// highest of them and the third, and accepts three: FAR 3/12.
 		{0.25, c85, 3.0 / 12, 0, 1e-6},
 		// far 0.5: m = 6, s₆ among the −0.08716: FAR 6/12.
 		{0.5, -c85, 6.0 / 12, 0, 1e-6},
@@ -132,10 +132,11 @@ func TestCalibrate(t *testing.T) {
 	// Exact ties: A (1,0)×2, B (0,1)×2, C (−1,0)×2. Impostor scores: A
 	// against B 0 and C −1, B against A and C 0, C against A −1 and B 0:
 	// eight 0 and four −1. far 0.25: m = 3, s₃ = 0 is tied with s₀..s₂,
-	// so all eight are rejected together: threshold just above 0, FAR 0.
+	// so all eight are rejected together: the next higher score is a
+	// genuine 1, the threshold halfway, 0.5; FAR 0.
 	ties := Calibrate([]float32{1, 0, 1, 0, 0, 1, 0, 1, -1, 0, -1, 0}, 2, []int{0, 0, 1, 1, 2, 2}, 0.25)
-	if ties.Threshold != math.Nextafter(0, 1) || ties.FAR != 0 || ties.FRR != 0 {
-		t.Errorf("ties: threshold %g FAR %g FRR %g, want Nextafter(0, 1), 0, 0", ties.Threshold, ties.FAR, ties.FRR)
+	if ties.Threshold != 0.5 || ties.FAR != 0 || ties.FRR != 0 {
+		t.Errorf("ties: threshold %g FAR %g FRR %g, want 0.5, 0, 0", ties.Threshold, ties.FAR, ties.FRR)
 	}
 	// far 0.5: m = 6, s₆ = 0 still: the same.
 	if ties := Calibrate([]float32{1, 0, 1, 0, 0, 1, 0, 1, -1, 0, -1, 0}, 2, []int{0, 0, 1, 1, 2, 2}, 0.5); ties.FAR != 0 {
@@ -146,7 +147,8 @@ func TestCalibrate(t *testing.T) {
 	got := Calibrate([]float32{1, 0, float32(math.Cos(170 * math.Pi / 180)), float32(math.Sin(170 * math.Pi / 180)), 0, 1},
 		2, []int{0, 0, 1}, 0)
 	// Genuine: cos 170° twice (the singleton identity has none); impostor:
-	// 0°·t(90°) = 0, 170°·t(90°) = cos 80°, 90°·t(85°) = cos 5°.
+	// 0°·t(90°) = 0, 170°·t(90°) = cos 80°, 90°·t(85°) = cos 5°, the
+	// highest score of all: the threshold is the float64 just above it.
 	if len(got.Genuine) != 2 || got.FRR != 1 || math.Abs(got.Threshold-c5) > 1e-6 || got.FAR != 0 {
 		t.Errorf("got %+v, want FRR 1 at threshold cos 5°", got)
 	}
