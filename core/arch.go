@@ -25,6 +25,28 @@ import (
 //	         followed by maxpool 2 → flatten → fc (→D)
 //	         28×28: 14 → 7 → 3 (pooling floors), fc in = 128·3·3
 //
+//	iresnet18  InsightFace's IResNet-18 (Deng et al., "ArcFace", CVPR 2019;
+//	         iresnet.py of insightface/recognition/arcface_torch), made for
+//	         3×112×112 faces and a 512-D embedding:
+//	         conv1 3×3×64 (no bias), bn1, prelu → layer1..layer4, two
+//	         IBasicBlocks each with 64, 128, 256, 512 channels, the first of
+//	         every stage with stride 2 → bn2 → (dropout: identity at p = 0)
+//	         → flatten → fc (→D) → features (BatchNorm1d, weight fixed at 1)
+//	         IBasicBlock(s): bn1 → conv1 3×3 stride 1 → bn2 → prelu
+//	         → conv2 3×3 stride s → bn3, plus the input, through
+//	         downsample (conv 1×1 stride s, no bias → batch norm) when the
+//	         shape changes; no activation after the sum.
+//	         112×112: 56 → 28 → 14 → 7, fc in = 512·7·7
+//
+// Batch norms keep PyTorch's names (weight, bias, running_mean,
+// running_var; not num_batches_tracked) so that an InsightFace state dict
+// maps by prefixing "encoder.". The running statistics and the fixed
+// features.weight are parameters of the model file but not learnables: the
+// Trainer keeps them as graph inputs beside the learnables, the training
+// graph's batch norms update the running statistics in place at every step
+// (momentum 0.1), and Params, SetParams and NewEncoder carry them with the
+// learnables. The Encoder normalises with them.
+//
 // LeNet++ is the network of the center loss paper (Wen et al., "A
 // Discriminative Feature Learning Approach for Deep Face Recognition", ECCV
 // 2016). Every architecture ends with a linear layer and no activation: the
@@ -35,10 +57,11 @@ const (
 	ArchMLP     = "mlp"
 	ArchLeNetS  = "lenet-s"
 	ArchLeNetPP = "lenetpp"
+	ArchIResNet = "iresnet18"
 )
 
 // ArchNames returns the encoder architecture names, sorted.
-func ArchNames() []string { return []string{ArchLeNetS, ArchLeNetPP, ArchMLP} }
+func ArchNames() []string { return []string{ArchIResNet, ArchLeNetS, ArchLeNetPP, ArchMLP} }
 
 // Hidden widths of the architectures.
 const (
@@ -66,8 +89,11 @@ func lenetPPStages() [3]lenetPPStage {
 //
 //	lenet-s: ⌊(H−4)/2⌋ − 4 ≥ 2  ⇔  H ≥ 16
 //	lenetpp: ⌊⌊⌊H/2⌋/2⌋/2⌋ ≥ 1 ⇔  H ≥ 8
+//	iresnet18: four stride-2 stages, at least 1×1 after them: H ≥ 16
 func minSize(arch string) int {
 	switch arch {
+	case ArchIResNet:
+		return 16
 	case ArchLeNetS:
 		return 16
 	case ArchLeNetPP:
@@ -129,10 +155,17 @@ func (s Spec) ParamShapes() map[string][]int {
 type paramKind int
 
 const (
-	kindWeight paramKind = iota // conv or linear weight: He normal, decayed
-	kindBias                    // zero, not decayed
-	kindPReLU                   // preluInitVal, not decayed
+	kindWeight   paramKind = iota // conv or linear weight: He normal, decayed
+	kindBias                      // zero, not decayed
+	kindPReLU                     // preluInitVal, not decayed
+	kindBNWeight                  // batch-norm scale γ: 1, not decayed
+	kindRunMean                   // running mean: 0, not learnable
+	kindRunVar                    // running variance: 1, not learnable
+	kindFixedOne                  // fixed at 1, not learnable (IResNet's features.weight)
 )
+
+// learnable reports whether the optimiser updates parameters of kind k.
+func (k paramKind) learnable() bool { return k != kindRunMean && k != kindRunVar && k != kindFixedOne }
 
 // param is one encoder parameter: its model-file name, shape and kind.
 type param struct {
@@ -182,6 +215,8 @@ func (s Spec) layout() []param {
 			h, w = h/2, w/2
 		}
 		return append(ps, linearParams("encoder.fc", s.Dim, ci*h*w)...)
+	case ArchIResNet:
+		return iresnet18().params(in, s.Dim)
 	}
 	panic("core: unreachable architecture " + s.Arch)
 }
@@ -206,10 +241,13 @@ func linearParams(name string, out, in int) []param {
 
 // encoderForward adds the encoder of s to x's graph: x is N×Ch×H×W, p holds
 // the parameter nodes by name (from s.layout), and the result is the N×D
-// embedding.
-func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node) (*G.Node, error) {
+// embedding. train selects the batch norms' mode: batch statistics (and
+// running-statistics updates) in training, running statistics otherwise.
+func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node, error) {
 	n := x.Shape()[0]
 	switch s.Arch {
+	case ArchIResNet:
+		return iresnet18().forward(x, p, train)
 	case ArchMLP:
 		h, err := G.Reshape(x, []int{n, s.Input.Size()})
 		if err != nil {

@@ -64,7 +64,7 @@ func NewEncoder(spec Spec, params map[string]Tensor, batch int) (*Encoder, error
 		nodes[p.name] = G.NewTensor(g, tensor.Float32, len(p.shape), G.WithShape(p.shape...), G.WithName(p.name),
 			G.WithValue(tensor.New(tensor.WithShape(p.shape...), tensor.WithBacking(d))))
 	}
-	emb, err := spec.encoderForward(x, nodes)
+	emb, err := spec.encoderForward(x, nodes, false)
 	if err != nil {
 		return nil, fmt.Errorf("building %s encoder: %w", spec.Arch, err)
 	}

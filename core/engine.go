@@ -32,7 +32,14 @@ type TrainConfig struct {
 // is built once: input x (N×Ch×H×W), one-hot labels (N×C), the encoder, the
 // loss and the symbolic gradient of the loss with respect to every
 // learnable. One tape machine runs it at every step; the optimiser then
-// updates the learnables' values in place. A Trainer is not safe for
+// updates the learnables' values in place.
+//
+// Parameters that are not learnables (batch norms' running statistics,
+// IResNet's fixed features.weight) are graph inputs too, kept beside the
+// learnables as buffers: the training graph's batch norms write their
+// running statistics into the buffers' values at every forward run, the
+// optimiser never sees them, and Params and SetParams carry them with the
+// learnables, so that a saved model holds them for the Encoder. A Trainer is not safe for
 // concurrent use.
 //
 // Initialisation, drawn from a PCG generator seeded with Seed in the order
@@ -41,6 +48,7 @@ type TrainConfig struct {
 //	conv and linear weights   He normal, N(0, 2/fan_in), fan_in = Ci·K·K or in
 //	biases                    0
 //	PReLU slopes              0.25
+//	batch-norm scales         1 (running means 0, running variances 1)
 //	loss learnables, rank 2   He normal with fan_in = number of columns (D
 //	                          for a C×D head); the values Build gave them are
 //	                          replaced, so that a run depends on Seed alone
@@ -64,8 +72,11 @@ type Trainer struct {
 	grads  []*G.Node // d cost / d params[i]
 	decay  []bool    // weight decay applies to params[i]
 	shapes [][]int   // params[i]'s shape
-	f32    *engineBuf[float32]
-	f64    *engineBuf[float64]
+
+	bufNames []string  // non-learnable encoder parameters, in layout order
+	bufs     []*G.Node // their nodes, whose values the graph reads (and updates)
+	f32      *engineBuf[float32]
+	f64      *engineBuf[float64]
 
 	iter int
 }
@@ -120,9 +131,14 @@ func NewTrainer(spec Spec, loss Loss, cfg TrainConfig) (*Trainer, error) {
 		initParam(v, p.kind, p.fanIn(), rng)
 		nd := G.NewTensor(t.g, dt, len(p.shape), G.WithShape(p.shape...), G.WithName(p.name), G.WithValue(v))
 		nodes[p.name] = nd
-		t.add(p.name, nd, p.kind == kindWeight)
+		if p.kind.learnable() {
+			t.add(p.name, nd, p.kind == kindWeight)
+		} else {
+			t.bufNames = append(t.bufNames, p.name)
+			t.bufs = append(t.bufs, nd)
+		}
 	}
-	if t.emb, err = spec.encoderForward(t.x, nodes); err != nil {
+	if t.emb, err = spec.encoderForward(t.x, nodes, true); err != nil {
 		return nil, fmt.Errorf("building %s encoder: %w", spec.Arch, err)
 	}
 	if t.cost, err = loss.Build(t.g, t.emb, t.onehot, cfg.Classes); err != nil {
@@ -195,7 +211,8 @@ func newEngineBuf[T float32 | float64](t *Trainer, sizes []int) (*engineBuf[T], 
 }
 
 // initParam fills v according to kind: He normal N(0, 2/fanIn) for
-// weights, 0 for biases, preluInitVal for PReLU slopes.
+// weights, 0 for biases and running means, preluInitVal for PReLU slopes,
+// 1 for batch-norm scales, running variances and fixed ones.
 func initParam(v tensor.Tensor, kind paramKind, fanIn int, rng *rand.Rand) {
 	std := math.Sqrt(2 / float64(fanIn))
 	draw := func() float64 {
@@ -204,6 +221,8 @@ func initParam(v tensor.Tensor, kind paramKind, fanIn int, rng *rand.Rand) {
 			return std * rng.NormFloat64()
 		case kindPReLU:
 			return preluInitVal
+		case kindBNWeight, kindRunVar, kindFixedOne:
+			return 1
 		}
 		return 0
 	}
@@ -347,9 +366,13 @@ func (t *Trainer) SetIter(n int) {
 func (t *Trainer) LR() float64 { return t.cfg.Opt.LRAt(t.iter) }
 
 // Params returns a float32 copy of every learnable, encoder.* and the
-// loss's (head.*), by name.
+// loss's (head.*), and of the encoder's buffers (batch-norm running
+// statistics), by name.
 func (t *Trainer) Params() map[string]Tensor {
-	out := make(map[string]Tensor, len(t.params))
+	out := make(map[string]Tensor, len(t.params)+len(t.bufs))
+	for i, name := range t.bufNames {
+		out[name] = Tensor{Shape: append([]int(nil), t.bufs[i].Shape()...), Data: valueFloat32s(t.bufs[i].Value())}
+	}
 	for i, name := range t.names {
 		d := make([]float32, shapeSize(t.shapes[i]))
 		if t.f32 != nil {
@@ -365,7 +388,8 @@ func (t *Trainer) Params() map[string]Tensor {
 }
 
 // SetParams loads parameter values by name, for resuming and tests. Every
-// encoder.* parameter must be present; the loss's learnables are loaded
+// encoder.* parameter, batch-norm running statistics included, must be
+// present; the loss's learnables are loaded
 // when present and kept otherwise. Names the trainer does not know, and
 // shapes or lengths that differ from the graph's, are errors, and leave the
 // parameters unchanged. Loading resets the optimiser's state (momentum,
@@ -375,8 +399,18 @@ func (t *Trainer) SetParams(p map[string]Tensor) error {
 	for i, n := range t.names {
 		index[n] = i
 	}
+	bufIndex := make(map[string]int, len(t.bufNames))
+	for i, n := range t.bufNames {
+		bufIndex[n] = i
+	}
 	var unknown []string
 	for name, v := range p {
+		if i, ok := bufIndex[name]; ok {
+			if err := checkTensor(name, v, t.bufs[i].Shape()); err != nil {
+				return err
+			}
+			continue
+		}
 		i, ok := index[name]
 		if !ok {
 			unknown = append(unknown, name)
@@ -390,10 +424,13 @@ func (t *Trainer) SetParams(p map[string]Tensor) error {
 		sort.Strings(unknown)
 		return fmt.Errorf("unknown parameters %s", strings.Join(unknown, ", "))
 	}
-	for _, name := range t.names {
+	for _, name := range append(slices.Clone(t.names), t.bufNames...) {
 		if _, ok := p[name]; !ok && strings.HasPrefix(name, "encoder.") {
 			return fmt.Errorf("missing parameter %s", name)
 		}
+	}
+	for i, name := range t.bufNames {
+		setValueFloat32s(t.bufs[i].Value(), p[name].Data)
 	}
 	for i, name := range t.names {
 		v, ok := p[name]
@@ -414,6 +451,36 @@ func (t *Trainer) SetParams(p map[string]Tensor) error {
 		t.f64.opt.reset()
 	}
 	return nil
+}
+
+// valueFloat32s returns a float32 copy of a float32 or float64 dense value.
+func valueFloat32s(v G.Value) []float32 {
+	switch d := v.Data().(type) {
+	case []float32:
+		return slices.Clone(d)
+	case []float64:
+		out := make([]float32, len(d))
+		for i, x := range d {
+			out[i] = float32(x)
+		}
+		return out
+	}
+	panic(fmt.Sprintf("core: value of %T, want float32 or float64", v.Data()))
+}
+
+// setValueFloat32s copies src into a float32 or float64 dense value, in
+// place.
+func setValueFloat32s(v G.Value, src []float32) {
+	switch d := v.Data().(type) {
+	case []float32:
+		copy(d, src)
+	case []float64:
+		for i, x := range src {
+			d[i] = float64(x)
+		}
+	default:
+		panic(fmt.Sprintf("core: value of %T, want float32 or float64", v.Data()))
+	}
 }
 
 // checkTensor reports whether v has the given shape and matching data.

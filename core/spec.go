@@ -3,7 +3,7 @@ package core
 // Spec describes an encoder: its architecture, its input and the embedding
 // dimension. It is JSON-serialisable and stored in every model file.
 type Spec struct {
-	Arch  string `json:"arch"`  // "mlp", "lenet-s", "lenetpp" (ArchNames lists them)
+	Arch  string `json:"arch"`  // "mlp", "lenet-s", "lenetpp", "iresnet18" (ArchNames lists them)
 	Input Input  `json:"input"` // shape and normalisation of one image
 	Dim   int    `json:"dim"`   // embedding dimension D, 2..512
 }
