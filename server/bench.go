@@ -28,7 +28,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
-	device := fs.String("device", "cpu", "cpu (the gorgonia engine) or auto (the best present)")
+	device := registerDevice(fs)
 	classes := fs.Int("classes", 10, "number of classes of the loss head")
 	seconds := fs.Float64("seconds", 5, "measure for about this long, after warm-up")
 	warmup := fs.Int("warmup", 5, "steps run before measuring")
@@ -36,12 +36,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	switch *device {
-	case "cpu", "auto":
-	case "cuda":
-		return badInput("device cuda: this build has no CUDA engine yet; use --device cpu")
-	default:
-		return badInput("unknown device %q (want cpu, cuda or auto)", *device)
+	dev, err := resolveDevice(*device, stderr)
+	if err != nil {
+		return err
 	}
 	if *classes < 2 || *classes > 100000 {
 		return badInput("classes %d out of range [2, 100000]", *classes)
@@ -92,7 +89,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		steps++
 	}
 	el := time.Since(start).Seconds()
-	r := benchResult{Device: "cpu", Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
+	r := benchResult{Device: dev, Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -161,4 +162,32 @@ func describeLoss(l core.Loss) string {
 		fmt.Fprintf(&b, " %s=%g", name, l.Params()[name])
 	}
 	return b.String()
+}
+
+// registerDevice adds the --device flag of train and bench.
+func registerDevice(fs *flag.FlagSet) *string {
+	return fs.String("device", "cpu", "cpu (the gorgonia engine), cuda (an NVIDIA GPU) or auto (cuda when present, else cpu)")
+}
+
+// resolveDevice turns --device into the device that trains: "cpu" for
+// now. cuda fails with one line giving the CUDA library's reason (or, with
+// a GPU, saying that the CUDA engine is not built yet); auto falls back to
+// the CPU with a note on stderr.
+func resolveDevice(name string, stderr io.Writer) (string, error) {
+	switch name {
+	case "cpu":
+		return "cpu", nil
+	case "cuda", "auto":
+	default:
+		return "", badInput("unknown device %q (want cpu, cuda or auto)", name)
+	}
+	gpu, err := probeCUDA()
+	if err == nil {
+		err = fmt.Errorf("found %s, but the CUDA training engine is not built yet", gpu)
+	}
+	if name == "cuda" {
+		return "", badInput("device cuda: %v", err)
+	}
+	fmt.Fprintf(stderr, "device auto: %v; using the CPU\n", err)
+	return "cpu", nil
 }

@@ -45,7 +45,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	jsonOut := fs.Bool("json", false, "print one JSON object per line instead of a progress bar")
 	valN := fs.Int("val", 5000, "training images held out to choose the verification threshold")
 	logEvery := fs.Int("log-every", 50, "with --json, print progress every N steps")
+	device := registerDevice(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if _, err := resolveDevice(*device, stderr); err != nil {
 		return err
 	}
 	cfg, err := prepareTraining(&mf, *dataName, *classSpec, *epochs, *valN, *out)

@@ -1,0 +1,11 @@
+//go:build !js && !linux
+
+package cuda
+
+import "errors"
+
+// Open returns an error: the binding dlopens Linux libraries.
+func Open() (*Device, error) { return nil, errors.New("cuda: the CUDA engine runs on Linux only") }
+
+// Device is a CUDA device; on this system there is none.
+type Device struct{ Null }
