@@ -14,8 +14,8 @@ import (
 
 // Models is the page of the server's model registry: one row per model
 // with what it is, how it was trained and how well it verifies, and links
-// to open its experiment in the playground, to download it, and (when the
-// verify page lands) to use it for verification.
+// to open its experiment in the playground, to download it, and to use it
+// for webcam verification.
 type Models struct {
 	app.Compo
 
@@ -75,7 +75,7 @@ func (m *Models) Render() app.UI {
 				app.TBody().Body(app.Range(m.cards).Slice(func(i int) app.UI { return m.row(m.cards[i]) })),
 			)
 		}),
-		app.P().Class("note").Text("“Use for verify” opens 1:1 verification with the model; the verify page comes in a later release."),
+		app.P().Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder."),
 	)
 }
 
@@ -94,8 +94,7 @@ func (m *Models) row(c ModelCard) app.UI {
 			app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Text("Open in playground"),
 			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.ID+".safetensors").
 				Title(r.Size).Text("Download"),
-			app.Span().ID("verify-"+c.ID).Class("btn disabled").Aria("disabled", "true").
-				Title("coming soon: the verify page ("+VerifyLink(c.ID)+") is not there yet").Text("Use for verify"),
+			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Text("Use for verify"),
 		),
 	)
 }

@@ -3,12 +3,12 @@ package app
 import "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 // Nav is the navigation between the pages: the playground, the server's
-// model registry and its training jobs. Current is the path of the page
+// model registry, its training jobs, and webcam verification. Current is the path of the page
 // that shows it, marked as the current one.
 type Nav struct {
 	app.Compo
 
-	Current string // "/", "/models" or "/jobs"
+	Current string // "/", "/models", "/jobs" or "/verify"
 }
 
 // Render draws the links.
@@ -39,6 +39,7 @@ func NavLinks() []NavLink {
 		{"playground", "/", "Playground"},
 		{"models", "/models", "Models"},
 		{"jobs", "/jobs", "Jobs"},
+		{"verify", "/verify", "Verify"},
 	}
 }
 

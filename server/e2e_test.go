@@ -72,6 +72,18 @@ type e2ePage struct {
 // test when the web build or chromium is missing, and in -short mode.
 func newE2EPage(t *testing.T, timeout time.Duration) *e2ePage {
 	t.Helper()
+	chromium := requireE2E(t)
+	mnist, err := data.MNISTDir()
+	if err != nil {
+		t.Skipf("end-to-end browser test: MNIST not found: %v", err)
+	}
+	return openE2EPage(t, timeout, chromium, serveConfig{WebDir: e2eWeb, MNISTDir: mnist, Version: "e2e"})
+}
+
+// requireE2E skips t unless the web build and chromium are there, and
+// returns chromium's path.
+func requireE2E(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end browser test: skipped in -short mode")
 	}
@@ -84,18 +96,21 @@ func newE2EPage(t *testing.T, timeout time.Duration) *e2ePage {
 	if err != nil {
 		t.Skipf("end-to-end browser test: %v", err)
 	}
-	mnist, err := data.MNISTDir()
-	if err != nil {
-		t.Skipf("end-to-end browser test: MNIST not found: %v", err)
-	}
-	h, err := newServer(serveConfig{WebDir: e2eWeb, MNISTDir: mnist, Version: "e2e"})
+	return chromium
+}
+
+// openE2EPage serves cfg on a loopback port and starts a fresh headless
+// Chromium on it, with extra launch options after the common ones.
+func openE2EPage(t *testing.T, timeout time.Duration, chromium string, cfg serveConfig, extra ...chromedp.ExecAllocatorOption) *e2ePage {
+	t.Helper()
+	h, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
-	opts := []chromedp.ExecAllocatorOption{
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
@@ -114,7 +129,7 @@ func newE2EPage(t *testing.T, timeout time.Duration) *e2ePage {
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-	}
+	}, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)

@@ -1,0 +1,315 @@
+package app
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
+)
+
+// GalleryVersion is the version of the gallery file (and of its IndexedDB
+// record). A reader rejects a file of another version.
+const GalleryVersion = 1
+
+// IndexedDB names of the gallery: one record, the gallery as JSON (the
+// file Export writes), under galleryKey.
+const (
+	galleryDB    = "metriclab"
+	galleryStore = "gallery"
+	galleryKey   = "gallery"
+)
+
+// Gallery is the enrolled identities of the verify page: for each a name
+// and its aligned face crops, Channels×Height×Width each. It is what
+// IndexedDB keeps across reloads and what Export and Import move as one
+// JSON file, the crops as PNG data URLs (8 bits a pixel: the camera's own
+// depth).
+type Gallery struct {
+	Version    int        `json:"version"`
+	Channels   int        `json:"channels"`
+	Height     int        `json:"height"`
+	Width      int        `json:"width"`
+	Identities []Identity `json:"identities"`
+}
+
+// Identity is one enrolled person: a name and its crops as PNG data URLs.
+type Identity struct {
+	Name  string   `json:"name"`
+	Crops []string `json:"crops"`
+}
+
+// NewGallery returns an empty gallery of crops of c×h×w.
+func NewGallery(c, h, w int) Gallery {
+	return Gallery{Version: GalleryVersion, Channels: c, Height: h, Width: w}
+}
+
+// Count returns the number of crops of all identities.
+func (g *Gallery) Count() int {
+	n := 0
+	for _, id := range g.Identities {
+		n += len(id.Crops)
+	}
+	return n
+}
+
+// Add appends the crops (PNG data URLs) to the identity called name,
+// enrolling it when it is new.
+func (g *Gallery) Add(name string, crops ...string) {
+	for i := range g.Identities {
+		if g.Identities[i].Name == name {
+			g.Identities[i].Crops = append(g.Identities[i].Crops, crops...)
+			return
+		}
+	}
+	g.Identities = append(g.Identities, Identity{Name: name, Crops: crops})
+}
+
+// Delete removes crop j of identity i, and the identity with its last
+// crop.
+func (g *Gallery) Delete(i, j int) {
+	if i < 0 || i >= len(g.Identities) || j < 0 || j >= len(g.Identities[i].Crops) {
+		panic("app: Gallery.Delete: no such crop")
+	}
+	id := &g.Identities[i]
+	id.Crops = append(id.Crops[:j:j], id.Crops[j+1:]...)
+	if len(id.Crops) == 0 {
+		g.Identities = append(g.Identities[:i:i], g.Identities[i+1:]...)
+	}
+}
+
+// Names returns the names of the identities, in order.
+func (g *Gallery) Names() []string {
+	names := make([]string, len(g.Identities))
+	for i, id := range g.Identities {
+		names[i] = id.Name
+	}
+	return names
+}
+
+// Samples returns the crops of g as the samples of a trainer's "start" or
+// "embed" command: pixels in [0, 1], labels the index of each identity,
+// classes the names.
+func (g *Gallery) Samples() (*msg.Samples, error) {
+	s := &msg.Samples{Channels: g.Channels, Height: g.Height, Width: g.Width, Classes: g.Names()}
+	size := g.Channels * g.Height * g.Width
+	s.Pixels = make([]float32, 0, g.Count()*size)
+	for i, id := range g.Identities {
+		for j, c := range id.Crops {
+			px, err := DecodeCrop(c, g.Channels, g.Height, g.Width)
+			if err != nil {
+				return nil, fmt.Errorf("crop %d of %s: %w", j+1, id.Name, err)
+			}
+			s.Pixels = append(s.Pixels, px...)
+			s.Labels = append(s.Labels, i)
+		}
+	}
+	return s, nil
+}
+
+// MarshalGallery returns g as the JSON of the gallery file.
+func MarshalGallery(g Gallery) []byte {
+	b, err := json.Marshal(g)
+	if err != nil {
+		panic("app: " + err.Error()) // strings and ints always marshal
+	}
+	return b
+}
+
+// UnmarshalGallery reads a gallery file: its version, its crop shape, and
+// that every crop decodes to that shape.
+func UnmarshalGallery(data []byte) (Gallery, error) {
+	var g Gallery
+	if err := json.Unmarshal(data, &g); err != nil {
+		return Gallery{}, fmt.Errorf("not a gallery file: %w", err)
+	}
+	if g.Version != GalleryVersion {
+		return Gallery{}, fmt.Errorf("a gallery file of version %d, the page reads version %d", g.Version, GalleryVersion)
+	}
+	if (g.Channels != 1 && g.Channels != 3) || g.Height < 1 || g.Width < 1 || g.Height > 512 || g.Width > 512 {
+		return Gallery{}, fmt.Errorf("crops of %d×%d×%d: want 1 or 3 channels and sides of 1 to 512", g.Channels, g.Height, g.Width)
+	}
+	for _, id := range g.Identities {
+		if strings.TrimSpace(id.Name) == "" {
+			return Gallery{}, errors.New("an identity without a name")
+		}
+		for j, c := range id.Crops {
+			if _, err := DecodeCrop(c, g.Channels, g.Height, g.Width); err != nil {
+				return Gallery{}, fmt.Errorf("crop %d of %s: %w", j+1, id.Name, err)
+			}
+		}
+	}
+	return g, nil
+}
+
+// EncodeCrop returns the crop px (c×h×w, planar, values in [0, 1]) as a
+// PNG data URL: grey for one channel, RGB for three.
+func EncodeCrop(px []float32, c, h, w int) string {
+	b := CropPNG(px, c, h, w)
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b)
+}
+
+// CropPNG returns the crop px (c×h×w, planar, values in [0, 1]) as PNG
+// bytes.
+func CropPNG(px []float32, c, h, w int) []byte {
+	if len(px) != c*h*w || (c != 1 && c != 3) {
+		panic(fmt.Sprintf("app: CropPNG: %d values for %d×%d×%d", len(px), c, h, w))
+	}
+	q := func(v float32) uint8 { return uint8(min(max(v, 0), 1)*255 + 0.5) }
+	var img image.Image
+	if c == 1 {
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		for i, v := range px {
+			g.Pix[i] = q(v)
+		}
+		img = g
+	} else {
+		rgb := image.NewNRGBA(image.Rect(0, 0, w, h))
+		n := h * w
+		for i := 0; i < n; i++ {
+			rgb.Pix[4*i], rgb.Pix[4*i+1], rgb.Pix[4*i+2], rgb.Pix[4*i+3] = q(px[i]), q(px[n+i]), q(px[2*n+i]), 255
+		}
+		img = rgb
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		panic("app: " + err.Error()) // encoding into memory does not fail
+	}
+	return buf.Bytes()
+}
+
+// DecodeCrop reads a crop written by EncodeCrop back as c×h×w values in
+// [0, 1]: grey images give every channel the same value.
+func DecodeCrop(dataURL string, c, h, w int) ([]float32, error) {
+	b, err := CropBytes(dataURL)
+	if err != nil {
+		return nil, err
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("bad PNG: %w", err)
+	}
+	if r := img.Bounds(); r.Dx() != w || r.Dy() != h {
+		return nil, fmt.Errorf("a crop of %d×%d, want %d×%d", r.Dx(), r.Dy(), w, h)
+	}
+	px := make([]float32, c*h*w)
+	n := h * w
+	r0 := img.Bounds().Min
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			if c == 1 {
+				px[i] = float32(color.GrayModel.Convert(img.At(r0.X+x, r0.Y+y)).(color.Gray).Y) / 255
+				continue
+			}
+			nc := color.NRGBAModel.Convert(img.At(r0.X+x, r0.Y+y)).(color.NRGBA)
+			px[i], px[n+i], px[2*n+i] = float32(nc.R)/255, float32(nc.G)/255, float32(nc.B)/255
+		}
+	}
+	return px, nil
+}
+
+// CropBytes returns the PNG bytes of a crop's data URL.
+func CropBytes(dataURL string) ([]byte, error) {
+	const prefix = "data:image/png;base64,"
+	if !strings.HasPrefix(dataURL, prefix) {
+		return nil, errors.New("not a PNG data URL")
+	}
+	b, err := base64.StdEncoding.DecodeString(dataURL[len(prefix):])
+	if err != nil {
+		return nil, fmt.Errorf("bad base64: %w", err)
+	}
+	return b, nil
+}
+
+// loadGallery reads the gallery from IndexedDB and calls done with it (ok
+// false when there is none or IndexedDB is not there), on the browser's
+// event loop.
+func loadGallery(done func(data string, ok bool, err error)) {
+	withGalleryStore("readonly", func(store app.Value, err error) {
+		if err != nil {
+			done("", false, err)
+			return
+		}
+		req := store.Call("get", galleryKey)
+		onRequest(req, func(result app.Value, err error) {
+			if err != nil || result.Type() != app.TypeString {
+				done("", false, err)
+				return
+			}
+			done(result.String(), true, nil)
+		})
+	})
+}
+
+// saveGallery writes data (a gallery's JSON) to IndexedDB and calls done
+// when it is stored or failed.
+func saveGallery(data string, done func(err error)) {
+	withGalleryStore("readwrite", func(store app.Value, err error) {
+		if err != nil {
+			done(err)
+			return
+		}
+		onRequest(store.Call("put", data, galleryKey), func(_ app.Value, err error) { done(err) })
+	})
+}
+
+// withGalleryStore opens the gallery's database (creating its store on
+// first use) and calls use with the store in a transaction of mode.
+func withGalleryStore(mode string, use func(store app.Value, err error)) {
+	idb := app.Window().Get("indexedDB")
+	if !idb.Truthy() {
+		use(nil, errors.New("this browser has no IndexedDB: the gallery lasts until the page is closed"))
+		return
+	}
+	req := idb.Call("open", galleryDB, 1)
+	var upgrade app.Func
+	upgrade = app.FuncOf(func(this app.Value, args []app.Value) any {
+		db := req.Get("result")
+		if !db.Get("objectStoreNames").Call("contains", galleryStore).Bool() {
+			db.Call("createObjectStore", galleryStore)
+		}
+		return nil
+	})
+	req.Set("onupgradeneeded", upgrade)
+	onRequest(req, func(db app.Value, err error) {
+		upgrade.Release()
+		if err != nil {
+			use(nil, err)
+			return
+		}
+		store := db.Call("transaction", galleryStore, mode).Call("objectStore", galleryStore)
+		use(store, nil)
+	})
+}
+
+// onRequest calls done once with the result of the IndexedDB request req,
+// or with its error.
+func onRequest(req app.Value, done func(result app.Value, err error)) {
+	var ok, fail app.Func
+	release := func() { ok.Release(); fail.Release() }
+	ok = app.FuncOf(func(this app.Value, args []app.Value) any {
+		release()
+		done(req.Get("result"), nil)
+		return nil
+	})
+	fail = app.FuncOf(func(this app.Value, args []app.Value) any {
+		release()
+		msg := "IndexedDB failed"
+		if e := req.Get("error"); e.Truthy() {
+			msg += ": " + e.Get("message").String()
+		}
+		done(nil, errors.New(msg))
+		return nil
+	})
+	req.Set("onsuccess", ok)
+	req.Set("onerror", fail)
+}

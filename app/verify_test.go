@@ -1,0 +1,306 @@
+package app
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"metriclab/core/msg"
+)
+
+// crop returns a c×h×w crop whose pixel i is (i mod 256)/255 in channel 0
+// (and darker in the others), values an 8-bit PNG keeps exactly.
+func crop(c, h, w int) []float32 {
+	px := make([]float32, c*h*w)
+	for i := range px {
+		px[i] = float32((i*(1+i/(h*w)))%256) / 255
+	}
+	return px
+}
+
+func TestCropRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		c, h, w int
+		tol     float64 // values of k/255 come back exactly: float32 rounding only
+	}{
+		{1, 32, 32, 1e-6},
+		{3, 8, 5, 1e-6},
+	} {
+		px := crop(tc.c, tc.h, tc.w)
+		u := EncodeCrop(px, tc.c, tc.h, tc.w)
+		if !strings.HasPrefix(u, "data:image/png;base64,") {
+			t.Fatalf("EncodeCrop gave %.30q…", u)
+		}
+		got, err := DecodeCrop(u, tc.c, tc.h, tc.w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range px {
+			if math.Abs(float64(got[i]-px[i])) > tc.tol {
+				t.Fatalf("%d×%d×%d: pixel %d = %v, want %v", tc.c, tc.h, tc.w, i, got[i], px[i])
+			}
+		}
+		if _, err := DecodeCrop(u, tc.c, tc.h+1, tc.w); err == nil {
+			t.Errorf("a %d×%d crop decoded as %d×%d", tc.h, tc.w, tc.h+1, tc.w)
+		}
+	}
+	// Out-of-range values clamp: −1 → 0, 2 → 1.
+	got, err := DecodeCrop(EncodeCrop([]float32{-1, 2}, 1, 1, 2), 1, 1, 2)
+	if err != nil || got[0] != 0 || got[1] != 1 {
+		t.Errorf("clamped crop = %v, %v; want [0 1]", got, err)
+	}
+}
+
+func TestGallery(t *testing.T) {
+	g := NewGallery(1, 4, 4)
+	a := EncodeCrop(make([]float32, 16), 1, 4, 4)
+	b := EncodeCrop(crop(1, 4, 4), 1, 4, 4)
+	g.Add("alice", a, a)
+	g.Add("bob", b)
+	g.Add("alice", b)
+	if g.Count() != 4 || strings.Join(g.Names(), ",") != "alice,bob" {
+		t.Fatalf("count %d names %v, want 4 alice,bob", g.Count(), g.Names())
+	}
+	s, err := g.Samples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Labels, []int{0, 0, 0, 1}; !equalInts(got, want) || len(s.Pixels) != 4*16 || s.Channels != 1 || s.Height != 4 {
+		t.Fatalf("samples: labels %v (want %v), %d pixels, %d×%d×%d", got, want, len(s.Pixels), s.Channels, s.Height, s.Width)
+	}
+	// Alice's third crop is bob's: its pixels follow the two zero crops.
+	if s.Pixels[2*16+5] != 5.0/255 {
+		t.Errorf("pixel 5 of sample 2 = %v, want 5/255", s.Pixels[2*16+5])
+	}
+	back, err := UnmarshalGallery(MarshalGallery(g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Count() != 4 || back.Identities[1].Crops[0] != b {
+		t.Errorf("round trip lost crops: %+v", back)
+	}
+	g.Delete(1, 0) // bob's only crop: bob goes
+	g.Delete(0, 0)
+	if g.Count() != 2 || len(g.Identities) != 1 || g.Identities[0].Crops[1] != b {
+		t.Errorf("after deletes: %+v", g)
+	}
+	for _, tc := range []struct{ name, json string }{
+		{"version", `{"version":2,"channels":1,"height":4,"width":4}`},
+		{"channels", `{"version":1,"channels":2,"height":4,"width":4}`},
+		{"size", `{"version":1,"channels":1,"height":0,"width":4}`},
+		{"no name", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":" ","crops":[]}]}`},
+		{"bad crop", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["data:image/png;base64,AAAA"]}]}`},
+		{"wrong shape", `{"version":1,"channels":1,"height":5,"width":4,"identities":[{"name":"x","crops":["` + a + `"]}]}`},
+		{"not json", `[1,2`},
+	} {
+		if _, err := UnmarshalGallery([]byte(tc.json)); err == nil {
+			t.Errorf("%s: UnmarshalGallery accepted %s", tc.name, tc.json)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCameraState(t *testing.T) {
+	for _, tc := range []struct{ name, state, words string }{
+		{"NotAllowedError", CameraRefused, "camera permission refused"},
+		{"NotFoundError", CameraMissing, "no camera found"},
+		{"NotReadableError", CameraFailed, "in use by another program"},
+		{"TypeError", CameraFailed, "the camera could not start: boom"},
+	} {
+		state, words := CameraState(tc.name, "boom")
+		if state != tc.state || !strings.Contains(words, tc.words) {
+			t.Errorf("%s: %s %q, want %s containing %q", tc.name, state, words, tc.state, tc.words)
+		}
+	}
+}
+
+func TestFPSMeter(t *testing.T) {
+	var m FPSMeter
+	if m.FPS() != 0 {
+		t.Errorf("no frames: %v fps", m.FPS())
+	}
+	for i := 0; i < 100; i++ {
+		m.Tick(float64(i) * 40) // 25 frames a second
+	}
+	// The last second holds the frames at 2960…3960 ms: 25 gaps of 40 ms.
+	if got := m.FPS(); math.Abs(got-25) > 1e-9 {
+		t.Errorf("FPS() = %v, want 25", got)
+	}
+	if len(m.times) != 26 {
+		t.Errorf("keeps %d frames, want the 26 of the last second", len(m.times))
+	}
+}
+
+func TestScores(t *testing.T) {
+	if Verdict(0.5, 0.5) != "accept" || Verdict(0.4999, 0.5) != "reject" {
+		t.Error("Verdict: want accept at the threshold, reject below")
+	}
+	r := Ranked([]string{"a", "b", "c"}, []float64{0.1, 0.9, 0.1})
+	if r[0].Name != "b" || r[1].Name != "a" || r[2].Name != "c" {
+		t.Errorf("Ranked = %v, want b, then a and c in order", r)
+	}
+	// acos 1 = 0° (bin 0), acos 0 = 90° (bin 18 of 36), acos −1 = 180°
+	// (the last bin), acos 0.5 = 60° (bin 12).
+	h := AngleHistogram([]float64{1, 0, -1, 0.5, math.NaN()}, 36)
+	if h[0] != 1 || h[18] != 1 || h[35] != 1 || h[12] != 1 {
+		t.Errorf("AngleHistogram = %v", h)
+	}
+	if got := FormatScore(0.5); got != "0.500 (60.0°)" {
+		t.Errorf("FormatScore(0.5) = %q", got)
+	}
+	if got := EnrollCount(1, 20); got != "1 identity, 20 snapshots" {
+		t.Errorf("EnrollCount = %q", got)
+	}
+}
+
+func TestTemplates(t *testing.T) {
+	// Two identities in 2-D: a at 0° and 90° (template at 45°), b at 180°.
+	embs := []float32{1, 0, 0, 1, -1, 0}
+	ts := Templates(embs, 2, []int{0, 0, 1}, 2)
+	s := float32(math.Sqrt(0.5))
+	if math.Abs(float64(ts[0][0]-s)) > 1e-6 || math.Abs(float64(ts[0][1]-s)) > 1e-6 || ts[1][0] != -1 || ts[1][1] != 0 {
+		t.Errorf("Templates = %v, want [[√½ √½] [-1 0]]", ts)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	cfg := VerifyRequest("arcface", "lenet-s", 16, 3)
+	s := &msg.Samples{Channels: 1, Height: 1, Width: 2, Classes: []string{"a"}, Labels: []int{0}, Pixels: []float32{0.5, 1}}
+	var m msg.Message
+	if err := json.Unmarshal([]byte(SamplesCommand("v", "start", &cfg, s, "", "ch")), &m); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Command
+	if m.V != msg.SchemaVersion || m.Type != "command" || c == nil || c.Op != "start" || c.Config.Data != "enrolled" || c.Config.Dim != 16 ||
+		c.Samples == nil || c.Samples.Pixels[0] != 0.5 || c.Channel != "ch" {
+		t.Errorf("start command decodes as %+v %+v", m, c)
+	}
+	if err := json.Unmarshal([]byte(LoadCommand("v", []byte{1, 2, 3})), &m); err != nil || m.Command.Op != "load" || string(m.Command.Model) != "\x01\x02\x03" {
+		t.Errorf("load command: %+v, %v", m.Command, err)
+	}
+
+	e, ok, err := DecodeEmbeddings(`{"v":1,"type":"embeddings","embeddings":{"id":"gallery","dim":2,"values":[1,0,0,1],"threshold":0.3}}`)
+	if err != nil || !ok || e.ID != "gallery" || len(e.Values) != 4 || e.Threshold != 0.3 {
+		t.Errorf("DecodeEmbeddings: %+v %v %v", e, ok, err)
+	}
+	if _, ok, err := DecodeEmbeddings(`{"v":1,"type":"state","state":"idle"}`); ok || err != nil {
+		t.Errorf("a state message: ok %v err %v, want neither", ok, err)
+	}
+	for _, bad := range []string{
+		`{"v":2,"type":"embeddings","embeddings":{"dim":1,"values":[1]}}`,
+		`{"v":1,"type":"embeddings","embeddings":{"dim":2,"values":[1,0,1]}}`,
+		`{"v":1,"type":"embeddings"}`,
+		`nope`,
+	} {
+		if _, _, err := DecodeEmbeddings(bad); err == nil {
+			t.Errorf("DecodeEmbeddings(%s): no error", bad)
+		}
+	}
+}
+
+func TestUploadRequest(t *testing.T) {
+	png := CropPNG(crop(1, 4, 4), 1, 4, 4)
+	var path, identity, auth string
+	var image []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path, auth = r.URL.EscapedPath(), r.Header.Get("Authorization")
+		identity = r.FormValue("identity")
+		if f, _, err := r.FormFile("image"); err == nil {
+			image, _ = io.ReadAll(f)
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	req, err := UploadRequest(srv.URL, "my faces", "José", png, "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if path != "/api/datasets/my%20faces/samples" || identity != "José" || string(image) != string(png) || auth != "Bearer tok" {
+		t.Errorf("server got path %q identity %q %d image bytes (want %d) auth %q", path, identity, len(image), len(png), auth)
+	}
+}
+
+func TestGrayTo(t *testing.T) {
+	// (77·R + 150·G + 29·B) >> 8: white 255, pure red 76, green 149, blue 28.
+	rgba := []byte{255, 255, 255, 255, 255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255}
+	got := GrayTo(make([]uint8, 4), rgba)
+	if want := []uint8{255, 76, 149, 28}; string(got) != string(want) {
+		t.Errorf("GrayTo = %v, want %v", got, want)
+	}
+}
+
+func TestVerifyFlow(t *testing.T) {
+	// The page without a browser: a gallery of two identities, embeddings
+	// answered as the worker would, then a probe.
+	v := NewVerify()
+	in := v.input
+	zero := EncodeCrop(make([]float32, in.Channels*in.Height*in.Width), in.Channels, in.Height, in.Width)
+	v.gallery.Add("alice", zero, zero, zero)
+	v.gallery.Add("bob", zero, zero, zero)
+	if got := v.TrainStatus(); !strings.Contains(got, "train one") {
+		t.Errorf("TrainStatus() = %q before an encoder", got)
+	}
+	v.embedGallery()
+	if v.phase != encoderEmbedding {
+		t.Fatalf("phase %q after embedGallery", v.phase)
+	}
+	// Alice near 0°, bob near 90°, in 2-D.
+	c, s := float32(math.Cos(0.1)), float32(math.Sin(0.1))
+	reply := func(id string, values []float32) string {
+		b, _ := json.Marshal(msg.Message{V: 1, Type: "embeddings", Embeddings: &msg.Embeddings{ID: id, Dim: 2, Values: values, Threshold: 0.5}})
+		return string(b)
+	}
+	v.receive(reply("gallery", []float32{1, 0, c, s, c, -s, 0, 1, s, c, -s, c}))
+	if v.phase != encoderReady || len(v.templates) != 2 {
+		t.Fatalf("phase %q, %d templates after the gallery's embeddings (note %q)", v.phase, len(v.templates), v.note)
+	}
+	// Impostor scores are about cos 90° = 0, genuine ones about cos 0.1:
+	// the suggested threshold sits in the gap between them.
+	if hi, lo := slices.Max(v.calib.Impostor), slices.Min(v.calib.Genuine); !(v.threshold > hi && v.threshold < lo) || v.calib.FRR != 0 {
+		t.Errorf("threshold %v FRR %v, want in (%v, %v) and 0", v.threshold, v.calib.FRR, hi, lo)
+	}
+	if got := v.TrainStatus(); !strings.HasPrefix(got, "ready") {
+		t.Errorf("TrainStatus() = %q when ready", got)
+	}
+	v.probeSeq = 7
+	v.receive(reply("probe-6", []float32{0, 1})) // stale: ignored
+	if v.hasScore {
+		t.Fatal("a stale probe was scored")
+	}
+	v.receive(reply("probe-7", []float32{1, 0}))
+	// Alice's template is the mean of 0° and ±0.1 rad: 0° exactly.
+	if !v.hasScore || v.verdictText() != "accept" || v.identityText() != "alice" || v.scoreText() != "1.000 (0.0°)" {
+		t.Errorf("probe at 0°: score %q verdict %q identity %q, want 1.000 (0.0°), accept, alice", v.scoreText(), v.verdictText(), v.identityText())
+	}
+	v.claimed = 1
+	v.rescore()
+	if v.verdictText() != "reject" || v.ranked[0].Name != "alice" || v.ranked[1].Name != "bob" {
+		t.Errorf("claiming bob: verdict %q ranking %v", v.verdictText(), v.ranked)
+	}
+	v.probeSeq++
+	v.receive(reply("probe-8", []float32{-1, 0}))
+	if v.identityText() != "unknown" {
+		t.Errorf("probe at 180°: identity %q, want unknown", v.identityText())
+	}
+}

@@ -1,0 +1,384 @@
+//go:build !(js && wasm)
+
+package main
+
+// End-to-end tests of the verify page (app/verify.go) in headless Chromium
+// with a fake camera: Chromium plays a .y4m file the test writes from
+// pigo's sample face (core/face/testdata/sample.jpg) as the webcam.
+
+import (
+	"bufio"
+	"fmt"
+	"image/jpeg"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"metriclab/core/face"
+	"metriclab/server/api"
+)
+
+// Frames of the fake camera: 320×240 grey, 15 a second; the video shows
+// identity A for verifySegment frames, then B as long, and loops.
+const (
+	verifyW, verifyH = 320, 240
+	verifyFPS        = 15
+	verifySegment    = 4 * verifyFPS
+	// The marker: a 16×16 square at the top-left corner, black on A's
+	// frames and white on B's, that the test reads to know who is on
+	// camera (the page does not look at it).
+	verifyMarker = 16
+)
+
+// verifyFrames returns the grey frames of identities A and B: pigo's sample
+// face, scaled so that the face is about 120 pixels wide and centred; B is
+// the same face with its lower half darkened (a scarf over mouth and chin),
+// the only other face the repository has.
+func verifyFrames(t *testing.T) (a, b []uint8) {
+	t.Helper()
+	f, err := os.Open("../core/face/testdata/sample.jpg")
+	if err != nil {
+		t.Skipf("no sample face: %v", err)
+	}
+	defer f.Close()
+	img, err := jpeg.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := img.Bounds()
+	src := make([]uint8, r.Dx()*r.Dy())
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			cr, cg, cb, _ := img.At(r.Min.X+x, r.Min.Y+y).RGBA()
+			src[y*r.Dx()+x] = uint8((77*(cr>>8) + 150*(cg>>8) + 29*(cb>>8)) >> 8)
+		}
+	}
+	det, err := face.NewDetector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	faces := det.Detect(src, r.Dx(), r.Dy())
+	if len(faces) == 0 {
+		t.Fatal("no face in the sample image")
+	}
+	box := faces[0].Box
+	scale := 120 / float64(box.Dx()) // output pixels per source pixel
+	cx, cy := float64(box.Min.X+box.Max.X)/2, float64(box.Min.Y+box.Max.Y)/2
+	a = make([]uint8, verifyW*verifyH)
+	for y := 0; y < verifyH; y++ {
+		for x := 0; x < verifyW; x++ {
+			sx := int(cx + (float64(x)-verifyW/2)/scale)
+			sy := int(cy + (float64(y)-verifyH/2)/scale)
+			v := uint8(128)
+			if sx >= 0 && sy >= 0 && sx < r.Dx() && sy < r.Dy() {
+				v = src[sy*r.Dx()+sx]
+			}
+			a[y*verifyW+x] = v
+		}
+	}
+	b = append([]uint8(nil), a...)
+	// The scarf: the lower third of the face's box, darkened to a third.
+	for y := verifyH/2 + 20; y < verifyH/2+60; y++ {
+		for x := verifyW/2 - 45; x < verifyW/2+45; x++ {
+			b[y*verifyW+x] /= 3
+		}
+	}
+	for y := 0; y < verifyMarker; y++ {
+		for x := 0; x < verifyMarker; x++ {
+			a[y*verifyW+x], b[y*verifyW+x] = 0, 255
+		}
+	}
+	return a, b
+}
+
+// writeY4M writes the fake camera's video to path: YUV4MPEG2, 4:2:0 with
+// neutral chroma, segment frames of each of the grey frames in turn.
+func writeY4M(path string, segment int, frames ...[]uint8) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintf(w, "YUV4MPEG2 W%d H%d F%d:1 Ip A1:1 C420jpeg\n", verifyW, verifyH, verifyFPS)
+	chroma := make([]byte, 2*(verifyW/2)*(verifyH/2))
+	for i := range chroma {
+		chroma[i] = 128
+	}
+	for _, fr := range frames {
+		for range segment {
+			w.WriteString("FRAME\n")
+			w.Write(fr)
+			w.Write(chroma)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// TestVerifyFrames checks the fake camera's frames natively: the detector
+// finds exactly one good face in each (so that the browser test can
+// enroll from them), and the aligned crops of A and B differ.
+func TestVerifyFrames(t *testing.T) {
+	a, b := verifyFrames(t)
+	det, err := face.NewDetector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crops [2][]float32
+	for i, fr := range [][]uint8{a, b} {
+		faces := det.Detect(fr, verifyW, verifyH)
+		q, f := face.Check(fr, verifyW, verifyH, faces)
+		if q != face.OK {
+			t.Fatalf("frame %c: quality %q (%d faces), want ok", 'A'+i, q, len(faces))
+		}
+		crops[i] = face.Align(nil, fr, verifyW, verifyH, *f, face.DefaultInput)
+	}
+	diff := 0.0
+	for i := range crops[0] {
+		diff += float64(max(crops[0][i]-crops[1][i], crops[1][i]-crops[0][i]))
+	}
+	if diff /= float64(len(crops[0])); diff < 0.02 {
+		t.Errorf("the crops of A and B differ by %.4f a pixel on average, want ≥ 0.02", diff)
+	}
+}
+
+// newVerifyPage serves the page and the server's API (its data in a
+// temporary folder, returned) and opens a fresh headless Chromium with
+// newE2EPage's flags and extra, on about:blank.
+func newVerifyPage(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (*e2ePage, string) {
+	t.Helper()
+	chromium := requireE2E(t)
+	dataDir := t.TempDir()
+	a, err := api.New(api.Config{DataDir: dataDir, Version: "e2e", Logger: log.New(io.Discard, "", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	extra = append([]chromedp.ExecAllocatorOption{chromedp.WindowSize(1280, 1000)}, extra...)
+	return openE2EPage(t, timeout, chromium, serveConfig{WebDir: e2eWeb, Version: "e2e", API: a}, extra...), dataDir
+}
+
+// openVerify navigates to the verify page and waits until go-app has
+// mounted it.
+func (p *e2ePage) openVerify() {
+	p.t.Helper()
+	cdpRun(p, "open the verify page", chromedp.Navigate(p.base+"/verify"))
+	cdpRun(p, "wait for the page", chromedp.Poll[bool](`!!document.getElementById("enroll-count")`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
+}
+
+// waitText polls the text of the element of id until ok accepts it, and
+// returns it; past limit it fails the test with a screenshot.
+func (p *e2ePage) waitText(id string, limit time.Duration, ok func(string) bool) string {
+	p.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		s := p.text(id)
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			p.screenshot("timeout-" + id)
+			p.t.Fatalf("#%s = %q after %v", id, s, limit)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// onCamera returns who the fake camera shows now, by the marker of the
+// video's current frame: 'A', 'B', or 0 before the video plays.
+func (p *e2ePage) onCamera() byte {
+	p.t.Helper()
+	v := cdpEval[float64](p, `(() => {
+		const v = document.getElementById("video");
+		if (!v || v.readyState < 2 || !v.videoWidth) return -1;
+		const c = document.createElement("canvas"); c.width = 4; c.height = 4;
+		const g = c.getContext("2d");
+		g.drawImage(v, 0, 0, 8 * v.videoWidth / 320, 8 * v.videoHeight / 240, 0, 0, 4, 4);
+		return g.getImageData(1, 1, 1, 1).data[0];
+	})()`)
+	switch {
+	case v < 0:
+		return 0
+	case v < 128:
+		return 'A'
+	}
+	return 'B'
+}
+
+// enroll records identity name from the frames of who ('A' or 'B'):
+// it types the name, and holds the record button from the moment the
+// camera turns to who until a second before it turns away (the segments
+// last verifySegment frames), until the identity has want snapshots. The
+// margins keep frames of the other identity out.
+func (p *e2ePage) enroll(name string, who byte, want int) {
+	p.t.Helper()
+	cdpEval[bool](p, `(() => { const e = document.getElementById("enroll-name"); e.value = `+strconv.Quote(name)+`; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`)
+	press := func(ev string) {
+		cdpEval[bool](p, `(() => { const b = document.getElementById("btn-record"); if (!b || b.disabled) return false; b.dispatchEvent(new PointerEvent(`+strconv.Quote(ev)+`, {bubbles: true})); return true })()`)
+	}
+	count := regexp.MustCompile(regexp.QuoteMeta(name) + ` \((\d+)\)`)
+	got := func() int {
+		m := count.FindStringSubmatch(p.text("gallery"))
+		if m == nil {
+			return 0
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	segment := time.Duration(verifySegment) * time.Second / verifyFPS
+	deadline := time.Now().Add(90 * time.Second)
+	var prev byte
+	var since time.Time // when the camera turned to who, while holding
+	for got() < want {
+		if time.Now().After(deadline) {
+			p.screenshot("timeout-enroll-" + name)
+			p.t.Fatalf("enrolling %s: %d snapshots after 90 s, want %d (#quality %q)", name, got(), want, p.text("quality"))
+		}
+		now := p.onCamera()
+		switch {
+		case since.IsZero() && prev != 0 && prev != who && now == who:
+			time.Sleep(300 * time.Millisecond) // the page's frame lags the test's
+			press("pointerdown")
+			since = time.Now()
+		case !since.IsZero() && (now != who || time.Since(since) > segment-time.Second):
+			press("pointerup")
+			since = time.Time{}
+		}
+		prev = now
+		time.Sleep(50 * time.Millisecond)
+	}
+	press("pointerup")
+}
+
+// TestE2EVerify enrolls two identities from the fake camera (A and B of
+// verifyFrames, 20 snapshots each, each recorded while the camera shows
+// it), trains a small ArcFace encoder on them in the page's worker, and
+// checks that the live 1:1 score, its verdict and the 1:k identity appear.
+// It measures the page's face detections per second (window.verifyFPS).
+func TestE2EVerify(t *testing.T) {
+	a, b := verifyFrames(t)
+	video := filepath.Join(t.TempDir(), "camera.y4m")
+	if err := writeY4M(video, verifySegment, a, b); err != nil {
+		t.Fatal(err)
+	}
+	p, dataDir := newVerifyPage(t, 5*time.Minute,
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video),
+	)
+	p.openVerify()
+	p.waitText("verify-status", 30*time.Second, func(s string) bool { return strings.Contains(s, "camera on") })
+	p.waitText("quality", 30*time.Second, func(s string) bool { return s == "ok" })
+	time.Sleep(2 * time.Second) // a full second of frames for the meter
+	fps := cdpEval[float64](p, `window.verifyFPS || 0`)
+	p.record("verify_detections_per_s", fps, "frames/s (320×240, detection + pupils + quality)")
+	if fps < 5 {
+		t.Errorf("the page detects faces at %.1f frames/s, want ≥ 5", fps)
+	}
+	p.screenshot("verify-1-camera")
+
+	p.enroll("alice", 'A', 20)
+	p.enroll("bob", 'B', 20)
+	if s := p.text("enroll-count"); s != "2 identities, 40 snapshots" {
+		t.Errorf("#enroll-count = %q, want 2 identities, 40 snapshots", s)
+	}
+	p.screenshot("verify-2-enrolled")
+
+	cdpEval[bool](p, `(() => { const e = document.getElementById("verify-epochs"); e.value = "15"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	cdpRun(p, "click Train", chromedp.Click(chromedp.ID("btn-train")))
+	p.waitText("train-status", 20*time.Second, func(s string) bool { return strings.HasPrefix(s, "training") })
+	status := p.waitText("train-status", 3*time.Minute, func(s string) bool {
+		if strings.Contains(s, "failed") || strings.Contains(s, "crashed") {
+			p.t.Fatalf("#train-status = %q", s)
+		}
+		return strings.HasPrefix(s, "ready")
+	})
+	t.Logf("#train-status: %s", status)
+	p.screenshot("verify-3-trained")
+
+	num := regexp.MustCompile(`^-?[01]\.\d{3} \(\d+\.\d°\)$`)
+	score := p.waitText("score", 30*time.Second, num.MatchString)
+	res := p.texts([]string{"verdict", "identity", "suggested", "ranking"})
+	t.Logf("claimed alice: #score %s, #verdict %s, #identity %s; %s; ranking %s", score, res[0], res[1], res[2], res[3])
+	// Clean enrollments of two different crops separate completely.
+	if !strings.Contains(res[2], "FRR 0.0%") {
+		t.Errorf("#suggested = %q, want FRR 0.0%%", res[2])
+	}
+	if res[0] != "accept" && res[0] != "reject" {
+		t.Errorf("#verdict = %q, want accept or reject", res[0])
+	}
+	if res[1] != "alice" && res[1] != "bob" && res[1] != "unknown" {
+		t.Errorf("#identity = %q, want alice, bob or unknown", res[1])
+	}
+	// Who the page names while each identity is on camera, at the
+	// suggested threshold (logged) and at cos 0.5 set with the slider: A
+	// is alice and accepted as alice, B is bob and rejected as alice.
+	for _, threshold := range []string{"", "0.5"} {
+		if threshold != "" {
+			cdpEval[bool](p, `(() => { const e = document.getElementById("threshold"); e.value = `+strconv.Quote(threshold)+`; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`)
+		}
+		for _, who := range []byte{'A', 'B'} {
+			deadline := time.Now().Add(15 * time.Second)
+			for p.onCamera() != who && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+			time.Sleep(time.Second)
+			r := p.texts([]string{"score", "verdict", "identity"})
+			t.Logf("threshold %q, camera shows %c: #score %s (to alice), #verdict %s, #identity %s", threshold, who, r[0], r[1], r[2])
+			want := map[byte][2]string{'A': {"accept", "alice"}, 'B': {"reject", "bob"}}[who]
+			if threshold != "" && (r[1] != want[0] || r[2] != want[1]) {
+				t.Errorf("threshold %s, camera on %c: #verdict %q, #identity %q; want %s, %s", threshold, who, r[1], r[2], want[0], want[1])
+			}
+		}
+	}
+	fps = cdpEval[float64](p, `window.verifyFPS || 0`)
+	p.record("verify_detections_per_s_while_verifying", fps, "frames/s (detection + a probe embedding in the worker)")
+	p.savePNG("verify-4-verifying", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+
+	// "Send to server": every snapshot lands in the image-folder data set.
+	cdpRun(p, "click Send to server", chromedp.Click(chromedp.ID("btn-upload")))
+	up := p.waitText("upload-status", 60*time.Second, func(s string) bool { return strings.HasPrefix(s, "sent") })
+	if up != "sent 40 of 40 snapshots to data set webcam" {
+		t.Errorf("#upload-status = %q, want all 40 sent", up)
+	}
+	for _, name := range []string{"alice", "bob"} {
+		files, _ := filepath.Glob(filepath.Join(dataDir, "datasets", "webcam", name, "*.png"))
+		if len(files) != 20 {
+			t.Errorf("the server has %d PNG files of %s, want 20", len(files), name)
+		}
+	}
+
+	// The gallery survives a reload (IndexedDB).
+	p.openVerify()
+	p.waitText("enroll-count", 10*time.Second, func(s string) bool { return s == "2 identities, 40 snapshots" })
+}
+
+// TestE2EVerifyRefused opens the verify page with the camera refused and
+// checks that #verify-status says so.
+func TestE2EVerifyRefused(t *testing.T) {
+	p, _ := newVerifyPage(t, 2*time.Minute,
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("deny-permission-prompts", true),
+	)
+	p.openVerify()
+	s := p.waitText("verify-status", 30*time.Second, func(s string) bool { return !strings.HasPrefix(s, "starting") && !strings.HasPrefix(s, "camera off") })
+	if !strings.Contains(s, "camera permission refused") {
+		t.Errorf("#verify-status = %q, want the refusal message", s)
+	}
+	if q := p.text("quality"); q != "–" {
+		t.Errorf("#quality = %q without a camera, want –", q)
+	}
+	p.screenshot("verify-refused")
+}
