@@ -86,7 +86,7 @@ test-e2e: deps chromium web bin/metriclab
 
 ## bench: training throughput (img/s) natively and in wasm, beside the peers measured in the same run
 bench: deps node
-	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 40x ./losses/
+	$(GO) test -run '^$$' -bench 'TrainStep/(mlp|lenet-s)/' -benchtime 40x ./losses/
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
 	bash ../shared/peers/run.sh 6
 
