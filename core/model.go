@@ -126,7 +126,19 @@ func ReadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	tensors, metadata, err := safetensors.Decode(f, st.Size())
+	return decodeModel(f, st.Size(), name)
+}
+
+// DecodeModel reads and validates a model from r, the bytes of a model
+// file written by EncodeModel or WriteModel (the browser's models come as
+// bytes, not files). It checks what ReadModel checks, with errors that start
+// with "model:" instead of a file name.
+func DecodeModel(r io.Reader) (*Model, error) { return decodeModel(r, 0, "model") }
+
+// decodeModel decodes and validates a model of at most limit bytes (≤ 0:
+// safetensors.DefaultLimit) from r; errors start with name.
+func decodeModel(r io.Reader, limit int64, name string) (*Model, error) {
+	tensors, metadata, err := safetensors.Decode(r, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a valid safetensors file: %v", name, err)
 	}
