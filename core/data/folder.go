@@ -21,17 +21,23 @@ import (
 // testEvery−1 (the 5th, 10th, ... image), and to "train" otherwise.
 const testEvery = 5
 
-// Load loads split "train" or "test" of a data set: name "mnist" is
+// Load loads split "train", "test" or "all" of a data set: name "mnist" is
 // MNIST(split); any other name is a folder of images (see ImageFolder),
 // resized to in's shape. When the folder has sub-folders train/ and test/,
 // split is the sub-folder of that name; otherwise the whole folder is split
 // per identity: of each identity's images, sorted by name, every 5th (the
-// 5th, 10th, ...) is in "test" and the others in "train". Both splits of
-// such a folder have the same Classes, every identity, so labels agree
-// between them, even for an identity with no image in one split.
+// 5th, 10th, ...) is in "test" and the others in "train", and "all" is
+// every image (for an open set: train on some identities, evaluate on
+// others). The splits of such a folder have the same Classes, every
+// identity, so labels agree between them, even for an identity with no
+// image in one split. "all" of MNIST or of a folder with train/ and test/
+// is an error.
 func Load(name, split string, in core.Input) (*Set, error) {
-	if split != "train" && split != "test" {
-		return nil, fmt.Errorf("data: split %q: want train or test", split)
+	if split != "train" && split != "test" && split != "all" {
+		return nil, fmt.Errorf("data: split %q: want train, test or all", split)
+	}
+	if split == "all" && name == "mnist" {
+		return nil, fmt.Errorf("data: split all is for a folder of identities; mnist has train and test")
 	}
 	if name == "mnist" {
 		if in.Size() != 0 && (in.Channels != 1 || in.Height != 28 || in.Width != 28) {
@@ -40,7 +46,13 @@ func Load(name, split string, in core.Input) (*Set, error) {
 		return MNIST(split)
 	}
 	if isDir(filepath.Join(name, "train")) && isDir(filepath.Join(name, "test")) {
+		if split == "all" {
+			return nil, fmt.Errorf("data: split all: %s has train/ and test/ folders; use them", name)
+		}
 		return ImageFolder(filepath.Join(name, split), in)
+	}
+	if split == "all" {
+		return ImageFolder(name, in)
 	}
 	test := split == "test"
 	return readFolder(name, in, func(i int) bool { return (i%testEvery == testEvery-1) == test })

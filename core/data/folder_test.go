@@ -283,6 +283,14 @@ func TestLoadSplit(t *testing.T) {
 	if again, _ := Load(dir, "test", in); !reflect.DeepEqual(again, test) {
 		t.Error("Load is not deterministic")
 	}
+	// "all" is every image, in the same order as the identity folders.
+	all, err := Load(dir, "all", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := values(all); len(got) != 19 || !slices.Contains(got, 4) || !slices.Contains(got, 24) || !slices.Equal(all.Classes, train.Classes) {
+		t.Errorf("all: values %v classes %q", got, all.Classes)
+	}
 
 	// With train/ and test/ folders, each split is its folder.
 	split := t.TempDir()
@@ -303,6 +311,8 @@ func TestLoadSplit(t *testing.T) {
 		want        string
 	}{
 		{dir, "val", in, `split "val"`},
+		{split, "all", in, "has train/ and test/ folders"},
+		{"mnist", "all", core.Input{}, "mnist has train and test"},
 		{"mnist", "train", core.Input{Channels: 3, Height: 32, Width: 32}, "mnist images are 1×28×28"},
 	} {
 		if _, err := Load(tc.name, tc.split, tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
