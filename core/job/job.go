@@ -59,10 +59,11 @@ func badRequest(format string, a ...any) error { return requestError{fmt.Sprintf
 // Options tunes a Job beyond its request.
 type Options struct {
 	// Val is the number of training images held out for verification at
-	// epoch ends: 0 takes DefaultVal, capped to a tenth of the training
-	// images of the requested classes; < 0 holds none out (no
-	// verification, a model without threshold). A Val at least as large as
-	// the training set holds none out either.
+	// epoch ends (see holdOutIndex): 0 takes DefaultVal; it is capped to a
+	// tenth of the training images of the requested classes, and every
+	// identity of at least minPerIdentity images gives at least 2, so
+	// that small folders have genuine pairs too. < 0 holds none out (no
+	// verification, a model without threshold).
 	Val int
 	// SnapshotPoints is the number of test images Snapshot embeds; 0 takes
 	// DefaultSnapshotPoints.
@@ -73,12 +74,6 @@ type Options struct {
 	SnapshotPairs int
 	// Version is the metriclab version recorded in the model's provenance.
 	Version string
-	// Augment transforms every training image of every batch with
-	// data.Augment (flip, shift, rotation, brightness, contrast), drawn
-	// from a generator of its own seeded by the request's Seed: for small
-	// sets such as webcam enrollments. Held-out and snapshot images are
-	// not augmented. Restore does not replay the augmentations.
-	Augment bool
 }
 
 // Job trains one msg.TrainRequest step by step and reports in msg terms.
@@ -105,8 +100,14 @@ type Job struct {
 	x            []float32
 	labels       []int
 	epoch        int
-	augRng       *rand.Rand // Options.Augment's draws
+	aug          data.Augmentation
+	augRng       *rand.Rand // the augmentation's draws
 	augBuf       []float32  // one augmented image
+
+	best      map[string]core.Tensor   // with EarlyStop: the parameters of the best epoch so far
+	bestVerif *eval.VerificationReport // and its verification
+	bestEpoch int                      // 0: none yet
+	stopped   bool                     // EarlyStop ended the run
 
 	rate     [rateWindow]time.Duration // durations of the recent steps
 	accuracy float64                   // nearest-class-weight accuracy of the last evaluation
@@ -126,9 +127,15 @@ type Job struct {
 // "mnist" and maps [0,1] to [−1,1] otherwise. The loss is losses.New with
 // req.LossParams, Miner and Distance; the optimiser core.DefaultOpt(req.Opt)
 // (default "adam"), with req.LR when it is not 0 and req.Schedule (default
-// "cosine"; "step" decays every third of the run) over all the steps.
-// req.Seed seeds the weights, the batches, the held-out split, the pairs and
-// the snapshot's points. Every error is one line, fit to show a user; those
+// "cosine"; "step" decays every third of the run) over all the steps, and
+// req.WeightDecay when it is set. req.Augment names the data.Augmentation
+// applied to every training image of every batch (not to held-out or
+// snapshot images), drawn from a generator of its own; Restore does not
+// replay those draws. req.EarlyStop, with held-out pairs, keeps the
+// parameters of the epoch of best held-out verification accuracy and ends
+// the run after that many epochs without improvement.
+// req.Seed seeds the weights, the batches, the held-out split, the pairs,
+// the augmentations and the snapshot's points. Every error is one line, fit to show a user; those
 // about the request wrap ErrRequest.
 func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error) {
 	if train == nil {
@@ -136,6 +143,13 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	}
 	if req.Epochs < 1 || req.Epochs > 10000 {
 		return nil, badRequest("epochs %d out of range [1, 10000]", req.Epochs)
+	}
+	if req.EarlyStop < 0 || req.EarlyStop > 10000 {
+		return nil, badRequest("early stop after %d epochs out of range [0, 10000]", req.EarlyStop)
+	}
+	aug, err := data.AugmentationByName(req.Augment)
+	if err != nil {
+		return nil, requestError{err.Error()}
 	}
 	loss, err := losses.New(losses.Config{Name: req.Loss, Dim: req.Dim, Values: req.LossParams, Miner: req.Miner, Distance: req.Distance})
 	if err != nil {
@@ -169,12 +183,13 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		test = subset(test, classes)
 	}
 
-	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, classes: set.Classes}
+	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, classes: set.Classes, aug: aug}
 	valN := opts.Val
 	if valN == 0 {
-		valN = min(DefaultVal, set.N/10)
+		valN = DefaultVal
 	}
-	if valN <= 0 || valN >= set.N {
+	valN = min(valN, set.N/10)
+	if opts.Val < 0 {
 		j.trainIdx = make([]int, set.N)
 		for i := range j.trainIdx {
 			j.trainIdx[i] = i
@@ -204,6 +219,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.LR != 0 {
 		j.opt.LR = req.LR
 	}
+	if req.WeightDecay != nil {
+		j.opt.WeightDecay = *req.WeightDecay
+	}
 	j.opt.Schedule = req.Schedule
 	if j.opt.Schedule == "" {
 		j.opt.Schedule = core.ScheduleCosine
@@ -222,7 +240,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.order = make([]int, len(j.trainIdx))
 	j.rows = make([]int, req.Batch)
 	j.labels = make([]int, req.Batch)
-	if opts.Augment {
+	if aug.Active() {
 		j.augRng = rand.New(rand.NewPCG(uint64(req.Seed), 0xa06))
 		j.augBuf = make([]float32, set.Input.Size())
 	}
@@ -296,7 +314,7 @@ func (j *Job) Step() (msg.Progress, error) {
 		size := j.set.Input.Size()
 		for i := range j.rows {
 			img := j.x[i*size : (i+1)*size]
-			j.augBuf = data.Augment(j.augBuf, img, j.set.Input, j.augRng)
+			j.augBuf = j.aug.Apply(j.augBuf, img, j.set.Input, j.augRng)
 			copy(img, j.augBuf)
 		}
 	}
@@ -314,6 +332,7 @@ func (j *Job) Step() (msg.Progress, error) {
 				return msg.Progress{}, err
 			}
 			p.Verification = j.summary()
+			j.keepBest()
 		}
 	}
 	var busy time.Duration
@@ -367,8 +386,30 @@ func (j *Job) summary() *msg.VerificationSummary {
 		TARAtFAR: tar, FAR: j.last.FAR, Centre: j.centre}
 }
 
-// Done reports whether every step of every epoch has been taken.
-func (j *Job) Done() bool { return j.tr.Iter() >= j.total }
+// keepBest, with EarlyStop, keeps the parameters of an epoch whose held-out
+// verification accuracy beats the best so far, and stops the run after
+// EarlyStop epochs without such an epoch.
+func (j *Job) keepBest() {
+	if j.req.EarlyStop == 0 || j.last == nil {
+		return
+	}
+	if j.bestVerif == nil || j.last.Accuracy > j.bestVerif.Accuracy {
+		j.best, j.bestVerif, j.bestEpoch = j.tr.Params(), j.last, j.epoch
+		return
+	}
+	if j.epoch-j.bestEpoch >= j.req.EarlyStop {
+		j.stopped = true
+	}
+}
+
+// Done reports whether every step of every epoch has been taken, or early
+// stopping ended the run.
+func (j *Job) Done() bool { return j.stopped || j.tr.Iter() >= j.total }
+
+// BestEpoch returns, with EarlyStop, the epoch whose parameters Model
+// returns (0 before the first epoch end or without held-out pairs), and
+// whether early stopping ended the run.
+func (j *Job) BestEpoch() (epoch int, stopped bool) { return j.bestEpoch, j.stopped }
 
 // Restore loads a checkpoint taken after step steps: the parameters params
 // (as Model returns them) and the step count. The epochs' batch orders are
@@ -398,7 +439,9 @@ func (j *Job) Restore(params map[string]core.Tensor, step int) error {
 // Model returns the current parameters (a copy) and their metadata: spec,
 // loss and parameters, classes, provenance and the threshold and FAR of the
 // last epoch end's verification (0 before the first or without held-out
-// images), ready for core.WriteModel or core.EncodeModel.
+// images), ready for core.WriteModel or core.EncodeModel. With EarlyStop,
+// once an epoch has ended with held-out verification, they are the best
+// epoch's parameters and threshold instead.
 func (j *Job) Model() *core.Model {
 	m := &core.Model{
 		Meta: core.Metadata{
@@ -409,10 +452,23 @@ func (j *Job) Model() *core.Model {
 		},
 		Params: j.tr.Params(),
 	}
-	if j.last != nil {
-		m.Meta.Threshold, m.Meta.FAR = j.last.Threshold, j.last.FAR
+	last := j.last
+	if j.best != nil {
+		m.Params, last = copyParams(j.best), j.bestVerif
+	}
+	if last != nil {
+		m.Meta.Threshold, m.Meta.FAR = last.Threshold, last.FAR
 	}
 	return m
+}
+
+// copyParams returns a deep copy of params.
+func copyParams(params map[string]core.Tensor) map[string]core.Tensor {
+	out := make(map[string]core.Tensor, len(params))
+	for name, t := range params {
+		out[name] = core.Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+	}
+	return out
 }
 
 // Spec returns the encoder's spec.

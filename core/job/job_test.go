@@ -49,15 +49,15 @@ func barsRequest() msg.TrainRequest {
 }
 
 // TestJobTrains trains an mlp with ArcFace on 4 classes of bars: 256
-// training images, 32 held out, 14 steps of 16 per epoch.
+// training images, 24 held out (6 per class), 14 steps of 16 per epoch.
 func TestJobTrains(t *testing.T) {
 	train, test := bars(64, 1), bars(10, 2)
-	j, err := New(barsRequest(), train, test, Options{Val: 32, SnapshotPoints: 40})
+	j, err := New(barsRequest(), train, test, Options{Val: 24, SnapshotPoints: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tn, vn := j.Sizes(); tn != 224 || vn != 32 {
-		t.Fatalf("Sizes() = %d, %d; want 224 trained, 32 held out", tn, vn)
+	if tn, vn := j.Sizes(); tn != 232 || vn != 24 {
+		t.Fatalf("Sizes() = %d, %d; want 232 trained, 24 held out", tn, vn)
 	}
 	if per, total := j.Steps(); per != 14 || total != 42 {
 		t.Fatalf("Steps() = %d, %d; want 14 per epoch, 42", per, total)
@@ -226,6 +226,9 @@ func TestBadRequests(t *testing.T) {
 		{"bad schedule", func(r *msg.TrainRequest) { r.Schedule = "wavy" }, `unknown schedule "wavy"`},
 		{"negative lr", func(r *msg.TrainRequest) { r.LR = -1 }, "learning rate -1"},
 		{"no epochs", func(r *msg.TrainRequest) { r.Epochs = 0 }, "epochs 0"},
+		{"bad augmentation", func(r *msg.TrainRequest) { r.Augment = "mirror" }, `unknown augmentation "mirror"`},
+		{"negative patience", func(r *msg.TrainRequest) { r.EarlyStop = -1 }, "early stop after -1 epochs"},
+		{"negative weight decay", func(r *msg.TrainRequest) { wd := -1.0; r.WeightDecay = &wd }, "weight decay -1"},
 	} {
 		req := barsRequest()
 		tc.edit(&req)

@@ -1,13 +1,18 @@
 package job
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestSmallSet trains on webcam-sized enrollments: 2 identities × 20
 // images (bars' first two classes), augmented, with every held-out
-// setting: the default (a tenth: 4 images, 2 genuine pairs, so 2 folds of
-// one pair), none, one image (no genuine pair: no verification), more than
-// the set (none). Nothing may fail; Verification is there exactly when
-// pairs could be drawn, and snapshots have points.
+// setting. Every identity of 5 images or more gives at least 2 held-out
+// images (one genuine pair each), whatever Val asks below that, and at
+// most a tenth of the set is held out: so the default, one image, three
+// and more than the set all hold out 2 + 2 (2 genuine pairs: 2 folds of
+// one pair); only Val < 0 holds none out. Nothing may fail; Verification
+// is there exactly when pairs could be drawn, and snapshots have points.
 func TestSmallSet(t *testing.T) {
 	set := bars(20, 3).Subset([]int{0, 1})
 	for _, c := range []struct {
@@ -18,13 +23,13 @@ func TestSmallSet(t *testing.T) {
 	}{
 		{"default", 0, 4, true},
 		{"none", -1, 0, false},
-		{"one", 1, 0, false}, // quota ⌊20·1/40⌋ = 0 per class: nothing held out
-		{"three", 3, 2, false},
-		{"too many", 100, 0, false},
+		{"one", 1, 4, true},   // quota ⌊20·1/40⌋ = 0 per class, raised to 2
+		{"three", 3, 4, true}, // quota 1 per class, raised to 2
+		{"too many", 100, 4, true},
 	} {
 		req := barsRequest()
-		req.Epochs, req.Batch = 2, 8
-		j, err := New(req, set, nil, Options{Val: c.val, Augment: true})
+		req.Epochs, req.Batch, req.Augment = 2, 8, "faces"
+		j, err := New(req, set, nil, Options{Val: c.val})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -59,8 +64,10 @@ func TestSmallSet(t *testing.T) {
 // pixels (another loss at the first step) and stays deterministic.
 func TestAugmentOption(t *testing.T) {
 	set := bars(20, 3)
-	first := func(aug bool) float64 {
-		j, err := New(barsRequest(), set, nil, Options{Val: -1, Augment: aug})
+	first := func(aug string) float64 {
+		req := barsRequest()
+		req.Augment = aug
+		j, err := New(req, set, nil, Options{Val: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,11 +77,74 @@ func TestAugmentOption(t *testing.T) {
 		}
 		return p.Loss
 	}
-	plain, a1, a2 := first(false), first(true), first(true)
+	plain, a1, a2 := first(""), first("digits"), first("digits")
 	if a1 != a2 {
 		t.Errorf("augmented runs differ: %g, %g", a1, a2)
 	}
 	if a1 == plain {
 		t.Errorf("augmentation did not change the first loss %g", plain)
+	}
+}
+
+// TestEarlyStop: on bars, held-out verification reaches its best within a
+// few epochs of 20 and cannot beat it for long, so with a patience of 2
+// the run ends early, Model returns the best epoch's parameters (those of
+// the same run without early stopping, stopped after that epoch) and that
+// epoch's threshold, not the last epoch's.
+func TestEarlyStop(t *testing.T) {
+	set := bars(32, 5)
+	req := barsRequest()
+	req.Epochs, req.EarlyStop = 20, 2
+	j, err := New(req, set, nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accs []float64
+	for !j.Done() {
+		p, err := j.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Verification != nil {
+			accs = append(accs, p.Verification.Accuracy)
+		}
+	}
+	best, stopped := j.BestEpoch()
+	if !stopped || len(accs) >= req.Epochs {
+		t.Fatalf("ran %d of %d epochs (stopped %v): %v", len(accs), req.Epochs, stopped, accs)
+	}
+	if len(accs) != best+req.EarlyStop {
+		t.Errorf("stopped after epoch %d, want best %d + patience %d", len(accs), best, req.EarlyStop)
+	}
+	for e, a := range accs {
+		if e+1 != best && (a > accs[best-1] || e+1 < best && a == accs[best-1]) {
+			t.Errorf("epoch %d: accuracy %g, but the best is epoch %d with %g", e+1, a, best, accs[best-1])
+		}
+	}
+	got := j.Model()
+	t.Logf("held-out accuracy by epoch %v, best %d", accs, best)
+
+	req.EarlyStop = 0
+	plain, err := New(req, set, nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per, _ := plain.Steps()
+	for range best * per {
+		if _, err := plain.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := plain.Model()
+	if got.Meta.Threshold != want.Meta.Threshold {
+		t.Errorf("threshold %g, want the best epoch's %g", got.Meta.Threshold, want.Meta.Threshold)
+	}
+	for name, w := range want.Params {
+		if !slices.Equal(got.Params[name].Data, w.Data) {
+			t.Errorf("%s differs from the best epoch's", name)
+		}
+	}
+	if slices.Equal(got.Params["encoder.fc1.weight"].Data, j.tr.Params()["encoder.fc1.weight"].Data) {
+		t.Error("the model is the last epoch's")
 	}
 }

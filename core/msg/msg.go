@@ -92,6 +92,16 @@ type TrainRequest struct {
 	Seed       int64              `json:"seed"`
 	Device     string             `json:"device,omitempty"`   // "cpu", "cuda", "auto"
 	Schedule   string             `json:"schedule,omitempty"` // learning-rate schedule: "constant", "step", "cosine" (default)
+	// Augment names the augmentation of the training images: "none"
+	// (default, ""), "digits" or "faces".
+	Augment string `json:"augment,omitempty"`
+	// WeightDecay is the optimiser's L2 weight decay; nil takes the
+	// optimiser's default (5e-4 for sgd, 0 for adam).
+	WeightDecay *float64 `json:"weight_decay,omitempty"`
+	// EarlyStop is a patience in epochs: training stops when the held-out
+	// verification accuracy has not improved for that many epochs, and the
+	// model is the best epoch's. 0: off (all epochs, the last epoch's model).
+	EarlyStop int `json:"early_stop,omitempty"`
 }
 
 // Progress reports training progress, every few steps and at epoch ends.
