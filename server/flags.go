@@ -4,10 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
 	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/msg"
 	"metriclab/losses"
 )
 
@@ -26,10 +29,18 @@ type modelFlags struct {
 	distance   string
 	easyMargin bool
 	seed       int64
+	augment    string
+	wd         float64
+	earlyStop  int
+	preset     string
 
 	fs *flag.FlagSet
 	// lossValues are the loss parameters given on the command line, by name.
 	lossValues map[string]*float64
+	// Set by applyPreset: the preset gave the learning rate, the weight
+	// decay, these loss parameters.
+	presetLR, presetWD bool
+	presetLoss         []string
 }
 
 // lossFlagNames are the loss parameters that have a flag of their own.
@@ -49,10 +60,108 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.distance, "distance", "", "contrastive and triplet distance: euclidean or cosine")
 	fs.BoolVar(&f.easyMargin, "easy-margin", false, "arcface: apply the margin only where cos θ > 0")
 	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
+	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
+	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
+	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
+	fs.StringVar(&f.preset, "preset", "", "a recipe that sets the flags it names unless given: "+presetUsage())
 	f.lossValues = make(map[string]*float64, len(lossFlagNames))
 	for _, name := range lossFlagNames {
 		f.lossValues[name] = fs.Float64(name, 0, "loss parameter "+name+" (see the loss's doc; default depends on the loss and D)")
 	}
+}
+
+// augmentUsage lists the augmentations for --augment's help.
+func augmentUsage() string {
+	var parts []string
+	for _, a := range data.Augmentations() {
+		parts = append(parts, fmt.Sprintf("%s (%s)", a.Name, a.Describe()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// presetUsage lists the presets and what they set, for --preset's help.
+func presetUsage() string {
+	var parts []string
+	for _, p := range msg.Presets() {
+		parts = append(parts, fmt.Sprintf("%s (%s)", p.Name, describePreset(p)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// describePreset is one line with the flags a preset sets.
+func describePreset(p msg.Preset) string {
+	r := p.Request
+	loss := r.Loss
+	for _, name := range sortedKeys(r.LossParams) {
+		loss += fmt.Sprintf(" %s=%g", name, r.LossParams[name])
+	}
+	parts := []string{"--arch " + r.Arch, "--input " + p.Input, "--loss " + loss, fmt.Sprintf("--dim %d", r.Dim),
+		fmt.Sprintf("--epochs %d", r.Epochs), fmt.Sprintf("--batch %d", r.Batch), "--opt " + r.Opt,
+		fmt.Sprintf("--lr %g", r.LR), "--schedule " + r.Schedule, "--augment " + r.Augment}
+	if r.WeightDecay != nil {
+		parts = append(parts, fmt.Sprintf("--wd %g", *r.WeightDecay))
+	}
+	if r.EarlyStop > 0 {
+		parts = append(parts, fmt.Sprintf("--early-stop %d", r.EarlyStop))
+	}
+	return strings.Join(parts, " ")
+}
+
+// applyPreset sets every flag that --preset names and the command line
+// does not give (epochs too, when not nil). Loss parameters apply only
+// when the loss is the preset's. The input shape applies to folders only
+// (MNIST is 1×28×28 whatever the preset).
+func (f *modelFlags) applyPreset(data string, epochs *int) error {
+	if f.preset == "" {
+		return nil
+	}
+	p, ok := msg.PresetByName(f.preset)
+	if !ok {
+		return badInput("unknown preset %q (want %s)", f.preset, strings.Join(msg.PresetNames(), ", "))
+	}
+	r := p.Request
+	setString := func(name string, dst *string, v string) {
+		if !f.set(name) && v != "" {
+			*dst = v
+		}
+	}
+	setString("arch", &f.arch, r.Arch)
+	setString("loss", &f.loss, r.Loss)
+	setString("opt", &f.opt, r.Opt)
+	setString("schedule", &f.schedule, r.Schedule)
+	setString("augment", &f.augment, r.Augment)
+	if data != "mnist" {
+		setString("input", &f.input, p.Input)
+	}
+	if !f.set("dim") && r.Dim > 0 {
+		f.dim = r.Dim
+	}
+	if !f.set("batch") && r.Batch > 0 {
+		f.batch = r.Batch
+	}
+	if !f.set("lr") && r.LR > 0 {
+		f.lr = r.LR
+		f.presetLR = true
+	}
+	if !f.set("wd") && r.WeightDecay != nil {
+		f.wd = *r.WeightDecay
+		f.presetWD = true
+	}
+	if !f.set("early-stop") && r.EarlyStop > 0 {
+		f.earlyStop = r.EarlyStop
+	}
+	if epochs != nil && !f.set("epochs") && r.Epochs > 0 {
+		*epochs = r.Epochs
+	}
+	if f.loss == r.Loss {
+		for name, v := range r.LossParams {
+			if dst, ok := f.lossValues[name]; ok && !f.set(name) {
+				*dst = v
+				f.presetLoss = append(f.presetLoss, name)
+			}
+		}
+	}
+	return nil
 }
 
 // set reports whether the named flag was given on the command line.
@@ -71,7 +180,7 @@ func (f *modelFlags) set(name string) bool {
 func (f *modelFlags) lossConfig() losses.Config {
 	c := losses.Config{Name: f.loss, Dim: f.dim, Values: map[string]float64{}, Miner: f.miner, Distance: f.distance}
 	for name, v := range f.lossValues {
-		if f.set(name) {
+		if f.set(name) || slices.Contains(f.presetLoss, name) {
 			c.Values[name] = *v
 		}
 	}
@@ -122,8 +231,11 @@ func (f *modelFlags) optConfig(totalSteps int) (core.OptConfig, error) {
 		return core.OptConfig{}, badInput("unknown optimiser %q (want sgd or adam)", f.opt)
 	}
 	c := core.DefaultOpt(f.opt)
-	if f.set("lr") {
+	if f.lrSet() {
 		c.LR = f.lr
+	}
+	if f.wdSet() {
+		c.WeightDecay = f.wd
 	}
 	c.Schedule = f.schedule
 	c.TotalSteps = totalSteps
@@ -136,6 +248,11 @@ func (f *modelFlags) optConfig(totalSteps int) (core.OptConfig, error) {
 	}
 	return c, nil
 }
+
+// lrSet and wdSet report whether the learning rate and the weight decay
+// were given, on the command line or by the preset.
+func (f *modelFlags) lrSet() bool { return f.set("lr") || f.presetLR }
+func (f *modelFlags) wdSet() bool { return f.set("wd") || f.presetWD }
 
 // parseInput parses "CxHxW".
 func parseInput(s string) ([3]int, error) {

@@ -41,18 +41,25 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataName := fs.String("data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
 	epochs := fs.Int("epochs", 3, "passes over the training data")
 	classSpec := fs.String("classes", "", "train on these classes only, e.g. 0-4 or 0,2,4 (default all)")
+	split := fs.String("split", "train", "train: the training split; all: every image of a folder of identities (for an open set: evaluate others with eval --split all)")
 	out := fs.String("out", "", "model file to write (.safetensors), required")
 	jsonOut := fs.Bool("json", false, "print one JSON object per line instead of a progress bar")
-	valN := fs.Int("val", 5000, "training images held out to choose the verification threshold")
+	valN := fs.Int("val", 5000, "training images held out to choose the verification threshold (at most a tenth, at least 2 per identity of 5 images or more; 0: none)")
 	logEvery := fs.Int("log-every", 50, "with --json, print progress every N steps")
 	device := registerDevice(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
+	if err := mf.applyPreset(*dataName, epochs); err != nil {
+		return err
+	}
 	if _, err := resolveDevice(*device, stderr); err != nil {
 		return err
 	}
-	cfg, err := prepareTraining(&mf, *dataName, *classSpec, *epochs, *valN, *out)
+	if *split != "train" && *split != "all" {
+		return badInput("split %q: want train or all", *split)
+	}
+	cfg, err := prepareTraining(&mf, *dataName, *split, *classSpec, *epochs, *valN, *out)
 	if err != nil {
 		return err
 	}
@@ -60,8 +67,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return badInput("log-every %d must be ≥ 1", *logEvery)
 	}
 	if !*jsonOut {
-		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes), %s, D=%d, %d epochs × %d steps of %d\n",
-			mf.arch, *dataName, cfg.trainN, len(cfg.classes), describeLoss(cfg.loss), mf.dim, *epochs, cfg.stepsPerEpoch, mf.batch)
+		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%d, %d epochs × %d steps of %d, augment %s\n",
+			mf.arch, *dataName, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), mf.dim, *epochs, cfg.stepsPerEpoch, mf.batch, mf.augment)
 	}
 	var report func(p progress)
 	if *jsonOut {
@@ -104,7 +111,7 @@ type trainConfig struct {
 // prepareTraining validates the flags, loads the data and prepares the job;
 // every error it returns is an inputError, but for a graph that fails to
 // build.
-func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN int, out string) (trainConfig, error) {
+func prepareTraining(mf *modelFlags, dataName, split, classSpec string, epochs, valN int, out string) (trainConfig, error) {
 	var c trainConfig
 	if out == "" {
 		return c, badInput("--out is required")
@@ -127,7 +134,7 @@ func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN in
 	if err != nil {
 		return c, err
 	}
-	set, err := data.Load(dataName, "train", spec.Input)
+	set, err := data.Load(dataName, split, spec.Input)
 	if err != nil {
 		return c, inputError{err}
 	}
@@ -156,9 +163,13 @@ func trainRequest(mf *modelFlags, dataName, classSpec string, epochs int) msg.Tr
 	lc := mf.lossConfig()
 	req := msg.TrainRequest{Data: dataName, Arch: mf.arch, Loss: mf.loss, LossParams: lc.Values, Miner: mf.miner,
 		Distance: mf.distance, Dim: mf.dim, Epochs: epochs, Batch: mf.batch, Opt: mf.opt, Classes: classSpec,
-		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu"}
-	if mf.set("lr") {
+		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu", Augment: mf.augment, EarlyStop: mf.earlyStop}
+	if mf.lrSet() {
 		req.LR = mf.lr
+	}
+	if mf.wdSet() {
+		wd := mf.wd
+		req.WeightDecay = &wd
 	}
 	return req
 }
