@@ -48,7 +48,8 @@ type Metadata struct {
 
 // Provenance records how a model was trained.
 type Provenance struct {
-	Data      string  `json:"data"` // "mnist" or a folder
+	Data      string  `json:"data"`            // "mnist" or a folder
+	Align     bool    `json:"align,omitempty"` // the folder's photos were aligned by the eyes (metriclab train --align)
 	Epochs    int     `json:"epochs"`
 	Batch     int     `json:"batch"`
 	LR        float64 `json:"lr"`

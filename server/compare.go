@@ -97,7 +97,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // trainEval trains on MNIST's training classes and evaluates on the test
 // images of the evaluation classes (the same when evalClasses is empty).
 func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string) (eval.Report, error) {
-	cfg, err := prepareTraining(mf, "mnist", "train", trainClasses, epochs, 5000, "compare.safetensors")
+	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, epochs, 5000, "compare.safetensors")
 	if err != nil {
 		return eval.Report{}, err
 	}
@@ -108,11 +108,11 @@ func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, ev
 	if evalClasses == "" {
 		evalClasses = trainClasses
 	}
-	test, err := loadSubset("mnist", "test", evalClasses, cfg.spec.Input)
+	test, err := plainSource.loadSubset("mnist", "test", evalClasses, cfg.spec.Input)
 	if err != nil {
 		return eval.Report{}, err
 	}
-	gallery, err := loadSubset("mnist", "train", evalClasses, cfg.spec.Input)
+	gallery, err := plainSource.loadSubset("mnist", "train", evalClasses, cfg.spec.Input)
 	if err != nil {
 		return eval.Report{}, err
 	}

@@ -31,6 +31,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	dataName := fs.String("data", "mnist", "evaluation data: mnist (its test split), or a folder")
 	classSpec := fs.String("classes", "", "evaluate on these classes only, e.g. 5-9 (default all)")
 	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, e.g. 0-4 (default: the evaluated classes, or every training identity when the test split has other identities)")
+	align := fs.Bool("align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
 	split := fs.String("split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
 	pcaK := fs.Int("pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
 	unknownSpec := fs.String("unknown", "", "open-set identification: classes whose test images are probes of unseen identities")
@@ -58,7 +59,14 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *split != "test" && *split != "all" {
 		return badInput("split %q: want test or all", *split)
 	}
-	test, train, err := loadEvalSets(*dataName, *split, *classSpec, *fitSpec, spec.Input, *seed)
+	if model != nil && !flagGiven(fs, "align") {
+		*align = model.Meta.Provenance.Align
+	}
+	src, err := newSource(*align, stderr)
+	if err != nil {
+		return err
+	}
+	test, train, err := loadEvalSets(src, *dataName, *split, *classSpec, *fitSpec, spec.Input, *seed)
 	if err != nil {
 		return err
 	}
@@ -90,7 +98,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *unknownSpec != "" {
-		unknown, err := loadSubset(*dataName, "test", *unknownSpec, spec.Input)
+		unknown, err := src.loadSubset(*dataName, "test", *unknownSpec, spec.Input)
 		if err != nil {
 			return err
 		}
@@ -131,18 +139,18 @@ const fitSize = 10000
 // image of the classes classSpec and the fitting images every image of the
 // classes fitSpec, by default all the others: the two must not share an
 // identity.
-func loadEvalSets(name, split, classSpec, fitSpec string, in core.Input, seed int64) (test, fit *data.Set, err error) {
+func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.Input, seed int64) (test, fit *data.Set, err error) {
 	testSplit, fitSplit := "test", "train"
 	if split == "all" {
 		testSplit, fitSplit = "all", "all"
 	}
-	test, err = loadSubset(name, testSplit, classSpec, in)
+	test, err = src.loadSubset(name, testSplit, classSpec, in)
 	if err != nil {
 		return nil, nil, err
 	}
-	all, err := data.Load(name, fitSplit, in)
+	all, err := src.load(name, fitSplit, in)
 	if err != nil {
-		return nil, nil, inputError{err}
+		return nil, nil, err
 	}
 	evaluated, _ := data.ParseClasses(classSpec, len(all.Classes))
 	var classes []int

@@ -165,9 +165,13 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 }
 
 // set reports whether the named flag was given on the command line.
-func (f *modelFlags) set(name string) bool {
+func (f *modelFlags) set(name string) bool { return flagGiven(f.fs, name) }
+
+// flagGiven reports whether the named flag of fs was given on the command
+// line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
 	found := false
-	f.fs.Visit(func(fl *flag.Flag) {
+	fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == name {
 			found = true
 		}

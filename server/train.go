@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"metriclab/core"
-	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/core/msg"
 )
@@ -41,6 +40,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataName := fs.String("data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
 	epochs := fs.Int("epochs", 3, "passes over the training data")
 	classSpec := fs.String("classes", "", "train on these classes only, e.g. 0-4 or 0,2,4 (default all)")
+	align := fs.Bool("align", false, "find the face of every photo of a folder and align it by the eyes, as the Verify page does (photos without one usable face are skipped and counted)")
 	split := fs.String("split", "train", "train: the training split; all: every image of a folder of identities (for an open set: evaluate others with eval --split all)")
 	out := fs.String("out", "", "model file to write (.safetensors), required")
 	jsonOut := fs.Bool("json", false, "print one JSON object per line instead of a progress bar")
@@ -59,7 +59,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *split != "train" && *split != "all" {
 		return badInput("split %q: want train or all", *split)
 	}
-	cfg, err := prepareTraining(&mf, *dataName, *split, *classSpec, *epochs, *valN, *out)
+	src, err := newSource(*align, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := prepareTraining(&mf, src, *dataName, *split, *classSpec, *epochs, *valN, *out)
 	if err != nil {
 		return err
 	}
@@ -86,7 +90,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m.Meta.Provenance.Data = *dataName
+	m.Meta.Provenance.Data, m.Meta.Provenance.Align = *dataName, *align
 	if err := core.WriteModel(*out, m); err != nil {
 		return err
 	}
@@ -111,7 +115,7 @@ type trainConfig struct {
 // prepareTraining validates the flags, loads the data and prepares the job;
 // every error it returns is an inputError, but for a graph that fails to
 // build.
-func prepareTraining(mf *modelFlags, dataName, split, classSpec string, epochs, valN int, out string) (trainConfig, error) {
+func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, epochs, valN int, out string) (trainConfig, error) {
 	var c trainConfig
 	if out == "" {
 		return c, badInput("--out is required")
@@ -134,9 +138,9 @@ func prepareTraining(mf *modelFlags, dataName, split, classSpec string, epochs, 
 	if err != nil {
 		return c, err
 	}
-	set, err := data.Load(dataName, split, spec.Input)
+	set, err := src.load(dataName, split, spec.Input)
 	if err != nil {
-		return c, inputError{err}
+		return c, err
 	}
 	if _, err := mf.optConfig(1); err != nil {
 		return c, err
@@ -172,22 +176,6 @@ func trainRequest(mf *modelFlags, dataName, classSpec string, epochs int) msg.Tr
 		req.WeightDecay = &wd
 	}
 	return req
-}
-
-// loadSubset loads a split of a data set, restricted to the classes of spec.
-func loadSubset(name, split, classSpec string, in core.Input) (*data.Set, error) {
-	set, err := data.Load(name, split, in)
-	if err != nil {
-		return nil, inputError{err}
-	}
-	classes, err := data.ParseClasses(classSpec, len(set.Classes))
-	if err != nil {
-		return nil, inputError{err}
-	}
-	if len(classes) < 2 {
-		return nil, badInput("classes %q: need at least 2 classes", classSpec)
-	}
-	return set.Subset(classes), nil
 }
 
 // train runs the job's epochs, reporting every step and every epoch end,
