@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -38,9 +37,9 @@ type modelFlags struct {
 	// lossValues are the loss parameters given on the command line, by name.
 	lossValues map[string]*float64
 	// Set by applyPreset: the preset gave the learning rate, the weight
-	// decay, these loss parameters.
+	// decay, these loss parameters (of its loss, the one chosen).
 	presetLR, presetWD bool
-	presetLoss         []string
+	presetLoss         map[string]float64
 }
 
 // lossFlagNames are the loss parameters that have a flag of their own.
@@ -154,12 +153,7 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 		*epochs = r.Epochs
 	}
 	if f.loss == r.Loss {
-		for name, v := range r.LossParams {
-			if dst, ok := f.lossValues[name]; ok && !f.set(name) {
-				*dst = v
-				f.presetLoss = append(f.presetLoss, name)
-			}
-		}
+		f.presetLoss = r.LossParams
 	}
 	return nil
 }
@@ -180,11 +174,14 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 }
 
 // lossConfig returns the loss configuration with only the parameters the user
-// set, so that the loss fills in its own defaults for D.
+// (or the preset) set, so that the loss fills in its own defaults for D.
 func (f *modelFlags) lossConfig() losses.Config {
 	c := losses.Config{Name: f.loss, Dim: f.dim, Values: map[string]float64{}, Miner: f.miner, Distance: f.distance}
+	for name, v := range f.presetLoss {
+		c.Values[name] = v
+	}
 	for name, v := range f.lossValues {
-		if f.set(name) || slices.Contains(f.presetLoss, name) {
+		if f.set(name) {
 			c.Values[name] = *v
 		}
 	}
