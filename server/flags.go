@@ -29,6 +29,7 @@ type modelFlags struct {
 	easyMargin bool
 	seed       int64
 	augment    string
+	turns      int
 	wd         float64
 	earlyStop  int
 	preset     string
@@ -60,6 +61,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.easyMargin, "easy-margin", false, "arcface: apply the margin only where cos θ > 0")
 	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
 	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
+	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
 	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
 	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
 	fs.StringVar(&f.preset, "preset", "", "a recipe that sets the flags it names unless given: "+presetUsage())
@@ -97,6 +99,9 @@ func describePreset(p msg.Preset) string {
 	parts := []string{"--arch " + r.Arch, "--input " + p.Input, "--loss " + loss, fmt.Sprintf("--dim %d", r.Dim),
 		fmt.Sprintf("--epochs %d", r.Epochs), fmt.Sprintf("--batch %d", r.Batch), "--opt " + r.Opt,
 		fmt.Sprintf("--lr %g", r.LR), "--schedule " + r.Schedule, "--augment " + r.Augment}
+	if r.Turns > 0 {
+		parts = append(parts, fmt.Sprintf("--turns %d", r.Turns))
+	}
 	if r.WeightDecay != nil {
 		parts = append(parts, fmt.Sprintf("--wd %g", *r.WeightDecay))
 	}
@@ -145,6 +150,9 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	if !f.set("wd") && r.WeightDecay != nil {
 		f.wd = *r.WeightDecay
 		f.presetWD = true
+	}
+	if !f.set("turns") && r.Turns > 0 {
+		f.turns = r.Turns
 	}
 	if !f.set("early-stop") && r.EarlyStop > 0 {
 		f.earlyStop = r.EarlyStop

@@ -75,6 +75,7 @@ func (a Augmentation) Describe() string {
 	if a.Contrast > 0 {
 		parts = append(parts, fmt.Sprintf("contrast ±%g%%", 100*a.Contrast))
 	}
+
 	if len(parts) == 0 {
 		return "none"
 	}
@@ -83,6 +84,81 @@ func (a Augmentation) Describe() string {
 
 // Active reports whether a transforms images at all.
 func (a Augmentation) Active() bool { return a.Describe() != "none" }
+
+// ValidTurns reports whether turns new classes per class can be made of
+// images of shape in (see Turn): 0 or 1 (none) always, 4 (quarter turns)
+// or 8 (also mirrored) of square images.
+func ValidTurns(turns int, in core.Input) error {
+	switch turns {
+	case 0, 1:
+	case 4, 8:
+		if in.Height != in.Width {
+			return fmt.Errorf("turns %d: turning by 90° needs square images, not %d×%d", turns, in.Height, in.Width)
+		}
+	default:
+		return fmt.Errorf("turns %d: want 0, 4 or 8", turns)
+	}
+	return nil
+}
+
+// TurnedName names turn k of class name (see Turn): the name itself for
+// k = 0, "name↻90", "name↻180", "name↻270", and with a mirror "name⇋",
+// "name⇋↻90", ...
+func TurnedName(name string, k int) string {
+	if k >= 4 {
+		name += "⇋"
+	}
+	if r := k % 4; r > 0 {
+		name += fmt.Sprintf("↻%d", 90*r)
+	}
+	return name
+}
+
+// Turn makes new classes out of old ones: a "6" upside down is no "9",
+// and a mirrored "2" is no digit at all, so every turn of every class is a
+// class of its own, and an encoder trained on few classes gets more to
+// tell apart (Gidaris et al. 2018 learn features by predicting such
+// rotations).
+//
+// Turn writes into dst (reused when large enough) the square image src of
+// shape in turned by turn k: mirrored left–right when k ≥ 4, then rotated
+// clockwise (on screen, y down) by (k mod 4)·90°. Pixels move exactly,
+// no interpolation. It panics when the image is not square or k is not
+// in 0..7.
+func Turn(dst, src []float32, in core.Input, k int) []float32 {
+	n := in.Size()
+	if len(src) != n || in.Height != in.Width || k < 0 || k > 7 {
+		panic(fmt.Sprintf("data: Turn %d of %d values for a %d×%d×%d image", k, len(src), in.Channels, in.Height, in.Width))
+	}
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	dst = dst[:n]
+	s := in.Width
+	for c := range in.Channels {
+		p, q := src[c*s*s:(c+1)*s*s], dst[c*s*s:(c+1)*s*s]
+		for y := range s {
+			for x := range s {
+				sx := x
+				if k >= 4 {
+					sx = s - 1 - x
+				}
+				// Source pixel (sx, y) goes to (u, v).
+				u, v := sx, y
+				switch k % 4 {
+				case 1:
+					u, v = s-1-y, sx
+				case 2:
+					u, v = s-1-sx, s-1-y
+				case 3:
+					u, v = y, s-1-sx
+				}
+				q[v*s+u] = p[y*s+x]
+			}
+		}
+	}
+	return dst
+}
 
 // transform is one draw of an Augmentation.
 type transform struct {

@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"metriclab/core"
@@ -199,5 +201,42 @@ func TestAugmentationRecipes(t *testing.T) {
 	}
 	if got := AugmentDigits.Describe(); got != "shift ±10%, rotation ±15°, scale ±15%" {
 		t.Errorf("digits: %q", got)
+	}
+}
+
+// TestTurn: turn k is the exact pixel permutation of a mirror (k ≥ 4) and
+// a clockwise rotation by (k mod 4)·90°, the same geometry as the
+// interpolating transform at those angles (which maps centres onto
+// centres); four quarter turns give the image back. Names and class
+// counts follow the turns, and turning a non-square image is refused.
+func TestTurn(t *testing.T) {
+	in := core.Input{Channels: 2, Height: 5, Width: 5}
+	src := ramp(in)
+	for k := range 8 {
+		got := Turn(nil, src, in, k)
+		want := transform{flip: k >= 4, angle: float64(k%4) * math.Pi / 2, contrast: 1}.apply(nil, src, in)
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+				t.Fatalf("turn %d: value %d = %g, the transform gives %g", k, i, got[i], want[i])
+			}
+		}
+	}
+	x := src
+	for range 4 {
+		x = Turn(nil, x, in, 1)
+	}
+	if !equal(x, src) {
+		t.Error("four quarter turns changed the image")
+	}
+	if got := []string{TurnedName("7", 0), TurnedName("7", 3), TurnedName("7", 4), TurnedName("7", 6)}; !slices.Equal(got, []string{"7", "7↻270", "7⇋", "7⇋↻180"}) {
+		t.Errorf("names %q", got)
+	}
+	if err := ValidTurns(8, core.Input{Channels: 1, Height: 28, Width: 30}); err == nil || !strings.Contains(err.Error(), "square") {
+		t.Errorf("non-square: %v", err)
+	}
+	for turns, ok := range map[int]bool{0: true, 1: true, 3: false, 4: true, 8: true, 16: false} {
+		if err := ValidTurns(turns, core.Input{Channels: 1, Height: 28, Width: 28}); (err == nil) != ok {
+			t.Errorf("turns %d: %v", turns, err)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"metriclab/core"
@@ -101,8 +102,9 @@ type Job struct {
 	labels       []int
 	epoch        int
 	aug          data.Augmentation
-	augRng       *rand.Rand // the augmentation's draws
+	augRng       *rand.Rand // the augmentation's and the turns' draws
 	augBuf       []float32  // one augmented image
+	turns        int        // new classes per class (req.Turns), ≥ 1
 
 	best      map[string]core.Tensor   // with EarlyStop: the parameters of the best epoch so far
 	bestVerif *eval.VerificationReport // and its verification
@@ -134,8 +136,13 @@ type Job struct {
 // replay those draws. req.EarlyStop, with held-out pairs, keeps the
 // parameters of the epoch of best held-out verification accuracy and ends
 // the run after that many epochs without improvement.
+// req.Turns > 1 turns every training image by a random turn k (see
+// data.Turn) and trains it as class y·Turns + k: the head and the model's
+// classes (named by data.TurnedName) are Turns times as many; held-out
+// and snapshot images are not turned, and the head accuracy and the
+// snapshot's weights are those of the unturned classes.
 // req.Seed seeds the weights, the batches, the held-out split, the pairs,
-// the augmentations and the snapshot's points. Every error is one line, fit to show a user; those
+// the augmentations and turns, and the snapshot's points. Every error is one line, fit to show a user; those
 // about the request wrap ErrRequest.
 func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error) {
 	if train == nil {
@@ -163,6 +170,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if err := spec.Validate(); err != nil {
 		return nil, requestError{err.Error()}
 	}
+	if err := data.ValidTurns(req.Turns, spec.Input); err != nil {
+		return nil, requestError{err.Error()}
+	}
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
 	}
@@ -183,7 +193,12 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		test = subset(test, classes)
 	}
 
-	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, classes: set.Classes, aug: aug}
+	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns)}
+	for _, name := range set.Classes {
+		for k := range j.turns {
+			j.classes = append(j.classes, data.TurnedName(name, k))
+		}
+	}
 	valN := opts.Val
 	if valN == 0 {
 		valN = DefaultVal
@@ -232,7 +247,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 
-	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed})
+	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed})
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +255,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.order = make([]int, len(j.trainIdx))
 	j.rows = make([]int, req.Batch)
 	j.labels = make([]int, req.Batch)
-	if aug.Active() {
+	if aug.Active() || j.turns > 1 {
 		j.augRng = rand.New(rand.NewPCG(uint64(req.Seed), 0xa06))
 		j.augBuf = make([]float32, set.Input.Size())
 	}
@@ -314,8 +329,16 @@ func (j *Job) Step() (msg.Progress, error) {
 		size := j.set.Input.Size()
 		for i := range j.rows {
 			img := j.x[i*size : (i+1)*size]
-			j.augBuf = j.aug.Apply(j.augBuf, img, j.set.Input, j.augRng)
-			copy(img, j.augBuf)
+			if j.aug.Active() {
+				j.augBuf = j.aug.Apply(j.augBuf, img, j.set.Input, j.augRng)
+				copy(img, j.augBuf)
+			}
+			if j.turns > 1 {
+				k := j.augRng.IntN(j.turns)
+				j.augBuf = data.Turn(j.augBuf, img, j.set.Input, k)
+				copy(img, j.augBuf)
+				j.labels[i] = j.labels[i]*j.turns + k
+			}
 		}
 	}
 	loss, err := j.tr.Step(j.x, j.labels)
@@ -359,18 +382,39 @@ func (j *Job) validate() error {
 	vr := eval.Verification(e, eval.Cosine{}, j.folds)
 	j.last = &vr
 	j.centre = eval.NearestCentre(e, e, eval.Cosine{})
-	j.accuracy = headAccuracy(e, params)
+	j.accuracy = j.headAccuracy(e, params)
 	return nil
 }
 
 // headAccuracy returns the accuracy of the nearest class weight (cosine) on
-// e, or 0 when params has no head.weight.
-func headAccuracy(e eval.Embeddings, params map[string]core.Tensor) float64 {
+// e, unturned images of the unturned classes, or 0 when params has no
+// head.weight.
+func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) float64 {
 	w, ok := params["head.weight"]
 	if !ok || len(w.Shape) != 2 || w.Shape[1] != e.D {
 		return 0
 	}
+	if j.turns > 1 {
+		e.Labels = slices.Clone(e.Labels)
+		for i := range e.Labels {
+			e.Labels[i] *= j.turns
+		}
+	}
 	return eval.ClassifierAccuracy(e, w.Data, nil, true)
+}
+
+// unturnedWeights returns the rows of the C·turns×D class weights w of the
+// unturned classes (turn 0), C×D.
+func (j *Job) unturnedWeights(w []float32) []float32 {
+	if j.turns == 1 {
+		return w
+	}
+	d := j.spec.Dim
+	out := make([]float32, 0, len(w)/j.turns)
+	for r := 0; r < len(w)/d; r += j.turns {
+		out = append(out, w[r*d:(r+1)*d]...)
+	}
+	return out
 }
 
 // summary is the headline of the last verification.

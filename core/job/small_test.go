@@ -2,6 +2,7 @@ package job
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -146,5 +147,43 @@ func TestEarlyStop(t *testing.T) {
 	}
 	if slices.Equal(got.Params["encoder.fc1.weight"].Data, j.tr.Params()["encoder.fc1.weight"].Data) {
 		t.Error("the model is the last epoch's")
+	}
+}
+
+// TestTurns: with 8 turns, 4 classes of bars train as 32 (the head has 32
+// rows, the model's classes are the turned names in label order), the
+// snapshot keeps to the 4 unturned classes and their weights, and
+// non-square images are refused.
+func TestTurns(t *testing.T) {
+	req := barsRequest()
+	req.Turns, req.Epochs = 8, 2
+	j, err := New(req, bars(32, 8), nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !j.Done() {
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := j.Model()
+	if w := m.Params["head.weight"]; !slices.Equal(w.Shape, []int{32, 3}) {
+		t.Errorf("head.weight %v, want [32 3]", w.Shape)
+	}
+	if len(m.Meta.Classes) != 32 || m.Meta.Classes[0] != "top" || m.Meta.Classes[1] != "top↻90" || m.Meta.Classes[4] != "top⇋" || m.Meta.Classes[8] != "upper" {
+		t.Errorf("classes %q", m.Meta.Classes)
+	}
+	snap, err := j.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.Params["head.weight"].Data
+	if len(snap.Classes) != 4 || len(snap.Weights) != 4*3 || !slices.Equal(snap.Weights[3:6], w[8*3:9*3]) {
+		t.Errorf("snapshot: classes %q, weights %v; want 4 classes and the unturned rows", snap.Classes, snap.Weights)
+	}
+	wide := bars(8, 9)
+	wide.Input.Height, wide.Input.Width = 8, 32
+	if _, err := New(req, wide, nil, Options{}); err == nil || !strings.Contains(err.Error(), "square") {
+		t.Errorf("turns of 8×32 images: %v", err)
 	}
 }

@@ -95,6 +95,10 @@ type TrainRequest struct {
 	// Augment names the augmentation of the training images: "none"
 	// (default, ""), "digits" or "faces".
 	Augment string `json:"augment,omitempty"`
+	// Turns makes new classes of the training classes: 4, every training
+	// image is turned by a random quarter turn and counted as a class of
+	// its own per turn; 8, it may also be mirrored first; 0, none.
+	Turns int `json:"turns,omitempty"`
 	// WeightDecay is the optimiser's L2 weight decay; nil takes the
 	// optimiser's default (5e-4 for sgd, 0 for adam).
 	WeightDecay *float64 `json:"weight_decay,omitempty"`
