@@ -47,6 +47,13 @@ import (
 // (momentum 0.1), and Params, SetParams and NewEncoder carry them with the
 // learnables. The Encoder normalises with them.
 //
+// With Spec.EmbedBN, the encoders but iresnet18 (which has it already)
+// end with InsightFace's embedding batch norm: features, a BatchNorm1d over
+// the D outputs of the last linear layer whose scale is fixed at 1
+// (weight, not learnable), with a learnable shift (bias) and running
+// statistics. The embedding is then standardised per dimension over the
+// training images, so no dimension dominates the cosine by its scale alone.
+//
 // LeNet++ is the network of the center loss paper (Wen et al., "A
 // Discriminative Feature Learning Approach for Deep Face Recognition", ECCV
 // 2016). Every architecture ends with a linear layer and no activation: the
@@ -130,6 +137,9 @@ func (s Spec) Validate() error {
 	if m := minSize(s.Arch); in.Height < m || in.Width < m {
 		return fmt.Errorf("%s needs input of at least %d×%d, got %d×%d", s.Arch, m, m, in.Height, in.Width)
 	}
+	if s.EmbedBN && s.Arch == ArchIResNet {
+		return fmt.Errorf("%s ends with a batch-normalised embedding already: no embed_bn", s.Arch)
+	}
 	if !(in.Std > 0) || math.IsInf(in.Std, 0) {
 		return fmt.Errorf("input std %g: want a finite value > 0", in.Std)
 	}
@@ -188,6 +198,24 @@ func (p param) fanIn() int {
 // of initialisation, and of Trainer's learnables. It panics if s is not
 // valid.
 func (s Spec) layout() []param {
+	ps := s.archLayout()
+	if s.EmbedBN {
+		ps = append(ps, featuresParams(s.Dim)...)
+	}
+	return ps
+}
+
+// featuresParams returns the parameters of the embedding batch norm,
+// encoder.features, its weight fixed at 1 as in iresnet.py.
+func featuresParams(dim int) []param {
+	ps := bnParams("encoder.features", dim)
+	ps[0].kind = kindFixedOne
+	return ps
+}
+
+// archLayout returns the parameters of s's architecture, without
+// EmbedBN's.
+func (s Spec) archLayout() []param {
 	if err := s.Validate(); err != nil {
 		panic("core: " + err.Error())
 	}
@@ -244,6 +272,17 @@ func linearParams(name string, out, in int) []param {
 // embedding. train selects the batch norms' mode: batch statistics (and
 // running-statistics updates) in training, running statistics otherwise.
 func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node, error) {
+	h, err := s.archForward(x, p, train)
+	if err != nil || !s.EmbedBN {
+		return h, err
+	}
+	const f = "encoder.features"
+	return batchNorm(h, p[f+".weight"], p[f+".bias"], p[f+".running_mean"], p[f+".running_var"], train)
+}
+
+// archForward adds s's architecture to x's graph, without EmbedBN's batch
+// norm (see encoderForward).
+func (s Spec) archForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node, error) {
 	n := x.Shape()[0]
 	switch s.Arch {
 	case ArchIResNet:

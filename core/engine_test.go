@@ -114,6 +114,8 @@ func TestSpecValidate(t *testing.T) {
 		{"std 0", with(func(s *Spec) { s.Input.Std = 0 }), "std 0"},
 		{"std NaN", with(func(s *Spec) { s.Input.Std = math.NaN() }), "std NaN"},
 		{"mean Inf", with(func(s *Spec) { s.Input.Mean = math.Inf(1) }), "mean +Inf"},
+		{"lenet-s embed_bn", with(func(s *Spec) { s.EmbedBN = true }), ""},
+		{"iresnet18 embed_bn", Spec{Arch: ArchIResNet, Input: Input{Channels: 3, Height: 16, Width: 16, Std: 1}, Dim: 8, EmbedBN: true}, "batch-normalised embedding already"},
 	} {
 		err := c.spec.Validate()
 		switch {
@@ -214,8 +216,9 @@ func TestGradientFiniteDifference(t *testing.T) {
 		{smallSpec(ArchLeNetS, 3, 17, 16, 2), 2, 2, 2},
 		{smallSpec(ArchLeNetPP, 1, 8, 8, 2), 2, 3, 2},
 		{smallSpec(ArchMLP, 1, 5, 5, 3), 3, 4, 3},
+		{embedBN(smallSpec(ArchLeNetS, 1, 16, 16, 3)), 4, 3, 3},
 	} {
-		name := fmt.Sprintf("%s %d×%d×%d", c.spec.Arch, c.spec.Input.Channels, c.spec.Input.Height, c.spec.Input.Width)
+		name := fmt.Sprintf("%s (embed_bn %v) %d×%d×%d", c.spec.Arch, c.spec.EmbedBN, c.spec.Input.Channels, c.spec.Input.Height, c.spec.Input.Width)
 		tr, _ := newTestTrainer(t, c.spec, c.batch, c.classes, Float64, DefaultOpt(OptSGD), 3)
 		// Non-zero biases, PReLU slopes and head, so that their gradients
 		// and the paths through them are exercised away from 0.

@@ -29,6 +29,7 @@ type modelFlags struct {
 	easyMargin bool
 	seed       int64
 	augment    string
+	embedBN    bool
 	turns      int
 	wd         float64
 	earlyStop  int
@@ -61,6 +62,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.easyMargin, "easy-margin", false, "arcface: apply the margin only where cos θ > 0")
 	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
 	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
+	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
 	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
 	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
@@ -99,6 +101,9 @@ func describePreset(p msg.Preset) string {
 	parts := []string{"--arch " + r.Arch, "--input " + p.Input, "--loss " + loss, fmt.Sprintf("--dim %d", r.Dim),
 		fmt.Sprintf("--epochs %d", r.Epochs), fmt.Sprintf("--batch %d", r.Batch), "--opt " + r.Opt,
 		fmt.Sprintf("--lr %g", r.LR), "--schedule " + r.Schedule, "--augment " + r.Augment}
+	if r.EmbedBN {
+		parts = append(parts, "--embed-bn")
+	}
 	if r.Turns > 0 {
 		parts = append(parts, fmt.Sprintf("--turns %d", r.Turns))
 	}
@@ -150,6 +155,9 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	if !f.set("wd") && r.WeightDecay != nil {
 		f.wd = *r.WeightDecay
 		f.presetWD = true
+	}
+	if !f.set("embed-bn") && r.EmbedBN {
+		f.embedBN = true
 	}
 	if !f.set("turns") && r.Turns > 0 {
 		f.turns = r.Turns
@@ -214,6 +222,7 @@ func (f *modelFlags) newLoss() (core.Loss, error) {
 // spec returns the encoder spec for data set name, validated.
 func (f *modelFlags) spec(data string) (core.Spec, error) {
 	s := core.DefaultSpec(f.arch, f.dim)
+	s.EmbedBN = f.embedBN
 	switch {
 	case f.input != "":
 		in, err := parseInput(f.input)

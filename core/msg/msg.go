@@ -95,6 +95,9 @@ type TrainRequest struct {
 	// Augment names the augmentation of the training images: "none"
 	// (default, ""), "digits" or "faces".
 	Augment string `json:"augment,omitempty"`
+	// EmbedBN ends the encoder with a batch norm of the embedding, as
+	// InsightFace's encoders end (iresnet18 always does).
+	EmbedBN bool `json:"embed_bn,omitempty"`
 	// Turns makes new classes of the training classes: 4, every training
 	// image is turned by a random quarter turn and counted as a class of
 	// its own per turn; 8, it may also be mirrored first; 0, none.
