@@ -61,9 +61,22 @@ func mulWith(ks *kernelSet, pool *par.Pool, acc bool, m, n, k int, a A, b B, c C
 	}
 	blocks := (m + rowBlock - 1) / rowBlock
 	grain := max(1, minParallel/max(1, rowBlock*n*k))
-	pool.For(blocks, grain, func(lo, hi int) {
-		mulRows(acc, lo*rowBlock, min(m, hi*rowBlock), n, k, a, b, c, ks)
-	})
+	par.For(pool, blocks, grain, mulArgs{acc, m, n, k, a, b, c, ks}, mulBlocks)
+}
+
+// mulArgs is one product, handed to the threads by value.
+type mulArgs struct {
+	acc     bool
+	m, n, k int
+	a       A
+	b       B
+	c       C
+	ks      *kernelSet
+}
+
+// mulBlocks computes the row blocks [lo, hi) of C.
+func mulBlocks(w mulArgs, lo, hi int) {
+	mulRows(w.acc, lo*rowBlock, min(w.m, hi*rowBlock), w.n, w.k, w.a, w.b, w.c, w.ks)
 }
 
 // mulRows computes rows [r0, r1) of C.

@@ -4,7 +4,7 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-//go:generate sh -c "cd asm && go run . -out ../kern_amd64.s -stubs ../kern_amd64_stubs.go -pkg gemm"
+//go:generate sh -c "cd asm && go run . -out ../kern_amd64.s -stubs ../kern_stubs_amd64.go -pkg gemm"
 
 // kernels is the best set this CPU runs, chosen once at start-up.
 var kernels = func() *kernelSet {

@@ -72,20 +72,32 @@ func (p *Pool) work() {
 	}
 }
 
-// For calls body(lo, hi) on disjoint ranges that cover [0, n), at most
-// Threads() of them at once, each range contiguous and of at least grain
-// indices (grain < 1 counts as 1), and returns when all have returned. The
-// split depends on n, grain and the thread count only.
-func (p *Pool) For(n, grain int, body func(lo, hi int)) {
+// For calls body(arg, lo, hi) on disjoint ranges that cover [0, n), at
+// most p.Threads() of them at once, each range contiguous and of at least
+// grain indices (grain < 1 counts as 1), and returns when all have
+// returned. The split depends on n, grain and the thread count only.
+//
+// body is meant to be a function or a method expression and arg a pointer
+// or a small struct passed by value, rather than a closure: a loop that
+// runs on one thread (a nil pool, or a range below two grains) then
+// allocates nothing; one that runs on several allocates the tasks' shared
+// state (a few dozen bytes).
+func For[A any](p *Pool, n, grain int, arg A, body func(A, int, int)) {
 	if n <= 0 {
 		return
 	}
 	grain = max(grain, 1)
 	parts := min(p.Threads(), n/grain)
 	if parts <= 1 {
-		body(0, n)
+		body(arg, 0, n)
 		return
 	}
+	a := arg // a copy declared here, so that only this branch moves it to the heap
+	p.run(n, parts, func(lo, hi int) { body(a, lo, hi) })
+}
+
+// run hands parts−1 ranges to the workers, runs the first itself and waits.
+func (p *Pool) run(n, parts int, body func(lo, hi int)) {
 	var wg sync.WaitGroup
 	wg.Add(parts - 1)
 	for i := 1; i < parts; i++ {

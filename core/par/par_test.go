@@ -15,7 +15,7 @@ func TestForCoversOnce(t *testing.T) {
 			for _, grain := range []int{0, 1, 5, 100} {
 				seen := make([]int32, n)
 				var ranges atomic.Int32
-				p.For(n, grain, func(lo, hi int) {
+				For(p, n, grain, t, func(t *testing.T, lo, hi int) {
 					ranges.Add(1)
 					if hi-lo < max(grain, 1) && hi-lo != n {
 						t.Errorf("threads %d n %d grain %d: range [%d,%d) below the grain", threads, n, grain, lo, hi)
@@ -46,8 +46,8 @@ func TestNilPool(t *testing.T) {
 		t.Fatalf("nil pool has %d threads, want 1", p.Threads())
 	}
 	calls := 0
-	p.For(10, 1, func(lo, hi int) {
-		calls++
+	For(p, 10, 1, &calls, func(calls *int, lo, hi int) {
+		*calls++
 		if lo != 0 || hi != 10 {
 			t.Errorf("nil pool range [%d,%d), want [0,10)", lo, hi)
 		}
@@ -56,4 +56,26 @@ func TestNilPool(t *testing.T) {
 		t.Errorf("nil pool: %d calls, want 1", calls)
 	}
 	p.Close()
+}
+
+// TestForInlineAllocatesNothing: a loop on one thread with a method
+// expression and a pointer argument allocates nothing.
+func TestForInlineAllocatesNothing(t *testing.T) {
+	s := &summer{x: make([]float64, 100)}
+	for _, p := range []*Pool{nil, NewPool(1)} {
+		if a := testing.AllocsPerRun(10, func() { For(p, len(s.x), 1, s, (*summer).add) }); a != 0 {
+			t.Errorf("%d threads: %v allocations per loop, want 0", p.Threads(), a)
+		}
+	}
+}
+
+type summer struct {
+	x   []float64
+	sum float64
+}
+
+func (s *summer) add(lo, hi int) {
+	for _, v := range s.x[lo:hi] {
+		s.sum += v
+	}
 }
