@@ -256,6 +256,9 @@ func initParam(v tensor.Tensor, kind paramKind, fanIn int, rng *rand.Rand) {
 	}
 }
 
+// Threads returns the number of CPU threads the trainer's kernels run on.
+func (t *Trainer) Threads() int { return t.pool.Threads() }
+
 // Step runs one training step on a batch: x holds Batch images of raw
 // pixels in [0,1] (Batch·Ch·H·W values, normalised here with the spec's
 // Mean and Std), labels their classes in 0..C−1. It calls the loss's

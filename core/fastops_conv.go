@@ -135,13 +135,13 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op *convOp) DiffWRT(n int) []bool { return []bool{true, true, true}[:n] }
 func (op *convOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
-	bx := &convBackXOp{pad: op.pad, stride: op.stride, x: in[0].Shape().Clone(), xNode: in[0]}
+	bx := &convBackXOp{fwd: op, x: in[0].Shape().Clone(), xNode: in[0]}
 	bx.Key = fmt.Sprintf("fastConv2dBackX(pad %d, stride %d, %v)", op.pad, op.stride, bx.x)
 	dx, err := G.ApplyOp(bx, dy, in[1])
 	if err != nil {
 		return nil, err
 	}
-	bw := &convBackWOp{pad: op.pad, stride: op.stride, w: in[1].Shape().Clone()}
+	bw := &convBackWOp{fwd: op, w: in[1].Shape().Clone()}
 	bw.Key = fmt.Sprintf("fastConv2dBackW(pad %d, stride %d, %v)", op.pad, op.stride, bw.w)
 	dw, err := G.ApplyOp(bw, in[0], dy)
 	if err != nil || !op.bias {
@@ -158,11 +158,10 @@ func (op *convOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 // the first layer), nobody reads dx and the op only zeroes it.
 type convBackXOp struct {
 	ops.Base
-	pad, stride int
-	x           tensor.Shape // shape of the forward input
-	xNode       *G.Node      // the forward input, to see whether its gradient is wanted
-	dx          ops.Buf
-	plan        *conv.Plan
+	fwd   *convOp      // its plan (tables and scratch) serves the backward ops too
+	x     tensor.Shape // shape of the forward input
+	xNode *G.Node      // the forward input, to see whether its gradient is wanted
+	dx    ops.Buf
 }
 
 func (op *convBackXOp) Arity() int    { return 2 }
@@ -173,7 +172,7 @@ func (op *convBackXOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *convBackXOp) Do(in ...G.Value) (G.Value, error) {
 	dy, w := ops.Dense(in[0]), ops.Dense(in[1])
-	g := convGeomOf(op.x, w.Shape(), op.pad, op.stride)
+	g := convGeomOf(op.x, w.Shape(), op.fwd.pad, op.fwd.stride)
 	dx := op.dx.Get(dy.Dtype(), op.x)
 	if op.xNode != nil && op.xNode.Deriv() == nil {
 		dx.Zero()
@@ -181,7 +180,7 @@ func (op *convBackXOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	switch dy.Dtype() {
 	case tensor.Float32:
-		p, err := planFor(&op.plan, g)
+		p, err := planFor(&op.fwd.plan, g)
 		if err != nil {
 			return nil, err
 		}
@@ -193,13 +192,12 @@ func (op *convBackXOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // convBackWOp computes the filter gradient dw of the output gradient dy at
-// input x.
+// input x, reading the padded copy of x that the forward op's plan kept.
 type convBackWOp struct {
 	ops.Base
-	pad, stride int
-	w           tensor.Shape // shape of the filter
-	dw          ops.Buf
-	plan        *conv.Plan
+	fwd *convOp
+	w   tensor.Shape // shape of the filter
+	dw  ops.Buf
 }
 
 func (op *convBackWOp) Arity() int    { return 2 }
@@ -210,11 +208,11 @@ func (op *convBackWOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *convBackWOp) Do(in ...G.Value) (G.Value, error) {
 	x, dy := ops.Dense(in[0]), ops.Dense(in[1])
-	g := convGeomOf(x.Shape(), op.w, op.pad, op.stride)
+	g := convGeomOf(x.Shape(), op.w, op.fwd.pad, op.fwd.stride)
 	dw := op.dw.Get(x.Dtype(), op.w)
 	switch x.Dtype() {
 	case tensor.Float32:
-		p, err := planFor(&op.plan, g)
+		p, err := planFor(&op.fwd.plan, g)
 		if err != nil {
 			return nil, err
 		}

@@ -167,10 +167,9 @@ func (op *convReLUPoolOp) savedArg(y *tensor.Dense) ([]int32, error) {
 // pooled output y and gradient dy (see fastConvReLUPool).
 type poolGradWOp struct {
 	ops.Base
-	fwd  *convReLUPoolOp
-	w    tensor.Shape // shape of the filter
+	fwd  *convReLUPoolOp // its plan (tables, scratch, padded input) serves the backward ops too
+	w    tensor.Shape    // shape of the filter
 	dw   ops.Buf
-	plan *conv.Plan
 	dz   []float32 // scratch: the convolution-output gradient (dense path)
 	gs   []float32 // scratch: nonzero pooled gradients of one channel (sparse path)
 	base []int32   // scratch: their window offsets (sparse path)
@@ -200,7 +199,7 @@ func (op *poolGradWOp) Do(in ...G.Value) (G.Value, error) {
 		conv.RefFilterTo(g, op.dw.F64, nil, x.Float64s(), dz)
 		return dw, nil
 	}
-	p, err := planFor(&op.plan, g)
+	p, err := planFor(&op.fwd.plan, g)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +286,6 @@ type poolGradXOp struct {
 	x     tensor.Shape // shape of the forward input
 	xNode *G.Node      // the forward input, to see whether its gradient is wanted
 	dx    ops.Buf
-	plan  *conv.Plan
 	dz    []float32 // scratch: the convolution-output gradient (dense path)
 	gs    []float32 // scratch: nonzero pooled gradients of one channel (sparse path)
 	base  []int32   // scratch: their window offsets (sparse path)
@@ -322,7 +320,7 @@ func (op *poolGradXOp) Do(in ...G.Value) (G.Value, error) {
 		conv.RefDataTo(g, op.dx.F64, dz, w.Float64s())
 		return dx, nil
 	}
-	p, err := planFor(&op.plan, g)
+	p, err := planFor(&op.fwd.plan, g)
 	if err != nil {
 		return nil, err
 	}

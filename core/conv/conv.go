@@ -17,6 +17,7 @@ type Plan struct {
 	taps   []int32 // Q: offset of tap (c,u,v) within a padded image
 
 	xp, wT, yT []float32 // padded input, Q×Co filter, N·P×Co output
+	xpOf       *float32  // the input whose padded copy xp holds, until the next BackwardFilter
 	dyT, dwT   []float32 // N·P×Co output gradient, Q×Co filter gradient
 
 	e, hq, wq int       // output gradient padded by a margin e: Ho+2e × Wo+2e
@@ -132,6 +133,7 @@ func (p *Plan) Forward(pool *par.Pool, y, x, w, b []float32) {
 		panic(fmt.Sprintf("conv: Forward bias has %d values, want %d", len(b), g.Co))
 	}
 	xin := p.padded(pool, x)
+	p.xpOf = &x[0] // saved for BackwardFilter: the padded input
 	p.wT = grow(p.wT, g.Q()*g.Co)
 	transposeTo(p.wT, g.Co, w, g.Q(), g.Co, g.Q(), nil)
 	np := g.N * g.P()
@@ -152,14 +154,22 @@ func (p *Plan) unpackY(lo, hi int) {
 }
 
 // BackwardFilter writes dw and, unless db is nil, db: the filter and bias
-// gradients of the output gradient dy at input x.
+// gradients of the output gradient dy at input x. When the plan's last call
+// was Forward on the same x (the same backing array, unchanged since), it
+// reads the padded copy Forward made instead of padding x again.
 func (p *Plan) BackwardFilter(pool *par.Pool, dw, db, x, dy []float32) {
 	g := p.g
 	p.checkLen("BackwardFilter", dy, g.OutSize(), x, g.InSize(), dw, g.FilterSize())
 	if db != nil && len(db) != g.Co {
 		panic(fmt.Sprintf("conv: BackwardFilter bias gradient has %d values, want %d", len(db), g.Co))
 	}
-	xin := p.padded(pool, x)
+	xin := p.xp
+	if g.Pad == 0 {
+		xin = x
+	} else if p.xpOf != &x[0] {
+		xin = p.padded(pool, x)
+	}
+	p.xpOf = nil
 	pl, np := g.P(), g.N*g.P()
 	p.dyT = grow(p.dyT, np*g.Co)
 	p.cur = operands{dy: dy}
