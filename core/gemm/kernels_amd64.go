@@ -4,7 +4,7 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-//go:generate sh -c "cd asm && go run . -out ../kern_amd64.s -stubs ../kern_stubs_amd64.go -pkg gemm"
+//go:generate sh -c "cd asm && go run . -out ../kern_amd64.s -stubs ../kern_stubs_amd64.go -pkg gemm -neon ../kern_arm64.s -neon-stubs ../kern_stubs_arm64.go"
 
 // kernels is the best set this CPU runs, chosen once at start-up.
 var kernels = func() *kernelSet {

@@ -17,7 +17,9 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"log"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -38,6 +40,8 @@ var (
 const signature = "func(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)"
 
 func main() {
+	neonOut := flag.String("neon", "", "write the arm64 kernels to this .s file (and their declarations beside it)")
+	neonStubs := flag.String("neon-stubs", "", "the Go declarations of the arm64 kernels")
 	ConstraintExpr("!purego")
 	for nv := 1; nv <= 4; nv++ {
 		for mr := 1; mr <= zShapes[nv]; mr++ {
@@ -50,6 +54,11 @@ func main() {
 		}
 	}
 	Generate()
+	if *neonOut != "" {
+		if err := writeNEON(*neonOut, *neonStubs); err != nil {
+			log.Fatal(err)
+		}
+	}
 }
 
 // kernel writes kern{Z|Y}{MR}x{NR}. The AVX-512 kernels mask the columns of
