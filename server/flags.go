@@ -34,6 +34,7 @@ type modelFlags struct {
 	wd         float64
 	earlyStop  int
 	preset     string
+	threads    int
 
 	fs *flag.FlagSet
 	// lossValues are the loss parameters given on the command line, by name.
@@ -67,6 +68,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
 	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
 	fs.StringVar(&f.preset, "preset", "", "a recipe that sets the flags it names unless given: "+presetUsage())
+	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
 	f.lossValues = make(map[string]*float64, len(lossFlagNames))
 	for _, name := range lossFlagNames {
 		f.lossValues[name] = fs.Float64(name, 0, "loss parameter "+name+" (see the loss's doc; default depends on the loss and D)")
@@ -264,6 +266,9 @@ func (f *modelFlags) optConfig(totalSteps int) (core.OptConfig, error) {
 	if f.batch < 2 || f.batch > 4096 {
 		return c, badInput("batch %d out of range [2, 4096]", f.batch)
 	}
+	if f.threads < 0 || f.threads > 1024 {
+		return c, badInput("threads %d out of range [0, 1024] (0: one per CPU)", f.threads)
+	}
 	return c, nil
 }
 
@@ -298,6 +303,9 @@ func describeLoss(l core.Loss) string {
 	}
 	return b.String()
 }
+
+// threadsDoc is the help of --threads (train, bench, compare, serve).
+const threadsDoc = "CPU threads of the native engine (0: one per CPU); results do not depend on it"
 
 // registerDevice adds the --device flag of train and bench.
 func registerDevice(fs *flag.FlagSet) *string {

@@ -149,7 +149,7 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	if valN == 0 {
 		valN = -1 // --val 0: hold none out
 	}
-	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version})
+	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version, Threads: mf.threads})
 	if errors.Is(err, job.ErrRequest) {
 		return c, inputError{err}
 	}

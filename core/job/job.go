@@ -75,6 +75,9 @@ type Options struct {
 	SnapshotPairs int
 	// Version is the metriclab version recorded in the model's provenance.
 	Version string
+	// Threads is core.TrainConfig.Threads: the CPU threads of the engine,
+	// 0 for one per CPU.
+	Threads int
 }
 
 // Job trains one msg.TrainRequest step by step and reports in msg terms.
@@ -248,7 +251,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 
-	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed})
+	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
 	if err != nil {
 		return nil, err
 	}
