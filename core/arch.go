@@ -21,6 +21,13 @@ import (
 //	         → flatten → fc1 (→64), ReLU → fc2 (64→D)
 //	         28×28: 24 → 12 → 8 → 4, fc1 in = 16·4·4
 //
+//	lenet-m  lenet-s four times as wide: conv1 5×5×32, conv2 5×5×64,
+//	         fc1 (→256); 28×28: fc1 in = 64·4·4
+//
+//	lenet-l  lenet-s eight times as wide in its convolutions: conv1
+//	         5×5×64, conv2 5×5×128, fc1 (→256); for faces at 32×32:
+//	         32 → 28 → 14 → 10 → 5, fc1 in = 128·5·5
+//
 //	lenetpp  (conv 5×5 pad 2, PReLU) ×2 with 32, 64, 128 channels, each pair
 //	         followed by maxpool 2 → flatten → fc (→D)
 //	         28×28: 14 → 7 → 3 (pooling floors), fc in = 128·3·3
@@ -63,21 +70,42 @@ import (
 const (
 	ArchMLP     = "mlp"
 	ArchLeNetS  = "lenet-s"
+	ArchLeNetM  = "lenet-m"
+	ArchLeNetL  = "lenet-l"
 	ArchLeNetPP = "lenetpp"
 	ArchIResNet = "iresnet18"
 )
 
 // ArchNames returns the encoder architecture names, sorted.
-func ArchNames() []string { return []string{ArchIResNet, ArchLeNetS, ArchLeNetPP, ArchMLP} }
+func ArchNames() []string {
+	return []string{ArchIResNet, ArchLeNetL, ArchLeNetM, ArchLeNetS, ArchLeNetPP, ArchMLP}
+}
 
 // Hidden widths of the architectures.
 const (
 	mlpHidden    = 256
-	lenetSFC     = 64
 	convKernel   = 5 // every convolution is 5×5, stride 1
 	lenetPPPad   = 2
 	preluInitVal = 0.25 // PReLU slope at initialisation (He et al. 2015)
 )
+
+// lenetWidths are the widths of a LeNet of the lenet-s shape: the
+// channels of its two convolutions and the outputs of fc1.
+type lenetWidths struct{ conv1, conv2, fc1 int }
+
+// lenetOf returns the widths of the lenet-s family's arch, and whether arch
+// is one of them.
+func lenetOf(arch string) (lenetWidths, bool) {
+	switch arch {
+	case ArchLeNetS:
+		return lenetWidths{8, 16, 64}, true
+	case ArchLeNetM:
+		return lenetWidths{32, 64, 256}, true
+	case ArchLeNetL:
+		return lenetWidths{64, 128, 256}, true
+	}
+	return lenetWidths{}, false
+}
 
 // lenetPPStage is one LeNet++ stage: two convolutions with this many output
 // channels, then a pooling; stage is the suffix of its layer names.
@@ -94,14 +122,14 @@ func lenetPPStages() [3]lenetPPStage {
 // minSize returns the smallest height (and width) the architecture accepts:
 // every pooling must see at least 2 rows.
 //
-//	lenet-s: ⌊(H−4)/2⌋ − 4 ≥ 2  ⇔  H ≥ 16
+//	lenet-s, -m, -l: ⌊(H−4)/2⌋ − 4 ≥ 2  ⇔  H ≥ 16
 //	lenetpp: ⌊⌊⌊H/2⌋/2⌋/2⌋ ≥ 1 ⇔  H ≥ 8
 //	iresnet18: four stride-2 stages, at least 1×1 after them: H ≥ 16
 func minSize(arch string) int {
 	switch arch {
 	case ArchIResNet:
 		return 16
-	case ArchLeNetS:
+	case ArchLeNetS, ArchLeNetM, ArchLeNetL:
 		return 16
 	case ArchLeNetPP:
 		return 8
@@ -224,13 +252,14 @@ func (s Spec) archLayout() []param {
 	case ArchMLP:
 		return append(linearParams("encoder.fc1", mlpHidden, in.Size()),
 			linearParams("encoder.fc2", s.Dim, mlpHidden)...)
-	case ArchLeNetS:
+	case ArchLeNetS, ArchLeNetM, ArchLeNetL:
+		lw, _ := lenetOf(s.Arch)
 		h, w := lenetSOut(in.Height), lenetSOut(in.Width)
 		var ps []param
-		ps = append(ps, convParams("encoder.conv1", 8, in.Channels)...)
-		ps = append(ps, convParams("encoder.conv2", 16, 8)...)
-		ps = append(ps, linearParams("encoder.fc1", lenetSFC, 16*h*w)...)
-		return append(ps, linearParams("encoder.fc2", s.Dim, lenetSFC)...)
+		ps = append(ps, convParams("encoder.conv1", lw.conv1, in.Channels)...)
+		ps = append(ps, convParams("encoder.conv2", lw.conv2, lw.conv1)...)
+		ps = append(ps, linearParams("encoder.fc1", lw.fc1, lw.conv2*h*w)...)
+		return append(ps, linearParams("encoder.fc2", s.Dim, lw.fc1)...)
 	case ArchLeNetPP:
 		var ps []param
 		ci, h, w := in.Channels, in.Height, in.Width
@@ -249,7 +278,7 @@ func (s Spec) archLayout() []param {
 	panic("core: unreachable architecture " + s.Arch)
 }
 
-// lenetSOut is lenet-s's feature-map side for an input side n: two
+// lenetSOut is the lenet-s family's feature-map side for an input side n: two
 // unpadded 5×5 convolutions, each followed by a 2×2 pooling that floors.
 func lenetSOut(n int) int { return ((n-convKernel+1)/2 - convKernel + 1) / 2 }
 
@@ -299,7 +328,7 @@ func (s Spec) archForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node,
 			return nil, err
 		}
 		return linear(h, p["encoder.fc2.weight"], p["encoder.fc2.bias"])
-	case ArchLeNetS:
+	case ArchLeNetS, ArchLeNetM, ArchLeNetL:
 		h := x
 		var err error
 		for _, l := range []string{"encoder.conv1", "encoder.conv2"} {
