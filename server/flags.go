@@ -98,7 +98,7 @@ func describePreset(p msg.Preset) string {
 	r := p.Request
 	loss := r.Loss
 	for _, name := range sortedKeys(r.LossParams) {
-		loss += fmt.Sprintf(" %s=%g", name, r.LossParams[name])
+		loss += fmt.Sprintf(" --%s %g", name, r.LossParams[name])
 	}
 	parts := []string{"--arch " + r.Arch, "--input " + p.Input, "--loss " + loss, fmt.Sprintf("--dim %d", r.Dim),
 		fmt.Sprintf("--epochs %d", r.Epochs), fmt.Sprintf("--batch %d", r.Batch), "--opt " + r.Opt,

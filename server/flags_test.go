@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"io"
+	"reflect"
+	"strings"
 	"testing"
 
 	"metriclab/core/msg"
@@ -69,5 +71,40 @@ func TestApplyPreset(t *testing.T) {
 	}
 	if err := digits.applyPreset("mnist", nil); err != nil || digits.input != "" {
 		t.Errorf("mnist took the preset's input %q (%v)", digits.input, err)
+	}
+}
+
+// TestPresetDescriptions: what `presets` and `train -h` say a preset sets
+// is a command line that trains the same request as --preset itself.
+func TestPresetDescriptions(t *testing.T) {
+	type run struct {
+		req   msg.TrainRequest
+		input string
+		wd    float64
+	}
+	request := func(args ...string) run {
+		t.Helper()
+		fs := flag.NewFlagSet("train", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var mf modelFlags
+		mf.register(fs)
+		epochs := fs.Int("epochs", 3, "")
+		if err := fs.Parse(args); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if err := mf.applyPreset("folder", epochs); err != nil {
+			t.Fatal(err)
+		}
+		r := run{req: trainRequest(&mf, "folder", "", *epochs), input: mf.input}
+		if r.req.WeightDecay != nil { // compare the value, not the pointer
+			r.wd, r.req.WeightDecay = *r.req.WeightDecay, nil
+		}
+		return r
+	}
+	for _, p := range msg.Presets() {
+		got, want := request(strings.Fields(describePreset(p))...), request("--preset", p.Name)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the description trains\n%+v\nthe preset\n%+v", p.Name, got, want)
+		}
 	}
 }

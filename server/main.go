@@ -36,6 +36,7 @@ commands:
   compare   train and evaluate several losses and print a markdown table
   openset   train a recipe on some identities, evaluate it on unseen ones beside raw pixels, print a markdown table
   losses    list the losses, their formulas and their parameters' defaults
+  presets   list the training recipes of --preset and what they set
   serve     serve the browser playground (make run builds it), by default on 127.0.0.1:8000
   version   print the version
 
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdOpenSet(ctx, rest, stdout, stderr)
 	case "losses":
 		err = cmdLosses(ctx, rest, stdout, stderr)
+	case "presets":
+		err = cmdPresets(ctx, rest, stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "version":
@@ -78,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, openset, losses, serve or version)\n", cmd)
+		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, openset, losses, presets, serve or version)\n", cmd)
 		return 2
 	}
 	switch {

@@ -195,9 +195,8 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if fit.N > fitSize {
 			_, fit = job.HoldOut(fit, fitSize, base.mf.seed)
 		}
-		raw := func(s *data.Set) eval.Embeddings { return eval.Embeddings{X: s.X, N: s.N, D: s.Input.Size(), Labels: s.Labels} }
 		for _, name := range []string{"cosine", "whiten", "linear"} {
-			m, err := fitMetric(name, raw(fit), 32, base.mf.seed)
+			m, err := fitMetric(name, rawEmbeddings(fit), 32, base.mf.seed)
 			if err != nil {
 				return err
 			}
@@ -205,7 +204,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if mm, ok := m.(eval.Mahalanobis); ok {
 				d, _ = mm.W.Dims()
 			}
-			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, raw(test), m, opts)})
+			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, rawEmbeddings(test), m, opts)})
 		}
 	}
 	for _, f := range runs {
