@@ -30,6 +30,7 @@ type modelFlags struct {
 	seed       int64
 	augment    string
 	embedBN    bool
+	compose    string
 	turns      int
 	wd         float64
 	earlyStop  int
@@ -64,6 +65,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
 	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
 	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
+	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
 	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
 	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
@@ -106,6 +108,9 @@ func describePreset(p msg.Preset) string {
 	if r.EmbedBN {
 		parts = append(parts, "--embed-bn")
 	}
+	if r.Compose != "" && r.Compose != "none" {
+		parts = append(parts, "--compose "+r.Compose)
+	}
 	if r.Turns > 0 {
 		parts = append(parts, fmt.Sprintf("--turns %d", r.Turns))
 	}
@@ -141,6 +146,7 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	setString("opt", &f.opt, r.Opt)
 	setString("schedule", &f.schedule, r.Schedule)
 	setString("augment", &f.augment, r.Augment)
+	setString("compose", &f.compose, r.Compose)
 	if data != "mnist" {
 		setString("input", &f.input, p.Input)
 	}

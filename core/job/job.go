@@ -108,6 +108,10 @@ type Job struct {
 	augRng       *rand.Rand // the augmentation's and the turns' draws
 	augBuf       []float32  // one augmented image
 	turns        int        // new classes per class (req.Turns), ≥ 1
+	parts        data.Parts // composition of new classes (req.Compose)
+	perm         []int      // a permutation of the batch: the images lending a part
+	composed     []float32  // the composed batch
+	partLabels   []int      // the classes of one image's parts
 
 	best      map[string]core.Tensor   // with EarlyStop: the parameters of the best epoch so far
 	bestVerif *eval.VerificationReport // and its verification
@@ -139,7 +143,11 @@ type Job struct {
 // replay those draws. req.EarlyStop, with held-out pairs, keeps the
 // parameters of the epoch of best held-out verification accuracy and ends
 // the run after that many epochs without improvement.
-// req.Turns > 1 turns every training image by a random turn k (see
+// req.Compose makes every training image of a batch of parts of others
+// (see data.Parts): the first part its own, part k from the image of a
+// random permutation of the batch drawn for that part, and its class the
+// tuple of their classes, so the head has C^parts rows; then req.Turns > 1
+// turns every training image by a random turn k (see
 // data.Turn) and trains it as class y·Turns + k: the head and the model's
 // classes (named by data.TurnedName) are Turns times as many; held-out
 // and snapshot images are not turned, and the head accuracy and the
@@ -177,6 +185,10 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if err := data.ValidTurns(req.Turns, spec.Input); err != nil {
 		return nil, requestError{err.Error()}
 	}
+	parts, err := data.ParseParts(req.Compose)
+	if err != nil {
+		return nil, requestError{err.Error()}
+	}
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
 	}
@@ -197,8 +209,11 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		test = subset(test, classes)
 	}
 
-	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns)}
-	for _, name := range set.Classes {
+	if err := parts.Validate(len(set.Classes), spec.Input); err != nil {
+		return nil, requestError{err.Error()}
+	}
+	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
+	for _, name := range parts.Names(set.Classes) {
 		for k := range j.turns {
 			j.classes = append(j.classes, data.TurnedName(name, k))
 		}
@@ -259,7 +274,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.order = make([]int, len(j.trainIdx))
 	j.rows = make([]int, req.Batch)
 	j.labels = make([]int, req.Batch)
-	if aug.Active() || j.turns > 1 {
+	if aug.Active() || j.turns > 1 || parts.N() > 1 {
 		j.augRng = rand.New(rand.NewPCG(uint64(req.Seed), 0xa06))
 		j.augBuf = make([]float32, set.Input.Size())
 	}
@@ -329,6 +344,9 @@ func (j *Job) Step() (msg.Progress, error) {
 	}
 	j.x = j.set.Batch(j.x, j.rows)
 	start := time.Now()
+	if j.parts.N() > 1 {
+		j.compose()
+	}
 	if j.augRng != nil {
 		size := j.set.Input.Size()
 		for i := range j.rows {
@@ -375,6 +393,43 @@ func (j *Job) Step() (msg.Progress, error) {
 	return p, nil
 }
 
+// compose makes every image of the batch of parts of others (see New).
+func (j *Job) compose() {
+	n, size, b := len(j.set.Classes), j.set.Input.Size(), j.req.Batch
+	j.composed = slices.Grow(j.composed[:0], len(j.x))[:len(j.x)]
+	if len(j.perm) != (j.parts.N()-1)*b {
+		j.perm = make([]int, (j.parts.N()-1)*b)
+	}
+	for k := 1; k < j.parts.N(); k++ {
+		data.Shuffle(j.perm[(k-1)*b:k*b], j.augRng)
+	}
+	srcs := make([][]float32, j.parts.N())
+	j.partLabels = slices.Grow(j.partLabels[:0], j.parts.N())[:j.parts.N()]
+	labels := slices.Clone(j.labels)
+	for i := range b {
+		for k := range srcs {
+			src := i
+			if k > 0 {
+				src = j.perm[(k-1)*b+i]
+			}
+			srcs[k], j.partLabels[k] = j.x[src*size:(src+1)*size], labels[src]
+		}
+		j.parts.Compose(j.composed[i*size:(i+1)*size], srcs, j.set.Input)
+		j.labels[i] = j.parts.Class(j.partLabels, n)
+	}
+	j.x, j.composed = j.composed, j.x
+}
+
+// plainClass returns the head's class of the untransformed images of class
+// y: the composition of y alone, unturned.
+func (j *Job) plainClass(y int) int {
+	ys := make([]int, j.parts.N())
+	for k := range ys {
+		ys[k] = y
+	}
+	return j.parts.Class(ys, len(j.set.Classes)) * j.turns
+}
+
 // validate embeds the held-out images and runs 1:1 verification and nearest
 // class centre on them.
 func (j *Job) validate() error {
@@ -398,24 +453,25 @@ func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) flo
 	if !ok || len(w.Shape) != 2 || w.Shape[1] != e.D {
 		return 0
 	}
-	if j.turns > 1 {
+	if j.turns > 1 || j.parts.N() > 1 {
 		e.Labels = slices.Clone(e.Labels)
-		for i := range e.Labels {
-			e.Labels[i] *= j.turns
+		for i, y := range e.Labels {
+			e.Labels[i] = j.plainClass(y)
 		}
 	}
 	return eval.ClassifierAccuracy(e, w.Data, nil, true)
 }
 
-// unturnedWeights returns the rows of the C·turns×D class weights w of the
-// unturned classes (turn 0), C×D.
-func (j *Job) unturnedWeights(w []float32) []float32 {
-	if j.turns == 1 {
+// plainWeights returns the rows of the class weights w of the classes of
+// untransformed images (see plainClass), C×D.
+func (j *Job) plainWeights(w []float32) []float32 {
+	if j.turns == 1 && j.parts.N() == 1 {
 		return w
 	}
 	d := j.spec.Dim
-	out := make([]float32, 0, len(w)/j.turns)
-	for r := 0; r < len(w)/d; r += j.turns {
+	out := make([]float32, 0, len(j.set.Classes)*d)
+	for y := range j.set.Classes {
+		r := j.plainClass(y)
 		out = append(out, w[r*d:(r+1)*d]...)
 	}
 	return out

@@ -187,3 +187,89 @@ func TestTurns(t *testing.T) {
 		t.Errorf("turns of 8×32 images: %v", err)
 	}
 }
+
+// TestCompose: with top and bottom halves composed, 4 classes of bars train
+// as 16 (names "a/b" in class order), and with 4 turns as well as 64; the
+// snapshot keeps to the 4 plain classes, class y's weights being row
+// (4y + y)·4 of the head (y on y, unturned); a bad grid is refused.
+func TestCompose(t *testing.T) {
+	for _, c := range []struct {
+		turns, rows int
+	}{{0, 16}, {4, 64}} {
+		req := barsRequest()
+		req.Compose, req.Turns, req.Epochs = "2x1", c.turns, 1
+		j, err := New(req, bars(32, 8), nil, Options{Val: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for !j.Done() {
+			if _, err := j.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := j.Model()
+		w := m.Params["head.weight"]
+		if !slices.Equal(w.Shape, []int{c.rows, 3}) || len(m.Meta.Classes) != c.rows {
+			t.Fatalf("turns %d: head %v, %d classes; want %d rows", c.turns, w.Shape, len(m.Meta.Classes), c.rows)
+		}
+		if c.turns == 0 && (m.Meta.Classes[1] != "top/upper" || m.Meta.Classes[15] != "bottom/bottom") {
+			t.Errorf("classes %q", m.Meta.Classes)
+		}
+		snap, err := j.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := max(1, c.turns)
+		for y := range 4 {
+			r := (4*y + y) * step
+			if !slices.Equal(snap.Weights[y*3:(y+1)*3], w.Data[r*3:(r+1)*3]) {
+				t.Errorf("turns %d: snapshot weights of class %d are not head row %d", c.turns, y, r)
+			}
+		}
+	}
+	req := barsRequest()
+	req.Compose = "3x3"
+	if _, err := New(req, bars(8, 9), nil, Options{}); err == nil || !strings.Contains(err.Error(), "at most 4") {
+		t.Errorf("3x3: %v", err)
+	}
+}
+
+// TestComposeBatch: every composed image's top half is its own, its bottom
+// half that of the image whose class its label names: on images that are
+// all the value of their class plus one, the two halves read the two
+// classes of label a·4 + b.
+func TestComposeBatch(t *testing.T) {
+	set := bars(8, 10)
+	for i := range set.N {
+		img := set.Image(i)
+		for k := range img {
+			img[k] = float32(set.Labels[i] + 1)
+		}
+	}
+	req := barsRequest()
+	req.Compose = "2x1"
+	j, err := New(req, set, nil, Options{Val: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range j.rows {
+		j.rows[i], j.labels[i] = i, set.Labels[i]
+	}
+	j.x = set.Batch(j.x, j.rows)
+	j.compose()
+	size := set.Input.Size()
+	mixed := 0
+	for i, l := range j.labels {
+		img := j.x[i*size : (i+1)*size]
+		top, bottom := int(img[0])-1, int(img[size-1])-1
+		if top != set.Labels[i] || l != top*4+bottom || img[size/2-1] != img[0] || img[size/2] != img[size-1] {
+			t.Errorf("image %d of class %d: top %d, bottom %d, label %d", i, set.Labels[i], top, bottom, l)
+		}
+		if top != bottom {
+			mixed++
+		}
+	}
+	if mixed < len(j.labels)/2 {
+		t.Errorf("%d of %d images mix two classes", mixed, len(j.labels))
+	}
+}

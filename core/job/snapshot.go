@@ -82,7 +82,7 @@ func (j *Job) Snapshot() (msg.Snapshot, error) {
 		Impostor: make([]int, HistogramBins),
 	}
 	if w, ok := j.tr.Params()["head.weight"]; ok {
-		s.Weights = j.unturnedWeights(w.Data)
+		s.Weights = j.plainWeights(w.Data)
 	}
 	if j.last != nil {
 		s.Threshold = j.last.Threshold

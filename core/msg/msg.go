@@ -98,6 +98,11 @@ type TrainRequest struct {
 	// EmbedBN ends the encoder with a batch norm of the embedding, as
 	// InsightFace's encoders end (iresnet18 always does).
 	EmbedBN bool `json:"embed_bn,omitempty"`
+	// Compose makes new classes of the training classes: "RxC" cuts every
+	// training image into R×C parts and replaces all but the first by the
+	// parts of other images of the batch; the class is the tuple of their
+	// classes ("2x1": top and bottom halves). "" or "none": no composition.
+	Compose string `json:"compose,omitempty"`
 	// Turns makes new classes of the training classes: 4, every training
 	// image is turned by a random quarter turn and counted as a class of
 	// its own per turn; 8, it may also be mirrored first; 0, none.
