@@ -17,6 +17,8 @@ WASM_SOURCES = $(shell find core losses app wasm -name '*.go' 2>/dev/null) go.mo
 WASM      := web/app.wasm web/trainer.wasm web/viz.wasm
 WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
 ADDR      ?= 127.0.0.1:8000
+# Real faces for the README's open-set table (ORL, 40 people × 10 photos).
+ORL       ?= ../shared/data/orl-faces
 
 .PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean
 
@@ -121,9 +123,12 @@ bench: deps node torch bin/metriclab
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
 	bash ../shared/peers/run.sh 6
 
-## table: the README's table: every loss at D = 3 and 64, closed set and open set (about 20 minutes)
+## table: the README's tables: every loss at D = 3 and 64, closed and open set, beside raw pixels; the presets on unseen digits and unseen faces; the presets themselves
 table: deps bin/metriclab
 	bin/metriclab compare --losses all --dims 3,64 --epochs 2
+	bin/metriclab openset --data mnist --preset digits
+	bin/metriclab openset --data $(ORL) --preset faces
+	bin/metriclab presets
 
 clean:
 	rm -rf bin out $(WEB)

@@ -182,6 +182,8 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "| encoder | metric | D | verif. acc | EER | TAR@FAR 0.01 | rank-1 | MAP@R | training |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
+	// The pairs, gallery and queries are the base's for every row, so a
+	// variant's --seed changes its training only.
 	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries}
 	if base.baselines {
 		test, err := src.loadSubset(base.data, evalSplit, evalSpec, spec.Input)
@@ -208,6 +210,12 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	for _, f := range runs {
+		src := src
+		if f.align != base.align {
+			if src, err = newSource(f.align, stderr); err != nil {
+				return err
+			}
+		}
 		row, err := trainOpenSet(ctx, f, src, trainSplit, evalSplit, trainSpec, evalSpec, opts)
 		if err != nil {
 			return err
