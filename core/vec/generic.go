@@ -1,0 +1,280 @@
+package vec
+
+import "math"
+
+// The Go kernels, for every architecture and the tails of the AVX2 ones.
+// None branches on the data: each picks between the integer bits of two
+// values (`b := bits(v); if cond { b = other }`), which the compiler turns
+// into a conditional move (amd64, arm64) or a select (wasm). A float
+// `if v <= 0 { v *= s }` is a branch that mispredicts on random signs, and
+// the float min and max builtins are runtime calls under GOOS=js.
+var goKernels = kernels{
+	name:           "go",
+	relu:           reluGo,
+	reluBack:       reluBackGo,
+	prelu:          preluGo,
+	preluBack:      preluBackGo,
+	preluSlopeGrad: preluSlopeGradGo,
+	sum:            sumGo,
+	dot:            dotGo,
+	sumSqDev:       sumSqDevGo,
+	scaleShift:     scaleShiftGo,
+	axpbyc:         axpbycGo,
+	maskedSum:      maskedSumGo,
+	transpose:      transposeGo,
+	maxPool2:       maxPool2Go,
+}
+
+func reluGo(dst, x []float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		b := math.Float32bits(v)
+		if v < 0 {
+			b = 0
+		}
+		dst[i] = math.Float32frombits(b)
+	}
+}
+
+func reluBackGo(dst, y, dy []float32) {
+	y, dy = y[:len(dst)], dy[:len(dst)]
+	for i, v := range y {
+		g := math.Float32bits(dy[i])
+		if v <= 0 {
+			g = 0
+		}
+		dst[i] = math.Float32frombits(g)
+	}
+}
+
+// preluGo multiplies by 1 or s: v·1 is v, bit for bit, except that a
+// signalling NaN comes out quiet.
+func preluGo(dst, x []float32, s float32) {
+	x = x[:len(dst)]
+	one, sb := math.Float32bits(1), math.Float32bits(s)
+	for i, v := range x {
+		k := one
+		if v <= 0 {
+			k = sb
+		}
+		dst[i] = v * math.Float32frombits(k)
+	}
+}
+
+func preluBackGo(dst, x, dy []float32, s float32) {
+	x, dy = x[:len(dst)], dy[:len(dst)]
+	one, sb := math.Float32bits(1), math.Float32bits(s)
+	for i, v := range x {
+		k := one
+		if v <= 0 {
+			k = sb
+		}
+		dst[i] = dy[i] * math.Float32frombits(k)
+	}
+}
+
+// The Go sums fill a chunk of float64 terms, then add it into four
+// partial sums (sums.add): four independent chains of additions instead of
+// one, in an order fixed by the length.
+
+// chunk is the number of terms a Go sum computes before adding them.
+const chunk = 64
+
+// sums is four partial sums: s[k] takes the terms i ≡ k (mod 4) of the
+// chunks added, every chunk a multiple of 4 long but the last, whose last
+// len mod 4 terms go to s[0].
+type sums [4]float64
+
+func (s sums) add(t []float64) sums {
+	s0, s1, s2, s3 := s[0], s[1], s[2], s[3]
+	n4 := len(t) &^ 3
+	for i := 0; i < n4; i += 4 {
+		q := t[i : i+4 : i+4]
+		s0 += q[0]
+		s1 += q[1]
+		s2 += q[2]
+		s3 += q[3]
+	}
+	for _, v := range t[n4:] {
+		s0 += v
+	}
+	return sums{s0, s1, s2, s3}
+}
+
+func (s sums) total() float64 { return (s[0] + s[1]) + (s[2] + s[3]) }
+
+func preluSlopeGradGo(x, dy []float32) float64 {
+	dy = dy[:len(x)]
+	var t [chunk]float64
+	var s sums
+	for lo := 0; lo < len(x); lo += chunk {
+		hi := min(lo+chunk, len(x))
+		g := dy[lo:hi]
+		for i, v := range x[lo:hi] {
+			p := math.Float64bits(float64(v) * float64(g[i]))
+			if !(v <= 0) {
+				p = 0 // the product, not x: 0·Inf would be NaN
+			}
+			t[i] = math.Float64frombits(p)
+		}
+		s = s.add(t[:hi-lo])
+	}
+	return s.total()
+}
+
+func sumGo(x []float32) float64 {
+	var t [chunk]float64
+	var s sums
+	for lo := 0; lo < len(x); lo += chunk {
+		hi := min(lo+chunk, len(x))
+		for i, v := range x[lo:hi] {
+			t[i] = float64(v)
+		}
+		s = s.add(t[:hi-lo])
+	}
+	return s.total()
+}
+
+func dotGo(x, y []float32) float64 {
+	y = y[:len(x)]
+	var t [chunk]float64
+	var s sums
+	for lo := 0; lo < len(x); lo += chunk {
+		hi := min(lo+chunk, len(x))
+		yc := y[lo:hi]
+		for i, v := range x[lo:hi] {
+			t[i] = float64(v) * float64(yc[i])
+		}
+		s = s.add(t[:hi-lo])
+	}
+	return s.total()
+}
+
+func sumSqDevGo(x []float32, mu float64) float64 {
+	var t [chunk]float64
+	var s sums
+	for lo := 0; lo < len(x); lo += chunk {
+		hi := min(lo+chunk, len(x))
+		for i, v := range x[lo:hi] {
+			d := float64(v) - mu
+			t[i] = d * d
+		}
+		s = s.add(t[:hi-lo])
+	}
+	return s.total()
+}
+
+func maskedSumGo(y, dy []float32) float64 {
+	dy = dy[:len(y)]
+	var t [chunk]float64
+	var s sums
+	for lo := 0; lo < len(y); lo += chunk {
+		hi := min(lo+chunk, len(y))
+		g := dy[lo:hi]
+		for i, v := range y[lo:hi] {
+			b := math.Float32bits(g[i])
+			if v <= 0 {
+				b = 0
+			}
+			t[i] = float64(math.Float32frombits(b))
+		}
+		s = s.add(t[:hi-lo])
+	}
+	return s.total()
+}
+
+func scaleShiftGo(dst, x []float32, a, b float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = a*v + b
+	}
+}
+
+func axpbycGo(dst, x, y []float32, a, b, c float32) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i, v := range x {
+		dst[i] = a*v + b*y[i] + c
+	}
+}
+
+// negZero is −0, the bias of a transpose without one: v + (−0) is v for
+// every v, −0 included (v + 0 would turn −0 into +0).
+var negZero = float32(math.Copysign(0, -1))
+
+// transposeGo moves 4×4 tiles through sixteen locals: four rows of src
+// read, four rows of dst written. Edges go one element at a time.
+func transposeGo(dst []float32, ldd int, src []float32, lds, r, c int, bias []float32) {
+	b0, b1, b2, b3 := negZero, negZero, negZero, negZero
+	r4, c4 := r&^3, c&^3
+	for i := 0; i < r4; i += 4 {
+		s0, s1, s2, s3 := src[i*lds:i*lds+c], src[(i+1)*lds:(i+1)*lds+c], src[(i+2)*lds:(i+2)*lds+c], src[(i+3)*lds:(i+3)*lds+c]
+		for j := 0; j < c4; j += 4 {
+			if bias != nil {
+				bj := bias[j : j+4 : j+4]
+				b0, b1, b2, b3 = bj[0], bj[1], bj[2], bj[3]
+			}
+			x0, x1, x2, x3 := s0[j:j+4:j+4], s1[j:j+4:j+4], s2[j:j+4:j+4], s3[j:j+4:j+4]
+			d0 := dst[j*ldd+i : j*ldd+i+4 : j*ldd+i+4]
+			d1 := dst[(j+1)*ldd+i : (j+1)*ldd+i+4 : (j+1)*ldd+i+4]
+			d2 := dst[(j+2)*ldd+i : (j+2)*ldd+i+4 : (j+2)*ldd+i+4]
+			d3 := dst[(j+3)*ldd+i : (j+3)*ldd+i+4 : (j+3)*ldd+i+4]
+			d0[0], d0[1], d0[2], d0[3] = x0[0]+b0, x1[0]+b0, x2[0]+b0, x3[0]+b0
+			d1[0], d1[1], d1[2], d1[3] = x0[1]+b1, x1[1]+b1, x2[1]+b1, x3[1]+b1
+			d2[0], d2[1], d2[2], d2[3] = x0[2]+b2, x1[2]+b2, x2[2]+b2, x3[2]+b2
+			d3[0], d3[1], d3[2], d3[3] = x0[3]+b3, x1[3]+b3, x2[3]+b3, x3[3]+b3
+		}
+	}
+	// The last c − c4 columns of the first r4 rows, then the last r − r4
+	// rows whole.
+	transposeEdge(dst, ldd, src, lds, 0, r4, c4, c, bias)
+	transposeEdge(dst, ldd, src, lds, r4, r, 0, c, bias)
+}
+
+// transposeEdge transposes rows [i0, i1) and columns [j0, j1) one element
+// at a time.
+func transposeEdge(dst []float32, ldd int, src []float32, lds, i0, i1, j0, j1 int, bias []float32) {
+	for j := j0; j < j1; j++ {
+		add := negZero
+		if bias != nil {
+			add = bias[j]
+		}
+		d := dst[j*ldd : j*ldd+i1]
+		for i := i0; i < i1; i++ {
+			d[i] = src[i*lds+j] + add
+		}
+	}
+}
+
+// maxPool2Go is the pool of core's maxPool2To with each comparison a
+// select (pick) instead of a branch.
+func maxPool2Go(y []float32, arg []int32, x []float32, nc, h, w int) {
+	ho, wo := h/2, w/2
+	for pl := 0; pl < nc; pl++ {
+		base := pl * h * w
+		for i := 0; i < ho; i++ {
+			top := base + 2*i*w
+			r0, r1 := x[top:top+2*wo], x[top+w:top+w+2*wo]
+			yo := (pl*ho + i) * wo
+			yr, ar := y[yo:yo+wo], arg[yo:yo+wo]
+			for j := range yr {
+				a, b := r0[2*j:2*j+2:2*j+2], r1[2*j:2*j+2:2*j+2]
+				m, at := pick(a[0], 0, a[1], 1)
+				m, at = pick(m, at, b[0], w)
+				m, at = pick(m, at, b[1], w+1)
+				yr[j], ar[j] = m, int32(top+2*j+at)
+			}
+		}
+	}
+}
+
+// pick returns (v, vi) if v > m, else (m, mi).
+func pick(m float32, mi int, v float32, vi int) (float32, int) {
+	mb := math.Float32bits(m)
+	if v > m {
+		mb = math.Float32bits(v)
+	}
+	if v > m {
+		mi = vi
+	}
+	return math.Float32frombits(mb), mi
+}
