@@ -1,6 +1,9 @@
+//go:build !amd64 || purego
+
 package vec
 
-// best is the Go set, the only one so far.
+// best is the Go set: there are no assembly kernels for this architecture,
+// or the build asked for none (purego).
 var best = &goKernels
 
 // runnable returns every kernel set this CPU runs.

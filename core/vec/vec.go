@@ -22,7 +22,7 @@ type kernels struct {
 	maxPool2       func(y []float32, arg []int32, x []float32, nc, h, w int)
 }
 
-// Kernel names the kernel set this CPU runs.
+// Kernel names the kernel set this CPU runs: "avx512", "avx2" or "go".
 func Kernel() string { return best.name }
 
 // ReLU writes the rectifier of x into dst:
