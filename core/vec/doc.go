@@ -49,12 +49,16 @@
 //	avx512 (amd64)    every function; tails of 1–15 elements masked
 //	avx2   (amd64)    the elementwise maps and the sums; tails of 1–7
 //	                  elements, Transpose and MaxPool2 in Go
-//	go (wasm, arm64…) branch-free: selects on the bits of the values
+//	go (wasm, arm64…) selects on the bits of the values, no branch
+//	                  on the data but in MaxPool2
 //
 // The build tag purego forces the Go set. The program in asm/ generates the
 // amd64 assembly with avo (go generate). The Go kernels avoid both
 // data-dependent branches (a test like x ≤ 0 on random signs mispredicts
 // half the time) and the float min/max builtins (runtime calls under
 // GOOS=js): they select between the integer bits of two values, which
-// compiles to a conditional move natively and to a select under wasm.
+// compiles to a conditional move natively and to a select under wasm; one
+// form serves both targets. MaxPool2's Go kernel keeps core's branches:
+// its three compare-and-selects per window depend on each other, and the
+// branch-free form measured no faster (BenchmarkMaxPool2, "gopick").
 package vec
