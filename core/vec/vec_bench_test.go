@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -21,24 +22,35 @@ const benchSets = 8
 // benchImpls runs one benchmark per implementation: "ref", the plain
 // branchy loop (the engine's loop before this package), then every kernel
 // set this CPU runs. run(k, i) calls set k (nil: ref) on input i mod
-// benchSets; bytes is the traffic of one call, elems its elements. Each
-// reports GB/s and ns per element.
+// benchSets; bytes is the traffic of one call, elems its elements.
 func benchImpls(b *testing.B, bytes, elems int, run func(k *kernels, i int)) {
-	one := func(name string, k *kernels) {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(bytes))
-			i := 0
-			for b.Loop() {
-				run(k, i%benchSets)
-				i++
-			}
-			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(elems), "ns/elem")
-		})
-	}
-	one("ref", nil)
+	benchOne(b, "ref", bytes, elems, func(i int) { run(nil, i) })
 	for _, k := range runnable() {
-		one(k.name, k)
+		benchOne(b, k.name, bytes, elems, func(i int) { run(k, i) })
 	}
+}
+
+// benchOne is one benchmark of f(i), i = 0, 1, …, reporting GB/s, ns per
+// element of wall time and, on Linux, cpu-ns/elem: the CPU time of the
+// benchmark's thread, which on a shared machine leaves out the time it
+// waited for a core.
+func benchOne(b *testing.B, name string, bytes, elems int, f func(i int)) {
+	b.Run(name, func(b *testing.B) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		b.SetBytes(int64(bytes))
+		i := 0
+		cpu0 := threadCPU()
+		for b.Loop() {
+			f(i % benchSets)
+			i++
+		}
+		per := float64(b.N) * float64(elems)
+		if cpu := threadCPU() - cpu0; cpu > 0 {
+			b.ReportMetric(float64(cpu.Nanoseconds())/per, "cpu-ns/elem")
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/elem")
+	})
 }
 
 // benchData returns benchSets inputs of three slices of benchN normal
@@ -213,13 +225,7 @@ func BenchmarkTranspose(b *testing.B) {
 				bias = nil
 			}
 			r, c := sh.r, sh.c
-			b.Run("conv", func(b *testing.B) {
-				b.SetBytes(int64(8 * r * c))
-				for b.Loop() {
-					transposeConv(dst, r, src, c, r, c, bias)
-				}
-				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(r*c), "ns/elem")
-			})
+			benchOne(b, "conv", 8*r*c, r*c, func(int) { transposeConv(dst, r, src, c, r, c, bias) })
 			benchImpls(b, 8*r*c, r*c, func(k *kernels, _ int) {
 				if k == nil {
 					transposeRef(dst, r, src, c, r, c, bias)
@@ -254,15 +260,7 @@ func BenchmarkMaxPool2(b *testing.B) {
 					k.maxPool2(y, arg, x[i], nc, h, w)
 				}
 			})
-			b.Run("gopick", func(b *testing.B) {
-				b.SetBytes(int64(4*nc*h*w + 8*m))
-				i := 0
-				for b.Loop() {
-					maxPool2Pick(y, arg, x[i%benchSets], nc, h, w)
-					i++
-				}
-				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(nc*h*w), "ns/elem")
-			})
+			benchOne(b, "gopick", 4*nc*h*w+8*m, nc*h*w, func(i int) { maxPool2Pick(y, arg, x[i], nc, h, w) })
 		})
 	}
 }
