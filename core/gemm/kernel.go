@@ -1,5 +1,7 @@
 package gemm
 
+import "unsafe"
+
 // tileFunc is the signature of the assembly micro-kernels: one tile of at
 // most the kernel's MR rows (its name says how many) and NR columns,
 //
@@ -116,33 +118,44 @@ func goTile(mr, kc int, a []float32, off, row []int32, b []float32, ldb int, c [
 }
 
 // goTile4x4 is goTile for a full 4×4 tile, its sixteen sums in locals.
+//
+// It is the browser's hot loop, written for GOOS=js GOARCH=wasm: there
+// every loop back-edge is a trip through the function's dispatch table, so
+// the reduction is unrolled by two, and every slice index a bounds check,
+// so A and B are read through pointers. That is safe because Mul's check
+// proved every offset Off[t] + Row[r] inside A and every row of B inside
+// its slice before any kernel ran.
 func goTile4x4(a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	r0, r1, r2, r3 := int(row[0]), int(row[1]), int(row[2]), int(row[3])
+	pa := unsafe.Pointer(unsafe.SliceData(a))
+	a0, a1, a2, a3 := unsafe.Add(pa, 4*int(row[0])), unsafe.Add(pa, 4*int(row[1])), unsafe.Add(pa, 4*int(row[2])), unsafe.Add(pa, 4*int(row[3]))
+	pb, step := unsafe.Pointer(unsafe.SliceData(b)), 4*ldb
 	var s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33 float32
-	for t, o := range off {
-		y := b[t*ldb : t*ldb+4 : t*ldb+4]
-		y0, y1, y2, y3 := y[0], y[1], y[2], y[3]
-		p := int(o)
-		x := a[p+r0]
-		s00 += x * y0
-		s01 += x * y1
-		s02 += x * y2
-		s03 += x * y3
-		x = a[p+r1]
-		s10 += x * y0
-		s11 += x * y1
-		s12 += x * y2
-		s13 += x * y3
-		x = a[p+r2]
-		s20 += x * y0
-		s21 += x * y1
-		s22 += x * y2
-		s23 += x * y3
-		x = a[p+r3]
-		s30 += x * y0
-		s31 += x * y1
-		s32 += x * y2
-		s33 += x * y3
+	t := 0
+	for ; t+2 <= len(off); t += 2 {
+		o := 4 * int(off[t])
+		y := (*[4]float32)(pb)
+		x0, x1, x2, x3 := *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o)), *(*float32)(unsafe.Add(a2, o)), *(*float32)(unsafe.Add(a3, o))
+		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
+		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
+		s20, s21, s22, s23 = s20+x2*y[0], s21+x2*y[1], s22+x2*y[2], s23+x2*y[3]
+		s30, s31, s32, s33 = s30+x3*y[0], s31+x3*y[1], s32+x3*y[2], s33+x3*y[3]
+		o = 4 * int(off[t+1])
+		y = (*[4]float32)(unsafe.Add(pb, step))
+		x0, x1, x2, x3 = *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o)), *(*float32)(unsafe.Add(a2, o)), *(*float32)(unsafe.Add(a3, o))
+		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
+		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
+		s20, s21, s22, s23 = s20+x2*y[0], s21+x2*y[1], s22+x2*y[2], s23+x2*y[3]
+		s30, s31, s32, s33 = s30+x3*y[0], s31+x3*y[1], s32+x3*y[2], s33+x3*y[3]
+		pb = unsafe.Add(pb, 2*step)
+	}
+	if t < len(off) {
+		o := 4 * int(off[t])
+		y := (*[4]float32)(pb)
+		x0, x1, x2, x3 := *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o)), *(*float32)(unsafe.Add(a2, o)), *(*float32)(unsafe.Add(a3, o))
+		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
+		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
+		s20, s21, s22, s23 = s20+x2*y[0], s21+x2*y[1], s22+x2*y[2], s23+x2*y[3]
+		s30, s31, s32, s33 = s30+x3*y[0], s31+x3*y[1], s32+x3*y[2], s33+x3*y[3]
 	}
 	rows := [4][4]float32{{s00, s01, s02, s03}, {s10, s11, s12, s13}, {s20, s21, s22, s23}, {s30, s31, s32, s33}}
 	for r := 0; r < 4; r++ {
