@@ -6,11 +6,12 @@ import (
 )
 
 // The Go kernels, for every architecture and the tails of the AVX2 ones.
-// None branches on the data: each picks between the integer bits of two
-// values (`b := bits(v); if cond { b = other }`), which the compiler turns
-// into a conditional move (amd64, arm64) or a select (wasm). A float
-// `if v <= 0 { v *= s }` is a branch that mispredicts on random signs, and
-// the float min and max builtins are runtime calls under GOOS=js.
+// None but maxPool2Go branches on the data: each picks between the integer
+// bits of two values (`b := bits(v); if cond { b = other }`), which the
+// compiler turns into a conditional move (amd64, arm64) or a select
+// (wasm). A float `if v <= 0 { v *= s }` is a branch that mispredicts on
+// random signs, and the float min and max builtins are runtime calls under
+// GOOS=js.
 var goKernels = kernels{
 	name:           "go",
 	relu:           reluGo,
