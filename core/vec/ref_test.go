@@ -3,8 +3,11 @@ package vec
 // The references: each function of the package as the plain loop that says
 // what it computes, with branches and one float64 sum. The tests compare
 // every kernel set with them, and the benchmarks time them as the loops the
-// kernels replace.
+// kernels replace. They are not inlined, so that a benchmark calls them as
+// it calls the kernels, once per slice (inlined into a benchmark's closure,
+// a loop reloads the captured slices at every element under wasm).
 
+//go:noinline
 func reluRef(dst, x []float32) {
 	for i, v := range x {
 		if v < 0 {
@@ -14,6 +17,7 @@ func reluRef(dst, x []float32) {
 	}
 }
 
+//go:noinline
 func reluBackRef(dst, y, dy []float32) {
 	for i, v := range y {
 		dst[i] = dy[i]
@@ -23,6 +27,7 @@ func reluBackRef(dst, y, dy []float32) {
 	}
 }
 
+//go:noinline
 func preluRef(dst, x []float32, s float32) {
 	for i, v := range x {
 		if v <= 0 {
@@ -32,6 +37,7 @@ func preluRef(dst, x []float32, s float32) {
 	}
 }
 
+//go:noinline
 func preluBackRef(dst, x, dy []float32, s float32) {
 	for i, v := range x {
 		g := dy[i]
@@ -42,6 +48,7 @@ func preluBackRef(dst, x, dy []float32, s float32) {
 	}
 }
 
+//go:noinline
 func preluSlopeGradRef(x, dy []float32) float64 {
 	var s float64
 	for i, v := range x {
@@ -52,6 +59,7 @@ func preluSlopeGradRef(x, dy []float32) float64 {
 	return s
 }
 
+//go:noinline
 func sumRef(x []float32) float64 {
 	var s float64
 	for _, v := range x {
@@ -60,6 +68,7 @@ func sumRef(x []float32) float64 {
 	return s
 }
 
+//go:noinline
 func dotRef(x, y []float32) float64 {
 	var s float64
 	for i, v := range x {
@@ -68,6 +77,7 @@ func dotRef(x, y []float32) float64 {
 	return s
 }
 
+//go:noinline
 func sumSqDevRef(x []float32, mu float64) float64 {
 	var s float64
 	for _, v := range x {
@@ -77,6 +87,8 @@ func sumSqDevRef(x []float32, mu float64) float64 {
 }
 
 // scaleShiftRef computes in float64 and rounds once.
+//
+//go:noinline
 func scaleShiftRef(dst, x []float32, a, b float32) {
 	for i, v := range x {
 		dst[i] = float32(float64(a)*float64(v) + float64(b))
@@ -84,12 +96,15 @@ func scaleShiftRef(dst, x []float32, a, b float32) {
 }
 
 // axpbycRef computes in float64 and rounds once.
+//
+//go:noinline
 func axpbycRef(dst, x, y []float32, a, b, c float32) {
 	for i, v := range x {
 		dst[i] = float32(float64(a)*float64(v) + float64(b)*float64(y[i]) + float64(c))
 	}
 }
 
+//go:noinline
 func maskedSumRef(y, dy []float32) float64 {
 	var s float64
 	for i, v := range y {
@@ -100,6 +115,7 @@ func maskedSumRef(y, dy []float32) float64 {
 	return s
 }
 
+//go:noinline
 func transposeRef(dst []float32, ldd int, src []float32, lds, r, c int, bias []float32) {
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
@@ -114,6 +130,8 @@ func transposeRef(dst []float32, ldd int, src []float32, lds, r, c int, bias []f
 
 // maxPool2Ref is core/fastops_pool.go's maxPool2To (float32), the loop
 // that MaxPool2 replaces, copied as it stands.
+//
+//go:noinline
 func maxPool2Ref(y []float32, arg []int32, x []float32, nc, h, w int) {
 	ho, wo := h/2, w/2
 	for pl := 0; pl < nc; pl++ {
@@ -144,6 +162,8 @@ func maxPool2Ref(y []float32, arg []int32, x []float32, nc, h, w int) {
 // transposeConv is core/conv/conv.go's transposeTo, the 8×8-blocked loop
 // that Transpose replaces, copied as it stands for the benchmarks. It adds
 // 0 when bias is nil (−0 comes out +0), which Transpose does not.
+//
+//go:noinline
 func transposeConv(dst []float32, ldd int, src []float32, lds, r, c int, bias []float32) {
 	const bs = 8
 	for i0 := 0; i0 < r; i0 += bs {

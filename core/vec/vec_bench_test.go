@@ -158,12 +158,15 @@ func BenchmarkSumSqDev(b *testing.B) {
 
 // scaleShiftLoop and axpbycLoop are the plain float32 loops (the
 // references compute in float64).
+//
+//go:noinline
 func scaleShiftLoop(dst, x []float32, a, b float32) {
 	for i, v := range x {
 		dst[i] = a*v + b
 	}
 }
 
+//go:noinline
 func axpbycLoop(dst, x, y []float32, a, b, c float32) {
 	for i, v := range x {
 		dst[i] = a*v + b*y[i] + c
