@@ -85,7 +85,7 @@ test-wasm: node
 	$(WASMENV) $(GO) test -count=1 -short $(CORE_PKGS) $(WEB_PKGS)
 
 # The matrix product and the convolutions on arm64's NEON kernels, under qemu.
-ARM64_PKGS := ./core/gemm/ ./core/conv/
+ARM64_PKGS := ./core/gemm/ ./core/conv/ ./core/kern/
 test-arm64: qemu
 	@mkdir -p out/arm64
 	@for p in $(ARM64_PKGS); do \

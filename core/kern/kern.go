@@ -1,4 +1,4 @@
-package vec
+package kern
 
 import "fmt"
 
@@ -124,7 +124,7 @@ func MaskedSum(y, dy []float32) float64 {
 // values.
 func Transpose(dst []float32, ldd int, src []float32, lds, r, c int, bias []float32) {
 	if r < 0 || c < 0 || lds < c || ldd < r {
-		panic(fmt.Sprintf("vec: Transpose: %d×%d block with strides lds = %d, ldd = %d", r, c, lds, ldd))
+		panic(fmt.Sprintf("kern: Transpose: %d×%d block with strides lds = %d, ldd = %d", r, c, lds, ldd))
 	}
 	if bias != nil {
 		sameLen("Transpose", "bias", len(bias), c)
@@ -148,7 +148,7 @@ func Transpose(dst []float32, ldd int, src []float32, lds, r, c int, bias []floa
 // greater.
 func MaxPool2(y []float32, arg []int32, x []float32, nc, h, w int) {
 	if nc < 0 || h < 0 || w < 0 {
-		panic(fmt.Sprintf("vec: MaxPool2: %d planes of %d×%d", nc, h, w))
+		panic(fmt.Sprintf("kern: MaxPool2: %d planes of %d×%d", nc, h, w))
 	}
 	n := nc * (h / 2) * (w / 2)
 	sameLen("MaxPool2", "x", len(x), nc*h*w)
@@ -176,5 +176,5 @@ func atLeast(fn, name string, n, want int) {
 }
 
 func lenPanic(fn, name string, n int, rel string, want int) {
-	panic(fmt.Sprintf("vec: %s: len(%s) = %d, want %s%d", fn, name, n, rel, want))
+	panic(fmt.Sprintf("kern: %s: len(%s) = %d, want %s%d", fn, name, n, rel, want))
 }

@@ -1,4 +1,4 @@
-module metriclab/core/vec/asm
+module metriclab/core/kern/asm
 
 go 1.26
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-package vec
+package kern
 
 import (
 	"fmt"

@@ -1,10 +1,10 @@
 //go:build !purego
 
-package vec
+package kern
 
 import "golang.org/x/sys/cpu"
 
-//go:generate sh -c "cd asm && go run . -out ../vec_amd64.s -stubs ../vec_stubs_amd64.go -pkg vec"
+//go:generate sh -c "cd asm && go run . -out ../kern_amd64.s -stubs ../kern_stubs_amd64.go -pkg kern"
 
 // best is the fastest set this CPU runs, chosen once at start-up. The
 // AVX-512 kernels also use BZHI (BMI2) for their tail masks.

@@ -1,4 +1,4 @@
-package vec
+package kern
 
 // The references: each function of the package as the plain loop that says
 // what it computes, with branches and one float64 sum. The tests compare

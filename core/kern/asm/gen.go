@@ -1,14 +1,14 @@
-// Command asm writes the amd64 kernels of package vec with avo
+// Command asm writes the amd64 kernels of package kern with avo
 // (github.com/mmcloughlin/avo). It is its own module, so that avo is a
-// build tool and never a dependency of metriclab; package vec runs it
+// build tool and never a dependency of metriclab; package kern runs it
 // through go generate:
 //
-//	cd core/vec && go generate
+//	cd core/kern && go generate
 //
-// Every function of package vec has an AVX-512 kernel (suffix Z) and the
+// Every function of package kern has an AVX-512 kernel (suffix Z) and the
 // elementwise ones and the sums an AVX2+FMA kernel (suffix Y); the
 // formulas, and the rule that x ≤ 0 is the negative side and NaN is not,
-// are in core/vec/doc.go. The Z kernels run the whole slice, the last 1–15
+// are in core/kern/doc.go. The Z kernels run the whole slice, the last 1–15
 // elements under a mask; the Y kernels stop at the last multiple of 8 and
 // leave the rest to the Go kernels.
 package main

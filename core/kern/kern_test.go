@@ -1,4 +1,4 @@
-package vec
+package kern
 
 import (
 	"fmt"
@@ -404,7 +404,7 @@ func TestMaxPool2MatchesRef(t *testing.T) {
 }
 
 // TestPanics: mismatched lengths and impossible shapes are programmer
-// errors, reported by a panic whose message starts with "vec: ".
+// errors, reported by a panic whose message starts with "kern: ".
 func TestPanics(t *testing.T) {
 	a, b, c := make([]float32, 5), make([]float32, 5), make([]float32, 4)
 	arg := make([]int32, 4)
@@ -433,8 +433,8 @@ func TestPanics(t *testing.T) {
 		func() {
 			defer func() {
 				r := recover()
-				if msg, ok := r.(string); !ok || !strings.HasPrefix(msg, "vec: ") {
-					t.Errorf("%s: recovered %v, want a panic starting with \"vec: \"", name, r)
+				if msg, ok := r.(string); !ok || !strings.HasPrefix(msg, "kern: ") {
+					t.Errorf("%s: recovered %v, want a panic starting with \"kern: \"", name, r)
 				}
 			}()
 			f()

@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package vec
+package kern
 
 // best is the Go set: there are no assembly kernels for this architecture,
 // or the build asked for none (purego).

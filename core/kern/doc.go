@@ -1,4 +1,4 @@
-// Package vec is metriclab's elementwise and layout kernels on float32
+// Package kern is metriclab's elementwise and layout kernels on float32
 // slices: the rectifiers and their gradients, the reductions of batch
 // normalisation and of the bias and slope gradients, the transposes around
 // the matrix products and the 2×2 max pool. Every function writes into
@@ -61,4 +61,4 @@
 // form serves both targets. MaxPool2's Go kernel keeps core's branches:
 // its three compare-and-selects per window depend on each other, and the
 // branch-free form measured no faster (BenchmarkMaxPool2, "gopick").
-package vec
+package kern

@@ -1,4 +1,4 @@
-package vec
+package kern
 
 import (
 	"syscall/js"

@@ -1,6 +1,6 @@
 //go:build !linux && !js
 
-package vec
+package kern
 
 import "time"
 
