@@ -100,7 +100,7 @@ func (op *convReLUPoolOp) Do(in ...G.Value) (G.Value, error) {
 		}
 		z := ops.Scratch32(&op.z, g.OutSize())
 		p.Forward(op.Pool, z, x.Float32s(), w.Float32s(), b.Float32s())
-		par.For(op.Pool, nc, planeGrain(ho*wo), reluPool{op.y.F32, op.arg, z, ho, wo}, reluPool.planes)
+		par.For(op.Pool, nc, planeGrain(ho*wo), pool2{op.y.F32, op.arg, z, ho, wo, true}, pool2.planes)
 	default:
 		if cap(op.z64) < g.OutSize() {
 			op.z64 = make([]float64, g.OutSize())
@@ -111,29 +111,6 @@ func (op *convReLUPoolOp) Do(in ...G.Value) (G.Value, error) {
 		reluTo(op.y.F64, op.y.F64)
 	}
 	return y, nil
-}
-
-// reluPool is the rectified 2×2 max pool of the convolution output z,
-// handed to the threads by value (core/par).
-type reluPool struct {
-	y    []float32
-	arg  []int32
-	z    []float32
-	h, w int
-}
-
-// planes pools planes [lo, hi) of z into y, saving the argmax.
-func (r reluPool) planes(lo, hi int) {
-	per := (r.h / 2) * (r.w / 2)
-	yp, ap := r.y[lo*per:hi*per], r.arg[lo*per:hi*per]
-	maxPool2To(yp, ap, r.z[lo*r.h*r.w:hi*r.h*r.w], hi-lo, r.h, r.w)
-	off := int32(lo * r.h * r.w)
-	for j, v := range yp {
-		if v < 0 {
-			yp[j] = 0
-		}
-		ap[j] += off
-	}
 }
 
 func (op *convReLUPoolOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -435,7 +412,8 @@ func (op *reluPoolBackBOp) Do(in ...G.Value) (G.Value, error) {
 	db := op.db.Get(y.Dtype(), tensor.Shape{c})
 	switch y.Dtype() {
 	case tensor.Float32:
-		maskedBiasBackTo(op.db.F32, y.Float32s(), dy.Float32s(), n, c, sp)
+		pl := planes{dst: op.db.F32, x: y.Float32s(), dy: dy.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, c, planeGrain(n*sp), pl, planes.maskedBiasBack)
 	default:
 		maskedBiasBackTo(op.db.F64, y.Float64s(), dy.Float64s(), n, c, sp)
 	}
