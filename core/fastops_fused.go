@@ -265,10 +265,12 @@ func gatherDotsAdd(dst, gs []float32, base []int32, x []float32, taps []int32) {
 
 // checkOffsets panics unless every base[t] + taps[q] indexes a slice of n
 // values: the plan's tables guarantee it, the pointer reads rely on it.
+// The taps are sorted ascending (conv.Plan builds them so), which makes
+// their extent their ends.
 func checkOffsets(what string, base, taps []int32, n int) {
 	blo, bhi := int(slices.Min(base)), int(slices.Max(base))
-	tlo, thi := int(slices.Min(taps)), int(slices.Max(taps))
-	if blo+tlo < 0 || bhi+thi >= n {
+	tlo, thi := int(taps[0]), int(taps[len(taps)-1])
+	if blo+tlo < 0 || bhi+thi >= n || tlo > thi {
 		panic(fmt.Sprintf("core: %s offsets reach [%d, %d], outside %d values", what, blo+tlo, bhi+thi, n))
 	}
 }

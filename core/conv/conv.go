@@ -262,7 +262,7 @@ func (p *Plan) Padded(pool *par.Pool, x []float32) []float32 { return p.padded(p
 // offset in the padded batch of its window's first tap; Taps returns, for
 // tap (c, u, v) at index (c·K + u)·K + v, its offset from there. Pixel
 // (n,i,j) reads tap (c,u,v) at Padded(x)[Pixels()[…] + Taps()[…]]. The
-// slices are the plan's: do not modify them.
+// slices are the plan's: do not modify them. Taps are ascending.
 func (p *Plan) Pixels() []int32 { return p.pixels }
 func (p *Plan) Taps() []int32   { return p.taps }
 
