@@ -22,6 +22,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"metriclab/assets"
 	"metriclab/core/face"
 	"metriclab/server/api"
 )
@@ -61,7 +62,7 @@ func verifyFrames(t *testing.T) (a, b []uint8) {
 			src[y*r.Dx()+x] = uint8((77*(cr>>8) + 150*(cg>>8) + 29*(cb>>8)) >> 8)
 		}
 	}
-	det, err := face.NewDetector()
+	det, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func writeY4M(path string, segment int, frames ...[]uint8) error {
 // enroll from them), and the aligned crops of A and B differ.
 func TestVerifyFrames(t *testing.T) {
 	a, b := verifyFrames(t)
-	det, err := face.NewDetector()
+	det, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
 	if err != nil {
 		t.Fatal(err)
 	}

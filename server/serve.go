@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -11,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"log"
-	"metriclab/server/api"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +26,9 @@ import (
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"metriclab/app"
+	"metriclab/assets"
 	"metriclab/core/data"
+	"metriclab/server/api"
 )
 
 // mnistFiles are the gzipped IDX files of MNIST that the page's trainers
@@ -177,6 +179,7 @@ func newServer(cfg serveConfig) (*server, error) {
 			cacheable = append(cacheable, "/web/"+f)
 		}
 	}
+	cacheable = append(cacheable, app.FaceFinderPath, app.PupLocPath)
 	if cfg.MNISTDir != "" {
 		for _, f := range mnistFiles {
 			cacheable = append(cacheable, "/data/mnist/"+f)
@@ -219,6 +222,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // served through Content-Encoding only
 	case strings.HasPrefix(p, "/data/mnist/"):
 		s.serveMNIST(w, r, strings.TrimPrefix(p, "/data/mnist/"))
+	case p == app.FaceFinderPath || p == app.PupLocPath:
+		s.serveCascade(w, r, p)
 	case strings.HasPrefix(p, "/api/") && s.cfg.API != nil:
 		s.cfg.API.ServeHTTP(w, r)
 	default:
@@ -268,6 +273,18 @@ func (s *server) serveMNIST(w http.ResponseWriter, r *http.Request, name string)
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Cache-Control", cacheData)
 	s.serveFile(w, r, filepath.Join(s.cfg.MNISTDir, name))
+}
+
+// cascades are pigo's cascades (package assets) by the path the verify
+// page fetches them from.
+var cascades = map[string][]byte{app.FaceFinderPath: assets.FaceFinder, app.PupLocPath: assets.PupLoc}
+
+// serveCascade serves one of pigo's cascades, which the verify page
+// fetches when it opens (the page's binary does not carry them).
+func (s *server) serveCascade(w http.ResponseWriter, r *http.Request, p string) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", cacheData)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(cascades[p]))
 }
 
 // serveFile serves the file at p with the headers already set, answering

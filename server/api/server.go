@@ -167,6 +167,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, text := http.StatusInternalServerError, "internal error"
 	var ae *apiError
 	var mb *http.MaxBytesError
+	var ne store.NameError
 	switch {
 	case errors.As(err, &ae):
 		status, text = ae.status, ae.msg
@@ -174,8 +175,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, text = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mb.Limit)
 	case errors.Is(err, jobs.ErrInvalid):
 		status, text = http.StatusBadRequest, err.Error()
-	case errors.Is(err, store.ErrInvalidName):
-		status, text = http.StatusBadRequest, "names are 1 to 64 letters, digits, '_' or '-' (and an identity is not train or test)"
+	case errors.As(err, &ne):
+		status, text = http.StatusBadRequest, ne.Error()
 	case errors.Is(err, store.ErrNotFound):
 		status, text = http.StatusNotFound, "not found"
 	case errors.Is(err, store.ErrConflict):

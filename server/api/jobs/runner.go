@@ -255,7 +255,11 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	case <-run.done:
 	case <-time.After(wait):
 	}
-	return r.Job(id)
+	j, err := r.Job(id)
+	if err == nil && (j.State == store.StateDone || j.State == store.StateFailed) {
+		return j, store.ErrConflict // it ended before the cancel reached it
+	}
+	return j, err
 }
 
 // Job returns job id with its live progress, or store.ErrNotFound.
@@ -310,7 +314,7 @@ func (r *Runner) Subscribe(id string) (first []msg.Message, ch <-chan msg.Messag
 	}
 	first = []msg.Message{stateMessage(id, j.State)}
 	if j.Error != "" {
-		first = append(first, msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: id, Error: j.Error})
+		first = append(first, msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: id, Error: j.Error})
 	}
 	return first, nil, func() {}, nil
 }
@@ -476,7 +480,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		r.mu.Unlock()
 		if p.EpochEnd || jb.Done() || time.Since(lastPub) >= r.cfg.ProgressEvery {
 			pp := p
-			h.publish(msg.Message{V: msg.SchemaVersion, Type: "progress", Trainer: j.ID, Progress: &pp})
+			h.publish(msg.Message{V: msg.SchemaVersion, Type: msg.TypeProgress, Trainer: j.ID, Progress: &pp})
 			lastPub = time.Now()
 		}
 		if h.subscribers() > 0 && (p.EpochEnd || time.Since(lastSnap) >= r.cfg.SnapshotEvery) {
@@ -485,7 +489,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 			if err != nil {
 				return trainError{err}
 			}
-			h.publish(msg.Message{V: msg.SchemaVersion, Type: "snapshot", Trainer: j.ID, Snapshot: &snap})
+			h.publish(msg.Message{V: msg.SchemaVersion, Type: msg.TypeSnapshot, Trainer: j.ID, Snapshot: &snap})
 		}
 		if p.Step > from && p.Step%r.cfg.CheckpointEvery == 0 && !jb.Done() {
 			if err := checkpoint(); err != nil {
