@@ -98,3 +98,13 @@ func readFile(in app.Value, done func([]byte, error)) {
 	files.Index(0).Call("arrayBuffer").Call("then", ok).Call("catch", fail)
 	in.Set("value", "")
 }
+
+// nfc returns s in Unicode normal form C (the browser's
+// String.prototype.normalize), so that "José" typed as e and a combining
+// accent is the same name as with é; s itself outside a browser.
+func nfc(s string) string {
+	if !app.IsClient {
+		return s
+	}
+	return app.Window().Get("String").Get("prototype").Get("normalize").Call("call", s, "NFC").String()
+}

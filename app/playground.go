@@ -277,8 +277,12 @@ func (p *Playground) locked() bool {
 // paused reports whether some trainer is paused and none is running.
 func (p *Playground) paused() bool { return p.can("resume") && !p.can("pause") }
 
-// channel returns the BroadcastChannel of trainer i's viewer.
+// channel returns the BroadcastChannel of trainer i's viewer, "" before
+// the page is mounted (the page the server renders).
 func (p *Playground) channel(i int) string {
+	if p.nonce == "" {
+		return ""
+	}
 	return "metriclab-" + p.nonce + "-" + strconv.Itoa(i)
 }
 

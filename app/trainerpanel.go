@@ -56,7 +56,7 @@ func (t *TrainerPanel) Render() app.UI {
 				}),
 			)
 		}),
-		app.IFrame().ID(ViewerID(t.Index)).Class("viewer").Title("hypersphere of "+r.Loss).Src(ViewerURL(t.Channel, !t.Compare)),
+		t.viewer(),
 		app.Div().Class("figures").Body(
 			figure("img/s", speed(p.ImgPerS)),
 			figure("time left", eta(r)),
@@ -77,6 +77,17 @@ func (t *TrainerPanel) Render() app.UI {
 			)
 		}),
 	)
+}
+
+// viewer draws the viewer's iframe: without its page until there is a
+// channel (the page the server renders first has none), so that the
+// viewer loads once, when the page runs.
+func (t *TrainerPanel) viewer() app.UI {
+	f := app.IFrame().ID(ViewerID(t.Index)).Class("viewer").Title("hypersphere of " + t.Run.Loss)
+	if t.Channel != "" {
+		f = f.Src(ViewerURL(t.Channel, !t.Compare))
+	}
+	return f
 }
 
 // verification draws the table of verification figures, one row per

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,7 +67,7 @@ func TestGallery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Labels, []int{0, 0, 0, 1}; !equalInts(got, want) || len(s.Pixels) != 4*16 || s.Channels != 1 || s.Height != 4 {
+	if got, want := s.Labels, []int{0, 0, 0, 1}; !slices.Equal(got, want) || len(s.Pixels) != 4*16 || s.Channels != 1 || s.Height != 4 {
 		t.Fatalf("samples: labels %v (want %v), %d pixels, %d×%d×%d", got, want, len(s.Pixels), s.Channels, s.Height, s.Width)
 	}
 	// Alice's third crop is bob's: its pixels follow the two zero crops.
@@ -98,18 +99,6 @@ func TestGallery(t *testing.T) {
 			t.Errorf("%s: UnmarshalGallery accepted %s", tc.name, tc.json)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCameraState(t *testing.T) {
