@@ -60,8 +60,9 @@ func e2eChromium() (string, error) {
 type e2ePage struct {
 	t    *testing.T
 	ctx  context.Context
-	base string // the server's URL
-	dir  string // the test's artifact folder
+	base string           // the server's URL
+	srv  *httptest.Server // the server, to stop it
+	dir  string           // the test's artifact folder
 
 	mu      sync.Mutex
 	console []string
@@ -133,7 +134,7 @@ func openE2EPage(t *testing.T, timeout time.Duration, chromium string, cfg serve
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
-	p := &e2ePage{t: t, ctx: ctx, base: srv.URL, dir: t.ArtifactDir()}
+	p := &e2ePage{t: t, ctx: ctx, base: srv.URL, srv: srv, dir: t.ArtifactDir()}
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		cancelTimeout()
 		cancelTab()

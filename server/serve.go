@@ -69,6 +69,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxUpload := fs.Int64("max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
 	maxJobs := fs.Int("max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
 	maxSSE := fs.Int("max-sse", api.DefaultMaxSSE, "concurrent job event streams")
+	maxSSEClient := fs.Int("max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
+	allowedHosts := fs.String("allowed-hosts", "", "host names the server answers to besides localhost and IP addresses, comma-separated (.example.org: the domain and its names), e.g. a classroom's name")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -82,9 +84,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if generated {
 		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
 	}
+	hosts, err := api.NewHosts(*addr, splitList(*allowedHosts))
+	if err != nil {
+		return badInput("%v", err)
+	}
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
-	a, err := api.New(api.Config{DataDir: *dataDir, Token: tok, Version: version,
-		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, Logger: logger})
+	a, err := api.New(api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
+		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -105,7 +111,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return badInput("listen on %s: %v", *addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(hosts.Guard(h), defaultTimeouts)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "metriclab %s: serving the playground on http://%s (Ctrl-C stops)\n", h.version, ln.Addr())
@@ -121,6 +127,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "metriclab serve: stopped")
 	return nil
+}
+
+// timeouts are the HTTP server's. A request's headers must come within
+// header; a request's body within read (the API's handlers bound theirs
+// by their size: see api.Config's BodyTimeout), and an answer must be
+// taken within write (a model download bounds its own by its size; an
+// event stream has a deadline per event and none in all); a kept-alive
+// connection idles for idle at most.
+type timeouts struct{ header, read, write, idle time.Duration }
+
+// defaultTimeouts suit a classroom: a wasm binary or an MNIST file (10 MB)
+// at 50 kB/s, uploads at the API's rate.
+var defaultTimeouts = timeouts{header: 10 * time.Second, read: time.Minute, write: 5 * time.Minute, idle: 2 * time.Minute}
+
+// newHTTPServer returns the HTTP server of h with the timeouts t.
+func newHTTPServer(h http.Handler, t timeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle,
+		MaxHeaderBytes: 64 << 10}
 }
 
 // server serves the playground: go-app's page, the web root with the wasm
@@ -196,17 +220,34 @@ func newServer(cfg serveConfig) (*server, error) {
 			Large:   "/web/icon-512.png",
 			SVG:     "/web/icon.svg",
 		},
-		BackgroundColor:    "#10141c",
-		ThemeColor:         "#10141c",
-		LoadingLabel:       "loading metriclab {progress}%",
-		Styles:             []string{"/web/metriclab.css"},
-		CacheableResources: cacheable,
-		RawHeaders:         []string{`<meta name="metriclab-version" content="` + s.version + `">`},
-		Resources:          webResolver{version: s.version, files: s.files},
-		Version:            s.version,
-		WasmContentLength:  strconv.FormatInt(s.wasm["app.wasm"].size, 10),
+		BackgroundColor:       "#10141c",
+		ThemeColor:            "#10141c",
+		LoadingLabel:          "loading metriclab {progress}%",
+		Styles:                []string{"/web/metriclab.css"},
+		CacheableResources:    cacheable,
+		RawHeaders:            []string{`<meta name="metriclab-version" content="` + s.version + `">`},
+		Resources:             webResolver{version: s.version, files: s.files},
+		Version:               s.version,
+		WasmContentLength:     strconv.FormatInt(s.wasm["app.wasm"].size, 10),
+		ServiceWorkerTemplate: serviceWorker(),
 	}
 	return s, nil
+}
+
+// viewerMatch is how the service worker looks up a request in its cache:
+// the viewer's page whatever its query (the page opens
+// /web/viz.html?channel=…, the cache holds /web/viz.html), everything else
+// exactly, as go-app does.
+const (
+	goappMatch  = "const cachedResponse = await caches.match(request);"
+	viewerMatch = `const cachedResponse = await caches.match(request, { ignoreSearch: new URL(request.url).pathname === "/web/viz.html" });`
+)
+
+// serviceWorker returns go-app's service worker with viewerMatch, so that
+// offline the viewers load from the cache too (TestServiceWorker checks
+// that go-app's template still has the line it replaces).
+func serviceWorker() string {
+	return strings.Replace(goapp.DefaultAppWorkerJS, goappMatch, viewerMatch, 1)
 }
 
 // ServeHTTP routes a request: the wasm binaries (precompressed), MNIST,
@@ -455,4 +496,15 @@ func cmp(a, b string) string {
 		return b
 	}
 	return a
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -48,8 +48,12 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxSample})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxSample)
+	r.Body = http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxSample), s.cfg.MaxSample)
 	mr, err := r.MultipartReader()
+	if err != nil && isTimeout(err) {
+		s.fail(w, r, err)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, badRequest("want a multipart/form-data body with identity and image"))
 		return
@@ -90,7 +94,7 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 		}
 		if err != nil {
 			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
+			if errors.As(err, &mb) || isTimeout(err) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")
@@ -98,7 +102,7 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 		b, err := io.ReadAll(p)
 		if err != nil {
 			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
+			if errors.As(err, &mb) || isTimeout(err) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")

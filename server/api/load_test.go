@@ -23,6 +23,7 @@ func TestLoad(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxJobsPerClient = 8
 	cfg.MaxSSE = 20
+	cfg.MaxSSEPerClient = 20 // the twenty streams all come from 127.0.0.1 here
 	cfg.CheckpointEvery = 1000
 	// Progress at most every 20 ms, not testConfig's every step: twenty
 	// streams on a busy machine must keep up with the job, or the hub

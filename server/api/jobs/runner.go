@@ -204,12 +204,14 @@ func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (
 	return j, nil
 }
 
-// Resume queues an interrupted job again. It returns store.ErrNotFound or,
-// for a job in another state, store.ErrConflict.
-func (r *Runner) Resume(id string) (store.Job, error) {
+// Resume queues an interrupted job again for client, unless client
+// already has maxPerClient jobs queued or running (store.ErrLimit; ≤ 0: no
+// limit): a resumed job counts as a submitted one. It returns
+// store.ErrNotFound or, for a job in another state, store.ErrConflict.
+func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ok, err := r.store.Transition(id, []string{store.StateInterrupted}, store.StateQueued, "")
+	ok, err := r.store.ResumeJob(id, client, maxPerClient)
 	if err != nil {
 		return store.Job{}, err
 	}

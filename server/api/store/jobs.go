@@ -89,6 +89,36 @@ func (s *Store) CreateJob(client string, config msg.TrainRequest, steps, max int
 	return j, nil
 }
 
+// ResumeJob queues the interrupted job id again for client, who then
+// holds it for the per-client limit, unless client already has max queued
+// or running jobs (max ≤ 0: no limit; then ErrLimit). It reports whether
+// the job was interrupted (false: it is in another state, or there is
+// none).
+func (s *Store) ResumeJob(id, client string, max int) (bool, error) {
+	ok := false
+	err := s.tx(func(tx *sql.Tx) error {
+		if max > 0 {
+			var n int
+			if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
+				client, StateQueued, StateRunning).Scan(&n); err != nil {
+				return err
+			}
+			if n >= max {
+				return ErrLimit
+			}
+		}
+		res, err := tx.Exec("UPDATE jobs SET state = ?, client = ?, error = '', updated = ? WHERE id = ? AND state = ?",
+			StateQueued, client, now(), id, StateInterrupted)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
+	return ok, err
+}
+
 // ErrLimit is CreateJob's error when the client has too many jobs.
 var ErrLimit = errors.New("too many jobs")
 
