@@ -9,10 +9,10 @@
 // server's Server-Sent Events) without ever waiting for them.
 //
 // Resume: a job cut off by a restart (interrupted) is queued again and
-// continues from its last checkpoint: job.Restore loads the checkpoint's
-// weights and step, and replays the batch order from the seed, so the
-// remaining steps see the batches an uninterrupted run would; the
-// optimiser's moments restart from zero.
+// continues from its last checkpoint, which holds the whole training state
+// (job.Checkpoint: parameters, the optimiser's moments and update count,
+// the step, the epoch's batch order, every random stream), so that it ends
+// with the weights an uninterrupted run would have, bit for bit.
 package jobs
 
 import (
@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"sync"
 	"time"
 
@@ -436,12 +437,14 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	// After a restart, training goes on from the last checkpoint.
 	from := 0
 	if path, step := r.store.CheckpointPath(j); path != "" && step > 0 {
-		m, err := core.ReadModel(path)
+		f, err := os.Open(path)
 		if err != nil {
 			return err
 		}
-		if err := jb.Restore(m.Params, step); err != nil {
-			return err
+		err = jb.Resume(f)
+		f.Close()
+		if err != nil {
+			return trainError{err}
 		}
 		from = step
 	}
@@ -453,8 +456,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		lastCkpt = from
 	)
 	checkpoint := func() error {
-		m := jb.Model()
-		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) })
+		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, jb.Checkpoint)
 		lastCkpt = p.Step
 		return err
 	}
