@@ -167,7 +167,7 @@ func TestSlowBody(t *testing.T) {
 		path, contentType string
 		n                 int
 	}{
-		{"/api/jobs", "application/json", 1000},                     // 0.3 s + 1 s allowed, 5 s to send
+		{"/api/jobs", "application/json", 1000}, // 0.3 s + 1 s allowed, 5 s to send
 		{"/api/datasets/faces/samples", "multipart/form-data; boundary=x", 1000},
 		{"/api/models", "application/octet-stream", 1000},
 	} {
