@@ -49,29 +49,29 @@ func (t *Trainer) SetOptState(s OptState) error {
 	if adam != (s.V != nil) {
 		return fmt.Errorf("optimiser state: second moments given %v, the optimiser is %s", s.V != nil, t.cfg.Opt.Name)
 	}
-	m := make([][]float32, len(t.names))
+	// bufs returns the buffers of every learnable from byName, checked.
+	bufs := func(what string, byName map[string]Tensor) ([][]float32, error) {
+		out := make([][]float32, len(t.names))
+		for i, name := range t.names {
+			b, ok := byName[name]
+			if !ok {
+				return nil, fmt.Errorf("optimiser state: no %s for %s", what, name)
+			}
+			if err := checkTensor("optimiser state of "+name, b, t.shapes[i]); err != nil {
+				return nil, err
+			}
+			out[i] = b.Data
+		}
+		return out, nil
+	}
+	m, err := bufs("buffer", s.M)
+	if err != nil {
+		return err
+	}
 	var v [][]float32
 	if adam {
-		v = make([][]float32, len(t.names))
-	}
-	for i, name := range t.names {
-		mt, ok := s.M[name]
-		if !ok {
-			return fmt.Errorf("optimiser state: no buffer for %s", name)
-		}
-		if err := checkTensor("optimiser state of "+name, mt, t.shapes[i]); err != nil {
+		if v, err = bufs("second moments", s.V); err != nil {
 			return err
-		}
-		m[i] = mt.Data
-		if adam {
-			vt, ok := s.V[name]
-			if !ok {
-				return fmt.Errorf("optimiser state: no second moments for %s", name)
-			}
-			if err := checkTensor("optimiser state of "+name, vt, t.shapes[i]); err != nil {
-				return err
-			}
-			v[i] = vt.Data
 		}
 	}
 	if len(s.M) != len(t.names) || (adam && len(s.V) != len(t.names)) {

@@ -25,8 +25,9 @@ func JobStates() []string {
 }
 
 // Input is the image an encoder takes: channels × height × width, and the
-// normalisation applied to pixels in [0, 1], x' = (x − Mean)/Std. It has
-// the fields of core.Input (which converts to it) without the engine.
+// normalisation applied to pixels in [0, 1], x' = (x − Mean)/Std. It is
+// core.Input (an alias), declared here so that the wire does not need the
+// engine.
 type Input struct {
 	Channels int     `json:"channels"`
 	Height   int     `json:"height"`
@@ -34,6 +35,9 @@ type Input struct {
 	Mean     float64 `json:"mean"`
 	Std      float64 `json:"std"`
 }
+
+// Size is Channels×Height×Width, the length of one image in a flat slice.
+func (in Input) Size() int { return in.Channels * in.Height * in.Width }
 
 // ModelCard describes a model of the server's registry: what
 // GET /api/models lists and GET /api/models/{id} answers.

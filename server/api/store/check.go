@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"metriclab/core"
-	"metriclab/core/msg"
 )
 
 // CheckModel is the ModelCheck of every model the store registers, uploaded
@@ -45,6 +44,6 @@ func CheckModel(path string) (Card, error) {
 	}
 	meta := m.Meta
 	return Card{Arch: meta.Spec.Arch, Loss: meta.Loss, LossParams: meta.LossParams, Dim: meta.Spec.Dim,
-		Input: msg.Input(meta.Spec.Input), Classes: meta.Classes, Threshold: meta.Threshold, FAR: meta.FAR,
+		Input: meta.Spec.Input, Classes: meta.Classes, Threshold: meta.Threshold, FAR: meta.FAR,
 		Steps: meta.Provenance.Steps, Data: meta.Provenance.Data}, nil
 }

@@ -69,15 +69,8 @@ func (s *Store) CreateJob(client string, config msg.TrainRequest, steps, max int
 	t := now()
 	j := Job{Job: msg.Job{ID: newID(), Config: config, State: StateQueued, Steps: steps, Created: t, Updated: t}, Client: client}
 	err = s.tx(func(tx *sql.Tx) error {
-		if max > 0 {
-			var n int
-			if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
-				client, StateQueued, StateRunning).Scan(&n); err != nil {
-				return err
-			}
-			if n >= max {
-				return ErrLimit
-			}
+		if err := checkLimit(tx, client, max); err != nil {
+			return err
 		}
 		_, err := tx.Exec("INSERT INTO jobs (id, client, config, state, steps, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			j.ID, client, string(raw), j.State, steps, t, t)
@@ -97,15 +90,8 @@ func (s *Store) CreateJob(client string, config msg.TrainRequest, steps, max int
 func (s *Store) ResumeJob(id, client string, max int) (bool, error) {
 	ok := false
 	err := s.tx(func(tx *sql.Tx) error {
-		if max > 0 {
-			var n int
-			if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
-				client, StateQueued, StateRunning).Scan(&n); err != nil {
-				return err
-			}
-			if n >= max {
-				return ErrLimit
-			}
+		if err := checkLimit(tx, client, max); err != nil {
+			return err
 		}
 		res, err := tx.Exec("UPDATE jobs SET state = ?, client = ?, error = '', updated = ? WHERE id = ? AND state = ?",
 			StateQueued, client, now(), id, StateInterrupted)
@@ -117,6 +103,23 @@ func (s *Store) ResumeJob(id, client string, max int) (bool, error) {
 		return err
 	})
 	return ok, err
+}
+
+// checkLimit returns ErrLimit when client has max jobs queued or running
+// (max ≤ 0: no limit).
+func checkLimit(tx *sql.Tx, client string, max int) error {
+	if max <= 0 {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
+		client, StateQueued, StateRunning).Scan(&n); err != nil {
+		return err
+	}
+	if n >= max {
+		return ErrLimit
+	}
+	return nil
 }
 
 // ErrLimit is CreateJob's error when the client has too many jobs.
