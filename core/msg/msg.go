@@ -1,6 +1,3 @@
-// Package msg is the versioned message schema shared by the browser trainers,
-// the page, the hypersphere viewer and the server's progress stream. It has no
-// dependencies, so every binary can import it without the engine.
 package msg
 
 // SchemaVersion is the version of the message schema shared by the browser
