@@ -14,7 +14,10 @@ import (
 
 // benchResult is what `bench --json` prints.
 type benchResult struct {
+	Peer    string  `json:"peer"` // "metriclab-VERSION", as the peers' scripts name themselves
 	Device  string  `json:"device"`
+	Threads int     `json:"threads"`
+	Input   string  `json:"input"` // CxHxW
 	Arch    string  `json:"arch"`
 	Loss    string  `json:"loss"`
 	Dim     int     `json:"dim"`
@@ -54,11 +57,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if mf.input == "" { // the architecture's own input, as the peers use
+		spec.Input = core.NativeInput(mf.arch)
+	}
 	opt, err := mf.optConfig(1 << 30)
 	if err != nil {
 		return err
 	}
-	tr, err := core.NewTrainer(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed})
+	tr, err := core.NewTrainer(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed, Threads: mf.threads})
 	if err != nil {
 		return err
 	}
@@ -89,12 +95,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		steps++
 	}
 	el := time.Since(start).Seconds()
-	r := benchResult{Device: dev, Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
+	in := spec.Input
+	r := benchResult{Peer: "metriclab-" + version, Device: dev, Threads: tr.Threads(), Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	fmt.Fprintf(stdout, "%s %s %s D=%d batch %d: %.0f img/s (%.2f ms/step over %d steps)\n",
-		r.Device, r.Arch, r.Loss, r.Dim, r.Batch, r.ImgPerS, r.MsStep, r.Steps)
+	fmt.Fprintf(stdout, "%s (%d threads) %s %s %s D=%d batch %d: %.1f img/s (%.2f ms/step over %d steps)\n",
+		r.Device, r.Threads, r.Arch, r.Input, r.Loss, r.Dim, r.Batch, r.ImgPerS, r.MsStep, r.Steps)
 	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"metriclab/app"
 	"metriclab/assets"
 	"metriclab/core/data"
+	"metriclab/core/job"
 	"metriclab/server/api"
 )
 
@@ -71,8 +72,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxSSE := fs.Int("max-sse", api.DefaultMaxSSE, "concurrent job event streams")
 	maxSSEClient := fs.Int("max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
 	allowedHosts := fs.String("allowed-hosts", "", "host names the server answers to besides localhost and IP addresses, comma-separated (.example.org: the domain and its names), e.g. a classroom's name")
+	threads := fs.Int("threads", 0, threadsDoc)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if *threads < 0 || *threads > 1024 {
+		return badInput("threads %d out of range [0, 1024] (0: one per CPU)", *threads)
 	}
 	if *precompress != "" {
 		return precompressFile(*precompress)
@@ -90,7 +95,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
 	a, err := api.New(api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
-		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger})
+		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger,
+		JobOptions: job.Options{Threads: *threads}})
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,9 @@ type Options struct {
 	// sets such as webcam enrollments. Held-out and snapshot images are
 	// not augmented. A checkpoint keeps that generator's state too.
 	Augment bool
+	// Threads is core.TrainConfig.Threads: the CPU threads of the engine,
+	// 0 for one per CPU.
+	Threads int
 }
 
 // Job trains one msg.TrainRequest step by step and reports in msg terms.
@@ -216,7 +219,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 
-	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed})
+	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
 	if err != nil {
 		return nil, err
 	}
