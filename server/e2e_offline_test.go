@@ -66,6 +66,8 @@ func TestE2EOffline(t *testing.T) {
 		resp.Body.Close()
 		t.Fatal("the server still answers")
 	}
+	// A new document (not a change of the fragment): about:blank first.
+	cdpRun(p, "leave the page", chromedp.Navigate("about:blank"))
 	took := p.openInteractive("#arch=mlp&loss=arcface&dim=3&classes=0-4&autostart=1")
 	p.record("offline_reload_to_interactive", took.Seconds(), "s")
 	seen := p.waitSteps([]string{"status"}, 20, 2*time.Minute)[0]
