@@ -101,7 +101,7 @@ type Job struct {
 	folds       []eval.Fold
 	classes     []string
 
-	steps, total int // steps per epoch, in all
+	steps, total int       // steps per epoch, in all
 	src          *rand.PCG // rng's source, which a checkpoint keeps
 	rng          *rand.Rand
 	order        []int // this epoch's order, positions in trainIdx
