@@ -74,6 +74,7 @@ type VerifyState struct {
 	Camera      string // one of the Camera* states
 	CameraWords string // why there is no camera, in words
 	Detector    bool   // the face detector is ready
+	DetectorErr string // why it could not start
 	Quality     string // the latest frame's face.Quality in words, "–" before one
 	FPS         float64
 	fps         FPSMeter
@@ -144,9 +145,9 @@ func (s *VerifyState) CameraStarted(state, words string) {
 
 // DetectorReady takes the face detector's start: ready, or why not.
 func (s *VerifyState) DetectorReady(err error) {
-	s.Detector = err == nil
+	s.Detector, s.DetectorErr = err == nil, ""
 	if err != nil {
-		s.CameraWords = "the face detector could not start: " + err.Error()
+		s.DetectorErr = "the face detector could not start: " + err.Error()
 	}
 }
 
@@ -502,10 +503,10 @@ func (s *VerifyState) SetChannel(name string) { s.channel = name }
 func (s *VerifyState) CameraStatus() string {
 	switch s.Camera {
 	case CameraOn:
-		if !s.Detector {
-			if s.CameraWords != "" {
-				return "camera on; " + s.CameraWords
-			}
+		switch {
+		case s.DetectorErr != "":
+			return "camera on; " + s.DetectorErr
+		case !s.Detector:
 			return "camera on: loading the face detector…"
 		}
 		return "camera on: detecting faces"

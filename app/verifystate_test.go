@@ -292,6 +292,14 @@ func TestVerifyRecord(t *testing.T) {
 				if !s.CanRecord() || s.CameraStatus() != "camera on: detecting faces" {
 					t.Errorf("CanRecord %v, status %q", s.CanRecord(), s.CameraStatus())
 				}
+				// A detector that failed before the camera started: still said.
+				f := NewVerifyState()
+				f.DetectorReady(errors.New("no cascade (404)"))
+				f.CameraStarted(CameraStarting, "")
+				f.CameraStarted(CameraOn, "")
+				if f.CanRecord() || f.CameraStatus() != "camera on; the face detector could not start: no cascade (404)" {
+					t.Errorf("a failed detector: CanRecord %v, status %q", f.CanRecord(), f.CameraStatus())
+				}
 			}},
 		{name: "a hold without a good frame stores nothing", do: func(s *VerifyState) Out {
 			s.Record(true)
