@@ -93,10 +93,10 @@ test-arm64: qemu
 		(cd $$p && qemu-aarch64 $(CURDIR)/out/arm64/$$(basename $$p).test -test.count=1) || exit 1; \
 	done
 
-## test-e2e: the playground in headless Chromium (server/e2e_test.go): cold start, ArcFace training, the viewer's pixels, compare mode; screenshots and measurements in out/e2e/_artifacts/
+## test-e2e: the page in headless Chromium (server/e2e_*_test.go): app.wasm's size, cold start, the loading bar under throttling, offline reload and training, ArcFace training and the viewer's pixels, compare mode, webcam verify with uploads; screenshots and measurements in out/e2e/_artifacts/
 test-e2e: deps chromium web bin/metriclab
 	@mkdir -p out/e2e
-	$(GO) test -count=1 -v -timeout 10m -run '^TestE2E' -artifacts -outputdir $(CURDIR)/out/e2e ./server/
+	$(GO) test -count=1 -v -timeout 14m -run '^TestE2E' -artifacts -outputdir $(CURDIR)/out/e2e ./server/
 
 # Debian's PyTorch, the CPU peer of `make bench`.
 TORCH := /usr/bin/python3

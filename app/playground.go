@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"metriclab/core/msg"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -47,7 +49,7 @@ func (p *Playground) OnMount(ctx app.Context) {
 		p.startWorker(ctx, i)
 	}
 	if p.settings.Autostart {
-		p.command("start") // web/trainer.js queues it until the trainer is ready
+		p.command(msg.OpStart) // web/trainer.js queues it until the trainer is ready
 	}
 }
 
@@ -143,13 +145,13 @@ func (p *Playground) command(op string) {
 
 // send posts the command op to trainer i.
 func (p *Playground) send(i int, op string) {
-	if op != "start" {
+	if op != msg.OpStart {
 		p.workers[i].post(Command(p.runs[i].Trainer, op, nil, ""))
 		return
 	}
 	req := p.settings.Request(p.runs[i].Loss)
 	p.runs[i].Clear()
-	p.runs[i].State = StateRunning
+	p.runs[i].State = msg.StateRunning
 	p.workers[i].post(Command(p.runs[i].Trainer, op, &req, p.channel(i)))
 }
 
@@ -175,7 +177,7 @@ func (p *Playground) export(i int, kind string) {
 		return
 	}
 	p.exported[i] = kind
-	p.send(i, "export")
+	p.send(i, msg.OpExport)
 }
 
 // startWorker starts the Web Worker of trainer i. Its messages are applied
@@ -184,27 +186,12 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 	if !app.IsClient {
 		return
 	}
-	var w *worker
-	w = newWorker(
-		func(data string) {
-			ctx.Dispatch(func(ctx app.Context) {
-				if i < len(p.workers) && p.workers[i] == w {
-					p.receive(i, data)
-				}
-			})
-		},
-		func(reason string) {
-			ctx.Dispatch(func(ctx app.Context) {
-				if i < len(p.workers) && p.workers[i] == w {
-					p.runs[i].Crash(reason)
-				}
-			})
-		},
-	)
-	p.workers[i] = w
+	p.workers[i] = spawnWorker(ctx, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
+		func(data string) { p.receive(i, data) },
+		func(reason string) { p.runs[i].Crash(reason) })
 	// web/trainer.js queues commands until trainer.wasm is ready, and the
 	// trainer starts idle without saying so: it is idle now.
-	p.runs[i].State = StateIdle
+	p.runs[i].State = msg.StateIdle
 }
 
 // receive applies a message of trainer i.
@@ -214,7 +201,7 @@ func (p *Playground) receive(i int, data string) {
 		p.note = err.Error()
 		return
 	}
-	if m.Type == "export" && m.Export != nil {
+	if m.Type == msg.TypeExport && m.Export != nil {
 		p.save(i, m)
 		return
 	}
@@ -222,9 +209,9 @@ func (p *Playground) receive(i int, data string) {
 		p.note = err.Error()
 		return
 	}
-	if p.pending[i] && p.runs[i].State == StateIdle {
+	if p.pending[i] && p.runs[i].State == msg.StateIdle {
 		p.pending[i] = false
-		p.send(i, "start")
+		p.send(i, msg.OpStart)
 	}
 }
 
@@ -280,7 +267,7 @@ func (p *Playground) can(op string) bool {
 // locked reports whether training is under way, which fixes the settings.
 func (p *Playground) locked() bool {
 	for i := range p.runs {
-		if s := p.runs[i].State; s == StateRunning || s == StatePaused {
+		if s := p.runs[i].State; s == msg.StateRunning || s == msg.StatePaused {
 			return true
 		}
 	}
@@ -290,8 +277,12 @@ func (p *Playground) locked() bool {
 // paused reports whether some trainer is paused and none is running.
 func (p *Playground) paused() bool { return p.can("resume") && !p.can("pause") }
 
-// channel returns the BroadcastChannel of trainer i's viewer.
+// channel returns the BroadcastChannel of trainer i's viewer, "" before
+// the page is mounted (the page the server renders).
 func (p *Playground) channel(i int) string {
+	if p.nonce == "" {
+		return ""
+	}
 	return "metriclab-" + p.nonce + "-" + strconv.Itoa(i)
 }
 

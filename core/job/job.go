@@ -77,7 +77,7 @@ type Options struct {
 	// data.Augment (flip, shift, rotation, brightness, contrast), drawn
 	// from a generator of its own seeded by the request's Seed: for small
 	// sets such as webcam enrollments. Held-out and snapshot images are
-	// not augmented. Restore does not replay the augmentations.
+	// not augmented. A checkpoint keeps that generator's state too.
 	Augment bool
 	// Threads is core.TrainConfig.Threads: the CPU threads of the engine,
 	// 0 for one per CPU.
@@ -101,13 +101,15 @@ type Job struct {
 	folds       []eval.Fold
 	classes     []string
 
-	steps, total int // steps per epoch, in all
+	steps, total int       // steps per epoch, in all
+	src          *rand.PCG // rng's source, which a checkpoint keeps
 	rng          *rand.Rand
 	order        []int // this epoch's order, positions in trainIdx
 	rows         []int // the current batch's rows of set
 	x            []float32
 	labels       []int
 	epoch        int
+	augSrc       *rand.PCG  // augRng's source
 	augRng       *rand.Rand // Options.Augment's draws
 	augBuf       []float32  // one augmented image
 
@@ -221,12 +223,14 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if err != nil {
 		return nil, err
 	}
-	j.rng = rand.New(rand.NewPCG(uint64(req.Seed), 0))
+	j.src = rand.NewPCG(uint64(req.Seed), 0)
+	j.rng = rand.New(j.src)
 	j.order = make([]int, len(j.trainIdx))
 	j.rows = make([]int, req.Batch)
 	j.labels = make([]int, req.Batch)
 	if opts.Augment {
-		j.augRng = rand.New(rand.NewPCG(uint64(req.Seed), 0xa06))
+		j.augSrc = rand.NewPCG(uint64(req.Seed), 0xa06)
+		j.augRng = rand.New(j.augSrc)
 		j.augBuf = make([]float32, set.Input.Size())
 	}
 
@@ -372,31 +376,6 @@ func (j *Job) summary() *msg.VerificationSummary {
 
 // Done reports whether every step of every epoch has been taken.
 func (j *Job) Done() bool { return j.tr.Iter() >= j.total }
-
-// Restore loads a checkpoint taken after step steps: the parameters params
-// (as Model returns them) and the step count. The epochs' batch orders are
-// replayed from the seed, so the remaining steps see the batches an
-// uninterrupted run would; the optimiser's moments restart from zero. It
-// must be called before the first Step.
-func (j *Job) Restore(params map[string]core.Tensor, step int) error {
-	if j.tr.Iter() != 0 {
-		return fmt.Errorf("restore: %d steps already done", j.tr.Iter())
-	}
-	if step < 0 || step > j.total {
-		return fmt.Errorf("restore: step %d out of range [0, %d]", step, j.total)
-	}
-	if err := j.tr.SetParams(params); err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	j.tr.SetIter(step)
-	// Step starts an epoch, and draws its order, at every multiple of the
-	// epoch length: replay the draws of the epochs begun before step.
-	for j.epoch*j.steps < step {
-		j.epoch++
-		j.order = epochOrder(j.order, j.trainLabels, j.loss, j.req.Batch, j.rng)
-	}
-	return nil
-}
 
 // Model returns the current parameters (a copy) and their metadata: spec,
 // loss and parameters, classes, provenance and the threshold and FAR of the

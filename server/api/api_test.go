@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 )
 
 func TestHealthAndDevices(t *testing.T) {
@@ -283,9 +284,9 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 		}
 	}
 	code, b := call(t, "GET", ts.URL+"/api/datasets", "", nil)
-	var sets []datasetView
+	var sets []msg.Dataset
 	decode(t, b, &sets)
-	var faces *datasetView
+	var faces *msg.Dataset
 	for i := range sets {
 		if sets[i].Name == "faces" {
 			faces = &sets[i]

@@ -24,22 +24,35 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 // devices lists the CPU (the gorgonia engine, one job at a time) and the
-// CUDA device. It probes CUDA at every request (cuda.Open, then Close), so
-// the reason is current: the library's error when the driver or toolkit is
-// missing ("cuda: libcuda.so.1 not found: no NVIDIA driver on this
-// machine"), or, with a GPU, that the CUDA training engine is not built yet.
-// Either way "auto" means the CPU.
+// CUDA device. CUDA is probed once, at the first request (cuda.Open, then
+// Close: on a GPU machine that starts the driver), and the answer kept:
+// the library's error when the driver or toolkit is missing ("cuda:
+// libcuda.so.1 not found: no NVIDIA driver on this machine"), or, with a
+// GPU, that the CUDA training engine is not built yet. Either way "auto"
+// means the CPU.
 func (s *Server) devices(w http.ResponseWriter, r *http.Request) {
-	gpu := device{ID: "cuda", Kind: "cuda", Name: "CUDA"}
-	if d, err := cuda.Open(); err != nil {
-		gpu.Reason = err.Error() + "; device auto trains on the CPU"
-	} else {
-		gpu.Name = d.Name()
-		d.Close()
-		gpu.Reason = "the CUDA training engine is not built yet; device auto trains on the CPU"
-	}
+	s.devicesOnce.Do(func() {
+		s.gpu = device{ID: "cuda", Kind: "cuda", Name: "CUDA"}
+		name, err := s.cfg.ProbeCUDA()
+		if err != nil {
+			s.gpu.Reason = err.Error() + "; device auto trains on the CPU"
+			return
+		}
+		s.gpu.Name = name
+		s.gpu.Reason = "the CUDA training engine is not built yet; device auto trains on the CPU"
+	})
 	writeJSON(w, http.StatusOK, map[string]any{"devices": []device{
 		{ID: "cpu", Kind: "cpu", Name: "CPU (gorgonia engine)", Cores: runtime.NumCPU(), Available: true},
-		gpu,
+		s.gpu,
 	}})
+}
+
+// probeCUDA opens the CUDA device and closes it, returning its name.
+func probeCUDA() (string, error) {
+	d, err := cuda.Open()
+	if err != nil {
+		return "", err
+	}
+	defer d.Close()
+	return d.Name(), nil
 }

@@ -59,7 +59,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"syscall/js"
 	"time"
@@ -68,6 +67,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/core/msg"
+	"metriclab/core/vec"
 )
 
 // Throttles of the messages the worker posts.
@@ -82,7 +82,7 @@ const (
 const mnistBase = "/data/mnist/"
 
 func main() {
-	w := &worker{state: "idle", self: js.Global(), cmds: make(chan msg.Message, 64), loaded: make(chan loaded, 1),
+	w := &worker{state: msg.StateIdle, self: js.Global(), cmds: make(chan msg.Message, 64), loaded: make(chan loaded, 1),
 		yield: make(chan struct{}, 1)}
 	w.listen()
 	w.run()
@@ -163,7 +163,7 @@ func (w *worker) listen() {
 // run handles commands and loads, and steps while running.
 func (w *worker) run() {
 	for {
-		if w.state == "running" {
+		if w.state == msg.StateRunning {
 			select {
 			case m := <-w.cmds:
 				w.safely(func() { w.handle(m) })
@@ -207,48 +207,48 @@ func (w *worker) handle(m msg.Message) {
 		w.postError(fmt.Errorf("message of schema version %d, this trainer reads %d", m.V, msg.SchemaVersion))
 		return
 	}
-	if m.Type != "command" || m.Command == nil {
+	if m.Type != msg.TypeCommand || m.Command == nil {
 		w.postError(fmt.Errorf("message of type %q: the trainer only takes commands", m.Type))
 		return
 	}
 	c := m.Command
 	switch c.Op {
-	case "start":
+	case msg.OpStart:
 		w.start(m.Trainer, c)
-	case "pause":
+	case msg.OpPause:
 		switch w.state {
-		case "running":
-			w.setState("paused")
-		case "loading":
+		case msg.StateRunning:
+			w.setState(msg.StatePaused)
+		case msg.StateLoading:
 			w.pauseAfter = true
 		}
-	case "resume":
+	case msg.OpResume:
 		w.pauseAfter = false
-		if w.state == "paused" {
-			w.setState("running")
+		if w.state == msg.StatePaused {
+			w.setState(msg.StateRunning)
 		}
-	case "step":
-		if w.state == "paused" {
+	case msg.OpStep:
+		if w.state == msg.StatePaused {
 			w.step(true)
 		}
-	case "stop":
+	case msg.OpStop:
 		w.gen++
 		switch {
-		case w.job != nil && (w.state == "running" || w.state == "paused"):
+		case w.job != nil && (w.state == msg.StateRunning || w.state == msg.StatePaused):
 			w.postSnapshot()
-			w.setState("done")
+			w.setState(msg.StateDone)
 		case w.job == nil:
-			w.setState("idle")
+			w.setState(msg.StateIdle)
 		}
-	case "reset":
+	case msg.OpReset:
 		w.gen++
 		w.job, w.enc = nil, nil
-		w.setState("idle")
-	case "export":
+		w.setState(msg.StateIdle)
+	case msg.OpExport:
 		w.export()
-	case "load":
+	case msg.OpLoad:
 		w.load(c)
-	case "embed":
+	case msg.OpEmbed:
 		w.embed(c)
 	default:
 		w.postError(fmt.Errorf("unknown command %q (want start, pause, resume, step, stop, reset, export, load or embed)", c.Op))
@@ -280,7 +280,7 @@ func (w *worker) start(id string, c *msg.Command) {
 		return
 	}
 	w.req = *c.Config
-	if w.req.Data == "enrolled" {
+	if w.req.Data == msg.DataEnrolled {
 		set, err := samplesSet(c.Samples, true)
 		if err != nil {
 			w.fail(err)
@@ -301,7 +301,7 @@ func (w *worker) start(id string, c *msg.Command) {
 		w.begin()
 		return
 	}
-	w.setState("loading")
+	w.setState(msg.StateLoading)
 	go func(gen int) {
 		l := loaded{gen: gen}
 		defer func() {
@@ -320,7 +320,7 @@ func (w *worker) onLoaded(l loaded) {
 	if l.err == nil && w.train == nil {
 		w.train, w.test = l.train, l.test
 	}
-	if l.gen != w.gen || w.state != "loading" {
+	if l.gen != w.gen || w.state != msg.StateLoading {
 		return
 	}
 	if l.err != nil {
@@ -345,10 +345,10 @@ func (w *worker) begin() {
 	w.lastProgress, w.lastSnapshot, w.snapshotWait = time.Time{}, time.Time{}, minSnapshotWait
 	if w.pauseAfter {
 		w.pauseAfter = false
-		w.setState("paused")
+		w.setState(msg.StatePaused)
 		return
 	}
-	w.setState("running")
+	w.setState(msg.StateRunning)
 }
 
 // step trains one batch and posts what is due; force posts progress and a
@@ -367,13 +367,13 @@ func (w *worker) step(force bool) {
 	now := time.Now()
 	if force || done || p.EpochEnd || now.Sub(w.lastProgress) >= progressEvery {
 		w.lastProgress = now
-		w.post(msg.Message{Type: "progress", Progress: &p})
+		w.post(msg.Message{Type: msg.TypeProgress, Progress: &p})
 	}
 	if force || done || p.EpochEnd || now.Sub(w.lastSnapshot) >= w.snapshotWait {
 		w.postSnapshot()
 	}
 	if done {
-		w.setState("done")
+		w.setState(msg.StateDone)
 	}
 }
 
@@ -386,7 +386,7 @@ func (w *worker) postSnapshot() {
 		w.fail(err)
 		return
 	}
-	w.post(msg.Message{Type: "snapshot", Snapshot: &s})
+	w.post(msg.Message{Type: msg.TypeSnapshot, Snapshot: &s})
 	w.lastSnapshot = time.Now()
 	w.snapshotWait = min(maxSnapshotWait, max(minSnapshotWait, snapshotShare*w.lastSnapshot.Sub(start)))
 }
@@ -412,7 +412,7 @@ func (w *worker) export() {
 		w.postError(err)
 		return
 	}
-	w.post(msg.Message{Type: "export", Export: &msg.Export{Model: model.Bytes(), Vectors: vectors.String(), Metadata: metadata.String()}})
+	w.post(msg.Message{Type: msg.TypeExport, Export: &msg.Export{Model: model.Bytes(), Vectors: vectors.String(), Metadata: metadata.String()}})
 }
 
 // load makes c.Model the encoder of embed.
@@ -461,24 +461,9 @@ func (w *worker) embed(c *msg.Command) {
 		}
 	}
 	for i := 0; i < len(values); i += d {
-		normalise(values[i : i+d])
+		vec.Normalise(values[i : i+d])
 	}
-	w.post(msg.Message{Type: "embeddings", Embeddings: &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}})
-}
-
-// normalise scales e to unit L2 norm (a zero vector stays zero).
-func normalise(e []float32) {
-	var s float64
-	for _, v := range e {
-		s += float64(v) * float64(v)
-	}
-	if s == 0 {
-		return
-	}
-	n := float32(1 / math.Sqrt(s))
-	for k := range e {
-		e[k] *= n
-	}
+	w.post(msg.Message{Type: msg.TypeEmbeddings, Embeddings: &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}})
 }
 
 // samplesSet turns s into a data set; labelled asks for one label per
@@ -516,19 +501,19 @@ func (w *worker) setState(s string) {
 		return
 	}
 	w.state = s
-	w.post(msg.Message{Type: "state", State: s})
+	w.post(msg.Message{Type: msg.TypeState, State: s})
 }
 
 // fail posts err and goes to state "failed".
 func (w *worker) fail(err error) {
 	w.job = nil
 	w.postError(err)
-	w.setState("failed")
+	w.setState(msg.StateFailed)
 }
 
 // postError posts err as one line.
 func (w *worker) postError(err error) {
-	w.post(msg.Message{Type: "error", Error: strings.ReplaceAll(err.Error(), "\n", " ")})
+	w.post(msg.Message{Type: msg.TypeError, Error: strings.ReplaceAll(err.Error(), "\n", " ")})
 }
 
 // post stamps m with the schema version and the run's id and posts it to
@@ -538,7 +523,7 @@ func (w *worker) post(m msg.Message) {
 	m.V, m.Trainer = msg.SchemaVersion, w.id
 	b, err := json.Marshal(m)
 	if err != nil {
-		m = msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: w.id, Error: "encoding a message: " + err.Error()}
+		m = msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: w.id, Error: "encoding a message: " + err.Error()}
 		b, _ = json.Marshal(m)
 	}
 	w.self.Call("postMessage", string(b))
@@ -546,7 +531,7 @@ func (w *worker) post(m msg.Message) {
 		return
 	}
 	switch m.Type {
-	case "snapshot", "progress", "state", "error":
+	case msg.TypeSnapshot, msg.TypeProgress, msg.TypeState, msg.TypeError:
 		w.bc.Call("postMessage", string(b))
 	}
 }

@@ -9,10 +9,10 @@
 // server's Server-Sent Events) without ever waiting for them.
 //
 // Resume: a job cut off by a restart (interrupted) is queued again and
-// continues from its last checkpoint: job.Restore loads the checkpoint's
-// weights and step, and replays the batch order from the seed, so the
-// remaining steps see the batches an uninterrupted run would; the
-// optimiser's moments restart from zero.
+// continues from its last checkpoint, which holds the whole training state
+// (job.Checkpoint: parameters, the optimiser's moments and update count,
+// the step, the epoch's batch order, every random stream), so that it ends
+// with the weights an uninterrupted run would have, bit for bit.
 package jobs
 
 import (
@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"sync"
 	"time"
 
@@ -204,12 +205,14 @@ func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (
 	return j, nil
 }
 
-// Resume queues an interrupted job again. It returns store.ErrNotFound or,
-// for a job in another state, store.ErrConflict.
-func (r *Runner) Resume(id string) (store.Job, error) {
+// Resume queues an interrupted job again for client, unless client
+// already has maxPerClient jobs queued or running (store.ErrLimit; ≤ 0: no
+// limit): a resumed job counts as a submitted one. It returns
+// store.ErrNotFound or, for a job in another state, store.ErrConflict.
+func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ok, err := r.store.Transition(id, []string{store.StateInterrupted}, store.StateQueued, "")
+	ok, err := r.store.ResumeJob(id, client, maxPerClient)
 	if err != nil {
 		return store.Job{}, err
 	}
@@ -255,7 +258,11 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	case <-run.done:
 	case <-time.After(wait):
 	}
-	return r.Job(id)
+	j, err := r.Job(id)
+	if err == nil && (j.State == store.StateDone || j.State == store.StateFailed) {
+		return j, store.ErrConflict // it ended before the cancel reached it
+	}
+	return j, err
 }
 
 // Job returns job id with its live progress, or store.ErrNotFound.
@@ -310,7 +317,7 @@ func (r *Runner) Subscribe(id string) (first []msg.Message, ch <-chan msg.Messag
 	}
 	first = []msg.Message{stateMessage(id, j.State)}
 	if j.Error != "" {
-		first = append(first, msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: id, Error: j.Error})
+		first = append(first, msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: id, Error: j.Error})
 	}
 	return first, nil, func() {}, nil
 }
@@ -430,12 +437,14 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	// After a restart, training goes on from the last checkpoint.
 	from := 0
 	if path, step := r.store.CheckpointPath(j); path != "" && step > 0 {
-		m, err := core.ReadModel(path)
+		f, err := os.Open(path)
 		if err != nil {
 			return err
 		}
-		if err := jb.Restore(m.Params, step); err != nil {
-			return err
+		err = jb.Resume(f)
+		f.Close()
+		if err != nil {
+			return trainError{err}
 		}
 		from = step
 	}
@@ -447,8 +456,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		lastCkpt = from
 	)
 	checkpoint := func() error {
-		m := jb.Model()
-		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) })
+		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, jb.Checkpoint)
 		lastCkpt = p.Step
 		return err
 	}
@@ -476,7 +484,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		r.mu.Unlock()
 		if p.EpochEnd || jb.Done() || time.Since(lastPub) >= r.cfg.ProgressEvery {
 			pp := p
-			h.publish(msg.Message{V: msg.SchemaVersion, Type: "progress", Trainer: j.ID, Progress: &pp})
+			h.publish(msg.Message{V: msg.SchemaVersion, Type: msg.TypeProgress, Trainer: j.ID, Progress: &pp})
 			lastPub = time.Now()
 		}
 		if h.subscribers() > 0 && (p.EpochEnd || time.Since(lastSnap) >= r.cfg.SnapshotEvery) {
@@ -485,7 +493,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 			if err != nil {
 				return trainError{err}
 			}
-			h.publish(msg.Message{V: msg.SchemaVersion, Type: "snapshot", Trainer: j.ID, Snapshot: &snap})
+			h.publish(msg.Message{V: msg.SchemaVersion, Type: msg.TypeSnapshot, Trainer: j.ID, Snapshot: &snap})
 		}
 		if p.Step > from && p.Step%r.cfg.CheckpointEvery == 0 && !jb.Done() {
 			if err := checkpoint(); err != nil {
