@@ -259,3 +259,11 @@ func InitParams(spec Spec, loss []ParamShape, seed int64) map[string]Tensor {
 	}
 	return out
 }
+
+// Batch-norm constants of the encoders, for other engines: ε added to the
+// variance, and the weight of a batch in the running statistics (PyTorch's
+// defaults, as fastBatchNorm).
+const (
+	BatchNormEps      = bnEps
+	BatchNormMomentum = bnMomentum
+)
