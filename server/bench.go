@@ -15,6 +15,7 @@ import (
 // benchResult is what `bench --json` prints.
 type benchResult struct {
 	Device  string  `json:"device"`
+	TF32    bool    `json:"tf32,omitempty"`
 	Arch    string  `json:"arch"`
 	Loss    string  `json:"loss"`
 	Dim     int     `json:"dim"`
@@ -32,6 +33,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	classes := fs.Int("classes", 10, "number of classes of the loss head")
 	seconds := fs.Float64("seconds", 5, "measure for about this long, after warm-up")
 	warmup := fs.Int("warmup", 5, "steps run before measuring")
+	tf32 := fs.Bool("tf32", false, "cuda: let cuBLAS use TF32 tensor cores (as PyTorch's convolutions do by default)")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -58,9 +60,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	tr, err := core.NewTrainer(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed})
+	tr, err := engineFor(dev, *tf32)(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed})
 	if err != nil {
 		return err
+	}
+	if c, ok := tr.(io.Closer); ok {
+		defer c.Close()
 	}
 	// Random images and labels, as the peers' benchmark uses.
 	rng := rand.New(rand.NewPCG(uint64(mf.seed), 0))
@@ -89,7 +94,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		steps++
 	}
 	el := time.Since(start).Seconds()
-	r := benchResult{Device: dev, Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
+	r := benchResult{Device: dev, TF32: *tf32 && dev == "cuda", Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)

@@ -81,8 +81,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
 	}
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
-	a, err := api.New(api.Config{DataDir: *dataDir, Token: tok, Version: version,
-		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, Logger: logger})
+	acfg := api.Config{DataDir: *dataDir, Token: tok, Version: version,
+		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, Logger: logger}
+	if gpu, err := probeCUDA(); err == nil {
+		acfg.CUDA = engineFor("cuda", false)
+		logger.Printf("jobs on device cuda train on %s", gpu)
+	}
+	a, err := api.New(acfg)
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,8 @@ type Trainer struct {
 	hostStat [2]float32
 	xbuf     []float32 // labels as float32
 	allocs   []Buffer
+
+	ownsBackend bool // Close closes b (NewEngineFunc)
 }
 
 // Options tunes a Trainer.
@@ -83,6 +85,28 @@ type Options struct {
 	// ColBytes bounds the im2col scratch; a convolution whose columns for
 	// the whole batch do not fit runs in chunks of images. 0 takes 256 MiB.
 	ColBytes int
+	// TF32 lets cuBLAS use TF32 tensor cores (a Device's SetTF32), as
+	// PyTorch's convolutions do by default; parity needs it off.
+	TF32 bool
+}
+
+// NewEngineFunc returns the core.EngineFunc of this engine: every engine
+// it makes opens its own backend with open (cuda.Open, say), and closing
+// the engine closes the backend.
+func NewEngineFunc(open func() (Backend, error), opts Options) core.EngineFunc {
+	return func(spec core.Spec, loss core.Loss, cfg core.TrainConfig) (core.Engine, error) {
+		b, err := open()
+		if err != nil {
+			return nil, err
+		}
+		t, err := NewTrainer(b, spec, loss, cfg, opts)
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+		t.ownsBackend = true
+		return t, nil
+	}
 }
 
 // kernelNames are the kernels of kernelSource the engine launches.
@@ -128,6 +152,11 @@ func NewTrainer(b Backend, spec core.Spec, loss core.Loss, cfg core.TrainConfig,
 	}
 	if opts.ColBytes <= 0 {
 		opts.ColBytes = 256 << 20
+	}
+	if tf, ok := b.(interface{ SetTF32(bool) error }); ok {
+		if err := tf.SetTF32(opts.TF32); err != nil {
+			return nil, err
+		}
 	}
 	t := &Trainer{b: b, spec: spec, plan: spec.Plan(), loss: loss, lp: lpr.LossPlan(), cfg: cfg, opts: opts, n: cfg.Batch,
 		k: map[string]Kernel{}, slots: map[string]int{}, shapes: map[string][]int{}, bufs: map[string]Buffer{},
@@ -313,7 +342,7 @@ func (t *Trainer) load(p map[string]core.Tensor) error {
 }
 
 // Close releases the device buffers, the graph and the stream. The
-// backend stays open.
+// backend stays open, unless the engine came from NewEngineFunc.
 func (t *Trainer) Close() error {
 	var errs []error
 	if t.graphed {
@@ -327,6 +356,10 @@ func (t *Trainer) Close() error {
 	if t.s != 0 {
 		errs = append(errs, t.b.DestroyStream(t.s))
 		t.s = 0
+	}
+	if t.ownsBackend {
+		errs = append(errs, t.b.Close())
+		t.ownsBackend = false
 	}
 	return errors.Join(errs...)
 }

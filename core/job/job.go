@@ -14,6 +14,7 @@ package job
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -79,6 +80,11 @@ type Options struct {
 	// sets such as webcam enrollments. Held-out and snapshot images are
 	// not augmented. Restore does not replay the augmentations.
 	Augment bool
+	// Engine makes the training engine; nil is the gorgonia engine
+	// (core.NewGorgonia). The server passes the CUDA engine's for jobs
+	// on a GPU. An engine that holds a device implements io.Closer, and
+	// Close releases it.
+	Engine core.EngineFunc
 }
 
 // Job trains one msg.TrainRequest step by step and reports in msg terms.
@@ -89,7 +95,7 @@ type Job struct {
 	spec core.Spec
 	loss core.Loss
 	opt  core.OptConfig
-	tr   *core.Trainer
+	tr   core.Engine
 
 	set         *data.Set // training images of the requested classes, held-out ones included
 	trainIdx    []int     // the images of set that are trained on, sorted
@@ -214,7 +220,11 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 
-	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed})
+	newEngine := opts.Engine
+	if newEngine == nil {
+		newEngine = core.NewGorgonia
+	}
+	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed})
 	if err != nil {
 		return nil, err
 	}
@@ -365,6 +375,14 @@ func (j *Job) summary() *msg.VerificationSummary {
 	}
 	return &msg.VerificationSummary{Accuracy: j.last.Accuracy, EER: j.last.EER, Threshold: j.last.Threshold,
 		TARAtFAR: tar, FAR: j.last.FAR, Centre: j.centre}
+}
+
+// Close releases the engine's device, when it holds one (io.Closer).
+func (j *Job) Close() error {
+	if c, ok := j.tr.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // Done reports whether every step of every epoch has been taken.

@@ -23,20 +23,27 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": s.cfg.Version})
 }
 
-// devices lists the CPU (the gorgonia engine, one job at a time) and the
-// CUDA device. It probes CUDA at every request (cuda.Open, then Close), so
-// the reason is current: the library's error when the driver or toolkit is
-// missing ("cuda: libcuda.so.1 not found: no NVIDIA driver on this
-// machine"), or, with a GPU, that the CUDA training engine is not built yet.
-// Either way "auto" means the CPU.
+// devices lists the CPU (the gorgonia engine) and the CUDA device. It
+// probes CUDA at every request (cuda.Open, then Close), so the reason is
+// current: the library's error when the driver or toolkit is missing
+// ("cuda: libcuda.so.1 not found: no NVIDIA driver on this machine"), or
+// that the server runs without the CUDA engine. Without it "auto" means
+// the CPU. One job trains at a time, whichever the device.
 func (s *Server) devices(w http.ResponseWriter, r *http.Request) {
 	gpu := device{ID: "cuda", Kind: "cuda", Name: "CUDA"}
-	if d, err := cuda.Open(); err != nil {
+	d, err := cuda.Open()
+	switch {
+	case err != nil:
 		gpu.Reason = err.Error() + "; device auto trains on the CPU"
-	} else {
+	case s.cfg.CUDA == nil:
 		gpu.Name = d.Name()
+		gpu.Reason = "the server runs without the CUDA engine; device auto trains on the CPU"
+	default:
+		gpu.Name = d.Name() + " (CUDA engine)"
+		gpu.Available = true
+	}
+	if err == nil {
 		d.Close()
-		gpu.Reason = "the CUDA training engine is not built yet; device auto trains on the CPU"
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"devices": []device{
 		{ID: "cpu", Kind: "cpu", Name: "CPU (gorgonia engine)", Cores: runtime.NumCPU(), Available: true},
