@@ -234,6 +234,7 @@ func (j *Jobs) submit(ctx app.Context) {
 		return
 	}
 	req := j.form.Request(j.form.Loss)
+	req.Device = "auto" // the server's GPU when it runs the CUDA engine (GET /api/devices), else its CPU
 	j.client.Token = j.token
 	client := j.client
 	j.err, j.note = "", "submitting…"
