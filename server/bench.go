@@ -15,7 +15,8 @@ import (
 // benchResult is what `bench --json` prints.
 type benchResult struct {
 	Device  string  `json:"device"`
-	TF32    bool    `json:"tf32,omitempty"`
+	TF32     bool    `json:"tf32,omitempty"`
+	Resident bool    `json:"resident,omitempty"`
 	Arch    string  `json:"arch"`
 	Loss    string  `json:"loss"`
 	Dim     int     `json:"dim"`
@@ -34,6 +35,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seconds := fs.Float64("seconds", 5, "measure for about this long, after warm-up")
 	warmup := fs.Int("warmup", 5, "steps run before measuring")
 	tf32 := fs.Bool("tf32", false, "cuda: let cuBLAS use TF32 tensor cores (as PyTorch's convolutions do by default)")
+	resident := fs.Bool("resident", false, "cuda: copy the batch to the device once and train on it at every step (as synthetic GPU benchmarks do); by default every step copies it from host memory")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -47,6 +49,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *seconds <= 0 || *warmup < 1 {
 		return badInput("seconds must be > 0 and warmup ≥ 1")
+	}
+	if *resident && dev == "cpu" {
+		return badInput("--resident is for the cuda devices: the CPU engine reads the batch from host memory")
 	}
 	loss, err := mf.newLoss()
 	if err != nil {
@@ -77,8 +82,15 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for i := range labels {
 		labels[i] = i % *classes
 	}
-	for i := 0; i < *warmup; i++ {
+	step := func() error { _, err := tr.Step(x, labels); return err }
+	if again, ok := tr.(interface{ StepAgain() (float64, error) }); ok && *resident {
 		if _, err := tr.Step(x, labels); err != nil {
+			return err
+		}
+		step = func() error { _, err := again.StepAgain(); return err }
+	}
+	for i := 0; i < *warmup; i++ {
+		if err := step(); err != nil {
 			return err
 		}
 	}
@@ -88,13 +100,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if _, err := tr.Step(x, labels); err != nil {
+		if err := step(); err != nil {
 			return err
 		}
 		steps++
 	}
 	el := time.Since(start).Seconds()
-	r := benchResult{Device: dev, TF32: *tf32 && dev == "cuda", Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
+	r := benchResult{Device: dev, TF32: *tf32 && dev == "cuda", Resident: *resident, Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)

@@ -74,6 +74,7 @@ type Trainer struct {
 	allocs   []Buffer
 
 	ownsBackend bool // Close closes b (NewEngineFunc)
+	haveBatch   bool // a batch was copied in
 }
 
 // Options tunes a Trainer.
@@ -366,7 +367,24 @@ func (t *Trainer) Close() error {
 
 // Step runs one training step, as core.Trainer.Step.
 func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
-	loss, err := t.run(x, labels, true)
+	if err := t.copyBatch(x, labels); err != nil {
+		return 0, err
+	}
+	return t.step()
+}
+
+// StepAgain runs a training step on the batch of the last Step, which is
+// still on the device: for benchmarks that, like PyTorch's synthetic
+// ones, keep one batch resident.
+func (t *Trainer) StepAgain() (float64, error) {
+	if !t.haveBatch {
+		return 0, errors.New("cuda: StepAgain before any Step")
+	}
+	return t.step()
+}
+
+func (t *Trainer) step() (float64, error) {
+	loss, err := t.run(true)
 	if err != nil {
 		return loss, err
 	}
@@ -377,10 +395,8 @@ func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
 	return loss, nil
 }
 
-// run copies a batch in, runs a step (with the update when update) and
-// returns the loss; a non-finite loss is an error, and the update
-// kernels have skipped the update.
-func (t *Trainer) run(x []float32, labels []int, update bool) (float64, error) {
+// copyBatch checks a batch and copies it to the device.
+func (t *Trainer) copyBatch(x []float32, labels []int) error {
 	in := t.spec.Input
 	if len(x) != t.n*in.Size() {
 		panic(fmt.Sprintf("cuda: Trainer.Step: %d pixels, want batch %d × %d", len(x), t.n, in.Size()))
@@ -390,10 +406,27 @@ func (t *Trainer) run(x []float32, labels []int, update bool) (float64, error) {
 	}
 	for i, l := range labels {
 		if l < 0 || l >= t.cfg.Classes {
-			return 0, fmt.Errorf("step %d: label %d of image %d out of range [0, %d)", t.iter, l, i, t.cfg.Classes)
+			return fmt.Errorf("step %d: label %d of image %d out of range [0, %d)", t.iter, l, i, t.cfg.Classes)
 		}
 		t.xbuf[i] = float32(l)
 	}
+	for _, c := range []struct {
+		dst Buffer
+		src []float32
+	}{{t.raw, x}, {t.labels, t.xbuf}} {
+		if err := t.b.CopyIn(c.dst, c.src, t.s); err != nil {
+			return fmt.Errorf("step %d: %w", t.iter, err)
+		}
+	}
+	t.haveBatch = true
+	return nil
+}
+
+// run copies the step's scalars in, runs a step on the batch on the
+// device (with the update when update) and returns the loss; a
+// non-finite loss is an error, and the update kernels have skipped the
+// update.
+func (t *Trainer) run(update bool) (float64, error) {
 	if err := t.loss.BeforeStep(t.iter); err != nil {
 		return 0, fmt.Errorf("step %d: %s: %w", t.iter, t.loss.Name(), err)
 	}
@@ -407,18 +440,10 @@ func (t *Trainer) run(x []float32, labels []int, update bool) (float64, error) {
 		t.hostScal[scSC] = float32(1 / math.Sqrt(c2))
 	}
 	t.hostScal[scLambda] = float32(t.loss.(core.LossPlanner).LossPlan().Lambda)
-	for _, c := range []struct {
-		dst Buffer
-		src []float32
-	}{{t.raw, x}, {t.labels, t.xbuf}, {t.scal, t.hostScal[:]}} {
-		if err := t.b.CopyIn(c.dst, c.src, t.s); err != nil {
-			return 0, fmt.Errorf("step %d: %w", t.iter, err)
-		}
-	}
-	var err error
-	if update {
+	err := t.b.CopyIn(t.scal, t.hostScal[:], t.s)
+	if err == nil && update {
 		err = t.runStep()
-	} else {
+	} else if err == nil {
 		err = runOps(t.train, t.head, t.backward)
 	}
 	if err == nil {
@@ -473,7 +498,10 @@ func runOps(lists ...[]func() error) error {
 // core.Trainer.Gradients, and returns the loss and every learnable's
 // gradient.
 func (t *Trainer) Gradients(x []float32, labels []int) (float64, map[string]core.Tensor, error) {
-	loss, err := t.run(x, labels, false)
+	if err := t.copyBatch(x, labels); err != nil {
+		return 0, nil, err
+	}
+	loss, err := t.run(false)
 	if err != nil {
 		return loss, nil, err
 	}
@@ -502,6 +530,7 @@ func (t *Trainer) Embed(dst, x []float32, n int) ([]float32, error) {
 	dst = dst[:n*d]
 	chunk := make([]float32, t.n*size)
 	out := make([]float32, t.n*d)
+	t.haveBatch = false // the chunks overwrite the batch
 	for start := 0; start < n; start += t.n {
 		m := min(t.n, n-start)
 		copy(chunk, x[start*size:(start+m)*size])

@@ -163,7 +163,7 @@ extern "C" __global__ void ml_chan_partial(double *part, const float *a, const f
 	int ch = blockIdx.x, S = gridDim.y;
 	double s0 = 0, s1 = 0;
 	for (int j = blockIdx.y * blockDim.x + threadIdx.x; j < m; j += S * blockDim.x) {
-		int i = ((j / inner) * c + ch) * inner + j % inner;
+		int i = inner == m ? ch * m + j : (inner == 1 ? j * c + ch : ((j / inner) * c + ch) * inner + j % inner);
 		double va = a[i];
 		if (mode == 0) {
 			s0 += va;
@@ -333,14 +333,14 @@ extern "C" __global__ void ml_row_normalize(float *y, double *norm, const float 
 	int r = blockIdx.x;
 	if (r >= rows)
 		return;
-	const float *xr = x + (size_t)r * d;
+	const float *xr = x + (long long)r * d;
 	double ss = 0;
 	for (int j = threadIdx.x; j < d; j += blockDim.x)
 		ss += (double)xr[j] * xr[j];
 	ss = ml_block_sum(ss);
 	double nrm = sqrt(ss + 1e-12), k = scale / nrm;
 	for (int j = threadIdx.x; j < d; j += blockDim.x)
-		y[(size_t)r * d + j] = (float)(k * xr[j]);
+		y[(long long)r * d + j] = (float)(k * xr[j]);
 	if (threadIdx.x == 0)
 		norm[r] = nrm;
 }
@@ -352,7 +352,7 @@ extern "C" __global__ void ml_row_normalize_backward(float *dx, const float *g, 
 	int r = blockIdx.x;
 	if (r >= rows)
 		return;
-	const float *xr = x + (size_t)r * d, *gr = g + (size_t)r * d;
+	const float *xr = x + (long long)r * d, *gr = g + (long long)r * d;
 	double n = norm[r], dot = 0;
 	for (int j = threadIdx.x; j < d; j += blockDim.x)
 		dot += (double)xr[j] / n * gr[j];
@@ -361,7 +361,7 @@ extern "C" __global__ void ml_row_normalize_backward(float *dx, const float *g, 
 	for (int j = threadIdx.x; j < d; j += blockDim.x) {
 		double xh = (double)xr[j] / n;
 		float v = (float)(scale * ((double)gr[j] - xh * dot) / n + gn * xh);
-		size_t o = (size_t)r * d + j;
+		long long o = (long long)r * d + j;
 		dx[o] = acc ? dx[o] + v : v;
 	}
 }
@@ -434,7 +434,7 @@ extern "C" __global__ void ml_margin_softmax(float *da, double *rowloss, double 
 	int i = blockIdx.x;
 	if (i >= n)
 		return;
-	const float *row = a + (size_t)i * c;
+	const float *row = a + (long long)i * c;
 	int y = (int)labels[i];
 	double scale = featnorm ? rownorm[i] : s;
 	double ty = row[y], dpy = 1;
@@ -459,7 +459,7 @@ extern "C" __global__ void ml_margin_softmax(float *da, double *rowloss, double 
 		double t = j == y ? ty : (double)row[j];
 		double z = scale * t + (hasbias ? (double)bias[j] : 0.0);
 		double g = (exp(z - lse) - (j == y ? 1.0 : 0.0)) / n;
-		da[(size_t)i * c + j] = (float)(g * scale * (j == y ? dpy : 1.0));
+		da[(long long)i * c + j] = (float)(g * scale * (j == y ? dpy : 1.0));
 		gn += g * t;
 	}
 	gn = ml_block_sum(gn);
@@ -480,7 +480,7 @@ extern "C" __global__ void ml_loss_mean(float *status, const double *rowloss, in
 	if (threadIdx.x == 0) {
 		double l = s / n;
 		status[0] = (float)l;
-		status[1] = isfinite(l) ? 1.0f : 0.0f;
+		status[1] = l - l == 0 ? 1.0f : 0.0f; // finite: not NaN, not ±Inf
 	}
 }
 `
@@ -657,7 +657,7 @@ extern "C" __global__ void ml_pair_final(float *status, double *tot, const doubl
 			t = pairs;
 		double l = t > 0 ? s / t : 0;
 		status[0] = (float)l;
-		status[1] = isfinite(l) ? 1.0f : 0.0f;
+		status[1] = l - l == 0 ? 1.0f : 0.0f;
 		tot[0] = t > 0 ? 1 / t : 0;
 	}
 }
