@@ -14,16 +14,16 @@ import (
 
 // benchResult is what `bench --json` prints.
 type benchResult struct {
-	Device  string  `json:"device"`
+	Device   string  `json:"device"`
 	TF32     bool    `json:"tf32,omitempty"`
 	Resident bool    `json:"resident,omitempty"`
-	Arch    string  `json:"arch"`
-	Loss    string  `json:"loss"`
-	Dim     int     `json:"dim"`
-	Batch   int     `json:"batch"`
-	Steps   int     `json:"steps"`
-	ImgPerS float64 `json:"img_per_s"`
-	MsStep  float64 `json:"ms_per_step"`
+	Arch     string  `json:"arch"`
+	Loss     string  `json:"loss"`
+	Dim      int     `json:"dim"`
+	Batch    int     `json:"batch"`
+	Steps    int     `json:"steps"`
+	ImgPerS  float64 `json:"img_per_s"`
+	MsStep   float64 `json:"ms_per_step"`
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
