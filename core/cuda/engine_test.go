@@ -177,7 +177,7 @@ func runParity(t *testing.T, b Backend, c parityCase) {
 
 // TestStepParity runs every loss on mlp and lenet-s, one loss of each
 // kind of head and pair objective on lenetpp, and a margin and a pair
-// loss on iresnet18 (batch 4: it is slow on the emulation), with SGD;
+// loss on iresnet18 (slow on the emulation), with SGD;
 // Adam on mlp and lenet-s. Adam's first steps move every parameter by
 // about ±lr whatever the size of its gradient, so a gradient that is zero
 // up to rounding (the deep nets have some) takes the sign of the
@@ -187,10 +187,11 @@ func TestStepParity(t *testing.T) {
 	for _, tb := range backends(t) {
 		for _, spec := range paritySpecs() {
 			small := spec.Arch == core.ArchLeNetS || spec.Arch == core.ArchMLP
+			// iresnet18's last stage is 1×1 at 16×16: its batch norms see
+			// batch values per channel. At 4 they normalise near-equal
+			// values, and float32 rounding differences grow to 1e-4 of
+			// the gradients; at 8 both engines agree to 1e-6.
 			batch := 8
-			if spec.Arch == core.ArchIResNet {
-				batch = 4
-			}
 			for _, lc := range parityLosses(small) {
 				if spec.Arch == core.ArchIResNet && lc.Name != "arcface" && lc.Name != "triplet" {
 					continue
