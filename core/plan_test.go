@@ -2,8 +2,8 @@ package core
 
 import (
 	"math"
-	"runtime"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
