@@ -18,7 +18,7 @@ WASM      := web/app.wasm web/trainer.wasm web/viz.wasm
 WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
 ADDR      ?= 127.0.0.1:8000
 
-.PHONY: run web build deps node chromium test vet test-native test-wasm test-e2e bench bench-wasm peers table demo clean gpu-check gpu-check-local
+.PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean gpu-check gpu-check-local
 
 ## run: build the page, the trainer and the viewer (wasm, precompressed) and metriclab, and serve the playground on http://$(ADDR)
 run: deps web bin/metriclab
@@ -64,13 +64,18 @@ demo: deps bin/metriclab
 	bin/metriclab train --data mnist --arch lenet-s --loss arcface --dim 3 --epochs 1 --out out/demo.safetensors
 	bin/metriclab eval --model out/demo.safetensors --data mnist
 
-## test: vet both targets, run the native tests, then the core, losses, page and viewer packages under GOOS=js GOARCH=wasm (node), then the playground end to end in headless Chromium
-test: deps node vet test-native test-wasm test-e2e
+# qemu-aarch64 runs the arm64 (NEON) kernels' tests on this amd64 machine.
+qemu:
+	@command -v qemu-aarch64 >/dev/null || (apt-get update -qq && apt-get install -y -qq qemu-user)
+
+## test: vet both targets, run the native tests, then the core, losses, page and viewer packages under GOOS=js GOARCH=wasm (node), the SIMD kernels on arm64 (qemu), then the playground end to end in headless Chromium
+test: deps node vet test-native test-wasm test-arm64 test-e2e
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
 	$(WASMENV) $(GO) vet ./...
+	GOARCH=arm64 $(GO) vet ./core/... ./losses/
 
 # The TestE2E… tests need the web build and chromium: test-e2e runs them.
 test-native:
@@ -79,14 +84,40 @@ test-native:
 test-wasm: node
 	$(WASMENV) $(GO) test -count=1 -short $(CORE_PKGS) $(WEB_PKGS)
 
+# The matrix product and the convolutions on arm64's NEON kernels, under qemu.
+ARM64_PKGS := ./core/gemm/ ./core/conv/
+test-arm64: qemu
+	@mkdir -p out/arm64
+	@for p in $(ARM64_PKGS); do \
+		GOARCH=arm64 CGO_ENABLED=0 $(GO) test -c -o out/arm64/$$(basename $$p).test $$p && \
+		(cd $$p && qemu-aarch64 $(CURDIR)/out/arm64/$$(basename $$p).test -test.count=1) || exit 1; \
+	done
+
 ## test-e2e: the playground in headless Chromium (server/e2e_test.go): cold start, ArcFace training, the viewer's pixels, compare mode; screenshots and measurements in out/e2e/_artifacts/
 test-e2e: deps chromium web bin/metriclab
 	@mkdir -p out/e2e
 	$(GO) test -count=1 -v -timeout 10m -run '^TestE2E' -artifacts -outputdir $(CURDIR)/out/e2e ./server/
 
-## bench: training throughput (img/s) natively and in wasm, beside the peers measured in the same run
-bench: deps node
-	$(GO) test -run '^$$' -bench 'TrainStep/(mlp|lenet-s)/' -benchtime 40x ./losses/
+# Debian's PyTorch, the CPU peer of `make bench`.
+TORCH := /usr/bin/python3
+torch:
+	@$(TORCH) -c 'import torch' 2>/dev/null || (apt-get update -qq && apt-get install -y -qq python3-torch)
+
+## bench: training throughput natively beside PyTorch on the CPU (same models, ArcFace head, Adam; 1 and 2 threads), the GEMM's GFLOP/s, then lenet-s in wasm beside the browser peers, all in one run
+BENCH_OUT := out/bench
+bench: deps node torch bin/metriclab
+	@mkdir -p $(BENCH_OUT)
+	@rm -f $(BENCH_OUT)/native.jsonl
+	@for t in 1 2; do for a in lenet-s lenetpp; do \
+		bin/metriclab bench --threads $$t --arch $$a --loss arcface --dim 3 --batch 64 --json --seconds 8 | tee -a $(BENCH_OUT)/native.jsonl; \
+		$(TORCH) ../shared/peers/torch_cpu.py $$t $$a | tee -a $(BENCH_OUT)/native.jsonl; \
+	done; done
+	@for t in 1 2; do \
+		bin/metriclab bench --threads $$t --arch iresnet18 --loss arcface --dim 512 --classes 1000 --batch 32 --json --seconds 30 --warmup 2 | tee -a $(BENCH_OUT)/native.jsonl; \
+		$(TORCH) ../shared/peers/torch_cpu.py $$t iresnet18 | tee -a $(BENCH_OUT)/native.jsonl; \
+	done
+	@$(TORCH) .ci/benchtable.py < $(BENCH_OUT)/native.jsonl
+	$(GO) test -run '^$$' -bench 'Mul/[a-z0-9]+/square512' -benchtime 20x ./core/gemm/
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
 	bash ../shared/peers/run.sh 6
 

@@ -2,11 +2,15 @@ package core
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"metriclab/core/ops"
+	"metriclab/core/par"
 )
 
 // Encoder computes embeddings with a trained encoder: a float32 graph of a
@@ -71,6 +75,9 @@ func NewEncoder(spec Spec, params map[string]Tensor, batch int) (*Encoder, error
 	e := &Encoder{spec: spec, batch: batch, x: xv.Data().([]float32)}
 	G.Read(emb, &e.embVal)
 	e.vm = G.NewTapeMachine(g)
+	pool := par.NewPool(0)
+	ops.UsePool(g, pool)
+	runtime.AddCleanup(e, (*par.Pool).Close, pool)
 	return e, nil
 }
 

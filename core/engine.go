@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"metriclab/core/ops"
+	"metriclab/core/par"
 )
 
 // Floating-point types of the engine's graph.
@@ -26,6 +30,10 @@ type TrainConfig struct {
 	Opt     OptConfig // optimiser and schedule
 	Seed    int64     // seed of the parameter initialisation
 	Dtype   string    // graph precision: "float32" (default, "") or "float64" (tests)
+	// Threads is the number of CPU threads the kernels split their loops
+	// on: 0 means one per CPU, 1 the calling goroutine only. Results do not
+	// depend on it (core/par).
+	Threads int
 }
 
 // Trainer trains an encoder and a loss with the gorgonia engine. The graph
@@ -73,6 +81,8 @@ type Trainer struct {
 	decay  []bool    // weight decay applies to params[i]
 	shapes [][]int   // params[i]'s shape
 
+	pool *par.Pool // the kernels' threads
+
 	bufNames []string  // non-learnable encoder parameters, in layout order
 	bufs     []*G.Node // their nodes, whose values the graph reads (and updates)
 	f32      *engineBuf[float32]
@@ -107,6 +117,9 @@ func NewTrainer(spec Spec, loss Loss, cfg TrainConfig) (*Trainer, error) {
 	}
 	if cfg.Classes < 1 {
 		return nil, fmt.Errorf("classes %d: want ≥ 1", cfg.Classes)
+	}
+	if cfg.Threads < 0 {
+		return nil, fmt.Errorf("threads %d: want ≥ 0 (0: one per CPU)", cfg.Threads)
 	}
 	if cfg.Dtype == "" {
 		cfg.Dtype = Float32
@@ -167,6 +180,9 @@ func NewTrainer(spec Spec, loss Loss, cfg TrainConfig) (*Trainer, error) {
 	G.Read(t.cost, &t.costVal)
 	G.Read(t.emb, &t.embVal)
 	t.vm = G.NewTapeMachine(t.g)
+	t.pool = par.NewPool(cfg.Threads)
+	ops.UsePool(t.g, t.pool)
+	runtime.AddCleanup(t, (*par.Pool).Close, t.pool)
 
 	sizes := make([]int, len(t.params))
 	for i, s := range t.shapes {
@@ -239,6 +255,9 @@ func initParam(v tensor.Tensor, kind paramKind, fanIn int, rng *rand.Rand) {
 		panic(fmt.Sprintf("core: initParam: unsupported data %T", d))
 	}
 }
+
+// Threads returns the number of CPU threads the trainer's kernels run on.
+func (t *Trainer) Threads() int { return t.pool.Threads() }
 
 // Step runs one training step on a batch: x holds Batch images of raw
 // pixels in [0,1] (Batch·Ch·H·W values, normalised here with the spec's

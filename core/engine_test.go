@@ -491,6 +491,51 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
+// TestThreadsBitIdentical trains every architecture for a few steps on one,
+// two and three threads: the parameters (and the batch norms' running
+// statistics) must agree bit for bit, as core/par promises.
+func TestThreadsBitIdentical(t *testing.T) {
+	specs := []Spec{
+		smallSpec(ArchMLP, 1, 8, 8, 4),
+		smallSpec(ArchLeNetS, 1, 16, 16, 3),
+		smallSpec(ArchLeNetPP, 1, 12, 12, 3),
+		smallSpec(ArchIResNet, 3, 16, 16, 8),
+	}
+	if testing.Short() {
+		specs = specs[:3]
+	}
+	for _, spec := range specs {
+		run := func(threads int) map[string]Tensor {
+			loss := &softmaxCE{}
+			tr, err := NewTrainer(spec, loss, TrainConfig{Batch: 6, Classes: 3, Opt: DefaultOpt(OptAdam), Seed: 9, Threads: threads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Threads() != threads {
+				t.Fatalf("%s: Threads() = %d, configured %d", spec.Arch, tr.Threads(), threads)
+			}
+			for s := range 3 {
+				x, labels := testBatch(spec, 6, 3, uint64(s))
+				if _, err := tr.Step(x, labels); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return tr.Params()
+		}
+		one := run(1)
+		for _, n := range []int{2, 3} {
+			got := run(n)
+			for name, want := range one {
+				for i, v := range want.Data {
+					if math.Float32bits(got[name].Data[i]) != math.Float32bits(v) {
+						t.Fatalf("%s, %d threads: %s[%d] = %g, one thread %g", spec.Arch, n, name, i, got[name].Data[i], v)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestInitStatistics checks the He-normal initialisation: weight variance
 // 2/fan_in within sampling error, zero biases, PReLU slopes 0.25.
 func TestInitStatistics(t *testing.T) {

@@ -2,180 +2,117 @@ package core
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"metriclab/core/gemm"
+	"metriclab/core/ops"
+	"metriclab/core/par"
 )
 
 // Fused layer operations: drop-in replacements for the layer primitives of
-// layers.go, written as custom gorgonia ops whose gradients are again custom
-// ops. Same signatures and results (to float32 rounding):
+// layers.go, written as custom gorgonia ops (core/ops states their contract)
+// whose gradients are again custom ops. Same signatures and results (to
+// float32 rounding):
 //
-//	fastConv2d(x, w, b, pad)       for conv2d        (fastops_conv.go)
+//	fastConv2d(x, w, b, pad, s)    for conv2d, conv2dStride  (fastops_conv.go)
 //	fastReLU(x)                    for relu
 //	fastPReLU(x, a)                for prelu
 //	fastMaxPool2(x)                for maxPool2      (fastops_pool.go)
 //	fastLinear(x, w, b)            for linear
 //	fastConvReLUPool(x, w, b, pad) for maxPool2(relu(conv2d(x, w, b, pad)))
 //	                                                 (fastops_fused.go)
+//	fastBatchNorm(…)               for batchNorm     (fastops_bn.go)
 //
-// Why: in the browser (GOOS=js GOARCH=wasm, one thread) a graph of gorgonia
-// built-ins spends its time in generic elementwise kernels, broadcasting and
-// a freshly allocated output per node per step. Here every op
+// Why: a graph of gorgonia built-ins spends its time in generic elementwise
+// kernels, broadcasting and a freshly allocated output per node per step.
+// Here every op
 //
 //   - computes in one pass what the built-ins do in several (bias and
 //     convolution; im2col read inside the matrix product, never written);
+//   - runs its products on core/gemm (SIMD kernels natively, the pure-Go
+//     kernel in the browser) and splits its loops over the trainer's
+//     threads (core/par), with the same bits for every thread count;
 //   - keeps its output tensor and scratch buffers, allocated on the first
 //     step and reused afterwards (no allocation in the ops per step);
 //   - saves what its backward ops need (the argmax of a max pool) and says
 //     so in one line;
-//   - has a float32 fast path (matrix products in fastops_gemm.go) and a
-//     float64 path made of the slow reference loops, which the gradient
-//     tests use.
-//
-// An op instance belongs to one node: the functions create fresh ops for
-// every call, and one graph must not run on two machines at once. The ops'
-// output tensors are handed to gorgonia's tape machine, which may reuse them
-// as scratch once the node's value is dead, exactly as it does with the
-// tensors of built-in ops.
+//   - has a float32 fast path and a float64 path made of the slow reference
+//     loops, which the gradient tests use.
 //
 // The input gradient of a convolution is skipped (zeroed) when its input has
 // no derivative node after gorgonia.Grad, which is the case of the image
 // batch: nothing reads it.
 
-// fastBuf is an op-owned tensor, allocated on first use and reused while
-// dtype and shape stay the same.
-type fastBuf struct {
-	t   *tensor.Dense
-	f32 []float32
-	f64 []float64
+// elemGrain is the number of elements below which an elementwise loop runs
+// on one thread.
+const elemGrain = 1 << 15
+
+// elems is the float32 operands of an elementwise loop, handed to the
+// threads by value (core/par): each method does the range [lo, hi).
+type elems struct{ dst, x, y []float32 }
+
+func (e elems) relu(lo, hi int)     { reluTo(e.dst[lo:hi], e.x[lo:hi]) }
+func (e elems) reluBack(lo, hi int) { reluBackTo(e.dst[lo:hi], e.x[lo:hi], e.y[lo:hi]) }
+
+// planes is the float32 operands of a loop over the planes (n, c) of an
+// N×C×S tensor, or over its channels c.
+type planes struct {
+	dst, x, a, dy []float32
+	n, c, sp      int
 }
 
-// get returns the buffer as a dt tensor of shape s, reallocating only if the
-// dtype or shape changed; its contents are whatever the last step left.
-func (b *fastBuf) get(dt tensor.Dtype, s tensor.Shape) *tensor.Dense {
-	if b.t != nil && b.t.Dtype() == dt && b.t.Shape().Eq(s) {
-		return b.t
-	}
-	b.t = tensor.New(tensor.Of(dt), tensor.WithShape(s.Clone()...))
-	b.f32, b.f64 = nil, nil
-	switch dt {
-	case tensor.Float32:
-		b.f32 = b.t.Float32s()
-	case tensor.Float64:
-		b.f64 = b.t.Float64s()
-	default:
-		panic(fmt.Sprintf("core: fast ops support float32 and float64, not %v", dt))
-	}
-	return b.t
-}
+func (p planes) prelu(lo, hi int)      { preluTo(p.dst, p.x, p.a, lo, hi, p.c, p.sp) }
+func (p planes) preluBackX(lo, hi int) { preluBackXTo(p.dst, p.x, p.a, p.dy, lo, hi, p.c, p.sp) }
 
-// scratch32 returns a float32 slice of length n owned by the caller's op,
-// growing *s when needed.
-func scratch32(s *[]float32, n int) []float32 {
-	if cap(*s) < n {
-		*s = make([]float32, n)
-	}
-	return (*s)[:n]
-}
+// preluBackA and biasBack run over channels.
+func (p planes) preluBackA(lo, hi int) { preluBackATo(p.dst, p.x, p.dy, lo, hi, p.n, p.c, p.sp) }
+func (p planes) biasBack(lo, hi int)   { biasBackTo(p.dst, p.dy, lo, hi, p.n, p.c, p.sp) }
 
-// fastDense returns v as a row-major *tensor.Dense of float32 or float64,
-// copying only if v is a strided view. It panics on other values: the graph
-// types are checked when the node is built.
-func fastDense(v G.Value) *tensor.Dense {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		panic(fmt.Sprintf("core: fast ops take dense tensors, got %T", v))
-	}
-	if d.RequiresIterator() {
-		d = d.Materialize().(*tensor.Dense)
-	}
-	return d
-}
-
-// fastOpBase holds the methods that every fast op shares.
-type fastOpBase struct{}
-
-func (fastOpBase) ReturnsPtr() bool     { return false }
-func (fastOpBase) CallsExtern() bool    { return false }
-func (fastOpBase) OverwritesInput() int { return -1 }
-
-// hashOp is Hashcode for ops that implement WriteHash.
-func hashOp(op interface{ WriteHash(hash.Hash) }) uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-
-// tensorType is the gorgonia type of a dims-dimensional tensor of the type
-// variable a.
-func tensorType(dims int) hm.Type { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
-
-// fnType is a → … → a over tensors of the given ranks (the last is the
-// result).
-func fnType(dims ...int) hm.Type {
-	ts := make([]hm.Type, len(dims))
-	for i, d := range dims {
-		ts[i] = tensorType(d)
-	}
-	return hm.NewFnType(ts...)
-}
-
-// shapeOf returns input i of InferShape as a tensor.Shape.
-func shapeOf(in []G.DimSizer, i int) (tensor.Shape, error) {
-	if i >= len(in) {
-		return nil, fmt.Errorf("core: fast op expects %d inputs, got %d", i+1, len(in))
-	}
-	s, ok := in[i].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("core: fast op input %d has no shape (%T)", i, in[i])
-	}
-	return s, nil
-}
+// planeGrain is the number of planes of sp elements per thread.
+func planeGrain(sp int) int { return max(1, elemGrain/max(1, sp)) }
 
 // ---- ReLU ----
 
 // fastReLU is the rectifier y = max(x, 0), elementwise, on a tensor of any
 // rank. Its gradient is dy·[y > 0] (0 at x = 0, as gorgonia's Rectify).
 func fastReLU(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&reluOp{dims: x.Dims()}, x)
+	op := &reluOp{dims: x.Dims()}
+	op.Key = fmt.Sprintf("fastReLU%d", op.dims)
+	return G.ApplyOp(op, x)
 }
 
 // reluOp computes y = max(x, 0).
 type reluOp struct {
-	fastOpBase
+	ops.Base
 	dims int
-	y    fastBuf
+	y    ops.Buf
 }
 
-func (op *reluOp) Arity() int    { return 1 }
-func (op *reluOp) Type() hm.Type { return fnType(op.dims, op.dims) }
-func (op *reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
-	return s.Clone(), err
-}
-func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastReLU%d", op.dims) }
-func (op *reluOp) Hashcode() uint32      { return hashOp(op) }
-func (op *reluOp) String() string        { return "fastReLU" }
+func (op *reluOp) Arity() int                                        { return 1 }
+func (op *reluOp) Type() hm.Type                                     { return ops.FnType(op.dims, op.dims) }
+func (op *reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return ops.SameShape(in) }
 
 func (op *reluOp) Do(in ...G.Value) (G.Value, error) {
-	x := fastDense(in[0])
-	y := op.y.get(x.Dtype(), x.Shape())
+	x := ops.Dense(in[0])
+	y := op.y.Get(x.Dtype(), x.Shape())
 	switch x.Dtype() {
 	case tensor.Float32:
-		reluTo(op.y.f32, x.Float32s())
+		xs := x.Float32s()
+		par.For(op.Pool, len(xs), elemGrain, elems{dst: op.y.F32, x: xs}, elems.relu)
 	default:
-		reluTo(op.y.f64, x.Float64s())
+		reluTo(op.y.F64, x.Float64s())
 	}
 	return y, nil
 }
 
 func (op *reluOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *reluOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&reluBackOp{dims: op.dims}, y, dy)
+	back := &reluBackOp{dims: op.dims}
+	back.Key = fmt.Sprintf("fastReLUBack%d", op.dims)
+	dx, err := G.ApplyOp(back, y, dy)
 	return G.Nodes{dx}, err
 }
 
@@ -192,29 +129,24 @@ func reluTo[T float32 | float64](dst, x []T) {
 
 // reluBackOp computes dx = dy·[y > 0] from the forward output y.
 type reluBackOp struct {
-	fastOpBase
+	ops.Base
 	dims int
-	dx   fastBuf
+	dx   ops.Buf
 }
 
-func (op *reluBackOp) Arity() int    { return 2 }
-func (op *reluBackOp) Type() hm.Type { return fnType(op.dims, op.dims, op.dims) }
-func (op *reluBackOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
-	return s.Clone(), err
-}
-func (op *reluBackOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastReLUBack%d", op.dims) }
-func (op *reluBackOp) Hashcode() uint32      { return hashOp(op) }
-func (op *reluBackOp) String() string        { return "fastReLUBack" }
+func (op *reluBackOp) Arity() int                                        { return 2 }
+func (op *reluBackOp) Type() hm.Type                                     { return ops.FnType(op.dims, op.dims, op.dims) }
+func (op *reluBackOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return ops.SameShape(in) }
 
 func (op *reluBackOp) Do(in ...G.Value) (G.Value, error) {
-	y, dy := fastDense(in[0]), fastDense(in[1])
-	dx := op.dx.get(y.Dtype(), y.Shape())
+	y, dy := ops.Dense(in[0]), ops.Dense(in[1])
+	dx := op.dx.Get(y.Dtype(), y.Shape())
 	switch y.Dtype() {
 	case tensor.Float32:
-		reluBackTo(op.dx.f32, y.Float32s(), dy.Float32s())
+		ys := y.Float32s()
+		par.For(op.Pool, len(ys), elemGrain, elems{dst: op.dx.F32, x: ys, y: dy.Float32s()}, elems.reluBack)
 	default:
-		reluBackTo(op.dx.f64, y.Float64s(), dy.Float64s())
+		reluBackTo(op.dx.F64, y.Float64s(), dy.Float64s())
 	}
 	return dx, nil
 }
@@ -248,7 +180,9 @@ func fastPReLU(x, a *G.Node) (*G.Node, error) {
 	if a.Dims() != 1 || a.Shape()[0] != x.Shape()[1] {
 		return nil, fmt.Errorf("core: fastPReLU slopes %v do not match channels of %v", a.Shape(), x.Shape())
 	}
-	return G.ApplyOp(&preluOp{dims: x.Dims()}, x, a)
+	op := &preluOp{dims: x.Dims()}
+	op.Key = fmt.Sprintf("fastPReLU%d", op.dims)
+	return G.ApplyOp(op, x, a)
 }
 
 // preluGeom returns (N, C, S) of an N×C×… shape, S the size of the rest.
@@ -262,145 +196,133 @@ func preluGeom(s tensor.Shape) (n, c, sp int) {
 
 // preluOp computes y = x > 0 ? x : a[c]·x.
 type preluOp struct {
-	fastOpBase
+	ops.Base
 	dims int
-	y    fastBuf
+	y    ops.Buf
 }
 
-func (op *preluOp) Arity() int    { return 2 }
-func (op *preluOp) Type() hm.Type { return fnType(op.dims, 1, op.dims) }
-func (op *preluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
-	return s.Clone(), err
-}
-func (op *preluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastPReLU%d", op.dims) }
-func (op *preluOp) Hashcode() uint32      { return hashOp(op) }
-func (op *preluOp) String() string        { return "fastPReLU" }
+func (op *preluOp) Arity() int                                        { return 2 }
+func (op *preluOp) Type() hm.Type                                     { return ops.FnType(op.dims, 1, op.dims) }
+func (op *preluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return ops.SameShape(in) }
 
 func (op *preluOp) Do(in ...G.Value) (G.Value, error) {
-	x, a := fastDense(in[0]), fastDense(in[1])
-	y := op.y.get(x.Dtype(), x.Shape())
+	x, a := ops.Dense(in[0]), ops.Dense(in[1])
+	y := op.y.Get(x.Dtype(), x.Shape())
 	n, c, sp := preluGeom(x.Shape())
 	switch x.Dtype() {
 	case tensor.Float32:
-		preluTo(op.y.f32, x.Float32s(), a.Float32s(), n, c, sp)
+		pl := planes{dst: op.y.F32, x: x.Float32s(), a: a.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, n*c, planeGrain(sp), pl, planes.prelu)
 	default:
-		preluTo(op.y.f64, x.Float64s(), a.Float64s(), n, c, sp)
+		preluTo(op.y.F64, x.Float64s(), a.Float64s(), 0, n*c, c, sp)
 	}
 	return y, nil
 }
 
 func (op *preluOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (op *preluOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&preluBackXOp{dims: op.dims}, in[0], in[1], dy)
+	bx := &preluBackXOp{dims: op.dims}
+	bx.Key = fmt.Sprintf("fastPReLUBackX%d", op.dims)
+	dx, err := G.ApplyOp(bx, in[0], in[1], dy)
 	if err != nil {
 		return nil, err
 	}
-	da, err := G.ApplyOp(&preluBackAOp{dims: op.dims}, in[0], dy)
+	ba := &preluBackAOp{dims: op.dims}
+	ba.Key = fmt.Sprintf("fastPReLUBackA%d", op.dims)
+	da, err := G.ApplyOp(ba, in[0], dy)
 	return G.Nodes{dx, da}, err
 }
 
-// preluTo writes dst = x > 0 ? x : a[c]·x over an N×C×S layout.
-func preluTo[T float32 | float64](dst, x, a []T, n, c, sp int) {
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			o := (i*c + ch) * sp
-			s := a[ch]
-			xs, ds := x[o:o+sp], dst[o:o+sp]
-			for j, v := range xs {
-				if v <= 0 {
-					v *= s
-				}
-				ds[j] = v
+// preluTo writes dst = x > 0 ? x : a[c]·x over planes [lo, hi) of an N×C×S
+// layout.
+func preluTo[T float32 | float64](dst, x, a []T, lo, hi, c, sp int) {
+	for p := lo; p < hi; p++ {
+		s := a[p%c]
+		xs, ds := x[p*sp:(p+1)*sp], dst[p*sp:(p+1)*sp]
+		for j, v := range xs {
+			if v <= 0 {
+				v *= s
 			}
+			ds[j] = v
 		}
 	}
 }
 
 // preluBackXOp computes dx = dy·(x > 0 ? 1 : a[c]).
 type preluBackXOp struct {
-	fastOpBase
+	ops.Base
 	dims int
-	dx   fastBuf
+	dx   ops.Buf
 }
 
-func (op *preluBackXOp) Arity() int    { return 3 }
-func (op *preluBackXOp) Type() hm.Type { return fnType(op.dims, 1, op.dims, op.dims) }
-func (op *preluBackXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
-	return s.Clone(), err
-}
-func (op *preluBackXOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastPReLUBackX%d", op.dims) }
-func (op *preluBackXOp) Hashcode() uint32      { return hashOp(op) }
-func (op *preluBackXOp) String() string        { return "fastPReLUBackX" }
+func (op *preluBackXOp) Arity() int                                        { return 3 }
+func (op *preluBackXOp) Type() hm.Type                                     { return ops.FnType(op.dims, 1, op.dims, op.dims) }
+func (op *preluBackXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return ops.SameShape(in) }
 
 func (op *preluBackXOp) Do(in ...G.Value) (G.Value, error) {
-	x, a, dy := fastDense(in[0]), fastDense(in[1]), fastDense(in[2])
-	dx := op.dx.get(x.Dtype(), x.Shape())
+	x, a, dy := ops.Dense(in[0]), ops.Dense(in[1]), ops.Dense(in[2])
+	dx := op.dx.Get(x.Dtype(), x.Shape())
 	n, c, sp := preluGeom(x.Shape())
 	switch x.Dtype() {
 	case tensor.Float32:
-		preluBackXTo(op.dx.f32, x.Float32s(), a.Float32s(), dy.Float32s(), n, c, sp)
+		pl := planes{dst: op.dx.F32, x: x.Float32s(), a: a.Float32s(), dy: dy.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, n*c, planeGrain(sp), pl, planes.preluBackX)
 	default:
-		preluBackXTo(op.dx.f64, x.Float64s(), a.Float64s(), dy.Float64s(), n, c, sp)
+		preluBackXTo(op.dx.F64, x.Float64s(), a.Float64s(), dy.Float64s(), 0, n*c, c, sp)
 	}
 	return dx, nil
 }
 
-// preluBackXTo writes dst = dy·(x > 0 ? 1 : a[c]).
-func preluBackXTo[T float32 | float64](dst, x, a, dy []T, n, c, sp int) {
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			o := (i*c + ch) * sp
-			s := a[ch]
-			xs, gs, ds := x[o:o+sp], dy[o:o+sp], dst[o:o+sp]
-			for j, v := range xs {
-				g := gs[j]
-				if v <= 0 {
-					g *= s
-				}
-				ds[j] = g
+// preluBackXTo writes dst = dy·(x > 0 ? 1 : a[c]) over planes [lo, hi).
+func preluBackXTo[T float32 | float64](dst, x, a, dy []T, lo, hi, c, sp int) {
+	for p := lo; p < hi; p++ {
+		s := a[p%c]
+		xs, gs, ds := x[p*sp:(p+1)*sp], dy[p*sp:(p+1)*sp], dst[p*sp:(p+1)*sp]
+		for j, v := range xs {
+			g := gs[j]
+			if v <= 0 {
+				g *= s
 			}
+			ds[j] = g
 		}
 	}
 }
 
 // preluBackAOp computes da[c] = Σ_{n,…} dy·x·[x ≤ 0].
 type preluBackAOp struct {
-	fastOpBase
+	ops.Base
 	dims int
-	da   fastBuf
+	da   ops.Buf
 }
 
 func (op *preluBackAOp) Arity() int    { return 2 }
-func (op *preluBackAOp) Type() hm.Type { return fnType(op.dims, op.dims, 1) }
+func (op *preluBackAOp) Type() hm.Type { return ops.FnType(op.dims, op.dims, 1) }
 func (op *preluBackAOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
+	s, err := ops.ShapeOf(in, 0)
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{s[1]}, nil
 }
-func (op *preluBackAOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastPReLUBackA%d", op.dims) }
-func (op *preluBackAOp) Hashcode() uint32      { return hashOp(op) }
-func (op *preluBackAOp) String() string        { return "fastPReLUBackA" }
 
 func (op *preluBackAOp) Do(in ...G.Value) (G.Value, error) {
-	x, dy := fastDense(in[0]), fastDense(in[1])
+	x, dy := ops.Dense(in[0]), ops.Dense(in[1])
 	n, c, sp := preluGeom(x.Shape())
-	da := op.da.get(x.Dtype(), tensor.Shape{c})
+	da := op.da.Get(x.Dtype(), tensor.Shape{c})
 	switch x.Dtype() {
 	case tensor.Float32:
-		preluBackATo(op.da.f32, x.Float32s(), dy.Float32s(), n, c, sp)
+		pl := planes{dst: op.da.F32, x: x.Float32s(), dy: dy.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, c, planeGrain(n*sp), pl, planes.preluBackA)
 	default:
-		preluBackATo(op.da.f64, x.Float64s(), dy.Float64s(), n, c, sp)
+		preluBackATo(op.da.F64, x.Float64s(), dy.Float64s(), 0, c, n, c, sp)
 	}
 	return da, nil
 }
 
-// preluBackATo writes dst[c] = Σ dy·x·[x ≤ 0], accumulating in float64.
-func preluBackATo[T float32 | float64](dst, x, dy []T, n, c, sp int) {
-	for ch := 0; ch < c; ch++ {
+// preluBackATo writes dst[ch] = Σ dy·x·[x ≤ 0] for channels [lo, hi),
+// accumulating in float64 in the order n, then position.
+func preluBackATo[T float32 | float64](dst, x, dy []T, lo, hi, n, c, sp int) {
+	for ch := lo; ch < hi; ch++ {
 		var s float64
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * sp
@@ -422,50 +344,71 @@ func preluBackATo[T float32 | float64](dst, x, dy []T, n, c, sp int) {
 //	y = x·wᵀ + b
 //
 // with x N×in, w out×in (PyTorch's layout), b out; y is N×out. Gradients:
-// dx = dy·w, dw = dyᵀ·x, db = Σ_n dy. As layers.go's linear.
+// dx = dy·w, dw = dyᵀ·x, db = Σ_n dy. As layers.go's linear. The float32
+// products run on gemm.Mul, the float64 ones on gemm's reference loops.
 func fastLinear(x, w, b *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 || w.Dims() != 2 || b.Dims() != 1 || x.Shape()[1] != w.Shape()[1] || b.Shape()[0] != w.Shape()[0] {
 		return nil, fmt.Errorf("core: fastLinear shapes x %v, w %v, b %v do not fit", x.Shape(), w.Shape(), b.Shape())
 	}
-	return G.ApplyOp(&linearOp{}, x, w, b)
+	op := &linearOp{}
+	op.Key = "fastLinear"
+	return G.ApplyOp(op, x, w, b)
+}
+
+// matOperands holds the offset tables of gemm operands read as plain
+// row-major (or transposed) matrices; they are rebuilt only when a size
+// changes.
+type matOperands struct{ off, row []int32 }
+
+// rowMajor returns A for the row-major m×k matrix a: A[r,t] = a[r·k + t].
+func (o *matOperands) rowMajor(a []float32, m, k int) gemm.A {
+	o.off, o.row = gemm.Steps(o.off, k, 1), gemm.Steps(o.row, m, k)
+	return gemm.A{Data: a, Off: o.off, Row: o.row}
+}
+
+// transposed returns A = aᵀ for the row-major k×m matrix a: A[r,t] = a[t·m + r].
+func (o *matOperands) transposed(a []float32, m, k int) gemm.A {
+	o.off, o.row = gemm.Steps(o.off, k, m), gemm.Steps(o.row, m, 1)
+	return gemm.A{Data: a, Off: o.off, Row: o.row}
 }
 
 // linearOp computes y = x·wᵀ + b.
 type linearOp struct {
-	fastOpBase
-	y fastBuf
+	ops.Base
+	y  ops.Buf
+	a  matOperands
+	wT []float32 // scratch: wᵀ, in×out
 }
 
 func (op *linearOp) Arity() int    { return 3 }
-func (op *linearOp) Type() hm.Type { return fnType(2, 2, 1, 2) }
+func (op *linearOp) Type() hm.Type { return ops.FnType(2, 2, 1, 2) }
 func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, err := shapeOf(in, 0)
+	x, err := ops.ShapeOf(in, 0)
 	if err != nil {
 		return nil, err
 	}
-	w, err := shapeOf(in, 1)
+	w, err := ops.ShapeOf(in, 1)
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{x[0], w[0]}, nil
 }
-func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "fastLinear") }
-func (op *linearOp) Hashcode() uint32      { return hashOp(op) }
-func (op *linearOp) String() string        { return "fastLinear" }
 
 func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
-	x, w, b := fastDense(in[0]), fastDense(in[1]), fastDense(in[2])
+	x, w, b := ops.Dense(in[0]), ops.Dense(in[1]), ops.Dense(in[2])
 	n, k, m := x.Shape()[0], x.Shape()[1], w.Shape()[0]
-	y := op.y.get(x.Dtype(), tensor.Shape{n, m})
+	y := op.y.Get(x.Dtype(), tensor.Shape{n, m})
 	switch x.Dtype() {
 	case tensor.Float32:
-		ys, bs := op.y.f32, b.Float32s()
+		ys, bs := op.y.F32, b.Float32s()
 		for i := 0; i < n; i++ {
 			copy(ys[i*m:i*m+m], bs)
 		}
-		gemmNT32(true, n, m, k, x.Float32s(), k, w.Float32s(), k, ys, m)
+		wT := ops.Scratch32(&op.wT, k*m)
+		transposeTo(wT, w.Float32s(), m, k)
+		gemm.Mul(op.Pool, true, n, m, k, op.a.rowMajor(x.Float32s(), n, k), gemm.B{Data: wT, Ld: m}, gemm.C{Data: ys, Ld: m})
 	default:
-		ys, bs := op.y.f64, b.Float64s()
+		ys, bs := op.y.F64, b.Float64s()
 		for i := 0; i < n; i++ {
 			copy(ys[i*m:i*m+m], bs)
 		}
@@ -476,89 +419,86 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op *linearOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op *linearOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&linearBackXOp{}, dy, in[1])
+	bx := &linearBackXOp{}
+	bx.Key = "fastLinearBackX"
+	dx, err := G.ApplyOp(bx, dy, in[1])
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(&linearBackWOp{}, dy, in[0])
+	bw := &linearBackWOp{}
+	bw.Key = "fastLinearBackW"
+	dw, err := G.ApplyOp(bw, dy, in[0])
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(&biasBackOp{dims: 2}, dy)
+	db, err := G.ApplyOp(newBiasBackOp(2), dy)
 	return G.Nodes{dx, dw, db}, err
 }
 
 // linearBackXOp computes dx = dy·w (N×out · out×in).
 type linearBackXOp struct {
-	fastOpBase
-	dx fastBuf
+	ops.Base
+	dx ops.Buf
+	a  matOperands
 }
 
 func (op *linearBackXOp) Arity() int    { return 2 }
-func (op *linearBackXOp) Type() hm.Type { return fnType(2, 2, 2) }
+func (op *linearBackXOp) Type() hm.Type { return ops.FnType(2, 2, 2) }
 func (op *linearBackXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	dy, err := shapeOf(in, 0)
+	dy, err := ops.ShapeOf(in, 0)
 	if err != nil {
 		return nil, err
 	}
-	w, err := shapeOf(in, 1)
+	w, err := ops.ShapeOf(in, 1)
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{dy[0], w[1]}, nil
 }
-func (op *linearBackXOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "fastLinearBackX") }
-func (op *linearBackXOp) Hashcode() uint32      { return hashOp(op) }
-func (op *linearBackXOp) String() string        { return "fastLinearBackX" }
 
 func (op *linearBackXOp) Do(in ...G.Value) (G.Value, error) {
-	dy, w := fastDense(in[0]), fastDense(in[1])
+	dy, w := ops.Dense(in[0]), ops.Dense(in[1])
 	n, m, k := dy.Shape()[0], w.Shape()[1], w.Shape()[0]
-	dx := op.dx.get(dy.Dtype(), tensor.Shape{n, m})
+	dx := op.dx.Get(dy.Dtype(), tensor.Shape{n, m})
 	switch dy.Dtype() {
 	case tensor.Float32:
-		gemmNN32(false, n, m, k, dy.Float32s(), k, w.Float32s(), m, op.dx.f32, m)
+		gemm.Mul(op.Pool, false, n, m, k, op.a.rowMajor(dy.Float32s(), n, k), gemm.B{Data: w.Float32s(), Ld: m}, gemm.C{Data: op.dx.F32, Ld: m})
 	default:
-		gemmRef(false, false, false, n, m, k, dy.Float64s(), k, w.Float64s(), m, op.dx.f64, m)
+		gemmRef(false, false, false, n, m, k, dy.Float64s(), k, w.Float64s(), m, op.dx.F64, m)
 	}
 	return dx, nil
 }
 
 // linearBackWOp computes dw = dyᵀ·x (out×N · N×in).
 type linearBackWOp struct {
-	fastOpBase
-	dw  fastBuf
-	dyT []float32 // scratch: dyᵀ, out×N
+	ops.Base
+	dw ops.Buf
+	a  matOperands
 }
 
 func (op *linearBackWOp) Arity() int    { return 2 }
-func (op *linearBackWOp) Type() hm.Type { return fnType(2, 2, 2) }
+func (op *linearBackWOp) Type() hm.Type { return ops.FnType(2, 2, 2) }
 func (op *linearBackWOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	dy, err := shapeOf(in, 0)
+	dy, err := ops.ShapeOf(in, 0)
 	if err != nil {
 		return nil, err
 	}
-	x, err := shapeOf(in, 1)
+	x, err := ops.ShapeOf(in, 1)
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{dy[1], x[1]}, nil
 }
-func (op *linearBackWOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "fastLinearBackW") }
-func (op *linearBackWOp) Hashcode() uint32      { return hashOp(op) }
-func (op *linearBackWOp) String() string        { return "fastLinearBackW" }
 
 func (op *linearBackWOp) Do(in ...G.Value) (G.Value, error) {
-	dy, x := fastDense(in[0]), fastDense(in[1])
+	dy, x := ops.Dense(in[0]), ops.Dense(in[1])
 	n, m, k := dy.Shape()[1], x.Shape()[1], dy.Shape()[0]
-	dw := op.dw.get(dy.Dtype(), tensor.Shape{n, m})
+	dw := op.dw.Get(dy.Dtype(), tensor.Shape{n, m})
 	switch dy.Dtype() {
 	case tensor.Float32:
-		dyT := scratch32(&op.dyT, n*k)
-		transposeTo(dyT, dy.Float32s(), k, n)
-		gemmNN32(false, n, m, k, dyT, k, x.Float32s(), m, op.dw.f32, m)
+		gemm.Mul(op.Pool, false, n, m, k, op.a.transposed(dy.Float32s(), n, k), gemm.B{Data: x.Float32s(), Ld: m}, gemm.C{Data: op.dw.F32, Ld: m})
 	default:
-		gemmRef(false, true, false, n, m, k, dy.Float64s(), n, x.Float64s(), m, op.dw.f64, m)
+		gemmRef(false, true, false, n, m, k, dy.Float64s(), n, x.Float64s(), m, op.dw.F64, m)
 	}
 	return dw, nil
 }
@@ -574,43 +514,77 @@ func transposeTo[T float32 | float64](dst, src []T, r, c int) {
 	}
 }
 
-// biasBackOp computes the bias gradient db[c] = Σ_{n,…} dy[n,c,…] of an
-// N×C (dims 2) or N×C×H×W (dims 4) output gradient, accumulating in float64.
+// gemmRef is the slow, obvious reference of the float64 linear layer:
+//
+//	C = (acc ? C : 0) + op(A)·op(B),   op(X) = X or Xᵀ,
+//
+// with op(A) m×k and op(B) k×n stored row-major with strides lda and ldb.
+func gemmRef[T float32 | float64](acc, transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				ai, bi := i*lda+p, p*ldb+j
+				if transA {
+					ai = p*lda + i
+				}
+				if transB {
+					bi = j*ldb + p
+				}
+				s += float64(a[ai]) * float64(b[bi])
+			}
+			if acc {
+				s += float64(c[i*ldc+j])
+			}
+			c[i*ldc+j] = T(s)
+		}
+	}
+}
+
+// newBiasBackOp returns the bias gradient op of an N×C (dims 2) or
+// N×C×H×W (dims 4) output gradient.
+func newBiasBackOp(dims int) *biasBackOp {
+	op := &biasBackOp{dims: dims}
+	op.Key = fmt.Sprintf("fastBiasBack%d", dims)
+	return op
+}
+
+// biasBackOp computes the bias gradient db[c] = Σ_{n,…} dy[n,c,…],
+// accumulating in float64.
 type biasBackOp struct {
-	fastOpBase
+	ops.Base
 	dims int
-	db   fastBuf
+	db   ops.Buf
 }
 
 func (op *biasBackOp) Arity() int    { return 1 }
-func (op *biasBackOp) Type() hm.Type { return fnType(op.dims, 1) }
+func (op *biasBackOp) Type() hm.Type { return ops.FnType(op.dims, 1) }
 func (op *biasBackOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
+	s, err := ops.ShapeOf(in, 0)
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{s[1]}, nil
 }
-func (op *biasBackOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastBiasBack%d", op.dims) }
-func (op *biasBackOp) Hashcode() uint32      { return hashOp(op) }
-func (op *biasBackOp) String() string        { return "fastBiasBack" }
 
 func (op *biasBackOp) Do(in ...G.Value) (G.Value, error) {
-	dy := fastDense(in[0])
+	dy := ops.Dense(in[0])
 	n, c, sp := preluGeom(dy.Shape())
-	db := op.db.get(dy.Dtype(), tensor.Shape{c})
+	db := op.db.Get(dy.Dtype(), tensor.Shape{c})
 	switch dy.Dtype() {
 	case tensor.Float32:
-		biasBackTo(op.db.f32, dy.Float32s(), n, c, sp)
+		pl := planes{dst: op.db.F32, dy: dy.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, c, planeGrain(n*sp), pl, planes.biasBack)
 	default:
-		biasBackTo(op.db.f64, dy.Float64s(), n, c, sp)
+		biasBackTo(op.db.F64, dy.Float64s(), 0, c, n, c, sp)
 	}
 	return db, nil
 }
 
-// biasBackTo writes dst[c] = Σ_{n,s} dy[n,c,s], accumulating in float64.
-func biasBackTo[T float32 | float64](dst, dy []T, n, c, sp int) {
-	for ch := 0; ch < c; ch++ {
+// biasBackTo writes dst[ch] = Σ_{n,s} dy[n,ch,s] for channels [lo, hi),
+// accumulating in float64 in the order n, s.
+func biasBackTo[T float32 | float64](dst, dy []T, lo, hi, n, c, sp int) {
+	for ch := lo; ch < hi; ch++ {
 		var s float64
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * sp

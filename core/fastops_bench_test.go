@@ -70,7 +70,7 @@ func newLeNetS(t testing.TB, l layerSet, batch int) *leNetS {
 		if l.convReLUPool != nil {
 			return must(l.convReLUPool(x, w, b, 0))
 		}
-		return must(l.pool(must(l.relu(must(l.conv(x, w, b, 0))))))
+		return must(l.pool(must(l.relu(must(l.conv(x, w, b, 0, 1))))))
 	}
 	h := convBlock(net.x, c1w, c1b)
 	h = convBlock(h, c2w, c2b)

@@ -3,12 +3,14 @@ package core
 import (
 	"errors"
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"metriclab/core/ops"
+	"metriclab/core/par"
 )
 
 // ---- Batch normalisation ----
@@ -49,36 +51,32 @@ func fastBatchNorm(x, gamma, beta, runMean, runVar *G.Node, train bool) (*G.Node
 			return nil, fmt.Errorf("core: fastBatchNorm parameter %s %v does not match channels of %v", p.Name(), p.Shape(), x.Shape())
 		}
 	}
-	return G.ApplyOp(&bnOp{dims: x.Dims(), train: train}, x, gamma, beta, runMean, runVar)
+	op := &bnOp{dims: x.Dims(), train: train}
+	op.Key = ops.Unique(fmt.Sprintf("fastBatchNorm%d(train=%v)", op.dims, train), op)
+	return G.ApplyOp(op, x, gamma, beta, runMean, runVar)
 }
 
 // bnOp computes the batch normalisation; forward saves the per-channel mean
 // and 1/√(σ²+ε) that the backward ops read.
 type bnOp struct {
-	fastOpBase
+	ops.Base
 	dims   int
 	train  bool
-	y      fastBuf
+	y      ops.Buf
 	mean   []float64 // μ of the last run, per channel
 	invStd []float64 // 1/√(σ²+ε) of the last run, per channel
 }
 
 func (op *bnOp) Arity() int    { return 5 }
-func (op *bnOp) Type() hm.Type { return fnType(op.dims, 1, 1, 1, 1, op.dims) }
+func (op *bnOp) Type() hm.Type { return ops.FnType(op.dims, 1, 1, 1, 1, op.dims) }
 func (op *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
+	s, err := ops.ShapeOf(in, 0)
 	return s.Clone(), err
 }
 
-// WriteHash includes the op's address: two batch norms never share saved
-// statistics, even over the same inputs.
-func (op *bnOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastBatchNorm%d%v%p", op.dims, op.train, op) }
-func (op *bnOp) Hashcode() uint32      { return hashOp(op) }
-func (op *bnOp) String() string        { return fmt.Sprintf("fastBatchNorm(train=%v)", op.train) }
-
 func (op *bnOp) Do(in ...G.Value) (G.Value, error) {
-	x := fastDense(in[0])
-	y := op.y.get(x.Dtype(), x.Shape())
+	x := ops.Dense(in[0])
+	y := op.y.Get(x.Dtype(), x.Shape())
 	n, c, sp := preluGeom(x.Shape())
 	if len(op.mean) != c {
 		op.mean, op.invStd = make([]float64, c), make([]float64, c)
@@ -89,30 +87,51 @@ func (op *bnOp) Do(in ...G.Value) (G.Value, error) {
 	if !ok1 || !ok2 || rm.RequiresIterator() || rv.RequiresIterator() {
 		return nil, errors.New("core: fastBatchNorm: running statistics must be dense tensors")
 	}
-	g, b := fastDense(in[1]), fastDense(in[2])
+	g, b := ops.Dense(in[1]), ops.Dense(in[2])
 	switch x.Dtype() {
 	case tensor.Float32:
-		bnStats(op, x.Float32s(), rm.Float32s(), rv.Float32s(), n, c, sp)
-		bnForwardTo(op.y.f32, x.Float32s(), g.Float32s(), b.Float32s(), op.mean, op.invStd, n, c, sp)
+		l := bnLoop{op: op, dst: op.y.F32, x: x.Float32s(), rm: rm.Float32s(), rv: rv.Float32s(), g: g.Float32s(), b: b.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, c, planeGrain(n*sp), l, bnLoop.forward)
 	default:
-		bnStats(op, x.Float64s(), rm.Float64s(), rv.Float64s(), n, c, sp)
-		bnForwardTo(op.y.f64, x.Float64s(), g.Float64s(), b.Float64s(), op.mean, op.invStd, n, c, sp)
+		bnStats(op, x.Float64s(), rm.Float64s(), rv.Float64s(), 0, c, n, c, sp)
+		bnForwardTo(op.y.F64, x.Float64s(), g.Float64s(), b.Float64s(), op.mean, op.invStd, 0, c, n, c, sp)
 	}
 	return y, nil
 }
 
-// bnStats sets op.mean and op.invStd: from the batch (updating rm and rv
-// in place) in training mode, from rm and rv otherwise.
-func bnStats[T float32 | float64](op *bnOp, x, rm, rv []T, n, c, sp int) {
+// bnLoop is the float32 operands of a batch norm's loops over channels,
+// handed to the threads by value (core/par).
+type bnLoop struct {
+	op                            *bnOp
+	dst, x, rm, rv, g, b, dy, dgb []float32
+	n, c, sp                      int
+}
+
+func (l bnLoop) forward(lo, hi int) {
+	bnStats(l.op, l.x, l.rm, l.rv, lo, hi, l.n, l.c, l.sp)
+	bnForwardTo(l.dst, l.x, l.g, l.b, l.op.mean, l.op.invStd, lo, hi, l.n, l.c, l.sp)
+}
+
+func (l bnLoop) backParams(lo, hi int) {
+	bnBackParamsTo(l.dst, l.x, l.dy, l.op.mean, l.op.invStd, lo, hi, l.n, l.c, l.sp)
+}
+
+func (l bnLoop) backX(lo, hi int) {
+	bnBackXTo(l.dst, l.x, l.g, l.dy, l.dgb, l.op.mean, l.op.invStd, lo, hi, l.n, l.c, l.sp)
+}
+
+// bnStats sets op.mean and op.invStd of channels [lo, hi): from the batch
+// (updating rm and rv in place) in training mode, from rm and rv otherwise.
+func bnStats[T float32 | float64](op *bnOp, x, rm, rv []T, lo, hi, n, c, sp int) {
 	if !op.train {
-		for ch := 0; ch < c; ch++ {
+		for ch := lo; ch < hi; ch++ {
 			op.mean[ch] = float64(rm[ch])
 			op.invStd[ch] = 1 / math.Sqrt(float64(rv[ch])+bnEps)
 		}
 		return
 	}
 	m := float64(n * sp)
-	for ch := 0; ch < c; ch++ {
+	for ch := lo; ch < hi; ch++ {
 		// Two passes in float64: the mean, then the centred squares.
 		var s float64
 		for i := 0; i < n; i++ {
@@ -139,10 +158,11 @@ func bnStats[T float32 | float64](op *bnOp, x, rm, rv []T, n, c, sp int) {
 	}
 }
 
-// bnForwardTo writes dst = γ·(x−μ)·invStd + β over an N×C×S layout.
-func bnForwardTo[T float32 | float64](dst, x, g, b []T, mean, invStd []float64, n, c, sp int) {
+// bnForwardTo writes dst = γ·(x−μ)·invStd + β over channels [lo, hi) of an
+// N×C×S layout.
+func bnForwardTo[T float32 | float64](dst, x, g, b []T, mean, invStd []float64, lo, hi, n, c, sp int) {
 	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
+		for ch := lo; ch < hi; ch++ {
 			o := (i*c + ch) * sp
 			scale := float64(g[ch]) * invStd[ch]
 			shift := float64(b[ch]) - mean[ch]*scale
@@ -160,11 +180,15 @@ func (op *bnOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	if !op.train {
 		return nil, errors.New("core: fastBatchNorm in evaluation mode has no gradient")
 	}
-	dgb, err := G.ApplyOp(&bnBackParamsOp{fwd: op}, in[0], dy)
+	bp := &bnBackParamsOp{fwd: op}
+	bp.Key = ops.Unique("fastBatchNormBackParams", op)
+	dgb, err := G.ApplyOp(bp, in[0], dy)
 	if err != nil {
 		return nil, err
 	}
-	dx, err := G.ApplyOp(&bnBackXOp{fwd: op}, in[0], in[1], dy, dgb)
+	bx := &bnBackXOp{fwd: op}
+	bx.Key = ops.Unique("fastBatchNormBackX", op)
+	dx, err := G.ApplyOp(bx, in[0], in[1], dy, dgb)
 	if err != nil {
 		return nil, err
 	}
@@ -182,41 +206,39 @@ func (op *bnOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 // bnBackParamsOp computes the 2×C matrix [dγ; dβ] = [Σ dy·x̂; Σ dy] from x
 // and dy, with the statistics its forward op saved.
 type bnBackParamsOp struct {
-	fastOpBase
+	ops.Base
 	fwd *bnOp
-	d   fastBuf
+	d   ops.Buf
 }
 
 func (op *bnBackParamsOp) Arity() int    { return 2 }
-func (op *bnBackParamsOp) Type() hm.Type { return fnType(op.fwd.dims, op.fwd.dims, 2) }
+func (op *bnBackParamsOp) Type() hm.Type { return ops.FnType(op.fwd.dims, op.fwd.dims, 2) }
 func (op *bnBackParamsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
+	s, err := ops.ShapeOf(in, 0)
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{2, s[1]}, nil
 }
-func (op *bnBackParamsOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastBatchNormBackParams%p", op.fwd) }
-func (op *bnBackParamsOp) Hashcode() uint32      { return hashOp(op) }
-func (op *bnBackParamsOp) String() string        { return "fastBatchNormBackParams" }
 
 func (op *bnBackParamsOp) Do(in ...G.Value) (G.Value, error) {
-	x, dy := fastDense(in[0]), fastDense(in[1])
+	x, dy := ops.Dense(in[0]), ops.Dense(in[1])
 	n, c, sp := preluGeom(x.Shape())
-	d := op.d.get(x.Dtype(), tensor.Shape{2, c})
+	d := op.d.Get(x.Dtype(), tensor.Shape{2, c})
 	switch x.Dtype() {
 	case tensor.Float32:
-		bnBackParamsTo(op.d.f32, x.Float32s(), dy.Float32s(), op.fwd.mean, op.fwd.invStd, n, c, sp)
+		l := bnLoop{op: op.fwd, dst: op.d.F32, x: x.Float32s(), dy: dy.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, c, planeGrain(n*sp), l, bnLoop.backParams)
 	default:
-		bnBackParamsTo(op.d.f64, x.Float64s(), dy.Float64s(), op.fwd.mean, op.fwd.invStd, n, c, sp)
+		bnBackParamsTo(op.d.F64, x.Float64s(), dy.Float64s(), op.fwd.mean, op.fwd.invStd, 0, c, n, c, sp)
 	}
 	return d, nil
 }
 
-// bnBackParamsTo writes dst[0,c] = Σ dy·x̂ and dst[1,c] = Σ dy, accumulating
-// in float64.
-func bnBackParamsTo[T float32 | float64](dst, x, dy []T, mean, invStd []float64, n, c, sp int) {
-	for ch := 0; ch < c; ch++ {
+// bnBackParamsTo writes dst[0,ch] = Σ dy·x̂ and dst[1,ch] = Σ dy for
+// channels [lo, hi), accumulating in float64.
+func bnBackParamsTo[T float32 | float64](dst, x, dy []T, mean, invStd []float64, lo, hi, n, c, sp int) {
+	for ch := lo; ch < hi; ch++ {
 		var sg, sb float64
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * sp
@@ -233,41 +255,40 @@ func bnBackParamsTo[T float32 | float64](dst, x, dy []T, mean, invStd []float64,
 // bnBackXOp computes dx = γ·invStd/M · (M·dy − dβ − x̂·dγ) from x, γ, dy and
 // the [dγ; dβ] of bnBackParamsOp.
 type bnBackXOp struct {
-	fastOpBase
+	ops.Base
 	fwd *bnOp
-	dx  fastBuf
+	dx  ops.Buf
 }
 
 func (op *bnBackXOp) Arity() int { return 4 }
 func (op *bnBackXOp) Type() hm.Type {
-	return fnType(op.fwd.dims, 1, op.fwd.dims, 2, op.fwd.dims)
+	return ops.FnType(op.fwd.dims, 1, op.fwd.dims, 2, op.fwd.dims)
 }
 func (op *bnBackXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
+	s, err := ops.ShapeOf(in, 0)
 	return s.Clone(), err
 }
-func (op *bnBackXOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastBatchNormBackX%p", op.fwd) }
-func (op *bnBackXOp) Hashcode() uint32      { return hashOp(op) }
-func (op *bnBackXOp) String() string        { return "fastBatchNormBackX" }
 
 func (op *bnBackXOp) Do(in ...G.Value) (G.Value, error) {
-	x, g, dy, dgb := fastDense(in[0]), fastDense(in[1]), fastDense(in[2]), fastDense(in[3])
+	x, g, dy, dgb := ops.Dense(in[0]), ops.Dense(in[1]), ops.Dense(in[2]), ops.Dense(in[3])
 	n, c, sp := preluGeom(x.Shape())
-	dx := op.dx.get(x.Dtype(), x.Shape())
+	dx := op.dx.Get(x.Dtype(), x.Shape())
 	switch x.Dtype() {
 	case tensor.Float32:
-		bnBackXTo(op.dx.f32, x.Float32s(), g.Float32s(), dy.Float32s(), dgb.Float32s(), op.fwd.mean, op.fwd.invStd, n, c, sp)
+		l := bnLoop{op: op.fwd, dst: op.dx.F32, x: x.Float32s(), g: g.Float32s(), dy: dy.Float32s(), dgb: dgb.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, c, planeGrain(n*sp), l, bnLoop.backX)
 	default:
-		bnBackXTo(op.dx.f64, x.Float64s(), g.Float64s(), dy.Float64s(), dgb.Float64s(), op.fwd.mean, op.fwd.invStd, n, c, sp)
+		bnBackXTo(op.dx.F64, x.Float64s(), g.Float64s(), dy.Float64s(), dgb.Float64s(), op.fwd.mean, op.fwd.invStd, 0, c, n, c, sp)
 	}
 	return dx, nil
 }
 
-// bnBackXTo writes dst = γ·invStd/M · (M·dy − dβ − x̂·dγ).
-func bnBackXTo[T float32 | float64](dst, x, g, dy, dgb []T, mean, invStd []float64, n, c, sp int) {
+// bnBackXTo writes dst = γ·invStd/M · (M·dy − dβ − x̂·dγ) over channels
+// [lo, hi).
+func bnBackXTo[T float32 | float64](dst, x, g, dy, dgb []T, mean, invStd []float64, lo, hi, n, c, sp int) {
 	m := float64(n * sp)
 	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
+		for ch := lo; ch < hi; ch++ {
 			o := (i*c + ch) * sp
 			k := float64(g[ch]) * invStd[ch] / m
 			dg, db := float64(dgb[ch]), float64(dgb[c+ch])

@@ -2,11 +2,12 @@ package core
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"metriclab/core/ops"
 )
 
 // fastMaxPool2 is max pooling over 2×2 windows with stride 2, flooring odd
@@ -20,7 +21,9 @@ func fastMaxPool2(x *G.Node) (*G.Node, error) {
 	if x.Dims() != 4 {
 		return nil, fmt.Errorf("core: fastMaxPool2 wants an N×C×H×W input, got %v", x.Shape())
 	}
-	return G.ApplyOp(&poolOp{}, x)
+	op := &poolOp{}
+	op.Key = ops.Unique("fastMaxPool2", op)
+	return G.ApplyOp(op, x)
 }
 
 func poolShape(x tensor.Shape) tensor.Shape {
@@ -29,45 +32,44 @@ func poolShape(x tensor.Shape) tensor.Shape {
 
 // poolOp computes the 2×2 max pool and saves the argmax of every window.
 type poolOp struct {
-	fastOpBase
-	y   fastBuf
+	ops.Base
+	y   ops.Buf
 	arg []int32 // saved for backward: flat index into x of each output's maximum
 }
 
 func (op *poolOp) Arity() int    { return 1 }
-func (op *poolOp) Type() hm.Type { return fnType(4, 4) }
+func (op *poolOp) Type() hm.Type { return ops.FnType(4, 4) }
 func (op *poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
+	s, err := ops.ShapeOf(in, 0)
 	if err != nil {
 		return nil, err
 	}
 	return poolShape(s), nil
 }
-func (op *poolOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "fastMaxPool2") }
-func (op *poolOp) Hashcode() uint32      { return hashOp(op) }
-func (op *poolOp) String() string        { return "fastMaxPool2" }
 
 func (op *poolOp) Do(in ...G.Value) (G.Value, error) {
-	x := fastDense(in[0])
+	x := ops.Dense(in[0])
 	s := x.Shape()
 	ys := poolShape(s)
-	y := op.y.get(x.Dtype(), ys)
+	y := op.y.Get(x.Dtype(), ys)
 	if n := ys.TotalSize(); cap(op.arg) < n {
 		op.arg = make([]int32, n)
 	}
 	op.arg = op.arg[:ys.TotalSize()]
 	switch x.Dtype() {
 	case tensor.Float32:
-		maxPool2To(op.y.f32, op.arg, x.Float32s(), s[0]*s[1], s[2], s[3])
+		maxPool2To(op.y.F32, op.arg, x.Float32s(), s[0]*s[1], s[2], s[3])
 	default:
-		maxPool2To(op.y.f64, op.arg, x.Float64s(), s[0]*s[1], s[2], s[3])
+		maxPool2To(op.y.F64, op.arg, x.Float64s(), s[0]*s[1], s[2], s[3])
 	}
 	return y, nil
 }
 
 func (op *poolOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *poolOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&poolBackOp{fwd: op}, in[0], y, dy)
+	back := &poolBackOp{fwd: op}
+	back.Key = ops.Unique("fastMaxPool2Back", op)
+	dx, err := G.ApplyOp(back, in[0], y, dy)
 	return G.Nodes{dx}, err
 }
 
@@ -104,36 +106,30 @@ func maxPool2To[T float32 | float64](y []T, arg []int32, x []T, nc, h, w int) {
 // inputs are (x, y, dy): x for the shape, y so that it runs after the
 // forward op of the same step.
 type poolBackOp struct {
-	fastOpBase
+	ops.Base
 	fwd *poolOp
-	dx  fastBuf
+	dx  ops.Buf
 }
 
 func (op *poolBackOp) Arity() int    { return 3 }
-func (op *poolBackOp) Type() hm.Type { return fnType(4, 4, 4, 4) }
+func (op *poolBackOp) Type() hm.Type { return ops.FnType(4, 4, 4, 4) }
 func (op *poolBackOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in, 0)
+	s, err := ops.ShapeOf(in, 0)
 	return s.Clone(), err
 }
 
-// WriteHash includes the forward op's identity: two backward nodes are the
-// same only if they read the same argmax.
-func (op *poolBackOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fastMaxPool2Back %p", op.fwd) }
-func (op *poolBackOp) Hashcode() uint32      { return hashOp(op) }
-func (op *poolBackOp) String() string        { return "fastMaxPool2Back" }
-
 func (op *poolBackOp) Do(in ...G.Value) (G.Value, error) {
-	x, dy := fastDense(in[0]), fastDense(in[2])
-	dx := op.dx.get(x.Dtype(), x.Shape())
+	x, dy := ops.Dense(in[0]), ops.Dense(in[2])
+	dx := op.dx.Get(x.Dtype(), x.Shape())
 	arg := op.fwd.arg
 	if len(arg) != dy.Shape().TotalSize() {
 		return nil, fmt.Errorf("core: fastMaxPool2 backward ran before its forward")
 	}
 	switch x.Dtype() {
 	case tensor.Float32:
-		maxPool2BackTo(op.dx.f32, arg, dy.Float32s())
+		maxPool2BackTo(op.dx.F32, arg, dy.Float32s())
 	default:
-		maxPool2BackTo(op.dx.f64, arg, dy.Float64s())
+		maxPool2BackTo(op.dx.F64, arg, dy.Float64s())
 	}
 	return dx, nil
 }

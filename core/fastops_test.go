@@ -8,11 +8,14 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"metriclab/core/ops"
+	"metriclab/core/par"
 )
 
 // layerSet is one implementation of the layer primitives.
 type layerSet struct {
-	conv   func(x, w, b *G.Node, pad int) (*G.Node, error)
+	conv   func(x, w, b *G.Node, pad, stride int) (*G.Node, error)
 	relu   func(x *G.Node) (*G.Node, error)
 	prelu  func(x, a *G.Node) (*G.Node, error)
 	pool   func(x *G.Node) (*G.Node, error)
@@ -28,11 +31,11 @@ var fastLayers = layerSet{fastConv2d, fastReLU, fastPReLU, fastMaxPool2, fastLin
 // to be switched to the fast ops: the tests must keep an independent
 // reference.
 var builtinLayers = layerSet{
-	conv: func(x, w, b *G.Node, pad int) (*G.Node, error) {
+	conv: func(x, w, b *G.Node, pad, stride int) (*G.Node, error) {
 		ws := w.Shape()
-		y, err := G.Conv2d(x, w, tensor.Shape{ws[2], ws[3]}, []int{pad, pad}, []int{1, 1}, []int{1, 1})
-		if err != nil {
-			return nil, err
+		y, err := G.Conv2d(x, w, tensor.Shape{ws[2], ws[3]}, []int{pad, pad}, []int{stride, stride}, []int{1, 1})
+		if err != nil || b == nil {
+			return y, err
 		}
 		return G.BroadcastAdd(y, b, nil, []byte{0, 2, 3})
 	},
@@ -81,7 +84,11 @@ type opCase struct {
 
 func opCases() []opCase {
 	conv := func(pad int) func(l layerSet, in []*G.Node) (*G.Node, error) {
-		return func(l layerSet, in []*G.Node) (*G.Node, error) { return l.conv(in[0], in[1], in[2], pad) }
+		return func(l layerSet, in []*G.Node) (*G.Node, error) { return l.conv(in[0], in[1], in[2], pad, 1) }
+	}
+	// strided convolutions without a bias, as IResNet's
+	convS := func(pad, stride int) func(l layerSet, in []*G.Node) (*G.Node, error) {
+		return func(l layerSet, in []*G.Node) (*G.Node, error) { return l.conv(in[0], in[1], nil, pad, stride) }
 	}
 	// convReLUPool is fused in fastLayers and three layers in builtinLayers.
 	convReLUPool := func(pad int) func(l layerSet, in []*G.Node) (*G.Node, error) {
@@ -89,7 +96,7 @@ func opCases() []opCase {
 			if l.convReLUPool != nil {
 				return l.convReLUPool(in[0], in[1], in[2], pad)
 			}
-			h, err := l.conv(in[0], in[1], in[2], pad)
+			h, err := l.conv(in[0], in[1], in[2], pad, 1)
 			if err != nil {
 				return nil, err
 			}
@@ -100,16 +107,17 @@ func opCases() []opCase {
 		}
 	}
 	return []opCase{
-		// Wo a multiple of 4: the forward product reads the image (convTables)
 		{"conv k3 pad0 Wo4", [][]int{{2, 3, 7, 6}, {4, 3, 3, 3}, {4}}, conv(0)},
 		{"conv k3 pad0 Wo8", [][]int{{2, 3, 6, 10}, {5, 3, 3, 3}, {5}}, conv(0)},
 		{"conv k5 pad0 Wo8", [][]int{{2, 2, 12, 12}, {3, 2, 5, 5}, {3}}, conv(0)},
 		{"conv k5 pad2 Wo8", [][]int{{2, 2, 7, 8}, {3, 2, 5, 5}, {3}}, conv(2)},
 		{"conv k5 pad2 Wo8 odd H", [][]int{{3, 1, 9, 8}, {3, 1, 5, 5}, {3}}, conv(2)},
-		// otherwise through an explicit im2col matrix
 		{"conv k3 pad1 Wo6", [][]int{{2, 3, 7, 6}, {5, 3, 3, 3}, {5}}, conv(1)},
 		{"conv k5 pad2 Wo7", [][]int{{3, 2, 9, 7}, {3, 2, 5, 5}, {3}}, conv(2)},
 		{"conv k1 Wo5", [][]int{{2, 4, 3, 5}, {7, 4, 1, 1}, {7}}, conv(0)},
+		{"conv k3 pad1 stride2 no bias", [][]int{{2, 3, 8, 7}, {5, 3, 3, 3}}, convS(1, 2)},
+		{"conv k1 stride2 no bias", [][]int{{2, 4, 6, 5}, {6, 4, 1, 1}}, convS(0, 2)},
+		{"conv k3 pad1 stride1 no bias", [][]int{{2, 3, 5, 6}, {4, 3, 3, 3}}, convS(1, 1)},
 		{"conv-relu-pool gather", [][]int{{2, 2, 12, 12}, {3, 2, 5, 5}, {3}}, convReLUPool(0)},
 		{"conv-relu-pool pad1 odd", [][]int{{2, 3, 7, 6}, {4, 3, 3, 3}, {4}}, convReLUPool(1)},
 		{"conv-relu-pool pad2 Wo8", [][]int{{2, 2, 9, 8}, {5, 2, 5, 5}, {5}}, convReLUPool(2)},
@@ -128,6 +136,7 @@ func opCases() []opCase {
 // opGraph is an op case built into a graph with the scalar cost
 // L = Σ y ⊙ r, r a fixed random tensor, and its gradients.
 type opGraph struct {
+	g     *G.ExprGraph
 	in    []*G.Node
 	y, r  *G.Node
 	grads G.Nodes
@@ -140,7 +149,7 @@ func newOpGraph(t testing.TB, c opCase, l layerSet, dt tensor.Dtype, seed uint64
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 7))
 	g := G.NewGraph()
-	og := &opGraph{}
+	og := &opGraph{g: g}
 	for i, s := range c.shapes {
 		v := tensor.New(tensor.Of(dt), tensor.WithShape(s...))
 		fillRand(v, rng)
@@ -296,94 +305,30 @@ func TestFastOpsFiniteDifference(t *testing.T) {
 	}
 }
 
-// TestGemm compares the float32 matrix products with the float64 reference
-// (gemmRef) on odd sizes, padded leading dimensions, and both acc modes.
-func TestGemm(t *testing.T) {
-	sizes := []int{1, 3, 17, 64, 65}
-	if testing.Short() {
-		sizes = []int{1, 3, 17, 65}
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	rnd := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(2*rng.Float64() - 1)
+// TestFastOpsThreadsAndSparse runs every float32 fast op on a pool of
+// three threads, and the fused convolution with both of its backward paths
+// (dense products, and the pure-Go kernel's sparse one): the threads must
+// not change a bit, and the two backward paths must agree to float32
+// rounding.
+func TestFastOpsThreadsAndSparse(t *testing.T) {
+	pool := par.NewPool(3)
+	defer pool.Close()
+	defer func(old bool) { sparseBackward = old }(sparseBackward)
+	for _, c := range opCases() {
+		sparseBackward = false
+		one := newOpGraph(t, c, fastLayers, tensor.Float32, 3)
+		y1, g1 := one.run(t)
+		three := newOpGraph(t, c, fastLayers, tensor.Float32, 3)
+		ops.UsePool(three.g, pool)
+		y3, g3 := three.run(t)
+		checkClose(t, c.name+" y, 3 threads", y3, y1, 0, 0)
+		for i := range g1 {
+			checkClose(t, fmt.Sprintf("%s dL/din%d, 3 threads", c.name, i), g3[i], g1[i], 0, 0)
 		}
-		return s
-	}
-	for _, m := range sizes {
-		for _, n := range sizes {
-			for _, k := range sizes {
-				for _, acc := range []bool{false, true} {
-					for _, nt := range []bool{false, true} {
-						lda, ldb, ldc := k+2, n+1, n+3
-						rb := k
-						if nt {
-							ldb, rb = k+1, n
-						}
-						a, b, c0 := rnd(m*lda), rnd(rb*ldb), rnd(m*ldc)
-						got := append([]float32(nil), c0...)
-						want := append([]float32(nil), c0...)
-						if nt {
-							gemmNT32(acc, m, n, k, a, lda, b, ldb, got, ldc)
-						} else {
-							gemmNN32(acc, m, n, k, a, lda, b, ldb, got, ldc)
-						}
-						gemmRef(acc, false, nt, m, n, k, a, lda, b, ldb, want, ldc)
-						name := fmt.Sprintf("nt=%v acc=%v %d×%d×%d", nt, acc, m, n, k)
-						for i := 0; i < m; i++ {
-							for j := 0; j < ldc; j++ {
-								g, w := got[i*ldc+j], want[i*ldc+j]
-								if j >= n && g != c0[i*ldc+j] {
-									t.Fatalf("%s: wrote C[%d,%d] beyond n", name, i, j)
-								}
-								// float32 sums of k terms of size ≤ 1
-								if d := math.Abs(float64(g - w)); d > 1e-6*float64(k+1)+1e-5*math.Abs(float64(w)) {
-									t.Fatalf("%s: C[%d,%d] = %g, want %g", name, i, j, g, w)
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// TestGemmPanics checks that short slices are programmer errors.
-func TestGemmPanics(t *testing.T) {
-	defer func() {
-		if r := recover(); r == nil {
-			t.Fatal("gemmNT32 with a short A did not panic")
-		}
-	}()
-	gemmNT32(false, 2, 2, 2, make([]float32, 3), 2, make([]float32, 4), 2, make([]float32, 4), 2)
-}
-
-// TestIm2colAdjoint checks ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ with padding.
-func TestIm2colAdjoint(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, pad := range []int{0, 1, 2, 4} {
-		g := newConvGeom(tensor.Shape{1, 2, 5, 6}, tensor.Shape{3, 2, 3, 3}, pad)
-		x, c := make([]float64, g.ci*g.h*g.w), make([]float64, g.q*g.p)
-		for i := range x {
-			x[i] = rng.Float64()
-		}
-		for i := range c {
-			c[i] = rng.Float64()
-		}
-		col, back := make([]float64, g.q*g.p), make([]float64, len(x))
-		im2colTo(col, x, g)
-		col2imAddTo(back, c, g)
-		var l, r float64
-		for i := range col {
-			l += col[i] * c[i]
-		}
-		for i := range x {
-			r += x[i] * back[i]
-		}
-		if math.Abs(l-r) > 1e-12*math.Abs(l) {
-			t.Errorf("pad %d: <im2col x, c> = %g, <x, col2im c> = %g", pad, l, r)
+		sparseBackward = true
+		_, gs := newOpGraph(t, c, fastLayers, tensor.Float32, 3).run(t)
+		for i := range g1 {
+			checkClose(t, fmt.Sprintf("%s dL/din%d, sparse backward", c.name, i), gs[i], g1[i], 1e-5, 1e-4)
 		}
 	}
 }

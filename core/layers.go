@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // The layer primitives of the encoders, as functions over gorgonia nodes.
@@ -19,7 +18,7 @@ import (
 //	y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v] · x[n,c,i+u−pad,j+v−pad]
 //
 // x is N×Ci×H×W, w is Co×Ci×K×K, b is Co; y is N×Co×(H+2pad−K+1)×(W+2pad−K+1).
-func conv2d(x, w, b *G.Node, pad int) (*G.Node, error) { return fastConv2d(x, w, b, pad) }
+func conv2d(x, w, b *G.Node, pad int) (*G.Node, error) { return fastConv2d(x, w, b, pad, 1) }
 
 // relu is the rectifier, y = max(x, 0), elementwise.
 func relu(x *G.Node) (*G.Node, error) { return fastReLU(x) }
@@ -50,36 +49,12 @@ func convReLUPool(x, w, b *G.Node, pad int) (*G.Node, error) { return fastConvRe
 //	y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v] · x[n,c,s·i+u−pad,s·j+v−pad]
 //
 // x is N×Ci×H×W, w is Co×Ci×K×K, b is Co or nil; y is N×Co×Ho×Wo with
-// Ho = ⌊(H+2pad−K)/s⌋+1. Stride 1 runs on the fast convolution (with a zero
-// bias when b is nil); other strides on gorgonia's im2col convolution.
+// Ho = ⌊(H+2pad−K)/s⌋+1.
 func conv2dStride(x, w, b *G.Node, pad, stride int) (*G.Node, error) {
 	if stride < 1 {
 		panic(fmt.Sprintf("core: conv2dStride: stride %d < 1", stride))
 	}
-	if stride == 1 {
-		if b == nil {
-			co := w.Shape()[0]
-			b = G.NewTensor(x.Graph(), x.Dtype(), 1, G.WithShape(co), G.WithName(w.Name()+".zero_bias"),
-				G.WithValue(tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(co))))
-		}
-		return fastConv2d(x, w, b, pad)
-	}
-	if x.Dims() != 4 || w.Dims() != 4 || w.Shape()[1] != x.Shape()[1] {
-		return nil, fmt.Errorf("core: conv2dStride shapes x %v, w %v do not fit", x.Shape(), w.Shape())
-	}
-	k := w.Shape()[2]
-	y, err := G.Conv2d(x, w, tensor.Shape{k, w.Shape()[3]}, []int{pad, pad}, []int{stride, stride}, []int{1, 1})
-	if err != nil || b == nil {
-		return y, err
-	}
-	if b.Dims() != 1 || b.Shape()[0] != w.Shape()[0] {
-		return nil, fmt.Errorf("core: conv2dStride bias %v does not match weight %v", b.Shape(), w.Shape())
-	}
-	b4, err := G.Reshape(b, []int{1, b.Shape()[0], 1, 1})
-	if err != nil {
-		return nil, err
-	}
-	return G.BroadcastAdd(y, b4, nil, []byte{0, 2, 3})
+	return fastConv2d(x, w, b, pad, stride)
 }
 
 // batchNorm is batch normalisation over the channels of an N×C×H×W or N×C

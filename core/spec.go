@@ -25,6 +25,19 @@ func (in Input) Size() int { return in.Channels * in.Height * in.Width }
 // the data set's mean and standard deviation.
 var MNISTInput = Input{Channels: 1, Height: 28, Width: 28, Mean: 0.1307, Std: 0.3081}
 
+// FaceInput is the input InsightFace's encoders are made for: 3×112×112
+// aligned faces, pixels in [0,1] mapped to [−1,1].
+var FaceInput = Input{Channels: 3, Height: 112, Width: 112, Mean: 0.5, Std: 0.5}
+
+// NativeInput returns the input the architecture arch was designed for:
+// FaceInput for iresnet18, MNISTInput for the others.
+func NativeInput(arch string) Input {
+	if arch == ArchIResNet {
+		return FaceInput
+	}
+	return MNISTInput
+}
+
 // Tensor is a named parameter's value: row-major float32 data and its shape.
 type Tensor struct {
 	Shape []int

@@ -14,8 +14,6 @@ package losses
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
 	"strings"
 
@@ -24,6 +22,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"metriclab/core"
+	"metriclab/core/ops"
 )
 
 // pairDistance is a distance between two embeddings. Both distances are
@@ -303,30 +302,6 @@ func pairArgmaxRows[T float32 | float64](dst []int, m []T, c int) {
 	}
 }
 
-// pairScalar reads the value of a scalar gorgonia Value.
-func pairScalar(v G.Value) (float64, error) {
-	switch s := v.(type) {
-	case *G.F64:
-		return float64(*s), nil
-	case *G.F32:
-		return float64(*s), nil
-	case tensor.Tensor:
-		if s.Size() == 1 {
-			switch d := s.Data().(type) {
-			case float64:
-				return d, nil
-			case float32:
-				return float64(d), nil
-			case []float64:
-				return d[0], nil
-			case []float32:
-				return float64(d[0]), nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("losses: want a float scalar, got %T", v)
-}
-
 // pairLossOp is the gorgonia op of a pair-based loss:
 //
 //	(emb N×D, onehot N×C) → L, a scalar of emb's dtype
@@ -334,8 +309,17 @@ func pairScalar(v G.Value) (float64, error) {
 // differentiable with respect to emb only. Forward saves dL/dD and the
 // distance's buffers in the kernel, which its diff op reads.
 type pairLossOp struct {
+	ops.Base
 	kern  *pairKernel
 	dtype tensor.Dtype
+}
+
+// newPairLossOp returns the loss op of kern in dtype dt; its Key says what
+// it computes (objective, distance, dtype).
+func newPairLossOp(kern *pairKernel, dt tensor.Dtype) *pairLossOp {
+	op := &pairLossOp{kern: kern, dtype: dt}
+	op.Key = fmt.Sprintf("PairLoss{%v, %v, %v}", kern.obj, kern.dist, dt)
+	return op
 }
 
 func (op *pairLossOp) Arity() int { return 2 }
@@ -378,20 +362,6 @@ func (op *pairLossOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Valu
 	return op.Do(inputs...)
 }
 
-func (op *pairLossOp) ReturnsPtr() bool      { return false }
-func (op *pairLossOp) CallsExtern() bool     { return false }
-func (op *pairLossOp) OverwritesInput() int  { return -1 }
-func (op *pairLossOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op *pairLossOp) String() string {
-	return fmt.Sprintf("PairLoss{%v, %v, %v}", op.kern.obj, op.kern.dist, op.dtype)
-}
-
-func (op *pairLossOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-
 func (op *pairLossOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
 
 func (op *pairLossOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
@@ -399,14 +369,24 @@ func (op *pairLossOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 		return nil, fmt.Errorf("losses: %v: want 2 inputs, got %d", op, len(inputs))
 	}
 	// output is an input of the diff op only to order it after the forward.
-	d, err := G.ApplyOp(&pairLossDiffOp{op}, inputs[0], inputs[1], output, grad)
+	d, err := G.ApplyOp(newPairLossDiffOp(op), inputs[0], inputs[1], output, grad)
 	return G.Nodes{d, nil}, err
 }
 
 // pairLossDiffOp is the backward of pairLossOp:
 //
 //	(emb, onehot, L, dC/dL) → dC/demb = dC/dL · dL/demb
-type pairLossDiffOp struct{ fwd *pairLossOp }
+type pairLossDiffOp struct {
+	ops.Base
+	fwd *pairLossOp
+}
+
+// newPairLossDiffOp returns the backward op of fwd.
+func newPairLossDiffOp(fwd *pairLossOp) *pairLossDiffOp {
+	op := &pairLossDiffOp{fwd: fwd}
+	op.Key = fmt.Sprintf("PairLossDiff{%v, %v, %v}", fwd.kern.obj, fwd.kern.dist, fwd.dtype)
+	return op
+}
 
 func (op *pairLossDiffOp) Arity() int { return 4 }
 
@@ -441,25 +421,11 @@ func (op *pairLossDiffOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.
 	if !ok || dst.Dims() != 2 || dst.Shape()[0] != k.n || dst.Shape()[1] != k.dim || dst.RequiresIterator() {
 		return nil, fmt.Errorf("losses: %v: gradient must be a contiguous %d×%d tensor, got %T", op, k.n, k.dim, prealloc)
 	}
-	g, err := pairScalar(inputs[3])
+	g, err := ops.Scalar(inputs[3])
 	if err != nil {
 		return nil, err
 	}
 	return dst, k.backward(dst, g)
-}
-
-func (op *pairLossDiffOp) ReturnsPtr() bool      { return false }
-func (op *pairLossDiffOp) CallsExtern() bool     { return false }
-func (op *pairLossDiffOp) OverwritesInput() int  { return -1 }
-func (op *pairLossDiffOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op *pairLossDiffOp) String() string {
-	return fmt.Sprintf("PairLossDiff{%v, %v, %v}", op.fwd.kern.obj, op.fwd.kern.dist, op.fwd.dtype)
-}
-
-func (op *pairLossDiffOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
 }
 
 var (
@@ -509,8 +475,7 @@ func (l *pairLoss) Build(g *G.ExprGraph, emb, onehot *G.Node, classes int) (*G.N
 	if onehot.Dtype() != dt {
 		return nil, fmt.Errorf("%s: onehot dtype %v differs from emb dtype %v", l.name, onehot.Dtype(), dt)
 	}
-	op := &pairLossOp{kern: &pairKernel{dist: l.dist, obj: l.obj}, dtype: dt}
-	return G.ApplyOp(op, emb, onehot)
+	return G.ApplyOp(newPairLossOp(&pairKernel{dist: l.dist, obj: l.obj}, dt), emb, onehot)
 }
 
 // Learnables returns nil: pair-based losses learn nothing of their own.

@@ -152,16 +152,16 @@ func TestPairKernelNoAllocs(t *testing.T) {
 
 func TestPairOpIdentity(t *testing.T) {
 	ops := []*pairLossOp{
-		{kern: &pairKernel{dist: pairCosine, obj: pairContrastive{margin: 0.5}}, dtype: tensor.Float64},
-		{kern: &pairKernel{dist: pairCosine, obj: pairContrastive{margin: 0.5}}, dtype: tensor.Float32},
-		{kern: &pairKernel{dist: pairEuclidean, obj: pairContrastive{margin: 0.5}}, dtype: tensor.Float64},
-		{kern: &pairKernel{dist: pairCosine, obj: pairContrastive{margin: 0.25}}, dtype: tensor.Float64},
-		{kern: &pairKernel{dist: pairCosine, obj: tripObjective{miner: tripHard, margin: 0.5}}, dtype: tensor.Float64},
-		{kern: &pairKernel{dist: pairCosine, obj: tripObjective{miner: tripEasy, margin: 0.5}}, dtype: tensor.Float64},
+		newPairLossOp(&pairKernel{dist: pairCosine, obj: pairContrastive{margin: 0.5}}, tensor.Float64),
+		newPairLossOp(&pairKernel{dist: pairCosine, obj: pairContrastive{margin: 0.5}}, tensor.Float32),
+		newPairLossOp(&pairKernel{dist: pairEuclidean, obj: pairContrastive{margin: 0.5}}, tensor.Float64),
+		newPairLossOp(&pairKernel{dist: pairCosine, obj: pairContrastive{margin: 0.25}}, tensor.Float64),
+		newPairLossOp(&pairKernel{dist: pairCosine, obj: tripObjective{miner: tripHard, margin: 0.5}}, tensor.Float64),
+		newPairLossOp(&pairKernel{dist: pairCosine, obj: tripObjective{miner: tripEasy, margin: 0.5}}, tensor.Float64),
 	}
 	seen := map[uint32]string{}
 	for _, op := range ops {
-		for _, o := range []G.Op{op, &pairLossDiffOp{op}} {
+		for _, o := range []G.Op{op, newPairLossDiffOp(op)} {
 			if prev, dup := seen[o.Hashcode()]; dup {
 				t.Errorf("%v and %v share hash %d: gorgonia would merge their nodes", prev, o, o.Hashcode())
 			}

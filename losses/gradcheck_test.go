@@ -14,6 +14,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"metriclab/core"
+	"metriclab/core/ops"
 )
 
 // msRefHead describes a loss to msReference, with its own ψ written in the
@@ -390,7 +391,7 @@ func msFloats(t *testing.T, v G.Value) []float64 {
 // msNumber returns the scalar v as float64.
 func msNumber(t *testing.T, v G.Value) float64 {
 	t.Helper()
-	x, err := msScalar(v)
+	x, err := ops.Scalar(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package losses
 
 import (
 	"fmt"
-	"hash"
 	"hash/fnv"
 	"maps"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"metriclab/core"
+	"metriclab/core/ops"
 )
 
 // This file is the shared base of the margin-softmax family: normalise f and
@@ -136,7 +136,7 @@ func (l *marginSoftmax) Build(g *G.ExprGraph, emb, onehot *G.Node, classes int) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.name, err)
 	}
-	loss, err := G.ApplyOp(msCrossEntropyOp{}, z, onehot)
+	loss, err := G.ApplyOp(newMsCrossEntropyOp(), z, onehot)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.name, err)
 	}
@@ -150,7 +150,7 @@ func (l *marginSoftmax) logits(emb, onehot *G.Node, n, classes int) (*G.Node, er
 		f := emb
 		if l.head == msScaledLinear {
 			var err error
-			if f, err = G.ApplyOp(msNormalizeOp{scale: l.scale}, emb); err != nil {
+			if f, err = G.ApplyOp(newMsNormalizeOp(l.scale), emb); err != nil {
 				return nil, err
 			}
 		}
@@ -174,10 +174,10 @@ func (l *marginSoftmax) logits(emb, onehot *G.Node, n, classes int) (*G.Node, er
 		return nil, err
 	}
 	if l.head == msCosine {
-		return G.ApplyOp(&msMarginOp{margin: l.margin, scale: l.scale}, cos, onehot)
+		return G.ApplyOp(newMsMarginOp(l.margin, l.scale), cos, onehot)
 	}
 	// msFeatureNorm: z_ij = ‖f_i‖·t_ij with t the cosines, target changed.
-	t, err := G.ApplyOp(&msMarginOp{margin: l.margin, scale: 1}, cos, onehot)
+	t, err := G.ApplyOp(newMsMarginOp(l.margin, 1), cos, onehot)
 	if err != nil {
 		return nil, err
 	}
@@ -190,11 +190,11 @@ func (l *marginSoftmax) logits(emb, onehot *G.Node, n, classes int) (*G.Node, er
 
 // msCosines returns the N×C cosines f̂·Ŵᵀ between the rows of emb and w.
 func msCosines(emb, w *G.Node) (*G.Node, error) {
-	fhat, err := G.ApplyOp(msNormalizeOp{scale: 1}, emb)
+	fhat, err := G.ApplyOp(newMsNormalizeOp(1), emb)
 	if err != nil {
 		return nil, err
 	}
-	what, err := G.ApplyOp(msNormalizeOp{scale: 1}, w)
+	what, err := G.ApplyOp(newMsNormalizeOp(1), w)
 	if err != nil {
 		return nil, err
 	}
@@ -291,59 +291,13 @@ func msScaleParam(dim int) Param {
 		Doc: "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"}
 }
 
-// msValue returns the dense tensor held by v, materialised if it is a view.
-func msValue(v G.Value) (*tensor.Dense, error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("losses: want a dense tensor, got %T", v)
-	}
-	if d.IsMaterializable() {
-		d = d.Materialize().(*tensor.Dense)
-	}
-	return d, nil
-}
-
-// msScalar returns the number held by the scalar value v.
-func msScalar(v G.Value) (float64, error) {
-	switch x := v.(type) {
-	case *G.F64:
-		return float64(*x), nil
-	case *G.F32:
-		return float64(*x), nil
-	case tensor.Tensor:
-		switch d := x.Data().(type) {
-		case float64:
-			return d, nil
-		case float32:
-			return float64(d), nil
-		case []float64:
-			if len(d) == 1 {
-				return d[0], nil
-			}
-		case []float32:
-			if len(d) == 1 {
-				return float64(d[0]), nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("losses: want a scalar, got %T %v", v, v.Shape())
-}
-
-// msHash is the Hashcode of an op from its WriteHash.
-func msHash(op G.Op) uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-
 // msMatrixType is the type of an op on matrices: a → a → ... → a.
 func msMatrixType(arity int) hm.Type {
-	a := hm.TypeVariable('a')
-	ts := make(hm.Types, arity+1)
-	for i := range ts {
-		ts[i] = a
+	dims := make([]int, arity+1)
+	for i := range dims {
+		dims[i] = 2
 	}
-	return hm.NewFnType(ts...)
+	return ops.FnType(dims...)
 }
 
 // msFloat is the element type of the graphs the ops run in.
@@ -354,39 +308,39 @@ type msFloat interface{ float32 | float64 }
 //	y_i = s·x_i/n_i,   n_i = √(‖x_i‖²+ε)
 //
 // Sums accumulate in float64 for float32 graphs too.
-type msNormalizeOp struct{ scale float64 }
+type msNormalizeOp struct {
+	ops.Base
+	scale float64
+	y     ops.Buf
+}
 
-func (op msNormalizeOp) Arity() int                                        { return 1 }
-func (op msNormalizeOp) Type() hm.Type                                     { return msMatrixType(1) }
-func (op msNormalizeOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return msShapeOf(in[0]) }
-func (op msNormalizeOp) ReturnsPtr() bool                                  { return false }
-func (op msNormalizeOp) CallsExtern() bool                                 { return false }
-func (op msNormalizeOp) OverwritesInput() int                              { return -1 }
-func (op msNormalizeOp) WriteHash(h hash.Hash)                             { fmt.Fprintf(h, "msNormalize{%g}", op.scale) }
-func (op msNormalizeOp) Hashcode() uint32                                  { return msHash(op) }
-func (op msNormalizeOp) String() string                                    { return fmt.Sprintf("msNormalize{%g}", op.scale) }
-func (op msNormalizeOp) DiffWRT(inputs int) []bool                         { return []bool{true} }
+// newMsNormalizeOp returns the op that scales rows to norm s.
+func newMsNormalizeOp(s float64) *msNormalizeOp {
+	op := &msNormalizeOp{scale: s}
+	op.Key = fmt.Sprintf("msNormalize{%g}", s)
+	return op
+}
 
-func (op msNormalizeOp) Do(inputs ...G.Value) (G.Value, error) {
+func (op *msNormalizeOp) Arity() int                                        { return 1 }
+func (op *msNormalizeOp) Type() hm.Type                                     { return msMatrixType(1) }
+func (op *msNormalizeOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return ops.SameShape(in) }
+func (op *msNormalizeOp) DiffWRT(inputs int) []bool                         { return []bool{true} }
+
+func (op *msNormalizeOp) Do(inputs ...G.Value) (G.Value, error) {
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("losses: %v takes 1 input, got %d", op, len(inputs))
 	}
-	x, err := msValue(inputs[0])
-	if err != nil {
-		return nil, err
-	}
+	x := ops.Dense(inputs[0])
 	if x.Dims() != 2 {
 		return nil, fmt.Errorf("losses: %v wants a matrix, got %v", op, x.Shape())
 	}
-	y := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	y := op.y.Get(x.Dtype(), x.Shape())
 	d := x.Shape()[1]
 	switch xs := x.Data().(type) {
 	case []float64:
-		msNormalizeTo(y.Data().([]float64), xs, d, op.scale)
+		msNormalizeTo(op.y.F64, xs, d, op.scale)
 	case []float32:
-		msNormalizeTo(y.Data().([]float32), xs, d, op.scale)
-	default:
-		return nil, fmt.Errorf("losses: %v: dtype %v not supported", op, x.Dtype())
+		msNormalizeTo(op.y.F32, xs, d, op.scale)
 	}
 	return y, nil
 }
@@ -409,52 +363,40 @@ func msNormalizeTo[T msFloat](dst, x []T, d int, s float64) []T {
 
 // SymDiff returns the backward of msNormalizeOp, which recomputes n and x̂
 // from x (one pass over each row, cheaper than keeping them).
-func (op msNormalizeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(msNormalizeDiffOp(op), inputs[0], grad)
+func (op *msNormalizeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	back := &msNormalizeDiffOp{scale: op.scale}
+	back.Key = fmt.Sprintf("msNormalizeDiff{%g}", op.scale)
+	dx, err := G.ApplyOp(back, inputs[0], grad)
 	return G.Nodes{dx}, err
 }
 
 // msNormalizeDiffOp is the backward of msNormalizeOp: from x and g = ∂L/∂y,
 //
 //	∂L/∂x_i = s·(g_i − x̂_i·(x̂_i·g_i))/n_i,   x̂_i = x_i/n_i
-type msNormalizeDiffOp struct{ scale float64 }
-
-func (op msNormalizeDiffOp) Arity() int    { return 2 }
-func (op msNormalizeDiffOp) Type() hm.Type { return msMatrixType(2) }
-func (op msNormalizeDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return msShapeOf(in[0])
+type msNormalizeDiffOp struct {
+	ops.Base
+	scale float64
+	dx    ops.Buf
 }
-func (op msNormalizeDiffOp) ReturnsPtr() bool      { return false }
-func (op msNormalizeDiffOp) CallsExtern() bool     { return false }
-func (op msNormalizeDiffOp) OverwritesInput() int  { return -1 }
-func (op msNormalizeDiffOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "msNormalizeDiff{%g}", op.scale) }
-func (op msNormalizeDiffOp) Hashcode() uint32      { return msHash(op) }
-func (op msNormalizeDiffOp) String() string        { return fmt.Sprintf("msNormalizeDiff{%g}", op.scale) }
 
-func (op msNormalizeDiffOp) Do(inputs ...G.Value) (G.Value, error) {
-	if len(inputs) != 2 {
-		return nil, fmt.Errorf("losses: %v takes 2 inputs, got %d", op, len(inputs))
-	}
-	x, err := msValue(inputs[0])
+func (op *msNormalizeDiffOp) Arity() int    { return 2 }
+func (op *msNormalizeDiffOp) Type() hm.Type { return msMatrixType(2) }
+func (op *msNormalizeDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return ops.SameShape(in)
+}
+
+func (op *msNormalizeDiffOp) Do(inputs ...G.Value) (G.Value, error) {
+	x, g, err := msPair(op, inputs)
 	if err != nil {
 		return nil, err
 	}
-	g, err := msValue(inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	if !x.Shape().Eq(g.Shape()) || x.Dtype() != g.Dtype() {
-		return nil, fmt.Errorf("losses: %v: x %v %v, grad %v %v", op, x.Shape(), x.Dtype(), g.Shape(), g.Dtype())
-	}
-	dx := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	dx := op.dx.Get(x.Dtype(), x.Shape())
 	d := x.Shape()[1]
 	switch xs := x.Data().(type) {
 	case []float64:
-		msNormalizeBackwardTo(dx.Data().([]float64), xs, g.Data().([]float64), d, op.scale)
+		msNormalizeBackwardTo(op.dx.F64, xs, g.Float64s(), d, op.scale)
 	case []float32:
-		msNormalizeBackwardTo(dx.Data().([]float32), xs, g.Data().([]float32), d, op.scale)
-	default:
-		return nil, fmt.Errorf("losses: %v: dtype %v not supported", op, x.Dtype())
+		msNormalizeBackwardTo(op.dx.F32, xs, g.Float32s(), d, op.scale)
 	}
 	return dx, nil
 }
@@ -489,37 +431,37 @@ func msNormalizeBackwardTo[T msFloat](dst, x, g []T, d int, s float64) []T {
 // as 1 where y_ij > 0.5. The margin's state (SphereFace's λ) is read at each
 // Do, so a schedule takes effect without rebuilding the graph.
 type msMarginOp struct {
+	ops.Base
 	margin Margin
 	scale  float64
+	z      ops.Buf
+}
+
+// newMsMarginOp returns the margin op of m at scale s. Its Key holds its
+// address: two margin ops are never merged, and the hash does not change
+// when a schedule changes the margin's state.
+func newMsMarginOp(m Margin, s float64) *msMarginOp {
+	op := &msMarginOp{margin: m, scale: s}
+	op.Key = ops.Unique(fmt.Sprintf("msMargin{%T, s=%g}", m, s), op)
+	return op
 }
 
 func (op *msMarginOp) Arity() int                                        { return 2 }
 func (op *msMarginOp) Type() hm.Type                                     { return msMatrixType(2) }
-func (op *msMarginOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return msShapeOf(in[0]) }
-func (op *msMarginOp) ReturnsPtr() bool                                  { return false }
-func (op *msMarginOp) CallsExtern() bool                                 { return false }
-func (op *msMarginOp) OverwritesInput() int                              { return -1 }
-
-// WriteHash includes the op's address: two margin ops are never merged, and
-// the hash does not change when a schedule changes the margin's state.
-func (op *msMarginOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "msMargin{%g, %p}", op.scale, op) }
-func (op *msMarginOp) Hashcode() uint32      { return msHash(op) }
-func (op *msMarginOp) String() string        { return fmt.Sprintf("msMargin{%T, s=%g}", op.margin, op.scale) }
-func (op *msMarginOp) DiffWRT(inputs int) []bool {
-	return []bool{true, false}
-}
+func (op *msMarginOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return ops.SameShape(in) }
+func (op *msMarginOp) DiffWRT(inputs int) []bool                         { return []bool{true, false} }
 
 func (op *msMarginOp) Do(inputs ...G.Value) (G.Value, error) {
 	c, y, err := msPair(op, inputs)
 	if err != nil {
 		return nil, err
 	}
-	z := tensor.New(tensor.Of(c.Dtype()), tensor.WithShape(c.Shape().Clone()...))
+	z := op.z.Get(c.Dtype(), c.Shape())
 	switch cs := c.Data().(type) {
 	case []float64:
-		msMarginTo(z.Data().([]float64), cs, y.Data().([]float64), op.scale, op.margin)
+		msMarginTo(op.z.F64, cs, y.Float64s(), op.scale, op.margin)
 	case []float32:
-		msMarginTo(z.Data().([]float32), cs, y.Data().([]float32), op.scale, op.margin)
+		msMarginTo(op.z.F32, cs, y.Float32s(), op.scale, op.margin)
 	}
 	return z, nil
 }
@@ -538,29 +480,25 @@ func msMarginTo[T msFloat](dst, c, y []T, s float64, m Margin) []T {
 
 // SymDiff returns the backward of msMarginOp; the labels get no gradient.
 func (op *msMarginOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dc, err := G.ApplyOp(&msMarginDiffOp{op}, inputs[0], inputs[1], grad)
+	back := &msMarginDiffOp{fwd: op}
+	back.Key = ops.Unique("msMarginDiff", op)
+	dc, err := G.ApplyOp(back, inputs[0], inputs[1], grad)
 	return G.Nodes{dc, nil}, err
 }
 
 // msMarginDiffOp is the backward of msMarginOp: from c, y and g = ∂L/∂z,
 //
 //	∂L/∂c_ij = s·ψ'(clamp(c_ij))·g_ij  where y_ij = 1,  s·g_ij elsewhere
-type msMarginDiffOp struct{ fwd *msMarginOp }
+type msMarginDiffOp struct {
+	ops.Base
+	fwd *msMarginOp
+	dc  ops.Buf
+}
 
 func (op *msMarginDiffOp) Arity() int    { return 3 }
 func (op *msMarginDiffOp) Type() hm.Type { return msMatrixType(3) }
 func (op *msMarginDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return msShapeOf(in[0])
-}
-func (op *msMarginDiffOp) ReturnsPtr() bool     { return false }
-func (op *msMarginDiffOp) CallsExtern() bool    { return false }
-func (op *msMarginDiffOp) OverwritesInput() int { return -1 }
-func (op *msMarginDiffOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "msMarginDiff{%g, %p}", op.fwd.scale, op.fwd)
-}
-func (op *msMarginDiffOp) Hashcode() uint32 { return msHash(op) }
-func (op *msMarginDiffOp) String() string {
-	return fmt.Sprintf("msMarginDiff{%T, s=%g}", op.fwd.margin, op.fwd.scale)
+	return ops.SameShape(in)
 }
 
 func (op *msMarginDiffOp) Do(inputs ...G.Value) (G.Value, error) {
@@ -571,19 +509,16 @@ func (op *msMarginDiffOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := msValue(inputs[2])
-	if err != nil {
-		return nil, err
-	}
+	g := ops.Dense(inputs[2])
 	if !g.Shape().Eq(c.Shape()) || g.Dtype() != c.Dtype() {
 		return nil, fmt.Errorf("losses: %v: grad %v %v, want %v %v", op, g.Shape(), g.Dtype(), c.Shape(), c.Dtype())
 	}
-	dc := tensor.New(tensor.Of(c.Dtype()), tensor.WithShape(c.Shape().Clone()...))
+	dc := op.dc.Get(c.Dtype(), c.Shape())
 	switch cs := c.Data().(type) {
 	case []float64:
-		msMarginBackwardTo(dc.Data().([]float64), cs, y.Data().([]float64), g.Data().([]float64), op.fwd.scale, op.fwd.margin)
+		msMarginBackwardTo(op.dc.F64, cs, y.Float64s(), g.Float64s(), op.fwd.scale, op.fwd.margin)
 	case []float32:
-		msMarginBackwardTo(dc.Data().([]float32), cs, y.Data().([]float32), g.Data().([]float32), op.fwd.scale, op.fwd.margin)
+		msMarginBackwardTo(op.dc.F32, cs, y.Float32s(), g.Float32s(), op.fwd.scale, op.fwd.margin)
 	}
 	return dc, nil
 }
@@ -609,26 +544,25 @@ func msClamp(c float64) float64 { return math.Max(-1, math.Min(1, c)) }
 //	L = (1/N) Σ_i Σ_j −y_ij·log softmax(z_i)_j
 //
 // computed with the row maximum subtracted, in float64 for both dtypes.
-type msCrossEntropyOp struct{}
+type msCrossEntropyOp struct{ ops.Base }
 
-func (op msCrossEntropyOp) Arity() int { return 2 }
-func (op msCrossEntropyOp) Type() hm.Type {
+// newMsCrossEntropyOp returns the cross-entropy op.
+func newMsCrossEntropyOp() *msCrossEntropyOp {
+	return &msCrossEntropyOp{ops.Base{Key: "msCrossEntropy"}}
+}
+
+func (op *msCrossEntropyOp) Arity() int { return 2 }
+func (op *msCrossEntropyOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	m := G.TensorType{Dims: 2, Of: a}
 	return hm.NewFnType(m, m, a)
 }
-func (op msCrossEntropyOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+func (op *msCrossEntropyOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
 }
-func (op msCrossEntropyOp) ReturnsPtr() bool          { return false }
-func (op msCrossEntropyOp) CallsExtern() bool         { return false }
-func (op msCrossEntropyOp) OverwritesInput() int      { return -1 }
-func (op msCrossEntropyOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "msCrossEntropy") }
-func (op msCrossEntropyOp) Hashcode() uint32          { return msHash(op) }
-func (op msCrossEntropyOp) String() string            { return "msCrossEntropy" }
-func (op msCrossEntropyOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
+func (op *msCrossEntropyOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
 
-func (op msCrossEntropyOp) Do(inputs ...G.Value) (G.Value, error) {
+func (op *msCrossEntropyOp) Do(inputs ...G.Value) (G.Value, error) {
 	z, y, err := msPair(op, inputs)
 	if err != nil {
 		return nil, err
@@ -675,8 +609,10 @@ func msLogSumExp[T msFloat](z []T) float64 {
 // SymDiff returns the backward of msCrossEntropyOp, which recomputes the
 // softmax from z (N×C exponentials, cheaper than keeping them between the
 // passes); the targets get no gradient.
-func (op msCrossEntropyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dz, err := G.ApplyOp(msCrossEntropyDiffOp{}, inputs[0], inputs[1], grad)
+func (op *msCrossEntropyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	back := &msCrossEntropyDiffOp{}
+	back.Key = "msCrossEntropyDiff"
+	dz, err := G.ApplyOp(back, inputs[0], inputs[1], grad)
 	return G.Nodes{dz, nil}, err
 }
 
@@ -684,25 +620,22 @@ func (op msCrossEntropyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Node
 // the scalar g = ∂ℓ/∂L,
 //
 //	∂ℓ/∂z_ij = g·(p_ij·Σ_k y_ik − y_ij)/N,   p_i = softmax(z_i)
-type msCrossEntropyDiffOp struct{}
+type msCrossEntropyDiffOp struct {
+	ops.Base
+	dz ops.Buf
+}
 
-func (op msCrossEntropyDiffOp) Arity() int { return 3 }
-func (op msCrossEntropyDiffOp) Type() hm.Type {
+func (op *msCrossEntropyDiffOp) Arity() int { return 3 }
+func (op *msCrossEntropyDiffOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	m := G.TensorType{Dims: 2, Of: a}
 	return hm.NewFnType(m, m, a, m)
 }
-func (op msCrossEntropyDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return msShapeOf(in[0])
+func (op *msCrossEntropyDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return ops.SameShape(in)
 }
-func (op msCrossEntropyDiffOp) ReturnsPtr() bool      { return false }
-func (op msCrossEntropyDiffOp) CallsExtern() bool     { return false }
-func (op msCrossEntropyDiffOp) OverwritesInput() int  { return -1 }
-func (op msCrossEntropyDiffOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "msCrossEntropyDiff") }
-func (op msCrossEntropyDiffOp) Hashcode() uint32      { return msHash(op) }
-func (op msCrossEntropyDiffOp) String() string        { return "msCrossEntropyDiff" }
 
-func (op msCrossEntropyDiffOp) Do(inputs ...G.Value) (G.Value, error) {
+func (op *msCrossEntropyDiffOp) Do(inputs ...G.Value) (G.Value, error) {
 	if len(inputs) != 3 {
 		return nil, fmt.Errorf("losses: %v takes 3 inputs, got %d", op, len(inputs))
 	}
@@ -710,17 +643,17 @@ func (op msCrossEntropyDiffOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := msScalar(inputs[2])
+	g, err := ops.Scalar(inputs[2])
 	if err != nil {
 		return nil, err
 	}
-	dz := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(z.Shape().Clone()...))
+	dz := op.dz.Get(z.Dtype(), z.Shape())
 	c := z.Shape()[1]
 	switch zs := z.Data().(type) {
 	case []float64:
-		msCrossEntropyBackwardTo(dz.Data().([]float64), zs, y.Data().([]float64), c, g)
+		msCrossEntropyBackwardTo(op.dz.F64, zs, y.Float64s(), c, g)
 	case []float32:
-		msCrossEntropyBackwardTo(dz.Data().([]float32), zs, y.Data().([]float32), c, g)
+		msCrossEntropyBackwardTo(op.dz.F32, zs, y.Float32s(), c, g)
 	}
 	return dz, nil
 }
@@ -748,12 +681,7 @@ func msPair(op G.Op, inputs []G.Value) (a, b *tensor.Dense, err error) {
 	if len(inputs) != 2 {
 		return nil, nil, fmt.Errorf("losses: %v takes 2 inputs, got %d", op, len(inputs))
 	}
-	if a, err = msValue(inputs[0]); err != nil {
-		return nil, nil, err
-	}
-	if b, err = msValue(inputs[1]); err != nil {
-		return nil, nil, err
-	}
+	a, b = ops.Dense(inputs[0]), ops.Dense(inputs[1])
 	if a.Dims() != 2 || !a.Shape().Eq(b.Shape()) || a.Dtype() != b.Dtype() {
 		return nil, nil, fmt.Errorf("losses: %v: inputs %v %v and %v %v, want two matrices alike",
 			op, a.Shape(), a.Dtype(), b.Shape(), b.Dtype())
@@ -764,20 +692,11 @@ func msPair(op G.Op, inputs []G.Value) (a, b *tensor.Dense, err error) {
 	return a, b, nil
 }
 
-// msShapeOf returns a copy of the shape s.
-func msShapeOf(s G.DimSizer) (tensor.Shape, error) {
-	sh, ok := s.(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("losses: want a shape, got %T", s)
-	}
-	return sh.Clone(), nil
-}
-
 var (
-	_ G.SDOp = msNormalizeOp{}
+	_ G.SDOp = (*msNormalizeOp)(nil)
 	_ G.SDOp = (*msMarginOp)(nil)
-	_ G.SDOp = msCrossEntropyOp{}
-	_ G.Op   = msNormalizeDiffOp{}
+	_ G.SDOp = (*msCrossEntropyOp)(nil)
+	_ G.Op   = (*msNormalizeDiffOp)(nil)
 	_ G.Op   = (*msMarginDiffOp)(nil)
-	_ G.Op   = msCrossEntropyDiffOp{}
+	_ G.Op   = (*msCrossEntropyDiffOp)(nil)
 )

@@ -13,6 +13,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"metriclab/core"
+	"metriclab/core/ops"
 )
 
 // pairRefDist returns d(x, y) for the named distance and its gradients with
@@ -255,7 +256,7 @@ func (pg *pairGraph) run(t *testing.T, x []float64, labels []int) (float64, []fl
 	if err := pg.m.RunAll(); err != nil {
 		t.Fatalf("RunAll: %v", err)
 	}
-	l, err := pairScalar(pg.loss.Value())
+	l, err := ops.Scalar(pg.loss.Value())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +299,7 @@ func pairTrain(t *testing.T, l core.Loss, x0 []float64, labels []int, dim, class
 		if err := m.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		v, err := pairScalar(loss.Value())
+		v, err := ops.Scalar(loss.Value())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,9 +14,12 @@ import (
 
 // benchResult is what `bench --json` prints.
 type benchResult struct {
+	Peer     string  `json:"peer"` // "metriclab-VERSION", as the peers' scripts name themselves
 	Device   string  `json:"device"`
 	TF32     bool    `json:"tf32,omitempty"`
 	Resident bool    `json:"resident,omitempty"`
+	Threads  int     `json:"threads"` // the CPU engine's; 0 on a cuda device
+	Input    string  `json:"input"`   // CxHxW
 	Arch     string  `json:"arch"`
 	Loss     string  `json:"loss"`
 	Dim      int     `json:"dim"`
@@ -61,11 +64,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if mf.input == "" { // the architecture's own input, as the peers use
+		spec.Input = core.NativeInput(mf.arch)
+	}
 	opt, err := mf.optConfig(1 << 30)
 	if err != nil {
 		return err
 	}
-	tr, err := engineFor(dev, *tf32)(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed})
+	tr, err := engineFor(dev, *tf32)(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed, Threads: mf.threads})
 	if err != nil {
 		return err
 	}
@@ -106,12 +112,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		steps++
 	}
 	el := time.Since(start).Seconds()
-	r := benchResult{Device: dev, TF32: *tf32 && dev == "cuda", Resident: *resident, Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
+	in := spec.Input
+	threads := 0
+	if th, ok := tr.(interface{ Threads() int }); ok {
+		threads = th.Threads()
+	}
+	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: *tf32 && dev == "cuda", Resident: *resident, Threads: threads,
+		Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	fmt.Fprintf(stdout, "%s %s %s D=%d batch %d: %.0f img/s (%.2f ms/step over %d steps)\n",
-		r.Device, r.Arch, r.Loss, r.Dim, r.Batch, r.ImgPerS, r.MsStep, r.Steps)
+	fmt.Fprintf(stdout, "%s (%d threads) %s %s %s D=%d batch %d: %.1f img/s (%.2f ms/step over %d steps)\n",
+		r.Device, r.Threads, r.Arch, r.Input, r.Loss, r.Dim, r.Batch, r.ImgPerS, r.MsStep, r.Steps)
 	return nil
 }

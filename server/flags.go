@@ -26,6 +26,7 @@ type modelFlags struct {
 	distance   string
 	easyMargin bool
 	seed       int64
+	threads    int
 
 	fs *flag.FlagSet
 	// lossValues are the loss parameters given on the command line, by name.
@@ -49,6 +50,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.distance, "distance", "", "contrastive and triplet distance: euclidean or cosine")
 	fs.BoolVar(&f.easyMargin, "easy-margin", false, "arcface: apply the margin only where cos θ > 0")
 	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
+	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
 	f.lossValues = make(map[string]*float64, len(lossFlagNames))
 	for _, name := range lossFlagNames {
 		f.lossValues[name] = fs.Float64(name, 0, "loss parameter "+name+" (see the loss's doc; default depends on the loss and D)")
@@ -134,6 +136,9 @@ func (f *modelFlags) optConfig(totalSteps int) (core.OptConfig, error) {
 	if f.batch < 2 || f.batch > 4096 {
 		return c, badInput("batch %d out of range [2, 4096]", f.batch)
 	}
+	if f.threads < 0 || f.threads > 1024 {
+		return c, badInput("threads %d out of range [0, 1024] (0: one per CPU)", f.threads)
+	}
 	return c, nil
 }
 
@@ -163,6 +168,9 @@ func describeLoss(l core.Loss) string {
 	}
 	return b.String()
 }
+
+// threadsDoc is the help of --threads (train, bench, compare, serve).
+const threadsDoc = "CPU threads of the native engine (0: one per CPU); results do not depend on it"
 
 // registerDevice adds the --device flag of train and bench.
 func registerDevice(fs *flag.FlagSet) *string {

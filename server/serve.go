@@ -27,6 +27,7 @@ import (
 
 	"metriclab/app"
 	"metriclab/core/data"
+	"metriclab/core/job"
 )
 
 // mnistFiles are the gzipped IDX files of MNIST that the page's trainers
@@ -67,8 +68,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxUpload := fs.Int64("max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
 	maxJobs := fs.Int("max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
 	maxSSE := fs.Int("max-sse", api.DefaultMaxSSE, "concurrent job event streams")
+	threads := fs.Int("threads", 0, threadsDoc)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if *threads < 0 || *threads > 1024 {
+		return badInput("threads %d out of range [0, 1024] (0: one per CPU)", *threads)
 	}
 	if *precompress != "" {
 		return precompressFile(*precompress)
@@ -82,7 +87,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
 	acfg := api.Config{DataDir: *dataDir, Token: tok, Version: version,
-		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, Logger: logger}
+		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, Logger: logger,
+		JobOptions: job.Options{Threads: *threads}}
 	if gpu, err := probeCUDA(); err == nil {
 		acfg.CUDA = engineFor("cuda", false)
 		logger.Printf("jobs on device cuda train on %s", gpu)

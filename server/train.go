@@ -142,7 +142,7 @@ func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN in
 	if valN == 0 {
 		valN = -1 // --val 0: hold none out
 	}
-	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version, Engine: engineFor(device, false)})
+	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version, Threads: mf.threads, Engine: engineFor(device, false)})
 	if errors.Is(err, job.ErrRequest) {
 		return c, inputError{err}
 	}

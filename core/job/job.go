@@ -80,6 +80,9 @@ type Options struct {
 	// sets such as webcam enrollments. Held-out and snapshot images are
 	// not augmented. Restore does not replay the augmentations.
 	Augment bool
+	// Threads is core.TrainConfig.Threads: the CPU threads of the engine,
+	// 0 for one per CPU.
+	Threads int
 	// Engine makes the training engine; nil is the gorgonia engine
 	// (core.NewGorgonia). The server passes the CUDA engine's for jobs
 	// on a GPU. An engine that holds a device implements io.Closer, and
@@ -224,7 +227,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if newEngine == nil {
 		newEngine = core.NewGorgonia
 	}
-	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed})
+	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
 	if err != nil {
 		return nil, err
 	}

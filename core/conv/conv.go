@@ -1,0 +1,349 @@
+package conv
+
+import (
+	"fmt"
+
+	"metriclab/core/gemm"
+	"metriclab/core/par"
+)
+
+// Plan holds the offset tables and scratch buffers of one geometry. An op
+// builds it once and reuses it at every step; the buffers grow on first use
+// and are not shared. A Plan is not safe for concurrent use.
+type Plan struct {
+	g      Geom
+	hp, wp int     // the padded input, H+2pad × W+2pad
+	pixels []int32 // N·P: offset of output pixel (n,i,j)'s window in the padded batch
+	taps   []int32 // Q: offset of tap (c,u,v) within a padded image
+
+	xp, wT, yT []float32 // padded input, Q×Co filter, N·P×Co output
+	xpOf       *float32  // the input whose padded copy xp holds, until the next BackwardFilter
+	dyT, dwT   []float32 // N·P×Co output gradient, Q×Co filter gradient
+
+	e, hq, wq int       // output gradient padded by a margin e: Ho+2e × Wo+2e
+	classes   []class   // the input pixels, by residue class
+	dyp, dxT  []float32 // padded output gradient, rows×Ci input gradient of a class
+
+	cur operands // the slices of the call in progress, for the loops on the threads
+}
+
+// operands are the caller's slices of one call.
+type operands struct {
+	x, y, b, dy, dx []float32
+	cls             *class
+}
+
+// class is the input pixels (Y, X) with one residue (Y+pad mod S,
+// X+pad mod S), and the taps (o, u, v) that reach them.
+type class struct {
+	rows []int32   // per pixel (n, Y, X): offset of dy[n, 0, Ŷ, X̂] in the padded gradient
+	dst  []int32   // per pixel: its index n·Ci·H·W + Y·W + X in dx
+	taps []int32   // per tap (o, u, v): offset relative to rows (may be negative)
+	tapW []int32   // per tap: index of w[o, 0, u, v]
+	wk   []float32 // taps×Ci: w[o, c, u, v] packed for the product
+}
+
+// NewPlan returns the plan of g.
+func NewPlan(g Geom) (*Plan, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Plan{g: g, hp: g.H + 2*g.Pad, wp: g.W + 2*g.Pad}
+	ho, wo, s := g.Ho(), g.Wo(), g.Stride
+	img := p.hp * p.wp * g.Ci
+	p.pixels = make([]int32, 0, g.N*g.P())
+	for n := 0; n < g.N; n++ {
+		for i := 0; i < ho; i++ {
+			for j := 0; j < wo; j++ {
+				p.pixels = append(p.pixels, int32(n*img+s*i*p.wp+s*j))
+			}
+		}
+	}
+	p.taps = make([]int32, 0, g.Q())
+	for c := 0; c < g.Ci; c++ {
+		for u := 0; u < g.K; u++ {
+			for v := 0; v < g.K; v++ {
+				p.taps = append(p.taps, int32(c*p.hp*p.wp+u*p.wp+v))
+			}
+		}
+	}
+	if err := p.buildClasses(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Geom returns the plan's geometry.
+func (p *Plan) Geom() Geom { return p.g }
+
+// buildClasses makes the tables of the input gradient. An input pixel Y
+// with Y+pad = S·Ŷ + ρ receives from the kernel rows u = ρ + S·α, α ≥ 0,
+// through output row i = Ŷ − α; the gradient is read from dy padded by a
+// margin e wide enough for every i the formula names, so out-of-range rows
+// read zeros.
+func (p *Plan) buildClasses() error {
+	g := p.g
+	s, ho, wo := g.Stride, g.Ho(), g.Wo()
+	p.e = max((g.K-1)/s, (g.H-1+g.Pad)/s-ho+1, (g.W-1+g.Pad)/s-wo+1, 0)
+	p.hq, p.wq = ho+2*p.e, wo+2*p.e
+	plane := p.hq * p.wq
+	if int64(g.N)*int64(g.Co)*int64(plane) > 1<<31-1 {
+		return fmt.Errorf("conv: %+v is too large for 32-bit offsets", g)
+	}
+	for ry := 0; ry < s; ry++ {
+		for rx := 0; rx < s; rx++ {
+			var c class
+			for n := 0; n < g.N; n++ {
+				for y := 0; y < g.H; y++ {
+					if (y+g.Pad)%s != ry {
+						continue
+					}
+					for x := 0; x < g.W; x++ {
+						if (x+g.Pad)%s != rx {
+							continue
+						}
+						yh, xh := (y+g.Pad-ry)/s, (x+g.Pad-rx)/s
+						c.rows = append(c.rows, int32(n*g.Co*plane+(yh+p.e)*p.wq+xh+p.e))
+						c.dst = append(c.dst, int32((n*g.Ci*g.H+y)*g.W+x))
+					}
+				}
+			}
+			for o := 0; o < g.Co; o++ {
+				for a := 0; ry+s*a < g.K; a++ {
+					for b := 0; rx+s*b < g.K; b++ {
+						c.taps = append(c.taps, int32(o*plane-a*p.wq-b))
+						c.tapW = append(c.tapW, int32(o*g.Ci*g.K*g.K+(ry+s*a)*g.K+rx+s*b))
+					}
+				}
+			}
+			if len(c.rows) > 0 {
+				c.wk = make([]float32, len(c.taps)*g.Ci)
+				p.classes = append(p.classes, c)
+			}
+		}
+	}
+	return nil
+}
+
+// Forward writes y = conv(x, w) + b; b may be nil (no bias).
+func (p *Plan) Forward(pool *par.Pool, y, x, w, b []float32) {
+	g := p.g
+	p.checkLen("Forward", y, g.OutSize(), x, g.InSize(), w, g.FilterSize())
+	if b != nil && len(b) != g.Co {
+		panic(fmt.Sprintf("conv: Forward bias has %d values, want %d", len(b), g.Co))
+	}
+	xin := p.padded(pool, x)
+	p.xpOf = &x[0] // saved for BackwardFilter: the padded input
+	p.wT = grow(p.wT, g.Q()*g.Co)
+	transposeTo(p.wT, g.Co, w, g.Q(), g.Co, g.Q(), nil)
+	np := g.N * g.P()
+	p.yT = grow(p.yT, np*g.Co)
+	gemm.Mul(pool, false, np, g.Co, g.Q(), gemm.A{Data: xin, Off: p.taps, Row: p.pixels}, gemm.B{Data: p.wT, Ld: g.Co}, gemm.C{Data: p.yT, Ld: g.Co})
+	p.cur = operands{y: y, b: b}
+	par.For(pool, g.N, 1, p, (*Plan).unpackY)
+	p.cur = operands{}
+}
+
+// unpackY writes images [lo, hi) of y from the pixel-major yT, adding the
+// bias.
+func (p *Plan) unpackY(lo, hi int) {
+	g, pl := p.g, p.g.P()
+	for n := lo; n < hi; n++ {
+		transposeTo(p.cur.y[n*g.Co*pl:], pl, p.yT[n*pl*g.Co:], g.Co, pl, g.Co, p.cur.b)
+	}
+}
+
+// BackwardFilter writes dw and, unless db is nil, db: the filter and bias
+// gradients of the output gradient dy at input x. When the plan's last call
+// was Forward on the same x (the same backing array, unchanged since), it
+// reads the padded copy Forward made instead of padding x again.
+func (p *Plan) BackwardFilter(pool *par.Pool, dw, db, x, dy []float32) {
+	g := p.g
+	p.checkLen("BackwardFilter", dy, g.OutSize(), x, g.InSize(), dw, g.FilterSize())
+	if db != nil && len(db) != g.Co {
+		panic(fmt.Sprintf("conv: BackwardFilter bias gradient has %d values, want %d", len(db), g.Co))
+	}
+	xin := p.xp
+	if g.Pad == 0 {
+		xin = x
+	} else if p.xpOf != &x[0] {
+		xin = p.padded(pool, x)
+	}
+	p.xpOf = nil
+	pl, np := g.P(), g.N*g.P()
+	p.dyT = grow(p.dyT, np*g.Co)
+	p.cur = operands{dy: dy}
+	par.For(pool, g.N, 1, p, (*Plan).packDy)
+	p.cur = operands{}
+	p.dwT = grow(p.dwT, g.Q()*g.Co)
+	gemm.Mul(pool, false, g.Q(), g.Co, np, gemm.A{Data: xin, Off: p.pixels, Row: p.taps}, gemm.B{Data: p.dyT, Ld: g.Co}, gemm.C{Data: p.dwT, Ld: g.Co})
+	transposeTo(dw, g.Q(), p.dwT, g.Co, g.Q(), g.Co, nil)
+	if db != nil {
+		par.For(pool, g.Co, 1, biasGrad{db, dy, g.N, g.Co, pl}, biasGrad.sum)
+	}
+}
+
+// packDy writes images [lo, hi) of the pixel-major dyT.
+func (p *Plan) packDy(lo, hi int) {
+	g, pl := p.g, p.g.P()
+	for n := lo; n < hi; n++ {
+		transposeTo(p.dyT[n*pl*g.Co:], g.Co, p.cur.dy[n*g.Co*pl:], pl, g.Co, pl, nil)
+	}
+}
+
+// BackwardData writes dx, the input gradient of the output gradient dy.
+func (p *Plan) BackwardData(pool *par.Pool, dx, dy, w []float32) {
+	g := p.g
+	p.checkLen("BackwardData", dy, g.OutSize(), dx, g.InSize(), w, g.FilterSize())
+	p.dyp = grow(p.dyp, g.N*g.Co*p.hq*p.wq)
+	p.cur = operands{dy: dy, dx: dx}
+	par.For(pool, g.N*g.Co, 1, p, (*Plan).padDy)
+	if len(p.classes) < g.Stride*g.Stride || g.K < g.Stride {
+		clear(dx) // some input pixels receive from no tap
+	}
+	for ci := range p.classes {
+		c := &p.classes[ci]
+		if len(c.taps) == 0 {
+			continue
+		}
+		for t, iw := range c.tapW {
+			for ch := 0; ch < g.Ci; ch++ {
+				c.wk[t*g.Ci+ch] = w[int(iw)+ch*g.K*g.K]
+			}
+		}
+		m := len(c.rows)
+		p.dxT = grow(p.dxT, m*g.Ci)
+		gemm.Mul(pool, false, m, g.Ci, len(c.taps), gemm.A{Data: p.dyp, Off: c.taps, Row: c.rows}, gemm.B{Data: c.wk, Ld: g.Ci}, gemm.C{Data: p.dxT, Ld: g.Ci})
+		p.cur.cls = c
+		par.For(pool, m, 256, p, (*Plan).scatterDx)
+	}
+	p.cur = operands{}
+}
+
+// padDy copies planes [lo, hi) of dy into the margin-padded dyp.
+func (p *Plan) padDy(lo, hi int) {
+	ho, wo, plane := p.g.Ho(), p.g.Wo(), p.hq*p.wq
+	for nc := lo; nc < hi; nc++ {
+		padTo(p.dyp[nc*plane:(nc+1)*plane], p.wq, p.cur.dy[nc*ho*wo:(nc+1)*ho*wo], ho, wo, p.e)
+	}
+}
+
+// scatterDx writes rows [lo, hi) of the current class's dxT into dx.
+func (p *Plan) scatterDx(lo, hi int) {
+	ci, hw, c := p.g.Ci, p.g.H*p.g.W, p.cur.cls
+	for r := lo; r < hi; r++ {
+		src, d := p.dxT[r*ci:(r+1)*ci], int(c.dst[r])
+		for ch, v := range src {
+			p.cur.dx[d+ch*hw] = v
+		}
+	}
+}
+
+// Padded returns the input batch x as the offset tables address it: x
+// itself without padding, or its copy into the plan's zero-bordered
+// scratch (N×Ci×(H+2pad)×(W+2pad)), valid until the plan's next call.
+func (p *Plan) Padded(pool *par.Pool, x []float32) []float32 { return p.padded(pool, x) }
+
+// Pixels returns, for output pixel (n, i, j) at index n·P + i·Wo + j, the
+// offset in the padded batch of its window's first tap; Taps returns, for
+// tap (c, u, v) at index (c·K + u)·K + v, its offset from there. Pixel
+// (n,i,j) reads tap (c,u,v) at Padded(x)[Pixels()[…] + Taps()[…]]. The
+// slices are the plan's: do not modify them.
+func (p *Plan) Pixels() []int32 { return p.pixels }
+func (p *Plan) Taps() []int32   { return p.taps }
+
+// padded returns x as the tables address it: x itself without padding, or
+// its copy into the zero-bordered scratch.
+func (p *Plan) padded(pool *par.Pool, x []float32) []float32 {
+	g := p.g
+	if g.Pad == 0 {
+		return x
+	}
+	p.xp = grow(p.xp, g.N*g.Ci*p.hp*p.wp)
+	par.For(pool, g.N*g.Ci, 1, padX{p, x}, padX.planes)
+	return p.xp
+}
+
+// padX copies x into the plan's zero-bordered scratch.
+type padX struct {
+	p *Plan
+	x []float32
+}
+
+// planes copies planes [lo, hi).
+func (a padX) planes(lo, hi int) {
+	g, plane := a.p.g, a.p.hp*a.p.wp
+	for nc := lo; nc < hi; nc++ {
+		padTo(a.p.xp[nc*plane:(nc+1)*plane], a.p.wp, a.x[nc*g.H*g.W:(nc+1)*g.H*g.W], g.H, g.W, g.Pad)
+	}
+}
+
+// padTo copies the h×w plane src into dst, a plane of row length ld with a
+// zero border of e rows and columns (ld = w+2e).
+func padTo(dst []float32, ld int, src []float32, h, w, e int) {
+	clear(dst[:e*ld])
+	for r := 0; r < h; r++ {
+		row := dst[(r+e)*ld : (r+e+1)*ld]
+		clear(row[:e])
+		copy(row[e:], src[r*w:(r+1)*w])
+		clear(row[e+w:])
+	}
+	clear(dst[(h+e)*ld:])
+}
+
+// checkLen panics unless the three slices have the lengths named.
+func (p *Plan) checkLen(op string, a []float32, na int, b []float32, nb int, c []float32, nc int) {
+	if len(a) != na || len(b) != nb || len(c) != nc {
+		panic(fmt.Sprintf("conv: %s of %+v: lengths %d, %d, %d, want %d, %d, %d", op, p.g, len(a), len(b), len(c), na, nb, nc))
+	}
+}
+
+// grow returns s with length n, reallocating only when its capacity is short.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// transposeTo writes dst[j·ldd + i] = src[i·lds + j] (+ bias[j]) for i < r,
+// j < c: the c×r transpose of an r×c block. It walks 8×8 tiles so that both
+// sides stay in cache lines.
+func transposeTo(dst []float32, ldd int, src []float32, lds, r, c int, bias []float32) {
+	const bs = 8
+	for i0 := 0; i0 < r; i0 += bs {
+		i1 := min(i0+bs, r)
+		for j0 := 0; j0 < c; j0 += bs {
+			j1 := min(j0+bs, c)
+			for j := j0; j < j1; j++ {
+				var add float32
+				if bias != nil {
+					add = bias[j]
+				}
+				d := dst[j*ldd+i0 : j*ldd+i1]
+				for k := range d {
+					d[k] = src[(i0+k)*lds+j] + add
+				}
+			}
+		}
+	}
+}
+
+// biasGrad is db[o] = Σ_{n,k} dy[n,o,k] for an N×Co×P gradient.
+type biasGrad struct {
+	db, dy    []float32
+	n, co, pl int
+}
+
+// sum writes channels [lo, hi), summed in float64 in the order n, k.
+func (a biasGrad) sum(lo, hi int) {
+	for o := lo; o < hi; o++ {
+		var s float64
+		for i := 0; i < a.n; i++ {
+			for _, v := range a.dy[(i*a.co+o)*a.pl : (i*a.co+o+1)*a.pl] {
+				s += float64(v)
+			}
+		}
+		a.db[o] = float32(s)
+	}
+}

@@ -1,0 +1,114 @@
+package conv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"metriclab/core/par"
+)
+
+// geoms are the engine's convolutions (lenet-s, LeNet++, IResNet's 3×3 and
+// 1×1 strided ones, shrunk) and odd shapes: stride above the kernel, padding
+// above the kernel, one pixel, non-square input.
+var geoms = []Geom{
+	{N: 2, Ci: 1, H: 28, W: 28, Co: 8, K: 5, Stride: 1, Pad: 0},
+	{N: 2, Ci: 8, H: 12, W: 12, Co: 16, K: 5, Stride: 1, Pad: 0},
+	{N: 3, Ci: 4, H: 14, W: 14, Co: 6, K: 5, Stride: 1, Pad: 2},
+	{N: 2, Ci: 5, H: 7, W: 7, Co: 33, K: 5, Stride: 1, Pad: 2},
+	{N: 2, Ci: 3, H: 11, W: 9, Co: 17, K: 3, Stride: 1, Pad: 1},
+	{N: 2, Ci: 6, H: 12, W: 12, Co: 10, K: 3, Stride: 2, Pad: 1},
+	{N: 2, Ci: 7, H: 9, W: 11, Co: 9, K: 3, Stride: 2, Pad: 1},
+	{N: 2, Ci: 6, H: 10, W: 10, Co: 12, K: 1, Stride: 2, Pad: 0},
+	{N: 1, Ci: 2, H: 9, W: 9, Co: 3, K: 2, Stride: 3, Pad: 0},
+	{N: 1, Ci: 2, H: 5, W: 6, Co: 4, K: 3, Stride: 1, Pad: 4},
+	{N: 1, Ci: 1, H: 1, W: 1, Co: 2, K: 1, Stride: 1, Pad: 0},
+	{N: 2, Ci: 3, H: 8, W: 8, Co: 5, K: 4, Stride: 2, Pad: 1},
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// within reports the first element where got and want differ by more than
+// atol + rtol·|want|.
+func within(got, want []float32, atol, rtol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("lengths %d and %d", len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - float64(want[i])); !(d <= atol+rtol*math.Abs(float64(want[i]))) {
+			return fmt.Errorf("element %d: %g, want %g", i, got[i], want[i])
+		}
+	}
+	return nil
+}
+
+// TestPlanMatchesRef compares the three products with the float64
+// references, on one thread and on three, and twice in a row on the same
+// plan (scratch reuse must not leak a step into the next).
+func TestPlanMatchesRef(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	pool := par.NewPool(3)
+	defer pool.Close()
+	for _, g := range geoms {
+		p, err := NewPlan(g)
+		if err != nil {
+			t.Fatalf("%+v: %v", g, err)
+		}
+		for rep := 0; rep < 2; rep++ {
+			x, w, b := randSlice(rng, g.InSize()), randSlice(rng, g.FilterSize()), randSlice(rng, g.Co)
+			dy := randSlice(rng, g.OutSize())
+			// float32 sums of Q (or Co·K·K, or N·P) terms: tolerance grows with √terms.
+			tol := 2e-6 * math.Sqrt(float64(max(g.Q(), g.Co*g.K*g.K, g.N*g.P())))
+			for _, pl := range []*par.Pool{nil, pool} {
+				wantY := make([]float32, g.OutSize())
+				RefTo(g, wantY, x, w, b)
+				y := make([]float32, g.OutSize())
+				p.Forward(pl, y, x, w, b)
+				if err := within(y, wantY, tol, tol); err != nil {
+					t.Fatalf("%+v Forward: %v", g, err)
+				}
+				wantDx := make([]float32, g.InSize())
+				RefDataTo(g, wantDx, dy, w)
+				dx := randSlice(rng, g.InSize()) // garbage: BackwardData must overwrite it
+				p.BackwardData(pl, dx, dy, w)
+				if err := within(dx, wantDx, tol, tol); err != nil {
+					t.Fatalf("%+v BackwardData: %v", g, err)
+				}
+				wantDw, wantDb := make([]float32, g.FilterSize()), make([]float32, g.Co)
+				RefFilterTo(g, wantDw, wantDb, x, dy)
+				dw, db := make([]float32, g.FilterSize()), make([]float32, g.Co)
+				p.BackwardFilter(pl, dw, db, x, dy)
+				if err := within(dw, wantDw, tol, tol); err != nil {
+					t.Fatalf("%+v BackwardFilter dw: %v", g, err)
+				}
+				if err := within(db, wantDb, 1e-5, 1e-5); err != nil {
+					t.Fatalf("%+v BackwardFilter db: %v", g, err)
+				}
+			}
+		}
+	}
+}
+
+// TestValidate refuses geometries without an output pixel or beyond 32-bit
+// offsets.
+func TestValidate(t *testing.T) {
+	bad := []Geom{
+		{N: 1, Ci: 1, H: 3, W: 3, Co: 1, K: 5, Stride: 1},
+		{N: 1, Ci: 1, H: 8, W: 8, Co: 1, K: 3, Stride: 0},
+		{N: 1, Ci: 1, H: 8, W: 8, Co: 1, K: 3, Stride: 1, Pad: -1},
+		{N: 0, Ci: 1, H: 8, W: 8, Co: 1, K: 3, Stride: 1},
+		{N: 1 << 12, Ci: 512, H: 64, W: 64, Co: 1, K: 3, Stride: 1, Pad: 1},
+	}
+	for _, g := range bad {
+		if _, err := NewPlan(g); err == nil {
+			t.Errorf("%+v: no error", g)
+		}
+	}
+}

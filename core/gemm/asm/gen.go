@@ -1,0 +1,197 @@
+// Command asm writes the amd64 micro-kernels of package gemm with avo
+// (github.com/mmcloughlin/avo). It is its own module, so that avo is a
+// build tool and never a dependency of metriclab; package gemm runs it
+// through go generate:
+//
+//	cd core/gemm && go generate
+//
+// Every kernel computes one tile of C (+)= A·B of the contract in
+// core/gemm/doc.go,
+//
+//	C[r, j] = (acc ? C[r, j] : 0) + Σ_{t<kc} a[aOff[t] + rowOff[r]] · b[t·ldb + j],
+//
+// r < MR, j < NR, with the MR×NR tile of C held in vector registers for the
+// whole reduction. Each step t loads one offset, the NR values of B's row t
+// and broadcasts the MR values of A, then issues MR·NR/lanes fused
+// multiply-adds. Sums accumulate in float32 in the order t = 0, 1, …, kc−1.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// Tile shapes. AVX-512 has 32 vector registers of 16 float32: MR·NV
+// accumulators plus NV rows of B, with A broadcast straight from memory
+// inside the multiply-add. AVX2 has 16 registers of 8 float32: MR·NV
+// accumulators, NV rows of B and one broadcast register. MR is also bounded
+// by the general-purpose registers: 6 for the loop plus one row offset per
+// row.
+var (
+	zShapes = map[int]int{4: 6, 3: 8, 2: 8, 1: 8} // NV (vectors of 16) → largest MR
+	yShapes = map[int]int{3: 4, 2: 6, 1: 8}       // NV (vectors of 8) → largest MR
+)
+
+const signature = "func(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)"
+
+func main() {
+	neonOut := flag.String("neon", "", "write the arm64 kernels to this .s file (and their declarations beside it)")
+	neonStubs := flag.String("neon-stubs", "", "the Go declarations of the arm64 kernels")
+	ConstraintExpr("!purego")
+	for nv := 1; nv <= 4; nv++ {
+		for mr := 1; mr <= zShapes[nv]; mr++ {
+			kernel("Z", mr, nv)
+		}
+	}
+	for nv := 1; nv <= 3; nv++ {
+		for mr := 1; mr <= yShapes[nv]; mr++ {
+			kernel("Y", mr, nv)
+		}
+	}
+	Generate()
+	if *neonOut != "" {
+		if err := writeNEON(*neonOut, *neonStubs); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// kernel writes kern{Z|Y}{MR}x{NR}. The AVX-512 kernels mask the columns of
+// B and C with masks (16 bits per vector, vector v in bits 16v..16v+15); the
+// AVX2 kernels ignore masks and read and write all NR columns.
+func kernel(isa string, mr, nv int) {
+	lanes := map[string]int{"Z": 16, "Y": 8}[isa]
+	width := 4 * lanes
+	name := fmt.Sprintf("kern%s%dx%d", isa, mr, nv*lanes)
+	TEXT(name, NOSPLIT, signature)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %d×%d tile (%s).", name, mr, nv*lanes, map[string]string{"Z": "AVX-512", "Y": "AVX2+FMA"}[isa]))
+
+	vec := ZMM
+	if isa == "Y" {
+		vec = YMM
+	}
+	var ks []Register
+	if isa == "Z" {
+		m := GP64()
+		Load(Param("masks"), m)
+		for v := 0; v < nv; v++ {
+			k := K()
+			KMOVW(m.As32(), k)
+			if v+1 < nv {
+				SHRQ(U8(16), m)
+			}
+			ks = append(ks, k)
+		}
+	}
+
+	kc := Load(Param("kc"), GP64())
+	a := Load(Param("a"), GP64())
+	off := Load(Param("aOff"), GP64())
+	ro := Load(Param("rowOff"), GP64())
+	rows := make([]GPVirtual, mr)
+	for r := range rows {
+		rows[r] = GP64()
+		MOVLQSX(Mem{Base: ro, Disp: 4 * r}, rows[r])
+	}
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+
+	acc := make([][]VecVirtual, mr)
+	for r := range acc {
+		acc[r] = make([]VecVirtual, nv)
+		for v := range acc[r] {
+			acc[r][v] = vec()
+			if isa == "Z" {
+				VPXORD(acc[r][v], acc[r][v], acc[r][v])
+			} else {
+				VXORPS(acc[r][v], acc[r][v], acc[r][v])
+			}
+		}
+	}
+	bv := make([]VecVirtual, nv)
+	for v := range bv {
+		bv[v] = vec()
+	}
+	var bc VecVirtual
+	if isa == "Y" {
+		bc = vec()
+	}
+
+	TESTQ(kc, kc)
+	JZ(LabelRef(name + "_store"))
+	Label(name + "_loop")
+	p := GP64()
+	MOVLQSX(Mem{Base: off}, p)
+	LEAQ(Mem{Base: a, Index: p, Scale: 4}, p)
+	for v := 0; v < nv; v++ {
+		if isa == "Z" {
+			VMOVUPS_Z(Mem{Base: b, Disp: width * v}, ks[v], bv[v])
+		} else {
+			VMOVUPS(Mem{Base: b, Disp: width * v}, bv[v])
+		}
+	}
+	for r := 0; r < mr; r++ {
+		src := Mem{Base: p, Index: rows[r], Scale: 4}
+		if isa == "Y" {
+			VBROADCASTSS(src, bc)
+		}
+		for v := 0; v < nv; v++ {
+			if isa == "Z" {
+				VFMADD231PS_BCST(src, bv[v], acc[r][v])
+			} else {
+				VFMADD231PS(bv[v], bc, acc[r][v])
+			}
+		}
+	}
+	ADDQ(U8(4), off)
+	ADDQ(ldb, b)
+	DECQ(kc)
+	JNZ(LabelRef(name + "_loop"))
+
+	Label(name + "_store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	flag := GP8()
+	Load(Param("acc"), flag)
+	TESTB(flag, flag)
+	JZ(LabelRef(name + "_write"))
+	cr := GP64()
+	MOVQ(c, cr)
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			m := Mem{Base: cr, Disp: width * v}
+			if isa == "Z" {
+				VADDPS_Z(m, acc[r][v], ks[v], acc[r][v])
+			} else {
+				VADDPS(m, acc[r][v], acc[r][v])
+			}
+		}
+		if r+1 < mr {
+			ADDQ(ldc, cr)
+		}
+	}
+	Label(name + "_write")
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			m := Mem{Base: c, Disp: width * v}
+			if isa == "Z" {
+				VMOVUPS(acc[r][v], ks[v], m)
+			} else {
+				VMOVUPS(acc[r][v], m)
+			}
+		}
+		if r+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,46 @@
+// Package gemm is metriclab's single-precision matrix product: every
+// convolution, linear layer and class-cosine product of the engine, forward
+// and backward, is one or more calls of Mul.
+//
+//	C[r, j] = (acc ? C[r, j] : 0) + Σ_{t<k} A[r, t] · B[t, j],   r < m, j < n,
+//
+// with the left operand read through two offset tables and the right one
+// row-major:
+//
+//	A[r, t] = a.Data[a.Off[t] + a.Row[r]]
+//	B[t, j] = b.Data[t·b.Ld + j]
+//	C[r, j] = c.Data[r·c.Ld + j]
+//
+// The tables make the im2col matrix of a convolution an addressing mode: a
+// convolution's rows are output pixels (Row: their offsets in the image), its
+// reduction steps the (channel, ky, kx) taps of the kernel (Off: their
+// offsets), and the image is never copied into a column matrix. A plain
+// row-major m×k matrix is Off[t] = t, Row[r] = r·lda; its transpose Off[t] =
+// t·lda, Row[r] = r. See Rows, Steps and Strided.
+//
+// # Kernels
+//
+// Mul cuts C into MR×NR tiles and the reduction into blocks of KC steps;
+// a micro-kernel keeps one tile in registers over a block, loading B's row t
+// (NR values) once and broadcasting the MR values of A's column t:
+//
+//	AVX-512 (amd64)      MR×NR = 6×64, 8×48, 8×32, 8×16, masked columns
+//	AVX2+FMA (amd64)     4×24, 6×16, 8×8
+//	NEON (arm64)         6×16, 8×8, 8×4
+//	pure Go (wasm, …)    4×4, the reference of every other kernel
+//
+// chosen at run time from the CPU's features (golang.org/x/sys/cpu); the
+// build tag purego forces the Go kernel. The program in asm/ generates the
+// assembly (go generate): the amd64 kernels with avo, the arm64 ones as
+// text. `make test` runs this package's tests on every kernel set the CPU
+// has, and on NEON under qemu-aarch64.
+//
+// # Precision and determinism
+//
+// Sums accumulate in float32, in the order t = 0, 1, …, k−1 for every
+// element of C (a fused multiply-add per step in the SIMD kernels, a
+// multiply then an add in the Go kernel: the two differ in rounding, by
+// about k·2⁻²⁴ relative). The tiling and the reduction order depend on m, n
+// and k only, never on the number of threads, so a Pool of any size gives
+// the same bits.
+package gemm

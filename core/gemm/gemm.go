@@ -1,0 +1,171 @@
+package gemm
+
+import (
+	"fmt"
+
+	"metriclab/core/par"
+)
+
+// A is the left operand: A[r, t] = Data[Off[t] + Row[r]].
+type A struct {
+	Data []float32
+	Off  []int32 // one offset per reduction step t, at least k of them
+	Row  []int32 // one offset per row r, at least m of them
+}
+
+// B is the right operand, row-major: B[t, j] = Data[t·Ld + j].
+type B struct {
+	Data []float32
+	Ld   int
+}
+
+// C is the result, row-major: C[r, j] = Data[r·Ld + j].
+type C struct {
+	Data []float32
+	Ld   int
+}
+
+// KC is the number of reduction steps of one block: a block of B (KC×NR,
+// 64 KB at NR = 64) stays in the L2 cache while the tiles of its column
+// sweep A.
+const KC = 256
+
+// minParallel is the number of multiply-adds below which Mul runs on one
+// thread: handing a range to a worker costs about a microsecond.
+const minParallel = 1 << 18
+
+// Mul computes C (+)= A·B over m rows, n columns and k reduction steps:
+//
+//	C[r, j] = (acc ? C[r, j] : 0) + Σ_{t<k} A[r, t] · B[t, j].
+//
+// Rows of C are split among the threads of pool (nil: the calling
+// goroutine). It panics if an operand is too short for its offsets or
+// strides.
+func Mul(pool *par.Pool, acc bool, m, n, k int, a A, b B, c C) {
+	mulWith(kernels, pool, acc, m, n, k, a, b, c)
+}
+
+// mulWith is Mul on the kernel set ks.
+func mulWith(ks *kernelSet, pool *par.Pool, acc bool, m, n, k int, a A, b B, c C) {
+	check(m, n, k, a, b, c)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !acc {
+			for r := 0; r < m; r++ {
+				clear(c.Data[r*c.Ld : r*c.Ld+n])
+			}
+		}
+		return
+	}
+	blocks := (m + rowBlock - 1) / rowBlock
+	grain := max(1, minParallel/max(1, rowBlock*n*k))
+	par.For(pool, blocks, grain, mulArgs{acc, m, n, k, a, b, c, ks}, mulBlocks)
+}
+
+// mulArgs is one product, handed to the threads by value.
+type mulArgs struct {
+	acc     bool
+	m, n, k int
+	a       A
+	b       B
+	c       C
+	ks      *kernelSet
+}
+
+// mulBlocks computes the row blocks [lo, hi) of C.
+func mulBlocks(w mulArgs, lo, hi int) {
+	mulRows(w.acc, lo*rowBlock, min(w.m, hi*rowBlock), w.n, w.k, w.a, w.b, w.c, w.ks)
+}
+
+// mulRows computes rows [r0, r1) of C.
+func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
+	var s scratch
+	for t0 := 0; t0 < k; t0 += KC {
+		kc := min(KC, k-t0)
+		accK := acc || t0 > 0
+		off := a.Off[t0 : t0+kc]
+		for j := 0; j < n; {
+			f := ks.forColumns(n - j)
+			w := min(f.nr, n-j)
+			bj := b.Data[t0*b.Ld+j:]
+			for r := r0; r < r1; r += f.mr {
+				mr := min(f.mr, r1-r)
+				f.run(&s, mr, kc, a.Data, off, a.Row[r:r+mr], bj, b.Ld, c.Data[r*c.Ld+j:], c.Ld, w, accK)
+			}
+			j += w
+		}
+	}
+}
+
+// check panics unless the operands hold every element Mul reads or writes.
+func check(m, n, k int, a A, b B, c C) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative size %d×%d×%d", m, n, k))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if b.Ld < n || c.Ld < n {
+		panic(fmt.Sprintf("gemm: leading dimensions b %d, c %d below n = %d", b.Ld, c.Ld, n))
+	}
+	if len(c.Data) < (m-1)*c.Ld+n {
+		panic(fmt.Sprintf("gemm: C holds %d values, needs %d", len(c.Data), (m-1)*c.Ld+n))
+	}
+	if k == 0 {
+		return
+	}
+	if len(b.Data) < (k-1)*b.Ld+n {
+		panic(fmt.Sprintf("gemm: B holds %d values, needs %d", len(b.Data), (k-1)*b.Ld+n))
+	}
+	if len(a.Off) < k || len(a.Row) < m {
+		panic(fmt.Sprintf("gemm: A has %d step and %d row offsets, needs %d and %d", len(a.Off), len(a.Row), k, m))
+	}
+	lo, hi := bounds(a.Off[:k])
+	rlo, rhi := bounds(a.Row[:m])
+	if lo+rlo < 0 || hi+rhi >= int64(len(a.Data)) {
+		panic(fmt.Sprintf("gemm: A's offsets reach [%d, %d], outside its %d values", lo+rlo, hi+rhi, len(a.Data)))
+	}
+}
+
+// bounds returns the smallest and largest value of o (not empty).
+func bounds(o []int32) (lo, hi int64) {
+	lo, hi = int64(o[0]), int64(o[0])
+	for _, v := range o[1:] {
+		lo, hi = min(lo, int64(v)), max(hi, int64(v))
+	}
+	return lo, hi
+}
+
+// Steps returns the offsets 0, s, 2s, …, (k−1)·s: A's Off for a row-major
+// matrix (s = 1) or a transposed one (s = its leading dimension), and Row
+// likewise. dst is reused when it has the capacity.
+func Steps(dst []int32, k, s int) []int32 {
+	if cap(dst) < k {
+		dst = make([]int32, k)
+	}
+	dst = dst[:k]
+	for i := range dst {
+		dst[i] = int32(i * s)
+	}
+	return dst
+}
+
+// Ref is the slow, obvious reference of Mul: the same formula, sums in
+// float64.
+func Ref(acc bool, m, n, k int, a A, b B, c C) {
+	check(m, n, k, a, b, c)
+	for r := 0; r < m; r++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for t := 0; t < k; t++ {
+				s += float64(a.Data[int(a.Off[t])+int(a.Row[r])]) * float64(b.Data[t*b.Ld+j])
+			}
+			if acc {
+				s += float64(c.Data[r*c.Ld+j])
+			}
+			c.Data[r*c.Ld+j] = float32(s)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"metriclab/core/par"
+)
+
+// problem is one product with random operands. A is read through shuffled
+// offsets, so a kernel that confused rows, steps or strides would fail.
+type problem struct {
+	m, n, k  int
+	ldb, ldc int
+	a        A
+	b        B
+	c0       []float32 // C before the product (acc)
+}
+
+func newProblem(rng *rand.Rand, m, n, k int) problem {
+	p := problem{m: m, n: n, k: k, ldb: n + rng.IntN(3), ldc: n + rng.IntN(3)}
+	// A lives in an m×k grid scattered over a larger array: Row and Off are
+	// random permutations of distinct slots, scaled so that they never collide.
+	p.a.Off = make([]int32, k)
+	for t, v := range rng.Perm(k) {
+		p.a.Off[t] = int32(v)
+	}
+	p.a.Row = make([]int32, m)
+	for r, v := range rng.Perm(m) {
+		p.a.Row[r] = int32(v * k)
+	}
+	p.a.Data = randSlice(rng, m*k+1)
+	p.b = B{Data: randSlice(rng, max(0, (k-1)*p.ldb+n)), Ld: p.ldb}
+	p.c0 = randSlice(rng, max(0, (m-1)*p.ldc+n))
+	return p
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// run returns C after Mul on kernel set ks with pool.
+func (p problem) run(ks *kernelSet, pool *par.Pool, acc bool) []float32 {
+	c := append([]float32(nil), p.c0...)
+	mulWith(ks, pool, acc, p.m, p.n, p.k, p.a, p.b, C{Data: c, Ld: p.ldc})
+	return c
+}
+
+// TestMulMatchesRef compares every kernel set this CPU runs with the
+// float64 reference on shapes around every tile and block edge: rows around
+// MR = 4, 6, 8 and the thread block of 24, columns around NR = 4, 8, 16,
+// 24, 32, 48, 64, and reductions around KC. Tolerance: float32 sums of k
+// terms of size ~1 with |C| ~ √k drift by about k·2⁻²⁴·√k.
+func TestMulMatchesRef(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ms := []int{1, 3, 4, 5, 7, 8, 9, 23, 25, 50}
+	ns := []int{1, 3, 4, 5, 8, 15, 17, 24, 31, 33, 47, 49, 64, 65, 100, 130}
+	ks := []int{0, 1, 2, 7, 25, KC - 1, KC + 1, 2*KC + 3}
+	for _, set := range runnable() {
+		for _, m := range ms {
+			for _, n := range ns {
+				for _, k := range ks {
+					if m*n*k > 400000 {
+						continue
+					}
+					p := newProblem(rng, m, n, k)
+					for _, acc := range []bool{false, true} {
+						want := append([]float32(nil), p.c0...)
+						Ref(acc, m, n, k, p.a, p.b, C{Data: want, Ld: p.ldc})
+						got := p.run(set, nil, acc)
+						tol := 1e-6 * float64(k+1) * math.Sqrt(float64(k+1))
+						if err := compare(got, want, p.m, p.n, p.ldc, tol); err != nil {
+							t.Fatalf("%s m=%d n=%d k=%d acc=%v: %v", set.name, m, n, k, acc, err)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// compare checks the m×n elements of C and that the padding between rows
+// was not written.
+func compare(got, want []float32, m, n, ld int, tol float64) error {
+	for i := range got {
+		r, j := i/ld, i%ld
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if j >= n && got[i] != want[i] {
+			return fmt.Errorf("wrote padding at row %d column %d", r, j)
+		}
+		if d > tol*(1+math.Abs(float64(want[i]))) {
+			return fmt.Errorf("C[%d,%d] = %g, want %g (diff %g > tol %g)", r, j, got[i], want[i], d, tol)
+		}
+	}
+	return nil
+}
+
+// TestMulThreadsBitIdentical: the result does not depend on the number of
+// threads, bit for bit.
+func TestMulThreadsBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pools := []*par.Pool{nil, par.NewPool(2), par.NewPool(3), par.NewPool(7)}
+	defer func() {
+		for _, p := range pools {
+			p.Close()
+		}
+	}()
+	for _, set := range runnable() {
+		for _, sh := range [][3]int{{200, 64, 300}, {97, 33, 600}, {500, 16, 25}} {
+			p := newProblem(rng, sh[0], sh[1], sh[2])
+			want := p.run(set, nil, true)
+			for _, pool := range pools[1:] {
+				got := p.run(set, pool, true)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %v with %d threads: C[%d] = %g, one thread %g", set.name, sh, pool.Threads(), i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMulPanicsOnShortOperands: offsets outside A, and B or C too short for
+// their strides, are programmer errors.
+func TestMulPanicsOnShortOperands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cases := map[string]func(p *problem){
+		"A offset past the end": func(p *problem) { p.a.Off[1] = int32(len(p.a.Data)) },
+		"negative A offset":     func(p *problem) { p.a.Row[0] = -1 },
+		"B too short":           func(p *problem) { p.b.Data = p.b.Data[:len(p.b.Data)-1] },
+		"C too short":           func(p *problem) { p.c0 = p.c0[:len(p.c0)-1] },
+		"B stride below n":      func(p *problem) { p.b.Ld = p.n - 1 },
+	}
+	for name, spoil := range cases {
+		p := newProblem(rng, 5, 7, 9)
+		spoil(&p)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			p.run(kernels, nil, false)
+		}()
+	}
+}

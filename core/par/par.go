@@ -1,0 +1,108 @@
+// Package par runs the loops of metriclab's kernels on several cores.
+//
+// A Pool is a fixed set of worker goroutines that a Trainer (or an Encoder)
+// owns and hands to its ops; nothing here is global, so two trainers with
+// different thread counts can run side by side. A nil *Pool is valid and
+// runs everything on the calling goroutine: the browser's build (one thread)
+// and tests use it.
+//
+// Determinism: For hands out fixed, contiguous index ranges, and the kernels
+// give every output element to exactly one index, with the reduction order
+// of each element fixed by the kernel and not by the split. Results are
+// therefore identical, bit for bit, for every thread count.
+package par
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Pool runs For loops on Threads goroutines (the caller's and Threads−1
+// workers). It is safe for concurrent use; Close stops its workers.
+type Pool struct {
+	threads int
+	tasks   chan task
+	once    sync.Once
+}
+
+// task is one range of a For loop.
+type task struct {
+	body   func(lo, hi int)
+	lo, hi int
+	wg     *sync.WaitGroup
+}
+
+// NewPool returns a pool of n threads; n ≤ 0 means one per CPU
+// (runtime.NumCPU). A pool of one thread starts no goroutine.
+func NewPool(n int) *Pool {
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	p := &Pool{threads: n}
+	if n > 1 {
+		p.tasks = make(chan task, n)
+		for i := 1; i < n; i++ {
+			go p.work()
+		}
+	}
+	return p
+}
+
+// Threads returns the number of threads of p: 1 for a nil pool.
+func (p *Pool) Threads() int {
+	if p == nil {
+		return 1
+	}
+	return p.threads
+}
+
+// Close stops the workers. Calling For after Close panics; Close is
+// idempotent. A nil pool's Close does nothing.
+func (p *Pool) Close() {
+	if p == nil || p.tasks == nil {
+		return
+	}
+	p.once.Do(func() { close(p.tasks) })
+}
+
+func (p *Pool) work() {
+	for t := range p.tasks {
+		t.body(t.lo, t.hi)
+		t.wg.Done()
+	}
+}
+
+// For calls body(arg, lo, hi) on disjoint ranges that cover [0, n), at
+// most p.Threads() of them at once, each range contiguous and of at least
+// grain indices (grain < 1 counts as 1), and returns when all have
+// returned. The split depends on n, grain and the thread count only.
+//
+// body is meant to be a function or a method expression and arg a pointer
+// or a small struct passed by value, rather than a closure: a loop that
+// runs on one thread (a nil pool, or a range below two grains) then
+// allocates nothing; one that runs on several allocates the tasks' shared
+// state (a few dozen bytes).
+func For[A any](p *Pool, n, grain int, arg A, body func(A, int, int)) {
+	if n <= 0 {
+		return
+	}
+	grain = max(grain, 1)
+	parts := min(p.Threads(), n/grain)
+	if parts <= 1 {
+		body(arg, 0, n)
+		return
+	}
+	a := arg // a copy declared here, so that only this branch moves it to the heap
+	p.run(n, parts, func(lo, hi int) { body(a, lo, hi) })
+}
+
+// run hands parts−1 ranges to the workers, runs the first itself and waits.
+func (p *Pool) run(n, parts int, body func(lo, hi int)) {
+	var wg sync.WaitGroup
+	wg.Add(parts - 1)
+	for i := 1; i < parts; i++ {
+		p.tasks <- task{body: body, lo: i * n / parts, hi: (i + 1) * n / parts, wg: &wg}
+	}
+	body(0, n/parts)
+	wg.Wait()
+}
