@@ -59,8 +59,8 @@ type Trainer struct {
 	status      Buffer // loss, finite
 	col         Buffer // im2col scratch
 	colFloats   int
-	part        Buffer          // partial sums of the per-channel reductions
-	states      map[int]bnState // saved by a layer's forward for its backward
+	part        Buffer             // partial sums of the per-channel reductions
+	states      map[int]layerState // saved by a layer's forward for its backward
 
 	train, eval, head, backward, update []func() error
 	graph                               Graph
@@ -161,7 +161,7 @@ func NewTrainer(b Backend, spec core.Spec, loss core.Loss, cfg core.TrainConfig,
 	}
 	t := &Trainer{b: b, spec: spec, plan: spec.Plan(), loss: loss, lp: lpr.LossPlan(), cfg: cfg, opts: opts, n: cfg.Batch,
 		k: map[string]Kernel{}, slots: map[string]int{}, shapes: map[string][]int{}, bufs: map[string]Buffer{},
-		scrap: map[string]Buffer{}, flats: map[int]Buffer{}, dflats: map[int]Buffer{}, states: map[int]bnState{}}
+		scrap: map[string]Buffer{}, flats: map[int]Buffer{}, dflats: map[int]Buffer{}, states: map[int]layerState{}}
 	if err := t.build(); err != nil {
 		t.Close()
 		return nil, err

@@ -90,46 +90,39 @@ func (t *Trainer) chunk(perImage int) int {
 	return max(1, min(t.n, t.opts.ColBytes/4/perImage))
 }
 
-// bnState is what a batch norm's forward saves for its backward.
-type bnState struct {
-	mean, invstd Buffer // float64 per channel
+// layerState is what a layer's forward saves for its backward.
+type layerState struct {
+	mean, invstd Buffer // a batch norm's statistics, float64 per channel
+	arg          Buffer // a max pooling's argmax indices, int32
 }
 
 // layerState returns the saved buffers of layer i: a batch norm's
 // statistics or a pooling's argmax.
-func (t *Trainer) layerState(i int) bnState {
+func (t *Trainer) layerState(i int) layerState {
 	if st, ok := t.states[i]; ok {
 		return st
 	}
 	l := t.plan.Layers[i]
 	v := t.plan.Values[l.Out]
-	var st bnState
+	var st layerState
 	switch l.Kind {
 	case core.LayerBatchNorm:
-		st = bnState{mean: t.alloc(2 * v.C), invstd: t.alloc(2 * v.C)}
+		st = layerState{mean: t.alloc(2 * v.C), invstd: t.alloc(2 * v.C)}
 	case core.LayerMaxPool2:
-		st = bnState{mean: t.alloc(t.n * v.Size())} // the argmax indices
+		st = layerState{arg: t.alloc(t.n * v.Size())}
 	}
 	t.states[i] = st
 	return st
 }
 
-// flatOf returns the N×F copy of image value v that a linear layer reads.
-func (t *Trainer) flatOf(v int) Buffer {
-	if b, ok := t.flats[v]; ok {
+// flatOf returns the N×F copy of image value v that a linear layer reads
+// (from t.flats) or its gradient (t.dflats), made at the first call.
+func (t *Trainer) flatOf(bufs map[int]Buffer, v int) Buffer {
+	if b, ok := bufs[v]; ok {
 		return b
 	}
 	b := t.alloc(t.n * t.plan.Values[v].Size())
-	t.flats[v] = b
-	return b
-}
-
-func (t *Trainer) dflatOf(v int) Buffer {
-	if b, ok := t.dflats[v]; ok {
-		return b
-	}
-	b := t.alloc(t.n * t.plan.Values[v].Size())
-	t.dflats[v] = b
+	bufs[v] = b
 	return b
 }
 
@@ -166,7 +159,7 @@ func (t *Trainer) emitForward(train bool) []func() error {
 			ops = append(ops, t.launch("ml_relu", size, y, x, int32(size)))
 		case core.LayerMaxPool2:
 			planes := n * xv.C
-			ops = append(ops, t.launch("ml_maxpool2", planes*v.H*v.W, y, t.layerState(i).mean, x, int32(planes),
+			ops = append(ops, t.launch("ml_maxpool2", planes*v.H*v.W, y, t.layerState(i).arg, x, int32(planes),
 				int32(xv.H), int32(xv.W), int32(v.H), int32(v.W)))
 		case core.LayerLinear:
 			ops = append(ops, t.linearForward(l)...)
@@ -214,7 +207,7 @@ func (t *Trainer) linearForward(l core.Layer) []func() error {
 	x := t.vals[in]
 	var ops []func() error
 	if !xv.Flat {
-		x = t.flatOf(in)
+		x = t.flatOf(t.flats, in)
 		ops = append(ops, t.launch("ml_cnhw_to_nf", n*f, x, t.vals[in], int32(xv.C), int32(n), int32(xv.H*xv.W)))
 	}
 	y := t.vals[l.Out]
@@ -281,7 +274,7 @@ func (t *Trainer) emitBackward() []func() error {
 			xv := t.plan.Values[l.In[0]]
 			planes := n * xv.C
 			if dx, acc, ok := grad(l.In[0]); ok {
-				ops = append(ops, t.launch("ml_maxpool2_backward", planes*xv.H*xv.W, dx, dy, t.layerState(i).mean,
+				ops = append(ops, t.launch("ml_maxpool2_backward", planes*xv.H*xv.W, dx, dy, t.layerState(i).arg,
 					int32(planes), int32(xv.H), int32(xv.W), int32(v.H), int32(v.W), acc))
 			}
 		case core.LayerLinear:
@@ -350,7 +343,7 @@ func (t *Trainer) linearBackward(l core.Layer, grad func(int) (Buffer, int32, bo
 	n, f, o := t.n, xv.Size(), v.C
 	x := t.vals[in]
 	if !xv.Flat {
-		x = t.flatOf(in)
+		x = t.flatOf(t.flats, in)
 	}
 	dy, w := t.dvals[l.Out], t.param(l.Weight)
 	part, s := t.chanReduce(3, dy, Buffer{}, Buffer{}, Buffer{}, o, 1, n)
@@ -365,7 +358,7 @@ func (t *Trainer) linearBackward(l core.Layer, grad func(int) (Buffer, int32, bo
 	if xv.Flat {
 		return append(ops, t.gemm(Gemm{M: n, N: f, K: o, Alpha: 1, Beta: float32(acc), A: dy, LDA: o, B: w, LDB: f, C: dx, LDC: f}))
 	}
-	df := t.dflatOf(in)
+	df := t.flatOf(t.dflats, in)
 	return append(ops,
 		t.gemm(Gemm{M: n, N: f, K: o, Alpha: 1, A: dy, LDA: o, B: w, LDB: f, C: df, LDC: f}),
 		t.launch("ml_nf_to_cnhw", n*f, dx, df, int32(xv.C), int32(n), int32(xv.H*xv.W), acc))
