@@ -179,8 +179,10 @@ func TestCaptureRecords(t *testing.T) {
 
 // TestGraphMatchesEager trains the same steps with the step captured as
 // a graph after one eager step and without a graph: the parameters must
-// be identical bit for bit (the graph replays the same launches), and the
-// learning-rate and λ schedules must reach the replayed graph.
+// be identical bit for bit on the emulation (the graph replays the same
+// launches) and within 1e-6 on a GPU (cuBLAS may pick another algorithm
+// inside a graph), and the learning-rate and λ schedules must reach the
+// replayed graph.
 func TestGraphMatchesEager(t *testing.T) {
 	for _, tb := range backends(t) {
 		spec := paritySpecs()[1] // lenet-s
@@ -205,7 +207,11 @@ func TestGraphMatchesEager(t *testing.T) {
 			got[i] = tr.Params()
 			tr.Close()
 		}
-		compareParams(t, tb.name+" graph against eager", got[1], got[0], 0, 0)
+		tol := 0.0
+		if tb.name == "device" {
+			tol = 1e-6
+		}
+		compareParams(t, tb.name+" graph against eager", got[1], got[0], tol, tol)
 	}
 }
 
