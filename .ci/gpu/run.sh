@@ -17,14 +17,14 @@
 #
 # Every phase has a time limit; the whole run stays under 8 minutes. Its
 # files are written to $OUT (the device tool brings them back) or to
-# out/gpu-check/results. Without a GPU (this machine) it checks its own
+# out/gpu-check-results. Without a GPU (this machine) it checks its own
 # plumbing in a few minutes: the same steps at small sizes on the CUDA
 # engine's CPU emulation (--device cuda-emu, g++) and PyTorch on the CPU,
 # and the summary says "no GPU".
 set -u
 bin=${1:-out/gpu-check}
 here=$(cd "$(dirname "$0")" && pwd)
-res=${OUT:-$bin/results}
+res=${OUT:-out/gpu-check-results}
 mkdir -p "$res"
 start=$(date +%s)
 elapsed() { echo $(( $(date +%s) - start ))s; }
