@@ -70,7 +70,7 @@ type Trainer struct {
 	iter, t  int // steps taken; Adam's update count
 	hostScal [4]float32
 	hostStat [2]float32
-	xbuf     []float32 // labels as float32
+	labelBuf []float32 // the labels as float32, as copied in
 	allocs   []Buffer
 
 	ownsBackend bool // Close closes b (NewEngineFunc)
@@ -200,7 +200,7 @@ func (t *Trainer) build() (err error) {
 	t.labels = t.alloc(n)
 	t.scal = t.alloc(len(t.hostScal))
 	t.status = t.alloc(len(t.hostStat))
-	t.xbuf = make([]float32, n)
+	t.labelBuf = make([]float32, n)
 	t.vals = make([]Buffer, len(p.Values))
 	t.dvals = make([]Buffer, len(p.Values))
 	for i, v := range p.Values {
@@ -408,12 +408,12 @@ func (t *Trainer) copyBatch(x []float32, labels []int) error {
 		if l < 0 || l >= t.cfg.Classes {
 			return fmt.Errorf("step %d: label %d of image %d out of range [0, %d)", t.iter, l, i, t.cfg.Classes)
 		}
-		t.xbuf[i] = float32(l)
+		t.labelBuf[i] = float32(l)
 	}
 	for _, c := range []struct {
 		dst Buffer
 		src []float32
-	}{{t.raw, x}, {t.labels, t.xbuf}} {
+	}{{t.raw, x}, {t.labels, t.labelBuf}} {
 		if err := t.b.CopyIn(c.dst, c.src, t.s); err != nil {
 			return fmt.Errorf("step %d: %w", t.iter, err)
 		}

@@ -480,7 +480,7 @@ func TestLossKernels(t *testing.T) {
 func runLossKernels(t *testing.T, tr *Trainer, emb []float32, labels []int) (float64, []float32, map[string][]float32) {
 	t.Helper()
 	for i, l := range labels {
-		tr.xbuf[i] = float32(l)
+		tr.labelBuf[i] = float32(l)
 	}
 	if err := tr.loss.BeforeStep(0); err != nil {
 		t.Fatal(err)
@@ -489,7 +489,7 @@ func runLossKernels(t *testing.T, tr *Trainer, emb []float32, labels []int) (flo
 	for _, c := range []struct {
 		dst Buffer
 		src []float32
-	}{{tr.vals[tr.plan.Output], emb}, {tr.labels, tr.xbuf}, {tr.scal, tr.hostScal[:]}} {
+	}{{tr.vals[tr.plan.Output], emb}, {tr.labels, tr.labelBuf}, {tr.scal, tr.hostScal[:]}} {
 		if err := tr.b.CopyIn(c.dst, c.src, tr.s); err != nil {
 			t.Fatal(err)
 		}
