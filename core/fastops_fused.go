@@ -2,6 +2,8 @@ package core
 
 import (
 	"fmt"
+	"slices"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -245,21 +247,28 @@ func pooledGrads(gs []float32, base []int32, y, dy []float32, arg []int32, argOf
 }
 
 // gatherDotsAdd adds dst[q] += Σ_t gs[t]·x[base[t] + taps[q]] for every q,
-// four q at a time.
+// four q at a time. It is the browser's filter gradient: x is read through
+// a pointer (every loop index is a bounds check under wasm), which is safe
+// because the offsets are checked against len(x) first.
 func gatherDotsAdd(dst, gs []float32, base []int32, x []float32, taps []int32) {
 	base = base[:len(gs)]
 	taps = taps[:len(dst)]
+	if len(gs) == 0 || len(taps) == 0 {
+		return
+	}
+	checkOffsets("gatherDotsAdd", base, taps, len(x))
+	px := unsafe.Pointer(unsafe.SliceData(x))
 	q := 0
 	for ; q+4 <= len(dst); q += 4 {
 		o := taps[q : q+4 : q+4]
-		o0, o1, o2, o3 := int(o[0]), int(o[1]), int(o[2]), int(o[3])
+		o0, o1, o2, o3 := 4*int(o[0]), 4*int(o[1]), 4*int(o[2]), 4*int(o[3])
 		var s0, s1, s2, s3 float32
 		for t, gv := range gs {
-			b := int(base[t])
-			s0 += gv * x[b+o0]
-			s1 += gv * x[b+o1]
-			s2 += gv * x[b+o2]
-			s3 += gv * x[b+o3]
+			p := unsafe.Add(px, 4*int(base[t]))
+			s0 += gv * *(*float32)(unsafe.Add(p, o0))
+			s1 += gv * *(*float32)(unsafe.Add(p, o1))
+			s2 += gv * *(*float32)(unsafe.Add(p, o2))
+			s3 += gv * *(*float32)(unsafe.Add(p, o3))
 		}
 		d := dst[q : q+4 : q+4]
 		d[0] += s0
@@ -274,6 +283,16 @@ func gatherDotsAdd(dst, gs []float32, base []int32, x []float32, taps []int32) {
 			s += gv * x[int(base[t])+o]
 		}
 		dst[q] += s
+	}
+}
+
+// checkOffsets panics unless every base[t] + taps[q] indexes a slice of n
+// values: the plan's tables guarantee it, the pointer reads rely on it.
+func checkOffsets(what string, base, taps []int32, n int) {
+	blo, bhi := int(slices.Min(base)), int(slices.Max(base))
+	tlo, thi := int(slices.Min(taps)), int(slices.Max(taps))
+	if blo+tlo < 0 || bhi+thi >= n {
+		panic(fmt.Sprintf("core: %s offsets reach [%d, %d], outside %d values", what, blo+tlo, bhi+thi, n))
 	}
 }
 
@@ -345,6 +364,9 @@ func (op *poolGradXOp) Do(in ...G.Value) (G.Value, error) {
 		for o := 0; o < g.Co; o++ {
 			k0 := (n*g.Co + o) * pp
 			gs, base := pooledGrads(op.gs, op.base, ys[k0:k0+pp], dys[k0:k0+pp], arg[k0:k0+pp], (n*g.Co+o)*pl, p.Pixels()[n*pl:(n+1)*pl])
+			if len(gs) > 0 {
+				checkOffsets("scatterAxpy", base, p.Taps(), len(dst))
+			}
 			wo := ws[o*q : (o+1)*q]
 			for t, gv := range gs {
 				scatterAxpy(dst, int(base[t]), gv, wo, p.Taps())
@@ -361,16 +383,18 @@ func (op *poolGradXOp) Do(in ...G.Value) (G.Value, error) {
 	return dx, nil
 }
 
-// scatterAxpy adds dst[b + taps[q]] += a·w[q] for every q.
+// scatterAxpy adds dst[b + taps[q]] += a·w[q] for every q, through a
+// pointer as gatherDotsAdd (the caller checks the offsets).
 func scatterAxpy(dst []float32, b int, a float32, w []float32, taps []int32) {
 	taps = taps[:len(w)]
+	p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), 4*b)
 	q := 0
 	for ; q+4 <= len(w); q += 4 {
 		o, v := taps[q:q+4:q+4], w[q:q+4:q+4]
-		dst[b+int(o[0])] += a * v[0]
-		dst[b+int(o[1])] += a * v[1]
-		dst[b+int(o[2])] += a * v[2]
-		dst[b+int(o[3])] += a * v[3]
+		*(*float32)(unsafe.Add(p, 4*int(o[0]))) += a * v[0]
+		*(*float32)(unsafe.Add(p, 4*int(o[1]))) += a * v[1]
+		*(*float32)(unsafe.Add(p, 4*int(o[2]))) += a * v[2]
+		*(*float32)(unsafe.Add(p, 4*int(o[3]))) += a * v[3]
 	}
 	for ; q < len(w); q++ {
 		dst[b+int(taps[q])] += a * w[q]

@@ -26,7 +26,11 @@ type benchResult struct {
 	Batch    int     `json:"batch"`
 	Steps    int     `json:"steps"`
 	ImgPerS  float64 `json:"img_per_s"`
-	MsStep   float64 `json:"ms_per_step"`
+	// ImgPerCPUS is images per second of the process's CPU time (all
+	// threads): on a machine shared with other work it holds where
+	// img_per_s drops; at one thread the two agree on a quiet machine.
+	ImgPerCPUS float64 `json:"img_per_cpu_s,omitempty"`
+	MsStep     float64 `json:"ms_per_step"`
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -100,7 +104,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	steps := 0
 	for time.Since(start).Seconds() < *seconds {
 		if err := ctx.Err(); err != nil {
@@ -111,7 +115,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		steps++
 	}
-	el := time.Since(start).Seconds()
+	el, cpu := time.Since(start).Seconds(), (cpuTime() - cpu0).Seconds()
 	in := spec.Input
 	threads := 0
 	if th, ok := tr.(interface{ Threads() int }); ok {
@@ -120,6 +124,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: *tf32 && dev == "cuda", Resident: *resident, Threads: threads,
 		Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
+	if cpu > 0 {
+		r.ImgPerCPUS = float64(steps*mf.batch) / cpu
+	}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)
 	}
