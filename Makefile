@@ -18,7 +18,7 @@ WASM      := web/app.wasm web/trainer.wasm web/viz.wasm
 WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
 ADDR      ?= 127.0.0.1:8000
 
-.PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean
+.PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean gpu-check gpu-check-local
 
 ## run: build the page, the trainer and the viewer (wasm, precompressed) and metriclab, and serve the playground on http://$(ADDR)
 run: deps web bin/metriclab
@@ -124,6 +124,17 @@ bench: deps node torch bin/metriclab
 ## table: the README's table: every loss at D = 3 and 64, closed set and open set (about 20 minutes)
 table: deps bin/metriclab
 	bin/metriclab compare --losses all --dims 3,64 --epochs 2
+
+## gpu-check: what the GPU machine runs, built here with CGO_ENABLED=0 into out/gpu-check: the core/cuda tests (cuda.test) and metriclab; then the device tool runs `bash .ci/gpu/run.sh out/gpu-check` there with carry ["out/gpu-check"] (README: "On a GPU")
+gpu-check: deps
+	@mkdir -p out/gpu-check
+	CGO_ENABLED=0 $(GO) test -c -trimpath -ldflags '-s -w' -o out/gpu-check/cuda.test ./core/cuda
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o out/gpu-check/metriclab ./server
+	@du -sh out/gpu-check
+
+## gpu-check-local: the same script on this machine: without a GPU it checks its plumbing on the CPU emulation and PyTorch on the CPU
+gpu-check-local: gpu-check
+	PYTHON=$${PYTHON:-/usr/bin/python3} bash .ci/gpu/run.sh out/gpu-check
 
 clean:
 	rm -rf bin out $(WEB)

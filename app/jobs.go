@@ -232,6 +232,7 @@ func (j *Jobs) submit(ctx app.Context) {
 		return
 	}
 	req := j.form.Request(j.form.Loss)
+	req.Device = "auto" // the server's GPU when it runs the CUDA engine (GET /api/devices), else its CPU
 	client := j.Client
 	j.err, j.note = "", "submitting…"
 	ctx.Async(func() {

@@ -94,7 +94,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // trainEval trains on MNIST's training classes and evaluates on the test
 // images of the evaluation classes (the same when evalClasses is empty).
 func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string) (eval.Report, error) {
-	cfg, err := prepareTraining(mf, "mnist", trainClasses, epochs, 5000, "compare.safetensors")
+	cfg, err := prepareTraining(mf, "mnist", trainClasses, epochs, 5000, "compare.safetensors", "cpu")
 	if err != nil {
 		return eval.Report{}, err
 	}

@@ -2,7 +2,12 @@
 
 package main
 
-import "metriclab/core/cuda"
+import (
+	"path/filepath"
+
+	"metriclab/core"
+	"metriclab/core/cuda"
+)
 
 // probeCUDA opens the CUDA device and closes it again: its name, or the
 // library's reason why there is none.
@@ -13,4 +18,25 @@ func probeCUDA() (string, error) {
 	}
 	defer d.Close()
 	return d.Name(), nil
+}
+
+// engineFor returns the training engine of a resolved device: the
+// gorgonia engine for "cpu", the CUDA engine on the GPU for "cuda", and
+// the CUDA engine on the CPU emulation of its kernels for "cuda-emu" (the
+// kernels built with the machine's C++ compiler, cached beside the CUDA
+// kernels). tf32 lets cuBLAS use TF32 tensor cores.
+func engineFor(device string, tf32 bool) core.EngineFunc {
+	switch device {
+	case "cuda":
+		return cuda.NewEngineFunc(func() (cuda.Backend, error) { return cuda.Open() }, cuda.Options{TF32: tf32})
+	case "cuda-emu":
+		return cuda.NewEngineFunc(func() (cuda.Backend, error) {
+			dir, err := cuda.CacheDir()
+			if err != nil {
+				return nil, err
+			}
+			return cuda.NewEmu(filepath.Join(dir, "emu"))
+		}, cuda.Options{})
+	}
+	return core.NewGorgonia
 }

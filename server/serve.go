@@ -94,9 +94,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return badInput("%v", err)
 	}
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
-	a, err := api.New(api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
+	acfg := api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
 		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger,
-		JobOptions: job.Options{Threads: *threads}})
+		JobOptions: job.Options{Threads: *threads}}
+	if gpu, err := probeCUDA(); err == nil {
+		acfg.CUDA = engineFor("cuda", false)
+		logger.Printf("jobs on device cuda train on %s", gpu)
+	}
+	a, err := api.New(acfg)
 	if err != nil {
 		return err
 	}

@@ -49,13 +49,15 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if _, err := resolveDevice(*device, stderr); err != nil {
-		return err
-	}
-	cfg, err := prepareTraining(&mf, *dataName, *classSpec, *epochs, *valN, *out)
+	dev, err := resolveDevice(*device, stderr)
 	if err != nil {
 		return err
 	}
+	cfg, err := prepareTraining(&mf, *dataName, *classSpec, *epochs, *valN, *out, dev)
+	if err != nil {
+		return err
+	}
+	defer cfg.job.Close()
 	if *logEvery < 1 {
 		return badInput("log-every %d must be ≥ 1", *logEvery)
 	}
@@ -101,10 +103,11 @@ type trainConfig struct {
 	stepsPerEpoch int
 }
 
-// prepareTraining validates the flags, loads the data and prepares the job;
-// every error it returns is an inputError, but for a graph that fails to
-// build.
-func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN int, out string) (trainConfig, error) {
+// prepareTraining validates the flags, loads the data and prepares the job
+// on device (resolveDevice's); every error it returns is an inputError,
+// but for an engine that fails to build. The job's Close releases the
+// device.
+func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN int, out, device string) (trainConfig, error) {
 	var c trainConfig
 	if out == "" {
 		return c, badInput("--out is required")
@@ -135,10 +138,11 @@ func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN in
 		return c, err
 	}
 	req := trainRequest(mf, dataName, classSpec, epochs)
+	req.Device = device
 	if valN == 0 {
 		valN = -1 // --val 0: hold none out
 	}
-	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version, Threads: mf.threads})
+	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version, Threads: mf.threads, Engine: engineFor(device, false)})
 	if errors.Is(err, job.ErrRequest) {
 		return c, inputError{err}
 	}

@@ -14,6 +14,7 @@ package job
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -82,6 +83,11 @@ type Options struct {
 	// Threads is core.TrainConfig.Threads: the CPU threads of the engine,
 	// 0 for one per CPU.
 	Threads int
+	// Engine makes the training engine; nil is the gorgonia engine
+	// (core.NewGorgonia). The server passes the CUDA engine's for jobs
+	// on a GPU. An engine that holds a device implements io.Closer, and
+	// Close releases it.
+	Engine core.EngineFunc
 }
 
 // Job trains one msg.TrainRequest step by step and reports in msg terms.
@@ -92,7 +98,7 @@ type Job struct {
 	spec core.Spec
 	loss core.Loss
 	opt  core.OptConfig
-	tr   *core.Trainer
+	tr   core.Engine
 
 	set         *data.Set // training images of the requested classes, held-out ones included
 	trainIdx    []int     // the images of set that are trained on, sorted
@@ -219,7 +225,11 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 
-	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
+	newEngine := opts.Engine
+	if newEngine == nil {
+		newEngine = core.NewGorgonia
+	}
+	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
 	if err != nil {
 		return nil, err
 	}
@@ -372,6 +382,14 @@ func (j *Job) summary() *msg.VerificationSummary {
 	}
 	return &msg.VerificationSummary{Accuracy: j.last.Accuracy, EER: j.last.EER, Threshold: j.last.Threshold,
 		TARAtFAR: tar, FAR: j.last.FAR, Centre: j.centre}
+}
+
+// Close releases the engine's device, when it holds one (io.Closer).
+func (j *Job) Close() error {
+	if c, ok := j.tr.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // Done reports whether every step of every epoch has been taken.

@@ -129,7 +129,7 @@ func TestJobBadInput(t *testing.T) {
 		{"batch", mustJSON(t, bad), 400, "batch 1"},
 		{"epochs", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":0}`, 400, "epochs 0"},
 		{"data", mustJSON(t, unknownData), 400, "unknown data set"},
-		{"cuda", mustJSON(t, cuda), 400, "no CUDA engine"},
+		{"cuda", mustJSON(t, cuda), 400, "no CUDA device"},
 		{"loss", mustJSON(t, loss), 400, "magic"},
 		{"too large", `{"data":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger than"},
 	} {

@@ -39,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/job"
 )
@@ -83,6 +84,9 @@ type Config struct {
 	CheckpointEvery int           // steps between checkpoints; 0: jobs.DefaultCheckpointEvery
 	ProgressEvery   time.Duration // least time between progress events; 0: jobs.DefaultProgressEvery
 	JobOptions      job.Options   // options of the training jobs (Version is set from Version)
+	// CUDA makes the engine of jobs on device "cuda"; nil: the server
+	// trains on the CPU only.
+	CUDA core.EngineFunc
 	// Load, when not nil, replaces the data sets a job may name (tests);
 	// nil: "mnist" and the uploaded data sets (jobs.StoreLoader).
 	Load func(name string) (train, test *data.Set, err error)

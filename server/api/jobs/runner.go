@@ -1,9 +1,9 @@
 //go:build !js
 
 // Package jobs runs the server's training jobs: a queue kept in the store,
-// one job at a time per device (the CPU; this build has no CUDA engine),
-// each the core/job loop that the command line and the browser's trainer
-// run, stepped on a goroutine. A job writes a checkpoint every N steps,
+// one job at a time (on the CPU, or on the GPU for device "cuda" when the
+// server has the CUDA engine), each the core/job loop that the command
+// line and the browser's trainer run, stepped on a goroutine. A job writes a checkpoint every N steps,
 // can be canceled at any time, registers its model with its verification
 // figures when it ends, and fans its progress out to subscribers (the
 // server's Server-Sent Events) without ever waiting for them.
@@ -82,7 +82,10 @@ type Config struct {
 	// SnapshotEvery is the least time between two snapshots, sent only while
 	// someone watches (and at epoch ends); 0 takes DefaultSnapshotEvery.
 	SnapshotEvery time.Duration
-	Logger        *log.Logger // nil: log.Default()
+	// CUDA makes the engine of jobs on device "cuda" (and "auto"); nil:
+	// this server has no CUDA engine and refuses such jobs.
+	CUDA   core.EngineFunc
+	Logger *log.Logger // nil: log.Default()
 }
 
 // Runner runs the queued jobs of a store, one at a time.
@@ -164,7 +167,9 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	switch req.Device {
 	case "", "cpu", "auto":
 	case "cuda":
-		return 0, invalid("device cuda: this build has no CUDA engine (GET /api/devices)")
+		if r.cfg.CUDA == nil {
+			return 0, invalid("device cuda: this server has no CUDA device (GET /api/devices says why)")
+		}
 	default:
 		return 0, invalid("unknown device %q (want cpu, cuda or auto)", req.Device)
 	}
@@ -187,7 +192,10 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 // has maxPerClient jobs queued or running (maxPerClient ≤ 0: no limit;
 // then it returns store.ErrLimit).
 func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (store.Job, error) {
-	if req.Device == "" {
+	switch {
+	case req.Device == "auto" && r.cfg.CUDA != nil:
+		req.Device = "cuda"
+	case req.Device == "" || req.Device == "auto":
 		req.Device = "cpu"
 	}
 	steps, err := r.Validate(req)
@@ -429,10 +437,18 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 		return err
 	}
-	jb, err := job.New(j.Config, trainSet, testSet, r.cfg.Options)
+	opts := r.cfg.Options
+	if j.Config.Device == "cuda" {
+		if r.cfg.CUDA == nil {
+			return trainError{errors.New("device cuda: this server has no CUDA device")}
+		}
+		opts.Engine = r.cfg.CUDA
+	}
+	jb, err := job.New(j.Config, trainSet, testSet, opts)
 	if err != nil {
 		return trainError{err}
 	}
+	defer jb.Close()
 	_, total := jb.Steps()
 	// After a restart, training goes on from the last checkpoint.
 	from := 0
