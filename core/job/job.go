@@ -88,7 +88,17 @@ type Options struct {
 	// on a GPU. An engine that holds a device implements io.Closer, and
 	// Close releases it.
 	Engine core.EngineFunc
+	// Shard makes the job one of Shard.Count data-parallel workers (the
+	// browser's Web Workers; core.Sharded says how the gradients meet):
+	// every worker walks the same batches, and this one trains on its
+	// share of each, images [Index·N/Count, (Index+1)·N/Count) of a batch
+	// of N, with ShardGradients and ApplyShard instead of Step. The zero
+	// value is a job of its own.
+	Shard Shard
 }
+
+// Shard is a worker's place among data-parallel workers: Index of Count.
+type Shard struct{ Index, Count int }
 
 // Job trains one msg.TrainRequest step by step and reports in msg terms.
 // A Job is not safe for concurrent use.
@@ -118,6 +128,8 @@ type Job struct {
 	augSrc       *rand.PCG  // augRng's source
 	augRng       *rand.Rand // Options.Augment's draws
 	augBuf       []float32  // one augmented image
+	stepStart    time.Time  // when the current sharded step began
+	shardRows    int        // the batch rows of this worker: N/Shard.Count
 
 	rate     [rateWindow]time.Duration // durations of the recent steps
 	accuracy float64                   // nearest-class-weight accuracy of the last evaluation
@@ -229,7 +241,18 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if newEngine == nil {
 		newEngine = core.NewGorgonia
 	}
-	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
+	engineBatch := req.Batch
+	if sh := opts.Shard; sh != (Shard{}) {
+		if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
+			return nil, badRequest("worker %d of %d: want 0 ≤ worker < workers", sh.Index, sh.Count)
+		}
+		if req.Batch%sh.Count != 0 {
+			return nil, badRequest("batch %d does not split evenly among %d workers", req.Batch, sh.Count)
+		}
+		engineBatch = req.Batch / sh.Count
+	}
+	j.shardRows = engineBatch
+	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: engineBatch, Classes: len(classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
 	if err != nil {
 		return nil, err
 	}
@@ -294,11 +317,70 @@ func subset(s *data.Set, classes []int) *data.Set {
 // images at an epoch end, the snapshot's test images at a Snapshot), for
 // losses with class weights ("head.weight"); 0 otherwise.
 func (j *Job) Step() (msg.Progress, error) {
-	if j.Done() {
-		return msg.Progress{}, fmt.Errorf("training is over: %d steps done", j.total)
+	if j.opts.Shard.Count > 1 {
+		return msg.Progress{}, errors.New("job: Step on a data-parallel worker: use ShardGradients and ApplyShard")
 	}
-	it := j.tr.Iter()
-	s := it % j.steps
+	start := time.Now()
+	if err := j.nextBatch(); err != nil {
+		return msg.Progress{}, err
+	}
+	loss, err := j.tr.Step(j.x, j.labels)
+	if err != nil {
+		return msg.Progress{}, err
+	}
+	return j.finishStep(start, loss)
+}
+
+// GradLen is the length of ShardGradients's gradient (0 when the engine
+// does not split steps).
+func (j *Job) GradLen() int {
+	if sh, ok := j.tr.(core.Sharded); ok {
+		return sh.GradLen()
+	}
+	return 0
+}
+
+// ShardGradients is the first half of a data-parallel step (see
+// Options.Shard): it takes the next batch, this worker's share of it, and
+// writes the gradient of the loss on that share into g (GradLen values),
+// returning the loss. Averaged over the workers, the gradients go to
+// ApplyShard.
+func (j *Job) ShardGradients(g []float32) (float64, error) {
+	sh, ok := j.tr.(core.Sharded)
+	if !ok {
+		return 0, fmt.Errorf("job: the %T engine does not split steps", j.tr)
+	}
+	j.stepStart = time.Now()
+	if err := j.nextBatch(); err != nil {
+		return 0, err
+	}
+	lo, size := j.opts.Shard.Index*j.shardRows, j.set.Input.Size()
+	return sh.GradientsTo(g, j.x[lo*size:(lo+j.shardRows)*size], j.labels[lo:lo+j.shardRows])
+}
+
+// ApplyShard is the second half of a data-parallel step: it applies g,
+// the workers' mean gradient, and reports the step as Step does, with
+// loss the workers' mean loss. Only worker 0 validates at epoch ends.
+func (j *Job) ApplyShard(g []float32, loss float64) (msg.Progress, error) {
+	sh, ok := j.tr.(core.Sharded)
+	if !ok {
+		return msg.Progress{}, fmt.Errorf("job: the %T engine does not split steps", j.tr)
+	}
+	if err := sh.ApplyGradients(g); err != nil {
+		return msg.Progress{}, err
+	}
+	return j.finishStep(j.stepStart, loss)
+}
+
+// nextBatch sets x and labels to the next batch of the epoch (a new epoch
+// draws a new order), augmented when Options.Augment says so. A
+// data-parallel worker draws the whole batch too, so that every worker's
+// generators advance as one job's would; only its share is trained on.
+func (j *Job) nextBatch() error {
+	if j.Done() {
+		return fmt.Errorf("training is over: %d steps done", j.total)
+	}
+	s := j.tr.Iter() % j.steps
 	if s == 0 {
 		j.epoch++
 		j.order = epochOrder(j.order, j.trainLabels, j.loss, j.req.Batch, j.rng)
@@ -308,7 +390,6 @@ func (j *Job) Step() (msg.Progress, error) {
 		j.labels[i] = j.trainLabels[pos]
 	}
 	j.x = j.set.Batch(j.x, j.rows)
-	start := time.Now()
 	if j.augRng != nil {
 		size := j.set.Input.Size()
 		for i := range j.rows {
@@ -317,16 +398,19 @@ func (j *Job) Step() (msg.Progress, error) {
 			copy(img, j.augBuf)
 		}
 	}
-	loss, err := j.tr.Step(j.x, j.labels)
-	if err != nil {
-		return msg.Progress{}, err
-	}
+	return nil
+}
+
+// finishStep reports the step that began at start and ended with loss:
+// the rate, the epoch end's verification, the progress.
+func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
+	it := j.tr.Iter() - 1
 	j.rate[it%rateWindow] = time.Since(start)
 
 	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.tr.LR()}
 	if j.tr.Iter()%j.steps == 0 {
 		p.EpochEnd = true
-		if len(j.folds) > 0 {
+		if len(j.folds) > 0 && j.opts.Shard.Index == 0 {
 			if err := j.validate(); err != nil {
 				return msg.Progress{}, err
 			}
