@@ -17,6 +17,16 @@ func Command(id, op string, cfg *msg.TrainRequest, channel string) string {
 	return marshalCommand(id, &msg.Command{Op: op, Config: cfg, Channel: channel})
 }
 
+// ParallelStart returns the JSON of the "start" of worker k of workers
+// data-parallel workers of trainer id (msg.Command.Workers): worker 0 with
+// the viewer's channel, the others without (only worker 0 reports).
+func ParallelStart(id string, cfg *msg.TrainRequest, channel string, k, workers int) string {
+	if k > 0 {
+		channel = ""
+	}
+	return marshalCommand(id, &msg.Command{Op: msg.OpStart, Config: cfg, Channel: channel, Workers: workers, Worker: k})
+}
+
 // SamplesCommand returns the JSON of the command op to trainer with
 // samples: msg.OpStart with cfg (and the viewer's channel) trains on them,
 // msg.OpEmbed with embedID embeds them.

@@ -51,6 +51,8 @@ type Run struct {
 	HasSnapshot       bool
 
 	Err string // why the trainer failed or crashed
+
+	Workers int // the data-parallel Web Workers of the current run (0: not started)
 }
 
 // NewRun returns the run of trainer id training loss, starting.
@@ -202,7 +204,7 @@ func (r *Run) Status() string {
 // Clear forgets the progress of a run, as after a reset, keeping its id,
 // loss and state.
 func (r *Run) Clear() {
-	*r = Run{Trainer: r.Trainer, Loss: r.Loss, State: r.State}
+	*r = Run{Trainer: r.Trainer, Loss: r.Loss, State: r.State, Workers: r.Workers}
 }
 
 // Duration writes seconds as "42s", "3m05s" or "1h02m".

@@ -62,6 +62,7 @@ func (t *TrainerPanel) Render() app.UI {
 			figure("time left", eta(r)),
 			figure("epoch", strconv.Itoa(p.Epoch)),
 			figure("lr", lr(p.LR)),
+			figure("workers", workersText(r.Workers)),
 		),
 		app.Div().Class("charts").Body(
 			app.Raw(LineChartSVG("loss", r.LossLine, nil, "chart-loss")),
@@ -160,6 +161,14 @@ func eta(r *Run) string {
 		return "–"
 	}
 	return Duration(r.Progress.ETA)
+}
+
+// workersText writes a run's number of Web Workers, "–" before a run.
+func workersText(n int) string {
+	if n < 1 {
+		return "–"
+	}
+	return strconv.Itoa(n)
 }
 
 // lr writes a learning rate, "–" when unknown.

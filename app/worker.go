@@ -82,6 +82,54 @@ func (w *worker) post(s string) {
 	w.js.Call("postMessage", s)
 }
 
+// postPorts sends the message s (JSON) to the worker with MessagePorts in
+// its transfer list.
+func (w *worker) postPorts(s string, ports []app.Value) {
+	if w == nil || w.terminated {
+		return
+	}
+	list := make([]any, len(ports))
+	for i, p := range ports {
+		list[i] = p
+	}
+	w.js.Call("postMessage", s, list)
+}
+
+// linkWorkers starts a data-parallel run: start (a "start" command of
+// Workers = len(ws), built by cmd for worker k) goes to every worker, with
+// a MessageChannel between worker 0 and each other worker: worker 0 gets
+// the first ports, in worker order, worker k the second port of its
+// channel.
+func linkWorkers(ws []*worker, cmd func(k int) string) {
+	if !app.IsClient || len(ws) == 0 {
+		return
+	}
+	lead := make([]app.Value, 0, len(ws)-1)
+	other := make([]app.Value, len(ws))
+	for k := 1; k < len(ws); k++ {
+		mc := app.Window().Get("MessageChannel").New()
+		lead = append(lead, mc.Get("port1"))
+		other[k] = mc.Get("port2")
+	}
+	ws[0].postPorts(cmd(0), lead)
+	for k := 1; k < len(ws); k++ {
+		ws[k].postPorts(cmd(k), []app.Value{other[k]})
+	}
+}
+
+// browserCores returns navigator.hardwareConcurrency, 1 outside a browser
+// or when the browser does not say.
+func browserCores() int {
+	if !app.IsClient {
+		return 1
+	}
+	n := app.Window().Get("navigator").Get("hardwareConcurrency")
+	if n.Type() != app.TypeNumber || n.Int() < 1 {
+		return 1
+	}
+	return n.Int()
+}
+
 // terminate stops the worker and frees its callbacks.
 func (w *worker) terminate() {
 	if w == nil || w.terminated {

@@ -10,9 +10,13 @@
 // strings, every one stamped with SchemaVersion and the trainer's id:
 //
 //	page → trainer   TypeCommand: OpStart (Config, and Samples when
-//	                 Config.Data is DataEnrolled), OpPause, OpResume, OpStep,
-//	                 OpStop, OpReset, OpExport, OpLoad (Model), OpEmbed
-//	                 (Samples, ID)
+//	                 Config.Data is DataEnrolled; Workers and Worker, with
+//	                 MessagePorts in the transfer list, for data-parallel
+//	                 training), OpPause, OpResume, OpStep, OpStop, OpReset,
+//	                 OpExport, OpLoad (Model), OpEmbed (Samples, ID)
+//	trainer ↔ trainer  the data-parallel workers' gradients, over their
+//	                 MessagePorts: {step, loss, grad} to worker 0, the mean
+//	                 back (binary ArrayBuffers, not Messages)
 //	trainer → page   TypeState (the State* of the trainer), TypeProgress,
 //	                 TypeSnapshot, TypeExport, TypeEmbeddings (the answer to
 //	                 OpEmbed, with its ID), TypeError (one line; a failed

@@ -114,6 +114,14 @@ type Command struct {
 	// Channel is the BroadcastChannel a browser trainer also posts its
 	// snapshots to, for "start"; empty: "metriclab-" + the trainer id.
 	Channel string `json:"channel,omitempty"`
+	// Workers > 1 makes "start" one of Workers data-parallel trainers,
+	// number Worker (0 ≤ Worker < Workers), linked by MessagePorts that
+	// travel with the command (the postMessage transfer list): worker 0
+	// gets one port per other worker, in their order, and each other
+	// worker one port to worker 0. Worker 0 is the run the page talks
+	// to; the others only train (see wasm/trainer).
+	Workers int `json:"workers,omitempty"`
+	Worker  int `json:"worker,omitempty"`
 }
 
 // TrainRequest is a training configuration with the fields and names of
