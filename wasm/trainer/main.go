@@ -437,7 +437,8 @@ func (w *worker) step(force bool) {
 }
 
 // postSnapshot posts a snapshot to the page and to the viewer's channel,
-// and spaces the next one by snapshotShare times its cost.
+// and spaces the next one by snapshotShare times its cost (times the
+// workers of a data-parallel run: they all wait while worker 0 embeds).
 func (w *worker) postSnapshot() {
 	start := time.Now()
 	s, err := w.job.Snapshot()
@@ -447,7 +448,11 @@ func (w *worker) postSnapshot() {
 	}
 	w.post(msg.Message{Type: msg.TypeSnapshot, Snapshot: &s})
 	w.lastSnapshot = time.Now()
-	w.snapshotWait = min(maxSnapshotWait, max(minSnapshotWait, snapshotShare*w.lastSnapshot.Sub(start)))
+	share := time.Duration(snapshotShare)
+	if w.group != nil {
+		share *= time.Duration(w.group.count)
+	}
+	w.snapshotWait = min(maxSnapshotWait, max(minSnapshotWait, share*w.lastSnapshot.Sub(start)))
 }
 
 // export posts the model file and the projector's files.
