@@ -110,11 +110,11 @@ bench: deps node torch bin/metriclab
 	@rm -f $(BENCH_OUT)/native.jsonl
 	@for t in 1 2; do for a in lenet-s lenetpp; do \
 		bin/metriclab bench --threads $$t --arch $$a --loss arcface --dim 3 --batch 64 --json --seconds 8 | tee -a $(BENCH_OUT)/native.jsonl; \
-		$(TORCH) ../shared/peers/torch_cpu.py $$t $$a | tee -a $(BENCH_OUT)/native.jsonl; \
+		$(TORCH) .ci/torch_cpu.py $$t $$a | tee -a $(BENCH_OUT)/native.jsonl; \
 	done; done
 	@for t in 1 2; do \
 		bin/metriclab bench --threads $$t --arch iresnet18 --loss arcface --dim 512 --classes 1000 --batch 32 --json --seconds 30 --warmup 2 | tee -a $(BENCH_OUT)/native.jsonl; \
-		$(TORCH) ../shared/peers/torch_cpu.py $$t iresnet18 | tee -a $(BENCH_OUT)/native.jsonl; \
+		$(TORCH) .ci/torch_cpu.py $$t iresnet18 | tee -a $(BENCH_OUT)/native.jsonl; \
 	done
 	@$(TORCH) .ci/benchtable.py < $(BENCH_OUT)/native.jsonl
 	$(GO) test -run '^$$' -bench 'Mul/[a-z0-9]+/square512' -benchtime 20x ./core/gemm/
