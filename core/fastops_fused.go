@@ -224,7 +224,7 @@ func pooledGrads(gs []float32, base []int32, y, dy []float32, arg []int32, argOf
 }
 
 // gatherDotsAdd adds dst[q] += Σ_t gs[t]·x[base[t] + taps[q]] for every q,
-// four q at a time. It is the browser's filter gradient: x is read through
+// eight q at a time. It is the browser's filter gradient: x is read through
 // a pointer (every loop index is a bounds check under wasm), which is safe
 // because the offsets are checked against len(x) first.
 func gatherDotsAdd(dst, gs []float32, base []int32, x []float32, taps []int32) {
@@ -236,22 +236,30 @@ func gatherDotsAdd(dst, gs []float32, base []int32, x []float32, taps []int32) {
 	checkOffsets("gatherDotsAdd", base, taps, len(x))
 	px := unsafe.Pointer(unsafe.SliceData(x))
 	q := 0
-	for ; q+4 <= len(dst); q += 4 {
-		o := taps[q : q+4 : q+4]
-		o0, o1, o2, o3 := 4*int(o[0]), 4*int(o[1]), 4*int(o[2]), 4*int(o[3])
-		var s0, s1, s2, s3 float32
+	for ; q+8 <= len(dst); q += 8 { // eight taps a pass: under wasm a loop trip costs more than its loads
+		o := taps[q : q+8 : q+8]
+		o0, o1, o2, o3, o4, o5, o6, o7 := 4*int(o[0]), 4*int(o[1]), 4*int(o[2]), 4*int(o[3]), 4*int(o[4]), 4*int(o[5]), 4*int(o[6]), 4*int(o[7])
+		var s0, s1, s2, s3, s4, s5, s6, s7 float32
 		for t, gv := range gs {
 			p := unsafe.Add(px, 4*int(base[t]))
 			s0 += gv * *(*float32)(unsafe.Add(p, o0))
 			s1 += gv * *(*float32)(unsafe.Add(p, o1))
 			s2 += gv * *(*float32)(unsafe.Add(p, o2))
 			s3 += gv * *(*float32)(unsafe.Add(p, o3))
+			s4 += gv * *(*float32)(unsafe.Add(p, o4))
+			s5 += gv * *(*float32)(unsafe.Add(p, o5))
+			s6 += gv * *(*float32)(unsafe.Add(p, o6))
+			s7 += gv * *(*float32)(unsafe.Add(p, o7))
 		}
-		d := dst[q : q+4 : q+4]
+		d := dst[q : q+8 : q+8]
 		d[0] += s0
 		d[1] += s1
 		d[2] += s2
 		d[3] += s3
+		d[4] += s4
+		d[5] += s5
+		d[6] += s6
+		d[7] += s7
 	}
 	for ; q < len(dst); q++ {
 		o := int(taps[q])
@@ -368,12 +376,16 @@ func scatterAxpy(dst []float32, b int, a float32, w []float32, taps []int32) {
 	taps = taps[:len(w)]
 	p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), 4*b)
 	q := 0
-	for ; q+4 <= len(w); q += 4 {
-		o, v := taps[q:q+4:q+4], w[q:q+4:q+4]
+	for ; q+8 <= len(w); q += 8 {
+		o, v := taps[q:q+8:q+8], w[q:q+8:q+8]
 		*(*float32)(unsafe.Add(p, 4*int(o[0]))) += a * v[0]
 		*(*float32)(unsafe.Add(p, 4*int(o[1]))) += a * v[1]
 		*(*float32)(unsafe.Add(p, 4*int(o[2]))) += a * v[2]
 		*(*float32)(unsafe.Add(p, 4*int(o[3]))) += a * v[3]
+		*(*float32)(unsafe.Add(p, 4*int(o[4]))) += a * v[4]
+		*(*float32)(unsafe.Add(p, 4*int(o[5]))) += a * v[5]
+		*(*float32)(unsafe.Add(p, 4*int(o[6]))) += a * v[6]
+		*(*float32)(unsafe.Add(p, 4*int(o[7]))) += a * v[7]
 	}
 	for ; q < len(w); q++ {
 		dst[b+int(taps[q])] += a * w[q]
