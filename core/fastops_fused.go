@@ -11,6 +11,7 @@ import (
 
 	"metriclab/core/conv"
 	"metriclab/core/gemm"
+	"metriclab/core/kern"
 	"metriclab/core/ops"
 	"metriclab/core/par"
 )
@@ -107,7 +108,7 @@ func (op *convReLUPoolOp) Do(in ...G.Value) (G.Value, error) {
 		}
 		z := op.z64[:g.OutSize()]
 		conv.RefTo(g, z, x.Float64s(), w.Float64s(), b.Float64s())
-		maxPool2To(op.y.F64, op.arg, z, nc, ho, wo)
+		kern.MaxPool2Ref(op.y.F64, op.arg, z, nc, ho, wo)
 		reluTo(op.y.F64, op.y.F64)
 	}
 	return y, nil

@@ -62,7 +62,7 @@ func (op *poolOp) Do(in ...G.Value) (G.Value, error) {
 	case tensor.Float32:
 		par.For(op.Pool, s[0]*s[1], planeGrain(s[2]*s[3]), pool2{op.y.F32, op.arg, x.Float32s(), s[2], s[3], false}, pool2.planes)
 	default:
-		maxPool2To(op.y.F64, op.arg, x.Float64s(), s[0]*s[1], s[2], s[3])
+		kern.MaxPool2Ref(op.y.F64, op.arg, x.Float64s(), s[0]*s[1], s[2], s[3])
 	}
 	return y, nil
 }
@@ -101,34 +101,6 @@ func (p pool2) planes(lo, hi int) {
 	}
 }
 
-// maxPool2To writes the 2×2/stride-2 max pool of planes (nc planes of h×w)
-// into y and the flat index of each maximum into arg.
-func maxPool2To[T float32 | float64](y []T, arg []int32, x []T, nc, h, w int) {
-	ho, wo := h/2, w/2
-	for pl := 0; pl < nc; pl++ {
-		base := pl * h * w
-		for i := 0; i < ho; i++ {
-			top := base + 2*i*w
-			r0, r1 := x[top:top+2*wo], x[top+w:top+w+2*wo]
-			yo := (pl*ho + i) * wo
-			yr, ar := y[yo:yo+wo], arg[yo:yo+wo]
-			for j := range yr {
-				a, b := r0[2*j:2*j+2:2*j+2], r1[2*j:2*j+2:2*j+2]
-				m, at := a[0], 0
-				if a[1] > m {
-					m, at = a[1], 1
-				}
-				if b[0] > m {
-					m, at = b[0], w
-				}
-				if b[1] > m {
-					m, at = b[1], w+1
-				}
-				yr[j], ar[j] = m, int32(top+2*j+at)
-			}
-		}
-	}
-}
 
 // poolBackOp scatters dy to the saved argmax of its forward poolOp. Its
 // inputs are (x, y, dy): x for the shape, y so that it runs after the

@@ -54,15 +54,9 @@ func (t *Trainer) GradientsTo(g, x []float32, labels []int) (float64, error) {
 	if len(g) != t.GradLen() {
 		panic(fmt.Sprintf("core: GradientsTo: %d values for a gradient of %d", len(g), t.GradLen()))
 	}
-	if err := t.loss.BeforeStep(t.iter); err != nil {
-		return 0, fmt.Errorf("step %d: %s: %w", t.iter, t.loss.Name(), err)
-	}
-	loss, err := t.forwardBackward(x, labels)
+	loss, err := t.lossAndGradients(x, labels)
 	if err != nil {
-		return 0, err
-	}
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter, nanOrInf(loss))
+		return loss, err
 	}
 	off := 0
 	for i, gn := range t.grads {

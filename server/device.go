@@ -9,16 +9,9 @@ import (
 	"metriclab/core/cuda"
 )
 
-// probeCUDA opens the CUDA device and closes it again: its name, or the
-// library's reason why there is none.
-func probeCUDA() (string, error) {
-	d, err := cuda.Open()
-	if err != nil {
-		return "", err
-	}
-	defer d.Close()
-	return d.Name(), nil
-}
+// probeCUDA is cuda.Probe: the device's name, or the library's reason why
+// there is none.
+func probeCUDA() (string, error) { return cuda.Probe() }
 
 // engineFor returns the training engine of a resolved device: the
 // gorgonia engine for "cpu", the CUDA engine on the GPU for "cuda", and

@@ -136,6 +136,17 @@ type Device struct {
 	tf32       bool    // cuBLAS may use TF32 tensor cores
 }
 
+// Probe opens the device and closes it again: its name, or the loader's
+// one-line reason why there is none.
+func Probe() (string, error) {
+	d, err := Open()
+	if err != nil {
+		return "", err
+	}
+	defer d.Close()
+	return d.Name(), nil
+}
+
 // Open loads the CUDA libraries, initialises the driver and makes device
 // 0's primary context current on a new executor thread. On a machine
 // without them it returns one line naming what is missing:

@@ -178,3 +178,34 @@ func atLeast(fn, name string, n, want int) {
 func lenPanic(fn, name string, n int, rel string, want int) {
 	panic(fmt.Sprintf("kern: %s: len(%s) = %d, want %s%d", fn, name, n, rel, want))
 }
+
+// MaxPool2Ref is the slow, obvious reference of MaxPool2, for float32 and
+// float64 planes: a scan of each window in the order (0,0), (0,1), (1,0),
+// (1,1), keeping the first maximum (a NaN is never greater, so it is kept
+// only where it comes first). The engine's float64 graphs run on it.
+func MaxPool2Ref[T float32 | float64](y []T, arg []int32, x []T, nc, h, w int) {
+	ho, wo := h/2, w/2
+	for pl := 0; pl < nc; pl++ {
+		base := pl * h * w
+		for i := 0; i < ho; i++ {
+			top := base + 2*i*w
+			r0, r1 := x[top:top+2*wo], x[top+w:top+w+2*wo]
+			yo := (pl*ho + i) * wo
+			yr, ar := y[yo:yo+wo], arg[yo:yo+wo]
+			for j := range yr {
+				a, b := r0[2*j:2*j+2:2*j+2], r1[2*j:2*j+2:2*j+2]
+				m, at := a[0], 0
+				if a[1] > m {
+					m, at = a[1], 1
+				}
+				if b[0] > m {
+					m, at = b[0], w
+				}
+				if b[1] > m {
+					m, at = b[1], w+1
+				}
+				yr[j], ar[j] = m, int32(top+2*j+at)
+			}
+		}
+	}
+}

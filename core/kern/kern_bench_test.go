@@ -258,7 +258,7 @@ func BenchmarkMaxPool2(b *testing.B) {
 			y, arg := make([]float32, m), make([]int32, m)
 			benchImpls(b, 4*nc*h*w+8*m, nc*h*w, func(k *kernels, i int) {
 				if k == nil {
-					maxPool2Ref(y, arg, x[i], nc, h, w)
+					MaxPool2Ref(y, arg, x[i], nc, h, w)
 				} else {
 					k.maxPool2(y, arg, x[i], nc, h, w)
 				}

@@ -377,7 +377,7 @@ func TestMaxPool2MatchesRef(t *testing.T) {
 				}
 				m := nc * (h / 2) * (w / 2)
 				wantY, wantArg := make([]float32, m), make([]int32, m)
-				maxPool2Ref(wantY, wantArg, x, nc, h, w)
+				MaxPool2Ref(wantY, wantArg, x, nc, h, w)
 				y, buf := placed(m, 2)
 				arg := make([]int32, m+8)
 				for i := range arg {

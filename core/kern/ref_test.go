@@ -128,36 +128,6 @@ func transposeRef(dst []float32, ldd int, src []float32, lds, r, c int, bias []f
 	}
 }
 
-// maxPool2Ref is core/fastops_pool.go's maxPool2To (float32), the loop
-// that MaxPool2 replaces, copied as it stands.
-//
-//go:noinline
-func maxPool2Ref(y []float32, arg []int32, x []float32, nc, h, w int) {
-	ho, wo := h/2, w/2
-	for pl := 0; pl < nc; pl++ {
-		base := pl * h * w
-		for i := 0; i < ho; i++ {
-			top := base + 2*i*w
-			r0, r1 := x[top:top+2*wo], x[top+w:top+w+2*wo]
-			yo := (pl*ho + i) * wo
-			yr, ar := y[yo:yo+wo], arg[yo:yo+wo]
-			for j := range yr {
-				a, b := r0[2*j:2*j+2:2*j+2], r1[2*j:2*j+2:2*j+2]
-				m, at := a[0], 0
-				if a[1] > m {
-					m, at = a[1], 1
-				}
-				if b[0] > m {
-					m, at = b[0], w
-				}
-				if b[1] > m {
-					m, at = b[1], w+1
-				}
-				yr[j], ar[j] = m, int32(top+2*j+at)
-			}
-		}
-	}
-}
 
 // transposeConv is core/conv/conv.go's transposeTo, the 8×8-blocked loop
 // that Transpose replaces, copied as it stands for the benchmarks. It adds

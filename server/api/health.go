@@ -5,8 +5,6 @@ package api
 import (
 	"net/http"
 	"runtime"
-
-	"metriclab/core/cuda"
 )
 
 // device is one entry of GET /api/devices.
@@ -49,14 +47,4 @@ func (s *Server) devices(w http.ResponseWriter, r *http.Request) {
 		{ID: "cpu", Kind: "cpu", Name: "CPU (gorgonia engine)", Cores: runtime.NumCPU(), Available: true},
 		s.gpu,
 	}})
-}
-
-// probeCUDA opens the CUDA device and closes it, returning its name.
-func probeCUDA() (string, error) {
-	d, err := cuda.Open()
-	if err != nil {
-		return "", err
-	}
-	defer d.Close()
-	return d.Name(), nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"sync"
 
+	"metriclab/core/cuda"
 	"metriclab/server/api/jobs"
 	"metriclab/server/api/store"
 )
@@ -35,7 +36,7 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if cfg.ProbeCUDA == nil {
-		cfg.ProbeCUDA = probeCUDA
+		cfg.ProbeCUDA = cuda.Probe
 	}
 	st, rec, err := store.Open(cfg.DataDir)
 	if err != nil {
