@@ -101,7 +101,6 @@ func (p pool2) planes(lo, hi int) {
 	}
 }
 
-
 // poolBackOp scatters dy to the saved argmax of its forward poolOp. Its
 // inputs are (x, y, dy): x for the shape, y so that it runs after the
 // forward op of the same step.

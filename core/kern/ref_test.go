@@ -128,7 +128,6 @@ func transposeRef(dst []float32, ldd int, src []float32, lds, r, c int, bias []f
 	}
 }
 
-
 // transposeConv is core/conv/conv.go's transposeTo, the 8×8-blocked loop
 // that Transpose replaces, copied as it stands for the benchmarks. It adds
 // 0 when bias is nil (−0 comes out +0), which Transpose does not.
