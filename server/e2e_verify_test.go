@@ -363,8 +363,13 @@ func TestE2EVerify(t *testing.T) {
 		t.Errorf("#upload-status = %q without the token, want none sent and the server's 401", up)
 	}
 	cdpEval[bool](p, `(() => { const e = document.getElementById("verify-token"); e.value = `+strconv.Quote(token)+`; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	// The click reaches the page's state asynchronously: the status reads
+	// the refusal above until the upload starts ("sending…"), so wait for
+	// it to change before reading the outcome.
+	refused := up
 	cdpRun(p, "click Send to server", chromedp.Click(chromedp.ID("btn-upload")))
-	up = p.waitText("upload-status", 60*time.Second, func(s string) bool { return strings.HasPrefix(s, "sent 40") || strings.Contains(s, "(4") })
+	p.waitText("upload-status", 60*time.Second, func(s string) bool { return s != refused })
+	up = p.waitText("upload-status", 60*time.Second, func(s string) bool { return strings.HasPrefix(s, "sent") })
 	if up != "sent 40 of 40 snapshots to data set webcam" {
 		t.Errorf("#upload-status = %q with the token, want all 40 sent", up)
 	}
