@@ -20,7 +20,7 @@ ADDR      ?= 127.0.0.1:8000
 # Real faces for the README's open-set table (ORL, 40 people × 10 photos).
 ORL       ?= ../shared/data/orl-faces
 
-.PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean
+.PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean gpu-check gpu-check-local
 
 ## run: build the page, the trainer and the viewer (wasm, precompressed) and metriclab, and serve the playground on http://$(ADDR)
 run: deps web bin/metriclab
@@ -87,7 +87,7 @@ test-wasm: node
 	$(WASMENV) $(GO) test -count=1 -short $(CORE_PKGS) $(WEB_PKGS)
 
 # The matrix product and the convolutions on arm64's NEON kernels, under qemu.
-ARM64_PKGS := ./core/gemm/ ./core/conv/
+ARM64_PKGS := ./core/gemm/ ./core/conv/ ./core/kern/
 test-arm64: qemu
 	@mkdir -p out/arm64
 	@for p in $(ARM64_PKGS); do \
@@ -95,10 +95,10 @@ test-arm64: qemu
 		(cd $$p && qemu-aarch64 $(CURDIR)/out/arm64/$$(basename $$p).test -test.count=1) || exit 1; \
 	done
 
-## test-e2e: the playground in headless Chromium (server/e2e_test.go): cold start, ArcFace training, the viewer's pixels, compare mode; screenshots and measurements in out/e2e/_artifacts/
+## test-e2e: the page in headless Chromium (server/e2e_*_test.go): app.wasm's size, cold start, the loading bar under throttling, offline reload and training, ArcFace training and the viewer's pixels, compare mode, webcam verify with uploads; screenshots and measurements in out/e2e/_artifacts/
 test-e2e: deps chromium web bin/metriclab
 	@mkdir -p out/e2e
-	$(GO) test -count=1 -v -timeout 10m -run '^TestE2E' -artifacts -outputdir $(CURDIR)/out/e2e ./server/
+	$(GO) test -count=1 -v -timeout 14m -run '^TestE2E' -artifacts -outputdir $(CURDIR)/out/e2e ./server/
 
 # Debian's PyTorch, the CPU peer of `make bench`.
 TORCH := /usr/bin/python3
@@ -112,11 +112,11 @@ bench: deps node torch bin/metriclab
 	@rm -f $(BENCH_OUT)/native.jsonl
 	@for t in 1 2; do for a in lenet-s lenetpp; do \
 		bin/metriclab bench --threads $$t --arch $$a --loss arcface --dim 3 --batch 64 --json --seconds 8 | tee -a $(BENCH_OUT)/native.jsonl; \
-		$(TORCH) ../shared/peers/torch_cpu.py $$t $$a | tee -a $(BENCH_OUT)/native.jsonl; \
+		$(TORCH) .ci/torch_cpu.py $$t $$a | tee -a $(BENCH_OUT)/native.jsonl; \
 	done; done
 	@for t in 1 2; do \
 		bin/metriclab bench --threads $$t --arch iresnet18 --loss arcface --dim 512 --classes 1000 --batch 32 --json --seconds 30 --warmup 2 | tee -a $(BENCH_OUT)/native.jsonl; \
-		$(TORCH) ../shared/peers/torch_cpu.py $$t iresnet18 | tee -a $(BENCH_OUT)/native.jsonl; \
+		$(TORCH) .ci/torch_cpu.py $$t iresnet18 | tee -a $(BENCH_OUT)/native.jsonl; \
 	done
 	@$(TORCH) .ci/benchtable.py < $(BENCH_OUT)/native.jsonl
 	$(GO) test -run '^$$' -bench 'Mul/[a-z0-9]+/square512' -benchtime 20x ./core/gemm/
@@ -129,6 +129,17 @@ table: deps bin/metriclab
 	bin/metriclab openset --data mnist --preset digits
 	bin/metriclab openset --data $(ORL) --preset faces
 	bin/metriclab presets
+
+## gpu-check: what the GPU machine runs, built here with CGO_ENABLED=0 into out/gpu-check: the core/cuda tests (cuda.test) and metriclab; then the device tool runs `bash .ci/gpu/run.sh out/gpu-check` there with carry ["out/gpu-check"] (README: "On a GPU")
+gpu-check: deps
+	@mkdir -p out/gpu-check
+	CGO_ENABLED=0 $(GO) test -c -trimpath -ldflags '-s -w' -o out/gpu-check/cuda.test ./core/cuda
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o out/gpu-check/metriclab ./server
+	@du -sh out/gpu-check
+
+## gpu-check-local: the same script on this machine: without a GPU it checks its plumbing on the CPU emulation and PyTorch on the CPU
+gpu-check-local: gpu-check
+	PYTHON=$${PYTHON:-/usr/bin/python3} bash .ci/gpu/run.sh out/gpu-check
 
 clean:
 	rm -rf bin out $(WEB)

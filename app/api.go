@@ -1,119 +1,86 @@
 package app
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"strings"
-
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"metriclab/core/msg"
 )
 
-// Job states of the server (GET /api/jobs), beside the trainer states of
-// run.go: a job waits in the queue, and one cut off by a cancel or by a
-// restart of the server ends canceled or interrupted.
-const (
-	JobQueued      = "queued"
-	JobRunning     = "running"
-	JobDone        = "done"
-	JobFailed      = "failed"
-	JobCanceled    = "canceled"
-	JobInterrupted = "interrupted"
-)
-
-// maxEventLine is the longest "data:" line of an event stream the page
-// reads: a snapshot of a few thousand 128-dimensional points fits.
-const maxEventLine = 32 << 20
-
-// ModelCard is a model of the server's registry as GET /api/models gives
-// it (the server's store.Card).
-type ModelCard struct {
-	ID         string                   `json:"id"`
-	Name       string                   `json:"name"`
-	Arch       string                   `json:"arch"`
-	Loss       string                   `json:"loss"`
-	LossParams map[string]float64       `json:"loss_params,omitempty"`
-	Dim        int                      `json:"dim"`
-	Input      ModelInput               `json:"input"`
-	Classes    []string                 `json:"classes"`
-	Threshold  float64                  `json:"threshold"` // cosine similarity
-	FAR        float64                  `json:"far"`       // false accept rate at Threshold
-	Metrics    *msg.VerificationSummary `json:"metrics"`   // nil for uploads
-	Steps      int                      `json:"steps"`
-	Data       string                   `json:"data"`
-	JobID      string                   `json:"job_id,omitempty"`
-	Size       int64                    `json:"size"` // bytes of the .safetensors file
-	Created    string                   `json:"created"`
+// Request is one call of the server's API, as a Transport sends it.
+type Request struct {
+	Method string
+	Path   string     // from the server's root: "/api/jobs", with its query
+	JSON   []byte     // a JSON body, or nil
+	Form   []FormPart // a multipart/form-data body, or nil
+	Token  string     // the bearer token of a write in classroom mode; "" for none
 }
 
-// ModelInput is the image a model takes: channels × height × width.
-type ModelInput struct {
-	Channels int `json:"channels"`
-	Height   int `json:"height"`
-	Width    int `json:"width"`
+// FormPart is one part of a multipart/form-data body: a field (Value), or
+// a file (File, with FileName and its MIME Type).
+type FormPart struct {
+	Name     string
+	Value    string
+	File     []byte
+	FileName string
+	Type     string
 }
 
-// Job is a training job of the server as GET /api/jobs gives it (the
-// server's store.Job).
-type Job struct {
-	ID       string                   `json:"id"`
-	Config   msg.TrainRequest         `json:"config"`
-	State    string                   `json:"state"` // one of the Job* states
-	Step     int                      `json:"step"`
-	Steps    int                      `json:"steps"`
-	Loss     float64                  `json:"loss"`
-	Metrics  *msg.VerificationSummary `json:"metrics"`
-	ModelID  string                   `json:"model_id"`
-	CkptStep int                      `json:"checkpoint_step"`
-	Error    string                   `json:"error,omitempty"`
-	Created  string                   `json:"created"`
-	Updated  string                   `json:"updated"`
+// Response is the server's answer: its status and body.
+type Response struct {
+	Status int
+	Body   []byte
 }
 
-// Client calls the server's API at Base (a scheme and host, no trailing
-// slash), with Token as a bearer token on writes when the server is in
-// classroom mode. Under js/wasm net/http goes through the browser's fetch,
-// which streams response bodies, so that Events reads the event stream as
-// it comes.
+// Transport sends the page's API calls. In the browser it is the window's
+// fetch and EventSource (fetch_js.go), so that app.wasm carries no
+// net/http; natively, HandlerTransport calls an http.Handler in process,
+// for tests (of the page against a fake server, and of the page's client
+// against the real one).
+type Transport interface {
+	// Do sends r and returns the answer, whatever its status; an error
+	// means there was no answer.
+	Do(ctx context.Context, r Request) (Response, error)
+	// Events reads the Server-Sent Events at path and calls each with the
+	// data of every event (its "data:" lines joined by newlines) until the
+	// stream ends (nil), cannot be opened or fails (an error), or ctx is
+	// done (ctx.Err()).
+	Events(ctx context.Context, path string, each func(data string)) error
+}
+
+// Client calls the server's API through T. Token, when not nil, gives the
+// bearer token of the writes (the classroom token, kept for the tab's
+// session: see TokenField).
 type Client struct {
-	Base  string
-	Token string
-	HTTP  *http.Client // nil: http.DefaultClient
-}
-
-// NewClient returns a client of the server the page came from.
-func NewClient() *Client {
-	return &Client{Base: app.Window().Get("location").Get("origin").String()}
+	T     Transport
+	Token func() string
 }
 
 // Models returns the cards of the server's models.
-func (c *Client) Models(ctx context.Context) ([]ModelCard, error) {
-	var cards []ModelCard
-	err := c.do(ctx, http.MethodGet, "/api/models", nil, &cards)
+func (c *Client) Models(ctx context.Context) ([]msg.ModelCard, error) {
+	var cards []msg.ModelCard
+	err := c.call(ctx, Request{Method: "GET", Path: "/api/models"}, &cards)
 	return cards, err
 }
 
 // Jobs returns the server's jobs.
-func (c *Client) Jobs(ctx context.Context) ([]Job, error) {
-	var jobs []Job
-	err := c.do(ctx, http.MethodGet, "/api/jobs", nil, &jobs)
+func (c *Client) Jobs(ctx context.Context) ([]msg.Job, error) {
+	var jobs []msg.Job
+	err := c.call(ctx, Request{Method: "GET", Path: "/api/jobs"}, &jobs)
 	return jobs, err
 }
 
 // Submit queues the training job req and returns its id.
 func (c *Client) Submit(ctx context.Context, req msg.TrainRequest) (string, error) {
-	var created struct {
-		ID string `json:"id"`
+	b, err := json.Marshal(req)
+	if err != nil {
+		return "", err
 	}
-	if err := c.do(ctx, http.MethodPost, "/api/jobs", req, &created); err != nil {
+	var created msg.Created
+	if err := c.call(ctx, Request{Method: "POST", Path: "/api/jobs", JSON: b}, &created); err != nil {
 		return "", err
 	}
 	if created.ID == "" {
@@ -124,119 +91,88 @@ func (c *Client) Submit(ctx context.Context, req msg.TrainRequest) (string, erro
 
 // Cancel cancels the job id.
 func (c *Client) Cancel(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, "/api/jobs/"+url.PathEscape(id), nil, nil)
+	return c.call(ctx, Request{Method: "DELETE", Path: "/api/jobs/" + url.PathEscape(id)}, nil)
 }
 
 // Resume queues the interrupted job id again.
 func (c *Client) Resume(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodPost, "/api/jobs/"+url.PathEscape(id)+"/resume", nil, nil)
+	return c.call(ctx, Request{Method: "POST", Path: "/api/jobs/" + url.PathEscape(id) + "/resume"}, nil)
 }
 
 // Events reads the event stream of job id, calling each with the data of
 // every event (a msg.Message as JSON), until the stream ends or ctx is
 // done.
 func (c *Client) Events(ctx context.Context, id string, each func(data string)) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/api/jobs/"+url.PathEscape(id)+"/events", nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := c.client().Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return responseError(resp)
-	}
-	return ReadEvents(resp.Body, each)
+	return c.T.Events(ctx, "/api/jobs/"+url.PathEscape(id)+"/events", each)
 }
 
-// ReadEvents reads a Server-Sent Events stream from r and calls each with
-// the data of every event: its "data:" lines joined by newlines, as the
-// browser's EventSource does. Comments (": ping"), other fields and events
-// without data are skipped.
-func ReadEvents(r io.Reader, each func(data string)) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxEventLine)
-	var data []string
-	for sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if line == "" {
-			if data != nil {
-				each(strings.Join(data, "\n"))
-				data = nil
-			}
-			continue
-		}
-		field, value, _ := strings.Cut(line, ":")
-		if field == "data" {
-			data = append(data, strings.TrimPrefix(value, " "))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("app: reading the job's events: %w", err)
-	}
-	return nil
+// ModelFile returns the .safetensors file of model id.
+func (c *Client) ModelFile(ctx context.Context, id string) ([]byte, error) {
+	return c.Bytes(ctx, ModelFileURL(id))
 }
 
-// do sends a request of method to path with body (JSON, when not nil) and
-// decodes the answer into out (when not nil). An answer other than 2xx is
-// an error with the server's {"error"} text.
-func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
+// UploadSample adds one image (PNG bytes) of identity to the server's
+// image-folder data set dataset: POST /api/datasets/{dataset}/samples,
+// multipart with "identity" and "image".
+func (c *Client) UploadSample(ctx context.Context, dataset, identity string, png []byte) (msg.Sample, error) {
+	var s msg.Sample
+	err := c.call(ctx, Request{Method: "POST", Path: "/api/datasets/" + url.PathEscape(dataset) + "/samples", Form: []FormPart{
+		{Name: "identity", Value: identity},
+		{Name: "image", File: png, FileName: "snapshot.png", Type: "image/png"},
+	}}, &s)
+	return s, err
+}
+
+// Bytes returns the body of GET path (a file of the server: a model, a
+// cascade).
+func (c *Client) Bytes(ctx context.Context, path string) ([]byte, error) {
+	resp, err := c.T.Do(ctx, Request{Method: "GET", Path: path})
 	if err != nil {
-		return err
+		return nil, unreachable(err)
 	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if resp.Status != 200 {
+		return nil, responseError(resp)
 	}
-	if c.Token != "" && method != http.MethodGet {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
+	return resp.Body, nil
+}
+
+// call sends r, with the token on writes, and decodes a 2xx answer into
+// out (when not nil). Any other answer is an error with the server's
+// {"error"} text.
+func (c *Client) call(ctx context.Context, r Request, out any) error {
+	if r.Method != "GET" && c.Token != nil {
+		r.Token = c.Token()
 	}
-	resp, err := c.client().Do(req)
+	resp, err := c.T.Do(ctx, r)
 	if err != nil {
-		return fmt.Errorf("the server could not be reached: %w", err)
+		return unreachable(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if resp.Status < 200 || resp.Status > 299 {
 		return responseError(resp)
 	}
 	if out == nil {
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("app: bad answer from %s %s: %w", method, path, err)
+	if err := json.Unmarshal(resp.Body, out); err != nil {
+		return fmt.Errorf("app: bad answer from %s %s: %w", r.Method, r.Path, err)
 	}
 	return nil
 }
 
-// client returns the HTTP client to use.
-func (c *Client) client() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
+// unreachable wraps a transport's error: the server gave no answer.
+func unreachable(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
-	return http.DefaultClient
+	return fmt.Errorf("the server could not be reached: %w", err)
 }
 
 // responseError returns the error of an answer that is not a success: the
 // server's {"error": …} text with the status, or the status alone.
-func responseError(resp *http.Response) error {
-	var e struct {
-		Error string `json:"error"`
+func responseError(resp Response) error {
+	var e msg.ErrorBody
+	if json.Unmarshal(resp.Body, &e) == nil && e.Error != "" {
+		return fmt.Errorf("%s (%d)", e.Error, resp.Status)
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return fmt.Errorf("%s (%d)", e.Error, resp.StatusCode)
-	}
-	return fmt.Errorf("the server answered %s", resp.Status)
+	return fmt.Errorf("the server answered %d", resp.Status)
 }

@@ -17,6 +17,66 @@ const (
 	minFrameGap = 1000.0 / 30
 )
 
+// Camera states of the verify page, as #verify-status says them.
+const (
+	CameraOff       = "off"
+	CameraStarting  = "starting"
+	CameraOn        = "on"
+	CameraRefused   = "refused"
+	CameraMissing   = "missing"
+	CameraInsecure  = "insecure"
+	CameraFailed    = "failed"
+	CameraNoSupport = "unsupported"
+)
+
+// CameraState returns the state and the words for #verify-status of a
+// failed getUserMedia, by the DOMException's name (NotAllowedError,
+// NotFoundError, …) and message.
+func CameraState(name, message string) (state, words string) {
+	switch name {
+	case "NotAllowedError", "PermissionDeniedError", "SecurityError":
+		return CameraRefused, "camera permission refused: allow the camera for this site (the icon in the address bar) and press Start camera again"
+	case "NotFoundError", "DevicesNotFoundError", "OverconstrainedError":
+		return CameraMissing, "no camera found: connect a webcam and press Start camera again"
+	case "NotReadableError", "TrackStartError", "AbortError":
+		return CameraFailed, "the camera is in use by another program or failed to start: " + message
+	}
+	if message == "" {
+		message = name
+	}
+	return CameraFailed, "the camera could not start: " + message
+}
+
+// InsecureWords is #verify-status on a page that is not a secure context,
+// where browsers offer no camera.
+const InsecureWords = "no camera on this page: browsers allow the camera only in a secure context (https, or http://localhost)"
+
+// FPSMeter measures frames per second over the last second.
+type FPSMeter struct {
+	times []float64 // milliseconds of the frames of the last second
+}
+
+// Tick counts a frame at now (milliseconds, as performance.now gives
+// them).
+func (m *FPSMeter) Tick(now float64) {
+	m.times = append(m.times, now)
+	i := 0
+	for i < len(m.times) && now-m.times[i] > 1000 {
+		i++
+	}
+	m.times = m.times[i:]
+}
+
+// FPS returns the frames per second over the last second: the frames
+// after the first over the time they span, 0 with fewer than two.
+func (m *FPSMeter) FPS() float64 {
+	n := len(m.times)
+	if n < 2 || m.times[n-1] <= m.times[0] {
+		return 0
+	}
+	return float64(n-1) * 1000 / (m.times[n-1] - m.times[0])
+}
+
 // camera is the page's handle on the webcam: the stream shown in the
 // <video> of the page, the offscreen canvas each processed frame is drawn
 // into, the overlay canvas the faces are drawn on, and the frame loop on

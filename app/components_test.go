@@ -8,6 +8,8 @@ package app
 import (
 	"testing"
 
+	"metriclab/core/msg"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -83,7 +85,7 @@ func TestPlaygroundStartsWhenIdle(t *testing.T) {
 	p.pending[0] = true
 	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
 	// Outside a browser the worker is nil; the start is still recorded.
-	if p.pending[0] || p.runs[0].State != StateRunning {
+	if p.pending[0] || p.runs[0].State != msg.StateRunning {
 		t.Errorf("pending %v, state %q: want the start sent", p.pending[0], p.runs[0].State)
 	}
 	p.receive(0, `{"v":7,"type":"state","state":"idle"}`)

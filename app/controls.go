@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"metriclab/core/msg"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -29,11 +31,11 @@ func (c *Controls) Render() app.UI {
 	s := c.Settings
 	return app.Form().Class("controls").OnSubmit(func(ctx app.Context, e app.Event) { e.PreventDefault() }).Body(
 		app.Div().Class("buttons").Body(
-			c.button("train", "Train", "start"),
-			app.If(c.Paused, func() app.UI { return c.button("resume", "Resume", "resume") }).
-				Else(func() app.UI { return c.button("pause", "Pause", "pause") }),
-			c.button("step", "Step", "step"),
-			c.button("reset", "Reset", "reset"),
+			c.button("train", "Train", msg.OpStart),
+			app.If(c.Paused, func() app.UI { return c.button("resume", "Resume", msg.OpResume) }).
+				Else(func() app.UI { return c.button("pause", "Pause", msg.OpPause) }),
+			c.button("step", "Step", msg.OpStep),
+			c.button("reset", "Reset", msg.OpReset),
 		),
 		app.If(!s.Hidden("data"), func() app.UI {
 			return c.selectField("data", "Data set", Datasets(), s.Data, func(s *Settings, v string) { s.Data = v })
@@ -115,7 +117,7 @@ func (c *Controls) params() app.UI {
 				} else {
 					s.Params[p.Name] = v
 				}
-			}, p.Doc+" — default "+strconv.FormatFloat(p.Default, 'g', 4, 64)+", range ["+strconv.FormatFloat(p.Min, 'g', -1, 64)+", "+strconv.FormatFloat(p.Max, 'g', -1, 64)+"]")
+			}, p.Doc+" — default "+FormatNumber(p.Default)+", range ["+FormatNumber(p.Min)+", "+FormatNumber(p.Max)+"]")
 		}),
 	)
 }
@@ -157,60 +159,33 @@ func (c *Controls) compare() app.UI {
 	)
 }
 
-// selectField draws a labelled <select>.
+// selectField draws a labelled <select> of the setting id.
 func (c *Controls) selectField(id, label string, options []string, value string, set func(*Settings, string)) app.UI {
-	return app.Label().Class("field").Body(
-		app.Span().Text(label),
-		app.Select().ID("ctl-"+id).Disabled(c.Locked).
-			OnChange(func(ctx app.Context, e app.Event) {
-				v := ctx.JSSrc().Get("value").String()
-				c.change(func(s *Settings) { set(s, v) })
-			}).
-			Body(app.Range(options).Slice(func(i int) app.UI {
-				return app.Option().Value(options[i]).Selected(options[i] == value).Text(options[i])
-			})),
-	)
+	return selectField("ctl-"+id, label, options, value, c.Locked, func(v string) {
+		c.change(func(s *Settings) { set(s, v) })
+	})
 }
 
-// numberField draws a labelled number input with its range; a value out of
-// range or not an integer where one is needed is ignored (the input shows
-// it as invalid).
+// numberField draws a labelled number input of the setting id with its
+// range.
 func (c *Controls) numberField(id, label string, value, lo, hi float64, integer bool, set func(*Settings, float64), title ...string) app.UI {
-	step := "any"
-	if integer {
-		step = "1"
-	}
-	in := app.Input().ID("ctl-"+id).Type("number").Min(lo).Max(hi).Attr("step", step).
-		Value(strconv.FormatFloat(value, 'g', -1, 64)).Disabled(c.Locked).
-		OnChange(func(ctx app.Context, e app.Event) {
-			v, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64)
-			if err != nil || v < lo || v > hi || (integer && v != float64(int64(v))) {
-				return
-			}
-			c.change(func(s *Settings) { set(s, v) })
-		})
-	l := app.Label().Class("field")
-	if len(title) > 0 {
-		l = l.Title(title[0])
-	}
-	return l.Body(app.Span().Text(label), in)
+	return numberField("ctl-"+id, label, value, lo, hi, integer, c.Locked, strings.Join(title, ""), func(v float64) {
+		c.change(func(s *Settings) { set(s, v) })
+	})
 }
 
-// textField draws a labelled text input; set reports whether it took the
-// value.
+// textField draws a labelled text input of the setting id; set reports
+// whether it took the value.
 func (c *Controls) textField(id, label, value string, set func(*Settings, string) bool) app.UI {
-	return app.Label().Class("field").Body(
-		app.Span().Text(label),
-		app.Input().ID("ctl-"+id).Type("text").Value(value).Disabled(c.Locked).
-			OnChange(func(ctx app.Context, e app.Event) {
-				v := strings.TrimSpace(ctx.JSSrc().Get("value").String())
-				c.change(func(s *Settings) {
-					if !set(s, v) {
-						ctx.JSSrc().Call("setCustomValidity", "not a class subset")
-					}
-				})
-			}),
-	)
+	return textField("ctl-"+id, label, value, "", c.Locked, func(v string) string {
+		why := ""
+		c.change(func(s *Settings) {
+			if !set(s, v) {
+				why = "not a class subset"
+			}
+		})
+		return why
+	})
 }
 
 // change applies edit to a copy of the settings and hands it to OnChange.

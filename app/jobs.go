@@ -32,17 +32,17 @@ const (
 type Jobs struct {
 	app.Compo
 
-	form  Settings
-	token string // classroom mode: the server's token, for writes
-	jobs  []Job
-	err   string // the latest error of the API, or of the form
-	note  string // the latest success
+	Client *Client // nil: NewClient() when mounted
+
+	form Settings
+	jobs []msg.Job
+	err  string // the latest error of the API, or of the form
+	note string // the latest success
 
 	watch   *JobWatch
 	channel string // the watched job's viewer's BroadcastChannel
 	nonce   string
 
-	client    *Client
 	bc        *broadcast
 	stopList  context.CancelFunc
 	stopWatch context.CancelFunc
@@ -58,7 +58,9 @@ func (j *Jobs) OnMount(ctx app.Context) {
 		return
 	}
 	j.nonce = strconv.FormatUint(rand.Uint64()>>16, 36)
-	j.client = NewClient()
+	if j.Client == nil {
+		j.Client = NewClient()
+	}
 	if h := locationHash(); h != "" && h != "#" {
 		s, notices := ParseHash(h)
 		j.form = jobSettings(s)
@@ -68,7 +70,7 @@ func (j *Jobs) OnMount(ctx app.Context) {
 	}
 	c, stop := context.WithCancel(ctx)
 	j.stopList = stop
-	client := j.client
+	client := j.Client
 	ctx.Async(func() {
 		for {
 			jobs, err := client.Jobs(c)
@@ -100,7 +102,7 @@ func (j *Jobs) OnDismount() {
 
 // SetJobs shows jobs, newest first, or err when the list could not be
 // read.
-func (j *Jobs) SetJobs(jobs []Job, err error) {
+func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 	if err != nil {
 		j.err = "the jobs could not be read: " + err.Error()
 		return
@@ -153,11 +155,7 @@ func (j *Jobs) renderForm() app.UI {
 		j.textField("lr", "Learning rate", strconv.FormatFloat(s.LR, 'g', -1, 64), ""),
 		j.selectField("opt", "Optimiser", Opts(), s.Opt),
 		j.textField("seed", "Seed", strconv.FormatInt(s.Seed, 10), ""),
-		app.Label().Class("field").Body(
-			app.Span().Text("Token (classroom mode)"),
-			app.Input().ID("job-token").Type("password").AutoComplete(false).Value(j.token).Placeholder("only if the server asks").
-				OnChange(func(ctx app.Context, e app.Event) { j.token = ctx.JSSrc().Get("value").String() }),
-		),
+		&TokenField{ID: "job-token"},
 		app.Button().ID("btn-submit").Type("submit").Class("btn btn-train").Text("Train on the server"),
 		app.P().Class("permalink").Body(
 			app.A().ID("job-playground").Href("/"+j.form.Hash()).Text("Open these settings in the playground"),
@@ -190,11 +188,11 @@ func (j *Jobs) renderList() app.UI {
 				app.Td().Class("actions").Body(
 					app.Button().ID("watch-"+job.ID).Type("button").Class("btn").Disabled(watched).Text("Watch").
 						OnClick(func(ctx app.Context, e app.Event) { j.watchJob(ctx, job) }),
-					app.If(job.State == JobQueued || job.State == JobRunning, func() app.UI {
+					app.If(job.State == msg.JobQueued || job.State == msg.JobRunning, func() app.UI {
 						return app.Button().ID("cancel-" + job.ID).Type("button").Class("btn").Text("Cancel").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") })
 					}),
-					app.If(job.State == JobInterrupted, func() app.UI {
+					app.If(job.State == msg.JobInterrupted, func() app.UI {
 						return app.Button().ID("resume-" + job.ID).Type("button").Class("btn").Text("Resume").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "resume") })
 					}),
@@ -230,12 +228,12 @@ func (j *Jobs) renderWatch() app.UI {
 
 // submit queues the form's job and watches it.
 func (j *Jobs) submit(ctx app.Context) {
-	if j.client == nil {
+	if j.Client == nil {
 		return
 	}
 	req := j.form.Request(j.form.Loss)
-	j.client.Token = j.token
-	client := j.client
+	req.Device = "auto" // the server's GPU when it runs the CUDA engine (GET /api/devices), else its CPU
+	client := j.Client
 	j.err, j.note = "", "submitting…"
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, submitTimout)
@@ -247,20 +245,19 @@ func (j *Jobs) submit(ctx app.Context) {
 				return
 			}
 			j.note = "job " + id + " queued"
-			job := Job{ID: id, Config: req, State: JobQueued}
-			j.jobs = append([]Job{job}, j.jobs...)
+			job := msg.Job{ID: id, Config: req, State: msg.JobQueued}
+			j.jobs = append([]msg.Job{job}, j.jobs...)
 			j.watchJob(ctx, job)
 		})
 	})
 }
 
 // act cancels or resumes job.
-func (j *Jobs) act(ctx app.Context, job Job, op string) {
-	if j.client == nil {
+func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
+	if j.Client == nil {
 		return
 	}
-	j.client.Token = j.token
-	client := j.client
+	client := j.Client
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, submitTimout)
 		defer cancel()
@@ -279,7 +276,7 @@ func (j *Jobs) act(ctx app.Context, job Job, op string) {
 			j.err, j.note = "", "job "+job.ID+": "+op+" done"
 			j.SetJobs(jobs, listErr)
 			if op == "resume" {
-				job.State = JobQueued
+				job.State = msg.JobQueued
 				j.watchJob(ctx, job)
 			}
 		})
@@ -289,12 +286,12 @@ func (j *Jobs) act(ctx app.Context, job Job, op string) {
 // watchJob shows job and follows its event stream, forwarding its
 // snapshots to the viewer; the stream is opened again when it drops
 // before the job ends.
-func (j *Jobs) watchJob(ctx app.Context, job Job) {
+func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	j.unwatch()
 	w := NewJobWatch(job)
 	j.watch = &w
 	j.channel = "metriclab-job-" + job.ID + "-" + j.nonce
-	if !app.IsClient || j.client == nil {
+	if !app.IsClient || j.Client == nil {
 		return
 	}
 	var bc *broadcast
@@ -308,7 +305,7 @@ func (j *Jobs) watchJob(ctx app.Context, job Job) {
 	j.bc = bc
 	c, stop := context.WithCancel(ctx)
 	j.stopWatch = stop
-	client := j.client
+	client := j.Client
 	ctx.Async(func() {
 		for c.Err() == nil {
 			err := client.Events(c, job.ID, func(data string) {
@@ -361,33 +358,24 @@ func (j *Jobs) unwatch() {
 
 // textField draws a labelled text input of the form's setting key.
 func (j *Jobs) textField(key, label, value, placeholder string) app.UI {
-	return app.Label().Class("field").Body(
-		app.Span().Text(label),
-		app.Input().ID("job-"+key).Type("text").Value(value).Placeholder(placeholder).
-			OnChange(func(ctx app.Context, e app.Event) { j.edit(key, ctx.JSSrc().Get("value").String()) }),
-	)
+	return textField("job-"+key, label, value, placeholder, false, func(v string) string { return j.edit(key, v) })
 }
 
 // selectField draws a labelled select of the form's setting key.
 func (j *Jobs) selectField(key, label string, options []string, value string) app.UI {
-	return app.Label().Class("field").Body(
-		app.Span().Text(label),
-		app.Select().ID("job-"+key).
-			OnChange(func(ctx app.Context, e app.Event) { j.edit(key, ctx.JSSrc().Get("value").String()) }).
-			Body(app.Range(options).Slice(func(i int) app.UI {
-				return app.Option().Value(options[i]).Selected(options[i] == value).Text(options[i])
-			})),
-	)
+	return selectField("job-"+key, label, options, value, false, func(v string) { j.edit(key, v) })
 }
 
-// edit sets the form's setting key to value, or says why it cannot.
-func (j *Jobs) edit(key, value string) {
+// edit sets the form's setting key to value, or says why it cannot (and
+// returns why).
+func (j *Jobs) edit(key, value string) string {
 	s, err := EditSettings(j.form, key, value)
 	if err != nil {
 		j.err = err.Error()
-		return
+		return j.err
 	}
 	j.form, j.err = s, ""
+	return ""
 }
 
 // status says what the page shows.
@@ -395,9 +383,9 @@ func (j *Jobs) status() string {
 	running, queued := 0, 0
 	for _, job := range j.jobs {
 		switch job.State {
-		case JobRunning:
+		case msg.JobRunning:
 			running++
-		case JobQueued:
+		case msg.JobQueued:
 			queued++
 		}
 	}
@@ -439,23 +427,23 @@ func JobSummary(r msg.TrainRequest) string {
 
 // NewestFirst returns jobs sorted by creation time, newest first (the
 // server lists them oldest first); jobs of one time keep their order.
-func NewestFirst(jobs []Job) []Job {
+func NewestFirst(jobs []msg.Job) []msg.Job {
 	out := slices.Clone(jobs)
-	slices.SortStableFunc(out, func(a, b Job) int { return strings.Compare(b.Created, a.Created) })
+	slices.SortStableFunc(out, func(a, b msg.Job) int { return strings.Compare(b.Created, a.Created) })
 	return out
 }
 
 // ActiveJob returns the newest job of jobs (newest first) that is running,
 // else the newest queued one.
-func ActiveJob(jobs []Job) (Job, bool) {
-	for _, state := range []string{JobRunning, JobQueued} {
+func ActiveJob(jobs []msg.Job) (msg.Job, bool) {
+	for _, state := range []string{msg.JobRunning, msg.JobQueued} {
 		for _, job := range jobs {
 			if job.State == state {
 				return job, true
 			}
 		}
 	}
-	return Job{}, false
+	return msg.Job{}, false
 }
 
 // jobSettings returns s as the jobs form takes it: one trainer, nothing
@@ -474,7 +462,7 @@ func stepText(step, steps int) string {
 }
 
 // lossText writes the job's latest loss, "–" before the first step.
-func lossText(job Job) string {
+func lossText(job msg.Job) string {
 	if job.Step == 0 {
 		return "–"
 	}

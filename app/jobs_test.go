@@ -8,23 +8,8 @@ import (
 	"metriclab/core/msg"
 )
 
-func TestReadEvents(t *testing.T) {
-	// As server/api/jobs.go writes a stream: "data: JSON\n\n", heartbeats as
-	// comments; and as the SSE spec allows: CRLF, several data lines, no
-	// space after the colon, other fields.
-	stream := "data: {\"a\":1}\n\n: ping\n\nevent: x\nid: 7\ndata:{\"b\":2}\r\n\r\ndata: one\ndata: two\n\nretry: 10\n\ndata: unterminated"
-	var got []string
-	if err := ReadEvents(strings.NewReader(stream), func(d string) { got = append(got, d) }); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{`{"a":1}`, `{"b":2}`, "one\ntwo"}
-	if !slices.Equal(got, want) {
-		t.Errorf("events %q, want %q", got, want)
-	}
-}
-
 func TestJobWatchReceive(t *testing.T) {
-	w := NewJobWatch(Job{ID: "j1", State: JobQueued, Step: 0, Steps: 40, Config: jobConfig()})
+	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobQueued, Step: 0, Steps: 40, Config: jobConfig()})
 	if got := w.Status(); got != "queued: waiting for the device" {
 		t.Errorf("queued status %q", got)
 	}
@@ -46,7 +31,7 @@ func TestJobWatchReceive(t *testing.T) {
 	if len(w.Run.LossLine) != 2 || w.Run.LossLine[1] != (Point{20, 1.5}) {
 		t.Errorf("loss line %v, want 2 points ending at (20, 1.5)", w.Run.LossLine)
 	}
-	if w.State != JobRunning || w.Final() || !strings.HasPrefix(w.Status(), "running: epoch 0, step 20/40, loss 1.5000") {
+	if w.State != msg.JobRunning || w.Final() || !strings.HasPrefix(w.Status(), "running: epoch 0, step 20/40, loss 1.5000") {
 		t.Errorf("state %q final %v status %q", w.State, w.Final(), w.Status())
 	}
 	snap := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
@@ -73,7 +58,7 @@ func TestJobWatchReceive(t *testing.T) {
 func TestJobWatchEnds(t *testing.T) {
 	// A job that ended before this server started: only its state and error
 	// come on the stream; the figures are the job's own.
-	job := Job{ID: "j3", State: JobDone, Step: 40, Steps: 40, Loss: 0.25, Config: jobConfig()}
+	job := msg.Job{ID: "j3", State: msg.JobDone, Step: 40, Steps: 40, Loss: 0.25, Config: jobConfig()}
 	w := NewJobWatch(job)
 	if _, err := w.Receive(`{"v":1,"type":"state","trainer":"j3","state":"done"}`); err != nil {
 		t.Fatal(err)
@@ -84,7 +69,7 @@ func TestJobWatchEnds(t *testing.T) {
 	if w.Figures() != nil {
 		t.Error("figures without any")
 	}
-	f := NewJobWatch(Job{ID: "j4", State: JobRunning, Config: jobConfig()})
+	f := NewJobWatch(msg.Job{ID: "j4", State: msg.JobRunning, Config: jobConfig()})
 	for _, e := range []string{
 		`{"v":1,"type":"error","trainer":"j4","error":"out of memory"}`,
 		`{"v":1,"type":"state","trainer":"j4","state":"failed"}`,
@@ -96,7 +81,7 @@ func TestJobWatchEnds(t *testing.T) {
 	if f.Status() != "failed: out of memory" || !f.Final() {
 		t.Errorf("failed: status %q", f.Status())
 	}
-	i := NewJobWatch(Job{ID: "j5", State: JobInterrupted, Step: 130, CkptStep: 100, Config: jobConfig()})
+	i := NewJobWatch(msg.Job{ID: "j5", State: msg.JobInterrupted, Step: 130, CkptStep: 100, Config: jobConfig()})
 	if want := "interrupted at step 130: resume it to go on from its checkpoint at step 100"; i.Status() != want {
 		t.Errorf("interrupted: %q, want %q", i.Status(), want)
 	}
@@ -155,11 +140,11 @@ func TestJobSummaryAndOrder(t *testing.T) {
 	if got, want := JobSummary(jobConfig()), "mlp · arcface · D = 3 · mnist 0-1 · 1 epoch"; got != want {
 		t.Errorf("JobSummary = %q, want %q", got, want)
 	}
-	jobs := []Job{
-		{ID: "a", State: JobDone, Created: "2025-01-01T10:00:00Z"},
-		{ID: "b", State: JobQueued, Created: "2025-01-01T11:00:00Z"},
-		{ID: "c", State: JobRunning, Created: "2025-01-01T09:00:00Z"},
-		{ID: "d", State: JobQueued, Created: "2025-01-01T12:00:00Z"},
+	jobs := []msg.Job{
+		{ID: "a", State: msg.JobDone, Created: "2025-01-01T10:00:00Z"},
+		{ID: "b", State: msg.JobQueued, Created: "2025-01-01T11:00:00Z"},
+		{ID: "c", State: msg.JobRunning, Created: "2025-01-01T09:00:00Z"},
+		{ID: "d", State: msg.JobQueued, Created: "2025-01-01T12:00:00Z"},
 	}
 	sorted := NewestFirst(jobs)
 	var ids []string

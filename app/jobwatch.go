@@ -13,14 +13,14 @@ import (
 // job's event stream: the job's own state (Job*), and a Run that draws its
 // curves and histograms as the playground draws a browser trainer's.
 type JobWatch struct {
-	Job      Job    // as the job list gave it last
-	State    string // the job's state, from its events
+	Job      msg.Job // as the job list gave it last
+	State    string  // the job's state, from its events
 	Run      Run
 	Snapshot string // the latest snapshot message as received, for the viewer
 }
 
 // NewJobWatch returns the watch of job j, before any event.
-func NewJobWatch(j Job) JobWatch {
+func NewJobWatch(j msg.Job) JobWatch {
 	return JobWatch{Job: j, State: j.State, Run: NewRun(j.ID, j.Config.Loss)}
 }
 
@@ -38,11 +38,11 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 		return false, nil
 	}
 	switch m.Type {
-	case "state":
+	case msg.TypeState:
 		switch m.State {
-		case JobQueued, JobCanceled, JobInterrupted:
+		case msg.JobQueued, msg.JobCanceled, msg.JobInterrupted:
 			// Not a trainer's state: the Run keeps its curves.
-		case JobRunning, JobDone, JobFailed:
+		case msg.JobRunning, msg.JobDone, msg.JobFailed:
 			if err := w.Run.Apply(m); err != nil {
 				return false, err
 			}
@@ -51,15 +51,15 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 		}
 		w.State = m.State
 		return false, nil
-	case "progress":
+	case msg.TypeProgress:
 		if n := len(w.Run.LossLine); m.Progress != nil && n > 0 && float64(m.Progress.Step) <= w.Run.LossLine[n-1].X {
 			return false, nil
 		}
-	case "snapshot":
+	case msg.TypeSnapshot:
 		w.Snapshot = data
 		snapshot = true
-	case "error":
-		w.State = JobFailed
+	case msg.TypeError:
+		w.State = msg.JobFailed
 	}
 	return snapshot, w.Run.Apply(m)
 }
@@ -68,7 +68,7 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 // canceled, or interrupted (until it is resumed).
 func (w *JobWatch) Final() bool {
 	switch w.State {
-	case JobDone, JobFailed, JobCanceled, JobInterrupted:
+	case msg.JobDone, msg.JobFailed, msg.JobCanceled, msg.JobInterrupted:
 		return true
 	}
 	return false
@@ -81,14 +81,14 @@ func (w *JobWatch) Status() string {
 		step = w.Job.Step
 	}
 	switch w.State {
-	case JobQueued:
+	case msg.JobQueued:
 		return "queued: waiting for the device"
-	case JobRunning, JobDone:
-		if len(w.Run.LossLine) > 0 || w.State == JobRunning {
+	case msg.JobRunning, msg.JobDone:
+		if len(w.Run.LossLine) > 0 || w.State == msg.JobRunning {
 			return w.Run.Status()
 		}
 		return fmt.Sprintf("done: step %d/%d, loss %.4f", w.Job.Step, w.Job.Steps, w.Job.Loss)
-	case JobFailed:
+	case msg.JobFailed:
 		reason := w.Run.Err
 		if reason == "" {
 			reason = w.Job.Error
@@ -97,9 +97,9 @@ func (w *JobWatch) Status() string {
 			reason = "the job failed"
 		}
 		return "failed: " + reason
-	case JobCanceled:
+	case msg.JobCanceled:
 		return fmt.Sprintf("canceled at step %d", step)
-	case JobInterrupted:
+	case msg.JobInterrupted:
 		return fmt.Sprintf("interrupted at step %d: resume it to go on from its checkpoint at step %d", step, w.Job.CkptStep)
 	}
 	return w.State
@@ -118,12 +118,8 @@ func (w *JobWatch) Figures() *msg.VerificationSummary {
 // BroadcastChannel, is the viewer saying it is ready (it has just loaded,
 // and missed what was posted before).
 func IsViewerReady(data string) bool {
-	var m struct {
-		Type    string `json:"type"`
-		Trainer string `json:"trainer"`
-		State   string `json:"state"`
-	}
-	return json.Unmarshal([]byte(data), &m) == nil && m.Type == "state" && m.Trainer == "viz" && m.State == "viz-ready"
+	var m msg.Message
+	return json.Unmarshal([]byte(data), &m) == nil && m.Type == msg.TypeState && m.Trainer == "viz" && m.State == "viz-ready"
 }
 
 // broadcast is the page's end of a viewer's BroadcastChannel. Its

@@ -9,10 +9,13 @@ import (
 	"go/format"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"metriclab/core"
 	"metriclab/losses"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 var update = flag.Bool("update", false, "rewrite lossparams.go from losses.Params")
@@ -120,5 +123,46 @@ func TestDefaultLRIsCore(t *testing.T) {
 	s := DefaultSettings()
 	if want := core.DefaultOpt(s.Opt).LR; s.LR != want {
 		t.Errorf("page default lr %g for %s, core's %g", s.LR, s.Opt, want)
+	}
+}
+
+// TestVerifyLRIsCore: the verify page trains with the core's default
+// learning rate too.
+func TestVerifyLRIsCore(t *testing.T) {
+	r := VerifyRequest("arcface", "lenet-s", 16, 30)
+	if want := core.DefaultOpt(r.Opt).LR; r.LR != want {
+		t.Errorf("verify page lr %g for %s, core's %g", r.LR, r.Opt, want)
+	}
+}
+
+// TestParamsShownAsTyped: CosFace's m at D = 2 is 0.35·0.4, which is
+// 0.13999999999999999 in float64; the controls show 0.14, in the input
+// and in its tooltip.
+func TestParamsShownAsTyped(t *testing.T) {
+	var m LossParam
+	for _, p := range LossParams("cosface", 2) {
+		if p.Name == "m" {
+			m = p
+		}
+	}
+	if strconv.FormatFloat(m.Default, 'g', -1, 64) != "0.13999999999999999" {
+		t.Fatalf("cosface m at D = 2 is %v: the case this test is about is gone", m.Default)
+	}
+	s := DefaultSettings()
+	s.Loss, s.Dim = "cosface", 2
+	c := &Controls{Settings: s}
+	mount(t, c)
+	tag, _, ok := element(t, c, "ctl-param-m")
+	if !ok || !strings.Contains(tag, `value="0.14"`) {
+		t.Errorf("the m input is %s, want value 0.14", tag)
+	}
+	if h := app.HTMLString(c); !strings.Contains(h, "default 0.14, range [0, 1]") || strings.Contains(h, "0.1399") {
+		t.Errorf("the m field's tooltip does not say default 0.14")
+	}
+	a, b := 0.1, 0.2 // at run time, 0.1 + 0.2 is 0.30000000000000004
+	for v, want := range map[float64]string{m.Default: "0.14", 64: "64", 1e-6: "1e-06", 2147483647: "2147483647", a + b: "0.3", -0.5: "-0.5"} {
+		if got := FormatNumber(v); got != want {
+			t.Errorf("FormatNumber(%v) = %q, want %q", v, got, want)
+		}
 	}
 }

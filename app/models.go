@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"metriclab/core/msg"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -19,7 +21,9 @@ import (
 type Models struct {
 	app.Compo
 
-	cards   []ModelCard
+	Client *Client // nil: NewClient() when mounted
+
+	cards   []msg.ModelCard
 	loading bool
 	err     string
 	stop    context.CancelFunc
@@ -35,7 +39,10 @@ func (m *Models) OnMount(ctx app.Context) {
 	}
 	c, stop := context.WithCancel(ctx)
 	m.stop = stop
-	client := NewClient()
+	if m.Client == nil {
+		m.Client = NewClient()
+	}
+	client := m.Client
 	ctx.Async(func() {
 		cards, err := client.Models(c)
 		ctx.Dispatch(func(ctx app.Context) { m.SetCards(cards, err) })
@@ -50,7 +57,7 @@ func (m *Models) OnDismount() {
 }
 
 // SetCards shows cards, or err when the registry could not be read.
-func (m *Models) SetCards(cards []ModelCard, err error) {
+func (m *Models) SetCards(cards []msg.ModelCard, err error) {
 	m.loading = false
 	m.cards, m.err = cards, ""
 	if err != nil {
@@ -80,7 +87,7 @@ func (m *Models) Render() app.UI {
 }
 
 // row draws one model.
-func (m *Models) row(c ModelCard) app.UI {
+func (m *Models) row(c msg.ModelCard) app.UI {
 	r := FormatCard(c)
 	return app.Tr().ID("model-"+c.ID).Body(
 		app.Td().Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
@@ -128,7 +135,7 @@ type ModelRow struct {
 }
 
 // FormatCard returns the row of the registry of c.
-func FormatCard(c ModelCard) ModelRow {
+func FormatCard(c msg.ModelCard) ModelRow {
 	r := ModelRow{
 		Name:         c.Name,
 		Model:        fmt.Sprintf("%s · %s · D = %d", c.Arch, c.Loss, c.Dim),
@@ -166,7 +173,7 @@ func FormatCard(c ModelCard) ModelRow {
 // playground: its data (MNIST only), classes, encoder, loss with its
 // parameters and dimension, each when the playground offers it, the
 // playground's defaults for the rest.
-func PlaygroundLink(c ModelCard) string {
+func PlaygroundLink(c msg.ModelCard) string {
 	s := DefaultSettings()
 	if slices.Contains(Archs(), c.Arch) {
 		s.Arch = c.Arch

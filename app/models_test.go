@@ -7,8 +7,8 @@ import (
 )
 
 // card is a model as a job on MNIST digits 0-4 registers it.
-func card() ModelCard {
-	return ModelCard{
+func card() msg.ModelCard {
+	return msg.ModelCard{
 		ID: "m7", Name: "arcface d3", Arch: "mlp", Loss: "arcface", LossParams: map[string]float64{"m": 0.3, "s": 30},
 		Dim: 3, Classes: []string{"0", "1", "2", "3", "4"}, Threshold: 0.5, FAR: 0.001,
 		Metrics: &msg.VerificationSummary{Accuracy: 0.9712, EER: 0.0321}, Steps: 1875, Data: "mnist",
@@ -28,7 +28,7 @@ func TestFormatCard(t *testing.T) {
 		t.Errorf("FormatCard =\n%+v, want\n%+v", got, want)
 	}
 	// An upload: no name, no metrics, no steps, many classes, small.
-	up := ModelCard{ID: "m8", Arch: "lenet-s", Loss: "softmax", Dim: 128, Threshold: -1, Size: 812,
+	up := msg.ModelCard{ID: "m8", Arch: "lenet-s", Loss: "softmax", Dim: 128, Threshold: -1, Size: 812,
 		Classes: []string{"a", "b", "c", "d", "e", "f", "g", "h"}}
 	got = FormatCard(up)
 	if got.Name != "m8" || got.Training != "uploaded" || got.Verification != "–" || got.Size != "812 B" ||
@@ -40,19 +40,19 @@ func TestFormatCard(t *testing.T) {
 func TestPlaygroundLink(t *testing.T) {
 	tests := []struct {
 		name string
-		card func() ModelCard
+		card func() msg.ModelCard
 		want string
 	}{
 		// Parameters go in sorted by the loss's own order (s, m for arcface),
 		// classes as digits; the rest takes the playground's defaults.
 		{"mnist subset", card, "/#data=mnist&classes=0,1,2,3,4&arch=mlp&loss=arcface&s=30&m=0.3&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&seed=1"},
-		{"all digits, unknown arch and dim", func() ModelCard {
+		{"all digits, unknown arch and dim", func() msg.ModelCard {
 			c := card()
 			c.Arch, c.Dim, c.LossParams = "resnet", 5, nil
 			c.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 			return c
 		}, "/#data=mnist&arch=lenet-s&loss=arcface&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&seed=1"},
-		{"parameter out of range dropped", func() ModelCard {
+		{"parameter out of range dropped", func() msg.ModelCard {
 			c := card()
 			c.LossParams = map[string]float64{"m": 99}
 			c.Data = "faces"

@@ -6,9 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -17,45 +17,73 @@ import (
 	"metriclab/core/msg"
 )
 
-// fakeAPI answers as server/api does, for the client's requests.
-func fakeAPI(t *testing.T) *httptest.Server {
+// fakeAPI answers as server/api does, with the wire types of core/msg:
+// one model, POST /api/jobs (with the token "secret"), the event stream
+// of job j9, and samples of data set "faces" (which it records).
+func fakeAPI(t *testing.T, samples *[]msg.Sample) http.Handler {
+	t.Helper()
+	write := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		if err := json.NewEncoder(w).Encode(v); err != nil {
+			t.Error(err)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/models", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `[{"id":"m7","name":"n","arch":"mlp","loss":"arcface","dim":3,"input":{"channels":1,"height":28,"width":28,"mean":0.13,"std":0.3},"classes":["0","1"],"threshold":0.5,"far":0.001,"metrics":{"accuracy":0.9,"eer":0.1,"threshold":0.5,"tar_at_far":{"0.001":0.8},"far":0.001,"nearest_centre_accuracy":0.95},"steps":10,"data":"mnist","size":100,"created":"2025-01-01T00:00:00Z"}]`)
+		c := card()
+		c.Input = msg.Input{Channels: 1, Height: 28, Width: 28, Mean: 0.13, Std: 0.3}
+		c.Metrics.TARAtFAR = map[string]float64{"0.001": 0.8}
+		write(w, 200, []msg.ModelCard{c})
+	})
+	mux.HandleFunc("GET /api/models/{id}/file", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") != "m 7" {
+			write(w, 404, msg.ErrorBody{Error: "not found"})
+			return
+		}
+		w.Write([]byte{1, 2, 3})
 	})
 	mux.HandleFunc("POST /api/jobs", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer secret" {
-			w.WriteHeader(http.StatusUnauthorized)
-			io.WriteString(w, `{"error":"this server needs its token for changes"}`)
+			write(w, 401, msg.ErrorBody{Error: "this server needs its token for changes"})
 			return
 		}
 		var req msg.TrainRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Arch != "mlp" || req.Classes != "0-1" {
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"error":"bad config"}`)
+			write(w, 400, msg.ErrorBody{Error: "bad config"})
 			return
 		}
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, `{"id":"j9"}`)
+		write(w, 201, msg.Created{ID: "j9"})
 	})
 	mux.HandleFunc("GET /api/jobs/{id}/events", func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("id") != "j9" {
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"error":"not found"}`)
+			write(w, 404, msg.ErrorBody{Error: "not found"})
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, "data: {\"v\":1,\"type\":\"state\",\"trainer\":\"j9\",\"state\":\"running\"}\n\n: ping\n\n")
-		io.WriteString(w, "data: {\"v\":1,\"type\":\"state\",\"trainer\":\"j9\",\"state\":\"done\"}\n\n")
+		for _, state := range []string{msg.JobRunning, msg.JobDone} {
+			b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeState, Trainer: "j9", State: state})
+			fmt.Fprintf(w, "data: %s\n\n: ping\n\n", b)
+		}
 	})
-	s := httptest.NewServer(mux)
-	t.Cleanup(s.Close)
-	return s
+	mux.HandleFunc("POST /api/datasets/{name}/samples", func(w http.ResponseWriter, r *http.Request) {
+		f, _, err := r.FormFile("image")
+		if err != nil {
+			write(w, 400, msg.ErrorBody{Error: "no image"})
+			return
+		}
+		img, _ := io.ReadAll(f)
+		s := msg.Sample{ID: fmt.Sprint(len(img)), Dataset: r.PathValue("name"), Identity: r.FormValue("identity")}
+		*samples = append(*samples, s)
+		write(w, 201, s)
+	})
+	return mux
 }
 
 func TestClient(t *testing.T) {
-	s := fakeAPI(t)
-	c := &Client{Base: s.URL}
+	var samples []msg.Sample
+	token := ""
+	c := &Client{T: HandlerTransport(fakeAPI(t, &samples)), Token: func() string { return token }}
 	ctx := context.Background()
 	cards, err := c.Models(ctx)
 	if err != nil || len(cards) != 1 || cards[0].ID != "m7" || cards[0].Input.Height != 28 || cards[0].Metrics.TARAtFAR["0.001"] != 0.8 {
@@ -65,7 +93,7 @@ func TestClient(t *testing.T) {
 	if _, err := c.Submit(ctx, req); err == nil || err.Error() != "this server needs its token for changes (401)" {
 		t.Errorf("Submit without the token: %v, want the server's error with its status", err)
 	}
-	c.Token = "secret"
+	token = "secret"
 	if id, err := c.Submit(ctx, req); err != nil || id != "j9" {
 		t.Errorf("Submit = %q, %v, want j9", id, err)
 	}
@@ -87,6 +115,24 @@ func TestClient(t *testing.T) {
 	if err := c.Cancel(ctx, "j9"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("Cancel on a server without the route: %v, want the 404", err)
 	}
+	// A path-escaped id, and the bytes of a file.
+	if b, err := c.ModelFile(ctx, "m 7"); err != nil || string(b) != "\x01\x02\x03" {
+		t.Errorf("ModelFile = %v, %v", b, err)
+	}
+	if _, err := c.ModelFile(ctx, "m8"); err == nil || !strings.Contains(err.Error(), "not found (404)") {
+		t.Errorf("ModelFile of an unknown model: %v", err)
+	}
+	// An upload: multipart with the identity as typed and the PNG.
+	png := CropPNG(crop(1, 4, 4), 1, 4, 4)
+	s, err := c.UploadSample(ctx, "faces", "José Ann", png)
+	if err != nil || len(samples) != 1 || samples[0].Identity != "José Ann" || samples[0].Dataset != "faces" || s.ID != fmt.Sprint(len(png)) {
+		t.Errorf("UploadSample = %+v, %v; the server got %+v", s, err, samples)
+	}
+	// A transport without an answer: one line, "could not be reached".
+	none := &Client{T: NewClient().T}
+	if _, err := none.Jobs(ctx); err == nil || !strings.HasPrefix(err.Error(), "the server could not be reached") {
+		t.Errorf("Jobs without a server: %v", err)
+	}
 }
 
 func TestNavRender(t *testing.T) {
@@ -107,7 +153,7 @@ func TestModelsRender(t *testing.T) {
 		t.Error(err)
 	}
 	m = NewModels()
-	m.SetCards([]ModelCard{card()}, nil)
+	m.SetCards([]msg.ModelCard{card()}, nil)
 	mount(t, m)
 	if err := app.Match(app.P().ID("models-status").Class("status").Text("1 model"), m, 0, 0, 1); err != nil {
 		t.Error(err)
@@ -133,9 +179,9 @@ func TestJobsRender(t *testing.T) {
 		t.Error(err)
 	}
 	j = NewJobs()
-	j.SetJobs([]Job{
-		{ID: "j1", State: JobDone, Step: 40, Steps: 40, Loss: 0.5, ModelID: "m1", Config: jobConfig(), Created: "1"},
-		{ID: "j2", State: JobInterrupted, Step: 12, Steps: 40, Loss: 1.25, Config: jobConfig(), Created: "2"},
+	j.SetJobs([]msg.Job{
+		{ID: "j1", State: msg.JobDone, Step: 40, Steps: 40, Loss: 0.5, ModelID: "m1", Config: jobConfig(), Created: "1"},
+		{ID: "j2", State: msg.JobInterrupted, Step: 12, Steps: 40, Loss: 1.25, Config: jobConfig(), Created: "2"},
 	}, nil)
 	mount(t, j)
 	if got := j.status(); got != "2 jobs: 0 running, 0 queued" {
@@ -143,7 +189,7 @@ func TestJobsRender(t *testing.T) {
 	}
 	// Newest first: j2, interrupted, with Resume and no Cancel.
 	row := []int{0, 1, 1, 0, 1, 0}
-	if err := app.Match(app.Td().Class("job-state").Text(JobInterrupted), j, append(row, 2)...); err != nil {
+	if err := app.Match(app.Td().Class("job-state").Text(msg.JobInterrupted), j, append(row, 2)...); err != nil {
 		t.Error(err)
 	}
 	if err := app.Match(app.Td().Text("12/40"), j, append(row, 3)...); err != nil {

@@ -2,7 +2,10 @@ package app
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
+
+	"metriclab/core/msg"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -21,9 +24,10 @@ type Playground struct {
 	mounted  app.Context
 
 	runs     []Run
-	workers  []*worker // parallel to runs; nil outside a browser
-	pending  []bool    // start as soon as the trainer is idle
-	exported []string  // the export kind each trainer was asked for
+	workers  []*worker   // parallel to runs; nil outside a browser
+	helpers  [][]*worker // each trainer's other data-parallel workers during a run
+	pending  []bool      // start as soon as the trainer is idle
+	exported []string    // the export kind each trainer was asked for
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
@@ -47,14 +51,15 @@ func (p *Playground) OnMount(ctx app.Context) {
 		p.startWorker(ctx, i)
 	}
 	if p.settings.Autostart {
-		p.command("start") // web/trainer.js queues it until the trainer is ready
+		p.command(msg.OpStart) // web/trainer.js queues it until the trainer is ready
 	}
 }
 
 // OnDismount stops the workers.
 func (p *Playground) OnDismount() {
-	for _, w := range p.workers {
+	for i, w := range p.workers {
 		w.terminate()
+		p.dropHelpers(i)
 	}
 }
 
@@ -141,20 +146,75 @@ func (p *Playground) command(op string) {
 	}
 }
 
-// send posts the command op to trainer i.
+// send posts the command op to trainer i. A start trains on
+// Settings.WorkersFor workers: the trainer's own and as many helpers,
+// started for the run and stopped when it ends.
 func (p *Playground) send(i int, op string) {
-	if op != "start" {
+	if op != msg.OpStart {
+		if op == msg.OpStop || op == msg.OpReset {
+			p.dropHelpers(i)
+		}
 		p.workers[i].post(Command(p.runs[i].Trainer, op, nil, ""))
 		return
 	}
 	req := p.settings.Request(p.runs[i].Loss)
+	n := p.settings.WorkersFor(browserCores())
 	p.runs[i].Clear()
-	p.runs[i].State = StateRunning
-	p.workers[i].post(Command(p.runs[i].Trainer, op, &req, p.channel(i)))
+	p.runs[i].State = msg.StateRunning
+	p.runs[i].Workers = n
+	p.dropHelpers(i)
+	if n == 1 || !app.IsClient {
+		p.workers[i].post(Command(p.runs[i].Trainer, op, &req, p.channel(i)))
+		return
+	}
+	group := []*worker{p.workers[i]}
+	for k := 1; k < n; k++ {
+		h := spawnWorker(p.mounted, func(w *worker) bool { return i < len(p.helpers) && slices.Contains(p.helpers[i], w) },
+			func(data string) { p.receiveHelper(i, k, data) },
+			func(reason string) { p.helperFailed(i, k, reason) })
+		p.helpers[i] = append(p.helpers[i], h)
+		group = append(group, h)
+	}
+	id, channel := p.runs[i].Trainer, p.channel(i)
+	linkWorkers(group, func(k int) string { return ParallelStart(id, &req, channel, k, n) })
+}
+
+// receiveHelper reads a message of trainer i's helper worker k: only its
+// failures matter (worker 0 reports the run).
+func (p *Playground) receiveHelper(i, k int, data string) {
+	m, err := DecodeMessage(data)
+	switch {
+	case err != nil:
+		p.helperFailed(i, k, err.Error())
+	case m.Type == msg.TypeError:
+		p.helperFailed(i, k, m.Error)
+	}
+}
+
+// helperFailed ends trainer i's run when its helper worker k failed or
+// died: worker 0 waits for that worker's gradients, so the whole group
+// stops, and the trainer can be restarted.
+func (p *Playground) helperFailed(i, k int, reason string) {
+	p.dropHelpers(i)
+	p.workers[i].terminate()
+	p.workers[i] = nil
+	p.runs[i].Crash("data-parallel worker " + strconv.Itoa(k) + ": " + reason)
+}
+
+// dropHelpers stops trainer i's helper workers.
+func (p *Playground) dropHelpers(i int) {
+	if i >= len(p.helpers) {
+		return
+	}
+	for _, h := range p.helpers[i] {
+		h.terminate()
+	}
+	p.helpers[i] = nil
 }
 
 // restart replaces the worker of trainer i, after a crash or a failure.
 func (p *Playground) restart(i int) {
+	p.dropHelpers(i)
 	p.workers[i].terminate()
 	p.workers[i] = nil
 	p.runs[i].Reset()
@@ -175,7 +235,7 @@ func (p *Playground) export(i int, kind string) {
 		return
 	}
 	p.exported[i] = kind
-	p.send(i, "export")
+	p.send(i, msg.OpExport)
 }
 
 // startWorker starts the Web Worker of trainer i. Its messages are applied
@@ -184,27 +244,12 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 	if !app.IsClient {
 		return
 	}
-	var w *worker
-	w = newWorker(
-		func(data string) {
-			ctx.Dispatch(func(ctx app.Context) {
-				if i < len(p.workers) && p.workers[i] == w {
-					p.receive(i, data)
-				}
-			})
-		},
-		func(reason string) {
-			ctx.Dispatch(func(ctx app.Context) {
-				if i < len(p.workers) && p.workers[i] == w {
-					p.runs[i].Crash(reason)
-				}
-			})
-		},
-	)
-	p.workers[i] = w
+	p.workers[i] = spawnWorker(ctx, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
+		func(data string) { p.receive(i, data) },
+		func(reason string) { p.runs[i].Crash(reason) })
 	// web/trainer.js queues commands until trainer.wasm is ready, and the
 	// trainer starts idle without saying so: it is idle now.
-	p.runs[i].State = StateIdle
+	p.runs[i].State = msg.StateIdle
 }
 
 // receive applies a message of trainer i.
@@ -214,7 +259,7 @@ func (p *Playground) receive(i int, data string) {
 		p.note = err.Error()
 		return
 	}
-	if m.Type == "export" && m.Export != nil {
+	if m.Type == msg.TypeExport && m.Export != nil {
 		p.save(i, m)
 		return
 	}
@@ -222,9 +267,12 @@ func (p *Playground) receive(i int, data string) {
 		p.note = err.Error()
 		return
 	}
-	if p.pending[i] && p.runs[i].State == StateIdle {
+	if s := p.runs[i].State; s == msg.StateDone || s == msg.StateFailed || s == msg.StateIdle {
+		p.dropHelpers(i) // the run is over
+	}
+	if p.pending[i] && p.runs[i].State == msg.StateIdle {
 		p.pending[i] = false
-		p.send(i, "start")
+		p.send(i, msg.OpStart)
 	}
 }
 
@@ -248,9 +296,10 @@ func (p *Playground) resize() {
 	losses := p.settings.Losses()
 	for i := len(losses); i < len(p.runs); i++ {
 		p.workers[i].terminate()
+		p.dropHelpers(i)
 	}
 	n := min(len(p.runs), len(losses))
-	p.runs, p.workers = p.runs[:n:n], p.workers[:n:n]
+	p.runs, p.workers, p.helpers = p.runs[:n:n], p.workers[:n:n], p.helpers[:n:n]
 	p.pending, p.exported = p.pending[:n:n], p.exported[:n:n]
 	for i, loss := range losses {
 		if i < n {
@@ -262,6 +311,7 @@ func (p *Playground) resize() {
 		}
 		p.runs = append(p.runs, NewRun("t"+strconv.Itoa(i), loss))
 		p.workers = append(p.workers, nil)
+		p.helpers = append(p.helpers, nil)
 		p.pending = append(p.pending, false)
 		p.exported = append(p.exported, "")
 	}
@@ -280,7 +330,7 @@ func (p *Playground) can(op string) bool {
 // locked reports whether training is under way, which fixes the settings.
 func (p *Playground) locked() bool {
 	for i := range p.runs {
-		if s := p.runs[i].State; s == StateRunning || s == StatePaused {
+		if s := p.runs[i].State; s == msg.StateRunning || s == msg.StatePaused {
 			return true
 		}
 	}
@@ -290,8 +340,12 @@ func (p *Playground) locked() bool {
 // paused reports whether some trainer is paused and none is running.
 func (p *Playground) paused() bool { return p.can("resume") && !p.can("pause") }
 
-// channel returns the BroadcastChannel of trainer i's viewer.
+// channel returns the BroadcastChannel of trainer i's viewer, "" before
+// the page is mounted (the page the server renders).
 func (p *Playground) channel(i int) string {
+	if p.nonce == "" {
+		return ""
+	}
 	return "metriclab-" + p.nonce + "-" + strconv.Itoa(i)
 }
 

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,18 +10,11 @@ import (
 	"metriclab/core/msg"
 )
 
-// States of a trainer as the page sees it: the trainer's own ("idle",
-// "loading" its data, "running", "paused", "done", "failed") and two of the
-// page's: "starting" before there is a worker, and "crashed" when the
-// worker died.
+// States of a trainer as the page sees it: the trainer's own (msg.StateIdle,
+// msg.StateLoading, …) and two of the page's: "starting" before there is a
+// worker, and "crashed" when the worker died.
 const (
 	StateStarting = "starting"
-	StateLoading  = "loading"
-	StateIdle     = "idle"
-	StateRunning  = "running"
-	StatePaused   = "paused"
-	StateDone     = "done"
-	StateFailed   = "failed"
 	StateCrashed  = "crashed"
 )
 
@@ -59,6 +51,8 @@ type Run struct {
 	HasSnapshot       bool
 
 	Err string // why the trainer failed or crashed
+
+	Workers int // the data-parallel Web Workers of the current run (0: not started)
 }
 
 // NewRun returns the run of trainer id training loss, starting.
@@ -72,27 +66,27 @@ func (r *Run) Apply(m *PageMessage) error {
 		return nil
 	}
 	switch m.Type {
-	case "state":
+	case msg.TypeState:
 		switch m.State {
-		case StateIdle, StateLoading, StateRunning, StatePaused, StateDone, StateFailed:
+		case msg.StateIdle, msg.StateLoading, msg.StateRunning, msg.StatePaused, msg.StateDone, msg.StateFailed:
 		default:
 			return fmt.Errorf("app: unknown trainer state %q", m.State)
 		}
-		if m.State == StateIdle && r.State != StateStarting && r.State != StateIdle {
+		if m.State == msg.StateIdle && r.State != StateStarting && r.State != msg.StateIdle {
 			r.Clear() // the trainer was reset
 		}
 		r.State = m.State
-		if m.State != StateFailed {
+		if m.State != msg.StateFailed {
 			r.Err = ""
 		}
-	case "progress":
+	case msg.TypeProgress:
 		if m.Progress == nil {
 			return errors.New("app: progress message without progress")
 		}
 		p := *m.Progress
 		r.Progress = p
-		if r.State == StateStarting || r.State == StateIdle || r.State == StateLoading {
-			r.State = StateRunning
+		if r.State == StateStarting || r.State == msg.StateIdle || r.State == msg.StateLoading {
+			r.State = msg.StateRunning
 		}
 		x := float64(p.Step)
 		if finite(p.Loss) {
@@ -109,21 +103,22 @@ func (r *Run) Apply(m *PageMessage) error {
 				r.Epochs = append(r.Epochs, f)
 			}
 		}
-	case "snapshot":
+	case msg.TypeSnapshot:
 		if m.Snapshot == nil {
 			return errors.New("app: snapshot message without a snapshot")
 		}
 		r.Genuine, r.Impostor = m.Snapshot.Genuine, m.Snapshot.Impostor
 		r.Threshold = m.Snapshot.Threshold
 		r.HasSnapshot = true
-	case "error":
-		r.State = StateFailed
+	case msg.TypeError:
+		r.State = msg.StateFailed
 		r.Err = m.Error
 		if r.Err == "" {
 			r.Err = "the trainer reported an error"
 		}
-	case "command", "export":
-		// Commands are the page's own; exports are handled by the page.
+	case msg.TypeCommand, msg.TypeExport, msg.TypeEmbeddings:
+		// Commands are the page's own; exports and embeddings are handled
+		// by the page.
 	default:
 		return fmt.Errorf("app: unknown message type %q", m.Type)
 	}
@@ -143,18 +138,18 @@ func (r *Run) Reset() { *r = NewRun(r.Trainer, r.Loss) }
 // enables its buttons by it.
 func (r *Run) Can(op string) bool {
 	switch op {
-	case "start":
-		return r.State == StateIdle || r.State == StateDone || r.State == StateFailed
-	case "pause":
-		return r.State == StateRunning
-	case "resume", "step":
-		return r.State == StatePaused
-	case "reset":
-		return r.State == StateLoading || r.State == StateRunning || r.State == StatePaused || r.State == StateDone || r.State == StateFailed
-	case "export":
-		return r.State == StatePaused || r.State == StateDone
+	case msg.OpStart:
+		return r.State == msg.StateIdle || r.State == msg.StateDone || r.State == msg.StateFailed
+	case msg.OpPause:
+		return r.State == msg.StateRunning
+	case msg.OpResume, msg.OpStep:
+		return r.State == msg.StatePaused
+	case msg.OpReset:
+		return r.State == msg.StateLoading || r.State == msg.StateRunning || r.State == msg.StatePaused || r.State == msg.StateDone || r.State == msg.StateFailed
+	case msg.OpExport:
+		return r.State == msg.StatePaused || r.State == msg.StateDone
 	case "restart":
-		return r.State == StateCrashed || r.State == StateFailed
+		return r.State == StateCrashed || r.State == msg.StateFailed
 	}
 	return false
 }
@@ -171,11 +166,11 @@ func (r *Run) Status() string {
 	switch r.State {
 	case StateStarting:
 		return "starting the trainer…"
-	case StateLoading:
+	case msg.StateLoading:
 		return "loading the data…"
-	case StateIdle:
+	case msg.StateIdle:
 		return "idle: ready to train"
-	case StateRunning:
+	case msg.StateRunning:
 		if len(r.LossLine) == 0 {
 			return "running: starting…"
 		}
@@ -187,18 +182,18 @@ func (r *Run) Status() string {
 			s += ", " + Duration(p.ETA) + " left"
 		}
 		return s
-	case StatePaused:
+	case msg.StatePaused:
 		if len(r.LossLine) == 0 {
 			return "paused"
 		}
 		return "paused: " + at
-	case StateDone:
+	case msg.StateDone:
 		s := "done: " + at
 		if n := len(r.Epochs); n > 0 {
 			s += fmt.Sprintf(", verification accuracy %.1f%%", 100*r.Epochs[n-1].Accuracy)
 		}
 		return s
-	case StateFailed:
+	case msg.StateFailed:
 		return "failed: " + r.Err
 	case StateCrashed:
 		return "crashed: " + r.Err
@@ -209,49 +204,7 @@ func (r *Run) Status() string {
 // Clear forgets the progress of a run, as after a reset, keeping its id,
 // loss and state.
 func (r *Run) Clear() {
-	*r = Run{Trainer: r.Trainer, Loss: r.Loss, State: r.State}
-}
-
-// PageMessage is a msg.Message as the page decodes it: the snapshot without
-// its points and weights (the viewer draws those; the page only needs the
-// histograms), so that a large snapshot costs the page little.
-type PageMessage struct {
-	V        int           `json:"v"`
-	Type     string        `json:"type"`
-	Trainer  string        `json:"trainer"`
-	State    string        `json:"state,omitempty"`
-	Progress *msg.Progress `json:"progress,omitempty"`
-	Snapshot *struct {
-		Dim       int     `json:"dim"`
-		Threshold float64 `json:"threshold"`
-		Genuine   []int   `json:"genuine"`
-		Impostor  []int   `json:"impostor"`
-	} `json:"snapshot,omitempty"`
-	Error  string      `json:"error,omitempty"`
-	Export *msg.Export `json:"export,omitempty"`
-}
-
-// DecodeMessage reads one message of the schema. A message of another
-// schema version is an error.
-func DecodeMessage(data string) (*PageMessage, error) {
-	var m PageMessage
-	if err := json.Unmarshal([]byte(data), &m); err != nil {
-		return nil, fmt.Errorf("app: bad message from the trainer: %w", err)
-	}
-	if m.V != msg.SchemaVersion {
-		return nil, fmt.Errorf("app: message of schema v%d, the page reads v%d (reload the page)", m.V, msg.SchemaVersion)
-	}
-	return &m, nil
-}
-
-// Command returns the JSON of the command op to trainer id; a "start"
-// carries cfg and the BroadcastChannel of the trainer's viewer.
-func Command(id, op string, cfg *msg.TrainRequest, channel string) string {
-	b, err := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: "command", Trainer: id, Command: &msg.Command{Op: op, Config: cfg, Channel: channel}})
-	if err != nil {
-		panic("app: " + err.Error()) // a TrainRequest of finite numbers always marshals
-	}
-	return string(b)
+	*r = Run{Trainer: r.Trainer, Loss: r.Loss, State: r.State, Workers: r.Workers}
 }
 
 // Duration writes seconds as "42s", "3m05s" or "1h02m".

@@ -2,6 +2,8 @@ package app
 
 import (
 	"encoding/json"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,7 +59,7 @@ func TestRunLifecycle(t *testing.T) {
 	}
 	// A reset: the trainer says idle again, and the curves go.
 	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
-	if len(r.LossLine) != 0 || len(r.Epochs) != 0 || r.HasSnapshot || r.State != StateIdle || r.Loss != "arcface" {
+	if len(r.LossLine) != 0 || len(r.Epochs) != 0 || r.HasSnapshot || r.State != msg.StateIdle || r.Loss != "arcface" {
 		t.Errorf("after reset: %+v", r)
 	}
 }
@@ -66,7 +68,7 @@ func TestRunErrors(t *testing.T) {
 	r := NewRun("t1", "cosface")
 	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"running"}`)
 	apply(t, &r, `{"v":1,"type":"error","trainer":"t1","error":"out of memory"}`)
-	if r.State != StateFailed || r.Status() != "failed: out of memory" || !r.Can("restart") || !r.Can("start") {
+	if r.State != msg.StateFailed || r.Status() != "failed: out of memory" || !r.Can("restart") || !r.Can("start") {
 		t.Errorf("after an error message: %q, restart %v", r.Status(), r.Can("restart"))
 	}
 	r.Crash("the trainer's worker stopped: RuntimeError: unreachable")
@@ -103,7 +105,7 @@ func TestRunErrors(t *testing.T) {
 func TestRunCurveBounded(t *testing.T) {
 	r := NewRun("t0", "softmax")
 	for i := 1; i <= 3*maxCurvePoints; i++ {
-		r.Apply(&PageMessage{V: 1, Type: "progress", Progress: &msg.Progress{Step: i, Loss: float64(i)}})
+		r.Apply(&PageMessage{Message: msg.Message{V: 1, Type: msg.TypeProgress, Progress: &msg.Progress{Step: i, Loss: float64(i)}}})
 	}
 	n := len(r.LossLine)
 	if n > maxCurvePoints || n < maxCurvePoints/2 {
@@ -139,5 +141,25 @@ func TestDuration(t *testing.T) {
 		if got := Duration(s); got != want {
 			t.Errorf("Duration(%g) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// TestSnapshotHead holds SnapshotHead, the part of a snapshot the page
+// decodes, to msg.Snapshot: every field of it is a field of msg.Snapshot
+// of the same type and JSON name, and a real snapshot decodes into it.
+func TestSnapshotHead(t *testing.T) {
+	full := reflect.TypeOf(msg.Snapshot{})
+	head := reflect.TypeOf(SnapshotHead{})
+	for i := 0; i < head.NumField(); i++ {
+		h := head.Field(i)
+		f, ok := full.FieldByName(h.Name)
+		if !ok || f.Type != h.Type || f.Tag.Get("json") != h.Tag.Get("json") {
+			t.Errorf("SnapshotHead.%s %s `%s` is not msg.Snapshot's", h.Name, h.Type, h.Tag)
+		}
+	}
+	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeSnapshot, Snapshot: &msg.Snapshot{Dim: 2, Points: []float32{1, 0}, Threshold: 0.25, Genuine: []int{1, 2}, Impostor: []int{3}}})
+	m, err := DecodeMessage(string(b))
+	if err != nil || m.Snapshot == nil || m.Snapshot.Dim != 2 || m.Snapshot.Threshold != 0.25 || !slices.Equal(m.Snapshot.Genuine, []int{1, 2}) || !slices.Equal(m.Snapshot.Impostor, []int{3}) {
+		t.Errorf("a snapshot decodes as %+v, %v", m, err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // Settings is an experiment as the URL hash holds it, so that a link
 // reproduces it:
 //
-//	#data=mnist&classes=0-4&arch=lenet-s&loss=arcface&dim=3&batch=64&lr=0.001
+//	#data=mnist&classes=0-4&arch=lenet-s&loss=arcface&dim=3&batch=64&lr=0.01
 //	 &opt=adam&epochs=1&seed=1&m=0.3&compare=softmax,sphereface,cosface,arcface
 //	 &hide=loss,dim&autostart=1
 //
@@ -35,10 +35,39 @@ type Settings struct {
 	Compare   []string           // losses trained side by side, at most MaxTrainers; nil for one trainer
 	Hide      []string           // names of hidden controls, of ControlNames()
 	Autostart bool               // start training on load
+	// Workers is the number of data-parallel Web Workers of each trainer,
+	// [1, MaxWorkers]; 0 (the default) shares the browser's cores but one
+	// among the trainers (AutoWorkers).
+	Workers int
 }
 
 // MaxTrainers is the most trainers the page runs side by side.
 const MaxTrainers = 4
+
+// MaxWorkers is the most Web Workers one trainer trains on.
+const MaxWorkers = 16
+
+// AutoWorkers returns the workers of each of trainers trainers when the
+// setting is 0: the browser's cores (navigator.hardwareConcurrency) but
+// one, left to the page, shared among the trainers; at least one.
+func AutoWorkers(cores, trainers int) int {
+	return max(1, min(MaxWorkers, (cores-1)/max(1, trainers)))
+}
+
+// WorkersFor returns the data-parallel workers of a trainer: the setting,
+// or AutoWorkers when it is 0, lowered to a divisor of the batch (every
+// worker trains on an equal share of each batch).
+func (s Settings) WorkersFor(cores int) int {
+	n := s.Workers
+	if n == 0 {
+		n = AutoWorkers(cores, len(s.Losses()))
+	}
+	n = max(1, min(n, s.Batch))
+	for s.Batch%n != 0 {
+		n--
+	}
+	return n
+}
 
 // Bounds of the numeric settings.
 const (
@@ -49,7 +78,8 @@ const (
 )
 
 // DefaultSettings returns the settings of a bare URL: lenet-s with ArcFace
-// at D = 3 on all of MNIST, Adam at 0.001, batch 64, one epoch, seed 1.
+// at D = 3 on all of MNIST, Adam at 0.01 (core.DefaultOpt's: a test checks it),
+// batch 64, one epoch, seed 1.
 func DefaultSettings() Settings {
 	return Settings{Data: "mnist", Arch: "lenet-s", Loss: "arcface", Dim: 3, Batch: 64, LR: 0.01, Opt: "adam", Epochs: 1, Seed: 1}
 }
@@ -144,6 +174,7 @@ func ParseHash(fragment string) (Settings, []string) {
 	}
 	intIn("batch", &s.Batch, minBatch, maxBatch)
 	intIn("epochs", &s.Epochs, 1, maxEpochs)
+	intIn("workers", &s.Workers, 0, MaxWorkers)
 	if v, ok := get("lr"); ok {
 		if x, err := strconv.ParseFloat(v, 64); err == nil && x > 0 && x <= maxLR {
 			s.LR = x
@@ -242,6 +273,9 @@ func (s Settings) Hash() string {
 	}
 	if len(s.Hide) > 0 {
 		add("hide", strings.Join(s.Hide, ","))
+	}
+	if s.Workers > 0 {
+		add("workers", strconv.Itoa(s.Workers))
 	}
 	if s.Autostart {
 		add("autostart", "1")

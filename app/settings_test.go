@@ -147,3 +147,39 @@ func TestLossParamsDefaults(t *testing.T) {
 		t.Error("softmax has parameters, or D = 5 is offered")
 	}
 }
+
+// TestWorkers: workers= reads back, out-of-range values are refused with a
+// notice, and WorkersFor shares the cores (but one) among the trainers and
+// keeps to divisors of the batch.
+func TestWorkers(t *testing.T) {
+	s, notes := ParseHash("#workers=4&batch=64")
+	if s.Workers != 4 || len(notes) != 0 {
+		t.Fatalf("workers=4: %d, notices %v", s.Workers, notes)
+	}
+	if back, _ := ParseHash(s.Hash()); back.Workers != 4 {
+		t.Errorf("Hash %q reads back workers %d", s.Hash(), back.Workers)
+	}
+	if s, notes := ParseHash("#workers=99"); s.Workers != 0 || len(notes) != 1 {
+		t.Errorf("workers=99: %d, notices %v", s.Workers, notes)
+	}
+	for _, c := range []struct {
+		workers, batch, cores int
+		compare               []string
+		want                  int
+	}{
+		{0, 64, 1, nil, 1},              // one core: the page's
+		{0, 64, 2, nil, 1},              // this machine: one for the page, one to train
+		{0, 64, 8, nil, 4},              // 7 cores for the trainer, lowered to a divisor of 64
+		{0, 64, 9, DefaultCompare(), 2}, // 8 cores among 4 trainers
+		{0, 60, 16, nil, 15},
+		{3, 64, 2, nil, 2},  // an explicit 3 does not divide 64
+		{2, 64, 1, nil, 2},  // an explicit count wins over the cores
+		{16, 8, 32, nil, 8}, // no more workers than images in a batch
+	} {
+		s := DefaultSettings()
+		s.Workers, s.Batch, s.Compare = c.workers, c.batch, c.compare
+		if got := s.WorkersFor(c.cores); got != c.want {
+			t.Errorf("workers %d, batch %d, %d cores, %d trainers: %d workers, want %d", c.workers, c.batch, c.cores, len(s.Losses()), got, c.want)
+		}
+	}
+}

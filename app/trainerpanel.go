@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 
+	"metriclab/core/msg"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -41,7 +43,7 @@ func (t *TrainerPanel) Render() app.UI {
 			app.H2().Text(r.Loss+" · D = "+strconv.Itoa(t.Dim)),
 			app.P().ID(statusID).Class("status").Text(r.Status()),
 		),
-		app.If(r.State == StateFailed || r.State == StateCrashed, func() app.UI {
+		app.If(r.State == msg.StateFailed || r.State == StateCrashed, func() app.UI {
 			return app.Div().Class("crash").Body(
 				app.P().Text(r.Err),
 				app.If(r.Can("restart"), func() app.UI {
@@ -54,12 +56,13 @@ func (t *TrainerPanel) Render() app.UI {
 				}),
 			)
 		}),
-		app.IFrame().ID(ViewerID(t.Index)).Class("viewer").Title("hypersphere of "+r.Loss).Src(ViewerURL(t.Channel, !t.Compare)),
+		t.viewer(),
 		app.Div().Class("figures").Body(
 			figure("img/s", speed(p.ImgPerS)),
 			figure("time left", eta(r)),
 			figure("epoch", strconv.Itoa(p.Epoch)),
 			figure("lr", lr(p.LR)),
+			figure("workers", workersText(r.Workers)),
 		),
 		app.Div().Class("charts").Body(
 			app.Raw(LineChartSVG("loss", r.LossLine, nil, "chart-loss")),
@@ -75,6 +78,17 @@ func (t *TrainerPanel) Render() app.UI {
 			)
 		}),
 	)
+}
+
+// viewer draws the viewer's iframe: without its page until there is a
+// channel (the page the server renders first has none), so that the
+// viewer loads once, when the page runs.
+func (t *TrainerPanel) viewer() app.UI {
+	f := app.IFrame().ID(ViewerID(t.Index)).Class("viewer").Title("hypersphere of " + t.Run.Loss)
+	if t.Channel != "" {
+		f = f.Src(ViewerURL(t.Channel, !t.Compare))
+	}
+	return f
 }
 
 // verification draws the table of verification figures, one row per
@@ -143,10 +157,18 @@ func speed(imgPerS float64) string {
 
 // eta writes the time left of a running trainer.
 func eta(r *Run) string {
-	if r.State != StateRunning || r.Progress.ETA <= 0 {
+	if r.State != msg.StateRunning || r.Progress.ETA <= 0 {
 		return "–"
 	}
 	return Duration(r.Progress.ETA)
+}
+
+// workersText writes a run's number of Web Workers, "–" before a run.
+func workersText(n int) string {
+	if n < 1 {
+		return "–"
+	}
+	return strconv.Itoa(n)
 }
 
 // lr writes a learning rate, "–" when unknown.

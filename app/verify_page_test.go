@@ -3,34 +3,98 @@
 package app
 
 import (
+	"html"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
+// element returns the opening tag and the text (up to the first child
+// tag, unescaped) of the element of id in the HTML of the mounted c, and
+// whether there is one.
+func element(t *testing.T, c app.UI, id string) (tag, text string, ok bool) {
+	t.Helper()
+	h := app.HTMLString(c)
+	// Attribute values are quoted as Go strings (go-app's HTMLString): a
+	// value may hold '>' and escaped quotes.
+	const attrs = `(?:[^>"]|"(?:[^"\\]|\\.)*")*`
+	m := regexp.MustCompile(`<[a-z0-9]+` + attrs + ` id="` + regexp.QuoteMeta(id) + `"` + attrs + `>([^<]*)`).FindStringSubmatch(h)
+	if m == nil {
+		return "", "", false
+	}
+	return m[0][:len(m[0])-len(m[1])], strings.TrimSpace(html.UnescapeString(m[1])), true
+}
+
+// wantText checks the text of the element of id.
+func wantText(t *testing.T, c app.UI, id, want string) {
+	t.Helper()
+	if _, got, ok := element(t, c, id); !ok || got != want {
+		t.Errorf("#%s = %q (there: %v), want %q", id, got, ok, want)
+	}
+}
+
+// disabled reports whether the element of id is disabled.
+func disabled(t *testing.T, c app.UI, id string) bool {
+	t.Helper()
+	tag, _, ok := element(t, c, id)
+	if !ok {
+		t.Fatalf("no #%s", id)
+	}
+	// go-app writes a false boolean attribute as disabled="false".
+	return regexp.MustCompile(`\sdisabled(\s|>)`).MatchString(tag)
+}
+
 func TestVerifyRender(t *testing.T) {
 	v := NewVerify()
 	mount(t, v)
-	// Root div > header > #verify-status.
-	if err := app.Match(app.P().ID("verify-status").Class("status").Text("camera off: press Start camera"), v, 0, 0, 1); err != nil {
-		t.Error(err)
+	wantText(t, v, "verify-status", "camera off: press Start camera")
+	wantText(t, v, "enroll-count", "0 identities, 0 snapshots")
+	wantText(t, v, "score", "–")
+	wantText(t, v, "quality", "–")
+	wantText(t, v, "train-status", "no encoder: enroll two identities or more, then train; or load a model")
+	if !disabled(t, v, "btn-train") || !disabled(t, v, "btn-record") || !disabled(t, v, "btn-upload") {
+		t.Error("Train, record or Send enabled on an empty page")
 	}
-	// Layout > enroll section > #enroll-count (after the title, the name
-	// field and the record button).
-	if err := app.Match(app.P().ID("enroll-count").Class("status").Text("0 identities, 0 snapshots"), v, 0, 1, 1, 3); err != nil {
-		t.Error(err)
+	if _, _, ok := element(t, v, "verify-token"); !ok {
+		t.Error("no classroom token field")
 	}
+
+	// Two identities, one of them a name the server refuses: Send says why
+	// before the click.
 	v = NewVerify()
-	v.gallery.Add("alice", EncodeCrop(make([]float32, 32*32), 1, 32, 32))
-	v.gallery.Add("bob", EncodeCrop(make([]float32, 32*32), 1, 32, 32))
+	v.st = enrolled()
+	v.st.Gallery.Add("a/b", v.st.Gallery.Identities[0].Crops[0])
 	mount(t, v)
-	if err := app.Match(app.P().ID("enroll-count").Class("status").Text("2 identities, 2 snapshots"), v, 0, 1, 1, 3); err != nil {
-		t.Error(err)
+	wantText(t, v, "enroll-count", "3 identities, 7 snapshots")
+	wantText(t, v, "upload-status", `cannot send: "a/b": a name cannot hold any of / \ : * ? " < > |`)
+	if !disabled(t, v, "btn-upload") {
+		t.Error("Send enabled with a name the server refuses")
 	}
-	// Live section > figures > the score's figure > #score, "–" before a
-	// probe.
-	if err := app.Match(app.Span().ID("score").Class("value").Text("–"), v, 0, 1, 3, 2, 0, 0); err != nil {
-		t.Error(err)
+	// No worker outside a browser: Train waits for one.
+	if !disabled(t, v, "btn-train") {
+		t.Error("Train enabled without a worker")
+	}
+
+	// Ready, with a probe: the live panel shows the scores.
+	v = NewVerify()
+	v.st = enrolled()
+	v.st.Train()
+	v.st.Receive(stateMsg("done"))
+	v.st.Receive(embMsg("gallery", 2, galleryEmbs()))
+	okFrame(&v.st, 1)
+	v.st.Receive(embMsg("probe-1", 2, []float32{1, 0}))
+	mount(t, v)
+	wantText(t, v, "score", "1.000 (0.0°)")
+	wantText(t, v, "verdict", "accept")
+	wantText(t, v, "identity", "alice")
+	wantText(t, v, "upload-status", "")
+	if disabled(t, v, "btn-upload") || disabled(t, v, "threshold") {
+		t.Error("Send or the threshold disabled when ready")
+	}
+	if _, s, ok := element(t, v, "suggested"); !ok || !strings.Contains(s, "FRR 0.0%") {
+		t.Errorf("#suggested = %q", s)
 	}
 }
 

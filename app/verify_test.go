@@ -2,10 +2,7 @@ package app
 
 import (
 	"encoding/json"
-	"io"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -70,7 +67,7 @@ func TestGallery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Labels, []int{0, 0, 0, 1}; !equalInts(got, want) || len(s.Pixels) != 4*16 || s.Channels != 1 || s.Height != 4 {
+	if got, want := s.Labels, []int{0, 0, 0, 1}; !slices.Equal(got, want) || len(s.Pixels) != 4*16 || s.Channels != 1 || s.Height != 4 {
 		t.Fatalf("samples: labels %v (want %v), %d pixels, %d×%d×%d", got, want, len(s.Pixels), s.Channels, s.Height, s.Width)
 	}
 	// Alice's third crop is bob's: its pixels follow the two zero crops.
@@ -102,18 +99,6 @@ func TestGallery(t *testing.T) {
 			t.Errorf("%s: UnmarshalGallery accepted %s", tc.name, tc.json)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCameraState(t *testing.T) {
@@ -148,13 +133,6 @@ func TestFPSMeter(t *testing.T) {
 }
 
 func TestScores(t *testing.T) {
-	if Verdict(0.5, 0.5) != "accept" || Verdict(0.4999, 0.5) != "reject" {
-		t.Error("Verdict: want accept at the threshold, reject below")
-	}
-	r := Ranked([]string{"a", "b", "c"}, []float64{0.1, 0.9, 0.1})
-	if r[0].Name != "b" || r[1].Name != "a" || r[2].Name != "c" {
-		t.Errorf("Ranked = %v, want b, then a and c in order", r)
-	}
 	// acos 1 = 0° (bin 0), acos 0 = 90° (bin 18 of 36), acos −1 = 180°
 	// (the last bin), acos 0.5 = 60° (bin 12).
 	h := AngleHistogram([]float64{1, 0, -1, 0.5, math.NaN()}, 36)
@@ -166,16 +144,6 @@ func TestScores(t *testing.T) {
 	}
 	if got := EnrollCount(1, 20); got != "1 identity, 20 snapshots" {
 		t.Errorf("EnrollCount = %q", got)
-	}
-}
-
-func TestTemplates(t *testing.T) {
-	// Two identities in 2-D: a at 0° and 90° (template at 45°), b at 180°.
-	embs := []float32{1, 0, 0, 1, -1, 0}
-	ts := Templates(embs, 2, []int{0, 0, 1}, 2)
-	s := float32(math.Sqrt(0.5))
-	if math.Abs(float64(ts[0][0]-s)) > 1e-6 || math.Abs(float64(ts[0][1]-s)) > 1e-6 || ts[1][0] != -1 || ts[1][1] != 0 {
-		t.Errorf("Templates = %v, want [[√½ √½] [-1 0]]", ts)
 	}
 }
 
@@ -214,93 +182,11 @@ func TestCommands(t *testing.T) {
 	}
 }
 
-func TestUploadRequest(t *testing.T) {
-	png := CropPNG(crop(1, 4, 4), 1, 4, 4)
-	var path, identity, auth string
-	var image []byte
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		path, auth = r.URL.EscapedPath(), r.Header.Get("Authorization")
-		identity = r.FormValue("identity")
-		if f, _, err := r.FormFile("image"); err == nil {
-			image, _ = io.ReadAll(f)
-		}
-		w.WriteHeader(http.StatusCreated)
-	}))
-	defer srv.Close()
-	req, err := UploadRequest(srv.URL, "my faces", "José", png, "tok")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if path != "/api/datasets/my%20faces/samples" || identity != "José" || string(image) != string(png) || auth != "Bearer tok" {
-		t.Errorf("server got path %q identity %q %d image bytes (want %d) auth %q", path, identity, len(image), len(png), auth)
-	}
-}
-
 func TestGrayTo(t *testing.T) {
 	// (77·R + 150·G + 29·B) >> 8: white 255, pure red 76, green 149, blue 28.
 	rgba := []byte{255, 255, 255, 255, 255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255}
 	got := GrayTo(make([]uint8, 4), rgba)
 	if want := []uint8{255, 76, 149, 28}; string(got) != string(want) {
 		t.Errorf("GrayTo = %v, want %v", got, want)
-	}
-}
-
-func TestVerifyFlow(t *testing.T) {
-	// The page without a browser: a gallery of two identities, embeddings
-	// answered as the worker would, then a probe.
-	v := NewVerify()
-	in := v.input
-	zero := EncodeCrop(make([]float32, in.Channels*in.Height*in.Width), in.Channels, in.Height, in.Width)
-	v.gallery.Add("alice", zero, zero, zero)
-	v.gallery.Add("bob", zero, zero, zero)
-	if got := v.TrainStatus(); !strings.Contains(got, "train one") {
-		t.Errorf("TrainStatus() = %q before an encoder", got)
-	}
-	v.embedGallery()
-	if v.phase != encoderEmbedding {
-		t.Fatalf("phase %q after embedGallery", v.phase)
-	}
-	// Alice near 0°, bob near 90°, in 2-D.
-	c, s := float32(math.Cos(0.1)), float32(math.Sin(0.1))
-	reply := func(id string, values []float32) string {
-		b, _ := json.Marshal(msg.Message{V: 1, Type: "embeddings", Embeddings: &msg.Embeddings{ID: id, Dim: 2, Values: values, Threshold: 0.5}})
-		return string(b)
-	}
-	v.receive(reply("gallery", []float32{1, 0, c, s, c, -s, 0, 1, s, c, -s, c}))
-	if v.phase != encoderReady || len(v.templates) != 2 {
-		t.Fatalf("phase %q, %d templates after the gallery's embeddings (note %q)", v.phase, len(v.templates), v.note)
-	}
-	// Impostor scores are about cos 90° = 0, genuine ones about cos 0.1:
-	// the suggested threshold sits in the gap between them.
-	if hi, lo := slices.Max(v.calib.Impostor), slices.Min(v.calib.Genuine); !(v.threshold > hi && v.threshold < lo) || v.calib.FRR != 0 {
-		t.Errorf("threshold %v FRR %v, want in (%v, %v) and 0", v.threshold, v.calib.FRR, hi, lo)
-	}
-	if got := v.TrainStatus(); !strings.HasPrefix(got, "ready") {
-		t.Errorf("TrainStatus() = %q when ready", got)
-	}
-	v.probeSeq = 7
-	v.receive(reply("probe-6", []float32{0, 1})) // stale: ignored
-	if v.hasScore {
-		t.Fatal("a stale probe was scored")
-	}
-	v.receive(reply("probe-7", []float32{1, 0}))
-	// Alice's template is the mean of 0° and ±0.1 rad: 0° exactly.
-	if !v.hasScore || v.verdictText() != "accept" || v.identityText() != "alice" || v.scoreText() != "1.000 (0.0°)" {
-		t.Errorf("probe at 0°: score %q verdict %q identity %q, want 1.000 (0.0°), accept, alice", v.scoreText(), v.verdictText(), v.identityText())
-	}
-	v.claimed = 1
-	v.rescore()
-	if v.verdictText() != "reject" || v.ranked[0].Name != "alice" || v.ranked[1].Name != "bob" {
-		t.Errorf("claiming bob: verdict %q ranking %v", v.verdictText(), v.ranked)
-	}
-	v.probeSeq++
-	v.receive(reply("probe-8", []float32{-1, 0}))
-	if v.identityText() != "unknown" {
-		t.Errorf("probe at 180°: identity %q, want unknown", v.identityText())
 	}
 }

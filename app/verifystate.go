@@ -1,115 +1,656 @@
 package app
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
-	"mime/multipart"
-	"net/http"
-	"net/url"
-	"sort"
 	"strconv"
+	"strings"
 
+	"metriclab/core/face"
 	"metriclab/core/msg"
 )
 
 // Defaults of the verify page: the snapshots one "hold to record" takes,
-// the encoder's input, and the false accept rate the suggested threshold
-// aims at.
+// the false accept rate the suggested threshold aims at, and the bins of
+// the calibration histogram.
 const (
 	DefaultSnapshots = 20
 	DefaultFAR       = 0.01
-	angleBins        = 36 // 5° each, for the calibration histogram
+	angleBins        = 36 // 5° each
+	fpsShownEvery    = 500.0
 )
 
-// Camera states of the verify page, as #verify-status says them.
+// verifyTrainer is the trainer id of the verify page's worker.
+const verifyTrainer = "verify"
+
+// Phase is what the verify page's encoder is doing.
+type Phase int
+
+// The phases of the encoder. Train and LoadModel leave PhaseNone (or
+// PhaseReady); PhaseTraining ends, when the trainer says done, in
+// PhaseEmbedding, and the gallery's embeddings make it PhaseReady; a
+// failure or a crash returns to PhaseNone.
 const (
-	CameraOff       = "off"
-	CameraStarting  = "starting"
-	CameraOn        = "on"
-	CameraRefused   = "refused"
-	CameraMissing   = "missing"
-	CameraInsecure  = "insecure"
-	CameraFailed    = "failed"
-	CameraNoSupport = "unsupported"
+	PhaseNone      Phase = iota // no encoder yet
+	PhaseTraining               // the worker trains on the gallery
+	PhaseLoading                // a model file is on its way from the server
+	PhaseEmbedding              // the worker embeds the gallery
+	PhaseReady                  // templates and calibration are there: live scores
 )
 
-// CameraState returns the state and the words for #verify-status of a
-// failed getUserMedia, by the DOMException's name (NotAllowedError,
-// NotFoundError, …) and message.
-func CameraState(name, message string) (state, words string) {
-	switch name {
-	case "NotAllowedError", "PermissionDeniedError", "SecurityError":
-		return CameraRefused, "camera permission refused: allow the camera for this site (the icon in the address bar) and press Start camera again"
-	case "NotFoundError", "DevicesNotFoundError", "OverconstrainedError":
-		return CameraMissing, "no camera found: connect a webcam and press Start camera again"
-	case "NotReadableError", "TrackStartError", "AbortError":
-		return CameraFailed, "the camera is in use by another program or failed to start: " + message
-	}
-	if message == "" {
-		message = name
-	}
-	return CameraFailed, "the camera could not start: " + message
+// Busy reports whether the encoder is changing: the encoder's controls
+// wait.
+func (p Phase) Busy() bool { return p == PhaseTraining || p == PhaseLoading || p == PhaseEmbedding }
+
+// Out is what a transition of VerifyState asks the page to do: the
+// commands to post to the trainer's worker, in order, and whether to
+// write the gallery to IndexedDB. The state itself does no I/O.
+type Out struct {
+	Post  []string
+	Store bool
 }
 
-// InsecureWords is #verify-status on a page that is not a secure context,
-// where browsers offer no camera.
-const InsecureWords = "no camera on this page: browsers allow the camera only in a secure context (https, or http://localhost)"
-
-// FPSMeter measures frames per second over the last second.
-type FPSMeter struct {
-	times []float64 // milliseconds of the frames of the last second
+// and appends the requests of o to those of out.
+func (out Out) and(o Out) Out {
+	out.Post = append(out.Post, o.Post...)
+	out.Store = out.Store || o.Store
+	return out
 }
 
-// Tick counts a frame at now (milliseconds, as performance.now gives
-// them).
-func (m *FPSMeter) Tick(now float64) {
-	m.times = append(m.times, now)
-	i := 0
-	for i < len(m.times) && now-m.times[i] > 1000 {
-		i++
+// VerifyState is everything the verify page shows, changed only by its
+// transitions (each a method; those that need the worker or IndexedDB
+// return an Out): the camera's state and the quality of its frames, the
+// gallery of enrolled identities and the hold of the record button, the
+// encoder (trained in the worker or loaded) and its phase, the templates
+// and the calibration of the threshold from the enrollments, the live 1:1
+// and 1:k scores, and the upload to the server. It is plain Go, tested
+// natively; the page (Verify) and its panels draw it.
+type VerifyState struct {
+	Input     face.Input // the crops' shape, the encoder's input
+	Snapshots int        // snapshots a hold takes
+
+	// The camera.
+	Camera      string // one of the Camera* states
+	CameraWords string // why there is no camera, in words
+	Detector    bool   // the face detector is ready
+	DetectorErr string // why it could not start
+	Quality     string // the latest frame's face.Quality in words, "–" before one
+	FPS         float64
+	fps         FPSMeter
+	fpsShownAt  float64
+	FPSChanged  bool // FPS was updated by the latest frame
+
+	// Enrollment.
+	Gallery   Gallery
+	Name      string // the name the next hold records under
+	Recording bool
+	Recorded  int // snapshots of the current hold
+	Note      string
+
+	// The encoder.
+	Loss, Arch    string
+	Dim, Epochs   int
+	Run           Run // the trainer's curves while training
+	Phase         Phase
+	Source        string // what the encoder is: "arcface trained here", "model file x"
+	Models        []msg.ModelCard
+	ModelID       string // the server's model chosen to load
+	ModelNote     string
+	embedded      Gallery // the gallery the templates are of
+	Names         []string
+	EmbDim        int
+	embs          []float32
+	labels        []int
+	templates     [][]float32
+	Calib         face.Calibration
+	FAR           float64
+	Threshold     float64
+	modelThresh   float64 // the model's own recommended threshold
+	probeSeq      int
+	probePending  bool
+	lastProbe     []float32
+	Claimed       int // the claimed identity, an index of Names
+	Score         float64
+	HasScore      bool
+	Ranked        []face.Match
+	Best          int // Ranked's best identity in Names, −1: unknown
+	Dataset       string
+	Uploading     bool
+	UploadNote    string
+	uploadPending int    // crops of the upload under way
+	channel       string // the BroadcastChannel of the trainer panel's viewer
+}
+
+// NewVerifyState returns the page's state with the defaults: 1×32×32
+// crops, 20 snapshots a hold, ArcFace on lenet-s at D = 16 for 30 epochs,
+// FAR 1%, uploads to the data set "webcam".
+func NewVerifyState() VerifyState {
+	in := face.DefaultInput
+	return VerifyState{
+		Input: in, Snapshots: DefaultSnapshots,
+		Camera: CameraOff, CameraWords: "camera off: press Start camera", Quality: "–",
+		Gallery: NewGallery(in.Channels, in.Height, in.Width),
+		Loss:    "arcface", Arch: "lenet-s", Dim: 16, Epochs: 30,
+		Run: NewRun(verifyTrainer, "arcface"),
+		FAR: DefaultFAR, Best: -1, Dataset: "webcam",
 	}
-	m.times = m.times[i:]
 }
 
-// FPS returns the frames per second over the last second: the frames
-// after the first over the time they span, 0 with fewer than two.
-func (m *FPSMeter) FPS() float64 {
-	n := len(m.times)
-	if n < 2 || m.times[n-1] <= m.times[0] {
-		return 0
+// CameraStarted takes the outcome of asking for the camera: CameraOn, or
+// the state and words of why there is none.
+func (s *VerifyState) CameraStarted(state, words string) {
+	s.Camera, s.CameraWords = state, words
+}
+
+// DetectorReady takes the face detector's start: ready, or why not.
+func (s *VerifyState) DetectorReady(err error) {
+	s.Detector, s.DetectorErr = err == nil, ""
+	if err != nil {
+		s.DetectorErr = "the face detector could not start: " + err.Error()
 	}
-	return float64(n-1) * 1000 / (m.times[n-1] - m.times[0])
 }
 
-// Verdict returns the 1:1 answer for the cosine score against a template
-// at threshold: "accept" at or above, "reject" below.
-func Verdict(score, threshold float64) string {
-	if score >= threshold {
+// Frame takes one camera frame at now (milliseconds): the quality of its
+// faces and, when q is face.OK, the aligned crop of its face (crop is
+// only read during the call). While the record button is held a good
+// frame is a snapshot; once the encoder is ready, it is also a probe for
+// the live scores when none is pending. It reports whether the page shows
+// something new.
+func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (changed bool, out Out) {
+	s.fps.Tick(now)
+	s.FPSChanged = false
+	if w := q.String(); w != s.Quality {
+		s.Quality, changed = w, true
+	}
+	if now-s.fpsShownAt >= fpsShownEvery {
+		s.fpsShownAt = now
+		s.FPS = math.Round(10*s.fps.FPS()) / 10
+		s.FPSChanged, changed = true, true
+	}
+	if q != face.OK {
+		return changed, out
+	}
+	if s.Recording && s.Name != "" {
+		s.Gallery.Add(s.Name, EncodeCrop(crop, s.Input.Channels, s.Input.Height, s.Input.Width))
+		s.Recorded++
+		changed = true
+		if s.Recorded >= s.Snapshots {
+			out = out.and(s.Record(false))
+		}
+	}
+	if s.Phase == PhaseReady && !s.probePending {
+		s.probeSeq++
+		s.probePending = true
+		px := append([]float32(nil), crop...)
+		out.Post = append(out.Post, SamplesCommand(verifyTrainer, msg.OpEmbed, nil,
+			&msg.Samples{Channels: s.Input.Channels, Height: s.Input.Height, Width: s.Input.Width, Pixels: px},
+			"probe-"+strconv.Itoa(s.probeSeq), ""))
+	}
+	return changed, out
+}
+
+// SetName sets the name the next hold records under (trimmed).
+func (s *VerifyState) SetName(name string) { s.Name = strings.TrimSpace(name) }
+
+// CanRecord reports whether the record button works: a camera, a
+// detector and a name.
+func (s *VerifyState) CanRecord() bool { return s.Name != "" && s.Camera == CameraOn && s.Detector }
+
+// Record starts (on) or ends a hold of the record button. A hold that took
+// snapshots changes the gallery: it is stored, and embedded again when
+// there is an encoder.
+func (s *VerifyState) Record(on bool) Out {
+	if on == s.Recording {
+		return Out{}
+	}
+	s.Recording = on
+	if on {
+		s.Recorded = 0
+		return Out{}
+	}
+	if s.Recorded == 0 {
+		return Out{}
+	}
+	return s.galleryChanged()
+}
+
+// DeleteCrop deletes crop j of identity i.
+func (s *VerifyState) DeleteCrop(i, j int) Out {
+	s.Gallery.Delete(i, j)
+	return s.galleryChanged()
+}
+
+// Restore takes the gallery IndexedDB kept (ok false: none), unless it is
+// of another crop shape.
+func (s *VerifyState) Restore(data string, ok bool, err error) {
+	switch {
+	case err != nil:
+		s.Note = err.Error()
+	case !ok:
+	default:
+		g, err := UnmarshalGallery([]byte(data))
+		if err != nil {
+			s.Note = "the stored gallery could not be read: " + err.Error()
+			return
+		}
+		if s.sameShape(g) {
+			s.Gallery = g
+		}
+	}
+}
+
+// Import replaces the gallery by the gallery file b (or says why it
+// cannot: err is the file's reading).
+func (s *VerifyState) Import(b []byte, err error) Out {
+	if err == nil {
+		var g Gallery
+		if g, err = UnmarshalGallery(b); err == nil {
+			if !s.sameShape(g) {
+				err = fmt.Errorf("crops of %d×%d×%d, the page takes %d×%d×%d", g.Channels, g.Height, g.Width, s.Input.Channels, s.Input.Height, s.Input.Width)
+			} else {
+				s.Gallery = g
+				s.Note = "imported " + EnrollCount(len(g.Identities), g.Count())
+				return s.galleryChanged()
+			}
+		}
+	}
+	s.Note = "the gallery could not be imported: " + err.Error()
+	return Out{}
+}
+
+// SetEncoder sets the setting key ("loss", "dim" or "epochs") of the
+// encoder to train; a value out of range is ignored.
+func (s *VerifyState) SetEncoder(key, value string) {
+	if s.Phase.Busy() {
+		return
+	}
+	switch key {
+	case "loss":
+		for _, n := range LossNames() {
+			if n == value {
+				s.Loss = value
+			}
+		}
+	case "dim":
+		if d, err := strconv.Atoi(value); err == nil && d >= 2 && d <= 512 {
+			s.Dim = d
+		}
+	case "epochs":
+		if n, err := strconv.Atoi(value); err == nil && n >= 1 && n <= 500 {
+			s.Epochs = n
+		}
+	}
+}
+
+// CanTrain reports whether Train would start: two identities at least, a
+// worker, and an encoder that is not changing.
+func (s *VerifyState) CanTrain(worker bool) bool {
+	return worker && !s.Phase.Busy() && len(s.Gallery.Identities) >= 2
+}
+
+// Train starts training an encoder on the gallery in the worker.
+func (s *VerifyState) Train() Out {
+	smp, err := s.Gallery.Samples()
+	if err != nil {
+		s.Note = err.Error()
+		return Out{}
+	}
+	cfg := VerifyRequest(s.Loss, s.Arch, s.Dim, s.Epochs)
+	s.Run = NewRun(verifyTrainer, s.Loss)
+	s.Run.State = msg.StateRunning
+	s.Phase, s.probePending = PhaseTraining, false
+	s.Source = s.Loss + " trained here"
+	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}}
+}
+
+// VerifyRequest returns the training configuration of the verify page: the
+// enrollments, arch, loss, dimension, epochs, batch 32, Adam at 0.01,
+// seed 1.
+func VerifyRequest(loss, arch string, dim, epochs int) msg.TrainRequest {
+	return msg.TrainRequest{Data: msg.DataEnrolled, Arch: arch, Loss: loss, Dim: dim, Epochs: epochs, Batch: 32, LR: 0.01, Opt: "adam", Seed: 1}
+}
+
+// SetModels takes the server's registry (an error leaves the list empty:
+// a page without a server verifies with its own encoders).
+func (s *VerifyState) SetModels(cards []msg.ModelCard, err error) {
+	if err != nil {
+		return
+	}
+	s.Models = cards
+	if s.ModelID == "" && len(cards) > 0 {
+		s.ModelID = cards[0].ID
+	}
+}
+
+// SelectModel chooses the server's model id to load.
+func (s *VerifyState) SelectModel(id string) { s.ModelID = id }
+
+// FetchModel starts the load of the chosen server model: it returns its
+// id for the page to fetch, and false when there is none or the encoder
+// is busy.
+func (s *VerifyState) FetchModel() (string, bool) {
+	if s.ModelID == "" || s.Phase.Busy() {
+		return "", false
+	}
+	s.Phase = PhaseLoading
+	return s.ModelID, true
+}
+
+// LoadModel makes the model file b (or err, why it could not be read)
+// the encoder, described as what, and embeds the gallery with it.
+func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
+	if s.Phase == PhaseLoading {
+		s.Phase = PhaseNone
+	}
+	if err != nil {
+		s.ModelNote = "the model could not be read: " + err.Error()
+		return Out{}
+	}
+	s.ModelNote, s.Source = "", what
+	s.Run = NewRun(verifyTrainer, s.Loss)
+	s.Run.State = msg.StateIdle
+	return Out{Post: []string{LoadCommand(verifyTrainer, b)}}.and(s.embedGallery())
+}
+
+// Receive takes a message of the worker: embeddings (of the gallery: the
+// templates and the calibration; of the latest probe: the live scores),
+// or the trainer's state and progress; at the end of training the gallery
+// is embedded.
+func (s *VerifyState) Receive(data string) Out {
+	e, ok, err := DecodeEmbeddings(data)
+	if err != nil {
+		s.Note = err.Error()
+		return Out{}
+	}
+	if ok {
+		s.embeddings(e)
+		return Out{}
+	}
+	m, err := DecodeMessage(data)
+	if err != nil {
+		s.Note = err.Error()
+		return Out{}
+	}
+	if err := s.Run.Apply(m); err != nil {
+		s.Note = err.Error()
+		return Out{}
+	}
+	switch {
+	case m.Type == msg.TypeError:
+		s.Phase, s.probePending = PhaseNone, false
+	case s.Phase == PhaseTraining && s.Run.State == msg.StateDone:
+		return s.embedGallery()
+	}
+	return Out{}
+}
+
+// Crash takes the death of the worker, for reason.
+func (s *VerifyState) Crash(reason string) {
+	s.Run.Crash(reason)
+	s.Phase, s.probePending = PhaseNone, false
+}
+
+// SetFAR calibrates the threshold for the false accept rate far on the
+// enrollments (face.Calibrate, leave-one-out): the suggested threshold is
+// where at most far of the impostor scores pass; without impostor scores
+// (one identity) it is the model's own. The live scores follow. This is
+// where the page's calibration lives: what it shows as "suggested" comes
+// from Calib.
+func (s *VerifyState) SetFAR(far float64) {
+	if !(far >= 0 && far <= 1) {
+		return
+	}
+	s.FAR = far
+	if s.EmbDim == 0 {
+		return
+	}
+	s.Calib = face.Calibrate(s.embs, s.EmbDim, s.labels, far)
+	s.Threshold = s.Calib.Threshold
+	if len(s.Calib.Impostor) == 0 {
+		s.Threshold = s.modelThresh
+	}
+	s.rescore()
+}
+
+// SetThreshold sets the threshold of the live scores by hand.
+func (s *VerifyState) SetThreshold(t float64) {
+	if t >= -1 && t <= 1 {
+		s.Threshold = t
+		s.rescore()
+	}
+}
+
+// Claim makes name the claimed identity of 1:1 verification.
+func (s *VerifyState) Claim(name string) {
+	for i, n := range s.Names {
+		if n == name {
+			s.Claimed = i
+			s.rescore()
+		}
+	}
+}
+
+// SetDataset sets the server's data set the gallery goes to.
+func (s *VerifyState) SetDataset(name string) { s.Dataset = strings.TrimSpace(name) }
+
+// UploadProblem says why the gallery cannot be sent now, in words ("" when
+// it can): the server's own rules for data set and identity names
+// (msg.DatasetProblem, msg.IdentityProblem), so that a name the server
+// would refuse is explained before the click.
+func (s *VerifyState) UploadProblem() string {
+	switch {
+	case s.Gallery.Count() == 0:
+		return "enroll someone first"
+	case s.Uploading:
+		return "sending…"
+	}
+	if p := msg.DatasetProblem(s.Dataset); p != "" {
+		return p
+	}
+	for _, id := range s.Gallery.Identities {
+		if p := msg.IdentityProblem(id.Name); p != "" {
+			return fmt.Sprintf("%q: %s", id.Name, p)
+		}
+	}
+	return ""
+}
+
+// Upload is one crop to send: its identity and PNG bytes.
+type Upload struct {
+	Identity string
+	PNG      []byte
+}
+
+// StartUpload returns the crops to send to data set Dataset, or an error
+// that says why not (UploadProblem, or a crop that does not decode).
+func (s *VerifyState) StartUpload() ([]Upload, error) {
+	if p := s.UploadProblem(); p != "" {
+		s.UploadNote = p
+		return nil, errors.New(p)
+	}
+	var ups []Upload
+	for _, id := range s.Gallery.Identities {
+		for _, c := range id.Crops {
+			b, err := CropBytes(c)
+			if err != nil {
+				s.UploadNote = "a crop of " + id.Name + ": " + err.Error()
+				return nil, err
+			}
+			ups = append(ups, Upload{Identity: id.Name, PNG: b})
+		}
+	}
+	s.Uploading, s.uploadPending = true, len(ups)
+	s.UploadNote = "sending…"
+	return ups, nil
+}
+
+// Uploaded takes the end of an upload: sent crops of the planned ones, and
+// the error that stopped it.
+func (s *VerifyState) Uploaded(sent int, err error) {
+	s.UploadNote = fmt.Sprintf("sent %d of %d snapshots to data set %s", sent, s.uploadPending, s.Dataset)
+	if err != nil {
+		s.UploadNote += ": " + err.Error()
+	}
+	s.Uploading, s.uploadPending = false, 0
+}
+
+// SetChannel sets the BroadcastChannel of the trainer panel's viewer.
+func (s *VerifyState) SetChannel(name string) { s.channel = name }
+
+// CameraStatus says the camera's and the detector's state in words, for
+// #verify-status.
+func (s *VerifyState) CameraStatus() string {
+	switch s.Camera {
+	case CameraOn:
+		switch {
+		case s.DetectorErr != "":
+			return "camera on; " + s.DetectorErr
+		case !s.Detector:
+			return "camera on: loading the face detector…"
+		}
+		return "camera on: detecting faces"
+	case CameraStarting:
+		return "starting the camera: allow it when the browser asks"
+	}
+	return s.CameraWords
+}
+
+// TrainStatus says what the encoder is doing, for #train-status.
+func (s *VerifyState) TrainStatus() string {
+	switch s.Phase {
+	case PhaseTraining:
+		return "training: " + s.Run.Status()
+	case PhaseLoading:
+		return "loading the model…"
+	case PhaseEmbedding:
+		return "embedding the enrollments…"
+	case PhaseReady:
+		return fmt.Sprintf("ready: %s, %d identities, D = %d", s.Source, len(s.Names), s.EmbDim)
+	}
+	if s.Run.State == msg.StateFailed || s.Run.State == StateCrashed {
+		return s.Run.Status()
+	}
+	if len(s.Gallery.Identities) < 2 {
+		return "no encoder: enroll two identities or more, then train; or load a model"
+	}
+	return "no encoder: train one on the enrollments, or load a model"
+}
+
+// ClaimedName returns the name of the claimed identity, "–" before there
+// are templates.
+func (s *VerifyState) ClaimedName() string {
+	if s.Claimed < len(s.Names) {
+		return s.Names[s.Claimed]
+	}
+	return "–"
+}
+
+// ScoreText writes the live 1:1 score, "–" before there is one.
+func (s *VerifyState) ScoreText() string {
+	if !s.HasScore {
+		return "–"
+	}
+	return FormatScore(s.Score)
+}
+
+// VerdictText writes the live 1:1 verdict: "accept" at or above the
+// threshold, "reject" below, "–" before there is a score.
+func (s *VerifyState) VerdictText() string {
+	switch {
+	case !s.HasScore:
+		return "–"
+	case s.Score >= s.Threshold:
 		return "accept"
 	}
 	return "reject"
 }
 
-// Match is one identity of a 1:k ranking with its cosine score.
-type Match struct {
-	Name  string
-	Score float64
+// IdentityText writes the live 1:k answer: the best match's name, or
+// "unknown" below the threshold.
+func (s *VerifyState) IdentityText() string {
+	switch {
+	case !s.HasScore:
+		return "–"
+	case s.Best < 0:
+		return "unknown"
+	}
+	return s.Names[s.Best]
 }
 
-// Ranked returns names with their scores, best first (ties in name
-// order).
-func Ranked(names []string, scores []float64) []Match {
-	if len(names) != len(scores) {
-		panic("app: Ranked: names and scores differ in length")
+// galleryChanged asks for the gallery to be stored and, when there is an
+// encoder, embedded again for new templates and a new calibration.
+func (s *VerifyState) galleryChanged() Out {
+	out := Out{Store: true}
+	if s.Phase == PhaseReady {
+		out = out.and(s.embedGallery())
 	}
-	ms := make([]Match, len(names))
-	for i := range names {
-		ms[i] = Match{names[i], scores[i]}
+	return out
+}
+
+// embedGallery asks the worker for the embeddings of the gallery.
+func (s *VerifyState) embedGallery() Out {
+	smp, err := s.Gallery.Samples()
+	if err != nil || len(smp.Labels) == 0 {
+		s.Phase = PhaseNone
+		if err != nil {
+			s.Note = err.Error()
+		} else {
+			s.ModelNote = "the model is loaded: enroll someone to verify against"
+		}
+		return Out{}
 	}
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Score > ms[j].Score })
-	return ms
+	s.embedded = s.Gallery
+	s.labels = smp.Labels
+	s.Phase, s.probePending = PhaseEmbedding, false
+	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpEmbed, nil, smp, "gallery", "")}}
+}
+
+// embeddings takes the worker's embeddings: of the gallery, the templates
+// and the calibration; of the latest probe, the live scores (a stale
+// probe's are dropped).
+func (s *VerifyState) embeddings(e *msg.Embeddings) {
+	if e.ID == "gallery" {
+		if s.Phase != PhaseEmbedding || len(e.Values) != len(s.labels)*e.Dim {
+			s.Note = "the worker's embeddings do not match the gallery"
+			s.Phase = PhaseNone
+			return
+		}
+		s.EmbDim, s.embs = e.Dim, e.Values
+		s.Names = s.embedded.Names()
+		s.templates = face.Templates(e.Values, e.Dim, s.labels, len(s.Names))
+		s.modelThresh = e.Threshold
+		s.Claimed = max(0, min(s.Claimed, len(s.Names)-1))
+		s.Phase = PhaseReady
+		s.SetFAR(s.FAR)
+		return
+	}
+	if e.ID != "probe-"+strconv.Itoa(s.probeSeq) {
+		return
+	}
+	s.probePending = false
+	if s.Phase != PhaseReady || len(e.Values) != e.Dim || e.Dim != s.EmbDim {
+		return
+	}
+	s.lastProbe = e.Values
+	s.rescore()
+}
+
+// rescore scores the latest probe against the templates at the threshold.
+func (s *VerifyState) rescore() {
+	if s.lastProbe == nil || len(s.templates) == 0 {
+		return
+	}
+	best, scores := face.Identify(s.lastProbe, s.templates, s.Threshold)
+	s.Best = best
+	s.Score = scores[s.Claimed]
+	s.HasScore = true
+	s.Ranked = face.Rank(s.Names, scores)
+}
+
+// sameShape reports whether g's crops are of the page's input shape.
+func (s *VerifyState) sameShape(g Gallery) bool {
+	return g.Channels == s.Input.Channels && g.Height == s.Input.Height && g.Width == s.Input.Width
 }
 
 // AngleHistogram returns the histogram of the angles acos(s) of cosine
@@ -130,80 +671,6 @@ func AngleHistogram(scores []float64, bins int) []int {
 // "0.812 (35.7°)".
 func FormatScore(s float64) string {
 	return fmt.Sprintf("%.3f (%.1f°)", s, math.Acos(max(-1, min(1, s)))*180/math.Pi)
-}
-
-// SamplesCommand returns the JSON of the command op to trainer id with
-// samples: "start" with cfg (and the viewer's channel) trains on them,
-// "embed" with id embeds them.
-func SamplesCommand(trainer, op string, cfg *msg.TrainRequest, samples *msg.Samples, embedID, channel string) string {
-	return marshalCommand(trainer, &msg.Command{Op: op, Config: cfg, Samples: samples, ID: embedID, Channel: channel})
-}
-
-// LoadCommand returns the JSON of the command that makes model (a
-// .safetensors file) trainer id's encoder.
-func LoadCommand(trainer string, model []byte) string {
-	return marshalCommand(trainer, &msg.Command{Op: "load", Model: model})
-}
-
-func marshalCommand(trainer string, c *msg.Command) string {
-	b, err := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: "command", Trainer: trainer, Command: c})
-	if err != nil {
-		panic("app: " + err.Error()) // finite numbers and bytes always marshal
-	}
-	return string(b)
-}
-
-// DecodeEmbeddings reads an "embeddings" message of the schema; ok is false
-// for a message of another type.
-func DecodeEmbeddings(data string) (e *msg.Embeddings, ok bool, err error) {
-	var m struct {
-		V          int             `json:"v"`
-		Type       string          `json:"type"`
-		Embeddings *msg.Embeddings `json:"embeddings"`
-	}
-	if err := json.Unmarshal([]byte(data), &m); err != nil {
-		return nil, false, fmt.Errorf("app: bad message from the trainer: %w", err)
-	}
-	if m.Type != "embeddings" {
-		return nil, false, nil
-	}
-	if m.V != msg.SchemaVersion {
-		return nil, true, fmt.Errorf("app: message of schema v%d, the page reads v%d (reload the page)", m.V, msg.SchemaVersion)
-	}
-	if m.Embeddings == nil || m.Embeddings.Dim < 1 || len(m.Embeddings.Values)%m.Embeddings.Dim != 0 {
-		return nil, true, fmt.Errorf("app: embeddings message without whole N×D values")
-	}
-	return m.Embeddings, true, nil
-}
-
-// UploadRequest returns the request that adds one crop (PNG bytes) of
-// identity to the server's image-folder data set dataset at base: POST
-// /api/datasets/{dataset}/samples, multipart with "identity" and "image".
-func UploadRequest(base, dataset, identity string, pngBytes []byte, token string) (*http.Request, error) {
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	if err := w.WriteField("identity", identity); err != nil {
-		return nil, err
-	}
-	part, err := w.CreateFormFile("image", identity+".png")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := part.Write(pngBytes); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequest(http.MethodPost, base+"/api/datasets/"+url.PathEscape(dataset)+"/samples", &body)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return req, nil
 }
 
 // EnrollCount says the gallery's size for #enroll-count: "2 identities,

@@ -46,12 +46,88 @@ func newWorker(onMessage func(data string), onCrash func(reason string)) *worker
 	return w
 }
 
+// spawnWorker starts a trainer's Web Worker whose messages and death are
+// handed to the page's goroutine (ctx.Dispatch), to onMessage and onCrash,
+// for as long as current says the worker is still the page's: a message of
+// a worker since replaced is dropped. Outside a browser it returns nil.
+func spawnWorker(ctx app.Context, current func(*worker) bool, onMessage func(data string), onCrash func(reason string)) *worker {
+	if !app.IsClient {
+		return nil
+	}
+	var w *worker
+	w = newWorker(
+		func(data string) {
+			ctx.Dispatch(func(app.Context) {
+				if current(w) {
+					onMessage(data)
+				}
+			})
+		},
+		func(reason string) {
+			ctx.Dispatch(func(app.Context) {
+				if current(w) {
+					onCrash(reason)
+				}
+			})
+		},
+	)
+	return w
+}
+
 // post sends the message s (JSON) to the worker.
 func (w *worker) post(s string) {
 	if w == nil || w.terminated {
 		return
 	}
 	w.js.Call("postMessage", s)
+}
+
+// postPorts sends the message s (JSON) to the worker with MessagePorts in
+// its transfer list.
+func (w *worker) postPorts(s string, ports []app.Value) {
+	if w == nil || w.terminated {
+		return
+	}
+	list := make([]any, len(ports))
+	for i, p := range ports {
+		list[i] = p
+	}
+	w.js.Call("postMessage", s, list)
+}
+
+// linkWorkers starts a data-parallel run: start (a "start" command of
+// Workers = len(ws), built by cmd for worker k) goes to every worker, with
+// a MessageChannel between worker 0 and each other worker: worker 0 gets
+// the first ports, in worker order, worker k the second port of its
+// channel.
+func linkWorkers(ws []*worker, cmd func(k int) string) {
+	if !app.IsClient || len(ws) == 0 {
+		return
+	}
+	lead := make([]app.Value, 0, len(ws)-1)
+	other := make([]app.Value, len(ws))
+	for k := 1; k < len(ws); k++ {
+		mc := app.Window().Get("MessageChannel").New()
+		lead = append(lead, mc.Get("port1"))
+		other[k] = mc.Get("port2")
+	}
+	ws[0].postPorts(cmd(0), lead)
+	for k := 1; k < len(ws); k++ {
+		ws[k].postPorts(cmd(k), []app.Value{other[k]})
+	}
+}
+
+// browserCores returns navigator.hardwareConcurrency, 1 outside a browser
+// or when the browser does not say.
+func browserCores() int {
+	if !app.IsClient {
+		return 1
+	}
+	n := app.Window().Get("navigator").Get("hardwareConcurrency")
+	if n.Type() != app.TypeNumber || n.Int() < 1 {
+		return 1
+	}
+	return n.Int()
 }
 
 // terminate stops the worker and frees its callbacks.
@@ -66,67 +142,4 @@ func (w *worker) terminate() {
 	w.js.Set("onmessageerror", nil)
 	w.onMessage.Release()
 	w.onError.Release()
-}
-
-// download offers data to the user as a file called name, of MIME type
-// mime, through a temporary object URL.
-func download(name, mime string, data []byte) {
-	arr := app.Window().Get("Uint8Array").New(len(data))
-	app.CopyBytesToJS(arr, data)
-	blob := app.Window().Get("Blob").New([]any{arr}, map[string]any{"type": mime})
-	url := app.Window().Get("URL").Call("createObjectURL", blob)
-	downloadURL(name, url.String())
-	var revoke app.Func
-	revoke = app.FuncOf(func(this app.Value, args []app.Value) any {
-		app.Window().Get("URL").Call("revokeObjectURL", url)
-		revoke.Release()
-		return nil
-	})
-	app.Window().Call("setTimeout", revoke, 10000)
-}
-
-// downloadURL offers the resource at url (an object or data URL) as a file
-// called name.
-func downloadURL(name, url string) {
-	doc := app.Window().Get("document")
-	a := doc.Call("createElement", "a")
-	a.Set("href", url)
-	a.Set("download", name)
-	a.Get("style").Set("display", "none")
-	doc.Get("body").Call("appendChild", a)
-	a.Call("click")
-	a.Call("remove")
-}
-
-// canvasPNG returns the viewer's canvas in the iframe of id as a PNG data
-// URL, or "" when the iframe or its canvas is not there (yet).
-func canvasPNG(iframeID string) string {
-	f := app.Window().Get("document").Call("getElementById", iframeID)
-	if !f.Truthy() {
-		return ""
-	}
-	doc := f.Get("contentDocument")
-	if !doc.Truthy() {
-		return ""
-	}
-	c := doc.Call("querySelector", "canvas")
-	if !c.Truthy() {
-		return ""
-	}
-	return c.Call("toDataURL", "image/png").String()
-}
-
-// locationHash returns the page's URL fragment, with its "#".
-func locationHash() string {
-	h := app.Window().Get("location").Get("hash")
-	if h.Type() != app.TypeString {
-		return ""
-	}
-	return h.String()
-}
-
-// replaceHash sets the page's URL fragment without a navigation or a new
-// history entry.
-func replaceHash(hash string) {
-	app.Window().Get("history").Call("replaceState", nil, "", hash)
 }

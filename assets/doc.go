@@ -12,9 +12,9 @@
 //     "Eye pupil localization with an ensemble of randomized trees"),
 //     1.2 MB.
 //
-// Pass them to pigo's (*Pigo).Unpack and (*PuplocCascade).UnpackCascade;
-// package metriclab/core/face does. The slices are shared: never modify
-// them.
+// face.NewDetector (metriclab/core/face) takes them; natively they come
+// from here, and the server serves them to the verify page (whose binary
+// does not carry them). The slices are shared: never modify them.
 package assets
 
 import _ "embed"

@@ -258,23 +258,7 @@ func randn(rng *rand.Rand, n int, std float64) []float64 {
 func TestIResNetEncoderMatchesReference(t *testing.T) {
 	s := faceSpec(16, 8)
 	rng := rand.New(rand.NewPCG(3, 4))
-	params := make(map[string]Tensor)
-	for _, pr := range s.layout() {
-		d := make([]float32, shapeSize(pr.shape))
-		for i := range d {
-			switch pr.kind {
-			case kindWeight:
-				d[i] = float32(math.Sqrt(2/float64(pr.fanIn())) * rng.NormFloat64())
-			case kindRunVar:
-				d[i] = float32(0.5 + rng.Float64())
-			case kindBNWeight, kindFixedOne:
-				d[i] = float32(1 + 0.2*rng.NormFloat64())
-			default:
-				d[i] = float32(0.2 * rng.NormFloat64())
-			}
-		}
-		params[pr.name] = Tensor{Shape: pr.shape, Data: d}
-	}
+	params := planRandomParams(s, rng)
 	tr, err := NewTrainer(s, &softmaxCE{}, TrainConfig{Batch: 2, Classes: 3, Opt: OptConfig{Name: OptSGD, LR: 0.1}})
 	if err != nil {
 		t.Fatal(err)

@@ -267,15 +267,9 @@ func (t *Trainer) Threads() int { return t.pool.Threads() }
 // non-finite loss is returned as an error and leaves the parameters as
 // they were.
 func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
-	if err := t.loss.BeforeStep(t.iter); err != nil {
-		return 0, fmt.Errorf("step %d: %s: %w", t.iter, t.loss.Name(), err)
-	}
-	loss, err := t.forwardBackward(x, labels)
+	loss, err := t.lossAndGradients(x, labels)
 	if err != nil {
-		return 0, err
-	}
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter, nanOrInf(loss))
+		return loss, err
 	}
 	lr := t.LR()
 	if t.f32 != nil {
@@ -287,6 +281,23 @@ func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
 		return 0, fmt.Errorf("step %d: %w", t.iter, err)
 	}
 	t.iter++
+	return loss, nil
+}
+
+// lossAndGradients runs the loss's BeforeStep, then forward and backward
+// on a batch, and returns the loss; a non-finite loss is an error. The
+// gradients stay in the gradient nodes' values until the next run.
+func (t *Trainer) lossAndGradients(x []float32, labels []int) (float64, error) {
+	if err := t.loss.BeforeStep(t.iter); err != nil {
+		return 0, fmt.Errorf("step %d: %s: %w", t.iter, t.loss.Name(), err)
+	}
+	loss, err := t.forwardBackward(x, labels)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter, nanOrInf(loss))
+	}
 	return loss, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"metriclab/core/gemm"
+	"metriclab/core/kern"
 	"metriclab/core/ops"
 	"metriclab/core/par"
 )
@@ -54,8 +55,8 @@ const elemGrain = 1 << 15
 // threads by value (core/par): each method does the range [lo, hi).
 type elems struct{ dst, x, y []float32 }
 
-func (e elems) relu(lo, hi int)     { reluTo(e.dst[lo:hi], e.x[lo:hi]) }
-func (e elems) reluBack(lo, hi int) { reluBackTo(e.dst[lo:hi], e.x[lo:hi], e.y[lo:hi]) }
+func (e elems) relu(lo, hi int)     { kern.ReLU(e.dst[lo:hi], e.x[lo:hi]) }
+func (e elems) reluBack(lo, hi int) { kern.ReLUBack(e.dst[lo:hi], e.x[lo:hi], e.y[lo:hi]) }
 
 // planes is the float32 operands of a loop over the planes (n, c) of an
 // N×C×S tensor, or over its channels c.
@@ -64,12 +65,55 @@ type planes struct {
 	n, c, sp      int
 }
 
-func (p planes) prelu(lo, hi int)      { preluTo(p.dst, p.x, p.a, lo, hi, p.c, p.sp) }
-func (p planes) preluBackX(lo, hi int) { preluBackXTo(p.dst, p.x, p.a, p.dy, lo, hi, p.c, p.sp) }
+func (p planes) prelu(lo, hi int) {
+	for pl := lo; pl < hi; pl++ {
+		kern.PReLU(p.dst[pl*p.sp:(pl+1)*p.sp], p.x[pl*p.sp:(pl+1)*p.sp], p.a[pl%p.c])
+	}
+}
 
-// preluBackA and biasBack run over channels.
-func (p planes) preluBackA(lo, hi int) { preluBackATo(p.dst, p.x, p.dy, lo, hi, p.n, p.c, p.sp) }
-func (p planes) biasBack(lo, hi int)   { biasBackTo(p.dst, p.dy, lo, hi, p.n, p.c, p.sp) }
+func (p planes) preluBackX(lo, hi int) {
+	for pl := lo; pl < hi; pl++ {
+		o := pl * p.sp
+		kern.PReLUBack(p.dst[o:o+p.sp], p.x[o:o+p.sp], p.dy[o:o+p.sp], p.a[pl%p.c])
+	}
+}
+
+// preluBackA and biasBack run over channels; each sums its planes one by
+// one in the order n, a float64 total per channel.
+func (p planes) preluBackA(lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		var s float64
+		for i := 0; i < p.n; i++ {
+			o := (i*p.c + ch) * p.sp
+			s += kern.PReLUSlopeGrad(p.x[o:o+p.sp], p.dy[o:o+p.sp])
+		}
+		p.dst[ch] = float32(s)
+	}
+}
+
+// maskedBiasBack is biasBack of the output gradient where the output x is
+// positive.
+func (p planes) maskedBiasBack(lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		var s float64
+		for i := 0; i < p.n; i++ {
+			o := (i*p.c + ch) * p.sp
+			s += kern.MaskedSum(p.x[o:o+p.sp], p.dy[o:o+p.sp])
+		}
+		p.dst[ch] = float32(s)
+	}
+}
+
+func (p planes) biasBack(lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		var s float64
+		for i := 0; i < p.n; i++ {
+			o := (i*p.c + ch) * p.sp
+			s += kern.Sum(p.dy[o : o+p.sp])
+		}
+		p.dst[ch] = float32(s)
+	}
+}
 
 // planeGrain is the number of planes of sp elements per thread.
 func planeGrain(sp int) int { return max(1, elemGrain/max(1, sp)) }

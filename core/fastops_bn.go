@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"metriclab/core/kern"
 	"metriclab/core/ops"
 	"metriclab/core/par"
 )
@@ -108,16 +109,70 @@ type bnLoop struct {
 }
 
 func (l bnLoop) forward(lo, hi int) {
-	bnStats(l.op, l.x, l.rm, l.rv, lo, hi, l.n, l.c, l.sp)
-	bnForwardTo(l.dst, l.x, l.g, l.b, l.op.mean, l.op.invStd, lo, hi, l.n, l.c, l.sp)
+	bnStats32(l.op, l.x, l.rm, l.rv, lo, hi, l.n, l.c, l.sp)
+	for ch := lo; ch < hi; ch++ {
+		scale := float64(l.g[ch]) * l.op.invStd[ch]
+		shift := float64(l.b[ch]) - l.op.mean[ch]*scale
+		for i := 0; i < l.n; i++ {
+			o := (i*l.c + ch) * l.sp
+			kern.ScaleShift(l.dst[o:o+l.sp], l.x[o:o+l.sp], float32(scale), float32(shift))
+		}
+	}
 }
 
+// backParams writes [dγ; dβ] of channels [lo, hi): dβ = Σ dy and
+// dγ = Σ dy·x̂ = invStd·(Σ dy·x − μ·Σ dy), every sum in float64.
 func (l bnLoop) backParams(lo, hi int) {
-	bnBackParamsTo(l.dst, l.x, l.dy, l.op.mean, l.op.invStd, lo, hi, l.n, l.c, l.sp)
+	for ch := lo; ch < hi; ch++ {
+		var sdx, sd float64
+		for i := 0; i < l.n; i++ {
+			o := (i*l.c + ch) * l.sp
+			sdx += kern.Dot(l.dy[o:o+l.sp], l.x[o:o+l.sp])
+			sd += kern.Sum(l.dy[o : o+l.sp])
+		}
+		l.dst[ch] = float32(l.op.invStd[ch] * (sdx - l.op.mean[ch]*sd))
+		l.dst[l.c+ch] = float32(sd)
+	}
 }
 
+// backX writes dx of channels [lo, hi). With k = γ·invStd/M the formula
+// γ·invStd/M · (M·dy − dβ − x̂·dγ) is linear in dy and x:
+//
+//	dx = k·M·dy − k·dγ·invStd·x + k·(dγ·invStd·μ − dβ)
 func (l bnLoop) backX(lo, hi int) {
-	bnBackXTo(l.dst, l.x, l.g, l.dy, l.dgb, l.op.mean, l.op.invStd, lo, hi, l.n, l.c, l.sp)
+	m := float64(l.n * l.sp)
+	for ch := lo; ch < hi; ch++ {
+		inv := l.op.invStd[ch]
+		k := float64(l.g[ch]) * inv / m
+		dg, db := float64(l.dgb[ch]), float64(l.dgb[l.c+ch])
+		a, b, c := k*m, -k*dg*inv, k*(dg*inv*l.op.mean[ch]-db)
+		for i := 0; i < l.n; i++ {
+			o := (i*l.c + ch) * l.sp
+			kern.Axpbyc(l.dst[o:o+l.sp], l.dy[o:o+l.sp], l.x[o:o+l.sp], float32(a), float32(b), float32(c))
+		}
+	}
+}
+
+// bnStats32 is bnStats on the float32 kernels: sums of planes in float64,
+// in the order n.
+func bnStats32(op *bnOp, x, rm, rv []float32, lo, hi, n, c, sp int) {
+	if !op.train {
+		bnStats(op, x, rm, rv, lo, hi, n, c, sp)
+		return
+	}
+	m := float64(n * sp)
+	for ch := lo; ch < hi; ch++ {
+		var s float64
+		for i := 0; i < n; i++ {
+			s += kern.Sum(x[(i*c+ch)*sp : (i*c+ch+1)*sp])
+		}
+		mu := s / m
+		var ss float64
+		for i := 0; i < n; i++ {
+			ss += kern.SumSqDev(x[(i*c+ch)*sp:(i*c+ch+1)*sp], mu)
+		}
+		bnSetStats(op, rm, rv, ch, mu, ss, m)
+	}
 }
 
 // bnStats sets op.mean and op.invStd of channels [lo, hi): from the batch
@@ -147,15 +202,22 @@ func bnStats[T float32 | float64](op *bnOp, x, rm, rv []T, lo, hi, n, c, sp int)
 				ss += d * d
 			}
 		}
-		variance := ss / m
-		op.mean[ch], op.invStd[ch] = mu, 1/math.Sqrt(variance+bnEps)
-		unbiased := variance
-		if m > 1 {
-			unbiased = ss / (m - 1)
-		}
-		rm[ch] = T((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
-		rv[ch] = T((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unbiased)
+		bnSetStats(op, rm, rv, ch, mu, ss, m)
 	}
+}
+
+// bnSetStats records channel ch's batch mean mu and sum of squared
+// deviations ss over m values, and moves the running statistics towards
+// them (the variance unbiased, as PyTorch does).
+func bnSetStats[T float32 | float64](op *bnOp, rm, rv []T, ch int, mu, ss, m float64) {
+	variance := ss / m
+	op.mean[ch], op.invStd[ch] = mu, 1/math.Sqrt(variance+bnEps)
+	unbiased := variance
+	if m > 1 {
+		unbiased = ss / (m - 1)
+	}
+	rm[ch] = T((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
+	rv[ch] = T((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unbiased)
 }
 
 // bnForwardTo writes dst = γ·(x−μ)·invStd + β over channels [lo, hi) of an

@@ -2,6 +2,8 @@ package core
 
 import (
 	"fmt"
+	"slices"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -9,6 +11,7 @@ import (
 
 	"metriclab/core/conv"
 	"metriclab/core/gemm"
+	"metriclab/core/kern"
 	"metriclab/core/ops"
 	"metriclab/core/par"
 )
@@ -98,40 +101,17 @@ func (op *convReLUPoolOp) Do(in ...G.Value) (G.Value, error) {
 		}
 		z := ops.Scratch32(&op.z, g.OutSize())
 		p.Forward(op.Pool, z, x.Float32s(), w.Float32s(), b.Float32s())
-		par.For(op.Pool, nc, planeGrain(ho*wo), reluPool{op.y.F32, op.arg, z, ho, wo}, reluPool.planes)
+		par.For(op.Pool, nc, planeGrain(ho*wo), pool2{op.y.F32, op.arg, z, ho, wo, true}, pool2.planes)
 	default:
 		if cap(op.z64) < g.OutSize() {
 			op.z64 = make([]float64, g.OutSize())
 		}
 		z := op.z64[:g.OutSize()]
 		conv.RefTo(g, z, x.Float64s(), w.Float64s(), b.Float64s())
-		maxPool2To(op.y.F64, op.arg, z, nc, ho, wo)
+		kern.MaxPool2Ref(op.y.F64, op.arg, z, nc, ho, wo)
 		reluTo(op.y.F64, op.y.F64)
 	}
 	return y, nil
-}
-
-// reluPool is the rectified 2×2 max pool of the convolution output z,
-// handed to the threads by value (core/par).
-type reluPool struct {
-	y    []float32
-	arg  []int32
-	z    []float32
-	h, w int
-}
-
-// planes pools planes [lo, hi) of z into y, saving the argmax.
-func (r reluPool) planes(lo, hi int) {
-	per := (r.h / 2) * (r.w / 2)
-	yp, ap := r.y[lo*per:hi*per], r.arg[lo*per:hi*per]
-	maxPool2To(yp, ap, r.z[lo*r.h*r.w:hi*r.h*r.w], hi-lo, r.h, r.w)
-	off := int32(lo * r.h * r.w)
-	for j, v := range yp {
-		if v < 0 {
-			yp[j] = 0
-		}
-		ap[j] += off
-	}
 }
 
 func (op *convReLUPoolOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -245,27 +225,42 @@ func pooledGrads(gs []float32, base []int32, y, dy []float32, arg []int32, argOf
 }
 
 // gatherDotsAdd adds dst[q] += Σ_t gs[t]·x[base[t] + taps[q]] for every q,
-// four q at a time.
+// eight q at a time. It is the browser's filter gradient: x is read through
+// a pointer (every loop index is a bounds check under wasm), which is safe
+// because the offsets are checked against len(x) first.
 func gatherDotsAdd(dst, gs []float32, base []int32, x []float32, taps []int32) {
 	base = base[:len(gs)]
 	taps = taps[:len(dst)]
+	if len(gs) == 0 || len(taps) == 0 {
+		return
+	}
+	checkOffsets("gatherDotsAdd", base, taps, len(x))
+	px := unsafe.Pointer(unsafe.SliceData(x))
 	q := 0
-	for ; q+4 <= len(dst); q += 4 {
-		o := taps[q : q+4 : q+4]
-		o0, o1, o2, o3 := int(o[0]), int(o[1]), int(o[2]), int(o[3])
-		var s0, s1, s2, s3 float32
+	for ; q+8 <= len(dst); q += 8 { // eight taps a pass: under wasm a loop trip costs more than its loads
+		o := taps[q : q+8 : q+8]
+		o0, o1, o2, o3, o4, o5, o6, o7 := 4*int(o[0]), 4*int(o[1]), 4*int(o[2]), 4*int(o[3]), 4*int(o[4]), 4*int(o[5]), 4*int(o[6]), 4*int(o[7])
+		var s0, s1, s2, s3, s4, s5, s6, s7 float32
 		for t, gv := range gs {
-			b := int(base[t])
-			s0 += gv * x[b+o0]
-			s1 += gv * x[b+o1]
-			s2 += gv * x[b+o2]
-			s3 += gv * x[b+o3]
+			p := unsafe.Add(px, 4*int(base[t]))
+			s0 += gv * *(*float32)(unsafe.Add(p, o0))
+			s1 += gv * *(*float32)(unsafe.Add(p, o1))
+			s2 += gv * *(*float32)(unsafe.Add(p, o2))
+			s3 += gv * *(*float32)(unsafe.Add(p, o3))
+			s4 += gv * *(*float32)(unsafe.Add(p, o4))
+			s5 += gv * *(*float32)(unsafe.Add(p, o5))
+			s6 += gv * *(*float32)(unsafe.Add(p, o6))
+			s7 += gv * *(*float32)(unsafe.Add(p, o7))
 		}
-		d := dst[q : q+4 : q+4]
+		d := dst[q : q+8 : q+8]
 		d[0] += s0
 		d[1] += s1
 		d[2] += s2
 		d[3] += s3
+		d[4] += s4
+		d[5] += s5
+		d[6] += s6
+		d[7] += s7
 	}
 	for ; q < len(dst); q++ {
 		o := int(taps[q])
@@ -274,6 +269,18 @@ func gatherDotsAdd(dst, gs []float32, base []int32, x []float32, taps []int32) {
 			s += gv * x[int(base[t])+o]
 		}
 		dst[q] += s
+	}
+}
+
+// checkOffsets panics unless every base[t] + taps[q] indexes a slice of n
+// values: the plan's tables guarantee it, the pointer reads rely on it.
+// The taps are sorted ascending (conv.Plan builds them so), which makes
+// their extent their ends.
+func checkOffsets(what string, base, taps []int32, n int) {
+	blo, bhi := int(slices.Min(base)), int(slices.Max(base))
+	tlo, thi := int(taps[0]), int(taps[len(taps)-1])
+	if blo+tlo < 0 || bhi+thi >= n || tlo > thi {
+		panic(fmt.Sprintf("core: %s offsets reach [%d, %d], outside %d values", what, blo+tlo, bhi+thi, n))
 	}
 }
 
@@ -345,6 +352,9 @@ func (op *poolGradXOp) Do(in ...G.Value) (G.Value, error) {
 		for o := 0; o < g.Co; o++ {
 			k0 := (n*g.Co + o) * pp
 			gs, base := pooledGrads(op.gs, op.base, ys[k0:k0+pp], dys[k0:k0+pp], arg[k0:k0+pp], (n*g.Co+o)*pl, p.Pixels()[n*pl:(n+1)*pl])
+			if len(gs) > 0 {
+				checkOffsets("scatterAxpy", base, p.Taps(), len(dst))
+			}
 			wo := ws[o*q : (o+1)*q]
 			for t, gv := range gs {
 				scatterAxpy(dst, int(base[t]), gv, wo, p.Taps())
@@ -361,16 +371,22 @@ func (op *poolGradXOp) Do(in ...G.Value) (G.Value, error) {
 	return dx, nil
 }
 
-// scatterAxpy adds dst[b + taps[q]] += a·w[q] for every q.
+// scatterAxpy adds dst[b + taps[q]] += a·w[q] for every q, through a
+// pointer as gatherDotsAdd (the caller checks the offsets).
 func scatterAxpy(dst []float32, b int, a float32, w []float32, taps []int32) {
 	taps = taps[:len(w)]
+	p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), 4*b)
 	q := 0
-	for ; q+4 <= len(w); q += 4 {
-		o, v := taps[q:q+4:q+4], w[q:q+4:q+4]
-		dst[b+int(o[0])] += a * v[0]
-		dst[b+int(o[1])] += a * v[1]
-		dst[b+int(o[2])] += a * v[2]
-		dst[b+int(o[3])] += a * v[3]
+	for ; q+8 <= len(w); q += 8 {
+		o, v := taps[q:q+8:q+8], w[q:q+8:q+8]
+		*(*float32)(unsafe.Add(p, 4*int(o[0]))) += a * v[0]
+		*(*float32)(unsafe.Add(p, 4*int(o[1]))) += a * v[1]
+		*(*float32)(unsafe.Add(p, 4*int(o[2]))) += a * v[2]
+		*(*float32)(unsafe.Add(p, 4*int(o[3]))) += a * v[3]
+		*(*float32)(unsafe.Add(p, 4*int(o[4]))) += a * v[4]
+		*(*float32)(unsafe.Add(p, 4*int(o[5]))) += a * v[5]
+		*(*float32)(unsafe.Add(p, 4*int(o[6]))) += a * v[6]
+		*(*float32)(unsafe.Add(p, 4*int(o[7]))) += a * v[7]
 	}
 	for ; q < len(w); q++ {
 		dst[b+int(taps[q])] += a * w[q]
@@ -411,7 +427,8 @@ func (op *reluPoolBackBOp) Do(in ...G.Value) (G.Value, error) {
 	db := op.db.Get(y.Dtype(), tensor.Shape{c})
 	switch y.Dtype() {
 	case tensor.Float32:
-		maskedBiasBackTo(op.db.F32, y.Float32s(), dy.Float32s(), n, c, sp)
+		pl := planes{dst: op.db.F32, x: y.Float32s(), dy: dy.Float32s(), n: n, c: c, sp: sp}
+		par.For(op.Pool, c, planeGrain(n*sp), pl, planes.maskedBiasBack)
 	default:
 		maskedBiasBackTo(op.db.F64, y.Float64s(), dy.Float64s(), n, c, sp)
 	}

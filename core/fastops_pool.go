@@ -7,7 +7,9 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"metriclab/core/kern"
 	"metriclab/core/ops"
+	"metriclab/core/par"
 )
 
 // fastMaxPool2 is max pooling over 2×2 windows with stride 2, flooring odd
@@ -58,9 +60,9 @@ func (op *poolOp) Do(in ...G.Value) (G.Value, error) {
 	op.arg = op.arg[:ys.TotalSize()]
 	switch x.Dtype() {
 	case tensor.Float32:
-		maxPool2To(op.y.F32, op.arg, x.Float32s(), s[0]*s[1], s[2], s[3])
+		par.For(op.Pool, s[0]*s[1], planeGrain(s[2]*s[3]), pool2{op.y.F32, op.arg, x.Float32s(), s[2], s[3], false}, pool2.planes)
 	default:
-		maxPool2To(op.y.F64, op.arg, x.Float64s(), s[0]*s[1], s[2], s[3])
+		kern.MaxPool2Ref(op.y.F64, op.arg, x.Float64s(), s[0]*s[1], s[2], s[3])
 	}
 	return y, nil
 }
@@ -73,31 +75,28 @@ func (op *poolOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
-// maxPool2To writes the 2×2/stride-2 max pool of planes (nc planes of h×w)
-// into y and the flat index of each maximum into arg.
-func maxPool2To[T float32 | float64](y []T, arg []int32, x []T, nc, h, w int) {
-	ho, wo := h/2, w/2
-	for pl := 0; pl < nc; pl++ {
-		base := pl * h * w
-		for i := 0; i < ho; i++ {
-			top := base + 2*i*w
-			r0, r1 := x[top:top+2*wo], x[top+w:top+w+2*wo]
-			yo := (pl*ho + i) * wo
-			yr, ar := y[yo:yo+wo], arg[yo:yo+wo]
-			for j := range yr {
-				a, b := r0[2*j:2*j+2:2*j+2], r1[2*j:2*j+2:2*j+2]
-				m, at := a[0], 0
-				if a[1] > m {
-					m, at = a[1], 1
-				}
-				if b[0] > m {
-					m, at = b[0], w
-				}
-				if b[1] > m {
-					m, at = b[1], w+1
-				}
-				yr[j], ar[j] = m, int32(top+2*j+at)
-			}
+// pool2 is the float32 2×2 max pool of the planes of z (h×w each) into y,
+// saving the argmax, rectified when relu is set; handed to the threads by
+// value (core/par).
+type pool2 struct {
+	y    []float32
+	arg  []int32
+	z    []float32
+	h, w int
+	relu bool
+}
+
+// planes pools planes [lo, hi); arg indexes the whole z.
+func (p pool2) planes(lo, hi int) {
+	per := (p.h / 2) * (p.w / 2)
+	yp, ap := p.y[lo*per:hi*per], p.arg[lo*per:hi*per]
+	kern.MaxPool2(yp, ap, p.z[lo*p.h*p.w:hi*p.h*p.w], hi-lo, p.h, p.w)
+	if p.relu {
+		kern.ReLU(yp, yp)
+	}
+	if off := int32(lo * p.h * p.w); off != 0 {
+		for j := range ap {
+			ap[j] += off
 		}
 	}
 }

@@ -58,7 +58,9 @@ type OptConfig struct {
 
 // DefaultOpt returns the default configuration of the named optimiser with
 // a constant schedule: SGD lr 0.01, momentum 0.9, weight decay 5e-4; Adam
-// lr 1e-3, β1 0.9, β2 0.999, ε 1e-8, no weight decay. Any other name gives
+// lr 0.01, β1 0.9, β2 0.999, ε 1e-8, no weight decay. (Adam's lr is 0.01,
+// not the paper's 1e-3: ArcFace at D = 3 on lenet-s reaches 0.954 after 3
+// epochs at 1e-3, 0.9885 at 0.01.) Any other name gives
 // a config with only Name set, which Validate rejects.
 func DefaultOpt(name string) OptConfig {
 	switch name {
@@ -168,6 +170,41 @@ func (o *optimizer[T]) reset() {
 		clear(o.m[i])
 		if o.v != nil {
 			clear(o.v[i])
+		}
+	}
+}
+
+// state returns float32 copies of the optimiser's buffers (m, and v for
+// Adam; nil otherwise) and its step count: exact for T = float32.
+func (o *optimizer[T]) state() (t int, m, v [][]float32) {
+	cp := func(bufs [][]T) [][]float32 {
+		if bufs == nil {
+			return nil
+		}
+		out := make([][]float32, len(bufs))
+		for i, b := range bufs {
+			out[i] = make([]float32, len(b))
+			for j, x := range b {
+				out[i][j] = float32(x)
+			}
+		}
+		return out
+	}
+	return o.t, cp(o.m), cp(o.v)
+}
+
+// setState loads buffers and a step count as state returns them; the
+// caller has checked their sizes.
+func (o *optimizer[T]) setState(t int, m, v [][]float32) {
+	o.t = t
+	for i := range o.m {
+		for j, x := range m[i] {
+			o.m[i][j] = T(x)
+		}
+		if o.v != nil {
+			for j, x := range v[i] {
+				o.v[i][j] = T(x)
+			}
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package core
 
+import "metriclab/core/msg"
+
 // Spec describes an encoder: its architecture, its input and the embedding
 // dimension. It is JSON-serialisable and stored in every model file.
 type Spec struct {
@@ -13,17 +15,10 @@ type Spec struct {
 }
 
 // Input is the shape of one image (channels, height, width) and the
-// normalisation applied to pixels in [0,1]: x' = (x − Mean) / Std.
-type Input struct {
-	Channels int     `json:"channels"`
-	Height   int     `json:"height"`
-	Width    int     `json:"width"`
-	Mean     float64 `json:"mean"`
-	Std      float64 `json:"std"`
-}
-
-// Size is Channels×Height×Width, the length of one image in a flat slice.
-func (in Input) Size() int { return in.Channels * in.Height * in.Width }
+// normalisation applied to pixels in [0,1]: x' = (x − Mean) / Std. It is
+// the wire type msg.Input (the server's model cards carry it), declared
+// once there.
+type Input = msg.Input
 
 // MNISTInput is the input of the MNIST encoders: 1×28×28, normalised with
 // the data set's mean and standard deviation.

@@ -14,17 +14,23 @@ import (
 
 // benchResult is what `bench --json` prints.
 type benchResult struct {
-	Peer    string  `json:"peer"` // "metriclab-VERSION", as the peers' scripts name themselves
-	Device  string  `json:"device"`
-	Threads int     `json:"threads"`
-	Input   string  `json:"input"` // CxHxW
-	Arch    string  `json:"arch"`
-	Loss    string  `json:"loss"`
-	Dim     int     `json:"dim"`
-	Batch   int     `json:"batch"`
-	Steps   int     `json:"steps"`
-	ImgPerS float64 `json:"img_per_s"`
-	MsStep  float64 `json:"ms_per_step"`
+	Peer     string  `json:"peer"` // "metriclab-VERSION", as the peers' scripts name themselves
+	Device   string  `json:"device"`
+	TF32     bool    `json:"tf32,omitempty"`
+	Resident bool    `json:"resident,omitempty"`
+	Threads  int     `json:"threads"` // the CPU engine's; 0 on a cuda device
+	Input    string  `json:"input"`   // CxHxW
+	Arch     string  `json:"arch"`
+	Loss     string  `json:"loss"`
+	Dim      int     `json:"dim"`
+	Batch    int     `json:"batch"`
+	Steps    int     `json:"steps"`
+	ImgPerS  float64 `json:"img_per_s"`
+	// ImgPerCPUS is images per second of the process's CPU time (all
+	// threads): on a machine shared with other work it holds where
+	// img_per_s drops; at one thread the two agree on a quiet machine.
+	ImgPerCPUS float64 `json:"img_per_cpu_s,omitempty"`
+	MsStep     float64 `json:"ms_per_step"`
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,6 +41,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	classes := fs.Int("classes", 10, "number of classes of the loss head")
 	seconds := fs.Float64("seconds", 5, "measure for about this long, after warm-up")
 	warmup := fs.Int("warmup", 5, "steps run before measuring")
+	tf32 := fs.Bool("tf32", false, "cuda: let cuBLAS use TF32 tensor cores (as PyTorch's convolutions do by default)")
+	resident := fs.Bool("resident", false, "cuda: copy the batch to the device once and train on it at every step (as synthetic GPU benchmarks do); by default every step copies it from host memory")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -48,6 +56,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *seconds <= 0 || *warmup < 1 {
 		return badInput("seconds must be > 0 and warmup ≥ 1")
+	}
+	if *resident && dev == "cpu" {
+		return badInput("--resident is for the cuda devices: the CPU engine reads the batch from host memory")
 	}
 	loss, err := mf.newLoss()
 	if err != nil {
@@ -64,9 +75,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	tr, err := core.NewTrainer(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed, Threads: mf.threads})
+	tr, err := engineFor(dev, *tf32)(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed, Threads: mf.threads})
 	if err != nil {
 		return err
+	}
+	if c, ok := tr.(io.Closer); ok {
+		defer c.Close()
 	}
 	// Random images and labels, as the peers' benchmark uses.
 	rng := rand.New(rand.NewPCG(uint64(mf.seed), 0))
@@ -78,26 +92,41 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for i := range labels {
 		labels[i] = i % *classes
 	}
-	for i := 0; i < *warmup; i++ {
+	step := func() error { _, err := tr.Step(x, labels); return err }
+	if again, ok := tr.(interface{ StepAgain() (float64, error) }); ok && *resident {
 		if _, err := tr.Step(x, labels); err != nil {
 			return err
 		}
+		step = func() error { _, err := again.StepAgain(); return err }
 	}
-	start := time.Now()
+	for i := 0; i < *warmup; i++ {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	start, cpu0 := time.Now(), cpuTime()
 	steps := 0
 	for time.Since(start).Seconds() < *seconds {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if _, err := tr.Step(x, labels); err != nil {
+		if err := step(); err != nil {
 			return err
 		}
 		steps++
 	}
-	el := time.Since(start).Seconds()
+	el, cpu := time.Since(start).Seconds(), (cpuTime() - cpu0).Seconds()
 	in := spec.Input
-	r := benchResult{Peer: "metriclab-" + version, Device: dev, Threads: tr.Threads(), Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
+	threads := 0
+	if th, ok := tr.(interface{ Threads() int }); ok {
+		threads = th.Threads()
+	}
+	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: *tf32 && dev == "cuda", Resident: *resident, Threads: threads,
+		Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
+	if cpu > 0 {
+		r.ImgPerCPUS = float64(steps*mf.batch) / cpu
+	}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)
 	}

@@ -4,6 +4,9 @@ package main
 
 import (
 	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -49,5 +52,41 @@ func TestDeviceAutoFallsBackToCPU(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "bench", "--device", "tpu"); code != 2 || !strings.Contains(stderr, "tpu") {
 		t.Errorf("--device tpu: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestCUDAEngineOnEmulation trains and benchmarks with --device cuda-emu:
+// the CUDA engine's whole path (kernels, buffers, graph capture) on the
+// CPU emulation of its kernels. Training on an image folder must lower
+// the loss and write a model that eval reads; bench reports the device.
+func TestCUDAEngineOnEmulation(t *testing.T) {
+	if _, err := exec.LookPath("g++"); err != nil || runtime.GOARCH != "amd64" {
+		t.Skip("the CPU emulation of the CUDA kernels needs g++ on amd64")
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the emulated kernels are built there
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "shapes"), 30)
+	model := filepath.Join(dir, "m.safetensors")
+	code, stdout, stderr := runCLI(t, "train", "--device", "cuda-emu", "--data", filepath.Join(dir, "shapes"), "--arch", "lenet-s",
+		"--loss", "arcface", "--dim", "4", "--epochs", "4", "--batch", "16", "--val", "15", "--json", "--out", model)
+	if code != 0 {
+		t.Fatalf("train --device cuda-emu: exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var first, last progress
+	if json.Unmarshal([]byte(lines[0]), &first) != nil || json.Unmarshal([]byte(lines[len(lines)-1]), &last) != nil {
+		t.Fatalf("progress lines %q", stdout)
+	}
+	if !last.EpochEnd || last.Epoch != 4 || !(last.Loss < first.Loss) {
+		t.Errorf("progress from %+v to %+v: want 4 epochs with the loss falling", first, last)
+	}
+	if code, _, stderr := runCLI(t, "eval", "--model", model, "--data", filepath.Join(dir, "shapes"), "--json"); code != 0 {
+		t.Errorf("eval of the emulated engine's model: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "bench", "--device", "cuda-emu", "--arch", "mlp", "--batch", "8",
+		"--seconds", "0.1", "--warmup", "3", "--json")
+	var r benchResult
+	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil || r.Device != "cuda-emu" || r.Steps < 1 || !(r.ImgPerS > 0) {
+		t.Errorf("bench --device cuda-emu: exit %d, %q, %q", code, stdout, stderr)
 	}
 }

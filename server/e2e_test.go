@@ -32,6 +32,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
 	"metriclab/core/data"
@@ -60,8 +62,9 @@ func e2eChromium() (string, error) {
 type e2ePage struct {
 	t    *testing.T
 	ctx  context.Context
-	base string // the server's URL
-	dir  string // the test's artifact folder
+	base string           // the server's URL
+	srv  *httptest.Server // the server, to stop it
+	dir  string           // the test's artifact folder
 
 	mu      sync.Mutex
 	console []string
@@ -133,7 +136,7 @@ func openE2EPage(t *testing.T, timeout time.Duration, chromium string, cfg serve
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
-	p := &e2ePage{t: t, ctx: ctx, base: srv.URL, dir: t.ArtifactDir()}
+	p := &e2ePage{t: t, ctx: ctx, base: srv.URL, srv: srv, dir: t.ArtifactDir()}
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		cancelTimeout()
 		cancelTab()
@@ -404,14 +407,27 @@ func (p *e2ePage) viewerRepaints(id string) float64 {
 
 // TestE2EStartup loads the page cold (fresh profile, no cache, no service
 // worker) and measures the time from navigation until the page is
-// interactive: go-app mounted and Train enabled. The issue aims for 3 s on
-// localhost; the test fails past 20 s (a shared 2-core machine is slow).
-// Before any training the viewer must show no class colours: the control
-// for TestE2ETrainArcFace's pixel count.
+// interactive: go-app mounted and Train enabled, and the CPU time the
+// page's renderer process spent until then (Performance.getMetrics'
+// ProcessTime: the figure that holds on a shared machine, where the wall
+// time waits for other work). The page aims at 1.5 s; the test fails past
+// 20 s (a shared 2-core machine is slow). Before any training the viewer
+// must show no class colours: the control for TestE2ETrainArcFace's pixel
+// count.
 func TestE2EStartup(t *testing.T) {
 	p := newE2EPage(t, 2*time.Minute)
+	if _, err := chromedp.Call(p.ctx, performance.Enable, performance.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
 	took := p.openInteractive("")
 	p.record("startup_to_interactive_cold", took.Seconds(), "s")
+	if m, err := chromedp.Call(p.ctx, performance.GetMetrics, cdp.Empty{}); err == nil {
+		for _, x := range m.Metrics {
+			if x.Name == "ProcessTime" {
+				p.record("startup_cold_renderer_cpu", x.Value, "s (CPU of the page's renderer until interactive)")
+			}
+		}
+	}
 	if took > 20*time.Second {
 		t.Errorf("the page took %v to become interactive, want well under 20 s (aim: 3 s)", took)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"metriclab/assets"
 	"metriclab/core/face"
 	"metriclab/server/api"
 )
@@ -61,7 +62,7 @@ func verifyFrames(t *testing.T) (a, b []uint8) {
 			src[y*r.Dx()+x] = uint8((77*(cr>>8) + 150*(cg>>8) + 29*(cb>>8)) >> 8)
 		}
 	}
-	det, err := face.NewDetector()
+	det, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func writeY4M(path string, segment int, frames ...[]uint8) error {
 // enroll from them), and the aligned crops of A and B differ.
 func TestVerifyFrames(t *testing.T) {
 	a, b := verifyFrames(t)
-	det, err := face.NewDetector()
+	det, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,13 +155,14 @@ func TestVerifyFrames(t *testing.T) {
 }
 
 // newVerifyPage serves the page and the server's API (its data in a
-// temporary folder, returned) and opens a fresh headless Chromium with
-// newE2EPage's flags and extra, on about:blank.
-func newVerifyPage(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (*e2ePage, string) {
+// temporary folder, returned; in classroom mode when token is not empty)
+// and opens a fresh headless Chromium with newE2EPage's flags and extra,
+// on about:blank.
+func newVerifyPage(t *testing.T, timeout time.Duration, token string, extra ...chromedp.ExecAllocatorOption) (*e2ePage, string) {
 	t.Helper()
 	chromium := requireE2E(t)
 	dataDir := t.TempDir()
-	a, err := api.New(api.Config{DataDir: dataDir, Version: "e2e", Logger: log.New(io.Discard, "", 0)})
+	a, err := api.New(api.Config{DataDir: dataDir, Version: "e2e", Token: token, Logger: log.New(io.Discard, "", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,16 +266,21 @@ func (p *e2ePage) enroll(name string, who byte, want int) {
 
 // TestE2EVerify enrolls two identities from the fake camera (A and B of
 // verifyFrames, 20 snapshots each, each recorded while the camera shows
-// it), trains a small ArcFace encoder on them in the page's worker, and
-// checks that the live 1:1 score, its verdict and the 1:k identity appear.
-// It measures the page's face detections per second (window.verifyFPS).
+// it), named as people are ("Ann Smith", "José"), trains a small ArcFace
+// encoder on them in the page's worker, and checks that the live 1:1
+// score, its verdict and the 1:k identity appear. The server is in
+// classroom mode: "Send to server" without the token is refused (401, said
+// on the page), and with the token typed in the page's token field every
+// snapshot lands in a folder of its person's name. It measures the page's
+// face detections per second (window.verifyFPS).
 func TestE2EVerify(t *testing.T) {
 	a, b := verifyFrames(t)
 	video := filepath.Join(t.TempDir(), "camera.y4m")
 	if err := writeY4M(video, verifySegment, a, b); err != nil {
 		t.Fatal(err)
 	}
-	p, dataDir := newVerifyPage(t, 5*time.Minute,
+	const token = "classroom-token"
+	p, dataDir := newVerifyPage(t, 5*time.Minute, token,
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", video),
@@ -289,8 +296,8 @@ func TestE2EVerify(t *testing.T) {
 	}
 	p.screenshot("verify-1-camera")
 
-	p.enroll("alice", 'A', 20)
-	p.enroll("bob", 'B', 20)
+	p.enroll("Ann Smith", 'A', 20)
+	p.enroll("José", 'B', 20)
 	if s := p.text("enroll-count"); s != "2 identities, 40 snapshots" {
 		t.Errorf("#enroll-count = %q, want 2 identities, 40 snapshots", s)
 	}
@@ -311,7 +318,7 @@ func TestE2EVerify(t *testing.T) {
 	num := regexp.MustCompile(`^-?[01]\.\d{3} \(\d+\.\d°\)$`)
 	score := p.waitText("score", 30*time.Second, num.MatchString)
 	res := p.texts([]string{"verdict", "identity", "suggested", "ranking"})
-	t.Logf("claimed alice: #score %s, #verdict %s, #identity %s; %s; ranking %s", score, res[0], res[1], res[2], res[3])
+	t.Logf("claimed Ann Smith: #score %s, #verdict %s, #identity %s; %s; ranking %s", score, res[0], res[1], res[2], res[3])
 	// Clean enrollments of two different crops separate completely.
 	if !strings.Contains(res[2], "FRR 0.0%") {
 		t.Errorf("#suggested = %q, want FRR 0.0%%", res[2])
@@ -319,12 +326,12 @@ func TestE2EVerify(t *testing.T) {
 	if res[0] != "accept" && res[0] != "reject" {
 		t.Errorf("#verdict = %q, want accept or reject", res[0])
 	}
-	if res[1] != "alice" && res[1] != "bob" && res[1] != "unknown" {
-		t.Errorf("#identity = %q, want alice, bob or unknown", res[1])
+	if res[1] != "Ann Smith" && res[1] != "José" && res[1] != "unknown" {
+		t.Errorf("#identity = %q, want Ann Smith, José or unknown", res[1])
 	}
 	// Who the page names while each identity is on camera, at the
 	// suggested threshold (logged) and at cos 0.5 set with the slider: A
-	// is alice and accepted as alice, B is bob and rejected as alice.
+	// is Ann Smith and accepted as her, B is José and rejected as Ann.
 	for _, threshold := range []string{"", "0.5"} {
 		if threshold != "" {
 			cdpEval[bool](p, `(() => { const e = document.getElementById("threshold"); e.value = `+strconv.Quote(threshold)+`; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`)
@@ -336,8 +343,8 @@ func TestE2EVerify(t *testing.T) {
 			}
 			time.Sleep(time.Second)
 			r := p.texts([]string{"score", "verdict", "identity"})
-			t.Logf("threshold %q, camera shows %c: #score %s (to alice), #verdict %s, #identity %s", threshold, who, r[0], r[1], r[2])
-			want := map[byte][2]string{'A': {"accept", "alice"}, 'B': {"reject", "bob"}}[who]
+			t.Logf("threshold %q, camera shows %c: #score %s (to Ann Smith), #verdict %s, #identity %s", threshold, who, r[0], r[1], r[2])
+			want := map[byte][2]string{'A': {"accept", "Ann Smith"}, 'B': {"reject", "José"}}[who]
 			if threshold != "" && (r[1] != want[0] || r[2] != want[1]) {
 				t.Errorf("threshold %s, camera on %c: #verdict %q, #identity %q; want %s, %s", threshold, who, r[1], r[2], want[0], want[1])
 			}
@@ -347,18 +354,35 @@ func TestE2EVerify(t *testing.T) {
 	p.record("verify_detections_per_s_while_verifying", fps, "frames/s (detection + a probe embedding in the worker)")
 	p.savePNG("verify-4-verifying", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
 
-	// "Send to server": every snapshot lands in the image-folder data set.
+	// "Send to server" in classroom mode: without the token, refused and
+	// said so; with the token typed in the page's field, every snapshot
+	// lands in the image-folder data set, in a folder of its person's name.
 	cdpRun(p, "click Send to server", chromedp.Click(chromedp.ID("btn-upload")))
 	up := p.waitText("upload-status", 60*time.Second, func(s string) bool { return strings.HasPrefix(s, "sent") })
-	if up != "sent 40 of 40 snapshots to data set webcam" {
-		t.Errorf("#upload-status = %q, want all 40 sent", up)
+	if !strings.HasPrefix(up, "sent 0 of 40 snapshots to data set webcam: ") || !strings.HasSuffix(up, "(401)") {
+		t.Errorf("#upload-status = %q without the token, want none sent and the server's 401", up)
 	}
-	for _, name := range []string{"alice", "bob"} {
+	cdpEval[bool](p, `(() => { const e = document.getElementById("verify-token"); e.value = `+strconv.Quote(token)+`; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	// The click reaches the page's state asynchronously: the status reads
+	// the refusal above until the upload starts ("sending…"), so wait for
+	// it to change before reading the outcome.
+	refused := up
+	cdpRun(p, "click Send to server", chromedp.Click(chromedp.ID("btn-upload")))
+	p.waitText("upload-status", 60*time.Second, func(s string) bool { return s != refused })
+	up = p.waitText("upload-status", 60*time.Second, func(s string) bool { return strings.HasPrefix(s, "sent") })
+	if up != "sent 40 of 40 snapshots to data set webcam" {
+		t.Errorf("#upload-status = %q with the token, want all 40 sent", up)
+	}
+	for _, name := range []string{"Ann Smith", "José"} {
 		files, _ := filepath.Glob(filepath.Join(dataDir, "datasets", "webcam", name, "*.png"))
 		if len(files) != 20 {
 			t.Errorf("the server has %d PNG files of %s, want 20", len(files), name)
 		}
 	}
+	// The token is the tab's: the Jobs page shows it in its own field.
+	cdpRun(p, "open the jobs page", chromedp.Navigate(p.base+"/jobs"))
+	cdpRun(p, "wait for the jobs page's token", chromedp.Poll[bool](`(() => { const e = document.getElementById("job-token"); return !!e && e.value === `+strconv.Quote(token)+` })()`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
 
 	// The gallery survives a reload (IndexedDB).
 	p.openVerify()
@@ -368,7 +392,7 @@ func TestE2EVerify(t *testing.T) {
 // TestE2EVerifyRefused opens the verify page with the camera refused and
 // checks that #verify-status says so.
 func TestE2EVerifyRefused(t *testing.T) {
-	p, _ := newVerifyPage(t, 2*time.Minute,
+	p, _ := newVerifyPage(t, 2*time.Minute, "",
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("deny-permission-prompts", true),
 	)

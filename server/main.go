@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -113,6 +114,10 @@ func badInput(format string, a ...any) error { return inputError{fmt.Errorf(form
 // parseFlags parses args with fs, printing help to stdout for -h and turning
 // every other parse failure into a one-line inputError.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	if len(args) == 1 && args[0] == flagsTableArg {
+		writeFlagsTable(stdout, fs)
+		return flag.ErrHelp
+	}
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	err := fs.Parse(args)
@@ -129,4 +134,25 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// flagsTableArg, the only argument of a command, prints the command's
+// flags as the markdown table of the README (which a test holds to it)
+// instead of running it.
+const flagsTableArg = "--flags-table"
+
+// writeFlagsTable writes the flags of fs as a markdown table: name,
+// default (– where the default is the zero value, as flag.PrintDefaults
+// leaves it out), and the flag's own usage text.
+func writeFlagsTable(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "| flag | default | meaning |\n|---|---|---|\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		def := "–"
+		switch f.DefValue {
+		case "", "0", "false":
+		default:
+			def = "`" + f.DefValue + "`"
+		}
+		fmt.Fprintf(w, "| `--%s` | %s | %s |\n", f.Name, def, strings.ReplaceAll(f.Usage, "|", `\|`))
+	})
 }

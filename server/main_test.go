@@ -52,6 +52,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"eval without model", []string{"eval"}, "--model is required"},
 		{"eval bad metric", []string{"eval", "--model", "raw", "--metric", "manhattan"}, "manhattan"},
 		{"bench cuda", []string{"bench", "--device", "cuda"}, "cuda"},
+		{"serve bad allowed host", []string{"serve", "--allowed-hosts", "http://class.example.org", "--data-dir", filepath.Join(dir, "d")}, "allowed host"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

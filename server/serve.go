@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -11,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"log"
-	"metriclab/server/api"
 	"net"
 	"net/http"
 	"os"
@@ -26,8 +26,10 @@ import (
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"metriclab/app"
+	"metriclab/assets"
 	"metriclab/core/data"
 	"metriclab/core/job"
+	"metriclab/server/api"
 )
 
 // mnistFiles are the gzipped IDX files of MNIST that the page's trainers
@@ -68,6 +70,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxUpload := fs.Int64("max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
 	maxJobs := fs.Int("max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
 	maxSSE := fs.Int("max-sse", api.DefaultMaxSSE, "concurrent job event streams")
+	maxSSEClient := fs.Int("max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
+	allowedHosts := fs.String("allowed-hosts", "", "host names the server answers to besides localhost and IP addresses, comma-separated (.example.org: the domain and its names), e.g. a classroom's name")
 	threads := fs.Int("threads", 0, threadsDoc)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -85,10 +89,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if generated {
 		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
 	}
+	hosts, err := api.NewHosts(*addr, strings.Split(*allowedHosts, ",")) // empty items are skipped
+	if err != nil {
+		return badInput("%v", err)
+	}
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
-	a, err := api.New(api.Config{DataDir: *dataDir, Token: tok, Version: version,
-		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, Logger: logger,
-		JobOptions: job.Options{Threads: *threads}})
+	acfg := api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
+		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger,
+		JobOptions: job.Options{Threads: *threads}}
+	if gpu, err := probeCUDA(); err == nil {
+		acfg.CUDA = engineFor("cuda", false)
+		logger.Printf("jobs on device cuda train on %s", gpu)
+	}
+	a, err := api.New(acfg)
 	if err != nil {
 		return err
 	}
@@ -109,7 +122,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return badInput("listen on %s: %v", *addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(hosts.Guard(h), defaultTimeouts)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "metriclab %s: serving the playground on http://%s (Ctrl-C stops)\n", h.version, ln.Addr())
@@ -125,6 +138,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "metriclab serve: stopped")
 	return nil
+}
+
+// timeouts are the HTTP server's. A request's headers must come within
+// header; a request's body within read (the API's handlers bound theirs
+// by their size: see api.Config's BodyTimeout), and an answer must be
+// taken within write (a model download bounds its own by its size; an
+// event stream has a deadline per event and none in all); a kept-alive
+// connection idles for idle at most.
+type timeouts struct{ header, read, write, idle time.Duration }
+
+// defaultTimeouts suit a classroom: a wasm binary or an MNIST file (10 MB)
+// at 50 kB/s, uploads at the API's rate.
+var defaultTimeouts = timeouts{header: 10 * time.Second, read: time.Minute, write: 5 * time.Minute, idle: 2 * time.Minute}
+
+// newHTTPServer returns the HTTP server of h with the timeouts t.
+func newHTTPServer(h http.Handler, t timeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle,
+		MaxHeaderBytes: 64 << 10}
 }
 
 // server serves the playground: go-app's page, the web root with the wasm
@@ -183,6 +214,7 @@ func newServer(cfg serveConfig) (*server, error) {
 			cacheable = append(cacheable, "/web/"+f)
 		}
 	}
+	cacheable = append(cacheable, app.FaceFinderPath, app.PupLocPath)
 	if cfg.MNISTDir != "" {
 		for _, f := range mnistFiles {
 			cacheable = append(cacheable, "/data/mnist/"+f)
@@ -199,17 +231,34 @@ func newServer(cfg serveConfig) (*server, error) {
 			Large:   "/web/icon-512.png",
 			SVG:     "/web/icon.svg",
 		},
-		BackgroundColor:    "#10141c",
-		ThemeColor:         "#10141c",
-		LoadingLabel:       "loading metriclab {progress}%",
-		Styles:             []string{"/web/metriclab.css"},
-		CacheableResources: cacheable,
-		RawHeaders:         []string{`<meta name="metriclab-version" content="` + s.version + `">`},
-		Resources:          webResolver{version: s.version, files: s.files},
-		Version:            s.version,
-		WasmContentLength:  strconv.FormatInt(s.wasm["app.wasm"].size, 10),
+		BackgroundColor:       "#10141c",
+		ThemeColor:            "#10141c",
+		LoadingLabel:          "loading metriclab {progress}%",
+		Styles:                []string{"/web/metriclab.css"},
+		CacheableResources:    cacheable,
+		RawHeaders:            []string{`<meta name="metriclab-version" content="` + s.version + `">`},
+		Resources:             webResolver{version: s.version, files: s.files},
+		Version:               s.version,
+		WasmContentLength:     strconv.FormatInt(s.wasm["app.wasm"].size, 10),
+		ServiceWorkerTemplate: serviceWorker(),
 	}
 	return s, nil
+}
+
+// viewerMatch is how the service worker looks up a request in its cache:
+// the viewer's page whatever its query (the page opens
+// /web/viz.html?channel=…, the cache holds /web/viz.html), everything else
+// exactly, as go-app does.
+const (
+	goappMatch  = "const cachedResponse = await caches.match(request);"
+	viewerMatch = `const cachedResponse = await caches.match(request, { ignoreSearch: new URL(request.url).pathname === "/web/viz.html" });`
+)
+
+// serviceWorker returns go-app's service worker with viewerMatch, so that
+// offline the viewers load from the cache too (TestServiceWorker checks
+// that go-app's template still has the line it replaces).
+func serviceWorker() string {
+	return strings.Replace(goapp.DefaultAppWorkerJS, goappMatch, viewerMatch, 1)
 }
 
 // ServeHTTP routes a request: the wasm binaries (precompressed), MNIST,
@@ -225,6 +274,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // served through Content-Encoding only
 	case strings.HasPrefix(p, "/data/mnist/"):
 		s.serveMNIST(w, r, strings.TrimPrefix(p, "/data/mnist/"))
+	case p == app.FaceFinderPath || p == app.PupLocPath:
+		s.serveCascade(w, r, p)
 	case strings.HasPrefix(p, "/api/") && s.cfg.API != nil:
 		s.cfg.API.ServeHTTP(w, r)
 	default:
@@ -274,6 +325,18 @@ func (s *server) serveMNIST(w http.ResponseWriter, r *http.Request, name string)
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Cache-Control", cacheData)
 	s.serveFile(w, r, filepath.Join(s.cfg.MNISTDir, name))
+}
+
+// cascades are pigo's cascades (package assets) by the path the verify
+// page fetches them from.
+var cascades = map[string][]byte{app.FaceFinderPath: assets.FaceFinder, app.PupLocPath: assets.PupLoc}
+
+// serveCascade serves one of pigo's cascades, which the verify page
+// fetches when it opens (the page's binary does not carry them).
+func (s *server) serveCascade(w http.ResponseWriter, r *http.Request, p string) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", cacheData)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(cascades[p]))
 }
 
 // serveFile serves the file at p with the headers already set, answering

@@ -1,18 +1,24 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/andybalholm/brotli"
+
+	"metriclab/app"
+	"metriclab/assets"
 )
 
 // newTestServer builds a web root of small fake binaries (app.wasm and
@@ -240,9 +246,20 @@ func TestServePage(t *testing.T) {
 	}
 	// The service worker caches the workers, the viewer and MNIST.
 	_, sw := get(t, srv, "/app-worker.js", "")
-	for _, want := range []string{"/web/trainer.js", "/web/trainer.wasm", "/web/viz.html", "/web/viz.wasm", "/data/mnist/t10k-images-idx3-ubyte.gz", "/web/app.wasm?v=" + version} {
+	for _, want := range []string{"/web/trainer.js", "/web/trainer.wasm", "/web/viz.html", "/web/viz.wasm", "/data/mnist/t10k-images-idx3-ubyte.gz", "/web/app.wasm?v=" + version,
+		app.FaceFinderPath, app.PupLocPath} {
 		if !strings.Contains(string(sw), `"`+want+`"`) {
 			t.Errorf("app-worker.js does not cache %q", want)
+		}
+	}
+	// It finds the viewer's page in its cache whatever its query.
+	if !strings.Contains(string(sw), viewerMatch) || strings.Contains(string(sw), goappMatch) {
+		t.Errorf("app-worker.js does not look the viewer up without its query: go-app's template changed?")
+	}
+	// The cascades the verify page fetches.
+	for path, want := range map[string][]byte{app.FaceFinderPath: assets.FaceFinder, app.PupLocPath: assets.PupLoc} {
+		if resp, body := get(t, srv, path, ""); resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
+			t.Errorf("%s: status %d, %d bytes, want %d", path, resp.StatusCode, len(body), len(want))
 		}
 	}
 	// Static files of the web root.
@@ -309,3 +326,64 @@ func mustRead(t *testing.T, srv *httptest.Server, name string) []byte {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestServeRefusesForgedHost runs `metriclab serve` on a loopback port
+// and sends it requests as a DNS-rebinding page would (Host
+// attacker.example): the page, the API's writes and reads get 403 before
+// any handler; the same requests to 127.0.0.1, localhost or a name given
+// with --allowed-hosts are answered.
+func TestServeRefusesForgedHost(t *testing.T) {
+	web := t.TempDir()
+	if err := os.WriteFile(filepath.Join(web, "app.wasm"), []byte("\x00asm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--web", web, "--data-dir", t.TempDir(), "--allowed-hosts", "class.example.org"}, pw, io.Discard)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		io.Copy(io.Discard, pr)
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited with %d", code)
+		}
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	m := regexp.MustCompile(`http://(\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("serve said %q", line)
+	}
+	base := "http://" + m[1]
+	for _, tc := range []struct {
+		method, path, host string
+		want               int
+	}{
+		{"GET", "/", "attacker.example:8000", 403},
+		{"POST", "/api/jobs", "attacker.example:8000", 403},
+		{"GET", "/api/jobs", "attacker.example:8000", 403},
+		{"GET", "/", "", 200},
+		{"GET", "/api/jobs", "localhost:8000", 200},
+		{"GET", "/api/jobs", "class.example.org:8000", 200},
+	} {
+		req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader("{}"))
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		req.Header.Set("Origin", "http://"+cmp(tc.host, m[1]))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s with Host %q: %d, want %d", tc.method, tc.path, tc.host, resp.StatusCode, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"metriclab/assets"
 	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/face"
@@ -28,7 +29,7 @@ func newSource(align bool, log io.Writer) (source, error) {
 	if !align {
 		return source{log: log}, nil
 	}
-	d, err := face.NewDetector()
+	d, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
 	if err != nil {
 		return source{}, err
 	}

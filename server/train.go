@@ -53,7 +53,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mf.applyPreset(*dataName, epochs); err != nil {
 		return err
 	}
-	if _, err := resolveDevice(*device, stderr); err != nil {
+	dev, err := resolveDevice(*device, stderr)
+	if err != nil {
 		return err
 	}
 	if *split != "train" && *split != "all" {
@@ -63,10 +64,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg, err := prepareTraining(&mf, src, *dataName, *split, *classSpec, *epochs, *valN, *out)
+	cfg, err := prepareTraining(&mf, src, *dataName, *split, *classSpec, *epochs, *valN, *out, dev)
 	if err != nil {
 		return err
 	}
+	defer cfg.job.Close()
 	if *logEvery < 1 {
 		return badInput("log-every %d must be ≥ 1", *logEvery)
 	}
@@ -112,10 +114,11 @@ type trainConfig struct {
 	stepsPerEpoch int
 }
 
-// prepareTraining validates the flags, loads the data and prepares the job;
-// every error it returns is an inputError, but for a graph that fails to
-// build.
-func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, epochs, valN int, out string) (trainConfig, error) {
+// prepareTraining validates the flags, loads the data and prepares the job
+// on device (resolveDevice's); every error it returns is an inputError,
+// but for an engine that fails to build. The job's Close releases the
+// device.
+func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, epochs, valN int, out, device string) (trainConfig, error) {
 	var c trainConfig
 	if out == "" {
 		return c, badInput("--out is required")
@@ -146,10 +149,11 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 		return c, err
 	}
 	req := trainRequest(mf, dataName, classSpec, epochs)
+	req.Device = device
 	if valN == 0 {
 		valN = -1 // --val 0: hold none out
 	}
-	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version, Threads: mf.threads})
+	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version, Threads: mf.threads, Engine: engineFor(device, false)})
 	if errors.Is(err, job.ErrRequest) {
 		return c, inputError{err}
 	}

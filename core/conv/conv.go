@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"metriclab/core/gemm"
+	"metriclab/core/kern"
 	"metriclab/core/par"
 )
 
@@ -135,7 +136,7 @@ func (p *Plan) Forward(pool *par.Pool, y, x, w, b []float32) {
 	xin := p.padded(pool, x)
 	p.xpOf = &x[0] // saved for BackwardFilter: the padded input
 	p.wT = grow(p.wT, g.Q()*g.Co)
-	transposeTo(p.wT, g.Co, w, g.Q(), g.Co, g.Q(), nil)
+	kern.Transpose(p.wT, g.Co, w, g.Q(), g.Co, g.Q(), nil)
 	np := g.N * g.P()
 	p.yT = grow(p.yT, np*g.Co)
 	gemm.Mul(pool, false, np, g.Co, g.Q(), gemm.A{Data: xin, Off: p.taps, Row: p.pixels}, gemm.B{Data: p.wT, Ld: g.Co}, gemm.C{Data: p.yT, Ld: g.Co})
@@ -149,7 +150,7 @@ func (p *Plan) Forward(pool *par.Pool, y, x, w, b []float32) {
 func (p *Plan) unpackY(lo, hi int) {
 	g, pl := p.g, p.g.P()
 	for n := lo; n < hi; n++ {
-		transposeTo(p.cur.y[n*g.Co*pl:], pl, p.yT[n*pl*g.Co:], g.Co, pl, g.Co, p.cur.b)
+		kern.Transpose(p.cur.y[n*g.Co*pl:], pl, p.yT[n*pl*g.Co:], g.Co, pl, g.Co, p.cur.b)
 	}
 }
 
@@ -177,7 +178,7 @@ func (p *Plan) BackwardFilter(pool *par.Pool, dw, db, x, dy []float32) {
 	p.cur = operands{}
 	p.dwT = grow(p.dwT, g.Q()*g.Co)
 	gemm.Mul(pool, false, g.Q(), g.Co, np, gemm.A{Data: xin, Off: p.pixels, Row: p.taps}, gemm.B{Data: p.dyT, Ld: g.Co}, gemm.C{Data: p.dwT, Ld: g.Co})
-	transposeTo(dw, g.Q(), p.dwT, g.Co, g.Q(), g.Co, nil)
+	kern.Transpose(dw, g.Q(), p.dwT, g.Co, g.Q(), g.Co, nil)
 	if db != nil {
 		par.For(pool, g.Co, 1, biasGrad{db, dy, g.N, g.Co, pl}, biasGrad.sum)
 	}
@@ -187,7 +188,7 @@ func (p *Plan) BackwardFilter(pool *par.Pool, dw, db, x, dy []float32) {
 func (p *Plan) packDy(lo, hi int) {
 	g, pl := p.g, p.g.P()
 	for n := lo; n < hi; n++ {
-		transposeTo(p.dyT[n*pl*g.Co:], g.Co, p.cur.dy[n*g.Co*pl:], pl, g.Co, pl, nil)
+		kern.Transpose(p.dyT[n*pl*g.Co:], g.Co, p.cur.dy[n*g.Co*pl:], pl, g.Co, pl, nil)
 	}
 }
 
@@ -215,7 +216,11 @@ func (p *Plan) BackwardData(pool *par.Pool, dx, dy, w []float32) {
 		p.dxT = grow(p.dxT, m*g.Ci)
 		gemm.Mul(pool, false, m, g.Ci, len(c.taps), gemm.A{Data: p.dyp, Off: c.taps, Row: c.rows}, gemm.B{Data: c.wk, Ld: g.Ci}, gemm.C{Data: p.dxT, Ld: g.Ci})
 		p.cur.cls = c
-		par.For(pool, m, 256, p, (*Plan).scatterDx)
+		if g.Stride == 1 { // one class: every pixel in order, image by image
+			par.For(pool, g.N, 1, p, (*Plan).unpackDx)
+		} else {
+			par.For(pool, m, 256, p, (*Plan).scatterDx)
+		}
 	}
 	p.cur = operands{}
 }
@@ -225,6 +230,15 @@ func (p *Plan) padDy(lo, hi int) {
 	ho, wo, plane := p.g.Ho(), p.g.Wo(), p.hq*p.wq
 	for nc := lo; nc < hi; nc++ {
 		padTo(p.dyp[nc*plane:(nc+1)*plane], p.wq, p.cur.dy[nc*ho*wo:(nc+1)*ho*wo], ho, wo, p.e)
+	}
+}
+
+// unpackDx writes images [lo, hi) of dx from the pixel-major dxT of the
+// only class (stride 1).
+func (p *Plan) unpackDx(lo, hi int) {
+	g, hw := p.g, p.g.H*p.g.W
+	for n := lo; n < hi; n++ {
+		kern.Transpose(p.cur.dx[n*g.Ci*hw:], hw, p.dxT[n*hw*g.Ci:], g.Ci, hw, g.Ci, nil)
 	}
 }
 
@@ -248,7 +262,7 @@ func (p *Plan) Padded(pool *par.Pool, x []float32) []float32 { return p.padded(p
 // offset in the padded batch of its window's first tap; Taps returns, for
 // tap (c, u, v) at index (c·K + u)·K + v, its offset from there. Pixel
 // (n,i,j) reads tap (c,u,v) at Padded(x)[Pixels()[…] + Taps()[…]]. The
-// slices are the plan's: do not modify them.
+// slices are the plan's: do not modify them. Taps are ascending.
 func (p *Plan) Pixels() []int32 { return p.pixels }
 func (p *Plan) Taps() []int32   { return p.taps }
 
@@ -306,29 +320,6 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// transposeTo writes dst[j·ldd + i] = src[i·lds + j] (+ bias[j]) for i < r,
-// j < c: the c×r transpose of an r×c block. It walks 8×8 tiles so that both
-// sides stay in cache lines.
-func transposeTo(dst []float32, ldd int, src []float32, lds, r, c int, bias []float32) {
-	const bs = 8
-	for i0 := 0; i0 < r; i0 += bs {
-		i1 := min(i0+bs, r)
-		for j0 := 0; j0 < c; j0 += bs {
-			j1 := min(j0+bs, c)
-			for j := j0; j < j1; j++ {
-				var add float32
-				if bias != nil {
-					add = bias[j]
-				}
-				d := dst[j*ldd+i0 : j*ldd+i1]
-				for k := range d {
-					d[k] = src[(i0+k)*lds+j] + add
-				}
-			}
-		}
-	}
-}
-
 // biasGrad is db[o] = Σ_{n,k} dy[n,o,k] for an N×Co×P gradient.
 type biasGrad struct {
 	db, dy    []float32
@@ -340,9 +331,7 @@ func (a biasGrad) sum(lo, hi int) {
 	for o := lo; o < hi; o++ {
 		var s float64
 		for i := 0; i < a.n; i++ {
-			for _, v := range a.dy[(i*a.co+o)*a.pl : (i*a.co+o+1)*a.pl] {
-				s += float64(v)
-			}
+			s += kern.Sum(a.dy[(i*a.co+o)*a.pl : (i*a.co+o+1)*a.pl])
 		}
 		a.db[o] = float32(s)
 	}

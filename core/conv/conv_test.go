@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"metriclab/core/par"
@@ -60,6 +61,9 @@ func TestPlanMatchesRef(t *testing.T) {
 		p, err := NewPlan(g)
 		if err != nil {
 			t.Fatalf("%+v: %v", g, err)
+		}
+		if !slices.IsSorted(p.Taps()) {
+			t.Errorf("%+v: taps not ascending", g)
 		}
 		for rep := 0; rep < 2; rep++ {
 			x, w, b := randSlice(rng, g.InSize()), randSlice(rng, g.FilterSize()), randSlice(rng, g.Co)

@@ -24,8 +24,14 @@ type driver struct {
 	cuCtxSetCurrent           func(ctx uintptr) Result
 	cuMemAlloc                func(p *uint64, n uintptr) Result
 	cuMemFree                 func(p uint64) Result
-	cuMemcpyHtoD              func(dst uint64, src unsafe.Pointer, n uintptr) Result
-	cuMemcpyDtoH              func(dst unsafe.Pointer, src uint64, n uintptr) Result
+	cuMemcpyHtoDAsync         func(dst uint64, src unsafe.Pointer, n uintptr, s uintptr) Result
+	cuMemcpyDtoHAsync         func(dst unsafe.Pointer, src uint64, n uintptr, s uintptr) Result
+	cuStreamBeginCapture      func(s uintptr, mode int32) Result
+	cuStreamEndCapture        func(s uintptr, graph *uintptr) Result
+	cuGraphInstantiate        func(exec *uintptr, graph uintptr, flags uint64) Result
+	cuGraphLaunch             func(exec uintptr, s uintptr) Result
+	cuGraphExecDestroy        func(exec uintptr) Result
+	cuGraphDestroy            func(graph uintptr) Result
 	cuStreamCreate            func(s *uintptr, flags uint32) Result
 	cuStreamDestroy           func(s uintptr) Result
 	cuStreamSynchronize       func(s uintptr) Result
@@ -39,6 +45,14 @@ type driver struct {
 	nvrtcGetCUBINSize         func(p uintptr, n *uintptr) NVRTCResult
 	nvrtcGetCUBIN             func(p uintptr, cubin *byte) NVRTCResult
 	nvrtcDestroyProgram       func(p *uintptr) NVRTCResult
+
+	cublasCreate       func(h *uintptr) CublasStatus
+	cublasDestroy      func(h uintptr) CublasStatus
+	cublasSetStream    func(h uintptr, s uintptr) CublasStatus
+	cublasSetMathMode  func(h uintptr, mode int32) CublasStatus
+	cublasSetWorkspace func(h uintptr, ws uint64, bytes uintptr) CublasStatus
+	cublasSgemm        func(h uintptr, ta, tb int32, m, n, k int32, alpha *float32, a uint64, lda int32,
+		b uint64, ldb int32, beta *float32, c uint64, ldc int32) CublasStatus
 }
 
 // bind resolves the functions in the opened libraries.
@@ -58,8 +72,14 @@ func (d *driver) bind(h handles) error {
 		{h.cuda, "cuCtxSetCurrent", &d.cuCtxSetCurrent},
 		{h.cuda, "cuMemAlloc_v2", &d.cuMemAlloc},
 		{h.cuda, "cuMemFree_v2", &d.cuMemFree},
-		{h.cuda, "cuMemcpyHtoD_v2", &d.cuMemcpyHtoD},
-		{h.cuda, "cuMemcpyDtoH_v2", &d.cuMemcpyDtoH},
+		{h.cuda, "cuMemcpyHtoDAsync_v2", &d.cuMemcpyHtoDAsync},
+		{h.cuda, "cuMemcpyDtoHAsync_v2", &d.cuMemcpyDtoHAsync},
+		{h.cuda, "cuStreamBeginCapture_v2", &d.cuStreamBeginCapture},
+		{h.cuda, "cuStreamEndCapture", &d.cuStreamEndCapture},
+		{h.cuda, "cuGraphInstantiateWithFlags", &d.cuGraphInstantiate},
+		{h.cuda, "cuGraphLaunch", &d.cuGraphLaunch},
+		{h.cuda, "cuGraphExecDestroy", &d.cuGraphExecDestroy},
+		{h.cuda, "cuGraphDestroy", &d.cuGraphDestroy},
 		{h.cuda, "cuStreamCreate", &d.cuStreamCreate},
 		{h.cuda, "cuStreamDestroy_v2", &d.cuStreamDestroy},
 		{h.cuda, "cuStreamSynchronize", &d.cuStreamSynchronize},
@@ -73,6 +93,12 @@ func (d *driver) bind(h handles) error {
 		{h.nvrtc, "nvrtcGetCUBINSize", &d.nvrtcGetCUBINSize},
 		{h.nvrtc, "nvrtcGetCUBIN", &d.nvrtcGetCUBIN},
 		{h.nvrtc, "nvrtcDestroyProgram", &d.nvrtcDestroyProgram},
+		{h.cublas, "cublasCreate_v2", &d.cublasCreate},
+		{h.cublas, "cublasDestroy_v2", &d.cublasDestroy},
+		{h.cublas, "cublasSetStream_v2", &d.cublasSetStream},
+		{h.cublas, "cublasSetMathMode", &d.cublasSetMathMode},
+		{h.cublas, "cublasSetWorkspace_v2", &d.cublasSetWorkspace},
+		{h.cublas, "cublasSgemm_v2", &d.cublasSgemm},
 	}
 	for _, s := range syms {
 		p, err := purego.Dlsym(s.lib, s.name)
@@ -103,6 +129,22 @@ type Device struct {
 	arch  string // "sm_90"
 	cache Cache
 	mods  map[string]uintptr // CUmodule by cache key
+
+	blas       uintptr // cublasHandle_t, made at the first Gemm
+	blasStream Stream  // the stream the handle is set to
+	workspace  Buffer  // cuBLAS's workspace, so that a capture allocates nothing
+	tf32       bool    // cuBLAS may use TF32 tensor cores
+}
+
+// Probe opens the device and closes it again: its name, or the loader's
+// one-line reason why there is none.
+func Probe() (string, error) {
+	d, err := Open()
+	if err != nil {
+		return "", err
+	}
+	defer d.Close()
+	return d.Name(), nil
 }
 
 // Open loads the CUDA libraries, initialises the driver and makes device
@@ -187,27 +229,32 @@ func (d *Device) Free(b Buffer) error {
 	return d.exec.Do(func() error { return check("cuMemFree_v2", d.drv.cuMemFree(b.Ptr)) })
 }
 
-// CopyIn copies synchronously (pageable Go memory); s orders nothing yet.
+// CopyIn queues the copy on s after the work queued before it. From
+// pageable Go memory the driver stages src before returning, so src may
+// be reused at once.
 func (d *Device) CopyIn(dst Buffer, src []float32, s Stream) error {
 	checkCopy("CopyIn", dst, len(src))
 	if len(src) == 0 {
 		return nil
 	}
 	return d.exec.Do(func() error {
-		err := check("cuMemcpyHtoD_v2", d.drv.cuMemcpyHtoD(dst.Ptr, unsafe.Pointer(&src[0]), uintptr(4*len(src))))
+		err := check("cuMemcpyHtoDAsync_v2", d.drv.cuMemcpyHtoDAsync(dst.Ptr, unsafe.Pointer(&src[0]), uintptr(4*len(src)), uintptr(s)))
 		runtime.KeepAlive(src)
 		return err
 	})
 }
 
-// CopyOut copies synchronously (pageable Go memory).
+// CopyOut copies after the work queued on s and waits for the copy.
 func (d *Device) CopyOut(dst []float32, src Buffer, s Stream) error {
 	checkCopy("CopyOut", src, len(dst))
 	if len(dst) == 0 {
 		return nil
 	}
 	return d.exec.Do(func() error {
-		err := check("cuMemcpyDtoH_v2", d.drv.cuMemcpyDtoH(unsafe.Pointer(&dst[0]), src.Ptr, uintptr(4*len(dst))))
+		err := check("cuMemcpyDtoHAsync_v2", d.drv.cuMemcpyDtoHAsync(unsafe.Pointer(&dst[0]), src.Ptr, uintptr(4*len(dst)), uintptr(s)))
+		if err == nil {
+			err = check("cuStreamSynchronize", d.drv.cuStreamSynchronize(uintptr(s)))
+		}
 		runtime.KeepAlive(dst)
 		return err
 	})
@@ -294,7 +341,9 @@ func (d *Device) Launch(k Kernel, grid, block Dim3, sharedBytes int, s Stream, a
 
 func (d *Device) NewStream() (Stream, error) {
 	var s uintptr
-	err := d.exec.Do(func() error { return check("cuStreamCreate", d.drv.cuStreamCreate(&s, 0)) })
+	// CU_STREAM_NON_BLOCKING: no implicit synchronisation with the legacy
+	// default stream.
+	err := d.exec.Do(func() error { return check("cuStreamCreate", d.drv.cuStreamCreate(&s, 1)) })
 	return Stream(s), err
 }
 
@@ -306,9 +355,115 @@ func (d *Device) Synchronize(s Stream) error {
 	return d.exec.Do(func() error { return check("cuStreamSynchronize", d.drv.cuStreamSynchronize(uintptr(s))) })
 }
 
-// Close releases the primary context and stops the executor.
+// cuBLAS settings (cublas_api.h).
+const (
+	cublasOpN            = 0
+	cublasOpT            = 1
+	cublasDefaultMath    = 0 // FP32 products in FP32
+	cublasTF32Math       = 3 // CUBLAS_TF32_TENSOR_OP_MATH
+	cublasWorkspaceBytes = 32 << 20
+)
+
+// SetTF32 lets cuBLAS use TF32 tensor cores for the products (10 bits of
+// mantissa in the inputs, FP32 sums), as PyTorch's convolutions do by
+// default; parity tests keep it off. It applies from the next Gemm.
+func (d *Device) SetTF32(on bool) error {
+	return d.exec.Do(func() error {
+		d.tf32 = on
+		if d.blas == 0 {
+			return nil
+		}
+		return d.setMathMode()
+	})
+}
+
+func (d *Device) setMathMode() error {
+	mode := int32(cublasDefaultMath)
+	if d.tf32 {
+		mode = cublasTF32Math
+	}
+	return check("cublasSetMathMode", d.drv.cublasSetMathMode(d.blas, mode))
+}
+
+// Gemm queues g on s with cublasSgemm. cuBLAS is column-major: the
+// row-major C = op(A)·op(B) is the column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, so
+// the call swaps the operands and M with N.
+func (d *Device) Gemm(g Gemm, s Stream) error {
+	g.check()
+	return d.exec.Do(func() error {
+		if d.blas == 0 {
+			if err := check("cublasCreate_v2", d.drv.cublasCreate(&d.blas)); err != nil {
+				return err
+			}
+			var ws uint64
+			if err := check("cuMemAlloc_v2", d.drv.cuMemAlloc(&ws, cublasWorkspaceBytes)); err != nil {
+				return err
+			}
+			d.workspace = Buffer{Ptr: ws, Bytes: cublasWorkspaceBytes}
+			if err := check("cublasSetWorkspace_v2", d.drv.cublasSetWorkspace(d.blas, ws, cublasWorkspaceBytes)); err != nil {
+				return err
+			}
+			if err := d.setMathMode(); err != nil {
+				return err
+			}
+			d.blasStream = anyStream
+		}
+		if d.blasStream != s {
+			if err := check("cublasSetStream_v2", d.drv.cublasSetStream(d.blas, uintptr(s))); err != nil {
+				return err
+			}
+			d.blasStream = s
+		}
+		op := func(t bool) int32 {
+			if t {
+				return cublasOpT
+			}
+			return cublasOpN
+		}
+		alpha, beta := g.Alpha, g.Beta
+		return check("cublasSgemm_v2", d.drv.cublasSgemm(d.blas, op(g.TransB), op(g.TransA), int32(g.N), int32(g.M), int32(g.K),
+			&alpha, g.B.Ptr, int32(g.LDB), g.A.Ptr, int32(g.LDA), &beta, g.C.Ptr, int32(g.LDC)))
+	})
+}
+
+// BeginCapture starts recording s (CU_STREAM_CAPTURE_MODE_THREAD_LOCAL:
+// every call of the device runs on the executor's thread).
+func (d *Device) BeginCapture(s Stream) error {
+	return d.exec.Do(func() error { return check("cuStreamBeginCapture_v2", d.drv.cuStreamBeginCapture(uintptr(s), 1)) })
+}
+
+// EndCapture ends the recording of s and instantiates it.
+func (d *Device) EndCapture(s Stream) (Graph, error) {
+	var exec uintptr
+	err := d.exec.Do(func() error {
+		var g uintptr
+		if err := check("cuStreamEndCapture", d.drv.cuStreamEndCapture(uintptr(s), &g)); err != nil {
+			return err
+		}
+		defer d.drv.cuGraphDestroy(g) // the instantiated graph does not need it
+		return check("cuGraphInstantiateWithFlags", d.drv.cuGraphInstantiate(&exec, g, 0))
+	})
+	return Graph(exec), err
+}
+
+func (d *Device) LaunchGraph(g Graph, s Stream) error {
+	return d.exec.Do(func() error { return check("cuGraphLaunch", d.drv.cuGraphLaunch(uintptr(g), uintptr(s))) })
+}
+
+func (d *Device) DestroyGraph(g Graph) error {
+	return d.exec.Do(func() error { return check("cuGraphExecDestroy", d.drv.cuGraphExecDestroy(uintptr(g))) })
+}
+
+// Close releases cuBLAS and the primary context and stops the executor.
 func (d *Device) Close() error {
-	err := d.exec.Do(func() error { return check("cuDevicePrimaryCtxRelease_v2", d.drv.cuDevicePrimaryCtxRelease(d.dev)) })
+	err := d.exec.Do(func() error {
+		if d.blas != 0 {
+			d.drv.cublasDestroy(d.blas)
+			d.drv.cuMemFree(d.workspace.Ptr)
+			d.blas = 0
+		}
+		return check("cuDevicePrimaryCtxRelease_v2", d.drv.cuDevicePrimaryCtxRelease(d.dev))
+	})
 	d.exec.Close()
 	return err
 }

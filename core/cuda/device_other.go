@@ -7,5 +7,11 @@ import "errors"
 // Open returns an error: the binding dlopens Linux libraries.
 func Open() (*Device, error) { return nil, errors.New("cuda: the CUDA engine runs on Linux only") }
 
+// Probe returns Open's error.
+func Probe() (string, error) {
+	_, err := Open()
+	return "", err
+}
+
 // Device is a CUDA device; on this system there is none.
 type Device struct{ Null }

@@ -1,11 +1,17 @@
 //go:build !js
 
-// Package cuda is metriclab's CUDA binding: pure Go (purego, CGO_ENABLED=0)
-// over the driver API (libcuda.so.1), NVRTC (libnvrtc.so.13 or .12) and
-// cuBLAS (libcublas.so.13 or .12), with cuDNN (libcudnn.so.9) used when it
-// is present. A binary that imports it builds and runs on machines without
-// CUDA: Open then returns an error that names what is missing, and callers
-// fall back to the CPU engine.
+// Package cuda is metriclab's CUDA engine and binding: pure Go (purego,
+// CGO_ENABLED=0) over the driver API (libcuda.so.1), NVRTC
+// (libnvrtc.so.13 or .12) and cuBLAS (libcublas.so.13 or .12); cuDNN
+// (libcudnn.so.9) is found when present but not used yet. A binary that
+// imports it builds and runs on machines without CUDA: Open then returns
+// an error that names what is missing, and callers fall back to the CPU
+// engine.
+//
+// Trainer (engine.go, engine_emit.go) trains a core.Spec's Plan and a
+// core.LossPlanner loss on a Backend with the kernels of kernels.go; it
+// implements core.Engine. Emu (emu.go) is a Backend that runs the same
+// kernel source on the CPU, compiled by g++, for the tests.
 //
 // # Backend contract
 //
@@ -18,15 +24,19 @@
 //	CopyOut(dst []float32, src buf, stream)   device → host
 //	Compile(name, source)           a kernel from CUDA C (NVRTC, cached on disk)
 //	Launch(kernel, grid, block, sharedBytes, stream, args...)
+//	Gemm(g, stream)                 a row-major float32 product (cuBLAS)
+//	BeginCapture(stream), EndCapture(stream) → graph, LaunchGraph(graph, stream)
 //	NewStream(), Synchronize(stream), DestroyStream(stream)
 //	Close()
 //
 // A zero Stream is the default stream. Kernel arguments are Buffers (passed
 // as device pointers), int32, uint32, float32 and float64 values, in the
 // order of the kernel's parameters. *Device is the CUDA implementation;
-// Null is a host-memory implementation whose kernels are Go functions, so
-// that the plumbing (buffers, copies, argument marshalling, the executor,
-// the kernel cache) is tested on machines without a GPU.
+// Emu runs the kernels' CUDA C on the CPU; Null is a host-memory
+// implementation whose kernels are Go functions. The host backends record
+// a capturing stream's work as CUDA does and refuse what a capture
+// refuses (copies, synchronisation, allocation), so that an engine tested
+// on them captures what a GPU accepts.
 //
 // # Threads
 //

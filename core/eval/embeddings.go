@@ -1,8 +1,9 @@
 package eval
 
 import (
-	"math"
 	"slices"
+
+	"metriclab/core/vec"
 )
 
 // Embeddings is a set of N embeddings of dimension D with their class labels:
@@ -56,26 +57,8 @@ func (e Embeddings) classes() (labels []int, members map[int][]int) {
 }
 
 // norm64 returns ‖a‖ accumulated in float64.
-func norm64(a []float32) float64 {
-	var s float64
-	for _, v := range a {
-		s += float64(v) * float64(v)
-	}
-	return math.Sqrt(s)
-}
+func norm64(a []float32) float64 { return vec.Norm(a) }
 
 // normalizeTo writes a/‖a‖ to dst (float64) and returns dst; a zero vector
 // stays zero.
-func normalizeTo(dst []float64, a []float32) []float64 {
-	n := norm64(a)
-	if n == 0 {
-		for i := range dst {
-			dst[i] = 0
-		}
-		return dst
-	}
-	for i, v := range a {
-		dst[i] = float64(v) / n
-	}
-	return dst
-}
+func normalizeTo(dst []float64, a []float32) []float64 { return vec.UnitTo(dst[:len(a)], a) }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"metriclab/core/vec"
+
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -26,22 +28,12 @@ type Cosine struct{}
 // Name returns "cosine".
 func (Cosine) Name() string { return "cosine" }
 
-// Similarity returns cos(a, b).
+// Similarity returns cos(a, b) (vec.Cosine).
 func (Cosine) Similarity(a, b []float32) float64 {
 	if len(a) != len(b) {
 		panic("eval: cosine of vectors of different lengths")
 	}
-	var ab, aa, bb float64
-	for i, v := range a {
-		x, y := float64(v), float64(b[i])
-		ab += x * y
-		aa += x * x
-		bb += y * y
-	}
-	if aa == 0 || bb == 0 {
-		return 0
-	}
-	return ab / math.Sqrt(aa*bb)
+	return vec.Cosine(a, b)
 }
 
 // Euclidean is the negated euclidean distance

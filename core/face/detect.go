@@ -7,8 +7,6 @@ import (
 	"slices"
 
 	pigo "github.com/esimov/pigo/core"
-
-	"metriclab/assets"
 )
 
 // Detection parameters. The cascade's window starts at MinSize pixels and
@@ -49,13 +47,15 @@ type Detector struct {
 	pupils *pigo.PuplocCascade
 }
 
-// NewDetector unpacks the cascades of package assets.
-func NewDetector() (*Detector, error) {
-	f, err := pigo.NewPigo().Unpack(assets.FaceFinder)
+// NewDetector unpacks pigo's facefinder and puploc cascades, as package
+// metriclab/assets embeds them (natively) or as the page fetches them
+// (the server serves them; the page's binary does not carry them).
+func NewDetector(faceFinder, pupLoc []byte) (*Detector, error) {
+	f, err := pigo.NewPigo().Unpack(faceFinder)
 	if err != nil {
 		return nil, fmt.Errorf("face: unpacking the facefinder cascade: %v", err)
 	}
-	p, err := pigo.NewPuplocCascade().UnpackCascade(assets.PupLoc)
+	p, err := pigo.NewPuplocCascade().UnpackCascade(pupLoc)
 	if err != nil {
 		return nil, fmt.Errorf("face: unpacking the puploc cascade: %v", err)
 	}

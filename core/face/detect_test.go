@@ -3,11 +3,13 @@ package face
 import (
 	"math"
 	"testing"
+
+	"metriclab/assets"
 )
 
 func newDetector(t testing.TB) *Detector {
 	t.Helper()
-	d, err := NewDetector()
+	d, err := NewDetector(assets.FaceFinder, assets.PupLoc)
 	if err != nil {
 		t.Fatal(err)
 	}

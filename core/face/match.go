@@ -1,9 +1,12 @@
 package face
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
+
+	"metriclab/core/vec"
 )
 
 // Template returns the identity template of the N×d embeddings embs: the
@@ -27,7 +30,7 @@ func Template(dst []float32, embs []float32, d int) []float32 {
 
 // addNormalised adds sign·e/‖e‖ to sum (nothing when e is zero).
 func addNormalised(sum []float64, e []float32, sign float64) {
-	n := norm(e)
+	n := vec.Norm(e)
 	if n == 0 {
 		return
 	}
@@ -37,50 +40,52 @@ func addNormalised(sum []float64, e []float32, sign float64) {
 }
 
 // normaliseTo writes v/‖v‖ (zeros when v is zero) into dst and returns it.
-func normaliseTo(dst []float32, v []float64) []float32 {
-	if cap(dst) < len(v) {
-		dst = make([]float32, len(v))
-	}
-	dst = dst[:len(v)]
-	var n float64
-	for _, x := range v {
-		n += x * x
-	}
-	n = math.Sqrt(n)
-	for k, x := range v {
-		if n == 0 {
-			dst[k] = 0
-		} else {
-			dst[k] = float32(x / n)
-		}
-	}
-	return dst
-}
-
-// norm is ‖e‖ in float64.
-func norm(e []float32) float64 {
-	var s float64
-	for _, v := range e {
-		s += float64(v) * float64(v)
-	}
-	return math.Sqrt(s)
-}
+func normaliseTo(dst []float32, v []float64) []float32 { return vec.UnitTo(dst, v) }
 
 // Cosine returns the cosine similarity a·b / (‖a‖·‖b‖), in float64; 0 when
-// a or b is zero. It panics when their lengths differ.
-func Cosine(a, b []float32) float64 {
-	if len(a) != len(b) {
-		panic(fmt.Sprintf("face: Cosine: lengths %d and %d", len(a), len(b)))
+// a or b is zero (vec.Cosine). It panics when their lengths differ.
+func Cosine(a, b []float32) float64 { return vec.Cosine(a, b) }
+
+// Templates returns the template (Template) of each of k identities from
+// the N×d embeddings embs with labels in [0, k); an identity without
+// embeddings has a zero template. It panics when the shapes disagree.
+func Templates(embs []float32, d int, labels []int, k int) [][]float32 {
+	if d <= 0 || len(embs) != len(labels)*d {
+		panic(fmt.Sprintf("face: Templates: %d values for %d labels of dimension %d", len(embs), len(labels), d))
 	}
-	var ab float64
-	for k := range a {
-		ab += float64(a[k]) * float64(b[k])
+	by := make([][]float32, k)
+	for i, l := range labels {
+		by[l] = append(by[l], embs[i*d:(i+1)*d]...)
 	}
-	na, nb := norm(a), norm(b)
-	if na == 0 || nb == 0 {
-		return 0
+	ts := make([][]float32, k)
+	for l := range by {
+		if len(by[l]) > 0 {
+			ts[l] = Template(nil, by[l], d)
+		} else {
+			ts[l] = make([]float32, d)
+		}
 	}
-	return ab / (na * nb)
+	return ts
+}
+
+// Match is one identity of a 1:k ranking with its cosine score.
+type Match struct {
+	Name  string
+	Score float64
+}
+
+// Rank returns names with their scores (as Identify gives them), best
+// first; ties keep the names' order. It panics when the lengths differ.
+func Rank(names []string, scores []float64) []Match {
+	if len(names) != len(scores) {
+		panic("face: Rank: names and scores differ in length")
+	}
+	ms := make([]Match, len(names))
+	for i := range names {
+		ms[i] = Match{names[i], scores[i]}
+	}
+	slices.SortStableFunc(ms, func(a, b Match) int { return cmp.Compare(b.Score, a.Score) })
+	return ms
 }
 
 // Identify compares probe with each template (1:k): scores[k] is

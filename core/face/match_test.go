@@ -153,3 +153,21 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("got %+v, want FRR 1 at threshold cos 5°", got)
 	}
 }
+
+func TestTemplates(t *testing.T) {
+	// Two identities in 2-D: a at 0° and 90° (template at 45°), b at 180°,
+	// c without embeddings (a zero template).
+	embs := []float32{1, 0, 0, 1, -1, 0}
+	ts := Templates(embs, 2, []int{0, 0, 1}, 3)
+	s := float32(math.Sqrt(0.5))
+	if math.Abs(float64(ts[0][0]-s)) > 1e-6 || math.Abs(float64(ts[0][1]-s)) > 1e-6 || ts[1][0] != -1 || ts[1][1] != 0 || ts[2][0] != 0 || ts[2][1] != 0 {
+		t.Errorf("Templates = %v, want [[√½ √½] [-1 0] [0 0]]", ts)
+	}
+}
+
+func TestRank(t *testing.T) {
+	r := Rank([]string{"a", "b", "c"}, []float64{0.1, 0.9, 0.1})
+	if r[0].Name != "b" || r[1].Name != "a" || r[2].Name != "c" || r[0].Score != 0.9 {
+		t.Errorf("Rank = %v, want b, then a and c in order", r)
+	}
+}

@@ -243,3 +243,6 @@ func kernY3x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb i
 //
 //go:noescape
 func kernY4x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+
+// peakZ runs n rounds of 24 independent fused multiply-adds of 16 lanes.
+func peakZ(n int)

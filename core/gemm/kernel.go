@@ -91,8 +91,8 @@ func colMasks(ncols int) uint64 {
 // multiply then an add per step.
 func goTile(mr, kc int, a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc, ncols int, acc bool) {
 	off = off[:kc]
-	if mr == 4 && ncols == 4 {
-		goTile4x4(a, off, row[:4:4], b, ldb, c, ldc, acc)
+	if mr == 2 && ncols == 4 {
+		goTile2x4(a, off, row[:2:2], b, ldb, c, ldc, acc)
 		return
 	}
 	var s [4][4]float32
@@ -171,8 +171,46 @@ func goTile4x4(a []float32, off, row []int32, b []float32, ldb int, c []float32,
 	}
 }
 
+// goTile2x4 is goTile for a full 2×4 tile, its eight sums in locals (under
+// wasm Go keeps sixteen float registers: a 2×4 tile and its operands fit,
+// a 4×4 one spills), unrolled and read through pointers as goTile4x4.
+func goTile2x4(a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	pa := unsafe.Pointer(unsafe.SliceData(a))
+	a0, a1 := unsafe.Add(pa, 4*int(row[0])), unsafe.Add(pa, 4*int(row[1]))
+	pb, step := unsafe.Pointer(unsafe.SliceData(b)), 4*ldb
+	var s00, s01, s02, s03, s10, s11, s12, s13 float32
+	t := 0
+	for ; t+2 <= len(off); t += 2 {
+		o := 4 * int(off[t])
+		y := (*[4]float32)(pb)
+		x0, x1 := *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o))
+		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
+		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
+		o = 4 * int(off[t+1])
+		y = (*[4]float32)(unsafe.Add(pb, step))
+		x0, x1 = *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o))
+		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
+		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
+		pb = unsafe.Add(pb, 2*step)
+	}
+	if t < len(off) {
+		o := 4 * int(off[t])
+		y := (*[4]float32)(pb)
+		x0, x1 := *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o))
+		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
+		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
+	}
+	c0, c1 := c[:4:4], c[ldc:ldc+4:ldc+4]
+	if acc {
+		s00, s01, s02, s03 = s00+c0[0], s01+c0[1], s02+c0[2], s03+c0[3]
+		s10, s11, s12, s13 = s10+c1[0], s11+c1[1], s12+c1[2], s13+c1[3]
+	}
+	c0[0], c0[1], c0[2], c0[3] = s00, s01, s02, s03
+	c1[0], c1[1], c1[2], c1[3] = s10, s11, s12, s13
+}
+
 // goKernels is the pure-Go kernel set.
-var goKernels = kernelSet{name: "go", fams: []family{{nr: 4, mr: 4}}}
+var goKernels = kernelSet{name: "go", fams: []family{{nr: 4, mr: 2}}}
 
 // Kernel names the kernels Mul runs on this CPU: "avx512", "avx2", "neon" or
 // "go".

@@ -14,6 +14,7 @@ package job
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -78,7 +79,22 @@ type Options struct {
 	// Threads is core.TrainConfig.Threads: the CPU threads of the engine,
 	// 0 for one per CPU.
 	Threads int
+	// Engine makes the training engine; nil is the gorgonia engine
+	// (core.NewGorgonia). The server passes the CUDA engine's for jobs
+	// on a GPU. An engine that holds a device implements io.Closer, and
+	// Close releases it.
+	Engine core.EngineFunc
+	// Shard makes the job one of Shard.Count data-parallel workers (the
+	// browser's Web Workers; core.Sharded says how the gradients meet):
+	// every worker walks the same batches, and this one trains on its
+	// share of each, images [Index·N/Count, (Index+1)·N/Count) of a batch
+	// of N, with ShardGradients and ApplyShard instead of Step. The zero
+	// value is a job of its own.
+	Shard Shard
 }
+
+// Shard is a worker's place among data-parallel workers: Index of Count.
+type Shard struct{ Index, Count int }
 
 // Job trains one msg.TrainRequest step by step and reports in msg terms.
 // A Job is not safe for concurrent use.
@@ -88,7 +104,7 @@ type Job struct {
 	spec core.Spec
 	loss core.Loss
 	opt  core.OptConfig
-	tr   *core.Trainer
+	tr   core.Engine
 
 	set         *data.Set // training images of the requested classes, held-out ones included
 	trainIdx    []int     // the images of set that are trained on, sorted
@@ -97,7 +113,8 @@ type Job struct {
 	folds       []eval.Fold
 	classes     []string
 
-	steps, total int // steps per epoch, in all
+	steps, total int       // steps per epoch, in all
+	src          *rand.PCG // rng's source, which a checkpoint keeps
 	rng          *rand.Rand
 	order        []int // this epoch's order, positions in trainIdx
 	rows         []int // the current batch's rows of set
@@ -105,13 +122,16 @@ type Job struct {
 	labels       []int
 	epoch        int
 	aug          data.Augmentation
-	augRng       *rand.Rand // the augmentation's and the turns' draws
+	augSrc       *rand.PCG  // augRng's source, which a checkpoint keeps
+	augRng       *rand.Rand // the augmentation's, the turns' and the composition's draws
 	augBuf       []float32  // one augmented image
 	turns        int        // new classes per class (req.Turns), ≥ 1
 	parts        data.Parts // composition of new classes (req.Compose)
 	perm         []int      // a permutation of the batch: the images lending a part
 	composed     []float32  // the composed batch
 	partLabels   []int      // the classes of one image's parts
+	stepStart    time.Time  // when the current sharded step began
+	shardRows    int        // the batch rows of this worker: N/Shard.Count
 
 	best      map[string]core.Tensor   // with EarlyStop: the parameters of the best epoch so far
 	bestVerif *eval.VerificationReport // and its verification
@@ -266,16 +286,36 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 
-	j.tr, err = core.NewTrainer(spec, loss, core.TrainConfig{Batch: req.Batch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
+	newEngine := opts.Engine
+	if newEngine == nil {
+		newEngine = core.NewGorgonia
+	}
+	engineBatch := req.Batch
+	if sh := opts.Shard; sh != (Shard{}) {
+		if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
+			return nil, badRequest("worker %d of %d: want 0 ≤ worker < workers", sh.Index, sh.Count)
+		}
+		if req.Batch%sh.Count != 0 {
+			return nil, badRequest("batch %d does not split evenly among %d workers", req.Batch, sh.Count)
+		}
+		engineBatch = req.Batch / sh.Count
+		if req.EarlyStop > 0 {
+			return nil, badRequest("early stopping needs one worker (worker 0 alone validates)")
+		}
+	}
+	j.shardRows = engineBatch
+	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: engineBatch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
 	if err != nil {
 		return nil, err
 	}
-	j.rng = rand.New(rand.NewPCG(uint64(req.Seed), 0))
+	j.src = rand.NewPCG(uint64(req.Seed), 0)
+	j.rng = rand.New(j.src)
 	j.order = make([]int, len(j.trainIdx))
 	j.rows = make([]int, req.Batch)
 	j.labels = make([]int, req.Batch)
 	if aug.Active() || j.turns > 1 || parts.N() > 1 {
-		j.augRng = rand.New(rand.NewPCG(uint64(req.Seed), 0xa06))
+		j.augSrc = rand.NewPCG(uint64(req.Seed), 0xa06)
+		j.augRng = rand.New(j.augSrc)
 		j.augBuf = make([]float32, set.Input.Size())
 	}
 
@@ -329,11 +369,70 @@ func subset(s *data.Set, classes []int) *data.Set {
 // images at an epoch end, the snapshot's test images at a Snapshot), for
 // losses with class weights ("head.weight"); 0 otherwise.
 func (j *Job) Step() (msg.Progress, error) {
-	if j.Done() {
-		return msg.Progress{}, fmt.Errorf("training is over: %d steps done", j.total)
+	if j.opts.Shard.Count > 1 {
+		return msg.Progress{}, errors.New("job: Step on a data-parallel worker: use ShardGradients and ApplyShard")
 	}
-	it := j.tr.Iter()
-	s := it % j.steps
+	start := time.Now()
+	if err := j.nextBatch(); err != nil {
+		return msg.Progress{}, err
+	}
+	loss, err := j.tr.Step(j.x, j.labels)
+	if err != nil {
+		return msg.Progress{}, err
+	}
+	return j.finishStep(start, loss)
+}
+
+// GradLen is the length of ShardGradients's gradient (0 when the engine
+// does not split steps).
+func (j *Job) GradLen() int {
+	if sh, ok := j.tr.(core.Sharded); ok {
+		return sh.GradLen()
+	}
+	return 0
+}
+
+// ShardGradients is the first half of a data-parallel step (see
+// Options.Shard): it takes the next batch, this worker's share of it, and
+// writes the gradient of the loss on that share into g (GradLen values),
+// returning the loss. Averaged over the workers, the gradients go to
+// ApplyShard.
+func (j *Job) ShardGradients(g []float32) (float64, error) {
+	sh, ok := j.tr.(core.Sharded)
+	if !ok {
+		return 0, fmt.Errorf("job: the %T engine does not split steps", j.tr)
+	}
+	j.stepStart = time.Now()
+	if err := j.nextBatch(); err != nil {
+		return 0, err
+	}
+	lo, size := j.opts.Shard.Index*j.shardRows, j.set.Input.Size()
+	return sh.GradientsTo(g, j.x[lo*size:(lo+j.shardRows)*size], j.labels[lo:lo+j.shardRows])
+}
+
+// ApplyShard is the second half of a data-parallel step: it applies g,
+// the workers' mean gradient, and reports the step as Step does, with
+// loss the workers' mean loss. Only worker 0 validates at epoch ends.
+func (j *Job) ApplyShard(g []float32, loss float64) (msg.Progress, error) {
+	sh, ok := j.tr.(core.Sharded)
+	if !ok {
+		return msg.Progress{}, fmt.Errorf("job: the %T engine does not split steps", j.tr)
+	}
+	if err := sh.ApplyGradients(g); err != nil {
+		return msg.Progress{}, err
+	}
+	return j.finishStep(j.stepStart, loss)
+}
+
+// nextBatch sets x and labels to the next batch of the epoch (a new epoch
+// draws a new order), augmented when Options.Augment says so. A
+// data-parallel worker draws the whole batch too, so that every worker's
+// generators advance as one job's would; only its share is trained on.
+func (j *Job) nextBatch() error {
+	if j.Done() {
+		return fmt.Errorf("training is over: %d steps done", j.total)
+	}
+	s := j.tr.Iter() % j.steps
 	if s == 0 {
 		j.epoch++
 		j.order = epochOrder(j.order, j.trainLabels, j.loss, j.req.Batch, j.rng)
@@ -343,7 +442,6 @@ func (j *Job) Step() (msg.Progress, error) {
 		j.labels[i] = j.trainLabels[pos]
 	}
 	j.x = j.set.Batch(j.x, j.rows)
-	start := time.Now()
 	if j.parts.N() > 1 {
 		j.compose()
 	}
@@ -363,16 +461,19 @@ func (j *Job) Step() (msg.Progress, error) {
 			}
 		}
 	}
-	loss, err := j.tr.Step(j.x, j.labels)
-	if err != nil {
-		return msg.Progress{}, err
-	}
+	return nil
+}
+
+// finishStep reports the step that began at start and ended with loss:
+// the rate, the epoch end's verification, the progress.
+func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
+	it := j.tr.Iter() - 1
 	j.rate[it%rateWindow] = time.Since(start)
 
 	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.tr.LR()}
 	if j.tr.Iter()%j.steps == 0 {
 		p.EpochEnd = true
-		if len(j.folds) > 0 {
+		if len(j.folds) > 0 && j.opts.Shard.Index == 0 {
 			if err := j.validate(); err != nil {
 				return msg.Progress{}, err
 			}
@@ -515,27 +616,10 @@ func (j *Job) Done() bool { return j.stopped || j.tr.Iter() >= j.total }
 // whether early stopping ended the run.
 func (j *Job) BestEpoch() (epoch int, stopped bool) { return j.bestEpoch, j.stopped }
 
-// Restore loads a checkpoint taken after step steps: the parameters params
-// (as Model returns them) and the step count. The epochs' batch orders are
-// replayed from the seed, so the remaining steps see the batches an
-// uninterrupted run would; the optimiser's moments restart from zero. It
-// must be called before the first Step.
-func (j *Job) Restore(params map[string]core.Tensor, step int) error {
-	if j.tr.Iter() != 0 {
-		return fmt.Errorf("restore: %d steps already done", j.tr.Iter())
-	}
-	if step < 0 || step > j.total {
-		return fmt.Errorf("restore: step %d out of range [0, %d]", step, j.total)
-	}
-	if err := j.tr.SetParams(params); err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	j.tr.SetIter(step)
-	// Step starts an epoch, and draws its order, at every multiple of the
-	// epoch length: replay the draws of the epochs begun before step.
-	for j.epoch*j.steps < step {
-		j.epoch++
-		j.order = epochOrder(j.order, j.trainLabels, j.loss, j.req.Batch, j.rng)
+// Close releases the engine's device, when it holds one (io.Closer).
+func (j *Job) Close() error {
+	if c, ok := j.tr.(io.Closer); ok {
+		return c.Close()
 	}
 	return nil
 }

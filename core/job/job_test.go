@@ -427,62 +427,103 @@ func meanBin(h []int) float64 {
 	return s / float64(sum(h))
 }
 
-// TestRestore resumes a job from a checkpoint taken mid-epoch: the step count
-// and the batches go on as in the uninterrupted run, and the job finishes.
-func TestRestore(t *testing.T) {
-	req := barsRequest()
-	set := bars(16, 11)
-	a, err := New(req, set, nil, Options{Val: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	perEpoch, total := a.Steps()
-	k := perEpoch + perEpoch/2 // mid second epoch
-	for i := 0; i < k; i++ {
-		if _, err := a.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ckpt := a.Model().Params
+// TestCheckpointResume stops a job mid-epoch, writes its checkpoint, and
+// resumes it in a new Job of the same request: it ends with the same
+// parameters, bit for bit, as the job run through, for Adam with the
+// cosine schedule, augmentation, turns, composition and early stopping (arcface) and for SGD with P×K
+// batches (triplet), each stopped in its second epoch.
+func TestCheckpointResume(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		req  func() msg.TrainRequest
+		opts Options
+	}{
+		{"arcface, adam, augmented, composed, early stop", func() msg.TrainRequest {
+			r := barsRequest()
+			r.Augment, r.Turns, r.Compose, r.EarlyStop = "faces", 4, "1x2", 1
+			return r
+		}, Options{Val: 16}},
+		{"triplet, sgd, P×K", func() msg.TrainRequest {
+			r := barsRequest()
+			r.Loss, r.LossParams, r.Opt, r.LR = "triplet", nil, "sgd", 0.05
+			return r
+		}, Options{Val: 16}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := bars(16, 11)
+			run := func(j *Job, upTo int) {
+				for !j.Done() && j.tr.Iter() < upTo {
+					if _, err := j.Step(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			whole, err := New(tc.req(), set, nil, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			perEpoch, total := whole.Steps()
+			run(whole, total)
 
-	b, err := New(req, set, nil, Options{Val: 16})
-	if err != nil {
+			a, _ := New(tc.req(), set, nil, tc.opts)
+			k := perEpoch + perEpoch/2 // mid second epoch
+			run(a, k)
+			var ckpt bytes.Buffer
+			if err := a.Checkpoint(&ckpt); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := New(tc.req(), set, nil, tc.opts)
+			if err := b.Resume(bytes.NewReader(ckpt.Bytes())); err != nil {
+				t.Fatal(err)
+			}
+			if b.tr.Iter() != k || b.epoch != 2 {
+				t.Errorf("resumed at step %d epoch %d, want %d and 2", b.tr.Iter(), b.epoch, k)
+			}
+			run(b, total)
+			wp, bp := whole.Model().Params, b.Model().Params
+			for name, w := range wp {
+				if !slices.Equal(w.Data, bp[name].Data) {
+					t.Fatalf("%s differs from the uninterrupted run's", name)
+				}
+			}
+			if err := b.Resume(bytes.NewReader(ckpt.Bytes())); err == nil {
+				t.Error("Resume after steps: no error")
+			}
+		})
+	}
+}
+
+// TestResumeRefuses: a checkpoint of another request, a model file, a
+// damaged file: errors that say so, and the job as New made it.
+func TestResumeRefuses(t *testing.T) {
+	set := bars(16, 11)
+	a, _ := New(barsRequest(), set, nil, Options{Val: 16})
+	a.Step()
+	var ckpt, model bytes.Buffer
+	if err := a.Checkpoint(&ckpt); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Restore(ckpt, k); err != nil {
-		t.Fatal(err)
-	}
-	pa, err := a.Step()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, err := b.Step()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pb.Step != k+1 || pb.Epoch != pa.Epoch {
-		t.Errorf("restored job's step %d epoch %d, want %d and %d", pb.Step, pb.Epoch, k+1, pa.Epoch)
-	}
-	if !slices.Equal(a.rows, b.rows) {
-		t.Errorf("restored job's batch %v, the uninterrupted run's %v", b.rows, a.rows)
-	}
-	// Same weights, same batch: the same loss before either optimiser acts.
-	if math.Abs(pa.Loss-pb.Loss) > 1e-5*math.Abs(pa.Loss) {
-		t.Errorf("loss after restore %g, uninterrupted %g", pb.Loss, pa.Loss)
-	}
-	for !b.Done() {
-		if _, err := b.Step(); err != nil {
-			t.Fatal(err)
+	core.EncodeModel(&model, a.Model())
+	other := barsRequest()
+	other.Seed++
+	for _, tc := range []struct {
+		name string
+		req  msg.TrainRequest
+		file []byte
+		says string
+	}{
+		{"another request", other, ckpt.Bytes(), "another training request"},
+		{"a model file", barsRequest(), model.Bytes(), "no training state"},
+		{"truncated", barsRequest(), ckpt.Bytes()[:ckpt.Len()/2], "checkpoint"},
+	} {
+		b, _ := New(tc.req, set, nil, Options{Val: 16})
+		before := b.Model().Params
+		err := b.Resume(bytes.NewReader(tc.file))
+		if err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want an error about %q", tc.name, err, tc.says)
 		}
-	}
-	if b.tr.Iter() != total {
-		t.Errorf("restored job ended at step %d, want %d", b.tr.Iter(), total)
-	}
-	if err := b.Restore(ckpt, k); err == nil {
-		t.Error("Restore after steps: no error")
-	}
-	c, _ := New(req, set, nil, Options{Val: 16})
-	if err := c.Restore(ckpt, total+1); err == nil {
-		t.Error("Restore past the end: no error")
+		if b.tr.Iter() != 0 || !slices.Equal(b.Model().Params["head.weight"].Data, before["head.weight"].Data) {
+			t.Errorf("%s: the refused checkpoint changed the job", tc.name)
+		}
 	}
 }

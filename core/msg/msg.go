@@ -1,6 +1,3 @@
-// Package msg is the versioned message schema shared by the browser trainers,
-// the page, the hypersphere viewer and the server's progress stream. It has no
-// dependencies, so every binary can import it without the engine.
 package msg
 
 // SchemaVersion is the version of the message schema shared by the browser
@@ -8,15 +5,60 @@ package msg
 // rejects messages of another version.
 const SchemaVersion = 1
 
+// Message types: Message.Type says which of its fields is set.
+const (
+	TypeCommand    = "command"    // Command: the page asks a trainer to act
+	TypeState      = "state"      // State: a trainer's (or a server job's) new state
+	TypeProgress   = "progress"   // Progress
+	TypeSnapshot   = "snapshot"   // Snapshot, for the viewer and the histograms
+	TypeError      = "error"      // Error, one line
+	TypeExport     = "export"     // Export: the model file and the projector's files
+	TypeEmbeddings = "embeddings" // Embeddings: the answer to an "embed" command
+)
+
+// States of a browser trainer (Message.State of its "state" messages): idle
+// before a run, loading its data, running, paused, done, failed. A server
+// job's event stream uses the Job* states instead.
+const (
+	StateIdle    = "idle"
+	StateLoading = "loading"
+	StateRunning = "running"
+	StatePaused  = "paused"
+	StateDone    = "done"
+	StateFailed  = "failed"
+)
+
+// TrainerStates lists the states of a browser trainer.
+func TrainerStates() []string {
+	return []string{StateIdle, StateLoading, StateRunning, StatePaused, StateDone, StateFailed}
+}
+
+// Command ops (Command.Op); wasm/trainer documents what each does.
+const (
+	OpStart  = "start"
+	OpPause  = "pause"
+	OpResume = "resume"
+	OpStep   = "step"
+	OpStop   = "stop"
+	OpReset  = "reset"
+	OpExport = "export"
+	OpLoad   = "load"
+	OpEmbed  = "embed"
+)
+
+// DataEnrolled is TrainRequest.Data for a browser run on the images of the
+// start command's Samples (the webcam enrollments).
+const DataEnrolled = "enrolled"
+
 // Message is one message between a trainer and its watchers, as JSON.
 // Exactly one of the pointer fields is set, as Type says.
 type Message struct {
 	V       int    `json:"v"`       // SchemaVersion
-	Type    string `json:"type"`    // "command", "state", "progress", "snapshot", "error", "export", "embeddings"
+	Type    string `json:"type"`    // one of the Type* constants
 	Trainer string `json:"trainer"` // which trainer, for pages with several
 
 	Command  *Command  `json:"command,omitempty"`
-	State    string    `json:"state,omitempty"` // "idle", "running", "paused", "done", "failed"
+	State    string    `json:"state,omitempty"` // one of the State* (a trainer) or Job* (a server job) constants
 	Progress *Progress `json:"progress,omitempty"`
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	Error    string    `json:"error,omitempty"`
@@ -64,7 +106,7 @@ type Export struct {
 // Samples with the current encoder (trained or loaded) and answers with an
 // "embeddings" message carrying ID.
 type Command struct {
-	Op      string        `json:"op"` // "start", "pause", "resume", "step", "reset", "stop", "export", "load", "embed"
+	Op      string        `json:"op"` // one of the Op* constants
 	Config  *TrainRequest `json:"config,omitempty"`
 	Samples *Samples      `json:"samples,omitempty"`
 	Model   []byte        `json:"model,omitempty"`
@@ -72,6 +114,14 @@ type Command struct {
 	// Channel is the BroadcastChannel a browser trainer also posts its
 	// snapshots to, for "start"; empty: "metriclab-" + the trainer id.
 	Channel string `json:"channel,omitempty"`
+	// Workers > 1 makes "start" one of Workers data-parallel trainers,
+	// number Worker (0 ≤ Worker < Workers), linked by MessagePorts that
+	// travel with the command (the postMessage transfer list): worker 0
+	// gets one port per other worker, in their order, and each other
+	// worker one port to worker 0. Worker 0 is the run the page talks
+	// to; the others only train (see wasm/trainer).
+	Workers int `json:"workers,omitempty"`
+	Worker  int `json:"worker,omitempty"`
 }
 
 // TrainRequest is a training configuration with the fields and names of

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 )
 
 func TestHealthAndDevices(t *testing.T) {
@@ -128,7 +129,7 @@ func TestJobBadInput(t *testing.T) {
 		{"batch", mustJSON(t, bad), 400, "batch 1"},
 		{"epochs", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":0}`, 400, "epochs 0"},
 		{"data", mustJSON(t, unknownData), 400, "unknown data set"},
-		{"cuda", mustJSON(t, cuda), 400, "no CUDA engine"},
+		{"cuda", mustJSON(t, cuda), 400, "no CUDA device"},
 		{"loss", mustJSON(t, loss), 400, "magic"},
 		{"too large", `{"data":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger than"},
 	} {
@@ -283,9 +284,9 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 		}
 	}
 	code, b := call(t, "GET", ts.URL+"/api/datasets", "", nil)
-	var sets []datasetView
+	var sets []msg.Dataset
 	decode(t, b, &sets)
-	var faces *datasetView
+	var faces *msg.Dataset
 	for i := range sets {
 		if sets[i].Name == "faces" {
 			faces = &sets[i]

@@ -24,8 +24,10 @@
 // Classroom mode: when Config.Token is set, writes (POST, DELETE) need
 // "Authorization: Bearer TOKEN" and reads do not, so students watch while the
 // teacher trains. Writes from another origin (a cross-site Origin or
-// Sec-Fetch-Site header) are refused. Bodies, uploads, jobs per client and
-// concurrent event streams are limited.
+// Sec-Fetch-Site header) are refused, and so is any request whose Host is
+// not allowed (Hosts: DNS rebinding). Bodies, uploads, jobs per client
+// (resumed ones too) and concurrent event streams (in all and per client)
+// are limited, and a body that comes too slowly is cut off (408).
 package api
 
 import (
@@ -37,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/job"
 )
@@ -49,6 +52,10 @@ const (
 	DefaultMaxSample        = 8 << 20   // one sample image upload
 	DefaultMaxJobsPerClient = 4         // queued or running jobs per client address
 	DefaultMaxSSE           = 32        // concurrent event streams
+	DefaultMaxSSEPerClient  = 4         // concurrent event streams of one client address
+	DefaultMaxSSEDuration   = time.Hour // an event stream then ends (the page opens it again)
+	DefaultBodyTimeout      = 15 * time.Second
+	DefaultMinBodyRate      = 256 << 10 // bytes a second: 256 MB in 17 minutes
 	MaxImageSide            = 4096      // largest width or height of a sample image
 )
 
@@ -57,19 +64,36 @@ type Config struct {
 	DataDir string // the data directory (created if needed)
 	Token   string // when set, writes need "Authorization: Bearer Token"
 	Version string // the build's version, for /api/health and the models' provenance
+	// Hosts is the allow-list of the Host header (see Hosts); nil allows
+	// loopback names and IP literals only.
+	Hosts *Hosts
 
 	MaxBody          int64 // bytes of a JSON request body
 	MaxUpload        int64 // bytes of an uploaded model file
 	MaxSample        int64 // bytes of an uploaded sample (the whole multipart body)
 	MaxJobsPerClient int   // queued or running jobs per client address
 	MaxSSE           int   // concurrent event streams, all clients together
+	MaxSSEPerClient  int   // concurrent event streams of one client address
+	// MaxSSEDuration is how long an event stream lasts at most.
+	MaxSSEDuration time.Duration
+	// A request body may wait BodyTimeout for each read, and take
+	// BodyTimeout plus one second per MinBodyRate bytes in all.
+	BodyTimeout time.Duration
+	MinBodyRate int64
 
 	CheckpointEvery int           // steps between checkpoints; 0: jobs.DefaultCheckpointEvery
 	ProgressEvery   time.Duration // least time between progress events; 0: jobs.DefaultProgressEvery
 	JobOptions      job.Options   // options of the training jobs (Version is set from Version)
+	// CUDA makes the engine of jobs on device "cuda"; nil: the server
+	// trains on the CPU only.
+	CUDA core.EngineFunc
 	// Load, when not nil, replaces the data sets a job may name (tests);
 	// nil: "mnist" and the uploaded data sets (jobs.StoreLoader).
 	Load func(name string) (train, test *data.Set, err error)
+
+	// ProbeCUDA finds the CUDA device for GET /api/devices, once; nil:
+	// cuda.Open.
+	ProbeCUDA func() (name string, err error)
 
 	Logger *log.Logger // nil: log.Default()
 }
@@ -94,9 +118,22 @@ func (c Config) withDefaults() Config {
 	if c.MaxSSE <= 0 {
 		c.MaxSSE = DefaultMaxSSE
 	}
+	if c.MaxSSEPerClient <= 0 {
+		c.MaxSSEPerClient = DefaultMaxSSEPerClient
+	}
+	if c.MaxSSEDuration <= 0 {
+		c.MaxSSEDuration = DefaultMaxSSEDuration
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = DefaultBodyTimeout
+	}
+	if c.MinBodyRate <= 0 {
+		c.MinBodyRate = DefaultMinBodyRate
+	}
 	if c.Logger == nil {
 		c.Logger = log.Default()
 	}
+
 	if c.JobOptions.Version == "" {
 		c.JobOptions.Version = c.Version
 	}

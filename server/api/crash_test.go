@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -73,8 +74,9 @@ func startHelper(t *testing.T, dir string) (*exec.Cmd, string) {
 
 // TestCrashRecovery kills the server with SIGKILL during a job, restarts it
 // on the same data directory and checks that the job is interrupted, that
-// it resumes from its checkpoint to done, and that every stored model
-// loads.
+// it resumes from its checkpoint to done with the same weights, bit for
+// bit, as the same job run through without a crash, and that every stored
+// model loads.
 func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
@@ -111,14 +113,38 @@ func TestCrashRecovery(t *testing.T) {
 	if j.State != "done" || j.Step != 40*27 || j.ModelID == "" {
 		t.Fatalf("resumed job ended as %+v, want done after %d steps", j, 40*27)
 	}
+	// The same job, run through: the same weights, bit for bit.
+	var through struct{ ID string }
+	_, b = postJSON(t, base+"/api/jobs", tinyJob(40))
+	decode(t, b, &through)
+	u := waitJob(t, base, through.ID, 120*time.Second, ended)
+	if u.State != "done" {
+		t.Fatalf("the uninterrupted job ended as %+v", u)
+	}
+	resumed, err := core.ReadModel(filepath.Join(dir, "models", j.ModelID+".safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := core.ReadModel(filepath.Join(dir, "models", u.ModelID+".safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resumed.Params) != len(whole.Params) {
+		t.Fatalf("%d and %d parameters", len(resumed.Params), len(whole.Params))
+	}
+	for name, w := range whole.Params {
+		if !slices.Equal(resumed.Params[name].Data, w.Data) {
+			t.Errorf("%s of the job killed at step ≥ %d and resumed from its checkpoint at %d differs from the uninterrupted job's", name, before.Step, before.CkptStep)
+		}
+	}
 
 	// Every stored model loads, from the API and from the data directory;
 	// no checkpoint or temporary file is left.
 	_, b = call(t, "GET", base+"/api/models", "", nil)
 	var cards []struct{ ID string }
 	decode(t, b, &cards)
-	if len(cards) != 2 {
-		t.Fatalf("%d models, want 2: %s", len(cards), b)
+	if len(cards) != 3 {
+		t.Fatalf("%d models, want 3: %s", len(cards), b)
 	}
 	for _, c := range cards {
 		code, file := call(t, "GET", base+"/api/models/"+c.ID+"/file", "", nil)

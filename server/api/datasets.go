@@ -13,14 +13,8 @@ import (
 	"net/http"
 
 	"metriclab/core/data"
-	"metriclab/server/api/store"
+	"metriclab/core/msg"
 )
-
-// datasetView is one entry of GET /api/datasets.
-type datasetView struct {
-	store.Dataset
-	Builtin bool `json:"builtin,omitempty"` // mnist, which ships with the server
-}
 
 func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
 	sets, err := s.store.Datasets()
@@ -28,33 +22,38 @@ func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]datasetView, 0, len(sets)+1)
+	out := make([]msg.Dataset, 0, len(sets)+1)
 	if _, err := data.MNISTDir(); err == nil {
-		out = append(out, datasetView{Dataset: store.Dataset{Name: "mnist", Identities: 10, Samples: 70000}, Builtin: true})
+		out = append(out, msg.Dataset{Name: "mnist", Identities: 10, Samples: 70000, Builtin: true})
 	}
-	for _, d := range sets {
-		out = append(out, datasetView{Dataset: d})
-	}
+	out = append(out, sets...)
 	writeJSON(w, http.StatusOK, out)
 }
 
 // uploadSample stores one image of an identity in a data set (created on
 // its first sample): a multipart body of at most MaxSample bytes with a
 // field "identity" and a file "image", a PNG or JPEG of at most
-// MaxImageSide pixels a side that decodes. Names are 1 to 64 letters,
-// digits, '_' or '-'; "mnist" is not a data set name.
+// MaxImageSide pixels a side that decodes. The names follow the rules the
+// page checks before it sends (msg.DatasetProblem, msg.IdentityProblem):
+// a data set is named by ASCII letters, digits, '_' and '-'; an identity
+// by any printable name that is safe as a folder name ("Ann Smith",
+// "José").
 func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if !store.ValidName(name) || name == "mnist" {
-		s.fail(w, r, badRequest("data set name: 1 to 64 letters, digits, '_' or '-', and not mnist"))
+	if p := msg.DatasetProblem(name); p != "" {
+		s.fail(w, r, badRequest("data set %q: %s", name, p))
 		return
 	}
 	if r.ContentLength > s.cfg.MaxSample {
 		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxSample})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxSample)
+	r.Body = http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxSample), s.cfg.MaxSample)
 	mr, err := r.MultipartReader()
+	if err != nil && isTimeout(err) {
+		s.fail(w, r, err)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, badRequest("want a multipart/form-data body with identity and image"))
 		return
@@ -64,8 +63,8 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !store.ValidName(identity) {
-		s.fail(w, r, store.ErrInvalidName)
+	if p := msg.IdentityProblem(identity); p != "" {
+		s.fail(w, r, badRequest("identity %q: %s", identity, p))
 		return
 	}
 	ext, err := checkImage(img)
@@ -95,7 +94,7 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 		}
 		if err != nil {
 			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
+			if errors.As(err, &mb) || isTimeout(err) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")
@@ -103,7 +102,7 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 		b, err := io.ReadAll(p)
 		if err != nil {
 			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
+			if errors.As(err, &mb) || isTimeout(err) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"metriclab/core"
@@ -60,6 +61,8 @@ func FuzzUploadSample(f *testing.F) {
 	f.Add("../../etc", png)
 	f.Add("train", png)
 	f.Add("a b", png)
+	f.Add("José [2]", png)
+	f.Add("a\\b", png)
 	f.Add("bob", png[:20])
 	f.Add("bob", []byte("\xff\xd8\xff\xe0 not a jpeg"))
 	f.Add("", []byte{})
@@ -74,9 +77,21 @@ func FuzzUploadSample(f *testing.F) {
 		case 201:
 			var s struct{ ID, Identity string }
 			decode(t, b, &s)
-			matches, _ := filepath.Glob(filepath.Join(cfg.DataDir, "datasets", "fuzz", identity, s.ID+".*"))
-			if s.Identity != identity || len(matches) != 1 {
-				t.Fatalf("sample %s stored as %v", b, matches)
+			// Inside the data set's folder, in the identity's folder (no
+			// Glob: a name may hold '[').
+			folder := filepath.Join(cfg.DataDir, "datasets", "fuzz", identity)
+			if filepath.Dir(folder) != filepath.Join(cfg.DataDir, "datasets", "fuzz") {
+				t.Fatalf("identity %q makes the folder %s", identity, folder)
+			}
+			entries, _ := os.ReadDir(folder)
+			found := 0
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), s.ID+".") {
+					found++
+				}
+			}
+			if s.Identity != identity || found != 1 {
+				t.Fatalf("sample %s stored %d times in %s", b, found, folder)
 			}
 		case 400, 413:
 			errorOf(t, b)

@@ -5,8 +5,6 @@ package api
 import (
 	"net/http"
 	"runtime"
-
-	"metriclab/core/cuda"
 )
 
 // device is one entry of GET /api/devices.
@@ -23,23 +21,30 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": s.cfg.Version})
 }
 
-// devices lists the CPU (the gorgonia engine, one job at a time) and the
-// CUDA device. It probes CUDA at every request (cuda.Open, then Close), so
-// the reason is current: the library's error when the driver or toolkit is
-// missing ("cuda: libcuda.so.1 not found: no NVIDIA driver on this
-// machine"), or, with a GPU, that the CUDA training engine is not built yet.
-// Either way "auto" means the CPU.
+// devices lists the CPU (the gorgonia engine) and the CUDA device. CUDA is
+// probed once, at the first request (cuda.Open, then Close: on a GPU
+// machine that starts the driver), and the answer kept: the library's error
+// when the driver or toolkit is missing ("cuda: libcuda.so.1 not found: no
+// NVIDIA driver on this machine"), or whether the server runs the CUDA
+// engine. Without it "auto" means the CPU. One job trains at a time,
+// whichever the device.
 func (s *Server) devices(w http.ResponseWriter, r *http.Request) {
-	gpu := device{ID: "cuda", Kind: "cuda", Name: "CUDA"}
-	if d, err := cuda.Open(); err != nil {
-		gpu.Reason = err.Error() + "; device auto trains on the CPU"
-	} else {
-		gpu.Name = d.Name()
-		d.Close()
-		gpu.Reason = "the CUDA training engine is not built yet; device auto trains on the CPU"
-	}
+	s.devicesOnce.Do(func() {
+		s.gpu = device{ID: "cuda", Kind: "cuda", Name: "CUDA"}
+		name, err := s.cfg.ProbeCUDA()
+		switch {
+		case err != nil:
+			s.gpu.Reason = err.Error() + "; device auto trains on the CPU"
+		case s.cfg.CUDA == nil:
+			s.gpu.Name = name
+			s.gpu.Reason = "the server runs without the CUDA engine; device auto trains on the CPU"
+		default:
+			s.gpu.Name = name + " (CUDA engine)"
+			s.gpu.Available = true
+		}
+	})
 	writeJSON(w, http.StatusOK, map[string]any{"devices": []device{
 		{ID: "cpu", Kind: "cpu", Name: "CPU (gorgonia engine)", Cores: runtime.NumCPU(), Available: true},
-		gpu,
+		s.gpu,
 	}})
 }

@@ -101,6 +101,10 @@ func call(t testing.TB, method, url, contentType string, body io.Reader, header 
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1] // the client sends req.Host, not Header["Host"]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -147,18 +151,8 @@ func errorOf(t testing.TB, b []byte) string {
 	return e.Error
 }
 
-// jobView is the JSON of a job.
-type jobView struct {
-	ID       string                   `json:"id"`
-	State    string                   `json:"state"`
-	Step     int                      `json:"step"`
-	Steps    int                      `json:"steps"`
-	Loss     float64                  `json:"loss"`
-	Metrics  *msg.VerificationSummary `json:"metrics"`
-	ModelID  string                   `json:"model_id"`
-	CkptStep int                      `json:"checkpoint_step"`
-	Error    string                   `json:"error"`
-}
+// jobView is a job as the page reads it: the wire type.
+type jobView = msg.Job
 
 // getJob fetches a job.
 func getJob(t testing.TB, base, id string) jobView {
@@ -189,7 +183,11 @@ func waitJob(t testing.TB, base, id string, timeout time.Duration, done func(job
 }
 
 func ended(j jobView) bool {
-	return j.State == "done" || j.State == "failed" || j.State == "canceled" || j.State == "interrupted"
+	switch j.State {
+	case msg.JobDone, msg.JobFailed, msg.JobCanceled, msg.JobInterrupted:
+		return true
+	}
+	return false
 }
 
 // modelBytes encodes a valid model of spec mlp, D=dim, 1×8×8 input, with a

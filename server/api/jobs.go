@@ -62,7 +62,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
-	j, err := s.runner.Resume(r.PathValue("id"))
+	j, err := s.runner.Resume(r.PathValue("id"), clientOf(r), s.cfg.MaxJobsPerClient)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -76,12 +76,12 @@ func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
 // stream ends after the final state. A client too slow to keep up is
 // dropped (the stream ends without a final state; it may reconnect).
 func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
-	if n := s.sse.Add(1); n > int64(s.cfg.MaxSSE) {
-		s.sse.Add(-1)
-		s.fail(w, r, &apiError{http.StatusTooManyRequests, "too many event streams open"})
+	client := clientOf(r)
+	if err := s.sse.open(client, s.cfg.MaxSSE, s.cfg.MaxSSEPerClient); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	defer s.sse.Add(-1)
+	defer s.sse.close(client)
 	first, ch, unsubscribe, err := s.runner.Subscribe(r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -89,7 +89,12 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	defer unsubscribe()
 
+	// The stream lasts: no read deadline (the server's would end it), a
+	// write deadline per event, and MaxSSEDuration in all.
 	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	end := time.NewTimer(s.cfg.MaxSSEDuration)
+	defer end.Stop()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -131,6 +136,8 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 			if _, err := io.WriteString(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
 				return
 			}
+		case <-end.C:
+			return
 		case <-r.Context().Done():
 			return
 		}
@@ -138,16 +145,17 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeJSON decodes one JSON object of at most MaxBody bytes into v,
-// refusing unknown fields and trailing data.
+// refusing unknown fields and trailing data, and a body that comes too
+// slowly.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if r.ContentLength > s.cfg.MaxBody {
 		return &http.MaxBytesError{Limit: s.cfg.MaxBody}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxBody), s.cfg.MaxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
+		if errors.As(err, &mb) || isTimeout(err) {
 			return err
 		}
 		return badRequest("request body is not a valid training configuration: %v", err)

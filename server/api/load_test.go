@@ -23,7 +23,12 @@ func TestLoad(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxJobsPerClient = 8
 	cfg.MaxSSE = 20
+	cfg.MaxSSEPerClient = 20 // the twenty streams all come from 127.0.0.1 here
 	cfg.CheckpointEvery = 1000
+	// Progress at most every 20 ms, not testConfig's every step: twenty
+	// streams on a busy machine must keep up with the job, or the hub
+	// drops them by design (a slow client never slows training).
+	cfg.ProgressEvery = 20 * time.Millisecond
 	_, ts := newTestServer(t, cfg)
 	model := modelBytes(t, 3, 2, 0.02)
 	code, b := call(t, "POST", ts.URL+"/api/models", "", bytes.NewReader(model))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
 	"metriclab/server/api/store"
@@ -62,6 +63,9 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", `attachment; filename="`+card.ID+`.safetensors"`)
 	h.Set("Cache-Control", "private, max-age=31536000, immutable") // a model's file never changes
+	// A large model at the upload rate may take longer than the server's
+	// write timeout.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout + time.Duration(float64(st.Size())/float64(s.cfg.MinBodyRate)*float64(time.Second))))
 	http.ServeContent(w, r, card.ID+".safetensors", st.ModTime(), f)
 }
 
@@ -81,7 +85,7 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxUpload})
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	body := http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxUpload), s.cfg.MaxUpload)
 	card, err := s.store.AddModel(name, func(w io.Writer) error {
 		_, err := io.Copy(w, body)
 		return err

@@ -11,8 +11,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync/atomic"
+	"sync"
 
+	"metriclab/core/cuda"
 	"metriclab/server/api/jobs"
 	"metriclab/server/api/store"
 )
@@ -24,13 +25,19 @@ type Server struct {
 	runner *jobs.Runner
 	log    *log.Logger
 	mux    *http.ServeMux
-	sse    atomic.Int64 // open event streams
+	sse    streams // open event streams
+
+	devicesOnce sync.Once
+	gpu         device // the CUDA device, probed once
 }
 
 // New opens cfg.DataDir (repairing what a crash left: see store.Open),
 // starts the job runner and returns the handler. Close stops both.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if cfg.ProbeCUDA == nil {
+		cfg.ProbeCUDA = cuda.Probe
+	}
 	st, rec, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -44,7 +51,7 @@ func New(cfg Config) (*Server, error) {
 		load = jobs.StoreLoader(st)
 	}
 	r := jobs.New(jobs.Config{Store: st, Load: load, Options: cfg.JobOptions, CheckpointEvery: cfg.CheckpointEvery,
-		ProgressEvery: cfg.ProgressEvery, Logger: cfg.Logger})
+		ProgressEvery: cfg.ProgressEvery, CUDA: cfg.CUDA, Logger: cfg.Logger})
 	if err := r.Start(); err != nil {
 		st.Close()
 		return nil, err
@@ -87,8 +94,13 @@ func (s *Server) routes() {
 	})
 }
 
-// ServeHTTP checks writes (token, origin), then routes.
+// ServeHTTP checks the Host header (Config.Hosts), then writes (token,
+// origin), then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.Hosts.Allowed(r.Host) {
+		refuseHost(w, r)
+		return
+	}
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
@@ -167,15 +179,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, text := http.StatusInternalServerError, "internal error"
 	var ae *apiError
 	var mb *http.MaxBytesError
+	var ne store.NameError
 	switch {
 	case errors.As(err, &ae):
 		status, text = ae.status, ae.msg
 	case errors.As(err, &mb):
 		status, text = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mb.Limit)
+	case isTimeout(err):
+		status, text = errSlowBody.status, errSlowBody.msg
 	case errors.Is(err, jobs.ErrInvalid):
 		status, text = http.StatusBadRequest, err.Error()
-	case errors.Is(err, store.ErrInvalidName):
-		status, text = http.StatusBadRequest, "names are 1 to 64 letters, digits, '_' or '-' (and an identity is not train or test)"
+	case errors.As(err, &ne):
+		status, text = http.StatusBadRequest, ne.Error()
 	case errors.Is(err, store.ErrNotFound):
 		status, text = http.StatusNotFound, "not found"
 	case errors.Is(err, store.ErrConflict):

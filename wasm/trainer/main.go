@@ -52,6 +52,16 @@
 //
 // The worker yields to the event loop after every step, so commands act
 // between steps (a step of lenet-s on a batch of 64 takes about 0.1 s).
+//
+// Data parallelism (start with Command.Workers = W > 1): W workers train
+// one run, each on its share of every batch (job.Options.Shard). Worker 0
+// is the run the page talks to and that reports; at every step it receives
+// the other workers' gradients over their MessagePorts ({step, loss, grad:
+// ArrayBuffer of float32}), adds them to its own in worker order, divides
+// by W and sends the mean back; every worker then applies it, so the
+// replicas stay equal. The other workers post only their states and
+// errors, take no command after start, and simply wait for worker 0 when
+// it pauses; the page terminates them when the run ends.
 package main
 
 import (
@@ -59,15 +69,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"syscall/js"
 	"time"
+	"unsafe"
 
 	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/core/msg"
+	"metriclab/core/vec"
 )
 
 // Throttles of the messages the worker posts.
@@ -82,7 +93,7 @@ const (
 const mnistBase = "/data/mnist/"
 
 func main() {
-	w := &worker{state: "idle", self: js.Global(), cmds: make(chan msg.Message, 64), loaded: make(chan loaded, 1),
+	w := &worker{state: msg.StateIdle, self: js.Global(), cmds: make(chan command, 64), loaded: make(chan loaded, 1),
 		yield: make(chan struct{}, 1)}
 	w.listen()
 	w.run()
@@ -95,10 +106,17 @@ type loaded struct {
 	err         error
 }
 
+// command is a message from the page with the MessagePorts that came with
+// it.
+type command struct {
+	m     msg.Message
+	ports []js.Value
+}
+
 // worker is the trainer's state; only run's goroutine changes it.
 type worker struct {
 	self   js.Value // the worker's global scope
-	cmds   chan msg.Message
+	cmds   chan command
 	loaded chan loaded
 	yield  chan struct{}
 	port   js.Value // MessageChannel port that wakes yieldNow
@@ -114,6 +132,7 @@ type worker struct {
 	enrolled    *data.Set     // the current run's Samples, when Data is "enrolled"
 	model       *core.Model   // the loaded model, used by embed instead of the run's
 	enc         *core.Encoder // embed's encoder, dropped when the parameters change
+	group       *group        // the data-parallel workers of this run, or nil
 
 	lastProgress, lastSnapshot time.Time
 	snapshotWait               time.Duration
@@ -133,13 +152,18 @@ func (w *worker) listen() {
 		case js.TypeObject:
 			s = jsonObj.Call("stringify", d).String()
 		}
-		var m msg.Message
-		if err := json.Unmarshal([]byte(s), &m); err != nil {
+		var c command
+		if err := json.Unmarshal([]byte(s), &c.m); err != nil {
 			w.postError(fmt.Errorf("bad message: %v", err))
 			return nil
 		}
+		if ports := args[0].Get("ports"); ports.Type() == js.TypeObject {
+			for i := range ports.Length() {
+				c.ports = append(c.ports, ports.Index(i))
+			}
+		}
 		select {
-		case w.cmds <- m:
+		case w.cmds <- c:
 		default:
 			w.postError(errors.New("too many commands waiting; dropped one"))
 		}
@@ -163,10 +187,10 @@ func (w *worker) listen() {
 // run handles commands and loads, and steps while running.
 func (w *worker) run() {
 	for {
-		if w.state == "running" {
+		if w.state == msg.StateRunning {
 			select {
-			case m := <-w.cmds:
-				w.safely(func() { w.handle(m) })
+			case c := <-w.cmds:
+				w.safely(func() { w.handle(c) })
 			default:
 				w.safely(func() { w.step(false) })
 				w.yieldNow()
@@ -174,8 +198,8 @@ func (w *worker) run() {
 			continue
 		}
 		select {
-		case m := <-w.cmds:
-			w.safely(func() { w.handle(m) })
+		case c := <-w.cmds:
+			w.safely(func() { w.handle(c) })
 		case l := <-w.loaded:
 			w.safely(func() { w.onLoaded(l) })
 		}
@@ -202,53 +226,56 @@ func (w *worker) safely(f func()) {
 }
 
 // handle acts on one command.
-func (w *worker) handle(m msg.Message) {
+func (w *worker) handle(cmd command) {
+	m := cmd.m
 	if m.V != msg.SchemaVersion {
 		w.postError(fmt.Errorf("message of schema version %d, this trainer reads %d", m.V, msg.SchemaVersion))
 		return
 	}
-	if m.Type != "command" || m.Command == nil {
+	if m.Type != msg.TypeCommand || m.Command == nil {
 		w.postError(fmt.Errorf("message of type %q: the trainer only takes commands", m.Type))
 		return
 	}
 	c := m.Command
 	switch c.Op {
-	case "start":
-		w.start(m.Trainer, c)
-	case "pause":
+	case msg.OpStart:
+		w.start(m.Trainer, c, cmd.ports)
+	case msg.OpPause:
 		switch w.state {
-		case "running":
-			w.setState("paused")
-		case "loading":
+		case msg.StateRunning:
+			w.setState(msg.StatePaused)
+		case msg.StateLoading:
 			w.pauseAfter = true
 		}
-	case "resume":
+	case msg.OpResume:
 		w.pauseAfter = false
-		if w.state == "paused" {
-			w.setState("running")
+		if w.state == msg.StatePaused {
+			w.setState(msg.StateRunning)
 		}
-	case "step":
-		if w.state == "paused" {
+	case msg.OpStep:
+		if w.state == msg.StatePaused {
 			w.step(true)
 		}
-	case "stop":
+	case msg.OpStop:
 		w.gen++
 		switch {
-		case w.job != nil && (w.state == "running" || w.state == "paused"):
+		case w.job != nil && (w.state == msg.StateRunning || w.state == msg.StatePaused):
 			w.postSnapshot()
-			w.setState("done")
+			w.setState(msg.StateDone)
 		case w.job == nil:
-			w.setState("idle")
+			w.setState(msg.StateIdle)
 		}
-	case "reset":
+	case msg.OpReset:
 		w.gen++
 		w.job, w.enc = nil, nil
-		w.setState("idle")
-	case "export":
+		w.group.close()
+		w.group = nil
+		w.setState(msg.StateIdle)
+	case msg.OpExport:
 		w.export()
-	case "load":
+	case msg.OpLoad:
 		w.load(c)
-	case "embed":
+	case msg.OpEmbed:
 		w.embed(c)
 	default:
 		w.postError(fmt.Errorf("unknown command %q (want start, pause, resume, step, stop, reset, export, load or embed)", c.Op))
@@ -257,21 +284,34 @@ func (w *worker) handle(m msg.Message) {
 
 // start begins a run: at once when MNIST is loaded, after loading it
 // otherwise.
-func (w *worker) start(id string, c *msg.Command) {
+func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 	w.gen++
 	w.job, w.pauseAfter = nil, false
 	w.model, w.enc, w.enrolled = nil, nil, nil
+	w.group.close()
+	w.group = nil
 	w.id = id
+	if c.Workers > 1 {
+		g, err := newGroup(c.Worker, c.Workers, ports)
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		w.group = g
+	}
 	channel := c.Channel
 	if channel == "" {
 		channel = "metriclab-" + id
+	}
+	if c.Workers > 1 && c.Worker > 0 {
+		channel = "" // only worker 0 reports, to the page and the viewer
 	}
 	if channel != w.channel {
 		if !w.bc.IsUndefined() && !w.bc.IsNull() {
 			w.bc.Call("close")
 		}
 		w.bc, w.channel = js.Undefined(), channel
-		if ctor := w.self.Get("BroadcastChannel"); ctor.Type() == js.TypeFunction {
+		if ctor := w.self.Get("BroadcastChannel"); channel != "" && ctor.Type() == js.TypeFunction {
 			w.bc = ctor.New(channel)
 		}
 	}
@@ -280,7 +320,7 @@ func (w *worker) start(id string, c *msg.Command) {
 		return
 	}
 	w.req = *c.Config
-	if w.req.Data == "enrolled" {
+	if w.req.Data == msg.DataEnrolled {
 		set, err := samplesSet(c.Samples, true)
 		if err != nil {
 			w.fail(err)
@@ -301,7 +341,7 @@ func (w *worker) start(id string, c *msg.Command) {
 		w.begin()
 		return
 	}
-	w.setState("loading")
+	w.setState(msg.StateLoading)
 	go func(gen int) {
 		l := loaded{gen: gen}
 		defer func() {
@@ -320,7 +360,7 @@ func (w *worker) onLoaded(l loaded) {
 	if l.err == nil && w.train == nil {
 		w.train, w.test = l.train, l.test
 	}
-	if l.gen != w.gen || w.state != "loading" {
+	if l.gen != w.gen || w.state != msg.StateLoading {
 		return
 	}
 	if l.err != nil {
@@ -339,19 +379,26 @@ func (w *worker) begin() {
 			w.req.Augment = data.AugmentFaces.Name
 		}
 	}
+	if w.group != nil {
+		opts.Shard = job.Shard{Index: w.group.index, Count: w.group.count}
+	}
 	j, err := job.New(w.req, train, test, opts)
 	if err != nil {
 		w.fail(err)
 		return
 	}
 	w.job = j
+	if w.group != nil {
+		w.group.grad = make([]float32, j.GradLen())
+		w.group.sum = make([]float32, j.GradLen())
+	}
 	w.lastProgress, w.lastSnapshot, w.snapshotWait = time.Time{}, time.Time{}, minSnapshotWait
 	if w.pauseAfter {
 		w.pauseAfter = false
-		w.setState("paused")
+		w.setState(msg.StatePaused)
 		return
 	}
-	w.setState("running")
+	w.setState(msg.StateRunning)
 }
 
 // step trains one batch and posts what is due; force posts progress and a
@@ -360,28 +407,41 @@ func (w *worker) step(force bool) {
 	if w.job == nil || w.job.Done() {
 		return
 	}
-	p, err := w.job.Step()
+	var p msg.Progress
+	var err error
+	if w.group != nil {
+		p, err = w.group.step(w.job)
+	} else {
+		p, err = w.job.Step()
+	}
 	w.enc = nil // the parameters changed
 	if err != nil {
 		w.fail(err)
 		return
 	}
 	done := w.job.Done()
+	if w.group != nil && w.group.index > 0 { // only worker 0 reports
+		if done {
+			w.setState(msg.StateDone)
+		}
+		return
+	}
 	now := time.Now()
 	if force || done || p.EpochEnd || now.Sub(w.lastProgress) >= progressEvery {
 		w.lastProgress = now
-		w.post(msg.Message{Type: "progress", Progress: &p})
+		w.post(msg.Message{Type: msg.TypeProgress, Progress: &p})
 	}
 	if force || done || p.EpochEnd || now.Sub(w.lastSnapshot) >= w.snapshotWait {
 		w.postSnapshot()
 	}
 	if done {
-		w.setState("done")
+		w.setState(msg.StateDone)
 	}
 }
 
 // postSnapshot posts a snapshot to the page and to the viewer's channel,
-// and spaces the next one by snapshotShare times its cost.
+// and spaces the next one by snapshotShare times its cost (times the
+// workers of a data-parallel run: they all wait while worker 0 embeds).
 func (w *worker) postSnapshot() {
 	start := time.Now()
 	s, err := w.job.Snapshot()
@@ -389,9 +449,13 @@ func (w *worker) postSnapshot() {
 		w.fail(err)
 		return
 	}
-	w.post(msg.Message{Type: "snapshot", Snapshot: &s})
+	w.post(msg.Message{Type: msg.TypeSnapshot, Snapshot: &s})
 	w.lastSnapshot = time.Now()
-	w.snapshotWait = min(maxSnapshotWait, max(minSnapshotWait, snapshotShare*w.lastSnapshot.Sub(start)))
+	share := time.Duration(snapshotShare)
+	if w.group != nil {
+		share *= time.Duration(w.group.count)
+	}
+	w.snapshotWait = min(maxSnapshotWait, max(minSnapshotWait, share*w.lastSnapshot.Sub(start)))
 }
 
 // export posts the model file and the projector's files.
@@ -415,7 +479,7 @@ func (w *worker) export() {
 		w.postError(err)
 		return
 	}
-	w.post(msg.Message{Type: "export", Export: &msg.Export{Model: model.Bytes(), Vectors: vectors.String(), Metadata: metadata.String()}})
+	w.post(msg.Message{Type: msg.TypeExport, Export: &msg.Export{Model: model.Bytes(), Vectors: vectors.String(), Metadata: metadata.String()}})
 }
 
 // load makes c.Model the encoder of embed.
@@ -464,24 +528,9 @@ func (w *worker) embed(c *msg.Command) {
 		}
 	}
 	for i := 0; i < len(values); i += d {
-		normalise(values[i : i+d])
+		vec.Normalise(values[i : i+d])
 	}
-	w.post(msg.Message{Type: "embeddings", Embeddings: &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}})
-}
-
-// normalise scales e to unit L2 norm (a zero vector stays zero).
-func normalise(e []float32) {
-	var s float64
-	for _, v := range e {
-		s += float64(v) * float64(v)
-	}
-	if s == 0 {
-		return
-	}
-	n := float32(1 / math.Sqrt(s))
-	for k := range e {
-		e[k] *= n
-	}
+	w.post(msg.Message{Type: msg.TypeEmbeddings, Embeddings: &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}})
 }
 
 // samplesSet turns s into a data set; labelled asks for one label per
@@ -519,19 +568,19 @@ func (w *worker) setState(s string) {
 		return
 	}
 	w.state = s
-	w.post(msg.Message{Type: "state", State: s})
+	w.post(msg.Message{Type: msg.TypeState, State: s})
 }
 
 // fail posts err and goes to state "failed".
 func (w *worker) fail(err error) {
 	w.job = nil
 	w.postError(err)
-	w.setState("failed")
+	w.setState(msg.StateFailed)
 }
 
 // postError posts err as one line.
 func (w *worker) postError(err error) {
-	w.post(msg.Message{Type: "error", Error: strings.ReplaceAll(err.Error(), "\n", " ")})
+	w.post(msg.Message{Type: msg.TypeError, Error: strings.ReplaceAll(err.Error(), "\n", " ")})
 }
 
 // post stamps m with the schema version and the run's id and posts it to
@@ -541,7 +590,7 @@ func (w *worker) post(m msg.Message) {
 	m.V, m.Trainer = msg.SchemaVersion, w.id
 	b, err := json.Marshal(m)
 	if err != nil {
-		m = msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: w.id, Error: "encoding a message: " + err.Error()}
+		m = msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: w.id, Error: "encoding a message: " + err.Error()}
 		b, _ = json.Marshal(m)
 	}
 	w.self.Call("postMessage", string(b))
@@ -549,7 +598,7 @@ func (w *worker) post(m msg.Message) {
 		return
 	}
 	switch m.Type {
-	case "snapshot", "progress", "state", "error":
+	case msg.TypeSnapshot, msg.TypeProgress, msg.TypeState, msg.TypeError:
 		w.bc.Call("postMessage", string(b))
 	}
 }
@@ -616,4 +665,122 @@ func await(p js.Value) (js.Value, error) {
 	p.Call("then", then, catch)
 	<-done
 	return v, err
+}
+
+// group is a data-parallel worker's link to the others: worker 0 has one
+// port per other worker, the others one port to worker 0.
+type group struct {
+	index, count int
+	ports        []js.Value
+	in           []chan exchange // what arrived on each port
+	funcs        []js.Func
+	steps        int       // steps exchanged, the tag of the next one
+	grad, sum    []float32 // this worker's gradient; worker 0's sum and mean
+}
+
+// exchange is one gradient (or mean) between workers.
+type exchange struct {
+	step int
+	loss float64
+	grad []float32
+}
+
+// newGroup links worker index of count through ports.
+func newGroup(index, count int, ports []js.Value) (*group, error) {
+	want := 1
+	if index == 0 {
+		want = count - 1
+	}
+	switch {
+	case count > 64:
+		return nil, fmt.Errorf("%d workers: at most 64", count)
+	case index < 0 || index >= count:
+		return nil, fmt.Errorf("worker %d of %d", index, count)
+	case len(ports) != want:
+		return nil, fmt.Errorf("worker %d of %d got %d message ports, wants %d", index, count, len(ports), want)
+	}
+	g := &group{index: index, count: count, ports: ports}
+	u8 := js.Global().Get("Uint8Array")
+	for _, port := range ports {
+		ch := make(chan exchange, 2)
+		f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			d := args[0].Get("data")
+			b := u8.New(d.Get("grad"))
+			grad := make([]float32, b.Length()/4)
+			if len(grad) > 0 {
+				js.CopyBytesToGo(unsafe.Slice((*byte)(unsafe.Pointer(&grad[0])), 4*len(grad)), b)
+			}
+			ch <- exchange{step: d.Get("step").Int(), loss: d.Get("loss").Float(), grad: grad}
+			return nil
+		})
+		port.Set("onmessage", f)
+		g.in, g.funcs = append(g.in, ch), append(g.funcs, f)
+	}
+	return g, nil
+}
+
+// close unhooks the ports; a nil group does nothing.
+func (g *group) close() {
+	if g == nil {
+		return
+	}
+	for i, p := range g.ports {
+		p.Set("onmessage", js.Null())
+		p.Call("close")
+		g.funcs[i].Release()
+	}
+}
+
+// step is one data-parallel step of j: this worker's gradient, the mean of
+// all of them (worker 0 computes it and sends it back), the update.
+func (g *group) step(j *job.Job) (msg.Progress, error) {
+	tag := g.steps
+	g.steps++
+	loss, err := j.ShardGradients(g.grad)
+	if err != nil {
+		return msg.Progress{}, err
+	}
+	if g.index > 0 {
+		g.send(g.ports[0], tag, loss, g.grad)
+		e := <-g.in[0]
+		if e.step != tag || len(e.grad) != len(g.grad) {
+			return msg.Progress{}, fmt.Errorf("worker %d: worker 0 sent step %d (%d values), expected step %d (%d)", g.index, e.step, len(e.grad), tag, len(g.grad))
+		}
+		return j.ApplyShard(e.grad, e.loss)
+	}
+	copy(g.sum, g.grad)
+	total := loss
+	for k, ch := range g.in {
+		e := <-ch
+		if e.step != tag || len(e.grad) != len(g.sum) {
+			return msg.Progress{}, fmt.Errorf("worker %d sent step %d (%d values), expected step %d (%d)", k+1, e.step, len(e.grad), tag, len(g.sum))
+		}
+		for i, v := range e.grad {
+			g.sum[i] += v
+		}
+		total += e.loss
+	}
+	n := float32(g.count)
+	for i := range g.sum {
+		g.sum[i] /= n
+	}
+	mean := total / float64(g.count)
+	for _, p := range g.ports {
+		g.send(p, tag, mean, g.sum)
+	}
+	return j.ApplyShard(g.sum, mean)
+}
+
+// send posts {step, loss, grad} on port, grad's bytes in a transferred
+// ArrayBuffer.
+func (g *group) send(port js.Value, step int, loss float64, grad []float32) {
+	b := js.Global().Get("Uint8Array").New(4 * len(grad))
+	if len(grad) > 0 {
+		js.CopyBytesToJS(b, unsafe.Slice((*byte)(unsafe.Pointer(&grad[0])), 4*len(grad)))
+	}
+	o := js.Global().Get("Object").New()
+	o.Set("step", step)
+	o.Set("loss", loss)
+	o.Set("grad", b.Get("buffer"))
+	port.Call("postMessage", o, []any{b.Get("buffer")})
 }

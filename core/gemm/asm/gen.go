@@ -53,6 +53,7 @@ func main() {
 			kernel("Y", mr, nv)
 		}
 	}
+	peak()
 	Generate()
 	if *neonOut != "" {
 		if err := writeNEON(*neonOut, *neonStubs); err != nil {
@@ -192,6 +193,34 @@ func kernel(isa string, mr, nv int) {
 			ADDQ(ldc, c)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// peak writes peakZ(n): n rounds of 24 independent AVX-512 fused
+// multiply-adds on registers, the most this core can do (BenchmarkPeak
+// reports it beside the products' GFLOP/s).
+func peak() {
+	TEXT("peakZ", NOSPLIT, "func(n int)")
+	Doc("peakZ runs n rounds of 24 independent fused multiply-adds of 16 lanes.")
+	n := Load(Param("n"), GP64())
+	acc := make([]VecVirtual, 24)
+	for i := range acc {
+		acc[i] = ZMM()
+		VPXORD(acc[i], acc[i], acc[i])
+	}
+	x, y := ZMM(), ZMM()
+	VPXORD(x, x, x)
+	VPXORD(y, y, y)
+	TESTQ(n, n)
+	JZ(LabelRef("peakZ_done"))
+	Label("peakZ_loop")
+	for i := range acc {
+		VFMADD231PS(x, y, acc[i])
+	}
+	DECQ(n)
+	JNZ(LabelRef("peakZ_loop"))
+	Label("peakZ_done")
 	VZEROUPPER()
 	RET()
 }

@@ -81,11 +81,11 @@ func (h *hub) publishLocked(m msg.Message) {
 		return
 	}
 	switch m.Type {
-	case "state":
+	case msg.TypeState:
 		h.state = m
-	case "progress":
+	case msg.TypeProgress:
 		h.last = &m
-	case "snapshot":
+	case msg.TypeSnapshot:
 		h.snap = &m
 	}
 	for ch := range h.subs {
@@ -105,7 +105,7 @@ func (h *hub) finish(state, errMsg string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if errMsg != "" {
-		h.publishLocked(msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: h.id, Error: errMsg})
+		h.publishLocked(msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: h.id, Error: errMsg})
 	}
 	h.publishLocked(stateMessage(h.id, state))
 	for ch := range h.subs {
@@ -117,5 +117,5 @@ func (h *hub) finish(state, errMsg string) {
 
 // stateMessage is the message of a job's state (see store's State*).
 func stateMessage(id, state string) msg.Message {
-	return msg.Message{V: msg.SchemaVersion, Type: "state", Trainer: id, State: state}
+	return msg.Message{V: msg.SchemaVersion, Type: msg.TypeState, Trainer: id, State: state}
 }

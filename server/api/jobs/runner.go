@@ -1,18 +1,18 @@
 //go:build !js
 
 // Package jobs runs the server's training jobs: a queue kept in the store,
-// one job at a time per device (the CPU; this build has no CUDA engine),
-// each the core/job loop that the command line and the browser's trainer
-// run, stepped on a goroutine. A job writes a checkpoint every N steps,
+// one job at a time (on the CPU, or on the GPU for device "cuda" when the
+// server has the CUDA engine), each the core/job loop that the command
+// line and the browser's trainer run, stepped on a goroutine. A job writes a checkpoint every N steps,
 // can be canceled at any time, registers its model with its verification
 // figures when it ends, and fans its progress out to subscribers (the
 // server's Server-Sent Events) without ever waiting for them.
 //
 // Resume: a job cut off by a restart (interrupted) is queued again and
-// continues from its last checkpoint: job.Restore loads the checkpoint's
-// weights and step, and replays the batch order from the seed, so the
-// remaining steps see the batches an uninterrupted run would; the
-// optimiser's moments restart from zero.
+// continues from its last checkpoint, which holds the whole training state
+// (job.Checkpoint: parameters, the optimiser's moments and update count,
+// the step, the epoch's batch order, every random stream), so that it ends
+// with the weights an uninterrupted run would have, bit for bit.
 package jobs
 
 import (
@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"sync"
 	"time"
 
@@ -81,7 +82,10 @@ type Config struct {
 	// SnapshotEvery is the least time between two snapshots, sent only while
 	// someone watches (and at epoch ends); 0 takes DefaultSnapshotEvery.
 	SnapshotEvery time.Duration
-	Logger        *log.Logger // nil: log.Default()
+	// CUDA makes the engine of jobs on device "cuda" (and "auto"); nil:
+	// this server has no CUDA engine and refuses such jobs.
+	CUDA   core.EngineFunc
+	Logger *log.Logger // nil: log.Default()
 }
 
 // Runner runs the queued jobs of a store, one at a time.
@@ -163,7 +167,9 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	switch req.Device {
 	case "", "cpu", "auto":
 	case "cuda":
-		return 0, invalid("device cuda: this build has no CUDA engine (GET /api/devices)")
+		if r.cfg.CUDA == nil {
+			return 0, invalid("device cuda: this server has no CUDA device (GET /api/devices says why)")
+		}
 	default:
 		return 0, invalid("unknown device %q (want cpu, cuda or auto)", req.Device)
 	}
@@ -186,7 +192,10 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 // has maxPerClient jobs queued or running (maxPerClient ≤ 0: no limit;
 // then it returns store.ErrLimit).
 func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (store.Job, error) {
-	if req.Device == "" {
+	switch {
+	case req.Device == "auto" && r.cfg.CUDA != nil:
+		req.Device = "cuda"
+	case req.Device == "" || req.Device == "auto":
 		req.Device = "cpu"
 	}
 	steps, err := r.Validate(req)
@@ -204,12 +213,14 @@ func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (
 	return j, nil
 }
 
-// Resume queues an interrupted job again. It returns store.ErrNotFound or,
-// for a job in another state, store.ErrConflict.
-func (r *Runner) Resume(id string) (store.Job, error) {
+// Resume queues an interrupted job again for client, unless client
+// already has maxPerClient jobs queued or running (store.ErrLimit; ≤ 0: no
+// limit): a resumed job counts as a submitted one. It returns
+// store.ErrNotFound or, for a job in another state, store.ErrConflict.
+func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ok, err := r.store.Transition(id, []string{store.StateInterrupted}, store.StateQueued, "")
+	ok, err := r.store.ResumeJob(id, client, maxPerClient)
 	if err != nil {
 		return store.Job{}, err
 	}
@@ -255,7 +266,11 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	case <-run.done:
 	case <-time.After(wait):
 	}
-	return r.Job(id)
+	j, err := r.Job(id)
+	if err == nil && (j.State == store.StateDone || j.State == store.StateFailed) {
+		return j, store.ErrConflict // it ended before the cancel reached it
+	}
+	return j, err
 }
 
 // Job returns job id with its live progress, or store.ErrNotFound.
@@ -310,7 +325,7 @@ func (r *Runner) Subscribe(id string) (first []msg.Message, ch <-chan msg.Messag
 	}
 	first = []msg.Message{stateMessage(id, j.State)}
 	if j.Error != "" {
-		first = append(first, msg.Message{V: msg.SchemaVersion, Type: "error", Trainer: id, Error: j.Error})
+		first = append(first, msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: id, Error: j.Error})
 	}
 	return first, nil, func() {}, nil
 }
@@ -422,20 +437,30 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 		return err
 	}
-	jb, err := job.New(j.Config, trainSet, testSet, r.cfg.Options)
+	opts := r.cfg.Options
+	if j.Config.Device == "cuda" {
+		if r.cfg.CUDA == nil {
+			return trainError{errors.New("device cuda: this server has no CUDA device")}
+		}
+		opts.Engine = r.cfg.CUDA
+	}
+	jb, err := job.New(j.Config, trainSet, testSet, opts)
 	if err != nil {
 		return trainError{err}
 	}
+	defer jb.Close()
 	_, total := jb.Steps()
 	// After a restart, training goes on from the last checkpoint.
 	from := 0
 	if path, step := r.store.CheckpointPath(j); path != "" && step > 0 {
-		m, err := core.ReadModel(path)
+		f, err := os.Open(path)
 		if err != nil {
 			return err
 		}
-		if err := jb.Restore(m.Params, step); err != nil {
-			return err
+		err = jb.Resume(f)
+		f.Close()
+		if err != nil {
+			return trainError{err}
 		}
 		from = step
 	}
@@ -447,8 +472,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		lastCkpt = from
 	)
 	checkpoint := func() error {
-		m := jb.Model()
-		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) })
+		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, jb.Checkpoint)
 		lastCkpt = p.Step
 		return err
 	}
@@ -476,7 +500,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		r.mu.Unlock()
 		if p.EpochEnd || jb.Done() || time.Since(lastPub) >= r.cfg.ProgressEvery {
 			pp := p
-			h.publish(msg.Message{V: msg.SchemaVersion, Type: "progress", Trainer: j.ID, Progress: &pp})
+			h.publish(msg.Message{V: msg.SchemaVersion, Type: msg.TypeProgress, Trainer: j.ID, Progress: &pp})
 			lastPub = time.Now()
 		}
 		if h.subscribers() > 0 && (p.EpochEnd || time.Since(lastSnap) >= r.cfg.SnapshotEvery) {
@@ -485,7 +509,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 			if err != nil {
 				return trainError{err}
 			}
-			h.publish(msg.Message{V: msg.SchemaVersion, Type: "snapshot", Trainer: j.ID, Snapshot: &snap})
+			h.publish(msg.Message{V: msg.SchemaVersion, Type: msg.TypeSnapshot, Trainer: j.ID, Snapshot: &snap})
 		}
 		if p.Step > from && p.Step%r.cfg.CheckpointEvery == 0 && !jb.Done() {
 			if err := checkpoint(); err != nil {

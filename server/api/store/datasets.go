@@ -9,36 +9,30 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"metriclab/core/msg"
 )
 
-// Dataset is an uploaded data set: an image folder with one sub-folder per
-// identity.
-type Dataset struct {
-	Name       string `json:"name"`
-	Identities int    `json:"identities"`
-	Samples    int    `json:"samples"`
-	Created    string `json:"created"`
-}
+// Dataset is an uploaded data set (msg.Dataset): an image folder with one
+// sub-folder per identity.
+type Dataset = msg.Dataset
 
-// Sample is one uploaded image.
-type Sample struct {
-	ID       string `json:"id"`
-	Dataset  string `json:"dataset"`
-	Identity string `json:"identity"`
-	Created  string `json:"created"`
-}
-
-// reservedIdentities would make an image folder look split into train/ and
-// test/ (see data.Load).
-var reservedIdentities = map[string]bool{"train": true, "test": true}
+// Sample is one uploaded image (msg.Sample).
+type Sample = msg.Sample
 
 // AddSample stores one image of identity in data set dataset (created on
-// its first sample); ext is the file extension (".png" or ".jpg"), write
-// fills the file. Names must be ValidName; "train" and "test" cannot be
-// identities. A bad name is ErrInvalidName.
+// its first sample), as DIR/datasets/DATASET/IDENTITY/ID.ext: ext is the
+// file extension (".png" or ".jpg"), write fills the file. The data set's
+// name must be ValidName, the identity's pass msg.IdentityProblem (any
+// printable name, "Ann Smith" or "José", that is safe as a folder name, so
+// that the folder is named as the person). A bad name is a NameError,
+// which matches ErrInvalidName.
 func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) error) (Sample, error) {
-	if !ValidName(dataset) || !ValidName(identity) || reservedIdentities[identity] {
-		return Sample{}, ErrInvalidName
+	if p := msg.DatasetProblem(dataset); p != "" {
+		return Sample{}, NameError{dataset, p}
+	}
+	if p := msg.IdentityProblem(identity); p != "" {
+		return Sample{}, NameError{identity, p}
 	}
 	if ext != ".png" && ext != ".jpg" {
 		panic("store: AddSample: extension " + ext)
@@ -71,9 +65,14 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 	return smp, nil
 }
 
-// ErrInvalidName is AddSample's error for a data set or identity name that
-// ValidName rejects (or a reserved one).
+// ErrInvalidName is matched by AddSample's errors about a name.
 var ErrInvalidName = errors.New("invalid name")
+
+// NameError is a name that the rules of package msg refuse, and why.
+type NameError struct{ Name, Problem string }
+
+func (e NameError) Error() string        { return fmt.Sprintf("%q: %s", e.Name, e.Problem) }
+func (e NameError) Is(target error) bool { return target == ErrInvalidName }
 
 // Datasets returns the data sets with their numbers of identities and
 // samples, by name.

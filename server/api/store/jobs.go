@@ -15,34 +15,24 @@ import (
 	"metriclab/core/msg"
 )
 
-// States of a job. A job is queued, then running, then done, failed or
-// canceled; a job that was running when the server stopped is interrupted,
-// and resuming it queues it again.
+// States of a job (msg.JobQueued, …). A job is queued, then running, then
+// done, failed or canceled; a job that was running when the server stopped
+// is interrupted, and resuming it queues it again.
 const (
-	StateQueued      = "queued"
-	StateRunning     = "running"
-	StateDone        = "done"
-	StateFailed      = "failed"
-	StateCanceled    = "canceled"
-	StateInterrupted = "interrupted"
+	StateQueued      = msg.JobQueued
+	StateRunning     = msg.JobRunning
+	StateDone        = msg.JobDone
+	StateFailed      = msg.JobFailed
+	StateCanceled    = msg.JobCanceled
+	StateInterrupted = msg.JobInterrupted
 )
 
-// Job is a training job's row.
+// Job is a training job's row: the wire type msg.Job, which the API
+// answers, and what only the server knows.
 type Job struct {
-	ID         string                   `json:"id"`
-	Client     string                   `json:"-"` // the submitter's address, for the per-client limit
-	Config     msg.TrainRequest         `json:"config"`
-	State      string                   `json:"state"`
-	Step       int                      `json:"step"`
-	Steps      int                      `json:"steps"`
-	Loss       float64                  `json:"loss"`
-	Metrics    *msg.VerificationSummary `json:"metrics"`
-	ModelID    string                   `json:"model_id"`
-	Checkpoint string                   `json:"-"`               // path relative to the data directory, "" when none
-	CkptStep   int                      `json:"checkpoint_step"` // the step of Checkpoint, 0 when none
-	Error      string                   `json:"error,omitempty"`
-	Created    string                   `json:"created"`
-	Updated    string                   `json:"updated"`
+	msg.Job
+	Client     string `json:"-"` // the submitter's address, for the per-client limit
+	Checkpoint string `json:"-"` // path relative to the data directory, "" when none
 }
 
 const jobColumns = "id, client, config, state, step, steps, loss, metrics, model_id, checkpoint, ckpt_step, error, created, updated"
@@ -77,17 +67,10 @@ func (s *Store) CreateJob(client string, config msg.TrainRequest, steps, max int
 		return Job{}, err
 	}
 	t := now()
-	j := Job{ID: newID(), Client: client, Config: config, State: StateQueued, Steps: steps, Created: t, Updated: t}
+	j := Job{Job: msg.Job{ID: newID(), Config: config, State: StateQueued, Steps: steps, Created: t, Updated: t}, Client: client}
 	err = s.tx(func(tx *sql.Tx) error {
-		if max > 0 {
-			var n int
-			if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
-				client, StateQueued, StateRunning).Scan(&n); err != nil {
-				return err
-			}
-			if n >= max {
-				return ErrLimit
-			}
+		if err := checkLimit(tx, client, max); err != nil {
+			return err
 		}
 		_, err := tx.Exec("INSERT INTO jobs (id, client, config, state, steps, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			j.ID, client, string(raw), j.State, steps, t, t)
@@ -97,6 +80,46 @@ func (s *Store) CreateJob(client string, config msg.TrainRequest, steps, max int
 		return Job{}, err
 	}
 	return j, nil
+}
+
+// ResumeJob queues the interrupted job id again for client, who then
+// holds it for the per-client limit, unless client already has max queued
+// or running jobs (max ≤ 0: no limit; then ErrLimit). It reports whether
+// the job was interrupted (false: it is in another state, or there is
+// none).
+func (s *Store) ResumeJob(id, client string, max int) (bool, error) {
+	ok := false
+	err := s.tx(func(tx *sql.Tx) error {
+		if err := checkLimit(tx, client, max); err != nil {
+			return err
+		}
+		res, err := tx.Exec("UPDATE jobs SET state = ?, client = ?, error = '', updated = ? WHERE id = ? AND state = ?",
+			StateQueued, client, now(), id, StateInterrupted)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
+	return ok, err
+}
+
+// checkLimit returns ErrLimit when client has max jobs queued or running
+// (max ≤ 0: no limit).
+func checkLimit(tx *sql.Tx, client string, max int) error {
+	if max <= 0 {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
+		client, StateQueued, StateRunning).Scan(&n); err != nil {
+		return err
+	}
+	if n >= max {
+		return ErrLimit
+	}
+	return nil
 }
 
 // ErrLimit is CreateJob's error when the client has too many jobs.

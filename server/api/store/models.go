@@ -11,31 +11,13 @@ import (
 	"os"
 	"path/filepath"
 
-	"metriclab/core"
 	"metriclab/core/msg"
 )
 
 // Card describes a registered model: what the models page lists and
-// GET /api/models/{id} answers. Check fills it from the model file; the
-// store sets ID, Name, Created, Size and JobID.
-type Card struct {
-	ID         string                   `json:"id"`
-	Name       string                   `json:"name"`
-	Arch       string                   `json:"arch"`
-	Loss       string                   `json:"loss"`
-	LossParams map[string]float64       `json:"loss_params,omitempty"`
-	Dim        int                      `json:"dim"`
-	Input      core.Input               `json:"input"`
-	Classes    []string                 `json:"classes"`
-	Threshold  float64                  `json:"threshold"` // recommended cosine threshold for 1:1 verification
-	FAR        float64                  `json:"far"`       // false accept rate at Threshold
-	Metrics    *msg.VerificationSummary `json:"metrics"`   // the training job's last verification; nil for uploads
-	Steps      int                      `json:"steps"`     // training steps taken, from the provenance
-	Data       string                   `json:"data"`      // training data, from the provenance
-	JobID      string                   `json:"job_id,omitempty"`
-	Size       int64                    `json:"size"` // bytes of the .safetensors file
-	Created    string                   `json:"created"`
-}
+// GET /api/models/{id} answers (the wire type msg.ModelCard). Check fills
+// it from the model file; the store sets ID, Name, Created, Size and JobID.
+type Card = msg.ModelCard
 
 // ModelCheck validates a model file written to a temporary path and
 // returns its card. Its error refuses the model; AddModel returns it

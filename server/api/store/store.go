@@ -25,11 +25,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+
+	"metriclab/core/msg"
 )
 
 // Errors of the store's lookups and state changes.
@@ -297,13 +298,10 @@ func (s *Store) pruneFiles(root, query string) (int, error) {
 	return n, err
 }
 
-// names are the names of data sets and identities: letters, digits, '_' and
-// '-', 1 to 64 of them.
-var names = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// ValidName reports whether s may name a data set or an identity: 1 to 64
-// letters, digits, '_' or '-' (so never a path, never hidden).
-func ValidName(s string) bool { return names.MatchString(s) }
+// ValidName reports whether s may name a data set: msg.DatasetProblem's
+// rule, 1 to 64 ASCII letters, digits, '_' or '-' (so never a path, never
+// hidden), and not a built-in name.
+func ValidName(s string) bool { return msg.DatasetProblem(s) == "" }
 
 // newID returns a random identifier of 16 hex digits.
 func newID() string {

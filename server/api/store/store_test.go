@@ -119,10 +119,47 @@ func TestJobLimitAndTransitions(t *testing.T) {
 func TestValidName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"alice": true, "Bob_2": true, "a-b": true, "": false, "..": false, "a/b": false, `a\b`: false,
-		".hidden": false, "a b": false, "é": false, string(make([]byte, 65)): false, "x\x00": false,
+		".hidden": false, "a b": false, "é": false, string(make([]byte, 65)): false, "x\x00": false, "mnist": false,
 	} {
 		if ValidName(name) != want {
 			t.Errorf("ValidName(%q) = %v", name, !want)
 		}
+	}
+}
+
+// TestSampleNames stores samples of people named as people are, each in a
+// folder of its name, and refuses names that are no folder name.
+func TestSampleNames(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	write := func(w io.Writer) error { _, err := w.Write([]byte("png")); return err }
+	for _, name := range []string{"Ann Smith", "José", "Zoë O'Neil", "李雷"} {
+		smp, err := s.AddSample("faces", name, ".png", write)
+		if err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "datasets", "faces", name, smp.ID+".png")); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+	for _, name := range []string{"", "../x", "a/b", ".hidden", "train", " Ann", "a\x00b"} {
+		if _, err := s.AddSample("faces", name, ".png", write); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("identity %q: %v, want ErrInvalidName", name, err)
+		}
+	}
+	if _, err := s.AddSample("my faces", "ann", ".png", write); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("data set \"my faces\": %v, want ErrInvalidName", err)
+	}
+	sets, err := s.Datasets()
+	if err != nil || len(sets) != 1 || sets[0].Identities != 4 || sets[0].Samples != 4 {
+		t.Errorf("datasets %+v, %v", sets, err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "datasets", "faces"))
+	if len(entries) != 4 {
+		t.Errorf("%d folders in the data set, want the 4 identities", len(entries))
 	}
 }

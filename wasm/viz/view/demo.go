@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+
+	"metriclab/core/vec"
 )
 
 // DemoClasses is the number of classes of the demo snapshot.
@@ -39,7 +41,7 @@ func DemoSnapshot(dim, n, classes int, seed uint64) *Snapshot {
 			for j := range v {
 				v[j] = rng.NormFloat64()
 			}
-			normalize(v)
+			vec.Normalise(v)
 		}
 		centres[c] = v
 	}
@@ -60,7 +62,7 @@ func DemoSnapshot(dim, n, classes int, seed uint64) *Snapshot {
 			for j := range p {
 				p[j] = centres[c][j] + 0.15*rng.NormFloat64()/math.Sqrt(float64(dim)/3)
 			}
-			normalize(p)
+			vec.Normalise(p)
 		}
 		for _, v := range p {
 			s.Points = append(s.Points, float32(v))
@@ -73,19 +75,4 @@ func DemoSnapshot(dim, n, classes int, seed uint64) *Snapshot {
 		s.Classes = append(s.Classes, strconv.Itoa(c))
 	}
 	return s
-}
-
-// normalize scales v to unit length in place (a zero v stays zero).
-func normalize(v []float64) {
-	var ss float64
-	for _, x := range v {
-		ss += x * x
-	}
-	if ss == 0 {
-		return
-	}
-	inv := 1 / math.Sqrt(ss)
-	for i := range v {
-		v[i] *= inv
-	}
 }

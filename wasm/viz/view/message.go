@@ -34,7 +34,7 @@ var errSchema = errors.New("viz: message of another schema version")
 
 // isPing reports whether m asks the viewer to say that it is ready.
 func isPing(m *message) bool {
-	return m.Type == "ping" || (m.Type == "command" && m.Command != nil && m.Command.Op == "ping")
+	return m.Type == "ping" || (m.Type == msg.TypeCommand && m.Command != nil && m.Command.Op == "ping")
 }
 
 // decodeMessage parses one message. A ping is returned whatever its
@@ -53,7 +53,7 @@ func decodeMessage(data []byte) (*message, error) {
 	if m.V != SchemaVersion {
 		return nil, fmt.Errorf("%w: v%d, this viewer reads v%d", errSchema, m.V, SchemaVersion)
 	}
-	if m.Type == "snapshot" {
+	if m.Type == msg.TypeSnapshot {
 		if m.Snapshot == nil {
 			return nil, errors.New("viz: snapshot message without a snapshot")
 		}
@@ -81,7 +81,7 @@ func checkSnapshot(s *Snapshot) error {
 
 // ReadyMessage returns the viewer's answer to a ping, as JSON.
 func ReadyMessage() []byte {
-	b, err := json.Marshal(message{V: SchemaVersion, Type: "state", Trainer: "viz", State: "viz-ready"})
+	b, err := json.Marshal(message{V: SchemaVersion, Type: msg.TypeState, Trainer: "viz", State: "viz-ready"})
 	if err != nil {
 		panic("view: " + err.Error()) // a fixed struct always marshals
 	}

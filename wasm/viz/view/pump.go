@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"metriclab/core/msg"
 )
 
 // Event is what the decoding goroutine hands to the game's Update; the
@@ -37,13 +39,13 @@ func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 		switch {
 		case isPing(m):
 			reply(ReadyMessage())
-		case m.Type == "snapshot":
+		case m.Type == msg.TypeSnapshot:
 			*latest = m.Snapshot
-		case m.Type == "progress" && m.Progress != nil:
+		case m.Type == msg.TypeProgress && m.Progress != nil:
 			out <- Event{Prog: m.Progress}
-		case m.Type == "state" && m.Trainer != "viz": // not another viewer's hello
+		case m.Type == msg.TypeState && m.Trainer != "viz": // not another viewer's hello
 			out <- Event{State: m.State}
-		case m.Type == "error":
+		case m.Type == msg.TypeError:
 			out <- Event{Notice: fmt.Sprintf("trainer error: %s", m.Error)}
 		}
 	}

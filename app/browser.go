@@ -1,0 +1,110 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// The page's small browser helpers: downloads, file inputs, the viewer's
+// canvas, the URL fragment. Outside a browser they do nothing.
+
+// download offers data to the user as a file called name, of MIME type
+// mime, through a temporary object URL.
+func download(name, mime string, data []byte) {
+	arr := app.Window().Get("Uint8Array").New(len(data))
+	app.CopyBytesToJS(arr, data)
+	blob := app.Window().Get("Blob").New([]any{arr}, map[string]any{"type": mime})
+	url := app.Window().Get("URL").Call("createObjectURL", blob)
+	downloadURL(name, url.String())
+	var revoke app.Func
+	revoke = app.FuncOf(func(this app.Value, args []app.Value) any {
+		app.Window().Get("URL").Call("revokeObjectURL", url)
+		revoke.Release()
+		return nil
+	})
+	app.Window().Call("setTimeout", revoke, 10000)
+}
+
+// downloadURL offers the resource at url (an object or data URL) as a file
+// called name.
+func downloadURL(name, url string) {
+	doc := app.Window().Get("document")
+	a := doc.Call("createElement", "a")
+	a.Set("href", url)
+	a.Set("download", name)
+	a.Get("style").Set("display", "none")
+	doc.Get("body").Call("appendChild", a)
+	a.Call("click")
+	a.Call("remove")
+}
+
+// canvasPNG returns the viewer's canvas in the iframe of id as a PNG data
+// URL, or "" when the iframe or its canvas is not there (yet).
+func canvasPNG(iframeID string) string {
+	f := app.Window().Get("document").Call("getElementById", iframeID)
+	if !f.Truthy() {
+		return ""
+	}
+	doc := f.Get("contentDocument")
+	if !doc.Truthy() {
+		return ""
+	}
+	c := doc.Call("querySelector", "canvas")
+	if !c.Truthy() {
+		return ""
+	}
+	return c.Call("toDataURL", "image/png").String()
+}
+
+// locationHash returns the page's URL fragment, with its "#".
+func locationHash() string {
+	h := app.Window().Get("location").Get("hash")
+	if h.Type() != app.TypeString {
+		return ""
+	}
+	return h.String()
+}
+
+// replaceHash sets the page's URL fragment without a navigation or a new
+// history entry.
+func replaceHash(hash string) {
+	app.Window().Get("history").Call("replaceState", nil, "", hash)
+}
+
+// readFile reads the first file of the file input in as bytes and calls
+// done on the browser's event loop.
+func readFile(in app.Value, done func([]byte, error)) {
+	files := in.Get("files")
+	if !files.Truthy() || files.Length() == 0 {
+		done(nil, fmt.Errorf("no file chosen"))
+		return
+	}
+	var ok, fail app.Func
+	release := func() { ok.Release(); fail.Release() }
+	ok = app.FuncOf(func(this app.Value, args []app.Value) any {
+		release()
+		arr := app.Window().Get("Uint8Array").New(args[0])
+		b := make([]byte, arr.Length())
+		app.CopyBytesToGo(b, arr)
+		done(b, nil)
+		return nil
+	})
+	fail = app.FuncOf(func(this app.Value, args []app.Value) any {
+		release()
+		done(nil, fmt.Errorf("%s", args[0].Call("toString").String()))
+		return nil
+	})
+	files.Index(0).Call("arrayBuffer").Call("then", ok).Call("catch", fail)
+	in.Set("value", "")
+}
+
+// nfc returns s in Unicode normal form C (the browser's
+// String.prototype.normalize), so that "José" typed as e and a combining
+// accent is the same name as with é; s itself outside a browser.
+func nfc(s string) string {
+	if !app.IsClient {
+		return s
+	}
+	return app.Window().Get("String").Get("prototype").Get("normalize").Call("call", s, "NFC").String()
+}

@@ -1,0 +1,74 @@
+package app
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// The form widgets of every page, one markup each: a label.field holding
+// the caption (a span) and the control, so that a click on the caption
+// focuses the control and the stylesheet styles them all alike.
+
+// selectField draws a labelled <select> of options with value selected;
+// set receives the option chosen.
+func selectField(id, label string, options []string, value string, disabled bool, set func(string)) app.UI {
+	return app.Label().Class("field").Body(
+		app.Span().Text(label),
+		app.Select().ID(id).Disabled(disabled).
+			OnChange(func(ctx app.Context, e app.Event) { set(ctx.JSSrc().Get("value").String()) }).
+			Body(app.Range(options).Slice(func(i int) app.UI {
+				return app.Option().Value(options[i]).Selected(options[i] == value).Text(options[i])
+			})),
+	)
+}
+
+// textField draws a labelled text input; set receives the text (trimmed)
+// when it changes, and returns "" when it takes it or why not, which the
+// input shows as its validity message.
+func textField(id, label, value, placeholder string, disabled bool, set func(string) string) app.UI {
+	return app.Label().Class("field").Body(
+		app.Span().Text(label),
+		app.Input().ID(id).Type("text").Value(value).Placeholder(placeholder).Disabled(disabled).
+			OnChange(func(ctx app.Context, e app.Event) {
+				why := set(strings.TrimSpace(ctx.JSSrc().Get("value").String()))
+				ctx.JSSrc().Call("setCustomValidity", why)
+			}),
+	)
+}
+
+// numberField draws a labelled number input with its range; a value out of
+// range, or not an integer where one is needed, is not passed to set (the
+// input shows it as invalid). title, when not "", is the label's tooltip.
+func numberField(id, label string, value, lo, hi float64, integer, disabled bool, title string, set func(float64)) app.UI {
+	step := "any"
+	if integer {
+		step = "1"
+	}
+	in := app.Input().ID(id).Type("number").Min(lo).Max(hi).Attr("step", step).
+		Value(FormatNumber(value)).Disabled(disabled).
+		OnChange(func(ctx app.Context, e app.Event) {
+			v, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64)
+			if err != nil || v < lo || v > hi || (integer && v != float64(int64(v))) {
+				return
+			}
+			set(v)
+		})
+	l := app.Label().Class("field")
+	if title != "" {
+		l = l.Title(title)
+	}
+	return l.Body(app.Span().Text(label), in)
+}
+
+// FormatNumber writes a setting as people type it: integers in full,
+// other values with at most 10 significant digits, so that a default
+// computed in floating point (CosFace's m at D = 2 is 0.35·0.4 =
+// 0.13999999999999999) shows as 0.14.
+func FormatNumber(v float64) string {
+	if v == float64(int64(v)) && v > -1e15 && v < 1e15 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'g', 10, 64)
+}

@@ -1,0 +1,93 @@
+package app
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// EncoderPanel is the verify page's encoder: the training settings and
+// Train, loading a model file or a model of the server's registry, the
+// trainer's panel while it trains, and, once the encoder is ready, the
+// calibration of the threshold on the enrollments.
+type EncoderPanel struct {
+	app.Compo
+
+	S         VerifyState
+	HasWorker bool
+
+	OnSet       func(key, value string) // "loss", "dim", "epochs"
+	OnTrain     func()
+	OnModelFile func(b []byte, err error, name string)
+	OnModel     func(id string)
+	OnLoadModel func()
+	OnFAR       func(far float64)
+}
+
+// Render draws the panel.
+func (p *EncoderPanel) Render() app.UI {
+	s := &p.S
+	busy := s.Phase.Busy()
+	return app.Section().ID("encoder").Class("panel encoder").Body(
+		app.H2().Text("Encoder"),
+		app.Div().Class("fields").Body(
+			selectField("verify-loss", "loss", LossNames(), s.Loss, busy, func(v string) { p.OnSet("loss", v) }),
+			selectField("verify-dim", "D", []string{"3", "8", "16", "32", "64"}, strconv.Itoa(s.Dim), busy, func(v string) { p.OnSet("dim", v) }),
+			numberField("verify-epochs", "epochs", float64(s.Epochs), 1, 500, true, busy, "", func(v float64) { p.OnSet("epochs", FormatNumber(v)) }),
+		),
+		app.Button().ID("btn-train").Type("button").Class("btn btn-primary").Disabled(!s.CanTrain(p.HasWorker)).
+			Title("train on the enrolled identities (two at least)").Text("Train").
+			OnClick(func(ctx app.Context, e app.Event) { p.OnTrain() }),
+		app.Div().Class("load").Body(
+			app.Label().For("model-file").Class("btn").Text("Load model file"),
+			app.Input().ID("model-file").Type("file").Accept(".safetensors").Class("hidden-file").Disabled(busy).
+				OnChange(func(ctx app.Context, e app.Event) {
+					name := "a file"
+					if fs := ctx.JSSrc().Get("files"); fs.Truthy() && fs.Length() > 0 {
+						name = fs.Index(0).Get("name").String()
+					}
+					readFile(ctx.JSSrc(), func(b []byte, err error) {
+						ctx.Dispatch(func(ctx app.Context) { p.OnModelFile(b, err, name) })
+					})
+				}),
+			app.If(len(s.Models) > 0, func() app.UI {
+				ids := make([]string, len(s.Models))
+				for i, c := range s.Models {
+					ids[i] = c.ID
+				}
+				return app.Div().Class("registry").Body(
+					selectField("verify-model", "server model", ids, s.ModelID, busy, p.OnModel),
+					app.Button().ID("btn-load-registry").Type("button").Class("btn").Disabled(busy || s.ModelID == "").Text("Load from server").
+						OnClick(func(ctx app.Context, e app.Event) { p.OnLoadModel() }),
+				)
+			}),
+			app.If(s.ModelNote != "", func() app.UI { return app.P().Class("note").Text(s.ModelNote) }),
+		),
+		app.P().ID("train-status").Class("status").Text(s.TrainStatus()),
+		app.If(s.Phase == PhaseTraining || len(s.Run.LossLine) > 0, func() app.UI {
+			return &TrainerPanel{Index: 0, Run: s.Run, Channel: s.channel, Dim: s.Dim, HideExport: true}
+		}),
+		app.If(s.Phase == PhaseReady, func() app.UI { return p.calibration() }),
+	)
+}
+
+// calibration draws the FAR slider and the histogram of the genuine and
+// impostor angles of the enrollments with the threshold.
+func (p *EncoderPanel) calibration() app.UI {
+	s := &p.S
+	c := s.Calib
+	return app.Div().ID("calibration").Class("calibration").Body(
+		app.H3().Text("Calibration (leave-one-out on the enrollments)"),
+		app.Label().For("far").Text("false accept rate "+FormatNumber(100*s.FAR)+"%"),
+		app.Input().ID("far").Type("range").Min(0.001).Max(0.2).Step(0.001).Value(s.FAR).
+			OnInput(func(ctx app.Context, e app.Event) {
+				if x, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64); err == nil {
+					p.OnFAR(x)
+				}
+			}),
+		app.P().ID("suggested").Class("note").Text(fmt.Sprintf("suggested threshold %s at FAR %s (measured), FRR %s; %d genuine and %d impostor scores",
+			FormatScore(c.Threshold), percent(c.FAR), percent(c.FRR), len(c.Genuine), len(c.Impostor))),
+		app.Raw(HistogramSVG(AngleHistogram(c.Genuine, angleBins), AngleHistogram(c.Impostor, angleBins), s.Threshold, true)),
+	)
+}

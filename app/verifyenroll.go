@@ -1,0 +1,100 @@
+package app
+
+import (
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// EnrollPanel is the verify page's enrollment: the name and the record
+// button, the gallery with its deletable thumbnails, export and import of
+// the gallery file, and "Send to server" with its data set, the classroom
+// token, and why the gallery cannot be sent, before the click.
+type EnrollPanel struct {
+	app.Compo
+
+	S         VerifyState // what the page shows
+	CanRecord bool
+	OnName    func(name string)
+	OnRecord  func(on bool)
+	OnDelete  func(identity, crop int)
+	OnExport  func()
+	OnImport  func(b []byte, err error)
+	OnDataset func(name string)
+	OnUpload  func()
+}
+
+// Render draws the panel.
+func (p *EnrollPanel) Render() app.UI {
+	s := &p.S
+	problem := s.UploadProblem()
+	return app.Section().ID("enroll").Class("panel enroll").Body(
+		app.H2().Text("Enroll"),
+		app.Label().Class("field").Body(
+			app.Span().Text("name"),
+			app.Input().ID("enroll-name").Type("text").Value(s.Name).Placeholder("your name").
+				// NFC: "José" typed as e + a combining accent is the same name.
+				OnInput(func(ctx app.Context, e app.Event) {
+					p.OnName(nfc(ctx.JSSrc().Get("value").String()))
+				}),
+		),
+		app.Button().ID("btn-record").Type("button").Class("btn btn-record").Disabled(!p.CanRecord).
+			Text(recordLabel(s.Recording, s.Recorded, s.Snapshots)).
+			On("pointerdown", func(ctx app.Context, e app.Event) { p.OnRecord(true) }).
+			On("pointerup", func(ctx app.Context, e app.Event) { p.OnRecord(false) }).
+			On("pointerleave", func(ctx app.Context, e app.Event) { p.OnRecord(false) }).
+			On("pointercancel", func(ctx app.Context, e app.Event) { p.OnRecord(false) }),
+		app.P().ID("enroll-count").Class("status").Text(EnrollCount(len(s.Gallery.Identities), s.Gallery.Count())),
+		app.Div().ID("gallery").Class("gallery").Body(
+			app.Range(s.Gallery.Identities).Slice(func(i int) app.UI {
+				id := s.Gallery.Identities[i]
+				return app.Div().Class("identity").Body(
+					app.H3().Text(id.Name+" ("+strconv.Itoa(len(id.Crops))+")"),
+					app.Div().Class("thumbs").Body(app.Range(id.Crops).Slice(func(j int) app.UI {
+						return app.Button().Type("button").Class("thumb").Title("delete this snapshot").Body(
+							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(s.Input.Width * 2).Height(s.Input.Height * 2),
+						).OnClick(func(ctx app.Context, e app.Event) { p.OnDelete(i, j) })
+					})),
+				)
+			}),
+		),
+		app.Div().Class("gallery-files").Body(
+			app.Button().ID("btn-export-gallery").Type("button").Class("btn").Disabled(s.Gallery.Count() == 0).Text("Export gallery").
+				OnClick(func(ctx app.Context, e app.Event) { p.OnExport() }),
+			app.Label().For("import-gallery").Class("btn").Text("Import gallery"),
+			app.Input().ID("import-gallery").Type("file").Accept(".json,application/json").Class("hidden-file").
+				OnChange(func(ctx app.Context, e app.Event) {
+					readFile(ctx.JSSrc(), func(b []byte, err error) {
+						ctx.Dispatch(func(ctx app.Context) { p.OnImport(b, err) })
+					})
+				}),
+		),
+		app.Div().Class("upload").Body(
+			textField("dataset", "server data set", s.Dataset, "webcam", false, func(v string) string {
+				p.OnDataset(v)
+				return ""
+			}),
+			&TokenField{ID: "verify-token"},
+			app.Button().ID("btn-upload").Type("button").Class("btn").Disabled(problem != "").Title(problem).
+				Text("Send to server").OnClick(func(ctx app.Context, e app.Event) { p.OnUpload() }),
+			app.P().ID("upload-status").Class("note").Text(uploadNote(s, problem)),
+		),
+	)
+}
+
+// recordLabel is the record button's text.
+func recordLabel(recording bool, n, of int) string {
+	if recording {
+		return "recording… " + strconv.Itoa(n) + "/" + strconv.Itoa(of)
+	}
+	return "Hold to record " + strconv.Itoa(of) + " snapshots"
+}
+
+// uploadNote is #upload-status: why the gallery cannot be sent, when
+// there is one to send, else the outcome of the last upload.
+func uploadNote(s *VerifyState, problem string) string {
+	if problem != "" && !s.Uploading && s.Gallery.Count() > 0 {
+		return "cannot send: " + problem
+	}
+	return s.UploadNote
+}

@@ -1,0 +1,48 @@
+package app
+
+import (
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// LivePanel is the verify page's live answers for the face on camera: 1:1
+// (the cosine to the claimed identity's template against the threshold,
+// and the verdict) and 1:k (the best match, or unknown, and the ranking).
+type LivePanel struct {
+	app.Compo
+
+	S           VerifyState
+	OnClaim     func(name string)
+	OnThreshold func(t float64)
+}
+
+// Render draws the panel.
+func (p *LivePanel) Render() app.UI {
+	s := &p.S
+	ready := s.Phase == PhaseReady
+	return app.Section().ID("live").Class("panel live").Body(
+		app.H2().Text("Verify and identify"),
+		app.Div().Class("fields").Body(
+			selectField("claimed", "claimed identity", s.Names, s.ClaimedName(), !ready, p.OnClaim),
+			app.Label().Class("field").Body(
+				app.Span().Text("threshold "+FormatScore(s.Threshold)),
+				app.Input().ID("threshold").Type("range").Min(-1).Max(1).Step(0.005).Value(s.Threshold).Disabled(!ready).
+					OnInput(func(ctx app.Context, e app.Event) {
+						if x, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64); err == nil {
+							p.OnThreshold(x)
+						}
+					}),
+			),
+		),
+		app.Div().Class("figures").Body(
+			app.Div().Class("figure").Body(app.Span().ID("score").Class("value").Text(s.ScoreText()), app.Span().Class("label").Text("cosine to "+s.ClaimedName())),
+			app.Div().Class("figure").Body(app.Span().ID("verdict").Class("value verdict "+s.VerdictText()).Text(s.VerdictText()), app.Span().Class("label").Text("1:1")),
+			app.Div().Class("figure").Body(app.Span().ID("identity").Class("value").Text(s.IdentityText()), app.Span().Class("label").Text("1:k best match")),
+		),
+		app.Ol().ID("ranking").Class("ranking").Body(app.Range(s.Ranked).Slice(func(i int) app.UI {
+			m := s.Ranked[i]
+			return app.Li().Body(app.Span().Class("name").Text(m.Name), app.Text(" "), app.Span().Class("score").Text(FormatScore(m.Score)))
+		})),
+	)
+}

@@ -1,0 +1,417 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"metriclab/core/face"
+	"metriclab/core/msg"
+)
+
+// step is one transition of a VerifyState scenario and what must hold
+// after it: the phase, the commands posted to the worker (their ops, an
+// embed with its id: "embed:gallery"), whether the gallery is stored, and
+// an optional check.
+type step struct {
+	name  string
+	do    func(s *VerifyState) Out
+	phase Phase
+	posts []string
+	store bool
+	check func(t *testing.T, s *VerifyState)
+}
+
+// runSteps runs the steps on s in order.
+func runSteps(t *testing.T, s *VerifyState, steps []step) {
+	t.Helper()
+	for _, st := range steps {
+		out := st.do(s)
+		if s.Phase != st.phase {
+			t.Fatalf("%s: phase %d, want %d (note %q, model note %q)", st.name, s.Phase, st.phase, s.Note, s.ModelNote)
+		}
+		if got := ops(t, out); !slices.Equal(got, st.posts) {
+			t.Fatalf("%s: posted %v, want %v", st.name, got, st.posts)
+		}
+		if out.Store != st.store {
+			t.Fatalf("%s: store %v, want %v", st.name, out.Store, st.store)
+		}
+		if st.check != nil {
+			st.check(t, s)
+		}
+	}
+}
+
+// ops decodes the commands of out: "op", or "embed:ID".
+func ops(t *testing.T, out Out) []string {
+	t.Helper()
+	var got []string
+	for _, p := range out.Post {
+		var m msg.Message
+		if err := json.Unmarshal([]byte(p), &m); err != nil || m.Type != msg.TypeCommand || m.Command == nil || m.Trainer != verifyTrainer {
+			t.Fatalf("posted %.80s…: %v", p, err)
+		}
+		op := m.Command.Op
+		if op == msg.OpEmbed {
+			op += ":" + m.Command.ID
+		}
+		got = append(got, op)
+	}
+	return got
+}
+
+// worker's messages, as wasm/trainer posts them.
+func stateMsg(state string) string {
+	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeState, Trainer: verifyTrainer, State: state})
+	return string(b)
+}
+
+func embMsg(id string, dim int, values []float32) string {
+	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeEmbeddings, Trainer: verifyTrainer,
+		Embeddings: &msg.Embeddings{ID: id, Dim: dim, Values: values, Threshold: 0.5}})
+	return string(b)
+}
+
+// enrolled returns a state whose gallery has alice and bob, three crops
+// each, and a camera with a detector.
+func enrolled() VerifyState {
+	s := NewVerifyState()
+	in := s.Input
+	zero := EncodeCrop(make([]float32, in.Channels*in.Height*in.Width), in.Channels, in.Height, in.Width)
+	s.Gallery.Add("alice", zero, zero, zero)
+	s.Gallery.Add("bob", zero, zero, zero)
+	s.CameraStarted(CameraOn, "")
+	s.DetectorReady(nil)
+	return s
+}
+
+// galleryEmbs are the 2-D embeddings of enrolled's gallery: alice's crops
+// at 0° and ±0.1 rad, bob's at 90° and 90° ± 0.1 rad.
+func galleryEmbs() []float32 {
+	c, s := float32(math.Cos(0.1)), float32(math.Sin(0.1))
+	return []float32{1, 0, c, s, c, -s, 0, 1, s, c, -s, c}
+}
+
+func okFrame(s *VerifyState, now float64) Out {
+	_, out := s.Frame(now, face.OK, make([]float32, s.Input.Channels*s.Input.Height*s.Input.Width))
+	return out
+}
+
+func TestVerifyTrainAndVerify(t *testing.T) {
+	s := enrolled()
+	runSteps(t, &s, []step{
+		{name: "before an encoder", do: func(s *VerifyState) Out { return Out{} }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if got := s.TrainStatus(); !strings.Contains(got, "train one") || !s.CanTrain(true) || s.CanTrain(false) {
+					t.Errorf("TrainStatus %q, CanTrain %v/%v", got, s.CanTrain(true), s.CanTrain(false))
+				}
+			}},
+		{name: "a frame before an encoder: no probe", do: func(s *VerifyState) Out { return okFrame(s, 0) }, phase: PhaseNone},
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"},
+			check: func(t *testing.T, s *VerifyState) {
+				if s.CanTrain(true) || s.Run.State != msg.StateRunning || !strings.HasPrefix(s.TrainStatus(), "training: running") {
+					t.Errorf("while training: CanTrain %v, run %q, status %q", s.CanTrain(true), s.Run.State, s.TrainStatus())
+				}
+			}},
+		{name: "settings are fixed while training", do: func(s *VerifyState) Out { s.SetEncoder("dim", "3"); return Out{} }, phase: PhaseTraining,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Dim != 16 {
+					t.Errorf("dim %d after a change while training, want 16", s.Dim)
+				}
+			}},
+		{name: "trainer done: embed the gallery", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				// Impostor scores are about cos 90° = 0, genuine ones about
+				// cos 0.1: the suggested threshold sits in the gap.
+				hi, lo := slices.Max(s.Calib.Impostor), slices.Min(s.Calib.Genuine)
+				if !(s.Threshold > hi && s.Threshold < lo) || s.Calib.FRR != 0 || !slices.Equal(s.Names, []string{"alice", "bob"}) {
+					t.Errorf("threshold %v (gap %v..%v), FRR %v, names %v", s.Threshold, hi, lo, s.Calib.FRR, s.Names)
+				}
+				if !strings.HasPrefix(s.TrainStatus(), "ready: arcface trained here, 2 identities, D = 2") || s.ScoreText() != "–" {
+					t.Errorf("status %q, score %q", s.TrainStatus(), s.ScoreText())
+				}
+			}},
+		{name: "a frame: probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
+		{name: "another frame while probe 1 is pending: none", do: func(s *VerifyState) Out { return okFrame(s, 20) }, phase: PhaseReady},
+		{name: "a bad frame: none", do: func(s *VerifyState) Out { _, out := s.Frame(30, face.NoFace, nil); return out }, phase: PhaseReady},
+		{name: "a stale probe's answer is dropped", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-0", 2, []float32{0, 1})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.HasScore {
+					t.Error("a stale probe was scored")
+				}
+			}},
+		{name: "probe 1 at 0°", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				// Alice's template is the mean of 0° and ±0.1 rad: 0° exactly.
+				if s.ScoreText() != "1.000 (0.0°)" || s.VerdictText() != "accept" || s.IdentityText() != "alice" || s.Ranked[0].Name != "alice" {
+					t.Errorf("score %q verdict %q identity %q ranking %v", s.ScoreText(), s.VerdictText(), s.IdentityText(), s.Ranked)
+				}
+			}},
+		{name: "claim bob", do: func(s *VerifyState) Out { s.Claim("bob"); return Out{} }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.ClaimedName() != "bob" || s.VerdictText() != "reject" || s.IdentityText() != "alice" {
+					t.Errorf("claiming bob: %s %s %s", s.ClaimedName(), s.VerdictText(), s.IdentityText())
+				}
+			}},
+		{name: "a threshold by hand", do: func(s *VerifyState) Out { s.SetThreshold(0.25); s.SetThreshold(7); return Out{} }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Threshold != 0.25 || s.IdentityText() != "alice" {
+					t.Errorf("threshold %v identity %q, want 0.25 (7 is out of range) and alice", s.Threshold, s.IdentityText())
+				}
+			}},
+		{name: "SetFAR recalibrates", do: func(s *VerifyState) Out { s.SetFAR(0.5); s.SetFAR(-1); return Out{} }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				// Six impostor scores: FAR 0.5 lets up to three pass.
+				if s.FAR != 0.5 || s.Calib.FAR > 0.5 || s.Threshold != s.Calib.Threshold {
+					t.Errorf("FAR %v, measured %v, threshold %v (calibrated %v)", s.FAR, s.Calib.FAR, s.Threshold, s.Calib.Threshold)
+				}
+			}},
+		{name: "the next frame probes again", do: func(s *VerifyState) Out { return okFrame(s, 40) }, phase: PhaseReady, posts: []string{"embed:probe-2"}},
+		{name: "probe 2 at 180°: unknown", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-2", 2, []float32{-1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.IdentityText() != "unknown" || s.VerdictText() != "reject" {
+					t.Errorf("identity %q verdict %q, want unknown and reject", s.IdentityText(), s.VerdictText())
+				}
+			}},
+		{name: "probe 3", do: func(s *VerifyState) Out { return okFrame(s, 50) }, phase: PhaseReady, posts: []string{"embed:probe-3"}},
+		{name: "deleting a crop stores the gallery and embeds it again", do: func(s *VerifyState) Out { return s.DeleteCrop(1, 0) }, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"}},
+		{name: "probe 3's answer after that is dropped", do: func(s *VerifyState) Out {
+			s.HasScore = false
+			return s.Receive(embMsg("probe-3", 2, []float32{0, 1}))
+		}, phase: PhaseEmbedding, check: func(t *testing.T, s *VerifyState) {
+			if s.HasScore {
+				t.Error("a probe was scored while the gallery is embedded again")
+			}
+		}},
+		{name: "embeddings of the wrong size", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.Contains(s.Note, "do not match") {
+					t.Errorf("note %q", s.Note)
+				}
+			}},
+	})
+}
+
+func TestVerifyFailures(t *testing.T) {
+	s := enrolled()
+	runSteps(t, &s, []step{
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "the trainer fails", do: func(s *VerifyState) Out {
+			b, _ := json.Marshal(msg.Message{V: 1, Type: msg.TypeError, Trainer: verifyTrainer, Error: "loss is NaN"})
+			return s.Receive(string(b))
+		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
+			if s.TrainStatus() != "failed: loss is NaN" {
+				t.Errorf("status %q", s.TrainStatus())
+			}
+		}},
+		{name: "train again", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "the worker dies", do: func(s *VerifyState) Out { s.Crash("out of memory"); return Out{} }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.TrainStatus() != "crashed: out of memory" {
+					t.Errorf("status %q", s.TrainStatus())
+				}
+			}},
+		{name: "a message of another schema", do: func(s *VerifyState) Out { return s.Receive(`{"v":2,"type":"state","state":"done"}`) }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.Contains(s.Note, "v2") {
+					t.Errorf("note %q", s.Note)
+				}
+			}},
+	})
+}
+
+func TestVerifyLoadModel(t *testing.T) {
+	s := enrolled()
+	cards := []msg.ModelCard{{ID: "m1"}, {ID: "m2"}}
+	runSteps(t, &s, []step{
+		{name: "the registry", do: func(s *VerifyState) Out {
+			s.SetModels(cards, nil)
+			s.SetModels(nil, errors.New("offline"))
+			return Out{}
+		}, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.ModelID != "m1" || len(s.Models) != 2 {
+					t.Errorf("model %q of %d, want m1 of 2 (an error keeps the list)", s.ModelID, len(s.Models))
+				}
+			}},
+		{name: "fetch m2", do: func(s *VerifyState) Out {
+			s.SelectModel("m2")
+			if id, ok := s.FetchModel(); !ok || id != "m2" {
+				t.Errorf("FetchModel = %q, %v", id, ok)
+			}
+			if _, ok := s.FetchModel(); ok {
+				t.Error("a second fetch while loading")
+			}
+			return Out{}
+		}, phase: PhaseLoading},
+		{name: "the fetch failed", do: func(s *VerifyState) Out { return s.LoadModel(nil, errors.New("not found (404)"), "server model m2") }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.ModelNote != "the model could not be read: not found (404)" {
+					t.Errorf("model note %q", s.ModelNote)
+				}
+			}},
+		{name: "a model file", do: func(s *VerifyState) Out { return s.LoadModel([]byte{1}, nil, "model file a.safetensors") }, phase: PhaseEmbedding,
+			posts: []string{"load", "embed:gallery"}},
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.HasPrefix(s.TrainStatus(), "ready: model file a.safetensors") || s.ModelNote != "" {
+					t.Errorf("status %q, note %q", s.TrainStatus(), s.ModelNote)
+				}
+			}},
+	})
+	// Loaded before anyone is enrolled: nothing to verify against yet.
+	e := NewVerifyState()
+	runSteps(t, &e, []step{
+		{name: "a model, no gallery", do: func(s *VerifyState) Out { return s.LoadModel([]byte{1}, nil, "x") }, phase: PhaseNone, posts: []string{"load"},
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.Contains(s.ModelNote, "enroll someone") {
+					t.Errorf("model note %q", s.ModelNote)
+				}
+			}},
+	})
+}
+
+func TestVerifyRecord(t *testing.T) {
+	s := NewVerifyState()
+	s.Snapshots = 3
+	runSteps(t, &s, []step{
+		{name: "no camera: no recording", do: func(s *VerifyState) Out { s.SetName("  Ann Smith "); return Out{} }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Name != "Ann Smith" || s.CanRecord() {
+					t.Errorf("name %q, CanRecord %v without a camera", s.Name, s.CanRecord())
+				}
+				s.CameraStarted(CameraOn, "")
+				if s.CanRecord() || s.CameraStatus() != "camera on: loading the face detector…" {
+					t.Errorf("CanRecord %v before the detector; status %q", s.CanRecord(), s.CameraStatus())
+				}
+				s.DetectorReady(nil)
+				if !s.CanRecord() || s.CameraStatus() != "camera on: detecting faces" {
+					t.Errorf("CanRecord %v, status %q", s.CanRecord(), s.CameraStatus())
+				}
+				// A detector that failed before the camera started: still said.
+				f := NewVerifyState()
+				f.DetectorReady(errors.New("no cascade (404)"))
+				f.CameraStarted(CameraStarting, "")
+				f.CameraStarted(CameraOn, "")
+				if f.CanRecord() || f.CameraStatus() != "camera on; the face detector could not start: no cascade (404)" {
+					t.Errorf("a failed detector: CanRecord %v, status %q", f.CanRecord(), f.CameraStatus())
+				}
+			}},
+		{name: "a hold without a good frame stores nothing", do: func(s *VerifyState) Out {
+			s.Record(true)
+			s.Frame(0, face.TooBlurred, nil)
+			return s.Record(false)
+		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
+			if s.Gallery.Count() != 0 || s.Quality != "too blurred: hold still" {
+				t.Errorf("%d crops, quality %q", s.Gallery.Count(), s.Quality)
+			}
+		}},
+		{name: "hold", do: func(s *VerifyState) Out { return s.Record(true) }, phase: PhaseNone},
+		{name: "frame 1", do: func(s *VerifyState) Out { return okFrame(s, 100) }, phase: PhaseNone},
+		{name: "frame 2", do: func(s *VerifyState) Out { return okFrame(s, 200) }, phase: PhaseNone},
+		{name: "frame 3 ends the hold: stored", do: func(s *VerifyState) Out { return okFrame(s, 300) }, phase: PhaseNone, store: true,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Recording || s.Gallery.Count() != 3 || s.Gallery.Identities[0].Name != "Ann Smith" {
+					t.Errorf("recording %v, gallery %d crops of %v", s.Recording, s.Gallery.Count(), s.Gallery.Names())
+				}
+			}},
+		{name: "frame 4 after the hold: not recorded", do: func(s *VerifyState) Out { return okFrame(s, 600) }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				// Frames at 0, 100, 200, 300 and 600 ms: 4 gaps in 0.6 s,
+				// 6.7 a second, shown at 600 ms (500 ms after the first).
+				if s.Gallery.Count() != 3 || s.FPS != 6.7 || !s.FPSChanged {
+					t.Errorf("%d crops, fps %v (changed %v), want 3, 6.7", s.Gallery.Count(), s.FPS, s.FPSChanged)
+				}
+			}},
+		{name: "releasing the button again changes nothing", do: func(s *VerifyState) Out { return s.Record(false) }, phase: PhaseNone},
+	})
+}
+
+func TestVerifyGalleryFiles(t *testing.T) {
+	s := enrolled()
+	file := MarshalGallery(s.Gallery)
+	e := NewVerifyState()
+	runSteps(t, &e, []step{
+		{name: "import", do: func(s *VerifyState) Out { return s.Import(file, nil) }, phase: PhaseNone, store: true,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Note != "imported 2 identities, 6 snapshots" || s.Gallery.Count() != 6 {
+					t.Errorf("note %q, %d crops", s.Note, s.Gallery.Count())
+				}
+			}},
+		{name: "import of another shape", do: func(s *VerifyState) Out {
+			g := NewGallery(1, 8, 8)
+			g.Add("x", EncodeCrop(make([]float32, 64), 1, 8, 8))
+			return s.Import(MarshalGallery(g), nil)
+		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
+			if !strings.Contains(s.Note, "crops of 1×8×8, the page takes 1×32×32") || s.Gallery.Count() != 6 {
+				t.Errorf("note %q, %d crops", s.Note, s.Gallery.Count())
+			}
+		}},
+		{name: "a file that could not be read", do: func(s *VerifyState) Out { return s.Import(nil, errors.New("NotReadableError")) }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Note != "the gallery could not be imported: NotReadableError" {
+					t.Errorf("note %q", s.Note)
+				}
+			}},
+		{name: "restore from IndexedDB", do: func(s *VerifyState) Out {
+			r := NewVerifyState()
+			r.Restore(string(file), true, nil)
+			if r.Gallery.Count() != 6 {
+				t.Errorf("restored %d crops", r.Gallery.Count())
+			}
+			r.Restore("{", true, nil)
+			if !strings.Contains(r.Note, "could not be read") || r.Gallery.Count() != 6 {
+				t.Errorf("a bad record: note %q, %d crops", r.Note, r.Gallery.Count())
+			}
+			return Out{}
+		}, phase: PhaseNone},
+	})
+}
+
+func TestVerifyUpload(t *testing.T) {
+	for _, tc := range []struct {
+		names   []string
+		dataset string
+		problem string // "" when the gallery can be sent
+	}{
+		{[]string{"Ann Smith", "José"}, "webcam", ""},
+		{[]string{"Zoë O'Neil"}, "faces_2", ""},
+		{nil, "webcam", "enroll someone first"},
+		{[]string{"ann"}, "my faces", "no spaces or accents"},
+		{[]string{"ann"}, "mnist", "built in"},
+		{[]string{"ann", "a/b"}, "webcam", `"a/b": a name cannot hold`},
+		{[]string{"train"}, "webcam", `"train"`},
+	} {
+		s := NewVerifyState()
+		for _, n := range tc.names {
+			s.Gallery.Add(n, EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+		}
+		s.SetDataset(" " + tc.dataset + " ")
+		p := s.UploadProblem()
+		if (tc.problem == "") != (p == "") || !strings.Contains(p, tc.problem) {
+			t.Errorf("%v to %q: problem %q, want %q", tc.names, tc.dataset, p, tc.problem)
+			continue
+		}
+		ups, err := s.StartUpload()
+		if tc.problem != "" {
+			if err == nil || s.Uploading || s.UploadNote != p {
+				t.Errorf("%v: started despite %q (note %q)", tc.names, p, s.UploadNote)
+			}
+			continue
+		}
+		if err != nil || len(ups) != len(tc.names) || ups[0].Identity != tc.names[0] || !s.Uploading || s.UploadProblem() != "sending…" {
+			t.Fatalf("%v: %d uploads, %v, uploading %v", tc.names, len(ups), err, s.Uploading)
+		}
+		if b := CropPNG(crop(1, 32, 32), 1, 32, 32); string(ups[0].PNG) != string(b) {
+			t.Errorf("the upload is not the crop's PNG")
+		}
+		s.Uploaded(1, errors.New("this server needs its token for changes (401)"))
+		if want := "sent 1 of " + itoa(len(tc.names)) + " snapshots to data set " + tc.dataset + ": this server needs its token for changes (401)"; s.UploadNote != want || s.Uploading {
+			t.Errorf("note %q, want %q", s.UploadNote, want)
+		}
+	}
+}

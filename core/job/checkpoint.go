@@ -1,0 +1,198 @@
+package job
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strings"
+
+	"metriclab/core"
+	"metriclab/core/eval"
+	"metriclab/core/msg"
+	"metriclab/core/safetensors"
+)
+
+// CheckpointFormat is the format of the files Checkpoint writes: a
+// safetensors file whose tensors are the parameters (named as in a model
+// file) and the optimiser's buffers ("optim.m/NAME", "optim.v/NAME"), and
+// whose metadata entry "metriclab_checkpoint" is the rest of the state as
+// JSON (checkpointState).
+const CheckpointFormat = "metriclab-checkpoint/1"
+
+const (
+	checkpointKey = "metriclab_checkpoint"
+	optimM        = "optim.m/"
+	optimV        = "optim.v/"
+	bestPrefix    = "best/" // with EarlyStop: the best epoch's parameters
+)
+
+// checkpointState is what a checkpoint holds besides its tensors: the
+// request it is of, the step and the epoch, the epoch's batch order, the
+// state of every random stream (the batch order's and the augmentations'
+// PCG generators) and the optimiser's update count. With the parameters
+// and the optimiser's buffers it is the whole training state: a job
+// resumed from it takes the steps an uninterrupted one would, bit for bit.
+// With EarlyStop it also holds the best epoch so far (its parameters as
+// "best/NAME", its number and verification) and whether the run stopped.
+// (The figures of the last epoch end's verification are not in it: they do
+// not change training, and the next epoch end recomputes them.)
+type checkpointState struct {
+	Format  string           `json:"format"`
+	Request msg.TrainRequest `json:"request"`
+	Step    int              `json:"step"`
+	Epoch   int              `json:"epoch"`
+	Order   []int            `json:"order"`             // this epoch's order, positions in the training images
+	RNG     []byte           `json:"rng"`               // the batch order's generator (rand.PCG, binary)
+	AugRNG  []byte           `json:"aug_rng,omitempty"` // the augmentations' generator
+	OptT    int              `json:"opt_updates"`
+
+	BestEpoch int                      `json:"best_epoch,omitempty"`
+	BestVerif *eval.VerificationReport `json:"best_verification,omitempty"`
+	Stopped   bool                     `json:"stopped,omitempty"`
+}
+
+// Checkpoint writes the whole training state of j to w (see
+// CheckpointFormat), from which Resume goes on exactly.
+func (j *Job) Checkpoint(w io.Writer) error {
+	st := checkpointState{Format: CheckpointFormat, Request: j.req, Step: j.tr.Iter(), Epoch: j.epoch,
+		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, Stopped: j.stopped}
+	var err error
+	if st.RNG, err = j.src.MarshalBinary(); err != nil {
+		return err
+	}
+	if j.augSrc != nil {
+		if st.AugRNG, err = j.augSrc.MarshalBinary(); err != nil {
+			return err
+		}
+	}
+	opt := j.tr.OptState()
+	st.OptT = opt.T
+	meta, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tensors := make(map[string]safetensors.Tensor)
+	for name, t := range j.tr.Params() {
+		tensors[name] = safetensors.Tensor(t)
+	}
+	for name, t := range opt.M {
+		tensors[optimM+name] = safetensors.Tensor(t)
+	}
+	for name, t := range opt.V {
+		tensors[optimV+name] = safetensors.Tensor(t)
+	}
+	for name, t := range j.best {
+		tensors[bestPrefix+name] = safetensors.Tensor(t)
+	}
+	return safetensors.Encode(w, tensors, map[string]string{checkpointKey: string(meta)})
+}
+
+// Resume loads a checkpoint that Checkpoint wrote of a job of the same
+// request and data, before j's first step: the parameters, the optimiser's
+// state, the step, the epoch, its batch order and the random streams.
+// The errors say what is wrong with the checkpoint and leave j as New
+// made it.
+func (j *Job) Resume(r io.Reader) error {
+	if j.tr.Iter() != 0 {
+		return fmt.Errorf("resume: %d steps already done", j.tr.Iter())
+	}
+	tensors, meta, err := safetensors.Decode(r, 0)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %v", err)
+	}
+	var st checkpointState
+	raw, ok := meta[checkpointKey]
+	if !ok {
+		return errors.New("checkpoint: no training state in the file (a model file, or a checkpoint of an older metriclab?)")
+	}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return fmt.Errorf("checkpoint: bad state: %v", err)
+	}
+	switch {
+	case st.Format != CheckpointFormat:
+		return fmt.Errorf("checkpoint: format %q, want %q", st.Format, CheckpointFormat)
+	case !reflect.DeepEqual(st.Request, j.req):
+		return errors.New("checkpoint: of another training request")
+	case st.Step < 0 || st.Step > j.total || st.Epoch < 0 || st.Epoch > j.req.Epochs:
+		return fmt.Errorf("checkpoint: step %d of epoch %d, out of range of %d steps", st.Step, st.Epoch, j.total)
+	case len(st.Order) > len(j.trainIdx) || len(st.Order) < j.steps*j.req.Batch:
+		return fmt.Errorf("checkpoint: an order of %d images, the job trains on %d in batches of %d", len(st.Order), len(j.trainIdx), j.req.Batch)
+	case (j.augSrc != nil) != (st.AugRNG != nil):
+		return errors.New("checkpoint: augmentation differs from the job's")
+	case (st.BestEpoch > 0) != (st.BestVerif != nil) || st.BestEpoch > st.Epoch:
+		return fmt.Errorf("checkpoint: best epoch %d of %d without its verification", st.BestEpoch, st.Epoch)
+	}
+	for _, p := range st.Order {
+		if p < 0 || p >= len(j.trainIdx) {
+			return fmt.Errorf("checkpoint: order position %d out of range", p)
+		}
+	}
+	params := make(map[string]core.Tensor)
+	opt := core.OptState{T: st.OptT, M: map[string]core.Tensor{}}
+	var best map[string]core.Tensor
+	for name, t := range tensors {
+		switch {
+		case strings.HasPrefix(name, bestPrefix):
+			if best == nil {
+				best = map[string]core.Tensor{}
+			}
+			best[strings.TrimPrefix(name, bestPrefix)] = core.Tensor(t)
+		case strings.HasPrefix(name, optimM):
+			opt.M[strings.TrimPrefix(name, optimM)] = core.Tensor(t)
+		case strings.HasPrefix(name, optimV):
+			if opt.V == nil {
+				opt.V = map[string]core.Tensor{}
+			}
+			opt.V[strings.TrimPrefix(name, optimV)] = core.Tensor(t)
+		default:
+			params[name] = core.Tensor(t)
+		}
+	}
+	if (best != nil) != (st.BestEpoch > 0) {
+		return errors.New("checkpoint: the best epoch's parameters and its number disagree")
+	}
+	if best != nil {
+		cur := j.tr.Params()
+		for name, t := range cur {
+			if b, ok := best[name]; !ok || !slices.Equal(b.Shape, t.Shape) || len(b.Data) != len(t.Data) {
+				return fmt.Errorf("checkpoint: the best epoch's %s is missing or of another shape", name)
+			}
+		}
+		if len(best) != len(cur) {
+			return errors.New("checkpoint: the best epoch has parameters the model has not")
+		}
+	}
+	// The generators first: their states are checked before anything
+	// changes (SetParams and SetOptState check theirs).
+	src, augSrc := *j.src, j.augSrc
+	if err := src.UnmarshalBinary(st.RNG); err != nil {
+		return fmt.Errorf("checkpoint: random state: %v", err)
+	}
+	if augSrc != nil {
+		a := *augSrc
+		if err := a.UnmarshalBinary(st.AugRNG); err != nil {
+			return fmt.Errorf("checkpoint: augmentation's random state: %v", err)
+		}
+		augSrc = &a
+	}
+	orig := j.tr.Params()
+	if err := j.tr.SetParams(params); err != nil {
+		return fmt.Errorf("checkpoint: %v", err)
+	}
+	if err := j.tr.SetOptState(opt); err != nil {
+		j.tr.SetParams(orig) // as New made it (and the optimiser cleared)
+		return fmt.Errorf("checkpoint: %v", err)
+	}
+	j.tr.SetIter(st.Step)
+	*j.src = src
+	if augSrc != nil {
+		*j.augSrc = *augSrc
+	}
+	j.epoch = st.Epoch
+	j.order = append(j.order[:0], st.Order...)
+	j.best, j.bestVerif, j.bestEpoch, j.stopped = best, st.BestVerif, st.BestEpoch, st.Stopped
+	return nil
+}

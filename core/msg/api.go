@@ -1,0 +1,107 @@
+package msg
+
+// The server's HTTP API (server/api) speaks these types as JSON, and the
+// page (app) reads them: each is declared here once. The server's store
+// embeds them (store.Job) or uses them as they are (store.Card), so a
+// field renamed here is renamed on both sides of the wire, and a test of
+// server/api (TestContract) decodes every answer into these types with
+// unknown fields refused.
+
+// Job states of the server (GET /api/jobs). A job is queued, then running,
+// then done, failed or canceled; a job that was running when the server
+// stopped is interrupted, and resuming it queues it again.
+const (
+	JobQueued      = "queued"
+	JobRunning     = "running"
+	JobDone        = "done"
+	JobFailed      = "failed"
+	JobCanceled    = "canceled"
+	JobInterrupted = "interrupted"
+)
+
+// JobStates lists the job states, in the order a job goes through them.
+func JobStates() []string {
+	return []string{JobQueued, JobRunning, JobDone, JobFailed, JobCanceled, JobInterrupted}
+}
+
+// Input is the image an encoder takes: channels × height × width, and the
+// normalisation applied to pixels in [0, 1], x' = (x − Mean)/Std. It is
+// core.Input (an alias), declared here so that the wire does not need the
+// engine.
+type Input struct {
+	Channels int     `json:"channels"`
+	Height   int     `json:"height"`
+	Width    int     `json:"width"`
+	Mean     float64 `json:"mean"`
+	Std      float64 `json:"std"`
+}
+
+// Size is Channels×Height×Width, the length of one image in a flat slice.
+func (in Input) Size() int { return in.Channels * in.Height * in.Width }
+
+// ModelCard describes a model of the server's registry: what
+// GET /api/models lists and GET /api/models/{id} answers.
+type ModelCard struct {
+	ID         string               `json:"id"`
+	Name       string               `json:"name"`
+	Arch       string               `json:"arch"`
+	Loss       string               `json:"loss"`
+	LossParams map[string]float64   `json:"loss_params,omitempty"`
+	Dim        int                  `json:"dim"`
+	Input      Input                `json:"input"`
+	Classes    []string             `json:"classes"`
+	Threshold  float64              `json:"threshold"` // recommended cosine threshold for 1:1 verification
+	FAR        float64              `json:"far"`       // false accept rate at Threshold
+	Metrics    *VerificationSummary `json:"metrics"`   // the training job's last verification; nil for uploads
+	Steps      int                  `json:"steps"`     // training steps taken, from the provenance
+	Data       string               `json:"data"`      // training data, from the provenance
+	JobID      string               `json:"job_id,omitempty"`
+	Size       int64                `json:"size"`    // bytes of the .safetensors file
+	Created    string               `json:"created"` // RFC 3339, UTC
+}
+
+// Job is a training job as GET /api/jobs and GET /api/jobs/{id} give it.
+type Job struct {
+	ID       string               `json:"id"`
+	Config   TrainRequest         `json:"config"`
+	State    string               `json:"state"` // one of the Job* states
+	Step     int                  `json:"step"`
+	Steps    int                  `json:"steps"`
+	Loss     float64              `json:"loss"`
+	Metrics  *VerificationSummary `json:"metrics"`
+	ModelID  string               `json:"model_id"`
+	CkptStep int                  `json:"checkpoint_step"` // the step of the job's checkpoint, 0 when none
+	Error    string               `json:"error,omitempty"`
+	Created  string               `json:"created"` // RFC 3339, UTC
+	Updated  string               `json:"updated"`
+}
+
+// Created is the answer of POST /api/jobs: the new job's id.
+type Created struct {
+	ID string `json:"id"`
+}
+
+// Dataset is an entry of GET /api/datasets: an image folder with one
+// sub-folder per identity, or MNIST (Builtin).
+type Dataset struct {
+	Name       string `json:"name"`
+	Identities int    `json:"identities"`
+	Samples    int    `json:"samples"`
+	Created    string `json:"created,omitempty"`
+	Builtin    bool   `json:"builtin,omitempty"`
+}
+
+// Sample is the answer of POST /api/datasets/{name}/samples: the stored
+// image.
+type Sample struct {
+	ID       string `json:"id"`
+	Dataset  string `json:"dataset"`
+	Identity string `json:"identity"`
+	Created  string `json:"created"`
+}
+
+// ErrorBody is every error answer of the API: {"error": "…"}, one line
+// fit to show a user.
+type ErrorBody struct {
+	Error string `json:"error"`
+}

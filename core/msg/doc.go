@@ -1,0 +1,34 @@
+// Package msg is the wire of metriclab, declared once: the versioned
+// message schema shared by the browser trainers, the page, the hypersphere
+// viewer and the server's progress stream (msg.go), the types of the
+// server's HTTP API (api.go), and the rules of the names the page uploads
+// (names.go). It imports the standard library only, so that every binary
+// (page, trainer, viewer, server) can use it without the engine.
+//
+// The trainer's protocol. A page talks to a trainer (a Web Worker running
+// wasm/trainer, whose doc details each command) in Messages as JSON
+// strings, every one stamped with SchemaVersion and the trainer's id:
+//
+//	page → trainer   TypeCommand: OpStart (Config, and Samples when
+//	                 Config.Data is DataEnrolled; Workers and Worker, with
+//	                 MessagePorts in the transfer list, for data-parallel
+//	                 training), OpPause, OpResume, OpStep, OpStop, OpReset,
+//	                 OpExport, OpLoad (Model), OpEmbed (Samples, ID)
+//	trainer ↔ trainer  the data-parallel workers' gradients, over their
+//	                 MessagePorts: {step, loss, grad} to worker 0, the mean
+//	                 back (binary ArrayBuffers, not Messages)
+//	trainer → page   TypeState (the State* of the trainer), TypeProgress,
+//	                 TypeSnapshot, TypeExport, TypeEmbeddings (the answer to
+//	                 OpEmbed, with its ID), TypeError (one line; a failed
+//	                 run then goes to StateFailed)
+//	trainer → viewer the same progress, snapshot, state and error messages
+//	                 on the BroadcastChannel of Command.Channel
+//
+// A server job's event stream (GET /api/jobs/{id}/events) carries the
+// same progress and snapshot messages, with the job's state in the Job*
+// states. A reader refuses a message of another SchemaVersion. Adding a
+// message type or a command op is a change of this package and of its
+// readers: the page's (app.Run.Apply, app.JobWatch.Receive) treat an
+// unknown type as an error, the viewer's pump ignores what it does not
+// draw, and the trainer answers an unknown op with an error.
+package msg

@@ -1,0 +1,75 @@
+package msg
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Names the server accepts for what the page uploads: the page checks a
+// name with the same function before it sends it (and says why it cannot),
+// and the server checks it again (and answers 400 with the same words).
+
+// Limits of an identity's name. MaxIdentityBytes keeps the identity's
+// folder name (the name itself) well within the 255 bytes of a file name
+// on common file systems.
+const (
+	MaxIdentityRunes = 64
+	MaxIdentityBytes = 192
+)
+
+// IdentityProblem returns "" when name may name an identity of an
+// uploaded data set, else why not, in words for the user. An identity is
+// 1 to MaxIdentityRunes printable characters of any script (letters with
+// accents, digits, spaces, punctuation: "Ann Smith", "José", "O'Neil"), at
+// most MaxIdentityBytes bytes of UTF-8, without space at either end, not
+// starting with "." (the image-folder loader skips hidden folders),
+// without any of / \ : * ? " < > | (which some file systems do not allow
+// in a folder name), and not "train" or "test" (which would make a data
+// set look split). The server stores an identity's images in a folder of
+// that name, so the name the model's classes show is the one typed.
+func IdentityProblem(name string) string {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case !utf8.ValidString(name):
+		return "a name must be text (UTF-8)"
+	case n == 0 || strings.TrimSpace(name) == "":
+		return "a name cannot be empty"
+	case n > MaxIdentityRunes || len(name) > MaxIdentityBytes:
+		return "a name is at most 64 characters"
+	case strings.TrimSpace(name) != name:
+		return "a name cannot start or end with a space"
+	case strings.HasPrefix(name, "."):
+		return `a name cannot start with "."`
+	case name == "train" || name == "test":
+		return `"train" and "test" are not names (they name the parts of a split data set)`
+	}
+	for _, r := range name {
+		if strings.ContainsRune(`/\:*?"<>|`, r) {
+			return `a name cannot hold any of / \ : * ? " < > |`
+		}
+		if !unicode.IsPrint(r) {
+			return "a name holds a character that is not printable"
+		}
+	}
+	return ""
+}
+
+// DatasetProblem returns "" when name may name an uploaded data set (the
+// Data of a training request, and part of the upload's URL), else why not:
+// 1 to 64 ASCII letters, digits, '_' or '-', and neither "mnist" (built
+// in) nor "enrolled" (the browser's webcam enrollments).
+func DatasetProblem(name string) string {
+	if name == "" || len(name) > 64 {
+		return "a data set name is 1 to 64 letters, digits, '_' or '-'"
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return "a data set name is 1 to 64 letters, digits, '_' or '-' (no spaces or accents)"
+		}
+	}
+	if name == "mnist" || name == DataEnrolled {
+		return `"` + name + `" is built in: choose another data set name`
+	}
+	return ""
+}

@@ -1,0 +1,50 @@
+package msg
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestIdentityProblem(t *testing.T) {
+	for _, name := range []string{"Ann Smith", "José", "Zoë-Jane O'Neil", "李雷", "alice", "a", "Ægir_2", strings.Repeat("é", 64)} {
+		if p := IdentityProblem(name); p != "" {
+			t.Errorf("IdentityProblem(%q) = %q, want none", name, p)
+		}
+	}
+	for _, tc := range []struct{ name, says string }{
+		{"", "empty"},
+		{"   ", "empty"},
+		{" Ann", "space"},
+		{"Ann ", "space"},
+		{".hidden", `"."`},
+		{"..", `"."`},
+		{"a/b", "/"},
+		{`a\b`, "/"},
+		{"what?", "/"},
+		{"tab\there", "printable"},
+		{"nul\x00", "printable"},
+		{"bad\xff", "UTF-8"},
+		{"train", "train"},
+		{"test", "test"},
+		{strings.Repeat("a", 65), "64"},
+		{strings.Repeat("李", 65), "64"},
+		{strings.Repeat("😀", 49), "64"}, // 49 runes of 4 bytes: 196 bytes > 192
+	} {
+		if p := IdentityProblem(tc.name); !strings.Contains(p, tc.says) {
+			t.Errorf("IdentityProblem(%q) = %q, want it to say %q", tc.name, p, tc.says)
+		}
+	}
+}
+
+func TestDatasetProblem(t *testing.T) {
+	for _, name := range []string{"webcam", "faces_2", "A-b", strings.Repeat("x", 64)} {
+		if p := DatasetProblem(name); p != "" {
+			t.Errorf("DatasetProblem(%q) = %q", name, p)
+		}
+	}
+	for _, name := range []string{"", "my faces", "josé", "a/b", "mnist", "enrolled", strings.Repeat("x", 65)} {
+		if DatasetProblem(name) == "" {
+			t.Errorf("DatasetProblem(%q) accepted it", name)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+//go:build !js
+
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"metriclab/app"
+	"metriclab/core/msg"
+)
+
+// strictDecode decodes raw, an answer of the server, into v (a wire type
+// of core/msg, as the page reads it) refusing fields v does not have, and
+// checks that v marshals back to the same JSON value: the page's type
+// holds every field the server wrote, under the same name and type.
+func strictDecode(t *testing.T, what string, raw []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: the page's %T cannot read the server's answer: %v\n%s", what, v, err, raw)
+	}
+	back, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(raw, &a); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(back, &b)
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("%s: the server wrote\n%s\nand the page's %T keeps\n%s", what, raw, v, back)
+	}
+}
+
+// TestContract holds the server and the page to one schema: the page's
+// API client (app.Client, the code the browser runs, here over
+// app.HandlerTransport) calls the real API, and every answer decodes into
+// the wire types of core/msg with unknown fields refused and nothing lost.
+// Renaming or adding a field on one side only fails here.
+func TestContract(t *testing.T) {
+	cfg := testConfig(t)
+	s, ts := newTestServer(t, cfg)
+	c := &app.Client{T: app.HandlerTransport(s)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// The page's training request, decoded by the server with unknown
+	// fields refused.
+	req := tinyJob(2)
+	req.LossParams = map[string]float64{"m": 0.4}
+	req.Classes = "0-2"
+	req.Schedule = "cosine"
+	id, err := c.Submit(ctx, req)
+	if err != nil {
+		t.Fatalf("the server refused the page's request: %v", err)
+	}
+	var states []string
+	if err := c.Events(ctx, id, func(data string) {
+		m, err := app.DecodeMessage(data)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if m.Type == msg.TypeState {
+			states = append(states, m.State)
+		}
+	}); err != nil {
+		t.Fatalf("events: %v", err)
+	}
+	if len(states) == 0 || states[len(states)-1] != msg.JobDone {
+		t.Fatalf("the page read the states %v, want the stream to end with done", states)
+	}
+	jobs, err := c.Jobs(ctx)
+	if err != nil || len(jobs) != 1 || jobs[0].ID != id || jobs[0].State != msg.JobDone || jobs[0].ModelID == "" ||
+		jobs[0].Config.LossParams["m"] != 0.4 || jobs[0].Metrics == nil || jobs[0].Steps != jobs[0].Step {
+		t.Fatalf("the page read the jobs %+v, %v", jobs, err)
+	}
+	cards, err := c.Models(ctx)
+	if err != nil || len(cards) != 1 || cards[0].ID != jobs[0].ModelID || cards[0].JobID != id || cards[0].Input.Height != 8 ||
+		len(cards[0].Classes) != 3 || cards[0].Metrics == nil || cards[0].Size == 0 {
+		t.Fatalf("the page read the models %+v, %v", cards, err)
+	}
+	if b, err := c.ModelFile(ctx, cards[0].ID); err != nil || int64(len(b)) != cards[0].Size {
+		t.Errorf("model file: %d bytes, %v; the card says %d", len(b), err, cards[0].Size)
+	}
+	smp, err := c.UploadSample(ctx, "faces", "Ann Smith", pngBytes(t, 16, 16, 40))
+	if err != nil || smp.Identity != "Ann Smith" || smp.Dataset != "faces" || smp.ID == "" {
+		t.Errorf("the page's upload: %+v, %v", smp, err)
+	}
+	if _, err := c.Submit(ctx, msg.TrainRequest{Data: "tiny"}); err == nil || !strings.HasSuffix(err.Error(), "(400)") {
+		t.Errorf("a bad request: %v, want the server's error with 400", err)
+	}
+
+	// Every answer, as the server writes it, into the page's types.
+	for _, tc := range []struct {
+		what, path string
+		v          any
+	}{
+		{"GET /api/jobs", "/api/jobs", &[]msg.Job{}},
+		{"GET /api/jobs/{id}", "/api/jobs/" + id, &msg.Job{}},
+		{"GET /api/models", "/api/models", &[]msg.ModelCard{}},
+		{"GET /api/models/{id}", "/api/models/" + cards[0].ID, &msg.ModelCard{}},
+		{"GET /api/datasets", "/api/datasets", &[]msg.Dataset{}},
+		{"an error", "/api/jobs/nope", &msg.ErrorBody{}},
+	} {
+		_, raw := call(t, "GET", ts.URL+tc.path, "", nil)
+		strictDecode(t, tc.what, raw, tc.v)
+	}
+	code, raw := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+	if code != 201 {
+		t.Fatalf("POST /api/jobs: %d %s", code, raw)
+	}
+	strictDecode(t, "POST /api/jobs", raw, &msg.Created{})
+	ct, body := sampleBody(t, []string{"identity", "José"}, pngBytes(t, 16, 16, 90))
+	code, raw = call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+	if code != 201 {
+		t.Fatalf("POST sample: %d %s", code, raw)
+	}
+	strictDecode(t, "POST /api/datasets/{name}/samples", raw, &msg.Sample{})
+}

@@ -1,0 +1,354 @@
+//go:build !js
+
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"metriclab/core/msg"
+)
+
+func TestHosts(t *testing.T) {
+	h, err := NewHosts("mybox.lan:8000", []string{"Class.Example.org", ".school.edu", ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]bool{
+		"127.0.0.1:8000": true, "localhost:8000": true, "LOCALHOST": true, "app.localhost:8000": true,
+		"[::1]:8000": true, "192.168.1.20:8000": true, "10.0.0.1": true, "": true,
+		"mybox.lan:8000": true, "mybox.lan.:8000": true, "class.example.org": true, "school.edu:80": true, "lab.school.edu": true,
+		"attacker.example:8000": false, "localhost.attacker.example": false, "example.org": false, "evilschool.edu": false,
+		"mybox.lan.attacker.example": false, "127.0.0.1.nip.io:8000": false,
+	} {
+		if got := h.Allowed(host); got != want {
+			t.Errorf("Allowed(%q) = %v, want %v", host, got, want)
+		}
+	}
+	// Without a configuration: loopback names and addresses only.
+	var none *Hosts
+	if !none.Allowed("localhost:1") || !none.Allowed("127.0.0.1:1") || none.Allowed("mybox.lan:8000") {
+		t.Error("nil Hosts: want localhost and IPs, not names")
+	}
+	for _, bad := range []string{"http://x.org", "x.org:80", "a b", "."} {
+		if _, err := NewHosts("", []string{bad}); err == nil {
+			t.Errorf("NewHosts accepted %q", bad)
+		}
+	}
+	if _, err := NewHosts("nohost", nil); err == nil {
+		t.Error("NewHosts accepted an address without a port")
+	}
+}
+
+// TestForgedHost sends every write, and the event stream, with the Host
+// and Origin of a DNS-rebinding page (attacker.example re-pointed at
+// 127.0.0.1): each is refused with 403 before its handler runs, so
+// nothing changes; the same requests with the real host work.
+func TestForgedHost(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	// A model and an interrupted-looking job to aim at.
+	code, b := call(t, "POST", ts.URL+"/api/models", "", bytes.NewReader(modelBytes(t, 3, 2, 0.1)))
+	if code != 201 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var card msg.ModelCard
+	decode(t, b, &card)
+	_, b = postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+	var job msg.Created
+	decode(t, b, &job)
+	waitJob(t, ts.URL, job.ID, 30*time.Second, ended)
+
+	forged := []string{"Host", "attacker.example:8000", "Origin", "http://attacker.example:8000"}
+	ct, body := sampleBody(t, []string{"identity", "x"}, pngBytes(t, 4, 4, 1))
+	for _, tc := range []struct {
+		method, path, contentType string
+		body                      io.Reader
+	}{
+		{"POST", "/api/jobs", "application/json", strings.NewReader(`{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"epochs":1,"batch":4}`)},
+		{"DELETE", "/api/jobs/" + job.ID, "", nil},
+		{"POST", "/api/jobs/" + job.ID + "/resume", "", nil},
+		{"POST", "/api/models", "", bytes.NewReader(modelBytes(t, 3, 2, 0.1))},
+		{"DELETE", "/api/models/" + card.ID, "", nil},
+		{"POST", "/api/datasets/faces/samples", ct, body},
+		{"GET", "/api/jobs/" + job.ID + "/events", "", nil},
+		{"GET", "/api/models/" + card.ID + "/file", "", nil},
+	} {
+		code, b := call(t, tc.method, ts.URL+tc.path, tc.contentType, tc.body, forged...)
+		if code != 403 || !strings.Contains(errorOf(t, b), "attacker.example") {
+			t.Errorf("%s %s with a forged Host: %d %s, want 403", tc.method, tc.path, code, b)
+		}
+	}
+	// Nothing changed: one job, the model still there, no data set.
+	_, b = call(t, "GET", ts.URL+"/api/jobs", "", nil)
+	var jobs []msg.Job
+	decode(t, b, &jobs)
+	if len(jobs) != 1 || jobs[0].State != msg.JobDone {
+		t.Errorf("after the forged requests: jobs %+v", jobs)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/models/"+card.ID, "", nil); code != 200 {
+		t.Errorf("the model is gone: %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "datasets", "faces")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a forged upload made the data set: %v", err)
+	}
+	// The real host, and a classroom's name when allowed.
+	if code, b := call(t, "DELETE", ts.URL+"/api/models/"+card.ID, "", nil, "Host", "localhost"); code != 204 {
+		t.Errorf("DELETE from localhost: %d %s", code, b)
+	}
+	hosts, _ := NewHosts("", []string{"class.example.org"})
+	cfg = testConfig(t)
+	cfg.Hosts = hosts
+	_, ts = newTestServer(t, cfg)
+	if code, b := call(t, "GET", ts.URL+"/api/jobs", "", nil, "Host", "class.example.org:8000"); code != 200 {
+		t.Errorf("an allowed name: %d %s", code, b)
+	}
+}
+
+// slowRequest sends the headers of method path with a body of n bytes,
+// then the body a chunk every gap, and returns the status line and how
+// long the server took to answer, or that it closed the connection.
+func slowRequest(t *testing.T, addr, method, path, contentType string, n int, gap time.Duration) (status string, took time.Duration) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", method, path, contentType, n)
+	answered := make(chan string, 1)
+	go func() {
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			line = "closed: " + err.Error()
+		}
+		answered <- strings.TrimSpace(line)
+	}()
+	for sent := 0; sent < n; sent += 10 {
+		select {
+		case s := <-answered:
+			return s, time.Since(start)
+		case <-time.After(gap):
+			c.Write(bytes.Repeat([]byte(" "), 10))
+		}
+	}
+	select {
+	case s := <-answered:
+		return s, time.Since(start)
+	case <-time.After(10 * time.Second):
+		return "no answer", time.Since(start)
+	}
+}
+
+// TestSlowBody sends bodies slowly: a job request, and an upload, that
+// dribble 10 bytes every 50 ms are cut off with 408 once their time is up
+// (BodyTimeout 300 ms and a rate of at least 1 kB/s), long before they
+// would end; a body sent at once is read.
+func TestSlowBody(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.BodyTimeout = 300 * time.Millisecond
+	cfg.MinBodyRate = 1 << 10
+	_, ts := newTestServer(t, cfg)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	for _, tc := range []struct {
+		path, contentType string
+		n                 int
+	}{
+		{"/api/jobs", "application/json", 1000}, // 0.3 s + 1 s allowed, 5 s to send
+		{"/api/datasets/faces/samples", "multipart/form-data; boundary=x", 1000},
+		{"/api/models", "application/octet-stream", 1000},
+	} {
+		status, took := slowRequest(t, addr, "POST", tc.path, tc.contentType, tc.n, 50*time.Millisecond)
+		t.Logf("%s: %q after %v", tc.path, status, took.Round(time.Millisecond))
+		if !strings.Contains(status, "408") || took > 3*time.Second {
+			t.Errorf("%s sent slowly: %q after %v, want 408 within the 1.3 s allowed", tc.path, status, took)
+		}
+	}
+	// The same length at once is read (and refused for what it says).
+	if code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(strings.Repeat(" ", 999)+"x")); code != 400 {
+		t.Errorf("a body at once: %d %s, want 400 for its content", code, b)
+	}
+}
+
+// TestEventStreamOutlastsTimeouts runs the API behind an HTTP server with
+// read and write timeouts of 300 ms: an event stream stays open past
+// them (it clears its read deadline, and sets a write deadline per event)
+// until the job is canceled 1.5 s later; a stream ends after
+// MaxSSEDuration.
+func TestEventStreamOutlastsTimeouts(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ProgressEvery = 50 * time.Millisecond
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config.ReadTimeout, ts.Config.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond
+	ts.Start()
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1000))
+	var job msg.Created
+	decode(t, b, &job)
+	start := time.Now()
+	resp, err := http.Get(ts.URL + "/api/jobs/" + job.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cancel the job after 1.5 s, five times the timeouts: the stream must
+	// still be there to say so.
+	time.AfterFunc(1500*time.Millisecond, func() { call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil) })
+	evs := sseEvents(t, resp.Body, 0)
+	resp.Body.Close()
+	took := time.Since(start)
+	if took < 1500*time.Millisecond || len(evs) < 3 || evs[len(evs)-1].State != msg.JobCanceled {
+		t.Fatalf("the stream lasted %v with %d events, the last %+v: want it past the 300 ms timeouts, to the cancel", took, len(evs), evs[len(evs)-1])
+	}
+	t.Logf("stream of %d events over %v behind timeouts of 300 ms", len(evs), took.Round(time.Millisecond))
+
+	cfg = testConfig(t)
+	cfg.MaxSSEDuration = 200 * time.Millisecond
+	_, ts2 := newTestServer(t, cfg)
+	_, b = postJSON(t, ts2.URL+"/api/jobs", tinyJob(1000))
+	decode(t, b, &job)
+	start = time.Now()
+	resp, err = http.Get(ts2.URL + "/api/jobs/" + job.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs = sseEvents(t, resp.Body, 0)
+	resp.Body.Close()
+	if took := time.Since(start); took > 5*time.Second || len(evs) == 0 || evs[len(evs)-1].State == msg.JobDone {
+		t.Errorf("a stream of MaxSSEDuration 200 ms lasted %v (%d events), want it cut before the job's end", took, len(evs))
+	}
+	call(t, "DELETE", ts2.URL+"/api/jobs/"+job.ID, "", nil)
+}
+
+// TestEventStreamsPerClient opens event streams from one address until
+// the per-client bound, then one more: 429; another address's stream is
+// still taken while the first client's are open, and a closed stream
+// frees its place.
+func TestEventStreamsPerClient(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxSSEPerClient = 2
+	s, ts := newTestServer(t, cfg)
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1000))
+	var job msg.Created
+	decode(t, b, &job)
+	defer call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil)
+	path := "/api/jobs/" + job.ID + "/events"
+	var open []*http.Response
+	for i := 0; i < 2; i++ {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("stream %d: %v %v", i, resp.StatusCode, err)
+		}
+		open = append(open, resp)
+	}
+	code, b := call(t, "GET", ts.URL+path, "", nil)
+	if code != 429 || !strings.Contains(errorOf(t, b), "from this address") {
+		t.Errorf("a third stream from one address: %d %s, want 429", code, b)
+	}
+	// Another address (the handler sees RemoteAddr): taken.
+	other := httptest.NewRequest("GET", path, nil)
+	other.RemoteAddr = "192.0.2.7:1234"
+	other.Host = "127.0.0.1"
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, other.WithContext(ctx))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "data: ") {
+		t.Errorf("another address's stream: %d %.100s", rec.Code, rec.Body.String())
+	}
+	open[0].Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(ts.URL + path)
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if err == nil {
+			resp.Body.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a closed stream did not free its place")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	open[1].Body.Close()
+}
+
+// TestResumeCountsTowardLimit: resuming an interrupted job is a
+// submission of the client who resumes it, refused (429) past the
+// per-client limit.
+func TestResumeCountsTowardLimit(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxJobsPerClient = 1
+	// A job cut off by a restart: the first server stops while it runs.
+	s1, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts1 := httptest.NewServer(s1)
+	_, b := postJSON(t, ts1.URL+"/api/jobs", tinyJob(1000))
+	var first msg.Created
+	decode(t, b, &first)
+	waitJob(t, ts1.URL, first.ID, 30*time.Second, func(j jobView) bool { return j.Step > 0 })
+	ts1.Close()
+	s1.Close()
+	_, ts := newTestServer(t, cfg)
+	if j := getJob(t, ts.URL, first.ID); j.State != msg.JobInterrupted {
+		t.Fatalf("after the restart: %+v, want interrupted", j)
+	}
+	// The client's other job holds its one place.
+	code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1000))
+	if code != 201 {
+		t.Fatalf("second job: %d %s", code, b)
+	}
+	var second msg.Created
+	decode(t, b, &second)
+	code, b = call(t, "POST", ts.URL+"/api/jobs/"+first.ID+"/resume", "", nil)
+	if code != 429 {
+		t.Errorf("resume past the limit: %d %s, want 429", code, b)
+	}
+	if j := getJob(t, ts.URL, first.ID); j.State != msg.JobInterrupted {
+		t.Errorf("the refused resume changed the job: %+v", j)
+	}
+	call(t, "DELETE", ts.URL+"/api/jobs/"+second.ID, "", nil)
+	waitJob(t, ts.URL, second.ID, 10*time.Second, ended)
+	if code, b := call(t, "POST", ts.URL+"/api/jobs/"+first.ID+"/resume", "", nil); code != 200 {
+		t.Errorf("resume within the limit: %d %s", code, b)
+	}
+	call(t, "DELETE", ts.URL+"/api/jobs/"+first.ID, "", nil)
+}
+
+// TestDevicesProbedOnce: GET /api/devices probes CUDA at the first
+// request only.
+func TestDevicesProbedOnce(t *testing.T) {
+	cfg := testConfig(t)
+	probes := 0
+	cfg.ProbeCUDA = func() (string, error) { probes++; return "", errors.New("cuda: no driver") }
+	_, ts := newTestServer(t, cfg)
+	for i := 0; i < 3; i++ {
+		code, b := call(t, "GET", ts.URL+"/api/devices", "", nil)
+		if code != 200 || !strings.Contains(string(b), "cuda: no driver; device auto trains on the CPU") {
+			t.Fatalf("devices: %d %s", code, b)
+		}
+	}
+	if probes != 1 {
+		t.Errorf("CUDA probed %d times for 3 requests, want 1", probes)
+	}
+}

@@ -1,0 +1,95 @@
+//go:build !js
+
+package api
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Slow clients. A request body must keep coming: each read may wait at
+// most BodyTimeout for data, and the whole body may take BodyTimeout plus
+// one second per MinBodyRate bytes of what it declares, after which the
+// read fails and the answer is 408. Event streams have no read or write
+// deadline of their own (they last); each event must be taken within
+// sseWriteTimeout, a comment every sseHeartbeat keeps idle streams open,
+// and a stream ends after MaxSSEDuration (the page opens it again).
+
+// bodyReader is a request body whose reads extend the connection's read
+// deadline while data comes, up to a total.
+type bodyReader struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	idle     time.Duration
+	deadline time.Time
+}
+
+// slowBodies bounds the time r's body may take (see the package's Slow
+// clients); declared is the body's length when known (else max, the most
+// it may be). It returns the body to read.
+func (s *Server) slowBodies(w http.ResponseWriter, r *http.Request, max int64) io.ReadCloser {
+	n := r.ContentLength
+	if n < 0 || n > max {
+		n = max
+	}
+	total := s.cfg.BodyTimeout + time.Duration(float64(n)/float64(s.cfg.MinBodyRate)*float64(time.Second))
+	return &bodyReader{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.cfg.BodyTimeout, deadline: time.Now().Add(total)}
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	d := time.Now().Add(b.idle)
+	if d.After(b.deadline) {
+		d = b.deadline
+	}
+	b.rc.SetReadDeadline(d) // not supported by a recorder: no deadline, as before
+	return b.ReadCloser.Read(p)
+}
+
+// isTimeout reports whether err is a read that ran past its deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// errSlowBody is the answer to a body that came too slowly.
+var errSlowBody = &apiError{http.StatusRequestTimeout, "the request body came too slowly"}
+
+// streams counts the open event streams, in all and by client.
+type streams struct {
+	mu       sync.Mutex
+	total    int
+	byClient map[string]int
+}
+
+// open takes a stream for client unless there are max in all or
+// perClient of client's; it returns the reason when it cannot.
+func (st *streams) open(client string, max, perClient int) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.total >= max:
+		return &apiError{http.StatusTooManyRequests, "too many event streams open"}
+	case st.byClient[client] >= perClient:
+		return &apiError{http.StatusTooManyRequests, "too many event streams open from this address"}
+	}
+	if st.byClient == nil {
+		st.byClient = make(map[string]int)
+	}
+	st.total++
+	st.byClient[client]++
+	return nil
+}
+
+// close gives back a stream of client.
+func (st *streams) close(client string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.total--
+	if st.byClient[client]--; st.byClient[client] <= 0 {
+		delete(st.byClient, client)
+	}
+}
