@@ -54,11 +54,7 @@ func TestParseHashPreset(t *testing.T) {
 	}
 	digits, _ := msg.PresetByName("digits")
 	faces, _ := msg.PresetByName("faces")
-	cases := []struct {
-		name, hash string
-		want       func(*Settings)
-		noticeIs   string // a word of the one notice, "" for none
-	}{
+	checkParseHash(t, []hashCase{
 		{name: "the link's keys win", hash: "#lr=0.001&preset=digits&epochs=2&augment=none&classes=0-4",
 			want: func(s *Settings) {
 				*s = presetSettings(def, digits)
@@ -67,37 +63,23 @@ func TestParseHashPreset(t *testing.T) {
 		{name: "another loss drops the preset's parameters", hash: "#preset=faces&loss=arcface",
 			want: func(s *Settings) { *s = presetSettings(def, faces); s.Loss, s.Params = "arcface", nil }},
 		{name: "none", hash: "#preset=none&dim=8", want: func(s *Settings) { s.Dim = 8 }},
-		{name: "unknown preset", hash: "#preset=cats", want: func(*Settings) {}, noticeIs: "preset=cats"},
+		{name: "unknown preset", hash: "#preset=cats", want: func(*Settings) {}, notices: 1, noticeIs: "preset=cats"},
 		{name: "every recipe key", hash: "#schedule=step&augment=faces&embed-bn=1&compose=2x1&turns=4&wd=0.001&early-stop=3",
 			want: func(s *Settings) {
 				wd := 0.001
 				s.Schedule, s.Augment, s.EmbedBN, s.Compose, s.Turns, s.WeightDecay, s.EarlyStop = "step", "faces", true, "2x1", 4, &wd, 3
 			}},
-		{name: "bad schedule", hash: "#schedule=linear", want: func(*Settings) {}, noticeIs: "schedule=linear"},
-		{name: "bad augment", hash: "#augment=sideways", want: func(*Settings) {}, noticeIs: "augment=sideways"},
-		{name: "bad embed-bn", hash: "#embed-bn=maybe", want: func(*Settings) {}, noticeIs: "embed-bn=maybe"},
-		{name: "bad compose", hash: "#compose=2y1", want: func(*Settings) {}, noticeIs: "compose=2y1"},
-		{name: "bad compose parts", hash: "#compose=0x2", want: func(*Settings) {}, noticeIs: "compose=0x2"},
-		{name: "bad turns", hash: "#turns=3", want: func(*Settings) {}, noticeIs: "turns=3"},
-		{name: "bad wd", hash: "#wd=-1", want: func(*Settings) {}, noticeIs: "wd=-1"},
-		{name: "bad early stop", hash: "#early-stop=1000", want: func(*Settings) {}, noticeIs: "early-stop=1000"},
+		{name: "bad schedule", hash: "#schedule=linear", want: func(*Settings) {}, notices: 1, noticeIs: "schedule=linear"},
+		{name: "bad augment", hash: "#augment=sideways", want: func(*Settings) {}, notices: 1, noticeIs: "augment=sideways"},
+		{name: "bad embed-bn", hash: "#embed-bn=maybe", want: func(*Settings) {}, notices: 1, noticeIs: "embed-bn=maybe"},
+		{name: "bad compose", hash: "#compose=2y1", want: func(*Settings) {}, notices: 1, noticeIs: "compose=2y1"},
+		{name: "bad compose parts", hash: "#compose=0x2", want: func(*Settings) {}, notices: 1, noticeIs: "compose=0x2"},
+		{name: "bad turns", hash: "#turns=3", want: func(*Settings) {}, notices: 1, noticeIs: "turns=3"},
+		{name: "bad wd", hash: "#wd=-1", want: func(*Settings) {}, notices: 1, noticeIs: "wd=-1"},
+		{name: "bad early stop", hash: "#early-stop=1000", want: func(*Settings) {}, notices: 1, noticeIs: "early-stop=1000"},
 		{name: "a preset's bad value is the link's", hash: "#preset=digits&dim=5",
-			want: func(s *Settings) { *s = presetSettings(def, digits) }, noticeIs: "dim=5"},
-	}
-	for _, c := range cases {
-		want := def
-		c.want(&want)
-		got, notices := ParseHash(c.hash)
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: ParseHash(%q) =\n%+v, want\n%+v", c.name, c.hash, got, want)
-		}
-		switch {
-		case c.noticeIs == "" && len(notices) > 0:
-			t.Errorf("%s: notices %q, want none", c.name, notices)
-		case c.noticeIs != "" && (len(notices) != 1 || !strings.Contains(notices[0], c.noticeIs)):
-			t.Errorf("%s: notices %q, want one about %q", c.name, notices, c.noticeIs)
-		}
-	}
+			want: func(s *Settings) { *s = presetSettings(def, digits) }, notices: 1, noticeIs: "dim=5"},
+	})
 }
 
 // TestPresetHashRoundTrip: a link with a preset reads back as written,
