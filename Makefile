@@ -119,7 +119,7 @@ bench: deps node torch bin/metriclab
 		$(TORCH) .ci/torch_cpu.py $$t iresnet18 | tee -a $(BENCH_OUT)/native.jsonl; \
 	done
 	@$(TORCH) .ci/benchtable.py < $(BENCH_OUT)/native.jsonl
-	$(GO) test -run '^$$' -bench 'Mul/[a-z0-9]+/square512' -benchtime 20x ./core/gemm/
+	$(GO) test -run '^$$' -bench 'Peak|Mul/[a-z0-9]+/square512' -benchtime 20x ./core/gemm/
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
 	bash ../shared/peers/run.sh 6
 
