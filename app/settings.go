@@ -27,7 +27,7 @@ import (
 type Settings struct {
 	Data      string             // "mnist"
 	Classes   string             // class subset: "" for all, "0-4", "0,2,4"
-	Arch      string             // "mlp" or "lenet-s"
+	Arch      string             // one of Archs
 	Loss      string             // a name of lossNames
 	Params    map[string]float64 // loss parameters set by the user, by name; absent ones take their default at Dim
 	Dim       int                // one of Dims
@@ -96,7 +96,7 @@ const (
 	minBatch  = 8
 	maxBatch  = 512
 	maxLR     = 10
-	maxEpochs = 100
+	maxEpochs = 500 // the faces preset trains 200 epochs of a small folder
 )
 
 // DefaultSettings returns the settings of a bare URL: lenet-s with ArcFace
@@ -113,8 +113,10 @@ func DefaultCompare() []string { return []string{"softmax", "sphereface", "cosfa
 // Dims returns the embedding dimensions the page offers.
 func Dims() []int { return []int{2, 3, 8, 16, 64, 128} }
 
-// Archs returns the encoders the page offers.
-func Archs() []string { return []string{"mlp", "lenet-s"} }
+// Archs returns the encoders the page offers: those of MNIST's size that a
+// browser trains (lenet-m and -l are lenet-s four and eight times as wide,
+// the faces preset's encoder and a bigger one).
+func Archs() []string { return []string{"mlp", "lenet-s", "lenet-m", "lenet-l"} }
 
 // Opts returns the optimisers the page offers.
 func Opts() []string { return []string{"adam", "sgd"} }
