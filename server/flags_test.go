@@ -13,21 +13,29 @@ import (
 // TestApplyPreset: a preset sets what the command line leaves out; flags
 // given explicitly win; its loss parameters apply to its own loss only;
 // its input applies to folders, not to MNIST.
+// parsePreset parses train's model flags and --epochs from args, then
+// applies their --preset for data.
+func parsePreset(t *testing.T, data string, args ...string) (modelFlags, *int) {
+	t.Helper()
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var mf modelFlags
+	mf.register(fs)
+	epochs := fs.Int("epochs", 3, "")
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("%q: %v", args, err)
+	}
+	if err := mf.applyPreset(data, epochs); err != nil {
+		t.Fatal(err)
+	}
+	return mf, epochs
+}
+
 func TestApplyPreset(t *testing.T) {
 	faces, _ := msg.PresetByName("faces")
 	parse := func(args ...string) (*modelFlags, int) {
 		t.Helper()
-		fs := flag.NewFlagSet("train", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		var mf modelFlags
-		mf.register(fs)
-		epochs := fs.Int("epochs", 3, "")
-		if err := fs.Parse(args); err != nil {
-			t.Fatal(err)
-		}
-		if err := mf.applyPreset("faces-folder", epochs); err != nil {
-			t.Fatal(err)
-		}
+		mf, epochs := parsePreset(t, "faces-folder", args...)
 		return &mf, *epochs
 	}
 	mf, epochs := parse("--preset", "faces")
@@ -84,17 +92,7 @@ func TestPresetDescriptions(t *testing.T) {
 	}
 	request := func(args ...string) run {
 		t.Helper()
-		fs := flag.NewFlagSet("train", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		var mf modelFlags
-		mf.register(fs)
-		epochs := fs.Int("epochs", 3, "")
-		if err := fs.Parse(args); err != nil {
-			t.Fatalf("%q: %v", args, err)
-		}
-		if err := mf.applyPreset("folder", epochs); err != nil {
-			t.Fatal(err)
-		}
+		mf, epochs := parsePreset(t, "folder", args...)
 		r := run{req: trainRequest(&mf, "folder", "", *epochs), input: mf.input}
 		if r.req.WeightDecay != nil { // compare the value, not the pointer
 			r.wd, r.req.WeightDecay = *r.req.WeightDecay, nil

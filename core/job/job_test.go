@@ -333,10 +333,10 @@ func TestProjectorTSV(t *testing.T) {
 	}
 }
 
-func TestEncodeModelRoundTrip(t *testing.T) {
-	req := barsRequest()
-	req.Epochs = 1
-	j, err := New(req, bars(16, 11), nil, Options{Val: 16, Version: "test"})
+// trainAll makes the job of req on set and takes all its steps.
+func trainAll(t *testing.T, req msg.TrainRequest, set *data.Set, opts Options) *Job {
+	t.Helper()
+	j, err := New(req, set, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,13 @@ func TestEncodeModelRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := j.Model()
+	return j
+}
+
+func TestEncodeModelRoundTrip(t *testing.T) {
+	req := barsRequest()
+	req.Epochs = 1
+	m := trainAll(t, req, bars(16, 11), Options{Val: 16, Version: "test"}).Model()
 	var buf bytes.Buffer
 	if err := core.EncodeModel(&buf, m); err != nil {
 		t.Fatal(err)

@@ -157,15 +157,7 @@ func TestEarlyStop(t *testing.T) {
 func TestTurns(t *testing.T) {
 	req := barsRequest()
 	req.Turns, req.Epochs = 8, 2
-	j, err := New(req, bars(32, 8), nil, Options{Val: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for !j.Done() {
-		if _, err := j.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	j := trainAll(t, req, bars(32, 8), Options{Val: 16})
 	m := j.Model()
 	if w := m.Params["head.weight"]; !slices.Equal(w.Shape, []int{32, 3}) {
 		t.Errorf("head.weight %v, want [32 3]", w.Shape)
@@ -198,15 +190,7 @@ func TestCompose(t *testing.T) {
 	}{{0, 16}, {4, 64}} {
 		req := barsRequest()
 		req.Compose, req.Turns, req.Epochs = "2x1", c.turns, 1
-		j, err := New(req, bars(32, 8), nil, Options{Val: 16})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for !j.Done() {
-			if _, err := j.Step(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		j := trainAll(t, req, bars(32, 8), Options{Val: 16})
 		m := j.Model()
 		w := m.Params["head.weight"]
 		if !slices.Equal(w.Shape, []int{c.rows, 3}) || len(m.Meta.Classes) != c.rows {
