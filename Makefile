@@ -123,11 +123,14 @@ bench: deps node torch bin/metriclab
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
 	bash ../shared/peers/run.sh 6
 
-## table: the README's tables: every loss at D = 3 and 64, closed and open set, beside raw pixels; the presets on unseen digits and unseen faces; the presets themselves
+## table: the README's tables: every loss at D = 3 and 64, closed and open set, beside raw pixels; the presets on unseen digits and unseen faces, each with its ablation; the presets themselves (about 30 minutes)
 table: deps bin/metriclab
 	bin/metriclab compare --losses all --dims 3,64 --epochs 2
-	bin/metriclab openset --data mnist --preset digits
-	bin/metriclab openset --data $(ORL) --preset faces
+	bin/metriclab openset --data mnist --preset digits \
+		--variant compose=none --variant embed-bn=true --variant wd=0 --variant augment=none \
+		--variant 'compose=none wd=0 augment=none'
+	bin/metriclab openset --data $(ORL) --preset faces --variant align=true \
+		--variant arch=lenet-s --variant epochs=60 --variant 'embed-bn=false wd=0' --variant augment=none
 	bin/metriclab presets
 
 ## gpu-check: what the GPU machine runs, built here with CGO_ENABLED=0 into out/gpu-check: the core/cuda tests (cuda.test) and metriclab; then the device tool runs `bash .ci/gpu/run.sh out/gpu-check` there with carry ["out/gpu-check"] (README: "On a GPU")
