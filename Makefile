@@ -17,6 +17,8 @@ WASM_SOURCES = $(shell find core losses app wasm -name '*.go' 2>/dev/null) go.mo
 WASM      := web/app.wasm web/trainer.wasm web/viz.wasm
 WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
 ADDR      ?= 127.0.0.1:8000
+# Real faces for the README's open-set table (ORL, 40 people × 10 photos).
+ORL       ?= ../shared/data/orl-faces
 
 .PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean gpu-check gpu-check-local
 
@@ -93,7 +95,7 @@ test-arm64: qemu
 		(cd $$p && qemu-aarch64 $(CURDIR)/out/arm64/$$(basename $$p).test -test.count=1) || exit 1; \
 	done
 
-## test-e2e: the page in headless Chromium (server/e2e_*_test.go): app.wasm's size, cold start, the loading bar under throttling, offline reload and training, ArcFace training and the viewer's pixels, compare mode, webcam verify with uploads; screenshots and measurements in out/e2e/_artifacts/
+## test-e2e: the page in headless Chromium (server/e2e_*_test.go): app.wasm's size, cold start, the loading bar under throttling, offline reload and training, ArcFace training and the viewer's pixels, compare mode, webcam verify with uploads, a faces model trained on ORL s01–s20 verifying two people it never saw; screenshots and measurements in out/e2e/_artifacts/
 test-e2e: deps chromium web bin/metriclab
 	@mkdir -p out/e2e
 	$(GO) test -count=1 -v -timeout 14m -run '^TestE2E' -artifacts -outputdir $(CURDIR)/out/e2e ./server/
@@ -121,9 +123,15 @@ bench: deps node torch bin/metriclab
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
 	bash ../shared/peers/run.sh 6
 
-## table: the README's table: every loss at D = 3 and 64, closed set and open set (about 20 minutes)
+## table: the README's tables: every loss at D = 3 and 64, closed and open set, beside raw pixels; the presets on unseen digits and unseen faces, each with its ablation; the presets themselves (about 30 minutes)
 table: deps bin/metriclab
 	bin/metriclab compare --losses all --dims 3,64 --epochs 2
+	bin/metriclab openset --data mnist --preset digits \
+		--variant compose=none --variant embed-bn=true --variant wd=0 --variant augment=none \
+		--variant 'compose=none wd=0 augment=none'
+	bin/metriclab openset --data $(ORL) --preset faces --variant align=true \
+		--variant arch=lenet-s --variant epochs=60 --variant 'embed-bn=false wd=0' --variant augment=none
+	bin/metriclab presets
 
 ## gpu-check: what the GPU machine runs, built here with CGO_ENABLED=0 into out/gpu-check: the core/cuda tests (cuda.test) and metriclab; then the device tool runs `bash .ci/gpu/run.sh out/gpu-check` there with carry ["out/gpu-check"] (README: "On a GPU")
 gpu-check: deps

@@ -95,7 +95,7 @@ func TestPlaygroundStartsWhenIdle(t *testing.T) {
 }
 
 func TestControlsHideAndParams(t *testing.T) {
-	s, _ := ParseHash("#loss=cosface&dim=2&hide=data,classes,arch,dim,batch,lr,opt,epochs,seed,compare")
+	s, _ := ParseHash("#loss=cosface&dim=2&hide=preset,data,classes,arch,dim,batch,lr,opt,augment,epochs,seed,compare")
 	c := &Controls{Settings: s, Can: func(op string) bool { return op == "start" }}
 	mount(t, c)
 	// Left: the buttons, the loss, its parameters.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 
@@ -9,8 +10,9 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
-// Controls is the form of the experiment: data, classes, encoder, loss and
-// its parameters, D, batch, learning rate, optimiser, epochs, seed, compare
+// Controls is the form of the experiment: a preset (which fills the
+// fields it names), data, classes, encoder, loss and its parameters, D,
+// batch, learning rate, optimiser, augmentation, epochs, seed, compare
 // mode, and the buttons Train, Pause (Resume), Step and Reset. It holds no
 // state of its own: every change goes to OnChange, every button to
 // OnCommand.
@@ -37,6 +39,13 @@ func (c *Controls) Render() app.UI {
 			c.button("step", "Step", msg.OpStep),
 			c.button("reset", "Reset", msg.OpReset),
 		),
+		app.If(!s.Hidden("preset"), func() app.UI {
+			return c.selectField("preset", "Preset", PresetNames(), cmp.Or(s.Preset, "none"), func(s *Settings, v string) {
+				if p, err := s.WithPreset(v); err == nil { // every preset reads: TestParseHashPreset
+					*s = p
+				}
+			})
+		}),
 		app.If(!s.Hidden("data"), func() app.UI {
 			return c.selectField("data", "Data set", Datasets(), s.Data, func(s *Settings, v string) { s.Data = v })
 		}),
@@ -76,6 +85,14 @@ func (c *Controls) Render() app.UI {
 		}),
 		app.If(!s.Hidden("opt"), func() app.UI {
 			return c.selectField("opt", "Optimiser", Opts(), s.Opt, func(s *Settings, v string) { s.Opt = v })
+		}),
+		app.If(!s.Hidden("augment"), func() app.UI {
+			return c.selectField("augment", "Augmentation", msg.AugmentNames(), cmp.Or(s.Augment, "none"), func(s *Settings, v string) {
+				s.Augment = v
+				if v == "none" {
+					s.Augment = ""
+				}
+			})
 		}),
 		app.If(!s.Hidden("epochs"), func() app.UI {
 			return c.numberField("epochs", "Epochs", float64(s.Epochs), 1, maxEpochs, true, func(s *Settings, v float64) { s.Epochs = int(v) })

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"slices"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -113,6 +114,40 @@ func (g *Gallery) Samples() (*msg.Samples, error) {
 		}
 	}
 	return s, nil
+}
+
+// HeldOut returns the positions of the crops of an identity of n crops
+// that the page's training holds out, for an honest calibration: one in
+// share, spread over the recording (the share-th, the 2·share-th, …), at
+// least one of two crops or more, none of a single crop.
+func HeldOut(n, share int) []int {
+	if n < 2 || share < 1 {
+		return nil
+	}
+	h := max(1, n/share)
+	out := make([]int, h)
+	for i := range out {
+		out[i] = (i+1)*n/h - 1
+	}
+	return out
+}
+
+// WithoutHeldOut returns a copy of g without the crops that HeldOut holds
+// out of each identity.
+func (g *Gallery) WithoutHeldOut(share int) Gallery {
+	out := *g
+	out.Identities = make([]Identity, len(g.Identities))
+	for i, id := range g.Identities {
+		held := HeldOut(len(id.Crops), share)
+		crops := make([]string, 0, len(id.Crops)-len(held))
+		for j, c := range id.Crops {
+			if !slices.Contains(held, j) {
+				crops = append(crops, c)
+			}
+		}
+		out.Identities[i] = Identity{Name: id.Name, Crops: crops}
+	}
+	return out
 }
 
 // MarshalGallery returns g as the JSON of the gallery file.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,6 +146,7 @@ func (j *Jobs) renderForm() app.UI {
 			j.submit(ctx)
 		}).Body(
 		app.H2().Text("New server job"),
+		j.selectField("preset", "Preset", PresetNames(), cmp.Or(s.Preset, "none")),
 		j.selectField("data", "Data", Datasets(), s.Data),
 		j.textField("classes", "Classes", s.Classes, "all, or 0-4, 0,2,4"),
 		j.selectField("arch", "Encoder", Archs(), s.Arch),
@@ -154,6 +156,7 @@ func (j *Jobs) renderForm() app.UI {
 		j.textField("batch", "Batch", strconv.Itoa(s.Batch), ""),
 		j.textField("lr", "Learning rate", strconv.FormatFloat(s.LR, 'g', -1, 64), ""),
 		j.selectField("opt", "Optimiser", Opts(), s.Opt),
+		j.selectField("augment", "Augmentation", msg.AugmentNames(), cmp.Or(s.Augment, "none")),
 		j.textField("seed", "Seed", strconv.FormatInt(s.Seed, 10), ""),
 		&TokenField{ID: "job-token"},
 		app.Button().ID("btn-submit").Type("submit").Class("btn btn-train").Text("Train on the server"),
@@ -396,7 +399,12 @@ func (j *Jobs) status() string {
 // "dim", "batch", …) set to value, checked as the playground's link is
 // (ParseHash), or s and the reason when value is not valid. A new loss or
 // dimension drops the loss parameters set, which belong to the old one.
+//
+// A preset replaces the recipe fields (Settings.WithPreset).
 func EditSettings(s Settings, key, value string) (Settings, error) {
+	if key == "preset" {
+		return s.WithPreset(value)
+	}
 	if key == "loss" || key == "dim" {
 		s.Params = nil
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/url"
@@ -17,13 +18,16 @@ import (
 //	#data=mnist&classes=0-4&arch=lenet-s&loss=arcface&dim=3&batch=64&lr=0.01
 //	 &opt=adam&epochs=1&seed=1&m=0.3&compare=softmax,sphereface,cosface,arcface
 //	 &hide=loss,dim&autostart=1
+//	#preset=digits&classes=0-4&epochs=3
 //
 // The loss parameters (s, m, …) sit in the hash under their own names and
 // belong to Loss; in compare mode every other loss takes its defaults at D.
+// preset=NAME (a msg.Presets recipe) sets every field its request names,
+// as `metriclab train --preset` does, and the hash's own keys win over it.
 type Settings struct {
 	Data      string             // "mnist"
 	Classes   string             // class subset: "" for all, "0-4", "0,2,4"
-	Arch      string             // "mlp" or "lenet-s"
+	Arch      string             // one of Archs
 	Loss      string             // a name of lossNames
 	Params    map[string]float64 // loss parameters set by the user, by name; absent ones take their default at Dim
 	Dim       int                // one of Dims
@@ -39,6 +43,19 @@ type Settings struct {
 	// [1, MaxWorkers]; 0 (the default) shares the browser's cores but one
 	// among the trainers (AutoWorkers).
 	Workers int
+
+	// Preset is the recipe the recipe fields came from, "" for none.
+	Preset string
+	// The recipe fields the page has no control for but the preset's
+	// request sets, in msg.TrainRequest's meaning; the hash keys are the
+	// command line's flags.
+	Schedule    string   // schedule=: one of msg.ScheduleNames, "" the trainer's default
+	Augment     string   // augment=: one of msg.AugmentNames, "" none
+	EmbedBN     bool     // embed-bn=1
+	Compose     string   // compose=RxC, "" none
+	Turns       int      // turns=: one of msg.TurnsValues
+	WeightDecay *float64 // wd=: nil the optimiser's default
+	EarlyStop   int      // early-stop=: patience in epochs, 0 off (one worker then)
 }
 
 // MaxTrainers is the most trainers the page runs side by side.
@@ -57,7 +74,12 @@ func AutoWorkers(cores, trainers int) int {
 // WorkersFor returns the data-parallel workers of a trainer: the setting,
 // or AutoWorkers when it is 0, lowered to a divisor of the batch (every
 // worker trains on an equal share of each batch).
+//
+// Early stopping trains on one worker: worker 0 alone validates.
 func (s Settings) WorkersFor(cores int) int {
+	if s.EarlyStop > 0 {
+		return 1
+	}
 	n := s.Workers
 	if n == 0 {
 		n = AutoWorkers(cores, len(s.Losses()))
@@ -74,7 +96,7 @@ const (
 	minBatch  = 8
 	maxBatch  = 512
 	maxLR     = 10
-	maxEpochs = 100
+	maxEpochs = 500 // the faces preset trains 200 epochs of a small folder
 )
 
 // DefaultSettings returns the settings of a bare URL: lenet-s with ArcFace
@@ -91,8 +113,10 @@ func DefaultCompare() []string { return []string{"softmax", "sphereface", "cosfa
 // Dims returns the embedding dimensions the page offers.
 func Dims() []int { return []int{2, 3, 8, 16, 64, 128} }
 
-// Archs returns the encoders the page offers.
-func Archs() []string { return []string{"mlp", "lenet-s"} }
+// Archs returns the encoders the page offers: those of MNIST's size that a
+// browser trains (lenet-m and -l are lenet-s four and eight times as wide,
+// the faces preset's encoder and a bigger one).
+func Archs() []string { return []string{"mlp", "lenet-s", "lenet-m", "lenet-l"} }
 
 // Opts returns the optimisers the page offers.
 func Opts() []string { return []string{"adam", "sgd"} }
@@ -105,7 +129,64 @@ func LossNames() []string { return lossNames() }
 
 // ControlNames returns the names of the controls that hide= may hide.
 func ControlNames() []string {
-	return []string{"data", "classes", "arch", "loss", "params", "dim", "batch", "lr", "opt", "epochs", "seed", "compare", "export"}
+	return []string{"preset", "data", "classes", "arch", "loss", "params", "dim", "batch", "lr", "opt", "epochs", "seed", "augment", "compare", "export"}
+}
+
+// PresetNames returns the presets the page offers: "none", then
+// msg.Presets' names.
+func PresetNames() []string { return append([]string{"none"}, msg.PresetNames()...) }
+
+// recipeKeys are the hash keys a preset may set (with the loss
+// parameters): choosing a preset in a form replaces them all.
+var recipeKeys = []string{"arch", "loss", "dim", "batch", "lr", "opt", "epochs", "schedule", "augment", "embed-bn", "compose", "turns", "wd", "early-stop"}
+
+// presetValues returns the hash keys and values of preset p's request,
+// with its loss parameters when loss (the hash's own loss, "" when it
+// has none) is the preset's, as `metriclab train --preset` takes them.
+func presetValues(p msg.Preset, loss string) url.Values {
+	r := p.Request
+	v := url.Values{}
+	set := func(k, x string) {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	set("arch", r.Arch)
+	set("loss", r.Loss)
+	set("opt", r.Opt)
+	set("schedule", r.Schedule)
+	set("augment", r.Augment)
+	set("compose", r.Compose)
+	if r.Dim > 0 {
+		v.Set("dim", strconv.Itoa(r.Dim))
+	}
+	if r.Batch > 0 {
+		v.Set("batch", strconv.Itoa(r.Batch))
+	}
+	if r.LR > 0 {
+		v.Set("lr", strconv.FormatFloat(r.LR, 'g', -1, 64))
+	}
+	if r.Epochs > 0 {
+		v.Set("epochs", strconv.Itoa(r.Epochs))
+	}
+	if r.EmbedBN {
+		v.Set("embed-bn", "1")
+	}
+	if r.Turns > 0 {
+		v.Set("turns", strconv.Itoa(r.Turns))
+	}
+	if r.WeightDecay != nil {
+		v.Set("wd", strconv.FormatFloat(*r.WeightDecay, 'g', -1, 64))
+	}
+	if r.EarlyStop > 0 {
+		v.Set("early-stop", strconv.Itoa(r.EarlyStop))
+	}
+	if loss == "" || loss == r.Loss {
+		for k, x := range r.LossParams {
+			v.Set(k, strconv.FormatFloat(x, 'g', -1, 64))
+		}
+	}
+	return v
 }
 
 // LossParams returns the parameters of loss at D = dim with their defaults
@@ -128,71 +209,126 @@ func ParseHash(fragment string) (Settings, []string) {
 		note("the link's settings could not be read (%v): using the defaults", err)
 		return s, notices
 	}
-	get := func(key string) (string, bool) {
-		vs, ok := q[key]
-		delete(q, key)
-		if !ok || len(vs) == 0 {
-			return "", false
+	if vs := q["preset"]; len(vs) > 0 {
+		name := vs[len(vs)-1]
+		delete(q, "preset")
+		if p, ok := msg.PresetByName(name); ok {
+			s.Preset = name
+			loss := ""
+			if ls := q["loss"]; len(ls) > 0 {
+				loss = ls[len(ls)-1]
+			}
+			// The preset's values go first: the hash's own, read last, win.
+			for k, vs := range presetValues(p, loss) {
+				q[k] = append(vs, q[k]...)
+			}
+		} else if name != "none" && name != "" {
+			note("preset=%s is not one of %s: no preset", name, strings.Join(PresetNames(), ", "))
 		}
-		return vs[len(vs)-1], true
+	}
+	// Every value of a key is read in order: the preset's first, then
+	// the link's; a bad one is noted and leaves the one before it.
+	each := func(key string, read func(v string)) {
+		vs := q[key]
+		delete(q, key)
+		for _, v := range vs {
+			read(v)
+		}
 	}
 	oneOf := func(key string, dst *string, options []string) {
-		if v, ok := get(key); ok {
+		each(key, func(v string) {
 			if slices.Contains(options, v) {
 				*dst = v
 			} else {
 				note("%s=%s is not one of %s: using %s", key, v, strings.Join(options, ", "), *dst)
 			}
-		}
+		})
 	}
 	oneOf("data", &s.Data, Datasets())
 	oneOf("arch", &s.Arch, Archs())
 	oneOf("loss", &s.Loss, lossNames())
 	oneOf("opt", &s.Opt, Opts())
-	if v, ok := get("classes"); ok {
+	each("schedule", func(v string) {
+		if v == "" || slices.Contains(msg.ScheduleNames(), v) {
+			s.Schedule = v // "": the trainer's default
+		} else {
+			note("schedule=%s is not one of %s: using %s", v, strings.Join(msg.ScheduleNames(), ", "), cmp.Or(s.Schedule, "the default"))
+		}
+	})
+	oneOf("augment", &s.Augment, msg.AugmentNames())
+	if s.Augment == "none" {
+		s.Augment = ""
+	}
+	each("compose", func(v string) {
+		if r, c, found := strings.Cut(v, "x"); v == "none" || v == "" {
+			s.Compose = ""
+		} else if a, errA := strconv.Atoi(r); !found || errA != nil || a < 1 {
+			note("compose=%s is not RxC (2x1: top and bottom halves) or none: no composition", v)
+		} else if b, errB := strconv.Atoi(c); errB != nil || b < 1 {
+			note("compose=%s is not RxC (2x1: top and bottom halves) or none: no composition", v)
+		} else {
+			s.Compose = v // the trainer checks the number of parts
+		}
+	})
+	each("turns", func(v string) {
+		if n, err := strconv.Atoi(v); err == nil && slices.Contains(msg.TurnsValues(), n) {
+			s.Turns = n
+		} else {
+			note("turns=%s is not one of %s: no turns", v, joinInts(msg.TurnsValues()))
+		}
+	})
+	each("wd", func(v string) {
+		if x, err := strconv.ParseFloat(v, 64); err == nil && x >= 0 && x <= 1 {
+			s.WeightDecay = &x
+		} else {
+			note("wd=%s is not a number in [0, 1]: using the optimiser's default", v)
+		}
+	})
+	each("classes", func(v string) {
 		if _, err := ParseClasses(v); err != nil {
 			note("classes=%s: %v: using all classes", v, err)
 		} else {
 			s.Classes = v
 		}
-	}
-	if v, ok := get("dim"); ok {
+	})
+	each("dim", func(v string) {
 		if d, err := strconv.Atoi(v); err == nil && slices.Contains(Dims(), d) {
 			s.Dim = d
 		} else {
 			note("dim=%s is not one of %s: using %d", v, joinInts(Dims()), s.Dim)
 		}
-	}
+	})
 	intIn := func(key string, dst *int, lo, hi int) {
-		if v, ok := get(key); ok {
+		each(key, func(v string) {
 			if n, err := strconv.Atoi(v); err == nil && n >= lo && n <= hi {
 				*dst = n
 			} else {
 				note("%s=%s is not an integer in [%d, %d]: using %d", key, v, lo, hi, *dst)
 			}
-		}
+		})
 	}
 	intIn("batch", &s.Batch, minBatch, maxBatch)
 	intIn("epochs", &s.Epochs, 1, maxEpochs)
 	intIn("workers", &s.Workers, 0, MaxWorkers)
-	if v, ok := get("lr"); ok {
+	intIn("early-stop", &s.EarlyStop, 0, maxEpochs)
+	each("lr", func(v string) {
 		if x, err := strconv.ParseFloat(v, 64); err == nil && x > 0 && x <= maxLR {
 			s.LR = x
 		} else {
 			note("lr=%s is not a number in (0, %d]: using %g", v, maxLR, s.LR)
 		}
-	}
-	if v, ok := get("seed"); ok {
+	})
+	each("seed", func(v string) {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			s.Seed = n
 		} else {
 			note("seed=%s is not an integer ≥ 0: using %d", v, s.Seed)
 		}
-	}
-	if v, ok := get("compare"); ok {
+	})
+	each("compare", func(v string) {
 		s.Compare = parseCompare(v, note)
-	}
-	if v, ok := get("hide"); ok {
+	})
+	each("hide", func(v string) {
 		for _, c := range splitList(v) {
 			if slices.Contains(ControlNames(), c) {
 				if !slices.Contains(s.Hide, c) {
@@ -202,16 +338,21 @@ func ParseHash(fragment string) (Settings, []string) {
 				note("hide=%s: no control %q (controls: %s)", v, c, strings.Join(ControlNames(), ", "))
 			}
 		}
+	})
+	flag := func(key string, dst *bool, off string) {
+		each(key, func(v string) {
+			switch v {
+			case "1", "true", "yes":
+				*dst = true
+			case "0", "false", "no", "":
+				*dst = false
+			default:
+				note("%s=%s is not 1 or 0: %s", key, v, off)
+			}
+		})
 	}
-	if v, ok := get("autostart"); ok {
-		switch v {
-		case "1", "true", "yes":
-			s.Autostart = true
-		case "0", "false", "no", "":
-		default:
-			note("autostart=%s is not 1 or 0: not starting", v)
-		}
-	}
+	flag("autostart", &s.Autostart, "not starting")
+	flag("embed-bn", &s.EmbedBN, "no batch norm of the embedding")
 	// What is left are loss parameters, or unknown keys.
 	params := LossParams(s.Loss, s.Dim)
 	keys := make([]string, 0, len(q))
@@ -220,20 +361,21 @@ func ParseHash(fragment string) (Settings, []string) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		v := q[k][len(q[k])-1]
 		i := slices.IndexFunc(params, func(p LossParam) bool { return p.Name == k })
 		if i < 0 {
 			note("unknown setting %q ignored", k)
 			continue
 		}
-		if err := checkParam(params[i], v); err != nil {
-			note("%s %s=%s: %v: using %g", s.Loss, k, v, err, params[i].Default)
-			continue
+		for _, v := range q[k] {
+			if err := checkParam(params[i], v); err != nil {
+				note("%s %s=%s: %v: using %g", s.Loss, k, v, err, s.Param(params[i]))
+				continue
+			}
+			if s.Params == nil {
+				s.Params = make(map[string]float64)
+			}
+			s.Params[k], _ = strconv.ParseFloat(v, 64)
 		}
-		if s.Params == nil {
-			s.Params = make(map[string]float64)
-		}
-		s.Params[k], _ = strconv.ParseFloat(v, 64)
 	}
 	return s, notices
 }
@@ -241,7 +383,14 @@ func ParseHash(fragment string) (Settings, []string) {
 // Hash returns the URL fragment, with its "#", that ParseHash reads back as
 // s. Every setting is written, defaults included, so that a link keeps
 // meaning the same experiment when the defaults change.
-func (s Settings) Hash() string {
+//
+// With a preset, the recipe fields it sets are written even at their
+// defaults, so that the hash's own values still win over the preset's.
+func (s Settings) Hash() string { return s.hash(true) }
+
+// hash writes the fragment, with the recipe fields (recipeKeys and the
+// loss parameters) when recipe is true.
+func (s Settings) hash(recipe bool) string {
 	var b strings.Builder
 	add := func(k, v string) {
 		if b.Len() > 0 {
@@ -251,22 +400,16 @@ func (s Settings) Hash() string {
 		b.WriteByte('=')
 		b.WriteString(url.QueryEscape(v))
 	}
+	if s.Preset != "" {
+		add("preset", s.Preset)
+	}
 	add("data", s.Data)
 	if s.Classes != "" {
 		add("classes", s.Classes)
 	}
-	add("arch", s.Arch)
-	add("loss", s.Loss)
-	for _, p := range LossParams(s.Loss, s.Dim) {
-		if v, ok := s.Params[p.Name]; ok {
-			add(p.Name, strconv.FormatFloat(v, 'g', -1, 64))
-		}
+	if recipe {
+		s.addRecipe(add)
 	}
-	add("dim", strconv.Itoa(s.Dim))
-	add("batch", strconv.Itoa(s.Batch))
-	add("lr", strconv.FormatFloat(s.LR, 'g', -1, 64))
-	add("opt", s.Opt)
-	add("epochs", strconv.Itoa(s.Epochs))
 	add("seed", strconv.FormatInt(s.Seed, 10))
 	if len(s.Compare) > 0 {
 		add("compare", strings.Join(s.Compare, ","))
@@ -282,6 +425,65 @@ func (s Settings) Hash() string {
 	}
 	// Commas read better than %2C and url.ParseQuery takes them as they are.
 	return "#" + strings.ReplaceAll(b.String(), "%2C", ",")
+}
+
+// addRecipe adds the recipe fields to a fragment: those of the page's
+// controls always, the others when not at their defaults or when the
+// preset sets them (its value would stand in otherwise).
+func (s Settings) addRecipe(add func(k, v string)) {
+	var preset url.Values
+	if p, ok := msg.PresetByName(s.Preset); ok {
+		preset = presetValues(p, s.Loss)
+	}
+	add("arch", s.Arch)
+	add("loss", s.Loss)
+	for _, p := range LossParams(s.Loss, s.Dim) {
+		if v, ok := s.Params[p.Name]; ok {
+			add(p.Name, strconv.FormatFloat(v, 'g', -1, 64))
+		} else if preset.Has(p.Name) {
+			add(p.Name, strconv.FormatFloat(p.Default, 'g', -1, 64))
+		}
+	}
+	add("dim", strconv.Itoa(s.Dim))
+	add("batch", strconv.Itoa(s.Batch))
+	add("lr", strconv.FormatFloat(s.LR, 'g', -1, 64))
+	add("opt", s.Opt)
+	add("epochs", strconv.Itoa(s.Epochs))
+	opt := func(k, v string, isDefault bool) {
+		if !isDefault || preset.Has(k) {
+			add(k, v)
+		}
+	}
+	opt("schedule", s.Schedule, s.Schedule == "")
+	opt("augment", cmp.Or(s.Augment, "none"), s.Augment == "")
+	opt("embed-bn", map[bool]string{true: "1", false: "0"}[s.EmbedBN], !s.EmbedBN)
+	opt("compose", cmp.Or(s.Compose, "none"), s.Compose == "")
+	opt("turns", strconv.Itoa(s.Turns), s.Turns == 0)
+	if s.WeightDecay != nil {
+		add("wd", strconv.FormatFloat(*s.WeightDecay, 'g', -1, 64))
+	}
+	opt("early-stop", strconv.Itoa(s.EarlyStop), s.EarlyStop == 0)
+}
+
+// WithPreset returns s with the preset called name (one of PresetNames)
+// chosen, as a form chooses it: every recipe field takes the preset's
+// value, or its default when the preset does not name it; the other
+// fields (data, classes, seed, …) stay. "none" only forgets the preset's
+// name: the fields keep their values.
+func (s Settings) WithPreset(name string) (Settings, error) {
+	if name == "none" || name == "" {
+		s.Preset = ""
+		return s, nil
+	}
+	if _, ok := msg.PresetByName(name); !ok {
+		return s, fmt.Errorf("no preset %q (presets: %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	s.Preset = ""
+	out, notices := ParseHash(s.hash(false) + "&preset=" + url.QueryEscape(name))
+	if len(notices) > 0 {
+		return s, fmt.Errorf("preset %s: %s", name, strings.Join(notices, "; "))
+	}
+	return out, nil
 }
 
 // Losses returns the loss of each trainer: Compare in compare mode, else
@@ -311,6 +513,11 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 	r := msg.TrainRequest{
 		Data: s.Data, Arch: s.Arch, Loss: loss, Dim: s.Dim, Epochs: s.Epochs,
 		Batch: s.Batch, LR: s.LR, Opt: s.Opt, Classes: s.Classes, Seed: s.Seed,
+		Schedule: s.Schedule, Augment: s.Augment, EmbedBN: s.EmbedBN, Compose: s.Compose, Turns: s.Turns, EarlyStop: s.EarlyStop,
+	}
+	if s.WeightDecay != nil {
+		wd := *s.WeightDecay
+		r.WeightDecay = &wd
 	}
 	if loss == s.Loss && len(s.Params) > 0 {
 		r.LossParams = make(map[string]float64, len(s.Params))

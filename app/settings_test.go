@@ -7,14 +7,7 @@ import (
 )
 
 func TestParseHash(t *testing.T) {
-	def := DefaultSettings()
-	cases := []struct {
-		name     string
-		hash     string
-		want     func(*Settings)
-		notices  int
-		noticeIs string // a word the first notice must hold
-	}{
+	checkParseHash(t, []hashCase{
 		{name: "empty", hash: "", want: func(*Settings) {}},
 		{name: "hash only", hash: "#", want: func(*Settings) {}},
 		{
@@ -55,9 +48,24 @@ func TestParseHash(t *testing.T) {
 		},
 		{name: "bad autostart", hash: "#autostart=maybe", want: func(*Settings) {}, notices: 1, noticeIs: "autostart"},
 		{name: "not a query", hash: "#%zz", want: func(*Settings) {}, notices: 1, noticeIs: "could not be read"},
-	}
+	})
+}
+
+// hashCase is a case of ParseHash: the link, what it changes of the
+// default settings, and its notices.
+type hashCase struct {
+	name     string
+	hash     string
+	want     func(*Settings)
+	notices  int
+	noticeIs string // a word the first notice must hold
+}
+
+// checkParseHash runs the cases.
+func checkParseHash(t *testing.T, cases []hashCase) {
+	t.Helper()
 	for _, c := range cases {
-		want := def
+		want := DefaultSettings()
 		c.want(&want)
 		got, notices := ParseHash(c.hash)
 		if !reflect.DeepEqual(got, want) {

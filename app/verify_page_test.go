@@ -89,6 +89,7 @@ func TestVerifyRender(t *testing.T) {
 	wantText(t, v, "score", "1.000 (0.0°)")
 	wantText(t, v, "verdict", "accept")
 	wantText(t, v, "identity", "alice")
+	wantText(t, v, "calibrated-on", "calibrated on 2 held-out snapshots (not trained on)")
 	wantText(t, v, "upload-status", "")
 	if disabled(t, v, "btn-upload") || disabled(t, v, "threshold") {
 		t.Error("Send or the threshold disabled when ready")

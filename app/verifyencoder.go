@@ -72,13 +72,15 @@ func (p *EncoderPanel) Render() app.UI {
 	)
 }
 
-// calibration draws the FAR slider and the histogram of the genuine and
-// impostor angles of the enrollments with the threshold.
+// calibration draws what the threshold was calibrated on, the FAR slider
+// and the histogram of the genuine and impostor angles with the
+// threshold.
 func (p *EncoderPanel) calibration() app.UI {
 	s := &p.S
 	c := s.Calib
 	return app.Div().ID("calibration").Class("calibration").Body(
-		app.H3().Text("Calibration (leave-one-out on the enrollments)"),
+		app.H3().Text("Calibration"),
+		app.P().ID("calibrated-on").Class("note").Text(s.CalibratedOn()),
 		app.Label().For("far").Text("false accept rate "+FormatNumber(100*s.FAR)+"%"),
 		app.Input().ID("far").Type("range").Min(0.001).Max(0.2).Step(0.001).Value(s.FAR).
 			OnInput(func(ctx app.Context, e app.Event) {

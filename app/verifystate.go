@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -17,8 +18,12 @@ import (
 const (
 	DefaultSnapshots = 20
 	DefaultFAR       = 0.01
-	angleBins        = 36 // 5° each
-	fpsShownEvery    = 500.0
+	// HeldOutShare: the page's training holds one snapshot in five of
+	// each identity out (HeldOut), and the threshold is calibrated on
+	// those: 4 of a hold's 20.
+	HeldOutShare  = 5
+	angleBins     = 36 // 5° each
+	fpsShownEvery = 500.0
 )
 
 // verifyTrainer is the trainer id of the verify page's worker.
@@ -89,15 +94,19 @@ type VerifyState struct {
 	Note      string
 
 	// The encoder.
-	Loss, Arch    string
-	Dim, Epochs   int
-	Run           Run // the trainer's curves while training
-	Phase         Phase
-	Source        string // what the encoder is: "arcface trained here", "model file x"
-	Models        []msg.ModelCard
-	ModelID       string // the server's model chosen to load
-	ModelNote     string
-	embedded      Gallery // the gallery the templates are of
+	Loss, Arch  string
+	Dim, Epochs int
+	Run         Run // the trainer's curves while training
+	Phase       Phase
+	Source      string // what the encoder is: "arcface trained here", "model file x"
+	Models      []msg.ModelCard
+	ModelID     string // the server's model chosen to load
+	ModelNote   string
+	embedded    Gallery // the gallery the templates are of
+	// trained counts the crops the encoder was trained on, by identity
+	// and crop (trainedKey); nil when it was loaded, not trained here.
+	trained       map[string]int
+	probes        []int // the embedded crops the encoder was not trained on, when it was trained here
 	Names         []string
 	EmbDim        int
 	embs          []float32
@@ -291,18 +300,43 @@ func (s *VerifyState) CanTrain(worker bool) bool {
 
 // Train starts training an encoder on the gallery in the worker.
 func (s *VerifyState) Train() Out {
-	smp, err := s.Gallery.Samples()
+	g := s.Gallery.WithoutHeldOut(HeldOutShare)
+	smp, err := g.Samples()
 	if err != nil {
 		s.Note = err.Error()
 		return Out{}
 	}
 	cfg := VerifyRequest(s.Loss, s.Arch, s.Dim, s.Epochs)
+	cfg.Batch = verifyBatch(len(smp.Labels), len(smp.Classes))
+	s.trained = map[string]int{}
+	for _, id := range g.Identities {
+		for _, c := range id.Crops {
+			s.trained[trainedKey(id.Name, c)]++
+		}
+	}
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateRunning
 	s.Phase, s.probePending = PhaseTraining, false
 	s.Source = s.Loss + " trained here"
 	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}}
 }
+
+// verifyBatch returns the batch of a training on n snapshots of k
+// identities: 32, or the largest power of two left a full batch of after
+// the trainer's own held-out images (a tenth, but at least two of an
+// identity of five or more: at most n/10 + 2k), 2 at least.
+func verifyBatch(n, k int) int {
+	b := 32
+	for b > 2 && n-n/10-2*k < b {
+		b /= 2
+	}
+	return b
+}
+
+// trainedKey is the key of a crop of identity name in
+// VerifyState.trained: a crop counts as trained on only for its own
+// identity.
+func trainedKey(name, crop string) string { return name + "\x00" + crop }
 
 // VerifyRequest returns the training configuration of the verify page: the
 // enrollments, arch, loss, dimension, epochs, batch 32, Adam at 0.01,
@@ -348,6 +382,7 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 		return Out{}
 	}
 	s.ModelNote, s.Source = "", what
+	s.trained = nil
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
 	return Out{Post: []string{LoadCommand(verifyTrainer, b)}}.and(s.embedGallery())
@@ -392,11 +427,13 @@ func (s *VerifyState) Crash(reason string) {
 }
 
 // SetFAR calibrates the threshold for the false accept rate far on the
-// enrollments (face.Calibrate, leave-one-out): the suggested threshold is
-// where at most far of the impostor scores pass; without impostor scores
-// (one identity) it is the model's own. The live scores follow. This is
-// where the page's calibration lives: what it shows as "suggested" comes
-// from Calib.
+// enrollments: when the encoder was trained here, on the snapshots it was
+// not trained on (HeldOut's, and any enrolled since: face.CalibrateOn);
+// when it was loaded, on every snapshot, leave-one-out (face.Calibrate).
+// The suggested threshold is where at most far of the impostor scores
+// pass; without impostor scores (one identity) it is the model's own. The
+// live scores follow. This is where the page's calibration lives: what it
+// shows as "suggested" comes from Calib, and CalibratedOn says on what.
 func (s *VerifyState) SetFAR(far float64) {
 	if !(far >= 0 && far <= 1) {
 		return
@@ -405,12 +442,27 @@ func (s *VerifyState) SetFAR(far float64) {
 	if s.EmbDim == 0 {
 		return
 	}
-	s.Calib = face.Calibrate(s.embs, s.EmbDim, s.labels, far)
+	if s.trained != nil {
+		s.Calib = face.CalibrateOn(s.embs, s.EmbDim, s.labels, s.probes, far)
+	} else {
+		s.Calib = face.Calibrate(s.embs, s.EmbDim, s.labels, far)
+	}
 	s.Threshold = s.Calib.Threshold
 	if len(s.Calib.Impostor) == 0 {
 		s.Threshold = s.modelThresh
 	}
 	s.rescore()
+}
+
+// CalibratedOn says what the threshold was calibrated on: "calibrated on
+// 8 held-out snapshots (not trained on)" when the encoder was trained
+// here, "calibrated on 40 enrolled snapshots (leave-one-out)" when it was
+// loaded.
+func (s *VerifyState) CalibratedOn() string {
+	if s.trained != nil {
+		return fmt.Sprintf("calibrated on %s (not trained on)", plural(len(s.probes), "held-out snapshot", "held-out snapshots"))
+	}
+	return fmt.Sprintf("calibrated on %s (leave-one-out)", plural(len(s.labels), "enrolled snapshot", "enrolled snapshots"))
 }
 
 // SetThreshold sets the threshold of the live scores by hand.
@@ -602,6 +654,22 @@ func (s *VerifyState) embedGallery() Out {
 	}
 	s.embedded = s.Gallery
 	s.labels = smp.Labels
+	s.probes = nil
+	if s.trained != nil {
+		left := maps.Clone(s.trained)
+		s.probes = []int{} // none is not every one
+		i := 0
+		for _, id := range s.Gallery.Identities {
+			for _, c := range id.Crops {
+				if k := trainedKey(id.Name, c); left[k] > 0 {
+					left[k]--
+				} else {
+					s.probes = append(s.probes, i)
+				}
+				i++
+			}
+		}
+	}
 	s.Phase, s.probePending = PhaseEmbedding, false
 	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpEmbed, nil, smp, "gallery", "")}}
 }
@@ -676,11 +744,13 @@ func FormatScore(s float64) string {
 // EnrollCount says the gallery's size for #enroll-count: "2 identities,
 // 40 snapshots".
 func EnrollCount(identities, snapshots int) string {
-	plural := func(n int, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.Itoa(n) + " " + many
-	}
 	return plural(identities, "identity", "identities") + ", " + plural(snapshots, "snapshot", "snapshots")
+}
+
+// plural writes "1 one" or "n many".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

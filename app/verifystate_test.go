@@ -165,7 +165,8 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 			}},
 		{name: "SetFAR recalibrates", do: func(s *VerifyState) Out { s.SetFAR(0.5); s.SetFAR(-1); return Out{} }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
-				// Six impostor scores: FAR 0.5 lets up to three pass.
+				// Two impostor scores (the held-out crops against the other
+				// template): FAR 0.5 lets up to one pass.
 				if s.FAR != 0.5 || s.Calib.FAR > 0.5 || s.Threshold != s.Calib.Threshold {
 					t.Errorf("FAR %v, measured %v, threshold %v (calibrated %v)", s.FAR, s.Calib.FAR, s.Threshold, s.Calib.Threshold)
 				}
@@ -413,5 +414,84 @@ func TestVerifyUpload(t *testing.T) {
 		if want := "sent 1 of " + itoa(len(tc.names)) + " snapshots to data set " + tc.dataset + ": this server needs its token for changes (401)"; s.UploadNote != want || s.Uploading {
 			t.Errorf("note %q, want %q", s.UploadNote, want)
 		}
+	}
+}
+
+func TestHeldOut(t *testing.T) {
+	for _, c := range []struct {
+		n, share int
+		want     []int
+	}{
+		{20, 5, []int{4, 9, 14, 19}}, // a hold: one in five, spread over it
+		{10, 5, []int{4, 9}},
+		{7, 5, []int{6}},
+		{3, 5, []int{2}}, // at least one of two or more
+		{2, 5, []int{1}},
+		{1, 5, nil}, // a single crop trains
+		{0, 5, nil},
+		{20, 10, []int{9, 19}},
+	} {
+		if got := HeldOut(c.n, c.share); !slices.Equal(got, c.want) {
+			t.Errorf("HeldOut(%d, %d) = %v, want %v", c.n, c.share, got, c.want)
+		}
+	}
+	// The trainer holds a tenth out of its own, and two at least of an
+	// identity of five or more: two holds less the page's held-out ones
+	// (32 of 2 identities) train on 16; two holds of 20 (40) on 32.
+	for _, c := range [][3]int{{100, 2, 32}, {40, 2, 32}, {38, 2, 16}, {32, 2, 16}, {17, 2, 8}, {4, 2, 2}, {1, 1, 2}} {
+		if got := verifyBatch(c[0], c[1]); got != c[2] {
+			t.Errorf("verifyBatch(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
+		}
+	}
+}
+
+// TestVerifyHeldOutCalibration: the page's training leaves HeldOut's
+// snapshots out of the worker's samples, and the threshold is calibrated
+// on those alone (and on snapshots enrolled since); a loaded model
+// calibrates on every snapshot.
+func TestVerifyHeldOutCalibration(t *testing.T) {
+	s := enrolled() // alice and bob, three identical crops each
+	out := s.Train()
+	var m msg.Message
+	if len(out.Post) != 1 || json.Unmarshal([]byte(out.Post[0]), &m) != nil || m.Command.Samples == nil {
+		t.Fatalf("Train posted %d commands", len(out.Post))
+	}
+	// Crop 2 of each is held out: the worker trains on crops 0 and 1.
+	if got := m.Command.Samples.Labels; !slices.Equal(got, []int{0, 0, 1, 1}) || m.Command.Config.Batch != 2 {
+		t.Errorf("the worker trains on labels %v, batch %d; want [0 0 1 1], 2", got, m.Command.Config.Batch)
+	}
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	if s.Phase != PhaseReady {
+		t.Fatalf("phase %d, note %q", s.Phase, s.Note)
+	}
+	// The held-out crops: alice's at −0.1 rad, bob's at 90° − 0.1 rad,
+	// each against its identity's template of the two others (0.05 rad
+	// and 90° + 0.05 rad away): genuine cos 0.15; impostor against the
+	// other's full template.
+	want := face.CalibrateOn(galleryEmbs(), 2, []int{0, 0, 0, 1, 1, 1}, []int{2, 5}, DefaultFAR)
+	if len(s.Calib.Genuine) != 2 || math.Abs(s.Calib.Genuine[0]-math.Cos(0.15)) > 1e-6 || !slices.Equal(s.Calib.Impostor, want.Impostor) {
+		t.Errorf("genuine %v impostor %v; want 2 of cos 0.15 and %v", s.Calib.Genuine, s.Calib.Impostor, want.Impostor)
+	}
+	if got := s.CalibratedOn(); got != "calibrated on 2 held-out snapshots (not trained on)" {
+		t.Errorf("CalibratedOn() = %q", got)
+	}
+	// A snapshot enrolled after training is not trained on either.
+	in := s.Input
+	one := make([]float32, in.Channels*in.Height*in.Width)
+	one[0] = 1
+	s.Gallery.Add("alice", EncodeCrop(one, in.Channels, in.Height, in.Width))
+	s.galleryChanged()
+	e := galleryEmbs()
+	e = append(e[:6:6], append([]float32{1, 0}, e[6:]...)...) // alice's new crop at 0°, before bob's
+	s.Receive(embMsg("gallery", 2, e))
+	if !slices.Equal(s.probes, []int{2, 3, 6}) || s.CalibratedOn() != "calibrated on 3 held-out snapshots (not trained on)" {
+		t.Errorf("probes %v, %q; want [2 3 6]", s.probes, s.CalibratedOn())
+	}
+	// A loaded model calibrates on every snapshot, leave-one-out.
+	s.LoadModel([]byte("model"), nil, "model file m.safetensors")
+	s.Receive(embMsg("gallery", 2, e))
+	if len(s.Calib.Genuine) != 7 || s.CalibratedOn() != "calibrated on 7 enrolled snapshots (leave-one-out)" {
+		t.Errorf("loaded: %d genuine scores, %q; want 7", len(s.Calib.Genuine), s.CalibratedOn())
 	}
 }

@@ -21,6 +21,13 @@ import (
 //	         → flatten → fc1 (→64), ReLU → fc2 (64→D)
 //	         28×28: 24 → 12 → 8 → 4, fc1 in = 16·4·4
 //
+//	lenet-m  lenet-s four times as wide: conv1 5×5×32, conv2 5×5×64,
+//	         fc1 (→256); 28×28: fc1 in = 64·4·4
+//
+//	lenet-l  lenet-s eight times as wide in its convolutions: conv1
+//	         5×5×64, conv2 5×5×128, fc1 (→256); for faces at 32×32:
+//	         32 → 28 → 14 → 10 → 5, fc1 in = 128·5·5
+//
 //	lenetpp  (conv 5×5 pad 2, PReLU) ×2 with 32, 64, 128 channels, each pair
 //	         followed by maxpool 2 → flatten → fc (→D)
 //	         28×28: 14 → 7 → 3 (pooling floors), fc in = 128·3·3
@@ -47,6 +54,13 @@ import (
 // (momentum 0.1), and Params, SetParams and NewEncoder carry them with the
 // learnables. The Encoder normalises with them.
 //
+// With Spec.EmbedBN, the encoders but iresnet18 (which has it already)
+// end with InsightFace's embedding batch norm: features, a BatchNorm1d over
+// the D outputs of the last linear layer whose scale is fixed at 1
+// (weight, not learnable), with a learnable shift (bias) and running
+// statistics. The embedding is then standardised per dimension over the
+// training images, so no dimension dominates the cosine by its scale alone.
+//
 // LeNet++ is the network of the center loss paper (Wen et al., "A
 // Discriminative Feature Learning Approach for Deep Face Recognition", ECCV
 // 2016). Every architecture ends with a linear layer and no activation: the
@@ -56,21 +70,42 @@ import (
 const (
 	ArchMLP     = "mlp"
 	ArchLeNetS  = "lenet-s"
+	ArchLeNetM  = "lenet-m"
+	ArchLeNetL  = "lenet-l"
 	ArchLeNetPP = "lenetpp"
 	ArchIResNet = "iresnet18"
 )
 
 // ArchNames returns the encoder architecture names, sorted.
-func ArchNames() []string { return []string{ArchIResNet, ArchLeNetS, ArchLeNetPP, ArchMLP} }
+func ArchNames() []string {
+	return []string{ArchIResNet, ArchLeNetL, ArchLeNetM, ArchLeNetS, ArchLeNetPP, ArchMLP}
+}
 
 // Hidden widths of the architectures.
 const (
 	mlpHidden    = 256
-	lenetSFC     = 64
 	convKernel   = 5 // every convolution is 5×5, stride 1
 	lenetPPPad   = 2
 	preluInitVal = 0.25 // PReLU slope at initialisation (He et al. 2015)
 )
+
+// lenetWidths are the widths of a LeNet of the lenet-s shape: the
+// channels of its two convolutions and the outputs of fc1.
+type lenetWidths struct{ conv1, conv2, fc1 int }
+
+// lenetOf returns the widths of the lenet-s family's arch, and whether arch
+// is one of them.
+func lenetOf(arch string) (lenetWidths, bool) {
+	switch arch {
+	case ArchLeNetS:
+		return lenetWidths{8, 16, 64}, true
+	case ArchLeNetM:
+		return lenetWidths{32, 64, 256}, true
+	case ArchLeNetL:
+		return lenetWidths{64, 128, 256}, true
+	}
+	return lenetWidths{}, false
+}
 
 // lenetPPStage is one LeNet++ stage: two convolutions with this many output
 // channels, then a pooling; stage is the suffix of its layer names.
@@ -87,14 +122,14 @@ func lenetPPStages() [3]lenetPPStage {
 // minSize returns the smallest height (and width) the architecture accepts:
 // every pooling must see at least 2 rows.
 //
-//	lenet-s: ⌊(H−4)/2⌋ − 4 ≥ 2  ⇔  H ≥ 16
+//	lenet-s, -m, -l: ⌊(H−4)/2⌋ − 4 ≥ 2  ⇔  H ≥ 16
 //	lenetpp: ⌊⌊⌊H/2⌋/2⌋/2⌋ ≥ 1 ⇔  H ≥ 8
 //	iresnet18: four stride-2 stages, at least 1×1 after them: H ≥ 16
 func minSize(arch string) int {
 	switch arch {
 	case ArchIResNet:
 		return 16
-	case ArchLeNetS:
+	case ArchLeNetS, ArchLeNetM, ArchLeNetL:
 		return 16
 	case ArchLeNetPP:
 		return 8
@@ -129,6 +164,9 @@ func (s Spec) Validate() error {
 	}
 	if m := minSize(s.Arch); in.Height < m || in.Width < m {
 		return fmt.Errorf("%s needs input of at least %d×%d, got %d×%d", s.Arch, m, m, in.Height, in.Width)
+	}
+	if s.EmbedBN && s.Arch == ArchIResNet {
+		return fmt.Errorf("%s ends with a batch-normalised embedding already: no embed_bn", s.Arch)
 	}
 	if !(in.Std > 0) || math.IsInf(in.Std, 0) {
 		return fmt.Errorf("input std %g: want a finite value > 0", in.Std)
@@ -188,6 +226,24 @@ func (p param) fanIn() int {
 // of initialisation, and of Trainer's learnables. It panics if s is not
 // valid.
 func (s Spec) layout() []param {
+	ps := s.archLayout()
+	if s.EmbedBN {
+		ps = append(ps, featuresParams(s.Dim)...)
+	}
+	return ps
+}
+
+// featuresParams returns the parameters of the embedding batch norm,
+// encoder.features, its weight fixed at 1 as in iresnet.py.
+func featuresParams(dim int) []param {
+	ps := bnParams("encoder.features", dim)
+	ps[0].kind = kindFixedOne
+	return ps
+}
+
+// archLayout returns the parameters of s's architecture, without
+// EmbedBN's.
+func (s Spec) archLayout() []param {
 	if err := s.Validate(); err != nil {
 		panic("core: " + err.Error())
 	}
@@ -196,13 +252,14 @@ func (s Spec) layout() []param {
 	case ArchMLP:
 		return append(linearParams("encoder.fc1", mlpHidden, in.Size()),
 			linearParams("encoder.fc2", s.Dim, mlpHidden)...)
-	case ArchLeNetS:
+	case ArchLeNetS, ArchLeNetM, ArchLeNetL:
+		lw, _ := lenetOf(s.Arch)
 		h, w := lenetSOut(in.Height), lenetSOut(in.Width)
 		var ps []param
-		ps = append(ps, convParams("encoder.conv1", 8, in.Channels)...)
-		ps = append(ps, convParams("encoder.conv2", 16, 8)...)
-		ps = append(ps, linearParams("encoder.fc1", lenetSFC, 16*h*w)...)
-		return append(ps, linearParams("encoder.fc2", s.Dim, lenetSFC)...)
+		ps = append(ps, convParams("encoder.conv1", lw.conv1, in.Channels)...)
+		ps = append(ps, convParams("encoder.conv2", lw.conv2, lw.conv1)...)
+		ps = append(ps, linearParams("encoder.fc1", lw.fc1, lw.conv2*h*w)...)
+		return append(ps, linearParams("encoder.fc2", s.Dim, lw.fc1)...)
 	case ArchLeNetPP:
 		var ps []param
 		ci, h, w := in.Channels, in.Height, in.Width
@@ -221,7 +278,7 @@ func (s Spec) layout() []param {
 	panic("core: unreachable architecture " + s.Arch)
 }
 
-// lenetSOut is lenet-s's feature-map side for an input side n: two
+// lenetSOut is the lenet-s family's feature-map side for an input side n: two
 // unpadded 5×5 convolutions, each followed by a 2×2 pooling that floors.
 func lenetSOut(n int) int { return ((n-convKernel+1)/2 - convKernel + 1) / 2 }
 
@@ -244,6 +301,17 @@ func linearParams(name string, out, in int) []param {
 // embedding. train selects the batch norms' mode: batch statistics (and
 // running-statistics updates) in training, running statistics otherwise.
 func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node, error) {
+	h, err := s.archForward(x, p, train)
+	if err != nil || !s.EmbedBN {
+		return h, err
+	}
+	const f = "encoder.features"
+	return batchNorm(h, p[f+".weight"], p[f+".bias"], p[f+".running_mean"], p[f+".running_var"], train)
+}
+
+// archForward adds s's architecture to x's graph, without EmbedBN's batch
+// norm (see encoderForward).
+func (s Spec) archForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node, error) {
 	n := x.Shape()[0]
 	switch s.Arch {
 	case ArchIResNet:
@@ -260,7 +328,7 @@ func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node, train bool) (*G.No
 			return nil, err
 		}
 		return linear(h, p["encoder.fc2.weight"], p["encoder.fc2.bias"])
-	case ArchLeNetS:
+	case ArchLeNetS, ArchLeNetM, ArchLeNetL:
 		h := x
 		var err error
 		for _, l := range []string{"encoder.conv1", "encoder.conv2"} {

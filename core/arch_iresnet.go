@@ -82,9 +82,7 @@ func (c iresnetConfig) params(in Input, dim int) []param {
 	last := c.channels[3]
 	ps = append(ps, bnParams("encoder.bn2", last)...)
 	ps = append(ps, linearParams("encoder.fc", dim, last*c.outSide(in.Height)*c.outSide(in.Width))...)
-	ps = append(ps, bnParams("encoder.features", dim)...)
-	ps[len(ps)-4].kind = kindFixedOne // features.weight: requires_grad = False in iresnet.py
-	return ps
+	return append(ps, featuresParams(dim)...) // features.weight: requires_grad = False in iresnet.py
 }
 
 // bnParams returns a batch norm's weight, bias, running_mean and

@@ -74,7 +74,7 @@ func NewEncoder(spec Spec, params map[string]Tensor, batch int) (*Encoder, error
 	}
 	e := &Encoder{spec: spec, batch: batch, x: xv.Data().([]float32)}
 	G.Read(emb, &e.embVal)
-	e.vm = G.NewTapeMachine(g)
+	e.vm = newTapeMachine(g)
 	pool := par.NewPool(0)
 	ops.UsePool(g, pool)
 	runtime.AddCleanup(e, (*par.Pool).Close, pool)

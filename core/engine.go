@@ -179,7 +179,7 @@ func NewTrainer(spec Spec, loss Loss, cfg TrainConfig) (*Trainer, error) {
 	}
 	G.Read(t.cost, &t.costVal)
 	G.Read(t.emb, &t.embVal)
-	t.vm = G.NewTapeMachine(t.g)
+	t.vm = newTapeMachine(t.g)
 	t.pool = par.NewPool(cfg.Threads)
 	ops.UsePool(t.g, t.pool)
 	runtime.AddCleanup(t, (*par.Pool).Close, t.pool)
@@ -540,4 +540,17 @@ func dtypeOf(name string) (tensor.Dtype, error) {
 		return tensor.Float64, nil
 	}
 	return tensor.Dtype{}, errors.New("dtype " + name + ": want float32 or float64")
+}
+
+// newTapeMachine returns gorgonia's tape machine for g, without the
+// finalizer gorgonia sets on it. That finalizer only releases CUDA
+// contexts (a no-op in a build without the cuda tag), but an object with a
+// finalizer that sits in a cycle is never freed, and a tape machine always
+// does (machine → program → graph → nodes → G.Read's pointer into the
+// Encoder or Trainer that holds the machine): every Encoder and Trainer,
+// with its graph and buffers, would live as long as the process.
+func newTapeMachine(g *G.ExprGraph) G.VM {
+	m := G.NewTapeMachine(g)
+	runtime.SetFinalizer(m, nil)
+	return m
 }

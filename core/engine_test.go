@@ -114,6 +114,8 @@ func TestSpecValidate(t *testing.T) {
 		{"std 0", with(func(s *Spec) { s.Input.Std = 0 }), "std 0"},
 		{"std NaN", with(func(s *Spec) { s.Input.Std = math.NaN() }), "std NaN"},
 		{"mean Inf", with(func(s *Spec) { s.Input.Mean = math.Inf(1) }), "mean +Inf"},
+		{"lenet-s embed_bn", with(func(s *Spec) { s.EmbedBN = true }), ""},
+		{"iresnet18 embed_bn", Spec{Arch: ArchIResNet, Input: Input{Channels: 3, Height: 16, Width: 16, Std: 1}, Dim: 8, EmbedBN: true}, "batch-normalised embedding already"},
 	} {
 		err := c.spec.Validate()
 		switch {
@@ -150,6 +152,10 @@ func TestParamShapes(t *testing.T) {
 		{smallSpec(ArchLeNetS, 3, 112, 112, 8), map[string][]int{"encoder.conv1.weight": {8, 3, 5, 5}, "encoder.fc1.weight": {64, 10000}}, 8},
 		// 17×20 → 13×16 → 6×8 → 2×4 → 1×2: odd sides floor, H and W apart.
 		{smallSpec(ArchLeNetS, 1, 17, 20, 2), map[string][]int{"encoder.fc1.weight": {64, 32}}, 8},
+		// lenet-m: 28 → 24 → 12 → 8 → 4: fc1 in = 64·4·4 = 1024.
+		{DefaultSpec(ArchLeNetM, 16), map[string][]int{"encoder.conv1.weight": {32, 1, 5, 5}, "encoder.conv2.weight": {64, 32, 5, 5}, "encoder.conv2.bias": {64}, "encoder.fc1.weight": {256, 1024}, "encoder.fc2.weight": {16, 256}}, 8},
+		// lenet-l: 32 → 28 → 14 → 10 → 5: fc1 in = 128·5·5 = 3200.
+		{smallSpec(ArchLeNetL, 1, 32, 32, 8), map[string][]int{"encoder.conv1.weight": {64, 1, 5, 5}, "encoder.conv2.weight": {128, 64, 5, 5}, "encoder.fc1.weight": {256, 3200}, "encoder.fc2.weight": {8, 256}}, 8},
 		// 3×16×16 → 8 → 4 → 2: fc in = 128·2·2 = 512.
 		{smallSpec(ArchLeNetPP, 3, 16, 16, 4), map[string][]int{"encoder.conv1a.weight": {32, 3, 5, 5}, "encoder.fc.weight": {4, 512}}, 20},
 	} {
@@ -214,8 +220,10 @@ func TestGradientFiniteDifference(t *testing.T) {
 		{smallSpec(ArchLeNetS, 3, 17, 16, 2), 2, 2, 2},
 		{smallSpec(ArchLeNetPP, 1, 8, 8, 2), 2, 3, 2},
 		{smallSpec(ArchMLP, 1, 5, 5, 3), 3, 4, 3},
+		{embedBN(smallSpec(ArchLeNetS, 1, 16, 16, 3)), 4, 3, 3},
+		{smallSpec(ArchLeNetM, 1, 16, 16, 3), 2, 3, 2},
 	} {
-		name := fmt.Sprintf("%s %d×%d×%d", c.spec.Arch, c.spec.Input.Channels, c.spec.Input.Height, c.spec.Input.Width)
+		name := fmt.Sprintf("%s (embed_bn %v) %d×%d×%d", c.spec.Arch, c.spec.EmbedBN, c.spec.Input.Channels, c.spec.Input.Height, c.spec.Input.Width)
 		tr, _ := newTestTrainer(t, c.spec, c.batch, c.classes, Float64, DefaultOpt(OptSGD), 3)
 		// Non-zero biases, PReLU slopes and head, so that their gradients
 		// and the paths through them are exercised away from 0.

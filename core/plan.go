@@ -106,7 +106,7 @@ func (s Spec) Plan() Plan {
 		h = p.linear(h, "encoder.fc1")
 		h = p.relu(h)
 		h = p.linear(h, "encoder.fc2")
-	case ArchLeNetS:
+	case ArchLeNetS, ArchLeNetM, ArchLeNetL:
 		for _, l := range []string{"encoder.conv1", "encoder.conv2"} {
 			h = p.maxPool2(p.relu(p.conv(h, l+".weight", l+".bias", 0, 1)))
 		}
@@ -126,6 +126,9 @@ func (s Spec) Plan() Plan {
 		h = iresnet18().plan(&p, h)
 	default:
 		panic("core: Plan: no plan for architecture " + s.Arch)
+	}
+	if s.EmbedBN && s.Arch != ArchIResNet {
+		h = p.batchNorm(h, "encoder.features")
 	}
 	p.Output = h
 	if v := p.Values[h]; !v.Flat || v.C != s.Dim {

@@ -14,9 +14,19 @@ func planSpecs() []Spec {
 	return []Spec{
 		smallSpec(ArchMLP, 1, 8, 8, 3),
 		smallSpec(ArchLeNetS, 1, 20, 18, 3),
+		smallSpec(ArchLeNetM, 1, 16, 17, 5),
+		smallSpec(ArchLeNetL, 3, 16, 16, 4),
 		smallSpec(ArchLeNetPP, 1, 13, 12, 4),
 		faceSpec(17, 6),
 	}
+}
+
+// planVariants are planSpecs and the specs that change a plan beyond the
+// architecture: lenet-s ending with EmbedBN's batch norm.
+func planVariants() []Spec {
+	bn := smallSpec(ArchLeNetS, 1, 18, 18, 6)
+	bn.EmbedBN = true
+	return append(planSpecs(), bn)
 }
 
 func TestPlanCoversArchitectures(t *testing.T) {
@@ -34,7 +44,7 @@ func TestPlanCoversArchitectures(t *testing.T) {
 // (names, shapes, order, learnable and decayed as the Trainer treats
 // them), and that its layers use each of them exactly once.
 func TestPlanParams(t *testing.T) {
-	for _, s := range append(planSpecs(), DefaultSpec(ArchLeNetPP, 3), faceSpec(112, 512)) {
+	for _, s := range append(planVariants(), DefaultSpec(ArchLeNetPP, 3), faceSpec(112, 512)) {
 		p := s.Plan()
 		layout := s.layout()
 		if len(p.Params) != len(layout) {
@@ -80,7 +90,7 @@ func TestPlanParams(t *testing.T) {
 // away from 0 and 1 included, and compares the embeddings with the
 // gorgonia Encoder's on the same parameters.
 func TestPlanMatchesEncoder(t *testing.T) {
-	for _, s := range planSpecs() {
+	for _, s := range planVariants() {
 		if s.Arch == ArchIResNet && testing.Short() && runtime.GOOS == "js" {
 			continue // slow under wasm; the same code runs natively
 		}

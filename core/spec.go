@@ -8,6 +8,10 @@ type Spec struct {
 	Arch  string `json:"arch"`  // "mlp", "lenet-s", "lenetpp", "iresnet18" (ArchNames lists them)
 	Input Input  `json:"input"` // shape and normalisation of one image
 	Dim   int    `json:"dim"`   // embedding dimension D, 2..512
+	// EmbedBN ends the encoder with a batch norm of the embedding
+	// (encoder.features, its scale fixed at 1), as InsightFace's encoders
+	// end; iresnet18 always does.
+	EmbedBN bool `json:"embed_bn,omitempty"`
 }
 
 // Input is the shape of one image (channels, height, width) and the
@@ -56,7 +60,8 @@ type Metadata struct {
 
 // Provenance records how a model was trained.
 type Provenance struct {
-	Data      string  `json:"data"` // "mnist" or a folder
+	Data      string  `json:"data"`            // "mnist" or a folder
+	Align     bool    `json:"align,omitempty"` // the folder's photos were aligned by the eyes (metriclab train --align)
 	Epochs    int     `json:"epochs"`
 	Batch     int     `json:"batch"`
 	LR        float64 `json:"lr"`

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"metriclab/core"
+	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/job"
 	"metriclab/losses"
@@ -29,17 +31,25 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
-	lossList := fs.String("losses", "all", "comma-separated losses, or all")
+	lossList := fs.String("losses", "all", "comma-separated losses, all, or none (the baselines alone)")
 	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions")
 	epochs := fs.Int("epochs", 2, "epochs per run")
 	trainClasses := fs.String("open-train", "0-4", "open set: classes to train on")
 	evalClasses := fs.String("open-eval", "5-9", "open set: unseen classes to evaluate on")
 	jsonOut := fs.Bool("json", false, "print one JSON object per run instead of the table")
+	baselines := fs.Bool("baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
+	if err := mf.applyPreset("mnist", epochs); err != nil {
+		return err
+	}
 	names := losses.Names()
-	if *lossList != "all" {
+	switch *lossList {
+	case "all":
+	case "none": // the baselines alone
+		names = nil
+	default:
 		names = strings.Split(*lossList, ",")
 	}
 	var dims []int
@@ -65,6 +75,25 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "| loss | D | closed-set acc | verif. acc | EER | MAP@R | open: verif. acc | open: EER | open: MAP@R |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
+	emit := func(row compareRow) {
+		if *jsonOut {
+			json.NewEncoder(stdout).Encode(row)
+			return
+		}
+		c, o := row.Closed, row.Open
+		fmt.Fprintf(stdout, "| %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", row.Loss, row.Dim,
+			c.ClosedSet.Accuracy, c.Verification.Accuracy, c.Verification.EER, c.Retrieval.MAPAtR,
+			o.Verification.Accuracy, o.Verification.EER, o.Retrieval.MAPAtR)
+	}
+	if *baselines {
+		for _, metric := range []string{"cosine", "whiten", "linear"} {
+			row, err := rawCompareRow(metric, *trainClasses, *evalClasses, mf.seed)
+			if err != nil {
+				return err
+			}
+			emit(row)
+		}
+	}
 	for _, name := range names {
 		for _, d := range dims {
 			mf.loss, mf.dim = name, d
@@ -77,24 +106,58 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err != nil {
 				return fmt.Errorf("%s D=%d open set: %w", name, d, err)
 			}
-			row := compareRow{Loss: name, Dim: d, Closed: closed, Open: open, TrainS: time.Since(start).Seconds()}
-			if *jsonOut {
-				json.NewEncoder(stdout).Encode(row)
-				continue
-			}
-			c, o := closed, open
-			fmt.Fprintf(stdout, "| %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", name, d,
-				c.ClosedSet.Accuracy, c.Verification.Accuracy, c.Verification.EER, c.Retrieval.MAPAtR,
-				o.Verification.Accuracy, o.Verification.EER, o.Retrieval.MAPAtR)
+			emit(compareRow{Loss: name, Dim: d, Closed: closed, Open: open, TrainS: time.Since(start).Seconds()})
 		}
 	}
 	return nil
 }
 
+// rawCompareRow evaluates raw MNIST pixels with a metric: closed set, the
+// metric fitted on (and the class centres from) 10,000 training images of
+// every class; open set, the metric fitted on the training images of the
+// classes trainClasses, evaluated on the test images of evalClasses.
+func rawCompareRow(metric, trainClasses, evalClasses string, seed int64) (compareRow, error) {
+	report := func(fitSpec, testSpec string, centres bool) (eval.Report, error) {
+		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, core.MNISTInput)
+		if err != nil {
+			return eval.Report{}, err
+		}
+		_, fit = job.HoldOut(fit, fitSize, seed)
+		test, err := plainSource.loadSubset("mnist", "test", testSpec, core.MNISTInput)
+		if err != nil {
+			return eval.Report{}, err
+		}
+		fitE, testE := rawEmbeddings(fit), rawEmbeddings(test)
+		m, err := fitMetric(metric, fitE, 32, seed)
+		if err != nil {
+			return eval.Report{}, err
+		}
+		if !centres {
+			fitE = eval.Embeddings{}
+		}
+		return eval.Evaluate(fitE, testE, m, eval.Options{Folds: 10, PairsPerFold: 300, Seed: seed}), nil
+	}
+	closed, err := report("", "", true)
+	if err != nil {
+		return compareRow{}, err
+	}
+	open, err := report(trainClasses, evalClasses, false)
+	if err != nil {
+		return compareRow{}, err
+	}
+	dim := map[string]int{"cosine": 784, "whiten": 32, "linear": 64}[metric]
+	return compareRow{Loss: "raw pixels, " + metricLabel(metric), Dim: dim, Closed: closed, Open: open}, nil
+}
+
+// rawEmbeddings are the pixels of s as embeddings.
+func rawEmbeddings(s *data.Set) eval.Embeddings {
+	return eval.Embeddings{X: s.X, N: s.N, D: s.Input.Size(), Labels: s.Labels}
+}
+
 // trainEval trains on MNIST's training classes and evaluates on the test
 // images of the evaluation classes (the same when evalClasses is empty).
 func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string) (eval.Report, error) {
-	cfg, err := prepareTraining(mf, "mnist", trainClasses, epochs, 5000, "compare.safetensors", "cpu")
+	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, epochs, 5000, "compare.safetensors", "cpu")
 	if err != nil {
 		return eval.Report{}, err
 	}
@@ -105,11 +168,11 @@ func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, ev
 	if evalClasses == "" {
 		evalClasses = trainClasses
 	}
-	test, err := loadSubset("mnist", "test", evalClasses, cfg.spec.Input)
+	test, err := plainSource.loadSubset("mnist", "test", evalClasses, cfg.spec.Input)
 	if err != nil {
 		return eval.Report{}, err
 	}
-	gallery, err := loadSubset("mnist", "train", evalClasses, cfg.spec.Input)
+	gallery, err := plainSource.loadSubset("mnist", "train", evalClasses, cfg.spec.Input)
 	if err != nil {
 		return eval.Report{}, err
 	}

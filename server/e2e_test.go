@@ -37,6 +37,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"metriclab/core/data"
+	"metriclab/core/msg"
 )
 
 // e2eWeb is the web root the tests serve: the repository's web/, built by
@@ -450,6 +451,32 @@ func TestE2EStartup(t *testing.T) {
 	// Warm: a second load comes from the cache and the service worker.
 	took = p.openInteractive("")
 	p.record("startup_to_interactive_warm", took.Seconds(), "s")
+
+	// The Preset control fills the fields and the link with the digits
+	// recipe; a field changed afterwards wins; the trainer takes the
+	// recipe (augmentation included) and trains.
+	digits, _ := msg.PresetByName("digits")
+	set := func(id, v string) {
+		cdpEval[bool](p, `(() => { const e = document.getElementById(`+strconv.Quote(id)+`); e.value = `+strconv.Quote(v)+`; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	}
+	value := func(id string) string {
+		return cdpEval[string](p, `(() => { const e = document.getElementById(`+strconv.Quote(id)+`); return e ? e.value : "" })()`)
+	}
+	set("ctl-preset", "digits")
+	cdpRun(p, "wait for the preset's loss", chromedp.Poll[bool](`document.getElementById("ctl-loss").value === `+strconv.Quote(digits.Request.Loss),
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+	if got, want := [3]string{value("ctl-dim"), value("ctl-augment"), value("ctl-epochs")},
+		[3]string{strconv.Itoa(digits.Request.Dim), digits.Request.Augment, strconv.Itoa(digits.Request.Epochs)}; got != want {
+		t.Errorf("after preset digits: D, augmentation, epochs = %q, want %q", got, want)
+	}
+	set("ctl-epochs", "1")
+	time.Sleep(300 * time.Millisecond)
+	if h := cdpEval[string](p, `location.hash`); !strings.Contains(h, "preset=digits") || !strings.Contains(h, "epochs=1&") || !strings.Contains(h, "augment="+digits.Request.Augment) {
+		t.Errorf("the link after preset digits and epochs 1: %q", h)
+	}
+	cdpRun(p, "click Train", chromedp.Click(chromedp.ID("btn-train")))
+	p.waitSteps([]string{"status"}, 3, 90*time.Second)
+	t.Logf("preset digits: #status %s", p.text("status"))
 }
 
 // TestE2ETrainArcFace trains lenet-s with ArcFace at D = 3 from a link

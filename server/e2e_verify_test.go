@@ -33,11 +33,22 @@ const (
 	verifyW, verifyH = 320, 240
 	verifyFPS        = 15
 	verifySegment    = 4 * verifyFPS
-	// The marker: a 16×16 square at the top-left corner, black on A's
-	// frames and white on B's, that the test reads to know who is on
-	// camera (the page does not look at it).
+	// The marker: a 16×16 square at the top-left corner, of grey level
+	// markerStep·k on the frames of the k-th segment (A 0, B 85, C 170,
+	// D 255), that the test reads to know who is on camera (the page does
+	// not look at it).
 	verifyMarker = 16
+	markerStep   = 85
 )
+
+// setMarker paints the marker of segment k ('A' + k) on frame fr.
+func setMarker(fr []uint8, k int) {
+	for y := 0; y < verifyMarker; y++ {
+		for x := 0; x < verifyMarker; x++ {
+			fr[y*verifyW+x] = uint8(markerStep * k)
+		}
+	}
+}
 
 // verifyFrames returns the grey frames of identities A and B: pigo's sample
 // face, scaled so that the face is about 120 pixels wide and centred; B is
@@ -92,11 +103,8 @@ func verifyFrames(t *testing.T) (a, b []uint8) {
 			b[y*verifyW+x] /= 3
 		}
 	}
-	for y := 0; y < verifyMarker; y++ {
-		for x := 0; x < verifyMarker; x++ {
-			a[y*verifyW+x], b[y*verifyW+x] = 0, 255
-		}
-	}
+	setMarker(a, 0)
+	setMarker(b, 1)
 	return a, b
 }
 
@@ -199,7 +207,8 @@ func (p *e2ePage) waitText(id string, limit time.Duration, ok func(string) bool)
 }
 
 // onCamera returns who the fake camera shows now, by the marker of the
-// video's current frame: 'A', 'B', or 0 before the video plays.
+// video's current frame: 'A', 'B', 'C' or 'D', or 0 before the video
+// plays.
 func (p *e2ePage) onCamera() byte {
 	p.t.Helper()
 	v := cdpEval[float64](p, `(() => {
@@ -210,13 +219,10 @@ func (p *e2ePage) onCamera() byte {
 		g.drawImage(v, 0, 0, 8 * v.videoWidth / 320, 8 * v.videoHeight / 240, 0, 0, 4, 4);
 		return g.getImageData(1, 1, 1, 1).data[0];
 	})()`)
-	switch {
-	case v < 0:
+	if v < 0 {
 		return 0
-	case v < 128:
-		return 'A'
 	}
-	return 'B'
+	return 'A' + byte(min(3, int(v/markerStep+0.5)))
 }
 
 // enroll records identity name from the frames of who ('A' or 'B'):
@@ -267,7 +273,8 @@ func (p *e2ePage) enroll(name string, who byte, want int) {
 // TestE2EVerify enrolls two identities from the fake camera (A and B of
 // verifyFrames, 20 snapshots each, each recorded while the camera shows
 // it), named as people are ("Ann Smith", "José"), trains a small ArcFace
-// encoder on them in the page's worker, and checks that the live 1:1
+// encoder on them in the page's worker (calibrated on the snapshots held
+// out of that training), and checks that the live 1:1
 // score, its verdict and the 1:k identity appear. The server is in
 // classroom mode: "Send to server" without the token is refused (401, said
 // on the page), and with the token typed in the page's token field every
@@ -322,6 +329,10 @@ func TestE2EVerify(t *testing.T) {
 	// Clean enrollments of two different crops separate completely.
 	if !strings.Contains(res[2], "FRR 0.0%") {
 		t.Errorf("#suggested = %q, want FRR 0.0%%", res[2])
+	}
+	// Trained here: calibrated on the 4 of each 20 held out of training.
+	if s := p.text("calibrated-on"); s != "calibrated on 8 held-out snapshots (not trained on)" {
+		t.Errorf("#calibrated-on = %q, want 8 held-out snapshots", s)
 	}
 	if res[0] != "accept" && res[0] != "reject" {
 		t.Errorf("#verdict = %q, want accept or reject", res[0])

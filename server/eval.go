@@ -30,8 +30,12 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	modelPath := fs.String("model", "", "model file (.safetensors), or 'raw' to evaluate raw pixels")
 	dataName := fs.String("data", "mnist", "evaluation data: mnist (its test split), or a folder")
 	classSpec := fs.String("classes", "", "evaluate on these classes only, e.g. 5-9 (default all)")
+	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, e.g. 0-4 (default: the evaluated classes, or every training identity when the test split has other identities)")
+	align := fs.Bool("align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
+	split := fs.String("split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
+	pcaK := fs.Int("pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
 	unknownSpec := fs.String("unknown", "", "open-set identification: classes whose test images are probes of unseen identities")
-	metricName := fs.String("metric", "cosine", "metric: cosine, euclidean, whiten (Mahalanobis, M = Σ⁻¹) or linear (learned Mahalanobis W)")
+	metricName := fs.String("metric", "cosine", "metric: cosine, euclidean, whiten (PCA, then Mahalanobis with the within-class covariance) or linear (learned Mahalanobis W, NCA)")
 	input := fs.String("input", "", "with --model raw: input shape CxHxW (default 1x28x28 for mnist, 1x32x32 for a folder)")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	seed := fs.Int64("seed", 1, "seed of the verification pairs and gallery split")
@@ -45,19 +49,27 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *maxQueries < 0 {
 		return badInput("max-queries %d must be ≥ 0", *maxQueries)
 	}
+	if *pcaK < 1 {
+		return badInput("pca %d must be ≥ 1", *pcaK)
+	}
 	embed, spec, model, err := loadEmbedder(*modelPath, *dataName, *input)
 	if err != nil {
 		return err
 	}
-	test, err := loadSubset(*dataName, "test", *classSpec, spec.Input)
+	if *split != "test" && *split != "all" {
+		return badInput("split %q: want test or all", *split)
+	}
+	if model != nil && !flagGiven(fs, "align") {
+		*align = model.Meta.Provenance.Align
+	}
+	src, err := newSource(*align, stderr)
 	if err != nil {
 		return err
 	}
-	train, err := loadSubset(*dataName, "train", *classSpec, spec.Input)
+	test, train, err := loadEvalSets(src, *dataName, *split, *classSpec, *fitSpec, spec.Input, *seed)
 	if err != nil {
 		return err
 	}
-	_, train = job.HoldOut(train, 10000, *seed) // class centres and fitted metrics from 10,000 training images
 	trainE, err := embed(train)
 	if err != nil {
 		return err
@@ -66,11 +78,15 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	metric, err := fitMetric(*metricName, trainE, *seed)
+	metric, err := fitMetric(*metricName, trainE, *pcaK, *seed)
 	if err != nil {
 		return err
 	}
-	rep := eval.Evaluate(trainE, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
+	centres := trainE
+	if !slices.Equal(train.Classes, test.Classes) {
+		centres = eval.Embeddings{} // other identities: centres from a gallery of the test images
+	}
+	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
 	if model != nil && slices.Equal(model.Meta.Classes, test.Classes) {
 		if w, ok := model.Params["head.weight"]; ok {
 			var b []float32
@@ -82,7 +98,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *unknownSpec != "" {
-		unknown, err := loadSubset(*dataName, "test", *unknownSpec, spec.Input)
+		unknown, err := src.loadSubset(*dataName, "test", *unknownSpec, spec.Input)
 		if err != nil {
 			return err
 		}
@@ -102,6 +118,69 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	printReport(stdout, out)
 	return nil
+}
+
+// fitSize is the number of training images that fit a metric and give the
+// class centres of `eval`.
+const fitSize = 10000
+
+// loadEvalSets returns the images to evaluate on and up to fitSize images
+// (stratified, deterministic for seed) that fit the metric and give the
+// class centres.
+//
+// With split "test", the evaluated images are the test split of the classes
+// classSpec, and the fitting images come from the training split: of the
+// classes fitSpec, or, when it is empty, of the evaluated classes when the
+// training split has the test split's identities, or of every training
+// identity when it has others (a folder whose train/ and test/ hold
+// different people: the open set).
+//
+// With split "all" (a folder of identities), the evaluated images are every
+// image of the classes classSpec and the fitting images every image of the
+// classes fitSpec, by default all the others: the two must not share an
+// identity.
+func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.Input, seed int64) (test, fit *data.Set, err error) {
+	testSplit, fitSplit := "test", "train"
+	if split == "all" {
+		testSplit, fitSplit = "all", "all"
+	}
+	test, err = src.loadSubset(name, testSplit, classSpec, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := src.load(name, fitSplit, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	evaluated, _ := data.ParseClasses(classSpec, len(all.Classes))
+	var classes []int
+	switch {
+	case fitSpec != "":
+		if classes, err = data.ParseClasses(fitSpec, len(all.Classes)); err != nil {
+			return nil, nil, inputError{fmt.Errorf("fit-classes: %w", err)}
+		}
+		if split == "all" && slices.ContainsFunc(classes, func(c int) bool { return slices.Contains(evaluated, c) }) {
+			return nil, nil, badInput("split all: --fit-classes %q shares identities with --classes %q", fitSpec, classSpec)
+		}
+	case split == "all":
+		for c := range all.Classes {
+			if !slices.Contains(evaluated, c) {
+				classes = append(classes, c)
+			}
+		}
+		if len(classes) == 0 {
+			return nil, nil, badInput("split all: every identity is evaluated, none is left to fit the metric; pass --classes")
+		}
+	case overlaps(all.Classes, test.Classes):
+		classes = evaluated
+	default:
+		classes, _ = data.ParseClasses("", len(all.Classes))
+	}
+	fit = all.Subset(classes)
+	if fit.N > fitSize {
+		_, fit = job.HoldOut(fit, fitSize, seed)
+	}
+	return test, fit, nil
 }
 
 // loadEmbedder returns a function that embeds a data set with the model at
@@ -154,15 +233,26 @@ func checkModel(m *core.Model) error {
 	return nil
 }
 
-// fitMetric returns the named metric, fitting it on train where it learns.
-func fitMetric(name string, train eval.Embeddings, seed int64) (eval.Metric, error) {
+// fitMetric returns the named metric, fitting it on train where it learns:
+// whiten keeps pca principal components (at most D, and fewer than the
+// images less the classes), with a ridge of a tenth of the mean
+// within-class variance.
+func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Metric, error) {
 	switch name {
 	case "cosine":
 		return eval.Cosine{}, nil
 	case "euclidean":
 		return eval.Euclidean{}, nil
 	case "whiten":
-		return eval.Whitening(train, 1e-3)
+		classes := map[int]bool{}
+		for _, l := range train.Labels {
+			classes[l] = true
+		}
+		k := min(pca, train.D, train.N-len(classes)-1)
+		if k < 1 {
+			return nil, badInput("whiten: %d training images of %d classes are too few to fit a metric", train.N, len(classes))
+		}
+		return eval.WhiteningPCA(train, k, 0.1)
 	case "linear":
 		return eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed})
 	}

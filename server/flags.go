@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/msg"
 	"metriclab/losses"
 )
 
@@ -26,11 +28,22 @@ type modelFlags struct {
 	distance   string
 	easyMargin bool
 	seed       int64
+	augment    string
+	embedBN    bool
+	compose    string
+	turns      int
+	wd         float64
+	earlyStop  int
+	preset     string
 	threads    int
 
 	fs *flag.FlagSet
 	// lossValues are the loss parameters given on the command line, by name.
 	lossValues map[string]*float64
+	// Set by applyPreset: the preset gave the learning rate, the weight
+	// decay, these loss parameters (of its loss, the one chosen).
+	presetLR, presetWD bool
+	presetLoss         map[string]float64
 }
 
 // lossFlagNames are the loss parameters that have a flag of their own.
@@ -50,6 +63,13 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.distance, "distance", "", "contrastive and triplet distance: euclidean or cosine")
 	fs.BoolVar(&f.easyMargin, "easy-margin", false, "arcface: apply the margin only where cos θ > 0")
 	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
+	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
+	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
+	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")
+	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
+	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
+	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
+	fs.StringVar(&f.preset, "preset", "", "a recipe that sets the flags it names unless given: "+presetUsage())
 	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
 	f.lossValues = make(map[string]*float64, len(lossFlagNames))
 	for _, name := range lossFlagNames {
@@ -57,10 +77,119 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	}
 }
 
+// augmentUsage lists the augmentations for --augment's help.
+func augmentUsage() string {
+	var parts []string
+	for _, a := range data.Augmentations() {
+		parts = append(parts, fmt.Sprintf("%s (%s)", a.Name, a.Describe()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// presetUsage lists the presets and what they set, for --preset's help.
+func presetUsage() string {
+	var parts []string
+	for _, p := range msg.Presets() {
+		parts = append(parts, fmt.Sprintf("%s (%s)", p.Name, describePreset(p)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// describePreset is one line with the flags a preset sets.
+func describePreset(p msg.Preset) string {
+	r := p.Request
+	loss := r.Loss
+	for _, name := range sortedKeys(r.LossParams) {
+		loss += fmt.Sprintf(" --%s %g", name, r.LossParams[name])
+	}
+	parts := []string{"--arch " + r.Arch, "--input " + p.Input, "--loss " + loss, fmt.Sprintf("--dim %d", r.Dim),
+		fmt.Sprintf("--epochs %d", r.Epochs), fmt.Sprintf("--batch %d", r.Batch), "--opt " + r.Opt,
+		fmt.Sprintf("--lr %g", r.LR), "--schedule " + r.Schedule, "--augment " + r.Augment}
+	if r.EmbedBN {
+		parts = append(parts, "--embed-bn")
+	}
+	if r.Compose != "" && r.Compose != "none" {
+		parts = append(parts, "--compose "+r.Compose)
+	}
+	if r.Turns > 0 {
+		parts = append(parts, fmt.Sprintf("--turns %d", r.Turns))
+	}
+	if r.WeightDecay != nil {
+		parts = append(parts, fmt.Sprintf("--wd %g", *r.WeightDecay))
+	}
+	if r.EarlyStop > 0 {
+		parts = append(parts, fmt.Sprintf("--early-stop %d", r.EarlyStop))
+	}
+	return strings.Join(parts, " ")
+}
+
+// applyPreset sets every flag that --preset names and the command line
+// does not give (epochs too, when not nil). Loss parameters apply only
+// when the loss is the preset's. The input shape applies to folders only
+// (MNIST is 1×28×28 whatever the preset).
+func (f *modelFlags) applyPreset(data string, epochs *int) error {
+	if f.preset == "" {
+		return nil
+	}
+	p, ok := msg.PresetByName(f.preset)
+	if !ok {
+		return badInput("unknown preset %q (want %s)", f.preset, strings.Join(msg.PresetNames(), ", "))
+	}
+	r := p.Request
+	setString := func(name string, dst *string, v string) {
+		if !f.set(name) && v != "" {
+			*dst = v
+		}
+	}
+	setString("arch", &f.arch, r.Arch)
+	setString("loss", &f.loss, r.Loss)
+	setString("opt", &f.opt, r.Opt)
+	setString("schedule", &f.schedule, r.Schedule)
+	setString("augment", &f.augment, r.Augment)
+	setString("compose", &f.compose, r.Compose)
+	if data != "mnist" {
+		setString("input", &f.input, p.Input)
+	}
+	if !f.set("dim") && r.Dim > 0 {
+		f.dim = r.Dim
+	}
+	if !f.set("batch") && r.Batch > 0 {
+		f.batch = r.Batch
+	}
+	if !f.set("lr") && r.LR > 0 {
+		f.lr = r.LR
+		f.presetLR = true
+	}
+	if !f.set("wd") && r.WeightDecay != nil {
+		f.wd = *r.WeightDecay
+		f.presetWD = true
+	}
+	if !f.set("embed-bn") && r.EmbedBN {
+		f.embedBN = true
+	}
+	if !f.set("turns") && r.Turns > 0 {
+		f.turns = r.Turns
+	}
+	if !f.set("early-stop") && r.EarlyStop > 0 {
+		f.earlyStop = r.EarlyStop
+	}
+	if epochs != nil && !f.set("epochs") && r.Epochs > 0 {
+		*epochs = r.Epochs
+	}
+	if f.loss == r.Loss {
+		f.presetLoss = r.LossParams
+	}
+	return nil
+}
+
 // set reports whether the named flag was given on the command line.
-func (f *modelFlags) set(name string) bool {
+func (f *modelFlags) set(name string) bool { return flagGiven(f.fs, name) }
+
+// flagGiven reports whether the named flag of fs was given on the command
+// line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
 	found := false
-	f.fs.Visit(func(fl *flag.Flag) {
+	fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == name {
 			found = true
 		}
@@ -69,9 +198,12 @@ func (f *modelFlags) set(name string) bool {
 }
 
 // lossConfig returns the loss configuration with only the parameters the user
-// set, so that the loss fills in its own defaults for D.
+// (or the preset) set, so that the loss fills in its own defaults for D.
 func (f *modelFlags) lossConfig() losses.Config {
 	c := losses.Config{Name: f.loss, Dim: f.dim, Values: map[string]float64{}, Miner: f.miner, Distance: f.distance}
+	for name, v := range f.presetLoss {
+		c.Values[name] = v
+	}
 	for name, v := range f.lossValues {
 		if f.set(name) {
 			c.Values[name] = *v
@@ -98,6 +230,7 @@ func (f *modelFlags) newLoss() (core.Loss, error) {
 // spec returns the encoder spec for data set name, validated.
 func (f *modelFlags) spec(data string) (core.Spec, error) {
 	s := core.DefaultSpec(f.arch, f.dim)
+	s.EmbedBN = f.embedBN
 	switch {
 	case f.input != "":
 		in, err := parseInput(f.input)
@@ -124,8 +257,11 @@ func (f *modelFlags) optConfig(totalSteps int) (core.OptConfig, error) {
 		return core.OptConfig{}, badInput("unknown optimiser %q (want sgd or adam)", f.opt)
 	}
 	c := core.DefaultOpt(f.opt)
-	if f.set("lr") {
+	if f.lrSet() {
 		c.LR = f.lr
+	}
+	if f.wdSet() {
+		c.WeightDecay = f.wd
 	}
 	c.Schedule = f.schedule
 	c.TotalSteps = totalSteps
@@ -141,6 +277,11 @@ func (f *modelFlags) optConfig(totalSteps int) (core.OptConfig, error) {
 	}
 	return c, nil
 }
+
+// lrSet and wdSet report whether the learning rate and the weight decay
+// were given, on the command line or by the preset.
+func (f *modelFlags) lrSet() bool { return f.set("lr") || f.presetLR }
+func (f *modelFlags) wdSet() bool { return f.set("wd") || f.presetWD }
 
 // parseInput parses "CxHxW".
 func parseInput(s string) ([3]int, error) {

@@ -5,6 +5,7 @@
 //	metriclab eval    --model model.safetensors --data mnist --json
 //	metriclab bench   --arch lenet-s --loss arcface --dim 3 --batch 64
 //	metriclab compare --losses all --dims 3,64 --epochs 2
+//	metriclab openset --data mnist --preset digits
 //
 // Bad input gives one line on stderr and exit status 2; a failure while
 // working gives exit status 1. No output file is ever left half-written.
@@ -34,7 +35,9 @@ commands:
   eval      evaluate a model: closed set, 1:1 verification, 1:k identification, retrieval
   bench     measure training throughput (img/s) of an architecture and loss
   compare   train and evaluate several losses and print a markdown table
+  openset   train a recipe on some identities, evaluate it on unseen ones beside raw pixels, print a markdown table
   losses    list the losses, their formulas and their parameters' defaults
+  presets   list the training recipes of --preset and what they set
   serve     serve the browser playground (make run builds it), by default on 127.0.0.1:8000
   version   print the version
 
@@ -64,8 +67,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdBench(ctx, rest, stdout, stderr)
 	case "compare":
 		err = cmdCompare(ctx, rest, stdout, stderr)
+	case "openset":
+		err = cmdOpenSet(ctx, rest, stdout, stderr)
 	case "losses":
 		err = cmdLosses(ctx, rest, stdout, stderr)
+	case "presets":
+		err = cmdPresets(ctx, rest, stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "version":
@@ -75,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, losses or version)\n", cmd)
+		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, openset, losses, presets, serve or version)\n", cmd)
 		return 2
 	}
 	switch {

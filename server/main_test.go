@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"metriclab/core"
 )
 
 // runCLI runs one command and returns its exit status, stdout and stderr.
@@ -163,5 +165,90 @@ func TestTrainThenEvalOnImageFolder(t *testing.T) {
 	}
 	if tar, ok := rep.Verification["tar_at_far"].(map[string]any); !ok || len(tar) != 3 {
 		t.Errorf("tar_at_far = %v, want three FARs", rep.Verification["tar_at_far"])
+	}
+}
+
+// TestBadOpenSetInput: the flags of presets, augmentation, early stopping
+// and splits refuse bad values with one line and status 2.
+func TestBadOpenSetInput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.safetensors")
+	writeShapes(t, filepath.Join(dir, "shapes"), 10)
+	shapes := filepath.Join(dir, "shapes")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown preset", []string{"train", "--preset", "cats", "--out", out}, `unknown preset "cats" (want digits, faces)`},
+		{"unknown augmentation", []string{"train", "--augment", "mirror", "--out", out}, `unknown augmentation "mirror"`},
+		{"negative patience", []string{"train", "--early-stop", "-2", "--out", out}, "early stop after -2 epochs"},
+		{"negative weight decay", []string{"train", "--wd", "-1", "--out", out}, "weight decay -1"},
+		{"bad turns", []string{"train", "--turns", "3", "--out", out}, "turns 3: want 0, 4 or 8"},
+		{"bad compose", []string{"train", "--compose", "5x5", "--out", out}, `compose "5x5"`},
+		{"bad train split", []string{"train", "--split", "test", "--out", out}, `split "test"`},
+		{"mnist split all", []string{"train", "--split", "all", "--out", out}, "mnist has train and test"},
+		{"bad eval split", []string{"eval", "--model", "raw", "--split", "train"}, `split "train"`},
+		{"all overlapping", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "1-2"}, "shares identities"},
+		{"all of everything", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all"}, "none is left to fit"},
+		{"bad pca", []string{"eval", "--model", "raw", "--metric", "whiten", "--pca", "0"}, "pca 0"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, c.args...)
+			if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q: want status 2 and one line containing %q", code, stderr, c.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("output file left behind")
+			}
+		})
+	}
+}
+
+// TestFolderHeldOutAndOpenSet: a model trained on a small folder with the
+// default --val holds out 2 images per identity and stores the threshold
+// chosen on them (not 0 on none), and `eval --model raw --metric whiten`
+// runs on a folder whose train/ and test/ hold different identities,
+// fitting the metric on train/ (before, it failed with N=0).
+func TestFolderHeldOutAndOpenSet(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 12) // 10 training images per identity
+	model := filepath.Join(dir, "m.safetensors")
+	code, _, stderr := runCLI(t, "train", "--data", shapes, "--dim", "8", "--epochs", "2", "--batch", "8", "--out", model)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "on 6 held-out images") || strings.Contains(stderr, "threshold 0.000") {
+		t.Errorf("train said %q: want a threshold chosen on 6 held-out images", stderr)
+	}
+	m, err := core.ReadModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Meta.Threshold == 0 {
+		t.Error("model threshold 0")
+	}
+
+	open := filepath.Join(dir, "open")
+	writeShapes(t, filepath.Join(open, "train"), 10)
+	writeShapes(t, filepath.Join(open, "test"), 10)
+	for _, name := range []string{"horizontal", "vertical", "diagonal"} {
+		if err := os.Rename(filepath.Join(open, "test", name), filepath.Join(open, "test", "new-"+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, metric := range []string{"whiten", "linear", "cosine"} {
+		code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--metric", metric, "--data", open, "--json")
+		if code != 0 {
+			t.Fatalf("eval raw %s on train/ and test/: exit %d: %s", metric, code, stderr)
+		}
+		var rep evalOutput
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Probes != 30 || !(rep.Verification.Accuracy > 0.5) {
+			t.Errorf("%s: %d probes, verification %.3f: want 30 probes, better than chance", metric, rep.Probes, rep.Verification.Accuracy)
+		}
 	}
 }

@@ -19,6 +19,7 @@ func TestREADMETables(t *testing.T) {
 		{"train", flagsTableArg},
 		{"serve", flagsTableArg},
 		{"losses", "--dim", "3"},
+		{"presets"},
 	} {
 		code, table, stderr := runCLI(t, args...)
 		if code != 0 || table == "" {

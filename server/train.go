@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"metriclab/core"
-	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/core/msg"
 )
@@ -41,19 +40,31 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataName := fs.String("data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
 	epochs := fs.Int("epochs", 3, "passes over the training data")
 	classSpec := fs.String("classes", "", "train on these classes only, e.g. 0-4 or 0,2,4 (default all)")
+	align := fs.Bool("align", false, "find the face of every photo of a folder and align it by the eyes, as the Verify page does (photos without one usable face are skipped and counted)")
+	split := fs.String("split", "train", "train: the training split; all: every image of a folder of identities (for an open set: evaluate others with eval --split all)")
 	out := fs.String("out", "", "model file to write (.safetensors), required")
 	jsonOut := fs.Bool("json", false, "print one JSON object per line instead of a progress bar")
-	valN := fs.Int("val", 5000, "training images held out to choose the verification threshold")
+	valN := fs.Int("val", 5000, "training images held out to choose the verification threshold (at most a tenth, at least 2 per identity of 5 images or more; 0: none)")
 	logEvery := fs.Int("log-every", 50, "with --json, print progress every N steps")
 	device := registerDevice(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := mf.applyPreset(*dataName, epochs); err != nil {
 		return err
 	}
 	dev, err := resolveDevice(*device, stderr)
 	if err != nil {
 		return err
 	}
-	cfg, err := prepareTraining(&mf, *dataName, *classSpec, *epochs, *valN, *out, dev)
+	if *split != "train" && *split != "all" {
+		return badInput("split %q: want train or all", *split)
+	}
+	src, err := newSource(*align, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := prepareTraining(&mf, src, *dataName, *split, *classSpec, *epochs, *valN, *out, dev)
 	if err != nil {
 		return err
 	}
@@ -62,8 +73,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return badInput("log-every %d must be ≥ 1", *logEvery)
 	}
 	if !*jsonOut {
-		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes), %s, D=%d, %d epochs × %d steps of %d\n",
-			mf.arch, *dataName, cfg.trainN, len(cfg.classes), describeLoss(cfg.loss), mf.dim, *epochs, cfg.stepsPerEpoch, mf.batch)
+		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%d, %d epochs × %d steps of %d, augment %s\n",
+			mf.arch, *dataName, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), mf.dim, *epochs, cfg.stepsPerEpoch, mf.batch, mf.augment)
 	}
 	var report func(p progress)
 	if *jsonOut {
@@ -81,7 +92,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m.Meta.Provenance.Data = *dataName
+	m.Meta.Provenance.Data, m.Meta.Provenance.Align = *dataName, *align
 	if err := core.WriteModel(*out, m); err != nil {
 		return err
 	}
@@ -107,7 +118,7 @@ type trainConfig struct {
 // on device (resolveDevice's); every error it returns is an inputError,
 // but for an engine that fails to build. The job's Close releases the
 // device.
-func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN int, out, device string) (trainConfig, error) {
+func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, epochs, valN int, out, device string) (trainConfig, error) {
 	var c trainConfig
 	if out == "" {
 		return c, badInput("--out is required")
@@ -130,9 +141,9 @@ func prepareTraining(mf *modelFlags, dataName, classSpec string, epochs, valN in
 	if err != nil {
 		return c, err
 	}
-	set, err := data.Load(dataName, "train", spec.Input)
+	set, err := src.load(dataName, split, spec.Input)
 	if err != nil {
-		return c, inputError{err}
+		return c, err
 	}
 	if _, err := mf.optConfig(1); err != nil {
 		return c, err
@@ -160,27 +171,15 @@ func trainRequest(mf *modelFlags, dataName, classSpec string, epochs int) msg.Tr
 	lc := mf.lossConfig()
 	req := msg.TrainRequest{Data: dataName, Arch: mf.arch, Loss: mf.loss, LossParams: lc.Values, Miner: mf.miner,
 		Distance: mf.distance, Dim: mf.dim, Epochs: epochs, Batch: mf.batch, Opt: mf.opt, Classes: classSpec,
-		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu"}
-	if mf.set("lr") {
+		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu", Augment: mf.augment, EmbedBN: mf.embedBN, Compose: mf.compose, Turns: mf.turns, EarlyStop: mf.earlyStop}
+	if mf.lrSet() {
 		req.LR = mf.lr
 	}
+	if mf.wdSet() {
+		wd := mf.wd
+		req.WeightDecay = &wd
+	}
 	return req
-}
-
-// loadSubset loads a split of a data set, restricted to the classes of spec.
-func loadSubset(name, split, classSpec string, in core.Input) (*data.Set, error) {
-	set, err := data.Load(name, split, in)
-	if err != nil {
-		return nil, inputError{err}
-	}
-	classes, err := data.ParseClasses(classSpec, len(set.Classes))
-	if err != nil {
-		return nil, inputError{err}
-	}
-	if len(classes) < 2 {
-		return nil, badInput("classes %q: need at least 2 classes", classSpec)
-	}
-	return set.Subset(classes), nil
 }
 
 // train runs the job's epochs, reporting every step and every epoch end,

@@ -4,54 +4,204 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"metriclab/core"
 )
 
-// Ranges of Augment's random transformations.
-const (
-	AugmentShift      = 0.06 // shift up to ±6% of the width and height (±1.9 px at 32)
-	AugmentRotation   = 10   // rotation up to ±10 degrees about the centre
-	AugmentBrightness = 0.1  // added to every pixel, up to ±0.1
-	AugmentContrast   = 0.2  // contrast factor in [1−0.2, 1+0.2], about 0.5
+// Augmentation is a recipe of random transformations of training images
+// (see Apply): the ranges of each transformation, 0 for none.
+type Augmentation struct {
+	Name       string  `json:"name"`
+	Flip       bool    `json:"flip"`       // mirror left–right with probability ½
+	Shift      float64 `json:"shift"`      // shift up to ±Shift of the width and of the height
+	Rotation   float64 `json:"rotation"`   // rotation up to ±Rotation degrees about the centre
+	Scale      float64 `json:"scale"`      // zoom by a factor in [1−Scale, 1+Scale] about the centre
+	Brightness float64 `json:"brightness"` // added to every pixel, up to ±Brightness
+	Contrast   float64 `json:"contrast"`   // contrast factor in [1−Contrast, 1+Contrast], about ½
+}
+
+// The augmentation recipes, by name.
+var (
+	// AugmentNone changes nothing.
+	AugmentNone = Augmentation{Name: "none"}
+	// AugmentDigits moves, turns and zooms a digit a little: handwriting
+	// varies so, and a mirrored digit is another symbol.
+	AugmentDigits = Augmentation{Name: "digits", Shift: 0.1, Rotation: 15, Scale: 0.15}
+	// AugmentFaces also mirrors (a face mirrored is the same person) and
+	// varies the light, as a webcam does between snapshots.
+	AugmentFaces = Augmentation{Name: "faces", Flip: true, Shift: 0.06, Rotation: 10, Scale: 0.1, Brightness: 0.1, Contrast: 0.2}
 )
 
-// augmentation is one draw of Augment's transformations.
-type augmentation struct {
+// Augmentations returns the recipes, in the order of their names.
+func Augmentations() []Augmentation {
+	return []Augmentation{AugmentDigits, AugmentFaces, AugmentNone}
+}
+
+// AugmentationByName returns the recipe called name ("" is "none").
+func AugmentationByName(name string) (Augmentation, error) {
+	if name == "" {
+		return AugmentNone, nil
+	}
+	var names []string
+	for _, a := range Augmentations() {
+		if a.Name == name {
+			return a, nil
+		}
+		names = append(names, a.Name)
+	}
+	return Augmentation{}, fmt.Errorf("unknown augmentation %q (want %s)", name, strings.Join(names, ", "))
+}
+
+// Describe is one line saying what a changes, e.g. "shift ±10%, rotation
+// ±15°, scale ±15%".
+func (a Augmentation) Describe() string {
+	var parts []string
+	if a.Flip {
+		parts = append(parts, "flip")
+	}
+	if a.Shift > 0 {
+		parts = append(parts, fmt.Sprintf("shift ±%g%%", 100*a.Shift))
+	}
+	if a.Rotation > 0 {
+		parts = append(parts, fmt.Sprintf("rotation ±%g°", a.Rotation))
+	}
+	if a.Scale > 0 {
+		parts = append(parts, fmt.Sprintf("scale ±%g%%", 100*a.Scale))
+	}
+	if a.Brightness > 0 {
+		parts = append(parts, fmt.Sprintf("brightness ±%g", a.Brightness))
+	}
+	if a.Contrast > 0 {
+		parts = append(parts, fmt.Sprintf("contrast ±%g%%", 100*a.Contrast))
+	}
+
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Active reports whether a transforms images at all.
+func (a Augmentation) Active() bool { return a.Describe() != "none" }
+
+// ValidTurns reports whether turns new classes per class can be made of
+// images of shape in (see Turn): 0 or 1 (none) always, 4 (quarter turns)
+// or 8 (also mirrored) of square images.
+func ValidTurns(turns int, in core.Input) error {
+	switch turns {
+	case 0, 1:
+	case 4, 8:
+		if in.Height != in.Width {
+			return fmt.Errorf("turns %d: turning by 90° needs square images, not %d×%d", turns, in.Height, in.Width)
+		}
+	default:
+		return fmt.Errorf("turns %d: want 0, 4 or 8", turns)
+	}
+	return nil
+}
+
+// TurnedName names turn k of class name (see Turn): the name itself for
+// k = 0, "name↻90", "name↻180", "name↻270", and with a mirror "name⇋",
+// "name⇋↻90", ...
+func TurnedName(name string, k int) string {
+	if k >= 4 {
+		name += "⇋"
+	}
+	if r := k % 4; r > 0 {
+		name += fmt.Sprintf("↻%d", 90*r)
+	}
+	return name
+}
+
+// Turn makes new classes out of old ones: a "6" upside down is no "9",
+// and a mirrored "2" is no digit at all, so every turn of every class is a
+// class of its own, and an encoder trained on few classes gets more to
+// tell apart (Gidaris et al. 2018 learn features by predicting such
+// rotations).
+//
+// Turn writes into dst (reused when large enough) the square image src of
+// shape in turned by turn k: mirrored left–right when k ≥ 4, then rotated
+// clockwise (on screen, y down) by (k mod 4)·90°. Pixels move exactly,
+// no interpolation. It panics when the image is not square or k is not
+// in 0..7.
+func Turn(dst, src []float32, in core.Input, k int) []float32 {
+	n := in.Size()
+	if len(src) != n || in.Height != in.Width || k < 0 || k > 7 {
+		panic(fmt.Sprintf("data: Turn %d of %d values for a %d×%d×%d image", k, len(src), in.Channels, in.Height, in.Width))
+	}
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	dst = dst[:n]
+	s := in.Width
+	for c := range in.Channels {
+		p, q := src[c*s*s:(c+1)*s*s], dst[c*s*s:(c+1)*s*s]
+		for y := range s {
+			for x := range s {
+				sx := x
+				if k >= 4 {
+					sx = s - 1 - x
+				}
+				// Source pixel (sx, y) goes to (u, v).
+				u, v := sx, y
+				switch k % 4 {
+				case 1:
+					u, v = s-1-y, sx
+				case 2:
+					u, v = s-1-sx, s-1-y
+				case 3:
+					u, v = y, s-1-sx
+				}
+				q[v*s+u] = p[y*s+x]
+			}
+		}
+	}
+	return dst
+}
+
+// transform is one draw of an Augmentation.
+type transform struct {
 	flip       bool    // mirror left–right
 	dx, dy     float64 // shift in pixels
 	angle      float64 // rotation in radians, clockwise on screen (y down)
+	zoom       float64 // scale factor about the centre
 	brightness float64 // added after contrast
 	contrast   float64 // factor about 0.5
 }
 
-// Augment writes into dst (reused when large enough) a randomly transformed
-// copy of the image src of shape in, pixels in [0,1], for training on few
-// images (the webcam enrollments): with probability ½ a horizontal flip,
-// then a rotation by θ ~ U(±AugmentRotation°) about the centre and a shift
-// by (dx, dy) ~ U(±AugmentShift·W) × U(±AugmentShift·H), each output pixel
-// the bilinear interpolation of the source at the preimage of its centre
-// (the source extended by its edge pixels), and then
+// Apply writes into dst (reused when large enough) a randomly transformed
+// copy of the image src of shape in, pixels in [0,1]: with probability ½
+// (when Flip) a horizontal flip, then a zoom by z ~ U(1 ± Scale) and a
+// rotation by θ ~ U(±Rotation°) about the centre and a shift by (dx, dy) ~
+// U(±Shift·W) × U(±Shift·H), each output pixel the bilinear interpolation
+// of the source at the preimage of its centre (the source extended by its
+// edge pixels), and then
 //
-//	v' = clamp((v − ½)·c + ½ + b, 0, 1),  c ~ U(1 ± AugmentContrast), b ~ U(±AugmentBrightness).
+//	v' = clamp((v − ½)·c + ½ + b, 0, 1),  c ~ U(1 ± Contrast), b ~ U(±Brightness).
 //
-// The same geometry applies to every channel. The draws come from rng, in
-// a fixed order, so equal rng states give equal images. It panics when src
-// is not in.Size() values.
-func Augment(dst, src []float32, in core.Input, rng *rand.Rand) []float32 {
-	a := augmentation{
-		flip:       rng.IntN(2) == 1,
-		dx:         (2*rng.Float64() - 1) * AugmentShift * float64(in.Width),
-		dy:         (2*rng.Float64() - 1) * AugmentShift * float64(in.Height),
-		angle:      (2*rng.Float64() - 1) * AugmentRotation * math.Pi / 180,
-		contrast:   1 + (2*rng.Float64()-1)*AugmentContrast,
-		brightness: (2*rng.Float64() - 1) * AugmentBrightness,
-	}
-	return augment(dst, src, in, a)
+// The same geometry applies to every channel. The draws come from rng, all
+// seven of them in a fixed order whatever the ranges, so equal rng states
+// give equal images. It panics when src is not in.Size() values.
+func (a Augmentation) Apply(dst, src []float32, in core.Input, rng *rand.Rand) []float32 {
+	u := func() float64 { return 2*rng.Float64() - 1 } // U(−1, 1)
+	t := transform{flip: rng.IntN(2) == 1 && a.Flip}
+	t.dx = u() * a.Shift * float64(in.Width)
+	t.dy = u() * a.Shift * float64(in.Height)
+	t.angle = u() * a.Rotation * math.Pi / 180
+	t.zoom = 1 + u()*a.Scale
+	t.contrast = 1 + u()*a.Contrast
+	t.brightness = u() * a.Brightness
+	return t.apply(dst, src, in)
 }
 
-// augment applies a to src (see Augment).
-func augment(dst, src []float32, in core.Input, a augmentation) []float32 {
+// Augment is AugmentFaces.Apply: the webcam enrollments' augmentation.
+func Augment(dst, src []float32, in core.Input, rng *rand.Rand) []float32 {
+	return AugmentFaces.Apply(dst, src, in, rng)
+}
+
+// apply applies t to src (see Apply).
+func (t transform) apply(dst, src []float32, in core.Input) []float32 {
 	n := in.Size()
 	if len(src) != n || n == 0 {
 		panic(fmt.Sprintf("data: Augment: %d values for a %d×%d×%d image", len(src), in.Channels, in.Height, in.Width))
@@ -62,13 +212,17 @@ func augment(dst, src []float32, in core.Input, a augmentation) []float32 {
 	dst = dst[:n]
 	w, h := in.Width, in.Height
 	cx, cy := float64(w)/2, float64(h)/2
-	cos, sin := math.Cos(a.angle), math.Sin(a.angle)
+	zoom := t.zoom
+	if zoom == 0 {
+		zoom = 1
+	}
+	cos, sin := math.Cos(t.angle)/zoom, math.Sin(t.angle)/zoom
 	for v := range h {
 		for u := range w {
-			// Undo the shift, then the rotation, then the flip.
-			x, y := float64(u)+0.5-a.dx-cx, float64(v)+0.5-a.dy-cy
+			// Undo the shift, then the rotation and zoom, then the flip.
+			x, y := float64(u)+0.5-t.dx-cx, float64(v)+0.5-t.dy-cy
 			x, y = cos*x+sin*y+cx, -sin*x+cos*y+cy
-			if a.flip {
+			if t.flip {
 				x = float64(w) - x
 			}
 			// Bilinear weights about pixel centres.
@@ -82,7 +236,7 @@ func augment(dst, src []float32, in core.Input, a augmentation) []float32 {
 				top := p[j0*w+i0]*(1-tx) + p[j0*w+i1]*tx
 				bot := p[j1*w+i0]*(1-tx) + p[j1*w+i1]*tx
 				val := float64(top*(1-ty) + bot*ty)
-				val = (val-0.5)*a.contrast + 0.5 + a.brightness
+				val = (val-0.5)*t.contrast + 0.5 + t.brightness
 				dst[c*w*h+v*w+u] = float32(min(max(val, 0), 1))
 			}
 		}

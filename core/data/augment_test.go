@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"metriclab/core"
@@ -18,7 +20,7 @@ func ramp(in core.Input) []float32 {
 	return x
 }
 
-var identity = augmentation{contrast: 1}
+var identity = transform{contrast: 1, zoom: 1}
 
 // TestAugmentFlip: a flip alone mirrors each row exactly, and twice gives
 // the image back.
@@ -27,7 +29,7 @@ func TestAugmentFlip(t *testing.T) {
 	src := ramp(in)
 	f := identity
 	f.flip = true
-	once := augment(nil, src, in, f)
+	once := f.apply(nil, src, in)
 	for c := range 3 {
 		for y := range 5 {
 			for x := range 7 {
@@ -37,13 +39,13 @@ func TestAugmentFlip(t *testing.T) {
 			}
 		}
 	}
-	twice := augment(nil, once, in, f)
+	twice := f.apply(nil, once, in)
 	for i := range src {
 		if twice[i] != src[i] {
 			t.Fatalf("flip twice: %d: %g, want %g", i, twice[i], src[i])
 		}
 	}
-	if got := augment(nil, src, in, identity); !equal(got, src) {
+	if got := identity.apply(nil, src, in); !equal(got, src) {
 		t.Errorf("the identity changed the image")
 	}
 }
@@ -58,15 +60,15 @@ func TestAugmentConstant(t *testing.T) {
 		src[i] = 0.3
 	}
 	for _, c := range []struct {
-		a    augmentation
+		a    transform
 		want float64
 	}{
-		{augmentation{dx: 1.7, dy: -1.2, angle: 0.17, contrast: 1}, 0.3},
-		{augmentation{flip: true, dx: -1.9, angle: -0.17, contrast: 1}, 0.3},
-		{augmentation{contrast: 1.2, brightness: 0.1}, 0.36},  // −0.2·1.2 + 0.5 + 0.1
-		{augmentation{contrast: 0.8, brightness: -0.1}, 0.24}, // −0.2·0.8 + 0.5 − 0.1
+		{transform{dx: 1.7, dy: -1.2, angle: 0.17, contrast: 1}, 0.3},
+		{transform{flip: true, dx: -1.9, angle: -0.17, contrast: 1}, 0.3},
+		{transform{contrast: 1.2, brightness: 0.1}, 0.36},  // −0.2·1.2 + 0.5 + 0.1
+		{transform{contrast: 0.8, brightness: -0.1}, 0.24}, // −0.2·0.8 + 0.5 − 0.1
 	} {
-		for i, v := range augment(nil, src, in, c.a) {
+		for i, v := range c.a.apply(nil, src, in) {
 			if math.Abs(float64(v)-c.want) > 1e-6 {
 				t.Fatalf("%+v: pixel %d = %g, want %g", c.a, i, v, c.want)
 			}
@@ -80,7 +82,7 @@ func TestAugmentConstant(t *testing.T) {
 func TestAugmentRotation(t *testing.T) {
 	in := core.Input{Channels: 1, Height: 6, Width: 6}
 	src := ramp(in)
-	got := augment(nil, src, in, augmentation{angle: math.Pi / 2, contrast: 1})
+	got := transform{angle: math.Pi / 2, contrast: 1}.apply(nil, src, in)
 	for y := range 6 {
 		for x := range 6 {
 			if want := src[y*6+x]; math.Abs(float64(got[x*6+5-y]-want)) > 1e-5 {
@@ -127,4 +129,114 @@ func equal(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+// TestAugmentZoom: a zoom by z about the centre reads output pixel u from
+// the source at cx + (u + ½ − cx)/z; on an image linear in x (value 0.01·
+// (x + ½) at pixel x) bilinear interpolation reproduces that exactly, away
+// from the edges.
+func TestAugmentZoom(t *testing.T) {
+	in := core.Input{Channels: 1, Height: 8, Width: 16}
+	src := make([]float32, in.Size())
+	for y := range 8 {
+		for x := range 16 {
+			src[y*16+x] = 0.01 * (float32(x) + 0.5)
+		}
+	}
+	for _, z := range []float64{0.8, 1.25, 2} {
+		got := transform{zoom: z, contrast: 1}.apply(nil, src, in)
+		for u := 2; u < 14; u++ {
+			want := 0.01 * (8 + (float64(u)+0.5-8)/z)
+			if v := float64(got[3*16+u]); math.Abs(v-want) > 1e-6 {
+				t.Errorf("zoom %g: pixel %d = %g, want %g", z, u, v, want)
+			}
+		}
+	}
+}
+
+// TestAugmentationRecipes: a recipe without ranges is the identity whatever
+// the draws; a recipe without Flip never mirrors an image that only a
+// mirror would change into itself; names resolve, and unknown ones are
+// one-line errors naming the known ones.
+func TestAugmentationRecipes(t *testing.T) {
+	in := core.Input{Channels: 1, Height: 12, Width: 12}
+	src := ramp(in)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20 {
+		if !equal(AugmentNone.Apply(nil, src, in, rng), src) {
+			t.Fatal("none changed the image")
+		}
+	}
+	// Only the left half is bright: a mirror puts the light on the right.
+	half := make([]float32, in.Size())
+	for y := range 12 {
+		for x := range 6 {
+			half[y*12+x] = 1
+		}
+	}
+	noFlip := AugmentDigits
+	noFlip.Shift, noFlip.Rotation, noFlip.Scale = 0, 0, 0
+	withFlip := noFlip
+	withFlip.Flip = true
+	flipped := 0
+	for range 40 {
+		if got := noFlip.Apply(nil, half, in, rng); !equal(got, half) {
+			t.Fatal("digits mirrored an image")
+		}
+		if got := withFlip.Apply(nil, half, in, rng); got[0] == 0 && got[11] == 1 {
+			flipped++
+		}
+	}
+	if flipped < 10 || flipped > 30 {
+		t.Errorf("flip on: %d of 40 mirrored, want about half", flipped)
+	}
+	for _, name := range []string{"", "none", "digits", "faces"} {
+		a, err := AugmentationByName(name)
+		if err != nil || (name != "" && a.Name != name) {
+			t.Errorf("%q: %+v, %v", name, a, err)
+		}
+	}
+	if _, err := AugmentationByName("mirror"); err == nil || err.Error() != `unknown augmentation "mirror" (want digits, faces, none)` {
+		t.Errorf("unknown name: %v", err)
+	}
+	if got := AugmentDigits.Describe(); got != "shift ±10%, rotation ±15°, scale ±15%" {
+		t.Errorf("digits: %q", got)
+	}
+}
+
+// TestTurn: turn k is the exact pixel permutation of a mirror (k ≥ 4) and
+// a clockwise rotation by (k mod 4)·90°, the same geometry as the
+// interpolating transform at those angles (which maps centres onto
+// centres); four quarter turns give the image back. Names and class
+// counts follow the turns, and turning a non-square image is refused.
+func TestTurn(t *testing.T) {
+	in := core.Input{Channels: 2, Height: 5, Width: 5}
+	src := ramp(in)
+	for k := range 8 {
+		got := Turn(nil, src, in, k)
+		want := transform{flip: k >= 4, angle: float64(k%4) * math.Pi / 2, contrast: 1}.apply(nil, src, in)
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+				t.Fatalf("turn %d: value %d = %g, the transform gives %g", k, i, got[i], want[i])
+			}
+		}
+	}
+	x := src
+	for range 4 {
+		x = Turn(nil, x, in, 1)
+	}
+	if !equal(x, src) {
+		t.Error("four quarter turns changed the image")
+	}
+	if got := []string{TurnedName("7", 0), TurnedName("7", 3), TurnedName("7", 4), TurnedName("7", 6)}; !slices.Equal(got, []string{"7", "7↻270", "7⇋", "7⇋↻180"}) {
+		t.Errorf("names %q", got)
+	}
+	if err := ValidTurns(8, core.Input{Channels: 1, Height: 28, Width: 30}); err == nil || !strings.Contains(err.Error(), "square") {
+		t.Errorf("non-square: %v", err)
+	}
+	for turns, ok := range map[int]bool{0: true, 1: true, 3: false, 4: true, 8: true, 16: false} {
+		if err := ValidTurns(turns, core.Input{Channels: 1, Height: 28, Width: 28}); (err == nil) != ok {
+			t.Errorf("turns %d: %v", turns, err)
+		}
+	}
 }

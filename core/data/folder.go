@@ -21,29 +21,65 @@ import (
 // testEvery−1 (the 5th, 10th, ... image), and to "train" otherwise.
 const testEvery = 5
 
-// Load loads split "train" or "test" of a data set: name "mnist" is
+// Load loads split "train", "test" or "all" of a data set: name "mnist" is
 // MNIST(split); any other name is a folder of images (see ImageFolder),
 // resized to in's shape. When the folder has sub-folders train/ and test/,
 // split is the sub-folder of that name; otherwise the whole folder is split
 // per identity: of each identity's images, sorted by name, every 5th (the
-// 5th, 10th, ...) is in "test" and the others in "train". Both splits of
-// such a folder have the same Classes, every identity, so labels agree
-// between them, even for an identity with no image in one split.
+// 5th, 10th, ...) is in "test" and the others in "train", and "all" is
+// every image (for an open set: train on some identities, evaluate on
+// others). The splits of such a folder have the same Classes, every
+// identity, so labels agree between them, even for an identity with no
+// image in one split. "all" of MNIST or of a folder with train/ and test/
+// is an error.
 func Load(name, split string, in core.Input) (*Set, error) {
-	if split != "train" && split != "test" {
-		return nil, fmt.Errorf("data: split %q: want train or test", split)
+	s, _, err := LoadAligned(name, split, in, nil)
+	return s, err
+}
+
+// Aligner turns a decoded photo into an encoder input of shape in (planar
+// Channels×Height×Width values in [0,1]), reusing dst's storage when it is
+// large enough; reason is "" for a usable photo, and otherwise says why it
+// is not (it is then skipped). Face alignment (core/face's AlignPhoto) is
+// one; the plain resize of ImageFolder is what Load does without one.
+type Aligner func(dst []float32, img image.Image, in core.Input) (x []float32, reason string)
+
+// Skipped counts the photos an Aligner refused, by reason.
+type Skipped map[string]int
+
+// LoadAligned is Load with every photo of a folder turned into an input by
+// align instead of resized (nil: resized, as Load); the photos align
+// refuses are left out and counted by reason. An identity may be left
+// without images; it keeps its label. MNIST takes no Aligner.
+func LoadAligned(name, split string, in core.Input, align Aligner) (*Set, Skipped, error) {
+	if align != nil && name == "mnist" {
+		return nil, nil, fmt.Errorf("data: mnist digits are not photos to align")
+	}
+	if split != "train" && split != "test" && split != "all" {
+		return nil, nil, fmt.Errorf("data: split %q: want train, test or all", split)
+	}
+	if split == "all" && name == "mnist" {
+		return nil, nil, fmt.Errorf("data: split all is for a folder of identities; mnist has train and test")
 	}
 	if name == "mnist" {
 		if in.Size() != 0 && (in.Channels != 1 || in.Height != 28 || in.Width != 28) {
-			return nil, fmt.Errorf("data: mnist images are 1×28×28, not %d×%d×%d", in.Channels, in.Height, in.Width)
+			return nil, nil, fmt.Errorf("data: mnist images are 1×28×28, not %d×%d×%d", in.Channels, in.Height, in.Width)
 		}
-		return MNIST(split)
+		s, err := MNIST(split)
+		return s, nil, err
 	}
+	all := func(int) bool { return true }
 	if isDir(filepath.Join(name, "train")) && isDir(filepath.Join(name, "test")) {
-		return ImageFolder(filepath.Join(name, split), in)
+		if split == "all" {
+			return nil, nil, fmt.Errorf("data: split all: %s has train/ and test/ folders; use them", name)
+		}
+		return readFolder(filepath.Join(name, split), in, all, align)
+	}
+	if split == "all" {
+		return readFolder(name, in, all, align)
 	}
 	test := split == "test"
-	return readFolder(name, in, func(i int) bool { return (i%testEvery == testEvery-1) == test })
+	return readFolder(name, in, func(i int) bool { return (i%testEvery == testEvery-1) == test }, align)
 }
 
 func isDir(path string) bool {
@@ -61,19 +97,21 @@ func isDir(path string) bool {
 // returns an error for a folder without identities, an identity without
 // images, and a file that does not decode, naming it.
 func ImageFolder(dir string, in core.Input) (*Set, error) {
-	return readFolder(dir, in, func(int) bool { return true })
+	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil)
+	return s, err
 }
 
 // readFolder loads the images of dir for which keep(i) is true, i being the
-// image's index within its identity.
-func readFolder(dir string, in core.Input, keep func(i int) bool) (*Set, error) {
+// image's index within its identity, through align when it is not nil.
+func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner) (*Set, Skipped, error) {
 	if (in.Channels != 1 && in.Channels != 3) || in.Height <= 0 || in.Width <= 0 {
-		return nil, fmt.Errorf("data: input %d×%d×%d: want 1 or 3 channels and a positive height and width", in.Channels, in.Height, in.Width)
+		return nil, nil, fmt.Errorf("data: input %d×%d×%d: want 1 or 3 channels and a positive height and width", in.Channels, in.Height, in.Width)
 	}
 	identities, files, err := listFolder(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	skipped := Skipped{}
 	s := &Set{
 		Input:   core.Input{Channels: in.Channels, Height: in.Height, Width: in.Width},
 		Classes: identities,
@@ -86,16 +124,28 @@ func readFolder(dir string, in core.Input, keep func(i int) bool) (*Set, error) 
 			}
 			img, err := decodeImage(path)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			scratch = planesTo(scratch, img, in.Channels)
-			b := img.Bounds()
-			s.X = resizeTo(slices.Grow(s.X, in.Size()), scratch, in.Channels, b.Dy(), b.Dx(), in.Height, in.Width)
+			if align != nil {
+				var reason string
+				if scratch, reason = align(scratch, img, s.Input); reason != "" {
+					skipped[reason]++
+					continue
+				}
+				if len(scratch) != in.Size() {
+					panic(fmt.Sprintf("data: aligner gave %d values for a %d×%d×%d input", len(scratch), in.Channels, in.Height, in.Width))
+				}
+				s.X = append(s.X, scratch...)
+			} else {
+				scratch = planesTo(scratch, img, in.Channels)
+				b := img.Bounds()
+				s.X = resizeTo(slices.Grow(s.X, in.Size()), scratch, in.Channels, b.Dy(), b.Dx(), in.Height, in.Width)
+			}
 			s.Labels = append(s.Labels, label)
 			s.N++
 		}
 	}
-	return s, nil
+	return s, skipped, nil
 }
 
 // listFolder returns the identities of dir, sorted, and the paths of each

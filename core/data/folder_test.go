@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -283,6 +284,14 @@ func TestLoadSplit(t *testing.T) {
 	if again, _ := Load(dir, "test", in); !reflect.DeepEqual(again, test) {
 		t.Error("Load is not deterministic")
 	}
+	// "all" is every image, in the same order as the identity folders.
+	all, err := Load(dir, "all", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := values(all); len(got) != 19 || !slices.Contains(got, 4) || !slices.Contains(got, 24) || !slices.Equal(all.Classes, train.Classes) {
+		t.Errorf("all: values %v classes %q", got, all.Classes)
+	}
 
 	// With train/ and test/ folders, each split is its folder.
 	split := t.TempDir()
@@ -303,10 +312,59 @@ func TestLoadSplit(t *testing.T) {
 		want        string
 	}{
 		{dir, "val", in, `split "val"`},
+		{split, "all", in, "has train/ and test/ folders"},
+		{"mnist", "all", core.Input{}, "mnist has train and test"},
 		{"mnist", "train", core.Input{Channels: 3, Height: 32, Width: 32}, "mnist images are 1×28×28"},
 	} {
 		if _, err := Load(tc.name, tc.split, tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Load(%s, %s) error %v, want %q", tc.name, tc.split, err, tc.want)
 		}
+	}
+}
+
+// TestLoadAligned: the aligner sees every decoded photo of the split with
+// the input shape, its crops are the images, the photos it refuses are
+// left out and counted by reason, labels keep to the identities (one left
+// without images keeps its label), and MNIST takes no aligner.
+func TestLoadAligned(t *testing.T) {
+	dir := t.TempDir()
+	// Identity k's image i is a 3×2 photo of grey level 10·k + i; odd levels
+	// have "no face", levels ≥ 20 are "too small".
+	for k, name := range []string{"a", "b", "c"} {
+		for i := range 4 {
+			v := uint8(10*k + i)
+			writeImage(t, filepath.Join(dir, name, fmt.Sprintf("%d.png", i)), grey(3, 2, func(x, y int) uint8 { return v }))
+		}
+	}
+	in := core.Input{Channels: 1, Height: 2, Width: 2}
+	align := func(dst []float32, img image.Image, got core.Input) ([]float32, string) {
+		if got != in {
+			t.Errorf("aligner got input %+v, want %+v", got, in)
+		}
+		v := img.(*image.Gray).Pix[0]
+		switch {
+		case v%2 == 1:
+			return nil, "no face"
+		case v >= 20:
+			return nil, "too small"
+		}
+		return append(dst[:0], float32(v), float32(v), float32(v), float32(v)), ""
+	}
+	s, skipped, err := LoadAligned(dir, "all", in, align)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []float32
+	for i := 0; i < s.N; i++ {
+		values = append(values, s.Image(i)[0])
+	}
+	if !slices.Equal(values, []float32{0, 2, 10, 12}) || !slices.Equal(s.Labels, []int{0, 0, 1, 1}) || !slices.Equal(s.Classes, []string{"a", "b", "c"}) {
+		t.Errorf("images %v labels %v classes %q, want [0 2 10 12], [0 0 1 1], [a b c]", values, s.Labels, s.Classes)
+	}
+	if want := (Skipped{"no face": 6, "too small": 2}); !reflect.DeepEqual(skipped, want) {
+		t.Errorf("skipped %v, want %v", skipped, want)
+	}
+	if _, _, err := LoadAligned("mnist", "train", core.Input{}, align); err == nil || !strings.Contains(err.Error(), "not photos") {
+		t.Errorf("mnist with an aligner: %v", err)
 	}
 }

@@ -146,18 +146,11 @@ func initLinear(e Embeddings, k int, init Init) (*mat.Dense, error) {
 			w.Set(i, i, 1)
 		}
 	case InitPCA:
-		var eig mat.EigenSym
-		if !eig.Factorize(cov, true) {
-			return nil, errors.New("eval: LearnLinear: PCA eigendecomposition failed")
+		p, err := pcaAxes(e, k)
+		if err != nil {
+			return nil, fmt.Errorf("eval: LearnLinear: %w", err)
 		}
-		var vecs mat.Dense
-		eig.VectorsTo(&vecs)
-		// Eigenvalues are ascending: the leading axes are the last columns.
-		for i := 0; i < k; i++ {
-			for c := 0; c < e.D; c++ {
-				w.Set(i, c, vecs.At(c, e.D-1-i))
-			}
-		}
+		w = p
 	default:
 		panic(fmt.Sprintf("eval: unknown Init %d", init))
 	}

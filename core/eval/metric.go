@@ -123,12 +123,23 @@ func Whitening(e Embeddings, ridge float64) (Mahalanobis, error) {
 	if err != nil {
 		return Mahalanobis{}, err
 	}
-	for i := 0; i < e.D; i++ {
+	w, err := whiten(cov, ridge)
+	if err != nil {
+		return Mahalanobis{}, err
+	}
+	return Mahalanobis{W: w}, nil
+}
+
+// whiten returns (cov + ridge·I)^{−1/2} = V Λ^{−1/2} Vᵀ, symmetric, from
+// the eigendecomposition of cov + ridge·I (which it changes).
+func whiten(cov *mat.SymDense, ridge float64) (*mat.Dense, error) {
+	d := cov.SymmetricDim()
+	for i := 0; i < d; i++ {
 		cov.SetSym(i, i, cov.At(i, i)+ridge)
 	}
 	var eig mat.EigenSym
 	if !eig.Factorize(cov, true) {
-		return Mahalanobis{}, errors.New("eval: whitening: eigendecomposition failed")
+		return nil, errors.New("eval: whitening: eigendecomposition failed")
 	}
 	vals := eig.Values(nil)
 	var vecs mat.Dense
@@ -140,21 +151,85 @@ func Whitening(e Embeddings, ridge float64) (Mahalanobis, error) {
 	}
 	for i, v := range vals {
 		if !(v > 1e-12*maxv) {
-			return Mahalanobis{}, fmt.Errorf("eval: whitening: covariance is singular (eigenvalue %d = %g); use ridge > 0", i, v)
+			return nil, fmt.Errorf("eval: whitening: covariance is singular (eigenvalue %d = %g); use ridge > 0", i, v)
 		}
 	}
 	// W = V diag(λ^{-1/2}) Vᵀ.
-	scaled := mat.NewDense(e.D, e.D, nil)
+	scaled := mat.NewDense(d, d, nil)
 	scaled.Copy(&vecs)
 	for j, v := range vals {
 		f := 1 / math.Sqrt(v)
-		for i := 0; i < e.D; i++ {
+		for i := 0; i < d; i++ {
 			scaled.Set(i, j, scaled.At(i, j)*f)
 		}
 	}
-	w := mat.NewDense(e.D, e.D, nil)
+	w := mat.NewDense(d, d, nil)
 	w.Mul(scaled, vecs.T())
-	return Mahalanobis{W: w}, nil
+	return w, nil
+}
+
+// WhiteningPCA returns the Mahalanobis metric of principal component
+// analysis followed by within-class whitening, the classic baseline of face
+// verification (eigenfaces, Turk & Pentland 1991, then WCCN): P (k×D) holds
+// the k leading principal axes of e (eigenvectors of the total covariance,
+// largest eigenvalue first), Σ_k is the pooled within-class covariance of
+// the projections Px (see Whitening), and
+//
+//	W = (Σ_k + r·I)^{−1/2} P,   r = ridge · tr(Σ_k)/k,
+//
+// so the ridge is relative to the mean within-class variance. PCA first
+// keeps the whitening off the many directions of raw pixels whose variance
+// is mostly noise: whitened, they would count as much as the strokes of a
+// digit or the eyes of a face. It returns Whitening's errors, and an error
+// when k is not in [1, D].
+func WhiteningPCA(e Embeddings, k int, ridge float64) (Mahalanobis, error) {
+	e.check()
+	if k < 1 || k > e.D {
+		return Mahalanobis{}, fmt.Errorf("eval: PCA to %d components of %d-D embeddings: want 1 ≤ k ≤ D", k, e.D)
+	}
+	if ridge < 0 {
+		panic("eval: negative ridge")
+	}
+	p, err := pcaAxes(e, k)
+	if err != nil {
+		return Mahalanobis{}, err
+	}
+	pe := Project(nil, e, Mahalanobis{W: p})
+	cov, err := withinClassCov(pe)
+	if err != nil {
+		return Mahalanobis{}, err
+	}
+	var tr float64
+	for i := range k {
+		tr += cov.At(i, i)
+	}
+	w, err := whiten(cov, ridge*tr/float64(k))
+	if err != nil {
+		return Mahalanobis{}, err
+	}
+	var wp mat.Dense
+	wp.Mul(w, p)
+	return Mahalanobis{W: &wp}, nil
+}
+
+// pcaAxes returns the k leading principal axes of e as the rows of a k×D
+// matrix: the eigenvectors of the total covariance, largest eigenvalue
+// first.
+func pcaAxes(e Embeddings, k int) (*mat.Dense, error) {
+	var eig mat.EigenSym
+	if !eig.Factorize(totalCov(e), true) {
+		return nil, errors.New("eval: PCA eigendecomposition failed")
+	}
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	// Eigenvalues are ascending: the leading axes are the last columns.
+	w := mat.NewDense(k, e.D, nil)
+	for i := 0; i < k; i++ {
+		for c := 0; c < e.D; c++ {
+			w.Set(i, c, vecs.At(c, e.D-1-i))
+		}
+	}
+	return w, nil
 }
 
 // withinClassCov returns the pooled within-class covariance Σ_w of e

@@ -133,11 +133,27 @@ type Calibration struct {
 // (FRR = #{genuine < t}/#genuine, 0 without genuine scores). It panics
 // when the shapes disagree or far is outside [0, 1].
 func Calibrate(embs []float32, d int, labels []int, far float64) Calibration {
+	return CalibrateOn(embs, d, labels, nil, far)
+}
+
+// CalibrateOn is Calibrate with only the embeddings of probes (indices
+// of embs; nil: all of them) scored, against the templates of every
+// embedding (its own identity's without it): when the encoder was trained
+// on the other embeddings, the probes held out of that training give the
+// scores an unseen face would get, where the trained ones' are too close
+// to their templates. It panics for an index out of range.
+func CalibrateOn(embs []float32, d int, labels []int, probes []int, far float64) Calibration {
 	if d <= 0 || len(embs) != len(labels)*d {
 		panic(fmt.Sprintf("face: Calibrate: %d values for %d labels of dimension %d", len(embs), len(labels), d))
 	}
 	if !(far >= 0 && far <= 1) {
 		panic(fmt.Sprintf("face: Calibrate: far %g outside [0, 1]", far))
+	}
+	if probes == nil {
+		probes = make([]int, len(labels))
+		for i := range probes {
+			probes[i] = i
+		}
 	}
 	// Identities in order of first appearance, and their sums.
 	ids := map[int]int{}
@@ -161,9 +177,12 @@ func Calibrate(embs []float32, d int, labels []int, far float64) Calibration {
 	var c Calibration
 	without := make([]float64, d)
 	var t []float32
-	for i, l := range labels {
+	for _, i := range probes {
+		if i < 0 || i >= len(labels) {
+			panic(fmt.Sprintf("face: CalibrateOn: probe %d of %d embeddings", i, len(labels)))
+		}
 		e := embs[i*d : (i+1)*d]
-		k := ids[l]
+		k := ids[labels[i]]
 		if counts[k] > 1 {
 			copy(without, sums[k])
 			addNormalised(without, e, -1)

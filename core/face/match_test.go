@@ -2,6 +2,8 @@ package face
 
 import (
 	"math"
+	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -170,4 +172,51 @@ func TestRank(t *testing.T) {
 	if r[0].Name != "b" || r[1].Name != "a" || r[2].Name != "c" || r[0].Score != 0.9 {
 		t.Errorf("Rank = %v, want b, then a and c in order", r)
 	}
+}
+
+// TestCalibrateOn scores only the probes, against templates of every
+// embedding. A is trained at 0° twice and probed at 30°, B trained at 90°
+// twice and probed at 120°: each probe's genuine score is against its
+// identity's template without it (0° and 90°), cos 30°; its impostor score
+// against the other's full template: B's sums to (cos 120°, 2 + sin 120°),
+// A's to (2 + cos 30°, sin 30°).
+func TestCalibrateOn(t *testing.T) {
+	rad := func(deg float64) float64 { return deg * math.Pi / 180 }
+	var embs []float32
+	for _, a := range []float64{0, 0, 30, 90, 90, 120} {
+		embs = append(embs, float32(math.Cos(rad(a))), float32(math.Sin(rad(a))))
+	}
+	labels := []int{0, 0, 0, 1, 1, 1}
+	thetaB := math.Atan2(2+math.Sin(rad(120)), math.Cos(rad(120)))
+	thetaA := math.Atan2(math.Sin(rad(30)), 2+math.Cos(rad(30)))
+	wantImp := []float64{math.Cos(rad(30) - thetaB), math.Cos(rad(120) - thetaA)}
+	got := CalibrateOn(embs, 2, labels, []int{2, 5}, 0)
+	if len(got.Genuine) != 2 || len(got.Impostor) != 2 {
+		t.Fatalf("%d genuine and %d impostor scores, want 2 and 2", len(got.Genuine), len(got.Impostor))
+	}
+	for i := range 2 {
+		if math.Abs(got.Genuine[i]-math.Cos(rad(30))) > 1e-6 || math.Abs(got.Impostor[i]-wantImp[i]) > 1e-6 {
+			t.Errorf("probe %d: genuine %.6f impostor %.6f, want %.6f and %.6f", i, got.Genuine[i], got.Impostor[i], math.Cos(rad(30)), wantImp[i])
+		}
+	}
+	// far 0: halfway between the highest impostor score and cos 30°.
+	if want := (wantImp[0] + math.Cos(rad(30))) / 2; math.Abs(got.Threshold-want) > 1e-6 || got.FAR != 0 || got.FRR != 0 {
+		t.Errorf("threshold %.6f FAR %g FRR %g, want %.6f, 0, 0", got.Threshold, got.FAR, got.FRR, want)
+	}
+	// The trained embeddings' genuine scores are higher (cos 0° against
+	// a template with the probe in it is not 1, but above cos 30°): all of
+	// them is Calibrate.
+	all := CalibrateOn(embs, 2, labels, nil, 0)
+	if want := Calibrate(embs, 2, labels, 0); !reflect.DeepEqual(all, want) {
+		t.Errorf("CalibrateOn(nil) = %+v, Calibrate = %+v", all, want)
+	}
+	if len(all.Genuine) != 6 || slices.Max(all.Genuine) <= math.Cos(rad(30))+0.01 {
+		t.Errorf("every embedding: genuine %v, want 6 with trained ones above cos 30°", all.Genuine)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a probe out of range did not panic")
+		}
+	}()
+	CalibrateOn(embs, 2, labels, []int{6}, 0)
 }

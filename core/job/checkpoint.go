@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 
 	"metriclab/core"
+	"metriclab/core/eval"
 	"metriclab/core/msg"
 	"metriclab/core/safetensors"
 )
@@ -24,6 +26,7 @@ const (
 	checkpointKey = "metriclab_checkpoint"
 	optimM        = "optim.m/"
 	optimV        = "optim.v/"
+	bestPrefix    = "best/" // with EarlyStop: the best epoch's parameters
 )
 
 // checkpointState is what a checkpoint holds besides its tensors: the
@@ -32,6 +35,8 @@ const (
 // PCG generators) and the optimiser's update count. With the parameters
 // and the optimiser's buffers it is the whole training state: a job
 // resumed from it takes the steps an uninterrupted one would, bit for bit.
+// With EarlyStop it also holds the best epoch so far (its parameters as
+// "best/NAME", its number and verification) and whether the run stopped.
 // (The figures of the last epoch end's verification are not in it: they do
 // not change training, and the next epoch end recomputes them.)
 type checkpointState struct {
@@ -43,13 +48,17 @@ type checkpointState struct {
 	RNG     []byte           `json:"rng"`               // the batch order's generator (rand.PCG, binary)
 	AugRNG  []byte           `json:"aug_rng,omitempty"` // the augmentations' generator
 	OptT    int              `json:"opt_updates"`
+
+	BestEpoch int                      `json:"best_epoch,omitempty"`
+	BestVerif *eval.VerificationReport `json:"best_verification,omitempty"`
+	Stopped   bool                     `json:"stopped,omitempty"`
 }
 
 // Checkpoint writes the whole training state of j to w (see
 // CheckpointFormat), from which Resume goes on exactly.
 func (j *Job) Checkpoint(w io.Writer) error {
 	st := checkpointState{Format: CheckpointFormat, Request: j.req, Step: j.tr.Iter(), Epoch: j.epoch,
-		Order: j.order}
+		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, Stopped: j.stopped}
 	var err error
 	if st.RNG, err = j.src.MarshalBinary(); err != nil {
 		return err
@@ -74,6 +83,9 @@ func (j *Job) Checkpoint(w io.Writer) error {
 	}
 	for name, t := range opt.V {
 		tensors[optimV+name] = safetensors.Tensor(t)
+	}
+	for name, t := range j.best {
+		tensors[bestPrefix+name] = safetensors.Tensor(t)
 	}
 	return safetensors.Encode(w, tensors, map[string]string{checkpointKey: string(meta)})
 }
@@ -110,6 +122,8 @@ func (j *Job) Resume(r io.Reader) error {
 		return fmt.Errorf("checkpoint: an order of %d images, the job trains on %d in batches of %d", len(st.Order), len(j.trainIdx), j.req.Batch)
 	case (j.augSrc != nil) != (st.AugRNG != nil):
 		return errors.New("checkpoint: augmentation differs from the job's")
+	case (st.BestEpoch > 0) != (st.BestVerif != nil) || st.BestEpoch > st.Epoch:
+		return fmt.Errorf("checkpoint: best epoch %d of %d without its verification", st.BestEpoch, st.Epoch)
 	}
 	for _, p := range st.Order {
 		if p < 0 || p >= len(j.trainIdx) {
@@ -118,8 +132,14 @@ func (j *Job) Resume(r io.Reader) error {
 	}
 	params := make(map[string]core.Tensor)
 	opt := core.OptState{T: st.OptT, M: map[string]core.Tensor{}}
+	var best map[string]core.Tensor
 	for name, t := range tensors {
 		switch {
+		case strings.HasPrefix(name, bestPrefix):
+			if best == nil {
+				best = map[string]core.Tensor{}
+			}
+			best[strings.TrimPrefix(name, bestPrefix)] = core.Tensor(t)
 		case strings.HasPrefix(name, optimM):
 			opt.M[strings.TrimPrefix(name, optimM)] = core.Tensor(t)
 		case strings.HasPrefix(name, optimV):
@@ -129,6 +149,20 @@ func (j *Job) Resume(r io.Reader) error {
 			opt.V[strings.TrimPrefix(name, optimV)] = core.Tensor(t)
 		default:
 			params[name] = core.Tensor(t)
+		}
+	}
+	if (best != nil) != (st.BestEpoch > 0) {
+		return errors.New("checkpoint: the best epoch's parameters and its number disagree")
+	}
+	if best != nil {
+		cur := j.tr.Params()
+		for name, t := range cur {
+			if b, ok := best[name]; !ok || !slices.Equal(b.Shape, t.Shape) || len(b.Data) != len(t.Data) {
+				return fmt.Errorf("checkpoint: the best epoch's %s is missing or of another shape", name)
+			}
+		}
+		if len(best) != len(cur) {
+			return errors.New("checkpoint: the best epoch has parameters the model has not")
 		}
 	}
 	// The generators first: their states are checked before anything
@@ -159,5 +193,6 @@ func (j *Job) Resume(r io.Reader) error {
 	}
 	j.epoch = st.Epoch
 	j.order = append(j.order[:0], st.Order...)
+	j.best, j.bestVerif, j.bestEpoch, j.stopped = best, st.BestVerif, st.BestEpoch, st.Stopped
 	return nil
 }

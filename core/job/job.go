@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"metriclab/core"
@@ -60,10 +61,11 @@ func badRequest(format string, a ...any) error { return requestError{fmt.Sprintf
 // Options tunes a Job beyond its request.
 type Options struct {
 	// Val is the number of training images held out for verification at
-	// epoch ends: 0 takes DefaultVal, capped to a tenth of the training
-	// images of the requested classes; < 0 holds none out (no
-	// verification, a model without threshold). A Val at least as large as
-	// the training set holds none out either.
+	// epoch ends (see holdOutIndex): 0 takes DefaultVal; it is capped to a
+	// tenth of the training images of the requested classes, and every
+	// identity of at least minPerIdentity images gives at least 2, so
+	// that small folders have genuine pairs too. < 0 holds none out (no
+	// verification, a model without threshold).
 	Val int
 	// SnapshotPoints is the number of test images Snapshot embeds; 0 takes
 	// DefaultSnapshotPoints.
@@ -74,12 +76,6 @@ type Options struct {
 	SnapshotPairs int
 	// Version is the metriclab version recorded in the model's provenance.
 	Version string
-	// Augment transforms every training image of every batch with
-	// data.Augment (flip, shift, rotation, brightness, contrast), drawn
-	// from a generator of its own seeded by the request's Seed: for small
-	// sets such as webcam enrollments. Held-out and snapshot images are
-	// not augmented. A checkpoint keeps that generator's state too.
-	Augment bool
 	// Threads is core.TrainConfig.Threads: the CPU threads of the engine,
 	// 0 for one per CPU.
 	Threads int
@@ -125,11 +121,22 @@ type Job struct {
 	x            []float32
 	labels       []int
 	epoch        int
-	augSrc       *rand.PCG  // augRng's source
-	augRng       *rand.Rand // Options.Augment's draws
+	aug          data.Augmentation
+	augSrc       *rand.PCG  // augRng's source, which a checkpoint keeps
+	augRng       *rand.Rand // the augmentation's, the turns' and the composition's draws
 	augBuf       []float32  // one augmented image
+	turns        int        // new classes per class (req.Turns), ≥ 1
+	parts        data.Parts // composition of new classes (req.Compose)
+	perm         []int      // a permutation of the batch: the images lending a part
+	composed     []float32  // the composed batch
+	partLabels   []int      // the classes of one image's parts
 	stepStart    time.Time  // when the current sharded step began
 	shardRows    int        // the batch rows of this worker: N/Shard.Count
+
+	best      map[string]core.Tensor   // with EarlyStop: the parameters of the best epoch so far
+	bestVerif *eval.VerificationReport // and its verification
+	bestEpoch int                      // 0: none yet
+	stopped   bool                     // EarlyStop ended the run
 
 	rate     [rateWindow]time.Duration // durations of the recent steps
 	accuracy float64                   // nearest-class-weight accuracy of the last evaluation
@@ -145,13 +152,28 @@ type Job struct {
 // (it copies what it keeps when req selects a subset of the classes).
 //
 // The encoder is core.DefaultSpec(req.Arch, req.Dim) with the shape of
-// train's images; its input normalisation is MNIST's when req.Data is
+// train's images and req.EmbedBN; its input normalisation is MNIST's when req.Data is
 // "mnist" and maps [0,1] to [−1,1] otherwise. The loss is losses.New with
 // req.LossParams, Miner and Distance; the optimiser core.DefaultOpt(req.Opt)
 // (default "adam"), with req.LR when it is not 0 and req.Schedule (default
-// "cosine"; "step" decays every third of the run) over all the steps.
-// req.Seed seeds the weights, the batches, the held-out split, the pairs and
-// the snapshot's points. Every error is one line, fit to show a user; those
+// "cosine"; "step" decays every third of the run) over all the steps, and
+// req.WeightDecay when it is set. req.Augment names the data.Augmentation
+// applied to every training image of every batch (not to held-out or
+// snapshot images), drawn from a generator of its own; Restore does not
+// replay those draws. req.EarlyStop, with held-out pairs, keeps the
+// parameters of the epoch of best held-out verification accuracy and ends
+// the run after that many epochs without improvement.
+// req.Compose makes every training image of a batch of parts of others
+// (see data.Parts): the first part its own, part k from the image of a
+// random permutation of the batch drawn for that part, and its class the
+// tuple of their classes, so the head has C^parts rows; then req.Turns > 1
+// turns every training image by a random turn k (see
+// data.Turn) and trains it as class y·Turns + k: the head and the model's
+// classes (named by data.TurnedName) are Turns times as many; held-out
+// and snapshot images are not turned, and the head accuracy and the
+// snapshot's weights are those of the unturned classes.
+// req.Seed seeds the weights, the batches, the held-out split, the pairs,
+// the augmentations and turns, and the snapshot's points. Every error is one line, fit to show a user; those
 // about the request wrap ErrRequest.
 func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error) {
 	if train == nil {
@@ -160,16 +182,31 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.Epochs < 1 || req.Epochs > 10000 {
 		return nil, badRequest("epochs %d out of range [1, 10000]", req.Epochs)
 	}
+	if req.EarlyStop < 0 || req.EarlyStop > 10000 {
+		return nil, badRequest("early stop after %d epochs out of range [0, 10000]", req.EarlyStop)
+	}
+	aug, err := data.AugmentationByName(req.Augment)
+	if err != nil {
+		return nil, requestError{err.Error()}
+	}
 	loss, err := losses.New(losses.Config{Name: req.Loss, Dim: req.Dim, Values: req.LossParams, Miner: req.Miner, Distance: req.Distance})
 	if err != nil {
 		return nil, requestError{err.Error()}
 	}
 	spec := core.DefaultSpec(req.Arch, req.Dim)
+	spec.EmbedBN = req.EmbedBN
 	spec.Input.Channels, spec.Input.Height, spec.Input.Width = train.Input.Channels, train.Input.Height, train.Input.Width
 	if req.Data != "mnist" {
 		spec.Input.Mean, spec.Input.Std = 0.5, 0.5
 	}
 	if err := spec.Validate(); err != nil {
+		return nil, requestError{err.Error()}
+	}
+	if err := data.ValidTurns(req.Turns, spec.Input); err != nil {
+		return nil, requestError{err.Error()}
+	}
+	parts, err := data.ParseParts(req.Compose)
+	if err != nil {
 		return nil, requestError{err.Error()}
 	}
 	if req.Batch < 2 || req.Batch > 4096 {
@@ -192,12 +229,21 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		test = subset(test, classes)
 	}
 
-	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, classes: set.Classes}
+	if err := parts.Validate(len(set.Classes), spec.Input); err != nil {
+		return nil, requestError{err.Error()}
+	}
+	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
+	for _, name := range parts.Names(set.Classes) {
+		for k := range j.turns {
+			j.classes = append(j.classes, data.TurnedName(name, k))
+		}
+	}
 	valN := opts.Val
 	if valN == 0 {
-		valN = min(DefaultVal, set.N/10)
+		valN = DefaultVal
 	}
-	if valN <= 0 || valN >= set.N {
+	valN = min(valN, set.N/10)
+	if opts.Val < 0 {
 		j.trainIdx = make([]int, set.N)
 		for i := range j.trainIdx {
 			j.trainIdx[i] = i
@@ -227,6 +273,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.LR != 0 {
 		j.opt.LR = req.LR
 	}
+	if req.WeightDecay != nil {
+		j.opt.WeightDecay = *req.WeightDecay
+	}
 	j.opt.Schedule = req.Schedule
 	if j.opt.Schedule == "" {
 		j.opt.Schedule = core.ScheduleCosine
@@ -250,9 +299,12 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 			return nil, badRequest("batch %d does not split evenly among %d workers", req.Batch, sh.Count)
 		}
 		engineBatch = req.Batch / sh.Count
+		if req.EarlyStop > 0 {
+			return nil, badRequest("early stopping needs one worker (worker 0 alone validates)")
+		}
 	}
 	j.shardRows = engineBatch
-	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: engineBatch, Classes: len(classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
+	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: engineBatch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +313,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.order = make([]int, len(j.trainIdx))
 	j.rows = make([]int, req.Batch)
 	j.labels = make([]int, req.Batch)
-	if opts.Augment {
+	if aug.Active() || j.turns > 1 || parts.N() > 1 {
 		j.augSrc = rand.NewPCG(uint64(req.Seed), 0xa06)
 		j.augRng = rand.New(j.augSrc)
 		j.augBuf = make([]float32, set.Input.Size())
@@ -390,12 +442,23 @@ func (j *Job) nextBatch() error {
 		j.labels[i] = j.trainLabels[pos]
 	}
 	j.x = j.set.Batch(j.x, j.rows)
+	if j.parts.N() > 1 {
+		j.compose()
+	}
 	if j.augRng != nil {
 		size := j.set.Input.Size()
 		for i := range j.rows {
 			img := j.x[i*size : (i+1)*size]
-			j.augBuf = data.Augment(j.augBuf, img, j.set.Input, j.augRng)
-			copy(img, j.augBuf)
+			if j.aug.Active() {
+				j.augBuf = j.aug.Apply(j.augBuf, img, j.set.Input, j.augRng)
+				copy(img, j.augBuf)
+			}
+			if j.turns > 1 {
+				k := j.augRng.IntN(j.turns)
+				j.augBuf = data.Turn(j.augBuf, img, j.set.Input, k)
+				copy(img, j.augBuf)
+				j.labels[i] = j.labels[i]*j.turns + k
+			}
 		}
 	}
 	return nil
@@ -415,6 +478,7 @@ func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 				return msg.Progress{}, err
 			}
 			p.Verification = j.summary()
+			j.keepBest()
 		}
 	}
 	var busy time.Duration
@@ -430,6 +494,43 @@ func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 	return p, nil
 }
 
+// compose makes every image of the batch of parts of others (see New).
+func (j *Job) compose() {
+	n, size, b := len(j.set.Classes), j.set.Input.Size(), j.req.Batch
+	j.composed = slices.Grow(j.composed[:0], len(j.x))[:len(j.x)]
+	if len(j.perm) != (j.parts.N()-1)*b {
+		j.perm = make([]int, (j.parts.N()-1)*b)
+	}
+	for k := 1; k < j.parts.N(); k++ {
+		data.Shuffle(j.perm[(k-1)*b:k*b], j.augRng)
+	}
+	srcs := make([][]float32, j.parts.N())
+	j.partLabels = slices.Grow(j.partLabels[:0], j.parts.N())[:j.parts.N()]
+	labels := slices.Clone(j.labels)
+	for i := range b {
+		for k := range srcs {
+			src := i
+			if k > 0 {
+				src = j.perm[(k-1)*b+i]
+			}
+			srcs[k], j.partLabels[k] = j.x[src*size:(src+1)*size], labels[src]
+		}
+		j.parts.Compose(j.composed[i*size:(i+1)*size], srcs, j.set.Input)
+		j.labels[i] = j.parts.Class(j.partLabels, n)
+	}
+	j.x, j.composed = j.composed, j.x
+}
+
+// plainClass returns the head's class of the untransformed images of class
+// y: the composition of y alone, unturned.
+func (j *Job) plainClass(y int) int {
+	ys := make([]int, j.parts.N())
+	for k := range ys {
+		ys[k] = y
+	}
+	return j.parts.Class(ys, len(j.set.Classes)) * j.turns
+}
+
 // validate embeds the held-out images and runs 1:1 verification and nearest
 // class centre on them.
 func (j *Job) validate() error {
@@ -441,18 +542,40 @@ func (j *Job) validate() error {
 	vr := eval.Verification(e, eval.Cosine{}, j.folds)
 	j.last = &vr
 	j.centre = eval.NearestCentre(e, e, eval.Cosine{})
-	j.accuracy = headAccuracy(e, params)
+	j.accuracy = j.headAccuracy(e, params)
 	return nil
 }
 
 // headAccuracy returns the accuracy of the nearest class weight (cosine) on
-// e, or 0 when params has no head.weight.
-func headAccuracy(e eval.Embeddings, params map[string]core.Tensor) float64 {
+// e, unturned images of the unturned classes, or 0 when params has no
+// head.weight.
+func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) float64 {
 	w, ok := params["head.weight"]
 	if !ok || len(w.Shape) != 2 || w.Shape[1] != e.D {
 		return 0
 	}
+	if j.turns > 1 || j.parts.N() > 1 {
+		e.Labels = slices.Clone(e.Labels)
+		for i, y := range e.Labels {
+			e.Labels[i] = j.plainClass(y)
+		}
+	}
 	return eval.ClassifierAccuracy(e, w.Data, nil, true)
+}
+
+// plainWeights returns the rows of the class weights w of the classes of
+// untransformed images (see plainClass), C×D.
+func (j *Job) plainWeights(w []float32) []float32 {
+	if j.turns == 1 && j.parts.N() == 1 {
+		return w
+	}
+	d := j.spec.Dim
+	out := make([]float32, 0, len(j.set.Classes)*d)
+	for y := range j.set.Classes {
+		r := j.plainClass(y)
+		out = append(out, w[r*d:(r+1)*d]...)
+	}
+	return out
 }
 
 // summary is the headline of the last verification.
@@ -468,6 +591,31 @@ func (j *Job) summary() *msg.VerificationSummary {
 		TARAtFAR: tar, FAR: j.last.FAR, Centre: j.centre}
 }
 
+// keepBest, with EarlyStop, keeps the parameters of an epoch whose held-out
+// verification accuracy beats the best so far, and stops the run after
+// EarlyStop epochs without such an epoch.
+func (j *Job) keepBest() {
+	if j.req.EarlyStop == 0 || j.last == nil {
+		return
+	}
+	if j.bestVerif == nil || j.last.Accuracy > j.bestVerif.Accuracy {
+		j.best, j.bestVerif, j.bestEpoch = j.tr.Params(), j.last, j.epoch
+		return
+	}
+	if j.epoch-j.bestEpoch >= j.req.EarlyStop {
+		j.stopped = true
+	}
+}
+
+// Done reports whether every step of every epoch has been taken, or early
+// stopping ended the run.
+func (j *Job) Done() bool { return j.stopped || j.tr.Iter() >= j.total }
+
+// BestEpoch returns, with EarlyStop, the epoch whose parameters Model
+// returns (0 before the first epoch end or without held-out pairs), and
+// whether early stopping ended the run.
+func (j *Job) BestEpoch() (epoch int, stopped bool) { return j.bestEpoch, j.stopped }
+
 // Close releases the engine's device, when it holds one (io.Closer).
 func (j *Job) Close() error {
 	if c, ok := j.tr.(io.Closer); ok {
@@ -476,13 +624,12 @@ func (j *Job) Close() error {
 	return nil
 }
 
-// Done reports whether every step of every epoch has been taken.
-func (j *Job) Done() bool { return j.tr.Iter() >= j.total }
-
 // Model returns the current parameters (a copy) and their metadata: spec,
 // loss and parameters, classes, provenance and the threshold and FAR of the
 // last epoch end's verification (0 before the first or without held-out
-// images), ready for core.WriteModel or core.EncodeModel.
+// images), ready for core.WriteModel or core.EncodeModel. With EarlyStop,
+// once an epoch has ended with held-out verification, they are the best
+// epoch's parameters and threshold instead.
 func (j *Job) Model() *core.Model {
 	m := &core.Model{
 		Meta: core.Metadata{
@@ -493,10 +640,23 @@ func (j *Job) Model() *core.Model {
 		},
 		Params: j.tr.Params(),
 	}
-	if j.last != nil {
-		m.Meta.Threshold, m.Meta.FAR = j.last.Threshold, j.last.FAR
+	last := j.last
+	if j.best != nil {
+		m.Params, last = copyParams(j.best), j.bestVerif
+	}
+	if last != nil {
+		m.Meta.Threshold, m.Meta.FAR = last.Threshold, last.FAR
 	}
 	return m
+}
+
+// copyParams returns a deep copy of params.
+func copyParams(params map[string]core.Tensor) map[string]core.Tensor {
+	out := make(map[string]core.Tensor, len(params))
+	for name, t := range params {
+		out[name] = core.Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+	}
+	return out
 }
 
 // Spec returns the encoder's spec.

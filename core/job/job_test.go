@@ -49,15 +49,15 @@ func barsRequest() msg.TrainRequest {
 }
 
 // TestJobTrains trains an mlp with ArcFace on 4 classes of bars: 256
-// training images, 32 held out, 14 steps of 16 per epoch.
+// training images, 24 held out (6 per class), 14 steps of 16 per epoch.
 func TestJobTrains(t *testing.T) {
 	train, test := bars(64, 1), bars(10, 2)
-	j, err := New(barsRequest(), train, test, Options{Val: 32, SnapshotPoints: 40})
+	j, err := New(barsRequest(), train, test, Options{Val: 24, SnapshotPoints: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tn, vn := j.Sizes(); tn != 224 || vn != 32 {
-		t.Fatalf("Sizes() = %d, %d; want 224 trained, 32 held out", tn, vn)
+	if tn, vn := j.Sizes(); tn != 232 || vn != 24 {
+		t.Fatalf("Sizes() = %d, %d; want 232 trained, 24 held out", tn, vn)
 	}
 	if per, total := j.Steps(); per != 14 || total != 42 {
 		t.Fatalf("Steps() = %d, %d; want 14 per epoch, 42", per, total)
@@ -226,6 +226,9 @@ func TestBadRequests(t *testing.T) {
 		{"bad schedule", func(r *msg.TrainRequest) { r.Schedule = "wavy" }, `unknown schedule "wavy"`},
 		{"negative lr", func(r *msg.TrainRequest) { r.LR = -1 }, "learning rate -1"},
 		{"no epochs", func(r *msg.TrainRequest) { r.Epochs = 0 }, "epochs 0"},
+		{"bad augmentation", func(r *msg.TrainRequest) { r.Augment = "mirror" }, `unknown augmentation "mirror"`},
+		{"negative patience", func(r *msg.TrainRequest) { r.EarlyStop = -1 }, "early stop after -1 epochs"},
+		{"negative weight decay", func(r *msg.TrainRequest) { wd := -1.0; r.WeightDecay = &wd }, "weight decay -1"},
 	} {
 		req := barsRequest()
 		tc.edit(&req)
@@ -330,10 +333,10 @@ func TestProjectorTSV(t *testing.T) {
 	}
 }
 
-func TestEncodeModelRoundTrip(t *testing.T) {
-	req := barsRequest()
-	req.Epochs = 1
-	j, err := New(req, bars(16, 11), nil, Options{Val: 16, Version: "test"})
+// trainAll makes the job of req on set and takes all its steps.
+func trainAll(t *testing.T, req msg.TrainRequest, set *data.Set, opts Options) *Job {
+	t.Helper()
+	j, err := New(req, set, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +345,13 @@ func TestEncodeModelRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := j.Model()
+	return j
+}
+
+func TestEncodeModelRoundTrip(t *testing.T) {
+	req := barsRequest()
+	req.Epochs = 1
+	m := trainAll(t, req, bars(16, 11), Options{Val: 16, Version: "test"}).Model()
 	var buf bytes.Buffer
 	if err := core.EncodeModel(&buf, m); err != nil {
 		t.Fatal(err)
@@ -427,7 +436,7 @@ func meanBin(h []int) float64 {
 // TestCheckpointResume stops a job mid-epoch, writes its checkpoint, and
 // resumes it in a new Job of the same request: it ends with the same
 // parameters, bit for bit, as the job run through, for Adam with the
-// cosine schedule and augmentation (arcface) and for SGD with P×K
+// cosine schedule, augmentation, turns, composition and early stopping (arcface) and for SGD with P×K
 // batches (triplet), each stopped in its second epoch.
 func TestCheckpointResume(t *testing.T) {
 	for _, tc := range []struct {
@@ -435,7 +444,11 @@ func TestCheckpointResume(t *testing.T) {
 		req  func() msg.TrainRequest
 		opts Options
 	}{
-		{"arcface, adam, augmented", barsRequest, Options{Val: 16, Augment: true}},
+		{"arcface, adam, augmented, composed, early stop", func() msg.TrainRequest {
+			r := barsRequest()
+			r.Augment, r.Turns, r.Compose, r.EarlyStop = "faces", 4, "1x2", 1
+			return r
+		}, Options{Val: 16}},
 		{"triplet, sgd, P×K", func() msg.TrainRequest {
 			r := barsRequest()
 			r.Loss, r.LossParams, r.Opt, r.LR = "triplet", nil, "sgd", 0.05

@@ -9,20 +9,20 @@ import (
 
 // TestShardsTrainAsOneJob runs two data-parallel workers (Options.Shard 0
 // and 1 of 2), averaging their gradients as the browser's workers do, beside
-// one job with the whole batch, augmentation on: after two epochs the
+// one job with the whole batch, augmentation and composition on: after two epochs the
 // workers' parameters are equal to each other bit for bit and to the single
 // job's to float32 rounding, and their mean losses follow its losses.
 func TestShardsTrainAsOneJob(t *testing.T) {
 	set := bars(20, 5)
 	req := barsRequest()
-	req.Epochs = 2
-	one, err := New(req, set, nil, Options{Val: 8, Augment: true, Threads: 1})
+	req.Epochs, req.Augment, req.Compose = 2, "faces", "2x1"
+	one, err := New(req, set, nil, Options{Val: 8, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var w [2]*Job
 	for i := range w {
-		if w[i], err = New(req, set, nil, Options{Val: 8, Augment: true, Threads: 1, Shard: Shard{Index: i, Count: 2}}); err != nil {
+		if w[i], err = New(req, set, nil, Options{Val: 8, Threads: 1, Shard: Shard{Index: i, Count: 2}}); err != nil {
 			t.Fatal(err)
 		}
 	}

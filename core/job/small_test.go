@@ -1,13 +1,19 @@
 package job
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 // TestSmallSet trains on webcam-sized enrollments: 2 identities × 20
 // images (bars' first two classes), augmented, with every held-out
-// setting: the default (a tenth: 4 images, 2 genuine pairs, so 2 folds of
-// one pair), none, one image (no genuine pair: no verification), more than
-// the set (none). Nothing may fail; Verification is there exactly when
-// pairs could be drawn, and snapshots have points.
+// setting. Every identity of 5 images or more gives at least 2 held-out
+// images (one genuine pair each), whatever Val asks below that, and at
+// most a tenth of the set is held out: so the default, one image, three
+// and more than the set all hold out 2 + 2 (2 genuine pairs: 2 folds of
+// one pair); only Val < 0 holds none out. Nothing may fail; Verification
+// is there exactly when pairs could be drawn, and snapshots have points.
 func TestSmallSet(t *testing.T) {
 	set := bars(20, 3).Subset([]int{0, 1})
 	for _, c := range []struct {
@@ -18,13 +24,13 @@ func TestSmallSet(t *testing.T) {
 	}{
 		{"default", 0, 4, true},
 		{"none", -1, 0, false},
-		{"one", 1, 0, false}, // quota ⌊20·1/40⌋ = 0 per class: nothing held out
-		{"three", 3, 2, false},
-		{"too many", 100, 0, false},
+		{"one", 1, 4, true},   // quota ⌊20·1/40⌋ = 0 per class, raised to 2
+		{"three", 3, 4, true}, // quota 1 per class, raised to 2
+		{"too many", 100, 4, true},
 	} {
 		req := barsRequest()
-		req.Epochs, req.Batch = 2, 8
-		j, err := New(req, set, nil, Options{Val: c.val, Augment: true})
+		req.Epochs, req.Batch, req.Augment = 2, 8, "faces"
+		j, err := New(req, set, nil, Options{Val: c.val})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -59,8 +65,10 @@ func TestSmallSet(t *testing.T) {
 // pixels (another loss at the first step) and stays deterministic.
 func TestAugmentOption(t *testing.T) {
 	set := bars(20, 3)
-	first := func(aug bool) float64 {
-		j, err := New(barsRequest(), set, nil, Options{Val: -1, Augment: aug})
+	first := func(aug string) float64 {
+		req := barsRequest()
+		req.Augment = aug
+		j, err := New(req, set, nil, Options{Val: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,11 +78,182 @@ func TestAugmentOption(t *testing.T) {
 		}
 		return p.Loss
 	}
-	plain, a1, a2 := first(false), first(true), first(true)
+	plain, a1, a2 := first(""), first("digits"), first("digits")
 	if a1 != a2 {
 		t.Errorf("augmented runs differ: %g, %g", a1, a2)
 	}
 	if a1 == plain {
 		t.Errorf("augmentation did not change the first loss %g", plain)
+	}
+}
+
+// TestEarlyStop: on bars, held-out verification reaches its best within a
+// few epochs of 20 and cannot beat it for long, so with a patience of 2
+// the run ends early, Model returns the best epoch's parameters (those of
+// the same run without early stopping, stopped after that epoch) and that
+// epoch's threshold, not the last epoch's.
+func TestEarlyStop(t *testing.T) {
+	set := bars(32, 5)
+	req := barsRequest()
+	req.Epochs, req.EarlyStop = 20, 2
+	j, err := New(req, set, nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accs []float64
+	for !j.Done() {
+		p, err := j.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Verification != nil {
+			accs = append(accs, p.Verification.Accuracy)
+		}
+	}
+	best, stopped := j.BestEpoch()
+	if !stopped || len(accs) >= req.Epochs {
+		t.Fatalf("ran %d of %d epochs (stopped %v): %v", len(accs), req.Epochs, stopped, accs)
+	}
+	if len(accs) != best+req.EarlyStop {
+		t.Errorf("stopped after epoch %d, want best %d + patience %d", len(accs), best, req.EarlyStop)
+	}
+	for e, a := range accs {
+		if e+1 != best && (a > accs[best-1] || e+1 < best && a == accs[best-1]) {
+			t.Errorf("epoch %d: accuracy %g, but the best is epoch %d with %g", e+1, a, best, accs[best-1])
+		}
+	}
+	got := j.Model()
+	t.Logf("held-out accuracy by epoch %v, best %d", accs, best)
+
+	req.EarlyStop = 0
+	plain, err := New(req, set, nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per, _ := plain.Steps()
+	for range best * per {
+		if _, err := plain.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := plain.Model()
+	if got.Meta.Threshold != want.Meta.Threshold {
+		t.Errorf("threshold %g, want the best epoch's %g", got.Meta.Threshold, want.Meta.Threshold)
+	}
+	for name, w := range want.Params {
+		if !slices.Equal(got.Params[name].Data, w.Data) {
+			t.Errorf("%s differs from the best epoch's", name)
+		}
+	}
+	if slices.Equal(got.Params["encoder.fc1.weight"].Data, j.tr.Params()["encoder.fc1.weight"].Data) {
+		t.Error("the model is the last epoch's")
+	}
+}
+
+// TestTurns: with 8 turns, 4 classes of bars train as 32 (the head has 32
+// rows, the model's classes are the turned names in label order), the
+// snapshot keeps to the 4 unturned classes and their weights, and
+// non-square images are refused.
+func TestTurns(t *testing.T) {
+	req := barsRequest()
+	req.Turns, req.Epochs = 8, 2
+	j := trainAll(t, req, bars(32, 8), Options{Val: 16})
+	m := j.Model()
+	if w := m.Params["head.weight"]; !slices.Equal(w.Shape, []int{32, 3}) {
+		t.Errorf("head.weight %v, want [32 3]", w.Shape)
+	}
+	if len(m.Meta.Classes) != 32 || m.Meta.Classes[0] != "top" || m.Meta.Classes[1] != "top↻90" || m.Meta.Classes[4] != "top⇋" || m.Meta.Classes[8] != "upper" {
+		t.Errorf("classes %q", m.Meta.Classes)
+	}
+	snap, err := j.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.Params["head.weight"].Data
+	if len(snap.Classes) != 4 || len(snap.Weights) != 4*3 || !slices.Equal(snap.Weights[3:6], w[8*3:9*3]) {
+		t.Errorf("snapshot: classes %q, weights %v; want 4 classes and the unturned rows", snap.Classes, snap.Weights)
+	}
+	wide := bars(8, 9)
+	wide.Input.Height, wide.Input.Width = 8, 32
+	if _, err := New(req, wide, nil, Options{}); err == nil || !strings.Contains(err.Error(), "square") {
+		t.Errorf("turns of 8×32 images: %v", err)
+	}
+}
+
+// TestCompose: with top and bottom halves composed, 4 classes of bars train
+// as 16 (names "a/b" in class order), and with 4 turns as well as 64; the
+// snapshot keeps to the 4 plain classes, class y's weights being row
+// (4y + y)·4 of the head (y on y, unturned); a bad grid is refused.
+func TestCompose(t *testing.T) {
+	for _, c := range []struct {
+		turns, rows int
+	}{{0, 16}, {4, 64}} {
+		req := barsRequest()
+		req.Compose, req.Turns, req.Epochs = "2x1", c.turns, 1
+		j := trainAll(t, req, bars(32, 8), Options{Val: 16})
+		m := j.Model()
+		w := m.Params["head.weight"]
+		if !slices.Equal(w.Shape, []int{c.rows, 3}) || len(m.Meta.Classes) != c.rows {
+			t.Fatalf("turns %d: head %v, %d classes; want %d rows", c.turns, w.Shape, len(m.Meta.Classes), c.rows)
+		}
+		if c.turns == 0 && (m.Meta.Classes[1] != "top/upper" || m.Meta.Classes[15] != "bottom/bottom") {
+			t.Errorf("classes %q", m.Meta.Classes)
+		}
+		snap, err := j.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := max(1, c.turns)
+		for y := range 4 {
+			r := (4*y + y) * step
+			if !slices.Equal(snap.Weights[y*3:(y+1)*3], w.Data[r*3:(r+1)*3]) {
+				t.Errorf("turns %d: snapshot weights of class %d are not head row %d", c.turns, y, r)
+			}
+		}
+	}
+	req := barsRequest()
+	req.Compose = "3x3"
+	if _, err := New(req, bars(8, 9), nil, Options{}); err == nil || !strings.Contains(err.Error(), "at most 4") {
+		t.Errorf("3x3: %v", err)
+	}
+}
+
+// TestComposeBatch: every composed image's top half is its own, its bottom
+// half that of the image whose class its label names: on images that are
+// all the value of their class plus one, the two halves read the two
+// classes of label a·4 + b.
+func TestComposeBatch(t *testing.T) {
+	set := bars(8, 10)
+	for i := range set.N {
+		img := set.Image(i)
+		for k := range img {
+			img[k] = float32(set.Labels[i] + 1)
+		}
+	}
+	req := barsRequest()
+	req.Compose = "2x1"
+	j, err := New(req, set, nil, Options{Val: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range j.rows {
+		j.rows[i], j.labels[i] = i, set.Labels[i]
+	}
+	j.x = set.Batch(j.x, j.rows)
+	j.compose()
+	size := set.Input.Size()
+	mixed := 0
+	for i, l := range j.labels {
+		img := j.x[i*size : (i+1)*size]
+		top, bottom := int(img[0])-1, int(img[size-1])-1
+		if top != set.Labels[i] || l != top*4+bottom || img[size/2-1] != img[0] || img[size/2] != img[size-1] {
+			t.Errorf("image %d of class %d: top %d, bottom %d, label %d", i, set.Labels[i], top, bottom, l)
+		}
+		if top != bottom {
+			mixed++
+		}
+	}
+	if mixed < len(j.labels)/2 {
+		t.Errorf("%d of %d images mix two classes", mixed, len(j.labels))
 	}
 }

@@ -54,7 +54,7 @@ func (j *Job) Embeddings() (eval.Embeddings, error) {
 	}
 	j.snap.emb, j.snap.iter = e, j.tr.Iter()
 	if _, ok := params["head.weight"]; ok {
-		j.accuracy = headAccuracy(e, params)
+		j.accuracy = j.headAccuracy(e, params)
 	}
 	return e, nil
 }
@@ -76,13 +76,13 @@ func (j *Job) Snapshot() (msg.Snapshot, error) {
 		Dim:      e.D,
 		Points:   append([]float32(nil), e.X...),
 		Labels:   append([]int(nil), e.Labels...),
-		Classes:  append([]string(nil), j.classes...),
+		Classes:  append([]string(nil), j.set.Classes...),
 		Margin:   margin(j.loss.Name(), j.loss.Params()),
 		Genuine:  make([]int, HistogramBins),
 		Impostor: make([]int, HistogramBins),
 	}
 	if w, ok := j.tr.Params()["head.weight"]; ok {
-		s.Weights = w.Data
+		s.Weights = j.plainWeights(w.Data)
 	}
 	if j.last != nil {
 		s.Threshold = j.last.Threshold

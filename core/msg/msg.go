@@ -142,6 +142,28 @@ type TrainRequest struct {
 	Seed       int64              `json:"seed"`
 	Device     string             `json:"device,omitempty"`   // "cpu", "cuda", "auto"
 	Schedule   string             `json:"schedule,omitempty"` // learning-rate schedule: "constant", "step", "cosine" (default)
+	// Augment names the augmentation of the training images: "none"
+	// (default, ""), "digits" or "faces".
+	Augment string `json:"augment,omitempty"`
+	// EmbedBN ends the encoder with a batch norm of the embedding, as
+	// InsightFace's encoders end (iresnet18 always does).
+	EmbedBN bool `json:"embed_bn,omitempty"`
+	// Compose makes new classes of the training classes: "RxC" cuts every
+	// training image into R×C parts and replaces all but the first by the
+	// parts of other images of the batch; the class is the tuple of their
+	// classes ("2x1": top and bottom halves). "" or "none": no composition.
+	Compose string `json:"compose,omitempty"`
+	// Turns makes new classes of the training classes: 4, every training
+	// image is turned by a random quarter turn and counted as a class of
+	// its own per turn; 8, it may also be mirrored first; 0, none.
+	Turns int `json:"turns,omitempty"`
+	// WeightDecay is the optimiser's L2 weight decay; nil takes the
+	// optimiser's default (5e-4 for sgd, 0 for adam).
+	WeightDecay *float64 `json:"weight_decay,omitempty"`
+	// EarlyStop is a patience in epochs: training stops when the held-out
+	// verification accuracy has not improved for that many epochs, and the
+	// model is the best epoch's. 0: off (all epochs, the last epoch's model).
+	EarlyStop int `json:"early_stop,omitempty"`
 }
 
 // Progress reports training progress, every few steps and at epoch ends.

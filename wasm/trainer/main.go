@@ -374,7 +374,10 @@ func (w *worker) onLoaded(l loaded) {
 func (w *worker) begin() {
 	train, test, opts := w.train, w.test, job.Options{Version: "browser"}
 	if w.enrolled != nil {
-		train, test, opts.Augment = w.enrolled, nil, true
+		train, test = w.enrolled, nil
+		if w.req.Augment == "" {
+			w.req.Augment = data.AugmentFaces.Name
+		}
 	}
 	if w.group != nil {
 		opts.Shard = job.Shard{Index: w.group.index, Count: w.group.count}

@@ -1,0 +1,59 @@
+package msg
+
+// Preset is a training recipe: the fields of a TrainRequest that it sets
+// (Data, Classes, Seed and Device stay the caller's) and the input shape.
+// The command line's --preset, the playground and the Jobs page offer the
+// presets; fields given explicitly win over the preset's.
+type Preset struct {
+	Name        string       `json:"name"`
+	Description string       `json:"description"`
+	Input       string       `json:"input"` // "CxHxW" of a folder's images
+	Request     TrainRequest `json:"request"`
+}
+
+// Presets returns the recipes, by name. They were chosen on evidence: the
+// README's open-set section has the runs (`metriclab openset --variant`)
+// that kept each part.
+//
+//	digits  MNIST and folders of digit-like images, for identities never
+//	        seen (trained on 0–4, it verifies 5–9)
+//	faces   folders of aligned face crops, for people never seen
+func Presets() []Preset {
+	return []Preset{
+		{
+			Name:        "digits",
+			Description: "MNIST and digit-like folders: generalises to unseen classes",
+			Input:       "1x28x28",
+			Request: TrainRequest{Arch: "lenet-s", Loss: "normsoftmax", LossParams: map[string]float64{"s": 16},
+				Dim: 128, Epochs: 10, Batch: 128, LR: 0.01, Opt: "adam", Schedule: "cosine", Augment: "digits",
+				Compose: "2x1", WeightDecay: new(5e-4)},
+		},
+		{
+			Name:        "faces",
+			Description: "folders of face crops (aligned by the eyes): generalises to unseen people",
+			Input:       "1x32x32",
+			Request: TrainRequest{Arch: "lenet-m", Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2},
+				Dim: 128, Epochs: 200, Batch: 32, LR: 0.003, Opt: "adam", Schedule: "cosine", Augment: "faces",
+				EmbedBN: true, WeightDecay: new(5e-4)},
+		},
+	}
+}
+
+// PresetByName returns the preset called name, and whether there is one.
+func PresetByName(name string) (Preset, bool) {
+	for _, p := range Presets() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Preset{}, false
+}
+
+// PresetNames returns the presets' names, in order.
+func PresetNames() []string {
+	var names []string
+	for _, p := range Presets() {
+		names = append(names, p.Name)
+	}
+	return names
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"metriclab/core/msg"
+)
+
+// TestApplyPreset: a preset sets what the command line leaves out; flags
+// given explicitly win; its loss parameters apply to its own loss only;
+// its input applies to folders, not to MNIST.
+// parsePreset parses train's model flags and --epochs from args, then
+// applies their --preset for data.
+func parsePreset(t *testing.T, data string, args ...string) (modelFlags, *int) {
+	t.Helper()
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var mf modelFlags
+	mf.register(fs)
+	epochs := fs.Int("epochs", 3, "")
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("%q: %v", args, err)
+	}
+	if err := mf.applyPreset(data, epochs); err != nil {
+		t.Fatal(err)
+	}
+	return mf, epochs
+}
+
+func TestApplyPreset(t *testing.T) {
+	faces, _ := msg.PresetByName("faces")
+	parse := func(args ...string) (*modelFlags, int) {
+		t.Helper()
+		mf, epochs := parsePreset(t, "faces-folder", args...)
+		return &mf, *epochs
+	}
+	mf, epochs := parse("--preset", "faces")
+	r := faces.Request
+	if mf.arch != r.Arch || mf.loss != r.Loss || mf.dim != r.Dim || mf.batch != r.Batch || mf.augment != r.Augment ||
+		mf.input != faces.Input || epochs != r.Epochs || mf.opt != r.Opt || mf.schedule != r.Schedule {
+		t.Errorf("preset alone: %+v, %d epochs; want the preset's %+v", mf, epochs, faces)
+	}
+	opt, err := mf.optConfig(10)
+	if err != nil || opt.LR != r.LR {
+		t.Errorf("learning rate %g (%v), want the preset's %g", opt.LR, err, r.LR)
+	}
+	lc := mf.lossConfig()
+	for name, v := range r.LossParams {
+		if lc.Values[name] != v {
+			t.Errorf("loss parameter %s = %g, want the preset's %g", name, lc.Values[name], v)
+		}
+	}
+
+	mf, epochs = parse("--preset", "faces", "--dim", "16", "--epochs", "2", "--lr", "0.5", "--augment", "none", "--m", "0.1")
+	if mf.dim != 16 || epochs != 2 || mf.augment != "none" || mf.arch != r.Arch {
+		t.Errorf("explicit flags: dim %d, epochs %d, augment %q, arch %q", mf.dim, epochs, mf.augment, mf.arch)
+	}
+	if opt, _ := mf.optConfig(10); opt.LR != 0.5 {
+		t.Errorf("explicit lr: %g", opt.LR)
+	}
+	if lc := mf.lossConfig(); lc.Values["m"] != 0.1 {
+		t.Errorf("explicit m: %g", lc.Values["m"])
+	}
+
+	mf, _ = parse("--preset", "faces", "--loss", "triplet")
+	if lc := mf.lossConfig(); len(lc.Values) != 0 {
+		t.Errorf("another loss took the preset's parameters %v", lc.Values)
+	}
+
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var digits modelFlags
+	digits.register(fs)
+	if err := fs.Parse([]string{"--preset", "faces"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := digits.applyPreset("mnist", nil); err != nil || digits.input != "" {
+		t.Errorf("mnist took the preset's input %q (%v)", digits.input, err)
+	}
+}
+
+// TestPresetDescriptions: what `presets` and `train -h` say a preset sets
+// is a command line that trains the same request as --preset itself.
+func TestPresetDescriptions(t *testing.T) {
+	type run struct {
+		req   msg.TrainRequest
+		input string
+		wd    float64
+	}
+	request := func(args ...string) run {
+		t.Helper()
+		mf, epochs := parsePreset(t, "folder", args...)
+		r := run{req: trainRequest(&mf, "folder", "", *epochs), input: mf.input}
+		if r.req.WeightDecay != nil { // compare the value, not the pointer
+			r.wd, r.req.WeightDecay = *r.req.WeightDecay, nil
+		}
+		return r
+	}
+	for _, p := range msg.Presets() {
+		got, want := request(strings.Fields(describePreset(p))...), request("--preset", p.Name)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the description trains\n%+v\nthe preset\n%+v", p.Name, got, want)
+		}
+	}
+}

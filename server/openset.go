@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"metriclab/core/data"
+	"metriclab/core/eval"
+	"metriclab/core/job"
+)
+
+// openSetRow is one row of `openset`: an encoder (raw pixels, or a model
+// trained by a recipe) and a metric, evaluated on the unseen identities.
+type openSetRow struct {
+	Encoder string      `json:"encoder"`
+	Metric  string      `json:"metric"`
+	Dim     int         `json:"dim"`
+	Report  eval.Report `json:"report"`
+	TrainS  float64     `json:"train_s,omitempty"`
+	Epochs  int         `json:"epochs,omitempty"`     // epochs run (fewer when early stopping ended the run)
+	Best    int         `json:"best_epoch,omitempty"` // with early stopping: the epoch whose model this is
+}
+
+// openSetFlags are the flags of `openset`: train's and the split of the
+// identities. A fresh set parses each variant.
+type openSetFlags struct {
+	fs         *flag.FlagSet
+	mf         modelFlags
+	data       string
+	trainSpec  string
+	evalSpec   string
+	epochs     int
+	align      bool
+	baselines  bool
+	jsonOut    bool
+	variants   variantList
+	variant    string // the variant this set parses, "" for the recipe itself
+	valN       int
+	maxQueries int
+}
+
+// variantList collects the repeated --variant flags.
+type variantList []string
+
+func (v *variantList) String() string     { return strings.Join(*v, "; ") }
+func (v *variantList) Set(s string) error { *v = append(*v, s); return nil }
+
+func newOpenSetFlags() *openSetFlags {
+	f := &openSetFlags{fs: flag.NewFlagSet("openset", flag.ContinueOnError)}
+	f.mf.register(f.fs)
+	f.fs.StringVar(&f.data, "data", "mnist", "mnist, a folder of identities, or a folder with train/ and test/ holding different identities")
+	f.fs.StringVar(&f.trainSpec, "train-classes", "", "identities to train on (default: mnist 0-4; a folder's first half; all of train/)")
+	f.fs.StringVar(&f.evalSpec, "eval-classes", "", "unseen identities to evaluate on (default: mnist 5-9; a folder's second half; all of test/)")
+	f.fs.IntVar(&f.epochs, "epochs", 3, "passes over the training data")
+	f.fs.BoolVar(&f.align, "align", false, "align the faces of a folder's photos by the eyes (see train --align)")
+	f.fs.BoolVar(&f.baselines, "baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
+	f.fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
+	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable)")
+	f.fs.IntVar(&f.valN, "val", 5000, "training images held out (see train --val)")
+	f.fs.IntVar(&f.maxQueries, "max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	return f
+}
+
+// openSetSplits returns the splits and classes of the training and the
+// evaluated identities of a data set (see newOpenSetFlags's defaults).
+func openSetSplits(name, trainSpec, evalSpec string, n int) (trainSplit, evalSplit, tr, ev string, err error) {
+	switch {
+	case name == "mnist":
+		trainSplit, evalSplit, tr, ev = "train", "test", "0-4", "5-9"
+	case isTrainTestFolder(name):
+		trainSplit, evalSplit = "train", "test"
+	default:
+		trainSplit, evalSplit = "all", "all"
+		if n < 4 {
+			return "", "", "", "", badInput("%s has %d identities: an open set needs at least 4", name, n)
+		}
+		tr, ev = fmt.Sprintf("0-%d", n/2-1), fmt.Sprintf("%d-%d", n/2, n-1)
+	}
+	if trainSpec != "" {
+		tr = trainSpec
+	}
+	if evalSpec != "" {
+		ev = evalSpec
+	}
+	if trainSplit == evalSplit {
+		a, err1 := data.ParseClasses(tr, n)
+		b, err2 := data.ParseClasses(ev, n)
+		if err1 == nil && err2 == nil {
+			for _, c := range a {
+				for _, d := range b {
+					if c == d {
+						return "", "", "", "", badInput("train-classes %q and eval-classes %q share class %d: an open set evaluates identities never trained on", tr, ev, c)
+					}
+				}
+			}
+		}
+	}
+	return trainSplit, evalSplit, tr, ev, nil
+}
+
+func isTrainTestFolder(name string) bool {
+	st1, err1 := os.Stat(filepath.Join(name, "train"))
+	st2, err2 := os.Stat(filepath.Join(name, "test"))
+	return err1 == nil && err2 == nil && st1.IsDir() && st2.IsDir()
+}
+
+// cmdOpenSet trains a recipe on some identities and evaluates it on others
+// it never saw, beside raw pixels and the classic metrics on the same
+// pairs, and prints a markdown table.
+func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	base := newOpenSetFlags()
+	if err := parseFlags(base.fs, args, stdout); err != nil {
+		return err
+	}
+	// Validate every variant before the first hour of training.
+	runs := []*openSetFlags{base}
+	for _, v := range base.variants {
+		f := newOpenSetFlags()
+		var extra []string
+		for _, kv := range strings.Fields(v) {
+			name, value, ok := strings.Cut(kv, "=")
+			if !ok || name == "variant" {
+				return badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
+			}
+			extra = append(extra, "--"+name+"="+value)
+		}
+		if err := parseFlags(f.fs, append(append([]string(nil), args...), extra...), io.Discard); err != nil {
+			return badInput("variant %q: %v", v, err)
+		}
+		f.variant = v
+		runs = append(runs, f)
+	}
+	for _, f := range runs {
+		if err := f.mf.applyPreset(f.data, &f.epochs); err != nil {
+			return err
+		}
+		if _, err := f.mf.newLoss(); err != nil {
+			return err
+		}
+	}
+	src, err := newSource(base.align, stderr)
+	if err != nil {
+		return err
+	}
+	spec, err := base.mf.spec(base.data)
+	if err != nil {
+		return err
+	}
+	probe, err := src.load(base.data, map[bool]string{true: "train", false: "all"}[base.data == "mnist" || isTrainTestFolder(base.data)], spec.Input)
+	if err != nil {
+		return err
+	}
+	trainSplit, evalSplit, trainSpec, evalSpec, err := openSetSplits(base.data, base.trainSpec, base.evalSpec, len(probe.Classes))
+	if err != nil {
+		return err
+	}
+	emit := func(r openSetRow) {
+		if base.jsonOut {
+			json.NewEncoder(stdout).Encode(r)
+			return
+		}
+		v, id := r.Report.Verification, r.Report.Identification
+		train := ""
+		if r.TrainS > 0 {
+			train = fmt.Sprintf("%.0f s, %d epochs", r.TrainS, r.Epochs)
+		}
+		if r.Best > 0 {
+			train += fmt.Sprintf(" (best %d)", r.Best)
+		}
+		fmt.Fprintf(stdout, "| %s | %s | %d | %.4f ± %.4f | %.4f | %.4f | %.4f | %.4f | %s |\n", r.Encoder, r.Metric, r.Dim,
+			v.Accuracy, v.AccuracyStd, v.EER, v.TARAtFAR["0.01"], id.Rank1, r.Report.Retrieval.MAPAtR, train)
+	}
+	if !base.jsonOut {
+		fmt.Fprintf(stdout, "Open set on %s: train on classes %s (%s), evaluate on the unseen classes %s (%s).\n\n", base.data, trainSpec, trainSplit, evalSpec, evalSplit)
+		fmt.Fprintln(stdout, "| encoder | metric | D | verif. acc | EER | TAR@FAR 0.01 | rank-1 | MAP@R | training |")
+		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
+	}
+	// The pairs, gallery and queries are the base's for every row, so a
+	// variant's --seed changes its training only.
+	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries}
+	if base.baselines {
+		test, err := src.loadSubset(base.data, evalSplit, evalSpec, spec.Input)
+		if err != nil {
+			return err
+		}
+		fit, err := src.loadSubset(base.data, trainSplit, trainSpec, spec.Input)
+		if err != nil {
+			return err
+		}
+		if fit.N > fitSize {
+			_, fit = job.HoldOut(fit, fitSize, base.mf.seed)
+		}
+		for _, name := range []string{"cosine", "whiten", "linear"} {
+			m, err := fitMetric(name, rawEmbeddings(fit), 32, base.mf.seed)
+			if err != nil {
+				return err
+			}
+			d := test.Input.Size()
+			if mm, ok := m.(eval.Mahalanobis); ok {
+				d, _ = mm.W.Dims()
+			}
+			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, rawEmbeddings(test), m, opts)})
+		}
+	}
+	for _, f := range runs {
+		src := src
+		if f.align != base.align {
+			if src, err = newSource(f.align, stderr); err != nil {
+				return err
+			}
+		}
+		row, err := trainOpenSet(ctx, f, src, trainSplit, evalSplit, trainSpec, evalSpec, opts)
+		if err != nil {
+			return err
+		}
+		emit(row)
+	}
+	return nil
+}
+
+// metricLabel names a metric in the table.
+func metricLabel(name string) string {
+	switch name {
+	case "whiten":
+		return "PCA + whitening"
+	case "linear":
+		return "linear (NCA)"
+	}
+	return name
+}
+
+// trainOpenSet trains the recipe of f on the training identities and
+// evaluates it, cosine, on the unseen ones.
+func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, evalSplit, trainSpec, evalSpec string, opts eval.Options) (openSetRow, error) {
+	start := time.Now()
+	cfg, err := prepareTraining(&f.mf, src, f.data, trainSplit, trainSpec, f.epochs, f.valN, "openset.safetensors", "cpu")
+	if err != nil {
+		return openSetRow{}, err
+	}
+	m, err := train(ctx, cfg, func(progress) {})
+	if err != nil {
+		return openSetRow{}, err
+	}
+	secs := time.Since(start).Seconds()
+	test, err := src.loadSubset(f.data, evalSplit, evalSpec, cfg.spec.Input)
+	if err != nil {
+		return openSetRow{}, err
+	}
+	e, err := job.EmbedSet(cfg.spec, m.Params, test)
+	if err != nil {
+		return openSetRow{}, err
+	}
+	name := f.mf.arch
+	if f.mf.preset != "" {
+		name = "preset " + f.mf.preset
+	}
+	if f.variant != "" {
+		name += ", " + f.variant
+	}
+	best, _ := cfg.job.BestEpoch()
+	epochs := (m.Meta.Provenance.Steps + cfg.stepsPerEpoch - 1) / cfg.stepsPerEpoch
+	return openSetRow{Encoder: name, Metric: "cosine", Dim: cfg.spec.Dim, Report: eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts),
+		TrainS: secs, Epochs: epochs, Best: best}, nil
+}

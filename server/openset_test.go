@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestOpenSet: on a folder of 6 identities (bars at three orientations,
+// written twice under other names), openset trains on the first half and
+// evaluates on the second, one row per baseline and per recipe and
+// variant, each with the figures of the unseen identities; overlapping
+// classes are refused.
+func TestOpenSet(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "a"), 12)
+	writeShapes(t, filepath.Join(dir, "b"), 12)
+	folder := filepath.Join(dir, "ids")
+	for _, sub := range []string{"a", "b"} {
+		for _, name := range []string{"horizontal", "vertical", "diagonal"} {
+			if err := renameInto(filepath.Join(dir, sub, name), filepath.Join(folder, sub+"-"+name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	args := []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "lenet-s", "--dim", "8", "--epochs", "2", "--batch", "8", "--threads", "1",
+		"--variant", "augment=faces dim=4"}
+	code, stdout, stderr := runCLI(t, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []openSetRow
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r openSetRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		rows = append(rows, r)
+	}
+	want := []struct {
+		encoder, metric string
+		dim             int
+	}{
+		// 36 training images of 3 identities: 32 = 36 − 3 − 1 components.
+		{"raw pixels", "cosine", 256}, {"raw pixels", "PCA + whitening", 32}, {"raw pixels", "linear (NCA)", 64},
+		{"lenet-s", "cosine", 8}, {"lenet-s, augment=faces dim=4", "cosine", 4},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for i, w := range want {
+		r := rows[i]
+		if r.Encoder != w.encoder || r.Metric != w.metric || r.Dim != w.dim {
+			t.Errorf("row %d: %s, %s, D=%d; want %s, %s, D=%d", i, r.Encoder, r.Metric, r.Dim, w.encoder, w.metric, w.dim)
+		}
+		// 3 unseen identities × 12 images: 3·66 genuine pairs, 10 folds of 19.
+		if v := r.Report.Verification; !(v.Accuracy > 0.5) || len(r.Report.Identification.CMC) == 0 {
+			t.Errorf("row %d: verification %.3f, CMC %v", i, v.Accuracy, r.Report.Identification.CMC)
+		}
+		if (i >= 3) != (r.TrainS > 0 && r.Epochs == 2) {
+			t.Errorf("row %d: trained %.1f s, %d epochs", i, r.TrainS, r.Epochs)
+		}
+	}
+	code, stdout, _ = runCLI(t, args...)
+	if code != 0 || !strings.Contains(stdout, "| encoder | metric | D |") || strings.Count(stdout, "\n| ") != 6 {
+		t.Errorf("table: exit %d:\n%s", code, stdout)
+	}
+	code, _, stderr = runCLI(t, "openset", "--data", folder, "--train-classes", "0-3", "--eval-classes", "3-5")
+	if code != 2 || !strings.Contains(stderr, "share class 3") {
+		t.Errorf("overlap: exit %d, %q", code, stderr)
+	}
+}
+
+// renameInto moves the folder from to the path to, creating its parent.
+func renameInto(from, to string) error {
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	return os.Rename(from, to)
+}

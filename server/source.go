@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"strings"
+
+	"metriclab/assets"
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/face"
+)
+
+// source loads data sets for train and eval: plain (images resized to the
+// input), or, with --align, the photos of a folder through face detection
+// and eye alignment, as the Verify page crops webcam frames; it says on
+// log how many photos it kept and why it skipped the others.
+type source struct {
+	align data.Aligner // nil: resize
+	log   io.Writer
+}
+
+// plainSource resizes images to the input.
+var plainSource = source{}
+
+// newSource returns the source of --align.
+func newSource(align bool, log io.Writer) (source, error) {
+	if !align {
+		return source{log: log}, nil
+	}
+	d, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
+	if err != nil {
+		return source{}, err
+	}
+	a := func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		x, q := d.AlignPhoto(dst, img, face.Input{Channels: in.Channels, Height: in.Height, Width: in.Width})
+		switch q {
+		case face.OK:
+			return x, ""
+		case face.NoFace:
+			return nil, "no face"
+		case face.SeveralFaces:
+			return nil, "several faces"
+		case face.TooSmall:
+			return nil, "face narrower than the crop"
+		case face.TooBlurred:
+			return nil, "too blurred"
+		}
+		return nil, q.String()
+	}
+	return source{align: a, log: log}, nil
+}
+
+// load loads split of the data set name at input in.
+func (s source) load(name, split string, in core.Input) (*data.Set, error) {
+	if s.align != nil && name == "mnist" {
+		return nil, badInput("--align is for folders of photos, not mnist")
+	}
+	set, skipped, err := data.LoadAligned(name, split, in, s.align)
+	if err != nil {
+		return nil, inputError{err}
+	}
+	if s.align != nil && s.log != nil {
+		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s\n", name, split, set.N, describeSkipped(skipped))
+	}
+	return set, nil
+}
+
+// describeSkipped is ", N skipped: k reason, ..." or "" when none were.
+func describeSkipped(skipped data.Skipped) string {
+	n := 0
+	var parts []string
+	for _, reason := range sortedKeys(skipped) {
+		n += skipped[reason]
+		parts = append(parts, fmt.Sprintf("%d %s", skipped[reason], reason))
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d skipped: %s", n, strings.Join(parts, ", "))
+}
+
+// loadSubset loads a split of a data set, restricted to the classes of spec.
+func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.Set, error) {
+	set, err := s.load(name, split, in)
+	if err != nil {
+		return nil, err
+	}
+	classes, err := data.ParseClasses(classSpec, len(set.Classes))
+	if err != nil {
+		return nil, inputError{err}
+	}
+	if len(classes) < 2 {
+		return nil, badInput("classes %q: need at least 2 classes", classSpec)
+	}
+	return set.Subset(classes), nil
+}
