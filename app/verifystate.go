@@ -102,6 +102,7 @@ type VerifyState struct {
 	Models      []msg.ModelCard
 	ModelID     string // the server's model chosen to load
 	ModelNote   string
+	hasEncoder  bool    // the worker holds an encoder, loaded or trained here
 	embedded    Gallery // the gallery the templates are of
 	// trained counts the crops the encoder was trained on, by identity
 	// and crop (trainedKey); nil when it was loaded, not trained here.
@@ -382,7 +383,7 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 		return Out{}
 	}
 	s.ModelNote, s.Source = "", what
-	s.trained = nil
+	s.trained, s.hasEncoder = nil, true
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
 	return Out{Post: []string{LoadCommand(verifyTrainer, b)}}.and(s.embedGallery())
@@ -413,8 +414,9 @@ func (s *VerifyState) Receive(data string) Out {
 	}
 	switch {
 	case m.Type == msg.TypeError:
-		s.Phase, s.probePending = PhaseNone, false
+		s.Phase, s.probePending, s.hasEncoder = PhaseNone, false, false
 	case s.Phase == PhaseTraining && s.Run.State == msg.StateDone:
+		s.hasEncoder = true
 		return s.embedGallery()
 	}
 	return Out{}
@@ -423,7 +425,7 @@ func (s *VerifyState) Receive(data string) Out {
 // Crash takes the death of the worker, for reason.
 func (s *VerifyState) Crash(reason string) {
 	s.Run.Crash(reason)
-	s.Phase, s.probePending = PhaseNone, false
+	s.Phase, s.probePending, s.hasEncoder = PhaseNone, false, false
 }
 
 // SetFAR calibrates the threshold for the false accept rate far on the
@@ -631,10 +633,11 @@ func (s *VerifyState) IdentityText() string {
 }
 
 // galleryChanged asks for the gallery to be stored and, when there is an
-// encoder, embedded again for new templates and a new calibration.
+// encoder (ready, or loaded while the gallery was empty), embedded again
+// for new templates and a new calibration.
 func (s *VerifyState) galleryChanged() Out {
 	out := Out{Store: true}
-	if s.Phase == PhaseReady {
+	if s.Phase == PhaseReady || (s.Phase == PhaseNone && s.hasEncoder) {
 		out = out.and(s.embedGallery())
 	}
 	return out
@@ -689,7 +692,7 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) {
 		s.templates = face.Templates(e.Values, e.Dim, s.labels, len(s.Names))
 		s.modelThresh = e.Threshold
 		s.Claimed = max(0, min(s.Claimed, len(s.Names)-1))
-		s.Phase = PhaseReady
+		s.Phase, s.ModelNote = PhaseReady, ""
 		s.SetFAR(s.FAR)
 		return
 	}

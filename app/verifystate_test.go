@@ -264,7 +264,8 @@ func TestVerifyLoadModel(t *testing.T) {
 				}
 			}},
 	})
-	// Loaded before anyone is enrolled: nothing to verify against yet.
+	// Loaded before anyone is enrolled: nothing to verify against yet; the
+	// first enrollment is embedded with the loaded model.
 	e := NewVerifyState()
 	runSteps(t, &e, []step{
 		{name: "a model, no gallery", do: func(s *VerifyState) Out { return s.LoadModel([]byte{1}, nil, "x") }, phase: PhaseNone, posts: []string{"load"},
@@ -273,7 +274,23 @@ func TestVerifyLoadModel(t *testing.T) {
 					t.Errorf("model note %q", s.ModelNote)
 				}
 			}},
+		{name: "then an import enrolls two", do: func(s *VerifyState) Out {
+			return s.Import(MarshalGallery(enrolled().Gallery), nil)
+		}, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"}},
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.HasPrefix(s.TrainStatus(), "ready: x") || s.ModelNote != "" {
+					t.Errorf("status %q, note %q", s.TrainStatus(), s.ModelNote)
+				}
+			}},
 	})
+	// A worker that died holds no encoder: a new gallery waits for one.
+	c := NewVerifyState()
+	c.LoadModel([]byte{1}, nil, "x")
+	c.Crash("out of memory")
+	if out := c.Import(MarshalGallery(enrolled().Gallery), nil); len(out.Post) != 0 || c.Phase != PhaseNone {
+		t.Errorf("after a crash: posts %q, phase %v; want none, no phase", out.Post, c.Phase)
+	}
 }
 
 func TestVerifyRecord(t *testing.T) {
