@@ -157,6 +157,12 @@ func (j *Jobs) renderForm() app.UI {
 		j.textField("lr", "Learning rate", strconv.FormatFloat(s.LR, 'g', -1, 64), ""),
 		j.selectField("opt", "Optimiser", Opts(), s.Opt),
 		j.selectField("augment", "Augmentation", msg.AugmentNames(), cmp.Or(s.Augment, "none")),
+		j.selectField("schedule", "Schedule", msg.ScheduleNames(), cmp.Or(s.Schedule, "cosine")),
+		j.selectField("embed-bn", "Embedding batch norm", []string{"no", "yes"}, map[bool]string{false: "no", true: "yes"}[s.EmbedBN]),
+		j.textField("compose", "Composition", cmp.Or(s.Compose, "none"), "none, or RxC: 2x1 (halves)"),
+		j.selectField("turns", "Turns as classes", intStrings(msg.TurnsValues()), strconv.Itoa(s.Turns)),
+		j.textField("wd", "Weight decay", wdText(s.WeightDecay), "the optimiser's default"),
+		j.textField("early-stop", "Early stop (epochs)", strconv.Itoa(s.EarlyStop), "0: off"),
 		j.textField("seed", "Seed", strconv.FormatInt(s.Seed, 10), ""),
 		&TokenField{ID: "job-token"},
 		app.Button().ID("btn-submit").Type("submit").Class("btn btn-train").Text("Train on the server"),
@@ -164,6 +170,15 @@ func (j *Jobs) renderForm() app.UI {
 			app.A().ID("job-playground").Href("/"+j.form.Hash()).Text("Open these settings in the playground"),
 		),
 	)
+}
+
+// wdText is a weight decay as the form shows it: "" for the optimiser's
+// default.
+func wdText(wd *float64) string {
+	if wd == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*wd, 'g', -1, 64)
 }
 
 // renderList draws the table of jobs.

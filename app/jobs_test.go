@@ -117,6 +117,19 @@ func TestEditSettings(t *testing.T) {
 		{"dim", "5", false, nil},
 		{"dim", "2", true, func(s Settings) bool { return s.Dim == 2 && s.Params == nil }},
 		{"arch", "mlp", true, func(s Settings) bool { return s.Arch == "mlp" }},
+		{"schedule", "step", true, func(s Settings) bool { return s.Schedule == "step" }},
+		{"schedule", "linear", false, nil},
+		{"embed-bn", "yes", true, func(s Settings) bool { return s.EmbedBN }},
+		{"embed-bn", "maybe", false, nil},
+		{"compose", "2x1", true, func(s Settings) bool { return s.Compose == "2x1" }},
+		{"compose", "halves", false, nil},
+		{"turns", "4", true, func(s Settings) bool { return s.Turns == 4 }},
+		{"turns", "3", false, nil},
+		{"wd", "0.001", true, func(s Settings) bool { return s.WeightDecay != nil && *s.WeightDecay == 0.001 }},
+		{"wd", "", true, func(s Settings) bool { return s.WeightDecay == nil }},
+		{"wd", "-1", false, nil},
+		{"early-stop", "3", true, func(s Settings) bool { return s.EarlyStop == 3 }},
+		{"early-stop", "x", false, nil},
 	}
 	for _, tt := range tests {
 		got, err := EditSettings(s, tt.key, tt.value)

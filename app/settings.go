@@ -278,7 +278,9 @@ func ParseHash(fragment string) (Settings, []string) {
 		}
 	})
 	each("wd", func(v string) {
-		if x, err := strconv.ParseFloat(v, 64); err == nil && x >= 0 && x <= 1 {
+		if strings.TrimSpace(v) == "" {
+			s.WeightDecay = nil // the optimiser's default
+		} else if x, err := strconv.ParseFloat(v, 64); err == nil && x >= 0 && x <= 1 {
 			s.WeightDecay = &x
 		} else {
 			note("wd=%s is not a number in [0, 1]: using the optimiser's default", v)
