@@ -130,7 +130,7 @@ table: deps bin/metriclab
 		--variant compose=none --variant embed-bn=true --variant wd=0 --variant augment=none \
 		--variant 'compose=none wd=0 augment=none'
 	bin/metriclab openset --data $(ORL) --preset faces --variant align=true \
-		--variant arch=lenet-s --variant epochs=60 --variant 'embed-bn=false wd=0' --variant augment=none
+		--variant flip-test=false --variant arch=lenet-s --variant epochs=60 --variant 'embed-bn=false wd=0' --variant augment=none
 	bin/metriclab presets
 
 ## gpu-check: what the GPU machine runs, built here with CGO_ENABLED=0 into out/gpu-check: the core/cuda tests (cuda.test) and metriclab; then the device tool runs `bash .ci/gpu/run.sh out/gpu-check` there with carry ["out/gpu-check"] (README: "On a GPU")

@@ -159,6 +159,7 @@ func (j *Jobs) renderForm() app.UI {
 		j.selectField("augment", "Augmentation", msg.AugmentNames(), cmp.Or(s.Augment, "none")),
 		j.selectField("schedule", "Schedule", msg.ScheduleNames(), cmp.Or(s.Schedule, "cosine")),
 		j.selectField("embed-bn", "Embedding batch norm", []string{"no", "yes"}, map[bool]string{false: "no", true: "yes"}[s.EmbedBN]),
+		j.selectField("flip-test", "Flip test (embed the mirror too)", []string{"no", "yes"}, map[bool]string{false: "no", true: "yes"}[s.FlipTest]),
 		j.textField("compose", "Composition", cmp.Or(s.Compose, "none"), "none, or RxC: 2x1 (halves)"),
 		j.selectField("turns", "Turns as classes", intStrings(msg.TurnsValues()), strconv.Itoa(s.Turns)),
 		j.textField("wd", "Weight decay", wdText(s.WeightDecay), "the optimiser's default"),

@@ -16,6 +16,7 @@ func presetSettings(base Settings, p msg.Preset) Settings {
 	s.Preset = p.Name
 	s.Arch, s.Loss, s.Dim, s.Batch, s.LR, s.Opt, s.Epochs = r.Arch, r.Loss, r.Dim, r.Batch, r.LR, r.Opt, r.Epochs
 	s.Schedule, s.Augment, s.EmbedBN, s.Compose, s.Turns, s.EarlyStop = r.Schedule, r.Augment, r.EmbedBN, r.Compose, r.Turns, r.EarlyStop
+	s.FlipTest = r.FlipTest
 	if s.Augment == "none" {
 		s.Augment = ""
 	}
@@ -64,14 +65,16 @@ func TestParseHashPreset(t *testing.T) {
 			want: func(s *Settings) { *s = presetSettings(def, faces); s.Loss, s.Params = "arcface", nil }},
 		{name: "none", hash: "#preset=none&dim=8", want: func(s *Settings) { s.Dim = 8 }},
 		{name: "unknown preset", hash: "#preset=cats", want: func(*Settings) {}, notices: 1, noticeIs: "preset=cats"},
-		{name: "every recipe key", hash: "#schedule=step&augment=faces&embed-bn=1&compose=2x1&turns=4&wd=0.001&early-stop=3",
+		{name: "every recipe key", hash: "#schedule=step&augment=faces&embed-bn=1&flip-test=1&compose=2x1&turns=4&wd=0.001&early-stop=3",
 			want: func(s *Settings) {
 				wd := 0.001
 				s.Schedule, s.Augment, s.EmbedBN, s.Compose, s.Turns, s.WeightDecay, s.EarlyStop = "step", "faces", true, "2x1", 4, &wd, 3
+				s.FlipTest = true
 			}},
 		{name: "bad schedule", hash: "#schedule=linear", want: func(*Settings) {}, notices: 1, noticeIs: "schedule=linear"},
 		{name: "bad augment", hash: "#augment=sideways", want: func(*Settings) {}, notices: 1, noticeIs: "augment=sideways"},
 		{name: "bad embed-bn", hash: "#embed-bn=maybe", want: func(*Settings) {}, notices: 1, noticeIs: "embed-bn=maybe"},
+		{name: "bad flip-test", hash: "#flip-test=maybe", want: func(*Settings) {}, notices: 1, noticeIs: "flip-test=maybe"},
 		{name: "bad compose", hash: "#compose=2y1", want: func(*Settings) {}, notices: 1, noticeIs: "compose=2y1"},
 		{name: "bad compose parts", hash: "#compose=0x2", want: func(*Settings) {}, notices: 1, noticeIs: "compose=0x2"},
 		{name: "bad turns", hash: "#turns=3", want: func(*Settings) {}, notices: 1, noticeIs: "turns=3"},
@@ -100,6 +103,9 @@ func TestPresetHashRoundTrip(t *testing.T) {
 		v = s
 		wd := 0.0
 		v.EmbedBN, v.Turns, v.Compose, v.WeightDecay, v.EarlyStop = true, 8, "2x2", &wd, 4
+		variants = append(variants, v)
+		v = s
+		v.FlipTest = !s.FlipTest // set back by hand, or set without the preset's
 		variants = append(variants, v)
 		for _, s := range variants {
 			h := s.Hash()

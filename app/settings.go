@@ -52,6 +52,7 @@ type Settings struct {
 	Schedule    string   // schedule=: one of msg.ScheduleNames, "" the trainer's default
 	Augment     string   // augment=: one of msg.AugmentNames, "" none
 	EmbedBN     bool     // embed-bn=1
+	FlipTest    bool     // flip-test=1
 	Compose     string   // compose=RxC, "" none
 	Turns       int      // turns=: one of msg.TurnsValues
 	WeightDecay *float64 // wd=: nil the optimiser's default
@@ -138,7 +139,7 @@ func PresetNames() []string { return append([]string{"none"}, msg.PresetNames().
 
 // recipeKeys are the hash keys a preset may set (with the loss
 // parameters): choosing a preset in a form replaces them all.
-var recipeKeys = []string{"arch", "loss", "dim", "batch", "lr", "opt", "epochs", "schedule", "augment", "embed-bn", "compose", "turns", "wd", "early-stop"}
+var recipeKeys = []string{"arch", "loss", "dim", "batch", "lr", "opt", "epochs", "schedule", "augment", "embed-bn", "flip-test", "compose", "turns", "wd", "early-stop"}
 
 // presetValues returns the hash keys and values of preset p's request,
 // with its loss parameters when loss (the hash's own loss, "" when it
@@ -171,6 +172,9 @@ func presetValues(p msg.Preset, loss string) url.Values {
 	}
 	if r.EmbedBN {
 		v.Set("embed-bn", "1")
+	}
+	if r.FlipTest {
+		v.Set("flip-test", "1")
 	}
 	if r.Turns > 0 {
 		v.Set("turns", strconv.Itoa(r.Turns))
@@ -355,6 +359,7 @@ func ParseHash(fragment string) (Settings, []string) {
 	}
 	flag("autostart", &s.Autostart, "not starting")
 	flag("embed-bn", &s.EmbedBN, "no batch norm of the embedding")
+	flag("flip-test", &s.FlipTest, "no flip test")
 	// What is left are loss parameters, or unknown keys.
 	params := LossParams(s.Loss, s.Dim)
 	keys := make([]string, 0, len(q))
@@ -459,6 +464,7 @@ func (s Settings) addRecipe(add func(k, v string)) {
 	opt("schedule", s.Schedule, s.Schedule == "")
 	opt("augment", cmp.Or(s.Augment, "none"), s.Augment == "")
 	opt("embed-bn", map[bool]string{true: "1", false: "0"}[s.EmbedBN], !s.EmbedBN)
+	opt("flip-test", map[bool]string{true: "1", false: "0"}[s.FlipTest], !s.FlipTest)
 	opt("compose", cmp.Or(s.Compose, "none"), s.Compose == "")
 	opt("turns", strconv.Itoa(s.Turns), s.Turns == 0)
 	if s.WeightDecay != nil {
@@ -515,7 +521,7 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 	r := msg.TrainRequest{
 		Data: s.Data, Arch: s.Arch, Loss: loss, Dim: s.Dim, Epochs: s.Epochs,
 		Batch: s.Batch, LR: s.LR, Opt: s.Opt, Classes: s.Classes, Seed: s.Seed,
-		Schedule: s.Schedule, Augment: s.Augment, EmbedBN: s.EmbedBN, Compose: s.Compose, Turns: s.Turns, EarlyStop: s.EarlyStop,
+		Schedule: s.Schedule, Augment: s.Augment, EmbedBN: s.EmbedBN, FlipTest: s.FlipTest, Compose: s.Compose, Turns: s.Turns, EarlyStop: s.EarlyStop,
 	}
 	if s.WeightDecay != nil {
 		wd := *s.WeightDecay

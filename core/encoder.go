@@ -22,6 +22,9 @@ type Encoder struct {
 	vm     G.VM
 	x      []float32 // backing array of the graph's input, batch×Ch×H×W
 	embVal G.Value   // the embeddings of the last run, batch×D
+
+	mirrored []float32 // FlipTest: the mirrored images of a chunk
+	flipped  []float32 // FlipTest: the embeddings of the mirrored images
 }
 
 // NewEncoder builds the inference graph of spec with the given parameters
@@ -88,8 +91,30 @@ func (e *Encoder) Spec() Spec { return e.spec }
 // holds n·Ch·H·W raw pixels in [0,1]. dst is allocated when nil or shorter
 // than n·D. The images go through the graph in chunks of the encoder's
 // batch; the last chunk is padded with zeros (after normalisation), whose
-// embeddings are dropped.
+// embeddings are dropped. With Spec.FlipTest the embedding of image x is
+//
+//	e(x) = ½ (f(x) + f(mirror(x))),
+//
+// f the graph's output and mirror the left–right mirror (MirrorTo); as in
+// InsightFace the outputs are averaged before any normalisation, which the
+// metric (cosine) does.
 func (e *Encoder) Embed(dst []float32, x []float32, n int) ([]float32, error) {
+	dst, err := e.embed(dst, x, n, false)
+	if err != nil || !e.spec.FlipTest {
+		return dst, err
+	}
+	if e.flipped, err = e.embed(e.flipped, x, n, true); err != nil {
+		return dst, err
+	}
+	for i, v := range e.flipped[:len(dst)] {
+		dst[i] = (dst[i] + v) / 2
+	}
+	return dst, nil
+}
+
+// embed is Embed without the flip test: the graph's outputs for the n
+// images of x, or for their mirrors when mirror is set.
+func (e *Encoder) embed(dst []float32, x []float32, n int, mirror bool) ([]float32, error) {
 	size, d := e.spec.Input.Size(), e.spec.Dim
 	if n < 0 || len(x) != n*size {
 		panic(fmt.Sprintf("core: Encoder.Embed: %d pixels for %d images of %d", len(x), n, size))
@@ -101,7 +126,12 @@ func (e *Encoder) Embed(dst []float32, x []float32, n int) ([]float32, error) {
 	in := e.spec.Input
 	for start := 0; start < n; start += e.batch {
 		m := min(e.batch, n-start)
-		normaliseTo(e.x[:m*size], x[start*size:(start+m)*size], in.Mean, in.Std)
+		chunk := x[start*size : (start+m)*size]
+		if mirror {
+			e.mirrored = MirrorTo(e.mirrored, chunk, in)
+			chunk = e.mirrored
+		}
+		normaliseTo(e.x[:m*size], chunk, in.Mean, in.Std)
 		clear(e.x[m*size:])
 		err := e.vm.RunAll()
 		e.vm.Reset()
@@ -115,4 +145,26 @@ func (e *Encoder) Embed(dst []float32, x []float32, n int) ([]float32, error) {
 		copy(dst[start*d:(start+m)*d], out[:m*d])
 	}
 	return dst, nil
+}
+
+// MirrorTo writes into dst (reused when large enough) the left–right mirror
+// images of the images in src, each of shape in: pixel (c, y, x) comes
+// from (c, y, W−1−x). It returns dst, and panics when len(src) is not a
+// multiple of in.Size().
+func MirrorTo(dst, src []float32, in Input) []float32 {
+	w := in.Width
+	if in.Size() == 0 || len(src)%in.Size() != 0 {
+		panic(fmt.Sprintf("core: MirrorTo: %d values for images of %d×%d×%d", len(src), in.Channels, in.Height, in.Width))
+	}
+	if cap(dst) < len(src) {
+		dst = make([]float32, len(src))
+	}
+	dst = dst[:len(src)]
+	for r := 0; r < len(src); r += w {
+		row, out := src[r:r+w], dst[r:r+w]
+		for x, v := range row {
+			out[w-1-x] = v
+		}
+	}
+	return dst
 }

@@ -12,6 +12,11 @@ type Spec struct {
 	// (encoder.features, its scale fixed at 1), as InsightFace's encoders
 	// end; iresnet18 always does.
 	EmbedBN bool `json:"embed_bn,omitempty"`
+	// FlipTest makes the embedding of an image the mean of the encoder's
+	// outputs for it and for its mirror image (InsightFace's flip test;
+	// for faces, whose mirror is the same person). Training is unchanged:
+	// it is how the trained encoder embeds (Encoder.Embed).
+	FlipTest bool `json:"flip_test,omitempty"`
 }
 
 // Input is the shape of one image (channels, height, width) and the

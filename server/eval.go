@@ -40,6 +40,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	seed := fs.Int64("seed", 1, "seed of the verification pairs and gallery split")
 	maxQueries := fs.Int("max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	flipTest := fs.Bool("flip-test", false, "embed every image and its mirror and average the two (default: as the model was trained, see train --flip-test)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -52,7 +53,11 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pcaK < 1 {
 		return badInput("pca %d must be ≥ 1", *pcaK)
 	}
-	embed, spec, model, err := loadEmbedder(*modelPath, *dataName, *input)
+	var flip *bool
+	if flagGiven(fs, "flip-test") {
+		flip = flipTest
+	}
+	embed, spec, model, err := loadEmbedder(*modelPath, *dataName, *input, flip)
 	if err != nil {
 		return err
 	}
@@ -184,9 +189,13 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.In
 }
 
 // loadEmbedder returns a function that embeds a data set with the model at
-// path, or with raw pixels when path is "raw".
-func loadEmbedder(path, dataName, input string) (func(*data.Set) (eval.Embeddings, error), core.Spec, *core.Model, error) {
+// path, or with raw pixels when path is "raw"; flipTest, when not nil,
+// overrides the model's flip test (core.Spec.FlipTest).
+func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set) (eval.Embeddings, error), core.Spec, *core.Model, error) {
 	if path == "raw" {
+		if flipTest != nil {
+			return nil, core.Spec{}, nil, badInput("--flip-test needs a model (not raw pixels)")
+		}
 		var mf modelFlags
 		mf.arch, mf.dim, mf.input = "mlp", 2, input
 		spec, err := mf.spec(dataName)
@@ -206,6 +215,9 @@ func loadEmbedder(path, dataName, input string) (func(*data.Set) (eval.Embedding
 		return nil, core.Spec{}, nil, inputError{fmt.Errorf("%s: %w", path, err)}
 	}
 	spec := m.Meta.Spec
+	if flipTest != nil {
+		spec.FlipTest = *flipTest
+	}
 	embed := func(s *data.Set) (eval.Embeddings, error) { return job.EmbedSet(spec, m.Params, s) }
 	return embed, spec, m, nil
 }

@@ -30,6 +30,7 @@ type modelFlags struct {
 	seed       int64
 	augment    string
 	embedBN    bool
+	flipTest   bool
 	compose    string
 	turns      int
 	wd         float64
@@ -65,6 +66,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
 	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
 	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
+	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two, as InsightFace tests faces (the model embeds so)")
 	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
 	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
@@ -107,6 +109,9 @@ func describePreset(p msg.Preset) string {
 		fmt.Sprintf("--lr %g", r.LR), "--schedule " + r.Schedule, "--augment " + r.Augment}
 	if r.EmbedBN {
 		parts = append(parts, "--embed-bn")
+	}
+	if r.FlipTest {
+		parts = append(parts, "--flip-test")
 	}
 	if r.Compose != "" && r.Compose != "none" {
 		parts = append(parts, "--compose "+r.Compose)
@@ -166,6 +171,9 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	}
 	if !f.set("embed-bn") && r.EmbedBN {
 		f.embedBN = true
+	}
+	if !f.set("flip-test") && r.FlipTest {
+		f.flipTest = true
 	}
 	if !f.set("turns") && r.Turns > 0 {
 		f.turns = r.Turns
@@ -230,7 +238,7 @@ func (f *modelFlags) newLoss() (core.Loss, error) {
 // spec returns the encoder spec for data set name, validated.
 func (f *modelFlags) spec(data string) (core.Spec, error) {
 	s := core.DefaultSpec(f.arch, f.dim)
-	s.EmbedBN = f.embedBN
+	s.EmbedBN, s.FlipTest = f.embedBN, f.flipTest
 	switch {
 	case f.input != "":
 		in, err := parseInput(f.input)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -51,6 +52,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"eval missing model", []string{"eval", "--model", filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{"eval without model", []string{"eval"}, "--model is required"},
 		{"eval bad metric", []string{"eval", "--model", "raw", "--metric", "manhattan"}, "manhattan"},
+		{"eval raw flip test", []string{"eval", "--model", "raw", "--flip-test"}, "--flip-test needs a model"},
 		{"bench cuda", []string{"bench", "--device", "cuda"}, "cuda"},
 		{"serve bad allowed host", []string{"serve", "--allowed-hosts", "http://class.example.org", "--data-dir", filepath.Join(dir, "d")}, "allowed host"},
 	}
@@ -250,5 +252,45 @@ func TestFolderHeldOutAndOpenSet(t *testing.T) {
 		if rep.Probes != 30 || !(rep.Verification.Accuracy > 0.5) {
 			t.Errorf("%s: %d probes, verification %.3f: want 30 probes, better than chance", metric, rep.Probes, rep.Verification.Accuracy)
 		}
+	}
+}
+
+// TestFlipTestFlag: train --flip-test stores the flip test in the model's
+// spec, eval uses it by default, and eval --flip-test=false embeds without
+// it, which gives other figures on the same pairs.
+func TestFlipTestFlag(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, filepath.Join(shapes, "train"), 12)
+	writeShapes(t, filepath.Join(shapes, "test"), 10)
+	model := filepath.Join(dir, "m.safetensors")
+	if code, _, stderr := runCLI(t, "train", "--data", shapes, "--dim", "8", "--epochs", "2", "--batch", "8", "--flip-test", "--out", model); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	m, err := core.ReadModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Meta.Spec.FlipTest {
+		t.Fatal("train --flip-test: the model's spec has no flip test")
+	}
+	report := func(args ...string) evalOutput {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, append([]string{"eval", "--model", model, "--data", shapes, "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("eval %q: exit %d: %s", args, code, stderr)
+		}
+		var rep evalOutput
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	def, on, off := report(), report("--flip-test"), report("--flip-test=false")
+	if !reflect.DeepEqual(def, on) {
+		t.Errorf("eval of a flip-test model: %+v by default, %+v with --flip-test", def.Verification, on.Verification)
+	}
+	if !(def.Verification.Accuracy > 0.5) || reflect.DeepEqual(def.Verification, off.Verification) {
+		t.Errorf("verification %.4f with the flip test, %.4f without: want above chance and different", def.Verification.Accuracy, off.Verification.Accuracy)
 	}
 }

@@ -148,6 +148,10 @@ type TrainRequest struct {
 	// EmbedBN ends the encoder with a batch norm of the embedding, as
 	// InsightFace's encoders end (iresnet18 always does).
 	EmbedBN bool `json:"embed_bn,omitempty"`
+	// FlipTest embeds every image and its mirror and averages the two
+	// (core.Spec.FlipTest): the trained model embeds so, held-out images
+	// included.
+	FlipTest bool `json:"flip_test,omitempty"`
 	// Compose makes new classes of the training classes: "RxC" cuts every
 	// training image into R×C parts and replaces all but the first by the
 	// parts of other images of the batch; the class is the tuple of their

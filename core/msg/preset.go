@@ -34,7 +34,7 @@ func Presets() []Preset {
 			Input:       "1x32x32",
 			Request: TrainRequest{Arch: "lenet-m", Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2},
 				Dim: 128, Epochs: 200, Batch: 32, LR: 0.003, Opt: "adam", Schedule: "cosine", Augment: "faces",
-				EmbedBN: true, WeightDecay: new(5e-4)},
+				EmbedBN: true, FlipTest: true, WeightDecay: new(5e-4)},
 		},
 	}
 }
