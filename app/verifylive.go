@@ -37,7 +37,7 @@ func (p *LivePanel) Render() app.UI {
 		),
 		app.Div().Class("figures").Body(
 			app.Div().Class("figure").Body(app.Span().ID("score").Class("value").Text(s.ScoreText()), app.Span().Class("label").Text("cosine to "+s.ClaimedName())),
-			app.Div().Class("figure").Body(app.Span().ID("verdict").Class("value verdict "+s.VerdictText()).Text(s.VerdictText()), app.Span().Class("label").Text("1:1")),
+			app.Div().Class("figure").Body(app.Span().ID("verdict").Class("value verdict "+s.VerdictText()).DataSet("probe", s.Scored).Text(s.VerdictText()), app.Span().Class("label").Text("1:1")),
 			app.Div().Class("figure").Body(app.Span().ID("identity").Class("value").Text(s.IdentityText()), app.Span().Class("label").Text("1:k best match")),
 		),
 		app.Ol().ID("ranking").Class("ranking").Body(app.Range(s.Ranked).Slice(func(i int) app.UI {

@@ -120,6 +120,7 @@ type VerifyState struct {
 	probeSeq      int
 	probePending  bool
 	lastProbe     []float32
+	Scored        int // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time)
 	Claimed       int // the claimed identity, an index of Names
 	Score         float64
 	HasScore      bool
@@ -703,7 +704,7 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) {
 	if s.Phase != PhaseReady || len(e.Values) != e.Dim || e.Dim != s.EmbDim {
 		return
 	}
-	s.lastProbe = e.Values
+	s.lastProbe, s.Scored = e.Values, s.probeSeq
 	s.rescore()
 }
 

@@ -140,12 +140,15 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 		{name: "a bad frame: none", do: func(s *VerifyState) Out { _, out := s.Frame(30, face.NoFace, nil); return out }, phase: PhaseReady},
 		{name: "a stale probe's answer is dropped", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-0", 2, []float32{0, 1})) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
-				if s.HasScore {
-					t.Error("a stale probe was scored")
+				if s.HasScore || s.Scored != 0 {
+					t.Errorf("a stale probe was scored (probe %d shown)", s.Scored)
 				}
 			}},
 		{name: "probe 1 at 0°", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
+				if s.Scored != 1 {
+					t.Errorf("the scores shown are of probe %d, want 1", s.Scored)
+				}
 				// Alice's template is the mean of 0° and ±0.1 rad: 0° exactly.
 				if s.ScoreText() != "1.000 (0.0°)" || s.VerdictText() != "accept" || s.IdentityText() != "alice" || s.Ranked[0].Name != "alice" {
 					t.Errorf("score %q verdict %q identity %q ranking %v", s.ScoreText(), s.VerdictText(), s.IdentityText(), s.Ranked)
@@ -174,8 +177,8 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 		{name: "the next frame probes again", do: func(s *VerifyState) Out { return okFrame(s, 40) }, phase: PhaseReady, posts: []string{"embed:probe-2"}},
 		{name: "probe 2 at 180°: unknown", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-2", 2, []float32{-1, 0})) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
-				if s.IdentityText() != "unknown" || s.VerdictText() != "reject" {
-					t.Errorf("identity %q verdict %q, want unknown and reject", s.IdentityText(), s.VerdictText())
+				if s.IdentityText() != "unknown" || s.VerdictText() != "reject" || s.Scored != 2 {
+					t.Errorf("identity %q verdict %q of probe %d, want unknown and reject of probe 2", s.IdentityText(), s.VerdictText(), s.Scored)
 				}
 			}},
 		{name: "probe 3", do: func(s *VerifyState) Out { return okFrame(s, 50) }, phase: PhaseReady, posts: []string{"embed:probe-3"}},
@@ -184,8 +187,8 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 			s.HasScore = false
 			return s.Receive(embMsg("probe-3", 2, []float32{0, 1}))
 		}, phase: PhaseEmbedding, check: func(t *testing.T, s *VerifyState) {
-			if s.HasScore {
-				t.Error("a probe was scored while the gallery is embedded again")
+			if s.HasScore || s.Scored != 2 {
+				t.Errorf("a probe was scored while the gallery is embedded again (scores of probe %d shown)", s.Scored)
 			}
 		}},
 		{name: "embeddings of the wrong size", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseNone,

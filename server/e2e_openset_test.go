@@ -139,7 +139,7 @@ func TestE2EVerifyOpenSet(t *testing.T) {
 	p.screenshot("openset-1-loaded")
 
 	// Each held-out photo: the right claim accepted, the other rejected,
-	// read while that photo is on camera (the probe a second old).
+	// read while that photo is on camera, from a probe of it.
 	claim := func(name string) {
 		cdpEval[bool](p, `(() => { const e = document.getElementById("claimed"); e.value = `+strconv.Quote(name)+`; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
 		time.Sleep(400 * time.Millisecond)
@@ -148,14 +148,10 @@ func TestE2EVerifyOpenSet(t *testing.T) {
 		seg := byte('C' + k)
 		deadline := time.Now().Add(45 * time.Second)
 		for {
-			if time.Now().After(deadline) {
+			if !p.waitProbeOf(seg, deadline) {
 				p.screenshot("timeout-openset-" + who)
 				t.Fatalf("%s's photo %d: no reading while it was on camera in 45 s", who, openSetHeldOut)
 			}
-			for p.onCamera() != seg && time.Now().Before(deadline) {
-				time.Sleep(50 * time.Millisecond)
-			}
-			time.Sleep(1200 * time.Millisecond) // the page's probe of this photo
 			var got [2][3]string
 			for c, name := range openSetPeople {
 				claim(name)

@@ -209,6 +209,33 @@ func (p *e2ePage) waitText(id string, limit time.Duration, ok func(string) bool)
 // onCamera returns who the fake camera shows now, by the marker of the
 // video's current frame: 'A', 'B', 'C' or 'D', or 0 before the video
 // plays.
+// waitProbeOf waits until the camera shows segment who and the page's
+// verdict is of a probe of it, and reports whether that happened before
+// the deadline. The page probes one frame at a time and marks #verdict
+// with the probe's number: if probe s is shown once the segment is on
+// camera, probe s+1 may have been sent before, but s+2 was sent after
+// s+1's answer, so after the segment came on, however slow the machine.
+func (p *e2ePage) waitProbeOf(who byte, deadline time.Time) bool {
+	p.t.Helper()
+	scored := func() int {
+		return int(cdpEval[float64](p, `(() => { const e = document.getElementById("verdict"); return e ? Number(e.dataset.probe || 0) : 0 })()`))
+	}
+	for time.Now().Before(deadline) {
+		if p.onCamera() != who {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		s0 := scored()
+		for scored() < s0+2 && p.onCamera() == who && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if scored() >= s0+2 && p.onCamera() == who {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *e2ePage) onCamera() byte {
 	p.t.Helper()
 	v := cdpEval[float64](p, `(() => {
@@ -348,11 +375,9 @@ func TestE2EVerify(t *testing.T) {
 			cdpEval[bool](p, `(() => { const e = document.getElementById("threshold"); e.value = `+strconv.Quote(threshold)+`; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`)
 		}
 		for _, who := range []byte{'A', 'B'} {
-			deadline := time.Now().Add(15 * time.Second)
-			for p.onCamera() != who && time.Now().Before(deadline) {
-				time.Sleep(100 * time.Millisecond)
+			if !p.waitProbeOf(who, time.Now().Add(45*time.Second)) {
+				t.Fatalf("threshold %q: no probe of %c while it was on camera in 45 s", threshold, who)
 			}
-			time.Sleep(time.Second)
 			r := p.texts([]string{"score", "verdict", "identity"})
 			t.Logf("threshold %q, camera shows %c: #score %s (to Ann Smith), #verdict %s, #identity %s", threshold, who, r[0], r[1], r[2])
 			want := map[byte][2]string{'A': {"accept", "Ann Smith"}, 'B': {"reject", "José"}}[who]
