@@ -39,8 +39,8 @@ func NewPlayground() *Playground {
 }
 
 // OnMount reads the settings from the URL hash, writes them back in full,
-// starts the trainers' workers, and starts training if the link says
-// autostart=1.
+// starts the trainers' workers, and, if the link says autostart=1, starts
+// training as soon as each trainer is ready.
 func (p *Playground) OnMount(ctx app.Context) {
 	p.mounted = ctx
 	p.nonce = strconv.FormatUint(rand.Uint64()>>16, 36)
@@ -51,7 +51,9 @@ func (p *Playground) OnMount(ctx app.Context) {
 		p.startWorker(ctx, i)
 	}
 	if p.settings.Autostart {
-		p.command(msg.OpStart) // web/trainer.js queues it until the trainer is ready
+		for i := range p.pending {
+			p.pending[i] = true // sent when the trainer says it is ready
+		}
 	}
 }
 
@@ -247,9 +249,8 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 	p.workers[i] = spawnWorker(ctx, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
 		func(data string) { p.receive(i, data) },
 		func(reason string) { p.runs[i].Crash(reason) })
-	// web/trainer.js queues commands until trainer.wasm is ready, and the
-	// trainer starts idle without saying so: it is idle now.
-	p.runs[i].State = msg.StateIdle
+	// The run stays "starting" (Train disabled) until the worker says it
+	// is ready: state "idle", once trainer.wasm listens.
 }
 
 // receive applies a message of trainer i.
