@@ -28,6 +28,7 @@ type Playground struct {
 	helpers  [][]*worker // each trainer's other data-parallel workers during a run
 	pending  []bool      // start as soon as the trainer is idle
 	exported []string    // the export kind each trainer was asked for
+	adopted  bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
@@ -171,7 +172,7 @@ func (p *Playground) send(i int, op string) {
 	}
 	group := []*worker{p.workers[i]}
 	for k := 1; k < n; k++ {
-		h := spawnWorker(p.mounted, func(w *worker) bool { return i < len(p.helpers) && slices.Contains(p.helpers[i], w) },
+		h := spawnWorker(p.mounted, false, func(w *worker) bool { return i < len(p.helpers) && slices.Contains(p.helpers[i], w) },
 			func(data string) { p.receiveHelper(i, k, data) },
 			func(reason string) { p.helperFailed(i, k, reason) })
 		p.helpers[i] = append(p.helpers[i], h)
@@ -240,13 +241,17 @@ func (p *Playground) export(i int, kind string) {
 	p.send(i, msg.OpExport)
 }
 
-// startWorker starts the Web Worker of trainer i. Its messages are applied
-// on the UI goroutine; a message of a worker since replaced is dropped.
+// startWorker starts the Web Worker of trainer i; the first one of
+// trainer 0 is the worker that the page's HTML started early, when there
+// is one (EarlyTrainer). Its messages are applied on the UI goroutine; a
+// message of a worker since replaced is dropped.
 func (p *Playground) startWorker(ctx app.Context, i int) {
 	if !app.IsClient {
 		return
 	}
-	p.workers[i] = spawnWorker(ctx, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
+	first := i == 0 && !p.adopted // the worker the page's HTML started, once
+	p.adopted = p.adopted || first
+	p.workers[i] = spawnWorker(ctx, first, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
 		func(data string) { p.receive(i, data) },
 		func(reason string) { p.runs[i].Crash(reason) })
 	// The run stays "starting" (Train disabled) until the worker says it

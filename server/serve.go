@@ -236,7 +236,7 @@ func newServer(cfg serveConfig) (*server, error) {
 		LoadingLabel:          "loading metriclab {progress}%",
 		Styles:                []string{"/web/metriclab.css"},
 		CacheableResources:    cacheable,
-		RawHeaders:            []string{`<meta name="metriclab-version" content="` + s.version + `">`},
+		RawHeaders:            []string{`<meta name="metriclab-version" content="` + s.version + `">`, earlyTrainerScript},
 		Resources:             webResolver{version: s.version, files: s.files},
 		Version:               s.version,
 		WasmContentLength:     strconv.FormatInt(s.wasm["app.wasm"].size, 10),
@@ -244,6 +244,21 @@ func newServer(cfg serveConfig) (*server, error) {
 	}
 	return s, nil
 }
+
+// earlyTrainerScript starts the playground's first trainer (a Web Worker
+// of app.TrainerScript) as the HTML is parsed, and leaves it in
+// window[app.EarlyTrainer] with the messages it posts meanwhile: the
+// worker fetches, compiles and starts trainer.wasm on another core while
+// the page's own app.wasm loads, and the page takes it when it mounts.
+// Only the playground ("/") trains at once; other pages start none.
+var earlyTrainerScript = `<script>
+if (location.pathname === "/" && window.Worker) {
+  const early = { worker: new Worker("` + app.TrainerScript + `"), messages: [], error: "" };
+  early.worker.onmessage = (e) => { early.messages.push(e.data); };
+  early.worker.onerror = (e) => { e.preventDefault(); early.error = e.message || "failed to load"; };
+  window.` + app.EarlyTrainer + ` = early;
+}
+</script>`
 
 // viewerMatch is how the service worker looks up a request in its cache:
 // the viewer's page whatever its query (the page opens

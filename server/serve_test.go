@@ -232,6 +232,8 @@ func TestServePage(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<!doctype html>", `content="` + version + `"`, `id="status"`, "/web/metriclab.css", "metriclab",
+		// The playground's first trainer starts before app.wasm.
+		`new Worker("` + app.TrainerScript + `")`, "window." + app.EarlyTrainer + " = ",
 	} {
 		if !strings.Contains(strings.ToLower(page), strings.ToLower(want)) {
 			t.Errorf("the page lacks %q", want)
