@@ -29,6 +29,7 @@ type Playground struct {
 	pending  []bool      // start as soon as the trainer is idle
 	exported []string    // the export kind each trainer was asked for
 	adopted  bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
+	viewers  bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
@@ -102,7 +103,7 @@ func (p *Playground) Render() app.UI {
 						Index:      i,
 						Compare:    compare,
 						Run:        p.runs[i],
-						Channel:    p.channel(i),
+						Channel:    p.viewerChannel(i),
 						Dim:        p.settings.Dim,
 						HideExport: p.settings.Hidden("export"),
 						OnRestart:  func() { p.restart(i) },
@@ -273,6 +274,9 @@ func (p *Playground) receive(i int, data string) {
 		p.note = err.Error()
 		return
 	}
+	if p.runs[i].State != StateStarting {
+		p.viewers = true
+	}
 	if s := p.runs[i].State; s == msg.StateDone || s == msg.StateFailed || s == msg.StateIdle {
 		p.dropHelpers(i) // the run is over
 	}
@@ -353,6 +357,15 @@ func (p *Playground) channel(i int) string {
 		return ""
 	}
 	return "metriclab-" + p.nonce + "-" + strconv.Itoa(i)
+}
+
+// viewerChannel returns the channel of trainer i's viewer, "" (no viewer
+// yet) until a trainer was ready.
+func (p *Playground) viewerChannel(i int) string {
+	if !p.viewers {
+		return ""
+	}
+	return p.channel(i)
 }
 
 // fileName returns the base name of trainer i's exported files.
