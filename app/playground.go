@@ -274,8 +274,9 @@ func (p *Playground) receive(i int, data string) {
 		p.note = err.Error()
 		return
 	}
-	if p.runs[i].State != StateStarting {
+	if p.runs[i].State != StateStarting && !p.viewers {
 		p.viewers = true
+		pageStarted()
 	}
 	if s := p.runs[i].State; s == msg.StateDone || s == msg.StateFailed || s == msg.StateIdle {
 		p.dropHelpers(i) // the run is over

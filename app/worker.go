@@ -25,6 +25,21 @@ type worker struct {
 // messages it posted so far), error (why it died, "" while it lives)}.
 const EarlyTrainer = "metriclabEarlyTrainer"
 
+// PageStarted is the function of window that the page calls once it has
+// started (the playground: when its first trainer is ready); the server's
+// first HTML defines it and registers the service worker then.
+const PageStarted = "metriclabStarted"
+
+// pageStarted calls window[PageStarted], when there is one.
+func pageStarted() {
+	if !app.IsClient {
+		return
+	}
+	if f := app.Window().Get(PageStarted); f.Type() == app.TypeFunction {
+		f.Invoke()
+	}
+}
+
 // takeEarlyTrainer returns the worker of EarlyTrainer and forgets it there
 // (one page takes it, once); ok is false when there is none.
 func takeEarlyTrainer() (early app.Value, ok bool) {
