@@ -45,6 +45,7 @@ func NewPlayground() *Playground {
 // training as soon as each trainer is ready.
 func (p *Playground) OnMount(ctx app.Context) {
 	p.mounted = ctx
+	mark(MarkMounted)
 	p.nonce = strconv.FormatUint(rand.Uint64()>>16, 36)
 	p.settings, p.notices = ParseHash(locationHash())
 	replaceHash(p.settings.Hash())
@@ -276,6 +277,7 @@ func (p *Playground) receive(i int, data string) {
 	}
 	if p.runs[i].State != StateStarting && !p.viewers {
 		p.viewers = true
+		mark(MarkTrainerReady)
 		pageStarted()
 	}
 	if s := p.runs[i].State; s == msg.StateDone || s == msg.StateFailed || s == msg.StateIdle {
