@@ -193,28 +193,26 @@ func (op *poolGradWOp) Do(in ...G.Value) (G.Value, error) {
 	clear(dws)
 	q, pl := g.Q(), g.P()
 	pp := len(ys) / (g.N * g.Co) // pooled values per channel
-	if cap(op.gs) < pp {
-		op.gs, op.base = make([]float32, pp), make([]int32, pp)
+	if cap(op.gs) < g.N*pp {
+		op.gs, op.base = make([]float32, g.N*pp), make([]int32, g.N*pp)
 	}
-	for n := 0; n < g.N; n++ {
-		for o := 0; o < g.Co; o++ {
+	for o := 0; o < g.Co; o++ { // a channel's gradients from the whole batch, then one long gather
+		gs, base := op.gs[:0], op.base[:0]
+		for n := 0; n < g.N; n++ {
 			k0 := (n*g.Co + o) * pp
-			gs, base := pooledGrads(op.gs, op.base, ys[k0:k0+pp], dys[k0:k0+pp], arg[k0:k0+pp], (n*g.Co+o)*pl, p.Pixels()[n*pl:(n+1)*pl])
-			if len(gs) > 0 {
-				gatherDotsAdd(dws[o*q:(o+1)*q], gs, base, xp, p.Taps())
-			}
+			gs, base = pooledGrads(gs, base, ys[k0:k0+pp], dys[k0:k0+pp], arg[k0:k0+pp], (n*g.Co+o)*pl, p.Pixels()[n*pl:(n+1)*pl])
 		}
+		gatherDotsAdd(dws[o*q:(o+1)*q], gs, base, xp, p.Taps())
 	}
 	return dw, nil
 }
 
-// pooledGrads lists, for one image and output channel, the nonzero pooled
+// pooledGrads appends, for one image and output channel, the nonzero pooled
 // gradients g = dy·[y > 0] and, for each, the offset in the padded batch of
 // the first tap of its argmax's window: (gs[t], base[t]). y, dy and arg are
 // that channel's pooled values; argOff is the flat index in z of the
 // channel's first value; pixels are the image's window offsets.
 func pooledGrads(gs []float32, base []int32, y, dy []float32, arg []int32, argOff int, pixels []int32) ([]float32, []int32) {
-	gs, base = gs[:0], base[:0]
 	for k, v := range y {
 		if v > 0 && dy[k] != 0 {
 			gs = append(gs, dy[k])
@@ -351,7 +349,7 @@ func (op *poolGradXOp) Do(in ...G.Value) (G.Value, error) {
 	for n := 0; n < g.N; n++ {
 		for o := 0; o < g.Co; o++ {
 			k0 := (n*g.Co + o) * pp
-			gs, base := pooledGrads(op.gs, op.base, ys[k0:k0+pp], dys[k0:k0+pp], arg[k0:k0+pp], (n*g.Co+o)*pl, p.Pixels()[n*pl:(n+1)*pl])
+			gs, base := pooledGrads(op.gs[:0], op.base[:0], ys[k0:k0+pp], dys[k0:k0+pp], arg[k0:k0+pp], (n*g.Co+o)*pl, p.Pixels()[n*pl:(n+1)*pl])
 			if len(gs) > 0 {
 				checkOffsets("scatterAxpy", base, p.Taps(), len(dst))
 			}

@@ -90,7 +90,12 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 			f := ks.forColumns(n - j)
 			w := min(f.nr, n-j)
 			bj := b.Data[t0*b.Ld+j:]
-			for r := r0; r < r1; r += f.mr {
+			r := r0
+			if f.tiles == nil && w == 4 { // the pure-Go kernel: every full tile in one call
+				r += (r1 - r0) &^ 1
+				goTiles2x4(a.Data, off, a.Row[r0:r], bj, b.Ld, c.Data[r0*c.Ld+j:], c.Ld, accK)
+			}
+			for ; r < r1; r += f.mr {
 				mr := min(f.mr, r1-r)
 				f.run(&s, mr, kc, a.Data, off, a.Row[r:r+mr], bj, b.Ld, c.Data[r*c.Ld+j:], c.Ld, w, accK)
 			}

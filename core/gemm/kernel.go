@@ -92,7 +92,7 @@ func colMasks(ncols int) uint64 {
 func goTile(mr, kc int, a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc, ncols int, acc bool) {
 	off = off[:kc]
 	if mr == 2 && ncols == 4 {
-		goTile2x4(a, off, row[:2:2], b, ldb, c, ldc, acc)
+		goTiles2x4(a, off, row[:2:2], b, ldb, c, ldc, acc)
 		return
 	}
 	var s [4][4]float32
@@ -117,96 +117,55 @@ func goTile(mr, kc int, a []float32, off, row []int32, b []float32, ldb int, c [
 	}
 }
 
-// goTile4x4 is goTile for a full 4×4 tile, its sixteen sums in locals.
+// goTiles2x4 is goTile for full 2×4 tiles, len(row)/2 of them one below
+// the other (len(row) even), the eight sums of each in locals.
 //
-// It is the browser's hot loop, written for GOOS=js GOARCH=wasm: there
-// every loop back-edge is a trip through the function's dispatch table, so
-// the reduction is unrolled by two, and every slice index a bounds check,
-// so A and B are read through pointers. That is safe because Mul's check
-// proved every offset Off[t] + Row[r] inside A and every row of B inside
-// its slice before any kernel ran.
-func goTile4x4(a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	pa := unsafe.Pointer(unsafe.SliceData(a))
-	a0, a1, a2, a3 := unsafe.Add(pa, 4*int(row[0])), unsafe.Add(pa, 4*int(row[1])), unsafe.Add(pa, 4*int(row[2])), unsafe.Add(pa, 4*int(row[3]))
-	pb, step := unsafe.Pointer(unsafe.SliceData(b)), 4*ldb
-	var s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33 float32
-	t := 0
-	for ; t+2 <= len(off); t += 2 {
-		o := 4 * int(off[t])
-		y := (*[4]float32)(pb)
-		x0, x1, x2, x3 := *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o)), *(*float32)(unsafe.Add(a2, o)), *(*float32)(unsafe.Add(a3, o))
-		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
-		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
-		s20, s21, s22, s23 = s20+x2*y[0], s21+x2*y[1], s22+x2*y[2], s23+x2*y[3]
-		s30, s31, s32, s33 = s30+x3*y[0], s31+x3*y[1], s32+x3*y[2], s33+x3*y[3]
-		o = 4 * int(off[t+1])
-		y = (*[4]float32)(unsafe.Add(pb, step))
-		x0, x1, x2, x3 = *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o)), *(*float32)(unsafe.Add(a2, o)), *(*float32)(unsafe.Add(a3, o))
-		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
-		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
-		s20, s21, s22, s23 = s20+x2*y[0], s21+x2*y[1], s22+x2*y[2], s23+x2*y[3]
-		s30, s31, s32, s33 = s30+x3*y[0], s31+x3*y[1], s32+x3*y[2], s33+x3*y[3]
-		pb = unsafe.Add(pb, 2*step)
-	}
-	if t < len(off) {
-		o := 4 * int(off[t])
-		y := (*[4]float32)(pb)
-		x0, x1, x2, x3 := *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o)), *(*float32)(unsafe.Add(a2, o)), *(*float32)(unsafe.Add(a3, o))
-		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
-		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
-		s20, s21, s22, s23 = s20+x2*y[0], s21+x2*y[1], s22+x2*y[2], s23+x2*y[3]
-		s30, s31, s32, s33 = s30+x3*y[0], s31+x3*y[1], s32+x3*y[2], s33+x3*y[3]
-	}
-	rows := [4][4]float32{{s00, s01, s02, s03}, {s10, s11, s12, s13}, {s20, s21, s22, s23}, {s30, s31, s32, s33}}
-	for r := 0; r < 4; r++ {
-		cr := c[r*ldc : r*ldc+4 : r*ldc+4]
-		if acc {
-			cr[0] += rows[r][0]
-			cr[1] += rows[r][1]
-			cr[2] += rows[r][2]
-			cr[3] += rows[r][3]
-		} else {
-			cr[0], cr[1], cr[2], cr[3] = rows[r][0], rows[r][1], rows[r][2], rows[r][3]
+// It is the browser's hot loop, written for GOOS=js GOARCH=wasm, where Go
+// keeps sixteen float32 registers (a 2×4 tile, its two A values and one B
+// value fit; 3×4 and 4×4 tiles spill and measured slower), a call is
+// costly (so one call computes a strip of tiles), and every jump back to a
+// loop's head is a trip through the function's dispatch table (so the
+// reduction is unrolled by two; by four measured slower). A, B and the
+// offset table are read through pointers: a slice index is a bounds check
+// and a pointer that moves a nil check, each a branch of its own under
+// wasm. That is safe because Mul's check proved every offset Off[t] +
+// Row[r] inside A and every row of B inside its slice before any kernel
+// ran.
+func goTiles2x4(a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
+	po, ldb4 := unsafe.Pointer(unsafe.SliceData(off)), 4*ldb
+	at := func(p unsafe.Pointer, o int) float32 { return *(*float32)(unsafe.Add(p, o)) }
+	for i := 0; i+2 <= len(row); i += 2 {
+		a0, a1 := unsafe.Add(pa, 4*int(row[i])), unsafe.Add(pa, 4*int(row[i+1]))
+		var s00, s01, s02, s03, s10, s11, s12, s13 float32
+		step := func(t int) { // inlined: s += A[off[t]+row[i:i+2]] ⊗ B[t, :4]
+			o, q := 4*int(*(*int32)(unsafe.Add(po, 4*t))), t*ldb4
+			x0, x1 := at(a0, o), at(a1, o)
+			y := at(pb, q)
+			s00, s10 = s00+x0*y, s10+x1*y
+			y = at(pb, q+4)
+			s01, s11 = s01+x0*y, s11+x1*y
+			y = at(pb, q+8)
+			s02, s12 = s02+x0*y, s12+x1*y
+			y = at(pb, q+12)
+			s03, s13 = s03+x0*y, s13+x1*y
 		}
+		t := 0
+		for ; t+2 <= len(off); t += 2 {
+			step(t)
+			step(t + 1)
+		}
+		if t < len(off) {
+			step(t)
+		}
+		c0, c1 := c[i*ldc:i*ldc+4:i*ldc+4], c[(i+1)*ldc:(i+1)*ldc+4:(i+1)*ldc+4]
+		if acc {
+			s00, s01, s02, s03 = s00+c0[0], s01+c0[1], s02+c0[2], s03+c0[3]
+			s10, s11, s12, s13 = s10+c1[0], s11+c1[1], s12+c1[2], s13+c1[3]
+		}
+		c0[0], c0[1], c0[2], c0[3] = s00, s01, s02, s03
+		c1[0], c1[1], c1[2], c1[3] = s10, s11, s12, s13
 	}
-}
-
-// goTile2x4 is goTile for a full 2×4 tile, its eight sums in locals (under
-// wasm Go keeps sixteen float registers: a 2×4 tile and its operands fit,
-// a 4×4 one spills), unrolled and read through pointers as goTile4x4.
-func goTile2x4(a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	pa := unsafe.Pointer(unsafe.SliceData(a))
-	a0, a1 := unsafe.Add(pa, 4*int(row[0])), unsafe.Add(pa, 4*int(row[1]))
-	pb, step := unsafe.Pointer(unsafe.SliceData(b)), 4*ldb
-	var s00, s01, s02, s03, s10, s11, s12, s13 float32
-	t := 0
-	for ; t+2 <= len(off); t += 2 {
-		o := 4 * int(off[t])
-		y := (*[4]float32)(pb)
-		x0, x1 := *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o))
-		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
-		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
-		o = 4 * int(off[t+1])
-		y = (*[4]float32)(unsafe.Add(pb, step))
-		x0, x1 = *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o))
-		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
-		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
-		pb = unsafe.Add(pb, 2*step)
-	}
-	if t < len(off) {
-		o := 4 * int(off[t])
-		y := (*[4]float32)(pb)
-		x0, x1 := *(*float32)(unsafe.Add(a0, o)), *(*float32)(unsafe.Add(a1, o))
-		s00, s01, s02, s03 = s00+x0*y[0], s01+x0*y[1], s02+x0*y[2], s03+x0*y[3]
-		s10, s11, s12, s13 = s10+x1*y[0], s11+x1*y[1], s12+x1*y[2], s13+x1*y[3]
-	}
-	c0, c1 := c[:4:4], c[ldc:ldc+4:ldc+4]
-	if acc {
-		s00, s01, s02, s03 = s00+c0[0], s01+c0[1], s02+c0[2], s03+c0[3]
-		s10, s11, s12, s13 = s10+c1[0], s11+c1[1], s12+c1[2], s13+c1[3]
-	}
-	c0[0], c0[1], c0[2], c0[3] = s00, s01, s02, s03
-	c1[0], c1[1], c1[2], c1[3] = s10, s11, s12, s13
 }
 
 // goKernels is the pure-Go kernel set.
