@@ -262,17 +262,17 @@ func newServer(cfg serveConfig) (*server, error) {
 // It also holds back go-app's service worker (appJSStart): its install
 // downloads every binary and MNIST again (some 20 MB, decompressed by the
 // browser) and competed with the page's start for the two cores. It
-// registers once the page has started (app.PageStarted, which the
-// playground calls when its first trainer is ready), at the load event on
-// other pages, and 20 s after it on the playground at the latest.
+// registers once the playground has started (app.PageStarted, which it
+// calls when its first trainer is ready; 20 s after the load event at the
+// latest); other pages register it at once, as go-app does.
 var startScript = `<script>
 (() => {
-  let started = false;
+  const playground = location.pathname === "/";
+  let started = !playground;
   const waiting = [];
   window.metriclabWhenStarted = (f) => { if (started) f(); else waiting.push(f); };
   window.` + app.PageStarted + ` = () => { if (!started) { started = true; for (const f of waiting.splice(0)) f(); } };
-  const playground = location.pathname === "/";
-  addEventListener("load", () => setTimeout(window.` + app.PageStarted + `, playground ? 20000 : 0));
+  addEventListener("load", () => setTimeout(window.` + app.PageStarted + `, 20000));
   if (playground && window.Worker) {
     const early = { worker: new Worker("` + app.TrainerScript + `"), messages: [], error: "" };
     early.worker.onmessage = (e) => { early.messages.push(e.data); };
