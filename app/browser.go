@@ -7,7 +7,7 @@ import (
 )
 
 // The page's small browser helpers: downloads, file inputs, the viewer's
-// canvas, the URL fragment. Outside a browser they do nothing.
+// canvas, the URL fragment, performance marks. Outside a browser they do nothing.
 
 // download offers data to the user as a file called name, of MIME type
 // mime, through a temporary object URL.
@@ -55,6 +55,21 @@ func canvasPNG(iframeID string) string {
 		return ""
 	}
 	return c.Call("toDataURL", "image/png").String()
+}
+
+// Marks of the playground's start on the page's performance timeline
+// (performance.mark), which the browser test reads: the page mounted, and
+// its first trainer ready (Train enabled).
+const (
+	MarkMounted      = "metriclab-mounted"
+	MarkTrainerReady = "metriclab-trainer-ready"
+)
+
+// mark puts name on the page's performance timeline.
+func mark(name string) {
+	if app.IsClient {
+		app.Window().Get("performance").Call("mark", name)
+	}
 }
 
 // locationHash returns the page's URL fragment, with its "#".

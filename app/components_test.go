@@ -44,6 +44,32 @@ func TestPlaygroundRender(t *testing.T) {
 	}
 }
 
+// TestPlaygroundWaitsForTrainer: Train stays disabled, an autostart waits
+// and the viewer has no page until the trainer says it is ready (state
+// idle); then Train is enabled (or the autostart goes out) and the viewer
+// loads.
+func TestPlaygroundWaitsForTrainer(t *testing.T) {
+	ready := `{"v":1,"type":"state","trainer":"","state":"idle"}`
+	for _, autostart := range []bool{false, true} {
+		p := NewPlayground()
+		p.nonce = "n" // as OnMount sets it
+		p.pending[0] = autostart
+		if p.can(msg.OpStart) || p.viewerChannel(0) != "" {
+			t.Errorf("autostart %v, before the trainer is ready: can start %v, viewer channel %q; want false, none", autostart, p.can(msg.OpStart), p.viewerChannel(0))
+		}
+		p.receive(0, ready)
+		if got, want := p.runs[0].State, map[bool]string{false: msg.StateIdle, true: msg.StateRunning}[autostart]; got != want || p.pending[0] {
+			t.Errorf("autostart %v, after the trainer is ready: state %q (pending %v), want %q", autostart, got, p.pending[0], want)
+		}
+		if p.can(msg.OpStart) == autostart {
+			t.Errorf("autostart %v, after the trainer is ready: can start %v", autostart, p.can(msg.OpStart))
+		}
+		if got, want := p.viewerChannel(0), p.channel(0); got != want || got == "" {
+			t.Errorf("autostart %v, after the trainer is ready: viewer channel %q, want %q", autostart, got, want)
+		}
+	}
+}
+
 func TestPlaygroundCompare(t *testing.T) {
 	p := NewPlayground()
 	s := DefaultSettings()

@@ -28,6 +28,8 @@ type Playground struct {
 	helpers  [][]*worker // each trainer's other data-parallel workers during a run
 	pending  []bool      // start as soon as the trainer is idle
 	exported []string    // the export kind each trainer was asked for
+	adopted  bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
+	viewers  bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
@@ -39,10 +41,11 @@ func NewPlayground() *Playground {
 }
 
 // OnMount reads the settings from the URL hash, writes them back in full,
-// starts the trainers' workers, and starts training if the link says
-// autostart=1.
+// starts the trainers' workers, and, if the link says autostart=1, starts
+// training as soon as each trainer is ready.
 func (p *Playground) OnMount(ctx app.Context) {
 	p.mounted = ctx
+	mark(MarkMounted)
 	p.nonce = strconv.FormatUint(rand.Uint64()>>16, 36)
 	p.settings, p.notices = ParseHash(locationHash())
 	replaceHash(p.settings.Hash())
@@ -51,7 +54,9 @@ func (p *Playground) OnMount(ctx app.Context) {
 		p.startWorker(ctx, i)
 	}
 	if p.settings.Autostart {
-		p.command(msg.OpStart) // web/trainer.js queues it until the trainer is ready
+		for i := range p.pending {
+			p.pending[i] = true // sent when the trainer says it is ready
+		}
 	}
 }
 
@@ -99,7 +104,7 @@ func (p *Playground) Render() app.UI {
 						Index:      i,
 						Compare:    compare,
 						Run:        p.runs[i],
-						Channel:    p.channel(i),
+						Channel:    p.viewerChannel(i),
 						Dim:        p.settings.Dim,
 						HideExport: p.settings.Hidden("export"),
 						OnRestart:  func() { p.restart(i) },
@@ -169,7 +174,7 @@ func (p *Playground) send(i int, op string) {
 	}
 	group := []*worker{p.workers[i]}
 	for k := 1; k < n; k++ {
-		h := spawnWorker(p.mounted, func(w *worker) bool { return i < len(p.helpers) && slices.Contains(p.helpers[i], w) },
+		h := spawnWorker(p.mounted, false, func(w *worker) bool { return i < len(p.helpers) && slices.Contains(p.helpers[i], w) },
 			func(data string) { p.receiveHelper(i, k, data) },
 			func(reason string) { p.helperFailed(i, k, reason) })
 		p.helpers[i] = append(p.helpers[i], h)
@@ -238,18 +243,21 @@ func (p *Playground) export(i int, kind string) {
 	p.send(i, msg.OpExport)
 }
 
-// startWorker starts the Web Worker of trainer i. Its messages are applied
-// on the UI goroutine; a message of a worker since replaced is dropped.
+// startWorker starts the Web Worker of trainer i; the first one of
+// trainer 0 is the worker that the page's HTML started early, when there
+// is one (EarlyTrainer). Its messages are applied on the UI goroutine; a
+// message of a worker since replaced is dropped.
 func (p *Playground) startWorker(ctx app.Context, i int) {
 	if !app.IsClient {
 		return
 	}
-	p.workers[i] = spawnWorker(ctx, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
+	first := i == 0 && !p.adopted // the worker the page's HTML started, once
+	p.adopted = p.adopted || first
+	p.workers[i] = spawnWorker(ctx, first, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
 		func(data string) { p.receive(i, data) },
 		func(reason string) { p.runs[i].Crash(reason) })
-	// web/trainer.js queues commands until trainer.wasm is ready, and the
-	// trainer starts idle without saying so: it is idle now.
-	p.runs[i].State = msg.StateIdle
+	// The run stays "starting" (Train disabled) until the worker says it
+	// is ready: state "idle", once trainer.wasm listens.
 }
 
 // receive applies a message of trainer i.
@@ -266,6 +274,11 @@ func (p *Playground) receive(i int, data string) {
 	if err := p.runs[i].Apply(m); err != nil {
 		p.note = err.Error()
 		return
+	}
+	if p.runs[i].State != StateStarting && !p.viewers {
+		p.viewers = true
+		mark(MarkTrainerReady)
+		pageStarted()
 	}
 	if s := p.runs[i].State; s == msg.StateDone || s == msg.StateFailed || s == msg.StateIdle {
 		p.dropHelpers(i) // the run is over
@@ -347,6 +360,15 @@ func (p *Playground) channel(i int) string {
 		return ""
 	}
 	return "metriclab-" + p.nonce + "-" + strconv.Itoa(i)
+}
+
+// viewerChannel returns the channel of trainer i's viewer, "" (no viewer
+// yet) until a trainer was ready.
+func (p *Playground) viewerChannel(i int) string {
+	if !p.viewers {
+		return ""
+	}
+	return p.channel(i)
 }
 
 // fileName returns the base name of trainer i's exported files.

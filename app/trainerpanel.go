@@ -81,8 +81,9 @@ func (t *TrainerPanel) Render() app.UI {
 }
 
 // viewer draws the viewer's iframe: without its page until there is a
-// channel (the page the server renders first has none), so that the
-// viewer loads once, when the page runs.
+// channel (the page the server renders first has none, and the playground
+// gives none until a trainer is ready), so that the viewer loads once,
+// when the page runs, and after the trainer.
 func (t *TrainerPanel) viewer() app.UI {
 	f := app.IFrame().ID(ViewerID(t.Index)).Class("viewer").Title("hypersphere of " + t.Run.Loss)
 	if t.Channel != "" {

@@ -66,7 +66,7 @@ func (v *Verify) OnMount(ctx app.Context) {
 	loadGallery(func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) { v.st.Restore(data, ok, err) })
 	})
-	v.w = spawnWorker(ctx, func(w *worker) bool { return v.w == w },
+	v.w = spawnWorker(ctx, false, func(w *worker) bool { return v.w == w },
 		func(data string) { v.do(v.st.Receive(data)) },
 		func(reason string) { v.st.Crash(reason) })
 	v.st.Run.State = msg.StateIdle // web/trainer.js queues commands until trainer.wasm is ready

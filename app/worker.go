@@ -18,10 +18,54 @@ type worker struct {
 	terminated bool
 }
 
-// newWorker starts the Web Worker of TrainerScript. onMessage receives each
-// message as a string (JSON), onCrash the reason the worker died.
-func newWorker(onMessage func(data string), onCrash func(reason string)) *worker {
-	w := &worker{js: app.Window().Get("Worker").New(TrainerScript)}
+// EarlyTrainer is the property of window under which the playground's
+// first HTML leaves the Web Worker of TrainerScript that it started before
+// app.wasm loaded (server: earlyTrainerScript), so that trainer.wasm
+// compiles on another core meanwhile: {worker, messages (the data of the
+// messages it posted so far), error (why it died, "" while it lives)}.
+const EarlyTrainer = "metriclabEarlyTrainer"
+
+// PageStarted is the function of window that the page calls once it has
+// started (the playground: when its first trainer is ready); the server's
+// first HTML defines it and registers the service worker then.
+const PageStarted = "metriclabStarted"
+
+// pageStarted calls window[PageStarted], when there is one.
+func pageStarted() {
+	if !app.IsClient {
+		return
+	}
+	if f := app.Window().Get(PageStarted); f.Type() == app.TypeFunction {
+		f.Invoke()
+	}
+}
+
+// takeEarlyTrainer returns the worker of EarlyTrainer and forgets it there
+// (one page takes it, once); ok is false when there is none.
+func takeEarlyTrainer() (early app.Value, ok bool) {
+	early = app.Window().Get(EarlyTrainer)
+	if early.Type() != app.TypeObject || early.Get("worker").Type() != app.TypeObject {
+		return early, false
+	}
+	app.Window().Set(EarlyTrainer, nil)
+	return early, true
+}
+
+// newWorker starts the Web Worker of TrainerScript, or takes the one of
+// EarlyTrainer when early is set and there is one. onMessage receives each
+// message as a string (JSON), onCrash the reason the worker died; the
+// early worker's messages and death so far are handed over first.
+func newWorker(early bool, onMessage func(data string), onCrash func(reason string)) *worker {
+	pre, adopted := app.Value(nil), false
+	if early {
+		pre, adopted = takeEarlyTrainer()
+	}
+	w := &worker{}
+	if adopted {
+		w.js = pre.Get("worker")
+	} else {
+		w.js = app.Window().Get("Worker").New(TrainerScript)
+	}
 	w.onMessage = app.FuncOf(func(this app.Value, args []app.Value) any {
 		data := args[0].Get("data")
 		if data.Type() != app.TypeString {
@@ -43,19 +87,33 @@ func newWorker(onMessage func(data string), onCrash func(reason string)) *worker
 	w.js.Set("onmessage", w.onMessage)
 	w.js.Set("onerror", w.onError)
 	w.js.Set("onmessageerror", w.onError)
+	if adopted {
+		msgs := pre.Get("messages")
+		for i := range msgs.Length() {
+			d := msgs.Index(i)
+			if d.Type() != app.TypeString {
+				d = app.Window().Get("JSON").Call("stringify", d)
+			}
+			onMessage(d.String())
+		}
+		if e := pre.Get("error"); e.Type() == app.TypeString && e.String() != "" {
+			onCrash("the trainer's worker stopped: " + e.String())
+		}
+	}
 	return w
 }
 
-// spawnWorker starts a trainer's Web Worker whose messages and death are
+// spawnWorker starts a trainer's Web Worker (or, when early is set, takes
+// the one of EarlyTrainer if there is one) whose messages and death are
 // handed to the page's goroutine (ctx.Dispatch), to onMessage and onCrash,
 // for as long as current says the worker is still the page's: a message of
 // a worker since replaced is dropped. Outside a browser it returns nil.
-func spawnWorker(ctx app.Context, current func(*worker) bool, onMessage func(data string), onCrash func(reason string)) *worker {
+func spawnWorker(ctx app.Context, early bool, current func(*worker) bool, onMessage func(data string), onCrash func(reason string)) *worker {
 	if !app.IsClient {
 		return nil
 	}
 	var w *worker
-	w = newWorker(
+	w = newWorker(early,
 		func(data string) {
 			ctx.Dispatch(func(app.Context) {
 				if current(w) {

@@ -36,6 +36,7 @@ import (
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
+	"metriclab/app"
 	"metriclab/core/data"
 	"metriclab/core/msg"
 )
@@ -273,6 +274,32 @@ func (p *e2ePage) openInteractive(hash string) time.Duration {
 	return time.Duration(ms * float64(time.Millisecond))
 }
 
+// recordMarks records, with prefix, when the page's start reached the
+// playground's performance marks (app.MarkMounted, app.MarkTrainerReady)
+// and when app.wasm and trainer.wasm had arrived (resource timing), in
+// seconds from the navigation: where the time to interactive went.
+func (p *e2ePage) recordMarks(prefix string) {
+	p.t.Helper()
+	at := cdpEval[map[string]float64](p, `(() => {
+		const at = {};
+		for (const e of performance.getEntriesByType("mark")) at[e.name] = e.startTime;
+		for (const e of performance.getEntriesByType("resource")) {
+			const m = e.name.match(/\/(app)\.wasm/);
+			if (m) at[m[1] + ".wasm"] = e.responseEnd;
+		}
+		return at;
+	})()`)
+	for _, x := range []struct{ key, name, unit string }{
+		{"app.wasm", "app_wasm_arrived", "s (resource timing's responseEnd)"},
+		{app.MarkMounted, "page_mounted", "s (go-app mounted the playground)"},
+		{app.MarkTrainerReady, "trainer_ready", "s (the first trainer said idle)"},
+	} {
+		if v, ok := at[x.key]; ok {
+			p.record(prefix+x.name, v/1000, x.unit)
+		}
+	}
+}
+
 // statusRe reads "step N" (or "step N/M") and "loss X" from a status line.
 var statusRe = regexp.MustCompile(`step (\d+)(?:/\d+)?, loss (-?[0-9.]+(?:e[-+]?\d+)?|NaN|[+-]?Inf)`)
 
@@ -422,6 +449,7 @@ func TestE2EStartup(t *testing.T) {
 	}
 	took := p.openInteractive("")
 	p.record("startup_to_interactive_cold", took.Seconds(), "s")
+	p.recordMarks("startup_cold_")
 	if m, err := chromedp.Call(p.ctx, performance.GetMetrics, cdp.Empty{}); err == nil {
 		for _, x := range m.Metrics {
 			if x.Name == "ProcessTime" {
@@ -451,6 +479,7 @@ func TestE2EStartup(t *testing.T) {
 	// Warm: a second load comes from the cache and the service worker.
 	took = p.openInteractive("")
 	p.record("startup_to_interactive_warm", took.Seconds(), "s")
+	p.recordMarks("startup_warm_")
 
 	// The Preset control fills the fields and the link with the digits
 	// recipe; a field changed afterwards wins; the trainer takes the

@@ -14,6 +14,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
@@ -166,6 +167,7 @@ type server struct {
 	wasm    map[string]wasmFile // by name, as in wasmNames
 	page    *goapp.Handler
 	files   http.Handler // the web root, for go-app's /web/ requests
+	appJS   []byte       // go-app's app.js, its service worker registered once the page has started (appJSStart)
 }
 
 // wasmFile is a built wasm binary and its precompressed copies.
@@ -231,18 +233,69 @@ func newServer(cfg serveConfig) (*server, error) {
 			Large:   "/web/icon-512.png",
 			SVG:     "/web/icon.svg",
 		},
-		BackgroundColor:       "#10141c",
-		ThemeColor:            "#10141c",
-		LoadingLabel:          "loading metriclab {progress}%",
-		Styles:                []string{"/web/metriclab.css"},
-		CacheableResources:    cacheable,
-		RawHeaders:            []string{`<meta name="metriclab-version" content="` + s.version + `">`},
+		BackgroundColor:    "#10141c",
+		ThemeColor:         "#10141c",
+		LoadingLabel:       "loading metriclab {progress}%",
+		Styles:             []string{"/web/metriclab.css"},
+		CacheableResources: cacheable,
+		RawHeaders: []string{`<meta name="metriclab-version" content="` + s.version + `">`, startScript,
+			// app.js fetches app.wasm only once the HTML is parsed, styled and laid out;
+			// the download starts with the HTML instead (same URL and mode: fetch reuses it).
+			`<link rel="preload" href="` + webResolver{version: s.version}.Resolve("web/app.wasm") + `" as="fetch" crossorigin="anonymous">`},
 		Resources:             webResolver{version: s.version, files: s.files},
 		Version:               s.version,
 		WasmContentLength:     strconv.FormatInt(s.wasm["app.wasm"].size, 10),
 		ServiceWorkerTemplate: serviceWorker(),
 	}
+	s.appJS = startedAppJS(s.page)
 	return s, nil
+}
+
+// startScript runs as the HTML is parsed, before go-app's app.js.
+//
+// On the playground ("/") it starts the first trainer (a Web Worker of
+// app.TrainerScript) and leaves it in window[app.EarlyTrainer] with the
+// messages it posts meanwhile: the worker fetches, compiles and starts
+// trainer.wasm on another core while the page's own app.wasm loads, and
+// the page takes it when it mounts. Other pages start none.
+//
+// It also holds back go-app's service worker (appJSStart): its install
+// downloads every binary and MNIST again (some 20 MB, decompressed by the
+// browser) and competed with the page's start for the two cores. It
+// registers once the playground has started (app.PageStarted, which it
+// calls when its first trainer is ready; 20 s after the load event at the
+// latest); other pages register it at once, as go-app does.
+var startScript = `<script>
+(() => {
+  const playground = location.pathname === "/";
+  let started = !playground;
+  const waiting = [];
+  window.metriclabWhenStarted = (f) => { if (started) f(); else waiting.push(f); };
+  window.` + app.PageStarted + ` = () => { if (!started) { started = true; for (const f of waiting.splice(0)) f(); } };
+  addEventListener("load", () => setTimeout(window.` + app.PageStarted + `, 20000));
+  if (playground && window.Worker) {
+    const early = { worker: new Worker("` + app.TrainerScript + `"), messages: [], error: "" };
+    early.worker.onmessage = (e) => { early.messages.push(e.data); };
+    early.worker.onerror = (e) => { e.preventDefault(); early.error = e.message || "failed to load"; };
+    window.` + app.EarlyTrainer + ` = early;
+  }
+})();
+</script>`
+
+// appJSStart is the line of go-app's app.js that registers its service
+// worker, and what it becomes: registered once the page has started
+// (startScript). TestServePage checks that go-app's app.js still has it.
+const (
+	goappRegister = "\ngoappInitServiceWorker();\n"
+	appJSStart    = "\nmetriclabWhenStarted(goappInitServiceWorker);\n"
+)
+
+// startedAppJS returns go-app's app.js as page serves it, with its
+// service worker registered once the page has started.
+func startedAppJS(page http.Handler) []byte {
+	rec := httptest.NewRecorder()
+	page.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/app.js", nil))
+	return bytes.Replace(rec.Body.Bytes(), []byte(goappRegister), []byte(appJSStart), 1)
 }
 
 // viewerMatch is how the service worker looks up a request in its cache:
@@ -266,6 +319,8 @@ func serviceWorker() string {
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
+	case p == "/app.js" || p == "/goapp.js":
+		s.serveAppJS(w, r)
 	case p == "/app.wasm" || p == "/goapp.wasm":
 		s.serveWasm(w, r, "app.wasm")
 	case strings.HasPrefix(p, "/web/") && strings.HasSuffix(p, ".wasm"):
@@ -313,6 +368,16 @@ func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, name string) 
 		h.Set("Cache-Control", cacheRevalid)
 	}
 	s.serveFile(w, r, file)
+}
+
+// serveAppJS serves go-app's app.js as startedAppJS changed it, as
+// go-app would (revalidated by the version).
+func (s *server) serveAppJS(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/javascript")
+	h.Set("Cache-Control", cacheRevalid)
+	h.Set("ETag", `"`+s.version+`-app.js"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(s.appJS))
 }
 
 // serveMNIST serves one of the MNIST files as bytes (they are gzipped IDX

@@ -232,17 +232,23 @@ func TestServePage(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<!doctype html>", `content="` + version + `"`, `id="status"`, "/web/metriclab.css", "metriclab",
+		// The playground's first trainer starts before app.wasm.
+		`new Worker("` + app.TrainerScript + `")`, "window." + app.EarlyTrainer + " = ",
 	} {
 		if !strings.Contains(strings.ToLower(page), strings.ToLower(want)) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
-	// app.js loads the versioned binary and knows its uncompressed size.
+	// app.js loads the versioned binary and knows its uncompressed size;
+	// it registers the service worker once the page has started.
 	_, js := get(t, srv, "/app.js", "")
-	for _, want := range []string{"/web/app.wasm?v=" + version, `goappWasmContentLength = "` + itoa(len(mustRead(t, srv, "app.wasm"))) + `"`} {
+	for _, want := range []string{"/web/app.wasm?v=" + version, `goappWasmContentLength = "` + itoa(len(mustRead(t, srv, "app.wasm"))) + `"`, appJSStart} {
 		if !strings.Contains(string(js), want) {
 			t.Errorf("app.js lacks %q", want)
 		}
+	}
+	if strings.Contains(string(js), goappRegister) {
+		t.Errorf("app.js registers the service worker at once: go-app's app.js changed?")
 	}
 	// The service worker caches the workers, the viewer and MNIST.
 	_, sw := get(t, srv, "/app-worker.js", "")

@@ -36,7 +36,9 @@
 //
 // Out (postMessage to the page; Message.Trainer is the id of the run):
 //
-//	state     on every change: "idle", "loading", "running", "paused",
+//	state     once "idle" with no trainer id as soon as the worker listens
+//	          (the page enables Train on it: a start now trains at once),
+//	          then on every change: "idle", "loading", "running", "paused",
 //	          "done", "failed"
 //	progress  at most ten a second, and at every epoch end (with
 //	          Progress.Verification) and at the last step
@@ -139,8 +141,9 @@ type worker struct {
 }
 
 // listen installs self.onmessage, which queues commands for run, and the
-// MessageChannel that yieldNow waits on; then it lets web/trainer.js hand
-// over the messages that arrived before Go was ready.
+// MessageChannel that yieldNow waits on; then it says it is ready (state
+// "idle") and lets web/trainer.js hand over the messages that arrived
+// before Go was ready.
 func (w *worker) listen() {
 	jsonObj := w.self.Get("JSON")
 	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -179,6 +182,7 @@ func (w *worker) listen() {
 		return nil
 	}))
 	w.port = mc.Get("port2")
+	w.post(msg.Message{Type: msg.TypeState, State: w.state})
 	if drain := w.self.Get("metriclabDrain"); drain.Type() == js.TypeFunction {
 		drain.Invoke()
 	}

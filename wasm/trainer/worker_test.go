@@ -17,7 +17,8 @@ import (
 
 // TestWorkerInNode builds trainer.wasm and runs web/trainer.js with it in
 // node, posing as a Web Worker (testdata/harness.js): a message sent
-// before Go is ready starts an MNIST run (mlp, classes 0-1, one epoch),
+// before Go is ready starts an MNIST run (the worker first says it is
+// ready: state "idle" with no trainer id) (mlp, classes 0-1, one epoch),
 // the harness pauses it, steps once, resumes it and exports at the end.
 func TestWorkerInNode(t *testing.T) {
 	if testing.Short() {
@@ -42,6 +43,7 @@ func TestWorkerInNode(t *testing.T) {
 		t.Fatalf("node: %v\n%s", err, out)
 	}
 	var got struct {
+		Ready              string
 		States             []string
 		Progress           int
 		Snapshots          int
@@ -62,6 +64,9 @@ func TestWorkerInNode(t *testing.T) {
 	t.Logf("%s", strings.TrimSpace(string(out)))
 	if len(got.Errors) > 0 {
 		t.Errorf("errors: %q", got.Errors)
+	}
+	if got.Ready != "idle" {
+		t.Errorf("the worker's first message says state %q, want idle (ready) with no trainer id", got.Ready)
 	}
 	if want := []string{"loading", "running", "paused", "running", "done"}; !slices.Equal(got.States, want) {
 		t.Errorf("states %q, want %q", got.States, want)

@@ -30,6 +30,10 @@ bc.onmessage = (e) => { if (JSON.parse(e.data).type === "snapshot") got.broadcas
 
 globalThis.postMessage = (s) => {
   const m = JSON.parse(s);
+  if (m.trainer === "" && m.type === "state" && got.ready === undefined) {
+    got.ready = m.state; // the worker's "ready" before any run
+    return;
+  }
   got.trainers.add(m.trainer);
   switch (m.type) {
   case "state":
