@@ -121,51 +121,61 @@ func goTile(mr, kc int, a []float32, off, row []int32, b []float32, ldb int, c [
 // the other (len(row) even), the eight sums of each in locals.
 //
 // It is the browser's hot loop, written for GOOS=js GOARCH=wasm, where Go
-// keeps sixteen float32 registers (a 2×4 tile, its two A values and one B
-// value fit; 3×4 and 4×4 tiles spill and measured slower), a call is
-// costly (so one call computes a strip of tiles), and every jump back to a
-// loop's head is a trip through the function's dispatch table (so the
-// reduction is unrolled by two; by four measured slower). A, B and the
-// offset table are read through pointers: a slice index is a bounds check
-// and a pointer that moves a nil check, each a branch of its own under
-// wasm. That is safe because Mul's check proved every offset Off[t] +
-// Row[r] inside A and every row of B inside its slice before any kernel
-// ran.
+// keeps sixteen float32 and sixteen integer registers (a 2×4 tile, its two
+// A values and one B value fit; 3×4 and 4×4 tiles spill and measured
+// slower), a call with slice arguments is costly (so the strip's loop
+// calls goTile2x4 with pointers and integers only; with the tile's loop
+// inlined in the strip's, the strip's variables spill), and every jump
+// back to a loop's head is a trip through the function's dispatch table
+// (so the reduction is unrolled by two; by four measured slower). A, B
+// and the offset table are read through pointers: a slice index is a
+// bounds check and a pointer that moves a nil check, each a branch of its
+// own under wasm. That is safe because Mul's check proved every offset
+// Off[t] + Row[r] inside A and every row of B inside its slice before any
+// kernel ran.
 func goTiles2x4(a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
-	po, ldb4 := unsafe.Pointer(unsafe.SliceData(off)), 4*ldb
-	at := func(p unsafe.Pointer, o int) float32 { return *(*float32)(unsafe.Add(p, o)) }
+	po := unsafe.Pointer(unsafe.SliceData(off))
 	for i := 0; i+2 <= len(row); i += 2 {
-		a0, a1 := unsafe.Add(pa, 4*int(row[i])), unsafe.Add(pa, 4*int(row[i+1]))
-		var s00, s01, s02, s03, s10, s11, s12, s13 float32
-		step := func(t int) { // inlined: s += A[off[t]+row[i:i+2]] ⊗ B[t, :4]
-			o, q := 4*int(*(*int32)(unsafe.Add(po, 4*t))), t*ldb4
-			x0, x1 := at(a0, o), at(a1, o)
-			y := at(pb, q)
-			s00, s10 = s00+x0*y, s10+x1*y
-			y = at(pb, q+4)
-			s01, s11 = s01+x0*y, s11+x1*y
-			y = at(pb, q+8)
-			s02, s12 = s02+x0*y, s12+x1*y
-			y = at(pb, q+12)
-			s03, s13 = s03+x0*y, s13+x1*y
-		}
-		t := 0
-		for ; t+2 <= len(off); t += 2 {
-			step(t)
-			step(t + 1)
-		}
-		if t < len(off) {
-			step(t)
-		}
-		c0, c1 := c[i*ldc:i*ldc+4:i*ldc+4], c[(i+1)*ldc:(i+1)*ldc+4:(i+1)*ldc+4]
-		if acc {
-			s00, s01, s02, s03 = s00+c0[0], s01+c0[1], s02+c0[2], s03+c0[3]
-			s10, s11, s12, s13 = s10+c1[0], s11+c1[1], s12+c1[2], s13+c1[3]
-		}
-		c0[0], c0[1], c0[2], c0[3] = s00, s01, s02, s03
-		c1[0], c1[1], c1[2], c1[3] = s10, s11, s12, s13
+		c0, c1 := (*[4]float32)(c[i*ldc:i*ldc+4:i*ldc+4]), (*[4]float32)(c[(i+1)*ldc:(i+1)*ldc+4:(i+1)*ldc+4])
+		goTile2x4(unsafe.Add(pa, 4*int(row[i])), unsafe.Add(pa, 4*int(row[i+1])), po, pb, len(off), 4*ldb, c0, c1, acc)
 	}
+}
+
+// goTile2x4 is one tile of goTiles2x4: rows a0 and a1 of A, n steps of
+// the offset table po, B's rows ldb4 bytes apart from pb, C's rows c0 and
+// c1. It takes no slices, so that its call costs little.
+//
+//go:noinline
+func goTile2x4(a0, a1, po, pb unsafe.Pointer, n, ldb4 int, c0, c1 *[4]float32, acc bool) {
+	at := func(p unsafe.Pointer, o int) float32 { return *(*float32)(unsafe.Add(p, o)) }
+	var s00, s01, s02, s03, s10, s11, s12, s13 float32
+	step := func(t int) { // inlined: s += A[off[t]+row[i:i+2]] ⊗ B[t, :4]
+		o, q := 4*int(*(*int32)(unsafe.Add(po, 4*t))), t*ldb4
+		x0, x1 := at(a0, o), at(a1, o)
+		y := at(pb, q)
+		s00, s10 = s00+x0*y, s10+x1*y
+		y = at(pb, q+4)
+		s01, s11 = s01+x0*y, s11+x1*y
+		y = at(pb, q+8)
+		s02, s12 = s02+x0*y, s12+x1*y
+		y = at(pb, q+12)
+		s03, s13 = s03+x0*y, s13+x1*y
+	}
+	t := 0
+	for ; t+2 <= n; t += 2 {
+		step(t)
+		step(t + 1)
+	}
+	if t < n {
+		step(t)
+	}
+	if acc {
+		s00, s01, s02, s03 = s00+c0[0], s01+c0[1], s02+c0[2], s03+c0[3]
+		s10, s11, s12, s13 = s10+c1[0], s11+c1[1], s12+c1[2], s13+c1[3]
+	}
+	c0[0], c0[1], c0[2], c0[3] = s00, s01, s02, s03
+	c1[0], c1[1], c1[2], c1[3] = s10, s11, s12, s13
 }
 
 // goKernels is the pure-Go kernel set.
