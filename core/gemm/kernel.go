@@ -91,10 +91,6 @@ func colMasks(ncols int) uint64 {
 // multiply then an add per step.
 func goTile(mr, kc int, a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc, ncols int, acc bool) {
 	off = off[:kc]
-	if mr == 2 && ncols == 4 {
-		goTiles2x4(a, off, row[:2:2], b, ldb, c, ldc, acc)
-		return
-	}
 	var s [4][4]float32
 	for t, o := range off {
 		bt := b[t*ldb : t*ldb+ncols]
@@ -150,7 +146,7 @@ func goTiles2x4(a []float32, off, row []int32, b []float32, ldb int, c []float32
 func goTile2x4(a0, a1, po, pb unsafe.Pointer, n, ldb4 int, c0, c1 *[4]float32, acc bool) {
 	at := func(p unsafe.Pointer, o int) float32 { return *(*float32)(unsafe.Add(p, o)) }
 	var s00, s01, s02, s03, s10, s11, s12, s13 float32
-	step := func(t int) { // inlined: s += A[off[t]+row[i:i+2]] ⊗ B[t, :4]
+	step := func(t int) { // inlined: s += (a0, a1)[off[t]] ⊗ B[t, :4]
 		o, q := 4*int(*(*int32)(unsafe.Add(po, 4*t))), t*ldb4
 		x0, x1 := at(a0, o), at(a1, o)
 		y := at(pb, q)
