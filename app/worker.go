@@ -20,7 +20,7 @@ type worker struct {
 
 // EarlyTrainer is the property of window under which the playground's
 // first HTML leaves the Web Worker of TrainerScript that it started before
-// app.wasm loaded (server: earlyTrainerScript), so that trainer.wasm
+// app.wasm loaded (server: startScript), so that trainer.wasm
 // compiles on another core meanwhile: {worker, messages (the data of the
 // messages it posted so far), error (why it died, "" while it lives)}.
 const EarlyTrainer = "metriclabEarlyTrainer"
