@@ -101,7 +101,7 @@ func (d *driver) bind(h handles) error {
 		{h.cublas, "cublasSgemm_v2", &d.cublasSgemm},
 	}
 	for _, s := range syms {
-		p, err := purego.Dlsym(s.lib, s.name)
+		p, err := dlsym(s.lib, s.name)
 		if err != nil {
 			return fmt.Errorf("cuda: %s missing from the installed libraries: %s", s.name, oneLine(err.Error()))
 		}
@@ -154,7 +154,7 @@ func Probe() (string, error) {
 //	cuda: libcuda.so.1 not found: no NVIDIA driver on this machine
 func Open() (*Device, error) {
 	libs, err := openLibraries(func(name string) (uintptr, error) {
-		return purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+		return dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	})
 	if err != nil {
 		return nil, err

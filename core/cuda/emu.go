@@ -94,7 +94,7 @@ func NewEmu(dir string) (*Emu, error) {
 		fn   any
 	}{{"emu_alloc", &e.rt.alloc}, {"emu_free", &e.rt.free}, {"emu_copy_in", &e.rt.copyIn},
 		{"emu_copy_out", &e.rt.copyOut}, {"emu_sgemm", &e.rt.sgemm}} {
-		p, err := purego.Dlsym(lib, s.name)
+		p, err := dlsym(lib, s.name)
 		if err != nil {
 			e.exec.Close()
 			return nil, fmt.Errorf("cuda: emulation runtime: %v", err)
@@ -130,7 +130,7 @@ func (e *Emu) build(source string) (uintptr, error) {
 			return 0, fmt.Errorf("cuda: emulation: %v", err)
 		}
 	}
-	h, err := purego.Dlopen(so, purego.RTLD_NOW|purego.RTLD_LOCAL)
+	h, err := dlopen(so, purego.RTLD_NOW|purego.RTLD_LOCAL)
 	if err != nil {
 		return 0, fmt.Errorf("cuda: emulation: loading %s: %v", so, err)
 	}
@@ -236,7 +236,7 @@ func (e *Emu) Compile(name, source string) (Kernel, error) {
 	if err != nil {
 		return Kernel{}, err
 	}
-	p, err := purego.Dlsym(lib, "emu_launch_"+name)
+	p, err := dlsym(lib, "emu_launch_"+name)
 	if err != nil {
 		return Kernel{}, &CallError{Call: "cuModuleGetFunction(" + name + ")", Code: Result(500)}
 	}
