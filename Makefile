@@ -32,8 +32,14 @@ web: $(WEB)
 web/app.wasm: $(WASM_SOURCES)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/app
 
-web/trainer.wasm: $(WASM_SOURCES)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/trainer
+# The trainer builds with slim copies of gorgonia and tensor (half the size:
+# wasm/trainer/_slim/slim.sh says why and how).
+SLIM      := out/slim
+web/trainer.wasm: $(WASM_SOURCES) $(SLIM)/trainer.mod
+	GOOS=js GOARCH=wasm $(GO) build -modfile $(SLIM)/trainer.mod -trimpath -ldflags '-s -w' -o $@ ./wasm/trainer
+
+$(SLIM)/trainer.mod: go.mod go.sum $(wildcard wasm/trainer/_slim/*/*.go) wasm/trainer/_slim/slim.sh
+	bash wasm/trainer/_slim/slim.sh $(SLIM)
 
 web/viz.wasm: $(WASM_SOURCES)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/viz
@@ -80,8 +86,9 @@ vet:
 	GOARCH=arm64 $(GO) vet ./core/... ./losses/
 
 # The TestE2E… tests need the web build and chromium: test-e2e runs them.
-test-native:
+test-native: $(SLIM)/trainer.mod
 	$(GO) test -count=1 -skip '^TestE2E' ./...
+	$(GO) test -count=1 -modfile $(SLIM)/trainer.mod gorgonia.org/gorgonia ./wasm/trainer/
 
 test-wasm: node
 	$(WASMENV) $(GO) test -count=1 -short $(CORE_PKGS) $(WEB_PKGS)
