@@ -32,17 +32,17 @@ web: $(WEB)
 web/app.wasm: $(WASM_SOURCES)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/app
 
-# The trainer builds with slim copies of gorgonia and tensor (half the size:
-# wasm/trainer/_slim/slim.sh says why and how).
+# The trainer and the viewer build with slim copies of gorgonia, tensor and
+# ebiten (a half and a quarter smaller: wasm/_slim/slim.sh says why and how).
 SLIM      := out/slim
-web/trainer.wasm: $(WASM_SOURCES) $(SLIM)/trainer.mod
-	GOOS=js GOARCH=wasm $(GO) build -modfile $(SLIM)/trainer.mod -trimpath -ldflags '-s -w' -o $@ ./wasm/trainer
+web/trainer.wasm: $(WASM_SOURCES) $(SLIM)/wasm.mod
+	GOOS=js GOARCH=wasm $(GO) build -modfile $(SLIM)/wasm.mod -trimpath -ldflags '-s -w' -o $@ ./wasm/trainer
 
-$(SLIM)/trainer.mod: go.mod go.sum $(wildcard wasm/trainer/_slim/*/*.go) wasm/trainer/_slim/slim.sh
-	bash wasm/trainer/_slim/slim.sh $(SLIM)
+web/viz.wasm: $(WASM_SOURCES) $(SLIM)/wasm.mod
+	GOOS=js GOARCH=wasm $(GO) build -modfile $(SLIM)/wasm.mod -trimpath -ldflags '-s -w' -o $@ ./wasm/viz
 
-web/viz.wasm: $(WASM_SOURCES)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/viz
+$(SLIM)/wasm.mod: go.mod go.sum $(shell find wasm/_slim -type f) | deps
+	bash wasm/_slim/slim.sh $(SLIM)
 
 # One run writes both copies (gzip -9 and brotli), each renamed into place.
 web/%.wasm.gz web/%.wasm.br &: web/%.wasm | bin/metriclab
@@ -86,9 +86,10 @@ vet:
 	GOARCH=arm64 $(GO) vet ./core/... ./losses/
 
 # The TestE2E… tests need the web build and chromium: test-e2e runs them.
-test-native: $(SLIM)/trainer.mod
+# Then the slim copies' own tests and the trainer's tests on them.
+test-native: $(SLIM)/wasm.mod
 	$(GO) test -count=1 -skip '^TestE2E' ./...
-	$(GO) test -count=1 -modfile $(SLIM)/trainer.mod gorgonia.org/gorgonia ./wasm/trainer/
+	$(GO) test -count=1 -modfile $(SLIM)/wasm.mod gorgonia.org/gorgonia github.com/hajimehoshi/ebiten/v2/internal/builtinshader ./wasm/trainer/
 
 test-wasm: node
 	$(WASMENV) $(GO) test -count=1 -short $(CORE_PKGS) $(WEB_PKGS)

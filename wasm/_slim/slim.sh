@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# slim.sh DIR: the browser binaries' copies of gorgonia, tensor and ebiten,
+# in DIR.
+#
+# Go's linker keeps every exported method of every type in a binary once
+# any code it keeps looks methods up by name through reflection. Three
+# upstream files do, and nothing of ours needs what they do that way:
+# gorgonia's DOT node label (text/template) and tensor's protobuf
+# serialization (gogo protobuf) double trainer.wasm (30.0 → 14.4 MB, 4.4 →
+# 2.4 MB brotli); ebiten's built-in shader source (text/template) adds a
+# third to viz.wasm (9.7 → 12.8 MB). The module cache cannot be overlaid,
+# so this copies the three modules' sources from it, replaces those files
+# with the ones beside this script (the label and the shader written with
+# Go instead of a template, each tested against upstream's template kept in
+# a _slim_test.go; dense_io.go without PBEncode/PBDecode), and writes
+# DIR/wasm.mod and DIR/wasm.sum: go.mod and go.sum with the three modules
+# replaced. `go build -modfile DIR/wasm.mod` builds with them. DIR is
+# relative to the repository root.
+#
+# Each replaced file is pinned to the upstream version and checksum it was
+# derived from: when go.mod moves a module, this stops and says which file
+# to derive again.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dir=${1:?usage: slim.sh DIR}
+here=wasm/_slim
+# copy (under $here)  module  version  file in the module  upstream sha256
+pins="gorgonia gorgonia.org/gorgonia v0.9.18 templates.go 910d20b71f9741d9307918a866865d9f89906628b26c1599d87d68874cb9682c
+tensor gorgonia.org/tensor v0.9.23 dense_io.go 5115a15ae59b601573111366005ba3b12477d303f633251cb7876d12757cda3e
+ebiten github.com/hajimehoshi/ebiten/v2 v2.8.8 internal/builtinshader/shader.go 932a4a04d35a2bafa2272c9089f963ba5f189d855931af8fc049ead7360f6ebe"
+
+mkdir -p "$(dirname "$dir")"
+tmp=$(mktemp -d "$(dirname "$dir")/.slim.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cp go.mod "$tmp/wasm.mod"
+cp go.sum "$tmp/wasm.sum"
+while read -r name mod version file sum; do
+	read -r have src < <(go list -m -f '{{.Version}} {{.Dir}}' "$mod")
+	if [ "$have" != "$version" ] || [ -z "$src" ]; then
+		echo "slim.sh: go.mod has $mod $have, $here/$name/$file was derived from $version: derive it again from the new $file" >&2
+		exit 1
+	fi
+	if ! echo "$sum  $src/$file" | sha256sum --check --status; then
+		echo "slim.sh: $src/$file is not the file $here/$name/$file was derived from" >&2
+		exit 1
+	fi
+	mkdir -p "$tmp/$name"
+	# Everything a build may read (embedded files too), without the tests,
+	# the examples and the pictures.
+	(cd "$src" && find . -type f ! -name '*_test.go' ! -path '*/testdata/*' ! -path './examples/*' \
+		! -path './media/*' ! -path './docs/*' | tar -cf - -T -) | tar -xf - -C "$tmp/$name"
+	chmod -R u+w "$tmp/$name"
+	cp -R "$here/$name/." "$tmp/$name/"
+	printf '\nreplace %s => ./%s/%s\n' "$mod" "$dir" "$name" >> "$tmp/wasm.mod"
+done <<< "$pins"
+rm -rf "$dir"
+mv "$tmp" "$dir"
+trap - EXIT
