@@ -9,7 +9,7 @@ import (
 // exprNodeTempl writes a node's DOT label, the table that text/template
 // wrote from exprNodeTemplText upstream, character for character.
 //
-// metriclab's slim copy (wasm/trainer/_slim): text/template evaluates
+// metriclab's slim copy (wasm/_slim): text/template evaluates
 // methods by name through reflection, which makes Go's linker keep every
 // exported method of every type in the binary; without it the browser
 // trainer is half the size.

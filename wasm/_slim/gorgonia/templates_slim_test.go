@@ -1,6 +1,6 @@
 package gorgonia
 
-// metriclab's slim copy (wasm/trainer/_slim): the node label written with
+// metriclab's slim copy (wasm/_slim): the node label written with
 // fmt against upstream's template, kept here verbatim.
 
 import (
