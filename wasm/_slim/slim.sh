@@ -36,7 +36,11 @@ cp go.mod "$tmp/wasm.mod"
 cp go.sum "$tmp/wasm.sum"
 while read -r name mod version file sum; do
 	read -r have src < <(go list -m -f '{{.Version}} {{.Dir}}' "$mod")
-	if [ "$have" != "$version" ] || [ -z "$src" ]; then
+	if [ -z "$src" ]; then
+		echo "slim.sh: $mod is not in the module cache: run go mod download" >&2
+		exit 1
+	fi
+	if [ "$have" != "$version" ]; then
 		echo "slim.sh: go.mod has $mod $have, $here/$name/$file was derived from $version: derive it again from the new $file" >&2
 		exit 1
 	fi
