@@ -41,7 +41,7 @@ web/trainer.wasm: $(WASM_SOURCES) $(SLIM)/wasm.mod
 web/viz.wasm: $(WASM_SOURCES) $(SLIM)/wasm.mod
 	GOOS=js GOARCH=wasm $(GO) build -modfile $(SLIM)/wasm.mod -trimpath -ldflags '-s -w' -o $@ ./wasm/viz
 
-$(SLIM)/wasm.mod: go.mod go.sum $(shell find wasm/_slim -type f) | deps
+$(SLIM)/wasm.mod: go.mod go.sum $(shell find wasm/_slim -type f 2>/dev/null) | deps
 	bash wasm/_slim/slim.sh $(SLIM)
 
 # One run writes both copies (gzip -9 and brotli), each renamed into place.
@@ -86,13 +86,15 @@ vet:
 	GOARCH=arm64 $(GO) vet ./core/... ./losses/
 
 # The TestE2E… tests need the web build and chromium: test-e2e runs them.
-# Then the slim copies' own tests and the trainer's tests on them.
+# The trainer's tests run on the slim copies it is built with, beside the
+# slim copies' own tests.
 test-native: $(SLIM)/wasm.mod
-	$(GO) test -count=1 -skip '^TestE2E' ./...
+	$(GO) test -count=1 -skip '^TestE2E' $$($(GO) list ./... | grep -v '^metriclab/wasm/trainer$$')
 	$(GO) test -count=1 -modfile $(SLIM)/wasm.mod gorgonia.org/gorgonia github.com/hajimehoshi/ebiten/v2/internal/builtinshader ./wasm/trainer/
 
-test-wasm: node
-	$(WASMENV) $(GO) test -count=1 -short $(CORE_PKGS) $(WEB_PKGS)
+# On the slim copies, as the browser binaries are built.
+test-wasm: node $(SLIM)/wasm.mod
+	$(WASMENV) $(GO) test -count=1 -short -modfile $(SLIM)/wasm.mod $(CORE_PKGS) $(WEB_PKGS)
 
 # The matrix product and the convolutions on arm64's NEON kernels, under qemu.
 ARM64_PKGS := ./core/gemm/ ./core/conv/ ./core/kern/
@@ -115,7 +117,7 @@ torch:
 
 ## bench: training throughput natively beside PyTorch on the CPU (same models, ArcFace head, Adam; 1 and 2 threads), the GEMM's GFLOP/s, then lenet-s in wasm beside the browser peers, all in one run
 BENCH_OUT := out/bench
-bench: deps node torch bin/metriclab
+bench: deps node torch bin/metriclab $(SLIM)/wasm.mod
 	@mkdir -p $(BENCH_OUT)
 	@rm -f $(BENCH_OUT)/native.jsonl
 	@for t in 1 2; do for a in lenet-s lenetpp; do \
@@ -128,7 +130,7 @@ bench: deps node torch bin/metriclab
 	done
 	@$(TORCH) .ci/benchtable.py < $(BENCH_OUT)/native.jsonl
 	$(GO) test -run '^$$' -bench 'Peak|Mul/[a-z0-9]+/square512' -benchtime 20x ./core/gemm/
-	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x ./losses/
+	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x -modfile $(SLIM)/wasm.mod ./losses/
 	bash ../shared/peers/run.sh 6
 
 ## table: the README's tables: every loss at D = 3 and 64, closed and open set, beside raw pixels; the presets on unseen digits and unseen faces, each with its ablation; the presets themselves (about 30 minutes)

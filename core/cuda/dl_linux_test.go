@@ -24,7 +24,10 @@ func TestDlopenReasonOnEveryThread(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < tries; i++ {
 				_, err := dlopen("libmetriclab-missing.so.1", purego.RTLD_NOW)
-				if err == nil || !isNotFound(err) || !strings.Contains(err.Error(), "libmetriclab-missing.so.1") {
+				switch {
+				case err == nil:
+					bad <- "no error"
+				case !isNotFound(err) || !strings.Contains(err.Error(), "libmetriclab-missing.so.1"):
 					bad <- err.Error()
 				}
 			}

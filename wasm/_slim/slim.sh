@@ -23,11 +23,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:?usage: slim.sh DIR}
+case $dir in
+out/?*) ;;
+*) echo "slim.sh: DIR must be under out/ (it is replaced whole): $dir" >&2; exit 1 ;;
+esac
 here=wasm/_slim
 # copy (under $here)  module  version  file in the module  upstream sha256
 pins="gorgonia gorgonia.org/gorgonia v0.9.18 templates.go 910d20b71f9741d9307918a866865d9f89906628b26c1599d87d68874cb9682c
 tensor gorgonia.org/tensor v0.9.23 dense_io.go 5115a15ae59b601573111366005ba3b12477d303f633251cb7876d12757cda3e
 ebiten github.com/hajimehoshi/ebiten/v2 v2.8.8 internal/builtinshader/shader.go 932a4a04d35a2bafa2272c9089f963ba5f189d855931af8fc049ead7360f6ebe"
+
+# Every file beside this script replaces an upstream one, so each needs
+# its pin (the tests, *_slim_test.go, are ours).
+for f in $(cd "$here" && find . -mindepth 2 -type f ! -name '*_slim_test.go' | sed 's|^\./||'); do
+	name=${f%%/*}
+	if ! grep -q "^$name [^ ]* [^ ]* ${f#*/} " <<< "$pins"; then
+		echo "slim.sh: $here/$f replaces an upstream file but has no pin here" >&2
+		exit 1
+	fi
+done
 
 mkdir -p "$(dirname "$dir")"
 tmp=$(mktemp -d "$(dirname "$dir")/.slim.XXXXXX")
@@ -35,7 +49,11 @@ trap 'rm -rf "$tmp"' EXIT
 cp go.mod "$tmp/wasm.mod"
 cp go.sum "$tmp/wasm.sum"
 while read -r name mod version file sum; do
-	read -r have src < <(go list -m -f '{{.Version}} {{.Dir}}' "$mod")
+	line=$(go list -m -f '{{.Version}} {{.Dir}}' "$mod") || {
+		echo "slim.sh: cannot resolve $mod from go.mod" >&2
+		exit 1
+	}
+	read -r have src <<< "$line"
 	if [ -z "$src" ]; then
 		echo "slim.sh: $mod is not in the module cache: run go mod download" >&2
 		exit 1
@@ -57,6 +75,7 @@ while read -r name mod version file sum; do
 	cp -R "$here/$name/." "$tmp/$name/"
 	printf '\nreplace %s => ./%s/%s\n' "$mod" "$dir" "$name" >> "$tmp/wasm.mod"
 done <<< "$pins"
+chmod 755 "$tmp"
 rm -rf "$dir"
-mv "$tmp" "$dir"
+mv -T "$tmp" "$dir"
 trap - EXIT

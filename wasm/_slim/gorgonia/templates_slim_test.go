@@ -13,22 +13,34 @@ import (
 
 // TestSlimLabelMatchesTemplate writes every node's DOT label of a small
 // training graph both ways, before and after a run (values and gradients
-// printed), with a name that needs escaping.
+// printed), with names that need escaping (a NUL too), a node marked as of
+// interest and a statement node (Read).
 func TestSlimLabelMatchesTemplate(t *testing.T) {
 	g := NewGraph()
 	x := NewMatrix(g, tensor.Float32, WithShape(2, 3), WithName("x<&'\"\ny"), WithInit(GlorotU(1)))
-	w := NewMatrix(g, tensor.Float32, WithShape(3, 2), WithName("w"), WithInit(GlorotU(1)))
-	s := Must(Sum(Must(Tanh(Must(Mul(x, w))))))
+	w := NewMatrix(g, tensor.Float32, WithShape(3, 2), WithName("w\x00"), WithInit(GlorotU(1)))
+	xw := Must(Mul(x, w))
+	xw.ofInterest = true
+	s := Must(Sum(Must(Tanh(xw))))
 	if _, err := Grad(s, w); err != nil {
 		t.Fatal(err)
 	}
+	var read Value
+	Read(s, &read)
 	if n := len(g.AllNodes()); n < 8 {
 		t.Fatalf("%d nodes: the gradient is missing from the graph", n)
 	}
 	vm := NewTapeMachine(g, BindDualValues(w))
 	defer vm.Close()
 	compare := func(stage string) {
+		var marked, stmts int
 		for _, n := range g.AllNodes() {
+			if isMarked(n) {
+				marked++
+			}
+			if isStmt(n) {
+				stmts++
+			}
 			var want, got bytes.Buffer
 			if err := upstreamTempl.ExecuteTemplate(&want, "node", n); err != nil {
 				t.Fatal(err)
@@ -39,6 +51,9 @@ func TestSlimLabelMatchesTemplate(t *testing.T) {
 			if got.String() != want.String() {
 				t.Errorf("%s, node %v:\ngot  %q\nwant %q", stage, n, got.String(), want.String())
 			}
+		}
+		if marked == 0 || stmts == 0 {
+			t.Errorf("%s: %d nodes of interest, %d statements: want both", stage, marked, stmts)
 		}
 	}
 	compare("before the run")
