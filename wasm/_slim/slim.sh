@@ -12,7 +12,8 @@
 # so this copies the three modules' sources from it, replaces those files
 # with the ones beside this script (the label and the shader written with
 # Go instead of a template, each tested against upstream's template kept in
-# a _slim_test.go; dense_io.go without PBEncode/PBDecode), and writes
+# a _slim_test.go) or edits them with the sed script beside it (FILE.sed:
+# dense_io.go without PBEncode/PBDecode), and writes
 # DIR/wasm.mod and DIR/wasm.sum: go.mod and go.sum with the three modules
 # replaced. `go build -modfile DIR/wasm.mod` builds with them. DIR is
 # relative to the repository root.
@@ -33,9 +34,9 @@ pins="gorgonia gorgonia.org/gorgonia v0.9.18 templates.go 910d20b71f9741d9307918
 tensor gorgonia.org/tensor v0.9.23 dense_io.go 5115a15ae59b601573111366005ba3b12477d303f633251cb7876d12757cda3e
 ebiten github.com/hajimehoshi/ebiten/v2 v2.8.8 internal/builtinshader/shader.go 932a4a04d35a2bafa2272c9089f963ba5f189d855931af8fc049ead7360f6ebe"
 
-# Every file beside this script replaces an upstream one, so each needs
-# its pin (the tests, *_slim_test.go, are ours).
-for f in $(cd "$here" && find . -mindepth 2 -type f ! -name '*_slim_test.go' | sed 's|^\./||'); do
+# Every file beside this script replaces or edits (FILE.sed) an upstream
+# one, so each needs its pin (the tests, *_slim_test.go, are ours).
+for f in $(cd "$here" && find . -mindepth 2 -type f ! -name '*_slim_test.go' | sed 's|^\./||; s|\.sed$||'); do
 	name=${f%%/*}
 	if ! grep -q "^$name [^ ]* [^ ]* ${f#*/} " <<< "$pins"; then
 		echo "slim.sh: $here/$f replaces an upstream file but has no pin here" >&2
@@ -72,7 +73,10 @@ while read -r name mod version file sum; do
 	(cd "$src" && find . -type f ! -name '*_test.go' ! -path '*/testdata/*' ! -path './examples/*' \
 		! -path './media/*' ! -path './docs/*' | tar -cf - -T -) | tar -xf - -C "$tmp/$name"
 	chmod -R u+w "$tmp/$name"
-	cp -R "$here/$name/." "$tmp/$name/"
+	(cd "$here/$name" && find . -type f ! -name '*.sed' | tar -cf - -T -) | tar -xf - -C "$tmp/$name"
+	if [ -f "$here/$name/$file.sed" ]; then
+		sed -f "$here/$name/$file.sed" "$src/$file" > "$tmp/$name/$file"
+	fi
 	printf '\nreplace %s => ./%s/%s\n' "$mod" "$dir" "$name" >> "$tmp/wasm.mod"
 done <<< "$pins"
 chmod 755 "$tmp"
