@@ -13,7 +13,7 @@ CORE_PKGS := ./core/... ./losses/...
 WEB_PKGS  := ./app/... ./wasm/viz/...
 SOURCES   := $(shell find core losses server app -name '*.go' 2>/dev/null) go.mod go.sum
 # The browser binaries, their precompressed copies, and Go's JS glue.
-WASM_SOURCES = $(shell find core losses app wasm -name '*.go' 2>/dev/null) go.mod go.sum
+WASM_SOURCES = $(shell find core losses app wasm -name '*.go' ! -path 'wasm/_slim/*' 2>/dev/null) go.mod go.sum
 WASM      := web/app.wasm web/trainer.wasm web/viz.wasm
 WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
 ADDR      ?= 127.0.0.1:8000
