@@ -29,12 +29,13 @@ run: deps web bin/metriclab
 ## web: the browser binaries and their .gz and .br copies
 web: $(WEB)
 
-web/app.wasm: $(WASM_SOURCES)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./wasm/app
-
-# The trainer and the viewer build with slim copies of gorgonia, tensor and
-# ebiten (a half and a quarter smaller: wasm/_slim/slim.sh says why and how).
+# The browser binaries build with slim copies of go-app, gorgonia, tensor and
+# ebiten (a sixth, a half and a quarter smaller: wasm/_slim/slim.sh says why
+# and how).
 SLIM      := out/slim
+web/app.wasm: $(WASM_SOURCES) $(SLIM)/wasm.mod
+	GOOS=js GOARCH=wasm $(GO) build -modfile $(SLIM)/wasm.mod -trimpath -ldflags '-s -w' -o $@ ./wasm/app
+
 web/trainer.wasm: $(WASM_SOURCES) $(SLIM)/wasm.mod
 	GOOS=js GOARCH=wasm $(GO) build -modfile $(SLIM)/wasm.mod -trimpath -ldflags '-s -w' -o $@ ./wasm/trainer
 

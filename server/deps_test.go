@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -139,6 +141,43 @@ func TestLayout(t *testing.T) {
 		}
 		if seen < 15 {
 			t.Errorf("%v: only %d packages checked: go list gave\n%s", target, seen, out)
+		}
+	}
+}
+
+// TestSlimBrowserBinaries checks what the slim copies (wasm/_slim) leave
+// out of the browser binaries as make builds them: net/http and TLS out of
+// the page, gogo protobuf out of the trainer.
+func TestSlimBrowserBinaries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	const modfile = "out/slim/wasm.mod"
+	if _, err := os.Stat(filepath.Join("..", modfile)); err != nil {
+		t.Skipf("%s is made by make (wasm/_slim/slim.sh): %v", modfile, err)
+	}
+	for _, c := range []struct {
+		pkg   string
+		never []string
+	}{
+		{"./wasm/app", []string{"net/http", "crypto/tls", "crypto/x509"}},
+		{"./wasm/trainer", []string{"github.com/gogo/protobuf", "gorgonia.org/tensor/internal/serialization/pb"}},
+	} {
+		cmd := exec.Command("go", "list", "-modfile", modfile, "-deps", c.pkg)
+		cmd.Dir = ".."
+		cmd.Env = append(cmd.Environ(), "GOOS=js", "GOARCH=wasm")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", c.pkg, err, out)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 50 {
+			t.Fatalf("go list %s gave %d packages:\n%s", c.pkg, len(deps), out)
+		}
+		for _, d := range deps {
+			if hasPrefix(d, c.never) {
+				t.Errorf("%s built with %s depends on %s", c.pkg, modfile, d)
+			}
 		}
 	}
 }
