@@ -58,12 +58,18 @@ func canvasPNG(iframeID string) string {
 }
 
 // Marks of the playground's start on the page's performance timeline
-// (performance.mark), which the browser test reads: the page mounted, and
-// its first trainer ready (Train enabled).
+// (performance.mark), which the browser test reads: app.wasm's main
+// started (compiled, instantiated, its packages initialised), the page
+// mounted, and its first trainer ready (Train enabled).
 const (
+	MarkMain         = "metriclab-main"
 	MarkMounted      = "metriclab-mounted"
 	MarkTrainerReady = "metriclab-trainer-ready"
 )
+
+// MarkMainStarted puts MarkMain on the page's timeline: app.wasm's main
+// calls it first.
+func MarkMainStarted() { mark(MarkMain) }
 
 // mark puts name on the page's performance timeline.
 func mark(name string) {

@@ -275,8 +275,8 @@ func (p *e2ePage) openInteractive(hash string) time.Duration {
 }
 
 // recordMarks records, with prefix, when the page's start reached the
-// playground's performance marks (app.MarkMounted, app.MarkTrainerReady)
-// and when app.wasm and trainer.wasm had arrived (resource timing), in
+// playground's performance marks (app.MarkMain, app.MarkMounted,
+// app.MarkTrainerReady) and when app.wasm had arrived (resource timing), in
 // seconds from the navigation: where the time to interactive went.
 func (p *e2ePage) recordMarks(prefix string) {
 	p.t.Helper()
@@ -291,6 +291,7 @@ func (p *e2ePage) recordMarks(prefix string) {
 	})()`)
 	for _, x := range []struct{ key, name, unit string }{
 		{"app.wasm", "app_wasm_arrived", "s (resource timing's responseEnd)"},
+		{app.MarkMain, "app_main", "s (app.wasm compiled, instantiated and initialised: its main began)"},
 		{app.MarkMounted, "page_mounted", "s (go-app mounted the playground)"},
 		{app.MarkTrainerReady, "trainer_ready", "s (the first trainer said idle)"},
 	} {

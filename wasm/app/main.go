@@ -13,6 +13,7 @@ import (
 )
 
 func main() {
+	app.MarkMainStarted()
 	app.Route()
 	goapp.RunWhenOnBrowser()
 }
