@@ -14,18 +14,18 @@
 # serialization (gogo protobuf) double trainer.wasm (30.0 → 14.4 MB, 4.4 →
 # 2.4 MB brotli); ebiten's built-in shader source (text/template) adds a
 # third to viz.wasm (9.7 → 12.8 MB). The module cache cannot be overlaid,
-# so this copies the four modules' sources from it, replaces those files
-# with the ones beside this script (the label and the shader written with
-# Go instead of a template, each tested against upstream's template kept in
-# a _slim_test.go) or edits them with the sed script beside it (FILE.sed:
-# dense_io.go without PBEncode/PBDecode; go-app's server side), and writes
-# DIR/wasm.mod and DIR/wasm.sum: go.mod and go.sum with the four modules
+# so this copies the four modules' sources from it, edits those files with
+# the sed scripts beside this script (FILE.sed edits upstream's FILE), adds
+# the Go files beside it (*_slim.go: the label and the shader written in Go
+# instead of a template, each tested against upstream's template kept in a
+# *_slim_test.go), and writes DIR/wasm.mod and DIR/wasm.sum: go.mod and
+# go.sum with the four modules
 # replaced. `go build -modfile DIR/wasm.mod` builds with them. DIR is
 # relative to the repository root.
 #
-# Each replaced file is pinned to the upstream version and checksum it was
-# derived from: when go.mod moves a module, this stops and says which file
-# to derive again.
+# Each edited file is pinned to the upstream version and checksum its sed
+# script was written for: when go.mod moves a module, this stops and says
+# which script to check again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:?usage: slim.sh DIR}
@@ -34,7 +34,7 @@ out/?*) ;;
 *) echo "slim.sh: DIR must be under out/ (it is replaced whole): $dir" >&2; exit 1 ;;
 esac
 here=wasm/_slim
-# copy (under $here)  module  version  file in the module  upstream sha256
+# copy (under $here)  module  version  file in the module (edited by $here/copy/file.sed)  upstream sha256
 pins="gorgonia gorgonia.org/gorgonia v0.9.18 templates.go 910d20b71f9741d9307918a866865d9f89906628b26c1599d87d68874cb9682c
 tensor gorgonia.org/tensor v0.9.23 dense_io.go 5115a15ae59b601573111366005ba3b12477d303f633251cb7876d12757cda3e
 ebiten github.com/hajimehoshi/ebiten/v2 v2.8.8 internal/builtinshader/shader.go 932a4a04d35a2bafa2272c9089f963ba5f189d855931af8fc049ead7360f6ebe
@@ -42,14 +42,24 @@ goapp github.com/maxence-charriere/go-app/v10 v10.1.11 pkg/app/http.go 0601189a9
 goapp github.com/maxence-charriere/go-app/v10 v10.1.11 pkg/app/resource.go 6b52ab4ec2f4171d403384bffe159e9ec22699933e768ef5868f2851a1b84baa
 goapp github.com/maxence-charriere/go-app/v10 v10.1.11 pkg/app/wasm.go 10117b07fb7147cdfcd97d1e07cd010da30914e2a622b73d0242b5d9019796f8"
 
-# Every file beside this script replaces or edits (FILE.sed) an upstream
-# one, so each needs its pin (the tests, *_slim_test.go, are ours).
-for f in $(cd "$here" && find . -mindepth 2 -type f ! -name '*_slim_test.go' | sed 's|^\./||; s|\.sed$||'); do
+# Each sed script edits an upstream file, so each needs its pin; the other
+# files beside this script are ours and must not replace upstream's.
+for f in $(cd "$here" && find . -mindepth 2 -type f | sed 's|^\./||'); do
 	name=${f%%/*}
-	if ! grep -q "^$name [^ ]* [^ ]* ${f#*/} " <<< "$pins"; then
-		echo "slim.sh: $here/$f replaces an upstream file but has no pin here" >&2
+	case $f in
+	*.sed)
+		file=${f#*/}
+		if ! grep -q "^$name [^ ]* [^ ]* ${file%.sed} " <<< "$pins"; then
+			echo "slim.sh: $here/$f edits an upstream file but has no pin here" >&2
+			exit 1
+		fi
+		;;
+	*_slim.go | *_slim_test.go) ;;
+	*)
+		echo "slim.sh: $here/$f: only FILE.sed, *_slim.go and *_slim_test.go belong here" >&2
 		exit 1
-	fi
+		;;
+	esac
 done
 
 mkdir -p "$(dirname "$dir")"
@@ -68,11 +78,11 @@ while read -r name mod version file sum; do
 		exit 1
 	fi
 	if [ "$have" != "$version" ]; then
-		echo "slim.sh: go.mod has $mod $have, $here/$name/$file was derived from $version: derive it again from the new $file" >&2
+		echo "slim.sh: go.mod has $mod $have, $here/$name/$file.sed was written for $version: check it against the new $file" >&2
 		exit 1
 	fi
 	if ! echo "$sum  $src/$file" | sha256sum --check --status; then
-		echo "slim.sh: $src/$file is not the file $here/$name/$file was derived from" >&2
+		echo "slim.sh: $src/$file is not the file $here/$name/$file.sed was written for" >&2
 		exit 1
 	fi
 	if [ ! -d "$tmp/$name" ]; then # the module's first pin: copy it
@@ -85,9 +95,7 @@ while read -r name mod version file sum; do
 		(cd "$here/$name" && find . -type f ! -name '*.sed' | tar -cf - -T -) | tar -xf - -C "$tmp/$name"
 		printf '\nreplace %s => ./%s/%s\n' "$mod" "$dir" "$name" >> "$tmp/wasm.mod"
 	fi
-	if [ -f "$here/$name/$file.sed" ]; then
-		sed -f "$here/$name/$file.sed" "$src/$file" > "$tmp/$name/$file"
-	fi
+	sed -f "$here/$name/$file.sed" "$src/$file" > "$tmp/$name/$file"
 done <<< "$pins"
 chmod 755 "$tmp"
 rm -rf "$dir"

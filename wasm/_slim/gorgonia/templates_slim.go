@@ -1,5 +1,11 @@
 package gorgonia
 
+// metriclab's slim copy (wasm/_slim): added beside templates.go, which
+// templates.go.sed leaves without its text/template. text/template
+// evaluates methods by name through reflection, which makes Go's linker
+// keep every exported method of every type in the binary; without it the
+// browser trainer is half the size.
+
 import (
 	"fmt"
 	"io"
@@ -8,11 +14,6 @@ import (
 
 // exprNodeTempl writes a node's DOT label, the table that text/template
 // wrote from exprNodeTemplText upstream, character for character.
-//
-// metriclab's slim copy (wasm/_slim): text/template evaluates
-// methods by name through reflection, which makes Go's linker keep every
-// exported method of every type in the binary; without it the browser
-// trainer is half the size.
 var exprNodeTempl nodeLabel
 
 type nodeLabel struct{}
@@ -64,64 +65,3 @@ func (nodeLabel) ExecuteTemplate(w io.Writer, name string, data interface{}) err
 
 // htmlEscape is text/template's html function on a string.
 var htmlEscape = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "'", "&#39;", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
-
-func dotEscape(s string) string {
-	s = strings.Replace(s, "\n", "<BR />", -1)
-	s = strings.Replace(s, "<nil>", "NIL", -1)
-	return s
-}
-
-func printOp(n *Node) bool  { return n.op != nil && !n.isStmt }
-func isLeaf(n *Node) bool   { return len(n.children) == 0 }
-func isInput(n *Node) bool  { return n.isInput() }
-func isMarked(n *Node) bool { return n.ofInterest }
-func isRoot(n *Node) bool   { return n.isRoot() }
-func isStmt(n *Node) bool   { return n.isStmt }
-func hasShape(n *Node) bool { return n.shape != nil }
-func hasGrad(n *Node) bool  { _, err := n.Grad(); return err == nil }
-func opStr(n *Node) string  { return n.op.String() }
-func opType(n *Node) string { return n.op.Type().String() }
-
-func nodeType(n *Node) string {
-	if n.t == nil {
-		return "NIL"
-	}
-	return n.t.String()
-}
-
-func overwritesInput(n *Node) int {
-	if n.op == nil {
-		return -1
-	}
-	return n.op.OverwritesInput()
-}
-
-func getShape(n *Node) string {
-	if !n.inferredShape {
-		return fmt.Sprintf("%v", n.shape)
-	}
-	return fmt.Sprintf("<U>%v</U>", n.shape) // graphviz 2.38+ only supports <O>
-}
-
-func getGrad(n *Node) string {
-	grad, err := n.Grad()
-	if err == nil {
-		return fmt.Sprintf("%+3.3s", grad)
-	}
-	return ""
-}
-
-func getGradPtr(n *Node) string {
-	grad, err := n.Grad()
-	if err == nil && grad != nil {
-		return fmt.Sprintf("0x%x", grad.Uintptr())
-	}
-	return ""
-}
-
-func getValPtr(n *Node) string {
-	if n.Value() == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("0x%dx", n.Value().Uintptr())
-}
