@@ -19,6 +19,7 @@ type Augmentation struct {
 	Scale      float64 `json:"scale"`      // zoom by a factor in [1−Scale, 1+Scale] about the centre
 	Brightness float64 `json:"brightness"` // added to every pixel, up to ±Brightness
 	Contrast   float64 `json:"contrast"`   // contrast factor in [1−Contrast, 1+Contrast], about ½
+	Shear      float64 `json:"shear"`      // slant: x moves by k·(y − centre), k up to ±Shear
 }
 
 // The augmentation recipes, by name.
@@ -28,6 +29,9 @@ var (
 	// AugmentDigits moves, turns and zooms a digit a little: handwriting
 	// varies so, and a mirrored digit is another symbol.
 	AugmentDigits = Augmentation{Name: "digits", Shift: 0.1, Rotation: 15, Scale: 0.15}
+	// AugmentHandwriting also slants, as writers do (Shear 0.3: about
+	// ±17°); the digits preset's augmentation.
+	AugmentHandwriting = Augmentation{Name: "handwriting", Shift: 0.1, Rotation: 15, Scale: 0.15, Shear: 0.3}
 	// AugmentFaces also mirrors (a face mirrored is the same person) and
 	// varies the light, as a webcam does between snapshots.
 	AugmentFaces = Augmentation{Name: "faces", Flip: true, Shift: 0.06, Rotation: 10, Scale: 0.1, Brightness: 0.1, Contrast: 0.2}
@@ -35,7 +39,7 @@ var (
 
 // Augmentations returns the recipes, in the order of their names.
 func Augmentations() []Augmentation {
-	return []Augmentation{AugmentDigits, AugmentFaces, AugmentNone}
+	return []Augmentation{AugmentDigits, AugmentFaces, AugmentHandwriting, AugmentNone}
 }
 
 // AugmentationByName returns the recipe called name ("" is "none").
@@ -76,6 +80,9 @@ func (a Augmentation) Describe() string {
 		parts = append(parts, fmt.Sprintf("contrast ±%g%%", 100*a.Contrast))
 	}
 
+	if a.Shear > 0 {
+		parts = append(parts, fmt.Sprintf("slant ±%.0f°", math.Atan(a.Shear)*180/math.Pi))
+	}
 	if len(parts) == 0 {
 		return "none"
 	}
@@ -168,21 +175,24 @@ type transform struct {
 	zoom       float64 // scale factor about the centre
 	brightness float64 // added after contrast
 	contrast   float64 // factor about 0.5
+	shear      float64 // slant: x moves by shear·(y − centre)
 }
 
 // Apply writes into dst (reused when large enough) a randomly transformed
 // copy of the image src of shape in, pixels in [0,1]: with probability ½
-// (when Flip) a horizontal flip, then a zoom by z ~ U(1 ± Scale) and a
-// rotation by θ ~ U(±Rotation°) about the centre and a shift by (dx, dy) ~
+// (when Flip) a horizontal flip, then a slant (x − cx moves by
+// k·(y − cy), k ~ U(±Shear)), a zoom by z ~ U(1 ± Scale) and a rotation by
+// θ ~ U(±Rotation°) about the centre (cx, cy) and a shift by (dx, dy) ~
 // U(±Shift·W) × U(±Shift·H), each output pixel the bilinear interpolation
 // of the source at the preimage of its centre (the source extended by its
 // edge pixels), and then
 //
 //	v' = clamp((v − ½)·c + ½ + b, 0, 1),  c ~ U(1 ± Contrast), b ~ U(±Brightness).
 //
-// The same geometry applies to every channel. The draws come from rng, all
-// seven of them in a fixed order whatever the ranges, so equal rng states
-// give equal images. It panics when src is not in.Size() values.
+// The same geometry applies to every channel. The draws come from rng, the
+// first seven in a fixed order whatever the ranges, so equal rng states
+// give equal images; the slant's is an eighth, drawn only when Shear > 0
+// (so recipes without one draw as they did before it existed). It panics when src is not in.Size() values.
 func (a Augmentation) Apply(dst, src []float32, in core.Input, rng *rand.Rand) []float32 {
 	u := func() float64 { return 2*rng.Float64() - 1 } // U(−1, 1)
 	t := transform{flip: rng.IntN(2) == 1 && a.Flip}
@@ -192,6 +202,9 @@ func (a Augmentation) Apply(dst, src []float32, in core.Input, rng *rand.Rand) [
 	t.zoom = 1 + u()*a.Scale
 	t.contrast = 1 + u()*a.Contrast
 	t.brightness = u() * a.Brightness
+	if a.Shear > 0 {
+		t.shear = u() * a.Shear
+	}
 	return t.apply(dst, src, in)
 }
 
@@ -219,9 +232,11 @@ func (t transform) apply(dst, src []float32, in core.Input) []float32 {
 	cos, sin := math.Cos(t.angle)/zoom, math.Sin(t.angle)/zoom
 	for v := range h {
 		for u := range w {
-			// Undo the shift, then the rotation and zoom, then the flip.
+			// Undo the shift, then the rotation and zoom, then the slant,
+			// then the flip.
 			x, y := float64(u)+0.5-t.dx-cx, float64(v)+0.5-t.dy-cy
-			x, y = cos*x+sin*y+cx, -sin*x+cos*y+cy
+			x, y = cos*x+sin*y, -sin*x+cos*y
+			x, y = x-t.shear*y+cx, y+cy
 			if t.flip {
 				x = float64(w) - x
 			}

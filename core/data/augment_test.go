@@ -190,17 +190,66 @@ func TestAugmentationRecipes(t *testing.T) {
 	if flipped < 10 || flipped > 30 {
 		t.Errorf("flip on: %d of 40 mirrored, want about half", flipped)
 	}
-	for _, name := range []string{"", "none", "digits", "faces"} {
+	for _, name := range []string{"", "none", "digits", "faces", "handwriting"} {
 		a, err := AugmentationByName(name)
 		if err != nil || (name != "" && a.Name != name) {
 			t.Errorf("%q: %+v, %v", name, a, err)
 		}
 	}
-	if _, err := AugmentationByName("mirror"); err == nil || err.Error() != `unknown augmentation "mirror" (want digits, faces, none)` {
+	if _, err := AugmentationByName("mirror"); err == nil || err.Error() != `unknown augmentation "mirror" (want digits, faces, handwriting, none)` {
 		t.Errorf("unknown name: %v", err)
 	}
 	if got := AugmentDigits.Describe(); got != "shift ±10%, rotation ±15°, scale ±15%" {
 		t.Errorf("digits: %q", got)
+	}
+	if got := AugmentHandwriting.Describe(); got != "shift ±10%, rotation ±15°, scale ±15%, slant ±17°" {
+		t.Errorf("handwriting: %q", got)
+	}
+}
+
+// TestAugmentSlant: a slant by k moves the pixels of row y by
+// k·(y + ½ − H/2) columns; with k = 1 on an odd height every row moves by
+// a whole number of columns, so the rows are exact copies, shifted (the
+// edge pixels repeated), and the centre row stays put.
+func TestAugmentSlant(t *testing.T) {
+	in := core.Input{Channels: 1, Height: 5, Width: 7}
+	src := ramp(in)
+	// Row centres sit at y + ½ − 2.5 = −2, −1, 0, 1, 2: k = 1 moves row y
+	// by y − 2 columns.
+	got := transform{shear: 1, contrast: 1}.apply(nil, src, in)
+	for y := range 5 {
+		for x := range 7 {
+			sx := min(max(x-(y-2), 0), 6)
+			if want := src[y*7+sx]; math.Abs(float64(got[y*7+x]-want)) > 1e-6 {
+				t.Fatalf("row %d, column %d: %g, want column %d's %g", y, x, got[y*7+x], sx, want)
+			}
+		}
+	}
+}
+
+// TestAugmentDraws: a recipe without a slant draws what it drew before
+// slants existed (seven numbers), so its images do not change; one with a
+// slant draws an eighth and slants.
+func TestAugmentDraws(t *testing.T) {
+	in := core.Input{Channels: 1, Height: 12, Width: 12}
+	src := ramp(in)
+	for _, a := range []Augmentation{AugmentDigits, AugmentFaces} {
+		r1, r2 := rand.New(rand.NewPCG(3, 4)), rand.New(rand.NewPCG(3, 4))
+		got := a.Apply(nil, src, in, r1)
+		u := func() float64 { return 2*r2.Float64() - 1 }
+		want := transform{flip: r2.IntN(2) == 1 && a.Flip, dx: u() * a.Shift * 12, dy: u() * a.Shift * 12,
+			angle: u() * a.Rotation * math.Pi / 180, zoom: 1 + u()*a.Scale, contrast: 1 + u()*a.Contrast, brightness: u() * a.Brightness}
+		if !equal(got, want.apply(nil, src, in)) || r1.Uint64() != r2.Uint64() {
+			t.Errorf("%s: not the seven draws of before", a.Name)
+		}
+	}
+	r1, r2 := rand.New(rand.NewPCG(3, 4)), rand.New(rand.NewPCG(3, 4))
+	slanted := AugmentHandwriting.Apply(nil, src, in, r1)
+	if equal(slanted, AugmentDigits.Apply(nil, src, in, r2)) {
+		t.Error("handwriting did not slant")
+	}
+	if r2.Float64(); r1.Uint64() != r2.Uint64() {
+		t.Error("handwriting: not eight draws")
 	}
 }
 

@@ -5,7 +5,7 @@ package msg
 // and core's schedules and turns.
 
 // AugmentNames returns the names of TrainRequest.Augment ("" is "none").
-func AugmentNames() []string { return []string{"none", "digits", "faces"} }
+func AugmentNames() []string { return []string{"none", "digits", "handwriting", "faces"} }
 
 // ScheduleNames returns the names of TrainRequest.Schedule ("" is
 // "cosine").
