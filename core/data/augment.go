@@ -79,10 +79,10 @@ func (a Augmentation) Describe() string {
 	if a.Contrast > 0 {
 		parts = append(parts, fmt.Sprintf("contrast ±%g%%", 100*a.Contrast))
 	}
-
 	if a.Shear > 0 {
 		parts = append(parts, fmt.Sprintf("slant ±%.0f°", math.Atan(a.Shear)*180/math.Pi))
 	}
+
 	if len(parts) == 0 {
 		return "none"
 	}
@@ -192,7 +192,8 @@ type transform struct {
 // The same geometry applies to every channel. The draws come from rng, the
 // first seven in a fixed order whatever the ranges, so equal rng states
 // give equal images; the slant's is an eighth, drawn only when Shear > 0
-// (so recipes without one draw as they did before it existed). It panics when src is not in.Size() values.
+// (so recipes without one draw as they did before it existed). It panics
+// when src is not in.Size() values.
 func (a Augmentation) Apply(dst, src []float32, in core.Input, rng *rand.Rand) []float32 {
 	u := func() float64 { return 2*rng.Float64() - 1 } // U(−1, 1)
 	t := transform{flip: rng.IntN(2) == 1 && a.Flip}
