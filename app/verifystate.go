@@ -232,8 +232,9 @@ func (s *VerifyState) DeleteCrop(i, j int) Out {
 	return s.galleryChanged()
 }
 
-// Restore takes the gallery IndexedDB kept (ok false: none), unless it is
-// of another crop shape.
+// Restore takes the gallery IndexedDB kept (ok false: none), and crops
+// to its shape from then on (a gallery enrolled for a loaded model of
+// another input), unless the page cannot crop so.
 func (s *VerifyState) Restore(data string, ok bool, err error) {
 	switch {
 	case err != nil:
@@ -245,8 +246,9 @@ func (s *VerifyState) Restore(data string, ok bool, err error) {
 			s.Note = "the stored gallery could not be read: " + err.Error()
 			return
 		}
-		if s.sameShape(g) {
-			s.Gallery = g
+		in := face.Input{Channels: g.Channels, Height: g.Height, Width: g.Width}
+		if validCrop(in) == nil {
+			s.Input, s.Gallery = in, g
 		}
 	}
 }
@@ -374,7 +376,11 @@ func (s *VerifyState) FetchModel() (string, bool) {
 }
 
 // LoadModel makes the model file b (or err, why it could not be read)
-// the encoder, described as what, and embeds the gallery with it.
+// the encoder, described as what, and embeds the gallery with it. The
+// page crops faces to the model's input (ModelInput): with an empty
+// gallery it takes the model's shape; a gallery of other crops keeps the
+// encoder it had, and the note says why. A file whose input cannot be
+// read goes to the worker, which says what is wrong with it.
 func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 	if s.Phase == PhaseLoading {
 		s.Phase = PhaseNone
@@ -382,6 +388,17 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 	if err != nil {
 		s.ModelNote = "the model could not be read: " + err.Error()
 		return Out{}
+	}
+	if in, err := ModelInput(b); err == nil && in != s.Input {
+		switch {
+		case validCrop(in) != nil:
+			s.ModelNote = "the model could not be loaded: it takes " + validCrop(in).Error()
+			return Out{}
+		case s.Gallery.Count() > 0:
+			s.ModelNote = fmt.Sprintf("the model takes crops of %s and the gallery holds %s: export the gallery and delete its snapshots to enroll for this model", ShapeText(in), ShapeText(s.Input))
+			return Out{}
+		}
+		s.Input, s.Gallery = in, NewGallery(in.Channels, in.Height, in.Width)
 	}
 	s.ModelNote, s.Source = "", what
 	s.trained, s.hasEncoder = nil, true
