@@ -390,11 +390,11 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 		return Out{}
 	}
 	if in, err := ModelInput(b); err == nil && in != s.Input {
-		switch {
-		case validCrop(in) != nil:
-			s.ModelNote = "the model could not be loaded: it takes " + validCrop(in).Error()
+		if err := validCrop(in); err != nil {
+			s.ModelNote = "the model could not be loaded: it takes " + err.Error()
 			return Out{}
-		case s.Gallery.Count() > 0:
+		}
+		if s.Gallery.Count() > 0 {
 			s.ModelNote = fmt.Sprintf("the model takes crops of %s and the gallery holds %s: export the gallery and delete its snapshots to enroll for this model", ShapeText(in), ShapeText(s.Input))
 			return Out{}
 		}
