@@ -3,10 +3,12 @@ package app
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"metriclab/core/face"
+	"metriclab/core/msg"
 )
 
 // modelFile returns the start of a metriclab model file whose spec takes
@@ -99,5 +101,54 @@ func TestVerifyModelInput(t *testing.T) {
 	r.Restore(string(MarshalGallery(tiny)), true, nil)
 	if r.Input != face.DefaultInput || r.Gallery.Count() != 0 {
 		t.Errorf("restored an 8×8 gallery: input %+v, %d crops; want it left", r.Input, r.Gallery.Count())
+	}
+}
+
+// TestVerifyModelInputOrder: a server model refused (or not fetched)
+// leaves a ready encoder ready; a stored gallery that arrives after a
+// model of another input wins (the snapshots are kept, the model is
+// dropped with a note), an empty one does not; an import into an empty
+// page without an encoder brings its crop shape.
+func TestVerifyModelInputOrder(t *testing.T) {
+	big := face.Input{Channels: 1, Height: 48, Width: 48}
+	s := enrolled()
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "small")
+	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
+	runSteps(t, &s, []step{
+		{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
+		{name: "m1 takes 48×48", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, big), nil, "server model m1") }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.HasPrefix(s.TrainStatus(), "ready: small") || !strings.Contains(s.ModelNote, "the model takes crops of 1×48×48") {
+					t.Errorf("status %q, note %q", s.TrainStatus(), s.ModelNote)
+				}
+			}},
+		{name: "fetch m1 again", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
+		{name: "the fetch failed", do: func(s *VerifyState) Out { return s.LoadModel(nil, errors.New("offline"), "server model m1") }, phase: PhaseReady},
+	})
+
+	g := enrolled().Gallery
+	r := NewVerifyState()
+	r.LoadModel(modelFile(t, big), nil, "faces")
+	r.Restore(string(MarshalGallery(NewGallery(1, 32, 32))), true, nil)
+	if r.Input != big || !r.hasEncoder {
+		t.Errorf("an empty stored gallery after a 48×48 model: input %+v, encoder %v; want the model's", r.Input, r.hasEncoder)
+	}
+	r.Restore(string(MarshalGallery(g)), true, nil)
+	if r.Input != face.DefaultInput || r.Gallery.Count() != 6 || r.hasEncoder || r.Phase != PhaseNone ||
+		r.ModelNote != "the stored gallery holds crops of 1×32×32 and the model takes 1×48×48: train an encoder here or load one of 1×32×32" {
+		t.Errorf("a stored 32×32 gallery after a 48×48 model: input %+v, %d crops, encoder %v, phase %v, note %q", r.Input, r.Gallery.Count(), r.hasEncoder, r.Phase, r.ModelNote)
+	}
+
+	large := NewGallery(1, 48, 48)
+	large.Add("Ann", EncodeCrop(make([]float32, 48*48), 1, 48, 48))
+	i := NewVerifyState()
+	if i.Import(MarshalGallery(large), nil); i.Input != big || i.Gallery.Count() != 1 {
+		t.Errorf("import of 48×48 crops into an empty page: input %+v, %d crops", i.Input, i.Gallery.Count())
+	}
+	m := NewVerifyState()
+	m.LoadModel(modelFile(t, face.DefaultInput), nil, "small")
+	if m.Import(MarshalGallery(large), nil); m.Input != face.DefaultInput || m.Gallery.Count() != 0 || !strings.Contains(m.Note, "crops of 1×48×48, the page takes 1×32×32") {
+		t.Errorf("import of 48×48 crops with a 32×32 model: input %+v, %d crops, note %q", m.Input, m.Gallery.Count(), m.Note)
 	}
 }

@@ -103,6 +103,7 @@ type VerifyState struct {
 	ModelID     string // the server's model chosen to load
 	ModelNote   string
 	hasEncoder  bool    // the worker holds an encoder, loaded or trained here
+	beforeLoad  Phase   // the phase FetchModel left, for a load that fails
 	embedded    Gallery // the gallery the templates are of
 	// trained counts the crops the encoder was trained on, by identity
 	// and crop (trainedKey); nil when it was loaded, not trained here.
@@ -247,7 +248,18 @@ func (s *VerifyState) Restore(data string, ok bool, err error) {
 			return
 		}
 		in := face.Input{Channels: g.Channels, Height: g.Height, Width: g.Width}
-		if validCrop(in) == nil {
+		switch {
+		case validCrop(in) != nil:
+		case in == s.Input:
+			s.Gallery = g
+		case g.Count() == 0:
+			// Nothing to keep: the page's shape (a model's, loaded first) stays.
+		default:
+			// The snapshots win over a model loaded before they arrived.
+			if s.hasEncoder {
+				s.ModelNote = fmt.Sprintf("the stored gallery holds crops of %s and the model takes %s: train an encoder here or load one of %s", ShapeText(in), ShapeText(s.Input), ShapeText(in))
+				s.Phase, s.probePending, s.hasEncoder = PhaseNone, false, false
+			}
 			s.Input, s.Gallery = in, g
 		}
 	}
@@ -259,6 +271,10 @@ func (s *VerifyState) Import(b []byte, err error) Out {
 	if err == nil {
 		var g Gallery
 		if g, err = UnmarshalGallery(b); err == nil {
+			in := face.Input{Channels: g.Channels, Height: g.Height, Width: g.Width}
+			if !s.sameShape(g) && s.Gallery.Count() == 0 && !s.hasEncoder && validCrop(in) == nil {
+				s.Input = in // nothing enrolled and no encoder: the file's crops set the shape
+			}
 			if !s.sameShape(g) {
 				err = fmt.Errorf("crops of %d×%d×%d, the page takes %d×%d×%d", g.Channels, g.Height, g.Width, s.Input.Channels, s.Input.Height, s.Input.Width)
 			} else {
@@ -371,7 +387,7 @@ func (s *VerifyState) FetchModel() (string, bool) {
 	if s.ModelID == "" || s.Phase.Busy() {
 		return "", false
 	}
-	s.Phase = PhaseLoading
+	s.beforeLoad, s.Phase = s.Phase, PhaseLoading
 	return s.ModelID, true
 }
 
@@ -380,10 +396,12 @@ func (s *VerifyState) FetchModel() (string, bool) {
 // page crops faces to the model's input (ModelInput): with an empty
 // gallery it takes the model's shape; a gallery of other crops keeps the
 // encoder it had, and the note says why. A file whose input cannot be
-// read goes to the worker, which says what is wrong with it.
+// read goes to the worker, which says what is wrong with it. A load that
+// fails leaves the encoder and its phase as they were.
 func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
-	if s.Phase == PhaseLoading {
-		s.Phase = PhaseNone
+	loading := s.Phase == PhaseLoading
+	if loading {
+		s.Phase = s.beforeLoad
 	}
 	if err != nil {
 		s.ModelNote = "the model could not be read: " + err.Error()
@@ -399,6 +417,9 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 			return Out{}
 		}
 		s.Input, s.Gallery = in, NewGallery(in.Channels, in.Height, in.Width)
+	}
+	if loading {
+		s.Phase = PhaseNone
 	}
 	s.ModelNote, s.Source = "", what
 	s.trained, s.hasEncoder = nil, true
