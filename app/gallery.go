@@ -14,6 +14,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"metriclab/core/face"
 	"metriclab/core/msg"
 )
 
@@ -159,6 +160,11 @@ func MarshalGallery(g Gallery) []byte {
 	return b
 }
 
+// Shape is the shape of g's crops.
+func (g Gallery) Shape() face.Input {
+	return face.Input{Channels: g.Channels, Height: g.Height, Width: g.Width}
+}
+
 // UnmarshalGallery reads a gallery file: its version, its crop shape, and
 // that every crop decodes to that shape.
 func UnmarshalGallery(data []byte) (Gallery, error) {
@@ -170,7 +176,7 @@ func UnmarshalGallery(data []byte) (Gallery, error) {
 		return Gallery{}, fmt.Errorf("a gallery file of version %d, the page reads version %d", g.Version, GalleryVersion)
 	}
 	if (g.Channels != 1 && g.Channels != 3) || g.Height < 1 || g.Width < 1 || g.Height > 512 || g.Width > 512 {
-		return Gallery{}, fmt.Errorf("crops of %d×%d×%d: want 1 or 3 channels and sides of 1 to 512", g.Channels, g.Height, g.Width)
+		return Gallery{}, fmt.Errorf("crops of %s: want 1 or 3 channels and sides of 1 to 512", ShapeText(g.Shape()))
 	}
 	for _, id := range g.Identities {
 		if strings.TrimSpace(id.Name) == "" {

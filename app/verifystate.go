@@ -247,7 +247,7 @@ func (s *VerifyState) Restore(data string, ok bool, err error) {
 			s.Note = "the stored gallery could not be read: " + err.Error()
 			return
 		}
-		in := face.Input{Channels: g.Channels, Height: g.Height, Width: g.Width}
+		in := g.Shape()
 		switch {
 		case validCrop(in) != nil:
 		case in == s.Input:
@@ -271,12 +271,11 @@ func (s *VerifyState) Import(b []byte, err error) Out {
 	if err == nil {
 		var g Gallery
 		if g, err = UnmarshalGallery(b); err == nil {
-			in := face.Input{Channels: g.Channels, Height: g.Height, Width: g.Width}
-			if !s.sameShape(g) && s.Gallery.Count() == 0 && !s.hasEncoder && validCrop(in) == nil {
+			if in := g.Shape(); in != s.Input && s.Gallery.Count() == 0 && !s.hasEncoder && validCrop(in) == nil {
 				s.Input = in // nothing enrolled and no encoder: the file's crops set the shape
 			}
-			if !s.sameShape(g) {
-				err = fmt.Errorf("crops of %d×%d×%d, the page takes %d×%d×%d", g.Channels, g.Height, g.Width, s.Input.Channels, s.Input.Height, s.Input.Width)
+			if g.Shape() != s.Input {
+				err = fmt.Errorf("crops of %s, the page takes %s", ShapeText(g.Shape()), ShapeText(s.Input))
 			} else {
 				s.Gallery = g
 				s.Note = "imported " + EnrollCount(len(g.Identities), g.Count())
@@ -756,11 +755,6 @@ func (s *VerifyState) rescore() {
 	s.Score = scores[s.Claimed]
 	s.HasScore = true
 	s.Ranked = face.Rank(s.Names, scores)
-}
-
-// sameShape reports whether g's crops are of the page's input shape.
-func (s *VerifyState) sameShape(g Gallery) bool {
-	return g.Channels == s.Input.Channels && g.Height == s.Input.Height && g.Width == s.Input.Width
 }
 
 // AngleHistogram returns the histogram of the angles acos(s) of cosine
