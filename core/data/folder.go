@@ -7,13 +7,13 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"metriclab/core"
+	"metriclab/core/vec"
 )
 
 // testEvery is the split of a folder without train/ and test/: image i of
@@ -93,7 +93,7 @@ func isDir(path string) bool {
 // name. Hidden files and folders (".name") and other files are skipped.
 // Images are converted to grey (ITU-R BT.601 luma, 0.299 R + 0.587 G +
 // 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
-// when it is 3, and resized to in.Height×in.Width (see resizeTo). It
+// when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo). It
 // returns an error for a folder without identities, an identity without
 // images, and a file that does not decode, naming it.
 func ImageFolder(dir string, in core.Input) (*Set, error) {
@@ -139,7 +139,7 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner)
 			} else {
 				scratch = planesTo(scratch, img, in.Channels)
 				b := img.Bounds()
-				s.X = resizeTo(slices.Grow(s.X, in.Size()), scratch, in.Channels, b.Dy(), b.Dx(), in.Height, in.Width)
+				s.X = vec.ResizeTo(slices.Grow(s.X, in.Size()), scratch, in.Channels, b.Dy(), b.Dx(), in.Height, in.Width)
 			}
 			s.Labels = append(s.Labels, label)
 			s.N++
@@ -277,82 +277,6 @@ func planesTo(dst []float32, img image.Image, ch int) []float32 {
 			for x := range w {
 				r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA() // premultiplied
 				set(x, y, float64(r)/0xffff, float64(g)/0xffff, float64(bl)/0xffff)
-			}
-		}
-	}
-	return dst
-}
-
-// taps are the source pixels and weights of one output pixel of a 1-D
-// resampling: out = Σ_k w[k]·in[first+k].
-type taps struct {
-	first int
-	w     []float64
-}
-
-// resampleTaps returns the taps of each of dst output pixels from src input
-// pixels, pixel i covering [i, i+1) in its own coordinates:
-//
-//	upscaling or equal (dst ≥ src), bilinear: the output centre maps to
-//	  p = (i + ½)·src/dst − ½, clamped to [0, src−1], and
-//	  out = (1 − f)·in[⌊p⌋] + f·in[⌊p⌋+1], f = p − ⌊p⌋;
-//	downscaling (dst < src), area average: out is the mean of the input
-//	  over [i·src/dst, (i+1)·src/dst), each pixel weighted by its overlap.
-//
-// Weights are non-negative and sum to 1, so a constant stays constant.
-func resampleTaps(src, dst int) []taps {
-	out := make([]taps, dst)
-	scale := float64(src) / float64(dst)
-	for i := range out {
-		if dst >= src {
-			p := min(max((float64(i)+0.5)*scale-0.5, 0), float64(src-1))
-			j := int(math.Floor(p))
-			if f := p - float64(j); f > 0 && j+1 < src {
-				out[i] = taps{first: j, w: []float64{1 - f, f}}
-			} else {
-				out[i] = taps{first: j, w: []float64{1}}
-			}
-			continue
-		}
-		lo, hi := float64(i)*scale, float64(i+1)*scale
-		first, last := int(math.Floor(lo)), min(int(math.Ceil(hi)), src)
-		t := taps{first: first, w: make([]float64, last-first)}
-		for j := first; j < last; j++ {
-			t.w[j-first] = (min(hi, float64(j+1)) - max(lo, float64(j))) / scale
-		}
-		out[i] = t
-	}
-	return out
-}
-
-// resizeTo appends to dst the ch planes of src, each sh×sw, resized to
-// dh×dw (rows then columns, each axis by resampleTaps), and returns dst.
-// Sums accumulate in float64.
-func resizeTo(dst, src []float32, ch, sh, sw, dh, dw int) []float32 {
-	if sh == dh && sw == dw {
-		return append(dst, src[:ch*sh*sw]...)
-	}
-	cols, rows := resampleTaps(sw, dw), resampleTaps(sh, dh)
-	tmp := make([]float64, sh*dw) // one plane, columns resized
-	for c := range ch {
-		plane := src[c*sh*sw : (c+1)*sh*sw]
-		for y := range sh {
-			row := plane[y*sw : (y+1)*sw]
-			for x, t := range cols {
-				var sum float64
-				for k, w := range t.w {
-					sum += w * float64(row[t.first+k])
-				}
-				tmp[y*dw+x] = sum
-			}
-		}
-		for _, t := range rows {
-			for x := range dw {
-				var sum float64
-				for k, w := range t.w {
-					sum += w * tmp[(t.first+k)*dw+x]
-				}
-				dst = append(dst, float32(sum))
 			}
 		}
 	}

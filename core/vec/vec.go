@@ -1,6 +1,8 @@
 // Package vec holds the vector helpers that the engine's consumers share:
 // the L2 norm, normalisation to unit length and the cosine similarity of
-// float32 or float64 vectors. Sums accumulate in float64 whatever the
+// float32 or float64 vectors, and the resizing of image planes (ResizeTo:
+// the folder loader's, and the Verify page's crops to an encoder's input).
+// Sums accumulate in float64 whatever the
 // element type. It imports the standard library only, so that the page,
 // the trainer, the viewer, core/eval and core/face use the one copy.
 package vec
