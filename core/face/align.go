@@ -3,6 +3,8 @@ package face
 import (
 	"fmt"
 	"math"
+
+	"metriclab/core/vec"
 )
 
 // Input is the shape of the encoder's input: Channels×Height×Width.
@@ -10,6 +12,41 @@ type Input struct{ Channels, Height, Width int }
 
 // DefaultInput is the default encoder input: 1×32×32 grey.
 var DefaultInput = Input{Channels: 1, Height: 32, Width: 32}
+
+// SnapshotInput is the shape the Verify page crops and keeps its
+// snapshots at: grey 64×64, larger than the presets' encoders take, so
+// that every such encoder gets its input by a reduction (ResizeTo).
+var SnapshotInput = Input{Channels: 1, Height: 64, Width: 64}
+
+// Size is the number of values of an input: Channels·Height·Width.
+func (in Input) Size() int { return in.Channels * in.Height * in.Width }
+
+// ResizeTo writes into dst (reused when large enough) the crop src of
+// shape from as shape to: the planes resized by vec.ResizeTo (bilinear up,
+// area average down), then grey replicated into 3 channels or 3 channels
+// made grey by the ITU-R BT.601 luma, 0.299 R + 0.587 G + 0.114 B (as the
+// folder loader makes grey; Align's replicated grey stays itself). It
+// returns dst, and panics when src is not from.Size() values or a shape
+// has other than 1 or 3 channels.
+func ResizeTo(dst, src []float32, from, to Input) []float32 {
+	if len(src) != from.Size() || from.Channels != 1 && from.Channels != 3 || to.Channels != 1 && to.Channels != 3 || to.Height <= 0 || to.Width <= 0 {
+		panic(fmt.Sprintf("face: ResizeTo: %d values of %d×%d×%d to %d×%d×%d", len(src), from.Channels, from.Height, from.Width, to.Channels, to.Height, to.Width))
+	}
+	resized := vec.ResizeTo(dst[:0], src, from.Channels, from.Height, from.Width, to.Height, to.Width)
+	plane := to.Height * to.Width
+	switch {
+	case from.Channels == 1 && to.Channels == 3:
+		resized = append(resized, resized[:plane]...)
+		resized = append(resized, resized[:plane]...)
+	case from.Channels == 3 && to.Channels == 1:
+		r, g, b := resized[:plane], resized[plane:2*plane], resized[2*plane:]
+		for i := range plane {
+			r[i] = 0.299*r[i] + 0.587*g[i] + 0.114*b[i]
+		}
+		resized = resized[:plane]
+	}
+	return resized
+}
 
 // Where Align puts the eyes, as fractions of the crop: the eyes are
 // EyeDistance·W apart, centred horizontally, at EyeHeight·H from the top.
