@@ -98,19 +98,21 @@ func (g *Gallery) Names() []string {
 }
 
 // Samples returns the crops of g as the samples of a trainer's "start" or
-// "embed" command: pixels in [0, 1], labels the index of each identity,
+// "embed" command for an encoder of input to, each crop resized so
+// (face.ResizeTo): pixels in [0, 1], labels the index of each identity,
 // classes the names.
-func (g *Gallery) Samples() (*msg.Samples, error) {
-	s := &msg.Samples{Channels: g.Channels, Height: g.Height, Width: g.Width, Classes: g.Names()}
-	size := g.Channels * g.Height * g.Width
-	s.Pixels = make([]float32, 0, g.Count()*size)
+func (g *Gallery) Samples(to face.Input) (*msg.Samples, error) {
+	s := &msg.Samples{Channels: to.Channels, Height: to.Height, Width: to.Width, Classes: g.Names()}
+	s.Pixels = make([]float32, 0, g.Count()*to.Size())
+	var buf []float32
 	for i, id := range g.Identities {
 		for j, c := range id.Crops {
 			px, err := DecodeCrop(c, g.Channels, g.Height, g.Width)
 			if err != nil {
 				return nil, fmt.Errorf("crop %d of %s: %w", j+1, id.Name, err)
 			}
-			s.Pixels = append(s.Pixels, px...)
+			buf = face.ResizeTo(buf, px, g.Shape(), to)
+			s.Pixels = append(s.Pixels, buf...)
 			s.Labels = append(s.Labels, i)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,62 +55,100 @@ func TestModelInput(t *testing.T) {
 	}
 }
 
-// TestVerifyModelInput: the page crops to a loaded model's input when the
-// gallery is empty, keeps a gallery of other crops (and its encoder) with
-// a note, refuses shapes it cannot crop, and restores a stored gallery
-// with its shape.
+// sampleShapes returns the shapes of the samples the commands of out
+// carry, in order ("" for a command without samples).
+func sampleShapes(t *testing.T, out Out) []string {
+	t.Helper()
+	var got []string
+	for _, p := range out.Post {
+		var m msg.Message
+		if err := json.Unmarshal([]byte(p), &m); err != nil || m.Command == nil {
+			t.Fatalf("posted %.80s…: %v", p, err)
+		}
+		shape := ""
+		if smp := m.Command.Samples; smp != nil {
+			in := face.Input{Channels: smp.Channels, Height: smp.Height, Width: smp.Width}
+			if len(smp.Pixels) != in.Size()*max(1, len(smp.Labels)) {
+				t.Fatalf("%s samples of %s: %d pixels for %d labels", m.Command.Op, ShapeText(in), len(smp.Pixels), len(smp.Labels))
+			}
+			shape = ShapeText(in)
+		}
+		got = append(got, shape)
+	}
+	return got
+}
+
+// TestVerifyModelInput: snapshots keep their shape (face.SnapshotInput,
+// or a stored or imported gallery's) and every encoder gets them resized
+// to its input: a loaded model's (ModelInput), 1×32×32 for one trained
+// here; a model of an input the page cannot make is refused.
 func TestVerifyModelInput(t *testing.T) {
 	big := face.Input{Channels: 1, Height: 48, Width: 48}
 	e := NewVerifyState()
 	runSteps(t, &e, []step{
 		{name: "a 48×48 model, no gallery", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, big), nil, "faces") }, phase: PhaseNone,
 			posts: []string{"load"}, check: func(t *testing.T, s *VerifyState) {
-				if s.Input != big || s.Gallery.Height != 48 || s.Gallery.Width != 48 {
-					t.Errorf("input %+v, gallery %d×%d; want the model's 48×48", s.Input, s.Gallery.Height, s.Gallery.Width)
+				if s.Encoder != big || s.Input != face.SnapshotInput || s.Gallery.Shape() != face.SnapshotInput {
+					t.Errorf("encoder %+v, snapshots %+v, gallery %+v; want the model's 48×48 and snapshots of 64×64", s.Encoder, s.Input, s.Gallery.Shape())
 				}
 			}},
 		{name: "a model of 1000×1000", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.Input{Channels: 3, Height: 1000, Width: 1000}), nil, "huge")
 		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
-			if s.ModelNote != "the model could not be loaded: it takes crops of 3×1000×1000: the page crops 1 or 3 channels of 16 to 256 pixels" || s.Input != big {
-				t.Errorf("note %q, input %+v", s.ModelNote, s.Input)
+			if s.ModelNote != "the model could not be loaded: it takes crops of 3×1000×1000: the page crops 1 or 3 channels of 16 to 256 pixels" || s.Encoder != big {
+				t.Errorf("note %q, encoder %+v", s.ModelNote, s.Encoder)
 			}
 		}},
 	})
+
 	s := enrolled()
-	runSteps(t, &s, []step{
-		{name: "a 48×48 model, a 32×32 gallery", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, big), nil, "faces") }, phase: PhaseNone,
-			check: func(t *testing.T, s *VerifyState) {
-				if s.ModelNote != "the model takes crops of 1×48×48 and the gallery holds 1×32×32: export the gallery and delete its snapshots to enroll for this model" ||
-					s.Input != face.DefaultInput || s.Gallery.Count() != 6 || s.Source == "faces" {
-					t.Errorf("note %q, input %+v, %d crops, source %q", s.ModelNote, s.Input, s.Gallery.Count(), s.Source)
-				}
-			}},
-		{name: "a 32×32 model", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, face.DefaultInput), nil, "small") }, phase: PhaseEmbedding,
-			posts: []string{"load", "embed:gallery"}},
-	})
+	for _, c := range []struct {
+		name  string
+		model face.Input
+		want  string
+	}{
+		{"a 48×48 model", big, "1×48×48"},
+		{"an RGB 40×40 model", face.Input{Channels: 3, Height: 40, Width: 40}, "3×40×40"},
+		{"a 32×32 model", face.DefaultInput, "1×32×32"},
+	} {
+		out := s.LoadModel(modelFile(t, c.model), nil, c.name)
+		if got := sampleShapes(t, out); !slices.Equal(got, []string{"", c.want}) || s.Phase != PhaseEmbedding || s.Gallery.Count() != 6 {
+			t.Fatalf("%s with a gallery of %s: posted samples %v, phase %v, %d crops; want the gallery embedded at %s",
+				c.name, ShapeText(s.Gallery.Shape()), got, s.Phase, s.Gallery.Count(), c.want)
+		}
+		s.Receive(embMsg("gallery", 2, galleryEmbs()))
+		if got := sampleShapes(t, okFrame(&s, 0)); !slices.Equal(got, []string{c.want}) {
+			t.Errorf("%s: a probe of %s posted as %v, want %s", c.name, ShapeText(s.Input), got, c.want)
+		}
+		s.Receive(embMsg("probe-"+strconv.Itoa(s.probeSeq), 2, []float32{1, 0}))
+	}
+	if got := sampleShapes(t, s.Train()); !slices.Equal(got, []string{"1×32×32"}) || s.Encoder != face.DefaultInput {
+		t.Errorf("training here posted samples %v (encoder %+v), want the snapshots at 1×32×32", got, s.Encoder)
+	}
 
 	g := NewGallery(1, 48, 48)
 	g.Add("Ann", EncodeCrop(make([]float32, 48*48), 1, 48, 48))
 	r := NewVerifyState()
 	r.Restore(string(MarshalGallery(g)), true, nil)
 	if r.Input != big || r.Gallery.Count() != 1 {
-		t.Errorf("restored a 48×48 gallery: input %+v, %d crops", r.Input, r.Gallery.Count())
+		t.Errorf("restored a 48×48 gallery: snapshots %+v, %d crops; want its shape kept", r.Input, r.Gallery.Count())
 	}
-	tiny := NewGallery(1, 8, 8)
-	tiny.Add("x", EncodeCrop(make([]float32, 64), 1, 8, 8))
-	r = NewVerifyState()
-	r.Restore(string(MarshalGallery(tiny)), true, nil)
-	if r.Input != face.DefaultInput || r.Gallery.Count() != 0 {
-		t.Errorf("restored an 8×8 gallery: input %+v, %d crops; want it left", r.Input, r.Gallery.Count())
+	for _, bad := range []Gallery{NewGallery(1, 8, 8), NewGallery(1, 32, 32)} {
+		if bad.Height == 8 {
+			bad.Add("x", EncodeCrop(make([]float32, 64), 1, 8, 8))
+		}
+		r = NewVerifyState()
+		r.Restore(string(MarshalGallery(bad)), true, nil)
+		if r.Input != face.SnapshotInput || r.Gallery.Count() != 0 {
+			t.Errorf("restored a gallery of %d crops of %s: snapshots %+v, %d crops; want it left", bad.Count(), ShapeText(bad.Shape()), r.Input, r.Gallery.Count())
+		}
 	}
 }
 
 // TestVerifyModelInputOrder: a server model refused (or not fetched)
 // leaves a ready encoder ready; a stored gallery that arrives after a
-// model of another input wins (the snapshots are kept, the model is
-// dropped with a note), an empty one does not; an import into an empty
-// page without an encoder brings its crop shape.
+// model (the ?model= link races IndexedDB) is embedded by it, whatever its
+// crops; an import brings its crop shape and is embedded too.
 func TestVerifyModelInputOrder(t *testing.T) {
 	big := face.Input{Channels: 1, Height: 48, Width: 48}
 	s := enrolled()
@@ -117,10 +157,12 @@ func TestVerifyModelInputOrder(t *testing.T) {
 	s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
 	runSteps(t, &s, []step{
 		{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
-		{name: "m1 takes 48×48", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, big), nil, "server model m1") }, phase: PhaseReady,
+		{name: "m1 takes 3×1000×1000", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.Input{Channels: 3, Height: 1000, Width: 1000}), nil, "server model m1")
+		}, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
-				if !strings.HasPrefix(s.TrainStatus(), "ready: small") || !strings.Contains(s.ModelNote, "the model takes crops of 1×48×48") {
-					t.Errorf("status %q, note %q", s.TrainStatus(), s.ModelNote)
+				if !strings.HasPrefix(s.TrainStatus(), "ready: small") || !strings.Contains(s.ModelNote, "it takes crops of 3×1000×1000") || s.Encoder != face.DefaultInput {
+					t.Errorf("status %q, note %q, encoder %+v", s.TrainStatus(), s.ModelNote, s.Encoder)
 				}
 			}},
 		{name: "fetch m1 again", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
@@ -128,27 +170,34 @@ func TestVerifyModelInputOrder(t *testing.T) {
 	})
 
 	g := enrolled().Gallery
+	old := NewGallery(1, 32, 32)
+	for _, id := range g.Identities {
+		old.Add(id.Name, EncodeCrop(make([]float32, 32*32), 1, 32, 32))
+	}
 	r := NewVerifyState()
 	r.LoadModel(modelFile(t, big), nil, "faces")
-	r.Restore(string(MarshalGallery(NewGallery(1, 32, 32))), true, nil)
-	if r.Input != big || !r.hasEncoder {
-		t.Errorf("an empty stored gallery after a 48×48 model: input %+v, encoder %v; want the model's", r.Input, r.hasEncoder)
-	}
-	r.Restore(string(MarshalGallery(g)), true, nil)
-	if r.Input != face.DefaultInput || r.Gallery.Count() != 6 || r.hasEncoder || r.Phase != PhaseNone ||
-		r.ModelNote != "the stored gallery holds crops of 1×32×32 and the model takes 1×48×48: train an encoder here or load one of 1×32×32" {
-		t.Errorf("a stored 32×32 gallery after a 48×48 model: input %+v, %d crops, encoder %v, phase %v, note %q", r.Input, r.Gallery.Count(), r.hasEncoder, r.Phase, r.ModelNote)
-	}
-
-	large := NewGallery(1, 48, 48)
-	large.Add("Ann", EncodeCrop(make([]float32, 48*48), 1, 48, 48))
-	i := NewVerifyState()
-	if i.Import(MarshalGallery(large), nil); i.Input != big || i.Gallery.Count() != 1 {
-		t.Errorf("import of 48×48 crops into an empty page: input %+v, %d crops", i.Input, i.Gallery.Count())
-	}
-	m := NewVerifyState()
-	m.LoadModel(modelFile(t, face.DefaultInput), nil, "small")
-	if m.Import(MarshalGallery(large), nil); m.Input != face.DefaultInput || m.Gallery.Count() != 0 || !strings.Contains(m.Note, "crops of 1×48×48, the page takes 1×32×32") {
-		t.Errorf("import of 48×48 crops with a 32×32 model: input %+v, %d crops, note %q", m.Input, m.Gallery.Count(), m.Note)
-	}
+	runSteps(t, &r, []step{
+		{name: "an empty stored gallery", do: func(s *VerifyState) Out {
+			return s.Restore(string(MarshalGallery(NewGallery(1, 32, 32))), true, nil)
+		}, phase: PhaseNone},
+		{name: "a stored gallery of 32×32 crops after a 48×48 model", do: func(s *VerifyState) Out {
+			return s.Restore(string(MarshalGallery(old)), true, nil)
+		}, phase: PhaseEmbedding, posts: []string{"embed:gallery"},
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Input != old.Shape() || s.Encoder != big || !s.hasEncoder || s.Gallery.Count() != 2 {
+					t.Errorf("snapshots %+v, encoder %+v (%v), %d crops", s.Input, s.Encoder, s.hasEncoder, s.Gallery.Count())
+				}
+			}},
+		{name: "its embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, []float32{1, 0, 0, 1})) }, phase: PhaseReady},
+		{name: "an import of 48×48 crops", do: func(s *VerifyState) Out {
+			large := NewGallery(1, 48, 48)
+			large.Add("Ann", EncodeCrop(make([]float32, 48*48), 1, 48, 48))
+			return s.Import(MarshalGallery(large), nil)
+		}, phase: PhaseEmbedding, posts: []string{"embed:gallery"}, store: true,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Input != big || s.Gallery.Count() != 1 || s.Note != "imported 1 identity, 1 snapshot" {
+					t.Errorf("snapshots %+v, %d crops, note %q", s.Input, s.Gallery.Count(), s.Note)
+				}
+			}},
+	})
 }

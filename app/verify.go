@@ -64,7 +64,7 @@ func (v *Verify) OnMount(ctx app.Context) {
 		})
 	})
 	loadGallery(func(data string, ok bool, err error) {
-		ctx.Dispatch(func(ctx app.Context) { v.st.Restore(data, ok, err) })
+		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.Restore(data, ok, err)) })
 	})
 	v.w = spawnWorker(ctx, false, func(w *worker) bool { return v.w == w },
 		func(data string) { v.do(v.st.Receive(data)) },

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"metriclab/core/face"
 	"metriclab/core/msg"
 )
 
@@ -63,7 +64,7 @@ func TestGallery(t *testing.T) {
 	if g.Count() != 4 || strings.Join(g.Names(), ",") != "alice,bob" {
 		t.Fatalf("count %d names %v, want 4 alice,bob", g.Count(), g.Names())
 	}
-	s, err := g.Samples()
+	s, err := g.Samples(g.Shape())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +74,18 @@ func TestGallery(t *testing.T) {
 	// Alice's third crop is bob's: its pixels follow the two zero crops.
 	if s.Pixels[2*16+5] != 5.0/255 {
 		t.Errorf("pixel 5 of sample 2 = %v, want 5/255", s.Pixels[2*16+5])
+	}
+	// For an encoder of 3×2×2 every crop is halved and made RGB: pixel 0 of
+	// bob's is the mean of his 2×2 block of pixels 0, 1, 4 and 5, /255.
+	s, err = g.Samples(face.Input{Channels: 3, Height: 2, Width: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Pixels) != 4*12 || s.Channels != 3 || s.Height != 2 || s.Width != 2 {
+		t.Fatalf("samples of 3×2×2: %d pixels, %d×%d×%d", len(s.Pixels), s.Channels, s.Height, s.Width)
+	}
+	if got, want := s.Pixels[3*12+8], float32(0+1+4+5)/4/255; math.Abs(float64(got-want)) > 1e-6 {
+		t.Errorf("bob's blue pixel 0 at 3×2×2 = %v, want %v", got, want)
 	}
 	back, err := UnmarshalGallery(MarshalGallery(g))
 	if err != nil {

@@ -6,6 +6,10 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
+// thumbSide is the height of a snapshot's thumbnail in CSS pixels: a
+// 64×64 crop at its size, a 32×32 one doubled.
+const thumbSide = 64
+
 // EnrollPanel is the verify page's enrollment: the name and the record
 // button, the gallery with its deletable thumbnails, export and import of
 // the gallery file, and "Send to server" with its data set, the classroom
@@ -52,7 +56,7 @@ func (p *EnrollPanel) Render() app.UI {
 					app.H3().Text(id.Name+" ("+strconv.Itoa(len(id.Crops))+")"),
 					app.Div().Class("thumbs").Body(app.Range(id.Crops).Slice(func(j int) app.UI {
 						return app.Button().Type("button").Class("thumb").Title("delete this snapshot").Body(
-							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(s.Input.Width * 2).Height(s.Input.Height * 2),
+							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(thumbSide * s.Input.Width / s.Input.Height).Height(thumbSide),
 						).OnClick(func(ctx app.Context, e app.Event) { p.OnDelete(i, j) })
 					})),
 				)

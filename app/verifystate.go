@@ -72,7 +72,8 @@ func (out Out) and(o Out) Out {
 // and 1:k scores, and the upload to the server. It is plain Go, tested
 // natively; the page (Verify) and its panels draw it.
 type VerifyState struct {
-	Input     face.Input // the crops' shape, the encoder's input
+	Input     face.Input // the snapshots' shape: the camera's crops and the gallery's
+	Encoder   face.Input // the encoder's input (zero without one): crops are resized to it
 	Snapshots int        // snapshots a hold takes
 
 	// The camera.
@@ -134,11 +135,12 @@ type VerifyState struct {
 	channel       string // the BroadcastChannel of the trainer panel's viewer
 }
 
-// NewVerifyState returns the page's state with the defaults: 1×32×32
-// crops, 20 snapshots a hold, ArcFace on lenet-s at D = 16 for 30 epochs,
-// FAR 1%, uploads to the data set "webcam".
+// NewVerifyState returns the page's state with the defaults: snapshots of
+// face.SnapshotInput (1×64×64), 20 a hold, ArcFace on lenet-s at D = 16
+// for 30 epochs (trained on the snapshots reduced to face.DefaultInput,
+// 1×32×32), FAR 1%, uploads to the data set "webcam".
 func NewVerifyState() VerifyState {
-	in := face.DefaultInput
+	in := face.SnapshotInput
 	return VerifyState{
 		Input: in, Snapshots: DefaultSnapshots,
 		Camera: CameraOff, CameraWords: "camera off: press Start camera", Quality: "–",
@@ -194,9 +196,9 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 	if s.Phase == PhaseReady && !s.probePending {
 		s.probeSeq++
 		s.probePending = true
-		px := append([]float32(nil), crop...)
+		px := face.ResizeTo(nil, crop, s.Input, s.Encoder)
 		out.Post = append(out.Post, SamplesCommand(verifyTrainer, msg.OpEmbed, nil,
-			&msg.Samples{Channels: s.Input.Channels, Height: s.Input.Height, Width: s.Input.Width, Pixels: px},
+			&msg.Samples{Channels: s.Encoder.Channels, Height: s.Encoder.Height, Width: s.Encoder.Width, Pixels: px},
 			"probe-"+strconv.Itoa(s.probeSeq), ""))
 	}
 	return changed, out
@@ -234,9 +236,11 @@ func (s *VerifyState) DeleteCrop(i, j int) Out {
 }
 
 // Restore takes the gallery IndexedDB kept (ok false: none), and crops
-// to its shape from then on (a gallery enrolled for a loaded model of
-// another input), unless the page cannot crop so.
-func (s *VerifyState) Restore(data string, ok bool, err error) {
+// snapshots to its shape from then on (one kept before the page's
+// snapshots grew to face.SnapshotInput holds 1×32×32 crops), unless it is
+// empty or the page cannot crop so. An encoder loaded before it arrived
+// embeds it.
+func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	switch {
 	case err != nil:
 		s.Note = err.Error()
@@ -245,24 +249,17 @@ func (s *VerifyState) Restore(data string, ok bool, err error) {
 		g, err := UnmarshalGallery([]byte(data))
 		if err != nil {
 			s.Note = "the stored gallery could not be read: " + err.Error()
-			return
+			return Out{}
 		}
-		in := g.Shape()
-		switch {
-		case validCrop(in) != nil:
-		case in == s.Input:
-			s.Gallery = g
-		case g.Count() == 0:
-			// Nothing to keep: the page's shape (a model's, loaded first) stays.
-		default:
-			// The snapshots win over a model loaded before they arrived.
-			if s.hasEncoder {
-				s.ModelNote = fmt.Sprintf("the stored gallery holds crops of %s and the model takes %s: train an encoder here or load one of %s", ShapeText(in), ShapeText(s.Input), ShapeText(in))
-				s.Phase, s.probePending, s.hasEncoder = PhaseNone, false, false
-			}
-			s.Input, s.Gallery = in, g
+		if g.Count() == 0 || validCrop(g.Shape()) != nil {
+			return Out{}
 		}
+		s.Input, s.Gallery = g.Shape(), g
+		out := s.galleryChanged()
+		out.Store = false // it came from there
+		return out
 	}
+	return Out{}
 }
 
 // Import replaces the gallery by the gallery file b (or says why it
@@ -271,13 +268,8 @@ func (s *VerifyState) Import(b []byte, err error) Out {
 	if err == nil {
 		var g Gallery
 		if g, err = UnmarshalGallery(b); err == nil {
-			if in := g.Shape(); in != s.Input && s.Gallery.Count() == 0 && !s.hasEncoder && validCrop(in) == nil {
-				s.Input = in // nothing enrolled and no encoder: the file's crops set the shape
-			}
-			if g.Shape() != s.Input {
-				err = fmt.Errorf("crops of %s, the page takes %s", ShapeText(g.Shape()), ShapeText(s.Input))
-			} else {
-				s.Gallery = g
+			if err = validCrop(g.Shape()); err == nil {
+				s.Input, s.Gallery = g.Shape(), g // snapshots are cropped as the file's from now on
 				s.Note = "imported " + EnrollCount(len(g.Identities), g.Count())
 				return s.galleryChanged()
 			}
@@ -320,7 +312,7 @@ func (s *VerifyState) CanTrain(worker bool) bool {
 // Train starts training an encoder on the gallery in the worker.
 func (s *VerifyState) Train() Out {
 	g := s.Gallery.WithoutHeldOut(HeldOutShare)
-	smp, err := g.Samples()
+	smp, err := g.Samples(face.DefaultInput)
 	if err != nil {
 		s.Note = err.Error()
 		return Out{}
@@ -336,6 +328,7 @@ func (s *VerifyState) Train() Out {
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateRunning
 	s.Phase, s.probePending = PhaseTraining, false
+	s.Encoder = face.DefaultInput
 	s.Source = s.Loss + " trained here"
 	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}}
 }
@@ -391,12 +384,11 @@ func (s *VerifyState) FetchModel() (string, bool) {
 }
 
 // LoadModel makes the model file b (or err, why it could not be read)
-// the encoder, described as what, and embeds the gallery with it. The
-// page crops faces to the model's input (ModelInput): with an empty
-// gallery it takes the model's shape; a gallery of other crops keeps the
-// encoder it had, and the note says why. A file whose input cannot be
-// read goes to the worker, which says what is wrong with it. A load that
-// fails leaves the encoder and its phase as they were.
+// the encoder, described as what, and embeds the gallery with it: the
+// snapshots are resized to the model's input (ModelInput; a file whose
+// input cannot be read goes to the worker, which says what is wrong with
+// it). A model of an input the page cannot make, or a load that fails,
+// leaves the encoder and its phase as they were.
 func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 	loading := s.Phase == PhaseLoading
 	if loading {
@@ -406,17 +398,14 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 		s.ModelNote = "the model could not be read: " + err.Error()
 		return Out{}
 	}
-	if in, err := ModelInput(b); err == nil && in != s.Input {
-		if err := validCrop(in); err != nil {
-			s.ModelNote = "the model could not be loaded: it takes " + err.Error()
-			return Out{}
-		}
-		if s.Gallery.Count() > 0 {
-			s.ModelNote = fmt.Sprintf("the model takes crops of %s and the gallery holds %s: export the gallery and delete its snapshots to enroll for this model", ShapeText(in), ShapeText(s.Input))
-			return Out{}
-		}
-		s.Input, s.Gallery = in, NewGallery(in.Channels, in.Height, in.Width)
+	in, err := ModelInput(b)
+	if err != nil {
+		in = face.DefaultInput // the worker refuses the file, or it is of the default input
+	} else if err := validCrop(in); err != nil {
+		s.ModelNote = "the model could not be loaded: it takes " + err.Error()
+		return Out{}
 	}
+	s.Encoder = in
 	if loading {
 		s.Phase = PhaseNone
 	}
@@ -683,7 +672,7 @@ func (s *VerifyState) galleryChanged() Out {
 
 // embedGallery asks the worker for the embeddings of the gallery.
 func (s *VerifyState) embedGallery() Out {
-	smp, err := s.Gallery.Samples()
+	smp, err := s.Gallery.Samples(s.Encoder)
 	if err != nil || len(smp.Labels) == 0 {
 		s.Phase = PhaseNone
 		if err != nil {

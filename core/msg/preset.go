@@ -31,7 +31,7 @@ func Presets() []Preset {
 		{
 			Name:        "faces",
 			Description: "folders of face crops (aligned by the eyes): generalises to unseen people",
-			Input:       "1x32x32",
+			Input:       "1x48x48",
 			Request: TrainRequest{Arch: "lenet-m", Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2},
 				Dim: 128, Epochs: 200, Batch: 32, LR: 0.003, Opt: "adam", Schedule: "cosine", Augment: "faces",
 				EmbedBN: true, FlipTest: true, WeightDecay: new(5e-4)},
