@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"metriclab/core"
@@ -291,21 +290,13 @@ func (f *modelFlags) optConfig(totalSteps int) (core.OptConfig, error) {
 func (f *modelFlags) lrSet() bool { return f.set("lr") || f.presetLR }
 func (f *modelFlags) wdSet() bool { return f.set("wd") || f.presetWD }
 
-// parseInput parses "CxHxW".
+// parseInput parses "CxHxW" (msg.ParseInput).
 func parseInput(s string) ([3]int, error) {
-	var in [3]int
-	parts := strings.Split(s, "x")
-	if len(parts) != 3 {
-		return in, badInput("input %q: want CxHxW, e.g. 1x32x32", s)
+	c, h, w, err := msg.ParseInput(s)
+	if err != nil {
+		return [3]int{}, badInput("%s", err)
 	}
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n <= 0 {
-			return in, badInput("input %q: %q is not a positive integer", s, p)
-		}
-		in[i] = n
-	}
-	return in, nil
+	return [3]int{c, h, w}, nil
 }
 
 // describeLoss is one line naming the loss and its parameters as used.

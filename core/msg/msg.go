@@ -168,6 +168,10 @@ type TrainRequest struct {
 	// verification accuracy has not improved for that many epochs, and the
 	// model is the best epoch's. 0: off (all epochs, the last epoch's model).
 	EarlyStop int `json:"early_stop,omitempty"`
+	// Input is the shape "CxHxW" the images of an uploaded data set are
+	// resized to (a preset's Input; "": 1x32x32, as `metriclab train`
+	// takes a folder). MNIST's images are 1x28x28 only.
+	Input string `json:"input,omitempty"`
 }
 
 // Progress reports training progress, every few steps and at epoch ends.

@@ -48,3 +48,23 @@ func TestDatasetProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestParseInput: "CxHxW" in, its three numbers out; anything else says
+// what is wrong.
+func TestParseInput(t *testing.T) {
+	if c, h, w, err := ParseInput("3x112x96"); err != nil || c != 3 || h != 112 || w != 96 {
+		t.Errorf("ParseInput(3x112x96) = %d, %d, %d, %v", c, h, w, err)
+	}
+	for in, want := range map[string]string{
+		"":         "want CxHxW",
+		"32x32":    "want CxHxW",
+		"1x32x32x": "want CxHxW",
+		"1x0x32":   `"0" is not a positive integer`,
+		"1x-4x32":  `"-4" is not a positive integer`,
+		"1xax32":   `"a" is not a positive integer`,
+	} {
+		if _, _, _, err := ParseInput(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseInput(%q): %v, want an error saying %s", in, err, want)
+		}
+	}
+}

@@ -339,6 +339,26 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 	if code != 200 || !strings.Contains(string(b), `"data":"faces"`) || !strings.Contains(string(b), `"height":32`) {
 		t.Errorf("model of faces: %s", b)
 	}
+
+	// The request's input (a preset's) resizes the uploads to it; one the
+	// loader cannot make is a bad request.
+	for _, bad := range []string{"48x48", "1x4x4", "2x20x20", "1x20x1000"} {
+		req.Input = bad
+		if code, b := postJSON(t, ts.URL+"/api/jobs", req); code != 400 || !strings.Contains(errorOf(t, b), "input") {
+			t.Errorf("input %q: %d %s, want 400 naming the input", bad, code, b)
+		}
+	}
+	req.Input = "1x20x24"
+	code, b = postJSON(t, ts.URL+"/api/jobs", req)
+	if code != 201 {
+		t.Fatalf("job on faces at 1x20x24: %d %s", code, b)
+	}
+	decode(t, b, &created)
+	j = waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
+	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
+	if j.State != "done" || code != 200 || !strings.Contains(string(b), `"height":20,"width":24`) {
+		t.Errorf("job on faces at 1x20x24: %+v, model %s", j, b)
+	}
 }
 
 func TestClassroomMode(t *testing.T) {

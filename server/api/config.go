@@ -88,8 +88,9 @@ type Config struct {
 	// trains on the CPU only.
 	CUDA core.EngineFunc
 	// Load, when not nil, replaces the data sets a job may name (tests);
-	// nil: "mnist" and the uploaded data sets (jobs.StoreLoader).
-	Load func(name string) (train, test *data.Set, err error)
+	// nil: "mnist" and the uploaded data sets (jobs.StoreLoader). in is
+	// the request's Input, zero when it names none.
+	Load func(name string, in core.Input) (train, test *data.Set, err error)
 
 	// ProbeCUDA finds the CUDA device for GET /api/devices, once; nil:
 	// cuda.Open.

@@ -51,10 +51,14 @@ func tinySet(classes, perClass int, seed uint64) *data.Set {
 	return s
 }
 
-// tinyLoader knows the data set "tiny" (3 classes of 40 images).
-func tinyLoader(name string) (*data.Set, *data.Set, error) {
+// tinyLoader knows the data set "tiny" (3 classes of 40 images of its own
+// shape: a request may not name another).
+func tinyLoader(name string, in core.Input) (*data.Set, *data.Set, error) {
 	if name != "tiny" {
 		return nil, nil, fmt.Errorf("%w: unknown data set %q", jobs.ErrInvalid, name)
+	}
+	if in != (core.Input{}) {
+		return nil, nil, fmt.Errorf("%w: tiny has no input %d×%d×%d", jobs.ErrInvalid, in.Channels, in.Height, in.Width)
 	}
 	return tinySet(3, 40, 1), tinySet(3, 10, 2), nil
 }

@@ -62,9 +62,41 @@ var (
 )
 
 // Loader returns the training and test images of a data set by the name a
-// TrainRequest gives ("mnist" or an uploaded data set). An unknown name is
-// an error that wraps ErrInvalid. The sets are read only.
-type Loader func(name string) (train, test *data.Set, err error)
+// TrainRequest gives ("mnist" or an uploaded data set), as inputs of in
+// (the request's Input; zero when it names none). An unknown name is an
+// error that wraps ErrInvalid. The sets are read only.
+type Loader func(name string, in core.Input) (train, test *data.Set, err error)
+
+// Input shapes a request may ask uploaded images to be resized to.
+const (
+	minInputSide = 8
+	maxInputSide = 256
+)
+
+// requestInput returns the shape req.Input names, zero for none; its
+// errors wrap ErrInvalid.
+func requestInput(req msg.TrainRequest) (core.Input, error) {
+	if req.Input == "" {
+		return core.Input{}, nil
+	}
+	c, h, w, err := msg.ParseInput(req.Input)
+	if err != nil {
+		return core.Input{}, invalid("%s", err)
+	}
+	if c != 1 && c != 3 || h < minInputSide || w < minInputSide || h > maxInputSide || w > maxInputSide {
+		return core.Input{}, invalid("input %q: want 1 or 3 channels and sides of %d to %d", req.Input, minInputSide, maxInputSide)
+	}
+	return core.Input{Channels: c, Height: h, Width: w}, nil
+}
+
+// load reads the data sets of req.
+func (r *Runner) load(req msg.TrainRequest) (train, test *data.Set, err error) {
+	in, err := requestInput(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.cfg.Load(req.Data, in)
+}
 
 // Config configures a Runner.
 type Config struct {
@@ -173,7 +205,7 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	default:
 		return 0, invalid("unknown device %q (want cpu, cuda or auto)", req.Device)
 	}
-	train, test, err := r.cfg.Load(req.Data)
+	train, test, err := r.load(req)
 	if err != nil {
 		return 0, err
 	}
@@ -430,7 +462,7 @@ func (e trainError) Unwrap() error { return e.err }
 // returns the context's cause when the job is stopped; on shutdown it
 // writes a checkpoint first.
 func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) error {
-	trainSet, testSet, err := r.cfg.Load(j.Config.Data)
+	trainSet, testSet, err := r.load(j.Config)
 	if err != nil {
 		if errors.Is(err, ErrInvalid) {
 			return trainError{err}
