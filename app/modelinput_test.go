@@ -181,7 +181,7 @@ func TestVerifyModelInputOrder(t *testing.T) {
 			return s.Restore(string(MarshalGallery(NewGallery(1, 32, 32))), true, nil)
 		}, phase: PhaseNone},
 		{name: "a stored gallery of 32×32 crops after a 48×48 model", do: func(s *VerifyState) Out {
-			return s.Restore(string(MarshalGallery(old)), true, nil)
+			return atShape(t, s.Restore(string(MarshalGallery(old)), true, nil), "1×48×48")
 		}, phase: PhaseEmbedding, posts: []string{"embed:gallery"},
 			check: func(t *testing.T, s *VerifyState) {
 				if s.Input != old.Shape() || s.Encoder != big || !s.hasEncoder || s.Gallery.Count() != 2 {
@@ -192,7 +192,7 @@ func TestVerifyModelInputOrder(t *testing.T) {
 		{name: "an import of 48×48 crops", do: func(s *VerifyState) Out {
 			large := NewGallery(1, 48, 48)
 			large.Add("Ann", EncodeCrop(make([]float32, 48*48), 1, 48, 48))
-			return s.Import(MarshalGallery(large), nil)
+			return atShape(t, s.Import(MarshalGallery(large), nil), "1×48×48")
 		}, phase: PhaseEmbedding, posts: []string{"embed:gallery"}, store: true,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.Input != big || s.Gallery.Count() != 1 || s.Note != "imported 1 identity, 1 snapshot" {
@@ -200,4 +200,107 @@ func TestVerifyModelInputOrder(t *testing.T) {
 				}
 			}},
 	})
+}
+
+// readyWith returns enrolled() with a loaded model of in, its gallery
+// embedded.
+func readyWith(t *testing.T, in face.Input) VerifyState {
+	t.Helper()
+	s := enrolled()
+	s.LoadModel(modelFile(t, in), nil, "m")
+	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	if s.Phase != PhaseReady {
+		t.Fatalf("phase %v, want ready", s.Phase)
+	}
+	return s
+}
+
+// hold records n snapshots of name.
+func hold(s *VerifyState, name string, n int) Out {
+	s.SetName(name)
+	s.Snapshots = n
+	s.Record(true)
+	var out Out
+	for i := range n {
+		_, o := s.Frame(float64(1000+i), face.OK, make([]float32, s.Input.Size()))
+		out = out.and(o)
+	}
+	return out.and(s.Record(false))
+}
+
+// TestVerifyGalleryChangeWhileEmbedding: a hold that ends while the
+// gallery is being embedded is embedded once the embeddings of the
+// gallery before it arrive (and at the encoder's input), so the templates
+// end up of every enrolled person.
+func TestVerifyGalleryChangeWhileEmbedding(t *testing.T) {
+	big := face.Input{Channels: 1, Height: 48, Width: 48}
+	s := readyWith(t, big)
+	if got := ops(t, hold(&s, "carol", 3)); !slices.Contains(got, "embed:gallery") || s.Phase != PhaseEmbedding {
+		t.Fatalf("carol's hold: posted %v, phase %v", got, s.Phase)
+	}
+	if got := ops(t, hold(&s, "dave", 3)); len(got) != 0 {
+		t.Fatalf("dave's hold while embedding posted %v, want nothing yet", got)
+	}
+	one := func(n int) []float32 {
+		v := make([]float32, 0, 2*n)
+		for range n {
+			v = append(v, 1, 0)
+		}
+		return v
+	}
+	out := s.Receive(embMsg("gallery", 2, one(9)))
+	if got := sampleShapes(t, out); !slices.Equal(got, []string{"1×48×48"}) || s.Phase != PhaseEmbedding {
+		t.Fatalf("the embeddings of alice, bob and carol: posted samples %v, phase %v; want the gallery with dave embedded again", got, s.Phase)
+	}
+	s.Receive(embMsg("gallery", 2, one(12)))
+	if s.Phase != PhaseReady || !slices.Equal(s.Names, []string{"alice", "bob", "carol", "dave"}) {
+		t.Errorf("phase %v, templates of %v", s.Phase, s.Names)
+	}
+}
+
+// TestVerifySnapshotShapeAfterOldGallery: a stored gallery of 1×32×32
+// crops (kept before snapshots grew) sets the snapshots' shape while it
+// holds any; once its last snapshot is deleted, new ones are of
+// face.SnapshotInput again.
+func TestVerifySnapshotShapeAfterOldGallery(t *testing.T) {
+	old := NewGallery(1, 32, 32)
+	old.Add("ann", EncodeCrop(make([]float32, 32*32), 1, 32, 32))
+	s := NewVerifyState()
+	s.CameraStarted(CameraOn, "")
+	s.DetectorReady(nil)
+	s.Restore(string(MarshalGallery(old)), true, nil)
+	hold(&s, "ann", 2)
+	if s.Gallery.Shape() != old.Shape() || s.Gallery.Count() != 3 {
+		t.Fatalf("ann's hold into the old gallery: %d crops of %s", s.Gallery.Count(), ShapeText(s.Gallery.Shape()))
+	}
+	for range 3 {
+		s.DeleteCrop(0, 0)
+	}
+	hold(&s, "bob", 2)
+	if s.Input != face.SnapshotInput || s.Gallery.Shape() != face.SnapshotInput || s.Gallery.Count() != 2 {
+		t.Errorf("after the old gallery was deleted: snapshots %+v, %d crops of %s; want %s", s.Input, s.Gallery.Count(), ShapeText(s.Gallery.Shape()), ShapeText(face.SnapshotInput))
+	}
+}
+
+// TestVerifyUnreadableModel: a file ModelInput cannot read (the worker
+// would refuse it too) goes nowhere and leaves a ready encoder ready.
+func TestVerifyUnreadableModel(t *testing.T) {
+	big := face.Input{Channels: 1, Height: 48, Width: 48}
+	s := readyWith(t, big)
+	out := s.LoadModel([]byte("not a model file at all"), nil, "junk")
+	if len(out.Post) != 0 || s.Phase != PhaseReady || s.Encoder != big || !strings.HasPrefix(s.ModelNote, "the model could not be loaded: ") {
+		t.Errorf("posted %v, phase %v, encoder %+v, note %q; want nothing posted and the 48×48 encoder ready", ops(t, out), s.Phase, s.Encoder, s.ModelNote)
+	}
+}
+
+// atShape checks that every command of out carries samples of shape, and
+// returns out.
+func atShape(t *testing.T, out Out, shape string) Out {
+	t.Helper()
+	for _, got := range sampleShapes(t, out) {
+		if got != shape {
+			t.Errorf("posted samples of %q, want %s", got, shape)
+		}
+	}
+	return out
 }

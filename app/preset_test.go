@@ -52,11 +52,6 @@ func TestParseHashPreset(t *testing.T) {
 		if !reflect.DeepEqual(r, want) {
 			t.Errorf("preset=%s: Request() = %+v, want %+v", p.Name, r, want)
 		}
-		// On an uploaded data set the preset's input goes too; MNIST has its own.
-		got.Data = "webcam"
-		if r := got.Request(got.Loss); r.Input != p.Input {
-			t.Errorf("preset=%s on webcam: input %q, want %q", p.Name, r.Input, p.Input)
-		}
 	}
 	digits, _ := msg.PresetByName("digits")
 	faces, _ := msg.PresetByName("faces")
@@ -177,7 +172,7 @@ func TestRequestRecipe(t *testing.T) {
 	if n := s.WorkersFor(16); n != 1 {
 		t.Errorf("WorkersFor with early stopping = %d, want 1", n)
 	}
-	if r := DefaultSettings().Request("arcface"); r.WeightDecay != nil || r.Augment != "" || r.Schedule != "" || r.Input != "" {
+	if r := DefaultSettings().Request("arcface"); r.WeightDecay != nil || r.Augment != "" || r.Schedule != "" {
 		t.Errorf("default Request() = %+v, want no recipe fields", r)
 	}
 }

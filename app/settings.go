@@ -516,9 +516,7 @@ func (s Settings) Param(p LossParam) float64 {
 }
 
 // Request returns the training request of the trainer of loss: the
-// parameters set in s go with s.Loss only; other losses take their
-// defaults. A preset's input shape goes with a data set other than MNIST
-// (whose images have theirs).
+// parameters set in s go with s.Loss only; other losses take their defaults.
 func (s Settings) Request(loss string) msg.TrainRequest {
 	r := msg.TrainRequest{
 		Data: s.Data, Arch: s.Arch, Loss: loss, Dim: s.Dim, Epochs: s.Epochs,
@@ -528,9 +526,6 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 	if s.WeightDecay != nil {
 		wd := *s.WeightDecay
 		r.WeightDecay = &wd
-	}
-	if p, ok := msg.PresetByName(s.Preset); ok && s.Data != "mnist" {
-		r.Input = p.Input
 	}
 	if loss == s.Loss && len(s.Params) > 0 {
 		r.LossParams = make(map[string]float64, len(s.Params))

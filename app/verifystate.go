@@ -106,6 +106,7 @@ type VerifyState struct {
 	hasEncoder  bool    // the worker holds an encoder, loaded or trained here
 	beforeLoad  Phase   // the phase FetchModel left, for a load that fails
 	embedded    Gallery // the gallery the templates are of
+	restale     bool    // the gallery changed while it was being embedded: embed it again
 	// trained counts the crops the encoder was trained on, by identity
 	// and crop (trainedKey); nil when it was loaded, not trained here.
 	trained       map[string]int
@@ -399,9 +400,11 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 		return Out{}
 	}
 	in, err := ModelInput(b)
-	if err != nil {
-		in = face.DefaultInput // the worker refuses the file, or it is of the default input
-	} else if err := validCrop(in); err != nil {
+	if err != nil { // the worker (core.DecodeModel) would refuse it too: the encoder stays
+		s.ModelNote = "the model could not be loaded: " + err.Error()
+		return Out{}
+	}
+	if err := validCrop(in); err != nil {
 		s.ModelNote = "the model could not be loaded: it takes " + err.Error()
 		return Out{}
 	}
@@ -427,8 +430,7 @@ func (s *VerifyState) Receive(data string) Out {
 		return Out{}
 	}
 	if ok {
-		s.embeddings(e)
-		return Out{}
+		return s.embeddings(e)
 	}
 	m, err := DecodeMessage(data)
 	if err != nil {
@@ -441,7 +443,7 @@ func (s *VerifyState) Receive(data string) Out {
 	}
 	switch {
 	case m.Type == msg.TypeError:
-		s.Phase, s.probePending, s.hasEncoder = PhaseNone, false, false
+		s.dropEncoder()
 	case s.Phase == PhaseTraining && s.Run.State == msg.StateDone:
 		s.hasEncoder = true
 		return s.embedGallery()
@@ -452,7 +454,12 @@ func (s *VerifyState) Receive(data string) Out {
 // Crash takes the death of the worker, for reason.
 func (s *VerifyState) Crash(reason string) {
 	s.Run.Crash(reason)
-	s.Phase, s.probePending, s.hasEncoder = PhaseNone, false, false
+	s.dropEncoder()
+}
+
+// dropEncoder leaves the page without an encoder.
+func (s *VerifyState) dropEncoder() {
+	s.Phase, s.probePending, s.hasEncoder, s.Encoder = PhaseNone, false, false, face.Input{}
 }
 
 // SetFAR calibrates the threshold for the false accept rate far on the
@@ -664,8 +671,16 @@ func (s *VerifyState) IdentityText() string {
 // for new templates and a new calibration.
 func (s *VerifyState) galleryChanged() Out {
 	out := Out{Store: true}
-	if s.Phase == PhaseReady || (s.Phase == PhaseNone && s.hasEncoder) {
+	switch {
+	case s.Phase == PhaseReady || (s.Phase == PhaseNone && s.hasEncoder):
 		out = out.and(s.embedGallery())
+	case s.Phase == PhaseEmbedding:
+		s.restale = true // embedded again when the embeddings of the one before arrive
+	}
+	if s.Gallery.Count() == 0 {
+		// Nothing enrolled: new snapshots take the page's own shape again
+		// (a gallery restored or imported with other crops set them).
+		s.Input, s.Gallery = face.SnapshotInput, NewGallery(face.SnapshotInput.Channels, face.SnapshotInput.Height, face.SnapshotInput.Width)
 	}
 	return out
 }
@@ -682,7 +697,7 @@ func (s *VerifyState) embedGallery() Out {
 		}
 		return Out{}
 	}
-	s.embedded = s.Gallery
+	s.embedded, s.restale = s.Gallery, false
 	s.labels = smp.Labels
 	s.probes = nil
 	if s.trained != nil {
@@ -705,14 +720,15 @@ func (s *VerifyState) embedGallery() Out {
 }
 
 // embeddings takes the worker's embeddings: of the gallery, the templates
-// and the calibration; of the latest probe, the live scores (a stale
-// probe's are dropped).
-func (s *VerifyState) embeddings(e *msg.Embeddings) {
+// and the calibration (and, when the gallery changed meanwhile, a request
+// for its new ones); of the latest probe, the live scores (a stale probe's
+// are dropped).
+func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 	if e.ID == "gallery" {
 		if s.Phase != PhaseEmbedding || len(e.Values) != len(s.labels)*e.Dim {
 			s.Note = "the worker's embeddings do not match the gallery"
 			s.Phase = PhaseNone
-			return
+			return Out{}
 		}
 		s.EmbDim, s.embs = e.Dim, e.Values
 		s.Names = s.embedded.Names()
@@ -721,17 +737,21 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) {
 		s.Claimed = max(0, min(s.Claimed, len(s.Names)-1))
 		s.Phase, s.ModelNote = PhaseReady, ""
 		s.SetFAR(s.FAR)
-		return
+		if s.restale {
+			return s.embedGallery()
+		}
+		return Out{}
 	}
 	if e.ID != "probe-"+strconv.Itoa(s.probeSeq) {
-		return
+		return Out{}
 	}
 	s.probePending = false
 	if s.Phase != PhaseReady || len(e.Values) != e.Dim || e.Dim != s.EmbDim {
-		return
+		return Out{}
 	}
 	s.lastProbe, s.Scored = e.Values, s.probeSeq
 	s.rescore()
+	return Out{}
 }
 
 // rescore scores the latest probe against the templates at the threshold.

@@ -258,7 +258,7 @@ func TestVerifyLoadModel(t *testing.T) {
 					t.Errorf("model note %q", s.ModelNote)
 				}
 			}},
-		{name: "a model file", do: func(s *VerifyState) Out { return s.LoadModel([]byte{1}, nil, "model file a.safetensors") }, phase: PhaseEmbedding,
+		{name: "a model file", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors") }, phase: PhaseEmbedding,
 			posts: []string{"load", "embed:gallery"}},
 		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
@@ -271,7 +271,7 @@ func TestVerifyLoadModel(t *testing.T) {
 	// first enrollment is embedded with the loaded model.
 	e := NewVerifyState()
 	runSteps(t, &e, []step{
-		{name: "a model, no gallery", do: func(s *VerifyState) Out { return s.LoadModel([]byte{1}, nil, "x") }, phase: PhaseNone, posts: []string{"load"},
+		{name: "a model, no gallery", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, face.DefaultInput), nil, "x") }, phase: PhaseNone, posts: []string{"load"},
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.Contains(s.ModelNote, "enroll someone") {
 					t.Errorf("model note %q", s.ModelNote)
@@ -289,7 +289,7 @@ func TestVerifyLoadModel(t *testing.T) {
 	})
 	// A worker that died holds no encoder: a new gallery waits for one.
 	c := NewVerifyState()
-	c.LoadModel([]byte{1}, nil, "x")
+	c.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
 	c.Crash("out of memory")
 	if out := c.Import(MarshalGallery(enrolled().Gallery), nil); len(out.Post) != 0 || c.Phase != PhaseNone {
 		t.Errorf("after a crash: posts %q, phase %v; want none, no phase", out.Post, c.Phase)
@@ -509,7 +509,7 @@ func TestVerifyHeldOutCalibration(t *testing.T) {
 		t.Errorf("probes %v, %q; want [2 3 6]", s.probes, s.CalibratedOn())
 	}
 	// A loaded model calibrates on every snapshot, leave-one-out.
-	s.LoadModel([]byte("model"), nil, "model file m.safetensors")
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file m.safetensors")
 	s.Receive(embMsg("gallery", 2, e))
 	if len(s.Calib.Genuine) != 7 || s.CalibratedOn() != "calibrated on 7 enrolled snapshots (leave-one-out)" {
 		t.Errorf("loaded: %d genuine scores, %q; want 7", len(s.Calib.Genuine), s.CalibratedOn())

@@ -344,7 +344,7 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 	// loader cannot make is a bad request.
 	for _, bad := range []string{"48x48", "1x4x4", "2x20x20", "1x20x1000"} {
 		req.Input = bad
-		if code, b := postJSON(t, ts.URL+"/api/jobs", req); code != 400 || !strings.Contains(errorOf(t, b), "input") {
+		if code, b := postJSON(t, ts.URL+"/api/jobs", req); code != 400 || !strings.Contains(errorOf(t, b), `input "`+bad+`"`) {
 			t.Errorf("input %q: %d %s, want 400 naming the input", bad, code, b)
 		}
 	}
