@@ -258,7 +258,9 @@ func TestVerifyLoadModel(t *testing.T) {
 					t.Errorf("model note %q", s.ModelNote)
 				}
 			}},
-		{name: "a model file", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors") }, phase: PhaseEmbedding,
+		{name: "a model file", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors")
+		}, phase: PhaseEmbedding,
 			posts: []string{"load", "embed:gallery"}},
 		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
