@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/performance"
+	"github.com/chromedp/chromedp"
 )
 
 // TestE2EWorkers trains lenet-s with ArcFace on digits 0 and 1 for one
@@ -22,9 +26,14 @@ func TestE2EWorkers(t *testing.T) {
 	rate := map[int]float64{}
 	for _, n := range []int{1, 2} {
 		p := newE2EPage(t, 5*time.Minute)
+		if _, err := chromedp.Call(p.ctx, performance.Enable, performance.EnableParams{}); err != nil {
+			t.Fatal(err)
+		}
 		p.openInteractive("#arch=lenet-s&loss=arcface&dim=3&classes=0,1&epochs=1&workers=" + string(rune('0'+n)) + "&autostart=1")
 		first := p.waitSteps([]string{"status"}, 40, 2*time.Minute)[0]
+		busy := p.metric("TaskDuration")
 		status := p.waitDone("status", 3*time.Minute)
+		busy = p.metric("TaskDuration") - busy
 		if got := p.figure("trainer-0", "workers"); got != string(rune('0'+n)) {
 			t.Errorf("workers=%d: the panel shows %q workers", n, got)
 		}
@@ -37,6 +46,8 @@ func TestE2EWorkers(t *testing.T) {
 		rate[n] = float64((step-a.step)*64) / end.Sub(a.at).Seconds()
 		final[n] = loss
 		p.record("workers_"+string(rune('0'+n))+"_img_per_s", rate[n], "img/s (lenet-s ArcFace, steps 40 to the end)")
+		p.record("workers_"+string(rune('0'+n))+"_page_thread_busy", busy/end.Sub(a.at).Seconds(),
+			"of the page's main thread busy meanwhile (the page, and the viewer's repaints: software WebGL here)")
 		t.Logf("workers=%d: %s", n, status)
 	}
 	p := newE2EPage(t, time.Minute)
@@ -68,6 +79,24 @@ func (p *e2ePage) waitDone(id string, limit time.Duration) string {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// metric returns the DevTools performance metric name of the page (one
+// of Performance.getMetrics', e.g. TaskDuration: seconds the main thread
+// has run tasks); the test must have enabled the domain.
+func (p *e2ePage) metric(name string) float64 {
+	p.t.Helper()
+	m, err := chromedp.Call(p.ctx, performance.GetMetrics, cdp.Empty{})
+	if err != nil {
+		p.t.Fatalf("performance metrics: %v", err)
+	}
+	for _, x := range m.Metrics {
+		if x.Name == name {
+			return x.Value
+		}
+	}
+	p.t.Fatalf("no performance metric %s", name)
+	return 0
 }
 
 // figure returns the value of the figure labelled label in the element
