@@ -436,11 +436,15 @@ func EditSettings(s Settings, key, value string) (Settings, error) {
 }
 
 // JobSummary writes a training configuration as "mlp · arcface · D = 3 ·
-// mnist 0-1 · 1 epoch".
+// mnist 0-1 · 1 epoch" (an uploaded data set with its input, when the
+// request names one: "webcam 1x48x48").
 func JobSummary(r msg.TrainRequest) string {
 	data := r.Data
 	if r.Classes != "" {
 		data += " " + r.Classes
+	}
+	if r.Input != "" {
+		data += " " + r.Input
 	}
 	epochs := strconv.Itoa(r.Epochs) + " epochs"
 	if r.Epochs == 1 {

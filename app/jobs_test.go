@@ -156,6 +156,10 @@ func TestJobSummaryAndOrder(t *testing.T) {
 	if got, want := JobSummary(jobConfig()), "mlp · arcface · D = 3 · mnist 0-1 · 1 epoch"; got != want {
 		t.Errorf("JobSummary = %q, want %q", got, want)
 	}
+	faces := msg.TrainRequest{Data: "webcam", Arch: "lenet-m", Loss: "cosface", Dim: 128, Epochs: 200, Input: "1x48x48"}
+	if got, want := JobSummary(faces), "lenet-m · cosface · D = 128 · webcam 1x48x48 · 200 epochs"; got != want {
+		t.Errorf("JobSummary = %q, want %q", got, want)
+	}
 	jobs := []msg.Job{
 		{ID: "a", State: msg.JobDone, Created: "2025-01-01T10:00:00Z"},
 		{ID: "b", State: msg.JobQueued, Created: "2025-01-01T11:00:00Z"},
