@@ -386,10 +386,10 @@ func (s *VerifyState) FetchModel() (string, bool) {
 
 // LoadModel makes the model file b (or err, why it could not be read)
 // the encoder, described as what, and embeds the gallery with it: the
-// snapshots are resized to the model's input (ModelInput; a file whose
-// input cannot be read goes to the worker, which says what is wrong with
-// it). A model of an input the page cannot make, or a load that fails,
-// leaves the encoder and its phase as they were.
+// snapshots are resized to the model's input (ModelInput). A file whose
+// input cannot be read (the worker would refuse it too), a model of an
+// input the page cannot make, or a load that fails leaves the encoder and
+// its phase as they were, and ModelNote says why.
 func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 	loading := s.Phase == PhaseLoading
 	if loading {
