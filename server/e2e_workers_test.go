@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 )
@@ -79,24 +78,6 @@ func (p *e2ePage) waitDone(id string, limit time.Duration) string {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-}
-
-// metric returns the DevTools performance metric name of the page (one
-// of Performance.getMetrics', e.g. TaskDuration: seconds the main thread
-// has run tasks); the test must have enabled the domain.
-func (p *e2ePage) metric(name string) float64 {
-	p.t.Helper()
-	m, err := chromedp.Call(p.ctx, performance.GetMetrics, cdp.Empty{})
-	if err != nil {
-		p.t.Fatalf("performance metrics: %v", err)
-	}
-	for _, x := range m.Metrics {
-		if x.Name == name {
-			return x.Value
-		}
-	}
-	p.t.Fatalf("no performance metric %s", name)
-	return 0
 }
 
 // figure returns the value of the figure labelled label in the element
