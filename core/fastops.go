@@ -271,7 +271,7 @@ func (op *preluOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	ba := &preluBackAOp{dims: op.dims}
+	ba := &channelSumOp{dims: op.dims, arity: 2, f32: planes.preluBackA, f64: preluBackATo[float64]}
 	ba.Key = fmt.Sprintf("fastPReLUBackA%d", op.dims)
 	da, err := G.ApplyOp(ba, in[0], dy)
 	return G.Nodes{dx, da}, err
@@ -332,41 +332,10 @@ func preluBackXTo[T float32 | float64](dst, x, a, dy []T, lo, hi, c, sp int) {
 	}
 }
 
-// preluBackAOp computes da[c] = Σ_{n,…} dy·x·[x ≤ 0].
-type preluBackAOp struct {
-	ops.Base
-	dims int
-	da   ops.Buf
-}
-
-func (op *preluBackAOp) Arity() int    { return 2 }
-func (op *preluBackAOp) Type() hm.Type { return ops.FnType(op.dims, op.dims, 1) }
-func (op *preluBackAOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := ops.ShapeOf(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	return tensor.Shape{s[1]}, nil
-}
-
-func (op *preluBackAOp) Do(in ...G.Value) (G.Value, error) {
-	x, dy := ops.Dense(in[0]), ops.Dense(in[1])
-	n, c, sp := preluGeom(x.Shape())
-	da := op.da.Get(x.Dtype(), tensor.Shape{c})
-	switch x.Dtype() {
-	case tensor.Float32:
-		pl := planes{dst: op.da.F32, x: x.Float32s(), dy: dy.Float32s(), n: n, c: c, sp: sp}
-		par.For(op.Pool, c, planeGrain(n*sp), pl, planes.preluBackA)
-	default:
-		preluBackATo(op.da.F64, x.Float64s(), dy.Float64s(), 0, c, n, c, sp)
-	}
-	return da, nil
-}
-
-// preluBackATo writes dst[ch] = Σ dy·x·[x ≤ 0] for channels [lo, hi),
+// preluBackATo writes dst[ch] = Σ dy·x·[x ≤ 0] for every channel,
 // accumulating in float64 in the order n, then position.
-func preluBackATo[T float32 | float64](dst, x, dy []T, lo, hi, n, c, sp int) {
-	for ch := lo; ch < hi; ch++ {
+func preluBackATo[T float32 | float64](dst, x, dy []T, n, c, sp int) {
+	for ch := 0; ch < c; ch++ {
 		var s float64
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * sp
@@ -586,24 +555,38 @@ func gemmRef[T float32 | float64](acc, transA, transB bool, m, n, k int, a []T, 
 }
 
 // newBiasBackOp returns the bias gradient op of an N×C (dims 2) or
-// N×C×H×W (dims 4) output gradient.
-func newBiasBackOp(dims int) *biasBackOp {
-	op := &biasBackOp{dims: dims}
+// N×C×H×W (dims 4) output gradient: db[c] = Σ_{n,…} dy[n,c,…].
+func newBiasBackOp(dims int) *channelSumOp {
+	op := &channelSumOp{dims: dims, arity: 1, f32: planes.biasBack, f64: biasBackTo[float64]}
 	op.Key = fmt.Sprintf("fastBiasBack%d", dims)
 	return op
 }
 
-// biasBackOp computes the bias gradient db[c] = Σ_{n,…} dy[n,c,…],
-// accumulating in float64.
-type biasBackOp struct {
+// channelSumOp is the gradient of a per-channel parameter (a bias, a PReLU
+// slope): from the N×C×… operands (x, dy) or (dy), the C-vector
+//
+//	dst[c] = Σ_{n,…} f(x, dy)[n,c,…],
+//
+// accumulated in float64 channel by channel (each channel by one thread,
+// so any thread count gives the same sums). f32 is the float32 kernel over
+// channels [lo, hi) and f64 the float64 reference over all of them (x is
+// nil when arity is 1).
+type channelSumOp struct {
 	ops.Base
-	dims int
-	db   ops.Buf
+	dims, arity int
+	f32         func(p planes, lo, hi int)
+	f64         func(dst, x, dy []float64, n, c, sp int)
+	dst         ops.Buf
 }
 
-func (op *biasBackOp) Arity() int    { return 1 }
-func (op *biasBackOp) Type() hm.Type { return ops.FnType(op.dims, 1) }
-func (op *biasBackOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op *channelSumOp) Arity() int { return op.arity }
+func (op *channelSumOp) Type() hm.Type {
+	if op.arity == 1 {
+		return ops.FnType(op.dims, 1)
+	}
+	return ops.FnType(op.dims, op.dims, 1)
+}
+func (op *channelSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, err := ops.ShapeOf(in, 0)
 	if err != nil {
 		return nil, err
@@ -611,24 +594,32 @@ func (op *biasBackOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[1]}, nil
 }
 
-func (op *biasBackOp) Do(in ...G.Value) (G.Value, error) {
-	dy := ops.Dense(in[0])
+func (op *channelSumOp) Do(in ...G.Value) (G.Value, error) {
+	x, dy := ops.Dense(in[0]), ops.Dense(in[op.arity-1])
 	n, c, sp := preluGeom(dy.Shape())
-	db := op.db.Get(dy.Dtype(), tensor.Shape{c})
+	dst := op.dst.Get(dy.Dtype(), tensor.Shape{c})
 	switch dy.Dtype() {
 	case tensor.Float32:
-		pl := planes{dst: op.db.F32, dy: dy.Float32s(), n: n, c: c, sp: sp}
-		par.For(op.Pool, c, planeGrain(n*sp), pl, planes.biasBack)
+		pl := planes{dst: op.dst.F32, dy: dy.Float32s(), n: n, c: c, sp: sp}
+		if op.arity == 2 {
+			pl.x = x.Float32s()
+		}
+		par.For(op.Pool, c, planeGrain(n*sp), pl, op.f32)
 	default:
-		biasBackTo(op.db.F64, dy.Float64s(), 0, c, n, c, sp)
+		var xs []float64
+		if op.arity == 2 {
+			xs = x.Float64s()
+		}
+		op.f64(op.dst.F64, xs, dy.Float64s(), n, c, sp)
 	}
-	return db, nil
+	return dst, nil
 }
 
-// biasBackTo writes dst[ch] = Σ_{n,s} dy[n,ch,s] for channels [lo, hi),
-// accumulating in float64 in the order n, s.
-func biasBackTo[T float32 | float64](dst, dy []T, lo, hi, n, c, sp int) {
-	for ch := lo; ch < hi; ch++ {
+// biasBackTo writes dst[ch] = Σ_{n,s} dy[n,ch,s] for every channel,
+// accumulating in float64 in the order n, s (x is not read: the signature
+// is channelSumOp's).
+func biasBackTo[T float32 | float64](dst, _, dy []T, n, c, sp int) {
+	for ch := 0; ch < c; ch++ {
 		var s float64
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * sp

@@ -128,7 +128,8 @@ func (op *convReLUPoolOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	gb := &reluPoolBackBOp{}
+	// db[o] = Σ_{n,i,j} dy·[y > 0] over channel o of the pooled output.
+	gb := &channelSumOp{dims: 4, arity: 2, f32: planes.maskedBiasBack, f64: maskedBiasBackTo[float64]}
 	gb.Key = "fastReLUPoolBackB"
 	db, err := G.ApplyOp(gb, y, dy)
 	return G.Nodes{dx, dw, db}, err
@@ -400,37 +401,6 @@ func reluPoolBackTo[T float32 | float64](dz []T, arg []int32, y, dy []T) {
 			dz[a] = dy[k]
 		}
 	}
-}
-
-// reluPoolBackBOp computes the bias gradient db[o] = Σ_{n,i,j} dy·[y > 0]
-// over channel o of the pooled output, accumulating in float64.
-type reluPoolBackBOp struct {
-	ops.Base
-	db ops.Buf
-}
-
-func (op *reluPoolBackBOp) Arity() int    { return 2 }
-func (op *reluPoolBackBOp) Type() hm.Type { return ops.FnType(4, 4, 1) }
-func (op *reluPoolBackBOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := ops.ShapeOf(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	return tensor.Shape{s[1]}, nil
-}
-
-func (op *reluPoolBackBOp) Do(in ...G.Value) (G.Value, error) {
-	y, dy := ops.Dense(in[0]), ops.Dense(in[1])
-	n, c, sp := preluGeom(y.Shape())
-	db := op.db.Get(y.Dtype(), tensor.Shape{c})
-	switch y.Dtype() {
-	case tensor.Float32:
-		pl := planes{dst: op.db.F32, x: y.Float32s(), dy: dy.Float32s(), n: n, c: c, sp: sp}
-		par.For(op.Pool, c, planeGrain(n*sp), pl, planes.maskedBiasBack)
-	default:
-		maskedBiasBackTo(op.db.F64, y.Float64s(), dy.Float64s(), n, c, sp)
-	}
-	return db, nil
 }
 
 // maskedBiasBackTo writes dst[c] = Σ_{n,s} dy[n,c,s]·[y[n,c,s] > 0].
