@@ -7,19 +7,15 @@ import (
 	"fmt"
 
 	"metriclab/core/face"
+	"metriclab/core/msg"
 )
 
-// Crop shapes the Verify page can take: grey or RGB (the grey replicated,
-// as face.Align does), MinCrop to MaxCrop pixels a side.
-const (
-	MinCrop = 16
-	MaxCrop = 256
-)
-
-// validCrop says why the page cannot crop faces to in, or nil.
+// validCrop says why the page cannot crop faces to in, or nil: it crops
+// what a server job can train on (msg.CheckImageInput), grey or RGB (the
+// grey replicated, as face.Align does).
 func validCrop(in face.Input) error {
-	if in.Channels != 1 && in.Channels != 3 || in.Height < MinCrop || in.Width < MinCrop || in.Height > MaxCrop || in.Width > MaxCrop {
-		return fmt.Errorf("crops of %s: the page crops 1 or 3 channels of %d to %d pixels", ShapeText(in), MinCrop, MaxCrop)
+	if err := msg.CheckImageInput(in.Channels, in.Height, in.Width); err != nil {
+		return fmt.Errorf("crops of %s: %v", ShapeText(in), err)
 	}
 	return nil
 }

@@ -95,7 +95,14 @@ func TestVerifyModelInput(t *testing.T) {
 		{name: "a model of 1000×1000", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.Input{Channels: 3, Height: 1000, Width: 1000}), nil, "huge")
 		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
-			if s.ModelNote != "the model could not be loaded: it takes crops of 3×1000×1000: the page crops 1 or 3 channels of 16 to 256 pixels" || s.Encoder != big {
+			if s.ModelNote != "the model could not be loaded: it takes crops of 3×1000×1000: want 1 or 3 channels and sides of 8 to 256 pixels" || s.Encoder != big {
+				t.Errorf("note %q, encoder %+v", s.ModelNote, s.Encoder)
+			}
+		}},
+		{name: "a model of 1×8×8, the smallest a server job trains", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.Input{Channels: 1, Height: 8, Width: 8}), nil, "tiny")
+		}, phase: PhaseNone, posts: []string{"load"}, check: func(t *testing.T, s *VerifyState) {
+			if strings.Contains(s.ModelNote, "could not") || s.Encoder != (face.Input{Channels: 1, Height: 8, Width: 8}) {
 				t.Errorf("note %q, encoder %+v", s.ModelNote, s.Encoder)
 			}
 		}},
@@ -133,9 +140,9 @@ func TestVerifyModelInput(t *testing.T) {
 	if r.Input != big || r.Gallery.Count() != 1 {
 		t.Errorf("restored a 48×48 gallery: snapshots %+v, %d crops; want its shape kept", r.Input, r.Gallery.Count())
 	}
-	for _, bad := range []Gallery{NewGallery(1, 8, 8), NewGallery(1, 32, 32)} {
-		if bad.Height == 8 {
-			bad.Add("x", EncodeCrop(make([]float32, 64), 1, 8, 8))
+	for _, bad := range []Gallery{NewGallery(1, 4, 4), NewGallery(1, 32, 32)} {
+		if bad.Height == 4 {
+			bad.Add("x", EncodeCrop(make([]float32, 16), 1, 4, 4))
 		}
 		r = NewVerifyState()
 		r.Restore(string(MarshalGallery(bad)), true, nil)

@@ -366,11 +366,11 @@ func TestVerifyGalleryFiles(t *testing.T) {
 				}
 			}},
 		{name: "import of crops too small to make", do: func(s *VerifyState) Out {
-			g := NewGallery(1, 8, 8)
-			g.Add("x", EncodeCrop(make([]float32, 64), 1, 8, 8))
+			g := NewGallery(1, 4, 4)
+			g.Add("x", EncodeCrop(make([]float32, 16), 1, 4, 4))
 			return s.Import(MarshalGallery(g), nil)
 		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
-			if s.Note != "the gallery could not be imported: crops of 1×8×8: the page crops 1 or 3 channels of 16 to 256 pixels" || s.Gallery.Count() != 6 {
+			if s.Note != "the gallery could not be imported: crops of 1×4×4: want 1 or 3 channels and sides of 8 to 256 pixels" || s.Gallery.Count() != 6 {
 				t.Errorf("note %q, %d crops", s.Note, s.Gallery.Count())
 			}
 		}},

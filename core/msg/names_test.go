@@ -68,3 +68,24 @@ func TestParseInput(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckImageInput: grey or RGB, sides from MinSide to MaxSide, at
+// both ends of each bound.
+func TestCheckImageInput(t *testing.T) {
+	for _, c := range []struct {
+		c, h, w int
+		ok      bool
+	}{
+		{1, 8, 8, true}, {3, 256, 256, true}, {1, 8, 256, true}, {3, 48, 32, true},
+		{1, 7, 32, false}, {1, 32, 7, false}, {1, 257, 32, false}, {3, 32, 257, false},
+		{2, 32, 32, false}, {4, 32, 32, false}, {0, 32, 32, false},
+	} {
+		err := CheckImageInput(c.c, c.h, c.w)
+		if (err == nil) != c.ok {
+			t.Errorf("CheckImageInput(%d, %d, %d) = %v, want ok %v", c.c, c.h, c.w, err, c.ok)
+		}
+		if err != nil && err.Error() != "want 1 or 3 channels and sides of 8 to 256 pixels" {
+			t.Errorf("CheckImageInput(%d, %d, %d): %q", c.c, c.h, c.w, err)
+		}
+	}
+}

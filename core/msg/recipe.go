@@ -21,6 +21,25 @@ func ScheduleNames() []string { return []string{"cosine", "step", "constant"} }
 // turns, quarter turns and mirrors.
 func TurnsValues() []int { return []int{0, 4, 8} }
 
+// The image inputs that images are resized or cropped to: a server job's
+// uploaded data set (TrainRequest.Input) and the Verify page's face crops
+// for a loaded model. One rule, so that the page takes every model a job
+// can train: 1 (grey) or 3 (RGB) channels, MinSide to MaxSide pixels a
+// side.
+const (
+	MinSide = 8
+	MaxSide = 256
+)
+
+// CheckImageInput says why channels c, height h and width w are not such
+// an input, or nil.
+func CheckImageInput(c, h, w int) error {
+	if c != 1 && c != 3 || min(h, w) < MinSide || max(h, w) > MaxSide {
+		return fmt.Errorf("want 1 or 3 channels and sides of %d to %d pixels", MinSide, MaxSide)
+	}
+	return nil
+}
+
 // ParseInput reads an input shape "CxHxW" (TrainRequest.Input, a preset's
 // Input, the command line's --input) as channels, height and width, each
 // a positive integer.

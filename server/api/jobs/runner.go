@@ -67,12 +67,6 @@ var (
 // error that wraps ErrInvalid. The sets are read only.
 type Loader func(name string, in core.Input) (train, test *data.Set, err error)
 
-// Input shapes a request may ask uploaded images to be resized to.
-const (
-	minInputSide = 8
-	maxInputSide = 256
-)
-
 // requestInput returns the shape req.Input names, zero for none; its
 // errors wrap ErrInvalid.
 func requestInput(req msg.TrainRequest) (core.Input, error) {
@@ -83,8 +77,8 @@ func requestInput(req msg.TrainRequest) (core.Input, error) {
 	if err != nil {
 		return core.Input{}, invalid("%s", err)
 	}
-	if c != 1 && c != 3 || h < minInputSide || w < minInputSide || h > maxInputSide || w > maxInputSide {
-		return core.Input{}, invalid("input %q: want 1 or 3 channels and sides of %d to %d", req.Input, minInputSide, maxInputSide)
+	if err := msg.CheckImageInput(c, h, w); err != nil {
+		return core.Input{}, invalid("input %q: %v", req.Input, err)
 	}
 	return core.Input{Channels: c, Height: h, Width: w}, nil
 }
