@@ -2,6 +2,8 @@
 
 package app
 
+import "slices"
+
 //go:generate go test -run TestLossParamsTable -update
 
 // LossParam is one parameter of a loss as the controls offer it: the name
@@ -20,280 +22,65 @@ func lossNames() []string {
 	return []string{"arcface", "combined", "contrastive", "cosface", "l2softmax", "normsoftmax", "softmax", "sphereface", "triplet"}
 }
 
+// lossParamRow is a parameter of a loss with its default at each
+// dimension of Dims, in order (p.Default is not used).
+type lossParamRow struct {
+	p        LossParam
+	defaults []float64
+}
+
+// lossParamRows holds the parameters of every loss.
+var lossParamRows = map[string][]lossParamRow{
+	"arcface": {
+		{LossParam{"s", 0, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"}, []float64{16, 16, 16, 22.627416997969522, 45.254833995939045, 64}},
+		{LossParam{"m", 0, 0, 1.5, false, "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2)"}, []float64{0.2, 0.5, 0.5, 0.5, 0.5, 0.5}},
+		{LossParam{"easy_margin", 0, 0, 1, true, "1: apply the margin only where cos θ_y > 0, ψ(c) = c elsewhere; 0: everywhere, with the fallback cos θ_y − m·sin m past θ_y = π − m"}, []float64{0, 0, 0, 0, 0, 0}},
+	},
+	"combined": {
+		{LossParam{"s", 0, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"}, []float64{16, 16, 16, 22.627416997969522, 45.254833995939045, 64}},
+		{LossParam{"m1", 0, 1, 4, false, "multiplicative angular margin (SphereFace), target s·(cos(m1·θ_y + m2) − m3); default 1"}, []float64{1, 1, 1, 1, 1, 1}},
+		{LossParam{"m2", 0, 0, 1.5, false, "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2)"}, []float64{0.12, 0.3, 0.3, 0.3, 0.3, 0.3}},
+		{LossParam{"m3", 0, 0, 1, false, "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2)"}, []float64{0.08000000000000002, 0.2, 0.2, 0.2, 0.2, 0.2}},
+	},
+	"contrastive": {
+		{LossParam{"margin", 0, 0, 10, false, "pairs of different classes closer than margin are pushed apart: (1−y)·max(0, margin − d)²"}, []float64{0.5, 0.5, 0.5, 0.5, 0.5, 0.5}},
+	},
+	"cosface": {
+		{LossParam{"s", 0, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"}, []float64{16, 16, 16, 22.627416997969522, 45.254833995939045, 64}},
+		{LossParam{"m", 0, 0, 1, false, "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2)"}, []float64{0.13999999999999999, 0.35, 0.35, 0.35, 0.35, 0.35}},
+	},
+	"l2softmax": {
+		{LossParam{"alpha", 0, 1, 128, false, "norm of the embedding, z = α·f̂·Wᵀ + b; ≥ log(p(C−2)/(1−p)) for target probability p; default 16·√(D/8) clamped to [16, 64]"}, []float64{16, 16, 16, 22.627416997969522, 45.254833995939045, 64}},
+	},
+	"normsoftmax": {
+		{LossParam{"s", 0, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"}, []float64{16, 16, 16, 22.627416997969522, 45.254833995939045, 64}},
+	},
+	"softmax": {},
+	"sphereface": {
+		{LossParam{"m", 0, 1, 8, true, "multiplicative angular margin, ψ(θ) = (−1)^k·cos(m·θ) − 2k on [kπ/m, (k+1)π/m]; default 4"}, []float64{4, 4, 4, 4, 4, 4}},
+		{LossParam{"lambda_base", 0, 0, 1e+06, false, "λ at step 0, λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1000"}, []float64{1000, 1000, 1000, 1000, 1000, 1000}},
+		{LossParam{"lambda_min", 0, 0, 1e+06, false, "floor of λ, target (λ·cos θ_y + ψ(θ_y))/(1+λ); default 5"}, []float64{5, 5, 5, 5, 5, 5}},
+		{LossParam{"gamma", 0, 0, 10, false, "decay rate γ of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 0.12"}, []float64{0.12, 0.12, 0.12, 0.12, 0.12, 0.12}},
+		{LossParam{"power", 0, 0, 10, false, "decay power of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1"}, []float64{1, 1, 1, 1, 1, 1}},
+	},
+	"triplet": {
+		{LossParam{"margin", 0, 0, 10, false, "gap asked between negative and positive distances: max(0, margin + d(a,p) − d(a,n))"}, []float64{0.2, 0.2, 0.2, 0.2, 0.2, 0.2}},
+		{LossParam{"k", 0, 2, 64, true, "samples per class in a P×K batch (P = batch size / k)"}, []float64{4, 4, 4, 4, 4, 4}},
+	},
+}
+
 // lossParams returns the parameters of the loss name at D = dim, for the
 // dimensions of Dims; ok is false for another name or dimension.
 func lossParams(name string, dim int) (params []LossParam, ok bool) {
-	switch name + "/" + itoa(dim) {
-	case "arcface/2":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.2, 0, 1.5, false, "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2)"},
-			{"easy_margin", 0, 0, 1, true, "1: apply the margin only where cos θ_y > 0, ψ(c) = c elsewhere; 0: everywhere, with the fallback cos θ_y − m·sin m past θ_y = π − m"},
-		}, true
-	case "arcface/3":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.5, 0, 1.5, false, "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2)"},
-			{"easy_margin", 0, 0, 1, true, "1: apply the margin only where cos θ_y > 0, ψ(c) = c elsewhere; 0: everywhere, with the fallback cos θ_y − m·sin m past θ_y = π − m"},
-		}, true
-	case "arcface/8":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.5, 0, 1.5, false, "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2)"},
-			{"easy_margin", 0, 0, 1, true, "1: apply the margin only where cos θ_y > 0, ψ(c) = c elsewhere; 0: everywhere, with the fallback cos θ_y − m·sin m past θ_y = π − m"},
-		}, true
-	case "arcface/16":
-		return []LossParam{
-			{"s", 22.627416997969522, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.5, 0, 1.5, false, "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2)"},
-			{"easy_margin", 0, 0, 1, true, "1: apply the margin only where cos θ_y > 0, ψ(c) = c elsewhere; 0: everywhere, with the fallback cos θ_y − m·sin m past θ_y = π − m"},
-		}, true
-	case "arcface/64":
-		return []LossParam{
-			{"s", 45.254833995939045, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.5, 0, 1.5, false, "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2)"},
-			{"easy_margin", 0, 0, 1, true, "1: apply the margin only where cos θ_y > 0, ψ(c) = c elsewhere; 0: everywhere, with the fallback cos θ_y − m·sin m past θ_y = π − m"},
-		}, true
-	case "arcface/128":
-		return []LossParam{
-			{"s", 64, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.5, 0, 1.5, false, "additive angular margin in radians, target logit s·cos(θ_y + m); default 0.5 (0.2 at D = 2)"},
-			{"easy_margin", 0, 0, 1, true, "1: apply the margin only where cos θ_y > 0, ψ(c) = c elsewhere; 0: everywhere, with the fallback cos θ_y − m·sin m past θ_y = π − m"},
-		}, true
-	case "combined/2":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m1", 1, 1, 4, false, "multiplicative angular margin (SphereFace), target s·(cos(m1·θ_y + m2) − m3); default 1"},
-			{"m2", 0.12, 0, 1.5, false, "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2)"},
-			{"m3", 0.08000000000000002, 0, 1, false, "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2)"},
-		}, true
-	case "combined/3":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m1", 1, 1, 4, false, "multiplicative angular margin (SphereFace), target s·(cos(m1·θ_y + m2) − m3); default 1"},
-			{"m2", 0.3, 0, 1.5, false, "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2)"},
-			{"m3", 0.2, 0, 1, false, "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2)"},
-		}, true
-	case "combined/8":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m1", 1, 1, 4, false, "multiplicative angular margin (SphereFace), target s·(cos(m1·θ_y + m2) − m3); default 1"},
-			{"m2", 0.3, 0, 1.5, false, "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2)"},
-			{"m3", 0.2, 0, 1, false, "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2)"},
-		}, true
-	case "combined/16":
-		return []LossParam{
-			{"s", 22.627416997969522, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m1", 1, 1, 4, false, "multiplicative angular margin (SphereFace), target s·(cos(m1·θ_y + m2) − m3); default 1"},
-			{"m2", 0.3, 0, 1.5, false, "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2)"},
-			{"m3", 0.2, 0, 1, false, "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2)"},
-		}, true
-	case "combined/64":
-		return []LossParam{
-			{"s", 45.254833995939045, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m1", 1, 1, 4, false, "multiplicative angular margin (SphereFace), target s·(cos(m1·θ_y + m2) − m3); default 1"},
-			{"m2", 0.3, 0, 1.5, false, "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2)"},
-			{"m3", 0.2, 0, 1, false, "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2)"},
-		}, true
-	case "combined/128":
-		return []LossParam{
-			{"s", 64, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m1", 1, 1, 4, false, "multiplicative angular margin (SphereFace), target s·(cos(m1·θ_y + m2) − m3); default 1"},
-			{"m2", 0.3, 0, 1.5, false, "additive angular margin in radians (ArcFace); default 0.3 (0.12 at D = 2)"},
-			{"m3", 0.2, 0, 1, false, "additive cosine margin (CosFace); default 0.2 (0.08 at D = 2)"},
-		}, true
-	case "contrastive/2":
-		return []LossParam{
-			{"margin", 0.5, 0, 10, false, "pairs of different classes closer than margin are pushed apart: (1−y)·max(0, margin − d)²"},
-		}, true
-	case "contrastive/3":
-		return []LossParam{
-			{"margin", 0.5, 0, 10, false, "pairs of different classes closer than margin are pushed apart: (1−y)·max(0, margin − d)²"},
-		}, true
-	case "contrastive/8":
-		return []LossParam{
-			{"margin", 0.5, 0, 10, false, "pairs of different classes closer than margin are pushed apart: (1−y)·max(0, margin − d)²"},
-		}, true
-	case "contrastive/16":
-		return []LossParam{
-			{"margin", 0.5, 0, 10, false, "pairs of different classes closer than margin are pushed apart: (1−y)·max(0, margin − d)²"},
-		}, true
-	case "contrastive/64":
-		return []LossParam{
-			{"margin", 0.5, 0, 10, false, "pairs of different classes closer than margin are pushed apart: (1−y)·max(0, margin − d)²"},
-		}, true
-	case "contrastive/128":
-		return []LossParam{
-			{"margin", 0.5, 0, 10, false, "pairs of different classes closer than margin are pushed apart: (1−y)·max(0, margin − d)²"},
-		}, true
-	case "cosface/2":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.13999999999999999, 0, 1, false, "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2)"},
-		}, true
-	case "cosface/3":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.35, 0, 1, false, "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2)"},
-		}, true
-	case "cosface/8":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.35, 0, 1, false, "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2)"},
-		}, true
-	case "cosface/16":
-		return []LossParam{
-			{"s", 22.627416997969522, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.35, 0, 1, false, "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2)"},
-		}, true
-	case "cosface/64":
-		return []LossParam{
-			{"s", 45.254833995939045, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.35, 0, 1, false, "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2)"},
-		}, true
-	case "cosface/128":
-		return []LossParam{
-			{"s", 64, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-			{"m", 0.35, 0, 1, false, "additive cosine margin, target logit s·(cos θ_y − m); default 0.35 (0.14 at D = 2)"},
-		}, true
-	case "l2softmax/2":
-		return []LossParam{
-			{"alpha", 16, 1, 128, false, "norm of the embedding, z = α·f̂·Wᵀ + b; ≥ log(p(C−2)/(1−p)) for target probability p; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "l2softmax/3":
-		return []LossParam{
-			{"alpha", 16, 1, 128, false, "norm of the embedding, z = α·f̂·Wᵀ + b; ≥ log(p(C−2)/(1−p)) for target probability p; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "l2softmax/8":
-		return []LossParam{
-			{"alpha", 16, 1, 128, false, "norm of the embedding, z = α·f̂·Wᵀ + b; ≥ log(p(C−2)/(1−p)) for target probability p; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "l2softmax/16":
-		return []LossParam{
-			{"alpha", 22.627416997969522, 1, 128, false, "norm of the embedding, z = α·f̂·Wᵀ + b; ≥ log(p(C−2)/(1−p)) for target probability p; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "l2softmax/64":
-		return []LossParam{
-			{"alpha", 45.254833995939045, 1, 128, false, "norm of the embedding, z = α·f̂·Wᵀ + b; ≥ log(p(C−2)/(1−p)) for target probability p; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "l2softmax/128":
-		return []LossParam{
-			{"alpha", 64, 1, 128, false, "norm of the embedding, z = α·f̂·Wᵀ + b; ≥ log(p(C−2)/(1−p)) for target probability p; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "normsoftmax/2":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "normsoftmax/3":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "normsoftmax/8":
-		return []LossParam{
-			{"s", 16, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "normsoftmax/16":
-		return []LossParam{
-			{"s", 22.627416997969522, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "normsoftmax/64":
-		return []LossParam{
-			{"s", 45.254833995939045, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "normsoftmax/128":
-		return []LossParam{
-			{"s", 64, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"},
-		}, true
-	case "softmax/2":
-		return []LossParam{}, true
-	case "softmax/3":
-		return []LossParam{}, true
-	case "softmax/8":
-		return []LossParam{}, true
-	case "softmax/16":
-		return []LossParam{}, true
-	case "softmax/64":
-		return []LossParam{}, true
-	case "softmax/128":
-		return []LossParam{}, true
-	case "sphereface/2":
-		return []LossParam{
-			{"m", 4, 1, 8, true, "multiplicative angular margin, ψ(θ) = (−1)^k·cos(m·θ) − 2k on [kπ/m, (k+1)π/m]; default 4"},
-			{"lambda_base", 1000, 0, 1e+06, false, "λ at step 0, λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1000"},
-			{"lambda_min", 5, 0, 1e+06, false, "floor of λ, target (λ·cos θ_y + ψ(θ_y))/(1+λ); default 5"},
-			{"gamma", 0.12, 0, 10, false, "decay rate γ of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 0.12"},
-			{"power", 1, 0, 10, false, "decay power of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1"},
-		}, true
-	case "sphereface/3":
-		return []LossParam{
-			{"m", 4, 1, 8, true, "multiplicative angular margin, ψ(θ) = (−1)^k·cos(m·θ) − 2k on [kπ/m, (k+1)π/m]; default 4"},
-			{"lambda_base", 1000, 0, 1e+06, false, "λ at step 0, λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1000"},
-			{"lambda_min", 5, 0, 1e+06, false, "floor of λ, target (λ·cos θ_y + ψ(θ_y))/(1+λ); default 5"},
-			{"gamma", 0.12, 0, 10, false, "decay rate γ of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 0.12"},
-			{"power", 1, 0, 10, false, "decay power of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1"},
-		}, true
-	case "sphereface/8":
-		return []LossParam{
-			{"m", 4, 1, 8, true, "multiplicative angular margin, ψ(θ) = (−1)^k·cos(m·θ) − 2k on [kπ/m, (k+1)π/m]; default 4"},
-			{"lambda_base", 1000, 0, 1e+06, false, "λ at step 0, λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1000"},
-			{"lambda_min", 5, 0, 1e+06, false, "floor of λ, target (λ·cos θ_y + ψ(θ_y))/(1+λ); default 5"},
-			{"gamma", 0.12, 0, 10, false, "decay rate γ of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 0.12"},
-			{"power", 1, 0, 10, false, "decay power of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1"},
-		}, true
-	case "sphereface/16":
-		return []LossParam{
-			{"m", 4, 1, 8, true, "multiplicative angular margin, ψ(θ) = (−1)^k·cos(m·θ) − 2k on [kπ/m, (k+1)π/m]; default 4"},
-			{"lambda_base", 1000, 0, 1e+06, false, "λ at step 0, λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1000"},
-			{"lambda_min", 5, 0, 1e+06, false, "floor of λ, target (λ·cos θ_y + ψ(θ_y))/(1+λ); default 5"},
-			{"gamma", 0.12, 0, 10, false, "decay rate γ of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 0.12"},
-			{"power", 1, 0, 10, false, "decay power of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1"},
-		}, true
-	case "sphereface/64":
-		return []LossParam{
-			{"m", 4, 1, 8, true, "multiplicative angular margin, ψ(θ) = (−1)^k·cos(m·θ) − 2k on [kπ/m, (k+1)π/m]; default 4"},
-			{"lambda_base", 1000, 0, 1e+06, false, "λ at step 0, λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1000"},
-			{"lambda_min", 5, 0, 1e+06, false, "floor of λ, target (λ·cos θ_y + ψ(θ_y))/(1+λ); default 5"},
-			{"gamma", 0.12, 0, 10, false, "decay rate γ of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 0.12"},
-			{"power", 1, 0, 10, false, "decay power of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1"},
-		}, true
-	case "sphereface/128":
-		return []LossParam{
-			{"m", 4, 1, 8, true, "multiplicative angular margin, ψ(θ) = (−1)^k·cos(m·θ) − 2k on [kπ/m, (k+1)π/m]; default 4"},
-			{"lambda_base", 1000, 0, 1e+06, false, "λ at step 0, λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1000"},
-			{"lambda_min", 5, 0, 1e+06, false, "floor of λ, target (λ·cos θ_y + ψ(θ_y))/(1+λ); default 5"},
-			{"gamma", 0.12, 0, 10, false, "decay rate γ of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 0.12"},
-			{"power", 1, 0, 10, false, "decay power of λ(iter) = max(λ_min, base·(1+γ·iter)^(−power)); default 1"},
-		}, true
-	case "triplet/2":
-		return []LossParam{
-			{"margin", 0.2, 0, 10, false, "gap asked between negative and positive distances: max(0, margin + d(a,p) − d(a,n))"},
-			{"k", 4, 2, 64, true, "samples per class in a P×K batch (P = batch size / k)"},
-		}, true
-	case "triplet/3":
-		return []LossParam{
-			{"margin", 0.2, 0, 10, false, "gap asked between negative and positive distances: max(0, margin + d(a,p) − d(a,n))"},
-			{"k", 4, 2, 64, true, "samples per class in a P×K batch (P = batch size / k)"},
-		}, true
-	case "triplet/8":
-		return []LossParam{
-			{"margin", 0.2, 0, 10, false, "gap asked between negative and positive distances: max(0, margin + d(a,p) − d(a,n))"},
-			{"k", 4, 2, 64, true, "samples per class in a P×K batch (P = batch size / k)"},
-		}, true
-	case "triplet/16":
-		return []LossParam{
-			{"margin", 0.2, 0, 10, false, "gap asked between negative and positive distances: max(0, margin + d(a,p) − d(a,n))"},
-			{"k", 4, 2, 64, true, "samples per class in a P×K batch (P = batch size / k)"},
-		}, true
-	case "triplet/64":
-		return []LossParam{
-			{"margin", 0.2, 0, 10, false, "gap asked between negative and positive distances: max(0, margin + d(a,p) − d(a,n))"},
-			{"k", 4, 2, 64, true, "samples per class in a P×K batch (P = batch size / k)"},
-		}, true
-	case "triplet/128":
-		return []LossParam{
-			{"margin", 0.2, 0, 10, false, "gap asked between negative and positive distances: max(0, margin + d(a,p) − d(a,n))"},
-			{"k", 4, 2, 64, true, "samples per class in a P×K batch (P = batch size / k)"},
-		}, true
+	i := slices.Index(Dims(), dim)
+	rows, ok := lossParamRows[name]
+	if i < 0 || !ok {
+		return nil, false
 	}
-	return nil, false
+	params = make([]LossParam, len(rows))
+	for k, r := range rows {
+		params[k] = r.p
+		params[k].Default = r.defaults[i]
+	}
+	return params, true
 }

@@ -69,6 +69,8 @@ func generateLossParams() ([]byte, error) {
 
 package app
 
+import "slices"
+
 //go:generate go test -run TestLossParamsTable -update
 
 // LossParam is one parameter of a loss as the controls offer it: the name
@@ -89,28 +91,65 @@ func lossNames() []string {
 		b.WriteString(strconv.Quote(n) + ", ")
 	}
 	b.WriteString("}\n}\n\n")
-	b.WriteString(`// lossParams returns the parameters of the loss name at D = dim, for the
-// dimensions of Dims; ok is false for another name or dimension.
-func lossParams(name string, dim int) (params []LossParam, ok bool) {
-	switch name + "/" + itoa(dim) {
+	b.WriteString(`// lossParamRow is a parameter of a loss with its default at each
+// dimension of Dims, in order (p.Default is not used).
+type lossParamRow struct {
+	p        LossParam
+	defaults []float64
+}
+
+// lossParamRows holds the parameters of every loss.
+var lossParamRows = map[string][]lossParamRow{
 `)
 	for _, n := range losses.Names() {
+		var rows []losses.Param
+		var defaults [][]string
 		for _, d := range Dims() {
 			ps, err := losses.Params(n, d)
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(&b, "case %q:\n\treturn []LossParam{", n+"/"+strconv.Itoa(d))
-			for _, p := range ps {
-				fmt.Fprintf(&b, "\n\t\t{%q, %s, %s, %s, %t, %q},", p.Name, num(p.Default), num(p.Min), num(p.Max), p.Integer, p.Doc)
+			if rows == nil {
+				rows, defaults = ps, make([][]string, len(ps))
 			}
-			if len(ps) > 0 {
-				b.WriteString("\n\t")
+			if len(ps) != len(rows) {
+				return nil, fmt.Errorf("%s has %d parameters at D = %d and %d at D = %d: the table keeps one list a loss", n, len(ps), d, len(rows), Dims()[0])
 			}
-			b.WriteString("}, true\n")
+			for i, p := range ps {
+				q := rows[i]
+				if p.Name != q.Name || p.Min != q.Min || p.Max != q.Max || p.Integer != q.Integer || p.Doc != q.Doc {
+					return nil, fmt.Errorf("%s's parameter %s changes more than its default at D = %d: the table keeps one row a parameter", n, p.Name, d)
+				}
+				defaults[i] = append(defaults[i], num(p.Default))
+			}
 		}
+		fmt.Fprintf(&b, "%q: {", n)
+		for i, p := range rows {
+			fmt.Fprintf(&b, "\n{LossParam{%q, 0, %s, %s, %t, %q}, []float64{%s}},", p.Name, num(p.Min), num(p.Max), p.Integer, p.Doc, strings.Join(defaults[i], ", "))
+		}
+		if len(rows) > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("},\n")
 	}
-	b.WriteString("}\nreturn nil, false\n}\n")
+	b.WriteString(`}
+
+// lossParams returns the parameters of the loss name at D = dim, for the
+// dimensions of Dims; ok is false for another name or dimension.
+func lossParams(name string, dim int) (params []LossParam, ok bool) {
+	i := slices.Index(Dims(), dim)
+	rows, ok := lossParamRows[name]
+	if i < 0 || !ok {
+		return nil, false
+	}
+	params = make([]LossParam, len(rows))
+	for k, r := range rows {
+		params[k] = r.p
+		params[k].Default = r.defaults[i]
+	}
+	return params, true
+}
+`)
 	return format.Source(b.Bytes())
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -163,3 +164,6 @@ func TestSnapshotHead(t *testing.T) {
 		t.Errorf("a snapshot decodes as %+v, %v", m, err)
 	}
 }
+
+// itoa is strconv.Itoa, short for the tests' strings.
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -621,9 +621,6 @@ func splitList(v string) []string {
 	return out
 }
 
-// itoa is strconv.Itoa, short for the generated lossparams.go.
-func itoa(n int) string { return strconv.Itoa(n) }
-
 // joinInts writes ns as "2, 3, 8".
 func joinInts(ns []int) string {
 	s := make([]string, len(ns))
