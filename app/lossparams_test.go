@@ -104,12 +104,12 @@ var lossParamRows = map[string][]lossParamRow{
 	for _, n := range losses.Names() {
 		var rows []losses.Param
 		var defaults [][]string
-		for _, d := range Dims() {
+		for j, d := range Dims() {
 			ps, err := losses.Params(n, d)
 			if err != nil {
 				return nil, err
 			}
-			if rows == nil {
+			if j == 0 {
 				rows, defaults = ps, make([][]string, len(ps))
 			}
 			if len(ps) != len(rows) {

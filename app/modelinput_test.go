@@ -13,12 +13,19 @@ import (
 	"metriclab/core/msg"
 )
 
-// modelFile returns the start of a metriclab model file whose spec takes
-// in: the safetensors header with the metadata (core.Metadata's JSON) and
-// no tensors, as core.EncodeModel writes it.
+// modelFile returns the start of a metriclab model file of a lenet-m
+// encoder (modelFileOf).
 func modelFile(t *testing.T, in face.Input) []byte {
 	t.Helper()
-	meta, err := json.Marshal(map[string]any{"format": "metriclab/1", "spec": map[string]any{"arch": "lenet-m", "dim": 128,
+	return modelFileOf(t, "lenet-m", in)
+}
+
+// modelFileOf returns the start of a metriclab model file whose spec is an
+// arch encoder taking in: the safetensors header with the metadata
+// (core.Metadata's JSON) and no tensors, as core.EncodeModel writes it.
+func modelFileOf(t *testing.T, arch string, in face.Input) []byte {
+	t.Helper()
+	meta, err := json.Marshal(map[string]any{"format": "metriclab/1", "spec": map[string]any{"arch": arch, "dim": 128,
 		"input": map[string]any{"channels": in.Channels, "height": in.Height, "width": in.Width, "mean": 0.5, "std": 0.5}}})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +107,7 @@ func TestVerifyModelInput(t *testing.T) {
 			}
 		}},
 		{name: "a model of 1×8×8, the smallest a server job trains", do: func(s *VerifyState) Out {
-			return s.LoadModel(modelFile(t, face.Input{Channels: 1, Height: 8, Width: 8}), nil, "tiny")
+			return s.LoadModel(modelFileOf(t, "lenetpp", face.Input{Channels: 1, Height: 8, Width: 8}), nil, "tiny")
 		}, phase: PhaseNone, posts: []string{"load"}, check: func(t *testing.T, s *VerifyState) {
 			if strings.Contains(s.ModelNote, "could not") || s.Encoder != (face.Input{Channels: 1, Height: 8, Width: 8}) {
 				t.Errorf("note %q, encoder %+v", s.ModelNote, s.Encoder)
