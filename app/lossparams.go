@@ -2,34 +2,14 @@
 
 package app
 
-import "slices"
-
 //go:generate go test -run TestLossParamsTable -update
-
-// LossParam is one parameter of a loss as the controls offer it: the name
-// the trainer reads, its default at the chosen D, its inclusive range, and
-// the formula it enters. The values are those of losses.Params.
-type LossParam struct {
-	Name     string
-	Default  float64
-	Min, Max float64
-	Integer  bool
-	Doc      string
-}
 
 // lossNames returns the names of the losses, sorted as losses.Names.
 func lossNames() []string {
 	return []string{"arcface", "combined", "contrastive", "cosface", "l2softmax", "normsoftmax", "softmax", "sphereface", "triplet"}
 }
 
-// lossParamRow is a parameter of a loss with its default at each
-// dimension of Dims, in order (p.Default is not used).
-type lossParamRow struct {
-	p        LossParam
-	defaults []float64
-}
-
-// lossParamRows holds the parameters of every loss.
+// lossParamRows holds the parameters of every loss (lossParams reads it).
 var lossParamRows = map[string][]lossParamRow{
 	"arcface": {
 		{LossParam{"s", 0, 1, 128, false, "scale of the cosine logits, z_j = s·cos θ_j; default 16·√(D/8) clamped to [16, 64]"}, []float64{16, 16, 16, 22.627416997969522, 45.254833995939045, 64}},
@@ -67,20 +47,4 @@ var lossParamRows = map[string][]lossParamRow{
 		{LossParam{"margin", 0, 0, 10, false, "gap asked between negative and positive distances: max(0, margin + d(a,p) − d(a,n))"}, []float64{0.2, 0.2, 0.2, 0.2, 0.2, 0.2}},
 		{LossParam{"k", 0, 2, 64, true, "samples per class in a P×K batch (P = batch size / k)"}, []float64{4, 4, 4, 4, 4, 4}},
 	},
-}
-
-// lossParams returns the parameters of the loss name at D = dim, for the
-// dimensions of Dims; ok is false for another name or dimension.
-func lossParams(name string, dim int) (params []LossParam, ok bool) {
-	i := slices.Index(Dims(), dim)
-	rows, ok := lossParamRows[name]
-	if i < 0 || !ok {
-		return nil, false
-	}
-	params = make([]LossParam, len(rows))
-	for k, r := range rows {
-		params[k] = r.p
-		params[k].Default = r.defaults[i]
-	}
-	return params, true
 }

@@ -69,20 +69,7 @@ func generateLossParams() ([]byte, error) {
 
 package app
 
-import "slices"
-
 //go:generate go test -run TestLossParamsTable -update
-
-// LossParam is one parameter of a loss as the controls offer it: the name
-// the trainer reads, its default at the chosen D, its inclusive range, and
-// the formula it enters. The values are those of losses.Params.
-type LossParam struct {
-	Name     string
-	Default  float64
-	Min, Max float64
-	Integer  bool
-	Doc      string
-}
 
 // lossNames returns the names of the losses, sorted as losses.Names.
 func lossNames() []string {
@@ -91,14 +78,7 @@ func lossNames() []string {
 		b.WriteString(strconv.Quote(n) + ", ")
 	}
 	b.WriteString("}\n}\n\n")
-	b.WriteString(`// lossParamRow is a parameter of a loss with its default at each
-// dimension of Dims, in order (p.Default is not used).
-type lossParamRow struct {
-	p        LossParam
-	defaults []float64
-}
-
-// lossParamRows holds the parameters of every loss.
+	b.WriteString(`// lossParamRows holds the parameters of every loss (lossParams reads it).
 var lossParamRows = map[string][]lossParamRow{
 `)
 	for _, n := range losses.Names() {
@@ -132,24 +112,7 @@ var lossParamRows = map[string][]lossParamRow{
 		}
 		b.WriteString("},\n")
 	}
-	b.WriteString(`}
-
-// lossParams returns the parameters of the loss name at D = dim, for the
-// dimensions of Dims; ok is false for another name or dimension.
-func lossParams(name string, dim int) (params []LossParam, ok bool) {
-	i := slices.Index(Dims(), dim)
-	rows, ok := lossParamRows[name]
-	if i < 0 || !ok {
-		return nil, false
-	}
-	params = make([]LossParam, len(rows))
-	for k, r := range rows {
-		params[k] = r.p
-		params[k].Default = r.defaults[i]
-	}
-	return params, true
-}
-`)
+	b.WriteString("}\n")
 	return format.Source(b.Bytes())
 }
 

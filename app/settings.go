@@ -201,6 +201,41 @@ func LossParams(loss string, dim int) []LossParam {
 	return ps
 }
 
+// LossParam is one parameter of a loss as the controls offer it: the name
+// the trainer reads, its default at the chosen D, its inclusive range, and
+// the formula it enters. The values are those of losses.Params.
+type LossParam struct {
+	Name     string
+	Default  float64
+	Min, Max float64
+	Integer  bool
+	Doc      string
+}
+
+// lossParamRow is a parameter of a loss with its default at each
+// dimension of Dims, in order (p.Default is not used): a row of the
+// generated lossParamRows.
+type lossParamRow struct {
+	p        LossParam
+	defaults []float64
+}
+
+// lossParams returns the parameters of the loss name at D = dim, for the
+// dimensions of Dims; ok is false for another name or dimension.
+func lossParams(name string, dim int) (params []LossParam, ok bool) {
+	i := slices.Index(Dims(), dim)
+	rows, ok := lossParamRows[name]
+	if i < 0 || !ok {
+		return nil, false
+	}
+	params = make([]LossParam, len(rows))
+	for k, r := range rows {
+		params[k] = r.p
+		params[k].Default = r.defaults[i]
+	}
+	return params, true
+}
+
 // ParseHash reads settings from a URL fragment (location.hash, with or
 // without its "#"). Unknown keys and invalid values are dropped, the
 // defaults stand in, and each drop gives one notice in words for the page.
