@@ -396,11 +396,7 @@ type linearOp struct {
 func (op *linearOp) Arity() int    { return 3 }
 func (op *linearOp) Type() hm.Type { return ops.FnType(2, 2, 1, 2) }
 func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, err := ops.ShapeOf(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	w, err := ops.ShapeOf(in, 1)
+	x, w, err := ops.ShapePair(in)
 	if err != nil {
 		return nil, err
 	}
@@ -458,11 +454,7 @@ type linearBackXOp struct {
 func (op *linearBackXOp) Arity() int    { return 2 }
 func (op *linearBackXOp) Type() hm.Type { return ops.FnType(2, 2, 2) }
 func (op *linearBackXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	dy, err := ops.ShapeOf(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	w, err := ops.ShapeOf(in, 1)
+	dy, w, err := ops.ShapePair(in)
 	if err != nil {
 		return nil, err
 	}
@@ -492,11 +484,7 @@ type linearBackWOp struct {
 func (op *linearBackWOp) Arity() int    { return 2 }
 func (op *linearBackWOp) Type() hm.Type { return ops.FnType(2, 2, 2) }
 func (op *linearBackWOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	dy, err := ops.ShapeOf(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	x, err := ops.ShapeOf(in, 1)
+	dy, x, err := ops.ShapePair(in)
 	if err != nil {
 		return nil, err
 	}

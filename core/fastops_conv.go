@@ -97,11 +97,7 @@ func (op *convOp) Type() hm.Type {
 	return ops.FnType(4, 4, 4)
 }
 func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, err := ops.ShapeOf(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	w, err := ops.ShapeOf(in, 1)
+	x, w, err := ops.ShapePair(in)
 	if err != nil {
 		return nil, err
 	}

@@ -72,11 +72,7 @@ type convReLUPoolOp struct {
 func (op *convReLUPoolOp) Arity() int    { return 3 }
 func (op *convReLUPoolOp) Type() hm.Type { return ops.FnType(4, 4, 1, 4) }
 func (op *convReLUPoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, err := ops.ShapeOf(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	w, err := ops.ShapeOf(in, 1)
+	x, w, err := ops.ShapePair(in)
 	if err != nil {
 		return nil, err
 	}

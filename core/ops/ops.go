@@ -89,6 +89,15 @@ func ShapeOf(in []G.DimSizer, i int) (tensor.Shape, error) {
 	return s, nil
 }
 
+// ShapePair returns inputs 0 and 1 of InferShape as tensor.Shapes, with
+// ShapeOf's errors.
+func ShapePair(in []G.DimSizer) (a, b tensor.Shape, err error) {
+	if a, err = ShapeOf(in, 0); err == nil {
+		b, err = ShapeOf(in, 1)
+	}
+	return a, b, err
+}
+
 // SameShape is InferShape for ops whose output has the shape of input 0.
 func SameShape(in []G.DimSizer) (tensor.Shape, error) {
 	s, err := ShapeOf(in, 0)
