@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 
+	"metriclab/core/msg"
+
 	G "gorgonia.org/gorgonia"
 )
 
@@ -146,7 +148,9 @@ func DefaultSpec(arch string, dim int) Spec {
 
 // Validate reports whether s describes an encoder that can be built: a known
 // architecture, 2 ≤ Dim ≤ 512, 1 or 3 input channels, an image at least as
-// large as the architecture needs and a finite normalisation with Std > 0.
+// large as the architecture needs and at most msg.MaxSide a side, and a
+// finite normalisation with Std > 0. Every model file is read through it,
+// so the command line, uploads and jobs share the bound.
 func (s Spec) Validate() error {
 	known := false
 	for _, a := range ArchNames() {
@@ -164,6 +168,9 @@ func (s Spec) Validate() error {
 	}
 	if m := minSize(s.Arch); in.Height < m || in.Width < m {
 		return fmt.Errorf("%s needs input of at least %d×%d, got %d×%d", s.Arch, m, m, in.Height, in.Width)
+	}
+	if max(in.Height, in.Width) > msg.MaxSide {
+		return fmt.Errorf("input %d×%d: sides of at most %d pixels, what a server job trains on and the Verify page loads", in.Height, in.Width, msg.MaxSide)
 	}
 	if s.EmbedBN && s.Arch == ArchIResNet {
 		return fmt.Errorf("%s ends with a batch-normalised embedding already: no embed_bn", s.Arch)

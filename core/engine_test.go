@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"metriclab/core/msg"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -111,6 +113,9 @@ func TestSpecValidate(t *testing.T) {
 		{"lenet-s 15 wide", smallSpec(ArchLeNetS, 1, 28, 15, 2), "at least 16×16, got 28×15"},
 		{"lenetpp 7", smallSpec(ArchLeNetPP, 1, 7, 7, 2), "lenetpp needs input of at least 8×8"},
 		{"mlp 0 wide", smallSpec(ArchMLP, 1, 4, 0, 2), "at least 1×1"},
+		{"lenetpp at the largest side", smallSpec(ArchLeNetPP, 3, msg.MaxSide, msg.MaxSide, 2), ""},
+		{"mlp a pixel too high", smallSpec(ArchMLP, 1, msg.MaxSide+1, 8, 2), "input 257×8: sides of at most 256"},
+		{"lenet-s a pixel too wide", smallSpec(ArchLeNetS, 3, 16, msg.MaxSide+1, 2), "input 16×257: sides of at most 256"},
 		{"std 0", with(func(s *Spec) { s.Input.Std = 0 }), "std 0"},
 		{"std NaN", with(func(s *Spec) { s.Input.Std = math.NaN() }), "std NaN"},
 		{"mean Inf", with(func(s *Spec) { s.Input.Mean = math.Inf(1) }), "mean +Inf"},

@@ -45,6 +45,8 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"bad classes", []string{"train", "--classes", "7-3", "--out", out}, "7-3"},
 		{"classes out of range", []string{"train", "--classes", "0-12", "--out", out}, "12"},
 		{"one class", []string{"train", "--classes", "3", "--out", out}, "at least 2"},
+		{"input side too large", []string{"train", "--input", "1x300x300", "--out", out}, "input 300×300: sides of at most 256"},
+		{"bench input side too large", []string{"bench", "--arch", "lenetpp", "--input", "3x112x1000"}, "input 112×1000: sides of at most 256"},
 		{"bad optimiser", []string{"train", "--opt", "lbfgs", "--out", out}, "lbfgs"},
 		{"bad epochs", []string{"train", "--epochs", "0", "--out", out}, "epochs"},
 		{"missing data folder", []string{"train", "--data", filepath.Join(dir, "nope"), "--out", out}, "nope"},

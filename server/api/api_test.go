@@ -233,6 +233,9 @@ func TestModelUpload(t *testing.T) {
 	nan := modelBytes(t, 3, 2, float32(nanValue()))
 	wrongHead := modelBytesHead(t, 3, 2, 3, 0.01)
 	truncated := good[:len(good)-4]
+	// A file whose spec asks for a side above msg.MaxSide: the encoder
+	// refuses to write one, so the header of a good file is rewritten.
+	tooWide := withHeader(t, good, `\"width\":8,`, `\"width\":300,`)
 	for _, tc := range []struct {
 		name string
 		body []byte
@@ -244,6 +247,7 @@ func TestModelUpload(t *testing.T) {
 		{"truncated", truncated, 400, "not a valid safetensors"},
 		{"nan", nan, 400, "not finite"},
 		{"head", wrongHead, 400, "head.weight"},
+		{"side above the bound", tooWide, 400, "sides of at most 256"},
 		{"too large", make([]byte, 129<<10), 413, "larger than"},
 	} {
 		code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(tc.body))

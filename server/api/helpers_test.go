@@ -4,6 +4,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -226,6 +227,20 @@ func modelBytesHead(t testing.TB, dim, classes, rows int, v float32) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// withHeader is safetensors file b with old replaced by new once in its
+// JSON header (the header's length rewritten to match).
+func withHeader(t testing.TB, b []byte, old, new string) []byte {
+	t.Helper()
+	n := binary.LittleEndian.Uint64(b)
+	header := string(b[8 : 8+n])
+	if !strings.Contains(header, old) {
+		t.Fatalf("the header holds no %s: %s", old, header)
+	}
+	header = strings.Replace(header, old, new, 1)
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	return append(append(out, header...), b[8+n:]...)
 }
 
 // pngBytes is a w×h grey PNG whose pixels are shade.
