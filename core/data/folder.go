@@ -95,7 +95,8 @@ func isDir(path string) bool {
 // 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
 // when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo). It
 // returns an error for a folder without identities, an identity without
-// images, and a file that does not decode, naming it.
+// images, and a file that does not decode or whose header declares more
+// than 8192×8192 pixels (before decoding them), naming it.
 func ImageFolder(dir string, in core.Input) (*Set, error) {
 	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil)
 	return s, err
@@ -189,18 +190,32 @@ func listFolder(dir string) ([]string, [][]string, error) {
 	return identities, files, nil
 }
 
-// decodeImage decodes a PNG or JPEG file, by its extension.
+// maxImageSide² bounds the width × height of an image of a folder, read
+// from its header before its pixels are decoded: a PNG of 900 kB can
+// declare 30000×30000 pixels of zeros (900 MB decoded, 3.6 GB as float32
+// planes), and one of a hundred bytes 2^20×2^20. 8192×8192 holds the
+// photo of a 60-megapixel camera.
+const maxImageSide = 8192
+
+// decodeImage decodes a PNG or JPEG file, by its extension, of at most
+// maxImageSide² pixels.
 func decodeImage(path string) (image.Image, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %v", err)
 	}
-	var img image.Image
+	decode, decodeConfig := jpeg.Decode, jpeg.DecodeConfig
 	if strings.ToLower(filepath.Ext(path)) == ".png" {
-		img, err = png.Decode(bytes.NewReader(b))
-	} else {
-		img, err = jpeg.Decode(bytes.NewReader(b))
+		decode, decodeConfig = png.Decode, png.DecodeConfig
 	}
+	cfg, err := decodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: cannot decode: %v", path, err)
+	}
+	if cfg.Width*cfg.Height > maxImageSide*maxImageSide {
+		return nil, fmt.Errorf("data: %s: %d×%d pixels, more than the %d×%d an image may have", path, cfg.Width, cfg.Height, maxImageSide, maxImageSide)
+	}
+	img, err := decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: cannot decode: %v", path, err)
 	}

@@ -2,7 +2,9 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -241,6 +243,59 @@ func TestImageFolderErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "data: ") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ImageFolder(%s, %v) error %v, want one containing %q", tc.dir, tc.in, err, tc.want)
 		}
+	}
+}
+
+// pngDeclaring returns a PNG whose header declares w×h grey pixels and
+// whose data holds one row: a decompression bomb's header, cheap to write.
+func pngDeclaring(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, w, 1))); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	// Signature (8), IHDR's length (4) and type (4), width (4), height (4), …, CRC of type and data.
+	binary.BigEndian.PutUint32(b[20:24], uint32(h))
+	binary.BigEndian.PutUint32(b[29:33], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
+// TestImageFolderRefusesHugeImages: an image whose header declares more
+// than 8192×8192 pixels is refused, naming the file and its size, before
+// its pixels are decoded (before, a 10000×10000 header made the decoder
+// allocate 100 MB and then fail on the missing data, and a 2^20×2^20 one
+// ended the process: out of memory).
+func TestImageFolderRefusesHugeImages(t *testing.T) {
+	in := core.Input{Channels: 1, Height: 4, Width: 4}
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"wide.png", pngDeclaring(t, 10000, 10000), "10000×10000 pixels, more than the 8192×8192"},
+		{"bomb.png", pngDeclaring(t, 1<<16, 1<<20), "65536×1048576 pixels"},
+		{"tall.PNG", pngDeclaring(t, 8193, 8192), "8193×8192 pixels"},
+	} {
+		dir := t.TempDir()
+		writeImage(t, filepath.Join(dir, "a", "x.png"), grey(2, 2, func(x, y int) uint8 { return 0 }))
+		path := filepath.Join(dir, "a", tc.name)
+		if err := os.WriteFile(path, tc.file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ImageFolder(dir, in)
+		if err == nil || !strings.Contains(err.Error(), path+": "+tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, path+": "+tc.want)
+		}
+	}
+	// 8192×8192 itself is allowed: the header passes, and the missing
+	// rows are what fails.
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+	path := filepath.Join(dir, "a", "edge.png")
+	os.WriteFile(path, pngDeclaring(t, 8192, 8192), 0o644)
+	if _, err := ImageFolder(dir, in); err == nil || !strings.Contains(err.Error(), path+": cannot decode") {
+		t.Errorf("8192×8192: error %v, want the decoder's", err)
 	}
 }
 
