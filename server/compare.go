@@ -157,7 +157,7 @@ func rawEmbeddings(s *data.Set) eval.Embeddings {
 // trainEval trains on MNIST's training classes and evaluates on the test
 // images of the evaluation classes (the same when evalClasses is empty).
 func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string) (eval.Report, error) {
-	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, epochs, 5000, "compare.safetensors", "cpu")
+	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, epochs, 5000, "cpu")
 	if err != nil {
 		return eval.Report{}, err
 	}

@@ -296,3 +296,43 @@ func TestFlipTestFlag(t *testing.T) {
 		t.Errorf("verification %.4f with the flip test, %.4f without: want above chance and different", def.Verification.Accuracy, off.Verification.Accuracy)
 	}
 }
+
+// TestOutputCheckedBeforeTraining: an --out that cannot be written when
+// training ends (a folder, a folder that takes no new file) is refused
+// with one line and status 2 before training starts, and the check
+// leaves nothing in the folder (before, training ran to its end and then
+// failed to write: the run was lost, with status 1).
+func TestOutputCheckedBeforeTraining(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 12)
+	train := func(out string) (int, string) {
+		code, _, stderr := runCLI(t, "train", "--data", shapes, "--dim", "8", "--epochs", "1", "--batch", "8", "--out", out)
+		return code, stderr
+	}
+	folder := filepath.Join(dir, "models")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := train(folder); code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--out "+folder+" is a folder") {
+		t.Errorf("--out a folder: exit %d, stderr %q: want status 2 and one line saying it is a folder", code, stderr)
+	}
+	out := filepath.Join(folder, "m.safetensors")
+	if code, stderr := train(out); code != 0 {
+		t.Fatalf("--out in a folder: exit %d: %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(folder); len(entries) != 1 || entries[0].Name() != "m.safetensors" {
+		t.Errorf("the folder holds %v, want only m.safetensors", entries)
+	}
+	if os.Geteuid() == 0 {
+		t.Log("running as root: a read-only folder takes new files, not checked")
+		return
+	}
+	if err := os.Chmod(folder, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(folder, 0o755)
+	if code, stderr := train(filepath.Join(folder, "n.safetensors")); code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "cannot write in the output folder") {
+		t.Errorf("--out in a read-only folder: exit %d, stderr %q: want status 2 and one line", code, stderr)
+	}
+}

@@ -240,7 +240,7 @@ func metricLabel(name string) string {
 // evaluates it, cosine, on the unseen ones.
 func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, evalSplit, trainSpec, evalSpec string, opts eval.Options) (openSetRow, error) {
 	start := time.Now()
-	cfg, err := prepareTraining(&f.mf, src, f.data, trainSplit, trainSpec, f.epochs, f.valN, "openset.safetensors", "cpu")
+	cfg, err := prepareTraining(&f.mf, src, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
 	if err != nil {
 		return openSetRow{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,11 +61,14 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *split != "train" && *split != "all" {
 		return badInput("split %q: want train or all", *split)
 	}
+	if err := checkOutput(*out); err != nil {
+		return err
+	}
 	src, err := newSource(*align, stderr)
 	if err != nil {
 		return err
 	}
-	cfg, err := prepareTraining(&mf, src, *dataName, *split, *classSpec, *epochs, *valN, *out, dev)
+	cfg, err := prepareTraining(&mf, src, *dataName, *split, *classSpec, *epochs, *valN, dev)
 	if err != nil {
 		return err
 	}
@@ -114,20 +118,38 @@ type trainConfig struct {
 	stepsPerEpoch int
 }
 
+// checkOutput checks, before any training, that the model file path can
+// be written when it ends: given, not a folder, in a folder that exists
+// and takes a new file (a temporary file is created there and removed).
+func checkOutput(path string) error {
+	if path == "" {
+		return badInput("--out is required")
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return badInput("--out %s is a folder; want a file name, e.g. %s", path, filepath.Join(path, "model.safetensors"))
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return badInput("output folder %s does not exist", dir)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return badInput("cannot write in the output folder %s: %v", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // prepareTraining validates the flags, loads the data and prepares the job
 // on device (resolveDevice's); every error it returns is an inputError,
 // but for an engine that fails to build. The job's Close releases the
 // device.
-func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, epochs, valN int, out, device string) (trainConfig, error) {
+func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, epochs, valN int, device string) (trainConfig, error) {
 	var c trainConfig
-	if out == "" {
-		return c, badInput("--out is required")
-	}
-	if dir := filepath.Dir(out); dir != "." {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return c, badInput("output folder %s does not exist", dir)
-		}
-	}
 	if epochs < 1 || epochs > 10000 {
 		return c, badInput("epochs %d out of range [1, 10000]", epochs)
 	}
