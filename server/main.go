@@ -45,10 +45,22 @@ Run 'metriclab <command> -h' for the flags of a command.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := context.Background()
+	if len(os.Args) > 1 && catchesInterrupt[os.Args[1]] {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		// The first Ctrl-C asks the command to stop (after a training step,
+		// a data load); a second one ends the process at once.
+		context.AfterFunc(ctx, stop)
+	}
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// catchesInterrupt are the commands that stop cleanly on Ctrl-C or
+// SIGTERM: train writes no model (the last one stays), bench releases its
+// device, serve checkpoints its running job. The others write nothing but
+// their output, and end at once, as a signal ends a process.
+var catchesInterrupt = map[string]bool{"train": true, "bench": true, "serve": true}
 
 // run executes one command and returns the process exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

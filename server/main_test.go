@@ -9,10 +9,13 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"metriclab/core"
 )
@@ -334,5 +337,109 @@ func TestOutputCheckedBeforeTraining(t *testing.T) {
 	defer os.Chmod(folder, 0o755)
 	if code, stderr := train(filepath.Join(folder, "n.safetensors")); code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "cannot write in the output folder") {
 		t.Errorf("--out in a read-only folder: exit %d, stderr %q: want status 2 and one line", code, stderr)
+	}
+}
+
+// TestMain runs metriclab itself when a test starts the test binary with
+// METRICLAB_TEST_MAIN=1 (see startMain), so that tests can signal it.
+func TestMain(m *testing.M) {
+	if os.Getenv("METRICLAB_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// output is what a process has written so far, safe to read while it
+// writes.
+type output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// startMain starts metriclab with args in dir and returns it with its
+// stdout and stderr.
+func startMain(t *testing.T, dir string, args ...string) (cmd *exec.Cmd, stdout, stderr *output) {
+	t.Helper()
+	cmd = exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "METRICLAB_TEST_MAIN=1")
+	stdout, stderr = new(output), new(output)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stdout, stderr
+}
+
+// waitFor waits at most d for cmd to end and reports whether it did; it
+// kills it otherwise.
+func waitFor(cmd *exec.Cmd, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		cmd.Process.Kill()
+		<-done
+		return false
+	}
+}
+
+// TestInterrupt: Ctrl-C ends eval at once, with no report (before, the
+// signal was caught and ignored: eval --metric linear ran its half minute
+// of NCA to the end and printed its report, status 0); it stops train
+// after its step, saying so, with status 130 and the old model kept.
+func TestInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and evaluates on MNIST")
+	}
+	dir := t.TempDir()
+	cmd, stdout, stderr := startMain(t, dir, "eval", "--model", "raw", "--metric", "linear")
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	if !waitFor(cmd, 15*time.Second) {
+		t.Errorf("eval still running 15 s after Ctrl-C")
+	} else if cmd.ProcessState.Success() || stdout.String() != "" {
+		t.Errorf("eval after Ctrl-C: %v, stdout %q, stderr %q: want it ended by the signal, no report", cmd.ProcessState, stdout, stderr)
+	}
+
+	model := filepath.Join(dir, "m.safetensors")
+	if err := os.WriteFile(model, []byte("the last model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _, stderr = startMain(t, dir, "train", "--epochs", "1", "--out", model)
+	for start := time.Now(); !strings.Contains(stderr.String(), "training "); time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > time.Minute {
+			t.Fatalf("train did not start in a minute: %q", stderr)
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if !waitFor(cmd, 30*time.Second) {
+		t.Fatal("train still running 30 s after Ctrl-C")
+	}
+	last := strings.TrimSpace(stderr.String())
+	last = last[strings.LastIndex(last, "\n")+1:]
+	if code := cmd.ProcessState.ExitCode(); code != 130 || last != "metriclab train: interrupted, nothing written" {
+		t.Errorf("train after Ctrl-C: status %d, last line %q: want 130 and that nothing was written", code, last)
+	}
+	if b, _ := os.ReadFile(model); string(b) != "the last model" {
+		t.Errorf("the model file holds %q after an interrupted train", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %v, want the model file alone", entries)
 	}
 }
