@@ -60,13 +60,31 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		dims = append(dims, d)
 	}
-	// Validate every combination before the first hour of training.
+	// Validate every combination before the first hour of training: the
+	// loss and the encoder of each, and the rest, which they share, by
+	// preparing the first one's closed-set and open-set training.
 	for _, name := range names {
 		for _, d := range dims {
 			mf.loss, mf.dim = name, d
 			if _, err := mf.newLoss(); err != nil {
 				return err
 			}
+			if _, err := mf.spec("mnist"); err != nil {
+				return err
+			}
+		}
+	}
+	if len(names) > 0 {
+		mf.loss, mf.dim = names[0], dims[0]
+		for _, classes := range []string{"", *trainClasses} {
+			cfg, err := prepareTraining(&mf, plainSource, "mnist", "train", classes, *epochs, 5000, "cpu")
+			if err != nil {
+				return err
+			}
+			cfg.job.Close()
+		}
+		if _, err := plainSource.loadSubset("mnist", "test", *evalClasses, core.MNISTInput); err != nil {
+			return err
 		}
 	}
 	if !*jsonOut {

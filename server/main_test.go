@@ -443,3 +443,34 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("the folder holds %v, want the model file alone", entries)
 	}
 }
+
+// TestBadInputBeforeAnyWork: compare and openset refuse a bad value, of
+// the recipe or of any variant, before they print a row or train (before,
+// compare ran its baselines, and openset the baselines and the runs before
+// the bad one, then refused it; openset took a negative --max-queries).
+func TestBadInputBeforeAnyWork(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, filepath.Join(shapes, "train"), 10)
+	writeShapes(t, filepath.Join(shapes, "test"), 5)
+	small := []string{"--data", shapes, "--dim", "8", "--epochs", "1", "--batch", "8"}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"compare epochs", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "0", "--baselines=false"}, "epochs 0 out of range"},
+		{"compare open-eval", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--baselines=false", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
+		{"openset variant", append([]string{"openset", "--variant", "lr=-1"}, small...), `variant "lr=-1": adam: learning rate -1`},
+		{"openset second variant", append([]string{"openset", "--variant", "seed=2", "--variant", "wd=-1 seed=3"}, small...), `variant "wd=-1 seed=3": adam: weight decay -1`},
+		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `7 in "1-7" is out of range`},
+		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, c.args...)
+			if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q: want status 2, nothing on stdout and one line containing %q", code, stdout, stderr, c.want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -119,6 +120,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(base.fs, args, stdout); err != nil {
 		return err
 	}
+	if base.maxQueries < 0 {
+		return badInput("max-queries %d must be ≥ 0", base.maxQueries)
+	}
 	// Validate every variant before the first hour of training.
 	runs := []*openSetFlags{base}
 	for _, v := range base.variants {
@@ -161,6 +165,28 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	test, err := src.loadSubset(base.data, evalSplit, evalSpec, spec.Input)
+	if err != nil {
+		return err
+	}
+	// Every run's training is prepared once (its data loaded, its job
+	// built) and closed, so that a bad value in any variant is refused
+	// before the baselines and the first run's training.
+	sources := map[bool]source{base.align: src}
+	for _, f := range runs {
+		if _, ok := sources[f.align]; !ok {
+			if sources[f.align], err = newSource(f.align, stderr); err != nil {
+				return err
+			}
+		}
+		quiet := sources[f.align]
+		quiet.log = nil // the photos aligned are told when the run trains
+		cfg, err := prepareTraining(&f.mf, quiet, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
+		if err != nil {
+			return inVariant(f.variant, err)
+		}
+		cfg.job.Close()
+	}
 	emit := func(r openSetRow) {
 		if base.jsonOut {
 			json.NewEncoder(stdout).Encode(r)
@@ -186,10 +212,6 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// variant's --seed changes its training only.
 	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries}
 	if base.baselines {
-		test, err := src.loadSubset(base.data, evalSplit, evalSpec, spec.Input)
-		if err != nil {
-			return err
-		}
 		fit, err := src.loadSubset(base.data, trainSplit, trainSpec, spec.Input)
 		if err != nil {
 			return err
@@ -210,19 +232,24 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	for _, f := range runs {
-		src := src
-		if f.align != base.align {
-			if src, err = newSource(f.align, stderr); err != nil {
-				return err
-			}
-		}
-		row, err := trainOpenSet(ctx, f, src, trainSplit, evalSplit, trainSpec, evalSpec, opts)
+		row, err := trainOpenSet(ctx, f, sources[f.align], trainSplit, evalSplit, trainSpec, evalSpec, opts)
 		if err != nil {
-			return err
+			return inVariant(f.variant, err)
 		}
 		emit(row)
 	}
 	return nil
+}
+
+// inVariant says that err is the variant's (none for "", the recipe).
+func inVariant(variant string, err error) error {
+	switch {
+	case variant == "":
+		return err
+	case errors.As(err, new(inputError)):
+		return badInput("variant %q: %v", variant, err)
+	}
+	return fmt.Errorf("variant %q: %w", variant, err)
 }
 
 // metricLabel names a metric in the table.
