@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -47,6 +48,16 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
+	for _, name := range []string{"augment", "compose", "turns", "early-stop", "flip-test"} {
+		if mf.set(name) {
+			return badInput("--%s is not measured: bench times the engine's training steps on random images", name)
+		}
+	}
+	// A preset's input is the one its encoder trains on (a folder's: bench
+	// has no data set).
+	if err := mf.applyPreset("", nil); err != nil {
+		return err
+	}
 	dev, err := resolveDevice(*device, stderr)
 	if err != nil {
 		return err
@@ -54,11 +65,17 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *classes < 2 || *classes > 100000 {
 		return badInput("classes %d out of range [2, 100000]", *classes)
 	}
-	if *seconds <= 0 || *warmup < 1 {
-		return badInput("seconds must be > 0 and warmup ≥ 1")
+	if !(*seconds > 0) || math.IsInf(*seconds, 1) {
+		return badInput("seconds %g: want a finite value > 0", *seconds)
+	}
+	if *warmup < 1 {
+		return badInput("warmup %d must be ≥ 1", *warmup)
 	}
 	if *resident && dev == "cpu" {
 		return badInput("--resident is for the cuda devices: the CPU engine reads the batch from host memory")
+	}
+	if *tf32 && dev == "cpu" {
+		return badInput("--tf32 is for the cuda devices: the CPU engine computes in float32")
 	}
 	loss, err := mf.newLoss()
 	if err != nil {
@@ -106,7 +123,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	start, cpu0 := time.Now(), cpuTime()
 	steps := 0
-	for time.Since(start).Seconds() < *seconds {
+	for steps == 0 || time.Since(start).Seconds() < *seconds { // one step at least
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -129,8 +129,9 @@ func describePreset(p msg.Preset) string {
 
 // applyPreset sets every flag that --preset names and the command line
 // does not give (epochs too, when not nil). Loss parameters apply only
-// when the loss is the preset's. The input shape applies to folders only
-// (MNIST is 1×28×28 whatever the preset).
+// when the loss is the preset's. The input shape applies to folders and
+// to no data set (data "", bench's), not to MNIST (1×28×28 whatever the
+// preset).
 func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	if f.preset == "" {
 		return nil

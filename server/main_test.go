@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -472,5 +473,49 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q: want status 2, nothing on stdout and one line containing %q", code, stdout, stderr, c.want)
 			}
 		})
+	}
+}
+
+// TestBenchFlags: bench refuses a NaN or infinite --seconds, --tf32 on
+// the CPU and the flags it does not measure, measures one step at least,
+// and applies --preset (before, NaN and 1e-300 seconds printed 0 img/s
+// and +Inf ms a step over 0 steps with status 0, Inf ran forever, and
+// --preset, --tf32 and --augment were ignored).
+func TestBenchFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--seconds", "NaN"}, "seconds NaN: want a finite value > 0"},
+		{[]string{"--seconds", "Inf"}, "seconds +Inf: want a finite value > 0"},
+		{[]string{"--seconds", "0"}, "seconds 0: want a finite value > 0"},
+		{[]string{"--warmup", "0"}, "warmup 0 must be ≥ 1"},
+		{[]string{"--tf32"}, "--tf32 is for the cuda devices"},
+		{[]string{"--augment", "faces"}, "--augment is not measured"},
+		{[]string{"--preset", "cats"}, `unknown preset "cats"`},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"bench"}, c.args...)...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) || stdout != "" {
+			t.Errorf("bench %q: exit %d, stderr %q: want status 2 and one line containing %q", c.args, code, stderr, c.want)
+		}
+	}
+	bench := func(args ...string) benchResult {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, append([]string{"bench", "--json", "--warmup", "1", "--seconds", "1e-300"}, args...)...)
+		if code != 0 {
+			t.Fatalf("bench %q: exit %d: %s", args, code, stderr)
+		}
+		var r benchResult
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("bench %q: %q: %v", args, stdout, err)
+		}
+		return r
+	}
+	if r := bench("--arch", "mlp"); r.Steps != 1 || !(r.ImgPerS > 0) || math.IsInf(r.MsStep, 0) {
+		t.Errorf("bench for 1e-300 s: %d steps, %g img/s, %g ms a step: want one step measured", r.Steps, r.ImgPerS, r.MsStep)
+	}
+	r := bench("--preset", "faces", "--batch", "4")
+	if got := fmt.Sprintf("%s %s %s D=%d batch %d", r.Arch, r.Input, r.Loss, r.Dim, r.Batch); got != "lenet-m 1x48x48 cosface D=128 batch 4" {
+		t.Errorf("bench --preset faces --batch 4 measured %s, want the preset's lenet-m 1x48x48 cosface D=128 at batch 4", got)
 	}
 }
