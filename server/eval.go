@@ -75,6 +75,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkEvaluable(test, *dataName, *split); err != nil {
+		return err
+	}
 	trainE, err := embed(train)
 	if err != nil {
 		return err
@@ -122,6 +125,26 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return json.NewEncoder(stdout).Encode(out)
 	}
 	printReport(stdout, out)
+	return nil
+}
+
+// checkEvaluable refuses to evaluate s, the split of data set name, unless
+// two of its identities have two images or more: verification needs
+// genuine and impostor pairs, identification a gallery image and a probe.
+func checkEvaluable(s *data.Set, name, split string) error {
+	counts := make([]int, len(s.Classes))
+	for _, l := range s.Labels {
+		counts[l]++
+	}
+	n := 0
+	for _, c := range counts {
+		if c >= 2 {
+			n++
+		}
+	}
+	if n < 2 {
+		return badInput("%s, split %s: %d images; evaluation needs 2 identities of 2 images or more, it has %d", name, split, s.N, n)
+	}
 	return nil
 }
 

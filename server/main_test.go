@@ -519,3 +519,30 @@ func TestBenchFlags(t *testing.T) {
 		t.Errorf("bench --preset faces --batch 4 measured %s, want the preset's lenet-m 1x48x48 cosface D=128 at batch 4", got)
 	}
 }
+
+// TestEvalNeedsPairs: eval and openset refuse images to evaluate without
+// two identities of two images or more (before, eval printed zeros for
+// every figure with status 0: on no image at all, or on one image of each
+// identity, with no genuine pair).
+func TestEvalNeedsPairs(t *testing.T) {
+	dir := t.TempDir()
+	four, five := filepath.Join(dir, "four"), filepath.Join(dir, "five")
+	writeShapes(t, four, 4) // the test split, every 5th image, is empty
+	writeShapes(t, five, 5) // one test image per identity
+	open := filepath.Join(dir, "open")
+	writeShapes(t, filepath.Join(open, "train"), 10)
+	writeShapes(t, filepath.Join(open, "test"), 1)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--model", "raw", "--data", four}, four + ", split test: 0 images; evaluation needs 2 identities of 2 images or more, it has 0"},
+		{[]string{"eval", "--model", "raw", "--data", five, "--json"}, five + ", split test: 3 images; evaluation needs 2 identities"},
+		{[]string{"openset", "--data", open, "--epochs", "1", "--batch", "8"}, "split test: 3 images; evaluation needs 2 identities"},
+	} {
+		code, stdout, stderr := runCLI(t, c.args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) || stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q: want status 2 and one line containing %q", c.args, code, stdout, stderr, c.want)
+		}
+	}
+}

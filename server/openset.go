@@ -169,6 +169,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if err := checkEvaluable(test, base.data, evalSplit); err != nil {
+		return err
+	}
 	// Every run's training is prepared once (its data loaded, its job
 	// built) and closed, so that a bad value in any variant is refused
 	// before the baselines and the first run's training.
