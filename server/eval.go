@@ -53,6 +53,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pcaK < 1 {
 		return badInput("pca %d must be ≥ 1", *pcaK)
 	}
+	if *input != "" && *modelPath != "raw" {
+		return badInput("--input is for --model raw: a model file has its own input")
+	}
 	var flip *bool
 	if flagGiven(fs, "flip-test") {
 		flip = flipTest

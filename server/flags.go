@@ -226,11 +226,20 @@ func (f *modelFlags) lossConfig() losses.Config {
 	return c
 }
 
-// newLoss validates the loss flags and returns the loss.
+// newLoss validates the loss flags and returns the loss. A miner or a
+// distance is refused for a loss that takes none, as a parameter of
+// another loss is (losses.New would ignore them).
 func (f *modelFlags) newLoss() (core.Loss, error) {
 	l, err := losses.New(f.lossConfig())
 	if err != nil {
 		return nil, inputError{err}
+	}
+	pair := f.loss == "contrastive" || f.loss == "triplet"
+	if f.miner != "" && !pair {
+		return nil, badInput("%s takes no miner (--miner is for triplet)", f.loss)
+	}
+	if f.distance != "" && !pair {
+		return nil, badInput("%s takes no distance (--distance is for contrastive and triplet)", f.loss)
 	}
 	return l, nil
 }

@@ -546,3 +546,41 @@ func TestEvalNeedsPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsThatWouldBeIgnored: a miner or a distance for a loss that takes
+// none, and eval --input with a model file, are refused (before, they were
+// ignored: train --loss arcface --miner hard trained with no miner, status
+// 0, and eval embedded at the model's input).
+func TestFlagsThatWouldBeIgnored(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 12)
+	out := filepath.Join(dir, "m.safetensors")
+	small := []string{"--data", shapes, "--dim", "8", "--epochs", "1", "--batch", "8", "--out", out}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"train", "--loss", "arcface", "--miner", "hard"}, small...), "arcface takes no miner (--miner is for triplet)"},
+		{append([]string{"train", "--loss", "cosface", "--distance", "euclidean"}, small...), "cosface takes no distance (--distance is for contrastive and triplet)"},
+		{append([]string{"train", "--loss", "magic", "--miner", "hard"}, small...), `unknown loss "magic"`},
+		{[]string{"bench", "--miner", "easy"}, "arcface takes no miner"},
+	} {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q: want status 2 and one line containing %q", c.args, code, stderr, c.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Fatalf("%q: model written", c.args)
+		}
+	}
+	for _, loss := range []string{"triplet", "contrastive"} {
+		if code, _, stderr := runCLI(t, append([]string{"train", "--loss", loss, "--miner", "all", "--distance", "euclidean"}, small...)...); code != 0 {
+			t.Errorf("train --loss %s --miner all --distance euclidean: exit %d: %s", loss, code, stderr)
+		}
+	}
+	code, _, stderr := runCLI(t, "eval", "--model", out, "--data", shapes, "--input", "1x64x64")
+	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--input is for --model raw") {
+		t.Errorf("eval --model FILE --input: exit %d, stderr %q: want status 2 and one line", code, stderr)
+	}
+}
