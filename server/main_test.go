@@ -584,3 +584,41 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 		t.Errorf("eval --model FILE --input: exit %d, stderr %q: want status 2 and one line", code, stderr)
 	}
 }
+
+// TestOneIdentity: a folder of one identity is refused saying so (before:
+// `classes "": need at least 2 classes`, naming a flag not given), and
+// openset's table says "all" for the identities of a folder's train/ and
+// test/ (before, it left the classes blank).
+func TestOneIdentity(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "three"), 10)
+	one := filepath.Join(dir, "one")
+	if err := os.Mkdir(one, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "three", "vertical"), filepath.Join(one, "vertical")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--data", one, "--batch", "4", "--out", filepath.Join(dir, "m.safetensors")}, one + " has 1 identity: need at least 2"},
+		{[]string{"eval", "--model", "raw", "--data", one}, one + " has 1 identity: need at least 2"},
+		{[]string{"openset", "--data", one}, "an open set needs at least 4 identities, " + one + " has 1"},
+	} {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q: want status 2 and one line containing %q", c.args, code, stderr, c.want)
+		}
+	}
+
+	open := filepath.Join(dir, "open")
+	writeShapes(t, filepath.Join(open, "train"), 10)
+	writeShapes(t, filepath.Join(open, "test"), 6)
+	code, stdout, stderr := runCLI(t, "openset", "--data", open, "--dim", "8", "--epochs", "1", "--batch", "8", "--baselines=false")
+	want := "Open set on " + open + ": train on classes all (train), evaluate on the unseen classes all (test).\n"
+	if code != 0 || !strings.HasPrefix(stdout, want) {
+		t.Errorf("openset on train/ and test/: exit %d, stdout %q, stderr %q: want it to start %q", code, stdout, stderr, want)
+	}
+}

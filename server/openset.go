@@ -80,7 +80,7 @@ func openSetSplits(name, trainSpec, evalSpec string, n int) (trainSplit, evalSpl
 	default:
 		trainSplit, evalSplit = "all", "all"
 		if n < 4 {
-			return "", "", "", "", badInput("%s has %d identities: an open set needs at least 4", name, n)
+			return "", "", "", "", badInput("an open set needs at least 4 identities, %s has %d", name, n)
 		}
 		tr, ev = fmt.Sprintf("0-%d", n/2-1), fmt.Sprintf("%d-%d", n/2, n-1)
 	}
@@ -207,7 +207,8 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			v.Accuracy, v.AccuracyStd, v.EER, v.TARAtFAR["0.01"], id.Rank1, r.Report.Retrieval.MAPAtR, train)
 	}
 	if !base.jsonOut {
-		fmt.Fprintf(stdout, "Open set on %s: train on classes %s (%s), evaluate on the unseen classes %s (%s).\n\n", base.data, trainSpec, trainSplit, evalSpec, evalSplit)
+		all := func(spec string) string { return cmp(spec, "all") }
+		fmt.Fprintf(stdout, "Open set on %s: train on classes %s (%s), evaluate on the unseen classes %s (%s).\n\n", base.data, all(trainSpec), trainSplit, all(evalSpec), evalSplit)
 		fmt.Fprintln(stdout, "| encoder | metric | D | verif. acc | EER | TAR@FAR 0.01 | rank-1 | MAP@R | training |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
