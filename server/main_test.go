@@ -622,3 +622,28 @@ func TestOneIdentity(t *testing.T) {
 		t.Errorf("openset on train/ and test/: exit %d, stdout %q, stderr %q: want it to start %q", code, stdout, stderr, want)
 	}
 }
+
+// TestServeBounds: serve refuses a bound below 1 (before, the API took it
+// for its default without a word: --max-jobs-per-client 0 allowed 4 jobs
+// and --max-upload -5 256 MiB).
+func TestServeBounds(t *testing.T) {
+	dir := t.TempDir()
+	web := filepath.Join(dir, "web")
+	if err := os.MkdirAll(web, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(web, "app.wasm"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--max-upload=-5", "--max-jobs-per-client=0", "--max-sse=-1", "--max-sse-per-client=0"} {
+		// A server that starts stops after a second.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--web", web, "--data-dir", filepath.Join(dir, "data"), flag}, &stdout, &stderr)
+		cancel()
+		name := strings.TrimPrefix(flag[:strings.Index(flag, "=")], "--")
+		if code != 2 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), name+" ") || !strings.Contains(stderr.String(), "must be ≥ 1") {
+			t.Errorf("serve %s: exit %d, stderr %q: want status 2 and one line", flag, code, stderr.String())
+		}
+	}
+}

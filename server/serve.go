@@ -80,6 +80,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *threads < 0 || *threads > 1024 {
 		return badInput("threads %d out of range [0, 1024] (0: one per CPU)", *threads)
 	}
+	// The API would take a bound below 1 for its default.
+	for _, b := range []struct {
+		name string
+		v    int64
+	}{{"max-upload", *maxUpload}, {"max-jobs-per-client", int64(*maxJobs)}, {"max-sse", int64(*maxSSE)}, {"max-sse-per-client", int64(*maxSSEClient)}} {
+		if b.v < 1 {
+			return badInput("%s %d must be ≥ 1", b.name, b.v)
+		}
+	}
 	if *precompress != "" {
 		return precompressFile(*precompress)
 	}
