@@ -163,3 +163,38 @@ func TestSampleNames(t *testing.T) {
 		t.Errorf("%d folders in the data set, want the 4 identities", len(entries))
 	}
 }
+
+// TestFailedWritesLeaveNothing: a model, checkpoint or sample whose write
+// fails midway (an upload cut off) leaves no file behind, temporary or
+// not, and no row.
+func TestFailedWritesLeaveNothing(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cut := func(w io.Writer) error {
+		io.WriteString(w, "half a file")
+		return io.ErrUnexpectedEOF
+	}
+	if _, err := s.AddModel("cut", cut, fakeCheck); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("AddModel: %v, want the write's error", err)
+	}
+	j, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, cut); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("SaveCheckpoint: %v, want the write's error", err)
+	}
+	if _, err := s.AddSample("faces", "alice", ".png", cut); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("AddSample: %v, want the write's error", err)
+	}
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Dir(path) != dir {
+			t.Errorf("a failed write left %s", path)
+		}
+		return nil
+	})
+	if cards, _ := s.Models(); len(cards) != 0 {
+		t.Errorf("a failed write registered %d models", len(cards))
+	}
+}
