@@ -4,7 +4,6 @@ package api
 
 import (
 	"bytes"
-	"errors"
 	"image"
 	_ "image/jpeg" // sample images: JPEG
 	_ "image/png"  // and PNG
@@ -93,16 +92,14 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 			break
 		}
 		if err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) || isTimeout(err) {
+			if isBodyError(err) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")
 		}
 		b, err := io.ReadAll(p)
 		if err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) || isTimeout(err) {
+			if isBodyError(err) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")

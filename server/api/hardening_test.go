@@ -352,3 +352,52 @@ func TestDevicesProbedOnce(t *testing.T) {
 		t.Errorf("CUDA probed %d times for 3 requests, want 1", probes)
 	}
 }
+
+// TestCutOffBody sends each kind of body, half of it, then closes its
+// side of the connection: each is refused with 400 (the client's doing,
+// not an internal error), and nothing is left in the data directory, not
+// even a temporary file.
+func TestCutOffBody(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
+	for _, tc := range []struct {
+		path, contentType string
+		body              []byte
+		want              string
+	}{
+		{"/api/models", "application/octet-stream", modelBytes(t, 3, 2, 0.01), "cut off"},
+		{"/api/datasets/faces/samples", ct, sample.Bytes(), "cut off"},
+		{"/api/jobs", "application/json", []byte(mustJSON(t, tinyJob(1))), "cut off"},
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", tc.path, tc.contentType, len(tc.body))
+		c.Write(tc.body[:len(tc.body)/2])
+		c.(*net.TCPConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		c.Close()
+		if resp.StatusCode != 400 || !strings.Contains(errorOf(t, b), tc.want) {
+			t.Errorf("%s cut off: %d %s, want 400 saying %q", tc.path, resp.StatusCode, b, tc.want)
+		}
+	}
+	filepath.WalkDir(cfg.DataDir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Dir(path) != cfg.DataDir {
+			t.Errorf("a cut-off body left %s", path)
+		}
+		return nil
+	})
+	for _, p := range []string{"/api/models", "/api/jobs"} {
+		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
+			t.Errorf("GET %s after the cut-off bodies: %d %s, want []", p, code, b)
+		}
+	}
+}
