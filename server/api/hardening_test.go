@@ -401,3 +401,57 @@ func TestCutOffBody(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadErrors asks for parts of a model's file that do not exist
+// and with preconditions that fail: each answer is the API's one-line JSON
+// error, without the file's name (a browser would save the error as the
+// model) or its year-long caching; ranges that exist are served.
+func TestDownloadErrors(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	good := modelBytes(t, 3, 2, 0.01)
+	code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(good))
+	if code != 201 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var card struct{ ID string }
+	decode(t, b, &card)
+	url := ts.URL + "/api/models/" + card.ID + "/file"
+	get := func(header ...string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", url, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	for _, tc := range []struct {
+		header []string
+		code   int
+		want   string
+	}{
+		{[]string{"Range", "bytes=999999-"}, 416, fmt.Sprintf("the file has %d bytes", len(good))},
+		{[]string{"Range", "bytes=9-2"}, 416, "range not satisfiable"},
+		{[]string{"If-Match", `"other"`}, 412, "If-Match"},
+		{[]string{"If-Unmodified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}, 412, "If-Unmodified-Since"},
+	} {
+		resp, body := get(tc.header...)
+		h := resp.Header
+		if resp.StatusCode != tc.code || h.Get("Content-Type") != "application/json" || !strings.Contains(errorOf(t, body), tc.want) ||
+			bytes.Count(body, []byte("\n")) != 1 || h.Get("Content-Disposition") != "" || h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%v: %d %q %s (Content-Disposition %q, Cache-Control %q), want %d with a JSON error saying %q, not cached",
+				tc.header, resp.StatusCode, h.Get("Content-Type"), body, h.Get("Content-Disposition"), h.Get("Cache-Control"), tc.code, tc.want)
+		}
+	}
+	resp, body := get("Range", "bytes=4-11")
+	if resp.StatusCode != 206 || !bytes.Equal(body, good[4:12]) || resp.Header.Get("Content-Disposition") == "" {
+		t.Errorf("bytes 4-11: %d, %d bytes, want 206 with those 8 bytes of the file", resp.StatusCode, len(body))
+	}
+	if resp, _ := get("If-None-Match", "*"); resp.StatusCode != 304 {
+		t.Errorf("If-None-Match *: %d, want 304 (the file exists)", resp.StatusCode)
+	}
+}
