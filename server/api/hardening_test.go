@@ -455,3 +455,28 @@ func TestDownloadErrors(t *testing.T) {
 		t.Errorf("If-None-Match *: %d, want 304 (the file exists)", resp.StatusCode)
 	}
 }
+
+// TestLongNamesInErrors sends names of tens of kilobytes: the refusal
+// quotes their start and still says what is wrong, in a line of bounded
+// length, not the whole name back.
+func TestLongNamesInErrors(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Load = nil // the server's loader and its words
+	cfg.MaxSample = 1 << 20
+	_, ts := newTestServer(t, cfg)
+	long := strings.Repeat("x", 50000)
+	req := tinyJob(1)
+	req.Data = long
+	code, b := postJSON(t, ts.URL+"/api/jobs", req)
+	checkShort := func(what string, code int, b []byte, want string) {
+		t.Helper()
+		e := errorOf(t, b)
+		if code != 400 || len(b) > 1000 || !strings.Contains(e, `"xxxx`) || !strings.HasSuffix(e, want) {
+			t.Errorf("%s: %d, a body of %d bytes (%.80s…), want 400 with a short error that ends %q", what, code, len(b), b, want)
+		}
+	}
+	checkShort("job on a long data set name", code, b, "(want mnist or an uploaded data set, GET /api/datasets)")
+	ct, body := sampleBody(t, []string{"identity", long}, pngBytes(t, 4, 4, 1))
+	code, b = call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+	checkShort("sample of a long identity", code, b, "a name is at most 64 characters")
+}
