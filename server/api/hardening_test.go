@@ -480,3 +480,37 @@ func TestLongNamesInErrors(t *testing.T) {
 	code, b = call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
 	checkShort("sample of a long identity", code, b, "a name is at most 64 characters")
 }
+
+// TestImageDecodesBounded: sample images are decoded one per core at a
+// time (a 69-byte PNG that declares 4096×4096 16-bit pixels makes the
+// decoder allocate 128 MiB; forty at once took the server to 2.3 GB): an
+// upload waits while every slot is taken, and goes on when one frees.
+func TestImageDecodesBounded(t *testing.T) {
+	s, ts := newTestServer(t, testConfig(t))
+	for i := 0; i < cap(s.decodes); i++ {
+		s.decodes <- struct{}{}
+	}
+	done := make(chan int, 1)
+	go func() {
+		ct, body := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 8, 8, 1))
+		code, _ := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		t.Fatalf("an upload was decoded (%d) while every slot was taken", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	<-s.decodes
+	select {
+	case code := <-done:
+		if code != 201 {
+			t.Errorf("the upload after a slot freed: %d, want 201", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upload did not go on when a slot freed")
+	}
+	for len(s.decodes) > 0 {
+		<-s.decodes
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sync"
 
 	"metriclab/core/cuda"
@@ -26,6 +27,10 @@ type Server struct {
 	log    *log.Logger
 	mux    *http.ServeMux
 	sse    streams // open event streams
+	// decodes holds a slot per sample image being decoded: a file of a
+	// few bytes may declare 4096×4096 pixels of 16-bit RGBA, which the
+	// decoder allocates (128 MiB) before it finds the data missing.
+	decodes chan struct{}
 
 	devicesOnce sync.Once
 	gpu         device // the CUDA device, probed once
@@ -56,7 +61,8 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux(),
+		decodes: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.routes()
 	return s, nil
 }
