@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -512,5 +513,36 @@ func TestImageDecodesBounded(t *testing.T) {
 	}
 	for len(s.decodes) > 0 {
 		<-s.decodes
+	}
+}
+
+// TestModelUploadName: the name of an upload counts characters, not
+// bytes (60 accented letters are a name), and a name that is not UTF-8,
+// a query that does not parse, or a name given twice is refused rather
+// than stored as U+FFFD or replaced by "uploaded model" without a word.
+func TestModelUploadName(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	good := modelBytes(t, 3, 2, 0.01)
+	accents := strings.Repeat("é", 60)
+	code, b := call(t, "POST", ts.URL+"/api/models?name="+url.QueryEscape(accents), "", bytes.NewReader(good))
+	var card struct{ Name string }
+	decode(t, b, &card)
+	if code != 201 || card.Name != accents {
+		t.Errorf("60 accented letters: %d %s, want 201 with that name", code, b)
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"name=%ff%fe", "printable characters"},
+		{"name=" + strings.Repeat("%C3%A9", 101), "at most 100"},
+		{"name=50%", "query: invalid URL escape"},
+		{"name=a&name=b", "name given twice"},
+	} {
+		code, b := call(t, "POST", ts.URL+"/api/models?"+tc.query, "", bytes.NewReader(good))
+		if code != 400 || !strings.Contains(errorOf(t, b), tc.want) {
+			t.Errorf("?%s: %d %s, want 400 saying %q", tc.query, code, b, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models")); len(entries) != 1 {
+		t.Errorf("models folder holds %d files, want the one named model", len(entries))
 	}
 }

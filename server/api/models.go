@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"metriclab/server/api/store"
 )
@@ -112,14 +114,24 @@ func (d *downloadErrors) Write(b []byte) (int, error) {
 func (d *downloadErrors) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // uploadModel registers the .safetensors file in the body (at most
-// MaxUpload bytes) under the name of the query's "name" (printable, at most
-// 100 characters), after store.CheckModel accepts it.
+// MaxUpload bytes) under the name of the query's "name" (printable UTF-8,
+// at most 100 characters, given once), after store.CheckModel accepts it.
 func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.URL.Query().Get("name"))
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		s.fail(w, r, badRequest("query: %v", err))
+		return
+	}
+	if len(q["name"]) > 1 {
+		s.fail(w, r, badRequest("name given twice"))
+		return
+	}
+	name := strings.TrimSpace(q.Get("name"))
 	if name == "" {
 		name = "uploaded model"
 	}
-	if len(name) > maxModelName || strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxModelName ||
+		strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
 		s.fail(w, r, badRequest("name: at most %d printable characters", maxModelName))
 		return
 	}
