@@ -546,3 +546,22 @@ func TestModelUploadName(t *testing.T) {
 		t.Errorf("models folder holds %d files, want the one named model", len(entries))
 	}
 }
+
+// TestConflictsSayWhy: a cancel of a job that has ended, and a resume of
+// one that was not interrupted, are 409s that say the job's state and
+// what the request needs, not a bare "conflict".
+func TestConflictsSayWhy(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+	var job msg.Created
+	decode(t, b, &job)
+	waitJob(t, ts.URL, job.ID, 30*time.Second, ended)
+	for _, tc := range []struct{ method, path, want string }{
+		{"DELETE", "/api/jobs/" + job.ID, "job " + job.ID + " is done: only a queued, running or interrupted job can be canceled"},
+		{"POST", "/api/jobs/" + job.ID + "/resume", "job " + job.ID + " is done: only an interrupted job can be resumed"},
+	} {
+		if code, b := call(t, tc.method, ts.URL+tc.path, "", nil); code != 409 || errorOf(t, b) != tc.want {
+			t.Errorf("%s %s: %d %s, want 409 %q", tc.method, tc.path, code, b, tc.want)
+		}
+	}
+}

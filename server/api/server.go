@@ -178,7 +178,8 @@ func badRequest(format string, a ...any) error {
 }
 
 // fail answers err as {"error": …}: its own status and message for an
-// apiError, 400 for an invalid request, 404, 409, 413 and 429 for the
+// apiError, 400 for an invalid request, 409 with its words for a job's
+// state, 404, 409, 413 and 429 for the
 // store's and the limits' errors, and 500 "internal error" for anything
 // else, which is logged.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -195,6 +196,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, text = errSlowBody.status, errSlowBody.msg
 	case errors.Is(err, jobs.ErrInvalid):
 		status, text = http.StatusBadRequest, err.Error()
+	case errors.Is(err, jobs.ErrState):
+		status, text = http.StatusConflict, err.Error()
 	case errors.As(err, &ne):
 		status, text = http.StatusBadRequest, ne.Error()
 	case errors.Is(err, store.ErrNotFound):
