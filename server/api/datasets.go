@@ -135,8 +135,11 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 // side (checked before decoding the pixels), and returns its extension.
 func checkImage(b []byte) (string, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-	if err != nil || (format != "png" && format != "jpeg") {
+	if format != "png" && format != "jpeg" {
 		return "", badRequest("image: want a PNG or JPEG file")
+	}
+	if err != nil { // a PNG or JPEG by its signature, with a bad header
+		return "", badRequest("image: the %s file does not decode", format)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
 		return "", badRequest("image: %d×%d, want 1 to %d pixels a side", cfg.Width, cfg.Height, MaxImageSide)

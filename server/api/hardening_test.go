@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"net"
 	"net/http"
@@ -562,6 +564,35 @@ func TestConflictsSayWhy(t *testing.T) {
 	} {
 		if code, b := call(t, tc.method, ts.URL+tc.path, "", nil); code != 409 || errorOf(t, b) != tc.want {
 			t.Errorf("%s %s: %d %s, want 409 %q", tc.method, tc.path, code, b, tc.want)
+		}
+	}
+}
+
+// TestSampleImageErrors: a PNG or JPEG whose header does not decode is
+// called so, not "want a PNG or JPEG file", which is kept for what is
+// neither.
+func TestSampleImageErrors(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	png := pngBytes(t, 8, 8, 1)
+	zeroWide := append([]byte(nil), png...)
+	copy(zeroWide[16:20], []byte{0, 0, 0, 0}) // IHDR's width
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		img  []byte
+		want string
+	}{
+		{"a PNG of width 0", zeroWide, "image: the png file does not decode"},
+		{"a JPEG cut in its header", jpg.Bytes()[:40], "image: the jpeg file does not decode"},
+		{"a PNG cut in its signature", png[:6], "image: want a PNG or JPEG file"},
+		{"text", []byte("hello"), "image: want a PNG or JPEG file"},
+	} {
+		ct, body := sampleBody(t, []string{"identity", "ann"}, tc.img)
+		if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body); code != 400 || errorOf(t, b) != tc.want {
+			t.Errorf("%s: %d %s, want 400 %q", tc.name, code, b, tc.want)
 		}
 	}
 }
