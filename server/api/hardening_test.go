@@ -596,3 +596,31 @@ func TestSampleImageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWrongMethod: a method that a path does not take is a 405 that
+// lists the ones it takes (Allow), not a 404 that says the path is not
+// there; a path with no route stays a 404.
+func TestWrongMethod(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	for _, tc := range []struct{ method, path, allow string }{
+		{"PUT", "/api/jobs", "GET, POST"},
+		{"PATCH", "/api/models/0123456789abcdef", "GET, DELETE"},
+		{"POST", "/api/health", "GET"},
+		{"GET", "/api/jobs/x/resume", "POST"},
+		{"DELETE", "/api/datasets/faces/samples", "POST"},
+	} {
+		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != tc.allow || errorOf(t, b) != "method "+tc.method+" not allowed ("+tc.allow+")" {
+			t.Errorf("%s %s: %d Allow %q %s, want 405 allowing %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), b, tc.allow)
+		}
+	}
+	if code, b := call(t, "PUT", ts.URL+"/api/nothing", "", nil); code != 404 || errorOf(t, b) != "not found" {
+		t.Errorf("PUT /api/nothing: %d %s, want 404", code, b)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 
 	"metriclab/core/cuda"
@@ -95,9 +96,24 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/datasets", s.listDatasets)
 	m.HandleFunc("POST /api/datasets/{name}/samples", s.uploadSample)
 
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc("/api/", s.noRoute)
+}
+
+// noRoute answers a request no route takes: 405 with the methods of its
+// path (Allow) when the path has routes, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if _, pattern := s.mux.Handler(&http.Request{Method: method, URL: r.URL, Host: r.Host}); pattern != "/api/" {
+			allow = append(allow, method)
+		}
+	}
+	if len(allow) == 0 {
 		s.fail(w, r, errNotFound)
-	})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.fail(w, r, &apiError{http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed (%s)", r.Method, strings.Join(allow, ", "))})
 }
 
 // ServeHTTP checks the Host header (Config.Hosts), then writes (token,
