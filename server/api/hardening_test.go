@@ -412,26 +412,8 @@ func TestCutOffBody(t *testing.T) {
 func TestDownloadErrors(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	good := modelBytes(t, 3, 2, 0.01)
-	code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(good))
-	if code != 201 {
-		t.Fatalf("upload: %d %s", code, b)
-	}
-	var card struct{ ID string }
-	decode(t, b, &card)
-	url := ts.URL + "/api/models/" + card.ID + "/file"
-	get := func(header ...string) (*http.Response, []byte) {
-		req, _ := http.NewRequest("GET", url, nil)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp, body
-	}
+	url := ts.URL + "/api/models/" + uploadModel(t, ts.URL, good) + "/file"
+	get := func(header ...string) (*http.Response, []byte) { return callResp(t, "GET", url, "", nil, header...) }
 	for _, tc := range []struct {
 		header []string
 		code   int
@@ -613,13 +595,7 @@ func TestWrongMethod(t *testing.T) {
 		{"GET", "/api/jobs/x/resume", "POST"},
 		{"DELETE", "/api/datasets/faces/samples", "POST"},
 	} {
-		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := callResp(t, tc.method, ts.URL+tc.path, "", nil)
 		if resp.StatusCode != 405 || resp.Header.Get("Allow") != tc.allow || errorOf(t, b) != "method "+tc.method+" not allowed ("+tc.allow+")" {
 			t.Errorf("%s %s: %d Allow %q %s, want 405 allowing %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), b, tc.allow)
 		}
