@@ -87,12 +87,9 @@ func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.
 	if err != nil {
 		return nil, err
 	}
-	classes, err := data.ParseClasses(classSpec, len(set.Classes))
+	classes, err := data.TrainClasses(classSpec, len(set.Classes))
 	if err != nil {
 		return nil, inputError{err}
-	}
-	if len(classes) < 2 {
-		return nil, badInput("classes %q: need at least 2 classes", classSpec)
 	}
 	return set.Subset(classes), nil
 }
