@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -174,5 +175,50 @@ func TestRequestRecipe(t *testing.T) {
 	}
 	if r := DefaultSettings().Request("arcface"); r.WeightDecay != nil || r.Augment != "" || r.Schedule != "" {
 		t.Errorf("default Request() = %+v, want no recipe fields", r)
+	}
+}
+
+// TestParseHashNoticesNameWhatStays: a bad value leaves the value before
+// it (the preset's, or the link's own earlier one) and its notice says
+// which; a bad loss leaves the preset's loss with its parameters; values
+// the trainer would refuse at the start (a sign in classes, more than 4
+// parts) are refused with the link.
+func TestParseHashNoticesNameWhatStays(t *testing.T) {
+	def := DefaultSettings()
+	digits, _ := msg.PresetByName("digits")
+	faces, _ := msg.PresetByName("faces")
+	for _, c := range []struct {
+		name, hash string
+		want       func(*Settings)
+		notice     string // the notice holds it
+		not        string // and not this
+	}{
+		{"a bad loss keeps the preset's loss and parameters", "#preset=faces&loss=nope",
+			func(s *Settings) { *s = presetSettings(def, faces) }, "using " + faces.Request.Loss, ""},
+		{"a bad flag keeps the preset's", "#preset=faces&flip-test=maybe",
+			func(s *Settings) { *s = presetSettings(def, faces) }, "with the flip test", "no flip test"},
+		{"a bad flag keeps the link's own", "#autostart=1&autostart=maybe",
+			func(s *Settings) { s.Autostart = true }, "starting", "not starting"},
+		{"a bad compose keeps the preset's", "#preset=digits&compose=9",
+			func(s *Settings) { *s = presetSettings(def, digits) }, "using " + digits.Request.Compose, "no composition"},
+		{"a bad wd keeps the preset's", "#preset=digits&wd=abc",
+			func(s *Settings) { *s = presetSettings(def, digits) }, fmt.Sprintf("using %g", *digits.Request.WeightDecay), "default"},
+		{"bad classes keep the link's own", "#classes=0-4&classes=7",
+			func(s *Settings) { s.Classes = "0-4" }, "using 0-4", "all classes"},
+		{"bad turns keep the link's own", "#turns=4&turns=5",
+			func(s *Settings) { s.Turns = 4 }, "using 4", "no turns"},
+		{"more than 4 parts", "#compose=3x2", func(*Settings) {}, "compose=3x2", ""},
+		{"parts past int's range", "#compose=4294967296x4294967296", func(*Settings) {}, "compose=4294967296x4294967296", ""},
+		{"a sign in classes", "#classes=%2B1,2", func(*Settings) {}, "classes=+1,2", ""},
+	} {
+		want := def
+		c.want(&want)
+		got, notices := ParseHash(c.hash)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: ParseHash(%q) =\n%+v, want\n%+v", c.name, c.hash, got, want)
+		}
+		if len(notices) != 1 || !strings.Contains(notices[0], c.notice) || (c.not != "" && strings.Contains(notices[0], c.not)) {
+			t.Errorf("%s: notices %q, want one that says %q (and not %q)", c.name, notices, c.notice, c.not)
+		}
 	}
 }

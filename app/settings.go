@@ -253,9 +253,13 @@ func ParseHash(fragment string) (Settings, []string) {
 		delete(q, "preset")
 		if p, ok := msg.PresetByName(name); ok {
 			s.Preset = name
+			// The link's loss, when it names one the page has: a bad one
+			// leaves the preset's loss, with its parameters.
 			loss := ""
-			if ls := q["loss"]; len(ls) > 0 {
-				loss = ls[len(ls)-1]
+			for _, l := range q["loss"] {
+				if slices.Contains(lossNames(), l) {
+					loss = l
+				}
 			}
 			// The preset's values go first: the hash's own, read last, win.
 			for k, vs := range presetValues(p, loss) {
@@ -299,21 +303,22 @@ func ParseHash(fragment string) (Settings, []string) {
 		s.Augment = ""
 	}
 	each("compose", func(v string) {
-		if r, c, found := strings.Cut(v, "x"); v == "none" || v == "" {
+		if v == "none" || v == "" {
 			s.Compose = ""
-		} else if a, errA := strconv.Atoi(r); !found || errA != nil || a < 1 {
-			note("compose=%s is not RxC (2x1: top and bottom halves) or none: no composition", v)
-		} else if b, errB := strconv.Atoi(c); errB != nil || b < 1 {
-			note("compose=%s is not RxC (2x1: top and bottom halves) or none: no composition", v)
+		} else if validCompose(v) {
+			s.Compose = v
 		} else {
-			s.Compose = v // the trainer checks the number of parts
+			note("compose=%s is not RxC of at most %d parts (2x1: top and bottom halves) or none: %s", v, maxComposeParts,
+				cmp.Or(usingText(s.Compose), "no composition"))
 		}
 	})
 	each("turns", func(v string) {
 		if n, err := strconv.Atoi(v); err == nil && slices.Contains(msg.TurnsValues(), n) {
 			s.Turns = n
-		} else {
+		} else if s.Turns == 0 {
 			note("turns=%s is not one of %s: no turns", v, joinInts(msg.TurnsValues()))
+		} else {
+			note("turns=%s is not one of %s: using %d", v, joinInts(msg.TurnsValues()), s.Turns)
 		}
 	})
 	each("wd", func(v string) {
@@ -321,13 +326,15 @@ func ParseHash(fragment string) (Settings, []string) {
 			s.WeightDecay = nil // the optimiser's default
 		} else if x, err := strconv.ParseFloat(v, 64); err == nil && x >= 0 && x <= 1 {
 			s.WeightDecay = &x
-		} else {
+		} else if s.WeightDecay == nil {
 			note("wd=%s is not a number in [0, 1]: using the optimiser's default", v)
+		} else {
+			note("wd=%s is not a number in [0, 1]: using %g", v, *s.WeightDecay)
 		}
 	})
 	each("classes", func(v string) {
 		if _, err := ParseClasses(v); err != nil {
-			note("classes=%s: %v: using all classes", v, err)
+			note("classes=%s: %v: %s", v, err, cmp.Or(usingText(s.Classes), "using all classes"))
 		} else {
 			s.Classes = v
 		}
@@ -380,7 +387,9 @@ func ParseHash(fragment string) (Settings, []string) {
 			}
 		}
 	})
-	flag := func(key string, dst *bool, off string) {
+	// A bad value of a flag leaves the one before it: on says so when it
+	// is set, off when it is not.
+	flag := func(key string, dst *bool, on, off string) {
 		each(key, func(v string) {
 			switch v {
 			case "1", "true", "yes":
@@ -388,13 +397,13 @@ func ParseHash(fragment string) (Settings, []string) {
 			case "0", "false", "no", "":
 				*dst = false
 			default:
-				note("%s=%s is not 1 or 0: %s", key, v, off)
+				note("%s=%s is not 1 or 0: %s", key, v, map[bool]string{true: on, false: off}[*dst])
 			}
 		})
 	}
-	flag("autostart", &s.Autostart, "not starting")
-	flag("embed-bn", &s.EmbedBN, "no batch norm of the embedding")
-	flag("flip-test", &s.FlipTest, "no flip test")
+	flag("autostart", &s.Autostart, "starting", "not starting")
+	flag("embed-bn", &s.EmbedBN, "with the batch norm of the embedding", "no batch norm of the embedding")
+	flag("flip-test", &s.FlipTest, "with the flip test", "no flip test")
 	// What is left are loss parameters, or unknown keys.
 	params := LossParams(s.Loss, s.Dim)
 	keys := make([]string, 0, len(q))
@@ -584,7 +593,7 @@ func ParseClasses(spec string) ([]int, error) {
 		if isRange {
 			b, errB = strconv.Atoi(hi)
 		}
-		if errA != nil || errB != nil || a < 0 || b > 9 || a > b {
+		if errA != nil || errB != nil || a < 0 || b > 9 || a > b || strings.Contains(part, "+") { // the trainer takes no sign
 			return nil, fmt.Errorf("%q is not a digit 0–9 or a range like 0-4", part)
 		}
 		for c := a; c <= b; c++ {
@@ -643,6 +652,27 @@ func checkParam(p LossParam, v string) error {
 		return fmt.Errorf("not an integer")
 	}
 	return nil
+}
+
+// maxComposeParts is the most parts compose=RxC may cut an image into
+// (R·C), as the trainer takes them (data.ParseParts).
+const maxComposeParts = 4
+
+// validCompose reports whether v is "RxC" with R, C ≥ 1 and at most
+// maxComposeParts parts.
+func validCompose(v string) bool {
+	r, c, found := strings.Cut(v, "x")
+	a, errA := strconv.Atoi(r)
+	b, errB := strconv.Atoi(c)
+	return found && errA == nil && errB == nil && a >= 1 && b >= 1 && a <= maxComposeParts && a*b <= maxComposeParts
+}
+
+// usingText returns "using v", or "" when v is "".
+func usingText(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "using " + v
 }
 
 // splitList splits a comma-separated list, dropping empty items.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -365,7 +366,10 @@ func (s *VerifyState) SetModels(cards []msg.ModelCard, err error) {
 		return
 	}
 	s.Models = cards
-	if s.ModelID == "" && len(cards) > 0 {
+	// The first model, unless one of the list is chosen: an id the server
+	// does not have (a link's ?model= of a deleted model) would stay
+	// chosen while the list shows another.
+	if len(cards) > 0 && !slices.ContainsFunc(cards, func(c msg.ModelCard) bool { return c.ID == s.ModelID }) {
 		s.ModelID = cards[0].ID
 	}
 }

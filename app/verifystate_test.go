@@ -517,3 +517,34 @@ func TestVerifyHeldOutCalibration(t *testing.T) {
 		t.Errorf("loaded: %d genuine scores, %q; want 7", len(s.Calib.Genuine), s.CalibratedOn())
 	}
 }
+
+// TestVerifyModelLinkUnknown: a link's ?model= that the server does not
+// have (deleted meanwhile) is tried, says why it failed, and the list
+// then chooses its first model, as it shows, so that "Load from server"
+// loads what the list shows; a known id stays chosen.
+func TestVerifyModelLinkUnknown(t *testing.T) {
+	cards := []msg.ModelCard{{ID: "m1"}, {ID: "m2"}}
+	s := NewVerifyState()
+	s.SelectModel("gone")
+	if id, ok := s.FetchModel(); !ok || id != "gone" {
+		t.Fatalf("FetchModel = %q, %v; want the link's model tried", id, ok)
+	}
+	s.LoadModel(nil, errors.New("not found (404)"), "server model gone")
+	s.SetModels(cards, nil)
+	if s.ModelID != "m1" || !strings.Contains(s.ModelNote, "not found") {
+		t.Errorf("after the link's unknown model: chosen %q, note %q; want m1 and the note of the 404", s.ModelID, s.ModelNote)
+	}
+	// The list may come first, too.
+	s = NewVerifyState()
+	s.SelectModel("gone")
+	s.SetModels(cards, nil)
+	if s.ModelID != "m1" {
+		t.Errorf("list before the fetch: chosen %q, want m1", s.ModelID)
+	}
+	s = NewVerifyState()
+	s.SelectModel("m2")
+	s.SetModels(cards, nil)
+	if s.ModelID != "m2" {
+		t.Errorf("a known model: chosen %q, want m2", s.ModelID)
+	}
+}

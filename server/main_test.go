@@ -586,9 +586,10 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 }
 
 // TestOneIdentity: a folder of one identity is refused saying so (before:
-// `classes "": need at least 2 classes`, naming a flag not given), and
-// openset's table says "all" for the identities of a folder's train/ and
-// test/ (before, it left the classes blank).
+// `classes "": need at least 2 classes`, naming a flag not given; main's
+// data.TrainClasses now says it for train and eval), openset says how many
+// identities it needs, and its table says "all" for the identities of a
+// folder's train/ and test/ (before, it left the classes blank).
 func TestOneIdentity(t *testing.T) {
 	dir := t.TempDir()
 	writeShapes(t, filepath.Join(dir, "three"), 10)
@@ -603,8 +604,8 @@ func TestOneIdentity(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "--data", one, "--batch", "4", "--out", filepath.Join(dir, "m.safetensors")}, one + " has 1 identity: need at least 2"},
-		{[]string{"eval", "--model", "raw", "--data", one}, one + " has 1 identity: need at least 2"},
+		{[]string{"train", "--data", one, "--batch", "4", "--out", filepath.Join(dir, "m.safetensors")}, "the data set has 1 class (one identity, one digit)"},
+		{[]string{"eval", "--model", "raw", "--data", one}, "the data set has 1 class (one identity, one digit)"},
 		{[]string{"openset", "--data", one}, "an open set needs at least 4 identities, " + one + " has 1"},
 	} {
 		code, _, stderr := runCLI(t, c.args...)

@@ -87,24 +87,9 @@ func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.
 	if err != nil {
 		return nil, err
 	}
-	if err := needTwoClasses(name, classSpec, len(set.Classes)); err != nil {
-		return nil, err
-	}
-	classes, err := data.ParseClasses(classSpec, len(set.Classes))
+	classes, err := data.TrainClasses(classSpec, len(set.Classes))
 	if err != nil {
 		return nil, inputError{err}
 	}
-	if len(classes) < 2 {
-		return nil, badInput("classes %q: need at least 2 classes", classSpec)
-	}
 	return set.Subset(classes), nil
-}
-
-// needTwoClasses refuses a data set name of n classes, all of them
-// selected (classSpec ""), when it has fewer than 2.
-func needTwoClasses(name, classSpec string, n int) error {
-	if classSpec == "" && n < 2 {
-		return badInput("%s has %d identity: need at least 2", name, n)
-	}
-	return nil
 }

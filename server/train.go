@@ -167,9 +167,6 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	if err != nil {
 		return c, err
 	}
-	if err := needTwoClasses(dataName, classSpec, len(set.Classes)); err != nil {
-		return c, err
-	}
 	if _, err := mf.optConfig(1); err != nil {
 		return c, err
 	}

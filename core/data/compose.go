@@ -30,7 +30,7 @@ func ParseParts(s string) (Parts, error) {
 	r, c, ok := strings.Cut(s, "x")
 	rows, err1 := strconv.Atoi(r)
 	cols, err2 := strconv.Atoi(c)
-	if !ok || err1 != nil || err2 != nil || rows < 1 || cols < 1 || rows*cols > 4 {
+	if !ok || err1 != nil || err2 != nil || rows < 1 || cols < 1 || rows > 4 || cols > 4 || rows*cols > 4 {
 		return Parts{}, fmt.Errorf("compose %q: want RxC parts, at most 4 of them (2x1: top and bottom halves, 1x2, 2x2, 3x1), or none", s)
 	}
 	return Parts{Rows: rows, Cols: cols}, nil

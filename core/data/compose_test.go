@@ -48,6 +48,8 @@ func TestCompose(t *testing.T) {
 	}
 	for _, c := range []struct{ in, want string }{
 		{"2x1", ""}, {"none", ""}, {"", ""}, {"2x2", ""}, {"3x2", "at most 4"}, {"0x2", "RxC"}, {"2", "RxC"}, {"axb", "RxC"},
+		// 2³² × 2³² wraps to 0 in an int: each side is bounded first.
+		{"4294967296x4294967296", "at most 4"}, {"4611686018427387904x4", "at most 4"},
 	} {
 		_, err := ParseParts(c.in)
 		if (err == nil) != (c.want == "") || err != nil && !strings.Contains(err.Error(), c.want) {

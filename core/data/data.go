@@ -109,6 +109,23 @@ func ParseClasses(spec string, n int) ([]int, error) {
 	return slices.Compact(out), nil
 }
 
+// TrainClasses is ParseClasses for training, which needs at least two
+// classes; its error for too few names the selection, or, when the
+// selection is all classes, the data set's count.
+func TrainClasses(spec string, n int) ([]int, error) {
+	classes, err := ParseClasses(spec, n)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(classes) >= 2:
+		return classes, nil
+	case strings.TrimSpace(spec) == "":
+		return nil, fmt.Errorf("the data set has %d class (one identity, one digit): training needs at least 2", n)
+	default:
+		return nil, fmt.Errorf("classes %q: need at least 2 classes", spec)
+	}
+}
+
 // parseClass parses one class number s of the selection part.
 func parseClass(s, part string, n int) (int, error) {
 	c, err := strconv.Atoi(strings.TrimSpace(s))

@@ -51,6 +51,35 @@ func TestParseClasses(t *testing.T) {
 	}
 }
 
+// TestTrainClasses: training takes two classes or more; too few is one
+// line that names the selection, or the data set when it took them all.
+func TestTrainClasses(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		n    int
+		want []int
+		err  string
+	}{
+		{"", 3, []int{0, 1, 2}, ""},
+		{"1,3", 5, []int{1, 3}, ""},
+		{"", 1, nil, "the data set has 1 class (one identity, one digit): training needs at least 2"},
+		{"2", 5, nil, `classes "2": need at least 2 classes`},
+		{"2-2", 5, nil, `classes "2-2": need at least 2 classes`},
+		{"7", 5, nil, "out of range"},
+	} {
+		got, err := TrainClasses(tc.spec, tc.n)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("TrainClasses(%q, %d) = %v, %v; want one line with %q", tc.spec, tc.n, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("TrainClasses(%q, %d) = %v, %v; want %v", tc.spec, tc.n, got, err, tc.want)
+		}
+	}
+}
+
 // tinySet returns a set of 1×1×2 images whose pixels are (i, label) for
 // image i, so a test can tell which image went where.
 func tinySet(labels []int, classes int) *Set {

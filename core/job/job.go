@@ -212,12 +212,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
 	}
-	classes, err := data.ParseClasses(req.Classes, len(train.Classes))
+	classes, err := data.TrainClasses(req.Classes, len(train.Classes))
 	if err != nil {
 		return nil, requestError{err.Error()}
-	}
-	if len(classes) < 2 {
-		return nil, badRequest("classes %q: need at least 2 classes", req.Classes)
 	}
 	set := subset(train, classes)
 	if test != nil {

@@ -4,7 +4,6 @@ package api
 
 import (
 	"bytes"
-	"errors"
 	"image"
 	_ "image/jpeg" // sample images: JPEG
 	_ "image/png"  // and PNG
@@ -67,7 +66,15 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("identity %q: %s", identity, p))
 		return
 	}
+	// One decode per core at a time (see Server.decodes); a client that
+	// leaves while waiting is not answered.
+	select {
+	case s.decodes <- struct{}{}:
+	case <-r.Context().Done():
+		return
+	}
 	ext, err := checkImage(img)
+	<-s.decodes
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -93,16 +100,14 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 			break
 		}
 		if err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) || isTimeout(err) {
+			if isBodyError(err) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")
 		}
 		b, err := io.ReadAll(p)
 		if err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) || isTimeout(err) {
+			if isBodyError(err) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")
@@ -130,8 +135,11 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 // side (checked before decoding the pixels), and returns its extension.
 func checkImage(b []byte) (string, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-	if err != nil || (format != "png" && format != "jpeg") {
+	if format != "png" && format != "jpeg" {
 		return "", badRequest("image: want a PNG or JPEG file")
+	}
+	if err != nil { // a PNG or JPEG by its signature, with a bad header
+		return "", badRequest("image: the %s file does not decode", format)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
 		return "", badRequest("image: %d×%d, want 1 to %d pixels a side", cfg.Width, cfg.Height, MaxImageSide)

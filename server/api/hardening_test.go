@@ -8,10 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -350,5 +353,254 @@ func TestDevicesProbedOnce(t *testing.T) {
 	}
 	if probes != 1 {
 		t.Errorf("CUDA probed %d times for 3 requests, want 1", probes)
+	}
+}
+
+// TestCutOffBody sends each kind of body, half of it, then closes its
+// side of the connection: each is refused with 400 (the client's doing,
+// not an internal error), and nothing is left in the data directory, not
+// even a temporary file.
+func TestCutOffBody(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
+	for _, tc := range []struct {
+		path, contentType string
+		body              []byte
+		want              string
+	}{
+		{"/api/models", "application/octet-stream", modelBytes(t, 3, 2, 0.01), "cut off"},
+		{"/api/datasets/faces/samples", ct, sample.Bytes(), "cut off"},
+		{"/api/jobs", "application/json", []byte(mustJSON(t, tinyJob(1))), "cut off"},
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", tc.path, tc.contentType, len(tc.body))
+		c.Write(tc.body[:len(tc.body)/2])
+		c.(*net.TCPConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		c.Close()
+		if resp.StatusCode != 400 || !strings.Contains(errorOf(t, b), tc.want) {
+			t.Errorf("%s cut off: %d %s, want 400 saying %q", tc.path, resp.StatusCode, b, tc.want)
+		}
+	}
+	filepath.WalkDir(cfg.DataDir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Dir(path) != cfg.DataDir {
+			t.Errorf("a cut-off body left %s", path)
+		}
+		return nil
+	})
+	for _, p := range []string{"/api/models", "/api/jobs"} {
+		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
+			t.Errorf("GET %s after the cut-off bodies: %d %s, want []", p, code, b)
+		}
+	}
+}
+
+// TestDownloadErrors asks for parts of a model's file that do not exist
+// and with preconditions that fail: each answer is the API's one-line JSON
+// error, without the file's name (a browser would save the error as the
+// model) or its year-long caching; ranges that exist are served.
+func TestDownloadErrors(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	good := modelBytes(t, 3, 2, 0.01)
+	url := ts.URL + "/api/models/" + uploadModel(t, ts.URL, good) + "/file"
+	get := func(header ...string) (*http.Response, []byte) { return callResp(t, "GET", url, "", nil, header...) }
+	for _, tc := range []struct {
+		header []string
+		code   int
+		want   string
+	}{
+		{[]string{"Range", "bytes=999999-"}, 416, fmt.Sprintf("the file has %d bytes", len(good))},
+		{[]string{"Range", "bytes=9-2"}, 416, "range not satisfiable"},
+		{[]string{"If-Match", `"other"`}, 412, "If-Match"},
+		{[]string{"If-Unmodified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}, 412, "If-Unmodified-Since"},
+	} {
+		resp, body := get(tc.header...)
+		h := resp.Header
+		if resp.StatusCode != tc.code || h.Get("Content-Type") != "application/json" || !strings.Contains(errorOf(t, body), tc.want) ||
+			bytes.Count(body, []byte("\n")) != 1 || h.Get("Content-Disposition") != "" || h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%v: %d %q %s (Content-Disposition %q, Cache-Control %q), want %d with a JSON error saying %q, not cached",
+				tc.header, resp.StatusCode, h.Get("Content-Type"), body, h.Get("Content-Disposition"), h.Get("Cache-Control"), tc.code, tc.want)
+		}
+	}
+	resp, body := get("Range", "bytes=4-11")
+	if resp.StatusCode != 206 || !bytes.Equal(body, good[4:12]) || resp.Header.Get("Content-Disposition") == "" {
+		t.Errorf("bytes 4-11: %d, %d bytes, want 206 with those 8 bytes of the file", resp.StatusCode, len(body))
+	}
+	if resp, _ := get("If-None-Match", "*"); resp.StatusCode != 304 {
+		t.Errorf("If-None-Match *: %d, want 304 (the file exists)", resp.StatusCode)
+	}
+}
+
+// TestLongNamesInErrors sends names of tens of kilobytes: the refusal
+// quotes their start and still says what is wrong, in a line of bounded
+// length, not the whole name back.
+func TestLongNamesInErrors(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Load = nil // the server's loader and its words
+	cfg.MaxSample = 1 << 20
+	_, ts := newTestServer(t, cfg)
+	long := strings.Repeat("x", 50000)
+	req := tinyJob(1)
+	req.Data = long
+	code, b := postJSON(t, ts.URL+"/api/jobs", req)
+	checkShort := func(what string, code int, b []byte, want string) {
+		t.Helper()
+		e := errorOf(t, b)
+		if code != 400 || len(b) > 1000 || !strings.Contains(e, `"xxxx`) || !strings.HasSuffix(e, want) {
+			t.Errorf("%s: %d, a body of %d bytes (%.80s…), want 400 with a short error that ends %q", what, code, len(b), b, want)
+		}
+	}
+	checkShort("job on a long data set name", code, b, "(want mnist or an uploaded data set, GET /api/datasets)")
+	ct, body := sampleBody(t, []string{"identity", long}, pngBytes(t, 4, 4, 1))
+	code, b = call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+	checkShort("sample of a long identity", code, b, "a name is at most 64 characters")
+}
+
+// TestImageDecodesBounded: sample images are decoded one per core at a
+// time (a 69-byte PNG that declares 4096×4096 16-bit pixels makes the
+// decoder allocate 128 MiB; forty at once took the server to 2.3 GB): an
+// upload waits while every slot is taken, and goes on when one frees.
+func TestImageDecodesBounded(t *testing.T) {
+	s, ts := newTestServer(t, testConfig(t))
+	for i := 0; i < cap(s.decodes); i++ {
+		s.decodes <- struct{}{}
+	}
+	done := make(chan int, 1)
+	go func() {
+		ct, body := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 8, 8, 1))
+		code, _ := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		t.Fatalf("an upload was decoded (%d) while every slot was taken", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	<-s.decodes
+	select {
+	case code := <-done:
+		if code != 201 {
+			t.Errorf("the upload after a slot freed: %d, want 201", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upload did not go on when a slot freed")
+	}
+	for len(s.decodes) > 0 {
+		<-s.decodes
+	}
+}
+
+// TestModelUploadName: the name of an upload counts characters, not
+// bytes (60 accented letters are a name), and a name that is not UTF-8,
+// a query that does not parse, or a name given twice is refused rather
+// than stored as U+FFFD or replaced by "uploaded model" without a word.
+func TestModelUploadName(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	good := modelBytes(t, 3, 2, 0.01)
+	accents := strings.Repeat("é", 60)
+	code, b := call(t, "POST", ts.URL+"/api/models?name="+url.QueryEscape(accents), "", bytes.NewReader(good))
+	var card struct{ Name string }
+	decode(t, b, &card)
+	if code != 201 || card.Name != accents {
+		t.Errorf("60 accented letters: %d %s, want 201 with that name", code, b)
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"name=%ff%fe", "printable characters"},
+		{"name=" + strings.Repeat("%C3%A9", 101), "at most 100"},
+		{"name=50%", "query: invalid URL escape"},
+		{"name=a&name=b", "name given twice"},
+	} {
+		code, b := call(t, "POST", ts.URL+"/api/models?"+tc.query, "", bytes.NewReader(good))
+		if code != 400 || !strings.Contains(errorOf(t, b), tc.want) {
+			t.Errorf("?%s: %d %s, want 400 saying %q", tc.query, code, b, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models")); len(entries) != 1 {
+		t.Errorf("models folder holds %d files, want the one named model", len(entries))
+	}
+}
+
+// TestConflictsSayWhy: a cancel of a job that has ended, and a resume of
+// one that was not interrupted, are 409s that say the job's state and
+// what the request needs, not a bare "conflict". (Just after the job's
+// end, a cancel may meet the runner still finishing it: it then says
+// that it ended before the cancel reached it.)
+func TestConflictsSayWhy(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+	var job msg.Created
+	decode(t, b, &job)
+	waitJob(t, ts.URL, job.ID, 30*time.Second, ended)
+	for _, tc := range []struct{ method, path, want, orWant string }{
+		{"DELETE", "/api/jobs/" + job.ID, "only a queued, running or interrupted job can be canceled", "it ended before the cancel reached it"},
+		{"POST", "/api/jobs/" + job.ID + "/resume", "only an interrupted job can be resumed", ""},
+	} {
+		code, b := call(t, tc.method, ts.URL+tc.path, "", nil)
+		e := errorOf(t, b)
+		if code != 409 || (e != "job "+job.ID+" is done: "+tc.want && e != "job "+job.ID+" is done: "+tc.orWant) {
+			t.Errorf("%s %s: %d %s, want 409 %q", tc.method, tc.path, code, b, "job "+job.ID+" is done: "+tc.want)
+		}
+	}
+}
+
+// TestSampleImageErrors: a PNG or JPEG whose header does not decode is
+// called so, not "want a PNG or JPEG file", which is kept for what is
+// neither.
+func TestSampleImageErrors(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	png := pngBytes(t, 8, 8, 1)
+	zeroWide := append([]byte(nil), png...)
+	copy(zeroWide[16:20], []byte{0, 0, 0, 0}) // IHDR's width
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		img  []byte
+		want string
+	}{
+		{"a PNG of width 0", zeroWide, "image: the png file does not decode"},
+		{"a JPEG cut in its header", jpg.Bytes()[:40], "image: the jpeg file does not decode"},
+		{"a PNG cut in its signature", png[:6], "image: want a PNG or JPEG file"},
+		{"text", []byte("hello"), "image: want a PNG or JPEG file"},
+	} {
+		ct, body := sampleBody(t, []string{"identity", "ann"}, tc.img)
+		if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body); code != 400 || errorOf(t, b) != tc.want {
+			t.Errorf("%s: %d %s, want 400 %q", tc.name, code, b, tc.want)
+		}
+	}
+}
+
+// TestWrongMethod: a method that a path does not take is a 405 that
+// lists the ones it takes (Allow), not a 404 that says the path is not
+// there; a path with no route stays a 404.
+func TestWrongMethod(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	for _, tc := range []struct{ method, path, allow string }{
+		{"PUT", "/api/jobs", "GET, POST"},
+		{"PATCH", "/api/models/0123456789abcdef", "GET, DELETE"},
+		{"POST", "/api/health", "GET"},
+		{"GET", "/api/jobs/x/resume", "POST"},
+		{"DELETE", "/api/datasets/faces/samples", "POST"},
+	} {
+		resp, b := callResp(t, tc.method, ts.URL+tc.path, "", nil)
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != tc.allow || errorOf(t, b) != "method "+tc.method+" not allowed ("+tc.allow+")" {
+			t.Errorf("%s %s: %d Allow %q %s, want 405 allowing %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), b, tc.allow)
+		}
+	}
+	if code, b := call(t, "PUT", ts.URL+"/api/nothing", "", nil); code != 404 || errorOf(t, b) != "not found" {
+		t.Errorf("PUT /api/nothing: %d %s, want 404", code, b)
 	}
 }

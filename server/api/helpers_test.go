@@ -98,6 +98,14 @@ func newTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {
 // call sends a request and returns the status and body.
 func call(t testing.TB, method, url, contentType string, body io.Reader, header ...string) (int, []byte) {
 	t.Helper()
+	resp, b := callResp(t, method, url, contentType, body, header...)
+	return resp.StatusCode, b
+}
+
+// callResp sends a request and returns the response (its body closed)
+// and the body.
+func callResp(t testing.TB, method, url, contentType string, body io.Reader, header ...string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +129,19 @@ func call(t testing.TB, method, url, contentType string, body io.Reader, header 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, b
+	return resp, b
+}
+
+// uploadModel uploads the model file b and returns its id.
+func uploadModel(t testing.TB, base string, b []byte) string {
+	t.Helper()
+	code, body := call(t, "POST", base+"/api/models", "application/octet-stream", bytes.NewReader(b))
+	if code != 201 {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	var card struct{ ID string }
+	decode(t, body, &card)
+	return card.ID
 }
 
 // postJSON posts v as JSON.

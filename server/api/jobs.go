@@ -4,7 +4,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -154,8 +153,7 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 	dec := json.NewDecoder(http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxBody), s.cfg.MaxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) || isTimeout(err) {
+		if isBodyError(err) {
 			return err
 		}
 		return badRequest("request body is not a valid training configuration: %v", err)

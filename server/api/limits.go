@@ -46,7 +46,11 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		d = b.deadline
 	}
 	b.rc.SetReadDeadline(d) // not supported by a recorder: no deadline, as before
-	return b.ReadCloser.Read(p)
+	n, err := b.ReadCloser.Read(p)
+	if err == io.ErrUnexpectedEOF { // the connection closed before the body's end
+		err = errCutBody
+	}
+	return n, err
 }
 
 // isTimeout reports whether err is a read that ran past its deadline.
@@ -57,6 +61,18 @@ func isTimeout(err error) bool {
 
 // errSlowBody is the answer to a body that came too slowly.
 var errSlowBody = &apiError{http.StatusRequestTimeout, "the request body came too slowly"}
+
+// errCutBody is the answer to a body that ended before its length (its
+// Content-Length, or its last chunk) because the client closed the
+// connection.
+var errCutBody = &apiError{http.StatusBadRequest, "the request body was cut off before its end"}
+
+// isBodyError reports whether err is one of the body's own: too large,
+// too slow or cut off (which fail answers as they are).
+func isBodyError(err error) bool {
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb) || isTimeout(err) || errors.Is(err, errCutBody)
+}
 
 // streams counts the open event streams, in all and by client.
 type streams struct {

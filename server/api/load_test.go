@@ -3,7 +3,6 @@
 package api
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"net/http"
 	"sync"
@@ -31,14 +30,9 @@ func TestLoad(t *testing.T) {
 	cfg.ProgressEvery = 20 * time.Millisecond
 	_, ts := newTestServer(t, cfg)
 	model := modelBytes(t, 3, 2, 0.02)
-	code, b := call(t, "POST", ts.URL+"/api/models", "", bytes.NewReader(model))
-	if code != 201 {
-		t.Fatalf("upload: %d %s", code, b)
-	}
-	var card struct{ ID string }
-	decode(t, b, &card)
+	modelID := uploadModel(t, ts.URL, model)
 	// The job the streams watch: long enough to outlast their connecting.
-	_, b = postJSON(t, ts.URL+"/api/jobs", tinyJob(60))
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(60))
 	var watched struct{ ID string }
 	decode(t, b, &watched)
 
@@ -54,7 +48,7 @@ func TestLoad(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, b := call(t, "GET", ts.URL+"/api/models/"+card.ID+"/file", "", nil)
+			code, b := call(t, "GET", ts.URL+"/api/models/"+modelID+"/file", "", nil)
 			if code != 200 || sha256.Sum256(b) != want {
 				mu.Lock()
 				badDownload++

@@ -4,13 +4,16 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"metriclab/server/api/store"
 )
@@ -66,18 +69,69 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	// A large model at the upload rate may take longer than the server's
 	// write timeout.
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout + time.Duration(float64(st.Size())/float64(s.cfg.MinBodyRate)*float64(time.Second))))
-	http.ServeContent(w, r, card.ID+".safetensors", st.ModTime(), f)
+	http.ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, card.ID+".safetensors", st.ModTime(), f)
 }
 
+// downloadErrors is the ResponseWriter of a model file's download: an
+// error that http.ServeContent answers in plain text or with no body (416
+// for a range outside the file, 412 for a failed If-Match or
+// If-Unmodified-Since) becomes the API's JSON error, without the file's
+// name and caching.
+type downloadErrors struct {
+	http.ResponseWriter
+	size   int64 // of the file
+	failed bool  // an error was answered: ServeContent's own text is dropped
+}
+
+func (d *downloadErrors) WriteHeader(code int) {
+	if code < 400 {
+		d.ResponseWriter.WriteHeader(code)
+		return
+	}
+	d.failed = true
+	h := d.Header()
+	h.Del("Content-Disposition")
+	h.Del("Content-Length")
+	h.Set("Cache-Control", "no-store")
+	text := strings.ToLower(http.StatusText(code))
+	switch code {
+	case http.StatusRequestedRangeNotSatisfiable:
+		text = fmt.Sprintf("range not satisfiable: the file has %d bytes", d.size)
+	case http.StatusPreconditionFailed:
+		text = "precondition failed: the file does not match If-Match or If-Unmodified-Since"
+	}
+	writeJSON(d.ResponseWriter, code, map[string]string{"error": text})
+}
+
+func (d *downloadErrors) Write(b []byte) (int, error) {
+	if d.failed {
+		return len(b), nil
+	}
+	return d.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (d *downloadErrors) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
 // uploadModel registers the .safetensors file in the body (at most
-// MaxUpload bytes) under the name of the query's "name" (printable, at most
-// 100 characters), after store.CheckModel accepts it.
+// MaxUpload bytes) under the name of the query's "name" (printable UTF-8,
+// at most 100 characters, given once), after store.CheckModel accepts it.
 func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.URL.Query().Get("name"))
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		s.fail(w, r, badRequest("query: %v", err))
+		return
+	}
+	if len(q["name"]) > 1 {
+		s.fail(w, r, badRequest("name given twice"))
+		return
+	}
+	name := strings.TrimSpace(q.Get("name"))
 	if name == "" {
 		name = "uploaded model"
 	}
-	if len(name) > maxModelName || strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxModelName ||
+		strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
 		s.fail(w, r, badRequest("name: at most %d printable characters", maxModelName))
 		return
 	}

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
+	"strings"
 	"sync"
 
 	"metriclab/core/cuda"
@@ -26,6 +28,10 @@ type Server struct {
 	log    *log.Logger
 	mux    *http.ServeMux
 	sse    streams // open event streams
+	// decodes holds a slot per sample image being decoded: a file of a
+	// few bytes may declare 4096×4096 pixels of 16-bit RGBA, which the
+	// decoder allocates (128 MiB) before it finds the data missing.
+	decodes chan struct{}
 
 	devicesOnce sync.Once
 	gpu         device // the CUDA device, probed once
@@ -56,7 +62,8 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux(),
+		decodes: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.routes()
 	return s, nil
 }
@@ -89,9 +96,24 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/datasets", s.listDatasets)
 	m.HandleFunc("POST /api/datasets/{name}/samples", s.uploadSample)
 
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc("/api/", s.noRoute)
+}
+
+// noRoute answers a request no route takes: 405 with the methods of its
+// path (Allow) when the path has routes, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if _, pattern := s.mux.Handler(&http.Request{Method: method, URL: r.URL, Host: r.Host}); pattern != "/api/" {
+			allow = append(allow, method)
+		}
+	}
+	if len(allow) == 0 {
 		s.fail(w, r, errNotFound)
-	})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.fail(w, r, &apiError{http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed (%s)", r.Method, strings.Join(allow, ", "))})
 }
 
 // ServeHTTP checks the Host header (Config.Hosts), then writes (token,
@@ -172,7 +194,8 @@ func badRequest(format string, a ...any) error {
 }
 
 // fail answers err as {"error": …}: its own status and message for an
-// apiError, 400 for an invalid request, 404, 409, 413 and 429 for the
+// apiError, 400 for an invalid request, 409 with its words for a job's
+// state, 404, 409, 413 and 429 for the
 // store's and the limits' errors, and 500 "internal error" for anything
 // else, which is logged.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -189,6 +212,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, text = errSlowBody.status, errSlowBody.msg
 	case errors.Is(err, jobs.ErrInvalid):
 		status, text = http.StatusBadRequest, err.Error()
+	case errors.Is(err, jobs.ErrState):
+		status, text = http.StatusConflict, err.Error()
 	case errors.As(err, &ne):
 		status, text = http.StatusBadRequest, ne.Error()
 	case errors.Is(err, store.ErrNotFound):
@@ -200,7 +225,25 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.log.Printf("api: %s %s: %v", r.Method, r.URL.Path, err)
 	}
-	writeJSON(w, status, map[string]string{"error": text})
+	writeJSON(w, status, map[string]string{"error": shorten(text)})
+}
+
+// maxErrorRunes bounds the text of an error: one that quotes what the
+// client sent (a name of megabytes) keeps its start, with the name's
+// beginning, and its end, which says what is wrong.
+const maxErrorRunes = 300
+
+// shorten returns text, its middle cut out when it is longer than
+// maxErrorRunes.
+func shorten(text string) string {
+	if len(text) <= maxErrorRunes {
+		return text
+	}
+	r := []rune(text)
+	if len(r) <= maxErrorRunes {
+		return text
+	}
+	return string(r[:maxErrorRunes/2]) + " … " + string(r[len(r)-maxErrorRunes/2:])
 }
 
 // writeJSON answers v as JSON with status.

@@ -55,6 +55,17 @@ func (e invalidError) Unwrap() error        { return e.err }
 
 func invalid(format string, a ...any) error { return invalidError{fmt.Errorf(format, a...)} }
 
+// ErrState is wrapped by the errors about a job's state: a cancel of a job
+// that has ended, a resume of one that was not interrupted. They match
+// store.ErrConflict too, and say the state.
+var ErrState = errors.New("job state")
+
+// stateError is a one-line error about a job's state.
+type stateError struct{ msg string }
+
+func (e stateError) Error() string        { return e.msg }
+func (e stateError) Is(target error) bool { return target == ErrState || target == store.ErrConflict }
+
 // errShutdown and errCanceled are the causes of a running job's context.
 var (
 	errShutdown = errors.New("server shutting down")
@@ -242,7 +253,7 @@ func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (
 // Resume queues an interrupted job again for client, unless client
 // already has maxPerClient jobs queued or running (store.ErrLimit; ≤ 0: no
 // limit): a resumed job counts as a submitted one. It returns
-// store.ErrNotFound or, for a job in another state, store.ErrConflict.
+// store.ErrNotFound or, for a job in another state, an ErrState.
 func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -251,10 +262,11 @@ func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) 
 		return store.Job{}, err
 	}
 	if !ok {
-		if _, err := r.store.Job(id); err != nil {
+		j, err := r.store.Job(id)
+		if err != nil {
 			return store.Job{}, err
 		}
-		return store.Job{}, store.ErrConflict
+		return store.Job{}, stateError{fmt.Sprintf("job %s is %s: only an interrupted job can be resumed", id, j.State)}
 	}
 	r.hubs[id] = newHub(id, store.StateQueued)
 	r.kick()
@@ -263,7 +275,7 @@ func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) 
 
 // Cancel cancels a queued, interrupted or running job; a running job stops
 // after its current step, and Cancel waits up to wait for it. It returns
-// store.ErrNotFound, or store.ErrConflict for a job that has ended.
+// store.ErrNotFound, or an ErrState for a job that has ended.
 func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	r.mu.Lock()
 	ok, err := r.store.Transition(id, []string{store.StateQueued, store.StateInterrupted}, store.StateCanceled, "")
@@ -282,10 +294,11 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	run := r.running[id]
 	r.mu.Unlock()
 	if run == nil {
-		if _, err := r.store.Job(id); err != nil {
+		j, err := r.store.Job(id)
+		if err != nil {
 			return store.Job{}, err
 		}
-		return store.Job{}, store.ErrConflict
+		return store.Job{}, stateError{fmt.Sprintf("job %s is %s: only a queued, running or interrupted job can be canceled", id, j.State)}
 	}
 	run.cancel(errCanceled)
 	select {
@@ -294,7 +307,7 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	}
 	j, err := r.Job(id)
 	if err == nil && (j.State == store.StateDone || j.State == store.StateFailed) {
-		return j, store.ErrConflict // it ended before the cancel reached it
+		return j, stateError{fmt.Sprintf("job %s is %s: it ended before the cancel reached it", id, j.State)}
 	}
 	return j, err
 }

@@ -25,11 +25,12 @@ func writeTemp(dir, base string, write func(w io.Writer) error) (tmp string, err
 	if err != nil {
 		return "", err
 	}
-	tmp = f.Name()
+	// The file's own name: a failed return sets the result tmp to "".
+	name := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			os.Remove(name)
 		}
 	}()
 	if err := write(f); err != nil {
@@ -45,7 +46,7 @@ func writeTemp(dir, base string, write func(w io.Writer) error) (tmp string, err
 	if err := f.Close(); err != nil {
 		return "", err
 	}
-	return tmp, nil
+	return name, nil
 }
 
 // commit renames tmp to path and syncs the folder, so the rename itself is

@@ -163,22 +163,37 @@ func (s *Store) queryJobs(query string, args ...any) ([]Job, error) {
 
 // Transition moves job id from one of the states from to state to, and
 // reports whether it did (false: the job is in another state). errMsg is
-// stored as the job's error ("" clears it).
+// stored as the job's error ("" clears it). A job that becomes canceled or
+// failed cannot be resumed: its checkpoint is removed.
 func (s *Store) Transition(id string, from []string, to, errMsg string) (bool, error) {
 	if len(from) == 0 {
 		panic("store: Transition: no from state")
+	}
+	ended := endsCheckpoint(to)
+	set := "state = ?, error = ?, updated = ?"
+	if ended {
+		set += ", checkpoint = '', ckpt_step = 0"
 	}
 	args := []any{to, errMsg, now(), id}
 	for _, f := range from {
 		args = append(args, f)
 	}
-	res, err := s.db.Exec("UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ? AND state IN (?"+
+	res, err := s.db.Exec("UPDATE jobs SET "+set+" WHERE id = ? AND state IN (?"+
 		strings.Repeat(", ?", len(from)-1)+")", args...)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
+	if n == 1 && ended && validID(id) {
+		os.Remove(filepath.Join(s.dir, checkpointsDir, id+modelExt))
+	}
 	return n == 1, err
+}
+
+// endsCheckpoint reports whether a job in state has no use for its
+// checkpoint: only a queued (resumed), running or interrupted one does.
+func endsCheckpoint(state string) bool {
+	return state == StateCanceled || state == StateFailed || state == StateDone
 }
 
 // SetProgress records a running job's step, loss and last verification

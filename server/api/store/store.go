@@ -198,6 +198,11 @@ func (s *Store) recover() (Recovery, error) {
 		}
 		rec.MissingRows++
 	}
+	// A checkpoint of an ended job (kept by earlier versions) is a stray.
+	if _, err := s.db.Exec("UPDATE jobs SET checkpoint = '', ckpt_step = 0 WHERE checkpoint != '' AND state IN (?, ?, ?)",
+		StateCanceled, StateFailed, StateDone); err != nil {
+		return rec, err
+	}
 	n, err = s.pruneFiles(filepath.Join(s.dir, checkpointsDir), "SELECT checkpoint FROM jobs WHERE checkpoint != ''")
 	rec.StrayFiles += n
 	if err != nil {

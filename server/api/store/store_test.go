@@ -42,6 +42,14 @@ func TestRecovery(t *testing.T) {
 	s.Transition(noCkpt.ID, []string{StateQueued}, StateRunning, "")
 	s.SaveCheckpoint(noCkpt.ID, 5, 10, 0.5, nil, writeString("ckpt"))
 	queued, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	// A canceled job that kept its checkpoint, as versions before
+	// Transition removed it left one.
+	oldCanceled, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	s.Transition(oldCanceled.ID, []string{StateQueued}, StateRunning, "")
+	s.SaveCheckpoint(oldCanceled.ID, 5, 10, 0.5, nil, writeString("ckpt"))
+	if _, err := s.db.Exec("UPDATE jobs SET state = ? WHERE id = ?", StateCanceled, oldCanceled.ID); err != nil {
+		t.Fatal(err)
+	}
 	smp, err := s.AddSample("faces", "alice", ".png", writeString("png"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +73,7 @@ func TestRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if want := (Recovery{TempFiles: 2, StrayFiles: 2, MissingRows: 2, Interrupted: 2}); rec != want {
+	if want := (Recovery{TempFiles: 2, StrayFiles: 3, MissingRows: 2, Interrupted: 2}); rec != want {
 		t.Errorf("recovery %+v, want %+v", rec, want)
 	}
 	if _, path, err := s.Model(kept.ID); err != nil || !exists(path) {
@@ -81,6 +89,9 @@ func TestRecovery(t *testing.T) {
 	j, _ = s.Job(noCkpt.ID)
 	if j.State != StateInterrupted || j.CkptStep != 0 || j.Checkpoint != "" {
 		t.Errorf("job whose checkpoint vanished: %+v", j)
+	}
+	if j, _ := s.Job(oldCanceled.ID); j.State != StateCanceled || j.Checkpoint != "" || exists(filepath.Join(dir, checkpointsDir, oldCanceled.ID+modelExt)) {
+		t.Errorf("canceled job with a checkpoint after restart: %+v", j)
 	}
 	if j, _ := s.Job(queued.ID); j.State != StateQueued {
 		t.Errorf("queued job: %+v", j)
@@ -113,6 +124,55 @@ func TestJobLimitAndTransitions(t *testing.T) {
 	}
 	if _, err := s.CreateJob("a", msg.TrainRequest{}, 1, 2); err != nil {
 		t.Errorf("a canceled job still counts: %v", err)
+	}
+}
+
+// TestEndedJobsDropCheckpoints: a job that becomes canceled or failed
+// cannot be resumed, so its checkpoint goes; an interrupted one keeps it,
+// and so does a job whose transition is refused.
+func TestEndedJobsDropCheckpoints(t *testing.T) {
+	s, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	running := func() Job {
+		t.Helper()
+		j, err := s.CreateJob("a", msg.TrainRequest{Data: "tiny"}, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Transition(j.ID, []string{StateQueued}, StateRunning, "")
+		if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
+			t.Fatal(err)
+		}
+		j, _ = s.Job(j.ID)
+		return j
+	}
+	has := func(j Job) bool {
+		t.Helper()
+		j, _ = s.Job(j.ID)
+		path, step := s.CheckpointPath(j)
+		if file := exists(filepath.Join(s.dir, checkpointsDir, j.ID+modelExt)); (path != "") != file {
+			t.Errorf("job %s: the row names checkpoint %q, the file exists: %v", j.ID, path, file)
+		}
+		return path != "" && step == 5
+	}
+	canceled, failed, interrupted := running(), running(), running()
+	if ok, _ := s.Transition(canceled.ID, []string{StateQueued}, StateCanceled, ""); ok || !has(canceled) {
+		t.Errorf("a refused transition (running is not queued): moved %v, checkpoint kept %v", ok, has(canceled))
+	}
+	if ok, _ := s.Transition(canceled.ID, []string{StateRunning}, StateCanceled, ""); !ok || has(canceled) {
+		t.Errorf("running → canceled: moved %v, checkpoint kept %v", ok, has(canceled))
+	}
+	if ok, _ := s.Transition(failed.ID, []string{StateRunning}, StateFailed, "boom"); !ok || has(failed) {
+		t.Errorf("running → failed: moved %v, checkpoint kept %v", ok, has(failed))
+	}
+	if ok, _ := s.Transition(interrupted.ID, []string{StateRunning}, StateInterrupted, ""); !ok || !has(interrupted) {
+		t.Errorf("running → interrupted: moved %v, checkpoint kept %v (want kept)", ok, has(interrupted))
+	}
+	if ok, _ := s.Transition(interrupted.ID, []string{StateInterrupted}, StateCanceled, ""); !ok || has(interrupted) {
+		t.Errorf("interrupted → canceled: moved %v, checkpoint kept %v", ok, has(interrupted))
 	}
 }
 
@@ -161,5 +221,40 @@ func TestSampleNames(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "datasets", "faces"))
 	if len(entries) != 4 {
 		t.Errorf("%d folders in the data set, want the 4 identities", len(entries))
+	}
+}
+
+// TestFailedWritesLeaveNothing: a model, checkpoint or sample whose write
+// fails midway (an upload cut off) leaves no file behind, temporary or
+// not, and no row.
+func TestFailedWritesLeaveNothing(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cut := func(w io.Writer) error {
+		io.WriteString(w, "half a file")
+		return io.ErrUnexpectedEOF
+	}
+	if _, err := s.AddModel("cut", cut, fakeCheck); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("AddModel: %v, want the write's error", err)
+	}
+	j, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, cut); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("SaveCheckpoint: %v, want the write's error", err)
+	}
+	if _, err := s.AddSample("faces", "alice", ".png", cut); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("AddSample: %v, want the write's error", err)
+	}
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Dir(path) != dir {
+			t.Errorf("a failed write left %s", path)
+		}
+		return nil
+	})
+	if cards, _ := s.Models(); len(cards) != 0 {
+		t.Errorf("a failed write registered %d models", len(cards))
 	}
 }

@@ -1,0 +1,130 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"syscall/js"
+	"unsafe"
+
+	"metriclab/core/job"
+	"metriclab/core/msg"
+)
+
+// group is a data-parallel worker's link to the others: worker 0 has one
+// port per other worker, the others one port to worker 0.
+type group struct {
+	index, count int
+	ports        []js.Value
+	in           []chan exchange // what arrived on each port
+	funcs        []js.Func
+	steps        int       // steps exchanged, the tag of the next one
+	grad, sum    []float32 // this worker's gradient; worker 0's sum and mean
+}
+
+// exchange is one gradient (or mean) between workers.
+type exchange struct {
+	step int
+	loss float64
+	grad []float32
+}
+
+// newGroup links worker index of count through ports.
+func newGroup(index, count int, ports []js.Value) (*group, error) {
+	want := 1
+	if index == 0 {
+		want = count - 1
+	}
+	switch {
+	case count > 64:
+		return nil, fmt.Errorf("%d workers: at most 64", count)
+	case index < 0 || index >= count:
+		return nil, fmt.Errorf("worker %d of %d", index, count)
+	case len(ports) != want:
+		return nil, fmt.Errorf("worker %d of %d got %d message ports, wants %d", index, count, len(ports), want)
+	}
+	g := &group{index: index, count: count, ports: ports}
+	u8 := js.Global().Get("Uint8Array")
+	for _, port := range ports {
+		ch := make(chan exchange, 2)
+		f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			d := args[0].Get("data")
+			b := u8.New(d.Get("grad"))
+			grad := make([]float32, b.Length()/4)
+			if len(grad) > 0 {
+				js.CopyBytesToGo(unsafe.Slice((*byte)(unsafe.Pointer(&grad[0])), 4*len(grad)), b)
+			}
+			ch <- exchange{step: d.Get("step").Int(), loss: d.Get("loss").Float(), grad: grad}
+			return nil
+		})
+		port.Set("onmessage", f)
+		g.in, g.funcs = append(g.in, ch), append(g.funcs, f)
+	}
+	return g, nil
+}
+
+// close unhooks the ports; a nil group does nothing.
+func (g *group) close() {
+	if g == nil {
+		return
+	}
+	for i, p := range g.ports {
+		p.Set("onmessage", js.Null())
+		p.Call("close")
+		g.funcs[i].Release()
+	}
+}
+
+// step is one data-parallel step of j: this worker's gradient, the mean of
+// all of them (worker 0 computes it and sends it back), the update.
+func (g *group) step(j *job.Job) (msg.Progress, error) {
+	tag := g.steps
+	g.steps++
+	loss, err := j.ShardGradients(g.grad)
+	if err != nil {
+		return msg.Progress{}, err
+	}
+	if g.index > 0 {
+		g.send(g.ports[0], tag, loss, g.grad)
+		e := <-g.in[0]
+		if e.step != tag || len(e.grad) != len(g.grad) {
+			return msg.Progress{}, fmt.Errorf("worker %d: worker 0 sent step %d (%d values), expected step %d (%d)", g.index, e.step, len(e.grad), tag, len(g.grad))
+		}
+		return j.ApplyShard(e.grad, e.loss)
+	}
+	copy(g.sum, g.grad)
+	total := loss
+	for k, ch := range g.in {
+		e := <-ch
+		if e.step != tag || len(e.grad) != len(g.sum) {
+			return msg.Progress{}, fmt.Errorf("worker %d sent step %d (%d values), expected step %d (%d)", k+1, e.step, len(e.grad), tag, len(g.sum))
+		}
+		for i, v := range e.grad {
+			g.sum[i] += v
+		}
+		total += e.loss
+	}
+	n := float32(g.count)
+	for i := range g.sum {
+		g.sum[i] /= n
+	}
+	mean := total / float64(g.count)
+	for _, p := range g.ports {
+		g.send(p, tag, mean, g.sum)
+	}
+	return j.ApplyShard(g.sum, mean)
+}
+
+// send posts {step, loss, grad} on port, grad's bytes in a transferred
+// ArrayBuffer.
+func (g *group) send(port js.Value, step int, loss float64, grad []float32) {
+	b := js.Global().Get("Uint8Array").New(4 * len(grad))
+	if len(grad) > 0 {
+		js.CopyBytesToJS(b, unsafe.Slice((*byte)(unsafe.Pointer(&grad[0])), 4*len(grad)))
+	}
+	o := js.Global().Get("Object").New()
+	o.Set("step", step)
+	o.Set("loss", loss)
+	o.Set("grad", b.Get("buffer"))
+	port.Call("postMessage", o, []any{b.Get("buffer")})
+}
