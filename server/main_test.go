@@ -29,6 +29,16 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// wantBadInput runs metriclab with args and checks that it refuses them:
+// status 2, nothing on stdout, one line on stderr that contains want.
+func wantBadInput(t *testing.T, want string, args ...string) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, args...)
+	if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("metriclab %q: exit %d, stdout %q, stderr %q: want status 2, nothing on stdout and one line containing %q", args, code, stdout, stderr, want)
+	}
+}
+
 func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "m.safetensors")
@@ -467,12 +477,7 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `7 in "1-7" is out of range`},
 		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, c.args...)
-			if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) || stdout != "" {
-				t.Errorf("exit %d, stdout %q, stderr %q: want status 2, nothing on stdout and one line containing %q", code, stdout, stderr, c.want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { wantBadInput(t, c.want, c.args...) })
 	}
 }
 
@@ -494,10 +499,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--augment", "faces"}, "--augment is not measured"},
 		{[]string{"--preset", "cats"}, `unknown preset "cats"`},
 	} {
-		code, stdout, stderr := runCLI(t, append([]string{"bench"}, c.args...)...)
-		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) || stdout != "" {
-			t.Errorf("bench %q: exit %d, stderr %q: want status 2 and one line containing %q", c.args, code, stderr, c.want)
-		}
+		wantBadInput(t, c.want, append([]string{"bench"}, c.args...)...)
 	}
 	bench := func(args ...string) benchResult {
 		t.Helper()
@@ -540,10 +542,7 @@ func TestEvalNeedsPairs(t *testing.T) {
 		{[]string{"eval", "--model", "raw", "--data", five, "--json"}, five + ", split test: 3 images; evaluation needs 2 identities"},
 		{[]string{"openset", "--data", open, "--epochs", "1", "--batch", "8"}, "split test: 3 images; evaluation needs 2 identities"},
 	} {
-		code, stdout, stderr := runCLI(t, c.args...)
-		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) || stdout != "" {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q: want status 2 and one line containing %q", c.args, code, stdout, stderr, c.want)
-		}
+		wantBadInput(t, c.want, c.args...)
 	}
 }
 
@@ -566,10 +565,7 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 		{append([]string{"train", "--loss", "magic", "--miner", "hard"}, small...), `unknown loss "magic"`},
 		{[]string{"bench", "--miner", "easy"}, "arcface takes no miner"},
 	} {
-		code, _, stderr := runCLI(t, c.args...)
-		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
-			t.Errorf("%q: exit %d, stderr %q: want status 2 and one line containing %q", c.args, code, stderr, c.want)
-		}
+		wantBadInput(t, c.want, c.args...)
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Fatalf("%q: model written", c.args)
 		}
@@ -579,10 +575,7 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 			t.Errorf("train --loss %s --miner all --distance euclidean: exit %d: %s", loss, code, stderr)
 		}
 	}
-	code, _, stderr := runCLI(t, "eval", "--model", out, "--data", shapes, "--input", "1x64x64")
-	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--input is for --model raw") {
-		t.Errorf("eval --model FILE --input: exit %d, stderr %q: want status 2 and one line", code, stderr)
-	}
+	wantBadInput(t, "--input is for --model raw", "eval", "--model", out, "--data", shapes, "--input", "1x64x64")
 }
 
 // TestOneIdentity: a folder of one identity is refused saying so (before:
@@ -608,10 +601,7 @@ func TestOneIdentity(t *testing.T) {
 		{[]string{"eval", "--model", "raw", "--data", one}, "the data set has 1 class (one identity, one digit)"},
 		{[]string{"openset", "--data", one}, "an open set needs at least 4 identities, " + one + " has 1"},
 	} {
-		code, _, stderr := runCLI(t, c.args...)
-		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
-			t.Errorf("%q: exit %d, stderr %q: want status 2 and one line containing %q", c.args, code, stderr, c.want)
-		}
+		wantBadInput(t, c.want, c.args...)
 	}
 
 	open := filepath.Join(dir, "open")
