@@ -112,15 +112,22 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			emit(row)
 		}
 	}
+	run, runs := 0, 2*len(names)*len(dims) // a closed-set and an open-set training each
 	for _, name := range names {
 		for _, d := range dims {
 			mf.loss, mf.dim = name, d
 			start := time.Now()
-			closed, err := trainEval(ctx, &mf, *epochs, "", "")
+			run++
+			report, done := runProgress(stderr, isTerminal(stderr), run, runs, fmt.Sprintf("%s D=%d", name, d))
+			closed, err := trainEval(ctx, &mf, *epochs, "", "", report)
+			done()
 			if err != nil {
 				return fmt.Errorf("%s D=%d: %w", name, d, err)
 			}
-			open, err := trainEval(ctx, &mf, *epochs, *trainClasses, *evalClasses)
+			run++
+			report, done = runProgress(stderr, isTerminal(stderr), run, runs, fmt.Sprintf("%s D=%d open set", name, d))
+			open, err := trainEval(ctx, &mf, *epochs, *trainClasses, *evalClasses, report)
+			done()
 			if err != nil {
 				return fmt.Errorf("%s D=%d open set: %w", name, d, err)
 			}
@@ -172,14 +179,15 @@ func rawEmbeddings(s *data.Set) eval.Embeddings {
 	return eval.Embeddings{X: s.X, N: s.N, D: s.Input.Size(), Labels: s.Labels}
 }
 
-// trainEval trains on MNIST's training classes and evaluates on the test
-// images of the evaluation classes (the same when evalClasses is empty).
-func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string) (eval.Report, error) {
+// trainEval trains on MNIST's training classes, telling report its
+// progress, and evaluates on the test images of the evaluation classes (the
+// same when evalClasses is empty).
+func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string, report func(progress)) (eval.Report, error) {
 	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, epochs, 5000, "cpu")
 	if err != nil {
 		return eval.Report{}, err
 	}
-	m, err := train(ctx, cfg, func(progress) {})
+	m, err := train(ctx, cfg, report)
 	if err != nil {
 		return eval.Report{}, err
 	}

@@ -235,14 +235,29 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, rawEmbeddings(test), m, opts)})
 		}
 	}
-	for _, f := range runs {
-		row, err := trainOpenSet(ctx, f, sources[f.align], trainSplit, evalSplit, trainSpec, evalSpec, opts)
+	for i, f := range runs {
+		report, done := runProgress(stderr, isTerminal(stderr), i+1, len(runs), f.name())
+		row, err := trainOpenSet(ctx, f, sources[f.align], trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
+		done()
 		if err != nil {
 			return inVariant(f.variant, err)
 		}
 		emit(row)
 	}
 	return nil
+}
+
+// name is the run's name in the table: the preset or the architecture,
+// and the variant.
+func (f *openSetFlags) name() string {
+	name := f.mf.arch
+	if f.mf.preset != "" {
+		name = "preset " + f.mf.preset
+	}
+	if f.variant != "" {
+		name += ", " + f.variant
+	}
+	return name
 }
 
 // inVariant says that err is the variant's (none for "", the recipe).
@@ -267,15 +282,15 @@ func metricLabel(name string) string {
 	return name
 }
 
-// trainOpenSet trains the recipe of f on the training identities and
-// evaluates it, cosine, on the unseen ones.
-func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, evalSplit, trainSpec, evalSpec string, opts eval.Options) (openSetRow, error) {
+// trainOpenSet trains the recipe of f on the training identities, telling
+// report its progress, and evaluates it, cosine, on the unseen ones.
+func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, evalSplit, trainSpec, evalSpec string, opts eval.Options, report func(progress)) (openSetRow, error) {
 	start := time.Now()
 	cfg, err := prepareTraining(&f.mf, src, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
 	if err != nil {
 		return openSetRow{}, err
 	}
-	m, err := train(ctx, cfg, func(progress) {})
+	m, err := train(ctx, cfg, report)
 	if err != nil {
 		return openSetRow{}, err
 	}
@@ -288,13 +303,7 @@ func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, 
 	if err != nil {
 		return openSetRow{}, err
 	}
-	name := f.mf.arch
-	if f.mf.preset != "" {
-		name = "preset " + f.mf.preset
-	}
-	if f.variant != "" {
-		name += ", " + f.variant
-	}
+	name := f.name()
 	best, _ := cfg.job.BestEpoch()
 	epochs := (m.Meta.Provenance.Steps + cfg.stepsPerEpoch - 1) / cfg.stepsPerEpoch
 	return openSetRow{Encoder: name, Metric: "cosine", Dim: cfg.spec.Dim, Report: eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts),

@@ -31,6 +31,10 @@ func TestOpenSet(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	// Off a terminal, progress is one line on stderr as each run starts.
+	if !strings.Contains(stderr, "training 1/2 lenet-s\n") || !strings.Contains(stderr, "training 2/2 lenet-s, augment=faces dim=4\n") {
+		t.Errorf("stderr %q: want a line as each of the two runs starts", stderr)
+	}
 	var rows []openSetRow
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		var r openSetRow

@@ -14,6 +14,7 @@ type progressBar struct {
 	w        io.Writer
 	terminal bool
 	last     time.Time
+	label    string // before the bar: which run of several
 }
 
 func newProgressBar(w io.Writer, terminal bool) *progressBar {
@@ -39,8 +40,30 @@ func (b *progressBar) update(p progress) {
 	const width = 30
 	done := width * p.Step / max(p.Steps, 1)
 	left := time.Duration(float64(p.Steps-p.Step) * p.ElapsedS / float64(max(p.Step, 1)) * float64(time.Second))
-	fmt.Fprintf(b.w, "\r[%s%s] %d/%d loss %.4f %.0f img/s ETA %s\033[K",
+	fmt.Fprintf(b.w, "\r%s[%s%s] %d/%d loss %.4f %.0f img/s ETA %s\033[K", b.label,
 		strings.Repeat("=", done), strings.Repeat(" ", width-done), p.Step, p.Steps, p.Loss, p.ImgPerS, left.Round(time.Second))
+}
+
+// runProgress is the progress of run i (from 1) of n, named name, of a
+// command that trains several and prints a table row after each (openset,
+// compare), on stderr w: on a terminal (terminal: isTerminal(w)), a live line of the run's steps
+// with the run's number and name before the bar, cleared by done; off a
+// terminal, one line when the run starts (no line per epoch: the rows are
+// the record).
+func runProgress(w io.Writer, terminal bool, i, n int, name string) (report func(progress), done func()) {
+	label := fmt.Sprintf("%d/%d %s ", i, n, name)
+	if !terminal {
+		fmt.Fprintf(w, "training %s\n", strings.TrimSpace(label))
+		return func(progress) {}, func() {}
+	}
+	b := &progressBar{w: w, terminal: true, label: label}
+	return func(p progress) {
+			if !p.EpochEnd {
+				b.update(p)
+			}
+		}, func() {
+			fmt.Fprint(w, "\r\033[K")
+		}
 }
 
 // isTerminal reports whether w is a character device (a terminal).
