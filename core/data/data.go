@@ -109,9 +109,9 @@ func ParseClasses(spec string, n int) ([]int, error) {
 	return slices.Compact(out), nil
 }
 
-// TrainClasses is ParseClasses for training, which needs at least two
-// classes; its error for too few names the selection, or, when the
-// selection is all classes, the data set's count.
+// TrainClasses is ParseClasses for training and evaluation, which need at
+// least two classes; its error for too few names the selection, or, when
+// the selection is all classes, the data set's count.
 func TrainClasses(spec string, n int) ([]int, error) {
 	classes, err := ParseClasses(spec, n)
 	switch {
@@ -120,7 +120,7 @@ func TrainClasses(spec string, n int) ([]int, error) {
 	case len(classes) >= 2:
 		return classes, nil
 	case strings.TrimSpace(spec) == "":
-		return nil, fmt.Errorf("the data set has %d class (one identity, one digit): training needs at least 2", n)
+		return nil, fmt.Errorf("the data set has %d class (one identity, one digit): need at least 2", n)
 	default:
 		return nil, fmt.Errorf("classes %q: need at least 2 classes", spec)
 	}

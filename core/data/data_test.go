@@ -62,7 +62,7 @@ func TestTrainClasses(t *testing.T) {
 	}{
 		{"", 3, []int{0, 1, 2}, ""},
 		{"1,3", 5, []int{1, 3}, ""},
-		{"", 1, nil, "the data set has 1 class (one identity, one digit): training needs at least 2"},
+		{"", 1, nil, "the data set has 1 class (one identity, one digit): need at least 2"},
 		{"2", 5, nil, `classes "2": need at least 2 classes`},
 		{"2-2", 5, nil, `classes "2-2": need at least 2 classes`},
 		{"7", 5, nil, "out of range"},
