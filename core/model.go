@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -139,7 +140,14 @@ func DecodeModel(r io.Reader) (*Model, error) { return decodeModel(r, 0, "model"
 // safetensors.DefaultLimit) from r; errors start with name.
 func decodeModel(r io.Reader, limit int64, name string) (*Model, error) {
 	tensors, metadata, err := safetensors.Decode(r, limit)
-	if err != nil {
+	var le *safetensors.LimitError
+	switch {
+	case limit > 0 && errors.As(err, &le) && le.HeaderLength <= safetensors.MaxHeader:
+		// limit is the file's size, and the header length is a plausible
+		// one (a text file's first bytes make one of exabytes): the file
+		// is shorter than its header says.
+		return nil, fmt.Errorf("%s: not a valid safetensors file: truncated: its header asks for more than its %d bytes", name, limit)
+	case err != nil:
 		return nil, fmt.Errorf("%s: not a valid safetensors file: %v", name, err)
 	}
 	raw, ok := metadata[modelMetadataKey]

@@ -181,7 +181,8 @@ func TestReadModelErrors(t *testing.T) {
 	}{
 		{"text.safetensors", []byte("hello, this is not a model"), "text.safetensors: not a valid safetensors file: safetensors: "},
 		{"empty.safetensors", nil, "empty.safetensors: not a valid safetensors file: safetensors: reading header length: file is truncated"},
-		{"truncated.safetensors", encode(map[string]string{"metriclab": valid})[:60], "truncated.safetensors: not a valid safetensors file"},
+		{"truncated.safetensors", encode(map[string]string{"metriclab": valid})[:60], "truncated.safetensors: not a valid safetensors file: truncated: its header asks for more than its 60 bytes"},
+		{"cut.safetensors", encode(map[string]string{"metriclab": valid})[:len(encode(map[string]string{"metriclab": valid}))-2], "cut.safetensors: not a valid safetensors file: truncated: its header asks for more than its "},
 		{"plain.safetensors", encode(nil), `plain.safetensors: no "metriclab" entry in the safetensors metadata`},
 		{"other.safetensors", encode(map[string]string{"format": "pt"}), `other.safetensors: no "metriclab" entry`},
 		{"json.safetensors", encode(map[string]string{"metriclab": "{not json"}), "json.safetensors: metriclab metadata is not valid"},

@@ -199,7 +199,7 @@ func Decode(r io.Reader, limit int64) (map[string]Tensor, map[string]string, err
 	}
 	n := binary.LittleEndian.Uint64(size[:])
 	if maxHeader := max(0, min(MaxHeader, limit-8)); n > uint64(maxHeader) {
-		return nil, nil, fmt.Errorf("safetensors: header length %d is over the limit of %d bytes", n, maxHeader)
+		return nil, nil, &LimitError{HeaderLength: n, MaxHeader: maxHeader, Limit: limit}
 	}
 	header, err := readN(r, int64(n))
 	if err != nil {
@@ -214,7 +214,7 @@ func Decode(r io.Reader, limit int64) (map[string]Tensor, map[string]string, err
 		return nil, nil, err
 	}
 	if end > limit-8-int64(n) {
-		return nil, nil, fmt.Errorf("safetensors: file of %d bytes is over the limit of %d bytes", 8+int64(n)+end, limit)
+		return nil, nil, &LimitError{Size: 8 + int64(n) + end, Limit: limit}
 	}
 	buf, err := readN(r, end)
 	if err != nil {
@@ -229,6 +229,25 @@ func Decode(r io.Reader, limit int64) (map[string]Tensor, map[string]string, err
 		tensors[e.name] = Tensor{Shape: e.shape, Data: convert(e.dtype, buf[e.begin:e.end])}
 	}
 	return tensors, metadata, nil
+}
+
+// LimitError is Decode's error for a file that says it is larger than its
+// limit: by its header length (HeaderLength over MaxHeader, the least of
+// MaxHeader and limit − 8) or, after the header, by its tensors' byte
+// ranges (a file of Size bytes). A caller whose limit is the size of the
+// file it has (core.ReadModel) can call it truncated.
+type LimitError struct {
+	HeaderLength uint64 // the header length read, when it is over MaxHeader; 0 otherwise
+	MaxHeader    int64
+	Size         int64 // the file's size by its header, when HeaderLength is 0
+	Limit        int64
+}
+
+func (e *LimitError) Error() string {
+	if e.HeaderLength > 0 {
+		return fmt.Sprintf("safetensors: header length %d is over the limit of %d bytes", e.HeaderLength, e.MaxHeader)
+	}
+	return fmt.Sprintf("safetensors: file of %d bytes is over the limit of %d bytes", e.Size, e.Limit)
 }
 
 // truncated turns the end-of-file errors of io.ReadFull into one message.
