@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+
+	"metriclab/core/eval"
 )
 
 // TestREADMETables holds the README's tables of defaults to the code: each
@@ -29,4 +34,66 @@ func TestREADMETables(t *testing.T) {
 			t.Errorf("README.md does not hold the table of `bin/metriclab %s`; it is now:\n%s", strings.Join(args, " "), table)
 		}
 	}
+}
+
+// TestREADMEEvalJSON holds the README's outline of `eval --json` to
+// evalOutput: every key, in the order eval prints them, with every
+// optional part present (a model's classifier, the open-set figures).
+func TestREADMEEvalJSON(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fars := map[string]float64{}
+	for _, far := range eval.FARLevels() {
+		fars[strconv.FormatFloat(far, 'g', -1, 64)] = far
+	}
+	one := 1.0
+	var out evalOutput
+	out.ClosedSet.Classifier = &one
+	out.Verification.TARAtFAR = fars
+	out.Identification.CMC = []float64{1}
+	out.Identification.OpenSet = &eval.OpenSetReport{DIRAtFAR: fars}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := "`" + jsonOutline(t, json.NewDecoder(bytes.NewReader(raw))) + "`"
+	if !strings.Contains(string(b), shape) {
+		t.Errorf("README.md does not outline eval --json as it is now:\n%s", shape)
+	}
+}
+
+// jsonOutline reads one JSON value from d and returns its outline: an
+// object as {"key":outline,...}, where a key whose value is not an object
+// stands alone.
+func jsonOutline(t *testing.T, d *json.Decoder) string {
+	t.Helper()
+	tok, err := d.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != json.Delim('{') {
+		if tok == json.Delim('[') {
+			for d.More() {
+				jsonOutline(t, d)
+			}
+			d.Token() // ]
+		}
+		return ""
+	}
+	var parts []string
+	for d.More() {
+		key, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		part := strconv.Quote(key.(string))
+		if inner := jsonOutline(t, d); inner != "" {
+			part += ":" + inner
+		}
+		parts = append(parts, part)
+	}
+	d.Token() // }
+	return "{" + strings.Join(parts, ",") + "}"
 }
