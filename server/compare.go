@@ -74,6 +74,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 		}
 	}
+	if err := disjointClasses("open-train", "open-eval", *trainClasses, *evalClasses, 10); err != nil {
+		return err
+	}
 	if len(names) > 0 {
 		mf.loss, mf.dim = names[0], dims[0]
 		for _, classes := range []string{"", *trainClasses} {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,19 +92,29 @@ func openSetSplits(name, trainSpec, evalSpec string, n int) (trainSplit, evalSpl
 		ev = evalSpec
 	}
 	if trainSplit == evalSplit {
-		a, err1 := data.ParseClasses(tr, n)
-		b, err2 := data.ParseClasses(ev, n)
-		if err1 == nil && err2 == nil {
-			for _, c := range a {
-				for _, d := range b {
-					if c == d {
-						return "", "", "", "", badInput("train-classes %q and eval-classes %q share class %d: an open set evaluates identities never trained on", tr, ev, c)
-					}
-				}
-			}
+		if err := disjointClasses("train-classes", "eval-classes", tr, ev, n); err != nil {
+			return "", "", "", "", err
 		}
 	}
 	return trainSplit, evalSplit, tr, ev, nil
+}
+
+// disjointClasses refuses class selections tr and ev (of flags trFlag and
+// evFlag, out of n classes) that share a class: an open set evaluates
+// identities never trained on. Selections that do not parse are left to
+// their own checks.
+func disjointClasses(trFlag, evFlag, tr, ev string, n int) error {
+	a, err1 := data.ParseClasses(tr, n)
+	b, err2 := data.ParseClasses(ev, n)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	for _, c := range a {
+		if slices.Contains(b, c) {
+			return badInput("%s %q and %s %q share class %d: an open set evaluates identities never trained on", trFlag, tr, evFlag, ev, c)
+		}
+	}
+	return nil
 }
 
 func isTrainTestFolder(name string) bool {
