@@ -19,6 +19,7 @@ import (
 type source struct {
 	align data.Aligner // nil: resize
 	log   io.Writer
+	told  map[string]bool // the loads already told on log, by name, split and input: each is told once
 }
 
 // plainSource resizes images to the input.
@@ -49,7 +50,7 @@ func newSource(align bool, log io.Writer) (source, error) {
 		}
 		return nil, q.String()
 	}
-	return source{align: a, log: log}, nil
+	return source{align: a, log: log, told: map[string]bool{}}, nil
 }
 
 // load loads split of the data set name at input in.
@@ -61,7 +62,8 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 	if err != nil {
 		return nil, inputError{err}
 	}
-	if s.align != nil && s.log != nil {
+	if key := fmt.Sprint(name, split, in); s.align != nil && s.log != nil && !s.told[key] {
+		s.told[key] = true
 		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s\n", name, split, set.N, describeSkipped(skipped))
 	}
 	return set, nil
