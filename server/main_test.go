@@ -615,6 +615,29 @@ func TestOneIdentity(t *testing.T) {
 	}
 }
 
+// TestServeChecksFlagsFirst: serve refuses a --web without the page's
+// binary before it creates the data directory, and a --data-dir it cannot
+// create as bad input (status 2, one line naming it).
+func TestServeChecksFlagsFirst(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d")
+	wantBadInput(t, "no app.wasm, the page's binary", "serve", "--web", filepath.Join(dir, "noweb"), "--addr", "127.0.0.1:0", "--data-dir", data)
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("serve without the page created its data directory (%v)", err)
+	}
+	web := filepath.Join(dir, "web")
+	if err := os.MkdirAll(web, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	for _, p := range []string{filepath.Join(web, "app.wasm"), file} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantBadInput(t, "data-dir "+filepath.Join(file, "d")+": ", "serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(file, "d"))
+}
+
 // TestServeBounds: serve refuses a bound below 1 (before, the API took it
 // for its default without a word: --max-jobs-per-client 0 allowed 4 jobs
 // and --max-upload -5 256 MiB).

@@ -103,6 +103,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return badInput("%v", err)
 	}
+	// What the flags name is checked before anything is created: the
+	// page's binary in --web, the address (listened on now), then the data
+	// directory, which the API creates.
+	if _, err := os.Stat(filepath.Join(*web, "app.wasm")); err != nil {
+		return badInput("web %s: no app.wasm, the page's binary (make web builds it into web/)", *web)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return badInput("listen on %s: %v", *addr, err)
+	}
+	defer ln.Close()
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
 	acfg := api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
 		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger,
@@ -112,7 +123,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Printf("jobs on device cuda train on %s", gpu)
 	}
 	a, err := api.New(acfg)
-	if err != nil {
+	var pe *os.PathError
+	switch {
+	case errors.As(err, &pe):
+		return badInput("data-dir %s: %v", *dataDir, err)
+	case err != nil:
 		return err
 	}
 	// After the HTTP server has shut down: the running job saves a
@@ -127,10 +142,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	h, err := newServer(cfg)
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return badInput("listen on %s: %v", *addr, err)
 	}
 	srv := newHTTPServer(hosts.Guard(h), defaultTimeouts)
 	done := make(chan error, 1)
