@@ -209,6 +209,7 @@ func TestParseHashNoticesNameWhatStays(t *testing.T) {
 			func(s *Settings) { s.Turns = 4 }, "using 4", "no turns"},
 		{"more than 4 parts", "#compose=3x2", func(*Settings) {}, "compose=3x2", ""},
 		{"parts past int's range", "#compose=4294967296x4294967296", func(*Settings) {}, "compose=4294967296x4294967296", ""},
+		{"a side past int's half range", "#compose=2x4611686018427387904", func(*Settings) {}, "compose=2x4611686018427387904", ""},
 		{"a sign in classes", "#classes=%2B1,2", func(*Settings) {}, "classes=+1,2", ""},
 	} {
 		want := def

