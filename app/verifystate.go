@@ -366,11 +366,14 @@ func (s *VerifyState) SetModels(cards []msg.ModelCard, err error) {
 		return
 	}
 	s.Models = cards
-	// The first model, unless one of the list is chosen: an id the server
-	// does not have (a link's ?model= of a deleted model) would stay
-	// chosen while the list shows another.
-	if len(cards) > 0 && !slices.ContainsFunc(cards, func(c msg.ModelCard) bool { return c.ID == s.ModelID }) {
-		s.ModelID = cards[0].ID
+	// The first model (none of an empty list), unless one of the list is
+	// chosen: an id the server does not have (a link's ?model= of a
+	// deleted model) would stay chosen while the list shows another.
+	if !slices.ContainsFunc(cards, func(c msg.ModelCard) bool { return c.ID == s.ModelID }) {
+		s.ModelID = ""
+		if len(cards) > 0 {
+			s.ModelID = cards[0].ID
+		}
 	}
 }
 

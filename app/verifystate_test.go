@@ -547,4 +547,11 @@ func TestVerifyModelLinkUnknown(t *testing.T) {
 	if s.ModelID != "m2" {
 		t.Errorf("a known model: chosen %q, want m2", s.ModelID)
 	}
+	// An empty registry: nothing is chosen, so nothing is fetched again.
+	s = NewVerifyState()
+	s.SelectModel("gone")
+	s.SetModels([]msg.ModelCard{}, nil)
+	if id, ok := s.FetchModel(); s.ModelID != "" || ok {
+		t.Errorf("an empty list: chosen %q, FetchModel %q, %v; want none", s.ModelID, id, ok)
+	}
 }

@@ -127,7 +127,14 @@ func ReadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeModel(f, st.Size(), name)
+	m, err := decodeModel(f, st.Size(), name)
+	// The limit is the file's size: over it, with a plausible header
+	// length (a text file's first bytes make one of exabytes), the file is
+	// shorter than its header says.
+	if le := (*safetensors.LimitError)(nil); errors.As(err, &le) && le.HeaderLength <= safetensors.MaxHeader {
+		return nil, fmt.Errorf("%s: not a valid safetensors file: truncated: its header asks for more than its %d bytes", name, st.Size())
+	}
+	return m, err
 }
 
 // DecodeModel reads and validates a model from r, the bytes of a model
@@ -140,15 +147,8 @@ func DecodeModel(r io.Reader) (*Model, error) { return decodeModel(r, 0, "model"
 // safetensors.DefaultLimit) from r; errors start with name.
 func decodeModel(r io.Reader, limit int64, name string) (*Model, error) {
 	tensors, metadata, err := safetensors.Decode(r, limit)
-	var le *safetensors.LimitError
-	switch {
-	case limit > 0 && errors.As(err, &le) && le.HeaderLength <= safetensors.MaxHeader:
-		// limit is the file's size, and the header length is a plausible
-		// one (a text file's first bytes make one of exabytes): the file
-		// is shorter than its header says.
-		return nil, fmt.Errorf("%s: not a valid safetensors file: truncated: its header asks for more than its %d bytes", name, limit)
-	case err != nil:
-		return nil, fmt.Errorf("%s: not a valid safetensors file: %v", name, err)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid safetensors file: %w", name, err)
 	}
 	raw, ok := metadata[modelMetadataKey]
 	if !ok {

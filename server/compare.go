@@ -74,6 +74,11 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 		}
 	}
+	for _, classes := range []string{*trainClasses, *evalClasses} {
+		if _, err := data.TrainClasses(classes, 10); err != nil {
+			return inputError{err}
+		}
+	}
 	if err := disjointClasses("open-train", "open-eval", *trainClasses, *evalClasses, 10); err != nil {
 		return err
 	}

@@ -106,8 +106,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// What the flags name is checked before anything is created: the
 	// page's binary in --web, the address (listened on now), then the data
 	// directory, which the API creates.
-	if _, err := os.Stat(filepath.Join(*web, "app.wasm")); err != nil {
-		return badInput("web %s: no app.wasm, the page's binary (make web builds it into web/)", *web)
+	if err := checkWebDir(*web); err != nil {
+		return inputError{err}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -197,6 +197,15 @@ type wasmFile struct {
 	encodings []string // "br", "gzip": the copies that exist and are not older than the binary
 }
 
+// checkWebDir says why dir is not a web root the page can start from (it
+// has no app.wasm), or nil.
+func checkWebDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "app.wasm")); err != nil {
+		return fmt.Errorf("web %s: no app.wasm, the page's binary (make web builds it into web/)", dir)
+	}
+	return nil
+}
+
 // newServer scans cfg.WebDir and returns the handler. web/app.wasm must be
 // there; the other binaries are served when present.
 func newServer(cfg serveConfig) (*server, error) {
@@ -209,7 +218,7 @@ func newServer(cfg serveConfig) (*server, error) {
 		st, err := os.Stat(p)
 		if err != nil {
 			if name == "app.wasm" {
-				return nil, fmt.Errorf("the page's binary is missing (build it with make run): %w", err)
+				return nil, checkWebDir(cfg.WebDir)
 			}
 			cfg.Logger.Printf("%s missing: not served", p)
 			continue

@@ -62,7 +62,7 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 	if err != nil {
 		return nil, inputError{err}
 	}
-	if key := fmt.Sprint(name, split, in); s.align != nil && s.log != nil && !s.told[key] {
+	if key := fmt.Sprintf("%s\x00%s\x00%v", name, split, in); s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true
 		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s\n", name, split, set.N, describeSkipped(skipped))
 	}

@@ -120,9 +120,9 @@ func TrainClasses(spec string, n int) ([]int, error) {
 	case len(classes) >= 2:
 		return classes, nil
 	case strings.TrimSpace(spec) == "":
-		return nil, fmt.Errorf("the data set has %d class (one identity, one digit): need at least 2", n)
+		return nil, fmt.Errorf("data: the data set has %d class (one identity, one digit): need at least 2", n)
 	default:
-		return nil, fmt.Errorf("classes %q: need at least 2 classes", spec)
+		return nil, fmt.Errorf("data: classes %q: need at least 2 classes", spec)
 	}
 }
 
