@@ -185,16 +185,22 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// Every run's training is prepared once (its data loaded, its job
 	// built) and closed, so that a bad value in any variant is refused
-	// before the baselines and the first run's training.
+	// before the baselines and the first run's training. The check loads
+	// each data set once for all runs (memo): its jobs only look at them.
 	sources := map[bool]source{base.align: src}
+	memos := map[bool]map[string]*data.Set{}
 	for _, f := range runs {
 		if _, ok := sources[f.align]; !ok {
 			if sources[f.align], err = newSource(f.align, stderr); err != nil {
 				return err
 			}
 		}
+		if memos[f.align] == nil {
+			memos[f.align] = map[string]*data.Set{}
+		}
 		quiet := sources[f.align]
 		quiet.log = nil // the photos aligned are told when the run trains
+		quiet.memo = memos[f.align]
 		cfg, err := prepareTraining(&f.mf, quiet, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
 		if err != nil {
 			return inVariant(f.variant, err)

@@ -20,6 +20,10 @@ type source struct {
 	align data.Aligner // nil: resize
 	log   io.Writer
 	told  map[string]bool // the loads already told on log, by name, split and input: each is told once
+	// memo, when not nil, keeps what load returned by name, split and
+	// input and returns it again, the same set: for loads whose sets are
+	// only looked at (openset's check of every run before the first).
+	memo map[string]*data.Set
 }
 
 // plainSource resizes images to the input.
@@ -58,13 +62,20 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 	if s.align != nil && name == "mnist" {
 		return nil, badInput("--align is for folders of photos, not mnist")
 	}
+	key := fmt.Sprintf("%s\x00%s\x00%v", name, split, in)
+	if set := s.memo[key]; set != nil {
+		return set, nil
+	}
 	set, skipped, err := data.LoadAligned(name, split, in, s.align)
 	if err != nil {
 		return nil, inputError{err}
 	}
-	if key := fmt.Sprintf("%s\x00%s\x00%v", name, split, in); s.align != nil && s.log != nil && !s.told[key] {
+	if s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true
 		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s\n", name, split, set.N, describeSkipped(skipped))
+	}
+	if s.memo != nil {
+		s.memo[key] = set
 	}
 	return set, nil
 }
