@@ -160,10 +160,14 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
+	// Until the runs train, each data set is loaded once (a memo per
+	// source): the split's probe, the evaluation, every run's check and
+	// the baselines only read what they load.
 	src, err := newSource(base.align, stderr)
 	if err != nil {
 		return err
 	}
+	src.memo = map[string]*data.Set{}
 	spec, err := base.mf.spec(base.data)
 	if err != nil {
 		return err
@@ -185,22 +189,19 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// Every run's training is prepared once (its data loaded, its job
 	// built) and closed, so that a bad value in any variant is refused
-	// before the baselines and the first run's training. The check loads
-	// each data set once for all runs (memo): its jobs only look at them.
+	// before the baselines and the first run's training.
 	sources := map[bool]source{base.align: src}
-	memos := map[bool]map[string]*data.Set{}
 	for _, f := range runs {
 		if _, ok := sources[f.align]; !ok {
-			if sources[f.align], err = newSource(f.align, stderr); err != nil {
+			other, err := newSource(f.align, stderr)
+			if err != nil {
 				return err
 			}
-		}
-		if memos[f.align] == nil {
-			memos[f.align] = map[string]*data.Set{}
+			other.memo = map[string]*data.Set{}
+			sources[f.align] = other
 		}
 		quiet := sources[f.align]
 		quiet.log = nil // the photos aligned are told when the run trains
-		quiet.memo = memos[f.align]
 		cfg, err := prepareTraining(&f.mf, quiet, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
 		if err != nil {
 			return inVariant(f.variant, err)
@@ -251,6 +252,11 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, rawEmbeddings(test), m, opts)})
 		}
+	}
+	// A run's training set is its own (the job may hand it on whole).
+	for align, s := range sources {
+		s.memo = nil
+		sources[align] = s
 	}
 	for i, f := range runs {
 		report, done := runProgress(stderr, isTerminal(stderr), i+1, len(runs), f.name())

@@ -22,7 +22,7 @@ type source struct {
 	told  map[string]bool // the loads already told on log, by name, split and input: each is told once
 	// memo, when not nil, keeps what load returned by name, split and
 	// input and returns it again, the same set: for loads whose sets are
-	// only looked at (openset's check of every run before the first).
+	// only read (openset's checks and baselines before the runs train).
 	memo map[string]*data.Set
 }
 
