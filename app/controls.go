@@ -81,7 +81,7 @@ func (c *Controls) Render() app.UI {
 			return c.numberField("batch", "Batch size", float64(s.Batch), minBatch, maxBatch, true, func(s *Settings, v float64) { s.Batch = int(v) })
 		}),
 		app.If(!s.Hidden("lr"), func() app.UI {
-			return c.numberField("lr", "Learning rate", s.LR, 1e-6, maxLR, false, func(s *Settings, v float64) { s.LR = v })
+			return c.numberField("lr", "Learning rate", s.LR, minLR, maxLR, false, func(s *Settings, v float64) { s.LR = v })
 		}),
 		app.If(!s.Hidden("opt"), func() app.UI {
 			return c.selectField("opt", "Optimiser", Opts(), s.Opt, func(s *Settings, v string) { s.Opt = v })

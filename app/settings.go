@@ -32,7 +32,7 @@ type Settings struct {
 	Params    map[string]float64 // loss parameters set by the user, by name; absent ones take their default at Dim
 	Dim       int                // one of Dims
 	Batch     int                // [minBatch, maxBatch]
-	LR        float64            // (0, maxLR]
+	LR        float64            // [minLR, maxLR]
 	Opt       string             // "adam" or "sgd"
 	Epochs    int                // [1, maxEpochs]
 	Seed      int64              // ≥ 0
@@ -96,6 +96,7 @@ func (s Settings) WorkersFor(cores int) int {
 const (
 	minBatch  = 8
 	maxBatch  = 512
+	minLR     = 1e-6 // below it training barely moves (and float32 loses lr=1e-320 altogether)
 	maxLR     = 10
 	maxEpochs = 500 // the faces preset trains 200 epochs of a small folder
 )
@@ -360,10 +361,10 @@ func ParseHash(fragment string) (Settings, []string) {
 	intIn("workers", &s.Workers, 0, MaxWorkers)
 	intIn("early-stop", &s.EarlyStop, 0, maxEpochs)
 	each("lr", func(v string) {
-		if x, err := strconv.ParseFloat(v, 64); err == nil && x > 0 && x <= maxLR {
+		if x, err := strconv.ParseFloat(v, 64); err == nil && x >= minLR && x <= maxLR {
 			s.LR = x
 		} else {
-			note("lr=%s is not a number in (0, %d]: using %g", v, maxLR, s.LR)
+			note("lr=%s is not a number in [%g, %d]: using %g", v, minLR, maxLR, s.LR)
 		}
 	})
 	each("seed", func(v string) {

@@ -37,6 +37,8 @@ func TestParseHash(t *testing.T) {
 		{name: "param of another loss", hash: "#loss=softmax&m=0.3", want: func(s *Settings) { s.Loss = "softmax" }, notices: 1, noticeIs: `"m"`},
 		{name: "lr not a number", hash: "#lr=fast", want: func(*Settings) {}, notices: 1, noticeIs: "lr=fast"},
 		{name: "lr zero", hash: "#lr=0", want: func(*Settings) {}, notices: 1, noticeIs: "lr=0"},
+		{name: "lr below float32's range", hash: "#lr=1e-320", want: func(*Settings) {}, notices: 1, noticeIs: "lr=1e-320 is not a number in [1e-06, 10]"},
+		{name: "lr at the field's minimum", hash: "#lr=1e-6", want: func(s *Settings) { s.LR = 1e-6 }},
 		{name: "batch too big", hash: "#batch=100000", want: func(*Settings) {}, notices: 1, noticeIs: "batch"},
 		{name: "bad classes", hash: "#classes=3", want: func(*Settings) {}, notices: 1, noticeIs: "two classes"},
 		{name: "bad hide", hash: "#hide=loss,knobs", want: func(s *Settings) { s.Hide = []string{"loss"} }, notices: 1, noticeIs: "knobs"},

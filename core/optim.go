@@ -72,9 +72,16 @@ func DefaultOpt(name string) OptConfig {
 	return OptConfig{Name: name}
 }
 
-// Validate reports whether c is a usable configuration.
+// minNormalFloat32 is float32's smallest normal number, 2^−126.
+const minNormalFloat32 = 0x1p-126
+
+// Validate reports whether c is a usable configuration: the learning rate,
+// Adam's ε and a non-zero weight decay within float32's normal range.
 func (c OptConfig) Validate() error {
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	// The engines compute in float32: a positive value below its smallest
+	// normal number rounds to 0 or loses its precision, one above its
+	// largest becomes +Inf.
+	float32Normal := func(v float64) bool { return v >= minNormalFloat32 && v <= math.MaxFloat32 }
 	switch c.Name {
 	case OptSGD:
 		if !(c.Momentum >= 0 && c.Momentum < 1) {
@@ -84,17 +91,17 @@ func (c OptConfig) Validate() error {
 		if !(c.Beta1 >= 0 && c.Beta1 < 1) || !(c.Beta2 >= 0 && c.Beta2 < 1) {
 			return fmt.Errorf("adam: betas (%g, %g) out of range [0, 1)", c.Beta1, c.Beta2)
 		}
-		if !(c.Eps > 0) || !finite(c.Eps) {
-			return fmt.Errorf("adam: eps %g: want a finite value > 0", c.Eps)
+		if !float32Normal(c.Eps) {
+			return fmt.Errorf("adam: eps %g: want a value in [%.3g, %.3g] (float32's normal range)", c.Eps, minNormalFloat32, math.MaxFloat32)
 		}
 	default:
 		return fmt.Errorf("unknown optimiser %q (want %s or %s)", c.Name, OptSGD, OptAdam)
 	}
-	if !(c.LR > 0) || !finite(c.LR) {
-		return fmt.Errorf("%s: learning rate %g: want a finite value > 0", c.Name, c.LR)
+	if !float32Normal(c.LR) {
+		return fmt.Errorf("%s: learning rate %g: want a value in [%.3g, %.3g] (float32's normal range)", c.Name, c.LR, minNormalFloat32, math.MaxFloat32)
 	}
-	if !(c.WeightDecay >= 0) || !finite(c.WeightDecay) {
-		return fmt.Errorf("%s: weight decay %g: want a finite value ≥ 0", c.Name, c.WeightDecay)
+	if c.WeightDecay != 0 && !float32Normal(c.WeightDecay) {
+		return fmt.Errorf("%s: weight decay %g: want 0 or a value in [%.3g, %.3g] (float32's normal range)", c.Name, c.WeightDecay, minNormalFloat32, math.MaxFloat32)
 	}
 	if c.Warmup < 0 {
 		return fmt.Errorf("warm-up %d steps: want ≥ 0", c.Warmup)
