@@ -421,6 +421,9 @@ func TestDownloadErrors(t *testing.T) {
 	}{
 		{[]string{"Range", "bytes=999999-"}, 416, fmt.Sprintf("the file has %d bytes", len(good))},
 		{[]string{"Range", "bytes=9-2"}, 416, "range not satisfiable"},
+		// The last 0 bytes: net/http answered 206 with "bytes N-(N−1)/N".
+		{[]string{"Range", "bytes=-0"}, 416, fmt.Sprintf("the file has %d bytes", len(good))},
+		{[]string{"Range", "bytes=-00, -0"}, 416, "range not satisfiable"},
 		{[]string{"If-Match", `"other"`}, 412, "If-Match"},
 		{[]string{"If-Unmodified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}, 412, "If-Unmodified-Since"},
 	} {
@@ -435,6 +438,10 @@ func TestDownloadErrors(t *testing.T) {
 	resp, body := get("Range", "bytes=4-11")
 	if resp.StatusCode != 206 || !bytes.Equal(body, good[4:12]) || resp.Header.Get("Content-Disposition") == "" {
 		t.Errorf("bytes 4-11: %d, %d bytes, want 206 with those 8 bytes of the file", resp.StatusCode, len(body))
+	}
+	resp, body = get("Range", "bytes=-0,4-11")
+	if resp.StatusCode != 206 || !bytes.Equal(body, good[4:12]) || resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 4-11/%d", len(good)) {
+		t.Errorf("bytes -0,4-11: %d, %d bytes, Content-Range %q, want 206 with bytes 4-11 alone", resp.StatusCode, len(body), resp.Header.Get("Content-Range"))
 	}
 	if resp, _ := get("If-None-Match", "*"); resp.StatusCode != 304 {
 		t.Errorf("If-None-Match *: %d, want 304 (the file exists)", resp.StatusCode)

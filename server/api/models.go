@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -69,7 +70,40 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	// A large model at the upload rate may take longer than the server's
 	// write timeout.
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout + time.Duration(float64(st.Size())/float64(s.cfg.MinBodyRate)*float64(time.Second))))
+	if rg, ok := withoutEmptySuffixes(r.Header.Get("Range"), st.Size()); ok {
+		r = r.Clone(r.Context())
+		r.Header.Set("Range", rg)
+	}
 	http.ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, card.ID+".safetensors", st.ModTime(), f)
+}
+
+// withoutEmptySuffixes returns the byte ranges rg without its suffix
+// ranges of length 0 ("-0"), and whether it had any. Such a range is
+// unsatisfiable (RFC 9110, 14.1.1), but http.ServeContent answers it with
+// a 206 of no bytes and "Content-Range: bytes N-(N−1)/N". When nothing is
+// left, the result asks for a range that starts at the end of the size
+// bytes, which ServeContent refuses with a 416 (after If-Range, which may
+// still turn the answer into the whole file).
+func withoutEmptySuffixes(rg string, size int64) (string, bool) {
+	set, ok := strings.CutPrefix(rg, "bytes=")
+	if !ok {
+		return rg, false
+	}
+	specs := strings.Split(set, ",")
+	var kept []string
+	for _, spec := range specs {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(spec), "-"); ok && n != "" && strings.Trim(n, "0") == "" {
+			continue
+		}
+		kept = append(kept, spec)
+	}
+	switch {
+	case len(kept) == len(specs):
+		return rg, false
+	case len(kept) == 0:
+		return "bytes=" + strconv.FormatInt(size, 10) + "-", true
+	}
+	return "bytes=" + strings.Join(kept, ","), true
 }
 
 // downloadErrors is the ResponseWriter of a model file's download: an
