@@ -406,7 +406,7 @@ func (s *server) serveAppJS(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/javascript")
 	h.Set("Cache-Control", cacheRevalid)
 	h.Set("ETag", `"`+s.version+`-app.js"`)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(s.appJS))
+	api.ServeContent(w, r, "", time.Time{}, bytes.NewReader(s.appJS), int64(len(s.appJS)))
 }
 
 // serveMNIST serves one of the MNIST files as bytes (they are gzipped IDX
@@ -430,7 +430,7 @@ var cascades = map[string][]byte{app.FaceFinderPath: assets.FaceFinder, app.PupL
 func (s *server) serveCascade(w http.ResponseWriter, r *http.Request, p string) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Cache-Control", cacheData)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(cascades[p]))
+	api.ServeContent(w, r, "", time.Time{}, bytes.NewReader(cascades[p]), int64(len(cascades[p])))
 }
 
 // serveFile serves the file at p with the headers already set, answering
@@ -448,7 +448,7 @@ func (s *server) serveFile(w http.ResponseWriter, r *http.Request, p string) {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
-	http.ServeContent(w, r, "", st.ModTime(), f)
+	api.ServeContent(w, r, "", st.ModTime(), f, st.Size())
 }
 
 // chooseEncoding returns the first of have ("br", "gzip") that the
@@ -525,7 +525,7 @@ func (wf webFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	http.ServeContent(w, r, name, st.ModTime(), f)
+	api.ServeContent(w, r, name, st.ModTime(), f, st.Size())
 }
 
 // hashDir returns the SHA-256, in hex, of the names and contents of the

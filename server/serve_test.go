@@ -393,3 +393,32 @@ func TestServeRefusesForgedHost(t *testing.T) {
 		}
 	}
 }
+
+// TestServeEmptySuffixRange asks every kind of file the server sends
+// (a wasm binary, a web file, app.js, a cascade, an MNIST file) for its
+// last 0 bytes: a 416, as RFC 9110 says (net/http answered 206 with
+// "Content-Range: bytes N-(N-1)/N"); the last 4 bytes are served.
+func TestServeEmptySuffixRange(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	for _, p := range []string{"/web/app.wasm", "/web/viz.html", "/app.js", app.FaceFinderPath, "/data/mnist/" + mnistFiles[0]} {
+		for _, tc := range []struct {
+			rg   string
+			code int
+		}{{"bytes=-0", http.StatusRequestedRangeNotSatisfiable}, {"bytes=-4", http.StatusPartialContent}} {
+			req, err := http.NewRequest(http.MethodGet, srv.URL+p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Range", tc.rg)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.code || tc.code == http.StatusPartialContent && len(body) != 4 {
+				t.Errorf("%s, Range %s: %d with %d bytes (Content-Range %q), want %d", p, tc.rg, resp.StatusCode, len(body), resp.Header.Get("Content-Range"), tc.code)
+			}
+		}
+	}
+}

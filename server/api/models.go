@@ -70,11 +70,18 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	// A large model at the upload rate may take longer than the server's
 	// write timeout.
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout + time.Duration(float64(st.Size())/float64(s.cfg.MinBodyRate)*float64(time.Second))))
-	if rg, ok := withoutEmptySuffixes(r.Header.Get("Range"), st.Size()); ok {
+	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, card.ID+".safetensors", st.ModTime(), f, st.Size())
+}
+
+// ServeContent is http.ServeContent for content of size bytes, except that
+// a range of the last 0 bytes ("bytes=-0") is not satisfiable (see
+// withoutEmptySuffixes). The server's other files go through it too.
+func ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime time.Time, content io.ReadSeeker, size int64) {
+	if rg, ok := withoutEmptySuffixes(r.Header.Get("Range"), size); ok {
 		r = r.Clone(r.Context())
 		r.Header.Set("Range", rg)
 	}
-	http.ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, card.ID+".safetensors", st.ModTime(), f)
+	http.ServeContent(w, r, name, modtime, content)
 }
 
 // withoutEmptySuffixes returns the byte ranges rg without its suffix
