@@ -56,12 +56,36 @@ func EncodeModel(w io.Writer, m *Model) error {
 	return safetensors.Encode(w, params, map[string]string{modelMetadataKey: string(meta)})
 }
 
+// LinkTarget returns the file that path names once symbolic links are
+// followed (the file a link points to may not exist yet), or path itself
+// when it is not a link. Renaming a new file onto a link would replace the
+// link; writing to its target keeps it.
+func LinkTarget(path string) string {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode()&os.ModeSymlink == 0 {
+		return path
+	}
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		return target
+	}
+	// A dangling link: its target, one step, as a shell's > would create it.
+	target, err := os.Readlink(path)
+	if err != nil {
+		return path
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(filepath.Dir(path), target)
+	}
+	return target
+}
+
 // WriteModel writes m to path as a safetensors file, setting m.Meta.Format
 // to ModelFormat when it is empty. It refuses a Spec that Spec.Validate
 // rejects and parameters whose shape does not match their data. It writes a temporary file in the same
 // directory, syncs it and renames it to path, so path holds either its old
 // content or the whole new model, and no temporary file is left behind when
-// it fails.
+// it fails. A path that is a symbolic link is written through: the file
+// it points to gets the model (see LinkTarget).
 func WriteModel(path string, m *Model) (err error) {
 	// Encode to memory first so that an invalid parameter fails before any
 	// file is created.
@@ -70,7 +94,7 @@ func WriteModel(path string, m *Model) (err error) {
 		return fmt.Errorf("%s: %v", filepath.Base(path), err)
 	}
 
-	dir, base := filepath.Split(path)
+	dir, base := filepath.Split(LinkTarget(path))
 	if dir == "" {
 		dir = "."
 	}
@@ -99,7 +123,7 @@ func WriteModel(path string, m *Model) (err error) {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := os.Rename(tmp, filepath.Join(dir, base)); err != nil {
 		return err
 	}
 	// Make the rename itself durable where the system allows syncing a

@@ -162,6 +162,45 @@ func TestWriteModelAtomic(t *testing.T) {
 	}
 }
 
+// TestWriteModelThroughLink writes models to symbolic links: to one that
+// points to a model in another folder (by a relative path), and to a
+// dangling one. The links stay links, and their targets get the models.
+func TestWriteModelThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	if err := os.Mkdir(store, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(store, "v1.safetensors")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link, dangling := filepath.Join(dir, "current.safetensors"), filepath.Join(dir, "next.safetensors")
+	if err := os.Symlink(filepath.Join("store", "v1.safetensors"), link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := os.Symlink(filepath.Join("store", "v2.safetensors"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if got := LinkTarget(filepath.Join(dir, "plain")); got != filepath.Join(dir, "plain") {
+		t.Errorf("LinkTarget of a path that is not there: %q", got)
+	}
+	for _, c := range []struct{ link, target string }{{link, target}, {dangling, filepath.Join(store, "v2.safetensors")}} {
+		if err := WriteModel(c.link, modelFixture()); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Lstat(c.link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link after WriteModel (%v)", filepath.Base(c.link), err)
+		}
+		if m, err := ReadModel(c.target); err != nil || m.Meta.Spec != modelFixture().Meta.Spec {
+			t.Errorf("the link's target %s: %v, want the model", filepath.Base(c.target), err)
+		}
+	}
+	if names := modelDirNames(t, store); !reflect.DeepEqual(names, []string{"v1.safetensors", "v2.safetensors"}) {
+		t.Errorf("the links' folder holds %q, want the two models and no temporary file", names)
+	}
+}
+
 // TestReadModelErrors writes broken model files and checks each error.
 func TestReadModelErrors(t *testing.T) {
 	dir := t.TempDir()

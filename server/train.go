@@ -125,6 +125,7 @@ func checkOutput(path string) error {
 	if path == "" {
 		return badInput("--out is required")
 	}
+	path = core.LinkTarget(path) // written through, as core.WriteModel does
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return badInput("--out %s is a folder; want a file name, e.g. %s", path, filepath.Join(path, "model.safetensors"))
 	}
