@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -26,7 +27,9 @@ const (
 // starting with "." (the image-folder loader skips hidden folders),
 // without any of / \ : * ? " < > | (which some file systems do not allow
 // in a folder name), and not "train" or "test" (which would make a data
-// set look split). The server stores an identity's images in a folder of
+// set look split), not ending with "." and not a name that Windows keeps
+// for a device (CON, PRN, AUX, NUL, COM1–COM9, LPT1–LPT9, in any case and
+// with any extension: "nul.txt" too), which cannot name a folder there. The server stores an identity's images in a folder of
 // that name, so the name the model's classes show is the one typed.
 func IdentityProblem(name string) string {
 	n := utf8.RuneCountInString(name)
@@ -43,6 +46,10 @@ func IdentityProblem(name string) string {
 		return `a name cannot start with "."`
 	case name == "train" || name == "test":
 		return `"train" and "test" are not names (they name the parts of a split data set)`
+	case strings.HasSuffix(name, "."):
+		return `a name cannot end with "." (Windows drops it from a folder's name)`
+	case windowsDevice(name):
+		return fmt.Sprintf("%q names a device on Windows (as CON, PRN, AUX, NUL, COM1 and LPT1 do): choose another name", name)
 	}
 	for _, r := range name {
 		if strings.ContainsRune(`/\:*?"<>|`, r) {
@@ -71,5 +78,27 @@ func DatasetProblem(name string) string {
 	if name == "mnist" || name == DataEnrolled {
 		return `"` + name + `" is built in: choose another data set name`
 	}
+	if windowsDevice(name) {
+		return fmt.Sprintf("%q names a device on Windows (as CON, PRN, AUX, NUL, COM1 and LPT1 do): choose another data set name", name)
+	}
 	return ""
+}
+
+// windowsDevice reports whether name, up to its first "." and without
+// trailing spaces, is one of the device names that Windows reserves in
+// every folder: CON, PRN, AUX, NUL, COM0–COM9 and LPT0–LPT9 (with the
+// superscript digits ¹ ² ³ too), in any case.
+func windowsDevice(name string) bool {
+	base, _, _ := strings.Cut(name, ".")
+	base = strings.ToUpper(strings.TrimRight(base, " "))
+	switch base {
+	case "CON", "PRN", "AUX", "NUL":
+		return true
+	}
+	for _, port := range []string{"COM", "LPT"} {
+		if d, ok := strings.CutPrefix(base, port); ok {
+			return len(d) == 1 && d[0] >= '0' && d[0] <= '9' || d == "¹" || d == "²" || d == "³"
+		}
+	}
+	return false
 }

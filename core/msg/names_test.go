@@ -6,7 +6,8 @@ import (
 )
 
 func TestIdentityProblem(t *testing.T) {
-	for _, name := range []string{"Ann Smith", "José", "Zoë-Jane O'Neil", "李雷", "alice", "a", "Ægir_2", strings.Repeat("é", 64)} {
+	for _, name := range []string{"Ann Smith", "José", "Zoë-Jane O'Neil", "李雷", "alice", "a", "Ægir_2", strings.Repeat("é", 64),
+		"Connie", "Con Air", "com10", "LPT", "auxiliary", "Dr. Nul", "J. R. Smith"} {
 		if p := IdentityProblem(name); p != "" {
 			t.Errorf("IdentityProblem(%q) = %q, want none", name, p)
 		}
@@ -26,6 +27,14 @@ func TestIdentityProblem(t *testing.T) {
 		{"bad\xff", "UTF-8"},
 		{"train", "train"},
 		{"test", "test"},
+		{"Smith Jr.", `end with "."`},
+		{"con", "device"},
+		{"NUL", "device"},
+		{"Aux.txt", "device"},
+		{"com1", "device"},
+		{"LPT9.tar.gz", "device"},
+		{"prn  .x", "device"},
+		{"COM²", "device"},
 		{strings.Repeat("a", 65), "64"},
 		{strings.Repeat("李", 65), "64"},
 		{strings.Repeat("😀", 49), "64"}, // 49 runes of 4 bytes: 196 bytes > 192
@@ -42,7 +51,7 @@ func TestDatasetProblem(t *testing.T) {
 			t.Errorf("DatasetProblem(%q) = %q", name, p)
 		}
 	}
-	for _, name := range []string{"", "my faces", "josé", "a/b", "mnist", "enrolled", strings.Repeat("x", 65)} {
+	for _, name := range []string{"", "my faces", "josé", "a/b", "mnist", "enrolled", strings.Repeat("x", 65), "con", "Nul", "com3", "LPT1"} {
 		if DatasetProblem(name) == "" {
 			t.Errorf("DatasetProblem(%q) accepted it", name)
 		}
