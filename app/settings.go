@@ -237,13 +237,32 @@ func lossParams(name string, dim int) (params []LossParam, ok bool) {
 	return params, true
 }
 
+// Bounds of the link's notices: a link of thousands of bad settings, or of
+// a value of megabytes, gives a few lines of text.
+const (
+	maxNotices     = 8   // the last one counts the rest
+	maxNoticeRunes = 200 // a longer notice loses its middle (msg.Shorten)
+)
+
 // ParseHash reads settings from a URL fragment (location.hash, with or
 // without its "#"). Unknown keys and invalid values are dropped, the
-// defaults stand in, and each drop gives one notice in words for the page.
+// defaults stand in, and each drop gives one notice in words for the page:
+// at most maxNotices, the last of them counting the drops left out, each
+// at most maxNoticeRunes characters.
 func ParseHash(fragment string) (Settings, []string) {
+	s, notices := parseHash(fragment)
+	if len(notices) > maxNotices {
+		notices = append(notices[:maxNotices-1], fmt.Sprintf("and %d more settings of the link were not used", len(notices)-maxNotices+1))
+	}
+	return s, notices
+}
+
+func parseHash(fragment string) (Settings, []string) {
 	s := DefaultSettings()
 	var notices []string
-	note := func(format string, a ...any) { notices = append(notices, fmt.Sprintf(format, a...)) }
+	note := func(format string, a ...any) {
+		notices = append(notices, msg.Shorten(fmt.Sprintf(format, a...), maxNoticeRunes))
+	}
 	q, err := url.ParseQuery(strings.TrimPrefix(fragment, "#"))
 	if err != nil {
 		note("the link's settings could not be read (%v): using the defaults", err)

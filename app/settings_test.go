@@ -1,9 +1,11 @@
 package app
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseHash(t *testing.T) {
@@ -191,5 +193,33 @@ func TestWorkers(t *testing.T) {
 		if got := s.WorkersFor(c.cores); got != c.want {
 			t.Errorf("workers %d, batch %d, %d cores, %d trainers: %d workers, want %d", c.workers, c.batch, c.cores, len(s.Losses()), got, c.want)
 		}
+	}
+}
+
+// TestParseHashBoundsNotices gives links of a thousand unknown settings
+// and of a value of a megabyte: a few notices come back, the last counting
+// the rest, and none is longer than maxNoticeRunes (the value's start and
+// the words after it stay); the good settings beside them still apply.
+func TestParseHashBoundsNotices(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("#dim=2")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "&knob%04d=1", i)
+	}
+	s, notices := ParseHash(b.String())
+	if s.Dim != 2 {
+		t.Errorf("dim = %d beside the unknown settings, want 2", s.Dim)
+	}
+	if len(notices) != maxNotices || notices[0] != `unknown setting "knob0000" ignored` ||
+		notices[maxNotices-1] != "and 993 more settings of the link were not used" {
+		t.Errorf("%d notices, first %q, last %q; want %d, the last counting the other 993", len(notices), notices[0], notices[len(notices)-1], maxNotices)
+	}
+	long := strings.Repeat("9", 1<<20)
+	s, notices = ParseHash("#lr=" + long + "&epochs=4")
+	if s.Epochs != 4 || len(notices) != 1 {
+		t.Fatalf("epochs %d, %d notices, want 4 and one notice", s.Epochs, len(notices))
+	}
+	if n := utf8.RuneCountInString(notices[0]); n > maxNoticeRunes+3 || !strings.HasPrefix(notices[0], "lr=999") || !strings.HasSuffix(notices[0], "is not a number in [1e-06, 10]: using 0.01") {
+		t.Errorf("the notice of a 1 MB lr has %d characters: %.80q … ; want at most %d, with lr=999… at its start and the rule at its end", n, notices[0], maxNoticeRunes+3)
 	}
 }

@@ -102,3 +102,18 @@ func windowsDevice(name string) bool {
 	}
 	return false
 }
+
+// Shorten returns text, its middle cut out (" … " in its place) when it is
+// longer than max characters: a message that quotes what a user sent (a
+// name of megabytes, a link's value) keeps its start, with the quote's
+// beginning, and its end, which says what is wrong.
+func Shorten(text string, max int) string {
+	if len(text) <= max {
+		return text
+	}
+	r := []rune(text)
+	if len(r) <= max {
+		return text
+	}
+	return string(r[:max/2]) + " … " + string(r[len(r)-max/2:])
+}

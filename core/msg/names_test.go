@@ -98,3 +98,22 @@ func TestCheckImageInput(t *testing.T) {
 		}
 	}
 }
+
+// TestShorten: text within the bound is kept; longer text keeps its first
+// and last max/2 characters (characters, not bytes) around " … ".
+func TestShorten(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"ééééé", 5, "ééééé"}, // 10 bytes, 5 characters
+		{"abcdefghij", 4, "ab … ij"},
+		{"李雷李雷李雷李雷", 6, "李雷李 … 雷李雷"},
+	} {
+		if got := Shorten(c.text, c.max); got != c.want {
+			t.Errorf("Shorten(%q, %d) = %q, want %q", c.text, c.max, got, c.want)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"metriclab/core/cuda"
+	"metriclab/core/msg"
 	"metriclab/server/api/jobs"
 	"metriclab/server/api/store"
 )
@@ -225,26 +226,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.log.Printf("api: %s %s: %v", r.Method, r.URL.Path, err)
 	}
-	writeJSON(w, status, map[string]string{"error": shorten(text)})
+	writeJSON(w, status, map[string]string{"error": msg.Shorten(text, maxErrorRunes)})
 }
 
 // maxErrorRunes bounds the text of an error: one that quotes what the
 // client sent (a name of megabytes) keeps its start, with the name's
 // beginning, and its end, which says what is wrong.
 const maxErrorRunes = 300
-
-// shorten returns text, its middle cut out when it is longer than
-// maxErrorRunes.
-func shorten(text string) string {
-	if len(text) <= maxErrorRunes {
-		return text
-	}
-	r := []rune(text)
-	if len(r) <= maxErrorRunes {
-		return text
-	}
-	return string(r[:maxErrorRunes/2]) + " … " + string(r[len(r)-maxErrorRunes/2:])
-}
 
 // writeJSON answers v as JSON with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
