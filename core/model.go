@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	"metriclab/core/safetensors"
 )
@@ -84,7 +86,8 @@ func LinkTarget(path string) string {
 // rejects and parameters whose shape does not match their data. It writes a temporary file in the same
 // directory, syncs it and renames it to path, so path holds either its old
 // content or the whole new model, and no temporary file is left behind when
-// it fails. A path that is a symbolic link is written through: the file
+// it fails. Temporary files of path older than an hour, left by a process
+// killed while it wrote, are removed once the model is in place. A path that is a symbolic link is written through: the file
 // it points to gets the model (see LinkTarget).
 func WriteModel(path string, m *Model) (err error) {
 	// Encode to memory first so that an invalid parameter fails before any
@@ -132,7 +135,30 @@ func WriteModel(path string, m *Model) (err error) {
 		d.Sync()
 		d.Close()
 	}
+	removeStaleTemps(dir, base, time.Now().Add(-staleTemp))
 	return nil
+}
+
+// staleTemp is the age past which a temporary file of WriteModel's is left
+// over from a process that was killed before its rename: a write takes
+// seconds.
+const staleTemp = time.Hour
+
+// removeStaleTemps removes the temporary files of WriteModel for base in
+// dir last changed before cutoff.
+func removeStaleTemps(dir, base string, cutoff time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "."+base+".tmp-") || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // ReadModel reads and validates a model file written by WriteModel. Its

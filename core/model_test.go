@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"metriclab/core/safetensors"
 )
@@ -198,6 +199,32 @@ func TestWriteModelThroughLink(t *testing.T) {
 	}
 	if names := modelDirNames(t, store); !reflect.DeepEqual(names, []string{"v1.safetensors", "v2.safetensors"}) {
 		t.Errorf("the links' folder holds %q, want the two models and no temporary file", names)
+	}
+}
+
+// TestWriteModelRemovesStaleTemps leaves temporary files of a model as a
+// killed process would, one of two hours ago and one of now (a write in
+// progress elsewhere), and one of another model: writing the model removes
+// the old one alone.
+func TestWriteModelRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	old, fresh, other := ".m.safetensors.tmp-111", ".m.safetensors.tmp-222", ".n.safetensors.tmp-333"
+	for _, name := range []string{old, fresh, other} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("part"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	then := time.Now().Add(-2 * time.Hour)
+	for _, name := range []string{old, other} {
+		if err := os.Chtimes(filepath.Join(dir, name), then, then); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteModel(filepath.Join(dir, "m.safetensors"), modelFixture()); err != nil {
+		t.Fatal(err)
+	}
+	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{fresh, other, "m.safetensors"}) {
+		t.Errorf("the folder holds %q, want the fresh temporary file, the other model's and the model", names)
 	}
 }
 
