@@ -160,14 +160,16 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
-	// Until the runs train, each data set is loaded once (a memo per
-	// source): the split's probe, the evaluation, every run's check and
-	// the baselines only read what they load.
+	// Each data set is loaded once (a memo per source): the split's probe,
+	// the evaluation, every run's check, the baselines and the runs only
+	// read what they load. With --align, every run so trains and is
+	// evaluated on the same crops (pigo's pupil localiser moves the eyes
+	// by a pixel or so from one alignment to the next).
 	src, err := newSource(base.align, stderr)
 	if err != nil {
 		return err
 	}
-	src.memo = map[string]*data.Set{}
+	src.memo = map[string]loaded{}
 	spec, err := base.mf.spec(base.data)
 	if err != nil {
 		return err
@@ -197,7 +199,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err != nil {
 				return err
 			}
-			other.memo = map[string]*data.Set{}
+			other.memo = map[string]loaded{}
 			sources[f.align] = other
 		}
 		quiet := sources[f.align]
@@ -252,11 +254,6 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, rawEmbeddings(test), m, opts)})
 		}
-	}
-	// A run's training set is its own (the job may hand it on whole).
-	for align, s := range sources {
-		s.memo = nil
-		sources[align] = s
 	}
 	for i, f := range runs {
 		report, done := runProgress(stderr, isTerminal(stderr), i+1, len(runs), f.name())

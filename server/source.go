@@ -22,8 +22,15 @@ type source struct {
 	told  map[string]bool // the loads already told on log, by name, split and input: each is told once
 	// memo, when not nil, keeps what load returned by name, split and
 	// input and returns it again, the same set: for loads whose sets are
-	// only read (openset's checks and baselines before the runs train).
-	memo map[string]*data.Set
+	// only read (openset's checks, baselines and runs; a job reads its
+	// training set through copies, data.Set.Batch and Subset).
+	memo map[string]loaded
+}
+
+// loaded is a memo's entry: a set and the photos skipped aligning it.
+type loaded struct {
+	set     *data.Set
+	skipped data.Skipped
 }
 
 // plainSource resizes images to the input.
@@ -63,21 +70,24 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 		return nil, badInput("--align is for folders of photos, not mnist")
 	}
 	key := fmt.Sprintf("%s\x00%s\x00%v", name, split, in)
-	if set := s.memo[key]; set != nil {
-		return set, nil
+	l, ok := s.memo[key]
+	if !ok {
+		set, skipped, err := data.LoadAligned(name, split, in, s.align)
+		if err != nil {
+			return nil, inputError{err}
+		}
+		l = loaded{set: set, skipped: skipped}
+		if s.memo != nil {
+			s.memo[key] = l
+		}
 	}
-	set, skipped, err := data.LoadAligned(name, split, in, s.align)
-	if err != nil {
-		return nil, inputError{err}
-	}
+	// Told once, by the first load with a log (a quiet one may have
+	// filled the memo).
 	if s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true
-		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s\n", name, split, set.N, describeSkipped(skipped))
+		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s\n", name, split, l.set.N, describeSkipped(l.skipped))
 	}
-	if s.memo != nil {
-		s.memo[key] = set
-	}
-	return set, nil
+	return l.set, nil
 }
 
 // describeSkipped is ", N skipped: k reason, ..." or "" when none were.

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"metriclab/core"
-	"metriclab/core/data"
 )
 
 // TestSourceTellsEachLoadOnce: a source that aligns says how many photos
@@ -38,21 +37,32 @@ func TestSourceTellsEachLoadOnce(t *testing.T) {
 }
 
 // TestSourceMemo: with a memo, a source loads each folder, split and input
-// once and returns the same set again (openset checks every run's training
-// on them before the first); without, every load reads the photos.
+// once and returns the same set again (openset's checks, baselines and
+// runs); a quiet load that fills the memo leaves the line of the photos
+// aligned, with the ones skipped, to the first load with a log. Without a
+// memo, every load reads the photos.
 func TestSourceMemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shapes")
 	writeShapes(t, dir, 4)
 	aligned := 0
-	src := source{told: map[string]bool{}, memo: map[string]*data.Set{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+	var log bytes.Buffer
+	src := source{told: map[string]bool{}, memo: map[string]loaded{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
 		aligned++
+		if aligned == 1 {
+			return nil, "no face"
+		}
 		return append(dst[:0], make([]float32, in.Size())...), ""
 	}}
 	in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
-	a, errA := src.load(dir, "all", in)
+	a, errA := src.load(dir, "all", in) // quiet: no log
+	src.log = &log
 	b, errB := src.load(dir, "all", in)
-	if errA != nil || errB != nil || a != b || aligned != 12 {
-		t.Errorf("with a memo: %v, %v, the same set %v, %d photos aligned; want the 12 photos aligned once", errA, errB, a == b, aligned)
+	c, errC := src.load(dir, "all", in)
+	if errA != nil || errB != nil || errC != nil || a != b || b != c || aligned != 12 {
+		t.Errorf("with a memo: %v, %v, %v, the same set %v, %d photos aligned; want the 12 photos aligned once", errA, errB, errC, a == b && b == c, aligned)
+	}
+	if got := log.String(); got != "align "+dir+" (all): 11 photos aligned, 1 skipped: 1 no face\n" {
+		t.Errorf("log %q: want one line, told by the first load with a log", got)
 	}
 	src.memo = nil
 	if c, err := src.load(dir, "all", in); err != nil || c == a || aligned != 24 {
