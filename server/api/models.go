@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -71,46 +70,6 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	// write timeout.
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout + time.Duration(float64(st.Size())/float64(s.cfg.MinBodyRate)*float64(time.Second))))
 	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, card.ID+".safetensors", st.ModTime(), f, st.Size())
-}
-
-// ServeContent is http.ServeContent for content of size bytes, except that
-// a range of the last 0 bytes ("bytes=-0") is not satisfiable (see
-// withoutEmptySuffixes). The server's other files go through it too.
-func ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime time.Time, content io.ReadSeeker, size int64) {
-	if rg, ok := withoutEmptySuffixes(r.Header.Get("Range"), size); ok {
-		r = r.Clone(r.Context())
-		r.Header.Set("Range", rg)
-	}
-	http.ServeContent(w, r, name, modtime, content)
-}
-
-// withoutEmptySuffixes returns the byte ranges rg without its suffix
-// ranges of length 0 ("-0"), and whether it had any. Such a range is
-// unsatisfiable (RFC 9110, 14.1.1), but http.ServeContent answers it with
-// a 206 of no bytes and "Content-Range: bytes N-(N−1)/N". When nothing is
-// left, the result asks for a range that starts at the end of the size
-// bytes, which ServeContent refuses with a 416 (after If-Range, which may
-// still turn the answer into the whole file).
-func withoutEmptySuffixes(rg string, size int64) (string, bool) {
-	set, ok := strings.CutPrefix(rg, "bytes=")
-	if !ok {
-		return rg, false
-	}
-	specs := strings.Split(set, ",")
-	var kept []string
-	for _, spec := range specs {
-		if n, ok := strings.CutPrefix(strings.TrimSpace(spec), "-"); ok && n != "" && strings.Trim(n, "0") == "" {
-			continue
-		}
-		kept = append(kept, spec)
-	}
-	switch {
-	case len(kept) == len(specs):
-		return rg, false
-	case len(kept) == 0:
-		return "bytes=" + strconv.FormatInt(size, 10) + "-", true
-	}
-	return "bytes=" + strings.Join(kept, ","), true
 }
 
 // downloadErrors is the ResponseWriter of a model file's download: an
