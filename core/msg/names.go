@@ -19,19 +19,36 @@ const (
 	MaxIdentityBytes = 192
 )
 
-// IdentityProblem returns "" when name may name an identity of an
-// uploaded data set, else why not, in words for the user. An identity is
-// 1 to MaxIdentityRunes printable characters of any script (letters with
-// accents, digits, spaces, punctuation: "Ann Smith", "José", "O'Neil"), at
-// most MaxIdentityBytes bytes of UTF-8, without space at either end, not
-// starting with "." (the image-folder loader skips hidden folders),
-// without any of / \ : * ? " < > | (which some file systems do not allow
-// in a folder name), and not "train" or "test" (which would make a data
-// set look split), not ending with "." and not a name that Windows keeps
-// for a device (CON, PRN, AUX, NUL, COM1–COM9, LPT1–LPT9, in any case and
-// with any extension: "nul.txt" too), which cannot name a folder there. The server stores an identity's images in a folder of
-// that name, so the name the model's classes show is the one typed.
+// IdentityProblem returns "" when name may name a new identity of an
+// uploaded data set, else why not, in words for the user: it passes
+// IdentityPathProblem, does not end with "." and is not a name that
+// Windows keeps for a device (CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9, in
+// any case and with any extension: "nul.txt" too), neither of which can
+// name a folder there. The server stores an identity's images in a folder
+// of that name, so the name the model's classes show is the one typed.
 func IdentityProblem(name string) string {
+	if p := IdentityPathProblem(name); p != "" {
+		return p
+	}
+	switch {
+	case strings.HasSuffix(name, "."):
+		return `a name cannot end with "." (Windows drops it from a folder's name)`
+	case windowsDevice(name):
+		return fmt.Sprintf("%q names a device on Windows (as CON, PRN, AUX, NUL, COM1 and LPT1 do): choose another name", name)
+	}
+	return ""
+}
+
+// IdentityPathProblem returns "" when name is safe as an identity's folder
+// on this server, else why not: 1 to MaxIdentityRunes printable
+// characters of any script (letters with accents, digits, spaces,
+// punctuation: "Ann Smith", "José", "O'Neil"), at most MaxIdentityBytes
+// bytes of UTF-8, without space at either end, not starting with "." (the
+// image-folder loader skips hidden folders), without any of / \ : * ? " <
+// > | (which some file systems do not allow in a folder name), and not
+// "train" or "test" (which would make a data set look split). Identities
+// stored before IdentityProblem's Windows rules pass it and stay usable.
+func IdentityPathProblem(name string) string {
 	n := utf8.RuneCountInString(name)
 	switch {
 	case !utf8.ValidString(name):
@@ -46,10 +63,6 @@ func IdentityProblem(name string) string {
 		return `a name cannot start with "."`
 	case name == "train" || name == "test":
 		return `"train" and "test" are not names (they name the parts of a split data set)`
-	case strings.HasSuffix(name, "."):
-		return `a name cannot end with "." (Windows drops it from a folder's name)`
-	case windowsDevice(name):
-		return fmt.Sprintf("%q names a device on Windows (as CON, PRN, AUX, NUL, COM1 and LPT1 do): choose another name", name)
 	}
 	for _, r := range name {
 		if strings.ContainsRune(`/\:*?"<>|`, r) {
@@ -62,11 +75,25 @@ func IdentityProblem(name string) string {
 	return ""
 }
 
-// DatasetProblem returns "" when name may name an uploaded data set (the
-// Data of a training request, and part of the upload's URL), else why not:
-// 1 to 64 ASCII letters, digits, '_' or '-', and neither "mnist" (built
-// in) nor "enrolled" (the browser's webcam enrollments).
+// DatasetProblem returns "" when name may name a new uploaded data set
+// (the Data of a training request, and part of the upload's URL), else why
+// not: it passes DatasetPathProblem and is not a name Windows keeps for a
+// device (see IdentityProblem).
 func DatasetProblem(name string) string {
+	if p := DatasetPathProblem(name); p != "" {
+		return p
+	}
+	if windowsDevice(name) {
+		return fmt.Sprintf("%q names a device on Windows (as CON, PRN, AUX, NUL, COM1 and LPT1 do): choose another data set name", name)
+	}
+	return ""
+}
+
+// DatasetPathProblem returns "" when name is safe as a data set's folder
+// and URL: 1 to 64 ASCII letters, digits, '_' or '-', and neither "mnist"
+// (built in) nor "enrolled" (the browser's webcam enrollments). Data sets
+// stored before DatasetProblem's Windows rule pass it and stay usable.
+func DatasetPathProblem(name string) string {
 	if name == "" || len(name) > 64 {
 		return "a data set name is 1 to 64 letters, digits, '_' or '-'"
 	}
@@ -77,9 +104,6 @@ func DatasetProblem(name string) string {
 	}
 	if name == "mnist" || name == DataEnrolled {
 		return `"` + name + `" is built in: choose another data set name`
-	}
-	if windowsDevice(name) {
-		return fmt.Sprintf("%q names a device on Windows (as CON, PRN, AUX, NUL, COM1 and LPT1 do): choose another data set name", name)
 	}
 	return ""
 }

@@ -45,6 +45,33 @@ func TestIdentityProblem(t *testing.T) {
 	}
 }
 
+// TestPathProblems: names that only the rules for new names refuse
+// (Windows' device names, a final ".") are safe as this server's paths,
+// so that data sets and identities stored before those rules stay usable;
+// the rest of each rule is the same.
+func TestPathProblems(t *testing.T) {
+	for _, name := range []string{"con", "Smith Jr.", "LPT1.txt"} {
+		if IdentityProblem(name) == "" || IdentityPathProblem(name) != "" {
+			t.Errorf("identity %q: IdentityProblem %q, IdentityPathProblem %q; want only the first to refuse it", name, IdentityProblem(name), IdentityPathProblem(name))
+		}
+	}
+	for _, name := range []string{"aux", "NUL", "com3"} {
+		if DatasetProblem(name) == "" || DatasetPathProblem(name) != "" {
+			t.Errorf("data set %q: DatasetProblem %q, DatasetPathProblem %q; want only the first to refuse it", name, DatasetProblem(name), DatasetPathProblem(name))
+		}
+	}
+	for _, name := range []string{"", ".hidden", "a/b", "train", " Ann"} {
+		if IdentityPathProblem(name) == "" {
+			t.Errorf("IdentityPathProblem(%q) accepted it", name)
+		}
+	}
+	for _, name := range []string{"", "my faces", "mnist", "enrolled"} {
+		if DatasetPathProblem(name) == "" {
+			t.Errorf("DatasetPathProblem(%q) accepted it", name)
+		}
+	}
+}
+
 func TestDatasetProblem(t *testing.T) {
 	for _, name := range []string{"webcam", "faces_2", "A-b", strings.Repeat("x", 64)} {
 		if p := DatasetProblem(name); p != "" {

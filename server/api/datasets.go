@@ -36,10 +36,11 @@ func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
 // page checks before it sends (msg.DatasetProblem, msg.IdentityProblem):
 // a data set is named by ASCII letters, digits, '_' and '-'; an identity
 // by any printable name that is safe as a folder name ("Ann Smith",
-// "José").
+// "José"). The path rules are checked here, before the body is read; the
+// store applies the rest to a new data set or identity (store.AddSample).
 func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if p := msg.DatasetProblem(name); p != "" {
+	if p := msg.DatasetPathProblem(name); p != "" {
 		s.fail(w, r, badRequest("data set %q: %s", name, p))
 		return
 	}
@@ -62,7 +63,7 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if p := msg.IdentityProblem(identity); p != "" {
+	if p := msg.IdentityPathProblem(identity); p != "" {
 		s.fail(w, r, badRequest("identity %q: %s", identity, p))
 		return
 	}

@@ -22,17 +22,31 @@ type Sample = msg.Sample
 
 // AddSample stores one image of identity in data set dataset (created on
 // its first sample), as DIR/datasets/DATASET/IDENTITY/ID.ext: ext is the
-// file extension (".png" or ".jpg"), write fills the file. The data set's
-// name must be ValidName, the identity's pass msg.IdentityProblem (any
-// printable name, "Ann Smith" or "José", that is safe as a folder name, so
-// that the folder is named as the person). A bad name is a NameError,
-// which matches ErrInvalidName.
+// file extension (".png" or ".jpg"), write fills the file. A new data
+// set's name must pass msg.DatasetProblem, a new identity's
+// msg.IdentityProblem (any printable name, "Ann Smith" or "José", that is
+// safe as a folder name, so that the folder is named as the person); a
+// data set or identity already stored needs only their path rules
+// (msg.DatasetPathProblem, msg.IdentityPathProblem), so that one named
+// before the rules for Windows' device names takes more samples. A bad
+// name is a NameError, which matches ErrInvalidName.
 func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) error) (Sample, error) {
-	if p := msg.DatasetProblem(dataset); p != "" {
+	if p := msg.DatasetPathProblem(dataset); p != "" {
 		return Sample{}, NameError{dataset, p}
 	}
-	if p := msg.IdentityProblem(identity); p != "" {
+	if p := msg.IdentityPathProblem(identity); p != "" {
 		return Sample{}, NameError{identity, p}
+	}
+	setDir := filepath.Join(s.dir, datasetsDir, dataset)
+	if !isDir(setDir) {
+		if p := msg.DatasetProblem(dataset); p != "" {
+			return Sample{}, NameError{dataset, p}
+		}
+	}
+	if !isDir(filepath.Join(setDir, identity)) {
+		if p := msg.IdentityProblem(identity); p != "" {
+			return Sample{}, NameError{identity, p}
+		}
 	}
 	if ext != ".png" && ext != ".jpg" {
 		panic("store: AddSample: extension " + ext)
@@ -63,6 +77,12 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 		return Sample{}, err
 	}
 	return smp, nil
+}
+
+// isDir reports whether p is a folder.
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 // ErrInvalidName is matched by AddSample's errors about a name.

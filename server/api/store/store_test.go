@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"metriclab/core/msg"
@@ -221,6 +222,44 @@ func TestSampleNames(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "datasets", "faces"))
 	if len(entries) != 4 {
 		t.Errorf("%d folders in the data set, want the 4 identities", len(entries))
+	}
+}
+
+// TestSampleNamesStoredBefore: a data set and an identity named before
+// the rules for Windows' device names and a final "." ("aux", "Smith
+// Jr.", as an earlier version stored them) are still found and take more
+// samples; new ones of such names are refused.
+func TestSampleNamesStoredBefore(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := os.MkdirAll(filepath.Join(dir, "datasets", "aux", "Smith Jr."), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("INSERT INTO datasets (name, created) VALUES (?, ?)", "aux", now()); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.DatasetDir("aux"); err != nil || d != filepath.Join(dir, "datasets", "aux") {
+		t.Errorf("DatasetDir(aux) = %q, %v; want its folder", d, err)
+	}
+	write := func(w io.Writer) error { _, err := w.Write([]byte("png")); return err }
+	if _, err := s.AddSample("aux", "Smith Jr.", ".png", write); err != nil {
+		t.Errorf("a sample of the stored identity \"Smith Jr.\" in the stored data set aux: %v", err)
+	}
+	for _, c := range []struct{ dataset, identity, says string }{
+		{"aux", "con", "device"},
+		{"aux", "Ann Jr.", `end with "."`},
+		{"nul", "Ann", "device"},
+	} {
+		if _, err := s.AddSample(c.dataset, c.identity, ".png", write); !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("new %s/%s: %v, want ErrInvalidName saying %q", c.dataset, c.identity, err, c.says)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "datasets", "nul")); !os.IsNotExist(err) {
+		t.Errorf("the refused data set nul left a folder (%v)", err)
 	}
 }
 
