@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -20,27 +21,38 @@ func ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime t
 }
 
 // withoutEmptySuffixes returns the byte ranges rg without its suffix
-// ranges of length 0 ("-0"), and whether it had any. Such a range is
-// unsatisfiable (RFC 9110, 14.1.1), but http.ServeContent answers it with
-// a 206 of no bytes and "Content-Range: bytes N-(N−1)/N". When nothing is
-// left, the result asks for a range that starts at the end of the size
-// bytes, which ServeContent refuses with a 416 (after If-Range, which may
-// still turn the answer into the whole file).
+// ranges of length 0 ("-0", "- 00", "-+0"), and whether it had any. Such
+// a range is unsatisfiable (RFC 9110, 14.1.1), but http.ServeContent
+// answers it with a 206 of no bytes and "Content-Range: bytes
+// N-(N−1)/N". The elements are read as net/http reads them: trimmed of
+// spaces and tabs, empty ones skipped. When no range is left, the result
+// asks for one that starts at the end of the size bytes, which
+// ServeContent refuses with a 416 (after If-Range, which may still turn
+// the answer into the whole file).
 func withoutEmptySuffixes(rg string, size int64) (string, bool) {
 	set, ok := strings.CutPrefix(rg, "bytes=")
 	if !ok {
 		return rg, false
 	}
-	specs := strings.Split(set, ",")
 	var kept []string
-	for _, spec := range specs {
-		if n, ok := strings.CutPrefix(strings.TrimSpace(spec), "-"); ok && n != "" && strings.Trim(n, "0") == "" {
+	dropped := false
+	for _, spec := range strings.Split(set, ",") {
+		spec = textproto.TrimString(spec)
+		if spec == "" {
 			continue
+		}
+		start, end, ok := strings.Cut(spec, "-")
+		end = textproto.TrimString(end)
+		if ok && textproto.TrimString(start) == "" && !strings.HasPrefix(end, "-") {
+			if n, err := strconv.ParseInt(end, 10, 64); err == nil && n == 0 {
+				dropped = true
+				continue
+			}
 		}
 		kept = append(kept, spec)
 	}
 	switch {
-	case len(kept) == len(specs):
+	case !dropped:
 		return rg, false
 	case len(kept) == 0:
 		return "bytes=" + strconv.FormatInt(size, 10) + "-", true

@@ -424,6 +424,9 @@ func TestDownloadErrors(t *testing.T) {
 		// The last 0 bytes: net/http answered 206 with "bytes N-(N−1)/N".
 		{[]string{"Range", "bytes=-0"}, 416, fmt.Sprintf("the file has %d bytes", len(good))},
 		{[]string{"Range", "bytes=-00, -0"}, 416, "range not satisfiable"},
+		{[]string{"Range", "bytes=-0,"}, 416, "range not satisfiable"}, // an empty element is no range
+		{[]string{"Range", "bytes=- 0"}, 416, "range not satisfiable"},
+		{[]string{"Range", "bytes=-+0"}, 416, "range not satisfiable"},
 		{[]string{"If-Match", `"other"`}, 412, "If-Match"},
 		{[]string{"If-Unmodified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}, 412, "If-Unmodified-Since"},
 	} {
