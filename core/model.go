@@ -58,27 +58,40 @@ func EncodeModel(w io.Writer, m *Model) error {
 	return safetensors.Encode(w, params, map[string]string{modelMetadataKey: string(meta)})
 }
 
+// maxLinkHops bounds the symbolic links LinkTarget follows, as Linux's
+// own lookup does (40).
+const maxLinkHops = 40
+
 // LinkTarget returns the file that path names once symbolic links are
-// followed (the file a link points to may not exist yet), or path itself
-// when it is not a link. Renaming a new file onto a link would replace the
-// link; writing to its target keeps it.
-func LinkTarget(path string) string {
-	st, err := os.Lstat(path)
-	if err != nil || st.Mode()&os.ModeSymlink == 0 {
-		return path
+// followed, link after link (the last one may point to a file that does
+// not exist yet: a shell's > would create it), or path itself when it is
+// not a link. Renaming a new file onto a link would replace the link;
+// writing to its target keeps it. A loop of links is an error.
+func LinkTarget(path string) (string, error) {
+	cur := path
+	for hops := 0; ; hops++ {
+		st, err := os.Lstat(cur)
+		if err != nil || st.Mode()&os.ModeSymlink == 0 {
+			return cur, nil
+		}
+		if hops == maxLinkHops {
+			return "", fmt.Errorf("%s: too many levels of symbolic links", path)
+		}
+		target, err := os.Readlink(cur)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			// Relative to the link's folder, itself resolved: "../x" in a
+			// folder reached through a link leaves the folder's target.
+			dir := filepath.Dir(cur)
+			if real, err := filepath.EvalSymlinks(dir); err == nil {
+				dir = real
+			}
+			target = filepath.Join(dir, target)
+		}
+		cur = target
 	}
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		return target
-	}
-	// A dangling link: its target, one step, as a shell's > would create it.
-	target, err := os.Readlink(path)
-	if err != nil {
-		return path
-	}
-	if !filepath.IsAbs(target) {
-		target = filepath.Join(filepath.Dir(path), target)
-	}
-	return target
 }
 
 // WriteModel writes m to path as a safetensors file, setting m.Meta.Format
@@ -97,7 +110,11 @@ func WriteModel(path string, m *Model) (err error) {
 		return fmt.Errorf("%s: %v", filepath.Base(path), err)
 	}
 
-	dir, base := filepath.Split(LinkTarget(path))
+	target, err := LinkTarget(path)
+	if err != nil {
+		return fmt.Errorf("%s: %v", filepath.Base(path), err)
+	}
+	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."
 	}

@@ -183,10 +183,30 @@ func TestWriteModelThroughLink(t *testing.T) {
 	if err := os.Symlink(filepath.Join("store", "v2.safetensors"), dangling); err != nil {
 		t.Fatal(err)
 	}
-	if got := LinkTarget(filepath.Join(dir, "plain")); got != filepath.Join(dir, "plain") {
-		t.Errorf("LinkTarget of a path that is not there: %q", got)
+	if got, err := LinkTarget(filepath.Join(dir, "plain")); got != filepath.Join(dir, "plain") || err != nil {
+		t.Errorf("LinkTarget of a path that is not there: %q, %v", got, err)
 	}
-	for _, c := range []struct{ link, target string }{{link, target}, {dangling, filepath.Join(store, "v2.safetensors")}} {
+	// A chain of links whose last one dangles, through a folder that is
+	// itself reached by a link: hop → ../store/v3.safetensors from out/,
+	// where out is a link to deep/er.
+	deep := filepath.Join(dir, "deep", "er")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("deep", "er"), filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("hop", filepath.Join(deep, "chain")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "..", "store", "v3.safetensors"), filepath.Join(deep, "hop")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ link, target string }{
+		{link, target},
+		{dangling, filepath.Join(store, "v2.safetensors")},
+		{filepath.Join(dir, "out", "chain"), filepath.Join(store, "v3.safetensors")},
+	} {
 		if err := WriteModel(c.link, modelFixture()); err != nil {
 			t.Fatal(err)
 		}
@@ -197,8 +217,24 @@ func TestWriteModelThroughLink(t *testing.T) {
 			t.Errorf("the link's target %s: %v, want the model", filepath.Base(c.target), err)
 		}
 	}
-	if names := modelDirNames(t, store); !reflect.DeepEqual(names, []string{"v1.safetensors", "v2.safetensors"}) {
-		t.Errorf("the links' folder holds %q, want the two models and no temporary file", names)
+	if names := modelDirNames(t, store); !reflect.DeepEqual(names, []string{"v1.safetensors", "v2.safetensors", "v3.safetensors"}) {
+		t.Errorf("the links' folder holds %q, want the three models and no temporary file", names)
+	}
+	// A loop is refused, and both links stay.
+	a, b := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")
+	if err := os.Symlink("b.safetensors", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a.safetensors", b); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteModel(a, modelFixture()); err == nil || !strings.Contains(err.Error(), "too many levels of symbolic links") {
+		t.Errorf("WriteModel into a loop of links: %v, want too many levels of symbolic links", err)
+	}
+	for _, l := range []string{a, b} {
+		if st, err := os.Lstat(l); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link (%v)", filepath.Base(l), err)
+		}
 	}
 }
 

@@ -125,7 +125,10 @@ func checkOutput(path string) error {
 	if path == "" {
 		return badInput("--out is required")
 	}
-	path = core.LinkTarget(path) // written through, as core.WriteModel does
+	path, err := core.LinkTarget(path) // written through, as core.WriteModel does
+	if err != nil {
+		return badInput("--out: %v", err)
+	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return badInput("--out %s is a folder; want a file name, e.g. %s", path, filepath.Join(path, "model.safetensors"))
 	}
