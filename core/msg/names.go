@@ -127,10 +127,11 @@ func windowsDevice(name string) bool {
 	return false
 }
 
-// Shorten returns text, its middle cut out (" … " in its place) when it is
-// longer than max characters: a message that quotes what a user sent (a
-// name of megabytes, a link's value) keeps its start, with the quote's
-// beginning, and its end, which says what is wrong.
+// Shorten returns text, or, when it is longer than max characters, its
+// start and end around " … ", max characters in all: a message that
+// quotes what a user sent (a name of megabytes, a link's value) keeps its
+// start, with the quote's beginning, and its end, which says what is
+// wrong. max is at least 5.
 func Shorten(text string, max int) string {
 	if len(text) <= max {
 		return text
@@ -139,5 +140,7 @@ func Shorten(text string, max int) string {
 	if len(r) <= max {
 		return text
 	}
-	return string(r[:max/2]) + " … " + string(r[len(r)-max/2:])
+	const cut = " … "
+	head := (max - 3) / 2
+	return string(r[:head]) + cut + string(r[len(r)-(max-3-head):])
 }

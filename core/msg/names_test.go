@@ -3,6 +3,7 @@ package msg
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestIdentityProblem(t *testing.T) {
@@ -126,8 +127,8 @@ func TestCheckImageInput(t *testing.T) {
 	}
 }
 
-// TestShorten: text within the bound is kept; longer text keeps its first
-// and last max/2 characters (characters, not bytes) around " … ".
+// TestShorten: text within the bound is kept; longer text keeps its start
+// and end around " … ", max characters (not bytes) in all.
 func TestShorten(t *testing.T) {
 	for _, c := range []struct {
 		text string
@@ -136,10 +137,11 @@ func TestShorten(t *testing.T) {
 	}{
 		{"short", 10, "short"},
 		{"ééééé", 5, "ééééé"}, // 10 bytes, 5 characters
-		{"abcdefghij", 4, "ab … ij"},
-		{"李雷李雷李雷李雷", 6, "李雷李 … 雷李雷"},
+		{"abcdefghij", 7, "ab … ij"},
+		{"abcdefghij", 8, "ab … hij"},
+		{"李雷李雷李雷李雷李雷李雷", 9, "李雷李 … 雷李雷"},
 	} {
-		if got := Shorten(c.text, c.max); got != c.want {
+		if got := Shorten(c.text, c.max); got != c.want || utf8.RuneCountInString(got) > c.max {
 			t.Errorf("Shorten(%q, %d) = %q, want %q", c.text, c.max, got, c.want)
 		}
 	}
