@@ -96,12 +96,13 @@ func LinkTarget(path string) (string, error) {
 
 // WriteModel writes m to path as a safetensors file, setting m.Meta.Format
 // to ModelFormat when it is empty. It refuses a Spec that Spec.Validate
-// rejects and parameters whose shape does not match their data. It writes a temporary file in the same
-// directory, syncs it and renames it to path, so path holds either its old
-// content or the whole new model, and no temporary file is left behind when
-// it fails. Temporary files of path older than an hour, left by a process
-// killed while it wrote, are removed once the model is in place. A path that is a symbolic link is written through: the file
-// it points to gets the model (see LinkTarget).
+// rejects and parameters whose shape does not match their data. It writes
+// a temporary file in the same directory, syncs it and renames it to path,
+// so path holds either its old content or the whole new model, and no
+// temporary file is left behind when it fails. Temporary files of path
+// older than an hour, left by a process killed while it wrote, are removed
+// once the model is in place. A path that is a symbolic link is written
+// through: the file it points to gets the model (see LinkTarget).
 func WriteModel(path string, m *Model) (err error) {
 	// Encode to memory first so that an invalid parameter fails before any
 	// file is created.
