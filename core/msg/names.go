@@ -1,7 +1,6 @@
 package msg
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -34,7 +33,7 @@ func IdentityProblem(name string) string {
 	case strings.HasSuffix(name, "."):
 		return `a name cannot end with "." (Windows drops it from a folder's name)`
 	case windowsDevice(name):
-		return fmt.Sprintf("%q names a device on Windows (as CON, PRN, AUX, NUL, COM1 and LPT1 do): choose another name", name)
+		return "a name Windows keeps for a device (as CON, PRN, AUX, NUL, COM1 and LPT1 are): choose another name"
 	}
 	return ""
 }
@@ -84,7 +83,7 @@ func DatasetProblem(name string) string {
 		return p
 	}
 	if windowsDevice(name) {
-		return fmt.Sprintf("%q names a device on Windows (as CON, PRN, AUX, NUL, COM1 and LPT1 do): choose another data set name", name)
+		return "a name Windows keeps for a device (as CON, PRN, AUX, NUL, COM1 and LPT1 are): choose another data set name"
 	}
 	return ""
 }
@@ -127,20 +126,23 @@ func windowsDevice(name string) bool {
 	return false
 }
 
-// Shorten returns text, or, when it is longer than max characters, its
-// start and end around " … ", max characters in all: a message that
-// quotes what a user sent (a name of megabytes, a link's value) keeps its
-// start, with the quote's beginning, and its end, which says what is
-// wrong. max is at least 5.
-func Shorten(text string, max int) string {
-	if len(text) <= max {
+// Shorten returns text, or, when it is longer than n characters, its
+// start and end around " … ", n characters in all: a message that quotes
+// what a user sent (a name of megabytes, a link's value) keeps its start,
+// with the quote's beginning, and its end, which says what is wrong. Below
+// 5 characters it is the start alone.
+func Shorten(text string, n int) string {
+	if len(text) <= n {
 		return text
 	}
 	r := []rune(text)
-	if len(r) <= max {
+	if len(r) <= n {
 		return text
 	}
+	if n < 5 {
+		return string(r[:max(n, 0)])
+	}
 	const cut = " … "
-	head := (max - 3) / 2
-	return string(r[:head]) + cut + string(r[len(r)-(max-3-head):])
+	head := (n - 3) / 2
+	return string(r[:head]) + cut + string(r[len(r)-(n-3-head):])
 }

@@ -139,9 +139,12 @@ func TestShorten(t *testing.T) {
 		{"ééééé", 5, "ééééé"}, // 10 bytes, 5 characters
 		{"abcdefghij", 7, "ab … ij"},
 		{"abcdefghij", 8, "ab … hij"},
+		{"abcdefghij", 4, "abcd"}, // too short for a cut: the start
+		{"abcdefghij", 0, ""},
+		{"abcdefghij", -1, ""},
 		{"李雷李雷李雷李雷李雷李雷", 9, "李雷李 … 雷李雷"},
 	} {
-		if got := Shorten(c.text, c.max); got != c.want || utf8.RuneCountInString(got) > c.max {
+		if got := Shorten(c.text, c.max); got != c.want || utf8.RuneCountInString(got) > max(c.max, 0) {
 			t.Errorf("Shorten(%q, %d) = %q, want %q", c.text, c.max, got, c.want)
 		}
 	}
