@@ -28,25 +28,30 @@ type Sample = msg.Sample
 // safe as a folder name, so that the folder is named as the person); a
 // data set or identity already stored needs only their path rules
 // (msg.DatasetPathProblem, msg.IdentityPathProblem), so that one named
-// before the rules for Windows' device names takes more samples. A bad
-// name is a NameError, which matches ErrInvalidName.
+// before the rules for Windows' device names takes more samples (stored:
+// a row of the data set, a sample of the identity). A bad name is a
+// NameError, which matches ErrInvalidName.
 func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) error) (Sample, error) {
 	if p := msg.DatasetPathProblem(dataset); p != "" {
-		return Sample{}, NameError{dataset, p}
+		return Sample{}, NameError{"data set", dataset, p}
 	}
 	if p := msg.IdentityPathProblem(identity); p != "" {
-		return Sample{}, NameError{identity, p}
+		return Sample{}, NameError{"identity", identity, p}
 	}
-	setDir := filepath.Join(s.dir, datasetsDir, dataset)
-	if !isDir(setDir) {
-		if p := msg.DatasetProblem(dataset); p != "" {
-			return Sample{}, NameError{dataset, p}
-		}
+	// Stored means a row, compared exactly (a folder found by a file
+	// system that ignores case, or a trailing ".", could be another name's).
+	var sets, samples int
+	if err := s.db.QueryRow("SELECT COUNT(*) FROM datasets WHERE name = ?", dataset).Scan(&sets); err != nil {
+		return Sample{}, err
 	}
-	if !isDir(filepath.Join(setDir, identity)) {
-		if p := msg.IdentityProblem(identity); p != "" {
-			return Sample{}, NameError{identity, p}
-		}
+	if err := s.db.QueryRow("SELECT COUNT(*) FROM (SELECT 1 FROM samples WHERE dataset = ? AND identity = ? LIMIT 1)", dataset, identity).Scan(&samples); err != nil {
+		return Sample{}, err
+	}
+	if p := msg.DatasetProblem(dataset); sets == 0 && p != "" {
+		return Sample{}, NameError{"data set", dataset, p}
+	}
+	if p := msg.IdentityProblem(identity); samples == 0 && p != "" {
+		return Sample{}, NameError{"identity", identity, p}
 	}
 	if ext != ".png" && ext != ".jpg" {
 		panic("store: AddSample: extension " + ext)
@@ -79,19 +84,14 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 	return smp, nil
 }
 
-// isDir reports whether p is a folder.
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
-}
-
 // ErrInvalidName is matched by AddSample's errors about a name.
 var ErrInvalidName = errors.New("invalid name")
 
-// NameError is a name that the rules of package msg refuse, and why.
-type NameError struct{ Name, Problem string }
+// NameError is a name that the rules of package msg refuse: what it names
+// ("data set", "identity"), the name, and why.
+type NameError struct{ Kind, Name, Problem string }
 
-func (e NameError) Error() string        { return fmt.Sprintf("%q: %s", e.Name, e.Problem) }
+func (e NameError) Error() string        { return fmt.Sprintf("%s %q: %s", e.Kind, e.Name, e.Problem) }
 func (e NameError) Is(target error) bool { return target == ErrInvalidName }
 
 // Datasets returns the data sets with their numbers of identities and

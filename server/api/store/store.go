@@ -304,9 +304,9 @@ func (s *Store) pruneFiles(root, query string) (int, error) {
 }
 
 // ValidName reports whether s may name a stored data set:
-// msg.DatasetPathProblem's rule, 1 to 64 ASCII letters, digits, '_' or '-' (so never a path, never
-// hidden), and not a built-in name (a new data set also passes
-// msg.DatasetProblem; see AddSample).
+// msg.DatasetPathProblem's rule, 1 to 64 ASCII letters, digits, '_' or
+// '-' (so never a path, never hidden), and not a built-in name (a new data
+// set also passes msg.DatasetProblem; see AddSample).
 func ValidName(s string) bool { return msg.DatasetPathProblem(s) == "" }
 
 // newID returns a random identifier of 16 hex digits.

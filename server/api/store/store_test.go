@@ -227,8 +227,9 @@ func TestSampleNames(t *testing.T) {
 
 // TestSampleNamesStoredBefore: a data set and an identity named before
 // the rules for Windows' device names and a final "." ("aux", "Smith
-// Jr.", as an earlier version stored them) are still found and take more
-// samples; new ones of such names are refused.
+// Jr.", rows as an earlier version stored them) are still found and take
+// more samples; new ones of such names are refused, also one that differs
+// from a stored name in case alone ("AUX").
 func TestSampleNamesStoredBefore(t *testing.T) {
 	dir := t.TempDir()
 	s, _, err := Open(dir)
@@ -236,10 +237,11 @@ func TestSampleNamesStoredBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := os.MkdirAll(filepath.Join(dir, "datasets", "aux", "Smith Jr."), 0o755); err != nil {
+	if _, err := s.db.Exec("INSERT INTO datasets (name, created) VALUES (?, ?)", "aux", now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec("INSERT INTO datasets (name, created) VALUES (?, ?)", "aux", now()); err != nil {
+	if _, err := s.db.Exec("INSERT INTO samples (id, dataset, identity, file, created) VALUES (?, ?, ?, ?, ?)",
+		newID(), "aux", "Smith Jr.", filepath.Join("datasets", "aux", "Smith Jr.", "old.png"), now()); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := s.DatasetDir("aux"); err != nil || d != filepath.Join(dir, "datasets", "aux") {
@@ -250,9 +252,10 @@ func TestSampleNamesStoredBefore(t *testing.T) {
 		t.Errorf("a sample of the stored identity \"Smith Jr.\" in the stored data set aux: %v", err)
 	}
 	for _, c := range []struct{ dataset, identity, says string }{
-		{"aux", "con", "device"},
-		{"aux", "Ann Jr.", `end with "."`},
-		{"nul", "Ann", "device"},
+		{"aux", "con", `identity "con": a name Windows keeps for a device`},
+		{"aux", "Ann Jr.", `identity "Ann Jr.": a name cannot end with "."`},
+		{"nul", "Ann", `data set "nul": a name Windows keeps for a device`},
+		{"AUX", "Ann", `data set "AUX"`},
 	} {
 		if _, err := s.AddSample(c.dataset, c.identity, ".png", write); !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("new %s/%s: %v, want ErrInvalidName saying %q", c.dataset, c.identity, err, c.says)
