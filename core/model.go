@@ -82,16 +82,40 @@ func LinkTarget(path string) (string, error) {
 			return "", err
 		}
 		if !filepath.IsAbs(target) {
-			// Relative to the link's folder, itself resolved: "../x" in a
-			// folder reached through a link leaves the folder's target.
-			dir := filepath.Dir(cur)
-			if real, err := filepath.EvalSymlinks(dir); err == nil {
-				dir = real
-			}
-			target = filepath.Join(dir, target)
+			dir, _ := splitRaw(cur)
+			target = dir + string(filepath.Separator) + target
 		}
-		cur = target
+		cur = resolveFolder(target)
 	}
+}
+
+// splitRaw splits p into its folder part and last element as written,
+// without cleaning (".." in the folder is the kernel's to resolve, after
+// the links before it); the folder of a bare name is ".".
+func splitRaw(p string) (dir, name string) {
+	i := strings.LastIndexAny(p, "/"+string(filepath.Separator))
+	switch {
+	case i < 0:
+		return ".", p
+	case i == 0:
+		return p[:1], p[1:]
+	}
+	return p[:i], p[i+1:]
+}
+
+// resolveFolder returns p with its folder part's links followed and its
+// "." and ".." resolved as the kernel resolves them, after the links
+// before them ("sub/../x" with sub a link to a/b is a/x); its last element
+// may not exist. Where the folder cannot be resolved, p is cleaned.
+func resolveFolder(p string) string {
+	dir, name := splitRaw(p)
+	if name == "" || name == "." || name == ".." {
+		return filepath.Clean(p)
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		return filepath.Join(real, name)
+	}
+	return filepath.Clean(p)
 }
 
 // WriteModel writes m to path as a safetensors file, setting m.Meta.Format

@@ -202,10 +202,22 @@ func TestWriteModelThroughLink(t *testing.T) {
 	if err := os.Symlink(filepath.Join("..", "..", "store", "v3.safetensors"), filepath.Join(deep, "hop")); err != nil {
 		t.Fatal(err)
 	}
+	// ".." after a link to a folder is the link's target's parent, as the
+	// kernel reads it: weird → sub/../w.safetensors, sub → other/deep.
+	if err := os.MkdirAll(filepath.Join(dir, "other", "deep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("other", "deep"), filepath.Join(dir, "sub")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("sub/../w.safetensors", filepath.Join(dir, "weird.safetensors")); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ link, target string }{
 		{link, target},
 		{dangling, filepath.Join(store, "v2.safetensors")},
 		{filepath.Join(dir, "out", "chain"), filepath.Join(store, "v3.safetensors")},
+		{filepath.Join(dir, "weird.safetensors"), filepath.Join(dir, "other", "w.safetensors")},
 	} {
 		if err := WriteModel(c.link, modelFixture()); err != nil {
 			t.Fatal(err)
