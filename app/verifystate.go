@@ -530,9 +530,12 @@ func (s *VerifyState) Claim(name string) {
 func (s *VerifyState) SetDataset(name string) { s.Dataset = strings.TrimSpace(name) }
 
 // UploadProblem says why the gallery cannot be sent now, in words ("" when
-// it can): the server's own rules for data set and identity names
+// it can): the server's own rules for new data set and identity names
 // (msg.DatasetProblem, msg.IdentityProblem), so that a name the server
-// would refuse is explained before the click.
+// would refuse is explained before the click. The page does not know
+// which names the server already holds, so it also refuses one that a
+// server stored before a rule was added (a data set "aux"), which the API
+// still takes samples for.
 func (s *VerifyState) UploadProblem() string {
 	switch {
 	case s.Gallery.Count() == 0:

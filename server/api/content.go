@@ -28,7 +28,8 @@ func ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime t
 // spaces and tabs, empty ones skipped. When no range is left, the result
 // asks for one that starts at the end of the size bytes, which
 // ServeContent refuses with a 416 (after If-Range, which may still turn
-// the answer into the whole file).
+// the answer into the whole file; for an empty file it answers 200, as it
+// does any range of one).
 func withoutEmptySuffixes(rg string, size int64) (string, bool) {
 	set, ok := strings.CutPrefix(rg, "bytes=")
 	if !ok {
