@@ -40,14 +40,15 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 	}
 	// Stored means a row, compared exactly (a folder found by a file
 	// system that ignores case, or a trailing ".", could be another name's).
-	var sets, samples int
-	if err := s.db.QueryRow("SELECT COUNT(*) FROM datasets WHERE name = ?", dataset).Scan(&sets); err != nil {
+	stored, err := s.hasDataset(dataset)
+	if err != nil {
 		return Sample{}, err
 	}
+	var samples int
 	if err := s.db.QueryRow("SELECT COUNT(*) FROM (SELECT 1 FROM samples WHERE dataset = ? AND identity = ? LIMIT 1)", dataset, identity).Scan(&samples); err != nil {
 		return Sample{}, err
 	}
-	if p := msg.DatasetProblem(dataset); sets == 0 && p != "" {
+	if p := msg.DatasetProblem(dataset); !stored && p != "" {
 		return Sample{}, NameError{"data set", dataset, p}
 	}
 	if p := msg.IdentityProblem(identity); samples == 0 && p != "" {
@@ -114,16 +115,23 @@ func (s *Store) Datasets() ([]Dataset, error) {
 	return out, rows.Err()
 }
 
+// hasDataset reports whether data set name has its row.
+func (s *Store) hasDataset(name string) (bool, error) {
+	var n int
+	err := s.db.QueryRow("SELECT COUNT(*) FROM datasets WHERE name = ?", name).Scan(&n)
+	return n > 0, err
+}
+
 // DatasetDir returns the image folder of data set name, or ErrNotFound.
 func (s *Store) DatasetDir(name string) (string, error) {
 	if !ValidName(name) {
 		return "", ErrNotFound
 	}
-	var n int
-	if err := s.db.QueryRow("SELECT COUNT(*) FROM datasets WHERE name = ?", name).Scan(&n); err != nil {
+	stored, err := s.hasDataset(name)
+	if err != nil {
 		return "", err
 	}
-	if n == 0 {
+	if !stored {
 		return "", ErrNotFound
 	}
 	return filepath.Join(s.dir, datasetsDir, name), nil
