@@ -1,0 +1,157 @@
+package data
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"metriclab/core"
+)
+
+// drawRef is draw's plain reference: every pixel's coverage at its
+// distance to the nearest point of the strokes, then the centring.
+func drawRef(dst []float32, g glyph, h, w int) {
+	pts := g.points(nil)
+	cov := make([]float64, h*w)
+	for y := range h {
+		for x := range w {
+			dist := math.Inf(1)
+			for _, p := range pts {
+				dx, dy := float64(x)-float64(w)/2+0.5-p[0], float64(y)-float64(h)/2+0.5-p[1]
+				dist = math.Min(dist, math.Sqrt(dx*dx+dy*dy))
+			}
+			cov[y*w+x] = coverage(g.pen, dist)
+		}
+	}
+	centreByMass(dst, cov, h, w)
+}
+
+// TestGlyphDrawRef: the pen put down point by point draws what the
+// nearest-point distance draws, to the bit, on odd sizes, thin and thick
+// pens, and strokes that leave the frame.
+func TestGlyphDrawRef(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var d glyphDraw
+	for _, c := range []struct{ h, w int }{{28, 28}, {13, 31}, {48, 48}, {8, 9}} {
+		scale := float64(min(c.h, c.w)) / 28
+		for k := range 20 {
+			g := newGlyph(rng, scale)
+			if k%5 == 0 {
+				g.pen = 0.2 + 3*rng.Float64()
+			}
+			if k%7 == 0 { // far off the centre: part of it outside
+				g.strokes[0][0][0] += float64(c.w) * 0.6
+			}
+			got, want := make([]float32, c.h*c.w), make([]float32, c.h*c.w)
+			d.draw(got, g, c.h, c.w)
+			drawRef(want, g, c.h, c.w)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d×%d glyph %d: the drawing differs from the reference", c.h, c.w, k)
+			}
+		}
+	}
+}
+
+// TestCentreByMass: a single pixel moves to the centre; a picture already
+// centred stays; an empty one is zeros.
+func TestCentreByMass(t *testing.T) {
+	src := make([]float64, 7*7)
+	src[1*7+5] = 1 // (x 5, y 1): moves by (−2, +2) to (3, 3)
+	dst := make([]float32, 7*7)
+	for i := range dst {
+		dst[i] = 9
+	}
+	centreByMass(dst, src, 7, 7)
+	for i, v := range dst {
+		want := float32(0)
+		if i == 3*7+3 {
+			want = 1
+		}
+		if v != want {
+			t.Fatalf("pixel (%d, %d) = %v, want %v", i%7, i/7, v, want)
+		}
+	}
+	centreByMass(dst, make([]float64, 49), 7, 7)
+	if slices.ContainsFunc(dst, func(v float32) bool { return v != 0 }) {
+		t.Fatal("an empty picture gave non-zero pixels")
+	}
+}
+
+// TestGlyphs: the shape, labels and names; values in [0,1], every image
+// drawn and centred by its mass; the same seed draws the same set and
+// another a different one; every channel the same; and images of a class
+// are closer to each other than to other classes' (cosine), or the
+// classes would teach nothing.
+func TestGlyphs(t *testing.T) {
+	in := core.Input{Channels: 1, Height: 28, Width: 28}
+	s := Glyphs(30, 10, in, 7)
+	if s.N != 300 || len(s.X) != 300*784 || len(s.Labels) != 300 || len(s.Classes) != 30 || s.Input != in {
+		t.Fatalf("N %d, %d values, %d labels, %d classes, input %+v", s.N, len(s.X), len(s.Labels), len(s.Classes), s.Input)
+	}
+	if s.Classes[0] != "glyph 1" || s.Classes[29] != "glyph 30" || s.Labels[0] != 0 || s.Labels[9] != 0 || s.Labels[10] != 1 || s.Labels[299] != 29 {
+		t.Fatalf("classes %q … %q, labels %v …", s.Classes[0], s.Classes[29], s.Labels[:11])
+	}
+	for i := range s.N {
+		img := s.Image(i)
+		var m, mx, my float64
+		for p, v := range img {
+			if v < 0 || v > 1 {
+				t.Fatalf("image %d pixel %d = %v, want [0,1]", i, p, v)
+			}
+			m += float64(v)
+			mx += float64(v) * float64(p%28)
+			my += float64(v) * float64(p/28)
+		}
+		if m < 5 {
+			t.Fatalf("image %d has ink %.2f, want a drawn glyph", i, m)
+		}
+		// Centred to the nearest pixel; ink lost off the frame may move
+		// the centre a little more.
+		if cx, cy := mx/m-13.5, my/m-13.5; math.Hypot(cx, cy) > 1.2 {
+			t.Errorf("image %d: centre of mass (%.2f, %.2f) from the image's centre", i, cx, cy)
+		}
+	}
+	if again := Glyphs(30, 10, in, 7); !slices.Equal(again.X, s.X) {
+		t.Error("the same seed drew another set")
+	}
+	if other := Glyphs(30, 10, in, 8); slices.Equal(other.X, s.X) {
+		t.Error("another seed drew the same set")
+	}
+
+	cos := func(a, b []float32) float64 {
+		var ab, aa, bb float64
+		for i := range a {
+			ab += float64(a[i]) * float64(b[i])
+			aa += float64(a[i]) * float64(a[i])
+			bb += float64(b[i]) * float64(b[i])
+		}
+		return ab / math.Sqrt(aa*bb)
+	}
+	var within, between float64
+	var nw, nb int
+	for i := range s.N {
+		for j := i + 1; j < s.N; j++ {
+			if s.Labels[i] == s.Labels[j] {
+				within += cos(s.Image(i), s.Image(j))
+				nw++
+			} else {
+				between += cos(s.Image(i), s.Image(j))
+				nb++
+			}
+		}
+	}
+	within, between = within/float64(nw), between/float64(nb)
+	t.Logf("mean cosine within a class %.3f, between classes %.3f", within, between)
+	if within < between+0.2 {
+		t.Errorf("mean cosine within a class %.3f, between classes %.3f: want the classes apart", within, between)
+	}
+
+	rgb := Glyphs(2, 3, core.Input{Channels: 3, Height: 20, Width: 24}, 7)
+	for i := range rgb.N {
+		img := rgb.Image(i)
+		if !slices.Equal(img[:480], img[480:960]) || !slices.Equal(img[:480], img[960:]) {
+			t.Fatalf("RGB image %d: the channels differ", i)
+		}
+	}
+}
