@@ -107,7 +107,8 @@ type Job struct {
 	tr   core.Engine
 
 	set         *data.Set // training images of the requested classes, held-out ones included
-	trainIdx    []int     // the images of set that are trained on, sorted
+	glyphs      *data.Set // req.Glyphs's classes, trained on as rows set.N… and labels C…; nil: none
+	trainIdx    []int     // the images of set that are trained on, sorted, then glyphs' (set.N…)
 	trainLabels []int     // their labels
 	val         *data.Set // held-out images
 	folds       []eval.Fold
@@ -172,6 +173,11 @@ type Job struct {
 // classes (named by data.TurnedName) are Turns times as many; held-out
 // and snapshot images are not turned, and the head accuracy and the
 // snapshot's weights are those of the unturned classes.
+// req.Glyphs adds that many classes of made-up characters
+// (data.Glyphs, drawn from req.Seed) to the training images, after the
+// composed classes in the head; they are trained on and never held out,
+// composition leaves them whole (and takes no part of them), and turns
+// turn them as any class.
 // req.Seed seeds the weights, the batches, the held-out split, the pairs,
 // the augmentations and turns, and the snapshot's points. Every error is one line, fit to show a user; those
 // about the request wrap ErrRequest.
@@ -229,8 +235,16 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if err := parts.Validate(len(set.Classes), spec.Input); err != nil {
 		return nil, requestError{err.Error()}
 	}
+	if err := msg.CheckGlyphs(req.Glyphs); err != nil {
+		return nil, requestError{err.Error()}
+	}
 	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
-	for _, name := range parts.Names(set.Classes) {
+	names := parts.Names(set.Classes)
+	if req.Glyphs > 0 {
+		j.glyphs = data.Glyphs(req.Glyphs, data.GlyphImages, set.Input, uint64(req.Seed))
+		names = append(names, j.glyphs.Classes...)
+	}
+	for _, name := range names {
 		for k := range j.turns {
 			j.classes = append(j.classes, data.TurnedName(name, k))
 		}
@@ -253,6 +267,12 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		j.folds = valPairs(j.val.Labels, req.Seed)
 	}
 	j.trainLabels = set.BatchLabels(nil, j.trainIdx)
+	if j.glyphs != nil {
+		for i, y := range j.glyphs.Labels {
+			j.trainIdx = append(j.trainIdx, set.N+i)
+			j.trainLabels = append(j.trainLabels, len(set.Classes)+y)
+		}
+	}
 	if len(j.trainIdx) < req.Batch {
 		return nil, badRequest("%d training images, fewer than one batch of %d", len(j.trainIdx), req.Batch)
 	}
@@ -438,7 +458,7 @@ func (j *Job) nextBatch() error {
 		j.rows[i] = j.trainIdx[pos]
 		j.labels[i] = j.trainLabels[pos]
 	}
-	j.x = j.set.Batch(j.x, j.rows)
+	j.x = j.batch(j.x, j.rows)
 	if j.parts.N() > 1 {
 		j.compose()
 	}
@@ -505,17 +525,44 @@ func (j *Job) compose() {
 	j.partLabels = slices.Grow(j.partLabels[:0], j.parts.N())[:j.parts.N()]
 	labels := slices.Clone(j.labels)
 	for i := range b {
+		dst := j.composed[i*size : (i+1)*size]
+		if y := labels[i]; y >= n { // a glyph: whole, after the composed classes
+			copy(dst, j.x[i*size:(i+1)*size])
+			j.labels[i] = j.parts.Classes(n) + y - n
+			continue
+		}
 		for k := range srcs {
 			src := i
 			if k > 0 {
 				src = j.perm[(k-1)*b+i]
 			}
+			if labels[src] >= n { // no part of a glyph: the image's own
+				src = i
+			}
 			srcs[k], j.partLabels[k] = j.x[src*size:(src+1)*size], labels[src]
 		}
-		j.parts.Compose(j.composed[i*size:(i+1)*size], srcs, j.set.Input)
+		j.parts.Compose(dst, srcs, j.set.Input)
 		j.labels[i] = j.parts.Class(j.partLabels, n)
 	}
 	j.x, j.composed = j.composed, j.x
+}
+
+// batch gathers the training rows idx into dst (see data.Set.Batch): rows
+// of set, and from set.N on those of glyphs.
+func (j *Job) batch(dst []float32, idx []int) []float32 {
+	if j.glyphs == nil {
+		return j.set.Batch(dst, idx)
+	}
+	size := j.set.Input.Size()
+	dst = slices.Grow(dst[:0], len(idx)*size)[:len(idx)*size]
+	for k, i := range idx {
+		src := j.set.X
+		if i >= j.set.N {
+			src, i = j.glyphs.X, i-j.set.N
+		}
+		copy(dst[k*size:(k+1)*size], src[i*size:(i+1)*size])
+	}
+	return dst
 }
 
 // plainClass returns the head's class of the untransformed images of class
@@ -561,9 +608,9 @@ func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) flo
 }
 
 // plainWeights returns the rows of the class weights w of the classes of
-// untransformed images (see plainClass), C×D.
+// untransformed images (see plainClass), C×D: not the glyphs'.
 func (j *Job) plainWeights(w []float32) []float32 {
-	if j.turns == 1 && j.parts.N() == 1 {
+	if j.turns == 1 && j.parts.N() == 1 && j.glyphs == nil {
 		return w
 	}
 	d := j.spec.Dim

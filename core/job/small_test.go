@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"metriclab/core/data"
+	"metriclab/core/msg"
 )
 
 // TestSmallSet trains on webcam-sized enrollments: 2 identities × 20
@@ -255,5 +258,104 @@ func TestComposeBatch(t *testing.T) {
 	}
 	if mixed < len(j.labels)/2 {
 		t.Errorf("%d of %d images mix two classes", mixed, len(j.labels))
+	}
+}
+
+// TestGlyphClasses: req.Glyphs adds its classes after the composed ones
+// (4 bars composed 2x1 are 16 classes, 5 glyphs make 21 rows, ×4 with
+// turns), trains on their 20 images each besides the bars and holds none
+// of them out (the same held out as without); the
+// snapshot keeps to the plain classes; a count out of range is refused.
+func TestGlyphClasses(t *testing.T) {
+	for _, c := range []struct {
+		compose string
+		turns   int
+		rows    int
+	}{{"", 0, 9}, {"2x1", 0, 21}, {"2x1", 4, 84}} {
+		req := barsRequest()
+		req.Compose, req.Turns, req.Glyphs, req.Epochs = c.compose, c.turns, 5, 1
+		j := trainAll(t, req, bars(32, 8), Options{Val: 16})
+		req.Glyphs = 0
+		plain, err := New(req, bars(32, 8), nil, Options{Val: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tn, vn := j.Sizes()
+		if ptn, pvn := plain.Sizes(); tn != ptn+5*data.GlyphImages || vn != pvn {
+			t.Errorf("%s turns %d: %d trained, %d held out; want %d and %d", c.compose, c.turns, tn, vn, ptn+5*data.GlyphImages, pvn)
+		}
+		if slices.ContainsFunc(j.val.Labels, func(y int) bool { return y >= 4 }) {
+			t.Errorf("%s turns %d: held-out labels %v, want the bars' only", c.compose, c.turns, j.val.Labels)
+		}
+		m := j.Model()
+		if w := m.Params["head.weight"]; !slices.Equal(w.Shape, []int{c.rows, 3}) || len(m.Meta.Classes) != c.rows {
+			t.Fatalf("%s turns %d: head %v, %d classes; want %d rows", c.compose, c.turns, w.Shape, len(m.Meta.Classes), c.rows)
+		}
+		first := c.rows/max(1, c.turns) - 5
+		if name := m.Meta.Classes[first*max(1, c.turns)]; name != "glyph 1" {
+			t.Errorf("%s turns %d: class %d is %q, want glyph 1", c.compose, c.turns, first*max(1, c.turns), name)
+		}
+		snap, err := j.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Weights) != 4*3 {
+			t.Errorf("%s turns %d: snapshot of %d weights, want the 4 bars' classes", c.compose, c.turns, len(snap.Weights)/3)
+		}
+	}
+	for _, n := range []int{-1, msg.MaxGlyphs + 1} {
+		req := barsRequest()
+		req.Glyphs = n
+		if _, err := New(req, bars(8, 9), nil, Options{}); err == nil || !strings.Contains(err.Error(), "out of range") {
+			t.Errorf("glyphs %d: %v", n, err)
+		}
+	}
+}
+
+// TestComposeBatchGlyphs: composition leaves a glyph's image whole and
+// labels it after the composed classes (16 + g), and never takes a part
+// of a glyph for another image: on bars whose pixels are their class + 2
+// (glyphs' are in [0, 1]), every composed image's halves read bars'
+// classes, and its label is theirs.
+func TestComposeBatchGlyphs(t *testing.T) {
+	set := bars(8, 10)
+	for i := range set.N {
+		img := set.Image(i)
+		for k := range img {
+			img[k] = float32(set.Labels[i] + 2)
+		}
+	}
+	req := barsRequest()
+	req.Compose, req.Glyphs = "2x1", 3
+	j, err := New(req, set, nil, Options{Val: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Half the batch bars, half glyphs' images (rows set.N…).
+	for i := range j.rows {
+		if i%2 == 0 {
+			j.rows[i] = i
+		} else {
+			j.rows[i] = set.N + 7*i%(3*data.GlyphImages)
+		}
+		j.labels[i] = j.trainLabels[slices.Index(j.trainIdx, j.rows[i])]
+	}
+	j.x = j.batch(j.x, j.rows)
+	want := slices.Clone(j.x)
+	labels := slices.Clone(j.labels)
+	j.compose()
+	size := set.Input.Size()
+	for i, l := range j.labels {
+		img := j.x[i*size : (i+1)*size]
+		if labels[i] >= 4 {
+			if g := labels[i] - 4; l != 16+g || !slices.Equal(img, want[i*size:(i+1)*size]) {
+				t.Errorf("image %d, glyph %d: label %d (want %d), whole: %v", i, g, l, 16+g, slices.Equal(img, want[i*size:(i+1)*size]))
+			}
+			continue
+		}
+		top, bottom := int(img[0])-2, int(img[size-1])-2
+		if top != labels[i] || bottom < 0 || bottom > 3 || img[size/2] != img[size-1] || l != top*4+bottom {
+			t.Errorf("image %d of class %d: top %d, bottom %d, label %d", i, labels[i], top, bottom, l)
+		}
 	}
 }

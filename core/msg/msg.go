@@ -161,6 +161,11 @@ type TrainRequest struct {
 	// image is turned by a random quarter turn and counted as a class of
 	// its own per turn; 8, it may also be mirrored first; 0, none.
 	Turns int `json:"turns,omitempty"`
+	// Glyphs adds that many classes of made-up characters (pen strokes
+	// drawn from Seed, 20 images each) to the training classes, kept whole
+	// by Compose: more identities to generalise from. 0: none; at most
+	// MaxGlyphs.
+	Glyphs int `json:"glyphs,omitempty"`
 	// WeightDecay is the optimiser's L2 weight decay; nil takes the
 	// optimiser's default (5e-4 for sgd, 0 for adam).
 	WeightDecay *float64 `json:"weight_decay,omitempty"`

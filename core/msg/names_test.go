@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -123,6 +124,19 @@ func TestCheckImageInput(t *testing.T) {
 		}
 		if err != nil && err.Error() != "want 1 or 3 channels and sides of 8 to 256 pixels" {
 			t.Errorf("CheckImageInput(%d, %d, %d): %q", c.c, c.h, c.w, err)
+		}
+	}
+}
+
+// TestCheckGlyphs: 0 to MaxGlyphs, at both ends of the bound.
+func TestCheckGlyphs(t *testing.T) {
+	for n, ok := range map[int]bool{0: true, 1: true, 300: true, MaxGlyphs: true, -1: false, MaxGlyphs + 1: false} {
+		err := CheckGlyphs(n)
+		if (err == nil) != ok {
+			t.Errorf("CheckGlyphs(%d) = %v, want ok %v", n, err, ok)
+		}
+		if err != nil && err.Error() != fmt.Sprintf("glyphs %d out of range [0, 1000]", n) {
+			t.Errorf("CheckGlyphs(%d): %q", n, err)
 		}
 	}
 }

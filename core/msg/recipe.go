@@ -61,6 +61,19 @@ func ParseCompose(s string) (rows, cols int, err error) {
 	return rows, cols, nil
 }
 
+// MaxGlyphs is the most classes TrainRequest.Glyphs may add: the head
+// holds a weight row per class, and every image is drawn at the start.
+const MaxGlyphs = 1000
+
+// CheckGlyphs reports whether n is a number of glyph classes
+// TrainRequest.Glyphs takes, 0 to MaxGlyphs, or nil.
+func CheckGlyphs(n int) error {
+	if n < 0 || n > MaxGlyphs {
+		return fmt.Errorf("glyphs %d out of range [0, %d]", n, MaxGlyphs)
+	}
+	return nil
+}
+
 // ParseInput reads an input shape "CxHxW" (TrainRequest.Input, a preset's
 // Input, the command line's --input) as channels, height and width, each
 // a positive integer.
