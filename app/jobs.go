@@ -162,6 +162,7 @@ func (j *Jobs) renderForm() app.UI {
 		j.selectField("flip-test", "Flip test (embed the mirror too)", []string{"no", "yes"}, map[bool]string{false: "no", true: "yes"}[s.FlipTest]),
 		j.textField("compose", "Composition", cmp.Or(s.Compose, "none"), "none, or RxC: 2x1 (halves)"),
 		j.selectField("turns", "Turns as classes", intStrings(msg.TurnsValues()), strconv.Itoa(s.Turns)),
+		j.textField("glyphs", "Glyph classes", strconv.Itoa(s.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs)),
 		j.textField("wd", "Weight decay", wdText(s.WeightDecay), "the optimiser's default"),
 		j.textField("early-stop", "Early stop (epochs)", strconv.Itoa(s.EarlyStop), "0: off"),
 		j.textField("seed", "Seed", strconv.FormatInt(s.Seed, 10), ""),

@@ -17,7 +17,7 @@ func presetSettings(base Settings, p msg.Preset) Settings {
 	s.Preset = p.Name
 	s.Arch, s.Loss, s.Dim, s.Batch, s.LR, s.Opt, s.Epochs = r.Arch, r.Loss, r.Dim, r.Batch, r.LR, r.Opt, r.Epochs
 	s.Schedule, s.Augment, s.EmbedBN, s.Compose, s.Turns, s.EarlyStop = r.Schedule, r.Augment, r.EmbedBN, r.Compose, r.Turns, r.EarlyStop
-	s.FlipTest = r.FlipTest
+	s.FlipTest, s.Glyphs = r.FlipTest, r.Glyphs
 	if s.Augment == "none" {
 		s.Augment = ""
 	}
@@ -66,11 +66,11 @@ func TestParseHashPreset(t *testing.T) {
 			want: func(s *Settings) { *s = presetSettings(def, faces); s.Loss, s.Params = "arcface", nil }},
 		{name: "none", hash: "#preset=none&dim=8", want: func(s *Settings) { s.Dim = 8 }},
 		{name: "unknown preset", hash: "#preset=cats", want: func(*Settings) {}, notices: 1, noticeIs: "preset=cats"},
-		{name: "every recipe key", hash: "#schedule=step&augment=faces&embed-bn=1&flip-test=1&compose=2x1&turns=4&wd=0.001&early-stop=3",
+		{name: "every recipe key", hash: "#schedule=step&augment=faces&embed-bn=1&flip-test=1&compose=2x1&turns=4&glyphs=50&wd=0.001&early-stop=3",
 			want: func(s *Settings) {
 				wd := 0.001
 				s.Schedule, s.Augment, s.EmbedBN, s.Compose, s.Turns, s.WeightDecay, s.EarlyStop = "step", "faces", true, "2x1", 4, &wd, 3
-				s.FlipTest = true
+				s.FlipTest, s.Glyphs = true, 50
 			}},
 		{name: "bad schedule", hash: "#schedule=linear", want: func(*Settings) {}, notices: 1, noticeIs: "schedule=linear"},
 		{name: "bad augment", hash: "#augment=sideways", want: func(*Settings) {}, notices: 1, noticeIs: "augment=sideways"},
@@ -79,6 +79,7 @@ func TestParseHashPreset(t *testing.T) {
 		{name: "bad compose", hash: "#compose=2y1", want: func(*Settings) {}, notices: 1, noticeIs: "compose=2y1"},
 		{name: "bad compose parts", hash: "#compose=0x2", want: func(*Settings) {}, notices: 1, noticeIs: "compose=0x2"},
 		{name: "bad turns", hash: "#turns=3", want: func(*Settings) {}, notices: 1, noticeIs: "turns=3"},
+		{name: "bad glyphs", hash: "#glyphs=1001", want: func(*Settings) {}, notices: 1, noticeIs: "glyphs=1001"},
 		{name: "bad wd", hash: "#wd=-1", want: func(*Settings) {}, notices: 1, noticeIs: "wd=-1"},
 		{name: "bad early stop", hash: "#early-stop=1000", want: func(*Settings) {}, notices: 1, noticeIs: "early-stop=1000"},
 		{name: "a preset's bad value is the link's", hash: "#preset=digits&dim=5",
@@ -103,7 +104,7 @@ func TestPresetHashRoundTrip(t *testing.T) {
 		variants = append(variants, v)
 		v = s
 		wd := 0.0
-		v.EmbedBN, v.Turns, v.Compose, v.WeightDecay, v.EarlyStop = true, 8, "2x2", &wd, 4
+		v.EmbedBN, v.Turns, v.Compose, v.WeightDecay, v.EarlyStop, v.Glyphs = true, 8, "2x2", &wd, 4, 17
 		variants = append(variants, v)
 		v = s
 		v.FlipTest = !s.FlipTest // set back by hand, or set without the preset's
@@ -162,12 +163,12 @@ func TestWithPreset(t *testing.T) {
 // early stopping keeps a trainer to one worker (worker 0 alone
 // validates).
 func TestRequestRecipe(t *testing.T) {
-	s, notices := ParseHash("#augment=digits&schedule=step&embed-bn=1&compose=2x1&turns=8&wd=0.0005&early-stop=2&workers=4")
+	s, notices := ParseHash("#augment=digits&schedule=step&embed-bn=1&compose=2x1&turns=8&glyphs=300&wd=0.0005&early-stop=2&workers=4")
 	if len(notices) > 0 {
 		t.Fatal(notices)
 	}
 	r := s.Request(s.Loss)
-	if r.Augment != "digits" || r.Schedule != "step" || !r.EmbedBN || r.Compose != "2x1" || r.Turns != 8 || r.WeightDecay == nil || *r.WeightDecay != 0.0005 || r.EarlyStop != 2 {
+	if r.Augment != "digits" || r.Schedule != "step" || !r.EmbedBN || r.Compose != "2x1" || r.Turns != 8 || r.Glyphs != 300 || r.WeightDecay == nil || *r.WeightDecay != 0.0005 || r.EarlyStop != 2 {
 		t.Errorf("Request() = %+v", r)
 	}
 	if n := s.WorkersFor(16); n != 1 {

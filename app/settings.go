@@ -55,6 +55,7 @@ type Settings struct {
 	FlipTest    bool     // flip-test=1
 	Compose     string   // compose=RxC, "" none
 	Turns       int      // turns=: one of msg.TurnsValues
+	Glyphs      int      // glyphs=: classes of made-up characters, [0, msg.MaxGlyphs]
 	WeightDecay *float64 // wd=: nil the optimiser's default
 	EarlyStop   int      // early-stop=: patience in epochs, 0 off (one worker then)
 }
@@ -140,7 +141,7 @@ func PresetNames() []string { return append([]string{"none"}, msg.PresetNames().
 
 // recipeKeys are the hash keys a preset may set (with the loss
 // parameters): choosing a preset in a form replaces them all.
-var recipeKeys = []string{"arch", "loss", "dim", "batch", "lr", "opt", "epochs", "schedule", "augment", "embed-bn", "flip-test", "compose", "turns", "wd", "early-stop"}
+var recipeKeys = []string{"arch", "loss", "dim", "batch", "lr", "opt", "epochs", "schedule", "augment", "embed-bn", "flip-test", "compose", "turns", "glyphs", "wd", "early-stop"}
 
 // presetValues returns the hash keys and values of preset p's request,
 // with its loss parameters when loss (the hash's own loss, "" when it
@@ -179,6 +180,9 @@ func presetValues(p msg.Preset, loss string) url.Values {
 	}
 	if r.Turns > 0 {
 		v.Set("turns", strconv.Itoa(r.Turns))
+	}
+	if r.Glyphs > 0 {
+		v.Set("glyphs", strconv.Itoa(r.Glyphs))
 	}
 	if r.WeightDecay != nil {
 		v.Set("wd", strconv.FormatFloat(*r.WeightDecay, 'g', -1, 64))
@@ -379,6 +383,7 @@ func parseHash(fragment string) (Settings, []string) {
 	intIn("epochs", &s.Epochs, 1, maxEpochs)
 	intIn("workers", &s.Workers, 0, MaxWorkers)
 	intIn("early-stop", &s.EarlyStop, 0, maxEpochs)
+	intIn("glyphs", &s.Glyphs, 0, msg.MaxGlyphs)
 	each("lr", func(v string) {
 		if x, err := strconv.ParseFloat(v, 64); err == nil && x >= minLR && x <= maxLR {
 			s.LR = x
@@ -531,6 +536,7 @@ func (s Settings) addRecipe(add func(k, v string)) {
 	opt("flip-test", map[bool]string{true: "1", false: "0"}[s.FlipTest], !s.FlipTest)
 	opt("compose", cmp.Or(s.Compose, "none"), s.Compose == "")
 	opt("turns", strconv.Itoa(s.Turns), s.Turns == 0)
+	opt("glyphs", strconv.Itoa(s.Glyphs), s.Glyphs == 0)
 	if s.WeightDecay != nil {
 		add("wd", strconv.FormatFloat(*s.WeightDecay, 'g', -1, 64))
 	}
@@ -585,7 +591,7 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 	r := msg.TrainRequest{
 		Data: s.Data, Arch: s.Arch, Loss: loss, Dim: s.Dim, Epochs: s.Epochs,
 		Batch: s.Batch, LR: s.LR, Opt: s.Opt, Classes: s.Classes, Seed: s.Seed,
-		Schedule: s.Schedule, Augment: s.Augment, EmbedBN: s.EmbedBN, FlipTest: s.FlipTest, Compose: s.Compose, Turns: s.Turns, EarlyStop: s.EarlyStop,
+		Schedule: s.Schedule, Augment: s.Augment, EmbedBN: s.EmbedBN, FlipTest: s.FlipTest, Compose: s.Compose, Turns: s.Turns, Glyphs: s.Glyphs, EarlyStop: s.EarlyStop,
 	}
 	if s.WeightDecay != nil {
 		wd := *s.WeightDecay

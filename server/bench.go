@@ -48,7 +48,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	for _, name := range []string{"augment", "compose", "turns", "early-stop", "flip-test"} {
+	for _, name := range []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test"} {
 		if mf.set(name) {
 			return badInput("--%s is not measured: bench times the engine's training steps on random images", name)
 		}

@@ -32,6 +32,7 @@ type modelFlags struct {
 	flipTest   bool
 	compose    string
 	turns      int
+	glyphs     int
 	wd         float64
 	earlyStop  int
 	preset     string
@@ -68,6 +69,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two, as InsightFace tests faces (the model embeds so)")
 	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
+	fs.IntVar(&f.glyphs, "glyphs", 0, fmt.Sprintf("new classes of made-up characters (random pen strokes, %d images each, drawn from --seed) beside the training classes, kept whole by --compose (0: none; at most %d)", data.GlyphImages, msg.MaxGlyphs))
 	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
 	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
 	fs.StringVar(&f.preset, "preset", "", "a recipe that sets the flags it names unless given: "+presetUsage())
@@ -117,6 +119,9 @@ func describePreset(p msg.Preset) string {
 	}
 	if r.Turns > 0 {
 		parts = append(parts, fmt.Sprintf("--turns %d", r.Turns))
+	}
+	if r.Glyphs > 0 {
+		parts = append(parts, fmt.Sprintf("--glyphs %d", r.Glyphs))
 	}
 	if r.WeightDecay != nil {
 		parts = append(parts, fmt.Sprintf("--wd %g", *r.WeightDecay))
@@ -177,6 +182,9 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	}
 	if !f.set("turns") && r.Turns > 0 {
 		f.turns = r.Turns
+	}
+	if !f.set("glyphs") && r.Glyphs > 0 {
+		f.glyphs = r.Glyphs
 	}
 	if !f.set("early-stop") && r.EarlyStop > 0 {
 		f.earlyStop = r.EarlyStop
