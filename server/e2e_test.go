@@ -513,7 +513,8 @@ func TestE2EStartup(t *testing.T) {
 	}
 	set("ctl-epochs", "1")
 	time.Sleep(300 * time.Millisecond)
-	if h := cdpEval[string](p, `location.hash`); !strings.Contains(h, "preset=digits") || !strings.Contains(h, "epochs=1&") || !strings.Contains(h, "augment="+digits.Request.Augment) {
+	if h := cdpEval[string](p, `location.hash`); !strings.Contains(h, "preset=digits") || !strings.Contains(h, "epochs=1&") || !strings.Contains(h, "augment="+digits.Request.Augment) ||
+		!strings.Contains(h, "glyphs="+strconv.Itoa(digits.Request.Glyphs)) {
 		t.Errorf("the link after preset digits and epochs 1: %q", h)
 	}
 	cdpRun(p, "click Train", chromedp.Click(chromedp.ID("btn-train")))
