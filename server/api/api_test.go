@@ -117,6 +117,8 @@ func TestJobBadInput(t *testing.T) {
 	cuda.Device = "cuda"
 	loss := tinyJob(1)
 	loss.Loss = "magic"
+	glyphs := tinyJob(1)
+	glyphs.Glyphs = 1001
 	for _, tc := range []struct {
 		name string
 		body string
@@ -131,6 +133,7 @@ func TestJobBadInput(t *testing.T) {
 		{"data", mustJSON(t, unknownData), 400, "unknown data set"},
 		{"cuda", mustJSON(t, cuda), 400, "no CUDA device"},
 		{"loss", mustJSON(t, loss), 400, "magic"},
+		{"glyphs", mustJSON(t, glyphs), 400, "glyphs 1001 out of range [0, 1000]"},
 		{"too large", `{"data":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger than"},
 	} {
 		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(tc.body))
