@@ -10,16 +10,17 @@ import (
 )
 
 // drawRef is draw's plain reference: every pixel's coverage at its
-// distance to the nearest point of the strokes, then the centring.
+// distance to the nearest segment of the strokes, then the centring.
 func drawRef(dst []float32, g glyph, h, w int) {
 	pts := g.points(nil)
 	cov := make([]float64, h*w)
 	for y := range h {
 		for x := range w {
 			dist := math.Inf(1)
-			for _, p := range pts {
-				dx, dy := float64(x)-float64(w)/2+0.5-p[0], float64(y)-float64(h)/2+0.5-p[1]
-				dist = math.Min(dist, math.Sqrt(dx*dx+dy*dy))
+			for s := range len(g.strokes) {
+				for i := s * (glyphSegments + 1); i < (s+1)*(glyphSegments+1)-1; i++ {
+					dist = math.Min(dist, segmentDist(float64(x)-float64(w)/2+0.5, float64(y)-float64(h)/2+0.5, pts[i], pts[i+1]))
+				}
 			}
 			cov[y*w+x] = coverage(g.pen, dist)
 		}
@@ -27,8 +28,25 @@ func drawRef(dst []float32, g glyph, h, w int) {
 	centreByMass(dst, cov, h, w)
 }
 
-// TestGlyphDrawRef: the pen put down point by point draws what the
-// nearest-point distance draws, to the bit, on odd sizes, thin and thick
+// TestSegmentDist: hand-worked distances to the segment from (0, 0) to
+// (4, 0), beside it, past each end and on it; a segment of no length is
+// its point.
+func TestSegmentDist(t *testing.T) {
+	a, b := [2]float64{0, 0}, [2]float64{4, 0}
+	for _, c := range []struct{ x, y, want float64 }{
+		{2, 3, 3}, {-3, 4, 5}, {7, 4, 5}, {1, 0, 0}, {4, -2, 2},
+	} {
+		if got := segmentDist(c.x, c.y, a, b); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("(%g, %g): %g, want %g", c.x, c.y, got, c.want)
+		}
+	}
+	if got := segmentDist(3, 4, a, a); math.Abs(got-5) > 1e-12 {
+		t.Errorf("to a point: %g, want 5", got)
+	}
+}
+
+// TestGlyphDrawRef: the segments drawn one by one over the pixels within
+// the pen's reach draw what the nearest-segment distance draws, to the bit, on odd sizes, thin and thick
 // pens, and strokes that leave the frame.
 func TestGlyphDrawRef(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
