@@ -34,6 +34,11 @@ const (
 	HistogramBins         = 36   // angle histogram bins of 5° over [0°, 180°]
 )
 
+// MaxGlyphValues bounds the pixels of req.Glyphs's images, which a job
+// draws at its start and keeps: 2^26 float32 values, 256 MiB (1,000
+// classes of 1×48×48 images take 46 MB; 3×256×256 images allow 17).
+const MaxGlyphValues = 1 << 26
+
 // Verification protocol on the held-out images, as `metriclab eval`: 10
 // folds of up to 300 genuine and 300 impostor pairs.
 const (
@@ -128,7 +133,7 @@ type Job struct {
 	augBuf       []float32  // one augmented image
 	turns        int        // new classes per class (req.Turns), ≥ 1
 	parts        data.Parts // composition of new classes (req.Compose)
-	perm         []int      // a permutation of the batch: the images lending a part
+	perm         []int      // permutations of the batch's images of the data's classes: those lending a part
 	composed     []float32  // the composed batch
 	partLabels   []int      // the classes of one image's parts
 	stepStart    time.Time  // when the current sharded step began
@@ -176,8 +181,9 @@ type Job struct {
 // req.Glyphs adds that many classes of made-up characters
 // (data.Glyphs, drawn from req.Seed) to the training images, after the
 // composed classes in the head; they are trained on and never held out,
-// composition leaves them whole (and takes no part of them), and turns
-// turn them as any class.
+// composition leaves them whole (the data's images of a batch lend each
+// other their parts), and turns turn them as any class. They take at most
+// MaxGlyphValues pixels, and no loss that batches P classes × K images.
 // req.Seed seeds the weights, the batches, the held-out split, the pairs,
 // the augmentations and turns, and the snapshot's points. Every error is one line, fit to show a user; those
 // about the request wrap ErrRequest.
@@ -237,6 +243,15 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	}
 	if err := msg.CheckGlyphs(req.Glyphs); err != nil {
 		return nil, requestError{err.Error()}
+	}
+	if size := set.Input.Size(); req.Glyphs > MaxGlyphValues/(data.GlyphImages*size) {
+		return nil, badRequest("glyphs %d: at most %d classes of %d×%d×%d images (%d images of a class, %d MiB in all)",
+			req.Glyphs, MaxGlyphValues/(data.GlyphImages*size), set.Input.Channels, set.Input.Height, set.Input.Width, data.GlyphImages, MaxGlyphValues*4>>20)
+	}
+	if b, ok := loss.(core.Batcher); ok && req.Glyphs > 0 {
+		if _, _, pk := b.NeedsPK(); pk {
+			return nil, badRequest("glyphs with %s: its batches of P classes × K images would draw the glyphs' classes as often as the data's (use a classification loss, or glyphs 0)", loss.Name())
+		}
 	}
 	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
 	names := parts.Names(set.Classes)
@@ -513,35 +528,36 @@ func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 
 // compose makes every image of the batch of parts of others (see New).
 func (j *Job) compose() {
-	n, size, b := len(j.set.Classes), j.set.Input.Size(), j.req.Batch
+	n, size := len(j.set.Classes), j.set.Input.Size()
 	j.composed = slices.Grow(j.composed[:0], len(j.x))[:len(j.x)]
-	if len(j.perm) != (j.parts.N()-1)*b {
-		j.perm = make([]int, (j.parts.N()-1)*b)
+	labels := slices.Clone(j.labels)
+	// The images of the data's classes lend each other their parts; the
+	// glyphs' stay whole, after the composed classes.
+	plain := make([]int, 0, len(labels))
+	for i, y := range labels {
+		if y < n {
+			plain = append(plain, i)
+			continue
+		}
+		copy(j.composed[i*size:(i+1)*size], j.x[i*size:(i+1)*size])
+		j.labels[i] = j.parts.Classes(n) + y - n
 	}
+	m := len(plain)
+	j.perm = slices.Grow(j.perm[:0], (j.parts.N()-1)*m)[:(j.parts.N()-1)*m]
 	for k := 1; k < j.parts.N(); k++ {
-		data.Shuffle(j.perm[(k-1)*b:k*b], j.augRng)
+		data.Shuffle(j.perm[(k-1)*m:k*m], j.augRng)
 	}
 	srcs := make([][]float32, j.parts.N())
 	j.partLabels = slices.Grow(j.partLabels[:0], j.parts.N())[:j.parts.N()]
-	labels := slices.Clone(j.labels)
-	for i := range b {
-		dst := j.composed[i*size : (i+1)*size]
-		if y := labels[i]; y >= n { // a glyph: whole, after the composed classes
-			copy(dst, j.x[i*size:(i+1)*size])
-			j.labels[i] = j.parts.Classes(n) + y - n
-			continue
-		}
+	for r, i := range plain {
 		for k := range srcs {
 			src := i
 			if k > 0 {
-				src = j.perm[(k-1)*b+i]
-			}
-			if labels[src] >= n { // no part of a glyph: the image's own
-				src = i
+				src = plain[j.perm[(k-1)*m+r]]
 			}
 			srcs[k], j.partLabels[k] = j.x[src*size:(src+1)*size], labels[src]
 		}
-		j.parts.Compose(dst, srcs, j.set.Input)
+		j.parts.Compose(j.composed[i*size:(i+1)*size], srcs, j.set.Input)
 		j.labels[i] = j.parts.Class(j.partLabels, n)
 	}
 	j.x, j.composed = j.composed, j.x
@@ -709,8 +725,14 @@ func (j *Job) Spec() core.Spec { return j.spec }
 // Loss returns the loss, with its parameters filled in.
 func (j *Job) Loss() core.Loss { return j.loss }
 
-// Classes returns the names of the classes trained on, in label order.
+// Classes returns the names of the classes trained on, in label order:
+// the head's rows.
 func (j *Job) Classes() []string { return j.classes }
+
+// PointClasses returns the names of the labels of Embeddings' and
+// Snapshot's points: the data's classes, which the head's Classes extend
+// when composition, turns or glyphs make more.
+func (j *Job) PointClasses() []string { return j.set.Classes }
 
 // Sizes returns the number of images trained on and held out.
 func (j *Job) Sizes() (train, val int) { return len(j.trainIdx), j.val.N }

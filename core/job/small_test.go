@@ -264,8 +264,9 @@ func TestComposeBatch(t *testing.T) {
 // TestGlyphClasses: req.Glyphs adds its classes after the composed ones
 // (4 bars composed 2x1 are 16 classes, 5 glyphs make 21 rows, ×4 with
 // turns), trains on their 20 images each besides the bars and holds none
-// of them out (the same held out as without); the
-// snapshot keeps to the plain classes; a count out of range is refused.
+// of them out (the same held out as without); the snapshot and the
+// points' class names keep to the bars' classes. Refused: a count out of
+// range, more pixels than MaxGlyphValues, a loss of P×K batches.
 func TestGlyphClasses(t *testing.T) {
 	for _, c := range []struct {
 		compose string
@@ -284,9 +285,6 @@ func TestGlyphClasses(t *testing.T) {
 		if ptn, pvn := plain.Sizes(); tn != ptn+5*data.GlyphImages || vn != pvn {
 			t.Errorf("%s turns %d: %d trained, %d held out; want %d and %d", c.compose, c.turns, tn, vn, ptn+5*data.GlyphImages, pvn)
 		}
-		if slices.ContainsFunc(j.val.Labels, func(y int) bool { return y >= 4 }) {
-			t.Errorf("%s turns %d: held-out labels %v, want the bars' only", c.compose, c.turns, j.val.Labels)
-		}
 		m := j.Model()
 		if w := m.Params["head.weight"]; !slices.Equal(w.Shape, []int{c.rows, 3}) || len(m.Meta.Classes) != c.rows {
 			t.Fatalf("%s turns %d: head %v, %d classes; want %d rows", c.compose, c.turns, w.Shape, len(m.Meta.Classes), c.rows)
@@ -299,30 +297,50 @@ func TestGlyphClasses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(snap.Weights) != 4*3 {
-			t.Errorf("%s turns %d: snapshot of %d weights, want the 4 bars' classes", c.compose, c.turns, len(snap.Weights)/3)
+		bars := []string{"top", "upper", "lower", "bottom"}
+		if len(snap.Weights) != 4*3 || !slices.Equal(snap.Classes, bars) || !slices.Equal(j.PointClasses(), bars) {
+			t.Errorf("%s turns %d: snapshot of %d weights, classes %q, points' classes %q; want the 4 bars' classes",
+				c.compose, c.turns, len(snap.Weights)/3, snap.Classes, j.PointClasses())
 		}
 	}
-	for _, n := range []int{-1, msg.MaxGlyphs + 1} {
-		req := barsRequest()
-		req.Glyphs = n
-		if _, err := New(req, bars(8, 9), nil, Options{}); err == nil || !strings.Contains(err.Error(), "out of range") {
-			t.Errorf("glyphs %d: %v", n, err)
+	big := bars(8, 9)
+	big.Input.Height, big.Input.Width = 128, 128 // 16,384 values an image: at most 204 classes
+	big.X = make([]float32, big.N*big.Input.Size())
+	triplet := barsRequest()
+	triplet.Loss, triplet.LossParams, triplet.Glyphs = "triplet", nil, 1
+	for _, c := range []struct {
+		req  msg.TrainRequest
+		set  *data.Set
+		want string
+	}{
+		{func() msg.TrainRequest { r := barsRequest(); r.Glyphs = -1; return r }(), bars(8, 9), "glyphs -1 out of range"},
+		{func() msg.TrainRequest { r := barsRequest(); r.Glyphs = msg.MaxGlyphs + 1; return r }(), bars(8, 9), "out of range"},
+		{func() msg.TrainRequest { r := barsRequest(); r.Glyphs = 205; return r }(), big, "glyphs 205: at most 204 classes of 1×128×128 images"},
+		{triplet, bars(8, 9), "glyphs with triplet"},
+	} {
+		if _, err := New(c.req, c.set, nil, Options{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("glyphs %d, loss %s: %v, want %q", c.req.Glyphs, c.req.Loss, err, c.want)
 		}
+	}
+	r := barsRequest()
+	r.Glyphs = 204
+	if _, err := New(r, big, nil, Options{Val: -1}); err != nil {
+		t.Errorf("204 glyphs of 128×128: %v", err)
 	}
 }
 
-// TestComposeBatchGlyphs: composition leaves a glyph's image whole and
-// labels it after the composed classes (16 + g), and never takes a part
-// of a glyph for another image: on bars whose pixels are their class + 2
-// (glyphs' are in [0, 1]), every composed image's halves read bars'
-// classes, and its label is theirs.
+// TestComposeBatchGlyphs: composition leaves a glyph's image whole (the
+// image data.Glyphs draws for its row) and labels it after the composed
+// classes (16 + g); the bars' images lend each other their bottom halves,
+// each exactly once (a permutation among them: none keeps its own half
+// for want of a partner), never a glyph's. Every bar image's pixels are
+// 2 + its row, so a half tells whose it is.
 func TestComposeBatchGlyphs(t *testing.T) {
 	set := bars(8, 10)
 	for i := range set.N {
 		img := set.Image(i)
 		for k := range img {
-			img[k] = float32(set.Labels[i] + 2)
+			img[k] = float32(2 + i)
 		}
 	}
 	req := barsRequest()
@@ -331,6 +349,7 @@ func TestComposeBatchGlyphs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	glyphs := data.Glyphs(3, data.GlyphImages, set.Input, uint64(req.Seed))
 	// Half the batch bars, half glyphs' images (rows set.N…).
 	for i := range j.rows {
 		if i%2 == 0 {
@@ -341,21 +360,34 @@ func TestComposeBatchGlyphs(t *testing.T) {
 		j.labels[i] = j.trainLabels[slices.Index(j.trainIdx, j.rows[i])]
 	}
 	j.x = j.batch(j.x, j.rows)
-	want := slices.Clone(j.x)
 	labels := slices.Clone(j.labels)
 	j.compose()
 	size := set.Input.Size()
+	var lent []int
 	for i, l := range j.labels {
 		img := j.x[i*size : (i+1)*size]
-		if labels[i] >= 4 {
-			if g := labels[i] - 4; l != 16+g || !slices.Equal(img, want[i*size:(i+1)*size]) {
-				t.Errorf("image %d, glyph %d: label %d (want %d), whole: %v", i, g, l, 16+g, slices.Equal(img, want[i*size:(i+1)*size]))
+		if r := j.rows[i]; r >= set.N {
+			g := r - set.N
+			if want := 16 + glyphs.Labels[g]; labels[i] != 4+glyphs.Labels[g] || l != want || !slices.Equal(img, glyphs.Image(g)) {
+				t.Errorf("image %d, glyph image %d: label %d (want %d), the glyph's pixels: %v", i, g, l, want, slices.Equal(img, glyphs.Image(g)))
 			}
 			continue
 		}
 		top, bottom := int(img[0])-2, int(img[size-1])-2
-		if top != labels[i] || bottom < 0 || bottom > 3 || img[size/2] != img[size-1] || l != top*4+bottom {
-			t.Errorf("image %d of class %d: top %d, bottom %d, label %d", i, labels[i], top, bottom, l)
+		if top != j.rows[i] || bottom < 0 || bottom >= set.N || img[size/2] != img[size-1] || l != set.Labels[top]*4+set.Labels[bottom] {
+			t.Errorf("image %d (row %d): top from row %d, bottom from row %d, label %d", i, j.rows[i], top, bottom, l)
+			continue
 		}
+		lent = append(lent, bottom)
+	}
+	slices.Sort(lent)
+	var plain []int
+	for _, r := range j.rows {
+		if r < set.N {
+			plain = append(plain, r)
+		}
+	}
+	if !slices.Equal(lent, plain) {
+		t.Errorf("bottom halves from rows %v, want each of the bars' rows %v once", lent, plain)
 	}
 }

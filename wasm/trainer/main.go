@@ -475,7 +475,7 @@ func (w *worker) export() {
 		return
 	}
 	var vectors, metadata strings.Builder
-	if err := job.WriteProjectorTSV(&vectors, &metadata, e, w.job.Classes()); err != nil {
+	if err := job.WriteProjectorTSV(&vectors, &metadata, e, w.job.PointClasses()); err != nil {
 		w.postError(err)
 		return
 	}
