@@ -26,7 +26,7 @@ func Presets() []Preset {
 			Input:       "1x28x28",
 			Request: TrainRequest{Arch: "lenet-s", Loss: "normsoftmax", LossParams: map[string]float64{"s": 16},
 				Dim: 128, Epochs: 10, Batch: 128, LR: 0.01, Opt: "adam", Schedule: "cosine", Augment: "handwriting",
-				Compose: "2x1", Glyphs: 300, WeightDecay: new(5e-4)},
+				Compose: "2x1", Glyphs: 500, WeightDecay: new(5e-4)},
 		},
 		{
 			Name:        "faces",
