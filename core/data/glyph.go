@@ -13,7 +13,7 @@ const GlyphImages = 20
 
 // Glyphs returns n classes of made-up characters, per images of each, of
 // shape in, drawn from seed: more identities for an encoder that must
-// tell apart shapes it never saw. Five digits are few; three hundred
+// tell apart shapes it never saw. Five digits are few; five hundred
 // glyphs beside them teach strokes and their arrangement, which unseen
 // digits share.
 //
@@ -26,7 +26,8 @@ const GlyphImages = 20
 // clamp(w − d + ½, 0, 1), d its distance to the stroke, drawn as 50
 // straight segments) and moved, as
 // MNIST's digits were, to put its centre of mass at the image's centre.
-// Every channel is the same. The class names are "glyph 1" to "glyph n".
+// Every channel is the same. Class c is named GlyphName(c), "glyph 1" to
+// "glyph n"; its images are rows c·per to (c+1)·per − 1.
 func Glyphs(n, per int, in core.Input, seed uint64) *Set {
 	if n < 0 || per < 1 || in.Channels < 1 || in.Height < 1 || in.Width < 1 {
 		panic(fmt.Sprintf("data: Glyphs: %d classes of %d images of %d×%d×%d", n, per, in.Channels, in.Height, in.Width))
@@ -38,7 +39,7 @@ func Glyphs(n, per int, in core.Input, seed uint64) *Set {
 	scale := float64(min(in.Height, in.Width)) / 28
 	var g glyphDraw
 	for c := range n {
-		s.Classes[c] = fmt.Sprintf("glyph %d", c+1)
+		s.Classes[c] = GlyphName(c)
 		proto := newGlyph(rng, scale)
 		for k := range per {
 			i := c*per + k
@@ -52,6 +53,9 @@ func Glyphs(n, per int, in core.Input, seed uint64) *Set {
 	}
 	return s
 }
+
+// GlyphName returns the name of Glyphs's class c: "glyph c+1".
+func GlyphName(c int) string { return fmt.Sprintf("glyph %d", c+1) }
 
 // glyph is a character: its strokes' control points, in pixels from the
 // image's centre, and its pen's half-width.

@@ -71,6 +71,36 @@ func TestGlyphDrawRef(t *testing.T) {
 	}
 }
 
+// TestCoverage: hand-worked values of a pen of half-width 1: a pixel
+// whose centre is on the stroke or half a pixel in is covered, one at the
+// edge (distance 1) half, one at 1.5 or beyond not at all.
+func TestCoverage(t *testing.T) {
+	for _, c := range []struct{ dist, want float64 }{{0, 1}, {0.5, 1}, {0.75, 0.75}, {1, 0.5}, {1.25, 0.25}, {1.5, 0}, {3, 0}} {
+		if got := coverage(1, c.dist); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("coverage(1, %g) = %g, want %g", c.dist, got, c.want)
+		}
+	}
+}
+
+// TestGlyphPoints: each stroke's points run from its first control point
+// to its last, glyphSegments + 1 of them, the middle one at B(½) =
+// (P0 + 3P1 + 3P2 + P3)/8.
+func TestGlyphPoints(t *testing.T) {
+	g := glyph{strokes: [][4][2]float64{{{0, 0}, {8, 0}, {8, 8}, {0, 8}}, {{-1, 2}, {3, 4}, {5, -6}, {7, 1}}}}
+	pts := g.points(nil)
+	if len(pts) != 2*(glyphSegments+1) {
+		t.Fatalf("%d points, want %d", len(pts), 2*(glyphSegments+1))
+	}
+	for k, st := range g.strokes {
+		first, last := pts[k*(glyphSegments+1)], pts[(k+1)*(glyphSegments+1)-1]
+		mid := pts[k*(glyphSegments+1)+glyphSegments/2]
+		want := [2]float64{(st[0][0] + 3*st[1][0] + 3*st[2][0] + st[3][0]) / 8, (st[0][1] + 3*st[1][1] + 3*st[2][1] + st[3][1]) / 8}
+		if first != st[0] || last != st[3] || math.Hypot(mid[0]-want[0], mid[1]-want[1]) > 1e-12 {
+			t.Errorf("stroke %d: from %v to %v through %v; want from %v to %v through %v", k, first, last, mid, st[0], st[3], want)
+		}
+	}
+}
+
 // TestCentreByMass: a single pixel moves to the centre; a picture already
 // centred stays; an empty one is zeros.
 func TestCentreByMass(t *testing.T) {
@@ -89,6 +119,16 @@ func TestCentreByMass(t *testing.T) {
 		if v != want {
 			t.Fatalf("pixel (%d, %d) = %v, want %v", i%7, i/7, v, want)
 		}
+	}
+	// Mass at (4, 4) and (5, 4): its centre (4.5, 4) is (1, ½) from the
+	// 8×8 image's (3.5, 3.5), so it moves by (1, 1) (halves round up),
+	// to (3, 3) and (4, 3).
+	src8 := make([]float64, 8*8)
+	src8[4*8+4], src8[4*8+5] = 1, 1
+	dst8 := make([]float32, 8*8)
+	centreByMass(dst8, src8, 8, 8)
+	if dst8[3*8+3] != 1 || dst8[3*8+4] != 1 {
+		t.Errorf("two pixels centred at (4.5, 4): %v", dst8)
 	}
 	centreByMass(dst, make([]float64, 49), 7, 7)
 	if slices.ContainsFunc(dst, func(v float32) bool { return v != 0 }) {

@@ -113,7 +113,7 @@ type Job struct {
 	tr   core.Engine
 
 	set         *data.Set // training images of the requested classes, held-out ones included
-	glyphs      *data.Set // req.Glyphs's classes, trained on as rows set.N… and labels C…; nil: none
+	glyphs      *data.Set // req.Glyphs's classes, rows set.N… and labels C…, drawn by the first batch that needs them
 	trainIdx    []int     // the images of set that are trained on, sorted, then glyphs' (set.N…)
 	trainLabels []int     // their labels
 	val         *data.Set // held-out images
@@ -256,9 +256,8 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	}
 	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
 	names := parts.Names(set.Classes)
-	if req.Glyphs > 0 {
-		j.glyphs = data.Glyphs(req.Glyphs, data.GlyphImages, set.Input, uint64(req.Seed))
-		names = append(names, j.glyphs.Classes...)
+	for c := range req.Glyphs {
+		names = append(names, data.GlyphName(c))
 	}
 	for _, name := range names {
 		for k := range j.turns {
@@ -283,11 +282,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		j.folds = valPairs(j.val.Labels, req.Seed)
 	}
 	j.trainLabels = set.BatchLabels(nil, j.trainIdx)
-	if j.glyphs != nil {
-		for i, y := range j.glyphs.Labels {
-			j.trainIdx = append(j.trainIdx, set.N+i)
-			j.trainLabels = append(j.trainLabels, len(set.Classes)+y)
-		}
+	for i := range req.Glyphs * data.GlyphImages { // data.Glyphs's order: class by class
+		j.trainIdx = append(j.trainIdx, set.N+i)
+		j.trainLabels = append(j.trainLabels, len(set.Classes)+i/data.GlyphImages)
 	}
 	if len(j.trainIdx) < req.Batch {
 		return nil, badRequest("%d training images, fewer than one batch of %d", len(j.trainIdx), req.Batch)
@@ -565,10 +562,15 @@ func (j *Job) compose() {
 }
 
 // batch gathers the training rows idx into dst (see data.Set.Batch): rows
-// of set, and from set.N on those of glyphs.
+// of set, and from set.N on those of the glyphs, which the first call
+// draws (so that a job validated and dropped, as the server's API does
+// with every request, never draws them).
 func (j *Job) batch(dst []float32, idx []int) []float32 {
-	if j.glyphs == nil {
+	if j.req.Glyphs == 0 {
 		return j.set.Batch(dst, idx)
+	}
+	if j.glyphs == nil {
+		j.glyphs = data.Glyphs(j.req.Glyphs, data.GlyphImages, j.set.Input, uint64(j.req.Seed))
 	}
 	size := j.set.Input.Size()
 	dst = slices.Grow(dst[:0], len(idx)*size)[:len(idx)*size]
@@ -627,7 +629,7 @@ func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) flo
 // plainWeights returns the rows of the class weights w of the classes of
 // untransformed images (see plainClass), C×D: not the glyphs'.
 func (j *Job) plainWeights(w []float32) []float32 {
-	if j.turns == 1 && j.parts.N() == 1 && j.glyphs == nil {
+	if j.turns == 1 && j.parts.N() == 1 && j.req.Glyphs == 0 {
 		return w
 	}
 	d := j.spec.Dim

@@ -324,70 +324,104 @@ func TestGlyphClasses(t *testing.T) {
 	}
 	r := barsRequest()
 	r.Glyphs = 204
-	if _, err := New(r, big, nil, Options{Val: -1}); err != nil {
-		t.Errorf("204 glyphs of 128×128: %v", err)
+	j, err := New(r, big, nil, Options{Val: -1})
+	if err != nil {
+		t.Fatalf("204 glyphs of 128×128: %v", err)
+	}
+	// The server validates every request with New: the glyphs wait for the
+	// first batch.
+	if j.glyphs != nil {
+		t.Error("New drew the glyphs")
 	}
 }
 
 // TestComposeBatchGlyphs: composition leaves a glyph's image whole (the
 // image data.Glyphs draws for its row) and labels it after the composed
-// classes (16 + g); the bars' images lend each other their bottom halves,
-// each exactly once (a permutation among them: none keeps its own half
-// for want of a partner), never a glyph's. Every bar image's pixels are
-// 2 + its row, so a half tells whose it is.
+// classes (4^N + g); the bars' images lend each other their parts, for
+// each part every bar image exactly once (a permutation among them: none
+// keeps its own part for want of a partner), never a glyph's, and
+// different parts from different draws. Every bar image's pixels are 2 +
+// its row, so a part tells whose it is.
 func TestComposeBatchGlyphs(t *testing.T) {
-	set := bars(8, 10)
-	for i := range set.N {
-		img := set.Image(i)
-		for k := range img {
-			img[k] = float32(2 + i)
-		}
-	}
-	req := barsRequest()
-	req.Compose, req.Glyphs = "2x1", 3
-	j, err := New(req, set, nil, Options{Val: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	glyphs := data.Glyphs(3, data.GlyphImages, set.Input, uint64(req.Seed))
-	// Half the batch bars, half glyphs' images (rows set.N…).
-	for i := range j.rows {
-		if i%2 == 0 {
-			j.rows[i] = i
-		} else {
-			j.rows[i] = set.N + 7*i%(3*data.GlyphImages)
-		}
-		j.labels[i] = j.trainLabels[slices.Index(j.trainIdx, j.rows[i])]
-	}
-	j.x = j.batch(j.x, j.rows)
-	labels := slices.Clone(j.labels)
-	j.compose()
-	size := set.Input.Size()
-	var lent []int
-	for i, l := range j.labels {
-		img := j.x[i*size : (i+1)*size]
-		if r := j.rows[i]; r >= set.N {
-			g := r - set.N
-			if want := 16 + glyphs.Labels[g]; labels[i] != 4+glyphs.Labels[g] || l != want || !slices.Equal(img, glyphs.Image(g)) {
-				t.Errorf("image %d, glyph image %d: label %d (want %d), the glyph's pixels: %v", i, g, l, want, slices.Equal(img, glyphs.Image(g)))
+	for _, compose := range []string{"2x1", "2x2"} {
+		set := bars(8, 10)
+		for i := range set.N {
+			img := set.Image(i)
+			for k := range img {
+				img[k] = float32(2 + i)
 			}
-			continue
 		}
-		top, bottom := int(img[0])-2, int(img[size-1])-2
-		if top != j.rows[i] || bottom < 0 || bottom >= set.N || img[size/2] != img[size-1] || l != set.Labels[top]*4+set.Labels[bottom] {
-			t.Errorf("image %d (row %d): top from row %d, bottom from row %d, label %d", i, j.rows[i], top, bottom, l)
-			continue
+		req := barsRequest()
+		req.Compose, req.Glyphs = compose, 3
+		j, err := New(req, set, nil, Options{Val: -1})
+		if err != nil {
+			t.Fatal(err)
 		}
-		lent = append(lent, bottom)
-	}
-	slices.Sort(lent)
-	var plain []int
-	for _, r := range j.rows {
-		if r < set.N {
-			plain = append(plain, r)
+		rows, cols := 2, 1
+		if compose == "2x2" {
+			cols = 2
 		}
-	}
-	if !slices.Equal(lent, plain) {
-		t.Errorf("bottom halves from rows %v, want each of the bars' rows %v once", lent, plain)
+		n := rows * cols
+		composed := 1
+		for range n {
+			composed *= 4
+		}
+		glyphs := data.Glyphs(3, data.GlyphImages, set.Input, uint64(req.Seed))
+		// Half the batch bars, half glyphs' images (rows set.N…).
+		for i := range j.rows {
+			if i%2 == 0 {
+				j.rows[i] = i
+			} else {
+				j.rows[i] = set.N + 7*i%(3*data.GlyphImages)
+			}
+			j.labels[i] = j.trainLabels[slices.Index(j.trainIdx, j.rows[i])]
+		}
+		j.x = j.batch(j.x, j.rows)
+		labels := slices.Clone(j.labels)
+		j.compose()
+		size, side := set.Input.Size(), set.Input.Width
+		lent := make([][]int, n)
+		same := 0
+		for i, l := range j.labels {
+			img := j.x[i*size : (i+1)*size]
+			if r := j.rows[i]; r >= set.N {
+				g := r - set.N
+				if want := composed + glyphs.Labels[g]; labels[i] != 4+glyphs.Labels[g] || l != want || !slices.Equal(img, glyphs.Image(g)) {
+					t.Errorf("%s: image %d, glyph image %d: label %d (want %d), the glyph's pixels: %v", compose, i, g, l, want, slices.Equal(img, glyphs.Image(g)))
+				}
+				continue
+			}
+			want := 0
+			for k := range n {
+				// The part's last pixel, (k/cols+1)·side/rows − 1, (k%cols+1)·side/cols − 1.
+				src := int(img[((k/cols+1)*side/rows-1)*side+(k%cols+1)*side/cols-1]) - 2
+				if src < 0 || src >= set.N || (k == 0 && src != j.rows[i]) {
+					t.Fatalf("%s: image %d (row %d): part %d from row %d", compose, i, j.rows[i], k, src)
+				}
+				lent[k] = append(lent[k], src)
+				want = want*4 + set.Labels[src]
+			}
+			if l != want {
+				t.Errorf("%s: image %d: label %d, want %d", compose, i, l, want)
+			}
+			if n > 2 && lent[1][len(lent[1])-1] == lent[2][len(lent[2])-1] {
+				same++
+			}
+		}
+		var plain []int
+		for _, r := range j.rows {
+			if r < set.N {
+				plain = append(plain, r)
+			}
+		}
+		for k := 1; k < n; k++ {
+			got := slices.Sorted(slices.Values(lent[k]))
+			if !slices.Equal(got, plain) {
+				t.Errorf("%s: part %d from rows %v, want each of the bars' rows %v once", compose, k, got, plain)
+			}
+		}
+		if same > len(plain)/2 {
+			t.Errorf("%s: parts 1 and 2 from the same image for %d of %d images: one draw for both", compose, same, len(plain))
+		}
 	}
 }
