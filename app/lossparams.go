@@ -9,6 +9,12 @@ func lossNames() []string {
 	return []string{"arcface", "combined", "contrastive", "cosface", "l2softmax", "normsoftmax", "softmax", "sphereface", "triplet"}
 }
 
+// pkLosses returns the losses whose batches are P classes × K images
+// (core.Batcher), which take no glyph classes.
+func pkLosses() []string {
+	return []string{"triplet"}
+}
+
 // lossParamRows holds the parameters of every loss (lossParams reads it).
 var lossParamRows = map[string][]lossParamRow{
 	"arcface": {

@@ -171,6 +171,9 @@ func TestRequestRecipe(t *testing.T) {
 	if r.Augment != "digits" || r.Schedule != "step" || !r.EmbedBN || r.Compose != "2x1" || r.Turns != 8 || r.Glyphs != 300 || r.WeightDecay == nil || *r.WeightDecay != 0.0005 || r.EarlyStop != 2 {
 		t.Errorf("Request() = %+v", r)
 	}
+	if r := s.Request("triplet"); r.Glyphs != 0 || r.Compose != "2x1" {
+		t.Errorf("triplet's request: glyphs %d (want 0: it batches P×K), compose %q", r.Glyphs, r.Compose)
+	}
 	if n := s.WorkersFor(16); n != 1 {
 		t.Errorf("WorkersFor with early stopping = %d, want 1", n)
 	}

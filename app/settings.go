@@ -586,12 +586,18 @@ func (s Settings) Param(p LossParam) float64 {
 }
 
 // Request returns the training request of the trainer of loss: the
-// parameters set in s go with s.Loss only; other losses take their defaults.
+// parameters set in s go with s.Loss only; other losses take their
+// defaults. A loss of P×K batches (triplet) takes no glyph classes (a
+// trainer refuses them), so a preset's glyphs, or a link's, go to the
+// other losses only.
 func (s Settings) Request(loss string) msg.TrainRequest {
 	r := msg.TrainRequest{
 		Data: s.Data, Arch: s.Arch, Loss: loss, Dim: s.Dim, Epochs: s.Epochs,
 		Batch: s.Batch, LR: s.LR, Opt: s.Opt, Classes: s.Classes, Seed: s.Seed,
 		Schedule: s.Schedule, Augment: s.Augment, EmbedBN: s.EmbedBN, FlipTest: s.FlipTest, Compose: s.Compose, Turns: s.Turns, Glyphs: s.Glyphs, EarlyStop: s.EarlyStop,
+	}
+	if slices.Contains(pkLosses(), loss) {
+		r.Glyphs = 0
 	}
 	if s.WeightDecay != nil {
 		wd := *s.WeightDecay

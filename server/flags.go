@@ -69,7 +69,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two, as InsightFace tests faces (the model embeds so)")
 	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
-	fs.IntVar(&f.glyphs, "glyphs", 0, fmt.Sprintf("new classes of made-up characters (random pen strokes, %d images each, drawn from --seed) beside the training classes, kept whole by --compose (0: none; at most %d)", data.GlyphImages, msg.MaxGlyphs))
+	fs.IntVar(&f.glyphs, "glyphs", 0, fmt.Sprintf("new classes of made-up characters (random pen strokes, %d images each, drawn from --seed) beside the training classes, kept whole by --compose (0: none; at most %d; not with triplet, whose batches are P classes × K images)", data.GlyphImages, msg.MaxGlyphs))
 	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
 	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
 	fs.StringVar(&f.preset, "preset", "", "a recipe that sets the flags it names unless given: "+presetUsage())
@@ -134,7 +134,8 @@ func describePreset(p msg.Preset) string {
 
 // applyPreset sets every flag that --preset names and the command line
 // does not give (epochs too, when not nil). Loss parameters apply only
-// when the loss is the preset's. The input shape applies to folders and
+// when the loss is the preset's, glyph classes only to a loss that takes
+// them (see batchesPK). The input shape applies to folders and
 // to no data set (data "", bench's), not to MNIST (1×28×28 whatever the
 // preset).
 func (f *modelFlags) applyPreset(data string, epochs *int) error {
@@ -183,7 +184,7 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	if !f.set("turns") && r.Turns > 0 {
 		f.turns = r.Turns
 	}
-	if !f.set("glyphs") && r.Glyphs > 0 {
+	if !f.set("glyphs") && r.Glyphs > 0 && !batchesPK(f.loss) {
 		f.glyphs = r.Glyphs
 	}
 	if !f.set("early-stop") && r.EarlyStop > 0 {
@@ -196,6 +197,22 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 		f.presetLoss = r.LossParams
 	}
 	return nil
+}
+
+// batchesPK reports whether the loss name batches P classes × K images
+// (core.Batcher), which takes no glyph classes: a preset's glyphs go to
+// the other losses only, as its loss parameters go to its own loss.
+func batchesPK(name string) bool {
+	l, err := losses.New(losses.Config{Name: name, Dim: 3})
+	if err != nil {
+		return false
+	}
+	b, ok := l.(core.Batcher)
+	if !ok {
+		return false
+	}
+	_, _, pk := b.NeedsPK()
+	return pk
 }
 
 // set reports whether the named flag was given on the command line.

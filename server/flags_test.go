@@ -71,6 +71,23 @@ func TestApplyPreset(t *testing.T) {
 		t.Errorf("another loss took the preset's parameters %v", lc.Values)
 	}
 
+	// The digits preset's glyphs go to a loss that takes them, not to
+	// triplet's P×K batches, unless given.
+	want, _ := msg.PresetByName("digits")
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--preset", "digits"}, want.Request.Glyphs},
+		{[]string{"--preset", "digits", "--loss", "arcface"}, want.Request.Glyphs},
+		{[]string{"--preset", "digits", "--loss", "triplet"}, 0},
+		{[]string{"--preset", "digits", "--loss", "triplet", "--glyphs", "7"}, 7},
+	} {
+		if mf, _ := parsePreset(t, "mnist", c.args...); mf.glyphs != c.want {
+			t.Errorf("%q: glyphs %d, want %d", c.args, mf.glyphs, c.want)
+		}
+	}
+
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	var digits modelFlags
 	digits.register(fs)
