@@ -10,7 +10,7 @@ func lossNames() []string {
 }
 
 // pkLosses returns the losses whose batches are P classes × K images
-// (core.Batcher), which take no glyph classes.
+// (core.BatchesPK), which take no glyph classes.
 func pkLosses() []string {
 	return []string{"triplet"}
 }

@@ -78,16 +78,14 @@ func lossNames() []string {
 		b.WriteString(strconv.Quote(n) + ", ")
 	}
 	b.WriteString("}\n}\n\n")
-	b.WriteString("// pkLosses returns the losses whose batches are P classes × K images\n// (core.Batcher), which take no glyph classes.\nfunc pkLosses() []string {\n\treturn []string{")
+	b.WriteString("// pkLosses returns the losses whose batches are P classes × K images\n// (core.BatchesPK), which take no glyph classes.\nfunc pkLosses() []string {\n\treturn []string{")
 	for _, n := range losses.Names() {
 		l, err := losses.New(losses.Config{Name: n, Dim: 3})
 		if err != nil {
 			return nil, err
 		}
-		if bt, ok := l.(core.Batcher); ok {
-			if _, _, pk := bt.NeedsPK(); pk {
-				b.WriteString(strconv.Quote(n) + ", ")
-			}
+		if core.BatchesPK(l) {
+			b.WriteString(strconv.Quote(n) + ", ")
 		}
 	}
 	b.WriteString("}\n}\n\n")

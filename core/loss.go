@@ -40,3 +40,14 @@ type NamedNode struct {
 type Batcher interface {
 	NeedsPK() (p, k int, ok bool)
 }
+
+// BatchesPK reports whether l's batches are P classes × K images: a
+// Batcher whose NeedsPK says so.
+func BatchesPK(l Loss) bool {
+	b, ok := l.(Batcher)
+	if !ok {
+		return false
+	}
+	_, _, pk := b.NeedsPK()
+	return pk
+}

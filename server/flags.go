@@ -200,19 +200,11 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 }
 
 // batchesPK reports whether the loss name batches P classes × K images
-// (core.Batcher), which takes no glyph classes: a preset's glyphs go to
+// (core.BatchesPK), which takes no glyph classes: a preset's glyphs go to
 // the other losses only, as its loss parameters go to its own loss.
 func batchesPK(name string) bool {
 	l, err := losses.New(losses.Config{Name: name, Dim: 3})
-	if err != nil {
-		return false
-	}
-	b, ok := l.(core.Batcher)
-	if !ok {
-		return false
-	}
-	_, _, pk := b.NeedsPK()
-	return pk
+	return err == nil && core.BatchesPK(l)
 }
 
 // set reports whether the named flag was given on the command line.

@@ -249,10 +249,8 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, badRequest("glyphs %d: at most %d classes of %d×%d×%d images (%d images of a class, %d MiB in all)",
 			req.Glyphs, MaxGlyphValues/(data.GlyphImages*size), set.Input.Channels, set.Input.Height, set.Input.Width, data.GlyphImages, MaxGlyphValues*4>>20)
 	}
-	if b, ok := loss.(core.Batcher); ok && req.Glyphs > 0 {
-		if _, _, pk := b.NeedsPK(); pk {
-			return nil, badRequest("glyphs with %s: its batches of P classes × K images would draw the glyphs' classes as often as the data's (use a classification loss, or glyphs 0)", loss.Name())
-		}
+	if req.Glyphs > 0 && core.BatchesPK(loss) {
+		return nil, badRequest("glyphs with %s: its batches of P classes × K images would draw the glyphs' classes as often as the data's (use a classification loss, or glyphs 0)", loss.Name())
 	}
 	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
 	names := parts.Names(set.Classes)
