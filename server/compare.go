@@ -61,8 +61,13 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		dims = append(dims, d)
 	}
 	// Validate every combination before the first hour of training: the
-	// loss and the encoder of each, and the rest, which they share, by
-	// preparing the first one's closed-set and open-set training.
+	// loss flags, each taken by some listed loss, the loss and the
+	// encoder of each, and the rest, which they share, by preparing the
+	// first one's closed-set and open-set training.
+	mf.shared = true
+	if err := mf.unusedLossFlag(names, dims[0]); err != nil {
+		return err
+	}
 	for _, name := range names {
 		for _, d := range dims {
 			mf.loss, mf.dim = name, d
@@ -96,8 +101,12 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	if !*jsonOut {
-		fmt.Fprintf(stdout, "%s on MNIST, %d epochs, batch %d, %s; closed set: all classes; open set: train %s, evaluate %s.\n\n",
+		fmt.Fprintf(stdout, "%s on MNIST, %d epochs, batch %d, %s; closed set: all classes; open set: train %s, evaluate %s.\n",
 			mf.arch, *epochs, mf.batch, mf.opt, *trainClasses, *evalClasses)
+		if note := mf.lossFlagsNote(names, dims[0]); note != "" {
+			fmt.Fprintln(stdout, note)
+		}
+		fmt.Fprintln(stdout)
 		fmt.Fprintln(stdout, "| loss | D | closed-set acc | verif. acc | EER | MAP@R | open: verif. acc | open: EER | open: MAP@R |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}

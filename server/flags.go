@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"metriclab/core"
@@ -42,9 +43,17 @@ type modelFlags struct {
 	// lossValues are the loss parameters given on the command line, by name.
 	lossValues map[string]*float64
 	// Set by applyPreset: the preset gave the learning rate, the weight
-	// decay, these loss parameters (of its loss, the one chosen).
+	// decay, and the loss parameters presetLoss of its loss, presetLossName
+	// (lossConfig gives them to that loss only).
 	presetLR, presetWD bool
 	presetLoss         map[string]float64
+	presetLossName     string
+	// shared, set by compare for its list of losses, gives each loss the
+	// loss flags it takes and leaves the others out: another loss's
+	// parameters, a miner (triplet's), a distance (the pair losses') and
+	// glyph classes (not for P×K batches). compare refuses a flag that no
+	// listed loss takes (unusedLossFlag).
+	shared bool
 }
 
 // lossFlagNames are the loss parameters that have a flag of their own.
@@ -193,9 +202,7 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	if epochs != nil && !f.set("epochs") && r.Epochs > 0 {
 		*epochs = r.Epochs
 	}
-	if f.loss == r.Loss {
-		f.presetLoss = r.LossParams
-	}
+	f.presetLoss, f.presetLossName = r.LossParams, r.Loss
 	return nil
 }
 
@@ -223,18 +230,29 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 }
 
 // lossConfig returns the loss configuration with only the parameters the user
-// (or the preset) set, so that the loss fills in its own defaults for D.
+// (or the preset, for its own loss) set, so that the loss fills in its own
+// defaults for D. With shared, the flags the loss does not take are left
+// out (see lossTakes).
 func (f *modelFlags) lossConfig() losses.Config {
-	c := losses.Config{Name: f.loss, Dim: f.dim, Values: map[string]float64{}, Miner: f.miner, Distance: f.distance}
-	for name, v := range f.presetLoss {
-		c.Values[name] = v
+	c := losses.Config{Name: f.loss, Dim: f.dim, Values: map[string]float64{}}
+	take := func(flag string) bool { return !f.shared || lossTakes(f.loss, f.dim, flag) }
+	if take("miner") {
+		c.Miner = f.miner
+	}
+	if take("distance") {
+		c.Distance = f.distance
+	}
+	if f.loss == f.presetLossName {
+		for name, v := range f.presetLoss {
+			c.Values[name] = v
+		}
 	}
 	for name, v := range f.lossValues {
-		if f.set(name) {
+		if f.set(name) && take(name) {
 			c.Values[name] = *v
 		}
 	}
-	if f.set("easy-margin") {
+	if f.set("easy-margin") && take("easy-margin") {
 		c.Values["easy_margin"] = 0
 		if f.easyMargin {
 			c.Values["easy_margin"] = 1
@@ -243,19 +261,104 @@ func (f *modelFlags) lossConfig() losses.Config {
 	return c
 }
 
+// lossGlyphs is the number of glyph classes the loss trains with: none for
+// a P×K loss when shared.
+func (f *modelFlags) lossGlyphs() int {
+	if f.shared && batchesPK(f.loss) {
+		return 0
+	}
+	return f.glyphs
+}
+
+// lossTakes reports whether the loss name at D = dim takes the loss flag:
+// one of its parameters (easy-margin: easy_margin), miner (triplet),
+// distance (contrastive and triplet) or glyphs (a loss that does not
+// batch P×K). A flag other than those is taken by every loss.
+func lossTakes(name string, dim int, flag string) bool {
+	switch flag {
+	case "miner":
+		return name == "triplet"
+	case "distance":
+		return name == "contrastive" || name == "triplet"
+	case "glyphs":
+		return !batchesPK(name)
+	case "easy-margin":
+		flag = "easy_margin"
+	default:
+		if !slices.Contains(lossFlagNames, flag) {
+			return true
+		}
+	}
+	params, err := losses.Params(name, dim)
+	return err == nil && slices.ContainsFunc(params, func(p losses.Param) bool { return p.Name == flag })
+}
+
+// unusedLossFlag, for compare's losses at D = dim, refuses a loss flag
+// given on the command line that none of them takes.
+func (f *modelFlags) unusedLossFlag(names []string, dim int) error {
+	for _, flag := range append(slices.Clone(lossFlagNames), "easy-margin", "miner", "distance", "glyphs") {
+		if !f.set(flag) || len(names) == 0 {
+			continue
+		}
+		if !slices.ContainsFunc(names, func(name string) bool { return lossTakes(name, dim, flag) }) {
+			return badInput("--%s: none of the losses compared (%s) takes it", flag, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// lossFlagsNote, for compare's losses at D = dim, names the loss flags
+// that only some of them take, and those: "" when every loss takes every
+// flag given.
+func (f *modelFlags) lossFlagsNote(names []string, dim int) string {
+	var parts []string
+	note := func(flag, value string, takers []string) {
+		if len(takers) < len(names) {
+			parts = append(parts, fmt.Sprintf("--%s %s for %s", flag, value, strings.Join(takers, ", ")))
+		}
+	}
+	takers := func(flag string) []string {
+		var out []string
+		for _, name := range names {
+			if lossTakes(name, dim, flag) {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	for _, flag := range append(slices.Clone(lossFlagNames), "easy-margin", "miner", "distance") {
+		if f.set(flag) {
+			note(flag, f.fs.Lookup(flag).Value.String(), takers(flag))
+		}
+	}
+	if f.glyphs > 0 {
+		note("glyphs", fmt.Sprint(f.glyphs), takers("glyphs"))
+	}
+	for _, name := range sortedKeys(f.presetLoss) {
+		if !f.set(name) && slices.Contains(names, f.presetLossName) {
+			note(name, fmt.Sprintf("%g (the preset's)", f.presetLoss[name]), []string{f.presetLossName})
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Loss flags not every loss takes: " + strings.Join(parts, "; ") + "."
+}
+
 // newLoss validates the loss flags and returns the loss. A miner or a
 // distance is refused for a loss that takes none, as a parameter of
 // another loss is (losses.New would ignore them).
 func (f *modelFlags) newLoss() (core.Loss, error) {
-	l, err := losses.New(f.lossConfig())
+	c := f.lossConfig()
+	l, err := losses.New(c)
 	if err != nil {
 		return nil, inputError{err}
 	}
 	pair := f.loss == "contrastive" || f.loss == "triplet"
-	if f.miner != "" && !pair {
+	if c.Miner != "" && !pair {
 		return nil, badInput("%s takes no miner (--miner is for triplet)", f.loss)
 	}
-	if f.distance != "" && !pair {
+	if c.Distance != "" && !pair {
 		return nil, badInput("%s takes no distance (--distance is for contrastive and triplet)", f.loss)
 	}
 	return l, nil

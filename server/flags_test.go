@@ -99,6 +99,74 @@ func TestApplyPreset(t *testing.T) {
 	}
 }
 
+// TestLossTakes: which loss flags each loss takes.
+func TestLossTakes(t *testing.T) {
+	for _, c := range []struct {
+		loss, flag string
+		want       bool
+	}{
+		{"triplet", "miner", true}, {"contrastive", "miner", false}, {"arcface", "miner", false},
+		{"contrastive", "distance", true}, {"triplet", "distance", true}, {"cosface", "distance", false},
+		{"arcface", "m", true}, {"sphereface", "m", true}, {"normsoftmax", "m", false}, {"softmax", "s", false},
+		{"combined", "m2", true}, {"contrastive", "margin", true}, {"triplet", "margin", true},
+		{"arcface", "easy-margin", true}, {"cosface", "easy-margin", false},
+		{"normsoftmax", "glyphs", true}, {"contrastive", "glyphs", true}, {"triplet", "glyphs", false},
+		{"triplet", "epochs", true}, {"magic", "m", false},
+	} {
+		if got := lossTakes(c.loss, 3, c.flag); got != c.want {
+			t.Errorf("lossTakes(%s, %s) = %v, want %v", c.loss, c.flag, got, c.want)
+		}
+	}
+}
+
+// TestCompareSharesLossFlags: compare gives each listed loss the loss
+// flags it takes and the preset's loss parameters to the preset's loss
+// only (before, `compare --preset digits` gave normsoftmax's s = 16 to
+// every loss and failed at "contrastive has no parameter s", and a miner
+// for triplet refused the whole list).
+func TestCompareSharesLossFlags(t *testing.T) {
+	mf, epochs := parsePreset(t, "mnist", "--preset", "digits", "--miner", "hard", "--m", "0.3", "--distance", "cosine")
+	mf.shared = true
+	names := []string{"normsoftmax", "arcface", "triplet", "contrastive"}
+	if err := mf.unusedLossFlag(names, 64); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		loss            string
+		params          map[string]float64
+		miner, distance string
+		glyphs          int
+	}{
+		{"normsoftmax", map[string]float64{"s": 16}, "", "", 500},
+		{"arcface", map[string]float64{"m": 0.3}, "", "", 500},
+		{"triplet", map[string]float64{}, "hard", "cosine", 0},
+		{"contrastive", map[string]float64{}, "", "cosine", 500},
+	} {
+		mf.loss = c.loss
+		if _, err := mf.newLoss(); err != nil {
+			t.Errorf("%s: %v", c.loss, err)
+		}
+		r := trainRequest(&mf, "mnist", "", *epochs)
+		if !reflect.DeepEqual(r.LossParams, c.params) || r.Miner != c.miner || r.Distance != c.distance || r.Glyphs != c.glyphs {
+			t.Errorf("%s: params %v, miner %q, distance %q, glyphs %d; want %v, %q, %q, %d",
+				c.loss, r.LossParams, r.Miner, r.Distance, r.Glyphs, c.params, c.miner, c.distance, c.glyphs)
+		}
+	}
+	want := "Loss flags not every loss takes: --m 0.3 for arcface; --miner hard for triplet; --distance cosine for triplet, contrastive; --glyphs 500 for normsoftmax, arcface, contrastive; --s 16 (the preset's) for normsoftmax."
+	if got := mf.lossFlagsNote(names, 64); got != want {
+		t.Errorf("note\n%s\nwant\n%s", got, want)
+	}
+	if err := mf.unusedLossFlag([]string{"normsoftmax"}, 64); err == nil || !strings.Contains(err.Error(), "--m: none of the losses compared (normsoftmax) takes it") {
+		t.Errorf("m with normsoftmax alone: %v", err)
+	}
+
+	// train, not shared, still refuses what its loss does not take.
+	mf, _ = parsePreset(t, "mnist", "--loss", "arcface", "--miner", "hard")
+	if _, err := mf.newLoss(); err == nil {
+		t.Error("train --loss arcface --miner hard accepted")
+	}
+}
+
 // TestPresetDescriptions: what `presets` and `train -h` say a preset sets
 // is a command line that trains the same request as --preset itself.
 func TestPresetDescriptions(t *testing.T) {

@@ -474,6 +474,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"compare open-eval", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--baselines=false", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
 		{"compare baselines only, bad open-eval", []string{"compare", "--losses", "none", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
 		{"compare overlapping open set", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `open-train "0-5" and open-eval "5-9" share class 5`},
+		{"compare miner nobody takes", []string{"compare", "--losses", "arcface,cosface", "--miner", "hard"}, "--miner: none of the losses compared (arcface, cosface) takes it"},
+		{"compare glyphs nobody takes", []string{"compare", "--losses", "triplet", "--glyphs", "5"}, "--glyphs: none of the losses compared (triplet) takes it"},
 		{"openset variant", append([]string{"openset", "--variant", "lr=-1"}, small...), `variant "lr=-1": adam: learning rate -1`},
 		{"openset second variant", append([]string{"openset", "--variant", "seed=2", "--variant", "wd=-1 seed=3"}, small...), `variant "wd=-1 seed=3": adam: weight decay -1`},
 		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `7 in "1-7" is out of range`},

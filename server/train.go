@@ -195,9 +195,9 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 // trainRequest is the training request of the flags.
 func trainRequest(mf *modelFlags, dataName, classSpec string, epochs int) msg.TrainRequest {
 	lc := mf.lossConfig()
-	req := msg.TrainRequest{Data: dataName, Arch: mf.arch, Loss: mf.loss, LossParams: lc.Values, Miner: mf.miner,
-		Distance: mf.distance, Dim: mf.dim, Epochs: epochs, Batch: mf.batch, Opt: mf.opt, Classes: classSpec,
-		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu", Augment: mf.augment, EmbedBN: mf.embedBN, FlipTest: mf.flipTest, Compose: mf.compose, Turns: mf.turns, Glyphs: mf.glyphs, EarlyStop: mf.earlyStop}
+	req := msg.TrainRequest{Data: dataName, Arch: mf.arch, Loss: mf.loss, LossParams: lc.Values, Miner: lc.Miner,
+		Distance: lc.Distance, Dim: mf.dim, Epochs: epochs, Batch: mf.batch, Opt: mf.opt, Classes: classSpec,
+		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu", Augment: mf.augment, EmbedBN: mf.embedBN, FlipTest: mf.flipTest, Compose: mf.compose, Turns: mf.turns, Glyphs: mf.lossGlyphs(), EarlyStop: mf.earlyStop}
 	if mf.lrSet() {
 		req.LR = mf.lr
 	}
