@@ -67,7 +67,7 @@ func (c *Controls) Render() app.UI {
 		}),
 		app.If(!s.Hidden("loss") && len(s.Compare) == 0, func() app.UI {
 			return c.selectField("loss", "Loss", LossNames(), s.Loss, func(s *Settings, v string) {
-				s.Loss, s.Params = v, nil
+				*s = s.WithLoss(v)
 			})
 		}),
 		app.If(!s.Hidden("params") && len(s.Compare) == 0, func() app.UI { return c.params() }),

@@ -162,7 +162,7 @@ func (j *Jobs) renderForm() app.UI {
 		j.selectField("flip-test", "Flip test (embed the mirror too)", []string{"no", "yes"}, map[bool]string{false: "no", true: "yes"}[s.FlipTest]),
 		j.textField("compose", "Composition", cmp.Or(s.Compose, "none"), "none, or RxC: 2x1 (halves)"),
 		j.selectField("turns", "Turns as classes", intStrings(msg.TurnsValues()), strconv.Itoa(s.Turns)),
-		j.textField("glyphs", "Glyph classes", strconv.Itoa(s.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs)),
+		j.glyphsField(),
 		j.textField("wd", "Weight decay", wdText(s.WeightDecay), "the optimiser's default"),
 		j.textField("early-stop", "Early stop (epochs)", strconv.Itoa(s.EarlyStop), "0: off"),
 		j.textField("seed", "Seed", strconv.FormatInt(s.Seed, 10), ""),
@@ -172,6 +172,16 @@ func (j *Jobs) renderForm() app.UI {
 			app.A().ID("job-playground").Href("/"+j.form.Hash()).Text("Open these settings in the playground"),
 		),
 	)
+}
+
+// glyphsField draws the form's glyph classes: the count the job will
+// train with, so none, disabled, for a loss of P×K batches, which takes
+// none (Settings.Request leaves a preset's or a link's out).
+func (j *Jobs) glyphsField() app.UI {
+	if slices.Contains(pkLosses(), j.form.Loss) {
+		return textField("job-glyphs", "Glyph classes (none: "+j.form.Loss+" batches P classes × K images)", "0", "", true, nil)
+	}
+	return j.textField("glyphs", "Glyph classes", strconv.Itoa(j.form.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs))
 }
 
 // wdText is a weight decay as the form shows it: "" for the optimiser's
@@ -414,16 +424,25 @@ func (j *Jobs) status() string {
 
 // EditSettings returns s with its setting key (a URL hash key: "loss",
 // "dim", "batch", …) set to value, checked as the playground's link is
-// (ParseHash), or s and the reason when value is not valid. A new loss or
-// dimension drops the loss parameters set, which belong to the old one.
+// (ParseHash), or s and the reason when value is not valid. As in the
+// playground's controls, a new loss takes its own or the preset's
+// parameters (Settings.WithLoss), and a new
+// dimension keeps the loss parameters that stay in range (keepParams).
+// The link read back has the new loss or dimension from its start, so a
+// preset's parameters of another loss do not reach it.
 //
 // A preset replaces the recipe fields (Settings.WithPreset).
 func EditSettings(s Settings, key, value string) (Settings, error) {
-	if key == "preset" {
+	orig := s
+	switch key {
+	case "preset":
 		return s.WithPreset(value)
-	}
-	if key == "loss" || key == "dim" {
-		s.Params = nil
+	case "loss":
+		s = s.WithLoss(value)
+	case "dim":
+		if d, err := strconv.Atoi(value); err == nil {
+			s.Dim, s.Params = d, keepParams(s.Loss, d, s.Params)
+		}
 	}
 	if key == "classes" && strings.TrimSpace(value) == "" || key == "classes" && value == "all" {
 		s.Classes = ""
@@ -431,7 +450,7 @@ func EditSettings(s Settings, key, value string) (Settings, error) {
 	}
 	out, notices := ParseHash(s.Hash() + "&" + url.QueryEscape(key) + "=" + url.QueryEscape(value))
 	if len(notices) > 0 {
-		return s, errors.New(strings.Join(notices, "; "))
+		return orig, errors.New(strings.Join(notices, "; "))
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -115,7 +116,8 @@ func TestEditSettings(t *testing.T) {
 		{"classes", "", true, func(s Settings) bool { return s.Classes == "" }},
 		{"loss", "cosface", true, func(s Settings) bool { return s.Loss == "cosface" && s.Params == nil }},
 		{"dim", "5", false, nil},
-		{"dim", "2", true, func(s Settings) bool { return s.Dim == 2 && s.Params == nil }},
+		{"dim", "2", true, func(s Settings) bool { return s.Dim == 2 && s.Params["m"] == 0.3 }},
+		{"loss", "magic", false, nil},
 		{"arch", "mlp", true, func(s Settings) bool { return s.Arch == "mlp" }},
 		{"schedule", "step", true, func(s Settings) bool { return s.Schedule == "step" }},
 		{"schedule", "linear", false, nil},
@@ -145,7 +147,7 @@ func TestEditSettings(t *testing.T) {
 			continue
 		}
 		if !tt.ok {
-			if got.Batch != s.Batch || got.LR != s.LR || got.Dim != s.Dim || got.Classes != s.Classes {
+			if got.Batch != s.Batch || got.LR != s.LR || got.Dim != s.Dim || got.Classes != s.Classes || got.Loss != s.Loss || got.Params["m"] != 0.3 {
 				t.Errorf("%s=%s: refused, but the settings changed: %+v", tt.key, tt.value, got)
 			}
 			continue
@@ -190,4 +192,37 @@ func TestJobSummaryAndOrder(t *testing.T) {
 // jobConfig is a tiny job's configuration.
 func jobConfig() msg.TrainRequest {
 	return msg.TrainRequest{Data: "mnist", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 64, LR: 0.001, Opt: "adam", Classes: "0-1", Seed: 1}
+}
+
+// TestEditSettingsLossWithPreset: with the digits preset chosen, any loss
+// can be chosen, and its parameters are the preset's for the preset's
+// loss and the defaults for the others (before, triplet, softmax and
+// contrastive were refused: `unknown setting "s" ignored`, the preset's
+// s = 16 carried over; and a new D dropped the preset's s).
+func TestEditSettingsLossWithPreset(t *testing.T) {
+	s, err := NewJobs().form.WithPreset("digits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loss := range []string{"triplet", "softmax", "contrastive", "arcface", "normsoftmax"} {
+		got, err := EditSettings(s, "loss", loss)
+		if err != nil {
+			t.Errorf("loss %s: %v", loss, err)
+			continue
+		}
+		want := map[string]float64(nil)
+		if loss == "normsoftmax" {
+			want = map[string]float64{"s": 16}
+		}
+		if got.Loss != loss || !maps.Equal(got.Params, want) || got.Preset != "digits" {
+			t.Errorf("loss %s: loss %s, params %v, preset %q; want params %v", loss, got.Loss, got.Params, got.Preset, want)
+		}
+		// And back to the preset's loss.
+		if back, err := EditSettings(got, "loss", "normsoftmax"); err != nil || back.Params["s"] != 16 {
+			t.Errorf("%s, then normsoftmax: params %v (%v), want s = 16", loss, back.Params, err)
+		}
+	}
+	if got, err := EditSettings(s, "dim", "64"); err != nil || got.Dim != 64 || got.Params["s"] != 16 {
+		t.Errorf("dim 64: D %d, params %v (%v), want the preset's s = 16", got.Dim, got.Params, err)
+	}
 }

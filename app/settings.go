@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"slices"
@@ -562,6 +563,18 @@ func (s Settings) WithPreset(name string) (Settings, error) {
 		return s, fmt.Errorf("preset %s: %s", name, strings.Join(notices, "; "))
 	}
 	return out, nil
+}
+
+// WithLoss returns s with loss chosen, as a form chooses it: the loss
+// parameters set belong to the old loss and go; the new loss takes the
+// preset's, when it is the preset's loss, and its defaults otherwise (as
+// `metriclab train --preset P --loss L` does).
+func (s Settings) WithLoss(loss string) Settings {
+	s.Loss, s.Params = loss, nil
+	if p, ok := msg.PresetByName(s.Preset); ok && p.Request.Loss == loss && len(p.Request.LossParams) > 0 {
+		s.Params = maps.Clone(p.Request.LossParams)
+	}
+	return s
 }
 
 // Losses returns the loss of each trainer: Compare in compare mode, else
