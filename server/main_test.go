@@ -42,11 +42,23 @@ func wantBadInput(t *testing.T, want string, args ...string) {
 func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "m.safetensors")
+	// Links given as --out are written through; the errors name the link
+	// and its target (before, the target alone, a path not typed).
+	folderLink, missingLink := filepath.Join(dir, "to-folder"), filepath.Join(dir, "to-missing")
+	if err := os.Symlink(dir, folderLink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone", "m.safetensors"), missingLink); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
 		want string // part of the error line
 	}{
+		{"out a link to a folder", []string{"train", "--out", folderLink}, "--out " + folderLink + " (a link to " + dir + ") is a folder"},
+		{"out a link into a missing folder", []string{"train", "--out", missingLink},
+			"output folder " + filepath.Join(dir, "gone") + " of --out " + missingLink + " (a link to " + filepath.Join(dir, "gone", "m.safetensors") + ") does not exist"},
 		{"unknown command", []string{"fly"}, "unknown command"},
 		{"unknown flag", []string{"train", "--bogus", "--out", out}, "bogus"},
 		{"missing out", []string{"train"}, "--out is required"},

@@ -125,16 +125,21 @@ func checkOutput(path string) error {
 	if path == "" {
 		return badInput("--out is required")
 	}
+	given := path
 	path, err := core.LinkTarget(path) // written through, as core.WriteModel does
 	if err != nil {
 		return badInput("--out: %v", err)
 	}
+	link := "" // the errors name the --out given, and its target when it is a link
+	if path != given {
+		link = " (a link to " + path + ")"
+	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return badInput("--out %s is a folder; want a file name, e.g. %s", path, filepath.Join(path, "model.safetensors"))
+		return badInput("--out %s%s is a folder; want a file name, e.g. %s", given, link, filepath.Join(given, "model.safetensors"))
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return badInput("output folder %s does not exist", dir)
+		return badInput("output folder %s of --out %s%s does not exist", dir, given, link)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
