@@ -228,7 +228,7 @@ func TestPairUpstreamGradient(t *testing.T) {
 		if err := m.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		pairAssertClose(t, dt.String()+" dC/demb", pairFloats(t, grads[0].Value()), ref, 1e-6, 1e-4)
+		pairAssertClose(t, dt.String()+" dC/demb", msFloats(t, grads[0].Value()), ref, 1e-6, 1e-4)
 		m.Close()
 	}
 }

@@ -225,23 +225,6 @@ func pairDense(dt tensor.Dtype, v []float64, r, c int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(r, c), tensor.WithBacking(append([]float64(nil), v...)))
 }
 
-// pairFloats returns the data of a float32 or float64 tensor as float64s.
-func pairFloats(t *testing.T, v G.Value) []float64 {
-	t.Helper()
-	switch d := v.Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, f := range d {
-			out[i] = float64(f)
-		}
-		return out
-	}
-	t.Fatalf("value %T is not a float tensor", v)
-	return nil
-}
-
 // run sets the inputs, runs forward and backward, and returns the loss and
 // dL/demb in float64.
 func (pg *pairGraph) run(t *testing.T, x []float64, labels []int) (float64, []float64) {
@@ -260,7 +243,7 @@ func (pg *pairGraph) run(t *testing.T, x []float64, labels []int) (float64, []fl
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l, pairFloats(t, pg.dEmb.Value())
+	return l, msFloats(t, pg.dEmb.Value())
 }
 
 // pairMustNew is losses.New that fails the test on error.
@@ -311,7 +294,7 @@ func pairTrain(t *testing.T, l core.Loss, x0 []float64, labels []int, dim, class
 			t.Fatal(err)
 		}
 	}
-	return first, last, pairFloats(t, emb.Value())
+	return first, last, msFloats(t, emb.Value())
 }
 
 // pairSeparation returns the leave-one-out nearest-neighbour accuracy of the
