@@ -294,10 +294,15 @@ func lossTakes(name string, dim int, flag string) bool {
 }
 
 // unusedLossFlag, for compare's losses at D = dim, refuses a loss flag
-// given on the command line that none of them takes.
+// given on the command line that none of them takes (--glyphs 0, none,
+// needs no taker), and a glyph count out of range, which a loss that
+// takes none would not check.
 func (f *modelFlags) unusedLossFlag(names []string, dim int) error {
+	if err := msg.CheckGlyphs(f.glyphs); err != nil {
+		return inputError{err}
+	}
 	for _, flag := range append(slices.Clone(lossFlagNames), "easy-margin", "miner", "distance", "glyphs") {
-		if !f.set(flag) || len(names) == 0 {
+		if !f.set(flag) || len(names) == 0 || flag == "glyphs" && f.glyphs == 0 {
 			continue
 		}
 		if !slices.ContainsFunc(names, func(name string) bool { return lossTakes(name, dim, flag) }) {
@@ -313,7 +318,7 @@ func (f *modelFlags) unusedLossFlag(names []string, dim int) error {
 func (f *modelFlags) lossFlagsNote(names []string, dim int) string {
 	var parts []string
 	note := func(flag, value string, takers []string) {
-		if len(takers) < len(names) {
+		if len(takers) > 0 && len(takers) < len(names) {
 			parts = append(parts, fmt.Sprintf("--%s %s for %s", flag, value, strings.Join(takers, ", ")))
 		}
 	}
@@ -327,12 +332,15 @@ func (f *modelFlags) lossFlagsNote(names []string, dim int) string {
 		return out
 	}
 	for _, flag := range append(slices.Clone(lossFlagNames), "easy-margin", "miner", "distance") {
-		if f.set(flag) {
+		if f.set(flag) && (flag != "miner" && flag != "distance" || f.fs.Lookup(flag).Value.String() != "") {
 			note(flag, f.fs.Lookup(flag).Value.String(), takers(flag))
 		}
 	}
-	if f.glyphs > 0 {
+	switch {
+	case f.set("glyphs"):
 		note("glyphs", fmt.Sprint(f.glyphs), takers("glyphs"))
+	case f.glyphs > 0:
+		note("glyphs", fmt.Sprintf("%d (the preset's)", f.glyphs), takers("glyphs"))
 	}
 	for _, name := range sortedKeys(f.presetLoss) {
 		if !f.set(name) && slices.Contains(names, f.presetLossName) {

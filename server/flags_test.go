@@ -152,12 +152,24 @@ func TestCompareSharesLossFlags(t *testing.T) {
 				c.loss, r.LossParams, r.Miner, r.Distance, r.Glyphs, c.params, c.miner, c.distance, c.glyphs)
 		}
 	}
-	want := "Loss flags not every loss takes: --m 0.3 for arcface; --miner hard for triplet; --distance cosine for triplet, contrastive; --glyphs 500 for normsoftmax, arcface, contrastive; --s 16 (the preset's) for normsoftmax."
+	want := "Loss flags not every loss takes: --m 0.3 for arcface; --miner hard for triplet; --distance cosine for triplet, contrastive; --glyphs 500 (the preset's) for normsoftmax, arcface, contrastive; --s 16 (the preset's) for normsoftmax."
 	if got := mf.lossFlagsNote(names, 64); got != want {
 		t.Errorf("note\n%s\nwant\n%s", got, want)
 	}
+	// A flag no listed loss takes is not in the note (the preset's glyphs,
+	// dropped for triplet; before, "--glyphs 500 for .").
+	if got, want := mf.lossFlagsNote([]string{"triplet"}, 64), ""; got != want {
+		t.Errorf("triplet alone: note %q, want %q", got, want)
+	}
 	if err := mf.unusedLossFlag([]string{"normsoftmax"}, 64); err == nil || !strings.Contains(err.Error(), "--m: none of the losses compared (normsoftmax) takes it") {
 		t.Errorf("m with normsoftmax alone: %v", err)
+	}
+
+	// --glyphs 0 asks for none, which triplet takes (refused before this
+	// fix of the review's).
+	none, _ := parsePreset(t, "mnist", "--glyphs", "0")
+	if err := none.unusedLossFlag([]string{"triplet"}, 3); err != nil {
+		t.Errorf("--glyphs 0 with triplet: %v", err)
 	}
 
 	// train, not shared, still refuses what its loss does not take.

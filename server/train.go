@@ -147,7 +147,7 @@ func checkOutput(path string) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return badInput("cannot write in the output folder %s: %v", dir, err)
+		return badInput("cannot write in the output folder %s of --out %s%s: %v", dir, given, link, err)
 	}
 	f.Close()
 	return os.Remove(f.Name())
