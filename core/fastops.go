@@ -23,6 +23,7 @@ import (
 //	fastPReLU(x, a)                for prelu
 //	fastMaxPool2(x)                for maxPool2      (fastops_pool.go)
 //	fastLinear(x, w, b)            for linear
+//	MulT(x, w)                     for x·wᵀ, the losses' heads (exported)
 //	fastConvReLUPool(x, w, b, pad) for maxPool2(relu(conv2d(x, w, b, pad)))
 //	                                                 (fastops_fused.go)
 //	fastBatchNorm(…)               for batchNorm     (fastops_bn.go)
@@ -368,6 +369,24 @@ func fastLinear(x, w, b *G.Node) (*G.Node, error) {
 	return G.ApplyOp(op, x, w, b)
 }
 
+// MulT is the product
+//
+//	y = x·wᵀ
+//
+// of x N×D and w C×D: fastLinear without a bias, for the heads of the
+// losses (the cosines f̂·Ŵᵀ of the margin softmaxes, the logits of the
+// linear ones), whose C×D class weights would otherwise multiply on
+// gonum's pure-Go BLAS. Gradients dx = dy·w, dw = dyᵀ·x. The float32
+// products run on gemm.Mul, the float64 ones on gemm's reference loops.
+func MulT(x, w *G.Node) (*G.Node, error) {
+	if x.Dims() != 2 || w.Dims() != 2 || x.Shape()[1] != w.Shape()[1] {
+		return nil, fmt.Errorf("core: MulT shapes x %v, w %v do not fit", x.Shape(), w.Shape())
+	}
+	op := &linearOp{noBias: true}
+	op.Key = "fastMulT"
+	return G.ApplyOp(op, x, w)
+}
+
 // matOperands holds the offset tables of gemm operands read as plain
 // row-major (or transposed) matrices; they are rebuilt only when a size
 // changes.
@@ -385,16 +404,29 @@ func (o *matOperands) transposed(a []float32, m, k int) gemm.A {
 	return gemm.A{Data: a, Off: o.off, Row: o.row}
 }
 
-// linearOp computes y = x·wᵀ + b.
+// linearOp computes y = x·wᵀ + b, or y = x·wᵀ with noBias (two inputs).
 type linearOp struct {
 	ops.Base
-	y  ops.Buf
-	a  matOperands
-	wT []float32 // scratch: wᵀ, in×out
+	noBias bool
+	y      ops.Buf
+	a      matOperands
+	wT     []float32 // scratch: wᵀ, in×out
 }
 
-func (op *linearOp) Arity() int    { return 3 }
-func (op *linearOp) Type() hm.Type { return ops.FnType(2, 2, 1, 2) }
+func (op *linearOp) Arity() int {
+	if op.noBias {
+		return 2
+	}
+	return 3
+}
+
+func (op *linearOp) Type() hm.Type {
+	if op.noBias {
+		return ops.FnType(2, 2, 2)
+	}
+	return ops.FnType(2, 2, 1, 2)
+}
+
 func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	x, w, err := ops.ShapePair(in)
 	if err != nil {
@@ -404,29 +436,41 @@ func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
-	x, w, b := ops.Dense(in[0]), ops.Dense(in[1]), ops.Dense(in[2])
+	x, w := ops.Dense(in[0]), ops.Dense(in[1])
 	n, k, m := x.Shape()[0], x.Shape()[1], w.Shape()[0]
 	y := op.y.Get(x.Dtype(), tensor.Shape{n, m})
 	switch x.Dtype() {
 	case tensor.Float32:
-		ys, bs := op.y.F32, b.Float32s()
-		for i := 0; i < n; i++ {
-			copy(ys[i*m:i*m+m], bs)
+		ys := op.y.F32
+		if !op.noBias {
+			bs := ops.Dense(in[2]).Float32s()
+			for i := 0; i < n; i++ {
+				copy(ys[i*m:i*m+m], bs)
+			}
 		}
 		wT := ops.Scratch32(&op.wT, k*m)
 		transposeTo(wT, w.Float32s(), m, k)
-		gemm.Mul(op.Pool, true, n, m, k, op.a.rowMajor(x.Float32s(), n, k), gemm.B{Data: wT, Ld: m}, gemm.C{Data: ys, Ld: m})
+		gemm.Mul(op.Pool, !op.noBias, n, m, k, op.a.rowMajor(x.Float32s(), n, k), gemm.B{Data: wT, Ld: m}, gemm.C{Data: ys, Ld: m})
 	default:
-		ys, bs := op.y.F64, b.Float64s()
-		for i := 0; i < n; i++ {
-			copy(ys[i*m:i*m+m], bs)
+		ys := op.y.F64
+		if !op.noBias {
+			bs := ops.Dense(in[2]).Float64s()
+			for i := 0; i < n; i++ {
+				copy(ys[i*m:i*m+m], bs)
+			}
 		}
-		gemmRef(true, false, true, n, m, k, x.Float64s(), k, w.Float64s(), k, ys, m)
+		gemmRef(!op.noBias, false, true, n, m, k, x.Float64s(), k, w.Float64s(), k, ys, m)
 	}
 	return y, nil
 }
 
-func (op *linearOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+func (op *linearOp) DiffWRT(int) []bool {
+	if op.noBias {
+		return []bool{true, true}
+	}
+	return []bool{true, true, true}
+}
+
 func (op *linearOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	bx := &linearBackXOp{}
 	bx.Key = "fastLinearBackX"
@@ -437,8 +481,8 @@ func (op *linearOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	bw := &linearBackWOp{}
 	bw.Key = "fastLinearBackW"
 	dw, err := G.ApplyOp(bw, dy, in[0])
-	if err != nil {
-		return nil, err
+	if err != nil || op.noBias {
+		return G.Nodes{dx, dw}, err
 	}
 	db, err := G.ApplyOp(newBiasBackOp(2), dy)
 	return G.Nodes{dx, dw, db}, err

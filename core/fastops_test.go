@@ -20,11 +20,12 @@ type layerSet struct {
 	prelu  func(x, a *G.Node) (*G.Node, error)
 	pool   func(x *G.Node) (*G.Node, error)
 	linear func(x, w, b *G.Node) (*G.Node, error)
+	mulT   func(x, w *G.Node) (*G.Node, error) // x·wᵀ, the losses' heads
 	// convReLUPool, if set, is pool(relu(conv(x, w, b, pad))) in one op.
 	convReLUPool func(x, w, b *G.Node, pad int) (*G.Node, error)
 }
 
-var fastLayers = layerSet{fastConv2d, fastReLU, fastPReLU, fastMaxPool2, fastLinear, fastConvReLUPool}
+var fastLayers = layerSet{fastConv2d, fastReLU, fastPReLU, fastMaxPool2, fastLinear, MulT, fastConvReLUPool}
 
 // builtinLayers builds the primitives from gorgonia's built-ins. They are
 // written out here rather than taken from layers.go, whose bodies are meant
@@ -72,6 +73,13 @@ var builtinLayers = layerSet{
 			return nil, err
 		}
 		return G.BroadcastAdd(y, b, nil, []byte{0})
+	},
+	mulT: func(x, w *G.Node) (*G.Node, error) {
+		wt, err := G.Transpose(w, 1, 0)
+		if err != nil {
+			return nil, err
+		}
+		return G.Mul(x, wt)
 	},
 }
 
@@ -130,6 +138,8 @@ func opCases() []opCase {
 		{"pool odd", [][]int{{2, 2, 7, 5}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.pool(in[0]) }},
 		{"linear", [][]int{{5, 7}, {3, 7}, {3}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.linear(in[0], in[1], in[2]) }},
 		{"linear wide", [][]int{{6, 17}, {9, 17}, {9}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.linear(in[0], in[1], in[2]) }},
+		{"mulT", [][]int{{5, 7}, {3, 7}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.mulT(in[0], in[1]) }},
+		{"mulT head", [][]int{{13, 33}, {70, 33}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.mulT(in[0], in[1]) }},
 	}
 }
 

@@ -154,11 +154,7 @@ func (l *marginSoftmax) logits(emb, onehot *G.Node, n, classes int) (*G.Node, er
 				return nil, err
 			}
 		}
-		wt, err := G.Transpose(l.weight)
-		if err != nil {
-			return nil, err
-		}
-		z, err := G.Mul(f, wt)
+		z, err := core.MulT(f, l.weight)
 		if err != nil {
 			return nil, err
 		}
@@ -198,11 +194,7 @@ func msCosines(emb, w *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	wt, err := G.Transpose(what)
-	if err != nil {
-		return nil, err
-	}
-	return G.Mul(fhat, wt)
+	return core.MulT(fhat, what)
 }
 
 // msRowNorms returns the N×1 column √(‖f_i‖²+ε), the same norm that f̂
@@ -595,15 +587,24 @@ func msCrossEntropy[T msFloat](z, y []T, c int) float64 {
 
 // msLogSumExp returns log Σ_j e^{z_j}, with the maximum subtracted first.
 func msLogSumExp[T msFloat](z []T) float64 {
-	mx := math.Inf(-1)
-	for _, v := range z {
-		mx = math.Max(mx, float64(v))
-	}
+	mx := msMax(z)
 	var s float64
 	for _, v := range z {
 		s += math.Exp(float64(v) - mx)
 	}
 	return mx + math.Log(s)
+}
+
+// msMax returns the largest of z (−Inf for none; the logits hold no NaN
+// that the loss would not report anyway).
+func msMax[T msFloat](z []T) float64 {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		if float64(v) > mx {
+			mx = float64(v)
+		}
+	}
+	return mx
 }
 
 // SymDiff returns the backward of msCrossEntropyOp, which recomputes the
@@ -623,6 +624,7 @@ func (op *msCrossEntropyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nod
 type msCrossEntropyDiffOp struct {
 	ops.Base
 	dz ops.Buf
+	e  []float64 // scratch: one row's exponentials
 }
 
 func (op *msCrossEntropyDiffOp) Arity() int { return 3 }
@@ -651,25 +653,31 @@ func (op *msCrossEntropyDiffOp) Do(inputs ...G.Value) (G.Value, error) {
 	c := z.Shape()[1]
 	switch zs := z.Data().(type) {
 	case []float64:
-		msCrossEntropyBackwardTo(op.dz.F64, zs, y.Float64s(), c, g)
+		msCrossEntropyBackwardTo(op.dz.F64, zs, y.Float64s(), c, g, ops.Scratch64(&op.e, c))
 	case []float32:
-		msCrossEntropyBackwardTo(op.dz.F32, zs, y.Float32s(), c, g)
+		msCrossEntropyBackwardTo(op.dz.F32, zs, y.Float32s(), c, g, ops.Scratch64(&op.e, c))
 	}
 	return dz, nil
 }
 
-// msCrossEntropyBackwardTo writes g·(p_ij·Σ_k y_ik − y_ij)/N into dst.
-func msCrossEntropyBackwardTo[T msFloat](dst, z, y []T, c int, g float64) []T {
+// msCrossEntropyBackwardTo writes g·(p_ij·Σ_k y_ik − y_ij)/N into dst,
+// with one exponential per entry, p_ij = e^{z_ij − max_i} / Σ_k e^{z_ik −
+// max_i}, kept in e (c values).
+func msCrossEntropyBackwardTo[T msFloat](dst, z, y []T, c int, g float64, e []float64) []T {
 	k := g / float64(len(z)/c)
+	e = e[:c]
 	for i := 0; i < len(z); i += c {
 		zr, yr := z[i:i+c], y[i:i+c]
-		lse := msLogSumExp(zr)
-		var ysum float64
-		for _, v := range yr {
-			ysum += float64(v)
-		}
+		mx := msMax(zr)
+		var s, ysum float64
 		for j, v := range zr {
-			dst[i+j] = T(k * (math.Exp(float64(v)-lse)*ysum - float64(yr[j])))
+			e[j] = math.Exp(float64(v) - mx)
+			s += e[j]
+			ysum += float64(yr[j])
+		}
+		ks := k * ysum / s
+		for j, ej := range e {
+			dst[i+j] = T(ks*ej - k*float64(yr[j]))
 		}
 	}
 	return dst

@@ -220,7 +220,7 @@ func TestMarginCrossEntropySoftTargets(t *testing.T) {
 	if got := msCrossEntropy(z, y, 3); math.Abs(got-want) > 1e-14 {
 		t.Errorf("loss %g, want %g", got, want)
 	}
-	dz := msCrossEntropyBackwardTo(make([]float64, 6), z, y, 3, 2) // ∂ℓ/∂L = 2
+	dz := msCrossEntropyBackwardTo(make([]float64, 6), z, y, 3, 2, make([]float64, 3)) // ∂ℓ/∂L = 2
 	const h = 1e-6
 	for k := range z {
 		v := z[k]

@@ -174,9 +174,14 @@ func (b *Buf) Get(dt tensor.Dtype, s tensor.Shape) *tensor.Dense {
 
 // Scratch32 returns a float32 slice of length n owned by the caller,
 // growing *s when needed; its contents are undefined.
-func Scratch32(s *[]float32, n int) []float32 {
+func Scratch32(s *[]float32, n int) []float32 { return scratch(s, n) }
+
+// Scratch64 is Scratch32 for float64.
+func Scratch64(s *[]float64, n int) []float64 { return scratch(s, n) }
+
+func scratch[T float32 | float64](s *[]T, n int) []T {
 	if cap(*s) < n {
-		*s = make([]float32, n)
+		*s = make([]T, n)
 	}
 	return (*s)[:n]
 }
