@@ -209,7 +209,7 @@ func TestMarginClamp(t *testing.T) {
 // against central differences.
 func TestMarginCrossEntropySoftTargets(t *testing.T) {
 	z := []float64{1, 2, -1, 0.5, 0, 3}
-	y := []float64{0.2, 0.8, 0, 0.5, 0.25, 0.25}
+	y := []float64{0.2, 0.8, 0, 0.5, 0.25, 0.75} // the second row sums to 1.5
 	var want float64
 	for i := 0; i < 6; i += 3 {
 		lse := math.Log(math.Exp(z[i]) + math.Exp(z[i+1]) + math.Exp(z[i+2]))
