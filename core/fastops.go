@@ -23,7 +23,7 @@ import (
 //	fastPReLU(x, a)                for prelu
 //	fastMaxPool2(x)                for maxPool2      (fastops_pool.go)
 //	fastLinear(x, w, b)            for linear
-//	MulT(x, w)                     for x·wᵀ, the losses' heads (exported)
+//	Linear(x, w, b)                fastLinear with b optional, the losses' heads (exported)
 //	fastConvReLUPool(x, w, b, pad) for maxPool2(relu(conv2d(x, w, b, pad)))
 //	                                                 (fastops_fused.go)
 //	fastBatchNorm(…)               for batchNorm     (fastops_bn.go)
@@ -369,18 +369,21 @@ func fastLinear(x, w, b *G.Node) (*G.Node, error) {
 	return G.ApplyOp(op, x, w, b)
 }
 
-// MulT is the product
+// Linear is the fully connected product of the losses' heads,
 //
-//	y = x·wᵀ
+//	y = x·wᵀ + b,   or y = x·wᵀ when b is nil,
 //
-// of x N×D and w C×D: fastLinear without a bias, for the heads of the
-// losses (the cosines f̂·Ŵᵀ of the margin softmaxes, the logits of the
-// linear ones), whose C×D class weights would otherwise multiply on
-// gonum's pure-Go BLAS. Gradients dx = dy·w, dw = dyᵀ·x. The float32
-// products run on gemm.Mul, the float64 ones on gemm's reference loops.
-func MulT(x, w *G.Node) (*G.Node, error) {
+// x N×D, w C×D, b C: fastLinear, with the bias optional (the margin
+// softmaxes' cosines f̂·Ŵᵀ have none), so that the heads' C×D class
+// weights multiply on core/gemm rather than gonum's pure-Go BLAS.
+// Gradients dx = dy·w, dw = dyᵀ·x, db = Σ_n dy. The float32 products run
+// on gemm.Mul, the float64 ones on gemm's reference loops.
+func Linear(x, w, b *G.Node) (*G.Node, error) {
+	if b != nil {
+		return fastLinear(x, w, b)
+	}
 	if x.Dims() != 2 || w.Dims() != 2 || x.Shape()[1] != w.Shape()[1] {
-		return nil, fmt.Errorf("core: MulT shapes x %v, w %v do not fit", x.Shape(), w.Shape())
+		return nil, fmt.Errorf("core: Linear shapes x %v, w %v do not fit", x.Shape(), w.Shape())
 	}
 	op := &linearOp{noBias: true}
 	op.Key = "fastMulT"

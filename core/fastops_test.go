@@ -25,7 +25,10 @@ type layerSet struct {
 	convReLUPool func(x, w, b *G.Node, pad int) (*G.Node, error)
 }
 
-var fastLayers = layerSet{fastConv2d, fastReLU, fastPReLU, fastMaxPool2, fastLinear, MulT, fastConvReLUPool}
+var fastLayers = layerSet{fastConv2d, fastReLU, fastPReLU, fastMaxPool2, fastLinear, mulT, fastConvReLUPool}
+
+// mulT is Linear without a bias.
+func mulT(x, w *G.Node) (*G.Node, error) { return Linear(x, w, nil) }
 
 // builtinLayers builds the primitives from gorgonia's built-ins. They are
 // written out here rather than taken from layers.go, whose bodies are meant

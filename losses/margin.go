@@ -154,15 +154,7 @@ func (l *marginSoftmax) logits(emb, onehot *G.Node, n, classes int) (*G.Node, er
 				return nil, err
 			}
 		}
-		z, err := core.MulT(f, l.weight)
-		if err != nil {
-			return nil, err
-		}
-		b, err := G.Reshape(l.bias, tensor.Shape{1, classes})
-		if err != nil {
-			return nil, err
-		}
-		return G.BroadcastAdd(z, b, nil, []byte{0})
+		return core.Linear(f, l.weight, l.bias)
 	}
 
 	cos, err := msCosines(emb, l.weight)
@@ -194,7 +186,7 @@ func msCosines(emb, w *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return core.MulT(fhat, what)
+	return core.Linear(fhat, what, nil)
 }
 
 // msRowNorms returns the N×1 column √(‖f_i‖²+ε), the same norm that f̂
