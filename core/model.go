@@ -187,20 +187,33 @@ func WriteModel(path string, m *Model) (err error) {
 const staleTemp = time.Hour
 
 // removeStaleTemps removes the temporary files of WriteModel for base in
-// dir last changed before cutoff.
+// dir last changed before cutoff: regular files named as os.CreateTemp
+// names them, "."+base+".tmp-" and its random decimal number, so that a
+// file of the user's that merely starts so (".m.safetensors.tmp-old") stays.
 func removeStaleTemps(dir, base string, cutoff time.Time) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "."+base+".tmp-") || !e.Type().IsRegular() {
+		rest, ok := strings.CutPrefix(e.Name(), "."+base+".tmp-")
+		if !ok || !isDecimal(rest) || !e.Type().IsRegular() {
 			continue
 		}
 		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// isDecimal reports whether s is a non-empty string of ASCII digits.
+func isDecimal(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // ReadModel reads and validates a model file written by WriteModel. Its

@@ -252,18 +252,20 @@ func TestWriteModelThroughLink(t *testing.T) {
 
 // TestWriteModelRemovesStaleTemps leaves temporary files of a model as a
 // killed process would, one of two hours ago and one of now (a write in
-// progress elsewhere), and one of another model: writing the model removes
-// the old one alone.
+// progress elsewhere), one of another model, and two old files of the
+// user's named like them (no random number after "tmp-", or more than
+// one): writing the model removes the old temporary file alone.
 func TestWriteModelRemovesStaleTemps(t *testing.T) {
 	dir := t.TempDir()
 	old, fresh, other := ".m.safetensors.tmp-111", ".m.safetensors.tmp-222", ".n.safetensors.tmp-333"
-	for _, name := range []string{old, fresh, other} {
+	mine, mine2 := ".m.safetensors.tmp-", ".m.safetensors.tmp-444.bak"
+	for _, name := range []string{old, fresh, other, mine, mine2} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("part"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	then := time.Now().Add(-2 * time.Hour)
-	for _, name := range []string{old, other} {
+	for _, name := range []string{old, other, mine, mine2} {
 		if err := os.Chtimes(filepath.Join(dir, name), then, then); err != nil {
 			t.Fatal(err)
 		}
@@ -271,8 +273,8 @@ func TestWriteModelRemovesStaleTemps(t *testing.T) {
 	if err := WriteModel(filepath.Join(dir, "m.safetensors"), modelFixture()); err != nil {
 		t.Fatal(err)
 	}
-	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{fresh, other, "m.safetensors"}) {
-		t.Errorf("the folder holds %q, want the fresh temporary file, the other model's and the model", names)
+	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{mine, fresh, mine2, other, "m.safetensors"}) {
+		t.Errorf("the folder holds %q, want the user's two files, the fresh temporary file, the other model's and the model", names)
 	}
 }
 
