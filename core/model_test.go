@@ -253,8 +253,8 @@ func TestWriteModelThroughLink(t *testing.T) {
 // TestWriteModelRemovesStaleTemps leaves temporary files of a model as a
 // killed process would, one of two hours ago and one of now (a write in
 // progress elsewhere), one of another model, and two old files of the
-// user's named like them (no random number after "tmp-", or more than
-// one): writing the model removes the old temporary file alone.
+// user's named like them (nothing after "tmp-", or something after the
+// number): writing the model removes the old temporary file alone.
 func TestWriteModelRemovesStaleTemps(t *testing.T) {
 	dir := t.TempDir()
 	old, fresh, other := ".m.safetensors.tmp-111", ".m.safetensors.tmp-222", ".n.safetensors.tmp-333"
