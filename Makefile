@@ -116,7 +116,7 @@ TORCH := /usr/bin/python3
 torch:
 	@$(TORCH) -c 'import torch' 2>/dev/null || (apt-get update -qq && apt-get install -y -qq python3-torch)
 
-## bench: training throughput natively beside PyTorch on the CPU (same models, ArcFace head, Adam; 1 and 2 threads), the GEMM's GFLOP/s, then lenet-s in wasm beside the browser peers, all in one run
+## bench: training throughput natively beside PyTorch on the CPU (same models, ArcFace head, Adam; 1 and 2 threads), the GEMM's GFLOP/s, LeNet++'s convolutions beside PyTorch's, then lenet-s in wasm beside the browser peers, all in one run
 BENCH_OUT := out/bench
 bench: deps node torch bin/metriclab $(SLIM)/wasm.mod
 	@mkdir -p $(BENCH_OUT)
@@ -131,6 +131,8 @@ bench: deps node torch bin/metriclab $(SLIM)/wasm.mod
 	done
 	@$(TORCH) .ci/benchtable.py < $(BENCH_OUT)/native.jsonl
 	$(GO) test -run '^$$' -bench 'Peak|Mul/[a-z0-9]+/square512' -benchtime 20x ./core/gemm/
+	$(GO) test -run '^$$' -bench 'Plan/lenetpp/threads=1' -benchtime 10x ./core/conv/
+	$(TORCH) .ci/torch_conv.py
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x -modfile $(SLIM)/wasm.mod ./losses/
 	bash ../shared/peers/run.sh 6
 
