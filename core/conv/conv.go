@@ -17,6 +17,11 @@ type Plan struct {
 	pixels []int32 // N·P: offset of output pixel (n,i,j)'s window in the padded batch
 	taps   []int32 // Q: offset of tap (c,u,v) within a padded image
 
+	// The zeros the products may skip (nil: none): the taps that read the
+	// zero border, by kernel row (gemm.Band). fwd: a pixel's kernel rows
+	// that reach the image; filt: a tap's output rows that do.
+	fwd, filt *gemm.Band
+
 	xp, wT, yT []float32 // padded input, Q×Co filter, N·P×Co output
 	xpOf       *float32  // the input whose padded copy xp holds, until the next BackwardFilter
 	dyT, dwT   []float32 // N·P×Co output gradient, Q×Co filter gradient
@@ -37,11 +42,12 @@ type operands struct {
 // class is the input pixels (Y, X) with one residue (Y+pad mod S,
 // X+pad mod S), and the taps (o, u, v) that reach them.
 type class struct {
-	rows []int32   // per pixel (n, Y, X): offset of dy[n, 0, Ŷ, X̂] in the padded gradient
-	dst  []int32   // per pixel: its index n·Ci·H·W + Y·W + X in dx
-	taps []int32   // per tap (o, u, v): offset relative to rows (may be negative)
-	tapW []int32   // per tap: index of w[o, 0, u, v]
-	wk   []float32 // taps×Ci: w[o, c, u, v] packed for the product
+	rows []int32    // per pixel (n, Y, X): offset of dy[n, 0, Ŷ, X̂] in the padded gradient
+	dst  []int32    // per pixel: its index n·Ci·H·W + Y·W + X in dx
+	taps []int32    // per tap (o, u, v): offset relative to rows (may be negative)
+	tapW []int32    // per tap: index of w[o, 0, u, v]
+	wk   []float32  // taps×Ci: w[o, c, u, v] packed for the product
+	band *gemm.Band // the taps of each pixel whose output row exists (nil: all)
 }
 
 // NewPlan returns the plan of g.
@@ -71,7 +77,56 @@ func NewPlan(g Geom) (*Plan, error) {
 	if err := p.buildClasses(); err != nil {
 		return nil, err
 	}
+	p.buildBands()
 	return p, nil
+}
+
+// buildBands makes the bands of the forward and filter products: output
+// row i reads padded rows S·i + u, and kernel row u reaches the image
+// when Pad ≤ S·i + u < Pad + H.
+func (p *Plan) buildBands() {
+	g := p.g
+	ho, wo := g.Ho(), g.Wo()
+	reach := func(i, u int) bool { return g.Pad <= g.Stride*i+u && g.Stride*i+u < g.Pad+g.H }
+	rowsOf := func(i int) (lo, hi int32) { // the kernel rows output row i reaches the image with
+		lo, hi = int32(g.K), 0
+		for u := 0; u < g.K; u++ {
+			if reach(i, u) {
+				lo, hi = min(lo, int32(u)), int32(u+1)
+			}
+		}
+		return lo, max(lo, hi)
+	}
+	outOf := func(u int) (lo, hi int32) { // the output rows kernel row u reaches the image from
+		lo, hi = int32(ho), 0
+		for i := 0; i < ho; i++ {
+			if reach(i, u) {
+				lo, hi = min(lo, int32(i)), int32(i+1)
+			}
+		}
+		return lo, max(lo, hi)
+	}
+	partial := false
+	for i := 0; i < ho; i++ {
+		if lo, hi := rowsOf(i); lo > 0 || hi < int32(g.K) {
+			partial = true
+		}
+	}
+	if !partial {
+		return
+	}
+	p.fwd = &gemm.Band{Key: make([]int32, g.Q()), Lo: make([]int32, g.N*g.P()), Hi: make([]int32, g.N*g.P())}
+	p.filt = &gemm.Band{Key: make([]int32, g.N*g.P()), Lo: make([]int32, g.Q()), Hi: make([]int32, g.Q())}
+	for t := range p.fwd.Key { // tap (c, u, v)
+		u := t / g.K % g.K
+		p.fwd.Key[t] = int32(u)
+		p.filt.Lo[t], p.filt.Hi[t] = outOf(u)
+	}
+	for r := range p.fwd.Lo { // pixel (n, i, j)
+		i := r / wo % ho
+		p.fwd.Lo[r], p.fwd.Hi[r] = rowsOf(i)
+		p.filt.Key[r] = int32(i)
+	}
 }
 
 // Geom returns the plan's geometry.
@@ -94,28 +149,41 @@ func (p *Plan) buildClasses() error {
 	for ry := 0; ry < s; ry++ {
 		for rx := 0; rx < s; rx++ {
 			var c class
+			na := (g.K - ry + s - 1) / s // kernel rows ry + s·a < K
+			band, partial := &gemm.Band{}, false
 			for n := 0; n < g.N; n++ {
 				for y := 0; y < g.H; y++ {
 					if (y+g.Pad)%s != ry {
 						continue
 					}
+					// Tap (o, a, b) reads output row Ŷ − a, which exists
+					// for a in [Ŷ − Ho + 1, Ŷ]: the band's keys are a.
+					yh := (y + g.Pad - ry) / s
+					lo := min(max(0, yh-ho+1), na)
+					hi := max(lo, min(na, yh+1))
+					partial = partial || lo > 0 || hi < na
 					for x := 0; x < g.W; x++ {
 						if (x+g.Pad)%s != rx {
 							continue
 						}
-						yh, xh := (y+g.Pad-ry)/s, (x+g.Pad-rx)/s
+						xh := (x + g.Pad - rx) / s
 						c.rows = append(c.rows, int32(n*g.Co*plane+(yh+p.e)*p.wq+xh+p.e))
 						c.dst = append(c.dst, int32((n*g.Ci*g.H+y)*g.W+x))
+						band.Lo, band.Hi = append(band.Lo, int32(lo)), append(band.Hi, int32(hi))
 					}
 				}
 			}
 			for o := 0; o < g.Co; o++ {
-				for a := 0; ry+s*a < g.K; a++ {
+				for a := 0; a < na; a++ {
 					for b := 0; rx+s*b < g.K; b++ {
 						c.taps = append(c.taps, int32(o*plane-a*p.wq-b))
 						c.tapW = append(c.tapW, int32(o*g.Ci*g.K*g.K+(ry+s*a)*g.K+rx+s*b))
+						band.Key = append(band.Key, int32(a))
 					}
 				}
+			}
+			if partial {
+				c.band = band
 			}
 			if len(c.rows) > 0 {
 				c.wk = make([]float32, len(c.taps)*g.Ci)
@@ -139,7 +207,7 @@ func (p *Plan) Forward(pool *par.Pool, y, x, w, b []float32) {
 	kern.Transpose(p.wT, g.Co, w, g.Q(), g.Co, g.Q(), nil)
 	np := g.N * g.P()
 	p.yT = grow(p.yT, np*g.Co)
-	gemm.Mul(pool, false, np, g.Co, g.Q(), gemm.A{Data: xin, Off: p.taps, Row: p.pixels}, gemm.B{Data: p.wT, Ld: g.Co}, gemm.C{Data: p.yT, Ld: g.Co})
+	gemm.Mul(pool, false, np, g.Co, g.Q(), gemm.A{Data: xin, Off: p.taps, Row: p.pixels, Band: p.fwd}, gemm.B{Data: p.wT, Ld: g.Co}, gemm.C{Data: p.yT, Ld: g.Co})
 	p.cur = operands{y: y, b: b}
 	par.For(pool, g.N, 1, p, (*Plan).unpackY)
 	p.cur = operands{}
@@ -177,7 +245,7 @@ func (p *Plan) BackwardFilter(pool *par.Pool, dw, db, x, dy []float32) {
 	par.For(pool, g.N, 1, p, (*Plan).packDy)
 	p.cur = operands{}
 	p.dwT = grow(p.dwT, g.Q()*g.Co)
-	gemm.Mul(pool, false, g.Q(), g.Co, np, gemm.A{Data: xin, Off: p.pixels, Row: p.taps}, gemm.B{Data: p.dyT, Ld: g.Co}, gemm.C{Data: p.dwT, Ld: g.Co})
+	gemm.Mul(pool, false, g.Q(), g.Co, np, gemm.A{Data: xin, Off: p.pixels, Row: p.taps, Band: p.filt}, gemm.B{Data: p.dyT, Ld: g.Co}, gemm.C{Data: p.dwT, Ld: g.Co})
 	kern.Transpose(dw, g.Q(), p.dwT, g.Co, g.Q(), g.Co, nil)
 	if db != nil {
 		par.For(pool, g.Co, 1, biasGrad{db, dy, g.N, g.Co, pl}, biasGrad.sum)
@@ -214,7 +282,7 @@ func (p *Plan) BackwardData(pool *par.Pool, dx, dy, w []float32) {
 		}
 		m := len(c.rows)
 		p.dxT = grow(p.dxT, m*g.Ci)
-		gemm.Mul(pool, false, m, g.Ci, len(c.taps), gemm.A{Data: p.dyp, Off: c.taps, Row: c.rows}, gemm.B{Data: c.wk, Ld: g.Ci}, gemm.C{Data: p.dxT, Ld: g.Ci})
+		gemm.Mul(pool, false, m, g.Ci, len(c.taps), gemm.A{Data: p.dyp, Off: c.taps, Row: c.rows, Band: c.band}, gemm.B{Data: c.wk, Ld: g.Ci}, gemm.C{Data: p.dxT, Ld: g.Ci})
 		p.cur.cls = c
 		if g.Stride == 1 { // one class: every pixel in order, image by image
 			par.For(pool, g.N, 1, p, (*Plan).unpackDx)

@@ -100,6 +100,83 @@ func TestPlanMatchesRef(t *testing.T) {
 	}
 }
 
+// TestPlanBands: the bands name only zeros (every step outside a row's
+// range reads the padding), a geometry with padding has them, and the
+// products that skip them give the bits of the products that do not.
+func TestPlanBands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	banded := 0
+	for _, g := range geoms {
+		p, err := NewPlan(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, w, b, dy := randSlice(rng, g.InSize()), randSlice(rng, g.FilterSize()), randSlice(rng, g.Co), randSlice(rng, g.OutSize())
+		for i := range x { // no zero inside the image, so that a zero read is the padding's
+			x[i] = 1 + float32(i%7)
+		}
+		for i := range dy {
+			dy[i] = 1 + float32(i%5)
+		}
+		xp := p.Padded(nil, x)
+		if p.fwd != nil {
+			banded++
+			for r, row := range p.pixels {
+				for s, tap := range p.taps {
+					k := p.fwd.Key[s]
+					if (k < p.fwd.Lo[r] || k >= p.fwd.Hi[r]) && xp[row+tap] != 0 {
+						t.Fatalf("%+v: pixel %d, tap %d outside the forward band reads %g", g, r, s, xp[row+tap])
+					}
+					if k2 := p.filt.Key[r]; (k2 < p.filt.Lo[s] || k2 >= p.filt.Hi[s]) && xp[row+tap] != 0 {
+						t.Fatalf("%+v: tap %d, pixel %d outside the filter band reads %g", g, s, r, xp[row+tap])
+					}
+				}
+			}
+		} else if g.Pad > 0 {
+			t.Errorf("%+v: padding but no band", g)
+		}
+		// The same products without the bands.
+		q, _ := NewPlan(g)
+		q.fwd, q.filt = nil, nil
+		for i := range q.classes {
+			q.classes[i].band = nil
+		}
+		p.BackwardData(nil, make([]float32, g.InSize()), dy, w) // fills the padded gradient
+		for ci, c := range p.classes {
+			if c.band == nil {
+				continue
+			}
+			banded++
+			for r, row := range c.rows {
+				for s, tap := range c.taps {
+					if k := c.band.Key[s]; (k < c.band.Lo[r] || k >= c.band.Hi[r]) && p.dyp[row+tap] != 0 {
+						t.Fatalf("%+v class %d: pixel %d, tap %d outside the band reads %g", g, ci, r, s, p.dyp[row+tap])
+					}
+				}
+			}
+		}
+		y1, y2 := make([]float32, g.OutSize()), make([]float32, g.OutSize())
+		p.Forward(nil, y1, x, w, b)
+		q.Forward(nil, y2, x, w, b)
+		dx1, dx2 := make([]float32, g.InSize()), make([]float32, g.InSize())
+		p.BackwardData(nil, dx1, dy, w)
+		q.BackwardData(nil, dx2, dy, w)
+		dw1, dw2 := make([]float32, g.FilterSize()), make([]float32, g.FilterSize())
+		p.BackwardFilter(nil, dw1, nil, x, dy)
+		q.BackwardFilter(nil, dw2, nil, x, dy)
+		for name, pair := range map[string][2][]float32{"Forward": {y1, y2}, "BackwardData": {dx1, dx2}, "BackwardFilter": {dw1, dw2}} {
+			for i := range pair[0] {
+				if pair[0][i] != pair[1][i] {
+					t.Fatalf("%+v %s: element %d is %g with the bands, %g without", g, name, i, pair[0][i], pair[1][i])
+				}
+			}
+		}
+	}
+	if banded == 0 {
+		t.Fatal("no geometry has a band")
+	}
+}
+
 // TestValidate refuses geometries without an output pixel or beyond 32-bit
 // offsets.
 func TestValidate(t *testing.T) {

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"sync"
 
 	"metriclab/core/par"
 )
@@ -11,6 +12,20 @@ type A struct {
 	Data []float32
 	Off  []int32 // one offset per reduction step t, at least k of them
 	Row  []int32 // one offset per row r, at least m of them
+	Band *Band   // where A is known to be zero, or nil
+}
+
+// Band says where A is zero: A[r, t] = 0 whenever Key[t] ∉ [Lo[r], Hi[r]).
+// A convolution's taps that read the zero padding are such zeros: the key
+// of a tap is its kernel row and a pixel's range the kernel rows that
+// reach the image from it. Mul may skip the products A[r, t]·B[t, j] of
+// those steps: a tile skips the steps whose key lies outside the union of
+// its rows' ranges. Skipping adds nothing that was not zero, in the same
+// order, so C has the same bits as without the band (a skipped zero times
+// an infinite or NaN B counts as zero). The Go kernel ignores it.
+type Band struct {
+	Key    []int32 // one key per step, at least k of them
+	Lo, Hi []int32 // one range per row, at least m of them
 }
 
 // B is the right operand, row-major: B[t, j] = Data[t·Ld + j].
@@ -82,10 +97,18 @@ func mulBlocks(w mulArgs, lo, hi int) {
 // mulRows computes rows [r0, r1) of C.
 func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 	var s scratch
+	var bs *bandScratch
+	if a.Band != nil && ks != &goKernels {
+		bs = bandPool.Get().(*bandScratch)
+		defer bandPool.Put(bs)
+	}
 	for t0 := 0; t0 < k; t0 += KC {
 		kc := min(KC, k-t0)
 		accK := acc || t0 > 0
 		off := a.Off[t0 : t0+kc]
+		if bs != nil {
+			bs.block(a.Band.Key[t0 : t0+kc])
+		}
 		for j := 0; j < n; {
 			f := ks.forColumns(n - j)
 			w := min(f.nr, n-j)
@@ -97,11 +120,82 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 			}
 			for ; r < r1; r += f.mr {
 				mr := min(f.mr, r1-r)
-				f.run(&s, mr, kc, a.Data, off, a.Row[r:r+mr], bj, b.Ld, c.Data[r*c.Ld+j:], c.Ld, w, accK)
+				tOff, tb, ldb := off, bj, b.Ld
+				if bs != nil {
+					if sub := bs.steps(a.Band, r, mr, off, b.Data[t0*b.Ld:], b.Ld, n); sub != nil {
+						if len(sub.off) == 0 { // every step of this block reads zeros
+							if !accK {
+								for i := 0; i < mr; i++ {
+									clear(c.Data[(r+i)*c.Ld+j : (r+i)*c.Ld+j+w])
+								}
+							}
+							continue
+						}
+						tOff, tb, ldb = sub.off, sub.b[j:], n
+					}
+				}
+				f.run(&s, mr, len(tOff), a.Data, tOff, a.Row[r:r+mr], tb, ldb, c.Data[r*c.Ld+j:], c.Ld, w, accK)
 			}
 			j += w
 		}
 	}
+}
+
+// bandScratch is one thread's copies of a block's steps for the key ranges
+// its tiles need: the offsets of the steps kept and B's rows of them.
+type bandScratch struct {
+	lo, hi int // the keys of the block's steps lie in [lo, hi)
+	keys   []int32
+	subs   []bandSub // the ranges copied in this block
+	free   []bandSub // buffers of earlier blocks, for reuse
+}
+
+// bandSub is the steps of one block whose key lies in [lo, hi).
+type bandSub struct {
+	lo, hi int32
+	off    []int32
+	b      []float32 // len(off) rows of n values
+}
+
+var bandPool = sync.Pool{New: func() any { return new(bandScratch) }}
+
+// block starts a block of steps with these keys.
+func (bs *bandScratch) block(keys []int32) {
+	lo, hi := bounds(keys)
+	bs.lo, bs.hi, bs.keys = int(lo), int(hi)+1, keys
+	bs.free = append(bs.free, bs.subs...)
+	bs.subs = bs.subs[:0]
+}
+
+// steps returns the steps the tile of rows [r, r+mr) needs, or nil when
+// it needs every step of the block: off are the block's offsets, b its B
+// rows (ld apart, n wide).
+func (bs *bandScratch) steps(band *Band, r, mr int, off []int32, b []float32, ld, n int) *bandSub {
+	lo, hi := band.Lo[r], band.Hi[r]
+	for i := r + 1; i < r+mr; i++ {
+		lo, hi = min(lo, band.Lo[i]), max(hi, band.Hi[i])
+	}
+	if int(lo) <= bs.lo && int(hi) >= bs.hi {
+		return nil
+	}
+	for i := range bs.subs {
+		if bs.subs[i].lo == lo && bs.subs[i].hi == hi {
+			return &bs.subs[i]
+		}
+	}
+	var sub bandSub
+	if l := len(bs.free); l > 0 {
+		sub, bs.free = bs.free[l-1], bs.free[:l-1]
+	}
+	sub.lo, sub.hi, sub.off, sub.b = lo, hi, sub.off[:0], sub.b[:0]
+	for t, key := range bs.keys {
+		if lo <= key && key < hi {
+			sub.off = append(sub.off, off[t])
+			sub.b = append(sub.b, b[t*ld:t*ld+n]...)
+		}
+	}
+	bs.subs = append(bs.subs, sub)
+	return &bs.subs[len(bs.subs)-1]
 }
 
 // check panics unless the operands hold every element Mul reads or writes.
@@ -126,6 +220,9 @@ func check(m, n, k int, a A, b B, c C) {
 	}
 	if len(a.Off) < k || len(a.Row) < m {
 		panic(fmt.Sprintf("gemm: A has %d step and %d row offsets, needs %d and %d", len(a.Off), len(a.Row), k, m))
+	}
+	if a.Band != nil && (len(a.Band.Key) < k || len(a.Band.Lo) < m || len(a.Band.Hi) < m) {
+		panic(fmt.Sprintf("gemm: A's band has %d keys and %d, %d ranges, needs %d and %d", len(a.Band.Key), len(a.Band.Lo), len(a.Band.Hi), k, m))
 	}
 	lo, hi := bounds(a.Off[:k])
 	rlo, rhi := bounds(a.Row[:m])
