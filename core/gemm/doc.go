@@ -35,6 +35,17 @@
 // text. `make test` runs this package's tests on every kernel set the CPU
 // has, and on NEON under qemu-aarch64.
 //
+// # Known zeros
+//
+// A.Band names where A is zero by construction: A[r, t] = 0 when step t's
+// key lies outside row r's range. A convolution's taps that read the zero
+// padding are such zeros (the key is the tap's kernel row, a pixel's range
+// the kernel rows that reach the image from it: 17 % of a 5×5 convolution's
+// taps with padding 2 on 7×7 pixels). Mul skips the steps outside the
+// union of a tile's ranges, on copies of the block's offsets and B rows
+// made once a block for each range a tile needs; as the skipped terms are
+// exact zeros, C has the same bits as without the band.
+//
 // # Precision and determinism
 //
 // Sums accumulate in float32, in the order t = 0, 1, …, k−1 for every
