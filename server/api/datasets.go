@@ -13,6 +13,7 @@ import (
 
 	"metriclab/core/data"
 	"metriclab/core/msg"
+	"metriclab/server/api/store"
 )
 
 func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
@@ -36,13 +37,27 @@ func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
 // page checks before it sends (msg.DatasetProblem, msg.IdentityProblem):
 // a data set is named by ASCII letters, digits, '_' and '-'; an identity
 // by any printable name that is safe as a folder name ("Ann Smith",
-// "José"). The path rules are checked here, before the body is read; the
-// store applies the rest to a new data set or identity (store.AddSample).
+// "José"). The data set's rules are checked here, before the body is
+// read, and the identity's path rules once it is; the store applies the
+// rest to a new identity (store.AddSample).
 func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if p := msg.DatasetPathProblem(name); p != "" {
 		s.fail(w, r, badRequest("data set %q: %s", name, p))
 		return
+	}
+	if p := msg.DatasetProblem(name); p != "" {
+		// A name only a data set stored before its rule may keep: a new
+		// one is refused before its body is read.
+		stored, err := s.store.HasDataset(name)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !stored {
+			s.fail(w, r, store.NameError{Kind: "data set", Name: name, Problem: p})
+			return
+		}
 	}
 	if r.ContentLength > s.cfg.MaxSample {
 		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxSample})

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"image"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"metriclab/core/msg"
+	"metriclab/server/api/store"
 )
 
 func TestHosts(t *testing.T) {
@@ -591,6 +593,42 @@ func TestSampleImageErrors(t *testing.T) {
 		if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body); code != 400 || errorOf(t, b) != tc.want {
 			t.Errorf("%s: %d %s, want 400 %q", tc.name, code, b, tc.want)
 		}
+	}
+}
+
+// TestSampleDeviceNameFirst: a new data set named as a Windows device is
+// refused before its body is read (a body that is not even multipart gets
+// the name's error), while one stored before the rule keeps taking
+// samples.
+func TestSampleDeviceNameFirst(t *testing.T) {
+	cfg := testConfig(t)
+	// A data set stored before the rule: its row, as an older server wrote it.
+	st, _, err := store.Open(cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO datasets (name, created) VALUES ('aux', ?)", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	srv, ts := newTestServer(t, cfg)
+	for _, name := range []string{"nul", "NUL", "com1"} {
+		code, b := call(t, "POST", ts.URL+"/api/datasets/"+name+"/samples", "text/plain", strings.NewReader("not a form"))
+		if want := "data set \"" + name + "\": a name Windows keeps for a device"; code != 400 || !strings.HasPrefix(errorOf(t, b), want) {
+			t.Errorf("%s: %d %s, want 400 %q…", name, code, b, want)
+		}
+	}
+	if _, err := srv.store.DatasetDir("nul"); err == nil {
+		t.Error("a refused data set was created")
+	}
+	ct, body := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 8, 8, 1))
+	if code, b := call(t, "POST", ts.URL+"/api/datasets/aux/samples", ct, body); code != 201 {
+		t.Errorf("a data set stored before the rule: %d %s, want 201", code, b)
 	}
 }
 

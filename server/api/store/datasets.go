@@ -40,7 +40,7 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 	}
 	// Stored means a row, compared exactly (a folder found by a file
 	// system that ignores case, or a trailing ".", could be another name's).
-	stored, err := s.hasDataset(dataset)
+	stored, err := s.HasDataset(dataset)
 	if err != nil {
 		return Sample{}, err
 	}
@@ -115,8 +115,8 @@ func (s *Store) Datasets() ([]Dataset, error) {
 	return out, rows.Err()
 }
 
-// hasDataset reports whether data set name has its row.
-func (s *Store) hasDataset(name string) (bool, error) {
+// HasDataset reports whether data set name has its row.
+func (s *Store) HasDataset(name string) (bool, error) {
 	var n int
 	err := s.db.QueryRow("SELECT COUNT(*) FROM datasets WHERE name = ?", name).Scan(&n)
 	return n > 0, err
@@ -127,7 +127,7 @@ func (s *Store) DatasetDir(name string) (string, error) {
 	if !ValidName(name) {
 		return "", ErrNotFound
 	}
-	stored, err := s.hasDataset(name)
+	stored, err := s.HasDataset(name)
 	if err != nil {
 		return "", err
 	}
