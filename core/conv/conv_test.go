@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"metriclab/core/gemm"
 	"metriclab/core/par"
 )
 
@@ -105,7 +106,7 @@ func TestPlanMatchesRef(t *testing.T) {
 // products that skip them give the bits of the products that do not.
 func TestPlanBands(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	banded := 0
+	banded, sorted := 0, 0
 	for _, g := range geoms {
 		p, err := NewPlan(g)
 		if err != nil {
@@ -119,15 +120,26 @@ func TestPlanBands(t *testing.T) {
 			dy[i] = 1 + float32(i%5)
 		}
 		xp := p.Padded(nil, x)
+		if p.yruns != nil {
+			sorted++
+		}
+		for _, c := range p.classes {
+			if c.sorted {
+				sorted++
+			}
+		}
 		if p.fwd != nil {
 			banded++
+			for r, row := range p.rows {
+				for s, tap := range p.taps {
+					if outside(p.fwd, r, s) && xp[row+tap] != 0 {
+						t.Fatalf("%+v: row %d, tap %d outside the forward band reads %g", g, r, s, xp[row+tap])
+					}
+				}
+			}
 			for r, row := range p.pixels {
 				for s, tap := range p.taps {
-					k := p.fwd.Key[s]
-					if (k < p.fwd.Lo[r] || k >= p.fwd.Hi[r]) && xp[row+tap] != 0 {
-						t.Fatalf("%+v: pixel %d, tap %d outside the forward band reads %g", g, r, s, xp[row+tap])
-					}
-					if k2 := p.filt.Key[r]; (k2 < p.filt.Lo[s] || k2 >= p.filt.Hi[s]) && xp[row+tap] != 0 {
+					if outside(p.filt, s, r) && xp[row+tap] != 0 {
 						t.Fatalf("%+v: tap %d, pixel %d outside the filter band reads %g", g, s, r, xp[row+tap])
 					}
 				}
@@ -149,7 +161,7 @@ func TestPlanBands(t *testing.T) {
 			banded++
 			for r, row := range c.rows {
 				for s, tap := range c.taps {
-					if k := c.band.Key[s]; (k < c.band.Lo[r] || k >= c.band.Hi[r]) && p.dyp[row+tap] != 0 {
+					if outside(c.band, r, s) && p.dyp[row+tap] != 0 {
 						t.Fatalf("%+v class %d: pixel %d, tap %d outside the band reads %g", g, ci, r, s, p.dyp[row+tap])
 					}
 				}
@@ -172,9 +184,17 @@ func TestPlanBands(t *testing.T) {
 			}
 		}
 	}
-	if banded == 0 {
-		t.Fatal("no geometry has a band")
+	if banded == 0 || sorted == 0 {
+		t.Fatalf("%d bands, %d sorted products among the geometries", banded, sorted)
 	}
+}
+
+// outside reports whether band says A[r, t] is zero.
+func outside(b *gemm.Band, r, t int) bool {
+	if k := b.Key[t]; k < b.Lo[r] || k >= b.Hi[r] {
+		return true
+	}
+	return b.Key2 != nil && (b.Key2[t] < b.Lo2[r] || b.Key2[t] >= b.Hi2[r])
 }
 
 // TestValidate refuses geometries without an output pixel or beyond 32-bit

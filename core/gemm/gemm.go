@@ -15,17 +15,42 @@ type A struct {
 	Band *Band   // where A is known to be zero, or nil
 }
 
-// Band says where A is zero: A[r, t] = 0 whenever Key[t] ∉ [Lo[r], Hi[r]).
-// A convolution's taps that read the zero padding are such zeros: the key
-// of a tap is its kernel row and a pixel's range the kernel rows that
-// reach the image from it. Mul may skip the products A[r, t]·B[t, j] of
-// those steps: a tile skips the steps whose key lies outside the union of
-// its rows' ranges. Skipping adds nothing that was not zero, in the same
-// order, so C has the same bits as without the band (a skipped zero times
-// an infinite or NaN B counts as zero). The Go kernel ignores it.
+// Band says where A is zero: A[r, t] = 0 whenever Key[t] ∉ [Lo[r], Hi[r])
+// or, with a second key, Key2[t] ∉ [Lo2[r], Hi2[r]). A convolution's taps
+// that read the zero padding are such zeros: the keys of a tap are its
+// kernel row and column, a pixel's ranges the kernel rows and columns
+// that reach the image from it. Mul may skip the products A[r, t]·B[t, j]
+// of those steps: a tile skips the steps whose keys lie outside the union
+// of its rows' ranges. Skipping adds nothing that was not zero, in the
+// same order, so C has the same bits as without the band (a skipped zero
+// times an infinite or NaN B counts as zero). The Go kernel ignores it.
 type Band struct {
 	Key    []int32 // one key per step, at least k of them
 	Lo, Hi []int32 // one range per row, at least m of them
+
+	Key2     []int32 // nil, or a second key per step
+	Lo2, Hi2 []int32 // and its range per row
+}
+
+// box is a row's ranges of the two keys, [lo, hi) × [lo2, hi2).
+type box struct{ lo, hi, lo2, hi2 int32 }
+
+// box returns row r's ranges (the second [0, 1) without a second key).
+func (b *Band) box(r int) box {
+	if b.Key2 == nil {
+		return box{b.Lo[r], b.Hi[r], 0, 1}
+	}
+	return box{b.Lo[r], b.Hi[r], b.Lo2[r], b.Hi2[r]}
+}
+
+// union returns the smallest box holding x and y.
+func (x box) union(y box) box {
+	return box{min(x.lo, y.lo), max(x.hi, y.hi), min(x.lo2, y.lo2), max(x.hi2, y.hi2)}
+}
+
+// holds reports whether y lies in x.
+func (x box) holds(y box) bool {
+	return x.lo <= y.lo && y.hi <= x.hi && x.lo2 <= y.lo2 && y.hi2 <= x.hi2
 }
 
 // B is the right operand, row-major: B[t, j] = Data[t·Ld + j].
@@ -100,6 +125,7 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 	var bs *bandScratch
 	if a.Band != nil && ks != &goKernels {
 		bs = bandPool.Get().(*bandScratch)
+		bs.tiles, bs.tileMR = bs.tiles[:0], 0 // another call's band, or none
 		defer bandPool.Put(bs)
 	}
 	for t0 := 0; t0 < k; t0 += KC {
@@ -107,7 +133,7 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 		accK := acc || t0 > 0
 		off := a.Off[t0 : t0+kc]
 		if bs != nil {
-			bs.block(a.Band.Key[t0 : t0+kc])
+			bs.block(a.Band, t0, kc)
 		}
 		for j := 0; j < n; {
 			f := ks.forColumns(n - j)
@@ -122,7 +148,7 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 				mr := min(f.mr, r1-r)
 				tOff, tb, ldb := off, bj, b.Ld
 				if bs != nil {
-					if sub := bs.steps(a.Band, r, mr, off, b.Data[t0*b.Ld:], b.Ld, n); sub != nil {
+					if sub := bs.steps(bs.tileBox(a.Band, r0, r, mr, f.mr), off, b.Data[t0*b.Ld:], b.Ld, n); sub != nil {
 						if len(sub.off) == 0 { // every step of this block reads zeros
 							if !accK {
 								for i := 0; i < mr; i++ {
@@ -144,42 +170,79 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 // bandScratch is one thread's copies of a block's steps for the key ranges
 // its tiles need: the offsets of the steps kept and B's rows of them.
 type bandScratch struct {
-	lo, hi int // the keys of the block's steps lie in [lo, hi)
-	keys   []int32
-	subs   []bandSub // the ranges copied in this block
-	free   []bandSub // buffers of earlier blocks, for reuse
+	all        box // the keys of the block's steps lie in it
+	keys, key2 []int32
+	subs       []bandSub // the boxes copied in this block
+	last       int       // the index in subs of the last box asked for
+	free       []bandSub // buffers of earlier blocks, for reuse
+
+	tiles  []box // the union of each tile's rows, for tiles of tileMR rows from row r0
+	tileMR int
+	r0     int
 }
 
-// bandSub is the steps of one block whose key lies in [lo, hi).
+// bandSub is the steps of one block whose keys lie in a box.
 type bandSub struct {
-	lo, hi int32
-	off    []int32
-	b      []float32 // len(off) rows of n values
+	box box
+	off []int32
+	b   []float32 // len(off) rows of n values
 }
 
 var bandPool = sync.Pool{New: func() any { return new(bandScratch) }}
 
-// block starts a block of steps with these keys.
-func (bs *bandScratch) block(keys []int32) {
-	lo, hi := bounds(keys)
-	bs.lo, bs.hi, bs.keys = int(lo), int(hi)+1, keys
+// block starts the block of kc steps from t0.
+func (bs *bandScratch) block(band *Band, t0, kc int) {
+	bs.keys, bs.key2 = band.Key[t0:t0+kc], nil
+	lo, hi := bounds(bs.keys)
+	bs.all = box{int32(lo), int32(hi) + 1, 0, 1}
+	if band.Key2 != nil {
+		bs.key2 = band.Key2[t0 : t0+kc]
+		lo2, hi2 := bounds(bs.key2)
+		bs.all.lo2, bs.all.hi2 = int32(lo2), int32(hi2)+1
+	}
 	bs.free = append(bs.free, bs.subs...)
 	bs.subs = bs.subs[:0]
 }
 
-// steps returns the steps the tile of rows [r, r+mr) needs, or nil when
-// it needs every step of the block: off are the block's offsets, b its B
-// rows (ld apart, n wide).
-func (bs *bandScratch) steps(band *Band, r, mr int, off []int32, b []float32, ld, n int) *bandSub {
-	lo, hi := band.Lo[r], band.Hi[r]
-	for i := r + 1; i < r+mr; i++ {
-		lo, hi = min(lo, band.Lo[i]), max(hi, band.Hi[i])
+// tileBox returns the union of the ranges of rows [r, r+mr), a tile of a
+// family of fmr rows whose tiles start at row r0: computed once a call of
+// mulRows for every block and column.
+func (bs *bandScratch) tileBox(band *Band, r0, r, mr, fmr int) box {
+	if bs.tileMR != fmr || bs.r0 != r0 {
+		bs.tiles, bs.tileMR, bs.r0 = bs.tiles[:0], fmr, r0
 	}
-	if int(lo) <= bs.lo && int(hi) >= bs.hi {
+	i := (r - r0) / fmr
+	for len(bs.tiles) <= i {
+		q := r0 + len(bs.tiles)*fmr
+		u := band.box(q)
+		for e := q + 1; e < min(q+fmr, len(band.Lo)); e++ {
+			u = u.union(band.box(e))
+		}
+		bs.tiles = append(bs.tiles, u)
+	}
+	if mr < fmr { // the last, shorter tile
+		u := band.box(r)
+		for e := r + 1; e < r+mr; e++ {
+			u = u.union(band.box(e))
+		}
+		return u
+	}
+	return bs.tiles[i]
+}
+
+// steps returns the block's steps whose keys lie in box u, or nil when
+// that is every step: off are the block's offsets, b its B rows (ld
+// apart, n wide).
+func (bs *bandScratch) steps(u box, off []int32, b []float32, ld, n int) *bandSub {
+	if u.holds(bs.all) {
 		return nil
 	}
+	if bs.last < len(bs.subs) && bs.subs[bs.last].box == u {
+		return &bs.subs[bs.last]
+	}
 	for i := range bs.subs {
-		if bs.subs[i].lo == lo && bs.subs[i].hi == hi {
+		if bs.subs[i].box == u {
+			bs.last = i
 			return &bs.subs[i]
 		}
 	}
@@ -187,15 +250,16 @@ func (bs *bandScratch) steps(band *Band, r, mr int, off []int32, b []float32, ld
 	if l := len(bs.free); l > 0 {
 		sub, bs.free = bs.free[l-1], bs.free[:l-1]
 	}
-	sub.lo, sub.hi, sub.off, sub.b = lo, hi, sub.off[:0], sub.b[:0]
+	sub.box, sub.off, sub.b = u, sub.off[:0], sub.b[:0]
 	for t, key := range bs.keys {
-		if lo <= key && key < hi {
+		if u.lo <= key && key < u.hi && (bs.key2 == nil || u.lo2 <= bs.key2[t] && bs.key2[t] < u.hi2) {
 			sub.off = append(sub.off, off[t])
 			sub.b = append(sub.b, b[t*ld:t*ld+n]...)
 		}
 	}
 	bs.subs = append(bs.subs, sub)
-	return &bs.subs[len(bs.subs)-1]
+	bs.last = len(bs.subs) - 1
+	return &bs.subs[bs.last]
 }
 
 // check panics unless the operands hold every element Mul reads or writes.
@@ -221,8 +285,10 @@ func check(m, n, k int, a A, b B, c C) {
 	if len(a.Off) < k || len(a.Row) < m {
 		panic(fmt.Sprintf("gemm: A has %d step and %d row offsets, needs %d and %d", len(a.Off), len(a.Row), k, m))
 	}
-	if a.Band != nil && (len(a.Band.Key) < k || len(a.Band.Lo) < m || len(a.Band.Hi) < m) {
-		panic(fmt.Sprintf("gemm: A's band has %d keys and %d, %d ranges, needs %d and %d", len(a.Band.Key), len(a.Band.Lo), len(a.Band.Hi), k, m))
+	if bd := a.Band; bd != nil && (len(bd.Key) < k || len(bd.Lo) < m || len(bd.Hi) < m ||
+		bd.Key2 != nil && (len(bd.Key2) < k || len(bd.Lo2) < m || len(bd.Hi2) < m)) {
+		panic(fmt.Sprintf("gemm: A's band has %d, %d keys and %d, %d, %d, %d ranges, needs %d and %d",
+			len(bd.Key), len(bd.Key2), len(bd.Lo), len(bd.Hi), len(bd.Lo2), len(bd.Hi2), k, m))
 	}
 	lo, hi := bounds(a.Off[:k])
 	rlo, rhi := bounds(a.Row[:m])

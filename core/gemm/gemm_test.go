@@ -152,35 +152,51 @@ func TestMulPanicsOnShortOperands(t *testing.T) {
 	}
 }
 
-// TestMulBandSameBits: with A zero outside a band, Mul that skips the
-// band's zeros gives the bits of Mul without it, on every kernel set, on
-// one thread and on three, around the tile and block edges; rows whose
-// range is empty, or that cover every key, are among them.
+// TestMulBandSameBits: with A zero outside a band, of one key or two, Mul
+// that skips the band's zeros gives the bits of Mul without it, on every
+// kernel set, on one thread and on three, around the tile and block
+// edges; rows whose range is empty, or that cover every key, are among
+// them.
 func TestMulBandSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	pool := par.NewPool(3)
 	defer pool.Close()
 	const keys = 6
 	for _, set := range runnable() {
-		for _, sh := range [][3]int{{1, 5, 9}, {7, 17, 30}, {25, 64, KC + 7}, {50, 130, 2*KC + 3}, {97, 33, 600}, {48, 48, 3 * KC}} {
+		for i, sh := range [][3]int{{1, 5, 9}, {7, 17, 30}, {25, 64, KC + 7}, {50, 130, 2*KC + 3}, {97, 33, 600}, {48, 48, 3 * KC}, {30, 64, 500}, {64, 20, 300}} {
 			m, n, k := sh[0], sh[1], sh[2]
+			two := i%2 == 1
 			p := newProblem(rng, m, n, k)
 			band := &Band{Key: make([]int32, k), Lo: make([]int32, m), Hi: make([]int32, m)}
+			if two {
+				band.Key2, band.Lo2, band.Hi2 = make([]int32, k), make([]int32, m), make([]int32, m)
+			}
 			for t := range band.Key {
 				band.Key[t] = int32(t * keys / k) // runs of keys, as a convolution's kernel rows
 				if rng.IntN(4) == 0 {
 					band.Key[t] = int32(rng.IntN(keys))
 				}
+				if two {
+					band.Key2[t] = int32(t % keys) // as its columns
+				}
+			}
+			span := func() (int32, int32) {
+				lo := rng.IntN(keys + 1)
+				return int32(lo), int32(lo + rng.IntN(keys+1-lo))
 			}
 			for r := range band.Lo {
-				lo := rng.IntN(keys + 1)
-				hi := lo + rng.IntN(keys+1-lo)
+				band.Lo[r], band.Hi[r] = span()
 				if r%5 == 0 {
-					lo, hi = 0, keys
+					band.Lo[r], band.Hi[r] = 0, keys
 				}
-				band.Lo[r], band.Hi[r] = int32(lo), int32(hi)
+				if two {
+					band.Lo2[r], band.Hi2[r] = span()
+					if r%3 == 0 || r/4%2 == 1 { // full, and runs of equal rows, as a convolution's
+						band.Lo2[r], band.Hi2[r] = 0, keys
+					}
+				}
 				for t, key := range band.Key {
-					if key < band.Lo[r] || key >= band.Hi[r] {
+					if key < band.Lo[r] || key >= band.Hi[r] || two && (band.Key2[t] < band.Lo2[r] || band.Key2[t] >= band.Hi2[r]) {
 						p.a.Data[p.a.Off[t]+p.a.Row[r]] = 0
 					}
 				}
@@ -197,6 +213,34 @@ func TestMulBandSameBits(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestMulBandCallsIndependent: a product's band does not outlive it: a
+// narrow band, then a full one on a dense A, gives the dense product.
+func TestMulBandCallsIndependent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const m, n, k = 40, 64, 300
+	narrow := &Band{Key: make([]int32, k), Lo: make([]int32, m), Hi: make([]int32, m)}
+	full := &Band{Key: make([]int32, k), Lo: make([]int32, m), Hi: make([]int32, m)}
+	for t := range narrow.Key {
+		narrow.Key[t], full.Key[t] = int32(t%3), int32(t%3)
+	}
+	for r := range narrow.Lo {
+		narrow.Lo[r], narrow.Hi[r] = 0, 1
+		full.Lo[r], full.Hi[r] = 0, 3
+	}
+	for _, set := range runnable() {
+		p, q := newProblem(rng, m, n, k), newProblem(rng, m, n, k)
+		want := q.run(set, nil, false)
+		p.a.Band, q.a.Band = narrow, full
+		p.run(set, nil, false)
+		got := q.run(set, nil, false)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: C[%d] = %g after a narrow band's product, %g alone", set.name, i, got[i], want[i])
 			}
 		}
 	}
