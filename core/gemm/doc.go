@@ -38,13 +38,14 @@
 // # Known zeros
 //
 // A.Band names where A is zero by construction: A[r, t] = 0 when step t's
-// key lies outside row r's range. A convolution's taps that read the zero
-// padding are such zeros (the key is the tap's kernel row, a pixel's range
-// the kernel rows that reach the image from it: 17 % of a 5×5 convolution's
-// taps with padding 2 on 7×7 pixels). Mul skips the steps outside the
-// union of a tile's ranges, on copies of the block's offsets and B rows
-// made once a block for each range a tile needs; as the skipped terms are
-// exact zeros, C has the same bits as without the band.
+// key (or either of its two keys) lies outside row r's range. A
+// convolution's taps that read the zero padding are such zeros: the keys
+// are the tap's kernel row and column, a pixel's ranges those that reach
+// the image from it (31 % of a 5×5 convolution's taps with padding 2 on
+// 7×7 pixels). Mul skips the steps outside the union of a tile's ranges,
+// on copies of the block's offsets and B rows made once a block for each
+// union a tile needs; as the skipped terms are exact zeros, C has the same
+// bits as without the band.
 //
 // # Precision and determinism
 //
