@@ -102,10 +102,11 @@ func scatter(dst []float32, plane int, src []float32, ld int, runs []run, bias [
 const sortAbove = 0.2
 
 // bandAbove is the share of a product's multiply-adds on the zero border
-// below which it has no band: there, what a band skips does not pay for
-// its bookkeeping (IResNet-18, whose 3×3 convolutions with padding 1 have
-// 2 to 9 % of their taps on the border at 56×56 to 14×14, trained about
-// 5 % slower with bands on all of them).
+// below which it has no band: unsorted tiles skip about half the border,
+// a few per cent of the taps there, which is about what the band's
+// copies and look-ups cost. IResNet-18's 3×3 convolutions with padding 1
+// have 2 to 9 % of their taps on the border at 56×56 to 14×14, and 18 %
+// at 7×7.
 const bandAbove = 0.1
 
 // borderShare returns the share of the multiply-adds of rows 0..n−1 that
