@@ -205,27 +205,26 @@ func (bs *bandScratch) block(band *Band, t0, kc int) {
 }
 
 // tileBox returns the union of the ranges of rows [r, r+mr), a tile of a
-// family of fmr rows whose tiles start at row r0: computed once a call of
-// mulRows for every block and column.
+// family of fmr rows whose tiles start at row r0. The full tiles' unions
+// are computed once a call of mulRows, for every block and column.
 func (bs *bandScratch) tileBox(band *Band, r0, r, mr, fmr int) box {
+	union := func(q, e int) box {
+		u := band.box(q)
+		for i := q + 1; i < e; i++ {
+			u = u.union(band.box(i))
+		}
+		return u
+	}
+	if mr < fmr { // the last, shorter tile
+		return union(r, r+mr)
+	}
 	if bs.tileMR != fmr || bs.r0 != r0 {
 		bs.tiles, bs.tileMR, bs.r0 = bs.tiles[:0], fmr, r0
 	}
 	i := (r - r0) / fmr
 	for len(bs.tiles) <= i {
 		q := r0 + len(bs.tiles)*fmr
-		u := band.box(q)
-		for e := q + 1; e < min(q+fmr, len(band.Lo)); e++ {
-			u = u.union(band.box(e))
-		}
-		bs.tiles = append(bs.tiles, u)
-	}
-	if mr < fmr { // the last, shorter tile
-		u := band.box(r)
-		for e := r + 1; e < r+mr; e++ {
-			u = u.union(band.box(e))
-		}
-		return u
+		bs.tiles = append(bs.tiles, union(q, q+fmr))
 	}
 	return bs.tiles[i]
 }
