@@ -80,9 +80,8 @@ func runsOf(dst []int32) []run {
 	return out
 }
 
-// scatter writes the runs [lo, hi) of src (rows of ld values, ld
-// channels) into dst, whose channels are plane values apart, adding bias
-// unless it is nil.
+// scatter writes runs of src (rows of ld values, ld channels) into dst,
+// whose channels are plane values apart, adding bias unless it is nil.
 func scatter(dst []float32, plane int, src []float32, ld int, runs []run, bias []float32) {
 	for _, r := range runs {
 		kern.Transpose(dst[r.dst:], plane, src[int(r.row)*ld:], ld, int(r.n), ld, bias)
@@ -93,12 +92,15 @@ func scatter(dst []float32, plane int, src []float32, ld int, runs []run, bias [
 // above which its rows are sorted by the taps they skip. Unsorted, a tile
 // of rows keeps the taps any of its rows needs, and the border pixels of
 // an image row share tiles with their neighbours: with padding 2 and 5×5
-// taps the forward product skips 4 of the border's 8 % at 28×28, 7 of 16 %
-// at 14×14 and 9 of 31 % at 7×7. Sorted, it skips them all, but a tile
-// then holds pixels of several images, which read the input in a worse
-// order (about 13 % slower at 28×28). Measured here with one thread, the
+// taps the forward product skipped 4 of the border's 8 % at 28×28, 7 of
+// 16 % at 14×14 and 9 of 31 % at 7×7 (counted in the kernels' calls with
+// throwaway code). Sorted, it skips them all, but a tile then holds
+// pixels of several images, which read the input in a worse order (a
+// throwaway benchmark of the forward product's rows in that order: about
+// 13 % slower at 28×28, the same at 14×14 and 7×7). With one thread the
 // forward and input-gradient products ran about 20 % faster sorted at
-// 7×7 and no faster at 14×14.
+// 7×7 and no faster at 14×14 (BenchmarkPlan-like throwaway benchmarks of
+// each product, alternated).
 const sortAbove = 0.2
 
 // bandAbove is the share of a product's multiply-adds on the zero border
