@@ -104,9 +104,9 @@ func scatter(dst []float32, plane int, src []float32, ld int, runs []run, bias [
 const sortAbove = 0.2
 
 // bandAbove is the share of a product's multiply-adds on the zero border
-// below which it has no band: unsorted tiles skip about half the border,
-// a few per cent of the taps there, which is about what the band's
-// copies and look-ups cost. IResNet-18's 3×3 convolutions with padding 1
+// below which it has no band: unsorted tiles skip a third to a half of
+// the border, a few per cent of the taps there, which is about what the
+// band's copies and look-ups cost. IResNet-18's 3×3 convolutions with padding 1
 // have 2 to 9 % of their taps on the border at 56×56 to 14×14, and 18 %
 // at 7×7.
 const bandAbove = 0.1
