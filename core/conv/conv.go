@@ -103,6 +103,10 @@ func scatter(dst []float32, plane int, src []float32, ld int, runs []run, bias [
 // each product, alternated).
 const sortAbove = 0.2
 
+// bands reports whether plans make bands: the Go kernel (wasm) ignores
+// them, and sorted rows would only cost it their order.
+var bands = gemm.Kernel() != "go"
+
 // bandAbove is the share of a product's multiply-adds on the zero border
 // below which it has no band: unsorted tiles skip a third to a half of
 // the border, a few per cent of the taps there, which is about what the
@@ -219,7 +223,7 @@ func (p *Plan) buildBands() {
 	}
 	p.rows = p.pixels
 	share := borderShare(g.P(), int32(g.K*g.K), box) // every image alike
-	if share < bandAbove {
+	if !bands || share < bandAbove {
 		return
 	}
 	np := g.N * g.P()
@@ -312,7 +316,7 @@ func (p *Plan) buildClasses() error {
 				}
 			}
 			box := func(r int) [4]int32 { return [4]int32{band.Lo[r], band.Hi[r], band.Lo2[r], band.Hi2[r]} }
-			if share := borderShare(len(c.rows), int32(na*nb), box); share >= bandAbove {
+			if share := borderShare(len(c.rows), int32(na*nb), box); bands && share >= bandAbove {
 				c.band = band
 				if share >= sortAbove {
 					perm := sortRows(len(c.rows), box)
