@@ -182,40 +182,17 @@ func NewPlan(g Geom) (*Plan, error) {
 }
 
 // buildBands makes the bands of the forward and filter products, and the
-// forward product's rows: output row i reads padded rows S·i + u, and
-// kernel row u reaches the image when Pad ≤ S·i + u < Pad + H (columns
-// likewise).
+// forward product's rows.
 func (p *Plan) buildBands() {
 	g := p.g
 	ho, wo := g.Ho(), g.Wo()
-	reach := func(i, u int) bool { return g.Pad <= g.Stride*i+u && g.Stride*i+u < g.Pad+g.H }
-	colsOf := func(j int) (lo, hi int32) { // the kernel columns output column j reaches the image with
-		lo, hi = int32(g.K), 0
-		for v := 0; v < g.K; v++ {
-			if g.Pad <= g.Stride*j+v && g.Stride*j+v < g.Pad+g.W {
-				lo, hi = min(lo, int32(v)), int32(v+1)
-			}
-		}
-		return lo, max(lo, hi)
-	}
-	rowsOf := func(i int) (lo, hi int32) { // the kernel rows output row i reaches the image with
-		lo, hi = int32(g.K), 0
-		for u := 0; u < g.K; u++ {
-			if reach(i, u) {
-				lo, hi = min(lo, int32(u)), int32(u+1)
-			}
-		}
-		return lo, max(lo, hi)
-	}
-	outOf := func(u int) (lo, hi int32) { // the output rows kernel row u reaches the image from
-		lo, hi = int32(ho), 0
-		for i := 0; i < ho; i++ {
-			if reach(i, u) {
-				lo, hi = min(lo, int32(i)), int32(i+1)
-			}
-		}
-		return lo, max(lo, hi)
-	}
+	// Output row i and kernel row u reach the image's rows when Pad ≤
+	// S·i + u < Pad + H; columns likewise.
+	inRows := func(i, u int) bool { return g.Pad <= g.Stride*i+u && g.Stride*i+u < g.Pad+g.H }
+	inCols := func(j, v int) bool { return g.Pad <= g.Stride*j+v && g.Stride*j+v < g.Pad+g.W }
+	rowsOf := func(i int) (int32, int32) { return firstLast(g.K, func(u int) bool { return inRows(i, u) }) }
+	colsOf := func(j int) (int32, int32) { return firstLast(g.K, func(v int) bool { return inCols(j, v) }) }
+	outOf := func(u int) (int32, int32) { return firstLast(ho, func(i int) bool { return inRows(i, u) }) }
 	box := func(r int) [4]int32 { // pixel (n, i, j)
 		lo, hi := rowsOf(r / wo % ho)
 		lo2, hi2 := colsOf(r % wo)
@@ -257,6 +234,18 @@ func (p *Plan) buildBands() {
 		b := box(r)
 		p.fwd.Lo[k], p.fwd.Hi[k], p.fwd.Lo2[k], p.fwd.Hi2[k] = b[0], b[1], b[2], b[3]
 	}
+}
+
+// firstLast returns [lo, hi): the first and one past the last k < n for
+// which in(k) holds (in holds on a range), lo = hi when none does.
+func firstLast(n int, in func(k int) bool) (lo, hi int32) {
+	lo, hi = int32(n), 0
+	for k := 0; k < n; k++ {
+		if in(k) {
+			lo, hi = min(lo, int32(k)), int32(k+1)
+		}
+	}
+	return lo, max(lo, hi)
 }
 
 // Geom returns the plan's geometry.
