@@ -277,21 +277,19 @@ func (p *Plan) buildClasses() error {
 						continue
 					}
 					// Tap (o, a, b) reads output row Ŷ − a, which exists
-					// for a in [Ŷ − Ho + 1, Ŷ]: the band's keys are a.
+					// when 0 ≤ Ŷ − a < Ho: the band's keys are a (and b).
 					yh := (y + g.Pad - ry) / s
-					lo := min(max(0, yh-ho+1), na)
-					hi := max(lo, min(na, yh+1))
+					lo, hi := firstLast(na, func(a int) bool { return 0 <= yh-a && yh-a < ho })
 					for x := 0; x < g.W; x++ {
 						if (x+g.Pad)%s != rx {
 							continue
 						}
 						xh := (x + g.Pad - rx) / s
-						lo2 := min(max(0, xh-wo+1), nb)
-						hi2 := max(lo2, min(nb, xh+1))
+						lo2, hi2 := firstLast(nb, func(b int) bool { return 0 <= xh-b && xh-b < wo })
 						c.rows = append(c.rows, int32(n*g.Co*plane+(yh+p.e)*p.wq+xh+p.e))
 						c.dst = append(c.dst, int32((n*g.Ci*g.H+y)*g.W+x))
-						band.Lo, band.Hi = append(band.Lo, int32(lo)), append(band.Hi, int32(hi))
-						band.Lo2, band.Hi2 = append(band.Lo2, int32(lo2)), append(band.Hi2, int32(hi2))
+						band.Lo, band.Hi = append(band.Lo, lo), append(band.Hi, hi)
+						band.Lo2, band.Hi2 = append(band.Lo2, lo2), append(band.Hi2, hi2)
 					}
 				}
 			}
