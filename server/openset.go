@@ -163,9 +163,8 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// Each data set is loaded once (a memo per source): the split's probe,
 	// the evaluation, every run's check, the baselines and the runs only
-	// read what they load. With --align, every run so trains and is
-	// evaluated on the same crops (pigo's pupil localiser moves the eyes
-	// by a pixel or so from one alignment to the next).
+	// read what they load. With --align, the photos are so aligned once
+	// for every run.
 	src, err := newSource(base.align, stderr)
 	if err != nil {
 		return err

@@ -38,13 +38,13 @@ type Face struct {
 	LeftEye, RightEye Point
 }
 
-// Detector finds faces and their pupils with pigo's cascades. Its methods
-// do not modify it; pigo's pupil localiser draws its perturbations from
-// math/rand's global source, so pupils vary by a pixel or so from call to
-// call.
+// Detector finds faces and their pupils with pigo's cascades (the pupils
+// with a port of pigo's localiser whose perturbations are the same in every
+// call, so a frame gives the same pupils every time). Its methods do not
+// modify it.
 type Detector struct {
 	faces  *pigo.Pigo
-	pupils *pigo.PuplocCascade
+	pupils *puploc
 }
 
 // NewDetector unpacks pigo's facefinder and puploc cascades, as package
@@ -55,7 +55,7 @@ func NewDetector(faceFinder, pupLoc []byte) (*Detector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("face: unpacking the facefinder cascade: %v", err)
 	}
-	p, err := pigo.NewPuplocCascade().UnpackCascade(pupLoc)
+	p, err := newPuploc(pupLoc)
 	if err != nil {
 		return nil, fmt.Errorf("face: unpacking the puploc cascade: %v", err)
 	}
@@ -112,17 +112,11 @@ func (d *Detector) Detect(gray []uint8, w, h int) []Face {
 // +1: its right).
 func (d *Detector) pupil(img pigo.ImageParams, det pigo.Detection, side int) Point {
 	s := float64(det.Scale)
-	start := pigo.Puploc{
-		Row:      det.Row - int(0.085*s),
-		Col:      det.Col + side*int(0.185*s),
-		Scale:    float32(s * 0.4),
-		Perturbs: pupilPerturbs,
-	}
-	p := d.pupils.RunDetector(start, img, 0, false)
-	row, col := start.Row, start.Col
-	if p != nil && p.Row > 0 && p.Col > 0 && p.Row < img.Rows && p.Col < img.Cols &&
-		math.Abs(float64(p.Row-det.Row)) < s/2 && math.Abs(float64(p.Col-det.Col)) < s/2 {
-		row, col = p.Row, p.Col
+	row, col := det.Row-int(0.085*s), det.Col+side*int(0.185*s)
+	pr, pc, _ := d.pupils.run(row, col, float32(s*0.4), pupilPerturbs, img.Pixels, img.Rows, img.Cols, img.Dim)
+	if pr > 0 && pc > 0 && pr < img.Rows && pc < img.Cols &&
+		math.Abs(float64(pr-det.Row)) < s/2 && math.Abs(float64(pc-det.Col)) < s/2 {
+		row, col = pr, pc
 	}
 	return Point{X: float64(col) + 0.5, Y: float64(row) + 0.5}
 }

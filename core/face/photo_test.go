@@ -22,11 +22,11 @@ func crop(g []uint8, w int, r image.Rectangle) []uint8 {
 
 // TestAlignPhoto: a portrait cut tight around the face of pigo's sample
 // (x 55..255, y 90..320: the face fills the photo) gives about the crop
-// that Align makes from the whole sample (pupils vary by a pixel or so
-// from call to call: mean difference under 0.05 of the grey range); a flat
-// photo has no face, the same portrait shrunk below the crop's width is too
-// small, blurred it is too blurred, and two portraits side by side are
-// several faces.
+// that Align makes from the whole sample (the pupils found in the tight
+// portrait differ by a pixel or so: mean difference under 0.05 of the grey
+// range); a flat photo has no face, the same portrait shrunk below the
+// crop's width is too small, blurred it is too blurred, and two portraits
+// side by side are several faces.
 func TestAlignPhoto(t *testing.T) {
 	g, w, h := loadGray(t, "testdata/sample.jpg")
 	d := newDetector(t)
