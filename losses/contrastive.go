@@ -38,6 +38,7 @@ var contrastiveEntry = entry{
 		}}
 	},
 	build: newContrastive,
+	pair:  true,
 }
 
 // newContrastive builds a Contrastive from a validated, complete c.

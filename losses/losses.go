@@ -35,6 +35,7 @@ type entry struct {
 	doc    string                            // one line, with the formula
 	params func(dim int) []Param             // parameters and their defaults at D = dim
 	build  func(c Config) (core.Loss, error) // c.Values complete and validated
+	pair   bool                              // takes Config.Distance and Config.Miner (which build checks)
 }
 
 // registry lists every loss by name.
@@ -73,11 +74,19 @@ func Params(name string, dim int) ([]Param, error) {
 	return e.params(dim), nil
 }
 
-// New validates c, fills in defaults and returns the loss.
+// New validates c, fills in defaults and returns the loss. A miner or a
+// distance is refused for a loss that takes none, as a parameter of
+// another loss is.
 func New(c Config) (core.Loss, error) {
 	e, ok := registry[c.Name]
 	if !ok {
 		return nil, fmt.Errorf("unknown loss %q (want one of %s)", c.Name, strings.Join(Names(), ", "))
+	}
+	if c.Miner != "" && !e.pair {
+		return nil, fmt.Errorf("%s takes no miner (a miner is for triplet)", c.Name)
+	}
+	if c.Distance != "" && !e.pair {
+		return nil, fmt.Errorf("%s takes no distance (a distance is for contrastive and triplet)", c.Name)
 	}
 	if c.Dim < 2 || c.Dim > 512 {
 		return nil, fmt.Errorf("embedding dimension %d out of range [2, 512]", c.Dim)

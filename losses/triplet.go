@@ -53,6 +53,7 @@ var tripletEntry = entry{
 		}
 	},
 	build: newTriplet,
+	pair:  true,
 }
 
 // newTriplet builds a Triplet from a validated, complete c.

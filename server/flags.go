@@ -353,21 +353,11 @@ func (f *modelFlags) lossFlagsNote(names []string, dim int) string {
 	return "Loss flags not every loss takes: " + strings.Join(parts, "; ") + "."
 }
 
-// newLoss validates the loss flags and returns the loss. A miner or a
-// distance is refused for a loss that takes none, as a parameter of
-// another loss is (losses.New would ignore them).
+// newLoss validates the loss flags and returns the loss.
 func (f *modelFlags) newLoss() (core.Loss, error) {
-	c := f.lossConfig()
-	l, err := losses.New(c)
+	l, err := losses.New(f.lossConfig())
 	if err != nil {
 		return nil, inputError{err}
-	}
-	pair := f.loss == "contrastive" || f.loss == "triplet"
-	if c.Miner != "" && !pair {
-		return nil, badInput("%s takes no miner (--miner is for triplet)", f.loss)
-	}
-	if c.Distance != "" && !pair {
-		return nil, badInput("%s takes no distance (--distance is for contrastive and triplet)", f.loss)
 	}
 	return l, nil
 }

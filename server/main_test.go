@@ -578,8 +578,8 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 		args []string
 		want string
 	}{
-		{append([]string{"train", "--loss", "arcface", "--miner", "hard"}, small...), "arcface takes no miner (--miner is for triplet)"},
-		{append([]string{"train", "--loss", "cosface", "--distance", "euclidean"}, small...), "cosface takes no distance (--distance is for contrastive and triplet)"},
+		{append([]string{"train", "--loss", "arcface", "--miner", "hard"}, small...), "arcface takes no miner (a miner is for triplet)"},
+		{append([]string{"train", "--loss", "cosface", "--distance", "euclidean"}, small...), "cosface takes no distance (a distance is for contrastive and triplet)"},
 		{append([]string{"train", "--loss", "magic", "--miner", "hard"}, small...), `unknown loss "magic"`},
 		{[]string{"bench", "--miner", "easy"}, "arcface takes no miner"},
 	} {

@@ -119,6 +119,10 @@ func TestJobBadInput(t *testing.T) {
 	loss.Loss = "magic"
 	glyphs := tinyJob(1)
 	glyphs.Glyphs = 1001
+	miner := tinyJob(1)
+	miner.Miner = "hard"
+	distance := tinyJob(1)
+	distance.Distance = "bogus"
 	for _, tc := range []struct {
 		name string
 		body string
@@ -134,6 +138,8 @@ func TestJobBadInput(t *testing.T) {
 		{"cuda", mustJSON(t, cuda), 400, "no CUDA device"},
 		{"loss", mustJSON(t, loss), 400, "magic"},
 		{"glyphs", mustJSON(t, glyphs), 400, "glyphs 1001 out of range [0, 1000]"},
+		{"miner", mustJSON(t, miner), 400, "takes no miner"},
+		{"distance", mustJSON(t, distance), 400, "takes no distance"},
 		{"too large", `{"data":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger than"},
 	} {
 		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(tc.body))
