@@ -2,16 +2,20 @@ package core
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"metriclab/core/safetensors"
 )
@@ -315,6 +319,71 @@ func (m *Model) Check(want map[string][]int) error {
 	if len(extra) > 0 {
 		sort.Strings(extra)
 		return fmt.Errorf("%s: unexpected parameter %s (shape %v)", name, extra[0], m.Params[extra[0]].Shape)
+	}
+	return nil
+}
+
+// MaxClassName bounds a class name in a model's metadata, in bytes.
+const MaxClassName = 4096
+
+// Validate returns an error, one line fit to show a user, unless m is a
+// model this program can use: a valid spec (ReadModel checked it), exactly
+// the encoder parameters of the spec with their shapes and, for a head,
+// head.weight of one row per class and D columns and head.bias (when
+// there is one) of one value per class; only finite values; a finite
+// threshold and a false accept rate in [0, 1]; and class names that are
+// distinct, non-empty, valid UTF-8 without control characters and at most
+// MaxClassName bytes; and, given checkLoss, its loss (package core does
+// not know the losses: losses.New does).
+func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]float64) error) error {
+	name := cmp.Or(m.file, "model")
+	want := m.Meta.Spec.ParamShapes()
+	c := len(m.Meta.Classes)
+	if _, ok := m.Params["head.weight"]; ok {
+		want["head.weight"] = []int{c, m.Meta.Spec.Dim}
+	}
+	if _, ok := m.Params["head.bias"]; ok {
+		want["head.bias"] = []int{c}
+	}
+	if err := m.Check(want); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(m.Params))
+	for k := range m.Params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range m.Params[k].Data {
+			if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+				return fmt.Errorf("%s: %s holds a value that is not finite", name, k)
+			}
+		}
+	}
+	if t := m.Meta.Threshold; math.IsNaN(t) || math.IsInf(t, 0) {
+		return fmt.Errorf("%s: threshold %v is not a finite number", name, t)
+	}
+	if f := m.Meta.FAR; !(f >= 0 && f <= 1) {
+		return fmt.Errorf("%s: false accept rate %v out of range [0, 1]", name, f)
+	}
+	seen := make(map[string]bool, c)
+	for i, cl := range m.Meta.Classes {
+		switch {
+		case cl == "":
+			return fmt.Errorf("%s: class %d has no name", name, i+1)
+		case len(cl) > MaxClassName:
+			return fmt.Errorf("%s: class %d's name is %d bytes long, more than %d", name, i+1, len(cl), MaxClassName)
+		case !utf8.ValidString(cl) || strings.ContainsFunc(cl, unicode.IsControl):
+			return fmt.Errorf("%s: class %d's name %q is not printable text", name, i+1, cl)
+		case seen[cl]:
+			return fmt.Errorf("%s: class %q is named twice", name, cl)
+		}
+		seen[cl] = true
+	}
+	if checkLoss != nil {
+		if err := checkLoss(m.Meta.Loss, m.Meta.Spec.Dim, m.Meta.LossParams); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package core
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -385,4 +387,66 @@ func modelErrString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestModelValidate: a model of mlp's parameters with a two-class head is
+// valid; each corruption below, as an upload could carry it, is refused
+// with the error named.
+func TestModelValidate(t *testing.T) {
+	valid := func() *Model {
+		spec := Spec{Arch: "mlp", Input: MNISTInput, Dim: 3}
+		m := &Model{Meta: Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}, Threshold: 0.3, FAR: 0.01},
+			Params: map[string]Tensor{"head.weight": {Shape: []int{2, 3}, Data: make([]float32, 6)}}}
+		for name, shape := range spec.ParamShapes() {
+			n := 1
+			for _, d := range shape {
+				n *= d
+			}
+			m.Params[name] = Tensor{Shape: shape, Data: make([]float32, n)}
+		}
+		return m
+	}
+	var gotLoss string
+	checkLoss := func(name string, dim int, params map[string]float64) error {
+		gotLoss = fmt.Sprintf("%s %d", name, dim)
+		if name != "arcface" {
+			return fmt.Errorf("unknown loss %q", name)
+		}
+		return nil
+	}
+	if err := valid().Validate(checkLoss); err != nil || gotLoss != "arcface 3" {
+		t.Fatalf("valid model: %v (loss checked: %q)", err, gotLoss)
+	}
+	withBias := valid()
+	withBias.Params["head.bias"] = Tensor{Shape: []int{2}, Data: []float32{0, 1}}
+	if err := withBias.Validate(nil); err != nil {
+		t.Errorf("a head.bias of one value a class: %v", err)
+	}
+	for _, tc := range []struct {
+		name    string
+		corrupt func(m *Model)
+		want    string
+	}{
+		{"head.bias of 1", func(m *Model) { m.Params["head.bias"] = Tensor{Shape: []int{1}, Data: []float32{0}} }, "head.bias has shape [1], want [2]"},
+		{"head.weight of 3 rows", func(m *Model) { m.Params["head.weight"] = Tensor{Shape: []int{3, 3}, Data: make([]float32, 9)} }, "head.weight has shape [3 3], want [2 3]"},
+		{"head.weight flat", func(m *Model) { m.Params["head.weight"] = Tensor{Shape: []int{6}, Data: make([]float32, 6)} }, "head.weight has shape [6], want [2 3]"},
+		{"other head tensor", func(m *Model) { m.Params["head.junk"] = Tensor{Shape: []int{4}, Data: make([]float32, 4)} }, "unexpected parameter head.junk"},
+		{"NaN weight", func(m *Model) { m.Params["encoder.fc2.bias"].Data[1] = float32(math.NaN()) }, "encoder.fc2.bias holds a value that is not finite"},
+		{"Inf weight", func(m *Model) { m.Params["head.weight"].Data[5] = float32(math.Inf(-1)) }, "head.weight holds a value that is not finite"},
+		{"NaN threshold", func(m *Model) { m.Meta.Threshold = math.NaN() }, "threshold NaN is not a finite number"},
+		{"FAR below 0", func(m *Model) { m.Meta.FAR = -3 }, "false accept rate -3 out of range [0, 1]"},
+		{"FAR above 1", func(m *Model) { m.Meta.FAR = 1.5 }, "false accept rate 1.5 out of range [0, 1]"},
+		{"class twice", func(m *Model) { m.Meta.Classes[1] = "a" }, `class "a" is named twice`},
+		{"empty class", func(m *Model) { m.Meta.Classes[0] = "" }, "class 1 has no name"},
+		{"newline in a class", func(m *Model) { m.Meta.Classes[1] = "a\nb" }, `class 2's name "a\nb" is not printable text`},
+		{"invalid UTF-8", func(m *Model) { m.Meta.Classes[1] = "\xff" }, "is not printable text"},
+		{"long class", func(m *Model) { m.Meta.Classes[0] = strings.Repeat("x", MaxClassName+1) }, "class 1's name is 4097 bytes long, more than 4096"},
+		{"unknown loss", func(m *Model) { m.Meta.Loss = "bogus" }, `model: unknown loss "bogus"`},
+	} {
+		m := valid()
+		tc.corrupt(m)
+		if err := m.Validate(checkLoss); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
 }

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/job"
+	"metriclab/server/api/store"
 )
 
 // evalOutput is what `eval --json` prints: the protocols' report and what
@@ -237,8 +237,8 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 	if err != nil {
 		return nil, core.Spec{}, nil, inputError{err}
 	}
-	if err := checkModel(m); err != nil {
-		return nil, core.Spec{}, nil, inputError{fmt.Errorf("%s: %w", path, err)}
+	if err := store.Valid(m); err != nil {
+		return nil, core.Spec{}, nil, inputError{err} // it names the file
 	}
 	spec := m.Meta.Spec
 	if flipTest != nil {
@@ -246,29 +246,6 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 	}
 	embed := func(s *data.Set) (eval.Embeddings, error) { return job.EmbedSet(spec, m.Params, s) }
 	return embed, spec, m, nil
-}
-
-// checkModel checks the model's tensors against its spec: the encoder's
-// parameters exactly, the head's against the classes and D.
-func checkModel(m *core.Model) error {
-	if err := m.Meta.Spec.Validate(); err != nil {
-		return err
-	}
-	want := m.Meta.Spec.ParamShapes()
-	for name, t := range m.Params {
-		if strings.HasPrefix(name, "head.") {
-			want[name] = t.Shape
-		}
-	}
-	if err := m.Check(want); err != nil {
-		return err
-	}
-	if w, ok := m.Params["head.weight"]; ok {
-		if len(w.Shape) != 2 || w.Shape[0] != len(m.Meta.Classes) || w.Shape[1] != m.Meta.Spec.Dim {
-			return fmt.Errorf("head.weight has shape %v, want [%d %d]", w.Shape, len(m.Meta.Classes), m.Meta.Spec.Dim)
-		}
-	}
-	return nil
 }
 
 // fitMetric returns the named metric, fitting it on train where it learns:

@@ -257,6 +257,9 @@ func TestModelUpload(t *testing.T) {
 		{"nan", nan, 400, "not finite"},
 		{"head", wrongHead, 400, "head.weight"},
 		{"side above the bound", tooWide, 400, "sides of at most 256"},
+		{"unknown loss", withHeader(t, good, `\"loss\":\"arcface\"`, `\"loss\":\"bogus\"`), 400, `unknown loss "bogus"`},
+		{"a class twice", withHeader(t, good, `\"classes\":[\"0\",\"1\"]`, `\"classes\":[\"0\",\"0\"]`), 400, `class "0" is named twice`},
+		{"false accept rate", withHeader(t, good, `\"far\":0`, `\"far\":-3`), 400, "false accept rate -3"},
 		{"too large", make([]byte, 129<<10), 413, "larger than"},
 	} {
 		code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(tc.body))
