@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"metriclab/core"
@@ -244,7 +245,13 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 	if flipTest != nil {
 		spec.FlipTest = *flipTest
 	}
-	embed := func(s *data.Set) (eval.Embeddings, error) { return job.EmbedSet(spec, m.Params, s) }
+	embed := func(s *data.Set) (eval.Embeddings, error) {
+		e, err := job.EmbedSet(spec, m.Params, s)
+		if err == nil && slices.ContainsFunc(e.X, func(v float32) bool { return v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 }) {
+			err = inputError{fmt.Errorf("%s: its embeddings of these images are not all finite numbers", path)}
+		}
+		return e, err
+	}
 	return embed, spec, m, nil
 }
 

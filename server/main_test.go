@@ -112,6 +112,51 @@ func TestEvalRejectsCorruptModel(t *testing.T) {
 	}
 }
 
+// TestEvalRejectsUnusableModel: models that load but cannot be used give
+// one line and status 2: a head.bias of the wrong length (it panicked in
+// the closed-set accuracy), and weights so large that the embeddings
+// overflow (a NaN score kept the threshold search running for ever).
+func TestEvalRejectsUnusableModel(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "shapes"), 4)
+	spec := core.DefaultSpec("mlp", 3)
+	spec.Input = core.Input{Channels: 1, Height: 32, Width: 32, Mean: 0.5, Std: 0.5}
+	model := func(v float32) *core.Model {
+		m := &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}}, Params: map[string]core.Tensor{}}
+		for name, shape := range spec.ParamShapes() {
+			n := 1
+			for _, d := range shape {
+				n *= d
+			}
+			d := make([]float32, n)
+			for i := range d {
+				d[i] = v * float32(1+i%3)
+			}
+			m.Params[name] = core.Tensor{Shape: shape, Data: d}
+		}
+		m.Params["head.weight"] = core.Tensor{Shape: []int{2, 3}, Data: make([]float32, 6)}
+		return m
+	}
+	bias := model(0.01)
+	bias.Params["head.bias"] = core.Tensor{Shape: []int{1}, Data: []float32{0}}
+	for name, tc := range map[string]struct {
+		m    *core.Model
+		want string
+	}{
+		"bias": {bias, "head.bias has shape [1], want [2]"},
+		"huge": {model(3e37), "its embeddings of these images are not all finite numbers"},
+	} {
+		path := filepath.Join(dir, name+".safetensors")
+		if err := core.WriteModel(path, tc.m); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCLI(t, "eval", "--model", path, "--data", filepath.Join(dir, "shapes"), "--split", "all", "--classes", "0-1", "--json")
+		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("%s: exit %d, stderr %q: want status 2 and one line with %q", name, code, stderr, tc.want)
+		}
+	}
+}
+
 // writeShapes writes a tiny image folder: three identities whose images are
 // a bright bar at three orientations, with jittered position and contrast.
 func writeShapes(t *testing.T, dir string, perClass int) {

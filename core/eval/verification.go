@@ -160,7 +160,8 @@ func accuracyAt(scores []float64, pairs []Pair, t float64) float64 {
 // "same iff s ≥ t" on scores with ground truth same, and that accuracy.
 // Candidates are the midpoints between consecutive distinct scores, plus
 // min(s) − 1 (accept all) and max(s) + 1 (reject all); among equally good
-// candidates the lowest wins. It is O(n log n).
+// candidates the lowest wins. It is O(n log n). Scores are expected to be
+// numbers: a NaN gives no sensible threshold, but the search still ends.
 func BestThreshold(scores []float64, same []bool) (t, accuracy float64) {
 	if len(scores) != len(same) {
 		panic("eval: BestThreshold: len(scores) != len(same)")
@@ -185,7 +186,7 @@ func BestThreshold(scores []float64, same []bool) (t, accuracy float64) {
 	for i := 0; i < n; {
 		v := scores[idx[i]]
 		j := i
-		for j < n && scores[idx[j]] == v {
+		for j < n && (j == i || scores[idx[j]] == v) { // j == i: a NaN, equal to nothing, still moves on
 			if same[idx[j]] {
 				correct--
 			} else {

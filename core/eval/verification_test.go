@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // aucMannWhitney is the O(n·m) reference: P(g > i) + ½ P(g = i).
@@ -194,5 +195,24 @@ func TestVerificationSeparated(t *testing.T) {
 		if v != 1 {
 			t.Errorf("TAR@%s = %v, want 1", k, v)
 		}
+	}
+}
+
+// TestBestThresholdNaNEnds: a NaN score (equal to nothing, itself
+// included) used to keep the search on the same score for ever; it ends,
+// and the numbers' best threshold is found when the NaN sorts first.
+func TestBestThresholdNaNEnds(t *testing.T) {
+	done := make(chan float64, 1)
+	go func() {
+		_, acc := BestThreshold([]float64{math.NaN(), 0.1, 0.9}, []bool{false, false, true})
+		done <- acc
+	}()
+	select {
+	case acc := <-done:
+		if acc < 2.0/3 {
+			t.Errorf("accuracy %g, want at least 2/3", acc)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("BestThreshold did not return within 10 s")
 	}
 }
