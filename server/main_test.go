@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,6 +52,12 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "gone", "m.safetensors"), missingLink); err != nil {
 		t.Fatal(err)
 	}
+	// A FIFO given as --out was replaced by a regular file (as root, so
+	// would /dev/null have been).
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -59,6 +66,8 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"out a link to a folder", []string{"train", "--out", folderLink}, "--out " + folderLink + " (a link to " + dir + ") is a folder"},
 		{"out a link into a missing folder", []string{"train", "--out", missingLink},
 			"output folder " + filepath.Join(dir, "gone") + " of --out " + missingLink + " (a link to " + filepath.Join(dir, "gone", "m.safetensors") + ") does not exist"},
+		{"out a named pipe", []string{"train", "--out", fifo}, "--out " + fifo + " is not a regular file (a named pipe)"},
+		{"out a device", []string{"train", "--out", os.DevNull}, "--out " + os.DevNull + " is not a regular file (a character device)"},
 		{"unknown command", []string{"fly"}, "unknown command"},
 		{"unknown flag", []string{"train", "--bogus", "--out", out}, "bogus"},
 		{"missing out", []string{"train"}, "--out is required"},
@@ -95,6 +104,9 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 			}
 			if _, err := os.Stat(out); !os.IsNotExist(err) {
 				t.Errorf("output file left behind")
+			}
+			if st, err := os.Stat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+				t.Errorf("the named pipe is gone or replaced: %v", err)
 			}
 		})
 	}

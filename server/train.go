@@ -136,6 +136,10 @@ func checkOutput(path string) error {
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return badInput("--out %s%s is a folder; want a file name, e.g. %s", given, link, filepath.Join(given, "model.safetensors"))
+	} else if err == nil && !st.Mode().IsRegular() {
+		// The model replaces the file by a rename: a FIFO or a device
+		// (even /dev/null) would be replaced, not written to.
+		return badInput("--out %s%s is not a regular file (%s); want a file name", given, link, fileKind(st.Mode()))
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -249,4 +253,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// fileKind names the kind of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
