@@ -82,6 +82,21 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkEvaluable(test, *dataName, *split); err != nil {
 		return err
 	}
+	var unknown *data.Set // --unknown's probes, checked before any embedding
+	if *unknownSpec != "" {
+		all, err := src.load(*dataName, "test", spec.Input)
+		if err != nil {
+			return err
+		}
+		classes, err := data.ParseClasses(*unknownSpec, len(all.Classes))
+		if err != nil {
+			return badInput("--unknown: %v", err)
+		}
+		unknown = all.Subset(classes)
+		if overlaps(test.Classes, unknown.Classes) {
+			return badInput("unknown classes %q overlap the evaluated classes", *unknownSpec)
+		}
+	}
 	trainE, err := embed(train)
 	if err != nil {
 		return err
@@ -109,14 +124,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			rep.ClosedSet.Classifier = &acc
 		}
 	}
-	if *unknownSpec != "" {
-		unknown, err := src.loadSubset(*dataName, "test", *unknownSpec, spec.Input)
-		if err != nil {
-			return err
-		}
-		if overlaps(test.Classes, unknown.Classes) {
-			return badInput("unknown classes %q overlap the evaluated classes", *unknownSpec)
-		}
+	if unknown != nil {
 		unknownE, err := embed(unknown)
 		if err != nil {
 			return err

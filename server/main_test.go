@@ -550,6 +550,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset variant", append([]string{"openset", "--variant", "lr=-1"}, small...), `variant "lr=-1": adam: learning rate -1`},
 		{"openset second variant", append([]string{"openset", "--variant", "seed=2", "--variant", "wd=-1 seed=3"}, small...), `variant "wd=-1 seed=3": adam: weight decay -1`},
 		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `7 in "1-7" is out of range`},
+		{"eval unknown out of range", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "12"}, `--unknown: data: classes: 12 in "12" is out of range`},
+		{"eval unknown overlapping", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "8-9"}, `unknown classes "8-9" overlap the evaluated classes`},
 		{"openset digits trained on", []string{"openset", "--train-classes", "0-4", "--eval-classes", "3-9"}, `train-classes "0-4" and eval-classes "3-9" share class 3`},
 		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
 	} {
