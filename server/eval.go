@@ -266,7 +266,8 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 // fitMetric returns the named metric, fitting it on train where it learns:
 // whiten keeps pca principal components (at most D, and fewer than the
 // images less the classes), with a ridge of a tenth of the mean
-// within-class variance.
+// within-class variance. A fit that fails on these images (images that do
+// not vary: a singular covariance) is bad input.
 func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Metric, error) {
 	switch name {
 	case "cosine":
@@ -282,9 +283,17 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Me
 		if k < 1 {
 			return nil, badInput("whiten: %d training images of %d classes are too few to fit a metric", train.N, len(classes))
 		}
-		return eval.WhiteningPCA(train, k, 0.1)
+		m, err := eval.WhiteningPCA(train, k, 0.1)
+		if err != nil {
+			return nil, badInput("whiten: cannot be fitted on these %d training images: %v", train.N, err)
+		}
+		return m, nil
 	case "linear":
-		return eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed})
+		m, err := eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed})
+		if err != nil {
+			return nil, badInput("linear: cannot be fitted on these %d training images: %v", train.N, err)
+		}
+		return m, nil
 	}
 	return nil, badInput("unknown metric %q (want cosine, euclidean, whiten or linear)", name)
 }

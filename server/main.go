@@ -19,8 +19,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"unicode"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -103,15 +105,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, new(inputError)):
-		fmt.Fprintf(stderr, "metriclab %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "metriclab %s: %s\n", cmd, oneLine(err))
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "metriclab %s: interrupted, nothing written\n", cmd)
 		return 130
 	default:
-		fmt.Fprintf(stderr, "metriclab %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "metriclab %s: %s\n", cmd, oneLine(err))
 		return 1
 	}
+}
+
+// oneLine is err's message on one line: a line break or other control
+// character that a path or a name brought in is written as Go escapes it
+// (a\nb for a line break in "a", "b").
+func oneLine(err error) string {
+	msg := err.Error()
+	if !strings.ContainsFunc(msg, unicode.IsControl) {
+		return msg
+	}
+	q := strconv.Quote(msg)
+	return q[1 : len(q)-1]
 }
 
 // inputError is bad input from the user: a flag, a name, a value, a file.

@@ -66,6 +66,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"out a link to a folder", []string{"train", "--out", folderLink}, "--out " + folderLink + " (a link to " + dir + ") is a folder"},
 		{"out a link into a missing folder", []string{"train", "--out", missingLink},
 			"output folder " + filepath.Join(dir, "gone") + " of --out " + missingLink + " (a link to " + filepath.Join(dir, "gone", "m.safetensors") + ") does not exist"},
+		{"a line break in a path", []string{"train", "--data", filepath.Join(dir, "no\nsuch"), "--out", out}, `no\nsuch: no such file or directory`},
 		{"out a named pipe", []string{"train", "--out", fifo}, "--out " + fifo + " is not a regular file (a named pipe)"},
 		{"out a device", []string{"train", "--out", os.DevNull}, "--out " + os.DevNull + " is not a regular file (a character device)"},
 		{"unknown command", []string{"fly"}, "unknown command"},
@@ -166,6 +167,30 @@ func TestEvalRejectsUnusableModel(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 			t.Errorf("%s: exit %d, stderr %q: want status 2 and one line with %q", name, code, stderr, tc.want)
 		}
+	}
+}
+
+// TestEvalMetricOnFlatImages: the classic metrics cannot be fitted on
+// images that do not vary; that is bad input (status 2, one line), not a
+// failure of the program (it was status 1, advising a ridge no flag sets).
+func TestEvalMetricOnFlatImages(t *testing.T) {
+	dir := t.TempDir()
+	for _, id := range []string{"a", "b", "c"} {
+		if err := os.MkdirAll(filepath.Join(dir, id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 16, 16))); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, id, fmt.Sprintf("%d.png", i)), buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, metric := range []string{"whiten", "linear"} {
+		wantBadInput(t, metric+": cannot be fitted on these 4 training images", "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--metric", metric, "--json")
 	}
 }
 

@@ -151,7 +151,7 @@ func whiten(cov *mat.SymDense, ridge float64) (*mat.Dense, error) {
 	}
 	for i, v := range vals {
 		if !(v > 1e-12*maxv) {
-			return nil, fmt.Errorf("eval: whitening: covariance is singular (eigenvalue %d = %g); use ridge > 0", i, v)
+			return nil, fmt.Errorf("eval: whitening: covariance is singular (eigenvalue %d = %g): the data do not vary in some direction (a ridge > 0 regularises it)", i, v)
 		}
 	}
 	// W = V diag(λ^{-1/2}) Vᵀ.

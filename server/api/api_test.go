@@ -428,9 +428,13 @@ func TestClassroomMode(t *testing.T) {
 		t.Errorf("second stream: %d %s, want 429", code, b)
 	}
 	resp.Body.Close()
-	for _, id := range ids {
-		if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+id, "", nil, auth...); code != 200 {
-			t.Errorf("cancel: %d %s", code, b)
+	for i, id := range ids {
+		h := auth
+		if i == 1 {
+			h = []string{"Authorization", "bearer s3cret"} // the scheme in any case (RFC 9110)
+		}
+		if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+id, "", nil, h...); code != 200 {
+			t.Errorf("cancel with %v: %d %s", h, code, b)
 		}
 	}
 }
@@ -449,6 +453,9 @@ func TestRequireToken(t *testing.T) {
 		{":8000", "", "gen", false},
 		{"192.168.1.5:8000", "given", "given", false},
 		{"nonsense", "", "", true},
+		{"0.0.0.0:8000", "a\nb", "", true}, // no header carries it
+		{"127.0.0.1:8000", "two words", "", true},
+		{"0.0.0.0:8000", "zoë", "", true},
 	} {
 		tok, gen, err := RequireToken(tc.addr, tc.token)
 		switch {

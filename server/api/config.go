@@ -148,12 +148,18 @@ func (c Config) withDefaults() Config {
 // as given, possibly empty. Listening on any other address (0.0.0.0, a
 // LAN address, an empty host) needs one: a given token is returned as is,
 // and a missing one is generated (128 random bits, hex) and generated is
-// true, so that the caller prints it. An addr that is not host:port is an
-// error.
+// true, so that the caller prints it. An addr that is not host:port, or a
+// token other than printable ASCII without spaces, is an error.
 func RequireToken(addr, token string) (tok string, generated bool, err error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", false, fmt.Errorf("address %q: %v", addr, err)
+	}
+	for i, c := range token {
+		if c <= ' ' || c > '~' {
+			// The token is a secret: the error says where, not what.
+			return "", false, fmt.Errorf("token: character %d is %q; want printable ASCII without spaces, which an Authorization header can carry", i+1, c)
+		}
 	}
 	if token != "" || isLoopback(host) {
 		return token, false, nil

@@ -141,11 +141,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// authorized reports whether r carries the token.
+// authorized reports whether r carries the token (the scheme's name in any
+// case, as RFC 9110 has it).
 func (s *Server) authorized(r *http.Request) bool {
 	const prefix = "Bearer "
 	a := r.Header.Get("Authorization")
-	if len(a) <= len(prefix) || a[:len(prefix)] != prefix {
+	if len(a) <= len(prefix) || !strings.EqualFold(a[:len(prefix)], prefix) {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(a[len(prefix):]), []byte(s.cfg.Token)) == 1
