@@ -116,3 +116,10 @@ func New(c Config) (core.Loss, error) {
 	c.Values = full
 	return e.build(c)
 }
+
+// Check returns New's error for the loss name with params at dimension dim,
+// as a model's metadata records them: core.Model.Validate's loss check.
+func Check(name string, dim int, params map[string]float64) error {
+	_, err := New(Config{Name: name, Dim: dim, Values: params})
+	return err
+}

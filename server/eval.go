@@ -13,7 +13,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/job"
-	"metriclab/server/api/store"
+	"metriclab/losses"
 )
 
 // evalOutput is what `eval --json` prints: the protocols' report and what
@@ -246,7 +246,7 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 	if err != nil {
 		return nil, core.Spec{}, nil, inputError{err}
 	}
-	if err := store.Valid(m); err != nil {
+	if err := m.Validate(losses.Check); err != nil {
 		return nil, core.Spec{}, nil, inputError{err} // it names the file
 	}
 	spec := m.Meta.Spec

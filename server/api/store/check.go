@@ -10,26 +10,18 @@ import (
 // CheckModel is the ModelCheck of every model the store registers, uploaded
 // or trained: the file must load with core.ReadModel (a strict safetensors
 // file with bounded header, metriclab metadata of the current format, a
-// valid spec) and pass Valid. Its errors are one line, fit to show a user.
+// valid spec) and pass core.Model.Validate, losses.Check checking its
+// loss. Its errors are one line, fit to show a user.
 func CheckModel(path string) (Card, error) {
 	m, err := core.ReadModel(path)
 	if err != nil {
 		return Card{}, err
 	}
-	if err := Valid(m); err != nil {
+	if err := m.Validate(losses.Check); err != nil {
 		return Card{}, err
 	}
 	meta := m.Meta
 	return Card{Arch: meta.Spec.Arch, Loss: meta.Loss, LossParams: meta.LossParams, Dim: meta.Spec.Dim,
 		Input: meta.Spec.Input, Classes: meta.Classes, Threshold: meta.Threshold, FAR: meta.FAR,
 		Steps: meta.Provenance.Steps, Data: meta.Provenance.Data}, nil
-}
-
-// Valid returns an error unless m passes core.Model.Validate with its loss
-// one that losses.New builds with its parameters at its D.
-func Valid(m *core.Model) error {
-	return m.Validate(func(name string, dim int, params map[string]float64) error {
-		_, err := losses.New(losses.Config{Name: name, Dim: dim, Values: params})
-		return err
-	})
 }
