@@ -9,11 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"metriclab/core"
+	"metriclab/core/data"
 	"metriclab/core/msg"
+	"metriclab/server/api/store"
 )
 
 func TestHealthAndDevices(t *testing.T) {
@@ -510,4 +513,57 @@ func TestShutdownInterrupts(t *testing.T) {
 		t.Errorf("second resume: %d %s, want 409", code, b)
 	}
 	call(t, "DELETE", ts.URL+"/api/jobs/"+j.ID, "", nil)
+}
+
+// TestCancelRecordedAtOnce: a running job whose step takes long (here its
+// data loading, held) is canceled in the store when the cancel is
+// accepted, before the run stops: a server killed meanwhile restarts with
+// the job canceled (the store's recovery turns running jobs into
+// interrupted, resumable ones: the cancel was lost). When the run does
+// stop, the job stays canceled and keeps no checkpoint.
+func TestCancelRecordedAtOnce(t *testing.T) {
+	cfg := testConfig(t)
+	release := make(chan struct{})
+	var calls atomic.Int32
+	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, error) {
+		if calls.Add(1) > 1 { // the first load checks the request
+			<-release
+		}
+		return tinyLoader(name, in)
+	}
+	s, ts := newTestServer(t, cfg)
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(5))
+	var created struct{ ID string }
+	decode(t, b, &created)
+	waitJob(t, ts.URL, created.ID, 10*time.Second, func(j jobView) bool { return j.State == "running" })
+	if _, err := s.runner.Cancel(created.ID, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := s.store.Job(created.ID); err != nil || j.State != "canceled" {
+		t.Fatalf("while the run is still loading: the store has %q (%v), want canceled", j.State, err)
+	}
+	// What a restart sees: the store opened again, its recovery run.
+	again, _, err := store.Open(cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := again.Job(created.ID); j.State != "canceled" {
+		t.Errorf("after recovery (a restart): %q, want canceled", j.State)
+	}
+	again.Close()
+	close(release)
+	released = true
+	j := waitJob(t, ts.URL, created.ID, 10*time.Second, func(j jobView) bool { return j.State != "running" })
+	if j.State != "canceled" {
+		t.Errorf("after the run stopped: %q, want canceled", j.State)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "checkpoints")); len(entries) != 0 {
+		t.Errorf("checkpoints left: %v", entries)
+	}
 }

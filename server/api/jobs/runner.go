@@ -273,9 +273,10 @@ func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) 
 	return r.store.Job(id)
 }
 
-// Cancel cancels a queued, interrupted or running job; a running job stops
-// after its current step, and Cancel waits up to wait for it. It returns
-// store.ErrNotFound, or an ErrState for a job that has ended.
+// Cancel cancels a queued, interrupted or running job. A running job is
+// canceled in the store at once and stops after its current step; Cancel
+// waits up to wait for it. It returns store.ErrNotFound, or an ErrState
+// for a job that has ended.
 func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	r.mu.Lock()
 	ok, err := r.store.Transition(id, []string{store.StateQueued, store.StateInterrupted}, store.StateCanceled, "")
@@ -293,10 +294,22 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	}
 	run := r.running[id]
 	r.mu.Unlock()
-	if run == nil {
+	if run != nil {
+		// Recorded before the run stops, which may take a while (a long
+		// step): a server stopped meanwhile, even killed, keeps the job
+		// canceled, not interrupted.
+		ok, err = r.store.Transition(id, []string{store.StateRunning}, store.StateCanceled, "")
+		if err != nil {
+			return store.Job{}, err
+		}
+	}
+	if run == nil || !ok {
 		j, err := r.store.Job(id)
 		if err != nil {
 			return store.Job{}, err
+		}
+		if run != nil {
+			return j, stateError{fmt.Sprintf("job %s is %s: it ended before the cancel reached it", id, j.State)}
 		}
 		return store.Job{}, stateError{fmt.Sprintf("job %s is %s: only a queued, running or interrupted job can be canceled", id, j.State)}
 	}
@@ -450,8 +463,13 @@ func (r *Runner) run(j store.Job) {
 		}
 	}
 	if state != store.StateDone {
-		if _, err := r.store.Transition(j.ID, []string{store.StateRunning}, state, shown); err != nil {
+		ok, err := r.store.Transition(j.ID, []string{store.StateRunning}, state, shown)
+		if err != nil {
 			r.log.Printf("jobs: job %s: recording %s: %v", j.ID, state, err)
+		}
+		if st, err := r.store.Job(j.ID); !ok && err == nil && st.State == store.StateCanceled {
+			// Canceled before it ended otherwise (Cancel records it first).
+			state, shown = store.StateCanceled, ""
 		}
 	}
 	h.finish(state, shown)

@@ -214,7 +214,8 @@ func (s *Store) SetProgress(id string, step, steps int, loss float64, metrics *m
 
 // SaveCheckpoint writes job id's checkpoint at step (write fills the file,
 // replacing the previous checkpoint atomically) and records it with the
-// job's progress.
+// job's progress, while the job is running; a job canceled meanwhile gets
+// none (the file is removed).
 func (s *Store) SaveCheckpoint(id string, step, steps int, loss float64, metrics *msg.VerificationSummary, write func(io.Writer) error) error {
 	if !validID(id) {
 		panic("store: SaveCheckpoint: bad job id " + id)
@@ -228,8 +229,14 @@ func (s *Store) SaveCheckpoint(id string, step, steps int, loss float64, metrics
 	if err := commit(tmp, path); err != nil {
 		return err
 	}
-	if _, err := s.db.Exec("UPDATE jobs SET checkpoint = ?, ckpt_step = ? WHERE id = ?", rel, step, id); err != nil {
+	res, err := s.db.Exec("UPDATE jobs SET checkpoint = ?, ckpt_step = ? WHERE id = ? AND state = ?", rel, step, id, StateRunning)
+	if err != nil {
 		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Canceled (or ended) meanwhile: the job keeps no checkpoint.
+		os.Remove(path)
+		return nil
 	}
 	return s.SetProgress(id, step, steps, loss, metrics)
 }
