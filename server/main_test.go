@@ -565,6 +565,7 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `7 in "1-7" is out of range`},
 		{"eval unknown out of range", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "12"}, `--unknown: data: classes: 12 in "12" is out of range`},
 		{"eval unknown overlapping", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "8-9"}, `unknown classes "8-9" overlap the evaluated classes`},
+		{"serve max job memory", []string{"serve", "--max-job-memory", "-2", "--data-dir", filepath.Join(t.TempDir(), "d")}, "max-job-memory -2 must be ≥ -1"},
 		{"openset digits trained on", []string{"openset", "--train-classes", "0-4", "--eval-classes", "3-9"}, `train-classes "0-4" and eval-classes "3-9" share class 3`},
 		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
 	} {

@@ -70,6 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	token := fs.String("token", "", "writes need Authorization: Bearer TOKEN (one is generated when --addr is not loopback)")
 	maxUpload := fs.Int64("max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
 	maxJobs := fs.Int("max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
+	maxJobMemory := fs.Int64("max-job-memory", 0, "largest memory a CPU job's training may take, in bytes (an estimate from the model and the batch); 0: half of this machine's memory, -1: no bound")
 	maxSSE := fs.Int("max-sse", api.DefaultMaxSSE, "concurrent job event streams")
 	maxSSEClient := fs.Int("max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
 	allowedHosts := fs.String("allowed-hosts", "", "host names the server answers to besides localhost and IP addresses, comma-separated (.example.org: the domain and its names), e.g. a classroom's name")
@@ -88,6 +89,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if b.v < 1 {
 			return badInput("%s %d must be ≥ 1", b.name, b.v)
 		}
+	}
+	if *maxJobMemory < -1 {
+		return badInput("max-job-memory %d must be ≥ -1", *maxJobMemory)
 	}
 	if *precompress != "" {
 		return precompressFile(*precompress)
@@ -116,7 +120,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer ln.Close()
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
 	acfg := api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
-		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger,
+		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxJobMemory: *maxJobMemory, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger,
 		JobOptions: job.Options{Threads: *threads}}
 	if gpu, err := probeCUDA(); err == nil {
 		acfg.CUDA = engineFor("cuda", false)

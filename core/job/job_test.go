@@ -533,3 +533,52 @@ func TestResumeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainBytes: the estimate counts five float32s per plan value per
+// image and four per parameter: for the bars' mlp (1×16×16 in, 256
+// hidden, D = 3) the values are counted by hand; a
+// batch twice as large adds five float32s per value per added image, and
+// composed classes (4² heads rows for 2x1) add four per head weight.
+func TestTrainBytes(t *testing.T) {
+	train := bars(16, 1)
+	req := barsRequest()
+	j, err := New(req, train, nil, Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := j.spec.Plan()
+	var values, params int64
+	for _, v := range p.Values {
+		values += int64(v.Size())
+	}
+	for _, q := range p.Params {
+		n := int64(1)
+		for _, d := range q.Shape {
+			n *= int64(d)
+		}
+		params += n
+	}
+	if values != 256+256+256+3 { // input, fc1, ReLU, fc2
+		t.Fatalf("mlp plan values %d, want %d", values, 256+256+256+3)
+	}
+	want := 4 * (5*16*values + 4*(params+4*4))
+	if got := j.TrainBytes(); got != want {
+		t.Errorf("TrainBytes %d, want %d", got, want)
+	}
+	req.Batch = 32
+	j2, err := New(req, train, nil, Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := j2.TrainBytes() - j.TrainBytes(); d != 4*5*16*values {
+		t.Errorf("batch 32 adds %d bytes, want %d", d, 4*5*16*values)
+	}
+	req.Batch, req.Compose = 16, "2x1"
+	j3, err := New(req, train, nil, Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := j3.TrainBytes() - j.TrainBytes(); d != 4*4*(16-4)*4 {
+		t.Errorf("16 composed classes instead of 4 add %d bytes, want %d", d, 4*4*(16-4)*4)
+	}
+}

@@ -567,3 +567,25 @@ func TestCancelRecordedAtOnce(t *testing.T) {
 		t.Errorf("checkpoints left: %v", entries)
 	}
 }
+
+// TestJobMemoryBound: a CPU job whose training would take more memory than
+// MaxJobMemory is refused with the estimate (an iresnet18 of batch 4096
+// was accepted and grew the server by gigabytes before its first step);
+// the same job fits a larger bound, and a negative bound sets none.
+func TestJobMemoryBound(t *testing.T) {
+	for _, tc := range []struct {
+		bound int64
+		code  int
+	}{{1 << 10, 400}, {1 << 30, 201}, {-1, 201}} {
+		cfg := testConfig(t)
+		cfg.MaxJobMemory = tc.bound
+		_, ts := newTestServer(t, cfg)
+		code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+		if code != tc.code {
+			t.Errorf("bound %d: %d %s, want %d", tc.bound, code, b, tc.code)
+		}
+		if code == 400 && !strings.Contains(errorOf(t, b), "more than this server allows a job (0.0 GiB)") {
+			t.Errorf("bound %d: %s", tc.bound, b)
+		}
+	}
+}

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -73,8 +74,12 @@ type Config struct {
 	MaxUpload        int64 // bytes of an uploaded model file
 	MaxSample        int64 // bytes of an uploaded sample (the whole multipart body)
 	MaxJobsPerClient int   // queued or running jobs per client address
-	MaxSSE           int   // concurrent event streams, all clients together
-	MaxSSEPerClient  int   // concurrent event streams of one client address
+	// MaxJobMemory bounds the memory a CPU job's training may take
+	// (job.Job.TrainBytes), in bytes; 0 takes DefaultMaxJobMemory, < 0
+	// sets no bound.
+	MaxJobMemory    int64
+	MaxSSE          int // concurrent event streams, all clients together
+	MaxSSEPerClient int // concurrent event streams of one client address
 	// MaxSSEDuration is how long an event stream lasts at most.
 	MaxSSEDuration time.Duration
 	// A request body may wait BodyTimeout for each read, and take
@@ -117,6 +122,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxJobsPerClient <= 0 {
 		c.MaxJobsPerClient = DefaultMaxJobsPerClient
 	}
+	if c.MaxJobMemory == 0 {
+		c.MaxJobMemory = DefaultMaxJobMemory()
+	}
 	if c.MaxSSE <= 0 {
 		c.MaxSSE = DefaultMaxSSE
 	}
@@ -140,6 +148,21 @@ func (c Config) withDefaults() Config {
 		c.JobOptions.Version = c.Version
 	}
 	return c
+}
+
+// DefaultMaxJobMemory is half of this machine's memory (MemTotal of
+// /proc/meminfo), or 8 GiB where that cannot be read: a job that would
+// take more is refused rather than left to exhaust the server's memory.
+func DefaultMaxJobMemory() int64 {
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			var kb int64
+			if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil && kb > 0 {
+				return kb << 10 / 2
+			}
+		}
+	}
+	return 8 << 30
 }
 
 // RequireToken decides the token of a server listening on addr

@@ -58,7 +58,7 @@ func New(cfg Config) (*Server, error) {
 		load = jobs.StoreLoader(st)
 	}
 	r := jobs.New(jobs.Config{Store: st, Load: load, Options: cfg.JobOptions, CheckpointEvery: cfg.CheckpointEvery,
-		ProgressEvery: cfg.ProgressEvery, CUDA: cfg.CUDA, Logger: cfg.Logger})
+		ProgressEvery: cfg.ProgressEvery, CUDA: cfg.CUDA, MaxJobBytes: cfg.MaxJobMemory, Logger: cfg.Logger})
 	if err := r.Start(); err != nil {
 		st.Close()
 		return nil, err

@@ -121,8 +121,11 @@ type Config struct {
 	SnapshotEvery time.Duration
 	// CUDA makes the engine of jobs on device "cuda" (and "auto"); nil:
 	// this server has no CUDA engine and refuses such jobs.
-	CUDA   core.EngineFunc
-	Logger *log.Logger // nil: log.Default()
+	CUDA core.EngineFunc
+	// MaxJobBytes refuses a CPU job whose training would take more memory
+	// (job.Job.TrainBytes); 0: no bound.
+	MaxJobBytes int64
+	Logger      *log.Logger // nil: log.Default()
 }
 
 // Runner runs the queued jobs of a store, one at a time.
@@ -221,9 +224,16 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if need := j.TrainBytes(); req.Device != "cuda" && r.cfg.MaxJobBytes > 0 && need > r.cfg.MaxJobBytes {
+		return 0, invalid("training this job takes about %s of memory (batch %d, arch %s), more than this server allows a job (%s): ask for a smaller batch or model",
+			gib(need), req.Batch, req.Arch, gib(r.cfg.MaxJobBytes))
+	}
 	_, total := j.Steps()
 	return total, nil
 }
+
+// gib writes n bytes in GiB, one decimal.
+func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
 
 // Submit validates req and queues it for client, unless client already
 // has maxPerClient jobs queued or running (maxPerClient ≤ 0: no limit;
