@@ -80,6 +80,7 @@ import (
 	"metriclab/core/job"
 	"metriclab/core/msg"
 	"metriclab/core/vec"
+	"metriclab/losses"
 )
 
 // Throttles of the messages the worker posts.
@@ -485,6 +486,9 @@ func (w *worker) export() {
 // load makes c.Model the encoder of embed.
 func (w *worker) load(c *msg.Command) {
 	m, err := core.DecodeModel(bytes.NewReader(c.Model))
+	if err == nil {
+		err = m.Validate(losses.Check) // as the server checks an upload
+	}
 	if err != nil {
 		w.postError(err)
 		return
