@@ -326,14 +326,35 @@ func (m *Model) Check(want map[string][]int) error {
 // MaxClassName bounds a class name in a model's metadata, in bytes.
 const MaxClassName = 4096
 
+// CheckClassNames returns an error unless the class names are distinct,
+// non-empty, valid UTF-8 without control characters and at most
+// MaxClassName bytes: what a model's metadata may hold (Validate), so
+// what a training job may name its classes.
+func CheckClassNames(names []string) error {
+	seen := make(map[string]bool, len(names))
+	for i, cl := range names {
+		switch {
+		case cl == "":
+			return fmt.Errorf("class %d has no name", i+1)
+		case len(cl) > MaxClassName:
+			return fmt.Errorf("class %d's name is %d bytes long, more than %d", i+1, len(cl), MaxClassName)
+		case !utf8.ValidString(cl) || strings.ContainsFunc(cl, unicode.IsControl):
+			return fmt.Errorf("class %d's name %q is not printable text", i+1, cl)
+		case seen[cl]:
+			return fmt.Errorf("class %q is named twice", cl)
+		}
+		seen[cl] = true
+	}
+	return nil
+}
+
 // Validate returns an error, one line fit to show a user, unless m is a
 // model this program can use: a valid spec (ReadModel checked it), exactly
 // the encoder parameters of the spec with their shapes and, for a head,
 // head.weight of one row per class and D columns and head.bias (when
 // there is one) of one value per class; only finite values; a finite
-// threshold and a false accept rate in [0, 1]; and class names that are
-// distinct, non-empty, valid UTF-8 without control characters and at most
-// MaxClassName bytes; and, given checkLoss, its loss (package core does
+// threshold and a false accept rate in [0, 1]; class names that pass
+// CheckClassNames; and, given checkLoss, its loss (package core does
 // not know the losses: losses.New does).
 func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]float64) error) error {
 	name := cmp.Or(m.file, "model")
@@ -366,19 +387,8 @@ func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]
 	if f := m.Meta.FAR; !(f >= 0 && f <= 1) {
 		return fmt.Errorf("%s: false accept rate %v out of range [0, 1]", name, f)
 	}
-	seen := make(map[string]bool, c)
-	for i, cl := range m.Meta.Classes {
-		switch {
-		case cl == "":
-			return fmt.Errorf("%s: class %d has no name", name, i+1)
-		case len(cl) > MaxClassName:
-			return fmt.Errorf("%s: class %d's name is %d bytes long, more than %d", name, i+1, len(cl), MaxClassName)
-		case !utf8.ValidString(cl) || strings.ContainsFunc(cl, unicode.IsControl):
-			return fmt.Errorf("%s: class %d's name %q is not printable text", name, i+1, cl)
-		case seen[cl]:
-			return fmt.Errorf("%s: class %q is named twice", name, cl)
-		}
-		seen[cl] = true
+	if err := CheckClassNames(m.Meta.Classes); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
 	}
 	if checkLoss != nil {
 		if err := checkLoss(m.Meta.Loss, m.Meta.Spec.Dim, m.Meta.LossParams); err != nil {

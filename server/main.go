@@ -118,14 +118,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // oneLine is err's message on one line: a line break or other control
 // character that a path or a name brought in is written as Go escapes it
-// (a\nb for a line break in "a", "b").
+// (a\nb for a line break between a and b); the rest is left as it is.
 func oneLine(err error) string {
 	msg := err.Error()
 	if !strings.ContainsFunc(msg, unicode.IsControl) {
 		return msg
 	}
-	q := strconv.Quote(msg)
-	return q[1 : len(q)-1]
+	var b strings.Builder
+	for _, r := range msg {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r) // '\n'
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // inputError is bad input from the user: a flag, a name, a value, a file.

@@ -753,3 +753,17 @@ func TestServeBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestOneLine: control characters are escaped as Go writes them, and
+// nothing else is (quotes and Windows paths' backslashes stay as they are).
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		`unknown loss "magic"`:           `unknown loss "magic"`,
+		"open \"a\nb\": C:\\x\\y\ttab":   `open "a\nb": C:\x\y\ttab`,
+		"identity \"zoë\r\" \x00 \u0085": `identity "zoë\r" \x00 \u0085`,
+	} {
+		if got := oneLine(fmt.Errorf("%s", in)); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -70,7 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	token := fs.String("token", "", "writes need Authorization: Bearer TOKEN (one is generated when --addr is not loopback)")
 	maxUpload := fs.Int64("max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
 	maxJobs := fs.Int("max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
-	maxJobMemory := fs.Int64("max-job-memory", 0, "largest memory a CPU job's training may take, in bytes (an estimate from the model and the batch); 0: half of this machine's memory, -1: no bound")
+	maxJobMemory := fs.Int64("max-job-memory", 0, "largest memory a CPU job's training may take, in bytes (an estimate from the model and the batch); 0: half of this machine's memory (or of its cgroup's limit; 8 GiB where neither can be read), -1: no bound")
 	maxSSE := fs.Int("max-sse", api.DefaultMaxSSE, "concurrent job event streams")
 	maxSSEClient := fs.Int("max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
 	allowedHosts := fs.String("allowed-hosts", "", "host names the server answers to besides localhost and IP addresses, comma-separated (.example.org: the domain and its names), e.g. a classroom's name")

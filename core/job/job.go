@@ -85,6 +85,9 @@ type Options struct {
 	// Threads is core.TrainConfig.Threads: the CPU threads of the engine,
 	// 0 for one per CPU.
 	Threads int
+	// MaxTrainBytes refuses a job whose training would take more memory
+	// (TrainBytes), before any of it is allocated; 0: no bound.
+	MaxTrainBytes int64
 	// Engine makes the training engine; nil is the gorgonia engine
 	// (core.NewGorgonia). The server passes the CUDA engine's for jobs
 	// on a GPU. An engine that holds a device implements io.Closer, and
@@ -262,6 +265,12 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 			j.classes = append(j.classes, data.TurnedName(name, k))
 		}
 	}
+	if err := core.CheckClassNames(j.classes); err != nil {
+		// A model must name its classes so (core.Model.Validate): an
+		// identity called "glyph 1" beside glyph classes would train to
+		// the end and give a model nothing can load.
+		return nil, badRequest("the training classes: %v", err)
+	}
 	valN := opts.Val
 	if valN == 0 {
 		valN = DefaultVal
@@ -330,6 +339,10 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		if req.EarlyStop > 0 {
 			return nil, badRequest("early stopping needs one worker (worker 0 alone validates)")
 		}
+	}
+	if need := j.TrainBytes(); opts.MaxTrainBytes > 0 && need > opts.MaxTrainBytes {
+		return nil, badRequest("training this job takes about %s of memory (batch %d, arch %s, %d classes), more than is allowed (%s): ask for a smaller batch or model",
+			gib(need), req.Batch, req.Arch, len(j.classes), gib(opts.MaxTrainBytes))
 	}
 	j.shardRows = engineBatch
 	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: engineBatch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
@@ -742,9 +755,10 @@ func (j *Job) Sizes() (train, val int) { return len(j.trainIdx), j.val.N }
 // float32s for every value of the encoder's plan (core.Plan) and every
 // image of a batch (the forward values, their gradients and the engine's
 // buffers: whole processes measured 3.5 to 4.7 times the values' bytes,
-// lenet-s to iresnet18), and four for every parameter and class weight
-// (the weight, its gradient and Adam's two moments). The data sets are
-// not counted.
+// lenet-s to iresnet18), five for every class and image of a batch (the
+// one-hot labels, the logits and their gradients), and four for every
+// parameter and class weight (the weight, its gradient and Adam's two
+// moments). The data sets are not counted.
 func (j *Job) TrainBytes() int64 {
 	p := j.spec.Plan()
 	var values, params int64
@@ -758,9 +772,13 @@ func (j *Job) TrainBytes() int64 {
 		}
 		params += n
 	}
-	params += int64(len(j.classes)) * int64(j.spec.Dim+1) // the head's weights and bias, when the loss has them
-	return 4 * (5*int64(j.req.Batch)*values + 4*params)
+	classes := int64(len(j.classes))
+	params += classes * int64(j.spec.Dim+1) // the head's weights and bias, when the loss has them
+	return 4 * (5*int64(j.req.Batch)*(values+classes) + 4*params)
 }
+
+// gib writes n bytes in GiB, one decimal.
+func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
 
 // Steps returns the number of steps of one epoch and of the whole run.
 func (j *Job) Steps() (perEpoch, total int) { return j.steps, j.total }

@@ -534,11 +534,13 @@ func TestResumeRefuses(t *testing.T) {
 	}
 }
 
-// TestTrainBytes: the estimate counts five float32s per plan value per
-// image and four per parameter: for the bars' mlp (1×16×16 in, 256
-// hidden, D = 3) the values are counted by hand; a
-// batch twice as large adds five float32s per value per added image, and
-// composed classes (4² heads rows for 2x1) add four per head weight.
+// TestTrainBytes: the estimate counts five float32s per plan value and
+// per class for each image of a batch, and four per parameter: for the
+// bars' mlp (1×16×16 in, 256 hidden, D = 3) the values are counted by
+// hand; a batch twice as large adds five float32s per value and class per
+// added image, and composed classes (4² head rows for 2x1) add five per
+// image and four per head weight. A bound below the estimate refuses the
+// job before its engine is built.
 func TestTrainBytes(t *testing.T) {
 	train := bars(16, 1)
 	req := barsRequest()
@@ -561,7 +563,7 @@ func TestTrainBytes(t *testing.T) {
 	if values != 256+256+256+3 { // input, fc1, ReLU, fc2
 		t.Fatalf("mlp plan values %d, want %d", values, 256+256+256+3)
 	}
-	want := 4 * (5*16*values + 4*(params+4*4))
+	want := 4 * (5*16*(values+4) + 4*(params+4*4))
 	if got := j.TrainBytes(); got != want {
 		t.Errorf("TrainBytes %d, want %d", got, want)
 	}
@@ -570,15 +572,37 @@ func TestTrainBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := j2.TrainBytes() - j.TrainBytes(); d != 4*5*16*values {
-		t.Errorf("batch 32 adds %d bytes, want %d", d, 4*5*16*values)
+	if d := j2.TrainBytes() - j.TrainBytes(); d != 4*5*16*(values+4) {
+		t.Errorf("batch 32 adds %d bytes, want %d", d, 4*5*16*(values+4))
 	}
 	req.Batch, req.Compose = 16, "2x1"
 	j3, err := New(req, train, nil, Options{Val: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := j3.TrainBytes() - j.TrainBytes(); d != 4*4*(16-4)*4 {
-		t.Errorf("16 composed classes instead of 4 add %d bytes, want %d", d, 4*4*(16-4)*4)
+	if d := j3.TrainBytes() - j.TrainBytes(); d != 4*(5*16+4*4)*(16-4) {
+		t.Errorf("16 composed classes instead of 4 add %d bytes, want %d", d, 4*(5*16+4*4)*(16-4))
+	}
+	if _, err := New(req, train, nil, Options{Val: 8, MaxTrainBytes: j3.TrainBytes() - 1}); err == nil || !strings.Contains(err.Error(), "more than is allowed") {
+		t.Errorf("a bound one byte short: %v", err)
+	}
+	if _, err := New(req, train, nil, Options{Val: 8, MaxTrainBytes: j3.TrainBytes()}); err != nil {
+		t.Errorf("a bound of the estimate: %v", err)
+	}
+}
+
+// TestClassNamesClash: an identity named like a glyph class trains no
+// model anything can load (a class named twice): the job is refused.
+func TestClassNamesClash(t *testing.T) {
+	train := bars(16, 1)
+	train.Classes[1] = data.GlyphName(0)
+	req := barsRequest()
+	req.Glyphs = 2
+	if _, err := New(req, train, nil, Options{Val: 8}); err == nil || !strings.Contains(err.Error(), `the training classes: class "glyph 1" is named twice`) {
+		t.Errorf("an identity called %q beside glyphs: %v", data.GlyphName(0), err)
+	}
+	req.Glyphs = 0
+	if _, err := New(req, train, nil, Options{Val: 8}); err != nil {
+		t.Errorf("without glyphs: %v", err)
 	}
 }

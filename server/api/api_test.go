@@ -519,8 +519,9 @@ func TestShutdownInterrupts(t *testing.T) {
 // data loading, held) is canceled in the store when the cancel is
 // accepted, before the run stops: a server killed meanwhile restarts with
 // the job canceled (the store's recovery turns running jobs into
-// interrupted, resumable ones: the cancel was lost). When the run does
-// stop, the job stays canceled and keeps no checkpoint.
+// interrupted, resumable ones: the cancel was lost). A second cancel
+// meanwhile is accepted too. When the run does stop, its event stream
+// ends with the state canceled, and the job keeps no checkpoint.
 func TestCancelRecordedAtOnce(t *testing.T) {
 	cfg := testConfig(t)
 	release := make(chan struct{})
@@ -542,8 +543,15 @@ func TestCancelRecordedAtOnce(t *testing.T) {
 	var created struct{ ID string }
 	decode(t, b, &created)
 	waitJob(t, ts.URL, created.ID, 10*time.Second, func(j jobView) bool { return j.State == "running" })
-	if _, err := s.runner.Cancel(created.ID, 10*time.Millisecond); err != nil {
-		t.Fatal(err)
+	_, events, unsubscribe, err := s.runner.Subscribe(created.ID)
+	if err != nil || events == nil {
+		t.Fatalf("subscribing to the running job: %v", err)
+	}
+	defer unsubscribe()
+	for i := range 2 {
+		if j, err := s.runner.Cancel(created.ID, 10*time.Millisecond); err != nil || j.State != "canceled" {
+			t.Fatalf("cancel %d while the run is still loading: %q, %v", i+1, j.State, err)
+		}
 	}
 	if j, err := s.store.Job(created.ID); err != nil || j.State != "canceled" {
 		t.Fatalf("while the run is still loading: the store has %q (%v), want canceled", j.State, err)
@@ -559,9 +567,24 @@ func TestCancelRecordedAtOnce(t *testing.T) {
 	again.Close()
 	close(release)
 	released = true
-	j := waitJob(t, ts.URL, created.ID, 10*time.Second, func(j jobView) bool { return j.State != "running" })
-	if j.State != "canceled" {
-		t.Errorf("after the run stopped: %q, want canceled", j.State)
+	var last msg.Message
+	timeout := time.After(10 * time.Second)
+	for open := true; open; {
+		select {
+		case m, ok := <-events:
+			if ok {
+				last = m
+			}
+			open = ok
+		case <-timeout:
+			t.Fatal("the run did not stop within 10 s of its release")
+		}
+	}
+	if last.Type != msg.TypeState || last.State != "canceled" {
+		t.Errorf("the event stream ended with %+v, want the state canceled", last)
+	}
+	if j, _ := s.store.Job(created.ID); j.State != "canceled" || j.Checkpoint != "" {
+		t.Errorf("after the run stopped: %q, checkpoint %q; want canceled, none", j.State, j.Checkpoint)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "checkpoints")); len(entries) != 0 {
 		t.Errorf("checkpoints left: %v", entries)
@@ -584,7 +607,7 @@ func TestJobMemoryBound(t *testing.T) {
 		if code != tc.code {
 			t.Errorf("bound %d: %d %s, want %d", tc.bound, code, b, tc.code)
 		}
-		if code == 400 && !strings.Contains(errorOf(t, b), "more than this server allows a job (0.0 GiB)") {
+		if code == 400 && !strings.Contains(errorOf(t, b), "more than is allowed (0.0 GiB)") {
 			t.Errorf("bound %d: %s", tc.bound, b)
 		}
 	}

@@ -150,19 +150,31 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// DefaultMaxJobMemory is half of this machine's memory (MemTotal of
-// /proc/meminfo), or 8 GiB where that cannot be read: a job that would
-// take more is refused rather than left to exhaust the server's memory.
+// DefaultMaxJobMemory is half of the memory this server may use: the
+// smaller of MemTotal in /proc/meminfo and a cgroup v2 limit
+// (/sys/fs/cgroup/memory.max, a container's), or 8 GiB where neither can
+// be read (other systems). A job that would take more is refused rather
+// than left to exhaust the server's memory.
 func DefaultMaxJobMemory() int64 {
+	var total int64
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			var kb int64
 			if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil && kb > 0 {
-				return kb << 10 / 2
+				total = kb << 10
 			}
 		}
 	}
-	return 8 << 30
+	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
+		var limit int64
+		if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d", &limit); err == nil && limit > 0 && (total == 0 || limit < total) {
+			total = limit // "max" (no limit) does not scan
+		}
+	}
+	if total == 0 {
+		return 8 << 30
+	}
+	return total / 2
 }
 
 // RequireToken decides the token of a server listening on addr
@@ -181,7 +193,7 @@ func RequireToken(addr, token string) (tok string, generated bool, err error) {
 	for i, c := range token {
 		if c <= ' ' || c > '~' {
 			// The token is a secret: the error says where, not what.
-			return "", false, fmt.Errorf("token: character %d is %q; want printable ASCII without spaces, which an Authorization header can carry", i+1, c)
+			return "", false, fmt.Errorf("token: character %d is not printable ASCII or is a space; want printable ASCII without spaces, which an Authorization header can carry", i+1)
 		}
 	}
 	if token != "" || isLoopback(host) {

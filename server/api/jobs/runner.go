@@ -123,7 +123,7 @@ type Config struct {
 	// this server has no CUDA engine and refuses such jobs.
 	CUDA core.EngineFunc
 	// MaxJobBytes refuses a CPU job whose training would take more memory
-	// (job.Job.TrainBytes); 0: no bound.
+	// (job.Options.MaxTrainBytes); 0: no bound.
 	MaxJobBytes int64
 	Logger      *log.Logger // nil: log.Default()
 }
@@ -217,23 +217,27 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	j, err := job.New(req, train, test, r.cfg.Options)
+	j, err := job.New(req, train, test, r.options(req.Device))
 	if errors.Is(err, job.ErrRequest) {
 		return 0, invalidError{err}
 	}
 	if err != nil {
 		return 0, err
 	}
-	if need := j.TrainBytes(); req.Device != "cuda" && r.cfg.MaxJobBytes > 0 && need > r.cfg.MaxJobBytes {
-		return 0, invalid("training this job takes about %s of memory (batch %d, arch %s), more than this server allows a job (%s): ask for a smaller batch or model",
-			gib(need), req.Batch, req.Arch, gib(r.cfg.MaxJobBytes))
-	}
+	defer j.Close()
 	_, total := j.Steps()
 	return total, nil
 }
 
-// gib writes n bytes in GiB, one decimal.
-func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
+// options returns the job options of a job on device: the CPU's bound
+// the memory a training may take.
+func (r *Runner) options(device string) job.Options {
+	opts := r.cfg.Options
+	if device != "cuda" {
+		opts.MaxTrainBytes = r.cfg.MaxJobBytes
+	}
+	return opts
+}
 
 // Submit validates req and queues it for client, unless client already
 // has maxPerClient jobs queued or running (maxPerClient ≤ 0: no limit;
@@ -318,10 +322,12 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 		if err != nil {
 			return store.Job{}, err
 		}
-		if run != nil {
+		switch {
+		case run == nil:
+			return store.Job{}, stateError{fmt.Sprintf("job %s is %s: only a queued, running or interrupted job can be canceled", id, j.State)}
+		case j.State != store.StateCanceled: // a second DELETE while the run stops goes on below
 			return j, stateError{fmt.Sprintf("job %s is %s: it ended before the cancel reached it", id, j.State)}
 		}
-		return store.Job{}, stateError{fmt.Sprintf("job %s is %s: only a queued, running or interrupted job can be canceled", id, j.State)}
 	}
 	run.cancel(errCanceled)
 	select {
@@ -458,7 +464,9 @@ func (r *Runner) run(j store.Job) {
 	state, shown := store.StateDone, ""
 	switch cause := context.Cause(ctx); {
 	case err == nil:
-	case errors.Is(cause, errCanceled):
+	case errors.Is(cause, errCanceled) || r.canceledInStore(j.ID):
+		// The store's word first: Cancel records it before it stops the
+		// run, which may fail meanwhile (its checkpoint just removed).
 		state = store.StateCanceled
 	case errors.Is(cause, errShutdown):
 		state = store.StateInterrupted
@@ -473,16 +481,17 @@ func (r *Runner) run(j store.Job) {
 		}
 	}
 	if state != store.StateDone {
-		ok, err := r.store.Transition(j.ID, []string{store.StateRunning}, state, shown)
-		if err != nil {
+		if _, err := r.store.Transition(j.ID, []string{store.StateRunning}, state, shown); err != nil {
 			r.log.Printf("jobs: job %s: recording %s: %v", j.ID, state, err)
-		}
-		if st, err := r.store.Job(j.ID); !ok && err == nil && st.State == store.StateCanceled {
-			// Canceled before it ended otherwise (Cancel records it first).
-			state, shown = store.StateCanceled, ""
 		}
 	}
 	h.finish(state, shown)
+}
+
+// canceledInStore reports whether job id is canceled in the store.
+func (r *Runner) canceledInStore(id string) bool {
+	j, err := r.store.Job(id)
+	return err == nil && j.State == store.StateCanceled
 }
 
 // trainError is an error of the training itself (the data, the request,
@@ -504,7 +513,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 		return err
 	}
-	opts := r.cfg.Options
+	opts := r.options(j.Config.Device)
 	if j.Config.Device == "cuda" {
 		if r.cfg.CUDA == nil {
 			return trainError{errors.New("device cuda: this server has no CUDA device")}
