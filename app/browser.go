@@ -93,12 +93,26 @@ func replaceHash(hash string) {
 	app.Window().Get("history").Call("replaceState", nil, "", hash)
 }
 
+// The largest files the page reads: a file is copied into the page's
+// memory (4 GiB at most for wasm), and a model is copied again to its
+// worker.
+const (
+	maxModelFile   = 256 << 20 // as the server's default --max-upload
+	maxGalleryFile = 64 << 20  // thousands of 64×64 crops
+)
+
 // readFile reads the first file of the file input in as bytes and calls
-// done on the browser's event loop.
-func readFile(in app.Value, done func([]byte, error)) {
+// done on the browser's event loop; a file larger than max bytes is an
+// error, before it is read.
+func readFile(in app.Value, max int64, done func([]byte, error)) {
 	files := in.Get("files")
 	if !files.Truthy() || files.Length() == 0 {
 		done(nil, fmt.Errorf("no file chosen"))
+		return
+	}
+	if size := int64(files.Index(0).Get("size").Float()); size > max {
+		in.Set("value", "")
+		done(nil, fmt.Errorf("the file is %s; this page reads files of at most %s", mib(size), mib(max)))
 		return
 	}
 	var ok, fail app.Func
@@ -128,4 +142,12 @@ func nfc(s string) string {
 		return s
 	}
 	return app.Window().Get("String").Get("prototype").Get("normalize").Call("call", s, "NFC").String()
+}
+
+// mib writes n bytes in MB (MiB), one decimal under 10.
+func mib(n int64) string {
+	if m := float64(n) / (1 << 20); m < 10 {
+		return fmt.Sprintf("%.1f MB", m)
+	}
+	return fmt.Sprintf("%d MB", n>>20)
 }

@@ -236,12 +236,18 @@ func DecodeCrop(dataURL string, c, h, w int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := png.Decode(bytes.NewReader(b))
+	// The size first: png.Decode allocates what the header declares (a
+	// file of a few bytes may declare 40000×40000 pixels).
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("bad PNG: %w", err)
 	}
-	if r := img.Bounds(); r.Dx() != w || r.Dy() != h {
-		return nil, fmt.Errorf("a crop of %d×%d, want %d×%d", r.Dx(), r.Dy(), w, h)
+	if cfg.Width != w || cfg.Height != h {
+		return nil, fmt.Errorf("a crop of %d×%d, want %d×%d", cfg.Width, cfg.Height, w, h)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("bad PNG: %w", err)
 	}
 	px := make([]float32, c*h*w)
 	n := h * w

@@ -1,8 +1,12 @@
 package app
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -201,5 +205,35 @@ func TestGrayTo(t *testing.T) {
 	got := GrayTo(make([]uint8, 4), rgba)
 	if want := []uint8{255, 76, 149, 28}; string(got) != string(want) {
 		t.Errorf("GrayTo = %v, want %v", got, want)
+	}
+}
+
+// TestDecodeCropHugeHeader: a crop whose PNG header declares 40000×40000
+// pixels of 16-bit RGBA (a file of 70 bytes) is refused from its header:
+// png.Decode would first allocate the 12.8 GB it declares, which kills a
+// page (wasm has 4 GiB).
+func TestDecodeCropHugeHeader(t *testing.T) {
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], 40000)
+	binary.BigEndian.PutUint32(ihdr[4:], 40000)
+	ihdr[8], ihdr[9] = 16, 6 // bit depth, colour type RGBA
+	chunk := func(typ string, data []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+		b = append(append(b, typ...), data...)
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+	}
+	file := append([]byte("\x89PNG\r\n\x1a\n"), chunk("IHDR", ihdr)...)
+	file = append(file, chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})...)
+	file = append(file, chunk("IEND", nil)...)
+	u := "data:image/png;base64," + base64.StdEncoding.EncodeToString(file)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := DecodeCrop(u, 1, 64, 64)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "a crop of 40000×40000, want 64×64") {
+		t.Errorf("DecodeCrop: %v", err)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
+		t.Errorf("DecodeCrop allocated %d bytes for a %d-byte file", a, len(file))
 	}
 }

@@ -47,7 +47,7 @@ func (p *EncoderPanel) Render() app.UI {
 					if fs := ctx.JSSrc().Get("files"); fs.Truthy() && fs.Length() > 0 {
 						name = fs.Index(0).Get("name").String()
 					}
-					readFile(ctx.JSSrc(), func(b []byte, err error) {
+					readFile(ctx.JSSrc(), maxModelFile, func(b []byte, err error) {
 						ctx.Dispatch(func(ctx app.Context) { p.OnModelFile(b, err, name) })
 					})
 				}),

@@ -68,7 +68,7 @@ func (p *EnrollPanel) Render() app.UI {
 			app.Label().For("import-gallery").Class("btn").Text("Import gallery"),
 			app.Input().ID("import-gallery").Type("file").Accept(".json,application/json").Class("hidden-file").
 				OnChange(func(ctx app.Context, e app.Event) {
-					readFile(ctx.JSSrc(), func(b []byte, err error) {
+					readFile(ctx.JSSrc(), maxGalleryFile, func(b []byte, err error) {
 						ctx.Dispatch(func(ctx app.Context) { p.OnImport(b, err) })
 					})
 				}),
