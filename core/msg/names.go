@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -54,8 +55,12 @@ func IdentityPathProblem(name string) string {
 		return "a name must be text (UTF-8)"
 	case n == 0 || strings.TrimSpace(name) == "":
 		return "a name cannot be empty"
-	case n > MaxIdentityRunes || len(name) > MaxIdentityBytes:
-		return "a name is at most 64 characters"
+	case n > MaxIdentityRunes:
+		return fmt.Sprintf("a name is at most %d characters", MaxIdentityRunes)
+	case len(name) > MaxIdentityBytes:
+		// Characters of 4 bytes (most CJK extension ideographs, emoji):
+		// 48 of them fill the bytes a folder name may take.
+		return fmt.Sprintf("a name is at most %d bytes of UTF-8 (%d here: some characters take 3 or 4)", MaxIdentityBytes, len(name))
 	case strings.TrimSpace(name) != name:
 		return "a name cannot start or end with a space"
 	case strings.HasPrefix(name, "."):

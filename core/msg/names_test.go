@@ -37,9 +37,10 @@ func TestIdentityProblem(t *testing.T) {
 		{"LPT9.tar.gz", "device"},
 		{"prn  .x", "device"},
 		{"COM²", "device"},
-		{strings.Repeat("a", 65), "64"},
+		{strings.Repeat("a", 65), "at most 64 characters"},
+		{strings.Repeat("𠀀", 50), "at most 192 bytes of UTF-8 (200 here"}, // 50 characters of 4 bytes
 		{strings.Repeat("李", 65), "64"},
-		{strings.Repeat("😀", 49), "64"}, // 49 runes of 4 bytes: 196 bytes > 192
+		{strings.Repeat("😀", 49), "at most 192 bytes of UTF-8 (196 here"}, // 49 runes of 4 bytes: not "64 characters"
 	} {
 		if p := IdentityProblem(tc.name); !strings.Contains(p, tc.says) {
 			t.Errorf("IdentityProblem(%q) = %q, want it to say %q", tc.name, p, tc.says)
