@@ -64,7 +64,8 @@ type Settings struct {
 // MaxTrainers is the most trainers the page runs side by side.
 const MaxTrainers = 4
 
-// MaxWorkers is the most Web Workers one trainer trains on.
+// MaxWorkers is the most Web Workers the page trains on, all its trainers
+// together (each holds its own copy of the data: MNIST is 220 MB).
 const MaxWorkers = 16
 
 // AutoWorkers returns the workers of each of trainers trainers when the
@@ -75,19 +76,21 @@ func AutoWorkers(cores, trainers int) int {
 }
 
 // WorkersFor returns the data-parallel workers of a trainer: the setting,
-// or AutoWorkers when it is 0, lowered to a divisor of the batch (every
-// worker trains on an equal share of each batch).
+// or AutoWorkers when it is 0, lowered to MaxWorkers shared among the
+// trainers and then to a divisor of the batch (every worker trains on an
+// equal share of each batch).
 //
 // Early stopping trains on one worker: worker 0 alone validates.
 func (s Settings) WorkersFor(cores int) int {
 	if s.EarlyStop > 0 {
 		return 1
 	}
+	trainers := max(1, len(s.Losses()))
 	n := s.Workers
 	if n == 0 {
-		n = AutoWorkers(cores, len(s.Losses()))
+		n = AutoWorkers(cores, trainers)
 	}
-	n = max(1, min(n, s.Batch))
+	n = max(1, min(n, MaxWorkers/trainers, s.Batch))
 	for s.Batch%n != 0 {
 		n--
 	}

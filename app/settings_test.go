@@ -161,8 +161,8 @@ func TestLossParamsDefaults(t *testing.T) {
 }
 
 // TestWorkers: workers= reads back, out-of-range values are refused with a
-// notice, and WorkersFor shares the cores (but one) among the trainers and
-// keeps to divisors of the batch.
+// notice, and WorkersFor shares the cores (but one) among the trainers,
+// keeps to MaxWorkers in all and to divisors of the batch.
 func TestWorkers(t *testing.T) {
 	s, notes := ParseHash("#workers=4&batch=64")
 	if s.Workers != 4 || len(notes) != 0 {
@@ -184,9 +184,10 @@ func TestWorkers(t *testing.T) {
 		{0, 64, 8, nil, 4},              // 7 cores for the trainer, lowered to a divisor of 64
 		{0, 64, 9, DefaultCompare(), 2}, // 8 cores among 4 trainers
 		{0, 60, 16, nil, 15},
-		{3, 64, 2, nil, 2},  // an explicit 3 does not divide 64
-		{2, 64, 1, nil, 2},  // an explicit count wins over the cores
-		{16, 8, 32, nil, 8}, // no more workers than images in a batch
+		{3, 64, 2, nil, 2},                // an explicit 3 does not divide 64
+		{2, 64, 1, nil, 2},                // an explicit count wins over the cores
+		{16, 8, 32, nil, 8},               // no more workers than images in a batch
+		{16, 64, 32, DefaultCompare(), 4}, // 16 in all among 4 trainers (64 workers held 14 GB of MNIST)
 	} {
 		s := DefaultSettings()
 		s.Workers, s.Batch, s.Compare = c.workers, c.batch, c.compare
