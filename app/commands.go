@@ -35,9 +35,11 @@ func SamplesCommand(trainer, op string, cfg *msg.TrainRequest, samples *msg.Samp
 }
 
 // LoadCommand returns the JSON of the command that makes model (a
-// .safetensors file) trainer's encoder.
-func LoadCommand(trainer string, model []byte) string {
-	return marshalCommand(trainer, &msg.Command{Op: msg.OpLoad, Model: model})
+// .safetensors file) trainer's encoder and then embeds samples (nil:
+// none) as the embed answered embedID: the samples are embedded only if
+// the load took.
+func LoadCommand(trainer string, model []byte, samples *msg.Samples, embedID string) string {
+	return marshalCommand(trainer, &msg.Command{Op: msg.OpLoad, Model: model, Samples: samples, ID: embedID})
 }
 
 func marshalCommand(trainer string, c *msg.Command) string {

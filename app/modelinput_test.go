@@ -126,7 +126,7 @@ func TestVerifyModelInput(t *testing.T) {
 		{"a 32×32 model", face.DefaultInput, "1×32×32"},
 	} {
 		out := s.LoadModel(modelFile(t, c.model), nil, c.name)
-		if got := sampleShapes(t, out); !slices.Equal(got, []string{"", c.want}) || s.Phase != PhaseEmbedding || s.Gallery.Count() != 6 {
+		if got := sampleShapes(t, out); !slices.Equal(got, []string{c.want}) || s.Phase != PhaseEmbedding || s.Gallery.Count() != 6 { // the load carries them
 			t.Fatalf("%s with a gallery of %s: posted samples %v, phase %v, %d crops; want the gallery embedded at %s",
 				c.name, ShapeText(s.Gallery.Shape()), got, s.Phase, s.Gallery.Count(), c.want)
 		}
@@ -317,4 +317,55 @@ func atShape(t *testing.T, out Out, shape string) Out {
 		}
 	}
 	return out
+}
+
+// TestVerifyLoadRefused: a model file the worker refuses (its header
+// reads, but a weight is not finite, say) leaves a ready encoder ready,
+// with the worker's reason in the model note: the worker keeps its encoder
+// and embeds nothing (the gallery goes with the load), so the page keeps
+// its own; before, the page dropped its encoder and the gallery's embed,
+// answered by the old model, reported a mismatch. Without an encoder
+// before, the page has none after; a load the worker takes with no
+// gallery to embed ends with the state idle.
+func TestVerifyLoadRefused(t *testing.T) {
+	refusal, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: verifyTrainer,
+		Error: "the model could not be loaded: m.safetensors: encoder.fc2.bias holds a value that is not finite"})
+	s := readyWith(t, face.DefaultInput)
+	templates := s.templates
+	runSteps(t, &s, []step{
+		{name: "a 48×48 model file", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.Input{Channels: 1, Height: 48, Width: 48}), nil, "model file bad.safetensors")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "the worker refuses it", do: func(s *VerifyState) Out { return s.Receive(string(refusal)) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.HasPrefix(s.TrainStatus(), "ready: m") || !strings.Contains(s.ModelNote, "not finite") || s.Encoder != face.DefaultInput ||
+					!s.hasEncoder || len(s.templates) != len(templates) {
+					t.Errorf("status %q, note %q, encoder %+v (%v), %d templates", s.TrainStatus(), s.ModelNote, s.Encoder, s.hasEncoder, len(s.templates))
+				}
+			}},
+		{name: "a probe still scores", do: func(s *VerifyState) Out { return okFrame(s, 0) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
+	})
+
+	n := enrolled()
+	runSteps(t, &n, []step{
+		{name: "a first model file", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file bad.safetensors")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "refused", do: func(s *VerifyState) Out { return s.Receive(string(refusal)) }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.hasEncoder || s.Encoder != (face.Input{}) || !strings.Contains(s.ModelNote, "not finite") || !s.CanTrain(true) {
+					t.Errorf("encoder %+v (%v), note %q, can train %v", s.Encoder, s.hasEncoder, s.ModelNote, s.CanTrain(true))
+				}
+			}},
+	})
+
+	e := NewVerifyState()
+	e.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
+	if e.unloaded == nil {
+		t.Fatal("no load pending after LoadModel")
+	}
+	e.Receive(stateMsg(msg.StateIdle))
+	if e.unloaded != nil || !e.hasEncoder {
+		t.Errorf("after the worker's idle: load pending %v, encoder %v", e.unloaded != nil, e.hasEncoder)
+	}
 }

@@ -176,7 +176,7 @@ func TestCommands(t *testing.T) {
 		c.Samples == nil || c.Samples.Pixels[0] != 0.5 || c.Channel != "ch" {
 		t.Errorf("start command decodes as %+v %+v", m, c)
 	}
-	if err := json.Unmarshal([]byte(LoadCommand("v", []byte{1, 2, 3})), &m); err != nil || m.Command.Op != "load" || string(m.Command.Model) != "\x01\x02\x03" {
+	if err := json.Unmarshal([]byte(LoadCommand("v", []byte{1, 2, 3}, nil, "")), &m); err != nil || m.Command.Op != "load" || string(m.Command.Model) != "\x01\x02\x03" {
 		t.Errorf("load command: %+v, %v", m.Command, err)
 	}
 

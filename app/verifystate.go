@@ -104,10 +104,14 @@ type VerifyState struct {
 	Models      []msg.ModelCard
 	ModelID     string // the server's model chosen to load
 	ModelNote   string
-	hasEncoder  bool    // the worker holds an encoder, loaded or trained here
-	beforeLoad  Phase   // the phase FetchModel left, for a load that fails
-	embedded    Gallery // the gallery the templates are of
-	restale     bool    // the gallery changed while it was being embedded: embed it again
+	hasEncoder  bool  // the worker holds an encoder, loaded or trained here
+	beforeLoad  Phase // the phase FetchModel left, for a load that fails
+	// unloaded is the encoder before the load the worker has not answered
+	// yet (LoadModel), put back if the worker refuses the model; nil when
+	// no load is pending.
+	unloaded *encoderState
+	embedded Gallery // the gallery the templates are of
+	restale  bool    // the gallery changed while it was being embedded: embed it again
 	// trained counts the crops the encoder was trained on, by identity
 	// and crop (trainedKey); nil when it was loaded, not trained here.
 	trained       map[string]int
@@ -391,6 +395,29 @@ func (s *VerifyState) FetchModel() (string, bool) {
 	return s.ModelID, true
 }
 
+// encoderState is what LoadModel changes of the page's encoder before the
+// worker says whether the load took.
+type encoderState struct {
+	encoder               face.Input
+	phase                 Phase
+	source                string
+	hasEncoder            bool
+	trained               map[string]int
+	run                   Run
+	embedded              Gallery
+	labels, probes        []int
+	restale, probePending bool
+}
+
+func (s *VerifyState) encoderState() *encoderState {
+	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.probePending}
+}
+
+func (s *VerifyState) putBack(e *encoderState) {
+	s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run = e.encoder, e.phase, e.source, e.hasEncoder, e.trained, e.run
+	s.embedded, s.labels, s.probes, s.restale, s.probePending = e.embedded, e.labels, e.probes, e.restale, e.probePending
+}
+
 // LoadModel makes the model file b (or err, why it could not be read)
 // the encoder, described as what, and embeds the gallery with it: the
 // snapshots are resized to the model's input (ModelInput). A file whose
@@ -415,6 +442,7 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 		s.ModelNote = "the model could not be loaded: it takes " + err.Error()
 		return Out{}
 	}
+	prev := s.encoderState()
 	s.Encoder = in
 	if loading {
 		s.Phase = PhaseNone
@@ -423,7 +451,9 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 	s.trained, s.hasEncoder = nil, true
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
-	return Out{Post: []string{LoadCommand(verifyTrainer, b)}}.and(s.embedGallery())
+	smp, id := s.gallerySamples()
+	s.unloaded = prev
+	return Out{Post: []string{LoadCommand(verifyTrainer, b, smp, id)}}
 }
 
 // Receive takes a message of the worker: embeddings (of the gallery: the
@@ -449,8 +479,14 @@ func (s *VerifyState) Receive(data string) Out {
 		return Out{}
 	}
 	switch {
+	case m.Type == msg.TypeError && s.unloaded != nil:
+		// The worker refused the model and kept its encoder: so does the page.
+		s.putBack(s.unloaded)
+		s.unloaded, s.ModelNote = nil, m.Error
 	case m.Type == msg.TypeError:
 		s.dropEncoder()
+	case m.Type == msg.TypeState && s.unloaded != nil:
+		s.unloaded = nil // the load took (no gallery to embed with it)
 	case s.Phase == PhaseTraining && s.Run.State == msg.StateDone:
 		s.hasEncoder = true
 		return s.embedGallery()
@@ -466,7 +502,7 @@ func (s *VerifyState) Crash(reason string) {
 
 // dropEncoder leaves the page without an encoder.
 func (s *VerifyState) dropEncoder() {
-	s.Phase, s.probePending, s.hasEncoder, s.Encoder = PhaseNone, false, false, face.Input{}
+	s.Phase, s.probePending, s.hasEncoder, s.Encoder, s.unloaded = PhaseNone, false, false, face.Input{}, nil
 }
 
 // SetFAR calibrates the threshold for the false accept rate far on the
@@ -697,6 +733,17 @@ func (s *VerifyState) galleryChanged() Out {
 
 // embedGallery asks the worker for the embeddings of the gallery.
 func (s *VerifyState) embedGallery() Out {
+	smp, id := s.gallerySamples()
+	if smp == nil {
+		return Out{}
+	}
+	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpEmbed, nil, smp, id, "")}}
+}
+
+// gallerySamples returns the gallery's crops at the encoder's input and
+// the embed's ID, ready for their embeddings (PhaseEmbedding); nil when
+// there is nothing to embed (PhaseNone, and a note says why).
+func (s *VerifyState) gallerySamples() (*msg.Samples, string) {
 	smp, err := s.Gallery.Samples(s.Encoder)
 	if err != nil || len(smp.Labels) == 0 {
 		s.Phase = PhaseNone
@@ -705,7 +752,7 @@ func (s *VerifyState) embedGallery() Out {
 		} else {
 			s.ModelNote = "the model is loaded: enroll someone to verify against"
 		}
-		return Out{}
+		return nil, ""
 	}
 	s.embedded, s.restale = s.Gallery, false
 	s.labels = smp.Labels
@@ -726,7 +773,7 @@ func (s *VerifyState) embedGallery() Out {
 		}
 	}
 	s.Phase, s.probePending = PhaseEmbedding, false
-	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpEmbed, nil, smp, "gallery", "")}}
+	return smp, "gallery"
 }
 
 // embeddings takes the worker's embeddings: of the gallery, the templates
@@ -735,6 +782,7 @@ func (s *VerifyState) embedGallery() Out {
 // are dropped).
 func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 	if e.ID == "gallery" {
+		s.unloaded = nil // the load, if one was pending, took
 		if s.Phase != PhaseEmbedding || len(e.Values) != len(s.labels)*e.Dim {
 			s.Note = "the worker's embeddings do not match the gallery"
 			s.Phase = PhaseNone

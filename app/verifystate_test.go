@@ -45,7 +45,7 @@ func runSteps(t *testing.T, s *VerifyState, steps []step) {
 	}
 }
 
-// ops decodes the commands of out: "op", or "embed:ID".
+// ops decodes the commands of out: "op", "embed:ID", or "load+embed:ID".
 func ops(t *testing.T, out Out) []string {
 	t.Helper()
 	var got []string
@@ -55,8 +55,11 @@ func ops(t *testing.T, out Out) []string {
 			t.Fatalf("posted %.80s…: %v", p, err)
 		}
 		op := m.Command.Op
-		if op == msg.OpEmbed {
+		switch {
+		case op == msg.OpEmbed:
 			op += ":" + m.Command.ID
+		case op == msg.OpLoad && m.Command.Samples != nil:
+			op += "+embed:" + m.Command.ID // embedded once the load took
 		}
 		got = append(got, op)
 	}
@@ -261,7 +264,7 @@ func TestVerifyLoadModel(t *testing.T) {
 		{name: "a model file", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors")
 		}, phase: PhaseEmbedding,
-			posts: []string{"load", "embed:gallery"}},
+			posts: []string{"load+embed:gallery"}},
 		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.HasPrefix(s.TrainStatus(), "ready: model file a.safetensors") || s.ModelNote != "" {

@@ -19,9 +19,25 @@ self.metriclabDrain = () => {
   }, 0);
 };
 
+// fail says that the worker cannot run, and answers so every command,
+// those queued and those to come, under its trainer's id: a page that
+// waits for an answer is never left waiting.
 function fail(err) {
-  self.postMessage(JSON.stringify({ v: 1, type: "error", trainer: "", error: "trainer.wasm failed to load: " + err }));
-  self.postMessage(JSON.stringify({ v: 1, type: "state", trainer: "", state: "failed" }));
+  const say = (trainer) => {
+    self.postMessage(JSON.stringify({ v: 1, type: "error", trainer, error: "trainer.wasm failed to load: " + err }));
+    self.postMessage(JSON.stringify({ v: 1, type: "state", trainer, state: "failed" }));
+  };
+  say("");
+  self.onmessage = (e) => {
+    let trainer = "";
+    try {
+      trainer = String(JSON.parse(e.data).trainer || "");
+    } catch (_) {
+      // not a command: answered without an id
+    }
+    say(trainer);
+  };
+  for (const e of queue.splice(0)) self.onmessage(e);
 }
 
 (async () => {

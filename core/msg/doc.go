@@ -13,7 +13,8 @@
 //	                 Config.Data is DataEnrolled; Workers and Worker, with
 //	                 MessagePorts in the transfer list, for data-parallel
 //	                 training), OpPause, OpResume, OpStep, OpStop, OpReset,
-//	                 OpExport, OpLoad (Model), OpEmbed (Samples, ID)
+//	                 OpExport, OpLoad (Model; Samples, ID embedded once it
+//	                 took), OpEmbed (Samples, ID)
 //	trainer ↔ trainer  the data-parallel workers' gradients, over their
 //	                 MessagePorts: {step, loss, grad} to worker 0, the mean
 //	                 back (binary ArrayBuffers, not Messages)

@@ -19,8 +19,12 @@
 //	        out for verification when they make pairs, none otherwise. The
 //	        run's encoder replaces a loaded one.
 //	load    Command.Model (.safetensors bytes, base64 in JSON) becomes the
-//	        encoder of "embed" (core.DecodeModel checks it); no answer on
-//	        success, an error for a bad model. A later start replaces it.
+//	        encoder of "embed" (core.DecodeModel and Model.Validate check
+//	        it); on success Command.Samples, when given, are embedded as
+//	        "embed" answers (with Command.ID), else the state "idle" says
+//	        the load took; a bad model is an error ("the model could not be
+//	        loaded: …") and the encoder stays as it was. A later start
+//	        replaces it.
 //	embed   embeds Command.Samples (N = len(Pixels)/size; their shape must
 //	        be the encoder's input) with the current encoder: the loaded
 //	        model, else the run's current parameters; answers with an
@@ -483,17 +487,25 @@ func (w *worker) export() {
 	w.post(msg.Message{Type: msg.TypeExport, Export: &msg.Export{Model: model.Bytes(), Vectors: vectors.String(), Metadata: metadata.String()}})
 }
 
-// load makes c.Model the encoder of embed.
+// load makes c.Model the encoder of embed, and then embeds c.Samples
+// (answered as embed answers, with c.ID) or, without samples, says the
+// load took with the state idle. A model it refuses leaves the encoder it
+// had, and the error says so; the samples are not embedded.
 func (w *worker) load(c *msg.Command) {
 	m, err := core.DecodeModel(bytes.NewReader(c.Model))
 	if err == nil {
 		err = m.Validate(losses.Check) // as the server checks an upload
 	}
 	if err != nil {
-		w.postError(err)
+		w.postError(fmt.Errorf("the model could not be loaded: %w", err))
 		return
 	}
 	w.model, w.enc = m, nil
+	if c.Samples != nil {
+		w.embed(c)
+		return
+	}
+	w.post(msg.Message{Type: msg.TypeState, State: msg.StateIdle})
 }
 
 // embed answers c.Samples' embeddings with the current encoder.

@@ -93,3 +93,35 @@ func TestWorkerInNode(t *testing.T) {
 		t.Errorf("messages from trainers %q, want t1 only", got.Trainers)
 	}
 }
+
+// TestWorkerLoadFailure runs web/trainer.js in node with trainer.wasm
+// missing (HTTP 404): the worker says it failed, then answers every
+// command, the one queued while it loaded and those sent after, with an
+// error and the state failed under the command's trainer id (before, the
+// commands were queued for ever and the page waited on "starting…").
+func TestWorkerLoadFailure(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	out, err := exec.Command(node, "testdata/fail_harness.js", "../../web", filepath.Join(runtime.GOROOT(), "lib", "wasm")).Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got []struct{ Type, Trainer, State, Error string }
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("harness output %q: %v", out, err)
+	}
+	var seen []string
+	for i := 0; i+1 < len(got); i += 2 {
+		e, s := got[i], got[i+1]
+		if e.Type != "error" || !strings.Contains(e.Error, "trainer.wasm failed to load") || !strings.Contains(e.Error, "404") ||
+			s.Type != "state" || s.State != "failed" || s.Trainer != e.Trainer {
+			t.Errorf("messages %d, %d: %+v, %+v; want an error naming the failure and the state failed, one trainer", i, i+1, e, s)
+		}
+		seen = append(seen, e.Trainer)
+	}
+	if want := []string{"", "t1", "t2", ""}; len(got) != 2*len(want) || !slices.Equal(seen, want) {
+		t.Errorf("answered trainers %q (%d messages), want %q: the failure, the queued command, the later one, a message that is no command", seen, len(got), want)
+	}
+}
