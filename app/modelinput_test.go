@@ -190,6 +190,7 @@ func TestVerifyModelInputOrder(t *testing.T) {
 	}
 	r := NewVerifyState()
 	r.LoadModel(modelFile(t, big), nil, "faces")
+	r.Receive(stateMsg(msg.StateIdle)) // the worker took it (nothing to embed)
 	runSteps(t, &r, []step{
 		{name: "an empty stored gallery", do: func(s *VerifyState) Out {
 			return s.Restore(string(MarshalGallery(NewGallery(1, 32, 32))), true, nil)
@@ -359,13 +360,52 @@ func TestVerifyLoadRefused(t *testing.T) {
 			}},
 	})
 
+	// A probe in flight when the load goes out is answered first; after
+	// the refusal, frames send probes again (before, the page put back
+	// "a probe is pending" and live scores stopped for good). A snapshot
+	// enrolled while the load waits is embedded with the encoder put back.
+	p := readyWith(t, face.DefaultInput)
+	runSteps(t, &p, []step{
+		{name: "a probe", do: func(s *VerifyState) Out { return okFrame(s, 0) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
+		{name: "a model file meanwhile", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.Input{Channels: 1, Height: 48, Width: 48}), nil, "model file bad.safetensors")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "the probe's answer", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseEmbedding},
+		{name: "carol enrolls while the load waits", do: func(s *VerifyState) Out { return hold(s, "carol", 3) }, phase: PhaseEmbedding, store: true,
+			check: func(t *testing.T, s *VerifyState) {
+				if !s.Busy() || s.CanTrain(true) {
+					t.Errorf("busy %v, can train %v while the load waits", s.Busy(), s.CanTrain(true))
+				}
+			}},
+		{name: "the refusal", do: func(s *VerifyState) Out { return atShape(t, s.Receive(string(refusal)), "1×32×32") }, phase: PhaseEmbedding,
+			posts: []string{"embed:gallery"}, check: func(t *testing.T, s *VerifyState) {
+				if !strings.Contains(s.ModelNote, "not finite") {
+					t.Errorf("note %q", s.ModelNote)
+				}
+			}},
+		{name: "the gallery with carol", do: func(s *VerifyState) Out {
+			return s.Receive(embMsg("gallery", 2, append(galleryEmbs(), 1, 0, 1, 0, 1, 0)))
+		}, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if len(s.Names) != 3 || s.Encoder != face.DefaultInput || !strings.HasPrefix(s.TrainStatus(), "ready: m,") {
+					t.Errorf("names %v, encoder %+v, status %q", s.Names, s.Encoder, s.TrainStatus())
+				}
+			}},
+		{name: "a probe again", do: func(s *VerifyState) Out { return okFrame(s, 1) }, phase: PhaseReady, posts: []string{"embed:probe-2"}},
+	})
+
+	// Loaded with nothing enrolled: the page waits for the worker's idle
+	// (busy, though its phase is none), and what was enrolled meanwhile is
+	// embedded then.
 	e := NewVerifyState()
 	e.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
-	if e.unloaded == nil {
-		t.Fatal("no load pending after LoadModel")
+	if e.unloaded == nil || !e.Busy() || e.Phase != PhaseNone {
+		t.Fatalf("after LoadModel with nothing enrolled: load pending %v, busy %v, phase %v", e.unloaded != nil, e.Busy(), e.Phase)
 	}
-	e.Receive(stateMsg(msg.StateIdle))
-	if e.unloaded != nil || !e.hasEncoder {
-		t.Errorf("after the worker's idle: load pending %v, encoder %v", e.unloaded != nil, e.hasEncoder)
+	if out := e.Import(MarshalGallery(enrolled().Gallery), nil); len(out.Post) != 0 || !e.restale {
+		t.Errorf("an import while the load waits posted %d commands (restale %v), want none until the answer", len(out.Post), e.restale)
+	}
+	if got := ops(t, e.Receive(stateMsg(msg.StateIdle))); !slices.Equal(got, []string{"embed:gallery"}) || e.unloaded != nil || !e.hasEncoder {
+		t.Errorf("after the worker's idle: posted %v, load pending %v, encoder %v", got, e.unloaded != nil, e.hasEncoder)
 	}
 }

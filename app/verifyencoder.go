@@ -28,7 +28,7 @@ type EncoderPanel struct {
 // Render draws the panel.
 func (p *EncoderPanel) Render() app.UI {
 	s := &p.S
-	busy := s.Phase.Busy()
+	busy := s.Busy()
 	return app.Section().ID("encoder").Class("panel encoder").Body(
 		app.H2().Text("Encoder"),
 		app.Div().Class("fields").Body(

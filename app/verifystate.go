@@ -49,6 +49,11 @@ const (
 // wait.
 func (p Phase) Busy() bool { return p == PhaseTraining || p == PhaseLoading || p == PhaseEmbedding }
 
+// Busy reports whether the encoder is being made: its phase is busy, or a
+// load waits for the worker's answer (with nothing to embed, the phase is
+// none meanwhile). Train and the loads wait for it.
+func (s *VerifyState) Busy() bool { return s.Phase.Busy() || s.unloaded != nil }
+
 // Out is what a transition of VerifyState asks the page to do: the
 // commands to post to the trainer's worker, in order, and whether to
 // write the gallery to IndexedDB. The state itself does no I/O.
@@ -312,7 +317,7 @@ func (s *VerifyState) SetEncoder(key, value string) {
 // CanTrain reports whether Train would start: two identities at least, a
 // worker, and an encoder that is not changing.
 func (s *VerifyState) CanTrain(worker bool) bool {
-	return worker && !s.Phase.Busy() && len(s.Gallery.Identities) >= 2
+	return worker && !s.Busy() && len(s.Gallery.Identities) >= 2
 }
 
 // Train starts training an encoder on the gallery in the worker.
@@ -388,7 +393,7 @@ func (s *VerifyState) SelectModel(id string) { s.ModelID = id }
 // id for the page to fetch, and false when there is none or the encoder
 // is busy.
 func (s *VerifyState) FetchModel() (string, bool) {
-	if s.ModelID == "" || s.Phase.Busy() {
+	if s.ModelID == "" || s.Busy() {
 		return "", false
 	}
 	s.beforeLoad, s.Phase = s.Phase, PhaseLoading
@@ -398,24 +403,24 @@ func (s *VerifyState) FetchModel() (string, bool) {
 // encoderState is what LoadModel changes of the page's encoder before the
 // worker says whether the load took.
 type encoderState struct {
-	encoder               face.Input
-	phase                 Phase
-	source                string
-	hasEncoder            bool
-	trained               map[string]int
-	run                   Run
-	embedded              Gallery
-	labels, probes        []int
-	restale, probePending bool
+	encoder        face.Input
+	phase          Phase
+	source         string
+	hasEncoder     bool
+	trained        map[string]int
+	run            Run
+	embedded       Gallery
+	labels, probes []int
+	restale        bool
 }
 
 func (s *VerifyState) encoderState() *encoderState {
-	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.probePending}
+	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale}
 }
 
 func (s *VerifyState) putBack(e *encoderState) {
 	s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run = e.encoder, e.phase, e.source, e.hasEncoder, e.trained, e.run
-	s.embedded, s.labels, s.probes, s.restale, s.probePending = e.embedded, e.labels, e.probes, e.restale, e.probePending
+	s.embedded, s.labels, s.probes, s.restale = e.embedded, e.labels, e.probes, e.restale
 }
 
 // LoadModel makes the model file b (or err, why it could not be read)
@@ -480,13 +485,23 @@ func (s *VerifyState) Receive(data string) Out {
 	}
 	switch {
 	case m.Type == msg.TypeError && s.unloaded != nil:
-		// The worker refused the model and kept its encoder: so does the page.
+		// The worker refused the model and kept its encoder: so does the
+		// page. A probe sent before has been answered (or is dropped by
+		// its number); a gallery changed meanwhile is embedded now.
+		stale := s.restale
 		s.putBack(s.unloaded)
-		s.unloaded, s.ModelNote = nil, m.Error
+		s.unloaded, s.ModelNote, s.probePending, s.restale = nil, m.Error, false, false
+		if stale && s.hasEncoder {
+			return s.embedGallery()
+		}
 	case m.Type == msg.TypeError:
 		s.dropEncoder()
 	case m.Type == msg.TypeState && s.unloaded != nil:
-		s.unloaded = nil // the load took (no gallery to embed with it)
+		s.unloaded = nil // the load took (no gallery was embedded with it)
+		if s.restale {
+			s.restale = false
+			return s.embedGallery()
+		}
 	case s.Phase == PhaseTraining && s.Run.State == msg.StateDone:
 		s.hasEncoder = true
 		return s.embedGallery()
@@ -718,6 +733,8 @@ func (s *VerifyState) IdentityText() string {
 func (s *VerifyState) galleryChanged() Out {
 	out := Out{Store: true}
 	switch {
+	case s.unloaded != nil:
+		s.restale = true // embedded when the worker has answered the load
 	case s.Phase == PhaseReady || (s.Phase == PhaseNone && s.hasEncoder):
 		out = out.and(s.embedGallery())
 	case s.Phase == PhaseEmbedding:

@@ -282,6 +282,12 @@ func TestVerifyLoadModel(t *testing.T) {
 					t.Errorf("model note %q", s.ModelNote)
 				}
 			}},
+		{name: "the worker took it", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateIdle)) }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Busy() || !s.hasEncoder {
+					t.Errorf("busy %v, encoder %v", s.Busy(), s.hasEncoder)
+				}
+			}},
 		{name: "then an import enrolls two", do: func(s *VerifyState) Out {
 			return s.Import(MarshalGallery(enrolled().Gallery), nil)
 		}, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"}},

@@ -487,22 +487,28 @@ func (w *worker) export() {
 	w.post(msg.Message{Type: msg.TypeExport, Export: &msg.Export{Model: model.Bytes(), Vectors: vectors.String(), Metadata: metadata.String()}})
 }
 
-// load makes c.Model the encoder of embed, and then embeds c.Samples
-// (answered as embed answers, with c.ID) or, without samples, says the
-// load took with the state idle. A model it refuses leaves the encoder it
-// had, and the error says so; the samples are not embedded.
+// load makes c.Model the encoder of embed once it has embedded c.Samples
+// with it (answered as embed answers, with c.ID) or, without samples,
+// says the load took with the state idle. A model it refuses, or cannot
+// embed the samples with, leaves the encoder it had, and the error says
+// so.
 func (w *worker) load(c *msg.Command) {
 	m, err := core.DecodeModel(bytes.NewReader(c.Model))
 	if err == nil {
 		err = m.Validate(losses.Check) // as the server checks an upload
 	}
-	if err != nil {
+	var enc *core.Encoder
+	var e *msg.Embeddings
+	if err == nil && c.Samples != nil {
+		enc, e, err = embedWith(m, nil, c)
+	}
+	if err != nil { // the encoder stays the one before, as the page's does
 		w.postError(fmt.Errorf("the model could not be loaded: %w", err))
 		return
 	}
-	w.model, w.enc = m, nil
-	if c.Samples != nil {
-		w.embed(c)
+	w.model, w.enc = m, enc
+	if e != nil {
+		w.post(msg.Message{Type: msg.TypeEmbeddings, Embeddings: e})
 		return
 	}
 	w.post(msg.Message{Type: msg.TypeState, State: msg.StateIdle})
@@ -518,35 +524,43 @@ func (w *worker) embed(c *msg.Command) {
 		w.postError(errors.New("nothing to embed with: train or load an encoder first"))
 		return
 	}
-	set, err := samplesSet(c.Samples, false)
+	enc, e, err := embedWith(m, w.enc, c)
 	if err != nil {
 		w.postError(err)
 		return
 	}
+	w.enc = enc
+	w.post(msg.Message{Type: msg.TypeEmbeddings, Embeddings: e})
+}
+
+// embedWith embeds c.Samples with model m through enc (nil: made from m,
+// and returned to be kept): embed's answer, ID c.ID.
+func embedWith(m *core.Model, enc *core.Encoder, c *msg.Command) (*core.Encoder, *msg.Embeddings, error) {
+	set, err := samplesSet(c.Samples, false)
+	if err != nil {
+		return enc, nil, err
+	}
 	in := m.Meta.Spec.Input
 	if set.Input.Channels != in.Channels || set.Input.Height != in.Height || set.Input.Width != in.Width {
-		w.postError(fmt.Errorf("samples of %d×%d×%d, the encoder takes %d×%d×%d",
-			set.Input.Channels, set.Input.Height, set.Input.Width, in.Channels, in.Height, in.Width))
-		return
+		return enc, nil, fmt.Errorf("samples of %d×%d×%d, the encoder takes %d×%d×%d",
+			set.Input.Channels, set.Input.Height, set.Input.Width, in.Channels, in.Height, in.Width)
 	}
-	if w.enc == nil {
-		if w.enc, err = core.NewEncoder(m.Meta.Spec, m.Params, 64); err != nil {
-			w.postError(err)
-			return
+	if enc == nil {
+		if enc, err = core.NewEncoder(m.Meta.Spec, m.Params, 64); err != nil {
+			return nil, nil, err
 		}
 	}
 	d := m.Meta.Spec.Dim
 	var values []float32
 	if set.N > 0 {
-		if values, err = w.enc.Embed(nil, set.X, set.N); err != nil {
-			w.postError(err)
-			return
+		if values, err = enc.Embed(nil, set.X, set.N); err != nil {
+			return enc, nil, err
 		}
 	}
 	for i := 0; i < len(values); i += d {
 		vec.Normalise(values[i : i+d])
 	}
-	w.post(msg.Message{Type: msg.TypeEmbeddings, Embeddings: &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}})
+	return enc, &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}, nil
 }
 
 // samplesSet turns s into a data set; labelled asks for one label per
