@@ -229,8 +229,8 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	return total, nil
 }
 
-// options returns the job options of a job on device: the CPU's bound
-// the memory a training may take.
+// options returns the options of a job on device: on the CPU, MaxJobBytes
+// bounds the memory its training may take.
 func (r *Runner) options(device string) job.Options {
 	opts := r.cfg.Options
 	if device != "cuda" {
