@@ -88,6 +88,11 @@ type Options struct {
 	// MaxTrainBytes refuses a job whose training would take more memory
 	// (TrainBytes), before any of it is allocated; 0: no bound.
 	MaxTrainBytes int64
+	// CheckOnly makes New check the request and stop before the engine:
+	// the job answers Steps, TrainBytes and Close and nothing else. The
+	// server so checks a request without allocating its training (a CUDA
+	// job's on the host, too).
+	CheckOnly bool
 	// Engine makes the training engine; nil is the gorgonia engine
 	// (core.NewGorgonia). The server passes the CUDA engine's for jobs
 	// on a GPU. An engine that holds a device implements io.Closer, and
@@ -345,6 +350,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 			gib(need), req.Batch, req.Arch, len(j.classes), gib(opts.MaxTrainBytes))
 	}
 	j.shardRows = engineBatch
+	if opts.CheckOnly {
+		return j, nil
+	}
 	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: engineBatch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
 	if err != nil {
 		return nil, err

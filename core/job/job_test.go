@@ -578,6 +578,18 @@ func TestTrainBytes(t *testing.T) {
 	if _, err := New(req, train, nil, Options{Val: 8, MaxTrainBytes: j3.TrainBytes()}); err != nil {
 		t.Errorf("a bound of the estimate: %v", err)
 	}
+	// Checked only: the same steps and estimate, no engine; the bound
+	// still refuses.
+	c, err := New(req, train, nil, Options{Val: 8, CheckOnly: true})
+	if err != nil || c.tr != nil || c.TrainBytes() != j3.TrainBytes() {
+		t.Fatalf("CheckOnly: %v, engine %v, %d bytes", err, c != nil && c.tr != nil, c.TrainBytes())
+	}
+	if a, b := c.total, j3.total; a != b {
+		t.Errorf("CheckOnly: %d steps, the job %d", a, b)
+	}
+	if _, err := New(req, train, nil, Options{Val: 8, CheckOnly: true, MaxTrainBytes: 1}); err == nil {
+		t.Error("CheckOnly with a bound of one byte: no error")
+	}
 }
 
 // TestClassNamesClash: an identity named like a glyph class trains no

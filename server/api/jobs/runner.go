@@ -217,7 +217,9 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	j, err := job.New(req, train, test, r.options(req.Device))
+	opts := r.options(req.Device)
+	opts.CheckOnly = true // no engine: nothing of the training is allocated
+	j, err := job.New(req, train, test, opts)
 	if errors.Is(err, job.ErrRequest) {
 		return 0, invalidError{err}
 	}
