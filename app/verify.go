@@ -35,6 +35,7 @@ type Verify struct {
 	cam     *camera
 	det     *face.Detector
 	w       *worker
+	crashed bool               // w died and was stopped: the next command starts another
 	stop    context.CancelFunc // the page's calls to the server
 }
 
@@ -66,9 +67,7 @@ func (v *Verify) OnMount(ctx app.Context) {
 	loadGallery(func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.Restore(data, ok, err)) })
 	})
-	v.w = spawnWorker(ctx, false, func(w *worker) bool { return v.w == w },
-		func(data string) { v.do(v.st.Receive(data)) },
-		func(reason string) { v.st.Crash(reason) })
+	v.startWorker()
 	v.st.Run.State = msg.StateIdle // web/trainer.js queues commands until trainer.wasm is ready
 	ctx.Async(func() {
 		cards, err := client.Models(c)
@@ -112,7 +111,7 @@ func (v *Verify) Render() app.UI {
 				OnUpload:  v.upload,
 			},
 			&EncoderPanel{
-				S: s, HasWorker: v.w != nil,
+				S: s, HasWorker: v.w != nil || v.crashed, // a dead worker is replaced on the next command
 				OnSet:       v.st.SetEncoder,
 				OnTrain:     func() { v.do(v.st.Train()) },
 				OnModelFile: func(b []byte, err error, name string) { v.do(v.st.LoadModel(b, err, "model file "+name)) },
@@ -125,9 +124,26 @@ func (v *Verify) Render() app.UI {
 	)
 }
 
+// startWorker starts the trainer's worker. One that dies (a panic or out
+// of memory in trainer.wasm) is stopped, and the next command starts a
+// fresh one, without an encoder, as the page's state is after the crash.
+func (v *Verify) startWorker() {
+	v.w = spawnWorker(v.mounted, false, func(w *worker) bool { return v.w == w },
+		func(data string) { v.do(v.st.Receive(data)) },
+		func(reason string) {
+			v.st.Crash(reason)
+			v.w.terminate()
+			v.w, v.crashed = nil, true
+		})
+	v.crashed = false
+}
+
 // do carries out what a transition of the state asks: commands to the
-// worker, and storing the gallery in IndexedDB.
+// worker (started again if it died), and storing the gallery in IndexedDB.
 func (v *Verify) do(out Out) {
+	if len(out.Post) > 0 && v.w == nil && app.IsClient {
+		v.startWorker()
+	}
 	for _, m := range out.Post {
 		v.w.post(m)
 	}
