@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"metriclab/core/safetensors"
+	"metriclab/core/vec"
 )
 
 // ModelFormat is the Format of the model files this version writes and
@@ -375,10 +376,8 @@ func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		for _, v := range m.Params[k].Data {
-			if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
-				return fmt.Errorf("%s: %s holds a value that is not finite", name, k)
-			}
+		if !vec.AllFinite(m.Params[k].Data) {
+			return fmt.Errorf("%s: %s holds a value that is not finite", name, k)
 		}
 	}
 	if t := m.Meta.Threshold; math.IsNaN(t) || math.IsInf(t, 0) {

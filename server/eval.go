@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 
 	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/job"
+	"metriclab/core/vec"
 	"metriclab/losses"
 )
 
@@ -255,7 +255,7 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 	}
 	embed := func(s *data.Set) (eval.Embeddings, error) {
 		e, err := job.EmbedSet(spec, m.Params, s)
-		if err == nil && slices.ContainsFunc(e.X, func(v float32) bool { return v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 }) {
+		if err == nil && !vec.AllFinite(e.X) {
 			err = inputError{fmt.Errorf("%s: its embeddings of these images are not all finite numbers", path)}
 		}
 		return e, err

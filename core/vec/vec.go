@@ -1,5 +1,5 @@
 // Package vec holds the vector helpers that the engine's consumers share:
-// the L2 norm, normalisation to unit length and the cosine similarity of
+// whether all elements are finite, the L2 norm, normalisation to unit length and the cosine similarity of
 // float32 or float64 vectors, and the resizing of image planes (ResizeTo:
 // the folder loader's, and the Verify page's crops to an encoder's input).
 // Sums accumulate in float64 whatever the
@@ -14,6 +14,17 @@ import (
 
 // Float is an element type of the vectors: float32 or float64.
 type Float interface{ ~float32 | ~float64 }
+
+// AllFinite reports whether every element of a is a number, neither NaN
+// nor ±Inf.
+func AllFinite[T Float](a []T) bool {
+	for _, v := range a {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // Norm returns the L2 norm ‖a‖ = √(Σ aᵢ²), accumulated in float64.
 func Norm[T Float](a []T) float64 {

@@ -75,3 +75,16 @@ func TestCosine(t *testing.T) {
 	}()
 	Cosine([]float32{1}, []float32{1, 2})
 }
+
+// TestAllFinite: NaN and both infinities anywhere are found, in float32 and
+// float64; the largest finite values and an empty vector pass.
+func TestAllFinite(t *testing.T) {
+	if !AllFinite([]float32{0, -1, math.MaxFloat32, -math.MaxFloat32}) || !AllFinite([]float64(nil)) {
+		t.Error("finite vectors reported not finite")
+	}
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if AllFinite([]float32{1, float32(bad)}) || AllFinite([]float64{bad, 1}) {
+			t.Errorf("%v not found", bad)
+		}
+	}
+}
