@@ -345,9 +345,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 			return nil, badRequest("early stopping needs one worker (worker 0 alone validates)")
 		}
 	}
-	if need := j.TrainBytes(); opts.MaxTrainBytes > 0 && need > opts.MaxTrainBytes {
+	if opts.MaxTrainBytes > 0 && j.TrainBytes() > opts.MaxTrainBytes { // the plan is made only for a bound
 		return nil, badRequest("training this job takes about %s of memory (batch %d, arch %s, %d classes), more than is allowed (%s): ask for a smaller batch or model",
-			gib(need), req.Batch, req.Arch, len(j.classes), gib(opts.MaxTrainBytes))
+			gib(j.TrainBytes()), req.Batch, req.Arch, len(j.classes), gib(opts.MaxTrainBytes))
 	}
 	j.shardRows = engineBatch
 	if opts.CheckOnly {

@@ -226,8 +226,7 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer j.Close()
-	_, total := j.Steps()
+	_, total := j.Steps() // a checked job holds no engine: nothing to close
 	return total, nil
 }
 
