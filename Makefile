@@ -106,7 +106,7 @@ test-arm64: qemu
 		(cd $$p && qemu-aarch64 $(CURDIR)/out/arm64/$$(basename $$p).test -test.count=1) || exit 1; \
 	done
 
-## test-e2e: the page in headless Chromium (server/e2e_*_test.go): the wasm binaries' sizes, cold start, the loading bar under throttling, offline reload and training, ArcFace training and the viewer's pixels, compare mode, webcam verify with uploads, a faces model trained on ORL s01–s20 verifying two people it never saw; screenshots and measurements in out/e2e/_artifacts/
+## test-e2e: the page in headless Chromium (server/e2e_*_test.go): the wasm binaries' sizes, cold start, the loading bar under throttling, offline reload and training, ArcFace training and the viewer's pixels, the viewer's pacing on software WebGL, compare mode, webcam verify with uploads, a faces model trained on ORL s01–s20 verifying two people it never saw; screenshots and measurements in out/e2e/_artifacts/
 test-e2e: deps chromium web bin/metriclab
 	@mkdir -p out/e2e
 	$(GO) test -count=1 -v -timeout 14m -run '^TestE2E' -artifacts -outputdir $(CURDIR)/out/e2e ./server/

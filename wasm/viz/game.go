@@ -22,8 +22,6 @@ const (
 
 	spinRate      = 0.24        // auto-rotation, radians per second (a turn in 26 s)
 	maxSpinStep   = time.Second // the most time one step of the auto-rotation makes up for
-	repaintsPerS  = 15          // at most this many repaints a second unless the user drags or zooms
-	repaintShare  = 4           // repaints take at most a quarter of the time (see view.Pacer)
 	captionEvery  = 500 * time.Millisecond
 	noticeFor     = 5 * time.Second
 	wheelZoom     = 0.12 // zoom factor e^(0.12·notch)
@@ -65,8 +63,10 @@ type game struct {
 	paints    int
 }
 
-func newGame(events <-chan view.Event, rotate bool) *game {
-	return &game{events: events, scene: view.NewScene(), pace: view.NewPacer(repaintsPerS, repaintShare), auto: rotate}
+// newGame returns the game, its repaints paced for a software renderer or
+// a GPU (view.Pacing).
+func newGame(events <-chan view.Event, rotate, software bool) *game {
+	return &game{events: events, scene: view.NewScene(), pace: view.Pacing(software), auto: rotate}
 }
 
 // Update drains the messages, applies the input, turns the sphere when it

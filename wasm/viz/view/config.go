@@ -12,14 +12,16 @@ import (
 //	?demo=1         draw a synthetic snapshot (for end-to-end tests)
 //	&dim=D          its dimension (default 3; 2 for the circle, > 3 for PCA)
 //	&n=N            its number of points (default 2000)
-//	?rotate=0|1     the gentle auto-rotation of the sphere (default 1, on);
+//	?rotate=0|1     the gentle auto-rotation of the sphere (default on,
+//	                off where WebGL draws on the CPU: see Pacing);
 //	                compare mode turns it off so four viewers stay cheap
 type Config struct {
-	Channel string
-	Demo    bool
-	Dim     int
-	N       int
-	Rotate  bool
+	Channel   string
+	Demo      bool
+	Dim       int
+	N         int
+	Rotate    bool
+	RotateSet bool // the URL said rotate=…; else Rotate is the default, on
 }
 
 // DefaultChannel is the BroadcastChannel the viewer listens on when the URL
@@ -50,7 +52,9 @@ func ParseConfig(search string) Config {
 	}
 	switch q.Get("rotate") {
 	case "0", "false", "no", "off":
-		c.Rotate = false
+		c.Rotate, c.RotateSet = false, true
+	case "1", "true", "yes", "on":
+		c.Rotate, c.RotateSet = true, true
 	}
 	if d, err := strconv.Atoi(q.Get("dim")); err == nil && d >= 2 && d <= maxDemoDim {
 		c.Dim = d
