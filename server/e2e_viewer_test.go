@@ -14,9 +14,13 @@ import (
 
 // TestE2EViewerSoftware opens the viewer alone on its demo sphere in
 // headless Chromium, whose WebGL is SwiftShader (the tests start it with
-// --disable-gpu): the viewer must know it draws on the CPU, leave a
-// still sphere unpainted (no auto-rotation unless asked), and, asked to
-// rotate, repaint no more often than a software renderer's pacing allows.
+// --disable-gpu and --enable-unsafe-swiftshader): the viewer must know it
+// draws on the CPU and pace itself so, leave a still sphere unpainted (no
+// auto-rotation unless asked), and, asked to rotate, repaint, no more
+// often than a software renderer's pacing allows. (The rate alone could
+// not tell the pacings apart here: at 100–250 ms a repaint the GPU
+// pacing's quarter of the time is about 2 repaints a second, also under 4;
+// the share read from the viewer can.)
 func TestE2EViewerSoftware(t *testing.T) {
 	p := newE2EPage(t, 2*time.Minute)
 	paints := func() float64 { return cdpEval[float64](p, "window.vizPaints || 0") }
@@ -40,12 +44,23 @@ func TestE2EViewerSoftware(t *testing.T) {
 	if !cdpEval[bool](p, "window.vizSoftware === true") {
 		t.Fatalf("the viewer does not take %q for a software renderer", renderer)
 	}
-	// The notice and the first frames settle; then nothing changes.
-	time.Sleep(6 * time.Second)
-	n0 := paints()
-	time.Sleep(3 * time.Second)
-	if n := paints() - n0; n != 0 {
-		t.Errorf("a still demo sphere was repainted %g times in 3 s: the viewer auto-rotates on a software renderer", n)
+	if share := cdpEval[float64](p, "window.vizPaceShare || 0"); share != view.SoftwareRepaintShare {
+		t.Errorf("the viewer paces its repaints to 1/%g of the time, want a software renderer's 1/%d", share, view.SoftwareRepaintShare)
+	}
+	// The first frames and the notice's end repaint; then a still sphere
+	// is not repainted at all. Rotating, a software viewer repaints at
+	// least every SoftwareMaxInterval, so a quiet spell longer than that
+	// means it does not rotate.
+	quiet := view.SoftwareMaxInterval + time.Second
+	last, since := paints(), time.Now()
+	for deadline := time.Now().Add(30 * time.Second); time.Since(since) < quiet; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the still demo sphere was still repainted after 30 s (%g repaints): the viewer auto-rotates on a software renderer", paints())
+		}
+		time.Sleep(200 * time.Millisecond)
+		if n := paints(); n != last {
+			last, since = n, time.Now()
+		}
 	}
 
 	open("demo=1&rotate=1")

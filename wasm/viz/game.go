@@ -40,9 +40,10 @@ const (
 type game struct {
 	events <-chan view.Event
 	scene  *view.Scene
-	pace   *view.Pacer
+	pace   *view.Pacer // nil until the first Update
 
 	auto        bool
+	rotateSet   bool // the URL said rotate=…
 	urgent      bool // the user changed the view: repaint at the next frame
 	dragging    bool
 	touch       ebiten.TouchID
@@ -63,10 +64,68 @@ type game struct {
 	paints    int
 }
 
-// newGame returns the game, its repaints paced for a software renderer or
-// a GPU (view.Pacing).
-func newGame(events <-chan view.Event, rotate, software bool) *game {
-	return &game{events: events, scene: view.NewScene(), pace: view.Pacing(software), auto: rotate}
+// newGame returns the game of the viewer that cfg asks for. Its pacing and
+// auto-rotation wait for the first Update, which knows the renderer.
+func newGame(events <-chan view.Event, cfg view.Config) *game {
+	return &game{events: events, scene: view.NewScene(), auto: cfg.Rotate, rotateSet: cfg.RotateSet}
+}
+
+// start paces the repaints for the renderer that ebiten's WebGL context
+// runs on (it exists from the first Update on): a software one (see
+// view.Pacing) also turns the auto-rotation off unless the URL asked for
+// it, and says so.
+func (g *game) start(now time.Time) {
+	renderer := webGLRenderer()
+	software := view.SoftwareRenderer(renderer)
+	js.Global().Set("vizRenderer", renderer) // for the end-to-end tests
+	js.Global().Set("vizSoftware", software)
+	g.pace = view.Pacing(software)
+	js.Global().Set("vizPaceShare", g.pace.Share)
+	if !software {
+		return
+	}
+	if !g.rotateSet {
+		g.auto = false
+	}
+	notice := "WebGL draws on the CPU here: fewer repaints"
+	if !g.auto && !g.scene.Flat() {
+		notice += ", no auto-rotation (A turns it on)"
+	}
+	if g.notice != "" { // a notice sent before the first frame stays
+		notice = g.notice + "; " + notice
+	}
+	g.notice, g.noticeUntil = notice, now.Add(noticeFor)
+	g.textAt = time.Time{}
+}
+
+// webGLRenderer returns the name of the renderer behind the canvas's WebGL 2
+// context ("" without one): WebGL's RENDERER, or, where the browser masks
+// it ("WebKit WebGL" in Chromium and Safari), WEBGL_debug_renderer_info's
+// unmasked name. Firefox gives a sanitised but telling RENDERER (and warns
+// that the extension is deprecated). It must not run before ebiten has
+// made its context: the call would make one without ebiten's attributes.
+func webGLRenderer() string {
+	canvas := js.Global().Get("document").Call("querySelector", "canvas")
+	if !canvas.Truthy() {
+		return ""
+	}
+	gl := canvas.Call("getContext", "webgl2")
+	if !gl.Truthy() {
+		return ""
+	}
+	name := gl.Call("getParameter", gl.Get("RENDERER"))
+	if name.Type() == js.TypeString && !view.MaskedRenderer(name.String()) {
+		return name.String()
+	}
+	if ext := gl.Call("getExtension", "WEBGL_debug_renderer_info"); ext.Truthy() {
+		if v := gl.Call("getParameter", ext.Get("UNMASKED_RENDERER_WEBGL")); v.Type() == js.TypeString {
+			return v.String()
+		}
+	}
+	if name.Type() == js.TypeString {
+		return name.String()
+	}
+	return ""
 }
 
 // Update drains the messages, applies the input, turns the sphere when it
@@ -86,6 +145,9 @@ func (g *game) Update() error {
 		default:
 			more = false
 		}
+	}
+	if g.pace == nil {
+		g.start(now)
 	}
 	g.input()
 	if g.auto && !g.dragging && !g.touching && !g.scene.Flat() {

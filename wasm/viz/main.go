@@ -35,22 +35,7 @@ import (
 func main() {
 	cfg := view.ParseConfig(js.Global().Get("location").Get("search").String())
 	events := make(chan view.Event, 16)
-	renderer := webGL()
-	software := view.SoftwareRenderer(renderer)
-	js.Global().Set("vizRenderer", renderer) // for the end-to-end tests
-	js.Global().Set("vizSoftware", software)
-	rotate := cfg.Rotate
-	if software && !cfg.RotateSet {
-		rotate = false
-	}
-	g := newGame(events, rotate, software)
-	if software {
-		notice := "WebGL draws on the CPU here: fewer repaints"
-		if !rotate {
-			notice += ", no auto-rotation (A turns it on)"
-		}
-		events <- view.Event{Notice: notice}
-	}
+	g := newGame(events, cfg)
 	if cfg.Demo {
 		// The demo snapshot is placed like a received one, before the
 		// first frame; a real snapshot on the channel replaces it.
@@ -67,38 +52,4 @@ func main() {
 	if err := ebiten.RunGame(g); err != nil {
 		log.Fatal(err)
 	}
-}
-
-// webGL makes the WebGL 2 context of ebiten's canvas before ebiten asks
-// for it (a canvas keeps its first context, whatever later calls ask), with
-// ebiten's attributes but without a multisampled drawing buffer: ebiten
-// draws into textures and copies the picture to the canvas as one
-// rectangle, which multisampling cannot improve, and resolving it costs a
-// pass over the canvas at every repaint (a repaint of the rotating demo
-// sphere at 1280×900 took SwiftShader 0.33 and 0.36 CPU-seconds without
-// it, 0.41 and 0.44 with it, in two runs each). It returns the renderer's
-// name, "" when there is no canvas or no WebGL 2 (ebiten then says so
-// itself).
-func webGL() string {
-	canvas := js.Global().Get("document").Call("querySelector", "canvas")
-	if !canvas.Truthy() {
-		return ""
-	}
-	attr := js.Global().Get("Object").New()
-	attr.Set("alpha", true)
-	attr.Set("premultipliedAlpha", true)
-	attr.Set("stencil", true)
-	attr.Set("antialias", false)
-	gl := canvas.Call("getContext", "webgl2", attr)
-	if !gl.Truthy() {
-		return ""
-	}
-	param := gl.Get("RENDERER")
-	if ext := gl.Call("getExtension", "WEBGL_debug_renderer_info"); ext.Truthy() {
-		param = ext.Get("UNMASKED_RENDERER_WEBGL")
-	}
-	if name := gl.Call("getParameter", param); name.Type() == js.TypeString {
-		return name.String()
-	}
-	return ""
 }

@@ -12,8 +12,8 @@ import (
 //	?demo=1         draw a synthetic snapshot (for end-to-end tests)
 //	&dim=D          its dimension (default 3; 2 for the circle, > 3 for PCA)
 //	&n=N            its number of points (default 2000)
-//	?rotate=0|1     the gentle auto-rotation of the sphere (default on,
-//	                off where WebGL draws on the CPU: see Pacing);
+//	?rotate=0|1     the gentle auto-rotation of the sphere (default on;
+//	                the viewer turns it off where WebGL draws on the CPU);
 //	                compare mode turns it off so four viewers stay cheap
 type Config struct {
 	Channel   string

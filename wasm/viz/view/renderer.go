@@ -52,3 +52,14 @@ func Pacing(software bool) *Pacer {
 	p.Max = SoftwareMaxInterval
 	return p
 }
+
+// MaskedRenderer reports whether name is what browsers answer for WebGL's
+// RENDERER when they hide the real one ("WebKit WebGL" in Chromium and
+// Safari), so that the viewer asks WEBGL_debug_renderer_info instead.
+func MaskedRenderer(name string) bool {
+	switch strings.TrimSpace(name) {
+	case "", "WebKit WebGL", "Mozilla", "WebGL":
+		return true
+	}
+	return false
+}

@@ -29,6 +29,18 @@ func TestSoftwareRenderer(t *testing.T) {
 	}
 }
 
+func TestMaskedRenderer(t *testing.T) {
+	for name, want := range map[string]bool{
+		"WebKit WebGL": true, "Mozilla": true, "": true,
+		"llvmpipe, or similar":                 false, // Firefox's sanitised name
+		"ANGLE (Intel, Intel(R) UHD Graphics)": false,
+	} {
+		if got := MaskedRenderer(name); got != want {
+			t.Errorf("MaskedRenderer(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestPacing(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	for _, tc := range []struct {
