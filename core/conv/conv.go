@@ -293,9 +293,14 @@ func (p *Plan) buildClasses() error {
 					}
 				}
 			}
+			// The taps go up in memory within a channel (a and b
+			// count down): the kernels broadcast each row's value of a
+			// step from the image, and read in the other direction the
+			// same product ran 10–14 % slower (LeNet++'s 28×28 and 14×14
+			// input gradients, one thread, alternated six times).
 			for o := 0; o < g.Co; o++ {
-				for a := 0; a < na; a++ {
-					for b := 0; b < nb; b++ {
+				for a := na - 1; a >= 0; a-- {
+					for b := nb - 1; b >= 0; b-- {
 						c.taps = append(c.taps, int32(o*plane-a*p.wq-b))
 						c.tapW = append(c.tapW, int32(o*g.Ci*g.K*g.K+(ry+s*a)*g.K+rx+s*b))
 						band.Key, band.Key2 = append(band.Key, int32(a)), append(band.Key2, int32(b))
