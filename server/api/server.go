@@ -50,8 +50,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if rec != (store.Recovery{}) {
-		cfg.Logger.Printf("api: data directory %s repaired: %d temporary files and %d stray files removed, %d rows without files removed, %d jobs interrupted",
-			cfg.DataDir, rec.TempFiles, rec.StrayFiles, rec.MissingRows, rec.Interrupted)
+		cfg.Logger.Printf("api: data directory %s repaired: %d temporary files removed, %d files without rows moved to %s, %d rows without files removed, %d jobs interrupted",
+			cfg.DataDir, rec.TempFiles, rec.StrayFiles, st.LostFound(), rec.MissingRows, rec.Interrupted)
 	}
 	load := jobs.Loader(cfg.Load)
 	if load == nil {

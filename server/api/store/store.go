@@ -13,8 +13,11 @@
 // folder, synced and renamed into place, and only then is its row written, in
 // a transaction. Removal goes the other way (row first, then file). So after
 // a crash a row never points at a missing or half-written file; at worst a
-// file has no row or a temporary file is left, and Open removes both. Open
-// also marks jobs that were running as interrupted.
+// file has no row or a temporary file is left. Open removes temporary files
+// and moves files without a row to DIR/lost+found (a database deleted, or
+// copied without its -wal file, would otherwise cost every model): recovery
+// never removes a file of the store's own. Open also marks jobs that were
+// running as interrupted.
 package store
 
 import (
@@ -23,6 +26,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +49,7 @@ const (
 	modelsDir      = "models"
 	checkpointsDir = "checkpoints"
 	datasetsDir    = "datasets"
+	lostFoundDir   = "lost+found" // files without a row, put aside by Open
 	modelExt       = ".safetensors"
 )
 
@@ -99,7 +104,7 @@ type Store struct {
 // Recovery says what Open repaired.
 type Recovery struct {
 	TempFiles   int // temporary files of interrupted writes, removed
-	StrayFiles  int // model, checkpoint and sample files without a row, removed
+	StrayFiles  int // model, checkpoint and sample files without a row, moved to LostFound
 	MissingRows int // rows whose file was missing, removed (or a job's checkpoint cleared)
 	Interrupted int // jobs that were running, now interrupted
 }
@@ -140,14 +145,23 @@ func (s *Store) Close() error { return s.db.Close() }
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
 
-// recover removes temporary files, files without rows and rows without
-// files, and marks running jobs interrupted.
+// LostFound returns the folder where Open puts files that have no row,
+// under the path they had in the data directory.
+func (s *Store) LostFound() string { return filepath.Join(s.dir, lostFoundDir) }
+
+// recover removes temporary files and rows without files, moves files
+// without rows to lost+found, and marks running jobs interrupted.
 func (s *Store) recover() (Recovery, error) {
 	var rec Recovery
-	// Temporary files of interrupted writes, anywhere in the tree.
+	// Temporary files of interrupted writes, anywhere in the tree but what
+	// was put aside.
+	lostFound := s.LostFound()
 	err := filepath.WalkDir(s.dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && path == lostFound {
+			return filepath.SkipDir
 		}
 		if !d.IsDir() && isTemp(d.Name()) {
 			if err := os.Remove(path); err != nil {
@@ -161,13 +175,13 @@ func (s *Store) recover() (Recovery, error) {
 		return rec, fmt.Errorf("store: removing temporary files: %w", err)
 	}
 
-	// Models: rows without files go, files without rows go.
+	// Models: rows without files go, files without rows are put aside.
 	n, err := s.pruneRows("models", "id", "file")
 	rec.MissingRows += n
 	if err != nil {
 		return rec, err
 	}
-	n, err = s.pruneFiles(filepath.Join(s.dir, modelsDir), "SELECT file FROM models")
+	n, err = s.putAside(filepath.Join(s.dir, modelsDir), "SELECT file FROM models")
 	rec.StrayFiles += n
 	if err != nil {
 		return rec, err
@@ -203,7 +217,7 @@ func (s *Store) recover() (Recovery, error) {
 		StateCanceled, StateFailed, StateDone); err != nil {
 		return rec, err
 	}
-	n, err = s.pruneFiles(filepath.Join(s.dir, checkpointsDir), "SELECT checkpoint FROM jobs WHERE checkpoint != ''")
+	n, err = s.putAside(filepath.Join(s.dir, checkpointsDir), "SELECT checkpoint FROM jobs WHERE checkpoint != ''")
 	rec.StrayFiles += n
 	if err != nil {
 		return rec, err
@@ -214,7 +228,7 @@ func (s *Store) recover() (Recovery, error) {
 	if err != nil {
 		return rec, err
 	}
-	n, err = s.pruneFiles(filepath.Join(s.dir, datasetsDir), "SELECT file FROM samples")
+	n, err = s.putAside(filepath.Join(s.dir, datasetsDir), "SELECT file FROM samples")
 	rec.StrayFiles += n
 	if err != nil {
 		return rec, err
@@ -262,10 +276,11 @@ func (s *Store) pruneRows(table, idCol, fileCol string) (int, error) {
 	return len(gone), nil
 }
 
-// pruneFiles removes the regular files under root that no row of query
-// (one column of paths relative to the data directory) names, and returns
-// how many it removed. Empty folders are left.
-func (s *Store) pruneFiles(root, query string) (int, error) {
+// putAside moves the regular files under root that no row of query (one
+// column of paths relative to the data directory) names to lost+found, at
+// their path relative to the data directory, and returns how many it moved.
+// Empty folders are left.
+func (s *Store) putAside(root, query string) (int, error) {
 	rows, err := s.db.Query(query)
 	if err != nil {
 		return 0, err
@@ -293,7 +308,7 @@ func (s *Store) pruneFiles(root, query string) (int, error) {
 			return err
 		}
 		if !known[rel] {
-			if err := os.Remove(path); err != nil {
+			if err := s.moveToLostFound(path, rel); err != nil {
 				return err
 			}
 			n++
@@ -301,6 +316,34 @@ func (s *Store) pruneFiles(root, query string) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// moveToLostFound moves the file at path (rel in the data directory) to
+// lost+found/rel, or, when that name is taken, to the first free name with
+// "-1", "-2", … before its extension: it never replaces a file.
+func (s *Store) moveToLostFound(path, rel string) error {
+	dst := filepath.Join(s.LostFound(), rel)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	ext := filepath.Ext(dst)
+	stem := strings.TrimSuffix(dst, ext)
+	for i := 1; ; i++ {
+		_, err := os.Lstat(dst)
+		if errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		dst = fmt.Sprintf("%s-%d%s", stem, i, ext)
+	}
+	if err := os.Rename(path, dst); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(dst))
+	syncDir(filepath.Dir(path))
+	return nil
 }
 
 // ValidName reports whether s may name a stored data set:

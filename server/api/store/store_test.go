@@ -22,7 +22,8 @@ func writeString(s string) func(io.Writer) error {
 
 // TestRecovery leaves what a crash may leave (temporary files, a file
 // without a row, rows whose files are gone, a running job) and checks that
-// Open repairs each and keeps the rest.
+// Open repairs each and keeps the rest: files without a row are put aside
+// in lost+found, not removed.
 func TestRecovery(t *testing.T) {
 	dir := t.TempDir()
 	s, _, err := Open(dir)
@@ -100,6 +101,95 @@ func TestRecovery(t *testing.T) {
 	sets, _ := s.Datasets()
 	if len(sets) != 1 || sets[0].Samples != 1 || !exists(filepath.Join(dir, datasetsDir, "faces", "alice", smp.ID+".png")) {
 		t.Errorf("datasets %+v", sets)
+	}
+	wantFiles(t, dir, map[string]string{
+		filepath.Join(modelsDir, kept.ID+modelExt):                              "model",
+		filepath.Join(checkpointsDir, running.ID+modelExt):                      "ckpt",
+		filepath.Join(datasetsDir, "faces", "alice", smp.ID+".png"):             "png",
+		filepath.Join(lostFoundDir, modelsDir, "0123456789abcdef"+modelExt):     "x",
+		filepath.Join(lostFoundDir, checkpointsDir, oldCanceled.ID+modelExt):    "ckpt",
+		filepath.Join(lostFoundDir, datasetsDir, "faces", "alice", "stray.png"): "x",
+	})
+}
+
+// TestRecoveryWithoutDatabase: a data directory whose database is gone
+// (deleted, or a backup copied without its -wal file) has no row for any
+// file. Open starts an empty store and puts every model, checkpoint and
+// sample aside in lost+found, under its path in the data directory; a name
+// already taken there (by an earlier recovery) gets a suffix, and the file
+// that had it is kept.
+func TestRecoveryWithoutDatabase(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.AddModel("a", writeString("model a"), fakeCheck)
+	b, _ := s.AddModel("b", writeString("model b"), fakeCheck)
+	j, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	s.Transition(j.ID, []string{StateQueued}, StateRunning, "")
+	if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
+		t.Fatal(err)
+	}
+	smp, err := s.AddSample("faces", "alice", ".png", writeString("png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(filepath.Join(dir, dbName+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	taken := filepath.Join(dir, lostFoundDir, modelsDir, a.ID+modelExt)
+	os.MkdirAll(filepath.Dir(taken), 0o755)
+	if err := os.WriteFile(taken, []byte("older a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if want := (Recovery{StrayFiles: 4}); rec != want {
+		t.Errorf("recovery %+v, want %+v", rec, want)
+	}
+	if cards, _ := s.Models(); len(cards) != 0 {
+		t.Errorf("%d models in a new database", len(cards))
+	}
+	wantFiles(t, dir, map[string]string{
+		filepath.Join(lostFoundDir, modelsDir, a.ID+modelExt):                     "older a",
+		filepath.Join(lostFoundDir, modelsDir, a.ID+"-1"+modelExt):                "model a",
+		filepath.Join(lostFoundDir, modelsDir, b.ID+modelExt):                     "model b",
+		filepath.Join(lostFoundDir, checkpointsDir, j.ID+modelExt):                "ckpt",
+		filepath.Join(lostFoundDir, datasetsDir, "faces", "alice", smp.ID+".png"): "png",
+	})
+}
+
+// wantFiles checks that the regular files under dir, but the database's,
+// are those of want (path relative to dir → content).
+func wantFiles(t *testing.T, dir string, want map[string]string) {
+	t.Helper()
+	got := make(map[string]string)
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), dbName) {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		b, err := os.ReadFile(path)
+		got[rel] = string(b)
+		return err
+	})
+	for rel, content := range want {
+		if c, ok := got[rel]; !ok || c != content {
+			t.Errorf("%s: %q (present %v), want %q", rel, c, ok, content)
+		}
+	}
+	for rel := range got {
+		if _, ok := want[rel]; !ok {
+			t.Errorf("%s: left, not expected", rel)
+		}
 	}
 }
 
