@@ -198,7 +198,12 @@ func (s *Store) recover() (Recovery, error) {
 			rows.Close()
 			return rec, err
 		}
-		if !exists(filepath.Join(s.dir, file)) {
+		ok, err := present(filepath.Join(s.dir, file))
+		if err != nil {
+			rows.Close()
+			return rec, err
+		}
+		if !ok {
 			lost = append(lost, id)
 		}
 	}
@@ -260,7 +265,12 @@ func (s *Store) pruneRows(table, idCol, fileCol string) (int, error) {
 			rows.Close()
 			return 0, err
 		}
-		if !exists(filepath.Join(s.dir, file)) {
+		ok, err := present(filepath.Join(s.dir, file))
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if !ok {
 			gone = append(gone, id)
 		}
 	}
@@ -373,7 +383,17 @@ func validID(id string) bool {
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
-func exists(path string) bool {
+// present reports whether path is a regular file. Only a file that does
+// not exist is missing: any other error (a folder that cannot be read) is
+// returned, naming the file, so that Open fails rather than drop the row of
+// a file that may be there.
+func present(path string) (bool, error) {
 	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: checking a row's file: %w", err)
+	}
+	return st.Mode().IsRegular(), nil
 }

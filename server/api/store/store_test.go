@@ -20,6 +20,12 @@ func writeString(s string) func(io.Writer) error {
 	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
 }
 
+// exists reports whether path is a regular file that present can see.
+func exists(path string) bool {
+	ok, err := present(path)
+	return ok && err == nil
+}
+
 // TestRecovery leaves what a crash may leave (temporary files, a file
 // without a row, rows whose files are gone, a running job) and checks that
 // Open repairs each and keeps the rest: files without a row are put aside
@@ -165,6 +171,71 @@ func TestRecoveryWithoutDatabase(t *testing.T) {
 		filepath.Join(lostFoundDir, checkpointsDir, j.ID+modelExt):                "ckpt",
 		filepath.Join(lostFoundDir, datasetsDir, "faces", "alice", smp.ID+".png"): "png",
 	})
+}
+
+// TestRecoveryStatError: a row's file that cannot be looked at (here a
+// symbolic link to itself, which stat refuses to the superuser too, as it
+// refuses a folder without permission to others) is not missing: Open fails
+// naming the file, and keeps the row, so that the model, checkpoint or
+// sample is there again once the file can be read.
+func TestRecoveryStatError(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.AddModel("m", writeString("model"), fakeCheck)
+	j, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	s.Transition(j.ID, []string{StateQueued}, StateRunning, "")
+	if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
+		t.Fatal(err)
+	}
+	smp, err := s.AddSample("faces", "alice", ".png", writeString("png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, rel := range []string{
+		filepath.Join(modelsDir, m.ID+modelExt),
+		filepath.Join(checkpointsDir, j.ID+modelExt),
+		filepath.Join(datasetsDir, "faces", "alice", smp.ID+".png"),
+	} {
+		path := filepath.Join(dir, rel)
+		aside := filepath.Join(t.TempDir(), "aside") // out of Open's way
+		if err := os.Rename(path, aside); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Base(path), path); err != nil {
+			t.Fatal(err)
+		}
+		if s, _, err := Open(dir); err == nil || !strings.Contains(err.Error(), path) {
+			if err == nil {
+				s.Close()
+			}
+			t.Errorf("%s unreadable: Open: %v, want an error naming it", rel, err)
+		}
+		os.Remove(path)
+		if err := os.Rename(aside, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if want := (Recovery{Interrupted: 1}); rec != want {
+		t.Errorf("recovery %+v, want %+v", rec, want)
+	}
+	if _, path, err := s.Model(m.ID); err != nil || !exists(path) {
+		t.Errorf("model: %v", err)
+	}
+	if j, _ := s.Job(j.ID); j.Checkpoint == "" || j.CkptStep != 5 {
+		t.Errorf("job: %+v, want its checkpoint at step 5", j)
+	}
+	if sets, _ := s.Datasets(); len(sets) != 1 || sets[0].Samples != 1 {
+		t.Errorf("datasets %+v, want the sample", sets)
+	}
 }
 
 // wantFiles checks that the regular files under dir, but the database's,
