@@ -556,8 +556,20 @@ func TestCancelRecordedAtOnce(t *testing.T) {
 	if j, err := s.store.Job(created.ID); err != nil || j.State != "canceled" {
 		t.Fatalf("while the run is still loading: the store has %q (%v), want canceled", j.State, err)
 	}
-	// What a restart sees: the store opened again, its recovery run.
-	again, _, err := store.Open(cfg.DataDir)
+	// What a restart sees: the database as a server killed now leaves it
+	// (a copy: the running server holds its data directory), its recovery
+	// run.
+	crashed := t.TempDir()
+	for _, name := range []string{"metriclab.db", "metriclab.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, name))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(crashed, name), b, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, _, err := store.Open(crashed)
 	if err != nil {
 		t.Fatal(err)
 	}

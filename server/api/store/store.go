@@ -4,6 +4,7 @@
 // data directory: metadata in SQLite (modernc.org/sqlite, pure Go, so the
 // binary builds with CGO_ENABLED=0) and the files beside it:
 //
+//	DIR/lock                                  held by the process that has the store open
 //	DIR/metriclab.db                          the metadata (WAL journal)
 //	DIR/models/ID.safetensors                 registered models
 //	DIR/checkpoints/JOB.safetensors           the last checkpoint of a job
@@ -18,6 +19,11 @@
 // copied without its -wal file, would otherwise cost every model): recovery
 // never removes a file of the store's own. Open also marks jobs that were
 // running as interrupted.
+//
+// One process at a time has a data directory open: Open takes an exclusive
+// lock on DIR/lock (flock, on Unix systems; elsewhere none is taken) and
+// refuses a directory already open, before its recovery takes the other
+// server's running job for a crashed one.
 package store
 
 import (
@@ -45,6 +51,7 @@ var (
 
 // Folders of the data directory.
 const (
+	lockName       = "lock"
 	dbName         = "metriclab.db"
 	modelsDir      = "models"
 	checkpointsDir = "checkpoints"
@@ -97,8 +104,9 @@ CREATE INDEX IF NOT EXISTS samples_dataset ON samples(dataset);
 
 // Store is an open data directory. Its methods are safe for concurrent use.
 type Store struct {
-	dir string
-	db  *sql.DB
+	dir  string
+	db   *sql.DB
+	lock *os.File // DIR/lock, locked while open (nil where lockDir takes none)
 }
 
 // Recovery says what Open repaired.
@@ -109,15 +117,25 @@ type Recovery struct {
 	Interrupted int // jobs that were running, now interrupted
 }
 
-// Open opens (creating it if needed) the data directory dir and repairs what
-// a crash may have left: see Recovery.
-func Open(dir string) (*Store, Recovery, error) {
-	var rec Recovery
+// Open opens (creating it if needed) the data directory dir, locked until
+// Close, and repairs what a crash may have left: see Recovery. A directory
+// already open, in another process or another Store, is refused, its files
+// left as they are.
+func Open(dir string) (_ *Store, rec Recovery, err error) {
 	for _, d := range []string{dir, filepath.Join(dir, modelsDir), filepath.Join(dir, checkpointsDir), filepath.Join(dir, datasetsDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, rec, err
 		}
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, rec, err
+	}
+	defer func() {
+		if err != nil && lock != nil {
+			lock.Close()
+		}
+	}()
 	// One connection: SQLite serialises writers anyway, and a single
 	// connection never meets SQLITE_BUSY from itself.
 	dsn := "file:" + filepath.Join(dir, dbName) +
@@ -131,7 +149,7 @@ func Open(dir string) (*Store, Recovery, error) {
 		db.Close()
 		return nil, rec, fmt.Errorf("store: creating tables: %w", err)
 	}
-	s := &Store{dir: dir, db: db}
+	s := &Store{dir: dir, db: db, lock: lock}
 	if rec, err = s.recover(); err != nil {
 		db.Close()
 		return nil, rec, err
@@ -139,8 +157,14 @@ func Open(dir string) (*Store, Recovery, error) {
 	return s, rec, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database, then releases the data directory.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.lock != nil {
+		s.lock.Close()
+	}
+	return err
+}
 
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
@@ -330,7 +354,9 @@ func (s *Store) putAside(root, query string) (int, error) {
 
 // moveToLostFound moves the file at path (rel in the data directory) to
 // lost+found/rel, or, when that name is taken, to the first free name with
-// "-1", "-2", … before its extension: it never replaces a file.
+// "-1", "-2", … before its extension: it never replaces a file. (The look
+// and the rename are two steps; the directory's lock keeps other servers
+// out between them.)
 func (s *Store) moveToLostFound(path, rel string) error {
 	dst := filepath.Join(s.LostFound(), rel)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {

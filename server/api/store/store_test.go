@@ -238,13 +238,14 @@ func TestRecoveryStatError(t *testing.T) {
 	}
 }
 
-// wantFiles checks that the regular files under dir, but the database's,
-// are those of want (path relative to dir → content).
+// wantFiles checks that the regular files in the folders of dir (not the
+// database's and the lock, beside them) are those of want (path relative to
+// dir → content).
 func wantFiles(t *testing.T, dir string, want map[string]string) {
 	t.Helper()
 	got := make(map[string]string)
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), dbName) {
+		if err != nil || d.IsDir() || filepath.Dir(path) == dir {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, path)

@@ -1,0 +1,56 @@
+//go:build unix
+
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// lockDir takes an exclusive advisory lock (flock) on DIR/lock, held as
+// long as the returned file stays open, and writes this process's id in
+// the file. A data directory that another process holds is refused, with
+// that process's id: two servers on one directory would each take the
+// other's running job for a crashed one. The system releases the lock when
+// the process ends, however it ends; the file stays.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		defer f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, inUse(dir, f)
+		}
+		return nil, fmt.Errorf("store: locking %s: %w", path, err)
+	}
+	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.WriteAt(pid, 0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// inUse is lockDir's error for a data directory locked by another process,
+// whose id f holds (none yet if that process has only just locked it).
+func inUse(dir string, f *os.File) error {
+	var b [32]byte
+	n, _ := f.ReadAt(b[:], 0)
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n]))); err == nil {
+		return fmt.Errorf("data directory %s is in use by another metriclab serve (pid %d)", dir, pid)
+	}
+	return fmt.Errorf("data directory %s is in use by another metriclab serve", dir)
+}
