@@ -212,10 +212,11 @@ func (s *Store) SetProgress(id string, step, steps int, loss float64, metrics *m
 	return err
 }
 
-// SaveCheckpoint writes job id's checkpoint at step (write fills the file,
-// replacing the previous checkpoint atomically) and records it with the
-// job's progress, while the job is running; a job canceled meanwhile gets
-// none (the file is removed).
+// SaveCheckpoint writes job id's checkpoint at step (write fills the file)
+// and records it with the job's progress, while the job is running: the
+// file replaces the previous checkpoint atomically, within the transaction
+// that records it. A job no longer running (canceled, or interrupted)
+// gets none, and the checkpoint its row names, if any, is left as it is.
 func (s *Store) SaveCheckpoint(id string, step, steps int, loss float64, metrics *msg.VerificationSummary, write func(io.Writer) error) error {
 	if !validID(id) {
 		panic("store: SaveCheckpoint: bad job id " + id)
@@ -226,17 +227,23 @@ func (s *Store) SaveCheckpoint(id string, step, steps int, loss float64, metrics
 	if err != nil {
 		return fmt.Errorf("writing checkpoint: %w", err)
 	}
-	if err := commit(tmp, path); err != nil {
-		return err
+	saved := false
+	err = s.tx(func(tx *sql.Tx) error {
+		res, err := tx.Exec("UPDATE jobs SET checkpoint = ?, ckpt_step = ? WHERE id = ? AND state = ?", rel, step, id, StateRunning)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // no longer running
+		}
+		saved = true
+		return commit(tmp, path) // it removes tmp when it fails
+	})
+	if !saved {
+		os.Remove(tmp)
 	}
-	res, err := s.db.Exec("UPDATE jobs SET checkpoint = ?, ckpt_step = ? WHERE id = ? AND state = ?", rel, step, id, StateRunning)
-	if err != nil {
+	if err != nil || !saved {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// Canceled (or ended) meanwhile: the job keeps no checkpoint.
-		os.Remove(path)
-		return nil
 	}
 	return s.SetProgress(id, step, steps, loss, metrics)
 }

@@ -339,6 +339,42 @@ func TestEndedJobsDropCheckpoints(t *testing.T) {
 	}
 }
 
+// TestCheckpointOfStoppedJob: a checkpoint saved for a job that is no
+// longer running is dropped, and the checkpoint its row names, if any, is
+// neither removed nor replaced: an interrupted job resumes from the step
+// its row says (before, the file was removed and the row still named it,
+// so the job started over), a canceled one keeps none.
+func TestCheckpointOfStoppedJob(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	interrupted, _ := s.CreateJob("a", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	s.Transition(interrupted.ID, []string{StateQueued}, StateRunning, "")
+	if err := s.SaveCheckpoint(interrupted.ID, 5, 10, 0.5, nil, writeString("step 5")); err != nil {
+		t.Fatal(err)
+	}
+	s.Transition(interrupted.ID, []string{StateRunning}, StateInterrupted, "")
+	canceled, _ := s.CreateJob("a", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	s.Transition(canceled.ID, []string{StateQueued}, StateRunning, "")
+	s.Transition(canceled.ID, []string{StateRunning}, StateCanceled, "")
+	for _, j := range []Job{interrupted, canceled} {
+		if err := s.SaveCheckpoint(j.ID, 8, 10, 0.4, nil, writeString("step 8")); err != nil {
+			t.Errorf("job %s: %v", j.ID, err)
+		}
+	}
+	j, _ := s.Job(interrupted.ID)
+	if path, step := s.CheckpointPath(j); step != 5 || path != filepath.Join(dir, checkpointsDir, j.ID+modelExt) || j.Step != 5 {
+		t.Errorf("interrupted job: checkpoint %q at step %d, step %d; want its own at step 5", path, step, j.Step)
+	}
+	if j, _ := s.Job(canceled.ID); j.Checkpoint != "" {
+		t.Errorf("canceled job: checkpoint %q, want none", j.Checkpoint)
+	}
+	wantFiles(t, dir, map[string]string{filepath.Join(checkpointsDir, interrupted.ID+modelExt): "step 5"})
+}
+
 func TestValidName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"alice": true, "Bob_2": true, "a-b": true, "": false, "..": false, "a/b": false, `a\b`: false,
