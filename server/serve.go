@@ -148,6 +148,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv := newHTTPServer(hosts.Guard(h), defaultTimeouts)
+	srv.RegisterOnShutdown(a.EndStreams) // Shutdown waits for the event streams
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "metriclab %s: serving the playground on http://%s (Ctrl-C stops)\n", h.version, ln.Addr())

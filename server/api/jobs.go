@@ -139,6 +139,8 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-r.Context().Done():
 			return
+		case <-s.ending:
+			return
 		}
 	}
 }

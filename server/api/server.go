@@ -29,6 +29,9 @@ type Server struct {
 	log    *log.Logger
 	mux    *http.ServeMux
 	sse    streams // open event streams
+	// ending is closed by EndStreams: open and new event streams end.
+	ending  chan struct{}
+	endOnce sync.Once
 	// decodes holds a slot per sample image being decoded: a file of a
 	// few bytes may declare 4096×4096 pixels of 16-bit RGBA, which the
 	// decoder allocates (128 MiB) before it finds the data missing.
@@ -64,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux(),
-		decodes: make(chan struct{}, runtime.GOMAXPROCS(0))}
+		decodes: make(chan struct{}, runtime.GOMAXPROCS(0)), ending: make(chan struct{})}
 	s.routes()
 	return s, nil
 }
@@ -72,9 +75,17 @@ func New(cfg Config) (*Server, error) {
 // Close stops the running job (it becomes interrupted, with a checkpoint)
 // and closes the store.
 func (s *Server) Close() error {
+	s.EndStreams()
 	s.runner.Close()
 	return s.store.Close()
 }
+
+// EndStreams ends every open job event stream, and any opened after it
+// once its first events are sent; the jobs go on. An HTTP server's Shutdown
+// waits for its handlers, and a stream's only ends with its job or its
+// client: serve calls this as its shutdown begins (RegisterOnShutdown), so
+// Ctrl-C with the Jobs page open does not wait out the shutdown's limit.
+func (s *Server) EndStreams() { s.endOnce.Do(func() { close(s.ending) }) }
 
 func (s *Server) routes() {
 	m := s.mux

@@ -19,3 +19,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFou
 
 // Close does nothing.
 func (s *Server) Close() error { return nil }
+
+// EndStreams does nothing.
+func (s *Server) EndStreams() {}
