@@ -5,10 +5,12 @@ package api
 import (
 	"bytes"
 	"crypto/sha256"
+	"log"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -623,4 +625,51 @@ func TestJobMemoryBound(t *testing.T) {
 			t.Errorf("bound %d: %s", tc.bound, b)
 		}
 	}
+}
+
+// TestCheckpointWriteFails: a periodic checkpoint that cannot be written
+// (here its folder replaced by a file, as a full disk would refuse it) is
+// logged and the job trains on to its model. Before, the job failed and
+// its last good checkpoint was removed with it.
+func TestCheckpointWriteFails(t *testing.T) {
+	cfg := testConfig(t)
+	logged := &lockedBuffer{}
+	cfg.Logger = log.New(logged, "", 0)
+	_, ts := newTestServer(t, cfg)
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(40))
+	var created struct{ ID string }
+	decode(t, b, &created)
+	waitJob(t, ts.URL, created.ID, 10*time.Second, func(j jobView) bool { return j.Step > 12 })
+	ckpts := filepath.Join(cfg.DataDir, "checkpoints")
+	if err := os.RemoveAll(ckpts); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ckpts, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j := waitJob(t, ts.URL, created.ID, 60*time.Second, func(j jobView) bool { return j.State != "running" && j.State != "queued" })
+	if j.State != "done" || j.ModelID == "" {
+		t.Errorf("with its checkpoints unwritable the job ended %q (model %q, error %q), want done with a model", j.State, j.ModelID, j.Error)
+	}
+	if !strings.Contains(logged.String(), "checkpoint at step") {
+		t.Errorf("the failed checkpoints were not logged: %q", logged.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer for a logger that other goroutines write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -550,7 +550,9 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	)
 	checkpoint := func() error {
 		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, jb.Checkpoint)
-		lastCkpt = p.Step
+		if err == nil {
+			lastCkpt = p.Step
+		}
 		return err
 	}
 	for !jb.Done() {
@@ -589,8 +591,11 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 			h.publish(msg.Message{V: msg.SchemaVersion, Type: msg.TypeSnapshot, Trainer: j.ID, Snapshot: &snap})
 		}
 		if p.Step > from && p.Step%r.cfg.CheckpointEvery == 0 && !jb.Done() {
+			// A checkpoint that cannot be written (a full disk, say)
+			// costs a later resume its point, not the run: the last one
+			// written stays, and training goes on.
 			if err := checkpoint(); err != nil {
-				return err
+				r.log.Printf("jobs: job %s: checkpoint at step %d: %v", j.ID, p.Step, err)
 			}
 		}
 	}
