@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -651,5 +652,50 @@ func TestWrongMethod(t *testing.T) {
 	}
 	if code, b := call(t, "PUT", ts.URL+"/api/nothing", "", nil); code != 404 || errorOf(t, b) != "not found" {
 		t.Errorf("PUT /api/nothing: %d %s, want 404", code, b)
+	}
+}
+
+// TestUnreadableJobRow damages the config of a queued job and of a done
+// one, as a hand-edited database would: serve still starts, failing the
+// queued one, and GET /api/jobs lists both as failed with the error
+// "unreadable record", beside the readable job, instead of answering 500.
+func TestUnreadableJobRow(t *testing.T) {
+	cfg := testConfig(t)
+	st, _, err := store.Open(cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := st.CreateJob("1.2.3.4", tinyJob(1), 27, 0)
+	st.Transition(good.ID, []string{store.StateQueued}, store.StateCanceled, "")
+	queued, _ := st.CreateJob("1.2.3.4", tinyJob(1), 27, 0)
+	done, _ := st.CreateJob("1.2.3.4", tinyJob(1), 27, 0)
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE jobs SET state = ? WHERE id = ?", store.StateDone, done.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE jobs SET config = '{bad' WHERE id IN (?, ?)", queued.ID, done.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	_, ts := newTestServer(t, cfg) // fails the test if New refuses to start
+	code, b := call(t, "GET", ts.URL+"/api/jobs", "", nil)
+	var js []msg.Job
+	if code != 200 || json.Unmarshal(b, &js) != nil || len(js) != 3 {
+		t.Fatalf("GET /api/jobs: %d %s, want 200 with 3 jobs", code, b)
+	}
+	want := map[string][2]string{good.ID: {store.StateCanceled, ""},
+		queued.ID: {store.StateFailed, store.Unreadable}, done.ID: {store.StateFailed, store.Unreadable}}
+	for _, j := range js {
+		if w := want[j.ID]; j.State != w[0] || j.Error != w[1] {
+			t.Errorf("job %s: %s %q, want %s %q", j.ID, j.State, j.Error, w[0], w[1])
+		}
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/jobs/"+done.ID, "", nil); code != 200 {
+		t.Errorf("GET /api/jobs/%s: %d %s, want 200", done.ID, code, b)
 	}
 }

@@ -37,25 +37,31 @@ type Job struct {
 
 const jobColumns = "id, client, config, state, step, steps, loss, metrics, model_id, checkpoint, ckpt_step, error, created, updated"
 
-// scanJob reads one row of jobColumns.
-func scanJob(row interface{ Scan(...any) error }) (Job, error) {
-	var j Job
+// Unreadable is the error of a job whose row's config or metrics cannot
+// be decoded (a database edited by hand, or damaged): the job reads as
+// failed, with its other columns, so that one such row neither hides the
+// others nor stops the server (see Open).
+const Unreadable = "unreadable record"
+
+// scanJob reads one row of jobColumns. A row whose JSON columns cannot be
+// decoded reads as failed with the error Unreadable, and readable false.
+func scanJob(row interface{ Scan(...any) error }) (j Job, readable bool, err error) {
 	var config, metrics string
-	err := row.Scan(&j.ID, &j.Client, &config, &j.State, &j.Step, &j.Steps, &j.Loss, &metrics, &j.ModelID,
+	err = row.Scan(&j.ID, &j.Client, &config, &j.State, &j.Step, &j.Steps, &j.Loss, &metrics, &j.ModelID,
 		&j.Checkpoint, &j.CkptStep, &j.Error, &j.Created, &j.Updated)
 	if err != nil {
-		return Job{}, err
-	}
-	if err := json.Unmarshal([]byte(config), &j.Config); err != nil {
-		return Job{}, fmt.Errorf("job %s: config: %w", j.ID, err)
+		return Job{}, false, err
 	}
 	if metrics != "" {
 		j.Metrics = new(msg.VerificationSummary)
-		if err := json.Unmarshal([]byte(metrics), j.Metrics); err != nil {
-			return Job{}, fmt.Errorf("job %s: metrics: %w", j.ID, err)
-		}
 	}
-	return j, nil
+	if json.Unmarshal([]byte(config), &j.Config) != nil ||
+		(metrics != "" && json.Unmarshal([]byte(metrics), j.Metrics) != nil) {
+		j.Config, j.Metrics = msg.TrainRequest{}, nil
+		j.State, j.Error = StateFailed, Unreadable
+		return j, false, nil
+	}
+	return j, true, nil
 }
 
 // CreateJob inserts a queued job of config for client, with steps steps
@@ -127,21 +133,31 @@ var ErrLimit = errors.New("too many jobs")
 
 // Job returns job id, or ErrNotFound.
 func (s *Store) Job(id string) (Job, error) {
-	j, err := scanJob(s.db.QueryRow("SELECT "+jobColumns+" FROM jobs WHERE id = ?", id))
+	j, _, err := scanJob(s.db.QueryRow("SELECT "+jobColumns+" FROM jobs WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Job{}, ErrNotFound
 	}
 	return j, err
 }
 
-// Jobs returns every job, oldest first.
+// Jobs returns every job, oldest first (an unreadable one as failed: see
+// Unreadable).
 func (s *Store) Jobs() ([]Job, error) {
 	return s.queryJobs("SELECT " + jobColumns + " FROM jobs ORDER BY rowid")
 }
 
-// Queued returns the queued jobs, oldest first.
+// Queued returns the queued jobs that can be read, oldest first. (Open
+// fails the unreadable ones; one damaged while the server runs stays
+// queued, and is not trained, until the next start.)
 func (s *Store) Queued() ([]Job, error) {
-	return s.queryJobs("SELECT "+jobColumns+" FROM jobs WHERE state = ? ORDER BY rowid", StateQueued)
+	jobs, err := s.queryJobs("SELECT "+jobColumns+" FROM jobs WHERE state = ? ORDER BY rowid", StateQueued)
+	readable := jobs[:0]
+	for _, j := range jobs {
+		if j.State == StateQueued {
+			readable = append(readable, j)
+		}
+	}
+	return readable, err
 }
 
 func (s *Store) queryJobs(query string, args ...any) ([]Job, error) {
@@ -152,7 +168,7 @@ func (s *Store) queryJobs(query string, args ...any) ([]Job, error) {
 	defer rows.Close()
 	jobs := []Job{}
 	for rows.Next() {
-		j, err := scanJob(rows)
+		j, _, err := scanJob(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -18,7 +18,8 @@
 // and moves files without a row to DIR/lost+found (a database deleted, or
 // copied without its -wal file, would otherwise cost every model): recovery
 // never removes a file of the store's own. Open also marks jobs that were
-// running as interrupted.
+// running as interrupted, and fails the unfinished jobs whose row cannot be
+// read (see Unreadable).
 //
 // One process at a time has a data directory open: Open takes an exclusive
 // lock on DIR/lock (flock, on Unix systems; elsewhere none is taken) and
@@ -111,10 +112,11 @@ type Store struct {
 
 // Recovery says what Open repaired.
 type Recovery struct {
-	TempFiles   int // temporary files of interrupted writes, removed
-	StrayFiles  int // model, checkpoint and sample files without a row, moved to LostFound
-	MissingRows int // rows whose file was missing, removed (or a job's checkpoint cleared)
-	Interrupted int // jobs that were running, now interrupted
+	TempFiles      int // temporary files of interrupted writes, removed
+	StrayFiles     int // model, checkpoint and sample files without a row, moved to LostFound
+	MissingRows    int // rows whose file was missing, removed (or a job's checkpoint cleared)
+	Interrupted    int // jobs that were running, now interrupted
+	UnreadableJobs int // queued, running or interrupted jobs whose row cannot be read, now failed (see Unreadable)
 }
 
 // Open opens (creating it if needed) the data directory dir, locked until
@@ -210,6 +212,13 @@ func (s *Store) recover() (Recovery, error) {
 	if err != nil {
 		return rec, err
 	}
+	// A job that cannot be read cannot run: it fails (its checkpoint is
+	// put aside below, as an ended job's).
+	n, err = s.failUnreadable()
+	rec.UnreadableJobs += n
+	if err != nil {
+		return rec, err
+	}
 	// Checkpoints: a job whose checkpoint is missing starts over.
 	rows, err := s.db.Query("SELECT id, checkpoint FROM jobs WHERE checkpoint != ''")
 	if err != nil {
@@ -273,6 +282,39 @@ func (s *Store) recover() (Recovery, error) {
 	n64, _ := res.RowsAffected()
 	rec.Interrupted = int(n64)
 	return rec, nil
+}
+
+// failUnreadable marks failed, with the error Unreadable, the queued,
+// running and interrupted jobs whose row cannot be read, and returns how
+// many it marked.
+func (s *Store) failUnreadable() (int, error) {
+	rows, err := s.db.Query("SELECT "+jobColumns+" FROM jobs WHERE state IN (?, ?, ?)",
+		StateQueued, StateRunning, StateInterrupted)
+	if err != nil {
+		return 0, err
+	}
+	var bad []string
+	for rows.Next() {
+		j, readable, err := scanJob(rows)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if !readable {
+			bad = append(bad, j.ID)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range bad {
+		if _, err := s.db.Exec("UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ?",
+			StateFailed, Unreadable, now(), id); err != nil {
+			return 0, err
+		}
+	}
+	return len(bad), nil
 }
 
 // pruneRows deletes the rows of table whose file (relative to the data

@@ -240,6 +240,93 @@ func TestRecoveryStatError(t *testing.T) {
 
 // wantFiles checks that the regular files in the folders of dir (not the
 // database's and the lock, beside them) are those of want (path relative to
+
+// TestUnreadableJobs damages the config of jobs in every state that Open
+// looks at, and the metrics of a done one: each reads as failed with the
+// error Unreadable, beside the readable job, instead of failing the list;
+// Open fails the queued, running and interrupted ones (the running one's
+// checkpoint put aside, as an ended job's) and counts them; Queued offers
+// only the readable job.
+func TestUnreadableJobs(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := msg.TrainRequest{Data: "tiny"}
+	good, _ := s.CreateJob("1.2.3.4", req, 10, 0)
+	queued, _ := s.CreateJob("1.2.3.4", req, 10, 0)
+	running, _ := s.CreateJob("1.2.3.4", req, 10, 0)
+	s.Transition(running.ID, []string{StateQueued}, StateRunning, "")
+	if err := s.SaveCheckpoint(running.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
+		t.Fatal(err)
+	}
+	interrupted, _ := s.CreateJob("1.2.3.4", req, 10, 0)
+	done, _ := s.CreateJob("1.2.3.4", req, 10, 0)
+	badMetrics, _ := s.CreateJob("1.2.3.4", req, 10, 0)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"UPDATE jobs SET state = ? WHERE id = ?", []any{StateInterrupted, interrupted.ID}},
+		{"UPDATE jobs SET state = ? WHERE id IN (?, ?)", []any{StateDone, done.ID, badMetrics.ID}},
+		{"UPDATE jobs SET config = '{bad' WHERE id IN (?, ?, ?, ?)", []any{queued.ID, running.ID, interrupted.ID, done.ID}},
+		{"UPDATE jobs SET metrics = '{bad' WHERE id = ?", []any{badMetrics.ID}},
+	} {
+		if _, err := s.db.Exec(q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if js, err := s.Jobs(); err != nil || len(js) != 6 {
+		t.Errorf("Jobs while open: %d jobs, %v; want 6", len(js), err)
+	}
+	if js, err := s.Queued(); err != nil || len(js) != 1 || js[0].ID != good.ID {
+		t.Errorf("Queued while open: %+v, %v; want the readable job alone", js, err)
+	}
+	s.Close()
+
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if want := (Recovery{StrayFiles: 1, UnreadableJobs: 3}); rec != want {
+		t.Errorf("recovery %+v, want %+v", rec, want)
+	}
+	js, err := s.Jobs()
+	if err != nil || len(js) != 6 {
+		t.Fatalf("Jobs: %d jobs, %v; want 6", len(js), err)
+	}
+	if j := js[0]; j.ID != good.ID || j.State != StateQueued || j.Config.Data != "tiny" || j.Error != "" {
+		t.Errorf("readable job: %+v", j)
+	}
+	for _, j := range js[1:] {
+		if j.State != StateFailed || j.Error != Unreadable || j.Checkpoint != "" {
+			t.Errorf("job %s: state %s, error %q, checkpoint %q; want failed, %q, none", j.ID, j.State, j.Error, j.Checkpoint, Unreadable)
+		}
+	}
+	if j, err := s.Job(interrupted.ID); err != nil || j.State != StateFailed || j.Error != Unreadable {
+		t.Errorf("Job(interrupted): %+v, %v", j, err)
+	}
+	if js, err := s.Queued(); err != nil || len(js) != 1 || js[0].ID != good.ID {
+		t.Errorf("Queued: %+v, %v; want the readable job alone", js, err)
+	}
+	var states []string
+	rows, _ := s.db.Query("SELECT state FROM jobs WHERE id IN (?, ?) ORDER BY rowid", done.ID, badMetrics.ID)
+	for rows.Next() {
+		var st string
+		rows.Scan(&st)
+		states = append(states, st)
+	}
+	rows.Close()
+	if len(states) != 2 || states[0] != StateDone || states[1] != StateDone {
+		t.Errorf("ended jobs' rows: states %v, want done as stored (only unfinished jobs are changed)", states)
+	}
+	wantFiles(t, dir, map[string]string{
+		filepath.Join(lostFoundDir, checkpointsDir, running.ID+modelExt): "ckpt",
+	})
+}
+
 // dir → content).
 func wantFiles(t *testing.T, dir string, want map[string]string) {
 	t.Helper()
