@@ -699,3 +699,31 @@ func TestUnreadableJobRow(t *testing.T) {
 		t.Errorf("GET /api/jobs/%s: %d %s, want 200", done.ID, code, b)
 	}
 }
+
+// TestTruncatedModelFile truncates a model's file while the server runs:
+// its download answers 500 with an error that says so, instead of 200
+// with the short file; after a restart the model is no longer listed.
+func TestTruncatedModelFile(t *testing.T) {
+	cfg := testConfig(t)
+	s, ts := newTestServer(t, cfg)
+	id := uploadModel(t, ts.URL, modelBytes(t, 3, 2, 0.01))
+	if err := os.Truncate(filepath.Join(cfg.DataDir, "models", id+".safetensors"), 100); err != nil {
+		t.Fatal(err)
+	}
+	code, b := call(t, "GET", ts.URL+"/api/models/"+id+"/file", "", nil)
+	if code != 500 || !strings.Contains(errorOf(t, b), "damaged") {
+		t.Errorf("download of a truncated file: %d, %d bytes (%.80q), want 500 saying it is damaged", code, len(b), b)
+	}
+	ts.Close()
+	s.Close()
+
+	_, ts = newTestServer(t, cfg)
+	code, b = call(t, "GET", ts.URL+"/api/models", "", nil)
+	var cards []msg.ModelCard
+	if code != 200 || json.Unmarshal(b, &cards) != nil || len(cards) != 0 {
+		t.Errorf("models after a restart: %d %s, want none", code, b)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/models/"+id+"/file", "", nil); code != 404 {
+		t.Errorf("download after a restart: %d, want 404", code)
+	}
+}

@@ -40,7 +40,8 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 }
 
 // modelFile serves the .safetensors file (with ranges and conditional
-// requests, as http.ServeContent does).
+// requests, as http.ServeContent does), unless its size is no longer the
+// one registered: then 500, and the file is not served.
 func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	card, path, err := s.store.Model(r.PathValue("id"))
 	if err != nil {
@@ -60,6 +61,13 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	st, err := f.Stat()
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if st.Size() != card.Size {
+		// Changed on disk since it was registered (the next start puts it
+		// aside): not the model the card describes.
+		s.log.Printf("api: model %s: its file has %d bytes, its row %d", card.ID, st.Size(), card.Size)
+		s.fail(w, r, &apiError{http.StatusInternalServerError, "the model's file is damaged: it does not have the size it was registered with"})
 		return
 	}
 	h := w.Header()

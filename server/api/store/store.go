@@ -17,9 +17,10 @@
 // file has no row or a temporary file is left. Open removes temporary files
 // and moves files without a row to DIR/lost+found (a database deleted, or
 // copied without its -wal file, would otherwise cost every model): recovery
-// never removes a file of the store's own. Open also marks jobs that were
-// running as interrupted, and fails the unfinished jobs whose row cannot be
-// read (see Unreadable).
+// never removes a file of the store's own. A model file whose size is not
+// the one its row records (truncated) loses its row and goes there too.
+// Open also marks jobs that were running as interrupted, and fails the
+// unfinished jobs whose row cannot be read (see Unreadable).
 //
 // One process at a time has a data directory open: Open takes an exclusive
 // lock on DIR/lock (flock, on Unix systems; elsewhere none is taken) and
@@ -116,6 +117,7 @@ type Recovery struct {
 	StrayFiles     int // model, checkpoint and sample files without a row, moved to LostFound
 	MissingRows    int // rows whose file was missing, removed (or a job's checkpoint cleared)
 	Interrupted    int // jobs that were running, now interrupted
+	WrongSize      int // models whose file's size is not their row's: row removed, file moved to LostFound (one of StrayFiles)
 	UnreadableJobs int // queued, running or interrupted jobs whose row cannot be read, now failed (see Unreadable)
 }
 
@@ -204,6 +206,13 @@ func (s *Store) recover() (Recovery, error) {
 	// Models: rows without files go, files without rows are put aside.
 	n, err := s.pruneRows("models", "id", "file")
 	rec.MissingRows += n
+	if err != nil {
+		return rec, err
+	}
+	// A file of another size than its row's is damaged (truncated, or
+	// replaced): its row goes, and putAside below moves the file.
+	n, err = s.pruneResized()
+	rec.WrongSize += n
 	if err != nil {
 		return rec, err
 	}
@@ -350,6 +359,44 @@ func (s *Store) pruneRows(table, idCol, fileCol string) (int, error) {
 		}
 	}
 	return len(gone), nil
+}
+
+// pruneResized deletes the rows of models whose file's size differs from
+// the size the row records, and returns how many it deleted; their files,
+// now without a row, are putAside's. (pruneRows has removed the rows whose
+// file is missing.)
+func (s *Store) pruneResized() (int, error) {
+	rows, err := s.db.Query("SELECT id, file, size FROM models")
+	if err != nil {
+		return 0, err
+	}
+	var wrong []string
+	for rows.Next() {
+		var id, file string
+		var size int64
+		if err := rows.Scan(&id, &file, &size); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		st, err := os.Stat(filepath.Join(s.dir, file))
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: checking a row's file: %w", err)
+		}
+		if st.Size() != size {
+			wrong = append(wrong, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range wrong {
+		if _, err := s.db.Exec("DELETE FROM models WHERE id = ?", id); err != nil {
+			return 0, err
+		}
+	}
+	return len(wrong), nil
 }
 
 // putAside moves the regular files under root that no row of query (one

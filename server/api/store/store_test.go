@@ -241,6 +241,45 @@ func TestRecoveryStatError(t *testing.T) {
 // wantFiles checks that the regular files in the folders of dir (not the
 // database's and the lock, beside them) are those of want (path relative to
 
+// TestRecoveryWrongSize truncates one model's file: Open removes its row
+// and moves the file to lost+found (never deleting it), counting it, and
+// keeps the model whose file has its recorded size.
+func TestRecoveryWrongSize(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := s.AddModel("kept", writeString("model kept"), fakeCheck)
+	cut, err := s.AddModel("cut", writeString("model cut"), fakeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := os.Truncate(filepath.Join(dir, modelsDir, cut.ID+modelExt), 5); err != nil {
+		t.Fatal(err)
+	}
+
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if want := (Recovery{StrayFiles: 1, WrongSize: 1}); rec != want {
+		t.Errorf("recovery %+v, want %+v", rec, want)
+	}
+	if _, _, err := s.Model(cut.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("truncated model: %v, want ErrNotFound", err)
+	}
+	if cards, _ := s.Models(); len(cards) != 1 || cards[0].ID != kept.ID {
+		t.Errorf("models %+v, want the kept one alone", cards)
+	}
+	wantFiles(t, dir, map[string]string{
+		filepath.Join(modelsDir, kept.ID+modelExt):              "model kept",
+		filepath.Join(lostFoundDir, modelsDir, cut.ID+modelExt): "model",
+	})
+}
+
 // TestUnreadableJobs damages the config of jobs in every state that Open
 // looks at, and the metrics of a done one: each reads as failed with the
 // error Unreadable, beside the readable job, instead of failing the list;
