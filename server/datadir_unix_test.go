@@ -19,13 +19,7 @@ import (
 // the holder's process id.
 func TestServeDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
-	web, data := filepath.Join(dir, "web"), filepath.Join(dir, "data")
-	if err := os.MkdirAll(web, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(web, "app.wasm"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	web, data := emptyWebDir(t, dir), filepath.Join(dir, "data")
 	st, _, err := store.Open(data)
 	if err != nil {
 		t.Fatal(err)

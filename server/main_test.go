@@ -724,11 +724,10 @@ func TestServeChecksFlagsFirst(t *testing.T) {
 	wantBadInput(t, "data-dir "+filepath.Join(file, "d")+": ", "serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(file, "d"))
 }
 
-// TestServeBounds: serve refuses a bound below 1 (before, the API took it
-// for its default without a word: --max-jobs-per-client 0 allowed 4 jobs
-// and --max-upload -5 256 MiB).
-func TestServeBounds(t *testing.T) {
-	dir := t.TempDir()
+// emptyWebDir makes dir/web holding an empty app.wasm, enough for serve
+// to start, and returns its path.
+func emptyWebDir(t *testing.T, dir string) string {
+	t.Helper()
 	web := filepath.Join(dir, "web")
 	if err := os.MkdirAll(web, 0o755); err != nil {
 		t.Fatal(err)
@@ -736,6 +735,15 @@ func TestServeBounds(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(web, "app.wasm"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return web
+}
+
+// TestServeBounds: serve refuses a bound below 1 (before, the API took it
+// for its default without a word: --max-jobs-per-client 0 allowed 4 jobs
+// and --max-upload -5 256 MiB).
+func TestServeBounds(t *testing.T) {
+	dir := t.TempDir()
+	web := emptyWebDir(t, dir)
 	for _, flag := range []string{"--max-upload=-5", "--max-jobs-per-client=0", "--max-sse=-1", "--max-sse-per-client=0"} {
 		// A server that starts stops after a second.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)

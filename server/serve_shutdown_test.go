@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,13 +26,7 @@ func TestServeStopsWithOpenStream(t *testing.T) {
 		t.Skipf("MNIST not found: %v", err)
 	}
 	dir := t.TempDir()
-	web := filepath.Join(dir, "web")
-	if err := os.MkdirAll(web, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(web, "app.wasm"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	web := emptyWebDir(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out, w := io.Pipe()

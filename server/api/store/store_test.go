@@ -41,19 +41,16 @@ func TestRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	lost, _ := s.AddModel("lost", writeString("model"), fakeCheck)
-	running, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
-	s.Transition(running.ID, []string{StateQueued}, StateRunning, "")
+	running := runningJob(t, s)
 	if err := s.SaveCheckpoint(running.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
 		t.Fatal(err)
 	}
-	noCkpt, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
-	s.Transition(noCkpt.ID, []string{StateQueued}, StateRunning, "")
+	noCkpt := runningJob(t, s)
 	s.SaveCheckpoint(noCkpt.ID, 5, 10, 0.5, nil, writeString("ckpt"))
 	queued, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
 	// A canceled job that kept its checkpoint, as versions before
 	// Transition removed it left one.
-	oldCanceled, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
-	s.Transition(oldCanceled.ID, []string{StateQueued}, StateRunning, "")
+	oldCanceled := runningJob(t, s)
 	s.SaveCheckpoint(oldCanceled.ID, 5, 10, 0.5, nil, writeString("ckpt"))
 	if _, err := s.db.Exec("UPDATE jobs SET state = ? WHERE id = ?", StateCanceled, oldCanceled.ID); err != nil {
 		t.Fatal(err)
@@ -132,15 +129,8 @@ func TestRecoveryWithoutDatabase(t *testing.T) {
 	}
 	a, _ := s.AddModel("a", writeString("model a"), fakeCheck)
 	b, _ := s.AddModel("b", writeString("model b"), fakeCheck)
-	j, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
-	s.Transition(j.ID, []string{StateQueued}, StateRunning, "")
-	if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
-		t.Fatal(err)
-	}
-	smp, err := s.AddSample("faces", "alice", ".png", writeString("png"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	j := checkpointedJob(t, s)
+	smp := aliceSample(t, s)
 	s.Close()
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(filepath.Join(dir, dbName+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -185,15 +175,8 @@ func TestRecoveryStatError(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := s.AddModel("m", writeString("model"), fakeCheck)
-	j, _ := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
-	s.Transition(j.ID, []string{StateQueued}, StateRunning, "")
-	if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
-		t.Fatal(err)
-	}
-	smp, err := s.AddSample("faces", "alice", ".png", writeString("png"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	j := checkpointedJob(t, s)
+	smp := aliceSample(t, s)
 	s.Close()
 	for _, rel := range []string{
 		filepath.Join(modelsDir, m.ID+modelExt),
@@ -623,4 +606,38 @@ func TestFailedWritesLeaveNothing(t *testing.T) {
 	if cards, _ := s.Models(); len(cards) != 0 {
 		t.Errorf("a failed write registered %d models", len(cards))
 	}
+}
+
+// runningJob creates a job of s and starts it.
+func runningJob(t *testing.T, s *Store) Job {
+	t.Helper()
+	j, err := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "tiny"}, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Transition(j.ID, []string{StateQueued}, StateRunning, ""); !ok || err != nil {
+		t.Fatalf("starting job %s: %v %v", j.ID, ok, err)
+	}
+	return j
+}
+
+// checkpointedJob starts a job of s and saves its checkpoint "ckpt" at
+// step 5.
+func checkpointedJob(t *testing.T, s *Store) Job {
+	t.Helper()
+	j := runningJob(t, s)
+	if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// aliceSample adds the sample "png" of alice to the data set faces.
+func aliceSample(t *testing.T, s *Store) Sample {
+	t.Helper()
+	smp, err := s.AddSample("faces", "alice", ".png", writeString("png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return smp
 }
