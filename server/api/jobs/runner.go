@@ -542,11 +542,12 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		from = step
 	}
 	var (
-		metrics  *msg.VerificationSummary
-		lastPub  time.Time
-		lastSnap time.Time
-		p        msg.Progress
-		lastCkpt = from
+		metrics     *msg.VerificationSummary
+		lastPub     time.Time
+		lastSnap    time.Time
+		p           msg.Progress
+		lastCkpt    = from
+		ckptFailing bool // the periodic checkpoints fail, since one was logged
 	)
 	checkpoint := func() error {
 		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, jb.Checkpoint)
@@ -594,8 +595,16 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 			// A checkpoint that cannot be written (a full disk, say)
 			// costs a later resume its point, not the run: the last one
 			// written stays, and training goes on.
-			if err := checkpoint(); err != nil {
-				r.log.Printf("jobs: job %s: checkpoint at step %d: %v", j.ID, p.Step, err)
+			// The first failure is logged, and the first success after
+			// it (every checkpoint names a temporary file of its own, so
+			// the errors all differ).
+			switch err := checkpoint(); {
+			case err != nil && !ckptFailing:
+				r.log.Printf("jobs: job %s: checkpoint at step %d: %v (the next ones are not told until one is written)", j.ID, p.Step, err)
+				ckptFailing = true
+			case err == nil && ckptFailing:
+				r.log.Printf("jobs: job %s: checkpoints written again from step %d", j.ID, p.Step)
+				ckptFailing = false
 			}
 		}
 	}
