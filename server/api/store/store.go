@@ -297,68 +297,57 @@ func (s *Store) recover() (Recovery, error) {
 // running and interrupted jobs whose row cannot be read, and returns how
 // many it marked.
 func (s *Store) failUnreadable() (int, error) {
-	rows, err := s.db.Query("SELECT "+jobColumns+" FROM jobs WHERE state IN (?, ?, ?)",
-		StateQueued, StateRunning, StateInterrupted)
+	return s.eachPicked("SELECT "+jobColumns+" FROM jobs WHERE state IN (?, ?, ?)", []any{StateQueued, StateRunning, StateInterrupted},
+		func(rows *sql.Rows) (string, bool, error) {
+			j, readable, err := scanJob(rows)
+			return j.ID, !readable, err
+		},
+		"UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ?", StateFailed, Unreadable, now())
+}
+
+// eachPicked runs query with qargs, picks rows with pick (its id, and
+// whether the row is picked), then runs stmt with sargs and each picked id
+// as its last argument, and returns how many it picked. The statements
+// wait for the query's end: the store has one connection.
+func (s *Store) eachPicked(query string, qargs []any, pick func(*sql.Rows) (string, bool, error), stmt string, sargs ...any) (int, error) {
+	rows, err := s.db.Query(query, qargs...)
 	if err != nil {
 		return 0, err
 	}
-	var bad []string
+	var ids []string
 	for rows.Next() {
-		j, readable, err := scanJob(rows)
+		id, picked, err := pick(rows)
 		if err != nil {
 			rows.Close()
 			return 0, err
 		}
-		if !readable {
-			bad = append(bad, j.ID)
+		if picked {
+			ids = append(ids, id)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	for _, id := range bad {
-		if _, err := s.db.Exec("UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ?",
-			StateFailed, Unreadable, now(), id); err != nil {
+	for _, id := range ids {
+		if _, err := s.db.Exec(stmt, append(sargs[:len(sargs):len(sargs)], id)...); err != nil {
 			return 0, err
 		}
 	}
-	return len(bad), nil
+	return len(ids), nil
 }
 
 // pruneRows deletes the rows of table whose file (relative to the data
 // directory) does not exist, and returns how many it deleted.
 func (s *Store) pruneRows(table, idCol, fileCol string) (int, error) {
-	rows, err := s.db.Query("SELECT " + idCol + ", " + fileCol + " FROM " + table)
-	if err != nil {
-		return 0, err
-	}
-	var gone []string
-	for rows.Next() {
+	return s.eachPicked("SELECT "+idCol+", "+fileCol+" FROM "+table, nil, func(rows *sql.Rows) (string, bool, error) {
 		var id, file string
 		if err := rows.Scan(&id, &file); err != nil {
-			rows.Close()
-			return 0, err
+			return "", false, err
 		}
 		ok, err := present(filepath.Join(s.dir, file))
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
-		if !ok {
-			gone = append(gone, id)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	for _, id := range gone {
-		if _, err := s.db.Exec("DELETE FROM "+table+" WHERE "+idCol+" = ?", id); err != nil {
-			return 0, err
-		}
-	}
-	return len(gone), nil
+		return id, !ok, err
+	}, "DELETE FROM "+table+" WHERE "+idCol+" = ?")
 }
 
 // pruneResized deletes the rows of models whose file's size differs from
@@ -366,37 +355,18 @@ func (s *Store) pruneRows(table, idCol, fileCol string) (int, error) {
 // now without a row, are putAside's. (pruneRows has removed the rows whose
 // file is missing.)
 func (s *Store) pruneResized() (int, error) {
-	rows, err := s.db.Query("SELECT id, file, size FROM models")
-	if err != nil {
-		return 0, err
-	}
-	var wrong []string
-	for rows.Next() {
+	return s.eachPicked("SELECT id, file, size FROM models", nil, func(rows *sql.Rows) (string, bool, error) {
 		var id, file string
 		var size int64
 		if err := rows.Scan(&id, &file, &size); err != nil {
-			rows.Close()
-			return 0, err
+			return "", false, err
 		}
 		st, err := os.Stat(filepath.Join(s.dir, file))
 		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("store: checking a row's file: %w", err)
+			return "", false, fmt.Errorf("store: checking a row's file: %w", err)
 		}
-		if st.Size() != size {
-			wrong = append(wrong, id)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	for _, id := range wrong {
-		if _, err := s.db.Exec("DELETE FROM models WHERE id = ?", id); err != nil {
-			return 0, err
-		}
-	}
-	return len(wrong), nil
+		return id, st.Size() != size, nil
+	}, "DELETE FROM models WHERE id = ?")
 }
 
 // putAside moves the regular files under root that no row of query (one
