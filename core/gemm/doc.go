@@ -42,10 +42,11 @@
 // convolution's taps that read the zero padding are such zeros: the keys
 // are the tap's kernel row and column, a pixel's ranges those that reach
 // the image from it (31 % of a 5×5 convolution's taps with padding 2 on
-// 7×7 pixels). Mul skips the steps outside the union of a tile's ranges,
-// on copies of the block's offsets and B rows made once a block for each
-// union a tile needs; as the skipped terms are exact zeros, C has the same
-// bits as without the band.
+// 7×7 pixels). Mul skips the steps outside the union of a tile's ranges:
+// once a block for each union a tile needs, it lists the steps kept (their
+// offsets in A and B), and the kernels read B's rows through that list; as
+// the skipped terms are exact zeros, C has the same bits as without the
+// band.
 //
 // # Precision and determinism
 //

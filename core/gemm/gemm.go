@@ -146,9 +146,9 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 			}
 			for ; r < r1; r += f.mr {
 				mr := min(f.mr, r1-r)
-				tOff, tb, ldb := off, bj, b.Ld
+				tOff, bOff := off, []int32(nil)
 				if bs != nil {
-					if sub := bs.steps(bs.tileBox(a.Band, r0, r, mr, f.mr), off, b.Data[t0*b.Ld:], b.Ld, n); sub != nil {
+					if sub := bs.steps(bs.tileBox(a.Band, r0, r, mr, f.mr), off, b.Ld); sub != nil {
 						if len(sub.off) == 0 { // every step of this block reads zeros
 							if !accK {
 								for i := 0; i < mr; i++ {
@@ -157,18 +157,18 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 							}
 							continue
 						}
-						tOff, tb, ldb = sub.off, sub.b[j:], n
+						tOff, bOff = sub.off, sub.bOff
 					}
 				}
-				f.run(&s, mr, len(tOff), a.Data, tOff, a.Row[r:r+mr], tb, ldb, c.Data[r*c.Ld+j:], c.Ld, w, accK)
+				f.run(&s, mr, len(tOff), a.Data, tOff, a.Row[r:r+mr], bj, b.Ld, bOff, c.Data[r*c.Ld+j:], c.Ld, w, accK)
 			}
 			j += w
 		}
 	}
 }
 
-// bandScratch is one thread's copies of a block's steps for the key ranges
-// its tiles need: the offsets of the steps kept and B's rows of them.
+// bandScratch is one thread's lists of a block's steps for the key ranges
+// its tiles need: the offsets of the steps kept, in A and in B.
 type bandScratch struct {
 	all        box // the keys of the block's steps lie in it
 	keys, key2 []int32
@@ -183,9 +183,9 @@ type bandScratch struct {
 
 // bandSub is the steps of one block whose keys lie in a box.
 type bandSub struct {
-	box box
-	off []int32
-	b   []float32 // len(off) rows of n values
+	box  box
+	off  []int32 // the steps' offsets in A (a block's Off, kept ones)
+	bOff []int32 // their B rows' offsets from the block's first row, t·Ld
 }
 
 var bandPool = sync.Pool{New: func() any { return new(bandScratch) }}
@@ -230,9 +230,8 @@ func (bs *bandScratch) tileBox(band *Band, r0, r, mr, fmr int) box {
 }
 
 // steps returns the block's steps whose keys lie in box u, or nil when
-// that is every step: off are the block's offsets, b its B rows (ld
-// apart, n wide).
-func (bs *bandScratch) steps(u box, off []int32, b []float32, ld, n int) *bandSub {
+// that is every step: off are the block's offsets, ld B's row stride.
+func (bs *bandScratch) steps(u box, off []int32, ld int) *bandSub {
 	if u.holds(bs.all) {
 		return nil
 	}
@@ -249,11 +248,11 @@ func (bs *bandScratch) steps(u box, off []int32, b []float32, ld, n int) *bandSu
 	if l := len(bs.free); l > 0 {
 		sub, bs.free = bs.free[l-1], bs.free[:l-1]
 	}
-	sub.box, sub.off, sub.b = u, sub.off[:0], sub.b[:0]
+	sub.box, sub.off, sub.bOff = u, sub.off[:0], sub.bOff[:0]
 	for t, key := range bs.keys {
 		if u.lo <= key && key < u.hi && (bs.key2 == nil || u.lo2 <= bs.key2[t] && bs.key2[t] < u.hi2) {
 			sub.off = append(sub.off, off[t])
-			sub.b = append(sub.b, b[t*ld:t*ld+n]...)
+			sub.bOff = append(sub.bOff, int32(t*ld))
 		}
 	}
 	bs.subs = append(bs.subs, sub)

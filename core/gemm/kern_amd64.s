@@ -4,10 +4,10 @@
 
 #include "textflag.h"
 
-// func kernZ1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ1x16(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ1x16(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
@@ -15,11 +15,14 @@ TEXT ·kernZ1x16(SB), NOSPLIT, $0-73
 	MOVQ    rowOff+24(FP), BX
 	MOVLQSX (BX), BX
 	MOVQ    b+32(FP), SI
-	MOVQ    ldb+40(FP), DI
-	SHLQ    $0x02, DI
 	VPXORD  Z0, Z0, Z0
 	TESTQ   AX, AX
 	JZ      kernZ1x16_store
+	MOVQ    bOff+48(FP), DI
+	TESTQ   DI, DI
+	JNZ     kernZ1x16_table
+	MOVQ    ldb+40(FP), DI
+	SHLQ    $0x02, DI
 
 kernZ1x16_loop:
 	MOVLQSX          (DX), R8
@@ -30,12 +33,24 @@ kernZ1x16_loop:
 	ADDQ             DI, SI
 	DECQ             AX
 	JNZ              kernZ1x16_loop
+	JMP              kernZ1x16_store
+
+kernZ1x16_table:
+	MOVLQSX          (DI), R8
+	VMOVUPS.Z        (SI)(R8*4), K1, Z1
+	MOVLQSX          (DX), R8
+	LEAQ             (CX)(R8*4), R8
+	VFMADD231PS.BCST (R8)(BX*4), Z1, Z0
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, DI
+	DECQ             AX
+	JNZ              kernZ1x16_table
 
 kernZ1x16_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), CL
+	MOVB     acc+80(FP), CL
 	TESTB    CL, CL
 	JZ       kernZ1x16_write
 	MOVQ     AX, CX
@@ -46,10 +61,10 @@ kernZ1x16_write:
 	VZEROUPPER
 	RET
 
-// func kernZ2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ2x16(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ2x16(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
@@ -58,12 +73,15 @@ TEXT ·kernZ2x16(SB), NOSPLIT, $0-73
 	MOVLQSX (BX), SI
 	MOVLQSX 4(BX), BX
 	MOVQ    b+32(FP), DI
-	MOVQ    ldb+40(FP), R8
-	SHLQ    $0x02, R8
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	TESTQ   AX, AX
 	JZ      kernZ2x16_store
+	MOVQ    bOff+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     kernZ2x16_table
+	MOVQ    ldb+40(FP), R8
+	SHLQ    $0x02, R8
 
 kernZ2x16_loop:
 	MOVLQSX          (DX), R9
@@ -75,12 +93,25 @@ kernZ2x16_loop:
 	ADDQ             R8, DI
 	DECQ             AX
 	JNZ              kernZ2x16_loop
+	JMP              kernZ2x16_store
+
+kernZ2x16_table:
+	MOVLQSX          (R8), R9
+	VMOVUPS.Z        (DI)(R9*4), K1, Z2
+	MOVLQSX          (DX), R9
+	LEAQ             (CX)(R9*4), R9
+	VFMADD231PS.BCST (R9)(SI*4), Z2, Z0
+	VFMADD231PS.BCST (R9)(BX*4), Z2, Z1
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R8
+	DECQ             AX
+	JNZ              kernZ2x16_table
 
 kernZ2x16_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ2x16_write
 	MOVQ     AX, DX
@@ -95,10 +126,10 @@ kernZ2x16_write:
 	VZEROUPPER
 	RET
 
-// func kernZ3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ3x16(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ3x16(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
@@ -108,13 +139,16 @@ TEXT ·kernZ3x16(SB), NOSPLIT, $0-73
 	MOVLQSX 4(BX), DI
 	MOVLQSX 8(BX), BX
 	MOVQ    b+32(FP), R8
-	MOVQ    ldb+40(FP), R9
-	SHLQ    $0x02, R9
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
 	TESTQ   AX, AX
 	JZ      kernZ3x16_store
+	MOVQ    bOff+48(FP), R9
+	TESTQ   R9, R9
+	JNZ     kernZ3x16_table
+	MOVQ    ldb+40(FP), R9
+	SHLQ    $0x02, R9
 
 kernZ3x16_loop:
 	MOVLQSX          (DX), R10
@@ -127,12 +161,26 @@ kernZ3x16_loop:
 	ADDQ             R9, R8
 	DECQ             AX
 	JNZ              kernZ3x16_loop
+	JMP              kernZ3x16_store
+
+kernZ3x16_table:
+	MOVLQSX          (R9), R10
+	VMOVUPS.Z        (R8)(R10*4), K1, Z3
+	MOVLQSX          (DX), R10
+	LEAQ             (CX)(R10*4), R10
+	VFMADD231PS.BCST (R10)(SI*4), Z3, Z0
+	VFMADD231PS.BCST (R10)(DI*4), Z3, Z1
+	VFMADD231PS.BCST (R10)(BX*4), Z3, Z2
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R9
+	DECQ             AX
+	JNZ              kernZ3x16_table
 
 kernZ3x16_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ3x16_write
 	MOVQ     AX, DX
@@ -151,10 +199,10 @@ kernZ3x16_write:
 	VZEROUPPER
 	RET
 
-// func kernZ4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ4x16(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ4x16(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
@@ -165,14 +213,17 @@ TEXT ·kernZ4x16(SB), NOSPLIT, $0-73
 	MOVLQSX 8(BX), R8
 	MOVLQSX 12(BX), BX
 	MOVQ    b+32(FP), R9
-	MOVQ    ldb+40(FP), R10
-	SHLQ    $0x02, R10
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
 	VPXORD  Z3, Z3, Z3
 	TESTQ   AX, AX
 	JZ      kernZ4x16_store
+	MOVQ    bOff+48(FP), R10
+	TESTQ   R10, R10
+	JNZ     kernZ4x16_table
+	MOVQ    ldb+40(FP), R10
+	SHLQ    $0x02, R10
 
 kernZ4x16_loop:
 	MOVLQSX          (DX), R11
@@ -186,12 +237,27 @@ kernZ4x16_loop:
 	ADDQ             R10, R9
 	DECQ             AX
 	JNZ              kernZ4x16_loop
+	JMP              kernZ4x16_store
+
+kernZ4x16_table:
+	MOVLQSX          (R10), R11
+	VMOVUPS.Z        (R9)(R11*4), K1, Z4
+	MOVLQSX          (DX), R11
+	LEAQ             (CX)(R11*4), R11
+	VFMADD231PS.BCST (R11)(SI*4), Z4, Z0
+	VFMADD231PS.BCST (R11)(DI*4), Z4, Z1
+	VFMADD231PS.BCST (R11)(R8*4), Z4, Z2
+	VFMADD231PS.BCST (R11)(BX*4), Z4, Z3
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R10
+	DECQ             AX
+	JNZ              kernZ4x16_table
 
 kernZ4x16_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ4x16_write
 	MOVQ     AX, DX
@@ -214,10 +280,10 @@ kernZ4x16_write:
 	VZEROUPPER
 	RET
 
-// func kernZ5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ5x16(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ5x16(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
@@ -229,8 +295,6 @@ TEXT ·kernZ5x16(SB), NOSPLIT, $0-73
 	MOVLQSX 12(BX), R9
 	MOVLQSX 16(BX), BX
 	MOVQ    b+32(FP), R10
-	MOVQ    ldb+40(FP), R11
-	SHLQ    $0x02, R11
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -238,6 +302,11 @@ TEXT ·kernZ5x16(SB), NOSPLIT, $0-73
 	VPXORD  Z4, Z4, Z4
 	TESTQ   AX, AX
 	JZ      kernZ5x16_store
+	MOVQ    bOff+48(FP), R11
+	TESTQ   R11, R11
+	JNZ     kernZ5x16_table
+	MOVQ    ldb+40(FP), R11
+	SHLQ    $0x02, R11
 
 kernZ5x16_loop:
 	MOVLQSX          (DX), R12
@@ -252,12 +321,28 @@ kernZ5x16_loop:
 	ADDQ             R11, R10
 	DECQ             AX
 	JNZ              kernZ5x16_loop
+	JMP              kernZ5x16_store
+
+kernZ5x16_table:
+	MOVLQSX          (R11), R12
+	VMOVUPS.Z        (R10)(R12*4), K1, Z5
+	MOVLQSX          (DX), R12
+	LEAQ             (CX)(R12*4), R12
+	VFMADD231PS.BCST (R12)(SI*4), Z5, Z0
+	VFMADD231PS.BCST (R12)(DI*4), Z5, Z1
+	VFMADD231PS.BCST (R12)(R8*4), Z5, Z2
+	VFMADD231PS.BCST (R12)(R9*4), Z5, Z3
+	VFMADD231PS.BCST (R12)(BX*4), Z5, Z4
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R11
+	DECQ             AX
+	JNZ              kernZ5x16_table
 
 kernZ5x16_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ5x16_write
 	MOVQ     AX, DX
@@ -284,10 +369,10 @@ kernZ5x16_write:
 	VZEROUPPER
 	RET
 
-// func kernZ6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ6x16(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ6x16(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
@@ -300,8 +385,6 @@ TEXT ·kernZ6x16(SB), NOSPLIT, $0-73
 	MOVLQSX 16(BX), R10
 	MOVLQSX 20(BX), BX
 	MOVQ    b+32(FP), R11
-	MOVQ    ldb+40(FP), R12
-	SHLQ    $0x02, R12
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -310,6 +393,11 @@ TEXT ·kernZ6x16(SB), NOSPLIT, $0-73
 	VPXORD  Z5, Z5, Z5
 	TESTQ   AX, AX
 	JZ      kernZ6x16_store
+	MOVQ    bOff+48(FP), R12
+	TESTQ   R12, R12
+	JNZ     kernZ6x16_table
+	MOVQ    ldb+40(FP), R12
+	SHLQ    $0x02, R12
 
 kernZ6x16_loop:
 	MOVLQSX          (DX), R13
@@ -325,12 +413,29 @@ kernZ6x16_loop:
 	ADDQ             R12, R11
 	DECQ             AX
 	JNZ              kernZ6x16_loop
+	JMP              kernZ6x16_store
+
+kernZ6x16_table:
+	MOVLQSX          (R12), R13
+	VMOVUPS.Z        (R11)(R13*4), K1, Z6
+	MOVLQSX          (DX), R13
+	LEAQ             (CX)(R13*4), R13
+	VFMADD231PS.BCST (R13)(SI*4), Z6, Z0
+	VFMADD231PS.BCST (R13)(DI*4), Z6, Z1
+	VFMADD231PS.BCST (R13)(R8*4), Z6, Z2
+	VFMADD231PS.BCST (R13)(R9*4), Z6, Z3
+	VFMADD231PS.BCST (R13)(R10*4), Z6, Z4
+	VFMADD231PS.BCST (R13)(BX*4), Z6, Z5
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R12
+	DECQ             AX
+	JNZ              kernZ6x16_table
 
 kernZ6x16_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ6x16_write
 	MOVQ     AX, DX
@@ -361,10 +466,10 @@ kernZ6x16_write:
 	VZEROUPPER
 	RET
 
-// func kernZ7x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ7x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ7x16(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ7x16(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
@@ -378,8 +483,6 @@ TEXT ·kernZ7x16(SB), NOSPLIT, $0-73
 	MOVLQSX 20(BX), R11
 	MOVLQSX 24(BX), BX
 	MOVQ    b+32(FP), R12
-	MOVQ    ldb+40(FP), R13
-	SHLQ    $0x02, R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -389,6 +492,11 @@ TEXT ·kernZ7x16(SB), NOSPLIT, $0-73
 	VPXORD  Z6, Z6, Z6
 	TESTQ   AX, AX
 	JZ      kernZ7x16_store
+	MOVQ    bOff+48(FP), R13
+	TESTQ   R13, R13
+	JNZ     kernZ7x16_table
+	MOVQ    ldb+40(FP), R13
+	SHLQ    $0x02, R13
 
 kernZ7x16_loop:
 	MOVLQSX          (DX), R14
@@ -405,12 +513,30 @@ kernZ7x16_loop:
 	ADDQ             R13, R12
 	DECQ             AX
 	JNZ              kernZ7x16_loop
+	JMP              kernZ7x16_store
+
+kernZ7x16_table:
+	MOVLQSX          (R13), R14
+	VMOVUPS.Z        (R12)(R14*4), K1, Z7
+	MOVLQSX          (DX), R14
+	LEAQ             (CX)(R14*4), R14
+	VFMADD231PS.BCST (R14)(SI*4), Z7, Z0
+	VFMADD231PS.BCST (R14)(DI*4), Z7, Z1
+	VFMADD231PS.BCST (R14)(R8*4), Z7, Z2
+	VFMADD231PS.BCST (R14)(R9*4), Z7, Z3
+	VFMADD231PS.BCST (R14)(R10*4), Z7, Z4
+	VFMADD231PS.BCST (R14)(R11*4), Z7, Z5
+	VFMADD231PS.BCST (R14)(BX*4), Z7, Z6
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R13
+	DECQ             AX
+	JNZ              kernZ7x16_table
 
 kernZ7x16_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ7x16_write
 	MOVQ     AX, DX
@@ -445,10 +571,10 @@ kernZ7x16_write:
 	VZEROUPPER
 	RET
 
-// func kernZ8x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ8x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ8x16(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ8x16(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
@@ -463,8 +589,6 @@ TEXT ·kernZ8x16(SB), NOSPLIT, $0-73
 	MOVLQSX 24(BX), R12
 	MOVLQSX 28(BX), BX
 	MOVQ    b+32(FP), R13
-	MOVQ    ldb+40(FP), R14
-	SHLQ    $0x02, R14
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -475,6 +599,11 @@ TEXT ·kernZ8x16(SB), NOSPLIT, $0-73
 	VPXORD  Z7, Z7, Z7
 	TESTQ   AX, AX
 	JZ      kernZ8x16_store
+	MOVQ    bOff+48(FP), R14
+	TESTQ   R14, R14
+	JNZ     kernZ8x16_table
+	MOVQ    ldb+40(FP), R14
+	SHLQ    $0x02, R14
 
 kernZ8x16_loop:
 	MOVLQSX          (DX), R15
@@ -492,12 +621,31 @@ kernZ8x16_loop:
 	ADDQ             R14, R13
 	DECQ             AX
 	JNZ              kernZ8x16_loop
+	JMP              kernZ8x16_store
+
+kernZ8x16_table:
+	MOVLQSX          (R14), R15
+	VMOVUPS.Z        (R13)(R15*4), K1, Z8
+	MOVLQSX          (DX), R15
+	LEAQ             (CX)(R15*4), R15
+	VFMADD231PS.BCST (R15)(SI*4), Z8, Z0
+	VFMADD231PS.BCST (R15)(DI*4), Z8, Z1
+	VFMADD231PS.BCST (R15)(R8*4), Z8, Z2
+	VFMADD231PS.BCST (R15)(R9*4), Z8, Z3
+	VFMADD231PS.BCST (R15)(R10*4), Z8, Z4
+	VFMADD231PS.BCST (R15)(R11*4), Z8, Z5
+	VFMADD231PS.BCST (R15)(R12*4), Z8, Z6
+	VFMADD231PS.BCST (R15)(BX*4), Z8, Z7
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R14
+	DECQ             AX
+	JNZ              kernZ8x16_table
 
 kernZ8x16_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ8x16_write
 	MOVQ     AX, DX
@@ -536,10 +684,10 @@ kernZ8x16_write:
 	VZEROUPPER
 	RET
 
-// func kernZ1x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ1x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ1x32(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ1x32(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -549,12 +697,15 @@ TEXT ·kernZ1x32(SB), NOSPLIT, $0-73
 	MOVQ    rowOff+24(FP), BX
 	MOVLQSX (BX), BX
 	MOVQ    b+32(FP), SI
-	MOVQ    ldb+40(FP), DI
-	SHLQ    $0x02, DI
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	TESTQ   AX, AX
 	JZ      kernZ1x32_store
+	MOVQ    bOff+48(FP), DI
+	TESTQ   DI, DI
+	JNZ     kernZ1x32_table
+	MOVQ    ldb+40(FP), DI
+	SHLQ    $0x02, DI
 
 kernZ1x32_loop:
 	MOVLQSX          (DX), R8
@@ -567,12 +718,26 @@ kernZ1x32_loop:
 	ADDQ             DI, SI
 	DECQ             AX
 	JNZ              kernZ1x32_loop
+	JMP              kernZ1x32_store
+
+kernZ1x32_table:
+	MOVLQSX          (DI), R8
+	VMOVUPS.Z        (SI)(R8*4), K1, Z2
+	VMOVUPS.Z        64(SI)(R8*4), K2, Z3
+	MOVLQSX          (DX), R8
+	LEAQ             (CX)(R8*4), R8
+	VFMADD231PS.BCST (R8)(BX*4), Z2, Z0
+	VFMADD231PS.BCST (R8)(BX*4), Z3, Z1
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, DI
+	DECQ             AX
+	JNZ              kernZ1x32_table
 
 kernZ1x32_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), CL
+	MOVB     acc+80(FP), CL
 	TESTB    CL, CL
 	JZ       kernZ1x32_write
 	MOVQ     AX, CX
@@ -585,10 +750,10 @@ kernZ1x32_write:
 	VZEROUPPER
 	RET
 
-// func kernZ2x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ2x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ2x32(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ2x32(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -599,14 +764,17 @@ TEXT ·kernZ2x32(SB), NOSPLIT, $0-73
 	MOVLQSX (BX), SI
 	MOVLQSX 4(BX), BX
 	MOVQ    b+32(FP), DI
-	MOVQ    ldb+40(FP), R8
-	SHLQ    $0x02, R8
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
 	VPXORD  Z3, Z3, Z3
 	TESTQ   AX, AX
 	JZ      kernZ2x32_store
+	MOVQ    bOff+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     kernZ2x32_table
+	MOVQ    ldb+40(FP), R8
+	SHLQ    $0x02, R8
 
 kernZ2x32_loop:
 	MOVLQSX          (DX), R9
@@ -621,12 +789,28 @@ kernZ2x32_loop:
 	ADDQ             R8, DI
 	DECQ             AX
 	JNZ              kernZ2x32_loop
+	JMP              kernZ2x32_store
+
+kernZ2x32_table:
+	MOVLQSX          (R8), R9
+	VMOVUPS.Z        (DI)(R9*4), K1, Z4
+	VMOVUPS.Z        64(DI)(R9*4), K2, Z5
+	MOVLQSX          (DX), R9
+	LEAQ             (CX)(R9*4), R9
+	VFMADD231PS.BCST (R9)(SI*4), Z4, Z0
+	VFMADD231PS.BCST (R9)(SI*4), Z5, Z1
+	VFMADD231PS.BCST (R9)(BX*4), Z4, Z2
+	VFMADD231PS.BCST (R9)(BX*4), Z5, Z3
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R8
+	DECQ             AX
+	JNZ              kernZ2x32_table
 
 kernZ2x32_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ2x32_write
 	MOVQ     AX, DX
@@ -645,10 +829,10 @@ kernZ2x32_write:
 	VZEROUPPER
 	RET
 
-// func kernZ3x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ3x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ3x32(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ3x32(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -660,8 +844,6 @@ TEXT ·kernZ3x32(SB), NOSPLIT, $0-73
 	MOVLQSX 4(BX), DI
 	MOVLQSX 8(BX), BX
 	MOVQ    b+32(FP), R8
-	MOVQ    ldb+40(FP), R9
-	SHLQ    $0x02, R9
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -670,6 +852,11 @@ TEXT ·kernZ3x32(SB), NOSPLIT, $0-73
 	VPXORD  Z5, Z5, Z5
 	TESTQ   AX, AX
 	JZ      kernZ3x32_store
+	MOVQ    bOff+48(FP), R9
+	TESTQ   R9, R9
+	JNZ     kernZ3x32_table
+	MOVQ    ldb+40(FP), R9
+	SHLQ    $0x02, R9
 
 kernZ3x32_loop:
 	MOVLQSX          (DX), R10
@@ -686,12 +873,30 @@ kernZ3x32_loop:
 	ADDQ             R9, R8
 	DECQ             AX
 	JNZ              kernZ3x32_loop
+	JMP              kernZ3x32_store
+
+kernZ3x32_table:
+	MOVLQSX          (R9), R10
+	VMOVUPS.Z        (R8)(R10*4), K1, Z6
+	VMOVUPS.Z        64(R8)(R10*4), K2, Z7
+	MOVLQSX          (DX), R10
+	LEAQ             (CX)(R10*4), R10
+	VFMADD231PS.BCST (R10)(SI*4), Z6, Z0
+	VFMADD231PS.BCST (R10)(SI*4), Z7, Z1
+	VFMADD231PS.BCST (R10)(DI*4), Z6, Z2
+	VFMADD231PS.BCST (R10)(DI*4), Z7, Z3
+	VFMADD231PS.BCST (R10)(BX*4), Z6, Z4
+	VFMADD231PS.BCST (R10)(BX*4), Z7, Z5
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R9
+	DECQ             AX
+	JNZ              kernZ3x32_table
 
 kernZ3x32_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ3x32_write
 	MOVQ     AX, DX
@@ -716,10 +921,10 @@ kernZ3x32_write:
 	VZEROUPPER
 	RET
 
-// func kernZ4x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ4x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ4x32(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ4x32(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -732,8 +937,6 @@ TEXT ·kernZ4x32(SB), NOSPLIT, $0-73
 	MOVLQSX 8(BX), R8
 	MOVLQSX 12(BX), BX
 	MOVQ    b+32(FP), R9
-	MOVQ    ldb+40(FP), R10
-	SHLQ    $0x02, R10
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -744,6 +947,11 @@ TEXT ·kernZ4x32(SB), NOSPLIT, $0-73
 	VPXORD  Z7, Z7, Z7
 	TESTQ   AX, AX
 	JZ      kernZ4x32_store
+	MOVQ    bOff+48(FP), R10
+	TESTQ   R10, R10
+	JNZ     kernZ4x32_table
+	MOVQ    ldb+40(FP), R10
+	SHLQ    $0x02, R10
 
 kernZ4x32_loop:
 	MOVLQSX          (DX), R11
@@ -762,12 +970,32 @@ kernZ4x32_loop:
 	ADDQ             R10, R9
 	DECQ             AX
 	JNZ              kernZ4x32_loop
+	JMP              kernZ4x32_store
+
+kernZ4x32_table:
+	MOVLQSX          (R10), R11
+	VMOVUPS.Z        (R9)(R11*4), K1, Z8
+	VMOVUPS.Z        64(R9)(R11*4), K2, Z9
+	MOVLQSX          (DX), R11
+	LEAQ             (CX)(R11*4), R11
+	VFMADD231PS.BCST (R11)(SI*4), Z8, Z0
+	VFMADD231PS.BCST (R11)(SI*4), Z9, Z1
+	VFMADD231PS.BCST (R11)(DI*4), Z8, Z2
+	VFMADD231PS.BCST (R11)(DI*4), Z9, Z3
+	VFMADD231PS.BCST (R11)(R8*4), Z8, Z4
+	VFMADD231PS.BCST (R11)(R8*4), Z9, Z5
+	VFMADD231PS.BCST (R11)(BX*4), Z8, Z6
+	VFMADD231PS.BCST (R11)(BX*4), Z9, Z7
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R10
+	DECQ             AX
+	JNZ              kernZ4x32_table
 
 kernZ4x32_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ4x32_write
 	MOVQ     AX, DX
@@ -798,10 +1026,10 @@ kernZ4x32_write:
 	VZEROUPPER
 	RET
 
-// func kernZ5x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ5x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ5x32(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ5x32(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -815,8 +1043,6 @@ TEXT ·kernZ5x32(SB), NOSPLIT, $0-73
 	MOVLQSX 12(BX), R9
 	MOVLQSX 16(BX), BX
 	MOVQ    b+32(FP), R10
-	MOVQ    ldb+40(FP), R11
-	SHLQ    $0x02, R11
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -829,6 +1055,11 @@ TEXT ·kernZ5x32(SB), NOSPLIT, $0-73
 	VPXORD  Z9, Z9, Z9
 	TESTQ   AX, AX
 	JZ      kernZ5x32_store
+	MOVQ    bOff+48(FP), R11
+	TESTQ   R11, R11
+	JNZ     kernZ5x32_table
+	MOVQ    ldb+40(FP), R11
+	SHLQ    $0x02, R11
 
 kernZ5x32_loop:
 	MOVLQSX          (DX), R12
@@ -849,12 +1080,34 @@ kernZ5x32_loop:
 	ADDQ             R11, R10
 	DECQ             AX
 	JNZ              kernZ5x32_loop
+	JMP              kernZ5x32_store
+
+kernZ5x32_table:
+	MOVLQSX          (R11), R12
+	VMOVUPS.Z        (R10)(R12*4), K1, Z10
+	VMOVUPS.Z        64(R10)(R12*4), K2, Z11
+	MOVLQSX          (DX), R12
+	LEAQ             (CX)(R12*4), R12
+	VFMADD231PS.BCST (R12)(SI*4), Z10, Z0
+	VFMADD231PS.BCST (R12)(SI*4), Z11, Z1
+	VFMADD231PS.BCST (R12)(DI*4), Z10, Z2
+	VFMADD231PS.BCST (R12)(DI*4), Z11, Z3
+	VFMADD231PS.BCST (R12)(R8*4), Z10, Z4
+	VFMADD231PS.BCST (R12)(R8*4), Z11, Z5
+	VFMADD231PS.BCST (R12)(R9*4), Z10, Z6
+	VFMADD231PS.BCST (R12)(R9*4), Z11, Z7
+	VFMADD231PS.BCST (R12)(BX*4), Z10, Z8
+	VFMADD231PS.BCST (R12)(BX*4), Z11, Z9
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R11
+	DECQ             AX
+	JNZ              kernZ5x32_table
 
 kernZ5x32_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ5x32_write
 	MOVQ     AX, DX
@@ -891,10 +1144,10 @@ kernZ5x32_write:
 	VZEROUPPER
 	RET
 
-// func kernZ6x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ6x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ6x32(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ6x32(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -909,8 +1162,6 @@ TEXT ·kernZ6x32(SB), NOSPLIT, $0-73
 	MOVLQSX 16(BX), R10
 	MOVLQSX 20(BX), BX
 	MOVQ    b+32(FP), R11
-	MOVQ    ldb+40(FP), R12
-	SHLQ    $0x02, R12
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -925,6 +1176,11 @@ TEXT ·kernZ6x32(SB), NOSPLIT, $0-73
 	VPXORD  Z11, Z11, Z11
 	TESTQ   AX, AX
 	JZ      kernZ6x32_store
+	MOVQ    bOff+48(FP), R12
+	TESTQ   R12, R12
+	JNZ     kernZ6x32_table
+	MOVQ    ldb+40(FP), R12
+	SHLQ    $0x02, R12
 
 kernZ6x32_loop:
 	MOVLQSX          (DX), R13
@@ -947,12 +1203,36 @@ kernZ6x32_loop:
 	ADDQ             R12, R11
 	DECQ             AX
 	JNZ              kernZ6x32_loop
+	JMP              kernZ6x32_store
+
+kernZ6x32_table:
+	MOVLQSX          (R12), R13
+	VMOVUPS.Z        (R11)(R13*4), K1, Z12
+	VMOVUPS.Z        64(R11)(R13*4), K2, Z13
+	MOVLQSX          (DX), R13
+	LEAQ             (CX)(R13*4), R13
+	VFMADD231PS.BCST (R13)(SI*4), Z12, Z0
+	VFMADD231PS.BCST (R13)(SI*4), Z13, Z1
+	VFMADD231PS.BCST (R13)(DI*4), Z12, Z2
+	VFMADD231PS.BCST (R13)(DI*4), Z13, Z3
+	VFMADD231PS.BCST (R13)(R8*4), Z12, Z4
+	VFMADD231PS.BCST (R13)(R8*4), Z13, Z5
+	VFMADD231PS.BCST (R13)(R9*4), Z12, Z6
+	VFMADD231PS.BCST (R13)(R9*4), Z13, Z7
+	VFMADD231PS.BCST (R13)(R10*4), Z12, Z8
+	VFMADD231PS.BCST (R13)(R10*4), Z13, Z9
+	VFMADD231PS.BCST (R13)(BX*4), Z12, Z10
+	VFMADD231PS.BCST (R13)(BX*4), Z13, Z11
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R12
+	DECQ             AX
+	JNZ              kernZ6x32_table
 
 kernZ6x32_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ6x32_write
 	MOVQ     AX, DX
@@ -995,10 +1275,10 @@ kernZ6x32_write:
 	VZEROUPPER
 	RET
 
-// func kernZ7x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ7x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ7x32(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ7x32(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1014,8 +1294,6 @@ TEXT ·kernZ7x32(SB), NOSPLIT, $0-73
 	MOVLQSX 20(BX), R11
 	MOVLQSX 24(BX), BX
 	MOVQ    b+32(FP), R12
-	MOVQ    ldb+40(FP), R13
-	SHLQ    $0x02, R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1032,6 +1310,11 @@ TEXT ·kernZ7x32(SB), NOSPLIT, $0-73
 	VPXORD  Z13, Z13, Z13
 	TESTQ   AX, AX
 	JZ      kernZ7x32_store
+	MOVQ    bOff+48(FP), R13
+	TESTQ   R13, R13
+	JNZ     kernZ7x32_table
+	MOVQ    ldb+40(FP), R13
+	SHLQ    $0x02, R13
 
 kernZ7x32_loop:
 	MOVLQSX          (DX), R14
@@ -1056,12 +1339,38 @@ kernZ7x32_loop:
 	ADDQ             R13, R12
 	DECQ             AX
 	JNZ              kernZ7x32_loop
+	JMP              kernZ7x32_store
+
+kernZ7x32_table:
+	MOVLQSX          (R13), R14
+	VMOVUPS.Z        (R12)(R14*4), K1, Z14
+	VMOVUPS.Z        64(R12)(R14*4), K2, Z15
+	MOVLQSX          (DX), R14
+	LEAQ             (CX)(R14*4), R14
+	VFMADD231PS.BCST (R14)(SI*4), Z14, Z0
+	VFMADD231PS.BCST (R14)(SI*4), Z15, Z1
+	VFMADD231PS.BCST (R14)(DI*4), Z14, Z2
+	VFMADD231PS.BCST (R14)(DI*4), Z15, Z3
+	VFMADD231PS.BCST (R14)(R8*4), Z14, Z4
+	VFMADD231PS.BCST (R14)(R8*4), Z15, Z5
+	VFMADD231PS.BCST (R14)(R9*4), Z14, Z6
+	VFMADD231PS.BCST (R14)(R9*4), Z15, Z7
+	VFMADD231PS.BCST (R14)(R10*4), Z14, Z8
+	VFMADD231PS.BCST (R14)(R10*4), Z15, Z9
+	VFMADD231PS.BCST (R14)(R11*4), Z14, Z10
+	VFMADD231PS.BCST (R14)(R11*4), Z15, Z11
+	VFMADD231PS.BCST (R14)(BX*4), Z14, Z12
+	VFMADD231PS.BCST (R14)(BX*4), Z15, Z13
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R13
+	DECQ             AX
+	JNZ              kernZ7x32_table
 
 kernZ7x32_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ7x32_write
 	MOVQ     AX, DX
@@ -1110,10 +1419,10 @@ kernZ7x32_write:
 	VZEROUPPER
 	RET
 
-// func kernZ8x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ8x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ8x32(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ8x32(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1130,8 +1439,6 @@ TEXT ·kernZ8x32(SB), NOSPLIT, $0-73
 	MOVLQSX 24(BX), R12
 	MOVLQSX 28(BX), BX
 	MOVQ    b+32(FP), R13
-	MOVQ    ldb+40(FP), R14
-	SHLQ    $0x02, R14
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1150,6 +1457,11 @@ TEXT ·kernZ8x32(SB), NOSPLIT, $0-73
 	VPXORD  Z15, Z15, Z15
 	TESTQ   AX, AX
 	JZ      kernZ8x32_store
+	MOVQ    bOff+48(FP), R14
+	TESTQ   R14, R14
+	JNZ     kernZ8x32_table
+	MOVQ    ldb+40(FP), R14
+	SHLQ    $0x02, R14
 
 kernZ8x32_loop:
 	MOVLQSX          (DX), R15
@@ -1176,12 +1488,40 @@ kernZ8x32_loop:
 	ADDQ             R14, R13
 	DECQ             AX
 	JNZ              kernZ8x32_loop
+	JMP              kernZ8x32_store
+
+kernZ8x32_table:
+	MOVLQSX          (R14), R15
+	VMOVUPS.Z        (R13)(R15*4), K1, Z16
+	VMOVUPS.Z        64(R13)(R15*4), K2, Z17
+	MOVLQSX          (DX), R15
+	LEAQ             (CX)(R15*4), R15
+	VFMADD231PS.BCST (R15)(SI*4), Z16, Z0
+	VFMADD231PS.BCST (R15)(SI*4), Z17, Z1
+	VFMADD231PS.BCST (R15)(DI*4), Z16, Z2
+	VFMADD231PS.BCST (R15)(DI*4), Z17, Z3
+	VFMADD231PS.BCST (R15)(R8*4), Z16, Z4
+	VFMADD231PS.BCST (R15)(R8*4), Z17, Z5
+	VFMADD231PS.BCST (R15)(R9*4), Z16, Z6
+	VFMADD231PS.BCST (R15)(R9*4), Z17, Z7
+	VFMADD231PS.BCST (R15)(R10*4), Z16, Z8
+	VFMADD231PS.BCST (R15)(R10*4), Z17, Z9
+	VFMADD231PS.BCST (R15)(R11*4), Z16, Z10
+	VFMADD231PS.BCST (R15)(R11*4), Z17, Z11
+	VFMADD231PS.BCST (R15)(R12*4), Z16, Z12
+	VFMADD231PS.BCST (R15)(R12*4), Z17, Z13
+	VFMADD231PS.BCST (R15)(BX*4), Z16, Z14
+	VFMADD231PS.BCST (R15)(BX*4), Z17, Z15
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R14
+	DECQ             AX
+	JNZ              kernZ8x32_table
 
 kernZ8x32_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ8x32_write
 	MOVQ     AX, DX
@@ -1236,10 +1576,10 @@ kernZ8x32_write:
 	VZEROUPPER
 	RET
 
-// func kernZ1x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ1x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ1x48(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ1x48(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1251,13 +1591,16 @@ TEXT ·kernZ1x48(SB), NOSPLIT, $0-73
 	MOVQ    rowOff+24(FP), BX
 	MOVLQSX (BX), BX
 	MOVQ    b+32(FP), SI
-	MOVQ    ldb+40(FP), DI
-	SHLQ    $0x02, DI
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
 	TESTQ   AX, AX
 	JZ      kernZ1x48_store
+	MOVQ    bOff+48(FP), DI
+	TESTQ   DI, DI
+	JNZ     kernZ1x48_table
+	MOVQ    ldb+40(FP), DI
+	SHLQ    $0x02, DI
 
 kernZ1x48_loop:
 	MOVLQSX          (DX), R8
@@ -1272,12 +1615,28 @@ kernZ1x48_loop:
 	ADDQ             DI, SI
 	DECQ             AX
 	JNZ              kernZ1x48_loop
+	JMP              kernZ1x48_store
+
+kernZ1x48_table:
+	MOVLQSX          (DI), R8
+	VMOVUPS.Z        (SI)(R8*4), K1, Z3
+	VMOVUPS.Z        64(SI)(R8*4), K2, Z4
+	VMOVUPS.Z        128(SI)(R8*4), K3, Z5
+	MOVLQSX          (DX), R8
+	LEAQ             (CX)(R8*4), R8
+	VFMADD231PS.BCST (R8)(BX*4), Z3, Z0
+	VFMADD231PS.BCST (R8)(BX*4), Z4, Z1
+	VFMADD231PS.BCST (R8)(BX*4), Z5, Z2
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, DI
+	DECQ             AX
+	JNZ              kernZ1x48_table
 
 kernZ1x48_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), CL
+	MOVB     acc+80(FP), CL
 	TESTB    CL, CL
 	JZ       kernZ1x48_write
 	MOVQ     AX, CX
@@ -1292,10 +1651,10 @@ kernZ1x48_write:
 	VZEROUPPER
 	RET
 
-// func kernZ2x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ2x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ2x48(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ2x48(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1308,8 +1667,6 @@ TEXT ·kernZ2x48(SB), NOSPLIT, $0-73
 	MOVLQSX (BX), SI
 	MOVLQSX 4(BX), BX
 	MOVQ    b+32(FP), DI
-	MOVQ    ldb+40(FP), R8
-	SHLQ    $0x02, R8
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1318,6 +1675,11 @@ TEXT ·kernZ2x48(SB), NOSPLIT, $0-73
 	VPXORD  Z5, Z5, Z5
 	TESTQ   AX, AX
 	JZ      kernZ2x48_store
+	MOVQ    bOff+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     kernZ2x48_table
+	MOVQ    ldb+40(FP), R8
+	SHLQ    $0x02, R8
 
 kernZ2x48_loop:
 	MOVLQSX          (DX), R9
@@ -1335,12 +1697,31 @@ kernZ2x48_loop:
 	ADDQ             R8, DI
 	DECQ             AX
 	JNZ              kernZ2x48_loop
+	JMP              kernZ2x48_store
+
+kernZ2x48_table:
+	MOVLQSX          (R8), R9
+	VMOVUPS.Z        (DI)(R9*4), K1, Z6
+	VMOVUPS.Z        64(DI)(R9*4), K2, Z7
+	VMOVUPS.Z        128(DI)(R9*4), K3, Z8
+	MOVLQSX          (DX), R9
+	LEAQ             (CX)(R9*4), R9
+	VFMADD231PS.BCST (R9)(SI*4), Z6, Z0
+	VFMADD231PS.BCST (R9)(SI*4), Z7, Z1
+	VFMADD231PS.BCST (R9)(SI*4), Z8, Z2
+	VFMADD231PS.BCST (R9)(BX*4), Z6, Z3
+	VFMADD231PS.BCST (R9)(BX*4), Z7, Z4
+	VFMADD231PS.BCST (R9)(BX*4), Z8, Z5
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R8
+	DECQ             AX
+	JNZ              kernZ2x48_table
 
 kernZ2x48_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ2x48_write
 	MOVQ     AX, DX
@@ -1363,10 +1744,10 @@ kernZ2x48_write:
 	VZEROUPPER
 	RET
 
-// func kernZ3x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ3x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ3x48(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ3x48(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1380,8 +1761,6 @@ TEXT ·kernZ3x48(SB), NOSPLIT, $0-73
 	MOVLQSX 4(BX), DI
 	MOVLQSX 8(BX), BX
 	MOVQ    b+32(FP), R8
-	MOVQ    ldb+40(FP), R9
-	SHLQ    $0x02, R9
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1393,6 +1772,11 @@ TEXT ·kernZ3x48(SB), NOSPLIT, $0-73
 	VPXORD  Z8, Z8, Z8
 	TESTQ   AX, AX
 	JZ      kernZ3x48_store
+	MOVQ    bOff+48(FP), R9
+	TESTQ   R9, R9
+	JNZ     kernZ3x48_table
+	MOVQ    ldb+40(FP), R9
+	SHLQ    $0x02, R9
 
 kernZ3x48_loop:
 	MOVLQSX          (DX), R10
@@ -1413,12 +1797,34 @@ kernZ3x48_loop:
 	ADDQ             R9, R8
 	DECQ             AX
 	JNZ              kernZ3x48_loop
+	JMP              kernZ3x48_store
+
+kernZ3x48_table:
+	MOVLQSX          (R9), R10
+	VMOVUPS.Z        (R8)(R10*4), K1, Z9
+	VMOVUPS.Z        64(R8)(R10*4), K2, Z10
+	VMOVUPS.Z        128(R8)(R10*4), K3, Z11
+	MOVLQSX          (DX), R10
+	LEAQ             (CX)(R10*4), R10
+	VFMADD231PS.BCST (R10)(SI*4), Z9, Z0
+	VFMADD231PS.BCST (R10)(SI*4), Z10, Z1
+	VFMADD231PS.BCST (R10)(SI*4), Z11, Z2
+	VFMADD231PS.BCST (R10)(DI*4), Z9, Z3
+	VFMADD231PS.BCST (R10)(DI*4), Z10, Z4
+	VFMADD231PS.BCST (R10)(DI*4), Z11, Z5
+	VFMADD231PS.BCST (R10)(BX*4), Z9, Z6
+	VFMADD231PS.BCST (R10)(BX*4), Z10, Z7
+	VFMADD231PS.BCST (R10)(BX*4), Z11, Z8
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R9
+	DECQ             AX
+	JNZ              kernZ3x48_table
 
 kernZ3x48_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ3x48_write
 	MOVQ     AX, DX
@@ -1449,10 +1855,10 @@ kernZ3x48_write:
 	VZEROUPPER
 	RET
 
-// func kernZ4x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ4x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ4x48(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ4x48(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1467,8 +1873,6 @@ TEXT ·kernZ4x48(SB), NOSPLIT, $0-73
 	MOVLQSX 8(BX), R8
 	MOVLQSX 12(BX), BX
 	MOVQ    b+32(FP), R9
-	MOVQ    ldb+40(FP), R10
-	SHLQ    $0x02, R10
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1483,6 +1887,11 @@ TEXT ·kernZ4x48(SB), NOSPLIT, $0-73
 	VPXORD  Z11, Z11, Z11
 	TESTQ   AX, AX
 	JZ      kernZ4x48_store
+	MOVQ    bOff+48(FP), R10
+	TESTQ   R10, R10
+	JNZ     kernZ4x48_table
+	MOVQ    ldb+40(FP), R10
+	SHLQ    $0x02, R10
 
 kernZ4x48_loop:
 	MOVLQSX          (DX), R11
@@ -1506,12 +1915,37 @@ kernZ4x48_loop:
 	ADDQ             R10, R9
 	DECQ             AX
 	JNZ              kernZ4x48_loop
+	JMP              kernZ4x48_store
+
+kernZ4x48_table:
+	MOVLQSX          (R10), R11
+	VMOVUPS.Z        (R9)(R11*4), K1, Z12
+	VMOVUPS.Z        64(R9)(R11*4), K2, Z13
+	VMOVUPS.Z        128(R9)(R11*4), K3, Z14
+	MOVLQSX          (DX), R11
+	LEAQ             (CX)(R11*4), R11
+	VFMADD231PS.BCST (R11)(SI*4), Z12, Z0
+	VFMADD231PS.BCST (R11)(SI*4), Z13, Z1
+	VFMADD231PS.BCST (R11)(SI*4), Z14, Z2
+	VFMADD231PS.BCST (R11)(DI*4), Z12, Z3
+	VFMADD231PS.BCST (R11)(DI*4), Z13, Z4
+	VFMADD231PS.BCST (R11)(DI*4), Z14, Z5
+	VFMADD231PS.BCST (R11)(R8*4), Z12, Z6
+	VFMADD231PS.BCST (R11)(R8*4), Z13, Z7
+	VFMADD231PS.BCST (R11)(R8*4), Z14, Z8
+	VFMADD231PS.BCST (R11)(BX*4), Z12, Z9
+	VFMADD231PS.BCST (R11)(BX*4), Z13, Z10
+	VFMADD231PS.BCST (R11)(BX*4), Z14, Z11
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R10
+	DECQ             AX
+	JNZ              kernZ4x48_table
 
 kernZ4x48_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ4x48_write
 	MOVQ     AX, DX
@@ -1550,10 +1984,10 @@ kernZ4x48_write:
 	VZEROUPPER
 	RET
 
-// func kernZ5x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ5x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ5x48(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ5x48(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1569,8 +2003,6 @@ TEXT ·kernZ5x48(SB), NOSPLIT, $0-73
 	MOVLQSX 12(BX), R9
 	MOVLQSX 16(BX), BX
 	MOVQ    b+32(FP), R10
-	MOVQ    ldb+40(FP), R11
-	SHLQ    $0x02, R11
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1588,6 +2020,11 @@ TEXT ·kernZ5x48(SB), NOSPLIT, $0-73
 	VPXORD  Z14, Z14, Z14
 	TESTQ   AX, AX
 	JZ      kernZ5x48_store
+	MOVQ    bOff+48(FP), R11
+	TESTQ   R11, R11
+	JNZ     kernZ5x48_table
+	MOVQ    ldb+40(FP), R11
+	SHLQ    $0x02, R11
 
 kernZ5x48_loop:
 	MOVLQSX          (DX), R12
@@ -1614,12 +2051,40 @@ kernZ5x48_loop:
 	ADDQ             R11, R10
 	DECQ             AX
 	JNZ              kernZ5x48_loop
+	JMP              kernZ5x48_store
+
+kernZ5x48_table:
+	MOVLQSX          (R11), R12
+	VMOVUPS.Z        (R10)(R12*4), K1, Z15
+	VMOVUPS.Z        64(R10)(R12*4), K2, Z16
+	VMOVUPS.Z        128(R10)(R12*4), K3, Z17
+	MOVLQSX          (DX), R12
+	LEAQ             (CX)(R12*4), R12
+	VFMADD231PS.BCST (R12)(SI*4), Z15, Z0
+	VFMADD231PS.BCST (R12)(SI*4), Z16, Z1
+	VFMADD231PS.BCST (R12)(SI*4), Z17, Z2
+	VFMADD231PS.BCST (R12)(DI*4), Z15, Z3
+	VFMADD231PS.BCST (R12)(DI*4), Z16, Z4
+	VFMADD231PS.BCST (R12)(DI*4), Z17, Z5
+	VFMADD231PS.BCST (R12)(R8*4), Z15, Z6
+	VFMADD231PS.BCST (R12)(R8*4), Z16, Z7
+	VFMADD231PS.BCST (R12)(R8*4), Z17, Z8
+	VFMADD231PS.BCST (R12)(R9*4), Z15, Z9
+	VFMADD231PS.BCST (R12)(R9*4), Z16, Z10
+	VFMADD231PS.BCST (R12)(R9*4), Z17, Z11
+	VFMADD231PS.BCST (R12)(BX*4), Z15, Z12
+	VFMADD231PS.BCST (R12)(BX*4), Z16, Z13
+	VFMADD231PS.BCST (R12)(BX*4), Z17, Z14
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R11
+	DECQ             AX
+	JNZ              kernZ5x48_table
 
 kernZ5x48_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ5x48_write
 	MOVQ     AX, DX
@@ -1666,10 +2131,10 @@ kernZ5x48_write:
 	VZEROUPPER
 	RET
 
-// func kernZ6x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ6x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ6x48(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ6x48(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1686,8 +2151,6 @@ TEXT ·kernZ6x48(SB), NOSPLIT, $0-73
 	MOVLQSX 16(BX), R10
 	MOVLQSX 20(BX), BX
 	MOVQ    b+32(FP), R11
-	MOVQ    ldb+40(FP), R12
-	SHLQ    $0x02, R12
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1708,6 +2171,11 @@ TEXT ·kernZ6x48(SB), NOSPLIT, $0-73
 	VPXORD  Z17, Z17, Z17
 	TESTQ   AX, AX
 	JZ      kernZ6x48_store
+	MOVQ    bOff+48(FP), R12
+	TESTQ   R12, R12
+	JNZ     kernZ6x48_table
+	MOVQ    ldb+40(FP), R12
+	SHLQ    $0x02, R12
 
 kernZ6x48_loop:
 	MOVLQSX          (DX), R13
@@ -1737,12 +2205,43 @@ kernZ6x48_loop:
 	ADDQ             R12, R11
 	DECQ             AX
 	JNZ              kernZ6x48_loop
+	JMP              kernZ6x48_store
+
+kernZ6x48_table:
+	MOVLQSX          (R12), R13
+	VMOVUPS.Z        (R11)(R13*4), K1, Z18
+	VMOVUPS.Z        64(R11)(R13*4), K2, Z19
+	VMOVUPS.Z        128(R11)(R13*4), K3, Z20
+	MOVLQSX          (DX), R13
+	LEAQ             (CX)(R13*4), R13
+	VFMADD231PS.BCST (R13)(SI*4), Z18, Z0
+	VFMADD231PS.BCST (R13)(SI*4), Z19, Z1
+	VFMADD231PS.BCST (R13)(SI*4), Z20, Z2
+	VFMADD231PS.BCST (R13)(DI*4), Z18, Z3
+	VFMADD231PS.BCST (R13)(DI*4), Z19, Z4
+	VFMADD231PS.BCST (R13)(DI*4), Z20, Z5
+	VFMADD231PS.BCST (R13)(R8*4), Z18, Z6
+	VFMADD231PS.BCST (R13)(R8*4), Z19, Z7
+	VFMADD231PS.BCST (R13)(R8*4), Z20, Z8
+	VFMADD231PS.BCST (R13)(R9*4), Z18, Z9
+	VFMADD231PS.BCST (R13)(R9*4), Z19, Z10
+	VFMADD231PS.BCST (R13)(R9*4), Z20, Z11
+	VFMADD231PS.BCST (R13)(R10*4), Z18, Z12
+	VFMADD231PS.BCST (R13)(R10*4), Z19, Z13
+	VFMADD231PS.BCST (R13)(R10*4), Z20, Z14
+	VFMADD231PS.BCST (R13)(BX*4), Z18, Z15
+	VFMADD231PS.BCST (R13)(BX*4), Z19, Z16
+	VFMADD231PS.BCST (R13)(BX*4), Z20, Z17
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R12
+	DECQ             AX
+	JNZ              kernZ6x48_table
 
 kernZ6x48_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ6x48_write
 	MOVQ     AX, DX
@@ -1797,10 +2296,10 @@ kernZ6x48_write:
 	VZEROUPPER
 	RET
 
-// func kernZ7x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ7x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ7x48(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ7x48(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1818,8 +2317,6 @@ TEXT ·kernZ7x48(SB), NOSPLIT, $0-73
 	MOVLQSX 20(BX), R11
 	MOVLQSX 24(BX), BX
 	MOVQ    b+32(FP), R12
-	MOVQ    ldb+40(FP), R13
-	SHLQ    $0x02, R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1843,6 +2340,11 @@ TEXT ·kernZ7x48(SB), NOSPLIT, $0-73
 	VPXORD  Z20, Z20, Z20
 	TESTQ   AX, AX
 	JZ      kernZ7x48_store
+	MOVQ    bOff+48(FP), R13
+	TESTQ   R13, R13
+	JNZ     kernZ7x48_table
+	MOVQ    ldb+40(FP), R13
+	SHLQ    $0x02, R13
 
 kernZ7x48_loop:
 	MOVLQSX          (DX), R14
@@ -1875,12 +2377,46 @@ kernZ7x48_loop:
 	ADDQ             R13, R12
 	DECQ             AX
 	JNZ              kernZ7x48_loop
+	JMP              kernZ7x48_store
+
+kernZ7x48_table:
+	MOVLQSX          (R13), R14
+	VMOVUPS.Z        (R12)(R14*4), K1, Z21
+	VMOVUPS.Z        64(R12)(R14*4), K2, Z22
+	VMOVUPS.Z        128(R12)(R14*4), K3, Z23
+	MOVLQSX          (DX), R14
+	LEAQ             (CX)(R14*4), R14
+	VFMADD231PS.BCST (R14)(SI*4), Z21, Z0
+	VFMADD231PS.BCST (R14)(SI*4), Z22, Z1
+	VFMADD231PS.BCST (R14)(SI*4), Z23, Z2
+	VFMADD231PS.BCST (R14)(DI*4), Z21, Z3
+	VFMADD231PS.BCST (R14)(DI*4), Z22, Z4
+	VFMADD231PS.BCST (R14)(DI*4), Z23, Z5
+	VFMADD231PS.BCST (R14)(R8*4), Z21, Z6
+	VFMADD231PS.BCST (R14)(R8*4), Z22, Z7
+	VFMADD231PS.BCST (R14)(R8*4), Z23, Z8
+	VFMADD231PS.BCST (R14)(R9*4), Z21, Z9
+	VFMADD231PS.BCST (R14)(R9*4), Z22, Z10
+	VFMADD231PS.BCST (R14)(R9*4), Z23, Z11
+	VFMADD231PS.BCST (R14)(R10*4), Z21, Z12
+	VFMADD231PS.BCST (R14)(R10*4), Z22, Z13
+	VFMADD231PS.BCST (R14)(R10*4), Z23, Z14
+	VFMADD231PS.BCST (R14)(R11*4), Z21, Z15
+	VFMADD231PS.BCST (R14)(R11*4), Z22, Z16
+	VFMADD231PS.BCST (R14)(R11*4), Z23, Z17
+	VFMADD231PS.BCST (R14)(BX*4), Z21, Z18
+	VFMADD231PS.BCST (R14)(BX*4), Z22, Z19
+	VFMADD231PS.BCST (R14)(BX*4), Z23, Z20
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R13
+	DECQ             AX
+	JNZ              kernZ7x48_table
 
 kernZ7x48_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ7x48_write
 	MOVQ     AX, DX
@@ -1943,10 +2479,10 @@ kernZ7x48_write:
 	VZEROUPPER
 	RET
 
-// func kernZ8x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ8x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ8x48(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ8x48(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -1965,8 +2501,6 @@ TEXT ·kernZ8x48(SB), NOSPLIT, $0-73
 	MOVLQSX 24(BX), R12
 	MOVLQSX 28(BX), BX
 	MOVQ    b+32(FP), R13
-	MOVQ    ldb+40(FP), R14
-	SHLQ    $0x02, R14
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1993,6 +2527,11 @@ TEXT ·kernZ8x48(SB), NOSPLIT, $0-73
 	VPXORD  Z23, Z23, Z23
 	TESTQ   AX, AX
 	JZ      kernZ8x48_store
+	MOVQ    bOff+48(FP), R14
+	TESTQ   R14, R14
+	JNZ     kernZ8x48_table
+	MOVQ    ldb+40(FP), R14
+	SHLQ    $0x02, R14
 
 kernZ8x48_loop:
 	MOVLQSX          (DX), R15
@@ -2028,12 +2567,49 @@ kernZ8x48_loop:
 	ADDQ             R14, R13
 	DECQ             AX
 	JNZ              kernZ8x48_loop
+	JMP              kernZ8x48_store
+
+kernZ8x48_table:
+	MOVLQSX          (R14), R15
+	VMOVUPS.Z        (R13)(R15*4), K1, Z24
+	VMOVUPS.Z        64(R13)(R15*4), K2, Z25
+	VMOVUPS.Z        128(R13)(R15*4), K3, Z26
+	MOVLQSX          (DX), R15
+	LEAQ             (CX)(R15*4), R15
+	VFMADD231PS.BCST (R15)(SI*4), Z24, Z0
+	VFMADD231PS.BCST (R15)(SI*4), Z25, Z1
+	VFMADD231PS.BCST (R15)(SI*4), Z26, Z2
+	VFMADD231PS.BCST (R15)(DI*4), Z24, Z3
+	VFMADD231PS.BCST (R15)(DI*4), Z25, Z4
+	VFMADD231PS.BCST (R15)(DI*4), Z26, Z5
+	VFMADD231PS.BCST (R15)(R8*4), Z24, Z6
+	VFMADD231PS.BCST (R15)(R8*4), Z25, Z7
+	VFMADD231PS.BCST (R15)(R8*4), Z26, Z8
+	VFMADD231PS.BCST (R15)(R9*4), Z24, Z9
+	VFMADD231PS.BCST (R15)(R9*4), Z25, Z10
+	VFMADD231PS.BCST (R15)(R9*4), Z26, Z11
+	VFMADD231PS.BCST (R15)(R10*4), Z24, Z12
+	VFMADD231PS.BCST (R15)(R10*4), Z25, Z13
+	VFMADD231PS.BCST (R15)(R10*4), Z26, Z14
+	VFMADD231PS.BCST (R15)(R11*4), Z24, Z15
+	VFMADD231PS.BCST (R15)(R11*4), Z25, Z16
+	VFMADD231PS.BCST (R15)(R11*4), Z26, Z17
+	VFMADD231PS.BCST (R15)(R12*4), Z24, Z18
+	VFMADD231PS.BCST (R15)(R12*4), Z25, Z19
+	VFMADD231PS.BCST (R15)(R12*4), Z26, Z20
+	VFMADD231PS.BCST (R15)(BX*4), Z24, Z21
+	VFMADD231PS.BCST (R15)(BX*4), Z25, Z22
+	VFMADD231PS.BCST (R15)(BX*4), Z26, Z23
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R14
+	DECQ             AX
+	JNZ              kernZ8x48_table
 
 kernZ8x48_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ8x48_write
 	MOVQ     AX, DX
@@ -2104,10 +2680,10 @@ kernZ8x48_write:
 	VZEROUPPER
 	RET
 
-// func kernZ1x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ1x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ1x64(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ1x64(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -2121,14 +2697,17 @@ TEXT ·kernZ1x64(SB), NOSPLIT, $0-73
 	MOVQ    rowOff+24(FP), BX
 	MOVLQSX (BX), BX
 	MOVQ    b+32(FP), SI
-	MOVQ    ldb+40(FP), DI
-	SHLQ    $0x02, DI
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
 	VPXORD  Z3, Z3, Z3
 	TESTQ   AX, AX
 	JZ      kernZ1x64_store
+	MOVQ    bOff+48(FP), DI
+	TESTQ   DI, DI
+	JNZ     kernZ1x64_table
+	MOVQ    ldb+40(FP), DI
+	SHLQ    $0x02, DI
 
 kernZ1x64_loop:
 	MOVLQSX          (DX), R8
@@ -2145,12 +2724,30 @@ kernZ1x64_loop:
 	ADDQ             DI, SI
 	DECQ             AX
 	JNZ              kernZ1x64_loop
+	JMP              kernZ1x64_store
+
+kernZ1x64_table:
+	MOVLQSX          (DI), R8
+	VMOVUPS.Z        (SI)(R8*4), K1, Z4
+	VMOVUPS.Z        64(SI)(R8*4), K2, Z5
+	VMOVUPS.Z        128(SI)(R8*4), K3, Z6
+	VMOVUPS.Z        192(SI)(R8*4), K4, Z7
+	MOVLQSX          (DX), R8
+	LEAQ             (CX)(R8*4), R8
+	VFMADD231PS.BCST (R8)(BX*4), Z4, Z0
+	VFMADD231PS.BCST (R8)(BX*4), Z5, Z1
+	VFMADD231PS.BCST (R8)(BX*4), Z6, Z2
+	VFMADD231PS.BCST (R8)(BX*4), Z7, Z3
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, DI
+	DECQ             AX
+	JNZ              kernZ1x64_table
 
 kernZ1x64_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), CL
+	MOVB     acc+80(FP), CL
 	TESTB    CL, CL
 	JZ       kernZ1x64_write
 	MOVQ     AX, CX
@@ -2167,10 +2764,10 @@ kernZ1x64_write:
 	VZEROUPPER
 	RET
 
-// func kernZ2x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ2x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ2x64(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ2x64(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -2185,8 +2782,6 @@ TEXT ·kernZ2x64(SB), NOSPLIT, $0-73
 	MOVLQSX (BX), SI
 	MOVLQSX 4(BX), BX
 	MOVQ    b+32(FP), DI
-	MOVQ    ldb+40(FP), R8
-	SHLQ    $0x02, R8
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2197,6 +2792,11 @@ TEXT ·kernZ2x64(SB), NOSPLIT, $0-73
 	VPXORD  Z7, Z7, Z7
 	TESTQ   AX, AX
 	JZ      kernZ2x64_store
+	MOVQ    bOff+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     kernZ2x64_table
+	MOVQ    ldb+40(FP), R8
+	SHLQ    $0x02, R8
 
 kernZ2x64_loop:
 	MOVLQSX          (DX), R9
@@ -2217,12 +2817,34 @@ kernZ2x64_loop:
 	ADDQ             R8, DI
 	DECQ             AX
 	JNZ              kernZ2x64_loop
+	JMP              kernZ2x64_store
+
+kernZ2x64_table:
+	MOVLQSX          (R8), R9
+	VMOVUPS.Z        (DI)(R9*4), K1, Z8
+	VMOVUPS.Z        64(DI)(R9*4), K2, Z9
+	VMOVUPS.Z        128(DI)(R9*4), K3, Z10
+	VMOVUPS.Z        192(DI)(R9*4), K4, Z11
+	MOVLQSX          (DX), R9
+	LEAQ             (CX)(R9*4), R9
+	VFMADD231PS.BCST (R9)(SI*4), Z8, Z0
+	VFMADD231PS.BCST (R9)(SI*4), Z9, Z1
+	VFMADD231PS.BCST (R9)(SI*4), Z10, Z2
+	VFMADD231PS.BCST (R9)(SI*4), Z11, Z3
+	VFMADD231PS.BCST (R9)(BX*4), Z8, Z4
+	VFMADD231PS.BCST (R9)(BX*4), Z9, Z5
+	VFMADD231PS.BCST (R9)(BX*4), Z10, Z6
+	VFMADD231PS.BCST (R9)(BX*4), Z11, Z7
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R8
+	DECQ             AX
+	JNZ              kernZ2x64_table
 
 kernZ2x64_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ2x64_write
 	MOVQ     AX, DX
@@ -2249,10 +2871,10 @@ kernZ2x64_write:
 	VZEROUPPER
 	RET
 
-// func kernZ3x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ3x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ3x64(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ3x64(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -2268,8 +2890,6 @@ TEXT ·kernZ3x64(SB), NOSPLIT, $0-73
 	MOVLQSX 4(BX), DI
 	MOVLQSX 8(BX), BX
 	MOVQ    b+32(FP), R8
-	MOVQ    ldb+40(FP), R9
-	SHLQ    $0x02, R9
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2284,6 +2904,11 @@ TEXT ·kernZ3x64(SB), NOSPLIT, $0-73
 	VPXORD  Z11, Z11, Z11
 	TESTQ   AX, AX
 	JZ      kernZ3x64_store
+	MOVQ    bOff+48(FP), R9
+	TESTQ   R9, R9
+	JNZ     kernZ3x64_table
+	MOVQ    ldb+40(FP), R9
+	SHLQ    $0x02, R9
 
 kernZ3x64_loop:
 	MOVLQSX          (DX), R10
@@ -2308,12 +2933,38 @@ kernZ3x64_loop:
 	ADDQ             R9, R8
 	DECQ             AX
 	JNZ              kernZ3x64_loop
+	JMP              kernZ3x64_store
+
+kernZ3x64_table:
+	MOVLQSX          (R9), R10
+	VMOVUPS.Z        (R8)(R10*4), K1, Z12
+	VMOVUPS.Z        64(R8)(R10*4), K2, Z13
+	VMOVUPS.Z        128(R8)(R10*4), K3, Z14
+	VMOVUPS.Z        192(R8)(R10*4), K4, Z15
+	MOVLQSX          (DX), R10
+	LEAQ             (CX)(R10*4), R10
+	VFMADD231PS.BCST (R10)(SI*4), Z12, Z0
+	VFMADD231PS.BCST (R10)(SI*4), Z13, Z1
+	VFMADD231PS.BCST (R10)(SI*4), Z14, Z2
+	VFMADD231PS.BCST (R10)(SI*4), Z15, Z3
+	VFMADD231PS.BCST (R10)(DI*4), Z12, Z4
+	VFMADD231PS.BCST (R10)(DI*4), Z13, Z5
+	VFMADD231PS.BCST (R10)(DI*4), Z14, Z6
+	VFMADD231PS.BCST (R10)(DI*4), Z15, Z7
+	VFMADD231PS.BCST (R10)(BX*4), Z12, Z8
+	VFMADD231PS.BCST (R10)(BX*4), Z13, Z9
+	VFMADD231PS.BCST (R10)(BX*4), Z14, Z10
+	VFMADD231PS.BCST (R10)(BX*4), Z15, Z11
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R9
+	DECQ             AX
+	JNZ              kernZ3x64_table
 
 kernZ3x64_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ3x64_write
 	MOVQ     AX, DX
@@ -2350,10 +3001,10 @@ kernZ3x64_write:
 	VZEROUPPER
 	RET
 
-// func kernZ4x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ4x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ4x64(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ4x64(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -2370,8 +3021,6 @@ TEXT ·kernZ4x64(SB), NOSPLIT, $0-73
 	MOVLQSX 8(BX), R8
 	MOVLQSX 12(BX), BX
 	MOVQ    b+32(FP), R9
-	MOVQ    ldb+40(FP), R10
-	SHLQ    $0x02, R10
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2390,6 +3039,11 @@ TEXT ·kernZ4x64(SB), NOSPLIT, $0-73
 	VPXORD  Z15, Z15, Z15
 	TESTQ   AX, AX
 	JZ      kernZ4x64_store
+	MOVQ    bOff+48(FP), R10
+	TESTQ   R10, R10
+	JNZ     kernZ4x64_table
+	MOVQ    ldb+40(FP), R10
+	SHLQ    $0x02, R10
 
 kernZ4x64_loop:
 	MOVLQSX          (DX), R11
@@ -2418,12 +3072,42 @@ kernZ4x64_loop:
 	ADDQ             R10, R9
 	DECQ             AX
 	JNZ              kernZ4x64_loop
+	JMP              kernZ4x64_store
+
+kernZ4x64_table:
+	MOVLQSX          (R10), R11
+	VMOVUPS.Z        (R9)(R11*4), K1, Z16
+	VMOVUPS.Z        64(R9)(R11*4), K2, Z17
+	VMOVUPS.Z        128(R9)(R11*4), K3, Z18
+	VMOVUPS.Z        192(R9)(R11*4), K4, Z19
+	MOVLQSX          (DX), R11
+	LEAQ             (CX)(R11*4), R11
+	VFMADD231PS.BCST (R11)(SI*4), Z16, Z0
+	VFMADD231PS.BCST (R11)(SI*4), Z17, Z1
+	VFMADD231PS.BCST (R11)(SI*4), Z18, Z2
+	VFMADD231PS.BCST (R11)(SI*4), Z19, Z3
+	VFMADD231PS.BCST (R11)(DI*4), Z16, Z4
+	VFMADD231PS.BCST (R11)(DI*4), Z17, Z5
+	VFMADD231PS.BCST (R11)(DI*4), Z18, Z6
+	VFMADD231PS.BCST (R11)(DI*4), Z19, Z7
+	VFMADD231PS.BCST (R11)(R8*4), Z16, Z8
+	VFMADD231PS.BCST (R11)(R8*4), Z17, Z9
+	VFMADD231PS.BCST (R11)(R8*4), Z18, Z10
+	VFMADD231PS.BCST (R11)(R8*4), Z19, Z11
+	VFMADD231PS.BCST (R11)(BX*4), Z16, Z12
+	VFMADD231PS.BCST (R11)(BX*4), Z17, Z13
+	VFMADD231PS.BCST (R11)(BX*4), Z18, Z14
+	VFMADD231PS.BCST (R11)(BX*4), Z19, Z15
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R10
+	DECQ             AX
+	JNZ              kernZ4x64_table
 
 kernZ4x64_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ4x64_write
 	MOVQ     AX, DX
@@ -2470,10 +3154,10 @@ kernZ4x64_write:
 	VZEROUPPER
 	RET
 
-// func kernZ5x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ5x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ5x64(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ5x64(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -2491,8 +3175,6 @@ TEXT ·kernZ5x64(SB), NOSPLIT, $0-73
 	MOVLQSX 12(BX), R9
 	MOVLQSX 16(BX), BX
 	MOVQ    b+32(FP), R10
-	MOVQ    ldb+40(FP), R11
-	SHLQ    $0x02, R11
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2515,6 +3197,11 @@ TEXT ·kernZ5x64(SB), NOSPLIT, $0-73
 	VPXORD  Z19, Z19, Z19
 	TESTQ   AX, AX
 	JZ      kernZ5x64_store
+	MOVQ    bOff+48(FP), R11
+	TESTQ   R11, R11
+	JNZ     kernZ5x64_table
+	MOVQ    ldb+40(FP), R11
+	SHLQ    $0x02, R11
 
 kernZ5x64_loop:
 	MOVLQSX          (DX), R12
@@ -2547,12 +3234,46 @@ kernZ5x64_loop:
 	ADDQ             R11, R10
 	DECQ             AX
 	JNZ              kernZ5x64_loop
+	JMP              kernZ5x64_store
+
+kernZ5x64_table:
+	MOVLQSX          (R11), R12
+	VMOVUPS.Z        (R10)(R12*4), K1, Z20
+	VMOVUPS.Z        64(R10)(R12*4), K2, Z21
+	VMOVUPS.Z        128(R10)(R12*4), K3, Z22
+	VMOVUPS.Z        192(R10)(R12*4), K4, Z23
+	MOVLQSX          (DX), R12
+	LEAQ             (CX)(R12*4), R12
+	VFMADD231PS.BCST (R12)(SI*4), Z20, Z0
+	VFMADD231PS.BCST (R12)(SI*4), Z21, Z1
+	VFMADD231PS.BCST (R12)(SI*4), Z22, Z2
+	VFMADD231PS.BCST (R12)(SI*4), Z23, Z3
+	VFMADD231PS.BCST (R12)(DI*4), Z20, Z4
+	VFMADD231PS.BCST (R12)(DI*4), Z21, Z5
+	VFMADD231PS.BCST (R12)(DI*4), Z22, Z6
+	VFMADD231PS.BCST (R12)(DI*4), Z23, Z7
+	VFMADD231PS.BCST (R12)(R8*4), Z20, Z8
+	VFMADD231PS.BCST (R12)(R8*4), Z21, Z9
+	VFMADD231PS.BCST (R12)(R8*4), Z22, Z10
+	VFMADD231PS.BCST (R12)(R8*4), Z23, Z11
+	VFMADD231PS.BCST (R12)(R9*4), Z20, Z12
+	VFMADD231PS.BCST (R12)(R9*4), Z21, Z13
+	VFMADD231PS.BCST (R12)(R9*4), Z22, Z14
+	VFMADD231PS.BCST (R12)(R9*4), Z23, Z15
+	VFMADD231PS.BCST (R12)(BX*4), Z20, Z16
+	VFMADD231PS.BCST (R12)(BX*4), Z21, Z17
+	VFMADD231PS.BCST (R12)(BX*4), Z22, Z18
+	VFMADD231PS.BCST (R12)(BX*4), Z23, Z19
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R11
+	DECQ             AX
+	JNZ              kernZ5x64_table
 
 kernZ5x64_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ5x64_write
 	MOVQ     AX, DX
@@ -2609,10 +3330,10 @@ kernZ5x64_write:
 	VZEROUPPER
 	RET
 
-// func kernZ6x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernZ6x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, AVX512F
-TEXT ·kernZ6x64(SB), NOSPLIT, $0-73
-	MOVQ    masks+64(FP), AX
+TEXT ·kernZ6x64(SB), NOSPLIT, $0-81
+	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
 	KMOVW   AX, K2
@@ -2631,8 +3352,6 @@ TEXT ·kernZ6x64(SB), NOSPLIT, $0-73
 	MOVLQSX 16(BX), R10
 	MOVLQSX 20(BX), BX
 	MOVQ    b+32(FP), R11
-	MOVQ    ldb+40(FP), R12
-	SHLQ    $0x02, R12
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2659,6 +3378,11 @@ TEXT ·kernZ6x64(SB), NOSPLIT, $0-73
 	VPXORD  Z23, Z23, Z23
 	TESTQ   AX, AX
 	JZ      kernZ6x64_store
+	MOVQ    bOff+48(FP), R12
+	TESTQ   R12, R12
+	JNZ     kernZ6x64_table
+	MOVQ    ldb+40(FP), R12
+	SHLQ    $0x02, R12
 
 kernZ6x64_loop:
 	MOVLQSX          (DX), R13
@@ -2695,12 +3419,50 @@ kernZ6x64_loop:
 	ADDQ             R12, R11
 	DECQ             AX
 	JNZ              kernZ6x64_loop
+	JMP              kernZ6x64_store
+
+kernZ6x64_table:
+	MOVLQSX          (R12), R13
+	VMOVUPS.Z        (R11)(R13*4), K1, Z24
+	VMOVUPS.Z        64(R11)(R13*4), K2, Z25
+	VMOVUPS.Z        128(R11)(R13*4), K3, Z26
+	VMOVUPS.Z        192(R11)(R13*4), K4, Z27
+	MOVLQSX          (DX), R13
+	LEAQ             (CX)(R13*4), R13
+	VFMADD231PS.BCST (R13)(SI*4), Z24, Z0
+	VFMADD231PS.BCST (R13)(SI*4), Z25, Z1
+	VFMADD231PS.BCST (R13)(SI*4), Z26, Z2
+	VFMADD231PS.BCST (R13)(SI*4), Z27, Z3
+	VFMADD231PS.BCST (R13)(DI*4), Z24, Z4
+	VFMADD231PS.BCST (R13)(DI*4), Z25, Z5
+	VFMADD231PS.BCST (R13)(DI*4), Z26, Z6
+	VFMADD231PS.BCST (R13)(DI*4), Z27, Z7
+	VFMADD231PS.BCST (R13)(R8*4), Z24, Z8
+	VFMADD231PS.BCST (R13)(R8*4), Z25, Z9
+	VFMADD231PS.BCST (R13)(R8*4), Z26, Z10
+	VFMADD231PS.BCST (R13)(R8*4), Z27, Z11
+	VFMADD231PS.BCST (R13)(R9*4), Z24, Z12
+	VFMADD231PS.BCST (R13)(R9*4), Z25, Z13
+	VFMADD231PS.BCST (R13)(R9*4), Z26, Z14
+	VFMADD231PS.BCST (R13)(R9*4), Z27, Z15
+	VFMADD231PS.BCST (R13)(R10*4), Z24, Z16
+	VFMADD231PS.BCST (R13)(R10*4), Z25, Z17
+	VFMADD231PS.BCST (R13)(R10*4), Z26, Z18
+	VFMADD231PS.BCST (R13)(R10*4), Z27, Z19
+	VFMADD231PS.BCST (R13)(BX*4), Z24, Z20
+	VFMADD231PS.BCST (R13)(BX*4), Z25, Z21
+	VFMADD231PS.BCST (R13)(BX*4), Z26, Z22
+	VFMADD231PS.BCST (R13)(BX*4), Z27, Z23
+	ADDQ             $0x04, DX
+	ADDQ             $0x04, R12
+	DECQ             AX
+	JNZ              kernZ6x64_table
 
 kernZ6x64_store:
-	MOVQ     c+48(FP), AX
-	MOVQ     ldc+56(FP), CX
+	MOVQ     c+56(FP), AX
+	MOVQ     ldc+64(FP), CX
 	SHLQ     $0x02, CX
-	MOVB     acc+72(FP), DL
+	MOVB     acc+80(FP), DL
 	TESTB    DL, DL
 	JZ       kernZ6x64_write
 	MOVQ     AX, DX
@@ -2767,20 +3529,23 @@ kernZ6x64_write:
 	VZEROUPPER
 	RET
 
-// func kernY1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY1x8(SB), NOSPLIT, $0-73
+TEXT ·kernY1x8(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
 	MOVQ    rowOff+24(FP), BX
 	MOVLQSX (BX), BX
 	MOVQ    b+32(FP), SI
-	MOVQ    ldb+40(FP), DI
-	SHLQ    $0x02, DI
 	VXORPS  Y0, Y0, Y0
 	TESTQ   AX, AX
 	JZ      kernY1x8_store
+	MOVQ    bOff+48(FP), DI
+	TESTQ   DI, DI
+	JNZ     kernY1x8_table
+	MOVQ    ldb+40(FP), DI
+	SHLQ    $0x02, DI
 
 kernY1x8_loop:
 	MOVLQSX      (DX), R8
@@ -2792,12 +3557,25 @@ kernY1x8_loop:
 	ADDQ         DI, SI
 	DECQ         AX
 	JNZ          kernY1x8_loop
+	JMP          kernY1x8_store
+
+kernY1x8_table:
+	MOVLQSX      (DI), R8
+	VMOVUPS      (SI)(R8*4), Y1
+	MOVLQSX      (DX), R8
+	LEAQ         (CX)(R8*4), R8
+	VBROADCASTSS (R8)(BX*4), Y2
+	VFMADD231PS  Y1, Y2, Y0
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, DI
+	DECQ         AX
+	JNZ          kernY1x8_table
 
 kernY1x8_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), CL
+	MOVB   acc+80(FP), CL
 	TESTB  CL, CL
 	JZ     kernY1x8_write
 	MOVQ   AX, CX
@@ -2808,9 +3586,9 @@ kernY1x8_write:
 	VZEROUPPER
 	RET
 
-// func kernY2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY2x8(SB), NOSPLIT, $0-73
+TEXT ·kernY2x8(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -2818,12 +3596,15 @@ TEXT ·kernY2x8(SB), NOSPLIT, $0-73
 	MOVLQSX (BX), SI
 	MOVLQSX 4(BX), BX
 	MOVQ    b+32(FP), DI
-	MOVQ    ldb+40(FP), R8
-	SHLQ    $0x02, R8
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	TESTQ   AX, AX
 	JZ      kernY2x8_store
+	MOVQ    bOff+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     kernY2x8_table
+	MOVQ    ldb+40(FP), R8
+	SHLQ    $0x02, R8
 
 kernY2x8_loop:
 	MOVLQSX      (DX), R9
@@ -2837,12 +3618,27 @@ kernY2x8_loop:
 	ADDQ         R8, DI
 	DECQ         AX
 	JNZ          kernY2x8_loop
+	JMP          kernY2x8_store
+
+kernY2x8_table:
+	MOVLQSX      (R8), R9
+	VMOVUPS      (DI)(R9*4), Y2
+	MOVLQSX      (DX), R9
+	LEAQ         (CX)(R9*4), R9
+	VBROADCASTSS (R9)(SI*4), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS (R9)(BX*4), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R8
+	DECQ         AX
+	JNZ          kernY2x8_table
 
 kernY2x8_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY2x8_write
 	MOVQ   AX, DX
@@ -2857,9 +3653,9 @@ kernY2x8_write:
 	VZEROUPPER
 	RET
 
-// func kernY3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY3x8(SB), NOSPLIT, $0-73
+TEXT ·kernY3x8(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -2868,13 +3664,16 @@ TEXT ·kernY3x8(SB), NOSPLIT, $0-73
 	MOVLQSX 4(BX), DI
 	MOVLQSX 8(BX), BX
 	MOVQ    b+32(FP), R8
-	MOVQ    ldb+40(FP), R9
-	SHLQ    $0x02, R9
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	TESTQ   AX, AX
 	JZ      kernY3x8_store
+	MOVQ    bOff+48(FP), R9
+	TESTQ   R9, R9
+	JNZ     kernY3x8_table
+	MOVQ    ldb+40(FP), R9
+	SHLQ    $0x02, R9
 
 kernY3x8_loop:
 	MOVLQSX      (DX), R10
@@ -2890,12 +3689,29 @@ kernY3x8_loop:
 	ADDQ         R9, R8
 	DECQ         AX
 	JNZ          kernY3x8_loop
+	JMP          kernY3x8_store
+
+kernY3x8_table:
+	MOVLQSX      (R9), R10
+	VMOVUPS      (R8)(R10*4), Y3
+	MOVLQSX      (DX), R10
+	LEAQ         (CX)(R10*4), R10
+	VBROADCASTSS (R10)(SI*4), Y4
+	VFMADD231PS  Y3, Y4, Y0
+	VBROADCASTSS (R10)(DI*4), Y4
+	VFMADD231PS  Y3, Y4, Y1
+	VBROADCASTSS (R10)(BX*4), Y4
+	VFMADD231PS  Y3, Y4, Y2
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R9
+	DECQ         AX
+	JNZ          kernY3x8_table
 
 kernY3x8_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY3x8_write
 	MOVQ   AX, DX
@@ -2914,9 +3730,9 @@ kernY3x8_write:
 	VZEROUPPER
 	RET
 
-// func kernY4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY4x8(SB), NOSPLIT, $0-73
+TEXT ·kernY4x8(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -2926,14 +3742,17 @@ TEXT ·kernY4x8(SB), NOSPLIT, $0-73
 	MOVLQSX 8(BX), R8
 	MOVLQSX 12(BX), BX
 	MOVQ    b+32(FP), R9
-	MOVQ    ldb+40(FP), R10
-	SHLQ    $0x02, R10
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	VXORPS  Y3, Y3, Y3
 	TESTQ   AX, AX
 	JZ      kernY4x8_store
+	MOVQ    bOff+48(FP), R10
+	TESTQ   R10, R10
+	JNZ     kernY4x8_table
+	MOVQ    ldb+40(FP), R10
+	SHLQ    $0x02, R10
 
 kernY4x8_loop:
 	MOVLQSX      (DX), R11
@@ -2951,12 +3770,31 @@ kernY4x8_loop:
 	ADDQ         R10, R9
 	DECQ         AX
 	JNZ          kernY4x8_loop
+	JMP          kernY4x8_store
+
+kernY4x8_table:
+	MOVLQSX      (R10), R11
+	VMOVUPS      (R9)(R11*4), Y4
+	MOVLQSX      (DX), R11
+	LEAQ         (CX)(R11*4), R11
+	VBROADCASTSS (R11)(SI*4), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS (R11)(DI*4), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS (R11)(R8*4), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS (R11)(BX*4), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R10
+	DECQ         AX
+	JNZ          kernY4x8_table
 
 kernY4x8_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY4x8_write
 	MOVQ   AX, DX
@@ -2979,9 +3817,9 @@ kernY4x8_write:
 	VZEROUPPER
 	RET
 
-// func kernY5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY5x8(SB), NOSPLIT, $0-73
+TEXT ·kernY5x8(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -2992,8 +3830,6 @@ TEXT ·kernY5x8(SB), NOSPLIT, $0-73
 	MOVLQSX 12(BX), R9
 	MOVLQSX 16(BX), BX
 	MOVQ    b+32(FP), R10
-	MOVQ    ldb+40(FP), R11
-	SHLQ    $0x02, R11
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3001,6 +3837,11 @@ TEXT ·kernY5x8(SB), NOSPLIT, $0-73
 	VXORPS  Y4, Y4, Y4
 	TESTQ   AX, AX
 	JZ      kernY5x8_store
+	MOVQ    bOff+48(FP), R11
+	TESTQ   R11, R11
+	JNZ     kernY5x8_table
+	MOVQ    ldb+40(FP), R11
+	SHLQ    $0x02, R11
 
 kernY5x8_loop:
 	MOVLQSX      (DX), R12
@@ -3020,12 +3861,33 @@ kernY5x8_loop:
 	ADDQ         R11, R10
 	DECQ         AX
 	JNZ          kernY5x8_loop
+	JMP          kernY5x8_store
+
+kernY5x8_table:
+	MOVLQSX      (R11), R12
+	VMOVUPS      (R10)(R12*4), Y5
+	MOVLQSX      (DX), R12
+	LEAQ         (CX)(R12*4), R12
+	VBROADCASTSS (R12)(SI*4), Y6
+	VFMADD231PS  Y5, Y6, Y0
+	VBROADCASTSS (R12)(DI*4), Y6
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (R12)(R8*4), Y6
+	VFMADD231PS  Y5, Y6, Y2
+	VBROADCASTSS (R12)(R9*4), Y6
+	VFMADD231PS  Y5, Y6, Y3
+	VBROADCASTSS (R12)(BX*4), Y6
+	VFMADD231PS  Y5, Y6, Y4
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R11
+	DECQ         AX
+	JNZ          kernY5x8_table
 
 kernY5x8_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY5x8_write
 	MOVQ   AX, DX
@@ -3052,9 +3914,9 @@ kernY5x8_write:
 	VZEROUPPER
 	RET
 
-// func kernY6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY6x8(SB), NOSPLIT, $0-73
+TEXT ·kernY6x8(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3066,8 +3928,6 @@ TEXT ·kernY6x8(SB), NOSPLIT, $0-73
 	MOVLQSX 16(BX), R10
 	MOVLQSX 20(BX), BX
 	MOVQ    b+32(FP), R11
-	MOVQ    ldb+40(FP), R12
-	SHLQ    $0x02, R12
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3076,6 +3936,11 @@ TEXT ·kernY6x8(SB), NOSPLIT, $0-73
 	VXORPS  Y5, Y5, Y5
 	TESTQ   AX, AX
 	JZ      kernY6x8_store
+	MOVQ    bOff+48(FP), R12
+	TESTQ   R12, R12
+	JNZ     kernY6x8_table
+	MOVQ    ldb+40(FP), R12
+	SHLQ    $0x02, R12
 
 kernY6x8_loop:
 	MOVLQSX      (DX), R13
@@ -3097,12 +3962,35 @@ kernY6x8_loop:
 	ADDQ         R12, R11
 	DECQ         AX
 	JNZ          kernY6x8_loop
+	JMP          kernY6x8_store
+
+kernY6x8_table:
+	MOVLQSX      (R12), R13
+	VMOVUPS      (R11)(R13*4), Y6
+	MOVLQSX      (DX), R13
+	LEAQ         (CX)(R13*4), R13
+	VBROADCASTSS (R13)(SI*4), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS (R13)(DI*4), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS (R13)(R8*4), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS (R13)(R9*4), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS (R13)(R10*4), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS (R13)(BX*4), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R12
+	DECQ         AX
+	JNZ          kernY6x8_table
 
 kernY6x8_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY6x8_write
 	MOVQ   AX, DX
@@ -3133,9 +4021,9 @@ kernY6x8_write:
 	VZEROUPPER
 	RET
 
-// func kernY7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY7x8(SB), NOSPLIT, $0-73
+TEXT ·kernY7x8(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3148,8 +4036,6 @@ TEXT ·kernY7x8(SB), NOSPLIT, $0-73
 	MOVLQSX 20(BX), R11
 	MOVLQSX 24(BX), BX
 	MOVQ    b+32(FP), R12
-	MOVQ    ldb+40(FP), R13
-	SHLQ    $0x02, R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3159,6 +4045,11 @@ TEXT ·kernY7x8(SB), NOSPLIT, $0-73
 	VXORPS  Y6, Y6, Y6
 	TESTQ   AX, AX
 	JZ      kernY7x8_store
+	MOVQ    bOff+48(FP), R13
+	TESTQ   R13, R13
+	JNZ     kernY7x8_table
+	MOVQ    ldb+40(FP), R13
+	SHLQ    $0x02, R13
 
 kernY7x8_loop:
 	MOVLQSX      (DX), R14
@@ -3182,12 +4073,37 @@ kernY7x8_loop:
 	ADDQ         R13, R12
 	DECQ         AX
 	JNZ          kernY7x8_loop
+	JMP          kernY7x8_store
+
+kernY7x8_table:
+	MOVLQSX      (R13), R14
+	VMOVUPS      (R12)(R14*4), Y7
+	MOVLQSX      (DX), R14
+	LEAQ         (CX)(R14*4), R14
+	VBROADCASTSS (R14)(SI*4), Y8
+	VFMADD231PS  Y7, Y8, Y0
+	VBROADCASTSS (R14)(DI*4), Y8
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (R14)(R8*4), Y8
+	VFMADD231PS  Y7, Y8, Y2
+	VBROADCASTSS (R14)(R9*4), Y8
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (R14)(R10*4), Y8
+	VFMADD231PS  Y7, Y8, Y4
+	VBROADCASTSS (R14)(R11*4), Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VBROADCASTSS (R14)(BX*4), Y8
+	VFMADD231PS  Y7, Y8, Y6
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R13
+	DECQ         AX
+	JNZ          kernY7x8_table
 
 kernY7x8_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY7x8_write
 	MOVQ   AX, DX
@@ -3222,9 +4138,9 @@ kernY7x8_write:
 	VZEROUPPER
 	RET
 
-// func kernY8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY8x8(SB), NOSPLIT, $0-73
+TEXT ·kernY8x8(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3238,8 +4154,6 @@ TEXT ·kernY8x8(SB), NOSPLIT, $0-73
 	MOVLQSX 24(BX), R12
 	MOVLQSX 28(BX), BX
 	MOVQ    b+32(FP), R13
-	MOVQ    ldb+40(FP), R14
-	SHLQ    $0x02, R14
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3250,6 +4164,11 @@ TEXT ·kernY8x8(SB), NOSPLIT, $0-73
 	VXORPS  Y7, Y7, Y7
 	TESTQ   AX, AX
 	JZ      kernY8x8_store
+	MOVQ    bOff+48(FP), R14
+	TESTQ   R14, R14
+	JNZ     kernY8x8_table
+	MOVQ    ldb+40(FP), R14
+	SHLQ    $0x02, R14
 
 kernY8x8_loop:
 	MOVLQSX      (DX), R15
@@ -3275,12 +4194,39 @@ kernY8x8_loop:
 	ADDQ         R14, R13
 	DECQ         AX
 	JNZ          kernY8x8_loop
+	JMP          kernY8x8_store
+
+kernY8x8_table:
+	MOVLQSX      (R14), R15
+	VMOVUPS      (R13)(R15*4), Y8
+	MOVLQSX      (DX), R15
+	LEAQ         (CX)(R15*4), R15
+	VBROADCASTSS (R15)(SI*4), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (R15)(DI*4), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	VBROADCASTSS (R15)(R8*4), Y9
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (R15)(R9*4), Y9
+	VFMADD231PS  Y8, Y9, Y3
+	VBROADCASTSS (R15)(R10*4), Y9
+	VFMADD231PS  Y8, Y9, Y4
+	VBROADCASTSS (R15)(R11*4), Y9
+	VFMADD231PS  Y8, Y9, Y5
+	VBROADCASTSS (R15)(R12*4), Y9
+	VFMADD231PS  Y8, Y9, Y6
+	VBROADCASTSS (R15)(BX*4), Y9
+	VFMADD231PS  Y8, Y9, Y7
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R14
+	DECQ         AX
+	JNZ          kernY8x8_table
 
 kernY8x8_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY8x8_write
 	MOVQ   AX, DX
@@ -3319,21 +4265,24 @@ kernY8x8_write:
 	VZEROUPPER
 	RET
 
-// func kernY1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY1x16(SB), NOSPLIT, $0-73
+TEXT ·kernY1x16(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
 	MOVQ    rowOff+24(FP), BX
 	MOVLQSX (BX), BX
 	MOVQ    b+32(FP), SI
-	MOVQ    ldb+40(FP), DI
-	SHLQ    $0x02, DI
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	TESTQ   AX, AX
 	JZ      kernY1x16_store
+	MOVQ    bOff+48(FP), DI
+	TESTQ   DI, DI
+	JNZ     kernY1x16_table
+	MOVQ    ldb+40(FP), DI
+	SHLQ    $0x02, DI
 
 kernY1x16_loop:
 	MOVLQSX      (DX), R8
@@ -3347,12 +4296,27 @@ kernY1x16_loop:
 	ADDQ         DI, SI
 	DECQ         AX
 	JNZ          kernY1x16_loop
+	JMP          kernY1x16_store
+
+kernY1x16_table:
+	MOVLQSX      (DI), R8
+	VMOVUPS      (SI)(R8*4), Y2
+	VMOVUPS      32(SI)(R8*4), Y3
+	MOVLQSX      (DX), R8
+	LEAQ         (CX)(R8*4), R8
+	VBROADCASTSS (R8)(BX*4), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, DI
+	DECQ         AX
+	JNZ          kernY1x16_table
 
 kernY1x16_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), CL
+	MOVB   acc+80(FP), CL
 	TESTB  CL, CL
 	JZ     kernY1x16_write
 	MOVQ   AX, CX
@@ -3365,9 +4329,9 @@ kernY1x16_write:
 	VZEROUPPER
 	RET
 
-// func kernY2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY2x16(SB), NOSPLIT, $0-73
+TEXT ·kernY2x16(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3375,14 +4339,17 @@ TEXT ·kernY2x16(SB), NOSPLIT, $0-73
 	MOVLQSX (BX), SI
 	MOVLQSX 4(BX), BX
 	MOVQ    b+32(FP), DI
-	MOVQ    ldb+40(FP), R8
-	SHLQ    $0x02, R8
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	VXORPS  Y3, Y3, Y3
 	TESTQ   AX, AX
 	JZ      kernY2x16_store
+	MOVQ    bOff+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     kernY2x16_table
+	MOVQ    ldb+40(FP), R8
+	SHLQ    $0x02, R8
 
 kernY2x16_loop:
 	MOVLQSX      (DX), R9
@@ -3399,12 +4366,30 @@ kernY2x16_loop:
 	ADDQ         R8, DI
 	DECQ         AX
 	JNZ          kernY2x16_loop
+	JMP          kernY2x16_store
+
+kernY2x16_table:
+	MOVLQSX      (R8), R9
+	VMOVUPS      (DI)(R9*4), Y4
+	VMOVUPS      32(DI)(R9*4), Y5
+	MOVLQSX      (DX), R9
+	LEAQ         (CX)(R9*4), R9
+	VBROADCASTSS (R9)(SI*4), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (R9)(BX*4), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R8
+	DECQ         AX
+	JNZ          kernY2x16_table
 
 kernY2x16_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY2x16_write
 	MOVQ   AX, DX
@@ -3423,9 +4408,9 @@ kernY2x16_write:
 	VZEROUPPER
 	RET
 
-// func kernY3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY3x16(SB), NOSPLIT, $0-73
+TEXT ·kernY3x16(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3434,8 +4419,6 @@ TEXT ·kernY3x16(SB), NOSPLIT, $0-73
 	MOVLQSX 4(BX), DI
 	MOVLQSX 8(BX), BX
 	MOVQ    b+32(FP), R8
-	MOVQ    ldb+40(FP), R9
-	SHLQ    $0x02, R9
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3444,6 +4427,11 @@ TEXT ·kernY3x16(SB), NOSPLIT, $0-73
 	VXORPS  Y5, Y5, Y5
 	TESTQ   AX, AX
 	JZ      kernY3x16_store
+	MOVQ    bOff+48(FP), R9
+	TESTQ   R9, R9
+	JNZ     kernY3x16_table
+	MOVQ    ldb+40(FP), R9
+	SHLQ    $0x02, R9
 
 kernY3x16_loop:
 	MOVLQSX      (DX), R10
@@ -3463,12 +4451,33 @@ kernY3x16_loop:
 	ADDQ         R9, R8
 	DECQ         AX
 	JNZ          kernY3x16_loop
+	JMP          kernY3x16_store
+
+kernY3x16_table:
+	MOVLQSX      (R9), R10
+	VMOVUPS      (R8)(R10*4), Y6
+	VMOVUPS      32(R8)(R10*4), Y7
+	MOVLQSX      (DX), R10
+	LEAQ         (CX)(R10*4), R10
+	VBROADCASTSS (R10)(SI*4), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (R10)(DI*4), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (R10)(BX*4), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R9
+	DECQ         AX
+	JNZ          kernY3x16_table
 
 kernY3x16_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY3x16_write
 	MOVQ   AX, DX
@@ -3493,9 +4502,9 @@ kernY3x16_write:
 	VZEROUPPER
 	RET
 
-// func kernY4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY4x16(SB), NOSPLIT, $0-73
+TEXT ·kernY4x16(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3505,8 +4514,6 @@ TEXT ·kernY4x16(SB), NOSPLIT, $0-73
 	MOVLQSX 8(BX), R8
 	MOVLQSX 12(BX), BX
 	MOVQ    b+32(FP), R9
-	MOVQ    ldb+40(FP), R10
-	SHLQ    $0x02, R10
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3517,6 +4524,11 @@ TEXT ·kernY4x16(SB), NOSPLIT, $0-73
 	VXORPS  Y7, Y7, Y7
 	TESTQ   AX, AX
 	JZ      kernY4x16_store
+	MOVQ    bOff+48(FP), R10
+	TESTQ   R10, R10
+	JNZ     kernY4x16_table
+	MOVQ    ldb+40(FP), R10
+	SHLQ    $0x02, R10
 
 kernY4x16_loop:
 	MOVLQSX      (DX), R11
@@ -3539,12 +4551,36 @@ kernY4x16_loop:
 	ADDQ         R10, R9
 	DECQ         AX
 	JNZ          kernY4x16_loop
+	JMP          kernY4x16_store
+
+kernY4x16_table:
+	MOVLQSX      (R10), R11
+	VMOVUPS      (R9)(R11*4), Y8
+	VMOVUPS      32(R9)(R11*4), Y9
+	MOVLQSX      (DX), R11
+	LEAQ         (CX)(R11*4), R11
+	VBROADCASTSS (R11)(SI*4), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R11)(DI*4), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (R11)(R8*4), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R11)(BX*4), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R10
+	DECQ         AX
+	JNZ          kernY4x16_table
 
 kernY4x16_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY4x16_write
 	MOVQ   AX, DX
@@ -3575,9 +4611,9 @@ kernY4x16_write:
 	VZEROUPPER
 	RET
 
-// func kernY5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY5x16(SB), NOSPLIT, $0-73
+TEXT ·kernY5x16(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3588,8 +4624,6 @@ TEXT ·kernY5x16(SB), NOSPLIT, $0-73
 	MOVLQSX 12(BX), R9
 	MOVLQSX 16(BX), BX
 	MOVQ    b+32(FP), R10
-	MOVQ    ldb+40(FP), R11
-	SHLQ    $0x02, R11
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3602,6 +4636,11 @@ TEXT ·kernY5x16(SB), NOSPLIT, $0-73
 	VXORPS  Y9, Y9, Y9
 	TESTQ   AX, AX
 	JZ      kernY5x16_store
+	MOVQ    bOff+48(FP), R11
+	TESTQ   R11, R11
+	JNZ     kernY5x16_table
+	MOVQ    ldb+40(FP), R11
+	SHLQ    $0x02, R11
 
 kernY5x16_loop:
 	MOVLQSX      (DX), R12
@@ -3627,12 +4666,39 @@ kernY5x16_loop:
 	ADDQ         R11, R10
 	DECQ         AX
 	JNZ          kernY5x16_loop
+	JMP          kernY5x16_store
+
+kernY5x16_table:
+	MOVLQSX      (R11), R12
+	VMOVUPS      (R10)(R12*4), Y10
+	VMOVUPS      32(R10)(R12*4), Y11
+	MOVLQSX      (DX), R12
+	LEAQ         (CX)(R12*4), R12
+	VBROADCASTSS (R12)(SI*4), Y12
+	VFMADD231PS  Y10, Y12, Y0
+	VFMADD231PS  Y11, Y12, Y1
+	VBROADCASTSS (R12)(DI*4), Y12
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (R12)(R8*4), Y12
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS (R12)(R9*4), Y12
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS (R12)(BX*4), Y12
+	VFMADD231PS  Y10, Y12, Y8
+	VFMADD231PS  Y11, Y12, Y9
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R11
+	DECQ         AX
+	JNZ          kernY5x16_table
 
 kernY5x16_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY5x16_write
 	MOVQ   AX, DX
@@ -3669,9 +4735,9 @@ kernY5x16_write:
 	VZEROUPPER
 	RET
 
-// func kernY6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY6x16(SB), NOSPLIT, $0-73
+TEXT ·kernY6x16(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3683,8 +4749,6 @@ TEXT ·kernY6x16(SB), NOSPLIT, $0-73
 	MOVLQSX 16(BX), R10
 	MOVLQSX 20(BX), BX
 	MOVQ    b+32(FP), R11
-	MOVQ    ldb+40(FP), R12
-	SHLQ    $0x02, R12
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3699,6 +4763,11 @@ TEXT ·kernY6x16(SB), NOSPLIT, $0-73
 	VXORPS  Y11, Y11, Y11
 	TESTQ   AX, AX
 	JZ      kernY6x16_store
+	MOVQ    bOff+48(FP), R12
+	TESTQ   R12, R12
+	JNZ     kernY6x16_table
+	MOVQ    ldb+40(FP), R12
+	SHLQ    $0x02, R12
 
 kernY6x16_loop:
 	MOVLQSX      (DX), R13
@@ -3727,12 +4796,42 @@ kernY6x16_loop:
 	ADDQ         R12, R11
 	DECQ         AX
 	JNZ          kernY6x16_loop
+	JMP          kernY6x16_store
+
+kernY6x16_table:
+	MOVLQSX      (R12), R13
+	VMOVUPS      (R11)(R13*4), Y12
+	VMOVUPS      32(R11)(R13*4), Y13
+	MOVLQSX      (DX), R13
+	LEAQ         (CX)(R13*4), R13
+	VBROADCASTSS (R13)(SI*4), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (R13)(DI*4), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (R13)(R8*4), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (R13)(R9*4), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS (R13)(R10*4), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (R13)(BX*4), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R12
+	DECQ         AX
+	JNZ          kernY6x16_table
 
 kernY6x16_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY6x16_write
 	MOVQ   AX, DX
@@ -3775,22 +4874,25 @@ kernY6x16_write:
 	VZEROUPPER
 	RET
 
-// func kernY1x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY1x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY1x24(SB), NOSPLIT, $0-73
+TEXT ·kernY1x24(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
 	MOVQ    rowOff+24(FP), BX
 	MOVLQSX (BX), BX
 	MOVQ    b+32(FP), SI
-	MOVQ    ldb+40(FP), DI
-	SHLQ    $0x02, DI
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	TESTQ   AX, AX
 	JZ      kernY1x24_store
+	MOVQ    bOff+48(FP), DI
+	TESTQ   DI, DI
+	JNZ     kernY1x24_table
+	MOVQ    ldb+40(FP), DI
+	SHLQ    $0x02, DI
 
 kernY1x24_loop:
 	MOVLQSX      (DX), R8
@@ -3806,12 +4908,29 @@ kernY1x24_loop:
 	ADDQ         DI, SI
 	DECQ         AX
 	JNZ          kernY1x24_loop
+	JMP          kernY1x24_store
+
+kernY1x24_table:
+	MOVLQSX      (DI), R8
+	VMOVUPS      (SI)(R8*4), Y3
+	VMOVUPS      32(SI)(R8*4), Y4
+	VMOVUPS      64(SI)(R8*4), Y5
+	MOVLQSX      (DX), R8
+	LEAQ         (CX)(R8*4), R8
+	VBROADCASTSS (R8)(BX*4), Y6
+	VFMADD231PS  Y3, Y6, Y0
+	VFMADD231PS  Y4, Y6, Y1
+	VFMADD231PS  Y5, Y6, Y2
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, DI
+	DECQ         AX
+	JNZ          kernY1x24_table
 
 kernY1x24_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), CL
+	MOVB   acc+80(FP), CL
 	TESTB  CL, CL
 	JZ     kernY1x24_write
 	MOVQ   AX, CX
@@ -3826,9 +4945,9 @@ kernY1x24_write:
 	VZEROUPPER
 	RET
 
-// func kernY2x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY2x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY2x24(SB), NOSPLIT, $0-73
+TEXT ·kernY2x24(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3836,8 +4955,6 @@ TEXT ·kernY2x24(SB), NOSPLIT, $0-73
 	MOVLQSX (BX), SI
 	MOVLQSX 4(BX), BX
 	MOVQ    b+32(FP), DI
-	MOVQ    ldb+40(FP), R8
-	SHLQ    $0x02, R8
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3846,6 +4963,11 @@ TEXT ·kernY2x24(SB), NOSPLIT, $0-73
 	VXORPS  Y5, Y5, Y5
 	TESTQ   AX, AX
 	JZ      kernY2x24_store
+	MOVQ    bOff+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     kernY2x24_table
+	MOVQ    ldb+40(FP), R8
+	SHLQ    $0x02, R8
 
 kernY2x24_loop:
 	MOVLQSX      (DX), R9
@@ -3865,12 +4987,33 @@ kernY2x24_loop:
 	ADDQ         R8, DI
 	DECQ         AX
 	JNZ          kernY2x24_loop
+	JMP          kernY2x24_store
+
+kernY2x24_table:
+	MOVLQSX      (R8), R9
+	VMOVUPS      (DI)(R9*4), Y6
+	VMOVUPS      32(DI)(R9*4), Y7
+	VMOVUPS      64(DI)(R9*4), Y8
+	MOVLQSX      (DX), R9
+	LEAQ         (CX)(R9*4), R9
+	VBROADCASTSS (R9)(SI*4), Y9
+	VFMADD231PS  Y6, Y9, Y0
+	VFMADD231PS  Y7, Y9, Y1
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (R9)(BX*4), Y9
+	VFMADD231PS  Y6, Y9, Y3
+	VFMADD231PS  Y7, Y9, Y4
+	VFMADD231PS  Y8, Y9, Y5
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R8
+	DECQ         AX
+	JNZ          kernY2x24_table
 
 kernY2x24_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY2x24_write
 	MOVQ   AX, DX
@@ -3893,9 +5036,9 @@ kernY2x24_write:
 	VZEROUPPER
 	RET
 
-// func kernY3x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY3x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY3x24(SB), NOSPLIT, $0-73
+TEXT ·kernY3x24(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3904,8 +5047,6 @@ TEXT ·kernY3x24(SB), NOSPLIT, $0-73
 	MOVLQSX 4(BX), DI
 	MOVLQSX 8(BX), BX
 	MOVQ    b+32(FP), R8
-	MOVQ    ldb+40(FP), R9
-	SHLQ    $0x02, R9
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3917,6 +5058,11 @@ TEXT ·kernY3x24(SB), NOSPLIT, $0-73
 	VXORPS  Y8, Y8, Y8
 	TESTQ   AX, AX
 	JZ      kernY3x24_store
+	MOVQ    bOff+48(FP), R9
+	TESTQ   R9, R9
+	JNZ     kernY3x24_table
+	MOVQ    ldb+40(FP), R9
+	SHLQ    $0x02, R9
 
 kernY3x24_loop:
 	MOVLQSX      (DX), R10
@@ -3940,12 +5086,37 @@ kernY3x24_loop:
 	ADDQ         R9, R8
 	DECQ         AX
 	JNZ          kernY3x24_loop
+	JMP          kernY3x24_store
+
+kernY3x24_table:
+	MOVLQSX      (R9), R10
+	VMOVUPS      (R8)(R10*4), Y9
+	VMOVUPS      32(R8)(R10*4), Y10
+	VMOVUPS      64(R8)(R10*4), Y11
+	MOVLQSX      (DX), R10
+	LEAQ         (CX)(R10*4), R10
+	VBROADCASTSS (R10)(SI*4), Y12
+	VFMADD231PS  Y9, Y12, Y0
+	VFMADD231PS  Y10, Y12, Y1
+	VFMADD231PS  Y11, Y12, Y2
+	VBROADCASTSS (R10)(DI*4), Y12
+	VFMADD231PS  Y9, Y12, Y3
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS (R10)(BX*4), Y12
+	VFMADD231PS  Y9, Y12, Y6
+	VFMADD231PS  Y10, Y12, Y7
+	VFMADD231PS  Y11, Y12, Y8
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R9
+	DECQ         AX
+	JNZ          kernY3x24_table
 
 kernY3x24_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY3x24_write
 	MOVQ   AX, DX
@@ -3976,9 +5147,9 @@ kernY3x24_write:
 	VZEROUPPER
 	RET
 
-// func kernY4x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+// func kernY4x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 // Requires: AVX, FMA3
-TEXT ·kernY4x24(SB), NOSPLIT, $0-73
+TEXT ·kernY4x24(SB), NOSPLIT, $0-81
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3988,8 +5159,6 @@ TEXT ·kernY4x24(SB), NOSPLIT, $0-73
 	MOVLQSX 8(BX), R8
 	MOVLQSX 12(BX), BX
 	MOVQ    b+32(FP), R9
-	MOVQ    ldb+40(FP), R10
-	SHLQ    $0x02, R10
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -4004,6 +5173,11 @@ TEXT ·kernY4x24(SB), NOSPLIT, $0-73
 	VXORPS  Y11, Y11, Y11
 	TESTQ   AX, AX
 	JZ      kernY4x24_store
+	MOVQ    bOff+48(FP), R10
+	TESTQ   R10, R10
+	JNZ     kernY4x24_table
+	MOVQ    ldb+40(FP), R10
+	SHLQ    $0x02, R10
 
 kernY4x24_loop:
 	MOVLQSX      (DX), R11
@@ -4031,12 +5205,41 @@ kernY4x24_loop:
 	ADDQ         R10, R9
 	DECQ         AX
 	JNZ          kernY4x24_loop
+	JMP          kernY4x24_store
+
+kernY4x24_table:
+	MOVLQSX      (R10), R11
+	VMOVUPS      (R9)(R11*4), Y12
+	VMOVUPS      32(R9)(R11*4), Y13
+	VMOVUPS      64(R9)(R11*4), Y14
+	MOVLQSX      (DX), R11
+	LEAQ         (CX)(R11*4), R11
+	VBROADCASTSS (R11)(SI*4), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS (R11)(DI*4), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS (R11)(R8*4), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS (R11)(BX*4), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, R10
+	DECQ         AX
+	JNZ          kernY4x24_table
 
 kernY4x24_store:
-	MOVQ   c+48(FP), AX
-	MOVQ   ldc+56(FP), CX
+	MOVQ   c+56(FP), AX
+	MOVQ   ldc+64(FP), CX
 	SHLQ   $0x02, CX
-	MOVB   acc+72(FP), DL
+	MOVB   acc+80(FP), DL
 	TESTB  DL, DL
 	JZ     kernY4x24_write
 	MOVQ   AX, DX

@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func kernN1x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN1x4(SB), NOSPLIT, $0-73
+// func kernN1x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN1x4(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -15,10 +15,11 @@ TEXT ·kernN1x4(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN1x4_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4]
@@ -27,6 +28,7 @@ kernN1x4_zero:
 	VEOR V0.B16, V0.B16, V0.B16
 kernN1x4_start:
 	CBZ R0, kernN1x4_store
+	CBNZ R19, kernN1x4_table
 kernN1x4_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -38,12 +40,26 @@ kernN1x4_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN1x4_loop
+	B kernN1x4_store
+kernN1x4_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V1.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V2.S4]
+	VFMLA V2.S4, V1.S4, V0.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN1x4_table
 kernN1x4_store:
 	VST1 [V0.S4], (R15)
 	RET
 
-// func kernN2x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN2x4(SB), NOSPLIT, $0-73
+// func kernN2x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN2x4(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -55,10 +71,11 @@ TEXT ·kernN2x4(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN2x4_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4]
@@ -70,6 +87,7 @@ kernN2x4_zero:
 	VEOR V1.B16, V1.B16, V1.B16
 kernN2x4_start:
 	CBZ R0, kernN2x4_store
+	CBNZ R19, kernN2x4_table
 kernN2x4_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -84,14 +102,31 @@ kernN2x4_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN2x4_loop
+	B kernN2x4_store
+kernN2x4_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V2.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V3.S4]
+	VFMLA V3.S4, V2.S4, V0.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V3.S4]
+	VFMLA V3.S4, V2.S4, V1.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN2x4_table
 kernN2x4_store:
 	VST1 [V0.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V1.S4], (R15)
 	RET
 
-// func kernN3x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN3x4(SB), NOSPLIT, $0-73
+// func kernN3x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN3x4(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -105,10 +140,11 @@ TEXT ·kernN3x4(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN3x4_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4]
@@ -123,6 +159,7 @@ kernN3x4_zero:
 	VEOR V2.B16, V2.B16, V2.B16
 kernN3x4_start:
 	CBZ R0, kernN3x4_store
+	CBNZ R19, kernN3x4_table
 kernN3x4_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -140,6 +177,26 @@ kernN3x4_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN3x4_loop
+	B kernN3x4_store
+kernN3x4_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V3.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V4.S4]
+	VFMLA V4.S4, V3.S4, V0.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V4.S4]
+	VFMLA V4.S4, V3.S4, V1.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V4.S4]
+	VFMLA V4.S4, V3.S4, V2.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN3x4_table
 kernN3x4_store:
 	VST1 [V0.S4], (R15)
 	ADD R3, R15, R15
@@ -148,8 +205,8 @@ kernN3x4_store:
 	VST1 [V2.S4], (R15)
 	RET
 
-// func kernN4x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN4x4(SB), NOSPLIT, $0-73
+// func kernN4x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN4x4(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -165,10 +222,11 @@ TEXT ·kernN4x4(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN4x4_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4]
@@ -186,6 +244,7 @@ kernN4x4_zero:
 	VEOR V3.B16, V3.B16, V3.B16
 kernN4x4_start:
 	CBZ R0, kernN4x4_store
+	CBNZ R19, kernN4x4_table
 kernN4x4_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -206,6 +265,29 @@ kernN4x4_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN4x4_loop
+	B kernN4x4_store
+kernN4x4_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V4.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V5.S4]
+	VFMLA V5.S4, V4.S4, V0.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V5.S4]
+	VFMLA V5.S4, V4.S4, V1.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V5.S4]
+	VFMLA V5.S4, V4.S4, V2.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V5.S4]
+	VFMLA V5.S4, V4.S4, V3.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN4x4_table
 kernN4x4_store:
 	VST1 [V0.S4], (R15)
 	ADD R3, R15, R15
@@ -216,8 +298,8 @@ kernN4x4_store:
 	VST1 [V3.S4], (R15)
 	RET
 
-// func kernN5x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN5x4(SB), NOSPLIT, $0-73
+// func kernN5x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN5x4(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -235,10 +317,11 @@ TEXT ·kernN5x4(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN5x4_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4]
@@ -259,6 +342,7 @@ kernN5x4_zero:
 	VEOR V4.B16, V4.B16, V4.B16
 kernN5x4_start:
 	CBZ R0, kernN5x4_store
+	CBNZ R19, kernN5x4_table
 kernN5x4_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -282,6 +366,32 @@ kernN5x4_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN5x4_loop
+	B kernN5x4_store
+kernN5x4_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V5.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V6.S4]
+	VFMLA V6.S4, V5.S4, V0.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V6.S4]
+	VFMLA V6.S4, V5.S4, V1.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V6.S4]
+	VFMLA V6.S4, V5.S4, V2.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V6.S4]
+	VFMLA V6.S4, V5.S4, V3.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V6.S4]
+	VFMLA V6.S4, V5.S4, V4.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN5x4_table
 kernN5x4_store:
 	VST1 [V0.S4], (R15)
 	ADD R3, R15, R15
@@ -294,8 +404,8 @@ kernN5x4_store:
 	VST1 [V4.S4], (R15)
 	RET
 
-// func kernN6x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN6x4(SB), NOSPLIT, $0-73
+// func kernN6x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN6x4(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -315,10 +425,11 @@ TEXT ·kernN6x4(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN6x4_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4]
@@ -342,6 +453,7 @@ kernN6x4_zero:
 	VEOR V5.B16, V5.B16, V5.B16
 kernN6x4_start:
 	CBZ R0, kernN6x4_store
+	CBNZ R19, kernN6x4_table
 kernN6x4_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -368,6 +480,35 @@ kernN6x4_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN6x4_loop
+	B kernN6x4_store
+kernN6x4_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V6.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V7.S4]
+	VFMLA V7.S4, V6.S4, V0.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V7.S4]
+	VFMLA V7.S4, V6.S4, V1.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V7.S4]
+	VFMLA V7.S4, V6.S4, V2.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V7.S4]
+	VFMLA V7.S4, V6.S4, V3.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V7.S4]
+	VFMLA V7.S4, V6.S4, V4.S4
+	ADD R12, R6, R16
+	VLD1R (R16), [V7.S4]
+	VFMLA V7.S4, V6.S4, V5.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN6x4_table
 kernN6x4_store:
 	VST1 [V0.S4], (R15)
 	ADD R3, R15, R15
@@ -382,8 +523,8 @@ kernN6x4_store:
 	VST1 [V5.S4], (R15)
 	RET
 
-// func kernN7x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN7x4(SB), NOSPLIT, $0-73
+// func kernN7x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN7x4(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -405,10 +546,11 @@ TEXT ·kernN7x4(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN7x4_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4]
@@ -435,6 +577,7 @@ kernN7x4_zero:
 	VEOR V6.B16, V6.B16, V6.B16
 kernN7x4_start:
 	CBZ R0, kernN7x4_store
+	CBNZ R19, kernN7x4_table
 kernN7x4_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -464,6 +607,38 @@ kernN7x4_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN7x4_loop
+	B kernN7x4_store
+kernN7x4_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V7.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V7.S4, V0.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V7.S4, V1.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V7.S4, V2.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V7.S4, V3.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V7.S4, V4.S4
+	ADD R12, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V7.S4, V5.S4
+	ADD R13, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V7.S4, V6.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN7x4_table
 kernN7x4_store:
 	VST1 [V0.S4], (R15)
 	ADD R3, R15, R15
@@ -480,8 +655,8 @@ kernN7x4_store:
 	VST1 [V6.S4], (R15)
 	RET
 
-// func kernN8x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN8x4(SB), NOSPLIT, $0-73
+// func kernN8x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN8x4(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -505,10 +680,11 @@ TEXT ·kernN8x4(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN8x4_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4]
@@ -538,6 +714,7 @@ kernN8x4_zero:
 	VEOR V7.B16, V7.B16, V7.B16
 kernN8x4_start:
 	CBZ R0, kernN8x4_store
+	CBNZ R19, kernN8x4_table
 kernN8x4_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -570,6 +747,41 @@ kernN8x4_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN8x4_loop
+	B kernN8x4_store
+kernN8x4_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V8.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V9.S4]
+	VFMLA V9.S4, V8.S4, V0.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V9.S4]
+	VFMLA V9.S4, V8.S4, V1.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V9.S4]
+	VFMLA V9.S4, V8.S4, V2.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V9.S4]
+	VFMLA V9.S4, V8.S4, V3.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V9.S4]
+	VFMLA V9.S4, V8.S4, V4.S4
+	ADD R12, R6, R16
+	VLD1R (R16), [V9.S4]
+	VFMLA V9.S4, V8.S4, V5.S4
+	ADD R13, R6, R16
+	VLD1R (R16), [V9.S4]
+	VFMLA V9.S4, V8.S4, V6.S4
+	ADD R14, R6, R16
+	VLD1R (R16), [V9.S4]
+	VFMLA V9.S4, V8.S4, V7.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN8x4_table
 kernN8x4_store:
 	VST1 [V0.S4], (R15)
 	ADD R3, R15, R15
@@ -588,8 +800,8 @@ kernN8x4_store:
 	VST1 [V7.S4], (R15)
 	RET
 
-// func kernN1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN1x8(SB), NOSPLIT, $0-73
+// func kernN1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN1x8(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -599,10 +811,11 @@ TEXT ·kernN1x8(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN1x8_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4]
@@ -612,6 +825,7 @@ kernN1x8_zero:
 	VEOR V1.B16, V1.B16, V1.B16
 kernN1x8_start:
 	CBZ R0, kernN1x8_store
+	CBNZ R19, kernN1x8_table
 kernN1x8_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -624,12 +838,27 @@ kernN1x8_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN1x8_loop
+	B kernN1x8_store
+kernN1x8_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V2.S4, V3.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V4.S4]
+	VFMLA V4.S4, V2.S4, V0.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN1x8_table
 kernN1x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	RET
 
-// func kernN2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN2x8(SB), NOSPLIT, $0-73
+// func kernN2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN2x8(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -641,10 +870,11 @@ TEXT ·kernN2x8(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN2x8_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4]
@@ -658,6 +888,7 @@ kernN2x8_zero:
 	VEOR V3.B16, V3.B16, V3.B16
 kernN2x8_start:
 	CBZ R0, kernN2x8_store
+	CBNZ R19, kernN2x8_table
 kernN2x8_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -674,14 +905,33 @@ kernN2x8_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN2x8_loop
+	B kernN2x8_store
+kernN2x8_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V4.S4, V5.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V6.S4]
+	VFMLA V6.S4, V4.S4, V0.S4
+	VFMLA V6.S4, V5.S4, V1.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V6.S4]
+	VFMLA V6.S4, V4.S4, V2.S4
+	VFMLA V6.S4, V5.S4, V3.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN2x8_table
 kernN2x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V2.S4, V3.S4], (R15)
 	RET
 
-// func kernN3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN3x8(SB), NOSPLIT, $0-73
+// func kernN3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN3x8(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -695,10 +945,11 @@ TEXT ·kernN3x8(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN3x8_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4]
@@ -716,6 +967,7 @@ kernN3x8_zero:
 	VEOR V5.B16, V5.B16, V5.B16
 kernN3x8_start:
 	CBZ R0, kernN3x8_store
+	CBNZ R19, kernN3x8_table
 kernN3x8_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -736,6 +988,29 @@ kernN3x8_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN3x8_loop
+	B kernN3x8_store
+kernN3x8_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V6.S4, V7.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V6.S4, V0.S4
+	VFMLA V8.S4, V7.S4, V1.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V6.S4, V2.S4
+	VFMLA V8.S4, V7.S4, V3.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V6.S4, V4.S4
+	VFMLA V8.S4, V7.S4, V5.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN3x8_table
 kernN3x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	ADD R3, R15, R15
@@ -744,8 +1019,8 @@ kernN3x8_store:
 	VST1 [V4.S4, V5.S4], (R15)
 	RET
 
-// func kernN4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN4x8(SB), NOSPLIT, $0-73
+// func kernN4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN4x8(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -761,10 +1036,11 @@ TEXT ·kernN4x8(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN4x8_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4]
@@ -786,6 +1062,7 @@ kernN4x8_zero:
 	VEOR V7.B16, V7.B16, V7.B16
 kernN4x8_start:
 	CBZ R0, kernN4x8_store
+	CBNZ R19, kernN4x8_table
 kernN4x8_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -810,6 +1087,33 @@ kernN4x8_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN4x8_loop
+	B kernN4x8_store
+kernN4x8_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V8.S4, V9.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V10.S4]
+	VFMLA V10.S4, V8.S4, V0.S4
+	VFMLA V10.S4, V9.S4, V1.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V10.S4]
+	VFMLA V10.S4, V8.S4, V2.S4
+	VFMLA V10.S4, V9.S4, V3.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V10.S4]
+	VFMLA V10.S4, V8.S4, V4.S4
+	VFMLA V10.S4, V9.S4, V5.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V10.S4]
+	VFMLA V10.S4, V8.S4, V6.S4
+	VFMLA V10.S4, V9.S4, V7.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN4x8_table
 kernN4x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	ADD R3, R15, R15
@@ -820,8 +1124,8 @@ kernN4x8_store:
 	VST1 [V6.S4, V7.S4], (R15)
 	RET
 
-// func kernN5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN5x8(SB), NOSPLIT, $0-73
+// func kernN5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN5x8(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -839,10 +1143,11 @@ TEXT ·kernN5x8(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN5x8_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4]
@@ -868,6 +1173,7 @@ kernN5x8_zero:
 	VEOR V9.B16, V9.B16, V9.B16
 kernN5x8_start:
 	CBZ R0, kernN5x8_store
+	CBNZ R19, kernN5x8_table
 kernN5x8_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -896,6 +1202,37 @@ kernN5x8_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN5x8_loop
+	B kernN5x8_store
+kernN5x8_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V10.S4, V11.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V12.S4]
+	VFMLA V12.S4, V10.S4, V0.S4
+	VFMLA V12.S4, V11.S4, V1.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V12.S4]
+	VFMLA V12.S4, V10.S4, V2.S4
+	VFMLA V12.S4, V11.S4, V3.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V12.S4]
+	VFMLA V12.S4, V10.S4, V4.S4
+	VFMLA V12.S4, V11.S4, V5.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V12.S4]
+	VFMLA V12.S4, V10.S4, V6.S4
+	VFMLA V12.S4, V11.S4, V7.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V12.S4]
+	VFMLA V12.S4, V10.S4, V8.S4
+	VFMLA V12.S4, V11.S4, V9.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN5x8_table
 kernN5x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	ADD R3, R15, R15
@@ -908,8 +1245,8 @@ kernN5x8_store:
 	VST1 [V8.S4, V9.S4], (R15)
 	RET
 
-// func kernN6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN6x8(SB), NOSPLIT, $0-73
+// func kernN6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN6x8(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -929,10 +1266,11 @@ TEXT ·kernN6x8(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN6x8_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4]
@@ -962,6 +1300,7 @@ kernN6x8_zero:
 	VEOR V11.B16, V11.B16, V11.B16
 kernN6x8_start:
 	CBZ R0, kernN6x8_store
+	CBNZ R19, kernN6x8_table
 kernN6x8_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -994,6 +1333,41 @@ kernN6x8_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN6x8_loop
+	B kernN6x8_store
+kernN6x8_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V12.S4, V13.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V14.S4]
+	VFMLA V14.S4, V12.S4, V0.S4
+	VFMLA V14.S4, V13.S4, V1.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V14.S4]
+	VFMLA V14.S4, V12.S4, V2.S4
+	VFMLA V14.S4, V13.S4, V3.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V14.S4]
+	VFMLA V14.S4, V12.S4, V4.S4
+	VFMLA V14.S4, V13.S4, V5.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V14.S4]
+	VFMLA V14.S4, V12.S4, V6.S4
+	VFMLA V14.S4, V13.S4, V7.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V14.S4]
+	VFMLA V14.S4, V12.S4, V8.S4
+	VFMLA V14.S4, V13.S4, V9.S4
+	ADD R12, R6, R16
+	VLD1R (R16), [V14.S4]
+	VFMLA V14.S4, V12.S4, V10.S4
+	VFMLA V14.S4, V13.S4, V11.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN6x8_table
 kernN6x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	ADD R3, R15, R15
@@ -1008,8 +1382,8 @@ kernN6x8_store:
 	VST1 [V10.S4, V11.S4], (R15)
 	RET
 
-// func kernN7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN7x8(SB), NOSPLIT, $0-73
+// func kernN7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN7x8(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1031,10 +1405,11 @@ TEXT ·kernN7x8(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN7x8_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4]
@@ -1068,6 +1443,7 @@ kernN7x8_zero:
 	VEOR V13.B16, V13.B16, V13.B16
 kernN7x8_start:
 	CBZ R0, kernN7x8_store
+	CBNZ R19, kernN7x8_table
 kernN7x8_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -1104,6 +1480,45 @@ kernN7x8_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN7x8_loop
+	B kernN7x8_store
+kernN7x8_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V14.S4, V15.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V14.S4, V0.S4
+	VFMLA V16.S4, V15.S4, V1.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V14.S4, V2.S4
+	VFMLA V16.S4, V15.S4, V3.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V14.S4, V4.S4
+	VFMLA V16.S4, V15.S4, V5.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V14.S4, V6.S4
+	VFMLA V16.S4, V15.S4, V7.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V14.S4, V8.S4
+	VFMLA V16.S4, V15.S4, V9.S4
+	ADD R12, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V14.S4, V10.S4
+	VFMLA V16.S4, V15.S4, V11.S4
+	ADD R13, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V14.S4, V12.S4
+	VFMLA V16.S4, V15.S4, V13.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN7x8_table
 kernN7x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	ADD R3, R15, R15
@@ -1120,8 +1535,8 @@ kernN7x8_store:
 	VST1 [V12.S4, V13.S4], (R15)
 	RET
 
-// func kernN8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN8x8(SB), NOSPLIT, $0-73
+// func kernN8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN8x8(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1145,10 +1560,11 @@ TEXT ·kernN8x8(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN8x8_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4]
@@ -1186,6 +1602,7 @@ kernN8x8_zero:
 	VEOR V15.B16, V15.B16, V15.B16
 kernN8x8_start:
 	CBZ R0, kernN8x8_store
+	CBNZ R19, kernN8x8_table
 kernN8x8_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -1226,6 +1643,49 @@ kernN8x8_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN8x8_loop
+	B kernN8x8_store
+kernN8x8_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V16.S4, V17.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V18.S4]
+	VFMLA V18.S4, V16.S4, V0.S4
+	VFMLA V18.S4, V17.S4, V1.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V18.S4]
+	VFMLA V18.S4, V16.S4, V2.S4
+	VFMLA V18.S4, V17.S4, V3.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V18.S4]
+	VFMLA V18.S4, V16.S4, V4.S4
+	VFMLA V18.S4, V17.S4, V5.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V18.S4]
+	VFMLA V18.S4, V16.S4, V6.S4
+	VFMLA V18.S4, V17.S4, V7.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V18.S4]
+	VFMLA V18.S4, V16.S4, V8.S4
+	VFMLA V18.S4, V17.S4, V9.S4
+	ADD R12, R6, R16
+	VLD1R (R16), [V18.S4]
+	VFMLA V18.S4, V16.S4, V10.S4
+	VFMLA V18.S4, V17.S4, V11.S4
+	ADD R13, R6, R16
+	VLD1R (R16), [V18.S4]
+	VFMLA V18.S4, V16.S4, V12.S4
+	VFMLA V18.S4, V17.S4, V13.S4
+	ADD R14, R6, R16
+	VLD1R (R16), [V18.S4]
+	VFMLA V18.S4, V16.S4, V14.S4
+	VFMLA V18.S4, V17.S4, V15.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN8x8_table
 kernN8x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	ADD R3, R15, R15
@@ -1244,8 +1704,8 @@ kernN8x8_store:
 	VST1 [V14.S4, V15.S4], (R15)
 	RET
 
-// func kernN1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN1x16(SB), NOSPLIT, $0-73
+// func kernN1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN1x16(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1255,10 +1715,11 @@ TEXT ·kernN1x16(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN1x16_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -1270,6 +1731,7 @@ kernN1x16_zero:
 	VEOR V3.B16, V3.B16, V3.B16
 kernN1x16_start:
 	CBZ R0, kernN1x16_store
+	CBNZ R19, kernN1x16_table
 kernN1x16_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -1284,12 +1746,29 @@ kernN1x16_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN1x16_loop
+	B kernN1x16_store
+kernN1x16_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V4.S4, V5.S4, V6.S4, V7.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V8.S4]
+	VFMLA V8.S4, V4.S4, V0.S4
+	VFMLA V8.S4, V5.S4, V1.S4
+	VFMLA V8.S4, V6.S4, V2.S4
+	VFMLA V8.S4, V7.S4, V3.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN1x16_table
 kernN1x16_store:
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R15)
 	RET
 
-// func kernN2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN2x16(SB), NOSPLIT, $0-73
+// func kernN2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN2x16(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1301,10 +1780,11 @@ TEXT ·kernN2x16(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN2x16_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -1322,6 +1802,7 @@ kernN2x16_zero:
 	VEOR V7.B16, V7.B16, V7.B16
 kernN2x16_start:
 	CBZ R0, kernN2x16_store
+	CBNZ R19, kernN2x16_table
 kernN2x16_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -1342,14 +1823,37 @@ kernN2x16_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN2x16_loop
+	B kernN2x16_store
+kernN2x16_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V8.S4, V9.S4, V10.S4, V11.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V12.S4]
+	VFMLA V12.S4, V8.S4, V0.S4
+	VFMLA V12.S4, V9.S4, V1.S4
+	VFMLA V12.S4, V10.S4, V2.S4
+	VFMLA V12.S4, V11.S4, V3.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V12.S4]
+	VFMLA V12.S4, V8.S4, V4.S4
+	VFMLA V12.S4, V9.S4, V5.S4
+	VFMLA V12.S4, V10.S4, V6.S4
+	VFMLA V12.S4, V11.S4, V7.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN2x16_table
 kernN2x16_store:
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R15)
 	RET
 
-// func kernN3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN3x16(SB), NOSPLIT, $0-73
+// func kernN3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN3x16(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1363,10 +1867,11 @@ TEXT ·kernN3x16(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN3x16_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -1390,6 +1895,7 @@ kernN3x16_zero:
 	VEOR V11.B16, V11.B16, V11.B16
 kernN3x16_start:
 	CBZ R0, kernN3x16_store
+	CBNZ R19, kernN3x16_table
 kernN3x16_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -1416,6 +1922,35 @@ kernN3x16_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN3x16_loop
+	B kernN3x16_store
+kernN3x16_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V12.S4, V13.S4, V14.S4, V15.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V12.S4, V0.S4
+	VFMLA V16.S4, V13.S4, V1.S4
+	VFMLA V16.S4, V14.S4, V2.S4
+	VFMLA V16.S4, V15.S4, V3.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V12.S4, V4.S4
+	VFMLA V16.S4, V13.S4, V5.S4
+	VFMLA V16.S4, V14.S4, V6.S4
+	VFMLA V16.S4, V15.S4, V7.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V16.S4]
+	VFMLA V16.S4, V12.S4, V8.S4
+	VFMLA V16.S4, V13.S4, V9.S4
+	VFMLA V16.S4, V14.S4, V10.S4
+	VFMLA V16.S4, V15.S4, V11.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN3x16_table
 kernN3x16_store:
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R15)
 	ADD R3, R15, R15
@@ -1424,8 +1959,8 @@ kernN3x16_store:
 	VST1 [V8.S4, V9.S4, V10.S4, V11.S4], (R15)
 	RET
 
-// func kernN4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN4x16(SB), NOSPLIT, $0-73
+// func kernN4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN4x16(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1441,10 +1976,11 @@ TEXT ·kernN4x16(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN4x16_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -1474,6 +2010,7 @@ kernN4x16_zero:
 	VEOR V15.B16, V15.B16, V15.B16
 kernN4x16_start:
 	CBZ R0, kernN4x16_store
+	CBNZ R19, kernN4x16_table
 kernN4x16_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -1506,6 +2043,41 @@ kernN4x16_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN4x16_loop
+	B kernN4x16_store
+kernN4x16_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V16.S4, V17.S4, V18.S4, V19.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V20.S4]
+	VFMLA V20.S4, V16.S4, V0.S4
+	VFMLA V20.S4, V17.S4, V1.S4
+	VFMLA V20.S4, V18.S4, V2.S4
+	VFMLA V20.S4, V19.S4, V3.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V20.S4]
+	VFMLA V20.S4, V16.S4, V4.S4
+	VFMLA V20.S4, V17.S4, V5.S4
+	VFMLA V20.S4, V18.S4, V6.S4
+	VFMLA V20.S4, V19.S4, V7.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V20.S4]
+	VFMLA V20.S4, V16.S4, V8.S4
+	VFMLA V20.S4, V17.S4, V9.S4
+	VFMLA V20.S4, V18.S4, V10.S4
+	VFMLA V20.S4, V19.S4, V11.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V20.S4]
+	VFMLA V20.S4, V16.S4, V12.S4
+	VFMLA V20.S4, V17.S4, V13.S4
+	VFMLA V20.S4, V18.S4, V14.S4
+	VFMLA V20.S4, V19.S4, V15.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN4x16_table
 kernN4x16_store:
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R15)
 	ADD R3, R15, R15
@@ -1516,8 +2088,8 @@ kernN4x16_store:
 	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R15)
 	RET
 
-// func kernN5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN5x16(SB), NOSPLIT, $0-73
+// func kernN5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN5x16(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1535,10 +2107,11 @@ TEXT ·kernN5x16(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN5x16_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -1574,6 +2147,7 @@ kernN5x16_zero:
 	VEOR V19.B16, V19.B16, V19.B16
 kernN5x16_start:
 	CBZ R0, kernN5x16_store
+	CBNZ R19, kernN5x16_table
 kernN5x16_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -1612,6 +2186,47 @@ kernN5x16_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN5x16_loop
+	B kernN5x16_store
+kernN5x16_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V20.S4, V21.S4, V22.S4, V23.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V24.S4]
+	VFMLA V24.S4, V20.S4, V0.S4
+	VFMLA V24.S4, V21.S4, V1.S4
+	VFMLA V24.S4, V22.S4, V2.S4
+	VFMLA V24.S4, V23.S4, V3.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V24.S4]
+	VFMLA V24.S4, V20.S4, V4.S4
+	VFMLA V24.S4, V21.S4, V5.S4
+	VFMLA V24.S4, V22.S4, V6.S4
+	VFMLA V24.S4, V23.S4, V7.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V24.S4]
+	VFMLA V24.S4, V20.S4, V8.S4
+	VFMLA V24.S4, V21.S4, V9.S4
+	VFMLA V24.S4, V22.S4, V10.S4
+	VFMLA V24.S4, V23.S4, V11.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V24.S4]
+	VFMLA V24.S4, V20.S4, V12.S4
+	VFMLA V24.S4, V21.S4, V13.S4
+	VFMLA V24.S4, V22.S4, V14.S4
+	VFMLA V24.S4, V23.S4, V15.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V24.S4]
+	VFMLA V24.S4, V20.S4, V16.S4
+	VFMLA V24.S4, V21.S4, V17.S4
+	VFMLA V24.S4, V22.S4, V18.S4
+	VFMLA V24.S4, V23.S4, V19.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN5x16_table
 kernN5x16_store:
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R15)
 	ADD R3, R15, R15
@@ -1624,8 +2239,8 @@ kernN5x16_store:
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R15)
 	RET
 
-// func kernN6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
-TEXT ·kernN6x16(SB), NOSPLIT, $0-73
+// func kernN6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
+TEXT ·kernN6x16(SB), NOSPLIT, $0-81
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1645,10 +2260,11 @@ TEXT ·kernN6x16(SB), NOSPLIT, $0-73
 	MOVD b+32(FP), R4
 	MOVD ldb+40(FP), R5
 	LSL $2, R5, R5
-	MOVD c+48(FP), R15
-	MOVD ldc+56(FP), R3
+	MOVD bOff+48(FP), R19
+	MOVD c+56(FP), R15
+	MOVD ldc+64(FP), R3
 	LSL $2, R3, R3
-	MOVBU acc+72(FP), R6
+	MOVBU acc+80(FP), R6
 	CBZ R6, kernN6x16_zero
 	MOVD R15, R6
 	VLD1 (R6), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -1690,6 +2306,7 @@ kernN6x16_zero:
 	VEOR V23.B16, V23.B16, V23.B16
 kernN6x16_start:
 	CBZ R0, kernN6x16_store
+	CBNZ R19, kernN6x16_table
 kernN6x16_loop:
 	MOVW (R2), R6
 	ADD R6<<2, R1, R6
@@ -1734,6 +2351,53 @@ kernN6x16_loop:
 	ADD R5, R4, R4
 	SUB $1, R0, R0
 	CBNZ R0, kernN6x16_loop
+	B kernN6x16_store
+kernN6x16_table:
+	MOVW (R19), R20
+	ADD R20<<2, R4, R20
+	MOVW (R2), R6
+	ADD R6<<2, R1, R6
+	VLD1 (R20), [V24.S4, V25.S4, V26.S4, V27.S4]
+	ADD R7, R6, R16
+	VLD1R (R16), [V28.S4]
+	VFMLA V28.S4, V24.S4, V0.S4
+	VFMLA V28.S4, V25.S4, V1.S4
+	VFMLA V28.S4, V26.S4, V2.S4
+	VFMLA V28.S4, V27.S4, V3.S4
+	ADD R8, R6, R16
+	VLD1R (R16), [V28.S4]
+	VFMLA V28.S4, V24.S4, V4.S4
+	VFMLA V28.S4, V25.S4, V5.S4
+	VFMLA V28.S4, V26.S4, V6.S4
+	VFMLA V28.S4, V27.S4, V7.S4
+	ADD R9, R6, R16
+	VLD1R (R16), [V28.S4]
+	VFMLA V28.S4, V24.S4, V8.S4
+	VFMLA V28.S4, V25.S4, V9.S4
+	VFMLA V28.S4, V26.S4, V10.S4
+	VFMLA V28.S4, V27.S4, V11.S4
+	ADD R10, R6, R16
+	VLD1R (R16), [V28.S4]
+	VFMLA V28.S4, V24.S4, V12.S4
+	VFMLA V28.S4, V25.S4, V13.S4
+	VFMLA V28.S4, V26.S4, V14.S4
+	VFMLA V28.S4, V27.S4, V15.S4
+	ADD R11, R6, R16
+	VLD1R (R16), [V28.S4]
+	VFMLA V28.S4, V24.S4, V16.S4
+	VFMLA V28.S4, V25.S4, V17.S4
+	VFMLA V28.S4, V26.S4, V18.S4
+	VFMLA V28.S4, V27.S4, V19.S4
+	ADD R12, R6, R16
+	VLD1R (R16), [V28.S4]
+	VFMLA V28.S4, V24.S4, V20.S4
+	VFMLA V28.S4, V25.S4, V21.S4
+	VFMLA V28.S4, V26.S4, V22.S4
+	VFMLA V28.S4, V27.S4, V23.S4
+	ADD $4, R2, R2
+	ADD $4, R19, R19
+	SUB $1, R0, R0
+	CBNZ R0, kernN6x16_table
 kernN6x16_store:
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R15)
 	ADD R3, R15, R15

@@ -7,242 +7,242 @@ package gemm
 // kernZ1x16 computes a 1×16 tile (AVX-512).
 //
 //go:noescape
-func kernZ1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ2x16 computes a 2×16 tile (AVX-512).
 //
 //go:noescape
-func kernZ2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ3x16 computes a 3×16 tile (AVX-512).
 //
 //go:noescape
-func kernZ3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ4x16 computes a 4×16 tile (AVX-512).
 //
 //go:noescape
-func kernZ4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ5x16 computes a 5×16 tile (AVX-512).
 //
 //go:noescape
-func kernZ5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ6x16 computes a 6×16 tile (AVX-512).
 //
 //go:noescape
-func kernZ6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ7x16 computes a 7×16 tile (AVX-512).
 //
 //go:noescape
-func kernZ7x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ7x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ8x16 computes a 8×16 tile (AVX-512).
 //
 //go:noescape
-func kernZ8x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ8x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ1x32 computes a 1×32 tile (AVX-512).
 //
 //go:noescape
-func kernZ1x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ1x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ2x32 computes a 2×32 tile (AVX-512).
 //
 //go:noescape
-func kernZ2x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ2x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ3x32 computes a 3×32 tile (AVX-512).
 //
 //go:noescape
-func kernZ3x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ3x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ4x32 computes a 4×32 tile (AVX-512).
 //
 //go:noescape
-func kernZ4x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ4x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ5x32 computes a 5×32 tile (AVX-512).
 //
 //go:noescape
-func kernZ5x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ5x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ6x32 computes a 6×32 tile (AVX-512).
 //
 //go:noescape
-func kernZ6x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ6x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ7x32 computes a 7×32 tile (AVX-512).
 //
 //go:noescape
-func kernZ7x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ7x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ8x32 computes a 8×32 tile (AVX-512).
 //
 //go:noescape
-func kernZ8x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ8x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ1x48 computes a 1×48 tile (AVX-512).
 //
 //go:noescape
-func kernZ1x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ1x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ2x48 computes a 2×48 tile (AVX-512).
 //
 //go:noescape
-func kernZ2x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ2x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ3x48 computes a 3×48 tile (AVX-512).
 //
 //go:noescape
-func kernZ3x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ3x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ4x48 computes a 4×48 tile (AVX-512).
 //
 //go:noescape
-func kernZ4x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ4x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ5x48 computes a 5×48 tile (AVX-512).
 //
 //go:noescape
-func kernZ5x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ5x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ6x48 computes a 6×48 tile (AVX-512).
 //
 //go:noescape
-func kernZ6x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ6x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ7x48 computes a 7×48 tile (AVX-512).
 //
 //go:noescape
-func kernZ7x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ7x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ8x48 computes a 8×48 tile (AVX-512).
 //
 //go:noescape
-func kernZ8x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ8x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ1x64 computes a 1×64 tile (AVX-512).
 //
 //go:noescape
-func kernZ1x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ1x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ2x64 computes a 2×64 tile (AVX-512).
 //
 //go:noescape
-func kernZ2x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ2x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ3x64 computes a 3×64 tile (AVX-512).
 //
 //go:noescape
-func kernZ3x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ3x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ4x64 computes a 4×64 tile (AVX-512).
 //
 //go:noescape
-func kernZ4x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ4x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ5x64 computes a 5×64 tile (AVX-512).
 //
 //go:noescape
-func kernZ5x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ5x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernZ6x64 computes a 6×64 tile (AVX-512).
 //
 //go:noescape
-func kernZ6x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernZ6x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY1x8 computes a 1×8 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY2x8 computes a 2×8 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY3x8 computes a 3×8 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY4x8 computes a 4×8 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY5x8 computes a 5×8 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY6x8 computes a 6×8 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY7x8 computes a 7×8 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY8x8 computes a 8×8 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY1x16 computes a 1×16 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY2x16 computes a 2×16 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY3x16 computes a 3×16 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY4x16 computes a 4×16 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY5x16 computes a 5×16 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY6x16 computes a 6×16 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY1x24 computes a 1×24 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY1x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY1x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY2x24 computes a 2×24 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY2x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY2x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY3x24 computes a 3×24 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY3x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY3x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernY4x24 computes a 4×24 tile (AVX2+FMA).
 //
 //go:noescape
-func kernY4x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernY4x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // peakZ runs n rounds of 24 independent fused multiply-adds of 16 lanes.
 func peakZ(n int)

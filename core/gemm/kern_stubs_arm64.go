@@ -7,109 +7,109 @@ package gemm
 // kernN1x4 computes a 1×4 tile (NEON).
 //
 //go:noescape
-func kernN1x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN1x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN2x4 computes a 2×4 tile (NEON).
 //
 //go:noescape
-func kernN2x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN2x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN3x4 computes a 3×4 tile (NEON).
 //
 //go:noescape
-func kernN3x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN3x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN4x4 computes a 4×4 tile (NEON).
 //
 //go:noescape
-func kernN4x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN4x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN5x4 computes a 5×4 tile (NEON).
 //
 //go:noescape
-func kernN5x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN5x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN6x4 computes a 6×4 tile (NEON).
 //
 //go:noescape
-func kernN6x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN6x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN7x4 computes a 7×4 tile (NEON).
 //
 //go:noescape
-func kernN7x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN7x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN8x4 computes a 8×4 tile (NEON).
 //
 //go:noescape
-func kernN8x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN8x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN1x8 computes a 1×8 tile (NEON).
 //
 //go:noescape
-func kernN1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN2x8 computes a 2×8 tile (NEON).
 //
 //go:noescape
-func kernN2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN3x8 computes a 3×8 tile (NEON).
 //
 //go:noescape
-func kernN3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN4x8 computes a 4×8 tile (NEON).
 //
 //go:noescape
-func kernN4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN5x8 computes a 5×8 tile (NEON).
 //
 //go:noescape
-func kernN5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN6x8 computes a 6×8 tile (NEON).
 //
 //go:noescape
-func kernN6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN7x8 computes a 7×8 tile (NEON).
 //
 //go:noescape
-func kernN7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN8x8 computes a 8×8 tile (NEON).
 //
 //go:noescape
-func kernN8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN1x16 computes a 1×16 tile (NEON).
 //
 //go:noescape
-func kernN1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN2x16 computes a 2×16 tile (NEON).
 //
 //go:noescape
-func kernN2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN3x16 computes a 3×16 tile (NEON).
 //
 //go:noescape
-func kernN3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN4x16 computes a 4×16 tile (NEON).
 //
 //go:noescape
-func kernN4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN5x16 computes a 5×16 tile (NEON).
 //
 //go:noescape
-func kernN5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // kernN6x16 computes a 6×16 tile (NEON).
 //
 //go:noescape
-func kernN6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+func kernN6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)

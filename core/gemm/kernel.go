@@ -5,11 +5,12 @@ import "unsafe"
 // tileFunc is the signature of the assembly micro-kernels: one tile of at
 // most the kernel's MR rows (its name says how many) and NR columns,
 //
-//	c[r·ldc + j] = (acc ? c[r·ldc + j] : 0) + Σ_{t<kc} a[aOff[t] + rowOff[r]] · b[t·ldb + j],
+//	c[r·ldc + j] = (acc ? c[r·ldc + j] : 0) + Σ_{t<kc} a[aOff[t] + rowOff[r]] · b[β(t) + j],
+//	β(t) = bOff == nil ? t·ldb : bOff[t],
 //
 // for the columns j whose bit is set in masks (16 per vector of 16 lanes;
 // kernels without masks compute all NR columns).
-type tileFunc func(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)
+type tileFunc func(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 
 // family is the kernels of one tile width NR: tiles[i] computes i+1 rows.
 // A family without tiles runs the pure-Go kernel.
@@ -47,14 +48,23 @@ type scratch struct {
 }
 
 // run computes rows [0, mr) and columns [0, ncols) of one tile, ncols ≤ f.nr.
-func (f *family) run(s *scratch, mr, kc int, a []float32, off, row []int32, b []float32, ldb int, c []float32, ldc, ncols int, acc bool) {
+// B's row t starts at b[bOff[t]], or at b[t·ldb] when bOff is nil (the Go
+// kernel: always).
+func (f *family) run(s *scratch, mr, kc int, a []float32, off, row []int32, b []float32, ldb int, bOff []int32, c []float32, ldc, ncols int, acc bool) {
 	if f.tiles == nil {
+		if bOff != nil {
+			panic("gemm: the Go kernel reads B with a stride, not a table")
+		}
 		goTile(mr, kc, a, off, row, b, ldb, c, ldc, ncols, acc)
 		return
 	}
 	tile := f.tiles[mr-1]
+	var tab *int32
+	if bOff != nil {
+		tab = &bOff[0]
+	}
 	if f.masked || ncols == f.nr {
-		tile(kc, &a[0], &off[0], &row[0], &b[0], ldb, &c[0], ldc, colMasks(ncols), acc)
+		tile(kc, &a[0], &off[0], &row[0], &b[0], ldb, tab, &c[0], ldc, colMasks(ncols), acc)
 		return
 	}
 	// Pad B's columns with zeros, compute the whole tile aside, keep ncols.
@@ -64,14 +74,18 @@ func (f *family) run(s *scratch, mr, kc int, a []float32, off, row []int32, b []
 	}
 	pb := s.b[:kc*f.nr]
 	for t := 0; t < kc; t++ {
-		copy(pb[t*f.nr:(t+1)*f.nr], b[t*ldb:t*ldb+ncols])
+		bt := t * ldb
+		if bOff != nil {
+			bt = int(bOff[t])
+		}
+		copy(pb[t*f.nr:(t+1)*f.nr], b[bt:bt+ncols])
 		clear(pb[t*f.nr+ncols : (t+1)*f.nr])
 	}
 	pc := s.c[:mr*f.nr]
 	for r := 0; r < mr; r++ {
 		copy(pc[r*f.nr:], c[r*ldc:r*ldc+ncols])
 	}
-	tile(kc, &a[0], &off[0], &row[0], &pb[0], f.nr, &pc[0], f.nr, 0, acc)
+	tile(kc, &a[0], &off[0], &row[0], &pb[0], f.nr, nil, &pc[0], f.nr, 0, acc)
 	for r := 0; r < mr; r++ {
 		copy(c[r*ldc:r*ldc+ncols], pc[r*f.nr:])
 	}

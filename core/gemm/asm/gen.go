@@ -8,12 +8,15 @@
 // Every kernel computes one tile of C (+)= A·B of the contract in
 // core/gemm/doc.go,
 //
-//	C[r, j] = (acc ? C[r, j] : 0) + Σ_{t<kc} a[aOff[t] + rowOff[r]] · b[t·ldb + j],
+//	C[r, j] = (acc ? C[r, j] : 0) + Σ_{t<kc} a[aOff[t] + rowOff[r]] · b[β(t) + j],
+//	β(t) = bOff == nil ? t·ldb : bOff[t],
 //
 // r < MR, j < NR, with the MR×NR tile of C held in vector registers for the
-// whole reduction. Each step t loads one offset, the NR values of B's row t
-// and broadcasts the MR values of A, then issues MR·NR/lanes fused
-// multiply-adds. Sums accumulate in float32 in the order t = 0, 1, …, kc−1.
+// whole reduction. Each step t loads one offset (two with bOff), the NR
+// values of B's row t and broadcasts the MR values of A, then issues
+// MR·NR/lanes fused multiply-adds. Sums accumulate in float32 in the order
+// t = 0, 1, …, kc−1. B's offset table lets Mul skip steps of a block (the
+// zeros of a band) without copying the B rows it keeps.
 package main
 
 import (
@@ -30,14 +33,14 @@ import (
 // accumulators plus NV rows of B, with A broadcast straight from memory
 // inside the multiply-add. AVX2 has 16 registers of 8 float32: MR·NV
 // accumulators, NV rows of B and one broadcast register. MR is also bounded
-// by the general-purpose registers: 6 for the loop plus one row offset per
-// row.
+// by the general-purpose registers: 6 for the loop (ldb or B's offset
+// table in the same one) plus one row offset per row.
 var (
 	zShapes = map[int]int{4: 6, 3: 8, 2: 8, 1: 8} // NV (vectors of 16) → largest MR
 	yShapes = map[int]int{3: 4, 2: 6, 1: 8}       // NV (vectors of 8) → largest MR
 )
 
-const signature = "func(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, c *float32, ldc int, masks uint64, acc bool)"
+const signature = "func(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)"
 
 func main() {
 	neonOut := flag.String("neon", "", "write the arm64 kernels to this .s file (and their declarations beside it)")
@@ -101,8 +104,6 @@ func kernel(isa string, mr, nv int) {
 		MOVLQSX(Mem{Base: ro, Disp: 4 * r}, rows[r])
 	}
 	b := Load(Param("b"), GP64())
-	ldb := Load(Param("ldb"), GP64())
-	SHLQ(U8(2), ldb)
 
 	acc := make([][]VecVirtual, mr)
 	for r := range acc {
@@ -124,37 +125,67 @@ func kernel(isa string, mr, nv int) {
 	if isa == "Y" {
 		bc = vec()
 	}
+	// step is one reduction step: B's row at row, A's column through off
+	// in p (after B's loads when they read p).
+	step := func(row Mem, p GPVirtual, bFirst bool) {
+		loadB := func() {
+			for v := 0; v < nv; v++ {
+				m := row
+				m.Disp += width * v
+				if isa == "Z" {
+					VMOVUPS_Z(m, ks[v], bv[v])
+				} else {
+					VMOVUPS(m, bv[v])
+				}
+			}
+		}
+		if bFirst {
+			loadB()
+		}
+		MOVLQSX(Mem{Base: off}, p)
+		LEAQ(Mem{Base: a, Index: p, Scale: 4}, p)
+		if !bFirst {
+			loadB()
+		}
+		for r := 0; r < mr; r++ {
+			src := Mem{Base: p, Index: rows[r], Scale: 4}
+			if isa == "Y" {
+				VBROADCASTSS(src, bc)
+			}
+			for v := 0; v < nv; v++ {
+				if isa == "Z" {
+					VFMADD231PS_BCST(src, bv[v], acc[r][v])
+				} else {
+					VFMADD231PS(bv[v], bc, acc[r][v])
+				}
+			}
+		}
+		ADDQ(U8(4), off)
+	}
 
 	TESTQ(kc, kc)
 	JZ(LabelRef(name + "_store"))
+	tab := Load(Param("bOff"), GP64())
+	TESTQ(tab, tab)
+	JNZ(LabelRef(name + "_table"))
+
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
 	Label(name + "_loop")
-	p := GP64()
-	MOVLQSX(Mem{Base: off}, p)
-	LEAQ(Mem{Base: a, Index: p, Scale: 4}, p)
-	for v := 0; v < nv; v++ {
-		if isa == "Z" {
-			VMOVUPS_Z(Mem{Base: b, Disp: width * v}, ks[v], bv[v])
-		} else {
-			VMOVUPS(Mem{Base: b, Disp: width * v}, bv[v])
-		}
-	}
-	for r := 0; r < mr; r++ {
-		src := Mem{Base: p, Index: rows[r], Scale: 4}
-		if isa == "Y" {
-			VBROADCASTSS(src, bc)
-		}
-		for v := 0; v < nv; v++ {
-			if isa == "Z" {
-				VFMADD231PS_BCST(src, bv[v], acc[r][v])
-			} else {
-				VFMADD231PS(bv[v], bc, acc[r][v])
-			}
-		}
-	}
-	ADDQ(U8(4), off)
+	step(Mem{Base: b}, GP64(), false)
 	ADDQ(ldb, b)
 	DECQ(kc)
 	JNZ(LabelRef(name + "_loop"))
+	JMP(LabelRef(name + "_store"))
+
+	// The same steps with B's rows at b + 4·bOff[t].
+	Label(name + "_table")
+	p := GP64()
+	MOVLQSX(Mem{Base: tab}, p)
+	step(Mem{Base: b, Index: p, Scale: 4}, p, true)
+	ADDQ(U8(4), tab)
+	DECQ(kc)
+	JNZ(LabelRef(name + "_table"))
 
 	Label(name + "_store")
 	c := Load(Param("c"), GP64())

@@ -11,7 +11,7 @@ import (
 // the same tile contract, NEON vectors of 4 float32. A tile keeps MR·NV
 // accumulators, NV rows of B and one broadcast register in the 32 vector
 // registers; general registers hold the MR row offsets (R7…R14) beside the
-// loop's (R0…R6, R15).
+// loop's (R0…R6, R15, and R19, R20 for B's offset table).
 //
 // With acc, the accumulators start from C instead of zero (Go's assembler
 // has no vector FADD): C + Σ_t … rather than Σ_t … + C, a rounding apart.
@@ -48,7 +48,7 @@ func neonKernel(s, g io.Writer, mr, nv int) {
 	acc := func(r, v int) int { return r*nv + v } // V0 … V(mr·nv−1)
 	bReg, bc := mr*nv, mr*nv+nv                   // B's row, the broadcast
 	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
-	fmt.Fprintf(s, "\n// func %s%s\nTEXT ·%s(SB), NOSPLIT, $0-73\n", name, strings.TrimPrefix(signature, "func"), name)
+	fmt.Fprintf(s, "\n// func %s%s\nTEXT ·%s(SB), NOSPLIT, $0-81\n", name, strings.TrimPrefix(signature, "func"), name)
 	p("MOVD kc+0(FP), R0")
 	p("MOVD a+8(FP), R1")
 	p("MOVD aOff+16(FP), R2")
@@ -60,10 +60,11 @@ func neonKernel(s, g io.Writer, mr, nv int) {
 	p("MOVD b+32(FP), R4")
 	p("MOVD ldb+40(FP), R5")
 	p("LSL $2, R5, R5")
-	p("MOVD c+48(FP), R15")
-	p("MOVD ldc+56(FP), R3")
+	p("MOVD bOff+48(FP), R19")
+	p("MOVD c+56(FP), R15")
+	p("MOVD ldc+64(FP), R3")
 	p("LSL $2, R3, R3")
-	p("MOVBU acc+72(FP), R6")
+	p("MOVBU acc+80(FP), R6")
 	p("CBZ R6, %s_zero", name)
 	p("MOVD R15, R6")
 	for r := 0; r < mr; r++ {
@@ -81,21 +82,39 @@ func neonKernel(s, g io.Writer, mr, nv int) {
 	}
 	fmt.Fprintf(s, "%s_start:\n", name)
 	p("CBZ R0, %s_store", name)
+	p("CBNZ R19, %s_table", name)
+	// fma is a step's multiply-adds, B's row in registers and A's column at R6.
+	fma := func() {
+		for r := 0; r < mr; r++ {
+			p("ADD R%d, R6, R16", 7+r)
+			p("VLD1R (R16), [V%d.S4]", bc)
+			for v := 0; v < nv; v++ {
+				p("VFMLA V%d.S4, V%d.S4, V%d.S4", bc, bReg+v, acc(r, v))
+			}
+		}
+	}
 	fmt.Fprintf(s, "%s_loop:\n", name)
 	p("MOVW (R2), R6")
 	p("ADD R6<<2, R1, R6")
 	p("VLD1 (R4), %s", vlist(bReg, nv))
-	for r := 0; r < mr; r++ {
-		p("ADD R%d, R6, R16", 7+r)
-		p("VLD1R (R16), [V%d.S4]", bc)
-		for v := 0; v < nv; v++ {
-			p("VFMLA V%d.S4, V%d.S4, V%d.S4", bc, bReg+v, acc(r, v))
-		}
-	}
+	fma()
 	p("ADD $4, R2, R2")
 	p("ADD R5, R4, R4")
 	p("SUB $1, R0, R0")
 	p("CBNZ R0, %s_loop", name)
+	p("B %s_store", name)
+	// The same steps with B's rows at b + 4·bOff[t].
+	fmt.Fprintf(s, "%s_table:\n", name)
+	p("MOVW (R19), R20")
+	p("ADD R20<<2, R4, R20")
+	p("MOVW (R2), R6")
+	p("ADD R6<<2, R1, R6")
+	p("VLD1 (R20), %s", vlist(bReg, nv))
+	fma()
+	p("ADD $4, R2, R2")
+	p("ADD $4, R19, R19")
+	p("SUB $1, R0, R0")
+	p("CBNZ R0, %s_table", name)
 	fmt.Fprintf(s, "%s_store:\n", name)
 	for r := 0; r < mr; r++ {
 		p("VST1 %s, (R15)", vlist(acc(r, 0), nv))
