@@ -3,6 +3,7 @@ package conv
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"metriclab/core/gemm"
 	"metriclab/core/kern"
@@ -38,6 +39,9 @@ type Plan struct {
 	e, hq, wq int       // output gradient padded by a margin e: Ho+2e × Wo+2e
 	classes   []class   // the input pixels, by residue class
 	dyp, dxT  []float32 // padded output gradient, rows×Ci input gradient of a class
+
+	loaded bool                      // LoadGrad's gradient is in dyp and dyT, until the next Forward
+	fill   func(n int, dz []float32) // LoadGrad's, during the call
 
 	cur operands // the slices of the call in progress, for the loops on the threads
 }
@@ -329,12 +333,13 @@ func (p *Plan) buildClasses() error {
 // Forward writes y = conv(x, w) + b; b may be nil (no bias).
 func (p *Plan) Forward(pool *par.Pool, y, x, w, b []float32) {
 	g := p.g
-	p.checkLen("Forward", y, g.OutSize(), x, g.InSize(), w, g.FilterSize())
+	p.checkLen("Forward", len(y), g.OutSize(), len(x), g.InSize(), len(w), g.FilterSize())
 	if b != nil && len(b) != g.Co {
 		panic(fmt.Sprintf("conv: Forward bias has %d values, want %d", len(b), g.Co))
 	}
 	xin := p.padded(pool, x)
 	p.xpOf = &x[0] // saved for BackwardFilter: the padded input
+	p.loaded = false
 	p.wT = grow(p.wT, g.Q()*g.Co)
 	kern.Transpose(p.wT, g.Co, w, g.Q(), g.Co, g.Q(), nil)
 	np := g.N * g.P()
@@ -364,15 +369,66 @@ func (p *Plan) scatterY(lo, hi int) {
 	scatter(p.cur.y, p.g.P(), p.yT, p.g.Co, p.yruns[lo:hi], p.cur.b)
 }
 
+// LoadGrad takes the output gradient of the next BackwardData and
+// BackwardFilter calls, which then pass dy = nil, image by image: fill(n,
+// dz) writes image n's gradient (Co×Ho×Wo) into dz, and the plan copies it
+// at once into the two forms the products read (padded for the input
+// gradient, pixel-major for the filter gradient) while it is in the
+// cache, instead of reading the whole batch's gradient once for each.
+// Images are filled concurrently on pool's threads, each once. The
+// gradient lasts until the next Forward.
+func (p *Plan) LoadGrad(pool *par.Pool, fill func(n int, dz []float32)) {
+	g := p.g
+	p.dyp = padBuf(p.dyp, g.N*g.Co*p.hq*p.wq)
+	p.dyT = grow(p.dyT, g.N*g.P()*g.Co)
+	p.fill = fill
+	par.For(pool, g.N, 1, p, (*Plan).loadImages)
+	p.fill, p.loaded = nil, true
+}
+
+// dzPool holds LoadGrad's scratch images.
+var dzPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// loadImages fills images [lo, hi) of LoadGrad's gradient.
+func (p *Plan) loadImages(lo, hi int) {
+	g, pl := p.g, p.g.P()
+	ho, wo, plane := g.Ho(), g.Wo(), p.hq*p.wq
+	buf := dzPool.Get().(*[]float32)
+	defer dzPool.Put(buf)
+	dz := grow(*buf, g.Co*pl)
+	*buf = dz
+	for n := lo; n < hi; n++ {
+		p.fill(n, dz)
+		for c := 0; c < g.Co; c++ {
+			nc := n*g.Co + c
+			padTo(p.dyp[nc*plane:(nc+1)*plane], p.wq, dz[c*pl:(c+1)*pl], ho, wo, p.e)
+		}
+		kern.Transpose(p.dyT[n*pl*g.Co:], g.Co, dz, pl, g.Co, pl, nil)
+	}
+}
+
+// needGrad panics unless dy is an output gradient of the plan's size, or
+// nil after LoadGrad.
+func (p *Plan) needGrad(op string, dy []float32) {
+	switch {
+	case dy == nil && !p.loaded:
+		panic(fmt.Sprintf("conv: %s without an output gradient or LoadGrad since Forward", op))
+	case dy != nil && len(dy) != p.g.OutSize():
+		panic(fmt.Sprintf("conv: %s of %+v: output gradient of %d values, want %d", op, p.g, len(dy), p.g.OutSize()))
+	}
+}
+
 // BackwardFilter writes dw and, unless db is nil, db: the filter and bias
-// gradients of the output gradient dy at input x. When the plan's last call
-// was Forward on the same x (the same backing array, unchanged since), it
-// reads the padded copy Forward made instead of padding x again.
+// gradients of the output gradient dy at input x (dy nil: LoadGrad's, and
+// db must be nil). When the plan's last call was Forward on the same x
+// (the same backing array, unchanged since), it reads the padded copy
+// Forward made instead of padding x again.
 func (p *Plan) BackwardFilter(pool *par.Pool, dw, db, x, dy []float32) {
 	g := p.g
-	p.checkLen("BackwardFilter", dy, g.OutSize(), x, g.InSize(), dw, g.FilterSize())
-	if db != nil && len(db) != g.Co {
-		panic(fmt.Sprintf("conv: BackwardFilter bias gradient has %d values, want %d", len(db), g.Co))
+	p.needGrad("BackwardFilter", dy)
+	p.checkLen("BackwardFilter", len(x), g.InSize(), len(dw), g.FilterSize())
+	if db != nil && (len(db) != g.Co || dy == nil) {
+		panic(fmt.Sprintf("conv: BackwardFilter bias gradient of %d values, want %d and an output gradient", len(db), g.Co))
 	}
 	xin := p.xp
 	if g.Pad == 0 {
@@ -382,10 +438,12 @@ func (p *Plan) BackwardFilter(pool *par.Pool, dw, db, x, dy []float32) {
 	}
 	p.xpOf = nil
 	pl, np := g.P(), g.N*g.P()
-	p.dyT = grow(p.dyT, np*g.Co)
-	p.cur = operands{dy: dy}
-	par.For(pool, g.N, 1, p, (*Plan).packDy)
-	p.cur = operands{}
+	if dy != nil {
+		p.dyT = grow(p.dyT, np*g.Co)
+		p.cur = operands{dy: dy}
+		par.For(pool, g.N, 1, p, (*Plan).packDy)
+		p.cur = operands{}
+	}
 	p.dwT = grow(p.dwT, g.Q()*g.Co)
 	gemm.Mul(pool, false, g.Q(), g.Co, np, gemm.A{Data: xin, Off: p.pixels, Row: p.taps, Band: p.filt}, gemm.B{Data: p.dyT, Ld: g.Co}, gemm.C{Data: p.dwT, Ld: g.Co})
 	kern.Transpose(dw, g.Q(), p.dwT, g.Co, g.Q(), g.Co, nil)
@@ -402,13 +460,17 @@ func (p *Plan) packDy(lo, hi int) {
 	}
 }
 
-// BackwardData writes dx, the input gradient of the output gradient dy.
+// BackwardData writes dx, the input gradient of the output gradient dy
+// (nil: LoadGrad's).
 func (p *Plan) BackwardData(pool *par.Pool, dx, dy, w []float32) {
 	g := p.g
-	p.checkLen("BackwardData", dy, g.OutSize(), dx, g.InSize(), w, g.FilterSize())
-	p.dyp = padBuf(p.dyp, g.N*g.Co*p.hq*p.wq)
+	p.needGrad("BackwardData", dy)
+	p.checkLen("BackwardData", len(dx), g.InSize(), len(w), g.FilterSize())
 	p.cur = operands{dy: dy, dx: dx}
-	par.For(pool, g.N*g.Co, 1, p, (*Plan).padDy)
+	if dy != nil {
+		p.dyp = padBuf(p.dyp, g.N*g.Co*p.hq*p.wq)
+		par.For(pool, g.N*g.Co, 1, p, (*Plan).padDy)
+	}
 	if len(p.classes) < g.Stride*g.Stride || g.K < g.Stride {
 		clear(dx) // some input pixels receive from no tap
 	}
@@ -531,10 +593,12 @@ func padBuf(s []float32, n int) []float32 {
 	return s
 }
 
-// checkLen panics unless the three slices have the lengths named.
-func (p *Plan) checkLen(op string, a []float32, na int, b []float32, nb int, c []float32, nc int) {
-	if len(a) != na || len(b) != nb || len(c) != nc {
-		panic(fmt.Sprintf("conv: %s of %+v: lengths %d, %d, %d, want %d, %d, %d", op, p.g, len(a), len(b), len(c), na, nb, nc))
+// checkLen panics unless each pair (length, wanted length) of lens agrees.
+func (p *Plan) checkLen(op string, lens ...int) {
+	for i := 0; i < len(lens); i += 2 {
+		if lens[i] != lens[i+1] {
+			panic(fmt.Sprintf("conv: %s of %+v: operand %d has %d values, want %d", op, p.g, i/2+1, lens[i], lens[i+1]))
+		}
 	}
 }
 
