@@ -359,10 +359,7 @@ func (s Spec) archForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node,
 		for _, st := range lenetPPStages() {
 			for _, half := range []string{"a", "b"} {
 				l := st.stage + half
-				if h, err = conv2d(h, p["encoder.conv"+l+".weight"], p["encoder.conv"+l+".bias"], lenetPPPad); err != nil {
-					return nil, err
-				}
-				if h, err = prelu(h, p["encoder.prelu"+l+".weight"]); err != nil {
+				if h, err = convPReLU(h, p["encoder.conv"+l+".weight"], p["encoder.conv"+l+".bias"], p["encoder.prelu"+l+".weight"], lenetPPPad); err != nil {
 					return nil, err
 				}
 			}

@@ -23,9 +23,11 @@ type layerSet struct {
 	mulT   func(x, w *G.Node) (*G.Node, error) // x·wᵀ, the losses' heads
 	// convReLUPool, if set, is pool(relu(conv(x, w, b, pad))) in one op.
 	convReLUPool func(x, w, b *G.Node, pad int) (*G.Node, error)
+	// convPReLU, if set, is prelu(conv(x, w, b, pad), a) in one op.
+	convPReLU func(x, w, b, a *G.Node, pad int) (*G.Node, error)
 }
 
-var fastLayers = layerSet{fastConv2d, fastReLU, fastPReLU, fastMaxPool2, fastLinear, mulT, fastConvReLUPool}
+var fastLayers = layerSet{fastConv2d, fastReLU, fastPReLU, fastMaxPool2, fastLinear, mulT, fastConvReLUPool, fastConvPReLU}
 
 // mulT is Linear without a bias.
 func mulT(x, w *G.Node) (*G.Node, error) { return Linear(x, w, nil) }
@@ -117,6 +119,19 @@ func opCases() []opCase {
 			return l.pool(h)
 		}
 	}
+	// convPReLU likewise: fused in fastLayers, two layers in builtinLayers.
+	convPReLU := func(pad int) func(l layerSet, in []*G.Node) (*G.Node, error) {
+		return func(l layerSet, in []*G.Node) (*G.Node, error) {
+			if l.convPReLU != nil {
+				return l.convPReLU(in[0], in[1], in[2], in[3], pad)
+			}
+			h, err := l.conv(in[0], in[1], in[2], pad, 1)
+			if err != nil {
+				return nil, err
+			}
+			return l.prelu(h, in[3])
+		}
+	}
 	return []opCase{
 		{"conv k3 pad0 Wo4", [][]int{{2, 3, 7, 6}, {4, 3, 3, 3}, {4}}, conv(0)},
 		{"conv k3 pad0 Wo8", [][]int{{2, 3, 6, 10}, {5, 3, 3, 3}, {5}}, conv(0)},
@@ -133,6 +148,9 @@ func opCases() []opCase {
 		{"conv-relu-pool pad1 odd", [][]int{{2, 3, 7, 6}, {4, 3, 3, 3}, {4}}, convReLUPool(1)},
 		{"conv-relu-pool pad2 Wo8", [][]int{{2, 2, 9, 8}, {5, 2, 5, 5}, {5}}, convReLUPool(2)},
 		{"conv-relu-pool k1 Wo5", [][]int{{3, 4, 3, 5}, {6, 4, 1, 1}, {6}}, convReLUPool(0)},
+		{"conv-prelu pad2 Wo8", [][]int{{2, 2, 7, 8}, {3, 2, 5, 5}, {3}, {3}}, convPReLU(2)},
+		{"conv-prelu pad1 odd", [][]int{{3, 3, 7, 6}, {4, 3, 3, 3}, {4}, {4}}, convPReLU(1)},
+		{"conv-prelu k1", [][]int{{2, 4, 3, 5}, {6, 4, 1, 1}, {6}, {6}}, convPReLU(0)},
 		{"relu 4d", [][]int{{2, 3, 4, 5}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.relu(in[0]) }},
 		{"relu 2d", [][]int{{5, 7}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.relu(in[0]) }},
 		{"prelu 4d", [][]int{{2, 3, 4, 5}, {3}}, func(l layerSet, in []*G.Node) (*G.Node, error) { return l.prelu(in[0], in[1]) }},

@@ -43,6 +43,10 @@ func linear(x, w, b *G.Node) (*G.Node, error) { return fastLinear(x, w, b) }
 // backward visits only the pooled maxima, a quarter of the conv outputs.
 func convReLUPool(x, w, b *G.Node, pad int) (*G.Node, error) { return fastConvReLUPool(x, w, b, pad) }
 
+// convPReLU is prelu(conv2d(x, w, b, pad), a) as one op: its backward ops
+// read the output gradient once between them instead of once each.
+func convPReLU(x, w, b, a *G.Node, pad int) (*G.Node, error) { return fastConvPReLU(x, w, b, a, pad) }
+
 // conv2dStride is a 2-D convolution with stride s, zero padding pad on every
 // side and an optional bias per output channel (b may be nil: no bias):
 //
