@@ -26,6 +26,8 @@ import (
 //	Linear(x, w, b)                fastLinear with b optional, the losses' heads (exported)
 //	fastConvReLUPool(x, w, b, pad) for maxPool2(relu(conv2d(x, w, b, pad)))
 //	                                                 (fastops_fused.go)
+//	fastConvPReLU(x, w, b, a, pad) for prelu(conv2d(x, w, b, pad), a)
+//	                                                 (fastops_convprelu.go)
 //	fastBatchNorm(…)               for batchNorm     (fastops_bn.go)
 //
 // Why: a graph of gorgonia built-ins spends its time in generic elementwise
