@@ -144,6 +144,12 @@ func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 				r += (r1 - r0) &^ 1
 				goTiles2x4(a.Data, off, a.Row[r0:r], bj, b.Ld, c.Data[r0*c.Ld+j:], c.Ld, accK)
 			}
+			if f.tiles != nil && bs == nil && (f.masked || w == f.nr) { // the full tiles, straight to the kernel
+				tile, masks, pa, po, pb := f.tiles[f.mr-1], colMasks(w), &a.Data[0], &off[0], &bj[0]
+				for ; r+f.mr <= r1; r += f.mr {
+					tile(kc, pa, po, &a.Row[r], pb, b.Ld, nil, &c.Data[r*c.Ld+j], c.Ld, masks, accK)
+				}
+			}
 			for ; r < r1; r += f.mr {
 				mr := min(f.mr, r1-r)
 				tOff, bOff := off, []int32(nil)
