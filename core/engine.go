@@ -357,7 +357,7 @@ func (b *engineBuf[T]) update(t *Trainer, lr float64) error {
 		}
 		b.gs[i] = g
 	}
-	b.opt.update(b.ws, b.gs, lr)
+	b.opt.update(t.pool, b.ws, b.gs, lr)
 	clear(b.gs) // drop references to the machine's values
 	return nil
 }

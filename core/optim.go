@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"math"
+
+	"metriclab/core/par"
 )
 
 // Optimiser names.
@@ -217,8 +219,10 @@ func (o *optimizer[T]) setState(t int, m, v [][]float32) {
 }
 
 // update applies one step with learning rate lr: ws[i] is parameter i, and
-// gs[i] its gradient, of the same length.
-func (o *optimizer[T]) update(ws, gs [][]T, lr float64) {
+// gs[i] its gradient, of the same length. Each parameter's elements are
+// split among pool's threads (nil: one); every element's update is its
+// own, so any split gives the same bits.
+func (o *optimizer[T]) update(pool *par.Pool, ws, gs [][]T, lr float64) {
 	if len(ws) != len(o.m) || len(gs) != len(o.m) {
 		panic(fmt.Sprintf("core: optimizer: %d parameters and %d gradients for %d slots", len(ws), len(gs), len(o.m)))
 	}
@@ -232,15 +236,34 @@ func (o *optimizer[T]) update(ws, gs [][]T, lr float64) {
 		if o.decay[i] {
 			wd = o.cfg.WeightDecay
 		}
+		u := updateArgs[T]{w: w, g: g, m: o.m[i], wd: T(wd)}
 		switch o.cfg.Name {
 		case OptSGD:
-			sgdUpdate(w, g, o.m[i], T(lr), T(o.cfg.Momentum), T(wd))
+			u.lr, u.mu = T(lr), T(o.cfg.Momentum)
+			par.For(pool, len(w), elemGrain, u, updateArgs[T].sgd)
 		case OptAdam:
 			c1 := 1 - math.Pow(o.cfg.Beta1, float64(o.t))
 			c2 := 1 - math.Pow(o.cfg.Beta2, float64(o.t))
-			adamUpdate(w, g, o.m[i], o.v[i], T(lr/c1), T(1/math.Sqrt(c2)), T(o.cfg.Beta1), T(o.cfg.Beta2), T(o.cfg.Eps), T(wd))
+			u.v, u.lr, u.sc = o.v[i], T(lr/c1), T(1/math.Sqrt(c2))
+			u.b1, u.b2, u.eps = T(o.cfg.Beta1), T(o.cfg.Beta2), T(o.cfg.Eps)
+			par.For(pool, len(w), elemGrain, u, updateArgs[T].adam)
 		}
 	}
+}
+
+// updateArgs is one parameter's update, handed to the threads by value:
+// each method updates elements [lo, hi).
+type updateArgs[T float32 | float64] struct {
+	w, g, m, v                  []T
+	lr, mu, wd, sc, b1, b2, eps T
+}
+
+func (u updateArgs[T]) sgd(lo, hi int) {
+	sgdUpdate(u.w[lo:hi], u.g[lo:hi], u.m[lo:hi], u.lr, u.mu, u.wd)
+}
+
+func (u updateArgs[T]) adam(lo, hi int) {
+	adamUpdate(u.w[lo:hi], u.g[lo:hi], u.m[lo:hi], u.v[lo:hi], u.lr, u.sc, u.b1, u.b2, u.eps, u.wd)
 }
 
 // sgdUpdate is one SGD step with momentum mu and weight decay wd on w in

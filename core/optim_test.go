@@ -2,8 +2,11 @@ package core
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"metriclab/core/par"
 )
 
 // TestOptimizerTwoSteps applies two updates to a weight (decayed) and a
@@ -53,8 +56,8 @@ func TestOptimizerTwoSteps(t *testing.T) {
 		o32 := newOptimizer[float32](c.cfg, []int{1, 1}, []bool{true, false})
 		ws32 := [][]float32{{1}, {1}}
 		for step, g := range grads {
-			o64.update(ws64, [][]float64{{g}, {g}}, c.cfg.LR)
-			o32.update(ws32, [][]float32{{float32(g)}, {float32(g)}}, c.cfg.LR)
+			o64.update(nil, ws64, [][]float64{{g}, {g}}, c.cfg.LR)
+			o32.update(nil, ws32, [][]float32{{float32(g)}, {float32(g)}}, c.cfg.LR)
 			for _, v := range []struct {
 				what      string
 				got, want float64
@@ -78,9 +81,9 @@ func TestOptimizerTwoSteps(t *testing.T) {
 func TestOptimizerReset(t *testing.T) {
 	o := newOptimizer[float64](OptConfig{Name: OptSGD, LR: 0.1, Momentum: 0.9}, []int{1}, []bool{false})
 	w := [][]float64{{1}}
-	o.update(w, [][]float64{{1}}, 0.1) // v=1, w=0.9
+	o.update(nil, w, [][]float64{{1}}, 0.1) // v=1, w=0.9
 	o.reset()
-	o.update(w, [][]float64{{1}}, 0.1) // v=1 again (not 1.9), w=0.8
+	o.update(nil, w, [][]float64{{1}}, 0.1) // v=1 again (not 1.9), w=0.8
 	if math.Abs(w[0][0]-0.8) > 1e-15 {
 		t.Errorf("after reset: w = %g, want 0.8", w[0][0])
 	}
@@ -160,6 +163,45 @@ func TestOptConfigValidate(t *testing.T) {
 			t.Errorf("%s: unexpected error %v", c.name, err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestOptimizerThreadsSameBits: a parameter large enough to be split among
+// threads gets the bits of the one-thread update, for SGD and Adam, over a
+// few steps.
+func TestOptimizerThreadsSameBits(t *testing.T) {
+	pool := par.NewPool(3)
+	defer pool.Close()
+	const n = 3*elemGrain + 17
+	for _, cfg := range []OptConfig{
+		{Name: OptSGD, LR: 0.1, Momentum: 0.9, WeightDecay: 0.01},
+		{Name: OptAdam, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.1},
+	} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		w1, w3, g := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range w1 {
+			w1[i] = float32(rng.NormFloat64())
+		}
+		copy(w3, w1)
+		last := w1[n-1]
+		o1 := newOptimizer[float32](cfg, []int{n, 5}, []bool{true, false})
+		o3 := newOptimizer[float32](cfg, []int{n, 5}, []bool{true, false})
+		small1, small3 := make([]float32, 5), make([]float32, 5)
+		for step := 0; step < 3; step++ {
+			for i := range g {
+				g[i] = float32(rng.NormFloat64())
+			}
+			o1.update(nil, [][]float32{w1, small1}, [][]float32{g, g[:5]}, cfg.LR)
+			o3.update(pool, [][]float32{w3, small3}, [][]float32{g, g[:5]}, cfg.LR)
+		}
+		for i := range w1 {
+			if w1[i] != w3[i] {
+				t.Fatalf("%s: w[%d] = %g on three threads, %g on one", cfg.Name, i, w3[i], w1[i])
+			}
+		}
+		if w3[n-1] == last {
+			t.Fatalf("%s: the last thread's elements were not updated", cfg.Name)
 		}
 	}
 }

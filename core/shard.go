@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"math"
+
+	"metriclab/core/par"
 )
 
 // Data parallelism. A step of a batch of N images split among W workers,
@@ -93,26 +95,26 @@ func (t *Trainer) ApplyGradients(g []float32) error {
 	}
 	lr := t.LR()
 	if t.f32 != nil {
-		applyFlat(t.f32, t.shapes, g, lr)
+		applyFlat(t.pool, t.f32, t.shapes, g, lr)
 	} else {
 		g64 := make([]float64, len(g))
 		for i, v := range g {
 			g64[i] = float64(v)
 		}
-		applyFlat(t.f64, t.shapes, g64, lr)
+		applyFlat(t.pool, t.f64, t.shapes, g64, lr)
 	}
 	t.iter++
 	return nil
 }
 
 // applyFlat runs the optimiser on the flat gradient g, cut by shapes.
-func applyFlat[T float32 | float64](b *engineBuf[T], shapes [][]int, g []T, lr float64) {
+func applyFlat[T float32 | float64](pool *par.Pool, b *engineBuf[T], shapes [][]int, g []T, lr float64) {
 	off := 0
 	for i, s := range shapes {
 		n := shapeSize(s)
 		b.gs[i] = g[off : off+n]
 		off += n
 	}
-	b.opt.update(b.ws, b.gs, lr)
+	b.opt.update(pool, b.ws, b.gs, lr)
 	clear(b.gs)
 }
