@@ -5,6 +5,7 @@ package api
 import (
 	"bytes"
 	"crypto/sha256"
+	"database/sql"
 	"log"
 	"net/http"
 	"os"
@@ -673,4 +674,41 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestJobStartStoreFails: while the store cannot mark a queued job running
+// (its writes fail, its reads work: a full disk), the worker waits longer
+// and longer between tries instead of retrying at once, and starts the job
+// once the store works again. The failure is a trigger added to the
+// server's database through a second connection.
+func TestJobStartStoreFails(t *testing.T) {
+	cfg := testConfig(t)
+	logged := &lockedBuffer{}
+	cfg.Logger = log.New(logged, "", 0)
+	_, ts := newTestServer(t, cfg)
+	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TRIGGER full_disk BEFORE UPDATE ON jobs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"); err != nil {
+		t.Fatal(err)
+	}
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+	var created struct{ ID string }
+	decode(t, b, &created)
+	time.Sleep(2500 * time.Millisecond) // tries at 0, 1 s, 3 s, …
+	tries := strings.Count(logged.String(), "jobs: starting "+created.ID)
+	if tries < 1 || tries > 3 {
+		t.Errorf("the worker tried to start the job %d times in 2.5 s, want 1 to 3: %q", tries, logged.String())
+	}
+	if j := getJob(t, ts.URL, created.ID); j.State != "queued" {
+		t.Errorf("the job is %q while the store fails, want queued", j.State)
+	}
+	if _, err := db.Exec("DROP TRIGGER full_disk"); err != nil {
+		t.Fatal(err)
+	}
+	if j := waitJob(t, ts.URL, created.ID, 20*time.Second, ended); j.State != "done" {
+		t.Errorf("with the store working again the job ended %q (%q), want done", j.State, j.Error)
+	}
 }

@@ -407,9 +407,14 @@ func (r *Runner) kick() {
 	}
 }
 
-// work runs queued jobs until the runner stops.
+// work runs queued jobs until the runner stops. When the store cannot
+// start the next one (a full disk: its reads work and its writes fail),
+// it waits before trying again, 1 s after the first failure and twice as
+// long after each next one, up to maxRetryWait: retrying at once kept a
+// core busy and wrote the same log line thousands of times a second.
 func (r *Runner) work() {
 	defer close(r.exited)
+	var wait time.Duration
 	for r.ctx.Err() == nil {
 		queued, err := r.store.Queued()
 		if err != nil {
@@ -423,13 +428,27 @@ func (r *Runner) work() {
 			}
 			continue
 		}
-		r.run(queued[0])
+		if err = r.run(queued[0]); err == nil {
+			wait = 0
+			continue
+		}
+		wait = min(max(2*wait, time.Second), maxRetryWait)
+		r.log.Printf("jobs: starting %s: %v (trying again in %v)", queued[0].ID, err, wait)
+		select {
+		case <-r.ctx.Done():
+		case <-time.After(wait):
+		}
 	}
 }
 
+// maxRetryWait is the longest the worker waits before trying again to
+// start a job the store could not start.
+const maxRetryWait = time.Minute
+
 // run trains one queued job to its end: done, failed, canceled, or
-// interrupted when the runner stops.
-func (r *Runner) run(j store.Job) {
+// interrupted when the runner stops. It returns an error only when the
+// store could not mark the job running (the job stays queued).
+func (r *Runner) run(j store.Job) error {
 	ctx, cancel := context.WithCancelCause(r.ctx)
 	defer cancel(nil)
 	run := &running{cancel: cancel, done: make(chan struct{}), steps: j.Steps}
@@ -451,13 +470,10 @@ func (r *Runner) run(j store.Job) {
 
 	ok, err := r.store.Transition(j.ID, []string{store.StateQueued}, store.StateRunning, "")
 	if err != nil || !ok {
-		if err != nil {
-			r.log.Printf("jobs: starting %s: %v", j.ID, err)
-		}
 		// Canceled meanwhile (Cancel finished the hub), or the store failed.
 		st, _ := r.store.Job(j.ID)
 		h.finish(st.State, "")
-		return
+		return err
 	}
 	h.publish(stateMessage(j.ID, store.StateRunning))
 
@@ -487,6 +503,7 @@ func (r *Runner) run(j store.Job) {
 		}
 	}
 	h.finish(state, shown)
+	return nil
 }
 
 // canceledInStore reports whether job id is canceled in the store.
