@@ -712,3 +712,47 @@ func TestJobStartStoreFails(t *testing.T) {
 		t.Errorf("with the store working again the job ended %q (%q), want done", j.State, j.Error)
 	}
 }
+
+// TestFinishJobFails: when a finished run's model cannot be saved (the
+// models folder replaced by a file), the job is interrupted with its run
+// kept as a checkpoint, and resuming it saves the model without training
+// again: the model of the resumed job has the first run's step and loss.
+func TestFinishJobFails(t *testing.T) {
+	cfg := testConfig(t)
+	logged := &lockedBuffer{}
+	cfg.Logger = log.New(logged, "", 0)
+	_, ts := newTestServer(t, cfg)
+	models := filepath.Join(cfg.DataDir, "models")
+	if err := os.Rename(models, models+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(models, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(2))
+	var created struct{ ID string }
+	decode(t, b, &created)
+	first := waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
+	if first.State != "interrupted" || !strings.Contains(first.Error, "resume the job") || first.Step != first.Steps {
+		t.Fatalf("with the model unsaveable the job ended %q at step %d of %d (%q), want interrupted at its last step, resumable", first.State, first.Step, first.Steps, first.Error)
+	}
+	if !strings.Contains(logged.String(), "saving the model") {
+		t.Errorf("the log does not say why: %q", logged.String())
+	}
+	if err := os.Remove(models); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(models+".gone", models); err != nil {
+		t.Fatal(err)
+	}
+	if code, b := call(t, "POST", ts.URL+"/api/jobs/"+created.ID+"/resume", "", nil); code != 200 {
+		t.Fatalf("resume: %d %s", code, b)
+	}
+	j := waitJob(t, ts.URL, created.ID, 30*time.Second, func(j jobView) bool { return j.State != "queued" && ended(j) })
+	if j.State != "done" || j.ModelID == "" {
+		t.Fatalf("resumed, the job ended %q (model %q, %q), want done with a model", j.State, j.ModelID, j.Error)
+	}
+	if j.Step != first.Step || j.Loss != first.Loss {
+		t.Errorf("the saved model is of step %d, loss %g; the run ended at step %d, loss %g", j.Step, j.Loss, first.Step, first.Loss)
+	}
+}

@@ -487,6 +487,8 @@ func (r *Runner) run(j store.Job) error {
 		state = store.StateCanceled
 	case errors.Is(cause, errShutdown):
 		state = store.StateInterrupted
+	case errors.Is(err, errUnsaved):
+		state, shown = store.StateInterrupted, "the model could not be saved (the server's log says why); the run is kept: resume the job to save it"
 	default:
 		state = store.StateFailed
 		var te trainError
@@ -566,6 +568,9 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		lastCkpt    = from
 		ckptFailing bool // the periodic checkpoints fail, since one was logged
 	)
+	if from > 0 { // the checkpoint's, which its row holds: the model's if no step is left
+		p.Step, p.Loss, metrics = from, j.Loss, j.Metrics
+	}
 	checkpoint := func() error {
 		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, jb.Checkpoint)
 		if err == nil {
@@ -628,5 +633,21 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	m := jb.Model()
 	name := fmt.Sprintf("%s %s D=%d on %s", m.Meta.Spec.Arch, m.Meta.Loss, m.Meta.Spec.Dim, j.Config.Data)
 	_, err = r.store.FinishJob(j.ID, name, p.Step, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) }, store.CheckModel)
-	return err
+	if err == nil || errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	// The model could not be registered (a full disk, say). The run is
+	// kept as a checkpoint of its last step, and the job interrupted:
+	// resuming it registers the model without training again.
+	r.log.Printf("jobs: job %s: saving the model: %v", j.ID, err)
+	if p.Step > lastCkpt {
+		if cerr := checkpoint(); cerr != nil {
+			return fmt.Errorf("saving the model: %w; and its checkpoint: %v", err, cerr)
+		}
+	}
+	return errUnsaved
 }
+
+// errUnsaved is train's error when a finished run's model could not be
+// registered but its checkpoint holds it.
+var errUnsaved = errors.New("the model could not be saved")
