@@ -157,14 +157,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
+	if err := srv.Shutdown(shutdown); errors.Is(err, context.DeadlineExceeded) {
+		// A client still taking a download (or not reading it): Ctrl-C
+		// stops the server anyway.
+		srv.Close()
+		fmt.Fprintf(stdout, "metriclab serve: closed the connections still busy %v after Ctrl-C\n", shutdownWait)
+	} else if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	fmt.Fprintln(stdout, "metriclab serve: stopped")
 	return nil
 }
+
+// shutdownWait is how long Ctrl-C lets the requests in progress finish.
+const shutdownWait = 5 * time.Second
 
 // timeouts are the HTTP server's. A request's headers must come within
 // header; a request's body within read (the API's handlers bound theirs

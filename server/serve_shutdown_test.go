@@ -6,11 +6,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,28 +28,8 @@ func TestServeStopsWithOpenStream(t *testing.T) {
 	if _, err := data.MNISTDir(); err != nil {
 		t.Skipf("MNIST not found: %v", err)
 	}
-	dir := t.TempDir()
-	web := emptyWebDir(t, dir)
-	ctx, cancel := context.WithCancel(context.Background())
+	base, cancel, code, _ := startServe(t)
 	defer cancel()
-	out, w := io.Pipe()
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, io.Discard)
-		w.Close()
-	}()
-	lines := bufio.NewScanner(out)
-	var base string
-	for lines.Scan() {
-		if m := regexp.MustCompile(`serving the playground on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
-			base = m[1]
-			break
-		}
-	}
-	if base == "" {
-		t.Fatal("serve did not say where it serves")
-	}
-	go io.Copy(io.Discard, out) // the rest of stdout
 	body := `{"data":"mnist","classes":"0,1","arch":"lenet-s","loss":"arcface","dim":3,"epochs":50,"batch":64,"device":"cpu"}`
 	resp, err := http.Post(base+"/api/jobs", "application/json", strings.NewReader(body))
 	if err != nil {
@@ -75,5 +58,88 @@ func TestServeStopsWithOpenStream(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop within 20 s of Ctrl-C")
+	}
+}
+
+// startServe runs serve on a free port with an empty web root and a fresh
+// data directory, and returns its address, its Ctrl-C, its exit status
+// and what it writes to stdout after the line that gives the address.
+func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdout *lockedOutput) {
+	t.Helper()
+	dir := t.TempDir()
+	web := emptyWebDir(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, io.Discard)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if m := regexp.MustCompile(`serving the playground on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			base = m[1]
+			break
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatal("serve did not say where it serves")
+	}
+	stdout = &lockedOutput{}
+	go io.Copy(stdout, out) // the rest of stdout
+	return base, cancel, done, stdout
+}
+
+// lockedOutput collects what a goroutine writes.
+type lockedOutput struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedOutput) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedOutput) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServeStopsWithStuckDownload: Ctrl-C while a client takes a download
+// without reading it stops serve once the requests have had shutdownWait
+// to finish, with status 0 and a line that says so. Before, serve exited
+// with status 1 and "shutdown: context deadline exceeded".
+func TestServeStopsWithStuckDownload(t *testing.T) {
+	if _, err := data.MNISTDir(); err != nil {
+		t.Skipf("MNIST not found: %v", err)
+	}
+	base, cancel, code, stdout := startServe(t)
+	defer cancel()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// 9.9 MB that this client never reads: the server's writes block.
+	fmt.Fprintf(conn, "GET /data/mnist/train-images-idx3-ubyte.gz HTTP/1.1\r\nHost: %s\r\n\r\n", strings.TrimPrefix(base, "http://"))
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	select {
+	case c := <-code:
+		took := time.Since(start)
+		if c != 0 || took > shutdownWait+3*time.Second {
+			t.Errorf("serve stopped with status %d in %v with a download stuck, want 0 within %v", c, took.Round(time.Millisecond), shutdownWait+3*time.Second)
+		}
+		time.Sleep(50 * time.Millisecond) // the last lines through the pipe
+		if !strings.Contains(stdout.String(), "closed the connections still busy") {
+			t.Errorf("serve did not say it closed the stuck connection: %q", stdout.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30 s of Ctrl-C")
 	}
 }
