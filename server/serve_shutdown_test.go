@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,7 +63,7 @@ func TestServeStopsWithOpenStream(t *testing.T) {
 // startServe runs serve on a free port with an empty web root and a fresh
 // data directory, and returns its address, its Ctrl-C, its exit status
 // and what it writes to stdout after the line that gives the address.
-func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdout *lockedOutput) {
+func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdout *output) {
 	t.Helper()
 	dir := t.TempDir()
 	web := emptyWebDir(t, dir)
@@ -86,27 +85,9 @@ func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdo
 		cancel()
 		t.Fatal("serve did not say where it serves")
 	}
-	stdout = &lockedOutput{}
+	stdout = new(output)
 	go io.Copy(stdout, out) // the rest of stdout
 	return base, cancel, done, stdout
-}
-
-// lockedOutput collects what a goroutine writes.
-type lockedOutput struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedOutput) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestServeStopsWithStuckDownload: Ctrl-C while a client takes a download
