@@ -9,6 +9,7 @@ import (
 
 	"metriclab/core/conv"
 	"metriclab/core/ops"
+	"metriclab/core/par"
 )
 
 // fastConv2d is a 2-D convolution with stride s, zero padding pad on every
@@ -73,6 +74,19 @@ func planFor(p **conv.Plan, g conv.Geom) (*conv.Plan, error) {
 	}
 	*p = np
 	return np, nil
+}
+
+// convScratch runs the float32 convolution of g with bias b into the
+// fused ops' scratch *z (sized to the output) on the plan *p (made for g
+// when it is not), and returns z: the output they keep for backward.
+func convScratch(pool *par.Pool, p **conv.Plan, z *[]float32, g conv.Geom, x, w, b *tensor.Dense) ([]float32, error) {
+	plan, err := planFor(p, g)
+	if err != nil {
+		return nil, err
+	}
+	out := ops.Scratch32(z, g.OutSize())
+	plan.Forward(pool, out, x.Float32s(), w.Float32s(), b.Float32s())
+	return out, nil
 }
 
 // convOp computes y = conv(x, w) (+ b).

@@ -82,12 +82,10 @@ func (op *convPReLUOp) Do(in ...G.Value) (G.Value, error) {
 	y := op.y.Get(x.Dtype(), convOutShape(g))
 	switch x.Dtype() {
 	case tensor.Float32:
-		p, err := planFor(&op.plan, g)
+		z, err := convScratch(op.Pool, &op.plan, &op.z, g, x, w, b)
 		if err != nil {
 			return nil, err
 		}
-		z := ops.Scratch32(&op.z, g.OutSize())
-		p.Forward(op.Pool, z, x.Float32s(), w.Float32s(), b.Float32s())
 		pl := planes{dst: op.y.F32, x: z, a: a.Float32s(), n: g.N, c: g.Co, sp: g.P()}
 		par.For(op.Pool, g.N*g.Co, planeGrain(g.P()), pl, planes.prelu)
 	default:

@@ -91,12 +91,10 @@ func (op *convReLUPoolOp) Do(in ...G.Value) (G.Value, error) {
 	nc, ho, wo := g.N*g.Co, g.Ho(), g.Wo()
 	switch x.Dtype() {
 	case tensor.Float32:
-		p, err := planFor(&op.plan, g)
+		z, err := convScratch(op.Pool, &op.plan, &op.z, g, x, w, b)
 		if err != nil {
 			return nil, err
 		}
-		z := ops.Scratch32(&op.z, g.OutSize())
-		p.Forward(op.Pool, z, x.Float32s(), w.Float32s(), b.Float32s())
 		par.For(op.Pool, nc, planeGrain(ho*wo), pool2{op.y.F32, op.arg, z, ho, wo, true}, pool2.planes)
 	default:
 		if cap(op.z64) < g.OutSize() {
