@@ -756,3 +756,68 @@ func TestFinishJobFails(t *testing.T) {
 		t.Errorf("the saved model is of step %d, loss %g; the run ended at step %d, loss %g", j.Step, j.Loss, first.Step, first.Loss)
 	}
 }
+
+// TestJobStartStoreFailsKeepsStream: while the worker waits to try again
+// to start a job the store could not start, the job is queued, and its
+// event stream is a queued job's: it stays open and carries the job's
+// states to its end (a cancel during the wait ends it canceled), rather
+// than ending at once on the state queued.
+func TestJobStartStoreFailsKeepsStream(t *testing.T) {
+	for _, cancel := range []bool{false, true} {
+		cfg := testConfig(t)
+		logged := &lockedBuffer{}
+		cfg.Logger = log.New(logged, "", 0)
+		s, ts := newTestServer(t, cfg)
+		db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec("CREATE TRIGGER full_disk BEFORE UPDATE ON jobs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"); err != nil {
+			t.Fatal(err)
+		}
+		_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+		var created struct{ ID string }
+		decode(t, b, &created)
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logged.String(), "jobs: starting "+created.ID); {
+			if time.Now().After(deadline) {
+				t.Fatal("the worker did not try to start the job within 5 s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		first, events, unsubscribe, err := s.runner.Subscribe(created.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unsubscribe()
+		if events == nil {
+			t.Fatalf("cancel=%v: a queued job waiting for the store has no event stream (first %+v)", cancel, first)
+		}
+		if _, err := db.Exec("DROP TRIGGER full_disk"); err != nil {
+			t.Fatal(err)
+		}
+		want := "done"
+		if cancel {
+			want = "canceled"
+			if j, err := s.runner.Cancel(created.ID, time.Second); err != nil || j.State != "canceled" {
+				t.Fatalf("cancel during the wait: %q, %v", j.State, err)
+			}
+		}
+		var last msg.Message
+		timeout := time.After(20 * time.Second)
+		for open := true; open; {
+			select {
+			case m, ok := <-events:
+				if ok {
+					last = m
+				}
+				open = ok
+			case <-timeout:
+				t.Fatalf("cancel=%v: the event stream did not end within 20 s", cancel)
+			}
+		}
+		if last.Type != msg.TypeState || last.State != want {
+			t.Errorf("cancel=%v: the event stream ended with %+v, want the state %s", cancel, last, want)
+		}
+	}
+}

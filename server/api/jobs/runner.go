@@ -461,19 +461,27 @@ func (r *Runner) run(j store.Job) error {
 		r.hubs[j.ID] = h
 	}
 	r.mu.Unlock()
+	queued := false // the job stays queued: its hub stays, for the next try
 	defer func() {
 		r.mu.Lock()
 		delete(r.running, j.ID)
-		delete(r.hubs, j.ID)
+		if !queued {
+			delete(r.hubs, j.ID)
+		}
 		r.mu.Unlock()
 	}()
 
 	ok, err := r.store.Transition(j.ID, []string{store.StateQueued}, store.StateRunning, "")
-	if err != nil || !ok {
-		// Canceled meanwhile (Cancel finished the hub), or the store failed.
+	if err != nil {
+		// The store failed: the job is still queued, and its subscribers
+		// stay on its hub until the worker's next try (or a Cancel).
+		queued = true
+		return err
+	}
+	if !ok { // canceled meanwhile (Cancel finished the hub)
 		st, _ := r.store.Job(j.ID)
 		h.finish(st.State, "")
-		return err
+		return nil
 	}
 	h.publish(stateMessage(j.ID, store.StateRunning))
 
