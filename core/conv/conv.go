@@ -376,7 +376,8 @@ func (p *Plan) scatterY(lo, hi int) {
 // gradient, pixel-major for the filter gradient) while it is in the
 // cache, instead of reading the whole batch's gradient once for each.
 // Images are filled concurrently on pool's threads, each once. The
-// gradient lasts until the next Forward.
+// gradient lasts until the next Forward, or the next backward call that
+// passes its own dy.
 func (p *Plan) LoadGrad(pool *par.Pool, fill func(n int, dz []float32)) {
 	g := p.g
 	p.dyp = padBuf(p.dyp, g.N*g.Co*p.hq*p.wq)
@@ -408,13 +409,17 @@ func (p *Plan) loadImages(lo, hi int) {
 }
 
 // needGrad panics unless dy is an output gradient of the plan's size, or
-// nil after LoadGrad.
+// nil after LoadGrad. A call with its own dy overwrites one of LoadGrad's
+// two copies, so it ends LoadGrad's gradient.
 func (p *Plan) needGrad(op string, dy []float32) {
 	switch {
 	case dy == nil && !p.loaded:
 		panic(fmt.Sprintf("conv: %s without an output gradient or LoadGrad since Forward", op))
 	case dy != nil && len(dy) != p.g.OutSize():
 		panic(fmt.Sprintf("conv: %s of %+v: output gradient of %d values, want %d", op, p.g, len(dy), p.g.OutSize()))
+	}
+	if dy != nil {
+		p.loaded = false
 	}
 }
 

@@ -264,3 +264,38 @@ func TestLoadGrad(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadGradThenExplicit: a backward call with its own output gradient
+// replaces the copies LoadGrad made (BackwardData its padded one,
+// BackwardFilter its pixel-major one), so afterwards a nil gradient must
+// not read a mixture of the two: it panics, as without LoadGrad.
+func TestLoadGradThenExplicit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	g := Geom{N: 2, Ci: 3, H: 7, W: 7, Co: 4, K: 5, Stride: 1, Pad: 2}
+	x, w, dy1, dy2 := randSlice(rng, g.InSize()), randSlice(rng, g.FilterSize()), randSlice(rng, g.OutSize()), randSlice(rng, g.OutSize())
+	for _, op := range []string{"BackwardData", "BackwardFilter"} {
+		p, err := NewPlan(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Forward(nil, make([]float32, g.OutSize()), x, w, nil)
+		img := g.Co * g.P()
+		p.LoadGrad(nil, func(n int, dz []float32) { copy(dz, dy1[n*img:(n+1)*img]) })
+		if op == "BackwardData" {
+			p.BackwardData(nil, make([]float32, g.InSize()), dy2, w)
+		} else {
+			p.BackwardFilter(nil, make([]float32, g.FilterSize()), nil, x, dy2)
+		}
+		func() {
+			defer func() { recover() }()
+			dx, dw := make([]float32, g.InSize()), make([]float32, g.FilterSize())
+			p.BackwardData(nil, dx, nil, w)
+			p.BackwardFilter(nil, dw, nil, x, nil)
+			wantDx, wantDw := make([]float32, g.InSize()), make([]float32, g.FilterSize())
+			RefDataTo(g, wantDx, dy1, w)
+			RefFilterTo(g, wantDw, nil, x, dy1)
+			t.Errorf("after LoadGrad then %s with its own gradient, nil gradients did not panic (dx from LoadGrad's gradient: %v; dw: %v)",
+				op, within(dx, wantDx, 1e-4, 1e-4), within(dw, wantDw, 1e-4, 1e-4))
+		}()
+	}
+}
