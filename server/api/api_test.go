@@ -821,3 +821,47 @@ func TestJobStartStoreFailsKeepsStream(t *testing.T) {
 		}
 	}
 }
+
+// TestJobStartRetriesOnNewJob: a job submitted while the worker waits to
+// try again a job the store could not start (the store working again)
+// starts them both at once, not after the rest of the wait.
+func TestJobStartRetriesOnNewJob(t *testing.T) {
+	cfg := testConfig(t)
+	logged := &lockedBuffer{}
+	cfg.Logger = log.New(logged, "", 0)
+	_, ts := newTestServer(t, cfg)
+	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TRIGGER full_disk BEFORE UPDATE ON jobs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"); err != nil {
+		t.Fatal(err)
+	}
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+	var first struct{ ID string }
+	decode(t, b, &first)
+	// Three failures: the wait is now 4 s.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logged.String(), "trying again in 4s"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no third try within 10 s: %q", logged.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := db.Exec("DROP TRIGGER full_disk"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, b = postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
+	var second struct{ ID string }
+	decode(t, b, &second)
+	waitJob(t, ts.URL, first.ID, 20*time.Second, func(j jobView) bool { return j.State != "queued" })
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the waiting job started %v after a new one was queued, want at once", took.Round(time.Millisecond))
+	}
+	for _, id := range []string{first.ID, second.ID} {
+		if j := waitJob(t, ts.URL, id, 30*time.Second, ended); j.State != "done" {
+			t.Errorf("job %s ended %q (%q), want done", id, j.State, j.Error)
+		}
+	}
+}

@@ -410,8 +410,9 @@ func (r *Runner) kick() {
 // work runs queued jobs until the runner stops. When the store cannot
 // start the next one (a full disk: its reads work and its writes fail),
 // it waits before trying again, 1 s after the first failure and twice as
-// long after each next one, up to maxRetryWait: retrying at once kept a
-// core busy and wrote the same log line thousands of times a second.
+// long after each next one, up to maxRetryWait, or until a job is queued
+// or resumed (a write the store took): retrying at once kept a core busy
+// and wrote the same log line thousands of times a second.
 func (r *Runner) work() {
 	defer close(r.exited)
 	var wait time.Duration
@@ -436,6 +437,7 @@ func (r *Runner) work() {
 		r.log.Printf("jobs: starting %s: %v (trying again in %v)", queued[0].ID, err, wait)
 		select {
 		case <-r.ctx.Done():
+		case <-r.wake: // a job queued or resumed: the store took a write
 		case <-time.After(wait):
 		}
 	}
