@@ -35,7 +35,10 @@ import (
 // slope gradients, the bias gradient, the two copies); here twice each.
 // The results have the bits of the separate fast ops: the same dz, the
 // same products, and the sums in the same order (per image and channel,
-// then over images in order, in float64).
+// then over images in order, in float64). The shared load is keyed by the
+// forward's step, not by dy: one set of backward ops per forward node, as
+// the engine's single gorgonia.Grad makes (a second Grad of the same node
+// would read the first one's load).
 func fastConvPReLU(x, w, b, a *G.Node, pad int) (*G.Node, error) {
 	if err := checkConvArgs(x, w, b, pad, 1); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"metriclab/core/par"
@@ -282,6 +283,11 @@ func check(m, n, k int, a A, b B, c C) {
 	}
 	if k == 0 {
 		return
+	}
+	if a.Band != nil && b.Ld > math.MaxInt32/KC {
+		// A band's kept steps name their B rows by 32-bit offsets within
+		// a block of KC rows.
+		panic(fmt.Sprintf("gemm: B's rows %d values apart, too far for a band (at most %d)", b.Ld, math.MaxInt32/KC))
 	}
 	if len(b.Data) < (k-1)*b.Ld+n {
 		panic(fmt.Sprintf("gemm: B holds %d values, needs %d", len(b.Data), (k-1)*b.Ld+n))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"metriclab/core/par"
@@ -150,6 +151,21 @@ func TestMulPanicsOnShortOperands(t *testing.T) {
 			p.run(kernels, nil, false)
 		}()
 	}
+}
+
+// TestMulBandStrideLimit: a band's kept steps name their B rows by 32-bit
+// offsets within a block, so a banded product refuses B rows further
+// apart than that (checked before B's length: no 8 M-value B is needed).
+func TestMulBandStrideLimit(t *testing.T) {
+	p := newProblem(rand.New(rand.NewPCG(5, 7)), 5, 7, 9)
+	p.a.Band = &Band{Key: make([]int32, p.k), Lo: make([]int32, p.m), Hi: make([]int32, p.m)}
+	p.b.Ld = math.MaxInt32/KC + 1
+	defer func() {
+		if r := fmt.Sprint(recover()); !strings.Contains(r, "too far for a band") {
+			t.Errorf("a banded product with B rows %d apart: panic %q, want the band's limit", p.b.Ld, r)
+		}
+	}()
+	p.run(kernels, nil, false)
 }
 
 // TestMulBandSameBits: with A zero outside a band, of one key or two, Mul
