@@ -15,6 +15,7 @@ package par
 import (
 	"runtime"
 	"sync"
+	"time"
 )
 
 // Pool runs For loops on Threads goroutines (the caller's and Threads−1
@@ -66,10 +67,36 @@ func (p *Pool) Close() {
 }
 
 func (p *Pool) work() {
-	for t := range p.tasks {
+	for {
+		t, ok := p.next()
+		if !ok {
+			return
+		}
 		t.body(t.lo, t.hi)
 		t.wg.Done()
 	}
+}
+
+// spinWait is how long an idle worker keeps looking for its next range
+// before it parks. Waking a parked worker took 140 µs on average on the
+// 2-core machine this was measured on (a LeNet++ step at two threads, 52
+// parallel loops, lost 7 ms to it out of 200), while an engine's loops
+// follow each other within tens of microseconds; OpenMP runtimes spin
+// the same way. With 200 µs the wait fell to 3–4 ms a step.
+const spinWait = 200 * time.Microsecond
+
+// next returns the next range, or false once the pool is closed: it polls
+// the queue for spinWait, yielding between looks, then blocks.
+func (p *Pool) next() (task, bool) {
+	for deadline := time.Now().Add(spinWait); time.Now().Before(deadline); runtime.Gosched() {
+		select {
+		case t, ok := <-p.tasks:
+			return t, ok
+		default:
+		}
+	}
+	t, ok := <-p.tasks
+	return t, ok
 }
 
 // For calls body(arg, lo, hi) on disjoint ranges that cover [0, n), at
