@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -582,18 +583,9 @@ func TestCancelRecordedAtOnce(t *testing.T) {
 	again.Close()
 	close(release)
 	released = true
-	var last msg.Message
-	timeout := time.After(10 * time.Second)
-	for open := true; open; {
-		select {
-		case m, ok := <-events:
-			if ok {
-				last = m
-			}
-			open = ok
-		case <-timeout:
-			t.Fatal("the run did not stop within 10 s of its release")
-		}
+	last, closed := lastEvent(events, 10*time.Second)
+	if !closed {
+		t.Fatal("the run did not stop within 10 s of its release")
 	}
 	if last.Type != msg.TypeState || last.State != "canceled" {
 		t.Errorf("the event stream ended with %+v, want the state canceled", last)
@@ -633,10 +625,7 @@ func TestJobMemoryBound(t *testing.T) {
 // logged and the job trains on to its model. Before, the job failed and
 // its last good checkpoint was removed with it.
 func TestCheckpointWriteFails(t *testing.T) {
-	cfg := testConfig(t)
-	logged := &lockedBuffer{}
-	cfg.Logger = log.New(logged, "", 0)
-	_, ts := newTestServer(t, cfg)
+	cfg, _, ts, logged := loggedTestServer(t)
 	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(40))
 	var created struct{ ID string }
 	decode(t, b, &created)
@@ -655,6 +644,63 @@ func TestCheckpointWriteFails(t *testing.T) {
 	}
 	if n := strings.Count(logged.String(), "checkpoint at step"); n != 1 {
 		t.Errorf("the failed checkpoints were logged %d times, want once (the same error again is not repeated): %q", n, logged.String())
+	}
+}
+
+// loggedTestServer is newTestServer of testConfig with the server's log
+// kept.
+func loggedTestServer(t *testing.T) (cfg Config, s *Server, ts *httptest.Server, logged *lockedBuffer) {
+	cfg = testConfig(t)
+	logged = &lockedBuffer{}
+	cfg.Logger = log.New(logged, "", 0)
+	s, ts = newTestServer(t, cfg)
+	return cfg, s, ts, logged
+}
+
+// failJobWrites makes every update of the jobs table of the database in
+// dataDir fail while reads work, as on a full disk (a trigger added
+// through a second connection), and returns the function that lifts it.
+func failJobWrites(t *testing.T, dataDir string) (repair func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dataDir, "metriclab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec("CREATE TRIGGER full_disk BEFORE UPDATE ON jobs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := db.Exec("DROP TRIGGER full_disk"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// lastEvent reads events until the channel closes and returns the last
+// message, and whether it closed within timeout.
+func lastEvent(events <-chan msg.Message, timeout time.Duration) (last msg.Message, closed bool) {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case m, ok := <-events:
+			if !ok {
+				return last, true
+			}
+			last = m
+		case <-deadline:
+			return last, false
+		}
+	}
+}
+
+// waitLog waits until the log holds s.
+func waitLog(t *testing.T, logged *lockedBuffer, s string, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !strings.Contains(logged.String(), s); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log has no %q after %v: %q", s, timeout, logged.String())
+		}
 	}
 }
 
@@ -682,18 +728,8 @@ func (l *lockedBuffer) String() string {
 // once the store works again. The failure is a trigger added to the
 // server's database through a second connection.
 func TestJobStartStoreFails(t *testing.T) {
-	cfg := testConfig(t)
-	logged := &lockedBuffer{}
-	cfg.Logger = log.New(logged, "", 0)
-	_, ts := newTestServer(t, cfg)
-	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE TRIGGER full_disk BEFORE UPDATE ON jobs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"); err != nil {
-		t.Fatal(err)
-	}
+	cfg, _, ts, logged := loggedTestServer(t)
+	repair := failJobWrites(t, cfg.DataDir)
 	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
 	var created struct{ ID string }
 	decode(t, b, &created)
@@ -705,9 +741,7 @@ func TestJobStartStoreFails(t *testing.T) {
 	if j := getJob(t, ts.URL, created.ID); j.State != "queued" {
 		t.Errorf("the job is %q while the store fails, want queued", j.State)
 	}
-	if _, err := db.Exec("DROP TRIGGER full_disk"); err != nil {
-		t.Fatal(err)
-	}
+	repair()
 	if j := waitJob(t, ts.URL, created.ID, 20*time.Second, ended); j.State != "done" {
 		t.Errorf("with the store working again the job ended %q (%q), want done", j.State, j.Error)
 	}
@@ -718,10 +752,7 @@ func TestJobStartStoreFails(t *testing.T) {
 // kept as a checkpoint, and resuming it saves the model without training
 // again: the model of the resumed job has the first run's step and loss.
 func TestFinishJobFails(t *testing.T) {
-	cfg := testConfig(t)
-	logged := &lockedBuffer{}
-	cfg.Logger = log.New(logged, "", 0)
-	_, ts := newTestServer(t, cfg)
+	cfg, _, ts, logged := loggedTestServer(t)
 	models := filepath.Join(cfg.DataDir, "models")
 	if err := os.Rename(models, models+".gone"); err != nil {
 		t.Fatal(err)
@@ -764,27 +795,12 @@ func TestFinishJobFails(t *testing.T) {
 // than ending at once on the state queued.
 func TestJobStartStoreFailsKeepsStream(t *testing.T) {
 	for _, cancel := range []bool{false, true} {
-		cfg := testConfig(t)
-		logged := &lockedBuffer{}
-		cfg.Logger = log.New(logged, "", 0)
-		s, ts := newTestServer(t, cfg)
-		db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Exec("CREATE TRIGGER full_disk BEFORE UPDATE ON jobs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"); err != nil {
-			t.Fatal(err)
-		}
+		cfg, s, ts, logged := loggedTestServer(t)
+		repair := failJobWrites(t, cfg.DataDir)
 		_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
 		var created struct{ ID string }
 		decode(t, b, &created)
-		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logged.String(), "jobs: starting "+created.ID); {
-			if time.Now().After(deadline) {
-				t.Fatal("the worker did not try to start the job within 5 s")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitLog(t, logged, "jobs: starting "+created.ID, 5*time.Second)
 		first, events, unsubscribe, err := s.runner.Subscribe(created.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -793,9 +809,7 @@ func TestJobStartStoreFailsKeepsStream(t *testing.T) {
 		if events == nil {
 			t.Fatalf("cancel=%v: a queued job waiting for the store has no event stream (first %+v)", cancel, first)
 		}
-		if _, err := db.Exec("DROP TRIGGER full_disk"); err != nil {
-			t.Fatal(err)
-		}
+		repair()
 		want := "done"
 		if cancel {
 			want = "canceled"
@@ -803,18 +817,9 @@ func TestJobStartStoreFailsKeepsStream(t *testing.T) {
 				t.Fatalf("cancel during the wait: %q, %v", j.State, err)
 			}
 		}
-		var last msg.Message
-		timeout := time.After(20 * time.Second)
-		for open := true; open; {
-			select {
-			case m, ok := <-events:
-				if ok {
-					last = m
-				}
-				open = ok
-			case <-timeout:
-				t.Fatalf("cancel=%v: the event stream did not end within 20 s", cancel)
-			}
+		last, closed := lastEvent(events, 20*time.Second)
+		if !closed {
+			t.Fatalf("cancel=%v: the event stream did not end within 20 s", cancel)
 		}
 		if last.Type != msg.TypeState || last.State != want {
 			t.Errorf("cancel=%v: the event stream ended with %+v, want the state %s", cancel, last, want)
@@ -826,31 +831,13 @@ func TestJobStartStoreFailsKeepsStream(t *testing.T) {
 // try again a job the store could not start (the store working again)
 // starts them both at once, not after the rest of the wait.
 func TestJobStartRetriesOnNewJob(t *testing.T) {
-	cfg := testConfig(t)
-	logged := &lockedBuffer{}
-	cfg.Logger = log.New(logged, "", 0)
-	_, ts := newTestServer(t, cfg)
-	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE TRIGGER full_disk BEFORE UPDATE ON jobs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"); err != nil {
-		t.Fatal(err)
-	}
+	cfg, _, ts, logged := loggedTestServer(t)
+	repair := failJobWrites(t, cfg.DataDir)
 	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
 	var first struct{ ID string }
 	decode(t, b, &first)
-	// Three failures: the wait is now 4 s.
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logged.String(), "trying again in 4s"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("no third try within 10 s: %q", logged.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if _, err := db.Exec("DROP TRIGGER full_disk"); err != nil {
-		t.Fatal(err)
-	}
+	waitLog(t, logged, "trying again in 4s", 10*time.Second) // three failures: the wait is now 4 s
+	repair()
 	start := time.Now()
 	_, b = postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
 	var second struct{ ID string }
