@@ -1,10 +1,14 @@
 package job
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -52,13 +56,49 @@ type checkpointState struct {
 	BestEpoch int                      `json:"best_epoch,omitempty"`
 	BestVerif *eval.VerificationReport `json:"best_verification,omitempty"`
 	Stopped   bool                     `json:"stopped,omitempty"`
+
+	// Data is the SHA-256 of the training set's images and labels
+	// (dataSum): a resume on images that changed since, even of the same
+	// number and size, is refused. Checkpoints written before it have
+	// none and are not checked.
+	Data string `json:"data,omitempty"`
+}
+
+// dataSum returns the SHA-256, in hex, of the job's training set: its
+// size, labels and the bits of its pixels, little-endian. It is computed
+// once, at the first checkpoint or resume (the browser's trainer, which
+// writes none, never pays for it).
+func (j *Job) dataSum() string {
+	if j.sum != "" {
+		return j.sum
+	}
+	h := sha256.New()
+	buf := make([]byte, 0, 1<<16)
+	flush := func() { h.Write(buf); buf = buf[:0] }
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(j.set.N))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(j.set.Input.Size()))
+	for _, l := range j.set.Labels[:j.set.N] {
+		if len(buf) >= cap(buf)-8 {
+			flush()
+		}
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(l))
+	}
+	for _, v := range j.set.X[:j.set.N*j.set.Input.Size()] {
+		if len(buf) >= cap(buf)-4 {
+			flush()
+		}
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+	}
+	flush()
+	j.sum = hex.EncodeToString(h.Sum(nil))
+	return j.sum
 }
 
 // Checkpoint writes the whole training state of j to w (see
 // CheckpointFormat), from which Resume goes on exactly.
 func (j *Job) Checkpoint(w io.Writer) error {
 	st := checkpointState{Format: CheckpointFormat, Request: j.req, Step: j.tr.Iter(), Epoch: j.epoch,
-		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, Stopped: j.stopped}
+		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, Stopped: j.stopped, Data: j.dataSum()}
 	var err error
 	if st.RNG, err = j.src.MarshalBinary(); err != nil {
 		return err
@@ -116,6 +156,8 @@ func (j *Job) Resume(r io.Reader) error {
 		return fmt.Errorf("checkpoint: format %q, want %q", st.Format, CheckpointFormat)
 	case !reflect.DeepEqual(st.Request, j.req):
 		return errors.New("checkpoint: of another training request")
+	case st.Data != "" && st.Data != j.dataSum():
+		return errors.New("checkpoint: of other training images (the data set changed since it was written)")
 	case st.Step < 0 || st.Step > j.total || st.Epoch < 0 || st.Epoch > j.req.Epochs:
 		return fmt.Errorf("checkpoint: step %d of epoch %d, out of range of %d steps", st.Step, st.Epoch, j.total)
 	case len(st.Order) > len(j.trainIdx) || len(st.Order) < j.steps*j.req.Batch:

@@ -121,6 +121,7 @@ type Job struct {
 	tr   core.Engine
 
 	set         *data.Set // training images of the requested classes, held-out ones included
+	sum         string    // dataSum's, once computed
 	glyphs      *data.Set // req.Glyphs's classes, rows set.N… and labels C…, drawn by the first batch that needs them
 	trainIdx    []int     // the images of set that are trained on, sorted, then glyphs' (set.N…)
 	trainLabels []int     // their labels

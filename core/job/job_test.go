@@ -499,8 +499,9 @@ func TestCheckpointResume(t *testing.T) {
 	}
 }
 
-// TestResumeRefuses: a checkpoint of another request, a model file, a
-// damaged file: errors that say so, and the job as New made it.
+// TestResumeRefuses: a checkpoint of another request or of other images
+// (the same number and size), a model file, a damaged file: errors that
+// say so, and the job as New made it.
 func TestResumeRefuses(t *testing.T) {
 	set := bars(16, 11)
 	a, _ := New(barsRequest(), set, nil, Options{Val: 16})
@@ -512,17 +513,22 @@ func TestResumeRefuses(t *testing.T) {
 	core.EncodeModel(&model, a.Model())
 	other := barsRequest()
 	other.Seed++
+	changed := *set // the same images but one pixel: a data set edited since
+	changed.X = slices.Clone(set.X)
+	changed.X[len(changed.X)/2] += 0.5
 	for _, tc := range []struct {
 		name string
 		req  msg.TrainRequest
+		set  *data.Set
 		file []byte
 		says string
 	}{
-		{"another request", other, ckpt.Bytes(), "another training request"},
-		{"a model file", barsRequest(), model.Bytes(), "no training state"},
-		{"truncated", barsRequest(), ckpt.Bytes()[:ckpt.Len()/2], "checkpoint"},
+		{"another request", other, set, ckpt.Bytes(), "another training request"},
+		{"other images", barsRequest(), &changed, ckpt.Bytes(), "other training images"},
+		{"a model file", barsRequest(), set, model.Bytes(), "no training state"},
+		{"truncated", barsRequest(), set, ckpt.Bytes()[:ckpt.Len()/2], "checkpoint"},
 	} {
-		b, _ := New(tc.req, set, nil, Options{Val: 16})
+		b, _ := New(tc.req, tc.set, nil, Options{Val: 16})
 		before := b.Model().Params
 		err := b.Resume(bytes.NewReader(tc.file))
 		if err == nil || !strings.Contains(err.Error(), tc.says) {
