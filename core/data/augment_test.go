@@ -190,13 +190,13 @@ func TestAugmentationRecipes(t *testing.T) {
 	if flipped < 10 || flipped > 30 {
 		t.Errorf("flip on: %d of 40 mirrored, want about half", flipped)
 	}
-	for _, name := range []string{"", "none", "digits", "faces", "handwriting"} {
+	for _, name := range []string{"", "none", "digits", "faces", "handwriting", "heads"} {
 		a, err := AugmentationByName(name)
 		if err != nil || (name != "" && a.Name != name) {
 			t.Errorf("%q: %+v, %v", name, a, err)
 		}
 	}
-	if _, err := AugmentationByName("mirror"); err == nil || err.Error() != `unknown augmentation "mirror" (want digits, faces, handwriting, none)` {
+	if _, err := AugmentationByName("mirror"); err == nil || err.Error() != `unknown augmentation "mirror" (want digits, faces, handwriting, heads, none)` {
 		t.Errorf("unknown name: %v", err)
 	}
 	if got := AugmentDigits.Describe(); got != "shift ±10%, rotation ±15°, scale ±15%" {
@@ -204,6 +204,57 @@ func TestAugmentationRecipes(t *testing.T) {
 	}
 	if got := AugmentHandwriting.Describe(); got != "shift ±10%, rotation ±15°, scale ±15%, slant ±17°" {
 		t.Errorf("handwriting: %q", got)
+	}
+	if got := AugmentHeads.Describe(); got != "flip, shift ±6%, rotation ±10°, scale ±10%, brightness ±0.1, contrast ±20%, head turn ±25%" {
+		t.Errorf("heads: %q", got)
+	}
+	if heads := AugmentHeads; heads.Yaw == 0 || AugmentFaces.Yaw != 0 {
+		t.Errorf("heads turns heads by %g, faces by %g", heads.Yaw, AugmentFaces.Yaw)
+	} else if heads.Name, heads.Yaw = "faces", 0; heads != AugmentFaces {
+		t.Errorf("heads without its head turn is not faces: %+v, %+v", heads, AugmentFaces)
+	}
+}
+
+// TestAugmentYaw: a head turn by k moves the middle column by k·W/2 (a
+// whole column here, so exactly), never folds the image (a horizontal ramp
+// stays ascending), bends the columns alone (an image of constant rows is
+// unchanged), and turns the mirror image the other way.
+func TestAugmentYaw(t *testing.T) {
+	in := core.Input{Channels: 2, Height: 3, Width: 9}
+	src := ramp(in)
+	k := 2.0 / 9 // middle column: x = 4.5 shows 4.5 − k·4.5 = 3.5, column 3
+	got := transform{yaw: k, contrast: 1, zoom: 1}.apply(nil, src, in)
+	for c := range 2 {
+		for y := range 3 {
+			if g, want := got[c*27+y*9+4], src[c*27+y*9+3]; g != want {
+				t.Errorf("channel %d, row %d: middle column %g, want column 3's %g", c, y, g, want)
+			}
+		}
+	}
+	hramp, rows := make([]float32, in.Size()), make([]float32, in.Size())
+	for i := range hramp {
+		hramp[i] = float32(i%9) / 8
+		rows[i] = float32(i/9) / 5
+	}
+	for _, k := range []float64{-0.45, -0.25, 0.1, 0.25, 0.45} {
+		turned := transform{yaw: k, contrast: 1, zoom: 1}.apply(nil, hramp, in)
+		for i := 1; i < 9; i++ {
+			if turned[i] < turned[i-1] {
+				t.Fatalf("yaw %g: columns %d and %d out of order: %v", k, i-1, i, turned[:9])
+			}
+		}
+		if turned[4] == hramp[4] {
+			t.Errorf("yaw %g: the middle column did not move", k)
+		}
+		if !near(transform{yaw: k, contrast: 1, zoom: 1}.apply(nil, rows, in), rows, 1e-6) {
+			t.Errorf("yaw %g changed an image of constant rows", k)
+		}
+		mirror := transform{flip: true, contrast: 1, zoom: 1}
+		left := mirror.apply(nil, transform{yaw: k, contrast: 1, zoom: 1}.apply(nil, src, in), in)
+		right := transform{yaw: -k, contrast: 1, zoom: 1}.apply(nil, mirror.apply(nil, src, in), in)
+		if !near(left, right, 1e-6) {
+			t.Errorf("yaw %g mirrored is not yaw %g of the mirror image", k, -k)
+		}
 	}
 }
 
@@ -227,9 +278,9 @@ func TestAugmentSlant(t *testing.T) {
 	}
 }
 
-// TestAugmentDraws: a recipe without a slant draws what it drew before
-// slants existed (seven numbers), so its images do not change; one with a
-// slant draws an eighth and slants.
+// TestAugmentDraws: a recipe without a slant or a head turn draws what it
+// drew before they existed (seven numbers), so its images do not change;
+// one with a slant or a head turn draws an eighth and uses it.
 func TestAugmentDraws(t *testing.T) {
 	in := core.Input{Channels: 1, Height: 12, Width: 12}
 	src := ramp(in)
@@ -250,6 +301,14 @@ func TestAugmentDraws(t *testing.T) {
 	}
 	if r2.Float64(); r1.Uint64() != r2.Uint64() {
 		t.Error("handwriting: not eight draws")
+	}
+	r1, r2 = rand.New(rand.NewPCG(3, 4)), rand.New(rand.NewPCG(3, 4))
+	turned := AugmentHeads.Apply(nil, src, in, r1)
+	if equal(turned, AugmentFaces.Apply(nil, src, in, r2)) {
+		t.Error("heads did not turn the head")
+	}
+	if r2.Float64(); r1.Uint64() != r2.Uint64() {
+		t.Error("heads: not eight draws (seven and the head turn's)")
 	}
 }
 

@@ -143,7 +143,7 @@ type TrainRequest struct {
 	Device     string             `json:"device,omitempty"`   // "cpu", "cuda", "auto"
 	Schedule   string             `json:"schedule,omitempty"` // learning-rate schedule: "constant", "step", "cosine" (default)
 	// Augment names the augmentation of the training images: "none"
-	// (default, ""), "digits", "handwriting" or "faces".
+	// (default, ""), "digits", "handwriting", "faces" or "heads".
 	Augment string `json:"augment,omitempty"`
 	// EmbedBN ends the encoder with a batch norm of the embedding, as
 	// InsightFace's encoders end (iresnet18 always does).

@@ -11,7 +11,7 @@ import (
 // and core's schedules and turns.
 
 // AugmentNames returns the names of TrainRequest.Augment ("" is "none").
-func AugmentNames() []string { return []string{"none", "digits", "handwriting", "faces"} }
+func AugmentNames() []string { return []string{"none", "digits", "handwriting", "faces", "heads"} }
 
 // ScheduleNames returns the names of TrainRequest.Schedule ("" is
 // "cosine").
