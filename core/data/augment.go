@@ -44,7 +44,11 @@ var (
 	// its edges stay), as people do between photos: for face photos not
 	// aligned by the eyes. On aligned crops (the Verify page's, --align)
 	// it moves the eyes that alignment fixed, and costs rank-1 and MAP@R.
-	AugmentHeads = Augmentation{Name: "heads", Flip: true, Shift: 0.06, Rotation: 10, Scale: 0.1, Brightness: 0.1, Contrast: 0.2, Yaw: 0.25}
+	AugmentHeads = func() Augmentation {
+		a := AugmentFaces
+		a.Name, a.Yaw = "heads", 0.25
+		return a
+	}()
 )
 
 // Augmentations returns the recipes, in the order of their names.
