@@ -148,8 +148,9 @@ func DefaultSpec(arch string, dim int) Spec {
 
 // Validate reports whether s describes an encoder that can be built: a known
 // architecture, 2 ≤ Dim ≤ 512, 1 or 3 input channels, an image at least as
-// large as the architecture needs and at most msg.MaxSide a side, and a
-// finite normalisation with Std > 0. Every model file is read through it,
+// large as the architecture needs and at most msg.MaxSide a side, a crop
+// (when set) of at least 2×2 pixels within it, and a finite normalisation
+// with Std > 0. Every model file is read through it,
 // so the command line, uploads and jobs share the bound.
 func (s Spec) Validate() error {
 	known := false
@@ -174,6 +175,11 @@ func (s Spec) Validate() error {
 	}
 	if s.EmbedBN && s.Arch == ArchIResNet {
 		return fmt.Errorf("%s ends with a batch-normalised embedding already: no embed_bn", s.Arch)
+	}
+	if s.Crop != (Crop{}) {
+		if err := validateCrop(s.Crop, in.Height, in.Width); err != nil {
+			return err
+		}
 	}
 	if !(in.Std > 0) || math.IsInf(in.Std, 0) {
 		return fmt.Errorf("input std %g: want a finite value > 0", in.Std)
@@ -308,6 +314,12 @@ func linearParams(name string, out, in int) []param {
 // embedding. train selects the batch norms' mode: batch statistics (and
 // running-statistics updates) in training, running statistics otherwise.
 func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node, error) {
+	if s.Crop != (Crop{}) {
+		var err error
+		if x, err = applyCrop(x, s.Crop); err != nil {
+			return nil, err
+		}
+	}
 	h, err := s.archForward(x, p, train)
 	if err != nil || !s.EmbedBN {
 		return h, err

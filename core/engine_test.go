@@ -120,6 +120,12 @@ func TestSpecValidate(t *testing.T) {
 		{"std NaN", with(func(s *Spec) { s.Input.Std = math.NaN() }), "std NaN"},
 		{"mean Inf", with(func(s *Spec) { s.Input.Mean = math.Inf(1) }), "mean +Inf"},
 		{"lenet-s embed_bn", with(func(s *Spec) { s.EmbedBN = true }), ""},
+		{"named crops", with(func(s *Spec) { s.Crop = Crops["upper"] }), ""},
+		{"crop x0 = x1", with(func(s *Spec) { s.Crop = Crop{0.5, 0, 0.5, 1} }), "want x0 < x1 and y0 < y1"},
+		{"crop upside down", with(func(s *Spec) { s.Crop = Crop{0, 1, 1, 0} }), "want x0 < x1 and y0 < y1"},
+		{"crop outside", with(func(s *Spec) { s.Crop = Crop{0, 0, 1.5, 1} }), "fractions must be in [0, 1]"},
+		{"crop NaN", with(func(s *Spec) { s.Crop = Crop{math.NaN(), 0, 1, 1} }), "fractions must be in [0, 1]"},
+		{"crop of a pixel", with(func(s *Spec) { s.Crop = Crop{0, 0, 1, 0.04} }), "is 1×28 pixels: want at least 2×2"},
 		{"iresnet18 embed_bn", Spec{Arch: ArchIResNet, Input: Input{Channels: 3, Height: 16, Width: 16, Std: 1}, Dim: 8, EmbedBN: true}, "batch-normalised embedding already"},
 	} {
 		err := c.spec.Validate()

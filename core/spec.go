@@ -17,6 +17,11 @@ type Spec struct {
 	// for faces, whose mirror is the same person). Training is unchanged:
 	// it is how the trained encoder embeds (Encoder.Embed).
 	FlipTest bool `json:"flip_test,omitempty"`
+	// Crop, when not zero, is the window of the input image the encoder
+	// looks at: fractions x0, y0, x1, y1 of its width and height (Crops
+	// names some), resampled back to the input's size before the first
+	// layer, so the layers and every caller see images of Input's shape.
+	Crop Crop `json:"crop,omitzero"`
 }
 
 // Input is the shape of one image (channels, height, width) and the

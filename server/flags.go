@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"metriclab/core"
@@ -31,6 +32,7 @@ type modelFlags struct {
 	augment    string
 	embedBN    bool
 	flipTest   bool
+	crop       string
 	compose    string
 	turns      int
 	glyphs     int
@@ -76,6 +78,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
 	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
 	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two, as InsightFace tests faces (the model embeds so)")
+	fs.StringVar(&f.crop, "crop", "", "the part of every image the encoder looks at, resampled to the input's size: "+cropUsage()+", or fractions x0,y0,x1,y1 of the width and height (default: the whole image)")
 	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
 	fs.IntVar(&f.glyphs, "glyphs", 0, fmt.Sprintf("new classes of made-up characters (random pen strokes, %d images each, drawn from --seed) beside the training classes, kept whole by --compose (0: none; at most %d; not with triplet, whose batches are P classes × K images)", data.GlyphImages, msg.MaxGlyphs))
@@ -87,6 +90,41 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	for _, name := range lossFlagNames {
 		f.lossValues[name] = fs.Float64(name, 0, "loss parameter "+name+" (see the loss's doc; default depends on the loss and D)")
 	}
+}
+
+// cropUsage lists the named crops for --crop's help.
+func cropUsage() string {
+	var parts []string
+	for _, name := range sortedKeys(core.Crops) {
+		c := core.Crops[name]
+		parts = append(parts, fmt.Sprintf("%s (%g,%g,%g,%g)", name, c[0], c[1], c[2], c[3]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// parseCrop returns the Spec.Crop of --crop: a name of core.Crops or four
+// fractions x0,y0,x1,y1 (the zero Crop for "", the whole image). Spec.Validate
+// checks the window against the input.
+func parseCrop(s string) (core.Crop, error) {
+	var c core.Crop
+	if s == "" {
+		return c, nil
+	}
+	if c, ok := core.Crops[s]; ok {
+		return c, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return c, badInput("crop %q: want %s, or fractions x0,y0,x1,y1", s, strings.Join(sortedKeys(core.Crops), ", "))
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return c, badInput("crop %q: %q is not a number", s, p)
+		}
+		c[i] = v
+	}
+	return c, nil
 }
 
 // augmentUsage lists the augmentations for --augment's help.
@@ -366,6 +404,11 @@ func (f *modelFlags) newLoss() (core.Loss, error) {
 func (f *modelFlags) spec(data string) (core.Spec, error) {
 	s := core.DefaultSpec(f.arch, f.dim)
 	s.EmbedBN, s.FlipTest = f.embedBN, f.flipTest
+	crop, err := parseCrop(f.crop)
+	if err != nil {
+		return s, err
+	}
+	s.Crop = crop
 	switch {
 	case f.input != "":
 		in, err := parseInput(f.input)

@@ -184,7 +184,7 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 		return c, err
 	}
 	req := trainRequest(mf, dataName, classSpec, epochs)
-	req.Device = device
+	req.Device, req.Crop = device, spec.Crop
 	if valN == 0 {
 		valN = -1 // --val 0: hold none out
 	}

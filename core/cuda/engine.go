@@ -138,6 +138,9 @@ func NewTrainer(b Backend, spec core.Spec, loss core.Loss, cfg core.TrainConfig,
 	if err := cfg.Opt.Validate(); err != nil {
 		return nil, err
 	}
+	if spec.Crop != (core.Crop{}) {
+		return nil, fmt.Errorf("cuda engine: a cropped encoder (crop %v) trains on the cpu engine", spec.Crop)
+	}
 	if cfg.Batch < 2 || cfg.Classes < 2 {
 		return nil, fmt.Errorf("cuda engine: batch %d and classes %d: want both ≥ 2", cfg.Batch, cfg.Classes)
 	}

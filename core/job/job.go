@@ -168,7 +168,7 @@ type Job struct {
 // (it copies what it keeps when req selects a subset of the classes).
 //
 // The encoder is core.DefaultSpec(req.Arch, req.Dim) with the shape of
-// train's images, req.EmbedBN and req.FlipTest; its input normalisation is MNIST's when req.Data is
+// train's images, req.EmbedBN, req.FlipTest and req.Crop; its input normalisation is MNIST's when req.Data is
 // "mnist" and maps [0,1] to [−1,1] otherwise. The loss is losses.New with
 // req.LossParams, Miner and Distance; the optimiser core.DefaultOpt(req.Opt)
 // (default "adam"), with req.LR when it is not 0 and req.Schedule (default
@@ -216,7 +216,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 	spec := core.DefaultSpec(req.Arch, req.Dim)
-	spec.EmbedBN, spec.FlipTest = req.EmbedBN, req.FlipTest
+	spec.EmbedBN, spec.FlipTest, spec.Crop = req.EmbedBN, req.FlipTest, req.Crop
 	spec.Input.Channels, spec.Input.Height, spec.Input.Width = train.Input.Channels, train.Input.Height, train.Input.Width
 	if req.Data != "mnist" {
 		spec.Input.Mean, spec.Input.Std = 0.5, 0.5

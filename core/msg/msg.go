@@ -152,6 +152,9 @@ type TrainRequest struct {
 	// (core.Spec.FlipTest): the trained model embeds so, held-out images
 	// included.
 	FlipTest bool `json:"flip_test,omitempty"`
+	// Crop, when not zero, is the window of every image the encoder looks
+	// at (core.Spec.Crop): its upper or lower part, say.
+	Crop Crop `json:"crop,omitzero"`
 	// Compose makes new classes of the training classes: "RxC" cuts every
 	// training image into R×C parts and replaces all but the first by the
 	// parts of other images of the batch; the class is the tuple of their
@@ -218,3 +221,7 @@ type Snapshot struct {
 	Genuine   []int     `json:"genuine"`   // histogram of genuine-pair angles, bins of 180°/len over [0°, 180°]
 	Impostor  []int     `json:"impostor"`  // same bins, impostor pairs
 }
+
+// Crop is a window of an image: fractions x0, y0, x1, y1 of its width and
+// height; the zero Crop is none (the whole image). See core.Spec.Crop.
+type Crop [4]float64
