@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"metriclab/core"
 	"metriclab/core/data"
@@ -28,7 +29,7 @@ type evalOutput struct {
 
 func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	modelPath := fs.String("model", "", "model file (.safetensors), or 'raw' to evaluate raw pixels")
+	modelPath := fs.String("model", "", "model file (.safetensors), several separated by commas to evaluate their ensemble (unit embeddings concatenated: the cosine is the mean of theirs), or 'raw' to evaluate raw pixels")
 	dataName := fs.String("data", "mnist", "evaluation data: mnist (its test split), or a folder")
 	classSpec := fs.String("classes", "", "evaluate on these classes only, e.g. 5-9 (default all)")
 	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, e.g. 0-4 (default: the evaluated classes, or every training identity when the test split has other identities)")
@@ -61,7 +62,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if flagGiven(fs, "flip-test") {
 		flip = flipTest
 	}
-	embed, spec, model, err := loadEmbedder(*modelPath, *dataName, *input, flip)
+	embed, spec, model, ensemble, err := loadEnsemble(*modelPath, *dataName, *input, flip)
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		centres = eval.Embeddings{} // other identities: centres from a gallery of the test images
 	}
 	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
-	if model != nil && slices.Equal(model.Meta.Classes, test.Classes) {
+	if model != nil && !ensemble && slices.Equal(model.Meta.Classes, test.Classes) {
 		if w, ok := model.Params["head.weight"]; ok {
 			var b []float32
 			if bias, ok := model.Params["head.bias"]; ok {
@@ -221,6 +222,50 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.In
 		_, fit = job.HoldOut(fit, fitSize, seed)
 	}
 	return test, fit, nil
+}
+
+// loadEnsemble is loadEmbedder of paths, one path or several separated by
+// commas: their ensemble embeds a data set with each model and
+// concatenates the unit embeddings (eval.Concat). The models must take one
+// input, aligned or not alike; the model returned is the first's, and
+// ensemble says whether there are several.
+func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*data.Set) (eval.Embeddings, error), spec core.Spec, first *core.Model, ensemble bool, err error) {
+	list := strings.Split(paths, ",")
+	if len(list) == 1 {
+		embed, spec, first, err = loadEmbedder(paths, dataName, input, flipTest)
+		return embed, spec, first, false, err
+	}
+	var embeds []func(*data.Set) (eval.Embeddings, error)
+	for i, path := range list {
+		if path == "raw" || path == "" {
+			return nil, spec, nil, true, badInput("--model %q: an ensemble is of model files, not raw pixels or nothing", paths)
+		}
+		embed, _, m, err := loadEmbedder(path, dataName, input, flipTest)
+		if err != nil {
+			return nil, spec, nil, true, err
+		}
+		if i == 0 {
+			first = m
+		} else if a, b := first.Meta.Spec.Input, m.Meta.Spec.Input; a.Channels != b.Channels || a.Height != b.Height || a.Width != b.Width ||
+			first.Meta.Provenance.Align != m.Meta.Provenance.Align {
+			return nil, spec, nil, true, badInput("ensemble: %s takes %d×%d×%d images (aligned %t), %s %d×%d×%d (aligned %t): its models must take the same images",
+				list[0], a.Channels, a.Height, a.Width, first.Meta.Provenance.Align, path, b.Channels, b.Height, b.Width, m.Meta.Provenance.Align)
+		}
+		embeds = append(embeds, embed)
+	}
+	concat := func(s *data.Set) (eval.Embeddings, error) {
+		members := make([]eval.Embeddings, len(embeds))
+		for i, embed := range embeds {
+			var err error
+			if members[i], err = embed(s); err != nil {
+				return eval.Embeddings{}, err
+			}
+		}
+		return eval.Concat(members)
+	}
+	// The images are loaded at the first model's input; each model
+	// normalises them as it was trained (its own Input.Mean and Std).
+	return concat, first.Meta.Spec, first, true, nil
 }
 
 // loadEmbedder returns a function that embeds a data set with the model at

@@ -74,6 +74,10 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"one class", []string{"train", "--classes", "3", "--out", out}, "at least 2"},
 		{"input side too large", []string{"train", "--input", "1x300x300", "--out", out}, "input 300×300: sides of at most 256"},
 		{"bench input side too large", []string{"bench", "--arch", "lenetpp", "--input", "3x112x1000"}, "input 112×1000: sides of at most 256"},
+		{"unknown crop", []string{"train", "--crop", "middle", "--out", out}, `crop "middle": want left, lower, right, upper, or fractions x0,y0,x1,y1`},
+		{"crop of three numbers", []string{"train", "--crop", "0,0,1", "--out", out}, `crop "0,0,1": want left`},
+		{"crop not a number", []string{"train", "--crop", "0,0,1,x", "--out", out}, `crop "0,0,1,x": "x" is not a number`},
+		{"crop outside the image", []string{"train", "--crop", "0,0,1.5,1", "--out", out}, "crop [0 0 1.5 1]: fractions must be in [0, 1]"},
 		{"bad optimiser", []string{"train", "--opt", "lbfgs", "--out", out}, "lbfgs"},
 		{"bad epochs", []string{"train", "--epochs", "0", "--out", out}, "epochs"},
 		{"missing data folder", []string{"train", "--data", filepath.Join(dir, "nope"), "--out", out}, "nope"},
@@ -563,6 +567,10 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"serve max job memory", []string{"serve", "--max-job-memory", "-2", "--data-dir", filepath.Join(t.TempDir(), "d")}, "max-job-memory -2 must be ≥ -1"},
 		{"openset digits trained on", []string{"openset", "--train-classes", "0-4", "--eval-classes", "3-9"}, `train-classes "0-4" and eval-classes "3-9" share class 3`},
 		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
+		{"openset ensemble of one run", append([]string{"openset", "--ensemble"}, small...), "--ensemble needs runs to combine: give one --variant or more"},
+		{"openset ensemble of other photos", append([]string{"openset", "--ensemble", "--variant", "align=true"}, small...), `variant "align=true": with --ensemble every run embeds the same photos`},
+		{"openset ensemble of other aligned crops", append([]string{"openset", "--ensemble", "--align", "--variant", "input=1x32x32"}, small...), `variant "input=1x32x32": with --ensemble every run embeds the same photos`},
+		{"openset variant crop", append([]string{"openset", "--variant", "crop=middle"}, small...), `variant "crop=middle": crop "middle": want left`},
 	} {
 		t.Run(c.name, func(t *testing.T) { wantBadInput(t, c.want, c.args...) })
 	}

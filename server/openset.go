@@ -46,6 +46,7 @@ type openSetFlags struct {
 	variant    string // the variant this set parses, "" for the recipe itself
 	valN       int
 	maxQueries int
+	ensemble   bool
 }
 
 // variantList collects the repeated --variant flags.
@@ -68,6 +69,7 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable)")
 	f.fs.IntVar(&f.valN, "val", 5000, "training images held out (see train --val)")
 	f.fs.IntVar(&f.maxQueries, "max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	f.fs.BoolVar(&f.ensemble, "ensemble", false, "add a row for the ensemble of every run (the recipe and its variants): their unit embeddings concatenated, so that its cosine is the mean of theirs")
 	return f
 }
 
@@ -137,6 +139,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if base.maxQueries < 0 {
 		return badInput("max-queries %d must be ≥ 0", base.maxQueries)
 	}
+	if base.ensemble && len(base.variants) == 0 {
+		return badInput("--ensemble needs runs to combine: give one --variant or more")
+	}
 	// Validate every variant before the first hour of training.
 	runs := []*openSetFlags{base}
 	for _, v := range base.variants {
@@ -146,6 +151,11 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			name, value, ok := strings.Cut(kv, "=")
 			if !ok || name == "variant" {
 				return badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
+			}
+			// Aligning skips photos, and which ones depends on the crops'
+			// size: an ensemble's runs must embed the same photos.
+			if base.ensemble && (name == "align" || name == "input" && base.align) {
+				return badInput("variant %q: with --ensemble every run embeds the same photos: give --align to all or none, and with it one --input", v)
 			}
 			extra = append(extra, "--"+name+"="+value)
 		}
@@ -257,14 +267,26 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, rawEmbeddings(test), m, opts)})
 		}
 	}
+	var members []eval.Embeddings
 	for i, f := range runs {
 		report, done := runProgress(stderr, isTerminal(stderr), i+1, len(runs), f.name())
-		row, err := trainOpenSet(ctx, f, sources[f.align], trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
+		row, e, err := trainOpenSet(ctx, f, sources[f.align], trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
 		done()
 		if err != nil {
 			return inVariant(f.variant, err)
 		}
 		emit(row)
+		if base.ensemble {
+			members = append(members, e)
+		}
+	}
+	if base.ensemble {
+		e, err := eval.Concat(members)
+		if err != nil {
+			return err
+		}
+		emit(openSetRow{Encoder: fmt.Sprintf("ensemble of the %d runs above", len(members)), Metric: "cosine", Dim: e.D,
+			Report: eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts)})
 	}
 	return nil
 }
@@ -305,29 +327,30 @@ func metricLabel(name string) string {
 }
 
 // trainOpenSet trains the recipe of f on the training identities, telling
-// report its progress, and evaluates it, cosine, on the unseen ones.
-func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, evalSplit, trainSpec, evalSpec string, opts eval.Options, report func(progress)) (openSetRow, error) {
+// report its progress, and evaluates it, cosine, on the unseen ones; it
+// returns the row and the unseen identities' embeddings.
+func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, evalSplit, trainSpec, evalSpec string, opts eval.Options, report func(progress)) (openSetRow, eval.Embeddings, error) {
 	start := time.Now()
 	cfg, err := prepareTraining(&f.mf, src, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
 	if err != nil {
-		return openSetRow{}, err
+		return openSetRow{}, eval.Embeddings{}, err
 	}
 	m, err := train(ctx, cfg, report)
 	if err != nil {
-		return openSetRow{}, err
+		return openSetRow{}, eval.Embeddings{}, err
 	}
 	secs := time.Since(start).Seconds()
 	test, err := src.loadSubset(f.data, evalSplit, evalSpec, cfg.spec.Input)
 	if err != nil {
-		return openSetRow{}, err
+		return openSetRow{}, eval.Embeddings{}, err
 	}
 	e, err := job.EmbedSet(cfg.spec, m.Params, test)
 	if err != nil {
-		return openSetRow{}, err
+		return openSetRow{}, eval.Embeddings{}, err
 	}
 	name := f.name()
 	best, _ := cfg.job.BestEpoch()
 	epochs := (m.Meta.Provenance.Steps + cfg.stepsPerEpoch - 1) / cfg.stepsPerEpoch
 	return openSetRow{Encoder: name, Metric: "cosine", Dim: cfg.spec.Dim, Report: eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts),
-		TrainS: secs, Epochs: epochs, Best: best}, nil
+		TrainS: secs, Epochs: epochs, Best: best}, e, nil
 }

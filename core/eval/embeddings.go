@@ -1,6 +1,9 @@
 package eval
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"slices"
 
 	"metriclab/core/vec"
@@ -62,3 +65,41 @@ func norm64(a []float32) float64 { return vec.Norm(a) }
 // normalizeTo writes a/‖a‖ to dst (float64) and returns dst; a zero vector
 // stays zero.
 func normalizeTo(dst []float64, a []float32) []float64 { return vec.UnitTo(dst[:len(a)], a) }
+
+// Concat returns the ensemble of members, embeddings of the same images in
+// the same order: every row of each member scaled to length 1/√k (k
+// members) and the k rows concatenated, so that the cosine of two
+// ensemble rows is the mean of the members' cosines. It returns an error
+// when there are no members or when they are not of the same images (N or
+// labels differ).
+func Concat(members []Embeddings) (Embeddings, error) {
+	if len(members) == 0 {
+		return Embeddings{}, errors.New("eval: an ensemble of no embeddings")
+	}
+	first := members[0]
+	d := 0
+	for i, m := range members {
+		m.check()
+		if m.N != first.N || !slices.Equal(m.Labels, first.Labels) {
+			return Embeddings{}, fmt.Errorf("eval: ensemble member %d embeds %d images, member 0 %d, or other labels: not the same images", i, m.N, first.N)
+		}
+		d += m.D
+	}
+	out := Embeddings{X: make([]float32, first.N*d), N: first.N, D: d, Labels: slices.Clone(first.Labels)}
+	scale := 1 / math.Sqrt(float64(len(members)))
+	for r := range first.N {
+		dst := out.X[r*d : (r+1)*d]
+		for _, m := range members {
+			row := m.Row(r)
+			k := 0.0
+			if n := norm64(row); n > 0 {
+				k = scale / n
+			}
+			for j, v := range row {
+				dst[j] = float32(float64(v) * k)
+			}
+			dst = dst[m.D:]
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"metriclab/core"
+)
+
+// TestCropAndEnsemble: train --crop stores the crop in the model; eval of
+// an ensemble of one model twice reports what the model alone does (the
+// mean of two equal cosines), an ensemble of a whole-image and a cropped
+// model reports something else, and models that take other images are
+// refused with one line.
+func TestCropAndEnsemble(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, filepath.Join(shapes, "train"), 12)
+	writeShapes(t, filepath.Join(shapes, "test"), 10)
+	train := func(out string, args ...string) string {
+		t.Helper()
+		path := filepath.Join(dir, out)
+		args = append([]string{"train", "--data", shapes, "--dim", "8", "--epochs", "2", "--batch", "8", "--out", path}, args...)
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("train %q: exit %d: %s", args, code, stderr)
+		}
+		return path
+	}
+	whole, lower := train("whole.safetensors"), train("lower.safetensors", "--crop", "lower")
+	small := train("small.safetensors", "--input", "1x16x16")
+	m, err := core.ReadModel(lower)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Meta.Spec.Crop != core.Crops["lower"] {
+		t.Fatalf("train --crop lower: the model's crop is %v, want %v", m.Meta.Spec.Crop, core.Crops["lower"])
+	}
+	report := func(models string) evalOutput {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, "eval", "--model", models, "--data", shapes, "--json")
+		if code != 0 {
+			t.Fatalf("eval %s: exit %d: %s", models, code, stderr)
+		}
+		var rep evalOutput
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	alone, twice, both := report(whole), report(whole+","+whole), report(whole+","+lower)
+	// The same cosines up to float32 rounding: the same pairs decided the
+	// same way, the threshold between them all but equal.
+	same := twice.Verification
+	if math.Abs(same.Threshold-alone.Verification.Threshold) < 1e-6 {
+		same.Threshold = alone.Verification.Threshold
+	}
+	if !reflect.DeepEqual(alone.Verification, same) || !reflect.DeepEqual(alone.Retrieval, twice.Retrieval) {
+		t.Errorf("a model twice: verification %+v, retrieval %+v; alone %+v, %+v", twice.Verification, twice.Retrieval, alone.Verification, alone.Retrieval)
+	}
+	if alone.ClosedSet.Classifier == nil || twice.ClosedSet.Classifier != nil {
+		t.Errorf("classifier accuracy alone %v, of the ensemble %v: want it for the model alone only", alone.ClosedSet.Classifier, twice.ClosedSet.Classifier)
+	}
+	if reflect.DeepEqual(both.Verification, alone.Verification) || reflect.DeepEqual(both.Verification, report(lower).Verification) {
+		t.Errorf("the ensemble of a whole and a cropped model reports as one of them: %+v", both.Verification)
+	}
+	code, _, stderr := runCLI(t, "eval", "--model", whole+","+small, "--data", shapes)
+	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "takes 1×32×32 images (aligned false), "+small+" 1×16×16 (aligned false): its models must take the same images") {
+		t.Errorf("ensemble of other inputs: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "eval", "--model", whole+",raw", "--data", shapes)
+	if code != 2 || !strings.Contains(stderr, "an ensemble is of model files, not raw pixels or nothing") {
+		t.Errorf("ensemble with raw pixels: exit %d, %q", code, stderr)
+	}
+}
