@@ -90,7 +90,9 @@ type Plan struct {
 	shapes map[string][]int
 }
 
-// Plan returns the layer plan of s. It panics if s is not valid.
+// Plan returns the layer plan of s. It panics if s is not valid. A crop
+// (Spec.Crop) is not one of its layers: the engine that runs plans (the
+// CUDA engine) refuses a cropped encoder.
 func (s Spec) Plan() Plan {
 	layout := s.layout()
 	p := Plan{Spec: s, Values: []PlanValue{{C: s.Input.Channels, H: s.Input.Height, W: s.Input.Width}},

@@ -21,6 +21,10 @@ type Spec struct {
 	// looks at: fractions x0, y0, x1, y1 of its width and height (Crops
 	// names some), resampled back to the input's size before the first
 	// layer, so the layers and every caller see images of Input's shape.
+	// A mirror (FlipTest, the faces augmentation's flip) is of the whole
+	// image, before the crop: an encoder of the left part also sees the
+	// mirrored right part (of a face, a left part too); the upper and
+	// lower parts, whole rows, are the same either way.
 	Crop Crop `json:"crop,omitzero"`
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -66,6 +67,14 @@ func TestCropAndEnsemble(t *testing.T) {
 	}
 	if reflect.DeepEqual(both.Verification, alone.Verification) || reflect.DeepEqual(both.Verification, report(lower).Verification) {
 		t.Errorf("the ensemble of a whole and a cropped model reports as one of them: %+v", both.Verification)
+	}
+	// A file whose name has a comma is read as that file.
+	comma := filepath.Join(dir, "a,b.safetensors")
+	if b, err := os.ReadFile(whole); err != nil || os.WriteFile(comma, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	if named := report(comma); !reflect.DeepEqual(named.Verification, alone.Verification) {
+		t.Errorf("the model under a name with a comma: %+v, want %+v", named.Verification, alone.Verification)
 	}
 	code, _, stderr := runCLI(t, "eval", "--model", whole+","+small, "--data", shapes)
 	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "takes 1×32×32 images (aligned false), "+small+" 1×16×16 (aligned false): its models must take the same images") {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -224,14 +225,14 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.In
 	return test, fit, nil
 }
 
-// loadEnsemble is loadEmbedder of paths, one path or several separated by
-// commas: their ensemble embeds a data set with each model and
+// loadEnsemble is loadEmbedder of paths, one path (a file of that name)
+// or several separated by commas: their ensemble embeds a data set with each model and
 // concatenates the unit embeddings (eval.Concat). The models must take one
 // input, aligned or not alike; the model returned is the first's, and
 // ensemble says whether there are several.
 func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*data.Set) (eval.Embeddings, error), spec core.Spec, first *core.Model, ensemble bool, err error) {
 	list := strings.Split(paths, ",")
-	if len(list) == 1 {
+	if _, err := os.Stat(paths); len(list) == 1 || err == nil { // a file whose name has a comma is a file
 		embed, spec, first, err = loadEmbedder(paths, dataName, input, flipTest)
 		return embed, spec, first, false, err
 	}

@@ -124,6 +124,9 @@ func parseCrop(s string) (core.Crop, error) {
 		}
 		c[i] = v
 	}
+	if c == (core.Crop{}) { // the zero Crop would mean the whole image
+		return c, badInput("crop %q: want x0 < x1 and y0 < y1", s)
+	}
 	return c, nil
 }
 

@@ -77,6 +77,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"unknown crop", []string{"train", "--crop", "middle", "--out", out}, `crop "middle": want left, lower, right, upper, or fractions x0,y0,x1,y1`},
 		{"crop of three numbers", []string{"train", "--crop", "0,0,1", "--out", out}, `crop "0,0,1": want left`},
 		{"crop not a number", []string{"train", "--crop", "0,0,1,x", "--out", out}, `crop "0,0,1,x": "x" is not a number`},
+		{"crop of nothing", []string{"train", "--crop", "0,0,0,0", "--out", out}, `crop "0,0,0,0": want x0 < x1 and y0 < y1`},
 		{"crop outside the image", []string{"train", "--crop", "0,0,1.5,1", "--out", out}, "crop [0 0 1.5 1]: fractions must be in [0, 1]"},
 		{"bad optimiser", []string{"train", "--opt", "lbfgs", "--out", out}, "lbfgs"},
 		{"bad epochs", []string{"train", "--epochs", "0", "--out", out}, "epochs"},
@@ -569,7 +570,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
 		{"openset ensemble of one run", append([]string{"openset", "--ensemble"}, small...), "--ensemble needs runs to combine: give one --variant or more"},
 		{"openset ensemble of other photos", append([]string{"openset", "--ensemble", "--variant", "align=true"}, small...), `variant "align=true": with --ensemble every run embeds the same photos`},
-		{"openset ensemble of other aligned crops", append([]string{"openset", "--ensemble", "--align", "--variant", "input=1x32x32"}, small...), `variant "input=1x32x32": with --ensemble every run embeds the same photos`},
+		{"openset ensemble of other data", append([]string{"openset", "--ensemble", "--variant", "data=mnist"}, small...), `variant "data=mnist": with --ensemble every run embeds the same photos`},
+		{"openset ensemble of other aligned crops", append([]string{"openset", "--ensemble", "--align", "--variant", "input=1x24x24"}, small...), `variant "input=1x24x24": with --ensemble every run embeds the same photos`},
 		{"openset variant crop", append([]string{"openset", "--variant", "crop=middle"}, small...), `variant "crop=middle": crop "middle": want left`},
 	} {
 		t.Run(c.name, func(t *testing.T) { wantBadInput(t, c.want, c.args...) })

@@ -152,11 +152,6 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if !ok || name == "variant" {
 				return badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
 			}
-			// Aligning skips photos, and which ones depends on the crops'
-			// size: an ensemble's runs must embed the same photos.
-			if base.ensemble && (name == "align" || name == "input" && base.align) {
-				return badInput("variant %q: with --ensemble every run embeds the same photos: give --align to all or none, and with it one --input", v)
-			}
 			extra = append(extra, "--"+name+"="+value)
 		}
 		if err := parseFlags(f.fs, append(append([]string(nil), args...), extra...), io.Discard); err != nil {
@@ -170,6 +165,11 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		if _, err := f.mf.newLoss(); err != nil {
+			return err
+		}
+	}
+	if base.ensemble {
+		if err := sameImages(runs); err != nil {
 			return err
 		}
 	}
@@ -287,6 +287,30 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		emit(openSetRow{Encoder: fmt.Sprintf("ensemble of the %d runs above", len(members)), Metric: "cosine", Dim: e.D,
 			Report: eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts)})
+	}
+	return nil
+}
+
+// sameImages refuses an ensemble of runs that would embed other images
+// than the first run (the recipe): of another data set, aligned or not
+// otherwise, or, aligned, at another size (which photos aligning skips
+// depends on the crops' size).
+func sameImages(runs []*openSetFlags) error {
+	base := runs[0]
+	in0, err := base.mf.spec(base.data)
+	if err != nil {
+		return err
+	}
+	for _, f := range runs[1:] {
+		s, err := f.mf.spec(f.data)
+		if err != nil {
+			return inVariant(f.variant, err)
+		}
+		in := s.Input
+		if f.data != base.data || f.align != base.align ||
+			f.align && (in.Channels != in0.Input.Channels || in.Height != in0.Input.Height || in.Width != in0.Input.Width) {
+			return badInput("variant %q: with --ensemble every run embeds the same photos: one --data, --align for all or none, and with it one --input", f.variant)
+		}
 	}
 	return nil
 }

@@ -54,6 +54,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mf.applyPreset(*dataName, epochs); err != nil {
 		return err
 	}
+	if *device == "auto" && mf.crop != "" {
+		*device = "cpu" // the CUDA engine has no crop
+	}
 	dev, err := resolveDevice(*device, stderr)
 	if err != nil {
 		return err

@@ -80,8 +80,11 @@ func Concat(members []Embeddings) (Embeddings, error) {
 	d := 0
 	for i, m := range members {
 		m.check()
-		if m.N != first.N || !slices.Equal(m.Labels, first.Labels) {
-			return Embeddings{}, fmt.Errorf("eval: ensemble member %d embeds %d images, member 0 %d, or other labels: not the same images", i, m.N, first.N)
+		if m.N != first.N {
+			return Embeddings{}, fmt.Errorf("eval: ensemble member %d embeds %d images, member 0 %d: not the same images", i, m.N, first.N)
+		}
+		if !slices.Equal(m.Labels, first.Labels) {
+			return Embeddings{}, fmt.Errorf("eval: ensemble member %d labels its images otherwise than member 0: not the same images", i)
 		}
 		d += m.D
 	}

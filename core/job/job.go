@@ -231,6 +231,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if err != nil {
 		return nil, requestError{err.Error()}
 	}
+	if req.Crop != (msg.Crop{}) && req.Device == "cuda" {
+		return nil, badRequest("device cuda: the CUDA engine has no crop (crop %v): train it on the cpu", req.Crop)
+	}
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
 	}

@@ -229,6 +229,8 @@ func TestBadRequests(t *testing.T) {
 		{"bad augmentation", func(r *msg.TrainRequest) { r.Augment = "mirror" }, `unknown augmentation "mirror"`},
 		{"negative patience", func(r *msg.TrainRequest) { r.EarlyStop = -1 }, "early stop after -1 epochs"},
 		{"negative weight decay", func(r *msg.TrainRequest) { wd := -1.0; r.WeightDecay = &wd }, "weight decay -1"},
+		{"crop outside", func(r *msg.TrainRequest) { r.Crop = msg.Crop{0, 0, 2, 1} }, "fractions must be in [0, 1]"},
+		{"crop on cuda", func(r *msg.TrainRequest) { r.Crop, r.Device = msg.Crop{0, 0.45, 1, 1}, "cuda" }, "device cuda: the CUDA engine has no crop"},
 	} {
 		req := barsRequest()
 		tc.edit(&req)

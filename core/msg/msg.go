@@ -221,7 +221,3 @@ type Snapshot struct {
 	Genuine   []int     `json:"genuine"`   // histogram of genuine-pair angles, bins of 180°/len over [0°, 180°]
 	Impostor  []int     `json:"impostor"`  // same bins, impostor pairs
 }
-
-// Crop is a window of an image: fractions x0, y0, x1, y1 of its width and
-// height; the zero Crop is none (the whole image). See core.Spec.Crop.
-type Crop [4]float64

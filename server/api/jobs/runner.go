@@ -245,7 +245,7 @@ func (r *Runner) options(device string) job.Options {
 // then it returns store.ErrLimit).
 func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (store.Job, error) {
 	switch {
-	case req.Device == "auto" && r.cfg.CUDA != nil:
+	case req.Device == "auto" && r.cfg.CUDA != nil && req.Crop == (msg.Crop{}): // the CUDA engine has no crop
 		req.Device = "cuda"
 	case req.Device == "" || req.Device == "auto":
 		req.Device = "cpu"
