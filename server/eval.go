@@ -247,8 +247,7 @@ func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*da
 		}
 		if i == 0 {
 			first = m
-		} else if a, b := first.Meta.Spec.Input, m.Meta.Spec.Input; a.Channels != b.Channels || a.Height != b.Height || a.Width != b.Width ||
-			first.Meta.Provenance.Align != m.Meta.Provenance.Align {
+		} else if a, b := first.Meta.Spec.Input, m.Meta.Spec.Input; !a.SameShape(b) || first.Meta.Provenance.Align != m.Meta.Provenance.Align {
 			return nil, spec, nil, true, badInput("ensemble: %s takes %d×%d×%d images (aligned %t), %s %d×%d×%d (aligned %t): its models must take the same images",
 				list[0], a.Channels, a.Height, a.Width, first.Meta.Provenance.Align, path, b.Channels, b.Height, b.Width, m.Meta.Provenance.Align)
 		}

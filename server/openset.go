@@ -306,9 +306,7 @@ func sameImages(runs []*openSetFlags) error {
 		if err != nil {
 			return inVariant(f.variant, err)
 		}
-		in := s.Input
-		if f.data != base.data || f.align != base.align ||
-			f.align && (in.Channels != in0.Input.Channels || in.Height != in0.Input.Height || in.Width != in0.Input.Width) {
+		if f.data != base.data || f.align != base.align || f.align && !s.Input.SameShape(in0.Input) {
 			return badInput("variant %q: with --ensemble every run embeds the same photos: one --data, --align for all or none, and with it one --input", f.variant)
 		}
 	}

@@ -39,6 +39,12 @@ type Input struct {
 // Size is Channels×Height×Width, the length of one image in a flat slice.
 func (in Input) Size() int { return in.Channels * in.Height * in.Width }
 
+// SameShape reports whether o has in's channels, height and width (its
+// normalisation may differ).
+func (in Input) SameShape(o Input) bool {
+	return in.Channels == o.Channels && in.Height == o.Height && in.Width == o.Width
+}
+
 // ModelCard describes a model of the server's registry: what
 // GET /api/models lists and GET /api/models/{id} answers.
 type ModelCard struct {

@@ -541,7 +541,7 @@ func embedWith(m *core.Model, enc *core.Encoder, c *msg.Command) (*core.Encoder,
 		return enc, nil, err
 	}
 	in := m.Meta.Spec.Input
-	if set.Input.Channels != in.Channels || set.Input.Height != in.Height || set.Input.Width != in.Width {
+	if !set.Input.SameShape(in) {
 		return enc, nil, fmt.Errorf("samples of %d×%d×%d, the encoder takes %d×%d×%d",
 			set.Input.Channels, set.Input.Height, set.Input.Width, in.Channels, in.Height, in.Width)
 	}
