@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -149,7 +150,8 @@ func DefaultSpec(arch string, dim int) Spec {
 // Validate reports whether s describes an encoder that can be built: a known
 // architecture, 2 ≤ Dim ≤ 512, 1 or 3 input channels, an image at least as
 // large as the architecture needs and at most msg.MaxSide a side, a crop
-// (when set) of at least 2×2 pixels within it, and a finite normalisation
+// (when set) of at least 2×2 pixels within it, views (when set) that are
+// such windows, 2 to msg.MaxViews of them, distinct, and a finite normalisation
 // with Std > 0. Every model file is read through it,
 // so the command line, uploads and jobs share the bound.
 func (s Spec) Validate() error {
@@ -181,6 +183,9 @@ func (s Spec) Validate() error {
 			return err
 		}
 	}
+	if err := s.validateViews(); err != nil {
+		return err
+	}
 	if !(in.Std > 0) || math.IsInf(in.Std, 0) {
 		return fmt.Errorf("input std %g: want a finite value > 0", in.Std)
 	}
@@ -191,7 +196,8 @@ func (s Spec) Validate() error {
 }
 
 // ParamShapes returns the name and shape of every encoder parameter
-// (encoder.*). It panics if s is not valid.
+// (encoder.*, or views.<i>.encoder.* with Views). It panics if s is not
+// valid.
 func (s Spec) ParamShapes() map[string][]int {
 	layout := s.layout()
 	shapes := make(map[string][]int, len(layout))
@@ -236,9 +242,20 @@ func (p param) fanIn() int {
 }
 
 // layout returns the encoder parameters of s in a fixed order: the order
-// of initialisation, and of Trainer's learnables. It panics if s is not
-// valid.
+// of initialisation, and of Trainer's learnables; with Views, every
+// view's in turn, their names prefixed by ViewPrefix. It panics if s is
+// not valid.
 func (s Spec) layout() []param {
+	if len(s.Views) > 0 {
+		var ps []param
+		for i := range s.Views {
+			for _, p := range s.View(i).layout() {
+				p.name = ViewPrefix(i) + p.name
+				ps = append(ps, p)
+			}
+		}
+		return ps
+	}
 	ps := s.archLayout()
 	if s.EmbedBN {
 		ps = append(ps, featuresParams(s.Dim)...)
@@ -314,6 +331,9 @@ func linearParams(name string, out, in int) []param {
 // embedding. train selects the batch norms' mode: batch statistics (and
 // running-statistics updates) in training, running statistics otherwise.
 func (s Spec) encoderForward(x *G.Node, p map[string]*G.Node, train bool) (*G.Node, error) {
+	if len(s.Views) > 0 {
+		return nil, errors.New("a spec with views has a graph per view (Spec.View)")
+	}
 	if s.Crop != (Crop{}) {
 		var err error
 		if x, err = applyCrop(x, s.Crop); err != nil {

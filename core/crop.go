@@ -25,12 +25,7 @@ import (
 type Crop = msg.Crop
 
 // Crops are the named windows of --crop.
-var Crops = map[string]Crop{
-	"upper": {0, 0, 1, 0.55},
-	"lower": {0, 0.45, 1, 1},
-	"left":  {0, 0, 0.55, 1},
-	"right": {0.45, 0, 1, 1},
-}
+var Crops = msg.Crops
 
 // cropWindow returns the pixels of the crop c of an h×w image: rows
 // [r0, r1) and columns [c0, c1), each end rounded to the nearest pixel.

@@ -25,18 +25,26 @@ type Encoder struct {
 
 	mirrored []float32 // FlipTest: the mirrored images of a chunk
 	flipped  []float32 // FlipTest: the embeddings of the mirrored images
+
+	views   []*Encoder // Spec.Views: an encoder per view, and no graph of its own
+	viewEmb []float32  // Spec.Views: the embeddings of one view
 }
 
 // NewEncoder builds the inference graph of spec with the given parameters
 // (copied) for chunks of batch images. params must hold every encoder.*
 // parameter of spec.ParamShapes() with its shape; names outside encoder.*
-// (head.*) are ignored.
+// (head.*) are ignored. With Views, it builds an encoder per view from
+// the parameters under the view's prefix (views.<i>.encoder.*, and
+// views.<i>.head.* ignored).
 func NewEncoder(spec Spec, params map[string]Tensor, batch int) (*Encoder, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
 	if batch < 1 {
 		return nil, fmt.Errorf("encoder batch %d: want ≥ 1", batch)
+	}
+	if len(spec.Views) > 0 {
+		return newViewsEncoder(spec, params, batch)
 	}
 	layout := spec.layout()
 	want := make(map[string]bool, len(layout))
@@ -97,8 +105,12 @@ func (e *Encoder) Spec() Spec { return e.spec }
 //
 // f the graph's output and mirror the left–right mirror (MirrorTo); as in
 // InsightFace the outputs are averaged before any normalisation, which the
-// metric (cosine) does.
+// metric (cosine) does. With Spec.Views, an embedding is EmbedDim wide:
+// the views' embeddings, each scaled to length 1/√V, side by side.
 func (e *Encoder) Embed(dst []float32, x []float32, n int) ([]float32, error) {
+	if e.views != nil {
+		return e.embedViews(dst, x, n)
+	}
 	dst, err := e.embed(dst, x, n, false)
 	if err != nil || !e.spec.FlipTest {
 		return dst, err

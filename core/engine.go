@@ -109,6 +109,9 @@ func NewTrainer(spec Spec, loss Loss, cfg TrainConfig) (*Trainer, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if len(spec.Views) > 0 {
+		return nil, errors.New("a spec with views trains one engine per view: NewViews")
+	}
 	if err := cfg.Opt.Validate(); err != nil {
 		return nil, err
 	}

@@ -126,6 +126,13 @@ func TestSpecValidate(t *testing.T) {
 		{"crop outside", with(func(s *Spec) { s.Crop = Crop{0, 0, 1.5, 1} }), "fractions must be in [0, 1]"},
 		{"crop NaN", with(func(s *Spec) { s.Crop = Crop{math.NaN(), 0, 1, 1} }), "fractions must be in [0, 1]"},
 		{"crop of a pixel", with(func(s *Spec) { s.Crop = Crop{0, 0, 1, 0.04} }), "is 1×28 pixels: want at least 2×2"},
+		{"views", with(func(s *Spec) { s.Views = []Crop{{}, Crops["upper"], Crops["lower"]} }), ""},
+		{"one view", with(func(s *Spec) { s.Views = []Crop{Crops["upper"]} }), "views of 1 windows: want 2 to 8 (one window is a crop)"},
+		{"nine views", with(func(s *Spec) { s.Views = make([]Crop, 9) }), "views of 9 windows: want 2 to 8"},
+		{"views and a crop", with(func(s *Spec) { s.Views, s.Crop = []Crop{{}, Crops["upper"]}, Crops["lower"] }), "a crop and views"},
+		{"a view twice", with(func(s *Spec) { s.Views = []Crop{{}, Crops["upper"], Crops["upper"]} }), "view 2 (upper) repeats view 1"},
+		{"the whole twice", with(func(s *Spec) { s.Views = []Crop{{}, {}} }), "view 1 (whole) repeats view 0"},
+		{"a view upside down", with(func(s *Spec) { s.Views = []Crop{{}, {0, 1, 1, 0}} }), "view 1: crop [0 1 1 0]: want x0 < x1"},
 		{"iresnet18 embed_bn", Spec{Arch: ArchIResNet, Input: Input{Channels: 3, Height: 16, Width: 16, Std: 1}, Dim: 8, EmbedBN: true}, "batch-normalised embedding already"},
 	} {
 		err := c.spec.Validate()

@@ -353,7 +353,8 @@ func CheckClassNames(names []string) error {
 // model this program can use: a valid spec (ReadModel checked it), exactly
 // the encoder parameters of the spec with their shapes and, for a head,
 // head.weight of one row per class and D columns and head.bias (when
-// there is one) of one value per class; only finite values; a finite
+// there is one) of one value per class (with views, every view's under
+// its prefix); only finite values; a finite
 // threshold and a false accept rate in [0, 1]; class names that pass
 // CheckClassNames; and, given checkLoss, its loss (package core does
 // not know the losses: losses.New does).
@@ -361,11 +362,13 @@ func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]
 	name := cmp.Or(m.file, "model")
 	want := m.Meta.Spec.ParamShapes()
 	c := len(m.Meta.Classes)
-	if _, ok := m.Params["head.weight"]; ok {
-		want["head.weight"] = []int{c, m.Meta.Spec.Dim}
-	}
-	if _, ok := m.Params["head.bias"]; ok {
-		want["head.bias"] = []int{c}
+	for _, v := range m.Meta.Spec.viewPrefixes() {
+		if _, ok := m.Params[v+"head.weight"]; ok {
+			want[v+"head.weight"] = []int{c, m.Meta.Spec.Dim}
+		}
+		if _, ok := m.Params[v+"head.bias"]; ok {
+			want[v+"head.bias"] = []int{c}
+		}
 	}
 	if err := m.Check(want); err != nil {
 		return err

@@ -227,7 +227,7 @@ func TestWriteModelThroughLink(t *testing.T) {
 		if st, err := os.Lstat(c.link); err != nil || st.Mode()&os.ModeSymlink == 0 {
 			t.Errorf("%s is no longer a link after WriteModel (%v)", filepath.Base(c.link), err)
 		}
-		if m, err := ReadModel(c.target); err != nil || m.Meta.Spec != modelFixture().Meta.Spec {
+		if m, err := ReadModel(c.target); err != nil || !reflect.DeepEqual(m.Meta.Spec, modelFixture().Meta.Spec) {
 			t.Errorf("the link's target %s: %v, want the model", filepath.Base(c.target), err)
 		}
 	}

@@ -92,8 +92,12 @@ type Plan struct {
 
 // Plan returns the layer plan of s. It panics if s is not valid. A crop
 // (Spec.Crop) is not one of its layers: the engine that runs plans (the
-// CUDA engine) refuses a cropped encoder.
+// CUDA engine) refuses a cropped encoder. A spec with views has no plan
+// of its own: every view has its plan (Spec.View), and Plan panics.
 func (s Spec) Plan() Plan {
+	if len(s.Views) > 0 {
+		panic("core: Plan of a spec with views: plan each view (Spec.View)")
+	}
 	layout := s.layout()
 	p := Plan{Spec: s, Values: []PlanValue{{C: s.Input.Channels, H: s.Input.Height, W: s.Input.Width}},
 		shapes: make(map[string][]int, len(layout))}

@@ -1,6 +1,10 @@
 package core
 
-import "metriclab/core/msg"
+import (
+	"strconv"
+
+	"metriclab/core/msg"
+)
 
 // Spec describes an encoder: its architecture, its input and the embedding
 // dimension. It is JSON-serialisable and stored in every model file.
@@ -26,6 +30,44 @@ type Spec struct {
 	// mirrored right part (of a face, a left part too); the upper and
 	// lower parts, whole rows, are the same either way.
 	Crop Crop `json:"crop,omitzero"`
+	// Views, when not empty, makes the encoder an ensemble of 2 to
+	// msg.MaxViews encoders of this spec: view i looks at the window
+	// Views[i] (as Crop; the zero Crop is the whole image) with parameters
+	// of its own, ViewPrefix(i) + "encoder.…". Its embedding is the views'
+	// embeddings, each scaled to length 1/√V, side by side: EmbedDim
+	// values whose cosine is the mean of the views' cosines. The views
+	// train side by side on the same batches, each with a head and a loss
+	// of its own (NewViews). Not with Crop.
+	Views []Crop `json:"views,omitempty"`
+}
+
+// EmbedDim is the length of an embedding: Dim, or Dim per view.
+func (s Spec) EmbedDim() int { return s.Dim * max(1, len(s.Views)) }
+
+// View returns the spec of view i of s: s with Views[i] as its Crop and
+// no views.
+func (s Spec) View(i int) Spec {
+	v := s
+	v.Crop, v.Views = s.Views[i], nil
+	return v
+}
+
+// ViewPrefix is the prefix of the names of view i's parameters (its
+// encoder's and its head's) in a model of views, as PyTorch names the
+// modules of a ModuleList: "views.0.".
+func ViewPrefix(i int) string { return "views." + strconv.Itoa(i) + "." }
+
+// viewPrefixes returns the prefixes of s's parameter names: "" alone
+// without views, ViewPrefix(i) of every view with them.
+func (s Spec) viewPrefixes() []string {
+	if len(s.Views) == 0 {
+		return []string{""}
+	}
+	out := make([]string, len(s.Views))
+	for i := range s.Views {
+		out[i] = ViewPrefix(i)
+	}
+	return out
 }
 
 // Input is the shape of one image (channels, height, width) and the

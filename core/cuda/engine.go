@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 )
 
 // Trainer is the CUDA engine: it trains an encoder (core.Spec's Plan) and
@@ -140,6 +141,9 @@ func NewTrainer(b Backend, spec core.Spec, loss core.Loss, cfg core.TrainConfig,
 	}
 	if spec.Crop != (core.Crop{}) {
 		return nil, fmt.Errorf("cuda engine: a cropped encoder (crop %v) trains on the cpu engine", spec.Crop)
+	}
+	if len(spec.Views) > 0 {
+		return nil, fmt.Errorf("cuda engine: an encoder of views (%s) trains on the cpu engine", msg.FormatViews(spec.Views))
 	}
 	if cfg.Batch < 2 || cfg.Classes < 2 {
 		return nil, fmt.Errorf("cuda engine: batch %d and classes %d: want both ≥ 2", cfg.Batch, cfg.Classes)

@@ -168,7 +168,8 @@ type Job struct {
 // (it copies what it keeps when req selects a subset of the classes).
 //
 // The encoder is core.DefaultSpec(req.Arch, req.Dim) with the shape of
-// train's images, req.EmbedBN, req.FlipTest and req.Crop; its input normalisation is MNIST's when req.Data is
+// train's images, req.EmbedBN, req.FlipTest, req.Crop and req.Views (an
+// encoder per view, each with a loss of its own: core.NewViews); its input normalisation is MNIST's when req.Data is
 // "mnist" and maps [0,1] to [−1,1] otherwise. The loss is losses.New with
 // req.LossParams, Miner and Distance; the optimiser core.DefaultOpt(req.Opt)
 // (default "adam"), with req.LR when it is not 0 and req.Schedule (default
@@ -216,7 +217,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 	spec := core.DefaultSpec(req.Arch, req.Dim)
-	spec.EmbedBN, spec.FlipTest, spec.Crop = req.EmbedBN, req.FlipTest, req.Crop
+	spec.EmbedBN, spec.FlipTest, spec.Crop, spec.Views = req.EmbedBN, req.FlipTest, req.Crop, req.Views
 	spec.Input.Channels, spec.Input.Height, spec.Input.Width = train.Input.Channels, train.Input.Height, train.Input.Width
 	if req.Data != "mnist" {
 		spec.Input.Mean, spec.Input.Std = 0.5, 0.5
@@ -233,6 +234,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	}
 	if req.Crop != (msg.Crop{}) && req.Device == "cuda" {
 		return nil, badRequest("device cuda: the CUDA engine has no crop (crop %v): train it on the cpu", req.Crop)
+	}
+	if len(req.Views) > 0 && req.Device == "cuda" {
+		return nil, badRequest("device cuda: the CUDA engine has no crop, so no views (views %s): train it on the cpu", msg.FormatViews(req.Views))
 	}
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
@@ -357,7 +361,12 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if opts.CheckOnly {
 		return j, nil
 	}
-	j.tr, err = newEngine(spec, loss, core.TrainConfig{Batch: engineBatch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads})
+	cfg := core.TrainConfig{Batch: engineBatch, Classes: len(j.classes), Opt: j.opt, Seed: req.Seed, Threads: opts.Threads}
+	if len(spec.Views) > 0 {
+		j.tr, err = newViews(req, spec, loss, cfg, newEngine)
+	} else {
+		j.tr, err = newEngine(spec, loss, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -772,7 +781,11 @@ func (j *Job) Sizes() (train, val int) { return len(j.trainIdx), j.val.N }
 // parameter and class weight (the weight, its gradient and Adam's two
 // moments). The data sets are not counted.
 func (j *Job) TrainBytes() int64 {
-	p := j.spec.Plan()
+	spec, views := j.spec, int64(1)
+	if len(spec.Views) > 0 { // an engine per view, all held at once
+		spec, views = spec.View(0), int64(len(spec.Views))
+	}
+	p := spec.Plan()
 	var values, params int64
 	for _, v := range p.Values {
 		values += int64(v.Size())
@@ -786,7 +799,7 @@ func (j *Job) TrainBytes() int64 {
 	}
 	classes := int64(len(j.classes))
 	params += classes * int64(j.spec.Dim+1) // the head's weights and bias, when the loss has them
-	return 4 * (5*int64(j.req.Batch)*(values+classes) + 4*params)
+	return views * 4 * (5*int64(j.req.Batch)*(values+classes) + 4*params)
 }
 
 // gib writes n bytes in GiB, one decimal.
@@ -802,4 +815,18 @@ func (j *Job) Verification() (eval.VerificationReport, bool) {
 		return eval.VerificationReport{}, false
 	}
 	return *j.last, true
+}
+
+// newViews makes the engine of a request with views (core.NewViews): a
+// loss of its own for each view, the first one loss.
+func newViews(req msg.TrainRequest, spec core.Spec, loss core.Loss, cfg core.TrainConfig, newEngine core.EngineFunc) (core.Engine, error) {
+	ls := []core.Loss{loss}
+	for range spec.Views[1:] {
+		l, err := losses.New(losses.Config{Name: req.Loss, Dim: req.Dim, Values: req.LossParams, Miner: req.Miner, Distance: req.Distance})
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	return core.NewViews(spec, ls, cfg, newEngine)
 }

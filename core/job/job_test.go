@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -366,7 +367,7 @@ func TestEncodeModelRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Meta.Threshold != m.Meta.Threshold || got.Meta.Threshold == 0 || got.Meta.Spec != m.Meta.Spec ||
+	if got.Meta.Threshold != m.Meta.Threshold || got.Meta.Threshold == 0 || !reflect.DeepEqual(got.Meta.Spec, m.Meta.Spec) ||
 		got.Meta.Provenance != m.Meta.Provenance || got.Meta.Provenance.Version != "test" || got.Meta.Format != core.ModelFormat {
 		t.Errorf("metadata read back %+v, wrote %+v", got.Meta, m.Meta)
 	}
@@ -449,6 +450,11 @@ func TestCheckpointResume(t *testing.T) {
 		{"arcface, adam, augmented, composed, early stop", func() msg.TrainRequest {
 			r := barsRequest()
 			r.Augment, r.Turns, r.Compose, r.EarlyStop = "faces", 4, "1x2", 1
+			return r
+		}, Options{Val: 16}},
+		{"views, cosface, augmented", func() msg.TrainRequest {
+			r := barsRequest()
+			r.Loss, r.Augment, r.Views = "cosface", "faces", []msg.Crop{{}, msg.Crops["upper"]}
 			return r
 		}, Options{Val: 16}},
 		{"triplet, sgd, P×K", func() msg.TrainRequest {

@@ -113,5 +113,5 @@ func EmbedSet(spec core.Spec, params map[string]core.Tensor, s *data.Set) (eval.
 	if err != nil {
 		return eval.Embeddings{}, err
 	}
-	return eval.Embeddings{X: x, N: s.N, D: spec.Dim, Labels: s.Labels}, nil
+	return eval.Embeddings{X: x, N: s.N, D: spec.EmbedDim(), Labels: s.Labels}, nil
 }

@@ -53,7 +53,8 @@ type ModelCard struct {
 	Arch       string               `json:"arch"`
 	Loss       string               `json:"loss"`
 	LossParams map[string]float64   `json:"loss_params,omitempty"`
-	Dim        int                  `json:"dim"`
+	Dim        int                  `json:"dim"`             // of one view: with Views, embeddings are len(Views)·Dim wide
+	Views      []Crop               `json:"views,omitempty"` // the windows of an encoder of views (core.Spec.Views)
 	Input      Input                `json:"input"`
 	Classes    []string             `json:"classes"`
 	Threshold  float64              `json:"threshold"` // recommended cosine threshold for 1:1 verification

@@ -3,6 +3,9 @@ package msg
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // Crop is a window of an image: fractions x0, y0, x1, y1 of its width and
@@ -21,4 +24,97 @@ func (c *Crop) UnmarshalJSON(b []byte) error {
 	}
 	copy(c[:], v)
 	return nil
+}
+
+// Crops are the named windows (`train --crop NAME`, a view's name): the
+// upper and lower 55 % of an image, its left and right 55 %.
+var Crops = map[string]Crop{
+	"upper": {0, 0, 1, 0.55},
+	"lower": {0, 0.45, 1, 1},
+	"left":  {0, 0, 0.55, 1},
+	"right": {0.45, 0, 1, 1},
+}
+
+// ViewWhole is the name of the zero Crop, the whole image, among views.
+const ViewWhole = "whole"
+
+// MaxViews bounds the views of an encoder (core.Spec.Views).
+const MaxViews = 8
+
+// ParseViews reads the views of `train --views` and of a link's views=:
+// names separated by commas, each ViewWhole or one of Crops, or four
+// fractions x0:y0:x1:y1. "" and a lone "whole" are no views (nil: one
+// encoder of the whole image). Whether a window fits an input is
+// core.Spec.Validate's to say.
+func ParseViews(s string) ([]Crop, error) {
+	if s == "" || s == ViewWhole {
+		return nil, nil
+	}
+	var out []Crop
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		c, ok := Crops[name]
+		switch {
+		case name == ViewWhole:
+		case ok:
+		default:
+			parts := strings.Split(name, ":")
+			if len(parts) != 4 {
+				return nil, fmt.Errorf("view %q: want %s, %s or fractions x0:y0:x1:y1", name, ViewWhole, strings.Join(cropNames(), ", "))
+			}
+			for i, p := range parts {
+				v, err := strconv.ParseFloat(p, 64)
+				if err != nil {
+					return nil, fmt.Errorf("view %q: %q is not a number", name, p)
+				}
+				c[i] = v
+			}
+			if c == (Crop{}) {
+				return nil, fmt.Errorf("view %q: want x0 < x1 and y0 < y1 (%s is the whole image)", name, ViewWhole)
+			}
+		}
+		out = append(out, c)
+	}
+	if len(out) > MaxViews {
+		return nil, fmt.Errorf("%d views: at most %d", len(out), MaxViews)
+	}
+	return out, nil
+}
+
+// FormatViews writes views as ParseViews reads them: the names of named
+// windows, fractions x0:y0:x1:y1 for the others; "" for none.
+func FormatViews(views []Crop) string {
+	parts := make([]string, len(views))
+	for i, c := range views {
+		parts[i] = ViewName(c)
+	}
+	return strings.Join(parts, ",")
+}
+
+// ViewName names the crop as a view: ViewWhole for the zero Crop, its
+// name in Crops, or its fractions x0:y0:x1:y1.
+func ViewName(c Crop) string {
+	if c == (Crop{}) {
+		return ViewWhole
+	}
+	for name, w := range Crops {
+		if w == c {
+			return name
+		}
+	}
+	f := make([]string, 4)
+	for i, v := range c {
+		f[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(f, ":")
+}
+
+// cropNames returns the names of Crops, sorted.
+func cropNames() []string {
+	names := make([]string, 0, len(Crops))
+	for name := range Crops {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -34,3 +34,52 @@ func TestCropJSON(t *testing.T) {
 		t.Errorf("a request without a crop reads as %v, %v", none.Crop, err)
 	}
 }
+
+// TestParseViews: views are names or fractions x0:y0:x1:y1, written back
+// as read; "" and "whole" are none; unknown names, malformed fractions,
+// the zero window named by fractions and too many views are refused with
+// the view named.
+func TestParseViews(t *testing.T) {
+	for _, c := range []struct {
+		in, out string
+		n       int
+	}{
+		{"", "", 0},
+		{"whole", "", 0},
+		{"whole,upper,lower", "whole,upper,lower", 3},
+		{" upper , 0.1:0:0.9:1", "upper,0.1:0:0.9:1", 2},
+		{"left", "left", 1},
+	} {
+		v, err := ParseViews(c.in)
+		if err != nil || len(v) != c.n || FormatViews(v) != c.out {
+			t.Errorf("ParseViews(%q) = %v (%q), %v; want %d views %q", c.in, v, FormatViews(v), err, c.n, c.out)
+		}
+	}
+	v, _ := ParseViews("whole,upper,0:0.2:1:0.8")
+	if v[0] != (Crop{}) || v[1] != Crops["upper"] || v[2] != (Crop{0, 0.2, 1, 0.8}) {
+		t.Errorf("views %v", v)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"whole,middle", `view "middle": want whole, left, lower, right, upper or fractions`},
+		{"0:0:1", `view "0:0:1": want whole`},
+		{"0:0:1:x", `view "0:0:1:x": "x" is not a number`},
+		{"whole,0:0:0:0", `view "0:0:0:0": want x0 < x1 and y0 < y1 (whole is the whole image)`},
+		{"whole,upper,lower,left,right,whole,upper,lower,left", "9 views: at most 8"},
+		{"whole,", `view "": want whole`},
+	} {
+		if _, err := ParseViews(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParseViews(%q): %v, want an error containing %q", c.in, err, c.want)
+		}
+	}
+	b, err := json.Marshal(TrainRequest{Views: v})
+	if err != nil || !strings.Contains(string(b), `"views":[[0,0,0,0],[0,0,1,0.55],[0,0.2,1,0.8]]`) {
+		t.Fatalf("marshal: %s, %v", b, err)
+	}
+	var r TrainRequest
+	if err := json.Unmarshal(b, &r); err != nil || FormatViews(r.Views) != "whole,upper,0:0.2:1:0.8" {
+		t.Errorf("read back %v, %v", r.Views, err)
+	}
+	if err := json.Unmarshal([]byte(`{"views":[[0,0,1]]}`), &r); err == nil || !strings.Contains(err.Error(), "crop of 3 numbers") {
+		t.Errorf("a view of three numbers: %v", err)
+	}
+}

@@ -155,6 +155,11 @@ type TrainRequest struct {
 	// Crop, when not zero, is the window of every image the encoder looks
 	// at (core.Spec.Crop): its upper or lower part, say.
 	Crop Crop `json:"crop,omitzero"`
+	// Views, when not empty, makes the encoder an ensemble of encoders of
+	// the same recipe, one per window (the zero Crop: the whole image),
+	// trained side by side on the same batches, whose embedding is theirs
+	// side by side (core.Spec.Views). Not with Crop.
+	Views []Crop `json:"views,omitempty"`
 	// Compose makes new classes of the training classes: "RxC" cuts every
 	// training image into R×C parts and replaces all but the first by the
 	// parts of other images of the batch; the class is the tuple of their
