@@ -161,6 +161,7 @@ func (j *Jobs) renderForm() app.UI {
 		j.selectField("embed-bn", "Embedding batch norm", []string{"no", "yes"}, map[bool]string{false: "no", true: "yes"}[s.EmbedBN]),
 		j.selectField("flip-test", "Flip test (embed the mirror too)", []string{"no", "yes"}, map[bool]string{false: "no", true: "yes"}[s.FlipTest]),
 		j.textField("compose", "Composition", cmp.Or(s.Compose, "none"), "none, or RxC: 2x1 (halves)"),
+		j.textField("views", "Views (an encoder per window)", cmp.Or(s.Views, msg.ViewWhole), "whole, or whole,upper,lower"),
 		j.selectField("turns", "Turns as classes", intStrings(msg.TurnsValues()), strconv.Itoa(s.Turns)),
 		j.glyphsField(),
 		j.textField("wd", "Weight decay", wdText(s.WeightDecay), "the optimiser's default"),
@@ -470,7 +471,7 @@ func JobSummary(r msg.TrainRequest) string {
 	if r.Epochs == 1 {
 		epochs = "1 epoch"
 	}
-	return fmt.Sprintf("%s · %s · D = %d · %s · %s", r.Arch, r.Loss, r.Dim, data, epochs)
+	return fmt.Sprintf("%s · %s · D = %s · %s · %s", r.Arch, r.Loss, dimText(r.Dim, r.Views), data, epochs)
 }
 
 // NewestFirst returns jobs sorted by creation time, newest first (the
@@ -515,4 +516,13 @@ func lossText(job msg.Job) string {
 		return "–"
 	}
 	return strconv.FormatFloat(job.Loss, 'f', 4, 64)
+}
+
+// dimText writes the embedding dimension of an encoder of D per view:
+// "128", or "3 × 128 (whole, upper, lower)" with views.
+func dimText(d int, views []msg.Crop) string {
+	if len(views) == 0 {
+		return strconv.Itoa(d)
+	}
+	return fmt.Sprintf("%d × %d (%s)", len(views), d, strings.ReplaceAll(msg.FormatViews(views), ",", ", "))
 }

@@ -128,6 +128,13 @@ func TestEditSettings(t *testing.T) {
 		{"flip-test", "maybe", false, nil},
 		{"compose", "2x1", true, func(s Settings) bool { return s.Compose == "2x1" }},
 		{"compose", "halves", false, nil},
+		{"views", "whole,upper,lower", true, func(s Settings) bool {
+			r := s.Request(s.Loss)
+			return s.Views == "whole,upper,lower" && len(r.Views) == 3 && r.Views[1] == msg.Crops["upper"]
+		}},
+		{"views", "whole", true, func(s Settings) bool { return s.Views == "" && s.Request(s.Loss).Views == nil }},
+		{"views", "upper", false, nil},
+		{"views", "whole,middle", false, nil},
 		{"turns", "4", true, func(s Settings) bool { return s.Turns == 4 }},
 		{"turns", "3", false, nil},
 		{"glyphs", "300", true, func(s Settings) bool { return s.Glyphs == 300 }},
@@ -164,6 +171,10 @@ func TestJobSummaryAndOrder(t *testing.T) {
 	}
 	faces := msg.TrainRequest{Data: "webcam", Arch: "lenet-m", Loss: "cosface", Dim: 128, Epochs: 200, Input: "1x48x48"}
 	if got, want := JobSummary(faces), "lenet-m · cosface · D = 128 · webcam 1x48x48 · 200 epochs"; got != want {
+		t.Errorf("JobSummary = %q, want %q", got, want)
+	}
+	faces.Views = []msg.Crop{{}, msg.Crops["upper"], msg.Crops["lower"]}
+	if got, want := JobSummary(faces), "lenet-m · cosface · D = 3 × 128 (whole, upper, lower) · webcam 1x48x48 · 200 epochs"; got != want {
 		t.Errorf("JobSummary = %q, want %q", got, want)
 	}
 	jobs := []msg.Job{

@@ -138,7 +138,7 @@ type ModelRow struct {
 func FormatCard(c msg.ModelCard) ModelRow {
 	r := ModelRow{
 		Name:         c.Name,
-		Model:        fmt.Sprintf("%s · %s · D = %d", c.Arch, c.Loss, c.Dim),
+		Model:        fmt.Sprintf("%s · %s · D = %s", c.Arch, c.Loss, dimText(c.Dim, c.Views)),
 		Classes:      strconv.Itoa(len(c.Classes)),
 		Training:     "uploaded",
 		Verification: "–",

@@ -35,6 +35,10 @@ func TestFormatCard(t *testing.T) {
 		got.Classes != "8: a, b, …, h" || got.Threshold != "cos -1.000 (180.0°)" {
 		t.Errorf("upload row %+v", got)
 	}
+	up.Views = []msg.Crop{{}, {0, 0, 1, 0.5}}
+	if got := FormatCard(up).Model; got != "lenet-s · softmax · D = 2 × 128 (whole, 0:0:1:0.5)" {
+		t.Errorf("a model of views: %q", got)
+	}
 }
 
 func TestPlaygroundLink(t *testing.T) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -55,6 +56,7 @@ type Settings struct {
 	EmbedBN     bool     // embed-bn=1
 	FlipTest    bool     // flip-test=1
 	Compose     string   // compose=RxC, "" none
+	Views       string   // views=: msg.FormatViews of the windows of an encoder of views, "" one encoder of the whole image
 	Turns       int      // turns=: one of msg.TurnsValues
 	Glyphs      int      // glyphs=: classes of made-up characters, [0, msg.MaxGlyphs]
 	WeightDecay *float64 // wd=: nil the optimiser's default
@@ -145,7 +147,7 @@ func PresetNames() []string { return append([]string{"none"}, msg.PresetNames().
 
 // recipeKeys are the hash keys a preset may set (with the loss
 // parameters): choosing a preset in a form replaces them all.
-var recipeKeys = []string{"arch", "loss", "dim", "batch", "lr", "opt", "epochs", "schedule", "augment", "embed-bn", "flip-test", "compose", "turns", "glyphs", "wd", "early-stop"}
+var recipeKeys = []string{"arch", "loss", "dim", "batch", "lr", "opt", "epochs", "schedule", "augment", "embed-bn", "flip-test", "compose", "views", "turns", "glyphs", "wd", "early-stop"}
 
 // presetValues returns the hash keys and values of preset p's request,
 // with its loss parameters when loss (the hash's own loss, "" when it
@@ -164,6 +166,7 @@ func presetValues(p msg.Preset, loss string) url.Values {
 	set("schedule", r.Schedule)
 	set("augment", r.Augment)
 	set("compose", r.Compose)
+	set("views", msg.FormatViews(r.Views))
 	if r.Dim > 0 {
 		v.Set("dim", strconv.Itoa(r.Dim))
 	}
@@ -338,6 +341,16 @@ func parseHash(fragment string) (Settings, []string) {
 		} else {
 			note("compose=%s is not RxC of at most %d parts (2x1: top and bottom halves) or none: %s", v, msg.MaxComposeParts,
 				cmp.Or(usingText(s.Compose), "no composition"))
+		}
+	})
+	each("views", func(v string) {
+		if views, err := msg.ParseViews(v); err == nil && len(views) != 1 {
+			s.Views = msg.FormatViews(views)
+		} else {
+			if err == nil {
+				err = errors.New("one window is not an ensemble")
+			}
+			note("views=%s: %v: %s", v, err, cmp.Or(usingText(s.Views), "one encoder of the whole image"))
 		}
 	})
 	each("turns", func(v string) {
@@ -539,6 +552,7 @@ func (s Settings) addRecipe(add func(k, v string)) {
 	opt("embed-bn", map[bool]string{true: "1", false: "0"}[s.EmbedBN], !s.EmbedBN)
 	opt("flip-test", map[bool]string{true: "1", false: "0"}[s.FlipTest], !s.FlipTest)
 	opt("compose", cmp.Or(s.Compose, "none"), s.Compose == "")
+	opt("views", cmp.Or(s.Views, msg.ViewWhole), s.Views == "")
 	opt("turns", strconv.Itoa(s.Turns), s.Turns == 0)
 	opt("glyphs", strconv.Itoa(s.Glyphs), s.Glyphs == 0)
 	if s.WeightDecay != nil {
@@ -615,6 +629,7 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 	if slices.Contains(pkLosses(), loss) {
 		r.Glyphs = 0
 	}
+	r.Views, _ = msg.ParseViews(s.Views) // ParseHash checked it
 	if s.WeightDecay != nil {
 		wd := *s.WeightDecay
 		r.WeightDecay = &wd

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 )
 
 // benchResult is what `bench --json` prints.
@@ -24,6 +25,7 @@ type benchResult struct {
 	Arch     string  `json:"arch"`
 	Loss     string  `json:"loss"`
 	Dim      int     `json:"dim"`
+	Views    string  `json:"views,omitempty"` // an encoder of views (--views): a step steps them all
 	Batch    int     `json:"batch"`
 	Steps    int     `json:"steps"`
 	ImgPerS  float64 `json:"img_per_s"`
@@ -92,7 +94,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	tr, err := engineFor(dev, *tf32)(spec, loss, core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed, Threads: mf.threads})
+	cfg := core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed, Threads: mf.threads}
+	var tr core.Engine
+	if len(spec.Views) > 0 {
+		ls := []core.Loss{loss}
+		for range spec.Views[1:] {
+			l, _ := mf.newLoss() // as the first
+			ls = append(ls, l)
+		}
+		tr, err = core.NewViews(spec, ls, cfg, engineFor(dev, *tf32))
+	} else {
+		tr, err = engineFor(dev, *tf32)(spec, loss, cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -139,7 +152,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		threads = th.Threads()
 	}
 	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: *tf32 && dev == "cuda", Resident: *resident, Threads: threads,
-		Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Batch: mf.batch, Steps: steps,
+		Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Views: msg.FormatViews(spec.Views), Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if cpu > 0 {
 		r.ImgPerCPUS = float64(steps*mf.batch) / cpu
@@ -147,7 +160,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	fmt.Fprintf(stdout, "%s (%d threads) %s %s %s D=%d batch %d: %.1f img/s (%.2f ms/step over %d steps)\n",
-		r.Device, r.Threads, r.Arch, r.Input, r.Loss, r.Dim, r.Batch, r.ImgPerS, r.MsStep, r.Steps)
+	views := ""
+	if r.Views != "" {
+		views = " views " + r.Views
+	}
+	fmt.Fprintf(stdout, "%s (%d threads) %s %s %s D=%d%s batch %d: %.1f img/s (%.2f ms/step over %d steps)\n",
+		r.Device, r.Threads, r.Arch, r.Input, r.Loss, r.Dim, views, r.Batch, r.ImgPerS, r.MsStep, r.Steps)
 	return nil
 }

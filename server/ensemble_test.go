@@ -16,7 +16,8 @@ import (
 // an ensemble of one model twice reports what the model alone does (the
 // mean of two equal cosines), an ensemble of a whole-image and a cropped
 // model reports something else, and models that take other images are
-// refused with one line.
+// refused with one line; train --views makes in one file the ensemble of
+// its windows' models.
 func TestCropAndEnsemble(t *testing.T) {
 	dir := t.TempDir()
 	shapes := filepath.Join(dir, "shapes")
@@ -75,6 +76,15 @@ func TestCropAndEnsemble(t *testing.T) {
 	}
 	if named := report(comma); !reflect.DeepEqual(named.Verification, alone.Verification) {
 		t.Errorf("the model under a name with a comma: %+v, want %+v", named.Verification, alone.Verification)
+	}
+	// A model of views is the ensemble of its views trained alone: the
+	// same verification to the last digit, from one file.
+	views := train("views.safetensors", "--views", "whole,lower")
+	if v := report(views).Verification; !reflect.DeepEqual(v, both.Verification) {
+		t.Errorf("train --views whole,lower: %+v; eval --model whole,lower: %+v", v, both.Verification)
+	}
+	if m, err := core.ReadModel(views); err != nil || len(m.Meta.Spec.Views) != 2 || m.Meta.Spec.EmbedDim() != 16 {
+		t.Fatalf("the model of views: %v", err)
 	}
 	code, _, stderr := runCLI(t, "eval", "--model", whole+","+small, "--data", shapes)
 	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "takes 1×32×32 images (aligned false), "+small+" 1×16×16 (aligned false): its models must take the same images") {

@@ -33,6 +33,7 @@ type modelFlags struct {
 	embedBN    bool
 	flipTest   bool
 	crop       string
+	views      string
 	compose    string
 	turns      int
 	glyphs     int
@@ -79,6 +80,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
 	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two, as InsightFace tests faces (the model embeds so)")
 	fs.StringVar(&f.crop, "crop", "", "the part of every image the encoder looks at, resampled to the input's size: "+cropUsage()+", or fractions x0,y0,x1,y1 of the width and height (default: the whole image)")
+	fs.StringVar(&f.views, "views", msg.ViewWhole, "an ensemble in one model: an encoder per window, trained side by side on the same batches, the embedding theirs side by side: windows separated by commas, each whole, "+cropUsage()+", or fractions x0:y0:x1:y1 (e.g. whole,upper,lower; whole: one encoder; not with --crop)")
 	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
 	fs.IntVar(&f.glyphs, "glyphs", 0, fmt.Sprintf("new classes of made-up characters (random pen strokes, %d images each, drawn from --seed) beside the training classes, kept whole by --compose (0: none; at most %d; not with triplet, whose batches are P classes × K images)", data.GlyphImages, msg.MaxGlyphs))
@@ -167,6 +169,9 @@ func describePreset(p msg.Preset) string {
 	if r.Compose != "" && r.Compose != "none" {
 		parts = append(parts, "--compose "+r.Compose)
 	}
+	if len(r.Views) > 0 {
+		parts = append(parts, "--views "+msg.FormatViews(r.Views))
+	}
 	if r.Turns > 0 {
 		parts = append(parts, fmt.Sprintf("--turns %d", r.Turns))
 	}
@@ -208,6 +213,9 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	setString("schedule", &f.schedule, r.Schedule)
 	setString("augment", &f.augment, r.Augment)
 	setString("compose", &f.compose, r.Compose)
+	if !f.set("views") && !f.set("crop") { // a crop given is one encoder of one window
+		setString("views", &f.views, msg.FormatViews(r.Views))
+	}
 	if data != "mnist" {
 		setString("input", &f.input, p.Input)
 	}
@@ -412,6 +420,15 @@ func (f *modelFlags) spec(data string) (core.Spec, error) {
 		return s, err
 	}
 	s.Crop = crop
+	if s.Views, err = msg.ParseViews(f.views); err != nil {
+		return s, badInput("views %q: %v", f.views, err)
+	}
+	if len(s.Views) == 1 { // one window is a crop
+		if crop != (core.Crop{}) {
+			return s, badInput("--crop and --views %s: give the windows as views", f.views)
+		}
+		s.Crop, s.Views = s.Views[0], nil
+	}
 	switch {
 	case f.input != "":
 		in, err := parseInput(f.input)

@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +81,11 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"crop not a number", []string{"train", "--crop", "0,0,1,x", "--out", out}, `crop "0,0,1,x": "x" is not a number`},
 		{"crop of nothing", []string{"train", "--crop", "0,0,0,0", "--out", out}, `crop "0,0,0,0": want x0 < x1 and y0 < y1`},
 		{"crop outside the image", []string{"train", "--crop", "0,0,1.5,1", "--out", out}, "crop [0 0 1.5 1]: fractions must be in [0, 1]"},
+		{"unknown view", []string{"train", "--views", "whole,middle", "--out", out}, `views "whole,middle": view "middle": want whole, left, lower, right, upper or fractions x0:y0:x1:y1`},
+		{"a view twice", []string{"train", "--views", "whole,upper,upper", "--out", out}, "view 2 (upper) repeats view 1"},
+		{"views and a crop", []string{"train", "--views", "whole,upper", "--crop", "lower", "--out", out}, "a crop and views: give the windows as views"},
+		{"one view and a crop", []string{"train", "--views", "upper", "--crop", "lower", "--out", out}, "--crop and --views upper: give the windows as views"},
+		{"views outside the image", []string{"train", "--views", "whole,0:0:1.5:1", "--out", out}, "view 1: crop [0 0 1.5 1]: fractions must be in [0, 1]"},
 		{"bad optimiser", []string{"train", "--opt", "lbfgs", "--out", out}, "lbfgs"},
 		{"bad epochs", []string{"train", "--epochs", "0", "--out", out}, "epochs"},
 		{"missing data folder", []string{"train", "--data", filepath.Join(dir, "nope"), "--out", out}, "nope"},
@@ -613,9 +620,13 @@ func TestBenchFlags(t *testing.T) {
 	if r := bench("--arch", "mlp"); r.Steps != 1 || !(r.ImgPerS > 0) || math.IsInf(r.MsStep, 0) {
 		t.Errorf("bench for 1e-300 s: %d steps, %g img/s, %g ms a step: want one step measured", r.Steps, r.ImgPerS, r.MsStep)
 	}
-	r := bench("--preset", "faces", "--batch", "4")
-	if got := fmt.Sprintf("%s %s %s D=%d batch %d", r.Arch, r.Input, r.Loss, r.Dim, r.Batch); got != "lenet-m 1x48x48 cosface D=128 batch 4" {
-		t.Errorf("bench --preset faces --batch 4 measured %s, want the preset's lenet-m 1x48x48 cosface D=128 at batch 4", got)
+	r := bench("--preset", "faces", "--batch", "4", "--views", "whole,upper,lower")
+	if got := fmt.Sprintf("%s %s %s D=%d views %s batch %d threads %d", r.Arch, r.Input, r.Loss, r.Dim, r.Views, r.Batch, r.Threads); got != "lenet-m 1x48x48 cosface D=128 views whole,upper,lower batch 4 threads "+strconv.Itoa(runtime.NumCPU()) {
+		t.Errorf("bench --preset faces --batch 4 measured %s, want the preset's lenet-m 1x48x48 cosface D=128 views whole,upper,lower at batch 4", got)
+	}
+	r = bench("--preset", "faces", "--batch", "4", "--views", "whole", "--threads", "1")
+	if r.Views != "" || r.Threads != 1 {
+		t.Errorf("bench --preset faces --views whole --threads 1 measured views %q on %d threads, want one encoder on 1", r.Views, r.Threads)
 	}
 }
 

@@ -373,6 +373,6 @@ func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, 
 	name := f.name()
 	best, _ := cfg.job.BestEpoch()
 	epochs := (m.Meta.Provenance.Steps + cfg.stepsPerEpoch - 1) / cfg.stepsPerEpoch
-	return openSetRow{Encoder: name, Metric: "cosine", Dim: cfg.spec.Dim, Report: eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts),
+	return openSetRow{Encoder: name, Metric: "cosine", Dim: cfg.spec.EmbedDim(), Report: eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts),
 		TrainS: secs, Epochs: epochs, Best: best}, e, nil
 }

@@ -54,8 +54,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mf.applyPreset(*dataName, epochs); err != nil {
 		return err
 	}
-	if *device == "auto" && mf.crop != "" {
-		*device = "cpu" // the CUDA engine has no crop
+	if *device == "auto" && (mf.crop != "" || mf.views != msg.ViewWhole) {
+		*device = "cpu" // the CUDA engine has no crop, so no views
 	}
 	dev, err := resolveDevice(*device, stderr)
 	if err != nil {
@@ -187,7 +187,7 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 		return c, err
 	}
 	req := trainRequest(mf, dataName, classSpec, epochs)
-	req.Device, req.Crop = device, spec.Crop
+	req.Device, req.Crop, req.Views = device, spec.Crop, spec.Views
 	if valN == 0 {
 		valN = -1 // --val 0: hold none out
 	}

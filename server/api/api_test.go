@@ -112,6 +112,44 @@ func TestJobLifecycle(t *testing.T) {
 	}
 }
 
+// TestJobOfViews: a job of views trains a model of views, which the
+// registry's card describes (D of a view, its windows) and whose file
+// embeds V·D wide.
+func TestJobOfViews(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	req := tinyJob(1)
+	req.Views = []msg.Crop{{}, msg.Crops["upper"]}
+	code, b := postJSON(t, ts.URL+"/api/jobs", req)
+	if code != 201 {
+		t.Fatalf("POST /api/jobs: %d %s", code, b)
+	}
+	var created struct{ ID string }
+	decode(t, b, &created)
+	j := waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
+	if j.State != "done" || j.ModelID == "" {
+		t.Fatalf("job ended as %+v, want done with a model", j)
+	}
+	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
+	var card msg.ModelCard
+	decode(t, b, &card)
+	if code != 200 || card.Dim != 3 || msg.FormatViews(card.Views) != "whole,upper" || !strings.Contains(card.Name, "D=2×3 (whole,upper)") {
+		t.Errorf("model card %d %s: want D 3 of the views whole,upper", code, b)
+	}
+	_, file := call(t, "GET", ts.URL+"/api/models/"+j.ModelID+"/file", "", nil)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	os.WriteFile(path, file, 0o644)
+	m, err := core.ReadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Meta.Spec.EmbedDim() != 6 {
+		t.Fatalf("downloaded model of views %v embeds %d wide, want 6", m.Meta.Spec.Views, m.Meta.Spec.EmbedDim())
+	}
+	if _, ok := m.Params["views.1.encoder.fc2.weight"]; !ok {
+		t.Error("the model has no views.1.encoder.fc2.weight")
+	}
+}
+
 func TestJobBadInput(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxBody = 1 << 10
@@ -130,6 +168,8 @@ func TestJobBadInput(t *testing.T) {
 	miner.Miner = "hard"
 	distance := tinyJob(1)
 	distance.Distance = "bogus"
+	views := tinyJob(1)
+	views.Views = []msg.Crop{{}, msg.Crops["upper"], msg.Crops["upper"]}
 	for _, tc := range []struct {
 		name string
 		body string
@@ -147,6 +187,8 @@ func TestJobBadInput(t *testing.T) {
 		{"glyphs", mustJSON(t, glyphs), 400, "glyphs 1001 out of range [0, 1000]"},
 		{"miner", mustJSON(t, miner), 400, "takes no miner"},
 		{"distance", mustJSON(t, distance), 400, "takes no distance"},
+		{"views", mustJSON(t, views), 400, "view 2 (upper) repeats view 1"},
+		{"a view of three numbers", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"views":[[0,0,1,1],[0,0,1]]}`, 400, "crop of 3 numbers"},
 		{"too large", `{"data":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger than"},
 	} {
 		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(tc.body))

@@ -550,7 +550,7 @@ func embedWith(m *core.Model, enc *core.Encoder, c *msg.Command) (*core.Encoder,
 			return nil, nil, err
 		}
 	}
-	d := m.Meta.Spec.Dim
+	d := m.Meta.Spec.EmbedDim()
 	var values []float32
 	if set.N > 0 {
 		if values, err = enc.Embed(nil, set.X, set.N); err != nil {

@@ -245,7 +245,7 @@ func (r *Runner) options(device string) job.Options {
 // then it returns store.ErrLimit).
 func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (store.Job, error) {
 	switch {
-	case req.Device == "auto" && r.cfg.CUDA != nil && req.Crop == (msg.Crop{}): // the CUDA engine has no crop
+	case req.Device == "auto" && r.cfg.CUDA != nil && req.Crop == (msg.Crop{}) && len(req.Views) == 0: // the CUDA engine has no crop, so no views
 		req.Device = "cuda"
 	case req.Device == "" || req.Device == "auto":
 		req.Device = "cpu"
@@ -642,6 +642,9 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	}
 	m := jb.Model()
 	name := fmt.Sprintf("%s %s D=%d on %s", m.Meta.Spec.Arch, m.Meta.Loss, m.Meta.Spec.Dim, j.Config.Data)
+	if v := m.Meta.Spec.Views; len(v) > 0 {
+		name = fmt.Sprintf("%s %s D=%d×%d (%s) on %s", m.Meta.Spec.Arch, m.Meta.Loss, len(v), m.Meta.Spec.Dim, msg.FormatViews(v), j.Config.Data)
+	}
 	_, err = r.store.FinishJob(j.ID, name, p.Step, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) }, store.CheckModel)
 	if err == nil || errors.Is(err, store.ErrConflict) {
 		return err
