@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -73,12 +74,12 @@ func splitViews(p map[string]Tensor, n int) ([]map[string]Tensor, error) {
 	for i := range out {
 		out[i] = make(map[string]Tensor)
 	}
-	for name, t := range p {
+	for _, name := range slices.Sorted(maps.Keys(p)) { // the first name of no view, in order
 		v, rest, ok := viewOf(name, n)
 		if !ok {
 			return nil, fmt.Errorf("parameter %s is of no view (want views.0. to views.%d.)", name, n-1)
 		}
-		out[v][rest] = t
+		out[v][rest] = p[name]
 	}
 	return out, nil
 }
@@ -191,7 +192,7 @@ func (v *viewsEngine) Step(x []float32, labels []int) (float64, error) {
 	return sum / float64(len(v.engines)), nil
 }
 
-func (v *viewsEngine) Iter() int   { return v.engines[0].Iter() }
+func (v *viewsEngine) Iter() int { return v.engines[0].Iter() }
 
 // Threads is the CPU threads of the views' engines (one after the
 // other, each on its own), 0 for engines that do not say.
@@ -323,23 +324,15 @@ func (v *shardedViews) ApplyGradients(g []float32) error {
 // view, from the parameters under its prefix.
 func newViewsEncoder(spec Spec, params map[string]Tensor, batch int) (*Encoder, error) {
 	n := len(spec.Views)
-	byView := make([]map[string]Tensor, n)
-	for i := range byView {
-		byView[i] = make(map[string]Tensor)
-	}
-	var unknown []string
+	kept := make(map[string]Tensor, len(params)) // heads (views.<i>.head.*) go with their views
 	for name, t := range params {
-		v, rest, ok := viewOf(name, n)
-		switch {
-		case ok:
-			byView[v][rest] = t
-		case strings.HasPrefix(name, "encoder.") || strings.HasPrefix(name, "views."):
-			unknown = append(unknown, name)
+		if strings.HasPrefix(name, "views.") || strings.HasPrefix(name, "encoder.") {
+			kept[name] = t
 		}
 	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		return nil, fmt.Errorf("%s encoder of %d views has no parameters %s", spec.Arch, n, strings.Join(unknown, ", "))
+	byView, err := splitViews(kept, n)
+	if err != nil {
+		return nil, fmt.Errorf("%s encoder of %d views: %v", spec.Arch, n, err)
 	}
 	e := &Encoder{spec: spec, batch: batch}
 	for i, p := range byView {

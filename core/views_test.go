@@ -96,7 +96,7 @@ func TestViewsEncoder(t *testing.T) {
 	for name, v := range params {
 		stray[name] = v
 	}
-	if _, err := NewEncoder(spec, stray, 2); err == nil || !strings.Contains(err.Error(), "no parameters views.3.encoder.fc2.bias") {
+	if _, err := NewEncoder(spec, stray, 2); err == nil || !strings.Contains(err.Error(), "lenet-s encoder of 3 views: parameter views.3.encoder.fc2.bias is of no view (want views.0. to views.2.)") {
 		t.Errorf("a parameter of a fourth view: %v", err)
 	}
 }

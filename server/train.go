@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"time"
 
 	"metriclab/core"
@@ -80,8 +81,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return badInput("log-every %d must be ≥ 1", *logEvery)
 	}
 	if !*jsonOut {
-		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%d, %d epochs × %d steps of %d, augment %s\n",
-			mf.arch, *dataName, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), mf.dim, *epochs, cfg.stepsPerEpoch, mf.batch, mf.augment)
+		dim := strconv.Itoa(mf.dim)
+		if v := cfg.spec.Views; len(v) > 0 {
+			dim = fmt.Sprintf("%d×%d (views %s)", len(v), mf.dim, msg.FormatViews(v))
+		}
+		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%s, %d epochs × %d steps of %d, augment %s\n",
+			mf.arch, *dataName, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim, *epochs, cfg.stepsPerEpoch, mf.batch, mf.augment)
 	}
 	var report func(p progress)
 	if *jsonOut {
