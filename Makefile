@@ -136,13 +136,13 @@ bench: deps node torch bin/metriclab $(SLIM)/wasm.mod
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x -modfile $(SLIM)/wasm.mod ./losses/
 	bash ../shared/peers/run.sh 6
 
-## table: the README's tables: every loss at D = 3 and 64, closed and open set, beside raw pixels; the presets on unseen digits and unseen faces, each with its ablation; the presets themselves (about 30 minutes)
+## table: the README's tables: every loss at D = 3 and 64, closed and open set, beside raw pixels; the presets on unseen digits and unseen faces, each with its ablation; the presets themselves (about an hour)
 table: deps bin/metriclab
 	bin/metriclab compare --losses all --dims 3,64 --epochs 2
 	bin/metriclab openset --data mnist --preset digits \
 		--variant glyphs=0 --variant compose=none --variant 'compose=none glyphs=0' --variant embed-bn=true --variant wd=0 --variant augment=digits --variant augment=none \
 		--variant 'compose=none glyphs=0 wd=0 augment=none'
-	bin/metriclab openset --data $(ORL) --preset faces --variant align=true \
+	bin/metriclab openset --data $(ORL) --preset faces --variant align=true --variant views=whole \
 		--variant flip-test=false --variant arch=lenet-s --variant epochs=60 --variant 'embed-bn=false wd=0' --variant augment=none
 	bin/metriclab presets
 

@@ -17,7 +17,7 @@ func presetSettings(base Settings, p msg.Preset) Settings {
 	s.Preset = p.Name
 	s.Arch, s.Loss, s.Dim, s.Batch, s.LR, s.Opt, s.Epochs = r.Arch, r.Loss, r.Dim, r.Batch, r.LR, r.Opt, r.Epochs
 	s.Schedule, s.Augment, s.EmbedBN, s.Compose, s.Turns, s.EarlyStop = r.Schedule, r.Augment, r.EmbedBN, r.Compose, r.Turns, r.EarlyStop
-	s.FlipTest, s.Glyphs = r.FlipTest, r.Glyphs
+	s.FlipTest, s.Glyphs, s.Views = r.FlipTest, r.Glyphs, msg.FormatViews(r.Views)
 	if s.Augment == "none" {
 		s.Augment = ""
 	}

@@ -71,19 +71,23 @@ func orlFrame(t *testing.T, path string, k int) []uint8 {
 
 // TestE2EVerifyOpenSet trains a `faces` model in the test, through the
 // code of `metriclab train --preset faces --align` (cmdTrain), on ORL's
-// s01–s20 only. The Verify page loads it from its model file input,
-// enrolls s28 and s35 (20 snapshots each, from their photos 01–06) from a
-// fake camera, and then, with each one's photo 10 on camera (never
-// enrolled), accepts the right claim and rejects the other person's at
-// the threshold the page suggests. Natively, with the same frames and the
-// page's templates and calibration (checked once with a throwaway native
-// test, not kept, when the preset took 1×32×32 crops), 118 of the 136
-// pairs of s21–s40 whose photos 01–06 and 10 all give a usable face pass
-// this; s28 and s35 are a pair with a wide margin (0.59 in cosine
-// natively; 0.36 in the browser at 0.316), so that the browser's video
-// path does not make the test flaky. At the preset's 1×48×48 (the page's
-// 64×64 snapshots reduced), two runs accepted s35's photo at 0.69 and 0.50
-// against suggested thresholds of 0.29 and 0.27.
+// s01–s20 only: since the preset took views, one file of three encoders
+// (the whole face, its upper and its lower part), so the page loads a
+// model of views, which embeds 3 × 128 wide. The Verify page loads it
+// from its model file input, enrolls s28 and s35 (20 snapshots each,
+// from their photos 01–06) from a fake camera, and then, with each one's
+// photo 10 on camera (never enrolled), accepts the right claim and
+// rejects the other person's at the threshold the page suggests.
+// Natively, with the same frames and the page's templates and
+// calibration (checked once with a throwaway native test, not kept, when
+// the preset was one encoder of 1×32×32 crops), 118 of the 136 pairs of
+// s21–s40 whose photos 01–06 and 10 all give a usable face pass this;
+// s28 and s35 are a pair with a wide margin (0.59 in cosine natively;
+// 0.36 in the browser at 0.316), so that the browser's video path does
+// not make the test flaky. With one encoder at the preset's 1×48×48 (the
+// page's 64×64 snapshots reduced), two runs accepted s35's photo at 0.69
+// and 0.50 against suggested thresholds of 0.29 and 0.27; the test logs
+// the scores of the three views.
 func TestE2EVerifyOpenSet(t *testing.T) {
 	requireE2E(t)
 	dir := t.TempDir()

@@ -17,7 +17,9 @@ type Preset struct {
 //
 //	digits  MNIST and folders of digit-like images, for identities never
 //	        seen (trained on 0–4, it verifies 5–9)
-//	faces   folders of aligned face crops, for people never seen
+//	faces   folders of aligned face crops, for people never seen: an
+//	        ensemble of three encoders in one model, of the whole face,
+//	        its upper and its lower part (Views)
 func Presets() []Preset {
 	return []Preset{
 		{
@@ -30,11 +32,11 @@ func Presets() []Preset {
 		},
 		{
 			Name:        "faces",
-			Description: "folders of face crops (aligned by the eyes): generalises to unseen people",
+			Description: "folders of face crops (aligned by the eyes): generalises to unseen people; an encoder each for the whole face, its upper and its lower part",
 			Input:       "1x48x48",
 			Request: TrainRequest{Arch: "lenet-m", Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2},
 				Dim: 128, Epochs: 200, Batch: 32, LR: 0.003, Opt: "adam", Schedule: "cosine", Augment: "faces",
-				EmbedBN: true, FlipTest: true, WeightDecay: new(5e-4)},
+				EmbedBN: true, FlipTest: true, WeightDecay: new(5e-4), Views: []Crop{{}, Crops["upper"], Crops["lower"]}},
 		},
 	}
 }
