@@ -242,9 +242,10 @@ func (p param) fanIn() int {
 }
 
 // layout returns the encoder parameters of s in a fixed order: the order
-// of initialisation, and of Trainer's learnables; with Views, every
-// view's in turn, their names prefixed by ViewPrefix. It panics if s is
-// not valid.
+// of initialisation, and of Trainer's learnables. With Views, it is every
+// view's in turn, their names prefixed by ViewPrefix: the parameters a
+// model of views holds (each view's engine initialises its own, from the
+// same seed). It panics if s is not valid.
 func (s Spec) layout() []param {
 	if len(s.Views) > 0 {
 		var ps []param

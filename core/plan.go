@@ -249,6 +249,9 @@ type ParamShape struct {
 // the same model. Loss learnables of rank < 2 start at zero (the value
 // the losses' Build gives their biases).
 func InitParams(spec Spec, loss []ParamShape, seed int64) map[string]Tensor {
+	if len(spec.Views) > 0 {
+		panic("core: InitParams of a spec with views: each view's engine starts on its own (NewViews)")
+	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x6d6c6162)) // as NewTrainer
 	out := make(map[string]Tensor)
 	draw := func(name string, shape []int, kind paramKind, fanIn int) {

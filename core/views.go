@@ -30,21 +30,27 @@ func (s Spec) validateViews() error {
 		return nil
 	}
 	if len(s.Views) < 2 || len(s.Views) > msg.MaxViews {
-		return fmt.Errorf("views of %d windows: want 2 to %d (one window is a crop)", len(s.Views), msg.MaxViews)
+		return fmt.Errorf("%d views: want 2 to %d (one window is a crop)", len(s.Views), msg.MaxViews)
 	}
 	if s.Crop != (Crop{}) {
 		return errors.New("a crop and views: give the windows as views")
 	}
 	in := s.Input
+	pixels := make([][4]int, len(s.Views)) // rows and columns of each window; the zero Crop is the whole image
 	for i, c := range s.Views {
-		if c != (Crop{}) {
+		if c == (Crop{}) {
+			pixels[i] = [4]int{0, in.Height, 0, in.Width}
+		} else {
 			if err := validateCrop(c, in.Height, in.Width); err != nil {
 				return fmt.Errorf("view %d: %v", i, err)
 			}
+			r0, r1, c0, c1 := cropWindow(c, in.Height, in.Width)
+			pixels[i] = [4]int{r0, r1, c0, c1}
 		}
 		for j := range i {
-			if s.Views[j] == c {
-				return fmt.Errorf("view %d (%s) repeats view %d: every view looks at a window of its own", i, msg.ViewName(c), j)
+			if pixels[j] == pixels[i] {
+				return fmt.Errorf("view %d (%s) repeats view %d (%s) at %d×%d: every view looks at a window of its own",
+					i, msg.ViewName(c), j, msg.ViewName(s.Views[j]), in.Height, in.Width)
 			}
 		}
 	}
@@ -104,17 +110,7 @@ func placeViews(dst, view []float32, n, d, i, v int) {
 	w := v * d
 	scale := 1 / math.Sqrt(float64(v))
 	for r := range n {
-		row := view[r*d : (r+1)*d]
-		out := dst[r*w+i*d : r*w+(i+1)*d]
-		nrm := vec.Norm(row)
-		if nrm == 0 {
-			clear(out)
-			continue
-		}
-		f := scale / nrm
-		for k, x := range row {
-			out[k] = float32(float64(x) * f)
-		}
+		vec.ScaleTo(dst[r*w+i*d:r*w+(i+1)*d], view[r*d:(r+1)*d], scale)
 	}
 }
 
@@ -140,11 +136,8 @@ func NewViews(spec Spec, losses []Loss, cfg TrainConfig, newEngine EngineFunc) (
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	if len(spec.Views) == 0 {
-		return nil, errors.New("NewViews: a spec without views")
-	}
-	if len(losses) != len(spec.Views) {
-		return nil, fmt.Errorf("NewViews: %d losses for %d views", len(losses), len(spec.Views))
+	if len(spec.Views) == 0 || len(losses) != len(spec.Views) {
+		panic(fmt.Sprintf("core: NewViews: %d losses for %d views", len(losses), len(spec.Views)))
 	}
 	v := viewsEngine{spec: spec}
 	sharded := true
@@ -219,16 +212,21 @@ func (v *viewsEngine) Params() map[string]Tensor {
 }
 
 // SetParams sets every view's parameters from p, which holds them all
-// under their views' prefixes; a name of no view is an error that changes
-// nothing, and so is a view's parameters that its engine refuses, unless
-// a view before it took its own.
+// under their views' prefixes. A name of no view, or a view's parameters
+// that its engine refuses, is an error that changes nothing: the views
+// before it get their parameters back.
 func (v *viewsEngine) SetParams(p map[string]Tensor) error {
 	ps, err := splitViews(p, len(v.engines))
 	if err != nil {
 		return err
 	}
+	origs := make([]map[string]Tensor, 0, len(v.engines))
 	for i, e := range v.engines {
+		origs = append(origs, e.Params())
 		if err := e.SetParams(ps[i]); err != nil {
+			for j := range i {
+				v.engines[j].SetParams(origs[j]) // their own parameters, which they take
+			}
 			return v.viewErr(i, err)
 		}
 	}
@@ -364,4 +362,40 @@ func (e *Encoder) embedViews(dst []float32, x []float32, n int) ([]float32, erro
 		placeViews(dst, e.viewEmb, n, d, i, len(e.views))
 	}
 	return dst, nil
+}
+
+// ClassWeights returns the class weights of a model of s with params,
+// C×EmbedDim, their biases (nil for heads without), and whether there
+// are any: head.weight and head.bias as they are or, for a model of
+// views, each class's rows of the views' heads scaled to length 1/√V
+// side by side (as the views' embeddings are), so that the cosine of an
+// embedding and a class's weights is the mean of the views' cosines. A
+// model of views whose heads have biases (linear heads, whose logits are
+// not cosines) has no joined head: ok is false.
+func (s Spec) ClassWeights(params map[string]Tensor) (w, b []float32, ok bool) {
+	if len(s.Views) == 0 {
+		hw, ok := params["head.weight"]
+		if !ok {
+			return nil, nil, false
+		}
+		if hb, ok := params["head.bias"]; ok {
+			b = hb.Data
+		}
+		return hw.Data, b, true
+	}
+	d, v := s.Dim, len(s.Views)
+	var c int
+	for i := range s.Views {
+		hw, ok := params[ViewPrefix(i)+"head.weight"]
+		_, biased := params[ViewPrefix(i)+"head.bias"]
+		if !ok || biased || len(hw.Shape) != 2 || hw.Shape[1] != d || i > 0 && hw.Shape[0] != c {
+			return nil, nil, false
+		}
+		if i == 0 {
+			c = hw.Shape[0]
+			w = make([]float32, c*v*d)
+		}
+		placeViews(w, hw.Data, c, d, i, v)
+	}
+	return w, nil, true
 }

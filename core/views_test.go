@@ -186,6 +186,17 @@ func TestViewsEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertParamsEqual(t, "a step after SetParams and SetOptState", fresh.Params(), e.Params())
+	// A view that refuses its parameters: the views before it keep theirs.
+	kept := fresh.Params()
+	wrong := make(map[string]Tensor, len(params))
+	for name, v := range params {
+		wrong[name] = v
+	}
+	wrong["views.2.encoder.fc2.bias"] = Tensor{Shape: []int{1}, Data: []float32{1}}
+	if err := fresh.SetParams(wrong); err == nil || !strings.Contains(err.Error(), "view 2 (lower)") {
+		t.Errorf("SetParams with view 2's fc2.bias of the wrong shape: %v", err)
+	}
+	assertParamsEqual(t, "after a refused SetParams", fresh.Params(), kept)
 	bad := map[string]Tensor{"encoder.conv1.weight": params["views.0.encoder.conv1.weight"]}
 	if err := fresh.SetParams(bad); err == nil || !strings.Contains(err.Error(), "encoder.conv1.weight is of no view") {
 		t.Errorf("SetParams of a parameter of no view: %v", err)
@@ -222,6 +233,72 @@ func TestViewsEngine(t *testing.T) {
 		t.Fatal("a NaN in the last view's gradient: no error")
 	}
 	assertParamsEqual(t, "after a refused gradient", e.Params(), before)
+}
+
+// TestClassWeights: a model of views joins its views' heads so that the
+// cosine of an embedding and a class's joined weights is the mean of the
+// views' cosines; a model of one encoder gives head.weight and head.bias
+// as they are; views with biased heads, or none, have no joined head.
+func TestClassWeights(t *testing.T) {
+	spec := viewsSpec()
+	const n, classes = 4, 3
+	cfg := TrainConfig{Batch: n, Classes: classes, Opt: DefaultOpt(OptAdam), Seed: 2}
+	e, err := NewViews(spec, []Loss{&softmaxCE{}, &softmaxCE{}, &softmaxCE{}}, cfg, NewGorgonia)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, labels := testBatch(spec, n, classes, 1)
+	for range 2 {
+		if _, err := e.Step(x, labels); err != nil {
+			t.Fatal(err)
+		}
+	}
+	params := e.Params()
+	if _, _, ok := spec.ClassWeights(params); ok {
+		t.Error("views with linear heads (biases): a joined head")
+	}
+	for i := range spec.Views {
+		delete(params, ViewPrefix(i)+"head.bias")
+	}
+	w, b, ok := spec.ClassWeights(params)
+	d, dw := spec.Dim, spec.EmbedDim()
+	if !ok || b != nil || len(w) != classes*dw {
+		t.Fatalf("joined head: %d weights, biases %v, ok %v; want %d×%d, none", len(w), b, ok, classes, dw)
+	}
+	enc, err := NewEncoder(spec, params, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, err := enc.Embed(nil, x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range n {
+		for c := range classes {
+			var mean float64
+			for i := range spec.Views {
+				own := byViewOf(params, i)
+				ve, err := NewEncoder(spec.View(i), own, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ye, _ := ve.Embed(nil, x, n)
+				mean += vec.Cosine(ye[r*d:(r+1)*d], own["head.weight"].Data[c*d:(c+1)*d]) / 3
+			}
+			if got := vec.Cosine(emb[r*dw:(r+1)*dw], w[c*dw:(c+1)*dw]); math.Abs(got-mean) > 1e-6 {
+				t.Errorf("image %d, class %d: cosine %g, the views' mean %g", r, c, got, mean)
+			}
+		}
+	}
+	delete(params, "views.1.head.weight")
+	if _, _, ok := spec.ClassWeights(params); ok {
+		t.Error("a view without a head: a joined head")
+	}
+	one := spec.View(0)
+	plain := byViewOf(e.Params(), 0)
+	if w, b, ok := one.ClassWeights(plain); !ok || len(w) != classes*d || len(b) != classes {
+		t.Errorf("one encoder: %d weights, %d biases, %v", len(w), len(b), ok)
+	}
 }
 
 // byViewOf returns view i's parameters of a model of views, without the

@@ -80,8 +80,14 @@ func TestCropAndEnsemble(t *testing.T) {
 	// A model of views is the ensemble of its views trained alone: the
 	// same verification to the last digit, from one file.
 	views := train("views.safetensors", "--views", "whole,lower")
-	if v := report(views).Verification; !reflect.DeepEqual(v, both.Verification) {
-		t.Errorf("train --views whole,lower: %+v; eval --model whole,lower: %+v", v, both.Verification)
+	rv := report(views)
+	if !reflect.DeepEqual(rv.Verification, both.Verification) {
+		t.Errorf("train --views whole,lower: %+v; eval --model whole,lower: %+v", rv.Verification, both.Verification)
+	}
+	// Its views' heads, joined (core.Spec.ClassWeights, tested there), give
+	// the classifier's figure, as a model of one encoder's head does.
+	if rv.ClosedSet.Classifier == nil || alone.ClosedSet.Classifier == nil {
+		t.Errorf("classifier accuracy of the model of views %v, of one encoder %v: want both", rv.ClosedSet.Classifier, alone.ClosedSet.Classifier)
 	}
 	if m, err := core.ReadModel(views); err != nil || len(m.Meta.Spec.Views) != 2 || m.Meta.Spec.EmbedDim() != 16 {
 		t.Fatalf("the model of views: %v", err)

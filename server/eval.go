@@ -117,12 +117,8 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
 	if model != nil && !ensemble && slices.Equal(model.Meta.Classes, test.Classes) {
-		if w, ok := model.Params["head.weight"]; ok {
-			var b []float32
-			if bias, ok := model.Params["head.bias"]; ok {
-				b = bias.Data
-			}
-			acc := eval.ClassifierAccuracy(testE, w.Data, b, b == nil)
+		if w, b, ok := model.Meta.Spec.ClassWeights(model.Params); ok {
+			acc := eval.ClassifierAccuracy(testE, w, b, b == nil)
 			rep.ClosedSet.Classifier = &acc
 		}
 	}

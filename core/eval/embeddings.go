@@ -93,14 +93,7 @@ func Concat(members []Embeddings) (Embeddings, error) {
 	for r := range first.N {
 		dst := out.X[r*d : (r+1)*d]
 		for _, m := range members {
-			row := m.Row(r)
-			k := 0.0
-			if n := norm64(row); n > 0 {
-				k = scale / n
-			}
-			for j, v := range row {
-				dst[j] = float32(float64(v) * k)
-			}
+			vec.ScaleTo(dst[:m.D], m.Row(r), scale)
 			dst = dst[m.D:]
 		}
 	}

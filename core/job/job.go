@@ -17,6 +17,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"metriclab/core"
@@ -232,11 +233,12 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if err != nil {
 		return nil, requestError{err.Error()}
 	}
-	if req.Crop != (msg.Crop{}) && req.Device == "cuda" {
-		return nil, badRequest("device cuda: the CUDA engine has no crop (crop %v): train it on the cpu", req.Crop)
+	onCUDA := strings.HasPrefix(req.Device, "cuda") // cuda, and cuda-emu: the same engine
+	if req.Crop != (msg.Crop{}) && onCUDA {
+		return nil, badRequest("device %s: the CUDA engine has no crop (crop %v): train it on the cpu", req.Device, req.Crop)
 	}
-	if len(req.Views) > 0 && req.Device == "cuda" {
-		return nil, badRequest("device cuda: the CUDA engine has no crop, so no views (views %s): train it on the cpu", msg.FormatViews(req.Views))
+	if len(req.Views) > 0 && onCUDA {
+		return nil, badRequest("device %s: the CUDA engine has no crop, so no views (views %s): train it on the cpu", req.Device, msg.FormatViews(req.Views))
 	}
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
@@ -354,8 +356,12 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		}
 	}
 	if opts.MaxTrainBytes > 0 && j.TrainBytes() > opts.MaxTrainBytes { // the plan is made only for a bound
-		return nil, badRequest("training this job takes about %s of memory (batch %d, arch %s, %d classes), more than is allowed (%s): ask for a smaller batch or model",
-			gib(j.TrainBytes()), req.Batch, req.Arch, len(j.classes), gib(opts.MaxTrainBytes))
+		views := ""
+		if len(spec.Views) > 0 {
+			views = fmt.Sprintf(", %d views", len(spec.Views))
+		}
+		return nil, badRequest("training this job takes about %s of memory (batch %d, arch %s, %d classes%s), more than is allowed (%s): ask for a smaller batch or model",
+			gib(j.TrainBytes()), req.Batch, req.Arch, len(j.classes), views, gib(opts.MaxTrainBytes))
 	}
 	j.shardRows = engineBatch
 	if opts.CheckOnly {
@@ -429,7 +435,7 @@ func subset(s *data.Set, classes []int) *data.Set {
 // the nearest class weight (cosine, the prediction of the normalised
 // margin-softmax heads) on the images of the last evaluation (the held-out
 // images at an epoch end, the snapshot's test images at a Snapshot), for
-// losses with class weights ("head.weight"); 0 otherwise.
+// losses with class weights (core.Spec.ClassWeights); 0 otherwise.
 func (j *Job) Step() (msg.Progress, error) {
 	if j.opts.Shard.Count > 1 {
 		return msg.Progress{}, errors.New("job: Step on a data-parallel worker: use ShardGradients and ApplyShard")
@@ -641,12 +647,13 @@ func (j *Job) validate() error {
 	return nil
 }
 
-// headAccuracy returns the accuracy of the nearest class weight (cosine) on
-// e, unturned images of the unturned classes, or 0 when params has no
-// head.weight.
+// headAccuracy returns the accuracy of the nearest class weight (cosine,
+// core.Spec.ClassWeights: a model of views joins its views' heads) on e,
+// unturned images of the unturned classes, or 0 when params has no class
+// weights.
 func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) float64 {
-	w, ok := params["head.weight"]
-	if !ok || len(w.Shape) != 2 || w.Shape[1] != e.D {
+	w, _, ok := j.spec.ClassWeights(params)
+	if !ok || e.D == 0 || len(w)%e.D != 0 {
 		return 0
 	}
 	if j.turns > 1 || j.parts.N() > 1 {
@@ -655,16 +662,16 @@ func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) flo
 			e.Labels[i] = j.plainClass(y)
 		}
 	}
-	return eval.ClassifierAccuracy(e, w.Data, nil, true)
+	return eval.ClassifierAccuracy(e, w, nil, true)
 }
 
 // plainWeights returns the rows of the class weights w of the classes of
-// untransformed images (see plainClass), C×D: not the glyphs'.
+// untransformed images (see plainClass), C×EmbedDim: not the glyphs'.
 func (j *Job) plainWeights(w []float32) []float32 {
 	if j.turns == 1 && j.parts.N() == 1 && j.req.Glyphs == 0 {
 		return w
 	}
-	d := j.spec.Dim
+	d := j.spec.EmbedDim()
 	out := make([]float32, 0, len(j.set.Classes)*d)
 	for y := range j.set.Classes {
 		r := j.plainClass(y)

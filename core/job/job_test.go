@@ -232,6 +232,8 @@ func TestBadRequests(t *testing.T) {
 		{"negative weight decay", func(r *msg.TrainRequest) { wd := -1.0; r.WeightDecay = &wd }, "weight decay -1"},
 		{"crop outside", func(r *msg.TrainRequest) { r.Crop = msg.Crop{0, 0, 2, 1} }, "fractions must be in [0, 1]"},
 		{"crop on cuda", func(r *msg.TrainRequest) { r.Crop, r.Device = msg.Crop{0, 0.45, 1, 1}, "cuda" }, "device cuda: the CUDA engine has no crop"},
+		{"crop on cuda-emu", func(r *msg.TrainRequest) { r.Crop, r.Device = msg.Crop{0, 0.45, 1, 1}, "cuda-emu" }, "device cuda-emu: the CUDA engine has no crop"},
+		{"views on cuda-emu", func(r *msg.TrainRequest) { r.Views, r.Device = []msg.Crop{{}, {0, 0.45, 1, 1}}, "cuda-emu" }, "device cuda-emu: the CUDA engine has no crop, so no views (views whole,lower)"},
 	} {
 		req := barsRequest()
 		tc.edit(&req)

@@ -53,7 +53,7 @@ func (j *Job) Embeddings() (eval.Embeddings, error) {
 		return eval.Embeddings{}, err
 	}
 	j.snap.emb, j.snap.iter = e, j.tr.Iter()
-	if _, ok := params["head.weight"]; ok {
+	if _, _, ok := j.spec.ClassWeights(params); ok {
 		j.accuracy = j.headAccuracy(e, params)
 	}
 	return e, nil
@@ -61,7 +61,7 @@ func (j *Job) Embeddings() (eval.Embeddings, error) {
 
 // Snapshot returns what the hypersphere viewer draws: the embeddings of the
 // snapshot's images (see Embeddings) and their labels, the class weights
-// (head.weight, C×D) when the loss has them, the class names, the
+// (core.Spec.ClassWeights, C×EmbedDim) when the loss has them, the class names, the
 // threshold of the last verification, the loss's additive angular margin
 // (ArcFace's m, the combined loss's m2; 0 for the others) and the
 // histograms of the angles θ = arccos(cos(x_i, x_j)) of the snapshot's
@@ -81,8 +81,8 @@ func (j *Job) Snapshot() (msg.Snapshot, error) {
 		Genuine:  make([]int, HistogramBins),
 		Impostor: make([]int, HistogramBins),
 	}
-	if w, ok := j.tr.Params()["head.weight"]; ok {
-		s.Weights = j.plainWeights(w.Data)
+	if w, _, ok := j.spec.ClassWeights(j.tr.Params()); ok {
+		s.Weights = j.plainWeights(w)
 	}
 	if j.last != nil {
 		s.Threshold = j.last.Threshold

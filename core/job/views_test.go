@@ -12,7 +12,8 @@ import (
 // TestViewsJob: a job of views trains the model that jobs of its windows
 // (req.Crop) train alone on the same batches, side by side to the last
 // bit; its threshold is the ensemble's, chosen on the held-out images it
-// embeds V·D wide; its snapshot is V·D wide; it takes V times the memory
+// embeds V·D wide; its snapshot is V·D wide, with the views' heads
+// joined (core.Spec.ClassWeights) as class weights that classify; it takes V times the memory
 // of one view; and a CUDA device is refused.
 func TestViewsJob(t *testing.T) {
 	set := bars(16, 3)
@@ -52,8 +53,12 @@ func TestViewsJob(t *testing.T) {
 		t.Errorf("threshold %g, the ensemble's on the held-out images %g", m.Meta.Threshold, v.Threshold)
 	}
 	snap, err := j.Snapshot()
-	if err != nil || snap.Dim != 9 || len(snap.Points) != 9*len(snap.Labels) {
-		t.Errorf("snapshot of %d values of D %d for %d points, %v", len(snap.Points), snap.Dim, len(snap.Labels), err)
+	if err != nil || snap.Dim != 9 || len(snap.Points) != 9*len(snap.Labels) || len(snap.Weights) != 9*len(set.Classes) {
+		t.Errorf("snapshot of %d values of D %d for %d points, %d class weights, %v", len(snap.Points), snap.Dim, len(snap.Labels), len(snap.Weights), err)
+	}
+	// The joined head classifies the held-out images (bars are easy).
+	if acc := j.headAccuracy(e, m.Params); acc < 0.9 {
+		t.Errorf("the joined head's accuracy on the held-out images %g, want ≥ 0.9", acc)
 	}
 	one := req
 	one.Views = nil

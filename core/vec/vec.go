@@ -67,6 +67,24 @@ func UnitTo[D, S Float](dst []D, a []S) []D {
 	return dst
 }
 
+// ScaleTo writes a scaled to length `length` into dst, a/‖a‖ · length
+// (zeros when a is zero), in float64 and converted once: how an
+// ensemble's embedding puts each member's row at length 1/√k
+// (eval.Concat, core's encoders of views). It panics when the lengths of
+// dst and a differ.
+func ScaleTo(dst, a []float32, length float64) {
+	if len(dst) != len(a) {
+		panic(fmt.Sprintf("vec: ScaleTo: %d values into %d", len(a), len(dst)))
+	}
+	k := 0.0
+	if n := Norm(a); n > 0 {
+		k = length / n
+	}
+	for i, v := range a {
+		dst[i] = float32(float64(v) * k)
+	}
+}
+
 // Cosine returns the cosine similarity
 //
 //	cos(a, b) = a·b / (‖a‖·‖b‖),

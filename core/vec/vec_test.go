@@ -33,6 +33,15 @@ func TestNormAndUnit(t *testing.T) {
 	if z[0] != 0 {
 		t.Errorf("Normalise(0) = %v", z)
 	}
+	half := make([]float32, 2)
+	ScaleTo(half, []float32{3, 4}, 0.5)
+	if half[0] != 0.3 || half[1] != 0.4 {
+		t.Errorf("ScaleTo((3, 4), 0.5) = %v, want [0.3 0.4]", half)
+	}
+	ScaleTo(half, []float32{0, 0}, 0.5)
+	if half[0] != 0 || half[1] != 0 {
+		t.Errorf("ScaleTo((0, 0), 0.5) = %v, want zeros", half)
+	}
 	// float32 sums of 1e4 values of 1e-4: the float64 sum keeps them.
 	many := make([]float32, 1e4)
 	for i := range many {
