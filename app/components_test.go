@@ -34,7 +34,7 @@ func TestPlaygroundRender(t *testing.T) {
 		t.Errorf("runs %+v, want one arcface trainer", p.runs)
 	}
 	// The panel's status is not the page's: it has an id of its own.
-	panel := &TrainerPanel{Index: 0, Run: p.runs[0], Channel: "c", Dim: 3}
+	panel := &TrainerPanel{Index: 0, Run: p.runs[0], Channel: "c", Dim: "3"}
 	mount(t, panel)
 	if err := app.Match(app.P().ID("panel-status-0").Class("status").Text("starting the trainer…"), panel, 0, 0, 1); err != nil {
 		t.Error(err)
@@ -84,7 +84,7 @@ func TestPlaygroundCompare(t *testing.T) {
 		if p.runs[i].Loss != want || p.runs[i].Trainer != "t"+itoa(i) {
 			t.Errorf("run %d: %s %s, want %s t%d", i, p.runs[i].Loss, p.runs[i].Trainer, want, i)
 		}
-		panel := &TrainerPanel{Index: i, Compare: true, Run: p.runs[i], Channel: "c" + itoa(i), Dim: 3}
+		panel := &TrainerPanel{Index: i, Compare: true, Run: p.runs[i], Channel: "c" + itoa(i), Dim: "3"}
 		mount(t, panel)
 		if err := app.Match(app.P().ID("status-"+itoa(i)).Class("status").Text("starting the trainer…"), panel, 0, 0, 1); err != nil {
 			t.Error(err)

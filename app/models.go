@@ -184,6 +184,9 @@ func PlaygroundLink(c msg.ModelCard) string {
 	if slices.Contains(Dims(), c.Dim) {
 		s.Dim = c.Dim
 	}
+	if len(c.Views) > 1 {
+		s.Views = msg.FormatViews(c.Views)
+	}
 	for _, p := range LossParams(s.Loss, s.Dim) {
 		if v, ok := c.LossParams[p.Name]; ok && s.Loss == c.Loss && checkParam(p, strconv.FormatFloat(v, 'g', -1, 64)) == nil {
 			if s.Params == nil {

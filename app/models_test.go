@@ -62,6 +62,11 @@ func TestPlaygroundLink(t *testing.T) {
 			c.Data = "faces"
 			return c
 		}, "/#data=mnist&arch=mlp&loss=arcface&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&seed=1"},
+		{"views", func() msg.ModelCard {
+			c := card()
+			c.LossParams, c.Views = nil, []msg.Crop{{}, msg.Crops["upper"], msg.Crops["lower"]}
+			return c
+		}, "/#data=mnist&classes=0,1,2,3,4&arch=mlp&loss=arcface&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&views=whole,upper,lower&seed=1"},
 	}
 	for _, tt := range tests {
 		got := PlaygroundLink(tt.card())

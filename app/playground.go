@@ -105,7 +105,7 @@ func (p *Playground) Render() app.UI {
 						Compare:    compare,
 						Run:        p.runs[i],
 						Channel:    p.viewerChannel(i),
-						Dim:        p.settings.Dim,
+						Dim:        dimText(p.settings.Dim, p.settings.Request(p.runs[i].Loss).Views),
 						HideExport: p.settings.Hidden("export"),
 						OnRestart:  func() { p.restart(i) },
 						OnExport:   func(kind string) { p.export(i, kind) },

@@ -23,7 +23,7 @@ type TrainerPanel struct {
 	Compare    bool   // several panels: the status element is id="status-<Index>"
 	Run        Run    // what the trainer said last
 	Channel    string // the BroadcastChannel of its viewer
-	Dim        int
+	Dim        string // the embedding's D: "128", or "3 × 128 (whole, upper, lower)" (dimText)
 	HideExport bool
 
 	OnRestart func()
@@ -40,7 +40,7 @@ func (t *TrainerPanel) Render() app.UI {
 	p := r.Progress
 	return app.Section().ID("trainer-"+strconv.Itoa(t.Index)).Class("panel state-"+r.State).Body(
 		app.Header().Class("panel-head").Body(
-			app.H2().Text(r.Loss+" · D = "+strconv.Itoa(t.Dim)),
+			app.H2().Text(r.Loss+" · D = "+t.Dim),
 			app.P().ID(statusID).Class("status").Text(r.Status()),
 		),
 		app.If(r.State == msg.StateFailed || r.State == StateCrashed, func() app.UI {

@@ -66,7 +66,7 @@ func (p *EncoderPanel) Render() app.UI {
 		),
 		app.P().ID("train-status").Class("status").Text(s.TrainStatus()),
 		app.If(s.Phase == PhaseTraining || len(s.Run.LossLine) > 0, func() app.UI {
-			return &TrainerPanel{Index: 0, Run: s.Run, Channel: s.channel, Dim: s.Dim, HideExport: true}
+			return &TrainerPanel{Index: 0, Run: s.Run, Channel: s.channel, Dim: strconv.Itoa(s.Dim), HideExport: true}
 		}),
 		app.If(s.Phase == PhaseReady, func() app.UI { return p.calibration() }),
 	)

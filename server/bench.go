@@ -60,6 +60,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mf.applyPreset("", nil); err != nil {
 		return err
 	}
+	if mf.windowed() {
+		switch *device {
+		case "auto":
+			*device = "cpu" // the CUDA engine has no crop, so no views
+		case "cuda", "cuda-emu":
+			return badInput("device %s: the CUDA engine has no crop, so no views: bench them on the cpu (or give --views whole)", *device)
+		}
+	}
 	dev, err := resolveDevice(*device, stderr)
 	if err != nil {
 		return err

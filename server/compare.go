@@ -14,6 +14,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/job"
+	"metriclab/core/msg"
 	"metriclab/losses"
 )
 
@@ -21,7 +22,8 @@ import (
 // open-set.
 type compareRow struct {
 	Loss   string      `json:"loss"`
-	Dim    int         `json:"dim"`
+	Dim    int         `json:"dim"`             // of the loss; of each view with Views
+	Views  string      `json:"views,omitempty"` // the windows of an encoder of views (--views)
 	Closed eval.Report `json:"closed"`
 	Open   eval.Report `json:"open"`
 	TrainS float64     `json:"train_s"`
@@ -100,9 +102,17 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
+	views, _ := msg.ParseViews(mf.views) // prepareTraining checked them
+	if len(views) == 1 {
+		views = nil // one window is a crop
+	}
 	if !*jsonOut {
+		arch := mf.arch
+		if len(views) > 0 {
+			arch += " of views " + msg.FormatViews(views)
+		}
 		fmt.Fprintf(stdout, "%s on MNIST, %d epochs, batch %d, %s; closed set: all classes; open set: train %s, evaluate %s.\n",
-			mf.arch, *epochs, mf.batch, mf.opt, *trainClasses, *evalClasses)
+			arch, *epochs, mf.batch, mf.opt, *trainClasses, *evalClasses)
 		if note := mf.lossFlagsNote(names, dims[0]); note != "" {
 			fmt.Fprintln(stdout, note)
 		}
@@ -116,7 +126,11 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return
 		}
 		c, o := row.Closed, row.Open
-		fmt.Fprintf(stdout, "| %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", row.Loss, row.Dim,
+		d := strconv.Itoa(row.Dim)
+		if row.Views != "" {
+			d = fmt.Sprintf("%d×%d", strings.Count(row.Views, ",")+1, row.Dim)
+		}
+		fmt.Fprintf(stdout, "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", row.Loss, d,
 			c.ClosedSet.Accuracy, c.Verification.Accuracy, c.Verification.EER, c.Retrieval.MAPAtR,
 			o.Verification.Accuracy, o.Verification.EER, o.Retrieval.MAPAtR)
 	}
@@ -148,7 +162,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err != nil {
 				return fmt.Errorf("%s D=%d open set: %w", name, d, err)
 			}
-			emit(compareRow{Loss: name, Dim: d, Closed: closed, Open: open, TrainS: time.Since(start).Seconds()})
+			emit(compareRow{Loss: name, Dim: d, Views: msg.FormatViews(views), Closed: closed, Open: open, TrainS: time.Since(start).Seconds()})
 		}
 	}
 	return nil

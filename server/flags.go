@@ -80,7 +80,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
 	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two, as InsightFace tests faces (the model embeds so)")
 	fs.StringVar(&f.crop, "crop", "", "the part of every image the encoder looks at, resampled to the input's size: "+cropUsage()+", or fractions x0,y0,x1,y1 of the width and height (default: the whole image)")
-	fs.StringVar(&f.views, "views", msg.ViewWhole, "an ensemble in one model: an encoder per window, trained side by side on the same batches, the embedding theirs side by side: windows separated by commas, each whole, "+cropUsage()+", or fractions x0:y0:x1:y1 (e.g. whole,upper,lower; whole: one encoder; not with --crop)")
+	fs.StringVar(&f.views, "views", msg.ViewWhole, "an ensemble in one model: an encoder per window, trained side by side on the same batches, the embedding theirs side by side: windows separated by commas, each whole, "+strings.Join(sortedKeys(core.Crops), ", ")+" (as --crop names them) or fractions x0:y0:x1:y1 (e.g. whole,upper,lower; whole: one encoder; one window: as --crop; not with --crop)")
 	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 0: none)")
 	fs.IntVar(&f.glyphs, "glyphs", 0, fmt.Sprintf("new classes of made-up characters (random pen strokes, %d images each, drawn from --seed) beside the training classes, kept whole by --compose (0: none; at most %d; not with triplet, whose batches are P classes × K images)", data.GlyphImages, msg.MaxGlyphs))
@@ -502,6 +502,15 @@ func describeLoss(l core.Loss) string {
 
 // threadsDoc is the help of --threads (train, bench, compare, serve).
 const threadsDoc = "CPU threads of the native engine (0: one per CPU); results do not depend on it"
+
+// windowed reports whether the encoder of the flags looks at windows of
+// its images (--crop, or --views other than whole), which the CUDA engine
+// does not do: auto then picks the CPU. Views that do not parse count as
+// none here; spec refuses them.
+func (f *modelFlags) windowed() bool {
+	views, _ := msg.ParseViews(f.views)
+	return f.crop != "" || len(views) > 0
+}
 
 // registerDevice adds the --device flag of train and bench.
 func registerDevice(fs *flag.FlagSet) *string {

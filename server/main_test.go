@@ -602,6 +602,8 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--tf32"}, "--tf32 is for the cuda devices"},
 		{[]string{"--augment", "faces"}, "--augment is not measured"},
 		{[]string{"--preset", "cats"}, `unknown preset "cats"`},
+		{[]string{"--preset", "faces", "--device", "cuda-emu"}, "device cuda-emu: the CUDA engine has no crop, so no views: bench them on the cpu"},
+		{[]string{"--crop", "upper", "--device", "cuda"}, "device cuda: the CUDA engine has no crop"},
 	} {
 		wantBadInput(t, c.want, append([]string{"bench"}, c.args...)...)
 	}

@@ -55,7 +55,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mf.applyPreset(*dataName, epochs); err != nil {
 		return err
 	}
-	if *device == "auto" && (mf.crop != "" || mf.views != msg.ViewWhole) {
+	if *device == "auto" && mf.windowed() {
 		*device = "cpu" // the CUDA engine has no crop, so no views
 	}
 	dev, err := resolveDevice(*device, stderr)

@@ -83,7 +83,6 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/core/msg"
-	"metriclab/core/vec"
 	"metriclab/losses"
 )
 
@@ -129,13 +128,13 @@ type worker struct {
 	state       string
 	req         msg.TrainRequest
 	job         *job.Job
-	train, test *data.Set     // MNIST, kept across runs
-	gen         int           // generation of the current start; a load of another is stale
-	pauseAfter  bool          // a pause arrived while loading
-	enrolled    *data.Set     // the current run's Samples, when Data is "enrolled"
-	model       *core.Model   // the loaded model, used by embed instead of the run's
-	enc         *core.Encoder // embed's encoder, dropped when the parameters change
-	group       *group        // the data-parallel workers of this run, or nil
+	train, test *data.Set   // MNIST, kept across runs
+	gen         int         // generation of the current start; a load of another is stale
+	pauseAfter  bool        // a pause arrived while loading
+	enrolled    *data.Set   // the current run's Samples, when Data is "enrolled"
+	model       *core.Model // the loaded model, used by embed instead of the run's
+	enc         *embedders  // embed's encoders, dropped when the parameters change
+	group       *group      // the data-parallel workers of this run, or nil
 
 	lastProgress, lastSnapshot time.Time
 	snapshotWait               time.Duration
@@ -497,7 +496,7 @@ func (w *worker) load(c *msg.Command) {
 	if err == nil {
 		err = m.Validate(losses.Check) // as the server checks an upload
 	}
-	var enc *core.Encoder
+	var enc *embedders
 	var e *msg.Embeddings
 	if err == nil && c.Samples != nil {
 		enc, e, err = embedWith(m, nil, c)
@@ -531,65 +530,6 @@ func (w *worker) embed(c *msg.Command) {
 	}
 	w.enc = enc
 	w.post(msg.Message{Type: msg.TypeEmbeddings, Embeddings: e})
-}
-
-// embedWith embeds c.Samples with model m through enc (nil: made from m,
-// and returned to be kept): embed's answer, ID c.ID.
-func embedWith(m *core.Model, enc *core.Encoder, c *msg.Command) (*core.Encoder, *msg.Embeddings, error) {
-	set, err := samplesSet(c.Samples, false)
-	if err != nil {
-		return enc, nil, err
-	}
-	in := m.Meta.Spec.Input
-	if !set.Input.SameShape(in) {
-		return enc, nil, fmt.Errorf("samples of %d×%d×%d, the encoder takes %d×%d×%d",
-			set.Input.Channels, set.Input.Height, set.Input.Width, in.Channels, in.Height, in.Width)
-	}
-	if enc == nil {
-		if enc, err = core.NewEncoder(m.Meta.Spec, m.Params, 64); err != nil {
-			return nil, nil, err
-		}
-	}
-	d := m.Meta.Spec.EmbedDim()
-	var values []float32
-	if set.N > 0 {
-		if values, err = enc.Embed(nil, set.X, set.N); err != nil {
-			return enc, nil, err
-		}
-	}
-	for i := 0; i < len(values); i += d {
-		vec.Normalise(values[i : i+d])
-	}
-	return enc, &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}, nil
-}
-
-// samplesSet turns s into a data set; labelled asks for one label per
-// image, each indexing s.Classes.
-func samplesSet(s *msg.Samples, labelled bool) (*data.Set, error) {
-	if s == nil {
-		return nil, errors.New("no samples")
-	}
-	in := core.Input{Channels: s.Channels, Height: s.Height, Width: s.Width}
-	if in.Channels < 1 || in.Height < 1 || in.Width < 1 {
-		return nil, fmt.Errorf("samples of shape %d×%d×%d", s.Channels, s.Height, s.Width)
-	}
-	if len(s.Pixels)%in.Size() != 0 {
-		return nil, fmt.Errorf("%d pixels are not whole %d×%d×%d images", len(s.Pixels), s.Channels, s.Height, s.Width)
-	}
-	n := len(s.Pixels) / in.Size()
-	set := &data.Set{X: s.Pixels, Labels: s.Labels, N: n, Input: in, Classes: s.Classes}
-	if !labelled {
-		return set, nil
-	}
-	if len(s.Labels) != n {
-		return nil, fmt.Errorf("%d labels for %d images", len(s.Labels), n)
-	}
-	for _, l := range s.Labels {
-		if l < 0 || l >= len(s.Classes) {
-			return nil, fmt.Errorf("label %d out of range of %d classes", l, len(s.Classes))
-		}
-	}
-	return set, nil
 }
 
 // setState posts the state when it changes.

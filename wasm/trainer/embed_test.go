@@ -1,0 +1,66 @@
+package main
+
+import (
+	"math"
+	"testing"
+
+	"metriclab/core"
+	"metriclab/core/msg"
+)
+
+// TestEmbedOneAndMany: the worker embeds a set of images through its
+// encoder of embedBatch and a single image (the Verify page's probe)
+// through one of batch 1, made once each and kept; an image embeds the
+// same either way, unit length and 3·D wide for a model of three views;
+// a model whose parameters do not fit is refused before any embedding.
+func TestEmbedOneAndMany(t *testing.T) {
+	spec := core.Spec{Arch: core.ArchLeNetS, Input: core.Input{Channels: 1, Height: 20, Width: 20, Mean: 0.5, Std: 0.5}, Dim: 4,
+		FlipTest: true, Views: []core.Crop{{}, msg.Crops["upper"], msg.Crops["lower"]}}
+	params := make(map[string]core.Tensor)
+	for i := range spec.Views {
+		for name, v := range core.InitParams(spec.View(i), nil, int64(i)) {
+			params[core.ViewPrefix(i)+name] = v
+		}
+	}
+	m := &core.Model{Meta: core.Metadata{Spec: spec}, Params: params}
+	const n = 20 // more than embedBatch: two chunks
+	px := make([]float32, n*400)
+	for i := range px {
+		px[i] = float32((i*7919)%256) / 255
+	}
+	samples := func(x []float32) *msg.Command {
+		return &msg.Command{ID: "e", Samples: &msg.Samples{Channels: 1, Height: 20, Width: 20, Pixels: x}}
+	}
+	enc, all, err := embedWith(m, nil, samples(px))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Dim != 12 || len(all.Values) != n*12 || enc.many == nil {
+		t.Fatalf("a set of %d: Dim %d, %d values, encoder of the set %v", n, all.Dim, len(all.Values), enc.many)
+	}
+	many := enc.many
+	for k := range 2 {
+		img := px[k*400 : (k+1)*400]
+		again, one, err := embedWith(m, enc, samples(img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again != enc || enc.one == nil || enc.many != many {
+			t.Fatal("the encoders were not kept")
+		}
+		var norm float64
+		for i, v := range one.Values {
+			norm += float64(v) * float64(v)
+			if w := all.Values[k*12+i]; math.Abs(float64(v-w)) > 1e-5 {
+				t.Fatalf("image %d alone, value %d: %g; in the set %g", k, i, v, w)
+			}
+		}
+		if math.Abs(norm-1) > 1e-5 {
+			t.Errorf("image %d: squared length %g, want 1", k, norm)
+		}
+	}
+	delete(params, "views.2.encoder.fc2.bias")
+	if _, _, err := embedWith(m, nil, samples(nil)); err == nil {
+		t.Error("a model without views.2.encoder.fc2.bias embeds no samples without an error")
+	}
+}
