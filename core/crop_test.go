@@ -128,15 +128,7 @@ func TestCropModelFile(t *testing.T) {
 		t.Error(`a model without a crop writes "crop"`)
 	}
 	m.Meta.Spec.Crop = Crops["upper"]
-	var b bytes.Buffer
-	if err := EncodeModel(&b, m); err != nil {
-		t.Fatal(err)
-	}
-	back, err := DecodeModel(&b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if back.Meta.Spec.Crop != Crops["upper"] {
+	if back := encodeDecode(t, m); back.Meta.Spec.Crop != Crops["upper"] {
 		t.Errorf("crop read back %v, want %v", back.Meta.Spec.Crop, Crops["upper"])
 	}
 }

@@ -41,33 +41,14 @@ func TestViewsEncoder(t *testing.T) {
 		}
 	}
 	x, _ := testBatch(spec, n, 2, 7)
-	enc, err := NewEncoder(spec, params, 2) // chunks of 2: the last one padded
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := enc.Embed(nil, x, n)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := mustEmbed(t, spec, params, 2, x, n) // chunks of 2: the last one padded
 	d, w := spec.Dim, spec.EmbedDim()
 	if w != 3*d || len(got) != n*w {
 		t.Fatalf("%d values of EmbedDim %d, want %d×%d", len(got), w, n, 3*d)
 	}
 	views := make([][]float32, len(spec.Views))
 	for i := range spec.Views {
-		own := make(map[string]Tensor)
-		for name, v := range params {
-			if rest, ok := strings.CutPrefix(name, ViewPrefix(i)); ok {
-				own[rest] = v
-			}
-		}
-		e, err := NewEncoder(spec.View(i), own, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if views[i], err = e.Embed(nil, x, n); err != nil {
-			t.Fatal(err)
-		}
+		views[i] = mustEmbed(t, spec.View(i), byViewOf(params, i), n, x, n)
 		for r := range n {
 			unit := vec.UnitTo[float64](nil, views[i][r*d:(r+1)*d])
 			for k, u := range unit {
@@ -265,24 +246,13 @@ func TestClassWeights(t *testing.T) {
 	if !ok || b != nil || len(w) != classes*dw {
 		t.Fatalf("joined head: %d weights, biases %v, ok %v; want %d×%d, none", len(w), b, ok, classes, dw)
 	}
-	enc, err := NewEncoder(spec, params, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emb, err := enc.Embed(nil, x, n)
-	if err != nil {
-		t.Fatal(err)
-	}
+	emb := mustEmbed(t, spec, params, n, x, n)
 	for r := range n {
 		for c := range classes {
 			var mean float64
 			for i := range spec.Views {
 				own := byViewOf(params, i)
-				ve, err := NewEncoder(spec.View(i), own, n)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ye, _ := ve.Embed(nil, x, n)
+				ye := mustEmbed(t, spec.View(i), own, n, x, n)
 				mean += vec.Cosine(ye[r*d:(r+1)*d], own["head.weight"].Data[c*d:(c+1)*d]) / 3
 			}
 			if got := vec.Cosine(emb[r*dw:(r+1)*dw], w[c*dw:(c+1)*dw]); math.Abs(got-mean) > 1e-6 {
@@ -299,6 +269,35 @@ func TestClassWeights(t *testing.T) {
 	if w, b, ok := one.ClassWeights(plain); !ok || len(w) != classes*d || len(b) != classes {
 		t.Errorf("one encoder: %d weights, %d biases, %v", len(w), len(b), ok)
 	}
+}
+
+// encodeDecode writes m as a model file in memory and reads it back.
+func encodeDecode(t *testing.T, m *Model) *Model {
+	t.Helper()
+	var b bytes.Buffer
+	if err := EncodeModel(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeModel(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
+// mustEmbed embeds the n images of x with the encoder of spec and params
+// in chunks of batch, failing the test on an error.
+func mustEmbed(t *testing.T, spec Spec, params map[string]Tensor, batch int, x []float32, n int) []float32 {
+	t.Helper()
+	enc, err := NewEncoder(spec, params, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := enc.Embed(nil, x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // byViewOf returns view i's parameters of a model of views, without the
@@ -327,14 +326,7 @@ func TestViewsModelFile(t *testing.T) {
 	if err := m.Validate(nil); err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := EncodeModel(&b, m); err != nil {
-		t.Fatal(err)
-	}
-	back, err := DecodeModel(&b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := encodeDecode(t, m)
 	if len(back.Meta.Spec.Views) != 3 || back.Meta.Spec.Views[2] != Crops["lower"] || back.Meta.Spec.EmbedDim() != 12 {
 		t.Fatalf("views read back %v, want %v", back.Meta.Spec.Views, spec.Views)
 	}

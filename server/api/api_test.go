@@ -119,17 +119,8 @@ func TestJobOfViews(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	req := tinyJob(1)
 	req.Views = []msg.Crop{{}, msg.Crops["upper"]}
-	code, b := postJSON(t, ts.URL+"/api/jobs", req)
-	if code != 201 {
-		t.Fatalf("POST /api/jobs: %d %s", code, b)
-	}
-	var created struct{ ID string }
-	decode(t, b, &created)
-	j := waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
-	if j.State != "done" || j.ModelID == "" {
-		t.Fatalf("job ended as %+v, want done with a model", j)
-	}
-	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
+	j := runJob(t, ts.URL, req)
+	code, b := call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
 	var card msg.ModelCard
 	decode(t, b, &card)
 	if code != 200 || card.Dim != 3 || msg.FormatViews(card.Views) != "whole,upper" || !strings.Contains(card.Name, "D=2×3 (whole,upper)") {
@@ -390,16 +381,7 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 	// Train on the uploaded folder (16 training images, 4 test images).
 	req := tinyJob(2)
 	req.Data, req.Dim = "faces", 2
-	code, b = postJSON(t, ts.URL+"/api/jobs", req)
-	if code != 201 {
-		t.Fatalf("job on faces: %d %s", code, b)
-	}
-	var created struct{ ID string }
-	decode(t, b, &created)
-	j := waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
-	if j.State != "done" || j.ModelID == "" {
-		t.Fatalf("job on faces: %+v", j)
-	}
+	j := runJob(t, ts.URL, req)
 	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
 	if code != 200 || !strings.Contains(string(b), `"data":"faces"`) || !strings.Contains(string(b), `"height":32`) {
 		t.Errorf("model of faces: %s", b)
@@ -414,14 +396,9 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 		}
 	}
 	req.Input = "1x20x24"
-	code, b = postJSON(t, ts.URL+"/api/jobs", req)
-	if code != 201 {
-		t.Fatalf("job on faces at 1x20x24: %d %s", code, b)
-	}
-	decode(t, b, &created)
-	j = waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
+	j = runJob(t, ts.URL, req)
 	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
-	if j.State != "done" || code != 200 || !strings.Contains(string(b), `"height":20,"width":24`) {
+	if code != 200 || !strings.Contains(string(b), `"height":20,"width":24`) {
 		t.Errorf("job on faces at 1x20x24: %+v, model %s", j, b)
 	}
 }

@@ -192,6 +192,23 @@ func getJob(t testing.TB, base, id string) jobView {
 }
 
 // waitJob polls job id until done(j) or the timeout.
+// runJob posts req, waits for the job to end and fails the test unless it
+// is done with a model.
+func runJob(t testing.TB, base string, req msg.TrainRequest) jobView {
+	t.Helper()
+	code, b := postJSON(t, base+"/api/jobs", req)
+	if code != 201 {
+		t.Fatalf("POST /api/jobs (data %s): %d %s", req.Data, code, b)
+	}
+	var created struct{ ID string }
+	decode(t, b, &created)
+	j := waitJob(t, base, created.ID, 30*time.Second, ended)
+	if j.State != "done" || j.ModelID == "" {
+		t.Fatalf("job on %s ended as %+v, want done with a model", req.Data, j)
+	}
+	return j
+}
+
 func waitJob(t testing.TB, base, id string, timeout time.Duration, done func(jobView) bool) jobView {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
