@@ -106,6 +106,23 @@ func TestPlaygroundCompare(t *testing.T) {
 	}
 }
 
+// TestPlaygroundFileName: exported files name the loss and the embedding's
+// width, V×D for an encoder of views.
+func TestPlaygroundFileName(t *testing.T) {
+	for _, c := range []struct{ views, want string }{
+		{"", "metriclab-arcface-d3-sphere"},
+		{"whole,upper,lower", "metriclab-arcface-d3x3-sphere"},
+	} {
+		p := NewPlayground()
+		p.settings = DefaultSettings()
+		p.settings.Views = c.views
+		p.resize()
+		if got := p.fileName(0, "sphere"); got != c.want {
+			t.Errorf("views %q: file name %q, want %q", c.views, got, c.want)
+		}
+	}
+}
+
 func TestPlaygroundStartsWhenIdle(t *testing.T) {
 	p := NewPlayground()
 	p.pending[0] = true

@@ -371,9 +371,14 @@ func (p *Playground) viewerChannel(i int) string {
 	return p.channel(i)
 }
 
-// fileName returns the base name of trainer i's exported files.
+// fileName returns the base name of trainer i's exported files:
+// metriclab-LOSS-dD, with D as V×D for an encoder of V views.
 func (p *Playground) fileName(i int, what string) string {
-	s := "metriclab-" + p.runs[i].Loss + "-d" + strconv.Itoa(p.settings.Dim)
+	d := strconv.Itoa(p.settings.Dim)
+	if v := p.settings.Request(p.runs[i].Loss).Views; len(v) > 0 {
+		d = strconv.Itoa(len(v)) + "x" + d
+	}
+	s := "metriclab-" + p.runs[i].Loss + "-d" + d
 	if what != "" {
 		s += "-" + what
 	}
