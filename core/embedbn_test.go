@@ -97,13 +97,5 @@ func plainEmbed(t *testing.T, plain Spec, params map[string]Tensor, x []float32,
 			own[name] = v
 		}
 	}
-	enc, err := NewEncoder(plain, own, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := enc.Embed(nil, x, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return mustEmbed(t, plain, own, n, x, n)
 }

@@ -101,14 +101,7 @@ func TestPlanMatchesEncoder(t *testing.T) {
 		for i := range x {
 			x[i] = rng.Float32()
 		}
-		enc, err := NewEncoder(s, params, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := enc.Embed(nil, x, n)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := mustEmbed(t, s, params, n, x, n)
 		want := planForward(s.Plan(), params, x, n)
 		var scale float64
 		for _, v := range want {
