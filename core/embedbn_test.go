@@ -69,14 +69,7 @@ func TestEmbedBN(t *testing.T) {
 	p["encoder.features.running_mean"] = Tensor{Shape: []int{4}, Data: rm}
 	p["encoder.features.running_var"] = Tensor{Shape: []int{4}, Data: rv}
 	p["encoder.features.bias"] = Tensor{Shape: []int{4}, Data: b}
-	enc, err := NewEncoder(spec, p, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := enc.Embed(nil, x, n)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := mustEmbed(t, spec, p, n, x, n)
 	h := plainEmbed(t, plain, p, x, n)
 	for i := range got {
 		d := i % 4
