@@ -287,7 +287,7 @@ func TestBadOpenSetInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown preset", []string{"train", "--preset", "cats", "--out", out}, `unknown preset "cats" (want digits, faces)`},
+		{"unknown preset", []string{"train", "--preset", "cats", "--out", out}, `unknown preset "cats" (want digits, faces, face-photos)`},
 		{"unknown augmentation", []string{"train", "--augment", "mirror", "--out", out}, `unknown augmentation "mirror"`},
 		{"negative patience", []string{"train", "--early-stop", "-2", "--out", out}, "early stop after -2 epochs"},
 		{"negative weight decay", []string{"train", "--wd", "-1", "--out", out}, "weight decay -1"},

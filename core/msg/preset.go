@@ -20,6 +20,10 @@ type Preset struct {
 //	faces   folders of aligned face crops, for people never seen: an
 //	        ensemble of three encoders in one model, of the whole face,
 //	        its upper and its lower part (Views)
+//	face-photos
+//	        folders of face photos that are not aligned by the eyes: the
+//	        faces recipe with head turns (augmentation heads), which help
+//	        on such photos and hurt on aligned crops
 func Presets() []Preset {
 	return []Preset{
 		{
@@ -30,14 +34,21 @@ func Presets() []Preset {
 				Dim: 128, Epochs: 10, Batch: 128, LR: 0.01, Opt: "adam", Schedule: "cosine", Augment: "handwriting",
 				Compose: "2x1", Glyphs: 500, WeightDecay: new(5e-4)},
 		},
-		{
-			Name:        "faces",
-			Description: "folders of face crops (aligned by the eyes): generalises to unseen people; an encoder each for the whole face, its upper and its lower part",
-			Input:       "1x48x48",
-			Request: TrainRequest{Arch: "lenet-m", Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2},
-				Dim: 128, Epochs: 200, Batch: 32, LR: 0.003, Opt: "adam", Schedule: "cosine", Augment: "faces",
-				EmbedBN: true, FlipTest: true, WeightDecay: new(5e-4), Views: []Crop{{}, Crops["upper"], Crops["lower"]}},
-		},
+		facesPreset("faces", "folders of face crops (aligned by the eyes): generalises to unseen people; an encoder each for the whole face, its upper and its lower part", "faces"),
+		facesPreset("face-photos", "folders of face photos as taken, not aligned by the eyes (as ORL's): the faces recipe with head turns in its augmentation", "heads"),
+	}
+}
+
+// facesPreset is the faces recipe under name, with the augmentation
+// called augment.
+func facesPreset(name, description, augment string) Preset {
+	return Preset{
+		Name:        name,
+		Description: description,
+		Input:       "1x48x48",
+		Request: TrainRequest{Arch: "lenet-m", Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2},
+			Dim: 128, Epochs: 200, Batch: 32, LR: 0.003, Opt: "adam", Schedule: "cosine", Augment: augment,
+			EmbedBN: true, FlipTest: true, WeightDecay: new(5e-4), Views: []Crop{{}, Crops["upper"], Crops["lower"]}},
 	}
 }
 
