@@ -76,12 +76,12 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"one class", []string{"train", "--classes", "3", "--out", out}, "at least 2"},
 		{"input side too large", []string{"train", "--input", "1x300x300", "--out", out}, "input 300×300: sides of at most 256"},
 		{"bench input side too large", []string{"bench", "--arch", "lenetpp", "--input", "3x112x1000"}, "input 112×1000: sides of at most 256"},
-		{"unknown crop", []string{"train", "--crop", "middle", "--out", out}, `crop "middle": want left, lower, right, upper, or fractions x0,y0,x1,y1`},
-		{"crop of three numbers", []string{"train", "--crop", "0,0,1", "--out", out}, `crop "0,0,1": want left`},
+		{"unknown crop", []string{"train", "--crop", "middle", "--out", out}, `crop "middle": want centre, left, lower, right, upper, or fractions x0,y0,x1,y1`},
+		{"crop of three numbers", []string{"train", "--crop", "0,0,1", "--out", out}, `crop "0,0,1": want centre`},
 		{"crop not a number", []string{"train", "--crop", "0,0,1,x", "--out", out}, `crop "0,0,1,x": "x" is not a number`},
 		{"crop of nothing", []string{"train", "--crop", "0,0,0,0", "--out", out}, `crop "0,0,0,0": want x0 < x1 and y0 < y1`},
 		{"crop outside the image", []string{"train", "--crop", "0,0,1.5,1", "--out", out}, "crop [0 0 1.5 1]: fractions must be in [0, 1]"},
-		{"unknown view", []string{"train", "--views", "whole,middle", "--out", out}, `views "whole,middle": view "middle": want whole, left, lower, right, upper or fractions x0:y0:x1:y1`},
+		{"unknown view", []string{"train", "--views", "whole,middle", "--out", out}, `views "whole,middle": view "middle": want whole, centre, left, lower, right, upper or fractions x0:y0:x1:y1`},
 		{"a view twice", []string{"train", "--views", "whole,upper,upper", "--out", out}, "view 2 (upper) repeats view 1"},
 		{"views and a crop", []string{"train", "--views", "whole,upper", "--crop", "lower", "--out", out}, "a crop and views: give the windows as views"},
 		{"one view and a crop", []string{"train", "--views", "upper", "--crop", "lower", "--out", out}, "--crop and --views upper: give the windows as views"},
@@ -579,7 +579,7 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset ensemble of other photos", append([]string{"openset", "--ensemble", "--variant", "align=true"}, small...), `variant "align=true": with --ensemble every run embeds the same photos`},
 		{"openset ensemble of other data", append([]string{"openset", "--ensemble", "--variant", "data=mnist"}, small...), `variant "data=mnist": with --ensemble every run embeds the same photos`},
 		{"openset ensemble of other aligned crops", append([]string{"openset", "--ensemble", "--align", "--variant", "input=1x24x24"}, small...), `variant "input=1x24x24": with --ensemble every run embeds the same photos`},
-		{"openset variant crop", append([]string{"openset", "--variant", "crop=middle"}, small...), `variant "crop=middle": crop "middle": want left`},
+		{"openset variant crop", append([]string{"openset", "--variant", "crop=middle"}, small...), `variant "crop=middle": crop "middle": want centre`},
 	} {
 		t.Run(c.name, func(t *testing.T) { wantBadInput(t, c.want, c.args...) })
 	}

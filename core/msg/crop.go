@@ -27,12 +27,14 @@ func (c *Crop) UnmarshalJSON(b []byte) error {
 }
 
 // Crops are the named windows (`train --crop NAME`, a view's name): the
-// upper and lower 55 % of an image, its left and right 55 %.
+// upper and lower 55 % of an image, its left and right 55 %, and its
+// centre (the central 80 % of its width and of its height).
 var Crops = map[string]Crop{
-	"upper": {0, 0, 1, 0.55},
-	"lower": {0, 0.45, 1, 1},
-	"left":  {0, 0, 0.55, 1},
-	"right": {0.45, 0, 1, 1},
+	"centre": {0.1, 0.1, 0.9, 0.9},
+	"upper":  {0, 0, 1, 0.55},
+	"lower":  {0, 0.45, 1, 1},
+	"left":   {0, 0, 0.55, 1},
+	"right":  {0.45, 0, 1, 1},
 }
 
 // ViewWhole is the name of the zero Crop, the whole image, among views.

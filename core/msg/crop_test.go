@@ -49,6 +49,7 @@ func TestParseViews(t *testing.T) {
 		{"whole,upper,lower", "whole,upper,lower", 3},
 		{" upper , 0.1:0:0.9:1", "upper,0.1:0:0.9:1", 2},
 		{"left", "left", 1},
+		{"whole,0.1:0.1:0.9:0.9", "whole,centre", 2},
 	} {
 		v, err := ParseViews(c.in)
 		if err != nil || len(v) != c.n || FormatViews(v) != c.out {
@@ -60,7 +61,7 @@ func TestParseViews(t *testing.T) {
 		t.Errorf("views %v", v)
 	}
 	for _, c := range []struct{ in, want string }{
-		{"whole,middle", `view "middle": want whole, left, lower, right, upper or fractions`},
+		{"whole,middle", `view "middle": want whole, centre, left, lower, right, upper or fractions`},
 		{"0:0:1", `view "0:0:1": want whole`},
 		{"0:0:1:x", `view "0:0:1:x": "x" is not a number`},
 		{"whole,0:0:0:0", `view "0:0:0:0": want x0 < x1 and y0 < y1 (whole is the whole image)`},
