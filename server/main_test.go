@@ -623,8 +623,8 @@ func TestBenchFlags(t *testing.T) {
 		t.Errorf("bench for 1e-300 s: %d steps, %g img/s, %g ms a step: want one step measured", r.Steps, r.ImgPerS, r.MsStep)
 	}
 	r := bench("--preset", "faces", "--batch", "4")
-	if got := fmt.Sprintf("%s %s %s D=%d views %s batch %d threads %d", r.Arch, r.Input, r.Loss, r.Dim, r.Views, r.Batch, r.Threads); got != "lenet-m 1x48x48 cosface D=128 views whole,upper,lower batch 4 threads "+strconv.Itoa(runtime.NumCPU()) {
-		t.Errorf("bench --preset faces --batch 4 measured %s, want the preset's lenet-m 1x48x48 cosface D=128 views whole,upper,lower at batch 4", got)
+	if got := fmt.Sprintf("%s %s %s D=%d views %s batch %d threads %d", r.Arch, r.Input, r.Loss, r.Dim, r.Views, r.Batch, r.Threads); got != "lenet-m 1x48x48 cosface D=128 views whole,upper,lower,centre batch 4 threads "+strconv.Itoa(runtime.NumCPU()) {
+		t.Errorf("bench --preset faces --batch 4 measured %s, want the preset's lenet-m 1x48x48 cosface D=128 views whole,upper,lower,centre at batch 4", got)
 	}
 	r = bench("--preset", "faces", "--batch", "4", "--views", "whole", "--threads", "1")
 	if r.Views != "" || r.Threads != 1 {

@@ -18,8 +18,8 @@ type Preset struct {
 //	digits  MNIST and folders of digit-like images, for identities never
 //	        seen (trained on 0–4, it verifies 5–9)
 //	faces   folders of aligned face crops, for people never seen: an
-//	        ensemble of three encoders in one model, of the whole face,
-//	        its upper and its lower part (Views)
+//	        ensemble of four encoders in one model, of the whole face,
+//	        its upper and its lower part and its centre (Views)
 //	face-photos
 //	        folders of face photos that are not aligned by the eyes: the
 //	        faces recipe with head turns (augmentation heads), which help
@@ -34,7 +34,7 @@ func Presets() []Preset {
 				Dim: 128, Epochs: 10, Batch: 128, LR: 0.01, Opt: "adam", Schedule: "cosine", Augment: "handwriting",
 				Compose: "2x1", Glyphs: 500, WeightDecay: new(5e-4)},
 		},
-		facesPreset("faces", "folders of face crops (aligned by the eyes): generalises to unseen people; an encoder each for the whole face, its upper and its lower part", "faces"),
+		facesPreset("faces", "folders of face crops (aligned by the eyes): generalises to unseen people; an encoder each for the whole face, its upper and its lower part and its centre", "faces"),
 		facesPreset("face-photos", "folders of face photos as taken, not aligned by the eyes (as ORL's): the faces recipe with head turns in its augmentation", "heads"),
 	}
 }
@@ -48,7 +48,7 @@ func facesPreset(name, description, augment string) Preset {
 		Input:       "1x48x48",
 		Request: TrainRequest{Arch: "lenet-m", Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2},
 			Dim: 128, Epochs: 200, Batch: 32, LR: 0.003, Opt: "adam", Schedule: "cosine", Augment: augment,
-			EmbedBN: true, FlipTest: true, WeightDecay: new(5e-4), Views: []Crop{{}, Crops["upper"], Crops["lower"]}},
+			EmbedBN: true, FlipTest: true, WeightDecay: new(5e-4), Views: []Crop{{}, Crops["upper"], Crops["lower"], Crops["centre"]}},
 	}
 }
 

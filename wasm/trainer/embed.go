@@ -16,8 +16,8 @@ import (
 // embedBatch is the batch of the encoder that embeds sets of images (the
 // enrolled snapshots); a single image (the Verify page's live probe, one
 // frame at a time) goes through an encoder of batch 1, so that it costs
-// one image, not a batch padded with zeros: a faces model of three views
-// with the flip test runs six forward passes a probe.
+// one image, not a batch padded with zeros: a faces model of four views
+// with the flip test runs eight forward passes a probe.
 const embedBatch = 16
 
 // embedders are embed's encoders of one model: of batch 1 and of
