@@ -142,7 +142,7 @@ table: deps bin/metriclab
 	bin/metriclab openset --data mnist --preset digits \
 		--variant glyphs=0 --variant compose=none --variant 'compose=none glyphs=0' --variant embed-bn=true --variant wd=0 --variant augment=digits --variant augment=none \
 		--variant 'compose=none glyphs=0 wd=0 augment=none'
-	bin/metriclab openset --data $(ORL) --preset faces --variant align=true --variant views=whole \
+	bin/metriclab openset --data $(ORL) --preset faces --variant align=true --variant views=whole --variant views=whole,upper,lower \
 		--variant flip-test=false --variant arch=lenet-s --variant epochs=60 --variant 'embed-bn=false wd=0' --variant augment=none
 	bin/metriclab presets
 
