@@ -71,9 +71,9 @@ func orlFrame(t *testing.T, path string, k int) []uint8 {
 
 // TestE2EVerifyOpenSet trains a `faces` model in the test, through the
 // code of `metriclab train --preset faces --align` (cmdTrain), on ORL's
-// s01–s20 only: since the preset took views, one file of three encoders
-// (the whole face, its upper and its lower part), so the page loads a
-// model of views, which embeds 3 × 128 wide. The Verify page loads it
+// s01–s20 only: since the preset took views, one file of four encoders
+// (the whole face, its upper and its lower part, its centre), so the
+// page loads a model of views, which embeds 4 × 128 wide. The Verify page loads it
 // from its model file input, enrolls s28 and s35 (20 snapshots each,
 // from their photos 01–06) from a fake camera, and then, with each one's
 // photo 10 on camera (never enrolled), accepts the right claim and
@@ -86,13 +86,13 @@ func orlFrame(t *testing.T, path string, k int) []uint8 {
 // 0.36 in the browser at 0.316), so that the browser's video path does
 // not make the test flaky. With one encoder at the preset's 1×48×48 (the
 // page's 64×64 snapshots reduced), two runs accepted s35's photo at 0.69
-// and 0.50 against suggested thresholds of 0.29 and 0.27. With the three
-// views, a run accepted s28's photo at 0.905 and s35's at 0.727 and
+// and 0.50 against suggested thresholds of 0.29 and 0.27. With three
+// views (the preset before its centre view), a run accepted s28's photo at 0.905 and s35's at 0.727 and
 // rejected the other claims at −0.27 and −0.22, against a suggested
 // threshold of 0.345 (the test logs each claim's score). The page's live
 // probe goes through the worker's encoder of batch 1: through one of 64,
-// padded, the six forward passes of a probe (three views, each with its
-// mirror) took longer than a photo's 4 s on camera, and this test failed.
+// padded, the six forward passes of a probe (then three views, each with
+// its mirror; eight now) took longer than a photo's 4 s on camera, and this test failed.
 func TestE2EVerifyOpenSet(t *testing.T) {
 	requireE2E(t)
 	dir := t.TempDir()
