@@ -91,8 +91,9 @@ func orlFrame(t *testing.T, path string, k int) []uint8 {
 // rejected the other claims at −0.27 and −0.22, against a suggested
 // threshold of 0.345; with the four views, the fresh-clone CI run of
 // commit 96b1d37 accepted them at 0.861 and 0.715 and rejected the other
-// claims at −0.243 and −0.230, against a suggested threshold of 0.341
-// (the test logs each claim's score). The page's live
+// claims at −0.243 and −0.230, against a suggested threshold of 0.341,
+// and that of a84c5e1 at 0.875 and 0.715, −0.243 and −0.233, against
+// 0.354 (the test logs each claim's score). The page's live
 // probe goes through the worker's encoder of batch 1: through one of 64,
 // padded, the six forward passes of a probe (then three views, each with
 // its mirror; eight now) took longer than a photo's 4 s on camera, and this test failed.
