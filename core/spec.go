@@ -116,14 +116,15 @@ type Metadata struct {
 
 // Provenance records how a model was trained.
 type Provenance struct {
-	Data      string  `json:"data"`            // "mnist" or a folder
-	Align     bool    `json:"align,omitempty"` // the folder's photos were aligned by the eyes (metriclab train --align)
-	Epochs    int     `json:"epochs"`
-	Batch     int     `json:"batch"`
-	LR        float64 `json:"lr"`
-	Optimizer string  `json:"optimizer"`
-	Seed      int64   `json:"seed"`
-	Steps     int     `json:"steps"`
-	Created   string  `json:"created"` // RFC 3339
-	Version   string  `json:"version"` // metriclab version that wrote it
+	Data       string  `json:"data"`                  // "mnist" or a folder
+	Align      bool    `json:"align,omitempty"`       // the folder's photos were aligned by the eyes (metriclab train --align)
+	AlignTurns int     `json:"align_turns,omitempty"` // turned versions of every photo beside it (metriclab train --align-turns)
+	Epochs     int     `json:"epochs"`
+	Batch      int     `json:"batch"`
+	LR         float64 `json:"lr"`
+	Optimizer  string  `json:"optimizer"`
+	Seed       int64   `json:"seed"`
+	Steps      int     `json:"steps"`
+	Created    string  `json:"created"` // RFC 3339
+	Version    string  `json:"version"` // metriclab version that wrote it
 }

@@ -73,7 +73,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if model != nil && !flagGiven(fs, "align") {
 		*align = model.Meta.Provenance.Align
 	}
-	src, err := newSource(*align, stderr)
+	src, err := newSource(*align, 0, stderr)
 	if err != nil {
 		return err
 	}

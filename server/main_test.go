@@ -580,6 +580,9 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset ensemble of other data", append([]string{"openset", "--ensemble", "--variant", "data=mnist"}, small...), `variant "data=mnist": with --ensemble every run embeds the same photos`},
 		{"openset ensemble of other aligned crops", append([]string{"openset", "--ensemble", "--align", "--variant", "input=1x24x24"}, small...), `variant "input=1x24x24": with --ensemble every run embeds the same photos`},
 		{"openset variant crop", append([]string{"openset", "--variant", "crop=middle"}, small...), `variant "crop=middle": crop "middle": want centre`},
+		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
+		{"train align turns out of range", []string{"train", "--data", shapes, "--align", "--align-turns", "21", "--out", filepath.Join(dir, "m.safetensors")}, "align-turns 21 out of range [0, 20]"},
+		{"openset variant align turns without align", append([]string{"openset", "--variant", "align-turns=3"}, small...), `variant "align-turns=3": --align-turns 3 turns photos before aligning them: give --align too`},
 	} {
 		t.Run(c.name, func(t *testing.T) { wantBadInput(t, c.want, c.args...) })
 	}

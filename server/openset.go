@@ -40,6 +40,7 @@ type openSetFlags struct {
 	evalSpec   string
 	epochs     int
 	align      bool
+	alignTurns int
 	baselines  bool
 	jsonOut    bool
 	variants   variantList
@@ -47,6 +48,12 @@ type openSetFlags struct {
 	valN       int
 	maxQueries int
 	ensemble   bool
+}
+
+// sourceKey is what makes a run's source: --align and --align-turns.
+type sourceKey struct {
+	align bool
+	turns int
 }
 
 // variantList collects the repeated --variant flags.
@@ -64,6 +71,7 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.StringVar(&f.evalSpec, "eval-classes", "", "unseen identities to evaluate on (default: mnist 5-9; a folder's second half; all of test/)")
 	f.fs.IntVar(&f.epochs, "epochs", 3, "passes over the training data")
 	f.fs.BoolVar(&f.align, "align", false, "align the faces of a folder's photos by the eyes (see train --align)")
+	f.fs.IntVar(&f.alignTurns, "align-turns", 0, alignTurnsUsage)
 	f.fs.BoolVar(&f.baselines, "baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
 	f.fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
 	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable)")
@@ -177,7 +185,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// the evaluation, every run's check, the baselines and the runs only
 	// read what they load. With --align, the photos are so aligned once
 	// for every run.
-	src, err := newSource(base.align, stderr)
+	src, err := newSource(base.align, base.alignTurns, stderr)
 	if err != nil {
 		return err
 	}
@@ -204,17 +212,18 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Every run's training is prepared once (its data loaded, its job
 	// built) and closed, so that a bad value in any variant is refused
 	// before the baselines and the first run's training.
-	sources := map[bool]source{base.align: src}
+	sources := map[sourceKey]source{{base.align, base.alignTurns}: src}
 	for _, f := range runs {
-		if _, ok := sources[f.align]; !ok {
-			other, err := newSource(f.align, stderr)
+		key := sourceKey{f.align, f.alignTurns}
+		if _, ok := sources[key]; !ok {
+			other, err := newSource(f.align, f.alignTurns, stderr)
 			if err != nil {
-				return err
+				return inVariant(f.variant, err)
 			}
 			other.memo = map[string]loaded{}
-			sources[f.align] = other
+			sources[key] = other
 		}
-		quiet := sources[f.align]
+		quiet := sources[key]
 		quiet.log = nil // the photos aligned are told when the run trains
 		cfg, err := prepareTraining(&f.mf, quiet, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
 		if err != nil {
@@ -270,7 +279,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var members []eval.Embeddings
 	for i, f := range runs {
 		report, done := runProgress(stderr, isTerminal(stderr), i+1, len(runs), f.name())
-		row, e, err := trainOpenSet(ctx, f, sources[f.align], trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
+		row, e, err := trainOpenSet(ctx, f, sources[sourceKey{f.align, f.alignTurns}], trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
 		done()
 		if err != nil {
 			return inVariant(f.variant, err)

@@ -18,6 +18,7 @@ import (
 // log how many photos it kept and why it skipped the others.
 type source struct {
 	align data.Aligner // nil: resize
+	turns int          // with align: turned versions of every photo (data.LoadAligned)
 	log   io.Writer
 	told  map[string]bool // the loads already told on log, by name, split and input: each is told once
 	// memo, when not nil, keeps what load returned by name, split and
@@ -36,9 +37,15 @@ type loaded struct {
 // plainSource resizes images to the input.
 var plainSource = source{}
 
-// newSource returns the source of --align.
-func newSource(align bool, log io.Writer) (source, error) {
+// newSource returns the source of --align and --align-turns.
+func newSource(align bool, turns int, log io.Writer) (source, error) {
+	if turns < 0 || turns > data.MaxPhotoTurns {
+		return source{}, badInput("align-turns %d out of range [0, %d]", turns, data.MaxPhotoTurns)
+	}
 	if !align {
+		if turns > 0 {
+			return source{}, badInput("--align-turns %d turns photos before aligning them: give --align too", turns)
+		}
 		return source{log: log}, nil
 	}
 	d, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
@@ -61,7 +68,7 @@ func newSource(align bool, log io.Writer) (source, error) {
 		}
 		return nil, q.String()
 	}
-	return source{align: a, log: log, told: map[string]bool{}}, nil
+	return source{align: a, turns: turns, log: log, told: map[string]bool{}}, nil
 }
 
 // load loads split of the data set name at input in.
@@ -72,7 +79,7 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%v", name, split, in)
 	l, ok := s.memo[key]
 	if !ok {
-		set, skipped, err := data.LoadAligned(name, split, in, s.align)
+		set, skipped, err := data.LoadAligned(name, split, in, s.align, s.turns)
 		if err != nil {
 			return nil, inputError{err}
 		}
@@ -85,7 +92,11 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 	// filled the memo).
 	if s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true
-		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s\n", name, split, l.set.N, describeSkipped(l.skipped))
+		turned := ""
+		if s.turns > 0 {
+			turned = fmt.Sprintf(", each with %d turned versions", s.turns)
+		}
+		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s\n", name, split, l.set.N, turned, describeSkipped(l.skipped))
 	}
 	return l.set, nil
 }

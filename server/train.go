@@ -43,6 +43,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	epochs := fs.Int("epochs", 3, "passes over the training data")
 	classSpec := fs.String("classes", "", "train on these classes only, e.g. 0-4 or 0,2,4 (default all)")
 	align := fs.Bool("align", false, "find the face of every photo of a folder and align it by the eyes, as the Verify page does (photos without one usable face are skipped and counted)")
+	alignTurns := fs.Int("align-turns", 0, alignTurnsUsage)
 	split := fs.String("split", "train", "train: the training split; all: every image of a folder of identities (for an open set: evaluate others with eval --split all)")
 	out := fs.String("out", "", "model file to write (.safetensors), required")
 	jsonOut := fs.Bool("json", false, "print one JSON object per line instead of a progress bar")
@@ -68,7 +69,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOutput(*out); err != nil {
 		return err
 	}
-	src, err := newSource(*align, stderr)
+	src, err := newSource(*align, *alignTurns, stderr)
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m.Meta.Provenance.Data, m.Meta.Provenance.Align = *dataName, *align
+	m.Meta.Provenance.Data, m.Meta.Provenance.Align, m.Meta.Provenance.AlignTurns = *dataName, *align, *alignTurns
 	if err := core.WriteModel(*out, m); err != nil {
 		return err
 	}
@@ -113,6 +114,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return nil
 }
+
+// alignTurnsUsage is the usage of train's and openset's --align-turns.
+const alignTurnsUsage = "with --align: train on N versions of every photo beside it, each turned as a head turns (up to a quarter of the half-width) before it is aligned, so the eyes stay where alignment puts them; each image of a batch is the photo or one of its versions (0: none; N times the memory of the photos)"
 
 // trainConfig is a validated training run: the job and what the command
 // line prints about it.

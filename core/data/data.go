@@ -26,6 +26,12 @@ type Set struct {
 	N       int
 	Input   core.Input // the shape of one image; Mean and Std are 0
 	Classes []string   // the name of each label
+	// Alts, when not empty, are other versions of the images, each laid
+	// out as X: Alts[k] holds version k+1 of every image. A training job
+	// shows each image as itself or as one of its versions, drawn afresh
+	// every time it is batched; LoadAligned's photo turns make them.
+	// Subset, Head and Sample carry them.
+	Alts [][]float32
 }
 
 // Image returns image i, Ch×H×W values sharing s.X's storage.
@@ -209,11 +215,16 @@ func (s *Set) Sample(n int, seed int64) *Set {
 
 // gather returns a new set of the images idx of s, with the same classes.
 func (s *Set) gather(idx []int) *Set {
-	return &Set{
+	out := &Set{
 		X:       s.Batch(nil, idx),
 		Labels:  s.BatchLabels(nil, idx),
 		N:       len(idx),
 		Input:   s.Input,
 		Classes: slices.Clone(s.Classes),
 	}
+	for _, alt := range s.Alts {
+		v := &Set{X: alt, Input: s.Input}
+		out.Alts = append(out.Alts, v.Batch(nil, idx))
+	}
+	return out
 }

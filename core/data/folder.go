@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,7 +34,7 @@ const testEvery = 5
 // image in one split. "all" of MNIST or of a folder with train/ and test/
 // is an error.
 func Load(name, split string, in core.Input) (*Set, error) {
-	s, _, err := LoadAligned(name, split, in, nil)
+	s, _, err := LoadAligned(name, split, in, nil, 0)
 	return s, err
 }
 
@@ -51,9 +52,25 @@ type Skipped map[string]int
 // align instead of resized (nil: resized, as Load); the photos align
 // refuses are left out and counted by reason. An identity may be left
 // without images; it keeps its label. MNIST takes no Aligner.
-func LoadAligned(name, split string, in core.Input, align Aligner) (*Set, Skipped, error) {
+//
+// With turns > 0 (at most MaxPhotoTurns, and only with an Aligner), every
+// photo kept has turns versions beside it (Set.Alts): the photo turned as
+// a head turns, by up to AugmentHeads.Yaw of its half-width to either side
+// (Augmentation's head turn, on the whole photo, drawn for each version
+// from the photo's place in the folder, so a load gives the same versions
+// every time), and then aligned, so that alignment puts the turned face's
+// eyes where it puts every face's: the head turns of training that aligned
+// crops cannot take (on a crop they would move the eyes). A version that
+// does not align is the photo's own crop.
+func LoadAligned(name, split string, in core.Input, align Aligner, turns int) (*Set, Skipped, error) {
 	if align != nil && name == "mnist" {
 		return nil, nil, fmt.Errorf("data: mnist digits are not photos to align")
+	}
+	if turns < 0 || turns > MaxPhotoTurns {
+		return nil, nil, fmt.Errorf("data: %d turned versions of every photo: want 0 to %d", turns, MaxPhotoTurns)
+	}
+	if turns > 0 && align == nil {
+		return nil, nil, fmt.Errorf("data: turned versions are of photos to align")
 	}
 	if split != "train" && split != "test" && split != "all" {
 		return nil, nil, fmt.Errorf("data: split %q: want train, test or all", split)
@@ -73,14 +90,18 @@ func LoadAligned(name, split string, in core.Input, align Aligner) (*Set, Skippe
 		if split == "all" {
 			return nil, nil, fmt.Errorf("data: split all: %s has train/ and test/ folders; use them", name)
 		}
-		return readFolder(filepath.Join(name, split), in, all, align)
+		return readFolder(filepath.Join(name, split), in, all, align, turns)
 	}
 	if split == "all" {
-		return readFolder(name, in, all, align)
+		return readFolder(name, in, all, align, turns)
 	}
 	test := split == "test"
-	return readFolder(name, in, func(i int) bool { return (i%testEvery == testEvery-1) == test }, align)
+	return readFolder(name, in, func(i int) bool { return (i%testEvery == testEvery-1) == test }, align, turns)
 }
+
+// MaxPhotoTurns is the most turned versions of a photo LoadAligned makes:
+// they take turns times the memory of the photos' inputs.
+const MaxPhotoTurns = 20
 
 func isDir(path string) bool {
 	st, err := os.Stat(path)
@@ -98,13 +119,14 @@ func isDir(path string) bool {
 // images, and a file that does not decode or whose header declares more
 // than 8192×8192 pixels (before decoding them), naming it.
 func ImageFolder(dir string, in core.Input) (*Set, error) {
-	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil)
+	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil, 0)
 	return s, err
 }
 
 // readFolder loads the images of dir for which keep(i) is true, i being the
-// image's index within its identity, through align when it is not nil.
-func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner) (*Set, Skipped, error) {
+// image's index within its identity, through align when it is not nil,
+// each with turns turned versions (see LoadAligned).
+func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner, turns int) (*Set, Skipped, error) {
 	if (in.Channels != 1 && in.Channels != 3) || in.Height <= 0 || in.Width <= 0 {
 		return nil, nil, fmt.Errorf("data: input %d×%d×%d: want 1 or 3 channels and a positive height and width", in.Channels, in.Height, in.Width)
 	}
@@ -117,7 +139,10 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner)
 		Input:   core.Input{Channels: in.Channels, Height: in.Height, Width: in.Width},
 		Classes: identities,
 	}
-	var scratch []float32
+	var scratch, planes []float32
+	if turns > 0 {
+		s.Alts = make([][]float32, turns)
+	}
 	for label, paths := range files {
 		for i, path := range paths {
 			if !keep(i) {
@@ -137,6 +162,20 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner)
 					panic(fmt.Sprintf("data: aligner gave %d values for a %d×%d×%d input", len(scratch), in.Channels, in.Height, in.Width))
 				}
 				s.X = append(s.X, scratch...)
+				own := s.X[len(s.X)-in.Size():]
+				rng := rand.New(rand.NewPCG(uint64(label), uint64(i)))
+				for k := range s.Alts {
+					yaw := (2*rng.Float64() - 1) * AugmentHeads.Yaw
+					var turned image.Image
+					turned, planes = turnPhoto(img, in.Channels, yaw, planes)
+					x, reason := align(scratch, turned, s.Input)
+					if reason != "" {
+						s.Alts[k] = append(s.Alts[k], own...)
+						continue
+					}
+					scratch = x
+					s.Alts[k] = append(s.Alts[k], x...)
+				}
 			} else {
 				scratch = planesTo(scratch, img, in.Channels)
 				b := img.Bounds()
@@ -296,4 +335,27 @@ func planesTo(dst []float32, img image.Image, ch int) []float32 {
 		}
 	}
 	return dst
+}
+
+// turnPhoto returns img turned as a head turns, its middle column moved by
+// yaw of its half-width (Augmentation's head turn, alone), as an image of
+// ch channels (grey or RGB); planes is scratch space, returned for reuse.
+func turnPhoto(img image.Image, ch int, yaw float64, planes []float32) (image.Image, []float32) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	planes = planesTo(planes, img, ch)
+	x := transform{zoom: 1, contrast: 1, yaw: yaw}.apply(nil, planes, core.Input{Channels: ch, Height: h, Width: w})
+	u8 := func(v float32) uint8 { return uint8(v*255 + 0.5) }
+	if ch == 1 {
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		for i, v := range x {
+			g.Pix[i] = u8(v)
+		}
+		return g, planes
+	}
+	c := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := range w * h {
+		c.Pix[4*i], c.Pix[4*i+1], c.Pix[4*i+2], c.Pix[4*i+3] = u8(x[i]), u8(x[w*h+i]), u8(x[2*w*h+i]), 255
+	}
+	return c, planes
 }

@@ -405,7 +405,7 @@ func TestLoadAligned(t *testing.T) {
 		}
 		return append(dst[:0], float32(v), float32(v), float32(v), float32(v)), ""
 	}
-	s, skipped, err := LoadAligned(dir, "all", in, align)
+	s, skipped, err := LoadAligned(dir, "all", in, align, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,75 @@ func TestLoadAligned(t *testing.T) {
 	if want := (Skipped{"no face": 6, "too small": 2}); !reflect.DeepEqual(skipped, want) {
 		t.Errorf("skipped %v, want %v", skipped, want)
 	}
-	if _, _, err := LoadAligned("mnist", "train", core.Input{}, align); err == nil || !strings.Contains(err.Error(), "not photos") {
+	if _, _, err := LoadAligned("mnist", "train", core.Input{}, align, 0); err == nil || !strings.Contains(err.Error(), "not photos") {
 		t.Errorf("mnist with an aligner: %v", err)
+	}
+}
+
+// TestLoadAlignedTurns: with turns, every photo kept has that many
+// versions, each the photo turned as a head turns (the middle columns
+// move, the edge columns stay) and then aligned, the same in every load;
+// a version the aligner refuses is the photo's own crop; Subset carries
+// the versions; turns need an aligner and stay within MaxPhotoTurns.
+func TestLoadAlignedTurns(t *testing.T) {
+	dir := t.TempDir()
+	const w, h = 64, 2
+	for k, name := range []string{"a", "b"} {
+		for i := range 2 {
+			writeImage(t, filepath.Join(dir, name, fmt.Sprintf("%d.png", i)), grey(w, h, func(x, y int) uint8 { return uint8(4*x + k + 2*i) }))
+		}
+	}
+	in := core.Input{Channels: 1, Height: h, Width: w}
+	calls := 0
+	align := func(dst []float32, img image.Image, _ core.Input) ([]float32, string) {
+		calls++
+		if calls%3 == 0 { // the second version of every photo
+			return nil, "no face"
+		}
+		return planesTo(dst, img, 1), ""
+	}
+	load := func() *Set {
+		calls = 0
+		s, skipped, err := LoadAligned(dir, "all", in, align, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(skipped) != 0 || s.N != 4 || len(s.Alts) != 2 || len(s.Alts[0]) != len(s.X) || len(s.Alts[1]) != len(s.X) {
+			t.Fatalf("skipped %v, %d images, %d versions", skipped, s.N, len(s.Alts))
+		}
+		return s
+	}
+	s := load()
+	if again := load(); !slices.Equal(again.Alts[0], s.Alts[0]) {
+		t.Errorf("two loads give different turned versions")
+	}
+	if !slices.Equal(s.Alts[1], s.X) {
+		t.Errorf("a refused version is not the photo's own crop")
+	}
+	// A column of the gradient is 4/255 from the next: the middle moves
+	// by up to a quarter of the half-width (8 columns), an edge column's
+	// centre by at most a quarter of a column.
+	moved := 0.0
+	for i := range s.N {
+		img, turned := s.Image(i), s.Alts[0][i*w*h:(i+1)*w*h]
+		edge := max(math.Abs(float64(img[0]-turned[0])), math.Abs(float64(img[w-1]-turned[w-1])))
+		middle := math.Abs(float64(img[w/2] - turned[w/2]))
+		if edge > 1.5/255 || middle > 33.0/255 {
+			t.Errorf("image %d: edge moved %.1f/255, middle %.1f/255: want at most a quarter of a column and 8 columns", i, 255*edge, 255*middle)
+		}
+		moved = max(moved, middle)
+	}
+	if moved < 4.0/255 {
+		t.Errorf("no turned version moves its middle by a column (%.1f/255)", 255*moved)
+	}
+	sub := s.Subset([]int{1})
+	if len(sub.Alts) != 2 || !slices.Equal(sub.Alts[0], s.Alts[0][2*w*h:]) {
+		t.Errorf("Subset does not carry the versions of its images")
+	}
+	if _, _, err := LoadAligned(dir, "all", in, nil, 2); err == nil || !strings.Contains(err.Error(), "photos to align") {
+		t.Errorf("turns without an aligner: %v", err)
+	}
+	if _, _, err := LoadAligned(dir, "all", in, align, MaxPhotoTurns+1); err == nil || !strings.Contains(err.Error(), "want 0 to") {
+		t.Errorf("%d turns: %v", MaxPhotoTurns+1, err)
 	}
 }

@@ -381,7 +381,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.order = make([]int, len(j.trainIdx))
 	j.rows = make([]int, req.Batch)
 	j.labels = make([]int, req.Batch)
-	if aug.Active() || j.turns > 1 || parts.N() > 1 {
+	if aug.Active() || j.turns > 1 || parts.N() > 1 || len(set.Alts) > 0 {
 		j.augSrc = rand.NewPCG(uint64(req.Seed), 0xa06)
 		j.augRng = rand.New(j.augSrc)
 		j.augBuf = make([]float32, set.Input.Size())
@@ -493,7 +493,8 @@ func (j *Job) ApplyShard(g []float32, loss float64) (msg.Progress, error) {
 }
 
 // nextBatch sets x and labels to the next batch of the epoch (a new epoch
-// draws a new order), augmented when Options.Augment says so. A
+// draws a new order), each image as itself or one of its versions when the
+// set has them (data.Set.Alts), augmented when Options.Augment says so. A
 // data-parallel worker draws the whole batch too, so that every worker's
 // generators advance as one job's would; only its share is trained on.
 func (j *Job) nextBatch() error {
@@ -510,6 +511,15 @@ func (j *Job) nextBatch() error {
 		j.labels[i] = j.trainLabels[pos]
 	}
 	j.x = j.batch(j.x, j.rows)
+	if alts := j.set.Alts; len(alts) > 0 {
+		// Each image as itself or one of its versions (data.Set.Alts).
+		size := j.set.Input.Size()
+		for i, r := range j.rows {
+			if k := j.augRng.IntN(len(alts) + 1); k > 0 && r < j.set.N {
+				copy(j.x[i*size:(i+1)*size], alts[k-1][r*size:(r+1)*size])
+			}
+		}
+	}
 	if j.parts.N() > 1 {
 		j.compose()
 	}

@@ -425,3 +425,46 @@ func TestComposeBatchGlyphs(t *testing.T) {
 		}
 	}
 }
+
+// TestAltsBatch: a set with versions of its images (data.Set.Alts) is
+// batched with each image as itself or one of its versions, every one of
+// them drawn, the labels unchanged; the held-out images are the images
+// themselves.
+func TestAltsBatch(t *testing.T) {
+	set := bars(32, 10)
+	size := set.Input.Size()
+	for i := range set.X {
+		set.X[i] = 0
+	}
+	for k := range 2 {
+		alt := make([]float32, len(set.X))
+		for i := range alt {
+			alt[i] = float32(k + 1)
+		}
+		set.Alts = append(set.Alts, alt)
+	}
+	j, err := New(barsRequest(), set, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[float32]int{}
+	for range 5 {
+		if err := j.nextBatch(); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range j.rows {
+			img := j.x[i*size : (i+1)*size]
+			if slices.Min(img) != slices.Max(img) || j.labels[i] != set.Labels[r] {
+				t.Fatalf("image %d (row %d): values %v to %v, label %d, want one version whole and label %d", i, r, slices.Min(img), slices.Max(img), j.labels[i], set.Labels[r])
+			}
+			seen[img[0]]++
+		}
+		j.tr.SetIter(j.tr.Iter() + 1)
+	}
+	if len(seen) != 3 {
+		t.Errorf("versions drawn %v, want the image and both versions", seen)
+	}
+	if j.val.N == 0 || slices.Max(j.val.X) != 0 {
+		t.Errorf("%d held-out images, largest value %v: want the images themselves", j.val.N, slices.Max(j.val.X))
+	}
+}
