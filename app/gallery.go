@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"image/color"
 	"image/png"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"metriclab/core/face"
 	"metriclab/core/msg"
+	"metriclab/core/vec"
 )
 
 // GalleryVersion is the version of the gallery file (and of its IndexedDB
@@ -206,22 +206,7 @@ func CropPNG(px []float32, c, h, w int) []byte {
 	if len(px) != c*h*w || (c != 1 && c != 3) {
 		panic(fmt.Sprintf("app: CropPNG: %d values for %d×%d×%d", len(px), c, h, w))
 	}
-	q := func(v float32) uint8 { return uint8(min(max(v, 0), 1)*255 + 0.5) }
-	var img image.Image
-	if c == 1 {
-		g := image.NewGray(image.Rect(0, 0, w, h))
-		for i, v := range px {
-			g.Pix[i] = q(v)
-		}
-		img = g
-	} else {
-		rgb := image.NewNRGBA(image.Rect(0, 0, w, h))
-		n := h * w
-		for i := 0; i < n; i++ {
-			rgb.Pix[4*i], rgb.Pix[4*i+1], rgb.Pix[4*i+2], rgb.Pix[4*i+3] = q(px[i]), q(px[n+i]), q(px[2*n+i]), 255
-		}
-		img = rgb
-	}
+	img := vec.PlanesImage(px, c, h, w)
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		panic("app: " + err.Error()) // encoding into memory does not fail

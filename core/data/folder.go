@@ -345,17 +345,5 @@ func turnPhoto(img image.Image, ch int, yaw float64, planes []float32) (image.Im
 	w, h := b.Dx(), b.Dy()
 	planes = planesTo(planes, img, ch)
 	x := transform{zoom: 1, contrast: 1, yaw: yaw}.apply(nil, planes, core.Input{Channels: ch, Height: h, Width: w})
-	u8 := func(v float32) uint8 { return uint8(v*255 + 0.5) }
-	if ch == 1 {
-		g := image.NewGray(image.Rect(0, 0, w, h))
-		for i, v := range x {
-			g.Pix[i] = u8(v)
-		}
-		return g, planes
-	}
-	c := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for i := range w * h {
-		c.Pix[4*i], c.Pix[4*i+1], c.Pix[4*i+2], c.Pix[4*i+3] = u8(x[i]), u8(x[w*h+i]), u8(x[2*w*h+i]), 255
-	}
-	return c, planes
+	return vec.PlanesImage(x, ch, h, w), planes
 }
