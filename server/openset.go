@@ -184,7 +184,8 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Each data set is loaded once (a memo per source): the split's probe,
 	// the evaluation, every run's check, the baselines and the runs only
 	// read what they load. With --align, the photos are so aligned once
-	// for every run.
+	// for every run; with --align-turns, once more with the turned
+	// versions of the training identities' photos, for the runs alone.
 	src, err := newSource(base.align, base.alignTurns, stderr)
 	if err != nil {
 		return err

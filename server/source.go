@@ -18,11 +18,11 @@ import (
 // log how many photos it kept and why it skipped the others.
 type source struct {
 	align data.Aligner // nil: resize
-	turns int          // with align: turned versions of every photo (data.LoadAligned)
+	turns int          // with align: turned versions of every photo trained on (loadTraining)
 	log   io.Writer
-	told  map[string]bool // the loads already told on log, by name, split and input: each is told once
-	// memo, when not nil, keeps what load returned by name, split and
-	// input and returns it again, the same set: for loads whose sets are
+	told  map[string]bool // the loads already told on log, by name, split, input and turns: each is told once
+	// memo, when not nil, keeps what a load returned by name, split, input
+	// and turns and returns it again, the same set: for loads whose sets are
 	// only read (openset's checks, baselines and runs; a job reads its
 	// training set through copies, data.Set.Batch and Subset).
 	memo map[string]loaded
@@ -71,15 +71,33 @@ func newSource(align bool, turns int, log io.Writer) (source, error) {
 	return source{align: a, turns: turns, log: log, told: map[string]bool{}}, nil
 }
 
-// load loads split of the data set name at input in.
+// load loads split of the data set name at input in: its photos, without
+// turned versions (see loadTraining).
 func (s source) load(name, split string, in core.Input) (*data.Set, error) {
+	return s.loadTurned(name, split, in, data.Turns{})
+}
+
+// loadTraining loads split of the data set name at input in to train on
+// the classes of classSpec: with --align-turns, the photos of those
+// classes have their turned versions (data.Set.Alts), and the others' none
+// of their own (the versions are the photos), so that the identities held
+// out for evaluation are not turned for nothing.
+func (s source) loadTraining(name, split, classSpec string, in core.Input) (*data.Set, error) {
+	if s.turns == 0 {
+		return s.load(name, split, in)
+	}
+	return s.loadTurned(name, split, in, data.Turns{N: s.turns, Classes: classSpec})
+}
+
+// loadTurned is load with turns (data.LoadAligned).
+func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) (*data.Set, error) {
 	if s.align != nil && name == "mnist" {
 		return nil, badInput("--align is for folders of photos, not mnist")
 	}
-	key := fmt.Sprintf("%s\x00%s\x00%v", name, split, in)
+	key := fmt.Sprintf("%s\x00%s\x00%v\x00%+v", name, split, in, turns)
 	l, ok := s.memo[key]
 	if !ok {
-		set, skipped, err := data.LoadAligned(name, split, in, s.align, s.turns)
+		set, skipped, err := data.LoadAligned(name, split, in, s.align, turns)
 		if err != nil {
 			return nil, inputError{err}
 		}
@@ -93,8 +111,11 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 	if s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true
 		turned := ""
-		if s.turns > 0 {
-			turned = fmt.Sprintf(", each with %d turned versions", s.turns)
+		if turns.N > 0 {
+			turned = fmt.Sprintf(", each with %d turned versions", turns.N)
+			if turns.Classes != "" {
+				turned = fmt.Sprintf(", those of identities %s each with %d turned versions", turns.Classes, turns.N)
+			}
 		}
 		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s\n", name, split, l.set.N, turned, describeSkipped(l.skipped))
 	}

@@ -69,3 +69,41 @@ func TestSourceMemo(t *testing.T) {
 		t.Errorf("without: %v, a new set %v, %d photos aligned; want 24", err, c != a, aligned)
 	}
 }
+
+// TestSourceTurnsTrainingOnly: with --align-turns, the load to train on
+// some identities turns their photos alone (the aligner sees each photo
+// once, and each photo of those identities once more per version), and
+// loads for evaluation get the photos without versions; the memo keeps
+// the two apart.
+func TestSourceTurnsTrainingOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4) // three identities of four photos
+	aligned := 0
+	src := source{turns: 2, told: map[string]bool{}, memo: map[string]loaded{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		aligned++
+		return append(dst[:0], make([]float32, in.Size())...), ""
+	}}
+	in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
+	train, err := src.loadTraining(dir, "all", "0-1", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 12 + 2*4*2; aligned != want || len(train.Alts) != 2 {
+		t.Errorf("training on 2 of 3 identities: %d alignments, %d versions; want %d (every photo, and 2 versions of the 8 photos trained on) and 2", aligned, len(train.Alts), want)
+	}
+	again, err := src.loadTraining(dir, "all", "0-1", in)
+	if err != nil || again != train {
+		t.Errorf("a second training load is not the memo's: %v", err)
+	}
+	aligned = 0
+	eval, err := src.load(dir, "all", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aligned != 12 || len(eval.Alts) != 0 {
+		t.Errorf("a load for evaluation: %d alignments, %d versions; want 12 and none", aligned, len(eval.Alts))
+	}
+	if _, err := src.loadTraining(dir, "all", "0-5", in); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("training on identities the folder lacks: %v", err)
+	}
+}

@@ -188,7 +188,7 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	if err != nil {
 		return c, err
 	}
-	set, err := src.load(dataName, split, spec.Input)
+	set, err := src.loadTraining(dataName, split, classSpec, spec.Input)
 	if err != nil {
 		return c, err
 	}

@@ -34,7 +34,7 @@ const testEvery = 5
 // image in one split. "all" of MNIST or of a folder with train/ and test/
 // is an error.
 func Load(name, split string, in core.Input) (*Set, error) {
-	s, _, err := LoadAligned(name, split, in, nil, 0)
+	s, _, err := LoadAligned(name, split, in, nil, Turns{})
 	return s, err
 }
 
@@ -53,23 +53,27 @@ type Skipped map[string]int
 // refuses are left out and counted by reason. An identity may be left
 // without images; it keeps its label. MNIST takes no Aligner.
 //
-// With turns > 0 (at most MaxPhotoTurns, and only with an Aligner), every
-// photo kept has turns versions beside it (Set.Alts): the photo turned as
+// With turns.N > 0 (at most MaxPhotoTurns, and only with an Aligner),
+// every photo kept has turns.N versions beside it (Set.Alts): for the
+// identities of turns.Classes, the photo turned as
 // a head turns, by up to AugmentHeads.Yaw of its half-width to either side
 // (Augmentation's head turn, on the whole photo, drawn for each version
 // from the photo's place in the folder, so a load gives the same versions
 // every time), and then aligned, so that alignment puts the turned face's
 // eyes where it puts every face's: the head turns of training that aligned
 // crops cannot take (on a crop they would move the eyes). A version that
-// does not align is the photo's own crop.
-func LoadAligned(name, split string, in core.Input, align Aligner, turns int) (*Set, Skipped, error) {
+// does not align is the photo's own crop, and so are the versions of the
+// other identities' photos (not turned: training turns the identities it
+// trains on, and a load turned for them also serves the evaluation of the
+// others).
+func LoadAligned(name, split string, in core.Input, align Aligner, turns Turns) (*Set, Skipped, error) {
 	if align != nil && name == "mnist" {
 		return nil, nil, fmt.Errorf("data: mnist digits are not photos to align")
 	}
-	if turns < 0 || turns > MaxPhotoTurns {
-		return nil, nil, fmt.Errorf("data: %d turned versions of every photo: want 0 to %d", turns, MaxPhotoTurns)
+	if turns.N < 0 || turns.N > MaxPhotoTurns {
+		return nil, nil, fmt.Errorf("data: %d turned versions of every photo: want 0 to %d", turns.N, MaxPhotoTurns)
 	}
-	if turns > 0 && align == nil {
+	if turns.N > 0 && align == nil {
 		return nil, nil, fmt.Errorf("data: turned versions are of photos to align")
 	}
 	if split != "train" && split != "test" && split != "all" {
@@ -99,6 +103,14 @@ func LoadAligned(name, split string, in core.Input, align Aligner, turns int) (*
 	return readFolder(name, in, func(i int) bool { return (i%testEvery == testEvery-1) == test }, align, turns)
 }
 
+// Turns asks LoadAligned for turned versions of photos: N of every photo,
+// turned for the identities of Classes (a selection as ParseClasses reads
+// it; "" is every identity).
+type Turns struct {
+	N       int
+	Classes string
+}
+
 // MaxPhotoTurns is the most turned versions of a photo LoadAligned makes:
 // they take turns times the memory of the photos' inputs.
 const MaxPhotoTurns = 20
@@ -119,14 +131,14 @@ func isDir(path string) bool {
 // images, and a file that does not decode or whose header declares more
 // than 8192×8192 pixels (before decoding them), naming it.
 func ImageFolder(dir string, in core.Input) (*Set, error) {
-	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil, 0)
+	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil, Turns{})
 	return s, err
 }
 
 // readFolder loads the images of dir for which keep(i) is true, i being the
 // image's index within its identity, through align when it is not nil,
-// each with turns turned versions (see LoadAligned).
-func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner, turns int) (*Set, Skipped, error) {
+// each with turns.N versions (see LoadAligned).
+func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner, turns Turns) (*Set, Skipped, error) {
 	if (in.Channels != 1 && in.Channels != 3) || in.Height <= 0 || in.Width <= 0 {
 		return nil, nil, fmt.Errorf("data: input %d×%d×%d: want 1 or 3 channels and a positive height and width", in.Channels, in.Height, in.Width)
 	}
@@ -140,8 +152,16 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 		Classes: identities,
 	}
 	var scratch, planes []float32
-	if turns > 0 {
-		s.Alts = make([][]float32, turns)
+	turned := make([]bool, len(identities))
+	if turns.N > 0 {
+		s.Alts = make([][]float32, turns.N)
+		classes, err := ParseClasses(turns.Classes, len(identities))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range classes {
+			turned[c] = true
+		}
 	}
 	for label, paths := range files {
 		for i, path := range paths {
@@ -165,6 +185,10 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 				own := s.X[len(s.X)-in.Size():]
 				rng := rand.New(rand.NewPCG(uint64(label), uint64(i)))
 				for k := range s.Alts {
+					if !turned[label] {
+						s.Alts[k] = append(s.Alts[k], own...)
+						continue
+					}
 					yaw := (2*rng.Float64() - 1) * AugmentHeads.Yaw
 					var turned image.Image
 					turned, planes = turnPhoto(img, in.Channels, yaw, planes)

@@ -405,7 +405,7 @@ func TestLoadAligned(t *testing.T) {
 		}
 		return append(dst[:0], float32(v), float32(v), float32(v), float32(v)), ""
 	}
-	s, skipped, err := LoadAligned(dir, "all", in, align, 0)
+	s, skipped, err := LoadAligned(dir, "all", in, align, Turns{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,7 @@ func TestLoadAligned(t *testing.T) {
 	if want := (Skipped{"no face": 6, "too small": 2}); !reflect.DeepEqual(skipped, want) {
 		t.Errorf("skipped %v, want %v", skipped, want)
 	}
-	if _, _, err := LoadAligned("mnist", "train", core.Input{}, align, 0); err == nil || !strings.Contains(err.Error(), "not photos") {
+	if _, _, err := LoadAligned("mnist", "train", core.Input{}, align, Turns{}); err == nil || !strings.Contains(err.Error(), "not photos") {
 		t.Errorf("mnist with an aligner: %v", err)
 	}
 }
@@ -427,7 +427,8 @@ func TestLoadAligned(t *testing.T) {
 // TestLoadAlignedTurns: with turns, every photo kept has that many
 // versions, each the photo turned as a head turns (the middle columns
 // move, the edge columns stay) and then aligned, the same in every load;
-// a version the aligner refuses is the photo's own crop; Subset carries
+// a version the aligner refuses is the photo's own crop; the photos of
+// identities not to be turned have themselves as versions; Subset carries
 // the versions; turns need an aligner and stay within MaxPhotoTurns.
 func TestLoadAlignedTurns(t *testing.T) {
 	dir := t.TempDir()
@@ -448,7 +449,7 @@ func TestLoadAlignedTurns(t *testing.T) {
 	}
 	load := func() *Set {
 		calls = 0
-		s, skipped, err := LoadAligned(dir, "all", in, align, 2)
+		s, skipped, err := LoadAligned(dir, "all", in, align, Turns{N: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -484,10 +485,33 @@ func TestLoadAlignedTurns(t *testing.T) {
 	if len(sub.Alts) != 2 || !slices.Equal(sub.Alts[0], s.Alts[0][2*w*h:]) {
 		t.Errorf("Subset does not carry the versions of its images")
 	}
-	if _, _, err := LoadAligned(dir, "all", in, nil, 2); err == nil || !strings.Contains(err.Error(), "photos to align") {
+	// Turned for identity b only: a's versions are its photos, b's the
+	// versions of the load that turns every identity.
+	keepAll := func(dst []float32, img image.Image, _ core.Input) ([]float32, string) {
+		return planesTo(dst, img, 1), ""
+	}
+	every, _, err := LoadAligned(dir, "all", in, keepAll, Turns{N: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	only, _, err := LoadAligned(dir, "all", in, keepAll, Turns{N: 2, Classes: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := 2 * w * h
+	if !slices.Equal(only.Alts[0][:half], s.X[:half]) || !slices.Equal(only.Alts[1][:half], s.X[:half]) {
+		t.Errorf("identity a, not to be turned, has versions other than its photos")
+	}
+	if !slices.Equal(only.Alts[0][half:], every.Alts[0][half:]) || !slices.Equal(only.Alts[1][half:], every.Alts[1][half:]) || !slices.Equal(only.X, s.X) {
+		t.Errorf("identity b's versions, or the photos, differ from the load that turns every identity")
+	}
+	if _, _, err := LoadAligned(dir, "all", in, align, Turns{N: 2, Classes: "2"}); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("turns for an identity the folder lacks: %v", err)
+	}
+	if _, _, err := LoadAligned(dir, "all", in, nil, Turns{N: 2}); err == nil || !strings.Contains(err.Error(), "photos to align") {
 		t.Errorf("turns without an aligner: %v", err)
 	}
-	if _, _, err := LoadAligned(dir, "all", in, align, MaxPhotoTurns+1); err == nil || !strings.Contains(err.Error(), "want 0 to") {
+	if _, _, err := LoadAligned(dir, "all", in, align, Turns{N: MaxPhotoTurns + 1}); err == nil || !strings.Contains(err.Error(), "want 0 to") {
 		t.Errorf("%d turns: %v", MaxPhotoTurns+1, err)
 	}
 }
