@@ -118,7 +118,7 @@ type Metadata struct {
 type Provenance struct {
 	Data       string  `json:"data"`                  // "mnist" or a folder
 	Align      bool    `json:"align,omitempty"`       // the folder's photos were aligned by the eyes (metriclab train --align)
-	AlignTurns int     `json:"align_turns,omitempty"` // turned versions of every photo beside it (metriclab train --align-turns)
+	AlignTurns int     `json:"align_turns,omitempty"` // turned versions of every photo trained on beside it (metriclab train --align-turns)
 	Epochs     int     `json:"epochs"`
 	Batch      int     `json:"batch"`
 	LR         float64 `json:"lr"`

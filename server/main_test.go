@@ -583,6 +583,7 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
 		{"train align turns out of range", []string{"train", "--data", shapes, "--align", "--align-turns", "21", "--out", filepath.Join(dir, "m.safetensors")}, "align-turns 21 out of range [0, 20]"},
 		{"openset variant align turns without align", append([]string{"openset", "--variant", "align-turns=3"}, small...), `variant "align-turns=3": --align-turns 3 turns photos before aligning them: give --align too`},
+		{"openset variant align turns out of range", append([]string{"openset", "--align", "--variant", "align-turns=25"}, small...), `variant "align-turns=25": align-turns 25 out of range [0, 20]`},
 	} {
 		t.Run(c.name, func(t *testing.T) { wantBadInput(t, c.want, c.args...) })
 	}

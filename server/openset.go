@@ -50,12 +50,6 @@ type openSetFlags struct {
 	ensemble   bool
 }
 
-// sourceKey is what makes a run's source: --align and --align-turns.
-type sourceKey struct {
-	align bool
-	turns int
-}
-
 // variantList collects the repeated --variant flags.
 type variantList []string
 
@@ -175,6 +169,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if _, err := f.mf.newLoss(); err != nil {
 			return err
 		}
+		if err := checkTurns(f.align, f.alignTurns); err != nil {
+			return inVariant(f.variant, err)
+		}
 	}
 	if base.ensemble {
 		if err := sameImages(runs); err != nil {
@@ -185,8 +182,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// the evaluation, every run's check, the baselines and the runs only
 	// read what they load. With --align, the photos are so aligned once
 	// for every run; with --align-turns, once more with the turned
-	// versions of the training identities' photos, for the runs alone.
-	src, err := newSource(base.align, base.alignTurns, stderr)
+	// versions of the training identities' photos for the runs with those
+	// turns (runSource).
+	src, err := newSource(base.align, 0, stderr)
 	if err != nil {
 		return err
 	}
@@ -213,18 +211,18 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Every run's training is prepared once (its data loaded, its job
 	// built) and closed, so that a bad value in any variant is refused
 	// before the baselines and the first run's training.
-	sources := map[sourceKey]source{{base.align, base.alignTurns}: src}
+	sources := map[bool]source{base.align: src} // by --align
+	runSource := func(f *openSetFlags) source { return sources[f.align].withTurns(f.alignTurns) }
 	for _, f := range runs {
-		key := sourceKey{f.align, f.alignTurns}
-		if _, ok := sources[key]; !ok {
-			other, err := newSource(f.align, f.alignTurns, stderr)
+		if _, ok := sources[f.align]; !ok {
+			other, err := newSource(f.align, 0, stderr)
 			if err != nil {
 				return inVariant(f.variant, err)
 			}
 			other.memo = map[string]loaded{}
-			sources[key] = other
+			sources[f.align] = other
 		}
-		quiet := sources[key]
+		quiet := runSource(f)
 		quiet.log = nil // the photos aligned are told when the run trains
 		cfg, err := prepareTraining(&f.mf, quiet, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
 		if err != nil {
@@ -280,7 +278,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var members []eval.Embeddings
 	for i, f := range runs {
 		report, done := runProgress(stderr, isTerminal(stderr), i+1, len(runs), f.name())
-		row, e, err := trainOpenSet(ctx, f, sources[sourceKey{f.align, f.alignTurns}], trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
+		row, e, err := trainOpenSet(ctx, f, runSource(f), trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
 		done()
 		if err != nil {
 			return inVariant(f.variant, err)

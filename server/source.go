@@ -37,15 +37,23 @@ type loaded struct {
 // plainSource resizes images to the input.
 var plainSource = source{}
 
+// checkTurns checks --align-turns against --align.
+func checkTurns(align bool, turns int) error {
+	if turns < 0 || turns > data.MaxPhotoTurns {
+		return badInput("align-turns %d out of range [0, %d]", turns, data.MaxPhotoTurns)
+	}
+	if turns > 0 && !align {
+		return badInput("--align-turns %d turns photos before aligning them: give --align too", turns)
+	}
+	return nil
+}
+
 // newSource returns the source of --align and --align-turns.
 func newSource(align bool, turns int, log io.Writer) (source, error) {
-	if turns < 0 || turns > data.MaxPhotoTurns {
-		return source{}, badInput("align-turns %d out of range [0, %d]", turns, data.MaxPhotoTurns)
+	if err := checkTurns(align, turns); err != nil {
+		return source{}, err
 	}
 	if !align {
-		if turns > 0 {
-			return source{}, badInput("--align-turns %d turns photos before aligning them: give --align too", turns)
-		}
 		return source{log: log}, nil
 	}
 	d, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
@@ -69,6 +77,14 @@ func newSource(align bool, turns int, log io.Writer) (source, error) {
 		return nil, q.String()
 	}
 	return source{align: a, turns: turns, log: log, told: map[string]bool{}}, nil
+}
+
+// withTurns is s loading its training sets with n turned versions of
+// their photos (checkTurns has checked n), sharing s's memo and what it
+// told: the loads of s without turns are those of the copy.
+func (s source) withTurns(n int) source {
+	s.turns = n
+	return s
 }
 
 // load loads split of the data set name at input in: its photos, without

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"image"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,5 +107,32 @@ func TestSourceTurnsTrainingOnly(t *testing.T) {
 	}
 	if _, err := src.loadTraining(dir, "all", "0-5", in); err == nil || !strings.Contains(err.Error(), "out of range") {
 		t.Errorf("training on identities the folder lacks: %v", err)
+	}
+}
+
+// TestPrepareTrainingTurnsItsClasses: train's data load turns the photos
+// of the identities of --classes alone (before, no test would fail if
+// prepareTraining asked for every identity's versions).
+func TestPrepareTrainingTurnsItsClasses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4) // three identities of four photos
+	aligned := 0
+	src := source{told: map[string]bool{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		aligned++
+		return append(dst[:0], make([]float32, in.Size())...), ""
+	}}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	if err := parseFlags(fs, []string{"--input", "1x16x16", "--dim", "4", "--batch", "4"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := prepareTraining(&mf, src.withTurns(3), dir, "all", "1-2", 1, 0, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.job.Close()
+	if want := 12 + 3*4*2; aligned != want {
+		t.Errorf("training on identities 1-2 of 3 with 3 turns: %d alignments, want %d (every photo, and 3 versions of the 8 photos trained on)", aligned, want)
 	}
 }

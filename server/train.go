@@ -116,7 +116,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // alignTurnsUsage is the usage of train's and openset's --align-turns.
-const alignTurnsUsage = "with --align: train on N versions of every photo beside it, each turned as a head turns (up to a quarter of the half-width) before it is aligned, so the eyes stay where alignment puts them; each image of a batch is the photo or one of its versions (0: none; N times the memory of the photos)"
+const alignTurnsUsage = "with --align: train on N versions of every photo of the identities trained on beside it, each turned as a head turns (up to a quarter of the half-width) before it is aligned, so the eyes stay where alignment puts them; each image of a batch is the photo or one of its versions (0: none; N+1 times the memory of the photos)"
 
 // trainConfig is a validated training run: the job and what the command
 // line prints about it.

@@ -64,8 +64,7 @@ type Skipped map[string]int
 // crops cannot take (on a crop they would move the eyes). A version that
 // does not align is the photo's own crop, and so are the versions of the
 // other identities' photos (not turned: training turns the identities it
-// trains on, and a load turned for them also serves the evaluation of the
-// others).
+// trains on; the others are dropped from its set).
 func LoadAligned(name, split string, in core.Input, align Aligner, turns Turns) (*Set, Skipped, error) {
 	if align != nil && name == "mnist" {
 		return nil, nil, fmt.Errorf("data: mnist digits are not photos to align")
@@ -152,7 +151,7 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 		Classes: identities,
 	}
 	var scratch, planes []float32
-	turned := make([]bool, len(identities))
+	turning := make([]bool, len(identities)) // by label: the identities of turns.Classes
 	if turns.N > 0 {
 		s.Alts = make([][]float32, turns.N)
 		classes, err := ParseClasses(turns.Classes, len(identities))
@@ -160,7 +159,7 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 			return nil, nil, err
 		}
 		for _, c := range classes {
-			turned[c] = true
+			turning[c] = true
 		}
 	}
 	for label, paths := range files {
@@ -185,7 +184,7 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 				own := s.X[len(s.X)-in.Size():]
 				rng := rand.New(rand.NewPCG(uint64(label), uint64(i)))
 				for k := range s.Alts {
-					if !turned[label] {
+					if !turning[label] {
 						s.Alts[k] = append(s.Alts[k], own...)
 						continue
 					}
