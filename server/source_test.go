@@ -5,6 +5,7 @@ import (
 	"flag"
 	"image"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,5 +135,27 @@ func TestPrepareTrainingTurnsItsClasses(t *testing.T) {
 	defer cfg.job.Close()
 	if want := 12 + 3*4*2; aligned != want {
 		t.Errorf("training on identities 1-2 of 3 with 3 turns: %d alignments, want %d (every photo, and 3 versions of the 8 photos trained on)", aligned, want)
+	}
+}
+
+// TestTrainWithoutHeldOutPairs: a folder of four photos an identity holds
+// none out (2 of 4 would leave 2 to train on), and train says that its
+// model has no threshold, where it printed "threshold 0.000 at FAR 0.0000
+// on 0 held-out images"; early stopping, which needs held-out pairs, is
+// refused before training, where it was ignored.
+func TestTrainWithoutHeldOutPairs(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 4)
+	out := filepath.Join(dir, "m.safetensors")
+	args := []string{"train", "--data", shapes, "--split", "all", "--input", "1x16x16", "--dim", "4", "--batch", "4", "--epochs", "1", "--out", out}
+	code, _, stderr := runCLI(t, args...)
+	if code != 0 || !strings.Contains(stderr, "no threshold: the 0 images held out make no genuine pair; an identity of 5 images or more gives 2") {
+		t.Errorf("train on 4 photos an identity: status %d, stderr %q", code, stderr)
+	}
+	os.Remove(out)
+	wantBadInput(t, "early stop needs held-out verification pairs", append(args, "--early-stop", "1")...)
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused train wrote %s: %v", out, err)
 	}
 }

@@ -110,9 +110,25 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if !*jsonOut {
-		fmt.Fprintf(stderr, "wrote %s (threshold %.3f at FAR %.4f on %d held-out images)\n", *out, m.Meta.Threshold, m.Meta.FAR, cfg.valN)
+		fmt.Fprintf(stderr, "wrote %s (%s)\n", *out, describeThreshold(m, cfg))
 	}
 	return nil
+}
+
+// describeThreshold says where m's threshold comes from: the held-out
+// images, at the best epoch when early stopping kept one, or none.
+func describeThreshold(m *core.Model, cfg trainConfig) string {
+	if !cfg.job.Calibrated() {
+		return fmt.Sprintf("no threshold: the %d images held out make no genuine pair; an identity of %d images or more gives 2", cfg.valN, job.MinPerIdentity)
+	}
+	s := fmt.Sprintf("threshold %.3f at FAR %.4f on %d held-out images", m.Meta.Threshold, m.Meta.FAR, cfg.valN)
+	if best, stopped := cfg.job.BestEpoch(); best > 0 {
+		s += fmt.Sprintf(", the best epoch's: %d", best)
+		if stopped {
+			s += ", early stopping ended the run"
+		}
+	}
+	return s
 }
 
 // alignTurnsUsage is the usage of train's and openset's --align-turns.

@@ -70,7 +70,7 @@ type Options struct {
 	// Val is the number of training images held out for verification at
 	// epoch ends (see holdOutIndex): 0 takes DefaultVal; it is capped to a
 	// tenth of the training images of the requested classes, and every
-	// identity of at least minPerIdentity images gives at least 2, so
+	// identity of at least MinPerIdentity images gives at least 2, so
 	// that small folders have genuine pairs too. < 0 holds none out (no
 	// verification, a model without threshold).
 	Val int
@@ -302,6 +302,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		j.trainIdx, vIdx = holdOutIndex(set.Labels, valN, req.Seed)
 		j.val = pick(set, vIdx)
 		j.folds = valPairs(j.val.Labels, req.Seed)
+	}
+	if req.EarlyStop > 0 && len(j.folds) == 0 {
+		return nil, badRequest("early stop needs held-out verification pairs, and the %d images held out give none (an identity of %d images or more gives 2)", j.val.N, MinPerIdentity)
 	}
 	j.trainLabels = set.BatchLabels(nil, j.trainIdx)
 	for i := range req.Glyphs * data.GlyphImages { // data.Glyphs's order: class by class
@@ -727,6 +730,11 @@ func (j *Job) Done() bool { return j.stopped || j.tr.Iter() >= j.total }
 // returns (0 before the first epoch end or without held-out pairs), and
 // whether early stopping ended the run.
 func (j *Job) BestEpoch() (epoch int, stopped bool) { return j.bestEpoch, j.stopped }
+
+// Calibrated reports whether the job has held-out verification pairs,
+// on which its epoch ends choose the model's threshold (Model; without
+// them the threshold is 0).
+func (j *Job) Calibrated() bool { return len(j.folds) > 0 }
 
 // Close releases the engine's device, when it holds one (io.Closer).
 func (j *Job) Close() error {

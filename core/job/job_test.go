@@ -242,6 +242,16 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("%s: error %v, want a request error of one line containing %q", tc.name, err, tc.want)
 		}
 	}
+	stop := barsRequest()
+	stop.EarlyStop = 1
+	if _, err := New(stop, train, nil, Options{Val: -1}); err == nil || !strings.Contains(err.Error(), "early stop needs held-out verification pairs") || !errors.Is(err, ErrRequest) {
+		t.Errorf("early stop with nothing held out: %v, want a request error (before, it was ignored)", err)
+	}
+	if j, err := New(stop, train, nil, Options{Val: 8}); err != nil {
+		t.Errorf("early stop with 8 images held out: %v", err)
+	} else {
+		j.Close()
+	}
 	other := bars(4, 6)
 	other.Input.Height, other.Input.Width = 8, 32 // same size, another shape
 	if _, err := New(barsRequest(), train, other, Options{}); err != nil {

@@ -55,15 +55,15 @@ func HoldOut(set *data.Set, n int, seed int64) (train, val *data.Set) {
 	return pick(set, tIdx), pick(set, vIdx)
 }
 
-// minPerIdentity is the size from which a class gives at least 2 images to
+// MinPerIdentity is the size from which a class gives at least 2 images to
 // a held-out split (see holdOutIndex): 2 make a genuine pair, and at least
 // 3 stay for training.
-const minPerIdentity = 5
+const MinPerIdentity = 5
 
 // holdOutIndex returns the indices of the images that stay for training
 // and of about n held out, both sorted: in a shuffle drawn from seed, the
 // first images of each class are held out, ⌊c·n/N⌋ of a class of c images
-// but at least 2 when c ≥ minPerIdentity, so that a folder of a few images
+// but at least 2 when c ≥ MinPerIdentity, so that a folder of a few images
 // per identity still has held-out genuine pairs. It needs 0 ≤ n < len(labels).
 func holdOutIndex(labels []int, n int, seed int64) (tIdx, vIdx []int) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
@@ -75,7 +75,7 @@ func holdOutIndex(labels []int, n int, seed int64) (tIdx, vIdx []int) {
 	quota := make(map[int]int, len(counts))
 	for l, c := range counts {
 		quota[l] = c * n / len(labels)
-		if c >= minPerIdentity {
+		if c >= MinPerIdentity {
 			quota[l] = max(quota[l], 2)
 		}
 	}
