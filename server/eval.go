@@ -139,8 +139,10 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // checkEvaluable refuses to evaluate s, the split of data set name, unless
-// two of its identities have two images or more: verification needs
-// genuine and impostor pairs, identification a gallery image and a probe.
+// two of its identities have two images or more and its images make a
+// genuine and an impostor pair for every verification fold: verification
+// needs genuine and impostor pairs, identification a gallery image and a
+// probe.
 func checkEvaluable(s *data.Set, name, split string) error {
 	counts := make([]int, len(s.Classes))
 	for _, l := range s.Labels {
@@ -154,6 +156,14 @@ func checkEvaluable(s *data.Set, name, split string) error {
 	}
 	if n < 2 {
 		return badInput("%s, split %s: %d images; evaluation needs 2 identities of 2 images or more, it has %d", name, split, s.N, n)
+	}
+	genuine := 0
+	for _, c := range counts {
+		genuine += c * (c - 1) / 2
+	}
+	impostor := s.N*(s.N-1)/2 - genuine
+	if min(genuine, impostor) < eval.DefaultFolds {
+		return badInput("%s, split %s: %d images make %d genuine and %d impostor pairs; verification's %d folds need %d of each", name, split, s.N, genuine, impostor, eval.DefaultFolds, eval.DefaultFolds)
 	}
 	return nil
 }

@@ -637,9 +637,10 @@ func TestBenchFlags(t *testing.T) {
 }
 
 // TestEvalNeedsPairs: eval and openset refuse images to evaluate without
-// two identities of two images or more (before, eval printed zeros for
-// every figure with status 0: on no image at all, or on one image of each
-// identity, with no genuine pair).
+// two identities of two images or more, or with fewer genuine pairs than
+// verification folds (before, eval printed zeros for every figure with
+// status 0: on no image at all, on one image of each identity, with no
+// genuine pair, and on too few pairs for the folds).
 func TestEvalNeedsPairs(t *testing.T) {
 	dir := t.TempDir()
 	four, five := filepath.Join(dir, "four"), filepath.Join(dir, "five")
@@ -648,6 +649,8 @@ func TestEvalNeedsPairs(t *testing.T) {
 	open := filepath.Join(dir, "open")
 	writeShapes(t, filepath.Join(open, "train"), 10)
 	writeShapes(t, filepath.Join(open, "test"), 1)
+	ten := filepath.Join(dir, "ten")
+	writeShapes(t, ten, 10) // two test images per identity: 3 genuine pairs
 	for _, c := range []struct {
 		args []string
 		want string
@@ -655,6 +658,7 @@ func TestEvalNeedsPairs(t *testing.T) {
 		{[]string{"eval", "--model", "raw", "--data", four}, four + ", split test: 0 images; evaluation needs 2 identities of 2 images or more, it has 0"},
 		{[]string{"eval", "--model", "raw", "--data", five, "--json"}, five + ", split test: 3 images; evaluation needs 2 identities"},
 		{[]string{"openset", "--data", open, "--epochs", "1", "--batch", "8"}, "split test: 3 images; evaluation needs 2 identities"},
+		{[]string{"eval", "--model", "raw", "--data", ten}, ten + ", split test: 6 images make 3 genuine and 12 impostor pairs; verification's 10 folds need 10 of each"},
 	} {
 		wantBadInput(t, c.want, c.args...)
 	}

@@ -10,10 +10,15 @@ type Report struct {
 	Retrieval      RetrievalReport      `json:"retrieval"`
 }
 
+// DefaultFolds is the number of verification folds of Options' zero
+// value, as LFW's protocol has: Pairs needs as many genuine and impostor
+// pairs at least.
+const DefaultFolds = 10
+
 // Options sets the sizes of Evaluate's protocols. Zero values take the
 // defaults in brackets.
 type Options struct {
-	Folds        int   // verification folds [10]
+	Folds        int   // verification folds [DefaultFolds]
 	PairsPerFold int   // genuine (and as many impostor) pairs per fold [300]
 	Seed         int64 // seed of pairs, gallery split and query subsample [0 is a valid seed]
 	MaxQueries   int   // retrieval queries, subsampled by SampleQueries; ≤ 0: all
@@ -38,7 +43,7 @@ func Evaluate(train, test Embeddings, m Metric, opt Options) Report {
 	train.check()
 	test.check()
 	if opt.Folds <= 0 {
-		opt.Folds = 10
+		opt.Folds = DefaultFolds
 	}
 	if opt.PairsPerFold <= 0 {
 		opt.PairsPerFold = 300
