@@ -71,10 +71,9 @@ func LearnLinear(e Embeddings, k int, opt LearnOptions) (Mahalanobis, error) {
 	// Precondition: learn W̃ on x̃ = x/σ (σ_j the total std of coordinate j)
 	// and return W = W̃ diag(1/σ), so that one learning rate suits
 	// coordinates of any scale.
-	sigma := make([]float64, e.D)
-	cov := totalCov(e)
+	sigma := variances(e)
 	for j := range sigma {
-		sigma[j] = math.Sqrt(cov.At(j, j))
+		sigma[j] = math.Sqrt(sigma[j])
 		if sigma[j] == 0 {
 			sigma[j] = 1
 		}
@@ -138,7 +137,6 @@ func initLinear(e Embeddings, k int, init Init) (*mat.Dense, error) {
 			init = InitIdentity
 		}
 	}
-	cov := totalCov(e)
 	w := mat.NewDense(k, e.D, nil)
 	switch init {
 	case InitIdentity:
@@ -154,16 +152,50 @@ func initLinear(e Embeddings, k int, init Init) (*mat.Dense, error) {
 	default:
 		panic(fmt.Sprintf("eval: unknown Init %d", init))
 	}
-	// E‖W(x_i − x_j)‖² = 2 tr(W Σ Wᵀ) for independent x_i, x_j.
-	var wc, wcw mat.Dense
-	wc.Mul(w, cov)
-	wcw.Mul(&wc, w.T())
-	spread := 2 * mat.Trace(&wcw)
+	// E‖W(x_i − x_j)‖² = 2 tr(W Σ Wᵀ) for independent x_i, x_j; with fewer
+	// embeddings than dimensions (raw pixels), 2 ‖X̄Wᵀ‖²_F / N, X̄ the
+	// centred embeddings, without the D×D Σ.
+	var spread float64
+	if e.N < e.D {
+		var xw mat.Dense
+		xw.Mul(centred(e), w.T())
+		spread = 2 * math.Pow(mat.Norm(&xw, 2), 2) / float64(e.N)
+	} else {
+		var wc, wcw mat.Dense
+		wc.Mul(w, totalCov(e))
+		wcw.Mul(&wc, w.T())
+		spread = 2 * mat.Trace(&wcw)
+	}
 	if !(spread > 0) {
 		return nil, errors.New("eval: LearnLinear: embeddings have no spread along the initial W")
 	}
 	w.Scale(1/math.Sqrt(spread), w)
 	return w, nil
+}
+
+// variances returns the diagonal of totalCov(e), in O(ND): the variance
+// of every coordinate, summed as totalCov sums it.
+func variances(e Embeddings) []float64 {
+	mu := make([]float64, e.D)
+	for n := 0; n < e.N; n++ {
+		for i, v := range e.Row(n) {
+			mu[i] += float64(v)
+		}
+	}
+	for i := range mu {
+		mu[i] /= float64(e.N)
+	}
+	acc := make([]float64, e.D)
+	for n := 0; n < e.N; n++ {
+		for i, v := range e.Row(n) {
+			d := float64(v) - mu[i]
+			acc[i] += d * d
+		}
+	}
+	for i := range acc {
+		acc[i] /= float64(e.N)
+	}
+	return acc
 }
 
 // totalCov returns the total covariance (1/N) Σ_i (x_i − μ)(x_i − μ)ᵀ of e.

@@ -214,8 +214,76 @@ func WhiteningPCA(e Embeddings, k int, ridge float64) (Mahalanobis, error) {
 
 // pcaAxes returns the k leading principal axes of e as the rows of a k×D
 // matrix: the eigenvectors of the total covariance, largest eigenvalue
-// first.
+// first. With fewer embeddings than dimensions (raw pixels of a few
+// hundred faces: N = 200, D = 2304) and k below N, it takes them from the
+// N×N Gram matrix (pcaAxesGram), in O(N²D) time and O(N²) memory where
+// the D×D covariance takes O(ND² + D³) and O(D²): at 3×112×112 that
+// matrix alone is 11 GB.
 func pcaAxes(e Embeddings, k int) (*mat.Dense, error) {
+	if e.N < e.D {
+		if w, ok := pcaAxesGram(e, k); ok {
+			return w, nil
+		}
+	}
+	return pcaAxesCov(e, k)
+}
+
+// pcaAxesGram is pcaAxes from the Gram matrix G = X̄X̄ᵀ/N of the centred
+// embeddings X̄ (N×D): G and the covariance X̄ᵀX̄/N share their nonzero
+// eigenvalues, and u, an eigenvector of G, gives the covariance's X̄ᵀu. ok
+// is false for k ≥ N, when the factorisation fails, or when the k-th
+// eigenvalue is not clearly above zero (the axis would be noise of the
+// rounding).
+func pcaAxesGram(e Embeddings, k int) (w *mat.Dense, ok bool) {
+	if k >= e.N { // centred, N embeddings span N − 1 dimensions at most
+		return nil, false
+	}
+	x := centred(e)
+	var g mat.SymDense
+	g.SymOuterK(1/float64(e.N), x)
+	var eig mat.EigenSym
+	if !eig.Factorize(&g, true) {
+		return nil, false
+	}
+	vals := eig.Values(nil) // ascending
+	if vals[e.N-k] <= 1e-9*vals[e.N-1] {
+		return nil, false
+	}
+	var u mat.Dense
+	eig.VectorsTo(&u)
+	lead := u.Slice(0, e.N, e.N-k, e.N) // the k leading eigenvectors, in ascending order
+	var axes mat.Dense
+	axes.Mul(lead.T(), x) // k×D, row i ∝ (X̄ᵀu)ᵀ
+	w = mat.NewDense(k, e.D, nil)
+	for i := range k {
+		row := axes.RawRowView(k - 1 - i) // largest eigenvalue first
+		w.SetRow(i, row)
+		v := w.RowView(i).(*mat.VecDense)
+		v.ScaleVec(1/mat.Norm(v, 2), v)
+	}
+	return w, true
+}
+
+// centred returns the embeddings of e less their mean, N×D.
+func centred(e Embeddings) *mat.Dense {
+	x := mat.NewDense(e.N, e.D, nil)
+	mu := make([]float64, e.D)
+	for n := range e.N {
+		for i, v := range e.Row(n) {
+			mu[i] += float64(v)
+		}
+	}
+	for n := range e.N {
+		for i, v := range e.Row(n) {
+			x.Set(n, i, float64(v)-mu[i]/float64(e.N))
+		}
+	}
+	return x
+}
+
+// pcaAxesCov is pcaAxes from the D×D total covariance: the reference of
+// pcaAxesGram, and the way for as many embeddings as dimensions or more.
+func pcaAxesCov(e Embeddings, k int) (*mat.Dense, error) {
 	var eig mat.EigenSym
 	if !eig.Factorize(totalCov(e), true) {
 		return nil, errors.New("eval: PCA eigendecomposition failed")

@@ -212,3 +212,38 @@ func TestSimilarityRowsFastMatchesSlow(t *testing.T) {
 		}
 	}
 }
+
+// TestPCAAxesGramMatchesCov: with fewer embeddings than dimensions, the
+// principal axes from the N×N Gram matrix are those of the D×D
+// covariance (its reference), each up to its sign, and pcaAxes takes
+// them; as many axes as embeddings or more come from the covariance.
+func TestPCAAxesGramMatchesCov(t *testing.T) {
+	e := randomEmbeddings(40, 120, 4, 7)
+	for i := range e.X { // distinct variances, so the axes are defined
+		e.X[i] *= float32(1 + 3*math.Exp(-float64(i%e.D)/8))
+	}
+	const k = 12
+	gram, ok := pcaAxesGram(e, k)
+	if !ok {
+		t.Fatal("pcaAxesGram refused 40 embeddings in 120 dimensions")
+	}
+	cov, err := pcaAxesCov(e, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range k {
+		dot := mat.Dot(gram.RowView(i), cov.RowView(i))
+		if math.Abs(math.Abs(dot)-1) > 1e-6 {
+			t.Errorf("axis %d: |cos| between the Gram's and the covariance's %.9f, want 1", i, math.Abs(dot))
+		}
+	}
+	if got, _ := pcaAxes(e, k); !mat.Equal(got, gram) {
+		t.Error("pcaAxes of 40 embeddings in 120 dimensions are not the Gram's")
+	}
+	if _, ok := pcaAxesGram(e, 45); ok {
+		t.Error("pcaAxesGram gave 45 axes of 40 embeddings")
+	}
+	if got, _ := pcaAxes(e, 45); got.RawMatrix().Rows != 45 {
+		t.Error("pcaAxes gave no 45 axes of 40 embeddings")
+	}
+}
