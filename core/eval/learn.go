@@ -173,9 +173,8 @@ func initLinear(e Embeddings, k int, init Init) (*mat.Dense, error) {
 	return w, nil
 }
 
-// variances returns the diagonal of totalCov(e), in O(ND): the variance
-// of every coordinate, summed as totalCov sums it.
-func variances(e Embeddings) []float64 {
+// mean returns the mean of the embeddings of e, summed in float64.
+func mean(e Embeddings) []float64 {
 	mu := make([]float64, e.D)
 	for n := 0; n < e.N; n++ {
 		for i, v := range e.Row(n) {
@@ -185,6 +184,13 @@ func variances(e Embeddings) []float64 {
 	for i := range mu {
 		mu[i] /= float64(e.N)
 	}
+	return mu
+}
+
+// variances returns the diagonal of totalCov(e), in O(ND): the variance
+// of every coordinate, summed as totalCov sums it.
+func variances(e Embeddings) []float64 {
+	mu := mean(e)
 	acc := make([]float64, e.D)
 	for n := 0; n < e.N; n++ {
 		for i, v := range e.Row(n) {
@@ -201,15 +207,7 @@ func variances(e Embeddings) []float64 {
 // totalCov returns the total covariance (1/N) Σ_i (x_i − μ)(x_i − μ)ᵀ of e.
 func totalCov(e Embeddings) *mat.SymDense {
 	d := e.D
-	mu := make([]float64, d)
-	for n := 0; n < e.N; n++ {
-		for i, v := range e.Row(n) {
-			mu[i] += float64(v)
-		}
-	}
-	for i := range mu {
-		mu[i] /= float64(e.N)
-	}
+	mu := mean(e)
 	acc := make([]float64, d*d)
 	diff := make([]float64, d)
 	for n := 0; n < e.N; n++ {

@@ -267,15 +267,10 @@ func pcaAxesGram(e Embeddings, k int) (w *mat.Dense, ok bool) {
 // centred returns the embeddings of e less their mean, N×D.
 func centred(e Embeddings) *mat.Dense {
 	x := mat.NewDense(e.N, e.D, nil)
-	mu := make([]float64, e.D)
+	mu := mean(e)
 	for n := range e.N {
 		for i, v := range e.Row(n) {
-			mu[i] += float64(v)
-		}
-	}
-	for n := range e.N {
-		for i, v := range e.Row(n) {
-			x.Set(n, i, float64(v)-mu[i]/float64(e.N))
+			x.Set(n, i, float64(v)-mu[i])
 		}
 	}
 	return x
