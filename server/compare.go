@@ -82,11 +82,11 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	for _, classes := range []string{*trainClasses, *evalClasses} {
-		if _, err := data.TrainClasses(classes, 10); err != nil {
+		if _, err := data.TrainClasses(classes, data.Numbered(10)); err != nil {
 			return inputError{err}
 		}
 	}
-	if err := disjointClasses("open-train", "open-eval", *trainClasses, *evalClasses, 10); err != nil {
+	if err := disjointClasses("open-train", "open-eval", *trainClasses, *evalClasses, data.Numbered(10)); err != nil {
 		return err
 	}
 	if len(names) > 0 {

@@ -32,7 +32,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	modelPath := fs.String("model", "", "model file (.safetensors), several separated by commas to evaluate their ensemble (unit embeddings concatenated: the cosine is the mean of theirs), or 'raw' to evaluate raw pixels")
 	dataName := fs.String("data", "mnist", "evaluation data: mnist (its test split), or a folder")
-	classSpec := fs.String("classes", "", "evaluate on these classes only, e.g. 5-9 (default all)")
+	classSpec := fs.String("classes", "", "evaluate on these classes only, by number or by name, e.g. 5-9 or s21-s40 (default all)")
 	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, e.g. 0-4 (default: the evaluated classes, or every training identity when the test split has other identities)")
 	align := fs.Bool("align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
 	split := fs.String("split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
@@ -90,7 +90,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		classes, err := data.ParseClasses(*unknownSpec, len(all.Classes))
+		classes, err := data.ParseClasses(*unknownSpec, all.Classes)
 		if err != nil {
 			return badInput("--unknown: %v", err)
 		}
@@ -200,11 +200,11 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.In
 	if err != nil {
 		return nil, nil, err
 	}
-	evaluated, _ := data.ParseClasses(classSpec, len(all.Classes))
+	evaluated, _ := data.ParseClasses(classSpec, all.Classes)
 	var classes []int
 	switch {
 	case fitSpec != "":
-		if classes, err = data.ParseClasses(fitSpec, len(all.Classes)); err != nil {
+		if classes, err = data.ParseClasses(fitSpec, all.Classes); err != nil {
 			return nil, nil, inputError{fmt.Errorf("fit-classes: %w", err)}
 		}
 		if split == "all" && slices.ContainsFunc(classes, func(c int) bool { return slices.Contains(evaluated, c) }) {
@@ -222,7 +222,7 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.In
 	case overlaps(all.Classes, test.Classes):
 		classes = evaluated
 	default:
-		classes, _ = data.ParseClasses("", len(all.Classes))
+		classes, _ = data.ParseClasses("", all.Classes)
 	}
 	fit = all.Subset(classes)
 	if fit.N > fitSize {

@@ -61,8 +61,8 @@ func newOpenSetFlags() *openSetFlags {
 	f.mf.register(f.fs)
 	f.fs.Lookup("seed").Usage = "random seed of the training (weights, shuffling) and of every row's evaluation pairs, gallery and queries; a --variant seed=N changes the training alone"
 	f.fs.StringVar(&f.data, "data", "mnist", "mnist, a folder of identities, or a folder with train/ and test/ holding different identities")
-	f.fs.StringVar(&f.trainSpec, "train-classes", "", "identities to train on (default: mnist 0-4; a folder's first half; all of train/)")
-	f.fs.StringVar(&f.evalSpec, "eval-classes", "", "unseen identities to evaluate on (default: mnist 5-9; a folder's second half; all of test/)")
+	f.fs.StringVar(&f.trainSpec, "train-classes", "", "identities to train on, by number or by name (default: mnist 0-4; a folder's first half; all of train/)")
+	f.fs.StringVar(&f.evalSpec, "eval-classes", "", "unseen identities to evaluate on, by number or by name (default: mnist 5-9; a folder's second half; all of test/)")
 	f.fs.IntVar(&f.epochs, "epochs", 3, "passes over the training data")
 	f.fs.BoolVar(&f.align, "align", false, "align the faces of a folder's photos by the eyes (see train --align)")
 	f.fs.IntVar(&f.alignTurns, "align-turns", 0, alignTurnsUsage)
@@ -76,8 +76,10 @@ func newOpenSetFlags() *openSetFlags {
 }
 
 // openSetSplits returns the splits and classes of the training and the
-// evaluated identities of a data set (see newOpenSetFlags's defaults).
-func openSetSplits(name, trainSpec, evalSpec string, n int) (trainSplit, evalSplit, tr, ev string, err error) {
+// evaluated identities of a data set whose training split has the classes
+// names (see newOpenSetFlags's defaults).
+func openSetSplits(name, trainSpec, evalSpec string, names []string) (trainSplit, evalSplit, tr, ev string, err error) {
+	n := len(names)
 	switch {
 	case name == "mnist":
 		trainSplit, evalSplit, tr, ev = "train", "test", "0-4", "5-9"
@@ -99,7 +101,7 @@ func openSetSplits(name, trainSpec, evalSpec string, n int) (trainSplit, evalSpl
 	// MNIST's training and test images are of the same ten digits; a
 	// folder's train/ and test/ hold different people.
 	if trainSplit == evalSplit || name == "mnist" {
-		if err := disjointClasses("train-classes", "eval-classes", tr, ev, n); err != nil {
+		if err := disjointClasses("train-classes", "eval-classes", tr, ev, names); err != nil {
 			return "", "", "", "", err
 		}
 	}
@@ -107,18 +109,18 @@ func openSetSplits(name, trainSpec, evalSpec string, n int) (trainSplit, evalSpl
 }
 
 // disjointClasses refuses class selections tr and ev (of flags trFlag and
-// evFlag, out of n classes) that share a class: an open set evaluates
-// identities never trained on. Selections that do not parse are left to
-// their own checks.
-func disjointClasses(trFlag, evFlag, tr, ev string, n int) error {
-	a, err1 := data.ParseClasses(tr, n)
-	b, err2 := data.ParseClasses(ev, n)
+// evFlag, among the classes names) that share a class: an open set
+// evaluates identities never trained on. Selections that do not parse are
+// left to their own checks.
+func disjointClasses(trFlag, evFlag, tr, ev string, names []string) error {
+	a, err1 := data.ParseClasses(tr, names)
+	b, err2 := data.ParseClasses(ev, names)
 	if err1 != nil || err2 != nil {
 		return nil
 	}
 	for _, c := range a {
 		if slices.Contains(b, c) {
-			return badInput("%s %q and %s %q share class %d: an open set evaluates identities never trained on", trFlag, tr, evFlag, ev, c)
+			return badInput("%s %q and %s %q share class %s: an open set evaluates identities never trained on", trFlag, tr, evFlag, ev, names[c])
 		}
 	}
 	return nil
@@ -197,7 +199,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	trainSplit, evalSplit, trainSpec, evalSpec, err := openSetSplits(base.data, base.trainSpec, base.evalSpec, len(probe.Classes))
+	trainSplit, evalSplit, trainSpec, evalSpec, err := openSetSplits(base.data, base.trainSpec, base.evalSpec, probe.Classes)
 	if err != nil {
 		return err
 	}

@@ -158,7 +158,7 @@ func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.
 	if err != nil {
 		return nil, err
 	}
-	classes, err := data.TrainClasses(classSpec, len(set.Classes))
+	classes, err := data.TrainClasses(classSpec, set.Classes)
 	if err != nil {
 		return nil, inputError{err}
 	}

@@ -41,7 +41,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mf.register(fs)
 	dataName := fs.String("data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
 	epochs := fs.Int("epochs", 3, "passes over the training data")
-	classSpec := fs.String("classes", "", "train on these classes only, e.g. 0-4 or 0,2,4 (default all)")
+	classSpec := fs.String("classes", "", "train on these classes only, by number or by name, e.g. 0-4, 0,2,4 or s01-s20 (default all)")
 	align := fs.Bool("align", false, "find the face of every photo of a folder and align it by the eyes, as the Verify page does (photos without one usable face are skipped and counted)")
 	alignTurns := fs.Int("align-turns", 0, alignTurnsUsage)
 	split := fs.String("split", "train", "train: the training split; all: every image of a folder of identities (for an open set: evaluate others with eval --split all)")

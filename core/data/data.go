@@ -9,6 +9,7 @@
 package data
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -74,12 +75,16 @@ func Shuffle(dst []int, rng *rand.Rand) []int {
 	return dst
 }
 
-// ParseClasses parses a class selection for n classes: "" is all of
-// 0..n−1; otherwise a comma-separated list of classes and inclusive ranges,
-// such as "0-4", "0,2,4" or "0-2,7,9". The result is sorted and has no
-// duplicates. A class outside 0..n−1, a reversed range, anything else that
-// is not a number or a range, and a selection of no class are errors.
-func ParseClasses(spec string, n int) ([]int, error) {
+// ParseClasses parses a class selection among the classes named names (in
+// the labels' order): "" is all of them; otherwise a comma-separated list
+// of classes and inclusive ranges. A class is its number, 0..len(names)−1,
+// or its name: "0-4", "0,2,4", "0-2,7,9", "s01-s20" and "s01,s07" all
+// select. A number is always a position, even among classes named by
+// numbers. The result is sorted and has no duplicates. A number out of
+// range, a name not among names, a reversed range, anything else that is
+// neither, and a selection of no class are errors.
+func ParseClasses(spec string, names []string) ([]int, error) {
+	n := len(names)
 	if strings.TrimSpace(spec) == "" {
 		if n <= 0 {
 			return nil, fmt.Errorf("data: no classes to select from")
@@ -93,19 +98,12 @@ func ParseClasses(spec string, n int) ([]int, error) {
 	var out []int
 	for _, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := parseClass(lo, part, n)
+		a, b, err := parseRange(part, names)
 		if err != nil {
 			return nil, err
 		}
-		b := a
-		if isRange {
-			if b, err = parseClass(hi, part, n); err != nil {
-				return nil, err
-			}
-			if b < a {
-				return nil, fmt.Errorf("data: classes %q: range %q is reversed", spec, part)
-			}
+		if b < a {
+			return nil, fmt.Errorf("data: classes %q: range %q is reversed", spec, part)
 		}
 		for c := a; c <= b; c++ {
 			out = append(out, c)
@@ -115,33 +113,78 @@ func ParseClasses(spec string, n int) ([]int, error) {
 	return slices.Compact(out), nil
 }
 
+// Numbered returns the names "0".."n−1", those of classes known by their
+// numbers alone (MNIST's digits).
+func Numbered(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = strconv.Itoa(i)
+	}
+	return names
+}
+
 // TrainClasses is ParseClasses for training and evaluation, which need at
 // least two classes; its error for too few names the selection, or, when
 // the selection is all classes, the data set's count.
-func TrainClasses(spec string, n int) ([]int, error) {
-	classes, err := ParseClasses(spec, n)
+func TrainClasses(spec string, names []string) ([]int, error) {
+	classes, err := ParseClasses(spec, names)
 	switch {
 	case err != nil:
 		return nil, err
 	case len(classes) >= 2:
 		return classes, nil
 	case strings.TrimSpace(spec) == "":
-		return nil, fmt.Errorf("data: the data set has %d class (one identity, one digit): need at least 2", n)
+		return nil, fmt.Errorf("data: the data set has %d class (one identity, one digit): need at least 2", len(names))
 	default:
 		return nil, fmt.Errorf("data: classes %q: need at least 2 classes", spec)
 	}
 }
 
-// parseClass parses one class number s of the selection part.
-func parseClass(s, part string, n int) (int, error) {
-	c, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || strings.HasPrefix(strings.TrimSpace(s), "+") {
-		return 0, fmt.Errorf("data: classes: %q is not a class number or a range like 0-4", part)
+// parseRange parses one part of a selection: a class, or two classes
+// joined by a dash (names may hold dashes: a part that is a name is that
+// class, and a range is cut at the first dash that leaves a class on
+// either side).
+func parseRange(part string, names []string) (a, b int, err error) {
+	if c, ok, err := parseClass(part, part, names); ok {
+		return c, c, err
 	}
-	if c < 0 || c >= n {
-		return 0, fmt.Errorf("data: classes: %d in %q is out of range 0..%d", c, part, n-1)
+	for i := range len(part) {
+		if part[i] != '-' {
+			continue
+		}
+		a, okA, errA := parseClass(part[:i], part, names)
+		b, okB, errB := parseClass(part[i+1:], part, names)
+		if okA && okB {
+			return a, b, cmp.Or(errA, errB)
+		}
 	}
-	return c, nil
+	return 0, 0, fmt.Errorf("data: classes: %q is not a class number, a class name or a range like 0-4%s", part, namedLike(names))
+}
+
+// parseClass parses one class s of the selection part: ok says whether s
+// is a number or a name, and err is set when the number is out of range.
+func parseClass(s, part string, names []string) (c int, ok bool, err error) {
+	s = strings.TrimSpace(s)
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		c, err := strconv.Atoi(s)
+		if err != nil || c >= len(names) {
+			return 0, true, fmt.Errorf("data: classes: %s in %q is out of range 0..%d", s, part, len(names)-1)
+		}
+		return c, true, nil
+	}
+	if c := slices.Index(names, s); c >= 0 && s != "" {
+		return c, true, nil
+	}
+	return 0, false, nil
+}
+
+// namedLike is " (the classes are s01 … s40)" for classes named otherwise than
+// by their numbers, "" for those named by them.
+func namedLike(names []string) string {
+	if len(names) == 0 || slices.Equal(names, Numbered(len(names))) {
+		return ""
+	}
+	return fmt.Sprintf(" (the classes are %s … %s)", names[0], names[len(names)-1])
 }
 
 // Subset returns the images of the given classes, relabelled 0..k−1 in the

@@ -38,7 +38,7 @@ func TestParseClasses(t *testing.T) {
 		{"", 0, nil, "no classes to select from"},
 		{"0", 0, nil, "out of range"},
 	} {
-		got, err := ParseClasses(tc.spec, tc.n)
+		got, err := ParseClasses(tc.spec, Numbered(tc.n))
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("ParseClasses(%q, %d) error %v, want one line containing %q", tc.spec, tc.n, err, tc.err)
@@ -48,6 +48,46 @@ func TestParseClasses(t *testing.T) {
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("ParseClasses(%q, %d) = %v, %v; want %v", tc.spec, tc.n, got, err, tc.want)
 		}
+	}
+}
+
+// TestParseClassNames: a class is its number or its name, names may hold
+// dashes, and a range of names is cut where both sides are classes.
+func TestParseClassNames(t *testing.T) {
+	names := []string{"s01", "s02", "s03", "anne-marie", "bob", "x-1", "7"}
+	for _, tc := range []struct {
+		spec string
+		want []int
+		err  string
+	}{
+		{"s01-s03", []int{0, 1, 2}, ""},
+		{"s02, bob", []int{1, 4}, ""},
+		{"anne-marie", []int{3}, ""},
+		{"anne-marie-bob", []int{3, 4}, ""},
+		{"s03-anne-marie", []int{2, 3}, ""},
+		{"bob-x-1", []int{4, 5}, ""},
+		{"0-s02", []int{0, 1}, ""},
+		{"7", nil, `7 in "7" is out of range 0..6`}, // a number is a position
+		{"6", []int{6}, ""},
+		{"s03-s01", nil, `range "s03-s01" is reversed`},
+		{"s04", nil, `"s04" is not a class number, a class name or a range like 0-4 (the classes are s01 … 7)`},
+		{"anne", nil, `"anne" is not a class number`},
+		{"s01-s09", nil, `"s01-s09" is not a class number`},
+		{"s01-", nil, `"s01-" is not a class number`},
+	} {
+		got, err := ParseClasses(tc.spec, names)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseClasses(%q) = %v, %v; want an error with %q", tc.spec, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseClasses(%q) = %v, %v; want %v", tc.spec, got, err, tc.want)
+		}
+	}
+	if _, err := ParseClasses("x", Numbered(10)); err == nil || strings.Contains(err.Error(), "the classes are") {
+		t.Errorf("numbered classes: error %v, want one that does not list their names", err)
 	}
 }
 
@@ -67,7 +107,7 @@ func TestTrainClasses(t *testing.T) {
 		{"2-2", 5, nil, `classes "2-2": need at least 2 classes`},
 		{"7", 5, nil, "out of range"},
 	} {
-		got, err := TrainClasses(tc.spec, tc.n)
+		got, err := TrainClasses(tc.spec, Numbered(tc.n))
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("TrainClasses(%q, %d) = %v, %v; want one line with %q", tc.spec, tc.n, got, err, tc.err)

@@ -154,7 +154,7 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 	turning := make([]bool, len(identities)) // by label: the identities of turns.Classes
 	if turns.N > 0 {
 		s.Alts = make([][]float32, turns.N)
-		classes, err := ParseClasses(turns.Classes, len(identities))
+		classes, err := ParseClasses(turns.Classes, identities)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -243,7 +243,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
 	}
-	classes, err := data.TrainClasses(req.Classes, len(train.Classes))
+	classes, err := data.TrainClasses(req.Classes, train.Classes)
 	if err != nil {
 		return nil, requestError{err.Error()}
 	}
