@@ -125,6 +125,18 @@ type Provenance struct {
 	Optimizer  string  `json:"optimizer"`
 	Seed       int64   `json:"seed"`
 	Steps      int     `json:"steps"`
-	Created    string  `json:"created"` // RFC 3339
-	Version    string  `json:"version"` // metriclab version that wrote it
+	// The rest of the recipe (metriclab train's flags of those names;
+	// a preset is recorded as what it set).
+	Schedule    string  `json:"schedule,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Augment     string  `json:"augment,omitempty"`
+	Compose     string  `json:"compose,omitempty"`
+	Turns       int     `json:"turns,omitempty"`
+	Glyphs      int     `json:"glyphs,omitempty"`
+	// EarlyStop is the patience in epochs, and BestEpoch the epoch whose
+	// parameters the model holds when early stopping kept one.
+	EarlyStop int    `json:"early_stop,omitempty"`
+	BestEpoch int    `json:"best_epoch,omitempty"`
+	Created   string `json:"created"` // RFC 3339
+	Version   string `json:"version"` // metriclab version that wrote it
 }

@@ -633,3 +633,23 @@ func TestClassNamesClash(t *testing.T) {
 		t.Errorf("without glyphs: %v", err)
 	}
 }
+
+// TestModelRecordsRecipe: the model file says how it was trained beyond
+// the optimiser: schedule, weight decay, augmentation, composition, turns,
+// glyphs and early stopping, as the request gave them.
+func TestModelRecordsRecipe(t *testing.T) {
+	req := barsRequest()
+	wd := 0.002
+	req.Schedule, req.WeightDecay, req.Augment, req.Compose, req.Turns, req.Glyphs, req.EarlyStop = "constant", &wd, "faces", "1x2", 4, 3, 1
+	j, err := New(req, bars(16, 3), nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	got := j.Model().Meta.Provenance
+	want := core.Provenance{Schedule: "constant", WeightDecay: 0.002, Augment: "faces", Compose: "1x2", Turns: 4, Glyphs: 3, EarlyStop: 1}
+	got.Data, got.Epochs, got.Batch, got.LR, got.Optimizer, got.Seed, got.Created, got.Version = "", 0, 0, 0, "", 0, "", ""
+	if got != want {
+		t.Errorf("provenance %+v, want the recipe %+v", got, want)
+	}
+}

@@ -140,6 +140,12 @@ func TestEarlyStop(t *testing.T) {
 		}
 	}
 	want := plain.Model()
+	if p := got.Meta.Provenance; p.EarlyStop != 2 || p.BestEpoch != best {
+		t.Errorf("provenance: early stop %d, best epoch %d; want 2 and %d", p.EarlyStop, p.BestEpoch, best)
+	}
+	if p := want.Meta.Provenance; p.EarlyStop != 0 || p.BestEpoch != 0 {
+		t.Errorf("provenance without early stopping: early stop %d, best epoch %d; want none", p.EarlyStop, p.BestEpoch)
+	}
 	if got.Meta.Threshold != want.Meta.Threshold {
 		t.Errorf("threshold %g, want the best epoch's %g", got.Meta.Threshold, want.Meta.Threshold)
 	}
