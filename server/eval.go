@@ -56,6 +56,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pcaK < 1 {
 		return badInput("pca %d must be ≥ 1", *pcaK)
 	}
+	if !slices.Contains(evalMetrics, *metricName) {
+		return badInput("unknown metric %q (want %s)", *metricName, strings.Join(evalMetrics, ", "))
+	}
 	if *input != "" && *modelPath != "raw" {
 		return badInput("--input is for --model raw: a model file has its own input")
 	}
@@ -99,9 +102,14 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return badInput("unknown classes %q overlap the evaluated classes", *unknownSpec)
 		}
 	}
-	trainE, err := embed(train)
-	if err != nil {
-		return err
+	// The training images fit a metric, give the class centres of the
+	// same identities and the gallery of --unknown; cosine and Euclidean
+	// distances on other identities need none of them.
+	var trainE eval.Embeddings
+	if fits := *metricName == "whiten" || *metricName == "linear"; fits || slices.Equal(train.Classes, test.Classes) || unknown != nil {
+		if trainE, err = embed(train); err != nil {
+			return err
+		}
 	}
 	testE, err := embed(test)
 	if err != nil {
@@ -346,8 +354,11 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Me
 		}
 		return m, nil
 	}
-	return nil, badInput("unknown metric %q (want cosine, euclidean, whiten or linear)", name)
+	return nil, badInput("unknown metric %q (want %s)", name, strings.Join(evalMetrics, ", "))
 }
+
+// evalMetrics are the metrics fitMetric knows.
+var evalMetrics = []string{"cosine", "euclidean", "whiten", "linear"}
 
 func overlaps(a, b []string) bool {
 	seen := make(map[string]bool, len(a))

@@ -93,6 +93,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"eval missing model", []string{"eval", "--model", filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{"eval without model", []string{"eval"}, "--model is required"},
 		{"eval bad metric", []string{"eval", "--model", "raw", "--metric", "manhattan"}, "manhattan"},
+		{"eval bad metric before any load", []string{"eval", "--model", "raw", "--metric", "manhattan", "--data", filepath.Join(dir, "nope")}, `unknown metric "manhattan" (want cosine, euclidean, whiten, linear)`},
 		{"eval raw flip test", []string{"eval", "--model", "raw", "--flip-test"}, "--flip-test needs a model"},
 		{"bench cuda", []string{"bench", "--device", "cuda"}, "cuda"},
 		{"serve bad allowed host", []string{"serve", "--allowed-hosts", "http://class.example.org", "--data-dir", filepath.Join(dir, "d")}, "allowed host"},
