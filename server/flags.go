@@ -420,6 +420,9 @@ func (f *modelFlags) spec(data string) (core.Spec, error) {
 		return s, err
 	}
 	s.Crop = crop
+	if f.set("views") && strings.TrimSpace(f.views) == "" {
+		return s, badInput("views \"\": want %s (one encoder) or windows separated by commas", msg.ViewWhole)
+	}
 	if s.Views, err = msg.ParseViews(f.views); err != nil {
 		return s, badInput("views %q: %v", f.views, err)
 	}

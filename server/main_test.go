@@ -82,6 +82,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"crop of nothing", []string{"train", "--crop", "0,0,0,0", "--out", out}, `crop "0,0,0,0": want x0 < x1 and y0 < y1`},
 		{"crop outside the image", []string{"train", "--crop", "0,0,1.5,1", "--out", out}, "crop [0 0 1.5 1]: fractions must be in [0, 1]"},
 		{"unknown view", []string{"train", "--views", "whole,middle", "--out", out}, `views "whole,middle": view "middle": want whole, centre, left, lower, right, upper or fractions x0:y0:x1:y1`},
+		{"empty views", []string{"train", "--views", "", "--out", out}, `views "": want whole (one encoder) or windows separated by commas`},
 		{"a view twice", []string{"train", "--views", "whole,upper,upper", "--out", out}, "view 2 (upper) repeats view 1"},
 		{"views and a crop", []string{"train", "--views", "whole,upper", "--crop", "lower", "--out", out}, "a crop and views: give the windows as views"},
 		{"one view and a crop", []string{"train", "--views", "upper", "--crop", "lower", "--out", out}, "--crop and --views upper: give the windows as views"},
