@@ -269,6 +269,9 @@ func (f *modelFlags) set(name string) bool { return flagGiven(f.fs, name) }
 // flagGiven reports whether the named flag of fs was given on the command
 // line.
 func flagGiven(fs *flag.FlagSet, name string) bool {
+	if fs == nil { // modelFlags not from the command line (eval --model raw)
+		return false
+	}
 	found := false
 	fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == name {
@@ -421,7 +424,7 @@ func (f *modelFlags) spec(data string) (core.Spec, error) {
 	}
 	s.Crop = crop
 	if f.set("views") && strings.TrimSpace(f.views) == "" {
-		return s, badInput("views \"\": want %s (one encoder) or windows separated by commas", msg.ViewWhole)
+		return s, badInput("views %q: want %s (one encoder) or windows separated by commas", f.views, msg.ViewWhole)
 	}
 	if s.Views, err = msg.ParseViews(f.views); err != nil {
 		return s, badInput("views %q: %v", f.views, err)
