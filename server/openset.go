@@ -120,7 +120,7 @@ func disjointClasses(trFlag, evFlag, tr, ev string, names []string) error {
 	}
 	for _, c := range a {
 		if slices.Contains(b, c) {
-			return badInput("%s %q and %s %q share class %s: an open set evaluates identities never trained on", trFlag, tr, evFlag, ev, names[c])
+			return badInput("%s %q and %s %q share class %q: an open set evaluates identities never trained on", trFlag, tr, evFlag, ev, names[c])
 		}
 	}
 	return nil

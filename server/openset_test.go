@@ -77,7 +77,7 @@ func TestOpenSet(t *testing.T) {
 	// By number or by name: the identities are a-diagonal … b-vertical,
 	// and 3 is b-diagonal.
 	code, _, stderr = runCLI(t, "openset", "--data", folder, "--train-classes", "0-3", "--eval-classes", "b-diagonal-b-vertical")
-	if code != 2 || !strings.Contains(stderr, `share class b-diagonal:`) {
+	if code != 2 || !strings.Contains(stderr, `share class "b-diagonal":`) {
 		t.Errorf("overlap: exit %d, %q", code, stderr)
 	}
 }

@@ -79,10 +79,12 @@ func Shuffle(dst []int, rng *rand.Rand) []int {
 // the labels' order): "" is all of them; otherwise a comma-separated list
 // of classes and inclusive ranges. A class is its number, 0..len(names)−1,
 // or its name: "0-4", "0,2,4", "0-2,7,9", "s01-s20" and "s01,s07" all
-// select. A number is always a position, even among classes named by
-// numbers. The result is sorted and has no duplicates. A number out of
-// range, a name not among names, a reversed range, anything else that is
-// neither, and a selection of no class are errors.
+// select. A number is a position; one that is also the name of another
+// class (folders named 01, 02, …) is refused as ambiguous. A name that
+// holds a comma, or starts or ends with a space, is selected by its
+// number. The result is sorted and has no duplicates. A number out of
+// range, an ambiguous one, a name not among names, a reversed range,
+// anything else that is neither, and a selection of no class are errors.
 func ParseClasses(spec string, names []string) ([]int, error) {
 	n := len(names)
 	if strings.TrimSpace(spec) == "" {
@@ -169,6 +171,9 @@ func parseClass(s, part string, names []string) (c int, ok bool, err error) {
 		c, err := strconv.Atoi(s)
 		if err != nil || c >= len(names) {
 			return 0, true, fmt.Errorf("data: classes: %s in %q is out of range 0..%d", s, part, len(names)-1)
+		}
+		if named := slices.Index(names, s); named >= 0 && named != c {
+			return 0, true, fmt.Errorf("data: classes: %s in %q is ambiguous: class number %s is named %q, and the class named %q is number %d", s, part, s, names[c], s, named)
 		}
 		return c, true, nil
 	}

@@ -86,6 +86,17 @@ func TestParseClassNames(t *testing.T) {
 			t.Errorf("ParseClasses(%q) = %v, %v; want %v", tc.spec, got, err, tc.want)
 		}
 	}
+	// Folders named by numbers that are not their positions.
+	padded := []string{"01", "02", "03", "1"}
+	if _, err := ParseClasses("01-02", padded); err == nil || !strings.Contains(err.Error(), `01 in "01-02" is ambiguous: class number 01 is named "02", and the class named "01" is number 0`) {
+		t.Errorf("ParseClasses(01-02) among %v: error %v, want it ambiguous", padded, err)
+	}
+	if _, err := ParseClasses("1", padded); err == nil || !strings.Contains(err.Error(), "ambiguous") {
+		t.Errorf("ParseClasses(1) among %v: error %v, want it ambiguous (the class named 1 is number 3)", padded, err)
+	}
+	if got, err := ParseClasses("2", padded); err != nil || !slices.Equal(got, []int{2}) {
+		t.Errorf("ParseClasses(2) among %v = %v, %v; want [2]: no class is named 2", padded, got, err)
+	}
 	if _, err := ParseClasses("x", Numbered(10)); err == nil || strings.Contains(err.Error(), "the classes are") {
 		t.Errorf("numbered classes: error %v, want one that does not list their names", err)
 	}
