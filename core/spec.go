@@ -127,6 +127,8 @@ type Provenance struct {
 	Steps      int     `json:"steps"`
 	// The rest of the recipe (metriclab train's flags of those names;
 	// a preset is recorded as what it set).
+	Miner       string  `json:"miner,omitempty"`    // triplet's
+	Distance    string  `json:"distance,omitempty"` // contrastive's and triplet's
 	Schedule    string  `json:"schedule,omitempty"`
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	Augment     string  `json:"augment,omitempty"`

@@ -756,7 +756,7 @@ func (j *Job) Model() *core.Model {
 			Spec: j.spec, Loss: j.loss.Name(), LossParams: j.loss.Params(), Classes: j.classes,
 			Provenance: core.Provenance{Data: j.req.Data, Epochs: j.req.Epochs, Batch: j.req.Batch, LR: j.opt.LR,
 				Optimizer: j.opt.Name, Seed: j.req.Seed, Steps: j.tr.Iter(),
-				Schedule: j.opt.Schedule, WeightDecay: j.opt.WeightDecay, Augment: j.req.Augment, Compose: j.req.Compose,
+				Miner: j.req.Miner, Distance: j.req.Distance, Schedule: j.opt.Schedule, WeightDecay: j.opt.WeightDecay, Augment: j.req.Augment, Compose: j.req.Compose,
 				Turns: j.req.Turns, Glyphs: j.req.Glyphs, EarlyStop: j.req.EarlyStop,
 				Created: time.Now().UTC().Format(time.RFC3339), Version: j.opts.Version},
 		},
