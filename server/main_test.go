@@ -191,6 +191,20 @@ func TestEvalMetricOnFlatImages(t *testing.T) {
 	}
 }
 
+// writeOtherShapes is writeShapes of other people: the identities are
+// named other-horizontal, other-vertical and other-diagonal, as a folder's
+// test/ holds people its train/ does not.
+func writeOtherShapes(t *testing.T, dir string, perClass int) {
+	t.Helper()
+	tmp := t.TempDir()
+	writeShapes(t, tmp, perClass)
+	for _, name := range []string{"horizontal", "vertical", "diagonal"} {
+		if err := renameInto(filepath.Join(tmp, name), filepath.Join(dir, "other-"+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // writeShapes writes a tiny image folder: three identities whose images are
 // a bright bar at three orientations, with jittered position and contrast.
 func writeShapes(t *testing.T, dir string, perClass int) {
@@ -554,7 +568,10 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 	dir := t.TempDir()
 	shapes := filepath.Join(dir, "shapes")
 	writeShapes(t, filepath.Join(shapes, "train"), 10)
-	writeShapes(t, filepath.Join(shapes, "test"), 5)
+	writeOtherShapes(t, filepath.Join(shapes, "test"), 5)
+	same := filepath.Join(dir, "same")
+	writeShapes(t, filepath.Join(same, "train"), 10)
+	writeShapes(t, filepath.Join(same, "test"), 5)
 	small := []string{"--data", shapes, "--dim", "8", "--epochs", "1", "--batch", "8"}
 	for _, c := range []struct {
 		name string
@@ -575,6 +592,7 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"eval unknown out of range", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "12"}, `--unknown: data: classes: 12 in "12" is out of range`},
 		{"eval unknown overlapping", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "8-9"}, `unknown classes "8-9" overlap the evaluated classes`},
 		{"serve max job memory", []string{"serve", "--max-job-memory", "-2", "--data-dir", filepath.Join(t.TempDir(), "d")}, "max-job-memory -2 must be ≥ -1"},
+		{"openset people in train/ and test/", []string{"openset", "--data", same, "--train-classes", "vertical"}, `"vertical" is in train/ and test/: an open set evaluates identities never trained on`},
 		{"openset digits trained on", []string{"openset", "--train-classes", "0-4", "--eval-classes", "3-9"}, `train-classes "0-4" and eval-classes "3-9" share class "3"`},
 		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
 		{"openset ensemble of one run", append([]string{"openset", "--ensemble"}, small...), "--ensemble needs runs to combine: give one --variant or more"},
@@ -726,7 +744,7 @@ func TestOneIdentity(t *testing.T) {
 
 	open := filepath.Join(dir, "open")
 	writeShapes(t, filepath.Join(open, "train"), 10)
-	writeShapes(t, filepath.Join(open, "test"), 6)
+	writeOtherShapes(t, filepath.Join(open, "test"), 6)
 	code, stdout, stderr := runCLI(t, "openset", "--data", open, "--dim", "8", "--epochs", "1", "--batch", "8", "--baselines=false")
 	want := "Open set on " + open + ": train on classes all (train), evaluate on the unseen classes all (test).\n"
 	if code != 0 || !strings.HasPrefix(stdout, want) {

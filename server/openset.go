@@ -210,6 +210,17 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := checkEvaluable(test, base.data, evalSplit); err != nil {
 		return err
 	}
+	if trainSplit != evalSplit && base.data != "mnist" { // train/ and test/: the same person may be in both
+		trained, err := data.ParseClasses(trainSpec, probe.Classes)
+		if err != nil {
+			return inputError{err}
+		}
+		for _, c := range trained {
+			if slices.Contains(test.Classes, probe.Classes[c]) {
+				return badInput("%s: %q is in train/ and test/: an open set evaluates identities never trained on (choose them with --train-classes and --eval-classes)", base.data, probe.Classes[c])
+			}
+		}
+	}
 	// Every run's training is prepared once (its data loaded, its job
 	// built) and closed, so that a bad value in any variant is refused
 	// before the baselines and the first run's training.
