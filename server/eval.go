@@ -33,7 +33,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	modelPath := fs.String("model", "", "model file (.safetensors), several separated by commas to evaluate their ensemble (unit embeddings concatenated: the cosine is the mean of theirs), or 'raw' to evaluate raw pixels")
 	dataName := fs.String("data", "mnist", "evaluation data: mnist (its test split), or a folder")
 	classSpec := fs.String("classes", "", "evaluate on these classes only, by number or by name, e.g. 5-9 or s21-s40 (default all)")
-	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, by number or by name, e.g. 0-4 (default: the evaluated classes, or every training identity when the test split has other identities)")
+	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, by number or by name, e.g. 0-4 (default: the evaluated identities the training split has, or every training identity when it has none of them)")
 	align := fs.Bool("align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
 	split := fs.String("split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
 	pcaK := fs.Int("pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
@@ -80,7 +80,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	test, train, err := loadEvalSets(src, *dataName, *split, *classSpec, *fitSpec, spec.Input, *seed)
+	test, fitClasses, loadFit, err := loadEvalSets(src, *dataName, *split, *classSpec, *fitSpec, spec.Input, *seed)
 	if err != nil {
 		return err
 	}
@@ -105,8 +105,13 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	// The training images fit a metric, give the class centres of the
 	// same identities and the gallery of --unknown; cosine and Euclidean
 	// distances on other identities need none of them.
+	same := slices.Equal(fitClasses, test.Classes)
 	var trainE eval.Embeddings
-	if fits := *metricName == "whiten" || *metricName == "linear"; fits || slices.Equal(train.Classes, test.Classes) || unknown != nil {
+	if fits := *metricName == "whiten" || *metricName == "linear"; fits || same || unknown != nil {
+		train, err := loadFit()
+		if err != nil {
+			return err
+		}
 		if trainE, err = embed(train); err != nil {
 			return err
 		}
@@ -120,7 +125,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	centres := trainE
-	if !slices.Equal(train.Classes, test.Classes) {
+	if !same {
 		centres = eval.Embeddings{} // other identities: centres from a gallery of the test images
 	}
 	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
@@ -180,63 +185,80 @@ func checkEvaluable(s *data.Set, name, split string) error {
 // class centres of `eval`.
 const fitSize = 10000
 
-// loadEvalSets returns the images to evaluate on and up to fitSize images
-// (stratified, deterministic for seed) that fit the metric and give the
-// class centres.
+// loadEvalSets returns the images to evaluate on, and the identities of up
+// to fitSize images (stratified, deterministic for seed) that fit the
+// metric and give the class centres, with loadFit to load those images:
+// the identities are known from the folder's names alone, so that eval
+// reads (and aligns) the training images only when it uses them.
 //
 // With split "test", the evaluated images are the test split of the classes
 // classSpec, and the fitting images come from the training split: of the
-// classes fitSpec, or, when it is empty, of the evaluated classes when the
-// training split has the test split's identities, or of every training
-// identity when it has others (a folder whose train/ and test/ hold
-// different people: the open set).
+// classes fitSpec, or, when it is empty, of the evaluated identities the
+// training split has, or of every training identity when it has none of
+// them (a folder whose train/ and test/ hold different people: the open
+// set).
 //
 // With split "all" (a folder of identities), the evaluated images are every
 // image of the classes classSpec and the fitting images every image of the
 // classes fitSpec, by default all the others: the two must not share an
 // identity.
-func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.Input, seed int64) (test, fit *data.Set, err error) {
+func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.Input, seed int64) (test *data.Set, fitClasses []string, loadFit func() (*data.Set, error), err error) {
 	testSplit, fitSplit := "test", "train"
 	if split == "all" {
 		testSplit, fitSplit = "all", "all"
 	}
 	test, err = src.loadSubset(name, testSplit, classSpec, in)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	all, err := src.load(name, fitSplit, in)
+	names, err := data.ClassNames(name, fitSplit)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, inputError{err}
 	}
-	evaluated, _ := data.ParseClasses(classSpec, all.Classes)
+	var evaluated []int // the evaluated identities, by their index in names
+	for c, n := range names {
+		if slices.Contains(test.Classes, n) {
+			evaluated = append(evaluated, c)
+		}
+	}
 	var classes []int
 	switch {
 	case fitSpec != "":
-		if classes, err = data.ParseClasses(fitSpec, all.Classes); err != nil {
-			return nil, nil, inputError{fmt.Errorf("fit-classes: %w", err)}
+		if classes, err = data.ParseClasses(fitSpec, names); err != nil {
+			return nil, nil, nil, inputError{fmt.Errorf("fit-classes: %w", err)}
 		}
 		if split == "all" && slices.ContainsFunc(classes, func(c int) bool { return slices.Contains(evaluated, c) }) {
-			return nil, nil, badInput("split all: --fit-classes %q shares identities with --classes %q", fitSpec, classSpec)
+			return nil, nil, nil, badInput("split all: --fit-classes %q shares identities with --classes %q", fitSpec, classSpec)
 		}
 	case split == "all":
-		for c := range all.Classes {
+		for c := range names {
 			if !slices.Contains(evaluated, c) {
 				classes = append(classes, c)
 			}
 		}
 		if len(classes) == 0 {
-			return nil, nil, badInput("split all: every identity is evaluated, none is left to fit the metric; pass --classes")
+			return nil, nil, nil, badInput("split all: every identity is evaluated, none is left to fit the metric; pass --classes")
 		}
-	case overlaps(all.Classes, test.Classes):
+	case len(evaluated) > 0:
 		classes = evaluated
 	default:
-		classes, _ = data.ParseClasses("", all.Classes)
+		classes, _ = data.ParseClasses("", names)
 	}
-	fit = all.Subset(classes)
-	if fit.N > fitSize {
-		_, fit = job.HoldOut(fit, fitSize, seed)
+	for _, c := range classes {
+		fitClasses = append(fitClasses, names[c])
 	}
-	return test, fit, nil
+	loadFit = func() (*data.Set, error) {
+		all, err := src.load(name, fitSplit, in)
+		if err != nil {
+			return nil, err
+		}
+		fit := all.Subset(classes)
+		if fit.N > fitSize {
+			_, fit = job.HoldOut(fit, fitSize, seed)
+		}
+		return fit, nil
+	}
+	return test, fitClasses, loadFit, nil
 }
 
 // loadEnsemble is loadEmbedder of paths, one path (a file of that name)

@@ -376,6 +376,50 @@ func TestFolderHeldOutAndOpenSet(t *testing.T) {
 	}
 }
 
+// TestEvalFitImagesOnlyWhenUsed: eval reads the training split only when
+// it uses it. On a folder whose test/ holds other people, the cosine needs
+// no training image, so a broken one in train/ does not stop it; whitening
+// fits on them and names it.
+func TestEvalFitImagesOnlyWhenUsed(t *testing.T) {
+	open := filepath.Join(t.TempDir(), "open")
+	writeShapes(t, filepath.Join(open, "train"), 10)
+	writeOtherShapes(t, filepath.Join(open, "test"), 6)
+	broken := filepath.Join(open, "train", "horizontal", "zz.png")
+	if err := os.WriteFile(broken, []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "eval", "--model", "raw", "--data", open, "--json"); code != 0 {
+		t.Errorf("eval raw cosine on other people: exit %d: %s", code, stderr)
+	}
+	wantBadInput(t, "zz.png", "eval", "--model", "raw", "--metric", "whiten", "--data", open)
+}
+
+// TestEvalFitsOnEvaluatedNames: when train/ and test/ share some people,
+// the metric is fitted on the evaluated people that train/ has, found by
+// name: --classes names test/'s people, which train/ numbers otherwise
+// (before, the selection was read against train/'s names, and one it
+// could not read left no image to fit on).
+func TestEvalFitsOnEvaluatedNames(t *testing.T) {
+	open := filepath.Join(t.TempDir(), "open")
+	writeShapes(t, filepath.Join(open, "train"), 10)
+	writeShapes(t, filepath.Join(open, "test"), 6)
+	if err := renameInto(filepath.Join(open, "test", "horizontal"), filepath.Join(open, "test", "other-horizontal")); err != nil {
+		t.Fatal(err)
+	}
+	// test/: diagonal, other-horizontal, vertical; train/ has vertical.
+	code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--metric", "whiten", "--data", open, "--classes", "other-horizontal-vertical", "--json")
+	if code != 0 {
+		t.Fatalf("eval whiten on people train/ partly has: exit %d: %s", code, stderr)
+	}
+	var rep evalOutput
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Probes != 12 || !(rep.Verification.Accuracy > 0.5) {
+		t.Errorf("%d probes, verification %.3f: want 12 probes, better than chance", rep.Probes, rep.Verification.Accuracy)
+	}
+}
+
 // TestFlipTestFlag: train --flip-test stores the flip test in the model's
 // spec, eval uses it by default, and eval --flip-test=false embeds without
 // it, which gives other figures on the same pairs.

@@ -38,6 +38,44 @@ func Load(name, split string, in core.Input) (*Set, error) {
 	return s, err
 }
 
+// ClassNames returns the Classes that Load(name, split, …) would give,
+// without reading an image: MNIST's ten digits, or a folder's identities
+// (its sub-folders with images, sorted). It checks what Load checks of
+// name and split.
+func ClassNames(name, split string) ([]string, error) {
+	dir, _, err := splitDir(name, split)
+	if err != nil {
+		return nil, err
+	}
+	if name == "mnist" {
+		return Numbered(10), nil
+	}
+	identities, _, err := listFolder(dir)
+	return identities, err
+}
+
+// splitDir checks split of the data set name, and returns the folder whose
+// sub-folders are the split's identities ("" for MNIST) and whether it is
+// name's own train/ or test/ (sub), which holds the split whole.
+func splitDir(name, split string) (dir string, sub bool, err error) {
+	if split != "train" && split != "test" && split != "all" {
+		return "", false, fmt.Errorf("data: split %q: want train, test or all", split)
+	}
+	if name == "mnist" {
+		if split == "all" {
+			return "", false, fmt.Errorf("data: split all is for a folder of identities; mnist has train and test")
+		}
+		return "", false, nil
+	}
+	if isDir(filepath.Join(name, "train")) && isDir(filepath.Join(name, "test")) {
+		if split == "all" {
+			return "", false, fmt.Errorf("data: split all: %s has train/ and test/ folders; use them", name)
+		}
+		return filepath.Join(name, split), true, nil
+	}
+	return name, false, nil
+}
+
 // Aligner turns a decoded photo into an encoder input of shape in (planar
 // Channels×Height×Width values in [0,1]), reusing dst's storage when it is
 // large enough; reason is "" for a usable photo, and otherwise says why it
@@ -75,11 +113,9 @@ func LoadAligned(name, split string, in core.Input, align Aligner, turns Turns) 
 	if turns.N > 0 && align == nil {
 		return nil, nil, fmt.Errorf("data: turned versions are of photos to align")
 	}
-	if split != "train" && split != "test" && split != "all" {
-		return nil, nil, fmt.Errorf("data: split %q: want train, test or all", split)
-	}
-	if split == "all" && name == "mnist" {
-		return nil, nil, fmt.Errorf("data: split all is for a folder of identities; mnist has train and test")
+	dir, sub, err := splitDir(name, split)
+	if err != nil {
+		return nil, nil, err
 	}
 	if name == "mnist" {
 		if in.Size() != 0 && (in.Channels != 1 || in.Height != 28 || in.Width != 28) {
@@ -88,18 +124,11 @@ func LoadAligned(name, split string, in core.Input, align Aligner, turns Turns) 
 		s, err := MNIST(split)
 		return s, nil, err
 	}
-	all := func(int) bool { return true }
-	if isDir(filepath.Join(name, "train")) && isDir(filepath.Join(name, "test")) {
-		if split == "all" {
-			return nil, nil, fmt.Errorf("data: split all: %s has train/ and test/ folders; use them", name)
-		}
-		return readFolder(filepath.Join(name, split), in, all, align, turns)
-	}
-	if split == "all" {
-		return readFolder(name, in, all, align, turns)
+	if sub || split == "all" {
+		return readFolder(dir, in, func(int) bool { return true }, align, turns)
 	}
 	test := split == "test"
-	return readFolder(name, in, func(i int) bool { return (i%testEvery == testEvery-1) == test }, align, turns)
+	return readFolder(dir, in, func(i int) bool { return (i%testEvery == testEvery-1) == test }, align, turns)
 }
 
 // Turns asks LoadAligned for turned versions of photos: N of every photo,

@@ -361,6 +361,20 @@ func TestLoadSplit(t *testing.T) {
 		t.Errorf("Load(train) with a train folder = %+v, %v", s, err)
 	}
 
+	// ClassNames gives Load's Classes without reading an image.
+	for _, c := range []struct{ name, split string }{{dir, "train"}, {dir, "test"}, {dir, "all"}, {split, "train"}, {split, "test"}} {
+		s, err := Load(c.name, c.split, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if names, err := ClassNames(c.name, c.split); err != nil || !slices.Equal(names, s.Classes) {
+			t.Errorf("ClassNames(%s, %s) = %q, %v; Load's Classes %q", c.name, c.split, names, err, s.Classes)
+		}
+	}
+	if names, err := ClassNames("mnist", "test"); err != nil || !slices.Equal(names, Numbered(10)) {
+		t.Errorf("ClassNames(mnist) = %q, %v", names, err)
+	}
+
 	for _, tc := range []struct {
 		name, split string
 		in          core.Input
@@ -369,10 +383,13 @@ func TestLoadSplit(t *testing.T) {
 		{dir, "val", in, `split "val"`},
 		{split, "all", in, "has train/ and test/ folders"},
 		{"mnist", "all", core.Input{}, "mnist has train and test"},
-		{"mnist", "train", core.Input{Channels: 3, Height: 32, Width: 32}, "mnist images are 1×28×28"},
+		{"mnist", "train", core.Input{Channels: 3, Height: 32, Width: 32}, "mnist images are 1×28×28"}, // the one ClassNames, without an input, cannot refuse
 	} {
 		if _, err := Load(tc.name, tc.split, tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Load(%s, %s) error %v, want %q", tc.name, tc.split, err, tc.want)
+		}
+		if _, err := ClassNames(tc.name, tc.split); tc.split != "train" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("ClassNames(%s, %s) error %v, want %q", tc.name, tc.split, err, tc.want)
 		}
 	}
 }
