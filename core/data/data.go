@@ -144,23 +144,35 @@ func TrainClasses(spec string, names []string) ([]int, error) {
 
 // parseRange parses one part of a selection: a class, or two classes
 // joined by a dash (names may hold dashes: a part that is a name is that
-// class, and a range is cut at the first dash that leaves a class on
-// either side).
+// class, and a range is cut at the dash that leaves a class on either
+// side; a part that can be cut so at two dashes, into two ranges, is
+// refused as ambiguous).
 func parseRange(part string, names []string) (a, b int, err error) {
 	if c, ok, err := parseClass(part, part, names); ok {
 		return c, c, err
 	}
+	cut := -1
 	for i := range len(part) {
 		if part[i] != '-' {
 			continue
 		}
-		a, okA, errA := parseClass(part[:i], part, names)
-		b, okB, errB := parseClass(part[i+1:], part, names)
-		if okA && okB {
-			return a, b, cmp.Or(errA, errB)
+		ra, okA, errA := parseClass(part[:i], part, names)
+		rb, okB, errB := parseClass(part[i+1:], part, names)
+		if !okA || !okB {
+			continue
+		}
+		if cut >= 0 && (ra != a || rb != b) {
+			return 0, 0, fmt.Errorf("data: classes: %q is ambiguous: it reads as %q to %q and as %q to %q; give these classes by number",
+				part, part[:cut], part[cut+1:], part[:i], part[i+1:])
+		}
+		if cut < 0 {
+			cut, a, b, err = i, ra, rb, cmp.Or(errA, errB)
 		}
 	}
-	return 0, 0, fmt.Errorf("data: classes: %q is not a class number, a class name or a range like 0-4%s", part, namedLike(names))
+	if cut < 0 {
+		return 0, 0, fmt.Errorf("data: classes: %q is not a class number, a class name or a range like 0-4%s", part, namedLike(names))
+	}
+	return a, b, err
 }
 
 // parseClass parses one class s of the selection part: ok says whether s

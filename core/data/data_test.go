@@ -86,6 +86,14 @@ func TestParseClassNames(t *testing.T) {
 			t.Errorf("ParseClasses(%q) = %v, %v; want %v", tc.spec, got, err, tc.want)
 		}
 	}
+	// A part cut at two dashes into two ranges.
+	dashed := []string{"a", "a-b", "b", "b-c", "c"}
+	if _, err := ParseClasses("a-b-c", dashed); err == nil || !strings.Contains(err.Error(), `"a-b-c" is ambiguous: it reads as "a" to "b-c" and as "a-b" to "c"; give these classes by number`) {
+		t.Errorf("ParseClasses(a-b-c) among %v: error %v, want it ambiguous", dashed, err)
+	}
+	if got, err := ParseClasses("a-b-b-c", dashed); err != nil || !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("ParseClasses(a-b-b-c) among %v = %v, %v; want [1 2 3]: one cut leaves a class on either side", dashed, got, err)
+	}
 	// Folders named by numbers that are not their positions.
 	padded := []string{"01", "02", "03", "1"}
 	if _, err := ParseClasses("01-02", padded); err == nil || !strings.Contains(err.Error(), `01 in "01-02" is ambiguous: class number 01 is named "02", and the class named "01" is number 0`) {
