@@ -157,6 +157,9 @@ func FormatCard(c msg.ModelCard) ModelRow {
 	}
 	if c.Steps > 0 {
 		r.Training = fmt.Sprintf("%d steps on %s", c.Steps, c.Data)
+		if c.Preset != "" {
+			r.Training += ", preset " + c.Preset
+		}
 	}
 	if c.Metrics != nil {
 		r.Verification = fmt.Sprintf("accuracy %s, EER %s", percent(c.Metrics.Accuracy), percent(c.Metrics.EER))

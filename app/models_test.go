@@ -27,6 +27,11 @@ func TestFormatCard(t *testing.T) {
 	if got != want {
 		t.Errorf("FormatCard =\n%+v, want\n%+v", got, want)
 	}
+	trained := card()
+	trained.Preset = "digits"
+	if got := FormatCard(trained).Training; got != "1875 steps on mnist, preset digits" {
+		t.Errorf("a model of a preset: training %q", got)
+	}
 	// An upload: no name, no metrics, no steps, many classes, small.
 	up := msg.ModelCard{ID: "m8", Arch: "lenet-s", Loss: "softmax", Dim: 128, Threshold: -1, Size: 812,
 		Classes: []string{"a", "b", "c", "d", "e", "f", "g", "h"}}

@@ -44,9 +44,10 @@ func TestParseHashPreset(t *testing.T) {
 			t.Errorf("preset=%s: %+v, notices %q; want %+v", p.Name, got, notices, want)
 		}
 		// What the page sends its trainers is the preset's request, but
-		// for the fields that stay the caller's.
+		// for the fields that stay the caller's, recording its name.
 		r, want := got.Request(got.Loss), p.Request
 		want.Data, want.Classes, want.Seed, want.Device = r.Data, r.Classes, r.Seed, r.Device
+		want.Preset = p.Name
 		if want.Augment == "none" {
 			want.Augment = ""
 		}

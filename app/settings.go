@@ -625,6 +625,7 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 		Data: s.Data, Arch: s.Arch, Loss: loss, Dim: s.Dim, Epochs: s.Epochs,
 		Batch: s.Batch, LR: s.LR, Opt: s.Opt, Classes: s.Classes, Seed: s.Seed,
 		Schedule: s.Schedule, Augment: s.Augment, EmbedBN: s.EmbedBN, FlipTest: s.FlipTest, Compose: s.Compose, Turns: s.Turns, Glyphs: s.Glyphs, EarlyStop: s.EarlyStop,
+		Preset: s.Preset,
 	}
 	if slices.Contains(pkLosses(), loss) {
 		r.Glyphs = 0

@@ -125,8 +125,10 @@ type Provenance struct {
 	Optimizer  string  `json:"optimizer"`
 	Seed       int64   `json:"seed"`
 	Steps      int     `json:"steps"`
-	// The rest of the recipe (metriclab train's flags of those names;
-	// a preset is recorded as what it set).
+	// The rest of the recipe (metriclab train's flags of those names; a
+	// preset is recorded by its name, and as what it set and what was
+	// given beside it).
+	Preset      string  `json:"preset,omitempty"`
 	Miner       string  `json:"miner,omitempty"`    // triplet's
 	Distance    string  `json:"distance,omitempty"` // contrastive's and triplet's
 	Schedule    string  `json:"schedule,omitempty"`

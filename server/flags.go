@@ -197,10 +197,10 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	if f.preset == "" {
 		return nil
 	}
-	p, ok := msg.PresetByName(f.preset)
-	if !ok {
-		return badInput("unknown preset %q (want %s)", f.preset, strings.Join(msg.PresetNames(), ", "))
+	if err := msg.CheckPreset(f.preset); err != nil {
+		return inputError{err}
 	}
+	p, _ := msg.PresetByName(f.preset)
 	r := p.Request
 	setString := func(name string, dst *string, v string) {
 		if !f.set(name) && v != "" {

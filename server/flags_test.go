@@ -55,6 +55,10 @@ func TestApplyPreset(t *testing.T) {
 		}
 	}
 
+	if req := trainRequest(mf, "faces-folder", "", epochs); req.Preset != "faces" {
+		t.Errorf("the request of --preset faces records preset %q", req.Preset)
+	}
+
 	mf, epochs = parse("--preset", "faces", "--dim", "16", "--epochs", "2", "--lr", "0.5", "--augment", "none", "--m", "0.1")
 	if mf.dim != 16 || epochs != 2 || mf.augment != "none" || mf.arch != r.Arch {
 		t.Errorf("explicit flags: dim %d, epochs %d, augment %q, arch %q", mf.dim, epochs, mf.augment, mf.arch)

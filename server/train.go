@@ -234,7 +234,7 @@ func trainRequest(mf *modelFlags, dataName, classSpec string, epochs int) msg.Tr
 	lc := mf.lossConfig()
 	req := msg.TrainRequest{Data: dataName, Arch: mf.arch, Loss: mf.loss, LossParams: lc.Values, Miner: lc.Miner,
 		Distance: lc.Distance, Dim: mf.dim, Epochs: epochs, Batch: mf.batch, Opt: mf.opt, Classes: classSpec,
-		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu", Augment: mf.augment, EmbedBN: mf.embedBN, FlipTest: mf.flipTest, Compose: mf.compose, Turns: mf.turns, Glyphs: mf.lossGlyphs(), EarlyStop: mf.earlyStop}
+		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu", Augment: mf.augment, EmbedBN: mf.embedBN, FlipTest: mf.flipTest, Compose: mf.compose, Turns: mf.turns, Glyphs: mf.lossGlyphs(), EarlyStop: mf.earlyStop, Preset: mf.preset}
 	if mf.lrSet() {
 		req.LR = mf.lr
 	}

@@ -209,6 +209,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.EarlyStop < 0 || req.EarlyStop > 10000 {
 		return nil, badRequest("early stop after %d epochs out of range [0, 10000]", req.EarlyStop)
 	}
+	if err := msg.CheckPreset(req.Preset); err != nil {
+		return nil, requestError{err.Error()}
+	}
 	aug, err := data.AugmentationByName(req.Augment)
 	if err != nil {
 		return nil, requestError{err.Error()}
@@ -756,7 +759,7 @@ func (j *Job) Model() *core.Model {
 			Spec: j.spec, Loss: j.loss.Name(), LossParams: j.loss.Params(), Classes: j.classes,
 			Provenance: core.Provenance{Data: j.req.Data, Epochs: j.req.Epochs, Batch: j.req.Batch, LR: j.opt.LR,
 				Optimizer: j.opt.Name, Seed: j.req.Seed, Steps: j.tr.Iter(),
-				Miner: j.req.Miner, Distance: j.req.Distance, Schedule: j.opt.Schedule, WeightDecay: j.opt.WeightDecay, Augment: j.req.Augment, Compose: j.req.Compose,
+				Preset: j.req.Preset, Miner: j.req.Miner, Distance: j.req.Distance, Schedule: j.opt.Schedule, WeightDecay: j.opt.WeightDecay, Augment: j.req.Augment, Compose: j.req.Compose,
 				Turns: j.req.Turns, Glyphs: j.req.Glyphs, EarlyStop: j.req.EarlyStop,
 				Created: time.Now().UTC().Format(time.RFC3339), Version: j.opts.Version},
 		},

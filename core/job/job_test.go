@@ -228,6 +228,7 @@ func TestBadRequests(t *testing.T) {
 		{"negative lr", func(r *msg.TrainRequest) { r.LR = -1 }, "learning rate -1"},
 		{"no epochs", func(r *msg.TrainRequest) { r.Epochs = 0 }, "epochs 0"},
 		{"bad augmentation", func(r *msg.TrainRequest) { r.Augment = "mirror" }, `unknown augmentation "mirror"`},
+		{"unknown preset", func(r *msg.TrainRequest) { r.Preset = "cats" }, `unknown preset "cats" (want digits, faces, face-photos)`},
 		{"negative patience", func(r *msg.TrainRequest) { r.EarlyStop = -1 }, "early stop after -1 epochs"},
 		{"negative weight decay", func(r *msg.TrainRequest) { wd := -1.0; r.WeightDecay = &wd }, "weight decay -1"},
 		{"crop outside", func(r *msg.TrainRequest) { r.Crop = msg.Crop{0, 0, 2, 1} }, "fractions must be in [0, 1]"},
@@ -641,13 +642,14 @@ func TestModelRecordsRecipe(t *testing.T) {
 	req := barsRequest()
 	wd := 0.002
 	req.Schedule, req.WeightDecay, req.Augment, req.Compose, req.Turns, req.Glyphs, req.EarlyStop = "constant", &wd, "faces", "1x2", 4, 3, 1
+	req.Preset = "faces" // a record: the fields beside it are what trains
 	j, err := New(req, bars(16, 3), nil, Options{Val: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
 	got := j.Model().Meta.Provenance
-	want := core.Provenance{Schedule: "constant", WeightDecay: 0.002, Augment: "faces", Compose: "1x2", Turns: 4, Glyphs: 3, EarlyStop: 1}
+	want := core.Provenance{Preset: "faces", Schedule: "constant", WeightDecay: 0.002, Augment: "faces", Compose: "1x2", Turns: 4, Glyphs: 3, EarlyStop: 1}
 	got.Data, got.Epochs, got.Batch, got.LR, got.Optimizer, got.Seed, got.Created, got.Version = "", 0, 0, 0, "", 0, "", ""
 	if got != want {
 		t.Errorf("provenance %+v, want the recipe %+v", got, want)

@@ -57,11 +57,12 @@ type ModelCard struct {
 	Views      []Crop               `json:"views,omitempty"` // the windows of an encoder of views (core.Spec.Views)
 	Input      Input                `json:"input"`
 	Classes    []string             `json:"classes"`
-	Threshold  float64              `json:"threshold"` // recommended cosine threshold for 1:1 verification
-	FAR        float64              `json:"far"`       // false accept rate at Threshold
-	Metrics    *VerificationSummary `json:"metrics"`   // the training job's last verification; nil for uploads
-	Steps      int                  `json:"steps"`     // training steps taken, from the provenance
-	Data       string               `json:"data"`      // training data, from the provenance
+	Threshold  float64              `json:"threshold"`        // recommended cosine threshold for 1:1 verification
+	FAR        float64              `json:"far"`              // false accept rate at Threshold
+	Metrics    *VerificationSummary `json:"metrics"`          // the training job's last verification; nil for uploads
+	Steps      int                  `json:"steps"`            // training steps taken, from the provenance
+	Data       string               `json:"data"`             // training data, from the provenance
+	Preset     string               `json:"preset,omitempty"` // the recipe trained with, from the provenance
 	JobID      string               `json:"job_id,omitempty"`
 	Size       int64                `json:"size"`    // bytes of the .safetensors file
 	Created    string               `json:"created"` // RFC 3339, UTC

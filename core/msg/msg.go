@@ -181,6 +181,12 @@ type TrainRequest struct {
 	// verification accuracy has not improved for that many epochs, and the
 	// model is the best epoch's. 0: off (all epochs, the last epoch's model).
 	EarlyStop int `json:"early_stop,omitempty"`
+	// Preset names the recipe (Presets) the other fields were filled
+	// from, as `metriclab train --preset` and the pages' Preset fill them,
+	// fields given beside it winning; "" for none. It is a record, kept in
+	// the model file (core.Provenance.Preset): the fields are what trains,
+	// and a job does not fill them from it.
+	Preset string `json:"preset,omitempty"`
 	// Input is the shape "CxHxW" the images of an uploaded data set are
 	// resized to (a preset's Input; "": 1x32x32, as `metriclab train`
 	// takes a folder). MNIST's images are 1x28x28 only.

@@ -1,5 +1,10 @@
 package msg
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Preset is a training recipe: the fields of a TrainRequest that it sets
 // (Data, Classes, Seed and Device stay the caller's) and the input shape.
 // The command line's --preset, the playground and the Jobs page offer the
@@ -60,6 +65,15 @@ func PresetByName(name string) (Preset, bool) {
 		}
 	}
 	return Preset{}, false
+}
+
+// CheckPreset returns an error naming the presets for a name that is
+// neither "" (none) nor a preset's.
+func CheckPreset(name string) error {
+	if _, ok := PresetByName(name); ok || name == "" {
+		return nil
+	}
+	return fmt.Errorf("unknown preset %q (want %s)", name, strings.Join(PresetNames(), ", "))
 }
 
 // PresetNames returns the presets' names, in order.

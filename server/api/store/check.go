@@ -23,5 +23,5 @@ func CheckModel(path string) (Card, error) {
 	meta := m.Meta
 	return Card{Arch: meta.Spec.Arch, Loss: meta.Loss, LossParams: meta.LossParams, Dim: meta.Spec.Dim, Views: meta.Spec.Views,
 		Input: meta.Spec.Input, Classes: meta.Classes, Threshold: meta.Threshold, FAR: meta.FAR,
-		Steps: meta.Provenance.Steps, Data: meta.Provenance.Data}, nil
+		Steps: meta.Provenance.Steps, Data: meta.Provenance.Data, Preset: meta.Provenance.Preset}, nil
 }
