@@ -60,18 +60,33 @@ type OptConfig struct {
 
 // DefaultOpt returns the default configuration of the named optimiser with
 // a constant schedule: SGD lr 0.01, momentum 0.9, weight decay 5e-4; Adam
-// lr 0.01, β1 0.9, β2 0.999, ε 1e-8, no weight decay. (Adam's lr is 0.01,
+// lr 0.01, β1 0.9, β2 0.999, ε 1e-8, no weight decay; both with the step
+// schedule's decay by StepGamma, should it be chosen (WithSchedule). (Adam's lr is 0.01,
 // not the paper's 1e-3: ArcFace at D = 3 on lenet-s reaches 0.954 after 3
 // epochs at 1e-3, 0.9885 at 0.01.) Any other name gives
 // a config with only Name set, which Validate rejects.
 func DefaultOpt(name string) OptConfig {
 	switch name {
 	case OptSGD:
-		return OptConfig{Name: OptSGD, LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Schedule: ScheduleConstant}
+		return OptConfig{Name: OptSGD, LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Schedule: ScheduleConstant, Gamma: StepGamma}
 	case OptAdam:
-		return OptConfig{Name: OptAdam, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Schedule: ScheduleConstant}
+		return OptConfig{Name: OptAdam, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Schedule: ScheduleConstant, Gamma: StepGamma}
 	}
 	return OptConfig{Name: name}
+}
+
+// StepGamma is the step schedule's decay: the learning rate is divided by
+// 10 at each third of the run (as torch.optim.lr_scheduler.StepLR's
+// common gamma = 0.1).
+const StepGamma = 0.1
+
+// WithSchedule returns c with the named schedule over a run of totalSteps
+// steps: the cosine's T, and the step schedule's decay at each third of
+// them (every ⌈totalSteps/3⌉ steps: two decays, the last third at
+// Gamma²), the schedules of `metriclab train --schedule` and of a job.
+func (c OptConfig) WithSchedule(schedule string, totalSteps int) OptConfig {
+	c.Schedule, c.TotalSteps, c.StepEvery = schedule, totalSteps, max(1, (totalSteps+2)/3)
+	return c
 }
 
 // minNormalFloat32 is float32's smallest normal number, 2^−126.

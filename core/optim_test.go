@@ -97,6 +97,8 @@ func TestSchedules(t *testing.T) {
 	step := with(func(c *OptConfig) { c.Schedule, c.StepEvery, c.Gamma = ScheduleStep, 10, 0.5 })
 	cosine := with(func(c *OptConfig) { c.Schedule, c.TotalSteps = ScheduleCosine, 100 })
 	warm := with(func(c *OptConfig) { c.Schedule, c.TotalSteps, c.Warmup = ScheduleCosine, 100, 4 })
+	// The schedules of a run of 30 steps as train and a job set them.
+	run := func(s string) OptConfig { return base.WithSchedule(s, 30) }
 	for _, c := range []struct {
 		name string
 		cfg  OptConfig
@@ -114,7 +116,13 @@ func TestSchedules(t *testing.T) {
 		{"cosine t=50", cosine, 50, 0.05, 1e-15},                // cos(π/2) = 0
 		{"cosine t=100", cosine, 100, 0, 1e-15},                 // cos π = −1
 		{"cosine t=150", cosine, 150, 0, 1e-15},                 // held at T
-		{"warm-up t=0", warm, 0, 0.025, 1e-15},                  // 0.1·¼·cos-factor(0)=1
+		{"run step t=9", run(ScheduleStep), 9, 0.1, 1e-15},      // a third of 30
+		{"run step t=10", run(ScheduleStep), 10, 0.01, 1e-15},   // ÷ 10
+		{"run step t=29", run(ScheduleStep), 29, 0.001, 1e-15},
+		{"run of 31 step t=30", base.WithSchedule(ScheduleStep, 31), 30, 0.001, 1e-15}, // still the last third: ⌈31/3⌉ = 11
+		{"run cosine t=15", run(ScheduleCosine), 15, 0.05, 1e-15},
+		{"run constant t=29", run(ScheduleConstant), 29, 0.1, 0},
+		{"warm-up t=0", warm, 0, 0.025, 1e-15}, // 0.1·¼·cos-factor(0)=1
 		{"warm-up t=2", warm, 2, 0.1 * 0.75 * 0.5 * (1 + math.Cos(math.Pi*2/100)), 1e-15},
 		{"warm-up t=3", warm, 3, 0.1 * 0.5 * (1 + math.Cos(math.Pi*3/100)), 1e-15}, // (3+1)/4 = 1: no warm-up factor
 	} {
@@ -150,8 +158,8 @@ func TestOptConfigValidate(t *testing.T) {
 		{"negative decay", with(sgd, func(c *OptConfig) { c.WeightDecay = -1 }), "weight decay -1"},
 		{"beta2 1", with(adam, func(c *OptConfig) { c.Beta2 = 1 }), "betas"},
 		{"eps 0", with(adam, func(c *OptConfig) { c.Eps = 0 }), "eps 0"},
-		{"step every 0", with(sgd, func(c *OptConfig) { c.Schedule, c.Gamma = ScheduleStep, 0.1 }), "step every 0"},
-		{"gamma 0", with(sgd, func(c *OptConfig) { c.Schedule, c.StepEvery = ScheduleStep, 5 }), "gamma 0"},
+		{"step every 0", with(sgd, func(c *OptConfig) { c.Schedule = ScheduleStep }), "step every 0"},
+		{"gamma 0", with(sgd, func(c *OptConfig) { c.Schedule, c.StepEvery, c.Gamma = ScheduleStep, 5, 0 }), "gamma 0"},
 		{"cosine T 0", with(sgd, func(c *OptConfig) { c.Schedule = ScheduleCosine }), "total steps 0"},
 		{"bad schedule", with(sgd, func(c *OptConfig) { c.Schedule = "linear" }), `unknown schedule "linear"`},
 		{"negative warm-up", with(sgd, func(c *OptConfig) { c.Warmup = -1 }), "warm-up -1"},

@@ -376,6 +376,37 @@ func TestFolderHeldOutAndOpenSet(t *testing.T) {
 	}
 }
 
+// TestTrainEverySchedule: train takes each schedule its help offers (the
+// step schedule had no decay and was refused, "gamma 0", whatever the
+// flags), and the last progress line shows the learning rate of the last
+// step: Adam's 0.01 as it is, divided by 10 twice, or near the cosine's
+// end (a run of a few steps: ½(1 + cos(π·(T−1)/T)) of it).
+func TestTrainEverySchedule(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 12)
+	for schedule, lastOK := range map[string]func(lr float64) bool{
+		"constant": func(lr float64) bool { return math.Abs(lr-0.01) < 1e-12 },
+		"step":     func(lr float64) bool { return math.Abs(lr-0.0001) < 1e-12 },
+		"cosine":   func(lr float64) bool { return lr > 0 && lr < 0.01*0.2 },
+	} {
+		code, stdout, stderr := runCLI(t, "train", "--data", shapes, "--dim", "4", "--epochs", "3", "--batch", "8", "--schedule", schedule,
+			"--json", "--out", filepath.Join(dir, schedule+".safetensors"))
+		if code != 0 {
+			t.Errorf("--schedule %s: exit %d: %s", schedule, code, stderr)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		var last progress
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+			t.Fatal(err)
+		}
+		if !lastOK(last.LR) {
+			t.Errorf("--schedule %s: learning rate %g at the last step", schedule, last.LR)
+		}
+	}
+}
+
 // TestEvalFitImagesOnlyWhenUsed: eval reads the training split only when
 // it uses it. On a folder whose test/ holds other people, the cosine needs
 // no training image, so a broken one in train/ does not stop it; whitening

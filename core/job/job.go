@@ -12,6 +12,7 @@
 package job
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -174,7 +175,7 @@ type Job struct {
 // "mnist" and maps [0,1] to [−1,1] otherwise. The loss is losses.New with
 // req.LossParams, Miner and Distance; the optimiser core.DefaultOpt(req.Opt)
 // (default "adam"), with req.LR when it is not 0 and req.Schedule (default
-// "cosine"; "step" decays every third of the run) over all the steps, and
+// "cosine"; "step" divides it by 10 at each third of the run) over all the steps, and
 // req.WeightDecay when it is set. req.Augment names the data.Augmentation
 // applied to every training image of every batch (not to held-out or
 // snapshot images), drawn from a generator of its own; Restore does not
@@ -334,12 +335,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.WeightDecay != nil {
 		j.opt.WeightDecay = *req.WeightDecay
 	}
-	j.opt.Schedule = req.Schedule
-	if j.opt.Schedule == "" {
-		j.opt.Schedule = core.ScheduleCosine
-	}
-	j.opt.TotalSteps = j.total
-	j.opt.StepEvery = max(1, j.total/3)
+	j.opt = j.opt.WithSchedule(cmp.Or(req.Schedule, core.ScheduleCosine), j.total)
 	if err := j.opt.Validate(); err != nil {
 		return nil, requestError{err.Error()}
 	}
@@ -554,7 +550,7 @@ func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 	it := j.tr.Iter() - 1
 	j.rate[it%rateWindow] = time.Since(start)
 
-	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.tr.LR()}
+	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.opt.LRAt(it)}
 	if j.tr.Iter()%j.steps == 0 {
 		p.EpochEnd = true
 		if len(j.folds) > 0 && j.opts.Shard.Index == 0 {

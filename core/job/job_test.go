@@ -77,9 +77,12 @@ func TestJobTrains(t *testing.T) {
 		if end := p.Step%14 == 0; p.EpochEnd != end || (p.Verification != nil) != end {
 			t.Errorf("step %d: EpochEnd %v, Verification %v; want both only at epoch ends", p.Step, p.EpochEnd, p.Verification)
 		}
-		// The cosine schedule reaches 0 at the last step.
-		if !(p.ImgPerS > 0) || p.ETA < 0 || !(p.LR > 0) && p.Step < 42 {
-			t.Errorf("step %d: img/s %g, ETA %g, lr %g", p.Step, p.ImgPerS, p.ETA, p.LR)
+		// The learning rate of the step reported: the cosine schedule's
+		// over the 42 steps, from the request's 0.003 at the first (the
+		// 0-th).
+		want := 0.003 * 0.5 * (1 + math.Cos(math.Pi*float64(p.Step-1)/42))
+		if !(p.ImgPerS > 0) || p.ETA < 0 || math.Abs(p.LR-want) > 1e-12 {
+			t.Errorf("step %d: img/s %g, ETA %g, lr %g (want %g)", p.Step, p.ImgPerS, p.ETA, p.LR, want)
 		}
 		last = p
 	}

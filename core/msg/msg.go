@@ -201,7 +201,7 @@ type Progress struct {
 	Loss     float64 `json:"loss"`
 	Accuracy float64 `json:"accuracy"` // batch accuracy of the nearest class weight, when the loss has weights
 	ImgPerS  float64 `json:"img_per_s"`
-	LR       float64 `json:"lr"`
+	LR       float64 `json:"lr"`                  // the learning rate of the step reported, as Loss is its loss
 	ETA      float64 `json:"eta_s"`               // seconds left
 	EpochEnd bool    `json:"epoch_end,omitempty"` // the step ended an epoch
 	// At epoch ends: 1:1 verification on held-out pairs.
