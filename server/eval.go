@@ -37,7 +37,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	align := fs.Bool("align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
 	split := fs.String("split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
 	pcaK := fs.Int("pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
-	unknownSpec := fs.String("unknown", "", "open-set identification: classes whose test images are probes of unseen identities, by number or by name")
+	unknownSpec := fs.String("unknown", "", "open-set identification: classes whose images (of the evaluated split) are probes of unseen identities, by number or by name; the evaluated identities are enrolled, and the unknown ones fit no metric")
 	metricName := fs.String("metric", "cosine", "metric: cosine, euclidean, whiten (PCA, then Mahalanobis with the within-class covariance) or linear (learned Mahalanobis W, NCA)")
 	input := fs.String("input", "", "with --model raw: input shape CxHxW (default 1x28x28 for mnist, 1x32x32 for a folder)")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
@@ -80,35 +80,21 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	test, fitClasses, loadFit, err := loadEvalSets(src, *dataName, *split, *classSpec, *fitSpec, spec.Input, *seed)
+	sets, err := loadEvalSets(src, *dataName, *split, *classSpec, *fitSpec, *unknownSpec, spec.Input, *seed)
 	if err != nil {
 		return err
 	}
+	test := sets.test
 	if err := checkEvaluable(test, *dataName, *split); err != nil {
 		return err
 	}
-	var unknown *data.Set // --unknown's probes, checked before any embedding
-	if *unknownSpec != "" {
-		all, err := src.load(*dataName, "test", spec.Input)
-		if err != nil {
-			return err
-		}
-		classes, err := data.ParseClasses(*unknownSpec, all.Classes)
-		if err != nil {
-			return badInput("--unknown: %v", err)
-		}
-		unknown = all.Subset(classes)
-		if overlaps(test.Classes, unknown.Classes) {
-			return badInput("unknown classes %q overlap the evaluated classes", *unknownSpec)
-		}
-	}
-	// The training images fit a metric, give the class centres of the
-	// same identities and the gallery of --unknown; cosine and Euclidean
-	// distances on other identities need none of them.
-	same := slices.Equal(fitClasses, test.Classes)
+	// The training images fit a metric and give the class centres and
+	// the gallery of --unknown when they are of the evaluated identities;
+	// cosine and Euclidean distances on other identities need none of them.
+	same := slices.Equal(sets.fitClasses, test.Classes)
 	var trainE eval.Embeddings
-	if fits := *metricName == "whiten" || *metricName == "linear"; fits || same || unknown != nil {
-		train, err := loadFit()
+	if fits := *metricName == "whiten" || *metricName == "linear"; fits || same {
+		train, err := sets.loadFit()
 		if err != nil {
 			return err
 		}
@@ -135,12 +121,19 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			rep.ClosedSet.Classifier = &acc
 		}
 	}
-	if unknown != nil {
-		unknownE, err := embed(unknown)
+	if sets.unknown != nil {
+		unknownE, err := embed(sets.unknown)
 		if err != nil {
 			return err
 		}
-		open := eval.OpenSetIdentification(trainE, testE, unknownE, metric)
+		// The evaluated identities are enrolled: from their training
+		// images, or, when there are none, from a gallery of their test
+		// images (eval.GallerySplit), the rest their known probes.
+		gallery, known := trainE, testE
+		if !same {
+			gallery, known = eval.GallerySplit(testE, *seed)
+		}
+		open := eval.OpenSetIdentification(gallery, known, unknownE, metric)
 		rep.Identification.OpenSet = &open
 	}
 	out := evalOutput{Report: rep, Model: *modelPath, Metric: metric.Name(), Data: *dataName, Probes: testE.N}
@@ -185,11 +178,19 @@ func checkEvaluable(s *data.Set, name, split string) error {
 // class centres of `eval`.
 const fitSize = 10000
 
-// loadEvalSets returns the images to evaluate on, and the identities of up
-// to fitSize images (stratified, deterministic for seed) that fit the
-// metric and give the class centres, with loadFit to load those images:
-// the identities are known from the folder's names alone, so that eval
-// reads (and aligns) the training images only when it uses them.
+// evalSets are the images eval evaluates on (test), --unknown's probes of
+// unseen identities (unknown, nil without), and the identities of up to
+// fitSize training images (stratified, deterministic for the seed) that
+// fit the metric and give the class centres, with loadFit to load those
+// images: the identities are known from the folder's names alone, so that
+// eval reads (and aligns) the training images only when it uses them.
+type evalSets struct {
+	test, unknown *data.Set
+	fitClasses    []string
+	loadFit       func() (*data.Set, error)
+}
+
+// loadEvalSets returns eval's sets.
 //
 // With split "test", the evaluated images are the test split of the classes
 // classSpec, and the fitting images come from the training split: of the
@@ -202,63 +203,94 @@ const fitSize = 10000
 // image of the classes classSpec and the fitting images every image of the
 // classes fitSpec, by default all the others: the two must not share an
 // identity.
-func loadEvalSets(src source, name, split, classSpec, fitSpec string, in core.Input, seed int64) (test *data.Set, fitClasses []string, loadFit func() (*data.Set, error), err error) {
+//
+// The unknown identities (unknownSpec, of the evaluated split) are neither
+// evaluated nor fitted on: the default fitting identities leave them out,
+// and a fitSpec or classSpec that has one is refused. When no identity is
+// left to fit on, loadFit says so: only a metric that fits needs one.
+func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec string, in core.Input, seed int64) (evalSets, error) {
+	var sets evalSets
 	testSplit, fitSplit := "test", "train"
 	if split == "all" {
 		testSplit, fitSplit = "all", "all"
 	}
-	test, err = src.loadSubset(name, testSplit, classSpec, in)
+	all, err := src.load(name, testSplit, in)
 	if err != nil {
-		return nil, nil, nil, err
+		return sets, err
+	}
+	classes, err := data.TrainClasses(classSpec, all.Classes)
+	if err != nil {
+		return sets, inputError{err}
+	}
+	sets.test = all.Subset(classes)
+	var unseen []string // the unknown identities' names
+	if unknownSpec != "" {
+		classes, err := data.ParseClasses(unknownSpec, all.Classes)
+		if err != nil {
+			return sets, badInput("--unknown: %v", err)
+		}
+		sets.unknown = all.Subset(classes)
+		if overlaps(sets.test.Classes, sets.unknown.Classes) {
+			return sets, badInput("unknown classes %q overlap the evaluated classes", unknownSpec)
+		}
+		unseen = sets.unknown.Classes
 	}
 	names, err := data.ClassNames(name, fitSplit)
 	if err != nil {
-		return nil, nil, nil, inputError{err}
+		return sets, inputError{err}
 	}
 	var evaluated []int // the evaluated identities, by their index in names
 	for c, n := range names {
-		if slices.Contains(test.Classes, n) {
+		if slices.Contains(sets.test.Classes, n) {
 			evaluated = append(evaluated, c)
 		}
 	}
-	var classes []int
-	switch {
-	case fitSpec != "":
-		if classes, err = data.ParseClasses(fitSpec, names); err != nil {
-			return nil, nil, nil, inputError{fmt.Errorf("fit-classes: %w", err)}
-		}
-		if split == "all" && slices.ContainsFunc(classes, func(c int) bool { return slices.Contains(evaluated, c) }) {
-			return nil, nil, nil, badInput("split all: --fit-classes %q shares identities with --classes %q", fitSpec, classSpec)
-		}
-	case split == "all":
-		for c := range names {
-			if !slices.Contains(evaluated, c) {
-				classes = append(classes, c)
+	others := func() []int { // the identities neither evaluated nor unknown
+		var cs []int
+		for c, n := range names {
+			if !slices.Contains(evaluated, c) && !slices.Contains(unseen, n) {
+				cs = append(cs, c)
 			}
 		}
-		if len(classes) == 0 {
-			return nil, nil, nil, badInput("split all: every identity is evaluated, none is left to fit the metric; pass --classes")
+		return cs
+	}
+	var fit []int
+	switch {
+	case fitSpec != "":
+		if fit, err = data.ParseClasses(fitSpec, names); err != nil {
+			return sets, inputError{fmt.Errorf("fit-classes: %w", err)}
 		}
+		if split == "all" && slices.ContainsFunc(fit, func(c int) bool { return slices.Contains(evaluated, c) }) {
+			return sets, badInput("split all: --fit-classes %q shares identities with --classes %q", fitSpec, classSpec)
+		}
+		if slices.ContainsFunc(fit, func(c int) bool { return slices.Contains(unseen, names[c]) }) {
+			return sets, badInput("--fit-classes %q shares identities with --unknown %q, which must be unseen", fitSpec, unknownSpec)
+		}
+	case split == "all":
+		fit = others()
 	case len(evaluated) > 0:
-		classes = evaluated
+		fit = evaluated
 	default:
-		classes, _ = data.ParseClasses("", names)
+		fit = others()
 	}
-	for _, c := range classes {
-		fitClasses = append(fitClasses, names[c])
+	for _, c := range fit {
+		sets.fitClasses = append(sets.fitClasses, names[c])
 	}
-	loadFit = func() (*data.Set, error) {
+	sets.loadFit = func() (*data.Set, error) {
+		if len(fit) == 0 {
+			return nil, badInput("every identity is evaluated or unknown, none is left to fit the metric; pass --classes or --fit-classes")
+		}
 		all, err := src.load(name, fitSplit, in)
 		if err != nil {
 			return nil, err
 		}
-		fit := all.Subset(classes)
-		if fit.N > fitSize {
-			_, fit = job.HoldOut(fit, fitSize, seed)
+		set := all.Subset(fit)
+		if set.N > fitSize {
+			_, set = job.HoldOut(set, fitSize, seed)
 		}
-		return fit, nil
+		return set, nil
 	}
-	return test, fitClasses, loadFit, nil
+	return sets, nil
 }
 
 // loadEnsemble is loadEmbedder of paths, one path (a file of that name)

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -313,7 +314,8 @@ func TestBadOpenSetInput(t *testing.T) {
 		{"mnist split all", []string{"train", "--split", "all", "--out", out}, "mnist has train and test"},
 		{"bad eval split", []string{"eval", "--model", "raw", "--split", "train"}, `split "train"`},
 		{"all overlapping", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "1-2"}, "shares identities"},
-		{"all of everything", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all"}, "none is left to fit"},
+		{"all of everything", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all", "--metric", "whiten"}, "none is left to fit"},
+		{"unknown fits", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "2", "--unknown", "2"}, `--fit-classes "2" shares identities with --unknown "2", which must be unseen`},
 		{"bad pca", []string{"eval", "--model", "raw", "--metric", "whiten", "--pca", "0"}, "pca 0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -449,6 +451,52 @@ func TestEvalFitsOnEvaluatedNames(t *testing.T) {
 	if rep.Probes != 12 || !(rep.Verification.Accuracy > 0.5) {
 		t.Errorf("%d probes, verification %.3f: want 12 probes, better than chance", rep.Probes, rep.Verification.Accuracy)
 	}
+}
+
+// TestEvalUnknownEnrolsTheEvaluated: eval --unknown enrols the evaluated
+// identities and asks whether the unknown ones' images are told from
+// them. Before, the gallery was the images that fit the metric, of other
+// identities with --split all (the unknown one among them): identities
+// that raw pixels tell apart (a pattern of noise each, and a little noise
+// on each image) then gave a detection AUC near 0. Cosine on every
+// identity fits nothing, so it needs none left over; whitening does.
+func TestEvalUnknownEnrolsTheEvaluated(t *testing.T) {
+	patterns := filepath.Join(t.TempDir(), "patterns")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, id := range []string{"a", "b", "c"} {
+		pattern := make([]uint8, 16*16)
+		for i := range pattern {
+			pattern[i] = uint8(rng.IntN(256))
+		}
+		for k := range 8 {
+			img := image.NewGray(image.Rect(0, 0, 16, 16))
+			for i, v := range pattern {
+				img.Pix[i] = uint8(min(255, max(0, int(v)+rng.IntN(41)-20)))
+			}
+			if err := os.MkdirAll(filepath.Join(patterns, id), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(patterns, id, fmt.Sprintf("%d.png", k)), buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--json")
+	if code != 0 {
+		t.Fatalf("eval --unknown: exit %d: %s", code, stderr)
+	}
+	var rep evalOutput
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if open := rep.Identification.OpenSet; open == nil || !(open.DetectionAUC > 0.9) {
+		t.Errorf("open set %+v: want a detection AUC above 0.9 for a pattern of its own", open)
+	}
+	wantBadInput(t, "none is left to fit", "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--metric", "whiten")
 }
 
 // TestFlipTestFlag: train --flip-test stores the flip test in the model's
