@@ -50,6 +50,11 @@ type openSetFlags struct {
 	ensemble   bool
 }
 
+// openSetOnly are the flags of the open set itself (its data and split of
+// the identities, and what it prints), which every run shares: a variant
+// changes how one run trains, not these.
+var openSetOnly = []string{"data", "train-classes", "eval-classes", "baselines", "json", "max-queries", "ensemble"}
+
 // variantList collects the repeated --variant flags.
 type variantList []string
 
@@ -68,7 +73,7 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.IntVar(&f.alignTurns, "align-turns", 0, alignTurnsUsage)
 	f.fs.BoolVar(&f.baselines, "baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
 	f.fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
-	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable)")
+	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable; not "+strings.Join(openSetOnly, ", ")+", which every run shares)")
 	f.fs.IntVar(&f.valN, "val", 5000, "training images held out (see train --val)")
 	f.fs.IntVar(&f.maxQueries, "max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
 	f.fs.BoolVar(&f.ensemble, "ensemble", false, "add a row for the ensemble of every run (the recipe and its variants): their unit embeddings concatenated, so that its cosine is the mean of theirs")
@@ -155,6 +160,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			name, value, ok := strings.Cut(kv, "=")
 			if !ok || name == "variant" {
 				return badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
+			}
+			if slices.Contains(openSetOnly, name) {
+				return badInput("variant %q: %s is the open set's, one for every run: give --%s outside --variant", v, name, name)
 			}
 			extra = append(extra, "--"+name+"="+value)
 		}
@@ -313,9 +321,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // sameImages refuses an ensemble of runs that would embed other images
-// than the first run (the recipe): of another data set, aligned or not
-// otherwise, or, aligned, at another size (which photos aligning skips
-// depends on the crops' size).
+// than the first run (the recipe): aligned or not otherwise, or, aligned,
+// at another size (which photos aligning skips depends on the crops'
+// size). Every run has the same data (openSetOnly).
 func sameImages(runs []*openSetFlags) error {
 	base := runs[0]
 	in0, err := base.mf.spec(base.data)
@@ -327,8 +335,8 @@ func sameImages(runs []*openSetFlags) error {
 		if err != nil {
 			return inVariant(f.variant, err)
 		}
-		if f.data != base.data || f.align != base.align || f.align && !s.Input.SameShape(in0.Input) {
-			return badInput("variant %q: with --ensemble every run embeds the same photos: one --data, --align for all or none, and with it one --input", f.variant)
+		if f.align != base.align || f.align && !s.Input.SameShape(in0.Input) {
+			return badInput("variant %q: with --ensemble every run embeds the same photos: --align for all or none, and with it one --input", f.variant)
 		}
 	}
 	return nil
