@@ -75,6 +75,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if model != nil && !flagGiven(fs, "align") {
 		*align = model.Meta.Provenance.Align
+		if *align && *dataName == "mnist" {
+			return badInput("%s was trained on photos aligned by the eyes (train --align); mnist's digits are not photos to align: give --align=false to embed them as they are", *modelPath)
+		}
 	}
 	src, err := newSource(*align, 0, stderr)
 	if err != nil {

@@ -499,6 +499,31 @@ func TestEvalUnknownEnrolsTheEvaluated(t *testing.T) {
 	wantBadInput(t, "none is left to fit", "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--metric", "whiten")
 }
 
+// TestEvalAlignedModelOnMNIST: a model trained on aligned photos takes
+// --align from its file; on MNIST the error says so instead of naming a
+// flag the command line did not give.
+func TestEvalAlignedModelOnMNIST(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 10)
+	model := filepath.Join(dir, "m.safetensors")
+	if code, _, stderr := runCLI(t, "train", "--data", shapes, "--dim", "4", "--epochs", "1", "--batch", "8", "--input", "1x28x28", "--out", model); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	m, err := core.ReadModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Meta.Provenance.Align = true
+	if err := core.WriteModel(model, m); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, model+" was trained on photos aligned by the eyes (train --align); mnist's digits are not photos to align: give --align=false", "eval", "--model", model, "--data", "mnist")
+	if code, _, stderr := runCLI(t, "eval", "--model", model, "--data", "mnist", "--classes", "0-1", "--align=false", "--max-queries", "50"); code != 0 {
+		t.Errorf("eval --align=false on mnist: exit %d: %s", code, stderr)
+	}
+}
+
 // TestFlipTestFlag: train --flip-test stores the flip test in the model's
 // spec, eval uses it by default, and eval --flip-test=false embeds without
 // it, which gives other figures on the same pairs.
