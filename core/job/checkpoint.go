@@ -55,7 +55,10 @@ type checkpointState struct {
 
 	BestEpoch int                      `json:"best_epoch,omitempty"`
 	BestVerif *eval.VerificationReport `json:"best_verification,omitempty"`
-	Stopped   bool                     `json:"stopped,omitempty"`
+	// BestCentre is its nearest-centre accuracy (0 in checkpoints
+	// written before it).
+	BestCentre float64 `json:"best_centre,omitempty"`
+	Stopped    bool    `json:"stopped,omitempty"`
 
 	// Data is the SHA-256 of the training set's images and labels
 	// (dataSum): a resume on images that changed since, even of the same
@@ -98,7 +101,7 @@ func (j *Job) dataSum() string {
 // CheckpointFormat), from which Resume goes on exactly.
 func (j *Job) Checkpoint(w io.Writer) error {
 	st := checkpointState{Format: CheckpointFormat, Request: j.req, Step: j.tr.Iter(), Epoch: j.epoch,
-		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, Stopped: j.stopped, Data: j.dataSum()}
+		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, BestCentre: j.bestCentre, Stopped: j.stopped, Data: j.dataSum()}
 	var err error
 	if st.RNG, err = j.src.MarshalBinary(); err != nil {
 		return err
@@ -235,6 +238,6 @@ func (j *Job) Resume(r io.Reader) error {
 	}
 	j.epoch = st.Epoch
 	j.order = append(j.order[:0], st.Order...)
-	j.best, j.bestVerif, j.bestEpoch, j.stopped = best, st.BestVerif, st.BestEpoch, st.Stopped
+	j.best, j.bestVerif, j.bestCentre, j.bestEpoch, j.stopped = best, st.BestVerif, st.BestCentre, st.BestEpoch, st.Stopped
 	return nil
 }

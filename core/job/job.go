@@ -151,10 +151,11 @@ type Job struct {
 	stepStart    time.Time  // when the current sharded step began
 	shardRows    int        // the batch rows of this worker: N/Shard.Count
 
-	best      map[string]core.Tensor   // with EarlyStop: the parameters of the best epoch so far
-	bestVerif *eval.VerificationReport // and its verification
-	bestEpoch int                      // 0: none yet
-	stopped   bool                     // EarlyStop ended the run
+	best       map[string]core.Tensor   // with EarlyStop: the parameters of the best epoch so far
+	bestVerif  *eval.VerificationReport // and its verification
+	bestCentre float64                  // and its nearest-centre accuracy
+	bestEpoch  int                      // 0: none yet
+	stopped    bool                     // EarlyStop ended the run
 
 	rate     [rateWindow]time.Duration // durations of the recent steps
 	accuracy float64                   // nearest-class-weight accuracy of the last evaluation
@@ -693,16 +694,31 @@ func (j *Job) plainWeights(w []float32) []float32 {
 }
 
 // summary is the headline of the last verification.
-func (j *Job) summary() *msg.VerificationSummary {
-	if j.last == nil {
+func (j *Job) summary() *msg.VerificationSummary { return summaryOf(j.last, j.centre) }
+
+// ModelVerification is the held-out verification of Model's parameters:
+// with EarlyStop, the best epoch's (whose threshold the model holds);
+// otherwise the last epoch end's; nil before the first or without
+// held-out images. What a registry shows beside the model.
+func (j *Job) ModelVerification() *msg.VerificationSummary {
+	if j.bestVerif != nil {
+		return summaryOf(j.bestVerif, j.bestCentre)
+	}
+	return j.summary()
+}
+
+// summaryOf is the headline of verification v, with the nearest-centre
+// accuracy centre of the same images; nil for none.
+func summaryOf(v *eval.VerificationReport, centre float64) *msg.VerificationSummary {
+	if v == nil {
 		return nil
 	}
-	tar := make(map[string]float64, len(j.last.TARAtFAR))
-	for k, v := range j.last.TARAtFAR {
-		tar[k] = v
+	tar := make(map[string]float64, len(v.TARAtFAR))
+	for k, x := range v.TARAtFAR {
+		tar[k] = x
 	}
-	return &msg.VerificationSummary{Accuracy: j.last.Accuracy, EER: j.last.EER, Threshold: j.last.Threshold,
-		TARAtFAR: tar, FAR: j.last.FAR, Centre: j.centre}
+	return &msg.VerificationSummary{Accuracy: v.Accuracy, EER: v.EER, Threshold: v.Threshold,
+		TARAtFAR: tar, FAR: v.FAR, Centre: centre}
 }
 
 // keepBest, with EarlyStop, keeps the parameters of an epoch whose held-out
@@ -713,7 +729,7 @@ func (j *Job) keepBest() {
 		return
 	}
 	if j.bestVerif == nil || j.last.Accuracy > j.bestVerif.Accuracy {
-		j.best, j.bestVerif, j.bestEpoch = j.tr.Params(), j.last, j.epoch
+		j.best, j.bestVerif, j.bestCentre, j.bestEpoch = j.tr.Params(), j.last, j.centre, j.epoch
 		return
 	}
 	if j.epoch-j.bestEpoch >= j.req.EarlyStop {

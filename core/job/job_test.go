@@ -516,10 +516,47 @@ func TestCheckpointResume(t *testing.T) {
 					t.Fatalf("%s differs from the uninterrupted run's", name)
 				}
 			}
+			// The model's figures too (with early stopping, the best
+			// epoch's, which may be the first, before the checkpoint).
+			if w, g := whole.ModelVerification(), b.ModelVerification(); !reflect.DeepEqual(w, g) {
+				t.Errorf("the model's verification %+v, the uninterrupted run's %+v", g, w)
+			}
 			if err := b.Resume(bytes.NewReader(ckpt.Bytes())); err == nil {
 				t.Error("Resume after steps: no error")
 			}
 		})
+	}
+}
+
+// TestResumeKeepsBestFigures: with early stopping, a job resumed after
+// its first epoch end holds that epoch as its best, with its figures, the
+// nearest-centre accuracy included (the registry shows them beside the
+// model).
+func TestResumeKeepsBestFigures(t *testing.T) {
+	req := barsRequest()
+	req.EarlyStop = 1
+	set := bars(16, 11)
+	a, err := New(req, set, nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per, _ := a.Steps()
+	for range per + 1 { // the first epoch end, and a step into the second epoch
+		if _, err := a.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ckpt bytes.Buffer
+	if err := a.Checkpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := New(req, set, nil, Options{Val: 16})
+	if err := b.Resume(bytes.NewReader(ckpt.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	want, got := a.ModelVerification(), b.ModelVerification()
+	if want == nil || !(want.Centre > 0) || !reflect.DeepEqual(got, want) {
+		t.Errorf("resumed: the model's verification %+v, want the first epoch's %+v", got, want)
 	}
 }
 

@@ -127,6 +127,9 @@ func TestEarlyStop(t *testing.T) {
 	}
 	got := j.Model()
 	t.Logf("held-out accuracy by epoch %v, best %d", accs, best)
+	if v := j.ModelVerification(); v == nil || v.Accuracy != accs[best-1] || v.Threshold != got.Meta.Threshold || v.FAR != got.Meta.FAR {
+		t.Errorf("the model's verification %+v: want the best epoch's, accuracy %g, threshold %g, FAR %g", v, accs[best-1], got.Meta.Threshold, got.Meta.FAR)
+	}
 
 	req.EarlyStop = 0
 	plain, err := New(req, set, nil, Options{Val: 16})

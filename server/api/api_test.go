@@ -49,6 +49,47 @@ func TestHealthAndDevices(t *testing.T) {
 	}
 }
 
+// TestEarlyStopCardFigures: with early stopping the registered model is
+// the best epoch's, and so are the figures beside it, on the job and on
+// its card: the threshold the card recommends is its verification's
+// (they were the last epoch's, another epoch's than the weights').
+func TestEarlyStopCardFigures(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	req := tinyJob(12)
+	req.LR, req.EarlyStop = 0.05, 1
+	code, b := postJSON(t, ts.URL+"/api/jobs", req)
+	if code != 201 {
+		t.Fatalf("POST /api/jobs: %d %s", code, b)
+	}
+	var created struct{ ID string }
+	decode(t, b, &created)
+	j := waitJob(t, ts.URL, created.ID, 60*time.Second, ended)
+	if j.State != "done" || j.Metrics == nil {
+		t.Fatalf("job ended as %+v", j)
+	}
+	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
+	var card msg.ModelCard
+	decode(t, b, &card)
+	if code != 200 || card.Metrics == nil || card.Threshold != card.Metrics.Threshold || card.FAR != card.Metrics.FAR ||
+		j.Metrics.Threshold != card.Threshold || j.Metrics.Accuracy != card.Metrics.Accuracy {
+		t.Errorf("card %s, job metrics %+v: want the threshold, FAR and figures of one epoch, the model's", b, j.Metrics)
+	}
+	code, file := call(t, "GET", ts.URL+"/api/models/"+j.ModelID+"/file", "", nil)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := os.WriteFile(path, file, 0o644); code != 200 || err != nil {
+		t.Fatalf("model file: %d, %v", code, err)
+	}
+	m, err := core.ReadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := (j.Step + j.Steps/req.Epochs - 1) / (j.Steps / req.Epochs)
+	t.Logf("best epoch %d of %d run", m.Meta.Provenance.BestEpoch, last)
+	if m.Meta.Provenance.BestEpoch == 0 || m.Meta.Provenance.BestEpoch == last {
+		t.Errorf("best epoch %d of %d run: want an earlier one, which this test is about", m.Meta.Provenance.BestEpoch, last)
+	}
+}
+
 func TestJobLifecycle(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(2))
