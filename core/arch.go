@@ -141,6 +141,12 @@ func minSize(arch string) int {
 	}
 }
 
+// maxInputNorm bounds an input normalisation (Spec.Validate): pixels
+// (x − Mean)/Std stay far within float32's range (a model file with
+// Std = 1e-300 or Mean = 1e300 is finite in float64, and embeds every
+// image as infinities).
+const maxInputNorm = 1e6
+
 // DefaultSpec returns the spec of arch with embedding dimension dim on
 // MNIST input. It does not validate: call Validate.
 func DefaultSpec(arch string, dim int) Spec {
@@ -151,9 +157,11 @@ func DefaultSpec(arch string, dim int) Spec {
 // architecture, 2 ≤ Dim ≤ 512, 1 or 3 input channels, an image at least as
 // large as the architecture needs and at most msg.MaxSide a side, a crop
 // (when set) of at least 2×2 pixels within it, views (when set) that are
-// such windows, 2 to msg.MaxViews of them, distinct, and a finite normalisation
-// with Std > 0. Every model file is read through it,
-// so the command line, uploads and jobs share the bound.
+// such windows, 2 to msg.MaxViews of them, distinct, and a normalisation
+// of pixels (values in [0, 1]) that the float32 engines can apply:
+// |Mean| ≤ maxInputNorm and Std in [1/maxInputNorm, maxInputNorm]. Every
+// model file is read through it, so the command line, uploads and jobs
+// share the bound.
 func (s Spec) Validate() error {
 	known := false
 	for _, a := range ArchNames() {
@@ -186,11 +194,11 @@ func (s Spec) Validate() error {
 	if err := s.validateViews(); err != nil {
 		return err
 	}
-	if !(in.Std > 0) || math.IsInf(in.Std, 0) {
-		return fmt.Errorf("input std %g: want a finite value > 0", in.Std)
+	if !(in.Std >= 1/maxInputNorm && in.Std <= maxInputNorm) {
+		return fmt.Errorf("input std %g: want a value in [%g, %g]", in.Std, 1/maxInputNorm, maxInputNorm)
 	}
-	if math.IsNaN(in.Mean) || math.IsInf(in.Mean, 0) {
-		return fmt.Errorf("input mean %g: want a finite value", in.Mean)
+	if !(math.Abs(in.Mean) <= maxInputNorm) {
+		return fmt.Errorf("input mean %g: want a value in [%g, %g]", in.Mean, -maxInputNorm, maxInputNorm)
 	}
 	return nil
 }

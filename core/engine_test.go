@@ -118,6 +118,8 @@ func TestSpecValidate(t *testing.T) {
 		{"lenet-s a pixel too wide", smallSpec(ArchLeNetS, 3, 16, msg.MaxSide+1, 2), "input 16×257: sides of at most 256"},
 		{"std 0", with(func(s *Spec) { s.Input.Std = 0 }), "std 0"},
 		{"std NaN", with(func(s *Spec) { s.Input.Std = math.NaN() }), "std NaN"},
+		{"std tiny", with(func(s *Spec) { s.Input.Std = 1e-300 }), "input std 1e-300: want a value in [1e-06, 1e+06]"},
+		{"mean huge", with(func(s *Spec) { s.Input.Mean = -1e300 }), "input mean -1e+300: want a value in [-1e+06, 1e+06]"},
 		{"mean Inf", with(func(s *Spec) { s.Input.Mean = math.Inf(1) }), "mean +Inf"},
 		{"lenet-s embed_bn", with(func(s *Spec) { s.EmbedBN = true }), ""},
 		{"named crops", with(func(s *Spec) { s.Crop = Crops["upper"] }), ""},

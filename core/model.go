@@ -383,8 +383,11 @@ func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]
 			return fmt.Errorf("%s: %s holds a value that is not finite", name, k)
 		}
 	}
-	if t := m.Meta.Threshold; math.IsNaN(t) || math.IsInf(t, 0) {
-		return fmt.Errorf("%s: threshold %v is not a finite number", name, t)
+	if t := m.Meta.Threshold; !(math.Abs(t) <= 1+1e-6) { // a cosine, rounded
+		return fmt.Errorf("%s: threshold %v out of range [-1, 1] (a cosine)", name, t)
+	}
+	if s := m.Meta.Provenance.Steps; s < 0 {
+		return fmt.Errorf("%s: %d training steps: want ≥ 0", name, s)
 	}
 	if f := m.Meta.FAR; !(f >= 0 && f <= 1) {
 		return fmt.Errorf("%s: false accept rate %v out of range [0, 1]", name, f)
