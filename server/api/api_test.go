@@ -211,6 +211,8 @@ func TestJobBadInput(t *testing.T) {
 		{"not json", "{", 400, "not a valid training configuration"},
 		{"unknown field", `{"data":"tiny","colour":"red"}`, 400, "unknown field"},
 		{"trailing", `{"data":"tiny"} {}`, 400, "after its JSON object"},
+		{"a field in capitals", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"DATA":"other"}`, 400, `field "DATA" is not spelt as the configuration's`},
+		{"a field twice", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"batch":8}`, 400, `field "batch" is given twice`},
 		{"batch", mustJSON(t, bad), 400, "batch 1"},
 		{"epochs", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":0}`, 400, "epochs 0"},
 		{"data", mustJSON(t, unknownData), 400, "unknown data set"},

@@ -3,9 +3,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
 	"time"
 
 	"metriclab/core/msg"
@@ -145,23 +148,65 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decodeJSON decodes one JSON object of at most MaxBody bytes into v,
-// refusing unknown fields and trailing data, and a body that comes too
-// slowly.
+// decodeJSON decodes one JSON object of at most MaxBody bytes into v, a
+// pointer to a struct, refusing unknown fields, fields not spelt as v's
+// (encoding/json matches names regardless of case: "DATA" would set
+// "data"), fields given twice (the last would win) and trailing data, and
+// a body that comes too slowly.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if r.ContentLength > s.cfg.MaxBody {
 		return &http.MaxBytesError{Limit: s.cfg.MaxBody}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxBody), s.cfg.MaxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxBody), s.cfg.MaxBody))
+	if err != nil {
 		if isBodyError(err) {
 			return err
 		}
 		return badRequest("request body is not a valid training configuration: %v", err)
 	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("request body is not a valid training configuration: %v", err)
+	}
 	if dec.More() {
 		return badRequest("request body has data after its JSON object")
+	}
+	return exactFields(body, v)
+}
+
+// exactFields refuses a JSON object whose fields are not spelt as the
+// json names of the struct v points to, or that gives one twice.
+func exactFields(body []byte, v any) error {
+	names := map[string]bool{}
+	t := reflect.TypeOf(v).Elem()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // '{': Decode accepted the object
+		return badRequest("request body: %v", err)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return badRequest("request body: %v", err)
+		}
+		key, _ := tok.(string)
+		switch {
+		case !names[key]:
+			return badRequest("request body: field %q is not spelt as the configuration's (names are lower case, as in the API's documentation)", key)
+		case seen[key]:
+			return badRequest("request body: field %q is given twice", key)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return badRequest("request body: %v", err)
+		}
 	}
 	return nil
 }
