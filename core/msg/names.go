@@ -21,7 +21,9 @@ const (
 
 // IdentityProblem returns "" when name may name a new identity of an
 // uploaded data set, else why not, in words for the user: it passes
-// IdentityPathProblem, does not end with "." and is not a name that
+// IdentityPathProblem, does not end with ".", is not "train" or "test" in
+// any case (a file system that ignores case would take "Train" for the
+// split's folder) and is not a name that
 // Windows keeps for a device (CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9, in
 // any case and with any extension: "nul.txt" too), neither of which can
 // name a folder there. The server stores an identity's images in a folder
@@ -33,6 +35,8 @@ func IdentityProblem(name string) string {
 	switch {
 	case strings.HasSuffix(name, "."):
 		return `a name cannot end with "." (Windows drops it from a folder's name)`
+	case strings.EqualFold(name, "train") || strings.EqualFold(name, "test"):
+		return `"train" and "test" are not names, in any case (they name the parts of a split data set, and some file systems ignore case)`
 	case windowsDevice(name):
 		return "a name Windows keeps for a device (as CON, PRN, AUX, NUL, COM1 and LPT1 are): choose another name"
 	}
@@ -81,14 +85,18 @@ func IdentityPathProblem(name string) string {
 
 // DatasetProblem returns "" when name may name a new uploaded data set
 // (the Data of a training request, and part of the upload's URL), else why
-// not: it passes DatasetPathProblem and is not a name Windows keeps for a
-// device (see IdentityProblem).
+// not: it passes DatasetPathProblem, is not a name Windows keeps for a
+// device (see IdentityProblem) and is not a built-in name in another case
+// ("MNIST").
 func DatasetProblem(name string) string {
 	if p := DatasetPathProblem(name); p != "" {
 		return p
 	}
 	if windowsDevice(name) {
 		return "a name Windows keeps for a device (as CON, PRN, AUX, NUL, COM1 and LPT1 are): choose another data set name"
+	}
+	if strings.EqualFold(name, "mnist") || strings.EqualFold(name, DataEnrolled) {
+		return `"` + name + `" is built in, in any case: choose another data set name`
 	}
 	return ""
 }

@@ -29,6 +29,8 @@ func TestIdentityProblem(t *testing.T) {
 		{"bad\xff", "UTF-8"},
 		{"train", "train"},
 		{"test", "test"},
+		{"Train", "in any case"},
+		{"TEST", "in any case"},
 		{"Smith Jr.", `end with "."`},
 		{"con", "device"},
 		{"NUL", "device"},
@@ -58,7 +60,7 @@ func TestPathProblems(t *testing.T) {
 			t.Errorf("identity %q: IdentityProblem %q, IdentityPathProblem %q; want only the first to refuse it", name, IdentityProblem(name), IdentityPathProblem(name))
 		}
 	}
-	for _, name := range []string{"aux", "NUL", "com3"} {
+	for _, name := range []string{"aux", "NUL", "com3", "MNIST", "Enrolled"} {
 		if DatasetProblem(name) == "" || DatasetPathProblem(name) != "" {
 			t.Errorf("data set %q: DatasetProblem %q, DatasetPathProblem %q; want only the first to refuse it", name, DatasetProblem(name), DatasetPathProblem(name))
 		}

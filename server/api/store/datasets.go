@@ -3,12 +3,14 @@
 package store
 
 import (
+	"cmp"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"metriclab/core/msg"
 )
@@ -54,6 +56,18 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 	if p := msg.IdentityProblem(identity); samples == 0 && p != "" {
 		return Sample{}, NameError{"identity", identity, p}
 	}
+	// A new name that differs from a stored one only in case would share
+	// its folder on a file system that ignores case (macOS's, Windows').
+	if !stored {
+		if other, err := s.foldMatch("SELECT name FROM datasets", dataset); err != nil || other != "" {
+			return Sample{}, cmp.Or(err, error(NameError{"data set", dataset, fmt.Sprintf("the data set %q exists: names that differ only in case would share a folder", other)}))
+		}
+	}
+	if samples == 0 {
+		if other, err := s.foldMatch("SELECT DISTINCT identity FROM samples WHERE dataset = ?", identity, dataset); err != nil || other != "" {
+			return Sample{}, cmp.Or(err, error(NameError{"identity", identity, fmt.Sprintf("the identity %q exists: names that differ only in case would share a folder", other)}))
+		}
+	}
 	if ext != ".png" && ext != ".jpg" {
 		panic("store: AddSample: extension " + ext)
 	}
@@ -83,6 +97,27 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 		return Sample{}, err
 	}
 	return smp, nil
+}
+
+// foldMatch returns the first name of query (one column; args its
+// arguments) that equals name under Unicode case folding but is not name,
+// or "".
+func (s *Store) foldMatch(query, name string, args ...any) (string, error) {
+	rows, err := s.db.Query(query, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var other string
+		if err := rows.Scan(&other); err != nil {
+			return "", err
+		}
+		if other != name && strings.EqualFold(other, name) {
+			return other, nil
+		}
+	}
+	return "", rows.Err()
 }
 
 // ErrInvalidName is matched by AddSample's errors about a name.

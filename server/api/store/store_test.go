@@ -536,7 +536,8 @@ func TestSampleNames(t *testing.T) {
 // the rules for Windows' device names and a final "." ("aux", "Smith
 // Jr.", rows as an earlier version stored them) are still found and take
 // more samples; new ones of such names are refused, also one that differs
-// from a stored name in case alone ("AUX").
+// from a stored name in case alone ("AUX", "Faces", "BOB": on a file system
+// that ignores case they would share its folder).
 func TestSampleNamesStoredBefore(t *testing.T) {
 	dir := t.TempDir()
 	s, _, err := Open(dir)
@@ -558,11 +559,21 @@ func TestSampleNamesStoredBefore(t *testing.T) {
 	if _, err := s.AddSample("aux", "Smith Jr.", ".png", write); err != nil {
 		t.Errorf("a sample of the stored identity \"Smith Jr.\" in the stored data set aux: %v", err)
 	}
+	if _, err := s.AddSample("aux", "Bob", ".png", write); err != nil {
+		t.Errorf("a sample of a new identity Bob: %v", err)
+	}
+	if _, err := s.AddSample("faces", "Ann", ".png", write); err != nil {
+		t.Errorf("a sample of a new data set faces: %v", err)
+	}
 	for _, c := range []struct{ dataset, identity, says string }{
 		{"aux", "con", `identity "con": a name Windows keeps for a device`},
 		{"aux", "Ann Jr.", `identity "Ann Jr.": a name cannot end with "."`},
 		{"nul", "Ann", `data set "nul": a name Windows keeps for a device`},
 		{"AUX", "Ann", `data set "AUX"`},
+		// A new name that a stored one is but for case.
+		{"Faces", "Ann", `data set "Faces": the data set "faces" exists: names that differ only in case would share a folder`},
+		{"aux", "BOB", `identity "BOB": the identity "Bob" exists: names that differ only in case would share a folder`},
+		{"aux", "bob", `identity "bob": the identity "Bob" exists`},
 	} {
 		if _, err := s.AddSample(c.dataset, c.identity, ".png", write); !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("new %s/%s: %v, want ErrInvalidName saying %q", c.dataset, c.identity, err, c.says)
