@@ -471,7 +471,7 @@ func JobSummary(r msg.TrainRequest) string {
 	if r.Epochs == 1 {
 		epochs = "1 epoch"
 	}
-	return fmt.Sprintf("%s · %s · D = %s · %s · %s", r.Arch, r.Loss, dimText(r.Dim, r.Views), data, epochs)
+	return fmt.Sprintf("%s · %s · D = %s%s · %s · %s", r.Arch, r.Loss, dimText(r.Dim, r.Views), cropText(r.Crop), data, epochs)
 }
 
 // NewestFirst returns jobs sorted by creation time, newest first (the
@@ -516,6 +516,15 @@ func lossText(job msg.Job) string {
 		return "–"
 	}
 	return strconv.FormatFloat(job.Loss, 'f', 4, 64)
+}
+
+// cropText is " (crop NAME)" for an encoder that looks at a window of the
+// image, "" for the whole image.
+func cropText(c msg.Crop) string {
+	if c == (msg.Crop{}) {
+		return ""
+	}
+	return " (crop " + msg.ViewName(c) + ")"
 }
 
 // dimText writes the embedding dimension of an encoder of D per view:

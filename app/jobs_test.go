@@ -173,7 +173,11 @@ func TestJobSummaryAndOrder(t *testing.T) {
 	if got, want := JobSummary(faces), "lenet-m · cosface · D = 128 · webcam 1x48x48 · 200 epochs"; got != want {
 		t.Errorf("JobSummary = %q, want %q", got, want)
 	}
-	faces.Views = []msg.Crop{{}, msg.Crops["upper"], msg.Crops["lower"]}
+	faces.Crop = msg.Crops["lower"]
+	if got, want := JobSummary(faces), "lenet-m · cosface · D = 128 (crop lower) · webcam 1x48x48 · 200 epochs"; got != want {
+		t.Errorf("JobSummary = %q, want %q", got, want)
+	}
+	faces.Crop, faces.Views = msg.Crop{}, []msg.Crop{{}, msg.Crops["upper"], msg.Crops["lower"]}
 	if got, want := JobSummary(faces), "lenet-m · cosface · D = 3 × 128 (whole, upper, lower) · webcam 1x48x48 · 200 epochs"; got != want {
 		t.Errorf("JobSummary = %q, want %q", got, want)
 	}

@@ -138,7 +138,7 @@ type ModelRow struct {
 func FormatCard(c msg.ModelCard) ModelRow {
 	r := ModelRow{
 		Name:         c.Name,
-		Model:        fmt.Sprintf("%s · %s · D = %s", c.Arch, c.Loss, dimText(c.Dim, c.Views)),
+		Model:        fmt.Sprintf("%s · %s · D = %s%s", c.Arch, c.Loss, dimText(c.Dim, c.Views), cropText(c.Crop)),
 		Classes:      strconv.Itoa(len(c.Classes)),
 		Training:     "uploaded",
 		Verification: "–",

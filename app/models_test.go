@@ -40,7 +40,11 @@ func TestFormatCard(t *testing.T) {
 		got.Classes != "8: a, b, …, h" || got.Threshold != "cos -1.000 (180.0°)" {
 		t.Errorf("upload row %+v", got)
 	}
-	up.Views = []msg.Crop{{}, {0, 0, 1, 0.5}}
+	up.Crop = msg.Crop{0, 0, 1, 0.5}
+	if got := FormatCard(up).Model; got != "lenet-s · softmax · D = 128 (crop 0:0:1:0.5)" {
+		t.Errorf("a model of a crop: %q", got)
+	}
+	up.Crop, up.Views = msg.Crop{}, []msg.Crop{{}, {0, 0, 1, 0.5}}
 	if got := FormatCard(up).Model; got != "lenet-s · softmax · D = 2 × 128 (whole, 0:0:1:0.5)" {
 		t.Errorf("a model of views: %q", got)
 	}

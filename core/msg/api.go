@@ -55,6 +55,7 @@ type ModelCard struct {
 	LossParams map[string]float64   `json:"loss_params,omitempty"`
 	Dim        int                  `json:"dim"`             // of one view: with Views, embeddings are len(Views)·Dim wide
 	Views      []Crop               `json:"views,omitempty"` // the windows of an encoder of views (core.Spec.Views)
+	Crop       Crop                 `json:"crop,omitzero"`   // the window the encoder looks at (core.Spec.Crop); zero: the whole image
 	Input      Input                `json:"input"`
 	Classes    []string             `json:"classes"`
 	Threshold  float64              `json:"threshold"`        // recommended cosine threshold for 1:1 verification

@@ -90,6 +90,27 @@ func TestEarlyStopCardFigures(t *testing.T) {
 	}
 }
 
+// TestCropOnCard: a model that looks at a window of the image says so on
+// its card and in its name (they read as the whole image's before).
+func TestCropOnCard(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	req := tinyJob(1)
+	req.Crop = msg.Crops["lower"]
+	code, b := postJSON(t, ts.URL+"/api/jobs", req)
+	if code != 201 {
+		t.Fatalf("POST /api/jobs: %d %s", code, b)
+	}
+	var created struct{ ID string }
+	decode(t, b, &created)
+	j := waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
+	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
+	var card msg.ModelCard
+	decode(t, b, &card)
+	if code != 200 || card.Crop != msg.Crops["lower"] || card.Name != "mlp arcface D=3 (crop lower) on tiny" {
+		t.Errorf("card %d %s: want the crop lower in it and in its name", code, b)
+	}
+}
+
 func TestJobLifecycle(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(2))

@@ -645,6 +645,9 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		metrics = v // with early stopping, the best epoch's, as m's parameters and threshold
 	}
 	name := fmt.Sprintf("%s %s D=%d on %s", m.Meta.Spec.Arch, m.Meta.Loss, m.Meta.Spec.Dim, j.Config.Data)
+	if c := m.Meta.Spec.Crop; c != (msg.Crop{}) {
+		name = fmt.Sprintf("%s %s D=%d (crop %s) on %s", m.Meta.Spec.Arch, m.Meta.Loss, m.Meta.Spec.Dim, msg.ViewName(c), j.Config.Data)
+	}
 	if v := m.Meta.Spec.Views; len(v) > 0 {
 		name = fmt.Sprintf("%s %s D=%d×%d (%s) on %s", m.Meta.Spec.Arch, m.Meta.Loss, len(v), m.Meta.Spec.Dim, msg.FormatViews(v), j.Config.Data)
 	}

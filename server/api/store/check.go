@@ -21,7 +21,7 @@ func CheckModel(path string) (Card, error) {
 		return Card{}, err
 	}
 	meta := m.Meta
-	return Card{Arch: meta.Spec.Arch, Loss: meta.Loss, LossParams: meta.LossParams, Dim: meta.Spec.Dim, Views: meta.Spec.Views,
+	return Card{Arch: meta.Spec.Arch, Loss: meta.Loss, LossParams: meta.LossParams, Dim: meta.Spec.Dim, Views: meta.Spec.Views, Crop: meta.Spec.Crop,
 		Input: meta.Spec.Input, Classes: meta.Classes, Threshold: meta.Threshold, FAR: meta.FAR,
 		Steps: meta.Provenance.Steps, Data: meta.Provenance.Data, Preset: meta.Provenance.Preset}, nil
 }
