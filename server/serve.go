@@ -373,7 +373,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveMNIST(w, r, strings.TrimPrefix(p, "/data/mnist/"))
 	case p == app.FaceFinderPath || p == app.PupLocPath:
 		s.serveCascade(w, r, p)
-	case strings.HasPrefix(p, "/api/") && s.cfg.API != nil:
+	case (p == "/api" || strings.HasPrefix(p, "/api/")) && s.cfg.API != nil:
 		s.cfg.API.ServeHTTP(w, r)
 	default:
 		s.page.ServeHTTP(w, r)

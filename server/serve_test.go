@@ -392,6 +392,16 @@ func TestServeRefusesForgedHost(t *testing.T) {
 			t.Errorf("%s %s with Host %q: %d, want %d", tc.method, tc.path, tc.host, resp.StatusCode, tc.want)
 		}
 	}
+	// /api without its slash is the API's: a 404 in JSON, not the page's
+	// plain text.
+	resp, err := http.Get(base + "/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 404 || !strings.Contains(ct, "json") {
+		t.Errorf("GET /api: %d, %s; want a 404 in JSON", resp.StatusCode, ct)
+	}
 }
 
 // TestServeEmptySuffixRange asks every kind of file the server sends

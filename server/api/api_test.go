@@ -43,9 +43,13 @@ func TestHealthAndDevices(t *testing.T) {
 		d.Devices[1].Kind != "cuda" || d.Devices[1].Available || d.Devices[1].Reason == "" {
 		t.Errorf("devices: %d %s", code, b)
 	}
-	code, b = call(t, "GET", ts.URL+"/api/nothing", "", nil)
-	if code != 404 || errorOf(t, b) != "not found" {
-		t.Errorf("unknown path: %d %s", code, b)
+	// Unknown paths, and paths that are not clean (the mux redirected
+	// those with a page of HTML): JSON.
+	for _, p := range []string{"/api/nothing", "/api", "/api//jobs", "/api/./health", "/api/jobs/../health"} {
+		code, b = call(t, "GET", ts.URL+p, "", nil)
+		if code != 404 || errorOf(t, b) != "not found" {
+			t.Errorf("GET %s: %d %s, want 404 not found", p, code, b)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -138,6 +139,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	// A path that is not clean ("/api//jobs", "/api/./health") would be
+	// redirected by the mux with a page of HTML; every answer of the API
+	// is JSON, and no route has such a path.
+	if p := r.URL.Path; p == "/api" || path.Clean(p) != strings.TrimSuffix(p, "/") {
+		s.fail(w, r, errNotFound)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 		if !sameOrigin(r) {
 			s.fail(w, r, &apiError{http.StatusForbidden, "cross-origin writes are refused"})
