@@ -142,7 +142,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A path that is not clean ("/api//jobs", "/api/./health") would be
 	// redirected by the mux with a page of HTML; every answer of the API
 	// is JSON, and no route has such a path.
-	if p := r.URL.Path; p == "/api" || path.Clean(p) != strings.TrimSuffix(p, "/") {
+	if p := r.URL.EscapedPath(); p == "/api" || path.Clean(p) != strings.TrimSuffix(p, "/") { // escaped: "..%2F" is a name's, which its route refuses
 		s.fail(w, r, errNotFound)
 		return
 	}
