@@ -59,8 +59,14 @@ type modelFlags struct {
 	shared bool
 }
 
-// lossFlagNames are the loss parameters that have a flag of their own.
-var lossFlagNames = []string{"s", "m", "m1", "m2", "m3", "alpha", "margin"}
+// lossFlagNames are the flags of the loss parameters (and easy-margin, a
+// flag of its own): each parameter's name, with "-" for "_"
+// (lossParamName).
+var lossFlagNames = []string{"s", "m", "m1", "m2", "m3", "alpha", "margin", "k", "lambda-base", "lambda-min", "gamma", "power"}
+
+// lossParamName is the loss parameter of a loss flag: "lambda-base" is
+// sphereface's lambda_base.
+func lossParamName(flag string) string { return strings.ReplaceAll(flag, "-", "_") }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
 	f.fs = fs
@@ -90,7 +96,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
 	f.lossValues = make(map[string]*float64, len(lossFlagNames))
 	for _, name := range lossFlagNames {
-		f.lossValues[name] = fs.Float64(name, 0, "loss parameter "+name+" (see the loss's doc; default depends on the loss and D)")
+		f.lossValues[name] = fs.Float64(name, 0, "loss parameter "+lossParamName(name)+" (see `metriclab losses`; default depends on the loss and D)")
 	}
 }
 
@@ -301,7 +307,7 @@ func (f *modelFlags) lossConfig() losses.Config {
 	}
 	for name, v := range f.lossValues {
 		if f.set(name) && take(name) {
-			c.Values[name] = *v
+			c.Values[lossParamName(name)] = *v
 		}
 	}
 	if f.set("easy-margin") && take("easy-margin") {
@@ -335,14 +341,13 @@ func lossTakes(name string, dim int, flag string) bool {
 	case "glyphs":
 		return !batchesPK(name)
 	case "easy-margin":
-		flag = "easy_margin"
 	default:
 		if !slices.Contains(lossFlagNames, flag) {
 			return true
 		}
 	}
 	params, err := losses.Params(name, dim)
-	return err == nil && slices.ContainsFunc(params, func(p losses.Param) bool { return p.Name == flag })
+	return err == nil && slices.ContainsFunc(params, func(p losses.Param) bool { return p.Name == lossParamName(flag) })
 }
 
 // unusedLossFlag, for compare's losses at D = dim, refuses a loss flag

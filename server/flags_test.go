@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"metriclab/core/msg"
+	"metriclab/losses"
 )
 
 // TestApplyPreset: a preset sets what the command line leaves out; flags
@@ -112,6 +113,7 @@ func TestLossTakes(t *testing.T) {
 		{"triplet", "miner", true}, {"contrastive", "miner", false}, {"arcface", "miner", false},
 		{"contrastive", "distance", true}, {"triplet", "distance", true}, {"cosface", "distance", false},
 		{"arcface", "m", true}, {"sphereface", "m", true}, {"normsoftmax", "m", false}, {"softmax", "s", false},
+		{"sphereface", "lambda-base", true}, {"sphereface", "power", true}, {"arcface", "lambda-min", false}, {"triplet", "k", true}, {"contrastive", "k", false},
 		{"combined", "m2", true}, {"contrastive", "margin", true}, {"triplet", "margin", true},
 		{"arcface", "easy-margin", true}, {"cosface", "easy-margin", false},
 		{"normsoftmax", "glyphs", true}, {"contrastive", "glyphs", true}, {"triplet", "glyphs", false},
@@ -119,6 +121,24 @@ func TestLossTakes(t *testing.T) {
 	} {
 		if got := lossTakes(c.loss, 3, c.flag); got != c.want {
 			t.Errorf("lossTakes(%s, %s) = %v, want %v", c.loss, c.flag, got, c.want)
+		}
+	}
+	// Every parameter of every loss has its flag (sphereface's lambda_base
+	// and triplet's k had none), which sets it by its own name.
+	for _, name := range losses.Names() {
+		params, err := losses.Params(name, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range params {
+			flag := strings.ReplaceAll(p.Name, "_", "-")
+			if flag == "easy-margin" {
+				continue // a bool flag of its own
+			}
+			mf, _ := parsePreset(t, "mnist", "--loss", name, "--"+flag, "3")
+			if v, ok := mf.lossConfig().Values[p.Name]; !ok || v != 3 {
+				t.Errorf("--loss %s --%s 3: loss parameters %v", name, flag, mf.lossConfig().Values)
+			}
 		}
 	}
 }
