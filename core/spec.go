@@ -132,7 +132,7 @@ type Provenance struct {
 	Miner       string  `json:"miner,omitempty"`    // triplet's
 	Distance    string  `json:"distance,omitempty"` // contrastive's and triplet's
 	Schedule    string  `json:"schedule,omitempty"`
-	WeightDecay float64 `json:"weight_decay,omitempty"`
+	WeightDecay float64 `json:"weight_decay"` // written when 0 too: sgd's default is not 0
 	Augment     string  `json:"augment,omitempty"`
 	Compose     string  `json:"compose,omitempty"`
 	Turns       int     `json:"turns,omitempty"`

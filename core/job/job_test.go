@@ -2,6 +2,7 @@ package job
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -693,5 +694,17 @@ func TestModelRecordsRecipe(t *testing.T) {
 	got.Data, got.Epochs, got.Batch, got.LR, got.Optimizer, got.Seed, got.Created, got.Version = "", 0, 0, 0, "", 0, "", ""
 	if got != want {
 		t.Errorf("provenance %+v, want the recipe %+v", got, want)
+	}
+	// A weight decay of 0 is written, not left out: read back, a model
+	// file without it would be sgd's default of 5e-4.
+	req.Opt, req.WeightDecay = "sgd", new(0.0)
+	j0, err := New(req, bars(16, 3), nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j0.Close()
+	b, err := json.Marshal(j0.Model().Meta.Provenance)
+	if err != nil || !strings.Contains(string(b), `"weight_decay":0,`) {
+		t.Errorf("provenance of sgd without weight decay: %s, %v; want weight_decay 0 in it", b, err)
 	}
 }
