@@ -39,7 +39,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	pcaK := fs.Int("pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
 	unknownSpec := fs.String("unknown", "", "open-set identification: classes whose images (of the evaluated split) are probes of unseen identities, by number or by name; the evaluated identities are enrolled, and the unknown ones fit no metric")
 	metricName := fs.String("metric", "cosine", "metric: cosine, euclidean, whiten (PCA, then Mahalanobis with the within-class covariance) or linear (learned Mahalanobis W, NCA)")
-	input := fs.String("input", "", "with --model raw: input shape CxHxW (default 1x28x28 for mnist, 1x32x32 for a folder)")
+	input := fs.String("input", "", "with --model raw: input shape CxHxW of a folder's images (default 1x32x32; mnist is 1x28x28 only)")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	seed := fs.Int64("seed", 1, "seed of the verification pairs and gallery split")
 	maxQueries := fs.Int("max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")

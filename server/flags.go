@@ -77,7 +77,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.lr, "lr", 0, fmt.Sprintf("learning rate (default %g for adam, %g for sgd)", core.DefaultOpt("adam").LR, core.DefaultOpt("sgd").LR))
 	fs.StringVar(&f.opt, "opt", "adam", "optimiser: sgd (momentum 0.9, weight decay 5e-4) or adam")
 	fs.StringVar(&f.schedule, "schedule", "cosine", "learning-rate schedule: constant, step (divided by 10 at each third of the run) or cosine (to 0 over the run)")
-	fs.StringVar(&f.input, "input", "", "input shape CxHxW: 1 or 3 channels, sides of at most 256 pixels (default 1x28x28 for mnist, 1x32x32 for a folder)")
+	fs.StringVar(&f.input, "input", "", "input shape CxHxW of a folder's images: 1 or 3 channels, sides of at most 256 pixels (default 1x32x32; mnist is 1x28x28 only)")
 	fs.StringVar(&f.miner, "miner", "", "triplet miner: all, hard, semihard or easy")
 	fs.StringVar(&f.distance, "distance", "", "contrastive and triplet distance: euclidean or cosine")
 	fs.BoolVar(&f.easyMargin, "easy-margin", false, "arcface: apply the margin only where cos θ > 0")
