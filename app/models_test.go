@@ -27,6 +27,11 @@ func TestFormatCard(t *testing.T) {
 	if got != want {
 		t.Errorf("FormatCard =\n%+v, want\n%+v", got, want)
 	}
+	none := card()
+	none.Threshold, none.FAR = 0, 0
+	if got := FormatCard(none).Threshold; got != "none (no held-out pairs)" {
+		t.Errorf("a model trained with nothing held out: threshold %q", got)
+	}
 	trained := card()
 	trained.Preset = "digits"
 	if got := FormatCard(trained).Training; got != "1875 steps on mnist, preset digits" {
