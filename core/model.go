@@ -383,8 +383,11 @@ func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]
 			return fmt.Errorf("%s: %s holds a value that is not finite", name, k)
 		}
 	}
-	if t := m.Meta.Threshold; !(math.Abs(t) <= 1+1e-6) { // a cosine, rounded
-		return fmt.Errorf("%s: threshold %v out of range [-1, 1] (a cosine)", name, t)
+	// Not bounded to [−1, 1]: a held-out set that no threshold separates
+	// better than chance is best served by accepting every pair, which
+	// eval.BestThreshold gives as a threshold below every score.
+	if t := m.Meta.Threshold; math.IsNaN(t) || math.IsInf(t, 0) {
+		return fmt.Errorf("%s: threshold %v is not a finite number", name, t)
 	}
 	if s := m.Meta.Provenance.Steps; s < 0 {
 		return fmt.Errorf("%s: %d training steps: want ≥ 0", name, s)

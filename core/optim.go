@@ -81,9 +81,10 @@ func DefaultOpt(name string) OptConfig {
 const StepGamma = 0.1
 
 // WithSchedule returns c with the named schedule over a run of totalSteps
-// steps: the cosine's T, and the step schedule's decay at each third of
-// them (every ⌈totalSteps/3⌉ steps: two decays, the last third at
-// Gamma²), the schedules of `metriclab train --schedule` and of a job.
+// steps: the cosine's T, and the step schedule's decay every
+// ⌈totalSteps/3⌉ steps, so at most twice: the run's last part, a third of
+// it or less, at Gamma² (a run of 4 steps decays once, at its half). The
+// schedules of `metriclab train --schedule` and of a job.
 func (c OptConfig) WithSchedule(schedule string, totalSteps int) OptConfig {
 	c.Schedule, c.TotalSteps, c.StepEvery = schedule, totalSteps, max(1, (totalSteps+2)/3)
 	return c

@@ -33,7 +33,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	modelPath := fs.String("model", "", "model file (.safetensors), several separated by commas to evaluate their ensemble (unit embeddings concatenated: the cosine is the mean of theirs), or 'raw' to evaluate raw pixels")
 	dataName := fs.String("data", "mnist", "evaluation data: mnist (its test split), or a folder")
 	classSpec := fs.String("classes", "", "evaluate on these classes only, by number or by name, e.g. 5-9 or s21-s40 (default all)")
-	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, by number or by name, e.g. 0-4 (default: the evaluated identities the training split has, or every training identity when it has none of them)")
+	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, by number or by name, e.g. 0-4 (default: the evaluated identities the training split has, or every training identity when it has none of them, the --unknown ones left out)")
 	align := fs.Bool("align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
 	split := fs.String("split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
 	pcaK := fs.Int("pca", 32, "--metric whiten: principal components kept before whitening (at most D)")

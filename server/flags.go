@@ -96,7 +96,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
 	f.lossValues = make(map[string]*float64, len(lossFlagNames))
 	for _, name := range lossFlagNames {
-		f.lossValues[name] = fs.Float64(name, 0, "loss parameter "+lossParamName(name)+" (see `metriclab losses`; default depends on the loss and D)")
+		f.lossValues[name] = fs.Float64(name, 0, "loss parameter "+lossParamName(name)+" (see metriclab losses; default depends on the loss and D)")
 	}
 }
 

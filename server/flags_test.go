@@ -104,6 +104,20 @@ func TestApplyPreset(t *testing.T) {
 	}
 }
 
+// TestFlagUsageShowsTypes: no usage string of train's flags holds a
+// back-quote, which flag.PrintDefaults takes for the name of the value
+// ("-k metriclab losses" instead of "-k float").
+func TestFlagUsageShowsTypes(t *testing.T) {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.Contains(f.Usage, "`") {
+			t.Errorf("--%s: usage %q holds a back-quote", f.Name, f.Usage)
+		}
+	})
+}
+
 // TestLossTakes: which loss flags each loss takes.
 func TestLossTakes(t *testing.T) {
 	for _, c := range []struct {
