@@ -53,6 +53,29 @@ func TestHealthAndDevices(t *testing.T) {
 	}
 }
 
+// finishJob posts req to the server at base, waits for the job to end
+// done and returns it, its model's card and the card as sent.
+func finishJob(t *testing.T, base string, req msg.TrainRequest) (jobView, msg.ModelCard, []byte) {
+	t.Helper()
+	code, b := postJSON(t, base+"/api/jobs", req)
+	if code != 201 {
+		t.Fatalf("POST /api/jobs: %d %s", code, b)
+	}
+	var created struct{ ID string }
+	decode(t, b, &created)
+	j := waitJob(t, base, created.ID, 60*time.Second, ended)
+	if j.State != "done" || j.ModelID == "" {
+		t.Fatalf("job ended as %+v, want done with a model", j)
+	}
+	code, b = call(t, "GET", base+"/api/models/"+j.ModelID, "", nil)
+	if code != 200 {
+		t.Fatalf("GET the model: %d %s", code, b)
+	}
+	var card msg.ModelCard
+	decode(t, b, &card)
+	return j, card, b
+}
+
 // TestEarlyStopCardFigures: with early stopping the registered model is
 // the best epoch's, and so are the figures beside it, on the job and on
 // its card: the threshold the card recommends is its verification's
@@ -61,20 +84,8 @@ func TestEarlyStopCardFigures(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	req := tinyJob(12)
 	req.LR, req.EarlyStop = 0.05, 1
-	code, b := postJSON(t, ts.URL+"/api/jobs", req)
-	if code != 201 {
-		t.Fatalf("POST /api/jobs: %d %s", code, b)
-	}
-	var created struct{ ID string }
-	decode(t, b, &created)
-	j := waitJob(t, ts.URL, created.ID, 60*time.Second, ended)
-	if j.State != "done" || j.Metrics == nil {
-		t.Fatalf("job ended as %+v", j)
-	}
-	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
-	var card msg.ModelCard
-	decode(t, b, &card)
-	if code != 200 || card.Metrics == nil || card.Threshold != card.Metrics.Threshold || card.FAR != card.Metrics.FAR ||
+	j, card, b := finishJob(t, ts.URL, req)
+	if card.Metrics == nil || card.Threshold != card.Metrics.Threshold || card.FAR != card.Metrics.FAR ||
 		j.Metrics.Threshold != card.Threshold || j.Metrics.Accuracy != card.Metrics.Accuracy {
 		t.Errorf("card %s, job metrics %+v: want the threshold, FAR and figures of one epoch, the model's", b, j.Metrics)
 	}
@@ -100,18 +111,9 @@ func TestCropOnCard(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	req := tinyJob(1)
 	req.Crop = msg.Crops["lower"]
-	code, b := postJSON(t, ts.URL+"/api/jobs", req)
-	if code != 201 {
-		t.Fatalf("POST /api/jobs: %d %s", code, b)
-	}
-	var created struct{ ID string }
-	decode(t, b, &created)
-	j := waitJob(t, ts.URL, created.ID, 30*time.Second, ended)
-	code, b = call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil)
-	var card msg.ModelCard
-	decode(t, b, &card)
-	if code != 200 || card.Crop != msg.Crops["lower"] || card.Name != "mlp arcface D=3 (crop lower) on tiny" {
-		t.Errorf("card %d %s: want the crop lower in it and in its name", code, b)
+	_, card, b := finishJob(t, ts.URL, req)
+	if card.Crop != msg.Crops["lower"] || card.Name != "mlp arcface D=3 (crop lower) on tiny" {
+		t.Errorf("card %s: want the crop lower in it and in its name", b)
 	}
 }
 
