@@ -40,9 +40,10 @@ const (
 // and the optimiser's buffers it is the whole training state: a job
 // resumed from it takes the steps an uninterrupted one would, bit for bit.
 // With EarlyStop it also holds the best epoch so far (its parameters as
-// "best/NAME", its number and verification) and whether the run stopped.
-// (The figures of the last epoch end's verification are not in it: they do
-// not change training, and the next epoch end recomputes them.)
+// "best/NAME", its number and verification) and whether the run stopped;
+// and the last epoch end's verification, which training does not read but
+// the model's threshold is (a job resumed at its end only to register its
+// model keeps it).
 type checkpointState struct {
 	Format  string           `json:"format"`
 	Request msg.TrainRequest `json:"request"`
@@ -59,6 +60,11 @@ type checkpointState struct {
 	// written before it).
 	BestCentre float64 `json:"best_centre,omitempty"`
 	Stopped    bool    `json:"stopped,omitempty"`
+
+	// Last and LastCentre are the last epoch end's verification and
+	// nearest-centre accuracy (none in checkpoints written before them).
+	Last       *eval.VerificationReport `json:"last_verification,omitempty"`
+	LastCentre float64                  `json:"last_centre,omitempty"`
 
 	// Data is the SHA-256 of the training set's images and labels
 	// (dataSum): a resume on images that changed since, even of the same
@@ -101,7 +107,8 @@ func (j *Job) dataSum() string {
 // CheckpointFormat), from which Resume goes on exactly.
 func (j *Job) Checkpoint(w io.Writer) error {
 	st := checkpointState{Format: CheckpointFormat, Request: j.req, Step: j.tr.Iter(), Epoch: j.epoch,
-		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, BestCentre: j.bestCentre, Stopped: j.stopped, Data: j.dataSum()}
+		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, BestCentre: j.bestCentre, Stopped: j.stopped,
+		Last: j.last, LastCentre: j.centre, Data: j.dataSum()}
 	var err error
 	if st.RNG, err = j.src.MarshalBinary(); err != nil {
 		return err
@@ -239,5 +246,6 @@ func (j *Job) Resume(r io.Reader) error {
 	j.epoch = st.Epoch
 	j.order = append(j.order[:0], st.Order...)
 	j.best, j.bestVerif, j.bestCentre, j.bestEpoch, j.stopped = best, st.BestVerif, st.BestCentre, st.BestEpoch, st.Stopped
+	j.last, j.centre = st.Last, st.LastCentre
 	return nil
 }

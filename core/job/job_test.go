@@ -532,7 +532,7 @@ func TestCheckpointResume(t *testing.T) {
 // TestResumeKeepsBestFigures: with early stopping, a job resumed after
 // its first epoch end holds that epoch as its best, with its figures, the
 // nearest-centre accuracy included (the registry shows them beside the
-// model).
+// model); without, a job resumed at its end keeps its last epoch's.
 func TestResumeKeepsBestFigures(t *testing.T) {
 	req := barsRequest()
 	req.EarlyStop = 1
@@ -558,6 +558,28 @@ func TestResumeKeepsBestFigures(t *testing.T) {
 	want, got := a.ModelVerification(), b.ModelVerification()
 	if want == nil || !(want.Centre > 0) || !reflect.DeepEqual(got, want) {
 		t.Errorf("resumed: the model's verification %+v, want the first epoch's %+v", got, want)
+	}
+
+	// Without early stopping, a job resumed at its end (only to register
+	// its model) keeps the last epoch's threshold and figures (it had
+	// none: threshold 0).
+	req.EarlyStop, req.Epochs = 0, 1
+	c, _ := New(req, set, nil, Options{Val: 16})
+	for !c.Done() {
+		if _, err := c.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ckpt.Reset()
+	if err := c.Checkpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := New(req, set, nil, Options{Val: 16})
+	if err := d.Resume(bytes.NewReader(ckpt.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if !d.Done() || d.Model().Meta.Threshold != c.Model().Meta.Threshold || c.Model().Meta.Threshold == 0 || !reflect.DeepEqual(d.ModelVerification(), c.ModelVerification()) {
+		t.Errorf("resumed at the end: threshold %g, verification %+v; want %g, %+v", d.Model().Meta.Threshold, d.ModelVerification(), c.Model().Meta.Threshold, c.ModelVerification())
 	}
 }
 
