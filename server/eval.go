@@ -269,9 +269,7 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		if slices.ContainsFunc(fit, func(c int) bool { return slices.Contains(unseen, names[c]) }) {
 			return sets, badInput("--fit-classes %q shares identities with --unknown %q, which must be unseen", fitSpec, unknownSpec)
 		}
-	case split == "all":
-		fit = others()
-	case len(evaluated) > 0:
+	case split != "all" && len(evaluated) > 0:
 		fit = evaluated
 	default:
 		fit = others()
