@@ -26,6 +26,7 @@ type evalOutput struct {
 	Metric string `json:"metric"`
 	Data   string `json:"data"`
 	Probes int    `json:"probes"`
+	Expand int    `json:"expand,omitempty"` // --expand: the neighbours each evaluated embedding is the mean of
 }
 
 func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,6 +44,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	seed := fs.Int64("seed", 1, "seed of the verification pairs and gallery split")
 	maxQueries := fs.Int("max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	expand := fs.Int("expand", 0, expandUsage)
 	flipTest := fs.Bool("flip-test", false, "embed every image and its mirror and average the two (default: as the model was trained, see train --flip-test)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -55,6 +57,15 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *pcaK < 1 {
 		return badInput("pca %d must be ≥ 1", *pcaK)
+	}
+	if *expand < 0 {
+		return badInput("expand %d must be ≥ 0 (0: off)", *expand)
+	}
+	if *expand > 0 && *metricName != "cosine" && *metricName != "euclidean" {
+		return badInput("--expand gives unit embeddings, the mean of neighbours by cosine: use it with --metric cosine or euclidean, not %s", *metricName)
+	}
+	if *expand > 0 && *unknownSpec != "" {
+		return badInput("--expand and --unknown: the unknown probes would be moved towards the evaluated images; give one or the other")
 	}
 	if !slices.Contains(evalMetrics, *metricName) {
 		return badInput("unknown metric %q (want %s)", *metricName, strings.Join(evalMetrics, ", "))
@@ -109,6 +120,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *expand > 0 {
+		testE = eval.Expand(testE, *expand)
+	}
 	metric, err := fitMetric(*metricName, trainE, *pcaK, *seed)
 	if err != nil {
 		return err
@@ -139,13 +153,16 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		open := eval.OpenSetIdentification(gallery, known, unknownE, metric)
 		rep.Identification.OpenSet = &open
 	}
-	out := evalOutput{Report: rep, Model: *modelPath, Metric: metric.Name(), Data: *dataName, Probes: testE.N}
+	out := evalOutput{Report: rep, Model: *modelPath, Metric: metric.Name(), Data: *dataName, Probes: testE.N, Expand: *expand}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(out)
 	}
 	printReport(stdout, out)
 	return nil
 }
+
+// expandUsage is the help of --expand, eval's and openset's.
+const expandUsage = "database-side augmentation: each evaluated embedding replaced by the mean of its K nearest among the evaluated images (itself included) before every protocol; transductive, it reads the other test images, unlabelled (0: off)"
 
 // checkEvaluable refuses to evaluate s, the split of data set name, unless
 // two of its identities have two images or more and its images make a
@@ -432,6 +449,9 @@ func overlaps(a, b []string) bool {
 func printReport(w io.Writer, o evalOutput) {
 	r := o.Report
 	fmt.Fprintf(w, "%s on %s, %d probes, metric %s\n", o.Model, o.Data, o.Probes, o.Metric)
+	if o.Expand > 0 {
+		fmt.Fprintf(w, "expanded       each embedding the mean of its %d nearest of the %d evaluated (transductive)\n", o.Expand, o.Probes)
+	}
 	fmt.Fprintf(w, "closed set     nearest-centre accuracy %.4f", r.ClosedSet.Accuracy)
 	if r.ClosedSet.Classifier != nil {
 		fmt.Fprintf(w, ", classifier accuracy %.4f", *r.ClosedSet.Classifier)

@@ -427,6 +427,44 @@ func TestEvalFitImagesOnlyWhenUsed(t *testing.T) {
 	wantBadInput(t, "zz.png", "eval", "--model", "raw", "--metric", "whiten", "--data", open)
 }
 
+// TestEvalExpand: on identities that raw pixels tell apart, 8 images
+// each, --expand 3 moves each embedding towards others of its identity and
+// keeps them apart; --expand above the number of images makes every
+// embedding the mean of all, so that every pair ties (AUC ½): the
+// evaluated embeddings are the expanded ones. Metrics it does not fit,
+// and --unknown, are refused.
+func TestEvalExpand(t *testing.T) {
+	patterns := filepath.Join(t.TempDir(), "patterns")
+	writePatterns(t, patterns)
+	base := []string{"eval", "--model", "raw", "--data", patterns, "--split", "all"}
+	report := func(args ...string) evalOutput {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, append(append(base, "--json"), args...)...)
+		if code != 0 {
+			t.Fatalf("eval %v: exit %d: %s", args, code, stderr)
+		}
+		var rep evalOutput
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	plain, near, all := report(), report("--expand", "3"), report("--expand", "100")
+	if !(plain.Verification.AUC > 0.9) || near.Expand != 3 || !(near.Verification.AUC > 0.9) {
+		t.Errorf("AUC %.4f, and %.4f with --expand %d: want both above 0.9", plain.Verification.AUC, near.Verification.AUC, near.Expand)
+	}
+	if all.Expand != 100 || all.Verification.AUC != 0.5 {
+		t.Errorf("--expand %d of %d images: AUC %v, want 0.5", all.Expand, all.Probes, all.Verification.AUC)
+	}
+	code, stdout, _ := runCLI(t, append(base, "--expand", "3")...)
+	if code != 0 || !strings.Contains(stdout, "expanded       each embedding the mean of its 3 nearest of the 24 evaluated (transductive)\n") {
+		t.Errorf("exit %d, report:\n%s", code, stdout)
+	}
+	wantBadInput(t, "expand -1 must be ≥ 0", append(base, "--expand", "-1")...)
+	wantBadInput(t, "use it with --metric cosine or euclidean, not whiten", append(base, "--expand", "3", "--metric", "whiten")...)
+	wantBadInput(t, "--expand and --unknown", append(base, "--expand", "3", "--unknown", "0")...)
+}
+
 // TestEvalFitsOnEvaluatedNames: when train/ and test/ share some people,
 // the metric is fitted on the evaluated people that train/ has, found by
 // name: --classes names test/'s people, which train/ numbers otherwise
@@ -462,29 +500,7 @@ func TestEvalFitsOnEvaluatedNames(t *testing.T) {
 // identity fits nothing, so it needs none left over; whitening does.
 func TestEvalUnknownEnrolsTheEvaluated(t *testing.T) {
 	patterns := filepath.Join(t.TempDir(), "patterns")
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, id := range []string{"a", "b", "c"} {
-		pattern := make([]uint8, 16*16)
-		for i := range pattern {
-			pattern[i] = uint8(rng.IntN(256))
-		}
-		for k := range 8 {
-			img := image.NewGray(image.Rect(0, 0, 16, 16))
-			for i, v := range pattern {
-				img.Pix[i] = uint8(min(255, max(0, int(v)+rng.IntN(41)-20)))
-			}
-			if err := os.MkdirAll(filepath.Join(patterns, id), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if err := png.Encode(&buf, img); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(patterns, id, fmt.Sprintf("%d.png", k)), buf.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	writePatterns(t, patterns)
 	code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--json")
 	if code != 0 {
 		t.Fatalf("eval --unknown: exit %d: %s", code, stderr)
@@ -497,6 +513,36 @@ func TestEvalUnknownEnrolsTheEvaluated(t *testing.T) {
 		t.Errorf("open set %+v: want a detection AUC above 0.9 for a pattern of its own", open)
 	}
 	wantBadInput(t, "none is left to fit", "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--metric", "whiten")
+}
+
+// writePatterns writes a folder of three identities, a, b and c, that raw
+// pixels tell apart: each a 16×16 pattern of noise of its own, its 8
+// images the pattern with a little noise of their own.
+func writePatterns(t *testing.T, dir string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, id := range []string{"a", "b", "c"} {
+		pattern := make([]uint8, 16*16)
+		for i := range pattern {
+			pattern[i] = uint8(rng.IntN(256))
+		}
+		for k := range 8 {
+			img := image.NewGray(image.Rect(0, 0, 16, 16))
+			for i, v := range pattern {
+				img.Pix[i] = uint8(min(255, max(0, int(v)+rng.IntN(41)-20)))
+			}
+			if err := os.MkdirAll(filepath.Join(dir, id), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, id, fmt.Sprintf("%d.png", k)), buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // TestEvalAlignedModelOnMNIST: a model trained on aligned photos takes

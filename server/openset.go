@@ -48,12 +48,13 @@ type openSetFlags struct {
 	valN       int
 	maxQueries int
 	ensemble   bool
+	expand     int
 }
 
 // openSetOnly are the flags of the open set itself (its data and split of
 // the identities, and what it prints), which every run shares: a variant
 // changes how one run trains, not these.
-var openSetOnly = []string{"data", "train-classes", "eval-classes", "baselines", "json", "max-queries", "ensemble"}
+var openSetOnly = []string{"data", "train-classes", "eval-classes", "baselines", "json", "max-queries", "ensemble", "expand"}
 
 // variantList collects the repeated --variant flags.
 type variantList []string
@@ -76,6 +77,7 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable; not "+strings.Join(openSetOnly, ", ")+", which every run shares)")
 	f.fs.IntVar(&f.valN, "val", 5000, "training images held out (see train --val)")
 	f.fs.IntVar(&f.maxQueries, "max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	f.fs.IntVar(&f.expand, "expand", 0, "add, below each cosine row, the row of its embeddings expanded: "+expandUsage)
 	f.fs.BoolVar(&f.ensemble, "ensemble", false, "add a row for the ensemble of every run (the recipe and its variants): their unit embeddings concatenated, so that its cosine is the mean of theirs")
 	return f
 }
@@ -147,6 +149,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if base.maxQueries < 0 {
 		return badInput("max-queries %d must be ≥ 0", base.maxQueries)
+	}
+	if base.expand < 0 {
+		return badInput("expand %d must be ≥ 0 (0: off)", base.expand)
 	}
 	if base.ensemble && len(base.variants) == 0 {
 		return badInput("--ensemble needs runs to combine: give one --variant or more")
@@ -267,15 +272,26 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "| %s | %s | %d | %.4f ± %.4f | %.4f | %.4f | %.4f | %.4f | %s |\n", r.Encoder, r.Metric, r.Dim,
 			v.Accuracy, v.AccuracyStd, v.EER, v.TARAtFAR["0.01"], id.Rank1, r.Report.Retrieval.MAPAtR, train)
 	}
+	// The pairs, gallery and queries are the base's for every row, so a
+	// variant's --seed changes its training only.
+	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries}
+	// With --expand, a cosine row is followed by the same embeddings
+	// expanded (eval.Expand), evaluated on the same pairs and queries.
+	emitExpanded := func(r openSetRow, e eval.Embeddings) {
+		if base.expand == 0 {
+			return
+		}
+		r.Metric = fmt.Sprintf("cosine, expanded (K = %d)", base.expand)
+		r.Report = eval.Evaluate(eval.Embeddings{}, eval.Expand(e, base.expand), eval.Cosine{}, opts)
+		r.TrainS, r.Epochs, r.Best = 0, 0, 0
+		emit(r)
+	}
 	if !base.jsonOut {
 		all := func(spec string) string { return cmp(spec, "all") }
 		fmt.Fprintf(stdout, "Open set on %s: train on classes %s (%s), evaluate on the unseen classes %s (%s).\n\n", base.data, all(trainSpec), trainSplit, all(evalSpec), evalSplit)
 		fmt.Fprintln(stdout, "| encoder | metric | D | verif. acc | EER | TAR@FAR 0.01 | rank-1 | MAP@R | training |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
-	// The pairs, gallery and queries are the base's for every row, so a
-	// variant's --seed changes its training only.
-	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries}
 	if base.baselines {
 		fit, err := src.loadSubset(base.data, trainSplit, trainSpec, spec.Input)
 		if err != nil {
@@ -294,6 +310,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				d, _ = mm.W.Dims()
 			}
 			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, rawEmbeddings(test), m, opts)})
+			if name == "cosine" {
+				emitExpanded(openSetRow{Encoder: "raw pixels", Dim: d}, rawEmbeddings(test))
+			}
 		}
 	}
 	var members []eval.Embeddings
@@ -305,6 +324,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return inVariant(f.variant, err)
 		}
 		emit(row)
+		emitExpanded(openSetRow{Encoder: row.Encoder, Dim: row.Dim}, e)
 		if base.ensemble {
 			members = append(members, e)
 		}
@@ -314,8 +334,10 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		emit(openSetRow{Encoder: fmt.Sprintf("ensemble of the %d runs above", len(members)), Metric: "cosine", Dim: e.D,
-			Report: eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts)})
+		row := openSetRow{Encoder: fmt.Sprintf("ensemble of the %d runs above", len(members)), Metric: "cosine", Dim: e.D}
+		row.Report = eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts)
+		emit(row)
+		emitExpanded(row, e)
 	}
 	return nil
 }

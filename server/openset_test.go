@@ -13,7 +13,9 @@ import (
 // evaluates on the second, one row per baseline and per recipe and
 // variant (one looking at the lower part of the images, --crop), each with
 // the figures of the unseen identities, and with --ensemble a row of the
-// runs' embeddings concatenated; overlapping classes are refused.
+// runs' embeddings concatenated, and with --expand each cosine row's
+// embeddings expanded (K above the 36 images: every row the mean of all,
+// so every pair ties); overlapping classes are refused.
 func TestOpenSet(t *testing.T) {
 	dir := t.TempDir()
 	writeShapes(t, filepath.Join(dir, "a"), 12)
@@ -28,7 +30,7 @@ func TestOpenSet(t *testing.T) {
 	}
 	args := []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "lenet-s", "--dim", "8", "--epochs", "2", "--batch", "8", "--threads", "1",
 		"--variant", "augment=faces dim=4 crop=lower"}
-	code, stdout, stderr := runCLI(t, append(args, "--json", "--ensemble")...)
+	code, stdout, stderr := runCLI(t, append(args, "--json", "--ensemble", "--expand", "40")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -36,6 +38,7 @@ func TestOpenSet(t *testing.T) {
 	if !strings.Contains(stderr, "training 1/2 lenet-s\n") || !strings.Contains(stderr, "training 2/2 lenet-s, augment=faces dim=4 crop=lower\n") {
 		t.Errorf("stderr %q: want a line as each of the two runs starts", stderr)
 	}
+	const expanded = "cosine, expanded (K = 40)"
 	var rows []openSetRow
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		var r openSetRow
@@ -49,10 +52,11 @@ func TestOpenSet(t *testing.T) {
 		dim             int
 	}{
 		// 36 training images of 3 identities: 32 = 36 − 3 − 1 components.
-		{"raw pixels", "cosine", 256}, {"raw pixels", "PCA + whitening", 32}, {"raw pixels", "linear (NCA)", 64},
-		{"lenet-s", "cosine", 8}, {"lenet-s, augment=faces dim=4 crop=lower", "cosine", 4},
+		{"raw pixels", "cosine", 256}, {"raw pixels", expanded, 256}, {"raw pixels", "PCA + whitening", 32}, {"raw pixels", "linear (NCA)", 64},
+		{"lenet-s", "cosine", 8}, {"lenet-s", expanded, 8},
+		{"lenet-s, augment=faces dim=4 crop=lower", "cosine", 4}, {"lenet-s, augment=faces dim=4 crop=lower", expanded, 4},
 		// --ensemble: the two runs' embeddings, concatenated.
-		{"ensemble of the 2 runs above", "cosine", 12},
+		{"ensemble of the 2 runs above", "cosine", 12}, {"ensemble of the 2 runs above", expanded, 12},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
@@ -63,10 +67,12 @@ func TestOpenSet(t *testing.T) {
 			t.Errorf("row %d: %s, %s, D=%d; want %s, %s, D=%d", i, r.Encoder, r.Metric, r.Dim, w.encoder, w.metric, w.dim)
 		}
 		// 3 unseen identities × 12 images: 3·66 genuine pairs, 10 folds of 19.
-		if v := r.Report.Verification; !(v.Accuracy > 0.5) || len(r.Report.Identification.CMC) == 0 {
+		if v := r.Report.Verification; w.metric == expanded && v.AUC != 0.5 {
+			t.Errorf("row %d: AUC %v of embeddings expanded over all: want 0.5, every pair tied", i, v.AUC)
+		} else if w.metric != expanded && !(v.Accuracy > 0.5) || len(r.Report.Identification.CMC) == 0 {
 			t.Errorf("row %d: verification %.3f, CMC %v", i, v.Accuracy, r.Report.Identification.CMC)
 		}
-		if (i >= 3 && i < 5) != (r.TrainS > 0 && r.Epochs == 2) {
+		if (w.metric == "cosine" && i >= 4 && i < 8) != (r.TrainS > 0 && r.Epochs == 2) {
 			t.Errorf("row %d: trained %.1f s, %d epochs", i, r.TrainS, r.Epochs)
 		}
 	}
