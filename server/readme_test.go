@@ -38,7 +38,8 @@ func TestREADMETables(t *testing.T) {
 
 // TestREADMEEvalJSON holds the README's outline of `eval --json` to
 // evalOutput: every key, in the order eval prints them, with every
-// optional part present (a model's classifier, the open-set figures).
+// optional part present (a model's classifier, the open-set figures,
+// --expand).
 func TestREADMEEvalJSON(t *testing.T) {
 	b, err := os.ReadFile("../README.md")
 	if err != nil {
@@ -51,6 +52,7 @@ func TestREADMEEvalJSON(t *testing.T) {
 	one := 1.0
 	var out evalOutput
 	out.ClosedSet.Classifier = &one
+	out.Expand = 5
 	out.Verification.TARAtFAR = fars
 	out.Identification.CMC = []float64{1}
 	out.Identification.OpenSet = &eval.OpenSetReport{DIRAtFAR: fars}
