@@ -107,12 +107,12 @@ func (c *Controls) Render() app.UI {
 // button draws the button of the command op.
 func (c *Controls) button(id, label, op string) app.UI {
 	enabled := c.Can != nil && c.Can(op)
-	return app.Button().ID("btn-" + id).Type("button").Class("btn btn-" + id).Disabled(!enabled).Text(label).
+	return app.Button().ID("btn-"+id).Type("button").Class("btn btn-"+id).Disabled(!enabled).Text(label).
 		OnClick(func(ctx app.Context, e app.Event) {
 			if c.OnCommand != nil {
 				c.OnCommand(op)
 			}
-		})
+		}, app.EventScope(id, op)) // Pause and Resume take turns in one place
 }
 
 // params draws the inputs of the parameters of the selected loss.
@@ -167,7 +167,7 @@ func (c *Controls) compare() app.UI {
 							Disabled(c.Locked || (!checked && len(s.Compare) >= MaxTrainers) || (checked && len(s.Compare) == 1)).
 							OnChange(func(ctx app.Context, e app.Event) {
 								c.change(func(s *Settings) { s.Compare = toggle(s.Compare, name) })
-							}),
+							}, app.EventScope(name)),
 						app.Text(" "+name),
 					)
 				}),

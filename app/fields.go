@@ -10,6 +10,13 @@ import (
 // The form widgets of every page, one markup each: a label.field holding
 // the caption (a span) and the control, so that a click on the caption
 // focuses the control and the stylesheet styles them all alike.
+//
+// go-app keeps an element's event handler when a render gives it another
+// closure of the same function literal (it compares code pointers), so a
+// handler would keep the values it captured at its first render. Every
+// handler that captures values which change from render to render takes
+// an app.EventScope of them, so that go-app mounts the new closure: here
+// the field's id and what set captures with it.
 
 // selectField draws a labelled <select> of options with value selected;
 // set receives the option chosen.
@@ -17,7 +24,7 @@ func selectField(id, label string, options []string, value string, disabled bool
 	return app.Label().Class("field").Body(
 		app.Span().Text(label),
 		app.Select().ID(id).Disabled(disabled).
-			OnChange(func(ctx app.Context, e app.Event) { set(ctx.JSSrc().Get("value").String()) }).
+			OnChange(func(ctx app.Context, e app.Event) { set(ctx.JSSrc().Get("value").String()) }, app.EventScope(id)).
 			Body(app.Range(options).Slice(func(i int) app.UI {
 				return app.Option().Value(options[i]).Selected(options[i] == value).Text(options[i])
 			})),
@@ -34,7 +41,7 @@ func textField(id, label, value, placeholder string, disabled bool, set func(str
 			OnChange(func(ctx app.Context, e app.Event) {
 				why := set(strings.TrimSpace(ctx.JSSrc().Get("value").String()))
 				ctx.JSSrc().Call("setCustomValidity", why)
-			}),
+			}, app.EventScope(id)),
 	)
 }
 
@@ -54,7 +61,7 @@ func numberField(id, label string, value, lo, hi float64, integer, disabled bool
 				return
 			}
 			set(v)
-		})
+		}, app.EventScope(id, lo, hi, integer, title))
 	l := app.Label().Class("field")
 	if title != "" {
 		l = l.Title(title)

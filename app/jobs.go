@@ -218,14 +218,14 @@ func (j *Jobs) renderList() app.UI {
 				})),
 				app.Td().Class("actions").Body(
 					app.Button().ID("watch-"+job.ID).Type("button").Class("btn").Disabled(watched).Text("Watch").
-						OnClick(func(ctx app.Context, e app.Event) { j.watchJob(ctx, job) }),
+						OnClick(func(ctx app.Context, e app.Event) { j.watchJob(ctx, job) }, jobScope(job)),
 					app.If(job.State == msg.JobQueued || job.State == msg.JobRunning, func() app.UI {
-						return app.Button().ID("cancel-" + job.ID).Type("button").Class("btn").Text("Cancel").
-							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") })
+						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Text("Cancel").
+							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") }, jobScope(job))
 					}),
 					app.If(job.State == msg.JobInterrupted, func() app.UI {
-						return app.Button().ID("resume-" + job.ID).Type("button").Class("btn").Text("Resume").
-							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "resume") })
+						return app.Button().ID("resume-"+job.ID).Type("button").Class("btn").Text("Resume").
+							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "resume") }, jobScope(job))
 					}),
 				),
 			)
@@ -534,4 +534,11 @@ func dimText(d int, views []msg.Crop) string {
 		return strconv.Itoa(d)
 	}
 	return fmt.Sprintf("%d × %d (%s)", len(views), d, strings.ReplaceAll(msg.FormatViews(views), ",", ", "))
+}
+
+// jobScope is the event scope of a job row's buttons: a newer job takes
+// the first row, and a handler must act on the job its row shows now, as
+// it is now (see fields.go).
+func jobScope(job msg.Job) app.EventOption {
+	return app.EventScope(job.ID, job.State, job.Step, job.Steps)
 }

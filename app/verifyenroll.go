@@ -56,8 +56,8 @@ func (p *EnrollPanel) Render() app.UI {
 					app.H3().Text(id.Name+" ("+strconv.Itoa(len(id.Crops))+")"),
 					app.Div().Class("thumbs").Body(app.Range(id.Crops).Slice(func(j int) app.UI {
 						return app.Button().Type("button").Class("thumb").Title("delete this snapshot").Body(
-							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(thumbSide * s.Input.Width / s.Input.Height).Height(thumbSide),
-						).OnClick(func(ctx app.Context, e app.Event) { p.OnDelete(i, j) })
+							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(thumbSide*s.Input.Width/s.Input.Height).Height(thumbSide),
+						).OnClick(func(ctx app.Context, e app.Event) { p.OnDelete(i, j) }, app.EventScope(id.Name, i, j, len(id.Crops)))
 					})),
 				)
 			}),

@@ -520,6 +520,16 @@ func TestE2EStartup(t *testing.T) {
 	cdpRun(p, "click Train", chromedp.Click(chromedp.ID("btn-train")))
 	p.waitSteps([]string{"status"}, 3, 90*time.Second)
 	t.Logf("preset digits: #status %s", p.text("status"))
+	// Pause, then Resume in the same place: the trainer runs again (the
+	// Resume button once sent the Pause button's command).
+	cdpRun(p, "click Pause", chromedp.Click(chromedp.ID("btn-pause")))
+	cdpRun(p, "wait for paused", chromedp.Poll[bool](`(() => { const b = document.getElementById("btn-resume"); return !!b && !b.disabled && document.getElementById("status").textContent.startsWith("paused") })()`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	paused, _, _ := parseStatus(p.text("status"))
+	cdpRun(p, "click Resume", chromedp.Click(chromedp.ID("btn-resume")))
+	if seen := p.waitSteps([]string{"status"}, paused+3, 60*time.Second)[0]; len(seen) == 0 {
+		t.Errorf("after Pause at step %d and Resume: #status %q", paused, p.text("status"))
+	}
 }
 
 // TestE2ETrainArcFace trains lenet-s with ArcFace at D = 3 from a link
