@@ -61,14 +61,14 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *expand < 0 {
 		return badInput("expand %d must be ≥ 0 (0: off)", *expand)
 	}
-	if *expand > 0 && *metricName != "cosine" && *metricName != "euclidean" {
-		return badInput("--expand gives unit embeddings, the mean of neighbours by cosine: use it with --metric cosine or euclidean, not %s", *metricName)
-	}
-	if *expand > 0 && *unknownSpec != "" {
-		return badInput("--expand and --unknown: the unknown probes would be moved towards the evaluated images; give one or the other")
-	}
 	if !slices.Contains(evalMetrics, *metricName) {
 		return badInput("unknown metric %q (want %s)", *metricName, strings.Join(evalMetrics, ", "))
+	}
+	if *expand > 0 && *metricName != "cosine" && *metricName != "euclidean" {
+		return badInput("--expand moves the evaluated embeddings only, and %s is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", *metricName)
+	}
+	if *expand > 0 && *unknownSpec != "" {
+		return badInput("--expand and --unknown: the unknown probes are not among the evaluated images that --expand moves; give one or the other")
 	}
 	if *input != "" && *modelPath != "raw" {
 		return badInput("--input is for --model raw: a model file has its own input")
@@ -120,7 +120,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	own := testE // the embeddings as the model gives them, for its classifier
 	if *expand > 0 {
+		*expand = min(*expand, testE.N)
 		testE = eval.Expand(testE, *expand)
 	}
 	metric, err := fitMetric(*metricName, trainE, *pcaK, *seed)
@@ -134,9 +136,14 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
 	if model != nil && !ensemble && slices.Equal(model.Meta.Classes, test.Classes) {
 		if w, b, ok := model.Meta.Spec.ClassWeights(model.Params); ok {
-			acc := eval.ClassifierAccuracy(testE, w, b, b == nil)
+			acc := eval.ClassifierAccuracy(own, w, b, b == nil)
 			rep.ClosedSet.Classifier = &acc
 		}
+	}
+	if *expand > 0 {
+		// Evaluate's open set takes identities of the evaluated images
+		// as unknown: expanded, they were drawn towards the enrolled ones.
+		rep.Identification.OpenSet = nil
 	}
 	if sets.unknown != nil {
 		unknownE, err := embed(sets.unknown)

@@ -429,10 +429,10 @@ func TestEvalFitImagesOnlyWhenUsed(t *testing.T) {
 
 // TestEvalExpand: on identities that raw pixels tell apart, 8 images
 // each, --expand 3 moves each embedding towards others of its identity and
-// keeps them apart; --expand above the number of images makes every
-// embedding the mean of all, so that every pair ties (AUC ½): the
-// evaluated embeddings are the expanded ones. Metrics it does not fit,
-// and --unknown, are refused.
+// keeps them apart; --expand above the number of images (capped at it)
+// makes every embedding the mean of all, so that every pair ties (AUC ½):
+// the evaluated embeddings are the expanded ones. The open-set figures
+// are left out; metrics it does not fit, and --unknown, are refused.
 func TestEvalExpand(t *testing.T) {
 	patterns := filepath.Join(t.TempDir(), "patterns")
 	writePatterns(t, patterns)
@@ -453,15 +453,21 @@ func TestEvalExpand(t *testing.T) {
 	if !(plain.Verification.AUC > 0.9) || near.Expand != 3 || !(near.Verification.AUC > 0.9) {
 		t.Errorf("AUC %.4f, and %.4f with --expand %d: want both above 0.9", plain.Verification.AUC, near.Verification.AUC, near.Expand)
 	}
-	if all.Expand != 100 || all.Verification.AUC != 0.5 {
-		t.Errorf("--expand %d of %d images: AUC %v, want 0.5", all.Expand, all.Probes, all.Verification.AUC)
+	if all.Expand != 24 || all.Verification.AUC != 0.5 {
+		t.Errorf("--expand 100 of %d images: K %d, AUC %v; want K capped at 24, AUC 0.5", all.Probes, all.Expand, all.Verification.AUC)
+	}
+	// Evaluate's open set takes some of the evaluated identities as
+	// unknown: expanded, they were drawn towards the enrolled ones.
+	if plain.Identification.OpenSet == nil || near.Identification.OpenSet != nil {
+		t.Errorf("open set %v as they are, %v expanded: want it there, then left out", plain.Identification.OpenSet, near.Identification.OpenSet)
 	}
 	code, stdout, _ := runCLI(t, append(base, "--expand", "3")...)
 	if code != 0 || !strings.Contains(stdout, "expanded       each embedding the mean of its 3 nearest of the 24 evaluated (transductive)\n") {
 		t.Errorf("exit %d, report:\n%s", code, stdout)
 	}
 	wantBadInput(t, "expand -1 must be ≥ 0", append(base, "--expand", "-1")...)
-	wantBadInput(t, "use it with --metric cosine or euclidean, not whiten", append(base, "--expand", "3", "--metric", "whiten")...)
+	wantBadInput(t, "whiten is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", append(base, "--expand", "3", "--metric", "whiten")...)
+	wantBadInput(t, `unknown metric "foo"`, append(base, "--expand", "3", "--metric", "foo")...)
 	wantBadInput(t, "--expand and --unknown", append(base, "--expand", "3", "--unknown", "0")...)
 }
 

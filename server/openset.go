@@ -281,8 +281,10 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if base.expand == 0 {
 			return
 		}
-		r.Metric = fmt.Sprintf("cosine, expanded (K = %d)", base.expand)
-		r.Report = eval.Evaluate(eval.Embeddings{}, eval.Expand(e, base.expand), eval.Cosine{}, opts)
+		k := min(base.expand, e.N)
+		r.Metric = fmt.Sprintf("cosine, expanded (K = %d)", k)
+		r.Report = eval.Evaluate(eval.Embeddings{}, eval.Expand(e, k), eval.Cosine{}, opts)
+		r.Report.Identification.OpenSet = nil // its unknown identities were drawn towards the enrolled ones
 		r.TrainS, r.Epochs, r.Best = 0, 0, 0
 		emit(r)
 	}

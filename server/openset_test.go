@@ -38,7 +38,7 @@ func TestOpenSet(t *testing.T) {
 	if !strings.Contains(stderr, "training 1/2 lenet-s\n") || !strings.Contains(stderr, "training 2/2 lenet-s, augment=faces dim=4 crop=lower\n") {
 		t.Errorf("stderr %q: want a line as each of the two runs starts", stderr)
 	}
-	const expanded = "cosine, expanded (K = 40)"
+	const expanded = "cosine, expanded (K = 36)" // --expand 40, capped at the 36 images
 	var rows []openSetRow
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		var r openSetRow

@@ -16,8 +16,8 @@ import (
 //	x̂_i = x_i / ‖x_i‖,   y_i = Σ_{j ∈ N_k(i)} x̂_j,   e'_i = y_i / ‖y_i‖,
 //
 // where N_k(i) holds the k rows of largest cos(x_i, x_j), ties to the lower
-// index (i itself has cosine 1; a zero row has cosine 0 with every row),
-// summed in index order. The labels are kept and never read: it is
+// index (i itself has cosine 1; a zero row has cosine 0 with every row and
+// stays zero), summed in index order. The labels are kept and never read: it is
 // transductive, each embedding moved towards its neighbours among the
 // others, unlabelled, so that a class whose images spread along a curve
 // (two ways of writing a 7) draws together. A row whose sum is zero is
@@ -43,6 +43,9 @@ func Expand(e Embeddings, k int) Embeddings {
 		sums[w] = make([]float64, e.D)
 	}
 	eachSimilarityRowParallel(e, e, Cosine{}, workers, func(w, i int, row []float64) {
+		if vec.Norm(e.Row(i)) == 0 {
+			return // a zero row has no nearest: it stays zero
+		}
 		h := &heaps[w]
 		h.top(row, k)
 		slices.Sort(h.idx) // summed in index order: equal sets, equal sums

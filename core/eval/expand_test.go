@@ -3,6 +3,7 @@ package eval
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -16,6 +17,9 @@ func expandRef(e Embeddings, k int) Embeddings {
 	k = min(k, e.N)
 	out := Embeddings{X: make([]float32, e.N*e.D), N: e.N, D: e.D, Labels: slices.Clone(e.Labels)}
 	for i := range e.N {
+		if vec.Norm(e.Row(i)) == 0 {
+			continue
+		}
 		sim := make([]float64, e.N)
 		idx := make([]int, e.N)
 		for j := range e.N {
@@ -47,6 +51,17 @@ func TestExpandMatchesReference(t *testing.T) {
 				t.Fatalf("k=%d: element %d is %v, reference %v (|diff| %.2g > 1e-6)", k, i, got.X[i], want.X[i], d)
 			}
 		}
+	}
+}
+
+// TestExpandWorkers: the result does not depend on how many goroutines
+// share the rows, to the bit.
+func TestExpandWorkers(t *testing.T) {
+	e := randomEmbeddings(500, 24, 9, 4)
+	many := Expand(e, 13)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if one := Expand(e, 13); !slices.Equal(one.X, many.X) {
+		t.Error("Expand on one goroutine differs from Expand on GOMAXPROCS of them")
 	}
 }
 
@@ -100,6 +115,12 @@ func TestExpandZeroSumAndBadK(t *testing.T) {
 		if v != 0 {
 			t.Errorf("element %d of two opposite rows' mean is %v, want 0", i, v)
 		}
+	}
+	// A zero row has no nearest: it stays zero, and the others pass it by
+	// (cosine 0 with it).
+	e = Embeddings{X: []float32{1, 0, 0.9, 0.1, 0, 0}, N: 3, D: 2, Labels: []int{0, 0, 0}}
+	if row := Expand(e, 1).Row(2); row[0] != 0 || row[1] != 0 {
+		t.Errorf("a zero row expanded with k = 1 became %v, want zero", row)
 	}
 	defer func() {
 		if recover() == nil {
