@@ -320,6 +320,26 @@ func TestCancelAndEvents(t *testing.T) {
 	}
 }
 
+// TestCancelKeepsProgress: a running job canceled between checkpoints
+// ends at the step it reached (it read step 0 and no loss: only the run
+// held its progress since the last checkpoint, and none was written yet).
+func TestCancelKeepsProgress(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.CheckpointEvery = 1 << 20
+	_, ts := newTestServer(t, cfg)
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(2000))
+	var long struct{ ID string }
+	decode(t, b, &long)
+	waitJob(t, ts.URL, long.ID, 10*time.Second, func(j jobView) bool { return j.Step > 30 })
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+long.ID, "", nil); code != 200 {
+		t.Fatalf("cancel: %d %s", code, b)
+	}
+	j := waitJob(t, ts.URL, long.ID, 10*time.Second, func(j jobView) bool { return j.State == "canceled" && j.Step > 30 })
+	if !(j.Loss > 0) {
+		t.Errorf("canceled job %+v: want the step and loss it reached", j)
+	}
+}
+
 func TestModelUpload(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxUpload = 128 << 10

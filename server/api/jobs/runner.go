@@ -509,6 +509,18 @@ func (r *Runner) run(j store.Job) error {
 			r.log.Printf("jobs: job %s: %v", j.ID, err)
 		}
 	}
+	if state == store.StateCanceled || state == store.StateFailed {
+		// Its progress since the last checkpoint, which only the run
+		// held: the job ends where it stopped, not where it last saved.
+		r.mu.Lock()
+		step, steps, loss, metrics := run.step, run.steps, run.loss, run.metrics
+		r.mu.Unlock()
+		if step > 0 {
+			if err := r.store.SetProgress(j.ID, step, steps, loss, metrics); err != nil {
+				r.log.Printf("jobs: job %s: recording its progress: %v", j.ID, err)
+			}
+		}
+	}
 	if state != store.StateDone {
 		if _, err := r.store.Transition(j.ID, []string{store.StateRunning}, state, shown); err != nil {
 			r.log.Printf("jobs: job %s: recording %s: %v", j.ID, state, err)
