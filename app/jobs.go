@@ -38,7 +38,10 @@ type Jobs struct {
 	form Settings
 	jobs []msg.Job
 	err  string // the latest error of the API, or of the form
-	note string // the latest success
+	// listErr and eventsErr say that the list, or the watched job's event
+	// stream, could not be read; each is cleared when it reads again.
+	listErr, eventsErr string
+	note               string // the latest success
 
 	watch   *JobWatch
 	channel string // the watched job's viewer's BroadcastChannel
@@ -105,10 +108,10 @@ func (j *Jobs) OnDismount() {
 // read.
 func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 	if err != nil {
-		j.err = "the jobs could not be read: " + err.Error()
+		j.listErr = "the jobs could not be read: " + err.Error()
 		return
 	}
-	j.jobs = NewestFirst(jobs)
+	j.jobs, j.listErr = NewestFirst(jobs), ""
 	if j.watch != nil {
 		for _, job := range j.jobs {
 			if job.ID == j.watch.Job.ID {
@@ -126,6 +129,8 @@ func (j *Jobs) Render() app.UI {
 			app.P().ID("jobs-status").Class("status").Text(j.status()),
 		),
 		app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Text(j.err) }),
+		app.If(j.listErr != "", func() app.UI { return app.P().ID("jobs-list-error").Class("notices").Text(j.listErr) }),
+		app.If(j.eventsErr != "", func() app.UI { return app.P().ID("jobs-events-error").Class("notices").Text(j.eventsErr) }),
 		app.If(j.note != "", func() app.UI { return app.P().ID("jobs-note").Class("note").Text(j.note) }),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(j.renderForm()),
@@ -344,6 +349,7 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 					if j.watch != &w {
 						return
 					}
+					j.eventsErr = ""
 					snap, err := w.Receive(data)
 					if err != nil {
 						j.err = err.Error()
@@ -356,7 +362,7 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 			final := make(chan bool, 1)
 			ctx.Dispatch(func(ctx app.Context) {
 				if err != nil && !errors.Is(err, context.Canceled) && j.watch == &w {
-					j.err = "the job's events: " + err.Error()
+					j.eventsErr = "the job's events: " + err.Error()
 				}
 				final <- w.Final()
 			})
@@ -384,7 +390,7 @@ func (j *Jobs) unwatch() {
 		j.stopWatch = nil
 	}
 	j.bc.close()
-	j.bc = nil
+	j.bc, j.eventsErr = nil, "" // the error was the stream's of the job no longer watched
 }
 
 // textField draws a labelled text input of the form's setting key.

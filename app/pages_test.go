@@ -172,6 +172,20 @@ func TestModelsRender(t *testing.T) {
 	}
 }
 
+// TestJobsListErrorClears: the list that could not be read says so until
+// it is read again (the error stayed beside the fresh list).
+func TestJobsListErrorClears(t *testing.T) {
+	j := NewJobs()
+	j.SetJobs(nil, errors.New("the server could not be reached"))
+	if j.listErr != "the jobs could not be read: the server could not be reached" {
+		t.Errorf("after a failed read: %q", j.listErr)
+	}
+	j.SetJobs([]msg.Job{{ID: "j1", State: msg.JobDone, Config: jobConfig(), Created: "1"}}, nil)
+	if j.listErr != "" || len(j.jobs) != 1 {
+		t.Errorf("after a read: error %q, %d jobs; want none and 1", j.listErr, len(j.jobs))
+	}
+}
+
 func TestJobsRender(t *testing.T) {
 	j := NewJobs()
 	mount(t, j)
