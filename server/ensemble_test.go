@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,18 +40,7 @@ func TestCropAndEnsemble(t *testing.T) {
 	if m.Meta.Spec.Crop != core.Crops["lower"] {
 		t.Fatalf("train --crop lower: the model's crop is %v, want %v", m.Meta.Spec.Crop, core.Crops["lower"])
 	}
-	report := func(models string) evalOutput {
-		t.Helper()
-		code, stdout, stderr := runCLI(t, "eval", "--model", models, "--data", shapes, "--json")
-		if code != 0 {
-			t.Fatalf("eval %s: exit %d: %s", models, code, stderr)
-		}
-		var rep evalOutput
-		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-			t.Fatal(err)
-		}
-		return rep
-	}
+	report := func(models string) evalOutput { t.Helper(); return evalJSON(t, "--model", models, "--data", shapes) }
 	alone, twice, both := report(whole), report(whole+","+whole), report(whole+","+lower)
 	// The same cosines up to float32 rounding: the same pairs decided the
 	// same way, the threshold between them all but equal.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -437,18 +438,7 @@ func TestEvalExpand(t *testing.T) {
 	patterns := filepath.Join(t.TempDir(), "patterns")
 	writePatterns(t, patterns)
 	base := []string{"eval", "--model", "raw", "--data", patterns, "--split", "all"}
-	report := func(args ...string) evalOutput {
-		t.Helper()
-		code, stdout, stderr := runCLI(t, append(append(base, "--json"), args...)...)
-		if code != 0 {
-			t.Fatalf("eval %v: exit %d: %s", args, code, stderr)
-		}
-		var rep evalOutput
-		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-			t.Fatal(err)
-		}
-		return rep
-	}
+	report := func(args ...string) evalOutput { t.Helper(); return evalJSON(t, slices.Concat(base[1:], args)...) }
 	plain, near, all := report(), report("--expand", "3"), report("--expand", "100")
 	if !(plain.Verification.AUC > 0.9) || near.Expand != 3 || !(near.Verification.AUC > 0.9) {
 		t.Errorf("AUC %.4f, and %.4f with --expand %d: want both above 0.9", plain.Verification.AUC, near.Verification.AUC, near.Expand)
@@ -519,6 +509,21 @@ func TestEvalUnknownEnrolsTheEvaluated(t *testing.T) {
 		t.Errorf("open set %+v: want a detection AUC above 0.9 for a pattern of its own", open)
 	}
 	wantBadInput(t, "none is left to fit", "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--metric", "whiten")
+}
+
+// evalJSON runs eval --json with args, fails t unless it succeeds, and
+// returns its report.
+func evalJSON(t *testing.T, args ...string) evalOutput {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"eval", "--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("eval %q: exit %d: %s", args, code, stderr)
+	}
+	var rep evalOutput
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
 
 // writePatterns writes a folder of three identities, a, b and c, that raw
@@ -597,15 +602,7 @@ func TestFlipTestFlag(t *testing.T) {
 	}
 	report := func(args ...string) evalOutput {
 		t.Helper()
-		code, stdout, stderr := runCLI(t, append([]string{"eval", "--model", model, "--data", shapes, "--json"}, args...)...)
-		if code != 0 {
-			t.Fatalf("eval %q: exit %d: %s", args, code, stderr)
-		}
-		var rep evalOutput
-		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-			t.Fatal(err)
-		}
-		return rep
+		return evalJSON(t, append([]string{"--model", model, "--data", shapes}, args...)...)
 	}
 	def, on, off := report(), report("--flip-test"), report("--flip-test=false")
 	if !reflect.DeepEqual(def, on) {
