@@ -139,12 +139,20 @@ func TestSpecValidate(t *testing.T) {
 		{"a view upside down", with(func(s *Spec) { s.Views = []Crop{{}, {0, 1, 1, 0}} }), "view 1: crop [0 1 1 0]: want x0 < x1"},
 		{"iresnet18 embed_bn", Spec{Arch: ArchIResNet, Input: Input{Channels: 3, Height: 16, Width: 16, Std: 1}, Dim: 8, EmbedBN: true}, "batch-normalised embedding already"},
 	} {
-		err := c.spec.Validate()
+		err := c.spec.ValidateTraining()
 		switch {
 		case c.want == "" && err != nil:
 			t.Errorf("%s: unexpected error %v", c.name, err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+		// A model file may repeat a window (joined models): Validate
+		// refuses the rest alike.
+		repeat := strings.Contains(c.want, "repeats")
+		if err := c.spec.Validate(); repeat && err != nil {
+			t.Errorf("%s: Validate: %v, want nil (a repeated window is a training error)", c.name, err)
+		} else if !repeat && c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: Validate: %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
 }

@@ -139,8 +139,12 @@ type Provenance struct {
 	Glyphs      int     `json:"glyphs,omitempty"`
 	// EarlyStop is the patience in epochs, and BestEpoch the epoch whose
 	// parameters the model holds when early stopping kept one.
-	EarlyStop int    `json:"early_stop,omitempty"`
-	BestEpoch int    `json:"best_epoch,omitempty"`
-	Created   string `json:"created"` // RFC 3339
-	Version   string `json:"version"` // metriclab version that wrote it
+	EarlyStop int `json:"early_stop,omitempty"`
+	BestEpoch int `json:"best_epoch,omitempty"`
+	// Joined is the provenance of every member of a model of models
+	// joined (JoinModels, metriclab join), in order; the rest is the
+	// first member's but Created and Version.
+	Joined  []Provenance `json:"joined,omitempty"`
+	Created string       `json:"created"` // RFC 3339
+	Version string       `json:"version"` // metriclab version that wrote it
 }

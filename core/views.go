@@ -24,6 +24,18 @@ import (
 // the models of its views, trained alone on the same batches, side by
 // side.
 
+// ValidateTraining reports whether s describes an encoder to train:
+// Validate's checks, and views that each look at a window of their own.
+// Views trained side by side on the same batches from the same seed
+// would learn the same encoder twice; a model file may still repeat a
+// window, in the views of models trained apart and joined (JoinModels).
+func (s Spec) ValidateTraining() error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return s.distinctViews()
+}
+
 // validateViews checks s.Views (see Spec.Validate).
 func (s Spec) validateViews() error {
 	if len(s.Views) == 0 {
@@ -35,15 +47,25 @@ func (s Spec) validateViews() error {
 	if s.Crop != (Crop{}) {
 		return errors.New("a crop and views: give the windows as views")
 	}
+	for i, c := range s.Views {
+		if c == (Crop{}) {
+			continue
+		}
+		if err := validateCrop(c, s.Input.Height, s.Input.Width); err != nil {
+			return fmt.Errorf("view %d: %v", i, err)
+		}
+	}
+	return nil
+}
+
+// distinctViews checks that s's views, valid ones, look at windows of
+// their own pixels.
+func (s Spec) distinctViews() error {
 	in := s.Input
 	pixels := make([][4]int, len(s.Views)) // rows and columns of each window; the zero Crop is the whole image
 	for i, c := range s.Views {
-		if c == (Crop{}) {
-			pixels[i] = [4]int{0, in.Height, 0, in.Width}
-		} else {
-			if err := validateCrop(c, in.Height, in.Width); err != nil {
-				return fmt.Errorf("view %d: %v", i, err)
-			}
+		pixels[i] = [4]int{0, in.Height, 0, in.Width}
+		if c != (Crop{}) {
 			r0, r1, c0, c1 := cropWindow(c, in.Height, in.Width)
 			pixels[i] = [4]int{r0, r1, c0, c1}
 		}
@@ -133,7 +155,7 @@ type shardedViews struct{ viewsEngine }
 // returns its error after the views before it have stepped: the run is
 // over (as a job's is).
 func NewViews(spec Spec, losses []Loss, cfg TrainConfig, newEngine EngineFunc) (Engine, error) {
-	if err := spec.Validate(); err != nil {
+	if err := spec.ValidateTraining(); err != nil {
 		return nil, err
 	}
 	if len(spec.Views) == 0 || len(losses) != len(spec.Views) {

@@ -9,20 +9,18 @@ import (
 	"testing"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 )
 
-// TestCropAndEnsemble: train --crop stores the crop in the model; eval of
-// an ensemble of one model twice reports what the model alone does (the
-// mean of two equal cosines), an ensemble of a whole-image and a cropped
-// model reports something else, and models that take other images are
-// refused with one line; train --views makes in one file the ensemble of
-// its windows' models.
-func TestCropAndEnsemble(t *testing.T) {
-	dir := t.TempDir()
-	shapes := filepath.Join(dir, "shapes")
+// shapesTrainer writes a folder of shapes, train/ and test/, in a new
+// temporary folder dir, and returns them with a function that trains a
+// small model on them into dir/out with args beside the defaults.
+func shapesTrainer(t *testing.T) (dir, shapes string, train func(out string, args ...string) string) {
+	dir = t.TempDir()
+	shapes = filepath.Join(dir, "shapes")
 	writeShapes(t, filepath.Join(shapes, "train"), 12)
 	writeShapes(t, filepath.Join(shapes, "test"), 10)
-	train := func(out string, args ...string) string {
+	return dir, shapes, func(out string, args ...string) string {
 		t.Helper()
 		path := filepath.Join(dir, out)
 		args = append([]string{"train", "--data", shapes, "--dim", "8", "--epochs", "2", "--batch", "8", "--out", path}, args...)
@@ -31,6 +29,16 @@ func TestCropAndEnsemble(t *testing.T) {
 		}
 		return path
 	}
+}
+
+// TestCropAndEnsemble: train --crop stores the crop in the model; eval of
+// an ensemble of one model twice reports what the model alone does (the
+// mean of two equal cosines), an ensemble of a whole-image and a cropped
+// model reports something else, and models that take other images are
+// refused with one line; train --views makes in one file the ensemble of
+// its windows' models.
+func TestCropAndEnsemble(t *testing.T) {
+	dir, shapes, train := shapesTrainer(t)
 	whole, lower := train("whole.safetensors"), train("lower.safetensors", "--crop", "lower")
 	small := train("small.safetensors", "--input", "1x16x16")
 	m, err := core.ReadModel(lower)
@@ -87,5 +95,77 @@ func TestCropAndEnsemble(t *testing.T) {
 	code, _, stderr = runCLI(t, "eval", "--model", whole+",raw", "--data", shapes)
 	if code != 2 || !strings.Contains(stderr, "an ensemble is of model files, not raw pixels or nothing") {
 		t.Errorf("ensemble with raw pixels: exit %d, %q", code, stderr)
+	}
+}
+
+// TestJoin: metriclab join makes of two seeds' model files one model of
+// views that evaluates as eval --model a,b does, to the last digit; a
+// model of views joins as its views, its windows repeating others; the
+// threshold is the members' weighted by their views and the provenance
+// keeps every member's. Models of other recipes, too many views and bad flags are
+// refused with one line, and nothing is written.
+func TestJoin(t *testing.T) {
+	dir, shapes, train := shapesTrainer(t)
+	a, b := train("a.safetensors"), train("b.safetensors", "--seed", "2")
+	views := train("views.safetensors", "--views", "whole,lower")
+	join := func(out string, models ...string) string {
+		t.Helper()
+		path := filepath.Join(dir, out)
+		if code, _, stderr := runCLI(t, "join", "--model", strings.Join(models, ","), "--out", path); code != 0 {
+			t.Fatalf("join %q: exit %d: %s", models, code, stderr)
+		}
+		return path
+	}
+	report := func(models string) evalOutput { t.Helper(); return evalJSON(t, "--model", models, "--data", shapes) }
+	joined, ensemble := report(join("ab.safetensors", a, b)), report(a+","+b)
+	if !reflect.DeepEqual(joined.Verification, ensemble.Verification) || !reflect.DeepEqual(joined.Retrieval, ensemble.Retrieval) ||
+		!reflect.DeepEqual(joined.Identification, ensemble.Identification) {
+		t.Errorf("join a,b: verification %+v, retrieval %+v; eval --model a,b: %+v, %+v",
+			joined.Verification, joined.Retrieval, ensemble.Verification, ensemble.Retrieval)
+	}
+	read := func(path string) *core.Model {
+		t.Helper()
+		m, err := core.ReadModel(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	av := join("av.safetensors", a, views)
+	ma, mv, m := read(a), read(views), read(av)
+	if got, want := msg.FormatViews(m.Meta.Spec.Views), "whole,whole,lower"; got != want {
+		t.Errorf("join of a model and a model of views whole,lower: views %s, want %s", got, want)
+	}
+	if want := (ma.Meta.Threshold + 2*mv.Meta.Threshold) / 3; math.Abs(m.Meta.Threshold-want) > 1e-12 {
+		t.Errorf("joined threshold %v, want the members' weighted by their views %v", m.Meta.Threshold, want)
+	}
+	if j := m.Meta.Provenance.Joined; len(j) != 2 || j[0].Seed != ma.Meta.Provenance.Seed || j[1].Created != mv.Meta.Provenance.Created {
+		t.Errorf("joined provenance %+v: want the two members'", j)
+	}
+	if v := report(av).Verification; !(v.Accuracy > 0.5) {
+		t.Errorf("the joined model of three views: verification %+v", v)
+	}
+	small := train("small.safetensors", "--input", "1x16x16")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"one model", []string{"--model", a}, "want 2 or more model files separated by commas"},
+		{"an empty name", []string{"--model", a + ","}, "an empty file name"},
+		{"other inputs", []string{"--model", a + "," + small}, "inputs 1×32×32 (mean 0.5, std 0.5) and 1×16×16 (mean 0.5, std 0.5)"},
+		{"nine views", []string{"--model", strings.Repeat(views+",", 4) + a}, "9 views together: at most 8"},
+		{"no such file", []string{"--model", a + "," + filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
+		{"no --out", []string{"--model", a + "," + b, "--out", ""}, "--out is required"},
+	} {
+		out := filepath.Join(dir, "refused.safetensors")
+		args := append([]string{"join", "--out", out}, c.args...)
+		code, _, stderr := runCLI(t, args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, %q; want 2 and one line containing %q", c.name, code, stderr, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: %s written", c.name, out)
+		}
 	}
 }

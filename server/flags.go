@@ -454,7 +454,7 @@ func (f *modelFlags) spec(data string) (core.Spec, error) {
 		// A folder of faces: normalise pixels in [0,1] to [−1,1].
 		s.Input.Mean, s.Input.Std = 0.5, 0.5
 	}
-	if err := s.Validate(); err != nil {
+	if err := s.ValidateTraining(); err != nil {
 		return s, inputError{err}
 	}
 	return s, nil

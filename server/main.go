@@ -40,6 +40,7 @@ commands:
   openset   train a recipe on some identities, evaluate it on unseen ones beside raw pixels, print a markdown table
   losses    list the losses, their formulas and their parameters' defaults
   presets   list the training recipes of --preset and what they set
+  join      join model files (seeds of a recipe, say) into one model of views: their ensemble in one file
   serve     serve the browser playground (make run builds it), by default on 127.0.0.1:8000
   version   print the version
 
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdLosses(ctx, rest, stdout, stderr)
 	case "presets":
 		err = cmdPresets(ctx, rest, stdout, stderr)
+	case "join":
+		err = cmdJoin(ctx, rest, stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "version":
@@ -96,7 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, openset, losses, presets, serve or version)\n", cmd)
+		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, openset, losses, presets, join, serve or version)\n", cmd)
 		return 2
 	}
 	switch {

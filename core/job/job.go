@@ -228,7 +228,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.Data != "mnist" {
 		spec.Input.Mean, spec.Input.Std = 0.5, 0.5
 	}
-	if err := spec.Validate(); err != nil {
+	if err := spec.ValidateTraining(); err != nil {
 		return nil, requestError{err.Error()}
 	}
 	if err := data.ValidTurns(req.Turns, spec.Input); err != nil {

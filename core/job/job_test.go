@@ -385,7 +385,7 @@ func TestEncodeModelRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Meta.Threshold != m.Meta.Threshold || got.Meta.Threshold == 0 || !reflect.DeepEqual(got.Meta.Spec, m.Meta.Spec) ||
-		got.Meta.Provenance != m.Meta.Provenance || got.Meta.Provenance.Version != "test" || got.Meta.Format != core.ModelFormat {
+		!reflect.DeepEqual(got.Meta.Provenance, m.Meta.Provenance) || got.Meta.Provenance.Version != "test" || got.Meta.Format != core.ModelFormat {
 		t.Errorf("metadata read back %+v, wrote %+v", got.Meta, m.Meta)
 	}
 	if err := got.Check(func() map[string][]int {
@@ -714,7 +714,7 @@ func TestModelRecordsRecipe(t *testing.T) {
 	got := j.Model().Meta.Provenance
 	want := core.Provenance{Preset: "faces", Schedule: "constant", WeightDecay: 0.002, Augment: "faces", Compose: "1x2", Turns: 4, Glyphs: 3, EarlyStop: 1}
 	got.Data, got.Epochs, got.Batch, got.LR, got.Optimizer, got.Seed, got.Created, got.Version = "", 0, 0, 0, "", 0, "", ""
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("provenance %+v, want the recipe %+v", got, want)
 	}
 	// A weight decay of 0 is written, not left out: read back, a model

@@ -1,0 +1,117 @@
+package core
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"metriclab/core/vec"
+)
+
+// TestJoinModels: the join of a model of one encoder (of the whole image)
+// and a model of views (its whole and its upper part) is a model of three
+// views, whole, whole and upper, whose parameters are the members' under
+// the new prefixes; it embeds an image as the members' encoders do, each
+// view's unit embedding scaled to 1/√3, so its cosine is the mean of the
+// three views'. Its threshold and FAR are the members', weighted by
+// their views as the cosine weighs them, and its provenance the first's
+// with both members' (a joined model's members not twice).
+func TestJoinModels(t *testing.T) {
+	const n = 4
+	one := smallSpec(ArchLeNetS, 1, 24, 20, 4)
+	views := one
+	views.Views = []Crop{{}, Crops["upper"]}
+	a := &Model{Meta: Metadata{Spec: one, Loss: "normsoftmax", LossParams: map[string]float64{"s": 16}, Classes: []string{"x", "y"},
+		Threshold: 0.4, FAR: 0.01, Provenance: Provenance{Seed: 1, Steps: 10}}, Params: InitParams(one, nil, 1)}
+	b := &Model{Meta: a.Meta, Params: make(map[string]Tensor)}
+	b.Meta.Spec, b.Meta.Threshold, b.Meta.FAR, b.Meta.Provenance = views, 0.5, 0.03, Provenance{Seed: 2, Steps: 20}
+	for i := range views.Views {
+		for name, v := range InitParams(views.View(i), nil, int64(2+i)) {
+			b.Params[ViewPrefix(i)+name] = v
+		}
+	}
+	m, err := JoinModels([]*Model{a, b}, "now", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Crop{{}, {}, Crops["upper"]}; !reflect.DeepEqual(m.Meta.Spec.Views, want) {
+		t.Fatalf("views %v, want %v", m.Meta.Spec.Views, want)
+	}
+	if len(m.Params) != len(a.Params)+len(b.Params) {
+		t.Errorf("%d parameters, want %d", len(m.Params), len(a.Params)+len(b.Params))
+	}
+	for name, v := range a.Params {
+		if !reflect.DeepEqual(m.Params["views.0."+name], v) {
+			t.Errorf("views.0.%s is not the first model's %s", name, name)
+		}
+	}
+	for name, v := range b.Params {
+		rest, _ := strings.CutPrefix(name, "views.")
+		if w := "views." + string(rune(rest[0]+1)) + rest[1:]; !reflect.DeepEqual(m.Params[w], v) {
+			t.Errorf("%s is not the second model's %s", w, name)
+		}
+	}
+	// The cosine weighs the second model's two views twice the first's one.
+	if math.Abs(m.Meta.Threshold-1.4/3) > 1e-15 || math.Abs(m.Meta.FAR-0.07/3) > 1e-15 {
+		t.Errorf("threshold %v and FAR %v, want the weighted means %v and %v", m.Meta.Threshold, m.Meta.FAR, 1.4/3, 0.07/3)
+	}
+	p := m.Meta.Provenance
+	if p.Seed != 1 || p.Steps != 10 || len(p.Joined) != 2 || p.Joined[1].Seed != 2 || p.Created != "now" || p.Version != "test" {
+		t.Errorf("provenance %+v: want the first's, both members' in Joined, created now by test", p)
+	}
+
+	again, err := JoinModels([]*Model{m, a}, "", "")
+	if err != nil || len(again.Meta.Provenance.Joined) != 2 || len(again.Meta.Provenance.Joined[0].Joined) != 2 {
+		t.Errorf("the join of a joined model and another: %v, provenance %+v: want the two members, the first with its own two", err, again.Meta.Provenance)
+	}
+
+	x, _ := testBatch(one, n, 2, 5)
+	got := mustEmbed(t, m.Meta.Spec, m.Params, n, x, n)
+	ea := mustEmbed(t, one, a.Params, n, x, n)
+	eb := mustEmbed(t, views, b.Params, n, x, n) // two views of 1/√2 each
+	d, w := one.Dim, 3*one.Dim
+	for r := range n {
+		want := vec.UnitTo[float64](nil, ea[r*d:(r+1)*d])
+		for _, u := range eb[r*2*d : (r+1)*2*d] {
+			want = append(want, float64(u)*math.Sqrt2)
+		}
+		for k, u := range want {
+			if g := float64(got[r*w+k]); math.Abs(g-u/math.Sqrt(3)) > 1e-6 {
+				t.Fatalf("image %d, value %d: %g, want %g", r, k, g, u/math.Sqrt(3))
+			}
+		}
+	}
+}
+
+// TestJoinModelsRefuses: models of other recipes, one model, and more
+// views than a model holds do not join; the error names the two files
+// and what differs.
+func TestJoinModelsRefuses(t *testing.T) {
+	spec := smallSpec(ArchLeNetS, 1, 24, 20, 4)
+	base := Model{Meta: Metadata{Spec: spec, Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2}, Classes: []string{"x", "y"}},
+		Params: InitParams(spec, nil, 1), file: "a.safetensors"}
+	with := func(f func(*Metadata)) *Model { m := base; m.file = "b.safetensors"; f(&m.Meta); return &m }
+	eight := base.Meta.Spec
+	eight.Views = make([]Crop, 8)
+	for _, c := range []struct {
+		name string
+		ms   []*Model
+		want string
+	}{
+		{"one model", []*Model{&base}, "1 models: join needs 2 or more"},
+		{"arch", []*Model{&base, with(func(m *Metadata) { m.Spec.Arch = ArchLeNetM })}, "a.safetensors and b.safetensors: architectures lenet-s and lenet-m"},
+		{"input", []*Model{&base, with(func(m *Metadata) { m.Spec.Input.Std = 0.5 })}, "inputs 1×24×20 (mean 0.5, std 0.25) and 1×24×20 (mean 0.5, std 0.5)"},
+		{"dim", []*Model{&base, with(func(m *Metadata) { m.Spec.Dim = 8 })}, "D = 4 and 8"},
+		{"embed bn", []*Model{&base, with(func(m *Metadata) { m.Spec.EmbedBN = true })}, "batch norm"},
+		{"flip test", []*Model{&base, with(func(m *Metadata) { m.Spec.FlipTest = true })}, "flip test"},
+		{"loss", []*Model{&base, with(func(m *Metadata) { m.LossParams = map[string]float64{"s": 16, "m": 0.3} })}, "losses cosface map[m:0.2 s:16] and cosface map[m:0.3 s:16]"},
+		{"classes", []*Model{&base, with(func(m *Metadata) { m.Classes = []string{"y", "x"} })}, "other classes"},
+		{"align", []*Model{&base, with(func(m *Metadata) { m.Provenance.Align = true })}, "aligned by the eyes"},
+		{"nine views", []*Model{&base, with(func(m *Metadata) { m.Spec = eight })}, "9 views together: at most 8"},
+	} {
+		if _, err := JoinModels(c.ms, "", ""); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+}

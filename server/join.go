@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"metriclab/core"
+	"metriclab/core/msg"
+	"metriclab/losses"
+)
+
+// cmdJoin joins model files into one model of views (core.JoinModels):
+// the ensemble that eval --model a,b evaluates, as one file that the
+// Verify page and the server load.
+func cmdJoin(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("join", flag.ContinueOnError)
+	models := fs.String("model", "", "model files (.safetensors) separated by commas, 2 or more, of one recipe: the same architecture, input, D, loss and classes (seeds and windows may differ); their views together at most 8")
+	out := fs.String("out", "", "the joined model file to write")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	paths := strings.Split(*models, ",")
+	if len(paths) < 2 {
+		return badInput("--model %q: want 2 or more model files separated by commas", *models)
+	}
+	if err := checkOutput(*out); err != nil {
+		return err
+	}
+	ms := make([]*core.Model, len(paths))
+	for i, path := range paths {
+		if path == "" {
+			return badInput("--model %q: an empty file name", *models)
+		}
+		m, err := core.ReadModel(path)
+		if err != nil {
+			return inputError{err}
+		}
+		if err := m.Validate(losses.Check); err != nil {
+			return inputError{err} // it names the file
+		}
+		ms[i] = m
+	}
+	m, err := core.JoinModels(ms, time.Now().UTC().Format(time.RFC3339), version)
+	if err != nil {
+		return inputError{err}
+	}
+	if err := core.WriteModel(*out, m); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s: %d views (%s), threshold %.3f and FAR %.4f: the members', weighted by their views (not measured on the joined model)\n",
+		*out, len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), m.Meta.Threshold, m.Meta.FAR)
+	return nil
+}
