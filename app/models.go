@@ -190,8 +190,14 @@ func PlaygroundLink(c msg.ModelCard) string {
 	if slices.Contains(Dims(), c.Dim) {
 		s.Dim = c.Dim
 	}
-	if len(c.Views) > 1 {
-		s.Views = msg.FormatViews(c.Views)
+	var views []msg.Crop // each window once: a joined model's repeat (metriclab join), a recipe trains each once
+	for _, v := range c.Views {
+		if !slices.Contains(views, v) {
+			views = append(views, v)
+		}
+	}
+	if len(views) > 1 {
+		s.Views = msg.FormatViews(views)
 	}
 	for _, p := range LossParams(s.Loss, s.Dim) {
 		if v, ok := c.LossParams[p.Name]; ok && s.Loss == c.Loss && checkParam(p, strconv.FormatFloat(v, 'g', -1, 64)) == nil {

@@ -81,6 +81,16 @@ func TestPlaygroundLink(t *testing.T) {
 			c.LossParams, c.Views = nil, []msg.Crop{{}, msg.Crops["upper"], msg.Crops["lower"]}
 			return c
 		}, "/#data=mnist&classes=0,1,2,3,4&arch=mlp&loss=arcface&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&views=whole,upper,lower&seed=1"},
+		{"joined views", func() msg.ModelCard { // two models of views joined: the recipe's windows once
+			c := card()
+			c.LossParams, c.Views = nil, []msg.Crop{{}, msg.Crops["upper"], {}, msg.Crops["upper"]}
+			return c
+		}, "/#data=mnist&classes=0,1,2,3,4&arch=mlp&loss=arcface&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&views=whole,upper&seed=1"},
+		{"joined seeds", func() msg.ModelCard { // two models of one encoder joined: one encoder
+			c := card()
+			c.LossParams, c.Views = nil, []msg.Crop{{}, {}}
+			return c
+		}, "/#data=mnist&classes=0,1,2,3,4&arch=mlp&loss=arcface&dim=3&batch=64&lr=0.01&opt=adam&epochs=1&seed=1"},
 	}
 	for _, tt := range tests {
 		got := PlaygroundLink(tt.card())
