@@ -43,6 +43,14 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
+	// compare sets the loss and D of every run from --losses and --dims:
+	// train's --loss and --dim would be ignored.
+	if mf.set("loss") {
+		return badInput("--loss: compare trains the losses of --losses; give --losses %s", mf.loss)
+	}
+	if mf.set("dim") {
+		return badInput("--dim: compare trains at the dimensions of --dims; give --dims %d", mf.dim)
+	}
 	if err := mf.applyPreset("mnist", epochs); err != nil {
 		return err
 	}

@@ -160,7 +160,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		open := eval.OpenSetIdentification(gallery, known, unknownE, metric)
 		rep.Identification.OpenSet = &open
 	}
-	out := evalOutput{Report: rep, Model: *modelPath, Metric: metric.Name(), Data: *dataName, Probes: testE.N, Expand: *expand}
+	// The metric as --metric names it: whiten and linear are both a
+	// Mahalanobis metric (metric.Name()), fitted otherwise.
+	out := evalOutput{Report: rep, Model: *modelPath, Metric: *metricName, Data: *dataName, Probes: testE.N, Expand: *expand}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(out)
 	}

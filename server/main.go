@@ -93,6 +93,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "version":
+		if len(rest) > 0 { // it takes no flags: one given would go unread
+			fmt.Fprintf(stderr, "metriclab version: unexpected argument %q\n", rest[0])
+			return 2
+		}
 		fmt.Fprintln(stdout, "metriclab", version)
 		return 0
 	case "-h", "-help", "--help", "help":

@@ -1020,3 +1020,54 @@ func TestOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareRefusesLossAndDim: compare trains the losses of --losses at
+// the dimensions of --dims, so --loss and --dim, which it shares with
+// train, are refused (before, they were accepted and ignored, even a loss
+// that does not exist: the table was of every loss at D = 3 and 64).
+func TestCompareRefusesLossAndDim(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "--losses", "none", "--baselines=false", "--loss", "cosface"}, "--loss: compare trains the losses of --losses"},
+		{[]string{"compare", "--losses", "none", "--baselines=false", "--loss", "magic"}, "--loss: compare trains the losses of --losses"},
+		{[]string{"compare", "--losses", "none", "--baselines=false", "--dim", "64"}, "--dim: compare trains at the dimensions of --dims"},
+	} {
+		wantBadInput(t, c.want, c.args...)
+	}
+	// A preset's loss and D are not the command line's: compare still
+	// takes the preset (its loss parameters go to its own loss).
+	if code, _, stderr := runCLI(t, "compare", "--losses", "none", "--baselines=false", "--preset", "digits"); code != 0 {
+		t.Errorf("compare --preset digits: exit %d: %s", code, stderr)
+	}
+}
+
+// TestEvalNamesItsMetric: eval's report names the metric as --metric does
+// (before, whiten and linear were both "mahalanobis", the type they fit,
+// so a report did not say which of the two it was).
+func TestEvalNamesItsMetric(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 10)
+	for _, metric := range []string{"cosine", "euclidean", "whiten", "linear"} {
+		rep := evalJSON(t, "--model", "raw", "--metric", metric, "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "2")
+		if rep.Metric != metric {
+			t.Errorf("eval --metric %s: the report's metric is %q", metric, rep.Metric)
+		}
+		code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--metric", metric, "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "2")
+		if want := "metric " + metric + "\n"; code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("eval --metric %s: exit %d, stdout %q, stderr %q: want it to say %q", metric, code, stdout, stderr, want)
+		}
+	}
+}
+
+// TestVersionTakesNoArguments: version refuses an argument as every
+// command refuses one it does not take (before, `version --json` printed
+// the version with status 0, as if the flag had been read).
+func TestVersionTakesNoArguments(t *testing.T) {
+	wantBadInput(t, `unexpected argument "--json"`, "version", "--json")
+	if code, stdout, _ := runCLI(t, "version"); code != 0 || stdout != "metriclab "+version+"\n" {
+		t.Errorf("version: exit %d, stdout %q", code, stdout)
+	}
+}
