@@ -800,6 +800,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset ensemble of other aligned crops", append([]string{"openset", "--ensemble", "--align", "--variant", "input=1x24x24"}, small...), `variant "input=1x24x24": with --ensemble every run embeds the same photos`},
 		{"openset variant crop", append([]string{"openset", "--variant", "crop=middle"}, small...), `variant "crop=middle": crop "middle": want centre`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
+		// Before the data is read: a folder that is not there is not named.
+		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "log-every 0 must be ≥ 1"},
 		{"train align turns out of range", []string{"train", "--data", shapes, "--align", "--align-turns", "21", "--out", filepath.Join(dir, "m.safetensors")}, "align-turns 21 out of range [0, 20]"},
 		{"openset variant align turns without align", append([]string{"openset", "--variant", "align-turns=3"}, small...), `variant "align-turns=3": --align-turns 3 turns photos before aligning them: give --align too`},
 		{"openset variant align turns out of range", append([]string{"openset", "--align", "--variant", "align-turns=25"}, small...), `variant "align-turns=25": align-turns 25 out of range [0, 20]`},

@@ -66,6 +66,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *split != "train" && *split != "all" {
 		return badInput("split %q: want train or all", *split)
 	}
+	if *logEvery < 1 {
+		return badInput("log-every %d must be ≥ 1", *logEvery)
+	}
 	if err := checkOutput(*out); err != nil {
 		return err
 	}
@@ -78,9 +81,6 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer cfg.job.Close()
-	if *logEvery < 1 {
-		return badInput("log-every %d must be ≥ 1", *logEvery)
-	}
 	if !*jsonOut {
 		dim := strconv.Itoa(mf.dim)
 		if v := cfg.spec.Views; len(v) > 0 {
