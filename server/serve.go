@@ -121,7 +121,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
 	acfg := api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
 		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxJobMemory: *maxJobMemory, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger,
-		JobOptions: job.Options{Threads: *threads}}
+		JobOptions: job.Options{Threads: *threads}, WriteTimeout: defaultTimeouts.write}
 	if gpu, err := probeCUDA(); err == nil {
 		acfg.CUDA = engineFor("cuda", false)
 		logger.Printf("jobs on device cuda train on %s", gpu)
@@ -177,9 +177,10 @@ const shutdownWait = 5 * time.Second
 // timeouts are the HTTP server's. A request's headers must come within
 // header; a request's body within read (the API's handlers bound theirs
 // by their size: see api.Config's BodyTimeout), and an answer must be
-// taken within write (a model download bounds its own by its size; an
-// event stream has a deadline per event and none in all); a kept-alive
-// connection idles for idle at most.
+// taken within write (a model download, or a model upload's answer, gets
+// more by its size: see api.Config's WriteTimeout; an event stream has a
+// deadline per event and none in all); a kept-alive connection idles for
+// idle at most.
 type timeouts struct{ header, read, write, idle time.Duration }
 
 // defaultTimeouts suit a classroom: a wasm binary or an MNIST file (10 MB)
@@ -452,16 +453,27 @@ func (s *server) serveFile(w http.ResponseWriter, r *http.Request, p string) {
 	f, err := os.Open(p)
 	if err != nil {
 		s.cfg.Logger.Printf("%s: %v", r.URL.Path, err)
-		http.Error(w, "not found", http.StatusNotFound)
+		fileNotFound(w)
 		return
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil || st.IsDir() {
-		http.Error(w, "not found", http.StatusNotFound)
+		fileNotFound(w)
 		return
 	}
 	api.ServeContent(w, r, "", st.ModTime(), f, st.Size())
+}
+
+// fileNotFound answers 404 for a file gone since the server started (a
+// wasm's copy removed by a rebuild), without the headers set for the
+// file, as ServeContent answers its own errors: a 404 kept for a year
+// under a versioned URL, or announced as brotli, would outlive the file.
+func fileNotFound(w http.ResponseWriter) {
+	for _, k := range []string{"Cache-Control", "Content-Encoding", "ETag", "X-Uncompressed-Length"} {
+		w.Header().Del(k)
+	}
+	http.Error(w, "not found", http.StatusNotFound)
 }
 
 // chooseEncoding returns the first of have ("br", "gzip") that the
@@ -472,7 +484,7 @@ func chooseEncoding(accept string, have []string) string {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		name = strings.ToLower(strings.TrimSpace(name))
 		v := 1.0
-		if k, val, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
+		if k, val, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") { // "q" in any case (RFC 9110, 12.4.2)
 			if x, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
 				v = x
 			}

@@ -219,6 +219,33 @@ func TestServeNotFound(t *testing.T) {
 	}
 }
 
+// TestServeMissingFileNotCached: a file gone since the server started (a
+// wasm's copy removed by a rebuild, an MNIST file) is answered 404
+// without the file's caching, encoding and ETag. Before, the 404 of the
+// page's versioned binary said "immutable" for a year and "br" for a
+// plain-text body: the browser kept it after the file came back.
+func TestServeMissingFileNotCached(t *testing.T) {
+	srv, _, mnist := newTestServer(t)
+	h := srv.Config.Handler.(*server)
+	if err := os.Remove(h.wasm["app.wasm"].path + ".br"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(mnist, mnistFiles[0])); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/web/app.wasm?v=" + h.version, "/data/mnist/" + mnistFiles[0]} {
+		resp, _ := get(t, srv, p, "br")
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", p, resp.StatusCode)
+		}
+		for _, k := range []string{"Cache-Control", "Content-Encoding", "ETag"} {
+			if v := resp.Header.Get(k); v != "" {
+				t.Errorf("%s: 404 with %s %q", p, k, v)
+			}
+		}
+	}
+}
+
 func TestServePage(t *testing.T) {
 	srv, _, _ := newTestServer(t)
 	version := srv.Config.Handler.(*server).version
@@ -313,7 +340,8 @@ func TestChooseEncoding(t *testing.T) {
 		"*;q=0.1":              "br",
 		"br;q=0, *":            "gzip",
 		"deflate, identity":    "",
-		"gzip;q=0.8, br;q=0.9": "br", // the server's preference wins among accepted ones
+		"gzip;q=0.8, br;q=0.9": "br",   // the server's preference wins among accepted ones
+		"br;Q=0, gzip":         "gzip", // "the q parameter name is case-insensitive" (RFC 9110, 12.4.2)
 	} {
 		if got := chooseEncoding(accept, have); got != want {
 			t.Errorf("chooseEncoding(%q) = %q, want %q", accept, got, want)

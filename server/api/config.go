@@ -86,6 +86,10 @@ type Config struct {
 	// BodyTimeout plus one second per MinBodyRate bytes in all.
 	BodyTimeout time.Duration
 	MinBodyRate int64
+	// WriteTimeout is the HTTP server's (http.Server.WriteTimeout): a
+	// model's download, and the answer to its upload, get more when their
+	// size at MinBodyRate needs more, never less. 0: their size's time.
+	WriteTimeout time.Duration
 
 	CheckpointEvery int           // steps between checkpoints; 0: jobs.DefaultCheckpointEvery
 	ProgressEvery   time.Duration // least time between progress events; 0: jobs.DefaultProgressEvery

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -725,5 +726,107 @@ func TestTruncatedModelFile(t *testing.T) {
 	}
 	if code, _ := call(t, "GET", ts.URL+"/api/models/"+id+"/file", "", nil); code != 404 {
 		t.Errorf("download after a restart: %d, want 404", code)
+	}
+}
+
+// serverWithWriteTimeout starts the API of cfg behind an HTTP server whose
+// write timeout is cfg.WriteTimeout, as serve wires them.
+func serverWithWriteTimeout(t *testing.T, cfg Config) *httptest.Server {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config.WriteTimeout = cfg.WriteTimeout
+	ts.Start()
+	t.Cleanup(func() {
+		ts.Close()
+		s.Close()
+	})
+	return ts
+}
+
+// TestSlowUploadIsAnswered: a model upload at a rate the API accepts (1
+// kB/s here, 1.5 s for 70 kB) that outlasts the server's write timeout
+// (0.5 s) is answered 201. Before, the model was registered and the
+// client got no answer (the connection closed): it would upload again.
+func TestSlowUploadIsAnswered(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.BodyTimeout = time.Second
+	cfg.MinBodyRate = 1 << 10
+	cfg.WriteTimeout = 500 * time.Millisecond
+	ts := serverWithWriteTimeout(t, cfg)
+	b := modelBytes(t, 3, 3, 0.1)
+	c, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", len(b))
+	for part := range slices.Chunk(b, len(b)/6+1) {
+		c.Write(part)
+		time.Sleep(250 * time.Millisecond)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if !strings.Contains(line, " 201 ") {
+		_, models := call(t, "GET", ts.URL+"/api/models", "", nil)
+		t.Errorf("an upload at the accepted rate, longer than the write timeout: answer %q (%v), want 201; the models: %s", strings.TrimSpace(line), err, models)
+	}
+}
+
+// TestSlowDownloadGetsServerTime: a model's download has at least the
+// server's write timeout, as every answer ("a model download more, by its
+// size"). Before, it had BodyTimeout plus its size at MinBodyRate, less
+// for a small model: 0.5 s here, where the server gives 10 s.
+func TestSlowDownloadGetsServerTime(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.BodyTimeout = 200 * time.Millisecond
+	cfg.MinBodyRate = 64 << 20 // 21 MB: a third of a second
+	cfg.WriteTimeout = 10 * time.Second
+	ts := serverWithWriteTimeout(t, cfg)
+	b := modelBytes(t, 8, 500000, 0.1) // more than the connection's buffers hold
+	id := uploadModel(t, ts.URL, b)
+	resp, err := http.Get(ts.URL + "/api/models/" + id + "/file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// Read in 2 s.
+	n, buf := 0, make([]byte, 64<<10)
+	for err == nil {
+		var k int
+		k, err = resp.Body.Read(buf)
+		n += k
+		time.Sleep(2 * time.Second * time.Duration(k) / time.Duration(len(b)))
+	}
+	if n != len(b) || err != io.EOF {
+		t.Errorf("a download read in 2 s from a server that gives 10 s: %d of %d bytes (%v)", n, len(b), err)
+	}
+}
+
+// TestResumeAtLimitSaysWhy: a client at its limit that resumes a job that
+// does not exist, or one that is not interrupted, is told so (404, 409),
+// not that it has too many jobs (429): only a resume that would queue a
+// job counts toward the limit.
+func TestResumeAtLimitSaysWhy(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxJobsPerClient = 1
+	_, ts := newTestServer(t, cfg)
+	code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1000))
+	if code != 201 {
+		t.Fatalf("a job: %d %s", code, b)
+	}
+	var running msg.Created
+	decode(t, b, &running)
+	defer call(t, "DELETE", ts.URL+"/api/jobs/"+running.ID, "", nil)
+	for _, tc := range []struct {
+		id   string
+		want int
+	}{{"0123456789abcdef", 404}, {running.ID, 409}} {
+		if code, b := call(t, "POST", ts.URL+"/api/jobs/"+tc.id+"/resume", "", nil); code != tc.want {
+			t.Errorf("resume of %s at the limit: %d %s, want %d", tc.id, code, b, tc.want)
+		}
 	}
 }

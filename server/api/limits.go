@@ -36,8 +36,21 @@ func (s *Server) slowBodies(w http.ResponseWriter, r *http.Request, max int64) i
 	if n < 0 || n > max {
 		n = max
 	}
-	total := s.cfg.BodyTimeout + time.Duration(float64(n)/float64(s.cfg.MinBodyRate)*float64(time.Second))
-	return &bodyReader{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.cfg.BodyTimeout, deadline: time.Now().Add(total)}
+	return &bodyReader{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.cfg.BodyTimeout, deadline: time.Now().Add(s.bodyTime(n))}
+}
+
+// bodyTime is the time n bytes may take at the least rate: BodyTimeout
+// plus one second per MinBodyRate bytes.
+func (s *Server) bodyTime(n int64) time.Duration {
+	return s.cfg.BodyTimeout + time.Duration(float64(n)/float64(s.cfg.MinBodyRate)*float64(time.Second))
+}
+
+// extendWrite lets the answer of w take d from now, or the server's
+// write timeout (Config.WriteTimeout) when that is longer: a model's file
+// at the least rate may need more than the server's timeout, and a small
+// one never gets less than any other answer.
+func (s *Server) extendWrite(w http.ResponseWriter, d time.Duration) {
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(max(d, s.cfg.WriteTimeout))) // not supported by a recorder: none, as before
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -76,7 +75,7 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, max-age=31536000, immutable") // a model's file never changes
 	// A large model at the upload rate may take longer than the server's
 	// write timeout.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout + time.Duration(float64(st.Size())/float64(s.cfg.MinBodyRate)*float64(time.Second))))
+	s.extendWrite(w, s.bodyTime(st.Size()))
 	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, card.ID+".safetensors", st.ModTime(), f, st.Size())
 }
 
@@ -148,6 +147,15 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxUpload), s.cfg.MaxUpload)
+	// The answer comes once the body is stored and checked, which at the
+	// upload rate may be after the server's write timeout (the model was
+	// registered, and the client was told nothing): it gets the body's
+	// time twice (the check reads the file back).
+	n := r.ContentLength
+	if n < 0 {
+		n = s.cfg.MaxUpload
+	}
+	s.extendWrite(w, 2*s.bodyTime(n))
 	card, err := s.store.AddModel(name, func(w io.Writer) error {
 		_, err := io.Copy(w, body)
 		return err

@@ -96,6 +96,12 @@ func (s *Store) CreateJob(client string, config msg.TrainRequest, steps, max int
 func (s *Store) ResumeJob(id, client string, max int) (bool, error) {
 	ok := false
 	err := s.tx(func(tx *sql.Tx) error {
+		// A job that is not interrupted (or none) is told as such, not
+		// as the client's limit: only a resume that queues a job counts.
+		var interrupted int
+		if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE id = ? AND state = ?", id, StateInterrupted).Scan(&interrupted); err != nil || interrupted == 0 {
+			return err
+		}
 		if err := checkLimit(tx, client, max); err != nil {
 			return err
 		}
