@@ -137,6 +137,26 @@ func TestPlaygroundStartsWhenIdle(t *testing.T) {
 	}
 }
 
+// TestPlaygroundResetKeepsHelpers: a reset of a data-parallel run keeps
+// the helper workers until worker 0 has answered it. Worker 0 reads the
+// reset only between steps; inside one it waits for every helper's
+// gradient (wasm/trainer group.step), so a helper stopped before it sent
+// its own left worker 0 waiting for good: the run stayed "running" and
+// Reset did nothing.
+func TestPlaygroundResetKeepsHelpers(t *testing.T) {
+	p := NewPlayground()
+	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"running"}`)
+	p.helpers[0] = []*worker{{terminated: true}} // one helper (terminated: outside a browser it has no Worker)
+	p.command(msg.OpReset)
+	if len(p.helpers[0]) != 1 {
+		t.Fatalf("after Reset, before worker 0 answered: %d helpers, want the one kept", len(p.helpers[0]))
+	}
+	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	if p.helpers[0] != nil || p.runs[0].State != msg.StateIdle {
+		t.Errorf("after worker 0 answered the reset: helpers %v, state %q; want none, idle", p.helpers[0], p.runs[0].State)
+	}
+}
+
 func TestControlsHideAndParams(t *testing.T) {
 	s, _ := ParseHash("#loss=cosface&dim=2&hide=preset,data,classes,arch,dim,batch,lr,opt,augment,epochs,seed,compare")
 	c := &Controls{Settings: s, Can: func(op string) bool { return op == "start" }}

@@ -156,9 +156,10 @@ func (p *Playground) command(op string) {
 // started for the run and stopped when it ends.
 func (p *Playground) send(i int, op string) {
 	if op != msg.OpStart {
-		if op == msg.OpStop || op == msg.OpReset {
-			p.dropHelpers(i)
-		}
+		// A stop or a reset keeps the helpers until worker 0 answers it
+		// (receive drops them then): worker 0 reads it between steps, and
+		// inside one waits for every helper's gradient, for good from a
+		// helper stopped before it sent its own.
 		p.workers[i].post(Command(p.runs[i].Trainer, op, nil, ""))
 		return
 	}

@@ -136,6 +136,7 @@ func (v *Verify) startWorker() {
 			v.w, v.crashed = nil, true
 		})
 	v.crashed = false
+	v.st.WorkerStarted()
 }
 
 // do carries out what a transition of the state asks: commands to the

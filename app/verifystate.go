@@ -115,6 +115,9 @@ type VerifyState struct {
 	// yet (LoadModel), put back if the worker refuses the model; nil when
 	// no load is pending.
 	unloaded *encoderState
+	// starting: the worker was started and has not said yet that it
+	// listens (its first message, state idle, which answers no load).
+	starting bool
 	embedded Gallery // the gallery the templates are of
 	restale  bool    // the gallery changed while it was being embedded: embed it again
 	// trained counts the crops the encoder was trained on, by identity
@@ -461,11 +464,17 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 	return Out{Post: []string{LoadCommand(verifyTrainer, b, smp, id)}}
 }
 
+// WorkerStarted takes the start of a new worker: its first message says
+// that it listens, whatever the page posted meanwhile.
+func (s *VerifyState) WorkerStarted() { s.starting = true }
+
 // Receive takes a message of the worker: embeddings (of the gallery: the
 // templates and the calibration; of the latest probe: the live scores),
 // or the trainer's state and progress; at the end of training the gallery
 // is embedded.
 func (s *VerifyState) Receive(data string) Out {
+	starting := s.starting
+	s.starting = false
 	e, ok, err := DecodeEmbeddings(data)
 	if err != nil {
 		s.Note = err.Error()
@@ -479,6 +488,7 @@ func (s *VerifyState) Receive(data string) Out {
 		s.Note = err.Error()
 		return Out{}
 	}
+	ready := starting && m.Type == msg.TypeState // the worker listens: no load's answer
 	if err := s.Run.Apply(m); err != nil {
 		s.Note = err.Error()
 		return Out{}
@@ -496,7 +506,7 @@ func (s *VerifyState) Receive(data string) Out {
 		}
 	case m.Type == msg.TypeError:
 		s.dropEncoder()
-	case m.Type == msg.TypeState && s.unloaded != nil:
+	case m.Type == msg.TypeState && s.unloaded != nil && !ready:
 		s.unloaded = nil // the load took (no gallery was embedded with it)
 		if s.restale {
 			s.restale = false
@@ -541,10 +551,22 @@ func (s *VerifyState) SetFAR(far float64) {
 	} else {
 		s.Calib = face.Calibrate(s.embs, s.EmbDim, s.labels, far)
 	}
-	s.Threshold = s.Calib.Threshold
 	if len(s.Calib.Impostor) == 0 {
-		s.Threshold = s.modelThresh
+		// The model's threshold: the calibration shown as suggested is
+		// of it (Calibrate's −1, accept all, is not used), FRR measured
+		// at it.
+		c := &s.Calib
+		c.Threshold, c.FRR = s.modelThresh, 0
+		for _, g := range c.Genuine {
+			if g < c.Threshold {
+				c.FRR++
+			}
+		}
+		if n := len(c.Genuine); n > 0 {
+			c.FRR /= float64(n)
+		}
 	}
+	s.Threshold = s.Calib.Threshold
 	s.rescore()
 }
 
@@ -806,7 +828,15 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 			return Out{}
 		}
 		s.EmbDim, s.embs = e.Dim, e.Values
-		s.Names = s.embedded.Names()
+		names := s.embedded.Names()
+		// The claim stays on its name (someone listed before it may have
+		// left), else on the place it had.
+		if s.Claimed < len(s.Names) {
+			if i := slices.Index(names, s.Names[s.Claimed]); i >= 0 {
+				s.Claimed = i
+			}
+		}
+		s.Names = names
 		s.templates = face.Templates(e.Values, e.Dim, s.labels, len(s.Names))
 		s.modelThresh = e.Threshold
 		s.Claimed = max(0, min(s.Claimed, len(s.Names)-1))

@@ -564,3 +564,93 @@ func TestVerifyModelLinkUnknown(t *testing.T) {
 		t.Errorf("an empty list: chosen %q, FetchModel %q, %v; want none", s.ModelID, id, ok)
 	}
 }
+
+// TestVerifyClaimFollowsName: the claimed identity is a person, not a
+// place in the list: when someone listed before them leaves the gallery,
+// the claim stays on them (it moved to the next name), and it falls back
+// to a name in the list only when they leave themselves.
+func TestVerifyClaimFollowsName(t *testing.T) {
+	s := enrolled()
+	s.Gallery.Add("carol", s.Gallery.Identities[0].Crops...)
+	c, n := float32(math.Cos(0.1)), float32(math.Sin(0.1))
+	embs := append(galleryEmbs(), -1, 0, -c, n, -c, -n) // carol at 180°
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
+	s.Receive(embMsg("gallery", 2, embs))
+	s.Claim("bob")
+	for range 3 { // alice's crops, one by one: the first embeds, the others wait for it
+		s.DeleteCrop(0, 0)
+	}
+	s.Receive(embMsg("gallery", 2, embs[2:])) // of the first delete's gallery: alice's 2 left, bob, carol
+	s.Receive(embMsg("gallery", 2, embs[6:])) // of bob and carol
+	if s.Phase != PhaseReady || !slices.Equal(s.Names, []string{"bob", "carol"}) || s.ClaimedName() != "bob" {
+		t.Errorf("alice deleted while bob is claimed: phase %d, names %v, claimed %q; want ready, bob and carol, bob", s.Phase, s.Names, s.ClaimedName())
+	}
+	for range 3 {
+		s.DeleteCrop(0, 0)
+	}
+	s.Receive(embMsg("gallery", 2, embs[8:]))
+	s.Receive(embMsg("gallery", 2, embs[12:]))
+	if !slices.Equal(s.Names, []string{"carol"}) || s.ClaimedName() != "carol" {
+		t.Errorf("bob deleted while claimed: names %v, claimed %q; want carol, carol", s.Names, s.ClaimedName())
+	}
+}
+
+// TestVerifyLoadBeforeWorkerReady: a worker says it listens (state idle,
+// its first message) before it answers what the page posted meanwhile: a
+// link's ?model= loads as the page opens. That idle is not the load's
+// answer: a model the worker then refuses leaves the encoder as it was
+// and says why in ModelNote, and a gallery changed during the load is
+// embedded once, after the load's own embeddings (taken as the answer,
+// the idle asked for a second embed whose gallery the load's embeddings
+// were then checked against: "do not match", and no encoder).
+func TestVerifyLoadBeforeWorkerReady(t *testing.T) {
+	ready := `{"v":1,"type":"state","state":"idle"}` // as wasm/trainer's listen posts it: no trainer id yet
+	refused := `{"v":1,"type":"error","error":"the model could not be loaded: unknown loss"}`
+	s := enrolled()
+	s.WorkerStarted()
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "server model m")
+	if out := s.Receive(ready); len(out.Post) != 0 || !s.Busy() {
+		t.Fatalf("the worker's ready: posts %d, busy %v; want none, still loading", len(out.Post), s.Busy())
+	}
+	s.Receive(refused)
+	if s.Phase != PhaseNone || s.Busy() || !strings.Contains(s.ModelNote, "unknown loss") || s.Run.State == msg.StateFailed {
+		t.Errorf("refused: phase %d, busy %v, model note %q, run %q; want none, not busy, the note, not failed", s.Phase, s.Busy(), s.ModelNote, s.Run.State)
+	}
+
+	s = enrolled()
+	s.WorkerStarted()
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "server model m")
+	s.DeleteCrop(1, 0)
+	runSteps(t, &s, []step{
+		{name: "the worker's ready", do: func(s *VerifyState) Out { return s.Receive(ready) }, phase: PhaseEmbedding},
+		{name: "the load's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseEmbedding,
+			posts: []string{"embed:gallery"}},
+		{name: "the changed gallery's", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs()[2:])) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Note != "" || len(s.labels) != 5 {
+					t.Errorf("note %q, %d embedded; want none, 5", s.Note, len(s.labels))
+				}
+			}},
+	})
+}
+
+// TestVerifyOneIdentityThreshold: with one identity there are no impostor
+// scores, and the live threshold is the model's own; the calibration the
+// page shows as "suggested" (#suggested, and its FRR) is of that
+// threshold, not of Calibrate's −1 (accept all), which the page does not
+// use.
+func TestVerifyOneIdentityThreshold(t *testing.T) {
+	s := NewVerifyState()
+	in := s.Input
+	zero := EncodeCrop(make([]float32, in.Channels*in.Height*in.Width), in.Channels, in.Height, in.Width)
+	s.Gallery.Add("alice", zero, zero, zero)
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
+	c, n := float32(math.Cos(0.1)), float32(math.Sin(0.1))
+	s.Receive(embMsg("gallery", 2, []float32{1, 0, c, n, c, -n})) // the model's threshold: 0.5
+	if s.Phase != PhaseReady || len(s.Calib.Impostor) != 0 || s.Threshold != 0.5 {
+		t.Fatalf("phase %d, %d impostor scores, threshold %v; want ready, none, the model's 0.5", s.Phase, len(s.Calib.Impostor), s.Threshold)
+	}
+	if s.Calib.Threshold != s.Threshold || s.Calib.FRR != 0 {
+		t.Errorf("suggested %v (FRR %v), the threshold in use %v", s.Calib.Threshold, s.Calib.FRR, s.Threshold)
+	}
+}
