@@ -124,22 +124,34 @@ func resolveFolder(p string) string {
 }
 
 // WriteModel writes m to path as a safetensors file, setting m.Meta.Format
-// to ModelFormat when it is empty. It refuses a Spec that Spec.Validate
-// rejects and parameters whose shape does not match their data. It writes
-// a temporary file in the same directory, syncs it and renames it to path,
-// so path holds either its old content or the whole new model, and no
-// temporary file is left behind when it fails. Temporary files of path
-// older than an hour, left by a process killed while it wrote, are removed
-// once the model is in place. A path that is a symbolic link is written
-// through: the file it points to gets the model (see LinkTarget).
-func WriteModel(path string, m *Model) (err error) {
+// to ModelFormat when it is empty, through WriteFile: path holds either its
+// old content or the whole new model. It refuses a Spec that Spec.Validate
+// rejects and parameters whose shape does not match their data, before
+// any file is created.
+func WriteModel(path string, m *Model) error {
 	// Encode to memory first so that an invalid parameter fails before any
 	// file is created.
 	var buf bytes.Buffer
 	if err := EncodeModel(&buf, m); err != nil {
 		return fmt.Errorf("%s: %v", filepath.Base(path), err)
 	}
+	return WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
+}
 
+// WriteFile writes the file path through a temporary file in the same
+// directory: write fills it, it is made 0644 (models and the server's
+// files are meant to be shared), synced and renamed to path, and the
+// directory synced where the system allows, so path holds, even after a
+// crash, either its old content or the whole new one, and no temporary
+// file is left behind when it fails. Temporary files of path older than an
+// hour, left by a process killed while it wrote, are removed once the file
+// is in place. A path that is a symbolic link is written through: the file
+// it points to gets the content (see LinkTarget). Its errors start with
+// the file's name.
+func WriteFile(path string, write func(w io.Writer) error) (err error) {
 	target, err := LinkTarget(path)
 	if err != nil {
 		return fmt.Errorf("%s: %v", filepath.Base(path), err)
@@ -160,11 +172,10 @@ func WriteModel(path string, m *Model) (err error) {
 			err = fmt.Errorf("%s: %v", base, err)
 		}
 	}()
-	if _, err := f.Write(buf.Bytes()); err != nil {
+	if err := write(f); err != nil {
 		return err
 	}
-	// CreateTemp makes the file 0600; a model is meant to be shared.
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes the file 0600
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -177,7 +188,7 @@ func WriteModel(path string, m *Model) (err error) {
 		return err
 	}
 	// Make the rename itself durable where the system allows syncing a
-	// directory; the model is complete at path either way.
+	// directory; the file is complete at path either way.
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
@@ -186,12 +197,12 @@ func WriteModel(path string, m *Model) (err error) {
 	return nil
 }
 
-// staleTemp is the age past which a temporary file of WriteModel's is left
+// staleTemp is the age past which a temporary file of WriteFile's is left
 // over from a process that was killed before its rename: a write takes
 // seconds.
 const staleTemp = time.Hour
 
-// removeStaleTemps removes the temporary files of WriteModel for base in
+// removeStaleTemps removes the temporary files of WriteFile for base in
 // dir last changed before cutoff: regular files named as os.CreateTemp
 // names them, "."+base+".tmp-" and its random decimal number, so that a
 // file of the user's that merely starts so (".m.safetensors.tmp-old") stays.

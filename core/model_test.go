@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -162,6 +163,39 @@ func TestWriteModelAtomic(t *testing.T) {
 	}
 	if names := modelDirNames(t, ro); len(names) != 0 {
 		t.Errorf("read-only directory holds %q", names)
+	}
+}
+
+// TestWriteFile: a file that is not a model (the server's precompressed
+// binaries) is replaced whole and readable by all; a write that fails
+// midway keeps the old content and leaves no temporary file.
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.wasm.gz")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "new" {
+		t.Errorf("after WriteFile: %q, %v; want new", b, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("after WriteFile: mode %v, %v; want 0644", fi.Mode(), err)
+	}
+	cut := func(w io.Writer) error {
+		io.WriteString(w, "half")
+		return io.ErrUnexpectedEOF
+	}
+	if err := WriteFile(path, cut); err == nil || !strings.HasPrefix(err.Error(), "app.wasm.gz: ") {
+		t.Errorf("a write cut midway: error %v, want one starting with the file name", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Errorf("after a cut write: %q, want the content before it", b)
+	}
+	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{"app.wasm.gz"}) {
+		t.Errorf("directory holds %q after a cut write, want no temporary file", names)
 	}
 }
 

@@ -55,15 +55,15 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	names := losses.Names()
-	switch *lossList {
+	switch strings.TrimSpace(*lossList) {
 	case "all":
 	case "none": // the baselines alone
 		names = nil
 	default:
-		names = strings.Split(*lossList, ",")
+		names = splitList(*lossList)
 	}
 	var dims []int
-	for _, s := range strings.Split(*dimList, ",") {
+	for _, s := range splitList(*dimList) {
 		d, err := strconv.Atoi(s)
 		if err != nil {
 			return badInput("dims %q: %q is not an integer", *dimList, s)

@@ -59,6 +59,10 @@ func TestCropAndEnsemble(t *testing.T) {
 	if !reflect.DeepEqual(alone.Verification, same) || !reflect.DeepEqual(alone.Retrieval, twice.Retrieval) {
 		t.Errorf("a model twice: verification %+v, retrieval %+v; alone %+v, %+v", twice.Verification, twice.Retrieval, alone.Verification, alone.Retrieval)
 	}
+	// Spaces around the names are the list's, not the files'.
+	if spaced := report(whole + " , " + whole); !reflect.DeepEqual(spaced.Verification, twice.Verification) {
+		t.Errorf("eval --model \"a , a\": %+v, want as a,a %+v", spaced.Verification, twice.Verification)
+	}
 	if alone.ClosedSet.Classifier == nil || twice.ClosedSet.Classifier != nil {
 		t.Errorf("classifier accuracy alone %v, of the ensemble %v: want it for the model alone only", alone.ClosedSet.Classifier, twice.ClosedSet.Classifier)
 	}
@@ -154,6 +158,7 @@ func TestJoin(t *testing.T) {
 		{"one model", []string{"--model", a}, "want 2 or more model files separated by commas"},
 		{"an empty name", []string{"--model", a + ","}, "an empty file name"},
 		{"other inputs", []string{"--model", a + "," + small}, "inputs 1×32×32 (mean 0.5, std 0.5) and 1×16×16 (mean 0.5, std 0.5)"},
+		{"other inputs, spaces around the names", []string{"--model", a + " , " + small}, "inputs 1×32×32 (mean 0.5, std 0.5) and 1×16×16 (mean 0.5, std 0.5)"},
 		{"nine views", []string{"--model", strings.Repeat(views+",", 4) + a}, "9 views together: at most 8"},
 		{"no such file", []string{"--model", a + "," + filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{"no --out", []string{"--model", a + "," + b, "--out", ""}, "--out is required"},

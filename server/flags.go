@@ -110,6 +110,17 @@ func cropUsage() string {
 	return strings.Join(parts, ", ")
 }
 
+// splitList returns the items of a comma-separated flag value, each
+// without the spaces around it ("3, 64" is 3 and 64). Empty items stay,
+// for the caller to refuse; "" is one empty item.
+func splitList(s string) []string {
+	items := strings.Split(s, ",")
+	for i, item := range items {
+		items[i] = strings.TrimSpace(item)
+	}
+	return items
+}
+
 // parseCrop returns the Spec.Crop of --crop: a name of core.Crops or four
 // fractions x0,y0,x1,y1 (the zero Crop for "", the whole image). Spec.Validate
 // checks the window against the input.
@@ -121,12 +132,12 @@ func parseCrop(s string) (core.Crop, error) {
 	if c, ok := core.Crops[s]; ok {
 		return c, nil
 	}
-	parts := strings.Split(s, ",")
+	parts := splitList(s)
 	if len(parts) != 4 {
 		return c, badInput("crop %q: want %s, or fractions x0,y0,x1,y1", s, strings.Join(sortedKeys(core.Crops), ", "))
 	}
 	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		v, err := strconv.ParseFloat(p, 64)
 		if err != nil {
 			return c, badInput("crop %q: %q is not a number", s, p)
 		}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"metriclab/core"
@@ -23,7 +22,7 @@ func cmdJoin(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	paths := strings.Split(*models, ",")
+	paths := splitList(*models)
 	if len(paths) < 2 {
 		return badInput("--model %q: want 2 or more model files separated by commas", *models)
 	}

@@ -779,6 +779,9 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"compare open-eval", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--baselines=false", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
 		{"compare baselines only, bad open-eval", []string{"compare", "--losses", "none", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
 		{"compare overlapping open set", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `open-train "0-5" and open-eval "5-9" share class "5"`},
+		// Spaces around the items of --losses and --dims are the lists': the
+		// refusal is the open set's, which comes after both are read.
+		{"compare lists with spaces", []string{"compare", "--losses", "arcface, cosface", "--dims", "3, 64", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `open-train "0-5" and open-eval "5-9" share class "5"`},
 		{"compare miner nobody takes", []string{"compare", "--losses", "arcface,cosface", "--miner", "hard"}, "--miner: none of the losses compared (arcface, cosface) takes it"},
 		{"compare glyphs nobody takes", []string{"compare", "--losses", "triplet", "--glyphs", "5"}, "--glyphs: none of the losses compared (triplet) takes it"},
 		{"compare glyphs out of range, triplet first", []string{"compare", "--losses", "triplet,arcface", "--glyphs", "5000"}, "glyphs 5000 out of range [0, 1000]"},

@@ -28,6 +28,7 @@ import (
 
 	"metriclab/app"
 	"metriclab/assets"
+	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/server/api"
@@ -103,7 +104,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if generated {
 		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
 	}
-	hosts, err := api.NewHosts(*addr, strings.Split(*allowedHosts, ",")) // empty items are skipped
+	hosts, err := api.NewHosts(*addr, splitList(*allowedHosts)) // empty items are skipped
 	if err != nil {
 		return badInput("%v", err)
 	}
@@ -582,31 +583,26 @@ func hashDir(dir string) (string, error) {
 }
 
 // precompressFile writes p.gz (gzip, best compression) and p.br (brotli,
-// quality brotliQuality) next to p, each through a temporary file renamed
-// into place.
+// quality brotliQuality) next to p, each durably (core.WriteFile: a
+// temporary file synced and renamed into place, the folder synced).
 func precompressFile(p string) error {
 	src, err := os.ReadFile(p)
 	if err != nil {
 		return badInput("precompress: %v", err)
 	}
 	write := func(dst string, compress func(io.Writer) (io.WriteCloser, error)) error {
-		tmp, err := os.CreateTemp(filepath.Dir(dst), ".precompress-*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name())
-		zw, err := compress(tmp)
-		if err == nil {
-			err = tmp.Chmod(0o644)
-		}
-		if err == nil {
+		err := core.WriteFile(dst, func(w io.Writer) error {
+			zw, err := compress(w)
+			if err != nil {
+				return err
+			}
 			_, err = zw.Write(src)
-			err = errors.Join(err, zw.Close())
+			return errors.Join(err, zw.Close())
+		})
+		if err != nil {
+			return fmt.Errorf("precompress: %w", err) // err starts with dst's name
 		}
-		if err = errors.Join(err, tmp.Close()); err != nil {
-			return fmt.Errorf("precompress %s: %w", dst, err)
-		}
-		return os.Rename(tmp.Name(), dst)
+		return nil
 	}
 	if err := write(p+".gz", func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.BestCompression) }); err != nil {
 		return err

@@ -21,9 +21,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"metriclab/core"
+	"metriclab/core/data"
 	"metriclab/core/msg"
 	"metriclab/server/api/store"
 )
@@ -803,6 +806,39 @@ func TestSlowDownloadGetsServerTime(t *testing.T) {
 	}
 	if n != len(b) || err != io.EOF {
 		t.Errorf("a download read in 2 s from a server that gives 10 s: %d of %d bytes (%v)", n, len(b), err)
+	}
+}
+
+// TestSubmitAtLimitReadsNoData: a client at its limit is refused (429)
+// before the data set its job names is read: an uploaded one is decoded
+// at every read, work that a refused job would waste.
+func TestSubmitAtLimitReadsNoData(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxJobsPerClient = 1
+	var reads atomic.Int32 // of "counted", which only the refused job names
+	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, error) {
+		if name == "counted" {
+			reads.Add(1)
+			name = "tiny"
+		}
+		return tinyLoader(name, in)
+	}
+	_, ts := newTestServer(t, cfg)
+	code, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1000))
+	if code != 201 {
+		t.Fatalf("a job: %d %s", code, b)
+	}
+	var running msg.Created
+	decode(t, b, &running)
+	defer call(t, "DELETE", ts.URL+"/api/jobs/"+running.ID, "", nil)
+	req := tinyJob(1)
+	req.Data = "counted"
+	code, b = postJSON(t, ts.URL+"/api/jobs", req)
+	if code != 429 || errorOf(t, b) != "too many jobs queued or running for this client" {
+		t.Errorf("a job past the limit: %d %s, want 429 and why", code, b)
+	}
+	if n := reads.Load(); n != 0 {
+		t.Errorf("the refused job's data set was read %d times, want none", n)
 	}
 }
 

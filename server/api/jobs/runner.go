@@ -142,6 +142,11 @@ type Runner struct {
 	mu      sync.Mutex
 	hubs    map[string]*hub     // jobs queued or running
 	running map[string]*running // the job being trained
+
+	// ended, when not nil, is called by run once a job's hub has
+	// finished, before the run lets go of the job (tests: a resume at
+	// that moment).
+	ended func(id string)
 }
 
 // running is the job on the device.
@@ -242,13 +247,18 @@ func (r *Runner) options(device string) job.Options {
 
 // Submit validates req and queues it for client, unless client already
 // has maxPerClient jobs queued or running (maxPerClient ≤ 0: no limit;
-// then it returns store.ErrLimit).
+// then it returns store.ErrLimit). The limit is checked first: a client
+// at its limit is refused before its data set is read (an uploaded one
+// is decoded at every read), and is told so even when req is invalid.
 func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (store.Job, error) {
 	switch {
 	case req.Device == "auto" && r.cfg.CUDA != nil && req.Crop == (msg.Crop{}) && len(req.Views) == 0: // the CUDA engine has no crop, so no views
 		req.Device = "cuda"
 	case req.Device == "" || req.Device == "auto":
 		req.Device = "cpu"
+	}
+	if err := r.store.CheckLimit(client, maxPerClient); err != nil {
+		return store.Job{}, err
 	}
 	steps, err := r.Validate(req)
 	if err != nil {
@@ -467,7 +477,9 @@ func (r *Runner) run(j store.Job) error {
 	defer func() {
 		r.mu.Lock()
 		delete(r.running, j.ID)
-		if !queued {
+		// Only this run's hub: a job that ended interrupted may have been
+		// resumed meanwhile, and the resumed job's hub is its watchers'.
+		if !queued && r.hubs[j.ID] == h {
 			delete(r.hubs, j.ID)
 		}
 		r.mu.Unlock()
@@ -527,6 +539,9 @@ func (r *Runner) run(j store.Job) error {
 		}
 	}
 	h.finish(state, shown)
+	if r.ended != nil {
+		r.ended(j.ID)
+	}
 	return nil
 }
 

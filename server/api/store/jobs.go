@@ -117,14 +117,24 @@ func (s *Store) ResumeJob(id, client string, max int) (bool, error) {
 	return ok, err
 }
 
+// CheckLimit returns ErrLimit when client has max jobs queued or running
+// (max ≤ 0: no limit): a cheap check before work that a job refused at
+// the limit would waste. It does not hold the place: CreateJob and
+// ResumeJob check again.
+func (s *Store) CheckLimit(client string, max int) error {
+	return checkLimit(s.db, client, max)
+}
+
 // checkLimit returns ErrLimit when client has max jobs queued or running
-// (max ≤ 0: no limit).
-func checkLimit(tx *sql.Tx, client string, max int) error {
+// (max ≤ 0: no limit), as q (the database, or a transaction) reads them.
+func checkLimit(q interface {
+	QueryRow(query string, args ...any) *sql.Row
+}, client string, max int) error {
 	if max <= 0 {
 		return nil
 	}
 	var n int
-	if err := tx.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
+	if err := q.QueryRow("SELECT COUNT(*) FROM jobs WHERE client = ? AND state IN (?, ?)",
 		client, StateQueued, StateRunning).Scan(&n); err != nil {
 		return err
 	}

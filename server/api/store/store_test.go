@@ -385,6 +385,12 @@ func TestJobLimitAndTransitions(t *testing.T) {
 	if _, err := s.CreateJob("a", msg.TrainRequest{}, 1, 2); !errors.Is(err, ErrLimit) {
 		t.Errorf("third job of a: %v, want ErrLimit", err)
 	}
+	if err := s.CheckLimit("a", 2); !errors.Is(err, ErrLimit) {
+		t.Errorf("CheckLimit of a at 2 jobs: %v, want ErrLimit", err)
+	}
+	if err := s.CheckLimit("a", 3); err != nil {
+		t.Errorf("CheckLimit of a below its limit: %v", err)
+	}
 	if _, err := s.CreateJob("b", msg.TrainRequest{}, 1, 2); err != nil {
 		t.Errorf("job of b: %v", err)
 	}

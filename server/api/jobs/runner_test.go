@@ -1,0 +1,124 @@
+//go:build !js
+
+package jobs
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/core/job"
+	"metriclab/core/msg"
+	"metriclab/server/api/store"
+)
+
+// barSet is a data set of classes classes of perClass 1×8×8 images, class
+// c bright in its own rows: an mlp separates them in a few steps.
+func barSet(classes, perClass int) *data.Set {
+	in := core.Input{Channels: 1, Height: 8, Width: 8}
+	s := &data.Set{N: classes * perClass, Input: in}
+	for c := range classes {
+		s.Classes = append(s.Classes, fmt.Sprintf("c%d", c))
+	}
+	for i := range s.N {
+		c := i % classes
+		for p := range in.Size() {
+			v := 0.05 * float32((i*7+p*3)%5)
+			if (p/8)%classes == c {
+				v += 0.8
+			}
+			s.X = append(s.X, v)
+		}
+		s.Labels = append(s.Labels, c)
+	}
+	return s
+}
+
+// TestResumeAsRunEnds resumes a job in the moment between the end of the
+// run that left it interrupted (its model could not be saved) and that
+// run's letting go of it. A watcher of the resumed job follows it to its
+// end: the old run's cleanup removed the resumed job's hub, and the
+// watcher, on a hub no run published to, got nothing and was never closed.
+func TestResumeAsRunEnds(t *testing.T) {
+	dir := t.TempDir()
+	st, _, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// A file where the models go: the first run cannot save its model,
+	// keeps it as a checkpoint and ends interrupted.
+	models := filepath.Join(dir, "models")
+	if err := os.Remove(models); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(models, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(name string, in core.Input) (*data.Set, *data.Set, error) {
+		return barSet(3, 8), barSet(3, 4), nil
+	}
+	r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+	var (
+		runs       int
+		resumeErr  error
+		watch      <-chan msg.Message
+		resumedEnd = make(chan struct{})
+	)
+	r.ended = func(id string) { // on the worker, between the runs
+		runs++
+		switch runs {
+		case 1:
+			if err := os.Remove(models); err != nil {
+				t.Error(err)
+			}
+			if err := os.Mkdir(models, 0o755); err != nil {
+				t.Error(err)
+			}
+			_, resumeErr = r.Resume(id, "c", 0)
+			_, watch, _, _ = r.Subscribe(id)
+		case 2:
+			close(resumedEnd)
+		}
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01,
+		Opt: "adam", Seed: 1, Device: "cpu"}
+	j, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-resumedEnd
+	if resumeErr != nil || watch == nil {
+		t.Fatalf("resume as the run ended: %v, watcher's channel %v", resumeErr, watch)
+	}
+	// The resumed run has finished its hub: what it published is buffered,
+	// and the channel closed after the final state.
+	var got []string
+	for open := true; open; {
+		select {
+		case m, ok := <-watch:
+			if open = ok; ok {
+				got = append(got, m.Type+" "+m.State)
+			}
+		default:
+			t.Fatalf("the resumed job's watcher got %q and is still open, want its messages to the final state", got)
+		}
+	}
+	if len(got) == 0 || got[len(got)-1] != msg.TypeState+" "+store.StateDone {
+		t.Errorf("the resumed job's watcher got %q, want its messages to the final state %s", got, store.StateDone)
+	}
+	if j, err := r.Job(j.ID); err != nil || j.State != store.StateDone || j.ModelID == "" {
+		t.Errorf("the resumed job: %+v, %v; want done with its model", j, err)
+	}
+}
