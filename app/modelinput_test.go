@@ -99,6 +99,7 @@ func TestVerifyModelInput(t *testing.T) {
 					t.Errorf("encoder %+v, snapshots %+v, gallery %+v; want the model's 48×48 and snapshots of 64×64", s.Encoder, s.Input, s.Gallery.Shape())
 				}
 			}},
+		{name: "the worker took it", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateIdle)) }, phase: PhaseNone},
 		{name: "a model of 1000×1000", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.Input{Channels: 3, Height: 1000, Width: 1000}), nil, "huge")
 		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
@@ -172,7 +173,7 @@ func TestVerifyModelInputOrder(t *testing.T) {
 	runSteps(t, &s, []step{
 		{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
 		{name: "m1 takes 3×1000×1000", do: func(s *VerifyState) Out {
-			return s.LoadModel(modelFile(t, face.Input{Channels: 3, Height: 1000, Width: 1000}), nil, "server model m1")
+			return s.ModelFetched(modelFile(t, face.Input{Channels: 3, Height: 1000, Width: 1000}), nil, "server model m1")
 		}, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.HasPrefix(s.TrainStatus(), "ready: small") || !strings.Contains(s.ModelNote, "it takes crops of 3×1000×1000") || s.Encoder != face.DefaultInput {
@@ -180,7 +181,7 @@ func TestVerifyModelInputOrder(t *testing.T) {
 				}
 			}},
 		{name: "fetch m1 again", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
-		{name: "the fetch failed", do: func(s *VerifyState) Out { return s.LoadModel(nil, errors.New("offline"), "server model m1") }, phase: PhaseReady},
+		{name: "the fetch failed", do: func(s *VerifyState) Out { return s.ModelFetched(nil, errors.New("offline"), "server model m1") }, phase: PhaseReady},
 	})
 
 	g := enrolled().Gallery

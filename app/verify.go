@@ -213,7 +213,7 @@ func (v *Verify) fetchModel(ctx app.Context) {
 	client := v.Client
 	ctx.Async(func() {
 		b, err := client.ModelFile(ctx, id)
-		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.LoadModel(b, err, "server model "+id)) })
+		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.ModelFetched(b, err, "server model "+id)) })
 	})
 }
 

@@ -431,12 +431,47 @@ func (s *VerifyState) putBack(e *encoderState) {
 // snapshots are resized to the model's input (ModelInput). A file whose
 // input cannot be read (the worker would refuse it too), a model of an
 // input the page cannot make, or a load that fails leaves the encoder and
-// its phase as they were, and ModelNote says why.
+// its phase as they were, and ModelNote says why. While the encoder is
+// busy (Busy: a file picked before Train was clicked and read after it),
+// the file is not loaded and ModelNote says so, as FetchModel waits.
 func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
-	loading := s.Phase == PhaseLoading
-	if loading {
-		s.Phase = s.beforeLoad
+	if s.Busy() {
+		s.ModelNote = what + " was not loaded: " + s.busyWords() + "; load it again after that"
+		return Out{}
 	}
+	return s.load(b, err, what)
+}
+
+// ModelFetched takes the answer to FetchModel, the file of the server's
+// model (or err, why it could not be fetched), and loads it as LoadModel
+// does. A fetch that a crash of the worker overtook (the phase is no
+// longer loading) is a load like a file's, refused while the encoder is
+// busy.
+func (s *VerifyState) ModelFetched(b []byte, err error, what string) Out {
+	if s.Phase != PhaseLoading {
+		return s.LoadModel(b, err, what)
+	}
+	s.Phase = s.beforeLoad
+	return s.load(b, err, what)
+}
+
+// busyWords says what keeps the encoder busy, for ModelNote.
+func (s *VerifyState) busyWords() string {
+	switch s.Phase {
+	case PhaseTraining:
+		return "a training is under way"
+	case PhaseLoading:
+		return "a server model is loading"
+	case PhaseEmbedding:
+		if s.unloaded == nil {
+			return "the enrollments are being embedded"
+		}
+	}
+	return "another model is loading"
+}
+
+// load is LoadModel once the encoder may change.
+func (s *VerifyState) load(b []byte, err error, what string) Out {
 	if err != nil {
 		s.ModelNote = "the model could not be read: " + err.Error()
 		return Out{}
@@ -452,14 +487,11 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 	}
 	prev := s.encoderState()
 	s.Encoder = in
-	if loading {
-		s.Phase = PhaseNone
-	}
 	s.ModelNote, s.Source = "", what
 	s.trained, s.hasEncoder = nil, true
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
-	smp, id := s.gallerySamples()
+	smp, id := s.gallerySamples() // the phase: embedding, or none with nothing to embed
 	s.unloaded = prev
 	return Out{Post: []string{LoadCommand(verifyTrainer, b, smp, id)}}
 }

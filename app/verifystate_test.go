@@ -255,7 +255,7 @@ func TestVerifyLoadModel(t *testing.T) {
 			}
 			return Out{}
 		}, phase: PhaseLoading},
-		{name: "the fetch failed", do: func(s *VerifyState) Out { return s.LoadModel(nil, errors.New("not found (404)"), "server model m2") }, phase: PhaseNone,
+		{name: "the fetch failed", do: func(s *VerifyState) Out { return s.ModelFetched(nil, errors.New("not found (404)"), "server model m2") }, phase: PhaseNone,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.ModelNote != "the model could not be read: not found (404)" {
 					t.Errorf("model note %q", s.ModelNote)
@@ -298,6 +298,80 @@ func TestVerifyLoadModel(t *testing.T) {
 				}
 			}},
 	})
+	// A model file picked before Train was clicked and read after it (the
+	// file picker stays open while the page goes on): the training is not
+	// disturbed, and the note says why the file was not loaded.
+	tr := enrolled()
+	notLoaded := func(why string) func(t *testing.T, s *VerifyState) {
+		return func(t *testing.T, s *VerifyState) {
+			want := "model file late.safetensors was not loaded: " + why
+			if !strings.HasPrefix(s.ModelNote, want) || s.Source != "arcface trained here" || s.unloaded != nil {
+				t.Errorf("model note %q, source %q, a load pending %v; want a note starting %q, the training's encoder, none pending", s.ModelNote, s.Source, s.unloaded != nil, want)
+			}
+		}
+	}
+	late := func(s *VerifyState) Out {
+		return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file late.safetensors")
+	}
+	runSteps(t, &tr, []step{
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "a model file read while training", do: late, phase: PhaseTraining, check: func(t *testing.T, s *VerifyState) {
+			notLoaded("a training is under way")(t, s)
+			if s.Run.State != msg.StateRunning || s.Encoder != face.DefaultInput {
+				t.Errorf("run %q, encoder %+v; want the training's", s.Run.State, s.Encoder)
+			}
+		}},
+		{name: "trainer done: embed the gallery", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "a model file read while the gallery is embedded", do: late, phase: PhaseEmbedding, check: notLoaded("the enrollments are being embedded")},
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.HasPrefix(s.TrainStatus(), "ready: arcface trained here") {
+					t.Errorf("status %q", s.TrainStatus())
+				}
+			}},
+		{name: "once ready, the file loads", do: late, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "a second file while the worker has not answered the first", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file second.safetensors")
+		}, phase: PhaseEmbedding, check: func(t *testing.T, s *VerifyState) {
+			if !strings.HasPrefix(s.ModelNote, "model file second.safetensors was not loaded: ") || s.Source != "model file late.safetensors" {
+				t.Errorf("model note %q, source %q; want the second refused, the first loading", s.ModelNote, s.Source)
+			}
+		}},
+	})
+
+	// A file read while a server model is fetched waits as Train does,
+	// and the fetch's answer loads; a fetch that a crash overtook, and
+	// that arrives once a training has started, is refused as a file is.
+	f := enrolled()
+	f.SetModels(cards, nil)
+	runSteps(t, &f, []step{
+		{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
+		{name: "a model file meanwhile", do: late, phase: PhaseLoading, check: func(t *testing.T, s *VerifyState) {
+			if !strings.HasPrefix(s.ModelNote, "model file late.safetensors was not loaded: a server model is loading") {
+				t.Errorf("model note %q", s.ModelNote)
+			}
+		}},
+		{name: "m1 arrives", do: func(s *VerifyState) Out {
+			return s.ModelFetched(modelFile(t, face.DefaultInput), nil, "server model m1")
+		}, phase: PhaseEmbedding,
+			posts: []string{"load+embed:gallery"}, check: func(t *testing.T, s *VerifyState) {
+				if s.Source != "server model m1" || s.ModelNote != "" {
+					t.Errorf("source %q, note %q", s.Source, s.ModelNote)
+				}
+			}},
+		{name: "the worker dies", do: func(s *VerifyState) Out { s.Crash("out of memory"); return Out{} }, phase: PhaseNone},
+		{name: "fetch m1 again", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
+		{name: "the worker dies again", do: func(s *VerifyState) Out { s.Crash("out of memory"); return Out{} }, phase: PhaseNone},
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "m1 arrives while training", do: func(s *VerifyState) Out {
+			return s.ModelFetched(modelFile(t, face.DefaultInput), nil, "server model m1")
+		}, phase: PhaseTraining, check: func(t *testing.T, s *VerifyState) {
+			if !strings.HasPrefix(s.ModelNote, "server model m1 was not loaded: a training is under way") || s.Source != "arcface trained here" {
+				t.Errorf("model note %q, source %q", s.ModelNote, s.Source)
+			}
+		}},
+	})
+
 	// A worker that died holds no encoder: a new gallery waits for one.
 	c := NewVerifyState()
 	c.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
@@ -538,7 +612,7 @@ func TestVerifyModelLinkUnknown(t *testing.T) {
 	if id, ok := s.FetchModel(); !ok || id != "gone" {
 		t.Fatalf("FetchModel = %q, %v; want the link's model tried", id, ok)
 	}
-	s.LoadModel(nil, errors.New("not found (404)"), "server model gone")
+	s.ModelFetched(nil, errors.New("not found (404)"), "server model gone")
 	s.SetModels(cards, nil)
 	if s.ModelID != "m1" || !strings.Contains(s.ModelNote, "not found") {
 		t.Errorf("after the link's unknown model: chosen %q, note %q; want m1 and the note of the 404", s.ModelID, s.ModelNote)

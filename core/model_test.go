@@ -344,6 +344,13 @@ func TestReadModelErrors(t *testing.T) {
 		{"dim1.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"dim":3`, `"dim":1`, 1)}), "dim1.safetensors: invalid spec: "},
 		{"input.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"height":28`, `"height":0`, 1)}), "input.safetensors: invalid spec: "},
 		{"channels.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"channels":1`, `"channels":-1`, 1)}), "channels.safetensors: invalid spec: "},
+		// A key given twice would keep its last value, nested as well as at
+		// the top level (json.Unmarshal's way; the safetensors header's own
+		// keys are refused so by package safetensors).
+		{"twice.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"dim":3}`, `"dim":3},"loss":"arcface","loss":"softmax"`, 1)}), `twice.safetensors: metriclab metadata is not valid: key "loss" appears twice`},
+		{"case.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"format"`, `"FORMAT":"metriclab/1","format"`, 1)}), `case.safetensors: metriclab metadata is not valid: keys "FORMAT" and "format" differ only in case`},
+		{"params.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"dim":3}`, `"dim":3},"loss_params":{"s":30,"m":0.5,"s":64}`, 1)}), `params.safetensors: metriclab metadata is not valid: key "s" appears twice in loss_params`},
+		{"input2.safetensors", encode(map[string]string{"metriclab": strings.Replace(valid, `"std":0.3`, `"std":0.3,"std":0.5`, 1)}), `input2.safetensors: metriclab metadata is not valid: key "std" appears twice in spec.input`},
 	} {
 		path := filepath.Join(dir, tc.name)
 		if err := os.WriteFile(path, tc.file, 0o644); err != nil {
@@ -466,6 +473,34 @@ func TestModelValidate(t *testing.T) {
 	if err := withBias.Validate(nil); err != nil {
 		t.Errorf("a head.bias of one value a class: %v", err)
 	}
+	// At the bound, values pass; a batch norm's running variance, the
+	// square of a scale, may reach the bound's square.
+	atBound := valid()
+	atBound.Params["encoder.fc1.weight"].Data[0] = -1e6 // maxParam
+	atBound.Params["head.weight"].Data[1] = 1e6
+	if err := atBound.Validate(nil); err != nil {
+		t.Errorf("values at ±1e6: %v", err)
+	}
+	bn := valid()
+	bn.Meta.Spec.EmbedBN = true
+	for name, shape := range bn.Meta.Spec.ParamShapes() {
+		if _, ok := bn.Params[name]; !ok {
+			bn.Params[name] = Tensor{Shape: shape, Data: make([]float32, shape[0])}
+		}
+	}
+	bn.Params["encoder.features.running_var"].Data[0] = 1e12
+	if err := bn.Validate(nil); err != nil {
+		t.Errorf("a running variance of 1e12: %v", err)
+	}
+	bn.Params["encoder.features.running_var"].Data[1] = 2e12
+	if err := bn.Validate(nil); err == nil || !strings.Contains(err.Error(), "encoder.features.running_var holds 2e+12: want values in [-1e+12, 1e+12]") {
+		t.Errorf("a running variance of 2e12: %v", err)
+	}
+	bn.Params["encoder.features.running_var"].Data[1] = 1
+	bn.Params["encoder.features.running_mean"].Data[0] = 2e6
+	if err := bn.Validate(nil); err == nil || !strings.Contains(err.Error(), "encoder.features.running_mean holds 2e+06") {
+		t.Errorf("a running mean of 2e6: %v", err)
+	}
 	for _, tc := range []struct {
 		name    string
 		corrupt func(m *Model)
@@ -477,6 +512,9 @@ func TestModelValidate(t *testing.T) {
 		{"other head tensor", func(m *Model) { m.Params["head.junk"] = Tensor{Shape: []int{4}, Data: make([]float32, 4)} }, "unexpected parameter head.junk"},
 		{"NaN weight", func(m *Model) { m.Params["encoder.fc2.bias"].Data[1] = float32(math.NaN()) }, "encoder.fc2.bias holds a value that is not finite"},
 		{"Inf weight", func(m *Model) { m.Params["head.weight"].Data[5] = float32(math.Inf(-1)) }, "head.weight holds a value that is not finite"},
+		// Finite, but no trained model's: an mlp's embeddings of it are +Inf.
+		{"huge weight", func(m *Model) { m.Params["encoder.fc1.weight"].Data[7] = -1e30 }, "encoder.fc1.weight holds -1e+30: want values in [-1e+06, 1e+06]"},
+		{"weight just past the bound", func(m *Model) { m.Params["head.weight"].Data[0] = 1.0001e6 }, "head.weight holds 1.0001e+06: want values in [-1e+06, 1e+06]"},
 		{"NaN threshold", func(m *Model) { m.Meta.Threshold = math.NaN() }, "threshold NaN is not a finite number"},
 		{"negative steps", func(m *Model) { m.Meta.Provenance.Steps = -5 }, "-5 training steps: want ≥ 0"},
 		{"FAR below 0", func(m *Model) { m.Meta.FAR = -3 }, "false accept rate -3 out of range [0, 1]"},

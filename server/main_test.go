@@ -131,32 +131,37 @@ func TestEvalRejectsCorruptModel(t *testing.T) {
 
 // TestEvalRejectsUnusableModel: models that load but cannot be used give
 // one line and status 2: a head.bias of the wrong length (it panicked in
-// the closed-set accuracy), and weights so large that the embeddings
-// overflow (a NaN score kept the threshold search running for ever).
+// the closed-set accuracy), weights beyond any trained model's (refused
+// by Model.Validate), and weights within that bound whose embeddings
+// still overflow, through the six convolutions of lenetpp (a NaN score
+// kept the threshold search running for ever).
 func TestEvalRejectsUnusableModel(t *testing.T) {
 	dir := t.TempDir()
 	writeShapes(t, filepath.Join(dir, "shapes"), 4)
 	spec := core.DefaultSpec("mlp", 3)
 	spec.Input = core.Input{Channels: 1, Height: 32, Width: 32, Mean: 0.5, Std: 0.5}
-	model := func(scale float32) *core.Model {
+	deep := core.DefaultSpec("lenetpp", 3)
+	deep.Input = spec.Input
+	model := func(spec core.Spec, value func(float32) float32) *core.Model {
 		params := core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, 1)
 		for name, p := range params {
 			if strings.HasPrefix(name, "encoder.") {
 				for i := range p.Data {
-					p.Data[i] *= scale
+					p.Data[i] = value(p.Data[i])
 				}
 			}
 		}
 		return &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}}, Params: params}
 	}
-	bias := model(1)
+	bias := model(spec, func(v float32) float32 { return v })
 	bias.Params["head.bias"] = core.Tensor{Shape: []int{1}, Data: []float32{0}}
 	for name, tc := range map[string]struct {
 		m    *core.Model
 		want string
 	}{
-		"bias": {bias, "head.bias has shape [1], want [2]"},
-		"huge": {model(1e37), "its embeddings of these images are not all finite numbers"},
+		"bias":        {bias, "head.bias has shape [1], want [2]"},
+		"huge":        {model(spec, func(v float32) float32 { return v * 1e37 }), "want values in [-1e+06, 1e+06]"},
+		"overflowing": {model(deep, func(float32) float32 { return 1e6 }), "its embeddings of these images are not all finite numbers"},
 	} {
 		path := filepath.Join(dir, name+".safetensors")
 		if err := core.WriteModel(path, tc.m); err != nil {

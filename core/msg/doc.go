@@ -1,8 +1,10 @@
 // Package msg is the wire of metriclab, declared once: the versioned
 // message schema shared by the browser trainers, the page, the hypersphere
 // viewer and the server's progress stream (msg.go), the types of the
-// server's HTTP API (api.go), and the rules of the names the page uploads
-// (names.go). It imports the standard library only, so that every binary
+// server's HTTP API (api.go), the rules of the names the page uploads
+// (names.go), and the rule that a JSON object gives each key once, which
+// the model files' metadata and the API's requests follow (keys.go). It
+// imports the standard library only, so that every binary
 // (page, trainer, viewer, server) can use it without the engine.
 //
 // The trainer's protocol. A page talks to a trainer (a Web Worker running

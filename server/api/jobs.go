@@ -151,8 +151,8 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 // decodeJSON decodes one JSON object of at most MaxBody bytes into v, a
 // pointer to a struct, refusing unknown fields, fields not spelt as v's
 // (encoding/json matches names regardless of case: "DATA" would set
-// "data"), fields given twice (the last would win) and trailing data, and
-// a body that comes too slowly.
+// "data"), keys given twice at any depth (the last would win) and
+// trailing data, and a body that comes too slowly.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if r.ContentLength > s.cfg.MaxBody {
 		return &http.MaxBytesError{Limit: s.cfg.MaxBody}
@@ -176,7 +176,8 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 }
 
 // exactFields refuses a JSON object whose fields are not spelt as the
-// json names of the struct v points to, or that gives one twice.
+// json names of the struct v points to, or that gives one twice, or
+// whose nested objects give a key twice (msg.CheckKeys).
 func exactFields(body []byte, v any) error {
 	names := map[string]bool{}
 	t := reflect.TypeOf(v).Elem()
@@ -207,6 +208,10 @@ func exactFields(body []byte, v any) error {
 		if err := dec.Decode(&skip); err != nil {
 			return badRequest("request body: %v", err)
 		}
+	}
+	// Nested objects too: a loss parameter given twice keeps its last.
+	if err := msg.CheckKeys(body); err != nil {
+		return badRequest("request body: %v", err)
 	}
 	return nil
 }

@@ -31,42 +31,15 @@ type Sample = msg.Sample
 // data set or identity already stored needs only their path rules
 // (msg.DatasetPathProblem, msg.IdentityPathProblem), so that one named
 // before the rules for Windows' device names takes more samples (stored:
-// a row of the data set, a sample of the identity). A bad name is a
-// NameError, which matches ErrInvalidName.
+// a row of the data set, a sample of the identity). A new name that
+// differs from a stored one only in case is refused, also when the two
+// arrive at once. A bad name is a NameError, which matches ErrInvalidName.
 func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) error) (Sample, error) {
-	if p := msg.DatasetPathProblem(dataset); p != "" {
-		return Sample{}, NameError{"data set", dataset, p}
-	}
-	if p := msg.IdentityPathProblem(identity); p != "" {
-		return Sample{}, NameError{"identity", identity, p}
-	}
-	// Stored means a row, compared exactly (a folder found by a file
-	// system that ignores case, or a trailing ".", could be another name's).
-	stored, err := s.HasDataset(dataset)
-	if err != nil {
+	// Refused before the sample is written, and again once it is, under
+	// s.names with the rename and the row: two first samples of "Ann" and
+	// "ann" at once would both pass a look at the stored names alone.
+	if err := s.checkSampleNames(dataset, identity); err != nil {
 		return Sample{}, err
-	}
-	var samples int
-	if err := s.db.QueryRow("SELECT COUNT(*) FROM (SELECT 1 FROM samples WHERE dataset = ? AND identity = ? LIMIT 1)", dataset, identity).Scan(&samples); err != nil {
-		return Sample{}, err
-	}
-	if p := msg.DatasetProblem(dataset); !stored && p != "" {
-		return Sample{}, NameError{"data set", dataset, p}
-	}
-	if p := msg.IdentityProblem(identity); samples == 0 && p != "" {
-		return Sample{}, NameError{"identity", identity, p}
-	}
-	// A new name that differs from a stored one only in case would share
-	// its folder on a file system that ignores case (macOS's, Windows').
-	if !stored {
-		if other, err := s.foldMatch("SELECT name FROM datasets", dataset); err != nil || other != "" {
-			return Sample{}, cmp.Or(err, error(NameError{"data set", dataset, fmt.Sprintf("the data set %q exists: names that differ only in case would share a folder", other)}))
-		}
-	}
-	if samples == 0 {
-		if other, err := s.foldMatch("SELECT DISTINCT identity FROM samples WHERE dataset = ?", identity, dataset); err != nil || other != "" {
-			return Sample{}, cmp.Or(err, error(NameError{"identity", identity, fmt.Sprintf("the identity %q exists: names that differ only in case would share a folder", other)}))
-		}
 	}
 	if ext != ".png" && ext != ".jpg" {
 		panic("store: AddSample: extension " + ext)
@@ -74,12 +47,21 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 	smp := Sample{ID: newID(), Dataset: dataset, Identity: identity, Created: now()}
 	rel := filepath.Join(datasetsDir, dataset, identity, smp.ID+ext)
 	path := filepath.Join(s.dir, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return Sample{}, err
-	}
-	tmp, err := writeTemp(filepath.Dir(path), filepath.Base(path), write)
+	// Written beside the data sets' folders, so that a refused name makes
+	// no folder; the rename moves it into its own.
+	tmp, err := writeTemp(filepath.Join(s.dir, datasetsDir), filepath.Base(path), write)
 	if err != nil {
 		return Sample{}, fmt.Errorf("writing sample: %w", err)
+	}
+	s.names.Lock()
+	defer s.names.Unlock()
+	if err := s.checkSampleNames(dataset, identity); err != nil {
+		os.Remove(tmp)
+		return Sample{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		os.Remove(tmp)
+		return Sample{}, err
 	}
 	if err := commit(tmp, path); err != nil {
 		return Sample{}, err
@@ -97,6 +79,46 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 		return Sample{}, err
 	}
 	return smp, nil
+}
+
+// checkSampleNames returns AddSample's NameError for dataset and identity,
+// by the names stored now, or nil.
+func (s *Store) checkSampleNames(dataset, identity string) error {
+	if p := msg.DatasetPathProblem(dataset); p != "" {
+		return NameError{"data set", dataset, p}
+	}
+	if p := msg.IdentityPathProblem(identity); p != "" {
+		return NameError{"identity", identity, p}
+	}
+	// Stored means a row, compared exactly (a folder found by a file
+	// system that ignores case, or a trailing ".", could be another name's).
+	stored, err := s.HasDataset(dataset)
+	if err != nil {
+		return err
+	}
+	var samples int
+	if err := s.db.QueryRow("SELECT COUNT(*) FROM (SELECT 1 FROM samples WHERE dataset = ? AND identity = ? LIMIT 1)", dataset, identity).Scan(&samples); err != nil {
+		return err
+	}
+	if p := msg.DatasetProblem(dataset); !stored && p != "" {
+		return NameError{"data set", dataset, p}
+	}
+	if p := msg.IdentityProblem(identity); samples == 0 && p != "" {
+		return NameError{"identity", identity, p}
+	}
+	// A new name that differs from a stored one only in case would share
+	// its folder on a file system that ignores case (macOS's, Windows').
+	if !stored {
+		if other, err := s.foldMatch("SELECT name FROM datasets", dataset); err != nil || other != "" {
+			return cmp.Or(err, error(NameError{"data set", dataset, fmt.Sprintf("the data set %q exists: names that differ only in case would share a folder", other)}))
+		}
+	}
+	if samples == 0 {
+		if other, err := s.foldMatch("SELECT DISTINCT identity FROM samples WHERE dataset = ?", identity, dataset); err != nil || other != "" {
+			return cmp.Or(err, error(NameError{"identity", identity, fmt.Sprintf("the identity %q exists: names that differ only in case would share a folder", other)}))
+		}
+	}
+	return nil
 }
 
 // foldMatch returns the first name of query (one column; args its

@@ -11,8 +11,9 @@
 //	DIR/datasets/NAME/IDENTITY/ID.png|jpg     uploaded samples (an image folder)
 //
 // Every write is atomic: a file is written to a hidden temporary file in its
-// folder, synced and renamed into place, and only then is its row written, in
-// a transaction. Removal goes the other way (row first, then file). So after
+// folder (a sample's in DIR/datasets, so that a refused name makes no
+// folder), synced and renamed into place, and only then is its row written,
+// in a transaction. Removal goes the other way (row first, then file). So after
 // a crash a row never points at a missing or half-written file; at worst a
 // file has no row or a temporary file is left. Open removes temporary files
 // and moves files without a row to DIR/lost+found (a database deleted, or
@@ -38,6 +39,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -109,6 +111,9 @@ type Store struct {
 	dir  string
 	db   *sql.DB
 	lock *os.File // DIR/lock, locked while open (nil where lockDir takes none)
+	// names makes AddSample's check of a new name against the stored ones
+	// (case aside) one step with its sample's rename and row.
+	names sync.Mutex
 }
 
 // Recovery says what Open repaired.

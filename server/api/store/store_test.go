@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"metriclab/core/msg"
@@ -588,6 +589,108 @@ func TestSampleNamesStoredBefore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "datasets", "nul")); !os.IsNotExist(err) {
 		t.Errorf("the refused data set nul left a folder (%v)", err)
 	}
+}
+
+// TestSampleNamesAtOnce: two first samples whose names differ only in
+// case, of a data set or of an identity, stored at once: exactly one is
+// stored, the other refused as it would be after it, and it leaves no
+// folder. Each write waits for the other's to start, so both have passed
+// the look at the stored names before either is stored.
+func TestSampleNamesAtOnce(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		a, b     [2]string // data set, identity
+		stored   string    // a data set stored before, or ""
+		says     string
+		identity bool // the names are the identities' (else the data sets')
+	}{
+		{"data sets", [2]string{"faces", "Ann"}, [2]string{"Faces", "Ann"}, "", "names that differ only in case would share a folder", false},
+		{"identities", [2]string{"faces", "Ann"}, [2]string{"faces", "ann"}, "faces", "names that differ only in case would share a folder", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, _, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if c.stored != "" {
+				if _, err := s.AddSample(c.stored, "Bob", ".png", writeString("png")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var started sync.WaitGroup
+			started.Add(2)
+			write := func(w io.Writer) error {
+				started.Done()
+				started.Wait()
+				_, err := io.WriteString(w, "png")
+				return err
+			}
+			var errs [2]error
+			var done sync.WaitGroup
+			for i, ds := range [][2]string{c.a, c.b} {
+				done.Add(1)
+				go func() {
+					defer done.Done()
+					_, errs[i] = s.AddSample(ds[0], ds[1], ".png", write)
+				}()
+			}
+			done.Wait()
+			var refused []error
+			lost, kept := c.a, c.b
+			for i, err := range errs {
+				if err != nil {
+					refused = append(refused, err)
+					if i == 1 {
+						lost, kept = c.b, c.a
+					}
+				}
+			}
+			if len(refused) != 1 || !errors.Is(refused[0], ErrInvalidName) || !strings.Contains(refused[0].Error(), c.says) {
+				t.Fatalf("errors %v, want exactly one, ErrInvalidName saying %q", errs, c.says)
+			}
+			sets, err := s.Datasets()
+			want := 1
+			if c.stored != "" {
+				want = 2 // Bob's and the one stored
+			}
+			if err != nil || len(sets) != 1 || sets[0].Samples != want {
+				t.Errorf("data sets %+v (%v), want one of %d samples", sets, err, want)
+			}
+			// The refused name's folder is not made (unless the file
+			// system ignores case: then it is the stored one's).
+			folder := func(ds [2]string) string {
+				if c.identity {
+					return filepath.Join(dir, "datasets", ds[0], ds[1])
+				}
+				return filepath.Join(dir, "datasets", ds[0])
+			}
+			st, err := os.Lstat(folder(lost))
+			if keptSt, keptErr := os.Lstat(folder(kept)); keptErr != nil || err == nil && !os.SameFile(st, keptSt) {
+				t.Errorf("the refused %v left its folder %s (the stored one's: %v)", lost, folder(lost), keptErr)
+			}
+			if names := tempFiles(t, filepath.Join(dir, "datasets")); len(names) > 0 {
+				t.Errorf("temporary files left: %v", names)
+			}
+		})
+	}
+}
+
+// tempFiles lists the temporary files of writeTemp under root.
+func tempFiles(t *testing.T, root string) []string {
+	t.Helper()
+	var names []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err == nil && isTemp(d.Name()) {
+			names = append(names, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }
 
 // TestFailedWritesLeaveNothing: a model, checkpoint or sample whose write
