@@ -71,15 +71,18 @@ func embedWith(m *core.Model, enc *embedders, c *msg.Command) (*embedders, *msg.
 	return enc, &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}, nil
 }
 
-// samplesSet turns s into a data set; labelled asks for one label per
-// image, each indexing s.Classes.
+// samplesSet turns s into a data set of an image input
+// (msg.CheckImageInput); labelled asks for one label per image, each
+// indexing s.Classes.
 func samplesSet(s *msg.Samples, labelled bool) (*data.Set, error) {
 	if s == nil {
 		return nil, errors.New("no samples")
 	}
 	in := core.Input{Channels: s.Channels, Height: s.Height, Width: s.Width}
-	if in.Channels < 1 || in.Height < 1 || in.Width < 1 {
-		return nil, fmt.Errorf("samples of shape %d×%d×%d", s.Channels, s.Height, s.Width)
+	// The pages send crops of an image input; bounded sides also keep the
+	// product below from wrapping (to 0, a division by zero).
+	if err := msg.CheckImageInput(in.Channels, in.Height, in.Width); err != nil {
+		return nil, fmt.Errorf("samples of shape %d×%d×%d: %v", s.Channels, s.Height, s.Width, err)
 	}
 	if len(s.Pixels)%in.Size() != 0 {
 		return nil, fmt.Errorf("%d pixels are not whole %d×%d×%d images", len(s.Pixels), s.Channels, s.Height, s.Width)

@@ -64,3 +64,37 @@ func TestEmbedOneAndMany(t *testing.T) {
 		t.Error("a model without views.2.encoder.fc2.bias embeds no samples without an error")
 	}
 }
+
+// TestSamplesSetShape: samples whose shape is not an image input
+// (msg.CheckImageInput) are refused with an error, sides whose product
+// wraps to zero or below included (they divided by zero).
+func TestSamplesSetShape(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		c, h, w int
+		pixels  int
+	}{
+		{"product wraps to 0", 1 << 32, 1 << 32, 1, 4},
+		{"product wraps negative", 3, 1 << 62, 1, 4},
+		{"two channels", 2, 8, 8, 128},
+		{"side over MaxSide", 1, msg.MaxSide + 1, 8, 8 * (msg.MaxSide + 1)},
+	} {
+		s := &msg.Samples{Channels: tc.c, Height: tc.h, Width: tc.w, Classes: []string{"a"}, Labels: []int{0}, Pixels: make([]float32, tc.pixels)}
+		for _, labelled := range []bool{false, true} {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s: samplesSet panics: %v", tc.name, r)
+					}
+				}()
+				if set, err := samplesSet(s, labelled); err == nil {
+					t.Errorf("%s: samplesSet gives a set of %d images of %v, want an error", tc.name, set.N, set.Input)
+				}
+			}()
+		}
+	}
+	s := &msg.Samples{Channels: 1, Height: 8, Width: 8, Classes: []string{"a"}, Labels: []int{0}, Pixels: make([]float32, 64)}
+	if set, err := samplesSet(s, true); err != nil || set.N != 1 {
+		t.Errorf("one 1×8×8 image: %v, %v", set, err)
+	}
+}
