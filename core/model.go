@@ -388,7 +388,7 @@ const maxParam = 1e6
 // head.weight of one row per class and D columns and head.bias (when
 // there is one) of one value per class (with views, every view's under
 // its prefix); only finite values, within ±maxParam (running variances
-// within maxParam²); a finite
+// within [0, maxParam²]); a finite
 // threshold and a false accept rate in [0, 1]; class names that pass
 // CheckClassNames; and, given checkLoss, its loss (package core does
 // not know the losses: losses.New does).
@@ -413,16 +413,18 @@ func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		bound := maxParam
+		lo, hi := -maxParam, maxParam
 		if strings.HasSuffix(k, ".running_var") {
-			bound = maxParam * maxParam // a variance: the square of a scale
+			// A variance: the square of a scale, and never below 0 (the
+			// batch norm's 1/√(var + ε) of one is NaN).
+			lo, hi = 0, maxParam*maxParam
 		}
 		for _, v := range m.Params[k].Data {
-			switch a := math.Abs(float64(v)); {
+			switch a := float64(v); {
 			case math.IsNaN(a) || math.IsInf(a, 0):
 				return fmt.Errorf("%s: %s holds a value that is not finite", name, k)
-			case a > bound:
-				return fmt.Errorf("%s: %s holds %g: want values in [%g, %g]", name, k, v, -bound, bound)
+			case a < lo || a > hi:
+				return fmt.Errorf("%s: %s holds %g: want values in [%g, %g]", name, k, v, lo, hi)
 			}
 		}
 	}

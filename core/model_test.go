@@ -493,7 +493,7 @@ func TestModelValidate(t *testing.T) {
 		t.Errorf("a running variance of 1e12: %v", err)
 	}
 	bn.Params["encoder.features.running_var"].Data[1] = 2e12
-	if err := bn.Validate(nil); err == nil || !strings.Contains(err.Error(), "encoder.features.running_var holds 2e+12: want values in [-1e+12, 1e+12]") {
+	if err := bn.Validate(nil); err == nil || !strings.Contains(err.Error(), "encoder.features.running_var holds 2e+12: want values in [0, 1e+12]") {
 		t.Errorf("a running variance of 2e12: %v", err)
 	}
 	bn.Params["encoder.features.running_var"].Data[1] = 1
@@ -531,5 +531,27 @@ func TestModelValidate(t *testing.T) {
 		if err := m.Validate(checkLoss); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestModelValidateNegativeVariance: a batch norm's running variance below
+// zero (no training gives one: it averages squares) is refused, as it
+// would make every embedding NaN (1/√(var + ε) of a negative number).
+func TestModelValidateNegativeVariance(t *testing.T) {
+	spec := Spec{Arch: "mlp", Input: MNISTInput, Dim: 3, EmbedBN: true}
+	m := &Model{Meta: Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a"}, Threshold: 0.3, FAR: 0.01},
+		Params: InitParams(spec, nil, 1)}
+	m.Params["encoder.features.running_var"].Data[1] = -1
+	err := m.Validate(nil)
+	if err == nil {
+		enc, err := NewEncoder(spec, m.Params, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emb, err := enc.Embed(nil, make([]float32, MNISTInput.Size()), 1)
+		t.Fatalf("a running variance of -1 is valid; an image embeds as %v (%v)", emb, err)
+	}
+	if want := "model: encoder.features.running_var holds -1: want values in [0, 1e+12]"; err.Error() != want {
+		t.Errorf("a running variance of -1: %q, want %q", err, want)
 	}
 }
