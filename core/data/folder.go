@@ -156,8 +156,9 @@ func isDir(path string) bool {
 // 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
 // when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo). It
 // returns an error for a folder without identities, an identity without
-// images, and a file that does not decode or whose header declares more
-// than 8192×8192 pixels (before decoding them), naming it.
+// images, and a file that is not a regular file (a named pipe, a device),
+// does not decode or whose header declares more than 8192×8192 pixels
+// (before decoding them), naming it.
 func ImageFolder(dir string, in core.Input) (*Set, error) {
 	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil, Turns{})
 	return s, err
@@ -289,8 +290,13 @@ func listFolder(dir string) ([]string, [][]string, error) {
 const maxImageSide = 8192
 
 // decodeImage decodes a PNG or JPEG file, by its extension, of at most
-// maxImageSide² pixels.
+// maxImageSide² pixels. A path that is not a regular file once links are
+// followed (a named pipe, whose reading waits for a writer, a device such
+// as /dev/zero, which never ends) is refused before it is opened.
 func decodeImage(path string) (image.Image, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("data: %s: not a regular file", path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %v", err)
