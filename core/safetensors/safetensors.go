@@ -185,7 +185,8 @@ type entry struct {
 // the header is at most MaxHeader bytes. Decode reads r up to the end and
 // returns an error when the file is truncated, has bytes after its data,
 // has a header that is not a JSON object of valid entries, names a tensor
-// twice or with an empty name, has a metadata value that is not a string,
+// twice or with an empty name, gives a field of an entry twice or not by
+// its exact name, has a metadata value that is not a string,
 // a dtype other than F32, F64, F16 and BF16, a negative dimension, a shape
 // that does not fill its byte range, or byte ranges that overlap, leave
 // holes, or do not end at the end of the buffer.
@@ -377,6 +378,9 @@ func parseEntry(dec *json.Decoder, name string) (entry, error) {
 	if err := strict.Decode(&info); err != nil {
 		return entry{}, fmt.Errorf("safetensors: tensor %q: invalid entry %.80s: %v", name, raw, err)
 	}
+	if err := checkFields(raw); err != nil {
+		return entry{}, fmt.Errorf("safetensors: tensor %q: %s", name, strings.TrimPrefix(err.Error(), "safetensors: "))
+	}
 	if info.Dtype == nil || info.Shape == nil || info.DataOffsets == nil {
 		return entry{}, fmt.Errorf("safetensors: tensor %q: entry needs dtype, shape and data_offsets: %.80s", name, raw)
 	}
@@ -409,6 +413,21 @@ func parseEntry(dec *json.Decoder, name string) (entry, error) {
 		return entry{}, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes, range holds %d", name, e.shape, n*size, e.end-e.begin)
 	}
 	return e, nil
+}
+
+// checkFields returns an error unless the entry raw, a JSON object, names
+// each of its fields once and by its exact name, as the reference
+// implementation wants: encoding/json keeps the last of a field given
+// twice (a file that says two things) and takes a name in any case.
+func checkFields(raw json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	return readObject(dec, func(key string) error {
+		if key != "dtype" && key != "shape" && key != "data_offsets" {
+			return fmt.Errorf("unknown field %q (want dtype, shape and data_offsets)", key)
+		}
+		var skip json.RawMessage
+		return dec.Decode(&skip)
+	})
 }
 
 // checkLayout checks that the byte ranges of entries tile [0, end) without

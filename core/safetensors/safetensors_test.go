@@ -214,6 +214,12 @@ var corrupt = []struct {
 	{"metadata not an object", file(`{"__metadata__":"x"}`, nil), 0, "header is not valid JSON: want an object"},
 	{"entry not an object", file(`{"a":[1]}`, nil), 0, `tensor "a": invalid entry [1]`},
 	{"unknown field", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":1}}`, f32(1)), 0, `tensor "a": invalid entry`},
+	// The reference implementation refuses a field given twice, and knows
+	// the fields by their exact names; encoding/json kept the last and
+	// ignored case.
+	{"dtype twice", file(`{"a":{"dtype":"F32","shape":[2],"dtype":"BF16","data_offsets":[0,4]}}`, f32(1)), 0, `tensor "a": key "dtype" appears twice`},
+	{"offsets twice", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8],"data_offsets":[0,4]}}`, f32(1)), 0, `tensor "a": key "data_offsets" appears twice`},
+	{"field in upper case", file(`{"a":{"DTYPE":"F32","shape":[1],"data_offsets":[0,4]}}`, f32(1)), 0, `tensor "a": unknown field "DTYPE" (want dtype, shape and data_offsets)`},
 	{"missing offsets", file(`{"a":{"dtype":"F32","shape":[1]}}`, f32(1)), 0, `tensor "a": entry needs dtype, shape and data_offsets`},
 	{"unsupported dtype", file(`{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}`, make([]byte, 8)), 0, `tensor "a": dtype "I64" is not supported`},
 	{"negative dimension", file(`{"a":{"dtype":"F32","shape":[-1,4],"data_offsets":[0,4]}}`, f32(1)), 0, `tensor "a": invalid dimension -1 in shape`},
