@@ -1,6 +1,8 @@
 package msg
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -40,4 +42,60 @@ func TestCheckKeys(t *testing.T) {
 	if err := CheckKeys([]byte(`{"a":`)); err == nil || strings.Contains(err.Error(), "twice") {
 		t.Errorf("truncated JSON: %v, want the decoder's error", err)
 	}
+}
+
+// dupKey is a slow reference for CheckKeys: whether some object of the
+// JSON value raw (decoded into RawMessages, level by level) gives a key
+// twice under strings.EqualFold.
+func dupKey(raw []byte) bool {
+	var obj []json.RawMessage
+	if json.Unmarshal(raw, &obj) == nil {
+		for _, v := range obj {
+			if dupKey(v) {
+				return true
+			}
+		}
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	var keys []string
+	for dec.More() {
+		tok, _ := dec.Token()
+		key := tok.(string)
+		for _, k := range keys {
+			if strings.EqualFold(k, key) {
+				return true
+			}
+		}
+		keys = append(keys, key)
+		var v json.RawMessage
+		dec.Decode(&v)
+		if dupKey(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzCheckKeys holds CheckKeys to dupKey on valid JSON, and checks that
+// its errors are one line.
+func FuzzCheckKeys(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":{"a":2},"c":[{"a":3},{"A":4}]}`, `{"k":1,"\u212a":2}`, `[[{"x":1}],[{"x":1,"x":1}]]`, `{"a":`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := CheckKeys([]byte(s))
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("error %q: want one line", err)
+		}
+		if !json.Valid([]byte(s)) || len(s) > 1000 {
+			return
+		}
+		if want := dupKey([]byte(s)); (err != nil) != want {
+			t.Fatalf("CheckKeys(%s) = %v; a key twice: %v", s, err, want)
+		}
+	})
 }
