@@ -89,16 +89,32 @@ func TestPadGray(t *testing.T) {
 	for i := range 8 {
 		src.Pix[4*i], src.Pix[4*i+1], src.Pix[4*i+2], src.Pix[4*i+3] = uint8(10*i), uint8(10*i), uint8(10*i), 255
 	}
-	g, w, h := padGray(src, 0.5) // pad 2
-	if w != 8 || h != 6 {
-		t.Fatalf("size %d×%d, want 8×6", w, h)
+	g, w, h := padGray(src, 0.5) // pad 1: half the height, the smaller side
+	if w != 6 || h != 4 {
+		t.Fatalf("size %d×%d, want 6×4", w, h)
 	}
 	for y := range h {
 		for x := range w {
-			sx, sy := clampInt(x-2, 4), clampInt(y-2, 2)
+			sx, sy := clampInt(x-1, 4), clampInt(y-1, 2)
 			if want := uint8(10 * (sy*4 + sx)); g[y*w+x] != want {
 				t.Fatalf("(%d,%d) = %d, want %d", x, y, g[y*w+x], want)
 			}
+		}
+	}
+}
+
+// TestPadGrayWide: a photo wider than tall is padded by the margin of its
+// height, its smaller side, so that the padded photo stays within
+// (1 + 2·margin)² of its pixels: padded by a quarter of its width on every
+// side, a strip of 8192×2 (16 kB of pixels) became 12288×4098 (50 MB), one
+// of 65536×1024, which the folder loader lets through (2^26 pixels), 3.3 GB,
+// and one of 2^26×1 panicked (makeslice: len out of range).
+func TestPadGrayWide(t *testing.T) {
+	for _, size := range []image.Point{{8192, 2}, {2, 8192}, {300, 200}, {1 << 26, 1}} {
+		g, w, h := padGray(image.NewGray(image.Rect(0, 0, size.X, size.Y)), PhotoMargin)
+		pad := int(PhotoMargin * float64(min(size.X, size.Y)))
+		if w != size.X+2*pad || h != size.Y+2*pad || len(g) != w*h {
+			t.Errorf("%d×%d padded to %d×%d (%d values), want %d×%d", size.X, size.Y, w, h, len(g), size.X+2*pad, size.Y+2*pad)
 		}
 	}
 }
