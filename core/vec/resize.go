@@ -26,9 +26,17 @@ func ResizeTo(dst, src []float32, ch, sh, sw, dh, dw int) []float32 {
 		return append(dst, src[:ch*sh*sw]...)
 	}
 	cols, rows := resampleTaps(sw, dw), resampleTaps(sh, dh)
-	tmp := make([]float64, sh*dw) // one plane, columns resized
+	// Each source row, its columns resized, is added at once into the
+	// output rows it weighs in, in the order of the rows' sums (so the
+	// values are those of resizing every row first and then summing, bit
+	// for bit), keeping one row of float64 and not a plane: a plane of
+	// sh×dw made a tall strip of 1×2^26 pixels take 17 GB.
+	tmp := make([]float64, dw) // one source row, columns resized
+	acc := make([]float64, dh*dw)
 	for c := range ch {
 		plane := src[c*sh*sw : (c+1)*sh*sw]
+		clear(acc)
+		lo := 0 // the first output row whose taps may still reach row y
 		for y := range sh {
 			row := plane[y*sw : (y+1)*sw]
 			for x, t := range cols {
@@ -36,17 +44,24 @@ func ResizeTo(dst, src []float32, ch, sh, sw, dh, dw int) []float32 {
 				for k, w := range t.w {
 					sum += w * float64(row[t.first+k])
 				}
-				tmp[y*dw+x] = sum
+				tmp[x] = sum
+			}
+			for lo < dh && rows[lo].first+len(rows[lo].w) <= y {
+				lo++
+			}
+			for r := lo; r < dh && rows[r].first <= y; r++ {
+				k := y - rows[r].first
+				if k >= len(rows[r].w) {
+					continue
+				}
+				w, out := rows[r].w[k], acc[r*dw:(r+1)*dw]
+				for x, v := range tmp {
+					out[x] += w * v
+				}
 			}
 		}
-		for _, t := range rows {
-			for x := range dw {
-				var sum float64
-				for k, w := range t.w {
-					sum += w * tmp[(t.first+k)*dw+x]
-				}
-				dst = append(dst, float32(sum))
-			}
+		for _, v := range acc {
+			dst = append(dst, float32(v))
 		}
 	}
 	return dst

@@ -3,6 +3,7 @@ package vec
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -63,5 +64,73 @@ func TestResizeToConstant(t *testing.T) {
 				t.Fatalf("%d×%d → %d×%d: value %d = %g, want 0.25", sh, sw, dh, dw, i, v)
 			}
 		}
+	}
+}
+
+// resizeRef is ResizeTo as the formula reads: every plane's columns
+// resized into a whole plane of float64, then its rows.
+func resizeRef(dst, src []float32, ch, sh, sw, dh, dw int) []float32 {
+	cols, rows := resampleTaps(sw, dw), resampleTaps(sh, dh)
+	tmp := make([]float64, sh*dw)
+	for c := range ch {
+		plane := src[c*sh*sw : (c+1)*sh*sw]
+		for y := range sh {
+			row := plane[y*sw : (y+1)*sw]
+			for x, t := range cols {
+				var sum float64
+				for k, w := range t.w {
+					sum += w * float64(row[t.first+k])
+				}
+				tmp[y*dw+x] = sum
+			}
+		}
+		for _, t := range rows {
+			for x := range dw {
+				var sum float64
+				for k, w := range t.w {
+					sum += w * tmp[(t.first+k)*dw+x]
+				}
+				dst = append(dst, float32(sum))
+			}
+		}
+	}
+	return dst
+}
+
+// TestResizeToReference: ResizeTo gives resizeRef's values bit for bit,
+// up and down between random sizes.
+func TestResizeToReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 300 {
+		ch, sh, sw, dh, dw := 1+rng.IntN(3), 1+rng.IntN(90), 1+rng.IntN(90), 1+rng.IntN(90), 1+rng.IntN(90)
+		src := make([]float32, ch*sh*sw)
+		for i := range src {
+			src[i] = rng.Float32()
+		}
+		got, want := ResizeTo(nil, src, ch, sh, sw, dh, dw), resizeRef(nil, src, ch, sh, sw, dh, dw)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%d×%d×%d → %d×%d: value %d = %g, the reference's %g", ch, sh, sw, dh, dw, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestResizeToTallMemory: resizing a tall strip takes memory of the order
+// of its pixels, not of its height times the output's width in float64:
+// a strip of 1×2^18 to 32×32 took 64 MB (256 times its 256 kB of pixels),
+// and one of 1×2^26, which an image folder lets through, 17 GB.
+func TestResizeToTallMemory(t *testing.T) {
+	const sh = 1 << 18
+	src := make([]float32, sh)
+	dst := make([]float32, 0, 32*32)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ResizeTo(dst, src, 1, sh, 1, 32, 32)
+	runtime.ReadMemStats(&after)
+	// The row taps hold a float64 weight per source row: 2 MB here.
+	if got, bound := after.TotalAlloc-before.TotalAlloc, uint64(16*sh+1<<20); got > bound {
+		t.Errorf("1×%d → 32×32 allocated %d bytes, want at most %d", sh, got, bound)
 	}
 }
