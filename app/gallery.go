@@ -167,8 +167,8 @@ func (g Gallery) Shape() face.Input {
 	return face.Input{Channels: g.Channels, Height: g.Height, Width: g.Width}
 }
 
-// UnmarshalGallery reads a gallery file: its version, its crop shape, and
-// that every crop decodes to that shape.
+// UnmarshalGallery reads a gallery file: its version, its crop shape,
+// identities named once each, and that every crop decodes to that shape.
 func UnmarshalGallery(data []byte) (Gallery, error) {
 	var g Gallery
 	if err := json.Unmarshal(data, &g); err != nil {
@@ -180,10 +180,17 @@ func UnmarshalGallery(data []byte) (Gallery, error) {
 	if (g.Channels != 1 && g.Channels != 3) || g.Height < 1 || g.Width < 1 || g.Height > 512 || g.Width > 512 {
 		return Gallery{}, fmt.Errorf("crops of %s: want 1 or 3 channels and sides of 1 to 512", ShapeText(g.Shape()))
 	}
+	named := make(map[string]bool, len(g.Identities))
 	for _, id := range g.Identities {
 		if strings.TrimSpace(id.Name) == "" {
 			return Gallery{}, errors.New("an identity without a name")
 		}
+		// The page keeps an identity's crops under one name (Add); two
+		// of a name would be two classes of it, which training refuses.
+		if named[id.Name] {
+			return Gallery{}, fmt.Errorf("identity %q is named twice", id.Name)
+		}
+		named[id.Name] = true
 		for j, c := range id.Crops {
 			if _, err := DecodeCrop(c, g.Channels, g.Height, g.Width); err != nil {
 				return Gallery{}, fmt.Errorf("crop %d of %s: %w", j+1, id.Name, err)

@@ -111,6 +111,9 @@ func TestGallery(t *testing.T) {
 		{"bad crop", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["data:image/png;base64,AAAA"]}]}`},
 		{"wrong shape", `{"version":1,"channels":1,"height":5,"width":4,"identities":[{"name":"x","crops":["` + a + `"]}]}`},
 		{"not json", `[1,2`},
+		// The page keeps one identity a name (Add adds to it); a file
+		// naming one twice gave classes that training refuses.
+		{"a name twice", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["` + a + `"]},{"name":"x","crops":["` + a + `"]}]}`},
 	} {
 		if _, err := UnmarshalGallery([]byte(tc.json)); err == nil {
 			t.Errorf("%s: UnmarshalGallery accepted %s", tc.name, tc.json)
