@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"metriclab/core"
 	"metriclab/core/msg"
@@ -172,5 +173,56 @@ func TestJoin(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%s: %s written", c.name, out)
 		}
+	}
+}
+
+// TestJoinInterrupt: Ctrl-C while join writes its model leaves no
+// temporary file beside --out (before, join did not catch the signal: it
+// ended at once, leaving the 40 MB it had written as .j.safetensors.tmp-N);
+// the model is written whole or not at all.
+func TestJoinInterrupt(t *testing.T) {
+	dir, _, train := shapesTrainer(t)
+	// Models of 22 MB each, so that the write takes long enough to be
+	// interrupted.
+	big := []string{"--arch", "lenet-l", "--input", "1x64x64", "--epochs", "1", "--val", "0"}
+	a, b := train("a.safetensors", big...), train("b.safetensors", append(big, "--seed", "2")...)
+	out := filepath.Join(dir, "j.safetensors")
+	cmd, _, stderr := startMain(t, dir, "join", "--model", a+","+b, "--out", out)
+	temp := func() string {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".j.safetensors.tmp-") {
+				return e.Name()
+			}
+		}
+		return ""
+	}
+	for start := time.Now(); temp() == ""; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(out); err == nil {
+			waitFor(cmd, time.Minute)
+			t.Skip("join wrote its model before the test saw it writing")
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("join wrote no temporary file in a minute: %q", stderr)
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if !waitFor(cmd, 30*time.Second) {
+		t.Fatal("join still running 30 s after Ctrl-C")
+	}
+	if name := temp(); name != "" {
+		t.Errorf("join after Ctrl-C (%v) left %s beside --out", cmd.ProcessState, name)
+	}
+	switch code := cmd.ProcessState.ExitCode(); code {
+	case 0:
+		if _, err := core.ReadModel(out); err != nil {
+			t.Errorf("join after Ctrl-C: status 0 and %v", err)
+		}
+	case 130:
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("join after Ctrl-C: status 130 and %s written", out)
+		}
+	default:
+		t.Errorf("join after Ctrl-C: %v, stderr %q: want status 0 with the model or 130 without", cmd.ProcessState, stderr)
 	}
 }

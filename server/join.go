@@ -14,8 +14,9 @@ import (
 
 // cmdJoin joins model files into one model of views (core.JoinModels):
 // the ensemble that eval --model a,b evaluates, as one file that the
-// Verify page and the server load.
-func cmdJoin(_ context.Context, args []string, stdout, stderr io.Writer) error {
+// Verify page and the server load. Ctrl-C stops it before it writes; once
+// it writes, the model is finished.
+func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("join", flag.ContinueOnError)
 	models := fs.String("model", "", "model files (.safetensors) separated by commas, 2 or more, of one recipe: the same architecture, input, D, loss and classes (seeds and windows may differ); their views together at most 8")
 	out := fs.String("out", "", "the joined model file to write")
@@ -42,6 +43,9 @@ func cmdJoin(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return inputError{err} // it names the file
 		}
 		ms[i] = m
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 	m, err := core.JoinModels(ms, time.Now().UTC().Format(time.RFC3339), version)
 	if err != nil {

@@ -60,10 +60,12 @@ func main() {
 }
 
 // catchesInterrupt are the commands that stop cleanly on Ctrl-C or
-// SIGTERM: train writes no model (the last one stays), bench releases its
-// device, serve checkpoints its running job. The others write nothing but
-// their output, and end at once, as a signal ends a process.
-var catchesInterrupt = map[string]bool{"train": true, "bench": true, "serve": true}
+// SIGTERM: train and join write no model (the last one stays; a model
+// being written is finished, so that no temporary file is left), bench
+// releases its device, serve checkpoints its running job. The others
+// write nothing but their output, and end at once, as a signal ends a
+// process.
+var catchesInterrupt = map[string]bool{"train": true, "join": true, "bench": true, "serve": true}
 
 // run executes one command and returns the process exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
