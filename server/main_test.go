@@ -806,6 +806,9 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset variant of other classes", append([]string{"openset", "--variant", "seed=2 train-classes=0-1"}, small...), `variant "seed=2 train-classes=0-1": train-classes is the open set's`},
 		{"openset variant of json", append([]string{"openset", "--variant", "json=true"}, small...), `variant "json=true": json is the open set's`},
 		{"openset ensemble of other aligned crops", append([]string{"openset", "--ensemble", "--align", "--variant", "input=1x24x24"}, small...), `variant "input=1x24x24": with --ensemble every run embeds the same photos`},
+		// An empty variant would train the recipe again, its row the recipe's.
+		{"openset empty variant", append([]string{"openset", "--variant", ""}, small...), `variant "": want flag=value pairs, e.g. augment=none`},
+		{"openset blank variant", append([]string{"openset", "--variant", "seed=2", "--variant", " "}, small...), `variant " ": want flag=value pairs, e.g. augment=none`},
 		{"openset variant crop", append([]string{"openset", "--variant", "crop=middle"}, small...), `variant "crop=middle": crop "middle": want centre`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
 		// Before the data is read: a folder that is not there is not named.

@@ -160,6 +160,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	runs := []*openSetFlags{base}
 	for _, v := range base.variants {
 		f := newOpenSetFlags()
+		if strings.TrimSpace(v) == "" { // it would train the recipe again
+			return badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
+		}
 		var extra []string
 		for _, kv := range strings.Fields(v) {
 			name, value, ok := strings.Cut(kv, "=")
