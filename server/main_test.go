@@ -966,11 +966,15 @@ func TestOneIdentity(t *testing.T) {
 
 // TestServeChecksFlagsFirst: serve refuses a --web without the page's
 // binary before it creates the data directory, and a --data-dir it cannot
-// create as bad input (status 2, one line naming it).
+// create as bad input (status 2, one line naming it); on an address that
+// is not loopback, it prints no token for a server that does not start
+// (before, "classroom mode: writes need the token …" came before the
+// refusal).
 func TestServeChecksFlagsFirst(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "d")
 	wantBadInput(t, "no app.wasm, the page's binary", "serve", "--web", filepath.Join(dir, "noweb"), "--addr", "127.0.0.1:0", "--data-dir", data)
+	wantBadInput(t, "no app.wasm, the page's binary", "serve", "--web", filepath.Join(dir, "noweb"), "--addr", "0.0.0.0:0", "--data-dir", data)
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Errorf("serve without the page created its data directory (%v)", err)
 	}

@@ -101,9 +101,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return badInput("%v", err)
 	}
-	if generated {
-		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
-	}
 	hosts, err := api.NewHosts(*addr, splitList(*allowedHosts)) // empty items are skipped
 	if err != nil {
 		return badInput("%v", err)
@@ -152,6 +149,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv.RegisterOnShutdown(a.EndStreams) // Shutdown waits for the event streams
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
+	if generated { // once the flags are taken: a server that does not start has no token
+		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
+	}
 	fmt.Fprintf(stdout, "metriclab %s: serving the playground on http://%s (Ctrl-C stops)\n", h.version, ln.Addr())
 	select {
 	case err := <-done:
