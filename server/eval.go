@@ -64,6 +64,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(evalMetrics, *metricName) {
 		return badInput("unknown metric %q (want %s)", *metricName, strings.Join(evalMetrics, ", "))
 	}
+	if flagGiven(fs, "pca") && *metricName != "whiten" {
+		return badInput("--pca is for --metric whiten, not %s", *metricName)
+	}
 	if *expand > 0 && *metricName != "cosine" && *metricName != "euclidean" {
 		return badInput("--expand moves the evaluated embeddings only, and %s is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", *metricName)
 	}

@@ -926,6 +926,11 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 		}
 	}
 	wantBadInput(t, "--input is for --model raw", "eval", "--model", out, "--data", shapes, "--input", "1x64x64")
+	// --pca is whiten's (before, eval --pca 8 reported the cosine as if
+	// the embeddings had been reduced to 8 components).
+	for _, metric := range []string{"cosine", "euclidean"} {
+		wantBadInput(t, "--pca is for --metric whiten", "eval", "--model", out, "--data", shapes, "--split", "all", "--metric", metric, "--pca", "8")
+	}
 }
 
 // TestOneIdentity: a folder of one identity is refused saying so (before:
