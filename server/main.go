@@ -117,7 +117,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "metriclab %s: %s\n", cmd, oneLine(err))
 		return 2
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(stderr, "metriclab %s: interrupted, nothing written\n", cmd)
+		what := "nothing written"
+		if err != context.Canceled { // it says what was written
+			what = strings.TrimPrefix(oneLine(err), context.Canceled.Error()+": ")
+		}
+		fmt.Fprintf(stderr, "metriclab %s: interrupted, %s\n", cmd, what)
 		return 130
 	default:
 		fmt.Fprintf(stderr, "metriclab %s: %s\n", cmd, oneLine(err))

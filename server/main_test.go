@@ -762,6 +762,43 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
+// TestPrecompressInterrupt: Ctrl-C stops serve --precompress while it
+// compresses, with status 130, and leaves neither a compressed copy nor a
+// temporary file (before, serve caught the signal for its server and
+// ignored it here: the two copies of 16 MB were compressed to the end and
+// written, status 0).
+func TestPrecompressInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	wasm := filepath.Join(dir, "app.wasm")
+	b := make([]byte, 16<<20) // random bytes: slow to compress
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	if err := os.WriteFile(wasm, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, stdout, stderr := startMain(t, dir, "serve", "--precompress", wasm)
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		if entries, _ := os.ReadDir(dir); len(entries) > 1 {
+			break // the temporary file of app.wasm.gz
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("serve --precompress wrote nothing in a minute: %q", stderr)
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if !waitFor(cmd, 30*time.Second) {
+		t.Fatal("serve --precompress still running 30 s after Ctrl-C")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 || stderr.String() != "metriclab serve: interrupted, nothing written\n" || stdout.String() != "" {
+		t.Errorf("serve --precompress after Ctrl-C: status %d, stdout %q, stderr %q: want 130 and that nothing was written", code, stdout, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %v, want app.wasm alone", entries)
+	}
+}
+
 // TestBadInputBeforeAnyWork: compare and openset refuse a bad value, of
 // the recipe or of any variant, before they print a row or train (before,
 // compare ran its baselines, and openset the baselines and the runs before

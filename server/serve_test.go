@@ -36,7 +36,7 @@ func newTestServer(t *testing.T) (srv *httptest.Server, raw map[string][]byte, m
 			t.Fatal(err)
 		}
 		if name != "trainer.wasm" {
-			if err := precompressFile(p); err != nil {
+			if err := precompressFile(context.Background(), p); err != nil {
 				t.Fatal(err)
 			}
 		}
