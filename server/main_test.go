@@ -970,6 +970,38 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 	}
 }
 
+// TestTripletBatchOfOneClass: triplet refuses a batch smaller than 2k,
+// whose P×K batches would hold one class: no negative, a loss of 0 at
+// every step (before, train ran to the end and wrote the untrained
+// model with status 0); a batch of 2k trains.
+func TestTripletBatchOfOneClass(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 12)
+	out := filepath.Join(dir, "m.safetensors")
+	small := []string{"train", "--loss", "triplet", "--data", shapes, "--dim", "8", "--epochs", "1", "--val", "0", "--out", out}
+	wantBadInput(t, "batch 4 with triplet's k = 4 holds one class", append(small, "--batch", "4")...)
+	wantBadInput(t, "batch 8 with triplet's k = 5 holds one class", append(small, "--batch", "8", "--k", "5")...)
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("model written (%v)", err)
+	}
+	code, stdout, stderr := runCLI(t, append(small, "--batch", "8", "--json", "--log-every", "1")...)
+	if code != 0 {
+		t.Fatalf("triplet with batch 8 = 2k: exit %d: %s", code, stderr)
+	}
+	trained := false
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var p progress
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatal(err)
+		}
+		trained = trained || p.Loss > 0
+	}
+	if !trained {
+		t.Errorf("triplet with batch 8 = 2k: a loss of 0 at every step: %s", stdout)
+	}
+}
+
 // TestOneIdentity: a folder of one identity is refused saying so (before:
 // `classes "": need at least 2 classes`, naming a flag not given; main's
 // data.TrainClasses now says it for train and eval), openset says how many

@@ -248,6 +248,13 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
 	}
+	if b, ok := loss.(core.Batcher); ok {
+		// P = batch/k (epochOrder): P = 1 makes every batch one class's,
+		// with no negative, so the loss is 0 at every step.
+		if p, k, pk := b.NeedsPK(); pk && p == 0 && req.Batch/k < 2 {
+			return nil, badRequest("batch %d with %s's k = %d holds one class, no negative to learn from: want a batch of 2k = %d or more, or a smaller k", req.Batch, loss.Name(), k, 2*k)
+		}
+	}
 	classes, err := data.TrainClasses(req.Classes, train.Classes)
 	if err != nil {
 		return nil, requestError{err.Error()}
