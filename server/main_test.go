@@ -100,6 +100,11 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"eval raw flip test", []string{"eval", "--model", "raw", "--flip-test"}, "--flip-test needs a model"},
 		{"bench cuda", []string{"bench", "--device", "cuda"}, "cuda"},
 		{"serve bad allowed host", []string{"serve", "--allowed-hosts", "http://class.example.org", "--data-dir", filepath.Join(dir, "d")}, "allowed host"},
+		// Not host names: no Host header matches them (before, "*" was taken
+		// as a name, so it allowed no other host; ".." was named ".").
+		{"serve allowed host *", []string{"serve", "--allowed-hosts", "*", "--data-dir", filepath.Join(dir, "d")}, `allowed host "*": want a host name`},
+		{"serve allowed host *.example.org", []string{"serve", "--allowed-hosts", "*.example.org", "--data-dir", filepath.Join(dir, "d")}, `allowed host "*.example.org": want a host name`},
+		{"serve allowed host ..", []string{"serve", "--allowed-hosts", "..", "--data-dir", filepath.Join(dir, "d")}, `allowed host "..": want a host name`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,13 +42,14 @@ func NewHosts(addr string, allowed []string) (*Hosts, error) {
 			h.names[canonicalHost(host)] = true
 		}
 	}
-	for _, a := range allowed {
-		a = strings.TrimSpace(a)
-		if a == "" {
+	for _, given := range allowed {
+		given = strings.TrimSpace(given)
+		if given == "" {
 			continue
 		}
-		if a = canonicalHost(a); strings.ContainsAny(a, "/:@ ") || strings.Trim(a, ".") == "" {
-			return nil, fmt.Errorf("allowed host %q: want a host name such as class.example.org or .example.org", a)
+		a := canonicalHost(given)
+		if !isHostName(strings.TrimPrefix(a, ".")) {
+			return nil, fmt.Errorf("allowed host %q: want a host name such as class.example.org or .example.org", given)
 		}
 		if strings.HasPrefix(a, ".") {
 			h.suffixes = append(h.suffixes, a)
@@ -114,3 +115,24 @@ func refuseHost(w http.ResponseWriter, r *http.Request) {
 
 // canonicalHost lowercases a host name and drops a trailing dot.
 func canonicalHost(s string) string { return strings.TrimSuffix(strings.ToLower(s), ".") }
+
+// isHostName reports whether s, canonical, is a host name as a browser
+// sends it in Host: labels of ASCII letters, digits, '-' and '_'
+// separated by single dots ("*" or a Unicode name would match no
+// request).
+func isHostName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" {
+			return false
+		}
+		for _, c := range label {
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
