@@ -241,6 +241,10 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 	return s, skipped, nil
 }
 
+// otherHalf names, for each half of a folder split in train/ and test/,
+// the other.
+var otherHalf = map[string]string{"train": "test", "test": "train"}
+
 // listFolder returns the identities of dir, sorted, and the paths of each
 // one's images, sorted.
 func listFolder(dir string) ([]string, [][]string, error) {
@@ -271,6 +275,10 @@ func listFolder(dir string) ([]string, [][]string, error) {
 			paths = append(paths, filepath.Join(sub, name))
 		}
 		if len(paths) == 0 {
+			if other, half := otherHalf[e.Name()]; half && !isDir(filepath.Join(dir, other)) {
+				// Not a person: one half of a split (see splitDir).
+				return nil, nil, fmt.Errorf("data: %s has %s/ and no %s/: give both, each of identity folders, or identity folders alone", dir, e.Name(), other)
+			}
 			return nil, nil, fmt.Errorf("data: %s: identity %q has no images (.png, .jpg, .jpeg)", dir, e.Name())
 		}
 		identities = append(identities, e.Name())

@@ -532,3 +532,22 @@ func TestLoadAlignedTurns(t *testing.T) {
 		t.Errorf("%d turns: %v", MaxPhotoTurns+1, err)
 	}
 }
+
+// TestLoadHalfSplit: a folder with train/ and no test/ (or test/ and no
+// train/) is refused saying so (before: identity "train" has no images, as
+// if train/ were a person).
+func TestLoadHalfSplit(t *testing.T) {
+	in := core.Input{Channels: 1, Height: 4, Width: 4}
+	for _, half := range []string{"train", "test"} {
+		dir := t.TempDir()
+		for _, id := range []string{"a", "b"} {
+			writeImage(t, filepath.Join(dir, half, id, "x.png"), grey(2, 2, func(x, y int) uint8 { return 0 }))
+		}
+		for _, split := range []string{"train", "test", "all"} {
+			_, err := Load(dir, split, in)
+			if err == nil || !strings.Contains(err.Error(), dir+" has "+half+"/ and no ") || strings.Contains(err.Error(), `identity "`) {
+				t.Errorf("Load(%s with %s/ alone, %s): %v, want it to say that the other half is missing", dir, half, split, err)
+			}
+		}
+	}
+}
