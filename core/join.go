@@ -25,7 +25,9 @@ import (
 // The threshold and FAR of the joined model are the members', weighted
 // as its cosine weighs them (by their numbers of views): no held-out
 // images are left out of every member's training (each chose its own by
-// its seed), so they are not measured on it. Its
+// its seed), so they are not measured on it. A member without a threshold
+// (Metadata.HasThreshold) has none to give; with no member that has one,
+// neither has the joined model. Its
 // provenance is the first member's, with Joined holding every member's.
 func JoinModels(ms []*Model, created, version string) (*Model, error) {
 	if len(ms) < 2 {
@@ -39,12 +41,16 @@ func JoinModels(ms []*Model, created, version string) (*Model, error) {
 	out := &Model{Meta: Metadata{Spec: base, Loss: first.Loss, LossParams: maps.Clone(first.LossParams),
 		Classes: slices.Clone(first.Classes), Provenance: first.Provenance}}
 	out.Meta.Provenance.Joined = nil // every member's, below
-	n := 0
+	// The views of the members, and of those with a threshold.
+	n, calibrated := 0, 0
 	for k, m := range ms {
 		if err := joinable(first, m.Meta); err != nil {
 			return nil, fmt.Errorf("%s and %s: %v", memberName(ms[0], 0), memberName(m, k), err)
 		}
 		n += max(1, len(m.Meta.Spec.Views))
+		if m.Meta.HasThreshold() {
+			calibrated += max(1, len(m.Meta.Spec.Views))
+		}
 	}
 	if n > msg.MaxViews {
 		return nil, fmt.Errorf("%d views together: at most %d", n, msg.MaxViews)
@@ -60,9 +66,11 @@ func JoinModels(ms []*Model, created, version string) (*Model, error) {
 		} else {
 			windows, views = append(windows, m.Meta.Spec.Crop), append(views, m.Params)
 		}
-		share := float64(max(1, v)) / float64(n) // of the joined cosine
-		out.Meta.Threshold += share * m.Meta.Threshold
-		out.Meta.FAR += share * m.Meta.FAR
+		if m.Meta.HasThreshold() {
+			share := float64(max(1, v)) / float64(calibrated) // of the joined cosine, among those with a threshold
+			out.Meta.Threshold += share * m.Meta.Threshold
+			out.Meta.FAR += share * m.Meta.FAR
+		}
 		out.Meta.Provenance.Joined = append(out.Meta.Provenance.Joined, m.Meta.Provenance)
 	}
 	out.Meta.Spec.Views = windows

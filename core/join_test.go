@@ -84,6 +84,38 @@ func TestJoinModels(t *testing.T) {
 	}
 }
 
+// TestJoinModelsThreshold: a member trained with nothing held out (its
+// threshold and FAR 0, as train stores "no threshold") gives no threshold
+// to the mean: the joined model's are the calibrated members', weighted
+// by their views; with no member calibrated it has none either (before,
+// the absent threshold counted as cos 0 at FAR 0: a + no threshold gave
+// half a's threshold and half its FAR).
+func TestJoinModelsThreshold(t *testing.T) {
+	one := smallSpec(ArchLeNetS, 1, 24, 20, 4)
+	model := func(threshold, far float64) *Model {
+		return &Model{Meta: Metadata{Spec: one, Loss: "normsoftmax", LossParams: map[string]float64{"s": 16}, Classes: []string{"x", "y"},
+			Threshold: threshold, FAR: far}, Params: InitParams(one, nil, 1)}
+	}
+	for _, c := range []struct {
+		name           string
+		members        []*Model
+		threshold, far float64 // closed form: the calibrated members' mean
+	}{
+		{"one without", []*Model{model(0.6, 0.02), model(0, 0)}, 0.6, 0.02},
+		{"first without", []*Model{model(0, 0), model(0.6, 0.02), model(0.3, 0.04)}, 0.45, 0.03},
+		{"none with", []*Model{model(0, 0), model(0, 0)}, 0, 0},
+		{"negative threshold", []*Model{model(-0.2, 0.1), model(0, 0)}, -0.2, 0.1},
+	} {
+		m, err := JoinModels(c.members, "", "")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if math.Abs(m.Meta.Threshold-c.threshold) > 1e-15 || math.Abs(m.Meta.FAR-c.far) > 1e-15 {
+			t.Errorf("%s: threshold %v and FAR %v, want %v and %v", c.name, m.Meta.Threshold, m.Meta.FAR, c.threshold, c.far)
+		}
+	}
+}
+
 // TestJoinModelsRefuses: models of other recipes, one model, and more
 // views than a model holds do not join; the error names the two files
 // and what differs.

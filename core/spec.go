@@ -108,11 +108,17 @@ type Metadata struct {
 	Classes    []string           `json:"classes"` // class names the head was trained on, in head order
 	// Threshold is the recommended cosine-similarity threshold for 1:1
 	// verification (accept when similarity ≥ Threshold), chosen on held-out
-	// pairs; FAR is the false accept rate measured at it.
+	// pairs; FAR is the false accept rate measured at it. A model trained
+	// with no held-out pair has both 0 (see HasThreshold).
 	Threshold  float64    `json:"threshold"`
 	FAR        float64    `json:"far"`
 	Provenance Provenance `json:"provenance"`
 }
+
+// HasThreshold reports whether the model has a recommended threshold:
+// what a model trained with no held-out pair stores, a threshold and a
+// FAR of 0, is none (one measured is cos 0 at FAR 0 only by chance).
+func (m Metadata) HasThreshold() bool { return m.Threshold != 0 || m.FAR != 0 }
 
 // Provenance records how a model was trained.
 type Provenance struct {

@@ -150,6 +150,12 @@ func TestJoin(t *testing.T) {
 	if v := report(av).Verification; !(v.Accuracy > 0.5) {
 		t.Errorf("the joined model of three views: verification %+v", v)
 	}
+	// A member trained with nothing held out has no threshold to give
+	// (before, it counted as cos 0 at FAR 0 and halved a's).
+	uncal := train("uncalibrated.safetensors", "--val", "0", "--seed", "3")
+	if m := read(join("auncal.safetensors", a, uncal)); m.Meta.Threshold != ma.Meta.Threshold || m.Meta.FAR != ma.Meta.FAR {
+		t.Errorf("join of a and a model without a threshold: threshold %v and FAR %v, want a's %v and %v", m.Meta.Threshold, m.Meta.FAR, ma.Meta.Threshold, ma.Meta.FAR)
+	}
 	small := train("small.safetensors", "--input", "1x16x16")
 	for _, c := range []struct {
 		name string

@@ -54,7 +54,20 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := core.WriteModel(*out, m); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %s: %d views (%s), threshold %.3f and FAR %.4f: the members', weighted by their views (not measured on the joined model)\n",
-		*out, len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), m.Meta.Threshold, m.Meta.FAR)
+	threshold := fmt.Sprintf("threshold %.3f and FAR %.4f: the members', weighted by their views (not measured on the joined model)", m.Meta.Threshold, m.Meta.FAR)
+	without := 0 // members trained with nothing held out
+	for _, member := range ms {
+		if !member.Meta.HasThreshold() {
+			without++
+		}
+	}
+	switch without {
+	case 0:
+	case len(ms):
+		threshold = "no threshold: no member has one"
+	default:
+		threshold += fmt.Sprintf("; of the %d members, %d held nothing out and gives none", len(ms), without)
+	}
+	fmt.Fprintf(stderr, "wrote %s: %d views (%s), %s\n", *out, len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), threshold)
 	return nil
 }
