@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"metriclab/core"
+	"metriclab/server/api"
 )
 
 // runCLI runs one command and returns its exit status, stdout and stderr.
@@ -1068,6 +1069,19 @@ func TestServeChecksFlagsFirst(t *testing.T) {
 		}
 	}
 	wantBadInput(t, "data-dir "+filepath.Join(file, "d")+": ", "serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(file, "d"))
+	// An empty --data-dir (an unset variable, say) is refused (before, the
+	// API took it for its default and served from ./metriclab-data).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // Ctrl-C for a server that starts
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", ""}, &stdout, &stderr)
+	if want := "metriclab serve: --data-dir is empty: want a folder (default " + api.DefaultDataDir + ")\n"; code != 2 || stderr.String() != want {
+		t.Errorf("serve --data-dir '': exit %d, stdout %q, stderr %q: want status 2 and %q", code, stdout.String(), stderr.String(), want)
+	}
+	if _, err := os.Stat(api.DefaultDataDir); err == nil { // in the test's folder
+		os.RemoveAll(api.DefaultDataDir)
+		t.Errorf("serve --data-dir '' made %s", api.DefaultDataDir)
+	}
 }
 
 // emptyWebDir makes dir/web holding an empty app.wasm, enough for serve

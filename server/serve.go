@@ -97,6 +97,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *precompress != "" {
 		return precompressFile(ctx, *precompress)
 	}
+	if *dataDir == "" { // the API would take it for its default
+		return badInput("--data-dir is empty: want a folder (default %s)", api.DefaultDataDir)
+	}
 	tok, generated, err := api.RequireToken(*addr, *token)
 	if err != nil {
 		return badInput("%v", err)
