@@ -250,7 +250,7 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 		f.wd = *r.WeightDecay
 		f.presetWD = true
 	}
-	if !f.set("embed-bn") && r.EmbedBN {
+	if !f.set("embed-bn") && r.EmbedBN && f.arch != core.ArchIResNet { // iresnet18 ends with its own
 		f.embedBN = true
 	}
 	if !f.set("flip-test") && r.FlipTest {

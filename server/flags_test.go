@@ -93,6 +93,22 @@ func TestApplyPreset(t *testing.T) {
 		}
 	}
 
+	// The faces preset's batch norm of the embedding goes to an encoder
+	// without one (before, with --arch iresnet18, which ends with its own,
+	// train refused the embed_bn it was never given).
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--preset", "faces"}, true},
+		{[]string{"--preset", "faces", "--arch", "iresnet18"}, false},
+		{[]string{"--preset", "faces", "--arch", "iresnet18", "--embed-bn"}, true}, // given: refused with its reason
+	} {
+		if mf, _ := parsePreset(t, "faces", c.args...); mf.embedBN != c.want {
+			t.Errorf("%q: embed-bn %v, want %v", c.args, mf.embedBN, c.want)
+		}
+	}
+
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	var digits modelFlags
 	digits.register(fs)
