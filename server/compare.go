@@ -81,8 +81,12 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for _, name := range names {
 		for _, d := range dims {
 			mf.loss, mf.dim = name, d
-			if _, err := mf.newLoss(); err != nil {
+			l, err := mf.newLoss()
+			if err != nil {
 				return err
+			}
+			if err := job.CheckBatch(l, mf.batch); err != nil { // before any training: only the first loss is prepared below
+				return inputError{err}
 			}
 			if _, err := mf.spec("mnist"); err != nil {
 				return err

@@ -833,6 +833,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"compare miner nobody takes", []string{"compare", "--losses", "arcface,cosface", "--miner", "hard"}, "--miner: none of the losses compared (arcface, cosface) takes it"},
 		{"compare glyphs nobody takes", []string{"compare", "--losses", "triplet", "--glyphs", "5"}, "--glyphs: none of the losses compared (triplet) takes it"},
 		{"compare glyphs out of range, triplet first", []string{"compare", "--losses", "triplet,arcface", "--glyphs", "5000"}, "glyphs 5000 out of range [0, 1000]"},
+		// triplet is not the first loss, whose training compare prepares.
+		{"compare triplet batch of one class", []string{"compare", "--losses", "arcface,triplet", "--dims", "3", "--epochs", "1", "--batch", "6"}, "batch 6 with triplet's k = 4 holds one class"},
 		{"compare glyphs negative", []string{"compare", "--losses", "triplet,arcface", "--glyphs", "-1"}, "glyphs -1 out of range [0, 1000]"},
 		{"openset variant", append([]string{"openset", "--variant", "lr=-1"}, small...), `variant "lr=-1": adam: learning rate -1`},
 		{"openset second variant", append([]string{"openset", "--variant", "seed=2", "--variant", "wd=-1 seed=3"}, small...), `variant "wd=-1 seed=3": adam: weight decay -1`},

@@ -66,6 +66,20 @@ func (e requestError) Is(target error) bool { return target == ErrRequest }
 
 func badRequest(format string, a ...any) error { return requestError{fmt.Sprintf(format, a...)} }
 
+// CheckBatch refuses a batch that loss's P×K batches would fill with one
+// class: P = batch/k (epochOrder), and P = 1 leaves no negative, so the
+// loss is 0 at every step. The error wraps ErrRequest.
+func CheckBatch(loss core.Loss, batch int) error {
+	b, ok := loss.(core.Batcher)
+	if !ok {
+		return nil
+	}
+	if p, k, pk := b.NeedsPK(); pk && p == 0 && batch/k < 2 {
+		return badRequest("batch %d with %s's k = %d holds one class, no negative to learn from: want a batch of 2k = %d or more, or a smaller k", batch, loss.Name(), k, 2*k)
+	}
+	return nil
+}
+
 // Options tunes a Job beyond its request.
 type Options struct {
 	// Val is the number of training images held out for verification at
@@ -248,12 +262,8 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.Batch < 2 || req.Batch > 4096 {
 		return nil, badRequest("batch %d out of range [2, 4096]", req.Batch)
 	}
-	if b, ok := loss.(core.Batcher); ok {
-		// P = batch/k (epochOrder): P = 1 makes every batch one class's,
-		// with no negative, so the loss is 0 at every step.
-		if p, k, pk := b.NeedsPK(); pk && p == 0 && req.Batch/k < 2 {
-			return nil, badRequest("batch %d with %s's k = %d holds one class, no negative to learn from: want a batch of 2k = %d or more, or a smaller k", req.Batch, loss.Name(), k, 2*k)
-		}
+	if err := CheckBatch(loss, req.Batch); err != nil {
+		return nil, err
 	}
 	classes, err := data.TrainClasses(req.Classes, train.Classes)
 	if err != nil {
