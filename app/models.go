@@ -169,7 +169,7 @@ func FormatCard(c msg.ModelCard) ModelRow {
 	if c.FAR > 0 {
 		r.Threshold += " at FAR " + strconv.FormatFloat(100*c.FAR, 'g', 3, 64) + "%"
 	}
-	if c.Threshold == 0 && c.FAR == 0 { // what a model trained with nothing held out stores
+	if !msg.HasThreshold(c.Threshold, c.FAR) {
 		r.Threshold = "none (no held-out pairs)"
 	}
 	return r

@@ -115,10 +115,9 @@ type Metadata struct {
 	Provenance Provenance `json:"provenance"`
 }
 
-// HasThreshold reports whether the model has a recommended threshold:
-// what a model trained with no held-out pair stores, a threshold and a
-// FAR of 0, is none (one measured is cos 0 at FAR 0 only by chance).
-func (m Metadata) HasThreshold() bool { return m.Threshold != 0 || m.FAR != 0 }
+// HasThreshold reports whether the model has a recommended threshold
+// (msg.HasThreshold).
+func (m Metadata) HasThreshold() bool { return msg.HasThreshold(m.Threshold, m.FAR) }
 
 // Provenance records how a model was trained.
 type Provenance struct {

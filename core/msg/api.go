@@ -69,6 +69,11 @@ type ModelCard struct {
 	Created    string               `json:"created"` // RFC 3339, UTC
 }
 
+// HasThreshold reports whether a model's threshold and FAR are a
+// recommended threshold: a model trained with no held-out pair stores
+// both 0, which is none (one measured is cos 0 at FAR 0 only by chance).
+func HasThreshold(threshold, far float64) bool { return threshold != 0 || far != 0 }
+
 // Job is a training job as GET /api/jobs and GET /api/jobs/{id} give it.
 type Job struct {
 	ID       string               `json:"id"`
