@@ -99,6 +99,26 @@ func TestVerifyRender(t *testing.T) {
 	}
 }
 
+// TestVerifyPageNoSuggestion: the #suggested line says when the
+// calibration has no threshold to suggest (one identity, a model without
+// one), and suggests the model's own otherwise.
+func TestVerifyPageNoSuggestion(t *testing.T) {
+	for _, tc := range []struct {
+		far  float64
+		want string
+	}{
+		{far: 0, want: "no suggested threshold: one identity gives no impostor scores and the model has no threshold of its own"},
+		{far: 0.02, want: "suggested threshold 0.000 (90.0°) at FAR"},
+	} {
+		v := NewVerify()
+		v.st = oneIdentity(t, 0, tc.far)
+		mount(t, v)
+		if _, text, ok := element(t, v, "suggested"); !ok || !strings.HasPrefix(text, tc.want) {
+			t.Errorf("model threshold 0 at FAR %v: #suggested = %q, want it to begin %q", tc.far, text, tc.want)
+		}
+	}
+}
+
 func TestNavVerify(t *testing.T) {
 	n := &Nav{Current: "/verify"}
 	mount(t, n)

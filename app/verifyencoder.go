@@ -88,8 +88,21 @@ func (p *EncoderPanel) calibration() app.UI {
 					p.OnFAR(x)
 				}
 			}),
-		app.P().ID("suggested").Class("note").Text(fmt.Sprintf("suggested threshold %s at FAR %s (measured), FRR %s; %d genuine and %d impostor scores",
-			FormatScore(c.Threshold), percent(c.FAR), percent(c.FRR), len(c.Genuine), len(c.Impostor))),
+		app.P().ID("suggested").Class("note").Text(p.suggestion()),
 		app.Raw(HistogramSVG(AngleHistogram(c.Genuine, angleBins), AngleHistogram(c.Impostor, angleBins), s.Threshold, true)),
 	)
+}
+
+// suggestion says which threshold the calibration suggests, and on how
+// many scores; or why it suggests none.
+func (p *EncoderPanel) suggestion() string {
+	s := &p.S
+	c := s.Calib
+	if s.NoSuggestion() {
+		return fmt.Sprintf("no suggested threshold: one identity gives no impostor scores and the model has no threshold of its own; "+
+			"the threshold is %s, which rejects everyone, until a second person is enrolled or it is set by hand; %d genuine scores",
+			FormatScore(c.Threshold), len(c.Genuine))
+	}
+	return fmt.Sprintf("suggested threshold %s at FAR %s (measured), FRR %s; %d genuine and %d impostor scores",
+		FormatScore(c.Threshold), percent(c.FAR), percent(c.FRR), len(c.Genuine), len(c.Impostor))
 }

@@ -132,7 +132,8 @@ type VerifyState struct {
 	Calib         face.Calibration
 	FAR           float64
 	Threshold     float64
-	modelThresh   float64 // the model's own recommended threshold
+	modelThresh   float64 // the model's own recommended threshold, measured at FAR modelFAR (both 0: none, msg.HasThreshold)
+	modelFAR      float64
 	probeSeq      int
 	probePending  bool
 	lastProbe     []float32
@@ -567,8 +568,11 @@ func (s *VerifyState) dropEncoder() {
 // not trained on (HeldOut's, and any enrolled since: face.CalibrateOn);
 // when it was loaded, on every snapshot, leave-one-out (face.Calibrate).
 // The suggested threshold is where at most far of the impostor scores
-// pass; without impostor scores (one identity) it is the model's own. The
-// live scores follow. This is where the page's calibration lives: what it
+// pass; without impostor scores (one identity) it is the model's own, and
+// when the model has none either, there is nothing to suggest (NoSuggestion)
+// and the threshold is 1, which rejects every probe but an identical one,
+// until a second identity is enrolled or it is set by hand. The live
+// scores follow. This is where the page's calibration lives: what it
 // shows as "suggested" comes from Calib, and CalibratedOn says on what.
 func (s *VerifyState) SetFAR(far float64) {
 	if !(far >= 0 && far <= 1) {
@@ -589,6 +593,9 @@ func (s *VerifyState) SetFAR(far float64) {
 		// at it.
 		c := &s.Calib
 		c.Threshold, c.FRR = s.modelThresh, 0
+		if s.NoSuggestion() {
+			c.Threshold = 1
+		}
 		for _, g := range c.Genuine {
 			if g < c.Threshold {
 				c.FRR++
@@ -600,6 +607,13 @@ func (s *VerifyState) SetFAR(far float64) {
 	}
 	s.Threshold = s.Calib.Threshold
 	s.rescore()
+}
+
+// NoSuggestion reports whether the calibration has no threshold to
+// suggest: no impostor scores (one identity) and a model without a
+// threshold of its own (msg.HasThreshold: trained with nothing held out).
+func (s *VerifyState) NoSuggestion() bool {
+	return s.EmbDim > 0 && len(s.Calib.Impostor) == 0 && !msg.HasThreshold(s.modelThresh, s.modelFAR)
 }
 
 // CalibratedOn says what the threshold was calibrated on: "calibrated on
@@ -870,7 +884,7 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 		}
 		s.Names = names
 		s.templates = face.Templates(e.Values, e.Dim, s.labels, len(s.Names))
-		s.modelThresh = e.Threshold
+		s.modelThresh, s.modelFAR = e.Threshold, e.FAR
 		s.Claimed = max(0, min(s.Claimed, len(s.Names)-1))
 		s.Phase, s.ModelNote = PhaseReady, ""
 		s.SetFAR(s.FAR)

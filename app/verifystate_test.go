@@ -73,8 +73,11 @@ func stateMsg(state string) string {
 }
 
 func embMsg(id string, dim int, values []float32) string {
-	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeEmbeddings, Trainer: verifyTrainer,
-		Embeddings: &msg.Embeddings{ID: id, Dim: dim, Values: values, Threshold: 0.5}})
+	return embMsgOf(&msg.Embeddings{ID: id, Dim: dim, Values: values, Threshold: 0.5, FAR: 0.01})
+}
+
+func embMsgOf(e *msg.Embeddings) string {
+	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeEmbeddings, Trainer: verifyTrainer, Embeddings: e})
 	return string(b)
 }
 
@@ -724,7 +727,58 @@ func TestVerifyOneIdentityThreshold(t *testing.T) {
 	if s.Phase != PhaseReady || len(s.Calib.Impostor) != 0 || s.Threshold != 0.5 {
 		t.Fatalf("phase %d, %d impostor scores, threshold %v; want ready, none, the model's 0.5", s.Phase, len(s.Calib.Impostor), s.Threshold)
 	}
-	if s.Calib.Threshold != s.Threshold || s.Calib.FRR != 0 {
-		t.Errorf("suggested %v (FRR %v), the threshold in use %v", s.Calib.Threshold, s.Calib.FRR, s.Threshold)
+	if s.Calib.Threshold != s.Threshold || s.Calib.FRR != 0 || s.NoSuggestion() {
+		t.Errorf("suggested %v (FRR %v, none %v), the threshold in use %v", s.Calib.Threshold, s.Calib.FRR, s.NoSuggestion(), s.Threshold)
+	}
+}
+
+// oneIdentity is the page with alice enrolled (three snapshots, embedded
+// at angles 0, 0.1 and −0.2: no genuine score of 1) and a loaded model
+// whose own threshold is threshold at FAR far.
+func oneIdentity(t *testing.T, threshold, far float64) VerifyState {
+	s := NewVerifyState()
+	in := s.Input
+	zero := EncodeCrop(make([]float32, in.Channels*in.Height*in.Width), in.Channels, in.Height, in.Width)
+	s.Gallery.Add("alice", zero, zero, zero)
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
+	embs := []float32{1, 0, float32(math.Cos(0.1)), float32(math.Sin(0.1)), float32(math.Cos(0.2)), -float32(math.Sin(0.2))}
+	s.Receive(embMsgOf(&msg.Embeddings{ID: "gallery", Dim: 2, Values: embs, Threshold: threshold, FAR: far}))
+	return s
+}
+
+// TestVerifyOneIdentityNoThreshold: a model trained with nothing held out
+// has no threshold (threshold and FAR 0, msg.HasThreshold); with one
+// identity the page has none to suggest, and the live threshold rejects
+// everyone rather than accept every score ≥ 0. A threshold of 0 measured
+// at a FAR is a threshold, and is used.
+func TestVerifyOneIdentityNoThreshold(t *testing.T) {
+	c, n := float32(math.Cos(0.1)), float32(math.Sin(0.1))
+	for _, tc := range []struct {
+		threshold, far float64
+		none           bool
+		want           float64
+	}{
+		{threshold: 0, far: 0, none: true, want: 1},
+		{threshold: 0, far: 0.02, want: 0},
+	} {
+		s := oneIdentity(t, tc.threshold, tc.far)
+		if s.Phase != PhaseReady || s.NoSuggestion() != tc.none || s.Threshold != tc.want || s.Calib.Threshold != tc.want {
+			t.Errorf("model threshold %v at FAR %v: phase %d, no suggestion %v, threshold %v (calibration %v); want ready, %v, %v",
+				tc.threshold, tc.far, s.Phase, s.NoSuggestion(), s.Threshold, s.Calib.Threshold, tc.none, tc.want)
+		}
+		if tc.none && s.Calib.FRR != 1 {
+			t.Errorf("FRR %v at threshold 1, want 1 (every genuine score is below it)", s.Calib.FRR)
+		}
+		// A probe of alice, at cos 0.995 to her template: rejected with
+		// no threshold, until one is set by hand.
+		okFrame(&s, 1)
+		s.Receive(embMsg("probe-1", 2, []float32{c, n}))
+		if want := map[bool]string{true: "reject", false: "accept"}[tc.none]; s.VerdictText() != want {
+			t.Errorf("model threshold %v at FAR %v: verdict %q (score %v), want %q", tc.threshold, tc.far, s.VerdictText(), s.Score, want)
+		}
+		s.SetThreshold(0.5)
+		if s.VerdictText() != "accept" {
+			t.Errorf("verdict %q at the threshold 0.5 set by hand", s.VerdictText())
+		}
 	}
 }

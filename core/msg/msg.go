@@ -81,12 +81,14 @@ type Samples struct {
 
 // Embeddings are the encoder's outputs for the images of an "embed"
 // command, in order: N×Dim, L2-normalised, with the model's recommended
-// cosine threshold. ID echoes the command's.
+// cosine threshold and the false accept rate it was measured at (both 0:
+// the model has none, HasThreshold). ID echoes the command's.
 type Embeddings struct {
 	ID        string    `json:"id"`
 	Dim       int       `json:"dim"`
 	Values    []float32 `json:"values"`
 	Threshold float64   `json:"threshold"`
+	FAR       float64   `json:"far"`
 }
 
 // Export is a trained model as files: the model file (.safetensors bytes,

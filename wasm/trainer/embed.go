@@ -68,7 +68,7 @@ func embedWith(m *core.Model, enc *embedders, c *msg.Command) (*embedders, *msg.
 	for i := 0; i < len(values); i += d {
 		vec.Normalise(values[i : i+d])
 	}
-	return enc, &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold}, nil
+	return enc, &msg.Embeddings{ID: c.ID, Dim: d, Values: values, Threshold: m.Meta.Threshold, FAR: m.Meta.FAR}, nil
 }
 
 // samplesSet turns s into a data set of an image input

@@ -12,7 +12,8 @@ import (
 // encoder of embedBatch and a single image (the Verify page's probe)
 // through one of batch 1, made once each and kept; an image embeds the
 // same either way, unit length and 3·D wide for a model of three views;
-// a model whose parameters do not fit is refused before any embedding.
+// the model's threshold and its FAR come with the embeddings; a model
+// whose parameters do not fit is refused before any embedding.
 func TestEmbedOneAndMany(t *testing.T) {
 	spec := core.Spec{Arch: core.ArchLeNetS, Input: core.Input{Channels: 1, Height: 20, Width: 20, Mean: 0.5, Std: 0.5}, Dim: 4,
 		FlipTest: true, Views: []core.Crop{{}, msg.Crops["upper"], msg.Crops["lower"]}}
@@ -22,7 +23,7 @@ func TestEmbedOneAndMany(t *testing.T) {
 			params[core.ViewPrefix(i)+name] = v
 		}
 	}
-	m := &core.Model{Meta: core.Metadata{Spec: spec}, Params: params}
+	m := &core.Model{Meta: core.Metadata{Spec: spec, Threshold: 0.25, FAR: 0.01}, Params: params}
 	const n = 20 // more than embedBatch: two chunks
 	px := make([]float32, n*400)
 	for i := range px {
@@ -37,6 +38,9 @@ func TestEmbedOneAndMany(t *testing.T) {
 	}
 	if all.Dim != 12 || len(all.Values) != n*12 || enc.many == nil {
 		t.Fatalf("a set of %d: Dim %d, %d values, encoder of the set %v", n, all.Dim, len(all.Values), enc.many)
+	}
+	if all.Threshold != 0.25 || all.FAR != 0.01 {
+		t.Errorf("threshold %v at FAR %v, want the model's 0.25 at 0.01", all.Threshold, all.FAR)
 	}
 	many := enc.many
 	for k := range 2 {

@@ -29,8 +29,9 @@
 //	        be the encoder's input) with the current encoder: the loaded
 //	        model, else the run's current parameters; answers with an
 //	        "embeddings" message: Embeddings{ID: Command.ID, Dim, Values
-//	        (N×Dim, L2-normalised), Threshold (the model's recommended
-//	        cosine threshold, 0 when it has none)}, or an error.
+//	        (N×Dim, L2-normalised), Threshold and FAR (the model's
+//	        recommended cosine threshold and the false accept rate it was
+//	        measured at, both 0 when it has none)}, or an error.
 //	pause   stop stepping after the current step
 //	resume  go on after a pause
 //	step    one step while paused (progress and snapshot follow)
