@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -77,6 +78,49 @@ func FuzzDecodeImage(f *testing.F) {
 					t.Fatalf("resized %d channels of %v: value %d is %v", ch, r, i, v)
 				}
 			}
+		}
+	})
+}
+
+// FuzzExifOrientation checks that the EXIF reader gives an orientation of
+// 1 to 8 for any bytes, as a file or, with segment, as the body of an
+// APP1 segment (so that the fuzzer works on the TIFF structure), that
+// bytes after that segment do not change it, and that orient turns an
+// image to the size it says.
+func FuzzExifOrientation(f *testing.F) {
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, grey(4, 2, func(x, y int) uint8 { return uint8(60 * x) }), nil)
+	for o := range uint16(10) {
+		f.Add(withSegments(buf.Bytes(), orientationSegment(binary.LittleEndian, o)), false)
+		f.Add(orientationSegment(binary.BigEndian, o)[4:], true)
+	}
+	f.Add(withSegments(buf.Bytes(), exifSegment(binary.BigEndian, tiffEntry{tagOrientation, 4, 1, 6})), false)
+	f.Add([]byte("Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff"), true)
+	f.Add([]byte("Exif\x00\x00MM\x00*\xff\xff\xff\xf0"), true)
+	f.Add([]byte{0xff, markerSOI, 0xff, 0xff, 0xff}, false)
+	f.Fuzz(func(t *testing.T, b []byte, segment bool) {
+		if segment {
+			if len(b) > 0xffff-2 {
+				return
+			}
+			b = app(markerAPP1, b)
+			b = append([]byte{0xff, markerSOI}, b...)
+		}
+		o := exifOrientation(b)
+		if o < 1 || o > 8 {
+			t.Fatalf("orientation %d", o)
+		}
+		if segment {
+			if again := exifOrientation(append(b, 0xff, markerSOI, 0, 0, 0)); again != o {
+				t.Fatalf("orientation %d, and %d with bytes after its segment", o, again)
+			}
+		}
+		want := image.Pt(3, 2)
+		if o >= 5 {
+			want = image.Pt(2, 3)
+		}
+		if got := orient(image.NewGray(image.Rect(1, 1, 4, 3)), o).Bounds().Size(); got != want {
+			t.Fatalf("orientation %d turns a 3×2 image to %v", o, got)
 		}
 	})
 }
