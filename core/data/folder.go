@@ -76,7 +76,8 @@ func splitDir(name, split string) (dir string, sub bool, err error) {
 	return name, false, nil
 }
 
-// Aligner turns a decoded photo into an encoder input of shape in (planar
+// Aligner turns a decoded photo, upright (a JPEG turned by its EXIF
+// orientation), into an encoder input of shape in (planar
 // Channels×Height×Width values in [0,1]), reusing dst's storage when it is
 // large enough; reason is "" for a usable photo, and otherwise says why it
 // is not (it is then skipped). Face alignment (core/face's AlignPhoto) is
@@ -154,7 +155,8 @@ func isDir(path string) bool {
 // name. Hidden files and folders (".name") and other files are skipped.
 // Images are converted to grey (ITU-R BT.601 luma, 0.299 R + 0.587 G +
 // 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
-// when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo). It
+// when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo); a
+// JPEG is first turned as its EXIF orientation says it is seen. It
 // returns an error for a folder without identities, an identity without
 // images, and a file that is not a regular file (a named pipe, a device),
 // does not decode or whose header declares more than 8192×8192 pixels
@@ -298,7 +300,9 @@ func listFolder(dir string) ([]string, [][]string, error) {
 const maxImageSide = 8192
 
 // decodeImage decodes a PNG or JPEG file, by its extension, of at most
-// maxImageSide² pixels. A path that is not a regular file once links are
+// maxImageSide² pixels, a JPEG turned upright by its EXIF orientation (a
+// phone stores a photo taken upright sideways, with orientation 6 or 8;
+// see exifOrientation and orient). A path that is not a regular file once links are
 // followed (a named pipe, whose reading waits for a writer, a device such
 // as /dev/zero, which never ends) is refused before it is opened.
 func decodeImage(path string) (image.Image, error) {
@@ -310,7 +314,8 @@ func decodeImage(path string) (image.Image, error) {
 		return nil, fmt.Errorf("data: %v", err)
 	}
 	decode, decodeConfig := jpeg.Decode, jpeg.DecodeConfig
-	if strings.ToLower(filepath.Ext(path)) == ".png" {
+	isPNG := strings.ToLower(filepath.Ext(path)) == ".png"
+	if isPNG {
 		decode, decodeConfig = png.Decode, png.DecodeConfig
 	}
 	cfg, err := decodeConfig(bytes.NewReader(b))
@@ -326,6 +331,9 @@ func decodeImage(path string) (image.Image, error) {
 	}
 	if r := img.Bounds(); r.Empty() {
 		return nil, fmt.Errorf("data: %s: image is empty", path)
+	}
+	if !isPNG {
+		img = orient(img, exifOrientation(b))
 	}
 	return img, nil
 }

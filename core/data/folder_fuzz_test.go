@@ -45,6 +45,12 @@ func FuzzDecodeImage(f *testing.F) {
 	buf.Reset()
 	jpeg.Encode(&buf, image.NewCMYK(image.Rect(0, 0, 4, 4)), nil)
 	f.Add(buf.Bytes(), false)
+	buf.Reset()
+	jpeg.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 5, 3)), nil)
+	f.Add(withSegments(buf.Bytes(), orientationSegment(binary.LittleEndian, 6)), false)
+	buf.Reset()
+	jpeg.Encode(&buf, grey(3, 5, func(x, y int) uint8 { return uint8(50 * y) }), nil)
+	f.Add(withSegments(buf.Bytes(), orientationSegment(binary.BigEndian, 7)), false)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, b []byte, isPNG bool) {
 		path := filepath.Join(dir, "x.jpg")

@@ -441,6 +441,55 @@ func TestLoadAligned(t *testing.T) {
 	}
 }
 
+// TestImageFolderExifOrientation: a phone's photo, stored sideways with
+// EXIF orientation 6 or 8, loads upright, as the same photo stored
+// upright does, and the aligner of LoadAligned sees it upright.
+func TestImageFolderExifOrientation(t *testing.T) {
+	dir := t.TempDir()
+	writeImage(t, filepath.Join(dir, "ann", "0-upright.png"), blockImage(blocks, blockSide, false, 0, 0)) // 3 blocks wide, 2 high
+	// The phone stores the photo turned back: orientation 6 (turn it 90°
+	// clockwise to see it) turned as 8 says, and 8 as 6 says.
+	for _, o := range []int{6, 8} {
+		stored := blockImage(turnBlocks(blocks, map[int]int{6: 8, 8: 6}[o]), blockSide, false, 0, 0)
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, stored, &jpeg.Options{Quality: 100}); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "ann", fmt.Sprintf("%d-phone.jpg", o))
+		if err := os.WriteFile(path, withSegments(buf.Bytes(), orientationSegment(binary.BigEndian, uint16(o))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An input of 2×3 pixels: each the mean of a whole block.
+	in := core.Input{Channels: 3, Height: 2, Width: 3}
+	s, err := ImageFolder(dir, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.N != 3 {
+		t.Fatalf("%d images, want 3", s.N)
+	}
+	for i, name := range []string{"6-phone.jpg", "8-phone.jpg"} {
+		// JPEG at quality 100 keeps a block of a macroblock within a
+		// level or two of its colour (TestDecodeImageOrientation).
+		if got, want := s.Image(i+1), s.Image(0); !near(got, want, 4.0/255) {
+			t.Errorf("%s: %v, want it as stored upright: %v", name, got, want)
+		}
+	}
+	var sizes []image.Point
+	align := func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		sizes = append(sizes, img.Bounds().Size())
+		return append(dst[:0], make([]float32, in.Size())...), ""
+	}
+	if _, _, err := LoadAligned(dir, "all", in, align, Turns{}); err != nil {
+		t.Fatal(err)
+	}
+	upright := image.Pt(3*blockSide, 2*blockSide)
+	if !slices.Equal(sizes, []image.Point{upright, upright, upright}) {
+		t.Errorf("the aligner saw photos of %v, want %v each", sizes, upright)
+	}
+}
+
 // TestLoadAlignedTurns: with turns, every photo kept has that many
 // versions, each the photo turned as a head turns (the middle columns
 // move, the edge columns stay) and then aligned, the same in every load;
