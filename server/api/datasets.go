@@ -149,6 +149,8 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 
 // checkImage decodes b, a PNG or JPEG of at most MaxImageSide pixels a
 // side (checked before decoding the pixels), and returns its extension.
+// The file is stored as sent: a JPEG's EXIF orientation is applied where
+// the data set's folder is loaded (core/data), for training.
 func checkImage(b []byte) (string, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if format != "png" && format != "jpeg" {
