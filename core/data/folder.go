@@ -292,11 +292,12 @@ func listFolder(dir string) ([]string, [][]string, error) {
 	return identities, files, nil
 }
 
-// maxImageSide² bounds the width × height of an image of a folder, read
-// from its header before its pixels are decoded: a PNG of 900 kB can
-// declare 30000×30000 pixels of zeros (900 MB decoded, 3.6 GB as float32
-// planes), and one of a hundred bytes 2^20×2^20. 8192×8192 holds the
-// photo of a 60-megapixel camera.
+// maxImageSide² bounds the width × height of an image of a folder (and
+// maxImageSide each side of MNIST's images), read from its header before
+// its pixels are decoded: a PNG of 900 kB can declare 30000×30000 pixels
+// of zeros (900 MB decoded, 3.6 GB as float32 planes), and one of a
+// hundred bytes 2^20×2^20. 8192×8192 holds the photo of a 60-megapixel
+// camera.
 const maxImageSide = 8192
 
 // decodeImage decodes a PNG or JPEG file, by its extension, of at most

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"metriclab/core"
@@ -135,12 +135,23 @@ func decodeMNIST(images, labels io.Reader, imagesName, labelsName string) (*Set,
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: %v", imagesName, err)
 	}
+	if h, w := dims[1], dims[2]; h < 1 || w < 1 || h > maxImageSide || w > maxImageSide {
+		return nil, fmt.Errorf("data: %s: images of %d×%d pixels: want 1 to %d on a side", imagesName, h, w, maxImageSide)
+	}
 	ldims, digits, err := readIDX(labels, idxLabels)
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: %v", labelsName, err)
 	}
 	if ldims[0] != dims[0] {
 		return nil, fmt.Errorf("data: %s has %d labels for the %d images of %s", labelsName, ldims[0], dims[0], imagesName)
+	}
+	// The labels are checked before X (4 bytes a pixel) and Labels (8
+	// bytes an image) are made, so that a bad file costs no more than its
+	// reading.
+	for i, l := range digits {
+		if l > 9 {
+			return nil, fmt.Errorf("data: %s: label %d of image %d is not a digit", labelsName, l, i)
+		}
 	}
 	s := &Set{
 		X:       make([]float32, len(pixels)),
@@ -150,9 +161,6 @@ func decodeMNIST(images, labels io.Reader, imagesName, labelsName string) (*Set,
 		Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
 	}
 	for i, l := range digits {
-		if l > 9 {
-			return nil, fmt.Errorf("data: %s: label %d of image %d is not a digit", labelsName, l, i)
-		}
 		s.Labels[i] = int(l)
 	}
 	for i, p := range pixels {
@@ -197,10 +205,20 @@ func readIDX(r io.Reader, magic uint32) ([]int, []byte, error) {
 			return nil, nil, fmt.Errorf("IDX dimensions %v exceed %d bytes", dims, maxIDXBytes)
 		}
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(min(total, 64<<20)))
-	if n, err := io.CopyN(&buf, zr, total); err != nil {
-		return nil, nil, fmt.Errorf("IDX dimensions %v need %d bytes, file holds %d: %v", dims, total, n, idxErr(err))
+	// The values are read in chunks as long as what came before (64 kB
+	// first), not into a buffer of the size the header declares: 34 bytes
+	// of gzip can declare 2³⁰ values. So the buffer is never larger than
+	// twice what has been read (or 64 kB), and each value is copied about
+	// once as it grows.
+	var values []byte
+	for int64(len(values)) < total {
+		chunk := int(min(total-int64(len(values)), max(int64(len(values)), 64<<10)))
+		values = slices.Grow(values, chunk)
+		n, err := io.ReadFull(zr, values[len(values):len(values)+chunk])
+		values = values[:len(values)+n]
+		if err != nil {
+			return nil, nil, fmt.Errorf("IDX dimensions %v need %d bytes, file holds %d: %v", dims, total, len(values), idxErr(err))
+		}
 	}
 	var extra [1]byte
 	switch n, err := io.ReadFull(zr, extra[:]); {
@@ -209,7 +227,7 @@ func readIDX(r io.Reader, magic uint32) ([]int, []byte, error) {
 	case err != nil && err != io.EOF:
 		return nil, nil, idxErr(err)
 	}
-	return dims, buf.Bytes(), nil
+	return dims, values, nil
 }
 
 // idxErr names the end-of-file errors of a short stream.
