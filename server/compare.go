@@ -58,9 +58,15 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch strings.TrimSpace(*lossList) {
 	case "all":
 	case "none": // the baselines alone
+		if !*baselines {
+			return badInput("--losses none compares the baselines alone, and --baselines=false leaves them out: nothing to compare")
+		}
 		names = nil
 	default:
 		names = splitList(*lossList)
+		if i := repeated(names); i >= 0 {
+			return badInput("losses %q: %s is listed twice", *lossList, names[i])
+		}
 	}
 	var dims []int
 	for _, s := range splitList(*dimList) {
@@ -69,6 +75,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return badInput("dims %q: %q is not an integer", *dimList, s)
 		}
 		dims = append(dims, d)
+	}
+	if i := repeated(dims); i >= 0 {
+		return badInput("dims %q: %d is listed twice", *dimList, dims[i])
 	}
 	// Validate every combination before the first hour of training: the
 	// loss flags, each taken by some listed loss, the loss and the

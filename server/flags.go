@@ -121,6 +121,17 @@ func splitList(s string) []string {
 	return items
 }
 
+// repeated returns the index of the first item of list equal to an earlier
+// one, or -1 when every item is different.
+func repeated[T comparable](list []T) int {
+	for i, item := range list {
+		if slices.Contains(list[:i], item) {
+			return i
+		}
+	}
+	return -1
+}
+
 // parseCrop returns the Spec.Crop of --crop: a name of core.Crops or four
 // fractions x0,y0,x1,y1 (the zero Crop for "", the whole image). Spec.Validate
 // checks the window against the input.

@@ -808,7 +808,9 @@ func TestPrecompressInterrupt(t *testing.T) {
 // TestBadInputBeforeAnyWork: compare and openset refuse a bad value, of
 // the recipe or of any variant, before they print a row or train (before,
 // compare ran its baselines, and openset the baselines and the runs before
-// the bad one, then refused it; openset took a negative --max-queries).
+// the bad one, then refused it; openset took a negative --max-queries;
+// compare trained a loss or a D listed twice twice, and printed an empty
+// table with status 0 for --losses none --baselines=false).
 func TestBadInputBeforeAnyWork(t *testing.T) {
 	dir := t.TempDir()
 	shapes := filepath.Join(dir, "shapes")
@@ -830,6 +832,12 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		// Spaces around the items of --losses and --dims are the lists': the
 		// refusal is the open set's, which comes after both are read.
 		{"compare lists with spaces", []string{"compare", "--losses", "arcface, cosface", "--dims", "3, 64", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `open-train "0-5" and open-eval "5-9" share class "5"`},
+		// A loss or a D listed twice would train the same runs twice; the
+		// bad --open-eval is refused after the lists are read.
+		{"compare loss listed twice", []string{"compare", "--losses", "cosface,arcface, cosface", "--dims", "3", "--open-eval", "5-12"}, `losses "cosface,arcface, cosface": cosface is listed twice`},
+		{"compare dim listed twice", []string{"compare", "--losses", "arcface", "--dims", "3,64,03", "--open-eval", "5-12"}, `dims "3,64,03": 3 is listed twice`},
+		// --losses none is the baselines alone: without them, an empty table.
+		{"compare nothing", []string{"compare", "--losses", "none", "--baselines=false"}, "--losses none compares the baselines alone, and --baselines=false leaves them out: nothing to compare"},
 		{"compare miner nobody takes", []string{"compare", "--losses", "arcface,cosface", "--miner", "hard"}, "--miner: none of the losses compared (arcface, cosface) takes it"},
 		{"compare glyphs nobody takes", []string{"compare", "--losses", "triplet", "--glyphs", "5"}, "--glyphs: none of the losses compared (triplet) takes it"},
 		{"compare glyphs out of range, triplet first", []string{"compare", "--losses", "triplet,arcface", "--glyphs", "5000"}, "glyphs 5000 out of range [0, 1000]"},
