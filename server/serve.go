@@ -155,7 +155,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if generated { // once the flags are taken: a server that does not start has no token
 		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
 	}
-	fmt.Fprintf(stdout, "metriclab %s: serving the playground on http://%s (Ctrl-C stops)\n", h.version, ln.Addr())
+	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (Ctrl-C stops)\n", h.version, serveURL(*addr, ln.Addr()))
 	select {
 	case err := <-done:
 		return err
@@ -173,6 +173,25 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "metriclab serve: stopped")
 	return nil
+}
+
+// serveURL is the URL a browser on this machine opens to reach a server
+// listening on ln as --addr addr asked: addr's host as given (a name too,
+// which Hosts allows), the port of ln (which :0 leaves to the system). A
+// wildcard host is no address to connect to, and ln says [::] for each
+// (Go listens on both families for a wildcard where the system can): the
+// URL names the loopback address of the family addr names, 127.0.0.1 for
+// 0.0.0.0 or no host, [::1] for ::, which an IPv6-only system has too.
+func serveURL(addr string, ln net.Addr) string {
+	host, _, _ := net.SplitHostPort(addr) // api.RequireToken checked addr
+	_, port, _ := net.SplitHostPort(ln.String())
+	if ip := net.ParseIP(host); host == "" || ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // shutdownWait is how long Ctrl-C lets the requests in progress finish.

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -360,6 +361,35 @@ func mustRead(t *testing.T, srv *httptest.Server, name string) []byte {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestServeURL: the URL serve prints for a wildcard --addr is a loopback
+// address a browser on the machine can open (before, http://[::]:PORT for
+// 0.0.0.0, :PORT and [::]); other hosts are kept as --addr gives them.
+// The listener's addresses are what net.Listen("tcp", addr) says on Linux.
+func TestServeURL(t *testing.T) {
+	for _, tc := range []struct {
+		addr, listened, want string
+	}{
+		{"0.0.0.0:0", "[::]:41234", "http://127.0.0.1:41234"},
+		{":8000", "[::]:8000", "http://127.0.0.1:8000"},
+		{"0.0.0.0:8000", "0.0.0.0:8000", "http://127.0.0.1:8000"}, // a system without IPv6
+		{"[::]:0", "[::]:41234", "http://[::1]:41234"},
+		{"[0:0::0]:8000", "[::]:8000", "http://[::1]:8000"},
+		{"127.0.0.1:0", "127.0.0.1:41234", "http://127.0.0.1:41234"},
+		{"[::1]:8000", "[::1]:8000", "http://[::1]:8000"},
+		{"192.168.1.20:8000", "192.168.1.20:8000", "http://192.168.1.20:8000"},
+		{"localhost:8000", "127.0.0.1:8000", "http://localhost:8000"},
+		{"class.example.org:0", "10.0.0.7:41234", "http://class.example.org:41234"},
+	} {
+		ln, err := net.ResolveTCPAddr("tcp", tc.listened)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := serveURL(tc.addr, ln); got != tc.want {
+			t.Errorf("serveURL(%q, %v) = %q, want %q", tc.addr, ln, got, tc.want)
+		}
+	}
+}
 
 // TestServeRefusesForgedHost runs `metriclab serve` on a loopback port
 // and sends it requests as a DNS-rebinding page would (Host
