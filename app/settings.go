@@ -145,10 +145,6 @@ func ControlNames() []string {
 // msg.Presets' names.
 func PresetNames() []string { return append([]string{"none"}, msg.PresetNames()...) }
 
-// recipeKeys are the hash keys a preset may set (with the loss
-// parameters): choosing a preset in a form replaces them all.
-var recipeKeys = []string{"arch", "loss", "dim", "batch", "lr", "opt", "epochs", "schedule", "augment", "embed-bn", "flip-test", "compose", "views", "turns", "glyphs", "wd", "early-stop"}
-
 // presetValues returns the hash keys and values of preset p's request,
 // with its loss parameters when loss (the hash's own loss, "" when it
 // has none) is the preset's, as `metriclab train --preset` takes them.
@@ -481,8 +477,8 @@ func parseHash(fragment string) (Settings, []string) {
 // defaults, so that the hash's own values still win over the preset's.
 func (s Settings) Hash() string { return s.hash(true) }
 
-// hash writes the fragment, with the recipe fields (recipeKeys and the
-// loss parameters) when recipe is true.
+// hash writes the fragment, with the recipe fields (addRecipe's, the
+// loss parameters among them) when recipe is true.
 func (s Settings) hash(recipe bool) string {
 	var b strings.Builder
 	add := func(k, v string) {

@@ -48,8 +48,8 @@ type Plan struct {
 
 // operands are the caller's slices of one call.
 type operands struct {
-	x, y, b, dy, dx []float32
-	cls             *class
+	y, b, dy, dx []float32
+	cls          *class
 }
 
 // class is the input pixels (Y, X) with one residue (Y+pad mod S,

@@ -64,26 +64,6 @@ func (r *kernelRig) get(b Buffer, n int) []float32 {
 	return out
 }
 
-// getF64 reads n float64 values of a float64 buffer.
-func (r *kernelRig) getF64(b Buffer, n int) []float64 {
-	raw := r.get(b, 2*n)
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = math.Float64frombits(uint64(math.Float32bits(raw[2*i])) | uint64(math.Float32bits(raw[2*i+1]))<<32)
-	}
-	return out
-}
-
-// f64buf returns a float64 device buffer holding v.
-func (r *kernelRig) f64buf(v []float64) Buffer {
-	raw := make([]float32, 2*len(v))
-	for i, x := range v {
-		bits := math.Float64bits(x)
-		raw[2*i], raw[2*i+1] = math.Float32frombits(uint32(bits)), math.Float32frombits(uint32(bits>>32))
-	}
-	return r.buf(raw)
-}
-
 // run launches kernel name with grid blocks of mlBlock threads.
 func (r *kernelRig) run(name string, grid Dim3, args ...any) {
 	r.t.Helper()

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +37,7 @@ func TestWorkerInNode(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building trainer.wasm: %v\n%s", err, out)
 	}
-	out, err := exec.Command(node, "testdata/harness.js", "../../web", wasm, filepath.Join(runtime.GOROOT(), "lib", "wasm"), mnist).Output()
+	out, err := exec.Command(node, "testdata/harness.js", "../../web", wasm, wasmExecDir(t), mnist).Output()
 	if err != nil {
 		t.Fatalf("node: %v\n%s", err, out)
 	}
@@ -104,7 +103,7 @@ func TestWorkerLoadFailure(t *testing.T) {
 	if err != nil {
 		t.Skip("no node")
 	}
-	out, err := exec.Command(node, "testdata/fail_harness.js", "../../web", filepath.Join(runtime.GOROOT(), "lib", "wasm")).Output()
+	out, err := exec.Command(node, "testdata/fail_harness.js", "../../web", wasmExecDir(t)).Output()
 	if err != nil {
 		t.Fatalf("node: %v\n%s", err, out)
 	}
@@ -124,4 +123,16 @@ func TestWorkerLoadFailure(t *testing.T) {
 	if want := []string{"", "t1", "t2", ""}; len(got) != 2*len(want) || !slices.Equal(seen, want) {
 		t.Errorf("answered trainers %q (%d messages), want %q: the failure, the queued command, the later one, a message that is no command", seen, len(got), want)
 	}
+}
+
+// wasmExecDir is the folder of the Go toolchain's wasm_exec.js, which the
+// harnesses load: $(go env GOROOT)/lib/wasm, the toolchain that builds
+// the worker (runtime.GOROOT is empty in a binary built with -trimpath).
+func wasmExecDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "lib", "wasm")
 }

@@ -39,7 +39,10 @@ func TestClassColorsAreDistinct(t *testing.T) {
 	if c := ClassColor(-1); c.R != c.G || c.G != c.B {
 		t.Errorf("unknown class colour %v is not grey", c)
 	}
-	if ClassColor(3) != ClassColor(3) || ClassColor(40) != ClassColor(40) {
+	if a, b := ClassColor(3), ClassColor(3); a != b {
+		t.Error("colours are not deterministic")
+	}
+	if a, b := ClassColor(40), ClassColor(40); a != b {
 		t.Error("colours are not deterministic")
 	}
 }
