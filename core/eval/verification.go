@@ -39,8 +39,8 @@ type VerificationReport struct {
 // the decision "same" iff s ≥ t:
 //
 //   - for each fold k, the threshold t_k maximising accuracy on the other
-//     folds (the midpoint between two consecutive distinct scores, so no
-//     score sits on it) is applied to fold k:
+//     folds (the midpoint between two consecutive distinct scores, see
+//     BestThreshold) is applied to fold k:
 //     acc_k = (accepted genuine + rejected impostor pairs of k) / |k|;
 //     Accuracy = mean_k acc_k and AccuracyStd = √(mean_k (acc_k − Accuracy)²)
 //     (the population std, as most face recognition papers report it).
@@ -158,7 +158,8 @@ func accuracyAt(scores []float64, pairs []Pair, t float64) float64 {
 
 // BestThreshold returns the threshold t that maximises the accuracy of
 // "same iff s ≥ t" on scores with ground truth same, and that accuracy.
-// Candidates are the midpoints between consecutive distinct scores, plus
+// Candidates are the midpoints between consecutive distinct scores (the
+// upper score when the two are adjacent floats, see between), plus
 // min(s) − 1 (accept all) and max(s) + 1 (reject all); among equally good
 // candidates the lowest wins. It is O(n log n). Scores are expected to be
 // numbers: a NaN gives no sensible threshold, but the search still ends.
@@ -197,7 +198,7 @@ func BestThreshold(scores []float64, same []bool) (t, accuracy float64) {
 		// Now every score ≤ v is rejected.
 		var cand float64
 		if j < n {
-			cand = v + (scores[idx[j]]-v)/2
+			cand = between(v, scores[idx[j]])
 		} else {
 			cand = v + 1
 		}
@@ -207,6 +208,17 @@ func BestThreshold(scores []float64, same []bool) (t, accuracy float64) {
 		i = j
 	}
 	return bestT, float64(best) / float64(n)
+}
+
+// between returns a threshold t with lo < t ≤ hi for scores lo < hi: their
+// midpoint, or hi itself when they are adjacent floats and the midpoint
+// rounds to lo (cosines of near-duplicates can be 1 ulp apart: a threshold
+// equal to lo would accept the score it was chosen to reject).
+func between(lo, hi float64) float64 {
+	if t := lo + (hi-lo)/2; t > lo {
+		return t
+	}
+	return hi
 }
 
 // cmpFloat orders floats ascending (no NaN expected).

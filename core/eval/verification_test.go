@@ -131,10 +131,24 @@ func TestBestThreshold(t *testing.T) {
 		{"tie goes low", []float64{0.6, 0.1, 0.3, 0.7, 0.2}, []bool{true, false, false, true, true}, 0.15, 0.8},
 		// All genuine: accept all, min − 1.
 		{"accept all", []float64{0.5, 0.7}, []bool{true, true}, -0.5, 1},
+		// Adjacent floats (cosines of near-duplicates): the midpoint rounds to
+		// the lower score, which "s ≥ t" would accept; the upper score is the
+		// threshold that rejects it.
+		{"adjacent floats", []float64{0.7071067811865476, 0.7071067811865475}, []bool{true, false}, 0.7071067811865476, 1},
 	} {
 		th, acc := BestThreshold(tc.scores, tc.same)
 		if math.Abs(th-tc.wantT) > 1e-12 || math.Abs(acc-tc.wantAc) > 1e-12 {
 			t.Errorf("%s: got t=%v acc=%v, want %v, %v", tc.name, th, acc, tc.wantT, tc.wantAc)
+		}
+		// The accuracy claimed is the accuracy the threshold gives.
+		ok := 0
+		for i, s := range tc.scores {
+			if (s >= th) == tc.same[i] {
+				ok++
+			}
+		}
+		if got := float64(ok) / float64(len(tc.scores)); got != acc {
+			t.Errorf("%s: t=%v decides %v of the pairs right, BestThreshold says %v", tc.name, th, got, acc)
 		}
 	}
 }
