@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -25,7 +26,7 @@ func expandRef(e Embeddings, k int) Embeddings {
 		for j := range e.N {
 			sim[j], idx[j] = vec.Cosine(e.Row(i), e.Row(j)), j
 		}
-		slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(sim[b], sim[a]) })
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(sim[b], sim[a]) })
 		sum := make([]float64, e.D)
 		near := slices.Clone(idx[:k])
 		slices.Sort(near)

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -183,7 +184,7 @@ func OpenSetIdentification(gallery, known, unknown Embeddings, m Metric) OpenSet
 		unknownTop[p] = best
 	})
 	sortedU := slices.Clone(unknownTop)
-	slices.SortFunc(sortedU, func(a, b float64) int { return cmpFloat(b, a) })
+	slices.SortFunc(sortedU, func(a, b float64) int { return cmp.Compare(b, a) })
 	for _, far := range FARLevels() {
 		allowed := int(math.Floor(far*float64(unknown.N) + 1e-9))
 		// Accept only scores above the (allowed+1)-th highest unknown score.

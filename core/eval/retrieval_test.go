@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -84,7 +85,7 @@ func retrievalReference(e Embeddings, m Metric) RetrievalReport {
 			return 0
 		}
 		slices.SortStableFunc(others, func(a, b int) int {
-			if c := cmpFloat(s[b], s[a]); c != 0 {
+			if c := cmp.Compare(s[b], s[a]); c != 0 {
 				return c
 			}
 			return rel(a) - rel(b)
@@ -149,7 +150,7 @@ func TestRetrievalTies(t *testing.T) {
 func TestSelectKthLargest(t *testing.T) {
 	vals := []float64{3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5}
 	sorted := slices.Clone(vals)
-	slices.SortFunc(sorted, func(a, b float64) int { return cmpFloat(b, a) })
+	slices.SortFunc(sorted, func(a, b float64) int { return cmp.Compare(b, a) })
 	for k := 1; k <= len(vals); k++ {
 		if got := selectKthLargest(slices.Clone(vals), k); got != sorted[k-1] {
 			t.Errorf("k=%d: %v, want %v", k, got, sorted[k-1])

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -175,7 +176,7 @@ func BestThreshold(scores []float64, same []bool) (t, accuracy float64) {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortFunc(idx, func(a, b int) int { return cmpFloat(scores[a], scores[b]) })
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
 	// Accept all: every genuine pair is correct.
 	correct := 0
 	for _, s := range same {
@@ -221,17 +222,6 @@ func between(lo, hi float64) float64 {
 	return hi
 }
 
-// cmpFloat orders floats ascending (no NaN expected).
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // ROC returns the receiver operating characteristic of the decision
 // "accept iff s ≥ t" swept over every distinct score t, highest first:
 //
@@ -239,15 +229,18 @@ func cmpFloat(a, b float64) int {
 //
 // Tied scores form one point, so a tie of a genuine and an impostor pair is
 // a diagonal step. The curve starts at (0, 0, +Inf), ends at (1, 1, min s)
-// and is sorted by FAR (then TAR). Both lists must be non-empty.
+// and is sorted by FAR (then TAR). Both lists must be non-empty. Scores
+// are expected to be numbers; NaNs (which would make every step a tie of
+// nothing) rank below every number, as cmp.Compare orders them, and form
+// one last point, so the curve still ends.
 func ROC(genuine, impostor []float64) []ROCPoint {
 	if len(genuine) == 0 || len(impostor) == 0 {
 		panic("eval: ROC needs genuine and impostor scores")
 	}
 	g := slices.Clone(genuine)
 	im := slices.Clone(impostor)
-	slices.SortFunc(g, func(a, b float64) int { return cmpFloat(b, a) })
-	slices.SortFunc(im, func(a, b float64) int { return cmpFloat(b, a) })
+	slices.SortFunc(g, func(a, b float64) int { return cmp.Compare(b, a) })
+	slices.SortFunc(im, func(a, b float64) int { return cmp.Compare(b, a) })
 	ng, ni := float64(len(g)), float64(len(im))
 	roc := []ROCPoint{{FAR: 0, TAR: 0, Threshold: math.Inf(1)}}
 	i, j := 0, 0
@@ -258,13 +251,16 @@ func ROC(genuine, impostor []float64) []ROCPoint {
 			v = im[j]
 		case j == len(im):
 			v = g[i]
+		case cmp.Compare(g[i], im[j]) >= 0:
+			v = g[i]
 		default:
-			v = math.Max(g[i], im[j])
+			v = im[j]
 		}
-		for i < len(g) && g[i] == v {
+		// v is g[i] or im[j]: at least one of the two moves on.
+		for i < len(g) && cmp.Compare(g[i], v) == 0 {
 			i++
 		}
-		for j < len(im) && im[j] == v {
+		for j < len(im) && cmp.Compare(im[j], v) == 0 {
 			j++
 		}
 		roc = append(roc, ROCPoint{FAR: float64(j) / ni, TAR: float64(i) / ng, Threshold: v})

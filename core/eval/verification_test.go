@@ -230,3 +230,40 @@ func TestBestThresholdNaNEnds(t *testing.T) {
 		t.Fatal("BestThreshold did not return within 10 s")
 	}
 }
+
+// TestROCNaNEnds: a NaN score (equal to nothing, itself included) used to
+// stop the sweep on the same score for ever, the ROC growing until memory
+// ran out; so did Verification and Evaluate on embeddings with a NaN. The
+// sweep ends, NaNs rank last, and the curve ends at (1, 1).
+func TestROCNaNEnds(t *testing.T) {
+	nan := math.NaN()
+	done := make(chan []ROCPoint, 1)
+	go func() { done <- ROC([]float64{0.9, nan, 0.5}, []float64{nan, 0.1}) }()
+	select {
+	case roc := <-done:
+		// .9g .5g .1i, then the NaNs (one genuine, one impostor) together.
+		want := []ROCPoint{{0, 0, math.Inf(1)}, {0, 1.0 / 3, 0.9}, {0, 2.0 / 3, 0.5}, {0.5, 2.0 / 3, 0.1}, {1, 1, nan}}
+		if len(roc) != len(want) {
+			t.Fatalf("ROC %v, want %v", roc, want)
+		}
+		for i, p := range roc {
+			w := want[i]
+			if p.FAR != w.FAR || p.TAR != w.TAR || p.Threshold != w.Threshold && !math.IsNaN(w.Threshold) {
+				t.Errorf("point %d: %v, want %v", i, p, w)
+			}
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ROC did not return within 10 s")
+	}
+	e := clusters(4, 10, 4, 0.5, 1)
+	e.X[3] = float32(nan)
+	go func() {
+		Evaluate(Embeddings{}, e, Cosine{}, Options{PairsPerFold: 5})
+		done <- nil
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Evaluate on a NaN embedding did not return within 10 s")
+	}
+}
