@@ -25,6 +25,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/msg"
+	"metriclab/core/vec"
 	"metriclab/losses"
 )
 
@@ -663,12 +664,18 @@ func (j *Job) plainClass(y int) int {
 }
 
 // validate embeds the held-out images and runs 1:1 verification and nearest
-// class centre on them.
+// class centre on them. Embeddings that are not all finite numbers (a step
+// whose update overflowed the weights: its own loss was finite, the next
+// one's would not be) are an error, as a NaN loss is: the protocols'
+// figures would mean nothing, and a NaN threshold cannot be written.
 func (j *Job) validate() error {
 	params := j.tr.Params()
 	e, err := EmbedSet(j.spec, params, j.val)
 	if err != nil {
 		return err
+	}
+	if !vec.AllFinite(e.X) {
+		return fmt.Errorf("epoch %d: the held-out images' embeddings are not all finite numbers (lr too high?)", j.epoch)
 	}
 	vr := eval.Verification(e, eval.Cosine{}, j.folds)
 	j.last = &vr

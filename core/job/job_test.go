@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"metriclab/core"
 	"metriclab/core/data"
@@ -728,5 +729,37 @@ func TestModelRecordsRecipe(t *testing.T) {
 	b, err := json.Marshal(j0.Model().Meta.Provenance)
 	if err != nil || !strings.Contains(string(b), `"weight_decay":0,`) {
 		t.Errorf("provenance of sgd without weight decay: %s, %v; want weight_decay 0 in it", b, err)
+	}
+}
+
+// TestDivergedValidation: a step whose update overflows the weights has a
+// finite loss of its own; at its epoch's end the held-out embeddings are
+// NaN. That is an error naming the epoch, as a NaN loss is one (it was a
+// verification of NaN scores, which swept its ROC until memory ran out,
+// and then a model whose NaN threshold could not be written).
+func TestDivergedValidation(t *testing.T) {
+	req := barsRequest()
+	req.Loss, req.LossParams, req.Opt, req.LR, req.Batch = "softmax", nil, "sgd", 1e30, 32
+	j, err := New(req, bars(10, 3), nil, Options{Val: 8}) // 32 to train: one step an epoch
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for !j.Done() {
+			if _, err := j.Step(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err == nil || err.Error() != "epoch 1: the held-out images' embeddings are not all finite numbers (lr too high?)" {
+			t.Errorf("error %v, want the held-out embeddings of epoch 1 refused", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("training did not end within 20 s")
 	}
 }
