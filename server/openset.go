@@ -16,6 +16,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/job"
+	"metriclab/core/vec"
 )
 
 // openSetRow is one row of `openset`: an encoder (raw pixels, or a model
@@ -404,6 +405,12 @@ func metricLabel(name string) string {
 	return name
 }
 
+// errNotFinite is the error of a model trained here whose embeddings of
+// the evaluated images hold a NaN or ±Inf (an update that overflowed the
+// weights, with no held-out images to catch it at the epoch's end): no
+// protocol's figures mean anything on them.
+var errNotFinite = errors.New("the trained model's embeddings of the evaluated images are not all finite numbers (lr too high?)")
+
 // trainOpenSet trains the recipe of f on the training identities, telling
 // report its progress, and evaluates it, cosine, on the unseen ones; it
 // returns the row and the unseen identities' embeddings.
@@ -425,6 +432,9 @@ func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, 
 	e, err := job.EmbedSet(cfg.spec, m.Params, test)
 	if err != nil {
 		return openSetRow{}, eval.Embeddings{}, err
+	}
+	if !vec.AllFinite(e.X) {
+		return openSetRow{}, eval.Embeddings{}, errNotFinite
 	}
 	name := f.name()
 	best, _ := cfg.job.BestEpoch()
