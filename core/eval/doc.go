@@ -14,7 +14,10 @@
 // per row; every sum, mean, covariance and similarity accumulates in float64.
 // Reports hold fractions in [0, 1]; a quantity that is undefined for the data
 // (say AUC with no impostor pair) is reported as 0, never NaN, so that a
-// Report always encodes to JSON.
+// Report always encodes to JSON. Embeddings must be finite numbers
+// (vec.AllFinite): the protocols end on a NaN, but their figures then mean
+// nothing, so the callers refuse such embeddings first (eval and openset
+// on the command line, the training job's held-out verification).
 //
 // Metrics:
 //
