@@ -210,10 +210,40 @@ func checkEvaluable(s *data.Set, name, split string) error {
 // class centres of `eval`.
 const fitSize = 10000
 
+// fitSample returns the images of set that fit a metric and give the class
+// centres: all of them when they are n or fewer, else about n stratified
+// by class (job.HoldOut's held-out part, deterministic for seed) and the
+// first image of every class that got none there. HoldOut gives ⌊c·n/N⌋
+// images of a class of c, so none to a class of fewer than N/n (1 to 4
+// images of a folder of 2.5·n): such an identity had no class centre, and
+// with --unknown no gallery image, and its probes were never right.
+func fitSample(set *data.Set, n int, seed int64) *data.Set {
+	if set.N <= n {
+		return set
+	}
+	_, fit := job.HoldOut(set, n, seed)
+	has := make([]bool, len(set.Classes))
+	for _, l := range fit.Labels {
+		has[l] = true
+	}
+	var idx []int
+	for i, l := range set.Labels {
+		if !has[l] {
+			has[l] = true
+			idx = append(idx, i)
+		}
+	}
+	fit.X = append(fit.X, set.Batch(nil, idx)...)
+	fit.Labels = append(fit.Labels, set.BatchLabels(nil, idx)...)
+	fit.N += len(idx)
+	return fit
+}
+
 // evalSets are the images eval evaluates on (test), --unknown's probes of
 // unseen identities (unknown, nil without), and the identities of up to
-// fitSize training images (stratified, deterministic for the seed) that
-// fit the metric and give the class centres, with loadFit to load those
+// fitSize training images (fitSample: stratified, deterministic for the
+// seed, every identity's at least one) that fit the metric and give the
+// class centres, with loadFit to load those
 // images: the identities are known from the folder's names alone, so that
 // eval reads (and aligns) the training images only when it uses them.
 type evalSets struct {
@@ -314,11 +344,7 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		if err != nil {
 			return nil, err
 		}
-		set := all.Subset(fit)
-		if set.N > fitSize {
-			_, set = job.HoldOut(set, fitSize, seed)
-		}
-		return set, nil
+		return fitSample(all.Subset(fit), fitSize, seed), nil
 	}
 	return sets, nil
 }

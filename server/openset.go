@@ -303,9 +303,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		if fit.N > fitSize {
-			_, fit = job.HoldOut(fit, fitSize, base.mf.seed)
-		}
+		fit = fitSample(fit, fitSize, base.mf.seed)
 		for _, name := range []string{"cosine", "whiten", "linear"} {
 			m, err := fitMetric(name, rawEmbeddings(fit), 32, base.mf.seed)
 			if err != nil {
