@@ -381,8 +381,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		if len(spec.Views) > 0 {
 			views = fmt.Sprintf(", %d views", len(spec.Views))
 		}
+		need, bound := memSizes(j.TrainBytes(), opts.MaxTrainBytes)
 		return nil, badRequest("training this job takes about %s of memory (batch %d, arch %s, %d classes%s), more than is allowed (%s): ask for a smaller batch or model",
-			gib(j.TrainBytes()), req.Batch, req.Arch, len(j.classes), views, gib(opts.MaxTrainBytes))
+			need, req.Batch, req.Arch, len(j.classes), views, bound)
 	}
 	j.shardRows = engineBatch
 	if opts.CheckOnly {
@@ -869,8 +870,31 @@ func (j *Job) TrainBytes() int64 {
 	return views * 4 * (5*int64(j.req.Batch)*(values+classes) + 4*params)
 }
 
-// gib writes n bytes in GiB, one decimal.
-func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
+// memSizes writes two sizes in bytes for one message: each in the largest
+// binary unit it fills (GiB, MiB, KiB), one decimal, or in bytes where
+// the two would read the same (an estimate just over its bound), so that
+// a job of 40 MiB over a bound of 1 MiB does not read "0.0 GiB, more
+// than 0.0 GiB".
+func memSizes(a, b int64) (string, string) {
+	sa, sb := memSize(a), memSize(b)
+	if sa == sb {
+		return fmt.Sprintf("%d bytes", a), fmt.Sprintf("%d bytes", b)
+	}
+	return sa, sb
+}
+
+// memSize writes n bytes in the largest binary unit it fills, one decimal.
+func memSize(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size {
+			return fmt.Sprintf("%.1f %s", float64(n)/float64(u.size), u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // Steps returns the number of steps of one epoch and of the whole run.
 func (j *Job) Steps() (perEpoch, total int) { return j.steps, j.total }

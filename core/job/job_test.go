@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -666,6 +667,12 @@ func TestTrainBytes(t *testing.T) {
 	if _, err := New(req, train, nil, Options{Val: 8, MaxTrainBytes: j3.TrainBytes() - 1}); err == nil || !strings.Contains(err.Error(), "more than is allowed") {
 		t.Errorf("a bound one byte short: %v", err)
 	}
+	// The refusal gives the estimate and the bound in units that tell them
+	// apart (they were both "0.0 GiB" below 50 MiB).
+	_, err = New(req, train, nil, Options{Val: 8, MaxTrainBytes: 1 << 20})
+	if want := fmt.Sprintf("about %.1f MiB of memory", float64(j3.TrainBytes())/(1<<20)); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "more than is allowed (1.0 MiB)") {
+		t.Errorf("a bound of 1 MiB: %v, want %q and the bound", err, want)
+	}
 	if _, err := New(req, train, nil, Options{Val: 8, MaxTrainBytes: j3.TrainBytes()}); err != nil {
 		t.Errorf("a bound of the estimate: %v", err)
 	}
@@ -680,6 +687,25 @@ func TestTrainBytes(t *testing.T) {
 	}
 	if _, err := New(req, train, nil, Options{Val: 8, CheckOnly: true, MaxTrainBytes: 1}); err == nil {
 		t.Error("CheckOnly with a bound of one byte: no error")
+	}
+}
+
+// TestMemSizes: sizes in the largest binary unit they fill, and in bytes
+// where the two would read the same (worked by hand).
+func TestMemSizes(t *testing.T) {
+	for _, tc := range []struct {
+		a, b   int64
+		sa, sb string
+	}{
+		{3 << 30, 1 << 30, "3.0 GiB", "1.0 GiB"},
+		{40 << 20, 1 << 20, "40.0 MiB", "1.0 MiB"},
+		{1<<20 + 1<<19, 1000, "1.5 MiB", "1000 bytes"},
+		{1<<30 + 1<<20, 1 << 30, "1074790400 bytes", "1073741824 bytes"}, // both 1.0 GiB
+		{5000, 1023, "4.9 KiB", "1023 bytes"},
+	} {
+		if sa, sb := memSizes(tc.a, tc.b); sa != tc.sa || sb != tc.sb {
+			t.Errorf("memSizes(%d, %d) = %q, %q, want %q, %q", tc.a, tc.b, sa, sb, tc.sa, tc.sb)
+		}
 	}
 }
 

@@ -726,7 +726,7 @@ func TestJobMemoryBound(t *testing.T) {
 		if code != tc.code {
 			t.Errorf("bound %d: %d %s, want %d", tc.bound, code, b, tc.code)
 		}
-		if code == 400 && !strings.Contains(errorOf(t, b), "more than is allowed (0.0 GiB)") {
+		if code == 400 && !strings.Contains(errorOf(t, b), "more than is allowed (1.0 KiB)") {
 			t.Errorf("bound %d: %s", tc.bound, b)
 		}
 	}
