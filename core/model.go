@@ -251,9 +251,14 @@ func ReadModel(path string) (*Model, error) {
 	}
 	m, err := decodeModel(f, st.Size(), name)
 	// The limit is the file's size: over it, with a plausible header
-	// length (a text file's first bytes make one of exabytes), the file is
-	// shorter than its header says.
-	if le := (*safetensors.LimitError)(nil); errors.As(err, &le) && le.HeaderLength <= safetensors.MaxHeader {
+	// length, the file is shorter than its header says; with one over any
+	// header's (a text file's first bytes make one of exabytes), it is no
+	// safetensors file at all.
+	if le := (*safetensors.LimitError)(nil); errors.As(err, &le) {
+		if le.HeaderLength > safetensors.MaxHeader {
+			return nil, fmt.Errorf("%s: not a valid safetensors file: its first 8 bytes give a header length of %d bytes, more than any model's (%d at most): is it a model file?",
+				name, le.HeaderLength, safetensors.MaxHeader)
+		}
 		return nil, fmt.Errorf("%s: not a valid safetensors file: truncated: its header asks for more than its %d bytes", name, st.Size())
 	}
 	return m, err
