@@ -1157,10 +1157,11 @@ func TestCompareRefusesLossAndDim(t *testing.T) {
 		wantBadInput(t, c.want, c.args...)
 	}
 	// A preset's loss and D are not the command line's: compare still
-	// takes the preset (its loss parameters go to its own loss).
-	if code, _, stderr := runCLI(t, "compare", "--losses", "none", "--baselines=false", "--preset", "digits"); code != 0 {
-		t.Errorf("compare --preset digits: exit %d: %s", code, stderr)
-	}
+	// takes the preset (its loss parameters go to its own loss), and goes
+	// on to refuse what comes after (with nothing to compare, before any
+	// work).
+	wantBadInput(t, "--losses none compares the baselines alone, and --baselines=false leaves them out: nothing to compare",
+		"compare", "--losses", "none", "--baselines=false", "--preset", "digits")
 }
 
 // TestEvalNamesItsMetric: eval's report names the metric as --metric does
