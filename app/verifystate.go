@@ -622,9 +622,9 @@ func (s *VerifyState) NoSuggestion() bool {
 // loaded.
 func (s *VerifyState) CalibratedOn() string {
 	if s.trained != nil {
-		return fmt.Sprintf("calibrated on %s (not trained on)", plural(len(s.probes), "held-out snapshot", "held-out snapshots"))
+		return fmt.Sprintf("calibrated on %s (not trained on)", msg.Plural(len(s.probes), "held-out snapshot", "held-out snapshots"))
 	}
-	return fmt.Sprintf("calibrated on %s (leave-one-out)", plural(len(s.labels), "enrolled snapshot", "enrolled snapshots"))
+	return fmt.Sprintf("calibrated on %s (leave-one-out)", msg.Plural(len(s.labels), "enrolled snapshot", "enrolled snapshots"))
 }
 
 // SetThreshold sets the threshold of the live scores by hand.
@@ -940,13 +940,5 @@ func FormatScore(s float64) string {
 // EnrollCount says the gallery's size for #enroll-count: "2 identities,
 // 40 snapshots".
 func EnrollCount(identities, snapshots int) string {
-	return plural(identities, "identity", "identities") + ", " + plural(snapshots, "snapshot", "snapshots")
-}
-
-// plural writes "1 one" or "n many".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
+	return msg.Plural(identities, "identity", "identities") + ", " + msg.Plural(snapshots, "snapshot", "snapshots")
 }

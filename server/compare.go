@@ -132,8 +132,8 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if len(views) > 0 {
 			arch += " of views " + msg.FormatViews(views)
 		}
-		fmt.Fprintf(stdout, "%s on MNIST, %d epochs, batch %d, %s; closed set: all classes; open set: train %s, evaluate %s.\n",
-			arch, *epochs, mf.batch, mf.opt, *trainClasses, *evalClasses)
+		fmt.Fprintf(stdout, "%s on MNIST, %s, batch %d, %s; closed set: all classes; open set: train %s, evaluate %s.\n",
+			arch, msg.Plural(*epochs, "epoch", "epochs"), mf.batch, mf.opt, *trainClasses, *evalClasses)
 		if note := mf.lossFlagsNote(names, dims[0]); note != "" {
 			fmt.Fprintln(stdout, note)
 		}

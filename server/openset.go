@@ -16,6 +16,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/job"
+	"metriclab/core/msg"
 	"metriclab/core/vec"
 )
 
@@ -268,7 +269,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		v, id := r.Report.Verification, r.Report.Identification
 		train := ""
 		if r.TrainS > 0 {
-			train = fmt.Sprintf("%.0f s, %d epochs", r.TrainS, r.Epochs)
+			train = fmt.Sprintf("%.0f s, %s", r.TrainS, msg.Plural(r.Epochs, "epoch", "epochs"))
 		}
 		if r.Best > 0 {
 			train += fmt.Sprintf(" (best %d)", r.Best)

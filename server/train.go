@@ -86,8 +86,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if v := cfg.spec.Views; len(v) > 0 {
 			dim = fmt.Sprintf("%d×%d (views %s)", len(v), mf.dim, msg.FormatViews(v))
 		}
-		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%s, %d epochs × %d steps of %d, augment %s\n",
-			mf.arch, *dataName, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim, *epochs, cfg.stepsPerEpoch, mf.batch, mf.augment)
+		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%s, %s × %s of %d, augment %s\n",
+			mf.arch, *dataName, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim,
+			msg.Plural(*epochs, "epoch", "epochs"), msg.Plural(cfg.stepsPerEpoch, "step", "steps"), mf.batch, mf.augment)
 	}
 	var report func(p progress)
 	if *jsonOut {

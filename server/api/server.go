@@ -54,8 +54,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if rec != (store.Recovery{}) {
-		cfg.Logger.Printf("api: data directory %s repaired: %d temporary files removed, %d files without rows (%d of them models whose file had another size than their row's) moved to %s, %d rows without files removed, %d jobs interrupted, %d jobs failed as %s",
-			cfg.DataDir, rec.TempFiles, rec.StrayFiles, rec.WrongSize, st.LostFound(), rec.MissingRows, rec.Interrupted, rec.UnreadableJobs, store.Unreadable)
+		cfg.Logger.Printf("api: data directory %s repaired: %s", cfg.DataDir, rec.Describe(st.LostFound()))
 	}
 	load := jobs.Loader(cfg.Load)
 	if load == nil {

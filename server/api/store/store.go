@@ -126,6 +126,34 @@ type Recovery struct {
 	UnreadableJobs int // queued, running or interrupted jobs whose row cannot be read, now failed (see Unreadable)
 }
 
+// Describe says what was repaired, for a log: the counts that are not
+// zero, each of its kind ("1 temporary file removed, 2 jobs
+// interrupted"), the files moved naming lostFound, where they went; ""
+// when nothing was.
+func (r Recovery) Describe(lostFound string) string {
+	var parts []string
+	add := func(n int, one, many, what string) {
+		if n > 0 {
+			parts = append(parts, msg.Plural(n, one, many)+" "+what)
+		}
+	}
+	add(r.TempFiles, "temporary file", "temporary files", "removed")
+	stray := "moved to " + lostFound
+	switch {
+	case r.WrongSize == 1 && r.StrayFiles == 1:
+		stray = "(a model whose file had another size than its row's) " + stray
+	case r.WrongSize == r.StrayFiles && r.WrongSize > 0:
+		stray = "(models whose files had another size than their rows') " + stray
+	case r.WrongSize > 0:
+		stray = fmt.Sprintf("(%d of them models whose files had another size than their rows') %s", r.WrongSize, stray)
+	}
+	add(r.StrayFiles, "file without a row", "files without rows", stray)
+	add(r.MissingRows, "row without a file", "rows without files", "removed")
+	add(r.Interrupted, "job", "jobs", "interrupted")
+	add(r.UnreadableJobs, "job", "jobs", "failed as "+Unreadable)
+	return strings.Join(parts, ", ")
+}
+
 // Open opens (creating it if needed) the data directory dir, locked until
 // Close, and repairs what a crash may have left: see Recovery. A directory
 // already open, in another process or another Store, is refused, its files

@@ -761,3 +761,23 @@ func aliceSample(t *testing.T, s *Store) Sample {
 	}
 	return smp
 }
+
+// TestRecoveryDescribe: the repair log names only what was repaired, each
+// count with its noun in the right number ("1 files" before).
+func TestRecoveryDescribe(t *testing.T) {
+	for _, tc := range []struct {
+		r    Recovery
+		want string
+	}{
+		{Recovery{}, ""},
+		{Recovery{TempFiles: 1}, "1 temporary file removed"},
+		{Recovery{StrayFiles: 1, WrongSize: 1, Interrupted: 2}, "1 file without a row (a model whose file had another size than its row's) moved to LF, 2 jobs interrupted"},
+		{Recovery{StrayFiles: 2, WrongSize: 2}, "2 files without rows (models whose files had another size than their rows') moved to LF"},
+		{Recovery{TempFiles: 2, StrayFiles: 3, WrongSize: 1, MissingRows: 1, UnreadableJobs: 1},
+			"2 temporary files removed, 3 files without rows (1 of them models whose files had another size than their rows') moved to LF, 1 row without a file removed, 1 job failed as " + Unreadable},
+	} {
+		if got := tc.r.Describe("LF"); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}
