@@ -33,6 +33,10 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
+	// --loss and --dim are train's, refused here with a pointer to
+	// --losses and --dims; their usage says so.
+	fs.Lookup("loss").Usage = "not for compare, which trains the losses of --losses (refused)"
+	fs.Lookup("dim").Usage = "not for compare, which trains at the dimensions of --dims (refused)"
 	lossList := fs.String("losses", "all", "comma-separated losses, all, or none (the baselines alone)")
 	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions")
 	epochs := fs.Int("epochs", 2, "epochs per run")
