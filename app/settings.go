@@ -257,23 +257,28 @@ const (
 // at most maxNotices, the last of them counting the drops left out, each
 // at most maxNoticeRunes characters.
 func ParseHash(fragment string) (Settings, []string) {
-	s, notices := parseHash(fragment)
-	if len(notices) > maxNotices {
-		notices = append(notices[:maxNotices-1], fmt.Sprintf("and %d more settings of the link were not used", len(notices)-maxNotices+1))
+	s, notices, n := parseHash(fragment)
+	if n > maxNotices {
+		notices = append(notices[:maxNotices-1], fmt.Sprintf("and %d more settings of the link were not used", n-maxNotices+1))
 	}
 	return s, notices
 }
 
-func parseHash(fragment string) (Settings, []string) {
-	s := DefaultSettings()
-	var notices []string
+// parseHash returns the settings, the first maxNotices notices and the
+// number of notices. Only those shown are written: a notice may quote a
+// whole value, and hide=x,x,… of a megabyte has a notice per item.
+func parseHash(fragment string) (s Settings, notices []string, n int) {
+	s = DefaultSettings()
 	note := func(format string, a ...any) {
-		notices = append(notices, msg.Shorten(fmt.Sprintf(format, a...), maxNoticeRunes))
+		n++
+		if n <= maxNotices {
+			notices = append(notices, msg.Shorten(fmt.Sprintf(format, a...), maxNoticeRunes))
+		}
 	}
 	q, err := url.ParseQuery(strings.TrimPrefix(fragment, "#"))
 	if err != nil {
 		note("the link's settings could not be read (%v): using the defaults", err)
-		return s, notices
+		return s, notices, n
 	}
 	if vs := q["preset"]; len(vs) > 0 {
 		name := vs[len(vs)-1]
@@ -466,7 +471,7 @@ func parseHash(fragment string) (Settings, []string) {
 			s.Params[k], _ = strconv.ParseFloat(v, 64)
 		}
 	}
-	return s, notices
+	return s, notices, n
 }
 
 // Hash returns the URL fragment, with its "#", that ParseHash reads back as

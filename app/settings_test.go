@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -222,5 +224,25 @@ func TestParseHashBoundsNotices(t *testing.T) {
 	}
 	if n := utf8.RuneCountInString(notices[0]); n > maxNoticeRunes || !strings.HasPrefix(notices[0], "lr=999") || !strings.HasSuffix(notices[0], "is not a number in [1e-06, 10]: using 0.01") {
 		t.Errorf("the notice of a 1 MB lr has %d characters: %.80q … ; want at most %d, with lr=999… at its start and the rule at its end", n, notices[0], maxNoticeRunes)
+	}
+}
+
+// TestParseHashLongList gives a hide= of 20,000 unknown controls in one
+// value: the link's notices quote the value, and only the few shown are
+// written, so the page reads it in memory linear in the link's length (it
+// once wrote every notice, each quoting the whole value: 12 GB and 13 s
+// here, and a browser's link of 2 MB would hang the page for hours).
+func TestParseHashLongList(t *testing.T) {
+	h := "#dim=2&hide=loss," + strings.Repeat("knob,", 20000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s, notices := ParseHash(h)
+	runtime.ReadMemStats(&after)
+	if s.Dim != 2 || !slices.Equal(s.Hide, []string{"loss"}) || len(notices) != maxNotices ||
+		notices[maxNotices-1] != "and 19993 more settings of the link were not used" {
+		t.Errorf("dim %d, hide %q, notices %q; want 2, [loss] and %d notices, the last counting 19993", s.Dim, s.Hide, notices, maxNotices)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 256*uint64(len(h)) { // 9 MB at the fix
+		t.Errorf("a link of %d bytes allocated %d MB", len(h), n>>20)
 	}
 }
