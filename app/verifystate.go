@@ -868,7 +868,8 @@ func (s *VerifyState) gallerySamples() (*msg.Samples, string) {
 func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 	if e.ID == "gallery" {
 		s.unloaded = nil // the load, if one was pending, took
-		if s.Phase != PhaseEmbedding || len(e.Values) != len(s.labels)*e.Dim {
+		// N = len/D, as DecodeEmbeddings checked: N·D could wrap around.
+		if s.Phase != PhaseEmbedding || len(e.Values)/e.Dim != len(s.labels) {
 			s.Note = "the worker's embeddings do not match the gallery"
 			s.Phase = PhaseNone
 			return Out{}

@@ -782,3 +782,25 @@ func TestVerifyOneIdentityNoThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyEmbeddingsHugeDim gives the gallery's embeddings a dimension
+// whose product with the number of snapshots wraps around to the number
+// of values (4 × 2⁶² is 0 in 64 bits): they do not match the gallery,
+// as any other wrong size (the product once matched, and face.Templates
+// panicked slicing the values, which in wasm kills the page).
+func TestVerifyEmbeddingsHugeDim(t *testing.T) {
+	s := NewVerifyState()
+	in := s.Input
+	zero := EncodeCrop(make([]float32, in.Channels*in.Height*in.Width), in.Channels, in.Height, in.Width)
+	s.Gallery.Add("alice", zero, zero)
+	s.Gallery.Add("bob", zero, zero)
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	if s.Phase != PhaseEmbedding || len(s.labels) != 4 {
+		t.Fatalf("phase %d with %d snapshots, want %d with 4", s.Phase, len(s.labels), PhaseEmbedding)
+	}
+	s.Receive(embMsg("gallery", 1<<62, nil))
+	if s.Phase != PhaseNone || !strings.Contains(s.Note, "do not match") {
+		t.Errorf("phase %d, note %q; want %d and the embeddings refused", s.Phase, s.Note, PhaseNone)
+	}
+}
