@@ -15,7 +15,7 @@ import (
 
 // modelFile returns the start of a metriclab model file of a lenet-m
 // encoder (modelFileOf).
-func modelFile(t *testing.T, in face.Input) []byte {
+func modelFile(t testing.TB, in face.Input) []byte {
 	t.Helper()
 	return modelFileOf(t, "lenet-m", in)
 }
@@ -23,7 +23,7 @@ func modelFile(t *testing.T, in face.Input) []byte {
 // modelFileOf returns the start of a metriclab model file whose spec is an
 // arch encoder taking in: the safetensors header with the metadata
 // (core.Metadata's JSON) and no tensors, as core.EncodeModel writes it.
-func modelFileOf(t *testing.T, arch string, in face.Input) []byte {
+func modelFileOf(t testing.TB, arch string, in face.Input) []byte {
 	t.Helper()
 	meta, err := json.Marshal(map[string]any{"format": "metriclab/1", "spec": map[string]any{"arch": arch, "dim": 128,
 		"input": map[string]any{"channels": in.Channels, "height": in.Height, "width": in.Width, "mean": 0.5, "std": 0.5}}})
