@@ -98,7 +98,7 @@ func (c *Controls) Render() app.UI {
 			return c.numberField("epochs", "Epochs", float64(s.Epochs), 1, maxEpochs, true, func(s *Settings, v float64) { s.Epochs = int(v) })
 		}),
 		app.If(!s.Hidden("seed"), func() app.UI {
-			return c.numberField("seed", "Seed", float64(s.Seed), 0, 1<<31-1, true, func(s *Settings, v float64) { s.Seed = int64(v) })
+			return c.numberField("seed", "Seed", float64(s.Seed), 0, maxSeed, true, func(s *Settings, v float64) { s.Seed = int64(v) })
 		}),
 		app.If(!s.Hidden("compare"), func() app.UI { return c.compare() }),
 	)

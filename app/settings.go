@@ -106,6 +106,10 @@ const (
 	minLR     = 1e-6 // below it training barely moves (and float32 loses lr=1e-320 altogether)
 	maxLR     = 10
 	maxEpochs = 500 // the faces preset trains 200 epochs of a small folder
+	// maxSeed is the largest seed a link or the playground's Seed field
+	// takes: the field's value is a JavaScript number, whose integers are
+	// exact up to 2⁵³ − 1.
+	maxSeed = 1<<53 - 1
 )
 
 // DefaultSettings returns the settings of a bare URL: lenet-s with ArcFace
@@ -410,10 +414,10 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 		}
 	})
 	each("seed", func(v string) {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && n <= maxSeed {
 			s.Seed = n
 		} else {
-			note("seed=%s is not an integer ≥ 0: using %d", v, s.Seed)
+			note("seed=%s is not an integer in [0, %d]: using %d", v, maxSeed, s.Seed)
 		}
 	})
 	each("compare", func(v string) {

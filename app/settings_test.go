@@ -52,6 +52,8 @@ func TestParseHash(t *testing.T) {
 			want:    func(s *Settings) { s.Compare = []string{"softmax", "cosface", "arcface", "sphereface"} },
 			notices: 3, noticeIs: "nope",
 		},
+		{name: "seed beyond a JavaScript number's integers", hash: "#seed=9007199254740992", want: func(*Settings) {}, notices: 1, noticeIs: "seed=9007199254740992 is not an integer in [0, 9007199254740991]"},
+		{name: "seed beyond the old field's 2³¹ − 1", hash: "#seed=4294967296", want: func(s *Settings) { s.Seed = 1 << 32 }},
 		{name: "bad autostart", hash: "#autostart=maybe", want: func(*Settings) {}, notices: 1, noticeIs: "autostart"},
 		{name: "not a query", hash: "#%zz", want: func(*Settings) {}, notices: 1, noticeIs: "could not be read"},
 	})
