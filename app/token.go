@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
 )
 
 // tokenKey is the sessionStorage key of the classroom token.
@@ -19,21 +21,36 @@ type TokenField struct {
 	ID string // the input's element id
 
 	value string
+	note  string // why the value typed is not kept (msg.CheckToken), "" when it is
 }
 
 // OnMount shows the token kept for the tab.
 func (f *TokenField) OnMount(ctx app.Context) { f.value = SessionToken() }
 
-// Render draws the labelled password input.
+// Render draws the labelled password input, and under it why a token
+// typed was not kept.
 func (f *TokenField) Render() app.UI {
 	return app.Label().Class("field token").Body(
 		app.Span().Text("Token (classroom mode)"),
 		app.Input().ID(f.ID).Type("password").AutoComplete(false).Value(f.value).Placeholder("only if the server asks").
-			OnChange(func(ctx app.Context, e app.Event) {
-				f.value = strings.TrimSpace(ctx.JSSrc().Get("value").String())
-				SetSessionToken(f.value)
-			}),
+			OnChange(func(ctx app.Context, e app.Event) { f.set(ctx.JSSrc().Get("value").String()) }),
+		app.If(f.note != "", func() app.UI { return app.Span().ID(f.ID + "-note").Class("note").Text(f.note) }),
 	)
+}
+
+// set takes what was typed, spaces trimmed: a token the server could take
+// (msg.CheckToken) is kept for the tab; any other is not (a browser
+// refuses to send it, and the page would say the server could not be
+// reached), and the note says why.
+func (f *TokenField) set(typed string) {
+	f.value = strings.TrimSpace(typed)
+	if err := msg.CheckToken(f.value); err != nil {
+		f.note = err.Error() + ": not kept"
+		SetSessionToken("")
+		return
+	}
+	f.note = ""
+	SetSessionToken(f.value)
 }
 
 // SessionToken returns the classroom token kept for the tab, "" when none

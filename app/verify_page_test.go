@@ -126,3 +126,20 @@ func TestNavVerify(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestTokenFieldRefusesWhatCannotBeSent: a token the server could not take
+// (msg.CheckToken: a browser's fetch refuses such a header, which read as
+// "the server could not be reached") is not kept, and the field says why;
+// a good one typed after it is kept and clears the note.
+func TestTokenFieldRefusesWhatCannotBeSent(t *testing.T) {
+	f := &TokenField{ID: "tok"}
+	f.set("  clé secrète ")
+	mount(t, f)
+	if _, note, ok := element(t, f, "tok-note"); !ok || !strings.Contains(note, "character 3 is not printable ASCII") || strings.Contains(note, "clé") {
+		t.Errorf("#tok-note = %q (shown %v), want why, without the token", note, ok)
+	}
+	f.set(" s3cret ")
+	if f.value != "s3cret" || f.note != "" {
+		t.Errorf("value %q, note %q; want s3cret kept, no note", f.value, f.note)
+	}
+}

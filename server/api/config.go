@@ -44,6 +44,7 @@ import (
 	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/job"
+	"metriclab/core/msg"
 )
 
 // Defaults of Config.
@@ -194,11 +195,8 @@ func RequireToken(addr, token string) (tok string, generated bool, err error) {
 	if err != nil {
 		return "", false, fmt.Errorf("address %q: %v", addr, err)
 	}
-	for i, c := range token {
-		if c <= ' ' || c > '~' {
-			// The token is a secret: the error says where, not what.
-			return "", false, fmt.Errorf("token: character %d is not printable ASCII or is a space; want printable ASCII without spaces, which an Authorization header can carry", i+1)
-		}
+	if err := msg.CheckToken(token); err != nil {
+		return "", false, err
 	}
 	if token != "" || isLoopback(host) {
 		return token, false, nil
