@@ -18,6 +18,13 @@ import (
 	"metriclab/core/vec"
 )
 
+// MaxGalleryCrops bounds the snapshots of a gallery file: 2,500 people
+// of 20 snapshots, more than a file of 64×64 crops the page reads
+// (maxGalleryFile) holds. Tiny crops are smaller: without the bound, a
+// file of 8×8 crops held half a million, and training made a 32×32 sample
+// of each, 2 GB.
+const MaxGalleryCrops = 50_000
+
 // GalleryVersion is the version of the gallery file (and of its IndexedDB
 // record). A reader rejects a file of another version.
 const GalleryVersion = 1
@@ -179,6 +186,13 @@ func UnmarshalGallery(data []byte) (Gallery, error) {
 	}
 	if (g.Channels != 1 && g.Channels != 3) || g.Height < 1 || g.Width < 1 || g.Height > 512 || g.Width > 512 {
 		return Gallery{}, fmt.Errorf("crops of %s: want 1 or 3 channels and sides of 1 to 512", ShapeText(g.Shape()))
+	}
+	crops := 0
+	for _, id := range g.Identities {
+		crops += len(id.Crops)
+	}
+	if crops > MaxGalleryCrops {
+		return Gallery{}, fmt.Errorf("%d snapshots: the page takes at most %d (training makes a sample of each)", crops, MaxGalleryCrops)
 	}
 	named := make(map[string]bool, len(g.Identities))
 	for _, id := range g.Identities {

@@ -114,6 +114,7 @@ func TestGallery(t *testing.T) {
 		// The page keeps one identity a name (Add adds to it); a file
 		// naming one twice gave classes that training refuses.
 		{"a name twice", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["` + a + `"]},{"name":"x","crops":["` + a + `"]}]}`},
+		{"too many snapshots", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["` + a + strings.Repeat(`","`+a, MaxGalleryCrops) + `"]}]}`},
 	} {
 		if _, err := UnmarshalGallery([]byte(tc.json)); err == nil {
 			t.Errorf("%s: UnmarshalGallery accepted %s", tc.name, tc.json)
