@@ -203,11 +203,18 @@ func (j *Job) Resume(r io.Reader) error {
 			params[name] = core.Tensor(t)
 		}
 	}
+	// Every parameter: the engine's SetParams keeps a loss's learnable
+	// that is not given (head.*), which a checkpoint always holds.
+	cur := j.tr.Params()
+	for name := range cur {
+		if _, ok := params[name]; !ok {
+			return fmt.Errorf("checkpoint: no parameter %s", name)
+		}
+	}
 	if (best != nil) != (st.BestEpoch > 0) {
 		return errors.New("checkpoint: the best epoch's parameters and its number disagree")
 	}
 	if best != nil {
-		cur := j.tr.Params()
 		for name, t := range cur {
 			if b, ok := best[name]; !ok || !slices.Equal(b.Shape, t.Shape) || len(b.Data) != len(t.Data) {
 				return fmt.Errorf("checkpoint: the best epoch's %s is missing or of another shape", name)
@@ -230,12 +237,11 @@ func (j *Job) Resume(r io.Reader) error {
 		}
 		augSrc = &a
 	}
-	orig := j.tr.Params()
 	if err := j.tr.SetParams(params); err != nil {
 		return fmt.Errorf("checkpoint: %v", err)
 	}
 	if err := j.tr.SetOptState(opt); err != nil {
-		j.tr.SetParams(orig) // as New made it (and the optimiser cleared)
+		j.tr.SetParams(cur) // as New made it (and the optimiser cleared)
 		return fmt.Errorf("checkpoint: %v", err)
 	}
 	j.tr.SetIter(st.Step)

@@ -19,6 +19,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/msg"
+	"metriclab/core/safetensors"
 )
 
 // bars returns perClass images of 1×16×16 for each of 4 classes: class c
@@ -586,8 +587,8 @@ func TestResumeKeepsBestFigures(t *testing.T) {
 }
 
 // TestResumeRefuses: a checkpoint of another request or of other images
-// (the same number and size), a model file, a damaged file: errors that
-// say so, and the job as New made it.
+// (the same number and size), a model file, a damaged file, one without a
+// parameter: errors that say so, and the job as New made it.
 func TestResumeRefuses(t *testing.T) {
 	set := bars(16, 11)
 	a, _ := New(barsRequest(), set, nil, Options{Val: 16})
@@ -602,6 +603,17 @@ func TestResumeRefuses(t *testing.T) {
 	changed := *set // the same images but one pixel: a data set edited since
 	changed.X = slices.Clone(set.X)
 	changed.X[len(changed.X)/2] += 0.5
+	// Without the head's weights but with their optimiser state: the
+	// engine would keep New's head, and the job would go on with it.
+	tensors, meta, err := safetensors.Decode(bytes.NewReader(ckpt.Bytes()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(tensors, "head.weight")
+	var headless bytes.Buffer
+	if err := safetensors.Encode(&headless, tensors, meta); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		req  msg.TrainRequest
@@ -613,6 +625,7 @@ func TestResumeRefuses(t *testing.T) {
 		{"other images", barsRequest(), &changed, ckpt.Bytes(), "other training images"},
 		{"a model file", barsRequest(), set, model.Bytes(), "no training state"},
 		{"truncated", barsRequest(), set, ckpt.Bytes()[:ckpt.Len()/2], "checkpoint"},
+		{"a parameter missing", barsRequest(), set, headless.Bytes(), "checkpoint: no parameter head.weight"},
 	} {
 		b, _ := New(tc.req, tc.set, nil, Options{Val: 16})
 		before := b.Model().Params
