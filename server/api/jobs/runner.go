@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"os"
 	"sync"
@@ -511,6 +512,8 @@ func (r *Runner) run(j store.Job) error {
 		state = store.StateInterrupted
 	case errors.Is(err, errUnsaved):
 		state, shown = store.StateInterrupted, "the model could not be saved (the server's log says why); the run is kept: resume the job to save it"
+	case errors.Is(err, errUnread):
+		state, shown = store.StateInterrupted, "the checkpoint could not be read (the server's log says why); it is kept: resume the job to try again"
 	default:
 		state = store.StateFailed
 		var te trainError
@@ -586,14 +589,8 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	// After a restart, training goes on from the last checkpoint.
 	from := 0
 	if path, step := r.store.CheckpointPath(j); path != "" && step > 0 {
-		f, err := os.Open(path)
-		if err != nil {
+		if err := r.resume(j.ID, jb, path); err != nil {
 			return err
-		}
-		err = jb.Resume(f)
-		f.Close()
-		if err != nil {
-			return trainError{err}
 		}
 		from = step
 	}
@@ -697,3 +694,48 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 // errUnsaved is train's error when a finished run's model could not be
 // registered but its checkpoint holds it.
 var errUnsaved = errors.New("the model could not be saved")
+
+// resume loads job id's checkpoint at path into jb. A file that is not a
+// checkpoint of the job is a trainError that says why, and so is a missing
+// one. A file that cannot be read (an I/O error) is errUnread, after a log
+// line: the job is interrupted and keeps its checkpoint, which a failed
+// job would lose, and the user is not shown the server's paths.
+func (r *Runner) resume(id string, jb *job.Job, path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return trainError{errors.New("checkpoint: its file is missing (removed while the server ran)")}
+	}
+	if err != nil {
+		r.log.Printf("jobs: job %s: opening its checkpoint: %v", id, err)
+		return errUnread
+	}
+	defer f.Close()
+	rd := &errReader{r: f}
+	if err := jb.Resume(rd); err != nil {
+		if rd.err != nil {
+			r.log.Printf("jobs: job %s: reading its checkpoint: %v", id, rd.err)
+			return errUnread
+		}
+		return trainError{err}
+	}
+	return nil
+}
+
+// errUnread is train's error when a job's checkpoint exists but could not
+// be read.
+var errUnread = errors.New("the checkpoint could not be read")
+
+// errReader reads r and keeps its first error other than io.EOF, which
+// tells a file that cannot be read from one whose bytes are wrong.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}

@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,108 @@ func TestResumeAsRunEnds(t *testing.T) {
 	}
 	if j, err := r.Job(j.ID); err != nil || j.State != store.StateDone || j.ModelID == "" {
 		t.Errorf("the resumed job: %+v, %v; want done with its model", j, err)
+	}
+}
+
+// TestCheckpointUnreadable resumes jobs whose checkpoint cannot be read.
+// One that exists but gives a read error (a folder in its place here, as a
+// failing disk would) leaves the job interrupted with its checkpoint, and
+// says so without the server's paths; once the file is back, the job
+// resumes to its end. Before, the job failed, showing the read error with
+// the checkpoint's path, and its checkpoint was removed. One whose file is
+// missing fails with a reason (it was "internal error").
+func TestCheckpointUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	st, _, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	load := func(name string, in core.Input) (*data.Set, *data.Set, error) {
+		return barSet(3, 8), barSet(3, 4), nil
+	}
+	newRunner := func() *Runner {
+		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+			CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+		if err := r.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// wait returns job id once its row says ok, or fails the test.
+	wait := func(id string, ok func(store.Job) bool) store.Job {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if j, err := st.Job(id); err == nil && ok(j) {
+				return j
+			}
+		}
+		j, _ := st.Job(id)
+		t.Fatalf("job %s: %+v, not the state awaited", id, j)
+		return j
+	}
+	ended := func(j store.Job) bool { return j.State != store.StateQueued && j.State != store.StateRunning }
+	// Two jobs, each interrupted by a stop with a checkpoint (of 200 steps).
+	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 50, Batch: 4, LR: 0.01,
+		Opt: "adam", Seed: 1, Device: "cpu"}
+	var ids []string
+	for range 2 {
+		r := newRunner()
+		j, err := r.Submit("c", req, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait(j.ID, func(j store.Job) bool { return j.CkptStep >= 20 || ended(j) })
+		r.Close()
+		if j = wait(j.ID, ended); j.State != store.StateInterrupted || j.Checkpoint == "" {
+			t.Fatalf("job stopped: %+v, want interrupted with a checkpoint", j)
+		}
+		ids = append(ids, j.ID)
+	}
+	j, _ := st.Job(ids[0])
+	path, _ := st.CheckpointPath(j)
+	ckpt, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	j2, _ := st.Job(ids[1])
+	path2, _ := st.CheckpointPath(j2)
+	if err := os.Remove(path2); err != nil {
+		t.Fatal(err)
+	}
+
+	r := newRunner()
+	defer r.Close()
+	for _, id := range ids {
+		if _, err := r.Resume(id, "c", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j = wait(ids[0], ended)
+	if j.State != store.StateInterrupted || j.Checkpoint == "" || !strings.Contains(j.Error, "the checkpoint could not be read") || strings.Contains(j.Error, dir) {
+		t.Errorf("a checkpoint that cannot be read: the job is %s (checkpoint %q) with error %q; want interrupted with its checkpoint, and no path", j.State, j.Checkpoint, j.Error)
+	}
+	if j := wait(ids[1], ended); j.State != store.StateFailed || j.Error != "checkpoint: its file is missing (removed while the server ran)" {
+		t.Errorf("a missing checkpoint: the job is %s with error %q; want failed, saying so", j.State, j.Error)
+	}
+
+	// The file back: the job goes on from it to its end.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, ckpt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Resume(ids[0], "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	if j := wait(ids[0], ended); j.State != store.StateDone || j.Step != j.Steps || j.ModelID == "" {
+		t.Errorf("resumed with its checkpoint back: %s at step %d of %d (%q), want done with its model", j.State, j.Step, j.Steps, j.Error)
 	}
 }
