@@ -802,3 +802,32 @@ func TestDivergedValidation(t *testing.T) {
 		t.Fatal("training did not end within 20 s")
 	}
 }
+
+// TestTripletClassWithoutImages: a set that names a class without images
+// (the middle one of three) trains in P×K batches of the classes that
+// have images; P was taken from the largest label + 1, three classes for
+// two, and losses.PKOrder panicked at the first step.
+func TestTripletClassWithoutImages(t *testing.T) {
+	s := bars(20, 5).Subset([]int{0, 1, 2})
+	for i, l := range s.Labels {
+		if l == 1 {
+			s.Labels[i] = 2
+		}
+	}
+	req := barsRequest()
+	req.Loss, req.LossParams, req.Batch, req.Epochs = "triplet", nil, 12, 1 // k = 4: P = 3 asked
+	j, err := New(req, s, nil, Options{Val: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !j.Done() {
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range j.labels {
+			if l == 1 {
+				t.Fatalf("batch labels %v: class 1 has no image", j.labels)
+			}
+		}
+	}
+}

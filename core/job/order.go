@@ -23,11 +23,13 @@ func epochOrder(dst []int, labels []int, loss core.Loss, batch int, rng *rand.Ra
 	}
 	// P identities of K images; with fewer identities than batch/K, P is the
 	// number of identities and K grows to fill the batch. Each group of P·K
-	// is cut to one batch.
-	classes := 0
+	// is cut to one batch. The identities are those with images to train
+	// on: a class may have none (samples' classes of no image).
+	seen := make(map[int]bool)
 	for _, l := range labels {
-		classes = max(classes, l+1)
+		seen[l] = true
 	}
+	classes := len(seen)
 	if p == 0 {
 		p = batch / k
 	}
