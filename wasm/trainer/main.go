@@ -377,17 +377,18 @@ func (w *worker) onLoaded(l loaded) {
 
 // begin creates the job and runs it (or holds it, paused).
 func (w *worker) begin() {
-	train, test, opts := w.train, w.test, job.Options{Version: "browser"}
+	train, test := w.train, w.test
 	if w.enrolled != nil {
 		train, test = w.enrolled, nil
 		if w.req.Augment == "" {
 			w.req.Augment = data.AugmentFaces.Name
 		}
 	}
+	var shard job.Shard
 	if w.group != nil {
-		opts.Shard = job.Shard{Index: w.group.index, Count: w.group.count}
+		shard = job.Shard{Index: w.group.index, Count: w.group.count}
 	}
-	j, err := job.New(w.req, train, test, opts)
+	j, err := job.New(w.req, train, test, jobOptions(shard))
 	if err != nil {
 		w.fail(err)
 		return
