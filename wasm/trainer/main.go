@@ -148,6 +148,14 @@ type worker struct {
 func (w *worker) listen() {
 	jsonObj := w.self.Get("JSON")
 	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		// A JavaScript exception here (JSON.stringify of an object that
+		// holds a BigInt or a cycle) would end the program: it is a bad
+		// message instead.
+		defer func() {
+			if r := recover(); r != nil {
+				w.postError(fmt.Errorf("bad message: %v", r))
+			}
+		}()
 		d := args[0].Get("data")
 		s := ""
 		switch d.Type() {

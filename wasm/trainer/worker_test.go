@@ -125,6 +125,103 @@ func TestWorkerLoadFailure(t *testing.T) {
 	}
 }
 
+// TestWorkerProtocol runs web/trainer.js with trainer.wasm in node
+// (testdata/protocol_harness.js) and sends it commands that are malformed,
+// out of order or out of range, between runs on enrolled images: each is
+// answered with a one-line error (or, in order, with what it asks for)
+// under the trainer id of its time ("" before the first start), and the
+// worker goes on. Before, a message object JSON.stringify cannot write (a
+// BigInt) ended the Go program, and every later command was answered
+// "trainer.wasm failed to load".
+func TestWorkerProtocol(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds trainer.wasm and trains in node")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	wasm := filepath.Join(t.TempDir(), "trainer.wasm")
+	build := exec.Command("go", "build", "-o", wasm, ".")
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building trainer.wasm: %v\n%s", err, out)
+	}
+	out, err := exec.Command(node, "testdata/protocol_harness.js", "../../web", wasm, wasmExecDir(t)).Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var steps []struct {
+		Name string
+		Msgs []struct{ Type, Trainer, State, Error string }
+	}
+	if err := json.Unmarshal(out, &steps); err != nil {
+		t.Fatalf("harness output %q: %v", out, err)
+	}
+	// The answers of each step: "error: " and a part of the error, "state
+	// " and the state, or the type.
+	want := map[string][]string{
+		"not json":                        {"error: bad message"},
+		"an object JSON cannot write":     {"error: bad message: JavaScript error"},
+		"another schema":                  {"error: schema version 2"},
+		"not a command":                   {"error: only takes commands"},
+		"step before start":               nil,
+		"export before start":             {"error: nothing to export"},
+		"embed before start":              {"error: nothing to embed with"},
+		"load no model":                   {"error: the model could not be loaded"},
+		"start without config":            {"error: without a training configuration", "state failed"},
+		"start of other data":             {"error: data \"cifar\""},
+		"start without samples":           {"error: no samples"},
+		"start of huge samples":           {"error: samples of shape 1×1000000000×1000000000"},
+		"start of huge counts":            {"error: epochs 1000000000 out of range"},
+		"start of unknown names":          {"error: unknown augmentation"},
+		"start too large to train":        {"error: more than is allowed"},
+		"start of missing ports":          {"error: got 0 message ports"},
+		"triplet, a class without images": {"state running", "state done"},
+		"export after the run":            {"export"},
+		"embed other shapes":              {"error: the encoder takes 1×16×16"},
+		"reset":                           {"state idle"},
+		"export after reset":              {"error: nothing to export"},
+		"start, paused":                   {"state running", "state paused"},
+		"embed while paused":              {"embeddings"},
+		"stop":                            {"state done"},
+	}
+	if len(steps) != len(want) {
+		t.Errorf("%d steps answered, want %d", len(steps), len(want))
+	}
+	started := false
+	for _, s := range steps {
+		w, ok := want[s.Name]
+		if !ok {
+			t.Errorf("step %q: %+v", s.Name, s.Msgs)
+			continue
+		}
+		started = started || strings.HasPrefix(s.Name, "start")
+		var got []string
+		for _, m := range s.Msgs {
+			switch m.Type {
+			case "error":
+				got = append(got, "error: "+m.Error)
+			case "state":
+				got = append(got, "state "+m.State)
+			default:
+				got = append(got, m.Type)
+			}
+			if id := map[bool]string{false: "", true: "t1"}[started]; m.Trainer != id || strings.Contains(m.Error, "\n") {
+				t.Errorf("step %q: %+v, want one line from trainer %q", s.Name, m, id)
+			}
+		}
+		match := len(got) == len(w)
+		for i := 0; match && i < len(w); i++ {
+			pre, part, _ := strings.Cut(w[i], ": ")
+			match = got[i] == w[i] || strings.HasPrefix(got[i], pre+": ") && strings.Contains(got[i], part)
+		}
+		if !match {
+			t.Errorf("step %q: answers %q, want %q", s.Name, got, w)
+		}
+	}
+}
+
 // wasmExecDir is the folder of the Go toolchain's wasm_exec.js, which the
 // harnesses load: $(go env GOROOT)/lib/wasm, the toolchain that builds
 // the worker (runtime.GOROOT is empty in a binary built with -trimpath).

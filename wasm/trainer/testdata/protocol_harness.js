@@ -1,0 +1,106 @@
+// Runs web/trainer.js and trainer.wasm in node as if in a Web Worker, and
+// sends it commands that are malformed, out of order or out of range,
+// between runs on enrolled images. Used by worker_test.go: node
+// protocol_harness.js WEB_DIR TRAINER_WASM WASM_EXEC_DIR. It prints one
+// JSON line: for each step, its name and the messages that answered it
+// ({type, trainer, state, error}).
+//
+// A step ends at the answer to a probe sent after it (an unknown command,
+// answered in order after the step's command), or, for a run, at its
+// state done, paused or failed.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const [webDir, wasmPath, execDir] = process.argv.slice(2);
+
+globalThis.self = globalThis;
+globalThis.importScripts = (f) => { require(path.resolve(execDir, f)); };
+globalThis.fetch = async (url) => {
+  if (url === "trainer.wasm") {
+    return new Response(fs.readFileSync(wasmPath), { headers: { "Content-Type": "application/wasm" } });
+  }
+  return new Response("not found", { status: 404 });
+};
+
+let waiting = null; // the current step's end: (message) => whether it ends the step
+let got = [];
+globalThis.postMessage = (s) => {
+  const m = JSON.parse(s);
+  if (m.type === "error" && m.error.includes('"probe"')) {
+    waiting(null);
+    return;
+  }
+  if (["progress", "snapshot"].includes(m.type)) return; // a run's, not an answer
+  got.push({ type: m.type, trainer: m.trainer, state: m.state || "", error: m.error || "" });
+  if (waiting) waiting(m);
+};
+const raw = (data) => self.onmessage({ data });
+const send = (command) => raw(JSON.stringify({ v: 1, type: "command", trainer: "t1", command }));
+
+// samples: per images of each class, 1×side×side, none of class skip.
+function samples(classes, per, side, skip) {
+  const s = { channels: 1, height: side, width: side, classes, labels: [], pixels: [] };
+  for (let i = 0; i < classes.length * per; i++) {
+    const l = i % classes.length;
+    if (l === skip) continue;
+    s.labels.push(l);
+    for (let k = 0; k < side * side; k++) s.pixels.push(((i * 31 + k * 7) % 17) / 16);
+  }
+  return s;
+}
+const config = (over) => Object.assign({ data: "enrolled", arch: "mlp", loss: "arcface", dim: 4, epochs: 1, batch: 8, opt: "adam", seed: 1 }, over);
+const start = (over, smp) => send({ op: "start", config: config(over), samples: smp || samples(["a", "b"], 10, 16) });
+
+const run = true; // the step ends at the run's state done, paused or failed
+const steps = [
+  ["not json", () => raw("{")],
+  ["an object JSON cannot write", () => raw({ v: 1, type: "command", big: 1n })],
+  ["another schema", () => raw(JSON.stringify({ v: 2, type: "command", command: { op: "stop" } }))],
+  ["not a command", () => raw(JSON.stringify({ v: 1, type: "state", state: "idle" }))],
+  ["step before start", () => send({ op: "step" })],
+  ["export before start", () => send({ op: "export" })],
+  ["embed before start", () => send({ op: "embed", id: "e0", samples: samples(["a"], 1, 16) })],
+  ["load no model", () => send({ op: "load", model: "AAAA" })],
+  ["start without config", () => send({ op: "start" })],
+  ["start of other data", () => send({ op: "start", config: config({ data: "cifar" }) })],
+  ["start without samples", () => send({ op: "start", config: config({}) })],
+  ["start of huge samples", () => start({}, { channels: 1, height: 1e9, width: 1e9, classes: ["a"], labels: [0], pixels: [0] })],
+  ["start of huge counts", () => start({ batch: 1e6, epochs: 1e9, dim: 1e9 })],
+  ["start of unknown names", () => start({ arch: "vgg", loss: "magic", augment: "sparkles" })],
+  ["start too large to train", () => start({ arch: "iresnet18", dim: 512, batch: 4096 }, samples(["a", "b"], 2300, 16))],
+  ["start of missing ports", () => send({ op: "start", workers: 3, worker: 0, config: config({}), samples: samples(["a", "b"], 10, 16) })],
+  ["triplet, a class without images", () => start({ loss: "triplet", batch: 12 }, samples(["a", "b", "c"], 8, 16, 1)), run],
+  ["export after the run", () => send({ op: "export" })],
+  ["embed other shapes", () => send({ op: "embed", id: "e1", samples: samples(["a"], 2, 20) })],
+  ["reset", () => send({ op: "reset" })],
+  ["export after reset", () => send({ op: "export" })],
+  ["start, paused", () => { start({ epochs: 50 }); send({ op: "pause" }); }, run],
+  ["embed while paused", () => send({ op: "embed", id: "e2", samples: samples(["a"], 1, 16) })],
+  ["stop", () => send({ op: "stop" })],
+];
+
+(async () => {
+  require(path.resolve(webDir, "trainer.js"));
+  const out = [];
+  const timer = setTimeout(() => { out.push({ name: "timeout", msgs: got }); finish(out); }, 120000);
+  await new Promise((resolve) => { waiting = (m) => { if (m && m.state === "idle") resolve(); }; }); // ready
+  got = [];
+  for (const [name, act, isRun] of steps) {
+    await new Promise((resolve) => {
+      waiting = (m) => {
+        if (isRun ? m && ["done", "paused", "failed"].includes(m.state) : m === null) resolve();
+      };
+      act();
+      if (!isRun) send({ op: "probe" });
+    });
+    out.push({ name, msgs: got });
+    got = [];
+  }
+  clearTimeout(timer);
+  finish(out);
+})();
+
+function finish(out) {
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
