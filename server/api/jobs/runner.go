@@ -283,6 +283,12 @@ func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (
 func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// A job of device cuda on a server without one would fail at its
+	// start, and its checkpoint go with it: it stays interrupted, to be
+	// resumed where there is a device.
+	if j, err := r.store.Job(id); err == nil && j.State == store.StateInterrupted && j.Config.Device == "cuda" && r.cfg.CUDA == nil {
+		return store.Job{}, stateError{fmt.Sprintf("job %s trains on device cuda, and this server has no CUDA device (GET /api/devices says why): it stays interrupted, its checkpoint kept", id)}
+	}
 	ok, err := r.store.ResumeJob(id, client, maxPerClient)
 	if err != nil {
 		return store.Job{}, err

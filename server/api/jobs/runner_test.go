@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -224,5 +225,39 @@ func TestCheckpointUnreadable(t *testing.T) {
 	}
 	if j := wait(ids[0], ended); j.State != store.StateDone || j.Step != j.Steps || j.ModelID == "" {
 		t.Errorf("resumed with its checkpoint back: %s at step %d of %d (%q), want done with its model", j.State, j.Step, j.Steps, j.Error)
+	}
+}
+
+// TestResumeCUDAWithoutDevice: an interrupted job of device cuda, resumed
+// on a server without a CUDA device, is refused and stays interrupted,
+// its checkpoint kept; before, it was queued, failed at its start, and
+// its checkpoint was deleted with the job's failure.
+func TestResumeCUDAWithoutDevice(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01, Opt: "adam", Seed: 1, Device: "cuda"}
+	j, err := st.CreateJob("c", req, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.Transition(j.ID, []string{store.StateQueued}, store.StateInterrupted, ""); !ok || err != nil {
+		t.Fatalf("interrupting the job: %v %v", ok, err)
+	}
+	r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil },
+		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Resume(j.ID, "c", 0)
+	if err == nil || !errors.Is(err, ErrState) || !strings.Contains(err.Error(), "no CUDA device") {
+		t.Errorf("Resume: %v, want a state error saying there is no CUDA device", err)
+	}
+	time.Sleep(50 * time.Millisecond) // a queued job would have started and failed by now
+	if j, _ := st.Job(j.ID); j.State != store.StateInterrupted {
+		t.Errorf("the job is %s (%q), want interrupted", j.State, j.Error)
 	}
 }
