@@ -19,12 +19,17 @@ self.metriclabDrain = () => {
   }, 0);
 };
 
-// fail says that the worker cannot run, and answers so every command,
+// started is set once trainer.wasm is loaded and its Go program runs.
+let started = false;
+
+// fail says that the worker cannot run (trainer.wasm failed to load, or
+// its Go program stopped after it started), and answers so every command,
 // those queued and those to come, under its trainer's id: a page that
 // waits for an answer is never left waiting.
 function fail(err) {
+  const what = started ? "trainer.wasm stopped: " : "trainer.wasm failed to load: ";
   const say = (trainer) => {
-    self.postMessage(JSON.stringify({ v: 1, type: "error", trainer, error: "trainer.wasm failed to load: " + err }));
+    self.postMessage(JSON.stringify({ v: 1, type: "error", trainer, error: what + err }));
     self.postMessage(JSON.stringify({ v: 1, type: "state", trainer, state: "failed" }));
   };
   say("");
@@ -55,6 +60,9 @@ function fail(err) {
     if (!resp.ok) throw new Error("trainer.wasm: HTTP " + resp.status);
     result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   }
+  started = true;
   await go.run(result.instance);
-  fail(new Error("the Go program exited"));
+  // A fatal error (out of memory) ends the Go program: the browser's
+  // console has its message.
+  fail(new Error("the Go program exited (out of memory, or a fatal error: the browser's console says which); reload the page"));
 })().catch(fail);
