@@ -124,14 +124,15 @@ type Calibration struct {
 // Threshold keeps the impostor accept rate #{impostor ≥ t}/#impostor at
 // most far, in the middle of the gap: with the impostor scores sorted in
 // decreasing order s₀ ≥ s₁ ≥ …, m = ⌊far·#impostor⌋, it is halfway between
-// s_m and the next higher score of either kind, so that ties with s_m are
-// rejected together, the measured FAR may be below far, and a live probe a
-// hair above the enrolled impostors is not accepted (the float64 just above
-// s_m when no score is higher); −1 when
-// m ≥ #impostor (every score accepted) or there are no impostor scores
-// (fewer than two identities). FAR and FRR are measured at Threshold
-// (FRR = #{genuine < t}/#genuine, 0 without genuine scores). It panics
-// when the shapes disagree or far is outside [0, 1].
+// s_m and the next higher score of either kind (that score itself when the
+// two are adjacent float64s, whose midpoint may round to s_m), so that ties
+// with s_m are rejected together, the measured FAR may be below far, and a
+// live probe a hair above the enrolled impostors is not accepted (the
+// float64 just above s_m when no score is higher); −1 when m ≥ #impostor
+// (every score accepted) or there are no impostor scores (fewer than two
+// identities). FAR and FRR are measured at Threshold (FRR =
+// #{genuine < t}/#genuine, 0 without genuine scores). It panics when the
+// shapes disagree or far is outside [0, 1].
 func Calibrate(embs []float32, d int, labels []int, far float64) Calibration {
 	return CalibrateOn(embs, d, labels, nil, far)
 }
@@ -212,7 +213,11 @@ func CalibrateOn(embs []float32, d int, labels []int, probes []int, far float64)
 }
 
 // gapAbove returns the middle of the gap between x and the smallest score of
-// the lists above it, or the float64 just above x when none is.
+// the lists above it, or the float64 just above x when none is. When that
+// score is the float64 just above x, their midpoint is no float64 and may
+// round to x, so the score itself is returned: a threshold equal to x would
+// accept x and its ties, the scores it was chosen to reject (cosines of one
+// angle reached by different roundings are such neighbours).
 func gapAbove(x float64, lists ...[]float64) float64 {
 	next := math.Inf(1)
 	for _, l := range lists {
@@ -225,7 +230,10 @@ func gapAbove(x float64, lists ...[]float64) float64 {
 	if math.IsInf(next, 1) {
 		return math.Nextafter(x, math.Inf(1))
 	}
-	return x + (next-x)/2
+	if t := x + (next-x)/2; t > x {
+		return t
+	}
+	return next
 }
 
 // countAtLeast counts the scores ≥ t.

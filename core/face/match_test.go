@@ -220,3 +220,21 @@ func TestCalibrateOn(t *testing.T) {
 	}()
 	CalibrateOn(embs, 2, labels, []int{6}, 0)
 }
+
+// TestCalibrateAdjacentScores: A at (−2, −2) twice, B at (−2, 1). Each A
+// meets B's template (−2, 1)/√5 and B meets A's (−1, −1)/√2, each at the
+// cosine 1/√10, but the float32 templates round apart: the two A scores
+// are 0.3162277660168379 and B's is the float64 just above. far 0.5: m =
+// 1, s₁ is one of the lower pair, and the threshold must reject both (FAR
+// 1/3). Their midpoint with B's score rounds to the lower one, which
+// accepted all three (FAR 1).
+func TestCalibrateAdjacentScores(t *testing.T) {
+	c := Calibrate([]float32{-2, -2, -2, -2, -2, 1}, 2, []int{0, 0, 1}, 0.5)
+	lo, hi := c.Impostor[0], c.Impostor[2]
+	if c.Impostor[1] != lo || math.Nextafter(lo, 1) != hi {
+		t.Fatalf("impostor scores %v, want two equal and the float64 just above", c.Impostor)
+	}
+	if c.Threshold != hi || c.FAR != 1.0/3 || c.FRR != 0 {
+		t.Errorf("threshold %v FAR %v FRR %v, want %v, 1/3, 0", c.Threshold, c.FAR, c.FRR, hi)
+	}
+}
