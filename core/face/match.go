@@ -91,13 +91,15 @@ func Rank(names []string, scores []float64) []Match {
 // Identify compares probe with each template (1:k): scores[k] is
 // Cosine(probe, templates[k]), and best is the template of the highest
 // score (the first on ties), or −1 ("unknown") when that score is below
-// threshold or there are no templates.
+// threshold or there are no templates. A NaN score (from an embedding that
+// holds a NaN, as a diverged encoder gives) is no match: it is never best,
+// and a probe whose every score is NaN is unknown.
 func Identify(probe []float32, templates [][]float32, threshold float64) (best int, scores []float64) {
 	best = -1
 	scores = make([]float64, len(templates))
 	for k, t := range templates {
 		scores[k] = Cosine(probe, t)
-		if best < 0 || scores[k] > scores[best] {
+		if !math.IsNaN(scores[k]) && (best < 0 || scores[k] > scores[best]) {
 			best = k
 		}
 	}

@@ -238,3 +238,34 @@ func TestCalibrateAdjacentScores(t *testing.T) {
 		t.Errorf("threshold %v FAR %v FRR %v, want %v, 1/3, 0", c.Threshold, c.FAR, c.FRR, hi)
 	}
 }
+
+// TestIdentifyDegenerate: zero vectors score 0 (Cosine), duplicate
+// templates tie (the first wins), and a NaN score is never a match: a NaN
+// probe scored NaN against every template, and NaN < threshold being
+// false, it was identified as the first identity at any threshold; a NaN
+// first template won against every probe.
+func TestIdentifyDegenerate(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		name      string
+		probe     []float32
+		templates [][]float32
+		threshold float64
+		best      int
+	}{
+		{"zero probe at threshold 0", []float32{0, 0}, [][]float32{{1, 0}, {0, 1}}, 0, 0},
+		{"zero probe above 0", []float32{0, 0}, [][]float32{{1, 0}, {0, 1}}, 0.1, -1},
+		{"zero template", []float32{1, 0}, [][]float32{{0, 0}, {-1, 0}}, -1, 0},
+		{"one identity", []float32{1, 1}, [][]float32{{1, 0}}, 0.7, 0},
+		{"duplicates tie", []float32{1, 1}, [][]float32{{0, 1}, {1, 0}, {1, 0}}, 0.5, 0},
+		{"NaN probe", []float32{nan, 1}, [][]float32{{1, 0}, {0, 1}}, 0.5, -1},
+		{"NaN probe, threshold −1", []float32{nan, 1}, [][]float32{{1, 0}}, -1, -1},
+		{"NaN first template", []float32{0, 1}, [][]float32{{nan, 0}, {0, 1}, {1, 0}}, 0.5, 1},
+		{"NaN first template, no match", []float32{-1, 0}, [][]float32{{nan, 0}, {0, 1}}, 0.5, -1},
+	} {
+		best, scores := Identify(c.probe, c.templates, c.threshold)
+		if best != c.best || len(scores) != len(c.templates) {
+			t.Errorf("%s: best %d of scores %v, want %d", c.name, best, scores, c.best)
+		}
+	}
+}
