@@ -1,7 +1,9 @@
 package face
 
 import (
+	"image"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -153,4 +155,108 @@ func meanAbsDiff(a, b []float32) float64 {
 		s += math.Abs(float64(a[i] - b[i]))
 	}
 	return s / float64(len(a))
+}
+
+// TestAlignRotations: the eye blobs of TestAlign, 70 px apart about
+// (120, 100) at angles all round the circle (±90° and 180° included, where
+// the "left" eye is above, below or right of the other in the frame), land
+// level at their places in the crop, the first given at the crop's left.
+func TestAlignRotations(t *testing.T) {
+	const w, h = 240, 200
+	in := Input{1, 40, 48}
+	bg := float32(190.0 / 255)
+	for _, deg := range []float64{0, 45, 89.9, 90, 90.1, 135, 180, -135, -90.1, -90, -89.9, -45} {
+		c, s := math.Cos(deg*math.Pi/180), math.Sin(deg*math.Pi/180)
+		l, r := Point{120 - 35*c, 100 - 35*s}, Point{120 + 35*c, 100 + 35*s}
+		plane := Align(nil, blobs(w, h, l, r, 5), w, h, Face{LeftEye: l, RightEye: r}, in)
+		wantY := EyeHeight * float64(in.Height)
+		for _, e := range []struct {
+			got   Point
+			wantX float64
+		}{
+			{darkCentroid(plane, in.Width, 0, in.Width/2, bg), (0.5 - EyeDistance/2) * float64(in.Width)},
+			{darkCentroid(plane, in.Width, in.Width/2, in.Width, bg), (0.5 + EyeDistance/2) * float64(in.Width)},
+		} {
+			if math.Abs(e.got.X-e.wantX) > 1 || math.Abs(e.got.Y-wantY) > 1 {
+				t.Errorf("%g°: eye at (%.2f, %.2f), want (%.2f, %.2f) ± 1", deg, e.got.X, e.got.Y, e.wantX, wantY)
+			}
+		}
+	}
+}
+
+// TestAlignSwapped: exchanging the eyes turns the crop by 180° about the
+// eyes' midpoint (W/2, EyeHeight·H): crop pixel (u, v) of one is pixel
+// (W−1−u, 2·EyeHeight·H−1−v) of the other (H = 20: 13 − v), up to float
+// rounding of the preimages.
+func TestAlignSwapped(t *testing.T) {
+	const w, h = 50, 40
+	g := make([]uint8, w*h)
+	for i := range g {
+		g[i] = uint8(i * 37 % 251)
+	}
+	l, r := Point{17.3, 21.9}, Point{33.1, 18.4}
+	in := Input{1, 20, 15}
+	a := Align(nil, g, w, h, Face{LeftEye: l, RightEye: r}, in)
+	b := Align(nil, g, w, h, Face{LeftEye: r, RightEye: l}, in)
+	for v := range 14 {
+		for u := range in.Width {
+			if x, y := a[v*in.Width+u], b[(13-v)*in.Width+in.Width-1-u]; math.Abs(float64(x-y)) > 1e-5 {
+				t.Fatalf("(%d, %d): %g, turned %g", u, v, x, y)
+			}
+		}
+	}
+}
+
+// TestAlignDegenerate: frames from 1×1 to long strips, eyes inside,
+// outside and on the border of the frame, coincident (with a box, or with
+// none), 1e-9 px apart or 1e6 px apart, crops of 1 or 3 channels and odd
+// shapes: Align never panics (it would, reading outside the frame), its
+// values are numbers within the frame's grey range, and a second call into
+// a dst of garbage gives the same crop bit for bit.
+func TestAlignDegenerate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 1))
+	sizes := [][2]int{{1, 1}, {2, 1}, {1, 300}, {1000, 1}, {7, 5}, {64, 48}, {3, 200}}
+	for trial := range 300 {
+		sz := sizes[rng.IntN(len(sizes))]
+		w, h := sz[0], sz[1]
+		g := make([]uint8, w*h)
+		lo, hi := uint8(255), uint8(0)
+		for i := range g {
+			g[i] = uint8(40 + rng.IntN(150))
+			lo, hi = min(lo, g[i]), max(hi, g[i])
+		}
+		at := func() Point {
+			switch rng.IntN(4) {
+			case 0: // on the border
+				return Point{float64(rng.IntN(2) * w), rng.Float64() * float64(h)}
+			case 1: // far outside
+				return Point{(rng.Float64() - 0.5) * 1e6, (rng.Float64() - 0.5) * 1e6}
+			}
+			return Point{(rng.Float64()*3 - 1) * float64(w), (rng.Float64()*3 - 1) * float64(h)}
+		}
+		f := Face{LeftEye: at(), Box: image.Rect(-3, 2, 5+rng.IntN(20), 10+rng.IntN(20))}
+		switch rng.IntN(3) {
+		case 0:
+			f.RightEye = f.LeftEye // no eye line: the box
+		case 1:
+			f.RightEye = Point{f.LeftEye.X + 1e-9, f.LeftEye.Y - 1e-9}
+		default:
+			f.RightEye = at()
+		}
+		in := Input{[]int{1, 3}[rng.IntN(2)], 1 + rng.IntN(40), 1 + rng.IntN(40)}
+		a := Align(nil, g, w, h, f, in)
+		garbage := make([]float32, in.Size()+5)
+		for i := range garbage {
+			garbage[i] = float32(math.NaN())
+		}
+		b := Align(garbage, g, w, h, f, in)
+		if len(a) != in.Size() || len(b) != in.Size() {
+			t.Fatalf("trial %d: lengths %d and %d, want %d", trial, len(a), len(b), in.Size())
+		}
+		for i, v := range a {
+			if !(v >= float32(lo)/255-1e-6 && v <= float32(hi)/255+1e-6) || math.Float32bits(v) != math.Float32bits(b[i]) {
+				t.Fatalf("trial %d (%d×%d, %+v, %v): value %d is %g then %g, frame range [%g, %g]", trial, w, h, f, in, i, v, b[i], float32(lo)/255, float32(hi)/255)
+			}
+		}
+	}
 }

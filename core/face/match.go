@@ -131,8 +131,9 @@ type Calibration struct {
 // with s_m are rejected together, the measured FAR may be below far, and a
 // live probe a hair above the enrolled impostors is not accepted (the
 // float64 just above s_m when no score is higher); −1 when m ≥ #impostor
-// (every score accepted) or there are no impostor scores (fewer than two
-// identities). FAR and FRR are measured at Threshold (FRR =
+// or there are no impostor scores (fewer than two identities), so that
+// every score is accepted (the lowest score instead, where rounding left
+// one below −1). FAR and FRR are measured at Threshold (FRR =
 // #{genuine < t}/#genuine, 0 without genuine scores). It panics when the
 // shapes disagree or far is outside [0, 1].
 func Calibrate(embs []float32, d int, labels []int, far float64) Calibration {
@@ -198,7 +199,14 @@ func CalibrateOn(embs []float32, d int, labels []int, probes []int, far float64)
 			}
 		}
 	}
+	// Accept all: −1, or below it where a score is (the cosine of opposite
+	// vectors can round to −1 − 2⁻⁵²).
 	c.Threshold = -1
+	for _, v := range slices.Concat(c.Genuine, c.Impostor) {
+		if v < c.Threshold {
+			c.Threshold = v
+		}
+	}
 	if n := len(c.Impostor); n > 0 {
 		s := slices.Clone(c.Impostor)
 		slices.Sort(s)

@@ -269,3 +269,22 @@ func TestIdentifyDegenerate(t *testing.T) {
 		}
 	}
 }
+
+// TestCalibrateAcceptAll: e = (−0.09608235, −1.0130949) and −e, whose
+// cosine a·b/(‖a‖·‖b‖) rounds to −1 − 2⁻⁵² (found by a search over normal
+// draws). As two identities at far 1, or one identity, every score must be
+// accepted; a threshold of −1 rejected them (FAR 0 at far 1, FRR 1).
+func TestCalibrateAcceptAll(t *testing.T) {
+	embs := []float32{-0.09608235, -1.0130949, 0.09608235, 1.0130949}
+	two := Calibrate(embs, 2, []int{0, 1}, 1)
+	if len(two.Impostor) != 2 || two.Impostor[0] >= -1 {
+		t.Fatalf("impostor scores %v, want two below −1", two.Impostor)
+	}
+	if two.FAR != 1 || two.Threshold > two.Impostor[0] {
+		t.Errorf("far 1: threshold %v FAR %v, want every score accepted", two.Threshold, two.FAR)
+	}
+	one := Calibrate(embs, 2, []int{0, 0}, 0)
+	if len(one.Genuine) != 2 || one.Genuine[0] >= -1 || one.FRR != 0 {
+		t.Errorf("one identity: genuine %v, threshold %v FRR %v, want FRR 0", one.Genuine, one.Threshold, one.FRR)
+	}
+}

@@ -54,19 +54,23 @@ func refScores(embs []float32, d int, labels, probes []int) (genuine, impostor [
 }
 
 // refGap is the gap the threshold must sit in, by trying every candidate
-// from the lowest: accept all (−1, all = true) when accepting every
-// impostor score keeps the rate at most far, else the gap (lo, hi] above
+// from the lowest: accept all (all = true; lo the threshold, −1 or the
+// lowest score if below) when accepting every impostor score keeps the
+// rate at most far, else the gap (lo, hi] above
 // the lowest distinct score (of either kind) whose acceptance of the
 // impostor scores strictly above it keeps #accepted ≤ far·#impostor; hi
 // is +Inf when no score is higher.
 func refGap(genuine, impostor []float64, far float64) (lo, hi float64, all bool) {
 	n := len(impostor)
-	if n == 0 || float64(n) <= far*float64(n) {
-		return -1, -1, true
-	}
 	vals := slices.Concat(genuine, impostor)
 	slices.Sort(vals)
 	vals = slices.Compact(vals)
+	if n == 0 || float64(n) <= far*float64(n) {
+		if len(vals) > 0 && vals[0] < -1 {
+			return vals[0], vals[0], true
+		}
+		return -1, -1, true
+	}
 	for i, v := range vals {
 		above := 0
 		for _, s := range impostor {
@@ -110,8 +114,8 @@ func checkCalibration(t *testing.T, name string, c Calibration, genuine, imposto
 	lo, hi, all := refGap(c.Genuine, c.Impostor, far)
 	switch {
 	case all:
-		if c.Threshold != -1 {
-			t.Fatalf("%s: threshold %v, want −1 (accept all)", name, c.Threshold)
+		if c.Threshold != lo {
+			t.Fatalf("%s: threshold %v, want %v (accept all)", name, c.Threshold, lo)
 		}
 	case math.IsInf(hi, 1):
 		if c.Threshold != math.Nextafter(lo, 2) {
@@ -207,6 +211,10 @@ func TestCalibrateDegenerate(t *testing.T) {
 		// Every embedding zero: every score 0.
 		{"all zero", []float32{0, 0, 0, 0, 0, 0}, 2, []int{0, 0, 1}},
 		{"one embedding", []float32{3}, 1, []int{1}},
+		// Opposite embeddings whose cosine rounds to −1 − 2⁻⁵² (found by
+		// a search over normal draws).
+		{"below −1", []float32{-0.09608235, -1.0130949, 0.09608235, 1.0130949}, 2, []int{0, 1}},
+		{"below −1, one identity", []float32{-0.09608235, -1.0130949, 0.09608235, 1.0130949}, 2, []int{0, 0}},
 	} {
 		gen, imp := refScores(c.embs, c.d, c.labels, nil)
 		for _, far := range []float64{0, 0.2, 0.5, 1} {
