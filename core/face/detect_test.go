@@ -2,6 +2,7 @@ package face
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"metriclab/assets"
@@ -104,5 +105,52 @@ func BenchmarkDetect(b *testing.B) {
 		if len(d.Detect(g, 320, 240)) != 1 {
 			b.Fatal("no face")
 		}
+	}
+}
+
+// TestDetectDegenerate: empty, 1×1, window-sized, black, white and noisy
+// frames, and strips far wider or taller than the window, have no face
+// and do not panic; the sample in a long strip, against its edge, is
+// still its one face, with pupils inside the frame, and its crop can be
+// made.
+func TestDetectDegenerate(t *testing.T) {
+	d := newDetector(t)
+	rng := rand.New(rand.NewPCG(51, 1))
+	for _, c := range []struct {
+		w, h int
+		fill int // grey level, or −1 for noise
+	}{
+		{0, 0, 0}, {0, 50, 0}, {1, 1, 0}, {31, 31, -1}, {MinSize, MinSize, -1}, {MinSize + 2, MinSize + 2, -1},
+		{320, 240, 0}, {320, 240, 255}, {320, 240, -1}, {4096, 40, -1}, {40, 4096, -1}, {20000, 33, -1},
+	} {
+		g := make([]uint8, c.w*c.h)
+		for i := range g {
+			if c.fill < 0 {
+				g[i] = uint8(rng.IntN(256))
+			} else {
+				g[i] = uint8(c.fill)
+			}
+		}
+		if faces := d.Detect(g, c.w, c.h); len(faces) != 0 {
+			t.Errorf("%d×%d of %d: %d faces, want 0", c.w, c.h, c.fill, len(faces))
+		}
+		if q, f := Check(g, c.w, c.h, nil); q != NoFace || f != nil {
+			t.Errorf("%d×%d: Check %v", c.w, c.h, q)
+		}
+	}
+	s, w, h := loadGray(t, "testdata/sample.jpg")
+	for _, x0 := range []int{0, 2000 - w} {
+		strip := paste(2000, h, 128, s, w, h, x0, 0)
+		faces := d.Detect(strip, 2000, h)
+		if len(faces) != 1 {
+			t.Fatalf("sample at x %d of a 2000-wide strip: %d faces, want 1", x0, len(faces))
+		}
+		f := faces[0]
+		for _, p := range []Point{f.LeftEye, f.RightEye} {
+			if p.X < float64(x0) || p.X > float64(x0+w) || p.Y < 0 || p.Y > float64(h) {
+				t.Errorf("sample at x %d: pupil %+v outside the sample", x0, p)
+			}
+		}
+		Align(nil, strip, 2000, h, f, Input{3, 24, 20})
 	}
 }

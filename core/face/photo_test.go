@@ -118,3 +118,32 @@ func TestPadGrayWide(t *testing.T) {
 		}
 	}
 }
+
+// TestPadGraySubImage: a grey photo that is part of a larger one (its
+// bounds not at the origin; rows the parent's width, or its own) pads as
+// the same pixels copied out; an empty photo pads to nothing.
+func TestPadGraySubImage(t *testing.T) {
+	parent := image.NewGray(image.Rect(0, 0, 7, 6))
+	for i := range parent.Pix {
+		parent.Pix[i] = uint8(i * 5)
+	}
+	for _, r := range []image.Rectangle{image.Rect(0, 2, 7, 5), image.Rect(2, 1, 5, 6), image.Rect(6, 5, 7, 6)} {
+		sub := parent.SubImage(r).(*image.Gray)
+		own := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
+		for y := range r.Dy() {
+			for x := range r.Dx() {
+				own.Pix[y*r.Dx()+x] = parent.GrayAt(r.Min.X+x, r.Min.Y+y).Y
+			}
+		}
+		g, w, h := padGray(sub, 0.5)
+		want, ww, wh := padGray(own, 0.5)
+		if w != ww || h != wh || string(g) != string(want) {
+			t.Errorf("%v: %d×%d %v, copied out %d×%d %v", r, w, h, g, ww, wh, want)
+		}
+	}
+	for _, img := range []image.Image{image.NewGray(image.Rect(3, 3, 3, 9)), image.NewRGBA(image.Rectangle{})} {
+		if g, w, h := padGray(img, PhotoMargin); len(g) != 0 || w*h != 0 {
+			t.Errorf("%v: %d×%d, %d values", img.Bounds(), w, h, len(g))
+		}
+	}
+}
