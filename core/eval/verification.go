@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"metriclab/core/vec"
 )
 
 // FARLevels returns the false accept rates at which Verification reports TAR
@@ -199,7 +201,7 @@ func BestThreshold(scores []float64, same []bool) (t, accuracy float64) {
 		// Now every score ≤ v is rejected.
 		var cand float64
 		if j < n {
-			cand = between(v, scores[idx[j]])
+			cand = vec.Between(v, scores[idx[j]])
 		} else {
 			cand = v + 1
 		}
@@ -209,17 +211,6 @@ func BestThreshold(scores []float64, same []bool) (t, accuracy float64) {
 		i = j
 	}
 	return bestT, float64(best) / float64(n)
-}
-
-// between returns a threshold t with lo < t ≤ hi for scores lo < hi: their
-// midpoint, or hi itself when they are adjacent floats and the midpoint
-// rounds to lo (cosines of near-duplicates can be 1 ulp apart: a threshold
-// equal to lo would accept the score it was chosen to reject).
-func between(lo, hi float64) float64 {
-	if t := lo + (hi-lo)/2; t > lo {
-		return t
-	}
-	return hi
 }
 
 // ROC returns the receiver operating characteristic of the decision

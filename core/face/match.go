@@ -222,12 +222,10 @@ func CalibrateOn(embs []float32, d int, labels []int, probes []int, far float64)
 	return c
 }
 
-// gapAbove returns the middle of the gap between x and the smallest score of
-// the lists above it, or the float64 just above x when none is. When that
-// score is the float64 just above x, their midpoint is no float64 and may
-// round to x, so the score itself is returned: a threshold equal to x would
-// accept x and its ties, the scores it was chosen to reject (cosines of one
-// angle reached by different roundings are such neighbours).
+// gapAbove returns the threshold between x and the smallest score of the
+// lists above it (vec.Between: the middle of the gap, or that score itself
+// when it is the float64 just above x, whose midpoint with x rounds to x),
+// or the float64 just above x when no score is above it.
 func gapAbove(x float64, lists ...[]float64) float64 {
 	next := math.Inf(1)
 	for _, l := range lists {
@@ -240,10 +238,7 @@ func gapAbove(x float64, lists ...[]float64) float64 {
 	if math.IsInf(next, 1) {
 		return math.Nextafter(x, math.Inf(1))
 	}
-	if t := x + (next-x)/2; t > x {
-		return t
-	}
-	return next
+	return vec.Between(x, next)
 }
 
 // countAtLeast counts the scores ≥ t.

@@ -1,6 +1,7 @@
 // Package vec holds the vector helpers that the engine's consumers share:
 // whether all elements are finite, the L2 norm, normalisation to unit length and the cosine similarity of
-// float32 or float64 vectors, and the resizing of image planes (ResizeTo:
+// float32 or float64 vectors, the threshold between two scores (Between:
+// core/eval's and core/face's), and the resizing of image planes (ResizeTo:
 // the folder loader's, and the Verify page's crops to an encoder's input).
 // Sums accumulate in float64 whatever the
 // element type. It imports the standard library only, so that the page,
@@ -106,4 +107,17 @@ func Cosine[T Float](a, b []T) float64 {
 		return 0
 	}
 	return ab / math.Sqrt(aa*bb)
+}
+
+// Between returns a threshold t with lo < t ≤ hi for scores lo < hi, to
+// decide "accept iff s ≥ t" between them: their midpoint, or hi itself
+// when they are adjacent floats and the midpoint rounds to lo (cosines of
+// near-duplicates, or of one angle reached by different roundings, can be
+// 1 ulp apart: a threshold equal to lo would accept the score it was
+// chosen to reject).
+func Between(lo, hi float64) float64 {
+	if t := lo + (hi-lo)/2; t > lo {
+		return t
+	}
+	return hi
 }

@@ -97,3 +97,22 @@ func TestAllFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestBetween: the threshold between two scores lies above the lower and
+// at most the higher, the midpoint where there is one; for adjacent
+// floats, whose midpoint rounds to the lower, it is the higher.
+func TestBetween(t *testing.T) {
+	lo := 0.7071067811865475
+	for _, tc := range []struct{ lo, hi, want float64 }{
+		{0, 1, 0.5},
+		{-1, 1, 0},
+		{lo, math.Nextafter(lo, 2), math.Nextafter(lo, 2)},
+		{-lo, math.Nextafter(-lo, 2), math.Nextafter(-lo, 2)},
+		{1, math.Nextafter(1, 2), math.Nextafter(1, 2)},
+	} {
+		got := Between(tc.lo, tc.hi)
+		if got != tc.want || !(got > tc.lo && got <= tc.hi) {
+			t.Errorf("Between(%v, %v) = %v, want %v", tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}
