@@ -301,6 +301,48 @@ func TestEventStreamsPerClient(t *testing.T) {
 	open[1].Body.Close()
 }
 
+// TestEventStreamHead: a HEAD of a job's events answers the stream's
+// status and headers, then ends and gives its place back. Before, it held
+// its place until the job ended (net/http drops what a HEAD writes): the
+// client, allowed one stream here, could not open it, and the HEAD's
+// connection answered nothing else meanwhile.
+func TestEventStreamHead(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxSSEPerClient = 1
+	_, ts := newTestServer(t, cfg)
+	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1000))
+	var job msg.Created
+	decode(t, b, &job)
+	defer call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	url := ts.URL + "/api/jobs/" + job.ID + "/events"
+	resp, err := client.Head(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("HEAD of the events: %d %q, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if resp, err := client.Head(ts.URL + "/api/jobs/0123456789abcdef/events"); err != nil {
+		t.Error(err)
+	} else if resp.StatusCode != 404 {
+		t.Errorf("HEAD of a missing job's events: %d, want 404", resp.StatusCode)
+	}
+	// The HEAD's connection, for the one stream allowed.
+	resp, err = client.Get(url)
+	if err != nil {
+		t.Fatalf("the stream after a HEAD: %v", err)
+	}
+	evs := sseEvents(t, resp.Body, 1)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(evs) != 1 {
+		t.Errorf("the stream after a HEAD: %d with %d events, want 200 and the job's state", resp.StatusCode, len(evs))
+	}
+}
+
 // TestResumeCountsTowardLimit: resuming an interrupted job is a
 // submission of the client who resumes it, refused (429) past the
 // per-client limit.

@@ -76,7 +76,8 @@ func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
 // msg.Message JSON per "data:" line: first the current state (and the last
 // progress and snapshot), then every message until the job ends; the
 // stream ends after the final state. A client too slow to keep up is
-// dropped (the stream ends without a final state; it may reconnect).
+// dropped (the stream ends without a final state; it may reconnect). A
+// HEAD gets the stream's status and headers, and no events.
 func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	client := clientOf(r)
 	if err := s.sse.open(client, s.cfg.MaxSSE, s.cfg.MaxSSEPerClient); err != nil {
@@ -102,6 +103,12 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		// The headers of the stream and no events: net/http drops what
+		// a HEAD writes, so the stream would hold its place, and its
+		// client's connection, until the job ends.
+		return
+	}
 	send := func(m msg.Message) bool {
 		rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 		b, err := json.Marshal(m)
