@@ -127,6 +127,27 @@ func TestForgedHost(t *testing.T) {
 	}
 }
 
+// TestRefusedHostNosniff: the 403 of a Host that is not allowed, from the
+// API and from Guard (which serve puts before every page), says
+// "nosniff" as every other answer of the API; before, neither did, and
+// the body quotes the Host the client chose.
+func TestRefusedHostNosniff(t *testing.T) {
+	s, ts := newTestServer(t, testConfig(t))
+	for what, h := range map[string]http.Handler{"the API": s, "Guard": (*Hosts)(nil).Guard(s)} {
+		req := httptest.NewRequest("GET", "/api/health", nil)
+		req.Host = "attacker.example"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 403 || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s, a forged Host: %d X-Content-Type-Options %q, want 403 with nosniff", what, rec.Code, rec.Header().Get("X-Content-Type-Options"))
+		}
+	}
+	resp, _ := callResp(t, "GET", ts.URL+"/api/health", "", nil)
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("an allowed Host: X-Content-Type-Options %q, want nosniff", resp.Header.Get("X-Content-Type-Options"))
+	}
+}
+
 // slowRequest sends the headers of method path with a body of n bytes,
 // then the body a chunk every gap, and returns the status line and how
 // long the server took to answer, or that it closed the connection.

@@ -108,6 +108,7 @@ func refuseHost(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff") // as every answer of the API
 	w.WriteHeader(http.StatusForbidden)
 	json.NewEncoder(w).Encode(map[string]string{"error": "this server does not answer to the host name " +
 		r.Host + " (start it with --allowed-hosts NAME to allow it)"})
