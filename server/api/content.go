@@ -10,14 +10,44 @@ import (
 )
 
 // ServeContent is http.ServeContent for content of size bytes, except that
-// a range of the last 0 bytes ("bytes=-0") is not satisfiable (see
-// withoutEmptySuffixes). The server's other files go through it too.
+// a Range of another unit than bytes is ignored and the unit's name is
+// read in any case (see rangeOfBytes), and a range of the last 0 bytes
+// ("bytes=-0") is not satisfiable (see withoutEmptySuffixes). The
+// server's other files go through it too.
 func ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime time.Time, content io.ReadSeeker, size int64) {
-	if rg, ok := withoutEmptySuffixes(r.Header.Get("Range"), size); ok {
+	rg, changed := rangeOfBytes(r.Header.Get("Range"))
+	if kept, ok := withoutEmptySuffixes(rg, size); ok {
+		rg, changed = kept, true
+	}
+	if changed {
 		r = r.Clone(r.Context())
-		r.Header.Set("Range", rg)
+		if rg == "" {
+			r.Header.Del("Range")
+		} else {
+			r.Header.Set("Range", rg)
+		}
 	}
 	http.ServeContent(w, r, name, modtime, content)
+}
+
+// rangeOfBytes returns the Range header rg with its unit spelt "bytes",
+// as net/http reads it, or "" when it names another unit, and whether
+// that changed rg. Range units are case-insensitive, and a server must
+// ignore a Range of a unit it does not know (RFC 9110, 14.1 and 14.2):
+// net/http answered 416 to "Bytes=0-9" and to "items=0-9". A Range
+// without "=" is malformed: "bytes" stays, for net/http's 416, and any
+// other is ignored, as RFC 9110 lets a server do with an invalid Range.
+func rangeOfBytes(rg string) (string, bool) {
+	unit, set, hasSet := strings.Cut(rg, "=")
+	switch {
+	case rg == "" || unit == "bytes":
+		return rg, false
+	case !strings.EqualFold(unit, "bytes"):
+		return "", true
+	case hasSet:
+		return "bytes=" + set, true
+	}
+	return rg, false
 }
 
 // withoutEmptySuffixes returns the byte ranges rg without its suffix

@@ -521,6 +521,33 @@ func TestDownloadErrors(t *testing.T) {
 	}
 }
 
+// TestDownloadRangeUnits: a Range names its unit in any case, and a
+// Range of a unit the server does not know is ignored (RFC 9110, 14.1 and
+// 14.2): the whole file, 200. Before, net/http answered both with 416.
+func TestDownloadRangeUnits(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	good := modelBytes(t, 3, 2, 0.01)
+	url := ts.URL + "/api/models/" + uploadModel(t, ts.URL, good) + "/file"
+	for _, tc := range []struct {
+		rg   string
+		code int
+		want []byte
+	}{
+		{"bytes=4-11", 206, good[4:12]},
+		{"Bytes=4-11", 206, good[4:12]},
+		{"BYTES=-4", 206, good[len(good)-4:]},
+		{"BYTES=999999-", 416, nil},
+		{"items=0-3", 200, good},
+		{"none", 200, good},
+	} {
+		resp, body := callResp(t, "GET", url, "", nil, "Range", tc.rg)
+		if resp.StatusCode != tc.code || tc.want != nil && !bytes.Equal(body, tc.want) {
+			t.Errorf("Range %s: %d with %d bytes (Content-Range %q), want %d with %d bytes",
+				tc.rg, resp.StatusCode, len(body), resp.Header.Get("Content-Range"), tc.code, len(tc.want))
+		}
+	}
+}
+
 // TestLongNamesInErrors sends names of tens of kilobytes: the refusal
 // quotes their start and still says what is wrong, in a line of bounded
 // length, not the whole name back.
