@@ -728,14 +728,16 @@ func TestSampleDeviceNameFirst(t *testing.T) {
 }
 
 // TestWrongMethod: a method that a path does not take is a 405 that
-// lists the ones it takes (Allow), not a 404 that says the path is not
-// there; a path with no route stays a 404.
+// lists the ones it takes (Allow), HEAD with GET (before, HEAD was left
+// out, though every GET route answers it), not a 404 that says the path
+// is not there; a path with no route stays a 404.
 func TestWrongMethod(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	for _, tc := range []struct{ method, path, allow string }{
-		{"PUT", "/api/jobs", "GET, POST"},
-		{"PATCH", "/api/models/0123456789abcdef", "GET, DELETE"},
-		{"POST", "/api/health", "GET"},
+		{"PUT", "/api/jobs", "GET, HEAD, POST"},
+		{"PATCH", "/api/models/0123456789abcdef", "GET, HEAD, DELETE"},
+		{"POST", "/api/health", "GET, HEAD"},
+		{"OPTIONS", "/api/models/0123456789abcdef/file", "GET, HEAD"},
 		{"GET", "/api/jobs/x/resume", "POST"},
 		{"DELETE", "/api/datasets/faces/samples", "POST"},
 	} {

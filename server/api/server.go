@@ -112,12 +112,16 @@ func (s *Server) routes() {
 }
 
 // noRoute answers a request no route takes: 405 with the methods of its
-// path (Allow) when the path has routes, else 404.
+// path (Allow) when the path has routes, else 404. A GET route takes HEAD
+// too (http.ServeMux), and its Allow says so, as the mux's own 405 does.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	var allow []string
 	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 		if _, pattern := s.mux.Handler(&http.Request{Method: method, URL: r.URL, Host: r.Host}); pattern != "/api/" {
 			allow = append(allow, method)
+			if method == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
 		}
 	}
 	if len(allow) == 0 {
