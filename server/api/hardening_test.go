@@ -146,6 +146,14 @@ func TestRefusedHostNosniff(t *testing.T) {
 	if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("an allowed Host: X-Content-Type-Options %q, want nosniff", resp.Header.Get("X-Content-Type-Options"))
 	}
+	// A Host of 60 kB is quoted shortened, as every error of the API is.
+	req := httptest.NewRequest("GET", "/api/health", nil)
+	req.Host = strings.Repeat("a", 60000) + ".example"
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != 403 || rec.Body.Len() > 2000 || !strings.Contains(rec.Body.String(), "--allowed-hosts") {
+		t.Errorf("a Host of 60 kB: %d with %d bytes of body, want 403, the error shortened to say what to do", rec.Code, rec.Body.Len())
+	}
 }
 
 // slowRequest sends the headers of method path with a body of n bytes,

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"metriclab/core/msg"
 )
 
 // Hosts is the allow-list of the Host header, against DNS rebinding: a
@@ -110,8 +112,8 @@ func refuseHost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff") // as every answer of the API
 	w.WriteHeader(http.StatusForbidden)
-	json.NewEncoder(w).Encode(map[string]string{"error": "this server does not answer to the host name " +
-		r.Host + " (start it with --allowed-hosts NAME to allow it)"})
+	json.NewEncoder(w).Encode(map[string]string{"error": msg.Shorten("this server does not answer to the host name "+
+		r.Host+" (start it with --allowed-hosts NAME to allow it)", maxErrorRunes)})
 }
 
 // canonicalHost lowercases a host name and drops a trailing dot.

@@ -247,7 +247,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrLimit):
 		status, text = http.StatusTooManyRequests, "too many jobs queued or running for this client"
 	default:
-		s.log.Printf("api: %s %s: %v", r.Method, r.URL.Path, err)
+		s.log.Printf("api: %s %q: %v", r.Method, r.URL.Path, err) // quoted: a path's %0a makes no line of its own
 	}
 	writeJSON(w, status, map[string]string{"error": msg.Shorten(text, maxErrorRunes)})
 }
