@@ -116,6 +116,11 @@ func refuseHost(w http.ResponseWriter, r *http.Request) {
 		r.Host+" (start it with --allowed-hosts NAME to allow it)", maxErrorRunes)})
 }
 
+// maxErrorRunes bounds the text of an error: one that quotes what the
+// client sent (a name of megabytes, a Host) keeps its start, with the
+// name's beginning, and its end, which says what is wrong.
+const maxErrorRunes = 300
+
 // canonicalHost lowercases a host name and drops a trailing dot.
 func canonicalHost(s string) string { return strings.TrimSuffix(strings.ToLower(s), ".") }
 

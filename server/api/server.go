@@ -252,11 +252,6 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, map[string]string{"error": msg.Shorten(text, maxErrorRunes)})
 }
 
-// maxErrorRunes bounds the text of an error: one that quotes what the
-// client sent (a name of megabytes) keeps its start, with the name's
-// beginning, and its end, which says what is wrong.
-const maxErrorRunes = 300
-
 // writeJSON answers v as JSON with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
