@@ -64,11 +64,19 @@ func decodeMessage(data []byte) (*message, error) {
 	return &m, nil
 }
 
+// maxDim is the largest snapshot dimension the viewer draws: an embedding
+// is at most 512 wide per view (core.Spec.Validate) and an encoder has at
+// most msg.MaxViews views side by side (core.Spec.EmbedDim). The bound
+// guards the PCA, which holds a D×D matrix: a snapshot of a larger
+// dimension, points or none, would make the viewer run out of memory
+// (D = 10⁶ asks for 8 TB), which no recover catches.
+const maxDim = 512 * msg.MaxViews
+
 // checkSnapshot reports whether the sizes of s agree.
 func checkSnapshot(s *Snapshot) error {
 	switch {
-	case s.Dim < 1:
-		return fmt.Errorf("viz: snapshot of dimension %d", s.Dim)
+	case s.Dim < 1 || s.Dim > maxDim:
+		return fmt.Errorf("viz: snapshot of dimension %d (the viewer draws 1 to %d)", s.Dim, maxDim)
 	case len(s.Points)%s.Dim != 0:
 		return fmt.Errorf("viz: snapshot has %d point values, not a multiple of dim %d", len(s.Points), s.Dim)
 	case len(s.Labels) != 0 && len(s.Labels) != len(s.Points)/s.Dim:

@@ -27,6 +27,12 @@ func TestDecodeMessage(t *testing.T) {
 		{"labels short", `{"v":1,"type":"snapshot","snapshot":{"dim":1,"points":[1,2],"labels":[0]}}`, false, "1 labels for 2 points", false},
 		{"ragged weights", `{"v":1,"type":"snapshot","snapshot":{"dim":2,"points":[1,0],"weights":[1]}}`, false, "weight values", false},
 		{"dim 0", `{"v":1,"type":"snapshot","snapshot":{"dim":0}}`, false, "dimension 0", false},
+		{"dim negative", `{"v":1,"type":"snapshot","snapshot":{"dim":-3}}`, false, "dimension -3", false},
+		// The largest dimension a trainer sends: 512 per view, 8 views.
+		{"dim 4096", `{"v":1,"type":"snapshot","snapshot":{"dim":4096}}`, false, "", false},
+		// Place would allocate a D×D matrix for the PCA: 8 TB here.
+		{"dim 10^6, no points", `{"v":1,"type":"snapshot","snapshot":{"dim":1000000}}`, false, "dimension 1000000", false},
+		{"dim 4097", `{"v":1,"type":"snapshot","snapshot":{"dim":4097,"points":[]}}`, false, "dimension 4097", false},
 	} {
 		m, err := decodeMessage([]byte(tc.json))
 		switch {
