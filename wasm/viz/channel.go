@@ -26,14 +26,8 @@ func listen(name string, events chan<- view.Event) error {
 	raw := make(chan []byte, rawQueue)
 	jsonObj := js.Global().Get("JSON")
 	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
-		data := args[0].Get("data")
-		var s string
-		switch data.Type() {
-		case js.TypeString:
-			s = data.String()
-		case js.TypeObject:
-			s = jsonObj.Call("stringify", data).String()
-		default:
+		s, ok := view.MessageText(jsonObj, args[0].Get("data"))
+		if !ok {
 			return nil
 		}
 		select {
