@@ -31,15 +31,19 @@ func (cm Combined) Target(c float64) float64 {
 	return math.Cos(cm.M1*math.Acos(c)+cm.M2) - cm.M3
 }
 
-// TargetDeriv returns dψ/dc = m1·sin(m1·θ + m2)/sin θ before θ* (sin θ
-// floored at msSinFloor), 1 past it.
+// TargetDeriv returns dψ/dc = m1·sin(m1·θ + m2)/sin θ before θ*, 1 past
+// it. Where sin θ < msSinFloor the ratio is taken at the angle whose sine
+// is the floor, numerator and denominator alike: flooring the denominator
+// alone would give 0 at θ = 0 with m2 = 0, where the derivative is finite
+// (m1², as cos(m1·θ) = T_m1(c) has it) and, for m1 = 1 and m2 = 0 (no
+// fallback: CosFace), at θ = π, where it is 1.
 func (cm Combined) TargetDeriv(c float64) float64 {
 	if c <= cm.threshold() {
 		return 1
 	}
-	theta := math.Acos(c)
-	sin := math.Max(msSinFloor, math.Sqrt(math.Max(0, 1-c*c)))
-	return cm.M1 * math.Sin(cm.M1*theta+cm.M2) / sin
+	lo := math.Asin(msSinFloor)
+	theta := math.Max(lo, math.Min(math.Pi-lo, math.Acos(c)))
+	return cm.M1 * math.Sin(cm.M1*theta+cm.M2) / math.Sin(theta)
 }
 
 // threshold returns cos θ*, or −2 (below every cosine) if θ* ≥ π.

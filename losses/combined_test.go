@@ -3,6 +3,8 @@ package losses
 import (
 	"math"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 // msRefCombined is the combined target written from the angle:
@@ -135,4 +137,46 @@ func TestCombinedTrains(t *testing.T) {
 	msTrainCheck(t, Config{Name: "combined", Dim: 3}, 300, 0.5, 0)
 	msTrainCheck(t, Config{Name: "combined", Dim: 3, Values: map[string]float64{"m1": 1.35, "m2": 0.25, "m3": 0.1}}, 300, 0.5, 0)
 	msTrainCheck(t, Config{Name: "combined", Dim: 2}, 300, 0.5, 6)
+}
+
+// TestCombinedDerivAtPoles checks dψ/dc at cos θ = ±1, where sin θ = 0 and
+// the derivative is finite: (1, 0, m) is CosFace, dψ/dc = 1 everywhere;
+// (m1, 0, 0) is cos(m1·θ) = T_m1(c), whose slope at c = 1 is m1² (the
+// Chebyshev form of SphereFace with λ = 0 gives it independently).
+func TestCombinedDerivAtPoles(t *testing.T) {
+	for _, c := range []float64{-1, -1 + 1e-12, 1 - 1e-12, 1} {
+		for _, m := range []float64{0, 0.35, 1} {
+			if got := (Combined{1, 0, m}).TargetDeriv(c); math.Abs(got-1) > 1e-9 {
+				t.Errorf("(1, 0, %g) at c = %g: dψ/dc = %g, CosFace 1", m, c, got)
+			}
+		}
+	}
+	for _, m1 := range []int{2, 3, 4} {
+		want := (&SphereFace{M: m1}).TargetDeriv(1) // m1·U_{m1−1}(1) = m1²
+		if got := (Combined{float64(m1), 0, 0}).TargetDeriv(1); math.Abs(got-want) > 1e-5*want {
+			t.Errorf("(%d, 0, 0) at c = 1: dψ/dc = %g, want %g", m1, got, want)
+		}
+	}
+}
+
+// TestCombinedOnWeightGradient checks, through the graph, that a sample
+// 1e-4 rad from its class weight and one 1e-4 rad from opposite it (sin θ
+// under msSinFloor) get CosFace's gradients from (1, 0, m), the same loss.
+func TestCombinedOnWeightGradient(t *testing.T) {
+	const e = 1e-4
+	f := [][]float64{{2 * math.Cos(e), 2 * math.Sin(e)}, {3 * math.Sin(e), -3 * math.Cos(e)}}
+	w := [][]float64{{1, 0}, {0, 1}, {-1, 1}}
+	y := []int{0, 1}
+	comb, err := New(Config{Name: "combined", Dim: 2, Values: map[string]float64{"s": 16, "m1": 1, "m2": 0, "m3": 0.35}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cos, err := New(Config{Name: "cosface", Dim: 2, Values: map[string]float64{"s": 16, "m": 0.35}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := msEvalGraph(t, comb, tensor.Float64, 0, f, w, nil, y)
+	b := msEvalGraph(t, cos, tensor.Float64, 0, f, w, nil, y)
+	msAssertClose(t, "combined (1, 0, 0.35) ∂L/∂emb vs cosface", a.df, b.df, 1e-9)
+	msAssertClose(t, "combined (1, 0, 0.35) ∂L/∂head.weight vs cosface", a.dW, b.dW, 1e-9)
 }
