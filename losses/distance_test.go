@@ -232,3 +232,73 @@ func TestPairUpstreamGradient(t *testing.T) {
 		m.Close()
 	}
 }
+
+// TestPairDegenerateBatches runs contrastive and triplet with every miner,
+// both distances and margins 0 and default, in float32 and float64, on
+// batches training can reach: one class only, one image per class,
+// identical embeddings, zero embeddings, opposite directions, tiny norms.
+// The loss and gradient must be finite, equal (float64) the slow references
+// of contrastive_test.go and triplet_test.go, and be exactly 0 for triplet
+// when the batch holds no valid triplet (no positive or no negative).
+func TestPairDegenerateBatches(t *testing.T) {
+	type batch struct {
+		x      []float64
+		labels []int
+	}
+	batches := map[string]batch{
+		"one class":  {[]float64{1, 0, 0, 1, -1, 0, 0.5, 0.5}, []int{0, 0, 0, 0}},
+		"singletons": {[]float64{1, 0, 0, 1, -1, 0, 0.5, 0.5}, []int{0, 1, 2, 3}},
+		"identical":  {[]float64{1, 2, 1, 2, 1, 2, 1, 2}, []int{0, 0, 1, 1}},
+		"zeros":      {[]float64{0, 0, 0, 0, 0, 0, 0, 0}, []int{0, 0, 1, 1}},
+		"opposite":   {[]float64{1, 0, -1, 0, 1, 0, -1, 0}, []int{0, 0, 1, 1}},
+		"opp same":   {[]float64{1, 0, 1, 0, -1, 0, -1, 0}, []int{0, 0, 1, 1}},
+		"tiny":       {[]float64{1e-30, 0, -1e-30, 0, 0, 1e-30, 0, -1e-30}, []int{0, 0, 1, 1}},
+	}
+	var cfgs []Config
+	for _, d := range []string{"cosine", "euclidean"} {
+		cfgs = append(cfgs, Config{Name: "contrastive", Dim: 2, Distance: d},
+			Config{Name: "contrastive", Dim: 2, Distance: d, Values: map[string]float64{"margin": 0}})
+		for _, m := range Miners() {
+			cfgs = append(cfgs, Config{Name: "triplet", Dim: 2, Distance: d, Miner: m},
+				Config{Name: "triplet", Dim: 2, Distance: d, Miner: m, Values: map[string]float64{"margin": 0}})
+		}
+	}
+	for bn, b := range batches {
+		for _, cfg := range cfgs {
+			for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+				l := pairMustNew(t, cfg)
+				pg := pairNewGraph(t, l, dt, 4, 2, 4)
+				loss, g := pg.run(t, b.x, b.labels)
+				if !msAllFinite(append([]float64{loss}, g...)) {
+					t.Errorf("%s %+v %v: loss %g grad %v", bn, cfg, dt, loss, g)
+				}
+				if dt == tensor.Float64 {
+					var rl float64
+					var rg []float64
+					if cfg.Name == "triplet" {
+						rl, rg = pairRefTriplet(cfg.Distance, cfg.Miner, b.x, b.labels, 2, l.Params()["margin"])
+					} else {
+						rl, rg = pairRefContrastive(cfg.Distance, b.x, b.labels, 2, l.Params()["margin"])
+					}
+					pairAssertClose(t, bn+" "+cfg.Name+" loss", []float64{loss}, []float64{rl}, 1e-12, 1e-9)
+					pairAssertClose(t, bn+" "+cfg.Name+" grad", g, rg, 1e-9, 1e-9)
+				}
+				if bn == "one class" || bn == "singletons" {
+					if cfg.Name == "triplet" && (loss != 0 || !pairAllZero(g)) {
+						t.Errorf("%s %+v %v: loss %g grad %v, want 0", bn, cfg, dt, loss, g)
+					}
+				}
+			}
+		}
+	}
+}
+
+// pairAllZero reports whether every entry of v is 0.
+func pairAllZero(v []float64) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}

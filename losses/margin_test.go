@@ -238,3 +238,64 @@ func TestMarginCrossEntropySoftTargets(t *testing.T) {
 		t.Errorf("loss at logits (1000, 0) = %g, want 1000", got)
 	}
 }
+
+// msAllFinite reports whether v holds no NaN and no ±Inf.
+func msAllFinite(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestMarginDegenerateBatches runs every loss of the family, at its
+// defaults and at the ends of its parameter ranges, in float32 and float64,
+// on batches training can reach: one class only, identical embeddings, zero
+// embeddings, embeddings on their class weight (cos θ_y = 1) or opposite it
+// (cos θ_y = −1, at ordinary and tiny norms); the loss and every gradient
+// must be finite.
+func TestMarginDegenerateBatches(t *testing.T) {
+	w := [][]float64{{1, 0}, {0, 2}, {-1, 0}}
+	batches := map[string]struct {
+		f [][]float64
+		y []int
+	}{
+		"one class":     {[][]float64{{1, 0}, {0.5, 0.2}, {-1, 0.3}}, []int{0, 0, 0}},
+		"identical":     {[][]float64{{0.3, 0.4}, {0.3, 0.4}, {0.3, 0.4}}, []int{0, 1, 2}},
+		"zeros":         {[][]float64{{0, 0}, {0, 0}, {0, 0}}, []int{0, 1, 2}},
+		"on weight":     {[][]float64{{3, 0}, {0, 5}, {-2, 0}}, []int{0, 1, 2}},
+		"opposite":      {[][]float64{{-3, 0}, {0, -5}, {2, 0}}, []int{0, 1, 2}},
+		"opposite tiny": {[][]float64{{-1e-30, 0}, {0, -1e-20}, {1e-30, 0}}, []int{0, 1, 2}},
+	}
+	cfgs := []Config{}
+	for _, n := range msFamily {
+		cfgs = append(cfgs, Config{Name: n, Dim: 2})
+	}
+	cfgs = append(cfgs,
+		Config{Name: "arcface", Dim: 2, Values: map[string]float64{"m": 1.5}},
+		Config{Name: "arcface", Dim: 2, Values: map[string]float64{"m": 1.5, "easy_margin": 1}},
+		Config{Name: "arcface", Dim: 2, Values: map[string]float64{"m": 0}},
+		Config{Name: "arcface", Dim: 2, Values: map[string]float64{"m": 0, "easy_margin": 1}},
+		Config{Name: "combined", Dim: 2, Values: map[string]float64{"m1": 4, "m2": 1.5, "m3": 1}},
+		Config{Name: "combined", Dim: 2, Values: map[string]float64{"m1": 1, "m2": 0, "m3": 0}},
+		Config{Name: "combined", Dim: 2, Values: map[string]float64{"m1": 2.5, "m2": 0, "m3": 0}},
+		Config{Name: "sphereface", Dim: 2, Values: map[string]float64{"m": 8, "lambda_base": 0, "lambda_min": 0}},
+		Config{Name: "cosface", Dim: 2, Values: map[string]float64{"m": 1, "s": 128}},
+	)
+	for bn, b := range batches {
+		for _, cfg := range cfgs {
+			for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+				l, err := New(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := msEvalGraph(t, l, dt, 100000, b.f, w, nil, b.y)
+				all := append(append([]float64{got.loss}, got.df...), got.dW...)
+				if !msAllFinite(all) {
+					t.Errorf("%s %v %v: loss %g df %v dW %v", bn, cfg, dt, got.loss, got.df, got.dW)
+				}
+			}
+		}
+	}
+}
