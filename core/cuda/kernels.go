@@ -410,7 +410,11 @@ __device__ void ml_psi(int kind, double c, double m, double m1, double m2, doubl
 		}
 		double th = acos(c);
 		*psi = cos(m1 * th + m2) - m3;
-		*dpsi = m1 * sin(m1 * th + m2) / fmax(1e-3, sqrt(fmax(0.0, 1 - c * c)));
+		// The slope's ratio at the angle whose sine is 1e-3 near θ = 0 or
+		// π, numerator and denominator alike (losses.Combined.TargetDeriv):
+		// m1² at θ = 0 with m2 = 0, 1 at θ = π for CosFace's (1, 0, m3).
+		double lo = asin(1e-3), tc = fmax(lo, fmin(ML_PI - lo, th));
+		*dpsi = m1 * sin(m1 * tc + m2) / sin(tc);
 	} else {
 		*psi = c;
 		*dpsi = 1;

@@ -386,6 +386,7 @@ func TestGemm(t *testing.T) {
 type lossCase struct {
 	cfg     losses.Config
 	triplet bool
+	pole    bool // rows 1, 4, … lie within 1e-4 rad of their class weight (θ ≈ 0, where the combined margin's slope floors sin θ)
 }
 
 // TestLossKernels runs the loss kernels of every loss (the head and the
@@ -399,6 +400,7 @@ func TestLossKernels(t *testing.T) {
 		{cfg: losses.Config{Name: "cosface"}}, {cfg: losses.Config{Name: "arcface"}},
 		{cfg: losses.Config{Name: "arcface", Values: map[string]float64{"easy_margin": 1}}},
 		{cfg: losses.Config{Name: "combined"}}, {cfg: losses.Config{Name: "combined", Values: map[string]float64{"m1": 3, "m2": 0.2, "m3": 0.1}}},
+		{cfg: losses.Config{Name: "combined", Values: map[string]float64{"m1": 4, "m2": 0, "m3": 0.1}}, pole: true},
 		{cfg: losses.Config{Name: "sphereface", Values: map[string]float64{"m": 3}}},
 		{cfg: losses.Config{Name: "sphereface", Values: map[string]float64{"lambda_base": 0, "lambda_min": 0}}},
 		{cfg: losses.Config{Name: "contrastive"}}, {cfg: losses.Config{Name: "contrastive", Distance: "euclidean", Values: map[string]float64{"margin": 2}}},
@@ -437,6 +439,11 @@ func TestLossKernels(t *testing.T) {
 				for i := 0; i < n; i += 3 {
 					for j := 0; j < d; j++ {
 						emb[i*d+j] = -2*head.Data[labels[i]*d+j] + float32(0.05*rng.NormFloat64())
+					}
+				}
+				for i := 1; lc.pole && i < n; i += 3 {
+					for j := 0; j < d; j++ {
+						emb[i*d+j] = 2*head.Data[labels[i]*d+j] + float32(1e-4*rng.NormFloat64())
 					}
 				}
 			}
