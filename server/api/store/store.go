@@ -33,6 +33,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -118,12 +119,13 @@ type Store struct {
 
 // Recovery says what Open repaired.
 type Recovery struct {
-	TempFiles      int // temporary files of interrupted writes, removed
-	StrayFiles     int // model, checkpoint and sample files without a row, moved to LostFound
-	MissingRows    int // rows whose file was missing, removed (or a job's checkpoint cleared)
-	Interrupted    int // jobs that were running, now interrupted
-	WrongSize      int // models whose file's size is not their row's: row removed, file moved to LostFound (one of StrayFiles)
-	UnreadableJobs int // queued, running or interrupted jobs whose row cannot be read, now failed (see Unreadable)
+	TempFiles       int // temporary files of interrupted writes, removed
+	StrayFiles      int // model, checkpoint and sample files without a row, moved to LostFound
+	MissingRows     int // rows whose file was missing, removed (or a job's checkpoint cleared)
+	Interrupted     int // jobs that were running, now interrupted
+	WrongSize       int // models whose file's size is not their row's: row removed, file moved to LostFound (one of StrayFiles)
+	UnreadableCards int // models whose row's card cannot be read: row removed, file moved to LostFound (one of StrayFiles)
+	UnreadableJobs  int // queued, running or interrupted jobs whose row cannot be read, now failed (see Unreadable)
 }
 
 // Describe says what was repaired, for a log: the counts that are not
@@ -139,13 +141,26 @@ func (r Recovery) Describe(lostFound string) string {
 	}
 	add(r.TempFiles, "temporary file", "temporary files", "removed")
 	stray := "moved to " + lostFound
-	switch {
-	case r.WrongSize == 1 && r.StrayFiles == 1:
-		stray = "(a model whose file had another size than its row's) " + stray
-	case r.WrongSize == r.StrayFiles && r.WrongSize > 0:
-		stray = "(models whose files had another size than their rows') " + stray
-	case r.WrongSize > 0:
-		stray = fmt.Sprintf("(%d of them models whose files had another size than their rows') %s", r.WrongSize, stray)
+	var why []string // the stray files that had a row, and why it went
+	for _, c := range []struct {
+		n         int
+		one, many string
+	}{
+		{r.WrongSize, "a model whose file had another size than its row's", "models whose files had another size than their rows'"},
+		{r.UnreadableCards, "a model whose row could not be read", "models whose rows could not be read"},
+	} {
+		switch {
+		case c.n == 0:
+		case c.n == r.StrayFiles && c.n == 1:
+			why = append(why, c.one)
+		case c.n == r.StrayFiles:
+			why = append(why, c.many)
+		default:
+			why = append(why, fmt.Sprintf("%d of them %s", c.n, c.many))
+		}
+	}
+	if len(why) > 0 {
+		stray = "(" + strings.Join(why, "; ") + ") " + stray
 	}
 	add(r.StrayFiles, "file without a row", "files without rows", stray)
 	add(r.MissingRows, "row without a file", "rows without files", "removed")
@@ -246,6 +261,13 @@ func (s *Store) recover() (Recovery, error) {
 	// replaced): its row goes, and putAside below moves the file.
 	n, err = s.pruneResized()
 	rec.WrongSize += n
+	if err != nil {
+		return rec, err
+	}
+	// A row whose card cannot be read (a database edited by hand, or
+	// damaged) would fail every list of the models: it goes too.
+	n, err = s.pruneUnreadableCards()
+	rec.UnreadableCards += n
 	if err != nil {
 		return rec, err
 	}
@@ -399,6 +421,20 @@ func (s *Store) pruneResized() (int, error) {
 			return "", false, fmt.Errorf("store: checking a row's file: %w", err)
 		}
 		return id, st.Size() != size, nil
+	}, "DELETE FROM models WHERE id = ?")
+}
+
+// pruneUnreadableCards deletes the rows of models whose card is not a
+// card's JSON, and returns how many it deleted; their files, now without
+// a row, are putAside's.
+func (s *Store) pruneUnreadableCards() (int, error) {
+	return s.eachPicked("SELECT id, card FROM models", nil, func(rows *sql.Rows) (string, bool, error) {
+		var id, raw string
+		if err := rows.Scan(&id, &raw); err != nil {
+			return "", false, err
+		}
+		var c Card
+		return id, json.Unmarshal([]byte(raw), &c) != nil, nil
 	}, "DELETE FROM models WHERE id = ?")
 }
 

@@ -264,6 +264,46 @@ func TestRecoveryWrongSize(t *testing.T) {
 	})
 }
 
+// TestRecoveryUnreadableCard damages one model's card in the database:
+// Open removes its row and moves its file to lost+found (never deleting
+// it), counting it, so that the list of models, which that row failed,
+// answers with the readable model.
+func TestRecoveryUnreadableCard(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := s.AddModel("kept", writeString("model kept"), fakeCheck)
+	bad, err := s.AddModel("bad", writeString("model bad"), fakeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("UPDATE models SET card = '{bad' WHERE id = ?", bad.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Models(); err == nil {
+		t.Error("Models with a damaged card: no error (the test no longer damages it)")
+	}
+	s.Close()
+
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if want := (Recovery{StrayFiles: 1, UnreadableCards: 1}); rec != want {
+		t.Errorf("recovery %+v, want %+v", rec, want)
+	}
+	if cards, err := s.Models(); err != nil || len(cards) != 1 || cards[0].ID != kept.ID {
+		t.Errorf("models %+v, %v; want the kept one alone", cards, err)
+	}
+	wantFiles(t, dir, map[string]string{
+		filepath.Join(modelsDir, kept.ID+modelExt):              "model kept",
+		filepath.Join(lostFoundDir, modelsDir, bad.ID+modelExt): "model bad",
+	})
+}
+
 // TestUnreadableJobs damages the config of jobs in every state that Open
 // looks at, and the metrics of a done one: each reads as failed with the
 // error Unreadable, beside the readable job, instead of failing the list;
@@ -775,6 +815,9 @@ func TestRecoveryDescribe(t *testing.T) {
 		{Recovery{StrayFiles: 2, WrongSize: 2}, "2 files without rows (models whose files had another size than their rows') moved to LF"},
 		{Recovery{TempFiles: 2, StrayFiles: 3, WrongSize: 1, MissingRows: 1, UnreadableJobs: 1},
 			"2 temporary files removed, 3 files without rows (1 of them models whose files had another size than their rows') moved to LF, 1 row without a file removed, 1 job failed as " + Unreadable},
+		{Recovery{StrayFiles: 1, UnreadableCards: 1}, "1 file without a row (a model whose row could not be read) moved to LF"},
+		{Recovery{StrayFiles: 4, WrongSize: 1, UnreadableCards: 2},
+			"4 files without rows (1 of them models whose files had another size than their rows'; 2 of them models whose rows could not be read) moved to LF"},
 	} {
 		if got := tc.r.Describe("LF"); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.r, got, tc.want)
