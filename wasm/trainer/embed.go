@@ -65,6 +65,12 @@ func embedWith(m *core.Model, enc *embedders, c *msg.Command) (*embedders, *msg.
 			return enc, nil, err
 		}
 	}
+	// A valid model file can still overflow on some images (a deep net
+	// multiplies its layers' gains); JSON has no NaN to send, and no
+	// threshold or template comes of such embeddings.
+	if !vec.AllFinite(values) {
+		return enc, nil, errors.New("the model's embeddings of these images are not all finite numbers (its values overflow): load or train another model")
+	}
 	for i := 0; i < len(values); i += d {
 		vec.Normalise(values[i : i+d])
 	}

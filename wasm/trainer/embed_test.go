@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"metriclab/core"
@@ -63,6 +64,16 @@ func TestEmbedOneAndMany(t *testing.T) {
 			t.Errorf("image %d: squared length %g, want 1", k, norm)
 		}
 	}
+	// Embeddings that are not finite numbers, as a model whose values
+	// overflow gives, are refused with a line that says so: JSON cannot
+	// carry them, and the page posted "encoding a message: json:
+	// unsupported value: NaN".
+	bias := params["views.1.encoder.fc2.bias"].Data
+	bias[0] = float32(math.Inf(1))
+	if _, e, err := embedWith(m, nil, samples(px[:400])); err == nil || !strings.Contains(err.Error(), "not all finite") {
+		t.Errorf("a model with an infinite bias: %v, error %v; want embeddings not all finite refused", e, err)
+	}
+	bias[0] = 0
 	delete(params, "views.2.encoder.fc2.bias")
 	if _, _, err := embedWith(m, nil, samples(nil)); err == nil {
 		t.Error("a model without views.2.encoder.fc2.bias embeds no samples without an error")
