@@ -207,8 +207,16 @@ func (r *Run) Clear() {
 	*r = Run{Trainer: r.Trainer, Loss: r.Loss, State: r.State, Workers: r.Workers}
 }
 
-// Duration writes seconds as "42s", "3m05s" or "1h02m".
+// Duration writes seconds as "42s", "3m05s" or "1h02m"; from 100 hours
+// on (and for NaN, as a rate of zero gives an ETA) "over 99h", below 0
+// "0s". A message's ETA is any float64, and time.Duration of 1e300 wraps.
 func Duration(seconds float64) string {
+	switch {
+	case !(seconds < maxDuration.Seconds()):
+		return "over 99h"
+	case seconds < 0:
+		seconds = 0
+	}
 	d := time.Duration(math.Round(seconds)) * time.Second
 	switch {
 	case d < time.Minute:
@@ -218,6 +226,10 @@ func Duration(seconds float64) string {
 	}
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
+
+// maxDuration is the first time Duration does not write in hours and
+// minutes.
+const maxDuration = 100 * time.Hour
 
 // appendPoint appends p to line, halving the line when it is full.
 func appendPoint(line []Point, p Point) []Point {

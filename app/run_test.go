@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -138,7 +139,8 @@ func TestCommand(t *testing.T) {
 }
 
 func TestDuration(t *testing.T) {
-	for s, want := range map[float64]string{0: "0s", 42.4: "42s", 59.6: "1m00s", 185: "3m05s", 3720: "1h02m"} {
+	for s, want := range map[float64]string{0: "0s", 42.4: "42s", 59.6: "1m00s", 185: "3m05s", 3720: "1h02m",
+		359999: "99h59m", 360000: "over 99h", 1e300: "over 99h", math.Inf(1): "over 99h", math.NaN(): "over 99h", -5: "0s", math.Inf(-1): "0s"} {
 		if got := Duration(s); got != want {
 			t.Errorf("Duration(%g) = %q, want %q", s, got, want)
 		}
