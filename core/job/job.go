@@ -272,7 +272,8 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	}
 	set := subset(train, classes)
 	if test != nil {
-		if len(test.Classes) != len(train.Classes) || test.Input.Size() != train.Input.Size() {
+		ti, in := test.Input, train.Input
+		if len(test.Classes) != len(train.Classes) || ti.Channels != in.Channels || ti.Height != in.Height || ti.Width != in.Width {
 			return nil, badRequest("the test set has %d classes of %d×%d×%d images, the training set %d of %d×%d×%d",
 				len(test.Classes), test.Input.Channels, test.Input.Height, test.Input.Width,
 				len(train.Classes), train.Input.Channels, train.Input.Height, train.Input.Width)

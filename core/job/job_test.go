@@ -260,11 +260,15 @@ func TestBadRequests(t *testing.T) {
 	} else {
 		j.Close()
 	}
+	// A test set of the training set's image size in another shape
+	// (8×32 against 16×16): its images are not the encoder's input (it
+	// was accepted, and evaluated as rows of 16×16).
 	other := bars(4, 6)
-	other.Input.Height, other.Input.Width = 8, 32 // same size, another shape
-	if _, err := New(barsRequest(), train, other, Options{}); err != nil {
-		t.Errorf("test set of the same image size: %v", err)
+	other.Input.Height, other.Input.Width = 8, 32
+	if _, err := New(barsRequest(), train, other, Options{}); err == nil || !strings.Contains(err.Error(), "the test set has 4 classes of 1×8×32 images") || !errors.Is(err, ErrRequest) {
+		t.Errorf("a test set of 1×8×32 beside 1×16×16: %v, want a request error", err)
 	}
+	other.Input.Height, other.Input.Width = 16, 16
 	other.Classes = other.Classes[:3]
 	if _, err := New(barsRequest(), train, other, Options{}); err == nil || !errors.Is(err, ErrRequest) {
 		t.Errorf("test set with other classes: error %v", err)
