@@ -36,73 +36,101 @@ type benchResult struct {
 	MsStep     float64 `json:"ms_per_step"`
 }
 
-func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// benchFlags are bench's flags, parsed and checked (parseBench), and the
+// loss, encoder and optimiser they make.
+type benchFlags struct {
+	mf                      modelFlags
+	device                  string
+	classes, warmup         int
+	seconds                 float64
+	tf32, resident, jsonOut bool
+
+	loss core.Loss
+	spec core.Spec
+	opt  core.OptConfig
+}
+
+// parseBench parses bench's flags and refuses what needs no device to be
+// found wrong: the flags' syntax, the flags bench does not measure, the
+// preset, the values of the flags, and the loss, encoder and optimiser
+// they make. The device, and --tf32 and --resident on it, are cmdBench's
+// to check.
+func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	var mf modelFlags
+	f := &benchFlags{}
+	mf := &f.mf
 	mf.register(fs)
 	device := registerDevice(fs)
-	classes := fs.Int("classes", 10, "number of classes of the loss head")
-	seconds := fs.Float64("seconds", 5, "measure for about this long, after warm-up")
-	warmup := fs.Int("warmup", 5, "steps run before measuring")
-	tf32 := fs.Bool("tf32", false, "cuda: let cuBLAS use TF32 tensor cores (as PyTorch's convolutions do by default)")
-	resident := fs.Bool("resident", false, "cuda: copy the batch to the device once and train on it at every step (as synthetic GPU benchmarks do); by default every step copies it from host memory")
-	jsonOut := fs.Bool("json", false, "print one JSON object")
+	fs.IntVar(&f.classes, "classes", 10, "number of classes of the loss head")
+	fs.Float64Var(&f.seconds, "seconds", 5, "measure for about this long, after warm-up")
+	fs.IntVar(&f.warmup, "warmup", 5, "steps run before measuring")
+	fs.BoolVar(&f.tf32, "tf32", false, "cuda: let cuBLAS use TF32 tensor cores (as PyTorch's convolutions do by default)")
+	fs.BoolVar(&f.resident, "resident", false, "cuda: copy the batch to the device once and train on it at every step (as synthetic GPU benchmarks do); by default every step copies it from host memory")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
+		return nil, err
 	}
 	for _, name := range []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test"} {
 		if mf.set(name) {
-			return badInput("--%s is not measured: bench times the engine's training steps on random images", name)
+			return nil, badInput("--%s is not measured: bench times the engine's training steps on random images", name)
 		}
 	}
 	// A preset's input is the one its encoder trains on (a folder's: bench
 	// has no data set).
 	if err := mf.applyPreset("", nil); err != nil {
-		return err
+		return nil, err
 	}
+	f.device = *device
 	if mf.windowed() {
-		switch *device {
+		switch f.device {
 		case "auto":
-			*device = "cpu" // the CUDA engine has no crop, so no views
+			f.device = "cpu" // the CUDA engine has no crop, so no views
 		case "cuda", "cuda-emu":
-			return badInput("device %s: the CUDA engine has no crop, so no views: bench them on the cpu (or give --views whole)", *device)
+			return nil, badInput("device %s: the CUDA engine has no crop, so no views: bench them on the cpu (or give --views whole)", f.device)
 		}
 	}
-	dev, err := resolveDevice(*device, stderr)
-	if err != nil {
-		return err
+	if f.classes < 2 || f.classes > 100000 {
+		return nil, badInput("classes %d out of range [2, 100000]", f.classes)
 	}
-	if *classes < 2 || *classes > 100000 {
-		return badInput("classes %d out of range [2, 100000]", *classes)
+	if !(f.seconds > 0) || math.IsInf(f.seconds, 1) {
+		return nil, badInput("seconds %g: want a finite value > 0", f.seconds)
 	}
-	if !(*seconds > 0) || math.IsInf(*seconds, 1) {
-		return badInput("seconds %g: want a finite value > 0", *seconds)
+	if f.warmup < 1 {
+		return nil, badInput("warmup %d must be ≥ 1", f.warmup)
 	}
-	if *warmup < 1 {
-		return badInput("warmup %d must be ≥ 1", *warmup)
+	var err error
+	if f.loss, err = mf.newLoss(); err != nil {
+		return nil, err
 	}
-	if *resident && dev == "cpu" {
-		return badInput("--resident is for the cuda devices: the CPU engine reads the batch from host memory")
-	}
-	if *tf32 && dev == "cpu" {
-		return badInput("--tf32 is for the cuda devices: the CPU engine computes in float32")
-	}
-	loss, err := mf.newLoss()
-	if err != nil {
-		return err
-	}
-	spec, err := mf.spec("mnist")
-	if err != nil {
-		return err
+	if f.spec, err = mf.spec("mnist"); err != nil {
+		return nil, err
 	}
 	if mf.input == "" { // the architecture's own input, as the peers use
-		spec.Input = core.NativeInput(mf.arch)
+		f.spec.Input = core.NativeInput(mf.arch)
 	}
-	opt, err := mf.optConfig(1 << 30)
+	if f.opt, err = mf.optConfig(1 << 30); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseBench(args, stdout)
 	if err != nil {
 		return err
 	}
-	cfg := core.TrainConfig{Batch: mf.batch, Classes: *classes, Opt: opt, Seed: mf.seed, Threads: mf.threads}
+	mf, loss, spec, opt := &f.mf, f.loss, f.spec, f.opt
+	dev, err := resolveDevice(f.device, stderr)
+	if err != nil {
+		return err
+	}
+	if f.resident && dev == "cpu" {
+		return badInput("--resident is for the cuda devices: the CPU engine reads the batch from host memory")
+	}
+	if f.tf32 && dev == "cpu" {
+		return badInput("--tf32 is for the cuda devices: the CPU engine computes in float32")
+	}
+	cfg := core.TrainConfig{Batch: mf.batch, Classes: f.classes, Opt: opt, Seed: mf.seed, Threads: mf.threads}
 	var tr core.Engine
 	if len(spec.Views) > 0 {
 		ls := []core.Loss{loss}
@@ -110,9 +138,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			l, _ := mf.newLoss() // as the first
 			ls = append(ls, l)
 		}
-		tr, err = core.NewViews(spec, ls, cfg, engineFor(dev, *tf32))
+		tr, err = core.NewViews(spec, ls, cfg, engineFor(dev, f.tf32))
 	} else {
-		tr, err = engineFor(dev, *tf32)(spec, loss, cfg)
+		tr, err = engineFor(dev, f.tf32)(spec, loss, cfg)
 	}
 	if err != nil {
 		return err
@@ -128,23 +156,23 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	labels := make([]int, mf.batch)
 	for i := range labels {
-		labels[i] = i % *classes
+		labels[i] = i % f.classes
 	}
 	step := func() error { _, err := tr.Step(x, labels); return err }
-	if again, ok := tr.(interface{ StepAgain() (float64, error) }); ok && *resident {
+	if again, ok := tr.(interface{ StepAgain() (float64, error) }); ok && f.resident {
 		if _, err := tr.Step(x, labels); err != nil {
 			return err
 		}
 		step = func() error { _, err := again.StepAgain(); return err }
 	}
-	for i := 0; i < *warmup; i++ {
+	for i := 0; i < f.warmup; i++ {
 		if err := step(); err != nil {
 			return err
 		}
 	}
 	start, cpu0 := time.Now(), cpuTime()
 	steps := 0
-	for steps == 0 || time.Since(start).Seconds() < *seconds { // one step at least
+	for steps == 0 || time.Since(start).Seconds() < f.seconds { // one step at least
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -159,13 +187,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if th, ok := tr.(interface{ Threads() int }); ok {
 		threads = th.Threads()
 	}
-	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: *tf32 && dev == "cuda", Resident: *resident, Threads: threads,
+	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: f.tf32 && dev == "cuda", Resident: f.resident, Threads: threads,
 		Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Views: msg.FormatViews(spec.Views), Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if cpu > 0 {
 		r.ImgPerCPUS = float64(steps*mf.batch) / cpu
 	}
-	if *jsonOut {
+	if f.jsonOut {
 		return json.NewEncoder(stdout).Encode(r)
 	}
 	views := ""

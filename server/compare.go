@@ -29,9 +29,26 @@ type compareRow struct {
 	TrainS float64     `json:"train_s"`
 }
 
-func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// compareFlags are compare's flags, parsed and checked (parseCompare),
+// and the losses and dimensions of its runs.
+type compareFlags struct {
+	mf                        modelFlags
+	names                     []string
+	dims                      []int
+	epochs                    int
+	trainClasses, evalClasses string
+	jsonOut, baselines        bool
+}
+
+// parseCompare parses compare's flags and refuses, before any data is
+// loaded, what they get wrong: the lists, each loss flag taken by some
+// listed loss, checkTraining's checks for every loss at every D, and the
+// classes of the open set. What depends on MNIST's images is cmdCompare's
+// to check.
+func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	var mf modelFlags
+	f := &compareFlags{}
+	mf := &f.mf
 	mf.register(fs)
 	// --loss and --dim are train's, refused here with a pointer to
 	// --losses and --dims; their usage says so.
@@ -39,91 +56,92 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Lookup("dim").Usage = "not for compare, which trains at the dimensions of --dims (refused)"
 	lossList := fs.String("losses", "all", "comma-separated losses, all, or none (the baselines alone)")
 	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions")
-	epochs := fs.Int("epochs", 2, "epochs per run")
-	trainClasses := fs.String("open-train", "0-4", "open set: classes to train on")
-	evalClasses := fs.String("open-eval", "5-9", "open set: unseen classes to evaluate on")
-	jsonOut := fs.Bool("json", false, "print one JSON object per run instead of the table")
-	baselines := fs.Bool("baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
+	fs.IntVar(&f.epochs, "epochs", 2, "epochs per run")
+	fs.StringVar(&f.trainClasses, "open-train", "0-4", "open set: classes to train on")
+	fs.StringVar(&f.evalClasses, "open-eval", "5-9", "open set: unseen classes to evaluate on")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per run instead of the table")
+	fs.BoolVar(&f.baselines, "baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
 	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
+		return nil, err
 	}
 	// compare sets the loss and D of every run from --losses and --dims:
 	// train's --loss and --dim would be ignored.
 	if mf.set("loss") {
-		return badInput("--loss: compare trains the losses of --losses; give --losses %s", mf.loss)
+		return nil, badInput("--loss: compare trains the losses of --losses; give --losses %s", mf.loss)
 	}
 	if mf.set("dim") {
-		return badInput("--dim: compare trains at the dimensions of --dims; give --dims %d", mf.dim)
+		return nil, badInput("--dim: compare trains at the dimensions of --dims; give --dims %d", mf.dim)
 	}
-	if err := mf.applyPreset("mnist", epochs); err != nil {
-		return err
+	if err := mf.applyPreset("mnist", &f.epochs); err != nil {
+		return nil, err
 	}
-	names := losses.Names()
+	f.names = losses.Names()
 	switch strings.TrimSpace(*lossList) {
 	case "all":
 	case "none": // the baselines alone
-		if !*baselines {
-			return badInput("--losses none compares the baselines alone, and --baselines=false leaves them out: nothing to compare")
+		if !f.baselines {
+			return nil, badInput("--losses none compares the baselines alone, and --baselines=false leaves them out: nothing to compare")
 		}
-		names = nil
+		f.names = nil
 	default:
-		names = splitList(*lossList)
-		if i := repeated(names); i >= 0 {
-			return badInput("losses %q: %s is listed twice", *lossList, names[i])
+		f.names = splitList(*lossList)
+		if i := repeated(f.names); i >= 0 {
+			return nil, badInput("losses %q: %s is listed twice", *lossList, f.names[i])
 		}
 	}
-	var dims []int
 	for _, s := range splitList(*dimList) {
 		d, err := strconv.Atoi(s)
 		if err != nil {
-			return badInput("dims %q: %q is not an integer", *dimList, s)
+			return nil, badInput("dims %q: %q is not an integer", *dimList, s)
 		}
-		dims = append(dims, d)
+		f.dims = append(f.dims, d)
 	}
-	if i := repeated(dims); i >= 0 {
-		return badInput("dims %q: %d is listed twice", *dimList, dims[i])
+	if i := repeated(f.dims); i >= 0 {
+		return nil, badInput("dims %q: %d is listed twice", *dimList, f.dims[i])
 	}
 	// Validate every combination before the first hour of training: the
-	// loss flags, each taken by some listed loss, the loss and the
-	// encoder of each, and the rest, which they share, by preparing the
-	// first one's closed-set and open-set training.
+	// loss flags, each taken by some listed loss, and the training of
+	// each loss at each D but for its data, which cmdCompare checks by
+	// preparing the first one's closed-set and open-set training.
 	mf.shared = true
-	if err := mf.unusedLossFlag(names, dims[0]); err != nil {
-		return err
+	if err := mf.unusedLossFlag(f.names, f.dims[0]); err != nil {
+		return nil, err
 	}
-	for _, name := range names {
-		for _, d := range dims {
+	for _, name := range f.names {
+		for _, d := range f.dims {
 			mf.loss, mf.dim = name, d
-			l, err := mf.newLoss()
-			if err != nil {
-				return err
-			}
-			if err := job.CheckBatch(l, mf.batch); err != nil { // before any training: only the first loss is prepared below
-				return inputError{err}
-			}
-			if _, err := mf.spec("mnist"); err != nil {
-				return err
+			if _, err := checkTraining(mf, "mnist", f.epochs, 5000); err != nil {
+				return nil, err
 			}
 		}
 	}
-	for _, classes := range []string{*trainClasses, *evalClasses} {
+	for _, classes := range []string{f.trainClasses, f.evalClasses} {
 		if _, err := data.TrainClasses(classes, data.Numbered(10)); err != nil {
-			return inputError{err}
+			return nil, inputError{err}
 		}
 	}
-	if err := disjointClasses("open-train", "open-eval", *trainClasses, *evalClasses, data.Numbered(10)); err != nil {
+	if err := disjointClasses("open-train", "open-eval", f.trainClasses, f.evalClasses, data.Numbered(10)); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseCompare(args, stdout)
+	if err != nil {
 		return err
 	}
+	mf, names, dims := &f.mf, f.names, f.dims
 	if len(names) > 0 {
 		mf.loss, mf.dim = names[0], dims[0]
-		for _, classes := range []string{"", *trainClasses} {
-			cfg, err := prepareTraining(&mf, plainSource, "mnist", "train", classes, *epochs, 5000, "cpu")
+		for _, classes := range []string{"", f.trainClasses} {
+			cfg, err := prepareTraining(mf, plainSource, "mnist", "train", classes, f.epochs, 5000, "cpu")
 			if err != nil {
 				return err
 			}
 			cfg.job.Close()
 		}
-		if _, err := plainSource.loadSubset("mnist", "test", *evalClasses, core.MNISTInput); err != nil {
+		if _, err := plainSource.loadSubset("mnist", "test", f.evalClasses, core.MNISTInput); err != nil {
 			return err
 		}
 	}
@@ -131,13 +149,13 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(views) == 1 {
 		views = nil // one window is a crop
 	}
-	if !*jsonOut {
+	if !f.jsonOut {
 		arch := mf.arch
 		if len(views) > 0 {
 			arch += " of views " + msg.FormatViews(views)
 		}
 		fmt.Fprintf(stdout, "%s on MNIST, %s, batch %d, %s; closed set: all classes; open set: train %s, evaluate %s.\n",
-			arch, msg.Plural(*epochs, "epoch", "epochs"), mf.batch, mf.opt, *trainClasses, *evalClasses)
+			arch, msg.Plural(f.epochs, "epoch", "epochs"), mf.batch, mf.opt, f.trainClasses, f.evalClasses)
 		if note := mf.lossFlagsNote(names, dims[0]); note != "" {
 			fmt.Fprintln(stdout, note)
 		}
@@ -146,7 +164,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
 	emit := func(row compareRow) {
-		if *jsonOut {
+		if f.jsonOut {
 			json.NewEncoder(stdout).Encode(row)
 			return
 		}
@@ -159,9 +177,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			c.ClosedSet.Accuracy, c.Verification.Accuracy, c.Verification.EER, c.Retrieval.MAPAtR,
 			o.Verification.Accuracy, o.Verification.EER, o.Retrieval.MAPAtR)
 	}
-	if *baselines {
+	if f.baselines {
 		for _, metric := range []string{"cosine", "whiten", "linear"} {
-			row, err := rawCompareRow(metric, *trainClasses, *evalClasses, mf.seed)
+			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed)
 			if err != nil {
 				return err
 			}
@@ -175,14 +193,14 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			start := time.Now()
 			run++
 			report, done := runProgress(stderr, isTerminal(stderr), run, runs, fmt.Sprintf("%s D=%d", name, d))
-			closed, err := trainEval(ctx, &mf, *epochs, "", "", report)
+			closed, err := trainEval(ctx, mf, f.epochs, "", "", report)
 			done()
 			if err != nil {
 				return fmt.Errorf("%s D=%d: %w", name, d, err)
 			}
 			run++
 			report, done = runProgress(stderr, isTerminal(stderr), run, runs, fmt.Sprintf("%s D=%d open set", name, d))
-			open, err := trainEval(ctx, &mf, *epochs, *trainClasses, *evalClasses, report)
+			open, err := trainEval(ctx, mf, f.epochs, f.trainClasses, f.evalClasses, report)
 			done()
 			if err != nil {
 				return fmt.Errorf("%s D=%d open set: %w", name, d, err)

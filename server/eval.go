@@ -29,80 +29,103 @@ type evalOutput struct {
 	Expand int    `json:"expand,omitempty"` // --expand: the neighbours each evaluated embedding is the mean of
 }
 
-func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	modelPath := fs.String("model", "", "model file (.safetensors), several separated by commas to evaluate their ensemble (unit embeddings concatenated: the cosine is the mean of theirs), or 'raw' to evaluate raw pixels")
-	dataName := fs.String("data", "mnist", "evaluation data: mnist (its test split), or a folder")
-	classSpec := fs.String("classes", "", "evaluate on these classes only, by number or by name, e.g. 5-9 or s21-s40 (default all)")
-	fitSpec := fs.String("fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, by number or by name, e.g. 0-4 (default: the evaluated identities the training split has, or every training identity when it has none of them, the --unknown ones left out)")
-	align := fs.Bool("align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
-	split := fs.String("split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
-	pcaK := fs.Int("pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
-	unknownSpec := fs.String("unknown", "", "open-set identification: classes whose images (of the evaluated split) are probes of unseen identities, by number or by name; the evaluated identities are enrolled, and the unknown ones fit no metric")
-	metricName := fs.String("metric", "cosine", "metric: cosine, euclidean, whiten (PCA, then Mahalanobis with the within-class covariance) or linear (learned Mahalanobis W, NCA)")
-	input := fs.String("input", "", "with --model raw: input shape CxHxW of a folder's images (default 1x32x32; mnist is 1x28x28 only)")
-	jsonOut := fs.Bool("json", false, "print one JSON object")
-	seed := fs.Int64("seed", 1, "seed of the verification pairs and gallery split")
-	maxQueries := fs.Int("max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
-	expand := fs.Int("expand", 0, expandUsage)
-	flipTest := fs.Bool("flip-test", false, "embed every image and its mirror and average the two (default: as the model was trained, see train --flip-test)")
+// evalFlags are eval's flags, parsed and checked (parseEval).
+type evalFlags struct {
+	fs                                        *flag.FlagSet
+	model, data, classes, fit, split, unknown string
+	metric, input                             string
+	align, jsonOut, flipTest                  bool
+	pca, maxQueries, expand                   int
+	seed                                      int64
+}
+
+// parseEval parses eval's flags and refuses what needs no model file and
+// no data to be found wrong: the flags' syntax and the values and
+// combinations of the flags. The model, the data, and the classes of
+// --classes, --fit-classes and --unknown are cmdEval's to check.
+func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
+	f := &evalFlags{fs: flag.NewFlagSet("eval", flag.ContinueOnError)}
+	fs := f.fs
+	fs.StringVar(&f.model, "model", "", "model file (.safetensors), several separated by commas to evaluate their ensemble (unit embeddings concatenated: the cosine is the mean of theirs), or 'raw' to evaluate raw pixels")
+	fs.StringVar(&f.data, "data", "mnist", "evaluation data: mnist (its test split), or a folder")
+	fs.StringVar(&f.classes, "classes", "", "evaluate on these classes only, by number or by name, e.g. 5-9 or s21-s40 (default all)")
+	fs.StringVar(&f.fit, "fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, by number or by name, e.g. 0-4 (default: the evaluated identities the training split has, or every training identity when it has none of them, the --unknown ones left out)")
+	fs.BoolVar(&f.align, "align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
+	fs.StringVar(&f.split, "split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
+	fs.IntVar(&f.pca, "pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
+	fs.StringVar(&f.unknown, "unknown", "", "open-set identification: classes whose images (of the evaluated split) are probes of unseen identities, by number or by name; the evaluated identities are enrolled, and the unknown ones fit no metric")
+	fs.StringVar(&f.metric, "metric", "cosine", "metric: cosine, euclidean, whiten (PCA, then Mahalanobis with the within-class covariance) or linear (learned Mahalanobis W, NCA)")
+	fs.StringVar(&f.input, "input", "", "with --model raw: input shape CxHxW of a folder's images (default 1x32x32; mnist is 1x28x28 only)")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the verification pairs and gallery split")
+	fs.IntVar(&f.maxQueries, "max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	fs.IntVar(&f.expand, "expand", 0, expandUsage)
+	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two (default: as the model was trained, see train --flip-test)")
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return nil, err
+	}
+	if f.model == "" {
+		return nil, badInput("--model is required (a .safetensors file, or raw)")
+	}
+	if f.maxQueries < 0 {
+		return nil, badInput("max-queries %d must be ≥ 0", f.maxQueries)
+	}
+	if f.pca < 1 {
+		return nil, badInput("pca %d must be ≥ 1", f.pca)
+	}
+	if f.expand < 0 {
+		return nil, badInput("expand %d must be ≥ 0 (0: off)", f.expand)
+	}
+	if !slices.Contains(evalMetrics, f.metric) {
+		return nil, badInput("unknown metric %q (want %s)", f.metric, strings.Join(evalMetrics, ", "))
+	}
+	if flagGiven(fs, "pca") && f.metric != "whiten" {
+		return nil, badInput("--pca is for --metric whiten, not %s", f.metric)
+	}
+	if f.expand > 0 && f.metric != "cosine" && f.metric != "euclidean" {
+		return nil, badInput("--expand moves the evaluated embeddings only, and %s is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", f.metric)
+	}
+	if f.expand > 0 && f.unknown != "" {
+		return nil, badInput("--expand and --unknown: the unknown probes are not among the evaluated images that --expand moves; give one or the other")
+	}
+	if f.input != "" && f.model != "raw" {
+		return nil, badInput("--input is for --model raw: a model file has its own input")
+	}
+	if f.split != "test" && f.split != "all" {
+		return nil, badInput("split %q: want test or all", f.split)
+	}
+	return f, nil
+}
+
+func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseEval(args, stdout)
+	if err != nil {
 		return err
-	}
-	if *modelPath == "" {
-		return badInput("--model is required (a .safetensors file, or raw)")
-	}
-	if *maxQueries < 0 {
-		return badInput("max-queries %d must be ≥ 0", *maxQueries)
-	}
-	if *pcaK < 1 {
-		return badInput("pca %d must be ≥ 1", *pcaK)
-	}
-	if *expand < 0 {
-		return badInput("expand %d must be ≥ 0 (0: off)", *expand)
-	}
-	if !slices.Contains(evalMetrics, *metricName) {
-		return badInput("unknown metric %q (want %s)", *metricName, strings.Join(evalMetrics, ", "))
-	}
-	if flagGiven(fs, "pca") && *metricName != "whiten" {
-		return badInput("--pca is for --metric whiten, not %s", *metricName)
-	}
-	if *expand > 0 && *metricName != "cosine" && *metricName != "euclidean" {
-		return badInput("--expand moves the evaluated embeddings only, and %s is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", *metricName)
-	}
-	if *expand > 0 && *unknownSpec != "" {
-		return badInput("--expand and --unknown: the unknown probes are not among the evaluated images that --expand moves; give one or the other")
-	}
-	if *input != "" && *modelPath != "raw" {
-		return badInput("--input is for --model raw: a model file has its own input")
 	}
 	var flip *bool
-	if flagGiven(fs, "flip-test") {
-		flip = flipTest
+	if flagGiven(f.fs, "flip-test") {
+		flip = &f.flipTest
 	}
-	embed, spec, model, ensemble, err := loadEnsemble(*modelPath, *dataName, *input, flip)
+	embed, spec, model, ensemble, err := loadEnsemble(f.model, f.data, f.input, flip)
 	if err != nil {
 		return err
 	}
-	if *split != "test" && *split != "all" {
-		return badInput("split %q: want test or all", *split)
-	}
-	if model != nil && !flagGiven(fs, "align") {
-		*align = model.Meta.Provenance.Align
-		if *align && *dataName == "mnist" {
-			return badInput("%s was trained on photos aligned by the eyes (train --align); mnist's digits are not photos to align: give --align=false to embed them as they are", *modelPath)
+	if model != nil && !flagGiven(f.fs, "align") {
+		f.align = model.Meta.Provenance.Align
+		if f.align && f.data == "mnist" {
+			return badInput("%s was trained on photos aligned by the eyes (train --align); mnist's digits are not photos to align: give --align=false to embed them as they are", f.model)
 		}
 	}
-	src, err := newSource(*align, 0, stderr)
+	src, err := newSource(f.align, 0, stderr)
 	if err != nil {
 		return err
 	}
-	sets, err := loadEvalSets(src, *dataName, *split, *classSpec, *fitSpec, *unknownSpec, spec.Input, *seed)
+	sets, err := loadEvalSets(src, f.data, f.split, f.classes, f.fit, f.unknown, spec.Input, f.seed)
 	if err != nil {
 		return err
 	}
 	test := sets.test
-	if err := checkEvaluable(test, *dataName, *split); err != nil {
+	if err := checkEvaluable(test, f.data, f.split); err != nil {
 		return err
 	}
 	// The training images fit a metric and give the class centres and
@@ -110,7 +133,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	// cosine and Euclidean distances on other identities need none of them.
 	same := slices.Equal(sets.fitClasses, test.Classes)
 	var trainE eval.Embeddings
-	if fits := *metricName == "whiten" || *metricName == "linear"; fits || same {
+	if fits := f.metric == "whiten" || f.metric == "linear"; fits || same {
 		train, err := sets.loadFit()
 		if err != nil {
 			return err
@@ -124,11 +147,11 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	own := testE // the embeddings as the model gives them, for its classifier
-	if *expand > 0 {
-		*expand = min(*expand, testE.N)
-		testE = eval.Expand(testE, *expand)
+	if f.expand > 0 {
+		f.expand = min(f.expand, testE.N)
+		testE = eval.Expand(testE, f.expand)
 	}
-	metric, err := fitMetric(*metricName, trainE, *pcaK, *seed)
+	metric, err := fitMetric(f.metric, trainE, f.pca, f.seed)
 	if err != nil {
 		return err
 	}
@@ -136,14 +159,14 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if !same {
 		centres = eval.Embeddings{} // other identities: centres from a gallery of the test images
 	}
-	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: *seed, MaxQueries: *maxQueries})
+	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: f.seed, MaxQueries: f.maxQueries})
 	if model != nil && !ensemble && slices.Equal(model.Meta.Classes, test.Classes) {
 		if w, b, ok := model.Meta.Spec.ClassWeights(model.Params); ok {
 			acc := eval.ClassifierAccuracy(own, w, b, b == nil)
 			rep.ClosedSet.Classifier = &acc
 		}
 	}
-	if *expand > 0 {
+	if f.expand > 0 {
 		// Evaluate's open set takes identities of the evaluated images
 		// as unknown: expanded, they were drawn towards the enrolled ones.
 		rep.Identification.OpenSet = nil
@@ -158,15 +181,15 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		// images (eval.GallerySplit), the rest their known probes.
 		gallery, known := trainE, testE
 		if !same {
-			gallery, known = eval.GallerySplit(testE, *seed)
+			gallery, known = eval.GallerySplit(testE, f.seed)
 		}
 		open := eval.OpenSetIdentification(gallery, known, unknownE, metric)
 		rep.Identification.OpenSet = &open
 	}
 	// The metric as --metric names it: whiten and linear are both a
 	// Mahalanobis metric (metric.Name()), fitted otherwise.
-	out := evalOutput{Report: rep, Model: *modelPath, Metric: *metricName, Data: *dataName, Probes: testE.N, Expand: *expand}
-	if *jsonOut {
+	out := evalOutput{Report: rep, Model: f.model, Metric: f.metric, Data: f.data, Probes: testE.N, Expand: f.expand}
+	if f.jsonOut {
 		return json.NewEncoder(stdout).Encode(out)
 	}
 	printReport(stdout, out)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"metriclab/core"
@@ -12,29 +13,43 @@ import (
 	"metriclab/losses"
 )
 
+// parseJoin parses join's flags and refuses what needs no file to be
+// found wrong: fewer than 2 model files, an empty name, no --out. It
+// returns the model files and --out, which cmdJoin reads and checks.
+func parseJoin(args []string, stdout io.Writer) (paths []string, out string, err error) {
+	fs := flag.NewFlagSet("join", flag.ContinueOnError)
+	models := fs.String("model", "", "model files (.safetensors) separated by commas, 2 or more, of one recipe: the same architecture, input, D, loss and classes (seeds and windows may differ); their views together at most 8")
+	fs.StringVar(&out, "out", "", "the joined model file to write")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return nil, "", err
+	}
+	paths = splitList(*models)
+	if len(paths) < 2 {
+		return nil, "", badInput("--model %q: want 2 or more model files separated by commas", *models)
+	}
+	if slices.Contains(paths, "") {
+		return nil, "", badInput("--model %q: an empty file name", *models)
+	}
+	if err := requireOut(out); err != nil {
+		return nil, "", err
+	}
+	return paths, out, nil
+}
+
 // cmdJoin joins model files into one model of views (core.JoinModels):
 // the ensemble that eval --model a,b evaluates, as one file that the
 // Verify page and the server load. Ctrl-C stops it before it writes; once
 // it writes, the model is finished.
 func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("join", flag.ContinueOnError)
-	models := fs.String("model", "", "model files (.safetensors) separated by commas, 2 or more, of one recipe: the same architecture, input, D, loss and classes (seeds and windows may differ); their views together at most 8")
-	out := fs.String("out", "", "the joined model file to write")
-	if err := parseFlags(fs, args, stdout); err != nil {
+	paths, out, err := parseJoin(args, stdout)
+	if err != nil {
 		return err
 	}
-	paths := splitList(*models)
-	if len(paths) < 2 {
-		return badInput("--model %q: want 2 or more model files separated by commas", *models)
-	}
-	if err := checkOutput(*out); err != nil {
+	if err := checkOutput(out); err != nil {
 		return err
 	}
 	ms := make([]*core.Model, len(paths))
 	for i, path := range paths {
-		if path == "" {
-			return badInput("--model %q: an empty file name", *models)
-		}
 		m, err := core.ReadModel(path)
 		if err != nil {
 			return inputError{err}
@@ -51,7 +66,7 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return inputError{err}
 	}
-	if err := core.WriteModel(*out, m); err != nil {
+	if err := core.WriteModel(out, m); err != nil {
 		return err
 	}
 	threshold := fmt.Sprintf("threshold %.3f and FAR %.4f: the members', weighted by their views (not measured on the joined model)", m.Meta.Threshold, m.Meta.FAR)
@@ -68,6 +83,6 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	default:
 		threshold += fmt.Sprintf("; of the %d members, %d held nothing out and gives none", len(ms), without)
 	}
-	fmt.Fprintf(stderr, "wrote %s: %d views (%s), %s\n", *out, len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), threshold)
+	fmt.Fprintf(stderr, "wrote %s: %d views (%s), %s\n", out, len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), threshold)
 	return nil
 }

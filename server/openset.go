@@ -141,63 +141,83 @@ func isTrainTestFolder(name string) bool {
 	return err1 == nil && err2 == nil && st1.IsDir() && st2.IsDir()
 }
 
-// cmdOpenSet trains a recipe on some identities and evaluates it on others
-// it never saw, beside raw pixels and the classic metrics on the same
-// pairs, and prints a markdown table.
-func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// parseOpenSet parses openset's flags and every --variant's, and refuses
+// what needs no data to be found wrong: the flags' syntax, the variants
+// (each parsed as the command line with its flags added), the preset,
+// --align-turns, an ensemble of other images, and checkTraining's checks
+// for every run. It returns the runs: the recipe, then its variants. The
+// data and its classes are cmdOpenSet's to check.
+func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 	base := newOpenSetFlags()
 	if err := parseFlags(base.fs, args, stdout); err != nil {
-		return err
+		return nil, err
 	}
 	if base.maxQueries < 0 {
-		return badInput("max-queries %d must be ≥ 0", base.maxQueries)
+		return nil, badInput("max-queries %d must be ≥ 0", base.maxQueries)
 	}
 	if base.expand < 0 {
-		return badInput("expand %d must be ≥ 0 (0: off)", base.expand)
+		return nil, badInput("expand %d must be ≥ 0 (0: off)", base.expand)
 	}
 	if base.ensemble && len(base.variants) == 0 {
-		return badInput("--ensemble needs runs to combine: give one --variant or more")
+		return nil, badInput("--ensemble needs runs to combine: give one --variant or more")
 	}
 	// Validate every variant before the first hour of training.
 	runs := []*openSetFlags{base}
 	for _, v := range base.variants {
 		f := newOpenSetFlags()
 		if strings.TrimSpace(v) == "" { // it would train the recipe again
-			return badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
+			return nil, badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
 		}
 		var extra []string
 		for _, kv := range strings.Fields(v) {
 			name, value, ok := strings.Cut(kv, "=")
 			if !ok || name == "variant" {
-				return badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
+				return nil, badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
 			}
 			if slices.Contains(openSetOnly, name) {
-				return badInput("variant %q: %s is the open set's, one for every run: give --%s outside --variant", v, name, name)
+				return nil, badInput("variant %q: %s is the open set's, one for every run: give --%s outside --variant", v, name, name)
 			}
 			extra = append(extra, "--"+name+"="+value)
 		}
 		if err := parseFlags(f.fs, append(append([]string(nil), args...), extra...), io.Discard); err != nil {
-			return badInput("variant %q: %v", v, err)
+			return nil, badInput("variant %q: %v", v, err)
 		}
 		f.variant = v
 		runs = append(runs, f)
 	}
 	for _, f := range runs {
 		if err := f.mf.applyPreset(f.data, &f.epochs); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := f.mf.newLoss(); err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkTurns(f.align, f.alignTurns); err != nil {
-			return inVariant(f.variant, err)
+			return nil, inVariant(f.variant, err)
 		}
 	}
 	if base.ensemble {
 		if err := sameImages(runs); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	for _, f := range runs {
+		if _, err := checkTraining(&f.mf, f.data, f.epochs, f.valN); err != nil {
+			return nil, inVariant(f.variant, err)
+		}
+	}
+	return runs, nil
+}
+
+// cmdOpenSet trains a recipe on some identities and evaluates it on others
+// it never saw, beside raw pixels and the classic metrics on the same
+// pairs, and prints a markdown table.
+func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	runs, err := parseOpenSet(args, stdout)
+	if err != nil {
+		return err
+	}
+	base := runs[0]
 	// Each data set is loaded once (a memo per source): the split's probe,
 	// the evaluation, every run's check, the baselines and the runs only
 	// read what they load. With --align, the photos are so aligned once

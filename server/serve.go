@@ -62,67 +62,94 @@ type serveConfig struct {
 	Logger   *log.Logger
 }
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// serveFlags are serve's flags, parsed and checked (parseServe), with
+// the token and the hosts allowed they make.
+type serveFlags struct {
+	addr, web, precompress, dataDir, token string
+	maxUpload, maxJobMemory                int64
+	maxJobs, maxSSE, maxSSEClient, threads int
+
+	generated bool // the token was generated, to be printed
+	hosts     *api.Hosts
+}
+
+// parseServe parses serve's flags and refuses what needs no file and no
+// network to be found wrong: the flags' syntax, the bounds, and (unless
+// --precompress, which needs none of them) --data-dir, --token and the
+// hosts. --web, the address (listened on) and the data directory are
+// cmdServe's to check.
+func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8000", "listen on this host:port")
-	web := fs.String("web", "web", "the web root (built by make run)")
-	precompress := fs.String("precompress", "", "write FILE.gz and FILE.br next to FILE (a built .wasm), then exit")
-	dataDir := fs.String("data-dir", api.DefaultDataDir, "models, jobs and data sets (SQLite and files)")
-	token := fs.String("token", "", "writes need Authorization: Bearer TOKEN (one is generated when --addr is not loopback)")
-	maxUpload := fs.Int64("max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
-	maxJobs := fs.Int("max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
-	maxJobMemory := fs.Int64("max-job-memory", 0, "largest memory a CPU job's training may take, in bytes (an estimate from the model and the batch); 0: half of this machine's memory (or of its cgroup's limit; 8 GiB where neither can be read), -1: no bound")
-	maxSSE := fs.Int("max-sse", api.DefaultMaxSSE, "concurrent job event streams")
-	maxSSEClient := fs.Int("max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
+	f := &serveFlags{}
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8000", "listen on this host:port")
+	fs.StringVar(&f.web, "web", "web", "the web root (built by make run)")
+	fs.StringVar(&f.precompress, "precompress", "", "write FILE.gz and FILE.br next to FILE (a built .wasm), then exit")
+	fs.StringVar(&f.dataDir, "data-dir", api.DefaultDataDir, "models, jobs and data sets (SQLite and files)")
+	fs.StringVar(&f.token, "token", "", "writes need Authorization: Bearer TOKEN (one is generated when --addr is not loopback)")
+	fs.Int64Var(&f.maxUpload, "max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
+	fs.IntVar(&f.maxJobs, "max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
+	fs.Int64Var(&f.maxJobMemory, "max-job-memory", 0, "largest memory a CPU job's training may take, in bytes (an estimate from the model and the batch); 0: half of this machine's memory (or of its cgroup's limit; 8 GiB where neither can be read), -1: no bound")
+	fs.IntVar(&f.maxSSE, "max-sse", api.DefaultMaxSSE, "concurrent job event streams")
+	fs.IntVar(&f.maxSSEClient, "max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
 	allowedHosts := fs.String("allowed-hosts", "", "host names the server answers to besides localhost and IP addresses, comma-separated (.example.org: the domain and its names), e.g. a classroom's name")
-	threads := fs.Int("threads", 0, threadsDoc)
+	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
 	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
+		return nil, err
 	}
-	if *threads < 0 || *threads > 1024 {
-		return badInput("threads %d out of range [0, 1024] (0: one per CPU)", *threads)
+	if f.threads < 0 || f.threads > 1024 {
+		return nil, badInput("threads %d out of range [0, 1024] (0: one per CPU)", f.threads)
 	}
 	// The API would take a bound below 1 for its default.
 	for _, b := range []struct {
 		name string
 		v    int64
-	}{{"max-upload", *maxUpload}, {"max-jobs-per-client", int64(*maxJobs)}, {"max-sse", int64(*maxSSE)}, {"max-sse-per-client", int64(*maxSSEClient)}} {
+	}{{"max-upload", f.maxUpload}, {"max-jobs-per-client", int64(f.maxJobs)}, {"max-sse", int64(f.maxSSE)}, {"max-sse-per-client", int64(f.maxSSEClient)}} {
 		if b.v < 1 {
-			return badInput("%s %d must be ≥ 1", b.name, b.v)
+			return nil, badInput("%s %d must be ≥ 1", b.name, b.v)
 		}
 	}
-	if *maxJobMemory < -1 {
-		return badInput("max-job-memory %d must be ≥ -1", *maxJobMemory)
+	if f.maxJobMemory < -1 {
+		return nil, badInput("max-job-memory %d must be ≥ -1", f.maxJobMemory)
 	}
-	if *precompress != "" {
-		return precompressFile(ctx, *precompress)
+	if f.precompress != "" {
+		return f, nil
 	}
-	if *dataDir == "" { // the API would take it for its default
-		return badInput("--data-dir is empty: want a folder (default %s)", api.DefaultDataDir)
+	if f.dataDir == "" { // the API would take it for its default
+		return nil, badInput("--data-dir is empty: want a folder (default %s)", api.DefaultDataDir)
 	}
-	tok, generated, err := api.RequireToken(*addr, *token)
+	var err error
+	if f.token, f.generated, err = api.RequireToken(f.addr, f.token); err != nil {
+		return nil, badInput("%v", err)
+	}
+	if f.hosts, err = api.NewHosts(f.addr, splitList(*allowedHosts)); err != nil { // empty items are skipped
+		return nil, badInput("%v", err)
+	}
+	return f, nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseServe(args, stdout)
 	if err != nil {
-		return badInput("%v", err)
+		return err
 	}
-	hosts, err := api.NewHosts(*addr, splitList(*allowedHosts)) // empty items are skipped
-	if err != nil {
-		return badInput("%v", err)
+	if f.precompress != "" {
+		return precompressFile(ctx, f.precompress)
 	}
 	// What the flags name is checked before anything is created: the
 	// page's binary in --web, the address (listened on now), then the data
 	// directory, which the API creates.
-	if err := checkWebDir(*web); err != nil {
+	if err := checkWebDir(f.web); err != nil {
 		return inputError{err}
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return badInput("listen on %s: %v", *addr, err)
+		return badInput("listen on %s: %v", f.addr, err)
 	}
 	defer ln.Close()
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
-	acfg := api.Config{DataDir: *dataDir, Token: tok, Version: version, Hosts: hosts,
-		MaxUpload: *maxUpload, MaxJobsPerClient: *maxJobs, MaxJobMemory: *maxJobMemory, MaxSSE: *maxSSE, MaxSSEPerClient: *maxSSEClient, Logger: logger,
-		JobOptions: job.Options{Threads: *threads}, WriteTimeout: defaultTimeouts.write}
+	acfg := api.Config{DataDir: f.dataDir, Token: f.token, Version: version, Hosts: f.hosts,
+		MaxUpload: f.maxUpload, MaxJobsPerClient: f.maxJobs, MaxJobMemory: f.maxJobMemory, MaxSSE: f.maxSSE, MaxSSEPerClient: f.maxSSEClient, Logger: logger,
+		JobOptions: job.Options{Threads: f.threads}, WriteTimeout: defaultTimeouts.write}
 	if gpu, err := probeCUDA(); err == nil {
 		acfg.CUDA = engineFor("cuda", false)
 		logger.Printf("jobs on device cuda train on %s", gpu)
@@ -131,14 +158,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var pe *os.PathError
 	switch {
 	case errors.As(err, &pe):
-		return badInput("data-dir %s: %v", *dataDir, err)
+		return badInput("data-dir %s: %v", f.dataDir, err)
 	case err != nil:
 		return err
 	}
 	// After the HTTP server has shut down: the running job saves a
 	// checkpoint and becomes "interrupted".
 	defer a.Close()
-	cfg := serveConfig{WebDir: *web, Version: version, API: a, Logger: logger}
+	cfg := serveConfig{WebDir: f.web, Version: version, API: a, Logger: logger}
 	if dir, err := data.MNISTDir(); err != nil {
 		logger.Printf("MNIST not found, the page cannot train on it: %v", err)
 	} else {
@@ -148,14 +175,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv := newHTTPServer(hosts.Guard(h), defaultTimeouts)
+	srv := newHTTPServer(f.hosts.Guard(h), defaultTimeouts)
 	srv.RegisterOnShutdown(a.EndStreams) // Shutdown waits for the event streams
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	if generated { // once the flags are taken: a server that does not start has no token
-		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", tok)
+	if f.generated { // once the flags are taken: a server that does not start has no token
+		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", f.token)
 	}
-	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (Ctrl-C stops)\n", h.version, serveURL(*addr, ln.Addr()))
+	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (Ctrl-C stops)\n", h.version, serveURL(f.addr, ln.Addr()))
 	select {
 	case err := <-done:
 		return err

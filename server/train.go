@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"metriclab/core"
+	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/core/msg"
 )
@@ -35,66 +36,98 @@ type progress struct {
 	ValClosedSetAcc *float64 `json:"val_closed_set_accuracy,omitempty"`
 }
 
-func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// trainFlags are train's flags, parsed and checked (parseTrain).
+type trainFlags struct {
+	mf                                 modelFlags
+	data, classes, split, out, device  string
+	epochs, valN, logEvery, alignTurns int
+	align, jsonOut                     bool
+}
+
+// parseTrain parses train's flags and refuses what needs no data, no
+// device and no file to be found wrong: the flags' syntax, the preset,
+// --split, --log-every, --out given, --align-turns and checkTraining's
+// checks. The device, the --out file (checkOutput) and the data and its
+// --classes are cmdTrain's to check.
+func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	var mf modelFlags
-	mf.register(fs)
-	dataName := fs.String("data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
-	epochs := fs.Int("epochs", 3, "passes over the training data")
-	classSpec := fs.String("classes", "", "train on these classes only, by number or by name, e.g. 0-4, 0,2,4 or s01-s20 (default all)")
-	align := fs.Bool("align", false, "find the face of every photo of a folder and align it by the eyes, as the Verify page does (photos without one usable face are skipped and counted)")
-	alignTurns := fs.Int("align-turns", 0, alignTurnsUsage)
-	split := fs.String("split", "train", "train: the training split; all: every image of a folder of identities (for an open set: evaluate others with eval --split all)")
-	out := fs.String("out", "", "model file to write (.safetensors), required")
-	jsonOut := fs.Bool("json", false, "print one JSON object per line instead of a progress bar")
-	valN := fs.Int("val", 5000, "training images held out to choose the verification threshold (at most a tenth, at least 2 per identity of 5 images or more; 0: none)")
-	logEvery := fs.Int("log-every", 50, "with --json, print progress every N steps")
+	f := &trainFlags{}
+	f.mf.register(fs)
+	fs.StringVar(&f.data, "data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
+	fs.IntVar(&f.epochs, "epochs", 3, "passes over the training data")
+	fs.StringVar(&f.classes, "classes", "", "train on these classes only, by number or by name, e.g. 0-4, 0,2,4 or s01-s20 (default all)")
+	fs.BoolVar(&f.align, "align", false, "find the face of every photo of a folder and align it by the eyes, as the Verify page does (photos without one usable face are skipped and counted)")
+	fs.IntVar(&f.alignTurns, "align-turns", 0, alignTurnsUsage)
+	fs.StringVar(&f.split, "split", "train", "train: the training split; all: every image of a folder of identities (for an open set: evaluate others with eval --split all)")
+	fs.StringVar(&f.out, "out", "", "model file to write (.safetensors), required")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per line instead of a progress bar")
+	fs.IntVar(&f.valN, "val", 5000, "training images held out to choose the verification threshold (at most a tenth, at least 2 per identity of 5 images or more; 0: none)")
+	fs.IntVar(&f.logEvery, "log-every", 50, "with --json, print progress every N steps")
 	device := registerDevice(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
+		return nil, err
 	}
-	if err := mf.applyPreset(*dataName, epochs); err != nil {
-		return err
+	f.device = *device
+	if err := f.mf.applyPreset(f.data, &f.epochs); err != nil {
+		return nil, err
 	}
-	if *device == "auto" && mf.windowed() {
-		*device = "cpu" // the CUDA engine has no crop, so no views
+	if f.split != "train" && f.split != "all" {
+		return nil, badInput("split %q: want train or all", f.split)
 	}
-	dev, err := resolveDevice(*device, stderr)
+	if f.logEvery < 1 {
+		return nil, badInput("log-every %d must be ≥ 1", f.logEvery)
+	}
+	if err := requireOut(f.out); err != nil {
+		return nil, err
+	}
+	if err := checkTurns(f.align, f.alignTurns); err != nil {
+		return nil, err
+	}
+	if _, err := checkTraining(&f.mf, f.data, f.epochs, f.valN); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseTrain(args, stdout)
 	if err != nil {
 		return err
 	}
-	if *split != "train" && *split != "all" {
-		return badInput("split %q: want train or all", *split)
+	mf := &f.mf
+	if f.device == "auto" && mf.windowed() {
+		f.device = "cpu" // the CUDA engine has no crop, so no views
 	}
-	if *logEvery < 1 {
-		return badInput("log-every %d must be ≥ 1", *logEvery)
-	}
-	if err := checkOutput(*out); err != nil {
-		return err
-	}
-	src, err := newSource(*align, *alignTurns, stderr)
+	dev, err := resolveDevice(f.device, stderr)
 	if err != nil {
 		return err
 	}
-	cfg, err := prepareTraining(&mf, src, *dataName, *split, *classSpec, *epochs, *valN, dev)
+	if err := checkOutput(f.out); err != nil {
+		return err
+	}
+	src, err := newSource(f.align, f.alignTurns, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := prepareTraining(mf, src, f.data, f.split, f.classes, f.epochs, f.valN, dev)
 	if err != nil {
 		return err
 	}
 	defer cfg.job.Close()
-	if !*jsonOut {
+	if !f.jsonOut {
 		dim := strconv.Itoa(mf.dim)
 		if v := cfg.spec.Views; len(v) > 0 {
 			dim = fmt.Sprintf("%d×%d (views %s)", len(v), mf.dim, msg.FormatViews(v))
 		}
 		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%s, %s × %s of %d, augment %s\n",
-			mf.arch, *dataName, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim,
-			msg.Plural(*epochs, "epoch", "epochs"), msg.Plural(cfg.stepsPerEpoch, "step", "steps"), mf.batch, mf.augment)
+			mf.arch, f.data, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim,
+			msg.Plural(f.epochs, "epoch", "epochs"), msg.Plural(cfg.stepsPerEpoch, "step", "steps"), mf.batch, mf.augment)
 	}
 	var report func(p progress)
-	if *jsonOut {
+	if f.jsonOut {
 		enc := json.NewEncoder(stdout)
 		report = func(p progress) {
-			if p.EpochEnd || p.Step%*logEvery == 0 || p.Step == p.Steps {
+			if p.EpochEnd || p.Step%f.logEvery == 0 || p.Step == p.Steps {
 				enc.Encode(p)
 			}
 		}
@@ -106,12 +139,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m.Meta.Provenance.Data, m.Meta.Provenance.Align, m.Meta.Provenance.AlignTurns = *dataName, *align, *alignTurns
-	if err := core.WriteModel(*out, m); err != nil {
+	m.Meta.Provenance.Data, m.Meta.Provenance.Align, m.Meta.Provenance.AlignTurns = f.data, f.align, f.alignTurns
+	if err := core.WriteModel(f.out, m); err != nil {
 		return err
 	}
-	if !*jsonOut {
-		fmt.Fprintf(stderr, "wrote %s (%s)\n", *out, describeThreshold(m, cfg))
+	if !f.jsonOut {
+		fmt.Fprintf(stderr, "wrote %s (%s)\n", f.out, describeThreshold(m, cfg))
 	}
 	return nil
 }
@@ -132,6 +165,14 @@ func describeThreshold(m *core.Model, cfg trainConfig) string {
 	return s
 }
 
+// requireOut refuses an empty --out (train's, join's).
+func requireOut(out string) error {
+	if out == "" {
+		return badInput("--out is required")
+	}
+	return nil
+}
+
 // alignTurnsUsage is the usage of train's and openset's --align-turns.
 const alignTurnsUsage = "with --align: train on N versions of every photo of the identities trained on beside it, each turned as a head turns (up to a quarter of the half-width) before it is aligned, so the eyes stay where alignment puts them; each image of a batch is the photo or one of its versions (0: none; N+1 times the memory of the photos)"
 
@@ -147,13 +188,11 @@ type trainConfig struct {
 	stepsPerEpoch int
 }
 
-// checkOutput checks, before any training, that the model file path can
-// be written when it ends: given, not a folder, in a folder that exists
-// and takes a new file (a temporary file is created there and removed).
+// checkOutput checks, before any training, that the model file path (a
+// --out given: requireOut) can be written when it ends: not a folder, in
+// a folder that exists and takes a new file (a temporary file is created
+// there and removed).
 func checkOutput(path string) error {
-	if path == "" {
-		return badInput("--out is required")
-	}
 	given := path
 	path, err := core.LinkTarget(path) // written through, as core.WriteModel does
 	if err != nil {
@@ -192,24 +231,12 @@ func checkOutput(path string) error {
 // device.
 func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, epochs, valN int, device string) (trainConfig, error) {
 	var c trainConfig
-	if epochs < 1 || epochs > 10000 {
-		return c, badInput("epochs %d out of range [1, 10000]", epochs)
-	}
-	if valN < 0 {
-		return c, badInput("val %d must be ≥ 0", valN)
-	}
-	if _, err := mf.newLoss(); err != nil {
-		return c, err
-	}
-	spec, err := mf.spec(dataName)
+	spec, err := checkTraining(mf, dataName, epochs, valN)
 	if err != nil {
 		return c, err
 	}
 	set, err := src.loadTraining(dataName, split, classSpec, spec.Input)
 	if err != nil {
-		return c, err
-	}
-	if _, err := mf.optConfig(1); err != nil {
 		return c, err
 	}
 	req := trainRequest(mf, dataName, classSpec, epochs)
@@ -228,6 +255,47 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	c.trainN, c.valN = j.Sizes()
 	c.stepsPerEpoch, _ = j.Steps()
 	return c, nil
+}
+
+// checkTraining refuses, before any data is loaded, a training of the
+// flags on data set dataName that job.New would refuse for the flags
+// alone: it returns the encoder spec. What depends on the data (its
+// classes, their number for --compose, the images for a batch) is left to
+// job.New.
+func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec, error) {
+	if epochs < 1 || epochs > 10000 {
+		return core.Spec{}, badInput("epochs %d out of range [1, 10000]", epochs)
+	}
+	if valN < 0 {
+		return core.Spec{}, badInput("val %d must be ≥ 0", valN)
+	}
+	loss, err := mf.newLoss()
+	if err != nil {
+		return core.Spec{}, err
+	}
+	spec, err := mf.spec(dataName)
+	if err != nil {
+		return spec, err
+	}
+	if _, err := mf.optConfig(1); err != nil {
+		return spec, err
+	}
+	if err := job.CheckBatch(loss, mf.batch); err != nil {
+		return spec, inputError{err}
+	}
+	if _, err := data.AugmentationByName(mf.augment); err != nil {
+		return spec, inputError{err}
+	}
+	if _, err := data.ParseParts(mf.compose); err != nil {
+		return spec, inputError{err}
+	}
+	if err := data.ValidTurns(mf.turns, spec.Input); err != nil {
+		return spec, inputError{err}
+	}
+	if err := msg.CheckGlyphs(mf.lossGlyphs()); err != nil {
+		return spec, inputError{err}
+	}
+	return spec, nil
 }
 
 // trainRequest is the training request of the flags.
