@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"flag"
+	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,4 +103,203 @@ func jsonOutline(t *testing.T, d *json.Decoder) string {
 	}
 	d.Token() // }
 	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// TestREADMECommands holds the metriclab command lines of README.md and
+// docs/*.md to the commands as they are: each goes through its command's
+// parsing and every check the command makes before any work (no data
+// read, no model file, no device, no training; see readmeChecks), so that
+// a flag renamed, a value no longer taken, a preset gone or a --variant
+// that openset would refuse fails here, not for a reader. A placeholder
+// the reader fills in (--seed S) is checked with one value it stands for
+// (docPlaceholders).
+func TestREADMECommands(t *testing.T) {
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, path := range append([]string{"../README.md"}, docs...) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range docCommands(string(b)) {
+			n++
+			args := make([]string, len(c.args))
+			for i, arg := range c.args {
+				args[i] = fillPlaceholders(arg)
+			}
+			check, ok := readmeChecks[args[0]]
+			if !ok {
+				t.Errorf("%s:%d: bin/metriclab %q: no command %s that this test checks", path, c.line, c.args, args[0])
+				continue
+			}
+			if err := check(args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
+				t.Errorf("%s:%d: bin/metriclab %q: %v", path, c.line, c.args, err)
+			}
+		}
+	}
+	// The README had 63 commands when this test was written: far fewer
+	// means that the extraction, not the README, changed.
+	if n < 50 {
+		t.Errorf("found %d metriclab commands in the docs, want 50 or more", n)
+	}
+}
+
+// readmeChecks check a command's arguments as the command does before
+// it works: its parseX, which refuses what needs no data, model file,
+// device or output file to be found wrong (each says what it leaves to
+// the command). losses and presets only print: they run.
+var readmeChecks = map[string]func(args []string) error{
+	"train":   func(args []string) error { _, err := parseTrain(args, io.Discard); return err },
+	"eval":    func(args []string) error { _, err := parseEval(args, io.Discard); return err },
+	"bench":   func(args []string) error { _, err := parseBench(args, io.Discard); return err },
+	"compare": func(args []string) error { _, err := parseCompare(args, io.Discard); return err },
+	"openset": func(args []string) error { _, err := parseOpenSet(args, io.Discard); return err },
+	"join":    func(args []string) error { _, _, err := parseJoin(args, io.Discard); return err },
+	"serve":   func(args []string) error { _, err := parseServe(args, io.Discard); return err },
+	"losses": func(args []string) error {
+		return cmdLosses(context.Background(), args, io.Discard, io.Discard)
+	},
+	"presets": func(args []string) error {
+		return cmdPresets(context.Background(), args, io.Discard, io.Discard)
+	},
+}
+
+// docPlaceholders are the values the docs leave to the reader, each with
+// one value it stands for: --loss L, --seed S (and a --variant seed=S2),
+// --pca K and --expand K, --threads T. An argument that is a placeholder,
+// or a flag=value word of one (a --variant's) whose value is, is replaced;
+// any other upper-case word reaches the command as it is, and fails there
+// if it is no value of its flag.
+var docPlaceholders = map[string]string{"L": "arcface", "S": "1", "S2": "2", "K": "5", "T": "1"}
+
+// fillPlaceholders returns arg with its placeholders replaced.
+func fillPlaceholders(arg string) string {
+	if v, ok := docPlaceholders[arg]; ok {
+		return v
+	}
+	words := strings.Split(arg, " ")
+	for i, w := range words {
+		if name, value, ok := strings.Cut(w, "="); ok {
+			if v, ok := docPlaceholders[value]; ok {
+				words[i] = name + "=" + v
+			}
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// docCommand is a metriclab command line of a markdown file, without
+// bin/metriclab, and the line it starts on.
+type docCommand struct {
+	line int
+	args []string
+}
+
+// docCommands returns the metriclab commands of markdown text md: those
+// of each line of a fenced code block, and of each inline code span,
+// which may break over the lines of its paragraph (read as one line, as
+// markdown shows it). shellCommands finds them in a line or a span.
+func docCommands(md string) []docCommand {
+	var cmds []docCommand
+	lines := strings.Split(md, "\n")
+	fenced := false
+	var para []string // the lines of the paragraph being read
+	paraStart := 0
+	endPara := func() {
+		text := strings.Join(para, "\n")
+		for i := strings.IndexByte(text, '`'); i >= 0; {
+			j := strings.IndexByte(text[i+1:], '`')
+			if j < 0 {
+				break
+			}
+			span := text[i+1 : i+1+j]
+			line := paraStart + strings.Count(text[:i], "\n")
+			for _, args := range shellCommands(strings.Join(strings.Fields(span), " ")) {
+				cmds = append(cmds, docCommand{line, args})
+			}
+			next := strings.IndexByte(text[i+j+2:], '`')
+			if next < 0 {
+				break
+			}
+			i += j + 2 + next
+		}
+		para = nil
+	}
+	for n, line := range lines {
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(line), "```"):
+			endPara()
+			fenced = !fenced
+		case fenced:
+			for _, args := range shellCommands(line) {
+				cmds = append(cmds, docCommand{n + 1, args})
+			}
+		case strings.TrimSpace(line) == "":
+			endPara()
+		default:
+			if len(para) == 0 {
+				paraStart = n + 1
+			}
+			para = append(para, line)
+		}
+	}
+	endPara()
+	return cmds
+}
+
+// shellCommands splits s into words as a shell does ('single' and
+// "double" quotes, a backslash before a character, # starting a comment
+// between words) and into simple commands at the operators (&&, ||, ;,
+// |, &, < and >, whose file starts a command of its own), and returns
+// the arguments of those that run bin/metriclab.
+func shellCommands(s string) [][]string {
+	var cmds [][]string
+	var cmd []string
+	var word strings.Builder
+	inWord := false
+	endWord := func() {
+		if inWord {
+			cmd = append(cmd, word.String())
+			word.Reset()
+			inWord = false
+		}
+	}
+	endCmd := func() {
+		endWord()
+		if len(cmd) > 1 && cmd[0] == "bin/metriclab" {
+			cmds = append(cmds, cmd[1:])
+		}
+		cmd = nil
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				j = len(s) - i - 1
+			}
+			word.WriteString(s[i+1 : i+1+j])
+			inWord = true
+			i += j + 1
+		case c == '\\' && i+1 < len(s):
+			word.WriteByte(s[i+1])
+			inWord = true
+			i++
+		case c == ' ' || c == '\t':
+			endWord()
+		case c == '#' && !inWord:
+			endCmd()
+			return cmds
+		case strings.IndexByte("&;|<>", c) >= 0:
+			endCmd()
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	endCmd()
+	return cmds
 }
