@@ -19,7 +19,8 @@
 // and moves files without a row to DIR/lost+found (a database deleted, or
 // copied without its -wal file, would otherwise cost every model): recovery
 // never removes a file of the store's own. A model file whose size is not
-// the one its row records (truncated) loses its row and goes there too.
+// the one its row records (truncated), or whose row's card no longer
+// decodes, loses its row and goes there too.
 // Open also marks jobs that were running as interrupted, and fails the
 // unfinished jobs whose row cannot be read (see Unreadable).
 //
