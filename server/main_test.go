@@ -846,6 +846,10 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"compare glyphs negative", []string{"compare", "--losses", "triplet,arcface", "--glyphs", "-1"}, "glyphs -1 out of range [0, 1000]"},
 		{"openset variant", append([]string{"openset", "--variant", "lr=-1"}, small...), `variant "lr=-1": adam: learning rate -1`},
 		{"openset second variant", append([]string{"openset", "--variant", "seed=2", "--variant", "wd=-1 seed=3"}, small...), `variant "wd=-1 seed=3": adam: weight decay -1`},
+		// The variant's loss and preset are named as its other values are.
+		{"openset variant loss", append([]string{"openset", "--variant", "loss=bogus"}, small...), `variant "loss=bogus": unknown loss "bogus"`},
+		{"openset variant loss parameter", append([]string{"openset", "--variant", "s=-1"}, small...), `variant "s=-1": arcface: s = -1 out of range`},
+		{"openset variant preset", append([]string{"openset", "--variant", "preset=cats"}, small...), `variant "preset=cats": unknown preset "cats"`},
 		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `7 in "1-7" is out of range`},
 		{"eval unknown out of range", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "12"}, `--unknown: data: classes: 12 in "12" is out of range`},
 		{"eval unknown overlapping", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "8-9"}, `unknown classes "8-9" overlap the evaluated classes`},

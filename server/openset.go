@@ -187,10 +187,10 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 	}
 	for _, f := range runs {
 		if err := f.mf.applyPreset(f.data, &f.epochs); err != nil {
-			return nil, err
+			return nil, inVariant(f.variant, err)
 		}
 		if _, err := f.mf.newLoss(); err != nil {
-			return nil, err
+			return nil, inVariant(f.variant, err)
 		}
 		if err := checkTurns(f.align, f.alignTurns); err != nil {
 			return nil, inVariant(f.variant, err)
