@@ -295,6 +295,12 @@ func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec
 	if err := msg.CheckGlyphs(mf.lossGlyphs()); err != nil {
 		return spec, inputError{err}
 	}
+	if err := job.CheckGlyphsLoss(loss, mf.lossGlyphs()); err != nil {
+		return spec, inputError{err}
+	}
+	if err := job.CheckEarlyStop(mf.earlyStop); err != nil {
+		return spec, inputError{err}
+	}
 	return spec, nil
 }
 

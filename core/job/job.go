@@ -67,6 +67,25 @@ func (e requestError) Is(target error) bool { return target == ErrRequest }
 
 func badRequest(format string, a ...any) error { return requestError{fmt.Sprintf(format, a...)} }
 
+// CheckEarlyStop refuses an early stop (epochs without better held-out
+// verification) out of [0, 10000]. The error wraps ErrRequest.
+func CheckEarlyStop(epochs int) error {
+	if epochs < 0 || epochs > 10000 {
+		return badRequest("early stop after %d epochs out of range [0, 10000]", epochs)
+	}
+	return nil
+}
+
+// CheckGlyphsLoss refuses glyph classes for a loss of P×K batches, which
+// would draw the glyphs' classes as often as the data's. The error wraps
+// ErrRequest.
+func CheckGlyphsLoss(loss core.Loss, glyphs int) error {
+	if glyphs > 0 && core.BatchesPK(loss) {
+		return badRequest("glyphs with %s: its batches of P classes × K images would draw the glyphs' classes as often as the data's (use a classification loss, or glyphs 0)", loss.Name())
+	}
+	return nil
+}
+
 // CheckBatch refuses a batch that loss's P×K batches would fill with one
 // class: P = batch/k (epochOrder), and P = 1 leaves no negative, so the
 // loss is 0 at every step. The error wraps ErrRequest.
@@ -223,8 +242,8 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if req.Epochs < 1 || req.Epochs > 10000 {
 		return nil, badRequest("epochs %d out of range [1, 10000]", req.Epochs)
 	}
-	if req.EarlyStop < 0 || req.EarlyStop > 10000 {
-		return nil, badRequest("early stop after %d epochs out of range [0, 10000]", req.EarlyStop)
+	if err := CheckEarlyStop(req.EarlyStop); err != nil {
+		return nil, err
 	}
 	if err := msg.CheckPreset(req.Preset); err != nil {
 		return nil, requestError{err.Error()}
@@ -291,8 +310,8 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, badRequest("glyphs %d: at most %d classes of %d×%d×%d images (%d images of a class, %d MiB in all)",
 			req.Glyphs, MaxGlyphValues/(data.GlyphImages*size), set.Input.Channels, set.Input.Height, set.Input.Width, data.GlyphImages, MaxGlyphValues*4>>20)
 	}
-	if req.Glyphs > 0 && core.BatchesPK(loss) {
-		return nil, badRequest("glyphs with %s: its batches of P classes × K images would draw the glyphs' classes as often as the data's (use a classification loss, or glyphs 0)", loss.Name())
+	if err := CheckGlyphsLoss(loss, req.Glyphs); err != nil {
+		return nil, err
 	}
 	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
 	names := parts.Names(set.Classes)
