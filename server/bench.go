@@ -52,9 +52,9 @@ type benchFlags struct {
 
 // parseBench parses bench's flags and refuses what needs no device to be
 // found wrong: the flags' syntax, the flags bench does not measure, the
-// preset, the values of the flags, and the loss, encoder and optimiser
-// they make. The device, and --tf32 and --resident on it, are cmdBench's
-// to check.
+// preset, the device's name, the values of the flags, and the loss,
+// encoder and optimiser they make. The device itself, and --tf32 and
+// --resident on it, are cmdBench's to check.
 func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	f := &benchFlags{}
@@ -81,6 +81,9 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 		return nil, err
 	}
 	f.device = *device
+	if err := checkDevice(f.device); err != nil {
+		return nil, err
+	}
 	if mf.windowed() {
 		switch f.device {
 		case "auto":

@@ -548,17 +548,26 @@ func registerDevice(fs *flag.FlagSet) *string {
 	return fs.String("device", "cpu", "cpu (the gorgonia engine), cuda (the CUDA engine on an NVIDIA GPU), auto (cuda when present, else cpu) or cuda-emu (the CUDA engine on a CPU emulation of its kernels, for tests: needs g++, slow)")
 }
 
+// checkDevice refuses a --device that is none of registerDevice's names:
+// a check that needs no device, made where the flags are parsed.
+func checkDevice(name string) error {
+	switch name {
+	case "cpu", "cuda-emu", "cuda", "auto":
+		return nil
+	}
+	return badInput("unknown device %q (want cpu, cuda, auto or cuda-emu)", name)
+}
+
 // resolveDevice turns --device into the device that trains: "cpu",
 // "cuda" or "cuda-emu". cuda fails with one line giving the CUDA
 // library's reason when there is no GPU; auto falls back to the CPU with
 // a note on stderr.
 func resolveDevice(name string, stderr io.Writer) (string, error) {
-	switch name {
-	case "cpu", "cuda-emu":
+	if err := checkDevice(name); err != nil {
+		return "", err
+	}
+	if name == "cpu" || name == "cuda-emu" {
 		return name, nil
-	case "cuda", "auto":
-	default:
-		return "", badInput("unknown device %q (want cpu, cuda, auto or cuda-emu)", name)
 	}
 	_, err := probeCUDA()
 	if err == nil {

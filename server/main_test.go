@@ -872,6 +872,11 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "log-every 0 must be ≥ 1"},
 		{"train align turns out of range", []string{"train", "--data", shapes, "--align", "--align-turns", "21", "--out", filepath.Join(dir, "m.safetensors")}, "align-turns 21 out of range [0, 20]"},
 		// job.New's other checks of the flags alone, before the data too.
+		// The device's name is parsed with the flags (the device is
+		// probed after every check of them), so the docs' commands are
+		// held to it too.
+		{"train device", []string{"train", "--data", filepath.Join(dir, "none"), "--device", "gpu", "--epochs", "0", "--out", filepath.Join(dir, "m.safetensors")}, `unknown device "gpu" (want cpu, cuda, auto or cuda-emu)`},
+		{"bench device", []string{"bench", "--device", "gpu", "--seconds", "0"}, `unknown device "gpu"`},
 		{"train early-stop", []string{"train", "--data", filepath.Join(dir, "none"), "--early-stop", "-1", "--out", filepath.Join(dir, "m.safetensors")}, "early stop after -1 epochs out of range [0, 10000]"},
 		{"train glyphs with triplet", []string{"train", "--data", filepath.Join(dir, "none"), "--loss", "triplet", "--glyphs", "5", "--out", filepath.Join(dir, "m.safetensors")}, "glyphs with triplet: its batches of P classes × K images"},
 		{"openset variant align turns without align", append([]string{"openset", "--variant", "align-turns=3"}, small...), `variant "align-turns=3": --align-turns 3 turns photos before aligning them: give --align too`},

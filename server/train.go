@@ -45,10 +45,10 @@ type trainFlags struct {
 }
 
 // parseTrain parses train's flags and refuses what needs no data, no
-// device and no file to be found wrong: the flags' syntax, the preset,
-// --split, --log-every, --out given, --align-turns and checkTraining's
-// checks. The device, the --out file (checkOutput) and the data and its
-// --classes are cmdTrain's to check.
+// device and no file to be found wrong: the flags' syntax, the device's
+// name, the preset, --split, --log-every, --out given, --align-turns and
+// checkTraining's checks. The device itself, the --out file (checkOutput)
+// and the data and its --classes are cmdTrain's to check.
 func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	f := &trainFlags{}
@@ -68,6 +68,9 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 		return nil, err
 	}
 	f.device = *device
+	if err := checkDevice(f.device); err != nil {
+		return nil, err
+	}
 	if err := f.mf.applyPreset(f.data, &f.epochs); err != nil {
 		return nil, err
 	}
