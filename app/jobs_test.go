@@ -241,3 +241,34 @@ func TestEditSettingsLossWithPreset(t *testing.T) {
 		t.Errorf("dim 64: D %d, params %v (%v), want the preset's s = 16", got.Dim, got.Params, err)
 	}
 }
+
+// TestJobWatchInterruptedWithReason: a job interrupted with a reason (its
+// model could not be saved) stays interrupted, and says why, whichever
+// order its stream gives the state and the reason: the live stream sends
+// the reason first, a stream opened after the job ended sends it after
+// the state (before, the watch took the job for failed:
+// "failed: the model could not be saved …").
+func TestJobWatchInterruptedWithReason(t *testing.T) {
+	const reason = "the model could not be saved (the server's log says why); the run is kept: resume the job to save it"
+	job := msg.Job{ID: "j6", State: msg.JobRunning, Step: 40, Steps: 40, Config: jobConfig()}
+	live := []string{
+		`{"v":1,"type":"state","trainer":"j6","state":"running"}`,
+		`{"v":1,"type":"error","trainer":"j6","error":"` + reason + `"}`,
+		`{"v":1,"type":"state","trainer":"j6","state":"interrupted"}`,
+	}
+	ended := []string{live[2], live[1]} // runner.Subscribe of a job that has ended
+	for name, events := range map[string][]string{"live": live, "ended": ended} {
+		w := NewJobWatch(job)
+		if name == "ended" {
+			w = NewJobWatch(msg.Job{ID: "j6", State: msg.JobInterrupted, Step: 40, Steps: 40, CkptStep: 40, Error: reason, Config: jobConfig()})
+		}
+		for _, e := range events {
+			if _, err := w.Receive(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want := "interrupted at step 40: " + reason; w.State != msg.JobInterrupted || !w.Final() || w.Status() != want {
+			t.Errorf("%s: state %q, final %v, status %q; want interrupted, final, %q", name, w.State, w.Final(), w.Status(), want)
+		}
+	}
+}

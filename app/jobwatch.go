@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 
@@ -59,7 +60,12 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 		w.Snapshot = data
 		snapshot = true
 	case msg.TypeError:
-		w.State = msg.JobFailed
+		// The reason of the state it comes with: before a final state on
+		// the live stream, after it when the job has ended (an
+		// interrupted job's too: "resume the job to save it").
+		if !w.Final() {
+			w.State = msg.JobFailed
+		}
 	}
 	return snapshot, w.Run.Apply(m)
 }
@@ -100,6 +106,9 @@ func (w *JobWatch) Status() string {
 	case msg.JobCanceled:
 		return fmt.Sprintf("canceled at step %d", step)
 	case msg.JobInterrupted:
+		if reason := cmp.Or(w.Run.Err, w.Job.Error); reason != "" {
+			return fmt.Sprintf("interrupted at step %d: %s", step, reason)
+		}
 		return fmt.Sprintf("interrupted at step %d: resume it to go on from its checkpoint at step %d", step, w.Job.CkptStep)
 	}
 	return w.State
