@@ -86,6 +86,12 @@ func TestJobWatchEnds(t *testing.T) {
 	if want := "interrupted at step 130: resume it to go on from its checkpoint at step 100"; i.Status() != want {
 		t.Errorf("interrupted: %q, want %q", i.Status(), want)
 	}
+	// Cut off before its first checkpoint (every 100 steps): no
+	// checkpoint "at step 0" to go on from (before, it said there was).
+	i = NewJobWatch(msg.Job{ID: "j5", State: msg.JobInterrupted, Step: 60, Config: jobConfig()})
+	if want := "interrupted at step 60: it has no checkpoint, resume it to train again from the start"; i.Status() != want {
+		t.Errorf("interrupted without a checkpoint: %q, want %q", i.Status(), want)
+	}
 }
 
 func TestIsViewerReady(t *testing.T) {

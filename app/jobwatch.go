@@ -109,6 +109,9 @@ func (w *JobWatch) Status() string {
 		if reason := cmp.Or(w.Run.Err, w.Job.Error); reason != "" {
 			return fmt.Sprintf("interrupted at step %d: %s", step, reason)
 		}
+		if w.Job.CkptStep == 0 { // cut off before its first checkpoint
+			return fmt.Sprintf("interrupted at step %d: it has no checkpoint, resume it to train again from the start", step)
+		}
 		return fmt.Sprintf("interrupted at step %d: resume it to go on from its checkpoint at step %d", step, w.Job.CkptStep)
 	}
 	return w.State
