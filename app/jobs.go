@@ -43,6 +43,21 @@ type Jobs struct {
 	listErr, eventsErr string
 	note               string // the latest success
 
+	// submitting says that the form's job is on its way; acting holds the
+	// jobs whose Cancel or Resume is: their buttons wait for the answer
+	// (a second click queued a second job, or was refused after the
+	// first was done).
+	submitting bool
+	acting     map[string]bool
+
+	// mounted is the page's context: the answers of its requests and the
+	// events of the watched job are dispatched through it. An event
+	// handler's context is its element's, and go-app drops what is
+	// dispatched to an element no longer there: a Cancel button, gone as
+	// soon as the list shows its job canceled, or the Resume button whose
+	// watch then followed no event.
+	mounted app.Context
+
 	watch   *JobWatch
 	channel string // the watched job's viewer's BroadcastChannel
 	nonce   string
@@ -58,6 +73,7 @@ func NewJobs() *Jobs { return &Jobs{form: jobSettings(DefaultSettings())} }
 // OnMount reads the form's settings from the URL hash, when there is one,
 // and starts reading the job list every few seconds.
 func (j *Jobs) OnMount(ctx app.Context) {
+	j.mounted = ctx
 	if !app.IsClient {
 		return
 	}
@@ -173,7 +189,7 @@ func (j *Jobs) renderForm() app.UI {
 		j.textField("early-stop", "Early stop (epochs)", strconv.Itoa(s.EarlyStop), "0: off"),
 		j.textField("seed", "Seed", strconv.FormatInt(s.Seed, 10), ""),
 		&TokenField{ID: "job-token"},
-		app.Button().ID("btn-submit").Type("submit").Class("btn btn-train").Text("Train on the server"),
+		app.Button().ID("btn-submit").Type("submit").Class("btn btn-train").Disabled(j.submitting).Text("Train on the server"),
 		app.P().Class("permalink").Body(
 			app.A().ID("job-playground").Href("/"+j.form.Hash()).Text("Open these settings in the playground"),
 		),
@@ -225,11 +241,11 @@ func (j *Jobs) renderList() app.UI {
 					app.Button().ID("watch-"+job.ID).Type("button").Class("btn").Disabled(watched).Text("Watch").
 						OnClick(func(ctx app.Context, e app.Event) { j.watchJob(ctx, job) }, jobScope(job)),
 					app.If(job.State == msg.JobQueued || job.State == msg.JobRunning, func() app.UI {
-						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Text("Cancel").
+						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Text("Cancel").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") }, jobScope(job))
 					}),
 					app.If(job.State == msg.JobInterrupted, func() app.UI {
-						return app.Button().ID("resume-"+job.ID).Type("button").Class("btn").Text("Resume").
+						return app.Button().ID("resume-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Text("Resume").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "resume") }, jobScope(job))
 					}),
 				),
@@ -262,20 +278,21 @@ func (j *Jobs) renderWatch() app.UI {
 	)
 }
 
-// submit queues the form's job and watches it.
+// submit queues the form's job and watches it, unless one is on its way.
 func (j *Jobs) submit(ctx app.Context) {
-	if j.Client == nil {
+	if j.Client == nil || j.submitting {
 		return
 	}
 	req := j.form.Request(j.form.Loss)
 	req.Device = "auto" // the server's GPU when it runs the CUDA engine (GET /api/devices), else its CPU
-	client := j.Client
-	j.err, j.note = "", "submitting…"
+	client, page := j.Client, j.mounted
+	j.err, j.note, j.submitting = "", "submitting…", true
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, submitTimout)
 		defer cancel()
 		id, err := client.Submit(c, req)
-		ctx.Dispatch(func(ctx app.Context) {
+		page.Dispatch(func(ctx app.Context) {
+			j.submitting = false
 			if err != nil {
 				j.err, j.note = "the job was not queued: "+err.Error(), ""
 				return
@@ -288,12 +305,16 @@ func (j *Jobs) submit(ctx app.Context) {
 	})
 }
 
-// act cancels or resumes job.
+// act cancels or resumes job, unless its Cancel or Resume is on its way.
 func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
-	if j.Client == nil {
+	if j.Client == nil || j.acting[job.ID] {
 		return
 	}
-	client := j.Client
+	if j.acting == nil {
+		j.acting = make(map[string]bool)
+	}
+	j.acting[job.ID] = true
+	client, page := j.Client, j.mounted
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, submitTimout)
 		defer cancel()
@@ -304,7 +325,8 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 			err = client.Resume(c, job.ID)
 		}
 		jobs, listErr := client.Jobs(c)
-		ctx.Dispatch(func(ctx app.Context) {
+		page.Dispatch(func(ctx app.Context) {
+			delete(j.acting, job.ID)
 			if err != nil {
 				j.err = op + " " + job.ID + ": " + err.Error()
 				return
@@ -330,9 +352,10 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	if !app.IsClient || j.Client == nil {
 		return
 	}
+	page := j.mounted
 	var bc *broadcast
 	bc = openBroadcast(j.channel, func(data string) {
-		ctx.Dispatch(func(ctx app.Context) {
+		page.Dispatch(func(ctx app.Context) {
 			if j.bc == bc && j.watch == &w && w.Snapshot != "" && IsViewerReady(data) {
 				bc.post(w.Snapshot) // the viewer loaded after the last snapshot
 			}
@@ -345,7 +368,7 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	ctx.Async(func() {
 		for c.Err() == nil {
 			err := client.Events(c, job.ID, func(data string) {
-				ctx.Dispatch(func(ctx app.Context) {
+				page.Dispatch(func(ctx app.Context) {
 					if j.watch != &w {
 						return
 					}
@@ -360,7 +383,7 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 				})
 			})
 			final := make(chan bool, 1)
-			ctx.Dispatch(func(ctx app.Context) {
+			page.Dispatch(func(ctx app.Context) {
 				if err != nil && !errors.Is(err, context.Canceled) && j.watch == &w {
 					j.eventsErr = "the job's events: " + err.Error()
 				}

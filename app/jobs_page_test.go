@@ -3,9 +3,17 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
 )
 
 // TestJobFormGlyphs: the form shows the glyph classes the job will train
@@ -40,5 +48,182 @@ func TestJobFormGlyphs(t *testing.T) {
 		if got := disabled(t, j, "job-glyphs"); got != c.disabled {
 			t.Errorf("%s: disabled %v, want %v", c.loss, got, c.disabled)
 		}
+	}
+}
+
+// jobsAPI answers the Jobs page as server/api does: the list, POST
+// /api/jobs (job j9), DELETE of a queued job and resume of an interrupted
+// one (409 once it is not), counting the requests.
+type jobsAPI struct {
+	mu    sync.Mutex
+	jobs  []msg.Job
+	calls map[string]int // "POST /api/jobs", "DELETE j1", "resume j2"
+}
+
+func newJobsAPI(jobs ...msg.Job) *jobsAPI { return &jobsAPI{jobs: jobs, calls: map[string]int{}} }
+
+func (a *jobsAPI) count(call string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[call]
+}
+
+func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	write := func(status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	// to moves job id from state from to state to, or answers 409.
+	to := func(id, from, to, call string) {
+		a.calls[call+" "+id]++
+		for i := range a.jobs {
+			if a.jobs[i].ID != id {
+				continue
+			}
+			if a.jobs[i].State != from {
+				write(409, msg.ErrorBody{Error: fmt.Sprintf("job %s is %s", id, a.jobs[i].State)})
+				return
+			}
+			a.jobs[i].State = to
+			write(200, a.jobs[i])
+			return
+		}
+		write(404, msg.ErrorBody{Error: "not found"})
+	}
+	id, op, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/api/jobs/"), "/")
+	switch {
+	case r.Method == "GET" && r.URL.Path == "/api/jobs":
+		write(200, a.jobs)
+	case r.Method == "POST" && r.URL.Path == "/api/jobs":
+		a.calls["POST /api/jobs"]++
+		a.jobs = append(a.jobs, msg.Job{ID: "j9", Config: jobConfig(), State: msg.JobQueued, Created: "9"})
+		write(201, msg.Created{ID: "j9"})
+	case r.Method == "DELETE" && op == "":
+		to(id, msg.JobQueued, msg.JobCanceled, "DELETE")
+	case r.Method == "POST" && op == "resume":
+		to(id, msg.JobInterrupted, msg.JobQueued, "resume")
+	default:
+		write(404, msg.ErrorBody{Error: "no route"})
+	}
+}
+
+// jobsHost holds the Jobs page beside a probe, whose context stands for a
+// button's: gone (dismounted) when the probe is.
+type jobsHost struct {
+	app.Compo
+	ctx   app.Context
+	page  *Jobs
+	probe *ctxProbe
+	shown bool
+}
+
+func (h *jobsHost) Render() app.UI {
+	return app.Div().Body(h.page, app.If(h.shown, func() app.UI { return h.probe }))
+}
+
+// OnPreRender, which go-app calls outside a browser where it would call
+// OnMount, gives the host's context.
+func (h *jobsHost) OnPreRender(ctx app.Context) { h.ctx = ctx }
+
+type ctxProbe struct {
+	app.Compo
+	ctx app.Context
+}
+
+func (p *ctxProbe) OnPreRender(ctx app.Context) { p.ctx = ctx }
+func (p *ctxProbe) Render() app.UI              { return app.Span() }
+
+// mountJobs mounts the Jobs page of api, and returns its engine, a
+// context that stays mounted, and the context of an element no longer
+// there, as a clicked Cancel button's is once the list shows its job
+// canceled.
+func mountJobs(t *testing.T, api *jobsAPI) (j *Jobs, e app.TestEngine, live, gone app.Context) {
+	t.Helper()
+	j = NewJobs()
+	j.Client = &Client{T: HandlerTransport(api)}
+	h := &jobsHost{page: j, probe: &ctxProbe{}, shown: true}
+	e = app.NewTestEngine()
+	if err := e.Load(h); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	j.mounted = h.ctx // as OnMount sets it, in a browser: one mounted as long as the page
+	live, gone = h.ctx, h.probe.ctx
+	gone.Dispatch(func(app.Context) { h.shown = false })
+	e.ConsumeAll()
+	if h.probe.Mounted() {
+		t.Fatal("the probe is still mounted")
+	}
+	jobs, err := j.Client.Jobs(context.Background())
+	j.SetJobs(jobs, err)
+	return j, e, live, gone
+}
+
+// TestJobsAnswerAfterTheButtonIsGone: the answer of a Cancel or Resume
+// reaches the page after its button is gone (the list read meanwhile
+// shows the job canceled, or a row of another job took its place): the
+// note, the fresh list, and the watch of the resumed job (before, go-app
+// dropped them with the button, and the resumed job's watch followed no
+// event).
+func TestJobsAnswerAfterTheButtonIsGone(t *testing.T) {
+	api := newJobsAPI(
+		msg.Job{ID: "j1", State: msg.JobQueued, Config: jobConfig(), Created: "1"},
+		msg.Job{ID: "j2", State: msg.JobInterrupted, Step: 130, CkptStep: 100, Config: jobConfig(), Created: "2"},
+	)
+	j, e, _, gone := mountJobs(t, api)
+	j.act(gone, j.jobs[1], "cancel")
+	e.ConsumeAll()
+	if j.note != "job j1: cancel done" || j.err != "" || j.jobs[1].State != msg.JobCanceled {
+		t.Errorf("after Cancel: note %q, error %q, j1 %s; want the note, no error, canceled", j.note, j.err, j.jobs[1].State)
+	}
+	j.act(gone, j.jobs[0], "resume")
+	e.ConsumeAll()
+	if j.note != "job j2: resume done" || j.watch == nil || j.watch.Job.ID != "j2" {
+		t.Errorf("after Resume: note %q, watch %v; want the note and j2 watched", j.note, j.watch)
+	}
+}
+
+// TestJobsOneRequestAtATime: a second click on Train, Cancel or Resume
+// while the first one's request is on its way does nothing, and the
+// buttons say so (before, a double click queued two jobs, and a second
+// Cancel or Resume was refused, its error shown after the first was
+// done).
+func TestJobsOneRequestAtATime(t *testing.T) {
+	api := newJobsAPI(
+		msg.Job{ID: "j1", State: msg.JobQueued, Config: jobConfig(), Created: "1"},
+		msg.Job{ID: "j2", State: msg.JobInterrupted, Step: 130, CkptStep: 100, Config: jobConfig(), Created: "2"},
+	)
+	j, e, ctx, _ := mountJobs(t, api)
+	j2, j1 := j.jobs[0], j.jobs[1]
+	j.submit(ctx)
+	j.submit(ctx)
+	j.act(ctx, j1, "cancel")
+	j.act(ctx, j1, "cancel")
+	j.act(ctx, j2, "resume")
+	j.act(ctx, j2, "resume")
+	e.ConsumeAll()
+	for _, call := range []string{"POST /api/jobs", "DELETE j1", "resume j2"} {
+		if n := api.count(call); n != 1 {
+			t.Errorf("%s sent %d times, want once", call, n)
+		}
+	}
+	if j.err != "" || j.submitting || len(j.acting) > 0 {
+		t.Errorf("error %q, submitting %v, acting %v; want none", j.err, j.submitting, j.acting)
+	}
+	// While a request is on its way, its button is disabled.
+	p := NewJobs()
+	p.SetJobs(api.jobs, nil)
+	p.submitting, p.acting = true, map[string]bool{"j2": true}
+	mount(t, p)
+	for _, id := range []string{"btn-submit", "cancel-j2"} {
+		if !disabled(t, p, id) {
+			t.Errorf("#%s enabled while its request is on its way", id)
+		}
+	}
+	if disabled(t, p, "cancel-j9") {
+		t.Error("#cancel-j9 disabled, with no request of its own")
 	}
 }

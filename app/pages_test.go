@@ -209,7 +209,7 @@ func TestJobsRender(t *testing.T) {
 	if err := app.Match(app.Td().Text("12/40"), j, append(row, 3)...); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.Button().ID("resume-j2").Type("button").Class("btn").Text("Resume").OnClick(noop), j, append(row, 6, 1)...); err != nil {
+	if err := app.Match(app.Button().ID("resume-j2").Type("button").Class("btn").Disabled(false).Text("Resume").OnClick(noop), j, append(row, 6, 1)...); err != nil {
 		t.Error(err)
 	}
 	// Watching j1 (outside a browser: no stream) shows its panel.
