@@ -247,11 +247,12 @@ func formatCreated(s string) string {
 }
 
 // formatBytes writes a size in bytes as "812 B", "34.5 kB" or "1.2 MB".
+// A size that rounds to 1000.0 kB is "1.0 MB".
 func formatBytes(n int64) string {
 	switch {
 	case n < 1000:
 		return strconv.FormatInt(n, 10) + " B"
-	case n < 1000_000:
+	case n < 999_950:
 		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + " kB"
 	}
 	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"

@@ -106,3 +106,16 @@ func TestPlaygroundLink(t *testing.T) {
 		t.Errorf("VerifyLink = %q", got)
 	}
 }
+
+// TestFormatBytes: a size just under a megabyte is "1.0 MB" (before,
+// "1000.0 kB").
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0 B", 999: "999 B", 1000: "1.0 kB", 34_549: "34.5 kB", 999_949: "999.9 kB",
+		999_950: "1.0 MB", 999_999: "1.0 MB", 1_234_567: "1.2 MB",
+	} {
+		if got := formatBytes(n); got != want {
+			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
