@@ -318,6 +318,11 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		if overlaps(sets.test.Classes, sets.unknown.Classes) {
 			return sets, badInput("unknown classes %q overlap the evaluated classes", unknownSpec)
 		}
+		// Without a probe, the open set's figures would be zeros that
+		// read as a model that tells no unknown face apart.
+		if sets.unknown.N == 0 {
+			return sets, badInput("--unknown %q: %s, split %s, has no image of these identities: open-set identification needs some as unknown probes", unknownSpec, name, split)
+		}
 		unseen = sets.unknown.Classes
 	}
 	names, err := data.ClassNames(name, fitSplit)

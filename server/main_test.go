@@ -522,6 +522,31 @@ func TestEvalUnknownEnrolsTheEvaluated(t *testing.T) {
 	wantBadInput(t, "none is left to fit", "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--metric", "whiten")
 }
 
+// TestEvalUnknownWithoutImages: --unknown identities with no image in
+// the evaluated split (of a folder without train/ and test/, an identity
+// of fewer than 5 images has none in test) are refused with one line.
+// Before, the open set had no unknown probe and printed a detection AUC
+// and DIR@FAR of 0, as if the model took every unknown face for a known
+// one.
+func TestEvalUnknownWithoutImages(t *testing.T) {
+	folder := filepath.Join(t.TempDir(), "folder")
+	writeShapes(t, folder, 30) // 6 test images of each shape
+	few := filepath.Join(folder, "few")
+	writeShapes(t, few, 3)
+	if err := renameInto(filepath.Join(few, "vertical"), filepath.Join(folder, "zz")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(few); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"eval", "--model", "raw", "--data", folder, "--classes", "diagonal-horizontal"}
+	if rep := evalJSON(t, slices.Concat(base[1:], []string{"--unknown", "vertical"})...); rep.Identification.OpenSet == nil {
+		t.Errorf("--unknown vertical, of 6 test images: no open set")
+	}
+	wantBadInput(t, `--unknown "zz": `+folder+`, split test, has no image of these identities`, append(base, "--unknown", "zz")...)
+	wantBadInput(t, `--unknown "zz": `+folder+`, split test, has no image of these identities`, append(base, "--unknown", "zz", "--json")...)
+}
+
 // evalJSON runs eval --json with args, fails t unless it succeeds, and
 // returns its report.
 func evalJSON(t *testing.T, args ...string) evalOutput {
