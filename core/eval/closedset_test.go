@@ -84,3 +84,22 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateOpenSetNeedsKnownProbes: when the classes Evaluate enrols
+// for its open set (those at even positions) have one sample each, no
+// known probe is left and OpenSet is nil. Before, it was a report of
+// zeros: a detection AUC and DIR@FAR of 0, measured on nothing.
+func TestEvaluateOpenSetNeedsKnownProbes(t *testing.T) {
+	// Classes 0 and 2 of one sample, 1 and 3 of four.
+	labels := []int{0, 1, 1, 1, 1, 2, 3, 3, 3, 3}
+	pos := []float64{0, 1, 1.1, 1.2, 1.3, 2, 3, 3.1, 3.2, 3.3}
+	rep := Evaluate(Embeddings{}, line(pos, labels), Euclidean{}, Options{Folds: 2, PairsPerFold: 3, Seed: 1})
+	if rep.Identification.OpenSet != nil {
+		t.Errorf("open set %+v with no known probe: want nil", *rep.Identification.OpenSet)
+	}
+	// One sample more in class 0 gives it a known probe.
+	labels, pos = append(labels, 0), append(pos, 0.1)
+	if rep := Evaluate(Embeddings{}, line(pos, labels), Euclidean{}, Options{Folds: 2, PairsPerFold: 3, Seed: 1}); rep.Identification.OpenSet == nil {
+		t.Error("open set nil with a known probe")
+	}
+}

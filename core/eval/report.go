@@ -36,7 +36,9 @@ type Options struct {
 //     splitting the classes of test: the classes at even positions in label
 //     order are enrolled (gallery and known probes as in GallerySplit), every
 //     sample of the other classes is an unknown probe
-//     (OpenSetIdentification). OpenSet is nil with fewer than 2 classes.
+//     (OpenSetIdentification). OpenSet is nil with fewer than 2 classes,
+//     and when no enrolled class has a second sample to probe with (its
+//     zeros would read as a model that takes every unknown for a known).
 //   - Retrieval: RetrievalQueries(test, m, SampleQueries(test.N, MaxQueries,
 //     Seed)).
 func Evaluate(train, test Embeddings, m Metric, opt Options) Report {
@@ -80,6 +82,9 @@ func openSetSplit(test Embeddings, m Metric, seed int64) *OpenSetReport {
 		}
 	}
 	gallery, known := GallerySplit(test.subset(in), seed)
+	if known.N == 0 {
+		return nil
+	}
 	r := OpenSetIdentification(gallery, known, test.subset(out), m)
 	return &r
 }
