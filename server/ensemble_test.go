@@ -167,6 +167,9 @@ func TestJoin(t *testing.T) {
 		{"other inputs", []string{"--model", a + "," + small}, "inputs 1×32×32 (mean 0.5, std 0.5) and 1×16×16 (mean 0.5, std 0.5)"},
 		{"other inputs, spaces around the names", []string{"--model", a + " , " + small}, "inputs 1×32×32 (mean 0.5, std 0.5) and 1×16×16 (mean 0.5, std 0.5)"},
 		{"nine views", []string{"--model", strings.Repeat(views+",", 4) + a}, "9 views together: at most 8"},
+		// Before a file is read (before, every file was read whole first:
+		// here, the missing one was the error).
+		{"nine files", []string{"--model", strings.Repeat(a+",", 8) + filepath.Join(dir, "none.safetensors")}, "--model: 9 model files, each one view or more: a join has at most 8 views"},
 		{"no such file", []string{"--model", a + "," + filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{"no --out", []string{"--model", a + "," + b, "--out", ""}, "--out is required"},
 	} {

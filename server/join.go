@@ -14,7 +14,8 @@ import (
 )
 
 // parseJoin parses join's flags and refuses what needs no file to be
-// found wrong: fewer than 2 model files, an empty name, no --out. It
+// found wrong: fewer than 2 model files or more than a join's views
+// (each file is one view or more), an empty name, no --out. It
 // returns the model files and --out, which cmdJoin reads and checks.
 func parseJoin(args []string, stdout io.Writer) (paths []string, out string, err error) {
 	fs := flag.NewFlagSet("join", flag.ContinueOnError)
@@ -29,6 +30,11 @@ func parseJoin(args []string, stdout io.Writer) (paths []string, out string, err
 	}
 	if slices.Contains(paths, "") {
 		return nil, "", badInput("--model %q: an empty file name", *models)
+	}
+	// Refused before a file is read: so many models, read whole, could
+	// take minutes and gigabytes before the join found them too many.
+	if len(paths) > msg.MaxViews {
+		return nil, "", badInput("--model: %d model files, each one view or more: a join has at most %d views", len(paths), msg.MaxViews)
 	}
 	if err := requireOut(out); err != nil {
 		return nil, "", err
