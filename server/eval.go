@@ -463,8 +463,11 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 // fitMetric returns the named metric, fitting it on train where it learns:
 // whiten keeps pca principal components (at most D, and fewer than the
 // images less the classes), with a ridge of a tenth of the mean
-// within-class variance. A fit that fails on these images (images that do
-// not vary: a singular covariance) is bad input.
+// within-class variance; linear needs two images of one identity at
+// least (NCA draws each image towards the others of its identity: without
+// any, it learns nothing and would leave its initial W). A fit that fails
+// on these images (images that do not vary: a singular covariance) is bad
+// input.
 func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Metric, error) {
 	switch name {
 	case "cosine":
@@ -486,6 +489,15 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Me
 		}
 		return m, nil
 	case "linear":
+		seen := map[int]bool{}
+		pair := false
+		for _, l := range train.Labels {
+			pair = pair || seen[l]
+			seen[l] = true
+		}
+		if !pair {
+			return nil, badInput("linear: %d training images of %d classes, none of two images: NCA learns from images of one identity", train.N, len(seen))
+		}
 		m, err := eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed})
 		if err != nil {
 			return nil, badInput("linear: cannot be fitted on these %d training images: %v", train.N, err)

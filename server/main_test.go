@@ -522,6 +522,32 @@ func TestEvalUnknownEnrolsTheEvaluated(t *testing.T) {
 	wantBadInput(t, "none is left to fit", "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--metric", "whiten")
 }
 
+// TestEvalLinearNeedsTwoOfOneIdentity: --metric linear (NCA) fitted on
+// identities of one image each is refused with one line, as whiten is.
+// Before, NCA had no image of the same identity to draw any image
+// towards: its gradient was zero, and the report was of its initial W
+// (PCA of the standardised embeddings), named linear.
+func TestEvalLinearNeedsTwoOfOneIdentity(t *testing.T) {
+	patterns := filepath.Join(t.TempDir(), "patterns")
+	writePatterns(t, patterns)
+	for i, id := range []string{"d", "e", "f"} { // one image each, a's, b's and c's first
+		if err := os.MkdirAll(filepath.Join(patterns, id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(patterns, string(rune('a'+i)), "0.png"))
+		if err != nil || os.WriteFile(filepath.Join(patterns, id, "0.png"), b, 0o644) != nil {
+			t.Fatal(err)
+		}
+	}
+	base := []string{"eval", "--model", "raw", "--input", "1x8x8", "--data", patterns, "--split", "all", "--classes", "a-c"}
+	for _, metric := range []string{"whiten", "linear"} {
+		wantBadInput(t, metric+": 3 training images of 3 classes", append(base, "--metric", metric, "--fit-classes", "d-f")...)
+	}
+	wantBadInput(t, "none of two images: NCA learns from images of one identity", append(base, "--metric", "linear", "--fit-classes", "d-f")...)
+	// One identity of two images is enough.
+	evalJSON(t, slices.Concat(base[1:], []string{"--metric", "linear", "--fit-classes", "a,d-f", "--classes", "b-c"})...)
+}
+
 // TestEvalUnknownWithoutImages: --unknown identities with no image in
 // the evaluated split (of a folder without train/ and test/, an identity
 // of fewer than 5 images has none in test) are refused with one line.
