@@ -14,6 +14,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/job"
+	"metriclab/core/msg"
 	"metriclab/core/vec"
 	"metriclab/losses"
 )
@@ -48,7 +49,7 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 	fs := f.fs
 	fs.StringVar(&f.model, "model", "", "model file (.safetensors), several separated by commas to evaluate their ensemble (unit embeddings concatenated: the cosine is the mean of theirs), or 'raw' to evaluate raw pixels")
 	fs.StringVar(&f.data, "data", "mnist", "evaluation data: mnist (its test split), or a folder")
-	fs.StringVar(&f.classes, "classes", "", "evaluate on these classes only, by number or by name, e.g. 5-9 or s21-s40 (default all)")
+	fs.StringVar(&f.classes, "classes", "", "evaluate on these classes only, by number or by name, e.g. 5-9 or s21-s40 (default all, the --unknown ones left out)")
 	fs.StringVar(&f.fit, "fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, by number or by name, e.g. 0-4 (default: the evaluated identities the training split has, or every training identity when it has none of them, the --unknown ones left out)")
 	fs.BoolVar(&f.align, "align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
 	fs.StringVar(&f.split, "split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
@@ -303,18 +304,26 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	if err != nil {
 		return sets, err
 	}
+	var unknown []int // the --unknown classes, by their index in all
+	if unknownSpec != "" {
+		if unknown, err = data.ParseClasses(unknownSpec, all.Classes); err != nil {
+			return sets, badInput("--unknown: %v", err)
+		}
+	}
 	classes, err := data.TrainClasses(classSpec, all.Classes)
 	if err != nil {
 		return sets, inputError{err}
 	}
+	if classSpec == "" { // all: all but the unknown ones
+		classes = slices.DeleteFunc(classes, func(c int) bool { return slices.Contains(unknown, c) })
+		if len(classes) < 2 {
+			return sets, badInput("--unknown %q leaves %s of %s to evaluate: need at least 2", unknownSpec, msg.Plural(len(classes), "class", "classes"), name)
+		}
+	}
 	sets.test = all.Subset(classes)
 	var unseen []string // the unknown identities' names
 	if unknownSpec != "" {
-		classes, err := data.ParseClasses(unknownSpec, all.Classes)
-		if err != nil {
-			return sets, badInput("--unknown: %v", err)
-		}
-		sets.unknown = all.Subset(classes)
+		sets.unknown = all.Subset(unknown)
 		if overlaps(sets.test.Classes, sets.unknown.Classes) {
 			return sets, badInput("unknown classes %q overlap the evaluated classes", unknownSpec)
 		}

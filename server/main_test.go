@@ -573,6 +573,22 @@ func TestEvalUnknownWithoutImages(t *testing.T) {
 	wantBadInput(t, `--unknown "zz": `+folder+`, split test, has no image of these identities`, append(base, "--unknown", "zz", "--json")...)
 }
 
+// TestEvalUnknownOfAll: --unknown without --classes evaluates the other
+// classes, as --classes naming them does. Before, the default "all" took
+// in the unknown ones too, and eval refused them as overlapping classes
+// the user never named.
+func TestEvalUnknownOfAll(t *testing.T) {
+	folder := filepath.Join(t.TempDir(), "folder")
+	writeShapes(t, folder, 30)
+	base := []string{"--model", "raw", "--data", folder, "--unknown", "vertical"}
+	named := evalJSON(t, append(base, "--classes", "diagonal-horizontal")...)
+	if got := evalJSON(t, base...); !reflect.DeepEqual(got, named) || got.Identification.OpenSet == nil {
+		t.Errorf("--unknown vertical alone:\n%+v\nwith --classes diagonal-horizontal:\n%+v", got, named)
+	}
+	wantBadInput(t, `--unknown "horizontal,vertical" leaves 1 class of `+folder+` to evaluate: need at least 2`,
+		"eval", "--model", "raw", "--data", folder, "--unknown", "horizontal,vertical")
+}
+
 // evalJSON runs eval --json with args, fails t unless it succeeds, and
 // returns its report.
 func evalJSON(t *testing.T, args ...string) evalOutput {
