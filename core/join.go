@@ -45,7 +45,7 @@ func JoinModels(ms []*Model, created, version string) (*Model, error) {
 	n, calibrated := 0, 0
 	for k, m := range ms {
 		if err := joinable(first, m.Meta); err != nil {
-			return nil, fmt.Errorf("%s and %s: %v", memberName(ms[0], 0), memberName(m, k), err)
+			return nil, fmt.Errorf("%s and %s: %v", memberName(ms, 0), memberName(ms, k), err)
 		}
 		n += max(1, len(m.Meta.Spec.Views))
 		if m.Meta.HasThreshold() {
@@ -60,7 +60,7 @@ func JoinModels(ms []*Model, created, version string) (*Model, error) {
 		if v > 0 {
 			p, err := splitViews(m.Params, v)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %v", memberName(m, k), err)
+				return nil, fmt.Errorf("%s: %v", memberName(ms, k), err)
 			}
 			windows, views = append(windows, m.Meta.Spec.Views...), append(views, p...)
 		} else {
@@ -113,10 +113,19 @@ func describeInput(in Input) string {
 	return fmt.Sprintf("%d×%d×%d (mean %g, std %g)", in.Channels, in.Height, in.Width, in.Mean, in.Std)
 }
 
-// memberName names model k of a join: its file, or "model k+1".
-func memberName(m *Model, k int) string {
-	if m.file != "" {
-		return m.file
+// memberName names model k of ms, a join's: its file, or "model k+1";
+// a file's name that another member's shares (ReadModel keeps the base
+// name: run1/model.safetensors and run2/model.safetensors) with its place,
+// "model.safetensors (model 2)".
+func memberName(ms []*Model, k int) string {
+	name := ms[k].file
+	if name == "" {
+		return fmt.Sprintf("model %d", k+1)
 	}
-	return fmt.Sprintf("model %d", k+1)
+	for i, o := range ms {
+		if i != k && o.file == name {
+			return fmt.Sprintf("%s (model %d)", name, k+1)
+		}
+	}
+	return name
 }

@@ -141,6 +141,9 @@ func TestJoinModelsRefuses(t *testing.T) {
 		{"classes", []*Model{&base, with(func(m *Metadata) { m.Classes = []string{"y", "x"} })}, "other classes"},
 		{"align", []*Model{&base, with(func(m *Metadata) { m.Provenance.Align = true })}, "aligned by the eyes"},
 		{"nine views", []*Model{&base, with(func(m *Metadata) { m.Spec = eight })}, "9 views together: at most 8"},
+		// Files of one name in two folders are told apart by their place.
+		{"same file name", []*Model{&base, func() *Model { m := with(func(m *Metadata) { m.Spec.Dim = 8 }); m.file = base.file; return m }()},
+			"a.safetensors (model 1) and a.safetensors (model 2): D = 4 and 8"},
 	} {
 		if _, err := JoinModels(c.ms, "", ""); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
