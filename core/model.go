@@ -29,6 +29,10 @@ const ModelFormat = "metriclab/1"
 // model's Metadata.
 const modelMetadataKey = "metriclab"
 
+// checkpointMetadataKey is the entry of core/job's checkpoints (its
+// CheckpointFormat), named here to tell one given as a model.
+const checkpointMetadataKey = "metriclab_checkpoint"
+
 // Model is a trained encoder (and head) as stored on disk: one safetensors
 // file of float32 parameters with stable names ("encoder.conv1.weight",
 // "head.weight", ...), whose "__metadata__" maps "metriclab" to the JSON of
@@ -278,6 +282,9 @@ func decodeModel(r io.Reader, limit int64, name string) (*Model, error) {
 		return nil, fmt.Errorf("%s: not a valid safetensors file: %w", name, err)
 	}
 	raw, ok := metadata[modelMetadataKey]
+	if _, ckpt := metadata[checkpointMetadataKey]; !ok && ckpt {
+		return nil, fmt.Errorf("%s: a training job's checkpoint, not a model: its model is registered when the job ends (resume the job to end it)", name)
+	}
 	if !ok {
 		return nil, fmt.Errorf("%s: no %q entry in the safetensors metadata: not a metriclab model", name, modelMetadataKey)
 	}

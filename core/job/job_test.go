@@ -618,6 +618,11 @@ func TestResumeRefuses(t *testing.T) {
 	if err := safetensors.Encode(&headless, tensors, meta); err != nil {
 		t.Fatal(err)
 	}
+	// The other way round, a checkpoint given as a model says what it is
+	// (core reads its metadata key by name: checkpointKey).
+	if _, err := core.DecodeModel(bytes.NewReader(ckpt.Bytes())); err == nil || !strings.Contains(err.Error(), "a training job's checkpoint, not a model") {
+		t.Errorf("a checkpoint read as a model: %v, want it called a checkpoint", err)
+	}
 	for _, tc := range []struct {
 		name string
 		req  msg.TrainRequest
