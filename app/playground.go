@@ -341,10 +341,11 @@ func (p *Playground) can(op string) bool {
 	return false
 }
 
-// locked reports whether training is under way, which fixes the settings.
+// locked reports whether training is under way, which fixes the settings:
+// a run loading its data (MNIST, at the first start) has started too.
 func (p *Playground) locked() bool {
 	for i := range p.runs {
-		if s := p.runs[i].State; s == msg.StateRunning || s == msg.StatePaused {
+		if s := p.runs[i].State; s == msg.StateRunning || s == msg.StatePaused || s == msg.StateLoading {
 			return true
 		}
 	}
