@@ -142,11 +142,21 @@ func (p *Playground) change(s Settings) {
 	}
 }
 
-// command sends op to every trainer that can take it now.
+// command sends op to every trainer that can take it now. A start also
+// goes to the trainers whose workers are not ready yet, once they are
+// (compare mode's workers get ready one after the other: Train pressed
+// when the first was ready started it alone); a reset or a stop forgets
+// such a start.
 func (p *Playground) command(op string) {
 	for i := range p.runs {
-		if p.runs[i].Can(op) {
+		if op == msg.OpReset || op == msg.OpStop {
+			p.pending[i] = false
+		}
+		switch {
+		case p.runs[i].Can(op):
 			p.send(i, op)
+		case op == msg.OpStart && p.runs[i].State == StateStarting:
+			p.pending[i] = true // sent when the trainer says it is ready
 		}
 	}
 }

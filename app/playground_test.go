@@ -29,3 +29,27 @@ func TestPlaygroundLockedWhileLoading(t *testing.T) {
 	}
 }
 
+// TestPlaygroundTrainStartsTrainersNotReady: in compare mode the trainers'
+// workers get ready one after the other; Train pressed when only some of
+// them are starts the others as soon as they are ready (autostart does the
+// same). It started only those ready, the others stayed idle, and Reset
+// forgets such a start.
+func TestPlaygroundTrainStartsTrainersNotReady(t *testing.T) {
+	p := NewPlayground()
+	p.settings.Compare = DefaultCompare()
+	p.resize()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(1, state(1, msg.StateIdle))
+	for i, want := range []string{msg.StateRunning, msg.StateRunning, StateStarting, StateStarting} {
+		if got := p.runs[i].State; got != want {
+			t.Errorf("after Train with trainer 0 ready, then trainer 1: trainer %d %q, want %q", i, got, want)
+		}
+	}
+	p.command(msg.OpReset)
+	p.receive(2, state(2, msg.StateIdle))
+	if got := p.runs[2].State; got != msg.StateIdle {
+		t.Errorf("after Reset, trainer 2 ready: %q, want idle (the start was forgotten)", got)
+	}
+}
+
