@@ -327,9 +327,20 @@ func (p *Playground) resize() {
 	p.pending, p.exported = p.pending[:n:n], p.exported[:n:n]
 	for i, loss := range losses {
 		if i < n {
-			if p.runs[i].Loss != loss {
-				p.runs[i].Loss = loss
-				p.runs[i].Clear()
+			if r := &p.runs[i]; r.Loss != loss {
+				// The figures of the other loss go, and a finished run's
+				// model with them (Export would give it under the new
+				// loss's name): the trainer is ready for its new loss. A
+				// dead worker stays dead, with its reason.
+				err := r.Err
+				r.Loss = loss
+				r.Clear()
+				switch r.State {
+				case msg.StateDone, msg.StateFailed:
+					r.State = msg.StateIdle
+				case StateCrashed:
+					r.Err = err
+				}
 			}
 			continue
 		}

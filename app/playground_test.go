@@ -53,3 +53,31 @@ func TestPlaygroundTrainStartsTrainersNotReady(t *testing.T) {
 	}
 }
 
+// TestPlaygroundLossChangedAfterRun: a finished run whose trainer is given
+// another loss has nothing to show of the new loss: its panel is idle
+// (ready to train), not "done" with the figures of nothing and an Export
+// of the old loss's model under the new loss's name. A crash keeps its
+// reason.
+func TestPlaygroundLossChangedAfterRun(t *testing.T) {
+	for _, end := range []string{msg.StateDone, msg.StateFailed} {
+		p := NewPlayground()
+		p.receive(0, state(0, msg.StateIdle))
+		p.command(msg.OpStart)
+		p.receive(0, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":10,"steps":10,"loss":0.5}}`)
+		p.receive(0, state(0, end))
+		s := p.settings.WithLoss("cosface")
+		p.change(s)
+		r := p.runs[0]
+		if r.Loss != "cosface" || r.State != msg.StateIdle || r.Can(msg.OpExport) || len(r.LossLine) != 0 {
+			t.Errorf("%s arcface run, loss changed to cosface: loss %s, state %q (status %q), can export %v; want cosface, idle",
+				end, r.Loss, r.State, r.Status(), r.Can(msg.OpExport))
+		}
+	}
+	p := NewPlayground()
+	p.runs[0].Crash("the trainer's worker stopped: out of memory")
+	p.change(p.settings.WithLoss("cosface"))
+	if r := p.runs[0]; r.State != StateCrashed || r.Err == "" || !r.Can("restart") {
+		t.Errorf("crashed trainer, loss changed: state %q, error %q; want crashed with its reason", r.State, r.Err)
+	}
+}
+
