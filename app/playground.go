@@ -105,7 +105,7 @@ func (p *Playground) Render() app.UI {
 						Compare:    compare,
 						Run:        p.runs[i],
 						Channel:    p.viewerChannel(i),
-						Dim:        dimText(p.settings.Dim, p.settings.Request(p.runs[i].Loss).Views),
+						Dim:        p.panelDim(i),
 						HideExport: p.settings.Hidden("export"),
 						OnRestart:  func() { p.restart(i) },
 						OnExport:   func(kind string) { p.export(i, kind) },
@@ -178,6 +178,7 @@ func (p *Playground) send(i int, op string) {
 	p.runs[i].Clear()
 	p.runs[i].State = msg.StateRunning
 	p.runs[i].Workers = n
+	p.runs[i].Request = &req
 	p.dropHelpers(i)
 	if n == 1 || !app.IsClient {
 		p.workers[i].post(Command(p.runs[i].Trainer, op, &req, p.channel(i)))
@@ -394,12 +395,28 @@ func (p *Playground) viewerChannel(i int) string {
 	return p.channel(i)
 }
 
+// shape returns the embedding's D and views of trainer i: its run's, as
+// it was started, or those of the settings before a run (or after a
+// reset). A run's figures stay on its panel when the settings change
+// after it, until the next Train; its panel and files were named after
+// the form's D.
+func (p *Playground) shape(i int) (dim int, views []msg.Crop) {
+	if r := p.runs[i].Request; r != nil {
+		return r.Dim, r.Views
+	}
+	return p.settings.Dim, p.settings.Request(p.runs[i].Loss).Views
+}
+
+// panelDim writes trainer i's D for its panel (dimText).
+func (p *Playground) panelDim(i int) string { return dimText(p.shape(i)) }
+
 // fileName returns the base name of trainer i's exported files:
 // metriclab-LOSS-dD, with D as V×D for an encoder of V views.
 func (p *Playground) fileName(i int, what string) string {
-	d := strconv.Itoa(p.settings.Dim)
-	if v := p.settings.Request(p.runs[i].Loss).Views; len(v) > 0 {
-		d = strconv.Itoa(len(v)) + "x" + d
+	dim, views := p.shape(i)
+	d := strconv.Itoa(dim)
+	if len(views) > 0 {
+		d = strconv.Itoa(len(views)) + "x" + d
 	}
 	s := "metriclab-" + p.runs[i].Loss + "-d" + d
 	if what != "" {

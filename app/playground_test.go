@@ -81,3 +81,29 @@ func TestPlaygroundLossChangedAfterRun(t *testing.T) {
 	}
 }
 
+// TestPlaygroundPanelNamesItsRun: settings changed after a run leave its
+// figures on its panel until the next Train; the panel's D and the names
+// of its exported files are those of the run, not of the form. They were
+// the form's: a D = 3 model exported after D was set to 8 was called
+// metriclab-arcface-d8.safetensors.
+func TestPlaygroundPanelNamesItsRun(t *testing.T) {
+	p := NewPlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(0, state(0, msg.StateDone))
+	s := p.settings
+	s.Dim, s.Views = 8, "whole,upper"
+	p.change(s)
+	if got, want := p.fileName(0, ""), "metriclab-arcface-d3"; got != want {
+		t.Errorf("a D = 3 run, D then set to 2 views × 8: file name %q, want %q", got, want)
+	}
+	if got, want := p.panelDim(0), "3"; got != want {
+		t.Errorf("a D = 3 run, D then set to 2 views × 8: panel's D %q, want %q", got, want)
+	}
+	// Reset: the panel has no run, and says the form's D.
+	p.command(msg.OpReset)
+	p.receive(0, state(0, msg.StateIdle))
+	if got, want := p.panelDim(0), "2 × 8 (whole, upper)"; got != want {
+		t.Errorf("after Reset: panel's D %q, want %q", got, want)
+	}
+}

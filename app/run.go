@@ -53,6 +53,10 @@ type Run struct {
 	Err string // why the trainer failed or crashed
 
 	Workers int // the data-parallel Web Workers of the current run (0: not started)
+
+	// Request is what the current run trains, as the page sent it; nil
+	// before a run and after a reset.
+	Request *msg.TrainRequest
 }
 
 // NewRun returns the run of trainer id training loss, starting.
