@@ -23,13 +23,13 @@ type Playground struct {
 	nonce    string // makes this page's BroadcastChannels its own
 	mounted  app.Context
 
-	runs     []Run
-	workers  []*worker   // parallel to runs; nil outside a browser
-	helpers  [][]*worker // each trainer's other data-parallel workers during a run
-	pending  []bool      // start as soon as the trainer is idle
-	exported []string    // the export kind each trainer was asked for
-	adopted  bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
-	viewers  bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
+	runs    []Run
+	workers []*worker   // parallel to runs; nil outside a browser
+	helpers [][]*worker // each trainer's other data-parallel workers during a run
+	pending []bool      // start as soon as the trainer is idle
+	exports [][]string  // the export kinds each trainer was asked for, not answered yet, in order
+	adopted bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
+	viewers bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
@@ -236,6 +236,7 @@ func (p *Playground) restart(i int) {
 	p.workers[i] = nil
 	p.runs[i].Reset()
 	p.pending[i] = false
+	p.exports[i] = nil // the old worker answers none of them
 	p.startWorker(p.mounted, i)
 }
 
@@ -251,7 +252,7 @@ func (p *Playground) export(i int, kind string) {
 		downloadURL(p.fileName(i, "sphere")+".png", data)
 		return
 	}
-	p.exported[i] = kind
+	p.exports[i] = append(p.exports[i], kind)
 	p.send(i, msg.OpExport)
 }
 
@@ -283,6 +284,9 @@ func (p *Playground) receive(i int, data string) {
 		p.save(i, m)
 		return
 	}
+	if m.Type == msg.TypeError {
+		p.exports[i] = nil // an export that failed is not answered
+	}
 	if err := p.runs[i].Apply(m); err != nil {
 		p.note = err.Error()
 		return
@@ -301,10 +305,15 @@ func (p *Playground) receive(i int, data string) {
 	}
 }
 
-// save offers the files of an export message of trainer i as downloads.
+// save offers the files of an export message of trainer i as downloads:
+// those of the first kind asked and not answered yet (the trainer answers
+// exports in order, each with the model and the projector's files).
 func (p *Playground) save(i int, m *PageMessage) {
-	kind := p.exported[i]
-	p.exported[i] = ""
+	if len(p.exports[i]) == 0 {
+		return
+	}
+	kind := p.exports[i][0]
+	p.exports[i] = p.exports[i][1:]
 	name := p.fileName(i, "")
 	switch kind {
 	case "model":
@@ -325,7 +334,7 @@ func (p *Playground) resize() {
 	}
 	n := min(len(p.runs), len(losses))
 	p.runs, p.workers, p.helpers = p.runs[:n:n], p.workers[:n:n], p.helpers[:n:n]
-	p.pending, p.exported = p.pending[:n:n], p.exported[:n:n]
+	p.pending, p.exports = p.pending[:n:n], p.exports[:n:n]
 	for i, loss := range losses {
 		if i < n {
 			if r := &p.runs[i]; r.Loss != loss {
@@ -349,7 +358,7 @@ func (p *Playground) resize() {
 		p.workers = append(p.workers, nil)
 		p.helpers = append(p.helpers, nil)
 		p.pending = append(p.pending, false)
-		p.exported = append(p.exported, "")
+		p.exports = append(p.exports, nil)
 	}
 }
 

@@ -107,3 +107,42 @@ func TestPlaygroundPanelNamesItsRun(t *testing.T) {
 		t.Errorf("after Reset: panel's D %q, want %q", got, want)
 	}
 }
+
+// TestPlaygroundExportsInOrder: every export click is answered by one
+// export message, in order; each answer is saved as the kind asked for
+// it. The page remembered only the latest kind: Model then vectors.tsv
+// clicked before the first answer (it embeds the test set: seconds) saved
+// the TSV files for the first answer and nothing for the second, and an
+// export that failed, or whose worker was replaced, left its kind to the
+// next answer.
+func TestPlaygroundExportsInOrder(t *testing.T) {
+	const answer = `{"v":1,"type":"export","trainer":"t0","export":{"model":"AAAA","vectors":"1\t0\n","metadata":"3\n"}}`
+	p := NewPlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(0, state(0, msg.StateDone))
+	p.export(0, "model")
+	p.export(0, "tsv")
+	p.receive(0, answer)
+	if got := exportsAsked(p, 0); len(got) != 1 || got[0] != "tsv" {
+		t.Errorf("Model, vectors.tsv, then the first answer: exports still asked %q, want [tsv]", got)
+	}
+	p.receive(0, answer)
+	if got := exportsAsked(p, 0); len(got) != 0 {
+		t.Errorf("both answered: exports still asked %q, want none", got)
+	}
+	p.export(0, "model")
+	p.receive(0, `{"v":1,"type":"error","trainer":"t0","error":"no model"}`)
+	if got := exportsAsked(p, 0); len(got) != 0 {
+		t.Errorf("an export answered by an error: exports still asked %q, want none", got)
+	}
+	p.export(0, "tsv")
+	p.restart(0)
+	if got := exportsAsked(p, 0); len(got) != 0 {
+		t.Errorf("an export, then the trainer restarted: exports still asked %q, want none", got)
+	}
+}
+
+// exportsAsked returns the export kinds trainer i was asked for and has
+// not answered yet.
+func exportsAsked(p *Playground, i int) []string { return p.exports[i] }
