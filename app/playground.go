@@ -268,9 +268,17 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 	p.adopted = p.adopted || first
 	p.workers[i] = spawnWorker(ctx, first, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
 		func(data string) { p.receive(i, data) },
-		func(reason string) { p.runs[i].Crash(reason) })
+		func(reason string) { p.crashed(i, reason) })
 	// The run stays "starting" (Train disabled) until the worker says it
 	// is ready: state "idle", once trainer.wasm listens.
+}
+
+// crashed marks trainer i's worker as dead, for reason, and stops its
+// helper workers: they would wait for its gradients for good, each
+// holding a copy of the data, until Restart.
+func (p *Playground) crashed(i int, reason string) {
+	p.dropHelpers(i)
+	p.runs[i].Crash(reason)
 }
 
 // receive applies a message of trainer i.

@@ -146,3 +146,16 @@ func TestPlaygroundExportsInOrder(t *testing.T) {
 // exportsAsked returns the export kinds trainer i was asked for and has
 // not answered yet.
 func exportsAsked(p *Playground, i int) []string { return p.exports[i] }
+
+// TestPlaygroundCrashStopsHelpers: when the worker of a data-parallel
+// run dies, its helper workers, which wait for it for good and each hold
+// a copy of MNIST, are stopped. They were kept until Restart.
+func TestPlaygroundCrashStopsHelpers(t *testing.T) {
+	p := NewPlayground()
+	p.receive(0, state(0, msg.StateRunning))
+	p.helpers[0] = []*worker{{terminated: true}} // one helper (terminated: outside a browser it has no Worker)
+	p.crashed(0, "the trainer's worker stopped: out of memory")
+	if p.helpers[0] != nil || p.runs[0].State != StateCrashed {
+		t.Errorf("worker 0 died: helpers %v, state %q; want none, crashed", p.helpers[0], p.runs[0].State)
+	}
+}
