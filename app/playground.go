@@ -29,6 +29,7 @@ type Playground struct {
 	pending []bool      // start as soon as the trainer is idle
 	exports [][]string  // the export kinds each trainer was asked for, not answered yet, in order
 	adopted bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
+	onHash  app.Func    // the window's hashchange listener (follow)
 	viewers bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
 }
 
@@ -58,6 +59,13 @@ func (p *Playground) OnMount(ctx app.Context) {
 			p.pending[i] = true // sent when the trainer says it is ready
 		}
 	}
+	if app.IsClient {
+		p.onHash = app.FuncOf(func(app.Value, []app.Value) any {
+			ctx.Dispatch(func(app.Context) { p.follow(locationHash()) })
+			return nil
+		})
+		app.Window().Call("addEventListener", "hashchange", p.onHash)
+	}
 }
 
 // OnDismount stops the workers.
@@ -65,6 +73,37 @@ func (p *Playground) OnDismount() {
 	for i, w := range p.workers {
 		w.terminate()
 		p.dropHelpers(i)
+	}
+	if p.onHash != nil {
+		app.Window().Call("removeEventListener", "hashchange", p.onHash)
+		p.onHash.Release()
+		p.onHash = nil
+	}
+}
+
+// follow applies the settings of a link opened in the page itself, hash
+// its URL's new fragment: a link pasted or edited in the address bar
+// changes only the fragment, which reloads nothing (the browser says
+// hashchange; replaceHash's own changes do not). While training is under
+// way its settings would not be those of the runs shown: the link is not
+// applied, and a notice says so.
+func (p *Playground) follow(hash string) {
+	if hash == p.settings.Hash() {
+		return
+	}
+	if p.locked() {
+		replaceHash(p.settings.Hash())
+		p.notices = []string{"the link's settings were not applied: training is under way (Reset, then open the link again)"}
+		return
+	}
+	s, notices := ParseHash(hash)
+	p.notices = notices
+	for i := range p.pending {
+		p.pending[i] = false // the old link's autostart
+	}
+	p.change(s)
+	if s.Autostart {
+		p.command(msg.OpStart)
 	}
 }
 

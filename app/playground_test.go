@@ -159,3 +159,35 @@ func TestPlaygroundCrashStopsHelpers(t *testing.T) {
 		t.Errorf("worker 0 died: helpers %v, state %q; want none, crashed", p.helpers[0], p.runs[0].State)
 	}
 }
+
+// TestPlaygroundFollowsLink: a link opened in the page itself (pasted or
+// edited in the address bar: only the fragment changes, and the browser
+// does not reload) is applied, autostart included. It was ignored: the
+// page went on showing the old settings, and its next change wrote them
+// over the link. While training is under way the link is not applied,
+// and a notice says so.
+func TestPlaygroundFollowsLink(t *testing.T) {
+	p := NewPlayground()
+	p.pending[0] = true // the first link's autostart=1, trainer 0 not ready yet
+	p.follow("#loss=sphereface")
+	if p.settings.Loss != "sphereface" || p.pending[0] {
+		t.Errorf("a link without autostart after one with: loss %s, start pending %v; want sphereface, none", p.settings.Loss, p.pending[0])
+	}
+	p.receive(0, state(0, msg.StateIdle))
+	p.follow("#loss=cosface&dim=2&compare=cosface,arcface&autostart=1")
+	if s := p.settings; s.Loss != "cosface" || s.Dim != 2 || len(p.runs) != 2 || p.runs[0].Loss != "cosface" {
+		t.Fatalf("after a link to cosface and arcface at D = 2: settings %+v, runs %+v", s, p.runs)
+	}
+	if p.runs[0].State != msg.StateRunning || !p.pending[1] {
+		t.Errorf("the link says autostart=1: trainer 0 %q, trainer 1 pending %v; want running, pending", p.runs[0].State, p.pending[1])
+	}
+	before := p.settings.Hash()
+	p.follow("#loss=triplet")
+	if p.settings.Hash() != before || len(p.notices) != 1 {
+		t.Errorf("a link opened while training: settings %q, notices %q; want %q kept and a notice", p.settings.Hash(), p.notices, before)
+	}
+	p.follow("#loss=bogus")
+	if len(p.notices) != 1 {
+		t.Errorf("a bad link opened while training: notices %q", p.notices)
+	}
+}
