@@ -494,6 +494,13 @@ func TestE2EStartup(t *testing.T) {
 	p.record("startup_to_interactive_warm", took.Seconds(), "s")
 	p.recordMarks("startup_warm_")
 
+	// A link opened in the open page changes only its fragment, which
+	// reloads nothing: the page follows it (hashchange).
+	cdpEval[bool](p, `(() => { location.hash = "#loss=cosface&dim=8"; return true })()`)
+	cdpRun(p, "wait for the link's loss and D", chromedp.Poll[bool](
+		`document.getElementById("ctl-loss").value === "cosface" && document.getElementById("ctl-dim").value === "8"`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+
 	// The Preset control fills the fields and the link with the digits
 	// recipe; a field changed afterwards wins; the trainer takes the
 	// recipe (augmentation included) and trains.
