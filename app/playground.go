@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -320,6 +321,15 @@ func (p *Playground) crashed(i int, reason string) {
 	p.runs[i].Crash(reason)
 }
 
+// trainerName is how a note names trainer i: "" with one trainer, else
+// "trainer 2 (cosface): ".
+func (p *Playground) trainerName(i int) string {
+	if len(p.runs) < 2 {
+		return ""
+	}
+	return "trainer " + strconv.Itoa(i+1) + " (" + p.runs[i].Loss + "): "
+}
+
 // receive applies a message of trainer i.
 func (p *Playground) receive(i int, data string) {
 	m, err := DecodeMessage(data)
@@ -332,7 +342,19 @@ func (p *Playground) receive(i int, data string) {
 		return
 	}
 	if m.Type == msg.TypeError {
+		// An error that ends the run comes with the state failed (the
+		// worker's and trainer.js's failures post both), whose status
+		// gives it; one that does not (an export that failed, a command
+		// the worker could not take) leaves the run as it is, training or
+		// done with its Export buttons: it is a note.
 		p.exports[i] = nil // an export that failed is not answered
+		r := &p.runs[i]
+		r.Err = cmp.Or(m.Error, "the trainer reported an error")
+		p.note = p.trainerName(i) + r.Err
+		return
+	}
+	if m.Type == msg.TypeState && m.State == msg.StateFailed && p.note == p.trainerName(i)+p.runs[i].Err {
+		p.note = "" // the panel says it: "failed: …"
 	}
 	if err := p.runs[i].Apply(m); err != nil {
 		p.note = err.Error()

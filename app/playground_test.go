@@ -191,3 +191,35 @@ func TestPlaygroundFollowsLink(t *testing.T) {
 		t.Errorf("a bad link opened while training: notices %q", p.notices)
 	}
 }
+
+// TestPlaygroundErrorThatDoesNotEndTheRun: an error the worker posts
+// without ending its run (an export that failed, a command it could not
+// take) is a note, naming the trainer in compare mode; the run stays as
+// it was, done with its Export buttons or training. Before, every error
+// marked the run failed, so a done run lost its Export buttons and a
+// training one read "failed" while it trained on. An error that ends the
+// run comes with the state failed, and the panel says it.
+func TestPlaygroundErrorThatDoesNotEndTheRun(t *testing.T) {
+	p := NewPlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(0, state(0, msg.StateDone))
+	p.export(0, "model")
+	p.receive(0, `{"v":1,"type":"error","trainer":"t0","error":"encoding the model: disk full"}`)
+	if r := p.runs[0]; r.State != msg.StateDone || p.note != "encoding the model: disk full" {
+		t.Errorf("an export that failed: run %q, note %q; want done, the error", r.State, p.note)
+	}
+	p.receive(0, state(0, msg.StateRunning))
+	p.receive(0, `{"v":1,"type":"error","trainer":"t0","error":"step 12: loss is NaN (lr too high?)"}`)
+	p.receive(0, state(0, msg.StateFailed))
+	if r := p.runs[0]; r.State != msg.StateFailed || r.Status() != "failed: step 12: loss is NaN (lr too high?)" || p.note != "" {
+		t.Errorf("a run that failed: run %q, status %q, note %q; want failed, its reason, no note (the panel says it)", r.State, r.Status(), p.note)
+	}
+	c := NewPlayground()
+	c.follow("#compare=softmax,cosface")
+	c.receive(1, state(1, msg.StateRunning))
+	c.receive(1, `{"v":1,"type":"error","trainer":"t1","error":"too many commands waiting; dropped one"}`)
+	if r := c.runs[1]; r.State != msg.StateRunning || c.note != "trainer 2 (cosface): too many commands waiting; dropped one" {
+		t.Errorf("compare mode, a command dropped: run %q, note %q; want running, the error naming trainer 2", r.State, c.note)
+	}
+}
