@@ -321,6 +321,7 @@ func TestBadOpenSetInput(t *testing.T) {
 		{"negative patience", []string{"train", "--early-stop", "-2", "--out", out}, "early stop after -2 epochs"},
 		{"negative weight decay", []string{"train", "--wd", "-1", "--out", out}, "weight decay -1"},
 		{"bad turns", []string{"train", "--turns", "3", "--out", out}, "turns 3: want 0, 4 or 8"},
+		{"turns 8 with a flip", []string{"train", "--preset", "faces", "--turns", "8", "--out", out}, "turns 8 with augment faces"},
 		{"bad compose", []string{"train", "--compose", "5x5", "--out", out}, `compose "5x5"`},
 		{"bad train split", []string{"train", "--split", "test", "--out", out}, `split "test"`},
 		{"mnist split all", []string{"train", "--split", "all", "--out", out}, "mnist has train and test"},

@@ -286,13 +286,17 @@ func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec
 	if err := job.CheckBatch(loss, mf.batch); err != nil {
 		return spec, inputError{err}
 	}
-	if _, err := data.AugmentationByName(mf.augment); err != nil {
+	aug, err := data.AugmentationByName(mf.augment)
+	if err != nil {
 		return spec, inputError{err}
 	}
 	if _, err := data.ParseParts(mf.compose); err != nil {
 		return spec, inputError{err}
 	}
 	if err := data.ValidTurns(mf.turns, spec.Input); err != nil {
+		return spec, inputError{err}
+	}
+	if err := aug.CheckTurns(mf.turns); err != nil {
 		return spec, inputError{err}
 	}
 	if err := msg.CheckGlyphs(mf.lossGlyphs()); err != nil {

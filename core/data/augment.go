@@ -125,6 +125,17 @@ func ValidTurns(turns int, in core.Input) error {
 	return nil
 }
 
+// CheckTurns reports whether a suits turns new classes per class (see
+// Turn): 8 turns make a mirrored class of every class, and a recipe that
+// mirrors half its images (Flip) would give each class and its mirrored
+// class the same images, two classes that nothing tells apart.
+func (a Augmentation) CheckTurns(turns int) error {
+	if turns == 8 && a.Flip {
+		return fmt.Errorf("turns 8 with augment %s: its mirror would give each class and its mirrored class the same images (use turns 4, or an augmentation without flip)", a.Name)
+	}
+	return nil
+}
+
 // TurnedName names turn k of class name (see Turn): the name itself for
 // k = 0, "name↻90", "name↻180", "name↻270", and with a mirror "name⇋",
 // "name⇋↻90", ...

@@ -339,6 +339,19 @@ func TestTurn(t *testing.T) {
 	if got := []string{TurnedName("7", 0), TurnedName("7", 3), TurnedName("7", 4), TurnedName("7", 6)}; !slices.Equal(got, []string{"7", "7↻270", "7⇋", "7⇋↻180"}) {
 		t.Errorf("names %q", got)
 	}
+	// A mirrored image under turn 4 (a mirror) is the image itself under
+	// turn 0: with a recipe that mirrors, classes y and y⇋ would be the
+	// same images, so 8 turns refuse it.
+	mirrored := identity
+	mirrored.flip = true
+	if !equal(Turn(nil, mirrored.apply(nil, src, in), in, 4), Turn(nil, src, in, 0)) {
+		t.Error("turn 4 of a mirrored image is not the image")
+	}
+	for _, a := range Augmentations() {
+		if err := a.CheckTurns(8); (err != nil) != a.Flip || a.CheckTurns(4) != nil || a.CheckTurns(0) != nil {
+			t.Errorf("%s (flip %v): turns 8: %v; turns 4: %v", a.Name, a.Flip, err, a.CheckTurns(4))
+		}
+	}
 	if err := ValidTurns(8, core.Input{Channels: 1, Height: 28, Width: 30}); err == nil || !strings.Contains(err.Error(), "square") {
 		t.Errorf("non-square: %v", err)
 	}

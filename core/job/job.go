@@ -223,7 +223,9 @@ type Job struct {
 // tuple of their classes, so the head has C^parts rows; then req.Turns > 1
 // turns every training image by a random turn k (see
 // data.Turn) and trains it as class y·Turns + k: the head and the model's
-// classes (named by data.TurnedName) are Turns times as many; held-out
+// classes (named by data.TurnedName) are Turns times as many (8 turns,
+// which mirror, with no augmentation that mirrors: see
+// data.Augmentation.CheckTurns); held-out
 // and snapshot images are not turned, and the head accuracy and the
 // snapshot's weights are those of the unturned classes.
 // req.Glyphs adds that many classes of made-up characters
@@ -266,6 +268,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, requestError{err.Error()}
 	}
 	if err := data.ValidTurns(req.Turns, spec.Input); err != nil {
+		return nil, requestError{err.Error()}
+	}
+	if err := aug.CheckTurns(req.Turns); err != nil {
 		return nil, requestError{err.Error()}
 	}
 	parts, err := data.ParseParts(req.Compose)

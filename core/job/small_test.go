@@ -165,7 +165,7 @@ func TestEarlyStop(t *testing.T) {
 // TestTurns: with 8 turns, 4 classes of bars train as 32 (the head has 32
 // rows, the model's classes are the turned names in label order), the
 // snapshot keeps to the 4 unturned classes and their weights, and
-// non-square images are refused.
+// non-square images are refused, and so is an augmentation that mirrors.
 func TestTurns(t *testing.T) {
 	req := barsRequest()
 	req.Turns, req.Epochs = 8, 2
@@ -189,6 +189,20 @@ func TestTurns(t *testing.T) {
 	wide.Input.Height, wide.Input.Width = 8, 32
 	if _, err := New(req, wide, nil, Options{}); err == nil || !strings.Contains(err.Error(), "square") {
 		t.Errorf("turns of 8×32 images: %v", err)
+	}
+	// A recipe that mirrors half its images would give "top" and "top⇋"
+	// the same images: 8 turns refuse it, 4 take it.
+	for _, c := range []struct {
+		turns   int
+		augment string
+		refused bool
+	}{{8, "faces", true}, {8, "heads", true}, {8, "handwriting", false}, {4, "faces", false}} {
+		r := barsRequest()
+		r.Turns, r.Augment = c.turns, c.augment
+		_, err := New(r, bars(8, 9), nil, Options{})
+		if refused := err != nil && strings.Contains(err.Error(), "mirrored class"); refused != c.refused || err != nil && !refused {
+			t.Errorf("turns %d, augment %s: %v; want refused %v", c.turns, c.augment, err, c.refused)
+		}
 	}
 }
 
