@@ -15,6 +15,7 @@ type progressBar struct {
 	terminal bool
 	last     time.Time
 	label    string // before the bar: which run of several
+	live     bool   // a bar is drawn, its line not ended
 }
 
 func newProgressBar(w io.Writer, terminal bool) *progressBar {
@@ -25,6 +26,7 @@ func (b *progressBar) update(p progress) {
 	if p.EpochEnd {
 		if b.terminal {
 			fmt.Fprint(b.w, "\r\033[K")
+			b.live = false
 		}
 		fmt.Fprintf(b.w, "epoch %d: step %d/%d loss %.4f %.0f img/s", p.Epoch, p.Step, p.Steps, p.Loss, p.ImgPerS)
 		if p.ValAccuracy != nil {
@@ -36,12 +38,22 @@ func (b *progressBar) update(p progress) {
 	if !b.terminal || time.Since(b.last) < 100*time.Millisecond {
 		return
 	}
-	b.last = time.Now()
+	b.last, b.live = time.Now(), true
 	const width = 30
 	done := width * p.Step / max(p.Steps, 1)
 	left := time.Duration(float64(p.Steps-p.Step) * p.ElapsedS / float64(max(p.Step, 1)) * float64(time.Second))
 	fmt.Fprintf(b.w, "\r%s[%s%s] %d/%d loss %.4f %.0f img/s ETA %s\033[K", b.label,
 		strings.Repeat("=", done), strings.Repeat(" ", width-done), p.Step, p.Steps, p.Loss, p.ImgPerS, left.Round(time.Second))
+}
+
+// end ends the line of a bar still drawn (a training stopped in the
+// middle of an epoch: an error, Ctrl-C), so that what follows starts a
+// line of its own, below the bar's last state.
+func (b *progressBar) end() {
+	if b.live {
+		fmt.Fprintln(b.w)
+		b.live = false
+	}
 }
 
 // runProgress is the progress of run i (from 1) of n, named name, of a

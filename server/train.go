@@ -127,6 +127,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			msg.Plural(f.epochs, "epoch", "epochs"), msg.Plural(cfg.stepsPerEpoch, "step", "steps"), mf.batch, mf.augment)
 	}
 	var report func(p progress)
+	end := func() {} // ends the bar's line when an error or Ctrl-C stops the training mid-epoch
 	if f.jsonOut {
 		enc := json.NewEncoder(stdout)
 		report = func(p progress) {
@@ -136,9 +137,10 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	} else {
 		bar := newProgressBar(stderr, isTerminal(stderr))
-		report = bar.update
+		report, end = bar.update, bar.end
 	}
 	m, err := train(ctx, cfg, report)
+	end()
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,99 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPty opens a pseudo-terminal: tty, the terminal a command writes to
+// (isTerminal holds for it), and read, which returns what was written to
+// it so far (the line discipline's \r\n for \n included) once tty is
+// closed.
+func openPty(t *testing.T) (tty *os.File, read func() string) {
+	t.Helper()
+	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { ptm.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptm.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(ptm.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	var mu sync.Mutex
+	var got bytes.Buffer
+	done := make(chan struct{})
+	go func() { // read as it is written: a full terminal blocks its writer
+		defer close(done)
+		b := make([]byte, 4096)
+		for {
+			n, err := ptm.Read(b)
+			mu.Lock()
+			got.Write(b[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return tty, func() string {
+		tty.Close() // the reader then gets EIO
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return got.String()
+	}
+}
+
+// stopAfter is a context that is cancelled from its nth Err on (train
+// asks before each step): an interrupt at a known step.
+type stopAfter struct {
+	context.Context
+	n int
+}
+
+func (c *stopAfter) Err() error {
+	if c.n--; c.n <= 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestTrainInterruptOnTerminal: on a terminal, Ctrl-C in the middle of an
+// epoch ends the live progress line before train says it was interrupted
+// (before, "metriclab train: interrupted, nothing written" was written on
+// the bar's line, after its ETA).
+func TestTrainInterruptOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images: 6 steps of 4 an epoch
+	tty, read := openPty(t)
+	out := filepath.Join(dir, "m.safetensors")
+	var stdout bytes.Buffer
+	ctx := &stopAfter{Context: context.Background(), n: 3} // after 2 steps
+	code := run(ctx, []string{"train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--val", "0", "--epochs", "1", "--out", out}, &stdout, tty)
+	got := read()
+	if code != 130 || !strings.Contains(got, "] 1/6 loss") || !strings.HasSuffix(got, "\r\nmetriclab train: interrupted, nothing written\r\n") {
+		t.Errorf("exit %d, terminal %q: want 130, the bar, then the interrupt on a line of its own", code, got)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s after an interrupted train: %v", out, err)
+	}
+}
