@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,6 +68,9 @@ func main() {
 // process.
 var catchesInterrupt = map[string]bool{"train": true, "join": true, "bench": true, "serve": true}
 
+// helpFlags ask a command for its usage (as the flag package reads them).
+var helpFlags = []string{"-h", "-help", "--h", "--help"}
+
 // run executes one command and returns the process exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -95,6 +99,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "version":
+		if len(rest) == 1 && slices.Contains(helpFlags, rest[0]) {
+			fmt.Fprint(stdout, "usage: metriclab version\n\nprint the version (it takes no flags)\n")
+			return 0
+		}
 		if len(rest) > 0 { // it takes no flags: one given would go unread
 			fmt.Fprintf(stderr, "metriclab version: unexpected argument %q\n", rest[0])
 			return 2
@@ -102,8 +110,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "metriclab", version)
 		return 0
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return 0
+		switch {
+		case len(rest) == 0 || len(rest) == 1 && (rest[0] == "help" || slices.Contains(helpFlags, rest[0])):
+			fmt.Fprint(stdout, usage)
+			return 0
+		case len(rest) == 1: // help CMD: CMD's usage, as CMD -h prints it
+			return run(ctx, []string{rest[0], "-h"}, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "metriclab %s: unexpected argument %q (want one command)\n", cmd, rest[1])
+		return 2
 	default:
 		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, openset, losses, presets, join, serve or version)\n", cmd)
 		return 2

@@ -1272,3 +1272,27 @@ func TestVersionTakesNoArguments(t *testing.T) {
 		t.Errorf("version: exit %d, stdout %q", code, stdout)
 	}
 }
+
+// TestHelpOfEveryCommand: `metriclab CMD -h` and `metriclab help CMD`
+// print CMD's usage on stdout, status 0, for every command (before,
+// `version -h` was refused as an unexpected argument, status 2, and `help
+// train` printed the list of commands, its argument unread); `help` of an
+// unknown command is refused.
+func TestHelpOfEveryCommand(t *testing.T) {
+	for _, cmd := range []string{"train", "eval", "bench", "compare", "openset", "losses", "presets", "join", "serve", "version"} {
+		want := "usage: metriclab " + cmd
+		for _, args := range [][]string{{cmd, "-h"}, {cmd, "--help"}, {"help", cmd}} {
+			code, stdout, stderr := runCLI(t, args...)
+			if code != 0 || !strings.HasPrefix(stdout, want) || stderr != "" {
+				t.Errorf("metriclab %q: exit %d, stdout %.60q, stderr %q: want 0 and the usage of %s on stdout", args, code, stdout, stderr, cmd)
+			}
+		}
+	}
+	for _, args := range [][]string{{"help"}, {"-h"}, {"help", "help"}, {"help", "-h"}, {"--help", "--help"}} {
+		if code, stdout, _ := runCLI(t, args...); code != 0 || stdout != usage {
+			t.Errorf("metriclab %q: exit %d, stdout %.60q: want 0 and the list of commands", args, code, stdout)
+		}
+	}
+	wantBadInput(t, `unknown command "fly"`, "help", "fly")
+	wantBadInput(t, `unexpected argument "eval"`, "help", "train", "eval")
+}
