@@ -169,6 +169,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		step = func() error { _, err := again.StepAgain(); return err }
 	}
 	for i := 0; i < f.warmup; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := step(); err != nil {
 			return err
 		}

@@ -1296,3 +1296,30 @@ func TestHelpOfEveryCommand(t *testing.T) {
 	wantBadInput(t, `unknown command "fly"`, "help", "fly")
 	wantBadInput(t, `unexpected argument "eval"`, "help", "train", "eval")
 }
+
+// TestBenchInterruptInWarmup: Ctrl-C stops bench in its warm-up steps
+// too, with status 130 (before, the warm-up ran to its end, minutes of
+// --warmup steps of a large encoder on the CPU, before the interrupt was
+// read).
+func TestBenchInterruptInWarmup(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, []string{"bench", "--arch", "mlp", "--batch", "2", "--threads", "1", "--warmup", "1000000000"}, &stdout, &stderr)
+		done <- result{code, stdout.String(), stderr.String()}
+	}()
+	select {
+	case r := <-done:
+		if r.code != 130 || r.stdout != "" || r.stderr != "metriclab bench: interrupted, nothing written\n" {
+			t.Errorf("bench interrupted: exit %d, stdout %q, stderr %q: want 130 and that nothing was written", r.code, r.stdout, r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("bench still warming up 30 s after Ctrl-C")
+	}
+}
