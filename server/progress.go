@@ -42,8 +42,23 @@ func (b *progressBar) update(p progress) {
 	const width = 30
 	done := width * p.Step / max(p.Steps, 1)
 	left := time.Duration(float64(p.Steps-p.Step) * p.ElapsedS / float64(max(p.Step, 1)) * float64(time.Second))
-	fmt.Fprintf(b.w, "\r%s[%s%s] %d/%d loss %.4f %.0f img/s ETA %s\033[K", b.label,
+	label, bar := []rune(b.label), fmt.Sprintf("[%s%s] %d/%d loss %.4f %.0f img/s ETA %s",
 		strings.Repeat("=", done), strings.Repeat(" ", width-done), p.Step, p.Steps, p.Loss, p.ImgPerS, left.Round(time.Second))
+	line := string(label) + bar
+	// A line wider than the terminal wraps, and \r goes back to the start
+	// of its last row only: every redraw would leave a row behind. It is
+	// cut short of the last column (which wraps on some terminals): the
+	// label first, then the bar's end.
+	if cols := termWidth(b.w); cols > 1 {
+		if over := len(label) + len([]rune(bar)) - (cols - 1); over > 0 {
+			if keep := len(label) - over - 2; keep > 0 {
+				line = string(label[:keep]) + "… " + bar
+			} else {
+				line = string([]rune(bar)[:min(len([]rune(bar)), cols-1)])
+			}
+		}
+	}
+	fmt.Fprintf(b.w, "\r%s\033[K", line)
 }
 
 // end ends the line of a bar still drawn (a training stopped in the

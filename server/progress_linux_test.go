@@ -97,3 +97,41 @@ func TestTrainInterruptOnTerminal(t *testing.T) {
 		t.Errorf("%s after an interrupted train: %v", out, err)
 	}
 }
+
+// TestProgressFitsTheTerminal: the live line of a bar is cut to the
+// terminal's width (before, a long one, a run's name before the bar of
+// openset or compare, or the bar alone at 40 columns, wrapped, and every
+// redraw, going back to the start of its last row only, left a row
+// behind).
+func TestProgressFitsTheTerminal(t *testing.T) {
+	tty, read := openPty(t)
+	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 40}); err != nil {
+		t.Skipf("cannot size the pseudo-terminal: %v", err)
+	}
+	if !isTerminal(tty) {
+		t.Fatal("a pseudo-terminal is not a terminal")
+	}
+	p := progress{Epoch: 1, Step: 10, Steps: 4000, Loss: 12.5, ImgPerS: 1234, ElapsedS: 10}
+	report, done := runProgress(tty, true, 1, 3, "preset face-photos, augment=none turns=0 embed-bn=false")
+	report(p)
+	done()
+	newProgressBar(tty, true).update(p)
+	// 100 columns: the run's name is cut, its bar and figures kept; at 40,
+	// the name is gone and the bar's end.
+	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 100}); err != nil {
+		t.Fatal(err)
+	}
+	report, done = runProgress(tty, true, 2, 3, "preset face-photos, augment=none turns=0 embed-bn=false")
+	report(p)
+	done()
+	got := read()
+	if !strings.HasPrefix(got, "\r[                              ] 10/400") ||
+		!strings.Contains(got, "\r2/3 preset face-photo… [                              ] 10/4000 loss 12.5000 1234 img/s ETA 1h6m30s\033[K") {
+		t.Fatalf("terminal %q: want the runs' bars and train's", got)
+	}
+	for i, line := range strings.Split(got, "\r") {
+		if n, cols := len([]rune(strings.TrimSuffix(line, "\033[K"))), map[bool]int{true: 40, false: 100}[i < 4]; n >= cols {
+			t.Errorf("a line of %d columns on a terminal of %d: %q", n, cols, line)
+		}
+	}
+}
