@@ -15,3 +15,12 @@ func Probe() (string, error) {
 
 // Device is a CUDA device; on this system there is none.
 type Device struct{ Null }
+
+// Emu is the CPU emulation of the kernels; on this system there is none.
+type Emu struct{ Null }
+
+// NewEmu returns an error: the emulation loads the kernels it compiles
+// with dlopen, as the binding loads the CUDA libraries, on Linux only.
+func NewEmu(dir string) (*Emu, error) {
+	return nil, errors.New("cuda: the CUDA emulation (device cuda-emu) runs on Linux only")
+}
