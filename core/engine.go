@@ -281,7 +281,7 @@ func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
 		err = t.f64.update(t, lr)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("step %d: %w", t.iter, err)
+		return 0, fmt.Errorf("step %d: %w", t.iter+1, err)
 	}
 	t.iter++
 	return loss, nil
@@ -292,14 +292,14 @@ func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
 // gradients stay in the gradient nodes' values until the next run.
 func (t *Trainer) lossAndGradients(x []float32, labels []int) (float64, error) {
 	if err := t.loss.BeforeStep(t.iter); err != nil {
-		return 0, fmt.Errorf("step %d: %s: %w", t.iter, t.loss.Name(), err)
+		return 0, fmt.Errorf("step %d: %s: %w", t.iter+1, t.loss.Name(), err)
 	}
 	loss, err := t.forwardBackward(x, labels)
 	if err != nil {
 		return 0, err
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter, nanOrInf(loss))
+		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter+1, nanOrInf(loss))
 	}
 	return loss, nil
 }
@@ -324,7 +324,7 @@ func (t *Trainer) forwardBackward(x []float32, labels []int) (float64, error) {
 	}
 	for i, l := range labels {
 		if l < 0 || l >= t.cfg.Classes {
-			return 0, fmt.Errorf("step %d: label %d of image %d out of range [0, %d)", t.iter, l, i, t.cfg.Classes)
+			return 0, fmt.Errorf("step %d: label %d of image %d out of range [0, %d)", t.iter+1, l, i, t.cfg.Classes)
 		}
 	}
 	if t.f32 != nil {
@@ -336,7 +336,7 @@ func (t *Trainer) forwardBackward(x []float32, labels []int) (float64, error) {
 	}
 	defer t.vm.Reset()
 	if err := t.vm.RunAll(); err != nil {
-		return 0, fmt.Errorf("step %d: %w", t.iter, err)
+		return 0, fmt.Errorf("step %d: %w", t.iter+1, err)
 	}
 	switch v := t.costVal.(type) {
 	case *G.F32:
@@ -344,7 +344,7 @@ func (t *Trainer) forwardBackward(x []float32, labels []int) (float64, error) {
 	case *G.F64:
 		return float64(*v), nil
 	}
-	return 0, fmt.Errorf("step %d: loss value is %T, want a scalar", t.iter, t.costVal)
+	return 0, fmt.Errorf("step %d: loss value is %T, want a scalar", t.iter+1, t.costVal)
 }
 
 // update fetches the gradients of the last run and applies the optimiser.

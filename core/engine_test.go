@@ -402,8 +402,10 @@ func TestStepBookkeeping(t *testing.T) {
 	before := tr.Params()
 	x[3] = float32(math.NaN())
 	_, err := tr.Step(x, labels)
-	if err == nil || err.Error() != "step 3: loss is NaN (lr too high?)" {
-		t.Errorf("NaN step: error %v, want %q", err, "step 3: loss is NaN (lr too high?)")
+	// The fourth step, counted as progress counts them (step 3 of N is
+	// the third done): it once said "step 3".
+	if err == nil || err.Error() != "step 4: loss is NaN (lr too high?)" {
+		t.Errorf("NaN step: error %v, want %q", err, "step 4: loss is NaN (lr too high?)")
 	}
 	if tr.Iter() != 3 {
 		t.Errorf("Iter after a NaN step = %d, want 3", tr.Iter())

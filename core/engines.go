@@ -35,7 +35,7 @@ func NewGorgonia(spec Spec, loss Loss, cfg TrainConfig) (Engine, error) {
 // the reference of the other engines' parity tests.
 func (t *Trainer) Gradients(x []float32, labels []int) (float64, map[string]Tensor, error) {
 	if err := t.loss.BeforeStep(t.iter); err != nil {
-		return 0, nil, fmt.Errorf("step %d: %s: %w", t.iter, t.loss.Name(), err)
+		return 0, nil, fmt.Errorf("step %d: %s: %w", t.iter+1, t.loss.Name(), err)
 	}
 	loss, err := t.forwardBackward(x, labels)
 	if err != nil {

@@ -90,7 +90,7 @@ func (t *Trainer) ApplyGradients(g []float32) error {
 	}
 	for i, v := range g {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("step %d: gradient value %d is %v", t.iter, i, v)
+			return fmt.Errorf("step %d: gradient value %d is %v", t.iter+1, i, v)
 		}
 	}
 	lr := t.LR()

@@ -326,7 +326,7 @@ func (v *shardedViews) ApplyGradients(g []float32) error {
 		panic(fmt.Sprintf("core: ApplyGradients: %d values for a gradient of %d", len(g), v.GradLen()))
 	}
 	if !vec.AllFinite(g) {
-		return fmt.Errorf("step %d: the gradient holds a value that is not finite", v.Iter())
+		return fmt.Errorf("step %d: the gradient holds a value that is not finite", v.Iter()+1)
 	}
 	off := 0
 	for i, e := range v.engines {

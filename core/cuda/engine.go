@@ -413,7 +413,7 @@ func (t *Trainer) copyBatch(x []float32, labels []int) error {
 	}
 	for i, l := range labels {
 		if l < 0 || l >= t.cfg.Classes {
-			return fmt.Errorf("step %d: label %d of image %d out of range [0, %d)", t.iter, l, i, t.cfg.Classes)
+			return fmt.Errorf("step %d: label %d of image %d out of range [0, %d)", t.iter+1, l, i, t.cfg.Classes)
 		}
 		t.labelBuf[i] = float32(l)
 	}
@@ -422,7 +422,7 @@ func (t *Trainer) copyBatch(x []float32, labels []int) error {
 		src []float32
 	}{{t.raw, x}, {t.labels, t.labelBuf}} {
 		if err := t.b.CopyIn(c.dst, c.src, t.s); err != nil {
-			return fmt.Errorf("step %d: %w", t.iter, err)
+			return fmt.Errorf("step %d: %w", t.iter+1, err)
 		}
 	}
 	t.haveBatch = true
@@ -435,7 +435,7 @@ func (t *Trainer) copyBatch(x []float32, labels []int) error {
 // update.
 func (t *Trainer) run(update bool) (float64, error) {
 	if err := t.loss.BeforeStep(t.iter); err != nil {
-		return 0, fmt.Errorf("step %d: %s: %w", t.iter, t.loss.Name(), err)
+		return 0, fmt.Errorf("step %d: %s: %w", t.iter+1, t.loss.Name(), err)
 	}
 	lr := t.LR()
 	t.hostScal[scLR] = float32(lr)
@@ -457,11 +457,11 @@ func (t *Trainer) run(update bool) (float64, error) {
 		err = t.b.CopyOut(t.hostStat[:], t.status, t.s)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("step %d: %w", t.iter, err)
+		return 0, fmt.Errorf("step %d: %w", t.iter+1, err)
 	}
 	loss := float64(t.hostStat[0])
 	if t.hostStat[1] == 0 || math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter, loss)
+		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter+1, loss)
 	}
 	return loss, nil
 }
