@@ -261,6 +261,7 @@ func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, ev
 	if err != nil {
 		return eval.Report{}, err
 	}
+	defer cfg.job.Close()
 	m, err := train(ctx, cfg, report)
 	if err != nil {
 		return eval.Report{}, err

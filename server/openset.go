@@ -439,6 +439,7 @@ func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, 
 	if err != nil {
 		return openSetRow{}, eval.Embeddings{}, err
 	}
+	defer cfg.job.Close()
 	m, err := train(ctx, cfg, report)
 	if err != nil {
 		return openSetRow{}, eval.Embeddings{}, err
