@@ -183,8 +183,9 @@ func New(cfg Config) *Runner {
 		exited: make(chan struct{}), hubs: make(map[string]*hub), running: make(map[string]*running)}
 }
 
-// Start starts the device's worker, which takes the queued jobs (those
-// left from a previous run first) in the order they were queued.
+// Start starts the worker, which trains the queued jobs one at a time,
+// whatever their device (those left from a previous run first), in the
+// order they were queued.
 func (r *Runner) Start() error {
 	queued, err := r.store.Queued()
 	if err != nil {
