@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -341,23 +340,21 @@ func (p *Playground) receive(i int, data string) {
 		p.save(i, m)
 		return
 	}
-	if m.Type == msg.TypeError {
-		// An error that ends the run comes with the state failed (the
-		// worker's and trainer.js's failures post both), whose status
-		// gives it; one that does not (an export that failed, a command
-		// the worker could not take) leaves the run as it is, training or
-		// done with its Export buttons: it is a note.
-		p.exports[i] = nil // an export that failed is not answered
-		r := &p.runs[i]
-		r.Err = cmp.Or(m.Error, "the trainer reported an error")
-		p.note = p.trainerName(i) + r.Err
-		return
-	}
 	if m.Type == msg.TypeState && m.State == msg.StateFailed && p.note == p.trainerName(i)+p.runs[i].Err {
 		p.note = "" // the panel says it: "failed: …"
 	}
 	if err := p.runs[i].Apply(m); err != nil {
 		p.note = err.Error()
+		return
+	}
+	if m.Type == msg.TypeError {
+		// The run stays as it is (Apply), training, or done with its
+		// Export buttons, until the state failed that comes with an
+		// error that ends it: meanwhile, and for an error that does not
+		// (an export that failed, a command the worker could not take),
+		// a note says it.
+		p.exports[i] = nil // an export that failed is not answered
+		p.note = p.trainerName(i) + p.runs[i].Err
 		return
 	}
 	if p.runs[i].State != StateStarting && !p.viewers {

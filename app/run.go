@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -64,7 +65,11 @@ func NewRun(id, loss string) Run { return Run{Trainer: id, Loss: loss, State: St
 
 // Apply changes r by the message m from its trainer. Messages of another
 // trainer are ignored; an unknown type or state is an error and changes
-// nothing.
+// nothing. An error message is kept as Err and changes no state: a
+// trainer whose run ends posts the state failed after it (wasm/trainer's
+// fail, web/trainer.js), and Status then gives it; others (an export that
+// failed, a command the worker could not take) leave the run as it was,
+// for the page to show as it sees fit.
 func (r *Run) Apply(m *PageMessage) error {
 	if m.Trainer != "" && r.Trainer != "" && m.Trainer != r.Trainer {
 		return nil
@@ -115,11 +120,7 @@ func (r *Run) Apply(m *PageMessage) error {
 		r.Threshold = m.Snapshot.Threshold
 		r.HasSnapshot = true
 	case msg.TypeError:
-		r.State = msg.StateFailed
-		r.Err = m.Error
-		if r.Err == "" {
-			r.Err = "the trainer reported an error"
-		}
+		r.Err = cmp.Or(m.Error, "the trainer reported an error")
 	case msg.TypeCommand, msg.TypeExport, msg.TypeEmbeddings:
 		// Commands are the page's own; exports and embeddings are handled
 		// by the page.

@@ -69,9 +69,15 @@ func TestRunLifecycle(t *testing.T) {
 func TestRunErrors(t *testing.T) {
 	r := NewRun("t1", "cosface")
 	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"running"}`)
+	// An error is the reason of the state failed that comes after it when
+	// the run ends (wasm/trainer's fail): alone it changes no state.
 	apply(t, &r, `{"v":1,"type":"error","trainer":"t1","error":"out of memory"}`)
+	if r.State != msg.StateRunning || r.Err != "out of memory" {
+		t.Errorf("after an error message: %q, error %q; want still running, the error kept", r.State, r.Err)
+	}
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"failed"}`)
 	if r.State != msg.StateFailed || r.Status() != "failed: out of memory" || !r.Can("restart") || !r.Can("start") {
-		t.Errorf("after an error message: %q, restart %v", r.Status(), r.Can("restart"))
+		t.Errorf("after an error message, then failed: %q, restart %v", r.Status(), r.Can("restart"))
 	}
 	r.Crash("the trainer's worker stopped: RuntimeError: unreachable")
 	if r.State != StateCrashed || !strings.Contains(r.Status(), "crashed: the trainer's worker stopped") || !r.Can("restart") || r.Can("start") {

@@ -538,7 +538,11 @@ func (s *VerifyState) Receive(data string) Out {
 			return s.embedGallery()
 		}
 	case m.Type == msg.TypeError:
+		// An error but a load's (an embedding refused, a training that
+		// failed) leaves the page without an encoder, and the run failed
+		// with it: the embed's error comes with no state.
 		s.dropEncoder()
+		s.Run.State = msg.StateFailed
 	case m.Type == msg.TypeState && s.unloaded != nil && !ready:
 		s.unloaded = nil // the load took (no gallery was embedded with it)
 		if s.restale {
