@@ -791,6 +791,10 @@ func (j *Job) keepBest() {
 // stopping ended the run.
 func (j *Job) Done() bool { return j.stopped || j.tr.Iter() >= j.total }
 
+// Iter returns the number of steps taken; after Resume, the checkpoint's
+// step.
+func (j *Job) Iter() int { return j.tr.Iter() }
+
 // BestEpoch returns, with EarlyStop, the epoch whose parameters Model
 // returns (0 before the first epoch end or without held-out pairs), and
 // whether early stopping ended the run.

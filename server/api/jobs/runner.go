@@ -593,13 +593,17 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	}
 	defer jb.Close()
 	_, total := jb.Steps()
-	// After a restart, training goes on from the last checkpoint.
+	// After a restart, training goes on from the last checkpoint, at the
+	// step its file holds: a crash between the file's rename and the
+	// commit of its row leaves the row an older step.
 	from := 0
 	if path, step := r.store.CheckpointPath(j); path != "" && step > 0 {
 		if err := r.resume(j.ID, jb, path); err != nil {
 			return err
 		}
-		from = step
+		if from = jb.Iter(); from != step {
+			r.log.Printf("jobs: job %s: its checkpoint is of step %d, its row says %d: going on from %d", j.ID, from, step, from)
+		}
 	}
 	var (
 		metrics     *msg.VerificationSummary
@@ -609,7 +613,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		lastCkpt    = from
 		ckptFailing bool // the periodic checkpoints fail, since one was logged
 	)
-	if from > 0 { // the checkpoint's, which its row holds: the model's if no step is left
+	if from > 0 { // the checkpoint's step, the row's loss and metrics: the model's if no step is left
 		p.Step, p.Loss, metrics = from, j.Loss, j.Metrics
 	}
 	checkpoint := func() error {

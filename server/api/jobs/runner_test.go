@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -259,5 +260,87 @@ func TestResumeCUDAWithoutDevice(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // a queued job would have started and failed by now
 	if j, _ := st.Job(j.ID); j.State != store.StateInterrupted {
 		t.Errorf("the job is %s (%q), want interrupted", j.State, j.Error)
+	}
+}
+
+// TestResumeStaleCheckpointStep resumes a job whose row records an older
+// checkpoint step than its file holds, as a crash leaves it between the
+// file's rename and the commit of its row: here the file is of the run's
+// last step (its model could not be saved), the row says step 10. The
+// job ends done at its last step, the checkpoint's own; before, the row's
+// step won and the done job read 10 of 12 steps.
+func TestResumeStaleCheckpointStep(t *testing.T) {
+	dir := t.TempDir()
+	st, _, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := filepath.Join(dir, "models")
+	if err := os.Remove(models); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(models, nil, 0o644); err != nil { // no model can be saved
+		t.Fatal(err)
+	}
+	load := func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }
+	newRunner := func(st *store.Store) *Runner {
+		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+			ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+		if err := r.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	wait := func(st *store.Store, id string) store.Job {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if j, err := st.Job(id); err == nil && j.State != store.StateQueued && j.State != store.StateRunning {
+				return j
+			}
+		}
+		t.Fatalf("job %s did not end", id)
+		return store.Job{}
+	}
+	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 3, Batch: 4, LR: 0.01,
+		Opt: "adam", Seed: 1, Device: "cpu"}
+	r := newRunner(st)
+	j, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = wait(st, j.ID)
+	r.Close()
+	st.Close()
+	if j.State != store.StateInterrupted || j.CkptStep != j.Steps || j.Steps <= 10 {
+		t.Fatalf("the first run: %s with a checkpoint at step %d of %d, want interrupted at its last step", j.State, j.CkptStep, j.Steps)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "metriclab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec("UPDATE jobs SET step = 10, ckpt_step = 10 WHERE id = ?", j.ID)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(models); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(models, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	st, _, err = store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r = newRunner(st)
+	defer r.Close()
+	if _, err := r.Resume(j.ID, "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	if j := wait(st, j.ID); j.State != store.StateDone || j.Step != j.Steps || j.ModelID == "" {
+		t.Errorf("resumed: %s at step %d of %d (%q), want done at its last step, the checkpoint's", j.State, j.Step, j.Steps, j.Error)
 	}
 }
