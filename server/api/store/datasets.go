@@ -59,7 +59,7 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 		os.Remove(tmp)
 		return Sample{}, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := mkdirs(filepath.Dir(path), s.syncDir); err != nil {
 		os.Remove(tmp)
 		return Sample{}, err
 	}

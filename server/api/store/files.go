@@ -67,3 +67,27 @@ func syncDir(dir string) {
 		d.Close()
 	}
 }
+
+// mkdirs makes the folder dir and the folders above it that are missing,
+// as os.MkdirAll does, and syncs (with sync) the folder each new one is
+// in: a file renamed into a new folder is durable only once the folder's
+// own name is, and the rows that name the file are committed right after.
+func mkdirs(dir string, sync func(dir string)) error {
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := mkdirs(parent, sync); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if st, serr := os.Stat(dir); serr == nil && st.IsDir() {
+			return nil // made meanwhile
+		}
+		return err
+	}
+	sync(parent)
+	return nil
+}

@@ -12,8 +12,9 @@
 //
 // Every write is atomic: a file is written to a hidden temporary file in its
 // folder (a sample's in DIR/datasets, so that a refused name makes no
-// folder), synced and renamed into place, and only then is its row written,
-// in a transaction. Removal goes the other way (row first, then file). So after
+// folder), synced and renamed into place (its folder synced, and a new
+// folder in the one above), and only then is its row written, in a
+// transaction. Removal goes the other way (row first, then file). So after
 // a crash a row never points at a missing or half-written file; at worst a
 // file has no row or a temporary file is left. Open removes temporary files
 // and moves files without a row to DIR/lost+found (a database deleted, or
@@ -116,6 +117,9 @@ type Store struct {
 	// names makes AddSample's check of a new name against the stored ones
 	// (case aside) one step with its sample's rename and row.
 	names sync.Mutex
+	// syncDir syncs a folder whose entries changed (the function syncDir;
+	// tests record the calls).
+	syncDir func(dir string)
 }
 
 // Recovery says what Open repaired.
@@ -176,7 +180,7 @@ func (r Recovery) Describe(lostFound string) string {
 // left as they are.
 func Open(dir string) (_ *Store, rec Recovery, err error) {
 	for _, d := range []string{dir, filepath.Join(dir, modelsDir), filepath.Join(dir, checkpointsDir), filepath.Join(dir, datasetsDir)} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := mkdirs(d, syncDir); err != nil {
 			return nil, rec, err
 		}
 	}
@@ -202,7 +206,7 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 		db.Close()
 		return nil, rec, fmt.Errorf("store: creating tables: %w", err)
 	}
-	s := &Store{dir: dir, db: db, lock: lock}
+	s := &Store{dir: dir, db: db, lock: lock, syncDir: syncDir}
 	if rec, err = s.recover(); err != nil {
 		db.Close()
 		return nil, rec, err
@@ -488,7 +492,7 @@ func (s *Store) putAside(root, query string) (int, error) {
 // out between them.)
 func (s *Store) moveToLostFound(path, rel string) error {
 	dst := filepath.Join(s.LostFound(), rel)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := mkdirs(filepath.Dir(dst), s.syncDir); err != nil {
 		return err
 	}
 	ext := filepath.Ext(dst)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -821,6 +822,40 @@ func TestRecoveryDescribe(t *testing.T) {
 	} {
 		if got := tc.r.Describe("LF"); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}
+
+// TestNewFoldersSynced: the folders of a new data set and of a new
+// identity are synced in the folder they are made in, so that after a
+// power cut the sample whose row was committed is still found in them;
+// before, only the identity's folder (the file's) was synced.
+func TestNewFoldersSynced(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var synced []string
+	s.syncDir = func(d string) {
+		rel, _ := filepath.Rel(dir, d)
+		synced = append(synced, filepath.ToSlash(rel))
+	}
+	for _, tc := range []struct {
+		dataset, identity string
+		want              []string
+	}{
+		{"faces", "ann", []string{"datasets", "datasets/faces"}}, // both folders new
+		{"faces", "bob", []string{"datasets/faces"}},             // a new identity
+		{"faces", "ann", nil},                                    // nothing new
+	} {
+		synced = nil
+		if _, err := s.AddSample(tc.dataset, tc.identity, ".png", writeString("png")); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(synced, tc.want) {
+			t.Errorf("a sample of %s/%s synced %q, want %q", tc.dataset, tc.identity, synced, tc.want)
 		}
 	}
 }
