@@ -240,13 +240,16 @@ func (j *Jobs) renderList() app.UI {
 				app.Td().Class("actions").Body(
 					app.Button().ID("watch-"+job.ID).Type("button").Class("btn").Disabled(watched).Text("Watch").
 						OnClick(func(ctx app.Context, e app.Event) { j.watchJob(ctx, job) }, jobScope(job)),
-					app.If(job.State == msg.JobQueued || job.State == msg.JobRunning, func() app.UI {
-						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Text("Cancel").
-							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") }, jobScope(job))
-					}),
 					app.If(job.State == msg.JobInterrupted, func() app.UI {
 						return app.Button().ID("resume-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Text("Resume").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "resume") }, jobScope(job))
+					}),
+					// An interrupted job too: canceled, it gives up its
+					// checkpoint (a CUDA job on a server without one
+					// cannot be resumed).
+					app.If(job.State == msg.JobQueued || job.State == msg.JobRunning || job.State == msg.JobInterrupted, func() app.UI {
+						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Text("Cancel").
+							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") }, jobScope(job))
 					}),
 				),
 			)

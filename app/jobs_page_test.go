@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,8 +53,8 @@ func TestJobFormGlyphs(t *testing.T) {
 }
 
 // jobsAPI answers the Jobs page as server/api does: the list, POST
-// /api/jobs (job j9), DELETE of a queued job and resume of an interrupted
-// one (409 once it is not), counting the requests.
+// /api/jobs (job j9), DELETE of a queued or interrupted job and resume of
+// an interrupted one (409 once it is not), counting the requests.
 type jobsAPI struct {
 	mu    sync.Mutex
 	jobs  []msg.Job
@@ -76,14 +77,15 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(v)
 	}
-	// to moves job id from state from to state to, or answers 409.
-	to := func(id, from, to, call string) {
+	// to moves job id from one of the states from to state to, or
+	// answers 409.
+	to := func(id string, from []string, to, call string) {
 		a.calls[call+" "+id]++
 		for i := range a.jobs {
 			if a.jobs[i].ID != id {
 				continue
 			}
-			if a.jobs[i].State != from {
+			if !slices.Contains(from, a.jobs[i].State) {
 				write(409, msg.ErrorBody{Error: fmt.Sprintf("job %s is %s", id, a.jobs[i].State)})
 				return
 			}
@@ -102,9 +104,9 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.jobs = append(a.jobs, msg.Job{ID: "j9", Config: jobConfig(), State: msg.JobQueued, Created: "9"})
 		write(201, msg.Created{ID: "j9"})
 	case r.Method == "DELETE" && op == "":
-		to(id, msg.JobQueued, msg.JobCanceled, "DELETE")
+		to(id, []string{msg.JobQueued, msg.JobInterrupted}, msg.JobCanceled, "DELETE")
 	case r.Method == "POST" && op == "resume":
-		to(id, msg.JobInterrupted, msg.JobQueued, "resume")
+		to(id, []string{msg.JobInterrupted}, msg.JobQueued, "resume")
 	default:
 		write(404, msg.ErrorBody{Error: "no route"})
 	}
@@ -225,5 +227,28 @@ func TestJobsOneRequestAtATime(t *testing.T) {
 	}
 	if disabled(t, p, "cancel-j9") {
 		t.Error("#cancel-j9 disabled, with no request of its own")
+	}
+}
+
+// TestJobsCancelInterrupted: an interrupted job has Cancel beside Resume,
+// which cancels it (the server takes DELETE of an interrupted job, and
+// removes its checkpoint); before, only a queued or running one had it,
+// and an interrupted job whose resume is refused (a CUDA job on a server
+// without one) stayed in the list with its checkpoint on the disk.
+func TestJobsCancelInterrupted(t *testing.T) {
+	api := newJobsAPI(msg.Job{ID: "j2", State: msg.JobInterrupted, Step: 130, CkptStep: 100, Config: jobConfig(), Created: "2"})
+	j, e, ctx, _ := mountJobs(t, api)
+	p := NewJobs()
+	p.SetJobs(api.jobs, nil)
+	mount(t, p)
+	for _, id := range []string{"cancel-j2", "resume-j2"} {
+		if _, _, ok := element(t, p, id); !ok {
+			t.Errorf("an interrupted job has no #%s", id)
+		}
+	}
+	j.act(ctx, j.jobs[0], "cancel")
+	e.ConsumeAll()
+	if api.count("DELETE j2") != 1 || j.err != "" || j.jobs[0].State != msg.JobCanceled {
+		t.Errorf("Cancel of the interrupted job: %d DELETE, error %q, state %s; want it canceled", api.count("DELETE j2"), j.err, j.jobs[0].State)
 	}
 }

@@ -201,7 +201,7 @@ func TestJobsRender(t *testing.T) {
 	if got := j.status(); got != "2 jobs: 0 running, 0 queued" {
 		t.Errorf("status %q", got)
 	}
-	// Newest first: j2, interrupted, with Resume and no Cancel.
+	// Newest first: j2, interrupted, with Resume, then Cancel.
 	row := []int{0, 1, 1, 0, 1, 0}
 	if err := app.Match(app.Td().Class("job-state").Text(msg.JobInterrupted), j, append(row, 2)...); err != nil {
 		t.Error(err)
@@ -210,6 +210,9 @@ func TestJobsRender(t *testing.T) {
 		t.Error(err)
 	}
 	if err := app.Match(app.Button().ID("resume-j2").Type("button").Class("btn").Disabled(false).Text("Resume").OnClick(noop), j, append(row, 6, 1)...); err != nil {
+		t.Error(err)
+	}
+	if err := app.Match(app.Button().ID("cancel-j2").Type("button").Class("btn").Disabled(false).Text("Cancel").OnClick(noop), j, append(row, 6, 2)...); err != nil {
 		t.Error(err)
 	}
 	// Watching j1 (outside a browser: no stream) shows its panel.
