@@ -128,12 +128,21 @@ func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 		return
 	}
 	j.jobs, j.listErr = NewestFirst(jobs), ""
-	if j.watch != nil {
-		for _, job := range j.jobs {
-			if job.ID == j.watch.Job.ID {
-				j.watch.Job = job
-			}
+	if j.watch == nil {
+		return
+	}
+	listed := false
+	for _, job := range j.jobs {
+		if job.ID == j.watch.Job.ID {
+			j.watch.Job, listed = job, true
 		}
+	}
+	// A job whose stream is refused and that the server no longer lists
+	// is gone (a server started again on another data directory): its
+	// stream is not opened again. A stream that reads is not enough to
+	// tell: a job just queued may be missing from a list read before it.
+	if !listed && j.eventsErr != "" {
+		j.watch.Gone, j.eventsErr = true, ""
 	}
 }
 
@@ -386,12 +395,7 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 				})
 			})
 			final := make(chan bool, 1)
-			page.Dispatch(func(ctx app.Context) {
-				if err != nil && !errors.Is(err, context.Canceled) && j.watch == &w {
-					j.eventsErr = "the job's events: " + err.Error()
-				}
-				final <- w.Final()
-			})
+			page.Dispatch(func(ctx app.Context) { final <- j.streamEnded(&w, err) })
 			select {
 			case f := <-final:
 				if f {
@@ -407,6 +411,16 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 			}
 		}
 	})
+}
+
+// streamEnded records that the event stream of w ended with err (nil: it
+// ended), and reports whether w's job sends nothing more: otherwise the
+// stream is opened again.
+func (j *Jobs) streamEnded(w *JobWatch, err error) (final bool) {
+	if err != nil && !errors.Is(err, context.Canceled) && j.watch == w && !w.Gone {
+		j.eventsErr = "the job's events: " + err.Error()
+	}
+	return w.Final()
 }
 
 // unwatch stops following the watched job.

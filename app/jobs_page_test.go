@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -250,5 +251,48 @@ func TestJobsCancelInterrupted(t *testing.T) {
 	e.ConsumeAll()
 	if api.count("DELETE j2") != 1 || j.err != "" || j.jobs[0].State != msg.JobCanceled {
 		t.Errorf("Cancel of the interrupted job: %d DELETE, error %q, state %s; want it canceled", api.count("DELETE j2"), j.err, j.jobs[0].State)
+	}
+}
+
+// TestJobsWatchGone: the watched job's event stream is refused and the
+// job list no longer holds it (the server started again on another data
+// directory): the page stops opening the stream and says the job is gone;
+// before, it opened it again every 2 s for as long as the page was open,
+// showing the refusal. A refused stream of a listed job, or an unread
+// list, is retried as before.
+func TestJobsWatchGone(t *testing.T) {
+	j1 := msg.Job{ID: "j1", State: msg.JobQueued, Config: jobConfig(), Created: "1"}
+	j2 := msg.Job{ID: "j2", State: msg.JobDone, Config: jobConfig(), Created: "2"}
+	refused := errors.New("the server refused the event stream, or is not there")
+	j := NewJobs()
+	j.SetJobs([]msg.Job{j1, j2}, nil)
+	j.watchJob(app.Context{}, j1) // outside a browser: no stream
+	w := j.watch
+	for _, list := range []struct {
+		jobs []msg.Job
+		err  error
+	}{{[]msg.Job{j1, j2}, nil}, {nil, errors.New("the server could not be reached")}} {
+		if j.streamEnded(w, refused) {
+			t.Fatal("a refused stream of a job that may still be there is final")
+		}
+		j.SetJobs(list.jobs, list.err)
+		if w.Gone || j.eventsErr == "" {
+			t.Errorf("list %v (%v): gone %v, events error %q; want the stream retried, and its error shown", list.jobs, list.err, w.Gone, j.eventsErr)
+		}
+	}
+	j.SetJobs([]msg.Job{j2}, nil)
+	if !j.streamEnded(w, refused) || w.Status() != "gone: the server no longer has this job" || j.eventsErr != "" {
+		t.Errorf("refused, and not listed: final %v, status %q, events error %q; want final, gone, no error", w.Final(), w.Status(), j.eventsErr)
+	}
+
+	// A job whose stream reads is kept, even when a list read before it
+	// was queued does not hold it.
+	j.watchJob(app.Context{}, j1)
+	if j.streamEnded(j.watch, nil) {
+		t.Error("the end of a queued job's stream is final")
+	}
+	j.SetJobs([]msg.Job{j2}, nil)
+	if j.watch.Gone {
+		t.Error("a job whose stream read, missing from a list, is gone")
 	}
 }

@@ -18,6 +18,9 @@ type JobWatch struct {
 	State    string  // the job's state, from its events
 	Run      Run
 	Snapshot string // the latest snapshot message as received, for the viewer
+	// Gone says that the server no longer has the job: its event stream
+	// was refused, and the job list does not hold it (Jobs.SetJobs).
+	Gone bool
 }
 
 // NewJobWatch returns the watch of job j, before any event.
@@ -71,8 +74,11 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 }
 
 // Final reports whether the job will send nothing more: done, failed,
-// canceled, or interrupted (until it is resumed).
+// canceled, interrupted (until it is resumed), or gone.
 func (w *JobWatch) Final() bool {
+	if w.Gone {
+		return true
+	}
 	switch w.State {
 	case msg.JobDone, msg.JobFailed, msg.JobCanceled, msg.JobInterrupted:
 		return true
@@ -85,6 +91,9 @@ func (w *JobWatch) Status() string {
 	step := w.Run.Progress.Step
 	if step == 0 {
 		step = w.Job.Step
+	}
+	if w.Gone {
+		return "gone: the server no longer has this job"
 	}
 	switch w.State {
 	case msg.JobQueued:
