@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/textproto"
 	"strconv"
@@ -11,11 +13,15 @@ import (
 
 // ServeContent is http.ServeContent for content of size bytes, except that
 // a Range of another unit than bytes is ignored and the unit's name is
-// read in any case (see rangeOfBytes), and a range of the last 0 bytes
-// ("bytes=-0") is not satisfiable (see withoutEmptySuffixes). The
-// server's other files go through it too.
+// read in any case (see rangeOfBytes), a position of more digits than
+// int64 holds is read as a number past the end (see withinInt64), and a
+// range of the last 0 bytes ("bytes=-0") is not satisfiable (see
+// withoutEmptySuffixes). The server's other files go through it too.
 func ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime time.Time, content io.ReadSeeker, size int64) {
 	rg, changed := rangeOfBytes(r.Header.Get("Range"))
+	if within, ok := withinInt64(rg, size); ok {
+		rg, changed = within, true
+	}
 	if kept, ok := withoutEmptySuffixes(rg, size); ok {
 		rg, changed = kept, true
 	}
@@ -48,6 +54,48 @@ func rangeOfBytes(rg string) (string, bool) {
 		return "bytes=" + set, true
 	}
 	return rg, false
+}
+
+// withinInt64 returns the byte ranges rg with each position too large
+// for an int64 written as one that means the same for content of size
+// bytes, and whether it had any. RFC 9110 (14.1.2) bounds no position: a
+// last position past the end asks for the rest of the content, a suffix
+// longer than the content for all of it, and a first position past the
+// end is unsatisfiable, the range skipped when another one is not. Where
+// the number passed int64, http.ServeContent answered 416 to the whole
+// Range ("bytes=0-99999999999999999999"). Now such a last position is
+// left out ("0-": the rest), a suffix becomes the size ("-SIZE": all),
+// and a first position becomes the size ("SIZE-": past the end).
+func withinInt64(rg string, size int64) (string, bool) {
+	set, ok := strings.CutPrefix(rg, "bytes=")
+	if !ok {
+		return rg, false
+	}
+	tooLarge := func(s string) bool {
+		n, err := strconv.ParseInt(textproto.TrimString(s), 10, 64)
+		return errors.Is(err, strconv.ErrRange) && n == math.MaxInt64 // not MinInt64: "-" and digits
+	}
+	specs := strings.Split(set, ",")
+	changed := false
+	for i, spec := range specs {
+		start, end, ok := strings.Cut(spec, "-")
+		switch {
+		case !ok:
+		case textproto.TrimString(start) == "" && tooLarge(end):
+			specs[i] = "-" + strconv.FormatInt(size, 10)
+		case tooLarge(start):
+			specs[i] = strconv.FormatInt(size, 10) + "-"
+		case tooLarge(end):
+			specs[i] = start + "-"
+		default:
+			continue
+		}
+		changed = true
+	}
+	if !changed {
+		return rg, false
+	}
+	return "bytes=" + strings.Join(specs, ","), true
 }
 
 // withoutEmptySuffixes returns the byte ranges rg without its suffix

@@ -556,6 +556,40 @@ func TestDownloadRangeUnits(t *testing.T) {
 	}
 }
 
+// TestDownloadRangeBeyondInt64: RFC 9110 (14.1.2) bounds no position of
+// a byte range: a last position past the end asks for the rest of the
+// file, a suffix longer than it for the whole file, and a range that
+// starts past the end is skipped beside one that is satisfiable. Before,
+// a number of more digits than an int64 holds got 416 for the whole
+// Range; one that fits was already read so.
+func TestDownloadRangeBeyondInt64(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	good := modelBytes(t, 3, 2, 0.01)
+	url := ts.URL + "/api/models/" + uploadModel(t, ts.URL, good) + "/file"
+	const huge = "99999999999999999999" // > 2⁶³−1
+	n := len(good)
+	for _, tc := range []struct {
+		rg           string
+		code         int
+		want         []byte
+		contentRange string
+	}{
+		{"bytes=0-99999999999", 206, good, fmt.Sprintf("bytes 0-%d/%d", n-1, n)},
+		{"bytes=0-" + huge, 206, good, fmt.Sprintf("bytes 0-%d/%d", n-1, n)},
+		{"bytes=4- " + huge, 206, good[4:], fmt.Sprintf("bytes 4-%d/%d", n-1, n)},
+		{"bytes=-" + huge, 206, good, fmt.Sprintf("bytes 0-%d/%d", n-1, n)},
+		{"bytes=" + huge + "-,4-11", 206, good[4:12], fmt.Sprintf("bytes 4-11/%d", n)},
+		{"bytes=" + huge + "-", 416, nil, fmt.Sprintf("bytes */%d", n)},
+		{"bytes=4--" + huge, 416, nil, ""}, // a negative position is no position: invalid, as net/http reads it
+	} {
+		resp, body := callResp(t, "GET", url, "", nil, "Range", tc.rg)
+		if resp.StatusCode != tc.code || tc.want != nil && !bytes.Equal(body, tc.want) || resp.Header.Get("Content-Range") != tc.contentRange {
+			t.Errorf("Range %s: %d with %d bytes (Content-Range %q), want %d with %d bytes (%q)",
+				tc.rg, resp.StatusCode, len(body), resp.Header.Get("Content-Range"), tc.code, len(tc.want), tc.contentRange)
+		}
+	}
+}
+
 // TestLongNamesInErrors sends names of tens of kilobytes: the refusal
 // quotes their start and still says what is wrong, in a line of bounded
 // length, not the whole name back.
