@@ -556,6 +556,37 @@ func TestDownloadRangeUnits(t *testing.T) {
 	}
 }
 
+// TestDownloadETag: a model's file has the model's id as its ETag, which
+// If-None-Match revalidates (304) and If-Range resumes with (206; another
+// tag: the whole file); before, it had none, and If-Range took only the
+// file's time, and If-None-Match only "*".
+func TestDownloadETag(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	good := modelBytes(t, 3, 2, 0.01)
+	id := uploadModel(t, ts.URL, good)
+	url := ts.URL + "/api/models/" + id + "/file"
+	tag := `"` + id + `"`
+	if resp, body := callResp(t, "GET", url, "", nil); resp.StatusCode != 200 || resp.Header.Get("ETag") != tag || !bytes.Equal(body, good) {
+		t.Fatalf("GET: %d, ETag %q, want 200 with the file and ETag %s", resp.StatusCode, resp.Header.Get("ETag"), tag)
+	}
+	for _, tc := range []struct {
+		header []string
+		code   int
+		want   []byte
+	}{
+		{[]string{"If-None-Match", tag}, 304, nil},
+		{[]string{"If-None-Match", `"0123456789abcdef"`}, 200, good},
+		{[]string{"Range", "bytes=4-11", "If-Range", tag}, 206, good[4:12]},
+		{[]string{"Range", "bytes=4-11", "If-Range", `"0123456789abcdef"`}, 200, good},
+		{[]string{"If-Match", tag}, 200, good},
+	} {
+		resp, body := callResp(t, "GET", url, "", nil, tc.header...)
+		if resp.StatusCode != tc.code || !bytes.Equal(body, tc.want) {
+			t.Errorf("%v: %d with %d bytes, want %d with %d", tc.header, resp.StatusCode, len(body), tc.code, len(tc.want))
+		}
+	}
+}
+
 // TestDownloadRangeBeyondInt64: RFC 9110 (14.1.2) bounds no position of
 // a byte range: a last position past the end asks for the rest of the
 // file, a suffix longer than it for the whole file, and a range that

@@ -39,8 +39,9 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 }
 
 // modelFile serves the .safetensors file (with ranges and conditional
-// requests, as http.ServeContent does), unless its size is no longer the
-// one registered: then 500, and the file is not served.
+// requests, as http.ServeContent does; its ETag is the model's id),
+// unless its size is no longer the one registered: then 500, and the file
+// is not served.
 func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	card, path, err := s.store.Model(r.PathValue("id"))
 	if err != nil {
@@ -73,6 +74,9 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", `attachment; filename="`+card.ID+`.safetensors"`)
 	h.Set("Cache-Control", "private, max-age=31536000, immutable") // a model's file never changes
+	// Nor does its id name another file (ids are random, never reused):
+	// the id is a strong validator, for If-None-Match and If-Range.
+	h.Set("ETag", `"`+card.ID+`"`)
 	// A large model at the upload rate may take longer than the server's
 	// write timeout.
 	s.extendWrite(w, s.bodyTime(st.Size()))
