@@ -21,6 +21,7 @@
 //	DELETE /api/models/{id}              → 204
 //	GET    /api/datasets                 the data sets: mnist (built in) and the uploaded ones
 //	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG) → 201
+//	OPTIONS any of these paths           → 204, its methods in Allow (as a 405's)
 //
 // Classroom mode: when Config.Token is set, writes (POST, DELETE) need
 // "Authorization: Bearer TOKEN" and reads do not, so students watch while the

@@ -803,24 +803,31 @@ func TestSampleDeviceNameFirst(t *testing.T) {
 // TestWrongMethod: a method that a path does not take is a 405 that
 // lists the ones it takes (Allow), HEAD with GET (before, HEAD was left
 // out, though every GET route answers it), not a 404 that says the path
-// is not there; a path with no route stays a 404.
+// is not there; a path with no route stays a 404. OPTIONS is answered 204
+// with Allow (it was a 405).
 func TestWrongMethod(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	for _, tc := range []struct{ method, path, allow string }{
-		{"PUT", "/api/jobs", "GET, HEAD, POST"},
-		{"PATCH", "/api/models/0123456789abcdef", "GET, HEAD, DELETE"},
-		{"POST", "/api/health", "GET, HEAD"},
-		{"OPTIONS", "/api/models/0123456789abcdef/file", "GET, HEAD"},
-		{"GET", "/api/jobs/x/resume", "POST"},
-		{"DELETE", "/api/datasets/faces/samples", "POST"},
+		{"PUT", "/api/jobs", "GET, HEAD, POST, OPTIONS"},
+		{"PATCH", "/api/models/0123456789abcdef", "GET, HEAD, DELETE, OPTIONS"},
+		{"POST", "/api/health", "GET, HEAD, OPTIONS"},
+		{"GET", "/api/jobs/x/resume", "POST, OPTIONS"},
+		{"DELETE", "/api/datasets/faces/samples", "POST, OPTIONS"},
 	} {
 		resp, b := callResp(t, tc.method, ts.URL+tc.path, "", nil)
 		if resp.StatusCode != 405 || resp.Header.Get("Allow") != tc.allow || errorOf(t, b) != "method "+tc.method+" not allowed ("+tc.allow+")" {
 			t.Errorf("%s %s: %d Allow %q %s, want 405 allowing %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), b, tc.allow)
 		}
+		resp, b = callResp(t, "OPTIONS", ts.URL+tc.path, "", nil, "Origin", "http://elsewhere.example", "Access-Control-Request-Method", "POST")
+		if resp.StatusCode != 204 || resp.Header.Get("Allow") != tc.allow || len(b) != 0 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("OPTIONS %s: %d Allow %q %q (Access-Control-Allow-Origin %q), want 204 allowing %s, no CORS",
+				tc.path, resp.StatusCode, resp.Header.Get("Allow"), b, resp.Header.Get("Access-Control-Allow-Origin"), tc.allow)
+		}
 	}
-	if code, b := call(t, "PUT", ts.URL+"/api/nothing", "", nil); code != 404 || errorOf(t, b) != "not found" {
-		t.Errorf("PUT /api/nothing: %d %s, want 404", code, b)
+	for _, method := range []string{"PUT", "OPTIONS"} {
+		if code, b := call(t, method, ts.URL+"/api/nothing", "", nil); code != 404 || errorOf(t, b) != "not found" {
+			t.Errorf("%s /api/nothing: %d %s, want 404", method, code, b)
+		}
 	}
 }
 

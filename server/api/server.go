@@ -114,6 +114,9 @@ func (s *Server) routes() {
 // noRoute answers a request no route takes: 405 with the methods of its
 // path (Allow) when the path has routes, else 404. A GET route takes HEAD
 // too (http.ServeMux), and its Allow says so, as the mux's own 405 does.
+// OPTIONS, which every path with routes takes, is answered 204 with Allow
+// (no CORS headers: a browser's preflight of a cross-origin write still
+// fails).
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	var allow []string
 	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
@@ -128,7 +131,12 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound)
 		return
 	}
+	allow = append(allow, http.MethodOptions)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	s.fail(w, r, &apiError{http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed (%s)", r.Method, strings.Join(allow, ", "))})
 }
 
