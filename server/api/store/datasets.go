@@ -64,6 +64,7 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 		return Sample{}, err
 	}
 	if err := commit(tmp, path); err != nil {
+		removeEmptyUp(filepath.Dir(path), filepath.Join(s.dir, datasetsDir))
 		return Sample{}, err
 	}
 	err = s.tx(func(tx *sql.Tx) error {
@@ -76,9 +77,54 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 	})
 	if err != nil {
 		os.Remove(path)
+		removeEmptyUp(filepath.Dir(path), filepath.Join(s.dir, datasetsDir))
 		return Sample{}, err
 	}
 	return smp, nil
+}
+
+// removeEmptyUp removes the folder dir, then the folders above it, up to
+// root (kept), while they are empty: a new identity's folder that its
+// first sample did not reach would fail every load of its data set
+// ("identity … has no images"). (Under Store.names: no sample is renamed
+// into them meanwhile.)
+func removeEmptyUp(dir, root string) {
+	for dir != root && strings.HasPrefix(dir, root+string(filepath.Separator)) {
+		if os.Remove(dir) != nil { // not empty
+			return
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// removeEmptyFolders removes the folders below dir that are empty, or
+// hold only empty folders; dir stays. (Open's: a sample put aside may
+// leave its identity's folder empty, which removeEmptyUp says fails its
+// data set.)
+func removeEmptyFolders(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		if err := removeEmptyFolders(sub); err != nil {
+			return err
+		}
+		left, err := os.ReadDir(sub)
+		if err != nil {
+			return err
+		}
+		if len(left) == 0 {
+			if err := os.Remove(sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkSampleNames returns AddSample's NameError for dataset and identity,

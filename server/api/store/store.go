@@ -17,7 +17,8 @@
 // transaction. Removal goes the other way (row first, then file). So after
 // a crash a row never points at a missing or half-written file; at worst a
 // file has no row or a temporary file is left. Open removes temporary files
-// and moves files without a row to DIR/lost+found (a database deleted, or
+// (and the data sets' empty folders, which would fail their loading) and
+// moves files without a row to DIR/lost+found (a database deleted, or
 // copied without its -wal file, would otherwise cost every model): recovery
 // never removes a file of the store's own. A model file whose size is not
 // the one its row records (truncated), or whose row's card no longer
@@ -339,6 +340,9 @@ func (s *Store) recover() (Recovery, error) {
 	rec.StrayFiles += n
 	if err != nil {
 		return rec, err
+	}
+	if err := removeEmptyFolders(filepath.Join(s.dir, datasetsDir)); err != nil {
+		return rec, fmt.Errorf("store: removing empty folders of the data sets: %w", err)
 	}
 	// A model row removed above leaves its job without a model.
 	if _, err := s.db.Exec("UPDATE jobs SET model_id = '' WHERE model_id != '' AND model_id NOT IN (SELECT id FROM models)"); err != nil {

@@ -5,6 +5,7 @@ package store
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -857,5 +858,64 @@ func TestNewFoldersSynced(t *testing.T) {
 		if !slices.Equal(synced, tc.want) {
 			t.Errorf("a sample of %s/%s synced %q, want %q", tc.dataset, tc.identity, synced, tc.want)
 		}
+	}
+}
+
+// TestNoEmptyIdentityFolders: a sample whose row is not written leaves no
+// empty folder of its identity (or data set), neither when the insert
+// fails (a full disk, here a trigger) nor when a crash left the file
+// without its row and Open puts it aside. The image-folder loader refuses
+// a data set with an empty identity folder ("identity "bob" has no
+// images"): before, one failed first sample of a new identity made its
+// whole data set untrainable until the folder was removed by hand.
+func TestNoEmptyIdentityFolders(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddSample("faces", "ann", ".png", writeString("png")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`CREATE TEMP TRIGGER full BEFORE INSERT ON samples BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	for _, ds := range []string{"faces", "birds"} {
+		if _, err := s.AddSample(ds, "bob", ".png", writeString("png")); err == nil {
+			t.Fatalf("%s/bob: the insert did not fail", ds)
+		}
+	}
+	if _, err := s.db.Exec("DROP TRIGGER full"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"faces/bob", "birds"} {
+		if _, err := os.Stat(filepath.Join(dir, datasetsDir, p)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a failed first sample left datasets/%s (%v)", p, err)
+		}
+	}
+	s.Close()
+
+	// A crash between a new identity's first sample's rename and its row.
+	stray := filepath.Join(dir, datasetsDir, "faces", "cy", "0123456789abcdef.png")
+	if err := os.MkdirAll(filepath.Dir(stray), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stray, []byte("png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if rec.StrayFiles != 1 || !exists(filepath.Join(s.LostFound(), datasetsDir, "faces", "cy", "0123456789abcdef.png")) {
+		t.Fatalf("recovery %+v, want the sample without a row put aside", rec)
+	}
+	if _, err := os.Stat(filepath.Dir(stray)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the folder of the sample put aside is still there (%v)", err)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, datasetsDir, "faces"))
+	if err != nil || len(entries) != 1 || entries[0].Name() != "ann" {
+		t.Errorf("datasets/faces holds %v (%v), want ann alone", entries, err)
 	}
 }
