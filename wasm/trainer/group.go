@@ -4,6 +4,8 @@ package main
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"syscall/js"
 	"unsafe"
 
@@ -27,6 +29,7 @@ type exchange struct {
 	step int
 	loss float64
 	grad []float32
+	err  error // why the message was not one (decodeExchange, deliver)
 }
 
 // newGroup links worker index of count through ports.
@@ -44,23 +47,78 @@ func newGroup(index, count int, ports []js.Value) (*group, error) {
 		return nil, fmt.Errorf("worker %d of %d got %d message ports, wants %d", index, count, len(ports), want)
 	}
 	g := &group{index: index, count: count, ports: ports}
-	u8 := js.Global().Get("Uint8Array")
-	for _, port := range ports {
+	for k, port := range ports {
 		ch := make(chan exchange, 2)
+		from := k + 1 // the worker at the port's other end
+		if index > 0 {
+			from = 0
+		}
 		f := js.FuncOf(func(_ js.Value, args []js.Value) any {
-			d := args[0].Get("data")
-			b := u8.New(d.Get("grad"))
-			grad := make([]float32, b.Length()/4)
-			if len(grad) > 0 {
-				js.CopyBytesToGo(unsafe.Slice((*byte)(unsafe.Pointer(&grad[0])), 4*len(grad)), b)
+			e, err := decodeExchange(args[0].Get("data"))
+			if err != nil {
+				e.err = fmt.Errorf("worker %d: a bad message from worker %d: %v", index, from, err)
 			}
-			ch <- exchange{step: d.Get("step").Int(), loss: d.Get("loss").Float(), grad: grad}
+			deliver(ch, e, index, from)
 			return nil
 		})
 		port.Set("onmessage", f)
 		g.in, g.funcs = append(g.in, ch), append(g.funcs, f)
 	}
 	return g, nil
+}
+
+// decodeExchange reads a message of another worker, {step, loss, grad}
+// (grad: an ArrayBuffer of float32s), as send writes it; anything else is
+// an error, which fails the run where it would have ended the program (a
+// panic in a callback of syscall/js is not recovered).
+func decodeExchange(d js.Value) (exchange, error) {
+	if d.Type() != js.TypeObject {
+		return exchange{}, fmt.Errorf("%s, not {step, loss, grad}", d.Type())
+	}
+	step, loss, grad := d.Get("step"), d.Get("loss"), d.Get("grad")
+	if step.Type() != js.TypeNumber || step.Float() != math.Trunc(step.Float()) || step.Float() < 0 || step.Float() > math.MaxInt32 {
+		return exchange{}, fmt.Errorf("step %s, not a step number", jsText(step))
+	}
+	if loss.Type() != js.TypeNumber {
+		return exchange{}, fmt.Errorf("loss %s, not a number", jsText(loss))
+	}
+	if !grad.InstanceOf(js.Global().Get("ArrayBuffer")) {
+		return exchange{}, fmt.Errorf("grad %s, not an ArrayBuffer", jsText(grad))
+	}
+	b := js.Global().Get("Uint8Array").New(grad)
+	if b.Length()%4 != 0 {
+		return exchange{}, fmt.Errorf("grad of %d bytes, not float32s", b.Length())
+	}
+	e := exchange{step: step.Int(), loss: loss.Float(), grad: make([]float32, b.Length()/4)}
+	if len(e.grad) > 0 {
+		js.CopyBytesToGo(unsafe.Slice((*byte)(unsafe.Pointer(&e.grad[0])), 4*len(e.grad)), b)
+	}
+	return e, nil
+}
+
+// jsText writes v for an error: its type, and a number's value.
+func jsText(v js.Value) string {
+	if v.Type() == js.TypeNumber {
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	}
+	return v.Type().String()
+}
+
+// deliver queues e on ch without blocking: a callback that blocked would
+// hold the event loop, and with it the whole worker. A peer is at most one
+// message ahead (it waits for the answer to each), so a full queue means
+// it broke the protocol: the queue is replaced by that error, which fails
+// the run at its next receive.
+func deliver(ch chan exchange, e exchange, index, from int) {
+	select {
+	case ch <- e:
+		return
+	default:
+	}
+	for len(ch) > 0 { // Go's wasm is single-threaded: nothing receives meanwhile
+		<-ch
+	}
+	ch <- exchange{err: fmt.Errorf("worker %d: worker %d sent more messages than steps", index, from)}
 }
 
 // close unhooks the ports; a nil group does nothing.
@@ -87,6 +145,9 @@ func (g *group) step(j *job.Job) (msg.Progress, error) {
 	if g.index > 0 {
 		g.send(g.ports[0], tag, loss, g.grad)
 		e := <-g.in[0]
+		if e.err != nil {
+			return msg.Progress{}, e.err
+		}
 		if e.step != tag || len(e.grad) != len(g.grad) {
 			return msg.Progress{}, fmt.Errorf("worker %d: worker 0 sent step %d (%d values), expected step %d (%d)", g.index, e.step, len(e.grad), tag, len(g.grad))
 		}
@@ -96,6 +157,9 @@ func (g *group) step(j *job.Job) (msg.Progress, error) {
 	total := loss
 	for k, ch := range g.in {
 		e := <-ch
+		if e.err != nil {
+			return msg.Progress{}, e.err
+		}
 		if e.step != tag || len(e.grad) != len(g.sum) {
 			return msg.Progress{}, fmt.Errorf("worker %d sent step %d (%d values), expected step %d (%d)", k+1, e.step, len(e.grad), tag, len(g.sum))
 		}

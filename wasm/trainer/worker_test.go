@@ -132,7 +132,10 @@ func TestWorkerLoadFailure(t *testing.T) {
 // under the trainer id of its time ("" before the first start), and the
 // worker goes on. Before, a message object JSON.stringify cannot write (a
 // BigInt) ended the Go program, and every later command was answered
-// "trainer.wasm failed to load".
+// "trainer.wasm failed to load"; so did a data-parallel peer's message
+// that was not {step, loss, grad} (a panic in the port's callback), and
+// a peer more than a step ahead blocked the callback, and with it the
+// worker's event loop: now each fails the run with an error.
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -161,30 +164,35 @@ func TestWorkerProtocol(t *testing.T) {
 	// The answers of each step: "error: " and a part of the error, "state
 	// " and the state, or the type.
 	want := map[string][]string{
-		"not json":                        {"error: bad message"},
-		"an object JSON cannot write":     {"error: bad message: JavaScript error"},
-		"another schema":                  {"error: schema version 2"},
-		"not a command":                   {"error: only takes commands"},
-		"step before start":               nil,
-		"export before start":             {"error: nothing to export"},
-		"embed before start":              {"error: nothing to embed with"},
-		"load no model":                   {"error: the model could not be loaded"},
-		"start without config":            {"error: without a training configuration", "state failed"},
-		"start of other data":             {"error: data \"cifar\""},
-		"start without samples":           {"error: no samples"},
-		"start of huge samples":           {"error: samples of shape 1×1000000000×1000000000"},
-		"start of huge counts":            {"error: epochs 1000000000 out of range"},
-		"start of unknown names":          {"error: unknown augmentation"},
-		"start too large to train":        {"error: more than is allowed"},
-		"start of missing ports":          {"error: got 0 message ports"},
-		"triplet, a class without images": {"state running", "state done"},
-		"export after the run":            {"export"},
-		"embed other shapes":              {"error: the encoder takes 1×16×16"},
-		"reset":                           {"state idle"},
-		"export after reset":              {"error: nothing to export"},
-		"start, paused":                   {"state running", "state paused"},
-		"embed while paused":              {"embeddings"},
-		"stop":                            {"state done"},
+		"not json":                                  {"error: bad message"},
+		"an object JSON cannot write":               {"error: bad message: JavaScript error"},
+		"another schema":                            {"error: schema version 2"},
+		"not a command":                             {"error: only takes commands"},
+		"step before start":                         nil,
+		"export before start":                       {"error: nothing to export"},
+		"embed before start":                        {"error: nothing to embed with"},
+		"load no model":                             {"error: the model could not be loaded"},
+		"start without config":                      {"error: without a training configuration", "state failed"},
+		"start of other data":                       {"error: data \"cifar\""},
+		"start without samples":                     {"error: no samples"},
+		"start of huge samples":                     {"error: samples of shape 1×1000000000×1000000000"},
+		"start of huge counts":                      {"error: epochs 1000000000 out of range"},
+		"start of unknown names":                    {"error: unknown augmentation"},
+		"start too large to train":                  {"error: more than is allowed"},
+		"start of missing ports":                    {"error: got 0 message ports"},
+		"start of a group, a null message":          {"state running", "error: worker 1: a bad message from worker 0: null, not {step, loss, grad}", "state failed"},
+		"start of a group, a gradient of odd bytes": {"state running", "error: grad of 5 bytes, not float32s", "state failed"},
+		"start of a group, a gradient of text":      {"state running", "error: grad string, not an ArrayBuffer", "state failed"},
+		"start of a group, a peer steps ahead":      {"state running", "error: worker 1: worker 0 sent more messages than steps", "state failed"},
+		"start of a group, a peer that answers":     {"state running", "state done"},
+		"triplet, a class without images":           {"state running", "state done"},
+		"export after the run":                      {"export"},
+		"embed other shapes":                        {"error: the encoder takes 1×16×16"},
+		"reset":                                     {"state idle"},
+		"export after reset":                        {"error: nothing to export"},
+		"start, paused":                             {"state running", "state paused"},
+		"embed while paused":                        {"embeddings"},
+		"stop":                                      {"state done"},
 	}
 	if len(steps) != len(want) {
 		t.Errorf("%d steps answered, want %d", len(steps), len(want))

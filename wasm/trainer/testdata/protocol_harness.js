@@ -50,6 +50,15 @@ function samples(classes, per, side, skip) {
 }
 const config = (over) => Object.assign({ data: "enrolled", arch: "mlp", loss: "arcface", dim: 4, epochs: 1, batch: 8, opt: "adam", seed: 1 }, over);
 const start = (over, smp) => send({ op: "start", config: config(over), samples: smp || samples(["a", "b"], 10, 16) });
+// member starts worker 1 of a data-parallel pair whose worker 0 is the
+// harness, at the other end of a MessageChannel: peer(port, message)
+// answers the worker's first message, {step, loss, grad}.
+function member(peer) {
+  const c = new MessageChannel();
+  c.port2.onmessage = (e) => { c.port2.onmessage = null; peer(c.port2, e.data); };
+  const command = { op: "start", workers: 2, worker: 1, config: config({}), samples: samples(["a", "b"], 10, 16) };
+  self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [c.port1] });
+}
 
 const run = true; // the step ends at the run's state done, paused or failed
 const steps = [
@@ -69,6 +78,20 @@ const steps = [
   ["start of unknown names", () => start({ arch: "vgg", loss: "magic", augment: "sparkles" })],
   ["start too large to train", () => start({ arch: "iresnet18", dim: 512, batch: 4096 }, samples(["a", "b"], 2300, 16))],
   ["start of missing ports", () => send({ op: "start", workers: 3, worker: 0, config: config({}), samples: samples(["a", "b"], 10, 16) })],
+  ["start of a group, a null message", () => member((port) => port.postMessage(null)), run],
+  ["start of a group, a gradient of odd bytes", () => member((port) => port.postMessage({ step: 0, loss: 0, grad: new ArrayBuffer(5) })), run],
+  ["start of a group, a gradient of text", () => member((port) => port.postMessage({ step: 0, loss: 0, grad: "1,2" })), run],
+  // Five means at once: the worker takes one a step, so its queue (two)
+  // overflows whatever it has taken meanwhile.
+  ["start of a group, a peer steps ahead", () => member((port, m) => {
+    for (let s = 0; s < 5; s++) port.postMessage({ step: s, loss: 0, grad: new ArrayBuffer(m.grad.byteLength) });
+  }), run],
+  // A peer that keeps to the protocol: each gradient comes back as the
+  // mean, and the run ends.
+  ["start of a group, a peer that answers", () => member((port, m) => {
+    port.onmessage = (e) => port.postMessage(e.data);
+    port.postMessage(m);
+  }), run],
   ["triplet, a class without images", () => start({ loss: "triplet", batch: 12 }, samples(["a", "b", "c"], 8, 16, 1)), run],
   ["export after the run", () => send({ op: "export" })],
   ["embed other shapes", () => send({ op: "embed", id: "e1", samples: samples(["a"], 2, 20) })],
