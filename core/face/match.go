@@ -48,10 +48,18 @@ func Cosine(a, b []float32) float64 { return vec.Cosine(a, b) }
 
 // Templates returns the template (Template) of each of k identities from
 // the N×d embeddings embs with labels in [0, k); an identity without
-// embeddings has a zero template. It panics when the shapes disagree.
+// embeddings has a zero template. The labels are the caller's own (the
+// Verify page's are the indices of its gallery's identities, as
+// Gallery.Samples numbers them), so it panics, as for shapes that
+// disagree, when one is outside [0, k).
 func Templates(embs []float32, d int, labels []int, k int) [][]float32 {
 	if d <= 0 || len(embs) != len(labels)*d {
 		panic(fmt.Sprintf("face: Templates: %d values for %d labels of dimension %d", len(embs), len(labels), d))
+	}
+	for i, l := range labels {
+		if l < 0 || l >= k {
+			panic(fmt.Sprintf("face: Templates: label %d of embedding %d outside [0, %d)", l, i, k))
+		}
 	}
 	by := make([][]float32, k)
 	for i, l := range labels {

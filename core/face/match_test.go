@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -164,6 +165,33 @@ func TestTemplates(t *testing.T) {
 	s := float32(math.Sqrt(0.5))
 	if math.Abs(float64(ts[0][0]-s)) > 1e-6 || math.Abs(float64(ts[0][1]-s)) > 1e-6 || ts[1][0] != -1 || ts[1][1] != 0 || ts[2][0] != 0 || ts[2][1] != 0 {
 		t.Errorf("Templates = %v, want [[√½ √½] [-1 0] [0 0]]", ts)
+	}
+}
+
+// TestTemplatesBadLabels: a label outside [0, k), or k negative, is the
+// caller's mistake and panics with the package's message; before, a
+// label k panicked with the runtime's index out of range, and a negative
+// k with makeslice's len out of range, neither naming Templates.
+func TestTemplatesBadLabels(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		labels []int
+		k      int
+	}{
+		{"label k", []int{0, 2}, 2},
+		{"negative label", []int{-1, 0}, 2},
+		{"k negative", []int{0, 0}, -1},
+		{"k zero", []int{0, 0}, 0},
+	} {
+		func() {
+			defer func() {
+				r, _ := recover().(string)
+				if !strings.HasPrefix(r, "face: Templates: label ") {
+					t.Errorf("%s: panic %q, want face: Templates: label …", c.name, r)
+				}
+			}()
+			Templates([]float32{1, 0, 0, 1}, 2, c.labels, c.k)
+		}()
 	}
 }
 
