@@ -343,6 +343,7 @@ func (s *VerifyState) Train() Out {
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateRunning
 	s.Phase, s.probePending = PhaseTraining, false
+	s.forgetProbe()
 	s.Encoder = face.DefaultInput
 	s.Source = s.Loss + " trained here"
 	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}}
@@ -487,6 +488,7 @@ func (s *VerifyState) load(b []byte, err error, what string) Out {
 		return Out{}
 	}
 	prev := s.encoderState()
+	s.forgetProbe()
 	s.Encoder = in
 	s.ModelNote, s.Source = "", what
 	s.trained, s.hasEncoder = nil, true
@@ -908,6 +910,13 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 	s.lastProbe, s.Scored = e.Values, s.probeSeq
 	s.rescore()
 	return Out{}
+}
+
+// forgetProbe drops the latest probe and its scores when the encoder
+// changes: its embedding is of the encoder before, whose space the new
+// templates are not in (nor, with another D, of its length).
+func (s *VerifyState) forgetProbe() {
+	s.lastProbe, s.HasScore, s.Score, s.Ranked, s.Best = nil, false, 0, nil, -1
 }
 
 // rescore scores the latest probe against the templates at the threshold.

@@ -804,3 +804,67 @@ func TestVerifyEmbeddingsHugeDim(t *testing.T) {
 		t.Errorf("phase %d, note %q; want %d and the embeddings refused", s.Phase, s.Note, PhaseNone)
 	}
 }
+
+// TestVerifyNewModelOfOtherDim loads a model of D = 3 after live scores
+// of one of D = 2: the page's last probe is of the old encoder. Before,
+// the new gallery's embeddings rescored that probe against the new
+// templates, and face.Identify panicked on their lengths (in wasm, the
+// page dies); now the scores wait for a probe of the new encoder.
+func TestVerifyNewModelOfOtherDim(t *testing.T) {
+	s := enrolled()
+	third := func(v []float32) []float32 { // D = 3: each row padded with 0
+		var out []float32
+		for i := 0; i < len(v); i += 2 {
+			out = append(out, v[i], v[i+1], 0)
+		}
+		return out
+	}
+	runSteps(t, &s, []step{
+		{name: "a model of D = 2", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "a")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady},
+		{name: "a probe", do: func(s *VerifyState) Out { return okFrame(s, 0) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
+		{name: "its scores", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !s.HasScore || s.IdentityText() != "alice" {
+					t.Fatalf("scores %v, identity %q, want alice", s.HasScore, s.IdentityText())
+				}
+			}},
+		{name: "a model of D = 3", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "b")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 3, third(galleryEmbs()))) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.HasScore || s.ScoreText() != "–" || s.IdentityText() != "–" || len(s.Ranked) != 0 {
+					t.Errorf("score %q, identity %q, ranking %v: want none before a probe of the new encoder", s.ScoreText(), s.IdentityText(), s.Ranked)
+				}
+			}},
+		{name: "a probe of it", do: func(s *VerifyState) Out { return okFrame(s, 100) }, phase: PhaseReady, posts: []string{"embed:probe-2"}},
+		{name: "its scores", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-2", 3, []float32{0, 1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !s.HasScore || s.IdentityText() != "bob" {
+					t.Errorf("scores %v, identity %q, want bob", s.HasScore, s.IdentityText())
+				}
+			}},
+		// Another model of the same D: bob's probe of the model before
+		// would be scored in another space (and was, as bob).
+		{name: "a model of D = 3 again", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "c")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 3, third(galleryEmbs()))) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.HasScore || s.IdentityText() != "–" {
+					t.Errorf("scores %v, identity %q: want none before a probe of the new encoder", s.HasScore, s.IdentityText())
+				}
+			}},
+		{name: "a probe", do: func(s *VerifyState) Out { return okFrame(s, 200) }, phase: PhaseReady, posts: []string{"embed:probe-3"}},
+		{name: "its scores", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-3", 3, []float32{1, 0, 0})) }, phase: PhaseReady},
+		{name: "an encoder trained here", do: func(s *VerifyState) Out { return s.Train() }, phase: PhaseTraining, posts: []string{"start"},
+			check: func(t *testing.T, s *VerifyState) {
+				if s.HasScore {
+					t.Errorf("score %q of the model before while training", s.ScoreText())
+				}
+			}},
+	})
+}
