@@ -175,7 +175,8 @@ func (g Gallery) Shape() face.Input {
 }
 
 // UnmarshalGallery reads a gallery file: its version, its crop shape,
-// identities named once each, and that every crop decodes to that shape.
+// identities named once each with a crop at least, and that every crop
+// decodes to that shape.
 func UnmarshalGallery(data []byte) (Gallery, error) {
 	var g Gallery
 	if err := json.Unmarshal(data, &g); err != nil {
@@ -205,6 +206,12 @@ func UnmarshalGallery(data []byte) (Gallery, error) {
 			return Gallery{}, fmt.Errorf("identity %q is named twice", id.Name)
 		}
 		named[id.Name] = true
+		// The page deletes an identity with its last crop (Delete); one
+		// without crops could not be deleted, and counted as a second
+		// identity to train on.
+		if len(id.Crops) == 0 {
+			return Gallery{}, fmt.Errorf("identity %q has no snapshots", id.Name)
+		}
 		for j, c := range id.Crops {
 			if _, err := DecodeCrop(c, g.Channels, g.Height, g.Width); err != nil {
 				return Gallery{}, fmt.Errorf("crop %d of %s: %w", j+1, id.Name, err)

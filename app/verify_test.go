@@ -114,6 +114,11 @@ func TestGallery(t *testing.T) {
 		// The page keeps one identity a name (Add adds to it); a file
 		// naming one twice gave classes that training refuses.
 		{"a name twice", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["` + a + `"]},{"name":"x","crops":["` + a + `"]}]}`},
+		// The page deletes an identity with its last crop: one without
+		// stayed in the gallery for good, and made Train think there
+		// were two identities.
+		{"an identity without crops", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["` + a + `"]},{"name":"y","crops":[]}]}`},
+		{"an identity with null crops", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["` + a + `"]},{"name":"y"}]}`},
 		{"too many snapshots", `{"version":1,"channels":1,"height":4,"width":4,"identities":[{"name":"x","crops":["` + a + strings.Repeat(`","`+a, MaxGalleryCrops) + `"]}]}`},
 	} {
 		if _, err := UnmarshalGallery([]byte(tc.json)); err == nil {
