@@ -27,7 +27,11 @@ const (
 	CameraInsecure  = "insecure"
 	CameraFailed    = "failed"
 	CameraNoSupport = "unsupported"
+	CameraStopped   = "stopped" // it was on, and its stream ended
 )
+
+// StoppedWords is #verify-status once a camera that was on has stopped.
+const StoppedWords = "the camera stopped (unplugged, switched off, or its permission taken back): press Start camera again"
 
 // CameraState returns the state and the words for #verify-status of a
 // failed getUserMedia, by the DOMException's name (NotAllowedError,
@@ -92,6 +96,8 @@ type camera struct {
 	rgba    []byte
 	gray    []uint8
 	loop    app.Func
+	onEnded app.Func // a video track's "ended": the stream stopped
+	tracks  app.Value
 	last    float64
 	stopped bool
 	busy    bool // a frame is in the page's hands: skip frames until it is done
@@ -103,9 +109,11 @@ type camera struct {
 
 // startCamera asks for the webcam and calls started with the camera
 // showing in the <video> of videoID (overlay drawn on the canvas of
-// overlayID), or with the state and words of why there is none. It runs
-// on the browser's event loop; the caller dispatches.
-func startCamera(videoID, overlayID string, onFrame func(gray []uint8, w, h int, now float64, done func()), started func(c *camera, state, words string)) {
+// overlayID), or with the state and words of why there is none; when the
+// camera's stream ends later (unplugged, the permission revoked), it is
+// stopped and ended is called with it. It runs on the browser's event
+// loop; the caller dispatches.
+func startCamera(videoID, overlayID string, onFrame func(gray []uint8, w, h int, now float64, done func()), started func(c *camera, state, words string), ended func(c *camera)) {
 	win := app.Window()
 	if sc := win.Get("isSecureContext"); sc.Type() == app.TypeBoolean && !sc.Bool() {
 		started(nil, CameraInsecure, InsecureWords)
@@ -143,6 +151,19 @@ func startCamera(videoID, overlayID string, onFrame func(gray []uint8, w, h int,
 			return nil
 		})
 		win.Call("requestAnimationFrame", c.loop)
+		// A track that ends leaves the <video> on its last frame, which
+		// the loop would go on taking as the face in front of the camera.
+		c.onEnded = app.FuncOf(func(this app.Value, args []app.Value) any {
+			if !c.stopped {
+				c.stop()
+				ended(c)
+			}
+			return nil
+		})
+		c.tracks = c.stream.Call("getVideoTracks")
+		for i := 0; i < c.tracks.Length(); i++ {
+			c.tracks.Index(i).Set("onended", c.onEnded)
+		}
 		started(c, CameraOn, "")
 		return nil
 	})
@@ -238,6 +259,12 @@ func (c *camera) stop() {
 	}
 	if c.loop != nil {
 		c.loop.Release()
+	}
+	if c.onEnded != nil {
+		for i := 0; i < c.tracks.Length(); i++ {
+			c.tracks.Index(i).Set("onended", nil)
+		}
+		c.onEnded.Release()
 	}
 }
 

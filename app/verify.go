@@ -178,6 +178,14 @@ func (v *Verify) startCamera(ctx app.Context) {
 				v.cam = c
 				v.st.CameraStarted(state, words)
 			})
+		},
+		func(c *camera) {
+			ctx.Dispatch(func(ctx app.Context) {
+				if v.cam == c {
+					v.cam = nil // Start camera shows again
+					v.do(v.st.CameraEnded())
+				}
+			})
 		})
 }
 

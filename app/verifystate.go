@@ -172,6 +172,15 @@ func (s *VerifyState) CameraStarted(state, words string) {
 	s.Camera, s.CameraWords = state, words
 }
 
+// CameraEnded takes the end of the camera's stream after it was on
+// (unplugged, switched off, its permission taken back): the page says
+// so and offers Start camera again, and a hold under way ends with the
+// snapshots it took.
+func (s *VerifyState) CameraEnded() Out {
+	s.Camera, s.CameraWords, s.Quality = CameraStopped, StoppedWords, "–"
+	return s.Record(false)
+}
+
 // DetectorReady takes the face detector's start: ready, or why not.
 func (s *VerifyState) DetectorReady(err error) {
 	s.Detector, s.DetectorErr = err == nil, ""

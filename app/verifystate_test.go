@@ -437,6 +437,24 @@ func TestVerifyRecord(t *testing.T) {
 				}
 			}},
 		{name: "releasing the button again changes nothing", do: func(s *VerifyState) Out { return s.Record(false) }, phase: PhaseNone},
+		// The camera stops during a hold (unplugged): the hold ends with
+		// its snapshot, stored; the page says so, and records again once
+		// the camera is started again. Before, the page said "camera on:
+		// detecting faces", and, with a camera handle still held, offered
+		// no Start camera.
+		{name: "a hold", do: func(s *VerifyState) Out { s.Record(true); return okFrame(s, 700) }, phase: PhaseNone},
+		{name: "the camera stops", do: func(s *VerifyState) Out { return s.CameraEnded() }, phase: PhaseNone, store: true,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.Recording || s.Gallery.Count() != 4 || s.CanRecord() || s.CameraStatus() != StoppedWords || s.Quality != "–" {
+					t.Errorf("recording %v, %d crops, CanRecord %v, status %q, quality %q", s.Recording, s.Gallery.Count(), s.CanRecord(), s.CameraStatus(), s.Quality)
+				}
+			}},
+		{name: "started again", do: func(s *VerifyState) Out { s.CameraStarted(CameraOn, ""); return Out{} }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if !s.CanRecord() || s.CameraStatus() != "camera on: detecting faces" {
+					t.Errorf("CanRecord %v, status %q", s.CanRecord(), s.CameraStatus())
+				}
+			}},
 	})
 }
 
