@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -257,6 +258,54 @@ func TestNonFiniteStep(t *testing.T) {
 			if _, err := tr.Step(x, labels); err != nil {
 				t.Fatalf("step after repair: %v", err)
 			}
+		}
+	}
+}
+
+// TestLossOverflowsFloat32 checks a loss that is finite in float64 but
+// not in the float32 that the step returns (the head's biases at ∓3e38
+// make each row's loss about 6e38, above float32's 3.4e38): the step is
+// an error, as in core.Trainer, whose float32 graph gives +Inf, and so
+// the update kernels must skip it too, leaving every parameter as it was.
+func TestLossOverflowsFloat32(t *testing.T) {
+	for _, tb := range backends(t) {
+		spec := paritySpecs()[0]
+		loss, _ := losses.New(losses.Config{Name: "softmax", Dim: spec.Dim})
+		cfg := core.TrainConfig{Batch: 4, Classes: 3, Opt: core.DefaultOpt(core.OptSGD), Seed: 1}
+		for _, opts := range []Options{{NoGraph: true}, {EagerSteps: 1}} {
+			tr, err := NewTrainer(tb.b, spec, loss, cfg, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, _ := parityBatch(spec, 4, 3, false, 1)
+			labels := []int{0, 0, 0, 0}
+			if _, err := tr.Step(x, labels); err != nil { // eager; the next step runs the graph when there is one
+				t.Fatal(err)
+			}
+			p := tr.Params()
+			copy(p["head.bias"].Data, []float32{-3e38, 3e38, 3e38})
+			if err := tr.SetParams(p); err != nil {
+				t.Fatal(err)
+			}
+			before, iter := tr.Params(), tr.Iter()
+			l, err := tr.Step(x, labels)
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("step %d: loss is +Inf", iter+1)) {
+				t.Errorf("%s %+v: step with a loss of 6e38: %v, %v; want step %d's error that the loss is +Inf", tb.name, opts, l, err, iter+1)
+			}
+			if tr.Iter() != iter {
+				t.Errorf("%s %+v: Iter = %d after a failed step, was %d", tb.name, opts, tr.Iter(), iter)
+			}
+			after := tr.Params()
+		compare:
+			for name, v := range before {
+				for j, x := range v.Data {
+					if y := after[name].Data[j]; y != x {
+						t.Errorf("%s %+v: %s[%d] changed from %v to %v by a step whose loss overflowed", tb.name, opts, name, j, x, y)
+						break compare
+					}
+				}
+			}
+			tr.Close()
 		}
 	}
 }

@@ -474,18 +474,25 @@ extern "C" __global__ void ml_margin_softmax(float *da, double *rowloss, double 
 	}
 }
 
-// ml_loss_mean: status[0] = Σ rowloss / n, status[1] = 1 if finite, else 0
-// (the optimisers skip the update then). One block.
+// ml_status writes the step's loss l as the float32 that the host reads,
+// status[0], and whether that float32 is finite, status[1] (1, else 0: the
+// optimisers skip the update then). Finite is the float32's, not l's: a
+// loss above float32's largest value (3.4e38) is finite in float64 but
+// +Inf to the host, which fails the step, so the update must not run.
+__device__ void ml_status(float *status, double l) {
+	float f = (float)l;
+	status[0] = f;
+	status[1] = f - f == 0 ? 1.0f : 0.0f; // finite: not NaN, not ±Inf
+}
+
+// ml_loss_mean: the loss Σ rowloss / n into status (ml_status). One block.
 extern "C" __global__ void ml_loss_mean(float *status, const double *rowloss, int n) {
 	double s = 0;
 	for (int i = threadIdx.x; i < n; i += blockDim.x)
 		s += rowloss[i];
 	s = ml_block_sum(s);
-	if (threadIdx.x == 0) {
-		double l = s / n;
-		status[0] = (float)l;
-		status[1] = l - l == 0 ? 1.0f : 0.0f; // finite: not NaN, not ±Inf
-	}
+	if (threadIdx.x == 0)
+		ml_status(status, s / n);
 }
 `
 
@@ -645,8 +652,8 @@ extern "C" __global__ void ml_triplet(int *cnt, double *rowsum, double *rowcount
 }
 
 // ml_pair_final: the loss Σ rowsum / T, T = Σ rowcount (triplet, when
-// counted) or pairs (contrastive), 0 when T = 0; tot[0] = 1/T (or 0).
-// status as ml_loss_mean. One block.
+// counted) or pairs (contrastive), 0 when T = 0, into status (ml_status);
+// tot[0] = 1/T (or 0). One block.
 extern "C" __global__ void ml_pair_final(float *status, double *tot, const double *rowsum, const double *rowcount,
 		int n, int counted, double pairs) {
 	double s = 0, t = 0;
@@ -659,9 +666,7 @@ extern "C" __global__ void ml_pair_final(float *status, double *tot, const doubl
 	if (threadIdx.x == 0) {
 		if (!counted)
 			t = pairs;
-		double l = t > 0 ? s / t : 0;
-		status[0] = (float)l;
-		status[1] = l - l == 0 ? 1.0f : 0.0f;
+		ml_status(status, t > 0 ? s / t : 0);
 		tot[0] = t > 0 ? 1 / t : 0;
 	}
 }
