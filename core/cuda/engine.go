@@ -68,7 +68,7 @@ type Trainer struct {
 	graphed                             bool
 	eager                               int // steps run without the graph
 
-	iter, t  int // steps taken; Adam's update count
+	iter, t  int // steps taken; updates applied (OptState's T, Adam's bias corrections)
 	hostScal [4]float32
 	hostStat [2]float32
 	labelBuf []float32 // the labels as float32, as copied in
@@ -396,9 +396,7 @@ func (t *Trainer) step() (float64, error) {
 		return loss, err
 	}
 	t.iter++
-	if t.cfg.Opt.Name == core.OptAdam {
-		t.t++
-	}
+	t.t++
 	return loss, nil
 }
 

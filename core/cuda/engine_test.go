@@ -217,6 +217,39 @@ func TestStepParity(t *testing.T) {
 	}
 }
 
+// TestOptStateCount: OptState's T counts the updates applied, as
+// core.Trainer's does, SGD's as Adam's; a failed step applies none, and
+// SetParams starts the count again.
+func TestOptStateCount(t *testing.T) {
+	for _, tb := range backends(t) {
+		for _, opt := range []string{core.OptSGD, core.OptAdam} {
+			c := parityCase{spec: paritySpecs()[0], loss: losses.Config{Name: "arcface"}, opt: opt, batch: 4}
+			ref, dev := newPair(t, tb.b, c, 3, Options{})
+			x, labels := parityBatch(c.spec, c.batch, 3, false, 1)
+			for range 2 {
+				for _, e := range []core.Engine{ref, dev} {
+					if _, err := e.Step(x, labels); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			labels[0] = 3
+			if _, err := dev.Step(x, labels); err == nil {
+				t.Fatalf("%s %s: a label out of range trained", tb.name, opt)
+			}
+			if got, want := dev.OptState().T, ref.OptState().T; got != want || want != 2 {
+				t.Errorf("%s %s: OptState().T = %d after 2 steps, core.Trainer's %d", tb.name, opt, got, want)
+			}
+			if err := dev.SetParams(dev.Params()); err != nil {
+				t.Fatal(err)
+			}
+			if got := dev.OptState().T; got != 0 {
+				t.Errorf("%s %s: OptState().T = %d after SetParams, want 0", tb.name, opt, got)
+			}
+		}
+	}
+}
+
 // TestOptStateRoundTrip: a CUDA engine restored from another's parameters
 // and optimiser state (as a checkpoint does) takes the same next step, bit
 // for bit; a state that does not fit the optimiser is refused.

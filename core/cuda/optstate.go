@@ -10,8 +10,8 @@ import (
 )
 
 // OptState returns a copy of the optimiser's state, as core.Trainer's:
-// Adam's update count and, by learnable name, the first moments (SGD's
-// velocity) in M and Adam's second moments in V. It panics on a device
+// the number of updates applied (SGD's too) and, by learnable name, the
+// first moments (SGD's velocity) in M and Adam's second moments in V. It panics on a device
 // error, as Params does.
 func (t *Trainer) OptState() core.OptState {
 	s := core.OptState{T: t.t, M: t.optBuffers(t.m)}
