@@ -392,21 +392,9 @@ func (d *Device) Gemm(g Gemm, s Stream) error {
 	g.check()
 	return d.exec.Do(func() error {
 		if d.blas == 0 {
-			if err := check("cublasCreate_v2", d.drv.cublasCreate(&d.blas)); err != nil {
+			if err := d.startBlas(); err != nil {
 				return err
 			}
-			var ws uint64
-			if err := check("cuMemAlloc_v2", d.drv.cuMemAlloc(&ws, cublasWorkspaceBytes)); err != nil {
-				return err
-			}
-			d.workspace = Buffer{Ptr: ws, Bytes: cublasWorkspaceBytes}
-			if err := check("cublasSetWorkspace_v2", d.drv.cublasSetWorkspace(d.blas, ws, cublasWorkspaceBytes)); err != nil {
-				return err
-			}
-			if err := d.setMathMode(); err != nil {
-				return err
-			}
-			d.blasStream = anyStream
 		}
 		if d.blasStream != s {
 			if err := check("cublasSetStream_v2", d.drv.cublasSetStream(d.blas, uintptr(s))); err != nil {
@@ -424,6 +412,40 @@ func (d *Device) Gemm(g Gemm, s Stream) error {
 		return check("cublasSgemm_v2", d.drv.cublasSgemm(d.blas, op(g.TransB), op(g.TransA), int32(g.N), int32(g.M), int32(g.K),
 			&alpha, g.B.Ptr, int32(g.LDB), g.A.Ptr, int32(g.LDA), &beta, g.C.Ptr, int32(g.LDC)))
 	})
+}
+
+// startBlas makes the cuBLAS handle with its workspace and math mode, on
+// the executor. On an error it undoes what it made, so that the next Gemm
+// starts again rather than use a handle without its workspace (cuBLAS
+// would then allocate inside a capture) or its TF32 setting.
+func (d *Device) startBlas() (err error) {
+	var h uintptr
+	if err := check("cublasCreate_v2", d.drv.cublasCreate(&h)); err != nil {
+		return err
+	}
+	var ws uint64
+	defer func() {
+		if err != nil {
+			if ws != 0 {
+				d.drv.cuMemFree(ws)
+			}
+			d.drv.cublasDestroy(h)
+			d.blas, d.workspace = 0, Buffer{}
+		}
+	}()
+	if err := check("cuMemAlloc_v2", d.drv.cuMemAlloc(&ws, cublasWorkspaceBytes)); err != nil {
+		ws = 0
+		return err
+	}
+	if err := check("cublasSetWorkspace_v2", d.drv.cublasSetWorkspace(h, ws, cublasWorkspaceBytes)); err != nil {
+		return err
+	}
+	d.blas = h
+	if err := d.setMathMode(); err != nil {
+		return err
+	}
+	d.workspace, d.blasStream = Buffer{Ptr: ws, Bytes: cublasWorkspaceBytes}, anyStream
+	return nil
 }
 
 // BeginCapture starts recording s (CU_STREAM_CAPTURE_MODE_THREAD_LOCAL:
