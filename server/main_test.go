@@ -605,6 +605,41 @@ func evalJSON(t *testing.T, args ...string) evalOutput {
 	return rep
 }
 
+// TestTrainJSONEachStepOnce: train --json prints a step once, the last of
+// an epoch with epoch_end and the held-out figures (before, that step was
+// printed twice: as a step, then again as the epoch's end).
+func TestTrainJSONEachStepOnce(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images, 2 of each held out: 4 steps of 4 an epoch
+	for _, tc := range []struct {
+		logEvery string
+		steps    []int
+	}{
+		{"1", []int{1, 2, 3, 4, 5, 6, 7, 8}},
+		{"3", []int{3, 4, 6, 8}}, // every third, and the epochs' ends
+	} {
+		code, stdout, stderr := runCLI(t, "train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4",
+			"--epochs", "2", "--json", "--log-every", tc.logEvery, "--out", filepath.Join(dir, "m.safetensors"))
+		if code != 0 {
+			t.Fatalf("train: exit %d: %s", code, stderr)
+		}
+		var steps []int
+		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var p progress
+			if err := json.Unmarshal([]byte(line), &p); err != nil {
+				t.Fatalf("line %q: %v", line, err)
+			}
+			steps = append(steps, p.Step)
+			if end := p.Step%4 == 0; p.EpochEnd != end || end != (p.ValAccuracy != nil) {
+				t.Errorf("--log-every %s: line %q: want epoch_end and the held-out figures at the epochs' ends only", tc.logEvery, line)
+			}
+		}
+		if !slices.Equal(steps, tc.steps) {
+			t.Errorf("--log-every %s: steps %v, want %v", tc.logEvery, steps, tc.steps)
+		}
+	}
+}
+
 // writePatterns writes a folder of three identities, a, b and c, that raw
 // pixels tell apart: each a 16×16 pattern of noise of its own, its 8
 // images the pattern with a little noise of their own.

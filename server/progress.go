@@ -85,9 +85,8 @@ func runProgress(w io.Writer, terminal bool, i, n int, name string) (report func
 	}
 	b := &progressBar{w: w, terminal: true, label: label}
 	return func(p progress) {
-			if !p.EpochEnd {
-				b.update(p)
-			}
+			p.EpochEnd = false // the step drawn, no epoch line
+			b.update(p)
 		}, func() {
 			fmt.Fprint(w, "\r\033[K")
 		}

@@ -20,7 +20,8 @@ import (
 	"metriclab/core/msg"
 )
 
-// progress is one line of `train --json`: a training step or an epoch end.
+// progress is one line of `train --json`: a training step, the last of an
+// epoch with EpochEnd and the held-out figures.
 type progress struct {
 	Epoch    int     `json:"epoch"`
 	Step     int     `json:"step"`
@@ -131,7 +132,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.jsonOut {
 		enc := json.NewEncoder(stdout)
 		report = func(p progress) {
-			if p.EpochEnd || p.Step%f.logEvery == 0 || p.Step == p.Steps {
+			if p.EpochEnd || p.Step%f.logEvery == 0 { // the last step ends an epoch
 				enc.Encode(p)
 			}
 		}
@@ -329,8 +330,9 @@ func trainRequest(mf *modelFlags, dataName, classSpec string, epochs int) msg.Tr
 	return req
 }
 
-// train runs the job's epochs, reporting every step and every epoch end,
-// and returns the model with its recommended threshold.
+// train runs the job's epochs, reporting every step once (the last of an
+// epoch with EpochEnd and the held-out figures), and returns the model
+// with its recommended threshold.
 func train(ctx context.Context, c trainConfig, report func(progress)) (*core.Model, error) {
 	j := c.job
 	start := time.Now()
@@ -344,12 +346,7 @@ func train(ctx context.Context, c trainConfig, report func(progress)) (*core.Mod
 		}
 		elapsed := time.Since(start).Seconds()
 		line := progress{Epoch: p.Epoch, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR,
-			ImgPerS: float64(p.Step*c.batch) / elapsed, ElapsedS: elapsed}
-		report(line)
-		if !p.EpochEnd {
-			continue
-		}
-		line.EpochEnd = true
+			ImgPerS: float64(p.Step*c.batch) / elapsed, ElapsedS: elapsed, EpochEnd: p.EpochEnd}
 		if v := p.Verification; v != nil {
 			line.ValAccuracy, line.ValEER, line.ValClosedSetAcc = &v.Accuracy, &v.EER, &v.Centre
 		}
