@@ -173,7 +173,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if row.Views != "" {
 			d = fmt.Sprintf("%d×%d", strings.Count(row.Views, ",")+1, row.Dim)
 		}
-		fmt.Fprintf(stdout, "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", row.Loss, d,
+		fmt.Fprintf(stdout, "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", mdCell(row.Loss), d,
 			c.ClosedSet.Accuracy, c.Verification.Accuracy, c.Verification.EER, c.Retrieval.MAPAtR,
 			o.Verification.Accuracy, o.Verification.EER, o.Retrieval.MAPAtR)
 	}

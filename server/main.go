@@ -215,6 +215,19 @@ func writeFlagsTable(w io.Writer, fs *flag.FlagSet) {
 		default:
 			def = "`" + f.DefValue + "`"
 		}
-		fmt.Fprintf(w, "| `--%s` | %s | %s |\n", f.Name, def, strings.ReplaceAll(f.Usage, "|", `\|`))
+		fmt.Fprintf(w, "| `--%s` | %s | %s |\n", f.Name, def, mdCell(f.Usage))
 	})
+}
+
+// mdCell is s as a cell of a markdown table row: a | escaped (it would
+// end the cell), and a line break or other control character a space (it
+// would end the row).
+func mdCell(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.ReplaceAll(s, "|", `\|`)
 }

@@ -640,6 +640,21 @@ func TestTrainJSONEachStepOnce(t *testing.T) {
 	}
 }
 
+// TestMDCell: a cell of openset's, compare's or a flags table keeps its
+// row whatever its text: a | is escaped, a line break or tab is a space.
+func TestMDCell(t *testing.T) {
+	for in, want := range map[string]string{
+		"lenet-s, augment=none":    "lenet-s, augment=none",
+		"a|b":                      `a\|b`,
+		"augment=none\nturns=0\tx": "augment=none turns=0 x",
+		"":                         "",
+	} {
+		if got := mdCell(in); got != want {
+			t.Errorf("mdCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // writePatterns writes a folder of three identities, a, b and c, that raw
 // pixels tell apart: each a 16×16 pattern of noise of its own, its 8
 // images the pattern with a little noise of their own.

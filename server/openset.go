@@ -169,7 +169,8 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 			return nil, badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
 		}
 		var extra []string
-		for _, kv := range strings.Fields(v) {
+		fields := strings.Fields(v)
+		for _, kv := range fields {
 			name, value, ok := strings.Cut(kv, "=")
 			if !ok || name == "variant" {
 				return nil, badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
@@ -182,7 +183,9 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 		if err := parseFlags(f.fs, append(append([]string(nil), args...), extra...), io.Discard); err != nil {
 			return nil, badInput("variant %q: %v", v, err)
 		}
-		f.variant = v
+		// The run's name: its pairs, one space apart (a line break
+		// between two would break its table row and its progress line).
+		f.variant = strings.Join(fields, " ")
 		runs = append(runs, f)
 	}
 	for _, f := range runs {
@@ -294,7 +297,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if r.Best > 0 {
 			train += fmt.Sprintf(" (best %d)", r.Best)
 		}
-		fmt.Fprintf(stdout, "| %s | %s | %d | %.4f ± %.4f | %.4f | %.4f | %.4f | %.4f | %s |\n", r.Encoder, r.Metric, r.Dim,
+		fmt.Fprintf(stdout, "| %s | %s | %d | %.4f ± %.4f | %.4f | %.4f | %.4f | %.4f | %s |\n", mdCell(r.Encoder), mdCell(r.Metric), r.Dim,
 			v.Accuracy, v.AccuracyStd, v.EER, v.TARAtFAR["0.01"], id.Rank1, r.Report.Retrieval.MAPAtR, train)
 	}
 	// The pairs, gallery and queries are the base's for every row, so a

@@ -15,7 +15,9 @@ import (
 // the figures of the unseen identities, and with --ensemble a row of the
 // runs' embeddings concatenated, and with --expand each cosine row's
 // embeddings expanded (K above the 36 images: every row the mean of all,
-// so every pair ties); overlapping classes are refused.
+// so every pair ties); overlapping classes are refused. The variant's
+// pairs are given on two lines: its name has them one space apart (a line
+// break in it cut its table row and its progress line in two).
 func TestOpenSet(t *testing.T) {
 	dir := t.TempDir()
 	writeShapes(t, filepath.Join(dir, "a"), 12)
@@ -29,7 +31,7 @@ func TestOpenSet(t *testing.T) {
 		}
 	}
 	args := []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "lenet-s", "--dim", "8", "--epochs", "2", "--batch", "8", "--threads", "1",
-		"--variant", "augment=faces dim=4 crop=lower"}
+		"--variant", "augment=faces dim=4\ncrop=lower"}
 	code, stdout, stderr := runCLI(t, append(args, "--json", "--ensemble", "--expand", "40")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -79,6 +81,11 @@ func TestOpenSet(t *testing.T) {
 	code, stdout, _ = runCLI(t, args...)
 	if code != 0 || !strings.Contains(stdout, "| encoder | metric | D |") || strings.Count(stdout, "\n| ") != 6 {
 		t.Errorf("table: exit %d:\n%s", code, stdout)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n")[4:] { // below the sentence, a blank line and the header
+		if !strings.HasPrefix(line, "| ") || !strings.HasSuffix(line, " |") || strings.Count(line, " | ") != 8 {
+			t.Errorf("table line %q: want a row of 9 cells", line)
+		}
 	}
 	// By number or by name: the identities are a-diagonal … b-vertical,
 	// and 3 is b-diagonal.
