@@ -9,7 +9,8 @@ import (
 )
 
 // progressBar draws training progress on one terminal line, at most ten
-// times a second; off a terminal it prints one line per epoch.
+// times a second; off a terminal (or on a dumb one: isTerminal) it prints
+// one line per epoch.
 type progressBar struct {
 	w        io.Writer
 	terminal bool
@@ -92,10 +93,14 @@ func runProgress(w io.Writer, terminal bool, i, n int, name string) (report func
 		}
 }
 
-// isTerminal reports whether w is a character device (a terminal).
+// isTerminal reports whether w is a terminal that can redraw a line: a
+// character device, unless TERM is dumb. A dumb terminal (an editor's
+// shell buffer, say) need not go back to the start of a line or clear it:
+// the bar's \r and escape would show as they are, so it gets the plain
+// lines that a file gets.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
+	if !ok || os.Getenv("TERM") == "dumb" {
 		return false
 	}
 	st, err := f.Stat()

@@ -17,11 +17,13 @@ import (
 )
 
 // openPty opens a pseudo-terminal: tty, the terminal a command writes to
-// (isTerminal holds for it), and read, which returns what was written to
-// it so far (the line discipline's \r\n for \n included) once tty is
-// closed.
+// (isTerminal holds for it: TERM is set to xterm for the test, whatever
+// the terminal the tests run in), and read, which returns what was
+// written to it so far (the line discipline's \r\n for \n included)
+// once tty is closed.
 func openPty(t *testing.T) (tty *os.File, read func() string) {
 	t.Helper()
+	t.Setenv("TERM", "xterm")
 	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
@@ -133,5 +135,26 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 		if n, cols := len([]rune(strings.TrimSuffix(line, "\033[K"))), map[bool]int{true: 40, false: 100}[i < 4]; n >= cols {
 			t.Errorf("a line of %d columns on a terminal of %d: %q", n, cols, line)
 		}
+	}
+}
+
+// TestTrainOnADumbTerminal: on a terminal whose TERM is dumb, train
+// prints the plain lines it prints to a file, one an epoch (before, the
+// bar's \r redraws and the escape that clears a line, which a dumb
+// terminal shows as they are); openset's and compare's runs ask
+// isTerminal too.
+func TestTrainOnADumbTerminal(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images: 6 steps of 4 an epoch
+	tty, read := openPty(t)
+	t.Setenv("TERM", "dumb")
+	if isTerminal(tty) {
+		t.Error("isTerminal holds for a dumb terminal")
+	}
+	var stdout bytes.Buffer
+	code := run(context.Background(), []string{"train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--val", "0", "--epochs", "2", "--out", filepath.Join(dir, "m.safetensors")}, &stdout, tty)
+	got := read()
+	if code != 0 || strings.ContainsAny(strings.ReplaceAll(got, "\r\n", "\n"), "\r\033") || strings.Count(got, "epoch ") != 2 {
+		t.Errorf("exit %d, dumb terminal %q: want 0 and a plain line an epoch", code, got)
 	}
 }
