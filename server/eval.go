@@ -59,7 +59,7 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 	fs.StringVar(&f.input, "input", "", "with --model raw: input shape CxHxW of a folder's images (default 1x32x32; mnist is 1x28x28 only)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the verification pairs and gallery split")
-	fs.IntVar(&f.maxQueries, "max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	fs.IntVar(&f.maxQueries, "max-queries", 0, maxQueriesUsage)
 	fs.IntVar(&f.expand, "expand", 0, expandUsage)
 	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two (default: as the model was trained, see train --flip-test)")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -196,6 +196,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	printReport(stdout, out)
 	return nil
 }
+
+// maxQueriesUsage is the help of --max-queries, eval's and openset's.
+const maxQueriesUsage = "retrieval: evaluate at most this many queries, drawn among the images whose identity has another (an image alone in its identity is no query; 0: all)"
 
 // expandUsage is the help of --expand, eval's and openset's.
 const expandUsage = "database-side augmentation: each evaluated embedding replaced by the mean of its K nearest among the evaluated images (itself included) before every protocol; transductive, it reads the other test images, unlabelled (0: off)"

@@ -78,7 +78,7 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
 	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable; not "+strings.Join(openSetOnly, ", ")+", which every run shares)")
 	f.fs.IntVar(&f.valN, "val", 5000, "training images held out (see train --val)")
-	f.fs.IntVar(&f.maxQueries, "max-queries", 0, "retrieval: evaluate at most this many queries (0: all)")
+	f.fs.IntVar(&f.maxQueries, "max-queries", 0, maxQueriesUsage)
 	f.fs.IntVar(&f.expand, "expand", 0, "add, below each cosine row, the row of its embeddings expanded: "+expandUsage)
 	f.fs.BoolVar(&f.ensemble, "ensemble", false, "add a row for the ensemble of every run (the recipe and its variants): their unit embeddings concatenated, so that its cosine is the mean of theirs")
 	return f

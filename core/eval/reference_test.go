@@ -446,7 +446,7 @@ func TestRetrievalMatchesReferenceSmall(t *testing.T) {
 	for trial := range 200 {
 		// Tiny sets, one class, singletons, ties on a small grid.
 		e := gridEmbeddings(rng, 1+rng.IntN(30), 1+rng.IntN(3), 3, 1+rng.IntN(6))
-		qs := SampleQueries(e.N, rng.IntN(e.N+1), int64(trial))
+		qs := SampleQueries(e.Labels, rng.IntN(e.N+1), int64(trial))
 		for _, m := range tieMetrics {
 			got, want := RetrievalQueries(e, m, qs), retrievalReference(e, m, qs)
 			if !near(got.PrecisionAt1, want.PrecisionAt1) || !near(got.RPrecision, want.RPrecision) || !near(got.MAPAtR, want.MAPAtR) {

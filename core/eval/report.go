@@ -21,7 +21,7 @@ type Options struct {
 	Folds        int   // verification folds [DefaultFolds]
 	PairsPerFold int   // genuine (and as many impostor) pairs per fold [300]
 	Seed         int64 // seed of pairs, gallery split and query subsample [0 is a valid seed]
-	MaxQueries   int   // retrieval queries, subsampled by SampleQueries; ≤ 0: all
+	MaxQueries   int   // retrieval queries, drawn by SampleQueries; ≤ 0: all
 }
 
 // Evaluate runs every protocol of the package on test with metric m (the
@@ -39,7 +39,7 @@ type Options struct {
 //     (OpenSetIdentification). OpenSet is nil with fewer than 2 classes,
 //     and when no enrolled class has a second sample to probe with (its
 //     zeros would read as a model that takes every unknown for a known).
-//   - Retrieval: RetrievalQueries(test, m, SampleQueries(test.N, MaxQueries,
+//   - Retrieval: RetrievalQueries(test, m, SampleQueries(test.Labels, MaxQueries,
 //     Seed)).
 func Evaluate(train, test Embeddings, m Metric, opt Options) Report {
 	train.check()
@@ -59,7 +59,7 @@ func Evaluate(train, test Embeddings, m Metric, opt Options) Report {
 	rep.Verification = Verification(test, m, Pairs(test.Labels, opt.Folds, opt.PairsPerFold, opt.Seed))
 	rep.Identification = Identification(test, m, opt.Seed)
 	rep.Identification.OpenSet = openSetSplit(test, m, opt.Seed)
-	rep.Retrieval = RetrievalQueries(test, m, SampleQueries(test.N, opt.MaxQueries, opt.Seed))
+	rep.Retrieval = RetrievalQueries(test, m, SampleQueries(test.Labels, opt.MaxQueries, opt.Seed))
 	return rep
 }
 

@@ -94,20 +94,33 @@ func RetrievalQueries(e Embeddings, m Metric, queries []int) RetrievalReport {
 	return rep
 }
 
-// SampleQueries returns min(max, n) distinct row indices out of n, in
-// increasing order, drawn by a seeded shuffle (all rows when max ≤ 0 or
-// max ≥ n): the query subsample of Evaluate's Options.MaxQueries.
-func SampleQueries(n, max int, seed int64) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+// SampleQueries returns the query rows of RetrievalQueries for labels, in
+// increasing order: every row when max ≤ 0, or when max is at least the
+// number of rows whose class has another row; else max of those rows,
+// drawn by a seeded shuffle. A row alone in its class is never drawn:
+// RetrievalQueries skips it, and a draw of such rows reported on none.
+// With every class of two rows or more, the draw is that of all rows, as
+// it always was. It is the query subsample of Evaluate's
+// Options.MaxQueries.
+func SampleQueries(labels []int, max int, seed int64) []int {
+	all := make([]int, len(labels))
+	for i := range all {
+		all[i] = i
 	}
-	if max <= 0 || max >= n {
-		return idx
+	if max <= 0 {
+		return all
+	}
+	count := make(map[int]int)
+	for _, l := range labels {
+		count[l]++
+	}
+	idx := slices.DeleteFunc(slices.Clone(all), func(i int) bool { return count[labels[i]] < 2 })
+	if max >= len(idx) {
+		return all
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x853c49e6748fea9b))
 	for i := 0; i < max; i++ {
-		j := i + rng.IntN(n-i)
+		j := i + rng.IntN(len(idx)-i)
 		idx[i], idx[j] = idx[j], idx[i]
 	}
 	idx = idx[:max]

@@ -60,7 +60,7 @@ func TestRetrievalSeparated(t *testing.T) {
 // queries are the rows qs (all rows when qs is nil).
 func retrievalReference(e Embeddings, m Metric, qs []int) RetrievalReport {
 	if qs == nil {
-		qs = SampleQueries(e.N, 0, 0)
+		qs = SampleQueries(e.Labels, 0, 0)
 	}
 	var rep RetrievalReport
 	n := 0
@@ -165,12 +165,34 @@ func TestSelectKthLargest(t *testing.T) {
 }
 
 func TestSampleQueries(t *testing.T) {
-	q := SampleQueries(100, 10, 5)
-	if len(q) != 10 || !slices.IsSorted(q) || len(slices.Compact(slices.Clone(q))) != 10 {
-		t.Errorf("SampleQueries(100, 10) = %v", q)
+	labels := make([]int, 100)
+	for i := range labels {
+		labels[i] = i % 10
 	}
-	if all := SampleQueries(5, 0, 5); !slices.Equal(all, []int{0, 1, 2, 3, 4}) {
-		t.Errorf("SampleQueries(5, 0) = %v", all)
+	// Every class of 10 rows: the draw of the rows themselves, as it was
+	// before the rows alone in their class were left out (the figures of
+	// --max-queries on such sets stay).
+	if q := SampleQueries(labels, 10, 5); !slices.Equal(q, []int{11, 33, 44, 55, 57, 64, 71, 73, 82, 89}) {
+		t.Errorf("SampleQueries(100 rows, 10) = %v", q)
+	}
+	if all := SampleQueries(labels[:5], 0, 5); !slices.Equal(all, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("SampleQueries(5 rows, 0) = %v", all)
+	}
+	// 4 rows of classes 1 and 2 among 40 alone in theirs: a draw of 2
+	// rows among all 44 was of singletons 4 times out of 5, and the
+	// report on none read 0.
+	labels = []int{1, 1, 2, 2}
+	for i := range 40 {
+		labels = append(labels, 100+i)
+	}
+	for seed := range int64(50) {
+		q := SampleQueries(labels, 2, seed)
+		if len(q) != 2 || q[0] == q[1] || q[0] > 3 || q[1] > 3 {
+			t.Fatalf("seed %d: queries %v: want 2 of the rows 0-3, whose classes have another row", seed, q)
+		}
+	}
+	if q := SampleQueries(labels, 4, 1); len(q) != len(labels) {
+		t.Errorf("as many queries as rows with another of their class: %d rows, want all %d", len(q), len(labels))
 	}
 }
 
