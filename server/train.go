@@ -62,7 +62,7 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	fs.StringVar(&f.split, "split", "train", "train: the training split; all: every image of a folder of identities (for an open set: evaluate others with eval --split all)")
 	fs.StringVar(&f.out, "out", "", "model file to write (.safetensors), required")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per line instead of a progress bar")
-	fs.IntVar(&f.valN, "val", 5000, "training images held out to choose the verification threshold (at most a tenth, at least 2 per identity of 5 images or more; 0: none)")
+	fs.IntVar(&f.valN, "val", 5000, "training images held out to choose the verification threshold: at most this many and a tenth of them, each identity its share; but an identity of 5 images or more gives 2 at least, a genuine pair, so one of 5 to 19 images gives 2 whatever the value and a folder of such identities holds out more (0: none)")
 	fs.IntVar(&f.logEvery, "log-every", 50, "with --json, print progress every N steps")
 	device := registerDevice(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {

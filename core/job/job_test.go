@@ -328,6 +328,33 @@ func TestHoldOut(t *testing.T) {
 	}
 }
 
+// TestValPerIdentity: Options.Val is capped to a tenth of the images, and
+// each class gives its share, but a class of MinPerIdentity images or
+// more gives 2 at least, a genuine pair: classes of 8 give 2 each for Val
+// 1 as for 5000 (a quarter of the images, more than Val and than the
+// tenth, as train --val's help says), classes of 4 none, classes of 40
+// their tenth or 2.
+func TestValPerIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		perClass, val, held int
+	}{
+		{8, 1, 4 * 2}, {8, 5000, 4 * 2},
+		{4, 5000, 0},
+		{40, 5000, 4 * 4}, {40, 8, 4 * 2}, // 40·8/160 = 2 of each
+	} {
+		req := barsRequest()
+		req.Batch = 8
+		j, err := New(req, bars(tc.perClass, 1), nil, Options{Val: tc.val})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if trained, held := j.Sizes(); held != tc.held || trained != 4*tc.perClass-tc.held {
+			t.Errorf("4 classes of %d, Val %d: %d trained, %d held out; want %d held out", tc.perClass, tc.val, trained, held, tc.held)
+		}
+		j.Close()
+	}
+}
+
 func TestAngleBin(t *testing.T) {
 	for _, tc := range []struct {
 		c    float64
