@@ -71,8 +71,38 @@ var catchesInterrupt = map[string]bool{"train": true, "join": true, "bench": tru
 // helpFlags ask a command for its usage (as the flag package reads them).
 var helpFlags = []string{"-h", "-help", "--h", "--help"}
 
-// run executes one command and returns the process exit status.
+// run executes one command and returns the process exit status. A
+// command that succeeds but could not write all its output on stdout (a
+// full disk, a stdout closed) fails, status 1: its table, report or JSON
+// lines are cut short. serve's stdout is the log of a long run, not its
+// result, and its status stays its own.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	out := &outputWriter{w: stdout}
+	code := runCommand(ctx, args, out, stderr)
+	if code == 0 && out.err != nil && args[0] != "serve" {
+		fmt.Fprintf(stderr, "metriclab %s: the output on stdout is incomplete: %s\n", args[0], oneLine(out.err))
+		return 1
+	}
+	return code
+}
+
+// outputWriter is a command's stdout that keeps the first error of a
+// write.
+type outputWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil && o.err == nil {
+		o.err = err
+	}
+	return n, err
+}
+
+// runCommand executes one command and returns the process exit status.
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -115,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, usage)
 			return 0
 		case len(rest) == 1: // help CMD: CMD's usage, as CMD -h prints it
-			return run(ctx, []string{rest[0], "-h"}, stdout, stderr)
+			return runCommand(ctx, []string{rest[0], "-h"}, stdout, stderr)
 		}
 		fmt.Fprintf(stderr, "metriclab %s: unexpected argument %q (want one command)\n", cmd, rest[1])
 		return 2

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -636,6 +637,41 @@ func TestTrainJSONEachStepOnce(t *testing.T) {
 		}
 		if !slices.Equal(steps, tc.steps) {
 			t.Errorf("--log-every %s: steps %v, want %v", tc.logEvery, steps, tc.steps)
+		}
+	}
+}
+
+// fullWriter takes n bytes, then fails every write, as a full disk does.
+type fullWriter struct{ n int }
+
+func (w *fullWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		n := w.n
+		w.n = 0
+		return n, errors.New("no space left on device")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestOutputIncomplete: a command whose output could not all be written on
+// stdout fails with status 1 and one line saying so (before, its table or
+// report was cut short, or lost, with status 0; only eval --json and bench
+// --json, which check their one write, failed).
+func TestOutputIncomplete(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir)
+	for _, args := range [][]string{
+		{"presets"},
+		{"version"},
+		{"train", "-h"},
+		{"eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "a,b"},
+		{"eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "a,b", "--json"},
+	} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), args, &fullWriter{n: 10}, &stderr)
+		if code != 1 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), "no space left on device") {
+			t.Errorf("metriclab %q on a full disk: exit %d, stderr %q: want 1 and one line naming the error", args, code, stderr.String())
 		}
 	}
 }
