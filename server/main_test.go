@@ -80,6 +80,10 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"one class", []string{"train", "--classes", "3", "--out", out}, "at least 2"},
 		{"input side too large", []string{"train", "--input", "1x300x300", "--out", out}, "input 300×300: sides of at most 256"},
 		{"bench input side too large", []string{"bench", "--arch", "lenetpp", "--input", "3x112x1000"}, "input 112×1000: sides of at most 256"},
+		// Below the smallest the convolutions and poolings take: refused
+		// with the flags, before the data is read.
+		{"input too small for the arch", []string{"train", "--arch", "lenet-s", "--input", "1x2x2", "--data", filepath.Join(dir, "nope"), "--out", out}, "lenet-s needs input of at least 16×16, got 2×2"},
+		{"openset input too small for a variant's arch", []string{"openset", "--arch", "mlp", "--input", "1x8x8", "--variant", "arch=lenetpp input=1x4x4", "--data", filepath.Join(dir, "nope")}, `variant "arch=lenetpp input=1x4x4": lenetpp needs input of at least 8×8, got 4×4`},
 		{"unknown crop", []string{"train", "--crop", "middle", "--out", out}, `crop "middle": want centre, left, lower, right, upper, or fractions x0,y0,x1,y1`},
 		{"crop of three numbers", []string{"train", "--crop", "0,0,1", "--out", out}, `crop "0,0,1": want centre`},
 		{"crop not a number", []string{"train", "--crop", "0,0,1,x", "--out", out}, `crop "0,0,1,x": "x" is not a number`},
