@@ -177,7 +177,18 @@ func (g Gallery) Shape() face.Input {
 // UnmarshalGallery reads a gallery file: its version, its crop shape,
 // identities named once each with a crop at least, and that every crop
 // decodes to that shape.
-func UnmarshalGallery(data []byte) (Gallery, error) {
+func UnmarshalGallery(data []byte) (Gallery, error) { return unmarshalGallery(data, false) }
+
+// UnmarshalStoredGallery reads the gallery IndexedDB kept as
+// UnmarshalGallery reads a file, except that an identity without crops
+// is left out rather than refused: a file imported before UnmarshalGallery
+// refused them was kept with it, and a refused record leaves the page an
+// empty gallery, which its next store writes over the record.
+func UnmarshalStoredGallery(data []byte) (Gallery, error) { return unmarshalGallery(data, true) }
+
+// unmarshalGallery is UnmarshalGallery, or UnmarshalStoredGallery when
+// dropEmpty is set.
+func unmarshalGallery(data []byte, dropEmpty bool) (Gallery, error) {
 	var g Gallery
 	if err := json.Unmarshal(data, &g); err != nil {
 		return Gallery{}, fmt.Errorf("not a gallery file: %w", err)
@@ -196,7 +207,11 @@ func UnmarshalGallery(data []byte) (Gallery, error) {
 		return Gallery{}, fmt.Errorf("%d snapshots: the page takes at most %d (training makes a sample of each)", crops, MaxGalleryCrops)
 	}
 	named := make(map[string]bool, len(g.Identities))
+	kept := g.Identities[:0]
 	for _, id := range g.Identities {
+		if dropEmpty && len(id.Crops) == 0 {
+			continue
+		}
 		if strings.TrimSpace(id.Name) == "" {
 			return Gallery{}, errors.New("an identity without a name")
 		}
@@ -217,7 +232,9 @@ func UnmarshalGallery(data []byte) (Gallery, error) {
 				return Gallery{}, fmt.Errorf("crop %d of %s: %w", j+1, id.Name, err)
 			}
 		}
+		kept = append(kept, id)
 	}
+	g.Identities = kept
 	return g, nil
 }
 

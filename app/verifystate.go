@@ -262,7 +262,8 @@ func (s *VerifyState) DeleteCrop(i, j int) Out {
 // Restore takes the gallery IndexedDB kept (ok false: none), and crops
 // snapshots to its shape from then on (one kept before the page's
 // snapshots grew to face.SnapshotInput holds 1×32×32 crops), unless it is
-// empty or the page cannot crop so. An encoder loaded before it arrived
+// empty or the page cannot crop so; an identity without snapshots is
+// left out (UnmarshalStoredGallery). An encoder loaded before it arrived
 // embeds it.
 func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	switch {
@@ -270,7 +271,7 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 		s.Note = err.Error()
 	case !ok:
 	default:
-		g, err := UnmarshalGallery([]byte(data))
+		g, err := UnmarshalStoredGallery([]byte(data))
 		if err != nil {
 			s.Note = "the stored gallery could not be read: " + err.Error()
 			return Out{}

@@ -886,3 +886,25 @@ func TestVerifyNewModelOfOtherDim(t *testing.T) {
 			}},
 	})
 }
+
+// TestVerifyRestoreEmptyIdentity restores a gallery that IndexedDB kept
+// with an identity of no snapshots, as an import stored it before
+// UnmarshalGallery refused such files: the gallery comes back without
+// that identity. Before, the whole record was refused ("could not be
+// read"), the page began with an empty gallery, and its next snapshot was
+// stored over the record, losing every enrolled person.
+func TestVerifyRestoreEmptyIdentity(t *testing.T) {
+	g := NewGallery(1, 32, 32)
+	g.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32), EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+	g.Identities = append(g.Identities, Identity{Name: "y"})
+	g.Add("bob", EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+	s := NewVerifyState()
+	s.Restore(string(MarshalGallery(g)), true, nil)
+	if got := s.Gallery.Names(); s.Note != "" || !slices.Equal(got, []string{"ann", "bob"}) || s.Gallery.Count() != 3 {
+		t.Errorf("restored %q, %d crops, note %q; want ann and bob, 3 crops", got, s.Gallery.Count(), s.Note)
+	}
+	// A file is still refused (TestGallery).
+	if _, err := UnmarshalGallery(MarshalGallery(g)); err == nil || err.Error() != `identity "y" has no snapshots` {
+		t.Errorf("import of the file: %v", err)
+	}
+}
