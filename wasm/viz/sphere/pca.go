@@ -27,9 +27,8 @@ func (b *Basis) Explained() float64 {
 // of the fourth to the third eigenvalue; pcaMaxIter bounds the work when
 // they are nearly equal, and a basis that good is good enough to look at.
 // The second-moment matrix is estimated from at most pcaMaxRows rows,
-// evenly spaced through the snapshot: forming it is the slow part (N·D²/2
-// multiply-adds), and 512 directions pin three axes down well enough to
-// look at.
+// evenly spaced through the snapshot: 512 directions pin three axes down
+// well enough to look at.
 const (
 	pcaMaxIter = 300
 	pcaTol     = 1e-15 // Σ sin² of the principal angles between iterates
@@ -47,8 +46,18 @@ const (
 // M is not centred: the viewer draws directions from the origin, which is
 // what a cosine metric compares, and a cloud gathered in one cap of the
 // sphere must keep the direction of that cap (Jolliffe, Principal Component
-// Analysis, 2nd ed., §14.2.3, on uncentred PCA). M is summed in float64,
-// over at most pcaMaxRows rows evenly spaced through x.
+// Analysis, 2nd ed., §14.2.3, on uncentred PCA). Sums are in float64, over
+// at most pcaMaxRows rows evenly spaced through x.
+//
+// With R sampled rows, M = UᵀU/R for the R×D matrix U of the unit rows.
+// When R ≤ D (a 4096-D model, say) it never forms M: gramAxes runs the same
+// iteration on the R×R Gram matrix UUᵀ instead (R²·D/2 multiply-adds rather
+// than R·D²/2, and R² rather than D² per product; at R = D its blocked loops
+// still make it the faster); covarianceAxes, the plain reference, forms M.
+// The two agree to rounding, or to the precision of the stopping test where
+// the iteration settles (TestGramMatchesCovariance), but for spare axes:
+// where the data span fewer than three directions, the reference's spare
+// axes are rounding noise and the Gram path's coordinate axes.
 //
 // The signs (and order) of the axes follow a convention so that the picture
 // does not flip between snapshots: without prev, each axis has its entry of
@@ -61,53 +70,26 @@ const (
 //
 // It panics if D ≤ 3 or len(x) is not a multiple of D.
 func PrincipalAxes(x []float32, d int, prev *Basis) *Basis {
+	return principalAxes(x, d, prev, pcaAuto)
+}
+
+// pcaMethod says how principalAxes finds the axes.
+type pcaMethod int
+
+const (
+	pcaAuto       pcaMethod = iota // the Gram matrix when R ≤ D, else the covariance
+	pcaCovariance                  // the plain reference: form the D×D matrix M
+	pcaGram                        // iterate on the R×R Gram matrix
+)
+
+func principalAxes(x []float32, d int, prev *Basis, method pcaMethod) *Basis {
 	if d <= 3 {
 		panic("sphere: PrincipalAxes needs D > 3")
 	}
 	if len(x)%d != 0 {
 		panic("sphere: PrincipalAxes: len(x) is not a multiple of D")
 	}
-	n := len(x) / d
-	m := make([]float64, d*d) // upper triangle, then mirrored
-	u := make([]float64, d)
-	var rows int
-	stride := max(1, (n+pcaMaxRows-1)/pcaMaxRows)
-	for i := 0; i < n; i += stride {
-		row := x[i*d : (i+1)*d]
-		var ss float64
-		for j, v := range row {
-			u[j] = float64(v)
-			ss += u[j] * u[j]
-		}
-		if ss == 0 || math.IsNaN(ss) || math.IsInf(ss, 0) {
-			continue
-		}
-		inv := 1 / math.Sqrt(ss)
-		for j := range u {
-			u[j] *= inv
-		}
-		rows++
-		for a := range d {
-			ua := u[a]
-			if ua == 0 {
-				continue
-			}
-			ma, ub := m[a*d+a:(a+1)*d], u[a:]
-			for k, v := range ub {
-				ma[k] += ua * v
-			}
-		}
-	}
-	b := &Basis{D: d}
-	if rows > 0 {
-		for a := range d {
-			for c := a; c < d; c++ {
-				m[a*d+c] /= float64(rows)
-				m[c*d+a] = m[a*d+c]
-			}
-			b.Total += m[a*d+a]
-		}
-	}
+	u, rows := unitRows(x, d)
 
 	var v [3][]float64
 	if prev != nil && prev.D == d {
@@ -124,6 +106,83 @@ func PrincipalAxes(x []float32, d int, prev *Basis) *Basis {
 		}
 	}
 	orthonormalizeCols(v)
+
+	var b *Basis
+	if method == pcaGram || method == pcaAuto && rows <= d {
+		b = gramAxes(u, rows, d, v)
+	} else {
+		b = covarianceAxes(u, rows, d, v)
+	}
+	if prev != nil && prev.D == d {
+		alignTo(b, prev)
+	} else {
+		for k := range 3 {
+			if largestEntry(b.Axes[k]) < 0 {
+				negate(b.Axes[k])
+			}
+		}
+	}
+	return b
+}
+
+// unitRows returns the rows of x that principalAxes uses, at most
+// pcaMaxRows evenly spaced ones, normalised to unit length in float64, as
+// the rows of a row-major R×D matrix, and R. Zero and non-finite rows are
+// left out.
+func unitRows(x []float32, d int) (u []float64, rows int) {
+	n := len(x) / d
+	stride := max(1, (n+pcaMaxRows-1)/pcaMaxRows)
+	u = make([]float64, 0, min(n, pcaMaxRows)*d)
+	for i := 0; i < n; i += stride {
+		row := x[i*d : (i+1)*d]
+		at := len(u)
+		var ss float64
+		for _, v := range row {
+			u = append(u, float64(v))
+			ss += float64(v) * float64(v)
+		}
+		if ss == 0 || math.IsNaN(ss) || math.IsInf(ss, 0) {
+			u = u[:at]
+			continue
+		}
+		inv := 1 / math.Sqrt(ss)
+		for j := at; j < len(u); j++ {
+			u[j] *= inv
+		}
+		rows++
+	}
+	return u, rows
+}
+
+// covarianceAxes is the plain reference of principalAxes: it forms the D×D
+// matrix M of the R unit rows u (summing the upper triangle, R·D²/2
+// multiply-adds) and runs subspace iteration on it from the orthonormal
+// start v, then the Rayleigh–Ritz step. The signs are left to the caller.
+func covarianceAxes(u []float64, rows, d int, v [3][]float64) *Basis {
+	m := make([]float64, d*d) // upper triangle, then mirrored
+	for i := range rows {
+		ui := u[i*d : (i+1)*d]
+		for a := range d {
+			ua := ui[a]
+			if ua == 0 {
+				continue
+			}
+			ma, ub := m[a*d+a:(a+1)*d], ui[a:]
+			for k, v := range ub {
+				ma[k] += ua * v
+			}
+		}
+	}
+	b := &Basis{D: d}
+	if rows > 0 {
+		for a := range d {
+			for c := a; c < d; c++ {
+				m[a*d+c] /= float64(rows)
+				m[c*d+a] = m[a*d+c]
+			}
+			b.Total += m[a*d+a]
+		}
+	}
 
 	w := [3][]float64{make([]float64, d), make([]float64, d), make([]float64, d)}
 	for iter := 0; iter < pcaMaxIter; iter++ {
@@ -166,15 +225,6 @@ func PrincipalAxes(x []float32, d int, prev *Basis) *Basis {
 		}
 		b.Axes[k] = axis
 		b.Var[k] = math.Max(0, vals[k])
-	}
-	if prev != nil && prev.D == d {
-		alignTo(b, prev)
-	} else {
-		for k := range 3 {
-			if largestEntry(b.Axes[k]) < 0 {
-				negate(b.Axes[k])
-			}
-		}
 	}
 	return b
 }

@@ -67,9 +67,9 @@ func decodeMessage(data []byte) (*message, error) {
 // maxDim is the largest snapshot dimension the viewer draws: an embedding
 // is at most 512 wide per view (core.Spec.Validate) and an encoder has at
 // most msg.MaxViews views side by side (core.Spec.EmbedDim). The bound
-// guards the PCA, which holds a D×D matrix: a snapshot of a larger
-// dimension, points or none, would make the viewer run out of memory
-// (D = 10⁶ asks for 8 TB), which no recover catches.
+// also caps the PCA's work, which grows with D: sphere.PrincipalAxes holds
+// an R×D and an R×R matrix for its R ≤ 512 sampled rows, and a D×D one
+// only where R > D.
 const maxDim = 512 * msg.MaxViews
 
 // checkSnapshot reports whether the sizes of s agree.

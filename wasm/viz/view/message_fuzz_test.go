@@ -9,7 +9,7 @@ import (
 // do with them: decode, place a snapshot (PCA above D = 3), project it in
 // a scene, and caption it. None of it may panic, and every placed point
 // must be finite. Dimensions above 64 are skipped to keep each run fast
-// (decoding bounds them; the PCA's cost grows as D²).
+// (decoding bounds them; the PCA's cost grows with D).
 func FuzzDecodePlace(f *testing.F) {
 	for _, s := range []string{
 		`{"v":1,"type":"snapshot","snapshot":{"dim":2,"points":[1,0,0,1],"labels":[0,1],"weights":[1,0,0,1],"margin":0.3}}`,
