@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -65,6 +66,63 @@ func TestPairs(t *testing.T) {
 		if tc.wantPer > 1 {
 			if other := Pairs(labels, tc.folds, tc.perFold, 43); reflect.DeepEqual(other, folds) {
 				t.Errorf("%s: seeds 42 and 43 gave the same pairs", tc.name)
+			}
+		}
+	}
+}
+
+// TestPairsRandomLabels: on labels of uneven classes (sparse label values,
+// singletons, one class of most of the rows), every fold has exactly
+// p = min(perFold, ⌊G/folds⌋, ⌊I/folds⌋) pairs of each kind, counted here
+// from the class sizes, and no pair is a self pair, out of range, wrongly
+// marked or repeated.
+func TestPairsRandomLabels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(30, 1))
+	for trial := range 200 {
+		n := 2 + rng.IntN(500)
+		labels := make([]int, n)
+		c := 1 + rng.IntN(12)
+		for i := range labels {
+			labels[i] = 7 * rng.IntN(c)
+			if trial%3 == 0 && rng.IntN(10) > 0 {
+				labels[i] = 3 // one big class
+			}
+		}
+		labels[rng.IntN(n)] = -5 // a singleton
+		size := map[int]int{}
+		for _, l := range labels {
+			size[l]++
+		}
+		g := 0
+		for _, k := range size {
+			g += k * (k - 1) / 2
+		}
+		folds, perFold := 1+rng.IntN(10), 1+rng.IntN(400)
+		p := min(perFold, g/folds, (n*(n-1)/2-g)/folds)
+		got := Pairs(labels, folds, perFold, int64(trial))
+		if p == 0 {
+			if got != nil {
+				t.Fatalf("trial %d: G %d for %d folds, got %d folds, want nil", trial, g, folds, len(got))
+			}
+			continue
+		}
+		if len(got) != folds {
+			t.Fatalf("trial %d: %d folds, want %d", trial, len(got), folds)
+		}
+		seen := map[Pair]bool{}
+		for f, fold := range got {
+			gen := 0
+			for _, pr := range fold.Pairs {
+				if pr.I < 0 || pr.I >= pr.J || pr.J >= n || pr.Same != (labels[pr.I] == labels[pr.J]) || seen[pr] {
+					t.Fatalf("trial %d fold %d: bad or repeated pair %+v", trial, f, pr)
+				}
+				seen[pr] = true
+				if pr.Same {
+					gen++
+				}
+			}
+			if gen != p || len(fold.Pairs) != 2*p {
+				t.Fatalf("trial %d fold %d: %d genuine of %d pairs, want %d of %d", trial, f, gen, len(fold.Pairs), p, 2*p)
 			}
 		}
 	}

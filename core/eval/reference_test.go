@@ -175,22 +175,8 @@ func refRanks(gallery, probes Embeddings, m Metric) []int {
 // returns the highest DIR(t) among those with #{unknown ≥ t} ≤
 // ⌊far·#unknown⌋.
 func refDIRAtFAR(gallery, known, unknown Embeddings, m Metric, far float64) float64 {
-	top := func(e Embeddings, p int) float64 {
-		best := math.Inf(-1)
-		for g := range gallery.N {
-			best = math.Max(best, m.Similarity(e.Row(p), gallery.Row(g)))
-		}
-		return best
-	}
 	ranks := refRanks(gallery, known, m)
-	ks := make([]float64, known.N)
-	for p := range ks {
-		ks[p] = top(known, p)
-	}
-	us := make([]float64, unknown.N)
-	for p := range us {
-		us[p] = top(unknown, p)
-	}
+	ks, us := refTops(gallery, known, m), refTops(gallery, unknown, m)
 	allowed := int(math.Floor(far*float64(unknown.N) + 1e-9))
 	ts := append(append([]float64{math.Inf(-1), math.Inf(1)}, ks...), us...)
 	best := 0.0
@@ -213,6 +199,19 @@ func refDIRAtFAR(gallery, known, unknown Embeddings, m Metric, far float64) floa
 		best = math.Max(best, float64(d)/float64(known.N))
 	}
 	return best
+}
+
+// refTops returns each probe's top-1 score: its highest similarity to
+// any gallery sample.
+func refTops(gallery, probes Embeddings, m Metric) []float64 {
+	tops := make([]float64, probes.N)
+	for p := range tops {
+		tops[p] = math.Inf(-1)
+		for g := range gallery.N {
+			tops[p] = math.Max(tops[p], m.Similarity(probes.Row(p), gallery.Row(g)))
+		}
+	}
+	return tops
 }
 
 // refNearestCentre classifies each test row by the highest similarity to
@@ -374,6 +373,40 @@ func TestVerificationMatchesReference(t *testing.T) {
 			if got, want := rep.EER, refEER(rep.Genuine, rep.Impostor); !near(got, want) {
 				t.Fatalf("trial %d %s: EER %v, reference %v", trial, m.Name(), got, want)
 			}
+			// The figures over all pairs, from the pairs' own scores: the
+			// threshold of best accuracy, its FAR, AUC and TAR@FAR.
+			var all []float64
+			var same []bool
+			var gen, imp []float64
+			for _, f := range folds {
+				for _, p := range f.Pairs {
+					s := m.Similarity(e.Row(p.I), e.Row(p.J))
+					all, same = append(all, s), append(same, p.Same)
+					if p.Same {
+						gen = append(gen, s)
+					} else {
+						imp = append(imp, s)
+					}
+				}
+			}
+			th, _ := refThreshold(all, same)
+			accepted := 0
+			for _, s := range imp {
+				if s >= th {
+					accepted++
+				}
+			}
+			if rep.Threshold != th || !near(rep.FAR, float64(accepted)/float64(len(imp))) {
+				t.Fatalf("trial %d %s: threshold %v, FAR %v; reference %v, %v", trial, m.Name(), rep.Threshold, rep.FAR, th, float64(accepted)/float64(len(imp)))
+			}
+			if got, want := rep.AUC, aucMannWhitney(gen, imp); !near(got, want) {
+				t.Fatalf("trial %d %s: AUC %v, Mann–Whitney %v", trial, m.Name(), got, want)
+			}
+			for _, far := range FARLevels() {
+				if got, want := rep.TARAtFAR[farKey(far)], refTARAtFAR(gen, imp, far); !near(got, want) {
+					t.Fatalf("trial %d %s: TAR@FAR %v = %v, reference %v", trial, m.Name(), far, got, want)
+				}
+			}
 		}
 	}
 }
@@ -436,6 +469,54 @@ func TestOpenSetMatchesReference(t *testing.T) {
 				if got := rep.DIRAtFAR[farKey(far)]; !near(got, want) {
 					t.Fatalf("trial %d %s: DIR@%v = %v, reference %v", trial, m.Name(), far, got, want)
 				}
+			}
+		}
+	}
+}
+
+// TestOpenSetIdentificationMatchesReference calls OpenSetIdentification
+// itself, on what openSetSplit never makes: galleries of several samples
+// per class, known probes of a class not enrolled, and up to 1,200
+// unknown probes, so that FAR 0.01 and 0.001 allow some of them (and
+// their ties) through; the detection AUC is checked too.
+func TestOpenSetIdentificationMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(28, 1))
+	for trial := range 60 {
+		// Coarse grids tie scores everywhere; fine ones (every other trial)
+		// leave most unknown scores distinct, so the count of those let
+		// through is checked too, not only where the ties fall.
+		d, levels := 1+rng.IntN(2), 3+(trial%2)*60
+		gallery := gridEmbeddings(rng, 1+rng.IntN(8), d, levels, 1+rng.IntN(5))
+		nk, nu := 1+rng.IntN(15), 1+rng.IntN(30)
+		if trial%4 < 2 {
+			nk, nu = 1+rng.IntN(300), 1+rng.IntN(1200)
+		}
+		// Known probes near a gallery sample (offsets −2..2), of its class
+		// or, one in ten, of a class not enrolled: their top scores
+		// interleave with the best of the unknown ones.
+		known := gridEmbeddings(rng, nk, d, 5, 1)
+		for p := range known.N {
+			g := rng.IntN(gallery.N)
+			known.Labels[p] = gallery.Labels[g]
+			if rng.IntN(10) == 0 {
+				known.Labels[p] = -1
+			}
+			for j := range d {
+				known.X[p*d+j] += gallery.X[g*d+j] - 2
+			}
+		}
+		unknown := gridEmbeddings(rng, nu, d, levels, 3)
+		for _, m := range tieMetrics {
+			rep := OpenSetIdentification(gallery, known, unknown, m)
+			for _, far := range FARLevels() {
+				want := refDIRAtFAR(gallery, known, unknown, m, far)
+				if got := rep.DIRAtFAR[farKey(far)]; !near(got, want) {
+					t.Fatalf("trial %d %s (%d unknown): DIR@%v = %v, reference %v", trial, m.Name(), nu, far, got, want)
+				}
+			}
+			want := aucMannWhitney(refTops(gallery, known, m), refTops(gallery, unknown, m))
+			if !near(rep.DetectionAUC, want) {
+				t.Fatalf("trial %d %s: detection AUC %v, Mann–Whitney %v", trial, m.Name(), rep.DetectionAUC, want)
 			}
 		}
 	}

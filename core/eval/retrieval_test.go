@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -150,6 +151,32 @@ func TestRetrievalTies(t *testing.T) {
 	flat := line([]float64{1, 1, 1, 1, 1, 1}, []int{0, 0, 0, 1, 1, 1})
 	if rep := Retrieval(flat, Cosine{}); rep != (RetrievalReport{}) {
 		t.Errorf("collapsed: %+v, want zeros", rep)
+	}
+}
+
+// TestRetrievalWorkers: RetrievalQueries says its report does not depend
+// on the number of goroutines (GOMAXPROCS); one, two and seven give the
+// same figures to the bit, on tied and on untied scores.
+func TestRetrievalWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(29, 1))
+	for trial := range 20 {
+		var e Embeddings
+		if trial%2 == 0 {
+			e = gridEmbeddings(rng, 2+rng.IntN(200), 1+rng.IntN(3), 3, 1+rng.IntN(30))
+		} else {
+			e = randomEmbeddings(2+rng.IntN(200), 1+rng.IntN(8), 1+rng.IntN(30), uint64(trial))
+		}
+		for _, m := range []Metric{Cosine{}, Euclidean{}} {
+			var reps []RetrievalReport
+			for _, procs := range []int{1, 2, 7} {
+				runtime.GOMAXPROCS(procs)
+				reps = append(reps, Retrieval(e, m))
+			}
+			if reps[0] != reps[1] || reps[0] != reps[2] {
+				t.Fatalf("trial %d %s: GOMAXPROCS 1, 2, 7 give %+v", trial, m.Name(), reps)
+			}
+		}
 	}
 }
 
