@@ -300,10 +300,10 @@ func EER(roc []ROCPoint) float64 {
 }
 
 // TARAtFAR returns the highest TAR among the points of roc whose FAR ≤ far:
-// the true accept rate of the strictest threshold that accepts no more than
-// ⌊far·#impostor⌋ impostor pairs. Its resolution is 1/#impostor (a tie
-// group of impostors is accepted whole or not at all); when far·#impostor < 1
-// it is the TAR at FAR = 0.
+// the true accept rate of the lowest (most lenient) threshold that accepts
+// no more than ⌊far·#impostor⌋ impostor pairs. Its resolution is
+// 1/#impostor (a tie group of impostors is accepted whole or not at all);
+// when far·#impostor < 1 it is the TAR at FAR = 0.
 func TARAtFAR(roc []ROCPoint, far float64) float64 {
 	tar := 0.0
 	lim := far * (1 + 1e-9) // 0.001·3000 is 3.0000000000000004 in float64
