@@ -153,18 +153,51 @@ func Probe() (string, error) {
 //
 //	cuda: libcuda.so.1 not found: no NVIDIA driver on this machine
 func Open() (*Device, error) {
-	libs, err := openLibraries(func(name string) (uintptr, error) {
-		return dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+	return openWith(system{
+		dlopen:  func(name string) (uintptr, error) { return dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL) },
+		dlclose: dlclose,
+		bind:    (*driver).bind,
 	})
+}
+
+// system is what Open asks of the machine: the dynamic loader, and the
+// binding of the driver's functions in the libraries opened. Tests give
+// it a recording fake.
+type system struct {
+	dlopen  loader
+	dlclose func(lib uintptr) error
+	bind    func(d *driver, h handles) error
+}
+
+// openWith is Open on sys. On an error it undoes what it did, last
+// first: it releases the primary context it retained, stops the executor
+// and, when no call reached the driver yet, closes the libraries. Once
+// cuInit has run they stay loaded, as they do after Close: the driver may
+// have started threads and registered exit handlers, and unloading it
+// then can crash the process (CUDA.jl met a segfault in the dlclose of a
+// libcuda whose cuInit had failed, JuliaGPU/CUDA.jl#1848, and stopped
+// closing it).
+func openWith(sys system) (*Device, error) {
+	libs, err := openLibraries(sys.dlopen)
+	closeLibs := func() {
+		for _, h := range [...]uintptr{libs.cudnn, libs.cublas, libs.nvrtc, libs.cuda} {
+			if h != 0 {
+				sys.dlclose(h)
+			}
+		}
+	}
 	if err != nil {
+		closeLibs() // those opened before the one that failed
 		return nil, err
 	}
 	d := &Device{libs: libs, mods: map[string]uintptr{}}
-	if err := d.drv.bind(libs); err != nil {
+	if err := sys.bind(&d.drv, libs); err != nil {
+		closeLibs()
 		return nil, err
 	}
 	dir, err := CacheDir()
 	if err != nil {
+		closeLibs()
 		return nil, err
 	}
 	d.cache = Cache{Dir: dir}
@@ -199,7 +232,11 @@ func Open() (*Device, error) {
 		if err := check("cuDevicePrimaryCtxRetain", d.drv.cuDevicePrimaryCtxRetain(&d.ctx, d.dev)); err != nil {
 			return err
 		}
-		return check("cuCtxSetCurrent", d.drv.cuCtxSetCurrent(d.ctx))
+		if err := check("cuCtxSetCurrent", d.drv.cuCtxSetCurrent(d.ctx)); err != nil {
+			d.drv.cuDevicePrimaryCtxRelease(d.dev)
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		d.exec.Close()
@@ -476,7 +513,8 @@ func (d *Device) DestroyGraph(g Graph) error {
 	return d.exec.Do(func() error { return check("cuGraphExecDestroy", d.drv.cuGraphExecDestroy(uintptr(g))) })
 }
 
-// Close releases cuBLAS and the primary context and stops the executor.
+// Close releases cuBLAS and the primary context and stops the executor;
+// the libraries stay loaded (see openWith).
 func (d *Device) Close() error {
 	err := d.exec.Do(func() error {
 		if d.blas != 0 {

@@ -4,24 +4,100 @@ package cuda
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
-// fakeBlas is a driver whose cuBLAS and memory calls only record what a
-// Device asks of them, so that the Device's own bookkeeping is tested
-// without a GPU.
-type fakeBlas struct {
+// fakeDriver is a driver, and a dynamic loader, whose calls only record
+// what a Device asks of them, so that the Device's own bookkeeping is
+// tested without a GPU.
+type fakeDriver struct {
 	allocFails int   // cuMemAlloc_v2 calls left that fail
 	handles    int   // live cuBLAS handles
 	buffers    int   // live allocations
 	workspace  []int // the handle of each cublasSetWorkspace_v2
 	mathModes  []int // the handle of each cublasSetMathMode with TF32
 	gemms      []int // the handle of each cublasSgemm_v2
+
+	failAt   int              // the call of Open that fails, counted from 1 (0: none)
+	calls    []string         // Open's calls so far, the failed one included
+	contexts int              // primary contexts retained and not released
+	libs     map[uintptr]bool // libraries opened and not closed
 }
 
-func (f *fakeBlas) driver() driver {
+// call records a call of Open and reports whether it fails.
+func (f *fakeDriver) call(name string) bool {
+	f.calls = append(f.calls, name)
+	return len(f.calls) == f.failAt
+}
+
+// system is a loader that finds every library (cuDNN included) and binds
+// f's driver.
+func (f *fakeDriver) system() system {
+	f.libs = map[uintptr]bool{}
+	next := uintptr(0x1000)
+	return system{
+		dlopen: func(name string) (uintptr, error) {
+			if f.call("dlopen " + name) {
+				return 0, errors.New(name + ": wrong ELF class: ELFCLASS32")
+			}
+			next++
+			f.libs[next] = true
+			return next, nil
+		},
+		dlclose: func(lib uintptr) error {
+			if !f.libs[lib] {
+				return errors.New("dlclose of a library not open")
+			}
+			delete(f.libs, lib)
+			return nil
+		},
+		bind: func(d *driver, h handles) error {
+			if f.call("bind") {
+				return errors.New("cuda: bind failed")
+			}
+			*d = f.driver()
+			return nil
+		},
+	}
+}
+
+func (f *fakeDriver) driver() driver {
+	// result is the status of Open's call name: CUDA_ERROR_UNKNOWN when it
+	// is the one that fails.
+	result := func(name string) Result {
+		if f.call(name) {
+			return 999
+		}
+		return 0
+	}
 	next := uintptr(0)
 	return driver{
+		cuInit:           func(flags uint32) Result { return result("cuInit") },
+		cuDeviceGetCount: func(n *int32) Result { *n = 1; return result("cuDeviceGetCount") },
+		cuDeviceGet:      func(dev *int32, ordinal int32) Result { *dev = ordinal; return result("cuDeviceGet") },
+		cuDeviceGetName: func(name *byte, n int32, dev int32) Result {
+			copy(unsafe.Slice(name, n), "Fake GPU\x00")
+			return result("cuDeviceGetName")
+		},
+		cuDeviceGetAttribute: func(v *int32, attr int32, dev int32) Result {
+			*v = 9
+			if attr == attrComputeCapabilityMinor {
+				*v = 0
+			}
+			return result("cuDeviceGetAttribute")
+		},
+		cuDevicePrimaryCtxRetain: func(ctx *uintptr, dev int32) Result {
+			if r := result("cuDevicePrimaryCtxRetain"); r != 0 {
+				return r
+			}
+			*ctx, f.contexts = 0xc0, f.contexts+1
+			return 0
+		},
+		cuDevicePrimaryCtxRelease: func(dev int32) Result { f.contexts--; return 0 },
+		cuCtxSetCurrent:           func(ctx uintptr) Result { return result("cuCtxSetCurrent") },
 		cublasCreate: func(h *uintptr) CublasStatus {
 			next++
 			*h, f.handles = next, f.handles+1
@@ -61,7 +137,7 @@ func (f *fakeBlas) driver() driver {
 // starts cuBLAS again, workspace and TF32 included, instead of using the
 // handle half made.
 func TestGemmAfterFailedStart(t *testing.T) {
-	f := &fakeBlas{allocFails: 1}
+	f := &fakeDriver{allocFails: 1}
 	d := &Device{exec: NewExecutor(), drv: f.driver(), tf32: true}
 	defer d.exec.Close()
 	buf := Buffer{Ptr: 256, Bytes: 16}
@@ -81,5 +157,51 @@ func TestGemmAfterFailedStart(t *testing.T) {
 	h := f.gemms[0]
 	if len(f.workspace) != 1 || f.workspace[0] != h || len(f.mathModes) != 1 || f.mathModes[0] != h {
 		t.Errorf("the product ran on handle %d; workspaces were set on %v and TF32 on %v, want [%d] each", h, f.workspace, f.mathModes, h)
+	}
+}
+
+// TestOpenUndoes fails each call of Open in turn on the recording driver:
+// the failed Open leaves no primary context retained, and no library open
+// unless the driver was called (cuInit, failed or not), after which the
+// libraries stay loaded, as after Close. A kernel cache that cannot be
+// placed (no $HOME) closes them too.
+func TestOpenUndoes(t *testing.T) {
+	f := &fakeDriver{}
+	d, err := openWith(f.system())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens := len(f.calls)
+	if d.Name() != "Fake GPU (sm_90)" || f.contexts != 1 || len(f.libs) != 4 {
+		t.Fatalf("opened %q with %d contexts and %d libraries, want Fake GPU (sm_90), 1 and 4", d.Name(), f.contexts, len(f.libs))
+	}
+	if err := d.Close(); err != nil || f.contexts != 0 {
+		t.Fatalf("Close: %v, %d contexts left, want none", err, f.contexts)
+	}
+	for k := 1; k <= opens; k++ {
+		f := &fakeDriver{failAt: k}
+		d, err := openWith(f.system())
+		failed := f.calls[k-1]
+		if err == nil {
+			d.Close()
+			t.Errorf("%s failing: Open succeeded", failed)
+			continue
+		}
+		if what := strings.TrimPrefix(failed, "dlopen "); !strings.Contains(err.Error(), what) {
+			t.Errorf("%s failing: %v, want an error naming %s", failed, err, what)
+		}
+		libs := 0
+		if slices.Contains(f.calls, "cuInit") {
+			libs = 4
+		}
+		if f.contexts != 0 || len(f.libs) != libs {
+			t.Errorf("%s failing: %d contexts and %d libraries left, want 0 and %d", failed, f.contexts, len(f.libs), libs)
+		}
+	}
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	f = &fakeDriver{}
+	if _, err := openWith(f.system()); err == nil || !strings.Contains(err.Error(), "kernel cache") || len(f.libs) != 0 {
+		t.Errorf("no cache folder: %v, %d libraries left, want an error naming the kernel cache and none", err, len(f.libs))
 	}
 }

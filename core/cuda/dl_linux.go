@@ -29,6 +29,14 @@ func dlsym(lib uintptr, name string) (uintptr, error) {
 	return p, withReason(err)
 }
 
+// dlclose closes a library of dlopen (purego.Dlclose) on one OS thread,
+// for the same reason as dlopen.
+func dlclose(lib uintptr) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return withReason(purego.Dlclose(lib))
+}
+
 // withReason gives a loader error with no message one that says so.
 func withReason(err error) error {
 	if err != nil && err.Error() == "" {
