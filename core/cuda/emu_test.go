@@ -400,5 +400,48 @@ func TestTrainerErrors(t *testing.T) {
 	}
 }
 
+// TestCheckCount checks the bound on a launch's count at 2³⁰ values, and
+// its error: one line naming the op and the count.
+func TestCheckCount(t *testing.T) {
+	if err := checkCount("ml_relu", 1<<30); err != nil {
+		t.Errorf("2³⁰ values: %v, want no error (the last index past the end is 2³¹ − 1)", err)
+	}
+	err := checkCount("ml_relu", 1<<30+1)
+	if err == nil || !strings.Contains(err.Error(), "ml_relu over 1073741825 values") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("2³⁰ + 1 values: %v, want one line naming ml_relu and the count", err)
+	}
+}
+
+// TestTrainerTooLarge builds a trainer whose batch (2²⁴ + 1 images of
+// 8×8) is 2³⁰ + 64 values: NewTrainer refuses it with checkCount's error
+// before allocating it, and a backend that fails the test on any
+// allocation of more than 1 GiB checks that it does.
+func TestTrainerTooLarge(t *testing.T) {
+	tb := backends(t)[0]
+	spec := paritySpecs()[0]
+	loss, _ := losses.New(losses.Config{Name: "arcface", Dim: spec.Dim})
+	cfg := core.TrainConfig{Batch: 1<<24 + 1, Classes: 3, Opt: core.DefaultOpt(core.OptSGD)}
+	_, err := NewTrainer(allocCap{tb.b, t, 1 << 30}, spec, loss, cfg, Options{})
+	if err == nil || !strings.Contains(err.Error(), "over 1073741888 values") {
+		t.Errorf("batch of 2³⁰ + 64 values: %v, want checkCount's error", err)
+	}
+}
+
+// allocCap is a backend that fails the test on an allocation of more
+// than max bytes, and refuses it.
+type allocCap struct {
+	Backend
+	t   *testing.T
+	max int
+}
+
+func (b allocCap) Alloc(n int) (Buffer, error) {
+	if n > b.max {
+		b.t.Errorf("allocated %d bytes", n)
+		return Buffer{}, errors.New("the test refuses it")
+	}
+	return b.Backend.Alloc(n)
+}
+
 // opaqueLoss hides a loss's LossPlan.
 type opaqueLoss struct{ core.Loss }

@@ -178,8 +178,9 @@ func NewTrainer(b Backend, spec core.Spec, loss core.Loss, cfg core.TrainConfig,
 
 // build compiles, allocates and emits the step's kernels.
 func (t *Trainer) build() (err error) {
-	// Allocation and emission panic on device errors (programmer errors
-	// panic too, with their own message); both come back as the error.
+	// Allocation and emission panic on device errors and on counts the
+	// kernels cannot index (checkCount), which come back as the error;
+	// programmer errors panic too, with their own message.
 	defer func() {
 		if p := recover(); p != nil {
 			if e, ok := p.(deviceError); ok {
@@ -235,7 +236,8 @@ func (t *Trainer) build() (err error) {
 	return t.initParams()
 }
 
-// deviceError carries a device error out of the emitting code.
+// deviceError carries a device error, or checkCount's, out of the
+// emitting code.
 type deviceError struct{ err error }
 
 // must panics with a deviceError when err is not nil.
@@ -248,10 +250,12 @@ func must(err error) {
 // alloc returns a zeroed device buffer of n float32 values (n·4 bytes;
 // float64 buffers ask for twice their length).
 func (t *Trainer) alloc(n int) Buffer {
-	b, err := t.b.Alloc(4 * max(n, 1))
+	n = max(n, 1)
+	must(checkCount("ml_fill", n)) // before allocating a buffer it could not fill
+	b, err := t.b.Alloc(4 * n)
 	must(err)
 	t.allocs = append(t.allocs, b)
-	must(t.launch("ml_fill", max(n, 1), b, int32(max(n, 1)), float32(0))())
+	must(t.launch("ml_fill", n, b, int32(n), float32(0))())
 	return b
 }
 

@@ -16,7 +16,25 @@ import (
 // element (the kernels' grid-stride loops then run once; a capped grid
 // would make the CPU emulation stride across memory).
 func (t *Trainer) launch(name string, n int, args ...any) func() error {
+	must(checkCount(name, n))
 	return t.launchGrid(name, Dim3{uint32(max(1, (n+mlBlock-1)/mlBlock)), 1, 1}, args...)
+}
+
+// maxCount is the most values a launch covers, and so the most a buffer
+// of the engine holds (every count a kernel is given indexes one). The
+// kernels count in int32 and index in int: ML_FOR's index past a
+// thread's last element, i + blockDim.x·gridDim.x with one thread per
+// element, reaches n − 1 + ⌈n/256⌉·256, which passes 2³¹ − 1 above 2³⁰
+// values and wraps negative, and the loop then writes before the buffer.
+const maxCount = 1 << 30
+
+// checkCount returns an error, one line naming op and n, when a launch
+// of op over n values would pass maxCount.
+func checkCount(op string, n int) error {
+	if n > maxCount {
+		return fmt.Errorf("cuda engine: %s over %d values: the kernels index at most %d (2³⁰); take a smaller batch or input", op, n, maxCount)
+	}
+	return nil
 }
 
 // launchRows returns a launch of one block per row.
