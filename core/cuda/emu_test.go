@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -399,6 +400,72 @@ func TestTrainerErrors(t *testing.T) {
 		t.Errorf("SetParams with an unknown parameter: %v", err)
 	}
 }
+
+// TestClosedTrainer steps a trainer, closes it and calls every method
+// that would use the device: each refuses with ErrTrainerClosed (Params
+// and OptState panic), on a backend the trainer borrows, which stays
+// open, and on one it owns (NewEngineFunc; here one whose Close does
+// nothing, so that the emulation stays open under the calls).
+func TestClosedTrainer(t *testing.T) {
+	tb := backends(t)[0]
+	spec := paritySpecs()[0]
+	loss, _ := losses.New(losses.Config{Name: "arcface", Dim: spec.Dim})
+	cfg := core.TrainConfig{Batch: 4, Classes: 3, Opt: core.DefaultOpt(core.OptAdam)}
+	owned := NewEngineFunc(func() (Backend, error) { return keepOpen{tb.b}, nil }, Options{})
+	for what, open := range map[string]func() (*Trainer, error){
+		"borrowed": func() (*Trainer, error) { return NewTrainer(tb.b, spec, loss, cfg, Options{}) },
+		"owned": func() (*Trainer, error) {
+			e, err := owned(spec, loss, cfg)
+			if err != nil {
+				return nil, err
+			}
+			return e.(*Trainer), nil
+		},
+	} {
+		tr, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, labels := parityBatch(spec, 4, 3, false, 1)
+		if _, err := tr.Step(x, labels); err != nil {
+			t.Fatal(err)
+		}
+		p, s := tr.Params(), tr.OptState()
+		if err := tr.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Close(); err != nil {
+			t.Errorf("%s: Close again: %v", what, err)
+		}
+		for call, f := range map[string]func() error{
+			"Step":        func() error { _, err := tr.Step(x, labels); return err },
+			"StepAgain":   func() error { _, err := tr.StepAgain(); return err },
+			"Gradients":   func() error { _, _, err := tr.Gradients(x, labels); return err },
+			"Embed":       func() error { _, err := tr.Embed(nil, x, 4); return err },
+			"SetParams":   func() error { return tr.SetParams(p) },
+			"SetOptState": func() error { return tr.SetOptState(s) },
+		} {
+			if err := f(); !errors.Is(err, ErrTrainerClosed) {
+				t.Errorf("%s: %s after Close: %v, want %v", what, call, err, ErrTrainerClosed)
+			}
+		}
+		for call, f := range map[string]func(){"Params": func() { tr.Params() }, "OptState": func() { tr.OptState() }} {
+			func() {
+				defer func() {
+					if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "the trainer is closed") {
+						t.Errorf("%s: %s after Close: panic %v, want one saying the trainer is closed", what, call, r)
+					}
+				}()
+				f()
+			}()
+		}
+	}
+}
+
+// keepOpen is a backend whose Close leaves it open.
+type keepOpen struct{ Backend }
+
+func (keepOpen) Close() error { return nil }
 
 // TestCheckCount checks the bound on a launch's count at 2³⁰ values, and
 // its error: one line naming the op and the count.

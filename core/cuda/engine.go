@@ -76,7 +76,13 @@ type Trainer struct {
 
 	ownsBackend bool // Close closes b (NewEngineFunc)
 	haveBatch   bool // a batch was copied in
+	closed      bool // its buffers are freed: every device call is refused
 }
+
+// ErrTrainerClosed is returned by the methods of a closed Trainer that
+// would use the device, whether its backend is closed with it or not (on
+// a GPU, its buffers may then be another's memory).
+var ErrTrainerClosed = errors.New("cuda: the trainer is closed")
 
 // Options tunes a Trainer.
 type Options struct {
@@ -354,8 +360,11 @@ func (t *Trainer) load(p map[string]core.Tensor) error {
 }
 
 // Close releases the device buffers, the graph and the stream. The
-// backend stays open, unless the engine came from NewEngineFunc.
+// backend stays open, unless the engine came from NewEngineFunc. After
+// Close, the methods that would use the device return ErrTrainerClosed
+// (Params and OptState panic); closing again does nothing.
 func (t *Trainer) Close() error {
+	t.closed, t.haveBatch = true, false
 	var errs []error
 	if t.graphed {
 		errs = append(errs, t.b.DestroyGraph(t.graph))
@@ -378,6 +387,9 @@ func (t *Trainer) Close() error {
 
 // Step runs one training step, as core.Trainer.Step.
 func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
+	if t.closed {
+		return 0, ErrTrainerClosed
+	}
 	if err := t.copyBatch(x, labels); err != nil {
 		return 0, err
 	}
@@ -388,6 +400,9 @@ func (t *Trainer) Step(x []float32, labels []int) (float64, error) {
 // still on the device: for benchmarks that, like PyTorch's synthetic
 // ones, keep one batch resident.
 func (t *Trainer) StepAgain() (float64, error) {
+	if t.closed {
+		return 0, ErrTrainerClosed
+	}
 	if !t.haveBatch {
 		return 0, errors.New("cuda: StepAgain before any Step")
 	}
@@ -516,6 +531,9 @@ func runOps(lists ...[]func() error) error {
 // core.Trainer.Gradients, and returns the loss and every learnable's
 // gradient.
 func (t *Trainer) Gradients(x []float32, labels []int) (float64, map[string]core.Tensor, error) {
+	if t.closed {
+		return 0, nil, ErrTrainerClosed
+	}
 	if err := t.copyBatch(x, labels); err != nil {
 		return 0, nil, err
 	}
@@ -538,6 +556,9 @@ func (t *Trainer) Gradients(x []float32, labels []int) (float64, map[string]core
 // the evaluation-mode encoder (batch norms on their running statistics),
 // in chunks of the training batch, and returns it.
 func (t *Trainer) Embed(dst, x []float32, n int) ([]float32, error) {
+	if t.closed {
+		return dst, ErrTrainerClosed
+	}
 	size, d := t.spec.Input.Size(), t.spec.Dim
 	if n < 0 || len(x) != n*size {
 		panic(fmt.Sprintf("cuda: Trainer.Embed: %d pixels for %d images of %d", len(x), n, size))
@@ -584,6 +605,9 @@ func (t *Trainer) LR() float64 { return t.cfg.Opt.LRAt(t.iter) }
 // Params returns a copy of every parameter, learnables and buffers, by
 // name. It panics on a device error (as a host engine cannot fail here).
 func (t *Trainer) Params() map[string]core.Tensor {
+	if t.closed {
+		panic("cuda: Params: the trainer is closed")
+	}
 	out := make(map[string]core.Tensor, len(t.shapes))
 	for name, shape := range t.shapes {
 		d := make([]float32, shapeSize(shape))
@@ -600,6 +624,9 @@ func (t *Trainer) Params() map[string]core.Tensor {
 // names and wrong shapes are errors that change nothing; the optimiser's
 // state restarts.
 func (t *Trainer) SetParams(p map[string]core.Tensor) error {
+	if t.closed {
+		return ErrTrainerClosed
+	}
 	var unknown []string
 	for name, v := range p {
 		shape, ok := t.shapes[name]

@@ -14,6 +14,9 @@ import (
 // first moments (SGD's velocity) in M and Adam's second moments in V. It panics on a device
 // error, as Params does.
 func (t *Trainer) OptState() core.OptState {
+	if t.closed {
+		panic("cuda: OptState: the trainer is closed")
+	}
 	s := core.OptState{T: t.t, M: t.optBuffers(t.m)}
 	if t.cfg.Opt.Name == core.OptAdam {
 		s.V = t.optBuffers(t.v)
@@ -40,6 +43,9 @@ func (t *Trainer) optBuffers(b Buffer) map[string]core.Tensor {
 // buffers of its shape, and V exactly when the optimiser is Adam;
 // otherwise it returns an error and changes nothing.
 func (t *Trainer) SetOptState(s core.OptState) error {
+	if t.closed {
+		return ErrTrainerClosed
+	}
 	if s.T < 0 {
 		return fmt.Errorf("optimiser state: %d updates", s.T)
 	}
