@@ -61,6 +61,9 @@ var pairDistanceNames = [...]string{pairCosine: "cosine", pairEuclidean: "euclid
 // losses (contrastive, triplet), sorted. "" selects cosine.
 func Distances() []string { return append([]string(nil), pairDistanceNames[:]...) }
 
+// DefaultDistance is the distance that an empty Config.Distance selects.
+func DefaultDistance() string { return pairDefaultDistance.String() }
+
 // pairParseDistance returns the distance named by Config.Distance.
 func pairParseDistance(loss, name string) (pairDistance, error) {
 	if name == "" {

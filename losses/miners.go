@@ -62,6 +62,9 @@ func Miners() []string {
 	return names
 }
 
+// DefaultMiner is the miner that an empty Config.Miner selects.
+func DefaultMiner() string { return tripDefaultMiner.String() }
+
 // tripParseMiner returns the miner named by Config.Miner.
 func tripParseMiner(loss, name string) (tripMiner, error) {
 	if name == "" {

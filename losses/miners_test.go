@@ -169,3 +169,18 @@ func TestPKOrderPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestDefaultNames: DefaultMiner and DefaultDistance name what an empty
+// Config.Miner and Config.Distance select.
+func TestDefaultNames(t *testing.T) {
+	empty, err1 := tripParseMiner("triplet", "")
+	named, err2 := tripParseMiner("triplet", DefaultMiner())
+	if err1 != nil || err2 != nil || empty != named {
+		t.Errorf("miner: %q selects %v (%v), DefaultMiner %q selects %v (%v)", "", empty, err1, DefaultMiner(), named, err2)
+	}
+	emptyD, err1 := pairParseDistance("triplet", "")
+	namedD, err2 := pairParseDistance("triplet", DefaultDistance())
+	if err1 != nil || err2 != nil || emptyD != namedD {
+		t.Errorf("distance: %q selects %v (%v), DefaultDistance %q selects %v (%v)", "", emptyD, err1, DefaultDistance(), namedD, err2)
+	}
+}

@@ -134,6 +134,20 @@ func TestFlagUsageShowsTypes(t *testing.T) {
 	})
 }
 
+// TestPairFlagsNameDefaults: --miner and --distance default to "", which
+// the losses read as their own default; the usage (and so -h and the
+// README's flags table, which show no default for "") says which it is.
+func TestPairFlagsNameDefaults(t *testing.T) {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	for name, def := range map[string]string{"miner": losses.DefaultMiner(), "distance": losses.DefaultDistance()} {
+		if want := "(default " + def + ")"; !strings.HasSuffix(fs.Lookup(name).Usage, want) {
+			t.Errorf("--%s: usage %q does not end with %q", name, fs.Lookup(name).Usage, want)
+		}
+	}
+}
+
 // TestLossTakes: which loss flags each loss takes.
 func TestLossTakes(t *testing.T) {
 	for _, c := range []struct {
