@@ -52,7 +52,7 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 	fs.StringVar(&f.classes, "classes", "", "evaluate on these classes only, by number or by name, e.g. 5-9 or s21-s40 (default all, the --unknown ones left out)")
 	fs.StringVar(&f.fit, "fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres, by number or by name, e.g. 0-4 (default: the evaluated identities the training split has, or every training identity when it has none of them, the --unknown ones left out)")
 	fs.BoolVar(&f.align, "align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
-	fs.StringVar(&f.split, "split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (default: the other identities)")
+	fs.StringVar(&f.split, "split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (by default the other identities)")
 	fs.IntVar(&f.pca, "pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
 	fs.StringVar(&f.unknown, "unknown", "", "open-set identification: classes whose images (of the evaluated split) are probes of unseen identities, by number or by name; the evaluated identities are enrolled, and the unknown ones fit no metric")
 	fs.StringVar(&f.metric, "metric", "cosine", "metric: cosine, euclidean, whiten (PCA, then Mahalanobis with the within-class covariance) or linear (learned Mahalanobis W, NCA)")
