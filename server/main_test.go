@@ -348,6 +348,35 @@ func TestBadOpenSetInput(t *testing.T) {
 	}
 }
 
+// TestClassesTwice: every flag that selects classes refuses a selection
+// that gives a class twice, with one line that names it (before, "0-4,4"
+// was taken as 0-4).
+func TestClassesTwice(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes") // diagonal, horizontal, vertical
+	writeShapes(t, shapes, 4)
+	out := filepath.Join(dir, "m.safetensors")
+	evalAll := []string{"eval", "--model", "raw", "--data", shapes, "--split", "all"}
+	for _, c := range []struct {
+		want string
+		args []string
+	}{
+		{`classes "0-1,1": class 1 ("horizontal") is selected twice, by "0-1" and by "1"; give each class once`, []string{"train", "--data", shapes, "--classes", "0-1,1", "--out", out}},
+		{`classes "0-1,horizontal": class 1 ("horizontal") is selected twice`, append(evalAll, "--classes", "0-1,horizontal")},
+		{`classes "2,2": class 2 ("vertical") is selected twice`, append(evalAll, "--classes", "0-1", "--fit-classes", "2,2", "--metric", "whiten")},
+		{`classes "2,vertical": class 2 ("vertical") is selected twice`, append(evalAll, "--classes", "0-1", "--unknown", "2,vertical")},
+		{`classes "0-4,0": class 0 is selected twice`, []string{"openset", "--train-classes", "0-4,0"}},
+		{`classes "9,5-9": class 9 is selected twice`, []string{"openset", "--eval-classes", "9,5-9"}},
+		{`classes "0-4,4": class 4 is selected twice, by "0-4" and by "4"`, []string{"compare", "--open-train", "0-4,4"}},
+		{`classes "5-9,7-8": class 7 is selected twice, by "5-9" and by "7-8"`, []string{"compare", "--open-eval", "5-9,7-8"}},
+	} {
+		wantBadInput(t, c.want, c.args...)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("train wrote %s", out)
+	}
+}
+
 // TestFolderHeldOutAndOpenSet: a model trained on a small folder with the
 // default --val holds out 2 images per identity and stores the threshold
 // chosen on them (not 0 on none), and `eval --model raw --metric whiten`

@@ -82,9 +82,10 @@ func Shuffle(dst []int, rng *rand.Rand) []int {
 // select. A number is a position; one that is also the name of another
 // class (folders named 01, 02, …) is refused as ambiguous. A name that
 // holds a comma, or starts or ends with a space, is selected by its
-// number. The result is sorted and has no duplicates. A number out of
-// range, an ambiguous one, a name not among names, a reversed range,
-// anything else that is neither, and a selection of no class are errors.
+// number. The result is sorted. A number out of range, an ambiguous one,
+// a name not among names, a reversed range, a class selected twice ("0-4,4",
+// "0-4,3-6", or by its number and its name), anything else that is neither,
+// and a selection of no class are errors.
 func ParseClasses(spec string, names []string) ([]int, error) {
 	n := len(names)
 	if strings.TrimSpace(spec) == "" {
@@ -98,6 +99,7 @@ func ParseClasses(spec string, names []string) ([]int, error) {
 		return all, nil
 	}
 	var out []int
+	by := make(map[int]string) // the part that selected each class
 	for _, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		a, b, err := parseRange(part, names)
@@ -108,11 +110,24 @@ func ParseClasses(spec string, names []string) ([]int, error) {
 			return nil, fmt.Errorf("data: classes %q: range %q is reversed", spec, part)
 		}
 		for c := a; c <= b; c++ {
+			if first, ok := by[c]; ok {
+				return nil, fmt.Errorf("data: classes %q: class %s is selected twice, by %q and by %q; give each class once", spec, className(names, c), first, part)
+			}
+			by[c] = part
 			out = append(out, c)
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return out, nil
+}
+
+// className is class c as an error names it: its number, and its name in
+// quotes when that is not the number.
+func className(names []string, c int) string {
+	if names[c] == strconv.Itoa(c) {
+		return names[c]
+	}
+	return fmt.Sprintf("%d (%q)", c, names[c])
 }
 
 // Numbered returns the names "0".."n−1", those of classes known by their

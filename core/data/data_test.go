@@ -23,7 +23,10 @@ func TestParseClasses(t *testing.T) {
 		{"0,2,4", 10, []int{0, 2, 4}, ""},
 		{"0-2,7,9", 10, []int{0, 1, 2, 7, 9}, ""},
 		{"9,7, 0 - 2", 10, []int{0, 1, 2, 7, 9}, ""}, // sorted, spaces allowed
-		{"3,1-4,2", 10, []int{1, 2, 3, 4}, ""},       // deduplicated
+		{"0-4,4", 10, nil, `classes "0-4,4": class 4 is selected twice, by "0-4" and by "4"; give each class once`},
+		{"3,1-4,2", 10, nil, `class 3 is selected twice, by "3" and by "1-4"`},
+		{"0-4,3-6", 10, nil, `class 3 is selected twice, by "0-4" and by "3-6"`},
+		{"7,7", 10, nil, `class 7 is selected twice, by "7" and by "7"`},
 		{"5-5", 10, []int{5}, ""},
 		{"9", 10, []int{9}, ""},
 		{"10", 10, nil, `10 in "10" is out of range 0..9`},
@@ -74,6 +77,8 @@ func TestParseClassNames(t *testing.T) {
 		{"anne", nil, `"anne" is not a class number`},
 		{"s01-s09", nil, `"s01-s09" is not a class number`},
 		{"s01-", nil, `"s01-" is not a class number`},
+		{"s02,1", nil, `class 1 ("s02") is selected twice, by "s02" and by "1"`},
+		{"s01-s03,s03", nil, `class 2 ("s03") is selected twice, by "s01-s03" and by "s03"`},
 	} {
 		got, err := ParseClasses(tc.spec, names)
 		if tc.err != "" {
