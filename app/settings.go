@@ -650,9 +650,11 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 }
 
 // ParseClasses reads a class subset of MNIST: "0-4", "0,2,4", or a mix
-// ("0-2,7"); at least two distinct digits. It returns them sorted.
+// ("0-2,7"); at least two digits, each given once (the trainer's
+// data.ParseClasses refuses a class given twice). It returns them sorted.
 func ParseClasses(spec string) ([]int, error) {
 	var seen [10]bool
+	var by [10]string // the part that selected each class
 	for _, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		lo, hi, isRange := strings.Cut(part, "-")
@@ -666,7 +668,10 @@ func ParseClasses(spec string) ([]int, error) {
 			return nil, fmt.Errorf("%q is not a digit 0–9 or a range like 0-4", part)
 		}
 		for c := a; c <= b; c++ {
-			seen[c] = true
+			if seen[c] {
+				return nil, fmt.Errorf("class %d is selected twice, by %q and by %q; give each class once", c, by[c], part)
+			}
+			seen[c], by[c] = true, part
 		}
 	}
 	var classes []int
