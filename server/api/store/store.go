@@ -57,6 +57,10 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// sqliteNotADB is SQLite's primary result code SQLITE_NOTADB: the file is
+// not a database.
+const sqliteNotADB = 26
+
 // Folders of the data directory.
 const (
 	lockName       = "lock"
@@ -205,6 +209,10 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 	db.SetMaxOpenConns(1)
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
+		var se interface{ Code() int }
+		if errors.As(err, &se) && se.Code()&0xff == sqliteNotADB {
+			return nil, rec, fmt.Errorf("store: %s is not a SQLite database (another program's file, or damaged): move it aside to start a new one, which puts the files it listed in lost+found", filepath.Join(dir, dbName))
+		}
 		return nil, rec, fmt.Errorf("store: creating tables: %w", err)
 	}
 	s := &Store{dir: dir, db: db, lock: lock, syncDir: syncDir}

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -917,5 +918,33 @@ func TestNoEmptyIdentityFolders(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(dir, datasetsDir, "faces"))
 	if err != nil || len(entries) != 1 || entries[0].Name() != "ann" {
 		t.Errorf("datasets/faces holds %v (%v), want ann alone", entries, err)
+	}
+}
+
+// TestOpenNotADatabase: a metriclab.db that is not SQLite (another
+// program's file, or one damaged in its header) is named in one line that
+// says what to do; before, "store: creating tables: file is not a
+// database (26)". The file is left as it was.
+func TestOpenNotADatabase(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"text":   []byte("these are not the tables you are looking for\n"),
+		"random": bytes.Repeat([]byte{0x5a, 0x17, 0xc3, 0x08}, 1024),
+	} {
+		dir := t.TempDir()
+		db := filepath.Join(dir, dbName)
+		if err := os.WriteFile(db, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := Open(dir)
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: Open accepted a %s file as its database", name, name)
+		}
+		if msg := err.Error(); !strings.Contains(msg, db+" is not a SQLite database") || !strings.Contains(msg, "move it aside") || strings.Contains(msg, "\n") {
+			t.Errorf("%s: %q, want one line naming %s and what to do", name, msg, db)
+		}
+		if got, _ := os.ReadFile(db); !bytes.Equal(got, data) {
+			t.Errorf("%s: the file was changed", name)
+		}
 	}
 }
