@@ -253,6 +253,9 @@ func ReadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: a folder, not a model file", name)
+	}
 	m, err := decodeModel(f, st.Size(), name)
 	// The limit is the file's size: over it, with a plausible header
 	// length, the file is shorter than its header says; with one over any

@@ -377,6 +377,15 @@ func TestReadModelErrors(t *testing.T) {
 	if _, err := ReadModel(filepath.Join(dir, "absent.safetensors")); err == nil || !strings.Contains(err.Error(), "absent.safetensors") {
 		t.Errorf("missing file: error %v, want one naming it", err)
 	}
+	// A folder: before, "run1: not a valid safetensors file: safetensors:
+	// reading header length: read …/run1: is a directory".
+	folder := filepath.Join(dir, "run1")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadModel(folder); err == nil || err.Error() != "run1: a folder, not a model file" {
+		t.Errorf("folder: error %v, want \"run1: a folder, not a model file\"", err)
+	}
 }
 
 func TestModelCheck(t *testing.T) {
