@@ -177,8 +177,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // oneLine is err's message on one line: a line break or other control
 // character that a path or a name brought in is written as Go escapes it
 // (a\nb for a line break between a and b); the rest is left as it is.
-func oneLine(err error) string {
-	msg := err.Error()
+func oneLine(err error) string { return oneLineText(err.Error()) }
+
+// oneLineText is oneLine's of a message that is no error: the success
+// lines that name a path the user gave (train's and join's "wrote PATH").
+func oneLineText(msg string) string {
 	if !strings.ContainsFunc(msg, unicode.IsControl) {
 		return msg
 	}

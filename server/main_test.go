@@ -1442,3 +1442,30 @@ func TestBenchInterruptInWarmup(t *testing.T) {
 		t.Errorf("bench still warming up 30 s after Ctrl-C")
 	}
 }
+
+// TestPathWithLineBreakOnOneLine: the lines of train and join that name a
+// path the user gave keep it on one line, as errors do (oneLine): before,
+// a folder named with a line break split "training … on DIR" and "wrote
+// PATH" in two.
+func TestPathWithLineBreakOnOneLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pat\nterns")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writePatterns(t, dir)
+	out := filepath.Join(dir, "m.safetensors")
+	code, _, stderr := runCLI(t, "train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--epochs", "1", "--out", out)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	joined := filepath.Join(dir, "j.safetensors")
+	code, _, stderrJoin := runCLI(t, "join", "--model", out+","+out, "--out", joined)
+	if code != 0 {
+		t.Fatalf("join: exit %d: %s", code, stderrJoin)
+	}
+	for _, tc := range []struct{ cmd, stderr string }{{"train", stderr}, {"join", stderrJoin}} {
+		if strings.Contains(tc.stderr, "pat\nterns") || !strings.Contains(tc.stderr, `pat\nterns`) {
+			t.Errorf("%s: %q, want the folder's line break written \\n", tc.cmd, tc.stderr)
+		}
+	}
+}

@@ -124,7 +124,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			dim = fmt.Sprintf("%d×%d (views %s)", len(v), mf.dim, msg.FormatViews(v))
 		}
 		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%s, %s × %s of %d, augment %s\n",
-			mf.arch, f.data, cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim,
+			mf.arch, oneLineText(f.data), cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim,
 			msg.Plural(f.epochs, "epoch", "epochs"), msg.Plural(cfg.stepsPerEpoch, "step", "steps"), mf.batch, mf.augment)
 	}
 	var report func(p progress)
@@ -150,7 +150,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if !f.jsonOut {
-		fmt.Fprintf(stderr, "wrote %s (%s)\n", f.out, describeThreshold(m, cfg))
+		fmt.Fprintf(stderr, "wrote %s (%s)\n", oneLineText(f.out), describeThreshold(m, cfg))
 	}
 	return nil
 }
