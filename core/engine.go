@@ -299,16 +299,21 @@ func (t *Trainer) lossAndGradients(x []float32, labels []int) (float64, error) {
 		return 0, err
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("step %d: loss is %v (lr too high?)", t.iter+1, nanOrInf(loss))
+		return loss, NonFiniteLoss(t.iter+1, loss)
 	}
 	return loss, nil
 }
 
-func nanOrInf(v float64) string {
-	if math.IsNaN(v) {
-		return "NaN"
+// NonFiniteLoss is the error of a step (1-based, as progress counts) whose
+// loss is not finite: "step 4: loss is NaN (lr too high?)", Inf whatever
+// its sign. Every engine fails such a step with it, so that a run says the
+// same on the CPU and on CUDA.
+func NonFiniteLoss(step int, loss float64) error {
+	name := "Inf"
+	if math.IsNaN(loss) {
+		name = "NaN"
 	}
-	return "Inf"
+	return fmt.Errorf("step %d: loss is %s (lr too high?)", step, name)
 }
 
 // forwardBackward loads a batch into the graph's input buffers, runs the

@@ -478,18 +478,9 @@ func (t *Trainer) run(update bool) (float64, error) {
 	}
 	loss := float64(t.hostStat[0])
 	if t.hostStat[1] == 0 || math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("step %d: loss is %s (lr too high?)", t.iter+1, nanOrInf(loss))
+		return loss, core.NonFiniteLoss(t.iter+1, loss)
 	}
 	return loss, nil
-}
-
-// nanOrInf names a loss that is not finite as core.Trainer's error does:
-// NaN, or Inf whatever its sign.
-func nanOrInf(v float64) string {
-	if math.IsNaN(v) {
-		return "NaN"
-	}
-	return "Inf"
 }
 
 // runStep runs the whole step: eagerly for the first steps, then captured
