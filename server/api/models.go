@@ -87,7 +87,7 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 // error that http.ServeContent answers in plain text or with no body (416
 // for a range outside the file, 412 for a failed If-Match or
 // If-Unmodified-Since) becomes the API's JSON error, without the file's
-// name and caching.
+// name and caching; a 416 says the file's size in Content-Range.
 type downloadErrors struct {
 	http.ResponseWriter
 	size   int64 // of the file
@@ -108,6 +108,7 @@ func (d *downloadErrors) WriteHeader(code int) {
 	switch code {
 	case http.StatusRequestedRangeNotSatisfiable:
 		text = fmt.Sprintf("range not satisfiable: the file has %d bytes", d.size)
+		h.Set("Content-Range", fmt.Sprintf("bytes */%d", d.size)) // RFC 9110, 15.5.17: net/http sets it for some 416s only
 	case http.StatusPreconditionFailed:
 		text = "precondition failed: the file does not match If-Match or If-Unmodified-Since"
 	}
