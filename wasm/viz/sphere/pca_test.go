@@ -1,6 +1,7 @@
 package sphere
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -160,16 +161,8 @@ func TestPCARankDeficient(t *testing.T) {
 	const d = 6
 	x := []float32{1, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	b := PrincipalAxes(x, d, nil)
-	for i := range 3 {
-		for k := range 3 {
-			w := 0.0
-			if i == k {
-				w = 1
-			}
-			if c := dot(b.Axes[i], b.Axes[k]); math.Abs(c-w) > 1e-12 {
-				t.Fatalf("axes %d·%d = %g, want %g", i, k, c, w)
-			}
-		}
+	if err := orthonormal(b.Axes); err != "" {
+		t.Fatal(err)
 	}
 	if b.Var[2] > 1e-12 {
 		t.Errorf("Var[2] = %g, want 0", b.Var[2])
@@ -261,4 +254,20 @@ func BenchmarkPrincipalAxes(b *testing.B) {
 		prev = PrincipalAxes(x, d, prev)
 		dst = prev.ProjectTo(dst, x)
 	}
+}
+
+// orthonormal says how axes fail to be orthonormal (to 1e-12), or "".
+func orthonormal(axes [3][]float64) string {
+	for i := range 3 {
+		for k := range 3 {
+			w := 0.0
+			if i == k {
+				w = 1
+			}
+			if c := dot(axes[i], axes[k]); math.Abs(c-w) > 1e-12 {
+				return fmt.Sprintf("axes %d·%d = %g, want %g", i, k, c, w)
+			}
+		}
+	}
+	return ""
 }
