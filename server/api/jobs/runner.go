@@ -394,16 +394,24 @@ func (r *Runner) merge(j *store.Job) {
 // Subscribe returns the messages of job id: first its current state (and
 // its last progress and snapshot), then, on the channel, what follows until
 // it ends; then the channel is closed. A job that is not queued or running
-// has no channel (nil). A subscriber that falls behind is dropped: its
-// channel is closed before the job's final state. unsubscribe releases the
-// subscription; it must be called.
+// in the store has no channel (nil), even while its run is finishing. A
+// subscriber that falls behind is dropped: its channel is closed before
+// the job's final state. unsubscribe releases the subscription; it must
+// be called.
 func (r *Runner) Subscribe(id string) (first []msg.Message, ch <-chan msg.Message, unsubscribe func(), err error) {
 	r.mu.Lock()
 	h := r.hubs[id]
 	r.mu.Unlock()
 	if h != nil {
 		if first, c, ok := h.subscribe(); ok {
-			return first, c, func() { h.unsubscribe(c) }, nil
+			// The store's word wins: a run records its end there a moment
+			// before it finishes its hub, and a client that has read the
+			// job ended must not then be told it is running.
+			j, err := r.store.Job(id)
+			if err != nil || j.State == store.StateQueued || j.State == store.StateRunning {
+				return first, c, func() { h.unsubscribe(c) }, nil
+			}
+			h.unsubscribe(c)
 		}
 	}
 	j, err := r.store.Job(id)

@@ -344,3 +344,42 @@ func TestResumeStaleCheckpointStep(t *testing.T) {
 		t.Errorf("resumed: %s at step %d of %d (%q), want done at its last step, the checkpoint's", j.State, j.Step, j.Steps, j.Error)
 	}
 }
+
+// TestSubscribeStoreEnded subscribes to a job the store has recorded
+// ended while its hub is still open, as between a run's FinishJob (or
+// its last Transition) and its hub's finish. The subscriber gets the
+// store's state and no channel: a client that had read the job done was
+// told it was running, then done (TestJobLifecycle failed so in CI).
+func TestSubscribeStoreEnded(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := New(Config{Store: st, Logger: log.New(io.Discard, "", 0),
+		Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }})
+	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01,
+		Opt: "adam", Seed: 1, Device: "cpu"}
+	j, err := r.Submit("c", req, 0) // not started: its hub stays open
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, ch, unsubscribe, err := r.Subscribe(j.ID)
+	if err != nil || ch == nil || len(first) != 1 || first[0].State != store.StateQueued {
+		t.Fatalf("queued job: %+v, channel %v, %v; want its queued state and a channel", first, ch, err)
+	}
+	unsubscribe()
+	for _, to := range []string{store.StateRunning, store.StateFailed} {
+		if ok, err := st.Transition(j.ID, []string{store.StateQueued, store.StateRunning}, to, "it broke"); !ok || err != nil {
+			t.Fatalf("transition to %s: %v, %v", to, ok, err)
+		}
+	}
+	first, ch, unsubscribe, err = r.Subscribe(j.ID)
+	defer unsubscribe()
+	if err != nil || ch != nil || len(first) != 2 || first[0].State != store.StateFailed || first[1].Error != "it broke" {
+		t.Errorf("job failed in the store, its hub open: %+v, channel %v, %v; want the store's state and error, no channel", first, ch, err)
+	}
+	if n := r.hubs[j.ID].subscribers(); n != 0 {
+		t.Errorf("the open hub keeps %d subscribers, want 0", n)
+	}
+}
