@@ -637,6 +637,9 @@ func hashDir(dir string) (string, error) {
 // end of ctx (Ctrl-C) stops it within a chunk of precompressChunk bytes;
 // the copy it was writing is not written, and its temporary file removed.
 func precompressFile(ctx context.Context, p string) error {
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return badInput("precompress: %s: a folder, not a built .wasm file", p)
+	}
 	src, err := os.ReadFile(p)
 	if err != nil {
 		return badInput("precompress: %v", err)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -488,5 +489,25 @@ func TestServeEmptySuffixRange(t *testing.T) {
 				t.Errorf("%s, Range %s: %d with %d bytes (Content-Range %q), want %d", p, tc.rg, resp.StatusCode, len(body), resp.Header.Get("Content-Range"), tc.code)
 			}
 		}
+	}
+}
+
+// TestPrecompressNotAFile: --precompress of a folder or of a missing file
+// is bad input, said in one line that names it, and writes nothing (a
+// folder was "precompress: read …: is a directory").
+func TestPrecompressNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ path, want string }{
+		{dir, "precompress: " + dir + ": a folder, not a built .wasm file"},
+		{filepath.Join(dir, "absent.wasm"), "precompress: open " + filepath.Join(dir, "absent.wasm") + ": no such file or directory"},
+	} {
+		err := precompressFile(context.Background(), c.path)
+		var bad inputError
+		if err == nil || err.Error() != c.want || !errors.As(err, &bad) {
+			t.Errorf("precompress %s: %v (%T), want bad input %q", c.path, err, err, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the folder holds %v, want nothing written", entries)
 	}
 }
