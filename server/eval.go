@@ -548,8 +548,8 @@ func printReport(w io.Writer, o evalOutput) {
 	}
 	fmt.Fprintln(w)
 	v := r.Verification
-	fmt.Fprintf(w, "verification   accuracy %.4f ± %.4f, threshold %.3f, EER %.4f, AUC %.4f, TAR@FAR 0.1/0.01/0.001 %.4f/%.4f/%.4f\n",
-		v.Accuracy, v.AccuracyStd, v.Threshold, v.EER, v.AUC, v.TARAtFAR["0.1"], v.TARAtFAR["0.01"], v.TARAtFAR["0.001"])
+	fmt.Fprintf(w, "verification   accuracy %.4f ± %.4f, threshold %.3f (FAR %.4f), EER %.4f, AUC %.4f, TAR@FAR 0.1/0.01/0.001 %.4f/%.4f/%.4f\n",
+		v.Accuracy, v.AccuracyStd, v.Threshold, v.FAR, v.EER, v.AUC, v.TARAtFAR["0.1"], v.TARAtFAR["0.01"], v.TARAtFAR["0.001"])
 	id := r.Identification
 	fmt.Fprintf(w, "identification rank-1 %.4f, rank-5 %.4f\n", id.Rank1, id.Rank5)
 	if id.OpenSet != nil {

@@ -1469,3 +1469,27 @@ func TestPathWithLineBreakOnOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalTextReport: eval's report for people gives the figures of its
+// JSON, the false accept rate at the threshold among them (it was in the
+// JSON only).
+func TestEvalTextReport(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 20)
+	js := evalJSON(t, "--model", "raw", "--data", shapes, "--split", "all", "--input", "1x16x16")
+	code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--data", shapes, "--split", "all", "--input", "1x16x16")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	v, rt := js.Verification, js.Retrieval
+	for _, want := range []string{
+		fmt.Sprintf("verification   accuracy %.4f ± %.4f, threshold %.3f (FAR %.4f), EER %.4f, AUC %.4f,", v.Accuracy, v.AccuracyStd, v.Threshold, v.FAR, v.EER, v.AUC),
+		fmt.Sprintf("identification rank-1 %.4f, rank-5 %.4f\n", js.Identification.Rank1, js.Identification.Rank5),
+		fmt.Sprintf("retrieval      P@1 %.4f, R-precision %.4f, MAP@R %.4f\n", rt.PrecisionAt1, rt.RPrecision, rt.MAPAtR),
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("eval's report %q lacks %q", stdout, want)
+		}
+	}
+}
