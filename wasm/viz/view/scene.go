@@ -97,9 +97,10 @@ func (s *Scene) radius() float64 {
 }
 
 // Drag turns the sphere by a pointer drag of (dx, dy) device pixels (see
-// sphere.Drag). A flat picture does not turn.
+// sphere.Drag). A flat picture does not turn, nor does a drag that is not
+// finite.
 func (s *Scene) Drag(dx, dy float64) {
-	if s.Flat() || (dx == 0 && dy == 0) {
+	if s.Flat() || (dx == 0 && dy == 0) || !finite(dx) || !finite(dy) {
 		return
 	}
 	s.rot = sphere.Drag(s.rot, dx, dy, s.radius()*s.zoom)
@@ -107,17 +108,21 @@ func (s *Scene) Drag(dx, dy float64) {
 }
 
 // Spin turns the sphere by angle a (radians) about the screen's vertical
-// axis. A flat picture does not turn.
+// axis. A flat picture does not turn, nor does an angle that is not finite.
 func (s *Scene) Spin(a float64) {
-	if s.Flat() || a == 0 {
+	if s.Flat() || a == 0 || !finite(a) {
 		return
 	}
 	s.rot = sphere.Orthonormalize(sphere.Mul(sphere.RotY(a), s.rot))
 	s.dirty = true
 }
 
-// ZoomBy multiplies the zoom by f, within [MinZoom, MaxZoom].
+// ZoomBy multiplies the zoom by f, within [MinZoom, MaxZoom]; a factor
+// that is not finite and positive leaves the zoom as it is.
 func (s *Scene) ZoomBy(f float64) {
+	if !(f > 0) || !finite(f) {
+		return
+	}
 	z := math.Max(MinZoom, math.Min(MaxZoom, s.zoom*f))
 	if z != s.zoom {
 		s.zoom = z
@@ -161,3 +166,8 @@ func (s *Scene) Update() bool {
 	}
 	return true
 }
+
+// finite reports whether x is neither infinite nor NaN: what a pointer,
+// wheel or key gives, turned into a view's change, must be, or the view
+// would hold NaN from then on.
+func finite(x float64) bool { return !math.IsInf(x, 0) && !math.IsNaN(x) }

@@ -201,3 +201,39 @@ func TestDemoSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestSceneRefusesNonFinite: a zoom factor, spin or drag that is not a
+// finite number (or a factor of 0 or less) leaves the view as it was
+// (ZoomBy(NaN) made the zoom NaN, past its clamp, and every picture after
+// it empty).
+func TestSceneRefusesNonFinite(t *testing.T) {
+	var p Placer
+	s := NewScene()
+	s.SetSize(800, 600, 1)
+	s.SetData(p.Place(DemoSnapshot(3, 20, 3, 1)))
+	s.Update()
+	zoom, rot := s.Zoom(), s.Rotation()
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct {
+		name string
+		do   func()
+	}{
+		{"ZoomBy(NaN)", func() { s.ZoomBy(nan) }},
+		{"ZoomBy(+Inf)", func() { s.ZoomBy(inf) }},
+		{"ZoomBy(0)", func() { s.ZoomBy(0) }},
+		{"ZoomBy(-2)", func() { s.ZoomBy(-2) }},
+		{"Spin(NaN)", func() { s.Spin(nan) }},
+		{"Spin(-Inf)", func() { s.Spin(-inf) }},
+		{"Drag(NaN, 0)", func() { s.Drag(nan, 0) }},
+		{"Drag(1, +Inf)", func() { s.Drag(1, inf) }},
+	} {
+		c.do()
+		if s.Zoom() != zoom || s.Rotation() != rot || s.Dirty() {
+			t.Errorf("%s: zoom %v, rotation %v, dirty %v; want %v, %v, unchanged", c.name, s.Zoom(), s.Rotation(), s.Dirty(), zoom, rot)
+		}
+	}
+	s.ZoomBy(2) // a finite factor still zooms
+	if s.Zoom() != 2*zoom {
+		t.Errorf("ZoomBy(2): zoom %v, want %v", s.Zoom(), 2*zoom)
+	}
+}
