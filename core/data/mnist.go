@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"metriclab/core"
@@ -209,11 +208,18 @@ func readIDX(r io.Reader, magic uint32) ([]int, []byte, error) {
 	// first), not into a buffer of the size the header declares: 34 bytes
 	// of gzip can declare 2³⁰ values. So the buffer is never larger than
 	// twice what has been read (or 64 kB), and each value is copied about
-	// once as it grows.
+	// once as it grows. It grows by make and copy, not slices.Grow, whose
+	// append of a make the compiler does not fuse under the race detector,
+	// which made each chunk twice there: a 1 MB file took 3.3 MB under
+	// -race and 2.5 MB without; now 2.1 MB in both.
 	var values []byte
 	for int64(len(values)) < total {
 		chunk := int(min(total-int64(len(values)), max(int64(len(values)), 64<<10)))
-		values = slices.Grow(values, chunk)
+		if cap(values)-len(values) < chunk {
+			grown := make([]byte, len(values), len(values)+chunk)
+			copy(grown, values)
+			values = grown
+		}
 		n, err := io.ReadFull(zr, values[len(values):len(values)+chunk])
 		values = values[:len(values)+n]
 		if err != nil {
