@@ -20,14 +20,15 @@ import (
 )
 
 // TestServeStopsWithOpenStream: Ctrl-C (the context's end) while a client
-// follows a running job's events stops serve at once and cleanly. Before,
-// the HTTP server's Shutdown waited for the stream, which ends only with
-// its job, until its 5-second limit, and serve exited with status 1.
+// follows a running job's events stops serve's HTTP server at once, and
+// serve cleanly. Before, the HTTP server's Shutdown waited for the
+// stream, which ends only with its job, until its 5-second limit, and
+// serve exited with status 1.
 func TestServeStopsWithOpenStream(t *testing.T) {
 	if _, err := data.MNISTDir(); err != nil {
 		t.Skipf("MNIST not found: %v", err)
 	}
-	base, cancel, code, _ := startServe(t)
+	base, cancel, code, stdout := startServe(t)
 	defer cancel()
 	body := `{"data":"mnist","classes":"0,1","arch":"lenet-s","loss":"arcface","dim":3,"epochs":50,"batch":64,"device":"cpu"}`
 	resp, err := http.Post(base+"/api/jobs", "application/json", strings.NewReader(body))
@@ -48,12 +49,17 @@ func TestServeStopsWithOpenStream(t *testing.T) {
 	if _, err := bufio.NewReader(stream.Body).ReadString('\n'); err != nil {
 		t.Fatalf("the event stream: %v", err)
 	}
-	start := time.Now()
 	cancel()
 	select {
 	case c := <-code:
-		if took := time.Since(start); c != 0 || took > 3*time.Second {
-			t.Errorf("serve stopped with status %d in %v with an event stream open, want 0 within 3 s", c, took.Round(time.Millisecond))
+		// "stopped" is said once the HTTP server's Shutdown has returned
+		// before its limit, which it does in milliseconds. The time serve
+		// takes in all is mostly the runner's Close after it (the job
+		// ends its step and writes its checkpoint): 1.4 to 4.5 s under
+		// the race detector on 2 busy cores, which a bound of 3 s on the
+		// whole failed.
+		if out := stdout.String(); c != 0 || !strings.Contains(out, "metriclab serve: stopped\n") || strings.Contains(out, "closed the connections still busy") {
+			t.Errorf("serve stopped with status %d and stdout %q with an event stream open, want 0 and its HTTP server stopped before its %v limit", c, out, shutdownWait)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop within 20 s of Ctrl-C")
@@ -62,16 +68,17 @@ func TestServeStopsWithOpenStream(t *testing.T) {
 
 // startServe runs serve on a free port with an empty web root and a fresh
 // data directory, and returns its address, its Ctrl-C, its exit status
-// and what it writes to stdout after the line that gives the address.
+// and what it writes to stdout after the line that gives the address; the
+// status comes once that is all in stdout.
 func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdout *output) {
 	t.Helper()
 	dir := t.TempDir()
 	web := emptyWebDir(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
-	done := make(chan int, 1)
+	ran := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, io.Discard)
+		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, io.Discard)
 		w.Close()
 	}()
 	lines := bufio.NewScanner(out)
@@ -86,7 +93,11 @@ func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdo
 		t.Fatal("serve did not say where it serves")
 	}
 	stdout = new(output)
-	go io.Copy(stdout, out) // the rest of stdout
+	done := make(chan int, 1)
+	go func() {
+		io.Copy(stdout, out) // the rest of stdout, to its end
+		done <- <-ran
+	}()
 	return base, cancel, done, stdout
 }
 
@@ -116,7 +127,6 @@ func TestServeStopsWithStuckDownload(t *testing.T) {
 		if c != 0 || took > shutdownWait+3*time.Second {
 			t.Errorf("serve stopped with status %d in %v with a download stuck, want 0 within %v", c, took.Round(time.Millisecond), shutdownWait+3*time.Second)
 		}
-		time.Sleep(50 * time.Millisecond) // the last lines through the pipe
 		if !strings.Contains(stdout.String(), "closed the connections still busy") {
 			t.Errorf("serve did not say it closed the stuck connection: %q", stdout.String())
 		}
