@@ -99,7 +99,7 @@ func (j *Jobs) OnMount(ctx app.Context) {
 			}
 			ctx.Dispatch(func(ctx app.Context) {
 				j.SetJobs(jobs, err)
-				if job, ok := ActiveJob(j.jobs); ok && j.watch == nil {
+				if job, ok := j.toWatch(); ok {
 					j.watchJob(ctx, job)
 				}
 			})
@@ -144,6 +144,16 @@ func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 	if !listed && j.eventsErr != "" {
 		j.watch.Gone, j.eventsErr = true, ""
 	}
+}
+
+// toWatch returns the job the page starts to watch by itself after a
+// read of the list: the newest running job, or else the newest queued one
+// (ActiveJob), when the page watches none or one the server no longer has.
+func (j *Jobs) toWatch() (msg.Job, bool) {
+	if j.watch != nil && !j.watch.Gone {
+		return msg.Job{}, false
+	}
+	return ActiveJob(j.jobs)
 }
 
 // Render draws the page.

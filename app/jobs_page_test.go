@@ -296,3 +296,35 @@ func TestJobsWatchGone(t *testing.T) {
 		t.Error("a job whose stream read, missing from a list, is gone")
 	}
 }
+
+// TestJobsWatchNextWhenGone: once the watched job is gone (the server no
+// longer has it), the page's next read of the list watches the active job
+// there is, as it does when it watches none; a watched job still there,
+// ended or not, is kept. Before, a gone job stayed watched until the
+// page was loaded again.
+func TestJobsWatchNextWhenGone(t *testing.T) {
+	j1 := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1"}
+	j2 := msg.Job{ID: "j2", State: msg.JobDone, Config: jobConfig(), Created: "2"}
+	j3 := msg.Job{ID: "j3", State: msg.JobRunning, Config: jobConfig(), Created: "3"}
+	j := NewJobs()
+	j.SetJobs([]msg.Job{j1, j2}, nil)
+	if job, ok := j.toWatch(); !ok || job.ID != "j1" {
+		t.Fatalf("no watch: the page would watch %q (%v), want the running j1", job.ID, ok)
+	}
+	j.watchJob(app.Context{}, j2) // a done job, chosen by its Watch button
+	if job, ok := j.toWatch(); ok {
+		t.Errorf("watching the done j2, still listed: the page would switch to %q", job.ID)
+	}
+	j.streamEnded(j.watch, errors.New("refused"))
+	j.SetJobs([]msg.Job{j3}, nil) // j2 is gone
+	if !j.watch.Gone {
+		t.Fatal("j2, refused and not listed, is not gone")
+	}
+	if job, ok := j.toWatch(); !ok || job.ID != "j3" {
+		t.Errorf("watching the gone j2: the page would watch %q (%v), want the running j3", job.ID, ok)
+	}
+	j.SetJobs(nil, nil)
+	if _, ok := j.toWatch(); ok {
+		t.Error("no job listed: the page would watch one")
+	}
+}
