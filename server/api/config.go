@@ -2,9 +2,9 @@
 // registry, training jobs with their progress as Server-Sent Events, and
 // uploaded data sets, kept in a data directory (package store) and trained
 // by package jobs. Every answer is JSON; errors are {"error": "…"} with
-// 400, 401, 403, 404, 405, 408, 409, 413, 429 or 500 (and 412 or 416 for a
-// model file's conditional or partial download), and internal details are
-// logged, never sent.
+// 400, 401, 403, 404, 405, 408, 409, 413, 429, 500 or 507 (a full disk:
+// nothing was stored), and 412 or 416 for a model file's conditional or
+// partial download; internal details are logged, never sent.
 //
 //	GET    /api/health                   {"ok":true,"version":…}
 //	GET    /api/devices                  the CPU, and why there is no CUDA device

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1053,5 +1054,24 @@ func TestResumeAtLimitSaysWhy(t *testing.T) {
 		if code, b := call(t, "POST", ts.URL+"/api/jobs/"+tc.id+"/resume", "", nil); code != tc.want {
 			t.Errorf("resume of %s at the limit: %d %s, want %d", tc.id, code, b, tc.want)
 		}
+	}
+}
+
+// TestDiskFullAnswer: a write the store had no room for (store.DiskFull)
+// is answered 507 with what to do, where it was 500 "internal error"; it
+// is still logged for the operator.
+func TestDiskFullAnswer(t *testing.T) {
+	s, _ := newTestServer(t, testConfig(t))
+	var logged bytes.Buffer
+	s.log.SetOutput(&logged)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/api/datasets/faces/identities/ann/samples", nil)
+	s.fail(rec, req, fmt.Errorf("store: %w", &os.PathError{Op: "write", Path: "x.tmp", Err: syscall.ENOSPC}))
+	want := `{"error":"the server's disk is full: nothing was stored (free some space on it, then try again)"}` + "\n"
+	if rec.Code != http.StatusInsufficientStorage || rec.Body.String() != want {
+		t.Errorf("a full disk: %d %s, want 507 %s", rec.Code, rec.Body, want)
+	}
+	if !strings.Contains(logged.String(), "no space left on device") {
+		t.Errorf("a full disk is not logged: %q", logged.String())
 	}
 }

@@ -227,9 +227,9 @@ func badRequest(format string, a ...any) error {
 
 // fail answers err as {"error": …}: its own status and message for an
 // apiError, 400 for an invalid request, 409 with its words for a job's
-// state, 404, 409, 413 and 429 for the
-// store's and the limits' errors, and 500 "internal error" for anything
-// else, which is logged.
+// state, 404, 409, 413 and 429 for the store's and the limits' errors,
+// 507 for a write the disk had no room for (store.DiskFull), and 500
+// "internal error" for anything else; the last two are logged.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, text := http.StatusInternalServerError, "internal error"
 	var ae *apiError
@@ -254,6 +254,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, text = http.StatusConflict, "conflict"
 	case errors.Is(err, store.ErrLimit):
 		status, text = http.StatusTooManyRequests, "too many jobs queued or running for this client"
+	case store.DiskFull(err):
+		status, text = http.StatusInsufficientStorage, "the server's disk is full: nothing was stored (free some space on it, then try again)"
+		s.log.Printf("api: %s %q: %v", r.Method, r.URL.Path, err)
 	default:
 		s.log.Printf("api: %s %q: %v", r.Method, r.URL.Path, err) // quoted: a path's %0a makes no line of its own
 	}

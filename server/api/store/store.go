@@ -44,6 +44,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -57,9 +58,22 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// sqliteNotADB is SQLite's primary result code SQLITE_NOTADB: the file is
-// not a database.
-const sqliteNotADB = 26
+// SQLite's primary result codes: SQLITE_FULL, the database's disk is full;
+// SQLITE_NOTADB, the file is not a database.
+const (
+	sqliteFull   = 13
+	sqliteNotADB = 26
+)
+
+// DiskFull reports whether err is a write the store could not make for
+// want of space: the file system's (ENOSPC, or EDQUOT, a quota) or
+// SQLite's (SQLITE_FULL). What the store was writing is not stored: its
+// files go through a temporary file, its rows through a transaction.
+func DiskFull(err error) bool {
+	var se interface{ Code() int }
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		errors.As(err, &se) && se.Code()&0xff == sqliteFull
+}
 
 // Folders of the data directory.
 const (

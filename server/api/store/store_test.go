@@ -5,6 +5,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"metriclab/core/msg"
@@ -945,6 +947,60 @@ func TestOpenNotADatabase(t *testing.T) {
 		}
 		if got, _ := os.ReadFile(db); !bytes.Equal(got, data) {
 			t.Errorf("%s: the file was changed", name)
+		}
+	}
+}
+
+// TestDiskFull: a sample that SQLite has no room for (its pages capped at
+// those the database holds, as a full disk would) is refused with an
+// error DiskFull knows, and nothing of it stays: no row, no file, no
+// folder. DiskFull knows the file system's ENOSPC and EDQUOT too, wrapped
+// as os wraps them, and nothing else.
+func TestDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.AddSample("faces", "alice", ".png", writeString("png")); err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	if err := s.db.QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	var full error
+	var name string
+	for i := 0; i < 1000 && full == nil; i++ {
+		name = fmt.Sprintf("person %d %s", i, strings.Repeat("x", 40))
+		_, full = s.AddSample("faces", name, ".png", writeString("png"))
+	}
+	if !DiskFull(full) {
+		t.Fatalf("a database with no page to spare: %v, want an error DiskFull knows", full)
+	}
+	var rows int
+	if err := s.db.QueryRow("SELECT COUNT(*) FROM samples WHERE identity = ?", name).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("the refused sample has %d rows (%v), want none", rows, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, datasetsDir, "faces", name)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused sample's folder: %v, want none", err)
+	}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}, true},
+		{fmt.Errorf("store: %w", &os.LinkError{Op: "rename", Old: "a", New: "b", Err: syscall.EDQUOT}), true},
+		{&os.PathError{Op: "write", Path: "x", Err: syscall.EIO}, false},
+		{ErrConflict, false},
+		{nil, false},
+	} {
+		if got := DiskFull(c.err); got != c.want {
+			t.Errorf("DiskFull(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
 }
