@@ -21,7 +21,7 @@ type hub struct {
 	mu     sync.Mutex
 	subs   map[chan msg.Message]struct{}
 	state  msg.Message  // the last state message
-	last   *msg.Message // the last progress message
+	last   *msg.Message // the last step's progress, sent or not (progress)
 	snap   *msg.Message // the last snapshot message
 	closed bool
 }
@@ -74,6 +74,21 @@ func (h *hub) publish(m msg.Message) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.publishLocked(m)
+}
+
+// progress makes m, a progress message, what later subscribers see
+// first, and sends it to the current ones only when send is true: a run
+// records every step's progress here, and sends one at most every
+// ProgressEvery.
+func (h *hub) progress(m msg.Message, send bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case send:
+		h.publishLocked(m)
+	case !h.closed:
+		h.last = &m
+	}
 }
 
 func (h *hub) publishLocked(m msg.Message) {

@@ -647,17 +647,22 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		if p.Verification != nil {
 			metrics = p.Verification
 		}
+		// Every step's progress is the hub's, for a new subscriber's first
+		// messages, before it is the run's, which a job's GET reads: a
+		// client that read step N is not then streamed an older step. The
+		// subscribers get one at most every ProgressEvery.
+		send := p.EpochEnd || jb.Done() || time.Since(lastPub) >= r.cfg.ProgressEvery
+		pp := p
+		h.progress(msg.Message{V: msg.SchemaVersion, Type: msg.TypeProgress, Trainer: j.ID, Progress: &pp}, send)
+		if send {
+			lastPub = time.Now()
+		}
 		r.mu.Lock()
 		run.step, run.steps, run.loss = p.Step, p.Steps, p.Loss
 		if metrics != nil {
 			run.metrics = metrics
 		}
 		r.mu.Unlock()
-		if p.EpochEnd || jb.Done() || time.Since(lastPub) >= r.cfg.ProgressEvery {
-			pp := p
-			h.publish(msg.Message{V: msg.SchemaVersion, Type: msg.TypeProgress, Trainer: j.ID, Progress: &pp})
-			lastPub = time.Now()
-		}
 		if h.subscribers() > 0 && (p.EpochEnd || time.Since(lastSnap) >= r.cfg.SnapshotEvery) {
 			lastSnap = time.Now()
 			snap, err := jb.Snapshot()

@@ -383,3 +383,56 @@ func TestSubscribeStoreEnded(t *testing.T) {
 		t.Errorf("the open hub keeps %d subscribers, want 0", n)
 	}
 }
+
+// TestSubscribeLiveProgress subscribes, again and again, to a running job
+// whose progress is sent only at its epochs' ends (ProgressEvery an hour:
+// a run that a loaded machine holds between two sends): the progress a
+// new subscriber sees first is of the step that Job read just before, or
+// a later one. Before, it was the last one sent, of an older step: a
+// client that had read step 31 was streamed step 27 (TestCancelAndEvents
+// could fail so).
+func TestSubscribeLiveProgress(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := New(Config{Store: st, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+		CheckpointEvery: 1 << 20, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0),
+		Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }})
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 10000, Batch: 4, LR: 0.01,
+		Opt: "adam", Seed: 1, Device: "cpu"}
+	j, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for checked := 0; checked < 20; time.Sleep(time.Millisecond) {
+		read, err := r.Job(j.ID)
+		if err != nil || read.State != store.StateQueued && read.State != store.StateRunning {
+			t.Fatalf("the job: %+v, %v; want it running", read, err)
+		}
+		if read.Step == 0 { // not yet started
+			continue
+		}
+		first, _, unsubscribe, err := r.Subscribe(j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unsubscribe()
+		step := -1
+		for _, m := range first {
+			if m.Type == msg.TypeProgress {
+				step = m.Progress.Step
+			}
+		}
+		if step < read.Step {
+			t.Fatalf("Job read step %d of %d, then a new subscriber's first progress was of step %d (-1: none); want %d or later",
+				read.Step, read.Steps, step, read.Step)
+		}
+		checked++
+	}
+}
