@@ -70,9 +70,26 @@ const (
 // SQLite's (SQLITE_FULL). What the store was writing is not stored: its
 // files go through a temporary file, its rows through a transaction.
 func DiskFull(err error) bool {
+	for _, full := range diskFullErrnos {
+		if errors.Is(err, full) {
+			return true
+		}
+	}
+	return sqliteCode(err) == sqliteFull
+}
+
+// diskFullErrnos are the file system's errors of a disk or quota with no
+// room left (Windows adds its own in diskfull_windows.go).
+var diskFullErrnos = []error{syscall.ENOSPC, syscall.EDQUOT}
+
+// sqliteCode returns the primary result code of SQLite's error err (the
+// extended code's low byte), or 0 when err is not one.
+func sqliteCode(err error) int {
 	var se interface{ Code() int }
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
-		errors.As(err, &se) && se.Code()&0xff == sqliteFull
+	if errors.As(err, &se) {
+		return se.Code() & 0xff
+	}
+	return 0
 }
 
 // Folders of the data directory.
@@ -223,8 +240,7 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 	db.SetMaxOpenConns(1)
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
-		var se interface{ Code() int }
-		if errors.As(err, &se) && se.Code()&0xff == sqliteNotADB {
+		if sqliteCode(err) == sqliteNotADB {
 			return nil, rec, fmt.Errorf("store: %s is not a SQLite database (another program's file, or damaged): move it aside to start a new one, which puts the files it listed in lost+found", filepath.Join(dir, dbName))
 		}
 		return nil, rec, fmt.Errorf("store: creating tables: %w", err)
