@@ -58,7 +58,7 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 	fs.StringVar(&f.metric, "metric", "cosine", "metric: cosine, euclidean, whiten (PCA, then Mahalanobis with the within-class covariance) or linear (learned Mahalanobis W, NCA)")
 	fs.StringVar(&f.input, "input", "", "with --model raw: input shape CxHxW of a folder's images (default 1x32x32; mnist is 1x28x28 only)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
-	fs.Int64Var(&f.seed, "seed", 1, "seed of the verification pairs and gallery split")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the verification pairs, the gallery split, the sample a metric is fitted on (and NCA's fit) and the --max-queries draw")
 	fs.IntVar(&f.maxQueries, "max-queries", 0, maxQueriesUsage)
 	fs.IntVar(&f.expand, "expand", 0, expandUsage)
 	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two (default: as the model was trained, see train --flip-test)")
