@@ -499,11 +499,11 @@ func TestPrecompressNotAFile(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct{ path, want string }{
 		{dir, "precompress: " + dir + ": a folder, not a built .wasm file"},
-		{filepath.Join(dir, "absent.wasm"), "precompress: open " + filepath.Join(dir, "absent.wasm") + ": no such file or directory"},
+		{filepath.Join(dir, "absent.wasm"), "precompress: open " + filepath.Join(dir, "absent.wasm") + ": "}, // the system's words follow
 	} {
 		err := precompressFile(context.Background(), c.path)
 		var bad inputError
-		if err == nil || err.Error() != c.want || !errors.As(err, &bad) {
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "\n") || !errors.As(err, &bad) {
 			t.Errorf("precompress %s: %v (%T), want bad input %q", c.path, err, err, c.want)
 		}
 	}

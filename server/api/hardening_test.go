@@ -254,11 +254,12 @@ func TestEventStreamOutlastsTimeouts(t *testing.T) {
 	// (the DELETE got EOF).
 	plain := httptest.NewServer(s)
 	defer plain.Close()
-	time.AfterFunc(1500*time.Millisecond, func() {
+	cancel := time.AfterFunc(1500*time.Millisecond, func() {
 		if code, b := call(t, "DELETE", plain.URL+"/api/jobs/"+job.ID, "", nil); code != 200 {
 			t.Errorf("the cancel: %d %s", code, b)
 		}
 	})
+	defer cancel.Stop() // a stream that ended early: no cancel after the test
 	evs := sseEvents(t, resp.Body, 0)
 	resp.Body.Close()
 	took := time.Since(start)
