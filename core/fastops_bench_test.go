@@ -153,7 +153,9 @@ func TestLeNetSFastMatchesBuiltin(t *testing.T) {
 // exist, by calling each op of a built lenet-s step directly, and reports
 // the allocations of a whole step: what remains there is gorgonia's tape
 // machine (an inputs slice per instruction) and the built-in ops of the
-// head, a constant of the graph.
+// head, a constant of the graph. Under the race detector the ops' counts
+// are not held (raceEnabled): the pools of their scratch drop a quarter
+// of what is put back there.
 func TestLeNetSFastAllocs(t *testing.T) {
 	fast := newLeNetS(t, fastLayers, 4)
 	ref := newLeNetS(t, builtinLayers, 4)
@@ -178,7 +180,7 @@ func TestLeNetSFastAllocs(t *testing.T) {
 		if _, err := op.Do(in...); err != nil {
 			t.Fatalf("%v: %v", n.Op(), err)
 		}
-		if a := testing.AllocsPerRun(3, func() { op.Do(in...) }); a != 0 {
+		if a := testing.AllocsPerRun(3, func() { op.Do(in...) }); a != 0 && !raceEnabled {
 			t.Errorf("%v allocates %v times per call", n.Op(), a)
 		}
 		ops++
