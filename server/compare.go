@@ -115,9 +115,9 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 			}
 		}
 	}
-	for _, classes := range []string{f.trainClasses, f.evalClasses} {
-		if _, err := data.TrainClasses(classes, data.Numbered(10)); err != nil {
-			return nil, inputError{err}
+	for _, c := range []struct{ flag, spec string }{{"open-train", f.trainClasses}, {"open-eval", f.evalClasses}} {
+		if _, err := data.TrainClasses(c.spec, data.Numbered(10)); err != nil {
+			return nil, classesFlagError(c.flag, c.spec, err)
 		}
 	}
 	if err := disjointClasses("open-train", "open-eval", f.trainClasses, f.evalClasses, data.Numbered(10)); err != nil {

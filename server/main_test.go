@@ -377,6 +377,38 @@ func TestClassesTwice(t *testing.T) {
 	}
 }
 
+// TestClassesErrorNamesItsFlag: openset and compare choose two selections
+// of classes, and a selection they refuse is named by its flag (before,
+// "data: classes "0": need at least 2 classes" for --train-classes 0, and,
+// on a folder's train/ and test/, the names of one split's identities
+// offered for a flag that selects the other's). A selection left to its
+// default names no flag that was not given.
+func TestClassesErrorNamesItsFlag(t *testing.T) {
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open")
+	writeShapes(t, filepath.Join(open, "train"), 4)
+	writeOtherShapes(t, filepath.Join(open, "test"), 4)
+	one := filepath.Join(dir, "one")
+	writeShapes(t, filepath.Join(one, "train"), 4)
+	if err := renameInto(filepath.Join(open, "test", "other-vertical"), filepath.Join(one, "test", "other-vertical")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		want string
+		args []string
+	}{
+		{`--train-classes: data: classes "0": need at least 2 classes`, []string{"openset", "--train-classes", "0"}},
+		{`--eval-classes: data: classes: 12 in "5-12" is out of range 0..9`, []string{"openset", "--eval-classes", "5-12"}},
+		{`--train-classes: data: classes: "other-vertical" is not a class number`, []string{"openset", "--data", open, "--train-classes", "other-vertical,horizontal"}},
+		{`--eval-classes: data: classes: "vertical" is not a class number`, []string{"openset", "--data", open, "--eval-classes", "vertical,other-diagonal"}},
+		{`openset: data: the data set has 1 class`, []string{"openset", "--data", one}},
+		{`--open-train: data: classes "3": need at least 2 classes`, []string{"compare", "--open-train", "3"}},
+		{`--open-eval: data: classes: 10 in "5-10" is out of range 0..9`, []string{"compare", "--open-eval", "5-10"}},
+	} {
+		wantBadInput(t, c.want, c.args...)
+	}
+}
+
 // TestFolderHeldOutAndOpenSet: a model trained on a small folder with the
 // default --val holds out 2 images per identity and stores the threshold
 // chosen on them (not 0 on none), and `eval --model raw --metric whiten`

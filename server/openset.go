@@ -244,23 +244,33 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	test, err := src.loadSubset(base.data, evalSplit, evalSpec, spec.Input)
+	// Both selections are "classes" to data: its errors are given the
+	// flag that made the selection, when one was given.
+	test, err := src.load(base.data, evalSplit, spec.Input)
 	if err != nil {
 		return err
 	}
+	evalClasses, err := data.TrainClasses(evalSpec, test.Classes)
+	if err != nil {
+		return classesFlagError("eval-classes", base.evalSpec, err)
+	}
+	test = test.Subset(evalClasses)
 	if err := checkEvaluable(test, base.data, evalSplit); err != nil {
 		return err
 	}
 	if trainSplit != evalSplit && base.data != "mnist" { // train/ and test/: the same person may be in both
 		trained, err := data.ParseClasses(trainSpec, probe.Classes)
 		if err != nil {
-			return inputError{err}
+			return classesFlagError("train-classes", base.trainSpec, err)
 		}
 		for _, c := range trained {
 			if slices.Contains(test.Classes, probe.Classes[c]) {
 				return badInput("%s: %q is in train/ and test/: an open set evaluates identities never trained on (choose them with --train-classes and --eval-classes)", base.data, probe.Classes[c])
 			}
 		}
+	}
+	if _, err := data.TrainClasses(trainSpec, probe.Classes); err != nil {
+		return classesFlagError("train-classes", base.trainSpec, err)
 	}
 	// Every run's training is prepared once (its data loaded, its job
 	// built) and closed, so that a bad value in any variant is refused
@@ -368,6 +378,17 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		emitExpanded(row, e)
 	}
 	return nil
+}
+
+// classesFlagError is err, data's error for the selection of classes
+// given as --name (spec; "" when the flag was not given, its default
+// taken), as bad input that names the flag: openset and compare choose
+// two selections of classes, and data's errors call either "classes".
+func classesFlagError(name, spec string, err error) error {
+	if spec == "" {
+		return inputError{err}
+	}
+	return badInput("--%s: %v", name, err)
 }
 
 // sameImages refuses an ensemble of runs that would embed other images
