@@ -363,6 +363,9 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 			return sets, inputError{fmt.Errorf("fit-classes: %w", err)}
 		}
 		if split == "all" && slices.ContainsFunc(fit, func(c int) bool { return slices.Contains(evaluated, c) }) {
+			if classSpec == "" {
+				return sets, badInput("split all: --fit-classes %q shares identities with the evaluated ones, every identity (but --unknown's) when --classes is not given: give --classes the others", fitSpec)
+			}
 			return sets, badInput("split all: --fit-classes %q shares identities with --classes %q", fitSpec, classSpec)
 		}
 		if slices.ContainsFunc(fit, func(c int) bool { return slices.Contains(unseen, names[c]) }) {

@@ -332,6 +332,9 @@ func TestBadOpenSetInput(t *testing.T) {
 		{"mnist split all", []string{"train", "--split", "all", "--out", out}, "mnist has train and test"},
 		{"bad eval split", []string{"eval", "--model", "raw", "--split", "train"}, `split "train"`},
 		{"all overlapping", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "1-2"}, "shares identities"},
+		// Without --classes, every identity is evaluated (before, the line
+		// named a --classes "" that was not given).
+		{"all overlapping all", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all", "--fit-classes", "2", "--metric", "whiten"}, `split all: --fit-classes "2" shares identities with the evaluated ones, every identity (but --unknown's) when --classes is not given: give --classes the others`},
 		{"all of everything", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all", "--metric", "whiten"}, "none is left to fit"},
 		{"unknown fits", []string{"eval", "--model", "raw", "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "2", "--unknown", "2"}, `--fit-classes "2" shares identities with --unknown "2", which must be unseen`},
 		{"bad pca", []string{"eval", "--model", "raw", "--metric", "whiten", "--pca", "0"}, "pca 0"},
