@@ -60,6 +60,14 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	f := &benchFlags{}
 	mf := &f.mf
 	mf.register(fs)
+	// train's help of these flags speaks of a data set, which bench has
+	// not: it measures steps on a random batch.
+	fs.Lookup("input").Usage = fmt.Sprintf("input shape CxHxW of the random images: 1 or 3 channels, sides of at most 256 pixels (default: the architecture's, %s for %s, else %s)",
+		formatInput(core.NativeInput(core.ArchIResNet)), core.ArchIResNet, formatInput(core.NativeInput("")))
+	fs.Lookup("seed").Usage = "random seed (weights, the random batch)"
+	for _, name := range benchUnmeasured {
+		fs.Lookup(name).Usage = "not measured, so refused: bench times the engine's training steps on random images"
+	}
 	device := registerDevice(fs)
 	fs.IntVar(&f.classes, "classes", 10, "number of classes of the loss head")
 	fs.Float64Var(&f.seconds, "seconds", 5, "measure for about this long, after warm-up")
@@ -70,7 +78,7 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test"} {
+	for _, name := range benchUnmeasured {
 		if mf.set(name) {
 			return nil, badInput("--%s is not measured: bench times the engine's training steps on random images", name)
 		}
@@ -115,6 +123,15 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// benchUnmeasured are the flags of train that bench refuses: what they
+// change is the data, not the engine's steps.
+var benchUnmeasured = []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test"}
+
+// formatInput is in's shape as --input gives it, CxHxW.
+func formatInput(in core.Input) string {
+	return fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width)
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -194,7 +211,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		threads = th.Threads()
 	}
 	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: f.tf32 && dev == "cuda", Resident: f.resident, Threads: threads,
-		Input: fmt.Sprintf("%dx%dx%d", in.Channels, in.Height, in.Width), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Views: msg.FormatViews(spec.Views), Batch: mf.batch, Steps: steps,
+		Input: formatInput(in), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Views: msg.FormatViews(spec.Views), Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if cpu > 0 {
 		r.ImgPerCPUS = float64(steps*mf.batch) / cpu

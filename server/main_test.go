@@ -1155,6 +1155,43 @@ func TestBenchFlags(t *testing.T) {
 	}
 }
 
+// TestBenchHelp: bench's help says what bench does with --input, --seed
+// and the flags it refuses (before, train's help: --input "of a folder's
+// images (default 1x32x32 ...)" where bench takes the architecture's own,
+// 1x28x28 but for iresnet18, and --augment and the others as if they
+// applied).
+func TestBenchHelp(t *testing.T) {
+	code, help, stderr := runCLI(t, "bench", "-h")
+	if code != 0 {
+		t.Fatalf("bench -h: exit %d: %s", code, stderr)
+	}
+	usage := map[string]string{} // by flag
+	name := ""
+	for _, line := range strings.Split(help, "\n") {
+		if f, ok := strings.CutPrefix(line, "  -"); ok {
+			name, _, _ = strings.Cut(f, " ")
+			continue
+		}
+		usage[name] += strings.TrimSpace(line)
+	}
+	code, stdout, stderr := runCLI(t, "bench", "--json", "--arch", "mlp", "--warmup", "1", "--seconds", "1e-300")
+	var r benchResult
+	if err := json.Unmarshal([]byte(stdout), &r); code != 0 || err != nil {
+		t.Fatalf("bench --arch mlp: exit %d, %v: %s", code, err, stderr)
+	}
+	if u := usage["input"]; !strings.Contains(u, "else "+r.Input+")") || strings.Contains(u, "1x32x32") || strings.Contains(u, "folder") {
+		t.Errorf("bench -h --input: %q; bench measured %s without --input", u, r.Input)
+	}
+	if u := usage["seed"]; strings.Contains(u, "shuffling") || strings.Contains(u, "pairs") {
+		t.Errorf("bench -h --seed: %q: bench has no data to shuffle or pairs to draw", u)
+	}
+	for _, name := range []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test"} {
+		if u := usage[name]; !strings.HasPrefix(u, "not measured, so refused") {
+			t.Errorf("bench -h --%s: %q, but bench refuses it", name, u)
+		}
+	}
+}
+
 // TestEvalNeedsPairs: eval and openset refuse images to evaluate without
 // two identities of two images or more, or with fewer genuine pairs than
 // verification folds (before, eval printed zeros for every figure with
