@@ -111,6 +111,11 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The data set's own error would name a shape the user did not give:
+	// "mnist images are 1×28×28, not 1×32×32".
+	if in := spec.Input; model != nil && f.data == "mnist" && !in.SameShape(core.MNISTInput) {
+		return badInput("%s takes %d×%d×%d images and mnist's are 1×28×28: evaluate it on a folder of images (--data DIR)", f.model, in.Channels, in.Height, in.Width)
+	}
 	if model != nil && !flagGiven(f.fs, "align") {
 		f.align = model.Meta.Provenance.Align
 		if f.align && f.data == "mnist" {

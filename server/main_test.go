@@ -185,6 +185,23 @@ func TestEvalRejectsUnusableModel(t *testing.T) {
 	}
 }
 
+// TestEvalModelOfOtherImagesOnMNIST: a model of other images than
+// mnist's, evaluated on mnist, is refused naming the model's input (before,
+// "data: mnist images are 1×28×28, not 1×32×32": a shape given by no flag).
+func TestEvalModelOfOtherImagesOnMNIST(t *testing.T) {
+	dir := t.TempDir()
+	spec := core.DefaultSpec("mlp", 3)
+	spec.Input = core.Input{Channels: 1, Height: 32, Width: 32, Mean: 0.5, Std: 0.5}
+	params := core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, 1)
+	path := filepath.Join(dir, "m.safetensors")
+	if err := core.WriteModel(path, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}}, Params: params}); err != nil {
+		t.Fatal(err)
+	}
+	want := path + " takes 1×32×32 images and mnist's are 1×28×28: evaluate it on a folder of images (--data DIR)"
+	wantBadInput(t, want, "eval", "--model", path)
+	wantBadInput(t, "m.safetensors,"+path+" takes 1×32×32 images", "eval", "--model", path+","+path)
+}
+
 // TestEvalMetricOnFlatImages: the classic metrics cannot be fitted on
 // images that do not vary; that is bad input (status 2, one line), not a
 // failure of the program (it was status 1, advising a ridge no flag sets).
