@@ -386,7 +386,9 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	}
 	sets.loadFit = func() (*data.Set, error) {
 		if len(fit) == 0 {
-			return nil, badInput("every identity is evaluated or unknown, none is left to fit the metric; pass --classes or --fit-classes")
+			// A --fit-classes could only name identities evaluated or
+			// unknown, which it must not: fewer of those leaves some.
+			return nil, badInput("every identity is evaluated or unknown, none is left to fit the metric: give a --classes (and --unknown) that leaves some out to fit it on")
 		}
 		all, err := src.load(name, fitSplit, in)
 		if err != nil {

@@ -606,7 +606,11 @@ func TestEvalUnknownEnrolsTheEvaluated(t *testing.T) {
 	if open := rep.Identification.OpenSet; open == nil || !(open.DetectionAUC > 0.9) {
 		t.Errorf("open set %+v: want a detection AUC above 0.9 for a pattern of its own", open)
 	}
-	wantBadInput(t, "none is left to fit", "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--metric", "whiten")
+	// The line says what leaves identities to fit on (before, "pass
+	// --classes or --fit-classes": --classes was given, and any
+	// --fit-classes would be refused as evaluated or unknown).
+	wantBadInput(t, "none is left to fit the metric: give a --classes (and --unknown) that leaves some out to fit it on", "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--metric", "whiten")
+	wantBadInput(t, `--fit-classes "2" shares identities with --unknown "2"`, "eval", "--model", "raw", "--data", patterns, "--split", "all", "--classes", "0-1", "--unknown", "2", "--fit-classes", "2", "--metric", "whiten")
 }
 
 // TestEvalLinearNeedsTwoOfOneIdentity: --metric linear (NCA) fitted on
