@@ -197,7 +197,14 @@ func parseClass(s, part string, names []string) (c int, ok bool, err error) {
 	if s != "" && strings.Trim(s, "0123456789") == "" {
 		c, err := strconv.Atoi(s)
 		if err != nil || c >= len(names) {
-			return 0, true, fmt.Errorf("data: classes: %s in %q is out of range 0..%d", s, part, len(names)-1)
+			// A number is a position, even where it names a class too
+			// (folders 1, 10, 2, 3: "10" is no position): the line says
+			// which number the class of that name has.
+			named := ""
+			if n := slices.Index(names, s); n >= 0 {
+				named = fmt.Sprintf(" (a number is a class's position: the class named %q is number %d)", s, n)
+			}
+			return 0, true, fmt.Errorf("data: classes: %s in %q is out of range 0..%d%s", s, part, len(names)-1, named)
 		}
 		if named := slices.Index(names, s); named >= 0 && named != c {
 			return 0, true, fmt.Errorf("data: classes: %s in %q is ambiguous: class number %s is named %q, and the class named %q is number %d", s, part, s, names[c], s, named)

@@ -70,7 +70,7 @@ func TestParseClassNames(t *testing.T) {
 		{"s03-anne-marie", []int{2, 3}, ""},
 		{"bob-x-1", []int{4, 5}, ""},
 		{"0-s02", []int{0, 1}, ""},
-		{"7", nil, `7 in "7" is out of range 0..6`}, // a number is a position
+		{"7", nil, `7 in "7" is out of range 0..6 (a number is a class's position: the class named "7" is number 6)`}, // a number is a position
 		{"6", []int{6}, ""},
 		{"s03-s01", nil, `range "s03-s01" is reversed`},
 		{"s04", nil, `"s04" is not a class number, a class name or a range like 0-4 (the classes are s01 … 7)`},
@@ -106,6 +106,13 @@ func TestParseClassNames(t *testing.T) {
 	}
 	if _, err := ParseClasses("1", padded); err == nil || !strings.Contains(err.Error(), "ambiguous") {
 		t.Errorf("ParseClasses(1) among %v: error %v, want it ambiguous (the class named 1 is number 3)", padded, err)
+	}
+	// Folders 1, 10, 2 and 3: "10", a name and no position, is refused
+	// saying which number the class named so has (before, "out of range"
+	// alone, the folder 10 there for all to see).
+	unpadded := []string{"1", "10", "2", "3"}
+	if _, err := ParseClasses("10,3", unpadded); err == nil || !strings.Contains(err.Error(), `10 in "10" is out of range 0..3 (a number is a class's position: the class named "10" is number 1)`) {
+		t.Errorf("ParseClasses(10,3) among %v: error %v, want out of range, naming the number of the class named 10", unpadded, err)
 	}
 	if got, err := ParseClasses("2", padded); err != nil || !slices.Equal(got, []int{2}) {
 		t.Errorf("ParseClasses(2) among %v = %v, %v; want [2]: no class is named 2", padded, got, err)
