@@ -54,6 +54,7 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	// --losses and --dims; their usage says so.
 	fs.Lookup("loss").Usage = "not for compare, which trains the losses of --losses (refused)"
 	fs.Lookup("dim").Usage = "not for compare, which trains at the dimensions of --dims (refused)"
+	fs.Lookup("input").Usage = "input shape CxHxW: compare trains on mnist, whose images are 1x28x28 (the default, and the only shape taken)"
 	lossList := fs.String("losses", "all", "comma-separated losses, all, or none (the baselines alone)")
 	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions")
 	fs.IntVar(&f.epochs, "epochs", 2, "epochs per run")
@@ -71,6 +72,17 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	}
 	if mf.set("dim") {
 		return nil, badInput("--dim: compare trains at the dimensions of --dims; give --dims %d", mf.dim)
+	}
+	// With --losses none nothing trains to refuse another shape: the
+	// baselines would take mnist's images as they are.
+	if mf.set("input") {
+		in, err := parseInput(mf.input)
+		if err != nil {
+			return nil, err
+		}
+		if m := core.MNISTInput; in != [3]int{m.Channels, m.Height, m.Width} {
+			return nil, badInput("--input %s: compare trains on mnist, whose images are %dx%dx%d only", mf.input, m.Channels, m.Height, m.Width)
+		}
 	}
 	if err := mf.applyPreset("mnist", &f.epochs); err != nil {
 		return nil, err

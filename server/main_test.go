@@ -1182,19 +1182,7 @@ func TestBenchFlags(t *testing.T) {
 // 1x28x28 but for iresnet18, and --augment and the others as if they
 // applied).
 func TestBenchHelp(t *testing.T) {
-	code, help, stderr := runCLI(t, "bench", "-h")
-	if code != 0 {
-		t.Fatalf("bench -h: exit %d: %s", code, stderr)
-	}
-	usage := map[string]string{} // by flag
-	name := ""
-	for _, line := range strings.Split(help, "\n") {
-		if f, ok := strings.CutPrefix(line, "  -"); ok {
-			name, _, _ = strings.Cut(f, " ")
-			continue
-		}
-		usage[name] += strings.TrimSpace(line)
-	}
+	usage := flagUsages(t, "bench")
 	code, stdout, stderr := runCLI(t, "bench", "--json", "--arch", "mlp", "--warmup", "1", "--seconds", "1e-300")
 	var r benchResult
 	if err := json.Unmarshal([]byte(stdout), &r); code != 0 || err != nil {
@@ -1211,6 +1199,42 @@ func TestBenchHelp(t *testing.T) {
 			t.Errorf("bench -h --%s: %q, but bench refuses it", name, u)
 		}
 	}
+}
+
+// flagUsages returns the help of every flag of cmd, as cmd -h prints it,
+// by the flag's name.
+func flagUsages(t *testing.T, cmd string) map[string]string {
+	t.Helper()
+	code, help, stderr := runCLI(t, cmd, "-h")
+	if code != 0 {
+		t.Fatalf("%s -h: exit %d: %s", cmd, code, stderr)
+	}
+	usage := map[string]string{}
+	name := ""
+	for _, line := range strings.Split(help, "\n") {
+		if f, ok := strings.CutPrefix(line, "  -"); ok {
+			name, _, _ = strings.Cut(f, " ")
+			continue
+		}
+		usage[name] += strings.TrimSpace(line)
+	}
+	return usage
+}
+
+// TestCompareInput: compare's help of --input says what compare takes,
+// mnist's shape (before, train's: "of a folder's images (default 1x32x32
+// ...)", a default compare refuses), and another shape is refused before
+// any work, with --losses none too (before, the baselines ran on mnist's
+// images as they are, the flag unread).
+func TestCompareInput(t *testing.T) {
+	u := flagUsages(t, "compare")["input"]
+	if strings.Contains(u, "1x32x32") || strings.Contains(u, "folder") || !strings.Contains(u, "1x28x28") {
+		t.Errorf("compare -h --input: %q: want mnist's 1x28x28, compare's only input", u)
+	}
+	for _, losses := range []string{"none", "arcface"} {
+		wantBadInput(t, "--input 1x32x32: compare trains on mnist, whose images are 1x28x28 only", "compare", "--losses", losses, "--input", "1x32x32")
+	}
+	wantBadInput(t, `input "1x0x28"`, "compare", "--losses", "none", "--input", "1x0x28")
 }
 
 // TestEvalNeedsPairs: eval and openset refuse images to evaluate without
