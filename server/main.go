@@ -218,6 +218,10 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
+		if !hasFlags(fs) { // presets
+			fmt.Fprintf(stdout, "usage: metriclab %s\n\n(it takes no flags)\n", fs.Name())
+			return err
+		}
 		fmt.Fprintf(stdout, "usage: metriclab %s [flags]\n\n", fs.Name())
 		fs.PrintDefaults()
 		return err
@@ -229,6 +233,13 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// hasFlags reports whether fs defines a flag.
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
 }
 
 // flagsTableArg, the only argument of a command, prints the command's

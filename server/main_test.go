@@ -1529,6 +1529,11 @@ func TestHelpOfEveryCommand(t *testing.T) {
 			t.Errorf("metriclab %q: exit %d, stdout %.60q: want 0 and the list of commands", args, code, stdout)
 		}
 	}
+	// A command of no flags says so (before, presets -h printed
+	// "usage: metriclab presets [flags]" over an empty list).
+	if code, stdout, _ := runCLI(t, "presets", "-h"); code != 0 || stdout != "usage: metriclab presets\n\n(it takes no flags)\n" {
+		t.Errorf("metriclab presets -h: exit %d, stdout %q: want its usage without flags", code, stdout)
+	}
 	wantBadInput(t, `unknown command "fly"`, "help", "fly")
 	wantBadInput(t, `unexpected argument "eval"`, "help", "train", "eval")
 }
