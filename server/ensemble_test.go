@@ -185,6 +185,19 @@ func TestJoin(t *testing.T) {
 	}
 }
 
+// TestJoinHelp: join's help of --model names everything a join refuses
+// to differ (core.JoinModels; before, it named the architecture, input,
+// D, loss and classes, and join refused too the members that differed in
+// their embedding batch norm, flip test, loss parameters or alignment).
+func TestJoinHelp(t *testing.T) {
+	u := flagUsages(t, "join")["model"]
+	for _, want := range []string{"architecture", "input", "D", "embedding batch norm", "flip test", "loss and its parameters", "classes", "alignment"} {
+		if !strings.Contains(u, want) {
+			t.Errorf("join -h --model: %q does not name the %s, which the members must share", u, want)
+		}
+	}
+}
+
 // TestJoinInterrupt: Ctrl-C while join writes its model leaves no
 // temporary file beside --out (before, join did not catch the signal: it
 // ended at once, leaving the 40 MB it had written as .j.safetensors.tmp-N);

@@ -19,7 +19,7 @@ import (
 // returns the model files and --out, which cmdJoin reads and checks.
 func parseJoin(args []string, stdout io.Writer) (paths []string, out string, err error) {
 	fs := flag.NewFlagSet("join", flag.ContinueOnError)
-	models := fs.String("model", "", "model files (.safetensors) separated by commas, 2 or more, of one recipe: the same architecture, input, D, loss and classes (seeds and windows may differ); their views together at most 8")
+	models := fs.String("model", "", "model files (.safetensors) separated by commas, 2 or more, of one recipe: the same architecture, input, D, embedding batch norm, flip test, loss and its parameters, classes and alignment (seeds and windows may differ); their views together at most 8")
 	fs.StringVar(&out, "out", "", "the joined model file to write")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, "", err
