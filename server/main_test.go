@@ -1394,7 +1394,10 @@ func TestServeChecksFlagsFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wantBadInput(t, "data-dir "+filepath.Join(file, "d")+": ", "serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(file, "d"))
+	// A file where a folder must be is named as such (before, "mkdir
+	// FILE: file exists", as if the folder were there).
+	wantBadInput(t, "data-dir "+filepath.Join(file, "d")+": mkdir "+file+": a file is there, not a folder", "serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(file, "d"))
+	wantBadInput(t, "data-dir "+file+": mkdir "+file+": a file is there, not a folder", "serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", file)
 	// An empty --data-dir (an unset variable, say) is refused (before, the
 	// API took it for its default and served from ./metriclab-data).
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // Ctrl-C for a server that starts

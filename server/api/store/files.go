@@ -3,6 +3,7 @@
 package store
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -83,8 +84,12 @@ func mkdirs(dir string, sync func(dir string)) error {
 		}
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		if st, serr := os.Stat(dir); serr == nil && st.IsDir() {
+		st, serr := os.Stat(dir)
+		switch {
+		case serr == nil && st.IsDir():
 			return nil // made meanwhile
+		case serr == nil: // Mkdir's "file exists" reads as if the folder were there
+			return &os.PathError{Op: "mkdir", Path: dir, Err: errors.New("a file is there, not a folder")}
 		}
 		return err
 	}
