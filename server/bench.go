@@ -126,8 +126,9 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 }
 
 // benchUnmeasured are the flags of train that bench refuses: what they
-// change is the data, not the engine's steps.
-var benchUnmeasured = []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test"}
+// change is the data, or the learning rate over a run (--schedule: bench
+// makes no run, its schedule spans 2^30 steps), not the engine's steps.
+var benchUnmeasured = []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test", "schedule"}
 
 // formatInput is in's shape as --input gives it, CxHxW.
 func formatInput(in core.Input) string {

@@ -1133,7 +1133,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 // the CPU and the flags it does not measure, measures one step at least,
 // and applies --preset (before, NaN and 1e-300 seconds printed 0 img/s
 // and +Inf ms a step over 0 steps with status 0, Inf ran forever, and
-// --preset, --tf32 and --augment were ignored).
+// --preset, --tf32, --augment and --schedule were ignored: bench's run of
+// 2^30 steps never leaves its schedule's start).
 func TestBenchFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -1145,6 +1146,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--warmup", "0"}, "warmup 0 must be ≥ 1"},
 		{[]string{"--tf32"}, "--tf32 is for the cuda devices"},
 		{[]string{"--augment", "faces"}, "--augment is not measured"},
+		{[]string{"--schedule", "step"}, "--schedule is not measured"},
 		{[]string{"--preset", "cats"}, `unknown preset "cats"`},
 		{[]string{"--preset", "faces", "--device", "cuda-emu"}, "device cuda-emu: the CUDA engine has no crop, so no views: bench them on the cpu"},
 		{[]string{"--crop", "upper", "--device", "cuda"}, "device cuda: the CUDA engine has no crop"},
