@@ -573,9 +573,12 @@ func resolveDevice(name string, stderr io.Writer) (string, error) {
 	if err == nil {
 		return "cuda", nil
 	}
+	// The line names the device already: "device cuda: libcuda.so.1 not
+	// found: …", not "device cuda: cuda: libcuda.so.1 …".
+	reason := strings.TrimPrefix(err.Error(), "cuda: ")
 	if name == "cuda" {
-		return "", badInput("device cuda: %v", err)
+		return "", badInput("device cuda: %s", reason)
 	}
-	fmt.Fprintf(stderr, "device auto: %v; using the CPU\n", err)
+	fmt.Fprintf(stderr, "device auto: %s; using the CPU\n", reason)
 	return "cpu", nil
 }
