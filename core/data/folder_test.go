@@ -234,6 +234,7 @@ func TestImageFolderErrors(t *testing.T) {
 	}{
 		{empty, in, empty + " has no identity folders"},
 		{filepath.Join(empty, "missing"), in, "missing"},
+		{filepath.Join(empty, "a.png"), in, filepath.Join(empty, "a.png") + " is a file, not mnist or a folder of identities"},
 		{noImages, in, `identity "b" has no images`},
 		{broken, in, filepath.Join(broken, "a", "y.jpg") + ": cannot decode"},
 		{noImages, core.Input{Channels: 2, Height: 4, Width: 4}, "want 1 or 3 channels"},
