@@ -1071,10 +1071,10 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"compare epochs", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "0", "--baselines=false"}, "epochs 0 out of range"},
 		{"compare open-eval", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--baselines=false", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
 		{"compare baselines only, bad open-eval", []string{"compare", "--losses", "none", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
-		{"compare overlapping open set", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `open-train "0-5" and open-eval "5-9" share class "5"`},
+		{"compare overlapping open set", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `--open-train "0-5" and --open-eval "5-9" share class "5"`},
 		// Spaces around the items of --losses and --dims are the lists': the
 		// refusal is the open set's, which comes after both are read.
-		{"compare lists with spaces", []string{"compare", "--losses", "arcface, cosface", "--dims", "3, 64", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `open-train "0-5" and open-eval "5-9" share class "5"`},
+		{"compare lists with spaces", []string{"compare", "--losses", "arcface, cosface", "--dims", "3, 64", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `--open-train "0-5" and --open-eval "5-9" share class "5"`},
 		// A loss or a D listed twice would train the same runs twice; the
 		// bad --open-eval is refused after the lists are read.
 		{"compare loss listed twice", []string{"compare", "--losses", "cosface,arcface, cosface", "--dims", "3", "--open-eval", "5-12"}, `losses "cosface,arcface, cosface": cosface is listed twice`},
@@ -1098,7 +1098,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"eval unknown overlapping", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "8-9"}, `unknown classes "8-9" overlap the evaluated classes`},
 		{"serve max job memory", []string{"serve", "--max-job-memory", "-2", "--data-dir", filepath.Join(t.TempDir(), "d")}, "max-job-memory -2 must be ≥ -1"},
 		{"openset people in train/ and test/", []string{"openset", "--data", same, "--train-classes", "vertical"}, `"vertical" is in train/ and test/: an open set evaluates identities never trained on`},
-		{"openset digits trained on", []string{"openset", "--train-classes", "0-4", "--eval-classes", "3-9"}, `train-classes "0-4" and eval-classes "3-9" share class "3"`},
+		{"openset digits trained on", []string{"openset", "--train-classes", "0-4", "--eval-classes", "3-9"}, `--train-classes "0-4" and --eval-classes "3-9" share class "3"`},
+		{"compare open set of every class", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--open-train", ""}, `--open-train "" (every class) and --open-eval "5-9" share class "5"`},
 		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
 		{"openset ensemble of one run", append([]string{"openset", "--ensemble"}, small...), "--ensemble needs runs to combine: give one --variant or more"},
 		{"openset ensemble of other photos", append([]string{"openset", "--ensemble", "--variant", "align=true"}, small...), `variant "align=true": with --ensemble every run embeds the same photos`},

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,10 +130,19 @@ func disjointClasses(trFlag, evFlag, tr, ev string, names []string) error {
 	}
 	for _, c := range a {
 		if slices.Contains(b, c) {
-			return badInput("%s %q and %s %q share class %q: an open set evaluates identities never trained on", trFlag, tr, evFlag, ev, names[c])
+			return badInput("--%s %s and --%s %s share class %q: an open set evaluates identities never trained on", trFlag, classSpec(tr), evFlag, classSpec(ev), names[c])
 		}
 	}
 	return nil
+}
+
+// classSpec is a selection of classes as a message quotes it: "" is
+// every class, which the quotes alone would not say.
+func classSpec(spec string) string {
+	if spec == "" {
+		return `"" (every class)`
+	}
+	return strconv.Quote(spec)
 }
 
 func isTrainTestFolder(name string) bool {
