@@ -13,13 +13,24 @@ const posted = [];
 globalThis.postMessage = (s) => { posted.push(JSON.parse(s)); };
 const send = (trainer) => self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer, command: { op: "start" } }) });
 
+// until resolves once cond() holds, polled every 10 ms, or after 10 s
+// (the test then reads what was posted): no fixed wait that a loaded
+// machine could outlast.
+const until = (cond) => new Promise((resolve) => {
+  const start = Date.now();
+  const poll = () => (cond() || Date.now() - start > 10000 ? resolve() : setTimeout(poll, 10));
+  poll();
+});
+
 require(path.resolve(webDir, "trainer.js"));
 send("t1"); // while trainer.wasm loads: queued
-setTimeout(() => {
+(async () => {
+  await until(() => posted.some((m) => m.trainer === "t1" && m.type === "state")); // the load failed, t1 answered
   send("t2"); // after the failure
   self.onmessage({ data: "not json" });
-  setTimeout(() => {
+  await until(() => posted.length >= 8);
+  setTimeout(() => { // one more moment for a message too many
     console.log(JSON.stringify(posted.map((m) => ({ type: m.type, trainer: m.trainer, state: m.state || "", error: m.error || "" }))));
     process.exit(0);
   }, 50);
-}, 200);
+})();

@@ -42,14 +42,17 @@ globalThis.postMessage = (s) => {
       got.pauseMs = Date.now() - pauseSent;
       pausedAt = got.progress;
       setTimeout(() => { stepSent = true; send({ op: "step" }); }, 50);
-      setTimeout(() => send({ op: "resume" }), 300);
     }
     if (m.state === "done") send({ op: "export" });
     if (m.state === "failed") finish();
     break;
   case "progress":
     got.progress++;
-    if (stepSent && got.states[got.states.length - 1] === "paused") got.stepWhilePaused++;
+    if (stepSent && got.states[got.states.length - 1] === "paused" && ++got.stepWhilePaused === 1) {
+      // The step's progress: resume a while after it, so that a second
+      // step's would be seen, however long the machine took to this one.
+      setTimeout(() => send({ op: "resume" }), 250);
+    }
     if (m.progress.verification) got.epochEnd = m.progress;
     if (got.progress === 3 && !pauseSent) { pauseSent = Date.now(); send({ op: "pause" }); }
     break;
@@ -63,7 +66,7 @@ globalThis.postMessage = (s) => {
     got.exportBytes = Buffer.from(m.export.model, "base64").length;
     got.exportVectors = m.export.vectors.trim().split("\n").length;
     got.exportMetadataHead = m.export.metadata.split("\n")[0];
-    setTimeout(finish, 500); // let the channel's messages arrive
+    finishOnce(() => got.broadcast >= got.snapshots); // the channel's messages arrive after the worker's
 
     break;
   case "error":
@@ -71,6 +74,15 @@ globalThis.postMessage = (s) => {
     break;
   }
 };
+
+// finishOnce finishes once cond() holds, polled every 10 ms, or after
+// 10 s (the test then reads the counts): no fixed wait that a loaded
+// machine could outlast.
+function finishOnce(cond) {
+  const start = Date.now();
+  const poll = () => (cond() || Date.now() - start > 10000 ? setTimeout(finish, 50) : setTimeout(poll, 10));
+  poll();
+}
 
 function finish() {
   got.trainers = [...got.trainers];
