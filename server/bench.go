@@ -62,7 +62,7 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	mf.register(fs)
 	// train's help of these flags speaks of a data set, which bench has
 	// not: it measures steps on a random batch.
-	fs.Lookup("input").Usage = fmt.Sprintf("input shape CxHxW of the random images: 1 or 3 channels, sides of at most 256 pixels (default: the architecture's, %s for %s, else %s)",
+	fs.Lookup("input").Usage = fmt.Sprintf("input shape CxHxW of the random images: 1 or 3 channels, sides of at most 256 pixels (default: --preset's, else the architecture's, %s for %s, else %s)",
 		formatInput(core.NativeInput(core.ArchIResNet)), core.ArchIResNet, formatInput(core.NativeInput("")))
 	fs.Lookup("seed").Usage = "random seed (weights, the random batch)"
 	for _, name := range benchUnmeasured {

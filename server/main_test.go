@@ -1194,10 +1194,19 @@ func TestBenchHelp(t *testing.T) {
 	if u := usage["input"]; !strings.Contains(u, "else "+r.Input+")") || strings.Contains(u, "1x32x32") || strings.Contains(u, "folder") {
 		t.Errorf("bench -h --input: %q; bench measured %s without --input", u, r.Input)
 	}
+	// A preset's input is bench's default too: --preset faces, lenet-m
+	// at 1x48x48 (before, the help named the architecture's alone).
+	code, stdout, stderr = runCLI(t, "bench", "--json", "--preset", "faces", "--warmup", "1", "--seconds", "1e-300")
+	if err := json.Unmarshal([]byte(stdout), &r); code != 0 || err != nil {
+		t.Fatalf("bench --preset faces: exit %d, %v: %s", code, err, stderr)
+	}
+	if u := usage["input"]; r.Input != "1x48x48" || !strings.Contains(u, "default: --preset's, else the architecture's") {
+		t.Errorf("bench -h --input: %q; bench --preset faces measured %s without --input", u, r.Input)
+	}
 	if u := usage["seed"]; strings.Contains(u, "shuffling") || strings.Contains(u, "pairs") {
 		t.Errorf("bench -h --seed: %q: bench has no data to shuffle or pairs to draw", u)
 	}
-	for _, name := range []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test"} {
+	for _, name := range []string{"augment", "compose", "turns", "glyphs", "early-stop", "flip-test", "schedule"} {
 		if u := usage[name]; !strings.HasPrefix(u, "not measured, so refused") {
 			t.Errorf("bench -h --%s: %q, but bench refuses it", name, u)
 		}
