@@ -132,7 +132,7 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 			return nil, classesFlagError(c.flag, c.spec, err)
 		}
 	}
-	if err := disjointClasses("open-train", "open-eval", f.trainClasses, f.evalClasses, data.Numbered(10)); err != nil {
+	if err := disjointClasses(classesLabel("open-train", flagGiven(fs, "open-train")), classesLabel("open-eval", flagGiven(fs, "open-eval")), f.trainClasses, f.evalClasses, data.Numbered(10)); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -111,7 +111,7 @@ func openSetSplits(name, trainSpec, evalSpec string, names []string) (trainSplit
 	// MNIST's training and test images are of the same ten digits; a
 	// folder's train/ and test/ hold different people.
 	if trainSplit == evalSplit || name == "mnist" {
-		if err := disjointClasses("train-classes", "eval-classes", tr, ev, names); err != nil {
+		if err := disjointClasses(classesLabel("train-classes", trainSpec != ""), classesLabel("eval-classes", evalSpec != ""), tr, ev, names); err != nil {
 			return "", "", "", "", err
 		}
 	}
@@ -119,9 +119,9 @@ func openSetSplits(name, trainSpec, evalSpec string, names []string) (trainSplit
 }
 
 // disjointClasses refuses class selections tr and ev (of flags trFlag and
-// evFlag, among the classes names) that share a class: an open set
-// evaluates identities never trained on. Selections that do not parse are
-// left to their own checks.
+// evFlag, as classesLabel names them, among the classes names) that share
+// a class: an open set evaluates identities never trained on. Selections
+// that do not parse are left to their own checks.
 func disjointClasses(trFlag, evFlag, tr, ev string, names []string) error {
 	a, err1 := data.ParseClasses(tr, names)
 	b, err2 := data.ParseClasses(ev, names)
@@ -130,10 +130,20 @@ func disjointClasses(trFlag, evFlag, tr, ev string, names []string) error {
 	}
 	for _, c := range a {
 		if slices.Contains(b, c) {
-			return badInput("--%s %s and --%s %s share class %q: an open set evaluates identities never trained on", trFlag, classSpec(tr), evFlag, classSpec(ev), names[c])
+			return badInput("%s %s and %s %s share class %q: an open set evaluates identities never trained on", trFlag, classSpec(tr), evFlag, classSpec(ev), names[c])
 		}
 	}
 	return nil
+}
+
+// classesLabel is how a message names the class selection of --flag: as
+// the flag when it was given, else as its default, so that a selection
+// the user did not type does not read as theirs.
+func classesLabel(flag string, given bool) string {
+	if given {
+		return "--" + flag
+	}
+	return "the default --" + flag
 }
 
 // classSpec is a selection of classes as a message quotes it: "" is
