@@ -81,7 +81,7 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 			return nil, err
 		}
 		if m := core.MNISTInput; in != [3]int{m.Channels, m.Height, m.Width} {
-			return nil, badInput("--input %s: compare trains on mnist, whose images are %dx%dx%d only", mf.input, m.Channels, m.Height, m.Width)
+			return nil, badInput("--input %s: compare trains on mnist, whose images are %s only", mf.input, formatInput(m))
 		}
 	}
 	if err := mf.applyPreset("mnist", &f.epochs); err != nil {

@@ -251,11 +251,11 @@ var otherHalf = map[string]string{"train": "test", "test": "train"}
 // one's images, sorted.
 func listFolder(dir string) ([]string, [][]string, error) {
 	entries, err := os.ReadDir(dir)
-	if st, serr := os.Stat(dir); err != nil && serr == nil && !st.IsDir() {
-		// The system's "open DIR: not a directory" does not say what is.
-		return nil, nil, fmt.Errorf("data: %s is a file, not mnist or a folder of identities (DIR/<identity>/*.png|jpg)", dir)
-	}
 	if err != nil {
+		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
+			// The system's "open DIR: not a directory" does not say what is.
+			return nil, nil, fmt.Errorf("data: %s is a file, not mnist or a folder of identities (DIR/<identity>/*.png|jpg)", dir)
+		}
 		return nil, nil, fmt.Errorf("data: %v", err)
 	}
 	var (
