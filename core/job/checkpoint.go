@@ -41,9 +41,10 @@ const (
 // resumed from it takes the steps an uninterrupted one would, bit for bit.
 // With EarlyStop it also holds the best epoch so far (its parameters as
 // "best/NAME", its number and verification) and whether the run stopped;
-// and the last epoch end's verification, which training does not read but
-// the model's threshold is (a job resumed at its end only to register its
-// model keeps it).
+// and the last epoch end's verification and the last step's loss, which
+// training does not read but the model's threshold and a finished job's
+// figures are (a job resumed at its end only to register its model keeps
+// them).
 type checkpointState struct {
 	Format  string           `json:"format"`
 	Request msg.TrainRequest `json:"request"`
@@ -65,6 +66,8 @@ type checkpointState struct {
 	// nearest-centre accuracy (none in checkpoints written before them).
 	Last       *eval.VerificationReport `json:"last_verification,omitempty"`
 	LastCentre float64                  `json:"last_centre,omitempty"`
+	// Loss is the loss of its step (0 in checkpoints written before it).
+	Loss float64 `json:"loss,omitempty"`
 
 	// Data is the SHA-256 of the training set's images and labels
 	// (dataSum): a resume on images that changed since, even of the same
@@ -108,7 +111,7 @@ func (j *Job) dataSum() string {
 func (j *Job) Checkpoint(w io.Writer) error {
 	st := checkpointState{Format: CheckpointFormat, Request: j.req, Step: j.tr.Iter(), Epoch: j.epoch,
 		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, BestCentre: j.bestCentre, Stopped: j.stopped,
-		Last: j.last, LastCentre: j.centre, Data: j.dataSum()}
+		Last: j.last, LastCentre: j.centre, Loss: j.lastLoss, Data: j.dataSum()}
 	var err error
 	if st.RNG, err = j.src.MarshalBinary(); err != nil {
 		return err
@@ -252,6 +255,6 @@ func (j *Job) Resume(r io.Reader) error {
 	j.epoch = st.Epoch
 	j.order = append(j.order[:0], st.Order...)
 	j.best, j.bestVerif, j.bestCentre, j.bestEpoch, j.stopped = best, st.BestVerif, st.BestCentre, st.BestEpoch, st.Stopped
-	j.last, j.centre = st.Last, st.LastCentre
+	j.last, j.centre, j.lastLoss = st.Last, st.LastCentre, st.Loss
 	return nil
 }

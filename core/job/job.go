@@ -195,6 +195,7 @@ type Job struct {
 	accuracy float64                   // nearest-class-weight accuracy of the last evaluation
 	last     *eval.VerificationReport  // the last epoch end's verification
 	centre   float64                   // and its nearest-centre accuracy
+	lastLoss float64                   // the last step's loss
 
 	snap snapshotState
 }
@@ -594,6 +595,7 @@ func (j *Job) nextBatch() error {
 func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 	it := j.tr.Iter() - 1
 	j.rate[it%rateWindow] = time.Since(start)
+	j.lastLoss = loss
 
 	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.opt.LRAt(it)}
 	if j.tr.Iter()%j.steps == 0 {
@@ -742,6 +744,12 @@ func (j *Job) plainWeights(w []float32) []float32 {
 	}
 	return out
 }
+
+// Last returns the last step's loss and the headline of the last epoch
+// end's verification (nil before the first or without held-out images);
+// after Resume, the checkpoint's (a loss of 0 in checkpoints written
+// before they held it).
+func (j *Job) Last() (loss float64, v *msg.VerificationSummary) { return j.lastLoss, j.summary() }
 
 // summary is the headline of the last verification.
 func (j *Job) summary() *msg.VerificationSummary { return summaryOf(j.last, j.centre) }

@@ -596,7 +596,8 @@ func TestResumeKeepsBestFigures(t *testing.T) {
 
 	// Without early stopping, a job resumed at its end (only to register
 	// its model) keeps the last epoch's threshold and figures (it had
-	// none: threshold 0).
+	// none: threshold 0), and the last step's loss (the job's row may be
+	// of an older step).
 	req.EarlyStop, req.Epochs = 0, 1
 	c, _ := New(req, set, nil, Options{Val: 16})
 	for !c.Done() {
@@ -614,6 +615,11 @@ func TestResumeKeepsBestFigures(t *testing.T) {
 	}
 	if !d.Done() || d.Model().Meta.Threshold != c.Model().Meta.Threshold || c.Model().Meta.Threshold == 0 || !reflect.DeepEqual(d.ModelVerification(), c.ModelVerification()) {
 		t.Errorf("resumed at the end: threshold %g, verification %+v; want %g, %+v", d.Model().Meta.Threshold, d.ModelVerification(), c.Model().Meta.Threshold, c.ModelVerification())
+	}
+	cl, cv := c.Last()
+	dl, dv := d.Last()
+	if cl == 0 || dl != cl || cv == nil || !reflect.DeepEqual(dv, cv) {
+		t.Errorf("resumed at the end: last loss %g, verification %+v; want %g, %+v", dl, dv, cl, cv)
 	}
 }
 

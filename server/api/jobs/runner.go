@@ -621,8 +621,14 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		lastCkpt    = from
 		ckptFailing bool // the periodic checkpoints fail, since one was logged
 	)
-	if from > 0 { // the checkpoint's step, the row's loss and metrics: the model's if no step is left
+	if from > 0 { // the checkpoint's step, loss and metrics: the model's if no step is left
+		// The file's loss and metrics, as its step: the row's may be of an
+		// older step. A file written before it held them has no loss, and
+		// the row's stand.
 		p.Step, p.Loss, metrics = from, j.Loss, j.Metrics
+		if loss, v := jb.Last(); loss != 0 {
+			p.Loss, metrics = loss, v
+		}
 	}
 	checkpoint := func() error {
 		err := r.store.SaveCheckpoint(j.ID, p.Step, total, p.Loss, metrics, jb.Checkpoint)

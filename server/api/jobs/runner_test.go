@@ -10,6 +10,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -263,13 +264,29 @@ func TestResumeCUDAWithoutDevice(t *testing.T) {
 	}
 }
 
-// TestResumeStaleCheckpointStep resumes a job whose row records an older
-// checkpoint step than its file holds, as a crash leaves it between the
-// file's rename and the commit of its row: here the file is of the run's
-// last step (its model could not be saved), the row says step 10. The
-// job ends done at its last step, the checkpoint's own; before, the row's
-// step won and the done job read 10 of 12 steps.
+// TestResumeStaleCheckpointStep resumes a job whose row is behind its
+// checkpoint file, as a crash leaves it: between the file's rename and
+// the commit of its row, the row is a checkpoint behind (here step 10,
+// the file being of the run's last step, its model not saved); between
+// that commit and the progress's, the row has the file's step but an
+// older step's loss and metrics. The job ends done at its last step, the
+// checkpoint's own, with that step's loss and metrics, which the first
+// run recorded. Before, the row's step won and the done job read 10 of
+// 12 steps; then the row's loss still did (the file held none).
 func TestResumeStaleCheckpointStep(t *testing.T) {
+	// The older step's loss and metrics are made up: they only need to
+	// differ from the last step's.
+	for _, c := range []struct{ name, stale string }{
+		{"a checkpoint behind", "UPDATE jobs SET step = 10, ckpt_step = 10, loss = loss + 1, metrics = '{\"accuracy\":0.25}' WHERE id = ?"},
+		{"its progress behind", "UPDATE jobs SET step = 10, loss = loss + 1, metrics = '{\"accuracy\":0.25}' WHERE id = ?"},
+	} {
+		t.Run(c.name, func(t *testing.T) { resumeStale(t, c.stale) })
+	}
+}
+
+// resumeStale runs a job whose model cannot be saved, makes its row stale
+// by the statement stale (of the job's id), and resumes it.
+func resumeStale(t *testing.T, stale string) {
 	dir := t.TempDir()
 	st, _, err := store.Open(dir)
 	if err != nil {
@@ -311,14 +328,15 @@ func TestResumeStaleCheckpointStep(t *testing.T) {
 	j = wait(st, j.ID)
 	r.Close()
 	st.Close()
-	if j.State != store.StateInterrupted || j.CkptStep != j.Steps || j.Steps <= 10 {
-		t.Fatalf("the first run: %s with a checkpoint at step %d of %d, want interrupted at its last step", j.State, j.CkptStep, j.Steps)
+	if j.State != store.StateInterrupted || j.CkptStep != j.Steps || j.Steps <= 10 || j.Metrics == nil {
+		t.Fatalf("the first run: %s with a checkpoint at step %d of %d, metrics %+v; want interrupted at its last step, with metrics",
+			j.State, j.CkptStep, j.Steps, j.Metrics)
 	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "metriclab.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.Exec("UPDATE jobs SET step = 10, ckpt_step = 10 WHERE id = ?", j.ID)
+	_, err = db.Exec(stale, j.ID)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -340,8 +358,12 @@ func TestResumeStaleCheckpointStep(t *testing.T) {
 	if _, err := r.Resume(j.ID, "c", 0); err != nil {
 		t.Fatal(err)
 	}
-	if j := wait(st, j.ID); j.State != store.StateDone || j.Step != j.Steps || j.ModelID == "" {
-		t.Errorf("resumed: %s at step %d of %d (%q), want done at its last step, the checkpoint's", j.State, j.Step, j.Steps, j.Error)
+	done := wait(st, j.ID)
+	if done.State != store.StateDone || done.Step != done.Steps || done.ModelID == "" {
+		t.Errorf("resumed: %s at step %d of %d (%q), want done at its last step, the checkpoint's", done.State, done.Step, done.Steps, done.Error)
+	}
+	if done.Loss != j.Loss || !reflect.DeepEqual(done.Metrics, j.Metrics) {
+		t.Errorf("resumed: loss %g, metrics %+v; want the last step's, %g, %+v", done.Loss, done.Metrics, j.Loss, j.Metrics)
 	}
 }
 
