@@ -66,8 +66,9 @@ type checkpointState struct {
 	// nearest-centre accuracy (none in checkpoints written before them).
 	Last       *eval.VerificationReport `json:"last_verification,omitempty"`
 	LastCentre float64                  `json:"last_centre,omitempty"`
-	// Loss is the loss of its step (0 in checkpoints written before it).
-	Loss float64 `json:"loss,omitempty"`
+	// Loss is the loss of its step (nil in checkpoints written before it,
+	// or before a step: a loss of 0 is a loss, as a triplet loss's can be).
+	Loss *float64 `json:"loss,omitempty"`
 
 	// Data is the SHA-256 of the training set's images and labels
 	// (dataSum): a resume on images that changed since, even of the same
@@ -111,7 +112,10 @@ func (j *Job) dataSum() string {
 func (j *Job) Checkpoint(w io.Writer) error {
 	st := checkpointState{Format: CheckpointFormat, Request: j.req, Step: j.tr.Iter(), Epoch: j.epoch,
 		Order: j.order, BestEpoch: j.bestEpoch, BestVerif: j.bestVerif, BestCentre: j.bestCentre, Stopped: j.stopped,
-		Last: j.last, LastCentre: j.centre, Loss: j.lastLoss, Data: j.dataSum()}
+		Last: j.last, LastCentre: j.centre, Data: j.dataSum()}
+	if j.lossKnown {
+		st.Loss = &j.lastLoss
+	}
 	var err error
 	if st.RNG, err = j.src.MarshalBinary(); err != nil {
 		return err
@@ -255,6 +259,9 @@ func (j *Job) Resume(r io.Reader) error {
 	j.epoch = st.Epoch
 	j.order = append(j.order[:0], st.Order...)
 	j.best, j.bestVerif, j.bestCentre, j.bestEpoch, j.stopped = best, st.BestVerif, st.BestCentre, st.BestEpoch, st.Stopped
-	j.last, j.centre, j.lastLoss = st.Last, st.LastCentre, st.Loss
+	j.last, j.centre = st.Last, st.LastCentre
+	if j.lossKnown = st.Loss != nil; j.lossKnown {
+		j.lastLoss = *st.Loss
+	}
 	return nil
 }

@@ -191,11 +191,12 @@ type Job struct {
 	bestEpoch  int                      // 0: none yet
 	stopped    bool                     // EarlyStop ended the run
 
-	rate     [rateWindow]time.Duration // durations of the recent steps
-	accuracy float64                   // nearest-class-weight accuracy of the last evaluation
-	last     *eval.VerificationReport  // the last epoch end's verification
-	centre   float64                   // and its nearest-centre accuracy
-	lastLoss float64                   // the last step's loss
+	rate      [rateWindow]time.Duration // durations of the recent steps
+	accuracy  float64                   // nearest-class-weight accuracy of the last evaluation
+	last      *eval.VerificationReport  // the last epoch end's verification
+	centre    float64                   // and its nearest-centre accuracy
+	lastLoss  float64                   // the last step's loss
+	lossKnown bool                      // whether lastLoss is one: a step was taken, or the checkpoint resumed held it
 
 	snap snapshotState
 }
@@ -595,7 +596,7 @@ func (j *Job) nextBatch() error {
 func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 	it := j.tr.Iter() - 1
 	j.rate[it%rateWindow] = time.Since(start)
-	j.lastLoss = loss
+	j.lastLoss, j.lossKnown = loss, true
 
 	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.opt.LRAt(it)}
 	if j.tr.Iter()%j.steps == 0 {
@@ -747,9 +748,12 @@ func (j *Job) plainWeights(w []float32) []float32 {
 
 // Last returns the last step's loss and the headline of the last epoch
 // end's verification (nil before the first or without held-out images);
-// after Resume, the checkpoint's (a loss of 0 in checkpoints written
-// before they held it).
-func (j *Job) Last() (loss float64, v *msg.VerificationSummary) { return j.lastLoss, j.summary() }
+// after Resume, the checkpoint's. ok is false when the loss is not known:
+// before the first step, or resumed from a checkpoint written before
+// checkpoints held it.
+func (j *Job) Last() (loss float64, v *msg.VerificationSummary, ok bool) {
+	return j.lastLoss, j.summary(), j.lossKnown
+}
 
 // summary is the headline of the last verification.
 func (j *Job) summary() *msg.VerificationSummary { return summaryOf(j.last, j.centre) }

@@ -600,6 +600,9 @@ func TestResumeKeepsBestFigures(t *testing.T) {
 	// of an older step).
 	req.EarlyStop, req.Epochs = 0, 1
 	c, _ := New(req, set, nil, Options{Val: 16})
+	if _, _, ok := c.Last(); ok {
+		t.Error("Last before a step: a loss known, want none")
+	}
 	for !c.Done() {
 		if _, err := c.Step(); err != nil {
 			t.Fatal(err)
@@ -616,9 +619,9 @@ func TestResumeKeepsBestFigures(t *testing.T) {
 	if !d.Done() || d.Model().Meta.Threshold != c.Model().Meta.Threshold || c.Model().Meta.Threshold == 0 || !reflect.DeepEqual(d.ModelVerification(), c.ModelVerification()) {
 		t.Errorf("resumed at the end: threshold %g, verification %+v; want %g, %+v", d.Model().Meta.Threshold, d.ModelVerification(), c.Model().Meta.Threshold, c.ModelVerification())
 	}
-	cl, cv := c.Last()
-	dl, dv := d.Last()
-	if cl == 0 || dl != cl || cv == nil || !reflect.DeepEqual(dv, cv) {
+	cl, cv, cok := c.Last()
+	dl, dv, dok := d.Last()
+	if !cok || !dok || dl != cl || cv == nil || !reflect.DeepEqual(dv, cv) {
 		t.Errorf("resumed at the end: last loss %g, verification %+v; want %g, %+v", dl, dv, cl, cv)
 	}
 }

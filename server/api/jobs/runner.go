@@ -626,7 +626,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		// older step. A file written before it held them has no loss, and
 		// the row's stand.
 		p.Step, p.Loss, metrics = from, j.Loss, j.Metrics
-		if loss, v := jb.Last(); loss != 0 {
+		if loss, v, ok := jb.Last(); ok {
 			p.Loss, metrics = loss, v
 		}
 	}
