@@ -97,6 +97,19 @@ func TestVerifyRender(t *testing.T) {
 	if _, s, ok := element(t, v, "suggested"); !ok || !strings.Contains(s, "FRR 0.0%") {
 		t.Errorf("#suggested = %q", s)
 	}
+
+	// The next probe refused: the live panel says why, the encoder stays.
+	v = NewVerify()
+	v.st = enrolled()
+	v.st.Train()
+	v.st.Receive(stateMsg("done"))
+	v.st.Receive(embMsg("gallery", 2, galleryEmbs()))
+	okFrame(&v.st, 1)
+	v.st.Receive(refusedMsg("probe-1", "samples of 1×8×8, the encoder takes 1×32×32"))
+	mount(t, v)
+	wantText(t, v, "probe-note", "probe 1 could not be embedded: samples of 1×8×8, the encoder takes 1×32×32")
+	wantText(t, v, "verdict", "–")
+	wantText(t, v, "train-status", "ready: arcface trained here, 2 identities, D = 2")
 }
 
 // TestVerifyPageNoSuggestion: the #suggested line says when the

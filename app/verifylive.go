@@ -40,6 +40,7 @@ func (p *LivePanel) Render() app.UI {
 			app.Div().Class("figure").Body(app.Span().ID("verdict").Class("value verdict "+s.VerdictText()).DataSet("probe", s.Scored).Text(s.VerdictText()), app.Span().Class("label").Text("1:1")),
 			app.Div().Class("figure").Body(app.Span().ID("identity").Class("value").Text(s.IdentityText()), app.Span().Class("label").Text("1:k best match")),
 		),
+		app.If(s.ProbeNote != "", func() app.UI { return app.P().ID("probe-note").Class("note").Text(s.ProbeNote) }),
 		app.Ol().ID("ranking").Class("ranking").Body(app.Range(s.Ranked).Slice(func(i int) app.UI {
 			m := s.Ranked[i]
 			return app.Li().Body(app.Span().Class("name").Text(m.Name), app.Text(" "), app.Span().Class("score").Text(FormatScore(m.Score)))

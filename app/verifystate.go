@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -137,8 +138,9 @@ type VerifyState struct {
 	probeSeq      int
 	probePending  bool
 	lastProbe     []float32
-	Scored        int // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time)
-	Claimed       int // the claimed identity, an index of Names
+	ProbeNote     string // why the worker refused the latest probe, in one line; "" once one is scored
+	Scored        int    // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time)
+	Claimed       int    // the claimed identity, an index of Names
 	Score         float64
 	HasScore      bool
 	Ranked        []face.Match
@@ -223,7 +225,7 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 		px := face.ResizeTo(nil, crop, s.Input, s.Encoder)
 		out.Post = append(out.Post, SamplesCommand(verifyTrainer, msg.OpEmbed, nil,
 			&msg.Samples{Channels: s.Encoder.Channels, Height: s.Encoder.Height, Width: s.Encoder.Width, Pixels: px},
-			"probe-"+strconv.Itoa(s.probeSeq), ""))
+			probeID(s.probeSeq), ""))
 	}
 	return changed, out
 }
@@ -515,8 +517,9 @@ func (s *VerifyState) WorkerStarted() { s.starting = true }
 
 // Receive takes a message of the worker: embeddings (of the gallery: the
 // templates and the calibration; of the latest probe: the live scores),
-// or the trainer's state and progress; at the end of training the gallery
-// is embedded.
+// the refusal of a probe (probeRefused: the encoder stays), or the
+// trainer's state and progress; at the end of training the gallery is
+// embedded.
 func (s *VerifyState) Receive(data string) Out {
 	starting := s.starting
 	s.starting = false
@@ -531,6 +534,10 @@ func (s *VerifyState) Receive(data string) Out {
 	m, err := DecodeMessage(data)
 	if err != nil {
 		s.Note = err.Error()
+		return Out{}
+	}
+	if m.Type == msg.TypeError && strings.HasPrefix(m.ID, probePrefix) {
+		s.probeRefused(m.ID, m.Error)
 		return Out{}
 	}
 	ready := starting && m.Type == msg.TypeState // the worker listens: no load's answer
@@ -550,9 +557,10 @@ func (s *VerifyState) Receive(data string) Out {
 			return s.embedGallery()
 		}
 	case m.Type == msg.TypeError:
-		// An error but a load's (an embedding refused, a training that
-		// failed) leaves the page without an encoder, and the run failed
-		// with it: the embed's error comes with no state.
+		// An error but a load's or a probe's (the gallery's embedding
+		// refused, a training that failed, the worker that stopped)
+		// leaves the page without an encoder, and the run failed with
+		// it: the embed's error comes with no state.
 		s.dropEncoder()
 		s.Run.State = msg.StateFailed
 	case m.Type == msg.TypeState && s.unloaded != nil && !ready:
@@ -568,6 +576,20 @@ func (s *VerifyState) Receive(data string) Out {
 	return Out{}
 }
 
+// probeRefused takes the worker's refusal of the probe id (an embed of
+// one frame: its embedding overflowed, say) for reason: that probe gets
+// no scores and ProbeNote says why; the encoder stays, and the next good
+// frame is probed. The refusal of a probe since replaced is dropped, as
+// its embeddings would be.
+func (s *VerifyState) probeRefused(id, reason string) {
+	if id != probeID(s.probeSeq) {
+		return
+	}
+	s.probePending = false
+	s.forgetProbe()
+	s.ProbeNote = fmt.Sprintf("probe %d could not be embedded: %s", s.probeSeq, cmp.Or(reason, "the worker gave no reason"))
+}
+
 // Crash takes the death of the worker, for reason.
 func (s *VerifyState) Crash(reason string) {
 	s.Run.Crash(reason)
@@ -577,6 +599,7 @@ func (s *VerifyState) Crash(reason string) {
 // dropEncoder leaves the page without an encoder.
 func (s *VerifyState) dropEncoder() {
 	s.Phase, s.probePending, s.hasEncoder, s.Encoder, s.unloaded = PhaseNone, false, false, face.Input{}, nil
+	s.ProbeNote = ""
 }
 
 // SetFAR calibrates the threshold for the false accept rate far on the
@@ -910,23 +933,30 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 		}
 		return Out{}
 	}
-	if e.ID != "probe-"+strconv.Itoa(s.probeSeq) {
+	if e.ID != probeID(s.probeSeq) {
 		return Out{}
 	}
 	s.probePending = false
 	if s.Phase != PhaseReady || len(e.Values) != e.Dim || e.Dim != s.EmbDim {
 		return Out{}
 	}
-	s.lastProbe, s.Scored = e.Values, s.probeSeq
+	s.lastProbe, s.Scored, s.ProbeNote = e.Values, s.probeSeq, ""
 	s.rescore()
 	return Out{}
 }
 
-// forgetProbe drops the latest probe and its scores when the encoder
-// changes: its embedding is of the encoder before, whose space the new
-// templates are not in (nor, with another D, of its length).
+// probePrefix starts the embed IDs of the probes: probeID(n) is probe
+// n's, "probe-n".
+const probePrefix = "probe-"
+
+func probeID(n int) string { return probePrefix + strconv.Itoa(n) }
+
+// forgetProbe drops the latest probe and its scores (and why one was
+// refused) when the encoder changes: its embedding is of the encoder
+// before, whose space the new templates are not in (nor, with another D,
+// of its length).
 func (s *VerifyState) forgetProbe() {
-	s.lastProbe, s.HasScore, s.Score, s.Ranked, s.Best = nil, false, 0, nil, -1
+	s.lastProbe, s.HasScore, s.Score, s.Ranked, s.Best, s.ProbeNote = nil, false, 0, nil, -1, ""
 }
 
 // rescore scores the latest probe against the templates at the threshold.

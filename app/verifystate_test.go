@@ -234,6 +234,101 @@ func TestVerifyFailures(t *testing.T) {
 	})
 }
 
+// refusedMsg is the worker's refusal of the command of ID id, as
+// wasm/trainer posts it (an error with the command's ID).
+func refusedMsg(id, reason string) string {
+	return `{"v":1,"type":"error","trainer":"verify","id":"` + id + `","error":"` + reason + `"}`
+}
+
+// TestVerifyProbeRefused: a probe the worker refuses (one frame whose
+// embedding overflows, as wasm/trainer's embed says) is that probe's
+// failure: the live panel says why in one line, the encoder stays ready
+// and the next frame is probed. Before, any error without a pending load
+// dropped the encoder ("no encoder: train one…"), even one that answered
+// a probe sent before the gallery was embedded again. A refused gallery
+// and a worker that fails (an error without an ID, then the state
+// failed) still leave the page without an encoder.
+func TestVerifyProbeRefused(t *testing.T) {
+	const overflow = "the model's embeddings of these images are not all finite numbers (its values overflow): load or train another model"
+	s := enrolled()
+	ready := func(t *testing.T, s *VerifyState) {
+		t.Helper()
+		if !strings.HasPrefix(s.TrainStatus(), "ready: arcface trained here") || s.Run.State == msg.StateFailed || !s.hasEncoder {
+			t.Errorf("status %q, run %q, encoder %v; want the encoder kept", s.TrainStatus(), s.Run.State, s.hasEncoder)
+		}
+	}
+	runSteps(t, &s, []step{
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady},
+		{name: "probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
+		{name: "probe 1 scored", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseReady},
+		{name: "probe 2", do: func(s *VerifyState) Out { return okFrame(s, 20) }, phase: PhaseReady, posts: []string{"embed:probe-2"}},
+		{name: "probe 2 refused", do: func(s *VerifyState) Out { return s.Receive(refusedMsg("probe-2", overflow)) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				ready(t, s)
+				if s.ProbeNote != "probe 2 could not be embedded: "+overflow || strings.Contains(s.ProbeNote, "\n") {
+					t.Errorf("probe note %q", s.ProbeNote)
+				}
+				if s.HasScore || s.VerdictText() != "–" {
+					t.Errorf("probe 1's verdict %q shown for the refused probe 2", s.VerdictText())
+				}
+			}},
+		{name: "the next frame is probed", do: func(s *VerifyState) Out { return okFrame(s, 30) }, phase: PhaseReady, posts: []string{"embed:probe-3"}},
+		{name: "probe 3 scored", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-3", 2, []float32{1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if s.ProbeNote != "" || s.Scored != 3 || s.IdentityText() != "alice" {
+					t.Errorf("probe note %q, scores of probe %d (%s); want none, probe 3, alice", s.ProbeNote, s.Scored, s.IdentityText())
+				}
+			}},
+		{name: "probe 4", do: func(s *VerifyState) Out { return okFrame(s, 40) }, phase: PhaseReady, posts: []string{"embed:probe-4"}},
+		{name: "a deletion embeds the gallery again", do: func(s *VerifyState) Out { return s.DeleteCrop(1, 0) }, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"}},
+		{name: "probe 4, sent before, refused", do: func(s *VerifyState) Out { return s.Receive(refusedMsg("probe-4", overflow)) }, phase: PhaseEmbedding},
+		{name: "the gallery's new embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs()[2:])) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) { ready(t, s) }},
+		{name: "a stale probe's refusal", do: func(s *VerifyState) Out { return s.Receive(refusedMsg("probe-1", overflow)) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				ready(t, s)
+				if !strings.HasPrefix(s.ProbeNote, "probe 4 ") {
+					t.Errorf("probe note %q, want probe 4's still: probe 1 was replaced", s.ProbeNote)
+				}
+			}},
+		{name: "probe 5", do: func(s *VerifyState) Out { return okFrame(s, 50) }, phase: PhaseReady, posts: []string{"embed:probe-5"}},
+		{name: "a model file", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "probe 5 refused: the load still waits", do: func(s *VerifyState) Out { return s.Receive(refusedMsg("probe-5", overflow)) }, phase: PhaseEmbedding,
+			check: func(t *testing.T, s *VerifyState) {
+				if !s.Busy() || s.Source != "model file a.safetensors" {
+					t.Errorf("busy %v, source %q; want the load pending", s.Busy(), s.Source)
+				}
+			}},
+		{name: "the load's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs()[2:])) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !strings.HasPrefix(s.TrainStatus(), "ready: model file a.safetensors") {
+					t.Errorf("status %q", s.TrainStatus())
+				}
+			}},
+		{name: "a gallery the worker refuses", do: func(s *VerifyState) Out {
+			s.DeleteCrop(1, 0)
+			return s.Receive(refusedMsg("gallery", overflow))
+		}, phase: PhaseNone},
+	})
+
+	// The worker itself fails (trainer.wasm stopped: web/trainer.js answers
+	// with an error of no ID, then the state failed): no encoder.
+	s = enrolled()
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	okFrame(&s, 10)
+	s.Receive(`{"v":1,"type":"error","trainer":"verify","error":"trainer.wasm stopped: out of memory"}`)
+	s.Receive(stateMsg(msg.StateFailed))
+	if s.Phase != PhaseNone || s.hasEncoder || s.TrainStatus() != "failed: trainer.wasm stopped: out of memory" {
+		t.Errorf("the worker failed: phase %d, encoder %v, status %q; want none, none, failed", s.Phase, s.hasEncoder, s.TrainStatus())
+	}
+}
+
 func TestVerifyLoadModel(t *testing.T) {
 	s := enrolled()
 	cards := []msg.ModelCard{{ID: "m1"}, {ID: "m2"}}

@@ -22,8 +22,9 @@
 //	                 back (binary ArrayBuffers, not Messages)
 //	trainer → page   TypeState (the State* of the trainer), TypeProgress,
 //	                 TypeSnapshot, TypeExport, TypeEmbeddings (the answer to
-//	                 OpEmbed, with its ID), TypeError (one line; a failed
-//	                 run then goes to StateFailed)
+//	                 OpEmbed, with its ID), TypeError (one line, with the
+//	                 command's ID when it refuses an OpEmbed or an OpLoad;
+//	                 a failed run then goes to StateFailed)
 //	trainer → viewer the same progress, snapshot, state and error messages
 //	                 on the BroadcastChannel of Command.Channel
 //

@@ -62,7 +62,11 @@ type Message struct {
 	Progress *Progress `json:"progress,omitempty"`
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	Error    string    `json:"error,omitempty"`
-	Export   *Export   `json:"export,omitempty"`
+	// ID is, on an error that refuses an embed or a load, the command's
+	// ID (Command.ID): the page tells which of its requests was refused
+	// (a probe, the gallery).
+	ID     string  `json:"id,omitempty"`
+	Export *Export `json:"export,omitempty"`
 	// Embeddings answers an "embed" command.
 	Embeddings *Embeddings `json:"embeddings,omitempty"`
 }

@@ -23,15 +23,16 @@
 //	        it); on success Command.Samples, when given, are embedded as
 //	        "embed" answers (with Command.ID), else the state "idle" says
 //	        the load took; a bad model is an error ("the model could not be
-//	        loaded: …") and the encoder stays as it was. A later start
-//	        replaces it.
+//	        loaded: …", with Command.ID) and the encoder stays as it was. A
+//	        later start replaces it.
 //	embed   embeds Command.Samples (N = len(Pixels)/size; their shape must
 //	        be the encoder's input) with the current encoder: the loaded
 //	        model, else the run's current parameters; answers with an
 //	        "embeddings" message: Embeddings{ID: Command.ID, Dim, Values
 //	        (N×Dim, L2-normalised), Threshold and FAR (the model's
 //	        recommended cosine threshold and the false accept rate it was
-//	        measured at, both 0 when it has none)}, or an error.
+//	        measured at, both 0 when it has none)}, or an error with
+//	        Command.ID.
 //	pause   stop stepping after the current step
 //	resume  go on after a pause
 //	step    one step while paused (progress and snapshot follow)
@@ -52,7 +53,8 @@
 //	export    msg.Export: the .safetensors bytes (base64 in JSON) and the
 //	          TensorFlow Projector's vectors.tsv and metadata.tsv
 //	embeddings  msg.Embeddings, the answer to "embed"
-//	error     one line; a failed run also goes to state "failed"
+//	error     one line; a failed run also goes to state "failed"; one
+//	          that refuses an embed or a load carries its Command.ID
 //
 // All but export also go to the run's BroadcastChannel, for the viewer
 // (wasm/viz ?channel=NAME), whose caption shows the step and the state.
@@ -512,7 +514,7 @@ func (w *worker) load(c *msg.Command) {
 		enc, e, err = embedWith(m, nil, c)
 	}
 	if err != nil { // the encoder stays the one before, as the page's does
-		w.postError(fmt.Errorf("the model could not be loaded: %w", err))
+		w.refuse(c.ID, fmt.Errorf("the model could not be loaded: %w", err))
 		return
 	}
 	w.model, w.enc = m, enc
@@ -530,12 +532,12 @@ func (w *worker) embed(c *msg.Command) {
 		m = w.job.Model()
 	}
 	if m == nil {
-		w.postError(errors.New("nothing to embed with: train or load an encoder first"))
+		w.refuse(c.ID, errors.New("nothing to embed with: train or load an encoder first"))
 		return
 	}
 	enc, e, err := embedWith(m, w.enc, c)
 	if err != nil {
-		w.postError(err)
+		w.refuse(c.ID, err)
 		return
 	}
 	w.enc = enc
@@ -559,8 +561,13 @@ func (w *worker) fail(err error) {
 }
 
 // postError posts err as one line.
-func (w *worker) postError(err error) {
-	w.post(msg.Message{Type: msg.TypeError, Error: strings.ReplaceAll(err.Error(), "\n", " ")})
+func (w *worker) postError(err error) { w.refuse("", err) }
+
+// refuse posts err as one line, the answer to the command of ID id (an
+// embed's or a load's; "": none), so that the page tells a refused probe
+// from a refused gallery.
+func (w *worker) refuse(id string, err error) {
+	w.post(msg.Message{Type: msg.TypeError, ID: id, Error: strings.ReplaceAll(err.Error(), "\n", " ")})
 }
 
 // post stamps m with the schema version and the run's id and posts it to

@@ -156,13 +156,15 @@ func TestWorkerProtocol(t *testing.T) {
 	}
 	var steps []struct {
 		Name string
-		Msgs []struct{ Type, Trainer, State, Error string }
+		Msgs []struct{ Type, Trainer, State, Error, ID string }
 	}
 	if err := json.Unmarshal(out, &steps); err != nil {
 		t.Fatalf("harness output %q: %v", out, err)
 	}
 	// The answers of each step: "error: " and a part of the error, "state
-	// " and the state, or the type.
+	// " and the state, or the type. An error that refuses an embed or a
+	// load carries the command's ID (refusedID), so that the Verify page
+	// tells a refused probe from a refused gallery; no other error has one.
 	want := map[string][]string{
 		"not json":                                  {"error: bad message"},
 		"an object JSON cannot write":               {"error: bad message: JavaScript error"},
@@ -194,6 +196,7 @@ func TestWorkerProtocol(t *testing.T) {
 		"embed while paused":                        {"embeddings"},
 		"stop":                                      {"state done"},
 	}
+	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1"}
 	if len(steps) != len(want) {
 		t.Errorf("%d steps answered, want %d", len(steps), len(want))
 	}
@@ -217,6 +220,9 @@ func TestWorkerProtocol(t *testing.T) {
 			}
 			if id := map[bool]string{false: "", true: "t1"}[started]; m.Trainer != id || strings.Contains(m.Error, "\n") {
 				t.Errorf("step %q: %+v, want one line from trainer %q", s.Name, m, id)
+			}
+			if m.Type == "error" && m.ID != refusedID[s.Name] {
+				t.Errorf("step %q: error of ID %q, want %q", s.Name, m.ID, refusedID[s.Name])
 			}
 		}
 		match := len(got) == len(w)

@@ -3,7 +3,7 @@
 // between runs on enrolled images. Used by worker_test.go: node
 // protocol_harness.js WEB_DIR TRAINER_WASM WASM_EXEC_DIR. It prints one
 // JSON line: for each step, its name and the messages that answered it
-// ({type, trainer, state, error}).
+// ({type, trainer, state, error, id}).
 //
 // A step ends at the answer to a probe sent after it (an unknown command,
 // answered in order after the step's command), or, for a run, at its
@@ -31,7 +31,7 @@ globalThis.postMessage = (s) => {
     return;
   }
   if (["progress", "snapshot"].includes(m.type)) return; // a run's, not an answer
-  got.push({ type: m.type, trainer: m.trainer, state: m.state || "", error: m.error || "" });
+  got.push({ type: m.type, trainer: m.trainer, state: m.state || "", error: m.error || "", id: m.id || "" });
   if (waiting) waiting(m);
 };
 const raw = (data) => self.onmessage({ data });
@@ -69,7 +69,7 @@ const steps = [
   ["step before start", () => send({ op: "step" })],
   ["export before start", () => send({ op: "export" })],
   ["embed before start", () => send({ op: "embed", id: "e0", samples: samples(["a"], 1, 16) })],
-  ["load no model", () => send({ op: "load", model: "AAAA" })],
+  ["load no model", () => send({ op: "load", id: "l0", model: "AAAA" })],
   ["start without config", () => send({ op: "start" })],
   ["start of other data", () => send({ op: "start", config: config({ data: "cifar" }) })],
   ["start without samples", () => send({ op: "start", config: config({}) })],
