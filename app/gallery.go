@@ -70,6 +70,12 @@ func (g *Gallery) Count() int {
 	return n
 }
 
+// identityName is the name an identity is enrolled under, typed or
+// imported: trimmed and in Unicode normal form C (nfc), so that "José"
+// typed or imported as e and a combining accent is the same person as
+// with é.
+func identityName(name string) string { return strings.TrimSpace(nfc(name)) }
+
 // Add appends the crops (PNG data URLs) to the identity called name,
 // enrolling it when it is new.
 func (g *Gallery) Add(name string, crops ...string) {
@@ -176,19 +182,24 @@ func (g Gallery) Shape() face.Input {
 
 // UnmarshalGallery reads a gallery file: its version, its crop shape,
 // identities named once each with a crop at least, and that every crop
-// decodes to that shape.
+// decodes to that shape. The names are taken as typed ones are
+// (identityName) before they are checked: " Ann" and "Ann" in one file
+// name one person twice.
 func UnmarshalGallery(data []byte) (Gallery, error) { return unmarshalGallery(data, false) }
 
 // UnmarshalStoredGallery reads the gallery IndexedDB kept as
 // UnmarshalGallery reads a file, except that an identity without crops
 // is left out rather than refused: a file imported before UnmarshalGallery
 // refused them was kept with it, and a refused record leaves the page an
-// empty gallery, which its next store writes over the record.
+// empty gallery, which its next store writes over the record. For the
+// same reason its names are kept as stored: a record of a file imported
+// before its names were normalised may hold one person under two names,
+// which identityName would make one name twice, and the record refused.
 func UnmarshalStoredGallery(data []byte) (Gallery, error) { return unmarshalGallery(data, true) }
 
 // unmarshalGallery is UnmarshalGallery, or UnmarshalStoredGallery when
-// dropEmpty is set.
-func unmarshalGallery(data []byte, dropEmpty bool) (Gallery, error) {
+// stored is set.
+func unmarshalGallery(data []byte, stored bool) (Gallery, error) {
 	var g Gallery
 	if err := json.Unmarshal(data, &g); err != nil {
 		return Gallery{}, fmt.Errorf("not a gallery file: %w", err)
@@ -209,8 +220,11 @@ func unmarshalGallery(data []byte, dropEmpty bool) (Gallery, error) {
 	named := make(map[string]bool, len(g.Identities))
 	kept := g.Identities[:0]
 	for _, id := range g.Identities {
-		if dropEmpty && len(id.Crops) == 0 {
+		if stored && len(id.Crops) == 0 {
 			continue
+		}
+		if !stored {
+			id.Name = identityName(id.Name)
 		}
 		if strings.TrimSpace(id.Name) == "" {
 			return Gallery{}, errors.New("an identity without a name")

@@ -37,10 +37,7 @@ func (p *EnrollPanel) Render() app.UI {
 		app.Label().Class("field").Body(
 			app.Span().Text("name"),
 			app.Input().ID("enroll-name").Type("text").Value(s.Name).Placeholder("your name").
-				// NFC: "José" typed as e + a combining accent is the same name.
-				OnInput(func(ctx app.Context, e app.Event) {
-					p.OnName(nfc(ctx.JSSrc().Get("value").String()))
-				}),
+				OnInput(func(ctx app.Context, e app.Event) { p.OnName(ctx.JSSrc().Get("value").String()) }),
 		),
 		app.Button().ID("btn-record").Type("button").Class("btn btn-record").Disabled(!p.CanRecord).
 			Text(recordLabel(s.Recording, s.Recorded, s.Snapshots)).

@@ -230,8 +230,9 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 	return changed, out
 }
 
-// SetName sets the name the next hold records under (trimmed).
-func (s *VerifyState) SetName(name string) { s.Name = strings.TrimSpace(name) }
+// SetName sets the name the next hold records under, as typed names are
+// taken (identityName: trimmed, NFC).
+func (s *VerifyState) SetName(name string) { s.Name = identityName(name) }
 
 // CanRecord reports whether the record button works: a camera, a
 // detector and a name.

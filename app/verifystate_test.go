@@ -553,6 +553,73 @@ func TestVerifyRecord(t *testing.T) {
 	})
 }
 
+// TestVerifyImportedNames: the names of an imported gallery file are
+// enrolled as typed ones are (identityName): trimmed and in Unicode
+// normal form C, so that a hold typed under the same name adds to the
+// imported identity instead of enrolling a second one. Before, only typed
+// names were: " Ann Smith " imported and "Ann Smith" typed were two
+// people (and Send said the imported name could not end with a space), as
+// were "José" imported as e and a combining accent and "José" typed.
+// What the name is checked for still is: two names of one person in a
+// file, and a name the server refuses (UploadProblem). NFC is the
+// browser's (String.prototype.normalize): outside one, nfc leaves a name
+// as it is and only the trimming is checked; under GOOS=js (node), both.
+func TestVerifyImportedNames(t *testing.T) {
+	const decomposed, composed = "Jose\u0301", "Jos\u00e9"
+	browser := nfc(decomposed) == composed
+	crop := func(s *VerifyState) string {
+		return EncodeCrop(make([]float32, s.Input.Channels*s.Input.Height*s.Input.Width), s.Input.Channels, s.Input.Height, s.Input.Width)
+	}
+	s := enrolled()
+	g := NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
+	g.Add(" Ann Smith ", crop(&s), crop(&s))
+	g.Add(decomposed+"\t", crop(&s))
+	s.Import(MarshalGallery(g), nil)
+	want := []string{"Ann Smith", decomposed}
+	if browser {
+		want[1] = composed
+	}
+	if got := s.Gallery.Names(); !slices.Equal(got, want) || s.UploadProblem() != "" {
+		t.Fatalf("imported %q (note %q), upload problem %q; want %q and none", got, s.Note, s.UploadProblem(), want)
+	}
+	s.Snapshots = 1
+	for _, typed := range []string{"Ann Smith", composed} {
+		s.SetName(typed)
+		s.Record(true)
+		okFrame(&s, 0)
+	}
+	want = []string{"Ann Smith", want[1]}
+	crops := []int{3, 1}
+	if browser {
+		crops[1] = 2
+	} else {
+		want = append(want, composed)
+		crops = append(crops, 1)
+	}
+	var got []int
+	for _, id := range s.Gallery.Identities {
+		got = append(got, len(id.Crops))
+	}
+	if !slices.Equal(s.Gallery.Names(), want) || !slices.Equal(got, crops) {
+		t.Errorf("after typed holds: %q with %v crops, want %q with %v", s.Gallery.Names(), got, want, crops)
+	}
+
+	// One person twice in a file is still refused, and a name the server
+	// refuses is still said before Send.
+	twice := NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
+	twice.Add("Ann", crop(&s))
+	twice.Add(" Ann", crop(&s))
+	if s.Import(MarshalGallery(twice), nil); s.Note != `the gallery could not be imported: identity "Ann" is named twice` {
+		t.Errorf("a file naming Ann twice: note %q", s.Note)
+	}
+	bad := NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
+	bad.Add(" a/b ", crop(&s))
+	s.Import(MarshalGallery(bad), nil)
+	if p := s.UploadProblem(); p != `"a/b": a name cannot hold any of / \ : * ? " < > |` {
+		t.Errorf("a name the server refuses, imported: upload problem %q", p)
+	}
+}
+
 func TestVerifyGalleryFiles(t *testing.T) {
 	s := enrolled()
 	file := MarshalGallery(s.Gallery)
