@@ -98,7 +98,7 @@ func joinable(a, b Metadata) error {
 	case sa.FlipTest != sb.FlipTest:
 		return errors.New("one embeds with the flip test and the other not")
 	case a.Loss != b.Loss || !maps.Equal(a.LossParams, b.LossParams):
-		return fmt.Errorf("losses %s %v and %s %v", a.Loss, a.LossParams, b.Loss, b.LossParams)
+		return fmt.Errorf("losses %s and %s", msg.FormatLoss(a.Loss, a.LossParams), msg.FormatLoss(b.Loss, b.LossParams))
 	case !slices.Equal(a.Classes, b.Classes):
 		return errors.New("trained on other classes (or in another order)")
 	case a.Provenance.Align != b.Provenance.Align:

@@ -522,14 +522,7 @@ func parseInput(s string) ([3]int, error) {
 }
 
 // describeLoss is one line naming the loss and its parameters as used.
-func describeLoss(l core.Loss) string {
-	var b strings.Builder
-	b.WriteString(l.Name())
-	for _, name := range sortedKeys(l.Params()) {
-		fmt.Fprintf(&b, " %s=%g", name, l.Params()[name])
-	}
-	return b.String()
-}
+func describeLoss(l core.Loss) string { return msg.FormatLoss(l.Name(), l.Params()) }
 
 // threadsDoc is the help of --threads (train, bench, compare, serve).
 const threadsDoc = "CPU threads of the native engine (0: one per CPU); results do not depend on it"

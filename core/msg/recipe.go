@@ -2,6 +2,8 @@ package msg
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -89,4 +91,16 @@ func ParseInput(s string) (c, h, w int, err error) {
 		}
 	}
 	return n[0], n[1], n[2], nil
+}
+
+// FormatLoss names a loss with its parameters as the command line's
+// words write them (a --variant's name=value), sorted by name: "cosface
+// m=0.2 s=16"; a loss without parameters is its name alone.
+func FormatLoss(name string, params map[string]float64) string {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		fmt.Fprintf(&b, " %s=%g", k, params[k])
+	}
+	return b.String()
 }
