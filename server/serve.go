@@ -83,7 +83,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	f := &serveFlags{}
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8000", "listen on this host:port")
 	fs.StringVar(&f.web, "web", "web", "the web root (built by make run)")
-	fs.StringVar(&f.precompress, "precompress", "", "write FILE.gz and FILE.br next to FILE (a built .wasm), then exit")
+	fs.StringVar(&f.precompress, "precompress", "", "compress FILE, any file, into FILE.gz (gzip) and FILE.br (brotli) next to it, then exit (meant for the built .wasm binaries: serve sends only those compressed)")
 	fs.StringVar(&f.dataDir, "data-dir", api.DefaultDataDir, "models, jobs and data sets (SQLite and files)")
 	fs.StringVar(&f.token, "token", "", "writes need Authorization: Bearer TOKEN (one is generated when --addr is not loopback)")
 	fs.Int64Var(&f.maxUpload, "max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")

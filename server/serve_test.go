@@ -492,6 +492,47 @@ func TestServeEmptySuffixRange(t *testing.T) {
 	}
 }
 
+// TestPrecompressAnyFile: serve --precompress compresses any file, not
+// only a built .wasm, into FILE.gz and FILE.br that decompress to it, and
+// its help says so (before, it called FILE "a built .wasm").
+func TestPrecompressAnyFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "notes.txt")
+	text := strings.Repeat("not a wasm binary\n", 100)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI(t, "serve", "--precompress", p); code != 0 {
+		t.Fatalf("serve --precompress %s: status %d, stdout %q, stderr %q", p, code, stdout, stderr)
+	}
+	for ext, open := range map[string]func(io.Reader) (io.Reader, error){
+		".gz": func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) },
+		".br": func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil },
+	} {
+		f, err := os.Open(p + ext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		r, err := open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(r); err != nil || string(got) != text {
+			t.Errorf("%s decompresses to %d bytes (%v), want the file's %d", p+ext, len(got), err, len(text))
+		}
+	}
+	_, table, _ := runCLI(t, "serve", flagsTableArg)
+	var help string
+	for line := range strings.Lines(table) {
+		if strings.HasPrefix(line, "| `--precompress` |") {
+			help = line
+		}
+	}
+	if !strings.Contains(help, "any file") || strings.Contains(help, "(a built .wasm)") {
+		t.Errorf("--precompress's help %q: want it to say that any file is compressed", help)
+	}
+}
+
 // TestPrecompressNotAFile: --precompress of a folder or of a missing file
 // is bad input, said in one line that names it, and writes nothing (a
 // folder was "precompress: read …: is a directory").
