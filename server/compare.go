@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -175,9 +174,10 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "| loss | D | closed-set acc | verif. acc | EER | MAP@R | open: verif. acc | open: EER | open: MAP@R |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
+	rows := jsonRows{w: stdout}
 	emit := func(row compareRow) {
 		if f.jsonOut {
-			json.NewEncoder(stdout).Encode(row)
+			rows.write(fmt.Sprintf("%s D=%d", row.Loss, row.Dim), row)
 			return
 		}
 		c, o := row.Closed, row.Open
@@ -220,7 +220,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			emit(compareRow{Loss: name, Dim: d, Views: msg.FormatViews(views), Closed: closed, Open: open, TrainS: time.Since(start).Seconds()})
 		}
 	}
-	return nil
+	return rows.err
 }
 
 // rawCompareRow evaluates raw MNIST pixels with a metric: closed set, the

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -314,9 +313,10 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		cfg.job.Close()
 	}
+	rows := jsonRows{w: stdout}
 	emit := func(r openSetRow) {
 		if base.jsonOut {
-			json.NewEncoder(stdout).Encode(r)
+			rows.write(r.Encoder+", "+r.Metric, r)
 			return
 		}
 		v, id := r.Report.Verification, r.Report.Identification
@@ -397,7 +397,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		emit(row)
 		emitExpanded(row, e)
 	}
-	return nil
+	return rows.err
 }
 
 // classesFlagError is err, data's error for the selection of classes
