@@ -581,9 +581,10 @@ func (s *VerifyState) Receive(data string) Out {
 // one frame: its embedding overflowed, say) for reason: that probe gets
 // no scores and ProbeNote says why; the encoder stays, and the next good
 // frame is probed. The refusal of a probe since replaced is dropped, as
-// its embeddings would be.
+// its embeddings would be, and so is one that comes while a training or
+// a load changes the encoder: that probe was of the encoder before.
 func (s *VerifyState) probeRefused(id, reason string) {
-	if id != probeID(s.probeSeq) {
+	if id != probeID(s.probeSeq) || s.Phase == PhaseTraining || s.unloaded != nil {
 		return
 	}
 	s.probePending = false

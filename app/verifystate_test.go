@@ -329,6 +329,42 @@ func TestVerifyProbeRefused(t *testing.T) {
 	}
 }
 
+// TestVerifyProbeRefusedOldEncoder: the refusal of a probe sent with the
+// encoder before a training or a load (the worker answers it before the
+// start or the load) is of that encoder, whose probe's embeddings would
+// be dropped too: it leaves no note. Before, "probe 1 could not be
+// embedded" stood under the new encoder until a probe was scored.
+func TestVerifyProbeRefusedOldEncoder(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(s *VerifyState)
+		answer []string // the worker's answers to the change
+	}{
+		{"a training", func(s *VerifyState) { s.Train() }, []string{stateMsg(msg.StateDone), embMsg("gallery", 2, galleryEmbs())}},
+		{"a load", func(s *VerifyState) { s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors") },
+			[]string{embMsg("gallery", 2, galleryEmbs())}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := enrolled()
+			s.Train()
+			s.Receive(stateMsg(msg.StateDone))
+			s.Receive(embMsg("gallery", 2, galleryEmbs()))
+			okFrame(&s, 10) // probe 1, with this encoder
+			c.change(&s)
+			s.Receive(refusedMsg("probe-1", "overflow"))
+			if s.ProbeNote != "" {
+				t.Errorf("while the encoder changes: probe note %q, want none", s.ProbeNote)
+			}
+			for _, m := range c.answer {
+				s.Receive(m)
+			}
+			if s.Phase != PhaseReady || s.ProbeNote != "" {
+				t.Errorf("ready with the new encoder: phase %d, probe note %q; want ready, none", s.Phase, s.ProbeNote)
+			}
+		})
+	}
+}
+
 func TestVerifyLoadModel(t *testing.T) {
 	s := enrolled()
 	cards := []msg.ModelCard{{ID: "m1"}, {ID: "m2"}}
