@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -623,6 +624,56 @@ func TestResumeKeepsBestFigures(t *testing.T) {
 	dl, dv, dok := d.Last()
 	if !cok || !dok || dl != cl || cv == nil || !reflect.DeepEqual(dv, cv) {
 		t.Errorf("resumed at the end: last loss %g, verification %+v; want %g, %+v", dl, dv, cl, cv)
+	}
+}
+
+// TestResumeLastLoss: a checkpoint holds its step's loss even when it is
+// 0, as a triplet loss's is once every triplet is satisfied (before, Last
+// took a loss of 0 for none, and a resumed job kept its row's older
+// one); a checkpoint written before checkpoints held it resumes with the
+// loss unknown, so that the row's stands.
+func TestResumeLastLoss(t *testing.T) {
+	set := bars(16, 11)
+	a, _ := New(barsRequest(), set, nil, Options{Val: 16})
+	if _, err := a.Step(); err != nil {
+		t.Fatal(err)
+	}
+	a.lastLoss = 0
+	var ckpt bytes.Buffer
+	if err := a.Checkpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := New(barsRequest(), set, nil, Options{Val: 16})
+	if err := b.Resume(bytes.NewReader(ckpt.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if loss, _, ok := b.Last(); loss != 0 || !ok {
+		t.Errorf("resumed from a loss of 0: Last %g, %v; want 0, known", loss, ok)
+	}
+	tensors, meta, err := safetensors.Decode(bytes.NewReader(ckpt.Bytes()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal([]byte(meta[checkpointKey]), &st); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st["loss"]; !ok {
+		t.Fatalf("the checkpoint's state has no loss: %v", slices.Sorted(maps.Keys(st)))
+	}
+	delete(st, "loss")
+	old, _ := json.Marshal(st)
+	meta[checkpointKey] = string(old)
+	var before bytes.Buffer
+	if err := safetensors.Encode(&before, tensors, meta); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := New(barsRequest(), set, nil, Options{Val: 16})
+	if err := c.Resume(bytes.NewReader(before.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if loss, _, ok := c.Last(); ok {
+		t.Errorf("resumed from a checkpoint without a loss: Last %g, known; want unknown", loss)
 	}
 }
 
