@@ -10,7 +10,7 @@ import (
 )
 
 // rawQueue is how many received messages may wait for the decoder; past
-// that the newest are dropped (a JS callback must not block).
+// that the oldest are dropped (view.Offer: a JS callback must not block).
 const rawQueue = 64
 
 // listen opens the BroadcastChannel name, decodes its messages on a
@@ -30,10 +30,7 @@ func listen(name string, events chan<- view.Event) error {
 		if !ok {
 			return nil
 		}
-		select {
-		case raw <- []byte(s):
-		default: // the decoder is behind; drop this one
-		}
+		view.Offer(raw, []byte(s))
 		return nil
 	})
 	bc.Set("onmessage", onMessage)

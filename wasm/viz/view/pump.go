@@ -17,6 +17,27 @@ type Event struct {
 	Notice string    // something to show for a few seconds
 }
 
+// Offer queues b on raw without blocking (a JS callback must not):
+// when raw is full, the oldest message waiting is dropped for it, so
+// that what is shown is the newest (the trainer's last state and
+// snapshot), not what was sent before the decoder fell behind. It
+// reports whether a message was dropped. Only one goroutine may send on
+// raw.
+func Offer(raw chan []byte, b []byte) (dropped bool) {
+	for {
+		select {
+		case raw <- b:
+			return dropped
+		default:
+		}
+		select {
+		case <-raw:
+			dropped = true
+		default: // the decoder took one meanwhile
+		}
+	}
+}
+
 // Pump decodes the raw messages from raw and sends what the game needs to
 // out, until raw is closed; then it closes out. It answers pings through
 // reply. When snapshots arrive faster than they can be placed, only the

@@ -15,6 +15,26 @@ func snapshotJSON(t *testing.T, s *Snapshot) []byte {
 	return b
 }
 
+// TestOffer: a message offered to a full queue takes the place of the
+// oldest, so that the trainer's last state reaches a viewer whose decoder
+// fell behind (before, the newest was dropped: a run that ended while the
+// viewer placed a large snapshot could stay "running" on screen).
+func TestOffer(t *testing.T) {
+	raw := make(chan []byte, 2)
+	var dropped []bool
+	for _, m := range []string{"progress 1", "progress 2", "state done"} {
+		dropped = append(dropped, Offer(raw, []byte(m)))
+	}
+	close(raw)
+	var got []string
+	for b := range raw {
+		got = append(got, string(b))
+	}
+	if strings.Join(got, ", ") != "progress 2, state done" || dropped[0] || dropped[1] || !dropped[2] {
+		t.Errorf("queued %q, dropped %v; want [progress 2, state done], the third offer dropping one", got, dropped)
+	}
+}
+
 func TestPump(t *testing.T) {
 	// Messages queued before the pump runs arrive in one burst: of the two
 	// snapshots only the later is placed, and everything else comes through
