@@ -78,12 +78,16 @@ func TestVerifyRender(t *testing.T) {
 	}
 
 	// Ready, with a probe: the live panel shows the scores.
-	v = NewVerify()
-	v.st = enrolled()
-	v.st.Train()
-	v.st.Receive(stateMsg("done"))
-	v.st.Receive(embMsg("gallery", 2, galleryEmbs()))
-	okFrame(&v.st, 1)
+	ready := func() *Verify { // trained, the gallery embedded, probe 1 sent
+		v := NewVerify()
+		v.st = enrolled()
+		v.st.Train()
+		v.st.Receive(stateMsg("done"))
+		v.st.Receive(embMsg("gallery", 2, galleryEmbs()))
+		okFrame(&v.st, 1)
+		return v
+	}
+	v = ready()
 	v.st.Receive(embMsg("probe-1", 2, []float32{1, 0}))
 	mount(t, v)
 	wantText(t, v, "score", "1.000 (0.0°)")
@@ -98,13 +102,8 @@ func TestVerifyRender(t *testing.T) {
 		t.Errorf("#suggested = %q", s)
 	}
 
-	// The next probe refused: the live panel says why, the encoder stays.
-	v = NewVerify()
-	v.st = enrolled()
-	v.st.Train()
-	v.st.Receive(stateMsg("done"))
-	v.st.Receive(embMsg("gallery", 2, galleryEmbs()))
-	okFrame(&v.st, 1)
+	// The probe refused: the live panel says why, the encoder stays.
+	v = ready()
 	v.st.Receive(refusedMsg("probe-1", "samples of 1×8×8, the encoder takes 1×32×32"))
 	mount(t, v)
 	wantText(t, v, "probe-note", "probe 1 could not be embedded: samples of 1×8×8, the encoder takes 1×32×32")
