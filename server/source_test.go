@@ -159,3 +159,22 @@ func TestTrainWithoutHeldOutPairs(t *testing.T) {
 		t.Errorf("a refused train wrote %s: %v", out, err)
 	}
 }
+
+// TestTrainValZero: --val 0 holds nothing out, and train says so, where it
+// said "the 0 images held out make no genuine pair; an identity of 5
+// images or more gives 2" of identities of 6 (or ORL's 10) images; early
+// stopping with --val 0 is refused before the data is read, where the
+// refusal came after it with the same misleading hint.
+func TestTrainValZero(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 6)
+	out := filepath.Join(dir, "m.safetensors")
+	args := []string{"train", "--data", shapes, "--split", "all", "--input", "1x16x16", "--dim", "4", "--batch", "4", "--epochs", "1", "--val", "0", "--out", out}
+	code, _, stderr := runCLI(t, args...)
+	if want := "no threshold: --val 0 held no images out"; code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("train --val 0: status %d, stderr %q, want %q", code, stderr, want)
+	}
+	wantBadInput(t, "early stop needs held-out verification pairs, and --val 0 holds no images out",
+		"train", "--data", filepath.Join(dir, "none"), "--val", "0", "--early-stop", "2", "--out", filepath.Join(dir, "e.safetensors"))
+}

@@ -156,8 +156,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // describeThreshold says where m's threshold comes from: the held-out
-// images, at the best epoch when early stopping kept one, or none.
+// images, at the best epoch when early stopping kept one, or none (and
+// why: --val 0, or identities too small to give a genuine pair).
 func describeThreshold(m *core.Model, cfg trainConfig) string {
+	if cfg.noVal {
+		return "no threshold: --val 0 held no images out"
+	}
 	if !cfg.job.Calibrated() {
 		return fmt.Sprintf("no threshold: the %d images held out make no genuine pair; an identity of %d images or more gives 2", cfg.valN, job.MinPerIdentity)
 	}
@@ -190,6 +194,7 @@ type trainConfig struct {
 	loss          core.Loss
 	batch         int
 	trainN, valN  int
+	noVal         bool // --val 0: nothing held out, as asked
 	classes       []string
 	stepsPerEpoch int
 }
@@ -259,6 +264,7 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	}
 	c = trainConfig{job: j, spec: j.Spec(), loss: j.Loss(), batch: req.Batch, classes: j.Classes()}
 	c.trainN, c.valN = j.Sizes()
+	c.noVal = valN < 0
 	c.stepsPerEpoch, _ = j.Steps()
 	return c, nil
 }
@@ -310,6 +316,9 @@ func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec
 	}
 	if err := job.CheckEarlyStop(mf.earlyStop); err != nil {
 		return spec, inputError{err}
+	}
+	if mf.earlyStop > 0 && valN == 0 {
+		return spec, badInput("early stop needs held-out verification pairs, and --val 0 holds no images out")
 	}
 	return spec, nil
 }
