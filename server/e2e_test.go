@@ -471,7 +471,7 @@ func TestE2EStartup(t *testing.T) {
 	p.recordMarks("startup_cold_")
 	p.record("startup_cold_renderer_cpu", p.metric("ProcessTime"), "s (CPU of the page's renderer until interactive)")
 	if took > 20*time.Second {
-		t.Errorf("the page took %v to become interactive, want well under 20 s (aim: 3 s)", took)
+		t.Errorf("the page took %v to become interactive, want well under 20 s (aim: 1.5 s)", took)
 	}
 	if s := p.text("status"); !strings.Contains(s, "idle") {
 		t.Errorf("#status = %q after loading, want it to say the trainer is idle", s)
