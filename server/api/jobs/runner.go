@@ -402,21 +402,26 @@ func (r *Runner) Subscribe(id string) (first []msg.Message, ch <-chan msg.Messag
 	r.mu.Lock()
 	h := r.hubs[id]
 	r.mu.Unlock()
+	var (
+		j    store.Job
+		read bool // j is the store's, read after subscribing to the hub
+	)
 	if h != nil {
 		if first, c, ok := h.subscribe(); ok {
 			// The store's word wins: a run records its end there a moment
 			// before it finishes its hub, and a client that has read the
 			// job ended must not then be told it is running.
-			j, err := r.store.Job(id)
-			if err != nil || j.State == store.StateQueued || j.State == store.StateRunning {
+			if j, err = r.store.Job(id); err != nil || j.State == store.StateQueued || j.State == store.StateRunning {
 				return first, c, func() { h.unsubscribe(c) }, nil
 			}
 			h.unsubscribe(c)
+			read = true
 		}
 	}
-	j, err := r.store.Job(id)
-	if err != nil {
-		return nil, nil, nil, err
+	if !read { // no hub, or one already finished
+		if j, err = r.store.Job(id); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	first = []msg.Message{stateMessage(id, j.State)}
 	if j.Error != "" {
