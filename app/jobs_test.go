@@ -278,3 +278,27 @@ func TestJobWatchInterruptedWithReason(t *testing.T) {
 		}
 	}
 }
+
+// TestJobWatchBadSnapshot: a snapshot event without its snapshot is an
+// error and changes nothing: the viewer is not sent it, and the snapshot
+// kept for a viewer that loads later is still the last good one (it took
+// the bad one's place, and a reloaded viewer got nothing to draw).
+func TestJobWatchBadSnapshot(t *testing.T) {
+	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobRunning, Steps: 40, Config: jobConfig()})
+	good := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
+	if ok, err := w.Receive(good); err != nil || !ok {
+		t.Fatalf("snapshot: %v, %v", ok, err)
+	}
+	for _, bad := range []string{
+		`{"v":1,"type":"snapshot","trainer":"j1"}`,
+		`{"v":1,"type":"snapshot","trainer":"j1","snapshot":null}`,
+	} {
+		ok, err := w.Receive(bad)
+		if err == nil || ok {
+			t.Errorf("Receive(%s) = %v, %v; want an error and nothing to forward", bad, ok, err)
+		}
+		if w.Snapshot != good || w.Run.Threshold != 0.5 {
+			t.Errorf("after %s: the snapshot kept is %s (threshold %g), want the last good one", bad, w.Snapshot, w.Run.Threshold)
+		}
+	}
+}

@@ -60,8 +60,13 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 			return false, nil
 		}
 	case msg.TypeSnapshot:
+		// Kept and forwarded only once the Run took it: one without its
+		// snapshot would stand in for the last good one.
+		if err := w.Run.Apply(m); err != nil {
+			return false, err
+		}
 		w.Snapshot = data
-		snapshot = true
+		return true, nil
 	case msg.TypeError:
 		// The reason of the state it comes with: before a final state on
 		// the live stream, after it when the job has ended (an
@@ -70,7 +75,7 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 			w.State = msg.JobFailed
 		}
 	}
-	return snapshot, w.Run.Apply(m)
+	return false, w.Run.Apply(m)
 }
 
 // Final reports whether the job will send nothing more: done, failed,
