@@ -265,9 +265,9 @@ func (s *VerifyState) DeleteCrop(i, j int) Out {
 // Restore takes the gallery IndexedDB kept (ok false: none), and crops
 // snapshots to its shape from then on (one kept before the page's
 // snapshots grew to face.SnapshotInput holds 1×32×32 crops), unless it is
-// empty or the page cannot crop so; an identity without snapshots is
-// left out (UnmarshalStoredGallery). An encoder loaded before it arrived
-// embeds it.
+// empty or the page cannot crop so (the note says why it was not
+// restored); an identity without snapshots is left out
+// (UnmarshalStoredGallery). An encoder loaded before it arrived embeds it.
 func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	switch {
 	case err != nil:
@@ -279,7 +279,11 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 			s.Note = "the stored gallery could not be read: " + err.Error()
 			return Out{}
 		}
-		if g.Count() == 0 || validCrop(g.Shape()) != nil {
+		if g.Count() == 0 {
+			return Out{}
+		}
+		if err := validCrop(g.Shape()); err != nil {
+			s.Note = "the stored gallery was not restored: " + err.Error()
 			return Out{}
 		}
 		s.Input, s.Gallery = g.Shape(), g

@@ -1106,3 +1106,25 @@ func TestVerifyRestoreEmptyIdentity(t *testing.T) {
 		t.Errorf("import of the file: %v", err)
 	}
 }
+
+// TestVerifyRestoreUnusableCrops: a gallery that IndexedDB kept with
+// crops the page cannot make (1×4×4: a gallery file took sides of 1 to
+// 512, the page makes 8 to 256) is not restored, and the note says so
+// and why. Before, it was left without a word, and the next snapshot was
+// stored over it.
+func TestVerifyRestoreUnusableCrops(t *testing.T) {
+	g := NewGallery(1, 4, 4)
+	g.Add("ann", EncodeCrop(crop(1, 4, 4), 1, 4, 4))
+	s := NewVerifyState()
+	out := s.Restore(string(MarshalGallery(g)), true, nil)
+	want := "the stored gallery was not restored: crops of 1×4×4: want 1 or 3 channels and sides of 8 to 256 pixels"
+	if s.Note != want || s.Gallery.Count() != 0 || s.Input != face.SnapshotInput || out.Store || len(out.Post) > 0 {
+		t.Errorf("note %q, %d crops of %s, out %+v; want note %q and the page's own empty gallery", s.Note, s.Gallery.Count(), ShapeText(s.Input), out, want)
+	}
+	// An empty record says nothing: there is nothing to restore.
+	s = NewVerifyState()
+	s.Restore(string(MarshalGallery(NewGallery(1, 4, 4))), true, nil)
+	if s.Note != "" {
+		t.Errorf("an empty record: note %q", s.Note)
+	}
+}
