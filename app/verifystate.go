@@ -149,6 +149,7 @@ type VerifyState struct {
 	Uploading     bool
 	UploadNote    string
 	uploadPending int    // crops of the upload under way
+	uploadDataset string // the data set the upload under way goes to (Dataset may change meanwhile)
 	channel       string // the BroadcastChannel of the trainer panel's viewer
 }
 
@@ -742,15 +743,16 @@ func (s *VerifyState) StartUpload() ([]Upload, error) {
 			ups = append(ups, Upload{Identity: id.Name, PNG: b})
 		}
 	}
-	s.Uploading, s.uploadPending = true, len(ups)
+	s.Uploading, s.uploadPending, s.uploadDataset = true, len(ups), s.Dataset
 	s.UploadNote = "sending…"
 	return ups, nil
 }
 
 // Uploaded takes the end of an upload: sent crops of the planned ones, and
-// the error that stopped it.
+// the error that stopped it. The note names the data set the upload
+// started with, whatever the field says now.
 func (s *VerifyState) Uploaded(sent int, err error) {
-	s.UploadNote = fmt.Sprintf("sent %d of %d snapshots to data set %s", sent, s.uploadPending, s.Dataset)
+	s.UploadNote = fmt.Sprintf("sent %d of %d snapshots to data set %s", sent, s.uploadPending, s.uploadDataset)
 	if err != nil {
 		s.UploadNote += ": " + err.Error()
 	}

@@ -1128,3 +1128,20 @@ func TestVerifyRestoreUnusableCrops(t *testing.T) {
 		t.Errorf("an empty record: note %q", s.Note)
 	}
 }
+
+// TestVerifyUploadNamesItsDataset: the data set field stays editable
+// while a gallery is sent, and the page sends to the one it started with;
+// the note of the upload names that one, not the one typed meanwhile.
+func TestVerifyUploadNamesItsDataset(t *testing.T) {
+	s := NewVerifyState()
+	s.Gallery.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32), EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+	s.SetDataset("webcam")
+	if _, err := s.StartUpload(); err != nil {
+		t.Fatal(err)
+	}
+	s.SetDataset("faces")
+	s.Uploaded(1, errors.New("the server's disk is full: nothing was stored (free some space on it, then try again) (507)"))
+	if want := "sent 1 of 2 snapshots to data set webcam: the server's disk is full: nothing was stored (free some space on it, then try again) (507)"; s.UploadNote != want {
+		t.Errorf("note %q, want %q", s.UploadNote, want)
+	}
+}
