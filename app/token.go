@@ -24,8 +24,8 @@ type TokenField struct {
 	note  string // why the value typed is not kept (msg.CheckToken), "" when it is
 }
 
-// OnMount shows the token kept for the tab.
-func (f *TokenField) OnMount(ctx app.Context) { f.value = SessionToken() }
+// OnMount shows the token kept for the tab (restore).
+func (f *TokenField) OnMount(ctx app.Context) { f.restore(storedToken()) }
 
 // Render draws the labelled password input, and under it why a token
 // typed was not kept.
@@ -53,9 +53,31 @@ func (f *TokenField) set(typed string) {
 	SetSessionToken(f.value)
 }
 
-// SessionToken returns the classroom token kept for the tab, "" when none
-// (or outside a browser).
+// restore shows kept, the token kept for the tab. One the server could
+// not take (kept by a page before msg.CheckToken, or by hand) is dropped,
+// as one typed is not kept, and the note says so: the page would send it,
+// and the browser refuse to.
+func (f *TokenField) restore(kept string) {
+	f.value, f.note = kept, ""
+	if err := msg.CheckToken(kept); err != nil {
+		f.value, f.note = "", "the token kept for this tab was dropped: "+err.Error()
+		SetSessionToken("")
+	}
+}
+
+// SessionToken returns the classroom token kept for the tab, "" when none,
+// when it is not one the server could take (msg.CheckToken: TokenField
+// drops it), or outside a browser.
 func SessionToken() string {
+	if t := storedToken(); msg.CheckToken(t) == nil {
+		return t
+	}
+	return ""
+}
+
+// storedToken returns the value of tokenKey in the tab's sessionStorage,
+// "" when none (or outside a browser).
+func storedToken() string {
 	if !app.IsClient {
 		return ""
 	}

@@ -155,3 +155,23 @@ func TestTokenFieldRefusesWhatCannotBeSent(t *testing.T) {
 		t.Errorf("value %q, note %q; want s3cret kept, no note", f.value, f.note)
 	}
 }
+
+// TestTokenFieldDropsStoredTokenItCannotSend: a token kept for the tab
+// that the server could not take (kept before the field checked what is
+// typed) is not shown as the tab's token: it is dropped, and the note
+// says why. Before, the page sent it with every write, the browser
+// refused to, and the page said the server could not be reached.
+func TestTokenFieldDropsStoredTokenItCannotSend(t *testing.T) {
+	f := &TokenField{ID: "tok"}
+	f.restore("clé")
+	mount(t, f)
+	if _, note, ok := element(t, f, "tok-note"); !ok || f.value != "" ||
+		note != "the token kept for this tab was dropped: token: character 3 is not printable ASCII or is a space; want printable ASCII without spaces, which an Authorization header can carry" {
+		t.Errorf("value %q, #tok-note %q (shown %v); want none, and why it was dropped", f.value, note, ok)
+	}
+	f = &TokenField{ID: "tok"}
+	f.restore("s3cret")
+	if f.value != "s3cret" || f.note != "" {
+		t.Errorf("value %q, note %q; want s3cret shown, no note", f.value, f.note)
+	}
+}
