@@ -532,6 +532,9 @@ func (s *VerifyState) Receive(data string) Out {
 	e, ok, err := DecodeEmbeddings(data)
 	if err != nil {
 		s.Note = err.Error()
+		if ok {
+			s.embedUnread(data)
+		}
 		return Out{}
 	}
 	if ok {
@@ -951,6 +954,25 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 	s.lastProbe, s.Scored, s.ProbeNote = e.Values, s.probeSeq, ""
 	s.rescore()
 	return Out{}
+}
+
+// embedUnread ends the embed that data answers, an embeddings message
+// whose values the page cannot read (not whole N×D): the gallery's leaves
+// the page without templates, as embeddings that do not match it do; the
+// latest probe's lets the next good frame be probed. Either would
+// otherwise wait for good.
+func (s *VerifyState) embedUnread(data string) {
+	m, err := DecodeMessage(data)
+	if err != nil || m.Embeddings == nil {
+		return
+	}
+	switch id := m.Embeddings.ID; {
+	case id == "gallery" && s.Phase == PhaseEmbedding:
+		s.unloaded = nil // the load, if one was pending, took
+		s.Phase = PhaseNone
+	case id == probeID(s.probeSeq):
+		s.probePending = false
+	}
 }
 
 // probePrefix starts the embed IDs of the probes: probeID(n) is probe

@@ -1145,3 +1145,31 @@ func TestVerifyUploadNamesItsDataset(t *testing.T) {
 		t.Errorf("note %q, want %q", s.UploadNote, want)
 	}
 }
+
+// TestVerifyEmbeddingsUnreadable: an embeddings answer the page cannot
+// read (no whole N×D values) ends the embed it answers, with a note: the
+// gallery's leaves the page without templates, not busy, as embeddings
+// that do not match the gallery do; a probe's lets the next good frame be
+// probed. Before, the gallery's kept the encoder "embedding the
+// enrollments…" for good (Train and the loads waiting on it), and a
+// probe's stopped the live scores.
+func TestVerifyEmbeddingsUnreadable(t *testing.T) {
+	s := readyState(t) // probe 1 is pending
+	s.Receive(embMsg("probe-1", 0, []float32{1}))
+	if s.Note == "" {
+		t.Error("an unreadable probe answer: no note")
+	}
+	if got := sampleShapes(t, okFrame(&s, 1000)); len(got) != 1 {
+		t.Errorf("after an unreadable probe answer the next frame posted %v, want probe 2", got)
+	}
+
+	s = enrolled()
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "small")
+	if s.Phase != PhaseEmbedding {
+		t.Fatalf("phase %v, want embedding", s.Phase)
+	}
+	s.Receive(embMsg("gallery", 3, []float32{1, 0}))
+	if s.Busy() || s.Phase != PhaseNone || s.Note == "" || !s.CanTrain(true) {
+		t.Errorf("an unreadable gallery answer: phase %v, busy %v, note %q; want no encoder phase, not busy, a note", s.Phase, s.Busy(), s.Note)
+	}
+}
