@@ -336,7 +336,7 @@ func (p *Playground) receive(i int, data string) {
 		p.note = err.Error()
 		return
 	}
-	if m.Type == msg.TypeExport && m.Export != nil {
+	if m.Type == msg.TypeExport {
 		p.save(i, m)
 		return
 	}
@@ -373,13 +373,19 @@ func (p *Playground) receive(i int, data string) {
 
 // save offers the files of an export message of trainer i as downloads:
 // those of the first kind asked and not answered yet (the trainer answers
-// exports in order, each with the model and the projector's files).
+// exports in order, each with the model and the projector's files). An
+// answer without its files answers that export too, with a note: left
+// asked, it would take the next answer's files as its kind.
 func (p *Playground) save(i int, m *PageMessage) {
 	if len(p.exports[i]) == 0 {
 		return
 	}
 	kind := p.exports[i][0]
 	p.exports[i] = p.exports[i][1:]
+	if m.Export == nil {
+		p.note = p.trainerName(i) + "the trainer's export came without its files: nothing was saved"
+		return
+	}
 	name := p.fileName(i, "")
 	switch kind {
 	case "model":

@@ -223,3 +223,24 @@ func TestPlaygroundErrorThatDoesNotEndTheRun(t *testing.T) {
 		t.Errorf("compare mode, a command dropped: run %q, note %q; want running, the error naming trainer 2", r.State, c.note)
 	}
 }
+
+// TestPlaygroundExportWithoutFiles: an export answer without its files
+// answers the first export asked, as one with them does, and the note
+// says nothing was saved. Before, it was dropped and that export stayed
+// asked, so the next answer was saved as its kind: Vectors asked after a
+// Model file got the model file.
+func TestPlaygroundExportWithoutFiles(t *testing.T) {
+	p := NewPlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(0, state(0, msg.StateDone))
+	p.export(0, "model")
+	p.export(0, "tsv")
+	p.receive(0, `{"v":1,"type":"export","trainer":"t0"}`)
+	if got := exportsAsked(p, 0); len(got) != 1 || got[0] != "tsv" {
+		t.Errorf("the model's answer without files: exports still asked %q, want [tsv]", got)
+	}
+	if want := "the trainer's export came without its files: nothing was saved"; p.note != want {
+		t.Errorf("note %q, want %q", p.note, want)
+	}
+}
