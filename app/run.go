@@ -199,7 +199,7 @@ func (r *Run) Status() string {
 		}
 		return s
 	case msg.StateFailed:
-		return "failed: " + r.Err
+		return "failed: " + cmp.Or(r.Err, "the trainer gave no reason")
 	case StateCrashed:
 		return "crashed: " + r.Err
 	}

@@ -175,3 +175,16 @@ func TestSnapshotHead(t *testing.T) {
 
 // itoa is strconv.Itoa, short for the tests' strings.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestRunFailedWithoutReason: a trainer that says failed without an error
+// before it (or whose error could not be read) fails for a reason the
+// status names as unknown. Before, the status read "failed: ", and the
+// verify page's "failed: " too.
+func TestRunFailedWithoutReason(t *testing.T) {
+	r := NewRun("t1", "cosface")
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"running"}`)
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"failed"}`)
+	if want := "failed: the trainer gave no reason"; r.Status() != want {
+		t.Errorf("status %q, want %q", r.Status(), want)
+	}
+}
