@@ -10,7 +10,8 @@ import (
 )
 
 // rawQueue is how many received messages may wait for the decoder; past
-// that the oldest are dropped (view.Offer: a JS callback must not block).
+// that the oldest progress or snapshot waiting is dropped for the newest
+// message (view.Offer: a JS callback must not block).
 const rawQueue = 64
 
 // listen opens the BroadcastChannel name, decodes its messages on a

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,25 +18,61 @@ type Event struct {
 	Notice string    // something to show for a few seconds
 }
 
-// Offer queues b on raw without blocking (a JS callback must not):
-// when raw is full, the oldest message waiting is dropped for it, so
-// that what is shown is the newest (the trainer's last state and
-// snapshot), not what was sent before the decoder fell behind. It
-// reports whether a message was dropped. Only one goroutine may send on
-// raw.
+// Offer queues b on raw without blocking (a JS callback must not). When
+// raw is full, the oldest message waiting that the viewer can lose is
+// dropped for it: a progress or a snapshot, of which newer ones follow;
+// a trainer's state, an error and a ping are kept, so that the screen
+// does not stay "paused" while the steps climb, nor "running" after the
+// run ended. Only when every message waiting is one of those is the
+// oldest dropped. It reports whether a message was dropped. raw must be
+// buffered, and Offer its only sender.
 func Offer(raw chan []byte, b []byte) (dropped bool) {
-	for {
+	select {
+	case raw <- b:
+		return false
+	default:
+	}
+	var waiting [][]byte
+drain:
+	for len(waiting) < cap(raw) {
 		select {
-		case raw <- b:
-			return dropped
-		default:
-		}
-		select {
-		case <-raw:
-			dropped = true
-		default: // the decoder took one meanwhile
+		case w := <-raw:
+			waiting = append(waiting, w)
+		default: // the decoder took the rest meanwhile
+			break drain
 		}
 	}
+	if len(waiting) == cap(raw) { // still full: make room
+		drop := 0
+		for i, w := range waiting {
+			if losable(w) {
+				drop = i
+				break
+			}
+		}
+		waiting, dropped = append(waiting[:drop], waiting[drop+1:]...), true
+	}
+	for _, w := range append(waiting, b) {
+		select {
+		case raw <- w: // room: the decoder only takes, and Offer alone sends
+		default:
+			return true
+		}
+	}
+	return dropped
+}
+
+// losable reports whether the raw message b is one a viewer behind can
+// lose (Offer): a progress or a snapshot, which newer ones replace. What
+// cannot be read is kept, for the decoder to say so.
+func losable(b []byte) bool {
+	var m struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	return m.Type == msg.TypeProgress || m.Type == msg.TypeSnapshot
 }
 
 // Pump decodes the raw messages from raw and sends what the game needs to

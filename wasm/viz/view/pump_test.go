@@ -2,6 +2,8 @@ package view
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -16,22 +18,40 @@ func snapshotJSON(t *testing.T, s *Snapshot) []byte {
 }
 
 // TestOffer: a message offered to a full queue takes the place of the
-// oldest, so that the trainer's last state reaches a viewer whose decoder
-// fell behind (before, the newest was dropped: a run that ended while the
-// viewer placed a large snapshot could stay "running" on screen).
+// oldest progress or snapshot waiting, so that the trainer's states reach
+// a viewer whose decoder fell behind (a large snapshot's PCA): before,
+// the newest was dropped, and a run that ended meanwhile could stay
+// "running" on screen; dropping the oldest whatever it was would lose a
+// "running" that came before the steps, leaving "paused" on screen.
 func TestOffer(t *testing.T) {
-	raw := make(chan []byte, 2)
-	var dropped []bool
-	for _, m := range []string{"progress 1", "progress 2", "state done"} {
-		dropped = append(dropped, Offer(raw, []byte(m)))
-	}
-	close(raw)
-	var got []string
-	for b := range raw {
-		got = append(got, string(b))
-	}
-	if strings.Join(got, ", ") != "progress 2, state done" || dropped[0] || dropped[1] || !dropped[2] {
-		t.Errorf("queued %q, dropped %v; want [progress 2, state done], the third offer dropping one", got, dropped)
+	state := func(s string) string { return `{"v":1,"type":"state","trainer":"w1","state":"` + s + `"}` }
+	progress := func(n int) string { return `{"v":1,"type":"progress","progress":{"step":` + strconv.Itoa(n) + `}}` }
+	for _, tc := range []struct {
+		name        string
+		offered     []string
+		want        []string
+		wantDropped []bool
+	}{
+		{"the newest state after progress", []string{progress(1), progress(2), state("done")},
+			[]string{progress(2), state("done")}, []bool{false, false, true}},
+		{"a state before the steps", []string{state("running"), progress(1), progress(2)},
+			[]string{state("running"), progress(2)}, []bool{false, false, true}},
+		{"states only", []string{state("running"), state("paused"), state("running")},
+			[]string{state("paused"), state("running")}, []bool{false, false, true}},
+	} {
+		raw := make(chan []byte, 2)
+		var dropped []bool
+		for _, m := range tc.offered {
+			dropped = append(dropped, Offer(raw, []byte(m)))
+		}
+		close(raw)
+		var got []string
+		for b := range raw {
+			got = append(got, string(b))
+		}
+		if !slices.Equal(got, tc.want) || !slices.Equal(dropped, tc.wantDropped) {
+			t.Errorf("%s: queued %q, dropped %v; want %q, %v", tc.name, got, dropped, tc.want, tc.wantDropped)
+		}
 	}
 }
 
