@@ -524,7 +524,7 @@ func parseInput(s string) ([3]int, error) {
 // describeLoss is one line naming the loss and its parameters as used.
 func describeLoss(l core.Loss) string { return msg.FormatLoss(l.Name(), l.Params()) }
 
-// threadsDoc is the help of --threads (train, bench, compare, serve).
+// threadsDoc is the help of --threads (train, openset, bench, compare, serve).
 const threadsDoc = "CPU threads of the native engine (0: one per CPU); results do not depend on it"
 
 // windowed reports whether the encoder of the flags looks at windows of

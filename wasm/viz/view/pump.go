@@ -24,8 +24,8 @@ type Event struct {
 // a trainer's state, an error and a ping are kept, so that the screen
 // does not stay "paused" while the steps climb, nor "running" after the
 // run ended. Only when every message waiting is one of those is the
-// oldest dropped. It reports whether a message was dropped. raw must be
-// buffered, and Offer its only sender.
+// oldest dropped. It reports whether a message was dropped. Offer must be
+// raw's only sender; on an unbuffered raw that no one reads, b is dropped.
 func Offer(raw chan []byte, b []byte) (dropped bool) {
 	select {
 	case raw <- b:
@@ -42,7 +42,7 @@ drain:
 			break drain
 		}
 	}
-	if len(waiting) == cap(raw) { // still full: make room
+	if len(waiting) > 0 && len(waiting) == cap(raw) { // still full: make room
 		drop := 0
 		for i, w := range waiting {
 			if losable(w) {

@@ -55,6 +55,15 @@ func TestOffer(t *testing.T) {
 	}
 }
 
+// TestOfferUnbuffered: on a queue without room that no one reads, Offer
+// drops the message and returns, as a JS callback must (before, it spun,
+// then panicked on the empty queue it drained).
+func TestOfferUnbuffered(t *testing.T) {
+	if !Offer(make(chan []byte), []byte(`{"v":1,"type":"state","state":"done"}`)) {
+		t.Error("Offer on an unbuffered queue: nothing dropped, want the message dropped")
+	}
+}
+
 func TestPump(t *testing.T) {
 	// Messages queued before the pump runs arrive in one burst: of the two
 	// snapshots only the later is placed, and everything else comes through
