@@ -84,7 +84,7 @@ func (c *Client) Submit(ctx context.Context, req msg.TrainRequest) (string, erro
 		return "", err
 	}
 	if created.ID == "" {
-		return "", errors.New("the server accepted the job but gave no id")
+		return "", &AnswerError{Method: "POST", Path: "/api/jobs", Err: errors.New("the server accepted the job but gave no id")}
 	}
 	return created.ID, nil
 }
@@ -154,10 +154,24 @@ func (c *Client) call(ctx context.Context, r Request, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(resp.Body, out); err != nil {
-		return fmt.Errorf("app: bad answer from %s %s: %w", r.Method, r.Path, err)
+		return &AnswerError{Method: r.Method, Path: r.Path, Err: err}
 	}
 	return nil
 }
+
+// AnswerError is a call's error when the server took the request (a 2xx
+// status) but its answer could not be read: what the request asked may
+// have been done.
+type AnswerError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("app: bad answer from %s %s: %v", e.Method, e.Path, e.Err)
+}
+
+func (e *AnswerError) Unwrap() error { return e.Err }
 
 // unreachable wraps a transport's error: the server gave no answer.
 func unreachable(err error) error {

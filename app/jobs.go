@@ -315,7 +315,14 @@ func (j *Jobs) submit(ctx app.Context) {
 		id, err := client.Submit(c, req)
 		page.Dispatch(func(ctx app.Context) {
 			j.submitting = false
-			if err != nil {
+			var unread *AnswerError
+			switch {
+			case errors.As(err, &unread) || errors.Is(err, context.DeadlineExceeded):
+				// The server may have queued it: the list, read again
+				// every jobsRefresh, shows it if so.
+				j.err, j.note = "the job may have been queued, but no answer said so ("+err.Error()+"): the list shows it if it was", ""
+				return
+			case err != nil:
 				j.err, j.note = "the job was not queued: "+err.Error(), ""
 				return
 			}

@@ -57,9 +57,10 @@ func TestJobFormGlyphs(t *testing.T) {
 // /api/jobs (job j9), DELETE of a queued or interrupted job and resume of
 // an interrupted one (409 once it is not), counting the requests.
 type jobsAPI struct {
-	mu    sync.Mutex
-	jobs  []msg.Job
-	calls map[string]int // "POST /api/jobs", "DELETE j1", "resume j2"
+	mu      sync.Mutex
+	jobs    []msg.Job
+	calls   map[string]int // "POST /api/jobs", "DELETE j1", "resume j2"
+	created string         // POST's answer when not "" (the job queued all the same), else {"id":"j9"}
 }
 
 func newJobsAPI(jobs ...msg.Job) *jobsAPI { return &jobsAPI{jobs: jobs, calls: map[string]int{}} }
@@ -103,6 +104,11 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "POST" && r.URL.Path == "/api/jobs":
 		a.calls["POST /api/jobs"]++
 		a.jobs = append(a.jobs, msg.Job{ID: "j9", Config: jobConfig(), State: msg.JobQueued, Created: "9"})
+		if a.created != "" {
+			w.WriteHeader(201)
+			w.Write([]byte(a.created))
+			return
+		}
 		write(201, msg.Created{ID: "j9"})
 	case r.Method == "DELETE" && op == "":
 		to(id, []string{msg.JobQueued, msg.JobInterrupted}, msg.JobCanceled, "DELETE")
@@ -186,6 +192,26 @@ func TestJobsAnswerAfterTheButtonIsGone(t *testing.T) {
 	e.ConsumeAll()
 	if j.note != "job j2: resume done" || j.watch == nil || j.watch.Job.ID != "j2" {
 		t.Errorf("after Resume: note %q, watch %v; want the note and j2 watched", j.note, j.watch)
+	}
+}
+
+// TestJobsSubmitAnswerUnread: when the server took the job (201) but its
+// answer could not be read (a proxy's page, or no id), the page does not
+// say the job was not queued, as it did: it may have been, and here it
+// was; the list shows it.
+func TestJobsSubmitAnswerUnread(t *testing.T) {
+	for _, body := range []string{"<html>gateway</html>", "{}"} {
+		api := newJobsAPI()
+		api.created = body
+		j, e, ctx, _ := mountJobs(t, api)
+		j.submit(ctx)
+		e.ConsumeAll()
+		if !strings.Contains(j.err, "the job may have been queued") || strings.Contains(j.err, "not queued") || j.submitting {
+			t.Errorf("answer %q: error %q, submitting %v; want it said that the job may be queued", body, j.err, j.submitting)
+		}
+		if n := api.count("POST /api/jobs"); n != 1 {
+			t.Errorf("answer %q: POST sent %d times, want once", body, n)
+		}
 	}
 }
 
