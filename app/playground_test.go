@@ -81,16 +81,23 @@ func TestPlaygroundLossChangedAfterRun(t *testing.T) {
 	}
 }
 
+// trainedPlayground is a playground whose run (trainer t0) trained to
+// its end, its Export buttons shown.
+func trainedPlayground() *Playground {
+	p := NewPlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(0, state(0, msg.StateDone))
+	return p
+}
+
 // TestPlaygroundPanelNamesItsRun: settings changed after a run leave its
 // figures on its panel until the next Train; the panel's D and the names
 // of its exported files are those of the run, not of the form. They were
 // the form's: a D = 3 model exported after D was set to 8 was called
 // metriclab-arcface-d8.safetensors.
 func TestPlaygroundPanelNamesItsRun(t *testing.T) {
-	p := NewPlayground()
-	p.receive(0, state(0, msg.StateIdle))
-	p.command(msg.OpStart)
-	p.receive(0, state(0, msg.StateDone))
+	p := trainedPlayground()
 	s := p.settings
 	s.Dim, s.Views = 8, "whole,upper"
 	p.change(s)
@@ -117,10 +124,7 @@ func TestPlaygroundPanelNamesItsRun(t *testing.T) {
 // next answer.
 func TestPlaygroundExportsInOrder(t *testing.T) {
 	const answer = `{"v":1,"type":"export","trainer":"t0","export":{"model":"AAAA","vectors":"1\t0\n","metadata":"3\n"}}`
-	p := NewPlayground()
-	p.receive(0, state(0, msg.StateIdle))
-	p.command(msg.OpStart)
-	p.receive(0, state(0, msg.StateDone))
+	p := trainedPlayground()
 	p.export(0, "model")
 	p.export(0, "tsv")
 	p.receive(0, answer)
@@ -200,10 +204,7 @@ func TestPlaygroundFollowsLink(t *testing.T) {
 // training one read "failed" while it trained on. An error that ends the
 // run comes with the state failed, and the panel says it.
 func TestPlaygroundErrorThatDoesNotEndTheRun(t *testing.T) {
-	p := NewPlayground()
-	p.receive(0, state(0, msg.StateIdle))
-	p.command(msg.OpStart)
-	p.receive(0, state(0, msg.StateDone))
+	p := trainedPlayground()
 	p.export(0, "model")
 	p.receive(0, `{"v":1,"type":"error","trainer":"t0","error":"encoding the model: disk full"}`)
 	if r := p.runs[0]; r.State != msg.StateDone || p.note != "encoding the model: disk full" {
@@ -230,10 +231,7 @@ func TestPlaygroundErrorThatDoesNotEndTheRun(t *testing.T) {
 // asked, so the next answer was saved as its kind: Vectors asked after a
 // Model file got the model file.
 func TestPlaygroundExportWithoutFiles(t *testing.T) {
-	p := NewPlayground()
-	p.receive(0, state(0, msg.StateIdle))
-	p.command(msg.OpStart)
-	p.receive(0, state(0, msg.StateDone))
+	p := trainedPlayground()
 	p.export(0, "model")
 	p.export(0, "tsv")
 	p.receive(0, `{"v":1,"type":"export","trainer":"t0"}`)
