@@ -42,6 +42,9 @@ func main() {
 		var pl view.Placer
 		events <- view.Event{Data: pl.Place(view.DemoSnapshot(cfg.Dim, cfg.N, view.DemoClasses, 1)), Notice: "demo snapshot"}
 	}
+	if cfg.Note != "" {
+		events <- view.Event{Notice: cfg.Note}
+	}
 	if err := listen(cfg.Channel, events); err != nil {
 		events <- view.Event{Notice: err.Error()}
 	}
