@@ -79,8 +79,10 @@ func decodeExchange(d js.Value) (exchange, error) {
 	if step.Type() != js.TypeNumber || step.Float() != math.Trunc(step.Float()) || step.Float() < 0 || step.Float() > math.MaxInt32 {
 		return exchange{}, fmt.Errorf("step %s, not a step number", jsText(step))
 	}
-	if loss.Type() != js.TypeNumber {
-		return exchange{}, fmt.Errorf("loss %s, not a number", jsText(loss))
+	// A loss that is not finite would be worker 0's progress, which JSON
+	// cannot write: the run would go on without a word of its steps.
+	if loss.Type() != js.TypeNumber || math.IsNaN(loss.Float()) || math.IsInf(loss.Float(), 0) {
+		return exchange{}, fmt.Errorf("loss %s, not a finite number", jsText(loss))
 	}
 	if !grad.InstanceOf(js.Global().Get("ArrayBuffer")) {
 		return exchange{}, fmt.Errorf("grad %s, not an ArrayBuffer", jsText(grad))

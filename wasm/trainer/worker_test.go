@@ -187,6 +187,7 @@ func TestWorkerProtocol(t *testing.T) {
 		"start of a group, a gradient of text":      {"state running", "error: grad string, not an ArrayBuffer", "state failed"},
 		"start of a group, a peer steps ahead":      {"state running", "error: worker 1: worker 0 sent more messages than steps", "state failed"},
 		"start of a group, a peer that answers":     {"state running", "state done"},
+		"lead of a group, a peer's loss of NaN":     {"state running", "error: worker 0: a bad message from worker 1: loss NaN, not a finite number", "state failed"},
 		"triplet, a class without images":           {"state running", "state done"},
 		"export after the run":                      {"export"},
 		"embed other shapes":                        {"error: the encoder takes 1×16×16"},

@@ -59,6 +59,16 @@ function member(peer) {
   const command = { op: "start", workers: 2, worker: 1, config: config({}), samples: samples(["a", "b"], 10, 16) };
   self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [c.port1] });
 }
+// lead starts worker 0 of a data-parallel pair whose worker 1 is the
+// harness: peer(port) sends worker 1's messages; gradBytes is the size of
+// a gradient of config({}), learnt from worker 1's in an earlier step.
+let gradBytes = 0;
+function lead(peer) {
+  const c = new MessageChannel();
+  const command = { op: "start", workers: 2, worker: 0, config: config({}), samples: samples(["a", "b"], 10, 16) };
+  self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [c.port1] });
+  peer(c.port2);
+}
 
 const run = true; // the step ends at the run's state done, paused or failed
 const steps = [
@@ -91,6 +101,13 @@ const steps = [
   ["start of a group, a peer that answers", () => member((port, m) => {
     port.onmessage = (e) => port.postMessage(e.data);
     port.postMessage(m);
+    gradBytes = m.grad.byteLength;
+  }), run],
+  // A peer whose loss is not a number, at every step (JSON has no NaN for
+  // the progress that worker 0 would post of it).
+  ["lead of a group, a peer's loss of NaN", () => lead((port) => {
+    port.onmessage = (e) => port.postMessage({ step: e.data.step + 1, loss: NaN, grad: new ArrayBuffer(gradBytes) });
+    port.postMessage({ step: 0, loss: NaN, grad: new ArrayBuffer(gradBytes) });
   }), run],
   ["triplet, a class without images", () => start({ loss: "triplet", batch: 12 }, samples(["a", "b", "c"], 8, 16, 1)), run],
   ["export after the run", () => send({ op: "export" })],
