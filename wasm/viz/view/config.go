@@ -51,18 +51,18 @@ func ParseConfig(search string) Config {
 	// ParseQuery keeps the parts it could read when another is malformed.
 	q, err := url.ParseQuery(strings.TrimPrefix(search, "?"))
 	if err != nil {
-		ignored = append(ignored, "a malformed part ("+clip(err.Error())+")")
+		ignored = append(ignored, "a malformed part ("+oneLine(err.Error(), 40)+")")
 	}
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		switch {
 		case !slices.Contains(configNames, k):
-			ignored = append(ignored, "unknown "+clip(strconv.QuoteToASCII(k)))
+			ignored = append(ignored, "unknown "+oneLine(strconv.QuoteToASCII(k), 40))
 		case len(q[k]) > 1:
 			ignored = append(ignored, fmt.Sprintf("%s given %d times (the first is read)", k, len(q[k])))
 		}
 	}
 	bad := func(k, want string) {
-		ignored = append(ignored, fmt.Sprintf("%s=%s (want %s)", k, clip(strconv.QuoteToASCII(q.Get(k))), want))
+		ignored = append(ignored, fmt.Sprintf("%s=%s (want %s)", k, oneLine(strconv.QuoteToASCII(q.Get(k)), 40), want))
 	}
 	if ch := q.Get("channel"); ch != "" {
 		c.Channel = ch
@@ -106,12 +106,3 @@ func ParseConfig(search string) Config {
 
 // configNames are the URL parameters that ParseConfig reads.
 var configNames = []string{"channel", "demo", "dim", "n", "rotate"}
-
-// clip shortens s, a quoted value or an error, to what a note can show.
-func clip(s string) string {
-	const most = 40 // bytes, in ASCII for ebiten's debug font
-	if len(s) <= most {
-		return s
-	}
-	return strings.ToValidUTF8(s[:most-1], "") + "~"
-}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"metriclab/core/msg"
 )
@@ -94,4 +96,20 @@ func ReadyMessage() []byte {
 		panic("view: " + err.Error()) // a fixed struct always marshals
 	}
 	return b
+}
+
+// oneLine returns s as one line of at most most bytes, for the caption: its
+// control characters (line breaks among them) as spaces, and what is past
+// most cut, ending in "~" (ebiten's debug font draws ASCII).
+func oneLine(s string, most int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= most {
+		return s
+	}
+	return strings.ToValidUTF8(s[:most-1], "") + "~"
 }

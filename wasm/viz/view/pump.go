@@ -3,7 +3,6 @@ package view
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"metriclab/core/msg"
@@ -75,6 +74,11 @@ func losable(b []byte) bool {
 	return m.Type == msg.TypeProgress || m.Type == msg.TypeSnapshot
 }
 
+// maxShown is the most bytes of a trainer's state or error that the
+// caption shows: about the width of a viewer beside its trainer's panel
+// in ebiten's debug font (6 pixels a character).
+const maxShown = 120
+
 // Pump decodes the raw messages from raw and sends what the game needs to
 // out, until raw is closed; then it closes out. It answers pings through
 // reply. When snapshots arrive faster than they can be placed, only the
@@ -102,9 +106,9 @@ func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 		case m.Type == msg.TypeProgress && m.Progress != nil:
 			out <- Event{Prog: m.Progress}
 		case m.Type == msg.TypeState && m.Trainer != "viz": // not another viewer's hello
-			out <- Event{State: m.State}
+			out <- Event{State: oneLine(m.State, maxShown)}
 		case m.Type == msg.TypeError:
-			out <- Event{Notice: fmt.Sprintf("trainer error: %s", m.Error)}
+			out <- Event{Notice: "trainer error: " + oneLine(m.Error, maxShown)}
 		}
 	}
 	for b := range raw {

@@ -110,6 +110,31 @@ func TestPump(t *testing.T) {
 	}
 }
 
+// TestPumpOneLine: a trainer's error or state that breaks the schema's one
+// line (line breaks, a megabyte) is shown as one short line: before, each
+// line break took a line of the caption and a long one ran off the screen.
+func TestPumpOneLine(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	raw := make(chan []byte, 2)
+	raw <- []byte(`{"v":1,"type":"error","error":"disk\nfull\r\n` + long + `"}`)
+	raw <- []byte(`{"v":1,"type":"state","trainer":"w1","state":"paused\n` + long + `"}`)
+	close(raw)
+	out := make(chan Event, 2)
+	Pump(raw, out, func([]byte) {})
+	var shown []string
+	for e := range out {
+		shown = append(shown, e.Notice+e.State)
+	}
+	if len(shown) != 2 || !strings.HasPrefix(shown[0], "trainer error: disk full") || !strings.HasPrefix(shown[1], "paused x") {
+		t.Fatalf("shown %.80q, want the error and the state", shown)
+	}
+	for _, s := range shown {
+		if strings.ContainsAny(s, "\r\n") || len(s) > 200 {
+			t.Errorf("shown %.80q… (%d bytes), want one line of at most 200 bytes", s, len(s))
+		}
+	}
+}
+
 func TestPumpKeepsPCAAxes(t *testing.T) {
 	// The same 8-D snapshot twice, one at a time: the second placement
 	// starts from the first basis, so every point lands where it did, up to
