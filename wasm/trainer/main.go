@@ -17,7 +17,10 @@
 //	        Augment: flips, shifts, rotations, brightness, contrast);
 //	        Config.Arch defaults to "lenet-s". A tenth of the images is held
 //	        out for verification when they make pairs, none otherwise. The
-//	        run's encoder replaces a loaded one.
+//	        run's encoder replaces a loaded one. A start that has no
+//	        Config, other data, or samples or ports that do not fit is an
+//	        error and the state "failed" that drops nothing: the run and
+//	        the model before it can still be exported and embedded with.
 //	load    Command.Model (.safetensors bytes, base64 in JSON) becomes the
 //	        encoder of "embed" (core.DecodeModel and Model.Validate check
 //	        it); on success Command.Samples, when given, are embedded as
@@ -298,22 +301,11 @@ func (w *worker) handle(cmd command) {
 }
 
 // start begins a run: at once when MNIST is loaded, after loading it
-// otherwise.
+// otherwise. A start it refuses (checkStart) fails before anything is
+// dropped: the run and the model before it can still be exported and
+// embedded with.
 func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
-	w.gen++
-	w.job, w.pauseAfter = nil, false
-	w.model, w.enc, w.enrolled = nil, nil, nil
-	w.group.close()
-	w.group = nil
 	w.id = id
-	if c.Workers > 1 {
-		g, err := newGroup(c.Worker, c.Workers, ports)
-		if err != nil {
-			w.fail(err)
-			return
-		}
-		w.group = g
-	}
 	channel := c.Channel
 	if channel == "" {
 		channel = "metriclab-" + id
@@ -330,26 +322,23 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 			w.bc = ctor.New(channel)
 		}
 	}
-	if c.Config == nil {
-		w.fail(errors.New("start without a training configuration"))
+	enrolled, g, err := checkStart(c, ports)
+	if err != nil {
+		w.postError(err)
+		w.setState(msg.StateFailed)
 		return
 	}
+	w.gen++
+	w.job, w.pauseAfter = nil, false
+	w.model, w.enc, w.enrolled = nil, nil, enrolled
+	w.group.close()
+	w.group = g
 	w.req = *c.Config
 	if w.req.Data == msg.DataEnrolled {
-		set, err := samplesSet(c.Samples, true)
-		if err != nil {
-			w.fail(err)
-			return
-		}
 		if w.req.Arch == "" {
 			w.req.Arch = "lenet-s"
 		}
-		w.enrolled = set
 		w.begin()
-		return
-	}
-	if w.req.Data != "mnist" {
-		w.fail(fmt.Errorf("data %q: the browser trainer has mnist and enrolled only", w.req.Data))
 		return
 	}
 	if w.train != nil {
@@ -367,6 +356,35 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 		}()
 		l.train, l.test, l.err = fetchMNIST()
 	}(w.gen)
+}
+
+// checkStart returns the images start c trains on, when its data is
+// "enrolled" (else nil: MNIST), and its data-parallel group, when it has
+// Workers > 1 (else nil); or why it is refused: no Config, other data,
+// samples or ports that do not fit.
+func checkStart(c *msg.Command, ports []js.Value) (*data.Set, *group, error) {
+	if c.Config == nil {
+		return nil, nil, errors.New("start without a training configuration")
+	}
+	var enrolled *data.Set
+	switch c.Config.Data {
+	case msg.DataEnrolled:
+		var err error
+		if enrolled, err = samplesSet(c.Samples, true); err != nil {
+			return nil, nil, err
+		}
+	case "mnist":
+	default:
+		return nil, nil, fmt.Errorf("data %q: the browser trainer has mnist and enrolled only", c.Config.Data)
+	}
+	if c.Workers <= 1 {
+		return enrolled, nil, nil
+	}
+	g, err := newGroup(c.Worker, c.Workers, ports)
+	if err != nil {
+		return nil, nil, err
+	}
+	return enrolled, g, nil
 }
 
 // onLoaded keeps the loaded MNIST and begins the run it was loaded for,

@@ -135,7 +135,10 @@ func TestWorkerLoadFailure(t *testing.T) {
 // "trainer.wasm failed to load"; so did a data-parallel peer's message
 // that was not {step, loss, grad} (a panic in the port's callback), and
 // a peer more than a step ahead blocked the callback, and with it the
-// worker's event loop: now each fails the run with an error.
+// worker's event loop: now each fails the run with an error. A start
+// refused after a run (no configuration, other data) fails without
+// dropping the run's model: the export and the embed that follow use it
+// (before, both were answered that there was none).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -189,6 +192,8 @@ func TestWorkerProtocol(t *testing.T) {
 		"start of a group, a peer that answers":     {"state running", "state done"},
 		"lead of a group, a peer's loss of NaN":     {"state running", "error: worker 0: a bad message from worker 1: loss NaN, not a finite number", "state failed"},
 		"triplet, a class without images":           {"state running", "state done"},
+		"start without config, after a run":         {"error: without a training configuration", "state failed"},
+		"start of other data, after a run":          {"error: data \"cifar\""},
 		"export after the run":                      {"export"},
 		"embed other shapes":                        {"error: the encoder takes 1×16×16"},
 		"reset":                                     {"state idle"},

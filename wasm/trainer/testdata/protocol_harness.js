@@ -110,6 +110,10 @@ const steps = [
     port.postMessage({ step: 0, loss: NaN, grad: new ArrayBuffer(gradBytes) });
   }), run],
   ["triplet, a class without images", () => start({ loss: "triplet", batch: 12 }, samples(["a", "b", "c"], 8, 16, 1)), run],
+  // Starts refused after a run: its model stays, and the export and
+  // the embed that follow use it.
+  ["start without config, after a run", () => send({ op: "start" })],
+  ["start of other data, after a run", () => send({ op: "start", config: config({ data: "cifar" }) })],
   ["export after the run", () => send({ op: "export" })],
   ["embed other shapes", () => send({ op: "embed", id: "e1", samples: samples(["a"], 2, 20) })],
   ["reset", () => send({ op: "reset" })],
