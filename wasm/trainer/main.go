@@ -21,6 +21,7 @@
 //	        Config, other data, or samples or ports that do not fit is an
 //	        error and the state "failed" that drops nothing: the run and
 //	        the model before it can still be exported and embedded with.
+//	        Its MessagePorts are closed.
 //	load    Command.Model (.safetensors bytes, base64 in JSON) becomes the
 //	        encoder of "embed" (core.DecodeModel and Model.Validate check
 //	        it); on success Command.Samples, when given, are embedded as
@@ -303,7 +304,7 @@ func (w *worker) handle(cmd command) {
 // start begins a run: at once when MNIST is loaded, after loading it
 // otherwise. A start it refuses (checkStart) fails before anything is
 // dropped: the run and the model before it can still be exported and
-// embedded with.
+// embedded with; the ports that came with it are closed.
 func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 	w.id = id
 	channel := c.Channel
@@ -324,6 +325,9 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 	}
 	enrolled, g, err := checkStart(c, ports)
 	if err != nil {
+		for _, p := range ports {
+			p.Call("close") // newGroup hooked none of them
+		}
 		w.postError(err)
 		w.setState(msg.StateFailed)
 		return

@@ -136,9 +136,10 @@ func TestWorkerLoadFailure(t *testing.T) {
 // that was not {step, loss, grad} (a panic in the port's callback), and
 // a peer more than a step ahead blocked the callback, and with it the
 // worker's event loop: now each fails the run with an error. A start
-// refused after a run (no configuration, other data) fails without
-// dropping the run's model: the export and the embed that follow use it
-// (before, both were answered that there was none).
+// refused after a run (no configuration, other data, too few ports)
+// fails without dropping the run's model: the export and the embed that
+// follow use it (before, both were answered that there was none); the
+// ports that came with it are closed (before, none was).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -158,8 +159,9 @@ func TestWorkerProtocol(t *testing.T) {
 		t.Fatalf("node: %v\n%s", err, out)
 	}
 	var steps []struct {
-		Name string
-		Msgs []struct{ Type, Trainer, State, Error, ID string }
+		Name   string
+		Msgs   []struct{ Type, Trainer, State, Error, ID string }
+		Closed int // ports of the step that the worker closed
 	}
 	if err := json.Unmarshal(out, &steps); err != nil {
 		t.Fatalf("harness output %q: %v", out, err)
@@ -194,6 +196,7 @@ func TestWorkerProtocol(t *testing.T) {
 		"triplet, a class without images":           {"state running", "state done"},
 		"start without config, after a run":         {"error: without a training configuration", "state failed"},
 		"start of other data, after a run":          {"error: data \"cifar\""},
+		"start of too few ports, after a run":       {"error: got 1 message ports, wants 2"},
 		"export after the run":                      {"export"},
 		"embed other shapes":                        {"error: the encoder takes 1×16×16"},
 		"reset":                                     {"state idle"},
@@ -203,6 +206,8 @@ func TestWorkerProtocol(t *testing.T) {
 		"stop":                                      {"state done"},
 	}
 	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1"}
+	// The ports of a refused start are closed: the worker keeps none.
+	closed := map[string]int{"start of too few ports, after a run": 1}
 	if len(steps) != len(want) {
 		t.Errorf("%d steps answered, want %d", len(steps), len(want))
 	}
@@ -214,6 +219,9 @@ func TestWorkerProtocol(t *testing.T) {
 			continue
 		}
 		started = started || strings.HasPrefix(s.Name, "start")
+		if s.Closed != closed[s.Name] {
+			t.Errorf("step %q: %d of its ports closed, want %d", s.Name, s.Closed, closed[s.Name])
+		}
 		var got []string
 		for _, m := range s.Msgs {
 			switch m.Type {

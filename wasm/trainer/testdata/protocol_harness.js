@@ -2,8 +2,9 @@
 // sends it commands that are malformed, out of order or out of range,
 // between runs on enrolled images. Used by worker_test.go: node
 // protocol_harness.js WEB_DIR TRAINER_WASM WASM_EXEC_DIR. It prints one
-// JSON line: for each step, its name and the messages that answered it
-// ({type, trainer, state, error, id}).
+// JSON line: for each step, its name, the messages that answered it
+// ({type, trainer, state, error, id}) and how many of the ports counted
+// (counted) the worker closed.
 //
 // A step ends at the answer to a probe sent after it (an unknown command,
 // answered in order after the step's command), or, for a run, at its
@@ -58,6 +59,12 @@ function member(peer) {
   c.port2.onmessage = (e) => { c.port2.onmessage = null; peer(c.port2, e.data); };
   const command = { op: "start", workers: 2, worker: 1, config: config({}), samples: samples(["a", "b"], 10, 16) };
   self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [c.port1] });
+}
+// counted makes port count its closing in its step's "closed".
+let closed = 0;
+function counted(port) {
+  port.close = () => { closed++; MessagePort.prototype.close.call(port); };
+  return port;
 }
 // lead starts worker 0 of a data-parallel pair whose worker 1 is the
 // harness: peer(port) sends worker 1's messages; gradBytes is the size of
@@ -114,6 +121,10 @@ const steps = [
   // the embed that follow use it.
   ["start without config, after a run", () => send({ op: "start" })],
   ["start of other data, after a run", () => send({ op: "start", config: config({ data: "cifar" }) })],
+  ["start of too few ports, after a run", () => {
+    const command = { op: "start", workers: 3, worker: 0, config: config({}), samples: samples(["a", "b"], 10, 16) };
+    self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [counted(new MessageChannel().port1)] });
+  }],
   ["export after the run", () => send({ op: "export" })],
   ["embed other shapes", () => send({ op: "embed", id: "e1", samples: samples(["a"], 2, 20) })],
   ["reset", () => send({ op: "reset" })],
@@ -137,8 +148,9 @@ const steps = [
       act();
       if (!isRun) send({ op: "probe" });
     });
-    out.push({ name, msgs: got });
+    out.push({ name, msgs: got, closed });
     got = [];
+    closed = 0;
   }
   clearTimeout(timer);
   finish(out);
