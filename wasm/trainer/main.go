@@ -58,7 +58,9 @@
 //	          TensorFlow Projector's vectors.tsv and metadata.tsv
 //	embeddings  msg.Embeddings, the answer to "embed"
 //	error     one line; a failed run also goes to state "failed"; one
-//	          that refuses an embed or a load carries its Command.ID
+//	          that refuses an embed or a load carries its Command.ID, as
+//	          does "too many commands waiting; dropped one" when the
+//	          command dropped has one
 //
 // All but export also go to the run's BroadcastChannel, for the viewer
 // (wasm/viz ?channel=NAME), whose caption shows the step and the state.
@@ -183,7 +185,11 @@ func (w *worker) listen() {
 		select {
 		case w.cmds <- c:
 		default:
-			w.postError(errors.New("too many commands waiting; dropped one"))
+			id := ""
+			if c.m.Command != nil {
+				id = c.m.Command.ID // a dropped probe is a refused probe
+			}
+			w.refuse(id, errors.New("too many commands waiting; dropped one"))
 		}
 		return nil
 	})

@@ -169,7 +169,8 @@ func TestWorkerProtocol(t *testing.T) {
 	// The answers of each step: "error: " and a part of the error, "state
 	// " and the state, or the type. An error that refuses an embed or a
 	// load carries the command's ID (refusedID), so that the Verify page
-	// tells a refused probe from a refused gallery; no other error has one.
+	// tells a refused probe from a refused gallery, and so does the error
+	// of an embed dropped from a full queue; no other error has one.
 	want := map[string][]string{
 		"not json":                                  {"error: bad message"},
 		"an object JSON cannot write":               {"error: bad message: JavaScript error"},
@@ -204,8 +205,9 @@ func TestWorkerProtocol(t *testing.T) {
 		"start, paused":                             {"state running", "state paused"},
 		"embed while paused":                        {"embeddings"},
 		"stop":                                      {"state done"},
+		"start, an embed dropped":                   {"state running", "error: too many commands waiting; dropped one", "state done"},
 	}
-	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1"}
+	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3"}
 	// The ports of a refused start are closed: the worker keeps none.
 	closed := map[string]int{"start of too few ports, after a run": 1}
 	if len(steps) != len(want) {

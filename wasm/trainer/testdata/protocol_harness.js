@@ -132,6 +132,14 @@ const steps = [
   ["start, paused", () => { start({ epochs: 50 }); send({ op: "pause" }); }, run],
   ["embed while paused", () => send({ op: "embed", id: "e2", samples: samples(["a"], 1, 16) })],
   ["stop", () => send({ op: "stop" })],
+  // While the run waits between steps for the event loop, the worker's
+  // queue (64) takes as many commands (resumes, which answer nothing);
+  // the embed after them is dropped.
+  ["start, an embed dropped", () => {
+    start({});
+    for (let i = 0; i < 64; i++) send({ op: "resume" });
+    send({ op: "embed", id: "e3", samples: samples(["a"], 1, 16) });
+  }, run],
 ];
 
 (async () => {
