@@ -324,8 +324,8 @@ func CropBytes(dataURL string) ([]byte, error) {
 }
 
 // loadGallery reads the gallery from IndexedDB and calls done with it (ok
-// false when there is none or IndexedDB is not there), on the browser's
-// event loop.
+// false when there is none; err when IndexedDB failed or is not there, or
+// the record is not a string: storedRecord), on the browser's event loop.
 func loadGallery(done func(data string, ok bool, err error)) {
 	withGalleryStore("readonly", func(store app.Value, err error) {
 		if err != nil {
@@ -334,13 +334,28 @@ func loadGallery(done func(data string, ok bool, err error)) {
 		}
 		req := store.Call("get", galleryKey)
 		onRequest(req, func(result app.Value, err error) {
-			if err != nil || result.Type() != app.TypeString {
+			if err != nil {
 				done("", false, err)
 				return
 			}
-			done(result.String(), true, nil)
+			done(storedRecord(result))
 		})
 	})
+}
+
+// storedRecord reads result, the gallery's record that IndexedDB gave:
+// none (undefined), the gallery's JSON (a string), or a record of another
+// type (another version of the page wrote it), which err says cannot be
+// read, as the page says of a string that is not a gallery's JSON.
+func storedRecord(result app.Value) (data string, ok bool, err error) {
+	switch t := result.Type(); t {
+	case app.TypeUndefined:
+		return "", false, nil
+	case app.TypeString:
+		return result.String(), true, nil
+	default:
+		return "", false, fmt.Errorf("the stored gallery could not be read: a record of type %s, not JSON text", t)
+	}
 }
 
 // saveGallery writes data (a gallery's JSON) to IndexedDB and calls done

@@ -263,7 +263,8 @@ func (s *VerifyState) DeleteCrop(i, j int) Out {
 	return s.galleryChanged()
 }
 
-// Restore takes the gallery IndexedDB kept (ok false: none), and crops
+// Restore takes the gallery IndexedDB kept (ok false: none; err, which
+// the note says: it could not be read, see loadGallery), and crops
 // snapshots to its shape from then on (one kept before the page's
 // snapshots grew to face.SnapshotInput holds 1×32×32 crops), unless it is
 // empty or the page cannot crop so (the note says why it was not

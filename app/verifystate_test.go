@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
 	"metriclab/core/face"
 	"metriclab/core/msg"
 )
@@ -1128,6 +1130,47 @@ func TestVerifyRestoreUnusableCrops(t *testing.T) {
 		t.Errorf("an empty record: note %q", s.Note)
 	}
 }
+
+// TestVerifyRestoreNotAString: a record that IndexedDB kept which is not
+// a string (a number or an object, written by another version of the
+// page) is not the gallery, and the note says so, as it does of a string
+// that is not a gallery's JSON. Before, it was taken for no gallery
+// without a word, and the next snapshot was stored over it.
+func TestVerifyRestoreNotAString(t *testing.T) {
+	for _, tc := range []struct {
+		t    app.Type
+		note string
+	}{
+		{app.TypeNumber, "the stored gallery could not be read: a record of type number, not JSON text"},
+		{app.TypeObject, "the stored gallery could not be read: a record of type object, not JSON text"},
+		{app.TypeNull, "the stored gallery could not be read: a record of type null, not JSON text"},
+		{app.TypeUndefined, ""}, // no record: nothing to say
+	} {
+		s := NewVerifyState()
+		out := s.Restore(storedRecord(record{t: tc.t}))
+		if s.Note != tc.note || s.Gallery.Count() != 0 || out.Store || len(out.Post) > 0 {
+			t.Errorf("a record of type %s: note %q, %d crops, out %+v; want note %q", tc.t, s.Note, s.Gallery.Count(), out, tc.note)
+		}
+	}
+	// A string is the gallery's JSON, as the page stores it.
+	g := NewGallery(1, 32, 32)
+	g.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+	s := NewVerifyState()
+	s.Restore(storedRecord(record{t: app.TypeString, s: string(MarshalGallery(g))}))
+	if s.Note != "" || s.Gallery.Count() != 1 {
+		t.Errorf("a string record: note %q, %d crops; want ann's 1", s.Note, s.Gallery.Count())
+	}
+}
+
+// record is a value IndexedDB gave, of type t (its text s, for a string).
+type record struct {
+	app.Value
+	t app.Type
+	s string
+}
+
+func (r record) Type() app.Type { return r.t }
+func (r record) String() string { return r.s }
 
 // TestVerifyUploadNamesItsDataset: the data set field stays editable
 // while a gallery is sent, and the page sends to the one it started with;
