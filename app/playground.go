@@ -227,6 +227,7 @@ func (p *Playground) send(i int, op string) {
 	for k := 1; k < n; k++ {
 		h := spawnWorker(p.mounted, false, func(w *worker) bool { return i < len(p.helpers) && slices.Contains(p.helpers[i], w) },
 			func(data string) { p.receiveHelper(i, k, data) },
+			func(err error) { p.helperFailed(i, k, err.Error()) }, // as receiveHelper fails on a message it cannot read
 			func(reason string) { p.helperFailed(i, k, reason) })
 		p.helpers[i] = append(p.helpers[i], h)
 		group = append(group, h)
@@ -307,6 +308,7 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 	p.adopted = p.adopted || first
 	p.workers[i] = spawnWorker(ctx, first, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
 		func(data string) { p.receive(i, data) },
+		func(err error) { p.note = err.Error() }, // as receive says of a message it cannot read
 		func(reason string) { p.crashed(i, reason) })
 	// The run stays "starting" (Train disabled) until the worker says it
 	// is ready: state "idle", once trainer.wasm listens.

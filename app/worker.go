@@ -1,6 +1,8 @@
 package app
 
 import (
+	"errors"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -12,11 +14,17 @@ const TrainerScript = "/web/trainer.js"
 // run on the browser's event loop and hand their work to the page with
 // ctx.Dispatch. Outside a browser every call is a no-op.
 type worker struct {
-	js         app.Value
-	onMessage  app.Func
-	onError    app.Func
-	terminated bool
+	js             app.Value
+	onMessage      app.Func
+	onMessageError app.Func
+	onError        app.Func
+	terminated     bool
 }
+
+// errUnreadMessage is the error of a message of the worker that the
+// browser could not deserialise (its messageerror event): the worker
+// lives, and that one message is lost, as a message the page cannot read.
+var errUnreadMessage = errors.New("app: bad message from the trainer: the browser could not deserialise it")
 
 // EarlyTrainer is the property of window under which the playground's
 // first HTML leaves the Web Worker of TrainerScript that it started before
@@ -53,9 +61,10 @@ func takeEarlyTrainer() (early app.Value, ok bool) {
 
 // newWorker starts the Web Worker of TrainerScript, or takes the one of
 // EarlyTrainer when early is set and there is one. onMessage receives each
-// message as a string (JSON), onCrash the reason the worker died; the
+// message as a string (JSON), onUnread errUnreadMessage for a message
+// that could not be deserialised, onCrash the reason the worker died; the
 // early worker's messages and death so far are handed over first.
-func newWorker(early bool, onMessage func(data string), onCrash func(reason string)) *worker {
+func newWorker(early bool, onMessage func(data string), onUnread func(err error), onCrash func(reason string)) *worker {
 	pre, adopted := app.Value(nil), false
 	if early {
 		pre, adopted = takeEarlyTrainer()
@@ -74,6 +83,10 @@ func newWorker(early bool, onMessage func(data string), onCrash func(reason stri
 		onMessage(data.String())
 		return nil
 	})
+	w.onMessageError = app.FuncOf(func(this app.Value, args []app.Value) any {
+		onUnread(errUnreadMessage)
+		return nil
+	})
 	w.onError = app.FuncOf(func(this app.Value, args []app.Value) any {
 		e := args[0]
 		reason := "the trainer's worker stopped"
@@ -86,7 +99,7 @@ func newWorker(early bool, onMessage func(data string), onCrash func(reason stri
 	})
 	w.js.Set("onmessage", w.onMessage)
 	w.js.Set("onerror", w.onError)
-	w.js.Set("onmessageerror", w.onError)
+	w.js.Set("onmessageerror", w.onMessageError)
 	if adopted {
 		msgs := pre.Get("messages")
 		for i := range msgs.Length() {
@@ -105,10 +118,11 @@ func newWorker(early bool, onMessage func(data string), onCrash func(reason stri
 
 // spawnWorker starts a trainer's Web Worker (or, when early is set, takes
 // the one of EarlyTrainer if there is one) whose messages and death are
-// handed to the page's goroutine (ctx.Dispatch), to onMessage and onCrash,
-// for as long as current says the worker is still the page's: a message of
-// a worker since replaced is dropped. Outside a browser it returns nil.
-func spawnWorker(ctx app.Context, early bool, current func(*worker) bool, onMessage func(data string), onCrash func(reason string)) *worker {
+// handed to the page's goroutine (ctx.Dispatch), to onMessage, onUnread
+// and onCrash (newWorker), for as long as current says the worker is still
+// the page's: a message of a worker since replaced is dropped. Outside a
+// browser it returns nil.
+func spawnWorker(ctx app.Context, early bool, current func(*worker) bool, onMessage func(data string), onUnread func(err error), onCrash func(reason string)) *worker {
 	if !app.IsClient {
 		return nil
 	}
@@ -118,6 +132,13 @@ func spawnWorker(ctx app.Context, early bool, current func(*worker) bool, onMess
 			ctx.Dispatch(func(app.Context) {
 				if current(w) {
 					onMessage(data)
+				}
+			})
+		},
+		func(err error) {
+			ctx.Dispatch(func(app.Context) {
+				if current(w) {
+					onUnread(err)
 				}
 			})
 		},
@@ -199,5 +220,6 @@ func (w *worker) terminate() {
 	w.js.Set("onerror", nil)
 	w.js.Set("onmessageerror", nil)
 	w.onMessage.Release()
+	w.onMessageError.Release()
 	w.onError.Release()
 }

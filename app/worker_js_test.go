@@ -1,0 +1,42 @@
+//go:build js && wasm
+
+package app
+
+import (
+	"slices"
+	"syscall/js"
+	"testing"
+)
+
+// TestWorkerMessageError: a message of the worker that the browser could
+// not deserialise (its messageerror event) is that message's error,
+// errUnreadMessage, and the worker lives; an error event is its death.
+// Before, a messageerror was taken for the worker's death: the Verify page
+// dropped its encoder and the worker, the playground's run crashed. The
+// worker is a stand-in for the browser's Worker, under node.
+func TestWorkerMessageError(t *testing.T) {
+	js.Global().Call("eval", `globalThis.Worker = class {
+		constructor(url) { globalThis.metriclabTestWorker = this }
+		postMessage() {}
+		terminate() {}
+	}`)
+	defer js.Global().Delete("Worker")
+	defer js.Global().Delete("metriclabTestWorker")
+	var got, unread, crashes []string
+	w := newWorker(false,
+		func(data string) { got = append(got, data) },
+		func(err error) { unread = append(unread, err.Error()) },
+		func(reason string) { crashes = append(crashes, reason) })
+	defer w.terminate()
+	fake := js.Global().Get("metriclabTestWorker")
+
+	fake.Call("onmessageerror", js.Global().Get("MessageEvent").New("messageerror"))
+	fake.Call("onmessage", js.Global().Get("MessageEvent").New("message", map[string]any{"data": `{"v":1}`}))
+	if want := []string{errUnreadMessage.Error()}; !slices.Equal(unread, want) || len(crashes) > 0 || !slices.Equal(got, []string{`{"v":1}`}) {
+		t.Errorf("after a messageerror and a message: unread %q, crashes %q, messages %q; want unread %q, no crash, the message", unread, crashes, got, want)
+	}
+	fake.Call("onerror", js.Global().Call("eval", `({message: "out of memory", preventDefault() {}})`))
+	if want := []string{"the trainer's worker stopped: out of memory"}; !slices.Equal(crashes, want) {
+		t.Errorf("after an error: crashes %q, want %q", crashes, want)
+	}
+}
