@@ -135,6 +135,40 @@ func TestClient(t *testing.T) {
 	}
 }
 
+// TestClientErrorOneLine: an {"error"} answer that breaks the API's one
+// line of at most msg.MaxErrorRunes characters (a server of another
+// version, a proxy: line breaks, 5000 bytes) is shown as such a line, its
+// control characters as spaces and its middle left out, as the server
+// shortens its own; before, a page's note showed it whole, a line for each
+// line break. One the server may send (300 characters) is shown whole. A
+// call, a file and an event stream read them alike.
+func TestClientErrorOneLine(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{
+			text: "disk\nfull\r\n" + strings.Repeat("x", 5000) + ": free some space",
+			// 148 characters of the start, " … ", 149 of the end: 300.
+			want: "disk full  " + strings.Repeat("x", 148-11) + " … " + strings.Repeat("x", 149-17) + ": free some space (502)",
+		},
+		{text: strings.Repeat("é", 299) + ".", want: strings.Repeat("é", 299) + ". (502)"},
+	} {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(502)
+			json.NewEncoder(w).Encode(msg.ErrorBody{Error: tc.text})
+		})
+		c := &Client{T: HandlerTransport(h)}
+		ctx := context.Background()
+		_, jobs := c.Jobs(ctx)
+		_, file := c.ModelFile(ctx, "m7")
+		events := c.Events(ctx, "j9", func(string) {})
+		for what, err := range map[string]error{"Jobs": jobs, "ModelFile": file, "Events": events} {
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("%s of %.40q: %.400q; want %q", what, tc.text, err, tc.want)
+			}
+		}
+	}
+}
+
 func TestNavRender(t *testing.T) {
 	n := &Nav{Current: "/models"}
 	mount(t, n)

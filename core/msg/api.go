@@ -115,7 +115,12 @@ type Sample struct {
 }
 
 // ErrorBody is every error answer of the API: {"error": "…"}, one line
-// fit to show a user.
+// fit to show a user, of at most MaxErrorRunes characters.
 type ErrorBody struct {
 	Error string `json:"error"`
 }
+
+// MaxErrorRunes bounds the text of an ErrorBody: an error that quotes what
+// the client sent (a name of megabytes, a Host) keeps its start, with the
+// quote's beginning, and its end, which says what is wrong (Shorten).
+const MaxErrorRunes = 300

@@ -113,13 +113,8 @@ func refuseHost(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff") // as every answer of the API
 	w.WriteHeader(http.StatusForbidden)
 	json.NewEncoder(w).Encode(map[string]string{"error": msg.Shorten("this server does not answer to the host name "+
-		r.Host+" (start it with --allowed-hosts NAME to allow it)", maxErrorRunes)})
+		r.Host+" (start it with --allowed-hosts NAME to allow it)", msg.MaxErrorRunes)})
 }
-
-// maxErrorRunes bounds the text of an error: one that quotes what the
-// client sent (a name of megabytes, a Host) keeps its start, with the
-// name's beginning, and its end, which says what is wrong.
-const maxErrorRunes = 300
 
 // canonicalHost lowercases a host name and drops a trailing dot.
 func canonicalHost(s string) string { return strings.TrimSuffix(strings.ToLower(s), ".") }

@@ -260,7 +260,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.log.Printf("api: %s %q: %v", r.Method, r.URL.Path, err) // quoted: a path's %0a makes no line of its own
 	}
-	writeJSON(w, status, map[string]string{"error": msg.Shorten(text, maxErrorRunes)})
+	writeJSON(w, status, map[string]string{"error": msg.Shorten(text, msg.MaxErrorRunes)})
 }
 
 // writeJSON answers v as JSON with status.
