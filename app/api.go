@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
-	"unicode"
 
 	"metriclab/core/msg"
 )
@@ -185,21 +183,12 @@ func unreachable(err error) error {
 
 // responseError returns the error of an answer that is not a success: the
 // server's {"error": …} text with the status, or the status alone. The
-// text is one line of at most msg.MaxErrorRunes characters by the API, but
-// a server of another version or a proxy may send any: a page's note shows
-// it so all the same, its control characters (line breaks among them) as
-// spaces, and a longer one without its middle, as the server shortens its
-// own (msg.Shorten).
+// text is one line by the API, but a server of another version or a proxy
+// may send any: a page's note shows it as one all the same (msg.ErrorLine).
 func responseError(resp Response) error {
 	var e msg.ErrorBody
 	if json.Unmarshal(resp.Body, &e) == nil && e.Error != "" {
-		line := strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
-				return ' '
-			}
-			return r
-		}, e.Error)
-		return fmt.Errorf("%s (%d)", msg.Shorten(line, msg.MaxErrorRunes), resp.Status)
+		return fmt.Errorf("%s (%d)", msg.ErrorLine(e.Error), resp.Status)
 	}
 	return fmt.Errorf("the server answered %d", resp.Status)
 }

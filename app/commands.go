@@ -68,7 +68,9 @@ type SnapshotHead struct {
 }
 
 // DecodeMessage reads one message of the schema. A message of another
-// schema version is an error.
+// schema version is an error. Its Error is one line by the schema, but a
+// trainer of another version may send any: it is made one
+// (msg.ErrorLine), for the notes that show it.
 func DecodeMessage(data string) (*PageMessage, error) {
 	var m PageMessage
 	if err := json.Unmarshal([]byte(data), &m); err != nil {
@@ -77,6 +79,7 @@ func DecodeMessage(data string) (*PageMessage, error) {
 	if m.V != msg.SchemaVersion {
 		return nil, fmt.Errorf("app: message of schema v%d, the page reads v%d (reload the page)", m.V, msg.SchemaVersion)
 	}
+	m.Error = msg.ErrorLine(m.Error)
 	return &m, nil
 }
 

@@ -3,6 +3,8 @@
 package app
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"metriclab/core/msg"
@@ -222,6 +224,49 @@ func TestPlaygroundErrorThatDoesNotEndTheRun(t *testing.T) {
 	c.receive(1, `{"v":1,"type":"error","trainer":"t1","error":"too many commands waiting; dropped one"}`)
 	if r := c.runs[1]; r.State != msg.StateRunning || c.note != "trainer 2 (cosface): too many commands waiting; dropped one" {
 		t.Errorf("compare mode, a command dropped: run %q, note %q; want running, the error naming trainer 2", r.State, c.note)
+	}
+}
+
+// TestTrainerErrorOneLine: a trainer's error that breaks the schema's one
+// line (a trainer of another version: line breaks, 5000 bytes) reaches a
+// note as one line of at most msg.MaxErrorRunes characters, its control
+// characters as spaces and its middle left out, as the server's errors do
+// (TestClientErrorOneLine); so does the browser's reason for a worker's
+// death. Before, the playground's note, the Verify page's probe note and
+// a run's failure showed them whole, a line for each line break.
+func TestTrainerErrorOneLine(t *testing.T) {
+	text := "disk\nfull\r\n" + strings.Repeat("x", 5000) + ": free some space"
+	// 148 characters of the start, " … ", 149 of the end: 300.
+	want := "disk full  " + strings.Repeat("x", 148-11) + " … " + strings.Repeat("x", 149-17) + ": free some space"
+	errorMsg := func(trainer, id string) string {
+		b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: trainer, ID: id, Error: text})
+		return string(b)
+	}
+
+	p := trainedPlayground()
+	p.export(0, "model")
+	p.receive(0, errorMsg("t0", ""))
+	if p.note != want {
+		t.Errorf("the playground's note: %.400q, want %q", p.note, want)
+	}
+	p.crashed(0, "the trainer's worker stopped: Uncaught RangeError: out of memory\n    at grow (wasm_exec.js:1)")
+	if got, want := p.runs[0].Status(), "crashed: the trainer's worker stopped: Uncaught RangeError: out of memory     at grow (wasm_exec.js:1)"; got != want {
+		t.Errorf("a crash: status %q, want %q", got, want)
+	}
+
+	s := enrolled()
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	okFrame(&s, 10)
+	s.Receive(errorMsg(verifyTrainer, "probe-1"))
+	if got, want := s.ProbeNote, "probe 1 could not be embedded: "+want; got != want {
+		t.Errorf("the Verify page's probe note: %.400q, want %q", got, want)
+	}
+	s.Receive(errorMsg(verifyTrainer, ""))
+	s.Receive(stateMsg(msg.StateFailed))
+	if got, want := s.TrainStatus(), "failed: "+want; got != want {
+		t.Errorf("the Verify page's failed run: %.400q, want %q", got, want)
 	}
 }
 

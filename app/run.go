@@ -130,10 +130,12 @@ func (r *Run) Apply(m *PageMessage) error {
 	return nil
 }
 
-// Crash marks the worker as dead, for reason.
+// Crash marks the worker as dead, for reason, kept as one line as an
+// error message's (msg.ErrorLine): the browser's words for a worker's
+// death may run over several.
 func (r *Run) Crash(reason string) {
 	r.State = StateCrashed
-	r.Err = reason
+	r.Err = msg.ErrorLine(reason)
 }
 
 // Reset returns r to a trainer that is starting, keeping its id and loss.

@@ -1,5 +1,10 @@
 package msg
 
+import (
+	"strings"
+	"unicode"
+)
+
 // The server's HTTP API (server/api) speaks these types as JSON, and the
 // page (app) reads them: each is declared here once. The server's store
 // embeds them (store.Job) or uses them as they are (store.Card), so a
@@ -124,3 +129,19 @@ type ErrorBody struct {
 // the client sent (a name of megabytes, a Host) keeps its start, with the
 // quote's beginning, and its end, which says what is wrong (Shorten).
 const MaxErrorRunes = 300
+
+// ErrorLine returns text as the one line of an error of the schema (an
+// ErrorBody's, a trainer's Message.Error): its control characters, line
+// breaks among them, as spaces, and at most MaxErrorRunes characters, a
+// longer one without its middle (Shorten). The side that writes the
+// error and the side that shows it both use it: a peer of another version
+// may send any text.
+func ErrorLine(text string) string {
+	line := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text)
+	return Shorten(line, MaxErrorRunes)
+}
