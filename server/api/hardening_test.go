@@ -662,6 +662,28 @@ func TestLongNamesInErrors(t *testing.T) {
 	checkShort("sample of a long identity", code, b, "a name is at most 64 characters")
 }
 
+// TestErrorsOneLine: an error that quotes what the client sent with a line
+// break in it (a model file with a parameter named "extra\nlayer") is
+// answered as the API's one line, its control characters as spaces, as a
+// page shows it (msg.ErrorLine). Before, the break went out as it was:
+// the answer was shortened, not made one line.
+func TestErrorsOneLine(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	m, err := core.DecodeModel(bytes.NewReader(modelBytes(t, 3, 2, 0.01)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Params["extra\nlayer\t2"] = core.Tensor{Shape: []int{1}, Data: []float32{0}}
+	var file bytes.Buffer
+	if err := core.EncodeModel(&file, m); err != nil {
+		t.Fatal(err)
+	}
+	code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", &file)
+	if want := "model: unexpected parameter extra layer 2 (shape [1])"; code != 400 || errorOf(t, b) != want {
+		t.Errorf("a model with a parameter named %q: %d %s, want 400 %q", "extra\nlayer\t2", code, b, want)
+	}
+}
+
 // TestImageDecodesBounded: sample images are decoded one per core at a
 // time (a 69-byte PNG that declares 4096×4096 16-bit pixels makes the
 // decoder allocate 128 MiB; forty at once took a fresh server on 2 cores

@@ -112,8 +112,8 @@ func refuseHost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff") // as every answer of the API
 	w.WriteHeader(http.StatusForbidden)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg.Shorten("this server does not answer to the host name "+
-		r.Host+" (start it with --allowed-hosts NAME to allow it)", msg.MaxErrorRunes)})
+	json.NewEncoder(w).Encode(map[string]string{"error": msg.ErrorLine("this server does not answer to the host name " +
+		r.Host + " (start it with --allowed-hosts NAME to allow it)")})
 }
 
 // canonicalHost lowercases a host name and drops a trailing dot.

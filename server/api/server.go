@@ -229,7 +229,9 @@ func badRequest(format string, a ...any) error {
 // apiError, 400 for an invalid request, 409 with its words for a job's
 // state, 404, 409, 413 and 429 for the store's and the limits' errors,
 // 507 for a write the disk had no room for (store.DiskFull), and 500
-// "internal error" for anything else; the last two are logged.
+// "internal error" for anything else; the last two are logged. The text
+// is one line, as the API promises (msg.ErrorLine): a message that quotes
+// a file's words or an OS error may hold line breaks.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, text := http.StatusInternalServerError, "internal error"
 	var ae *apiError
@@ -260,7 +262,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.log.Printf("api: %s %q: %v", r.Method, r.URL.Path, err) // quoted: a path's %0a makes no line of its own
 	}
-	writeJSON(w, status, map[string]string{"error": msg.Shorten(text, msg.MaxErrorRunes)})
+	writeJSON(w, status, map[string]string{"error": msg.ErrorLine(text)})
 }
 
 // writeJSON answers v as JSON with status.
