@@ -30,7 +30,8 @@ var errUnreadMessage = errors.New("app: bad message from the trainer: the browse
 // first HTML leaves the Web Worker of TrainerScript that it started before
 // app.wasm loaded (server: startScript), so that trainer.wasm
 // compiles on another core meanwhile: {worker, messages (the data of the
-// messages it posted so far), error (why it died, "" while it lives)}.
+// messages it posted so far), unread (how many more it posted that the
+// browser could not deserialise), error (why it died, "" while it lives)}.
 const EarlyTrainer = "metriclabEarlyTrainer"
 
 // PageStarted is the function of window that the page calls once it has
@@ -63,7 +64,8 @@ func takeEarlyTrainer() (early app.Value, ok bool) {
 // EarlyTrainer when early is set and there is one. onMessage receives each
 // message as a string (JSON), onUnread errUnreadMessage for a message
 // that could not be deserialised, onCrash the reason the worker died; the
-// early worker's messages and death so far are handed over first.
+// early worker's messages, those the browser could not deserialise and
+// its death so far are handed over first.
 func newWorker(early bool, onMessage func(data string), onUnread func(err error), onCrash func(reason string)) *worker {
 	pre, adopted := app.Value(nil), false
 	if early {
@@ -108,6 +110,11 @@ func newWorker(early bool, onMessage func(data string), onUnread func(err error)
 				d = app.Window().Get("JSON").Call("stringify", d)
 			}
 			onMessage(d.String())
+		}
+		if n := pre.Get("unread"); n.Type() == app.TypeNumber {
+			for range n.Int() {
+				onUnread(errUnreadMessage)
+			}
 		}
 		if e := pre.Get("error"); e.Type() == app.TypeString && e.String() != "" {
 			onCrash("the trainer's worker stopped: " + e.String())

@@ -40,3 +40,27 @@ func TestWorkerMessageError(t *testing.T) {
 		t.Errorf("after an error: crashes %q, want %q", crashes, want)
 	}
 }
+
+// TestEarlyTrainerMessageError: the messages that the worker the page's
+// HTML started early (EarlyTrainer, server: startScript) posted before the
+// page took it and that the browser could not deserialise are handed over
+// as the later ones are, errUnreadMessage each, after its messages, and
+// the worker lives. Before, startScript did not listen for messageerror
+// and the page said nothing of them.
+func TestEarlyTrainerMessageError(t *testing.T) {
+	js.Global().Call("eval", `globalThis.metriclabTestWorker = { postMessage() {}, terminate() {} }`)
+	defer js.Global().Delete("metriclabTestWorker")
+	fake := js.Global().Get("metriclabTestWorker")
+	js.Global().Set(EarlyTrainer, map[string]any{"worker": fake, "messages": []any{`{"v":1}`}, "unread": 2, "error": ""})
+	defer js.Global().Delete(EarlyTrainer)
+	var got, unread, crashes []string
+	w := newWorker(true,
+		func(data string) { got = append(got, data) },
+		func(err error) { unread = append(unread, err.Error()) },
+		func(reason string) { crashes = append(crashes, reason) })
+	defer w.terminate()
+	want := []string{errUnreadMessage.Error(), errUnreadMessage.Error()}
+	if !slices.Equal(unread, want) || len(crashes) > 0 || !slices.Equal(got, []string{`{"v":1}`}) {
+		t.Errorf("an early worker with a message and two unread: unread %q, crashes %q, messages %q; want unread %q, no crash, the message", unread, crashes, got, want)
+	}
+}

@@ -348,9 +348,11 @@ func newServer(cfg serveConfig) (*server, error) {
 //
 // On the playground ("/") it starts the first trainer (a Web Worker of
 // app.TrainerScript) and leaves it in window[app.EarlyTrainer] with the
-// messages it posts meanwhile: the worker fetches, compiles and starts
-// trainer.wasm on another core while the page's own app.wasm loads, and
-// the page takes it when it mounts. Other pages start none.
+// messages it posts meanwhile (and the number of those the browser could
+// not deserialise, its messageerror events: the worker lives on): the
+// worker fetches, compiles and starts trainer.wasm on another core while
+// the page's own app.wasm loads, and the page takes it when it mounts.
+// Other pages start none.
 //
 // It also holds back go-app's service worker (appJSStart): its install
 // downloads every binary and MNIST again (some 20 MB, decompressed by the
@@ -367,8 +369,9 @@ var startScript = `<script>
   window.` + app.PageStarted + ` = () => { if (!started) { started = true; for (const f of waiting.splice(0)) f(); } };
   addEventListener("load", () => setTimeout(window.` + app.PageStarted + `, 20000));
   if (playground && window.Worker) {
-    const early = { worker: new Worker("` + app.TrainerScript + `"), messages: [], error: "" };
+    const early = { worker: new Worker("` + app.TrainerScript + `"), messages: [], unread: 0, error: "" };
     early.worker.onmessage = (e) => { early.messages.push(e.data); };
+    early.worker.onmessageerror = () => { early.unread++; };
     early.worker.onerror = (e) => { e.preventDefault(); early.error = e.message || "failed to load"; };
     window.` + app.EarlyTrainer + ` = early;
   }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -245,6 +246,42 @@ func TestServeMissingFileNotCached(t *testing.T) {
 				t.Errorf("%s: 404 with %s %q", p, k, v)
 			}
 		}
+	}
+}
+
+// TestStartScriptWorker runs startScript under node, with stand-ins for
+// the browser's location, load event and Worker: on the playground it
+// leaves the early trainer with its worker's messages, the number of
+// those the browser could not deserialise (messageerror), which the page
+// says as it says a later one's (app, errUnreadMessage), and the reason
+// of its death. Before, it did not listen for messageerror: such a
+// message was lost without a word.
+func TestStartScriptWorker(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	script, ok := strings.CutPrefix(startScript, "<script>")
+	script, ok2 := strings.CutSuffix(script, "</script>")
+	if !ok || !ok2 {
+		t.Fatalf("startScript is no <script> element: %.80s", startScript)
+	}
+	harness := `globalThis.window = globalThis;
+globalThis.location = { pathname: "/" };
+globalThis.addEventListener = () => {};
+globalThis.Worker = class { constructor(url) { this.url = url; } };
+` + script + `
+const e = window.` + app.EarlyTrainer + `;
+e.worker.onmessage({ data: "a" });
+e.worker.onmessageerror({ data: null });
+e.worker.onmessage({ data: "b" });
+e.worker.onerror({ message: "out of memory", preventDefault() {} });
+console.log(JSON.stringify({ url: e.worker.url, messages: e.messages, unread: e.unread, error: e.error }));
+`
+	out, err := exec.Command(node, "-e", harness).CombinedOutput()
+	want := `{"url":"` + app.TrainerScript + `","messages":["a","b"],"unread":1,"error":"out of memory"}`
+	if got := strings.TrimSpace(string(out)); err != nil || got != want {
+		t.Errorf("startScript's early trainer after a message, one unread, a message and its death: %v %s, want %s", err, got, want)
 	}
 }
 
