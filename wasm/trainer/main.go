@@ -40,7 +40,8 @@
 //	pause   stop stepping after the current step
 //	resume  go on after a pause
 //	step    one step while paused (progress and snapshot follow)
-//	stop    end the run early; its model can still be exported
+//	stop    end the run early (or one a refused start halted); its model
+//	        can still be exported
 //	reset   drop the run
 //	export  post the current model and the projector files
 //
@@ -284,7 +285,8 @@ func (w *worker) handle(cmd command) {
 	case msg.OpStop:
 		w.gen++
 		switch {
-		case w.job != nil && (w.state == msg.StateRunning || w.state == msg.StatePaused):
+		case w.job != nil && (w.state == msg.StateRunning || w.state == msg.StatePaused || w.state == msg.StateFailed):
+			// failed with a job: a start refused during the run halted it
 			w.postSnapshot()
 			w.setState(msg.StateDone)
 		case w.job == nil:

@@ -206,6 +206,8 @@ func TestWorkerProtocol(t *testing.T) {
 		"embed while paused":                        {"embeddings"},
 		"stop":                                      {"state done"},
 		"start, an embed dropped":                   {"state running", "error: too many commands waiting; dropped one", "state done"},
+		"start refused while running":               {"state running", "error: without a training configuration", "state failed"},
+		"stop after the refused start":              {"state done"},
 	}
 	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3"}
 	// The ports of a refused start are closed: the worker keeps none.

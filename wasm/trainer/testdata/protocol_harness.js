@@ -140,6 +140,10 @@ const steps = [
     for (let i = 0; i < 64; i++) send({ op: "resume" });
     send({ op: "embed", id: "e3", samples: samples(["a"], 1, 16) });
   }, run],
+  // A start refused while a run trains halts it in state failed, with
+  // its model: a stop answers, as it does of any run.
+  ["start refused while running", () => { start({ epochs: 50 }); send({ op: "start" }); }, run],
+  ["stop after the refused start", () => send({ op: "stop" })],
 ];
 
 (async () => {
