@@ -308,7 +308,7 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 	p.adopted = p.adopted || first
 	p.workers[i] = spawnWorker(ctx, first, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
 		func(data string) { p.receive(i, data) },
-		func(err error) { p.note = err.Error() }, // as receive says of a message it cannot read
+		func(err error) { p.unread(i, err) },
 		func(reason string) { p.crashed(i, reason) })
 	// The run stays "starting" (Train disabled) until the worker says it
 	// is ready: state "idle", once trainer.wasm listens.
@@ -320,6 +320,16 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 func (p *Playground) crashed(i int, reason string) {
 	p.dropHelpers(i)
 	p.runs[i].Crash(reason)
+}
+
+// unread takes a message of trainer i that the browser could not
+// deserialise (errUnreadMessage): a note says so. Which message it was is
+// not known: were it the answer of an export, the next answer would be
+// saved as that export's kind, so the exports asked are forgotten, as
+// after an error (an export that failed is not answered).
+func (p *Playground) unread(i int, err error) {
+	p.exports[i] = nil
+	p.note = p.trainerName(i) + err.Error()
 }
 
 // trainerName is how a note names trainer i: "" with one trainer, else

@@ -270,6 +270,24 @@ func TestTrainerErrorOneLine(t *testing.T) {
 	}
 }
 
+// TestPlaygroundUnreadMessage: a message of the trainer that the browser
+// could not deserialise may have been an export's answer: the exports
+// asked are forgotten, and the answer of the next is saved as its own
+// kind. Before, the next export's answer was saved as the lost one's kind
+// (the model file for the projector's files), and its own stayed asked.
+func TestPlaygroundUnreadMessage(t *testing.T) {
+	p := trainedPlayground()
+	p.export(0, "model")
+	p.unread(0, errUnreadMessage)
+	if p.note != errUnreadMessage.Error() {
+		t.Errorf("note %q, want %q", p.note, errUnreadMessage)
+	}
+	p.export(0, "tsv")
+	if got := exportsAsked(p, 0); len(got) != 1 || got[0] != "tsv" {
+		t.Errorf("after an unread message and an export of tsv: exports asked %q, want [tsv]", got)
+	}
+}
+
 // TestPlaygroundExportWithoutFiles: an export answer without its files
 // answers the first export asked, as one with them does, and the note
 // says nothing was saved. Before, it was dropped and that export stayed

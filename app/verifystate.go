@@ -522,6 +522,17 @@ func (s *VerifyState) load(b []byte, err error, what string) Out {
 // that it listens, whatever the page posted meanwhile.
 func (s *VerifyState) WorkerStarted() { s.starting = true }
 
+// Unread takes a message of the worker that the browser could not
+// deserialise (errUnreadMessage): the note says so. Which message it was
+// is not known: were it the latest probe's answer, the probe would wait
+// for good, so the next good frame is probed, as after an answer the page
+// cannot read (embedUnread); a late answer of this probe is then of one
+// since replaced, and dropped.
+func (s *VerifyState) Unread(err error) {
+	s.Note = err.Error()
+	s.probePending = false
+}
+
 // Receive takes a message of the worker: embeddings (of the gallery: the
 // templates and the calibration; of the latest probe: the live scores),
 // the refusal of a probe (probeRefused: the encoder stays), or the

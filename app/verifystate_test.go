@@ -1189,6 +1189,21 @@ func TestVerifyUploadNamesItsDataset(t *testing.T) {
 	}
 }
 
+// TestVerifyUnreadMessage: a message of the worker that the browser could
+// not deserialise may have been the pending probe's answer: the note says
+// so, and the next good frame is probed. Before, the page waited for that
+// answer for good and the live scores stopped.
+func TestVerifyUnreadMessage(t *testing.T) {
+	s := readyState(t) // probe 1 is pending
+	s.Unread(errUnreadMessage)
+	if s.Note != errUnreadMessage.Error() {
+		t.Errorf("note %q, want %q", s.Note, errUnreadMessage)
+	}
+	if got := sampleShapes(t, okFrame(&s, 1000)); len(got) != 1 {
+		t.Errorf("after an unread message the next frame posted %v, want probe 2", got)
+	}
+}
+
 // TestVerifyEmbeddingsUnreadable: an embeddings answer the page cannot
 // read (no whole N×D values) ends the embed it answers, with a note: the
 // gallery's leaves the page without templates, not busy, as embeddings
