@@ -593,11 +593,11 @@ func (w *worker) fail(err error) {
 // postError posts err as one line.
 func (w *worker) postError(err error) { w.refuse("", err) }
 
-// refuse posts err as one line, the answer to the command of ID id (an
+// refuse posts err as one line (msg.ErrorLine), the answer to the command of ID id (an
 // embed's or a load's; "": none), so that the page tells a refused probe
 // from a refused gallery.
 func (w *worker) refuse(id string, err error) {
-	w.post(msg.Message{Type: msg.TypeError, ID: id, Error: strings.ReplaceAll(err.Error(), "\n", " ")})
+	w.post(msg.Message{Type: msg.TypeError, ID: id, Error: msg.ErrorLine(err.Error())})
 }
 
 // post stamps m with the schema version and the run's id and posts it to
