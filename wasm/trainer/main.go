@@ -19,8 +19,10 @@
 //	        out for verification when they make pairs, none otherwise. The
 //	        run's encoder replaces a loaded one. A start that has no
 //	        Config, other data, or samples or ports that do not fit is an
-//	        error and the state "failed" that drops nothing: the run and
-//	        the model before it can still be exported and embedded with.
+//	        error and the state "failed" that drops no model: the run and
+//	        the model before it can still be exported and embedded with
+//	        (and a run it halted stopped), under the trainer id and on the
+//	        channel of the refused start, whose error the page awaits.
 //	        Its MessagePorts are closed.
 //	load    Command.Model (.safetensors bytes, base64 in JSON) becomes the
 //	        encoder of "embed" (core.DecodeModel and Model.Validate check
@@ -310,9 +312,10 @@ func (w *worker) handle(cmd command) {
 }
 
 // start begins a run: at once when MNIST is loaded, after loading it
-// otherwise. A start it refuses (checkStart) fails before anything is
+// otherwise. A start it refuses (checkStart) fails before any model is
 // dropped: the run and the model before it can still be exported and
-// embedded with; the ports that came with it are closed.
+// embedded with, under the refused start's id and channel, which its
+// error needs; the ports that came with it are closed.
 func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 	w.id = id
 	channel := c.Channel

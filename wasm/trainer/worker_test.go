@@ -211,7 +211,7 @@ func TestWorkerProtocol(t *testing.T) {
 	}
 	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3"}
 	// The ports of a refused start are closed: the worker keeps none.
-	closed := map[string]int{"start of too few ports, after a run": 1}
+	closed := map[string]int{"start of other data, after a run": 1, "start of too few ports, after a run": 1}
 	if len(steps) != len(want) {
 		t.Errorf("%d steps answered, want %d", len(steps), len(want))
 	}

@@ -120,7 +120,10 @@ const steps = [
   // Starts refused after a run: its model stays, and the export and
   // the embed that follow use it.
   ["start without config, after a run", () => send({ op: "start" })],
-  ["start of other data, after a run", () => send({ op: "start", config: config({ data: "cifar" }) })],
+  ["start of other data, after a run", () => {
+    const command = { op: "start", config: config({ data: "cifar" }) };
+    self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [counted(new MessageChannel().port1)] });
+  }],
   ["start of too few ports, after a run", () => {
     const command = { op: "start", workers: 3, worker: 0, config: config({}), samples: samples(["a", "b"], 10, 16) };
     self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [counted(new MessageChannel().port1)] });
