@@ -596,9 +596,10 @@ func (w *worker) fail(err error) {
 // postError posts err as one line.
 func (w *worker) postError(err error) { w.refuse("", err) }
 
-// refuse posts err as one line (msg.ErrorLine), the answer to the command of ID id (an
-// embed's or a load's; "": none), so that the page tells a refused probe
-// from a refused gallery.
+// refuse posts err as the schema's one line (msg.ErrorLine: an error may
+// quote a peer's words or a command's of any length), the answer to the
+// command of ID id (an embed's or a load's; "": none), so that the page
+// tells a refused probe from a refused gallery.
 func (w *worker) refuse(id string, err error) {
 	w.post(msg.Message{Type: msg.TypeError, ID: id, Error: msg.ErrorLine(err.Error())})
 }

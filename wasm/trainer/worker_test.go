@@ -10,8 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"metriclab/core/data"
+	"metriclab/core/msg"
 )
 
 // TestWorkerInNode builds trainer.wasm and runs web/trainer.js with it in
@@ -130,7 +133,10 @@ func TestWorkerLoadFailure(t *testing.T) {
 // out of order or out of range, between runs on enrolled images: each is
 // answered with a one-line error (or, in order, with what it asks for)
 // under the trainer id of its time ("" before the first start), and the
-// worker goes on. Before, a message object JSON.stringify cannot write (a
+// worker goes on. The line is the schema's (msg.ErrorLine): a JavaScript
+// error of two lines and a tab, and an unknown command of 5000
+// characters, are answered without control characters, in at most
+// msg.MaxErrorRunes characters (before, only "\n" was replaced). Before, a message object JSON.stringify cannot write (a
 // BigInt) ended the Go program, and every later command was answered
 // "trainer.wasm failed to load"; so did a data-parallel peer's message
 // that was not {step, loss, grad} (a panic in the port's callback), and
@@ -174,6 +180,8 @@ func TestWorkerProtocol(t *testing.T) {
 	want := map[string][]string{
 		"not json":                                  {"error: bad message"},
 		"an object JSON cannot write":               {"error: bad message: JavaScript error"},
+		"an object whose JSON throws two lines":     {"error: bad message: JavaScript error: line one   line two"},
+		"an unknown command of 5000 characters":     {"error: unknown command \"xxx"},
 		"another schema":                            {"error: schema version 2"},
 		"not a command":                             {"error: only takes commands"},
 		"step before start":                         nil,
@@ -236,7 +244,7 @@ func TestWorkerProtocol(t *testing.T) {
 			default:
 				got = append(got, m.Type)
 			}
-			if id := map[bool]string{false: "", true: "t1"}[started]; m.Trainer != id || strings.Contains(m.Error, "\n") {
+			if id := map[bool]string{false: "", true: "t1"}[started]; m.Trainer != id || strings.ContainsFunc(m.Error, unicode.IsControl) || utf8.RuneCountInString(m.Error) > msg.MaxErrorRunes {
 				t.Errorf("step %q: %+v, want one line from trainer %q", s.Name, m, id)
 			}
 			if m.Type == "error" && m.ID != refusedID[s.Name] {

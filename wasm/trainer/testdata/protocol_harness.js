@@ -81,6 +81,10 @@ const run = true; // the step ends at the run's state done, paused or failed
 const steps = [
   ["not json", () => raw("{")],
   ["an object JSON cannot write", () => raw({ v: 1, type: "command", big: 1n })],
+  // A JavaScript error of two lines, a tab among them, and a command
+  // of megabytes: each answered with the schema's one line.
+  ["an object whose JSON throws two lines", () => raw({ v: 1, type: "command", toJSON() { throw new Error("line one\r\n\tline two"); } })],
+  ["an unknown command of 5000 characters", () => send({ op: "x".repeat(5000) })],
   ["another schema", () => raw(JSON.stringify({ v: 2, type: "command", command: { op: "stop" } }))],
   ["not a command", () => raw(JSON.stringify({ v: 1, type: "state", state: "idle" }))],
   ["step before start", () => send({ op: "step" })],
