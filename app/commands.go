@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"metriclab/core/msg"
@@ -70,11 +71,12 @@ type SnapshotHead struct {
 // DecodeMessage reads one message of the schema. A message of another
 // schema version is an error. Its Error is one line by the schema, but a
 // trainer of another version may send any: it is made one
-// (msg.ErrorLine), for the notes that show it.
+// (msg.ErrorLine), for the notes that show it; so is the error of a
+// message JSON cannot read, which may quote a number of megabytes.
 func DecodeMessage(data string) (*PageMessage, error) {
 	var m PageMessage
 	if err := json.Unmarshal([]byte(data), &m); err != nil {
-		return nil, fmt.Errorf("app: bad message from the trainer: %w", err)
+		return nil, errors.New(msg.ErrorLine("app: bad message from the trainer: " + err.Error()))
 	}
 	if m.V != msg.SchemaVersion {
 		return nil, fmt.Errorf("app: message of schema v%d, the page reads v%d (reload the page)", m.V, msg.SchemaVersion)

@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -32,7 +33,8 @@ func NewJobWatch(j msg.Job) JobWatch {
 // event, a msg.Message as JSON) and reports whether it is a snapshot,
 // which the page forwards to the viewer. A progress report of a step
 // already drawn (the stream repeats the last one when it is opened again)
-// changes nothing.
+// changes nothing. An unknown state is an error, one line however long
+// the name it quotes (msg.ErrorLine).
 func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 	m, err := DecodeMessage(data)
 	if err != nil {
@@ -51,7 +53,7 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 				return false, err
 			}
 		default:
-			return false, fmt.Errorf("app: unknown job state %q", m.State)
+			return false, errors.New(msg.ErrorLine(fmt.Sprintf("app: unknown job state %q", m.State)))
 		}
 		w.State = m.State
 		return false, nil

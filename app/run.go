@@ -64,7 +64,8 @@ type Run struct {
 func NewRun(id, loss string) Run { return Run{Trainer: id, Loss: loss, State: StateStarting} }
 
 // Apply changes r by the message m from its trainer. Messages of another
-// trainer are ignored; an unknown type or state is an error and changes
+// trainer are ignored; an unknown type or state is an error, one line for
+// a note however long the name it quotes (msg.ErrorLine), and changes
 // nothing. An error message is kept as Err and changes no state: a
 // trainer whose run ends posts the state failed after it (wasm/trainer's
 // fail, web/trainer.js), and Status then gives it; others (an export that
@@ -79,7 +80,7 @@ func (r *Run) Apply(m *PageMessage) error {
 		switch m.State {
 		case msg.StateIdle, msg.StateLoading, msg.StateRunning, msg.StatePaused, msg.StateDone, msg.StateFailed:
 		default:
-			return fmt.Errorf("app: unknown trainer state %q", m.State)
+			return errors.New(msg.ErrorLine(fmt.Sprintf("app: unknown trainer state %q", m.State)))
 		}
 		if m.State == msg.StateIdle && r.State != StateStarting && r.State != msg.StateIdle {
 			r.Clear() // the trainer was reset
@@ -125,7 +126,7 @@ func (r *Run) Apply(m *PageMessage) error {
 		// Commands are the page's own; exports and embeddings are handled
 		// by the page.
 	default:
-		return fmt.Errorf("app: unknown message type %q", m.Type)
+		return errors.New(msg.ErrorLine(fmt.Sprintf("app: unknown message type %q", m.Type)))
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"metriclab/core/msg"
 )
@@ -186,5 +188,35 @@ func TestRunFailedWithoutReason(t *testing.T) {
 	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"failed"}`)
 	if want := "failed: the trainer gave no reason"; r.Status() != want {
 		t.Errorf("status %q, want %q", r.Status(), want)
+	}
+}
+
+// TestMessageErrorsBounded: the page's own errors about a trainer's or a
+// job's message that quote it (a state or a type it does not know, a
+// number JSON cannot read) are notes of one line of at most
+// msg.MaxErrorRunes characters, their start kept, however long the quote.
+// Before, a state of 5000 characters made a note of 5000.
+func TestMessageErrorsBounded(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	r := NewRun("t1", "cosface")
+	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobQueued, Steps: 40, Config: jobConfig()})
+	_, decodeErr := DecodeMessage(`{"v":1` + strings.Repeat("0", 5000) + `}`)
+	_, jobErr := w.Receive(`{"v":1,"type":"state","trainer":"j1","state":"` + long + `"}`)
+	for _, c := range []struct {
+		err   error
+		start string
+	}{
+		{decodeErr, "app: bad message from the trainer: json: cannot unmarshal number 1000"},
+		{apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"`+long+`"}`), `app: unknown trainer state "xxx`},
+		{apply(t, &r, `{"v":1,"type":"`+long+`","trainer":"t1"}`), `app: unknown message type "xxx`},
+		{jobErr, `app: unknown job state "xxx`},
+	} {
+		if c.err == nil {
+			t.Errorf("no error, want one that starts %q", c.start)
+			continue
+		}
+		if e := c.err.Error(); !strings.HasPrefix(e, c.start) || utf8.RuneCountInString(e) > msg.MaxErrorRunes || strings.ContainsFunc(e, unicode.IsControl) {
+			t.Errorf("error %.400q (%d characters), want one line of at most %d characters that starts %q", e, utf8.RuneCountInString(e), msg.MaxErrorRunes, c.start)
+		}
 	}
 }
