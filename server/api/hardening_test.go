@@ -1107,3 +1107,30 @@ func TestDiskFullAnswer(t *testing.T) {
 		t.Errorf("a full disk is not logged: %q", logged.String())
 	}
 }
+
+// TestFailLogOneLine: an error that fail logs for the operator (a full
+// disk, an internal error) is one line of the log however many its text
+// holds (a file's name with a line break in an OS error), quoted as the
+// path before it. Before, it was written as it was: a line of the log
+// for each of its lines, the second of which looked like a line of its
+// own.
+func TestFailLogOneLine(t *testing.T) {
+	s, _ := newTestServer(t, testConfig(t))
+	var logged bytes.Buffer
+	s.log.SetOutput(&logged)
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("store: %w", &os.PathError{Op: "write", Path: "a\nb.tmp", Err: syscall.ENOSPC}),
+			`api: POST "/api/datasets/faces/identities/ann/samples": "store: write a\nb.tmp: no space left on device"` + "\n"},
+		{fmt.Errorf("store: %w", &os.PathError{Op: "open", Path: "a\nb.tmp", Err: syscall.EACCES}),
+			`api: POST "/api/datasets/faces/identities/ann/samples": "store: open a\nb.tmp: permission denied"` + "\n"},
+	} {
+		logged.Reset()
+		s.fail(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/datasets/faces/identities/ann/samples", nil), c.err)
+		if logged.String() != c.want {
+			t.Errorf("%q logged %q, want %q", c.err, logged.String(), c.want)
+		}
+	}
+}

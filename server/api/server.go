@@ -229,9 +229,10 @@ func badRequest(format string, a ...any) error {
 // apiError, 400 for an invalid request, 409 with its words for a job's
 // state, 404, 409, 413 and 429 for the store's and the limits' errors,
 // 507 for a write the disk had no room for (store.DiskFull), and 500
-// "internal error" for anything else; the last two are logged. The text
-// is one line, as the API promises (msg.ErrorLine): a message that quotes
-// a file's words or an OS error may hold line breaks.
+// "internal error" for anything else; the last two are logged, quoted as
+// one line of the log. The text is one line, as the API promises
+// (msg.ErrorLine): a message that quotes a file's words or an OS error
+// may hold line breaks.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, text := http.StatusInternalServerError, "internal error"
 	var ae *apiError
@@ -258,9 +259,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, text = http.StatusTooManyRequests, "too many jobs queued or running for this client"
 	case store.DiskFull(err):
 		status, text = http.StatusInsufficientStorage, "the server's disk is full: nothing was stored (free some space on it, then try again)"
-		s.log.Printf("api: %s %q: %v", r.Method, r.URL.Path, err)
+		s.log.Printf("api: %s %q: %q", r.Method, r.URL.Path, err)
 	default:
-		s.log.Printf("api: %s %q: %v", r.Method, r.URL.Path, err) // quoted: a path's %0a makes no line of its own
+		s.log.Printf("api: %s %q: %q", r.Method, r.URL.Path, err) // quoted: a path's %0a, an error's line break, makes no line of its own
 	}
 	writeJSON(w, status, map[string]string{"error": msg.ErrorLine(text)})
 }
