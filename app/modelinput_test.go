@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"metriclab/core/face"
 	"metriclab/core/msg"
@@ -408,5 +410,48 @@ func TestVerifyLoadRefused(t *testing.T) {
 	}
 	if got := ops(t, e.Receive(stateMsg(msg.StateIdle))); !slices.Equal(got, []string{"embed:gallery"}) || e.unloaded != nil || !e.hasEncoder {
 		t.Errorf("after the worker's idle: posted %v, load pending %v, encoder %v", got, e.unloaded != nil, e.hasEncoder)
+	}
+}
+
+// TestVerifyFileNotesOneLine: the Verify page's notes about a file it
+// could not take, which quote the file's words (an identity's name of
+// megabytes or with a line break in a gallery, imported or stored; a
+// number of megabytes in a model's metadata), and the upload's problem
+// with a name, are one line of at most msg.MaxErrorRunes characters, as
+// a trainer's error is (msg.ErrorLine), their start kept. Before, each
+// was the whole quote, a line for each line break.
+func TestVerifyFileNotesOneLine(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	in := face.SnapshotInput
+	gallery := func(name, crop string) []byte {
+		g := NewGallery(in.Channels, in.Height, in.Width)
+		g.Identities = []Identity{{Name: name, Crops: []string{crop}}}
+		return MarshalGallery(g)
+	}
+	good := EncodeCrop(make([]float32, in.Size()), in.Channels, in.Height, in.Width)
+	meta := `{"format":"metriclab/1","spec":{"arch":"lenet-m","input":{"channels":1` + strings.Repeat("0", 5000) + `}}}`
+	header, err := json.Marshal(map[string]any{"__metadata__": map[string]string{"metriclab": meta}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := append(binary.LittleEndian.AppendUint64(nil, uint64(len(header))), header...)
+
+	s := NewVerifyState()
+	s.Dataset = "faces"
+	if s.Import(gallery(long, good), nil); s.Gallery.Count() != 1 {
+		t.Fatalf("a gallery of one identity named %d x's: note %.200q", len(long), s.Note)
+	}
+	notes := []string{s.UploadProblem()}
+	s.Import(gallery("ann\n"+long, "not a crop"), nil)
+	notes = append(notes, s.Note)
+	s.Restore(string(gallery("ann\n"+long, "not a crop")), true, nil)
+	notes = append(notes, s.Note)
+	s.LoadModel(model, nil, "model file m.safetensors")
+	notes = append(notes, s.ModelNote)
+	for i, start := range []string{`"xxx`, "the gallery could not be imported: crop 1 of ann xxx", "the stored gallery could not be read: crop 1 of ann xxx",
+		"the model could not be loaded: metriclab metadata: json: cannot unmarshal number 1000"} {
+		if n := notes[i]; !strings.HasPrefix(n, start) || utf8.RuneCountInString(n) > msg.MaxErrorRunes || strings.ContainsFunc(n, unicode.IsControl) {
+			t.Errorf("note %.400q (%d characters), want one line of at most %d characters that starts %q", n, utf8.RuneCountInString(n), msg.MaxErrorRunes, start)
+		}
 	}
 }

@@ -269,7 +269,8 @@ func (s *VerifyState) DeleteCrop(i, j int) Out {
 // snapshots grew to face.SnapshotInput holds 1×32×32 crops), unless it is
 // empty or the page cannot crop so (the note says why it was not
 // restored); an identity without snapshots is left out
-// (UnmarshalStoredGallery). An encoder loaded before it arrived embeds it.
+// (UnmarshalStoredGallery). A note that quotes the record is one line
+// (msg.ErrorLine). An encoder loaded before it arrived embeds it.
 func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	switch {
 	case err != nil:
@@ -278,7 +279,7 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	default:
 		g, err := UnmarshalStoredGallery([]byte(data))
 		if err != nil {
-			s.Note = "the stored gallery could not be read: " + err.Error()
+			s.Note = msg.ErrorLine("the stored gallery could not be read: " + err.Error())
 			return Out{}
 		}
 		if g.Count() == 0 {
@@ -297,7 +298,8 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 }
 
 // Import replaces the gallery by the gallery file b (or says why it
-// cannot: err is the file's reading).
+// cannot: err is the file's reading), in a note of one line however long
+// the name it quotes (msg.ErrorLine).
 func (s *VerifyState) Import(b []byte, err error) Out {
 	if err == nil {
 		var g Gallery
@@ -309,7 +311,7 @@ func (s *VerifyState) Import(b []byte, err error) Out {
 			}
 		}
 	}
-	s.Note = "the gallery could not be imported: " + err.Error()
+	s.Note = msg.ErrorLine("the gallery could not be imported: " + err.Error())
 	return Out{}
 }
 
@@ -452,7 +454,8 @@ func (s *VerifyState) putBack(e *encoderState) {
 // snapshots are resized to the model's input (ModelInput). A file whose
 // input cannot be read (the worker would refuse it too), a model of an
 // input the page cannot make, or a load that fails leaves the encoder and
-// its phase as they were, and ModelNote says why. While the encoder is
+// its phase as they were, and ModelNote says why (one line: msg.ErrorLine
+// of the file's words). While the encoder is
 // busy (Busy: a file picked before Train was clicked and read after it),
 // the file is not loaded and ModelNote says so, as FetchModel waits.
 func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
@@ -499,7 +502,7 @@ func (s *VerifyState) load(b []byte, err error, what string) Out {
 	}
 	in, err := ModelInput(b)
 	if err != nil { // the worker (core.DecodeModel) would refuse it too: the encoder stays
-		s.ModelNote = "the model could not be loaded: " + err.Error()
+		s.ModelNote = msg.ErrorLine("the model could not be loaded: " + err.Error())
 		return Out{}
 	}
 	if err := validCrop(in); err != nil {
@@ -715,7 +718,8 @@ func (s *VerifyState) SetDataset(name string) { s.Dataset = strings.TrimSpace(na
 // would refuse is explained before the click. The page does not know
 // which names the server already holds, so it also refuses one that a
 // server stored before a rule was added (a data set "aux"), which the API
-// still takes samples for.
+// still takes samples for. A name it quotes is kept to one line
+// (msg.ErrorLine): an imported gallery's may run to megabytes.
 func (s *VerifyState) UploadProblem() string {
 	switch {
 	case s.Gallery.Count() == 0:
@@ -728,7 +732,7 @@ func (s *VerifyState) UploadProblem() string {
 	}
 	for _, id := range s.Gallery.Identities {
 		if p := msg.IdentityProblem(id.Name); p != "" {
-			return fmt.Sprintf("%q: %s", id.Name, p)
+			return msg.ErrorLine(fmt.Sprintf("%q: %s", id.Name, p))
 		}
 	}
 	return ""
