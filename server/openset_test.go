@@ -104,10 +104,12 @@ func renameInto(from, to string) error {
 }
 
 // TestOpenSetDivergedModel: a run whose one step overflows the weights,
-// with nothing held out to notice at the epoch's end, embeds the unseen
-// identities as NaN. openset says so in one line, status 1 (it printed a
-// row of chance figures, status 0, and with --json no row at all; before
-// that, the ROC of NaN scores grew until memory ran out).
+// with nothing held out to notice at the epoch's end, would embed the
+// unseen identities as NaN. openset says so in one line, status 1 (it
+// printed a row of chance figures, status 0, and with --json no row at
+// all; before that, the ROC of NaN scores grew until memory ran out):
+// the run's last step refuses the model, whose weights are past
+// core.Model.Validate's bounds.
 func TestOpenSetDivergedModel(t *testing.T) {
 	open := filepath.Join(t.TempDir(), "open")
 	writeShapes(t, filepath.Join(open, "train"), 10)
@@ -115,7 +117,7 @@ func TestOpenSetDivergedModel(t *testing.T) {
 	for _, jsonOut := range []string{"--json=false", "--json"} {
 		code, _, stderr := runCLI(t, "openset", "--data", open, "--arch", "mlp", "--loss", "softmax", "--opt", "sgd", "--lr", "1e30",
 			"--epochs", "1", "--batch", "30", "--val", "0", "--baselines=false", jsonOut)
-		want := "the trained model's embeddings of the evaluated images are not all finite numbers"
+		want := "step 1: the trained model is not usable: encoder.fc1.bias holds"
 		if code != 1 || !strings.Contains(stderr, want) || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
 			t.Errorf("%s: exit %d, stderr %q: want status 1 and a line with %q", jsonOut, code, stderr, want)
 		}

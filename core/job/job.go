@@ -476,7 +476,9 @@ func subset(s *data.Set, classes []int) *data.Set {
 // runs 1:1 verification on the held-out images (when they make at least
 // one genuine and one impostor pair) and
 // reports it in Progress.Verification. Errors are the engine's (a loss
-// that became NaN, say); calling Step when Done is an error too.
+// that became NaN, say), or, at the step that ends the run, a Model that
+// core.Model.Validate refuses (weights past its bounds: a run that
+// diverged with finite losses); calling Step when Done is an error too.
 //
 // Progress.LR is the learning rate of the next step; ImgPerS counts the
 // time spent in the last steps' training (not validation, not the caller's
@@ -592,7 +594,8 @@ func (j *Job) nextBatch() error {
 }
 
 // finishStep reports the step that began at start and ended with loss:
-// the rate, the epoch end's verification, the progress.
+// the rate, the epoch end's verification, the progress; the run's last
+// step checks the model it ends with.
 func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 	it := j.tr.Iter() - 1
 	j.rate[it%rateWindow] = time.Since(start)
@@ -619,6 +622,14 @@ func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 		p.ETA = float64((j.total-j.tr.Iter())*j.req.Batch) / p.ImgPerS
 	}
 	p.Accuracy = j.accuracy
+	if j.Done() {
+		if err := j.Model().Validate(losses.Check); err != nil {
+			// Weights past Validate's bounds with every loss finite:
+			// eval, the server's store and the Verify page would refuse
+			// the model the run ends with.
+			return msg.Progress{}, fmt.Errorf("step %d: the trained model is not usable: %s (lr too high?)", p.Step, strings.TrimPrefix(err.Error(), "model: "))
+		}
+	}
 	return p, nil
 }
 

@@ -927,3 +927,30 @@ func TestTripletClassWithoutImages(t *testing.T) {
 		}
 	}
 }
+
+// TestDivergedModel: Adam at lr 1e6 moves the weights by about the lr a
+// step, far past core.Model.Validate's bounds (±1e6), while every loss
+// and every held-out embedding stays finite. The run's last step fails
+// saying so; it ended, and wrote a model that eval, the server's store
+// and the Verify page refuse (the server's job was interrupted to "resume
+// to save it", again at every resume).
+func TestDivergedModel(t *testing.T) {
+	req := barsRequest()
+	req.Epochs, req.LR = 2, 1e6
+	j, err := New(req, bars(20, 3), nil, Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !j.Done() {
+		if _, err = j.Step(); err != nil {
+			break
+		}
+	}
+	want := "step 8: the trained model is not usable"
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "(lr too high?)") {
+		t.Fatalf("error %v, want %q… (lr too high?)", err, want)
+	}
+	if !j.Done() {
+		t.Errorf("the run has not ended at the error")
+	}
+}
