@@ -13,6 +13,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -747,6 +748,31 @@ func TestModelUploadName(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models")); len(entries) != 1 {
 		t.Errorf("models folder holds %d files, want the one named model", len(entries))
+	}
+}
+
+// TestModelUploadForm: a model file sent in a multipart form (curl -F
+// file=@model.safetensors, a browser's form) is refused with 415 saying
+// to send the file as the body; it was read as the model's bytes and
+// refused as "is it a model file?", of a file that was one. Nothing is
+// stored.
+func TestModelUploadForm(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "model.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(modelBytes(t, 3, 2, 0.01))
+	mw.Close()
+	code, b := call(t, "POST", ts.URL+"/api/models?name=form", mw.FormDataContentType(), &body)
+	if e := errorOf(t, b); code != 415 || e != "the model file goes as the request body itself (curl --data-binary @model.safetensors), not in a multipart form" {
+		t.Errorf("a model in a form: %d %s, want 415 saying to send the file as the body", code, b)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models")); len(entries) != 0 {
+		t.Errorf("models folder holds %d files, want none", len(entries))
 	}
 }
 

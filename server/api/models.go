@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -125,9 +126,10 @@ func (d *downloadErrors) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (d *downloadErrors) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
-// uploadModel registers the .safetensors file in the body (at most
-// MaxUpload bytes) under the name of the query's "name" (printable UTF-8,
-// at most 100 characters, given once), after store.CheckModel accepts it.
+// uploadModel registers the .safetensors file in the body (the file's
+// bytes themselves, at most MaxUpload: a multipart form is refused) under
+// the name of the query's "name" (printable UTF-8, at most 100
+// characters, given once), after store.CheckModel accepts it.
 func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -145,6 +147,11 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxModelName ||
 		strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
 		s.fail(w, r, badRequest("name: at most %d printable characters", maxModelName))
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// curl -F, a browser's form: the file is inside, not the body.
+		s.fail(w, r, &apiError{http.StatusUnsupportedMediaType, "the model file goes as the request body itself (curl --data-binary @model.safetensors), not in a multipart form"})
 		return
 	}
 	if r.ContentLength > s.cfg.MaxUpload {
