@@ -21,12 +21,17 @@ import (
 // selectField draws a labelled <select> of options with value selected;
 // set receives the option chosen.
 func selectField(id, label string, options []string, value string, disabled bool, set func(string)) app.UI {
+	return selectFieldText(id, label, options, options, value, disabled, set)
+}
+
+// selectFieldText is selectField with texts[i] shown for options[i].
+func selectFieldText(id, label string, options, texts []string, value string, disabled bool, set func(string)) app.UI {
 	return app.Label().Class("field").Body(
 		app.Span().Text(label),
 		app.Select().ID(id).Disabled(disabled).
 			OnChange(func(ctx app.Context, e app.Event) { set(ctx.JSSrc().Get("value").String()) }, app.EventScope(id)).
 			Body(app.Range(options).Slice(func(i int) app.UI {
-				return app.Option().Value(options[i]).Selected(options[i] == value).Text(options[i])
+				return app.Option().Value(options[i]).Selected(options[i] == value).Text(texts[i])
 			})),
 	)
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"metriclab/core/msg"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -173,5 +175,24 @@ func TestTokenFieldDropsStoredTokenItCannotSend(t *testing.T) {
 	f.restore("s3cret")
 	if f.value != "s3cret" || f.note != "" {
 		t.Errorf("value %q, note %q; want s3cret shown, no note", f.value, f.note)
+	}
+}
+
+// TestVerifyModelNames: the server's models are offered by name, each
+// with its id (two may share a name); the option's value stays the id.
+// The list showed the ids alone, 16 hex digits that say nothing of which
+// model is which.
+func TestVerifyModelNames(t *testing.T) {
+	v := NewVerify()
+	v.st.SetModels([]msg.ModelCard{{ID: "5efcc765b4a6301a", Name: "lenet-s cosface D=128 on faces"}, {ID: "d266d80d500111ba"}}, nil)
+	mount(t, v)
+	h := app.HTMLString(v)
+	for _, want := range []string{
+		`<option value="5efcc765b4a6301a" selected>lenet-s cosface D=128 on faces (5efcc765b4a6301a)</option>`,
+		`<option value="d266d80d500111ba" selected="false">d266d80d500111ba</option>`,
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("no %s in the server model's list", want)
+		}
 	}
 }

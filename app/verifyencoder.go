@@ -52,12 +52,15 @@ func (p *EncoderPanel) Render() app.UI {
 					})
 				}),
 			app.If(len(s.Models) > 0, func() app.UI {
-				ids := make([]string, len(s.Models))
+				ids, names := make([]string, len(s.Models)), make([]string, len(s.Models))
 				for i, c := range s.Models {
-					ids[i] = c.ID
+					ids[i], names[i] = c.ID, c.ID
+					if c.Name != "" {
+						names[i] = c.Name + " (" + c.ID + ")" // two may share a name
+					}
 				}
 				return app.Div().Class("registry").Body(
-					selectField("verify-model", "server model", ids, s.ModelID, busy, p.OnModel),
+					selectFieldText("verify-model", "server model", ids, names, s.ModelID, busy, p.OnModel),
 					app.Button().ID("btn-load-registry").Type("button").Class("btn").Disabled(busy || s.ModelID == "").Text("Load from server").
 						OnClick(func(ctx app.Context, e app.Event) { p.OnLoadModel() }),
 				)
