@@ -23,6 +23,8 @@ import (
 	"io/fs"
 	"log"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -710,9 +712,13 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	if v := m.Meta.Spec.Views; len(v) > 0 {
 		name = fmt.Sprintf("%s %s D=%d×%d (%s) on %s", m.Meta.Spec.Arch, m.Meta.Loss, len(v), m.Meta.Spec.Dim, msg.FormatViews(v), j.Config.Data)
 	}
-	_, err = r.store.FinishJob(j.ID, name, p.Step, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) }, store.CheckModel)
+	_, err = r.store.FinishJob(j.ID, name, p.Step, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) }, checkTrained)
 	if err == nil || errors.Is(err, store.ErrConflict) {
 		return err
+	}
+	var refused trainError
+	if errors.As(err, &refused) {
+		return refused // no resume would save it
 	}
 	// The model could not be registered (a full disk, say). The run is
 	// kept as a checkpoint of its last step, and the job interrupted:
@@ -724,6 +730,19 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 	}
 	return errUnsaved
+}
+
+// checkTrained is store.CheckModel, with its refusal of the model (not
+// an error reading the file back) a trainError that fails the job, in
+// words that name the model, not its temporary file: resuming the job
+// would train nothing and be refused again.
+func checkTrained(path string) (store.Card, error) {
+	card, err := store.CheckModel(path)
+	var pe *fs.PathError
+	if err == nil || errors.As(err, &pe) {
+		return card, err
+	}
+	return card, trainError{fmt.Errorf("the trained model is not usable: %s", strings.TrimPrefix(err.Error(), filepath.Base(path)+": "))}
 }
 
 // errUnsaved is train's error when a finished run's model could not be

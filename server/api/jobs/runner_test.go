@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/core/msg"
+	"metriclab/core/safetensors"
 	"metriclab/server/api/store"
 )
 
@@ -456,5 +458,87 @@ func TestSubscribeLiveProgress(t *testing.T) {
 				read.Step, read.Steps, step, read.Step)
 		}
 		checked++
+	}
+}
+
+// TestUnusableModelFails resumes a job whose checkpoint, at its last
+// step, holds a weight the store's check refuses (1e7, past ±1e6: a run
+// that diverged, kept by an earlier version when its model was refused).
+// The job fails, saying why in one line without the temporary file's
+// name; it was interrupted, "the model could not be saved …: resume the
+// job to save it", at every resume, as a full disk is.
+func TestUnusableModelFails(t *testing.T) {
+	dir := t.TempDir()
+	st, _, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// A file where the models go: the run cannot save its model, keeps
+	// it as a checkpoint and ends interrupted.
+	models := filepath.Join(dir, "models")
+	if err := os.Remove(models); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(models, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(name string, in core.Input) (*data.Set, *data.Set, error) {
+		return barSet(3, 8), barSet(3, 4), nil
+	}
+	r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	wait := func(id string) store.Job {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if j, err := st.Job(id); err == nil && j.State != store.StateQueued && j.State != store.StateRunning {
+				return j
+			}
+		}
+		t.Fatalf("job %s has not ended", id)
+		return store.Job{}
+	}
+	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01,
+		Opt: "adam", Seed: 1, Device: "cpu"}
+	j, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j = wait(j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
+		t.Fatalf("the run without a models folder: %+v, want interrupted with a checkpoint", j)
+	}
+	if err := os.Remove(models); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(models, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := st.CheckpointPath(j)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensors, meta, err := safetensors.Decode(bytes.NewReader(b), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensors["encoder.fc1.bias"].Data[0] = 1e7
+	var out bytes.Buffer
+	if err := safetensors.Encode(&out, tensors, meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Resume(j.ID, "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	want := "the trained model is not usable: encoder.fc1.bias holds 1e+07: want values in [-1e+06, 1e+06]"
+	if j = wait(j.ID); j.State != store.StateFailed || j.Error != want {
+		t.Errorf("resumed with an unusable model: %s, %q; want failed, %q", j.State, j.Error, want)
 	}
 }
