@@ -105,7 +105,7 @@ func TestVerifyModelInput(t *testing.T) {
 		{name: "a model of 1000×1000", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.Input{Channels: 3, Height: 1000, Width: 1000}), nil, "huge")
 		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
-			if s.ModelNote != "the model could not be loaded: it takes crops of 3×1000×1000: want 1 or 3 channels and sides of 8 to 256 pixels" || s.Encoder != big {
+			if s.ModelNote != "huge could not be loaded: it takes crops of 3×1000×1000: want 1 or 3 channels and sides of 8 to 256 pixels" || s.Encoder != big {
 				t.Errorf("note %q, encoder %+v", s.ModelNote, s.Encoder)
 			}
 		}},
@@ -306,7 +306,7 @@ func TestVerifyUnreadableModel(t *testing.T) {
 	big := face.Input{Channels: 1, Height: 48, Width: 48}
 	s := readyWith(t, big)
 	out := s.LoadModel([]byte("not a model file at all"), nil, "junk")
-	if len(out.Post) != 0 || s.Phase != PhaseReady || s.Encoder != big || !strings.HasPrefix(s.ModelNote, "the model could not be loaded: ") {
+	if len(out.Post) != 0 || s.Phase != PhaseReady || s.Encoder != big || !strings.HasPrefix(s.ModelNote, "junk could not be loaded: ") {
 		t.Errorf("posted %v, phase %v, encoder %+v, note %q; want nothing posted and the 48×48 encoder ready", ops(t, out), s.Phase, s.Encoder, s.ModelNote)
 	}
 }
@@ -449,7 +449,7 @@ func TestVerifyFileNotesOneLine(t *testing.T) {
 	s.LoadModel(model, nil, "model file m.safetensors")
 	notes = append(notes, s.ModelNote)
 	for i, start := range []string{`"xxx`, "the gallery could not be imported: crop 1 of ann xxx", "the stored gallery could not be read: crop 1 of ann xxx",
-		"the model could not be loaded: metriclab metadata: json: cannot unmarshal number 1000"} {
+		"model file m.safetensors could not be loaded: metriclab metadata: json: cannot unmarshal number 1000"} {
 		if n := notes[i]; !strings.HasPrefix(n, start) || utf8.RuneCountInString(n) > msg.MaxErrorRunes || strings.ContainsFunc(n, unicode.IsControl) {
 			t.Errorf("note %.400q (%d characters), want one line of at most %d characters that starts %q", n, utf8.RuneCountInString(n), msg.MaxErrorRunes, start)
 		}

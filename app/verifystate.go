@@ -454,8 +454,8 @@ func (s *VerifyState) putBack(e *encoderState) {
 // snapshots are resized to the model's input (ModelInput). A file whose
 // input cannot be read (the worker would refuse it too), a model of an
 // input the page cannot make, or a load that fails leaves the encoder and
-// its phase as they were, and ModelNote says why (one line: msg.ErrorLine
-// of the file's words). While the encoder is
+// its phase as they were, and ModelNote says why, naming what (one line:
+// msg.ErrorLine of the file's words). While the encoder is
 // busy (Busy: a file picked before Train was clicked and read after it),
 // the file is not loaded and ModelNote says so, as FetchModel waits.
 func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
@@ -497,16 +497,16 @@ func (s *VerifyState) busyWords() string {
 // load is LoadModel once the encoder may change.
 func (s *VerifyState) load(b []byte, err error, what string) Out {
 	if err != nil {
-		s.ModelNote = "the model could not be read: " + err.Error()
+		s.ModelNote = what + " could not be read: " + err.Error()
 		return Out{}
 	}
 	in, err := ModelInput(b)
 	if err != nil { // the worker (core.DecodeModel) would refuse it too: the encoder stays
-		s.ModelNote = msg.ErrorLine("the model could not be loaded: " + err.Error())
+		s.ModelNote = msg.ErrorLine(what + " could not be loaded: " + err.Error())
 		return Out{}
 	}
 	if err := validCrop(in); err != nil {
-		s.ModelNote = "the model could not be loaded: it takes " + err.Error()
+		s.ModelNote = what + " could not be loaded: it takes " + err.Error()
 		return Out{}
 	}
 	prev := s.encoderState()

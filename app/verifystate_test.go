@@ -393,7 +393,7 @@ func TestVerifyLoadModel(t *testing.T) {
 		}, phase: PhaseLoading},
 		{name: "the fetch failed", do: func(s *VerifyState) Out { return s.ModelFetched(nil, errors.New("not found (404)"), "server model m2") }, phase: PhaseNone,
 			check: func(t *testing.T, s *VerifyState) {
-				if s.ModelNote != "the model could not be read: not found (404)" {
+				if s.ModelNote != "server model m2 could not be read: not found (404)" {
 					t.Errorf("model note %q", s.ModelNote)
 				}
 			}},
@@ -823,9 +823,11 @@ func TestVerifyHeldOutCalibration(t *testing.T) {
 }
 
 // TestVerifyModelLinkUnknown: a link's ?model= that the server does not
-// have (deleted meanwhile) is tried, says why it failed, and the list
-// then chooses its first model, as it shows, so that "Load from server"
-// loads what the list shows; a known id stays chosen.
+// have (deleted meanwhile) is tried, says why it failed, naming it (the
+// note said "the model could not be read", beside a list that shows
+// another), and the list then chooses its first model, as it shows, so
+// that "Load from server" loads what the list shows; a known id stays
+// chosen.
 func TestVerifyModelLinkUnknown(t *testing.T) {
 	cards := []msg.ModelCard{{ID: "m1"}, {ID: "m2"}}
 	s := NewVerifyState()
@@ -835,7 +837,7 @@ func TestVerifyModelLinkUnknown(t *testing.T) {
 	}
 	s.ModelFetched(nil, errors.New("not found (404)"), "server model gone")
 	s.SetModels(cards, nil)
-	if s.ModelID != "m1" || !strings.Contains(s.ModelNote, "not found") {
+	if s.ModelID != "m1" || s.ModelNote != "server model gone could not be read: not found (404)" {
 		t.Errorf("after the link's unknown model: chosen %q, note %q; want m1 and the note of the 404", s.ModelID, s.ModelNote)
 	}
 	// The list may come first, too.
