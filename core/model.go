@@ -164,7 +164,7 @@ func WriteFile(path string, write func(w io.Writer) error) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, TempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("%s: %v", base, err)
 	}
@@ -201,6 +201,28 @@ func WriteFile(path string, write func(w io.Writer) error) (err error) {
 	return nil
 }
 
+// maxTempBase bounds the part of a file's name in the names of its
+// temporary files: with the dot, ".tmp-" and os.CreateTemp's number (up
+// to 10 digits), 200 bytes make at most 216, within the 255 bytes of a
+// file name on common file systems, which the file's own name may fill.
+const maxTempBase = 200
+
+// TempPrefix is how the names of WriteFile's temporary files for base
+// start (and those of a probe that a folder takes them): "."+base+".tmp-",
+// base cut to its first maxTempBase bytes (at a character's start). Two
+// names that share those bytes share their temporary files' prefix: each
+// removes the other's stale ones.
+func TempPrefix(base string) string {
+	if len(base) > maxTempBase {
+		n := maxTempBase
+		for n > 0 && !utf8.RuneStart(base[n]) {
+			n--
+		}
+		base = base[:n]
+	}
+	return "." + base + ".tmp-"
+}
+
 // staleTemp is the age past which a temporary file of WriteFile's is left
 // over from a process that was killed before its rename: a write takes
 // seconds.
@@ -216,7 +238,7 @@ func removeStaleTemps(dir, base string, cutoff time.Time) {
 		return
 	}
 	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), "."+base+".tmp-")
+		rest, ok := strings.CutPrefix(e.Name(), TempPrefix(base))
 		if !ok || !isDecimal(rest) || !e.Type().IsRegular() {
 			continue
 		}

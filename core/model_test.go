@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"metriclab/core/safetensors"
 )
@@ -196,6 +197,37 @@ func TestWriteFile(t *testing.T) {
 	}
 	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{"app.wasm.gz"}) {
 		t.Errorf("directory holds %q after a cut write, want no temporary file", names)
+	}
+}
+
+// TestWriteFileLongName writes a file of a 250-byte name, within the
+// 255 bytes of a file name: its temporary file, named after it, was
+// longer than that, and the write failed, "file name too long", of a name
+// the file system takes. A stale temporary file of it is removed too.
+func TestWriteFileLongName(t *testing.T) {
+	dir := t.TempDir()
+	name := strings.Repeat("é", 119) + ".safetensors" // 250 bytes, a letter of two cut at the bound
+	write := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
+	if err := WriteFile(filepath.Join(dir, name), write); err != nil {
+		t.Fatal(err)
+	}
+	p := TempPrefix(name)
+	if len(p)+10 > 255 || !utf8.ValidString(p) {
+		t.Errorf("temporary name %q: %d bytes with its number's 10, want at most 255, valid UTF-8", p, len(p)+10)
+	}
+	stale := filepath.Join(dir, p+"123")
+	if err := os.WriteFile(stale, []byte("part"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	then := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, then, then); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(filepath.Join(dir, name), write); err != nil {
+		t.Fatal(err)
+	}
+	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{name}) {
+		t.Errorf("directory holds %q, want the file alone", names)
 	}
 }
 

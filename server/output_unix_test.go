@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -26,4 +27,19 @@ func TestOutNotRegularFile(t *testing.T) {
 	if st, err := os.Stat(os.DevNull); err != nil || st.Mode()&os.ModeCharDevice == 0 {
 		t.Errorf("%s is no longer a device: %v", os.DevNull, err)
 	}
+}
+
+// TestOutLongName: a --out of 250 bytes, a name the file system takes,
+// gets its model (its temporary file's name, the name and 16 bytes more,
+// did not fit in 255, and train refused it before training: "cannot
+// write in the output folder"); one of 300 bytes is refused before
+// training, saying its name is too long.
+func TestOutLongName(t *testing.T) {
+	dir, _, train := shapesTrainer(t)
+	long := strings.Repeat("m", 238) + ".safetensors"
+	if _, err := os.Stat(train(long)); err != nil {
+		t.Errorf("the model of a 250-byte name: %v", err)
+	}
+	tooLong := filepath.Join(dir, strings.Repeat("m", 288)+".safetensors")
+	wantBadInput(t, "--out "+tooLong+": file name too long", "train", "--out", tooLong)
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"syscall"
 	"time"
 
 	"metriclab/core"
@@ -219,12 +220,16 @@ func checkOutput(path string) error {
 		// The model replaces the file by a rename: a FIFO or a device
 		// (even /dev/null) would be replaced, not written to.
 		return badInput("--out %s%s is not a regular file (%s); want a file name", given, link, fileKind(st.Mode()))
+	} else if errors.Is(err, syscall.ENAMETOOLONG) {
+		// The probe below has a shorter name (core.TempPrefix): the
+		// rename to this one would fail once trained.
+		return badInput("--out %s%s: file name too long", given, link)
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return badInput("output folder %s of --out %s%s does not exist", dir, given, link)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, core.TempPrefix(filepath.Base(path))+"*")
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
