@@ -213,7 +213,8 @@ func (v *Verify) frame(gray []uint8, w, h int, now float64) bool {
 }
 
 // fetchModel fetches the file of the server's model the state chose, and
-// loads it.
+// loads it. A fetch that fails (the model deleted since the list was
+// read, say) reads the list again, so that it offers what the server has.
 func (v *Verify) fetchModel(ctx app.Context) {
 	id, ok := v.st.FetchModel()
 	if !ok || v.Client == nil {
@@ -222,7 +223,17 @@ func (v *Verify) fetchModel(ctx app.Context) {
 	client := v.Client
 	ctx.Async(func() {
 		b, err := client.ModelFile(ctx, id)
-		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.ModelFetched(b, err, "server model "+id)) })
+		var cards []msg.ModelCard
+		var listErr error
+		if err != nil {
+			cards, listErr = client.Models(ctx)
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			v.do(v.st.ModelFetched(b, err, "server model "+id))
+			if err != nil {
+				v.st.SetModels(cards, listErr) // an error keeps the list there
+			}
+		})
 	})
 }
 

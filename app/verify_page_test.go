@@ -4,6 +4,8 @@ package app
 
 import (
 	"html"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -194,5 +196,47 @@ func TestVerifyModelNames(t *testing.T) {
 		if !strings.Contains(h, want) {
 			t.Errorf("no %s in the server model's list", want)
 		}
+	}
+}
+
+// TestVerifyFetchGoneModel: a server model that cannot be fetched (deleted
+// since the list was read) leaves the list as the server has it now: the
+// note names the model, and the list no longer offers it, the first model
+// chosen. It kept offering the deleted model, which failed again at every
+// "Load from server".
+func TestVerifyFetchGoneModel(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/models", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `[{"id":"m1","name":"kept"}]`)
+	})
+	mux.HandleFunc("GET /api/models/gone/file", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"not found"}`)
+	})
+	mux.HandleFunc("GET /api/models/m1/file", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "not a model file")
+	})
+	v := NewVerify()
+	v.Client = &Client{T: HandlerTransport(mux)}
+	probe := &ctxProbe{}
+	e := app.NewTestEngine()
+	if err := e.Load(probe); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	v.mounted = probe.ctx // as OnMount sets it, in a browser
+	v.st.SetModels([]msg.ModelCard{{ID: "gone"}, {ID: "m1", Name: "kept"}}, nil)
+	v.fetchModel(v.mounted)
+	e.ConsumeAll()
+	if len(v.st.Models) != 1 || v.st.ModelID != "m1" || v.st.ModelNote != "server model gone could not be read: not found (404)" {
+		t.Errorf("after the fetch of a deleted model: %d models, chosen %q, note %q; want m1 alone, chosen, and the note of the 404",
+			len(v.st.Models), v.st.ModelID, v.st.ModelNote)
+	}
+	// A fetch that worked (of a file the page refuses) leaves the list.
+	v.st.SetModels([]msg.ModelCard{{ID: "m1", Name: "kept"}, {ID: "m2"}}, nil)
+	v.fetchModel(v.mounted)
+	e.ConsumeAll()
+	if len(v.st.Models) != 2 || v.st.ModelID != "m1" || !strings.HasPrefix(v.st.ModelNote, "server model m1 could not be loaded: ") {
+		t.Errorf("after a fetch that worked: %d models, chosen %q, note %q; want the 2 models, m1 chosen, its note", len(v.st.Models), v.st.ModelID, v.st.ModelNote)
 	}
 }
