@@ -433,12 +433,21 @@ func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]
 	name := cmp.Or(m.file, "model")
 	want := m.Meta.Spec.ParamShapes()
 	c := len(m.Meta.Classes)
+	// A head of other classes than the metadata names (class names
+	// edited by hand, say) is refused saying where its rows come from.
+	classes := msg.Plural(c, "class", "classes")
 	for _, v := range m.Meta.Spec.viewPrefixes() {
-		if _, ok := m.Params[v+"head.weight"]; ok {
+		if t, ok := m.Params[v+"head.weight"]; ok {
 			want[v+"head.weight"] = []int{c, m.Meta.Spec.Dim}
+			if len(t.Shape) == 2 && t.Shape[1] == m.Meta.Spec.Dim && t.Shape[0] != c {
+				return fmt.Errorf("%s: %shead.weight has shape %v, want %v: one row per class, and its metadata names %s", name, v, t.Shape, want[v+"head.weight"], classes)
+			}
 		}
-		if _, ok := m.Params[v+"head.bias"]; ok {
+		if t, ok := m.Params[v+"head.bias"]; ok {
 			want[v+"head.bias"] = []int{c}
+			if len(t.Shape) == 1 && t.Shape[0] != c {
+				return fmt.Errorf("%s: %shead.bias has shape %v, want %v: one value per class, and its metadata names %s", name, v, t.Shape, want[v+"head.bias"], classes)
+			}
 		}
 	}
 	if err := m.Check(want); err != nil {

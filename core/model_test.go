@@ -547,8 +547,11 @@ func TestModelValidate(t *testing.T) {
 		corrupt func(m *Model)
 		want    string
 	}{
-		{"head.bias of 1", func(m *Model) { m.Params["head.bias"] = Tensor{Shape: []int{1}, Data: []float32{0}} }, "head.bias has shape [1], want [2]"},
-		{"head.weight of 3 rows", func(m *Model) { m.Params["head.weight"] = Tensor{Shape: []int{3, 3}, Data: make([]float32, 9)} }, "head.weight has shape [3 3], want [2 3]"},
+		// A head of other classes than the metadata's says where the
+		// rows it wants come from (it said "want [2 3]" alone).
+		{"head.bias of 1", func(m *Model) { m.Params["head.bias"] = Tensor{Shape: []int{1}, Data: []float32{0}} }, "model: head.bias has shape [1], want [2]: one value per class, and its metadata names 2 classes"},
+		{"head.weight of 3 rows", func(m *Model) { m.Params["head.weight"] = Tensor{Shape: []int{3, 3}, Data: make([]float32, 9)} }, "model: head.weight has shape [3 3], want [2 3]: one row per class, and its metadata names 2 classes"},
+		{"one class named", func(m *Model) { m.Meta.Classes = m.Meta.Classes[:1] }, "model: head.weight has shape [2 3], want [1 3]: one row per class, and its metadata names 1 class"},
 		{"head.weight flat", func(m *Model) { m.Params["head.weight"] = Tensor{Shape: []int{6}, Data: make([]float32, 6)} }, "head.weight has shape [6], want [2 3]"},
 		{"other head tensor", func(m *Model) { m.Params["head.junk"] = Tensor{Shape: []int{4}, Data: make([]float32, 4)} }, "unexpected parameter head.junk"},
 		{"NaN weight", func(m *Model) { m.Params["encoder.fc2.bias"].Data[1] = float32(math.NaN()) }, "encoder.fc2.bias holds a value that is not finite"},
