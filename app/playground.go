@@ -323,7 +323,8 @@ func (p *Playground) crashed(i int, reason string) {
 }
 
 // unread takes a message of trainer i that the browser could not
-// deserialise (errUnreadMessage): a note says so. Which message it was is
+// deserialise (errUnreadMessage), or that the page could not read
+// (DecodeMessage's err): a note says so. Which message it was is
 // not known: were it the answer of an export, the next answer would be
 // saved as that export's kind, so the exports asked are forgotten, as
 // after an error (an export that failed is not answered).
@@ -344,8 +345,8 @@ func (p *Playground) trainerName(i int) string {
 // receive applies a message of trainer i.
 func (p *Playground) receive(i int, data string) {
 	m, err := DecodeMessage(data)
-	if err != nil {
-		p.note = err.Error()
+	if err != nil { // it may have been an export's answer, as an unread one
+		p.unread(i, err)
 		return
 	}
 	if m.Type == msg.TypeExport {

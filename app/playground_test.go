@@ -288,6 +288,24 @@ func TestPlaygroundUnreadMessage(t *testing.T) {
 	}
 }
 
+// TestPlaygroundExportJSONUnreadable: an export's answer whose JSON the
+// page cannot read (its model not base64) is forgotten as an unread
+// message is: the next export's answer is saved as its own kind. Before,
+// receive only set the note, and the tsv asked next took the lost model's
+// place in the queue.
+func TestPlaygroundExportJSONUnreadable(t *testing.T) {
+	p := trainedPlayground()
+	p.export(0, "model")
+	p.receive(0, `{"v":1,"type":"export","trainer":"`+p.runs[0].Trainer+`","export":{"model":"!!"}}`)
+	if !strings.HasPrefix(p.note, "app: bad message from the trainer: ") {
+		t.Errorf("note %q, want the JSON error", p.note)
+	}
+	p.export(0, "tsv")
+	if got := exportsAsked(p, 0); len(got) != 1 || got[0] != "tsv" {
+		t.Errorf("after an unreadable export answer and an export of tsv: exports asked %q, want [tsv]", got)
+	}
+}
+
 // TestPlaygroundExportWithoutFiles: an export answer without its files
 // answers the first export asked, as one with them does, and the note
 // says nothing was saved. Before, it was dropped and that export stayed

@@ -526,7 +526,8 @@ func (s *VerifyState) load(b []byte, err error, what string) Out {
 func (s *VerifyState) WorkerStarted() { s.starting = true }
 
 // Unread takes a message of the worker that the browser could not
-// deserialise (errUnreadMessage): the note says so. Which message it was
+// deserialise (errUnreadMessage), or that the page could not read
+// (DecodeMessage's err): the note says so. Which message it was
 // is not known: were it the latest probe's answer, the probe would wait
 // for good, so the next good frame is probed, as after an answer the page
 // cannot read (embedUnread); a late answer of this probe is then of one
@@ -545,11 +546,13 @@ func (s *VerifyState) Receive(data string) Out {
 	starting := s.starting
 	s.starting = false
 	e, ok, err := DecodeEmbeddings(data)
-	if err != nil {
+	switch {
+	case err != nil && ok: // embeddings without whole N×D values
 		s.Note = err.Error()
-		if ok {
-			s.embedUnread(data)
-		}
+		s.embedUnread(data)
+		return Out{}
+	case err != nil: // a message JSON cannot read: it may have been the probe's answer
+		s.Unread(err)
 		return Out{}
 	}
 	if ok {

@@ -1206,6 +1206,22 @@ func TestVerifyUnreadMessage(t *testing.T) {
 	}
 }
 
+// TestVerifyProbeAnswerJSONUnreadable: a probe's answer whose JSON the
+// page cannot read (a dim of another type, from a worker of another
+// version) is a message it could not read, as Unread's: the next good
+// frame is probed. Before, DecodeEmbeddings' error only set the note (its
+// ok is false when the JSON fails), and the probe waited for good.
+func TestVerifyProbeAnswerJSONUnreadable(t *testing.T) {
+	s := readyState(t) // probe 1 is pending
+	s.Receive(`{"v":1,"type":"embeddings","embeddings":{"id":"probe-1","dim":"x"}}`)
+	if !strings.HasPrefix(s.Note, "app: bad message from the trainer: json: ") {
+		t.Errorf("note %q, want the JSON error", s.Note)
+	}
+	if got := sampleShapes(t, okFrame(&s, 1000)); len(got) != 1 {
+		t.Errorf("after an unreadable probe answer the next frame posted %v, want probe 2", got)
+	}
+}
+
 // TestVerifyEmbeddingsUnreadable: an embeddings answer the page cannot
 // read (no whole N×D values) ends the embed it answers, with a note: the
 // gallery's leaves the page without templates, not busy, as embeddings
