@@ -735,7 +735,7 @@ func (s *VerifyState) UploadProblem() string {
 	}
 	for _, id := range s.Gallery.Identities {
 		if p := msg.IdentityProblem(id.Name); p != "" {
-			return msg.ErrorLine(fmt.Sprintf("%q: %s", id.Name, p))
+			return msg.ErrorLine(fmt.Sprintf("%q: %s", msg.Shorten(id.Name, msg.MaxErrorRunes), p))
 		}
 	}
 	return ""
