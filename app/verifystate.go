@@ -531,9 +531,15 @@ func (s *VerifyState) WorkerStarted() { s.starting = true }
 // is not known: were it the latest probe's answer, the probe would wait
 // for good, so the next good frame is probed, as after an answer the page
 // cannot read (embedUnread); a late answer of this probe is then of one
-// since replaced, and dropped.
+// since replaced, and dropped. Were it the gallery's embeddings or a
+// load's answer, the page waits for good; it cannot ask again (an answer
+// that was not lost would come late and be taken for the second), so the
+// note says to reload the page should it stay busy.
 func (s *VerifyState) Unread(err error) {
 	s.Note = err.Error()
+	if s.Phase == PhaseEmbedding || s.unloaded != nil {
+		s.Note += "; if the page stays busy, it was the answer it waits for: reload the page"
+	}
 	s.probePending = false
 }
 

@@ -1204,6 +1204,16 @@ func TestVerifyUnreadMessage(t *testing.T) {
 	if got := sampleShapes(t, okFrame(&s, 1000)); len(got) != 1 {
 		t.Errorf("after an unread message the next frame posted %v, want probe 2", got)
 	}
+	// While the gallery is embedded, the lost message may have been its
+	// embeddings, which the page waits for: the note says what to do.
+	s = readyWith(t, face.Input{Channels: 1, Height: 48, Width: 48})
+	if hold(&s, "carol", 3); s.Phase != PhaseEmbedding {
+		t.Fatalf("carol's hold: phase %v, want embedding", s.Phase)
+	}
+	s.Unread(errUnreadMessage)
+	if want := errUnreadMessage.Error() + "; if the page stays busy, it was the answer it waits for: reload the page"; s.Note != want {
+		t.Errorf("while embedding the gallery: note %q, want %q", s.Note, want)
+	}
 }
 
 // TestVerifyProbeAnswerJSONUnreadable: a probe's answer whose JSON the
