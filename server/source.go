@@ -54,7 +54,7 @@ func newSource(align bool, turns int, log io.Writer) (source, error) {
 		return source{}, err
 	}
 	if !align {
-		return source{log: log}, nil
+		return source{log: log, told: map[string]bool{}}, nil
 	}
 	d, err := face.NewDetector(assets.FaceFinder, assets.PupLoc)
 	if err != nil {
@@ -123,7 +123,11 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 		}
 	}
 	// Told once, by the first load with a log (a quiet one may have
-	// filled the memo).
+	// filled the memo); a plain load only when it skipped something.
+	if s.align == nil && s.log != nil && len(l.skipped) > 0 && !s.told[key] {
+		s.told[key] = true
+		fmt.Fprintf(s.log, "load %s (%s): %d images%s\n", name, split, l.set.N, describeSkipped(l.skipped))
+	}
 	if s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true
 		turned := ""

@@ -39,6 +39,35 @@ func TestSourceTellsEachLoadOnce(t *testing.T) {
 	}
 }
 
+// TestSourceTellsFilesNotRead: a plain source (no --align) says what a
+// folder holds that it does not read, a photo of another format say, in
+// one line, and says nothing when it reads every file.
+func TestSourceTellsFilesNotRead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4)
+	var log bytes.Buffer
+	src, err := newSource(false, 0, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := core.Input{Channels: 1, Height: 8, Width: 8, Std: 1}
+	if _, err := src.load(dir, "all", in); err != nil {
+		t.Fatal(err)
+	}
+	if log.Len() != 0 {
+		t.Errorf("log %q: want nothing, every file read", log.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "vertical", "x.HEIC"), []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.load(dir, "train", in); err != nil {
+		t.Fatal(err)
+	}
+	if want := "load " + dir + " (train): 12 images, 1 skipped: 1 not .png, .jpg or .jpeg\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+}
+
 // TestSourceMemo: with a memo, a source loads each folder, split and input
 // once and returns the same set again (openset's checks, baselines and
 // runs); a quiet load that fills the memo leaves the line of the photos

@@ -50,7 +50,7 @@ func ClassNames(name, split string) ([]string, error) {
 	if name == "mnist" {
 		return Numbered(10), nil
 	}
-	identities, _, err := listFolder(dir)
+	identities, _, _, err := listFolder(dir)
 	return identities, err
 }
 
@@ -84,12 +84,15 @@ func splitDir(name, split string) (dir string, sub bool, err error) {
 // one; the plain resize of ImageFolder is what Load does without one.
 type Aligner func(dst []float32, img image.Image, in core.Input) (x []float32, reason string)
 
-// Skipped counts the photos an Aligner refused, by reason.
+// Skipped counts the photos an Aligner refused, and what a folder holds
+// that is not read (a file of another format, a folder inside an
+// identity's: see skipFormat), by reason.
 type Skipped map[string]int
 
 // LoadAligned is Load with every photo of a folder turned into an input by
 // align instead of resized (nil: resized, as Load); the photos align
-// refuses are left out and counted by reason. An identity may be left
+// refuses are left out and counted by reason, as is what the folder holds
+// that is not read. An identity may be left
 // without images; it keeps its label. MNIST takes no Aligner.
 //
 // With turns.N > 0 (at most MaxPhotoTurns, and only with an Aligner),
@@ -152,7 +155,8 @@ func isDir(path string) bool {
 // ImageFolder loads the images of dir, laid out as dir/<identity>/<image>:
 // identities are the sub-folders, sorted by name, and label i is the i-th;
 // images are the files ending in .png, .jpg or .jpeg (any case), sorted by
-// name. Hidden files and folders (".name") and other files are skipped.
+// name. Hidden files and folders (".name") and other files are skipped
+// (the others counted: see LoadAligned).
 // Images are converted to grey (ITU-R BT.601 luma, 0.299 R + 0.587 G +
 // 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
 // when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo); a
@@ -173,11 +177,10 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 	if (in.Channels != 1 && in.Channels != 3) || in.Height <= 0 || in.Width <= 0 {
 		return nil, nil, fmt.Errorf("data: input %d×%d×%d: want 1 or 3 channels and a positive height and width", in.Channels, in.Height, in.Width)
 	}
-	identities, files, err := listFolder(dir)
+	identities, files, skipped, err := listFolder(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	skipped := Skipped{}
 	s := &Set{
 		Input:   core.Input{Channels: in.Channels, Height: in.Height, Width: in.Width},
 		Classes: identities,
@@ -247,35 +250,57 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 // the other.
 var otherHalf = map[string]string{"train": "test", "test": "train"}
 
-// listFolder returns the identities of dir, sorted, and the paths of each
-// one's images, sorted.
-func listFolder(dir string) ([]string, [][]string, error) {
+// Reasons of Skipped for what a folder holds besides its identities'
+// images, which is not read: told, so that photos of another format
+// (.gif, .heic, .webp) or put in a folder inside an identity are not left
+// out unseen. Hidden files and folders are not counted.
+const (
+	skipBeside = "beside the identity folders"
+	skipFormat = "not .png, .jpg or .jpeg"
+	skipNested = "sub-folder(s) of an identity"
+)
+
+// listFolder returns the identities of dir, sorted, the paths of each
+// one's images, sorted, and what it skipped (see skipFormat).
+func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
 			// The system's "open DIR: not a directory" does not say what is.
-			return nil, nil, fmt.Errorf("data: %s is a file, not mnist or a folder of identities (DIR/<identity>/*.png|jpg)", dir)
+			return nil, nil, nil, fmt.Errorf("data: %s is a file, not mnist or a folder of identities (DIR/<identity>/*.png|jpg)", dir)
 		}
-		return nil, nil, fmt.Errorf("data: %v", err)
+		return nil, nil, nil, fmt.Errorf("data: %v", err)
 	}
 	var (
 		identities []string
 		files      [][]string
 	)
+	skipped := Skipped{}
 	for _, e := range entries { // ReadDir sorts by name.
-		if strings.HasPrefix(e.Name(), ".") || !isDir(filepath.Join(dir, e.Name())) {
+		if strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		sub := filepath.Join(dir, e.Name())
+		if !isDir(sub) {
+			skipped[skipBeside]++
+			continue
+		}
 		images, err := os.ReadDir(sub)
 		if err != nil {
-			return nil, nil, fmt.Errorf("data: %v", err)
+			return nil, nil, nil, fmt.Errorf("data: %v", err)
 		}
 		var paths []string
 		for _, f := range images {
 			name := f.Name()
 			ext := strings.ToLower(filepath.Ext(name))
-			if strings.HasPrefix(name, ".") || (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
+			switch {
+			case strings.HasPrefix(name, "."):
+				continue
+			case isDir(filepath.Join(sub, name)):
+				skipped[skipNested]++
+				continue
+			case ext != ".png" && ext != ".jpg" && ext != ".jpeg":
+				skipped[skipFormat]++
 				continue
 			}
 			paths = append(paths, filepath.Join(sub, name))
@@ -283,17 +308,17 @@ func listFolder(dir string) ([]string, [][]string, error) {
 		if len(paths) == 0 {
 			if other, half := otherHalf[e.Name()]; half && !isDir(filepath.Join(dir, other)) {
 				// Not a person: one half of a split (see splitDir).
-				return nil, nil, fmt.Errorf("data: %s has %s/ and no %s/: give both, each of identity folders, or identity folders alone", dir, e.Name(), other)
+				return nil, nil, nil, fmt.Errorf("data: %s has %s/ and no %s/: give both, each of identity folders, or identity folders alone", dir, e.Name(), other)
 			}
-			return nil, nil, fmt.Errorf("data: %s: identity %q has no images (.png, .jpg, .jpeg)", dir, e.Name())
+			return nil, nil, nil, fmt.Errorf("data: %s: identity %q has no images (.png, .jpg, .jpeg)", dir, e.Name())
 		}
 		identities = append(identities, e.Name())
 		files = append(files, paths)
 	}
 	if len(identities) == 0 {
-		return nil, nil, fmt.Errorf("data: %s has no identity folders (want %s/<identity>/<image>.png|jpg)", dir, dir)
+		return nil, nil, nil, fmt.Errorf("data: %s has no identity folders (want %s/<identity>/<image>.png|jpg)", dir, dir)
 	}
-	return identities, files, nil
+	return identities, files, skipped, nil
 }
 
 // maxImageSide² bounds the width × height of an image of a folder (and

@@ -213,6 +213,34 @@ func TestImageFolderLayout(t *testing.T) {
 	}
 }
 
+// TestLoadTellsFilesNotRead: what a folder holds besides its identities'
+// images is counted in Skipped by reason, so that a user is told of photos
+// not read (an iPhone's .HEIC, a .gif, a folder of them inside an
+// identity's); hidden files are not counted. Before, they were left out
+// unseen.
+func TestLoadTellsFilesNotRead(t *testing.T) {
+	dir := t.TempDir()
+	px := grey(2, 2, func(x, y int) uint8 { return 1 })
+	writeImage(t, filepath.Join(dir, "ann", "a.png"), px)
+	writeImage(t, filepath.Join(dir, "ann", "trip", "b.png"), px)
+	writeImage(t, filepath.Join(dir, "bob", "a.jpg"), px)
+	writeImage(t, filepath.Join(dir, "top.png"), px)
+	garbage := []byte("not read")
+	os.WriteFile(filepath.Join(dir, "ann", "c.gif"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, "bob", "d.HEIC"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, "bob", ".DS_Store"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, ".hidden"), garbage, 0o644)
+
+	s, skipped, err := LoadAligned(dir, "all", core.Input{Channels: 1, Height: 2, Width: 2}, nil, Turns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Skipped{"not .png, .jpg or .jpeg": 2, "sub-folder(s) of an identity": 1, "beside the identity folders": 1}
+	if s.N != 2 || !reflect.DeepEqual(skipped, want) {
+		t.Errorf("%d images, skipped %v; want 2, skipped %v", s.N, skipped, want)
+	}
+}
+
 func TestImageFolderErrors(t *testing.T) {
 	in := core.Input{Channels: 1, Height: 4, Width: 4}
 	empty := t.TempDir()
