@@ -329,8 +329,10 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 // camera.
 const maxImageSide = 8192
 
-// decodeImage decodes a PNG or JPEG file, by its extension, of at most
-// maxImageSide² pixels, a JPEG turned upright by its EXIF orientation (a
+// decodeImage decodes a PNG or JPEG file, by its content (a photo saved
+// under the other's extension, as downloads often are, loads), or by its
+// extension when its first bytes are neither's (for that decoder's
+// error), of at most maxImageSide² pixels, a JPEG turned upright by its EXIF orientation (a
 // phone stores a photo taken upright sideways, with orientation 6 or 8;
 // see exifOrientation and orient). A path that is not a regular file once links are
 // followed (a named pipe, whose reading waits for a writer, a device such
@@ -345,6 +347,12 @@ func decodeImage(path string) (image.Image, error) {
 	}
 	decode, decodeConfig := jpeg.Decode, jpeg.DecodeConfig
 	isPNG := strings.ToLower(filepath.Ext(path)) == ".png"
+	switch { // the content, where it says, over the extension
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")): // PNG's signature
+		isPNG = true
+	case bytes.HasPrefix(b, []byte{0xff, 0xd8}): // JPEG's SOI marker
+		isPNG = false
+	}
 	if isPNG {
 		decode, decodeConfig = png.Decode, png.DecodeConfig
 	}

@@ -241,6 +241,37 @@ func TestLoadTellsFilesNotRead(t *testing.T) {
 	}
 }
 
+// TestDecodeImageMisnamed: a PNG saved as .jpg and a JPEG saved as .png
+// (as downloads often are) decode by their content, the JPEG turned by its
+// EXIF orientation; before, each was refused as not of its extension's
+// format ("invalid JPEG format: missing SOI marker").
+func TestDecodeImageMisnamed(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, grey(3, 2, func(x, y int) uint8 { return 7 })); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "png.jpg"), buf.Bytes(), 0o644)
+	buf.Reset()
+	if err := jpeg.Encode(&buf, grey(3, 2, func(x, y int) uint8 { return 200 }), nil); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "jpeg.png"), withSegments(buf.Bytes(), orientationSegment(binary.BigEndian, 6)), 0o644)
+	for name, want := range map[string]image.Rectangle{
+		"png.jpg":  image.Rect(0, 0, 3, 2),
+		"jpeg.png": image.Rect(0, 0, 2, 3), // turned a quarter
+	} {
+		img, err := decodeImage(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if img.Bounds() != want {
+			t.Errorf("%s: bounds %v, want %v", name, img.Bounds(), want)
+		}
+	}
+}
+
 func TestImageFolderErrors(t *testing.T) {
 	in := core.Input{Channels: 1, Height: 4, Width: 4}
 	empty := t.TempDir()
