@@ -290,6 +290,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 			return nil, nil, nil, fmt.Errorf("data: %v", err)
 		}
 		var paths []string
+		folders := false // of its own
 		for _, f := range images {
 			name := f.Name()
 			ext := strings.ToLower(filepath.Ext(name))
@@ -298,6 +299,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 				continue
 			case isDir(filepath.Join(sub, name)):
 				skipped[skipNested]++
+				folders = true
 				continue
 			case ext != ".png" && ext != ".jpg" && ext != ".jpeg":
 				skipped[skipFormat]++
@@ -309,6 +311,10 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 			if other, half := otherHalf[e.Name()]; half && !isDir(filepath.Join(dir, other)) {
 				// Not a person: one half of a split (see splitDir).
 				return nil, nil, nil, fmt.Errorf("data: %s has %s/ and no %s/: give both, each of identity folders, or identity folders alone", dir, e.Name(), other)
+			}
+			if folders {
+				// Train/ and Test/, say, which only train/ and test/ split.
+				return nil, nil, nil, fmt.Errorf("data: %s: identity %q holds folders and no images: an identity's images go straight in its folder, and a split's two folders are named train/ and test/", dir, e.Name())
 			}
 			return nil, nil, nil, fmt.Errorf("data: %s: identity %q has no images (.png, .jpg, .jpeg)", dir, e.Name())
 		}

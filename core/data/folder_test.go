@@ -282,6 +282,11 @@ func TestImageFolderErrors(t *testing.T) {
 	os.MkdirAll(filepath.Join(noImages, "b"), 0o755)
 	os.WriteFile(filepath.Join(noImages, "b", "x.gif"), nil, 0o644)
 
+	// A split's folders named as they are on a system that ignores case.
+	capitals := t.TempDir()
+	writeImage(t, filepath.Join(capitals, "Test", "ann", "x.png"), grey(2, 2, func(x, y int) uint8 { return 0 }))
+	writeImage(t, filepath.Join(capitals, "Train", "ann", "x.png"), grey(2, 2, func(x, y int) uint8 { return 0 }))
+
 	broken := t.TempDir()
 	writeImage(t, filepath.Join(broken, "a", "x.png"), grey(2, 2, func(x, y int) uint8 { return 0 }))
 	os.WriteFile(filepath.Join(broken, "a", "y.jpg"), []byte("not a jpeg"), 0o644)
@@ -295,6 +300,7 @@ func TestImageFolderErrors(t *testing.T) {
 		{filepath.Join(empty, "missing"), in, "missing"},
 		{filepath.Join(empty, "a.png"), in, filepath.Join(empty, "a.png") + " is a file, not mnist or a folder of identities"},
 		{noImages, in, `identity "b" has no images`},
+		{capitals, in, `identity "Test" holds folders and no images: an identity's images go straight in its folder, and a split's two folders are named train/ and test/`},
 		{broken, in, filepath.Join(broken, "a", "y.jpg") + ": cannot decode"},
 		{noImages, core.Input{Channels: 2, Height: 4, Width: 4}, "want 1 or 3 channels"},
 		{noImages, core.Input{Channels: 1, Height: 0, Width: 4}, "positive height and width"},
