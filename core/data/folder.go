@@ -351,6 +351,9 @@ func decodeImage(path string) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data: %v", err)
 	}
+	if len(b) == 0 { // a copy that failed, say; the decoders say "unexpected EOF"
+		return nil, fmt.Errorf("data: %s: empty file (0 bytes)", path)
+	}
 	decode, decodeConfig := jpeg.Decode, jpeg.DecodeConfig
 	isPNG := strings.ToLower(filepath.Ext(path)) == ".png"
 	switch { // the content, where it says, over the extension

@@ -291,6 +291,10 @@ func TestImageFolderErrors(t *testing.T) {
 	writeImage(t, filepath.Join(broken, "a", "x.png"), grey(2, 2, func(x, y int) uint8 { return 0 }))
 	os.WriteFile(filepath.Join(broken, "a", "y.jpg"), []byte("not a jpeg"), 0o644)
 
+	empty0 := t.TempDir()
+	os.MkdirAll(filepath.Join(empty0, "a"), 0o755)
+	os.WriteFile(filepath.Join(empty0, "a", "x.png"), nil, 0o644)
+
 	for _, tc := range []struct {
 		dir  string
 		in   core.Input
@@ -302,6 +306,7 @@ func TestImageFolderErrors(t *testing.T) {
 		{noImages, in, `identity "b" has no images`},
 		{capitals, in, `identity "Test" holds folders and no images: an identity's images go straight in its folder, and a split's two folders are named train/ and test/`},
 		{broken, in, filepath.Join(broken, "a", "y.jpg") + ": cannot decode"},
+		{empty0, in, filepath.Join(empty0, "a", "x.png") + ": empty file (0 bytes)"},
 		{noImages, core.Input{Channels: 2, Height: 4, Width: 4}, "want 1 or 3 channels"},
 		{noImages, core.Input{Channels: 1, Height: 0, Width: 4}, "positive height and width"},
 	} {
