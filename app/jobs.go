@@ -148,12 +148,18 @@ func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 
 // toWatch returns the job the page starts to watch by itself after a
 // read of the list: the newest running job, or else the newest queued one
-// (ActiveJob), when the page watches none or one the server no longer has.
+// (ActiveJob), when the page watches none or one the server no longer has;
+// and the watched job again when its stream said interrupted and the list
+// has it in another state: resumed (or canceled) by another page or
+// client, it sends events again, on a stream the page no longer follows.
 func (j *Jobs) toWatch() (msg.Job, bool) {
-	if j.watch != nil && !j.watch.Gone {
-		return msg.Job{}, false
+	if j.watch == nil || j.watch.Gone {
+		return ActiveJob(j.jobs)
 	}
-	return ActiveJob(j.jobs)
+	if job := j.watch.Job; j.watch.State == msg.JobInterrupted && job.State != msg.JobInterrupted {
+		return job, true
+	}
+	return msg.Job{}, false
 }
 
 // Render draws the page.

@@ -354,3 +354,41 @@ func TestJobsWatchNextWhenGone(t *testing.T) {
 		t.Error("no job listed: the page would watch one")
 	}
 }
+
+// TestJobsWatchResumedElsewhere: a watched job whose stream said
+// interrupted, then listed queued or running (resumed by another page or
+// client) or canceled, is watched again at the page's next read of the
+// list. Before, its stream, final, was not opened again, and the page
+// showed it interrupted, "resume it", while the list had it training.
+func TestJobsWatchResumedElsewhere(t *testing.T) {
+	job := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1", Step: 250, CkptStep: 200}
+	j := NewJobs()
+	j.SetJobs([]msg.Job{job}, nil)
+	j.watchJob(app.Context{}, job)
+	if _, err := j.watch.Receive(`{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`); err != nil {
+		t.Fatal(err)
+	}
+	interrupted := job
+	interrupted.State = msg.JobInterrupted
+	j.SetJobs([]msg.Job{interrupted}, nil)
+	if got, ok := j.toWatch(); ok {
+		t.Errorf("watching j1, interrupted and listed so: the page would watch %q", got.ID)
+	}
+	for _, state := range []string{msg.JobQueued, msg.JobRunning, msg.JobCanceled} {
+		resumed := job
+		resumed.State = state
+		j.SetJobs([]msg.Job{resumed}, nil)
+		got, ok := j.toWatch()
+		if !ok || got.ID != "j1" || got.State != state {
+			t.Errorf("j1 interrupted on its stream, listed %s: the page would watch %q %q (%v), want j1 again", state, got.ID, got.State, ok)
+		}
+	}
+	j.SetJobs([]msg.Job{job}, nil) // running again
+	j.watchJob(app.Context{}, j.jobs[0])
+	if j.watch.State != msg.JobRunning || j.watch.Final() {
+		t.Errorf("watching j1 again: state %q, final %v; want running, not final", j.watch.State, j.watch.Final())
+	}
+	if _, ok := j.toWatch(); ok {
+		t.Error("j1 watched again: the page would switch again at the next read")
+	}
+}
