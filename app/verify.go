@@ -220,7 +220,7 @@ func (v *Verify) fetchModel(ctx app.Context) {
 	if !ok || v.Client == nil {
 		return
 	}
-	client := v.Client
+	client, what := v.Client, "server model "+v.st.ModelName(id) // named before the list is read again
 	ctx.Async(func() {
 		b, err := client.ModelFile(ctx, id)
 		var cards []msg.ModelCard
@@ -229,7 +229,7 @@ func (v *Verify) fetchModel(ctx app.Context) {
 			cards, listErr = client.Models(ctx)
 		}
 		ctx.Dispatch(func(ctx app.Context) {
-			v.do(v.st.ModelFetched(b, err, "server model "+id))
+			v.do(v.st.ModelFetched(b, err, what))
 			if err != nil {
 				v.st.SetModels(cards, listErr) // an error keeps the list there
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"metriclab/core/face"
 	"metriclab/core/msg"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -245,7 +246,46 @@ func TestVerifyFetchGoneModel(t *testing.T) {
 	v.st.SetModels([]msg.ModelCard{{ID: "m1", Name: "kept"}, {ID: "m2"}}, nil)
 	v.fetchModel(v.mounted)
 	e.ConsumeAll()
-	if len(v.st.Models) != 2 || v.st.ModelID != "m1" || !strings.HasPrefix(v.st.ModelNote, "server model m1 could not be loaded: ") {
+	if len(v.st.Models) != 2 || v.st.ModelID != "m1" || !strings.HasPrefix(v.st.ModelNote, "server model kept (m1) could not be loaded: ") {
 		t.Errorf("after a fetch that worked: %d models, chosen %q, note %q; want the 2 models, m1 chosen, its note", len(v.st.Models), v.st.ModelID, v.st.ModelNote)
 	}
+}
+
+// TestVerifyServerModelName: a server model loaded is named as its list
+// names it, its name with its id, in the ready status and in a note of a
+// fetch that failed. Both named it by its id alone, 16 hex digits beside
+// a list that shows names.
+func TestVerifyServerModelName(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/models", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `[{"id":"m1","name":"kept"}]`)
+	})
+	mux.HandleFunc("GET /api/models/m1/file", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(modelFile(t, face.DefaultInput))
+	})
+	mux.HandleFunc("GET /api/models/gone/file", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"not found"}`)
+	})
+	v := NewVerify()
+	v.st = enrolled()
+	v.Client = &Client{T: HandlerTransport(mux)}
+	probe := &ctxProbe{}
+	e := app.NewTestEngine()
+	if err := e.Load(probe); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	v.mounted = probe.ctx // as OnMount sets it, in a browser
+	v.st.SetModels([]msg.ModelCard{{ID: "gone", Name: "deleted"}, {ID: "m1", Name: "kept"}}, nil)
+	v.fetchModel(v.mounted)
+	e.ConsumeAll()
+	if v.st.ModelNote != "server model deleted (gone) could not be read: not found (404)" {
+		t.Errorf("note %q of a fetch that failed", v.st.ModelNote)
+	}
+	v.fetchModel(v.mounted) // m1, chosen by the list read again
+	e.ConsumeAll()
+	v.st.Receive(embMsg("gallery", 2, galleryEmbs()))
+	mount(t, v)
+	wantText(t, v, "train-status", "ready: server model kept (m1), 2 identities, D = 2")
 }

@@ -54,10 +54,7 @@ func (p *EncoderPanel) Render() app.UI {
 			app.If(len(s.Models) > 0, func() app.UI {
 				ids, names := make([]string, len(s.Models)), make([]string, len(s.Models))
 				for i, c := range s.Models {
-					ids[i], names[i] = c.ID, c.ID
-					if c.Name != "" {
-						names[i] = c.Name + " (" + c.ID + ")" // two may share a name
-					}
+					ids[i], names[i] = c.ID, modelName(c)
 				}
 				return app.Div().Class("registry").Body(
 					selectFieldText("verify-model", "server model", ids, names, s.ModelID, busy, p.OnModel),

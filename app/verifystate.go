@@ -412,6 +412,25 @@ func (s *VerifyState) SetModels(cards []msg.ModelCard, err error) {
 	}
 }
 
+// ModelName names the server's model id as its list does (modelName),
+// or by its id alone when the list does not have it (a link's ?model=
+// fetched before the list was read).
+func (s *VerifyState) ModelName(id string) string {
+	if i := slices.IndexFunc(s.Models, func(c msg.ModelCard) bool { return c.ID == id }); i >= 0 {
+		return modelName(s.Models[i])
+	}
+	return id
+}
+
+// modelName names a server model by its name with its id (two may share a
+// name), or by its id alone when it has no name.
+func modelName(c msg.ModelCard) string {
+	if c.Name == "" {
+		return c.ID
+	}
+	return c.Name + " (" + c.ID + ")"
+}
+
 // SelectModel chooses the server's model id to load.
 func (s *VerifyState) SelectModel(id string) { s.ModelID = id }
 
