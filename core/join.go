@@ -114,9 +114,8 @@ func describeInput(in Input) string {
 }
 
 // memberName names model k of ms, a join's: its file, or "model k+1";
-// a file's name that another member's shares (ReadModel keeps the base
-// name: run1/model.safetensors and run2/model.safetensors) with its place,
-// "model.safetensors (model 2)".
+// a file that another member's path names too (a file given twice) with
+// its place, "model.safetensors (model 2)".
 func memberName(ms []*Model, k int) string {
 	name := ms[k].file
 	if name == "" {

@@ -41,7 +41,7 @@ type Model struct {
 	Meta   Metadata
 	Params map[string]Tensor
 
-	file string // base name of the file ReadModel read, for errors
+	file string // the path ReadModel read, as given, for errors
 }
 
 // EncodeModel writes m to w as safetensors, with its metadata as JSON under
@@ -259,13 +259,13 @@ func isDecimal(s string) bool {
 }
 
 // ReadModel reads and validates a model file written by WriteModel. Its
-// errors start with the file's name and say whether the file is not a
+// errors start with path, as given, and say whether the file is not a
 // safetensors file, has no metriclab metadata (or metadata that gives a
 // key twice, at any depth: msg.CheckKeys), has a Format other than
 // ModelFormat, or has a Spec that Spec.Validate rejects (unknown
 // architecture, Dim outside 2..512, a bad input shape or normalisation).
 func ReadModel(path string) (*Model, error) {
-	name := filepath.Base(path)
+	name := path
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // The *PathError names the file.

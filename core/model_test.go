@@ -346,7 +346,9 @@ func TestWriteModelRemovesStaleTemps(t *testing.T) {
 	}
 }
 
-// TestReadModelErrors writes broken model files and checks each error.
+// TestReadModelErrors writes broken model files and checks each error,
+// which starts with the file's path (it named the base name alone, of a
+// file in any folder).
 func TestReadModelErrors(t *testing.T) {
 	dir := t.TempDir()
 	params := map[string]safetensors.Tensor{"head.weight": {Shape: []int{1}, Data: []float32{1}}}
@@ -389,8 +391,8 @@ func TestReadModelErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		m, err := ReadModel(path)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%s: ReadModel error %v, want one line starting with %q", tc.name, err, tc.want)
+		if want := filepath.Join(dir, tc.want); err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: ReadModel error %v, want one line starting with %q", tc.name, err, want)
 		}
 		if m != nil {
 			t.Errorf("%s: ReadModel returned a model with its error", tc.name)
@@ -415,8 +417,8 @@ func TestReadModelErrors(t *testing.T) {
 	if err := os.Mkdir(folder, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadModel(folder); err == nil || err.Error() != "run1: a folder, not a model file" {
-		t.Errorf("folder: error %v, want \"run1: a folder, not a model file\"", err)
+	if _, err := ReadModel(folder); err == nil || err.Error() != folder+": a folder, not a model file" {
+		t.Errorf("folder: error %v, want %q", err, folder+": a folder, not a model file")
 	}
 }
 
@@ -450,6 +452,9 @@ func TestModelCheck(t *testing.T) {
 		{map[string][]int{"encoder.fc2.weight": {3, 64, 1}, "encoder.fc2.bias": {3}}, "model.safetensors: encoder.fc2.weight has shape [3 64], want [3 64 1]"},
 	} {
 		err := read.Check(tc.want)
+		if tc.err != "" {
+			tc.err = filepath.Join(dir, tc.err)
+		}
 		if got := modelErrString(err); got != tc.err {
 			t.Errorf("Check(%v) = %q, want %q", tc.want, got, tc.err)
 		}

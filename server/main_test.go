@@ -57,6 +57,15 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "gone", "m.safetensors"), missingLink); err != nil {
 		t.Fatal(err)
 	}
+	// A model file's errors name its path as given (before, its base
+	// name: "a.safetensors: …" of a file in another folder).
+	junk := filepath.Join(dir, "far", "a.safetensors")
+	if err := os.Mkdir(filepath.Dir(junk), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(junk, []byte("junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -101,6 +110,9 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"missing out folder", []string{"train", "--out", filepath.Join(dir, "no", "m.safetensors")}, "does not exist"},
 		{"eval missing model", []string{"eval", "--model", filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{"eval without model", []string{"eval"}, "--model is required"},
+		{"eval a model file elsewhere", []string{"eval", "--model", junk}, "metriclab eval: " + junk + ": not a valid safetensors file"},
+		{"eval a folder", []string{"eval", "--model", filepath.Dir(junk)}, "metriclab eval: " + filepath.Dir(junk) + ": a folder, not a model file"},
+		{"join a model file elsewhere", []string{"join", "--model", junk + "," + junk, "--out", out}, "metriclab join: " + junk + ": not a valid safetensors file"},
 		{"eval bad metric", []string{"eval", "--model", "raw", "--metric", "manhattan"}, "manhattan"},
 		{"eval bad metric before any load", []string{"eval", "--model", "raw", "--metric", "manhattan", "--data", filepath.Join(dir, "nope")}, `unknown metric "manhattan" (want cosine, euclidean, whiten, linear)`},
 		{"eval raw flip test", []string{"eval", "--model", "raw", "--flip-test"}, "--flip-test needs a model"},

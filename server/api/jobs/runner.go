@@ -23,7 +23,6 @@ import (
 	"io/fs"
 	"log"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -742,7 +741,7 @@ func checkTrained(path string) (store.Card, error) {
 	if err == nil || errors.As(err, &pe) {
 		return card, err
 	}
-	return card, trainError{fmt.Errorf("the trained model is not usable: %s", strings.TrimPrefix(err.Error(), filepath.Base(path)+": "))}
+	return card, trainError{fmt.Errorf("the trained model is not usable: %s", strings.TrimPrefix(err.Error(), path+": "))}
 }
 
 // errUnsaved is train's error when a finished run's model could not be
