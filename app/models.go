@@ -139,7 +139,7 @@ func FormatCard(c msg.ModelCard) ModelRow {
 	r := ModelRow{
 		Name:         c.Name,
 		Model:        fmt.Sprintf("%s · %s · D = %s%s", c.Arch, c.Loss, dimText(c.Dim, c.Views), cropText(c.Crop)),
-		Classes:      strconv.Itoa(len(c.Classes)),
+		Classes:      strconv.Itoa(max(c.NumClasses, len(c.Classes))), // a card stored before NumClasses has 0
 		Training:     "uploaded",
 		Verification: "–",
 		Created:      formatCreated(c.Created),
@@ -150,7 +150,10 @@ func FormatCard(c msg.ModelCard) ModelRow {
 	}
 	if len(c.Classes) > 0 {
 		shown := c.Classes
-		if len(shown) > 6 {
+		switch {
+		case len(shown) < c.NumClasses: // the first ones only (msg.MaxCardClasses)
+			shown = append(slices.Clone(shown[:min(2, len(shown))]), "…")
+		case len(shown) > 6:
 			shown = append(slices.Clone(shown[:2]), "…", shown[len(shown)-1])
 		}
 		r.Classes += ": " + strings.Join(shown, ", ")

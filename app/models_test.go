@@ -45,6 +45,13 @@ func TestFormatCard(t *testing.T) {
 		got.Classes != "8: a, b, …, h" || got.Threshold != "cos -1.000 (180.0°)" {
 		t.Errorf("upload row %+v", got)
 	}
+	// A card lists the first of many classes (msg.MaxCardClasses): the
+	// count is all of them, the last listed is not the last class.
+	many := up
+	many.NumClasses = 300
+	if got := FormatCard(many).Classes; got != "300: a, b, …" {
+		t.Errorf("a card of 300 classes listing 8: %q", got)
+	}
 	up.Crop = msg.Crop{0, 0, 1, 0.5}
 	if got := FormatCard(up).Model; got != "lenet-s · softmax · D = 128 (crop 0:0:1:0.5)" {
 		t.Errorf("a model of a crop: %q", got)

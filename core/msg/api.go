@@ -62,17 +62,28 @@ type ModelCard struct {
 	Views      []Crop               `json:"views,omitempty"` // the windows of an encoder of views (core.Spec.Views)
 	Crop       Crop                 `json:"crop,omitzero"`   // the window the encoder looks at (core.Spec.Crop); zero: the whole image
 	Input      Input                `json:"input"`
-	Classes    []string             `json:"classes"`
+	Classes    []string             `json:"classes"`          // the first MaxCardClasses class names, each MaxCardText characters at most
+	NumClasses int                  `json:"num_classes"`      // all of them; 0 in a card stored before it was counted: len(Classes)
 	Threshold  float64              `json:"threshold"`        // recommended cosine threshold for 1:1 verification
 	FAR        float64              `json:"far"`              // false accept rate at Threshold
 	Metrics    *VerificationSummary `json:"metrics"`          // the training job's last verification; nil for uploads
 	Steps      int                  `json:"steps"`            // training steps taken, from the provenance
-	Data       string               `json:"data"`             // training data, from the provenance
-	Preset     string               `json:"preset,omitempty"` // the recipe trained with, from the provenance
+	Data       string               `json:"data"`             // training data, from the provenance (MaxCardText characters at most)
+	Preset     string               `json:"preset,omitempty"` // the recipe trained with, from the provenance (MaxCardText characters at most)
 	JobID      string               `json:"job_id,omitempty"`
 	Size       int64                `json:"size"`    // bytes of the .safetensors file
 	Created    string               `json:"created"` // RFC 3339, UTC
 }
+
+// Bounds of what a ModelCard carries of its model's metadata, which may
+// be as long as a model file's header (up to 100 MB): GET /api/models
+// sends every card. The card is shortened, not the model refused: train
+// writes a class per identity of its data set, of any number (the large
+// face sets have tens of thousands), and --data's path as given.
+const (
+	MaxCardClasses = 100 // class names listed (the Models page shows three)
+	MaxCardText    = 256 // characters of a class name, Data and Preset (Shorten)
+)
 
 // HasThreshold reports whether a model's threshold and FAR are a
 // recommended threshold: a model trained with no held-out pair stores

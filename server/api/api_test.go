@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"database/sql"
+	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"metriclab/core"
 	"metriclab/core/data"
@@ -962,5 +964,52 @@ func TestJobStartRetriesOnNewJob(t *testing.T) {
 		if j := waitJob(t, ts.URL, id, 30*time.Second, ended); j.State != "done" {
 			t.Errorf("job %s ended %q (%q), want done", id, j.State, j.Error)
 		}
+	}
+}
+
+// TestModelCardBounded: a model card carries at most msg.MaxCardClasses
+// class names, each of at most msg.MaxCardText characters, and counts
+// them all; its data and preset are of msg.MaxCardText characters at most.
+// The model is not refused: train writes a class per identity, of any
+// number. A card carried its model's metadata whole, megabytes of it sent
+// in every GET /api/models.
+func TestModelCardBounded(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxUpload = 16 << 20
+	_, ts := newTestServer(t, cfg)
+	m, err := core.DecodeModel(bytes.NewReader(modelBytes(t, 3, 300, 0.01)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Meta.Classes {
+		m.Meta.Classes[i] = fmt.Sprintf("%03d", i) + strings.Repeat("x", core.MaxClassName-3)
+	}
+	m.Meta.Provenance.Data = strings.Repeat("d", 1<<20)
+	m.Meta.Provenance.Preset = strings.Repeat("p", 1<<20)
+	var file bytes.Buffer
+	if err := core.EncodeModel(&file, m); err != nil {
+		t.Fatal(err)
+	}
+	code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(file.Bytes()))
+	if code != 201 {
+		t.Fatalf("upload: %d %s", code, msg.Shorten(string(b), 300))
+	}
+	code, list := call(t, "GET", ts.URL+"/api/models", "", nil)
+	var cards []msg.ModelCard
+	decode(t, list, &cards)
+	if code != 200 || len(cards) != 1 {
+		t.Fatalf("list: %d, %d cards", code, len(cards))
+	}
+	c := cards[0]
+	if c.NumClasses != 300 || len(c.Classes) != msg.MaxCardClasses || !strings.HasPrefix(c.Classes[1], "001x") {
+		t.Errorf("card of %d classes listing %d (the second %.10q…), want 300 listing the first %d", c.NumClasses, len(c.Classes), c.Classes[1], msg.MaxCardClasses)
+	}
+	for _, s := range append([]string{c.Data, c.Preset}, c.Classes...) {
+		if n := utf8.RuneCountInString(s); n > msg.MaxCardText {
+			t.Fatalf("a text of %d characters in the card (%.20q…), want at most %d", n, s, msg.MaxCardText)
+		}
+	}
+	if len(list) > 64<<10 || len(b) > 64<<10 {
+		t.Errorf("the list is %d bytes, the upload's answer %d, of a model of %d bytes of metadata", len(list), len(b), file.Len())
 	}
 }
