@@ -1082,7 +1082,7 @@ func TestSubmitAtLimitReadsNoData(t *testing.T) {
 	req := tinyJob(1)
 	req.Data = "counted"
 	code, b = postJSON(t, ts.URL+"/api/jobs", req)
-	if code != 429 || errorOf(t, b) != "too many jobs queued or running for this client" {
+	if code != 429 || errorOf(t, b) != "too many jobs queued or running for this client (at most 1): wait for one to end, or cancel one" {
 		t.Errorf("a job past the limit: %d %s, want 429 and why", code, b)
 	}
 	if n := reads.Load(); n != 0 {

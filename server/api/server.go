@@ -256,7 +256,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrConflict):
 		status, text = http.StatusConflict, "conflict"
 	case errors.Is(err, store.ErrLimit):
-		status, text = http.StatusTooManyRequests, "too many jobs queued or running for this client"
+		status, text = http.StatusTooManyRequests, fmt.Sprintf("too many jobs queued or running for this client (at most %d): wait for one to end, or cancel one", s.cfg.MaxJobsPerClient)
 	case store.DiskFull(err):
 		status, text = http.StatusInsufficientStorage, "the server's disk is full: nothing was stored (free some space on it, then try again)"
 		s.log.Printf("api: %s %q: %q", r.Method, r.URL.Path, err)
