@@ -385,17 +385,18 @@ const MaxClassName = 4096
 // CheckClassNames returns an error unless the class names are distinct,
 // non-empty, valid UTF-8 without control characters and at most
 // MaxClassName bytes: what a model's metadata may hold (Validate), so
-// what a training job may name its classes.
+// what a training job may name its classes. Its errors number a class
+// from 0, as --classes and the model's head do.
 func CheckClassNames(names []string) error {
 	seen := make(map[string]bool, len(names))
 	for i, cl := range names {
 		switch {
 		case cl == "":
-			return fmt.Errorf("class %d has no name", i+1)
+			return fmt.Errorf("class %d has no name", i)
 		case len(cl) > MaxClassName:
-			return fmt.Errorf("class %d's name is %d bytes long, more than %d", i+1, len(cl), MaxClassName)
+			return fmt.Errorf("class %d's name is %d bytes long, more than %d", i, len(cl), MaxClassName)
 		case !utf8.ValidString(cl) || strings.ContainsFunc(cl, unicode.IsControl):
-			return fmt.Errorf("class %d's name %q is not printable text", i+1, cl)
+			return fmt.Errorf("class %d's name %q is not printable text", i, cl)
 		case seen[cl]:
 			return fmt.Errorf("class %q is named twice", cl)
 		}

@@ -569,10 +569,10 @@ func TestModelValidate(t *testing.T) {
 		{"FAR below 0", func(m *Model) { m.Meta.FAR = -3 }, "false accept rate -3 out of range [0, 1]"},
 		{"FAR above 1", func(m *Model) { m.Meta.FAR = 1.5 }, "false accept rate 1.5 out of range [0, 1]"},
 		{"class twice", func(m *Model) { m.Meta.Classes[1] = "a" }, `class "a" is named twice`},
-		{"empty class", func(m *Model) { m.Meta.Classes[0] = "" }, "class 1 has no name"},
-		{"newline in a class", func(m *Model) { m.Meta.Classes[1] = "a\nb" }, `class 2's name "a\nb" is not printable text`},
+		{"empty class", func(m *Model) { m.Meta.Classes[0] = "" }, "class 0 has no name"},
+		{"newline in a class", func(m *Model) { m.Meta.Classes[1] = "a\nb" }, `class 1's name "a\nb" is not printable text`},
 		{"invalid UTF-8", func(m *Model) { m.Meta.Classes[1] = "\xff" }, "is not printable text"},
-		{"long class", func(m *Model) { m.Meta.Classes[0] = strings.Repeat("x", MaxClassName+1) }, "class 1's name is 4097 bytes long, more than 4096"},
+		{"long class", func(m *Model) { m.Meta.Classes[0] = strings.Repeat("x", MaxClassName+1) }, "class 0's name is 4097 bytes long, more than 4096"},
 		{"unknown loss", func(m *Model) { m.Meta.Loss = "bogus" }, `model: unknown loss "bogus"`},
 	} {
 		m := valid()

@@ -832,6 +832,11 @@ func TestClassNamesClash(t *testing.T) {
 	if _, err := New(req, train, nil, Options{Val: 8}); err != nil {
 		t.Errorf("without glyphs: %v", err)
 	}
+	// A folder's name with a line break: numbered as --classes numbers it.
+	train.Classes[1] = "a\nb"
+	if _, err := New(req, train, nil, Options{Val: 8}); err == nil || !strings.Contains(err.Error(), `the training classes: class 1's name "a\nb" is not printable text`) {
+		t.Errorf("an identity called %q: %v", train.Classes[1], err)
+	}
 }
 
 // TestModelRecordsRecipe: the model file says how it was trained beyond
