@@ -15,7 +15,8 @@ import (
 // source loads data sets for train and eval: plain (images resized to the
 // input), or, with --align, the photos of a folder through face detection
 // and eye alignment, as the Verify page crops webcam frames; it says on
-// log how many photos it kept and why it skipped the others.
+// log how many photos it kept, why it skipped the others, and which
+// identities it left without one.
 type source struct {
 	align data.Aligner // nil: resize
 	turns int          // with align: turned versions of every photo trained on (loadTraining)
@@ -137,9 +138,31 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 				turned = fmt.Sprintf(", those of identities %s each with %d turned versions", turns.Classes, turns.N)
 			}
 		}
-		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s\n", name, split, l.set.N, turned, describeSkipped(l.skipped))
+		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s%s\n", name, split, l.set.N, turned, describeSkipped(l.skipped), describeEmpty(l.set))
 	}
 	return l.set, nil
+}
+
+// describeEmpty is "; no usable photo of a, b" for the identities of set
+// left without images, or "" when each has some. Such an identity keeps
+// its class: a job trains on the others (a softmax head's row of it only
+// pushed away), evaluation makes no pair of it, and a closed-set probe of
+// it in another split can never be right.
+func describeEmpty(set *data.Set) string {
+	has := make([]bool, len(set.Classes))
+	for _, l := range set.Labels {
+		has[l] = true
+	}
+	var empty []string
+	for c, ok := range has {
+		if !ok {
+			empty = append(empty, set.Classes[c])
+		}
+	}
+	if len(empty) == 0 {
+		return ""
+	}
+	return "; no usable photo of " + strings.Join(empty, ", ")
 }
 
 // describeSkipped is ", N skipped: k reason, ..." or "" when none were.

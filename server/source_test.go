@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,40 @@ func TestSourceTellsFilesNotRead(t *testing.T) {
 	}
 	if want := "load " + dir + " (train): 12 images, 1 skipped: 1 not .png, .jpg or .jpeg\n"; log.String() != want {
 		t.Errorf("log %q, want %q", log.String(), want)
+	}
+}
+
+// TestSourceTellsIdentitiesLeftEmpty: a source that aligns names, in its
+// one line, the identities of which it kept no photo (they keep their
+// class, which a user would not know trains on nothing), and not those of
+// which it kept some.
+func TestSourceTellsIdentitiesLeftEmpty(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4)
+	var log bytes.Buffer
+	src := source{log: &log, told: map[string]bool{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		// Column 4 is blank in a vertical bar's photo alone (writeShapes);
+		// the first horizontal one, its bar on row 13, has no face either.
+		g := img.(*image.Gray)
+		blank := true
+		for y := range 32 {
+			blank = blank && g.GrayAt(4, y).Y == 0
+		}
+		if blank || g.GrayAt(4, 13).Y != 0 {
+			return nil, "no face"
+		}
+		return append(dst[:0], make([]float32, in.Size())...), ""
+	}}
+	in := core.Input{Channels: 1, Height: 8, Width: 8, Std: 1}
+	set, err := src.load(dir, "all", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "align " + dir + " (all): 7 photos aligned, 5 skipped: 5 no face; no usable photo of vertical\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+	if !slices.Equal(set.Classes, []string{"diagonal", "horizontal", "vertical"}) {
+		t.Errorf("classes %q: want the identity left without photos kept", set.Classes)
 	}
 }
 
