@@ -159,11 +159,18 @@ func describeEmpty(set *data.Set) string {
 			empty = append(empty, set.Classes[c])
 		}
 	}
-	if len(empty) == 0 {
+	switch {
+	case len(empty) == 0:
 		return ""
+	case len(empty) > maxNamedEmpty:
+		return fmt.Sprintf("; no usable photo of %s and %d more", strings.Join(empty[:maxNamedEmpty], ", "), len(empty)-maxNamedEmpty)
 	}
 	return "; no usable photo of " + strings.Join(empty, ", ")
 }
+
+// maxNamedEmpty is how many identities left without a photo describeEmpty
+// names; the others are counted, so that its line stays one line.
+const maxNamedEmpty = 5
 
 // describeSkipped is ", N skipped: k reason, ..." or "" when none were.
 func describeSkipped(skipped data.Skipped) string {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"metriclab/core"
+	"metriclab/core/data"
 )
 
 // TestSourceTellsEachLoadOnce: a source that aligns says how many photos
@@ -100,6 +101,15 @@ func TestSourceTellsIdentitiesLeftEmpty(t *testing.T) {
 	}
 	if !slices.Equal(set.Classes, []string{"diagonal", "horizontal", "vertical"}) {
 		t.Errorf("classes %q: want the identity left without photos kept", set.Classes)
+	}
+}
+
+// TestDescribeEmptyOneLine: of many identities left without a photo, the
+// first maxNamedEmpty are named and the others counted.
+func TestDescribeEmptyOneLine(t *testing.T) {
+	set := &data.Set{Classes: []string{"a", "b", "c", "d", "e", "f", "g", "h"}, Labels: []int{0, 0, 7}}
+	if got, want := describeEmpty(set), "; no usable photo of b, c, d, e, f and 1 more"; got != want {
+		t.Errorf("describeEmpty = %q, want %q", got, want)
 	}
 }
 
