@@ -152,11 +152,13 @@ func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 // and the watched job again when its stream said interrupted and the list
 // has it in another state: resumed (or canceled) by another page or
 // client, it sends events again, on a stream the page no longer follows.
+// A list that could not be read (the server stopped, which interrupted the
+// job) is the one read before: no news of the job.
 func (j *Jobs) toWatch() (msg.Job, bool) {
 	if j.watch == nil || j.watch.Gone {
 		return ActiveJob(j.jobs)
 	}
-	if job := j.watch.Job; j.watch.State == msg.JobInterrupted && job.State != msg.JobInterrupted {
+	if job := j.watch.Job; j.listErr == "" && j.watch.State == msg.JobInterrupted && job.State != msg.JobInterrupted {
 		return job, true
 	}
 	return msg.Job{}, false

@@ -392,3 +392,20 @@ func TestJobsWatchResumedElsewhere(t *testing.T) {
 		t.Error("j1 watched again: the page would switch again at the next read")
 	}
 }
+
+// TestJobsNoRewatchOnStaleList: a list that could not be read is no news
+// of the watched job: a job whose stream said interrupted (a server that
+// stopped) is not watched again, as running, on the list read before.
+func TestJobsNoRewatchOnStaleList(t *testing.T) {
+	job := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1", Step: 250, CkptStep: 200}
+	j := NewJobs()
+	j.SetJobs([]msg.Job{job}, nil)
+	j.watchJob(app.Context{}, job)
+	if _, err := j.watch.Receive(`{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`); err != nil {
+		t.Fatal(err)
+	}
+	j.SetJobs(nil, errors.New("connection refused")) // the server is down
+	if got, ok := j.toWatch(); ok {
+		t.Errorf("list not read: the page would watch %q (%s) again, on the list read before", got.ID, got.State)
+	}
+}
