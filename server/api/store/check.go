@@ -3,6 +3,8 @@
 package store
 
 import (
+	"slices"
+
 	"metriclab/core"
 	"metriclab/core/msg"
 	"metriclab/losses"
@@ -22,11 +24,10 @@ func CheckModel(path string) (Card, error) {
 		return Card{}, err
 	}
 	meta := m.Meta
-	var classes []string // the card's: its model's may be of any number and length
-	for _, c := range meta.Classes[:min(len(meta.Classes), msg.MaxCardClasses)] {
-		classes = append(classes, msg.Shorten(c, msg.MaxCardText))
-	}
-	return Card{Arch: meta.Spec.Arch, Loss: meta.Loss, LossParams: meta.LossParams, Dim: meta.Spec.Dim, Views: meta.Spec.Views, Crop: meta.Spec.Crop,
+	// The card's classes are its model's first ones: a copy, which
+	// boundCard shortens.
+	classes := slices.Clone(meta.Classes[:min(len(meta.Classes), msg.MaxCardClasses)])
+	return boundCard(Card{Arch: meta.Spec.Arch, Loss: meta.Loss, LossParams: meta.LossParams, Dim: meta.Spec.Dim, Views: meta.Spec.Views, Crop: meta.Spec.Crop,
 		Input: meta.Spec.Input, Classes: classes, NumClasses: len(meta.Classes), Threshold: meta.Threshold, FAR: meta.FAR,
-		Steps: meta.Provenance.Steps, Data: msg.Shorten(meta.Provenance.Data, msg.MaxCardText), Preset: msg.Shorten(meta.Provenance.Preset, msg.MaxCardText)}, nil
+		Steps: meta.Provenance.Steps, Data: meta.Provenance.Data, Preset: meta.Provenance.Preset}), nil
 }

@@ -77,6 +77,25 @@ func (s *Store) addModel(name, jobID string, write func(io.Writer) error, check 
 	return card, nil
 }
 
+// boundCard is c as a card carries its model's metadata (msg.MaxCardClasses,
+// msg.MaxCardText): its first class names, each shortened, all of them
+// counted in NumClasses, its Data and Preset shortened. A card stored
+// before the bounds (whole, NumClasses 0) is bounded as it is read.
+func boundCard(c Card) Card {
+	if c.NumClasses == 0 {
+		c.NumClasses = len(c.Classes)
+	}
+	if len(c.Classes) > msg.MaxCardClasses {
+		c.Classes = c.Classes[:msg.MaxCardClasses]
+	}
+	for i, name := range c.Classes {
+		c.Classes[i] = msg.Shorten(name, msg.MaxCardText)
+	}
+	c.Data = msg.Shorten(c.Data, msg.MaxCardText)
+	c.Preset = msg.Shorten(c.Preset, msg.MaxCardText)
+	return c
+}
+
 // Models returns the cards of every model, oldest first.
 func (s *Store) Models() ([]Card, error) {
 	rows, err := s.db.Query("SELECT card FROM models ORDER BY rowid")
@@ -94,7 +113,7 @@ func (s *Store) Models() ([]Card, error) {
 		if err := json.Unmarshal([]byte(raw), &c); err != nil {
 			return nil, err
 		}
-		cards = append(cards, c)
+		cards = append(cards, boundCard(c))
 	}
 	return cards, rows.Err()
 }
@@ -114,7 +133,7 @@ func (s *Store) Model(id string) (Card, string, error) {
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
 		return Card{}, "", err
 	}
-	return c, filepath.Join(s.dir, file), nil
+	return boundCard(c), filepath.Join(s.dir, file), nil
 }
 
 // DeleteModel removes model id (row first, then file), or returns

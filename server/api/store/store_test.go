@@ -4,6 +4,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"metriclab/core/msg"
 )
@@ -1001,6 +1003,47 @@ func TestDiskFull(t *testing.T) {
 	} {
 		if got := DiskFull(c.err); got != c.want {
 			t.Errorf("DiskFull(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
+
+// TestStoredCardBounded: a card stored before cards were bounded (its
+// model's classes whole, no num_classes) is read bounded, as CheckModel
+// bounds a new one: GET /api/models sent it whole, and num_classes 0.
+func TestStoredCardBounded(t *testing.T) {
+	s, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := Card{ID: "old", Name: "old", Arch: "mlp", Dim: 2, Data: strings.Repeat("d", 1000)}
+	for i := range 300 {
+		old.Classes = append(old.Classes, fmt.Sprintf("%03d", i)+strings.Repeat("x", 1000))
+	}
+	raw, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = bytes.Replace(raw, []byte(`"num_classes":0,`), nil, 1) // as stored before the field
+	if _, err := s.db.Exec("INSERT INTO models (id, name, card, file, size, created) VALUES (?, ?, ?, ?, ?, ?)",
+		"old", "old", string(raw), "models/old.safetensors", 1, "2025-01-01T00:00:00Z"); err != nil {
+		t.Fatal(err)
+	}
+	cards, err := s.Models()
+	if err != nil || len(cards) != 1 {
+		t.Fatalf("%d cards, %v", len(cards), err)
+	}
+	one, _, err := s.Model("old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []Card{cards[0], one} {
+		if c.NumClasses != 300 || len(c.Classes) != msg.MaxCardClasses || !strings.HasPrefix(c.Classes[1], "001x") {
+			t.Errorf("stored card read with num_classes %d, %d classes; want 300, the first %d", c.NumClasses, len(c.Classes), msg.MaxCardClasses)
+		}
+		for _, text := range append([]string{c.Data}, c.Classes...) {
+			if n := utf8.RuneCountInString(text); n > msg.MaxCardText {
+				t.Fatalf("a text of %d characters in the stored card, want at most %d", n, msg.MaxCardText)
+			}
 		}
 	}
 }
