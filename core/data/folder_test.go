@@ -251,12 +251,16 @@ func TestDecodeImageMisnamed(t *testing.T) {
 	if err := png.Encode(&buf, grey(3, 2, func(x, y int) uint8 { return 7 })); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "png.jpg"), buf.Bytes(), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "png.jpg"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	buf.Reset()
 	if err := jpeg.Encode(&buf, grey(3, 2, func(x, y int) uint8 { return 200 }), nil); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "jpeg.png"), withSegments(buf.Bytes(), orientationSegment(binary.BigEndian, 6)), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "jpeg.png"), withSegments(buf.Bytes(), orientationSegment(binary.BigEndian, 6)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for name, want := range map[string]image.Rectangle{
 		"png.jpg":  image.Rect(0, 0, 3, 2),
 		"jpeg.png": image.Rect(0, 0, 2, 3), // turned a quarter
