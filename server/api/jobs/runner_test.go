@@ -46,27 +46,36 @@ func barSet(classes, perClass int) *data.Set {
 	return s
 }
 
-// TestResumeAsRunEnds resumes a job in the moment between the end of the
-// run that left it interrupted (its model could not be saved) and that
-// run's letting go of it. A watcher of the resumed job follows it to its
-// end: the old run's cleanup removed the resumed job's hub, and the
-// watcher, on a hub no run published to, got nothing and was never closed.
-func TestResumeAsRunEnds(t *testing.T) {
-	dir := t.TempDir()
+// storeWithoutModels opens a store in a new folder dir with a file where
+// its models go, at models: no run can save its model, so each keeps it as
+// a checkpoint and ends interrupted, until models is made a folder.
+func storeWithoutModels(t *testing.T) (st *store.Store, dir, models string) {
+	t.Helper()
+	dir = t.TempDir()
 	st, _, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	// A file where the models go: the first run cannot save its model,
-	// keeps it as a checkpoint and ends interrupted.
-	models := filepath.Join(dir, "models")
+	models = filepath.Join(dir, "models")
 	if err := os.Remove(models); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(models, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return st, dir, models
+}
+
+// TestResumeAsRunEnds resumes a job in the moment between the end of the
+// run that left it interrupted (its model could not be saved) and that
+// run's letting go of it. A watcher of the resumed job follows it to its
+// end: the old run's cleanup removed the resumed job's hub, and the
+// watcher, on a hub no run published to, got nothing and was never closed.
+func TestResumeAsRunEnds(t *testing.T) {
+	// The first run cannot save its model, keeps it as a checkpoint and
+	// ends interrupted.
+	st, _, models := storeWithoutModels(t)
+	defer st.Close()
 	load := func(name string, in core.Input) (*data.Set, *data.Set, error) {
 		return barSet(3, 8), barSet(3, 4), nil
 	}
@@ -289,18 +298,7 @@ func TestResumeStaleCheckpointStep(t *testing.T) {
 // resumeStale runs a job whose model cannot be saved, makes its row stale
 // by the statement stale (of the job's id), and resumes it.
 func resumeStale(t *testing.T, stale string) {
-	dir := t.TempDir()
-	st, _, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	models := filepath.Join(dir, "models")
-	if err := os.Remove(models); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(models, nil, 0o644); err != nil { // no model can be saved
-		t.Fatal(err)
-	}
+	st, dir, models := storeWithoutModels(t)
 	load := func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }
 	newRunner := func(st *store.Store) *Runner {
 		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
@@ -468,21 +466,10 @@ func TestSubscribeLiveProgress(t *testing.T) {
 // name; it was interrupted, "the model could not be saved …: resume the
 // job to save it", at every resume, as a full disk is.
 func TestUnusableModelFails(t *testing.T) {
-	dir := t.TempDir()
-	st, _, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The run cannot save its model, keeps it as a checkpoint and ends
+	// interrupted.
+	st, _, models := storeWithoutModels(t)
 	defer st.Close()
-	// A file where the models go: the run cannot save its model, keeps
-	// it as a checkpoint and ends interrupted.
-	models := filepath.Join(dir, "models")
-	if err := os.Remove(models); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(models, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	load := func(name string, in core.Input) (*data.Set, *data.Set, error) {
 		return barSet(3, 8), barSet(3, 4), nil
 	}
