@@ -355,12 +355,10 @@ func TestJobsWatchNextWhenGone(t *testing.T) {
 	}
 }
 
-// TestJobsWatchResumedElsewhere: a watched job whose stream said
-// interrupted, then listed queued or running (resumed by another page or
-// client) or canceled, is watched again at the page's next read of the
-// list. Before, its stream, final, was not opened again, and the page
-// showed it interrupted, "resume it", while the list had it training.
-func TestJobsWatchResumedElsewhere(t *testing.T) {
+// watchingInterrupted returns a Jobs page that watches job j1, listed
+// running, whose stream has said interrupted.
+func watchingInterrupted(t *testing.T) (*Jobs, msg.Job) {
+	t.Helper()
 	job := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1", Step: 250, CkptStep: 200}
 	j := NewJobs()
 	j.SetJobs([]msg.Job{job}, nil)
@@ -368,6 +366,16 @@ func TestJobsWatchResumedElsewhere(t *testing.T) {
 	if _, err := j.watch.Receive(`{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`); err != nil {
 		t.Fatal(err)
 	}
+	return j, job
+}
+
+// TestJobsWatchResumedElsewhere: a watched job whose stream said
+// interrupted, then listed queued or running (resumed by another page or
+// client) or canceled, is watched again at the page's next read of the
+// list. Before, its stream, final, was not opened again, and the page
+// showed it interrupted, "resume it", while the list had it training.
+func TestJobsWatchResumedElsewhere(t *testing.T) {
+	j, job := watchingInterrupted(t)
 	interrupted := job
 	interrupted.State = msg.JobInterrupted
 	j.SetJobs([]msg.Job{interrupted}, nil)
@@ -397,13 +405,7 @@ func TestJobsWatchResumedElsewhere(t *testing.T) {
 // of the watched job: a job whose stream said interrupted (a server that
 // stopped) is not watched again, as running, on the list read before.
 func TestJobsNoRewatchOnStaleList(t *testing.T) {
-	job := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1", Step: 250, CkptStep: 200}
-	j := NewJobs()
-	j.SetJobs([]msg.Job{job}, nil)
-	j.watchJob(app.Context{}, job)
-	if _, err := j.watch.Receive(`{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`); err != nil {
-		t.Fatal(err)
-	}
+	j, _ := watchingInterrupted(t)
 	j.SetJobs(nil, errors.New("connection refused")) // the server is down
 	if got, ok := j.toWatch(); ok {
 		t.Errorf("list not read: the page would watch %q (%s) again, on the list read before", got.ID, got.State)

@@ -227,14 +227,7 @@ func TestVerifyFetchGoneModel(t *testing.T) {
 		io.WriteString(w, "not a model file")
 	})
 	v := NewVerify()
-	v.Client = &Client{T: HandlerTransport(mux)}
-	probe := &ctxProbe{}
-	e := app.NewTestEngine()
-	if err := e.Load(probe); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
-	v.mounted = probe.ctx // as OnMount sets it, in a browser
+	e := mountClient(t, v, mux)
 	v.st.SetModels([]msg.ModelCard{{ID: "gone"}, {ID: "m1", Name: "kept"}}, nil)
 	v.fetchModel(v.mounted)
 	e.ConsumeAll()
@@ -249,6 +242,22 @@ func TestVerifyFetchGoneModel(t *testing.T) {
 	if len(v.st.Models) != 2 || v.st.ModelID != "m1" || !strings.HasPrefix(v.st.ModelNote, "server model kept (m1) could not be loaded: ") {
 		t.Errorf("after a fetch that worked: %d models, chosen %q, note %q; want the 2 models, m1 chosen, its note", len(v.st.Models), v.st.ModelID, v.st.ModelNote)
 	}
+}
+
+// mountClient gives v a client of the server api and a context that
+// stays mounted, as OnMount sets it in a browser; the engine runs what v
+// dispatches.
+func mountClient(t *testing.T, v *Verify, api http.Handler) app.TestEngine {
+	t.Helper()
+	v.Client = &Client{T: HandlerTransport(api)}
+	probe := &ctxProbe{}
+	e := app.NewTestEngine()
+	if err := e.Load(probe); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	v.mounted = probe.ctx
+	return e
 }
 
 // TestVerifyServerModelName: a server model loaded is named as its list
@@ -269,14 +278,7 @@ func TestVerifyServerModelName(t *testing.T) {
 	})
 	v := NewVerify()
 	v.st = enrolled()
-	v.Client = &Client{T: HandlerTransport(mux)}
-	probe := &ctxProbe{}
-	e := app.NewTestEngine()
-	if err := e.Load(probe); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
-	v.mounted = probe.ctx // as OnMount sets it, in a browser
+	e := mountClient(t, v, mux)
 	v.st.SetModels([]msg.ModelCard{{ID: "gone", Name: "deleted"}, {ID: "m1", Name: "kept"}}, nil)
 	v.fetchModel(v.mounted)
 	e.ConsumeAll()
