@@ -66,6 +66,18 @@ func storeWithoutModels(t *testing.T) (st *store.Store, dir, models string) {
 	return st, dir, models
 }
 
+// waitEnded returns job id of st once it is neither queued nor running.
+func waitEnded(t *testing.T, st *store.Store, id string) store.Job {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if j, err := st.Job(id); err == nil && j.State != store.StateQueued && j.State != store.StateRunning {
+			return j
+		}
+	}
+	t.Fatalf("job %s did not end", id)
+	return store.Job{}
+}
+
 // TestResumeAsRunEnds resumes a job in the moment between the end of the
 // run that left it interrupted (its model could not be saved) and that
 // run's letting go of it. A watcher of the resumed job follows it to its
@@ -308,16 +320,6 @@ func resumeStale(t *testing.T, stale string) {
 		}
 		return r
 	}
-	wait := func(st *store.Store, id string) store.Job {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			if j, err := st.Job(id); err == nil && j.State != store.StateQueued && j.State != store.StateRunning {
-				return j
-			}
-		}
-		t.Fatalf("job %s did not end", id)
-		return store.Job{}
-	}
 	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 3, Batch: 4, LR: 0.01,
 		Opt: "adam", Seed: 1, Device: "cpu"}
 	r := newRunner(st)
@@ -325,7 +327,7 @@ func resumeStale(t *testing.T, stale string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j = wait(st, j.ID)
+	j = waitEnded(t, st, j.ID)
 	r.Close()
 	st.Close()
 	if j.State != store.StateInterrupted || j.CkptStep != j.Steps || j.Steps <= 10 || j.Metrics == nil {
@@ -358,7 +360,7 @@ func resumeStale(t *testing.T, stale string) {
 	if _, err := r.Resume(j.ID, "c", 0); err != nil {
 		t.Fatal(err)
 	}
-	done := wait(st, j.ID)
+	done := waitEnded(t, st, j.ID)
 	if done.State != store.StateDone || done.Step != done.Steps || done.ModelID == "" {
 		t.Errorf("resumed: %s at step %d of %d (%q), want done at its last step, the checkpoint's", done.State, done.Step, done.Steps, done.Error)
 	}
@@ -479,23 +481,13 @@ func TestUnusableModelFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	wait := func(id string) store.Job {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			if j, err := st.Job(id); err == nil && j.State != store.StateQueued && j.State != store.StateRunning {
-				return j
-			}
-		}
-		t.Fatalf("job %s has not ended", id)
-		return store.Job{}
-	}
 	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01,
 		Opt: "adam", Seed: 1, Device: "cpu"}
 	j, err := r.Submit("c", req, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j = wait(j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
+	if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
 		t.Fatalf("the run without a models folder: %+v, want interrupted with a checkpoint", j)
 	}
 	if err := os.Remove(models); err != nil {
@@ -525,7 +517,7 @@ func TestUnusableModelFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "the trained model is not usable: encoder.fc1.bias holds 1e+07: want values in [-1e+06, 1e+06]"
-	if j = wait(j.ID); j.State != store.StateFailed || j.Error != want {
+	if j = waitEnded(t, st, j.ID); j.State != store.StateFailed || j.Error != want {
 		t.Errorf("resumed with an unusable model: %s, %q; want failed, %q", j.State, j.Error, want)
 	}
 }
