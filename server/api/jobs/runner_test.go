@@ -66,6 +66,14 @@ func storeWithoutModels(t *testing.T) (st *store.Store, dir, models string) {
 	return st, dir, models
 }
 
+// barRunner returns a Runner of st, not started, whose data sets are bar
+// sets of 3 classes (barSet) and whose progress is not published.
+func barRunner(st *store.Store) *Runner {
+	load := func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }
+	return New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+}
+
 // waitEnded returns job id of st once it is neither queued nor running.
 func waitEnded(t *testing.T, st *store.Store, id string) store.Job {
 	t.Helper()
@@ -88,11 +96,7 @@ func TestResumeAsRunEnds(t *testing.T) {
 	// ends interrupted.
 	st, _, models := storeWithoutModels(t)
 	defer st.Close()
-	load := func(name string, in core.Input) (*data.Set, *data.Set, error) {
-		return barSet(3, 8), barSet(3, 4), nil
-	}
-	r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
-		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+	r := barRunner(st)
 	var (
 		runs       int
 		resumeErr  error
@@ -311,10 +315,8 @@ func TestResumeStaleCheckpointStep(t *testing.T) {
 // by the statement stale (of the job's id), and resumes it.
 func resumeStale(t *testing.T, stale string) {
 	st, dir, models := storeWithoutModels(t)
-	load := func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }
 	newRunner := func(st *store.Store) *Runner {
-		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
-			ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+		r := barRunner(st)
 		if err := r.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -472,11 +474,7 @@ func TestUnusableModelFails(t *testing.T) {
 	// interrupted.
 	st, _, models := storeWithoutModels(t)
 	defer st.Close()
-	load := func(name string, in core.Input) (*data.Set, *data.Set, error) {
-		return barSet(3, 8), barSet(3, 4), nil
-	}
-	r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
-		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+	r := barRunner(st)
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
