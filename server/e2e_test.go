@@ -268,10 +268,23 @@ func (p *e2ePage) record(name string, value float64, unit string) {
 func (p *e2ePage) openInteractive(hash string) time.Duration {
 	p.t.Helper()
 	cdpRun(p, "open the playground", chromedp.Navigate(p.base+"/"+hash))
-	ms := cdpRun(p, "wait for the Train button", chromedp.Poll[float64](
-		`(() => { const on = (id) => { const b = document.getElementById(id); return b && !b.disabled }; return on("btn-train") || on("btn-pause") ? performance.now() : false })()`,
-		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
-	return time.Duration(ms * float64(time.Millisecond))
+	// A poll does not outlive the document it started in: one that began
+	// as the navigation's new document replaced the old (a loaded machine
+	// is slow to tell chromedp of it) fails "Cannot find context with
+	// specified id", and is polled again in the new one.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ms, err := chromedp.Run(p.ctx, chromedp.Poll[float64](
+			`(() => { const on = (id) => { const b = document.getElementById(id); return b && !b.disabled }; return on("btn-train") || on("btn-pause") ? performance.now() : false })()`,
+			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+		if !strings.Contains(err.Error(), "Cannot find context with specified id") || time.Now().After(deadline) {
+			p.t.Fatalf("wait for the Train button: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // metric returns the DevTools performance metric name of the page (one
