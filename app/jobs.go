@@ -380,10 +380,19 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 
 // watchJob shows job and follows its event stream, forwarding its
 // snapshots to the viewer; the stream is opened again when it drops
-// before the job ends.
+// before the job ends. The job watched again (resumed or canceled after
+// its stream said interrupted) keeps its curves: its stream sends only
+// the last progress. A resumed one draws again the steps past its
+// checkpoint, and its curves are cut there.
 func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	j.unwatch()
 	w := NewJobWatch(job)
+	if old := j.watch; old != nil && old.Job.ID == job.ID {
+		w.Run, w.Snapshot = old.Run, old.Snapshot
+		if old.State == msg.JobInterrupted && (job.State == msg.JobQueued || job.State == msg.JobRunning) {
+			w.Run.CutAfter(job.CkptStep)
+		}
+	}
 	j.watch = &w
 	j.channel = "metriclab-job-" + job.ID + "-" + j.nonce
 	if !app.IsClient || j.Client == nil {

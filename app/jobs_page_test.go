@@ -356,17 +356,80 @@ func TestJobsWatchNextWhenGone(t *testing.T) {
 }
 
 // watchingInterrupted returns a Jobs page that watches job j1, listed
-// running, whose stream has said interrupted.
+// running, whose stream has drawn steps 100, 200 (its checkpoint) and 250,
+// then said interrupted.
 func watchingInterrupted(t *testing.T) (*Jobs, msg.Job) {
 	t.Helper()
-	job := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1", Step: 250, CkptStep: 200}
+	job := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1", Step: 250, Steps: 400, CkptStep: 200}
 	j := NewJobs()
 	j.SetJobs([]msg.Job{job}, nil)
 	j.watchJob(app.Context{}, job)
-	if _, err := j.watch.Receive(`{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`); err != nil {
+	for _, step := range []int{100, 200, 250} {
+		receive(t, j.watch, fmt.Sprintf(`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":%d,"steps":400,"loss":1,"accuracy":0.5}}`, step))
+	}
+	receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`)
+	return j, job
+}
+
+// receive gives w the event data, and fails t on an error.
+func receive(t *testing.T, w *JobWatch, data string) {
+	t.Helper()
+	if _, err := w.Receive(data); err != nil {
 		t.Fatal(err)
 	}
-	return j, job
+}
+
+// TestJobsRewatchKeepsCurves: the job watched again after its stream said
+// interrupted keeps the curves drawn so far, as its stream sends only the
+// last progress: all of them once canceled elsewhere, those up to its
+// checkpoint once resumed (it trains the steps past it again, here or
+// elsewhere). Before, the watch started empty: a canceled job's chart was
+// blank. Another job's watch starts empty.
+func TestJobsRewatchKeepsCurves(t *testing.T) {
+	steps := func(line []Point) (xs []float64) {
+		for _, p := range line {
+			xs = append(xs, p.X)
+		}
+		return xs
+	}
+	j, job := watchingInterrupted(t)
+	canceled := job
+	canceled.State = msg.JobCanceled
+	j.SetJobs([]msg.Job{canceled}, nil)
+	got, _ := j.toWatch()
+	j.watchJob(app.Context{}, got)
+	receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"canceled"}`)
+	receive(t, j.watch, `{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":250,"steps":400,"loss":1,"accuracy":0.5}}`)
+	if xs := steps(j.watch.Run.LossLine); !slices.Equal(xs, []float64{100, 200, 250}) {
+		t.Errorf("j1 canceled elsewhere, watched again: loss at steps %v, want 100, 200, 250", xs)
+	}
+
+	for _, resumed := range []func(j *Jobs){
+		func(j *Jobs) { // by another page or client
+			job := job
+			job.State = msg.JobQueued
+			j.SetJobs([]msg.Job{job}, nil)
+			got, _ := j.toWatch()
+			j.watchJob(app.Context{}, got)
+		},
+		func(j *Jobs) { // by this page's Resume (act)
+			job := job
+			job.State = msg.JobQueued
+			j.watchJob(app.Context{}, job)
+		},
+	} {
+		j, _ := watchingInterrupted(t)
+		resumed(j)
+		receive(t, j.watch, `{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":210,"steps":400,"loss":1,"accuracy":0.5}}`)
+		if xs, ys := steps(j.watch.Run.LossLine), steps(j.watch.Run.AccLine); !slices.Equal(xs, []float64{100, 200, 210}) || !slices.Equal(ys, xs) {
+			t.Errorf("j1 resumed from step 200, then step 210: loss at steps %v, accuracy at %v; want 100, 200, 210", xs, ys)
+		}
+	}
+
+	j.watchJob(app.Context{}, msg.Job{ID: "j2", State: msg.JobRunning, Config: jobConfig()})
+	if n := len(j.watch.Run.LossLine); n != 0 {
+		t.Errorf("watching j2 after j1: %d points of loss, want none", n)
+	}
 }
 
 // TestJobsWatchResumedElsewhere: a watched job whose stream said

@@ -142,6 +142,12 @@ func (r *Run) Crash(reason string) {
 // Reset returns r to a trainer that is starting, keeping its id and loss.
 func (r *Run) Reset() { *r = NewRun(r.Trainer, r.Loss) }
 
+// CutAfter drops the points of r's curves past step: a job resumed from
+// its checkpoint at step trains those steps again.
+func (r *Run) CutAfter(step int) {
+	r.LossLine, r.AccLine = pointsTo(r.LossLine, step), pointsTo(r.AccLine, step)
+}
+
 // Can reports whether the command op makes sense in r's state: the page
 // enables its buttons by it.
 func (r *Run) Can(op string) bool {
@@ -249,6 +255,16 @@ func appendPoint(line []Point, p Point) []Point {
 		line = half
 	}
 	return append(line, p)
+}
+
+// pointsTo returns the points of line up to step, with no room past
+// them: the next append copies, as copies of a Run share the array.
+func pointsTo(line []Point, step int) []Point {
+	n := 0
+	for n < len(line) && line[n].X <= float64(step) {
+		n++
+	}
+	return line[:n:n]
 }
 
 // finite reports whether x is neither NaN nor infinite.
