@@ -155,8 +155,9 @@ func isDir(path string) bool {
 // ImageFolder loads the images of dir, laid out as dir/<identity>/<image>:
 // identities are the sub-folders, sorted by name, and label i is the i-th;
 // images are the files ending in .png, .jpg or .jpeg (any case), sorted by
-// name. Hidden files and folders (".name") and other files are skipped
-// (the others counted: see LoadAligned).
+// name. Hidden files and folders (".name"), the files Windows and macOS
+// keep in a folder (Thumbs.db, desktop.ini, Icon\r) and other files are
+// skipped (the others counted: see LoadAligned).
 // Images are converted to grey (ITU-R BT.601 luma, 0.299 R + 0.587 G +
 // 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
 // when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo); a
@@ -253,12 +254,24 @@ var otherHalf = map[string]string{"train": "test", "test": "train"}
 // Reasons of Skipped for what a folder holds besides its identities'
 // images, which is not read: told, so that photos of another format
 // (.gif, .heic, .webp) or put in a folder inside an identity are not left
-// out unseen. Hidden files and folders are not counted.
+// out unseen. Hidden files and folders are not counted (see hidden).
 const (
 	skipBeside = "beside the identity folders"
 	skipFormat = "not .png, .jpg or .jpeg"
 	skipNested = "sub-folder(s) of an identity"
 )
+
+// systemFiles are the files a system keeps in a folder of its own, which a
+// user never put there: Windows' thumbnails and folder settings, macOS's
+// custom folder icon.
+var systemFiles = []string{"Thumbs.db", "desktop.ini", "Icon\r"}
+
+// hidden reports whether a folder's entry is neither read nor counted: a
+// hidden file or folder (".name"), or one of systemFiles, in any case (as
+// the systems that write them match names).
+func hidden(name string) bool {
+	return strings.HasPrefix(name, ".") || slices.ContainsFunc(systemFiles, func(s string) bool { return strings.EqualFold(name, s) })
+}
 
 // listFolder returns the identities of dir, sorted, the paths of each
 // one's images, sorted, and what it skipped (see skipFormat).
@@ -277,7 +290,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 	)
 	skipped := Skipped{}
 	for _, e := range entries { // ReadDir sorts by name.
-		if strings.HasPrefix(e.Name(), ".") {
+		if hidden(e.Name()) {
 			continue
 		}
 		sub := filepath.Join(dir, e.Name())
@@ -295,7 +308,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 			name := f.Name()
 			ext := strings.ToLower(filepath.Ext(name))
 			switch {
-			case strings.HasPrefix(name, "."):
+			case hidden(name):
 				continue
 			case isDir(filepath.Join(sub, name)):
 				skipped[skipNested]++

@@ -216,8 +216,10 @@ func TestImageFolderLayout(t *testing.T) {
 // TestLoadTellsFilesNotRead: what a folder holds besides its identities'
 // images is counted in Skipped by reason, so that a user is told of photos
 // not read (an iPhone's .HEIC, a .gif, a folder of them inside an
-// identity's); hidden files are not counted. Before, they were left out
-// unseen.
+// identity's); hidden files are not counted, nor the files Windows and
+// macOS keep in a folder (Thumbs.db, desktop.ini, Icon\r), which a user
+// never put there: before, these were told as skipped. Before that, the
+// others were left out unseen.
 func TestLoadTellsFilesNotRead(t *testing.T) {
 	dir := t.TempDir()
 	px := grey(2, 2, func(x, y int) uint8 { return 1 })
@@ -230,6 +232,12 @@ func TestLoadTellsFilesNotRead(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bob", "d.HEIC"), garbage, 0o644)
 	os.WriteFile(filepath.Join(dir, "bob", ".DS_Store"), garbage, 0o644)
 	os.WriteFile(filepath.Join(dir, ".hidden"), garbage, 0o644)
+	// What Windows and macOS write in a folder of their own, in any case.
+	os.WriteFile(filepath.Join(dir, "ann", "Thumbs.db"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, "bob", "thumbs.DB"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, "bob", "desktop.ini"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, "Desktop.ini"), garbage, 0o644)
+	os.WriteFile(filepath.Join(dir, "ann", "Icon\r"), garbage, 0o644)
 
 	s, skipped, err := LoadAligned(dir, "all", core.Input{Channels: 1, Height: 2, Width: 2}, nil, Turns{})
 	if err != nil {
