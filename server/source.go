@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"metriclab/assets"
@@ -21,7 +22,7 @@ type source struct {
 	align data.Aligner // nil: resize
 	turns int          // with align: turned versions of every photo trained on (loadTraining)
 	log   io.Writer
-	told  map[string]bool // the loads already told on log, by name, split, input and turns: each is told once
+	told  map[string]bool // the loads already told on log, by name, split, input and turns (a plain load's by folder): each is told once
 	// memo, when not nil, keeps what a load returned by name, split, input
 	// and turns and returns it again, the same set: for loads whose sets are
 	// only read (openset's checks, baselines and runs; a job reads its
@@ -124,9 +125,16 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 		}
 	}
 	// Told once, by the first load with a log (a quiet one may have
-	// filled the memo); a plain load only when it skipped something.
-	if s.align == nil && s.log != nil && len(l.skipped) > 0 && !s.told[key] {
-		s.told[key] = true
+	// filled the memo); a plain load only when it skipped something, and
+	// once per folder read: what it skips is the folder's, the same for
+	// every split and input of a folder without train/ and test/ (eval
+	// loads its test and training splits).
+	folder := name
+	if isTrainTestFolder(name) {
+		folder = filepath.Join(name, split)
+	}
+	if s.align == nil && s.log != nil && len(l.skipped) > 0 && !s.told[folder] {
+		s.told[folder] = true
 		fmt.Fprintf(s.log, "load %s (%s): %d images%s\n", name, split, l.set.N, describeSkipped(l.skipped))
 	}
 	if s.align != nil && s.log != nil && !s.told[key] {

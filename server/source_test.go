@@ -43,10 +43,13 @@ func TestSourceTellsEachLoadOnce(t *testing.T) {
 
 // TestSourceTellsFilesNotRead: a plain source (no --align) says what a
 // folder holds that it does not read, a photo of another format say, in
-// one line, and says nothing when it reads every file.
+// one line, and says nothing when it reads every file. The line is told
+// once for a folder, whichever of its splits and inputs load (eval loads
+// the test split, then the training split: before, the same files were
+// told twice), and once for each half of a folder with train/ and test/.
 func TestSourceTellsFilesNotRead(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shapes")
-	writeShapes(t, dir, 4)
+	writeShapes(t, dir, 5)
 	var log bytes.Buffer
 	src, err := newSource(false, 0, &log)
 	if err != nil {
@@ -65,7 +68,31 @@ func TestSourceTellsFilesNotRead(t *testing.T) {
 	if _, err := src.load(dir, "train", in); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := src.load(dir, "test", in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.load(dir, "train", core.Input{Channels: 1, Height: 4, Width: 4, Std: 1}); err != nil {
+		t.Fatal(err)
+	}
 	if want := "load " + dir + " (train): 12 images, 1 skipped: 1 not .png, .jpg or .jpeg\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+
+	split := filepath.Join(t.TempDir(), "split")
+	for _, half := range []string{"train", "test"} {
+		writeShapes(t, filepath.Join(split, half), 1)
+		if err := os.WriteFile(filepath.Join(split, half, "vertical", "x.gif"), []byte("not read"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log.Reset()
+	for _, half := range []string{"test", "train", "test"} {
+		if _, err := src.load(split, half, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "load " + split + " (test): 3 images, 1 skipped: 1 not .png, .jpg or .jpeg\n" +
+		"load " + split + " (train): 3 images, 1 skipped: 1 not .png, .jpg or .jpeg\n"; log.String() != want {
 		t.Errorf("log %q, want %q", log.String(), want)
 	}
 }
