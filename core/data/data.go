@@ -217,13 +217,15 @@ func parseClass(s, part string, names []string) (c int, ok bool, err error) {
 	return 0, false, nil
 }
 
-// namedLike is " (the classes are s01 … s40)" for classes named otherwise than
-// by their numbers, "" for those named by them.
+// namedLike is ` (the classes are "s01" … "s40")` for classes named
+// otherwise than by their numbers, "" for those named by them; the names
+// are quoted, as ParseClasses' other messages quote them (a folder's
+// identities can be any bytes).
 func namedLike(names []string) string {
 	if len(names) == 0 || slices.Equal(names, Numbered(len(names))) {
 		return ""
 	}
-	return fmt.Sprintf(" (the classes are %s … %s)", names[0], names[len(names)-1])
+	return fmt.Sprintf(" (the classes are %q … %q)", names[0], names[len(names)-1])
 }
 
 // Subset returns the images of the given classes, relabelled 0..k−1 in the

@@ -73,7 +73,7 @@ func TestParseClassNames(t *testing.T) {
 		{"7", nil, `7 in "7" is out of range 0..6 (a number is a class's position: the class named "7" is number 6)`}, // a number is a position
 		{"6", []int{6}, ""},
 		{"s03-s01", nil, `range "s03-s01" is reversed`},
-		{"s04", nil, `"s04" is not a class number, a class name or a range like 0-4 (the classes are s01 … 7)`},
+		{"s04", nil, `"s04" is not a class number, a class name or a range like 0-4 (the classes are "s01" … "7")`},
 		{"anne", nil, `"anne" is not a class number`},
 		{"s01-s09", nil, `"s01-s09" is not a class number`},
 		{"s01-", nil, `"s01-" is not a class number`},
@@ -90,6 +90,11 @@ func TestParseClassNames(t *testing.T) {
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("ParseClasses(%q) = %v, %v; want %v", tc.spec, got, err, tc.want)
 		}
+	}
+	// Names of a folder's identities, which can be any bytes, are quoted
+	// (before, an invalid byte or an escape sequence went to the terminal).
+	if _, err := ParseClasses("x", []string{"a\xff", "b\x1b[2J"}); err == nil || !strings.HasSuffix(err.Error(), `(the classes are "a\xff" … "b\x1b[2J")`) {
+		t.Errorf("ParseClasses(x) among names not UTF-8 or with control characters: error %q, want them quoted", err)
 	}
 	// A part cut at two dashes into two ranges.
 	dashed := []string{"a", "a-b", "b", "b-c", "c"}

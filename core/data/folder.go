@@ -7,11 +7,14 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"metriclab/core"
 	"metriclab/core/vec"
@@ -300,7 +303,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 		}
 		images, err := os.ReadDir(sub)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("data: %v", err)
+			return nil, nil, nil, pathError(err)
 		}
 		var paths []string
 		folders := false // of its own
@@ -340,6 +343,27 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 	return identities, files, skipped, nil
 }
 
+// quoted is a path of a folder's file as an error names it: as it is, or
+// as %q quotes it when it is not valid UTF-8 or holds a character that
+// %q escapes (a control character, an invalid byte: a name on Linux may
+// hold any byte but / and NUL), which a terminal would show as garbage or
+// obey. Other paths are left as they are, Windows' backslashes not
+// doubled, as the user gave the folder.
+func quoted(path string) string {
+	if utf8.ValidString(path) && !strings.ContainsFunc(path, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return path
+	}
+	return strconv.Quote(path)
+}
+
+// pathError is err, of the os package, as data's error, its path quoted.
+func pathError(err error) error {
+	if e, ok := err.(*fs.PathError); ok {
+		return fmt.Errorf("data: %s %s: %v", e.Op, quoted(e.Path), e.Err)
+	}
+	return fmt.Errorf("data: %v", err)
+}
+
 // maxImageSide² bounds the width × height of an image of a folder (and
 // maxImageSide each side of MNIST's images), read from its header before
 // its pixels are decoded: a PNG of 900 kB can declare 30000×30000 pixels
@@ -358,14 +382,14 @@ const maxImageSide = 8192
 // as /dev/zero, which never ends) is refused before it is opened.
 func decodeImage(path string) (image.Image, error) {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("data: %s: not a regular file", path)
+		return nil, fmt.Errorf("data: %s: not a regular file", quoted(path))
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("data: %v", err)
+		return nil, pathError(err)
 	}
 	if len(b) == 0 { // a copy that failed, say; the decoders say "unexpected EOF"
-		return nil, fmt.Errorf("data: %s: empty file (0 bytes)", path)
+		return nil, fmt.Errorf("data: %s: empty file (0 bytes)", quoted(path))
 	}
 	decode, decodeConfig := jpeg.Decode, jpeg.DecodeConfig
 	isPNG := strings.ToLower(filepath.Ext(path)) == ".png"
@@ -380,17 +404,17 @@ func decodeImage(path string) (image.Image, error) {
 	}
 	cfg, err := decodeConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("data: %s: cannot decode: %v", path, err)
+		return nil, fmt.Errorf("data: %s: cannot decode: %v", quoted(path), err)
 	}
 	if cfg.Width*cfg.Height > maxImageSide*maxImageSide {
-		return nil, fmt.Errorf("data: %s: %d×%d pixels, more than the %d×%d an image may have", path, cfg.Width, cfg.Height, maxImageSide, maxImageSide)
+		return nil, fmt.Errorf("data: %s: %d×%d pixels, more than the %d×%d an image may have", quoted(path), cfg.Width, cfg.Height, maxImageSide, maxImageSide)
 	}
 	img, err := decode(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("data: %s: cannot decode: %v", path, err)
+		return nil, fmt.Errorf("data: %s: cannot decode: %v", quoted(path), err)
 	}
 	if r := img.Bounds(); r.Empty() {
-		return nil, fmt.Errorf("data: %s: image is empty", path)
+		return nil, fmt.Errorf("data: %s: image is empty", quoted(path))
 	}
 	if !isPNG {
 		img = orient(img, exifOrientation(b))
