@@ -545,7 +545,10 @@ func (t *Trainer) Gradients(x []float32, labels []int) (float64, map[string]core
 
 // Embed writes the n×D embeddings of n images (raw pixels) into dst with
 // the evaluation-mode encoder (batch norms on their running statistics),
-// in chunks of the training batch, and returns it.
+// in chunks of the training batch, and returns it. They are the graph's
+// outputs alone: Spec.FlipTest's mean with the mirrors' outputs is not
+// taken here but by core.Encoder, which embeds a trained model's
+// parameters (job.EmbedSet), on every engine.
 func (t *Trainer) Embed(dst, x []float32, n int) ([]float32, error) {
 	if t.closed {
 		return dst, ErrTrainerClosed
