@@ -919,6 +919,28 @@ func TestOutputCheckedBeforeTraining(t *testing.T) {
 	}
 }
 
+// TestTrainKeepsModelWhenOutFails: a trained model whose --out cannot be
+// written (its folder removed during the run, after checkOutput) is kept
+// in the system's temporary folder, and the error names the file
+// (before, the error named --out only: the trained model was lost).
+func TestTrainKeepsModelWhenOutFails(t *testing.T) {
+	_, _, train := shapesTrainer(t)
+	m, err := core.ReadModel(train("m.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // os.TempDir
+	err = writeTrained(filepath.Join(t.TempDir(), "gone", "m.safetensors"), m)
+	kept, _ := filepath.Glob(filepath.Join(tmp, "metriclab-*.safetensors"))
+	if err == nil || len(kept) != 1 || !strings.Contains(err.Error(), "the model is kept in "+kept[0]) {
+		t.Fatalf("write to a removed folder: error %v, files kept %v: want one, named by the error", err, kept)
+	}
+	if k, err := core.ReadModel(kept[0]); err != nil || !reflect.DeepEqual(k.Params, m.Params) || !reflect.DeepEqual(k.Meta, m.Meta) {
+		t.Errorf("the model kept in %s: %v: want the trained one", kept[0], err)
+	}
+}
+
 // TestMain runs metriclab itself when a test starts the test binary with
 // METRICLAB_TEST_MAIN=1 (see startMain), so that tests can signal it.
 func TestMain(m *testing.M) {

@@ -147,13 +147,33 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	m.Meta.Provenance.Data, m.Meta.Provenance.Align, m.Meta.Provenance.AlignTurns = f.data, f.align, f.alignTurns
-	if err := core.WriteModel(f.out, m); err != nil {
+	if err := writeTrained(f.out, m); err != nil {
 		return err
 	}
 	if !f.jsonOut {
 		fmt.Fprintf(stderr, "wrote %s (%s)\n", oneLineText(f.out), describeThreshold(m, cfg))
 	}
 	return nil
+}
+
+// writeTrained writes the trained model m to out. Where that fails once
+// trained (its folder removed meanwhile, a disk full: checkOutput passed),
+// m goes to a new file in the system's temporary folder instead, so that
+// a long run is not lost, and the error says where it is.
+func writeTrained(out string, m *core.Model) error {
+	err := core.WriteModel(out, m)
+	if err == nil {
+		return nil
+	}
+	f, kerr := os.CreateTemp("", "metriclab-*.safetensors")
+	if kerr == nil {
+		f.Close()
+		if kerr = core.WriteModel(f.Name(), m); kerr == nil {
+			return fmt.Errorf("%v; the model is kept in %s", err, f.Name())
+		}
+		os.Remove(f.Name())
+	}
+	return fmt.Errorf("%v; nor could the model be kept in %s: %v", err, os.TempDir(), kerr)
 }
 
 // describeThreshold says where m's threshold comes from: the held-out
