@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -181,6 +182,34 @@ func TestJoin(t *testing.T) {
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%s: %s written", c.name, out)
+		}
+	}
+}
+
+// TestJoinRefusesInputAsOut: a --out that is one of the --model files (as
+// given, by another spelling of its path, or through a link) is refused
+// with one line before any file is read, and the model is left as it was
+// (before, the join replaced it).
+func TestJoinRefusesInputAsOut(t *testing.T) {
+	dir, _, train := shapesTrainer(t)
+	a, b := train("a.safetensors"), train("b.safetensors", "--seed", "2")
+	before, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.safetensors")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, out, models string }{
+		{"--out the first", a, a + "," + b},
+		{"--out the second, spelt otherwise", dir + "/./a.safetensors", b + "," + a},
+		{"--out a link to one", link, a + "," + b},
+		{"--out one, the other missing", a, a + "," + filepath.Join(dir, "none.safetensors")},
+	} {
+		wantBadInput(t, "--out "+c.out+" is also a --model file", "join", "--model", c.models, "--out", c.out)
+		if after, err := os.ReadFile(a); err != nil || !bytes.Equal(after, before) {
+			t.Errorf("%s: %s replaced (%v)", c.name, a, err)
 		}
 	}
 }

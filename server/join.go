@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -51,6 +53,11 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	for _, path := range paths {
+		if sameFile(out, path) {
+			return badInput("--out %s is also a --model file, which the join would replace: write it to another file", out)
+		}
+	}
 	if err := checkOutput(out); err != nil {
 		return err
 	}
@@ -91,4 +98,16 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stderr, "wrote %s: %d views (%s), %s\n", oneLineText(out), len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), threshold)
 	return nil
+}
+
+// sameFile reports whether paths a and b name one file: os.SameFile
+// where both exist (through links, as the write goes), else their
+// cleaned paths.
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	return filepath.Clean(a) == filepath.Clean(b)
 }
