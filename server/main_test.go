@@ -919,6 +919,32 @@ func TestOutputCheckedBeforeTraining(t *testing.T) {
 	}
 }
 
+// TestTrainRecordsDataName: a model trained on a folder records the
+// folder's name in its provenance, not the path given (before, an
+// absolute --data went whole into the model, the user's home with it);
+// mnist stays mnist, and a folder named mnist does not read as it.
+func TestTrainRecordsDataName(t *testing.T) {
+	dir, shapes, train := shapesTrainer(t)
+	m, err := core.ReadModel(train("m.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Meta.Provenance.Data; got != "shapes" {
+		t.Errorf("trained on %s: provenance data %q, want %q", shapes, got, "shapes")
+	}
+	t.Chdir(shapes)
+	for _, c := range []struct{ data, want string }{
+		{"mnist", "mnist"},
+		{shapes + "/", "shapes"},
+		{".", "shapes"},
+		{filepath.Join(dir, "mnist"), "./mnist"},
+	} {
+		if got := provenanceData(c.data); got != c.want {
+			t.Errorf("provenanceData(%q) = %q, want %q", c.data, got, c.want)
+		}
+	}
+}
+
 // TestTrainKeepsModelWhenOutFails: a trained model whose --out cannot be
 // written (its folder removed during the run, after checkOutput) is kept
 // in the system's temporary folder, and the error names the file

@@ -146,7 +146,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m.Meta.Provenance.Data, m.Meta.Provenance.Align, m.Meta.Provenance.AlignTurns = f.data, f.align, f.alignTurns
+	m.Meta.Provenance.Data, m.Meta.Provenance.Align, m.Meta.Provenance.AlignTurns = provenanceData(f.data), f.align, f.alignTurns
 	if err := writeTrained(f.out, m); err != nil {
 		return err
 	}
@@ -154,6 +154,24 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "wrote %s (%s)\n", oneLineText(f.out), describeThreshold(m, cfg))
 	}
 	return nil
+}
+
+// provenanceData is what a model's provenance records of --data: mnist,
+// or a folder's own name without the folders above it, which a shared
+// model need not carry (an absolute path names the user's home); its
+// readers, the model cards, show it as the server's jobs show their data
+// set's name. A folder named mnist is ./mnist, not the MNIST digits.
+func provenanceData(data string) string {
+	if data == "mnist" {
+		return data
+	}
+	if abs, err := filepath.Abs(data); err == nil {
+		data = abs
+	}
+	if name := filepath.Base(data); name != "mnist" {
+		return name
+	}
+	return "./mnist"
 }
 
 // writeTrained writes the trained model m to out. Where that fails once
