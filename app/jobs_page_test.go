@@ -54,8 +54,9 @@ func TestJobFormGlyphs(t *testing.T) {
 }
 
 // jobsAPI answers the Jobs page as server/api does: the list, POST
-// /api/jobs (job j9), DELETE of a queued or interrupted job and resume of
-// an interrupted one (409 once it is not), counting the requests.
+// /api/jobs (job j9), DELETE of a queued, interrupted or canceled job and
+// resume of an interrupted one (409 once it is not), counting the
+// requests.
 type jobsAPI struct {
 	mu      sync.Mutex
 	jobs    []msg.Job
@@ -111,7 +112,7 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		write(201, msg.Created{ID: "j9"})
 	case r.Method == "DELETE" && op == "":
-		to(id, []string{msg.JobQueued, msg.JobInterrupted}, msg.JobCanceled, "DELETE")
+		to(id, []string{msg.JobQueued, msg.JobInterrupted, msg.JobCanceled}, msg.JobCanceled, "DELETE")
 	case r.Method == "POST" && op == "resume":
 		to(id, []string{msg.JobInterrupted}, msg.JobQueued, "resume")
 	default:

@@ -313,6 +313,15 @@ func TestCancelAndEvents(t *testing.T) {
 	if code != 200 || j.State != "canceled" || j.ModelID != "" || j.Step >= 2000*27 {
 		t.Fatalf("cancel running: %d %s", code, b)
 	}
+	// A second DELETE of each answers as the first (it was a 409 once
+	// the run had stopped).
+	for _, id := range []string{queued.ID, long.ID} {
+		var again jobView
+		code, b = call(t, "DELETE", ts.URL+"/api/jobs/"+id, "", nil)
+		if decode(t, b, &again); code != 200 || again.State != "canceled" {
+			t.Errorf("second cancel of %s: %d %s, want 200 and the job canceled", id, code, b)
+		}
+	}
 	rest := sseEvents(t, resp.Body, 0)
 	if len(rest) == 0 || rest[len(rest)-1].Type != "state" || rest[len(rest)-1].State != "canceled" {
 		t.Errorf("the stream did not end with the canceled state: %d events, last %+v", len(rest), rest[len(rest)-1:])

@@ -309,8 +309,10 @@ func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) 
 
 // Cancel cancels a queued, interrupted or running job. A running job is
 // canceled in the store at once and stops after its current step; Cancel
-// waits up to wait for it. It returns store.ErrNotFound, or an ErrState
-// for a job that has ended.
+// waits up to wait for it. A job already canceled is returned as it is,
+// as the first cancel returned it (a DELETE is idempotent), whether its
+// run is still stopping or not. It returns store.ErrNotFound, or an
+// ErrState for a job that has ended otherwise.
 func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	r.mu.Lock()
 	ok, err := r.store.Transition(id, []string{store.StateQueued, store.StateInterrupted}, store.StateCanceled, "")
@@ -343,6 +345,8 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 			return store.Job{}, err
 		}
 		switch {
+		case run == nil && j.State == store.StateCanceled:
+			return j, nil
 		case run == nil:
 			return store.Job{}, stateError{fmt.Sprintf("job %s is %s: only a queued, running or interrupted job can be canceled", id, j.State)}
 		case j.State != store.StateCanceled: // a second DELETE while the run stops goes on below

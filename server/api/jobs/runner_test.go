@@ -519,3 +519,51 @@ func TestUnusableModelFails(t *testing.T) {
 		t.Errorf("resumed with an unusable model: %s, %q; want failed, %q", j.State, j.Error, want)
 	}
 }
+
+// TestCancelTwice: a cancel of a job already canceled answers as the
+// first did, the job canceled, whenever it comes: while the run stops
+// (here from ended, before the run lets go of the job), once it has
+// stopped, or after the cancel of a queued job. Before, the second of
+// two DELETEs back to back answered 200 or 409 ("only a queued, running
+// or interrupted job can be canceled") by whether the run had let go.
+func TestCancelTwice(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := barRunner(st)
+	var (
+		stopping    store.Job
+		stoppingErr error
+	)
+	r.ended = func(id string) { stopping, stoppingErr = r.Cancel(id, 0) } // on the worker, the run still holds the job
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 10000, Batch: 4, LR: 0.01,
+		Opt: "adam", Seed: 1, Device: "cpu"}
+	long, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, _ := r.Job(long.ID); j.Step == 0; j, _ = r.Job(long.ID) {
+		time.Sleep(time.Millisecond)
+	}
+	for _, c := range []struct {
+		name string
+		id   string
+	}{{"queued", queued.ID}, {"queued, again", queued.ID}, {"running", long.ID}, {"running, once stopped", long.ID}} {
+		if j, err := r.Cancel(c.id, 10*time.Second); err != nil || j.State != store.StateCanceled {
+			t.Errorf("cancel %s: %s, %v; want it canceled", c.name, j.State, err)
+		}
+	}
+	if stoppingErr != nil || stopping.State != store.StateCanceled {
+		t.Errorf("cancel while the run stops: %s, %v; want it canceled", stopping.State, stoppingErr)
+	}
+}
