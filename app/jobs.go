@@ -383,7 +383,7 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 // before the job ends. The job watched again (resumed or canceled after
 // its stream said interrupted) keeps its curves: its stream sends only
 // the last progress. A resumed one draws again the steps past its
-// checkpoint, and its curves are cut there.
+// checkpoint, and its curves and epoch ends are cut there.
 func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	j.unwatch()
 	w := NewJobWatch(job)

@@ -475,3 +475,42 @@ func TestJobsNoRewatchOnStaleList(t *testing.T) {
 		t.Errorf("list not read: the page would watch %q (%s) again, on the list read before", got.ID, got.State)
 	}
 }
+
+// TestJobsResumeCutsEpochs: a job resumed from its checkpoint drops, with
+// its curves, the epoch ends past the checkpoint (Run.CutAfter): it
+// trains those steps again, and its stream sends those epoch ends again.
+// Before, they were kept: the page showed the figures of an epoch end
+// past the checkpoint until the run came to it again, and each came
+// back twice in the Run's epochs.
+func TestJobsResumeCutsEpochs(t *testing.T) {
+	job := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1", Step: 250, Steps: 400, CkptStep: 200}
+	j := NewJobs()
+	j.SetJobs([]msg.Job{job}, nil)
+	j.watchJob(app.Context{}, job)
+	// Epochs of 25 steps; epoch e's verification accuracy is e/10.
+	end := func(epoch int) string {
+		return fmt.Sprintf(`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":%d,"step":%d,"steps":400,"loss":1,"accuracy":0.5,"epoch_end":true,"verification":{"accuracy":%g}}}`,
+			epoch, 25*epoch, float64(epoch)/10)
+	}
+	for _, e := range []int{7, 8, 9, 10} {
+		receive(t, j.watch, end(e))
+	}
+	receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`)
+	job.State = msg.JobQueued
+	j.watchJob(app.Context{}, job) // resumed, by this page's Resume
+	epochs := func() (es []int) {
+		for _, f := range j.watch.Run.Epochs {
+			es = append(es, f.Epoch)
+		}
+		return es
+	}
+	if es, f := epochs(), j.watch.Figures(); !slices.Equal(es, []int{7, 8}) || f == nil || f.Accuracy != 0.8 {
+		t.Errorf("j1 resumed from step 200: epochs %v, figures %+v; want epochs 7 and 8 (step 200), the figures of 8", es, f)
+	}
+	for _, e := range []int{9, 10} {
+		receive(t, j.watch, end(e))
+	}
+	if es := epochs(); !slices.Equal(es, []int{7, 8, 9, 10}) {
+		t.Errorf("j1 resumed, past epoch 10 again: epochs %v, want 7 to 10 once each", es)
+	}
+}

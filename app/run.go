@@ -26,9 +26,10 @@ const maxCurvePoints = 512
 // Point is one point of a curve: training step, value.
 type Point struct{ X, Y float64 }
 
-// EpochFigures are the verification figures of one epoch end.
+// EpochFigures are the verification figures of one epoch end, at its
+// step.
 type EpochFigures struct {
-	Epoch int
+	Epoch, Step int
 	msg.VerificationSummary
 }
 
@@ -106,7 +107,7 @@ func (r *Run) Apply(m *PageMessage) error {
 			r.AccLine = appendPoint(r.AccLine, Point{x, p.Accuracy})
 		}
 		if p.Verification != nil {
-			f := EpochFigures{Epoch: p.Epoch, VerificationSummary: *p.Verification}
+			f := EpochFigures{Epoch: p.Epoch, Step: p.Step, VerificationSummary: *p.Verification}
 			if n := len(r.Epochs); n > 0 && r.Epochs[n-1].Epoch == p.Epoch {
 				r.Epochs[n-1] = f
 			} else {
@@ -142,10 +143,15 @@ func (r *Run) Crash(reason string) {
 // Reset returns r to a trainer that is starting, keeping its id and loss.
 func (r *Run) Reset() { *r = NewRun(r.Trainer, r.Loss) }
 
-// CutAfter drops the points of r's curves past step: a job resumed from
-// its checkpoint at step trains those steps again.
+// CutAfter drops the points of r's curves, and its epoch ends, past step:
+// a job resumed from its checkpoint at step trains those steps again.
 func (r *Run) CutAfter(step int) {
 	r.LossLine, r.AccLine = pointsTo(r.LossLine, step), pointsTo(r.AccLine, step)
+	n := 0
+	for n < len(r.Epochs) && r.Epochs[n].Step <= step {
+		n++
+	}
+	r.Epochs = r.Epochs[:n:n]
 }
 
 // Can reports whether the command op makes sense in r's state: the page
