@@ -37,7 +37,12 @@ type Jobs struct {
 
 	form Settings
 	jobs []msg.Job
-	err  string // the latest error of the API, or of the form
+	// models are the server's models as last read, which name the jobs'
+	// models (a job gives its model's id only); named holds the model
+	// ids they were read for, so that each is asked once (nameModels).
+	models []msg.ModelCard
+	named  map[string]bool
+	err    string // the latest error of the API, or of the form
 	// listErr and eventsErr say that the list, or the watched job's event
 	// stream, could not be read; each is cleared when it reads again.
 	listErr, eventsErr string
@@ -99,6 +104,7 @@ func (j *Jobs) OnMount(ctx app.Context) {
 			}
 			ctx.Dispatch(func(ctx app.Context) {
 				j.SetJobs(jobs, err)
+				j.nameModels(ctx)
 				if job, ok := j.toWatch(); ok {
 					j.watchJob(ctx, job)
 				}
@@ -262,7 +268,7 @@ func (j *Jobs) renderList() app.UI {
 				app.Td().Text(stepText(job.Step, job.Steps)),
 				app.Td().Text(lossText(job)),
 				app.Td().Body(app.If(job.ModelID != "", func() app.UI {
-					return app.A().Href("/models").Title("model " + job.ModelID).Text(job.ModelID)
+					return app.A().ID("job-model-" + job.ID).Href("/models").Title("model " + job.ModelID).Text(modelNameIn(j.models, job.ModelID))
 				})),
 				app.Td().Class("actions").Body(
 					app.Button().ID("watch-"+job.ID).Type("button").Class("btn").Disabled(watched).Text("Watch").
@@ -338,6 +344,37 @@ func (j *Jobs) submit(ctx app.Context) {
 			job := msg.Job{ID: id, Config: req, State: msg.JobQueued}
 			j.jobs = append([]msg.Job{job}, j.jobs...)
 			j.watchJob(ctx, job)
+		})
+	})
+}
+
+// nameModels reads the server's models when a listed job has a model
+// they were not read for: a job that ended since, or the first read. A
+// model of no card (deleted since) is not asked for again; after a read
+// that failed, every one is.
+func (j *Jobs) nameModels(ctx app.Context) {
+	if j.Client == nil || !slices.ContainsFunc(j.jobs, func(job msg.Job) bool { return job.ModelID != "" && !j.named[job.ModelID] }) {
+		return
+	}
+	if j.named == nil {
+		j.named = make(map[string]bool)
+	}
+	for _, job := range j.jobs {
+		if job.ModelID != "" {
+			j.named[job.ModelID] = true
+		}
+	}
+	client, page := j.Client, j.mounted
+	ctx.Async(func() {
+		c, cancel := context.WithTimeout(ctx, submitTimout)
+		defer cancel()
+		cards, err := client.Models(c)
+		page.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				j.named = nil
+				return
+			}
+			j.models = cards
 		})
 	})
 }

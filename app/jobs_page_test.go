@@ -55,12 +55,13 @@ func TestJobFormGlyphs(t *testing.T) {
 
 // jobsAPI answers the Jobs page as server/api does: the list, POST
 // /api/jobs (job j9), DELETE of a queued, interrupted or canceled job and
-// resume of an interrupted one (409 once it is not), counting the
-// requests.
+// resume of an interrupted one (409 once it is not), and the models,
+// counting the requests.
 type jobsAPI struct {
 	mu      sync.Mutex
 	jobs    []msg.Job
-	calls   map[string]int // "POST /api/jobs", "DELETE j1", "resume j2"
+	models  []msg.ModelCard
+	calls   map[string]int // "POST /api/jobs", "DELETE j1", "resume j2", "GET /api/models"
 	created string         // POST's answer when not "" (the job queued all the same), else {"id":"j9"}
 }
 
@@ -102,6 +103,9 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == "GET" && r.URL.Path == "/api/jobs":
 		write(200, a.jobs)
+	case r.Method == "GET" && r.URL.Path == "/api/models":
+		a.calls["GET /api/models"]++
+		write(200, a.models)
 	case r.Method == "POST" && r.URL.Path == "/api/jobs":
 		a.calls["POST /api/jobs"]++
 		a.jobs = append(a.jobs, msg.Job{ID: "j9", Config: jobConfig(), State: msg.JobQueued, Created: "9"})
@@ -512,5 +516,31 @@ func TestJobsResumeCutsEpochs(t *testing.T) {
 	}
 	if es := epochs(); !slices.Equal(es, []int{7, 8, 9, 10}) {
 		t.Errorf("j1 resumed, past epoch 10 again: epochs %v, want 7 to 10 once each", es)
+	}
+}
+
+// TestJobsModelNames: a job's model is named as the Models list and the
+// Verify page name it, "name (id)", from the server's models, read once
+// for the models listed; one the models do not have (deleted since) by
+// its id. Before, every one was shown by its id alone.
+func TestJobsModelNames(t *testing.T) {
+	api := newJobsAPI(
+		msg.Job{ID: "j1", State: msg.JobDone, ModelID: "0123456789abcdef", Config: jobConfig(), Created: "1"},
+		msg.Job{ID: "j2", State: msg.JobDone, ModelID: "fedcba9876543210", Config: jobConfig(), Created: "2"},
+	)
+	api.models = []msg.ModelCard{{ID: "0123456789abcdef", Name: "mlp arcface D=3 on mnist"}}
+	j, e, ctx, _ := mountJobs(t, api)
+	for range 2 { // as at two reads of the list
+		j.nameModels(ctx)
+		e.ConsumeAll()
+	}
+	p := NewJobs()
+	p.SetJobs(j.jobs, nil)
+	p.models = j.models
+	mount(t, p)
+	wantText(t, p, "job-model-j1", "mlp arcface D=3 on mnist (0123456789abcdef)")
+	wantText(t, p, "job-model-j2", "fedcba9876543210")
+	if n := api.count("GET /api/models"); n != 1 {
+		t.Errorf("the models were read %d times, want once", n)
 	}
 }

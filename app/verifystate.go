@@ -415,9 +415,13 @@ func (s *VerifyState) SetModels(cards []msg.ModelCard, err error) {
 // ModelName names the server's model id as its list does (modelName),
 // or by its id alone when the list does not have it (a link's ?model=
 // fetched before the list was read).
-func (s *VerifyState) ModelName(id string) string {
-	if i := slices.IndexFunc(s.Models, func(c msg.ModelCard) bool { return c.ID == id }); i >= 0 {
-		return modelName(s.Models[i])
+func (s *VerifyState) ModelName(id string) string { return modelNameIn(s.Models, id) }
+
+// modelNameIn names model id by its card in cards (modelName), or by its
+// id alone when cards do not have it.
+func modelNameIn(cards []msg.ModelCard, id string) string {
+	if i := slices.IndexFunc(cards, func(c msg.ModelCard) bool { return c.ID == id }); i >= 0 {
+		return modelName(cards[i])
 	}
 	return id
 }
