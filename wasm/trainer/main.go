@@ -23,7 +23,8 @@
 //	        the model before it can still be exported and embedded with
 //	        (and a run it halted stopped), under the trainer id and on the
 //	        channel of the refused start, whose error the page awaits.
-//	        Its MessagePorts are closed.
+//	        Its MessagePorts are closed, as are those that come with a
+//	        start of one worker or any other message.
 //	load    Command.Model (.safetensors bytes, base64 in JSON) becomes the
 //	        encoder of "embed" (core.DecodeModel and Model.Validate check
 //	        it); on success Command.Samples, when given, are embedded as
@@ -159,11 +160,18 @@ type worker struct {
 func (w *worker) listen() {
 	jsonObj := w.self.Get("JSON")
 	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		var c command
+		if ports := args[0].Get("ports"); ports.Type() == js.TypeObject {
+			for i := range ports.Length() {
+				c.ports = append(c.ports, ports.Index(i))
+			}
+		}
 		// A JavaScript exception here (JSON.stringify of an object that
 		// holds a BigInt or a cycle) would end the program: it is a bad
 		// message instead.
 		defer func() {
 			if r := recover(); r != nil {
+				closePorts(c.ports)
 				w.postError(fmt.Errorf("bad message: %v", r))
 			}
 		}()
@@ -175,19 +183,15 @@ func (w *worker) listen() {
 		case js.TypeObject:
 			s = jsonObj.Call("stringify", d).String()
 		}
-		var c command
 		if err := json.Unmarshal([]byte(s), &c.m); err != nil {
+			closePorts(c.ports)
 			w.postError(fmt.Errorf("bad message: %v", err))
 			return nil
-		}
-		if ports := args[0].Get("ports"); ports.Type() == js.TypeObject {
-			for i := range ports.Length() {
-				c.ports = append(c.ports, ports.Index(i))
-			}
 		}
 		select {
 		case w.cmds <- c:
 		default:
+			closePorts(c.ports)
 			id := ""
 			if c.m.Command != nil {
 				id = c.m.Command.ID // a dropped probe is a refused probe
@@ -253,9 +257,13 @@ func (w *worker) safely(f func()) {
 	f()
 }
 
-// handle acts on one command.
+// handle acts on one command. Only start takes MessagePorts: those that
+// come with anything else are closed.
 func (w *worker) handle(cmd command) {
 	m := cmd.m
+	if c := m.Command; m.V != msg.SchemaVersion || m.Type != msg.TypeCommand || c == nil || c.Op != msg.OpStart {
+		closePorts(cmd.ports)
+	}
 	if m.V != msg.SchemaVersion {
 		w.postError(fmt.Errorf("message of schema version %d, this trainer reads %d", m.V, msg.SchemaVersion))
 		return
@@ -315,7 +323,8 @@ func (w *worker) handle(cmd command) {
 // otherwise. A start it refuses (checkStart) fails before any model is
 // dropped: the run and the model before it can still be exported and
 // embedded with, under the refused start's id and channel, which its
-// error needs; the ports that came with it are closed.
+// error needs; the ports that came with it are closed, as are those of a
+// start of one worker, which takes none.
 func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 	w.id = id
 	channel := c.Channel
@@ -335,10 +344,10 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 		}
 	}
 	enrolled, g, err := checkStart(c, ports)
+	if err != nil || g == nil {
+		closePorts(ports) // newGroup hooked none of them
+	}
 	if err != nil {
-		for _, p := range ports {
-			p.Call("close") // newGroup hooked none of them
-		}
 		w.postError(err)
 		w.setState(msg.StateFailed)
 		return
@@ -400,6 +409,13 @@ func checkStart(c *msg.Command, ports []js.Value) (*data.Set, *group, error) {
 		return nil, nil, err
 	}
 	return enrolled, g, nil
+}
+
+// closePorts closes MessagePorts that the worker does not keep.
+func closePorts(ports []js.Value) {
+	for _, p := range ports {
+		p.Call("close")
+	}
 }
 
 // onLoaded keeps the loaded MNIST and begins the run it was loaded for,

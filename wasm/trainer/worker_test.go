@@ -145,7 +145,10 @@ func TestWorkerLoadFailure(t *testing.T) {
 // refused after a run (no configuration, other data, too few ports)
 // fails without dropping the run's model: the export and the embed that
 // follow use it (before, both were answered that there was none); the
-// ports that came with it are closed (before, none was).
+// ports that came with it are closed (before, none was), and so are
+// those that come with a message that takes none: a bad one, another
+// command, a start of one worker, a command dropped from a full queue
+// (before, they stayed open).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -218,8 +221,13 @@ func TestWorkerProtocol(t *testing.T) {
 		"stop after the refused start":              {"state done"},
 	}
 	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3"}
-	// The ports of a refused start are closed: the worker keeps none.
-	closed := map[string]int{"start of other data, after a run": 1, "start of too few ports, after a run": 1}
+	// The ports of a refused start are closed: the worker keeps none; so
+	// are those sent with a message that takes none (all but the start
+	// of a group): a bad message, another command, a start of one worker,
+	// a command dropped from a full queue.
+	closed := map[string]int{"start of other data, after a run": 1, "start of too few ports, after a run": 1,
+		"not json": 1, "an object JSON cannot write": 1, "another schema": 1, "not a command": 1, "step before start": 1,
+		"export before start": 1, "embed before start": 1, "load no model": 1, "reset": 1, "start, paused": 1, "start, an embed dropped": 1}
 	if len(steps) != len(want) {
 		t.Errorf("%d steps answered, want %d", len(steps), len(want))
 	}

@@ -35,8 +35,8 @@ globalThis.postMessage = (s) => {
   got.push({ type: m.type, trainer: m.trainer, state: m.state || "", error: m.error || "", id: m.id || "" });
   if (waiting) waiting(m);
 };
-const raw = (data) => self.onmessage({ data });
-const send = (command) => raw(JSON.stringify({ v: 1, type: "command", trainer: "t1", command }));
+const raw = (data, ports) => self.onmessage({ data, ports });
+const send = (command, ports) => raw(JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports);
 
 // samples: per images of each class, 1×side×side, none of class skip.
 function samples(classes, per, side, skip) {
@@ -66,6 +66,8 @@ function counted(port) {
   port.close = () => { closed++; MessagePort.prototype.close.call(port); };
   return port;
 }
+// port is one counted port to send with a message that takes none.
+const port = () => [counted(new MessageChannel().port1)];
 // lead starts worker 0 of a data-parallel pair whose worker 1 is the
 // harness: peer(port) sends worker 1's messages; gradBytes is the size of
 // a gradient of config({}), learnt from worker 1's in an earlier step.
@@ -79,18 +81,19 @@ function lead(peer) {
 
 const run = true; // the step ends at the run's state done, paused or failed
 const steps = [
-  ["not json", () => raw("{")],
-  ["an object JSON cannot write", () => raw({ v: 1, type: "command", big: 1n })],
+  // Ports sent with a message that takes none are closed.
+  ["not json", () => raw("{", port())],
+  ["an object JSON cannot write", () => raw({ v: 1, type: "command", big: 1n }, port())],
   // A JavaScript error of two lines, a tab among them, and a command
   // of megabytes: each answered with the schema's one line.
   ["an object whose JSON throws two lines", () => raw({ v: 1, type: "command", toJSON() { throw new Error("line one\r\n\tline two"); } })],
   ["an unknown command of 5000 characters", () => send({ op: "x".repeat(5000) })],
-  ["another schema", () => raw(JSON.stringify({ v: 2, type: "command", command: { op: "stop" } }))],
-  ["not a command", () => raw(JSON.stringify({ v: 1, type: "state", state: "idle" }))],
-  ["step before start", () => send({ op: "step" })],
-  ["export before start", () => send({ op: "export" })],
-  ["embed before start", () => send({ op: "embed", id: "e0", samples: samples(["a"], 1, 16) })],
-  ["load no model", () => send({ op: "load", id: "l0", model: "AAAA" })],
+  ["another schema", () => raw(JSON.stringify({ v: 2, type: "command", command: { op: "stop" } }), port())],
+  ["not a command", () => raw(JSON.stringify({ v: 1, type: "state", state: "idle" }), port())],
+  ["step before start", () => send({ op: "step" }, port())],
+  ["export before start", () => send({ op: "export" }, port())],
+  ["embed before start", () => send({ op: "embed", id: "e0", samples: samples(["a"], 1, 16) }, port())],
+  ["load no model", () => send({ op: "load", id: "l0", model: "AAAA" }, port())],
   ["start without config", () => send({ op: "start" })],
   ["start of other data", () => send({ op: "start", config: config({ data: "cifar" }) })],
   ["start without samples", () => send({ op: "start", config: config({}) })],
@@ -134,9 +137,13 @@ const steps = [
   }],
   ["export after the run", () => send({ op: "export" })],
   ["embed other shapes", () => send({ op: "embed", id: "e1", samples: samples(["a"], 2, 20) })],
-  ["reset", () => send({ op: "reset" })],
+  ["reset", () => send({ op: "reset" }, port())],
   ["export after reset", () => send({ op: "export" })],
-  ["start, paused", () => { start({ epochs: 50 }); send({ op: "pause" }); }, run],
+  // A start of one worker takes no ports either.
+  ["start, paused", () => {
+    send({ op: "start", config: config({ epochs: 50 }), samples: samples(["a", "b"], 10, 16) }, port());
+    send({ op: "pause" });
+  }, run],
   ["embed while paused", () => send({ op: "embed", id: "e2", samples: samples(["a"], 1, 16) })],
   ["stop", () => send({ op: "stop" })],
   // While the run waits between steps for the event loop, the worker's
@@ -145,7 +152,7 @@ const steps = [
   ["start, an embed dropped", () => {
     start({});
     for (let i = 0; i < 64; i++) send({ op: "resume" });
-    send({ op: "embed", id: "e3", samples: samples(["a"], 1, 16) });
+    send({ op: "embed", id: "e3", samples: samples(["a"], 1, 16) }, port());
   }, run],
   // A start refused while a run trains halts it in state failed, with
   // its model: a stop answers, as it does of any run.
