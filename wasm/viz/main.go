@@ -45,7 +45,7 @@ func main() {
 	if cfg.Note != "" {
 		events <- view.Event{Notice: cfg.Note}
 	}
-	if err := listen(cfg.Channel, events); err != nil {
+	if err := view.Listen(cfg.Channel, events); err != nil {
 		events <- view.Event{Notice: err.Error()}
 	}
 	ebiten.SetWindowTitle("metriclab viewer")

@@ -34,6 +34,11 @@ type (
 // errSchema is wrapped by the errors for messages of another schema version.
 var errSchema = errors.New("viz: message of another schema version")
 
+// errUnread is the error of a message the viewer could not read: its data
+// was neither text nor an object JSON can write, or the browser could not
+// deserialise it (Listen queues it as nil).
+var errUnread = errors.New("viz: bad message: the viewer could not read it as JSON")
+
 // isPing reports whether m asks the viewer to say that it is ready.
 func isPing(m *message) bool {
 	return m.Type == "ping" || (m.Type == msg.TypeCommand && m.Command != nil && m.Command.Op == "ping")
@@ -43,8 +48,12 @@ func isPing(m *message) bool {
 // version, so that a page of another version still learns that the viewer
 // is there (the answer carries the viewer's version); any other message of
 // another version gives an error wrapping errSchema, and a snapshot whose
-// sizes do not agree an error saying which.
+// sizes do not agree an error saying which; nil, a message that could
+// not be read, gives errUnread.
 func decodeMessage(data []byte) (*message, error) {
+	if data == nil {
+		return nil, errUnread
+	}
 	var m message
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("viz: bad message: %w", err)
