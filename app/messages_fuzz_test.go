@@ -19,7 +19,7 @@ func FuzzMessages(f *testing.F) {
 		`{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":-9223372036854775808,"verification":{"accuracy":0.9,"eer":0.1,"threshold":2}}}`,
 		`{"v":1,"type":"snapshot","trainer":"t0","snapshot":{"dim":3,"threshold":-7,"genuine":[9223372036854775807,9223372036854775807],"impostor":[-1,0,4]}}`,
 		`{"v":1,"type":"error","trainer":"t0","error":"` + "\xff\xfe" + `"}`,
-		`{"v":1,"type":"embeddings","trainer":"t0","embeddings":{"id":"gallery","dim":4611686018427387904,"values":[]}}`,
+		`{"v":1,"type":"embeddings","trainer":"t0","embeddings":{"id":"gallery-1","dim":4611686018427387904,"values":[]}}`,
 		`{"v":1,"type":"embeddings","trainer":"t0","embeddings":{"id":"probe-1","dim":0,"values":[1,2]}}`,
 		`{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}`,
 		`{"v":1,"type":"state","state":"queued"}`,
@@ -90,7 +90,7 @@ func readyState(t *testing.T) VerifyState {
 	s := enrolled()
 	s.Train()
 	s.Receive(stateMsg(msg.StateDone))
-	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 	if s.Phase != PhaseReady {
 		t.Fatalf("phase %d, note %q", s.Phase, s.Note)
 	}

@@ -133,7 +133,7 @@ func TestVerifyModelInput(t *testing.T) {
 			t.Fatalf("%s with a gallery of %s: posted samples %v, phase %v, %d crops; want the gallery embedded at %s",
 				c.name, ShapeText(s.Gallery.Shape()), got, s.Phase, s.Gallery.Count(), c.want)
 		}
-		s.Receive(embMsg("gallery", 2, galleryEmbs()))
+		s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 		if got := sampleShapes(t, okFrame(&s, 0)); !slices.Equal(got, []string{c.want}) {
 			t.Errorf("%s: a probe of %s posted as %v, want %s", c.name, ShapeText(s.Input), got, c.want)
 		}
@@ -170,7 +170,7 @@ func TestVerifyModelInputOrder(t *testing.T) {
 	big := face.Input{Channels: 1, Height: 48, Width: 48}
 	s := enrolled()
 	s.LoadModel(modelFile(t, face.DefaultInput), nil, "small")
-	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 	s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
 	runSteps(t, &s, []step{
 		{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
@@ -206,7 +206,7 @@ func TestVerifyModelInputOrder(t *testing.T) {
 					t.Errorf("snapshots %+v, encoder %+v (%v), %d crops", s.Input, s.Encoder, s.hasEncoder, s.Gallery.Count())
 				}
 			}},
-		{name: "its embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, []float32{1, 0, 0, 1})) }, phase: PhaseReady},
+		{name: "its embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, []float32{1, 0, 0, 1})) }, phase: PhaseReady},
 		{name: "an import of 48×48 crops", do: func(s *VerifyState) Out {
 			large := NewGallery(1, 48, 48)
 			large.Add("Ann", EncodeCrop(make([]float32, 48*48), 1, 48, 48))
@@ -226,7 +226,7 @@ func readyWith(t *testing.T, in face.Input) VerifyState {
 	t.Helper()
 	s := enrolled()
 	s.LoadModel(modelFile(t, in), nil, "m")
-	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 	if s.Phase != PhaseReady {
 		t.Fatalf("phase %v, want ready", s.Phase)
 	}
@@ -266,11 +266,11 @@ func TestVerifyGalleryChangeWhileEmbedding(t *testing.T) {
 		}
 		return v
 	}
-	out := s.Receive(embMsg("gallery", 2, one(9)))
+	out := s.Receive(embMsg(galleryID(s.gallerySeq), 2, one(9)))
 	if got := sampleShapes(t, out); !slices.Equal(got, []string{"1×48×48"}) || s.Phase != PhaseEmbedding {
 		t.Fatalf("the embeddings of alice, bob and carol: posted samples %v, phase %v; want the gallery with dave embedded again", got, s.Phase)
 	}
-	s.Receive(embMsg("gallery", 2, one(12)))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, one(12)))
 	if s.Phase != PhaseReady || !slices.Equal(s.Names, []string{"alice", "bob", "carol", "dave"}) {
 		t.Errorf("phase %v, templates of %v", s.Phase, s.Names)
 	}
@@ -387,7 +387,7 @@ func TestVerifyLoadRefused(t *testing.T) {
 				}
 			}},
 		{name: "the gallery with carol", do: func(s *VerifyState) Out {
-			return s.Receive(embMsg("gallery", 2, append(galleryEmbs(), 1, 0, 1, 0, 1, 0)))
+			return s.Receive(embMsg(galleryID(s.gallerySeq), 2, append(galleryEmbs(), 1, 0, 1, 0, 1, 0)))
 		}, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if len(s.Names) != 3 || s.Encoder != face.DefaultInput || !strings.HasPrefix(s.TrainStatus(), "ready: m,") {

@@ -257,7 +257,7 @@ func TestTrainerErrorOneLine(t *testing.T) {
 	s := enrolled()
 	s.Train()
 	s.Receive(stateMsg(msg.StateDone))
-	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 	okFrame(&s, 10)
 	s.Receive(errorMsg(verifyTrainer, "probe-1"))
 	if got, want := s.ProbeNote, "probe 1 could not be embedded: "+want; got != want {

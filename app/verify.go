@@ -130,7 +130,7 @@ func (v *Verify) Render() app.UI {
 func (v *Verify) startWorker() {
 	v.w = spawnWorker(v.mounted, false, func(w *worker) bool { return v.w == w },
 		func(data string) { v.do(v.st.Receive(data)) },
-		v.st.Unread,
+		func(err error) { v.do(v.st.Unread(err)) },
 		func(reason string) {
 			v.st.Crash(reason)
 			v.w.terminate()

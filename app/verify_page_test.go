@@ -88,7 +88,7 @@ func TestVerifyRender(t *testing.T) {
 		v.st = enrolled()
 		v.st.Train()
 		v.st.Receive(stateMsg("done"))
-		v.st.Receive(embMsg("gallery", 2, galleryEmbs()))
+		v.st.Receive(embMsg(galleryID(v.st.gallerySeq), 2, galleryEmbs()))
 		okFrame(&v.st, 1)
 		return v
 	}
@@ -287,7 +287,7 @@ func TestVerifyServerModelName(t *testing.T) {
 	}
 	v.fetchModel(v.mounted) // m1, chosen by the list read again
 	e.ConsumeAll()
-	v.st.Receive(embMsg("gallery", 2, galleryEmbs()))
+	v.st.Receive(embMsg(galleryID(v.st.gallerySeq), 2, galleryEmbs()))
 	mount(t, v)
 	wantText(t, v, "train-status", "ready: server model kept (m1), 2 identities, D = 2")
 }

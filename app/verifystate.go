@@ -121,6 +121,10 @@ type VerifyState struct {
 	starting bool
 	embedded Gallery // the gallery the templates are of
 	restale  bool    // the gallery changed while it was being embedded: embed it again
+	// gallerySeq numbers the gallery's embeds (and the loads that embed
+	// it): the latest's ID is galleryID(gallerySeq), and the answer to
+	// one asked again since (Unread) is dropped.
+	gallerySeq int
 	// trained counts the crops the encoder was trained on, by identity
 	// and crop (trainedKey); nil when it was loaded, not trained here.
 	trained       map[string]int
@@ -461,10 +465,11 @@ type encoderState struct {
 	embedded       Gallery
 	labels, probes []int
 	restale        bool
+	model          []byte // the model file of the load, sent again when its answer may be lost (Unread)
 }
 
 func (s *VerifyState) encoderState() *encoderState {
-	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale}
+	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, nil}
 }
 
 func (s *VerifyState) putBack(e *encoderState) {
@@ -533,6 +538,7 @@ func (s *VerifyState) load(b []byte, err error, what string) Out {
 		return Out{}
 	}
 	prev := s.encoderState()
+	prev.model = b
 	s.forgetProbe()
 	s.Encoder = in
 	s.ModelNote, s.Source = "", what
@@ -554,16 +560,26 @@ func (s *VerifyState) WorkerStarted() { s.starting = true }
 // is not known: were it the latest probe's answer, the probe would wait
 // for good, so the next good frame is probed, as after an answer the page
 // cannot read (embedUnread); a late answer of this probe is then of one
-// since replaced, and dropped. Were it the gallery's embeddings or a
-// load's answer, the page waits for good; it cannot ask again (an answer
-// that was not lost would come late and be taken for the second), so the
-// note says to reload the page should it stay busy.
-func (s *VerifyState) Unread(err error) {
+// since replaced, and dropped. Were it the gallery's embeddings, the
+// gallery is embedded again under the next number (a load that embeds it
+// is sent again: the same file is loaded, or refused, as it was), and a
+// late answer of the one before is dropped as a stale probe's is. A load
+// with nothing to embed is answered by the state idle, which carries no
+// number: were that the message lost, the page would wait for good, so
+// the note says to reload the page should it stay busy.
+func (s *VerifyState) Unread(err error) Out {
 	s.Note = err.Error()
-	if s.Phase == PhaseEmbedding || s.unloaded != nil {
-		s.Note += "; if the page stays busy, it was the answer it waits for: reload the page"
-	}
 	s.probePending = false
+	switch {
+	case s.unloaded != nil && s.Phase == PhaseEmbedding:
+		smp, id := s.gallerySamples()
+		return Out{Post: []string{LoadCommand(verifyTrainer, s.unloaded.model, smp, id)}}
+	case s.unloaded != nil:
+		s.Note += "; if the page stays busy, it was the answer it waits for: reload the page"
+	case s.Phase == PhaseEmbedding:
+		return s.embedGallery()
+	}
+	return Out{}
 }
 
 // Receive takes a message of the worker: embeddings (of the gallery: the
@@ -580,9 +596,8 @@ func (s *VerifyState) Receive(data string) Out {
 		s.Note = err.Error()
 		s.embedUnread(data)
 		return Out{}
-	case err != nil: // a message JSON cannot read: it may have been the probe's answer
-		s.Unread(err)
-		return Out{}
+	case err != nil: // a message JSON cannot read: it may have been the probe's or the gallery's answer
+		return s.Unread(err)
 	}
 	if ok {
 		return s.embeddings(e)
@@ -595,6 +610,9 @@ func (s *VerifyState) Receive(data string) Out {
 	if m.Type == msg.TypeError && strings.HasPrefix(m.ID, probePrefix) {
 		s.probeRefused(m.ID, m.Error)
 		return Out{}
+	}
+	if m.Type == msg.TypeError && strings.HasPrefix(m.ID, galleryPrefix) && m.ID != galleryID(s.gallerySeq) {
+		return Out{} // the refusal of a gallery's embed (or load) since asked again
 	}
 	ready := starting && m.Type == msg.TypeState // the worker listens: no load's answer
 	if err := s.Run.Apply(m); err != nil {
@@ -956,15 +974,19 @@ func (s *VerifyState) gallerySamples() (*msg.Samples, string) {
 		}
 	}
 	s.Phase, s.probePending = PhaseEmbedding, false
-	return smp, "gallery"
+	s.gallerySeq++
+	return smp, galleryID(s.gallerySeq)
 }
 
 // embeddings takes the worker's embeddings: of the gallery, the templates
 // and the calibration (and, when the gallery changed meanwhile, a request
 // for its new ones); of the latest probe, the live scores (a stale probe's
-// are dropped).
+// are dropped, as are those of a gallery's embed since asked again).
 func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
-	if e.ID == "gallery" {
+	if strings.HasPrefix(e.ID, galleryPrefix) {
+		if e.ID != galleryID(s.gallerySeq) {
+			return Out{}
+		}
 		s.unloaded = nil // the load, if one was pending, took
 		// N = len/D, as DecodeEmbeddings checked: N·D could wrap around.
 		if s.Phase != PhaseEmbedding || len(e.Values)/e.Dim != len(s.labels) {
@@ -1015,7 +1037,7 @@ func (s *VerifyState) embedUnread(data string) {
 		return
 	}
 	switch id := m.Embeddings.ID; {
-	case id == "gallery" && s.Phase == PhaseEmbedding:
+	case id == galleryID(s.gallerySeq) && s.Phase == PhaseEmbedding:
 		s.unloaded = nil // the load, if one was pending, took
 		s.Phase = PhaseNone
 	case id == probeID(s.probeSeq):
@@ -1028,6 +1050,12 @@ func (s *VerifyState) embedUnread(data string) {
 const probePrefix = "probe-"
 
 func probeID(n int) string { return probePrefix + strconv.Itoa(n) }
+
+// galleryPrefix starts the embed IDs of the gallery: galleryID(n) is its
+// n-th embed's, "gallery-n".
+const galleryPrefix = "gallery-"
+
+func galleryID(n int) string { return galleryPrefix + strconv.Itoa(n) }
 
 // forgetProbe drops the latest probe and its scores (and why one was
 // refused) when the encoder changes: its embedding is of the encoder

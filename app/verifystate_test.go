@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -56,12 +57,15 @@ func ops(t *testing.T, out Out) []string {
 		if err := json.Unmarshal([]byte(p), &m); err != nil || m.Type != msg.TypeCommand || m.Command == nil || m.Trainer != verifyTrainer {
 			t.Fatalf("posted %.80s…: %v", p, err)
 		}
-		op := m.Command.Op
+		op, id := m.Command.Op, m.Command.ID
+		if strings.HasPrefix(id, galleryPrefix) {
+			id = "gallery" // whatever its number (TestVerifyUnreadGallery checks those)
+		}
 		switch {
 		case op == msg.OpEmbed:
-			op += ":" + m.Command.ID
+			op += ":" + id
 		case op == msg.OpLoad && m.Command.Samples != nil:
-			op += "+embed:" + m.Command.ID // embedded once the load took
+			op += "+embed:" + id // embedded once the load took
 		}
 		got = append(got, op)
 	}
@@ -131,7 +135,7 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 				}
 			}},
 		{name: "trainer done: embed the gallery", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
-		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				// Impostor scores are about cos 90° = 0, genuine ones about
 				// cos 0.1: the suggested threshold sits in the gap.
@@ -199,7 +203,7 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 				t.Errorf("a probe was scored while the gallery is embedded again (scores of probe %d shown)", s.Scored)
 			}
 		}},
-		{name: "embeddings of the wrong size", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseNone,
+		{name: "embeddings of the wrong size", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseNone,
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.Contains(s.Note, "do not match") {
 					t.Errorf("note %q", s.Note)
@@ -262,7 +266,7 @@ func TestVerifyProbeRefused(t *testing.T) {
 	runSteps(t, &s, []step{
 		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
 		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
-		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady},
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
 		{name: "probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
 		{name: "probe 1 scored", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseReady},
 		{name: "probe 2", do: func(s *VerifyState) Out { return okFrame(s, 20) }, phase: PhaseReady, posts: []string{"embed:probe-2"}},
@@ -286,7 +290,7 @@ func TestVerifyProbeRefused(t *testing.T) {
 		{name: "probe 4", do: func(s *VerifyState) Out { return okFrame(s, 40) }, phase: PhaseReady, posts: []string{"embed:probe-4"}},
 		{name: "a deletion embeds the gallery again", do: func(s *VerifyState) Out { return s.DeleteCrop(1, 0) }, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"}},
 		{name: "probe 4, sent before, refused", do: func(s *VerifyState) Out { return s.Receive(refusedMsg("probe-4", overflow)) }, phase: PhaseEmbedding},
-		{name: "the gallery's new embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs()[2:])) }, phase: PhaseReady,
+		{name: "the gallery's new embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[2:])) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) { ready(t, s) }},
 		{name: "a stale probe's refusal", do: func(s *VerifyState) Out { return s.Receive(refusedMsg("probe-1", overflow)) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
@@ -305,7 +309,7 @@ func TestVerifyProbeRefused(t *testing.T) {
 					t.Errorf("busy %v, source %q; want the load pending", s.Busy(), s.Source)
 				}
 			}},
-		{name: "the load's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs()[2:])) }, phase: PhaseReady,
+		{name: "the load's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[2:])) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.HasPrefix(s.TrainStatus(), "ready: model file a.safetensors") {
 					t.Errorf("status %q", s.TrainStatus())
@@ -313,7 +317,7 @@ func TestVerifyProbeRefused(t *testing.T) {
 			}},
 		{name: "a gallery the worker refuses", do: func(s *VerifyState) Out {
 			s.DeleteCrop(1, 0)
-			return s.Receive(refusedMsg("gallery", overflow))
+			return s.Receive(refusedMsg(galleryID(s.gallerySeq), overflow))
 		}, phase: PhaseNone},
 	})
 
@@ -322,7 +326,7 @@ func TestVerifyProbeRefused(t *testing.T) {
 	s = enrolled()
 	s.Train()
 	s.Receive(stateMsg(msg.StateDone))
-	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 	okFrame(&s, 10)
 	s.Receive(`{"v":1,"type":"error","trainer":"verify","error":"trainer.wasm stopped: out of memory"}`)
 	s.Receive(stateMsg(msg.StateFailed))
@@ -342,15 +346,15 @@ func TestVerifyProbeRefusedOldEncoder(t *testing.T) {
 		change func(s *VerifyState)
 		answer []string // the worker's answers to the change
 	}{
-		{"a training", func(s *VerifyState) { s.Train() }, []string{stateMsg(msg.StateDone), embMsg("gallery", 2, galleryEmbs())}},
+		{"a training", func(s *VerifyState) { s.Train() }, []string{stateMsg(msg.StateDone), embMsg(galleryID(2), 2, galleryEmbs())}},
 		{"a load", func(s *VerifyState) { s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors") },
-			[]string{embMsg("gallery", 2, galleryEmbs())}},
+			[]string{embMsg(galleryID(2), 2, galleryEmbs())}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := enrolled()
 			s.Train()
 			s.Receive(stateMsg(msg.StateDone))
-			s.Receive(embMsg("gallery", 2, galleryEmbs()))
+			s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 			okFrame(&s, 10) // probe 1, with this encoder
 			c.change(&s)
 			s.Receive(refusedMsg("probe-1", "overflow"))
@@ -401,7 +405,7 @@ func TestVerifyLoadModel(t *testing.T) {
 			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors")
 		}, phase: PhaseEmbedding,
 			posts: []string{"load+embed:gallery"}},
-		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.HasPrefix(s.TrainStatus(), "ready: model file a.safetensors") || s.ModelNote != "" {
 					t.Errorf("status %q, note %q", s.TrainStatus(), s.ModelNote)
@@ -427,7 +431,7 @@ func TestVerifyLoadModel(t *testing.T) {
 		{name: "then an import enrolls two", do: func(s *VerifyState) Out {
 			return s.Import(MarshalGallery(enrolled().Gallery), nil)
 		}, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"}},
-		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.HasPrefix(s.TrainStatus(), "ready: x") || s.ModelNote != "" {
 					t.Errorf("status %q, note %q", s.TrainStatus(), s.ModelNote)
@@ -459,7 +463,7 @@ func TestVerifyLoadModel(t *testing.T) {
 		}},
 		{name: "trainer done: embed the gallery", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
 		{name: "a model file read while the gallery is embedded", do: late, phase: PhaseEmbedding, check: notLoaded("the enrollments are being embedded")},
-		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady,
+		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.HasPrefix(s.TrainStatus(), "ready: arcface trained here") {
 					t.Errorf("status %q", s.TrainStatus())
@@ -787,7 +791,7 @@ func TestVerifyHeldOutCalibration(t *testing.T) {
 		t.Errorf("the worker trains on labels %v, batch %d; want [0 0 1 1], 2", got, m.Command.Config.Batch)
 	}
 	s.Receive(stateMsg(msg.StateDone))
-	s.Receive(embMsg("gallery", 2, galleryEmbs()))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 	if s.Phase != PhaseReady {
 		t.Fatalf("phase %d, note %q", s.Phase, s.Note)
 	}
@@ -810,13 +814,13 @@ func TestVerifyHeldOutCalibration(t *testing.T) {
 	s.galleryChanged()
 	e := galleryEmbs()
 	e = append(e[:6:6], append([]float32{1, 0}, e[6:]...)...) // alice's new crop at 0°, before bob's
-	s.Receive(embMsg("gallery", 2, e))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, e))
 	if !slices.Equal(s.probes, []int{2, 3, 6}) || s.CalibratedOn() != "calibrated on 3 held-out snapshots (not trained on)" {
 		t.Errorf("probes %v, %q; want [2 3 6]", s.probes, s.CalibratedOn())
 	}
 	// A loaded model calibrates on every snapshot, leave-one-out.
 	s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file m.safetensors")
-	s.Receive(embMsg("gallery", 2, e))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, e))
 	if len(s.Calib.Genuine) != 7 || s.CalibratedOn() != "calibrated on 7 enrolled snapshots (leave-one-out)" {
 		t.Errorf("loaded: %d genuine scores, %q; want 7", len(s.Calib.Genuine), s.CalibratedOn())
 	}
@@ -872,21 +876,21 @@ func TestVerifyClaimFollowsName(t *testing.T) {
 	c, n := float32(math.Cos(0.1)), float32(math.Sin(0.1))
 	embs := append(galleryEmbs(), -1, 0, -c, n, -c, -n) // carol at 180°
 	s.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
-	s.Receive(embMsg("gallery", 2, embs))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, embs))
 	s.Claim("bob")
 	for range 3 { // alice's crops, one by one: the first embeds, the others wait for it
 		s.DeleteCrop(0, 0)
 	}
-	s.Receive(embMsg("gallery", 2, embs[2:])) // of the first delete's gallery: alice's 2 left, bob, carol
-	s.Receive(embMsg("gallery", 2, embs[6:])) // of bob and carol
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, embs[2:])) // of the first delete's gallery: alice's 2 left, bob, carol
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, embs[6:])) // of bob and carol
 	if s.Phase != PhaseReady || !slices.Equal(s.Names, []string{"bob", "carol"}) || s.ClaimedName() != "bob" {
 		t.Errorf("alice deleted while bob is claimed: phase %d, names %v, claimed %q; want ready, bob and carol, bob", s.Phase, s.Names, s.ClaimedName())
 	}
 	for range 3 {
 		s.DeleteCrop(0, 0)
 	}
-	s.Receive(embMsg("gallery", 2, embs[8:]))
-	s.Receive(embMsg("gallery", 2, embs[12:]))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, embs[8:]))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, embs[12:]))
 	if !slices.Equal(s.Names, []string{"carol"}) || s.ClaimedName() != "carol" {
 		t.Errorf("bob deleted while claimed: names %v, claimed %q; want carol, carol", s.Names, s.ClaimedName())
 	}
@@ -920,9 +924,9 @@ func TestVerifyLoadBeforeWorkerReady(t *testing.T) {
 	s.DeleteCrop(1, 0)
 	runSteps(t, &s, []step{
 		{name: "the worker's ready", do: func(s *VerifyState) Out { return s.Receive(ready) }, phase: PhaseEmbedding},
-		{name: "the load's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseEmbedding,
+		{name: "the load's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseEmbedding,
 			posts: []string{"embed:gallery"}},
-		{name: "the changed gallery's", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs()[2:])) }, phase: PhaseReady,
+		{name: "the changed gallery's", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[2:])) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.Note != "" || len(s.labels) != 5 {
 					t.Errorf("note %q, %d embedded; want none, 5", s.Note, len(s.labels))
@@ -943,7 +947,7 @@ func TestVerifyOneIdentityThreshold(t *testing.T) {
 	s.Gallery.Add("alice", zero, zero, zero)
 	s.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
 	c, n := float32(math.Cos(0.1)), float32(math.Sin(0.1))
-	s.Receive(embMsg("gallery", 2, []float32{1, 0, c, n, c, -n})) // the model's threshold: 0.5
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, []float32{1, 0, c, n, c, -n})) // the model's threshold: 0.5
 	if s.Phase != PhaseReady || len(s.Calib.Impostor) != 0 || s.Threshold != 0.5 {
 		t.Fatalf("phase %d, %d impostor scores, threshold %v; want ready, none, the model's 0.5", s.Phase, len(s.Calib.Impostor), s.Threshold)
 	}
@@ -962,7 +966,7 @@ func oneIdentity(t *testing.T, threshold, far float64) VerifyState {
 	s.Gallery.Add("alice", zero, zero, zero)
 	s.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
 	embs := []float32{1, 0, float32(math.Cos(0.1)), float32(math.Sin(0.1)), float32(math.Cos(0.2)), -float32(math.Sin(0.2))}
-	s.Receive(embMsgOf(&msg.Embeddings{ID: "gallery", Dim: 2, Values: embs, Threshold: threshold, FAR: far}))
+	s.Receive(embMsgOf(&msg.Embeddings{ID: galleryID(s.gallerySeq), Dim: 2, Values: embs, Threshold: threshold, FAR: far}))
 	return s
 }
 
@@ -1019,7 +1023,7 @@ func TestVerifyEmbeddingsHugeDim(t *testing.T) {
 	if s.Phase != PhaseEmbedding || len(s.labels) != 4 {
 		t.Fatalf("phase %d with %d snapshots, want %d with 4", s.Phase, len(s.labels), PhaseEmbedding)
 	}
-	s.Receive(embMsg("gallery", 1<<62, nil))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 1<<62, nil))
 	if s.Phase != PhaseNone || !strings.Contains(s.Note, "do not match") {
 		t.Errorf("phase %d, note %q; want %d and the embeddings refused", s.Phase, s.Note, PhaseNone)
 	}
@@ -1043,7 +1047,7 @@ func TestVerifyNewModelOfOtherDim(t *testing.T) {
 		{name: "a model of D = 2", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "a")
 		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
-		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 2, galleryEmbs())) }, phase: PhaseReady},
+		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
 		{name: "a probe", do: func(s *VerifyState) Out { return okFrame(s, 0) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
 		{name: "its scores", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
@@ -1054,7 +1058,7 @@ func TestVerifyNewModelOfOtherDim(t *testing.T) {
 		{name: "a model of D = 3", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "b")
 		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
-		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 3, third(galleryEmbs()))) }, phase: PhaseReady,
+		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 3, third(galleryEmbs()))) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.HasScore || s.ScoreText() != "–" || s.IdentityText() != "–" || len(s.Ranked) != 0 {
 					t.Errorf("score %q, identity %q, ranking %v: want none before a probe of the new encoder", s.ScoreText(), s.IdentityText(), s.Ranked)
@@ -1072,7 +1076,7 @@ func TestVerifyNewModelOfOtherDim(t *testing.T) {
 		{name: "a model of D = 3 again", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "c")
 		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
-		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg("gallery", 3, third(galleryEmbs()))) }, phase: PhaseReady,
+		{name: "its gallery", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 3, third(galleryEmbs()))) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.HasScore || s.IdentityText() != "–" {
 					t.Errorf("scores %v, identity %q: want none before a probe of the new encoder", s.HasScore, s.IdentityText())
@@ -1204,15 +1208,74 @@ func TestVerifyUnreadMessage(t *testing.T) {
 	if got := sampleShapes(t, okFrame(&s, 1000)); len(got) != 1 {
 		t.Errorf("after an unread message the next frame posted %v, want probe 2", got)
 	}
-	// While the gallery is embedded, the lost message may have been its
-	// embeddings, which the page waits for: the note says what to do.
-	s = readyWith(t, face.Input{Channels: 1, Height: 48, Width: 48})
-	if hold(&s, "carol", 3); s.Phase != PhaseEmbedding {
-		t.Fatalf("carol's hold: phase %v, want embedding", s.Phase)
+}
+
+// posted returns the op and the ID of each command of out, and the model
+// file of its loads.
+func posted(t *testing.T, out Out) (ops []string, model []byte) {
+	t.Helper()
+	for _, p := range out.Post {
+		var m msg.Message
+		if err := json.Unmarshal([]byte(p), &m); err != nil || m.Command == nil {
+			t.Fatalf("posted %.80s…: %v", p, err)
+		}
+		ops = append(ops, m.Command.Op+":"+m.Command.ID)
+		if m.Command.Op == msg.OpLoad {
+			model = m.Command.Model
+		}
 	}
-	s.Unread(errUnreadMessage)
-	if want := errUnreadMessage.Error() + "; if the page stays busy, it was the answer it waits for: reload the page"; s.Note != want {
-		t.Errorf("while embedding the gallery: note %q, want %q", s.Note, want)
+	return ops, model
+}
+
+// TestVerifyUnreadGallery: a message of the worker that the browser could
+// not deserialise, while the gallery is embedded, may have been its
+// embeddings: the gallery is embedded again under the next number, and
+// the answer or the refusal of the one before, should it come late, is
+// dropped; while a load embeds it, the load is sent again, with the same
+// file, and a late answer of the first is dropped too. Before, the page
+// could not ask again (a late answer would be taken for the second), and
+// stayed "embedding the enrollments…" until reloaded. A load with nothing
+// to embed is answered by the state idle, which has no number: the note
+// still says to reload should the page stay busy.
+func TestVerifyUnreadGallery(t *testing.T) {
+	s := readyWith(t, face.Input{Channels: 1, Height: 48, Width: 48}) // gallery-1
+	if got, _ := posted(t, hold(&s, "carol", 3)); !slices.Contains(got, "embed:gallery-2") {
+		t.Fatalf("carol's hold posted %q, want embed:gallery-2 among them", got)
+	}
+	if got, _ := posted(t, s.Unread(errUnreadMessage)); !slices.Equal(got, []string{"embed:gallery-3"}) || s.Note != errUnreadMessage.Error() {
+		t.Fatalf("an unread message while embedding: posted %q, note %q; want embed:gallery-3 and the error", got, s.Note)
+	}
+	carol := append(galleryEmbs(), 1, 0, 1, 0, 1, 0)
+	s.Receive(embMsg(galleryID(2), 2, carol))
+	s.Receive(refusedMsg(galleryID(2), "overflow"))
+	if s.Phase != PhaseEmbedding || !s.hasEncoder {
+		t.Fatalf("gallery-2's late answers: phase %v, encoder %v; want embedding with the encoder", s.Phase, s.hasEncoder)
+	}
+	s.Receive(embMsg(galleryID(3), 2, carol))
+	if s.Phase != PhaseReady || len(s.Names) != 3 {
+		t.Errorf("gallery-3's answer: phase %v, names %q; want ready with carol", s.Phase, s.Names)
+	}
+
+	s = enrolled()
+	file := modelFile(t, face.DefaultInput)
+	s.LoadModel(file, nil, "m") // load and embed gallery-1
+	got, model := posted(t, s.Unread(errUnreadMessage))
+	if !slices.Equal(got, []string{"load:gallery-2"}) || !bytes.Equal(model, file) {
+		t.Fatalf("an unread message while a load embeds: posted %q with %d bytes; want load:gallery-2 with the file's %d", got, len(model), len(file))
+	}
+	s.Receive(refusedMsg(galleryID(1), "the model could not be loaded"))
+	if !s.Busy() || s.unloaded == nil {
+		t.Fatalf("the first load's late refusal: busy %v; want the second load awaited", s.Busy())
+	}
+	s.Receive(embMsg(galleryID(2), 2, galleryEmbs()))
+	if s.Phase != PhaseReady || s.Busy() || s.Source != "m" {
+		t.Errorf("the second load's answer: phase %v, busy %v, source %q; want ready with m", s.Phase, s.Busy(), s.Source)
+	}
+
+	s = NewVerifyState() // nothing to embed: the load's answer is the state idle
+	s.LoadModel(file, nil, "m")
+	if out := s.Unread(errUnreadMessage); len(out.Post) != 0 || !strings.HasSuffix(s.Note, "reload the page") {
+		t.Errorf("an unread message while a load without gallery waits: posted %d, note %q; want nothing and to reload", len(out.Post), s.Note)
 	}
 }
 
@@ -1254,7 +1317,7 @@ func TestVerifyEmbeddingsUnreadable(t *testing.T) {
 	if s.Phase != PhaseEmbedding {
 		t.Fatalf("phase %v, want embedding", s.Phase)
 	}
-	s.Receive(embMsg("gallery", 3, []float32{1, 0}))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 3, []float32{1, 0}))
 	if s.Busy() || s.Phase != PhaseNone || s.Note == "" || !s.CanTrain(true) {
 		t.Errorf("an unreadable gallery answer: phase %v, busy %v, note %q; want no encoder phase, not busy, a note", s.Phase, s.Busy(), s.Note)
 	}
