@@ -780,9 +780,18 @@ func (s *VerifyState) UploadProblem() string {
 	if p := msg.DatasetProblem(s.Dataset); p != "" {
 		return p
 	}
-	for _, id := range s.Gallery.Identities {
+	for i, id := range s.Gallery.Identities {
 		if p := msg.IdentityProblem(id.Name); p != "" {
 			return msg.ErrorLine(fmt.Sprintf("%q: %s", msg.Shorten(id.Name, msg.MaxErrorRunes), p))
+		}
+		// The server keeps each person in a folder, which a file system
+		// that ignores case would share, so it refuses the second of two
+		// names that differ only in case, part of the way through.
+		for _, other := range s.Gallery.Identities[:i] {
+			if strings.EqualFold(other.Name, id.Name) {
+				return msg.ErrorLine(fmt.Sprintf("%q and %q differ only in case, which the server keeps as one person: rename one",
+					msg.Shorten(other.Name, msg.MaxErrorRunes/3), msg.Shorten(id.Name, msg.MaxErrorRunes/3)))
+			}
 		}
 	}
 	return ""

@@ -716,6 +716,9 @@ func TestVerifyUpload(t *testing.T) {
 		{[]string{"ann"}, "mnist", "built in"},
 		{[]string{"ann", "a/b"}, "webcam", `"a/b": a name cannot hold`},
 		{[]string{"train"}, "webcam", `"train"`},
+		// The server would refuse the second, after sending the first.
+		{[]string{"Ann", "bob", "ann"}, "webcam", `"Ann" and "ann" differ only in case`},
+		{[]string{"Émile", "éMILE"}, "webcam", "differ only in case"},
 	} {
 		s := NewVerifyState()
 		for _, n := range tc.names {
