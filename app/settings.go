@@ -279,10 +279,23 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 			notices = append(notices, msg.Shorten(fmt.Sprintf(format, a...), maxNoticeRunes))
 		}
 	}
-	q, err := url.ParseQuery(strings.TrimPrefix(fragment, "#"))
-	if err != nil {
-		note("the link's settings could not be read (%v): using the defaults", err)
-		return s, notices, n
+	// As url.ParseQuery reads a query, but a pair it cannot read is noted
+	// and leaves the others (ParseQuery keeps them, but names only one
+	// such pair, and reads none of a link of over 10,000).
+	q := url.Values{}
+	for pair := range strings.SplitSeq(strings.TrimPrefix(fragment, "#"), "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		k, errK := url.QueryUnescape(k)
+		v, errV := url.QueryUnescape(v)
+		switch err := cmp.Or(errK, errV); {
+		case pair == "":
+		case strings.Contains(pair, ";"):
+			note("%s could not be read (settings are separated by &, not ;): not used", pair)
+		case err != nil:
+			note("%s could not be read (%v): not used", pair, err)
+		default:
+			q[k] = append(q[k], v)
+		}
 	}
 	if vs := q["preset"]; len(vs) > 0 {
 		name := vs[len(vs)-1]

@@ -55,7 +55,13 @@ func TestParseHash(t *testing.T) {
 		{name: "seed beyond a JavaScript number's integers", hash: "#seed=9007199254740992", want: func(*Settings) {}, notices: 1, noticeIs: "seed=9007199254740992 is not an integer in [0, 9007199254740991]"},
 		{name: "seed beyond the old field's 2³¹ − 1", hash: "#seed=4294967296", want: func(s *Settings) { s.Seed = 1 << 32 }},
 		{name: "bad autostart", hash: "#autostart=maybe", want: func(*Settings) {}, notices: 1, noticeIs: "autostart"},
-		{name: "not a query", hash: "#%zz", want: func(*Settings) {}, notices: 1, noticeIs: "could not be read"},
+		{name: "not a query", hash: "#%zz", want: func(*Settings) {}, notices: 1, noticeIs: "%zz could not be read"},
+		// A setting that cannot be read leaves the others: a typed % or ;
+		// once dropped the whole link, each of its settings taking its default.
+		{name: "a bad escape beside good settings", hash: "#dim=2&classes=0-4%&batch=32", want: func(s *Settings) { s.Dim, s.Batch = 2, 32 },
+			notices: 1, noticeIs: `classes=0-4% could not be read (invalid URL escape "%"): not used`},
+		{name: "a semicolon beside good settings", hash: "#dim=2;batch=32&epochs=3", want: func(s *Settings) { s.Epochs = 3 },
+			notices: 1, noticeIs: "dim=2;batch=32 could not be read"},
 	})
 }
 
