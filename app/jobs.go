@@ -562,10 +562,6 @@ func EditSettings(s Settings, key, value string) (Settings, error) {
 			s.Dim, s.Params = d, keepParams(s.Loss, d, s.Params)
 		}
 	}
-	if key == "classes" && strings.TrimSpace(value) == "" || key == "classes" && value == "all" {
-		s.Classes = ""
-		return s, nil
-	}
 	out, notices := ParseHash(s.Hash() + "&" + url.QueryEscape(key) + "=" + url.QueryEscape(value))
 	if len(notices) > 0 {
 		return orig, errors.New(strings.Join(notices, "; "))

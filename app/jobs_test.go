@@ -120,6 +120,7 @@ func TestEditSettings(t *testing.T) {
 		{"classes", "0-1", true, func(s Settings) bool { return s.Classes == "0-1" }},
 		{"classes", "7", false, nil}, // one class
 		{"classes", "", true, func(s Settings) bool { return s.Classes == "" }},
+		{"classes", "all", true, func(s Settings) bool { return s.Classes == "" }}, // the field's placeholder
 		{"loss", "cosface", true, func(s Settings) bool { return s.Loss == "cosface" && s.Params == nil }},
 		{"dim", "5", false, nil},
 		{"dim", "2", true, func(s Settings) bool { return s.Dim == 2 && s.Params["m"] == 0.3 }},

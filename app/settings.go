@@ -28,7 +28,7 @@ import (
 // as `metriclab train --preset` does, and the hash's own keys win over it.
 type Settings struct {
 	Data      string             // "mnist"
-	Classes   string             // class subset: "" for all, "0-4", "0,2,4"
+	Classes   string             // class subset: "" for all (classes= or classes=all), "0-4", "0,2,4"
 	Arch      string             // one of Archs
 	Loss      string             // a name of lossNames
 	Params    map[string]float64 // loss parameters set by the user, by name; absent ones take their default at Dim
@@ -392,7 +392,9 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 		}
 	})
 	each("classes", func(v string) {
-		if _, err := ParseClasses(v); err != nil {
+		if t := strings.TrimSpace(v); t == "" || t == "all" {
+			s.Classes = ""
+		} else if _, err := ParseClasses(v); err != nil {
 			note("classes=%s: %v: %s", v, err, cmp.Or(usingText(s.Classes), "using all classes"))
 		} else {
 			s.Classes = v

@@ -45,6 +45,11 @@ func TestParseHash(t *testing.T) {
 		{name: "lr at the field's minimum", hash: "#lr=1e-6", want: func(s *Settings) { s.LR = 1e-6 }},
 		{name: "batch too big", hash: "#batch=100000", want: func(*Settings) {}, notices: 1, noticeIs: "batch"},
 		{name: "bad classes", hash: "#classes=3", want: func(*Settings) {}, notices: 1, noticeIs: "two classes"},
+		// All classes, as the jobs form takes them ("all, or 0-4, 0,2,4")
+		// and the playground's field (empty: all): a notice said "" and
+		// "all" were no digits, "using all classes".
+		{name: "classes empty", hash: "#classes=0-4&classes=", want: func(*Settings) {}},
+		{name: "classes all", hash: "#classes=0-4&classes=+all", want: func(*Settings) {}},
 		{name: "bad hide", hash: "#hide=loss,knobs", want: func(s *Settings) { s.Hide = []string{"loss"} }, notices: 1, noticeIs: "knobs"},
 		{
 			name:    "compare: unknown, duplicate, too many",
