@@ -239,15 +239,6 @@ func (j *Jobs) glyphsField() app.UI {
 	return j.textField("glyphs", "Glyph classes", strconv.Itoa(j.form.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs))
 }
 
-// wdText is a weight decay as the form shows it: "" for the optimiser's
-// default.
-func wdText(wd *float64) string {
-	if wd == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*wd, 'g', -1, 64)
-}
-
 // renderList draws the table of jobs.
 func (j *Jobs) renderList() app.UI {
 	if len(j.jobs) == 0 {

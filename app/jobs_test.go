@@ -172,6 +172,23 @@ func TestEditSettings(t *testing.T) {
 	}
 }
 
+// TestEditSettingsKeepsClearedWeightDecay: with a preset that sets a
+// weight decay, the form's field emptied (the optimiser's default) stays
+// empty through the next edit; the next edit brought the preset's back
+// (the form's link left wd out, so the preset's stood in).
+func TestEditSettingsKeepsClearedWeightDecay(t *testing.T) {
+	s, err := EditSettings(jobSettings(DefaultSettings()), "preset", "digits")
+	if err != nil || s.WeightDecay == nil {
+		t.Fatalf("preset digits: %+v, %v; want its weight decay", s, err)
+	}
+	if s, err = EditSettings(s, "wd", ""); err != nil || s.WeightDecay != nil {
+		t.Fatalf("wd emptied: %v, %v; want the optimiser's default (nil)", s.WeightDecay, err)
+	}
+	if s, err = EditSettings(s, "batch", "64"); err != nil || s.Batch != 64 || s.WeightDecay != nil {
+		t.Errorf("batch 64 after wd emptied: batch %d, weight decay %q, %v; want 64 and the optimiser's default (\"\")", s.Batch, wdText(s.WeightDecay), err)
+	}
+}
+
 func TestJobSummaryAndOrder(t *testing.T) {
 	if got, want := JobSummary(jobConfig()), "mlp · arcface · D = 3 · mnist 0-1 · 1 epoch"; got != want {
 		t.Errorf("JobSummary = %q, want %q", got, want)

@@ -110,6 +110,9 @@ func TestPresetHashRoundTrip(t *testing.T) {
 		v = s
 		v.FlipTest = !s.FlipTest // set back by hand, or set without the preset's
 		variants = append(variants, v)
+		v = s
+		v.WeightDecay = nil // wd= or the jobs form's field emptied: the optimiser's default
+		variants = append(variants, v)
 		for _, s := range variants {
 			h := s.Hash()
 			got, notices := ParseHash(h)

@@ -575,9 +575,7 @@ func (s Settings) addRecipe(add func(k, v string)) {
 	opt("views", cmp.Or(s.Views, msg.ViewWhole), s.Views == "")
 	opt("turns", strconv.Itoa(s.Turns), s.Turns == 0)
 	opt("glyphs", strconv.Itoa(s.Glyphs), s.Glyphs == 0)
-	if s.WeightDecay != nil {
-		add("wd", strconv.FormatFloat(*s.WeightDecay, 'g', -1, 64))
-	}
+	opt("wd", wdText(s.WeightDecay), s.WeightDecay == nil) // wd=: the optimiser's default
 	opt("early-stop", strconv.Itoa(s.EarlyStop), s.EarlyStop == 0)
 }
 
@@ -749,6 +747,15 @@ func usingText(v string) string {
 		return ""
 	}
 	return "using " + v
+}
+
+// wdText is a weight decay as the link and the jobs form write it: ""
+// for the optimiser's default.
+func wdText(wd *float64) string {
+	if wd == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*wd, 'g', -1, 64)
 }
 
 // splitList splits a comma-separated list, dropping empty items.
