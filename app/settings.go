@@ -475,7 +475,11 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		i := slices.IndexFunc(params, func(p LossParam) bool { return p.Name == k })
-		if i < 0 {
+		switch {
+		case i < 0 && isLossParam(k):
+			note("%s has no parameter %q: ignored", s.Loss, k)
+			continue
+		case i < 0:
 			note("unknown setting %q ignored", k)
 			continue
 		}
@@ -725,6 +729,16 @@ func parseCompare(v string, note func(string, ...any)) []string {
 		note("compare=%s names no loss: one trainer", v)
 	}
 	return out
+}
+
+// isLossParam reports whether name is a parameter of some loss.
+func isLossParam(name string) bool {
+	for _, rows := range lossParamRows {
+		if slices.ContainsFunc(rows, func(r lossParamRow) bool { return r.p.Name == name }) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkParam reports whether v is a valid value of p.

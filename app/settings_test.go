@@ -38,7 +38,7 @@ func TestParseHash(t *testing.T) {
 		{name: "unknown key", hash: "#colour=red&dim=2", want: func(s *Settings) { s.Dim = 2 }, notices: 1, noticeIs: "colour"},
 		{name: "param out of range", hash: "#loss=arcface&m=3", want: func(*Settings) {}, notices: 1, noticeIs: "range"},
 		{name: "integer param", hash: "#loss=sphereface&m=2.5", want: func(s *Settings) { s.Loss = "sphereface" }, notices: 1, noticeIs: "integer"},
-		{name: "param of another loss", hash: "#loss=softmax&m=0.3", want: func(s *Settings) { s.Loss = "softmax" }, notices: 1, noticeIs: `"m"`},
+		{name: "param of another loss", hash: "#loss=softmax&m=0.3", want: func(s *Settings) { s.Loss = "softmax" }, notices: 1, noticeIs: `softmax has no parameter "m": ignored`},
 		{name: "lr not a number", hash: "#lr=fast", want: func(*Settings) {}, notices: 1, noticeIs: "lr=fast"},
 		{name: "lr zero", hash: "#lr=0", want: func(*Settings) {}, notices: 1, noticeIs: "lr=0"},
 		{name: "lr below float32's range", hash: "#lr=1e-320", want: func(*Settings) {}, notices: 1, noticeIs: "lr=1e-320 is not a number in [1e-06, 10]"},
