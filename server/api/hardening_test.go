@@ -968,6 +968,39 @@ func TestTruncatedModelFile(t *testing.T) {
 	}
 }
 
+// TestUnreadableCardLeftOut damages one model's card in the database while
+// the server runs: the list answers the other model, and the server's log
+// says, on one line per list, which one it left out and why; GET of that
+// model answers its own error. Before, the list failed (500), and the
+// Models and Verify pages showed no model at all.
+func TestUnreadableCardLeftOut(t *testing.T) {
+	cfg, _, ts, logged := loggedTestServer(t)
+	kept := uploadModel(t, ts.URL, modelBytes(t, 3, 2, 0.01))
+	bad := uploadModel(t, ts.URL, modelBytes(t, 3, 2, 0.02))
+	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, "metriclab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE models SET card = '{bad' WHERE id = ?", bad); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		code, b := call(t, "GET", ts.URL+"/api/models", "", nil)
+		var cards []msg.ModelCard
+		if code != 200 || json.Unmarshal(b, &cards) != nil || len(cards) != 1 || cards[0].ID != kept {
+			t.Errorf("models with a damaged card: %d %s, want 200 and %s alone", code, b, kept)
+		}
+	}
+	if lines := strings.Split(strings.TrimSpace(logged.String()), "\n"); len(lines) != 2 ||
+		!strings.Contains(lines[0], bad) || !strings.Contains(lines[0], "invalid character") {
+		t.Errorf("log %q, want one line per list naming %s and its error", logged.String(), bad)
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/models/"+bad, "", nil); code != 500 {
+		t.Errorf("the damaged model: %d %s, want 500", code, b)
+	}
+}
+
 // serverWithWriteTimeout starts the API of cfg behind an HTTP server whose
 // write timeout is cfg.WriteTimeout, as serve wires them.
 func serverWithWriteTimeout(t *testing.T, cfg Config) *httptest.Server {

@@ -22,10 +22,13 @@ import (
 const maxModelName = 100
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
-	cards, err := s.store.Models()
+	cards, unreadable, err := s.store.Models()
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	for _, err := range unreadable {
+		s.log.Printf("api: %s %q: left out: %q", r.Method, r.URL.Path, err)
 	}
 	writeJSON(w, http.StatusOK, cards)
 }

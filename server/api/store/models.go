@@ -96,26 +96,30 @@ func boundCard(c Card) Card {
 	return c
 }
 
-// Models returns the cards of every model, oldest first.
-func (s *Store) Models() ([]Card, error) {
-	rows, err := s.db.Query("SELECT card FROM models ORDER BY rowid")
+// Models returns the cards of every model, oldest first, but those whose
+// card cannot be read (a row damaged while the server runs; Open removes
+// such rows): their errors, each naming its model, are in unreadable, so
+// that one such row does not hide the others.
+func (s *Store) Models() (cards []Card, unreadable []error, err error) {
+	rows, err := s.db.Query("SELECT id, card FROM models ORDER BY rowid")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	cards := []Card{}
+	cards = []Card{}
 	for rows.Next() {
-		var raw string
-		if err := rows.Scan(&raw); err != nil {
-			return nil, err
+		var id, raw string
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, nil, err
 		}
 		var c Card
 		if err := json.Unmarshal([]byte(raw), &c); err != nil {
-			return nil, err
+			unreadable = append(unreadable, fmt.Errorf("model %s: its card cannot be read: %w", id, err))
+			continue
 		}
 		cards = append(cards, boundCard(c))
 	}
-	return cards, rows.Err()
+	return cards, unreadable, rows.Err()
 }
 
 // Model returns the card of model id and the path of its file, or

@@ -159,7 +159,7 @@ func TestRecoveryWithoutDatabase(t *testing.T) {
 	if want := (Recovery{StrayFiles: 4}); rec != want {
 		t.Errorf("recovery %+v, want %+v", rec, want)
 	}
-	if cards, _ := s.Models(); len(cards) != 0 {
+	if cards, _, _ := s.Models(); len(cards) != 0 {
 		t.Errorf("%d models in a new database", len(cards))
 	}
 	wantFiles(t, dir, map[string]string{
@@ -262,7 +262,7 @@ func TestRecoveryWrongSize(t *testing.T) {
 	if _, _, err := s.Model(cut.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("truncated model: %v, want ErrNotFound", err)
 	}
-	if cards, _ := s.Models(); len(cards) != 1 || cards[0].ID != kept.ID {
+	if cards, _, _ := s.Models(); len(cards) != 1 || cards[0].ID != kept.ID {
 		t.Errorf("models %+v, want the kept one alone", cards)
 	}
 	wantFiles(t, dir, map[string]string{
@@ -272,9 +272,10 @@ func TestRecoveryWrongSize(t *testing.T) {
 }
 
 // TestRecoveryUnreadableCard damages one model's card in the database:
-// Open removes its row and moves its file to lost+found (never deleting
-// it), counting it, so that the list of models, which that row failed,
-// answers with the readable model.
+// until the next Open the list of models leaves it out, with its error, and lists
+// the readable model (before, that row failed the whole list); Open
+// removes its row and moves its file to lost+found (never deleting it),
+// counting it.
 func TestRecoveryUnreadableCard(t *testing.T) {
 	dir := t.TempDir()
 	s, _, err := Open(dir)
@@ -289,8 +290,15 @@ func TestRecoveryUnreadableCard(t *testing.T) {
 	if _, err := s.db.Exec("UPDATE models SET card = '{bad' WHERE id = ?", bad.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Models(); err == nil {
-		t.Error("Models with a damaged card: no error (the test no longer damages it)")
+	cards, unreadable, err := s.Models()
+	if err != nil || len(cards) != 1 || cards[0].ID != kept.ID {
+		t.Errorf("models with a damaged card: %+v, %v; want the kept one alone", cards, err)
+	}
+	if len(unreadable) != 1 || !strings.Contains(unreadable[0].Error(), bad.ID) {
+		t.Errorf("unreadable %q, want one error naming %s", unreadable, bad.ID)
+	}
+	if _, _, err := s.Model(bad.ID); err == nil {
+		t.Error("the model of the damaged card read without an error")
 	}
 	s.Close()
 
@@ -302,7 +310,7 @@ func TestRecoveryUnreadableCard(t *testing.T) {
 	if want := (Recovery{StrayFiles: 1, UnreadableCards: 1}); rec != want {
 		t.Errorf("recovery %+v, want %+v", rec, want)
 	}
-	if cards, err := s.Models(); err != nil || len(cards) != 1 || cards[0].ID != kept.ID {
+	if cards, unreadable, err := s.Models(); err != nil || len(unreadable) != 0 || len(cards) != 1 || cards[0].ID != kept.ID {
 		t.Errorf("models %+v, %v; want the kept one alone", cards, err)
 	}
 	wantFiles(t, dir, map[string]string{
@@ -770,7 +778,7 @@ func TestFailedWritesLeaveNothing(t *testing.T) {
 		}
 		return nil
 	})
-	if cards, _ := s.Models(); len(cards) != 0 {
+	if cards, _, _ := s.Models(); len(cards) != 0 {
 		t.Errorf("a failed write registered %d models", len(cards))
 	}
 }
@@ -1028,7 +1036,7 @@ func TestStoredCardBounded(t *testing.T) {
 		"old", "old", string(raw), "models/old.safetensors", 1, "2025-01-01T00:00:00Z"); err != nil {
 		t.Fatal(err)
 	}
-	cards, err := s.Models()
+	cards, _, err := s.Models()
 	if err != nil || len(cards) != 1 {
 		t.Fatalf("%d cards, %v", len(cards), err)
 	}
