@@ -1001,6 +1001,35 @@ func TestUnreadableCardLeftOut(t *testing.T) {
 	}
 }
 
+// TestDeleteModelFileLeft puts a folder in a model's file's place, which
+// the store cannot remove: DELETE answers 204, the model deleted (a second
+// DELETE 404, the list without it), and the log names the file left
+// behind. Before, it answered 500 although the model was deleted, and a
+// retry got 404.
+func TestDeleteModelFileLeft(t *testing.T) {
+	cfg, _, ts, logged := loggedTestServer(t)
+	id := uploadModel(t, ts.URL, modelBytes(t, 3, 2, 0.01))
+	path := filepath.Join(cfg.DataDir, "models", id+".safetensors")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path, "in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/models/"+id, "", nil); code != 204 {
+		t.Errorf("delete with its file unremovable: %d %s, want 204", code, b)
+	}
+	if !strings.Contains(logged.String(), path) {
+		t.Errorf("log %q, want the file left behind, %s", logged.String(), path)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/models/"+id, "", nil); code != 404 {
+		t.Errorf("deleted again: %d %s, want 404", code, b)
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/models", "", nil); code != 200 || string(b) != "[]\n" {
+		t.Errorf("models: %d %s, want none", code, b)
+	}
+}
+
 // serverWithWriteTimeout starts the API of cfg behind an HTTP server whose
 // write timeout is cfg.WriteTimeout, as serve wires them.
 func serverWithWriteTimeout(t *testing.T, cfg Config) *httptest.Server {

@@ -196,9 +196,15 @@ func checkUpload(path string) (store.Card, error) {
 }
 
 func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) {
-	if err := s.store.DeleteModel(r.PathValue("id")); err != nil {
+	left, err := s.store.DeleteModel(r.PathValue("id"))
+	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if left != nil {
+		// Deleted all the same: no longer listed, its file goes to
+		// lost+found at the next start.
+		s.log.Printf("api: %s %q: deleted, its file left behind: %q", r.Method, r.URL.Path, left)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -141,10 +141,13 @@ func (s *Store) Model(id string) (Card, string, error) {
 }
 
 // DeleteModel removes model id (row first, then file), or returns
-// ErrNotFound. A download already open keeps reading the removed file.
-func (s *Store) DeleteModel(id string) error {
+// ErrNotFound. A file it cannot remove leaves the model deleted, the file
+// without a row (Open moves it to lost+found): left says why. (The file
+// first would list, when the row's removal then fails, a model whose file
+// is gone.) A download already open keeps reading the removed file.
+func (s *Store) DeleteModel(id string) (left, err error) {
 	var file string
-	err := s.tx(func(tx *sql.Tx) error {
+	err = s.tx(func(tx *sql.Tx) error {
 		err := tx.QueryRow("SELECT file FROM models WHERE id = ?", id).Scan(&file)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -159,12 +162,12 @@ func (s *Store) DeleteModel(id string) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.Remove(filepath.Join(s.dir, file)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err // the row is gone; Open removes the stray file
+		return err, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // tx runs f in a transaction, committing when it returns nil.

@@ -817,6 +817,49 @@ func aliceSample(t *testing.T, s *Store) Sample {
 	return smp
 }
 
+// TestDeleteModelFileLeft puts a folder in a model's file's place, which
+// os.Remove refuses: DeleteModel deletes the model all the same (its row
+// gone, a second delete ErrNotFound) and says why the file is left, and
+// Open keeps no row for it. Before, it returned the error, although the
+// model was deleted.
+func TestDeleteModelFileLeft(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.AddModel("m", writeString("model"), fakeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, modelsDir, m.ID+modelExt)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path, "in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	left, err := s.DeleteModel(m.ID)
+	if err != nil || left == nil || !strings.Contains(left.Error(), path) {
+		t.Errorf("DeleteModel with its file unremovable: %v, left %v; want nil, and an error naming %s", err, left, path)
+	}
+	if _, _, err := s.Model(m.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the deleted model: %v, want ErrNotFound", err)
+	}
+	if _, err := s.DeleteModel(m.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted again: %v, want ErrNotFound", err)
+	}
+	s.Close()
+	s, _, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if cards, _, err := s.Models(); err != nil || len(cards) != 0 {
+		t.Errorf("models after a restart: %+v, %v; want none", cards, err)
+	}
+}
+
 // TestRecoveryDescribe: the repair log names only what was repaired, each
 // count with its noun in the right number ("1 files" before).
 func TestRecoveryDescribe(t *testing.T) {
