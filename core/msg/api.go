@@ -143,16 +143,26 @@ const MaxErrorRunes = 300
 
 // ErrorLine returns text as the one line of an error of the schema (an
 // ErrorBody's, a trainer's Message.Error): its control characters, line
-// breaks among them, as spaces, and at most MaxErrorRunes characters, a
-// longer one without its middle (Shorten). The side that writes the
-// error and the side that shows it both use it: a peer of another version
-// may send any text.
+// breaks among them, and its bidirectional embeddings, overrides and
+// isolates as spaces, and at most MaxErrorRunes characters, a longer one
+// without its middle (Shorten). The side that writes the error and the
+// side that shows it both use it: a peer of another version may send any
+// text.
 func ErrorLine(text string) string {
 	line := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || bidiOverride(r) {
 			return ' '
 		}
 		return r
 	}, text)
 	return Shorten(line, MaxErrorRunes)
+}
+
+// bidiOverride reports whether r is a bidirectional embedding or override
+// (U+202A–U+202E) or isolate (U+2066–U+2069): a name or a value quoted in
+// a line could show the rest of the line reversed ("Trojan Source",
+// CVE-2021-42574). The marks U+200E and U+200F, which reorder nothing
+// around them, are not.
+func bidiOverride(r rune) bool {
+	return '\u202a' <= r && r <= '\u202e' || '\u2066' <= r && r <= '\u2069'
 }

@@ -14,3 +14,20 @@ func TestSameShape(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorLine: control characters and the bidirectional embeddings,
+// overrides and isolates become spaces; the marks U+200E and U+200F, and
+// right-to-left text itself, stay. Before, a quoted name's U+202E showed
+// the rest of the notice reversed.
+func TestErrorLine(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"line\nbreak\ttab\x00", "line break tab "},
+		{"name \"\u202egnp.exe\": not a class", "name \" gnp.exe\": not a class"},
+		{"\u202a\u202b\u202c\u202d\u202e|\u2066\u2067\u2068\u2069", "     |    "},
+		{"mark \u200e\u200f kept, \u05e9\u05dc\u05d5\u05dd kept", "mark \u200e\u200f kept, \u05e9\u05dc\u05d5\u05dd kept"},
+	} {
+		if got := ErrorLine(c.in); got != c.want {
+			t.Errorf("ErrorLine(%+q) = %+q, want %+q", c.in, got, c.want)
+		}
+	}
+}
