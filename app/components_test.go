@@ -191,6 +191,27 @@ func TestControlsHideAndParams(t *testing.T) {
 	}
 }
 
+// TestControlsClassesNote: classes the parser refuses are not taken (the
+// settings keep the classes before), and the input's message and the
+// line under it give the parser's reason; classes it reads clear it.
+// Before, the field was only marked invalid ("not a class subset"), and
+// Train used the classes before without a word.
+func TestControlsClassesNote(t *testing.T) {
+	s, _ := ParseHash("#classes=0-4")
+	var got Settings
+	c := &Controls{Settings: s, OnChange: func(s Settings) { got = s }}
+	why := c.setClasses("0-4,3")
+	want := `class 3 is selected twice, by "0-4" and by "3"; give each class once: using 0-4`
+	if why != want || got.Classes != "0-4" {
+		t.Errorf("classes 0-4,3: %q, classes %q; want %q, 0-4 kept", why, got.Classes, want)
+	}
+	mount(t, c)
+	wantText(t, c, "ctl-classes-note", want)
+	if why := c.setClasses("5-9"); why != "" || c.classesNote != "" || got.Classes != "5-9" {
+		t.Errorf("classes 5-9: %q, note %q, classes %q; want taken, no note", why, c.classesNote, got.Classes)
+	}
+}
+
 func TestKeepParams(t *testing.T) {
 	got := keepParams("arcface", 3, map[string]float64{"m": 0.4, "s": 500, "alpha": 3})
 	if len(got) != 1 || got["m"] != 0.4 {

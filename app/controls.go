@@ -2,6 +2,7 @@ package app
 
 import (
 	"cmp"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -14,8 +15,8 @@ import (
 // fields it names), data, classes, encoder, loss and its parameters, D,
 // batch, learning rate, optimiser, augmentation, epochs, seed, compare
 // mode, and the buttons Train, Pause (Resume), Step and Reset. It holds no
-// state of its own: every change goes to OnChange, every button to
-// OnCommand.
+// state of its own but why the classes typed were not taken: every change
+// goes to OnChange, every button to OnCommand.
 type Controls struct {
 	app.Compo
 
@@ -26,6 +27,8 @@ type Controls struct {
 
 	OnChange  func(s Settings)
 	OnCommand func(op string)
+
+	classesNote string // why the classes typed were not taken (ParseClasses), "" when they were
 }
 
 // Render draws the form; hidden controls are left out.
@@ -50,17 +53,10 @@ func (c *Controls) Render() app.UI {
 			return c.selectField("data", "Data set", Datasets(), s.Data, func(s *Settings, v string) { s.Data = v })
 		}),
 		app.If(!s.Hidden("classes"), func() app.UI {
-			return c.textField("classes", "Classes (e.g. 0-4; empty: all)", s.Classes, func(s *Settings, v string) bool {
-				if v == "" {
-					s.Classes = ""
-					return true
-				}
-				if _, err := ParseClasses(v); err != nil {
-					return false
-				}
-				s.Classes = v
-				return true
-			})
+			return textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.Locked, c.setClasses)
+		}),
+		app.If(!s.Hidden("classes") && c.classesNote != "", func() app.UI {
+			return app.P().ID("ctl-classes-note").Class("hint").Text(c.classesNote)
 		}),
 		app.If(!s.Hidden("arch"), func() app.UI {
 			return c.selectField("arch", "Encoder", Archs(), s.Arch, func(s *Settings, v string) { s.Arch = v })
@@ -191,18 +187,22 @@ func (c *Controls) numberField(id, label string, value, lo, hi float64, integer 
 	})
 }
 
-// textField draws a labelled text input of the setting id; set reports
-// whether it took the value.
-func (c *Controls) textField(id, label, value string, set func(*Settings, string) bool) app.UI {
-	return textField("ctl-"+id, label, value, "", c.Locked, func(v string) string {
-		why := ""
-		c.change(func(s *Settings) {
-			if !set(s, v) {
-				why = "not a class subset"
-			}
-		})
-		return why
+// setClasses takes the classes typed: empty for all classes, else a
+// subset ParseClasses reads. It returns "" when it took them, else why not
+// (the settings keep the classes before), which the input and the line
+// under it show.
+func (c *Controls) setClasses(v string) string {
+	c.change(func(s *Settings) {
+		c.classesNote = ""
+		if v == "" {
+			s.Classes = ""
+		} else if _, err := ParseClasses(v); err != nil {
+			c.classesNote = fmt.Sprintf("%v: %s", err, cmp.Or(usingText(s.Classes), "using all classes"))
+		} else {
+			s.Classes = v
+		}
 	})
+	return c.classesNote
 }
 
 // change applies edit to a copy of the settings and hands it to OnChange.
