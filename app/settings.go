@@ -259,7 +259,8 @@ const (
 // without its "#"). Unknown keys and invalid values are dropped, the
 // defaults stand in, and each drop gives one notice in words for the page:
 // at most maxNotices, the last of them counting the drops left out, each
-// at most maxNoticeRunes characters.
+// one line (msg.ErrorLine: a value's line breaks and bidirectional
+// overrides are spaces) of at most maxNoticeRunes characters.
 func ParseHash(fragment string) (Settings, []string) {
 	s, notices, n := parseHash(fragment)
 	if n > maxNotices {
@@ -276,7 +277,7 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 	note := func(format string, a ...any) {
 		n++
 		if n <= maxNotices {
-			notices = append(notices, msg.Shorten(fmt.Sprintf(format, a...), maxNoticeRunes))
+			notices = append(notices, msg.Shorten(msg.ErrorLine(fmt.Sprintf(format, a...)), maxNoticeRunes))
 		}
 	}
 	// As url.ParseQuery reads a query, but a pair it cannot read is noted

@@ -40,6 +40,9 @@ func TestParseHash(t *testing.T) {
 		{name: "integer param", hash: "#loss=sphereface&m=2.5", want: func(s *Settings) { s.Loss = "sphereface" }, notices: 1, noticeIs: "integer"},
 		{name: "param of another loss", hash: "#loss=softmax&m=0.3", want: func(s *Settings) { s.Loss = "softmax" }, notices: 1, noticeIs: `softmax has no parameter "m": ignored`},
 		{name: "lr not a number", hash: "#lr=fast", want: func(*Settings) {}, notices: 1, noticeIs: "lr=fast"},
+		// A value's line break and right-to-left override (which showed the
+		// rest of the notice reversed) are spaces.
+		{name: "lr of a line break and an override", hash: "#lr=%E2%80%AEtsaf%0Ax", want: func(*Settings) {}, notices: 1, noticeIs: "lr= tsaf x is not a number"},
 		{name: "lr zero", hash: "#lr=0", want: func(*Settings) {}, notices: 1, noticeIs: "lr=0"},
 		{name: "lr below float32's range", hash: "#lr=1e-320", want: func(*Settings) {}, notices: 1, noticeIs: "lr=1e-320 is not a number in [1e-06, 10]"},
 		{name: "lr at the field's minimum", hash: "#lr=1e-6", want: func(s *Settings) { s.LR = 1e-6 }},
