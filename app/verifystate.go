@@ -125,6 +125,9 @@ type VerifyState struct {
 	// it): the latest's ID is galleryID(gallerySeq), and the answer to
 	// one asked again since (Unread) is dropped.
 	gallerySeq int
+	// reasked is the number of the gallery's embed that Unread sent again:
+	// should its answer be unread too, it is not sent a third time.
+	reasked int
 	// trained counts the crops the encoder was trained on, by identity
 	// and crop (trainedKey); nil when it was loaded, not trained here.
 	trained       map[string]int
@@ -563,21 +566,28 @@ func (s *VerifyState) WorkerStarted() { s.starting = true }
 // since replaced, and dropped. Were it the gallery's embeddings, the
 // gallery is embedded again under the next number (a load that embeds it
 // is sent again: the same file is loaded, or refused, as it was), and a
-// late answer of the one before is dropped as a stale probe's is. A load
-// with nothing to embed is answered by the state idle, which carries no
-// number: were that the message lost, the page would wait for good, so
-// the note says to reload the page should it stay busy.
+// late answer of the one before is dropped as a stale probe's is; once
+// only: a worker whose every answer the page cannot read (of another
+// schema version) would be asked for good. A load with nothing to embed
+// is answered by the state idle, which carries no number. Were the
+// message lost that answer, or the answer of the embed sent again, the
+// page would wait for good, so the note says to reload the page should it
+// stay busy.
 func (s *VerifyState) Unread(err error) Out {
 	s.Note = err.Error()
 	s.probePending = false
+	again := s.Phase == PhaseEmbedding && s.reasked != s.gallerySeq
 	switch {
-	case s.unloaded != nil && s.Phase == PhaseEmbedding:
+	case again && s.unloaded != nil:
 		smp, id := s.gallerySamples()
+		s.reasked = s.gallerySeq
 		return Out{Post: []string{LoadCommand(verifyTrainer, s.unloaded.model, smp, id)}}
-	case s.unloaded != nil:
+	case again:
+		out := s.embedGallery()
+		s.reasked = s.gallerySeq
+		return out
+	case s.unloaded != nil || s.Phase == PhaseEmbedding:
 		s.Note += "; if the page stays busy, it was the answer it waits for: reload the page"
-	case s.Phase == PhaseEmbedding:
-		return s.embedGallery()
 	}
 	return Out{}
 }

@@ -1282,6 +1282,42 @@ func TestVerifyUnreadGallery(t *testing.T) {
 	}
 }
 
+// TestVerifyUnreadGalleryAsksOnce: a worker whose every answer the page
+// cannot read (of another schema version: a trainer.wasm of another
+// build, say) makes the gallery's embed, or the load that embeds it,
+// sent again once; the answer to that unread too, the page stops asking
+// and the note says to reload. Before, each unread answer sent it again,
+// the model file with a load, for as long as the page stayed open.
+func TestVerifyUnreadGalleryAsksOnce(t *testing.T) {
+	const other = `{"v":99,"type":"error","trainer":"verify","error":"message of schema version 1, this trainer reads 99"}`
+	file := modelFile(t, face.DefaultInput)
+	for _, c := range []struct {
+		name  string
+		start func() VerifyState
+	}{
+		{"a load that embeds the gallery", func() VerifyState {
+			s := enrolled()
+			s.LoadModel(file, nil, "m")
+			return s
+		}},
+		{"the gallery's embed", func() VerifyState {
+			s := readyWith(t, face.DefaultInput)
+			hold(&s, "carol", 3)
+			return s
+		}},
+	} {
+		s := c.start()
+		var sent []string
+		for range 5 {
+			got, _ := posted(t, s.Receive(other))
+			sent = append(sent, got...)
+		}
+		if len(sent) != 1 || !strings.HasSuffix(s.Note, "; if the page stays busy, it was the answer it waits for: reload the page") {
+			t.Errorf("%s, every answer unread: sent again %q, note %q; want it sent again once, then to reload", c.name, sent, s.Note)
+		}
+	}
+}
+
 // TestVerifyProbeAnswerJSONUnreadable: a probe's answer whose JSON the
 // page cannot read (a dim of another type, from a worker of another
 // version) is a message it could not read, as Unread's: the next good
