@@ -962,8 +962,11 @@ func (s *VerifyState) embedGallery() Out {
 
 // gallerySamples returns the gallery's crops at the encoder's input and
 // the embed's ID, ready for their embeddings (PhaseEmbedding); nil when
-// there is nothing to embed (PhaseNone, and a note says why).
+// there is nothing to embed (PhaseNone, and a note says why). Either way
+// the gallery's embeds before are of one since replaced: their late
+// answers are dropped.
 func (s *VerifyState) gallerySamples() (*msg.Samples, string) {
+	s.gallerySeq++
 	smp, err := s.Gallery.Samples(s.Encoder)
 	if err != nil || len(smp.Labels) == 0 {
 		s.Phase = PhaseNone
@@ -993,7 +996,6 @@ func (s *VerifyState) gallerySamples() (*msg.Samples, string) {
 		}
 	}
 	s.Phase, s.probePending = PhaseEmbedding, false
-	s.gallerySeq++
 	return smp, galleryID(s.gallerySeq)
 }
 

@@ -1318,6 +1318,30 @@ func TestVerifyUnreadGalleryAsksOnce(t *testing.T) {
 	}
 }
 
+// TestVerifyUnreadLoadEmptied: a load sent again by Unread when its
+// gallery was emptied meanwhile embeds nothing; a late refusal of the
+// load before, which embedded the gallery, is still of one asked again,
+// and dropped, and the page takes the refusal of the second (unnumbered)
+// for the load's, keeping its encoder as the worker keeps its. Before,
+// the gallery's number did not move for an embed of nothing: the late
+// refusal was taken for the load's, and the second's for the failure of
+// the encoder, which the page dropped.
+func TestVerifyUnreadLoadEmptied(t *testing.T) {
+	s := readyWith(t, face.DefaultInput)
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "m2") // load:gallery-2
+	for len(s.Gallery.Identities) > 0 {
+		s.DeleteCrop(0, 0)
+	}
+	if got, _ := posted(t, s.Unread(errUnreadMessage)); !slices.Equal(got, []string{"load:"}) {
+		t.Fatalf("an unread message while a load of an emptied gallery waits: posted %q, want the load without a gallery", got)
+	}
+	s.Receive(refusedMsg(galleryID(2), "the model could not be loaded"))
+	s.Receive(refusedMsg("", "the model could not be loaded"))
+	if !s.hasEncoder || s.Busy() || s.Source != "m" || s.Run.State == msg.StateFailed {
+		t.Errorf("both loads refused: encoder %v, busy %v, source %q, run %s; want m kept, not busy", s.hasEncoder, s.Busy(), s.Source, s.Run.State)
+	}
+}
+
 // TestVerifyProbeAnswerJSONUnreadable: a probe's answer whose JSON the
 // page cannot read (a dim of another type, from a worker of another
 // version) is a message it could not read, as Unread's: the next good
