@@ -269,11 +269,14 @@ const (
 // custom folder icon.
 var systemFiles = []string{"Thumbs.db", "desktop.ini", "Icon\r"}
 
-// hidden reports whether a folder's entry is neither read nor counted: a
-// hidden file or folder (".name"), or one of systemFiles, in any case (as
-// the systems that write them match names).
-func hidden(name string) bool {
-	return strings.HasPrefix(name, ".") || slices.ContainsFunc(systemFiles, func(s string) bool { return strings.EqualFold(name, s) })
+// hidden reports whether the folder's entry path is neither read nor
+// counted: a hidden file or folder (".name"), or a file of systemFiles, in
+// any case (as the systems that write them match names). A folder so
+// named is not one of them: it is a person's (the server takes the name).
+func hidden(path string) bool {
+	name := filepath.Base(path)
+	return strings.HasPrefix(name, ".") ||
+		slices.ContainsFunc(systemFiles, func(s string) bool { return strings.EqualFold(name, s) }) && !isDir(path)
 }
 
 // listFolder returns the identities of dir, sorted, the paths of each
@@ -293,10 +296,10 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 	)
 	skipped := Skipped{}
 	for _, e := range entries { // ReadDir sorts by name.
-		if hidden(e.Name()) {
+		sub := filepath.Join(dir, e.Name())
+		if hidden(sub) {
 			continue
 		}
-		sub := filepath.Join(dir, e.Name())
 		if !isDir(sub) {
 			skipped[skipBeside]++
 			continue
@@ -311,7 +314,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 			name := f.Name()
 			ext := strings.ToLower(filepath.Ext(name))
 			switch {
-			case hidden(name):
+			case hidden(filepath.Join(sub, name)):
 				continue
 			case isDir(filepath.Join(sub, name)):
 				skipped[skipNested]++

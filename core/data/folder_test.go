@@ -249,6 +249,27 @@ func TestLoadTellsFilesNotRead(t *testing.T) {
 	}
 }
 
+// TestLoadReadsIdentitiesNamedAsSystemFiles: a folder named as a file
+// the systems keep (Thumbs.db, desktop.ini, in any case) is an identity,
+// read as any other: the server takes such a name for a person
+// (msg.IdentityProblem) and keeps their snapshots in a folder of it.
+// Before, the folder was passed over as the file is, and the person was
+// left out of the data set unseen.
+func TestLoadReadsIdentitiesNamedAsSystemFiles(t *testing.T) {
+	dir := t.TempDir()
+	px := grey(2, 2, func(x, y int) uint8 { return 1 })
+	for _, id := range []string{"ann", "Thumbs.db", "Desktop.ini"} {
+		writeImage(t, filepath.Join(dir, id, "a.png"), px)
+	}
+	s, skipped, err := LoadAligned(dir, "all", core.Input{Channels: 1, Height: 2, Width: 2}, nil, Turns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Desktop.ini", "Thumbs.db", "ann"}; !slices.Equal(s.Classes, want) || len(skipped) != 0 {
+		t.Errorf("identities named as system files: classes %q, skipped %v; want %q, nothing skipped", s.Classes, skipped, want)
+	}
+}
+
 // TestDecodeImageMisnamed: a PNG saved as .jpg and a JPEG saved as .png
 // (as downloads often are) decode by their content, the JPEG turned by its
 // EXIF orientation; before, each was refused as not of its extension's
