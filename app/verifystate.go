@@ -576,6 +576,7 @@ func (s *VerifyState) WorkerStarted() { s.starting = true }
 func (s *VerifyState) Unread(err error) Out {
 	s.Note = err.Error()
 	s.probePending = false
+	s.starting = false // were it a new worker's first message, that one has come
 	again := s.Phase == PhaseEmbedding && s.reasked != s.gallerySeq
 	switch {
 	case again && s.unloaded != nil:

@@ -1342,6 +1342,23 @@ func TestVerifyUnreadLoadEmptied(t *testing.T) {
 	}
 }
 
+// TestVerifyUnreadReady: a new worker's first message, the state idle
+// that says it listens, is that message however it comes: when the
+// browser could not deserialise it (Unread), the state idle after it is
+// the answer of a load posted meanwhile, which took. Before, Unread left
+// the page waiting for the first message, the load's answer was taken
+// for it, and the page stayed busy.
+func TestVerifyUnreadReady(t *testing.T) {
+	s := NewVerifyState() // nothing to embed: the load's answer is the state idle
+	s.WorkerStarted()
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "m")
+	s.Unread(errUnreadMessage) // the worker's first message
+	s.Receive(stateMsg(msg.StateIdle))
+	if s.Busy() || !s.hasEncoder || s.Source != "m" {
+		t.Errorf("the load's answer after the first message unread: busy %v, encoder %v, source %q; want m loaded", s.Busy(), s.hasEncoder, s.Source)
+	}
+}
+
 // TestVerifyProbeAnswerJSONUnreadable: a probe's answer whose JSON the
 // page cannot read (a dim of another type, from a worker of another
 // version) is a message it could not read, as Unread's: the next good
