@@ -42,6 +42,7 @@ type Jobs struct {
 	// ids they were read for, so that each is asked once (nameModels).
 	models []msg.ModelCard
 	named  map[string]bool
+	reads  int    // the reads of the models asked: only the latest's answer is kept
 	err    string // the latest error of the API, or of the form
 	// listErr and eventsErr say that the list, or the watched job's event
 	// stream, could not be read; each is cleared when it reads again.
@@ -342,7 +343,9 @@ func (j *Jobs) submit(ctx app.Context) {
 // nameModels reads the server's models when a listed job has a model
 // they were not read for: a job that ended since, or the first read. A
 // model of no card (deleted since) is not asked for again; after a read
-// that failed, every one is.
+// that failed, every one is. Of two reads under way, the later's answer
+// is kept, whichever comes last: the earlier's may not have a model
+// listed since.
 func (j *Jobs) nameModels(ctx app.Context) {
 	if j.Client == nil || !slices.ContainsFunc(j.jobs, func(job msg.Job) bool { return job.ModelID != "" && !j.named[job.ModelID] }) {
 		return
@@ -355,17 +358,20 @@ func (j *Jobs) nameModels(ctx app.Context) {
 			j.named[job.ModelID] = true
 		}
 	}
-	client, page := j.Client, j.mounted
+	j.reads++
+	client, page, read := j.Client, j.mounted, j.reads
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, submitTimout)
 		defer cancel()
 		cards, err := client.Models(c)
 		page.Dispatch(func(ctx app.Context) {
-			if err != nil {
+			switch {
+			case read != j.reads: // a read asked since answers
+			case err != nil:
 				j.named = nil
-				return
+			default:
+				j.models = cards
 			}
-			j.models = cards
 		})
 	})
 }

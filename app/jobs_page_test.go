@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -542,5 +543,62 @@ func TestJobsModelNames(t *testing.T) {
 	wantText(t, p, "job-model-j2", "fedcba9876543210")
 	if n := api.count("GET /api/models"); n != 1 {
 		t.Errorf("the models were read %d times, want once", n)
+	}
+}
+
+// heldModels passes requests to its Transport, and holds the answer of
+// the first read of the models (first is closed once it has it) until
+// the second has its own: the first answer comes last.
+type heldModels struct {
+	Transport
+	mu            sync.Mutex
+	reads         int
+	first, second chan struct{}
+}
+
+func (h *heldModels) Do(ctx context.Context, r Request) (Response, error) {
+	resp, err := h.Transport.Do(ctx, r)
+	if r.Path != "/api/models" {
+		return resp, err
+	}
+	h.mu.Lock()
+	h.reads++
+	n := h.reads
+	h.mu.Unlock()
+	switch n {
+	case 1:
+		close(h.first)
+		<-h.second
+		time.Sleep(50 * time.Millisecond) // the second's answer is dispatched meanwhile
+	case 2:
+		close(h.second)
+	}
+	return resp, err
+}
+
+// TestJobsModelNamesLatestRead: of two reads of the models, the list
+// having shown a new model between them, the page keeps the later's
+// models whatever the order of their answers: an answer that comes after
+// that of a read asked since is dropped. Before, the first read's models,
+// come last, were kept, without the new model, which stayed named by its
+// id alone (its id was not read for again).
+func TestJobsModelNamesLatestRead(t *testing.T) {
+	api := newJobsAPI(msg.Job{ID: "j1", State: msg.JobDone, ModelID: "m1", Config: jobConfig(), Created: "1"})
+	api.models = []msg.ModelCard{{ID: "m1", Name: "one"}}
+	j, e, ctx, _ := mountJobs(t, api)
+	held := &heldModels{Transport: j.Client.T, first: make(chan struct{}), second: make(chan struct{})}
+	j.Client = &Client{T: held}
+	j.nameModels(ctx)
+	<-held.first // the models without m2, held
+	api.mu.Lock()
+	api.jobs = append(api.jobs, msg.Job{ID: "j2", State: msg.JobDone, ModelID: "m2", Config: jobConfig(), Created: "2"})
+	api.models = append(api.models, msg.ModelCard{ID: "m2", Name: "two"})
+	api.mu.Unlock()
+	jobs, err := j.Client.Jobs(context.Background())
+	j.SetJobs(jobs, err)
+	j.nameModels(ctx)
+	e.ConsumeAll()
+	if got := modelNameIn(j.models, "m2"); got != "two (m2)" {
+		t.Errorf("the job of m2 names it %q, want %q", got, "two (m2)")
 	}
 }
