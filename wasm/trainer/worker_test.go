@@ -224,10 +224,13 @@ func TestWorkerProtocol(t *testing.T) {
 	// The ports of a refused start are closed: the worker keeps none; so
 	// are those sent with a message that takes none (all but the start
 	// of a group): a bad message, another command, a start of one worker,
-	// a command dropped from a full queue.
+	// a command dropped from a full queue. Those of a group's start are
+	// kept for its run, and closed by the next start that takes.
 	closed := map[string]int{"start of other data, after a run": 1, "start of too few ports, after a run": 1,
 		"not json": 1, "an object JSON cannot write": 1, "another schema": 1, "not a command": 1, "step before start": 1,
-		"export before start": 1, "embed before start": 1, "load no model": 1, "reset": 1, "start, paused": 1, "start, an embed dropped": 1}
+		"export before start": 1, "embed before start": 1, "load no model": 1, "reset": 1, "start, paused": 1, "start, an embed dropped": 1,
+		"start of a group, a gradient of odd bytes": 1, "start of a group, a gradient of text": 1, "start of a group, a peer steps ahead": 1,
+		"start of a group, a peer that answers": 1, "lead of a group, a peer's loss of NaN": 1, "triplet, a class without images": 1}
 	if len(steps) != len(want) {
 		t.Errorf("%d steps answered, want %d", len(steps), len(want))
 	}

@@ -58,7 +58,7 @@ function member(peer) {
   const c = new MessageChannel();
   c.port2.onmessage = (e) => { c.port2.onmessage = null; peer(c.port2, e.data); };
   const command = { op: "start", workers: 2, worker: 1, config: config({}), samples: samples(["a", "b"], 10, 16) };
-  self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [c.port1] });
+  self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [counted(c.port1)] });
 }
 // counted makes port count its closing in its step's "closed".
 let closed = 0;
@@ -75,7 +75,7 @@ let gradBytes = 0;
 function lead(peer) {
   const c = new MessageChannel();
   const command = { op: "start", workers: 2, worker: 0, config: config({}), samples: samples(["a", "b"], 10, 16) };
-  self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [c.port1] });
+  self.onmessage({ data: JSON.stringify({ v: 1, type: "command", trainer: "t1", command }), ports: [counted(c.port1)] });
   peer(c.port2);
 }
 
