@@ -142,15 +142,15 @@ type ErrorBody struct {
 const MaxErrorRunes = 300
 
 // ErrorLine returns text as the one line of an error of the schema (an
-// ErrorBody's, a trainer's Message.Error): its control characters, line
-// breaks among them, and its bidirectional embeddings, overrides and
-// isolates as spaces, and at most MaxErrorRunes characters, a longer one
-// without its middle (Shorten). The side that writes the error and the
-// side that shows it both use it: a peer of another version may send any
-// text.
+// ErrorBody's, a trainer's Message.Error): its control characters and
+// its line and paragraph separators (U+2028, U+2029), line breaks all,
+// and its bidirectional embeddings, overrides and isolates as spaces, and
+// at most MaxErrorRunes characters, a longer one without its middle
+// (Shorten). The side that writes the error and the side that shows it
+// both use it: a peer of another version may send any text.
 func ErrorLine(text string) string {
 	line := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || bidiOverride(r) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) || bidiOverride(r) {
 			return ' '
 		}
 		return r

@@ -22,6 +22,7 @@ func TestSameShape(t *testing.T) {
 func TestErrorLine(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"line\nbreak\ttab\x00", "line break tab "},
+		{"line\u2028separator\u2029paragraph\u0085next", "line separator paragraph next"},
 		{"name \"\u202egnp.exe\": not a class", "name \" gnp.exe\": not a class"},
 		{"\u202a\u202b\u202c\u202d\u202e|\u2066\u2067\u2068\u2069", "     |    "},
 		{"mark \u200e\u200f kept, \u05e9\u05dc\u05d5\u05dd kept", "mark \u200e\u200f kept, \u05e9\u05dc\u05d5\u05dd kept"},
