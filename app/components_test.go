@@ -212,6 +212,47 @@ func TestControlsClassesNote(t *testing.T) {
 	}
 }
 
+// controlsHost renders Controls of its settings as the playground does,
+// each change taken; c is the Controls mounted.
+type controlsHost struct {
+	app.Compo
+	ctx app.Context
+	s   Settings
+	c   *Controls
+}
+
+func (h *controlsHost) OnPreRender(ctx app.Context) { h.ctx = ctx }
+
+func (h *controlsHost) Render() app.UI {
+	c := &Controls{Settings: h.s, OnChange: func(s Settings) { h.s = s }}
+	if h.c == nil {
+		h.c = c
+	}
+	return c
+}
+
+// TestControlsClassesNoteAfterLink: the note of classes refused says
+// which classes are used; a link followed since with other classes (the
+// playground's settings replaced) leaves it untrue, and it goes. It
+// stayed: "…: using all classes" under the link's 0-4.
+func TestControlsClassesNoteAfterLink(t *testing.T) {
+	h := &controlsHost{s: DefaultSettings()}
+	e := app.NewTestEngine()
+	if err := e.Load(h); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	h.c.setClasses("12")
+	h.ctx.Dispatch(func(app.Context) {})
+	e.ConsumeAll()
+	wantText(t, h, "ctl-classes-note", `"12" is not a digit 0–9 or a range like 0-4: using all classes`)
+	h.ctx.Dispatch(func(app.Context) { h.s, _ = ParseHash("#classes=0-4") }) // the playground follows a link
+	e.ConsumeAll()
+	if _, text, ok := element(t, h, "ctl-classes-note"); ok {
+		t.Errorf("after a link to classes 0-4 the note says %q", text)
+	}
+}
+
 func TestKeepParams(t *testing.T) {
 	got := keepParams("arcface", 3, map[string]float64{"m": 0.4, "s": 500, "alpha": 3})
 	if len(got) != 1 || got["m"] != 0.4 {

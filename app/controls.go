@@ -29,6 +29,10 @@ type Controls struct {
 	OnCommand func(op string)
 
 	classesNote string // why the classes typed were not taken (ParseClasses), "" when they were
+	// classesKept are the settings' classes the note says are used: a
+	// link followed since that changed them leaves the note untrue, and
+	// it is not shown.
+	classesKept string
 }
 
 // Render draws the form; hidden controls are left out.
@@ -55,7 +59,7 @@ func (c *Controls) Render() app.UI {
 		app.If(!s.Hidden("classes"), func() app.UI {
 			return textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.Locked, c.setClasses)
 		}),
-		app.If(!s.Hidden("classes") && c.classesNote != "", func() app.UI {
+		app.If(!s.Hidden("classes") && c.classesNote != "" && c.classesKept == s.Classes, func() app.UI {
 			return app.P().ID("ctl-classes-note").Class("hint").Text(c.classesNote)
 		}),
 		app.If(!s.Hidden("arch"), func() app.UI {
@@ -198,6 +202,7 @@ func (c *Controls) setClasses(v string) string {
 			s.Classes = ""
 		} else if _, err := ParseClasses(v); err != nil {
 			c.classesNote = fmt.Sprintf("%v: %s", err, cmp.Or(usingText(s.Classes), "using all classes"))
+			c.classesKept = s.Classes
 		} else {
 			s.Classes = v
 		}
