@@ -210,6 +210,11 @@ func TestControlsClassesNote(t *testing.T) {
 	if why := c.setClasses("5-9"); why != "" || c.classesNote != "" || got.Classes != "5-9" {
 		t.Errorf("classes 5-9: %q, note %q, classes %q; want taken, no note", why, c.classesNote, got.Classes)
 	}
+	// "all", as a link's classes= and the jobs form take it: it was "not
+	// a digit 0–9", the classes before kept.
+	if why := c.setClasses("all"); why != "" || c.classesNote != "" || got.Classes != "" {
+		t.Errorf("classes all: %q, note %q, classes %q; want taken (all classes), no note", why, c.classesNote, got.Classes)
+	}
 }
 
 // controlsHost renders Controls of its settings as the playground does,

@@ -191,14 +191,15 @@ func (c *Controls) numberField(id, label string, value, lo, hi float64, integer 
 	})
 }
 
-// setClasses takes the classes typed: empty for all classes, else a
-// subset ParseClasses reads. It returns "" when it took them, else why not
-// (the settings keep the classes before), which the input and the line
-// under it show.
+// setClasses takes the classes typed: empty or "all" for all classes (as
+// a link's classes= and the jobs form take them, allClasses), else a
+// subset ParseClasses reads. It returns "" when it took them, else why
+// not (the settings keep the classes before), which the input and the
+// line under it show.
 func (c *Controls) setClasses(v string) string {
 	c.change(func(s *Settings) {
 		c.classesNote = ""
-		if v == "" {
+		if allClasses(v) {
 			s.Classes = ""
 		} else if _, err := ParseClasses(v); err != nil {
 			c.classesNote = fmt.Sprintf("%v: %s", err, cmp.Or(usingText(s.Classes), "using all classes"))

@@ -393,7 +393,7 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 		}
 	})
 	each("classes", func(v string) {
-		if t := strings.TrimSpace(v); t == "" || t == "all" {
+		if allClasses(v) {
 			s.Classes = ""
 		} else if _, err := ParseClasses(v); err != nil {
 			note("classes=%s: %v: %s", v, err, cmp.Or(usingText(s.Classes), "using all classes"))
@@ -702,6 +702,14 @@ func ParseClasses(spec string) ([]int, error) {
 		return nil, fmt.Errorf("at least two classes are needed")
 	}
 	return classes, nil
+}
+
+// allClasses reports whether v, a classes= of a link or the classes typed
+// in a form, means every class: empty, as the playground's field takes
+// it, or "all", as the jobs form's placeholder says.
+func allClasses(v string) bool {
+	t := strings.TrimSpace(v)
+	return t == "" || t == "all"
 }
 
 // parseCompare reads compare=: "1" for DefaultCompare, "0" or "" for none,
