@@ -139,15 +139,15 @@ func WriteModel(path string, m *Model) error {
 	if err := EncodeModel(&buf, m); err != nil {
 		return fmt.Errorf("%s: %v", filepath.Base(path), err)
 	}
-	return WriteFile(path, func(w io.Writer) error {
+	return WriteFile(path, 0o644, func(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	})
 }
 
 // WriteFile writes the file path through a temporary file in the same
-// directory: write fills it, it is made 0644 (models and the server's
-// files are meant to be shared), synced and renamed to path, and the
+// directory: write fills it, it is given the permissions perm (0644 for
+// models, which are meant to be shared), synced and renamed to path, and the
 // directory synced where the system allows, so path holds, even after a
 // crash, either its old content or the whole new one, and no temporary
 // file is left behind when it fails. Temporary files of path older than an
@@ -155,7 +155,7 @@ func WriteModel(path string, m *Model) error {
 // is in place. A path that is a symbolic link is written through: the file
 // it points to gets the content (see LinkTarget). Its errors start with
 // the file's name.
-func WriteFile(path string, write func(w io.Writer) error) (err error) {
+func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
 	target, err := LinkTarget(path)
 	if err != nil {
 		return fmt.Errorf("%s: %v", filepath.Base(path), err)
@@ -179,7 +179,7 @@ func WriteFile(path string, write func(w io.Writer) error) (err error) {
 	if err := write(f); err != nil {
 		return err
 	}
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes the file 0600
+	if err := f.Chmod(perm); err != nil { // CreateTemp makes the file 0600
 		return err
 	}
 	if err := f.Sync(); err != nil {

@@ -176,7 +176,7 @@ func TestWriteFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+	if err := WriteFile(path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "new" {
@@ -189,7 +189,7 @@ func TestWriteFile(t *testing.T) {
 		io.WriteString(w, "half")
 		return io.ErrUnexpectedEOF
 	}
-	if err := WriteFile(path, cut); err == nil || !strings.HasPrefix(err.Error(), "app.wasm.gz: ") {
+	if err := WriteFile(path, 0o644, cut); err == nil || !strings.HasPrefix(err.Error(), "app.wasm.gz: ") {
 		t.Errorf("a write cut midway: error %v, want one starting with the file name", err)
 	}
 	if b, _ := os.ReadFile(path); string(b) != "new" {
@@ -208,7 +208,7 @@ func TestWriteFileLongName(t *testing.T) {
 	dir := t.TempDir()
 	name := strings.Repeat("é", 119) + ".safetensors" // 250 bytes, a letter of two cut at the bound
 	write := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
-	if err := WriteFile(filepath.Join(dir, name), write); err != nil {
+	if err := WriteFile(filepath.Join(dir, name), 0o644, write); err != nil {
 		t.Fatal(err)
 	}
 	p := TempPrefix(name)
@@ -223,7 +223,7 @@ func TestWriteFileLongName(t *testing.T) {
 	if err := os.Chtimes(stale, then, then); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(filepath.Join(dir, name), write); err != nil {
+	if err := WriteFile(filepath.Join(dir, name), 0o644, write); err != nil {
 		t.Fatal(err)
 	}
 	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{name}) {

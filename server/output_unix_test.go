@@ -3,11 +3,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestOutNotRegularFile: a named pipe or a device given as --out is
@@ -42,4 +45,47 @@ func TestOutLongName(t *testing.T) {
 	}
 	tooLong := filepath.Join(dir, strings.Repeat("m", 288)+".safetensors")
 	wantBadInput(t, "--out "+tooLong+": file name too long", "train", "--out", tooLong)
+}
+
+// TestPrecompressKeepsPrivate: serve --precompress of a file that only
+// its owner and group read writes copies that only they read (they were
+// 0644 whatever the file: run as root on /etc/shadow, copies every user
+// could read), and a named pipe (or a device) is refused before anything
+// is written (a pipe waited for a writer; /dev/null, read as empty, gave
+// /dev/null.gz and /dev/null.br).
+func TestPrecompressKeepsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "secret.txt")
+	if err := os.WriteFile(p, []byte(strings.Repeat("secret\n", 100)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o640); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI(t, "serve", "--precompress", p); code != 0 {
+		t.Fatalf("serve --precompress %s: status %d, stdout %q, stderr %q", p, code, stdout, stderr)
+	}
+	for _, ext := range []string{".gz", ".br"} {
+		if st, err := os.Stat(p + ext); err != nil || st.Mode().Perm() != 0o640 {
+			t.Errorf("%s: %v, %v; want mode 0640, the file's", p+ext, st.Mode(), err)
+		}
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- precompressFile(context.Background(), fifo) }()
+	select {
+	case err := <-done:
+		var bad inputError
+		if want := "precompress: " + fifo + " is not a regular file (a named pipe)"; err == nil || err.Error() != want || !errors.As(err, &bad) {
+			t.Errorf("precompress %s: %v, want bad input %q", fifo, err, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("precompress %s still waits on the pipe after 10 s", fifo)
+	}
+	if _, err := os.Stat(fifo + ".gz"); err == nil {
+		t.Errorf("%s.gz written", fifo)
+	}
 }

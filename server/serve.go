@@ -636,19 +636,30 @@ func hashDir(dir string) (string, error) {
 
 // precompressFile writes p.gz (gzip, best compression) and p.br (brotli,
 // quality brotliQuality) next to p, each durably (core.WriteFile: a
-// temporary file synced and renamed into place, the folder synced). The
-// end of ctx (Ctrl-C) stops it within a chunk of precompressChunk bytes;
-// the copy it was writing is not written, and its temporary file removed.
+// temporary file synced and renamed into place, the folder synced), and
+// no more readable than p: with p's permissions, but for the execute
+// bits. The end of ctx (Ctrl-C) stops it within a chunk of
+// precompressChunk bytes; the copy it was writing is not written, and its
+// temporary file removed.
 func precompressFile(ctx context.Context, p string) error {
-	if st, err := os.Stat(p); err == nil && st.IsDir() {
+	st, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return badInput("precompress: %v", err)
+	case st.IsDir():
 		return badInput("precompress: %s: a folder, not a built .wasm file", p)
+	case !st.Mode().IsRegular():
+		// A device would be read as it answers (/dev/null as empty), a
+		// named pipe would wait for a writer.
+		return badInput("precompress: %s is not a regular file (%s)", p, fileKind(st.Mode()))
 	}
 	src, err := os.ReadFile(p)
 	if err != nil {
 		return badInput("precompress: %v", err)
 	}
+	perm := st.Mode().Perm() &^ 0o111
 	write := func(dst string, compress func(io.Writer) (io.WriteCloser, error)) error {
-		err := core.WriteFile(dst, func(w io.Writer) error {
+		err := core.WriteFile(dst, perm, func(w io.Writer) error {
 			zw, err := compress(w)
 			if err != nil {
 				return err

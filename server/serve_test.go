@@ -577,7 +577,7 @@ func TestPrecompressNotAFile(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct{ path, want string }{
 		{dir, "precompress: " + dir + ": a folder, not a built .wasm file"},
-		{filepath.Join(dir, "absent.wasm"), "precompress: open " + filepath.Join(dir, "absent.wasm") + ": "}, // the system's words follow
+		{filepath.Join(dir, "absent.wasm"), "precompress: stat " + filepath.Join(dir, "absent.wasm") + ": "}, // the system's words follow
 	} {
 		err := precompressFile(context.Background(), c.path)
 		var bad inputError
