@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,17 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 		if !f.baselines {
 			return nil, badInput("--losses none compares the baselines alone, and --baselines=false leaves them out: nothing to compare")
 		}
+		// Nothing trains: a flag of the training would go unread, and
+		// its value unchecked.
+		var unread []string
+		fs.Visit(func(fl *flag.Flag) {
+			if !slices.Contains(baselineFlags, fl.Name) {
+				unread = append(unread, "--"+fl.Name)
+			}
+		})
+		if len(unread) > 0 {
+			return nil, badInput("--losses none trains nothing (the baselines alone): %s would go unread", strings.Join(unread, ", "))
+		}
 		f.names = nil
 	default:
 		f.names = splitList(*lossList)
@@ -136,6 +148,11 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	}
 	return f, nil
 }
+
+// baselineFlags are the flags that compare --losses none reads: the
+// baselines' pairs and sample (--seed), the classes of the open set, what
+// it prints, and mnist's own shape (--input, checked above).
+var baselineFlags = []string{"losses", "baselines", "open-train", "open-eval", "seed", "json", "input"}
 
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseCompare(args, stdout)

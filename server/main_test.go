@@ -1556,6 +1556,22 @@ func TestCompareRefusesLossAndDim(t *testing.T) {
 		"compare", "--losses", "none", "--baselines=false", "--preset", "digits")
 }
 
+// TestCompareNoneRefusesTraining: compare --losses none trains nothing,
+// so a flag of the training is refused before any work (before, it went
+// unread and unchecked: --epochs -3 --arch foo --batch -1 printed the
+// header "foo on MNIST, -3 epochs, batch -1" above the baselines), and
+// the flags the baselines read are taken.
+func TestCompareNoneRefusesTraining(t *testing.T) {
+	wantBadInput(t, "--losses none trains nothing (the baselines alone): --arch, --batch, --epochs would go unread",
+		"compare", "--losses", "none", "--epochs", "-3", "--arch", "foo", "--batch", "-1")
+	for _, flags := range [][]string{{"--dims", "0"}, {"--m", "0.3"}, {"--preset", "digits"}, {"--threads", "2"}} {
+		wantBadInput(t, "--losses none trains nothing (the baselines alone): "+flags[0]+" would go unread", append([]string{"compare", "--losses", "none"}, flags...)...)
+	}
+	// What the baselines read passes the check, to the next one's line.
+	wantBadInput(t, `--open-eval: data: classes: 12 in "5-12" is out of range`,
+		"compare", "--losses", "none", "--seed", "2", "--json", "--baselines", "--input", "1x28x28", "--open-train", "0-4", "--open-eval", "5-12")
+}
+
 // TestEvalNamesItsMetric: eval's report names the metric as --metric does
 // (before, whiten and linear were both "mahalanobis", the type they fit,
 // so a report did not say which of the two it was).
