@@ -112,7 +112,20 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 		return nil, badInput("max-job-memory %d must be ≥ -1", f.maxJobMemory)
 	}
 	if f.precompress != "" {
+		// It compresses a file and exits: it serves nothing.
+		var unread []string
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name != "precompress" {
+				unread = append(unread, "--"+fl.Name)
+			}
+		})
+		if len(unread) > 0 {
+			return nil, badInput("--precompress compresses a file and exits, serving nothing: %s would go unread", strings.Join(unread, ", "))
+		}
 		return f, nil
+	}
+	if flagGiven(fs, "precompress") { // the server would start instead
+		return nil, badInput("--precompress is empty: want a file to compress")
 	}
 	if f.dataDir == "" { // the API would take it for its default
 		return nil, badInput("--data-dir is empty: want a folder (default %s)", api.DefaultDataDir)

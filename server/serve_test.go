@@ -589,3 +589,20 @@ func TestPrecompressNotAFile(t *testing.T) {
 		t.Errorf("the folder holds %v, want nothing written", entries)
 	}
 }
+
+// TestPrecompressTakesNoServeFlags: --precompress compresses a file and
+// exits, so a flag of the server given with it is refused before the file
+// is read, and an empty --precompress too (before, the flags went unread,
+// and an empty --precompress started the server).
+func TestPrecompressTakesNoServeFlags(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "app.wasm")
+	if err := os.WriteFile(p, []byte("wasm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, "--precompress compresses a file and exits, serving nothing: --addr, --data-dir would go unread",
+		"serve", "--precompress", p, "--data-dir", filepath.Join(t.TempDir(), "d"), "--addr", "0.0.0.0:1")
+	if _, err := os.Stat(p + ".gz"); err == nil {
+		t.Errorf("%s.gz written", p)
+	}
+	wantBadInput(t, "--precompress is empty: want a file to compress", "serve", "--precompress=", "--web", t.TempDir(), "--addr", "127.0.0.1:0")
+}
