@@ -148,8 +148,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.resident && dev == "cpu" {
 		return badInput("--resident is for the cuda devices: the CPU engine reads the batch from host memory")
 	}
-	if f.tf32 && dev == "cpu" {
-		return badInput("--tf32 is for the cuda devices: the CPU engine computes in float32")
+	if f.tf32 && dev != "cuda" {
+		return badInput("--tf32 is for the cuda device: the %s computes in float32", map[string]string{"cpu": "CPU engine", "cuda-emu": "CPU emulation of the kernels"}[dev])
+	}
+	if mf.set("threads") && dev != "cpu" {
+		return badInput("--threads is the CPU engine's, and device %s runs the CUDA engine, which does not read it", dev)
 	}
 	cfg := core.TrainConfig{Batch: mf.batch, Classes: f.classes, Opt: opt, Seed: mf.seed, Threads: mf.threads}
 	var tr core.Engine
@@ -224,7 +227,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if r.Views != "" {
 		views = " views " + r.Views
 	}
-	fmt.Fprintf(stdout, "%s (%d threads) %s %s %s D=%d%s batch %d: %.1f img/s (%.2f ms/step over %d steps)\n",
-		r.Device, r.Threads, r.Arch, r.Input, r.Loss, r.Dim, views, r.Batch, r.ImgPerS, r.MsStep, r.Steps)
+	device := r.Device
+	if r.Threads > 0 { // the CPU engine's
+		device += " (" + msg.Plural(r.Threads, "thread", "threads") + ")"
+	}
+	fmt.Fprintf(stdout, "%s %s %s %s D=%d%s batch %d: %.1f img/s (%.2f ms/step over %s)\n",
+		device, r.Arch, r.Input, r.Loss, r.Dim, views, r.Batch, r.ImgPerS, r.MsStep, msg.Plural(r.Steps, "step", "steps"))
 	return nil
 }

@@ -92,3 +92,27 @@ func TestCUDAEngineOnEmulation(t *testing.T) {
 		t.Errorf("bench --device cuda-emu: exit %d, %q, %q", code, stdout, stderr)
 	}
 }
+
+// TestBenchCUDAFlagsOnTheirDevice: on a device of the CUDA engine, bench
+// refuses --threads (the CPU engine's; before, taken and unread), and on
+// the emulation --tf32 (before, taken and dropped: the result said no
+// TF32); its line of text names no threads there (before, "cuda-emu (0
+// threads)"), and one thread of the CPU is "1 thread", one step "1 step"
+// (before, "1 threads" and "over 1 steps").
+func TestBenchCUDAFlagsOnTheirDevice(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // where the emulated kernels would be built
+	wantBadInput(t, "--threads is the CPU engine's, and device cuda-emu runs the CUDA engine, which does not read it",
+		"bench", "--device", "cuda-emu", "--threads", "2", "--arch", "mlp")
+	wantBadInput(t, "--tf32 is for the cuda device: the CPU emulation of the kernels computes in float32",
+		"bench", "--device", "cuda-emu", "--tf32", "--arch", "mlp")
+	args := []string{"bench", "--arch", "mlp", "--batch", "8", "--seconds", "1e-300", "--warmup", "1"}
+	if code, stdout, stderr := runCLI(t, append(args, "--threads", "1")...); code != 0 || !strings.HasPrefix(stdout, "cpu (1 thread) mlp ") || !strings.HasSuffix(stdout, " over 1 step)\n") {
+		t.Errorf("bench --threads 1: exit %d, %q, %q: want a line that starts \"cpu (1 thread) mlp \" and ends \" over 1 step)\"", code, stdout, stderr)
+	}
+	if _, err := exec.LookPath("g++"); err != nil || runtime.GOARCH != "amd64" {
+		t.Skip("the CPU emulation of the CUDA kernels needs g++ on amd64")
+	}
+	if code, stdout, stderr := runCLI(t, append(args, "--device", "cuda-emu")...); code != 0 || !strings.HasPrefix(stdout, "cuda-emu mlp ") {
+		t.Errorf("bench --device cuda-emu: exit %d, %q, %q: want a line that starts \"cuda-emu mlp \"", code, stdout, stderr)
+	}
+}

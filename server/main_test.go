@@ -1206,7 +1206,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--seconds", "Inf"}, "seconds +Inf: want a finite value > 0"},
 		{[]string{"--seconds", "0"}, "seconds 0: want a finite value > 0"},
 		{[]string{"--warmup", "0"}, "warmup 0 must be ≥ 1"},
-		{[]string{"--tf32"}, "--tf32 is for the cuda devices"},
+		{[]string{"--tf32"}, "--tf32 is for the cuda device: the CPU engine computes in float32"},
 		{[]string{"--augment", "faces"}, "--augment is not measured"},
 		{[]string{"--schedule", "step"}, "--schedule is not measured"},
 		{[]string{"--preset", "cats"}, `unknown preset "cats"`},
