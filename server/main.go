@@ -227,6 +227,12 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return err
 	}
 	if err != nil {
+		// metriclab losses names the parameters with _, their flags
+		// have - (lossParamName).
+		name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+		if flag := strings.ReplaceAll(name, "_", "-"); ok && flag != name && fs.Lookup(flag) != nil {
+			return badInput("%v: the flag is --%s", err, flag)
+		}
 		return inputError{err}
 	}
 	if fs.NArg() > 0 {

@@ -1572,6 +1572,23 @@ func TestCompareNoneRefusesTraining(t *testing.T) {
 		"compare", "--losses", "none", "--seed", "2", "--json", "--baselines", "--input", "1x28x28", "--open-train", "0-4", "--open-eval", "5-12")
 }
 
+// TestUnderscoreFlagNamesItsFlag: metriclab losses names the loss
+// parameters as the model file does (lambda_base, easy_margin), and their
+// flags have a dash; a flag given with the underscore is refused with a
+// line that names the flag (before, "flag provided but not defined:
+// -lambda_base" alone), in a --variant too; a flag unknown either way
+// gets no such hint.
+func TestUnderscoreFlagNamesItsFlag(t *testing.T) {
+	wantBadInput(t, "flag provided but not defined: -lambda_base: the flag is --lambda-base", "bench", "--loss", "sphereface", "--lambda_base", "100")
+	wantBadInput(t, "flag provided but not defined: -easy_margin: the flag is --easy-margin", "bench", "--easy_margin")
+	wantBadInput(t, `variant "lambda_min=3": flag provided but not defined: -lambda_min: the flag is --lambda-min`, "openset", "--variant", "lambda_min=3")
+	wantBadInput(t, "flag provided but not defined: -data_dir: the flag is --data-dir", "serve", "--data_dir", "d")
+	code, _, stderr := runCLI(t, "bench", "--foo_bar")
+	if code != 2 || stderr != "metriclab bench: flag provided but not defined: -foo_bar\n" {
+		t.Errorf("bench --foo_bar: exit %d, stderr %q: want the flag package's line alone", code, stderr)
+	}
+}
+
 // TestEvalNamesItsMetric: eval's report names the metric as --metric does
 // (before, whiten and linear were both "mahalanobis", the type they fit,
 // so a report did not say which of the two it was).
