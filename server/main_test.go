@@ -1113,7 +1113,8 @@ func TestPrecompressInterrupt(t *testing.T) {
 // compare ran its baselines, and openset the baselines and the runs before
 // the bad one, then refused it; openset took a negative --max-queries;
 // compare trained a loss or a D listed twice twice, and printed an empty
-// table with status 0 for --losses none --baselines=false).
+// table with status 0 for --losses none --baselines=false; openset trained
+// a variant that trains as the recipe or as another variant).
 func TestBadInputBeforeAnyWork(t *testing.T) {
 	dir := t.TempDir()
 	shapes := filepath.Join(dir, "shapes")
@@ -1172,6 +1173,12 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset empty variant", append([]string{"openset", "--variant", ""}, small...), `variant "": want flag=value pairs, e.g. augment=none`},
 		{"openset blank variant", append([]string{"openset", "--variant", "seed=2", "--variant", " "}, small...), `variant " ": want flag=value pairs, e.g. augment=none`},
 		{"openset variant crop", append([]string{"openset", "--variant", "crop=middle"}, small...), `variant "crop=middle": crop "middle": want centre`},
+		// A variant that trains as the recipe or as another variant would
+		// print its row again after its whole training (before, it trained).
+		{"openset variant of the recipe's values", append([]string{"openset", "--variant", "seed=2", "--variant", "epochs=1 seed=1"}, small...), `variant "epochs=1 seed=1" changes nothing: the recipe trains so already`},
+		{"openset variant of a preset's value", append([]string{"openset", "--preset", "digits", "--variant", "loss=normsoftmax"}, small...), `variant "loss=normsoftmax" changes nothing`},
+		{"openset variant twice", append([]string{"openset", "--variant", "seed=2", "--variant", "seed=2"}, small...), `variant "seed=2" is given twice`},
+		{"openset variant as another", append([]string{"openset", "--variant", "seed=2 dim=4", "--variant", "dim=4 seed=2"}, small...), `variant "dim=4 seed=2" trains as variant "seed=2 dim=4"`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
 		// Before the data is read: a folder that is not there is not named.
 		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "log-every 0 must be ≥ 1"},

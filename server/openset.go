@@ -218,6 +218,22 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 			return nil, inVariant(f.variant, err)
 		}
 	}
+	// A run that trains as another would give its row again, for its
+	// whole training time.
+	for i, f := range runs[1:] {
+		for _, other := range runs[:i+1] {
+			if !sameValues(f.fs, other.fs) {
+				continue
+			}
+			switch {
+			case other == base:
+				return nil, badInput("variant %q changes nothing: the recipe trains so already", f.variant)
+			case other.variant == f.variant:
+				return nil, badInput("variant %q is given twice", f.variant)
+			}
+			return nil, badInput("variant %q trains as variant %q", f.variant, other.variant)
+		}
+	}
 	if base.ensemble {
 		if err := sameImages(runs); err != nil {
 			return nil, err
@@ -229,6 +245,21 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 		}
 	}
 	return runs, nil
+}
+
+// sameValues reports whether every flag of a has the value of b's flag
+// of that name (a preset's applied). A loss parameter, --lr and --wd must
+// also be given in both or in neither: their 0, not given, is a default
+// that depends on the loss, D or the optimiser (--m 0 is no margin).
+func sameValues(a, b *flag.FlagSet) bool {
+	same := true
+	a.VisitAll(func(fl *flag.Flag) {
+		same = same && b.Lookup(fl.Name).Value.String() == fl.Value.String()
+		if slices.Contains(lossFlagNames, fl.Name) || fl.Name == "lr" || fl.Name == "wd" {
+			same = same && flagGiven(a, fl.Name) == flagGiven(b, fl.Name)
+		}
+	})
+	return same
 }
 
 // cmdOpenSet trains a recipe on some identities and evaluates it on others

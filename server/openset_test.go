@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +121,23 @@ func TestOpenSetDivergedModel(t *testing.T) {
 		want := "step 1: the trained model is not usable: encoder.fc1.bias holds"
 		if code != 1 || !strings.Contains(stderr, want) || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
 			t.Errorf("%s: exit %d, stderr %q: want status 1 and a line with %q", jsonOut, code, stderr, want)
+		}
+	}
+}
+
+// TestVariantOfDefaultValue: a variant that gives a loss parameter, --lr
+// or --wd the value its flag has when not given (0) is a run of its own,
+// not the recipe's: --m 0 is no margin, not the loss's default one, and
+// --wd 0 with sgd no weight decay, not 5e-4.
+func TestVariantOfDefaultValue(t *testing.T) {
+	for _, args := range [][]string{
+		{"--variant", "m=0"},
+		{"--opt", "sgd", "--variant", "wd=0"},
+		{"--variant", "m=0", "--variant", "m=0.5"},
+	} {
+		runs, err := parseOpenSet(append([]string{"--data", "mnist"}, args...), io.Discard)
+		if want := 1 + strings.Count(strings.Join(args, " "), "--variant"); err != nil || len(runs) != want {
+			t.Errorf("openset %q: %d runs, %v; want the recipe and its variants", args, len(runs), err)
 		}
 	}
 }
