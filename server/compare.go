@@ -208,6 +208,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if f.baselines {
 		for _, metric := range []string{"cosine", "whiten", "linear"} {
+			if err := stdoutLost(stdout); err != nil {
+				return err
+			}
 			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed)
 			if err != nil {
 				return err
@@ -218,6 +221,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	run, runs := 0, 2*len(names)*len(dims) // a closed-set and an open-set training each
 	for _, name := range names {
 		for _, d := range dims {
+			if err := stdoutLost(stdout); err != nil {
+				return err
+			}
 			mf.loss, mf.dim = name, d
 			start := time.Now()
 			run++

@@ -79,11 +79,23 @@ var helpFlags = []string{"-h", "-help", "--h", "--help"}
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := &outputWriter{w: stdout}
 	code := runCommand(ctx, args, out, stderr)
-	if code == 0 && out.err != nil && args[0] != "serve" {
-		fmt.Fprintf(stderr, "metriclab %s: the output on stdout is incomplete: %s\n", args[0], oneLine(out.err))
+	if err := stdoutLost(out); code == 0 && err != nil && args[0] != "serve" {
+		fmt.Fprintf(stderr, "metriclab %s: %s\n", args[0], oneLine(err))
 		return 1
 	}
 	return code
+}
+
+// stdoutLost is the first error of a write to w, when w is run's
+// outputWriter, as the error that says the output is incomplete; nil
+// while every write went through. compare and openset, which print a row
+// as each is done, stop at it rather than train on for rows that would be
+// lost.
+func stdoutLost(w io.Writer) error {
+	if o, ok := w.(*outputWriter); ok && o.err != nil {
+		return fmt.Errorf("the output on stdout is incomplete: %w", o.err)
+	}
+	return nil
 }
 
 // outputWriter is a command's stdout that keeps the first error of a

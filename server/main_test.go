@@ -777,6 +777,40 @@ func TestOutputIncomplete(t *testing.T) {
 	}
 }
 
+// TestOutputLostStopsWork: openset and compare, which print a row as
+// each is done, stop at the first write to stdout that fails, before the
+// next baseline or training, with status 1 and one line (before, they
+// fitted and trained every row to the end, an hour for make table's, and
+// only then said the output was incomplete).
+func TestOutputLostStopsWork(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "a"), 12)
+	writeShapes(t, filepath.Join(dir, "b"), 12)
+	ids := filepath.Join(dir, "ids")
+	for _, sub := range []string{"a", "b"} {
+		for _, name := range []string{"horizontal", "vertical", "diagonal"} {
+			if err := renameInto(filepath.Join(dir, sub, name), filepath.Join(ids, sub+"-"+name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	small := []string{"--data", ids, "--input", "1x16x16", "--arch", "mlp", "--dim", "4", "--epochs", "1", "--batch", "8", "--variant", "seed=2"}
+	for _, c := range []struct {
+		args    []string
+		started string // the progress lines before the error's
+	}{
+		{append([]string{"openset"}, small...), ""},                                                  // the table's header fails
+		{append([]string{"openset", "--baselines=false", "--json"}, small...), "training 1/2 mlp\n"}, // the first run's row fails
+		{[]string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--arch", "mlp"}, ""},
+	} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), c.args, &fullWriter{n: 10}, &stderr)
+		if want := c.started + "metriclab " + c.args[0] + ": the output on stdout is incomplete: no space left on device\n"; code != 1 || stderr.String() != want {
+			t.Errorf("metriclab %q on a full disk: exit %d, stderr %q: want 1 and %q", c.args, code, stderr.String(), want)
+		}
+	}
+}
+
 // TestMDCell: a cell of openset's, compare's or a flags table keeps its
 // row whatever its text: a | is escaped, a line break or tab is a space.
 func TestMDCell(t *testing.T) {

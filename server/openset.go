@@ -390,6 +390,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fit = fitSample(fit, fitSize, base.mf.seed)
 		for _, name := range []string{"cosine", "whiten", "linear"} {
+			if err := stdoutLost(stdout); err != nil {
+				return err
+			}
 			m, err := fitMetric(name, rawEmbeddings(fit), 32, base.mf.seed)
 			if err != nil {
 				return err
@@ -406,6 +409,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var members []eval.Embeddings
 	for i, f := range runs {
+		if err := stdoutLost(stdout); err != nil {
+			return err
+		}
 		report, done := runProgress(stderr, isTerminal(stderr), i+1, len(runs), f.name())
 		row, e, err := trainOpenSet(ctx, f, runSource(f), trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
 		done()
