@@ -73,13 +73,13 @@ var helpFlags = []string{"-h", "-help", "--h", "--help"}
 
 // run executes one command and returns the process exit status. A
 // command that succeeds but could not write all its output on stdout (a
-// full disk, a stdout closed) fails, status 1: its table, report or JSON
-// lines are cut short. serve's stdout is the log of a long run, not its
-// result, and its status stays its own.
+// full disk, a stdout closed) fails, status 1: its table, report, help or
+// JSON lines are cut short. serve's stdout, once it serves, is the log of
+// a long run, not its result: cmdServe writes it past this check.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := &outputWriter{w: stdout}
 	code := runCommand(ctx, args, out, stderr)
-	if err := stdoutLost(out); code == 0 && err != nil && args[0] != "serve" {
+	if err := stdoutLost(out); code == 0 && err != nil {
 		fmt.Fprintf(stderr, "metriclab %s: %s\n", args[0], oneLine(err))
 		return 1
 	}

@@ -777,6 +777,28 @@ func TestOutputIncomplete(t *testing.T) {
 	}
 }
 
+// TestServeHelpIncomplete: serve's help and flags table are its output,
+// and one that could not be written fails as any command's does (before,
+// status 0: serve was left out of the check whole), while a server whose
+// log could not be written serves on and ends with status 0.
+func TestServeHelpIncomplete(t *testing.T) {
+	for _, args := range [][]string{{"serve", "-h"}, {"serve", flagsTableArg}, {"help", "serve"}} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), args, &fullWriter{n: 10}, &stderr)
+		if code != 1 || stderr.String() != "metriclab "+args[0]+": the output on stdout is incomplete: no space left on device\n" {
+			t.Errorf("metriclab %q on a full disk: exit %d, stderr %q: want 1 and one line naming the error", args, code, stderr.String())
+		}
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // it stops after a second
+	defer cancel()
+	var stderr bytes.Buffer
+	code := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--web", emptyWebDir(t, dir), "--data-dir", filepath.Join(dir, "data")}, &fullWriter{}, &stderr)
+	if code != 0 || strings.Contains(stderr.String(), "incomplete") {
+		t.Errorf("serve with its log on a full disk: exit %d, stderr %q: want 0", code, stderr.String())
+	}
+}
+
 // TestOutputLostStopsWork: openset and compare, which print a row as
 // each is done, stop at the first write to stdout that fails, before the
 // next baseline or training, with status 1 and one line (before, they

@@ -148,6 +148,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.precompress != "" {
 		return precompressFile(ctx, f.precompress)
 	}
+	// From here stdout is the log of a long run, not its result: a write
+	// of it that fails is not the command's failure (run's check).
+	if o, ok := stdout.(*outputWriter); ok {
+		stdout = o.w
+	}
 	// What the flags name is checked before anything is created: the
 	// page's binary in --web, the address (listened on now), then the data
 	// directory, which the API creates.
