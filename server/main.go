@@ -248,9 +248,24 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return inputError{err}
 	}
 	if fs.NArg() > 0 {
+		// A true/false flag takes no value after a space: --baselines
+		// false stops the flags at "false".
+		if _, err := strconv.ParseBool(fs.Arg(0)); err == nil && len(args) > fs.NArg() {
+			prev := args[len(args)-fs.NArg()-1] // the last flag parsed
+			if fl := fs.Lookup(strings.TrimLeft(prev, "-")); fl != nil && strings.HasPrefix(prev, "-") && isBoolFlag(fl) {
+				return badInput("unexpected argument %q: a true/false flag takes its value after =, as --%s=%s", fs.Arg(0), fl.Name, fs.Arg(0))
+			}
+		}
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// isBoolFlag reports whether fl is a true/false flag, which takes no
+// value after a space.
+func isBoolFlag(fl *flag.Flag) bool {
+	b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // hasFlags reports whether fs defines a flag.

@@ -1652,6 +1652,23 @@ func TestUnderscoreFlagNamesItsFlag(t *testing.T) {
 	}
 }
 
+// TestBoolFlagValueAfterSpace: a true/false flag takes its value after
+// = (--baselines=false); given after a space, the value ends the flags
+// and is refused with a line that says how to give it (before,
+// "unexpected argument \"false\"" alone); any other stray argument gets
+// the line alone.
+func TestBoolFlagValueAfterSpace(t *testing.T) {
+	wantBadInput(t, `unexpected argument "false": a true/false flag takes its value after =, as --baselines=false`, "openset", "--baselines", "false", "--data", "mnist")
+	wantBadInput(t, `unexpected argument "true": a true/false flag takes its value after =, as --json=true`, "compare", "-json", "true")
+	wantBadInput(t, `unexpected argument "0": a true/false flag takes its value after =, as --flip-test=0`, "train", "--flip-test", "0", "--out", "m.safetensors")
+	for _, args := range [][]string{{"bench", "--seconds", "1", "true"}, {"compare", "--json=true", "false"}, {"bench", "--", "true"}, {"presets", "false"}} {
+		code, _, stderr := runCLI(t, args...)
+		if want := "metriclab " + args[0] + ": unexpected argument \"" + args[len(args)-1] + "\"\n"; code != 2 || stderr != want {
+			t.Errorf("metriclab %q: exit %d, stderr %q: want 2 and %q", args, code, stderr, want)
+		}
+	}
+}
+
 // TestEvalNamesItsMetric: eval's report names the metric as --metric does
 // (before, whiten and linear were both "mahalanobis", the type they fit,
 // so a report did not say which of the two it was).
