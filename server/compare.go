@@ -178,12 +178,16 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		views = nil // one window is a crop
 	}
 	if !f.jsonOut {
-		arch := mf.arch
-		if len(views) > 0 {
-			arch += " of views " + msg.FormatViews(views)
+		// What trains (nothing with --losses none: the baselines alone).
+		trains := "Raw pixels on MNIST, the baselines alone"
+		if len(names) > 0 {
+			arch := mf.arch
+			if len(views) > 0 {
+				arch += " of views " + msg.FormatViews(views)
+			}
+			trains = fmt.Sprintf("%s on MNIST, %s, batch %d, %s", arch, msg.Plural(f.epochs, "epoch", "epochs"), mf.batch, mf.opt)
 		}
-		fmt.Fprintf(stdout, "%s on MNIST, %s, batch %d, %s; closed set: all classes; open set: train %s, evaluate %s.\n",
-			arch, msg.Plural(f.epochs, "epoch", "epochs"), mf.batch, mf.opt, f.trainClasses, f.evalClasses)
+		fmt.Fprintf(stdout, "%s; closed set: all classes; open set: train %s, evaluate %s.\n", trains, f.trainClasses, f.evalClasses)
 		if note := mf.lossFlagsNote(names, dims[0]); note != "" {
 			fmt.Fprintln(stdout, note)
 		}

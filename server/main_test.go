@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -1622,13 +1623,23 @@ func TestCompareRefusesLossAndDim(t *testing.T) {
 // TestCompareNoneRefusesTraining: compare --losses none trains nothing,
 // so a flag of the training is refused before any work (before, it went
 // unread and unchecked: --epochs -3 --arch foo --batch -1 printed the
-// header "foo on MNIST, -3 epochs, batch -1" above the baselines), and
-// the flags the baselines read are taken.
+// header "foo on MNIST, -3 epochs, batch -1" above the baselines), the
+// flags the baselines read are taken, and the header names no training.
 func TestCompareNoneRefusesTraining(t *testing.T) {
 	wantBadInput(t, "--losses none trains nothing (the baselines alone): --arch, --batch, --epochs would go unread",
 		"compare", "--losses", "none", "--epochs", "-3", "--arch", "foo", "--batch", "-1")
 	for _, flags := range [][]string{{"--dims", "0"}, {"--m", "0.3"}, {"--preset", "digits"}, {"--threads", "2"}} {
 		wantBadInput(t, "--losses none trains nothing (the baselines alone): "+flags[0]+" would go unread", append([]string{"compare", "--losses", "none"}, flags...)...)
+	}
+	// Its table's header says that nothing trains (before, "lenet-s on
+	// MNIST, 2 epochs, batch 64, adam", the defaults of a training that
+	// did not run). The write after the header fails: compare stops there.
+	out := &fullWriter{n: 200}
+	var header bytes.Buffer
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"compare", "--losses", "none", "--open-train", "0-3"}, io.MultiWriter(&header, out), &stderr)
+	if want := "Raw pixels on MNIST, the baselines alone; closed set: all classes; open set: train 0-3, evaluate 5-9.\n"; code != 1 || !strings.HasPrefix(header.String(), want) {
+		t.Errorf("compare --losses none: exit %d, stdout %q, stderr %q: want a header that starts %q", code, header.String(), stderr.String(), want)
 	}
 	// What the baselines read passes the check, to the next one's line.
 	wantBadInput(t, `--open-eval: data: classes: 12 in "5-12" is out of range`,
