@@ -671,6 +671,15 @@ func precompressFile(ctx context.Context, p string) error {
 		// named pipe would wait for a writer.
 		return badInput("precompress: %s is not a regular file (%s)", p, fileKind(st.Mode()))
 	}
+	// A copy replaces its file by a rename: a folder there would fail it
+	// once the other copy is written, a named pipe would be replaced.
+	for _, dst := range []string{p + ".gz", p + ".br"} {
+		if st, err := os.Stat(dst); err == nil && st.IsDir() {
+			return badInput("precompress: %s is a folder, where the compressed copy goes", dst)
+		} else if err == nil && !st.Mode().IsRegular() {
+			return badInput("precompress: %s is not a regular file (%s), where the compressed copy goes", dst, fileKind(st.Mode()))
+		}
+	}
 	src, err := os.ReadFile(p)
 	if err != nil {
 		return badInput("precompress: %v", err)

@@ -606,3 +606,22 @@ func TestPrecompressTakesNoServeFlags(t *testing.T) {
 	}
 	wantBadInput(t, "--precompress is empty: want a file to compress", "serve", "--precompress=", "--web", t.TempDir(), "--addr", "127.0.0.1:0")
 }
+
+// TestPrecompressOntoFolder: a folder where FILE.br goes is refused with
+// one line, status 2, before either copy is written (before, FILE.gz was
+// written and FILE.br's rename failed, status 1, with a line naming the
+// temporary file: "rename …/.app.wasm.br.tmp-123 …: file exists").
+func TestPrecompressOntoFolder(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.wasm")
+	if err := os.WriteFile(p, []byte("wasm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(p+".br", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, "precompress: "+p+".br is a folder, where the compressed copy goes", "serve", "--precompress", p)
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("the folder holds %v, want the file and the folder alone", entries)
+	}
+}
