@@ -251,8 +251,10 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		// A true/false flag takes no value after a space: --baselines
 		// false stops the flags at "false".
 		if _, err := strconv.ParseBool(fs.Arg(0)); err == nil && len(args) > fs.NArg() {
-			prev := args[len(args)-fs.NArg()-1] // the last flag parsed
-			if fl := fs.Lookup(strings.TrimLeft(prev, "-")); fl != nil && strings.HasPrefix(prev, "-") && isBoolFlag(fl) {
+			// The last argument parsed: the flag, unless it was the value
+			// of the flag before it (--data --json true: --json is --data's).
+			prev := args[len(args)-fs.NArg()-1]
+			if fl := fs.Lookup(strings.TrimLeft(prev, "-")); fl != nil && strings.HasPrefix(prev, "-") && isBoolFlag(fl) && flagGiven(fs, fl.Name) {
 				return badInput("unexpected argument %q: a true/false flag takes its value after =, as --%s=%s", fs.Arg(0), fl.Name, fs.Arg(0))
 			}
 		}

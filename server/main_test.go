@@ -1667,12 +1667,14 @@ func TestUnderscoreFlagNamesItsFlag(t *testing.T) {
 // = (--baselines=false); given after a space, the value ends the flags
 // and is refused with a line that says how to give it (before,
 // "unexpected argument \"false\"" alone); any other stray argument gets
-// the line alone.
+// the line alone, as does one after a flag's value that names a
+// true/false flag (--data --json true: --json is --data's value).
 func TestBoolFlagValueAfterSpace(t *testing.T) {
 	wantBadInput(t, `unexpected argument "false": a true/false flag takes its value after =, as --baselines=false`, "openset", "--baselines", "false", "--data", "mnist")
 	wantBadInput(t, `unexpected argument "true": a true/false flag takes its value after =, as --json=true`, "compare", "-json", "true")
 	wantBadInput(t, `unexpected argument "0": a true/false flag takes its value after =, as --flip-test=0`, "train", "--flip-test", "0", "--out", "m.safetensors")
-	for _, args := range [][]string{{"bench", "--seconds", "1", "true"}, {"compare", "--json=true", "false"}, {"bench", "--", "true"}, {"presets", "false"}} {
+	for _, args := range [][]string{{"bench", "--seconds", "1", "true"}, {"compare", "--json=true", "false"}, {"bench", "--", "true"}, {"presets", "false"},
+		{"openset", "--data", "--json", "true"}} { // --json is --data's value, not a flag
 		code, _, stderr := runCLI(t, args...)
 		if want := "metriclab " + args[0] + ": unexpected argument \"" + args[len(args)-1] + "\"\n"; code != 2 || stderr != want {
 			t.Errorf("metriclab %q: exit %d, stderr %q: want 2 and %q", args, code, stderr, want)
