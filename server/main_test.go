@@ -806,17 +806,7 @@ func TestServeHelpIncomplete(t *testing.T) {
 // fitted and trained every row to the end, an hour for make table's, and
 // only then said the output was incomplete).
 func TestOutputLostStopsWork(t *testing.T) {
-	dir := t.TempDir()
-	writeShapes(t, filepath.Join(dir, "a"), 12)
-	writeShapes(t, filepath.Join(dir, "b"), 12)
-	ids := filepath.Join(dir, "ids")
-	for _, sub := range []string{"a", "b"} {
-		for _, name := range []string{"horizontal", "vertical", "diagonal"} {
-			if err := renameInto(filepath.Join(dir, sub, name), filepath.Join(ids, sub+"-"+name)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	ids := sixIdentities(t)
 	small := []string{"--data", ids, "--input", "1x16x16", "--arch", "mlp", "--dim", "4", "--epochs", "1", "--batch", "8", "--variant", "seed=2"}
 	for _, c := range []struct {
 		args    []string

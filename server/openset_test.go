@@ -20,17 +20,7 @@ import (
 // pairs are given on two lines: its name has them one space apart (a line
 // break in it cut its table row and its progress line in two).
 func TestOpenSet(t *testing.T) {
-	dir := t.TempDir()
-	writeShapes(t, filepath.Join(dir, "a"), 12)
-	writeShapes(t, filepath.Join(dir, "b"), 12)
-	folder := filepath.Join(dir, "ids")
-	for _, sub := range []string{"a", "b"} {
-		for _, name := range []string{"horizontal", "vertical", "diagonal"} {
-			if err := renameInto(filepath.Join(dir, sub, name), filepath.Join(folder, sub+"-"+name)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	folder := sixIdentities(t)
 	args := []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "lenet-s", "--dim", "8", "--epochs", "2", "--batch", "8", "--threads", "1",
 		"--variant", "augment=faces dim=4\ncrop=lower"}
 	code, stdout, stderr := runCLI(t, append(args, "--json", "--ensemble", "--expand", "40")...)
@@ -140,4 +130,22 @@ func TestVariantOfDefaultValue(t *testing.T) {
 			t.Errorf("openset %q: %d runs, %v; want the recipe and its variants", args, len(runs), err)
 		}
 	}
+}
+
+// sixIdentities writes a folder of six identities of 12 shapes each (two
+// sets of shapes.png's three, a- and b-) and returns its path.
+func sixIdentities(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "a"), 12)
+	writeShapes(t, filepath.Join(dir, "b"), 12)
+	folder := filepath.Join(dir, "ids")
+	for _, sub := range []string{"a", "b"} {
+		for _, name := range []string{"horizontal", "vertical", "diagonal"} {
+			if err := renameInto(filepath.Join(dir, sub, name), filepath.Join(folder, sub+"-"+name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return folder
 }
