@@ -123,8 +123,7 @@ func TestResumeAsRunEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01,
-		Opt: "adam", Seed: 1, Device: "cpu"}
+	req := barRequest(1)
 	j, err := r.Submit("c", req, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +192,7 @@ func TestCheckpointUnreadable(t *testing.T) {
 	}
 	ended := func(j store.Job) bool { return j.State != store.StateQueued && j.State != store.StateRunning }
 	// Two jobs, each interrupted by a stop with a checkpoint (of 200 steps).
-	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 50, Batch: 4, LR: 0.01,
-		Opt: "adam", Seed: 1, Device: "cpu"}
+	req := barRequest(50)
 	var ids []string
 	for range 2 {
 		r := newRunner()
@@ -267,7 +265,8 @@ func TestResumeCUDAWithoutDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01, Opt: "adam", Seed: 1, Device: "cuda"}
+	req := barRequest(1)
+	req.Device = "cuda"
 	j, err := st.CreateJob("c", req, 10, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -322,8 +321,7 @@ func resumeStale(t *testing.T, stale string) {
 		}
 		return r
 	}
-	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 3, Batch: 4, LR: 0.01,
-		Opt: "adam", Seed: 1, Device: "cpu"}
+	req := barRequest(3)
 	r := newRunner(st)
 	j, err := r.Submit("c", req, 0)
 	if err != nil {
@@ -384,8 +382,7 @@ func TestSubscribeStoreEnded(t *testing.T) {
 	defer st.Close()
 	r := New(Config{Store: st, Logger: log.New(io.Discard, "", 0),
 		Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }})
-	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01,
-		Opt: "adam", Seed: 1, Device: "cpu"}
+	req := barRequest(1)
 	j, err := r.Submit("c", req, 0) // not started: its hub stays open
 	if err != nil {
 		t.Fatal(err)
@@ -430,8 +427,7 @@ func TestSubscribeLiveProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 10000, Batch: 4, LR: 0.01,
-		Opt: "adam", Seed: 1, Device: "cpu"}
+	req := barRequest(10000)
 	j, err := r.Submit("c", req, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -479,8 +475,7 @@ func TestUnusableModelFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01,
-		Opt: "adam", Seed: 1, Device: "cpu"}
+	req := barRequest(1)
 	j, err := r.Submit("c", req, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -542,8 +537,7 @@ func TestCancelTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	req := msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 10000, Batch: 4, LR: 0.01,
-		Opt: "adam", Seed: 1, Device: "cpu"}
+	req := barRequest(10000)
 	long, err := r.Submit("c", req, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -566,4 +560,11 @@ func TestCancelTwice(t *testing.T) {
 	if stoppingErr != nil || stopping.State != store.StateCanceled {
 		t.Errorf("cancel while the run stops: %s, %v; want it canceled", stopping.State, stoppingErr)
 	}
+}
+
+// barRequest is the request of the runner tests: an mlp trained with
+// arcface on the bar sets for epochs, on the CPU.
+func barRequest(epochs int) msg.TrainRequest {
+	return msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: epochs, Batch: 4, LR: 0.01,
+		Opt: "adam", Seed: 1, Device: "cpu"}
 }
