@@ -33,6 +33,11 @@ const (
 	bestPrefix    = "best/" // with EarlyStop: the best epoch's parameters
 )
 
+// ErrDataChanged is Resume's error for a checkpoint of the job whose
+// training images or labels have changed since it was written: the file
+// is sound, and resumes once the data set is restored.
+var ErrDataChanged = errors.New("checkpoint: of other training images (the data set changed since it was written)")
+
 // checkpointState is what a checkpoint holds besides its tensors: the
 // request it is of, the step and the epoch, the epoch's batch order, the
 // state of every random stream (the batch order's and the augmentations'
@@ -151,7 +156,7 @@ func (j *Job) Checkpoint(w io.Writer) error {
 // request and data, before j's first step: the parameters, the optimiser's
 // state, the step, the epoch, its batch order and the random streams.
 // The errors say what is wrong with the checkpoint and leave j as New
-// made it.
+// made it; one of other training images is ErrDataChanged.
 func (j *Job) Resume(r io.Reader) error {
 	if j.tr.Iter() != 0 {
 		return fmt.Errorf("resume: %d steps already done", j.tr.Iter())
@@ -174,7 +179,7 @@ func (j *Job) Resume(r io.Reader) error {
 	case !reflect.DeepEqual(st.Request, j.req):
 		return errors.New("checkpoint: of another training request")
 	case st.Data != "" && st.Data != j.dataSum():
-		return errors.New("checkpoint: of other training images (the data set changed since it was written)")
+		return ErrDataChanged
 	case st.Step < 0 || st.Step > j.total || st.Epoch < 0 || st.Epoch > j.req.Epochs:
 		return fmt.Errorf("checkpoint: step %d of epoch %d, out of range of %d steps", st.Step, st.Epoch, j.total)
 	case len(st.Order) > len(j.trainIdx) || len(st.Order) < j.steps*j.req.Batch:

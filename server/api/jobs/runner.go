@@ -539,6 +539,8 @@ func (r *Runner) run(j store.Job) error {
 		state, shown = store.StateInterrupted, "the model could not be saved (the server's log says why); the run is kept: resume the job to save it"
 	case errors.Is(err, errUnread):
 		state, shown = store.StateInterrupted, "the checkpoint could not be read (the server's log says why); it is kept: resume the job to try again"
+	case errors.Is(err, job.ErrDataChanged):
+		state, shown = store.StateInterrupted, "the data set changed since the checkpoint was written: the checkpoint is kept; restore the data set and resume the job (or cancel it)"
 	default:
 		state = store.StateFailed
 		var te trainError
@@ -754,9 +756,11 @@ var errUnsaved = errors.New("the model could not be saved")
 
 // resume loads job id's checkpoint at path into jb. A file that is not a
 // checkpoint of the job is a trainError that says why, and so is a missing
-// one. A file that cannot be read (an I/O error) is errUnread, after a log
-// line: the job is interrupted and keeps its checkpoint, which a failed
-// job would lose, and the user is not shown the server's paths.
+// one; one of a data set changed since wraps job.ErrDataChanged, and the
+// job is interrupted and keeps its checkpoint, to resume once the data
+// set is restored. A file that cannot be read (an I/O error) is errUnread,
+// after a log line: the job is interrupted and keeps its checkpoint, which
+// a failed job would lose, and the user is not shown the server's paths.
 func (r *Runner) resume(id string, jb *job.Job, path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -252,6 +253,70 @@ func TestCheckpointUnreadable(t *testing.T) {
 	}
 	if j := wait(ids[0], ended); j.State != store.StateDone || j.Step != j.Steps || j.ModelID == "" {
 		t.Errorf("resumed with its checkpoint back: %s at step %d of %d (%q), want done with its model", j.State, j.Step, j.Steps, j.Error)
+	}
+}
+
+// TestResumeChangedData resumes an interrupted job whose data set changed
+// since its checkpoint (one pixel of the same number of images). The job
+// is left interrupted with its checkpoint, saying why in one line; once
+// the data set is restored, it resumes to its end. Before, it failed and
+// its checkpoint was removed: the training done was lost.
+func TestResumeChangedData(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var changed atomic.Bool
+	load := func(string, core.Input) (*data.Set, *data.Set, error) {
+		train := barSet(3, 8)
+		if changed.Load() {
+			train.X[0] += 0.5
+		}
+		return train, barSet(3, 4), nil
+	}
+	newRunner := func() *Runner {
+		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+			CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+		if err := r.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := newRunner()
+	j, err := r.Submit("c", barRequest(50), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if j, _ = st.Job(j.ID); j.CkptStep >= 20 || (j.State != store.StateQueued && j.State != store.StateRunning) {
+			break
+		}
+	}
+	r.Close()
+	if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
+		t.Fatalf("job stopped: %+v, want interrupted with a checkpoint", j)
+	}
+
+	changed.Store(true)
+	r = newRunner()
+	defer r.Close()
+	if _, err := r.Resume(j.ID, "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	got := waitEnded(t, st, j.ID)
+	if got.State != store.StateInterrupted || got.Checkpoint == "" || got.CkptStep != j.CkptStep ||
+		!strings.Contains(got.Error, "data set changed") || strings.Contains(got.Error, "\n") {
+		t.Errorf("resumed on a changed data set: %s, checkpoint %q at step %d, error %q; want interrupted with its checkpoint of step %d, saying the data set changed in one line",
+			got.State, got.Checkpoint, got.CkptStep, got.Error, j.CkptStep)
+	}
+
+	changed.Store(false)
+	if _, err := r.Resume(j.ID, "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitEnded(t, st, j.ID); got.State != store.StateDone || got.Step != got.Steps || got.ModelID == "" {
+		t.Errorf("resumed on the data set restored: %s at step %d of %d (%q), want done with its model", got.State, got.Step, got.Steps, got.Error)
 	}
 }
 
