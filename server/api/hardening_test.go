@@ -970,9 +970,11 @@ func TestTruncatedModelFile(t *testing.T) {
 
 // TestUnreadableCardLeftOut damages one model's card in the database while
 // the server runs: the list answers the other model, and the server's log
-// says, on one line per list, which one it left out and why; GET of that
-// model answers its own error. Before, the list failed (500), and the
-// Models and Verify pages showed no model at all.
+// says, on one line, which one it left out and why, once however many
+// lists follow, and once more when its card is damaged otherwise; GET of
+// that model answers its own error. Before, the list failed (500), and the
+// Models and Verify pages showed no model at all; then the log told it
+// again at every list (a page that polls filled it).
 func TestUnreadableCardLeftOut(t *testing.T) {
 	cfg, _, ts, logged := loggedTestServer(t)
 	kept := uploadModel(t, ts.URL, modelBytes(t, 3, 2, 0.01))
@@ -982,19 +984,21 @@ func TestUnreadableCardLeftOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec("UPDATE models SET card = '{bad' WHERE id = ?", bad); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		code, b := call(t, "GET", ts.URL+"/api/models", "", nil)
-		var cards []msg.ModelCard
-		if code != 200 || json.Unmarshal(b, &cards) != nil || len(cards) != 1 || cards[0].ID != kept {
-			t.Errorf("models with a damaged card: %d %s, want 200 and %s alone", code, b, kept)
+	for i, damaged := range []struct{ card, says string }{{"{bad", "invalid character"}, {"[1]", "cannot unmarshal array"}} {
+		if _, err := db.Exec("UPDATE models SET card = ? WHERE id = ?", damaged.card, bad); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if lines := strings.Split(strings.TrimSpace(logged.String()), "\n"); len(lines) != 2 ||
-		!strings.Contains(lines[0], bad) || !strings.Contains(lines[0], "invalid character") {
-		t.Errorf("log %q, want one line per list naming %s and its error", logged.String(), bad)
+		for range 3 {
+			code, b := call(t, "GET", ts.URL+"/api/models", "", nil)
+			var cards []msg.ModelCard
+			if code != 200 || json.Unmarshal(b, &cards) != nil || len(cards) != 1 || cards[0].ID != kept {
+				t.Errorf("models with the card %s: %d %s, want 200 and %s alone", damaged.card, code, b, kept)
+			}
+		}
+		if lines := strings.Split(strings.TrimSpace(logged.String()), "\n"); len(lines) != i+1 ||
+			!strings.Contains(lines[i], bad) || !strings.Contains(lines[i], damaged.says) {
+			t.Errorf("the card %s, three lists: log %q, want one line more, naming %s and its error", damaged.card, logged.String(), bad)
+		}
 	}
 	if code, b := call(t, "GET", ts.URL+"/api/models/"+bad, "", nil); code != 500 {
 		t.Errorf("the damaged model: %d %s, want 500", code, b)

@@ -27,10 +27,23 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	for _, err := range unreadable {
-		s.log.Printf("api: %s %q: left out: %q", r.Method, r.URL.Path, err)
-	}
+	s.logUnreadable(r, unreadable)
 	writeJSON(w, http.StatusOK, cards)
+}
+
+// logUnreadable logs the errors of the models a list left out, but
+// those the last list logged or left out too.
+func (s *Server) logUnreadable(r *http.Request, unreadable []error) {
+	s.unreadableMu.Lock()
+	defer s.unreadableMu.Unlock()
+	now := make(map[string]bool, len(unreadable))
+	for _, err := range unreadable {
+		if !s.unreadable[err.Error()] {
+			s.log.Printf("api: %s %q: left out: %q", r.Method, r.URL.Path, err)
+		}
+		now[err.Error()] = true
+	}
+	s.unreadable = now
 }
 
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {

@@ -40,6 +40,12 @@ type Server struct {
 
 	devicesOnce sync.Once
 	gpu         device // the CUDA device, probed once
+
+	// unreadable holds the errors of the models the last list left out
+	// (their cards cannot be read): each is logged once, not at every
+	// list of a page that polls, and again only after it changed.
+	unreadableMu sync.Mutex
+	unreadable   map[string]bool
 }
 
 // New opens cfg.DataDir (repairing what a crash left: see store.Open),
