@@ -17,8 +17,9 @@
 // transaction. Removal goes the other way (row first, then file). So after
 // a crash a row never points at a missing or half-written file; at worst a
 // file has no row or a temporary file is left. Open removes temporary files
-// (and the data sets' empty folders, which would fail their loading) and
-// moves files without a row to DIR/lost+found (a database deleted, or
+// (and empty folders: the data sets', which would fail their loading, and
+// those in models and checkpoints, which hold files alone) and moves files
+// without a row to DIR/lost+found (a database deleted, or
 // copied without its -wal file, would otherwise cost every model): recovery
 // never removes a file of the store's own. A model file whose size is not
 // the one its row records (truncated), or whose row's card no longer
@@ -379,8 +380,13 @@ func (s *Store) recover() (Recovery, error) {
 	if err != nil {
 		return rec, err
 	}
-	if err := removeEmptyFolders(filepath.Join(s.dir, datasetsDir)); err != nil {
-		return rec, fmt.Errorf("store: removing empty folders of the data sets: %w", err)
+	// Folders emptied above, or empty: an identity's would fail every job
+	// on its data set; the models and checkpoints hold files alone (a
+	// folder left where a deleted model's file was, its files put aside).
+	for _, d := range []string{modelsDir, checkpointsDir, datasetsDir} {
+		if err := removeEmptyFolders(filepath.Join(s.dir, d)); err != nil {
+			return rec, fmt.Errorf("store: removing empty folders: %w", err)
+		}
 	}
 	// A model row removed above leaves its job without a model.
 	if _, err := s.db.Exec("UPDATE jobs SET model_id = '' WHERE model_id != '' AND model_id NOT IN (SELECT id FROM models)"); err != nil {

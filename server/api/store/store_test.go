@@ -976,6 +976,46 @@ func TestNoEmptyIdentityFolders(t *testing.T) {
 	}
 }
 
+// TestRecoveryStrayFolders: folders in models and checkpoints, which hold
+// files alone (one left where a deleted model's file was, which DELETE
+// could not remove), are gone after Open, the files in them put aside in
+// lost+found under the path they had, as a stray file's. Before, the
+// files were put aside and their folders stayed, every start.
+func TestRecoveryStrayFolders(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, p := range []string{
+		filepath.Join(modelsDir, "0123456789abcdef"+modelExt, "in"),
+		filepath.Join(modelsDir, "notes", "old"),
+		filepath.Join(checkpointsDir, "0123456789abcdef"+modelExt),
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, modelsDir, "notes", "old", "a.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if want := (Recovery{StrayFiles: 1}); rec != want {
+		t.Errorf("recovery %+v, want %+v", rec, want)
+	}
+	for _, d := range []string{modelsDir, checkpointsDir} {
+		if entries, err := os.ReadDir(filepath.Join(dir, d)); err != nil || len(entries) != 0 {
+			t.Errorf("%s holds %v (%v), want nothing", d, entries, err)
+		}
+	}
+	wantFiles(t, dir, map[string]string{filepath.Join(lostFoundDir, modelsDir, "notes", "old", "a.txt"): "x"})
+}
+
 // TestOpenNotADatabase: a metriclab.db that is not SQLite (another
 // program's file, or one damaged in its header) is named in one line that
 // says what to do; before, "store: creating tables: file is not a
