@@ -5,6 +5,7 @@ import (
 	"image"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"metriclab/assets"
@@ -151,7 +152,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 	return l.set, nil
 }
 
-// describeEmpty is "; no usable photo of a, b" for the identities of set
+// describeEmpty is `; no usable photo of "a", "b"` for the identities of set
 // left without images, or "" when each has some. Such an identity keeps
 // its class: a job trains on the others (a softmax head's row of it only
 // pushed away), evaluation makes no pair of it, and a closed-set probe of
@@ -164,7 +165,7 @@ func describeEmpty(set *data.Set) string {
 	var empty []string
 	for c, ok := range has {
 		if !ok {
-			empty = append(empty, set.Classes[c])
+			empty = append(empty, strconv.Quote(set.Classes[c])) // %q, as other messages name identities: one line, whatever the names
 		}
 	}
 	switch {

@@ -123,7 +123,7 @@ func TestSourceTellsIdentitiesLeftEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "align " + dir + " (all): 7 photos aligned, 5 skipped: 5 no face; no usable photo of vertical\n"; log.String() != want {
+	if want := "align " + dir + " (all): 7 photos aligned, 5 skipped: 5 no face; no usable photo of \"vertical\"\n"; log.String() != want {
 		t.Errorf("log %q, want %q", log.String(), want)
 	}
 	if !slices.Equal(set.Classes, []string{"diagonal", "horizontal", "vertical"}) {
@@ -132,10 +132,12 @@ func TestSourceTellsIdentitiesLeftEmpty(t *testing.T) {
 }
 
 // TestDescribeEmptyOneLine: of many identities left without a photo, the
-// first maxNamedEmpty are named and the others counted.
+// first maxNamedEmpty are named and the others counted; each is quoted, as
+// other messages name identities, so that one named with a line break or
+// a comma does not break the line or the list (before, named raw).
 func TestDescribeEmptyOneLine(t *testing.T) {
-	set := &data.Set{Classes: []string{"a", "b", "c", "d", "e", "f", "g", "h"}, Labels: []int{0, 0, 7}}
-	if got, want := describeEmpty(set), "; no usable photo of b, c, d, e, f and 1 more"; got != want {
+	set := &data.Set{Classes: []string{"a", "b\nc", "d, e", "f", "g", "h", "i", "j"}, Labels: []int{0, 0, 7}}
+	if got, want := describeEmpty(set), `; no usable photo of "b\nc", "d, e", "f", "g", "h" and 1 more`; got != want {
 		t.Errorf("describeEmpty = %q, want %q", got, want)
 	}
 }
