@@ -159,8 +159,9 @@ func isDir(path string) bool {
 // identities are the sub-folders, sorted by name, and label i is the i-th;
 // images are the files ending in .png, .jpg or .jpeg (any case), sorted by
 // name. Hidden files and folders (".name"), the files Windows and macOS
-// keep in a folder (Thumbs.db, desktop.ini, Icon\r) and other files are
-// skipped (the others counted: see LoadAligned).
+// keep in a folder (Thumbs.db, desktop.ini, Icon\r), the folders Windows
+// keeps at a drive's root ($RECYCLE.BIN, System Volume Information) and
+// other files are skipped (the others counted: see LoadAligned).
 // Images are converted to grey (ITU-R BT.601 luma, 0.299 R + 0.587 G +
 // 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
 // when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo); a
@@ -269,14 +270,23 @@ const (
 // custom folder icon.
 var systemFiles = []string{"Thumbs.db", "desktop.ini", "Icon\r"}
 
+// systemFolders are the folders Windows keeps at the root of a drive, which
+// a data set's folder may be: its recycle bin and its restore points.
+var systemFolders = []string{"$RECYCLE.BIN", "System Volume Information"}
+
 // hidden reports whether the folder's entry path is neither read nor
-// counted: a hidden file or folder (".name"), or a file of systemFiles, in
-// any case (as the systems that write them match names). A folder so
-// named is not one of them: it is a person's (the server takes the name).
+// counted: a hidden file or folder (".name"), a file of systemFiles or a
+// folder of systemFolders, in any case (as the systems that write them
+// match names). A folder named as a system file, or a file as a system
+// folder, is not one of them: it is a person's (the server takes the name).
 func hidden(path string) bool {
 	name := filepath.Base(path)
+	named := func(names []string) bool {
+		return slices.ContainsFunc(names, func(s string) bool { return strings.EqualFold(name, s) })
+	}
 	return strings.HasPrefix(name, ".") ||
-		slices.ContainsFunc(systemFiles, func(s string) bool { return strings.EqualFold(name, s) }) && !isDir(path)
+		named(systemFiles) && !isDir(path) ||
+		named(systemFolders) && isDir(path)
 }
 
 // listFolder returns the identities of dir, sorted, the paths of each

@@ -270,6 +270,34 @@ func TestLoadReadsIdentitiesNamedAsSystemFiles(t *testing.T) {
 	}
 }
 
+// TestLoadPassesOverDriveRootFolders: a data set at the root of a Windows
+// drive holds the folders Windows keeps there, $RECYCLE.BIN (of folders)
+// and System Volume Information (which only the system may read), in any
+// case: they are neither identities nor counted. A file so named is not
+// one of them: it is counted as a file of another format.
+// Before, the first failed the load ("identity "$RECYCLE.BIN" holds
+// folders and no images").
+func TestLoadPassesOverDriveRootFolders(t *testing.T) {
+	dir := t.TempDir()
+	px := grey(2, 2, func(x, y int) uint8 { return 1 })
+	writeImage(t, filepath.Join(dir, "ann", "a.png"), px)
+	// $RECYCLE.BIN on a removable drive, $Recycle.Bin on a system one.
+	writeImage(t, filepath.Join(dir, "$Recycle.Bin", "S-1-5-21-1004", "$R0A1B2C.png"), px)
+	writeImage(t, filepath.Join(dir, "System Volume Information", "tracking.png"), px)
+	writeImage(t, filepath.Join(dir, "bob", "a.png"), px)
+	if err := os.WriteFile(filepath.Join(dir, "bob", "system volume information"), []byte("a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, skipped, err := LoadAligned(dir, "all", core.Input{Channels: 1, Height: 2, Width: 2}, nil, Turns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Skipped{"not .png, .jpg or .jpeg": 1}
+	if !slices.Equal(s.Classes, []string{"ann", "bob"}) || s.N != 2 || !reflect.DeepEqual(skipped, want) {
+		t.Errorf("classes %q, %d images, skipped %v; want ann and bob, 2 images, skipped %v", s.Classes, s.N, skipped, want)
+	}
+}
+
 // TestDecodeImageMisnamed: a PNG saved as .jpg and a JPEG saved as .png
 // (as downloads often are) decode by their content, the JPEG turned by its
 // EXIF orientation; before, each was refused as not of its extension's
