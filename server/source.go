@@ -140,6 +140,13 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 	}
 	if s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true
+		// What the folder holds that is not read once per folder, as a
+		// plain load's; the photos refused by each split and input.
+		skipped := l.skipped
+		if s.told[folder] {
+			skipped = skipped.Refused()
+		}
+		s.told[folder] = true
 		turned := ""
 		if turns.N > 0 {
 			turned = fmt.Sprintf(", each with %d turned versions", turns.N)
@@ -147,7 +154,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 				turned = fmt.Sprintf(", those of identities %s each with %d turned versions", turns.Classes, turns.N)
 			}
 		}
-		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s%s\n", name, split, l.set.N, turned, describeSkipped(l.skipped), describeEmpty(l.set))
+		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s%s\n", name, split, l.set.N, turned, describeSkipped(skipped), describeEmpty(l.set))
 	}
 	return l.set, nil
 }

@@ -97,6 +97,39 @@ func TestSourceTellsFilesNotRead(t *testing.T) {
 	}
 }
 
+// TestSourceAlignTellsFilesNotReadOnce: a source that aligns tells what a
+// folder holds that it does not read in the line of the first split it
+// loads, not again in the next split's, which tells the photos that split
+// refused alone. Before, each split's line told the folder's files again
+// (the test split's: "1 skipped" too many here).
+func TestSourceAlignTellsFilesNotReadOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 5)
+	if err := os.WriteFile(filepath.Join(dir, "vertical", "x.HEIC"), []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		log    bytes.Buffer
+		photos int
+	)
+	src := source{log: &log, told: map[string]bool{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		if photos++; photos%4 == 1 { // of the 12 training photos the 1st, 5th and 9th; of the 3 test photos the 1st, diagonal's one
+			return dst, "no face"
+		}
+		return append(dst[:0], make([]float32, in.Size())...), ""
+	}}
+	in := core.Input{Channels: 1, Height: 8, Width: 8, Std: 1}
+	for _, split := range []string{"train", "test"} {
+		if _, err := src.load(dir, split, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "align " + dir + " (train): 9 photos aligned, 4 skipped: 3 no face, 1 not .png, .jpg or .jpeg\n" +
+		"align " + dir + " (test): 2 photos aligned, 1 skipped: 1 no face; no usable photo of \"diagonal\"\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+}
+
 // TestSourceTellsIdentitiesLeftEmpty: a source that aligns names, in its
 // one line, the identities of which it kept no photo (they keep their
 // class, which a user would not know trains on nothing), and not those of

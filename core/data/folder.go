@@ -92,6 +92,19 @@ type Aligner func(dst []float32, img image.Image, in core.Input) (x []float32, r
 // identity's: see skipFormat), by reason.
 type Skipped map[string]int
 
+// Refused returns the counts of s of the photos an Aligner refused alone,
+// without what the folder holds that is not read, which is the same for
+// every split of a folder not split in train/ and test/.
+func (s Skipped) Refused() Skipped {
+	r := Skipped{}
+	for reason, n := range s {
+		if reason != skipBeside && reason != skipFormat && reason != skipNested {
+			r[reason] = n
+		}
+	}
+	return r
+}
+
 // LoadAligned is Load with every photo of a folder turned into an input by
 // align instead of resized (nil: resized, as Load); the photos align
 // refuses are left out and counted by reason, as is what the folder holds
