@@ -41,24 +41,14 @@ func NewPlayground() *Playground {
 	return p
 }
 
-// OnMount reads the settings from the URL hash, writes them back in full,
-// starts the trainers' workers, and, if the link says autostart=1, starts
-// training as soon as each trainer is ready.
+// OnMount opens the link of the URL hash (open): it writes the settings
+// back in full, starts the trainers' workers, and, if the link says
+// autostart=1, starts training as soon as each trainer is ready.
 func (p *Playground) OnMount(ctx app.Context) {
 	p.mounted = ctx
 	mark(MarkMounted)
 	p.nonce = strconv.FormatUint(rand.Uint64()>>16, 36)
-	p.settings, p.notices = ParseHash(locationHash())
-	replaceHash(p.settings.Hash())
-	p.resize()
-	for i := range p.runs {
-		p.startWorker(ctx, i)
-	}
-	if p.settings.Autostart {
-		for i := range p.pending {
-			p.pending[i] = true // sent when the trainer says it is ready
-		}
-	}
+	p.open(locationHash())
 	if app.IsClient {
 		p.onHash = app.FuncOf(func(app.Value, []app.Value) any {
 			ctx.Dispatch(func(app.Context) { p.follow(locationHash()) })
@@ -96,14 +86,29 @@ func (p *Playground) follow(hash string) {
 		p.notices = []string{"the link's settings were not applied: training is under way (Reset, then open the link again)"}
 		return
 	}
+	p.open(hash)
+}
+
+// open applies the settings of the link hash, with its notices, starts
+// the workers the settings need, and, if the link says autostart=1,
+// starts training, each trainer as soon as it is ready. A link some of
+// whose settings were refused (their defaults stand in) does not start,
+// which would train another comparison than the link's without a word:
+// a notice says so, and Train starts it; the settings written back lose
+// their autostart, so that a reload does not start it either.
+func (p *Playground) open(hash string) {
 	s, notices := ParseHash(hash)
+	if s.Autostart && len(notices) > 0 {
+		s.Autostart = false
+		notices = append(notices, "training was not started because of the notices above: press Train to train with the settings shown")
+	}
 	p.notices = notices
 	for i := range p.pending {
 		p.pending[i] = false // the old link's autostart
 	}
 	p.change(s)
 	if s.Autostart {
-		p.command(msg.OpStart)
+		p.command(msg.OpStart) // a trainer not ready yet starts when it is
 	}
 }
 

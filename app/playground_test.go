@@ -198,6 +198,42 @@ func TestPlaygroundFollowsLink(t *testing.T) {
 	}
 }
 
+// TestPlaygroundAutostartRefusedSettings: a link with autostart=1 some of
+// whose settings were refused (their defaults stand in) does not start
+// training, at the page's load (OnMount opens it) or followed in the page:
+// it would train another comparison than the link's. Its notices stay,
+// one more says training was not started, and the settings written back
+// do not autostart. Before, the defaults were trained at once.
+func TestPlaygroundAutostartRefusedSettings(t *testing.T) {
+	const link = "#loss=cosface&compare=softmax,cosface,nonsense&autostart=1"
+	p := NewPlayground()
+	p.open(link)
+	p.receive(0, state(0, msg.StateIdle))
+	p.receive(1, state(1, msg.StateIdle))
+	if got := p.runs[0].State; got != msg.StateIdle || p.pending[0] || p.pending[1] {
+		t.Errorf("a link with a refused setting and autostart=1, trainers ready: trainer 0 %q, pending %v; want idle, none", got, p.pending)
+	}
+	if n := len(p.notices); n != 2 || !strings.Contains(p.notices[0], "nonsense") || !strings.Contains(p.notices[1], "not started") {
+		t.Errorf("notices %q; want the refused setting's, then that training was not started", p.notices)
+	}
+	if p.settings.Autostart || p.settings.Loss != "cosface" || len(p.runs) != 2 {
+		t.Errorf("settings %+v; want the link's but nonsense, without autostart", p.settings)
+	}
+	p.command(msg.OpStart)
+	if got := p.runs[0].State; got != msg.StateRunning {
+		t.Errorf("Train pressed: trainer 0 %q, want running", got)
+	}
+	p.command(msg.OpReset)
+	p.receive(0, state(0, msg.StateIdle))
+	p.receive(1, state(1, msg.StateIdle))
+
+	// The same link without its bad setting starts.
+	p.follow("#loss=cosface&compare=softmax,cosface&autostart=1")
+	if got := p.runs[0].State; got != msg.StateRunning || len(p.notices) != 0 {
+		t.Errorf("a link of good settings and autostart=1: trainer 0 %q, notices %q; want running, none", got, p.notices)
+	}
+}
+
 // TestPlaygroundErrorThatDoesNotEndTheRun: an error the worker posts
 // without ending its run (an export that failed, a command it could not
 // take) is a note, naming the trainer in compare mode; the run stays as
