@@ -121,9 +121,9 @@ type VerifyState struct {
 	starting bool
 	embedded Gallery // the gallery the templates are of
 	restale  bool    // the gallery changed while it was being embedded: embed it again
-	// gallerySeq numbers the gallery's embeds (and the loads that embed
-	// it): the latest's ID is galleryID(gallerySeq), and the answer to
-	// one asked again since (Unread) is dropped.
+	// gallerySeq numbers the gallery's embeds and the loads (those with
+	// nothing to embed too): the latest's ID is galleryID(gallerySeq),
+	// and the answer to one asked again since (Unread) is dropped.
 	gallerySeq int
 	// reasked is the number of the gallery's embed that Unread sent again:
 	// should its answer be unread too, it is not sent a third time.
@@ -566,18 +566,17 @@ func (s *VerifyState) WorkerStarted() { s.starting = true }
 // since replaced, and dropped. Were it the gallery's embeddings, the
 // gallery is embedded again under the next number (a load that embeds it
 // is sent again: the same file is loaded, or refused, as it was), and a
-// late answer of the one before is dropped as a stale probe's is; once
-// only: a worker whose every answer the page cannot read (of another
-// schema version) would be asked for good. A load with nothing to embed
-// is answered by the state idle, which carries no number. Were the
-// message lost that answer, or the answer of the embed sent again, the
-// page would wait for good, so the note says to reload the page should it
-// stay busy.
+// late answer of the one before is dropped as a stale probe's is; so is a
+// load with nothing to embed, which the worker answers with the state
+// idle of the load's number. Once only: a worker whose every answer the
+// page cannot read (of another schema version) would be asked for good;
+// were the answer of the one sent again lost too, the page would wait for
+// good, so the note says to reload the page should it stay busy.
 func (s *VerifyState) Unread(err error) Out {
 	s.Note = err.Error()
 	s.probePending = false
 	s.starting = false // were it a new worker's first message, that one has come
-	again := s.Phase == PhaseEmbedding && s.reasked != s.gallerySeq
+	again := (s.Phase == PhaseEmbedding || s.unloaded != nil) && s.reasked != s.gallerySeq
 	switch {
 	case again && s.unloaded != nil:
 		smp, id := s.gallerySamples()
@@ -622,8 +621,10 @@ func (s *VerifyState) Receive(data string) Out {
 		s.probeRefused(m.ID, m.Error)
 		return Out{}
 	}
-	if m.Type == msg.TypeError && strings.HasPrefix(m.ID, galleryPrefix) && m.ID != galleryID(s.gallerySeq) {
-		return Out{} // the refusal of a gallery's embed (or load) since asked again
+	if strings.HasPrefix(m.ID, galleryPrefix) && m.ID != galleryID(s.gallerySeq) {
+		// The refusal of a gallery's embed or load since asked again, or
+		// the state idle that says such a load without samples took.
+		return Out{}
 	}
 	ready := starting && m.Type == msg.TypeState // the worker listens: no load's answer
 	if err := s.Run.Apply(m); err != nil {
@@ -962,10 +963,11 @@ func (s *VerifyState) embedGallery() Out {
 }
 
 // gallerySamples returns the gallery's crops at the encoder's input and
-// the embed's ID, ready for their embeddings (PhaseEmbedding); nil when
-// there is nothing to embed (PhaseNone, and a note says why). Either way
-// the gallery's embeds before are of one since replaced: their late
-// answers are dropped.
+// the embed's ID, ready for their embeddings (PhaseEmbedding); nil crops
+// when there is nothing to embed (PhaseNone, and a note says why), with
+// the ID of a load that embeds nothing. Either way the gallery's embeds
+// and loads before are of one since replaced: their late answers are
+// dropped.
 func (s *VerifyState) gallerySamples() (*msg.Samples, string) {
 	s.gallerySeq++
 	smp, err := s.Gallery.Samples(s.Encoder)
@@ -976,7 +978,7 @@ func (s *VerifyState) gallerySamples() (*msg.Samples, string) {
 		} else {
 			s.ModelNote = "the model is loaded: enroll someone to verify against"
 		}
-		return nil, ""
+		return nil, galleryID(s.gallerySeq)
 	}
 	s.embedded, s.restale = s.Gallery, false
 	s.labels = smp.Labels

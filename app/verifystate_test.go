@@ -78,6 +78,13 @@ func stateMsg(state string) string {
 	return string(b)
 }
 
+// loadedMsg is the answer to the load id without samples: the state idle
+// of its ID.
+func loadedMsg(id string) string {
+	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeState, Trainer: verifyTrainer, State: msg.StateIdle, ID: id})
+	return string(b)
+}
+
 func embMsg(id string, dim int, values []float32) string {
 	return embMsgOf(&msg.Embeddings{ID: id, Dim: dim, Values: values, Threshold: 0.5, FAR: 0.01})
 }
@@ -1237,9 +1244,10 @@ func posted(t *testing.T, out Out) (ops []string, model []byte) {
 // dropped; while a load embeds it, the load is sent again, with the same
 // file, and a late answer of the first is dropped too. Before, the page
 // could not ask again (a late answer would be taken for the second), and
-// stayed "embedding the enrollments…" until reloaded. A load with nothing
-// to embed is answered by the state idle, which has no number: the note
-// still says to reload should the page stay busy.
+// stayed "embedding the enrollments…" until reloaded. So is a load with
+// nothing to embed, which the worker answers with the state idle of its
+// number. Before, that state had no number: the load was not sent again,
+// and the note said to reload should the page stay busy.
 func TestVerifyUnreadGallery(t *testing.T) {
 	s := readyWith(t, face.Input{Channels: 1, Height: 48, Width: 48}) // gallery-1
 	if got, _ := posted(t, hold(&s, "carol", 3)); !slices.Contains(got, "embed:gallery-2") {
@@ -1275,10 +1283,21 @@ func TestVerifyUnreadGallery(t *testing.T) {
 		t.Errorf("the second load's answer: phase %v, busy %v, source %q; want ready with m", s.Phase, s.Busy(), s.Source)
 	}
 
-	s = NewVerifyState() // nothing to embed: the load's answer is the state idle
-	s.LoadModel(file, nil, "m")
-	if out := s.Unread(errUnreadMessage); len(out.Post) != 0 || !strings.HasSuffix(s.Note, "reload the page") {
-		t.Errorf("an unread message while a load without gallery waits: posted %d, note %q; want nothing and to reload", len(out.Post), s.Note)
+	s = NewVerifyState()
+	s.LoadModel(file, nil, "m") // gallery-1: nothing to embed, answered by the state idle
+	got, model = posted(t, s.Unread(errUnreadMessage))
+	if !slices.Equal(got, []string{"load:gallery-2"}) || !bytes.Equal(model, file) || s.Note != errUnreadMessage.Error() {
+		t.Fatalf("an unread message while a load without gallery waits: posted %q with %d bytes, note %q; want load:gallery-2 with the file's %d, the error",
+			got, len(model), s.Note, len(file))
+	}
+	s.Receive(refusedMsg(galleryID(1), "the model could not be loaded"))
+	s.Receive(loadedMsg(galleryID(1)))
+	if !s.Busy() || s.unloaded == nil {
+		t.Fatalf("the first load's late answers: busy %v; want the second load awaited", s.Busy())
+	}
+	s.Receive(loadedMsg(galleryID(2)))
+	if s.Busy() || !s.hasEncoder || s.Source != "m" {
+		t.Errorf("the second load's answer: busy %v, encoder %v, source %q; want m loaded", s.Busy(), s.hasEncoder, s.Source)
 	}
 }
 
@@ -1305,6 +1324,11 @@ func TestVerifyUnreadGalleryAsksOnce(t *testing.T) {
 			hold(&s, "carol", 3)
 			return s
 		}},
+		{"a load with nothing to embed", func() VerifyState {
+			s := NewVerifyState()
+			s.LoadModel(file, nil, "m")
+			return s
+		}},
 	} {
 		s := c.start()
 		var sent []string
@@ -1321,8 +1345,8 @@ func TestVerifyUnreadGalleryAsksOnce(t *testing.T) {
 // TestVerifyUnreadLoadEmptied: a load sent again by Unread when its
 // gallery was emptied meanwhile embeds nothing; a late refusal of the
 // load before, which embedded the gallery, is still of one asked again,
-// and dropped, and the page takes the refusal of the second (unnumbered)
-// for the load's, keeping its encoder as the worker keeps its. Before,
+// and dropped, and the page takes the refusal of the second for the
+// load's, keeping its encoder as the worker keeps its. Before,
 // the gallery's number did not move for an embed of nothing: the late
 // refusal was taken for the load's, and the second's for the failure of
 // the encoder, which the page dropped.
@@ -1332,11 +1356,11 @@ func TestVerifyUnreadLoadEmptied(t *testing.T) {
 	for len(s.Gallery.Identities) > 0 {
 		s.DeleteCrop(0, 0)
 	}
-	if got, _ := posted(t, s.Unread(errUnreadMessage)); !slices.Equal(got, []string{"load:"}) {
+	if got, _ := posted(t, s.Unread(errUnreadMessage)); !slices.Equal(got, []string{"load:gallery-3"}) {
 		t.Fatalf("an unread message while a load of an emptied gallery waits: posted %q, want the load without a gallery", got)
 	}
 	s.Receive(refusedMsg(galleryID(2), "the model could not be loaded"))
-	s.Receive(refusedMsg("", "the model could not be loaded"))
+	s.Receive(refusedMsg(galleryID(3), "the model could not be loaded"))
 	if !s.hasEncoder || s.Busy() || s.Source != "m" || s.Run.State == msg.StateFailed {
 		t.Errorf("both loads refused: encoder %v, busy %v, source %q, run %s; want m kept, not busy", s.hasEncoder, s.Busy(), s.Source, s.Run.State)
 	}
@@ -1345,7 +1369,8 @@ func TestVerifyUnreadLoadEmptied(t *testing.T) {
 // TestVerifyUnreadReady: a new worker's first message, the state idle
 // that says it listens, is that message however it comes: when the
 // browser could not deserialise it (Unread), the state idle after it is
-// the answer of a load posted meanwhile, which took. Before, Unread left
+// the answer of a load posted meanwhile, which took (Unread sent it again:
+// the first's answer is dropped, the second's taken). Before, Unread left
 // the page waiting for the first message, the load's answer was taken
 // for it, and the page stayed busy.
 func TestVerifyUnreadReady(t *testing.T) {
@@ -1353,7 +1378,8 @@ func TestVerifyUnreadReady(t *testing.T) {
 	s.WorkerStarted()
 	s.LoadModel(modelFile(t, face.DefaultInput), nil, "m")
 	s.Unread(errUnreadMessage) // the worker's first message
-	s.Receive(stateMsg(msg.StateIdle))
+	s.Receive(loadedMsg(galleryID(1)))
+	s.Receive(loadedMsg(galleryID(2)))
 	if s.Busy() || !s.hasEncoder || s.Source != "m" {
 		t.Errorf("the load's answer after the first message unread: busy %v, encoder %v, source %q; want m loaded", s.Busy(), s.hasEncoder, s.Source)
 	}

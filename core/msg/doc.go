@@ -15,16 +15,17 @@
 //	                 Config.Data is DataEnrolled; Workers and Worker, with
 //	                 MessagePorts in the transfer list, for data-parallel
 //	                 training), OpPause, OpResume, OpStep, OpStop, OpReset,
-//	                 OpExport, OpLoad (Model; Samples, ID embedded once it
-//	                 took), OpEmbed (Samples, ID)
+//	                 OpExport, OpLoad (Model, ID; Samples embedded once
+//	                 it took), OpEmbed (Samples, ID)
 //	trainer ↔ trainer  the data-parallel workers' gradients, over their
 //	                 MessagePorts: {step, loss, grad} to worker 0, the mean
 //	                 back (binary ArrayBuffers, not Messages)
-//	trainer → page   TypeState (the State* of the trainer), TypeProgress,
-//	                 TypeSnapshot, TypeExport, TypeEmbeddings (the answer to
-//	                 OpEmbed, with its ID), TypeError (one line, with the
-//	                 command's ID when it refuses an OpEmbed or an OpLoad;
-//	                 a failed run then goes to StateFailed)
+//	trainer → page   TypeState (the State* of the trainer; StateIdle with
+//	                 the command's ID answers an OpLoad without Samples),
+//	                 TypeProgress, TypeSnapshot, TypeExport, TypeEmbeddings
+//	                 (the answer to OpEmbed, with its ID), TypeError (one
+//	                 line, with the command's ID when it refuses an OpEmbed
+//	                 or an OpLoad; a failed run then goes to StateFailed)
 //	trainer → viewer the same progress, snapshot, state and error messages
 //	                 on the BroadcastChannel of Command.Channel
 //

@@ -62,9 +62,10 @@ type Message struct {
 	Progress *Progress `json:"progress,omitempty"`
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	Error    string    `json:"error,omitempty"`
-	// ID is, on an error that refuses an embed or a load, the command's
-	// ID (Command.ID): the page tells which of its requests was refused
-	// (a probe, the gallery).
+	// ID is, on an error that refuses an embed or a load, and on the
+	// state idle that answers a load without samples, the command's ID
+	// (Command.ID): the page tells which of its requests was answered
+	// (a probe, the gallery, the latest load).
 	ID     string  `json:"id,omitempty"`
 	Export *Export `json:"export,omitempty"`
 	// Embeddings answers an "embed" command.

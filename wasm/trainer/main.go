@@ -28,10 +28,10 @@
 //	load    Command.Model (.safetensors bytes, base64 in JSON) becomes the
 //	        encoder of "embed" (core.DecodeModel and Model.Validate check
 //	        it); on success Command.Samples, when given, are embedded as
-//	        "embed" answers (with Command.ID), else the state "idle" says
-//	        the load took; a bad model is an error ("the model could not be
-//	        loaded: …", with Command.ID) and the encoder stays as it was. A
-//	        later start replaces it.
+//	        "embed" answers (with Command.ID), else the state "idle" with
+//	        Command.ID says the load took; a bad model is an error ("the
+//	        model could not be loaded: …", with Command.ID) and the
+//	        encoder stays as it was. A later start replaces it.
 //	embed   embeds Command.Samples (N = len(Pixels)/size; their shape must
 //	        be the encoder's input) with the current encoder: the loaded
 //	        model, else the run's current parameters; answers with an
@@ -53,7 +53,8 @@
 //	state     once "idle" with no trainer id as soon as the worker listens
 //	          (the page enables Train on it: a start now trains at once),
 //	          then on every change: "idle", "loading", "running", "paused",
-//	          "done", "failed"
+//	          "done", "failed"; and "idle" with its Command.ID, the answer
+//	          to a load without samples
 //	progress  at most ten a second, and at every epoch end (with
 //	          Progress.Verification) and at the last step
 //	snapshot  every 0.5 s or more (at most a sixth of the time goes to
@@ -549,9 +550,10 @@ func (w *worker) export() {
 
 // load makes c.Model the encoder of embed once it has embedded c.Samples
 // with it (answered as embed answers, with c.ID) or, without samples,
-// says the load took with the state idle. A model it refuses, or cannot
-// embed the samples with, leaves the encoder it had, and the error says
-// so.
+// says the load took with the state idle, of c.ID: the page tells the
+// answer of its latest load from a late one of a load it sent again. A
+// model it refuses, or cannot embed the samples with, leaves the encoder
+// it had, and the error says so.
 func (w *worker) load(c *msg.Command) {
 	m, err := core.DecodeModel(bytes.NewReader(c.Model))
 	if err == nil {
@@ -571,7 +573,7 @@ func (w *worker) load(c *msg.Command) {
 		w.post(msg.Message{Type: msg.TypeEmbeddings, Embeddings: e})
 		return
 	}
-	w.post(msg.Message{Type: msg.TypeState, State: msg.StateIdle})
+	w.post(msg.Message{Type: msg.TypeState, State: msg.StateIdle, ID: c.ID})
 }
 
 // embed answers c.Samples' embeddings with the current encoder.

@@ -148,7 +148,9 @@ func TestWorkerLoadFailure(t *testing.T) {
 // ports that came with it are closed (before, none was), and so are
 // those that come with a message that takes none: a bad one, another
 // command, a start of one worker, a command dropped from a full queue
-// (before, they stayed open).
+// (before, they stayed open). A load without samples is answered by the
+// state idle with the load's ID (before, with none: the Verify page could
+// not tell the answer of a load it sent again from a late one).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -219,8 +221,13 @@ func TestWorkerProtocol(t *testing.T) {
 		"start, an embed dropped":                   {"state running", "error: too many commands waiting; dropped one", "state done"},
 		"start refused while running":               {"state running", "error: without a training configuration", "state failed"},
 		"stop after the refused start":              {"state done"},
+		"load, nothing to embed":                    {"state idle"},
 	}
 	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3"}
+	// The state idle that says a load without samples took carries the
+	// load's ID, so that the page tells its latest load's answer from a
+	// late one; no other state has one.
+	loadedID := map[string]string{"load, nothing to embed": "l1"}
 	// The ports of a refused start are closed: the worker keeps none; so
 	// are those sent with a message that takes none (all but the start
 	// of a group): a bad message, another command, a start of one worker,
@@ -260,6 +267,9 @@ func TestWorkerProtocol(t *testing.T) {
 			}
 			if m.Type == "error" && m.ID != refusedID[s.Name] {
 				t.Errorf("step %q: error of ID %q, want %q", s.Name, m.ID, refusedID[s.Name])
+			}
+			if m.Type == "state" && m.ID != loadedID[s.Name] {
+				t.Errorf("step %q: state %s of ID %q, want %q", s.Name, m.State, m.ID, loadedID[s.Name])
 			}
 		}
 		match := len(got) == len(w)

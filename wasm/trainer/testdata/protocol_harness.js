@@ -25,8 +25,10 @@ globalThis.fetch = async (url) => {
 
 let waiting = null; // the current step's end: (message) => whether it ends the step
 let got = [];
+let exported = ""; // the model of the latest export, base64
 globalThis.postMessage = (s) => {
   const m = JSON.parse(s);
+  if (m.type === "export") exported = m.export.model;
   if (m.type === "error" && m.error.includes('"probe"')) {
     waiting(null);
     return;
@@ -158,6 +160,8 @@ const steps = [
   // its model: a stop answers, as it does of any run.
   ["start refused while running", () => { start({ epochs: 50 }); send({ op: "start" }); }, run],
   ["stop after the refused start", () => send({ op: "stop" })],
+  // A load without samples is answered by the state idle, with its ID.
+  ["load, nothing to embed", () => send({ op: "load", id: "l1", model: exported })],
 ];
 
 (async () => {
