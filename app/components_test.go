@@ -6,6 +6,7 @@
 package app
 
 import (
+	"strings"
 	"testing"
 
 	"metriclab/core/msg"
@@ -200,20 +201,20 @@ func TestControlsClassesNote(t *testing.T) {
 	s, _ := ParseHash("#classes=0-4")
 	var got Settings
 	c := &Controls{Settings: s, OnChange: func(s Settings) { got = s }}
-	why := c.setClasses("0-4,3")
+	c.setClasses("0-4,3")
 	want := `class 3 is selected twice, by "0-4" and by "3"; give each class once: using 0-4`
-	if why != want || got.Classes != "0-4" {
+	if why := c.classesNote; why != want || got.Classes != "0-4" {
 		t.Errorf("classes 0-4,3: %q, classes %q; want %q, 0-4 kept", why, got.Classes, want)
 	}
 	mount(t, c)
 	wantText(t, c, "ctl-classes-note", want)
-	if why := c.setClasses("5-9"); why != "" || c.classesNote != "" || got.Classes != "5-9" {
-		t.Errorf("classes 5-9: %q, note %q, classes %q; want taken, no note", why, c.classesNote, got.Classes)
+	if c.setClasses("5-9"); c.classesNote != "" || got.Classes != "5-9" {
+		t.Errorf("classes 5-9: note %q, classes %q; want taken, no note", c.classesNote, got.Classes)
 	}
 	// "all", as a link's classes= and the jobs form take it: it was "not
 	// a digit 0–9", the classes before kept.
-	if why := c.setClasses("all"); why != "" || c.classesNote != "" || got.Classes != "" {
-		t.Errorf("classes all: %q, note %q, classes %q; want taken (all classes), no note", why, c.classesNote, got.Classes)
+	if c.setClasses("all"); c.classesNote != "" || got.Classes != "" {
+		t.Errorf("classes all: note %q, classes %q; want taken (all classes), no note", c.classesNote, got.Classes)
 	}
 }
 
@@ -237,25 +238,65 @@ func (h *controlsHost) Render() app.UI {
 }
 
 // TestControlsClassesNoteAfterLink: the note of classes refused says
-// which classes are used; a link followed since with other classes (the
-// playground's settings replaced) leaves it untrue, and it goes. It
-// stayed: "…: using all classes" under the link's 0-4.
+// which classes are used, and the input is marked invalid; a link
+// followed since with other classes (the playground's settings replaced;
+// a preset keeps the classes), or classes typed that are taken, leave the
+// note untrue, and it goes, with the mark, for good: a link back to the
+// classes it named does not bring it back under the link's text. The mark,
+// the browser's validity message set when the classes were typed, stayed
+// until the field was typed in again: the link's valid 0-4 was shown
+// invalid; and the note came back with a link to all classes.
 func TestControlsClassesNoteAfterLink(t *testing.T) {
-	h := &controlsHost{s: DefaultSettings()}
-	e := app.NewTestEngine()
-	if err := e.Load(h); err != nil {
-		t.Fatal(err)
+	const refused = `"12" is not a digit 0–9 or a range like 0-4: using all classes`
+	for _, c := range []struct {
+		name  string
+		valid func(h *controlsHost)
+	}{
+		{"a link to classes 0-4", func(h *controlsHost) { h.s, _ = ParseHash("#classes=0-4") }},
+		{"a link to a preset and classes 5-9", func(h *controlsHost) { h.s, _ = ParseHash("#preset=digits&classes=5-9") }},
+		{"classes 3,5 typed", func(h *controlsHost) { h.c.setClasses("3,5") }},
+	} {
+		h := &controlsHost{s: DefaultSettings()}
+		e := app.NewTestEngine()
+		if err := e.Load(h); err != nil {
+			t.Fatal(err)
+		}
+		e.ConsumeAll()
+		h.c.setClasses("12")
+		h.ctx.Dispatch(func(app.Context) {})
+		e.ConsumeAll()
+		wantText(t, h, "ctl-classes-note", refused)
+		if tag := classesInput(t, h); !strings.Contains(tag, " aria-invalid") || !strings.Contains(tag, `title="\"12\" is not`) {
+			t.Errorf("classes 12 typed: the input %s; want it marked invalid, saying why", tag)
+		}
+		h.ctx.Dispatch(func(app.Context) { c.valid(h) })
+		e.ConsumeAll()
+		if _, text, ok := element(t, h, "ctl-classes-note"); ok {
+			t.Errorf("after %s the note says %q", c.name, text)
+		}
+		if tag := classesInput(t, h); strings.Contains(tag, "aria-invalid") || strings.Contains(tag, "title=") {
+			t.Errorf("after %s the input %s; want it valid", c.name, tag)
+		}
+		// A link back to the classes the note said were used: it does
+		// not come back, the input shows the link's.
+		h.ctx.Dispatch(func(app.Context) { h.s = DefaultSettings() })
+		e.ConsumeAll()
+		_, note, noted := element(t, h, "ctl-classes-note")
+		if tag := classesInput(t, h); strings.Contains(tag, "aria-invalid") || noted {
+			t.Errorf("after %s, then a link to all classes: the input %s, note %q; want it valid, no note", c.name, tag, note)
+		}
 	}
-	e.ConsumeAll()
-	h.c.setClasses("12")
-	h.ctx.Dispatch(func(app.Context) {})
-	e.ConsumeAll()
-	wantText(t, h, "ctl-classes-note", `"12" is not a digit 0–9 or a range like 0-4: using all classes`)
-	h.ctx.Dispatch(func(app.Context) { h.s, _ = ParseHash("#classes=0-4") }) // the playground follows a link
-	e.ConsumeAll()
-	if _, text, ok := element(t, h, "ctl-classes-note"); ok {
-		t.Errorf("after a link to classes 0-4 the note says %q", text)
+}
+
+// classesInput returns the start tag of the classes input of c (go-app
+// writes aria-invalid="true" as aria-invalid, a value quoted as Go does).
+func classesInput(t *testing.T, c app.UI) string {
+	t.Helper()
+	tag, _, ok := element(t, c, "ctl-classes")
+	if !ok {
+		t.Fatal("no classes input")
 	}
+	return tag
 }
 
 func TestKeepParams(t *testing.T) {

@@ -31,8 +31,18 @@ type Controls struct {
 	classesNote string // why the classes typed were not taken (ParseClasses), "" when they were
 	// classesKept are the settings' classes the note says are used: a
 	// link followed since that changed them leaves the note untrue, and
-	// it is not shown.
+	// it goes (OnUpdate).
 	classesKept string
+}
+
+// OnUpdate forgets why the classes typed were not taken once the
+// settings' classes are others than those kept (a link followed since):
+// the input shows those, and is not marked invalid, and the note does
+// not come back with a later link to the classes kept.
+func (c *Controls) OnUpdate(ctx app.Context) {
+	if c.Settings.Classes != c.classesKept {
+		c.classesNote = ""
+	}
 }
 
 // Render draws the form; hidden controls are left out.
@@ -57,9 +67,9 @@ func (c *Controls) Render() app.UI {
 			return c.selectField("data", "Data set", Datasets(), s.Data, func(s *Settings, v string) { s.Data = v })
 		}),
 		app.If(!s.Hidden("classes"), func() app.UI {
-			return textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.Locked, c.setClasses)
+			return textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.classesNote, c.Locked, c.setClasses)
 		}),
-		app.If(!s.Hidden("classes") && c.classesNote != "" && c.classesKept == s.Classes, func() app.UI {
+		app.If(!s.Hidden("classes") && c.classesNote != "", func() app.UI {
 			return app.P().ID("ctl-classes-note").Class("hint").Text(c.classesNote)
 		}),
 		app.If(!s.Hidden("arch"), func() app.UI {
@@ -193,10 +203,9 @@ func (c *Controls) numberField(id, label string, value, lo, hi float64, integer 
 
 // setClasses takes the classes typed: empty or "all" for all classes (as
 // a link's classes= and the jobs form take them, allClasses), else a
-// subset ParseClasses reads. It returns "" when it took them, else why
-// not (the settings keep the classes before), which the input and the
-// line under it show.
-func (c *Controls) setClasses(v string) string {
+// subset ParseClasses reads. Classes it does not take leave the settings'
+// classes as they were, and classesNote says why.
+func (c *Controls) setClasses(v string) {
 	c.change(func(s *Settings) {
 		c.classesNote = ""
 		if allClasses(v) {
@@ -208,7 +217,6 @@ func (c *Controls) setClasses(v string) string {
 			s.Classes = v
 		}
 	})
-	return c.classesNote
 }
 
 // change applies edit to a copy of the settings and hands it to OnChange.

@@ -37,17 +37,21 @@ func selectFieldText(id, label string, options, texts []string, value string, di
 }
 
 // textField draws a labelled text input; set receives the text (trimmed)
-// when it changes, and returns "" when it takes it or why not, which the
-// input shows as its validity message.
-func textField(id, label, value, placeholder string, disabled bool, set func(string) string) app.UI {
-	return app.Label().Class("field").Body(
-		app.Span().Text(label),
-		app.Input().ID(id).Type("text").Value(value).Placeholder(placeholder).Disabled(disabled).
-			OnChange(func(ctx app.Context, e app.Event) {
-				why := set(strings.TrimSpace(ctx.JSSrc().Get("value").String()))
-				ctx.JSSrc().Call("setCustomValidity", why)
-			}, app.EventScope(id)),
-	)
+// when it changes. invalid, when not "", says why the text shown was not
+// taken: the input is marked invalid (aria-invalid, drawn as :invalid is)
+// with it as its tooltip. The mark is drawn from the page's state, so it
+// goes once the page says so, whatever changed the text (a validity
+// message set on the element, setCustomValidity, stays until the next
+// change typed: a link's valid text was shown invalid).
+func textField(id, label, value, placeholder, invalid string, disabled bool, set func(string)) app.UI {
+	in := app.Input().ID(id).Type("text").Value(value).Placeholder(placeholder).Disabled(disabled).
+		OnChange(func(ctx app.Context, e app.Event) {
+			set(strings.TrimSpace(ctx.JSSrc().Get("value").String()))
+		}, app.EventScope(id))
+	if invalid != "" {
+		in = in.Aria("invalid", "true").Title(invalid)
+	}
+	return app.Label().Class("field").Body(app.Span().Text(label), in)
 }
 
 // numberField draws a labelled number input with its range; a value out of

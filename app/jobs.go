@@ -44,6 +44,9 @@ type Jobs struct {
 	named  map[string]bool
 	reads  int    // the reads of the models asked: only the latest's answer is kept
 	err    string // the latest error of the API, or of the form
+	// refused holds why the text of each field of the form shown invalid
+	// was not taken, by the field's setting key.
+	refused map[string]string
 	// listErr and eventsErr say that the list, or the watched job's event
 	// stream, could not be read; each is cleared when it reads again.
 	listErr, eventsErr string
@@ -235,7 +238,7 @@ func (j *Jobs) renderForm() app.UI {
 // none (Settings.Request leaves a preset's or a link's out).
 func (j *Jobs) glyphsField() app.UI {
 	if slices.Contains(pkLosses(), j.form.Loss) {
-		return textField("job-glyphs", "Glyph classes (none: "+j.form.Loss+" batches P classes × K images)", "0", "", true, nil)
+		return textField("job-glyphs", "Glyph classes (none: "+j.form.Loss+" batches P classes × K images)", "0", "", "", true, nil)
 	}
 	return j.textField("glyphs", "Glyph classes", strconv.Itoa(j.form.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs))
 }
@@ -503,7 +506,7 @@ func (j *Jobs) unwatch() {
 
 // textField draws a labelled text input of the form's setting key.
 func (j *Jobs) textField(key, label, value, placeholder string) app.UI {
-	return textField("job-"+key, label, value, placeholder, false, func(v string) string { return j.edit(key, v) })
+	return textField("job-"+key, label, value, placeholder, j.refused[key], false, func(v string) { j.edit(key, v) })
 }
 
 // selectField draws a labelled select of the form's setting key.
@@ -511,16 +514,20 @@ func (j *Jobs) selectField(key, label string, options []string, value string) ap
 	return selectField("job-"+key, label, options, value, false, func(v string) { j.edit(key, v) })
 }
 
-// edit sets the form's setting key to value, or says why it cannot (and
-// returns why).
-func (j *Jobs) edit(key, value string) string {
+// edit sets the form's setting key to value, or says why it cannot, and
+// marks its field invalid until it takes a value of that field.
+func (j *Jobs) edit(key, value string) {
 	s, err := EditSettings(j.form, key, value)
 	if err != nil {
 		j.err = err.Error()
-		return j.err
+		if j.refused == nil {
+			j.refused = make(map[string]string)
+		}
+		j.refused[key] = j.err
+		return
 	}
 	j.form, j.err = s, ""
-	return ""
+	delete(j.refused, key)
 }
 
 // status says what the page shows.

@@ -254,9 +254,23 @@ func TestJobsRender(t *testing.T) {
 	if j.watch == nil || j.watch.Status() != "done: step 40/40, loss 0.5000" {
 		t.Fatalf("watch %+v", j.watch)
 	}
-	// A bad form value is refused with the playground's words.
+	// A bad form value is refused with the playground's words, and its
+	// field is marked invalid until it takes a value.
 	j.edit("batch", "3")
 	if j.form.Batch != 64 || !strings.Contains(j.err, "batch=3") {
 		t.Errorf("batch=3: form batch %d, error %q", j.form.Batch, j.err)
+	}
+	invalid := func() bool {
+		tag, _, _ := element(t, j.Render(), "job-batch")
+		return strings.Contains(tag, " aria-invalid")
+	}
+	if !invalid() {
+		t.Errorf("batch=3: the field is not marked invalid")
+	}
+	if j.edit("epochs", "2"); !invalid() {
+		t.Errorf("batch=3, then epochs 2: the batch field is no longer marked invalid")
+	}
+	if j.edit("batch", "32"); invalid() {
+		t.Errorf("batch 32 after batch=3: the field is still marked invalid")
 	}
 }

@@ -71,10 +71,7 @@ func (p *EnrollPanel) Render() app.UI {
 				}),
 		),
 		app.Div().Class("upload").Body(
-			textField("dataset", "server data set", s.Dataset, "webcam", false, func(v string) string {
-				p.OnDataset(v)
-				return ""
-			}),
+			textField("dataset", "server data set", s.Dataset, "webcam", "", false, p.OnDataset),
 			&TokenField{ID: "verify-token"},
 			app.Button().ID("btn-upload").Type("button").Class("btn").Disabled(problem != "").Title(problem).
 				Text("Send to server").OnClick(func(ctx app.Context, e app.Event) { p.OnUpload() }),
