@@ -515,7 +515,8 @@ func (j *Jobs) selectField(key, label string, options []string, value string) ap
 }
 
 // edit sets the form's setting key to value, or says why it cannot, and
-// marks its field invalid until it takes a value of that field.
+// marks its field invalid until it shows another value: one it takes, or
+// one another edit (a preset, a loss) sets.
 func (j *Jobs) edit(key, value string) {
 	s, err := EditSettings(j.form, key, value)
 	if err != nil {
@@ -526,8 +527,20 @@ func (j *Jobs) edit(key, value string) {
 		j.refused[key] = j.err
 		return
 	}
+	before, after := j.form.formValues(), s.formValues()
 	j.form, j.err = s, ""
 	delete(j.refused, key)
+	for k := range j.refused {
+		if before.Get(k) != after.Get(k) {
+			delete(j.refused, k)
+		}
+	}
+}
+
+// formValues are the settings of s by key, as a link spells them.
+func (s Settings) formValues() url.Values {
+	v, _ := url.ParseQuery(strings.TrimPrefix(s.Hash(), "#"))
+	return v
 }
 
 // status says what the page shows.

@@ -273,4 +273,19 @@ func TestJobsRender(t *testing.T) {
 	if j.edit("batch", "32"); invalid() {
 		t.Errorf("batch 32 after batch=3: the field is still marked invalid")
 	}
+	// A preset that sets a refused field's value clears its mark; one
+	// that leaves the value shown keeps it.
+	marked := func(id string) bool {
+		tag, _, _ := element(t, j.Render(), id)
+		return strings.Contains(tag, " aria-invalid")
+	}
+	j.edit("epochs", "x")
+	j.edit("seed", "x")
+	if !marked("job-epochs") || !marked("job-seed") {
+		t.Fatalf("epochs=x and seed=x: the fields are not marked invalid")
+	}
+	if j.edit("preset", "faces"); marked("job-epochs") || !marked("job-seed") {
+		t.Errorf("preset faces after epochs=x and seed=x: epochs marked %v, seed marked %v; want the epochs the preset set unmarked, the seed marked",
+			marked("job-epochs"), marked("job-seed"))
+	}
 }
