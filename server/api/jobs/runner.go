@@ -541,15 +541,10 @@ func (r *Runner) run(j store.Job) error {
 		state, shown = store.StateInterrupted, "the checkpoint could not be read (the server's log says why); it is kept: resume the job to try again"
 	case errors.Is(err, job.ErrDataChanged):
 		state, shown = store.StateInterrupted, "the data set changed since the checkpoint was written: the checkpoint is kept; restore the data set and resume the job (or cancel it)"
+	case errors.Is(err, errNoData):
+		state, shown = store.StateInterrupted, "the data set cannot be used now: "+r.shown(j.ID, err)+"; the checkpoint is kept: restore the data set and resume the job (or cancel it)"
 	default:
-		state = store.StateFailed
-		var te trainError
-		if errors.As(err, &te) {
-			shown = te.Error()
-		} else {
-			shown = "internal error"
-			r.log.Printf("jobs: job %s: %v", j.ID, err)
-		}
+		state, shown = store.StateFailed, r.shown(j.ID, err)
 	}
 	if state == store.StateCanceled || state == store.StateFailed {
 		// Its progress since the last checkpoint, which only the run
@@ -575,6 +570,17 @@ func (r *Runner) run(j store.Job) error {
 	return nil
 }
 
+// shown returns what job id's users are told of err: a trainError's
+// words, or "internal error" after a log line.
+func (r *Runner) shown(id string, err error) string {
+	var te trainError
+	if errors.As(err, &te) {
+		return te.Error()
+	}
+	r.log.Printf("jobs: job %s: %v", id, err)
+	return "internal error"
+}
+
 // canceledInStore reports whether job id is canceled in the store.
 func (r *Runner) canceledInStore(id string) bool {
 	j, err := r.store.Job(id)
@@ -593,10 +599,18 @@ func (e trainError) Unwrap() error { return e.err }
 // returns the context's cause when the job is stopped; on shutdown it
 // writes a checkpoint first.
 func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) error {
+	// A resumed job whose data set cannot be loaded or set up now (removed,
+	// or changed since) keeps its checkpoint, to resume once the data set
+	// is restored: its error wraps errNoData. A fresh job fails.
+	path, step := r.store.CheckpointPath(j)
+	resumed := path != "" && step > 0
 	trainSet, testSet, err := r.load(j.Config)
 	if err != nil {
 		if errors.Is(err, ErrInvalid) {
-			return trainError{err}
+			err = trainError{err}
+		}
+		if resumed {
+			return fmt.Errorf("%w: %w", errNoData, err)
 		}
 		return err
 	}
@@ -609,6 +623,9 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	}
 	jb, err := job.New(j.Config, trainSet, testSet, opts)
 	if err != nil {
+		if resumed {
+			return fmt.Errorf("%w: %w", errNoData, trainError{err})
+		}
 		return trainError{err}
 	}
 	defer jb.Close()
@@ -617,7 +634,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	// step its file holds: a crash between the file's rename and the
 	// commit of its row leaves the row an older step.
 	from := 0
-	if path, step := r.store.CheckpointPath(j); path != "" && step > 0 {
+	if resumed {
 		if err := r.resume(j.ID, jb, path); err != nil {
 			return err
 		}
@@ -781,6 +798,10 @@ func (r *Runner) resume(id string, jb *job.Job, path string) error {
 	}
 	return nil
 }
+
+// errNoData is wrapped by train's error when a resumed job's data set
+// cannot be loaded or the job set up on it.
+var errNoData = errors.New("the data set cannot be used")
 
 // errUnread is train's error when a job's checkpoint exists but could not
 // be read.

@@ -320,6 +320,89 @@ func TestResumeChangedData(t *testing.T) {
 	}
 }
 
+// TestResumeDataUnusable resumes an interrupted job whose data set cannot
+// be loaded now (removed: an unknown name) or on which the job can no
+// longer be set up (one identity left). The job is left interrupted with
+// its checkpoint, saying why in one line; once the data set is restored,
+// it resumes to its end. Before, it failed and its checkpoint was
+// removed: the training done was lost. A fresh job on such a data set
+// still fails.
+func TestResumeDataUnusable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		load func() (*data.Set, *data.Set, error)
+		want string // in the job's error
+	}{
+		{"missing", func() (*data.Set, *data.Set, error) { return nil, nil, invalid("unknown data set %q", "bars") }, `unknown data set "bars"`},
+		{"one identity", func() (*data.Set, *data.Set, error) { return barSet(1, 8), barSet(1, 4), nil }, "1 class"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _, err := store.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var gone atomic.Bool
+			load := func(string, core.Input) (*data.Set, *data.Set, error) {
+				if gone.Load() {
+					return tc.load()
+				}
+				return barSet(3, 8), barSet(3, 4), nil
+			}
+			newRunner := func() *Runner {
+				r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+					CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+				if err := r.Start(); err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			r := newRunner()
+			j, err := r.Submit("c", barRequest(50), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if j, _ = st.Job(j.ID); j.CkptStep >= 20 || (j.State != store.StateQueued && j.State != store.StateRunning) {
+					break
+				}
+			}
+			r.Close()
+			if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
+				t.Fatalf("job stopped: %+v, want interrupted with a checkpoint", j)
+			}
+
+			gone.Store(true)
+			fresh, err := st.CreateJob("c", barRequest(50), j.Steps, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = newRunner()
+			defer r.Close()
+			if got := waitEnded(t, st, fresh.ID); got.State != store.StateFailed || !strings.Contains(got.Error, tc.want) {
+				t.Errorf("fresh job: %s, error %q; want failed, saying %q", got.State, got.Error, tc.want)
+			}
+			if _, err := r.Resume(j.ID, "c", 0); err != nil {
+				t.Fatal(err)
+			}
+			got := waitEnded(t, st, j.ID)
+			if got.State != store.StateInterrupted || got.Checkpoint == "" || got.CkptStep != j.CkptStep ||
+				!strings.Contains(got.Error, tc.want) || strings.Contains(got.Error, "\n") {
+				t.Errorf("resumed on a data set not usable: %s, checkpoint %q at step %d, error %q; want interrupted with its checkpoint of step %d, saying %q in one line",
+					got.State, got.Checkpoint, got.CkptStep, got.Error, j.CkptStep, tc.want)
+			}
+
+			gone.Store(false)
+			if _, err := r.Resume(j.ID, "c", 0); err != nil {
+				t.Fatal(err)
+			}
+			if got := waitEnded(t, st, j.ID); got.State != store.StateDone || got.Step != got.Steps || got.ModelID == "" {
+				t.Errorf("resumed on the data set restored: %s at step %d of %d (%q), want done with its model", got.State, got.Step, got.Steps, got.Error)
+			}
+		})
+	}
+}
+
 // TestResumeCUDAWithoutDevice: an interrupted job of device cuda, resumed
 // on a server without a CUDA device, is refused and stays interrupted,
 // its checkpoint kept; before, it was queued, failed at its start, and
