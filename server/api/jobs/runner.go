@@ -541,8 +541,8 @@ func (r *Runner) run(j store.Job) error {
 		state, shown = store.StateInterrupted, "the checkpoint could not be read (the server's log says why); it is kept: resume the job to try again"
 	case errors.Is(err, job.ErrDataChanged):
 		state, shown = store.StateInterrupted, "the data set changed since the checkpoint was written: the checkpoint is kept; restore the data set and resume the job (or cancel it)"
-	case errors.Is(err, errNoData):
-		state, shown = store.StateInterrupted, "the data set cannot be used now: "+r.shown(j.ID, err)+"; the checkpoint is kept: restore the data set and resume the job (or cancel it)"
+	case errors.Is(err, errCannotStart):
+		state, shown = store.StateInterrupted, "the job cannot start now: "+r.shown(j.ID, err)+"; its checkpoint is kept: resume the job once that is fixed (the data set restored, say), or cancel it"
 	default:
 		state, shown = store.StateFailed, r.shown(j.ID, err)
 	}
@@ -599,34 +599,35 @@ func (e trainError) Unwrap() error { return e.err }
 // returns the context's cause when the job is stopped; on shutdown it
 // writes a checkpoint first.
 func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) error {
-	// A resumed job whose data set cannot be loaded or set up now (removed,
-	// or changed since) keeps its checkpoint, to resume once the data set
-	// is restored: its error wraps errNoData. A fresh job fails.
+	// A resumed job that cannot start now (its data set removed or
+	// changed since, a CUDA job on a server without one) keeps its
+	// checkpoint, to resume once that is fixed: its error wraps
+	// errCannotStart. A fresh job fails.
 	path, step := r.store.CheckpointPath(j)
 	resumed := path != "" && step > 0
+	cannotStart := func(err error) error {
+		if resumed {
+			return fmt.Errorf("%w: %w", errCannotStart, err)
+		}
+		return err
+	}
 	trainSet, testSet, err := r.load(j.Config)
 	if err != nil {
 		if errors.Is(err, ErrInvalid) {
 			err = trainError{err}
 		}
-		if resumed {
-			return fmt.Errorf("%w: %w", errNoData, err)
-		}
-		return err
+		return cannotStart(err)
 	}
 	opts := r.options(j.Config.Device)
 	if j.Config.Device == "cuda" {
 		if r.cfg.CUDA == nil {
-			return trainError{errors.New("device cuda: this server has no CUDA device")}
+			return cannotStart(trainError{errors.New("device cuda: this server has no CUDA device")})
 		}
 		opts.Engine = r.cfg.CUDA
 	}
 	jb, err := job.New(j.Config, trainSet, testSet, opts)
 	if err != nil {
-		if resumed {
-			return fmt.Errorf("%w: %w", errNoData, trainError{err})
-		}
-		return trainError{err}
+		return cannotStart(trainError{err})
 	}
 	defer jb.Close()
 	_, total := jb.Steps()
@@ -799,9 +800,10 @@ func (r *Runner) resume(id string, jb *job.Job, path string) error {
 	return nil
 }
 
-// errNoData is wrapped by train's error when a resumed job's data set
-// cannot be loaded or the job set up on it.
-var errNoData = errors.New("the data set cannot be used")
+// errCannotStart is wrapped by train's error when a resumed job cannot
+// start: its data set cannot be loaded, or the job set up on it or on its
+// device.
+var errCannotStart = errors.New("the job cannot start now")
 
 // errUnread is train's error when a job's checkpoint exists but could not
 // be read.

@@ -438,6 +438,66 @@ func TestResumeCUDAWithoutDevice(t *testing.T) {
 	}
 }
 
+// TestQueuedCUDAResumeWithoutDevice: a resumed job of device cuda that a
+// server without a CUDA device finds queued (resumed before a restart
+// onto another machine, say) is left interrupted with its checkpoint and
+// the reason in one line, not failed; a server with the device then
+// resumes it to its end. Before, it failed at its start and its
+// checkpoint was removed with the failure.
+func TestQueuedCUDAResumeWithoutDevice(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	newRunner := func(cuda core.EngineFunc) *Runner {
+		r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil },
+			Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6}, CUDA: cuda,
+			CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+		if err := r.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := newRunner(core.NewGorgonia) // the CPU's engine stands in for the GPU's
+	req := barRequest(50)
+	req.Device = "cuda"
+	j, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if j, _ = st.Job(j.ID); j.CkptStep >= 20 || (j.State != store.StateQueued && j.State != store.StateRunning) {
+			break
+		}
+	}
+	r.Close()
+	if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
+		t.Fatalf("job stopped: %+v, want interrupted with a checkpoint", j)
+	}
+	if ok, err := st.Transition(j.ID, []string{store.StateInterrupted}, store.StateQueued, ""); !ok || err != nil {
+		t.Fatalf("queueing the job again: %v %v", ok, err)
+	}
+
+	r = newRunner(nil)
+	got := waitEnded(t, st, j.ID)
+	r.Close()
+	if got.State != store.StateInterrupted || got.Checkpoint == "" || got.CkptStep != j.CkptStep ||
+		!strings.Contains(got.Error, "no CUDA device") || strings.Contains(got.Error, "\n") {
+		t.Errorf("queued on a server without CUDA: %s, checkpoint %q at step %d, error %q; want interrupted with its checkpoint of step %d, saying there is no CUDA device in one line",
+			got.State, got.Checkpoint, got.CkptStep, got.Error, j.CkptStep)
+	}
+
+	r = newRunner(core.NewGorgonia)
+	defer r.Close()
+	if _, err := r.Resume(j.ID, "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitEnded(t, st, j.ID); got.State != store.StateDone || got.Step != got.Steps || got.ModelID == "" {
+		t.Errorf("resumed with the device: %s at step %d of %d (%q), want done with its model", got.State, got.Step, got.Steps, got.Error)
+	}
+}
+
 // TestResumeStaleCheckpointStep resumes a job whose row is behind its
 // checkpoint file, as a crash leaves it: between the file's rename and
 // the commit of its row, the row is a checkpoint behind (here step 10,
