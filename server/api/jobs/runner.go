@@ -558,6 +558,9 @@ func (r *Runner) run(j store.Job) error {
 			}
 		}
 	}
+	// One line, whatever the words an error quotes (a file's, an OS's),
+	// as the API's errors are.
+	shown = msg.ErrorLine(shown)
 	if state != store.StateDone {
 		if _, err := r.store.Transition(j.ID, []string{store.StateRunning}, state, shown); err != nil {
 			r.log.Printf("jobs: job %s: recording %s: %v", j.ID, state, err)

@@ -438,6 +438,33 @@ func TestResumeCUDAWithoutDevice(t *testing.T) {
 	}
 }
 
+// TestFailedJobErrorOneLine: a job whose data set fails to load with an
+// error of several lines (one quoting a file's words) is failed with that
+// error in one line, as the API's errors are. Before, the row and the
+// event kept the line breaks.
+func TestFailedJobErrorOneLine(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, error) {
+		return nil, nil, fmt.Errorf("%w: a.png: bad\nsecond line\r\nthird", ErrInvalid)
+	}, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+	j, err := st.CreateJob("c", barRequest(1), 10, 0) // the data set changed since Submit checked it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := waitEnded(t, st, j.ID)
+	if got.State != store.StateFailed || !strings.Contains(got.Error, "third") || strings.ContainsAny(got.Error, "\r\n") {
+		t.Errorf("job %s, error %q; want failed, the error in one line", got.State, got.Error)
+	}
+}
+
 // TestQueuedCUDAResumeWithoutDevice: a resumed job of device cuda that a
 // server without a CUDA device finds queued (resumed before a restart
 // onto another machine, say) is left interrupted with its checkpoint and
