@@ -227,7 +227,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	}
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	restore := readIntsInDecimal(fs)
 	err := fs.Parse(args)
+	restore() // -h names their type, int
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
 		if !hasFlags(fs) { // presets
@@ -261,6 +263,43 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// readIntsInDecimal makes the integer flags of fs read their values in
+// base 10 alone, as users write numbers (the flag package reads Go's
+// literals: --batch 064 is octal 52, 0x40 is 64, 1_000 is 1000), until
+// restore puts the flag package's values back.
+func readIntsInDecimal(fs *flag.FlagSet) (restore func()) {
+	var ints []*flag.Flag
+	fs.VisitAll(func(fl *flag.Flag) {
+		if g, ok := fl.Value.(flag.Getter); ok {
+			switch g.Get().(type) {
+			case int, int64:
+				ints = append(ints, fl)
+				fl.Value = decimal{fl.Value}
+			}
+		}
+	})
+	return func() {
+		for _, fl := range ints {
+			fl.Value = fl.Value.(decimal).Value
+		}
+	}
+}
+
+// decimal is an integer flag's value read in base 10 alone (a leading 0
+// is no octal prefix): readIntsInDecimal.
+type decimal struct{ flag.Value }
+
+func (d decimal) Set(s string) error {
+	v, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return errors.New("out of range")
+	case err != nil:
+		return errors.New("want a decimal integer")
+	}
+	return d.Value.Set(strconv.FormatInt(v, 10))
 }
 
 // isBoolFlag reports whether fl is a true/false flag, which takes no

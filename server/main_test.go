@@ -1672,6 +1672,26 @@ func TestBoolFlagValueAfterSpace(t *testing.T) {
 	}
 }
 
+// TestIntFlagsDecimal: every command reads its integer flags in decimal
+// alone (before, as Go literals: losses --dim 010 was D = 8, octal, and
+// --dim 0x10 16), refuses another base with one line, and its help still
+// names their type.
+func TestIntFlagsDecimal(t *testing.T) {
+	if code, stdout, stderr := runCLI(t, "losses", "--dim", "010"); code != 0 || !strings.Contains(stdout, "parameters at D = 10:") {
+		t.Errorf("losses --dim 010: exit %d, stderr %q, table %.80q…: want D = 10", code, stderr, stdout)
+	}
+	for _, args := range [][]string{{"train", "--epochs"}, {"train", "--seed"}, {"eval", "--pca"}, {"bench", "--warmup"}, {"compare", "--epochs"},
+		{"openset", "--val"}, {"openset", "--variant", "epochs=2", "--epochs"}, {"losses", "--dim"}, {"serve", "--max-sse"}, {"serve", "--max-upload"}} {
+		// "stray", refused once the flags are read, stops the command
+		// where 0x10 is taken.
+		wantBadInput(t, `invalid value "0x10" for flag -`+strings.TrimPrefix(args[len(args)-1], "--")+": want a decimal integer", append(args, "0x10", "stray")...)
+	}
+	wantBadInput(t, `variant "epochs=0x10": invalid value "0x10" for flag -epochs: want a decimal integer`, "openset", "--variant", "epochs=0x10", "--arch", "bogus")
+	if code, help, _ := runCLI(t, "losses", "-h"); code != 0 || !strings.Contains(help, "  -dim int\n") {
+		t.Errorf("losses -h: exit %d, %q: want --dim named an int", code, help)
+	}
+}
+
 // TestEvalNamesItsMetric: eval's report names the metric as --metric does
 // (before, whiten and linear were both "mahalanobis", the type they fit,
 // so a report did not say which of the two it was).
