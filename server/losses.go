@@ -29,6 +29,10 @@ func cmdLosses(_ context.Context, args []string, stdout, _ io.Writer) error {
 		}
 		var ps []string
 		for _, p := range params {
+			if p.Name == "easy_margin" { // its flag, --easy-margin, is true/false: 1 is true
+				ps = append(ps, fmt.Sprintf("`%s` %t [true/false]", p.Name, p.Default == 1))
+				continue
+			}
 			ps = append(ps, fmt.Sprintf("`%s` %.4g [%g, %g]", p.Name, p.Default, p.Min, p.Max))
 		}
 		fmt.Fprintf(stdout, "| `%s` | %s | %s |\n", name, strings.ReplaceAll(losses.Doc(name), "|", `\|`), strings.Join(ps, ", "))

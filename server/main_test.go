@@ -1692,6 +1692,16 @@ func TestIntFlagsDecimal(t *testing.T) {
 	}
 }
 
+// TestLossesEasyMarginTrueFalse: losses shows arcface's easy_margin as
+// its flag takes it, true or false (before, "0 [0, 1]", a number that
+// --easy-margin does not take: --easy-margin 0 is a stray argument).
+func TestLossesEasyMarginTrueFalse(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "losses")
+	if want := "`easy_margin` false [true/false]"; code != 0 || !strings.Contains(stdout, want) {
+		t.Errorf("losses: exit %d, stderr %q, table %q: want %s", code, stderr, stdout, want)
+	}
+}
+
 // TestEvalNamesItsMetric: eval's report names the metric as --metric does
 // (before, whiten and linear were both "mahalanobis", the type they fit,
 // so a report did not say which of the two it was).
