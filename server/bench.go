@@ -182,6 +182,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for i := range labels {
 		labels[i] = i % f.classes
 	}
+	// The warm-up alone takes a minute for iresnet18 on the CPU: one line
+	// says what runs, as openset and compare name each run as it starts.
+	fmt.Fprintf(stderr, "warming up: %s, then measuring for %g s\n", msg.Plural(f.warmup, "step", "steps"), f.seconds)
 	step := func() error { _, err := tr.Step(x, labels); return err }
 	if again, ok := tr.(interface{ StepAgain() (float64, error) }); ok && f.resident {
 		if _, err := tr.Step(x, labels); err != nil {

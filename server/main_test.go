@@ -1779,11 +1779,21 @@ func TestBenchInterruptInWarmup(t *testing.T) {
 	}()
 	select {
 	case r := <-done:
-		if r.code != 130 || r.stdout != "" || r.stderr != "metriclab bench: interrupted, nothing written\n" {
+		if r.code != 130 || r.stdout != "" || r.stderr != "warming up: 1000000000 steps, then measuring for 5 s\nmetriclab bench: interrupted, nothing written\n" {
 			t.Errorf("bench interrupted: exit %d, stdout %q, stderr %q: want 130 and that nothing was written", r.code, r.stdout, r.stderr)
 		}
 	case <-time.After(30 * time.Second):
 		t.Errorf("bench still warming up 30 s after Ctrl-C")
+	}
+}
+
+// TestBenchTellsWarmUp: bench says on stderr that it warms up, and how
+// long it will measure (before, nothing: iresnet18's warm-up on the CPU
+// is a minute of silence).
+func TestBenchTellsWarmUp(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "bench", "--arch", "mlp", "--batch", "8", "--threads", "1", "--warmup", "1", "--seconds", "0.01")
+	if want := "warming up: 1 step, then measuring for 0.01 s\n"; code != 0 || stderr != want || !strings.HasPrefix(stdout, "cpu (1 thread) mlp ") {
+		t.Errorf("bench: exit %d, stdout %q, stderr %q: want the result and %q", code, stdout, stderr, want)
 	}
 }
 
