@@ -53,8 +53,8 @@ type benchFlags struct {
 // parseBench parses bench's flags and refuses what needs no device to be
 // found wrong: the flags' syntax, the flags bench does not measure, the
 // preset, the device's name, the values of the flags, and the loss,
-// encoder and optimiser they make. The device itself, and --tf32 and
-// --resident on it, are cmdBench's to check.
+// encoder and optimiser they make. The device itself is cmdBench's to
+// find.
 func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	f := &benchFlags{}
@@ -100,6 +100,19 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 			return nil, badInput("device %s: the CUDA engine has no crop, so no views: bench them on the cpu (or give --views whole)", f.device)
 		}
 	}
+	// A flag of one engine is refused on a device that never runs it, by
+	// the device asked for: auto, the CUDA engine where a GPU is found and
+	// else the CPU's, takes the flags of both, and the result says which
+	// applied (its device, tf32, resident and threads).
+	if f.resident && f.device == "cpu" {
+		return nil, badInput("--resident is for the cuda devices: the CPU engine reads the batch from host memory")
+	}
+	if f.tf32 && (f.device == "cpu" || f.device == "cuda-emu") {
+		return nil, badInput("--tf32 is for the cuda device: the %s computes in float32", map[string]string{"cpu": "CPU engine", "cuda-emu": "CPU emulation of the kernels"}[f.device])
+	}
+	if mf.set("threads") && (f.device == "cuda" || f.device == "cuda-emu") {
+		return nil, badInput("--threads is the CPU engine's, and device %s runs the CUDA engine, which does not read it", f.device)
+	}
 	if f.classes < 2 || f.classes > 100000 {
 		return nil, badInput("classes %d out of range [2, 100000]", f.classes)
 	}
@@ -144,15 +157,6 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dev, err := resolveDevice(f.device, stderr)
 	if err != nil {
 		return err
-	}
-	if f.resident && dev == "cpu" {
-		return badInput("--resident is for the cuda devices: the CPU engine reads the batch from host memory")
-	}
-	if f.tf32 && dev != "cuda" {
-		return badInput("--tf32 is for the cuda device: the %s computes in float32", map[string]string{"cpu": "CPU engine", "cuda-emu": "CPU emulation of the kernels"}[dev])
-	}
-	if mf.set("threads") && dev != "cpu" {
-		return badInput("--threads is the CPU engine's, and device %s runs the CUDA engine, which does not read it", dev)
 	}
 	cfg := core.TrainConfig{Batch: mf.batch, Classes: f.classes, Opt: opt, Seed: mf.seed, Threads: mf.threads}
 	var tr core.Engine
@@ -217,7 +221,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if th, ok := tr.(interface{ Threads() int }); ok {
 		threads = th.Threads()
 	}
-	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: f.tf32 && dev == "cuda", Resident: f.resident, Threads: threads,
+	r := benchResult{Peer: "metriclab-" + version, Device: dev, TF32: f.tf32 && dev == "cuda", Resident: f.resident && dev != "cpu", Threads: threads,
 		Input: formatInput(in), Arch: mf.arch, Loss: loss.Name(), Dim: mf.dim, Views: msg.FormatViews(spec.Views), Batch: mf.batch, Steps: steps,
 		ImgPerS: float64(steps*mf.batch) / el, MsStep: 1000 * el / float64(steps)}
 	if cpu > 0 {

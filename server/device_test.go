@@ -116,3 +116,27 @@ func TestBenchCUDAFlagsOnTheirDevice(t *testing.T) {
 		t.Errorf("bench --device cuda-emu: exit %d, %q, %q: want a line that starts \"cuda-emu mlp \"", code, stdout, stderr)
 	}
 }
+
+// TestBenchEngineFlagsByDeviceAsked: bench takes or refuses a flag of one
+// engine by the device asked for, whatever this machine has: auto takes
+// --tf32, --resident and --threads, and the result says which applied;
+// cuda refuses --threads before looking for a GPU (before, auto refused
+// --tf32 and --resident where it found none and --threads where it found
+// one, and cuda --threads was refused for its flag only on a machine with
+// a GPU).
+func TestBenchEngineFlagsByDeviceAsked(t *testing.T) {
+	wantBadInput(t, "--threads is the CPU engine's, and device cuda runs the CUDA engine, which does not read it",
+		"bench", "--device", "cuda", "--threads", "2", "--arch", "mlp")
+	wantBadInput(t, "--resident is for the cuda devices", "bench", "--device", "cpu", "--resident", "--arch", "mlp")
+	code, stdout, stderr := runCLI(t, "bench", "--device", "auto", "--tf32", "--resident", "--threads", "1",
+		"--arch", "mlp", "--batch", "8", "--seconds", "1e-300", "--warmup", "1", "--json")
+	var r benchResult
+	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil {
+		t.Fatalf("bench --device auto --tf32 --resident --threads 1: exit %d, %q, %q", code, stdout, stderr)
+	}
+	// The CUDA engine's flags apply on cuda, the CPU engine's on the cpu.
+	cuda := r.Device == "cuda"
+	if r.TF32 != cuda || r.Resident != cuda || (r.Threads == 1) == cuda {
+		t.Errorf("bench --device auto --tf32 --resident --threads 1 measured %+v: want on cuda tf32 and resident, on the cpu one thread", r)
+	}
+}
