@@ -56,7 +56,7 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	fs.Lookup("dim").Usage = "not for compare, which trains at the dimensions of --dims (refused)"
 	fs.Lookup("input").Usage = "input shape CxHxW: compare trains on mnist, whose images are 1x28x28 (the default, and the only shape taken)"
 	lossList := fs.String("losses", "all", "comma-separated losses, all, or none (the baselines alone)")
-	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions")
+	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions (with --preset: its D)")
 	fs.IntVar(&f.epochs, "epochs", 2, "epochs per run")
 	fs.StringVar(&f.trainClasses, "open-train", "0-4", "open set: classes to train on")
 	fs.StringVar(&f.evalClasses, "open-eval", "5-9", "open set: unseen classes to evaluate on")
@@ -86,6 +86,11 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	}
 	if err := mf.applyPreset("mnist", &f.epochs); err != nil {
 		return nil, err
+	}
+	// A preset's D is that of the runs unless --dims is given, as it is
+	// train's unless --dim is.
+	if p, ok := msg.PresetByName(mf.preset); ok && p.Request.Dim > 0 && !flagGiven(fs, "dims") {
+		*dimList = strconv.Itoa(p.Request.Dim)
 	}
 	f.names = losses.Names()
 	switch strings.TrimSpace(*lossList) {

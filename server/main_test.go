@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 	"metriclab/server/api"
 )
 
@@ -1608,6 +1609,29 @@ func TestCompareRefusesLossAndDim(t *testing.T) {
 	// work).
 	wantBadInput(t, "--losses none compares the baselines alone, and --baselines=false leaves them out: nothing to compare",
 		"compare", "--losses", "none", "--baselines=false", "--preset", "digits")
+}
+
+// TestComparePresetDim: compare --preset trains at the preset's D unless
+// --dims is given, as train --preset does unless --dim is (before, at
+// --dims's default, 3 and 64, without a word).
+func TestComparePresetDim(t *testing.T) {
+	digits, _ := msg.PresetByName("digits")
+	for _, c := range []struct {
+		args []string
+		want []int
+	}{
+		{[]string{"--preset", "digits"}, []int{digits.Request.Dim}},
+		{[]string{"--preset", "digits", "--dims", "3,64"}, []int{3, 64}},
+		{nil, []int{3, 64}},
+	} {
+		f, err := parseCompare(append([]string{"--losses", "arcface"}, c.args...), io.Discard)
+		if err != nil {
+			t.Fatalf("compare %q: %v", c.args, err)
+		}
+		if !slices.Equal(f.dims, c.want) {
+			t.Errorf("compare %q: dims %v, want %v", c.args, f.dims, c.want)
+		}
+	}
 }
 
 // TestCompareNoneRefusesTraining: compare --losses none trains nothing,
