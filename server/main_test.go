@@ -1225,6 +1225,11 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		// print its row again after its whole training (before, it trained).
 		{"openset variant of the recipe's values", append([]string{"openset", "--variant", "seed=2", "--variant", "epochs=1 seed=1"}, small...), `variant "epochs=1 seed=1" changes nothing: the recipe trains so already`},
 		{"openset variant of a preset's value", append([]string{"openset", "--preset", "digits", "--variant", "loss=normsoftmax"}, small...), `variant "loss=normsoftmax" changes nothing`},
+		// A loss parameter or weight decay given its default trains as
+		// the recipe: arcface's m is 0.5, sgd's weight decay 5e-4.
+		{"openset variant of a default loss parameter", append([]string{"openset", "--variant", "m=0.5"}, small...), `variant "m=0.5" changes nothing`},
+		{"openset variant of a default weight decay", append([]string{"openset", "--opt", "sgd", "--variant", "wd=0.0005"}, small...), `variant "wd=0.0005" changes nothing`},
+		{"openset variant of a default as another", append([]string{"openset", "--variant", "seed=2", "--variant", "seed=2 m=0.5"}, small...), `variant "seed=2 m=0.5" trains as variant "seed=2"`},
 		{"openset variant twice", append([]string{"openset", "--variant", "seed=2", "--variant", "seed=2"}, small...), `variant "seed=2" is given twice`},
 		{"openset variant as another", append([]string{"openset", "--variant", "seed=2 dim=4", "--variant", "dim=4 seed=2"}, small...), `variant "dim=4 seed=2" trains as variant "seed=2 dim=4"`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},

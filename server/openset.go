@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -222,7 +223,7 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 	// whole training time.
 	for i, f := range runs[1:] {
 		for _, other := range runs[:i+1] {
-			if !sameValues(f.fs, other.fs) {
+			if !sameValues(f, other) {
 				continue
 			}
 			switch {
@@ -247,19 +248,26 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 	return runs, nil
 }
 
-// sameValues reports whether every flag of a has the value of b's flag
-// of that name (a preset's applied). A loss parameter, --lr and --wd must
-// also be given in both or in neither: their 0, not given, is a default
-// that depends on the loss, D or the optimiser (--m 0 is no margin).
-func sameValues(a, b *flag.FlagSet) bool {
+// sameValues reports whether runs a and b train alike: every flag of a
+// has the value of b's flag of that name (a preset's applied), but the
+// loss parameters, --lr and --wd, whose 0, not given, is a default that
+// depends on the loss, D or the optimiser (--m 0 is no margin, and --m
+// 0.5 arcface's default): the loss and the optimiser they make are
+// compared instead. Runs whose loss or optimiser is refused are not
+// alike (checkTraining refuses them).
+func sameValues(a, b *openSetFlags) bool {
 	same := true
-	a.VisitAll(func(fl *flag.Flag) {
-		same = same && b.Lookup(fl.Name).Value.String() == fl.Value.String()
-		if slices.Contains(lossFlagNames, fl.Name) || fl.Name == "lr" || fl.Name == "wd" {
-			same = same && flagGiven(a, fl.Name) == flagGiven(b, fl.Name)
+	a.fs.VisitAll(func(fl *flag.Flag) {
+		if !slices.Contains(lossFlagNames, fl.Name) && fl.Name != "lr" && fl.Name != "wd" {
+			same = same && b.fs.Lookup(fl.Name).Value.String() == fl.Value.String()
 		}
 	})
-	return same
+	la, errLA := a.mf.newLoss()
+	lb, errLB := b.mf.newLoss()
+	oa, errOA := a.mf.optConfig(1)
+	ob, errOB := b.mf.optConfig(1)
+	return same && errors.Join(errLA, errLB, errOA, errOB) == nil &&
+		la.Name() == lb.Name() && maps.Equal(la.Params(), lb.Params()) && oa == ob
 }
 
 // cmdOpenSet trains a recipe on some identities and evaluates it on others

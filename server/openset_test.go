@@ -123,7 +123,7 @@ func TestVariantOfDefaultValue(t *testing.T) {
 	for _, args := range [][]string{
 		{"--variant", "m=0"},
 		{"--opt", "sgd", "--variant", "wd=0"},
-		{"--variant", "m=0", "--variant", "m=0.5"},
+		{"--variant", "m=0", "--variant", "m=0.4"},
 	} {
 		runs, err := parseOpenSet(append([]string{"--data", "mnist"}, args...), io.Discard)
 		if want := 1 + strings.Count(strings.Join(args, " "), "--variant"); err != nil || len(runs) != want {
