@@ -128,6 +128,11 @@ func TestBenchEngineFlagsByDeviceAsked(t *testing.T) {
 	wantBadInput(t, "--threads is the CPU engine's, and device cuda runs the CUDA engine, which does not read it",
 		"bench", "--device", "cuda", "--threads", "2", "--arch", "mlp")
 	wantBadInput(t, "--resident is for the cuda devices", "bench", "--device", "cpu", "--resident", "--arch", "mlp")
+	// train refuses --threads on a CUDA device as bench does, before any
+	// device is looked for (cuda-emu needs none).
+	for _, dev := range []string{"cuda", "cuda-emu"} {
+		wantBadInput(t, "--threads is the CPU engine's, and device "+dev+" runs the CUDA engine", "train", "--device", dev, "--threads", "2", "--out", filepath.Join(t.TempDir(), "m.safetensors"))
+	}
 	code, stdout, stderr := runCLI(t, "bench", "--device", "auto", "--tf32", "--resident", "--threads", "1",
 		"--arch", "mlp", "--batch", "8", "--seconds", "1e-300", "--warmup", "1", "--json")
 	var r benchResult

@@ -73,6 +73,9 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	if err := checkDevice(f.device); err != nil {
 		return nil, err
 	}
+	if f.mf.set("threads") && (f.device == "cuda" || f.device == "cuda-emu") { // as bench refuses it
+		return nil, badInput("--threads is the CPU engine's, and device %s runs the CUDA engine, which does not read it", f.device)
+	}
 	if err := f.mf.applyPreset(f.data, &f.epochs); err != nil {
 		return nil, err
 	}
