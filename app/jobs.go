@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -309,9 +310,17 @@ func (j *Jobs) renderWatch() app.UI {
 	)
 }
 
-// submit queues the form's job and watches it, unless one is on its way.
+// submit queues the form's job and watches it, unless one is on its way
+// or a field is marked invalid: its text was not taken, and the job would
+// train on the value before it, which the form does not show (the mark
+// is the page's, aria-invalid: the browser does not hold the form back).
 func (j *Jobs) submit(ctx app.Context) {
 	if j.Client == nil || j.submitting {
+		return
+	}
+	if len(j.refused) > 0 {
+		why := slices.Sorted(maps.Values(j.refused))
+		j.err = "the job was not queued, a field marked invalid: " + strings.Join(why, "; ")
 		return
 	}
 	req := j.form.Request(j.form.Loss)

@@ -602,3 +602,27 @@ func TestJobsModelNamesLatestRead(t *testing.T) {
 		t.Errorf("the job of m2 names it %q, want %q", got, "two (m2)")
 	}
 }
+
+// TestJobsSubmitWithFieldMarkedInvalid: a form of a field marked invalid
+// (its text refused, the setting keeping its value before) is not
+// submitted: the job would train on a value the form does not show. The
+// error says which field; once the field takes a value, the job goes.
+// Before, the browser's own check refused such a form (the field's
+// validity message, setCustomValidity); since the mark is the page's
+// (aria-invalid), the job was queued with the epochs before the text.
+func TestJobsSubmitWithFieldMarkedInvalid(t *testing.T) {
+	api := newJobsAPI()
+	j, e, ctx, _ := mountJobs(t, api)
+	j.edit("epochs", "x")
+	j.submit(ctx)
+	e.ConsumeAll()
+	if n := api.count("POST /api/jobs"); n != 0 || !strings.Contains(j.err, "epochs=x") || j.submitting {
+		t.Errorf("epochs x refused, then submitted: POST sent %d times, error %q, submitting %v; want none sent, the error naming epochs", n, j.err, j.submitting)
+	}
+	j.edit("epochs", "3")
+	j.submit(ctx)
+	e.ConsumeAll()
+	if n := api.count("POST /api/jobs"); n != 1 || j.err != "" {
+		t.Errorf("epochs 3 taken, then submitted: POST sent %d times, error %q; want it sent once", n, j.err)
+	}
+}
