@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 	"metriclab/core/vec"
 )
 
@@ -283,23 +284,17 @@ const (
 // custom folder icon.
 var systemFiles = []string{"Thumbs.db", "desktop.ini", "Icon\r"}
 
-// systemFolders are the folders Windows keeps at the root of a drive, which
-// a data set's folder may be: its recycle bin and its restore points.
-var systemFolders = []string{"$RECYCLE.BIN", "System Volume Information"}
-
 // hidden reports whether the folder's entry path is neither read nor
 // counted: a hidden file or folder (".name"), a file of systemFiles or a
-// folder of systemFolders, in any case (as the systems that write them
-// match names). A folder named as a system file, or a file as a system
-// folder, is not one of them: it is a person's (the server takes the name).
+// folder Windows keeps at a drive's root (msg.DriveRootFolder), in any
+// case (as the systems that write them match names). A folder named as a
+// system file, or a file as a system folder, is not one of them: it is a
+// person's (the server takes the name; not a drive root folder's name).
 func hidden(path string) bool {
 	name := filepath.Base(path)
-	named := func(names []string) bool {
-		return slices.ContainsFunc(names, func(s string) bool { return strings.EqualFold(name, s) })
-	}
 	return strings.HasPrefix(name, ".") ||
-		named(systemFiles) && !isDir(path) ||
-		named(systemFolders) && isDir(path)
+		slices.ContainsFunc(systemFiles, func(s string) bool { return strings.EqualFold(name, s) }) && !isDir(path) ||
+		msg.DriveRootFolder(name) && isDir(path)
 }
 
 // listFolder returns the identities of dir, sorted, the paths of each

@@ -26,7 +26,8 @@ const (
 // split's folder) and is not a name that
 // Windows keeps for a device (CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9, in
 // any case and with any extension: "nul.txt" too), neither of which can
-// name a folder there. The server stores an identity's images in a folder
+// name a folder there, nor a folder Windows keeps at a drive's root
+// (DriveRootFolder), which the folder loader passes over. The server stores an identity's images in a folder
 // of that name, so the name the model's classes show is the one typed.
 func IdentityProblem(name string) string {
 	if p := IdentityPathProblem(name); p != "" {
@@ -39,8 +40,19 @@ func IdentityProblem(name string) string {
 		return `"train" and "test" are not names, in any case (they name the parts of a split data set, and some file systems ignore case)`
 	case windowsDevice(name):
 		return "a name Windows keeps for a device (as CON, PRN, AUX, NUL, COM1 and LPT1 are): choose another name"
+	case DriveRootFolder(name):
+		return "a name of a folder Windows keeps at a drive's root ($RECYCLE.BIN, System Volume Information), in any case: a data set's loader passes over such a folder, choose another name"
 	}
 	return ""
+}
+
+// DriveRootFolder reports whether name, in any case, is one of the
+// folders Windows keeps at the root of a drive, which a folder of
+// identities may be: its recycle bin and its restore points. The folder
+// loader passes over such a folder (core/data), and IdentityProblem
+// refuses the name for a new identity, whose folder would be passed over.
+func DriveRootFolder(name string) bool {
+	return strings.EqualFold(name, "$RECYCLE.BIN") || strings.EqualFold(name, "System Volume Information")
 }
 
 // IdentityPathProblem returns "" when name is safe as an identity's folder

@@ -39,6 +39,8 @@ func TestIdentityProblem(t *testing.T) {
 		{"LPT9.tar.gz", "device"},
 		{"prn  .x", "device"},
 		{"COM²", "device"},
+		{"$Recycle.Bin", "drive's root"},
+		{"system volume information", "drive's root"},
 		{strings.Repeat("a", 65), "at most 64 characters"},
 		{strings.Repeat("𠀀", 50), "at most 192 bytes of UTF-8 (200 here"}, // 50 characters of 4 bytes
 		{strings.Repeat("李", 65), "64"},

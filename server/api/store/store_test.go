@@ -18,6 +18,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"metriclab/core/data"
 	"metriclab/core/msg"
 )
 
@@ -1136,5 +1137,37 @@ func TestStoredCardBounded(t *testing.T) {
 				t.Fatalf("a text of %d characters in the stored card, want at most %d", n, msg.MaxCardText)
 			}
 		}
+	}
+}
+
+// TestNoIdentityTheLoadPassesOver: a new identity may not be named as a
+// folder Windows keeps at a drive's root ($RECYCLE.BIN, System Volume
+// Information, in any case), which the folder loader passes over: its
+// samples would be stored, listed and left out of every job on the data
+// set unseen. Before, the name was taken, and the data set's loader did
+// not see the identity.
+func TestNoIdentityTheLoadPassesOver(t *testing.T) {
+	s, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.AddSample("faces", "ann", ".png", writeString("png")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"$RECYCLE.BIN", "$Recycle.Bin", "System Volume Information", "system volume information"} {
+		_, err := s.AddSample("faces", name, ".png", writeString("png"))
+		if !errors.Is(err, ErrInvalidName) {
+			dir, _ := s.DatasetDir("faces")
+			classes, _ := data.ClassNames(dir, "all")
+			t.Errorf("identity %q: %v; want the name refused (the data set's loader reads the identities %q)", name, err, classes)
+		}
+	}
+	dir, err := s.DatasetDir("faces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if classes, err := data.ClassNames(dir, "all"); err != nil || !slices.Equal(classes, []string{"ann"}) {
+		t.Errorf("identities loaded %q (%v), want ann", classes, err)
 	}
 }
