@@ -1230,6 +1230,11 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset variant of a default loss parameter", append([]string{"openset", "--variant", "m=0.5"}, small...), `variant "m=0.5" changes nothing`},
 		{"openset variant of a default weight decay", append([]string{"openset", "--opt", "sgd", "--variant", "wd=0.0005"}, small...), `variant "wd=0.0005" changes nothing`},
 		{"openset variant of a default as another", append([]string{"openset", "--variant", "seed=2", "--variant", "seed=2 m=0.5"}, small...), `variant "seed=2 m=0.5" trains as variant "seed=2"`},
+		// The miner and distance a pair loss takes when none is given:
+		// triplet's semihard, cosine.
+		{"openset variant of the default miner", append([]string{"openset", "--loss", "triplet", "--variant", "miner=semihard"}, small...), `variant "miner=semihard" changes nothing`},
+		{"openset variant of the default distance", append([]string{"openset", "--loss", "contrastive", "--variant", "distance=cosine"}, small...), `variant "distance=cosine" changes nothing`},
+		{"openset variant of the default miner as another", append([]string{"openset", "--loss", "triplet", "--variant", "seed=2", "--variant", "seed=2 miner=semihard distance=cosine"}, small...), `variant "seed=2 miner=semihard distance=cosine" trains as variant "seed=2"`},
 		{"openset variant twice", append([]string{"openset", "--variant", "seed=2", "--variant", "seed=2"}, small...), `variant "seed=2" is given twice`},
 		{"openset variant as another", append([]string{"openset", "--variant", "seed=2 dim=4", "--variant", "dim=4 seed=2"}, small...), `variant "dim=4 seed=2" trains as variant "seed=2 dim=4"`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},

@@ -19,6 +19,7 @@ import (
 	"metriclab/core/job"
 	"metriclab/core/msg"
 	"metriclab/core/vec"
+	"metriclab/losses"
 )
 
 // openSetRow is one row of `openset`: an encoder (raw pixels, or a model
@@ -253,12 +254,21 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 // loss parameters, --lr and --wd, whose 0, not given, is a default that
 // depends on the loss, D or the optimiser (--m 0 is no margin, and --m
 // 0.5 arcface's default): the loss and the optimiser they make are
-// compared instead. Runs whose loss or optimiser is refused are not
-// alike (checkTraining refuses them).
+// compared instead; and --miner and --distance, whose "", not given, is
+// the pair loss's default miner and distance (semihard, cosine), which
+// are compared. Runs whose loss or optimiser is refused are not alike
+// (checkTraining refuses them).
 func sameValues(a, b *openSetFlags) bool {
-	same := true
+	or := func(v, def string) string {
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	same := or(a.mf.miner, losses.DefaultMiner()) == or(b.mf.miner, losses.DefaultMiner()) &&
+		or(a.mf.distance, losses.DefaultDistance()) == or(b.mf.distance, losses.DefaultDistance())
 	a.fs.VisitAll(func(fl *flag.Flag) {
-		if !slices.Contains(lossFlagNames, fl.Name) && fl.Name != "lr" && fl.Name != "wd" {
+		if !slices.Contains(lossFlagNames, fl.Name) && !slices.Contains([]string{"lr", "wd", "miner", "distance"}, fl.Name) {
 			same = same && b.fs.Lookup(fl.Name).Value.String() == fl.Value.String()
 		}
 	})

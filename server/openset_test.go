@@ -124,6 +124,8 @@ func TestVariantOfDefaultValue(t *testing.T) {
 		{"--variant", "m=0"},
 		{"--opt", "sgd", "--variant", "wd=0"},
 		{"--variant", "m=0", "--variant", "m=0.4"},
+		// A miner or distance other than the default is a run of its own.
+		{"--loss", "triplet", "--variant", "miner=hard", "--variant", "distance=euclidean", "--variant", "miner=hard distance=euclidean"},
 	} {
 		runs, err := parseOpenSet(append([]string{"--data", "mnist"}, args...), io.Discard)
 		if want := 1 + strings.Count(strings.Join(args, " "), "--variant"); err != nil || len(runs) != want {
