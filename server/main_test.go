@@ -1234,6 +1234,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		// triplet's semihard, cosine.
 		{"openset variant of the default miner", append([]string{"openset", "--loss", "triplet", "--variant", "miner=semihard"}, small...), `variant "miner=semihard" changes nothing`},
 		{"openset variant of the default distance", append([]string{"openset", "--loss", "contrastive", "--variant", "distance=cosine"}, small...), `variant "distance=cosine" changes nothing`},
+		// The input a folder's images take when none is given: 1x32x32.
+		{"openset variant of the default input", append([]string{"openset", "--variant", "input=1x32x32"}, small...), `variant "input=1x32x32" changes nothing`},
 		{"openset variant of the default miner as another", append([]string{"openset", "--loss", "triplet", "--variant", "seed=2", "--variant", "seed=2 miner=semihard distance=cosine"}, small...), `variant "seed=2 miner=semihard distance=cosine" trains as variant "seed=2"`},
 		{"openset variant twice", append([]string{"openset", "--variant", "seed=2", "--variant", "seed=2"}, small...), `variant "seed=2" is given twice`},
 		{"openset variant as another", append([]string{"openset", "--variant", "seed=2 dim=4", "--variant", "dim=4 seed=2"}, small...), `variant "dim=4 seed=2" trains as variant "seed=2 dim=4"`},

@@ -254,10 +254,12 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 // loss parameters, --lr and --wd, whose 0, not given, is a default that
 // depends on the loss, D or the optimiser (--m 0 is no margin, and --m
 // 0.5 arcface's default): the loss and the optimiser they make are
-// compared instead; and --miner and --distance, whose "", not given, is
-// the pair loss's default miner and distance (semihard, cosine), which
-// are compared. Runs whose loss or optimiser is refused are not alike
-// (checkTraining refuses them).
+// compared instead; --miner and --distance, whose "", not given, is the
+// pair loss's default miner and distance (semihard, cosine), which are
+// compared; and --input, whose "", not given, is the data's own shape
+// (mnist's 1x28x28, a folder's 1x32x32): the encoders' inputs are
+// compared. Runs whose loss, optimiser or encoder is refused are not
+// alike (checkTraining refuses them).
 func sameValues(a, b *openSetFlags) bool {
 	or := func(v, def string) string {
 		if v == "" {
@@ -268,7 +270,7 @@ func sameValues(a, b *openSetFlags) bool {
 	same := or(a.mf.miner, losses.DefaultMiner()) == or(b.mf.miner, losses.DefaultMiner()) &&
 		or(a.mf.distance, losses.DefaultDistance()) == or(b.mf.distance, losses.DefaultDistance())
 	a.fs.VisitAll(func(fl *flag.Flag) {
-		if !slices.Contains(lossFlagNames, fl.Name) && !slices.Contains([]string{"lr", "wd", "miner", "distance"}, fl.Name) {
+		if !slices.Contains(lossFlagNames, fl.Name) && !slices.Contains([]string{"lr", "wd", "miner", "distance", "input"}, fl.Name) {
 			same = same && b.fs.Lookup(fl.Name).Value.String() == fl.Value.String()
 		}
 	})
@@ -276,8 +278,10 @@ func sameValues(a, b *openSetFlags) bool {
 	lb, errLB := b.mf.newLoss()
 	oa, errOA := a.mf.optConfig(1)
 	ob, errOB := b.mf.optConfig(1)
-	return same && errors.Join(errLA, errLB, errOA, errOB) == nil &&
-		la.Name() == lb.Name() && maps.Equal(la.Params(), lb.Params()) && oa == ob
+	sa, errSA := a.mf.spec(a.data)
+	sb, errSB := b.mf.spec(b.data)
+	return same && errors.Join(errLA, errLB, errOA, errOB, errSA, errSB) == nil &&
+		la.Name() == lb.Name() && maps.Equal(la.Params(), lb.Params()) && oa == ob && sa.Input == sb.Input
 }
 
 // cmdOpenSet trains a recipe on some identities and evaluates it on others
