@@ -65,6 +65,12 @@ func splitDir(name, split string) (dir string, sub bool, err error) {
 	if split != "train" && split != "test" && split != "all" {
 		return "", false, fmt.Errorf("data: split %q: want train, test or all", split)
 	}
+	if name == "" {
+		// As a path, "" is the current folder: its train/ and test/, or
+		// the system's "open : no such file or directory", which names
+		// nothing (an unset variable, --data "$DIR").
+		return "", false, fmt.Errorf("data: no data set named (an empty name): want mnist or a folder")
+	}
 	if name == "mnist" {
 		if split == "all" {
 			return "", false, fmt.Errorf("data: split all is for a folder of identities; mnist has train and test")

@@ -503,6 +503,7 @@ func TestLoadSplit(t *testing.T) {
 			t.Errorf("ClassNames(%s, %s) = %q, %v; Load's Classes %q", c.name, c.split, names, err, s.Classes)
 		}
 	}
+	t.Chdir(split) // a folder with train/ and test/, which "" must not name
 	if names, err := ClassNames("mnist", "test"); err != nil || !slices.Equal(names, Numbered(10)) {
 		t.Errorf("ClassNames(mnist) = %q, %v", names, err)
 	}
@@ -516,6 +517,7 @@ func TestLoadSplit(t *testing.T) {
 		{split, "all", in, "has train/ and test/ folders"},
 		{"mnist", "all", core.Input{}, "mnist has train and test"},
 		{"mnist", "train", core.Input{Channels: 3, Height: 32, Width: 32}, "mnist images are 1×28×28"}, // the one ClassNames, without an input, cannot refuse
+		{"", "test", in, "no data set named"},                                                          // not the current folder's train/ and test/ (t.Chdir above)
 	} {
 		if _, err := Load(tc.name, tc.split, tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Load(%s, %s) error %v, want %q", tc.name, tc.split, err, tc.want)
