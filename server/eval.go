@@ -503,7 +503,7 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Me
 		}
 		k := min(pca, train.D, train.N-len(classes)-1)
 		if k < 1 {
-			return nil, badInput("whiten: %d training images of %d classes are too few to fit a metric", train.N, len(classes))
+			return nil, badInput("whiten: %s of %s are too few to fit a metric", msg.Plural(train.N, "training image", "training images"), msg.Plural(len(classes), "class", "classes"))
 		}
 		m, err := eval.WhiteningPCA(train, k, 0.1)
 		if err != nil {
@@ -518,7 +518,7 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Me
 			seen[l] = true
 		}
 		if !pair {
-			return nil, badInput("linear: %d training images of %d classes, none of two images: NCA learns from images of one identity", train.N, len(seen))
+			return nil, badInput("linear: %s of %s, none of two images: NCA learns from images of one identity", msg.Plural(train.N, "training image", "training images"), msg.Plural(len(seen), "class", "classes"))
 		}
 		m, err := eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed})
 		if err != nil {

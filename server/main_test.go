@@ -647,6 +647,7 @@ func TestEvalLinearNeedsTwoOfOneIdentity(t *testing.T) {
 	base := []string{"eval", "--model", "raw", "--input", "1x8x8", "--data", patterns, "--split", "all", "--classes", "a-c"}
 	for _, metric := range []string{"whiten", "linear"} {
 		wantBadInput(t, metric+": 3 training images of 3 classes", append(base, "--metric", metric, "--fit-classes", "d-f")...)
+		wantBadInput(t, metric+": 1 training image of 1 class", append(base, "--metric", metric, "--fit-classes", "d")...)
 	}
 	wantBadInput(t, "none of two images: NCA learns from images of one identity", append(base, "--metric", "linear", "--fit-classes", "d-f")...)
 	// One identity of two images is enough.
