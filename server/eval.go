@@ -225,7 +225,7 @@ func checkEvaluable(s *data.Set, name, split string) error {
 		}
 	}
 	if n < 2 {
-		return badInput("%s, split %s: %d images; evaluation needs 2 identities of 2 images or more, it has %d", name, split, s.N, n)
+		return badInput("%s, split %s: %s; evaluation needs 2 identities of 2 images or more, it has %d", name, split, msg.Plural(s.N, "image", "images"), n)
 	}
 	genuine := 0
 	for _, c := range counts {

@@ -1393,12 +1393,18 @@ func TestEvalNeedsPairs(t *testing.T) {
 	writeShapes(t, filepath.Join(open, "test"), 1)
 	ten := filepath.Join(dir, "ten")
 	writeShapes(t, ten, 10) // two test images per identity: 3 genuine pairs
+	one := filepath.Join(dir, "one")
+	writeShapes(t, one, 4) // and a fifth image of one identity, the one test image
+	if b, err := os.ReadFile(filepath.Join(one, "horizontal", "horizontalaa.png")); err != nil || os.WriteFile(filepath.Join(one, "horizontal", "horizontalea.png"), b, 0o644) != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"eval", "--model", "raw", "--data", four}, four + ", split test: 0 images; evaluation needs 2 identities of 2 images or more, it has 0"},
 		{[]string{"eval", "--model", "raw", "--data", five, "--json"}, five + ", split test: 3 images; evaluation needs 2 identities"},
+		{[]string{"eval", "--model", "raw", "--data", one}, one + ", split test: 1 image; evaluation needs 2 identities"},
 		{[]string{"openset", "--data", open, "--epochs", "1", "--batch", "8"}, "split test: 3 images; evaluation needs 2 identities"},
 		{[]string{"eval", "--model", "raw", "--data", ten}, ten + ", split test: 6 images make 3 genuine and 12 impostor pairs; verification's 10 folds need 10 of each"},
 	} {
