@@ -256,6 +256,63 @@ func TestCheckpointUnreadable(t *testing.T) {
 	}
 }
 
+// checkpointRunner starts a runner of st on load (and the CUDA engine
+// cuda, nil for none) that writes a checkpoint every 10 steps.
+func checkpointRunner(t *testing.T, st *store.Store, load Loader, cuda core.EngineFunc) *Runner {
+	t.Helper()
+	r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6}, CUDA: cuda,
+		CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// interruptAfterCheckpoint submits req to r, closes r once the job has a
+// checkpoint of step 20 or later, and returns the job, interrupted with
+// that checkpoint.
+func interruptAfterCheckpoint(t *testing.T, st *store.Store, r *Runner, req msg.TrainRequest) store.Job {
+	t.Helper()
+	j, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if j, _ = st.Job(j.ID); j.CkptStep >= 20 || (j.State != store.StateQueued && j.State != store.StateRunning) {
+			break
+		}
+	}
+	r.Close()
+	if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
+		t.Fatalf("job stopped: %+v, want interrupted with a checkpoint", j)
+	}
+	return j
+}
+
+// wantCheckpointKept checks that job j, once ended, is interrupted with
+// its checkpoint of the step it had, its error one line that says want.
+func wantCheckpointKept(t *testing.T, st *store.Store, j store.Job, want string) {
+	t.Helper()
+	got := waitEnded(t, st, j.ID)
+	if got.State != store.StateInterrupted || got.Checkpoint == "" || got.CkptStep != j.CkptStep ||
+		!strings.Contains(got.Error, want) || strings.Contains(got.Error, "\n") {
+		t.Errorf("%s, checkpoint %q at step %d, error %q; want interrupted with its checkpoint of step %d, saying %q in one line",
+			got.State, got.Checkpoint, got.CkptStep, got.Error, j.CkptStep, want)
+	}
+}
+
+// wantResumedToDone resumes job id on r and checks that it ends done,
+// with its model.
+func wantResumedToDone(t *testing.T, st *store.Store, r *Runner, id string) {
+	t.Helper()
+	if _, err := r.Resume(id, "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitEnded(t, st, id); got.State != store.StateDone || got.Step != got.Steps || got.ModelID == "" {
+		t.Errorf("resumed: %s at step %d of %d (%q), want done with its model", got.State, got.Step, got.Steps, got.Error)
+	}
+}
+
 // TestResumeChangedData resumes an interrupted job whose data set changed
 // since its checkpoint (one pixel of the same number of images). The job
 // is left interrupted with its checkpoint, saying why in one line; once
@@ -275,49 +332,18 @@ func TestResumeChangedData(t *testing.T) {
 		}
 		return train, barSet(3, 4), nil
 	}
-	newRunner := func() *Runner {
-		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
-			CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
-		if err := r.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	r := newRunner()
-	j, err := r.Submit("c", barRequest(50), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if j, _ = st.Job(j.ID); j.CkptStep >= 20 || (j.State != store.StateQueued && j.State != store.StateRunning) {
-			break
-		}
-	}
-	r.Close()
-	if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
-		t.Fatalf("job stopped: %+v, want interrupted with a checkpoint", j)
-	}
+	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
 
 	changed.Store(true)
-	r = newRunner()
+	r := checkpointRunner(t, st, load, nil)
 	defer r.Close()
 	if _, err := r.Resume(j.ID, "c", 0); err != nil {
 		t.Fatal(err)
 	}
-	got := waitEnded(t, st, j.ID)
-	if got.State != store.StateInterrupted || got.Checkpoint == "" || got.CkptStep != j.CkptStep ||
-		!strings.Contains(got.Error, "data set changed") || strings.Contains(got.Error, "\n") {
-		t.Errorf("resumed on a changed data set: %s, checkpoint %q at step %d, error %q; want interrupted with its checkpoint of step %d, saying the data set changed in one line",
-			got.State, got.Checkpoint, got.CkptStep, got.Error, j.CkptStep)
-	}
+	wantCheckpointKept(t, st, j, "data set changed")
 
 	changed.Store(false)
-	if _, err := r.Resume(j.ID, "c", 0); err != nil {
-		t.Fatal(err)
-	}
-	if got := waitEnded(t, st, j.ID); got.State != store.StateDone || got.Step != got.Steps || got.ModelID == "" {
-		t.Errorf("resumed on the data set restored: %s at step %d of %d (%q), want done with its model", got.State, got.Step, got.Steps, got.Error)
-	}
+	wantResumedToDone(t, st, r, j.ID)
 }
 
 // TestResumeDataUnusable resumes an interrupted job whose data set cannot
@@ -349,35 +375,14 @@ func TestResumeDataUnusable(t *testing.T) {
 				}
 				return barSet(3, 8), barSet(3, 4), nil
 			}
-			newRunner := func() *Runner {
-				r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
-					CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
-				if err := r.Start(); err != nil {
-					t.Fatal(err)
-				}
-				return r
-			}
-			r := newRunner()
-			j, err := r.Submit("c", barRequest(50), 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-				if j, _ = st.Job(j.ID); j.CkptStep >= 20 || (j.State != store.StateQueued && j.State != store.StateRunning) {
-					break
-				}
-			}
-			r.Close()
-			if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
-				t.Fatalf("job stopped: %+v, want interrupted with a checkpoint", j)
-			}
+			j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
 
 			gone.Store(true)
 			fresh, err := st.CreateJob("c", barRequest(50), j.Steps, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r = newRunner()
+			r := checkpointRunner(t, st, load, nil)
 			defer r.Close()
 			if got := waitEnded(t, st, fresh.ID); got.State != store.StateFailed || !strings.Contains(got.Error, tc.want) {
 				t.Errorf("fresh job: %s, error %q; want failed, saying %q", got.State, got.Error, tc.want)
@@ -385,20 +390,10 @@ func TestResumeDataUnusable(t *testing.T) {
 			if _, err := r.Resume(j.ID, "c", 0); err != nil {
 				t.Fatal(err)
 			}
-			got := waitEnded(t, st, j.ID)
-			if got.State != store.StateInterrupted || got.Checkpoint == "" || got.CkptStep != j.CkptStep ||
-				!strings.Contains(got.Error, tc.want) || strings.Contains(got.Error, "\n") {
-				t.Errorf("resumed on a data set not usable: %s, checkpoint %q at step %d, error %q; want interrupted with its checkpoint of step %d, saying %q in one line",
-					got.State, got.Checkpoint, got.CkptStep, got.Error, j.CkptStep, tc.want)
-			}
+			wantCheckpointKept(t, st, j, tc.want)
 
 			gone.Store(false)
-			if _, err := r.Resume(j.ID, "c", 0); err != nil {
-				t.Fatal(err)
-			}
-			if got := waitEnded(t, st, j.ID); got.State != store.StateDone || got.Step != got.Steps || got.ModelID == "" {
-				t.Errorf("resumed on the data set restored: %s at step %d of %d (%q), want done with its model", got.State, got.Step, got.Steps, got.Error)
-			}
+			wantResumedToDone(t, st, r, j.ID)
 		})
 	}
 }
@@ -477,52 +472,22 @@ func TestQueuedCUDAResumeWithoutDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	newRunner := func(cuda core.EngineFunc) *Runner {
-		r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil },
-			Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6}, CUDA: cuda,
-			CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
-		if err := r.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	r := newRunner(core.NewGorgonia) // the CPU's engine stands in for the GPU's
+	load := func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }
 	req := barRequest(50)
 	req.Device = "cuda"
-	j, err := r.Submit("c", req, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if j, _ = st.Job(j.ID); j.CkptStep >= 20 || (j.State != store.StateQueued && j.State != store.StateRunning) {
-			break
-		}
-	}
-	r.Close()
-	if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
-		t.Fatalf("job stopped: %+v, want interrupted with a checkpoint", j)
-	}
+	// The CPU's engine stands in for the GPU's.
+	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, core.NewGorgonia), req)
 	if ok, err := st.Transition(j.ID, []string{store.StateInterrupted}, store.StateQueued, ""); !ok || err != nil {
 		t.Fatalf("queueing the job again: %v %v", ok, err)
 	}
 
-	r = newRunner(nil)
-	got := waitEnded(t, st, j.ID)
+	r := checkpointRunner(t, st, load, nil)
+	wantCheckpointKept(t, st, j, "no CUDA device")
 	r.Close()
-	if got.State != store.StateInterrupted || got.Checkpoint == "" || got.CkptStep != j.CkptStep ||
-		!strings.Contains(got.Error, "no CUDA device") || strings.Contains(got.Error, "\n") {
-		t.Errorf("queued on a server without CUDA: %s, checkpoint %q at step %d, error %q; want interrupted with its checkpoint of step %d, saying there is no CUDA device in one line",
-			got.State, got.Checkpoint, got.CkptStep, got.Error, j.CkptStep)
-	}
 
-	r = newRunner(core.NewGorgonia)
+	r = checkpointRunner(t, st, load, core.NewGorgonia)
 	defer r.Close()
-	if _, err := r.Resume(j.ID, "c", 0); err != nil {
-		t.Fatal(err)
-	}
-	if got := waitEnded(t, st, j.ID); got.State != store.StateDone || got.Step != got.Steps || got.ModelID == "" {
-		t.Errorf("resumed with the device: %s at step %d of %d (%q), want done with its model", got.State, got.Step, got.Steps, got.Error)
-	}
+	wantResumedToDone(t, st, r, j.ID)
 }
 
 // TestResumeStaleCheckpointStep resumes a job whose row is behind its
