@@ -23,6 +23,7 @@ import (
 
 	"metriclab/core"
 	"metriclab/core/ops"
+	"metriclab/core/vec"
 )
 
 // pairDistance is a distance between two embeddings. Both distances are
@@ -264,6 +265,14 @@ func (k *pairKernel) forward(emb, onehot G.Value) (float64, error) {
 		pairArgmaxRows(k.labels, ot.Float32s(), c)
 	default:
 		return 0, fmt.Errorf("losses: %v: onehot dtype %v, want float32 or float64", k.obj, ot.Dtype())
+	}
+	if !vec.AllFinite(k.x) {
+		// A weight overflowed by the last update: the miners' comparisons
+		// and the hinges' h > 0 are false for NaN, so a triplet loss
+		// would be 0, as if every triplet were satisfied, and the run
+		// would go on with weights that are no longer numbers. NaN fails
+		// the step as any other loss's would (core.NonFiniteLoss).
+		return math.NaN(), nil
 	}
 	k.dist.matrixTo(k.dm, &k.buf, k.x, n, dim)
 	return k.obj.lossGradTo(k.gd, k.dm, k.labels, n), nil

@@ -302,3 +302,40 @@ func pairAllZero(v []float64) bool {
 	}
 	return true
 }
+
+// TestPairNonFiniteEmbedding checks that an embedding that is not a finite
+// number (the weights overflowed by a step of too large a learning rate)
+// makes the loss NaN or Inf, which fails the step (core.NonFiniteLoss),
+// with every miner, and for contrastive in a batch of impostor pairs only:
+// the miners' comparisons and the hinges are false for NaN, and the triplet
+// loss was 0, the run going on as if every triplet were satisfied (and
+// contrastive's hinges passed over an impostor pair's NaN distance).
+func TestPairNonFiniteEmbedding(t *testing.T) {
+	for _, labels := range [][]int{{0, 0, 1, 1}, {0, 1, 2, 3}} {
+		pairNonFinite(t, labels)
+	}
+}
+
+// pairNonFinite checks the pair losses on a batch of 4 with labels whose
+// third embedding is NaN, then +Inf.
+func pairNonFinite(t *testing.T, labels []int) {
+	t.Helper()
+	for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+		x := []float64{1, 0, 0.8, 0.6, bad, bad, 0, 1}
+		var cfgs []Config
+		for _, d := range []string{"cosine", "euclidean"} {
+			cfgs = append(cfgs, Config{Name: "contrastive", Dim: 2, Distance: d})
+			for _, m := range Miners() {
+				cfgs = append(cfgs, Config{Name: "triplet", Dim: 2, Distance: d, Miner: m})
+			}
+		}
+		for _, cfg := range cfgs {
+			for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+				pg := pairNewGraph(t, pairMustNew(t, cfg), dt, 4, 2, 4)
+				if loss, _ := pg.run(t, x, labels); !math.IsNaN(loss) && !math.IsInf(loss, 0) {
+					t.Errorf("%s %s miner %q, %v, labels %v, embedding of %g: loss %g, want NaN or Inf", cfg.Name, cfg.Distance, cfg.Miner, dt, labels, bad, loss)
+				}
+			}
+		}
+	}
+}
