@@ -904,6 +904,44 @@ func TestDivergedValidation(t *testing.T) {
 	}
 }
 
+// TestDivergedSnapshot: a step whose update overflows the weights has a
+// finite loss of its own, and the snapshot the server's job and the
+// playground's worker take after it embeds into NaN. That is an error
+// naming the step, as the epoch end's is, and so are class weights that
+// are not numbers (the angle histograms' bin of a
+// NaN cosine indexed out of range: the server, whose runner does not
+// recover, went down with a watched job, and the worker with its run).
+func TestDivergedSnapshot(t *testing.T) {
+	req := barsRequest()
+	req.Loss, req.LossParams, req.Opt, req.LR, req.Batch = "softmax", nil, "sgd", 1e30, 8
+	j, err := New(req, bars(10, 3), bars(4, 4), Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := j.Step(); err != nil || math.IsNaN(p.Loss) {
+		t.Fatalf("step 1: loss %g, %v; want a finite loss, the update overflowing the weights", p.Loss, err)
+	}
+	_, err = j.Snapshot()
+	if want := "step 1: the snapshot's embeddings are not all finite numbers (lr too high?)"; err == nil || err.Error() != want {
+		t.Errorf("Snapshot: %v, want %q", err, want)
+	}
+	// Class weights that overflowed, the encoder's embeddings finite:
+	// JSON has no NaN to send.
+	j, err = New(barsRequest(), bars(10, 3), bars(4, 4), Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := j.tr.Params()
+	params["head.weight"].Data[0] = float32(math.Inf(1))
+	if err := j.tr.SetParams(params); err != nil {
+		t.Fatal(err)
+	}
+	_, err = j.Snapshot()
+	if want := "step 0: the class weights are not all finite numbers (lr too high?)"; err == nil || err.Error() != want {
+		t.Errorf("Snapshot with a class weight of +Inf: %v, want %q", err, want)
+	}
+}
+
 // TestTripletClassWithoutImages: a set that names a class without images
 // (the middle one of three) trains in P×K batches of the classes that
 // have images; P was taken from the largest label + 1, three classes for

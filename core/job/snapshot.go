@@ -1,11 +1,13 @@
 package job
 
 import (
+	"fmt"
 	"math"
 
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/msg"
+	"metriclab/core/vec"
 )
 
 // snapshotState is the fixed subset of images that snapshots embed, the
@@ -67,10 +69,18 @@ func (j *Job) Embeddings() (eval.Embeddings, error) {
 // histograms of the angles θ = arccos(cos(x_i, x_j)) of the snapshot's
 // genuine and impostor pairs, in HistogramBins bins of equal width over
 // [0°, 180°] (each histogram sums to the number of its pairs).
+// Embeddings or class weights that are not all finite numbers are an
+// error, as they are at an epoch's end (see validate).
 func (j *Job) Snapshot() (msg.Snapshot, error) {
 	e, err := j.Embeddings()
 	if err != nil {
 		return msg.Snapshot{}, err
+	}
+	if !vec.AllFinite(e.X) {
+		// As validate refuses them: a step whose update overflowed the
+		// weights (its own loss finite); the angles' bins would index
+		// out of range, and JSON has no NaN to send.
+		return msg.Snapshot{}, fmt.Errorf("step %d: the snapshot's embeddings are not all finite numbers (lr too high?)", j.tr.Iter())
 	}
 	s := msg.Snapshot{
 		Dim:      e.D,
@@ -83,6 +93,9 @@ func (j *Job) Snapshot() (msg.Snapshot, error) {
 	}
 	if w, _, ok := j.spec.ClassWeights(j.tr.Params()); ok {
 		s.Weights = j.plainWeights(w)
+		if !vec.AllFinite(s.Weights) {
+			return msg.Snapshot{}, fmt.Errorf("step %d: the class weights are not all finite numbers (lr too high?)", j.tr.Iter())
+		}
 	}
 	if j.last != nil {
 		s.Threshold = j.last.Threshold
