@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -245,6 +246,43 @@ func TestOptStateCount(t *testing.T) {
 			}
 			if got := dev.OptState().T; got != 0 {
 				t.Errorf("%s %s: OptState().T = %d after SetParams, want 0", tb.name, opt, got)
+			}
+		}
+	}
+}
+
+// TestPairLossNonFinite: a step from parameters that are not numbers (an
+// update overflowed them) fails on the CUDA engine as on core.Trainer,
+// with a NaN loss, for every pair loss: the triplet kernel's miners and
+// hinges, false for NaN, made it 0, and the run went on (and
+// contrastive's hinges passed over impostor pairs: its batch here has
+// no genuine pair).
+func TestPairLossNonFinite(t *testing.T) {
+	for _, tb := range backends(t) {
+		for _, lc := range parityLosses(true) {
+			if lc.Name != "triplet" && lc.Name != "contrastive" {
+				continue
+			}
+			c := parityCase{spec: paritySpecs()[0], loss: lc, opt: core.OptSGD, batch: 8}
+			classes := 3
+			if lc.Name == "contrastive" {
+				classes = c.batch // one image of each class
+			}
+			ref, dev := newPair(t, tb.b, c, classes, Options{})
+			params := dev.Params()
+			params["encoder.fc2.bias"].Data[0] = float32(math.NaN()) // mlp's embedding layer
+			x, labels := parityBatch(c.spec, c.batch, classes, lc.Name == "triplet", 1)
+			for _, e := range []struct {
+				name string
+				e    core.Engine
+			}{{"core.Trainer", ref}, {tb.name, dev}} {
+				if err := e.e.SetParams(params); err != nil {
+					t.Fatal(err)
+				}
+				loss, err := e.e.Step(x, labels)
+				if want := "step 1: loss is NaN (lr too high?)"; err == nil || err.Error() != want {
+					t.Errorf("%s %s: step from a NaN parameter: loss %g, %v; want %q", e.name, c, loss, err, want)
+				}
 			}
 		}
 	}

@@ -560,6 +560,7 @@ extern "C" __global__ void ml_contrastive(double *gd, double *rowsum, const doub
 				sum += h * h / 2;
 				g = -h * inv;
 			}
+			sum += d - d; // NaN for a distance that is not a number (see ml_triplet)
 		}
 		gd[i * n + j] = g;
 	}
@@ -644,6 +645,12 @@ extern "C" __global__ void ml_triplet(int *cnt, double *rowsum, double *rowcount
 			}
 		}
 	}
+	// d − d is 0 for a number, NaN for NaN or ±Inf: a distance of an
+	// embedding overflowed by too large a learning rate makes the loss NaN,
+	// which fails the step; the miners' comparisons and the hinges are
+	// false for NaN, and the loss was 0 (losses/distance.go).
+	for (int j = threadIdx.x; j < n; j += blockDim.x)
+		sum += row[j] - row[j];
 	ml_block_sum2(&sum, &count);
 	if (threadIdx.x == 0) {
 		rowsum[a] = sum;
