@@ -150,7 +150,10 @@ func TestWorkerLoadFailure(t *testing.T) {
 // command, a start of one worker, a command dropped from a full queue
 // (before, they stayed open). A load without samples is answered by the
 // state idle with the load's ID (before, with none: the Verify page could
-// not tell the answer of a load it sent again from a late one).
+// not tell the answer of a load it sent again from a late one). A run
+// whose first update overflows the weights fails at the snapshot after
+// it, with one error (before, "encoding a message: json: unsupported
+// value: NaN" came first, and the run failed at the next step).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -207,6 +210,7 @@ func TestWorkerProtocol(t *testing.T) {
 		"start of a group, a peer steps ahead":      {"state running", "error: worker 1: worker 0 sent more messages than steps", "state failed"},
 		"start of a group, a peer that answers":     {"state running", "state done"},
 		"lead of a group, a peer's loss of NaN":     {"state running", "error: worker 0: a bad message from worker 1: loss NaN, not a finite number", "state failed"},
+		"start, a learning rate that diverges":      {"state running", "error: step 1: the snapshot's embeddings are not all finite numbers (lr too high?)", "state failed"},
 		"triplet, a class without images":           {"state running", "state done"},
 		"start without config, after a run":         {"error: without a training configuration", "state failed"},
 		"start of other data, after a run":          {"error: data \"cifar\""},
@@ -237,7 +241,7 @@ func TestWorkerProtocol(t *testing.T) {
 		"not json": 1, "an object JSON cannot write": 1, "another schema": 1, "not a command": 1, "step before start": 1,
 		"export before start": 1, "embed before start": 1, "load no model": 1, "reset": 1, "start, paused": 1, "start, an embed dropped": 1,
 		"start of a group, a gradient of odd bytes": 1, "start of a group, a gradient of text": 1, "start of a group, a peer steps ahead": 1,
-		"start of a group, a peer that answers": 1, "lead of a group, a peer's loss of NaN": 1, "triplet, a class without images": 1}
+		"start of a group, a peer that answers": 1, "lead of a group, a peer's loss of NaN": 1, "start, a learning rate that diverges": 1}
 	if len(steps) != len(want) {
 		t.Errorf("%d steps answered, want %d", len(steps), len(want))
 	}

@@ -125,6 +125,9 @@ const steps = [
     port.onmessage = (e) => port.postMessage({ step: e.data.step + 1, loss: NaN, grad: new ArrayBuffer(gradBytes) });
     port.postMessage({ step: 0, loss: NaN, grad: new ArrayBuffer(gradBytes) });
   }), run],
+  // Its first step's update overflows the weights, its own loss finite:
+  // the snapshot after it is refused, not posted (its NaN embeddings).
+  ["start, a learning rate that diverges", () => start({ loss: "softmax", opt: "sgd", lr: 1e30 }), run],
   ["triplet, a class without images", () => start({ loss: "triplet", batch: 12 }, samples(["a", "b", "c"], 8, 16, 1)), run],
   // Starts refused after a run: its model stays, and the export and
   // the embed that follow use it.
