@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"metriclab/core/msg"
 	"metriclab/wasm/viz/sphere"
 )
 
@@ -78,7 +79,7 @@ func Label(p *Placed, prog *Progress) string {
 	if prog != nil {
 		step = fmt.Sprintf("step %d (epoch %d)", prog.Step, prog.Epoch)
 	}
-	s := fmt.Sprintf("D=%d, %d points, %s", p.Dim, len(p.Points), step)
+	s := fmt.Sprintf("D=%d, %s, %s", p.Dim, msg.Plural(len(p.Points), "point", "points"), step)
 	if p.Dim > 3 {
 		s += fmt.Sprintf("\nPCA projection of %d-dim embeddings (%.0f%% of the second moment)", p.Dim, 100*p.Explained)
 	}

@@ -159,6 +159,10 @@ func TestPlace(t *testing.T) {
 	if lbl := Label(p.Place(DemoSnapshot(3, 7, 1, 1)), nil); lbl != "D=3, 7 points, step -" {
 		t.Errorf("label %q", lbl)
 	}
+	// One point is counted as one (msg.Plural).
+	if lbl := Label(p.Place(DemoSnapshot(3, 1, 1, 1)), nil); lbl != "D=3, 1 point, step -" {
+		t.Errorf("label of one point %q", lbl)
+	}
 }
 
 func TestDemoSnapshot(t *testing.T) {
