@@ -10,7 +10,7 @@ import (
 type Basis struct {
 	D     int
 	Axes  [3][]float64 // unit vectors of length D
-	Var   [3]float64   // the eigenvalue of each axis: mean squared projection of the unit embeddings on it
+	Var   [3]float64   // mean squared projection of the unit embeddings on each axis (its eigenvalue, but after alignTo)
 	Total float64      // trace of the second-moment matrix: the fraction of the embeddings' energy that the axes keep is Σ Var / Total
 }
 
@@ -62,10 +62,10 @@ const (
 // The signs (and order) of the axes follow a convention so that the picture
 // does not flip between snapshots: without prev, each axis has its entry of
 // largest magnitude positive; with a previous basis prev of the same D, the
-// axes are matched one to one to prev's axes (the permutation with the
-// largest Σ|v_k·prev_k|) and each is signed to point the way its match did.
-// Subspace iteration also starts from prev, so it usually takes a few
-// iterations. Fewer than 3 independent directions leave the spare axes
+// axes are turned within their span to those nearest prev's (alignTo), so
+// that the picture does not turn either, and Var is what each turned axis
+// keeps. Subspace iteration also starts from prev, so it usually takes a
+// few iterations. Fewer than 3 independent directions leave the spare axes
 // orthonormal to the others with Var 0.
 //
 // It panics if D ≤ 3 or len(x) is not a multiple of D.
@@ -229,8 +229,80 @@ func covarianceAxes(u []float64, rows, d int, v [3][]float64) *Basis {
 	return b
 }
 
-// alignTo permutes and signs b's axes to match prev's.
+// alignTo turns b's axes within their span to those nearest prev's, the
+// orthogonal Procrustes rotation (Schönemann 1966): with A and P the D×3
+// matrices of b's and prev's axes,
+//
+//	M = AᵀP = U·Σ·Vᵀ,  A ← A·U·Vᵀ,  Var_k ← Σ_i (U·Vᵀ)_ik² · Var_i
+//
+// so that where the three variances are nearly equal (classes spread
+// evenly, say) the picture does not turn from one snapshot to the next with
+// the arbitrary eigenvectors of a nearly round cloud; the span, and so what
+// is drawn, is the principal one. Σ and V are the eigenvalues and vectors
+// of MᵀM, u_k = M·v_k/σ_k for the two largest σ and u_3 = u_1×u_2 signed
+// to agree with M·v_3. Where the spans share fewer than two directions
+// (σ_2 < procrustesFloor) the axes are matched one to one instead (the
+// permutation with the largest Σ|a_k·p_k|) and signed like their matches.
 func alignTo(b, prev *Basis) {
+	var m [3][3]float64 // m[i][k] = b_i · prev_k
+	for i := range 3 {
+		for k := range 3 {
+			m[i][k] = dot(b.Axes[i], prev.Axes[k])
+		}
+	}
+	var mtm [3][3]float64
+	for i := range 3 {
+		for k := range 3 {
+			mtm[i][k] = m[0][i]*m[0][k] + m[1][i]*m[1][k] + m[2][i]*m[2][k]
+		}
+	}
+	sig2, v := jacobiEigen3(mtm)
+	if !(sig2[1] > procrustesFloor*procrustesFloor) {
+		matchTo(b, prev)
+		return
+	}
+	var u [3]Vec3
+	for k := range 2 {
+		mv := Apply(Mat3(m), Vec3{v[0][k], v[1][k], v[2][k]})
+		if k == 1 {
+			c := Dot(mv, u[0])
+			mv = Vec3{mv[0] - c*u[0][0], mv[1] - c*u[0][1], mv[2] - c*u[0][2]}
+		}
+		u[k] = Normalize(mv)
+	}
+	u[2] = Cross(u[0], u[1])
+	if Dot(u[2], Apply(Mat3(m), Vec3{v[0][2], v[1][2], v[2][2]})) < 0 {
+		u[2] = Vec3{-u[2][0], -u[2][1], -u[2][2]}
+	}
+	var q [3][3]float64 // q = U·Vᵀ
+	for i := range 3 {
+		for k := range 3 {
+			q[i][k] = u[0][i]*v[k][0] + u[1][i]*v[k][1] + u[2][i]*v[k][2]
+		}
+	}
+	var axes [3][]float64
+	var vars [3]float64
+	for k := range 3 {
+		axes[k] = make([]float64, b.D)
+		for i := range 3 {
+			for j, a := range b.Axes[i] {
+				axes[k][j] += q[i][k] * a
+			}
+			vars[k] += q[i][k] * q[i][k] * b.Var[i]
+		}
+	}
+	b.Axes, b.Var = axes, vars
+	orthonormalizeCols(b.Axes)
+}
+
+// procrustesFloor is the smallest second singular value of AᵀP (alignTo)
+// that the rotation is taken from: below it the spans of the two bases
+// share about one direction only, and u_2 = M·v_2/σ_2 would be rounding
+// noise magnified by more than 1e6.
+const procrustesFloor = 1e-6
+
+// matchTo permutes and signs b's axes to match prev's one to one.
+func matchTo(b, prev *Basis) {
 	var c [3][3]float64 // c[i][k] = |b_i · prev_k|
 	for i := range 3 {
 		for k := range 3 {
