@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
@@ -41,7 +40,7 @@ const (
 	lineH        = 16
 	textMargin   = 8
 	swatchSize   = 8
-	legendColumn = 14 // characters of a class name shown
+	legendColumn = view.LegendColumn // bytes of a class name shown (Place cuts them)
 )
 
 // art holds the drawing resources, made once: the shaded sphere disc, the
@@ -243,13 +242,10 @@ func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
 	ebitenutil.DebugPrintAt(a.hud, s.Help, textMargin, h-lineH-textMargin/2)
 	if d := s.Data; d != nil && len(d.Classes) > 0 && len(d.Classes) <= maxLegend {
 		x := w - textMargin - swatchSize - 4 - glyphW*legendColumn
-		for j, name := range d.Classes {
+		for j, name := range d.Classes { // one line each (view.Placer.Place)
 			y := textMargin/2 + j*lineH
 			vector.DrawFilledRect(a.hud, float32(x), float32(y+4), swatchSize, swatchSize, sphere.ClassColor(j), false)
-			if len(name) > legendColumn {
-				name = name[:legendColumn-1] + "~"
-			}
-			ebitenutil.DebugPrintAt(a.hud, strings.ToValidUTF8(name, "?"), x+swatchSize+4, y)
+			ebitenutil.DebugPrintAt(a.hud, name, x+swatchSize+4, y)
 		}
 	}
 	a.drawHUD(dst, s.Scale)

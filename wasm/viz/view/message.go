@@ -107,13 +107,21 @@ func ReadyMessage() []byte {
 	return b
 }
 
-// oneLine returns s as one line of at most most bytes, for the caption: its
-// control characters (line breaks among them) as spaces, and what is past
-// most cut, ending in "~" (ebiten's debug font draws ASCII).
+// oneLine returns s as one line of at most most bytes, for the caption and
+// the legend, in what ebiten's debug font draws (U+0000 to U+00FF; it
+// leaves a blank for any other rune): its control characters (line breaks
+// among them) as spaces, its format characters (bidirectional marks,
+// zero-width joiners) left out, other runes past U+00FF as "?", and what is
+// past most cut, ending in "~".
 func oneLine(s string, most int) string {
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case unicode.IsControl(r):
 			return ' '
+		case unicode.Is(unicode.Cf, r):
+			return -1
+		case r > 0xFF:
+			return '?'
 		}
 		return r
 	}, s)

@@ -16,7 +16,7 @@ type Placed struct {
 	Points    []sphere.Vec3     // N; flat points carry a small radial jitter (FlatJitter)
 	Labels    []int             // N, or nil
 	Weights   []sphere.Vec3     // C unit directions, or nil
-	Classes   []string          // class names for the legend
+	Classes   []string          // class names as the legend shows them (see LegendColumn)
 	Margin    float64           // radians
 	Sectors   []sphere.Interval // flat with weights: the decision sector of each class
 	Bands     []sphere.Interval // flat with weights and a margin: the margin bands
@@ -30,6 +30,11 @@ type Placer struct {
 	basis *sphere.Basis
 }
 
+// LegendColumn is the most bytes of a class name that the legend shows:
+// Place makes each name one line of at most that many (a longer one cut,
+// ending in "~").
+const LegendColumn = 14
+
 // FlatJitter is the half-width of the radial band, in radii, over which the
 // points of a flat (D ≤ 2) picture are spread so that their density shows;
 // their directions are the unit circle's.
@@ -40,7 +45,10 @@ const FlatJitter = 0.035
 // decision sectors and margin bands of the class weights. s must have
 // passed decoding's size checks (or be a DemoSnapshot).
 func (p *Placer) Place(s *Snapshot) *Placed {
-	out := &Placed{Dim: s.Dim, Flat: s.Dim <= 2, Labels: s.Labels, Classes: s.Classes, Margin: s.Margin}
+	out := &Placed{Dim: s.Dim, Flat: s.Dim <= 2, Labels: s.Labels, Margin: s.Margin}
+	for _, name := range s.Classes {
+		out.Classes = append(out.Classes, oneLine(name, LegendColumn))
+	}
 	var basis *sphere.Basis
 	if s.Dim > 3 {
 		p.basis = sphere.PrincipalAxes(s.Points, s.Dim, p.basis)

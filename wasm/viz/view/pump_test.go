@@ -115,18 +115,19 @@ func TestPump(t *testing.T) {
 // line break took a line of the caption and a long one ran off the screen.
 func TestPumpOneLine(t *testing.T) {
 	long := strings.Repeat("x", 1<<20)
-	raw := make(chan []byte, 2)
+	raw := make(chan []byte, 3)
 	raw <- []byte(`{"v":1,"type":"error","error":"disk\nfull\r\n` + long + `"}`)
 	raw <- []byte(`{"v":1,"type":"state","trainer":"w1","state":"paused\n` + long + `"}`)
+	raw <- []byte(`{"v":1,"type":"error","error":"הדיסק מלא"}`) // ebiten's debug font leaves Hebrew blank
 	close(raw)
-	out := make(chan Event, 2)
+	out := make(chan Event, 3)
 	Pump(raw, out, func([]byte) {})
 	var shown []string
 	for e := range out {
 		shown = append(shown, e.Notice+e.State)
 	}
-	if len(shown) != 2 || !strings.HasPrefix(shown[0], "trainer error: disk full") || !strings.HasPrefix(shown[1], "paused x") {
-		t.Fatalf("shown %.80q, want the error and the state", shown)
+	if len(shown) != 3 || !strings.HasPrefix(shown[0], "trainer error: disk full") || !strings.HasPrefix(shown[1], "paused x") || shown[2] != "trainer error: ????? ???" {
+		t.Fatalf("shown %.80q, want the errors and the state", shown)
 	}
 	for _, s := range shown {
 		if strings.ContainsAny(s, "\r\n") || len(s) > 200 {

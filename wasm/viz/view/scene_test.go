@@ -2,6 +2,7 @@ package view
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -162,6 +163,26 @@ func TestPlace(t *testing.T) {
 	// One point is counted as one (msg.Plural).
 	if lbl := Label(p.Place(DemoSnapshot(3, 1, 1, 1)), nil); lbl != "D=3, 1 point, step -" {
 		t.Errorf("label of one point %q", lbl)
+	}
+}
+
+// TestPlaceClassNames places class names that the legend could not show
+// as they are: each must be one line (ebiten's debug font starts a new
+// line at a line break, over the next class), of runes the font draws
+// (U+0000 to U+00FF; it leaves others blank, so a Hebrew name was
+// invisible), of at most LegendColumn bytes.
+func TestPlaceClassNames(t *testing.T) {
+	names := []string{"cat", "two\nlines", "שלום", "\u202ecba", "a-very-long-class-name", "café", "日本語のクラス名です"}
+	want := []string{"cat", "two lines", "????", "cba", "a-very-long-c~", "café", "??????????"}
+	var p Placer
+	got := p.Place(&Snapshot{Dim: 3, Classes: names}).Classes
+	if !slices.Equal(got, want) {
+		t.Errorf("classes %q, want %q", got, want)
+	}
+	for _, name := range got {
+		if len(name) > LegendColumn {
+			t.Errorf("class %q is %d bytes, more than %d", name, len(name), LegendColumn)
+		}
 	}
 }
 
