@@ -19,7 +19,8 @@ func TestClassColorsAreDistinct(t *testing.T) {
 		minGap float64 // least RGB distance between two classes
 	}{
 		{"palette", PaletteSize, 45}, // Tableau 10 + 2; the closest pair is 56 apart
-		{"30 classes", 30, 8},        // golden-angle hues past the palette: distinct, if closer
+		{"20 classes", 20, 40},       // golden-angle hues from violet: the first 8 stay apart from the palette (44)
+		{"30 classes", 30, 8},        // and then distinct, if closer (28)
 	} {
 		for i := range tc.n {
 			ci := ClassColor(i)
