@@ -68,7 +68,9 @@
 //	          command dropped has one
 //
 // All but export also go to the run's BroadcastChannel, for the viewer
-// (wasm/viz ?channel=NAME), whose caption shows the step and the state.
+// (wasm/viz ?channel=NAME), whose caption shows the step and the state; a
+// viewer that says there that it has loaded is sent the run's last
+// progress and snapshot and the state again.
 //
 // The worker yields to the event loop after every step, so commands act
 // between steps (a step of lenet-s on a batch of 64 takes about 0.1 s).
@@ -139,6 +141,7 @@ type worker struct {
 
 	id, channel string
 	bc          js.Value // BroadcastChannel for the viewer, or undefined
+	onViewer    js.Func  // bc's onmessage: answerViewer
 	state       string
 	req         msg.TrainRequest
 	job         *job.Job
@@ -152,6 +155,10 @@ type worker struct {
 
 	lastProgress, lastSnapshot time.Time
 	snapshotWait               time.Duration
+
+	// The run's last progress and snapshot as posted to bc, for a viewer
+	// that loads after them (answerViewer).
+	shownProgress, shownSnapshot string
 }
 
 // listen installs self.onmessage, which queues commands for run, and the
@@ -202,6 +209,10 @@ func (w *worker) listen() {
 		return nil
 	})
 	w.self.Set("onmessage", onMessage)
+	w.onViewer = js.FuncOf(func(this js.Value, args []js.Value) any {
+		w.answerViewer(args[0].Get("data"))
+		return nil
+	})
 	mc := w.self.Get("MessageChannel").New()
 	mc.Get("port1").Set("onmessage", js.FuncOf(func(js.Value, []js.Value) any {
 		select {
@@ -342,6 +353,7 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 		w.bc, w.channel = js.Undefined(), channel
 		if ctor := w.self.Get("BroadcastChannel"); channel != "" && ctor.Type() == js.TypeFunction {
 			w.bc = ctor.New(channel)
+			w.bc.Set("onmessage", w.onViewer)
 		}
 	}
 	enrolled, g, err := checkStart(c, ports)
@@ -355,6 +367,7 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 	}
 	w.gen++
 	w.job, w.pauseAfter = nil, false
+	w.shownProgress, w.shownSnapshot = "", ""
 	w.model, w.enc, w.enrolled = nil, nil, enrolled
 	w.group.close()
 	w.group = g
@@ -639,5 +652,34 @@ func (w *worker) post(m msg.Message) {
 	switch m.Type {
 	case msg.TypeSnapshot, msg.TypeProgress, msg.TypeState, msg.TypeError:
 		w.bc.Call("postMessage", string(b))
+	}
+	switch m.Type {
+	case msg.TypeProgress:
+		w.shownProgress = string(b)
+	case msg.TypeSnapshot:
+		w.shownSnapshot = string(b)
+	}
+}
+
+// answerViewer posts the run's last progress and snapshot, and the
+// worker's state, to the viewer's channel again when data, a message on
+// it, is a viewer saying it has loaded (view.ReadyMessage): one that loads
+// after them (the page reloads its viewers when compare mode comes or
+// goes) would wait for the next snapshot, which a run that is done or
+// paused does not send.
+func (w *worker) answerViewer(data js.Value) {
+	var m msg.Message
+	if data.Type() != js.TypeString || json.Unmarshal([]byte(data.String()), &m) != nil ||
+		m.Type != msg.TypeState || m.Trainer != "viz" || m.State != "viz-ready" || w.shownSnapshot == "" {
+		return
+	}
+	state, err := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeState, Trainer: w.id, State: w.state})
+	if err != nil {
+		panic("trainer: " + err.Error()) // a fixed struct always marshals
+	}
+	for _, s := range []string{w.shownProgress, w.shownSnapshot, string(state)} {
+		if s != "" {
+			w.bc.Call("postMessage", s)
+		}
 	}
 }

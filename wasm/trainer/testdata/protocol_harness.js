@@ -185,9 +185,29 @@ const steps = [
     got = [];
     closed = 0;
   }
+  // A viewer that loads after the runs (the page reloads its viewers when
+  // compare mode comes or goes) says so on the run's channel, and hears
+  // what it missed: the last run's progress (it had none: a start was
+  // refused before its first step), snapshot and state.
+  out.push({ name: "a viewer that loads after the runs", msgs: await viewer(), closed: 0 });
   clearTimeout(timer);
   finish(out);
 })();
+
+// viewer posts the viewer's ready message on the run's BroadcastChannel
+// and returns what it hears there within a second.
+function viewer() {
+  return new Promise((resolve) => {
+    const bc = new BroadcastChannel("metriclab-t1");
+    const msgs = [];
+    bc.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      msgs.push({ type: m.type, trainer: m.trainer, state: m.state || "", error: m.error || "", id: m.id || "" });
+    };
+    bc.postMessage(JSON.stringify({ v: 1, type: "state", trainer: "viz", state: "viz-ready" }));
+    setTimeout(() => { bc.close(); resolve(msgs); }, 1000);
+  });
+}
 
 function finish(out) {
   console.log(JSON.stringify(out));
