@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -525,7 +526,7 @@ func (r *Runner) run(j store.Job) error {
 	}
 	h.publish(stateMessage(j.ID, store.StateRunning))
 
-	err = r.train(ctx, j, run, h)
+	err = r.trainRecovered(ctx, j, run, h)
 	state, shown := store.StateDone, ""
 	switch cause := context.Cause(ctx); {
 	case err == nil:
@@ -571,6 +572,19 @@ func (r *Runner) run(j store.Job) error {
 		r.ended(j.ID)
 	}
 	return nil
+}
+
+// trainRecovered is train with a panic of the training (a bug) turned
+// into its error, with the stack, so that the job fails with "internal
+// error" and the log says where, as net/http keeps serving after a
+// handler's panic: the server holds every other job and model.
+func (r *Runner) trainRecovered(ctx context.Context, j store.Job, run *running, h *hub) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return r.train(ctx, j, run, h)
 }
 
 // shown returns what job id's users are told of err: a trainError's

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -458,6 +459,64 @@ func TestFailedJobErrorOneLine(t *testing.T) {
 	if got.State != store.StateFailed || !strings.Contains(got.Error, "third") || strings.ContainsAny(got.Error, "\r\n") {
 		t.Errorf("job %s, error %q; want failed, the error in one line", got.State, got.Error)
 	}
+}
+
+// TestPanicFailsJob: a panic while a job trains (a bug: a snapshot once
+// indexed out of range on weights overflowed by the learning rate) fails
+// that job with "internal error", the log saying where, and the runner
+// goes on with the next job. Before, it took the whole server down.
+func TestPanicFailsJob(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var logged strings.Builder
+	var mu sync.Mutex
+	r := New(Config{Store: st, Load: func(_ string, in core.Input) (*data.Set, *data.Set, error) {
+		if in.Height == 9 {
+			panic("a bug")
+		}
+		return barSet(3, 8), barSet(3, 4), nil
+	}, ProgressEvery: time.Hour, Logger: log.New(lockedWriter{&mu, &logged}, "", 0)})
+	bad := barRequest(1)
+	bad.Input = "1x9x9" // the loader's panic
+	j, err := st.CreateJob("c", bad, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	next, err := r.Submit("c", barRequest(1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := waitEnded(t, st, j.ID); got.State != store.StateFailed || got.Error != "internal error" {
+		t.Errorf("the job that panicked: %s, %q; want failed, internal error", got.State, got.Error)
+	}
+	if got := waitEnded(t, st, next.ID); got.State != store.StateDone {
+		t.Errorf("the job after it: %s, %q; want done", got.State, got.Error)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), "panic: a bug") || !strings.Contains(logged.String(), "runner_test.go") {
+		t.Errorf("log %q; want the panic with its stack", logged.String())
+	}
+}
+
+// lockedWriter is w under mu, for a log the test reads while the runner
+// writes it.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // TestQueuedCUDAResumeWithoutDevice: a resumed job of device cuda that a
