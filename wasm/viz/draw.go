@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -24,23 +25,20 @@ var (
 )
 
 const (
-	discSize     = 512 // the pre-shaded sphere image, pixels
-	dotSize      = 32  // the point sprite, pixels
-	discAlpha    = 0.55
-	wireFrontA   = 0.22
-	wireBackA    = 0.08
-	pointAlpha   = 0.9
-	sectorAlpha  = 0.16
-	bandAlpha    = 0.45
-	wedgeRadius  = 1.12 // flat sectors reach past the circle, in radii
-	arcStep      = 2 * math.Pi / 180
-	maxQuads     = 16000 // points per DrawTriangles call (uint16 indices)
-	maxLegend    = 20
-	glyphW       = 6 // ebitenutil's debug font
-	lineH        = 16
-	textMargin   = 8
-	swatchSize   = 8
-	legendColumn = view.LegendColumn // bytes of a class name shown (Place cuts them)
+	discSize    = 512 // the pre-shaded sphere image, pixels
+	dotSize     = 32  // the point sprite, pixels
+	discAlpha   = 0.55
+	wireFrontA  = 0.22
+	wireBackA   = 0.08
+	pointAlpha  = 0.9
+	sectorAlpha = 0.16
+	bandAlpha   = 0.45
+	wedgeRadius = 1.12 // flat sectors reach past the circle, in radii
+	arcStep     = 2 * math.Pi / 180
+	maxQuads    = 16000      // points per DrawTriangles call (uint16 indices)
+	lineH       = view.LineH // ebitenutil's debug font
+	textMargin  = view.TextMargin
+	swatchSize  = view.SwatchSize
 )
 
 // art holds the drawing resources, made once: the shaded sphere disc, the
@@ -240,12 +238,15 @@ func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
 	a.hud.Clear()
 	ebitenutil.DebugPrintAt(a.hud, s.Text, textMargin, textMargin/2)
 	ebitenutil.DebugPrintAt(a.hud, s.Help, textMargin, h-lineH-textMargin/2)
-	if d := s.Data; d != nil && len(d.Classes) > 0 && len(d.Classes) <= maxLegend {
-		x := w - textMargin - swatchSize - 4 - glyphW*legendColumn
+	if d := s.Data; d != nil {
+		x := view.LegendX(w)
 		for j, name := range d.Classes { // one line each (view.Placer.Place)
 			y := textMargin/2 + j*lineH
 			vector.DrawFilledRect(a.hud, float32(x), float32(y+4), swatchSize, swatchSize, sphere.ClassColor(j), false)
 			ebitenutil.DebugPrintAt(a.hud, name, x+swatchSize+4, y)
+		}
+		if d.More > 0 {
+			ebitenutil.DebugPrintAt(a.hud, fmt.Sprintf("+%d more", d.More), x+swatchSize+4, textMargin/2+len(d.Classes)*lineH)
 		}
 	}
 	a.drawHUD(dst, s.Scale)

@@ -16,7 +16,8 @@ type Placed struct {
 	Points    []sphere.Vec3     // N; flat points carry a small radial jitter (FlatJitter)
 	Labels    []int             // N, or nil
 	Weights   []sphere.Vec3     // C unit directions, or nil
-	Classes   []string          // class names as the legend shows them (see LegendColumn)
+	Classes   []string          // class names as the legend shows them (see LegendColumn), at most MaxLegend
+	More      int               // classes past those of Classes, which the legend counts as "+N more"
 	Margin    float64           // radians
 	Sectors   []sphere.Interval // flat with weights: the decision sector of each class
 	Bands     []sphere.Interval // flat with weights and a margin: the margin bands
@@ -43,10 +44,16 @@ const FlatJitter = 0.035
 // Place puts s on the sphere: PCA for D > 3 (aligned with the previous
 // basis, which it then replaces), the unit circle for D ≤ 2 with the
 // decision sectors and margin bands of the class weights. s must have
-// passed decoding's size checks (or be a DemoSnapshot).
+// passed decoding's size checks (or be a DemoSnapshot). Of more than
+// MaxLegend classes the legend names the first MaxLegend − 1.
 func (p *Placer) Place(s *Snapshot) *Placed {
 	out := &Placed{Dim: s.Dim, Flat: s.Dim <= 2, Labels: s.Labels, Margin: s.Margin}
-	for _, name := range s.Classes {
+	names := s.Classes
+	if len(names) > MaxLegend { // the legend's last line says how many more
+		names = names[:MaxLegend-1]
+		out.More = len(s.Classes) - len(names)
+	}
+	for _, name := range names {
 		out.Classes = append(out.Classes, oneLine(name, LegendColumn))
 	}
 	var basis *sphere.Basis

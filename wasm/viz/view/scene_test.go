@@ -3,6 +3,7 @@ package view
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -260,5 +261,30 @@ func TestSceneRefusesNonFinite(t *testing.T) {
 	s.ZoomBy(2) // a finite factor still zooms
 	if s.Zoom() != 2*zoom {
 		t.Errorf("ZoomBy(2): zoom %v, want %v", s.Zoom(), 2*zoom)
+	}
+}
+
+// TestPlaceLegend: the legend has room for MaxLegend lines; of more
+// classes it names the first MaxLegend − 1 and counts the rest. Past 20
+// classes it disappeared, saying nothing.
+func TestPlaceLegend(t *testing.T) {
+	for _, tc := range []struct{ classes, names, more int }{
+		{10, 10, 0},
+		{MaxLegend, MaxLegend, 0},
+		{MaxLegend + 1, MaxLegend - 1, 2},
+		{100, MaxLegend - 1, 81},
+	} {
+		s := &Snapshot{Dim: 3}
+		for c := range tc.classes {
+			s.Classes = append(s.Classes, "c"+strconv.Itoa(c))
+		}
+		var pl Placer
+		p := pl.Place(s)
+		if len(p.Classes) != tc.names || p.More != tc.more {
+			t.Errorf("%d classes: the legend names %d and counts %d more, want %d and %d more", tc.classes, len(p.Classes), p.More, tc.names, tc.more)
+		}
+		if len(p.Classes) > 0 && p.Classes[len(p.Classes)-1] != "c"+strconv.Itoa(tc.names-1) {
+			t.Errorf("%d classes: the legend's last name is %q, want c%d", tc.classes, p.Classes[len(p.Classes)-1], tc.names-1)
+		}
 	}
 }
