@@ -236,7 +236,7 @@ func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
 	}
 	a.hudText, a.hudHelp, a.hudData = s.Text, s.Help, s.Data
 	a.hud.Clear()
-	ebitenutil.DebugPrintAt(a.hud, s.Text, textMargin, textMargin/2)
+	ebitenutil.DebugPrintAt(a.hud, view.Caption(s.Text, w, s.Data), textMargin, textMargin/2)
 	ebitenutil.DebugPrintAt(a.hud, s.Help, textMargin, h-lineH-textMargin/2)
 	if d := s.Data; d != nil {
 		x := view.LegendX(w)

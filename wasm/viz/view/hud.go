@@ -1,5 +1,10 @@
 package view
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // The layout of the text layer, in CSS pixels: the caption at the top
 // left, the class legend at the top right, in ebiten's debug font (GlyphW
 // wide, LineH a line).
@@ -14,3 +19,49 @@ const (
 // LegendX returns the left edge of the legend (its swatches) on a text
 // layer w CSS pixels wide.
 func LegendX(w int) int { return w - TextMargin - SwatchSize - 4 - GlyphW*LegendColumn }
+
+// minCaption is the fewest columns the caption is wrapped to: in a viewer
+// narrower than about 260 CSS pixels it runs over the legend rather than
+// become a column of single words.
+const minCaption = 24
+
+// Caption returns the caption text as drawn on a text layer w CSS pixels
+// wide with p's legend: each line wrapped at spaces (a word longer than
+// the room cut) so that it ends a glyph short of the legend, counting a
+// byte a glyph. Without a legend it is text as it is.
+func Caption(text string, w int, p *Placed) string {
+	if p == nil || len(p.Classes) == 0 {
+		return text
+	}
+	cols := max(minCaption, (LegendX(w)-GlyphW-TextMargin)/GlyphW)
+	var b strings.Builder
+	for i, line := range strings.Split(text, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		n := 0 // bytes on the current output line
+		for j, word := range strings.Split(line, " ") {
+			switch {
+			case j == 0:
+			case n+1+len(word) <= cols:
+				b.WriteByte(' ')
+				n++
+			default:
+				b.WriteByte('\n')
+				n = 0
+			}
+			for len(word) > cols-n { // n = 0 here: a word that does not fit starts a line
+				cut := cols
+				for !utf8.RuneStart(word[cut]) {
+					cut--
+				}
+				b.WriteString(word[:cut])
+				b.WriteByte('\n')
+				word = word[cut:]
+			}
+			b.WriteString(word)
+			n += len(word)
+		}
+	}
+	return b.String()
+}
