@@ -175,6 +175,10 @@ func (g *game) Update() error {
 }
 
 func (g *game) apply(e view.Event, now time.Time) {
+	if e.Clear {
+		g.scene.SetData(nil)
+		g.prog = nil
+	}
 	if e.Data != nil {
 		g.scene.SetData(e.Data)
 	}

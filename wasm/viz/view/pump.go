@@ -15,6 +15,7 @@ type Event struct {
 	Prog   *Progress // a progress report
 	State  string    // a trainer's state
 	Notice string    // something to show for a few seconds
+	Clear  bool      // the trainer has no run (state idle): the last run's picture and progress go
 }
 
 // Offer queues b on raw without blocking (a JS callback must not). When
@@ -84,7 +85,8 @@ const maxShown = 120
 // reply. When snapshots arrive faster than they can be placed, only the
 // latest of those waiting is placed (PCA is the slow part). It is meant to
 // run on its own goroutine, so that decoding and PCA stay out of Update;
-// its Placer (and so the PCA basis) belongs to it.
+// its Placer (and so the PCA basis) belongs to it. A trainer's state
+// "idle" (it has no run) clears the picture.
 func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 	defer close(out)
 	var pl Placer
@@ -105,6 +107,11 @@ func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 			*latest = m.Snapshot
 		case m.Type == msg.TypeProgress && m.Progress != nil:
 			out <- Event{Prog: m.Progress}
+		case m.Type == msg.TypeState && m.State == msg.StateIdle:
+			// Reset, or the page reset it for a new loss: of the run before,
+			// a snapshot waiting and the PCA axes go too.
+			*latest, pl = nil, Placer{}
+			out <- Event{State: m.State, Clear: true}
 		case m.Type == msg.TypeState && m.Trainer != "viz": // not another viewer's hello
 			out <- Event{State: oneLine(m.State, maxShown)}
 		case m.Type == msg.TypeError:

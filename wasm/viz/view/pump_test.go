@@ -161,3 +161,24 @@ func TestPumpKeepsPCAAxes(t *testing.T) {
 		t.Error("out not closed after raw")
 	}
 }
+
+// TestPumpIdleClears: a trainer that goes idle (reset, or reset by the
+// playground when its panel's loss changed) has no run to show: the pump
+// says to clear the picture, and a snapshot of the run before that waits
+// with the state is not placed after it. The viewer showed the previous
+// run's sphere until the next run's first snapshot.
+func TestPumpIdleClears(t *testing.T) {
+	raw := make(chan []byte, 16)
+	raw <- snapshotJSON(t, DemoSnapshot(3, 50, 5, 1))
+	raw <- []byte(`{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	close(raw)
+	out := make(chan Event, 16)
+	Pump(raw, out, func([]byte) {})
+	var got []Event
+	for e := range out {
+		got = append(got, e)
+	}
+	if len(got) != 1 || !got[0].Clear || got[0].State != "idle" {
+		t.Errorf("a snapshot, then state idle: events %+v, want one that clears the picture (state idle)", got)
+	}
+}
