@@ -430,14 +430,16 @@ func (p *Playground) resize() {
 			if r := &p.runs[i]; r.Loss != loss {
 				// The figures of the other loss go, and a finished run's
 				// model with them (Export would give it under the new
-				// loss's name): the trainer is ready for its new loss. A
-				// dead worker stays dead, with its reason.
+				// loss's name): the trainer is ready for its new loss, and
+				// reset, so that its viewer clears the run's sphere too
+				// (state idle). A dead worker stays dead, with its reason.
 				err := r.Err
 				r.Loss = loss
 				r.Clear()
 				switch r.State {
 				case msg.StateDone, msg.StateFailed:
 					r.State = msg.StateIdle
+					p.workers[i].post(Command(r.Trainer, msg.OpReset, nil, ""))
 				case StateCrashed:
 					r.Err = err
 				}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"syscall/js"
 	"testing"
+
+	"metriclab/core/msg"
 )
 
 // TestWorkerMessageError: a message of the worker that the browser could
@@ -62,5 +64,43 @@ func TestEarlyTrainerMessageError(t *testing.T) {
 	want := []string{errUnreadMessage.Error(), errUnreadMessage.Error()}
 	if !slices.Equal(unread, want) || len(crashes) > 0 || !slices.Equal(got, []string{`{"v":1}`}) {
 		t.Errorf("an early worker with a message and two unread: unread %q, crashes %q, messages %q; want unread %q, no crash, the message", unread, crashes, got, want)
+	}
+}
+
+// TestPlaygroundLossChangeResetsTrainer: a finished run whose panel is
+// given another loss loses its figures, and its trainer is sent a reset,
+// which its viewer hears as the state "idle" and clears the run's sphere.
+// Before, the trainer kept the run and the viewer showed its sphere until
+// the next run's first snapshot. The worker is a stand-in for the
+// browser's Worker, under node, that keeps what it is posted.
+func TestPlaygroundLossChangeResetsTrainer(t *testing.T) {
+	js.Global().Call("eval", `globalThis.Worker = class {
+		constructor(url) { globalThis.metriclabTestWorker = this; this.posted = [] }
+		postMessage(m) { this.posted.push(m) }
+		terminate() {}
+	}`)
+	defer js.Global().Delete("Worker")
+	defer js.Global().Delete("metriclabTestWorker")
+	for _, end := range []string{msg.StateDone, msg.StateFailed} {
+		p := NewPlayground()
+		p.workers[0] = newWorker(false, func(string) {}, func(error) {}, func(string) {})
+		posted := js.Global().Get("metriclabTestWorker").Get("posted")
+		p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+		p.receive(0, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":10,"steps":10,"loss":0.5}}`)
+		p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"`+end+`"}`)
+		p.settings = p.settings.WithLoss("cosface")
+		p.resize()
+		var ops []string
+		for i := range posted.Length() {
+			m, err := DecodeMessage(posted.Index(i).String())
+			if err != nil || m.Command == nil {
+				t.Fatalf("posted %s: %v", posted.Index(i).String(), err)
+			}
+			ops = append(ops, m.Command.Op)
+		}
+		if want := []string{msg.OpReset}; !slices.Equal(ops, want) {
+			t.Errorf("%s run, loss changed: the trainer was sent %q, want %q", end, ops, want)
+		}
+		p.workers[0].terminate()
 	}
 }
