@@ -70,7 +70,7 @@
 // All but export also go to the run's BroadcastChannel, for the viewer
 // (wasm/viz ?channel=NAME), whose caption shows the step and the state; a
 // viewer that says there that it has loaded is sent the run's last
-// progress and snapshot and the state again.
+// progress and snapshot and the state again (nothing after a reset).
 //
 // The worker yields to the event loop after every step, so commands act
 // between steps (a step of lenet-s on a batch of 64 takes about 0.1 s).
@@ -317,6 +317,7 @@ func (w *worker) handle(cmd command) {
 	case msg.OpReset:
 		w.gen++
 		w.job, w.enc = nil, nil
+		w.shownProgress, w.shownSnapshot = "", "" // a viewer that loads now has no run to see
 		w.group.close()
 		w.group = nil
 		w.setState(msg.StateIdle)

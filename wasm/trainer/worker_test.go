@@ -227,6 +227,7 @@ func TestWorkerProtocol(t *testing.T) {
 		"stop after the refused start":              {"state done"},
 		"load, nothing to embed":                    {"state idle"},
 		"a viewer that loads after the runs":        {"snapshot", "state done"}, // the last run stopped before its first progress
+		"a viewer that loads after a reset":         nil,
 	}
 	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3"}
 	// The state idle that says a load without samples took carries the

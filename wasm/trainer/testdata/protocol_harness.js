@@ -190,6 +190,16 @@ const steps = [
   // what it missed: the last run's progress (it had none: a start was
   // refused before its first step), snapshot and state.
   out.push({ name: "a viewer that loads after the runs", msgs: await viewer(), closed: 0 });
+  // After a reset (the page resets a finished run's trainer when its
+  // panel's loss changes) there is no run to show: a viewer that loads
+  // then hears nothing of the run before.
+  await new Promise((resolve) => {
+    waiting = (m) => { if (m === null) resolve(); };
+    send({ op: "reset" });
+    send({ op: "probe" });
+  });
+  got = [];
+  out.push({ name: "a viewer that loads after a reset", msgs: await viewer(), closed: 0 });
   clearTimeout(timer);
   finish(out);
 })();
