@@ -997,3 +997,25 @@ func TestDivergedModel(t *testing.T) {
 		t.Errorf("the run has not ended at the error")
 	}
 }
+
+// TestSnapshotBiased: the snapshot says whether its class weights are a
+// linear head's with biases (softmax and L2-softmax learn head.bias), so
+// that the viewer does not shade the sectors between their directions as
+// their decision regions; a cosine head's (ArcFace) are those regions.
+func TestSnapshotBiased(t *testing.T) {
+	for loss, want := range map[string]bool{"softmax": true, "l2softmax": true, "arcface": false} {
+		req := barsRequest()
+		req.Loss, req.LossParams = loss, nil
+		j, err := New(req, bars(10, 3), bars(4, 4), Options{Val: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := j.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Weights) == 0 || s.Biased != want {
+			t.Errorf("%s: %d weights, biased %v; want weights, biased %v", loss, len(s.Weights), s.Biased, want)
+		}
+	}
+}

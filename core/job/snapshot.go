@@ -63,7 +63,8 @@ func (j *Job) Embeddings() (eval.Embeddings, error) {
 
 // Snapshot returns what the hypersphere viewer draws: the embeddings of the
 // snapshot's images (see Embeddings) and their labels, the class weights
-// (core.Spec.ClassWeights, C×EmbedDim) when the loss has them, the class names, the
+// (core.Spec.ClassWeights, C×EmbedDim) when the loss has them, and whether
+// they have biases, the class names, the
 // threshold of the last verification, the loss's additive angular margin
 // (ArcFace's m, the combined loss's m2; 0 for the others) and the
 // histograms of the angles θ = arccos(cos(x_i, x_j)) of the snapshot's
@@ -91,8 +92,8 @@ func (j *Job) Snapshot() (msg.Snapshot, error) {
 		Genuine:  make([]int, HistogramBins),
 		Impostor: make([]int, HistogramBins),
 	}
-	if w, _, ok := j.spec.ClassWeights(j.tr.Params()); ok {
-		s.Weights = j.plainWeights(w)
+	if w, b, ok := j.spec.ClassWeights(j.tr.Params()); ok {
+		s.Weights, s.Biased = j.plainWeights(w), b != nil
 		if !vec.AllFinite(s.Weights) {
 			return msg.Snapshot{}, fmt.Errorf("step %d: the class weights are not all finite numbers (lr too high?)", j.tr.Iter())
 		}

@@ -238,4 +238,9 @@ type Snapshot struct {
 	Margin    float64   `json:"margin"`    // the loss's angular margin in radians, 0 if none, for shading
 	Genuine   []int     `json:"genuine"`   // histogram of genuine-pair angles, bins of 180°/len over [0°, 180°]
 	Impostor  []int     `json:"impostor"`  // same bins, impostor pairs
+
+	// Biased says that Weights are a linear head's, with biases (softmax,
+	// L2-softmax): its decision regions are not the nearest weight
+	// direction's, and the viewer shades none.
+	Biased bool `json:"biased,omitempty"`
 }

@@ -19,7 +19,7 @@ type Placed struct {
 	Classes   []string          // class names as the legend shows them (see LegendColumn), at most MaxLegend
 	More      int               // classes past those of Classes, which the legend counts as "+N more"
 	Margin    float64           // radians
-	Sectors   []sphere.Interval // flat with weights: the decision sector of each class
+	Sectors   []sphere.Interval // flat with weights (not Biased): the decision sector of each class
 	Bands     []sphere.Interval // flat with weights and a margin: the margin bands
 	Explained float64           // D > 3: the fraction of the second moment the PCA keeps
 }
@@ -43,9 +43,13 @@ const FlatJitter = 0.035
 
 // Place puts s on the sphere: PCA for D > 3 (aligned with the previous
 // basis, which it then replaces), the unit circle for D ≤ 2 with the
-// decision sectors and margin bands of the class weights. s must have
-// passed decoding's size checks (or be a DemoSnapshot). Of more than
-// MaxLegend classes the legend names the first MaxLegend − 1.
+// decision sectors and margin bands of the class weights, unless they are
+// a linear head's with biases (Snapshot.Biased): its argmax of w_j·x + b_j
+// depends on ‖w_j‖ and b_j, so its regions are not the sectors between the
+// weight directions (and, for plain softmax, on ‖x‖: they are not regions
+// of the circle at all). s must have passed decoding's size checks (or be
+// a DemoSnapshot). Of more than MaxLegend classes the legend names the
+// first MaxLegend − 1.
 func (p *Placer) Place(s *Snapshot) *Placed {
 	out := &Placed{Dim: s.Dim, Flat: s.Dim <= 2, Labels: s.Labels, Margin: s.Margin}
 	names := s.Classes
@@ -74,7 +78,7 @@ func (p *Placer) Place(s *Snapshot) *Placed {
 			r := 1 + FlatJitter*(2*f-1)
 			out.Points[i] = sphere.Vec3{out.Points[i][0] * r, out.Points[i][1] * r, 0}
 		}
-		if s.Dim == 2 && len(s.Weights) > 0 {
+		if s.Dim == 2 && len(s.Weights) > 0 && !s.Biased {
 			phi := sphere.WeightAnglesTo(nil, s.Weights)
 			out.Sectors = sphere.Sectors(phi)
 			out.Bands = sphere.MarginBands(phi, s.Margin)

@@ -288,3 +288,25 @@ func TestPlaceLegend(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceBiasedHead: a linear head with biases (softmax, L2-softmax)
+// decides by argmax w_j·x + b_j, not by the nearest weight direction: of
+// weights (1, 0) and (3, 0.5), the sectors give class 1 the half circle
+// (4.7°, 184.7°) past their bisector, where with biases (0, −1) class 1
+// wins for x = r(cos θ, sin θ) where r(2 cos θ + 0.5 sin θ) > 1: θ in
+// (−47°, 75°) at r = 1, (−62°, 90°) at r = 2 (plain softmax's ‖x‖ is
+// free). Such a snapshot is drawn with its weights and no sectors or
+// bands; one without biases keeps them. The D = 2 view shaded the
+// sectors between the directions.
+func TestPlaceBiasedHead(t *testing.T) {
+	s := &Snapshot{Dim: 2, Points: []float32{1, 0, 0, 1}, Labels: []int{0, 1}, Weights: []float32{1, 0, 3, 0.5}, Classes: []string{"a", "b"}, Biased: true}
+	var pl Placer
+	p := pl.Place(s)
+	if len(p.Sectors) != 0 || len(p.Bands) != 0 || len(p.Weights) != 2 {
+		t.Errorf("biased head: %d sectors, %d bands, %d weights; want none, none, 2", len(p.Sectors), len(p.Bands), len(p.Weights))
+	}
+	s.Biased = false
+	if p := pl.Place(s); len(p.Sectors) != 2 {
+		t.Errorf("cosine head: %d sectors, want 2", len(p.Sectors))
+	}
+}
