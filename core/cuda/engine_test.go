@@ -288,6 +288,32 @@ func TestPairLossNonFinite(t *testing.T) {
 	}
 }
 
+// TestHiddenNonFinite: a NaN in a hidden layer (mlp's fc1 bias, before
+// its ReLU) fails the step on the CUDA engine as on core.Trainer, with a
+// NaN loss: ml_relu made the NaN 0, the loss was finite and the run went
+// on where the CPU's stopped.
+func TestHiddenNonFinite(t *testing.T) {
+	for _, tb := range backends(t) {
+		c := parityCase{spec: paritySpecs()[0], loss: losses.Config{Name: "arcface"}, opt: core.OptSGD, batch: 8}
+		ref, dev := newPair(t, tb.b, c, 3, Options{})
+		params := dev.Params()
+		params["encoder.fc1.bias"].Data[0] = float32(math.NaN())
+		x, labels := parityBatch(c.spec, c.batch, 3, false, 1)
+		for _, e := range []struct {
+			name string
+			e    core.Engine
+		}{{"core.Trainer", ref}, {tb.name, dev}} {
+			if err := e.e.SetParams(params); err != nil {
+				t.Fatal(err)
+			}
+			loss, err := e.e.Step(x, labels)
+			if want := "step 1: loss is NaN (lr too high?)"; err == nil || err.Error() != want {
+				t.Errorf("%s %s: step from a NaN hidden bias: loss %g, %v; want %q", e.name, c, loss, err, want)
+			}
+		}
+	}
+}
+
 // TestOptStateRoundTrip: a CUDA engine restored from another's parameters
 // and optimiser state (as a checkpoint does) takes the same next step, bit
 // for bit; a state that does not fit the optimiser is refused.

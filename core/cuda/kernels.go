@@ -93,13 +93,17 @@ extern "C" __global__ void ml_input(float *y, const float *x, int n, int c, int 
 	}
 }
 
+// ml_relu: y = x < 0 ? 0 : x, which keeps a NaN, as core's ReLU does:
+// the loss of a NaN in a hidden layer is NaN, not that of a 0.
 extern "C" __global__ void ml_relu(float *y, const float *x, int n) {
-	ML_FOR(i, n) y[i] = x[i] > 0 ? x[i] : 0.0f;
+	ML_FOR(i, n) y[i] = x[i] < 0 ? 0.0f : x[i];
 }
 
+// ml_relu_backward: dx = x <= 0 ? 0 : dy, which passes dy on at a NaN, as
+// core's does.
 extern "C" __global__ void ml_relu_backward(float *dx, const float *dy, const float *x, int n, int acc) {
 	ML_FOR(i, n) {
-		float g = x[i] > 0 ? dy[i] : 0.0f;
+		float g = x[i] <= 0 ? 0.0f : dy[i];
 		dx[i] = acc ? dx[i] + g : g;
 	}
 }

@@ -270,6 +270,36 @@ func TestKernelBatchNorm(t *testing.T) {
 	}
 }
 
+// TestKernelReLU compares ml_relu and ml_relu_backward with core's ReLU
+// (fastops.go's reluTo and reluBackTo) at a negative value, ±0, a
+// positive one and NaN, accumulating into a gradient that holds values
+// already: a NaN goes through, as on the CPU (ml_relu made it 0, which
+// hid a NaN hidden layer from the loss).
+func TestKernelReLU(t *testing.T) {
+	nan := float32(math.NaN())
+	x := []float32{-1, float32(math.Copysign(0, -1)), 0, 2, nan}
+	dy := []float32{1, 2, 3, 4, 5}
+	prior := []float32{10, 20, 30, 40, 50}
+	wantY := []float32{0, float32(math.Copysign(0, -1)), 0, 2, nan}
+	wantDx := []float32{10, 20, 30, 44, 55}
+	for _, tb := range backends(t) {
+		r := newRig(t, tb.b)
+		n := len(x)
+		y, dx := r.zeros(n), r.buf(prior)
+		r.over("ml_relu", n, y, r.buf(x), int32(n))
+		r.over("ml_relu_backward", n, dx, r.buf(dy), r.buf(x), int32(n), int32(1))
+		for name, c := range map[string]struct{ got, want []float32 }{
+			"relu": {r.get(y, n), wantY}, "relu dx": {r.get(dx, n), wantDx},
+		} {
+			for i := range c.want {
+				if g, w := c.got[i], c.want[i]; g != w && !(g != g && w != w) {
+					t.Errorf("%s %s at x = %g: %g, want %g", tb.name, name, x[i], g, w)
+				}
+			}
+		}
+	}
+}
+
 // TestKernelPReLU compares ml_prelu, ml_prelu_backward and the slopes'
 // gradient (ml_chan_partial mode 2) with the definition, accumulating
 // into a gradient that holds values already.
