@@ -307,14 +307,28 @@ func (t *Trainer) lossAndGradients(x []float32, labels []int) (float64, error) {
 // NonFiniteLoss is the error of a step (1-based, as progress counts) whose
 // loss is not finite: "step 4: loss is NaN (lr too high?)", Inf whatever
 // its sign. Every engine fails such a step with it, so that a run says the
-// same on the CPU and on CUDA.
+// same on the CPU and on CUDA. It wraps ErrDiverged.
 func NonFiniteLoss(step int, loss float64) error {
 	name := "Inf"
 	if math.IsNaN(loss) {
 		name = "NaN"
 	}
-	return fmt.Errorf("step %d: loss is %s (lr too high?)", step, name)
+	return Diverged(fmt.Sprintf("step %d: loss is %s (lr too high?)", step, name))
 }
+
+// ErrDiverged is wrapped by the errors that say training diverged: a loss,
+// weights or embeddings that are not finite numbers. errors.Is(err,
+// core.ErrDiverged) tells them from an engine's other errors (a device's).
+var ErrDiverged = errors.New("training diverged")
+
+// Diverged returns an error of message msg that wraps ErrDiverged.
+func Diverged(msg string) error { return divergedError(msg) }
+
+// divergedError is a one-line message about a run that diverged.
+type divergedError string
+
+func (e divergedError) Error() string        { return string(e) }
+func (e divergedError) Is(target error) bool { return target == ErrDiverged }
 
 // forwardBackward loads a batch into the graph's input buffers, runs the
 // machine (loss and gradients) and returns the loss. The gradients stay in

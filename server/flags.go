@@ -91,7 +91,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.turns, "turns", 0, "new classes from quarter turns of the training images: 4, or 8 with mirrors (square images; 8 not with an augmentation that flips, faces or heads; 0: none)")
 	fs.IntVar(&f.glyphs, "glyphs", 0, fmt.Sprintf("new classes of made-up characters (random pen strokes, %d images each, drawn from --seed) beside the training classes, kept whole by --compose (0: none; at most %d; not with triplet, whose batches are P classes × K images)", data.GlyphImages, msg.MaxGlyphs))
 	fs.Float64Var(&f.wd, "wd", 0, fmt.Sprintf("weight decay (default %g for adam, %g for sgd)", core.DefaultOpt("adam").WeightDecay, core.DefaultOpt("sgd").WeightDecay))
-	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch (0: off)")
+	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many epochs without better held-out verification and keep the best epoch, also when a later epoch diverges (0: off)")
 	fs.StringVar(&f.preset, "preset", "", "a recipe that sets the flags it names unless given: "+presetUsage())
 	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
 	f.lossValues = make(map[string]*float64, len(lossFlagNames))

@@ -210,7 +210,10 @@ func describeThreshold(m *core.Model, cfg trainConfig) string {
 	s := fmt.Sprintf("threshold %.3f at FAR %.4f on %d held-out images", m.Meta.Threshold, m.Meta.FAR, cfg.valN)
 	if best, stopped := cfg.job.BestEpoch(); best > 0 {
 		s += fmt.Sprintf(", the best epoch's: %d", best)
-		if stopped {
+		switch err := cfg.job.Diverged(); {
+		case err != nil:
+			s += "; " + err.Error()
+		case stopped:
 			s += ", early stopping ended the run"
 		}
 	}

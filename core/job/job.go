@@ -190,6 +190,7 @@ type Job struct {
 	bestCentre float64                  // and its nearest-centre accuracy
 	bestEpoch  int                      // 0: none yet
 	stopped    bool                     // EarlyStop ended the run
+	diverged   error                    // and why, when training diverged after the best epoch (Diverged)
 
 	rate      [rateWindow]time.Duration // durations of the recent steps
 	accuracy  float64                   // nearest-class-weight accuracy of the last evaluation
@@ -479,6 +480,10 @@ func subset(s *data.Set, classes []int) *data.Set {
 // that became NaN, say), or, at the step that ends the run, a Model that
 // core.Model.Validate refuses (weights past its bounds: a run that
 // diverged with finite losses); calling Step when Done is an error too.
+// With EarlyStop, a divergence after the best epoch (a loss, or held-out
+// embeddings, that are not finite) ends the run as early stopping does
+// (Done, with the best epoch's parameters; Diverged says why); the
+// progress of a step that was not taken is that of the last one.
 //
 // Progress.LR is the learning rate of the next step; ImgPerS counts the
 // time spent in the last steps' training (not validation, not the caller's
@@ -497,7 +502,12 @@ func (j *Job) Step() (msg.Progress, error) {
 	}
 	loss, err := j.tr.Step(j.x, j.labels)
 	if err != nil {
-		return msg.Progress{}, err
+		if err := j.stopDiverged(err); err != nil {
+			return msg.Progress{}, err
+		}
+		// The step was not taken: the progress is the last one's.
+		return msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: j.lastLoss, Accuracy: j.accuracy,
+			LR: j.opt.LRAt(max(0, j.tr.Iter()-1))}, nil
 	}
 	return j.finishStep(start, loss)
 }
@@ -595,7 +605,8 @@ func (j *Job) nextBatch() error {
 
 // finishStep reports the step that began at start and ended with loss:
 // the rate, the epoch end's verification, the progress; the run's last
-// step checks the model it ends with.
+// step checks the model it ends with. With EarlyStop, a divergence after
+// the best epoch ends the run instead of failing it (stopDiverged).
 func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 	it := j.tr.Iter() - 1
 	j.rate[it%rateWindow] = time.Since(start)
@@ -606,10 +617,13 @@ func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 		p.EpochEnd = true
 		if len(j.folds) > 0 && j.opts.Shard.Index == 0 {
 			if err := j.validate(); err != nil {
-				return msg.Progress{}, err
+				if err := j.stopDiverged(err); err != nil {
+					return msg.Progress{}, err
+				}
+			} else {
+				p.Verification = j.summary()
+				j.keepBest()
 			}
-			p.Verification = j.summary()
-			j.keepBest()
 		}
 	}
 	var busy time.Duration
@@ -627,6 +641,8 @@ func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 			// Weights past Validate's bounds with every loss finite:
 			// eval, the server's store and the Verify page would refuse
 			// the model the run ends with.
+			// With EarlyStop, Model is the best epoch's: stopping
+			// there would not help.
 			return msg.Progress{}, fmt.Errorf("step %d: the trained model is not usable: %s (lr too high?)", p.Step, strings.TrimPrefix(err.Error(), "model: "))
 		}
 	}
@@ -715,7 +731,7 @@ func (j *Job) validate() error {
 		return err
 	}
 	if !vec.AllFinite(e.X) {
-		return fmt.Errorf("epoch %d: the held-out images' embeddings are not all finite numbers (lr too high?)", j.epoch)
+		return core.Diverged(fmt.Sprintf("epoch %d: the held-out images' embeddings are not all finite numbers (lr too high?)", j.epoch))
 	}
 	vr := eval.Verification(e, eval.Cosine{}, j.folds)
 	j.last = &vr
@@ -809,6 +825,27 @@ func (j *Job) keepBest() {
 		j.stopped = true
 	}
 }
+
+// stopDiverged ends the run at err, when err says training diverged
+// (core.ErrDiverged) after EarlyStop kept a best epoch: the engine gets
+// that epoch's parameters back, Model returns them, and Diverged says so.
+// Otherwise (no best epoch yet, or another error) it returns err.
+func (j *Job) stopDiverged(err error) error {
+	if j.best == nil || !errors.Is(err, core.ErrDiverged) {
+		return err
+	}
+	if serr := j.tr.SetParams(copyParams(j.best)); serr != nil {
+		return fmt.Errorf("%v; restoring the best epoch's parameters: %v", err, serr)
+	}
+	j.stopped = true
+	j.diverged = fmt.Errorf("training diverged (%w): early stopping ended the run at step %d with the model of the best epoch, %d", err, j.tr.Iter(), j.bestEpoch)
+	return nil
+}
+
+// Diverged returns, when early stopping ended the run because training
+// diverged after the best epoch (whose parameters Model returns), one line
+// that says so, wrapping the error that said it diverged; nil otherwise.
+func (j *Job) Diverged() error { return j.diverged }
 
 // Done reports whether every step of every epoch has been taken, or early
 // stopping ended the run.

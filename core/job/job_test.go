@@ -21,6 +21,7 @@ import (
 	"metriclab/core/eval"
 	"metriclab/core/msg"
 	"metriclab/core/safetensors"
+	"metriclab/losses"
 )
 
 // bars returns perClass images of 1×16×16 for each of 4 classes: class c
@@ -1017,5 +1018,85 @@ func TestSnapshotBiased(t *testing.T) {
 		if len(s.Weights) == 0 || s.Biased != want {
 			t.Errorf("%s: %d weights, biased %v; want weights, biased %v", loss, len(s.Weights), s.Biased, want)
 		}
+	}
+}
+
+// TestEarlyStopDiverged: with early stopping, a run that diverges after a
+// best epoch (here a NaN put in fc1's bias after epoch 1, so that step 3's
+// loss is NaN) ends as an early stop does, with the best epoch's
+// parameters in the model and back in the engine, and Diverged saying
+// why; it failed the run, and the best epoch's model was lost. Without
+// early stopping, or before a best epoch, it still fails the run.
+func TestEarlyStopDiverged(t *testing.T) {
+	// run takes the steps of epoch 1 (2 of 16 of the 32 images trained
+	// on), then puts a NaN in fc1's bias and takes the next step.
+	run := func(t *testing.T, earlyStop, steps int) (*Job, msg.Progress, error) {
+		req := barsRequest()
+		req.Epochs, req.EarlyStop = 4, earlyStop
+		j, err := New(req, bars(10, 3), nil, Options{Val: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range steps {
+			if _, err := j.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		params := j.tr.Params()
+		params["encoder.fc1.bias"].Data[0] = float32(math.NaN())
+		if err := j.tr.SetParams(params); err != nil {
+			t.Fatal(err)
+		}
+		p, err := j.Step()
+		return j, p, err
+	}
+	t.Run("after a best epoch", func(t *testing.T) {
+		j, p, err := run(t, 3, 2)
+		if err != nil {
+			t.Fatalf("step 3: %v, want the run stopped", err)
+		}
+		if !j.Done() || p.Step != 2 || math.IsNaN(p.Loss) {
+			t.Errorf("done %v, progress at step %d with loss %g; want done, step 2's progress", j.Done(), p.Step, p.Loss)
+		}
+		if best, stopped := j.BestEpoch(); best != 1 || !stopped {
+			t.Errorf("BestEpoch() = %d, %v; want 1, true", best, stopped)
+		}
+		want := "training diverged (step 3: loss is NaN (lr too high?)): early stopping ended the run at step 2 with the model of the best epoch, 1"
+		if err := j.Diverged(); err == nil || err.Error() != want || !errors.Is(err, core.ErrDiverged) {
+			t.Errorf("Diverged() = %v, want %q", err, want)
+		}
+		m := j.Model()
+		if err := m.Validate(losses.Check); err != nil {
+			t.Errorf("the model: %v", err)
+		}
+		if m.Meta.Provenance.BestEpoch != 1 {
+			t.Errorf("the model's best epoch %d, want 1", m.Meta.Provenance.BestEpoch)
+		}
+		for name, w := range j.tr.Params() {
+			if !slices.Equal(m.Params[name].Data, w.Data) {
+				t.Errorf("the engine's %s is not the best epoch's", name)
+			}
+		}
+		if _, err := j.Snapshot(); err != nil {
+			t.Errorf("Snapshot after the stop: %v", err)
+		}
+	})
+	for _, c := range []struct {
+		name             string
+		earlyStop, steps int
+	}{
+		{"without early stopping", 0, 2},
+		{"before a best epoch", 3, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			j, _, err := run(t, c.earlyStop, c.steps)
+			want := fmt.Sprintf("step %d: loss is NaN (lr too high?)", c.steps+1)
+			if err == nil || err.Error() != want {
+				t.Errorf("error %v, want %q", err, want)
+			}
+			if j.Done() || j.Diverged() != nil {
+				t.Errorf("done %v, Diverged() = %v; want the run failed, not stopped", j.Done(), j.Diverged())
+			}
+		})
 	}
 }

@@ -511,6 +511,9 @@ func (w *worker) step(force bool) {
 		w.lastProgress = now
 		w.post(msg.Message{Type: msg.TypeProgress, Progress: &p})
 	}
+	if err := w.job.Diverged(); done && err != nil {
+		w.postError(err) // a note: the run is done, with the best epoch's model
+	}
 	if force || done || p.EpochEnd || now.Sub(w.lastSnapshot) >= w.snapshotWait {
 		w.postSnapshot()
 	}

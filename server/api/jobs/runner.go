@@ -741,6 +741,9 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 			}
 		}
 	}
+	if err := jb.Diverged(); err != nil {
+		r.log.Printf("jobs: job %s: %v", j.ID, err)
+	}
 	m := jb.Model()
 	if v := jb.ModelVerification(); v != nil {
 		metrics = v // with early stopping, the best epoch's, as m's parameters and threshold
