@@ -256,7 +256,9 @@ func TestOptStateCount(t *testing.T) {
 // with a NaN loss, for every pair loss: the triplet kernel's miners and
 // hinges, false for NaN, made it 0, and the run went on (and
 // contrastive's hinges passed over impostor pairs: its batch here has
-// no genuine pair).
+// no genuine pair). Triplet is also given a batch of one image of each
+// class, which has no triplet: its loss is 0 over no triplets, but NaN
+// for embeddings that are not numbers, as core.Trainer's.
 func TestPairLossNonFinite(t *testing.T) {
 	for _, tb := range backends(t) {
 		for _, lc := range parityLosses(true) {
@@ -264,24 +266,26 @@ func TestPairLossNonFinite(t *testing.T) {
 				continue
 			}
 			c := parityCase{spec: paritySpecs()[0], loss: lc, opt: core.OptSGD, batch: 8}
-			classes := 3
-			if lc.Name == "contrastive" {
-				classes = c.batch // one image of each class
+			classCounts := []int{c.batch} // one image of each class
+			if lc.Name == "triplet" {
+				classCounts = []int{3, c.batch}
 			}
-			ref, dev := newPair(t, tb.b, c, classes, Options{})
-			params := dev.Params()
-			params["encoder.fc2.bias"].Data[0] = float32(math.NaN()) // mlp's embedding layer
-			x, labels := parityBatch(c.spec, c.batch, classes, lc.Name == "triplet", 1)
-			for _, e := range []struct {
-				name string
-				e    core.Engine
-			}{{"core.Trainer", ref}, {tb.name, dev}} {
-				if err := e.e.SetParams(params); err != nil {
-					t.Fatal(err)
-				}
-				loss, err := e.e.Step(x, labels)
-				if want := "step 1: loss is NaN (lr too high?)"; err == nil || err.Error() != want {
-					t.Errorf("%s %s: step from a NaN parameter: loss %g, %v; want %q", e.name, c, loss, err, want)
+			for _, classes := range classCounts {
+				ref, dev := newPair(t, tb.b, c, classes, Options{})
+				params := dev.Params()
+				params["encoder.fc2.bias"].Data[0] = float32(math.NaN()) // mlp's embedding layer
+				x, labels := parityBatch(c.spec, c.batch, classes, lc.Name == "triplet" && classes < c.batch, 1)
+				for _, e := range []struct {
+					name string
+					e    core.Engine
+				}{{"core.Trainer", ref}, {tb.name, dev}} {
+					if err := e.e.SetParams(params); err != nil {
+						t.Fatal(err)
+					}
+					loss, err := e.e.Step(x, labels)
+					if want := "step 1: loss is NaN (lr too high?)"; err == nil || err.Error() != want {
+						t.Errorf("%s %s, %d classes: step from a NaN parameter: loss %g, %v; want %q", e.name, c, classes, loss, err, want)
+					}
 				}
 			}
 		}

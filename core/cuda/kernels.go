@@ -663,8 +663,9 @@ extern "C" __global__ void ml_triplet(int *cnt, double *rowsum, double *rowcount
 }
 
 // ml_pair_final: the loss Σ rowsum / T, T = Σ rowcount (triplet, when
-// counted) or pairs (contrastive), 0 when T = 0, into status (ml_status);
-// tot[0] = 1/T (or 0). One block.
+// counted) or pairs (contrastive), into status (ml_status); tot[0] = 1/T
+// (or 0). When T = 0 the sum holds only the rows' d − d, so the loss is 0,
+// or NaN for a distance that is not a number (ml_triplet). One block.
 extern "C" __global__ void ml_pair_final(float *status, double *tot, const double *rowsum, const double *rowcount,
 		int n, int counted, double pairs) {
 	double s = 0, t = 0;
@@ -677,7 +678,7 @@ extern "C" __global__ void ml_pair_final(float *status, double *tot, const doubl
 	if (threadIdx.x == 0) {
 		if (!counted)
 			t = pairs;
-		ml_status(status, t > 0 ? s / t : 0);
+		ml_status(status, t > 0 ? s / t : s);
 		tot[0] = t > 0 ? 1 / t : 0;
 	}
 }
