@@ -30,7 +30,30 @@ type Pool struct {
 type task struct {
 	body   func(lo, hi int)
 	lo, hi int
-	wg     *sync.WaitGroup
+	loop   *loop
+}
+
+// loop is what the ranges of one For loop share: the wait for them all,
+// and the first panic of their bodies, for For's caller.
+type loop struct {
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	panicked bool
+	value    any
+}
+
+// do runs body(lo, hi), keeping its panic in l for the loop's caller.
+func (l *loop) do(body func(lo, hi int), lo, hi int) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.mu.Lock()
+			if !l.panicked {
+				l.panicked, l.value = true, r
+			}
+			l.mu.Unlock()
+		}
+	}()
+	body(lo, hi)
 }
 
 // NewPool returns a pool of n threads; n ≤ 0 means one per CPU
@@ -72,8 +95,8 @@ func (p *Pool) work() {
 		if !ok {
 			return
 		}
-		t.body(t.lo, t.hi)
-		t.wg.Done()
+		t.loop.do(t.body, t.lo, t.hi)
+		t.loop.wg.Done()
 	}
 }
 
@@ -102,7 +125,10 @@ func (p *Pool) next() (task, bool) {
 // For calls body(arg, lo, hi) on disjoint ranges that cover [0, n), at
 // most p.Threads() of them at once, each range contiguous and of at least
 // grain indices (grain < 1 counts as 1), and returns when all have
-// returned. The split depends on n, grain and the thread count only.
+// returned. The split depends on n, grain and the thread count only. A
+// body that panics, on whichever goroutine, panics For's caller with the
+// same value once all have returned, as on one thread: a worker's panic
+// would otherwise end the process, past any recover of the caller's.
 //
 // body is meant to be a function or a method expression and arg a pointer
 // or a small struct passed by value, rather than a closure: a loop that
@@ -123,13 +149,17 @@ func For[A any](p *Pool, n, grain int, arg A, body func(A, int, int)) {
 	p.run(n, parts, func(lo, hi int) { body(a, lo, hi) })
 }
 
-// run hands parts−1 ranges to the workers, runs the first itself and waits.
+// run hands parts−1 ranges to the workers, runs the first itself and
+// waits; then it panics with a body's first panic, if one did.
 func (p *Pool) run(n, parts int, body func(lo, hi int)) {
-	var wg sync.WaitGroup
-	wg.Add(parts - 1)
+	l := new(loop)
+	l.wg.Add(parts - 1)
 	for i := 1; i < parts; i++ {
-		p.tasks <- task{body: body, lo: i * n / parts, hi: (i + 1) * n / parts, wg: &wg}
+		p.tasks <- task{body: body, lo: i * n / parts, hi: (i + 1) * n / parts, loop: l}
 	}
-	body(0, n/parts)
-	wg.Wait()
+	l.do(body, 0, n/parts)
+	l.wg.Wait()
+	if l.panicked {
+		panic(l.value)
+	}
 }

@@ -3,6 +3,7 @@ package par
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestForCoversOnce: every index of [0, n) is visited exactly once, for
@@ -77,5 +78,41 @@ type summer struct {
 func (s *summer) add(lo, hi int) {
 	for _, v := range s.x[lo:hi] {
 		s.sum += v
+	}
+}
+
+// TestForPanicReachesCaller: a body that panics on a worker's range (a
+// kernel's bug, an index out of range) panics For's caller with the same
+// value once every range has returned, as it would on one thread, so that
+// a recover there (the server's runner fails the job) catches it; the
+// pool's workers go on with the next loop. Before, the worker's panic
+// ended the process.
+func TestForPanicReachesCaller(t *testing.T) {
+	p := NewPool(4)
+	defer p.Close()
+	for _, bad := range []int{0, 99} { // the caller's range, a worker's
+		var done atomic.Int64
+		got := func() (r any) {
+			defer func() { r = recover() }()
+			For(p, 100, 1, 0, func(_, lo, hi int) {
+				if lo <= bad && bad < hi {
+					panic("par test: a bug")
+				}
+				time.Sleep(10 * time.Millisecond) // still running when the bad range panics
+				done.Add(int64(hi - lo))
+			})
+			return nil
+		}()
+		if got != "par test: a bug" {
+			t.Errorf("index %d panicked: For's caller recovered %v, want the body's panic", bad, got)
+		}
+		if n := done.Load(); n != 75 {
+			t.Errorf("index %d panicked: %d indices done when For panicked, want the other ranges' 75", bad, n)
+		}
+	}
+	n := atomic.Int64{}
+	For(p, 100, 1, 0, func(_, lo, hi int) { n.Add(int64(hi - lo)) })
+	if n.Load() != 100 {
+		t.Errorf("after the panics, a loop covered %d indices, want 100", n.Load())
 	}
 }
