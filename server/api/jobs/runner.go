@@ -540,6 +540,10 @@ func (r *Runner) run(j store.Job) error {
 		state, shown = store.StateInterrupted, "the model could not be saved (the server's log says why); the run is kept: resume the job to save it"
 	case errors.Is(err, errUnread):
 		state, shown = store.StateInterrupted, "the checkpoint could not be read (the server's log says why); it is kept: resume the job to try again"
+	case errors.Is(err, errPanic) && r.hasCheckpoint(j.ID):
+		// A bug of ours, not the job's: the training done is kept.
+		r.log.Printf("jobs: job %s: %v", j.ID, err)
+		state, shown = store.StateInterrupted, "an internal error stopped the job (the server's log says where); its checkpoint is kept: resume the job to try again, or cancel it"
 	case errors.Is(err, job.ErrDataChanged):
 		state, shown = store.StateInterrupted, "the data set changed since the checkpoint was written: the checkpoint is kept; restore the data set and resume the job (or cancel it)"
 	case errors.Is(err, errCannotStart):
@@ -575,13 +579,14 @@ func (r *Runner) run(j store.Job) error {
 }
 
 // trainRecovered is train with a panic of the training (a bug) turned
-// into its error, with the stack, so that the job fails with "internal
-// error" and the log says where, as net/http keeps serving after a
-// handler's panic: the server holds every other job and model.
+// into its error, errPanic with the stack, so that the job fails with
+// "internal error" (or, with a checkpoint, is interrupted and keeps it)
+// and the log says where, as net/http keeps serving after a handler's
+// panic: the server holds every other job and model.
 func (r *Runner) trainRecovered(ctx context.Context, j store.Job, run *running, h *hub) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			err = fmt.Errorf("%w: %v\n%s", errPanic, p, debug.Stack())
 		}
 	}()
 	return r.train(ctx, j, run, h)
@@ -596,6 +601,12 @@ func (r *Runner) shown(id string, err error) string {
 	}
 	r.log.Printf("jobs: job %s: %v", id, err)
 	return "internal error"
+}
+
+// hasCheckpoint reports whether job id has a checkpoint in the store.
+func (r *Runner) hasCheckpoint(id string) bool {
+	j, err := r.store.Job(id)
+	return err == nil && j.Checkpoint != ""
 }
 
 // canceledInStore reports whether job id is canceled in the store.
@@ -819,6 +830,9 @@ func (r *Runner) resume(id string, jb *job.Job, path string) error {
 	}
 	return nil
 }
+
+// errPanic is wrapped by train's error when the training panicked (a bug).
+var errPanic = errors.New("panic")
 
 // errCannotStart is wrapped by train's error when a resumed job cannot
 // start: its data set cannot be loaded, or the job set up on it or on its

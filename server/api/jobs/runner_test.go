@@ -506,6 +506,38 @@ func TestPanicFailsJob(t *testing.T) {
 	}
 }
 
+// TestPanicKeepsCheckpoint: a panic while a resumed job trains (a bug of
+// the server's, not the job's) leaves it interrupted with its checkpoint,
+// as a job that cannot start now is, and it resumes to its end once the
+// bug is gone. Before, it failed, and its checkpoint was removed with the
+// failure.
+func TestPanicKeepsCheckpoint(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var bug atomic.Bool
+	load := func(string, core.Input) (*data.Set, *data.Set, error) {
+		if bug.Load() {
+			panic("a bug")
+		}
+		return barSet(3, 8), barSet(3, 4), nil
+	}
+	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
+
+	bug.Store(true)
+	r := checkpointRunner(t, st, load, nil)
+	defer r.Close()
+	if _, err := r.Resume(j.ID, "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	wantCheckpointKept(t, st, j, "an internal error stopped the job")
+
+	bug.Store(false)
+	wantResumedToDone(t, st, r, j.ID)
+}
+
 // lockedWriter is w under mu, for a log the test reads while the runner
 // writes it.
 type lockedWriter struct {
