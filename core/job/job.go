@@ -505,9 +505,11 @@ func (j *Job) Step() (msg.Progress, error) {
 		if err := j.stopDiverged(err); err != nil {
 			return msg.Progress{}, err
 		}
-		// The step was not taken: the progress is the last one's.
-		return msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: j.lastLoss, Accuracy: j.accuracy,
-			LR: j.opt.LRAt(max(0, j.tr.Iter()-1))}, nil
+		// The step was not taken: the progress is the last one's, of
+		// its epoch (nextBatch may have begun the next).
+		it := j.tr.Iter()
+		return msg.Progress{Epoch: (it + j.steps - 1) / j.steps, Step: it, Steps: j.total, Loss: j.lastLoss, Accuracy: j.accuracy,
+			LR: j.opt.LRAt(max(0, it-1))}, nil
 	}
 	return j.finishStep(start, loss)
 }

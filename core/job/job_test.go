@@ -1055,8 +1055,8 @@ func TestEarlyStopDiverged(t *testing.T) {
 		if err != nil {
 			t.Fatalf("step 3: %v, want the run stopped", err)
 		}
-		if !j.Done() || p.Step != 2 || math.IsNaN(p.Loss) {
-			t.Errorf("done %v, progress at step %d with loss %g; want done, step 2's progress", j.Done(), p.Step, p.Loss)
+		if !j.Done() || p.Step != 2 || p.Epoch != 1 || math.IsNaN(p.Loss) {
+			t.Errorf("done %v, progress at epoch %d, step %d with loss %g; want done, step 2's progress (epoch 1)", j.Done(), p.Epoch, p.Step, p.Loss)
 		}
 		if best, stopped := j.BestEpoch(); best != 1 || !stopped {
 			t.Errorf("BestEpoch() = %d, %v; want 1, true", best, stopped)
