@@ -69,7 +69,9 @@ func NewRun(id, loss string) Run { return Run{Trainer: id, Loss: loss, State: St
 // a note however long the name it quotes (msg.ErrorLine), and changes
 // nothing. An error message is kept as Err and changes no state: a
 // trainer whose run ends posts the state failed after it (wasm/trainer's
-// fail, web/trainer.js), and Status then gives it; others (an export that
+// fail, web/trainer.js), and Status then gives it, as it gives the note of
+// a run that early stopping ended where it diverged (job.Job.Diverged),
+// which comes before the state done; others (an export that
 // failed, a command the worker could not take) leave the run as it was,
 // for the page to show as it sees fit.
 func (r *Run) Apply(m *PageMessage) error {
@@ -87,7 +89,7 @@ func (r *Run) Apply(m *PageMessage) error {
 			r.Clear() // the trainer was reset
 		}
 		r.State = m.State
-		if m.State != msg.StateFailed {
+		if m.State != msg.StateFailed && m.State != msg.StateDone {
 			r.Err = ""
 		}
 	case msg.TypeProgress:
@@ -211,6 +213,9 @@ func (r *Run) Status() string {
 		s := "done: " + at
 		if n := len(r.Epochs); n > 0 {
 			s += fmt.Sprintf(", verification accuracy %.1f%%", 100*r.Epochs[n-1].Accuracy)
+		}
+		if r.Err != "" { // a note on how the run ended (early stopping after it diverged)
+			s += "; " + r.Err
 		}
 		return s
 	case msg.StateFailed:

@@ -220,3 +220,29 @@ func TestMessageErrorsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestRunDivergedNote: when early stopping ends a run that diverged after
+// its best epoch, wasm/trainer posts the note (job.Diverged) as an error
+// just before the state done (its step); the panel's status of the done
+// run says so, rather than dropping it with the done.
+func TestRunDivergedNote(t *testing.T) {
+	r := NewRun("t1", "cosface")
+	const note = "training diverged (step 3: loss is NaN (lr too high?)): early stopping ended the run at step 2 with the model of the best epoch, 1"
+	for _, js := range []string{
+		`{"v":1,"type":"state","trainer":"t1","state":"running"}`,
+		`{"v":1,"type":"progress","trainer":"t1","progress":{"epoch":1,"step":2,"steps":8,"loss":0.5}}`,
+		`{"v":1,"type":"error","trainer":"t1","error":"` + note + `"}`,
+		`{"v":1,"type":"state","trainer":"t1","state":"done"}`,
+	} {
+		if err := apply(t, &r, js); err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+	}
+	if r.State != msg.StateDone || !strings.Contains(r.Status(), note) {
+		t.Errorf("done after the diverged note: status %q, error %q; want the note in the status", r.Status(), r.Err)
+	}
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"idle"}`)
+	if r.Err != "" || strings.Contains(r.Status(), "diverged") {
+		t.Errorf("after a reset: status %q, error %q; want the note gone", r.Status(), r.Err)
+	}
+}
