@@ -839,6 +839,7 @@ func (j *Job) stopDiverged(err error) error {
 	if serr := j.tr.SetParams(copyParams(j.best)); serr != nil {
 		return fmt.Errorf("%v; restoring the best epoch's parameters: %v", err, serr)
 	}
+	j.snap.iter = -1 // the embeddings kept are of the parameters before
 	j.stopped = true
 	j.diverged = fmt.Errorf("training diverged (%w): early stopping ended the run at step %d with the model of the best epoch, %d", err, j.tr.Iter(), j.bestEpoch)
 	return nil

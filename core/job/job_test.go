@@ -1100,3 +1100,43 @@ func TestEarlyStopDiverged(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyStopDivergedSnapshot: the snapshot after early stopping ended a
+// diverged run is of the best epoch's parameters, which the engine has
+// back (its class weights are), not the embeddings kept from a snapshot
+// taken at the last step before the one that diverged.
+func TestEarlyStopDivergedSnapshot(t *testing.T) {
+	req := barsRequest()
+	req.Epochs, req.EarlyStop = 4, 3
+	j, err := New(req, bars(10, 3), nil, Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // epoch 1 (the best) and a step of epoch 2
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := j.Snapshot(); err != nil { // of step 3's parameters
+		t.Fatal(err)
+	}
+	params := j.tr.Params()
+	params["encoder.fc1.bias"].Data[0] = float32(math.NaN())
+	if err := j.tr.SetParams(params); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Step(); err != nil || j.Diverged() == nil {
+		t.Fatalf("step 4: %v, Diverged() = %v; want the run stopped", err, j.Diverged())
+	}
+	s, err := j.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := EmbedSet(j.spec, j.Model().Params, j.snap.points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Points, want.X) {
+		t.Errorf("the snapshot's points are not the best epoch's embeddings (first %v, want %v)", s.Points[:3], want.X[:3])
+	}
+}
