@@ -1140,3 +1140,48 @@ func TestEarlyStopDivergedSnapshot(t *testing.T) {
 		t.Errorf("the snapshot's points are not the best epoch's embeddings (first %v, want %v)", s.Points[:3], want.X[:3])
 	}
 }
+
+// TestEarlyStopDivergedAtSnapshot: a step whose update overflowed the
+// parameters has a finite loss of its own, and a snapshot taken right
+// after it (the playground's every half second, the Jobs page's) finds the
+// embeddings not finite. With early stopping after a best epoch that ends
+// the run as the next step's NaN loss would (the snapshot is then the best
+// epoch's); it failed the run, the best epoch's model lost. Before a best
+// epoch the error says the run diverged.
+func TestEarlyStopDivergedAtSnapshot(t *testing.T) {
+	for _, steps := range []int{3, 1} {
+		req := barsRequest()
+		req.Epochs, req.EarlyStop = 4, 3
+		j, err := New(req, bars(10, 3), nil, Options{Val: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range steps {
+			if _, err := j.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		params := j.tr.Params() // as an update that overflowed would leave them
+		params["encoder.fc1.bias"].Data[0] = float32(math.Inf(1))
+		if err := j.tr.SetParams(params); err != nil {
+			t.Fatal(err)
+		}
+		s, err := j.Snapshot()
+		if steps == 1 {
+			if err == nil || !errors.Is(err, core.ErrDiverged) || j.Done() {
+				t.Errorf("before a best epoch: Snapshot error %v, done %v; want an error that wraps ErrDiverged, the run not done", err, j.Done())
+			}
+			continue
+		}
+		if err != nil || !j.Done() || j.Diverged() == nil {
+			t.Fatalf("Snapshot: %v, done %v, Diverged() = %v; want the run stopped with the best epoch's model", err, j.Done(), j.Diverged())
+		}
+		want, err := EmbedSet(j.spec, j.Model().Params, j.snap.points)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(s.Points, want.X) {
+			t.Error("the snapshot's points are not the best epoch's embeddings")
+		}
+	}
+}

@@ -1,9 +1,11 @@
 package job
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
+	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/eval"
 	"metriclab/core/msg"
@@ -71,8 +73,24 @@ func (j *Job) Embeddings() (eval.Embeddings, error) {
 // genuine and impostor pairs, in HistogramBins bins of equal width over
 // [0°, 180°] (each histogram sums to the number of its pairs).
 // Embeddings or class weights that are not all finite numbers are an
-// error, as they are at an epoch's end (see validate).
+// error, as they are at an epoch's end (see validate): one that says
+// training diverged (core.ErrDiverged; a step whose update overflowed the
+// parameters has a finite loss of its own). With EarlyStop after a best
+// epoch, that ends the run instead, as Step would (stopDiverged), and the
+// snapshot is of the best epoch's parameters.
 func (j *Job) Snapshot() (msg.Snapshot, error) {
+	s, err := j.snapshot()
+	if errors.Is(err, core.ErrDiverged) {
+		if err := j.stopDiverged(err); err != nil {
+			return msg.Snapshot{}, err
+		}
+		return j.snapshot()
+	}
+	return s, err
+}
+
+// snapshot is Snapshot of the current parameters.
+func (j *Job) snapshot() (msg.Snapshot, error) {
 	e, err := j.Embeddings()
 	if err != nil {
 		return msg.Snapshot{}, err
@@ -81,7 +99,7 @@ func (j *Job) Snapshot() (msg.Snapshot, error) {
 		// As validate refuses them: a step whose update overflowed the
 		// weights (its own loss finite); the angles' bins would index
 		// out of range, and JSON has no NaN to send.
-		return msg.Snapshot{}, fmt.Errorf("step %d: the snapshot's embeddings are not all finite numbers (lr too high?)", j.tr.Iter())
+		return msg.Snapshot{}, core.Diverged(fmt.Sprintf("step %d: the snapshot's embeddings are not all finite numbers (lr too high?)", j.tr.Iter()))
 	}
 	s := msg.Snapshot{
 		Dim:      e.D,
@@ -95,7 +113,7 @@ func (j *Job) Snapshot() (msg.Snapshot, error) {
 	if w, b, ok := j.spec.ClassWeights(j.tr.Params()); ok {
 		s.Weights, s.Biased = j.plainWeights(w), b != nil
 		if !vec.AllFinite(s.Weights) {
-			return msg.Snapshot{}, fmt.Errorf("step %d: the class weights are not all finite numbers (lr too high?)", j.tr.Iter())
+			return msg.Snapshot{}, core.Diverged(fmt.Sprintf("step %d: the class weights are not all finite numbers (lr too high?)", j.tr.Iter()))
 		}
 	}
 	if j.last != nil {

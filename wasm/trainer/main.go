@@ -516,6 +516,15 @@ func (w *worker) step(force bool) {
 	}
 	if force || done || p.EpochEnd || now.Sub(w.lastSnapshot) >= w.snapshotWait {
 		w.postSnapshot()
+		// Embeddings that are not finite (this step's update overflowed)
+		// end the run there with early stopping, as the next step's loss
+		// would (job.Snapshot): the snapshot posted is the best epoch's.
+		if !done && w.job != nil && w.job.Done() {
+			done = true
+			if err := w.job.Diverged(); err != nil {
+				w.postError(err)
+			}
+		}
 	}
 	if done {
 		w.setState(msg.StateDone)
