@@ -190,8 +190,11 @@ func (p *Playground) change(s Settings) {
 // goes to the trainers whose workers are not ready yet, once they are
 // (compare mode's workers get ready one after the other: Train pressed
 // when the first was ready started it alone); a reset or a stop forgets
-// such a start.
+// such a start. While training is under way there is no start (can).
 func (p *Playground) command(op string) {
+	if op == msg.OpStart && p.locked() {
+		return
+	}
 	for i := range p.runs {
 		if op == msg.OpReset || op == msg.OpStop {
 			p.pending[i] = false
@@ -454,8 +457,14 @@ func (p *Playground) resize() {
 	}
 }
 
-// can reports whether any trainer can take op now.
+// can reports whether any trainer can take op now. A start waits until
+// no trainer trains (locked): in compare mode a trainer done while the
+// others still train would start again alone, its figures gone, and
+// the comparison with it.
 func (p *Playground) can(op string) bool {
+	if op == msg.OpStart && p.locked() {
+		return false
+	}
 	for i := range p.runs {
 		if p.runs[i].Can(op) {
 			return true

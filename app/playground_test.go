@@ -359,3 +359,29 @@ func TestPlaygroundExportWithoutFiles(t *testing.T) {
 		t.Errorf("note %q, want %q", p.note, want)
 	}
 }
+
+// TestPlaygroundNoTrainWhileTraining: in compare mode a trainer that is
+// done while another still trains (or is paused) is not started again:
+// Train is disabled until no trainer trains. It was enabled, and started
+// the finished trainer again alone, its figures gone, while the other
+// went on.
+func TestPlaygroundNoTrainWhileTraining(t *testing.T) {
+	for _, other := range []string{msg.StateRunning, msg.StatePaused, msg.StateLoading} {
+		p := NewPlayground()
+		p.settings.Compare = []string{"arcface", "cosface"}
+		p.resize()
+		p.receive(0, state(0, msg.StateIdle))
+		p.receive(1, state(1, msg.StateIdle))
+		p.command(msg.OpStart)
+		p.receive(0, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":10,"steps":10,"loss":0.5}}`)
+		p.receive(0, state(0, msg.StateDone))
+		p.receive(1, state(1, other))
+		if p.can(msg.OpStart) {
+			t.Errorf("trainer 0 done, trainer 1 %s: Train enabled", other)
+		}
+		p.command(msg.OpStart)
+		if r := p.runs[0]; r.State != msg.StateDone || len(r.LossLine) != 1 {
+			t.Errorf("trainer 0 done, trainer 1 %s, Train: trainer 0 %q with %d loss points, want done with 1", other, r.State, len(r.LossLine))
+		}
+	}
+}
