@@ -387,8 +387,15 @@ func (p *Playground) receive(i int, data string) {
 		p.dropHelpers(i) // the run is over
 	}
 	if p.pending[i] && p.runs[i].State == msg.StateIdle {
+		// Pause pressed since Train paused the trainers that were
+		// running: this one is paused at once too, else it would train
+		// alone, and Resume would be all the page offered.
+		paused := p.paused()
 		p.pending[i] = false
 		p.send(i, msg.OpStart)
+		if paused {
+			p.send(i, msg.OpPause)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"metriclab/core/msg"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // state is the JSON of a state message of trainer t<i>.
@@ -384,4 +386,52 @@ func TestPlaygroundNoTrainWhileTraining(t *testing.T) {
 			t.Errorf("trainer 0 done, trainer 1 %s, Train: trainer 0 %q with %d loss points, want done with 1", other, r.State, len(r.LossLine))
 		}
 	}
+}
+
+// TestPlaygroundPauseBeforeReady: in compare mode Train pressed with
+// only trainer 0 ready, then Pause, pauses trainer 1 too as soon as its
+// worker is ready and starts it: start, then pause. It started trainer 1
+// alone, running while the page offered Resume (paused), and its Pause
+// button waited for trainer 0 to be resumed.
+func TestPlaygroundPauseBeforeReady(t *testing.T) {
+	p := NewPlayground()
+	p.settings.Compare = []string{"arcface", "cosface"}
+	p.resize()
+	w := &postedJS{}
+	p.workers[1] = &worker{js: w}
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.command(msg.OpPause)
+	p.receive(0, state(0, msg.StatePaused))
+	p.receive(1, state(1, msg.StateIdle))
+	var ops []string
+	for _, s := range w.posts {
+		var m msg.Message
+		if err := json.Unmarshal([]byte(s), &m); err != nil || m.Command == nil {
+			t.Fatalf("posted %q: %v", s, err)
+		}
+		ops = append(ops, m.Command.Op)
+	}
+	if want := []string{msg.OpStart, msg.OpPause}; strings.Join(ops, " ") != strings.Join(want, " ") {
+		t.Errorf("Train, Pause, then trainer 1 ready: trainer 1 was sent %q, want %q", ops, want)
+	}
+	// Trainer 1's pause answered: the page is paused, Resume resumes both.
+	p.receive(1, state(1, msg.StatePaused))
+	if !p.paused() || !p.runs[1].Can(msg.OpResume) {
+		t.Errorf("both paused: page paused %v, trainer 1 %q", p.paused(), p.runs[1].State)
+	}
+}
+
+// postedJS is a Web Worker's JavaScript object that keeps the messages
+// posted to it.
+type postedJS struct {
+	app.Value
+	posts []string
+}
+
+func (w *postedJS) Call(m string, args ...any) app.Value {
+	if m == "postMessage" {
+		w.posts = append(w.posts, args[0].(string))
+	}
+	return nil
 }
