@@ -258,11 +258,14 @@ func (p *Playground) receiveHelper(i, k int, data string) {
 
 // helperFailed ends trainer i's run when its helper worker k failed or
 // died: worker 0 waits for that worker's gradients, so the whole group
-// stops, and the trainer can be restarted.
+// stops, and the trainer can be restarted (Restart, or the next change
+// of the settings starts its worker again). Worker 0 answers none of the
+// exports asked.
 func (p *Playground) helperFailed(i, k int, reason string) {
 	p.dropHelpers(i)
 	p.workers[i].terminate()
 	p.workers[i] = nil
+	p.exports[i] = nil
 	p.runs[i].Crash("data-parallel worker " + strconv.Itoa(k) + ": " + reason)
 }
 

@@ -435,3 +435,31 @@ func (w *postedJS) Call(m string, args ...any) app.Value {
 	}
 	return nil
 }
+
+// TestPlaygroundHelperFailedForgetsExports: a helper worker that fails
+// while an export of its paused run is asked stops worker 0, which never
+// answers it; the trainer's next worker (a settings change starts it)
+// saves its first export's answer as the kind asked then. It was saved
+// as the kind of the export asked before the failure, and each later
+// answer as the kind of the one before.
+func TestPlaygroundHelperFailedForgetsExports(t *testing.T) {
+	const answer = `{"v":1,"type":"export","trainer":"t0","export":{"model":"AAAA","vectors":"1\t0\n","metadata":"3\n"}}`
+	p := NewPlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(0, state(0, msg.StatePaused))
+	p.export(0, "tsv")
+	p.receiveHelper(0, 1, `{"v":1,"type":"error","trainer":"t0","error":"out of memory"}`)
+	if p.runs[0].State != StateCrashed {
+		t.Fatalf("a helper failed: trainer 0 %q, want crashed", p.runs[0].State)
+	}
+	p.change(p.settings) // starts trainer 0's worker again
+	p.receive(0, `{"v":1,"type":"state","state":"idle"}`)
+	p.command(msg.OpStart)
+	p.receive(0, state(0, msg.StateDone))
+	p.export(0, "model")
+	p.receive(0, answer)
+	if got := exportsAsked(p, 0); len(got) != 0 {
+		t.Errorf("Model asked of the new worker and answered: exports still asked %q, want none", got)
+	}
+}
