@@ -27,7 +27,7 @@ type Playground struct {
 	workers []*worker   // parallel to runs; nil outside a browser
 	helpers [][]*worker // each trainer's other data-parallel workers during a run
 	pending []bool      // start as soon as the trainer is idle
-	exports [][]string  // the export kinds each trainer was asked for, not answered yet, in order
+	exports [][]export  // the exports each trainer was asked for, not answered yet, in order
 	adopted bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
 	onHash  app.Func    // the window's hashchange listener (follow)
 	viewers bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
@@ -303,7 +303,7 @@ func (p *Playground) export(i int, kind string) {
 		downloadURL(p.fileName(i, "sphere")+".png", data)
 		return
 	}
-	p.exports[i] = append(p.exports[i], kind)
+	p.exports[i] = append(p.exports[i], export{kind, p.fileName(i, "")})
 	p.send(i, msg.OpExport)
 }
 
@@ -402,23 +402,28 @@ func (p *Playground) receive(i int, data string) {
 	}
 }
 
+// export is an export asked of a trainer: its kind, and the base name of
+// its files, that of the run shown when it was asked (fileName): the
+// answer may come after a Train or a loss changed since.
+type export struct{ kind, name string }
+
 // save offers the files of an export message of trainer i as downloads:
-// those of the first kind asked and not answered yet (the trainer answers
-// exports in order, each with the model and the projector's files). An
-// answer without its files answers that export too, with a note: left
-// asked, it would take the next answer's files as its kind.
+// those of the first export asked and not answered yet (the trainer
+// answers exports in order, each with the model and the projector's
+// files). An answer without its files answers that export too, with a
+// note: left asked, it would take the next answer's files as its kind.
 func (p *Playground) save(i int, m *PageMessage) {
 	if len(p.exports[i]) == 0 {
 		return
 	}
-	kind := p.exports[i][0]
+	e := p.exports[i][0]
 	p.exports[i] = p.exports[i][1:]
 	if m.Export == nil {
 		p.note = p.trainerName(i) + "the trainer's export came without its files: nothing was saved"
 		return
 	}
-	name := p.fileName(i, "")
-	switch kind {
+	name := e.name
+	switch e.kind {
 	case "model":
 		download(name+".safetensors", "application/octet-stream", m.Export.Model)
 	case "tsv":

@@ -153,7 +153,13 @@ func TestPlaygroundExportsInOrder(t *testing.T) {
 
 // exportsAsked returns the export kinds trainer i was asked for and has
 // not answered yet.
-func exportsAsked(p *Playground, i int) []string { return p.exports[i] }
+func exportsAsked(p *Playground, i int) []string {
+	var kinds []string
+	for _, e := range p.exports[i] {
+		kinds = append(kinds, e.kind)
+	}
+	return kinds
+}
 
 // TestPlaygroundCrashStopsHelpers: when the worker of a data-parallel
 // run dies, its helper workers, which wait for it for good and each hold

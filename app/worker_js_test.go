@@ -104,3 +104,54 @@ func TestPlaygroundLossChangeResetsTrainer(t *testing.T) {
 		p.workers[0].terminate()
 	}
 }
+
+// TestPlaygroundExportNamesItsRun: an export is saved under the name of
+// the run shown when it was asked, whatever changed before its answer
+// came (it embeds the test set: seconds): the loss, or a run of another
+// D started by Train. It took the name of the moment the answer came:
+// the arcface model of D = 3, asked, then the loss set to cosface, was
+// saved as metriclab-cosface-d3.safetensors. The worker and the
+// document are stand-ins, under node, that keep what they are given.
+func TestPlaygroundExportNamesItsRun(t *testing.T) {
+	js.Global().Call("eval", `globalThis.Worker = class { postMessage() {} terminate() {} }
+	globalThis.metriclabNavigator = Object.getOwnPropertyDescriptor(globalThis, "navigator")
+	Object.defineProperty(globalThis, "navigator", { value: { hardwareConcurrency: 1 }, configurable: true })
+	globalThis.metriclabSaved = []
+	globalThis.document = {
+		body: { appendChild() {} },
+		createElement() { return { style: {}, click() { metriclabSaved.push(this.download) }, remove() {} } },
+	}`)
+	defer js.Global().Delete("Worker")
+	defer js.Global().Delete("document")
+	defer js.Global().Call("eval", `delete globalThis.navigator
+		if (metriclabNavigator) Object.defineProperty(globalThis, "navigator", metriclabNavigator)
+		delete globalThis.metriclabNavigator`)
+	defer js.Global().Delete("metriclabSaved")
+	const answer = `{"v":1,"type":"export","trainer":"t0","export":{"model":"AAAA","vectors":"1\t0\n","metadata":"3\n"}}`
+	for _, then := range []string{"the loss set to cosface", "Train at D = 8"} {
+		p := NewPlayground()
+		p.workers[0] = newWorker(false, func(string) {}, func(error) {}, func(string) {})
+		p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+		p.command(msg.OpStart)
+		p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"done"}`)
+		p.export(0, "model")
+		if then == "Train at D = 8" {
+			p.settings.Dim = 8
+			p.command(msg.OpStart)
+		} else {
+			p.settings = p.settings.WithLoss("cosface")
+			p.resize()
+		}
+		js.Global().Set("metriclabSaved", js.Global().Get("Array").New())
+		p.receive(0, answer)
+		saved := js.Global().Get("metriclabSaved")
+		var got []string
+		for i := range saved.Length() {
+			got = append(got, saved.Index(i).String())
+		}
+		if want := []string{"metriclab-arcface-d3.safetensors"}; !slices.Equal(got, want) {
+			t.Errorf("the model of the arcface run of D = 3 asked, then %s: saved %q, want %q", then, got, want)
+		}
+		p.workers[0].terminate()
+	}
+}
