@@ -53,7 +53,8 @@
 //	state     once "idle" with no trainer id as soon as the worker listens
 //	          (the page enables Train on it: a start now trains at once),
 //	          then on every change: "idle", "loading", "running", "paused",
-//	          "done", "failed"; and "idle" with its Command.ID, the answer
+//	          "done", "failed" (posted again for a start that fails after a
+//	          failed one); and "idle" with its Command.ID, the answer
 //	          to a load without samples
 //	progress  at most ten a second, and at every epoch end (with
 //	          Progress.Verification) and at the last step
@@ -363,7 +364,7 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 	}
 	if err != nil {
 		w.postError(err)
-		w.setState(msg.StateFailed)
+		w.postFailed()
 		return
 	}
 	w.gen++
@@ -634,7 +635,16 @@ func (w *worker) setState(s string) {
 func (w *worker) fail(err error) {
 	w.job = nil
 	w.postError(err)
-	w.setState(msg.StateFailed)
+	w.postFailed()
+}
+
+// postFailed goes to state "failed" and posts it even when the worker was
+// failed already: the page shows a run it started as running until a state
+// answers the start, and a start after a failed run may fail too (its
+// settings again too large to train).
+func (w *worker) postFailed() {
+	w.state = msg.StateFailed
+	w.post(msg.Message{Type: msg.TypeState, State: msg.StateFailed})
 }
 
 // postError posts err as one line.

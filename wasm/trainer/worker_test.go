@@ -153,7 +153,11 @@ func TestWorkerLoadFailure(t *testing.T) {
 // not tell the answer of a load it sent again from a late one). A run
 // whose first update overflows the weights fails at the snapshot after
 // it, with one error (before, "encoding a message: json: unsupported
-// value: NaN" came first, and the run failed at the next step).
+// value: NaN" came first, and the run failed at the next step). A start
+// refused, or that fails (too large to train), after a failed one is
+// answered by the state failed again (before, by none: the playground
+// showed the run it had started as "running: starting…", its settings
+// locked, until Reset).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -197,13 +201,13 @@ func TestWorkerProtocol(t *testing.T) {
 		"embed before start":                        {"error: nothing to embed with"},
 		"load no model":                             {"error: the model could not be loaded"},
 		"start without config":                      {"error: without a training configuration", "state failed"},
-		"start of other data":                       {"error: data \"cifar\""},
-		"start without samples":                     {"error: no samples"},
-		"start of huge samples":                     {"error: samples of shape 1×1000000000×1000000000"},
-		"start of huge counts":                      {"error: epochs 1000000000 out of range"},
-		"start of unknown names":                    {"error: unknown augmentation"},
-		"start too large to train":                  {"error: more than is allowed"},
-		"start of missing ports":                    {"error: got 0 message ports"},
+		"start of other data":                       {"error: data \"cifar\"", "state failed"},
+		"start without samples":                     {"error: no samples", "state failed"},
+		"start of huge samples":                     {"error: samples of shape 1×1000000000×1000000000", "state failed"},
+		"start of huge counts":                      {"error: epochs 1000000000 out of range", "state failed"},
+		"start of unknown names":                    {"error: unknown augmentation", "state failed"},
+		"start too large to train":                  {"error: more than is allowed", "state failed"},
+		"start of missing ports":                    {"error: got 0 message ports", "state failed"},
 		"start of a group, a null message":          {"state running", "error: worker 1: a bad message from worker 0: null, not {step, loss, grad}", "state failed"},
 		"start of a group, a gradient of odd bytes": {"state running", "error: grad of 5 bytes, not float32s", "state failed"},
 		"start of a group, a gradient of text":      {"state running", "error: grad string, not an ArrayBuffer", "state failed"},
@@ -213,8 +217,8 @@ func TestWorkerProtocol(t *testing.T) {
 		"start, a learning rate that diverges":      {"state running", "error: step 1: the snapshot's embeddings are not all finite numbers (lr too high?)", "state failed"},
 		"triplet, a class without images":           {"state running", "state done"},
 		"start without config, after a run":         {"error: without a training configuration", "state failed"},
-		"start of other data, after a run":          {"error: data \"cifar\""},
-		"start of too few ports, after a run":       {"error: got 1 message ports, wants 2"},
+		"start of other data, after a run":          {"error: data \"cifar\"", "state failed"},
+		"start of too few ports, after a run":       {"error: got 1 message ports, wants 2", "state failed"},
 		"export after the run":                      {"export"},
 		"embed other shapes":                        {"error: the encoder takes 1×16×16"},
 		"reset":                                     {"state idle"},
