@@ -190,7 +190,9 @@ func (p *Playground) change(s Settings) {
 // goes to the trainers whose workers are not ready yet, once they are
 // (compare mode's workers get ready one after the other: Train pressed
 // when the first was ready started it alone); a reset or a stop forgets
-// such a start. While training is under way there is no start (can).
+// such a start. Pause and Resume also go to the trainers still loading
+// their data, which would train on alone otherwise. While training is
+// under way there is no start (can).
 func (p *Playground) command(op string) {
 	if op == msg.OpStart && p.locked() {
 		return
@@ -204,6 +206,8 @@ func (p *Playground) command(op string) {
 			p.send(i, op)
 		case op == msg.OpStart && p.runs[i].State == StateStarting:
 			p.pending[i] = true // sent when the trainer says it is ready
+		case (op == msg.OpPause || op == msg.OpResume) && p.runs[i].State == msg.StateLoading:
+			p.send(i, op) // the trainer pauses as soon as it has loaded, or no longer
 		}
 	}
 }

@@ -410,14 +410,7 @@ func TestPlaygroundPauseBeforeReady(t *testing.T) {
 	p.command(msg.OpPause)
 	p.receive(0, state(0, msg.StatePaused))
 	p.receive(1, state(1, msg.StateIdle))
-	var ops []string
-	for _, s := range w.posts {
-		var m msg.Message
-		if err := json.Unmarshal([]byte(s), &m); err != nil || m.Command == nil {
-			t.Fatalf("posted %q: %v", s, err)
-		}
-		ops = append(ops, m.Command.Op)
-	}
+	ops := w.ops(t)
 	if want := []string{msg.OpStart, msg.OpPause}; strings.Join(ops, " ") != strings.Join(want, " ") {
 		t.Errorf("Train, Pause, then trainer 1 ready: trainer 1 was sent %q, want %q", ops, want)
 	}
@@ -425,6 +418,32 @@ func TestPlaygroundPauseBeforeReady(t *testing.T) {
 	p.receive(1, state(1, msg.StatePaused))
 	if !p.paused() || !p.runs[1].Can(msg.OpResume) {
 		t.Errorf("both paused: page paused %v, trainer 1 %q", p.paused(), p.runs[1].State)
+	}
+}
+
+// TestPlaygroundPauseWhileLoading: in compare mode Pause pressed while
+// some trainers train and others still load their data (each worker
+// fetches MNIST at its first run) pauses those too, as soon as they have
+// loaded, and Resume takes that back. Pause went to the trainers
+// training only: the others then trained alone while the page offered
+// Pause again.
+func TestPlaygroundPauseWhileLoading(t *testing.T) {
+	p := NewPlayground()
+	p.settings.Compare = []string{"arcface", "cosface"}
+	p.resize()
+	w := &postedJS{}
+	p.workers[1] = &worker{js: w}
+	p.receive(0, state(0, msg.StateIdle))
+	p.receive(1, state(1, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(0, state(0, msg.StateRunning))
+	p.receive(1, state(1, msg.StateLoading))
+	p.command(msg.OpPause)
+	p.receive(0, state(0, msg.StatePaused))
+	p.command(msg.OpResume)
+	ops := w.ops(t)
+	if want := []string{msg.OpStart, msg.OpPause, msg.OpResume}; strings.Join(ops, " ") != strings.Join(want, " ") {
+		t.Errorf("trainer 1 loading, Pause, Resume: trainer 1 was sent %q, want %q", ops, want)
 	}
 }
 
@@ -468,4 +487,18 @@ func TestPlaygroundHelperFailedForgetsExports(t *testing.T) {
 	if got := exportsAsked(p, 0); len(got) != 0 {
 		t.Errorf("Model asked of the new worker and answered: exports still asked %q, want none", got)
 	}
+}
+
+// ops returns the commands posted to w.
+func (w *postedJS) ops(t *testing.T) []string {
+	t.Helper()
+	var ops []string
+	for _, s := range w.posts {
+		var m msg.Message
+		if err := json.Unmarshal([]byte(s), &m); err != nil || m.Command == nil {
+			t.Fatalf("posted %q: %v", s, err)
+		}
+		ops = append(ops, m.Command.Op)
+	}
+	return ops
 }
