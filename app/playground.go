@@ -28,6 +28,8 @@ type Playground struct {
 	helpers [][]*worker // each trainer's other data-parallel workers during a run
 	pending []bool      // start as soon as the trainer is idle
 	exports [][]export  // the exports each trainer was asked for, not answered yet, in order
+	begun   []bool      // worker 0 began its data-parallel run (said running or paused): it waits for every helper's gradients
+	lost    []string    // why a helper failed before worker 0 began the run (helperFailed)
 	adopted bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
 	onHash  app.Func    // the window's hashchange listener (follow)
 	viewers bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
@@ -230,6 +232,7 @@ func (p *Playground) send(i int, op string) {
 	p.runs[i].State = msg.StateRunning
 	p.runs[i].Workers = n
 	p.runs[i].Request = &req
+	p.begun[i], p.lost[i] = false, ""
 	p.dropHelpers(i)
 	if n == 1 || !app.IsClient {
 		p.workers[i].post(Command(p.runs[i].Trainer, op, &req, p.channel(i)))
@@ -261,16 +264,32 @@ func (p *Playground) receiveHelper(i, k int, data string) {
 }
 
 // helperFailed ends trainer i's run when its helper worker k failed or
-// died: worker 0 waits for that worker's gradients, so the whole group
-// stops, and the trainer can be restarted (Restart, or the next change
-// of the settings starts its worker again). Worker 0 answers none of the
-// exports asked.
+// died. Before worker 0 began the run, its answer to the start decides
+// (receive): a start that every worker refuses (settings too large to
+// train) fails there too, and the run is failed, its settings to fix and
+// Train again; a worker 0 that begins the run would wait for the lost
+// worker's gradients for good, and is stopped then (groupFailed). After
+// it began, it is stopped at once. The other helpers stop at once.
 func (p *Playground) helperFailed(i, k int, reason string) {
+	reason = "data-parallel worker " + strconv.Itoa(k) + ": " + reason
+	if !p.begun[i] {
+		p.dropHelpers(i)
+		p.lost[i] = reason
+		return
+	}
+	p.groupFailed(i, reason)
+}
+
+// groupFailed stops trainer i's data-parallel group, whose worker 0 waits
+// for a lost helper's gradients, for reason: the trainer can be restarted
+// (Restart, or the next change of the settings starts its worker again).
+// Worker 0 answers none of the exports asked.
+func (p *Playground) groupFailed(i int, reason string) {
 	p.dropHelpers(i)
 	p.workers[i].terminate()
 	p.workers[i] = nil
 	p.exports[i] = nil
-	p.runs[i].Crash("data-parallel worker " + strconv.Itoa(k) + ": " + reason)
+	p.runs[i].Crash(reason)
 }
 
 // dropHelpers stops trainer i's helper workers.
@@ -385,6 +404,13 @@ func (p *Playground) receive(i int, data string) {
 		p.note = p.trainerName(i) + p.runs[i].Err
 		return
 	}
+	if s := p.runs[i].State; m.Type == msg.TypeState && (s == msg.StateRunning || s == msg.StatePaused) {
+		p.begun[i] = true
+		if p.lost[i] != "" {
+			p.groupFailed(i, p.lost[i])
+			return
+		}
+	}
 	if p.runs[i].State != StateStarting && !p.viewers {
 		p.viewers = true
 		mark(MarkTrainerReady)
@@ -447,6 +473,7 @@ func (p *Playground) resize() {
 	n := min(len(p.runs), len(losses))
 	p.runs, p.workers, p.helpers = p.runs[:n:n], p.workers[:n:n], p.helpers[:n:n]
 	p.pending, p.exports = p.pending[:n:n], p.exports[:n:n]
+	p.begun, p.lost = p.begun[:n:n], p.lost[:n:n]
 	for i, loss := range losses {
 		if i < n {
 			if r := &p.runs[i]; r.Loss != loss {
@@ -473,6 +500,8 @@ func (p *Playground) resize() {
 		p.helpers = append(p.helpers, nil)
 		p.pending = append(p.pending, false)
 		p.exports = append(p.exports, nil)
+		p.begun = append(p.begun, false)
+		p.lost = append(p.lost, "")
 	}
 }
 

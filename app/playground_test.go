@@ -502,3 +502,37 @@ func (w *postedJS) ops(t *testing.T) []string {
 	}
 	return ops
 }
+
+// TestPlaygroundHelperRefusedStart: a data-parallel start that every
+// worker refuses (settings too large to train) ends the run as failed,
+// whichever worker's error comes first, and worker 0 is kept: the
+// settings can be fixed and trained again. A helper's error that came
+// before worker 0's stopped worker 0 and said "crashed", to be restarted.
+// A worker 0 that begins the run after a helper failed waits for that
+// helper for good: it is stopped then, as before.
+func TestPlaygroundHelperRefusedStart(t *testing.T) {
+	const refused = `{"v":1,"type":"error","trainer":"t0","error":"training this job takes about 9 GiB of memory, more than is allowed"}`
+	p := NewPlayground()
+	w0 := &worker{terminated: true} // outside a browser it has no Worker
+	p.workers[0] = w0
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.helpers[0] = []*worker{{terminated: true}}
+	p.receive(0, state(0, msg.StateLoading))
+	p.receiveHelper(0, 1, refused)
+	if p.workers[0] != w0 || p.runs[0].State != msg.StateLoading {
+		t.Fatalf("a start refused by the helper: worker 0 kept %v, trainer 0 %q, want kept, loading until worker 0 answers", p.workers[0] == w0, p.runs[0].Status())
+	}
+	p.receive(0, refused)
+	p.receive(0, state(0, msg.StateFailed))
+	if !p.runs[0].Can(msg.OpStart) || !strings.HasPrefix(p.runs[0].Status(), "failed: training this job") {
+		t.Errorf("a start refused by the helper, then by worker 0: trainer 0 %q, want failed", p.runs[0].Status())
+	}
+	p.command(msg.OpStart)
+	p.helpers[0] = []*worker{{terminated: true}}
+	p.receiveHelper(0, 1, `{"v":1,"type":"error","trainer":"t0","error":"loading MNIST: network error"}`)
+	p.receive(0, state(0, msg.StateRunning))
+	if p.workers[0] != nil || p.runs[0].Status() != "crashed: data-parallel worker 1: loading MNIST: network error" {
+		t.Errorf("a helper failed, then worker 0 began the run: worker 0 kept %v, trainer 0 %q, want stopped, crashed", p.workers[0] == w0, p.runs[0].Status())
+	}
+}
