@@ -26,6 +26,7 @@ import (
 
 	"metriclab/core"
 	"metriclab/core/msg"
+	"metriclab/core/safetensors"
 	"metriclab/server/api"
 )
 
@@ -1887,6 +1888,80 @@ func TestEvalTextReport(t *testing.T) {
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("eval's report %q lacks %q", stdout, want)
+		}
+	}
+}
+
+// TestTrainJSONDiverged: a run that early stopping ends because training
+// diverged after the best epoch ends train --json with a line that says
+// so, whatever --log-every: the last step taken's figures (Job.Step's)
+// and "diverged". Before, it said nothing: with --log-every 1 it printed
+// the last step's line again, as it was, and otherwise nothing. The run
+// resumes from a checkpoint of its best epoch, epoch 1, with a NaN in a
+// bias, as core/job's TestEarlyStopDiverged puts it there, so its next
+// step's loss is NaN. (--m is given: a checkpoint's request, through
+// JSON, loses an empty map of loss parameters, and Resume would take it
+// for another request's.)
+func TestTrainJSONDiverged(t *testing.T) {
+	shapes := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, shapes, 10)
+	prepare := func() trainConfig {
+		t.Helper()
+		f, err := parseTrain([]string{"--data", shapes, "--arch", "mlp", "--dim", "4", "--batch", "8", "--epochs", "3",
+			"--val", "8", "--early-stop", "2", "--m", "0.5", "--json", "--out", "unused.safetensors"}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := newSource(false, 0, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := prepareTraining(&f.mf, src, f.data, f.split, f.classes, f.epochs, f.valN, "cpu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cfg.job.Close() })
+		return cfg
+	}
+	best := prepare()
+	for range best.stepsPerEpoch {
+		if _, err := best.job.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if epoch, _ := best.job.BestEpoch(); epoch != 1 {
+		t.Fatalf("best epoch %d, want 1", epoch)
+	}
+	var ckpt bytes.Buffer
+	if err := best.job.Checkpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	tensors, meta, err := safetensors.Decode(&ckpt, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensors["encoder.fc1.bias"].Data[0] = float32(math.NaN())
+	ckpt.Reset()
+	if err := safetensors.Encode(&ckpt, tensors, meta); err != nil {
+		t.Fatal(err)
+	}
+	for _, logEvery := range []int{1, 1000} {
+		cfg := prepare()
+		if err := cfg.job.Resume(bytes.NewReader(ckpt.Bytes())); err != nil {
+			t.Fatal(err)
+		}
+		var stdout bytes.Buffer
+		if _, err := train(context.Background(), cfg, jsonProgress(&stdout, logEvery)); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+		var last progress
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+			t.Fatalf("--log-every %d: line %q: %v", logEvery, lines[len(lines)-1], err)
+		}
+		want := fmt.Sprintf("training diverged (step %d: loss is NaN", cfg.stepsPerEpoch+1)
+		if len(lines) != 1 || last.Step != cfg.stepsPerEpoch || !strings.HasPrefix(last.Diverged, want) {
+			t.Errorf("--log-every %d: lines %q: want one, of step %d, whose diverged begins %q", logEvery, lines, cfg.stepsPerEpoch, want)
 		}
 	}
 }

@@ -22,7 +22,9 @@ import (
 )
 
 // progress is one line of `train --json`: a training step, the last of an
-// epoch with EpochEnd and the held-out figures.
+// epoch with EpochEnd and the held-out figures. The last line of a run
+// that early stopping ended because training diverged after the best
+// epoch is the last step taken's again, with Diverged (job.Job.Diverged).
 type progress struct {
 	Epoch    int     `json:"epoch"`
 	Step     int     `json:"step"`
@@ -36,6 +38,7 @@ type progress struct {
 	ValAccuracy     *float64 `json:"val_verification_accuracy,omitempty"`
 	ValEER          *float64 `json:"val_eer,omitempty"`
 	ValClosedSetAcc *float64 `json:"val_closed_set_accuracy,omitempty"`
+	Diverged        string   `json:"diverged,omitempty"`
 }
 
 // trainFlags are train's flags, parsed and checked (parseTrain).
@@ -134,12 +137,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var report func(p progress)
 	end := func() {} // ends the bar's line when an error or Ctrl-C stops the training mid-epoch
 	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		report = func(p progress) {
-			if p.EpochEnd || p.Step%f.logEvery == 0 { // the last step ends an epoch
-				enc.Encode(p)
-			}
-		}
+		report = jsonProgress(stdout, f.logEvery)
 	} else {
 		bar := newProgressBar(stderr, isTerminal(stderr))
 		report, end = bar.update, bar.end
@@ -157,6 +155,18 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "wrote %s (%s)\n", oneLineText(f.out), describeThreshold(m, cfg))
 	}
 	return nil
+}
+
+// jsonProgress reports train --json's progress lines to w: every
+// logEvery steps, each epoch's end (the last step ends an epoch) and the
+// end of a run that diverged.
+func jsonProgress(w io.Writer, logEvery int) func(progress) {
+	enc := json.NewEncoder(w)
+	return func(p progress) {
+		if p.EpochEnd || p.Diverged != "" || p.Step%logEvery == 0 {
+			enc.Encode(p)
+		}
+	}
 }
 
 // provenanceData is what a model's provenance records of --data: mnist,
@@ -407,6 +417,9 @@ func train(ctx context.Context, c trainConfig, report func(progress)) (*core.Mod
 			ImgPerS: float64(p.Step*c.batch) / elapsed, ElapsedS: elapsed, EpochEnd: p.EpochEnd}
 		if v := p.Verification; v != nil {
 			line.ValAccuracy, line.ValEER, line.ValClosedSetAcc = &v.Accuracy, &v.EER, &v.Centre
+		}
+		if err := j.Diverged(); err != nil { // the step was not taken: p is the last one's again
+			line.Diverged = err.Error()
 		}
 		report(line)
 	}
