@@ -150,7 +150,7 @@ func WriteModel(path string, m *Model) error {
 // models, which are meant to be shared), synced and renamed to path, and the
 // directory synced where the system allows, so path holds, even after a
 // crash, either its old content or the whole new one, and no temporary
-// file is left behind when it fails. Temporary files of path older than an
+// file is left behind when it fails (or write panics). Temporary files of path older than an
 // hour, left by a process killed while it wrote, are removed once the file
 // is in place. A path that is a symbolic link is written through: the file
 // it points to gets the content (see LinkTarget). Its errors start with
@@ -169,10 +169,13 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 		return fmt.Errorf("%s: %v", base, err)
 	}
 	tmp := f.Name()
+	renamed := false // else removed, also when write panics
 	defer func() {
-		if err != nil {
+		if !renamed {
 			f.Close()
 			os.Remove(tmp)
+		}
+		if err != nil {
 			err = fmt.Errorf("%s: %v", base, err)
 		}
 	}()
@@ -191,6 +194,7 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 	if err := os.Rename(tmp, filepath.Join(dir, base)); err != nil {
 		return err
 	}
+	renamed = true
 	// Make the rename itself durable where the system allows syncing a
 	// directory; the file is complete at path either way.
 	if d, err := os.Open(dir); err == nil {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -197,6 +198,38 @@ func TestWriteFile(t *testing.T) {
 	}
 	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{"app.wasm.gz"}) {
 		t.Errorf("directory holds %q after a cut write, want no temporary file", names)
+	}
+}
+
+// TestWriteFilePanic: a write that panics goes on panicking, and leaves
+// the old content and no temporary file (it was left, and open).
+func TestWriteFilePanic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.wasm.gz")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var tmp io.Writer
+	func() {
+		defer func() {
+			if p := recover(); p != "encoder panicked" {
+				t.Errorf("recovered %v, want the write's panic", p)
+			}
+		}()
+		WriteFile(path, 0o644, func(w io.Writer) error {
+			tmp = w
+			io.WriteString(w, "half")
+			panic("encoder panicked")
+		})
+	}()
+	if _, err := tmp.Write([]byte("more")); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("the temporary file after the panic: a write gave %v, want it closed", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("after a write that panicked: %q, want the content before it", b)
+	}
+	if names := modelDirNames(t, dir); !reflect.DeepEqual(names, []string{"app.wasm.gz"}) {
+		t.Errorf("directory holds %q after a write that panicked, want no temporary file", names)
 	}
 }
 

@@ -20,16 +20,17 @@ func isTemp(name string) bool {
 
 // writeTemp writes a hidden temporary file in dir for the final name base:
 // write fills it, then it is synced and closed. It returns the temporary
-// file's path; on error nothing is left behind.
+// file's path; on error, or a panic of write, nothing is left behind.
 func writeTemp(dir, base string, write func(w io.Writer) error) (tmp string, err error) {
 	f, err := os.CreateTemp(dir, "."+base+tempMark+"*")
 	if err != nil {
 		return "", err
 	}
-	// The file's own name: a failed return sets the result tmp to "".
+	// The file's own name: a failed return sets the result tmp to "", and
+	// a write that panics leaves it "".
 	name := f.Name()
 	defer func() {
-		if err != nil {
+		if tmp == "" {
 			f.Close()
 			os.Remove(name)
 		}

@@ -1171,3 +1171,28 @@ func TestNoIdentityTheLoadPassesOver(t *testing.T) {
 		t.Errorf("identities loaded %q (%v), want ann", classes, err)
 	}
 }
+
+// TestWriteTempPanic: a write that panics goes on panicking, and its
+// temporary file is closed and removed (it was left, and open).
+func TestWriteTempPanic(t *testing.T) {
+	dir := t.TempDir()
+	var tmp io.Writer
+	func() {
+		defer func() {
+			if p := recover(); p != "encoder panicked" {
+				t.Errorf("recovered %v, want the write's panic", p)
+			}
+		}()
+		writeTemp(dir, "m.safetensors", func(w io.Writer) error {
+			tmp = w
+			io.WriteString(w, "half")
+			panic("encoder panicked")
+		})
+	}()
+	if _, err := tmp.Write([]byte("more")); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("the temporary file after the panic: a write gave %v, want it closed", err)
+	}
+	if names, err := os.ReadDir(dir); err != nil || len(names) != 0 {
+		t.Errorf("folder holds %v (%v) after a write that panicked, want nothing", names, err)
+	}
+}
