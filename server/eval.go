@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -489,7 +490,7 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 // least (NCA draws each image towards the others of its identity: without
 // any, it learns nothing and would leave its initial W). A fit that fails
 // on these images (images that do not vary: a singular covariance) is bad
-// input.
+// input; whiten's says what to do, as the ridge, relative, is 0 then.
 func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Metric, error) {
 	switch name {
 	case "cosine":
@@ -506,6 +507,9 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Me
 			return nil, badInput("whiten: %s of %s are too few to fit a metric", msg.Plural(train.N, "training image", "training images"), msg.Plural(len(classes), "class", "classes"))
 		}
 		m, err := eval.WhiteningPCA(train, k, 0.1)
+		if errors.Is(err, eval.ErrSingular) { // the ridge, relative to the within-class variance, is 0 too
+			return nil, badInput("whiten: the %d training images do not vary within their identities (in the %d principal components kept): fit it on more images of each identity, or more varied ones, or use --metric cosine", train.N, k)
+		}
 		if err != nil {
 			return nil, badInput("whiten: cannot be fitted on these %d training images: %v", train.N, err)
 		}

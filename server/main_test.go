@@ -219,7 +219,9 @@ func TestEvalModelOfOtherImagesOnMNIST(t *testing.T) {
 
 // TestEvalMetricOnFlatImages: the classic metrics cannot be fitted on
 // images that do not vary; that is bad input (status 2, one line), not a
-// failure of the program (it was status 1, advising a ridge no flag sets).
+// failure of the program (it was status 1). whiten's line says what to do,
+// also on identities each of one image repeated, however they differ from
+// one another (it advised a ridge, which no flag sets).
 func TestEvalMetricOnFlatImages(t *testing.T) {
 	dir := t.TempDir()
 	for _, id := range []string{"a", "b", "c"} {
@@ -236,9 +238,31 @@ func TestEvalMetricOnFlatImages(t *testing.T) {
 			}
 		}
 	}
-	for _, metric := range []string{"whiten", "linear"} {
-		wantBadInput(t, metric+": cannot be fitted on these 4 training images", "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--metric", metric, "--json")
+	wantBadInput(t, "linear: cannot be fitted on these 4 training images", "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--metric", "linear", "--json")
+	whiten := "whiten: the 4 training images do not vary within their identities (in the 2 principal components kept): fit it on more images of each identity, or more varied ones, or use --metric cosine"
+	wantBadInput(t, whiten, "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--metric", "whiten", "--json")
+	// Fitted on two identities, each of one image four times, a bar of
+	// its own brightness: the images vary between identities, not within.
+	for c, id := range []string{"d", "e"} {
+		img := image.NewGray(image.Rect(0, 0, 16, 16))
+		for k := range 16 {
+			img.SetGray(k, 4+4*c, color.Gray{Y: uint8(100 + 100*c)})
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			if err := os.WriteFile(filepath.Join(dir, id, fmt.Sprintf("%d.png", i)), buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
+	whiten = "whiten: the 8 training images do not vary within their identities (in the 5 principal components kept)"
+	wantBadInput(t, whiten, "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--fit-classes", "d-e", "--metric", "whiten", "--json")
 }
 
 // writeOtherShapes is writeShapes of other people: the identities are

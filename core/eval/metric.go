@@ -97,6 +97,10 @@ func (m Mahalanobis) Similarity(a, b []float32) float64 {
 	return -math.Sqrt(s)
 }
 
+// ErrSingular is wrapped by the error of Whitening and WhiteningPCA when
+// the within-class covariance, ridge added, is singular.
+var ErrSingular = errors.New("covariance is singular")
+
 // Whitening returns the Mahalanobis metric of within-class covariance
 // normalisation (WCCN, Hatch et al. 2006): M = (Σ_w + ridge·I)⁻¹ with the
 // pooled within-class covariance
@@ -113,7 +117,8 @@ func (m Mahalanobis) Similarity(a, b []float32) float64 {
 // large between-class spread are the useful ones and must not be shrunk.
 // It returns an error when N ≤ C (no within-class degree of freedom), when
 // the decomposition fails or when Σ_w + ridge·I is not positive definite
-// (pass ridge > 0 for rank-deficient data, e.g. 1e-6 times the mean variance).
+// (ErrSingular; pass ridge > 0 for rank-deficient data, e.g. 1e-6 times the
+// mean variance).
 func Whitening(e Embeddings, ridge float64) (Mahalanobis, error) {
 	e.check()
 	if ridge < 0 {
@@ -151,7 +156,7 @@ func whiten(cov *mat.SymDense, ridge float64) (*mat.Dense, error) {
 	}
 	for i, v := range vals {
 		if !(v > 1e-12*maxv) {
-			return nil, fmt.Errorf("eval: whitening: covariance is singular (eigenvalue %d = %g): the data do not vary in some direction (a ridge > 0 regularises it)", i, v)
+			return nil, fmt.Errorf("eval: whitening: %w (eigenvalue %d = %g): the data do not vary in some direction (a ridge > 0 regularises it)", ErrSingular, i, v)
 		}
 	}
 	// W = V diag(λ^{-1/2}) Vᵀ.
