@@ -400,11 +400,7 @@ func TestPlaygroundNoTrainWhileTraining(t *testing.T) {
 // alone, running while the page offered Resume (paused), and its Pause
 // button waited for trainer 0 to be resumed.
 func TestPlaygroundPauseBeforeReady(t *testing.T) {
-	p := NewPlayground()
-	p.settings.Compare = []string{"arcface", "cosface"}
-	p.resize()
-	w := &postedJS{}
-	p.workers[1] = &worker{js: w}
+	p, w := comparePlayground()
 	p.receive(0, state(0, msg.StateIdle))
 	p.command(msg.OpStart)
 	p.command(msg.OpPause)
@@ -428,11 +424,7 @@ func TestPlaygroundPauseBeforeReady(t *testing.T) {
 // training only: the others then trained alone while the page offered
 // Pause again.
 func TestPlaygroundPauseWhileLoading(t *testing.T) {
-	p := NewPlayground()
-	p.settings.Compare = []string{"arcface", "cosface"}
-	p.resize()
-	w := &postedJS{}
-	p.workers[1] = &worker{js: w}
+	p, w := comparePlayground()
 	p.receive(0, state(0, msg.StateIdle))
 	p.receive(1, state(1, msg.StateIdle))
 	p.command(msg.OpStart)
@@ -445,6 +437,17 @@ func TestPlaygroundPauseWhileLoading(t *testing.T) {
 	if want := []string{msg.OpStart, msg.OpPause, msg.OpResume}; strings.Join(ops, " ") != strings.Join(want, " ") {
 		t.Errorf("trainer 1 loading, Pause, Resume: trainer 1 was sent %q, want %q", ops, want)
 	}
+}
+
+// comparePlayground returns a playground comparing arcface and cosface,
+// its trainer 1's worker one that keeps what it is posted.
+func comparePlayground() (*Playground, *postedJS) {
+	p := NewPlayground()
+	p.settings.Compare = []string{"arcface", "cosface"}
+	p.resize()
+	w := &postedJS{}
+	p.workers[1] = &worker{js: w}
+	return p, w
 }
 
 // postedJS is a Web Worker's JavaScript object that keeps the messages

@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -275,18 +276,7 @@ func TestPairLossNonFinite(t *testing.T) {
 				params := dev.Params()
 				params["encoder.fc2.bias"].Data[0] = float32(math.NaN()) // mlp's embedding layer
 				x, labels := parityBatch(c.spec, c.batch, classes, lc.Name == "triplet" && classes < c.batch, 1)
-				for _, e := range []struct {
-					name string
-					e    core.Engine
-				}{{"core.Trainer", ref}, {tb.name, dev}} {
-					if err := e.e.SetParams(params); err != nil {
-						t.Fatal(err)
-					}
-					loss, err := e.e.Step(x, labels)
-					if want := "step 1: loss is NaN (lr too high?)"; err == nil || err.Error() != want {
-						t.Errorf("%s %s, %d classes: step from a NaN parameter: loss %g, %v; want %q", e.name, c, classes, loss, err, want)
-					}
-				}
+				wantNaNStep(t, ref, dev, tb.name, params, x, labels, fmt.Sprintf("%s, %d classes: step from a NaN parameter", c, classes))
 			}
 		}
 	}
@@ -303,17 +293,25 @@ func TestHiddenNonFinite(t *testing.T) {
 		params := dev.Params()
 		params["encoder.fc1.bias"].Data[0] = float32(math.NaN())
 		x, labels := parityBatch(c.spec, c.batch, 3, false, 1)
-		for _, e := range []struct {
-			name string
-			e    core.Engine
-		}{{"core.Trainer", ref}, {tb.name, dev}} {
-			if err := e.e.SetParams(params); err != nil {
-				t.Fatal(err)
-			}
-			loss, err := e.e.Step(x, labels)
-			if want := "step 1: loss is NaN (lr too high?)"; err == nil || err.Error() != want {
-				t.Errorf("%s %s: step from a NaN hidden bias: loss %g, %v; want %q", e.name, c, loss, err, want)
-			}
+		wantNaNStep(t, ref, dev, tb.name, params, x, labels, c.String()+": step from a NaN hidden bias")
+	}
+}
+
+// wantNaNStep sets params in ref (core.Trainer) and dev (the backend
+// name's engine) and checks that a step of each on x, labels fails with a
+// NaN loss, as every engine's step does.
+func wantNaNStep(t *testing.T, ref, dev core.Engine, name string, params map[string]core.Tensor, x []float32, labels []int, what string) {
+	t.Helper()
+	for _, e := range []struct {
+		name string
+		e    core.Engine
+	}{{"core.Trainer", ref}, {name, dev}} {
+		if err := e.e.SetParams(params); err != nil {
+			t.Fatal(err)
+		}
+		loss, err := e.e.Step(x, labels)
+		if want := "step 1: loss is NaN (lr too high?)"; err == nil || err.Error() != want {
+			t.Errorf("%s %s: loss %g, %v; want %q", e.name, what, loss, err, want)
 		}
 	}
 }

@@ -1021,6 +1021,25 @@ func TestSnapshotBiased(t *testing.T) {
 	}
 }
 
+// barsStepped returns a job of 4 epochs on bars, early stopping after
+// earlyStop epochs without a better one (0: off), that has taken steps
+// steps (2 an epoch).
+func barsStepped(t *testing.T, earlyStop, steps int) *Job {
+	t.Helper()
+	req := barsRequest()
+	req.Epochs, req.EarlyStop = 4, earlyStop
+	j, err := New(req, bars(10, 3), nil, Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range steps {
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return j
+}
+
 // TestEarlyStopDiverged: with early stopping, a run that diverges after a
 // best epoch (here a NaN put in fc1's bias after epoch 1, so that step 3's
 // loss is NaN) ends as an early stop does, with the best epoch's
@@ -1031,17 +1050,7 @@ func TestEarlyStopDiverged(t *testing.T) {
 	// run takes the steps of epoch 1 (2 of 16 of the 32 images trained
 	// on), then puts a NaN in fc1's bias and takes the next step.
 	run := func(t *testing.T, earlyStop, steps int) (*Job, msg.Progress, error) {
-		req := barsRequest()
-		req.Epochs, req.EarlyStop = 4, earlyStop
-		j, err := New(req, bars(10, 3), nil, Options{Val: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range steps {
-			if _, err := j.Step(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		j := barsStepped(t, earlyStop, steps)
 		params := j.tr.Params()
 		params["encoder.fc1.bias"].Data[0] = float32(math.NaN())
 		if err := j.tr.SetParams(params); err != nil {
@@ -1106,17 +1115,8 @@ func TestEarlyStopDiverged(t *testing.T) {
 // back (its class weights are), not the embeddings kept from a snapshot
 // taken at the last step before the one that diverged.
 func TestEarlyStopDivergedSnapshot(t *testing.T) {
-	req := barsRequest()
-	req.Epochs, req.EarlyStop = 4, 3
-	j, err := New(req, bars(10, 3), nil, Options{Val: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 3 { // epoch 1 (the best) and a step of epoch 2
-		if _, err := j.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// Epoch 1 (the best) and a step of epoch 2.
+	j := barsStepped(t, 3, 3)
 	if _, err := j.Snapshot(); err != nil { // of step 3's parameters
 		t.Fatal(err)
 	}
@@ -1150,17 +1150,7 @@ func TestEarlyStopDivergedSnapshot(t *testing.T) {
 // epoch the error says the run diverged.
 func TestEarlyStopDivergedAtSnapshot(t *testing.T) {
 	for _, steps := range []int{3, 1} {
-		req := barsRequest()
-		req.Epochs, req.EarlyStop = 4, 3
-		j, err := New(req, bars(10, 3), nil, Options{Val: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range steps {
-			if _, err := j.Step(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		j := barsStepped(t, 3, steps)
 		params := j.tr.Params() // as an update that overflowed would leave them
 		params["encoder.fc1.bias"].Data[0] = float32(math.Inf(1))
 		if err := j.tr.SetParams(params); err != nil {
