@@ -418,7 +418,7 @@ func train(ctx context.Context, c trainConfig, report func(progress)) (*core.Mod
 		if v := p.Verification; v != nil {
 			line.ValAccuracy, line.ValEER, line.ValClosedSetAcc = &v.Accuracy, &v.EER, &v.Centre
 		}
-		if err := j.Diverged(); err != nil { // the step was not taken: p is the last one's again
+		if err := j.Diverged(); err != nil { // p is the last step taken again, or an epoch end without figures
 			line.Diverged = err.Error()
 		}
 		report(line)
