@@ -544,8 +544,6 @@ func (r *Runner) run(j store.Job) error {
 		// A bug of ours, not the job's: the training done is kept.
 		r.log.Printf("jobs: job %s: %v", j.ID, err)
 		state, shown = store.StateInterrupted, "an internal error stopped the job (the server's log says where); its checkpoint is kept: resume the job to try again, or cancel it"
-	case errors.Is(err, job.ErrDataChanged):
-		state, shown = store.StateInterrupted, "the data set changed since the checkpoint was written: the checkpoint is kept; restore the data set and resume the job (or cancel it)"
 	case errors.Is(err, errCannotStart):
 		state, shown = store.StateInterrupted, "the job cannot start now: "+r.shown(j.ID, err)+"; its checkpoint is kept: resume the job once that is fixed (the data set restored, say), or cancel it"
 	default:
@@ -805,9 +803,9 @@ var errUnsaved = errors.New("the model could not be saved")
 
 // resume loads job id's checkpoint at path into jb. A file that is not a
 // checkpoint of the job is a trainError that says why, and so is a missing
-// one; one of a data set changed since wraps job.ErrDataChanged, and the
-// job is interrupted and keeps its checkpoint, to resume once the data
-// set is restored. A file that cannot be read (an I/O error) is errUnread,
+// one; one of a data set changed since (job.ErrDataChanged) wraps
+// errCannotStart, and the job is interrupted and keeps its checkpoint, to
+// resume once the data set is restored. A file that cannot be read (an I/O error) is errUnread,
 // after a log line: the job is interrupted and keeps its checkpoint, which
 // a failed job would lose, and the user is not shown the server's paths.
 func (r *Runner) resume(id string, jb *job.Job, path string) error {
@@ -826,6 +824,9 @@ func (r *Runner) resume(id string, jb *job.Job, path string) error {
 			r.log.Printf("jobs: job %s: reading its checkpoint: %v", id, rd.err)
 			return errUnread
 		}
+		if errors.Is(err, job.ErrDataChanged) { // a sound checkpoint, to resume once the data set is restored
+			return fmt.Errorf("%w: %w", errCannotStart, trainError{err})
+		}
 		return trainError{err}
 	}
 	return nil
@@ -835,8 +836,8 @@ func (r *Runner) resume(id string, jb *job.Job, path string) error {
 var errPanic = errors.New("panic")
 
 // errCannotStart is wrapped by train's error when a resumed job cannot
-// start: its data set cannot be loaded, or the job set up on it or on its
-// device.
+// start: its data set cannot be loaded, or changed since its checkpoint,
+// or the job cannot be set up on it or on its device.
 var errCannotStart = errors.New("the job cannot start now")
 
 // errUnread is train's error when a job's checkpoint exists but could not
