@@ -110,8 +110,8 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	if f.tf32 && (f.device == "cpu" || f.device == "cuda-emu") {
 		return nil, badInput("--tf32 is for the cuda device: the %s computes in float32", map[string]string{"cpu": "CPU engine", "cuda-emu": "CPU emulation of the kernels"}[f.device])
 	}
-	if mf.set("threads") && (f.device == "cuda" || f.device == "cuda-emu") {
-		return nil, badInput("--threads is the CPU engine's, and device %s runs the CUDA engine, which does not read it", f.device)
+	if err := mf.checkThreads(f.device); err != nil {
+		return nil, err
 	}
 	if f.classes < 2 || f.classes > 100000 {
 		return nil, badInput("classes %d out of range [2, 100000]", f.classes)

@@ -524,6 +524,16 @@ func parseInput(s string) ([3]int, error) {
 // describeLoss is one line naming the loss and its parameters as used.
 func describeLoss(l core.Loss) string { return msg.FormatLoss(l.Name(), l.Params()) }
 
+// checkThreads refuses --threads, given, on a device that runs the CUDA
+// engine alone (cuda, cuda-emu), which does not read it; auto may run
+// either engine and takes it.
+func (f *modelFlags) checkThreads(device string) error {
+	if f.set("threads") && (device == "cuda" || device == "cuda-emu") {
+		return badInput("--threads is the CPU engine's, and device %s runs the CUDA engine, which does not read it", device)
+	}
+	return nil
+}
+
 // threadsDoc is the help of --threads (train, openset, bench, compare, serve).
 const threadsDoc = "CPU threads of the native engine (0: one per CPU); results do not depend on it"
 

@@ -24,7 +24,8 @@ import (
 // progress is one line of `train --json`: a training step, the last of an
 // epoch with EpochEnd and the held-out figures. The last line of a run
 // that early stopping ended because training diverged after the best
-// epoch is the last step taken's again, with Diverged (job.Job.Diverged).
+// epoch has Diverged (job.Job.Diverged): the last step taken's again, or
+// the epoch end whose held-out embeddings were not finite, without figures.
 type progress struct {
 	Epoch    int     `json:"epoch"`
 	Step     int     `json:"step"`
@@ -76,8 +77,8 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	if err := checkDevice(f.device); err != nil {
 		return nil, err
 	}
-	if f.mf.set("threads") && (f.device == "cuda" || f.device == "cuda-emu") { // as bench refuses it
-		return nil, badInput("--threads is the CPU engine's, and device %s runs the CUDA engine, which does not read it", f.device)
+	if err := f.mf.checkThreads(f.device); err != nil {
+		return nil, err
 	}
 	if err := f.mf.applyPreset(f.data, &f.epochs); err != nil {
 		return nil, err
