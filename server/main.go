@@ -227,9 +227,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	}
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	restore := readIntsInDecimal(fs)
+	restore := readNumbersInDecimal(fs)
 	err := fs.Parse(args)
-	restore() // -h names their type, int
+	restore() // -h names their types, int and float
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
 		if !hasFlags(fs) { // presets
@@ -265,30 +265,34 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// readIntsInDecimal makes the integer flags of fs read their values in
-// base 10 alone, as users write numbers (the flag package reads Go's
-// literals: --batch 064 is octal 52, 0x40 is 64, 1_000 is 1000), until
-// restore puts the flag package's values back.
-func readIntsInDecimal(fs *flag.FlagSet) (restore func()) {
-	var ints []*flag.Flag
+// readNumbersInDecimal makes the number flags of fs read their values in
+// decimal notation alone, as users write numbers, until restore puts the
+// flag package's values back. The flag package reads Go's literals:
+// --batch 064 is octal 52, 0x40 is 64, 1_000 is 1000; --lr 0x1p-4 is
+// 0.0625, and NaN, Inf and infinity are floats.
+func readNumbersInDecimal(fs *flag.FlagSet) (restore func()) {
+	values := map[*flag.Flag]flag.Value{}
 	fs.VisitAll(func(fl *flag.Flag) {
 		if g, ok := fl.Value.(flag.Getter); ok {
 			switch g.Get().(type) {
 			case int, int64:
-				ints = append(ints, fl)
+				values[fl] = fl.Value
 				fl.Value = decimal{fl.Value}
+			case float64:
+				values[fl] = fl.Value
+				fl.Value = decimalFloat{fl.Value}
 			}
 		}
 	})
 	return func() {
-		for _, fl := range ints {
-			fl.Value = fl.Value.(decimal).Value
+		for fl, v := range values {
+			fl.Value = v
 		}
 	}
 }
 
 // decimal is an integer flag's value read in base 10 alone (a leading 0
-// is no octal prefix): readIntsInDecimal.
+// is no octal prefix): readNumbersInDecimal.
 type decimal struct{ flag.Value }
 
 func (d decimal) Set(s string) error {
@@ -300,6 +304,28 @@ func (d decimal) Set(s string) error {
 		return errors.New("want a decimal integer")
 	}
 	return d.Value.Set(strconv.FormatInt(v, 10))
+}
+
+// decimalFloat is a float flag's value read in decimal notation alone
+// (digits, a point, an exponent: 5e-4, .5), finite, -0 read as 0:
+// readNumbersInDecimal.
+type decimalFloat struct{ flag.Value }
+
+func (d decimalFloat) Set(s string) error {
+	if strings.Trim(s, "0123456789.eE+-") != "" { // 0x1p-4, 1_0.5, NaN, Inf
+		return errors.New("want a finite decimal number")
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return errors.New("out of range")
+	case err != nil:
+		return errors.New("want a finite decimal number")
+	}
+	if v == 0 {
+		v = 0 // not -0, which a report would print
+	}
+	return d.Value.Set(strconv.FormatFloat(v, 'g', -1, 64))
 }
 
 // isBoolFlag reports whether fl is a true/false flag, which takes no

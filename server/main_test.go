@@ -1295,8 +1295,8 @@ func TestBenchFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--seconds", "NaN"}, "seconds NaN: want a finite value > 0"},
-		{[]string{"--seconds", "Inf"}, "seconds +Inf: want a finite value > 0"},
+		{[]string{"--seconds", "NaN"}, `invalid value "NaN" for flag -seconds: want a finite decimal number`},
+		{[]string{"--seconds", "Inf"}, `invalid value "Inf" for flag -seconds: want a finite decimal number`},
 		{[]string{"--seconds", "0"}, "seconds 0: want a finite value > 0"},
 		{[]string{"--warmup", "0"}, "warmup 0 must be ≥ 1"},
 		{[]string{"--tf32"}, "--tf32 is for the cuda device: the CPU engine computes in float32"},
@@ -1757,6 +1757,33 @@ func TestIntFlagsDecimal(t *testing.T) {
 	wantBadInput(t, `variant "epochs=0x10": invalid value "0x10" for flag -epochs: want a decimal integer`, "openset", "--variant", "epochs=0x10", "--arch", "bogus")
 	if code, help, _ := runCLI(t, "losses", "-h"); code != 0 || !strings.Contains(help, "  -dim int\n") {
 		t.Errorf("losses -h: exit %d, %q: want --dim named an int", code, help)
+	}
+}
+
+// TestFloatFlagsDecimal: every command reads its float flags as decimal
+// numbers alone, finite (before, as Go literals: --lr 0x1p-4 was 0.0625,
+// --m 1_0.5 10.5, and NaN, Inf and infinity were taken), refuses another
+// notation with one line, reads -0 as 0 (before, "cosface m=-0"), and its
+// help still names their type.
+func TestFloatFlagsDecimal(t *testing.T) {
+	for _, cmd := range []string{"train", "openset", "compare", "bench"} {
+		for _, name := range append([]string{"lr", "wd"}, lossFlagNames...) {
+			// "stray", refused once the flags are read, stops the command
+			// where the value is taken.
+			wantBadInput(t, `invalid value "0x1p-4" for flag -`+name+": want a finite decimal number", cmd, "--"+name, "0x1p-4", "stray")
+		}
+	}
+	for _, v := range []string{"0x1p-4", "1_0.5", "NaN", "nan", "Inf", "+Inf", "-Inf", "infinity"} {
+		wantBadInput(t, `invalid value "`+v+`" for flag -seconds: want a finite decimal number`, "bench", "--seconds", v, "stray")
+	}
+	wantBadInput(t, `invalid value "1e400" for flag -m: out of range`, "train", "--m", "1e400", "stray")
+	for _, v := range []string{"5e-4", ".5", "5.", "+0.5", "1E-3"} {
+		wantBadInput(t, `unexpected argument "stray"`, "train", "--lr", v, "stray")
+	}
+	wantBadInput(t, `variant "lr=NaN": invalid value "NaN" for flag -lr: want a finite decimal number`, "openset", "--variant", "lr=NaN", "--arch", "bogus")
+	wantBadInput(t, "seconds 0: want a finite value > 0", "bench", "--seconds", "-0")
+	if code, help, _ := runCLI(t, "train", "-h"); code != 0 || !strings.Contains(help, "  -lr float\n") {
+		t.Errorf("train -h: exit %d, %q: want --lr named a float", code, help)
 	}
 }
 
