@@ -302,7 +302,8 @@ type evalSets struct {
 // The unknown identities (unknownSpec, of the evaluated split) are neither
 // evaluated nor fitted on: the default fitting identities leave them out,
 // and a fitSpec or classSpec that has one is refused. When no identity is
-// left to fit on, loadFit says so: only a metric that fits needs one.
+// left to fit on, or train/ holds none, loadFit says so: only a metric
+// that fits needs one (and a fitSpec, refused then).
 func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec string, in core.Input, seed int64) (evalSets, error) {
 	var sets evalSets
 	testSplit, fitSplit := "test", "train"
@@ -344,6 +345,12 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		unseen = sets.unknown.Classes
 	}
 	names, err := data.ClassNames(name, fitSplit)
+	// A train/ of no identity beside test/ is refused where it is used:
+	// the cosine and Euclidean distances on other identities read none.
+	var emptyTrain error
+	if errors.Is(err, data.ErrNoIdentities) {
+		emptyTrain, err = err, nil
+	}
 	if err != nil {
 		return sets, inputError{err}
 	}
@@ -364,6 +371,8 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	}
 	var fit []int
 	switch {
+	case fitSpec != "" && emptyTrain != nil:
+		return sets, badInput("--fit-classes %q: %v", fitSpec, emptyTrain)
 	case fitSpec != "":
 		if fit, err = data.ParseClasses(fitSpec, names); err != nil {
 			return sets, inputError{fmt.Errorf("fit-classes: %w", err)}
@@ -386,6 +395,9 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		sets.fitClasses = append(sets.fitClasses, names[c])
 	}
 	sets.loadFit = func() (*data.Set, error) {
+		if emptyTrain != nil {
+			return nil, badInput("%v, and --metric whiten and linear are fitted on its images: give it some, or use --metric cosine or euclidean", emptyTrain)
+		}
 		if len(fit) == 0 {
 			// A --fit-classes could only name identities evaluated or
 			// unknown, which it must not: fewer of those leaves some.

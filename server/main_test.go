@@ -565,6 +565,34 @@ func TestEvalFitImagesOnlyWhenUsed(t *testing.T) {
 	wantBadInput(t, "zz.png", "eval", "--model", "raw", "--metric", "whiten", "--data", open)
 }
 
+// TestEvalEmptyTrainFolder: on a folder whose train/ holds no identity
+// (a hidden file alone) beside a test/, the cosine and Euclidean
+// distances evaluate, as they read no training image; whiten, linear and
+// --fit-classes, which need train/'s identities, say that it has none.
+// Before, every metric was refused: "data: …/train has no identity
+// folders".
+func TestEvalEmptyTrainFolder(t *testing.T) {
+	open := filepath.Join(t.TempDir(), "open")
+	writePatterns(t, filepath.Join(open, "test"))
+	if err := os.MkdirAll(filepath.Join(open, "train"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(open, "train", ".DS_Store"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, metric := range []string{"cosine", "euclidean"} {
+		if rep := evalJSON(t, "--model", "raw", "--data", open, "--metric", metric); rep.Probes != 24 || !(rep.Verification.AUC > 0.9) {
+			t.Errorf("--metric %s: %d probes, AUC %.3f: want test/'s 24, above 0.9 for patterns raw pixels tell apart", metric, rep.Probes, rep.Verification.AUC)
+		}
+	}
+	empty := filepath.Join(open, "train") + " has no identity folders"
+	for _, metric := range []string{"whiten", "linear"} {
+		wantBadInput(t, empty+" (want "+filepath.Join(open, "train")+"/<identity>/<image>.png|jpg), and --metric whiten and linear are fitted on its images: give it some, or use --metric cosine or euclidean",
+			"eval", "--model", "raw", "--data", open, "--metric", metric)
+	}
+	wantBadInput(t, `--fit-classes "a": data: `+empty, "eval", "--model", "raw", "--data", open, "--fit-classes", "a")
+}
+
 // TestEvalExpand: on identities that raw pixels tell apart, 8 images
 // each, --expand 3 moves each embedding towards others of its identity and
 // keeps them apart; --expand above the number of images (capped at it)

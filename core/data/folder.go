@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -303,6 +304,10 @@ func hidden(path string) bool {
 		msg.DriveRootFolder(name) && isDir(path)
 }
 
+// ErrNoIdentities is the error of a folder that holds no identity folder
+// (an empty train/, say), which Load and ClassNames wrap.
+var ErrNoIdentities = errors.New("no identity folders")
+
 // listFolder returns the identities of dir, sorted, the paths of each
 // one's images, sorted, and what it skipped (see skipFormat).
 func listFolder(dir string) ([]string, [][]string, Skipped, error) {
@@ -365,7 +370,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 		files = append(files, paths)
 	}
 	if len(identities) == 0 {
-		return nil, nil, nil, fmt.Errorf("data: %s has no identity folders (want %s/<identity>/<image>.png|jpg)", dir, dir)
+		return nil, nil, nil, fmt.Errorf("data: %s has %w (want %s/<identity>/<image>.png|jpg)", dir, ErrNoIdentities, dir)
 	}
 	return identities, files, skipped, nil
 }
