@@ -213,8 +213,13 @@ const expandUsage = "database-side augmentation: each evaluated embedding replac
 // two of its identities have two images or more and its images make a
 // genuine and an impostor pair for every verification fold: verification
 // needs genuine and impostor pairs, identification a gallery image and a
-// probe.
+// probe. Of a folder of identities, split test, the line says that
+// --split all evaluates every image (eval's).
 func checkEvaluable(s *data.Set, name, split string) error {
+	hint := ""
+	if split == "test" && name != "mnist" && !isTrainTestFolder(name) {
+		hint = "; the test split of a folder of identities is every 5th image of each: --split all evaluates every image"
+	}
 	counts := make([]int, len(s.Classes))
 	for _, l := range s.Labels {
 		counts[l]++
@@ -226,7 +231,7 @@ func checkEvaluable(s *data.Set, name, split string) error {
 		}
 	}
 	if n < 2 {
-		return badInput("%s, split %s: %s; evaluation needs 2 identities of 2 images or more, it has %d", name, split, msg.Plural(s.N, "image", "images"), n)
+		return badInput("%s, split %s: %s; evaluation needs 2 identities of 2 images or more, it has %d%s", name, split, msg.Plural(s.N, "image", "images"), n, hint)
 	}
 	genuine := 0
 	for _, c := range counts {
@@ -234,7 +239,7 @@ func checkEvaluable(s *data.Set, name, split string) error {
 	}
 	impostor := s.N*(s.N-1)/2 - genuine
 	if min(genuine, impostor) < eval.DefaultFolds {
-		return badInput("%s, split %s: %d images make %d genuine and %d impostor pairs; verification's %d folds need %d of each", name, split, s.N, genuine, impostor, eval.DefaultFolds, eval.DefaultFolds)
+		return badInput("%s, split %s: %d images make %d genuine and %d impostor pairs; verification's %d folds need %d of each%s", name, split, s.N, genuine, impostor, eval.DefaultFolds, eval.DefaultFolds, hint)
 	}
 	return nil
 }

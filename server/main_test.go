@@ -1465,6 +1465,30 @@ func TestEvalNeedsPairs(t *testing.T) {
 	}
 }
 
+// TestEvalSmallTestSplitSuggestsAll: a test split too small to evaluate,
+// of a folder of identities (every 5th image of each), is refused with
+// the hint that --split all evaluates every image, which then does; a
+// folder's own test/ and mnist's have no other split to suggest. Before,
+// the line did not say it.
+func TestEvalSmallTestSplitSuggestsAll(t *testing.T) {
+	dir := t.TempDir()
+	four, ten := filepath.Join(dir, "four"), filepath.Join(dir, "ten")
+	writeShapes(t, four, 4) // the test split is empty
+	writeShapes(t, ten, 10) // two test images per identity: 3 genuine pairs
+	const hint = "the test split of a folder of identities is every 5th image of each: --split all evaluates every image"
+	wantBadInput(t, "it has 0; "+hint, "eval", "--model", "raw", "--data", four)
+	wantBadInput(t, "need 10 of each; "+hint, "eval", "--model", "raw", "--data", ten)
+	if rep := evalJSON(t, "--model", "raw", "--data", four, "--split", "all"); rep.Probes != 12 {
+		t.Errorf("--split all: %d probes, want the 12 images", rep.Probes)
+	}
+	open := filepath.Join(dir, "open")
+	writeShapes(t, filepath.Join(open, "train"), 10)
+	writeShapes(t, filepath.Join(open, "test"), 1)
+	if code, _, stderr := runCLI(t, "eval", "--model", "raw", "--data", open); code != 2 || !strings.Contains(stderr, "evaluation needs 2 identities") || strings.Contains(stderr, "--split all") {
+		t.Errorf("eval on a test/ of 3 images: exit %d, %q: want it refused, without --split all, which a folder with test/ does not take", code, stderr)
+	}
+}
+
 // TestFlagsThatWouldBeIgnored: a miner or a distance for a loss that takes
 // none, and eval --input with a model file, are refused (before, they were
 // ignored: train --loss arcface --miner hard trained with no miner, status
