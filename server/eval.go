@@ -72,9 +72,6 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 	if f.maxQueries < 0 {
 		return nil, badInput("max-queries %d must be ≥ 0", f.maxQueries)
 	}
-	if f.pca < 1 {
-		return nil, badInput("pca %d must be ≥ 1", f.pca)
-	}
 	if f.expand < 0 {
 		return nil, badInput("expand %d must be ≥ 0 (0: off)", f.expand)
 	}
@@ -83,6 +80,9 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 	}
 	if flagGiven(fs, "pca") && f.metric != "whiten" {
 		return nil, badInput("--pca is for --metric whiten, not %s", f.metric)
+	}
+	if f.pca < 1 {
+		return nil, badInput("pca %d must be ≥ 1", f.pca)
 	}
 	if f.expand > 0 && f.metric != "cosine" && f.metric != "euclidean" {
 		return nil, badInput("--expand moves the evaluated embeddings only, and %s is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", f.metric)

@@ -1490,7 +1490,8 @@ func TestEvalSmallTestSplitSuggestsAll(t *testing.T) {
 }
 
 // TestFlagsThatWouldBeIgnored: a miner or a distance for a loss that takes
-// none, and eval --input with a model file, are refused (before, they were
+// none, eval --input with a model file, and --pca with a metric other than
+// whiten, are refused (before, they were
 // ignored: train --loss arcface --miner hard trained with no miner, status
 // 0, and eval embedded at the model's input).
 func TestFlagsThatWouldBeIgnored(t *testing.T) {
@@ -1524,6 +1525,11 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 	for _, metric := range []string{"cosine", "euclidean"} {
 		wantBadInput(t, "--pca is for --metric whiten", "eval", "--model", out, "--data", shapes, "--split", "all", "--metric", metric, "--pca", "8")
 	}
+	// Out of range too, it is the metric that is wrong (before, "pca 0
+	// must be ≥ 1", which whiten would refuse as well).
+	wantBadInput(t, "--pca is for --metric whiten, not cosine", "eval", "--model", "raw", "--pca", "0", "--metric", "cosine")
+	wantBadInput(t, "--pca is for --metric whiten, not cosine", "eval", "--model", "raw", "--pca", "-1")
+	wantBadInput(t, "pca 0 must be ≥ 1", "eval", "--model", "raw", "--pca", "0", "--metric", "whiten")
 }
 
 // TestTripletBatchOfOneClass: triplet refuses a batch smaller than 2k,
