@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"metriclab/core"
@@ -579,17 +580,26 @@ func printReport(w io.Writer, o evalOutput) {
 	}
 	fmt.Fprintln(w)
 	v := r.Verification
-	fmt.Fprintf(w, "verification   accuracy %.4f ± %.4f, threshold %.3f (FAR %.4f), EER %.4f, AUC %.4f, TAR@FAR 0.1/0.01/0.001 %.4f/%.4f/%.4f\n",
-		v.Accuracy, v.AccuracyStd, v.Threshold, v.FAR, v.EER, v.AUC, v.TARAtFAR["0.1"], v.TARAtFAR["0.01"], v.TARAtFAR["0.001"])
+	fmt.Fprintf(w, "verification   accuracy %.4f ± %.4f, threshold %.3f (FAR %.4f), EER %.4f, AUC %.4f, TAR@FAR %s\n",
+		v.Accuracy, v.AccuracyStd, v.Threshold, v.FAR, v.EER, v.AUC, atFARs(v.TARAtFAR))
 	id := r.Identification
 	fmt.Fprintf(w, "identification rank-1 %.4f, rank-5 %.4f\n", id.Rank1, id.Rank5)
 	if id.OpenSet != nil {
-		fmt.Fprintf(w, "open set       detection AUC %.4f, DIR@FAR", id.OpenSet.DetectionAUC)
-		for _, k := range sortedKeys(id.OpenSet.DIRAtFAR) {
-			fmt.Fprintf(w, " %s: %.4f", k, id.OpenSet.DIRAtFAR[k])
-		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "open set       detection AUC %.4f, DIR@FAR %s\n", id.OpenSet.DetectionAUC, atFARs(id.OpenSet.DIRAtFAR))
 	}
 	rt := r.Retrieval
 	fmt.Fprintf(w, "retrieval      P@1 %.4f, R-precision %.4f, MAP@R %.4f\n", rt.PrecisionAt1, rt.RPrecision, rt.MAPAtR)
+}
+
+// atFARs is the part of printReport's line that gives figures at the false
+// accept rates of eval.FARLevels, TAR@FAR's or DIR@FAR's, in that order:
+// "0.1/0.01/0.001 0.9500/0.8000/0.6000".
+func atFARs(figures map[string]float64) string {
+	var fars, values []string
+	for _, far := range eval.FARLevels() {
+		key := strconv.FormatFloat(far, 'g', -1, 64) // the key, as FARLevels says
+		fars = append(fars, key)
+		values = append(values, fmt.Sprintf("%.4f", figures[key]))
+	}
+	return strings.Join(fars, "/") + " " + strings.Join(values, "/")
 }

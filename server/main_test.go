@@ -1979,19 +1979,28 @@ func TestPathWithLineBreakOnOneLine(t *testing.T) {
 
 // TestEvalTextReport: eval's report for people gives the figures of its
 // JSON, the false accept rate at the threshold among them (it was in the
-// JSON only).
+// JSON only), and TAR@FAR and DIR@FAR in one order, eval.FARLevels'
+// (before, DIR@FAR went from the lowest FAR up, "DIR@FAR 0.001: … 0.01:
+// … 0.1: …", and TAR@FAR from the highest down).
 func TestEvalTextReport(t *testing.T) {
 	dir := t.TempDir()
 	shapes := filepath.Join(dir, "shapes")
 	writeShapes(t, shapes, 20)
-	js := evalJSON(t, "--model", "raw", "--data", shapes, "--split", "all", "--input", "1x16x16")
-	code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--data", shapes, "--split", "all", "--input", "1x16x16")
+	args := []string{"--model", "raw", "--data", shapes, "--split", "all", "--input", "1x16x16", "--unknown", "diagonal"}
+	js := evalJSON(t, args...)
+	code, stdout, stderr := runCLI(t, append([]string{"eval"}, args...)...)
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
-	v, rt := js.Verification, js.Retrieval
+	v, rt, open := js.Verification, js.Retrieval, js.Identification.OpenSet
+	if open == nil {
+		t.Fatal("eval --unknown: no open-set figures")
+	}
 	for _, want := range []string{
-		fmt.Sprintf("verification   accuracy %.4f ± %.4f, threshold %.3f (FAR %.4f), EER %.4f, AUC %.4f,", v.Accuracy, v.AccuracyStd, v.Threshold, v.FAR, v.EER, v.AUC),
+		fmt.Sprintf("verification   accuracy %.4f ± %.4f, threshold %.3f (FAR %.4f), EER %.4f, AUC %.4f, TAR@FAR 0.1/0.01/0.001 %.4f/%.4f/%.4f\n",
+			v.Accuracy, v.AccuracyStd, v.Threshold, v.FAR, v.EER, v.AUC, v.TARAtFAR["0.1"], v.TARAtFAR["0.01"], v.TARAtFAR["0.001"]),
+		fmt.Sprintf("open set       detection AUC %.4f, DIR@FAR 0.1/0.01/0.001 %.4f/%.4f/%.4f\n",
+			open.DetectionAUC, open.DIRAtFAR["0.1"], open.DIRAtFAR["0.01"], open.DIRAtFAR["0.001"]),
 		fmt.Sprintf("identification rank-1 %.4f, rank-5 %.4f\n", js.Identification.Rank1, js.Identification.Rank5),
 		fmt.Sprintf("retrieval      P@1 %.4f, R-precision %.4f, MAP@R %.4f\n", rt.PrecisionAt1, rt.RPrecision, rt.MAPAtR),
 	} {
