@@ -236,7 +236,8 @@ func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
 	}
 	a.hudText, a.hudHelp, a.hudData = s.Text, s.Help, s.Data
 	a.hud.Clear()
-	ebitenutil.DebugPrintAt(a.hud, view.Caption(s.Text, w, s.Data), textMargin, textMargin/2)
+	caption, y := view.Caption(s.Text, w, s.Data)
+	ebitenutil.DebugPrintAt(a.hud, caption, textMargin, y)
 	ebitenutil.DebugPrintAt(a.hud, s.Help, textMargin, h-lineH-textMargin/2)
 	if d := s.Data; d != nil {
 		x := view.LegendX(w)
@@ -245,7 +246,7 @@ func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
 			vector.DrawFilledRect(a.hud, float32(x), float32(y+4), swatchSize, swatchSize, sphere.ClassColor(j), false)
 			ebitenutil.DebugPrintAt(a.hud, name, x+swatchSize+4, y)
 		}
-		if d.More > 0 {
+		if d.More > 0 { // the last of view.LegendLines
 			ebitenutil.DebugPrintAt(a.hud, fmt.Sprintf("+%d more", d.More), x+swatchSize+4, textMargin/2+len(d.Classes)*lineH)
 		}
 	}
