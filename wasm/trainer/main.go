@@ -71,7 +71,8 @@
 // All but export also go to the run's BroadcastChannel, for the viewer
 // (wasm/viz ?channel=NAME), whose caption shows the step and the state; a
 // viewer that says there that it has loaded is sent the run's last
-// progress and snapshot and the state again (nothing after a reset).
+// progress and snapshot, the error of a failed run, and the state again
+// (nothing after a reset).
 //
 // The worker yields to the event loop after every step, so commands act
 // between steps (a step of lenet-s on a batch of 64 takes about 0.1 s).
@@ -158,8 +159,10 @@ type worker struct {
 	snapshotWait               time.Duration
 
 	// The run's last progress and snapshot as posted to bc, for a viewer
-	// that loads after them (answerViewer).
+	// that loads after them (answerViewer), and the error of the last
+	// failure, which answerViewer posts while the worker is failed.
 	shownProgress, shownSnapshot string
+	failure                      string
 }
 
 // listen installs self.onmessage, which queues commands for run, and the
@@ -363,8 +366,7 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 		closePorts(ports) // newGroup hooked none of them
 	}
 	if err != nil {
-		w.postError(err)
-		w.postFailed()
+		w.postFailed(err)
 		return
 	}
 	w.gen++
@@ -631,18 +633,19 @@ func (w *worker) setState(s string) {
 	w.post(msg.Message{Type: msg.TypeState, State: s})
 }
 
-// fail posts err and goes to state "failed".
+// fail drops the run, posts err and goes to state "failed".
 func (w *worker) fail(err error) {
 	w.job = nil
-	w.postError(err)
-	w.postFailed()
+	w.postFailed(err)
 }
 
-// postFailed goes to state "failed" and posts it even when the worker was
-// failed already: the page shows a run it started as running until a state
-// answers the start, and a start after a failed run may fail too (its
-// settings again too large to train).
-func (w *worker) postFailed() {
+// postFailed posts err and goes to state "failed", which it posts even
+// when the worker was failed already: the page shows a run it started as
+// running until a state answers the start, and a start after a failed run
+// may fail too (its settings again too large to train).
+func (w *worker) postFailed(err error) {
+	w.postError(err)
+	w.failure = msg.ErrorLine(err.Error())
 	w.state = msg.StateFailed
 	w.post(msg.Message{Type: msg.TypeState, State: msg.StateFailed})
 }
@@ -684,25 +687,36 @@ func (w *worker) post(m msg.Message) {
 	}
 }
 
-// answerViewer posts the run's last progress and snapshot, and the
-// worker's state, to the viewer's channel again when data, a message on
-// it, is a viewer saying it has loaded (view.ReadyMessage): one that loads
-// after them (the page reloads its viewers when compare mode comes or
-// goes) would wait for the next snapshot, which a run that is done or
-// paused does not send.
+// answerViewer posts the run's last progress and snapshot, the error of
+// a failure, and the worker's state, to the viewer's channel again when
+// data, a message on it, is a viewer saying it has loaded
+// (view.ReadyMessage): one that loads after them (the page reloads its
+// viewers when compare mode comes or goes) would wait for the next
+// snapshot, which a run that is done, paused or failed does not send, and
+// not learn why a run failed, which the page shows. A worker that failed
+// before a snapshot answers with its error and state.
 func (w *worker) answerViewer(data js.Value) {
 	var m msg.Message
 	if data.Type() != js.TypeString || json.Unmarshal([]byte(data.String()), &m) != nil ||
-		m.Type != msg.TypeState || m.Trainer != "viz" || m.State != "viz-ready" || w.shownSnapshot == "" {
+		m.Type != msg.TypeState || m.Trainer != "viz" || m.State != "viz-ready" ||
+		w.shownSnapshot == "" && w.state != msg.StateFailed {
 		return
 	}
-	state, err := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeState, Trainer: w.id, State: w.state})
-	if err != nil {
-		panic("trainer: " + err.Error()) // a fixed struct always marshals
-	}
-	for _, s := range []string{w.shownProgress, w.shownSnapshot, string(state)} {
+	for _, s := range []string{w.shownProgress, w.shownSnapshot} {
 		if s != "" {
 			w.bc.Call("postMessage", s)
 		}
 	}
+	again := func(m msg.Message) {
+		m.V, m.Trainer = msg.SchemaVersion, w.id
+		b, err := json.Marshal(m)
+		if err != nil {
+			panic("trainer: " + err.Error()) // a fixed struct always marshals
+		}
+		w.bc.Call("postMessage", string(b))
+	}
+	if w.state == msg.StateFailed {
+		again(msg.Message{Type: msg.TypeError, Error: w.failure})
+	}
+	again(msg.Message{Type: msg.TypeState, State: w.state})
 }

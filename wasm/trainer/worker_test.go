@@ -157,7 +157,9 @@ func TestWorkerLoadFailure(t *testing.T) {
 // refused, or that fails (too large to train), after a failed one is
 // answered by the state failed again (before, by none: the playground
 // showed the run it had started as "running: starting…", its settings
-// locked, until Reset).
+// locked, until Reset). A viewer that loads after a run failed hears its
+// error before the state failed, as the page had it (before, the state
+// only; and nothing where it failed before its first snapshot).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -232,6 +234,8 @@ func TestWorkerProtocol(t *testing.T) {
 		"load, nothing to embed":                    {"state idle"},
 		"a viewer that loads after the runs":        {"snapshot", "state done"}, // the last run stopped before its first progress
 		"a viewer that loads after a reset":         nil,
+		"a viewer that loads after a refused start": {"error: without a training configuration", "state failed"},
+		"a viewer that loads after a run failed":    {"progress", "snapshot", "error: worker 0: a bad message from worker 1: loss NaN", "state failed"},
 	}
 	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3"}
 	// The state idle that says a load without samples took carries the

@@ -173,18 +173,7 @@ const steps = [
   const timer = setTimeout(() => { out.push({ name: "timeout", msgs: got }); finish(out); }, 120000);
   await new Promise((resolve) => { waiting = (m) => { if (m && m.state === "idle") resolve(); }; }); // ready
   got = [];
-  for (const [name, act, isRun] of steps) {
-    await new Promise((resolve) => {
-      waiting = (m) => {
-        if (isRun ? m && ["done", "paused", "failed"].includes(m.state) : m === null) resolve();
-      };
-      act();
-      if (!isRun) send({ op: "probe" });
-    });
-    out.push({ name, msgs: got, closed });
-    got = [];
-    closed = 0;
-  }
+  for (const [name, f, isRun] of steps) out.push({ name, ...await act(f, isRun) });
   // A viewer that loads after the runs (the page reloads its viewers when
   // compare mode comes or goes) says so on the run's channel, and hears
   // what it missed: the last run's progress (it had none: a start was
@@ -193,16 +182,38 @@ const steps = [
   // After a reset (the page resets a finished run's trainer when its
   // panel's loss changes) there is no run to show: a viewer that loads
   // then hears nothing of the run before.
-  await new Promise((resolve) => {
-    waiting = (m) => { if (m === null) resolve(); };
-    send({ op: "reset" });
-    send({ op: "probe" });
-  });
-  got = [];
+  await act(() => send({ op: "reset" }));
   out.push({ name: "a viewer that loads after a reset", msgs: await viewer(), closed: 0 });
+  // A viewer that loads after a run failed hears why, as the playground
+  // had it: the error before the state; one that failed before its first
+  // snapshot too (a start refused after the reset).
+  await act(() => send({ op: "start" }));
+  out.push({ name: "a viewer that loads after a refused start", msgs: await viewer(), closed: 0 });
+  await act(() => lead((port) => {
+    port.onmessage = (e) => port.postMessage({ step: e.data.step + 1, loss: NaN, grad: new ArrayBuffer(gradBytes) });
+    port.postMessage({ step: 0, loss: 0, grad: new ArrayBuffer(gradBytes) });
+  }), run);
+  out.push({ name: "a viewer that loads after a run failed", msgs: await viewer(), closed: 0 });
   clearTimeout(timer);
   finish(out);
 })();
+
+// act runs step f and returns its answers and how many of its ports the
+// worker closed: the step ends at the answer to a probe sent after it,
+// or, for a run, at its state done, paused or failed.
+async function act(f, isRun) {
+  await new Promise((resolve) => {
+    waiting = (m) => {
+      if (isRun ? m && ["done", "paused", "failed"].includes(m.state) : m === null) resolve();
+    };
+    f();
+    if (!isRun) send({ op: "probe" });
+  });
+  const step = { msgs: got, closed };
+  got = [];
+  closed = 0;
+  return step;
+}
 
 // viewer posts the viewer's ready message on the run's BroadcastChannel
 // and returns what it hears there within a second.
