@@ -25,14 +25,31 @@ let started = false;
 // fail says that the worker cannot run (trainer.wasm failed to load, or
 // its Go program stopped after it started), and answers so every command,
 // those queued and those to come, under its trainer's id: a page that
-// waits for an answer is never left waiting.
+// waits for an answer is never left waiting. The viewer of the last run
+// started (self.metriclabViewer: its BroadcastChannel and trainer id, set
+// by trainer.wasm) is told so too, and again when it loads again: Go's
+// listener on that channel stopped with Go.
 function fail(err) {
   const what = started ? "trainer.wasm stopped: " : "trainer.wasm failed to load: ";
-  const say = (trainer) => {
-    self.postMessage(JSON.stringify({ v: 1, type: "error", trainer, error: what + err }));
-    self.postMessage(JSON.stringify({ v: 1, type: "state", trainer, state: "failed" }));
-  };
+  const lines = (trainer) => [
+    JSON.stringify({ v: 1, type: "error", trainer, error: what + err }),
+    JSON.stringify({ v: 1, type: "state", trainer, state: "failed" }),
+  ];
+  const say = (trainer) => { for (const s of lines(trainer)) self.postMessage(s); };
   say("");
+  const viewer = self.metriclabViewer;
+  if (viewer && viewer.channel) {
+    const tell = () => { for (const s of lines(viewer.trainer)) viewer.channel.postMessage(s); };
+    viewer.channel.onmessage = (e) => {
+      try {
+        const m = JSON.parse(e.data);
+        if (m.type === "state" && m.trainer === "viz" && m.state === "viz-ready") tell();
+      } catch (_) {
+        // not a viewer's message
+      }
+    };
+    tell();
+  }
   self.onmessage = (e) => {
     let trainer = "";
     try {

@@ -72,7 +72,10 @@
 // (wasm/viz ?channel=NAME), whose caption shows the step and the state; a
 // viewer that says there that it has loaded is sent the run's last
 // progress and snapshot, the error of a failed run, and the state again
-// (nothing after a reset).
+// (nothing after a reset). Where the Go program stops (out of memory),
+// web/trainer.js posts its error and the state failed there, as it does
+// to the page: start leaves it the channel and the trainer id as
+// self.metriclabViewer.
 //
 // The worker yields to the event loop after every step, so commands act
 // between steps (a step of lenet-s on a batch of 64 takes about 0.1 s).
@@ -361,6 +364,8 @@ func (w *worker) start(id string, c *msg.Command, ports []js.Value) {
 			w.bc.Set("onmessage", w.onViewer)
 		}
 	}
+	// web/trainer.js tells the viewer when the Go program stops.
+	w.self.Set("metriclabViewer", map[string]any{"channel": w.bc, "trainer": id})
 	enrolled, g, err := checkStart(c, ports)
 	if err != nil || g == nil {
 		closePorts(ports) // newGroup hooked none of them

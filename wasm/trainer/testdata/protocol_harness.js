@@ -15,7 +15,28 @@ const path = require("path");
 const [webDir, wasmPath, execDir] = process.argv.slice(2);
 
 globalThis.self = globalThis;
-globalThis.importScripts = (f) => { require(path.resolve(execDir, f)); };
+// stopGo ends the Go program as a fatal error (out of memory) would:
+// trainer.js's go.run returns, and Go's callbacks throw from then on.
+let stopGo = null;
+globalThis.importScripts = (f) => {
+  require(path.resolve(execDir, f));
+  const run = Go.prototype.run;
+  Go.prototype.run = function (instance) {
+    const stopped = new Promise((resolve) => { stopGo = () => { this.exited = true; resolve(); }; });
+    return Promise.race([run.call(this, instance), stopped]);
+  };
+};
+// uncaught gathers what the worker throws outside a call (a callback of
+// Go's after it stopped) while a viewer listens (viewer), as a message of
+// type "uncaught"; at any other time it ends the harness.
+let uncaught = null;
+process.on("uncaughtException", (e) => {
+  if (!uncaught) {
+    console.error(e);
+    process.exit(1);
+  }
+  uncaught.push({ type: "uncaught", trainer: "", state: "", error: String(e), id: "" });
+});
 globalThis.fetch = async (url) => {
   if (url === "trainer.wasm") {
     return new Response(fs.readFileSync(wasmPath), { headers: { "Content-Type": "application/wasm" } });
@@ -194,6 +215,11 @@ const steps = [
     port.postMessage({ step: 0, loss: 0, grad: new ArrayBuffer(gradBytes) });
   }), run);
   out.push({ name: "a viewer that loads after a run failed", msgs: await viewer(), closed: 0 });
+  // The Go program stops (out of memory): its viewer hears the error and
+  // the state failed that the page hears, and so does a viewer that loads
+  // after (before, it kept the run's last picture with no word).
+  out.push({ name: "a viewer when the Go program stops", msgs: await viewer(() => stopGo()), closed: 0 });
+  out.push({ name: "a viewer that loads after the Go program stopped", msgs: await viewer(), closed: 0 });
   clearTimeout(timer);
   finish(out);
 })();
@@ -215,9 +241,10 @@ async function act(f, isRun) {
   return step;
 }
 
-// viewer posts the viewer's ready message on the run's BroadcastChannel
-// and returns what it hears there within a second.
-function viewer() {
+// viewer listens on the run's BroadcastChannel, posts the viewer's ready
+// message there (or calls then, instead), and returns what it hears there
+// within a second, and what the worker threw meanwhile.
+function viewer(then) {
   return new Promise((resolve) => {
     const bc = new BroadcastChannel("metriclab-t1");
     const msgs = [];
@@ -225,8 +252,10 @@ function viewer() {
       const m = JSON.parse(e.data);
       msgs.push({ type: m.type, trainer: m.trainer, state: m.state || "", error: m.error || "", id: m.id || "" });
     };
-    bc.postMessage(JSON.stringify({ v: 1, type: "state", trainer: "viz", state: "viz-ready" }));
-    setTimeout(() => { bc.close(); resolve(msgs); }, 1000);
+    uncaught = msgs;
+    if (then) then();
+    else bc.postMessage(JSON.stringify({ v: 1, type: "state", trainer: "viz", state: "viz-ready" }));
+    setTimeout(() => { bc.close(); uncaught = null; resolve(msgs); }, 1000);
   });
 }
 
