@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -289,7 +290,7 @@ func (p *Playground) groupFailed(i int, reason string) {
 	p.workers[i].terminate()
 	p.workers[i] = nil
 	p.exports[i] = nil
-	p.runs[i].Crash(reason)
+	p.crash(i, reason)
 }
 
 // dropHelpers stops trainer i's helper workers.
@@ -353,7 +354,29 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 // holding a copy of the data, until Restart.
 func (p *Playground) crashed(i int, reason string) {
 	p.dropHelpers(i)
+	p.crash(i, reason)
+}
+
+// crash marks trainer i's run as crashed, for reason, and tells its
+// viewer in the dead worker's place: the error and the state failed (the
+// trainer's states know no "crashed"). The viewer showed the run's last
+// picture as if it ran on.
+func (p *Playground) crash(i int, reason string) {
 	p.runs[i].Crash(reason)
+	ch := p.viewerChannel(i)
+	if ch == "" {
+		return
+	}
+	bc := openBroadcast(ch, func(string) {})
+	defer bc.close()
+	for _, m := range []msg.Message{{Type: msg.TypeError, Error: p.runs[i].Err}, {Type: msg.TypeState, State: msg.StateFailed}} {
+		m.V, m.Trainer = msg.SchemaVersion, p.runs[i].Trainer
+		b, err := json.Marshal(m)
+		if err != nil {
+			panic("app: " + err.Error()) // strings always marshal
+		}
+		bc.post(string(b))
+	}
 }
 
 // unread takes a message of trainer i that the browser could not
