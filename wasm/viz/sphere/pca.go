@@ -65,8 +65,11 @@ const (
 // axes are turned within their span to those nearest prev's (alignTo), so
 // that the picture does not turn either, and Var is what each turned axis
 // keeps. Subspace iteration also starts from prev, so it usually takes a
-// few iterations. Fewer than 3 independent directions leave the spare axes
-// orthonormal to the others with Var 0.
+// few iterations. Fewer than 3 independent directions leave spare axes
+// orthonormal to the others with Var 0, unless alignTo turns them with the
+// others (a previous basis of another span): then the turned axes share
+// the variance, each Var what its axis keeps, together what the axes keep
+// without prev.
 //
 // It panics if D ≤ 3 or len(x) is not a multiple of D.
 func PrincipalAxes(x []float32, d int, prev *Basis) *Basis {

@@ -215,6 +215,46 @@ func TestPCARankDeficient(t *testing.T) {
 	}
 }
 
+// TestPCARankDeficientAfterAnotherSpan: the data of TestPCARankDeficient
+// (two directions, e_1 and e_2) with a previous basis of another span,
+// whose first axis leans out of theirs, (e_1 + e_3)/√2. alignTo turns
+// the axes, the spare one among them, to those nearest the previous: no
+// axis is the spare one any more, and each keeps a share of the
+// variance. As the doc says, each Var is what its axis keeps of the unit
+// rows, Σ (u·a_k)² / R, and together they keep what they keep without the
+// previous basis. The doc said that the spare axis kept Var 0 (a check
+// of that was seen failing: Var [0.25 0.5 0.25]).
+func TestPCARankDeficientAfterAnotherSpan(t *testing.T) {
+	const d = 6
+	x := []float32{1, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	prev := &Basis{D: d, Axes: [3][]float64{
+		{math.Sqrt2 / 2, 0, math.Sqrt2 / 2, 0, 0, 0},
+		{0, 1, 0, 0, 0, 0},
+		{math.Sqrt2 / 2, 0, -math.Sqrt2 / 2, 0, 0, 0},
+	}}
+	b := PrincipalAxes(x, d, prev)
+	if err := orthonormal(b.Axes); err != "" {
+		t.Fatal(err)
+	}
+	u, rows := unitRows(x, d)
+	for k := range 3 {
+		var kept float64
+		for i := range rows {
+			c := dot(u[i*d:(i+1)*d], b.Axes[k])
+			kept += c * c / float64(rows)
+		}
+		if math.Abs(b.Var[k]-kept) > 1e-12 {
+			t.Errorf("Var[%d] = %g, but its axis keeps %g", k, b.Var[k], kept)
+		}
+	}
+	if got, want := b.Explained(), PrincipalAxes(x, d, nil).Explained(); math.Abs(got-want) > 1e-12 {
+		t.Errorf("explained %g with the previous basis, %g without", got, want)
+	}
+	if min(b.Var[0], b.Var[1], b.Var[2]) < 0.1 { // 1/4, 1/2, 1/4
+		t.Errorf("Var %v: an axis keeps nothing, as if it were still the spare one", b.Var)
+	}
+}
+
 func TestPlaceLowDimensions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
