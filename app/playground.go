@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 
 	"metriclab/core/msg"
 
@@ -117,7 +118,6 @@ func (p *Playground) open(hash string) {
 
 // Render draws the page.
 func (p *Playground) Render() app.UI {
-	compare := len(p.runs) > 1
 	return app.Div().Class("playground").Body(
 		app.Header().Class("top").Body(
 			app.H1().Body(app.Text("metriclab"), app.Span().Class("subtitle").Text(" deep metric learning playground")),
@@ -145,22 +145,34 @@ func (p *Playground) Render() app.UI {
 					app.A().ID("permalink").Href(p.settings.Hash()).Text("Link to this experiment"),
 				),
 			),
-			app.Main().Class("panels panels-"+strconv.Itoa(len(p.runs))).Body(
-				app.Range(p.runs).Slice(func(i int) app.UI {
-					return &TrainerPanel{
-						Index:      i,
-						Compare:    compare,
-						Run:        p.runs[i],
-						Channel:    p.viewerChannel(i),
-						Dim:        p.panelDim(i),
-						HideExport: p.settings.Hidden("export"),
-						OnRestart:  func() { p.restart(i) },
-						OnExport:   func(kind string) { p.export(i, kind) },
-					}
-				}),
-			),
+			app.Main().Class("panels panels-"+strconv.Itoa(len(p.runs))).Body(p.panels()...),
 		),
 	)
+}
+
+// panels draws the trainers' panels, each in its slot. A slot whose
+// loss went keeps a hidden place: go-app matches elements by their
+// place, and the panels after it stay the elements they were, their
+// viewers showing their spheres.
+func (p *Playground) panels() []app.UI {
+	compare := len(p.runs) > 1
+	var panels []app.UI
+	for i := range p.runs {
+		for len(panels) < p.slot(i) {
+			panels = append(panels, app.Div().Class("panel-gap").Hidden(true))
+		}
+		panels = append(panels, &TrainerPanel{
+			Index:      p.slot(i),
+			Compare:    compare,
+			Run:        p.runs[i],
+			Channel:    p.viewerChannel(i),
+			Dim:        p.panelDim(i),
+			HideExport: p.settings.Hidden("export"),
+			OnRestart:  func() { p.restart(i) },
+			OnExport:   func(kind string) { p.export(i, kind) },
+		})
+	}
+	return panels
 }
 
 // Status says the trainers' state in words: the one trainer's status, or
@@ -241,15 +253,22 @@ func (p *Playground) send(i int, op string) {
 	}
 	group := []*worker{p.workers[i]}
 	for k := 1; k < n; k++ {
-		h := spawnWorker(p.mounted, false, func(w *worker) bool { return i < len(p.helpers) && slices.Contains(p.helpers[i], w) },
-			func(data string) { p.receiveHelper(i, k, data) },
-			func(err error) { p.helperFailed(i, k, err.Error()) }, // as receiveHelper fails on a message it cannot read
-			func(reason string) { p.helperFailed(i, k, reason) })
+		var h *worker
+		h = spawnWorker(p.mounted, false, func(w *worker) bool { return p.helping(w) >= 0 },
+			func(data string) { p.receiveHelper(p.helping(h), k, data) },
+			func(err error) { p.helperFailed(p.helping(h), k, err.Error()) }, // as receiveHelper fails on a message it cannot read
+			func(reason string) { p.helperFailed(p.helping(h), k, reason) })
 		p.helpers[i] = append(p.helpers[i], h)
 		group = append(group, h)
 	}
 	id, channel := p.runs[i].Trainer, p.channel(i)
 	linkWorkers(group, func(k int) string { return ParallelStart(id, &req, channel, k, n) })
+}
+
+// helping returns the trainer whose helper worker h is, -1 for none
+// (its run ended).
+func (p *Playground) helping(h *worker) int {
+	return slices.IndexFunc(p.helpers, func(hs []*worker) bool { return slices.Contains(hs, h) })
 }
 
 // receiveHelper reads a message of trainer i's helper worker k: only its
@@ -319,7 +338,7 @@ func (p *Playground) restart(i int) {
 // files from the trainer, the sphere as PNG from the viewer's canvas.
 func (p *Playground) export(i int, kind string) {
 	if kind == "png" {
-		data := canvasPNG(ViewerID(i))
+		data := canvasPNG(ViewerID(p.slot(i)))
 		if data == "" || data == "data:," {
 			p.note = "the viewer has no picture yet"
 			return
@@ -333,18 +352,21 @@ func (p *Playground) export(i int, kind string) {
 
 // startWorker starts the Web Worker of trainer i; the first one of
 // trainer 0 is the worker that the page's HTML started early, when there
-// is one (EarlyTrainer). Its messages are applied on the UI goroutine; a
-// message of a worker since replaced is dropped.
+// is one (EarlyTrainer). Its messages are applied on the UI goroutine, to
+// the trainer whose worker it is then (resize moves a trainer whose loss
+// stays); a message of a worker since replaced is dropped.
 func (p *Playground) startWorker(ctx app.Context, i int) {
 	if !app.IsClient {
 		return
 	}
 	first := i == 0 && !p.adopted // the worker the page's HTML started, once
 	p.adopted = p.adopted || first
-	p.workers[i] = spawnWorker(ctx, first, func(w *worker) bool { return i < len(p.workers) && p.workers[i] == w },
-		func(data string) { p.receive(i, data) },
-		func(err error) { p.unread(i, err) },
-		func(reason string) { p.crashed(i, reason) })
+	var w *worker
+	w = spawnWorker(ctx, first, func(w *worker) bool { return slices.Contains(p.workers, w) },
+		func(data string) { p.receive(slices.Index(p.workers, w), data) },
+		func(err error) { p.unread(slices.Index(p.workers, w), err) },
+		func(reason string) { p.crashed(slices.Index(p.workers, w), reason) })
+	p.workers[i] = w
 	// The run stays "starting" (Train disabled) until the worker says it
 	// is ready: state "idle", once trainer.wasm listens.
 }
@@ -485,47 +507,106 @@ func (p *Playground) save(i int, m *PageMessage) {
 	}
 }
 
-// resize makes one run per loss of the settings, keeping the runs (and
-// workers) already there and stopping those no longer needed.
+// resize makes one run per loss of the settings. A run whose loss stays
+// keeps its worker and its slot, and with them its panel and viewer: a
+// loss unchecked in compare mode takes its own panel away, no other. A
+// run whose loss went trains a loss that came, its worker ready (one
+// trainer: its loss changed); the others stop. A new run takes the first
+// slot free. The runs stand in the order of their slots.
 func (p *Playground) resize() {
 	losses := p.settings.Losses()
-	for i := len(losses); i < len(p.runs); i++ {
-		p.workers[i].terminate()
-		p.dropHelpers(i)
+	from := make([]int, len(losses)) // the run that trains each loss, -1: a new one
+	taken := make([]bool, len(p.runs))
+	for j, loss := range losses {
+		from[j] = slices.IndexFunc(p.runs, func(r Run) bool { return r.Loss == loss })
+		if from[j] >= 0 {
+			taken[from[j]] = true
+		}
 	}
-	n := min(len(p.runs), len(losses))
-	p.runs, p.workers, p.helpers = p.runs[:n:n], p.workers[:n:n], p.helpers[:n:n]
-	p.pending, p.exports = p.pending[:n:n], p.exports[:n:n]
-	p.begun, p.lost = p.begun[:n:n], p.lost[:n:n]
-	for i, loss := range losses {
-		if i < n {
-			if r := &p.runs[i]; r.Loss != loss {
-				// The figures of the other loss go, and a finished run's
-				// model with them (Export would give it under the new
-				// loss's name): the trainer is ready for its new loss, and
-				// reset, so that its viewer clears the run's sphere too
-				// (state idle). A dead worker stays dead, with its reason.
-				err := r.Err
-				r.Loss = loss
-				r.Clear()
-				switch r.State {
-				case msg.StateDone, msg.StateFailed:
-					r.State = msg.StateIdle
-					p.workers[i].post(Command(r.Trainer, msg.OpReset, nil, ""))
-				case StateCrashed:
-					r.Err = err
-				}
-			}
+	for j := range from {
+		if i := slices.Index(taken, false); from[j] < 0 && i >= 0 {
+			from[j], taken[i] = i, true
+		}
+	}
+	for i := range p.runs {
+		if !taken[i] {
+			p.workers[i].terminate()
+			p.dropHelpers(i)
+		}
+	}
+	at := make([]int, MaxTrainers) // the loss of each slot, -1: none
+	for s := range at {
+		at[s] = -1
+	}
+	for j, i := range from {
+		if i >= 0 {
+			at[p.slot(i)] = j
+		}
+	}
+	for j, i := range from {
+		if i < 0 {
+			at[slices.Index(at, -1)] = j
+		}
+	}
+	var idx []int // the run of each slot taken, in order, -1: a new one
+	for _, j := range at {
+		if j >= 0 {
+			idx = append(idx, from[j])
+		}
+	}
+	runs := pick(p.runs, idx)
+	p.workers, p.helpers = pick(p.workers, idx), pick(p.helpers, idx)
+	p.pending, p.exports = pick(p.pending, idx), pick(p.exports, idx)
+	p.begun, p.lost = pick(p.begun, idx), pick(p.lost, idx)
+	k := 0
+	for s, j := range at {
+		if j < 0 {
 			continue
 		}
-		p.runs = append(p.runs, NewRun("t"+strconv.Itoa(i), loss))
-		p.workers = append(p.workers, nil)
-		p.helpers = append(p.helpers, nil)
-		p.pending = append(p.pending, false)
-		p.exports = append(p.exports, nil)
-		p.begun = append(p.begun, false)
-		p.lost = append(p.lost, "")
+		r, loss := &runs[k], losses[j]
+		switch {
+		case idx[k] < 0:
+			*r = NewRun("t"+strconv.Itoa(s), loss)
+		case r.Loss != loss:
+			// The figures of the other loss go, and a finished run's
+			// model with them (Export would give it under the new
+			// loss's name): the trainer is ready for its new loss, and
+			// reset, so that its viewer clears the run's sphere too
+			// (state idle). A dead worker stays dead, with its reason.
+			err := r.Err
+			r.Loss = loss
+			r.Clear()
+			switch r.State {
+			case msg.StateDone, msg.StateFailed:
+				r.State = msg.StateIdle
+				p.workers[k].post(Command(r.Trainer, msg.OpReset, nil, ""))
+			case StateCrashed:
+				r.Err = err
+			}
+		}
+		k++
 	}
+	p.runs = runs
+}
+
+// pick returns the elements of s at idx, in that order: the zero value
+// for -1.
+func pick[T any](s []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for k, i := range idx {
+		if i >= 0 {
+			out[k] = s[i]
+		}
+	}
+	return out
+}
+
+// slot returns the place of trainer i's panel among the panels (and the
+// number of its id, its viewer and its channel), which it keeps while its
+// loss stays (resize).
+func (p *Playground) slot(i int) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(p.runs[i].Trainer, "t"))
+	return n
 }
 
 // can reports whether any trainer can take op now. A start waits until
@@ -564,7 +645,7 @@ func (p *Playground) channel(i int) string {
 	if p.nonce == "" {
 		return ""
 	}
-	return "metriclab-" + p.nonce + "-" + strconv.Itoa(i)
+	return "metriclab-" + p.nonce + "-" + strconv.Itoa(p.slot(i))
 }
 
 // viewerChannel returns the channel of trainer i's viewer, "" (no viewer

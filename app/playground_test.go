@@ -4,6 +4,7 @@ package app
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,6 +83,61 @@ func TestPlaygroundLossChangedAfterRun(t *testing.T) {
 	p.change(p.settings.WithLoss("cosface"))
 	if r := p.runs[0]; r.State != StateCrashed || r.Err == "" || !r.Can("restart") {
 		t.Errorf("crashed trainer, loss changed: state %q, error %q; want crashed with its reason", r.State, r.Err)
+	}
+}
+
+// TestPlaygroundUncheckLoss: in compare mode a loss unchecked takes its
+// own panel away; the other trainers keep their runs, their workers, not
+// reset, and their panels' places, ids and viewer channels (a hidden place
+// stands for the panel gone: go-app matches elements by their place, and
+// a panel moved would load its viewer again, empty). Runs were matched to
+// the losses by place: arcface unchecked, its panel was given softmax's
+// loss and softmax's cosface's, each run cleared and its trainer reset.
+func TestPlaygroundUncheckLoss(t *testing.T) {
+	p := NewPlayground()
+	p.nonce = "n" // as OnMount sets it
+	p.settings.Compare = []string{"arcface", "softmax", "cosface"}
+	p.resize()
+	p.workers[0] = &worker{terminated: true} // outside a browser it has no Worker
+	kept := []*postedJS{{}, {}}
+	p.workers[1], p.workers[2] = kept[0].worker(), kept[1].worker()
+	workers := slices.Clone(p.workers)
+	for i := range p.runs {
+		p.receive(i, state(i, msg.StateIdle))
+	}
+	p.command(msg.OpStart)
+	for i := range p.runs {
+		p.receive(i, `{"v":1,"type":"progress","trainer":"t`+itoa(i)+`","progress":{"epoch":1,"step":10,"steps":10,"loss":0.5}}`)
+		p.receive(i, state(i, msg.StateDone))
+	}
+	s := p.settings
+	s.Compare = []string{"softmax", "cosface"}
+	p.change(s)
+	if len(p.runs) != 2 {
+		t.Fatalf("arcface unchecked: %d runs, want 2", len(p.runs))
+	}
+	for i, loss := range []string{"softmax", "cosface"} {
+		r, slot := p.runs[i], i+1
+		if r.Loss != loss || r.Trainer != "t"+itoa(slot) || r.State != msg.StateDone || len(r.LossLine) != 1 || p.workers[i] != workers[slot] {
+			t.Errorf("arcface unchecked: run %d %s %s %q with %d loss points, its worker kept %v; want %s t%d done with 1, kept",
+				i, r.Loss, r.Trainer, r.State, len(r.LossLine), p.workers[i] == workers[slot], loss, slot)
+		}
+		if ops := kept[i].ops(t); !slices.Equal(ops, []string{msg.OpStart}) || kept[i].terminated {
+			t.Errorf("arcface unchecked: %s's trainer was sent %q, terminated %v; want only its start, not terminated", loss, ops, kept[i].terminated)
+		}
+	}
+	panels := p.panels()
+	if len(panels) != 3 {
+		t.Fatalf("arcface unchecked: %d places of panels, want 3", len(panels))
+	}
+	if err := app.Match(app.Div().Class("panel-gap").Hidden(true), panels[0]); err != nil {
+		t.Errorf("arcface unchecked: its place: %v", err)
+	}
+	for slot, loss := range map[int]string{1: "softmax", 2: "cosface"} {
+		panel, ok := panels[slot].(*TrainerPanel)
+		if want := "metriclab-n-" + itoa(slot); !ok || panel.Index != slot || panel.Run.Loss != loss || panel.Channel != want {
+			t.Errorf("arcface unchecked: place %d %#v, want %s's panel %d on channel %s", slot, panels[slot], loss, slot, want)
+		}
 	}
 }
 
@@ -446,23 +502,35 @@ func comparePlayground() (*Playground, *postedJS) {
 	p.settings.Compare = []string{"arcface", "cosface"}
 	p.resize()
 	w := &postedJS{}
-	p.workers[1] = &worker{js: w}
+	p.workers[1] = w.worker()
 	return p, w
 }
 
 // postedJS is a Web Worker's JavaScript object that keeps the messages
-// posted to it.
+// posted to it, and whether it was terminated.
 type postedJS struct {
 	app.Value
-	posts []string
+	posts      []string
+	terminated bool
+}
+
+// worker returns the page's handle on w.
+func (w *postedJS) worker() *worker {
+	none := app.FuncOf(nil) // outside a browser a no-op
+	return &worker{js: w, onMessage: none, onMessageError: none, onError: none}
 }
 
 func (w *postedJS) Call(m string, args ...any) app.Value {
-	if m == "postMessage" {
+	switch m {
+	case "postMessage":
 		w.posts = append(w.posts, args[0].(string))
+	case "terminate":
+		w.terminated = true
 	}
 	return nil
 }
+
+func (w *postedJS) Set(string, any) {}
 
 // TestPlaygroundHelperFailedForgetsExports: a helper worker that fails
 // while an export of its paused run is asked stops worker 0, which never
