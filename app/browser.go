@@ -57,6 +57,18 @@ func canvasPNG(iframeID string) string {
 	return c.Call("toDataURL", "image/png").String()
 }
 
+// setInputValue writes value into the input of id, as if typed: go-app
+// writes the value it draws only when that changes, and an empty one not
+// at all (it removes the attribute, which leaves what was typed).
+func setInputValue(id, value string) {
+	if !app.IsClient {
+		return
+	}
+	if in := app.Window().Get("document").Call("getElementById", id); in.Truthy() {
+		in.Set("value", value)
+	}
+}
+
 // Marks of the playground's start on the page's performance timeline
 // (performance.mark), which the browser test reads: app.wasm's main
 // started (compiled, instantiated, its packages initialised), the page

@@ -224,15 +224,16 @@ func TestControlsClassesNote(t *testing.T) {
 // each change taken; c is the Controls mounted.
 type controlsHost struct {
 	app.Compo
-	ctx app.Context
-	s   Settings
-	c   *Controls
+	ctx   app.Context
+	s     Settings
+	links int // the links opened
+	c     *Controls
 }
 
 func (h *controlsHost) OnPreRender(ctx app.Context) { h.ctx = ctx }
 
 func (h *controlsHost) Render() app.UI {
-	c := &Controls{Settings: h.s, OnChange: func(s Settings) { h.s = s }}
+	c := &Controls{Settings: h.s, Links: h.links, OnChange: func(s Settings) { h.s = s }}
 	if h.c == nil {
 		h.c = c
 	}
@@ -254,8 +255,8 @@ func TestControlsClassesNoteAfterLink(t *testing.T) {
 		name  string
 		valid func(h *controlsHost)
 	}{
-		{"a link to classes 0-4", func(h *controlsHost) { h.s, _ = ParseHash("#classes=0-4") }},
-		{"a link to a preset and classes 5-9", func(h *controlsHost) { h.s, _ = ParseHash("#preset=digits&classes=5-9") }},
+		{"a link to classes 0-4", func(h *controlsHost) { h.s, _ = ParseHash("#classes=0-4"); h.links++ }},
+		{"a link to a preset and classes 5-9", func(h *controlsHost) { h.s, _ = ParseHash("#preset=digits&classes=5-9"); h.links++ }},
 		{"classes 3,5 typed", func(h *controlsHost) { h.c.setClasses("3,5") }},
 	} {
 		h := &controlsHost{s: DefaultSettings()}
@@ -281,12 +282,38 @@ func TestControlsClassesNoteAfterLink(t *testing.T) {
 		}
 		// A link back to the classes the note said were used: it does
 		// not come back, the input shows the link's.
-		h.ctx.Dispatch(func(app.Context) { h.s = DefaultSettings() })
+		h.ctx.Dispatch(func(app.Context) { h.s = DefaultSettings(); h.links++ })
 		e.ConsumeAll()
 		_, note, noted := element(t, h, "ctl-classes-note")
 		if tag := classesInput(t, h); strings.Contains(tag, "aria-invalid") || noted {
 			t.Errorf("after %s, then a link to all classes: the input %s, note %q; want it valid, no note", c.name, tag, note)
 		}
+	}
+}
+
+// TestControlsClassesAfterLinkOfSameClasses: classes refused keep their
+// note and mark until a link is opened, one that keeps the settings'
+// classes (all, here) too: the link's settings are all there is to say.
+// They stayed, the note going only with a link that changed the classes
+// (the field itself: TestControlsClassesFieldAfterLink, under node).
+func TestControlsClassesAfterLinkOfSameClasses(t *testing.T) {
+	h := &controlsHost{s: DefaultSettings()}
+	e := app.NewTestEngine()
+	if err := e.Load(h); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	h.c.setClasses("12")
+	h.ctx.Dispatch(func(app.Context) { h.s.Loss = "cosface" }) // a change of the form keeps them
+	e.ConsumeAll()
+	if _, _, noted := element(t, h, "ctl-classes-note"); !noted || !strings.Contains(classesInput(t, h), " aria-invalid") {
+		t.Errorf("classes 12 typed, then the loss changed: the input %s, noted %v; want it marked invalid, the note", classesInput(t, h), noted)
+	}
+	h.ctx.Dispatch(func(app.Context) { h.s, _ = ParseHash("#loss=cosface"); h.links++ })
+	e.ConsumeAll()
+	_, note, noted := element(t, h, "ctl-classes-note")
+	if tag := classesInput(t, h); strings.Contains(tag, "aria-invalid") || noted {
+		t.Errorf("classes 12 typed, then a link to all classes: the input %s, note %q; want it valid, no note", tag, note)
 	}
 }
 

@@ -24,6 +24,7 @@ type Controls struct {
 	Locked   bool                 // training has started: the settings are fixed until Reset
 	Can      func(op string) bool // whether a command may be sent now
 	Paused   bool
+	Links    int // the links the page opened so far (Playground.open): after each the classes field shows the settings' (OnUpdate)
 
 	OnChange  func(s Settings)
 	OnCommand func(op string)
@@ -33,15 +34,24 @@ type Controls struct {
 	// link followed since that changed them leaves the note untrue, and
 	// it goes (OnUpdate).
 	classesKept string
+	links       int // Links at the last update
 }
 
 // OnUpdate forgets why the classes typed were not taken once the
-// settings' classes are others than those kept (a link followed since):
-// the input shows those, and is not marked invalid, and the note does
-// not come back with a later link to the classes kept.
+// settings' classes are others than those kept, or a link was opened
+// since (one that keeps them too): the input shows the settings'
+// classes, and is not marked invalid, and the note does not come back
+// with a later link to the classes kept. After a link the input is
+// given the settings' classes: go-app writes them only when they change,
+// and not at all to empty, and classes typed since would stay in it.
 func (c *Controls) OnUpdate(ctx app.Context) {
-	if c.Settings.Classes != c.classesKept {
+	link := c.Links != c.links
+	c.links = c.Links
+	if c.Settings.Classes != c.classesKept || link {
 		c.classesNote = ""
+	}
+	if link {
+		setInputValue("ctl-classes", c.Settings.Classes)
 	}
 }
 

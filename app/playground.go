@@ -35,6 +35,7 @@ type Playground struct {
 	adopted bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
 	onHash  app.Func    // the window's hashchange listener (follow)
 	viewers bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
+	links   int         // the links opened (open): after each the form shows the link's classes (Controls.Links)
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
@@ -107,6 +108,7 @@ func (p *Playground) open(hash string) {
 		notices = append(notices, "training was not started because of the notices above: press Train to train with the settings shown")
 	}
 	p.notices = notices
+	p.links++
 	for i := range p.pending {
 		p.pending[i] = false // the old link's autostart
 	}
@@ -138,6 +140,7 @@ func (p *Playground) Render() app.UI {
 					Locked:    p.locked(),
 					Can:       p.can,
 					Paused:    p.paused(),
+					Links:     p.links,
 					OnChange:  p.change,
 					OnCommand: p.command,
 				},

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"metriclab/core/msg"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // TestWorkerMessageError: a message of the worker that the browser could
@@ -153,5 +155,30 @@ func TestPlaygroundExportNamesItsRun(t *testing.T) {
 			t.Errorf("the model of the arcface run of D = 3 asked, then %s: saved %q, want %q", then, got, want)
 		}
 		p.workers[0].terminate()
+	}
+}
+
+// TestControlsClassesFieldAfterLink: classes refused stay in the field
+// as typed until a link is opened, which writes the settings' classes
+// in it, all classes (empty) too. They stayed: go-app writes a field
+// only when the value it draws changes, and an empty one not at all.
+// The document is a stand-in, under node, with the field as typed.
+func TestControlsClassesFieldAfterLink(t *testing.T) {
+	js.Global().Call("eval", `globalThis.metriclabClasses = { value: "" }
+	globalThis.document = { getElementById(id) { return id === "ctl-classes" ? metriclabClasses : null } }`)
+	defer js.Global().Delete("document")
+	defer js.Global().Delete("metriclabClasses")
+	field := js.Global().Get("metriclabClasses")
+	c := &Controls{Settings: DefaultSettings(), OnChange: func(Settings) {}}
+	field.Set("value", "12")
+	c.setClasses("12")
+	c.OnUpdate(app.Context{}) // a change of the form
+	if got := field.Get("value").String(); got != "12" || c.classesNote == "" {
+		t.Errorf("classes 12 typed, then the form changed: the field %q, note %q; want 12, the note", got, c.classesNote)
+	}
+	c.Links++
+	c.OnUpdate(app.Context{}) // a link to all classes
+	if got := field.Get("value").String(); got != "" || c.classesNote != "" {
+		t.Errorf("classes 12 typed, then a link to all classes: the field %q, note %q; want it empty, no note", got, c.classesNote)
 	}
 }
