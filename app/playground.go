@@ -29,6 +29,7 @@ type Playground struct {
 	workers []*worker   // parallel to runs; nil outside a browser
 	helpers [][]*worker // each trainer's other data-parallel workers during a run
 	pending []bool      // start as soon as the trainer is idle
+	pausing bool        // Pause pressed since the last Train, Resume or Reset: a trainer started late (pending) is paused too
 	exports [][]export  // the exports each trainer was asked for, not answered yet, in order
 	begun   []bool      // worker 0 began its data-parallel run (said running or paused): it waits for every helper's gradients
 	lost    []string    // why a helper failed before worker 0 began the run (helperFailed)
@@ -209,11 +210,18 @@ func (p *Playground) change(s Settings) {
 // (compare mode's workers get ready one after the other: Train pressed
 // when the first was ready started it alone); a reset or a stop forgets
 // such a start. Pause and Resume also go to the trainers still loading
-// their data, which would train on alone otherwise. While training is
-// under way there is no start (can).
+// their data, which would train on alone otherwise, and to those whose
+// start waits (pausing). While training is under way there is no start
+// (can).
 func (p *Playground) command(op string) {
 	if op == msg.OpStart && p.locked() {
 		return
+	}
+	switch op {
+	case msg.OpPause:
+		p.pausing = true
+	case msg.OpStart, msg.OpResume, msg.OpReset, msg.OpStop:
+		p.pausing = false
 	}
 	for i := range p.runs {
 		if op == msg.OpReset || op == msg.OpStop {
@@ -470,11 +478,12 @@ func (p *Playground) receive(i int, data string) {
 	if p.pending[i] && p.runs[i].State == msg.StateIdle {
 		// Pause pressed since Train paused the trainers that were
 		// running: this one is paused at once too, else it would train
-		// alone, and Resume would be all the page offered.
-		paused := p.paused()
+		// alone, and Resume would be all the page offered. It counts
+		// from when it was pressed, not when the others said they were
+		// paused (and a Resume likewise).
 		p.pending[i] = false
 		p.send(i, msg.OpStart)
-		if paused {
+		if p.pausing {
 			p.send(i, msg.OpPause)
 		}
 	}

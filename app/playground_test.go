@@ -473,6 +473,35 @@ func TestPlaygroundPauseBeforeReady(t *testing.T) {
 	}
 }
 
+// TestPlaygroundPauseBeforeConfirmed: in compare mode Train pressed with
+// only trainer 0 ready, then Pause before trainer 0 said it was paused,
+// pauses trainer 1 too as soon as its worker is ready and starts it; and
+// Resume pressed before trainer 0 said it was running again starts a
+// trainer ready later unpaused. Whether the page was paused was read
+// from the trainers' states: trainer 1 was started alone, running, and
+// after a Resume started paused.
+func TestPlaygroundPauseBeforeConfirmed(t *testing.T) {
+	p, w := comparePlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.command(msg.OpPause)
+	p.receive(1, state(1, msg.StateIdle))
+	if ops, want := w.ops(t), []string{msg.OpStart, msg.OpPause}; !slices.Equal(ops, want) {
+		t.Errorf("Train, Pause, then trainer 1 ready before trainer 0 said paused: trainer 1 was sent %q, want %q", ops, want)
+	}
+
+	p, w = comparePlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.command(msg.OpPause)
+	p.receive(0, state(0, msg.StatePaused))
+	p.command(msg.OpResume)
+	p.receive(1, state(1, msg.StateIdle))
+	if ops, want := w.ops(t), []string{msg.OpStart}; !slices.Equal(ops, want) {
+		t.Errorf("Train, Pause, Resume, then trainer 1 ready before trainer 0 said running: trainer 1 was sent %q, want %q", ops, want)
+	}
+}
+
 // TestPlaygroundPauseWhileLoading: in compare mode Pause pressed while
 // some trainers train and others still load their data (each worker
 // fetches MNIST at its first run) pauses those too, as soon as they have
