@@ -226,10 +226,10 @@ func (r *Run) Status() string {
 	return r.State
 }
 
-// Clear forgets the progress of a run, as after a reset, keeping its id,
-// loss and state.
+// Clear forgets the progress of a run, as after a reset, and its
+// workers, keeping its id, loss and state.
 func (r *Run) Clear() {
-	*r = Run{Trainer: r.Trainer, Loss: r.Loss, State: r.State, Workers: r.Workers}
+	*r = Run{Trainer: r.Trainer, Loss: r.Loss, State: r.State}
 }
 
 // Duration writes seconds as "42s", "3m05s" or "1h02m"; from 100 hours

@@ -68,6 +68,25 @@ func TestRunLifecycle(t *testing.T) {
 	}
 }
 
+// TestRunClearWorkers: a run cleared (its trainer reset, or given another
+// loss) forgets its Web Workers with its figures: the panel says "–", as
+// before a run. Clear kept them, and the panel went on showing the
+// workers of the run gone.
+func TestRunClearWorkers(t *testing.T) {
+	r := NewRun("t0", "arcface")
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	r.State, r.Workers = msg.StateRunning, 3 // as the page's start sets them
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"done"}`)
+	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`) // a reset
+	if r.Workers != 0 || workersText(r.Workers) != "–" {
+		t.Errorf("a run of 3 workers reset: workers %d (%q), want 0 (–)", r.Workers, workersText(r.Workers))
+	}
+	r.Workers = 3
+	if r.Clear(); r.Workers != 0 {
+		t.Errorf("a run of 3 workers cleared: workers %d, want 0", r.Workers)
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	r := NewRun("t1", "cosface")
 	apply(t, &r, `{"v":1,"type":"state","trainer":"t1","state":"running"}`)
