@@ -191,14 +191,17 @@ func (p *Playground) Status() string {
 	return joinStatus(p.runs)
 }
 
-// change takes new settings from the controls.
+// change takes new settings from the controls, and starts the workers of
+// the trainers they add. A crashed trainer stays crashed, its reason on
+// its panel, until Restart: one whose data-parallel group failed has no
+// worker (groupFailed), as one whose own worker died has a dead one.
 func (p *Playground) change(s Settings) {
 	p.settings = s
 	replaceHash(s.Hash())
 	p.resize()
 	if app.IsClient {
 		for i := range p.runs {
-			if p.workers[i] == nil {
+			if p.workers[i] == nil && p.runs[i].State != StateCrashed {
 				p.startWorker(p.mounted, i)
 			}
 		}
@@ -312,9 +315,9 @@ func (p *Playground) helperFailed(i, k int, reason string) {
 }
 
 // groupFailed stops trainer i's data-parallel group, whose worker 0 waits
-// for a lost helper's gradients, for reason: the trainer can be restarted
-// (Restart, or the next change of the settings starts its worker again).
-// Worker 0 answers none of the exports asked.
+// for a lost helper's gradients, for reason: the trainer is crashed, to be
+// restarted (Restart), as when its own worker dies (crashed). Worker 0
+// answers none of the exports asked.
 func (p *Playground) groupFailed(i int, reason string) {
 	p.dropHelpers(i)
 	p.workers[i].terminate()

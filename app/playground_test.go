@@ -563,8 +563,9 @@ func (w *postedJS) Set(string, any) {}
 
 // TestPlaygroundHelperFailedForgetsExports: a helper worker that fails
 // while an export of its paused run is asked stops worker 0, which never
-// answers it; the trainer's next worker (a settings change starts it)
-// saves its first export's answer as the kind asked then. It was saved
+// answers it; the trainer's next worker (Restart starts it; a settings
+// change did too, before the trainer stayed crashed) saves its first
+// export's answer as the kind asked then. It was saved
 // as the kind of the export asked before the failure, and each later
 // answer as the kind of the one before.
 func TestPlaygroundHelperFailedForgetsExports(t *testing.T) {
@@ -578,7 +579,7 @@ func TestPlaygroundHelperFailedForgetsExports(t *testing.T) {
 	if p.runs[0].State != StateCrashed {
 		t.Fatalf("a helper failed: trainer 0 %q, want crashed", p.runs[0].State)
 	}
-	p.change(p.settings) // starts trainer 0's worker again
+	p.restart(0) // starts trainer 0's worker again
 	p.receive(0, `{"v":1,"type":"state","state":"idle"}`)
 	p.command(msg.OpStart)
 	p.receive(0, state(0, msg.StateDone))
