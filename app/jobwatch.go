@@ -178,6 +178,26 @@ func openBroadcast(name string, onMessage func(data string)) *broadcast {
 	return b
 }
 
+// tellViewerCrashed tells the viewer on channel, in the place of r's dead
+// worker, what that worker would have said: r's error and the state
+// failed (the trainer's states know no "crashed"). The viewer showed the
+// run's last picture as if it ran on. No channel (""): no viewer.
+func tellViewerCrashed(channel string, r Run) {
+	if channel == "" {
+		return
+	}
+	bc := openBroadcast(channel, func(string) {})
+	defer bc.close()
+	for _, m := range []msg.Message{{Type: msg.TypeError, Error: r.Err}, {Type: msg.TypeState, State: msg.StateFailed}} {
+		m.V, m.Trainer = msg.SchemaVersion, r.Trainer
+		b, err := json.Marshal(m)
+		if err != nil {
+			panic("app: " + err.Error()) // strings always marshal
+		}
+		bc.post(string(b))
+	}
+}
+
 // post sends s to the viewer.
 func (b *broadcast) post(s string) {
 	if b == nil || b.closed {

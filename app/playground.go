@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -394,25 +393,10 @@ func (p *Playground) crashed(i int, reason string) {
 }
 
 // crash marks trainer i's run as crashed, for reason, and tells its
-// viewer in the dead worker's place: the error and the state failed (the
-// trainer's states know no "crashed"). The viewer showed the run's last
-// picture as if it ran on.
+// viewer (tellViewerCrashed).
 func (p *Playground) crash(i int, reason string) {
 	p.runs[i].Crash(reason)
-	ch := p.viewerChannel(i)
-	if ch == "" {
-		return
-	}
-	bc := openBroadcast(ch, func(string) {})
-	defer bc.close()
-	for _, m := range []msg.Message{{Type: msg.TypeError, Error: p.runs[i].Err}, {Type: msg.TypeState, State: msg.StateFailed}} {
-		m.V, m.Trainer = msg.SchemaVersion, p.runs[i].Trainer
-		b, err := json.Marshal(m)
-		if err != nil {
-			panic("app: " + err.Error()) // strings always marshal
-		}
-		bc.post(string(b))
-	}
+	tellViewerCrashed(p.viewerChannel(i), p.runs[i])
 }
 
 // unread takes a message of trainer i that the browser could not

@@ -55,3 +55,35 @@ func TestPlaygroundCrashTellsViewer(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyCrashTellsViewer: when the Verify page's worker dies, the
+// trainer panel's viewer is told, as the playground's are: the error and
+// the state failed. Before, it showed the last run's picture as running.
+func TestVerifyCrashTellsViewer(t *testing.T) {
+	v := NewVerify()
+	v.st.SetChannel("metriclab-verify-test")
+	var got []string
+	bc := js.Global().Get("BroadcastChannel").New("metriclab-verify-test")
+	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		m, err := DecodeMessage(args[0].Get("data").String())
+		if err != nil {
+			t.Errorf("viewer: %v", err)
+			return nil
+		}
+		got = append(got, m.Trainer+" "+m.Type+" "+m.State+m.Error)
+		return nil
+	})
+	bc.Set("onmessage", onMessage)
+	defer onMessage.Release()
+	defer bc.Call("close")
+
+	v.crash("the trainer's worker stopped: out of memory")
+	time.Sleep(100 * time.Millisecond) // the channel delivers on the event loop
+	want := []string{"verify error the trainer's worker stopped: out of memory", "verify state failed"}
+	if !slices.Equal(got, want) {
+		t.Errorf("viewer heard %q, want %q", got, want)
+	}
+	if !v.crashed || v.st.Run.State != StateCrashed {
+		t.Errorf("after the crash: crashed %v, state %q; want true, %q", v.crashed, v.st.Run.State, StateCrashed)
+	}
+}

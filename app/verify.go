@@ -131,13 +131,19 @@ func (v *Verify) startWorker() {
 	v.w = spawnWorker(v.mounted, false, func(w *worker) bool { return v.w == w },
 		func(data string) { v.do(v.st.Receive(data)) },
 		func(err error) { v.do(v.st.Unread(err)) },
-		func(reason string) {
-			v.st.Crash(reason)
-			v.w.terminate()
-			v.w, v.crashed = nil, true
-		})
+		v.crash)
 	v.crashed = false
 	v.st.WorkerStarted()
+}
+
+// crash takes the death of the worker, for reason: the page and the
+// trainer panel's viewer are told (tellViewerCrashed), and the dead worker
+// is stopped.
+func (v *Verify) crash(reason string) {
+	v.st.Crash(reason)
+	tellViewerCrashed(v.st.channel, v.st.Run)
+	v.w.terminate()
+	v.w, v.crashed = nil, true
 }
 
 // do carries out what a transition of the state asks: commands to the
