@@ -81,9 +81,7 @@ func TestPlaygroundCompare(t *testing.T) {
 	if len(p.runs) != 4 {
 		t.Fatalf("%d runs, want 4", len(p.runs))
 	}
-	// The arcface trainer stays, first, its run kept; the others come
-	// after it in the order of the losses.
-	for i, want := range []string{"arcface", "softmax", "sphereface", "cosface"} {
+	for i, want := range DefaultCompare() {
 		if p.runs[i].Loss != want || p.runs[i].Trainer != "t"+itoa(i) {
 			t.Errorf("run %d: %s %s, want %s t%d", i, p.runs[i].Loss, p.runs[i].Trainer, want, i)
 		}
@@ -97,7 +95,7 @@ func TestPlaygroundCompare(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	want := "arcface: starting the trainer… | softmax: starting the trainer… | sphereface: starting the trainer… | cosface: starting the trainer…"
+	want := "softmax: starting the trainer… | sphereface: starting the trainer… | cosface: starting the trainer… | arcface: starting the trainer…"
 	if got := p.Status(); got != want {
 		t.Errorf("Status() = %q, want %q", got, want)
 	}

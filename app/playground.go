@@ -153,19 +153,15 @@ func (p *Playground) Render() app.UI {
 	)
 }
 
-// panels draws the trainers' panels, each in its slot. A slot whose
-// loss went keeps a hidden place: go-app matches elements by their
-// place, and the panels after it stay the elements they were, their
-// viewers showing their spheres.
+// panels draws the trainers' panels, in the order of the losses. A panel
+// whose run moves (a loss before it unchecked) reloads its viewer on the
+// run's channel, and the trainer sends the viewer its last picture again.
 func (p *Playground) panels() []app.UI {
 	compare := len(p.runs) > 1
-	var panels []app.UI
+	panels := make([]app.UI, len(p.runs))
 	for i := range p.runs {
-		for len(panels) < p.slot(i) {
-			panels = append(panels, app.Div().Class("panel-gap").Hidden(true))
-		}
-		panels = append(panels, &TrainerPanel{
-			Index:      p.slot(i),
+		panels[i] = &TrainerPanel{
+			Index:      i,
 			Compare:    compare,
 			Run:        p.runs[i],
 			Channel:    p.viewerChannel(i),
@@ -173,7 +169,7 @@ func (p *Playground) panels() []app.UI {
 			HideExport: p.settings.Hidden("export"),
 			OnRestart:  func() { p.restart(i) },
 			OnExport:   func(kind string) { p.export(i, kind) },
-		})
+		}
 	}
 	return panels
 }
@@ -351,7 +347,7 @@ func (p *Playground) restart(i int) {
 // files from the trainer, the sphere as PNG from the viewer's canvas.
 func (p *Playground) export(i int, kind string) {
 	if kind == "png" {
-		data := canvasPNG(ViewerID(p.slot(i)))
+		data := canvasPNG(ViewerID(i))
 		if data == "" || data == "data:," {
 			p.note = "the viewer has no picture yet"
 			return
@@ -506,20 +502,25 @@ func (p *Playground) save(i int, m *PageMessage) {
 	}
 }
 
-// resize makes one run per loss of the settings. A run whose loss stays
-// keeps its worker and its slot, and with them its panel and viewer: a
-// loss unchecked in compare mode takes its own panel away, no other. A
-// run whose loss went trains a loss that came, its worker ready (one
-// trainer: its loss changed); the others stop. A new run takes the first
-// slot free. The runs stand in the order of their slots.
+// resize makes one run per loss of the settings, in their order. A run
+// whose loss stays keeps its worker, its figures and its id (which names
+// its channels): a loss unchecked in compare mode takes its own run away,
+// no other. A run whose loss went, or not begun, trains a loss that came,
+// its worker ready (one trainer: its loss changed); the others stop. A
+// new run takes the first id free.
 func (p *Playground) resize() {
 	losses := p.settings.Losses()
 	from := make([]int, len(losses)) // the run that trains each loss, -1: a new one
 	taken := make([]bool, len(p.runs))
 	for j, loss := range losses {
-		from[j] = slices.IndexFunc(p.runs, func(r Run) bool { return r.Loss == loss })
-		if from[j] >= 0 {
-			taken[from[j]] = true
+		from[j] = -1
+		for i, r := range p.runs {
+			// A run not begun (no worker yet: the page's own, before its
+			// link is opened) has nothing to keep.
+			if r.Loss == loss && (p.workers[i] != nil || r.State != StateStarting) {
+				from[j], taken[i] = i, true
+				break
+			}
 		}
 	}
 	for j := range from {
@@ -533,39 +534,23 @@ func (p *Playground) resize() {
 			p.dropHelpers(i)
 		}
 	}
-	at := make([]int, MaxTrainers) // the loss of each slot, -1: none
-	for s := range at {
-		at[s] = -1
-	}
-	for j, i := range from {
+	used := make([]bool, MaxTrainers) // the ids' numbers taken
+	for _, i := range from {
 		if i >= 0 {
-			at[p.slot(i)] = j
+			used[p.number(i)] = true
 		}
 	}
-	for j, i := range from {
-		if i < 0 {
-			at[slices.Index(at, -1)] = j
-		}
-	}
-	var idx []int // the run of each slot taken, in order, -1: a new one
-	for _, j := range at {
-		if j >= 0 {
-			idx = append(idx, from[j])
-		}
-	}
-	runs := pick(p.runs, idx)
-	p.workers, p.helpers = pick(p.workers, idx), pick(p.helpers, idx)
-	p.pending, p.exports = pick(p.pending, idx), pick(p.exports, idx)
-	p.begun, p.lost = pick(p.begun, idx), pick(p.lost, idx)
-	k := 0
-	for s, j := range at {
-		if j < 0 {
-			continue
-		}
-		r, loss := &runs[k], losses[j]
+	runs := pick(p.runs, from)
+	p.workers, p.helpers = pick(p.workers, from), pick(p.helpers, from)
+	p.pending, p.exports = pick(p.pending, from), pick(p.exports, from)
+	p.begun, p.lost = pick(p.begun, from), pick(p.lost, from)
+	for j, loss := range losses {
+		r := &runs[j]
 		switch {
-		case idx[k] < 0:
-			*r = NewRun("t"+strconv.Itoa(s), loss)
+		case from[j] < 0:
+			n := slices.Index(used, false)
+			used[n] = true
+			*r = NewRun("t"+strconv.Itoa(n), loss)
 		case r.Loss != loss:
 			// The figures of the other loss go, and a finished run's
 			// model with them (Export would give it under the new
@@ -578,12 +563,11 @@ func (p *Playground) resize() {
 			switch r.State {
 			case msg.StateDone, msg.StateFailed:
 				r.State = msg.StateIdle
-				p.workers[k].post(Command(r.Trainer, msg.OpReset, nil, ""))
+				p.workers[j].post(Command(r.Trainer, msg.OpReset, nil, ""))
 			case StateCrashed:
 				r.Err = err
 			}
 		}
-		k++
 	}
 	p.runs = runs
 }
@@ -600,10 +584,9 @@ func pick[T any](s []T, idx []int) []T {
 	return out
 }
 
-// slot returns the place of trainer i's panel among the panels (and the
-// number of its id, its viewer and its channel), which it keeps while its
-// loss stays (resize).
-func (p *Playground) slot(i int) int {
+// number returns the number of trainer i's id ("t2": 2), which names its
+// channels (channel) and stays with its run while its loss does (resize).
+func (p *Playground) number(i int) int {
 	n, _ := strconv.Atoi(strings.TrimPrefix(p.runs[i].Trainer, "t"))
 	return n
 }
@@ -644,7 +627,7 @@ func (p *Playground) channel(i int) string {
 	if p.nonce == "" {
 		return ""
 	}
-	return "metriclab-" + p.nonce + "-" + strconv.Itoa(p.slot(i))
+	return "metriclab-" + p.nonce + "-" + strconv.Itoa(p.number(i))
 }
 
 // viewerChannel returns the channel of trainer i's viewer, "" (no viewer

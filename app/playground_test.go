@@ -127,16 +127,31 @@ func TestPlaygroundUncheckLoss(t *testing.T) {
 		}
 	}
 	panels := p.panels()
-	if len(panels) != 3 {
-		t.Fatalf("arcface unchecked: %d places of panels, want 3", len(panels))
+	if len(panels) != 2 {
+		t.Fatalf("arcface unchecked: %d panels, want 2", len(panels))
 	}
-	if err := app.Match(app.Div().Class("panel-gap").Hidden(true), panels[0]); err != nil {
-		t.Errorf("arcface unchecked: its place: %v", err)
+	for i, loss := range []string{"softmax", "cosface"} {
+		panel, ok := panels[i].(*TrainerPanel)
+		if want := "metriclab-n-" + itoa(i+1); !ok || panel.Index != i || panel.Run.Loss != loss || panel.Channel != want {
+			t.Errorf("arcface unchecked: panel %d %#v, want %s's on channel %s (its run's)", i, panels[i], loss, want)
+		}
 	}
-	for slot, loss := range map[int]string{1: "softmax", 2: "cosface"} {
-		panel, ok := panels[slot].(*TrainerPanel)
-		if want := "metriclab-n-" + itoa(slot); !ok || panel.Index != slot || panel.Run.Loss != loss || panel.Channel != want {
-			t.Errorf("arcface unchecked: place %d %#v, want %s's panel %d on channel %s", slot, panels[slot], loss, slot, want)
+	// A loss checked again comes last, with a new run on the id free.
+	s.Compare = []string{"softmax", "cosface", "arcface"}
+	p.change(s)
+	if r := p.runs[2]; len(p.runs) != 3 || r.Loss != "arcface" || r.Trainer != "t0" || r.State == msg.StateDone {
+		t.Errorf("arcface checked again: runs %v, want the third a new run of arcface, t0", p.runs)
+	}
+}
+
+// TestPlaygroundLinkOrder: a link's compared losses are the panels'
+// order, the page's first trainer taking the first of them.
+func TestPlaygroundLinkOrder(t *testing.T) {
+	p := NewPlayground()
+	p.open("#compare=softmax,sphereface,cosface,arcface")
+	for i, loss := range []string{"softmax", "sphereface", "cosface", "arcface"} {
+		if r := p.runs[i]; r.Loss != loss || r.Trainer != "t"+itoa(i) {
+			t.Errorf("panel %d: %s %s, want %s t%d", i, r.Loss, r.Trainer, loss, i)
 		}
 	}
 }
