@@ -44,7 +44,7 @@ func TestPlaygroundCrashTellsViewer(t *testing.T) {
 	}
 	p.crashed(0, "the trainer's worker stopped: out of memory")
 	p.helperFailed(1, 1, "out of memory")
-	time.Sleep(100 * time.Millisecond) // the channels deliver on the event loop
+	waitHeard(func() bool { return len(got[0]) >= 2 && len(got[1]) >= 2 })
 	want := [2][]string{
 		{"t0 error the trainer's worker stopped: out of memory", "t0 state failed"},
 		{"t1 error data-parallel worker 1: out of memory", "t1 state failed"},
@@ -78,7 +78,7 @@ func TestVerifyCrashTellsViewer(t *testing.T) {
 	defer bc.Call("close")
 
 	v.crash("the trainer's worker stopped: out of memory")
-	time.Sleep(100 * time.Millisecond) // the channel delivers on the event loop
+	waitHeard(func() bool { return len(got) >= 2 })
 	want := []string{"verify error the trainer's worker stopped: out of memory", "verify state failed"}
 	if !slices.Equal(got, want) {
 		t.Errorf("viewer heard %q, want %q", got, want)
@@ -86,4 +86,13 @@ func TestVerifyCrashTellsViewer(t *testing.T) {
 	if !v.crashed || v.st.Run.State != StateCrashed {
 		t.Errorf("after the crash: crashed %v, state %q; want true, %q", v.crashed, v.st.Run.State, StateCrashed)
 	}
+}
+
+// waitHeard waits until done, for 5 s at most: BroadcastChannels deliver
+// on the event loop, which a sleep yields to.
+func waitHeard(done func() bool) {
+	for end := time.Now().Add(5 * time.Second); !done() && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // anything more that would come
 }
