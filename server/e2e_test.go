@@ -669,4 +669,33 @@ func TestE2ECompare(t *testing.T) {
 		}
 		t.Logf("#%s: %s (%d readings)", id, s, len(seen[i]))
 	}
+
+	// Done, then softmax unchecked: each other run keeps its figures and
+	// its picture, its panel one place up, its viewer loaded again on its
+	// channel. They were cleared, each given the loss before.
+	done := func(prefix string) func(string) bool {
+		return func(s string) bool { return strings.HasPrefix(s, prefix) }
+	}
+	for _, id := range ids {
+		p.waitText(id, 2*time.Minute, done("done: "))
+	}
+	cdpEval[bool](p, `(() => { for (const l of document.querySelectorAll(".compare-losses label")) if (l.textContent.trim() === "softmax") { l.querySelector("input").click(); return true } return false })()`)
+	p.waitText("trainer-0", 30*time.Second, done("sphereface ·"))
+	for i, loss := range []string{"sphereface", "cosface", "arcface"} {
+		head, status := p.text("trainer-"+strconv.Itoa(i)), p.text("status-"+strconv.Itoa(i))
+		if step, _, ok := parseStatus(status); !strings.HasPrefix(head, loss+" ·") || !strings.HasPrefix(status, "done: ") || !ok || step < 50 {
+			t.Errorf("softmax unchecked: panel %d %.40q, status %q; want %s's run, done at step ≥ 50", i, head, status, loss)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		total, _ := classPixels(p.elementShot("6-compare-unchecked-viewer", "viewer-0"))
+		if total >= 400 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("softmax unchecked: sphereface's viewer, loaded again, shows %d pixels of class colours, want ≥ 400", total)
+		}
+		time.Sleep(time.Second)
+	}
 }
