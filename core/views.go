@@ -153,7 +153,7 @@ type shardedViews struct{ viewsEngine }
 // and the flat gradient (Sharded, when every view's engine is) are the
 // views', their names prefixed by ViewPrefix. A step that fails in a view
 // returns its error after the views before it have stepped: the run is
-// over (as a job's is).
+// over (as a job's is), and Iter counts the steps that every view took.
 func NewViews(spec Spec, losses []Loss, cfg TrainConfig, newEngine EngineFunc) (Engine, error) {
 	if err := spec.ValidateTraining(); err != nil {
 		return nil, err
@@ -207,7 +207,10 @@ func (v *viewsEngine) Step(x []float32, labels []int) (float64, error) {
 	return sum / float64(len(v.engines)), nil
 }
 
-func (v *viewsEngine) Iter() int { return v.engines[0].Iter() }
+// Iter is the steps every view has taken: the last view's, which steps
+// last (a step that failed in a later view leaves those before it a step
+// ahead).
+func (v *viewsEngine) Iter() int { return v.engines[len(v.engines)-1].Iter() }
 
 // Threads is the CPU threads of the views' engines (one after the
 // other, each on its own), 0 for engines that do not say.
@@ -217,7 +220,7 @@ func (v *viewsEngine) Threads() int {
 	}
 	return 0
 }
-func (v *viewsEngine) LR() float64 { return v.engines[0].LR() }
+func (v *viewsEngine) LR() float64 { return v.engines[len(v.engines)-1].LR() } // of Iter's next step
 
 func (v *viewsEngine) SetIter(n int) {
 	for _, e := range v.engines {

@@ -1,6 +1,7 @@
 package job
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -77,5 +78,39 @@ func TestViewsJob(t *testing.T) {
 	req.Device = "cuda"
 	if _, err := New(req, set, nil, check); err == nil || !strings.Contains(err.Error(), "no views (views whole,upper,lower)") {
 		t.Errorf("views on cuda: %v", err)
+	}
+}
+
+// TestViewsDivergedInLaterView: a job of views whose view 1 diverges
+// after view 0 took the step (a NaN put in view 1's fc1 bias after epoch
+// 1, the best) ends with the progress of the last step every view took,
+// and says so; view 0's step counted, a step too many.
+func TestViewsDivergedInLaterView(t *testing.T) {
+	req := barsRequest()
+	req.Epochs, req.EarlyStop = 4, 3
+	req.Views = []msg.Crop{{}, msg.Crops["upper"]}
+	j, err := New(req, bars(10, 3), nil, Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // epoch 1
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	params := j.tr.Params()
+	params[core.ViewPrefix(1)+"encoder.fc1.bias"].Data[0] = float32(math.NaN())
+	if err := j.tr.SetParams(params); err != nil {
+		t.Fatal(err)
+	}
+	p, err := j.Step()
+	if err != nil || j.Diverged() == nil {
+		t.Fatalf("step 3: %v, Diverged() = %v; want the run stopped", err, j.Diverged())
+	}
+	if p.Step != 2 || p.Epoch != 1 || j.Iter() != 2 || j.Model().Meta.Provenance.Steps != 2 {
+		t.Errorf("progress at epoch %d, step %d, Iter %d, the model's steps %d; want step 2 of epoch 1 throughout", p.Epoch, p.Step, j.Iter(), j.Model().Meta.Provenance.Steps)
+	}
+	if want := "early stopping ended the run at step 2 "; !strings.Contains(j.Diverged().Error(), want) {
+		t.Errorf("Diverged() = %v, want it to say %q", j.Diverged(), want)
 	}
 }
