@@ -45,11 +45,11 @@ var ErrDataChanged = errors.New("checkpoint: of other training images (the data 
 // and the optimiser's buffers it is the whole training state: a job
 // resumed from it takes the steps an uninterrupted one would, bit for bit.
 // With EarlyStop it also holds the best epoch so far (its parameters as
-// "best/NAME", its number and verification) and whether the run stopped;
-// and the last epoch end's verification and the last step's loss, which
-// training does not read but the model's threshold and a finished job's
-// figures are (a job resumed at its end only to register its model keeps
-// them).
+// "best/NAME", its number and verification), whether the run stopped,
+// and why when it diverged (Diverged); and the last epoch end's
+// verification and the last step's loss, which training does not read but
+// the model's threshold and a finished job's figures are (a job resumed
+// at its end only to register its model keeps them).
 type checkpointState struct {
 	Format  string           `json:"format"`
 	Request msg.TrainRequest `json:"request"`
@@ -66,6 +66,9 @@ type checkpointState struct {
 	// written before it).
 	BestCentre float64 `json:"best_centre,omitempty"`
 	Stopped    bool    `json:"stopped,omitempty"`
+	// Diverged is Diverged's line when training diverged after the best
+	// epoch ("" in checkpoints written before it).
+	Diverged string `json:"diverged,omitempty"`
 
 	// Last and LastCentre are the last epoch end's verification and
 	// nearest-centre accuracy (none in checkpoints written before them).
@@ -120,6 +123,9 @@ func (j *Job) Checkpoint(w io.Writer) error {
 		Last: j.last, LastCentre: j.centre, Data: j.dataSum()}
 	if j.lossKnown {
 		st.Loss = &j.lastLoss
+	}
+	if j.diverged != nil {
+		st.Diverged = j.diverged.Error()
 	}
 	var err error
 	if st.RNG, err = j.src.MarshalBinary(); err != nil {
@@ -265,6 +271,9 @@ func (j *Job) Resume(r io.Reader) error {
 	j.order = append(j.order[:0], st.Order...)
 	j.best, j.bestVerif, j.bestCentre, j.bestEpoch, j.stopped = best, st.BestVerif, st.BestCentre, st.BestEpoch, st.Stopped
 	j.last, j.centre = st.Last, st.LastCentre
+	if st.Diverged != "" {
+		j.diverged = core.Diverged(st.Diverged)
+	}
 	if j.lossKnown = st.Loss != nil; j.lossKnown {
 		j.lastLoss = *st.Loss
 	}

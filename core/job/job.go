@@ -847,7 +847,8 @@ func (j *Job) stopDiverged(err error) error {
 
 // Diverged returns, when early stopping ended the run because training
 // diverged after the best epoch (whose parameters Model returns), one line
-// that says so, wrapping the error that said it diverged; nil otherwise.
+// that says so, wrapping the error that said it diverged (after Resume,
+// the checkpoint's line, which wraps core.ErrDiverged); nil otherwise.
 func (j *Job) Diverged() error { return j.diverged }
 
 // Done reports whether every step of every epoch has been taken, or early

@@ -1175,3 +1175,52 @@ func TestEarlyStopDivergedAtSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeDiverged: a checkpoint of a run that early stopping ended
+// where it diverged (the server writes one when it cannot save the
+// model) resumes to a job that says so, as the run did; before, it kept
+// the stop and dropped why, and the resumed job said nothing of the
+// divergence. A checkpoint written before it held that resumes stopped,
+// saying nothing, as then.
+func TestResumeDiverged(t *testing.T) {
+	a := barsStepped(t, 3, 2)
+	params := a.tr.Params()
+	params["encoder.fc1.bias"].Data[0] = float32(math.NaN())
+	if err := a.tr.SetParams(params); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Step(); err != nil || a.Diverged() == nil {
+		t.Fatalf("step 3: %v, Diverged() = %v; want the run stopped", err, a.Diverged())
+	}
+	var ckpt bytes.Buffer
+	if err := a.Checkpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	b := barsStepped(t, 3, 0)
+	if err := b.Resume(bytes.NewReader(ckpt.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Diverged(); !b.Done() || err == nil || err.Error() != a.Diverged().Error() || !errors.Is(err, core.ErrDiverged) {
+		t.Errorf("resumed: done %v, Diverged() = %v; want done, %q wrapping core.ErrDiverged", b.Done(), err, a.Diverged())
+	}
+
+	tensors, meta, err := safetensors.Decode(bytes.NewReader(ckpt.Bytes()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal([]byte(meta[checkpointKey]), &st); err != nil {
+		t.Fatal(err)
+	}
+	delete(st, "diverged")
+	old, _ := json.Marshal(st)
+	meta[checkpointKey] = string(old)
+	var before bytes.Buffer
+	if err := safetensors.Encode(&before, tensors, meta); err != nil {
+		t.Fatal(err)
+	}
+	c := barsStepped(t, 3, 0)
+	if err := c.Resume(bytes.NewReader(before.Bytes())); err != nil || !c.Done() || c.Diverged() != nil {
+		t.Errorf("resumed from a checkpoint without the divergence: %v, done %v, Diverged() = %v; want done, nil", err, c.Done(), c.Diverged())
+	}
+}
