@@ -2017,16 +2017,14 @@ func TestEvalTextReport(t *testing.T) {
 // the last step's line again, as it was, and otherwise nothing. The run
 // resumes from a checkpoint of its best epoch, epoch 1, with a NaN in a
 // bias, as core/job's TestEarlyStopDiverged puts it there, so its next
-// step's loss is NaN. (--m is given: a checkpoint's request, through
-// JSON, loses an empty map of loss parameters, and Resume would take it
-// for another request's.)
+// step's loss is NaN.
 func TestTrainJSONDiverged(t *testing.T) {
 	shapes := filepath.Join(t.TempDir(), "shapes")
 	writeShapes(t, shapes, 10)
 	prepare := func() trainConfig {
 		t.Helper()
 		f, err := parseTrain([]string{"--data", shapes, "--arch", "mlp", "--dim", "4", "--batch", "8", "--epochs", "3",
-			"--val", "8", "--early-stop", "2", "--m", "0.5", "--json", "--out", "unused.safetensors"}, io.Discard)
+			"--val", "8", "--early-stop", "2", "--json", "--out", "unused.safetensors"}, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -182,7 +182,7 @@ func (j *Job) Resume(r io.Reader) error {
 	switch {
 	case st.Format != CheckpointFormat:
 		return fmt.Errorf("checkpoint: format %q, want %q", st.Format, CheckpointFormat)
-	case !reflect.DeepEqual(st.Request, j.req):
+	case !sameRequest(st.Request, j.req):
 		return errors.New("checkpoint: of another training request")
 	case st.Data != "" && st.Data != j.dataSum():
 		return ErrDataChanged
@@ -278,4 +278,20 @@ func (j *Job) Resume(r io.Reader) error {
 		j.lastLoss = *st.Loss
 	}
 	return nil
+}
+
+// sameRequest reports whether a and b are the same request, an empty map
+// of loss parameters or list of views the same as none: JSON drops them
+// (omitempty), so a checkpoint's request has nil where the job's may have
+// an empty one (the command line's loss parameters when none is given).
+func sameRequest(a, b msg.TrainRequest) bool {
+	for _, r := range []*msg.TrainRequest{&a, &b} {
+		if len(r.LossParams) == 0 {
+			r.LossParams = nil
+		}
+		if len(r.Views) == 0 {
+			r.Views = nil
+		}
+	}
+	return reflect.DeepEqual(a, b)
 }

@@ -1224,3 +1224,29 @@ func TestResumeDiverged(t *testing.T) {
 		t.Errorf("resumed from a checkpoint without the divergence: %v, done %v, Diverged() = %v; want done, nil", err, c.Done(), c.Diverged())
 	}
 }
+
+// TestResumeEmptyParams: a request whose loss parameters are an empty map
+// (the command line's when none is given), or whose views an empty list,
+// resumes from its checkpoint, in which JSON dropped them: the request
+// read back has nil there. Before, Resume refused such a checkpoint as
+// "of another training request".
+func TestResumeEmptyParams(t *testing.T) {
+	set := bars(16, 11)
+	req := barsRequest()
+	req.LossParams, req.Views = map[string]float64{}, []msg.Crop{}
+	a, err := New(req, set, nil, Options{Val: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Step(); err != nil {
+		t.Fatal(err)
+	}
+	var ckpt bytes.Buffer
+	if err := a.Checkpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := New(req, set, nil, Options{Val: 16})
+	if err := b.Resume(bytes.NewReader(ckpt.Bytes())); err != nil || b.Iter() != 1 {
+		t.Errorf("resumed with empty loss parameters and views: %v, at step %d; want step 1", err, b.Iter())
+	}
+}
