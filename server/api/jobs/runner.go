@@ -160,6 +160,9 @@ type running struct {
 	step, steps int
 	loss        float64
 	metrics     *msg.VerificationSummary
+	// note is the error of a run done, in its row and events: how it
+	// ended (job.Job.Diverged).
+	note string
 }
 
 // New returns a Runner of cfg; Start starts it.
@@ -530,6 +533,7 @@ func (r *Runner) run(j store.Job) error {
 	state, shown := store.StateDone, ""
 	switch cause := context.Cause(ctx); {
 	case err == nil:
+		shown = run.note
 	case errors.Is(cause, errCanceled) || r.canceledInStore(j.ID):
 		// The store's word first: Cancel records it before it stops the
 		// run, which may fail meanwhile (its checkpoint just removed).
@@ -752,6 +756,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	}
 	if err := jb.Diverged(); err != nil {
 		r.log.Printf("jobs: job %s: %v", j.ID, err)
+		run.note = msg.ErrorLine(err.Error())
 	}
 	m := jb.Model()
 	if v := jb.ModelVerification(); v != nil {
@@ -764,7 +769,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	if v := m.Meta.Spec.Views; len(v) > 0 {
 		name = fmt.Sprintf("%s %s D=%d×%d (%s) on %s", m.Meta.Spec.Arch, m.Meta.Loss, len(v), m.Meta.Spec.Dim, msg.FormatViews(v), j.Config.Data)
 	}
-	_, err = r.store.FinishJob(j.ID, name, p.Step, p.Loss, metrics, func(w io.Writer) error { return core.EncodeModel(w, m) }, checkTrained)
+	_, err = r.store.FinishJob(j.ID, name, p.Step, p.Loss, metrics, run.note, func(w io.Writer) error { return core.EncodeModel(w, m) }, checkTrained)
 	if err == nil || errors.Is(err, store.ErrConflict) {
 		return err
 	}

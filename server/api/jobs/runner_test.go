@@ -859,3 +859,111 @@ func barRequest(epochs int) msg.TrainRequest {
 	return msg.TrainRequest{Data: "bars", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: epochs, Batch: 4, LR: 0.01,
 		Opt: "adam", Seed: 1, Device: "cpu"}
 }
+
+// divergingEngine takes its engine's steps but step at, whose loss is
+// NaN: training diverged there.
+type divergingEngine struct {
+	core.Engine
+	at int
+}
+
+func (e divergingEngine) Step(x []float32, labels []int) (float64, error) {
+	if e.Iter()+1 == e.at {
+		return 0, core.Diverged(fmt.Sprintf("step %d: loss is NaN (lr too high?)", e.at))
+	}
+	return e.Engine.Step(x, labels)
+}
+
+// TestDivergedNote: a job that early stopping ended because training
+// diverged after its best epoch is done with the best epoch's model, and
+// says so where its users look: its row's error, which GET /api/jobs
+// gives, and its events, the note before the state done, as a live
+// watcher and a later one get them. Before, the note went to the server's
+// log only. A run that could not save its model and is resumed to save
+// it says so too (its checkpoint keeps the note).
+func TestDivergedNote(t *testing.T) {
+	for _, resumed := range []bool{false, true} {
+		var (
+			st     *store.Store
+			models string
+			err    error
+		)
+		if resumed {
+			st, _, models = storeWithoutModels(t)
+		} else if st, _, err = store.Open(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		// Each run waits at its loading for the test to let it go, once
+		// it watches; the first load is Submit's check.
+		var loads atomic.Int32
+		proceed := make(chan struct{})
+		load := func(string, core.Input) (*data.Set, *data.Set, error) {
+			if loads.Add(1) > 1 {
+				<-proceed
+			}
+			return barSet(3, 8), barSet(3, 4), nil
+		}
+		var at int // the step that diverges
+		diverging := func(spec core.Spec, loss core.Loss, cfg core.TrainConfig) (core.Engine, error) {
+			e, err := core.NewGorgonia(spec, loss, cfg)
+			if err != nil {
+				return nil, err
+			}
+			return divergingEngine{e, at}, nil
+		}
+		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6, Engine: diverging},
+			ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+		if err := r.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		req := barRequest(3)
+		req.EarlyStop = 2
+		j, err := r.Submit("c", req, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at = j.Steps/req.Epochs + 2 // the second step of epoch 2
+		if resumed {
+			proceed <- struct{}{}
+			if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted {
+				t.Fatalf("the run without a models folder: %s, want interrupted", j.State)
+			}
+			if err := os.Remove(models); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(models, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Resume(j.ID, "c", 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, live, unsubscribe, err := r.Subscribe(j.ID)
+		if err != nil || live == nil {
+			t.Fatalf("subscribing to the queued job: %v", err)
+		}
+		defer unsubscribe()
+		proceed <- struct{}{}
+		var got []string
+		for m := range live {
+			if m.Type == msg.TypeError || m.Type == msg.TypeState {
+				got = append(got, m.Type+" "+m.State+m.Error)
+			}
+		}
+		want := fmt.Sprintf("training diverged (step %d: loss is NaN (lr too high?)): early stopping ended the run at step %d with the model of the best epoch, ", at, at-1)
+		name := map[bool]string{false: "a run", true: "a resumed run"}[resumed]
+		if n := len(got); n < 2 || !strings.HasPrefix(got[n-2], msg.TypeError+" "+want) || got[n-1] != msg.TypeState+" "+store.StateDone {
+			t.Errorf("%s: its watcher got %q, want the note %q… then the state done", name, got, want)
+		}
+		if j = waitEnded(t, st, j.ID); j.State != store.StateDone || j.ModelID == "" || !strings.HasPrefix(j.Error, want) {
+			t.Errorf("%s: %s, model %q, error %q; want done with its model and the note %q…", name, j.State, j.ModelID, j.Error, want)
+		}
+		first, _, unsub, err := r.Subscribe(j.ID)
+		unsub()
+		if err != nil || len(first) != 2 || first[0].State != store.StateDone || first[1].Error != j.Error {
+			t.Errorf("%s: a later watcher got %+v, %v; want the state done, then the note", name, first, err)
+		}
+	}
+}

@@ -291,9 +291,10 @@ func (s *Store) CheckpointPath(j Job) (string, int) {
 
 // FinishJob registers the model of running job id (write and check as for
 // AddModel) and marks the job done with its final step, loss and metrics,
-// in one transaction; then it removes the job's checkpoint. It returns
+// and note as its error ("" for none: a note on how the run ended), in one
+// transaction; then it removes the job's checkpoint. It returns
 // ErrConflict when the job is no longer running.
-func (s *Store) FinishJob(id, modelName string, step int, loss float64, metrics *msg.VerificationSummary,
+func (s *Store) FinishJob(id, modelName string, step int, loss float64, metrics *msg.VerificationSummary, note string,
 	write func(io.Writer) error, check ModelCheck) (Card, error) {
 	var rawMetrics string
 	if metrics != nil {
@@ -309,8 +310,8 @@ func (s *Store) FinishJob(id, modelName string, step int, loss float64, metrics 
 		return c, err
 	}
 	card, err := s.addModel(modelName, id, write, withMetrics, func(tx *sql.Tx, c Card) error {
-		res, err := tx.Exec("UPDATE jobs SET state = ?, step = ?, loss = ?, metrics = ?, model_id = ?, checkpoint = '', ckpt_step = 0, error = '', updated = ? WHERE id = ? AND state = ?",
-			StateDone, step, loss, rawMetrics, c.ID, now(), id, StateRunning)
+		res, err := tx.Exec("UPDATE jobs SET state = ?, step = ?, loss = ?, metrics = ?, model_id = ?, checkpoint = '', ckpt_step = 0, error = ?, updated = ? WHERE id = ? AND state = ?",
+			StateDone, step, loss, rawMetrics, c.ID, note, now(), id, StateRunning)
 		if err != nil {
 			return err
 		}
