@@ -320,3 +320,34 @@ func TestJobWatchBadSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestJobWatchDivergedNote: a job that early stopping ended where training
+// diverged is done, and its note (the error the server sends before the
+// state done live, after it once the job has ended, and keeps in the
+// job's row) ends its status. Before, a watch of the ended job said
+// "done: step 5/12, loss 0.4000", the note dropped.
+func TestJobWatchDivergedNote(t *testing.T) {
+	const note = "training diverged (step 6: loss is NaN (lr too high?)): early stopping ended the run at step 5 with the model of the best epoch, 1"
+	job := msg.Job{ID: "j7", State: msg.JobRunning, Steps: 12, Config: jobConfig()}
+	live := []string{
+		`{"v":1,"type":"state","trainer":"j7","state":"running"}`,
+		`{"v":1,"type":"progress","trainer":"j7","progress":{"epoch":2,"step":5,"steps":12,"loss":0.4}}`,
+		`{"v":1,"type":"error","trainer":"j7","error":"` + note + `"}`,
+		`{"v":1,"type":"state","trainer":"j7","state":"done"}`,
+	}
+	ended := []string{live[3], live[2]} // runner.Subscribe of a job that has ended
+	for name, events := range map[string][]string{"live": live, "ended": ended} {
+		w := NewJobWatch(job)
+		if name == "ended" {
+			w = NewJobWatch(msg.Job{ID: "j7", State: msg.JobDone, Step: 5, Steps: 12, Loss: 0.4, Error: note, Config: jobConfig()})
+		}
+		for _, e := range events {
+			if _, err := w.Receive(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if w.State != msg.JobDone || !w.Final() || !strings.HasPrefix(w.Status(), "done: ") || !strings.HasSuffix(w.Status(), "; "+note) {
+			t.Errorf("%s: state %q, final %v, status %q; want done, final, the status ending with the note", name, w.State, w.Final(), w.Status())
+		}
+	}
+}

@@ -72,7 +72,8 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 	case msg.TypeError:
 		// The reason of the state it comes with: before a final state on
 		// the live stream, after it when the job has ended (an
-		// interrupted job's too: "resume the job to save it").
+		// interrupted job's too: "resume the job to save it"; a done
+		// job's says how it ended).
 		if !w.Final() {
 			w.State = msg.JobFailed
 		}
@@ -109,7 +110,11 @@ func (w *JobWatch) Status() string {
 		if len(w.Run.LossLine) > 0 || w.State == msg.JobRunning {
 			return w.Run.Status()
 		}
-		return fmt.Sprintf("done: step %d/%d, loss %.4f", w.Job.Step, w.Job.Steps, w.Job.Loss)
+		s := fmt.Sprintf("done: step %d/%d, loss %.4f", w.Job.Step, w.Job.Steps, w.Job.Loss)
+		if note := cmp.Or(w.Run.Err, w.Job.Error); note != "" { // how it ended (early stopping where training diverged)
+			s += "; " + note
+		}
+		return s
 	case msg.JobFailed:
 		reason := w.Run.Err
 		if reason == "" {
