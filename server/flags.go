@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 
 	"metriclab/core"
@@ -148,9 +147,9 @@ func parseCrop(s string) (core.Crop, error) {
 		return c, badInput("crop %q: want %s, or fractions x0,y0,x1,y1", s, strings.Join(sortedKeys(core.Crops), ", "))
 	}
 	for i, p := range parts {
-		v, err := strconv.ParseFloat(p, 64)
+		v, err := msg.ParseDecimal(p)
 		if err != nil {
-			return c, badInput("crop %q: %q is not a number", s, p)
+			return c, badInput("crop %q: %q: %v", s, p, err)
 		}
 		c[i] = v
 	}

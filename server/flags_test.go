@@ -2,11 +2,15 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
+	"math"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"metriclab/core"
 	"metriclab/core/msg"
 	"metriclab/losses"
 )
@@ -270,5 +274,32 @@ func TestPresetDescriptions(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: the description trains\n%+v\nthe preset\n%+v", p.Name, got, want)
 		}
+	}
+}
+
+// TestCropDecimal: the fractions of --crop and of --views are read in
+// decimal notation alone, as the float flags are, and a refusal quotes
+// what was typed (before, as Go literals: 0x1p0 was 1 and 1_0.5 10.5,
+// 0x0 was refused as not a number, and NaN was taken, to be refused as
+// "crop [NaN 0 1 1]: fractions must be in [0, 1]"); -0 is read as 0.
+func TestCropDecimal(t *testing.T) {
+	// A crop taken goes on to the data, which is not there.
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "nope"), filepath.Join(dir, "m.safetensors")
+	for _, c := range []struct{ crop, bad, why string }{
+		{"0,0,0x1p0,1", "0x1p0", "want a finite decimal number"},
+		{"NaN,0,1,1", "NaN", "want a finite decimal number"},
+		{"0,0,Inf,1", "Inf", "want a finite decimal number"},
+		{"0x0,0,1,1", "0x0", "want a finite decimal number"},
+		{"0,0,1_0.5,1", "1_0.5", "want a finite decimal number"},
+		{"0,0,1e400,1", "1e400", "out of range"},
+	} {
+		wantBadInput(t, fmt.Sprintf("crop %q: %q: %s", c.crop, c.bad, c.why), "train", "--crop", c.crop, "--data", data, "--out", out)
+		views := "whole," + strings.ReplaceAll(c.crop, ",", ":")
+		wantBadInput(t, fmt.Sprintf("views %q: view %q: %q: %s", views, views[len("whole,"):], c.bad, c.why), "train", "--views", views, "--data", data, "--out", out)
+	}
+	c, err := parseCrop("-0,-0,.5,1.")
+	if err != nil || c != (core.Crop{0, 0, 0.5, 1}) || math.Signbit(c[0]) || math.Signbit(c[1]) {
+		t.Errorf(`parseCrop("-0,-0,.5,1.") = %v, %v; want [0 0 0.5 1]`, c, err)
 	}
 }

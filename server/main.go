@@ -24,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"unicode"
+
+	"metriclab/core/msg"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -306,24 +308,14 @@ func (d decimal) Set(s string) error {
 	return d.Value.Set(strconv.FormatInt(v, 10))
 }
 
-// decimalFloat is a float flag's value read in decimal notation alone
-// (digits, a point, an exponent: 5e-4, .5), finite, -0 read as 0:
-// readNumbersInDecimal.
+// decimalFloat is a float flag's value read in decimal notation alone,
+// finite, -0 read as 0 (msg.ParseDecimal): readNumbersInDecimal.
 type decimalFloat struct{ flag.Value }
 
 func (d decimalFloat) Set(s string) error {
-	if strings.Trim(s, "0123456789.eE+-") != "" { // 0x1p-4, 1_0.5, NaN, Inf
-		return errors.New("want a finite decimal number")
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	switch {
-	case errors.Is(err, strconv.ErrRange):
-		return errors.New("out of range")
-	case err != nil:
-		return errors.New("want a finite decimal number")
-	}
-	if v == 0 {
-		v = 0 // not -0, which a report would print
+	v, err := msg.ParseDecimal(s)
+	if err != nil {
+		return err
 	}
 	return d.Value.Set(strconv.FormatFloat(v, 'g', -1, 64))
 }

@@ -98,7 +98,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"openset input too small for a variant's arch", []string{"openset", "--arch", "mlp", "--input", "1x8x8", "--variant", "arch=lenetpp input=1x4x4", "--data", filepath.Join(dir, "nope")}, `variant "arch=lenetpp input=1x4x4": lenetpp needs input of at least 8×8, got 4×4`},
 		{"unknown crop", []string{"train", "--crop", "middle", "--out", out}, `crop "middle": want centre, left, lower, right, upper, or fractions x0,y0,x1,y1`},
 		{"crop of three numbers", []string{"train", "--crop", "0,0,1", "--out", out}, `crop "0,0,1": want centre`},
-		{"crop not a number", []string{"train", "--crop", "0,0,1,x", "--out", out}, `crop "0,0,1,x": "x" is not a number`},
+		{"crop not a number", []string{"train", "--crop", "0,0,1,x", "--out", out}, `crop "0,0,1,x": "x": want a finite decimal number`},
 		{"crop of nothing", []string{"train", "--crop", "0,0,0,0", "--out", out}, `crop "0,0,0,0": want x0 < x1 and y0 < y1`},
 		{"crop outside the image", []string{"train", "--crop", "0,0,1.5,1", "--out", out}, "crop [0 0 1.5 1]: fractions must be in [0, 1]"},
 		{"unknown view", []string{"train", "--views", "whole,middle", "--out", out}, `views "whole,middle": view "middle": want whole, centre, left, lower, right, upper or fractions x0:y0:x1:y1`},

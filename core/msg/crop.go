@@ -65,9 +65,9 @@ func ParseViews(s string) ([]Crop, error) {
 				return nil, fmt.Errorf("view %q: want %s, %s or fractions x0:y0:x1:y1", name, ViewWhole, strings.Join(cropNames(), ", "))
 			}
 			for i, p := range parts {
-				v, err := strconv.ParseFloat(p, 64)
+				v, err := ParseDecimal(p)
 				if err != nil {
-					return nil, fmt.Errorf("view %q: %q is not a number", name, p)
+					return nil, fmt.Errorf("view %q: %q: %v", name, p, err)
 				}
 				c[i] = v
 			}

@@ -50,6 +50,7 @@ func TestParseViews(t *testing.T) {
 		{" upper , 0.1:0:0.9:1", "upper,0.1:0:0.9:1", 2},
 		{"left", "left", 1},
 		{"whole,0.1:0.1:0.9:0.9", "whole,centre", 2},
+		{"whole,-0:.1:1.:0.9", "whole,0:0.1:1:0.9", 2}, // not -0:…
 	} {
 		v, err := ParseViews(c.in)
 		if err != nil || len(v) != c.n || FormatViews(v) != c.out {
@@ -63,7 +64,14 @@ func TestParseViews(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"whole,middle", `view "middle": want whole, centre, left, lower, right, upper or fractions`},
 		{"0:0:1", `view "0:0:1": want whole`},
-		{"0:0:1:x", `view "0:0:1:x": "x" is not a number`},
+		{"0:0:1:x", `view "0:0:1:x": "x": want a finite decimal number`},
+		// Go's literals, which strconv.ParseFloat reads (before, 0x1p0
+		// was 1 and 1_0.5 10.5; NaN was taken, to be refused later as
+		// "crop [NaN 0 1 1]").
+		{"whole,0:0:0x1p0:1", `view "0:0:0x1p0:1": "0x1p0": want a finite decimal number`},
+		{"whole,0:0:1_0.5:1", `view "0:0:1_0.5:1": "1_0.5": want a finite decimal number`},
+		{"whole,NaN:0:1:1", `view "NaN:0:1:1": "NaN": want a finite decimal number`},
+		{"whole,0:0:1:1e400", `view "0:0:1:1e400": "1e400": out of range`},
 		{"whole,0:0:0:0", `view "0:0:0:0": want x0 < x1 and y0 < y1 (whole is the whole image)`},
 		{"whole,upper,lower,left,right,whole,upper,lower,left", "9 views: at most 8"},
 		{"whole,", `view "": want whole`},
