@@ -384,7 +384,7 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 	each("wd", func(v string) {
 		if strings.TrimSpace(v) == "" {
 			s.WeightDecay = nil // the optimiser's default
-		} else if x, err := strconv.ParseFloat(v, 64); err == nil && x >= 0 && x <= 1 {
+		} else if x, err := msg.ParseDecimal(v); err == nil && x >= 0 && x <= 1 {
 			s.WeightDecay = &x
 		} else if s.WeightDecay == nil {
 			note("wd=%s is not a number in [0, 1]: using the optimiser's default", v)
@@ -423,7 +423,7 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 	intIn("early-stop", &s.EarlyStop, 0, maxEpochs)
 	intIn("glyphs", &s.Glyphs, 0, msg.MaxGlyphs)
 	each("lr", func(v string) {
-		if x, err := strconv.ParseFloat(v, 64); err == nil && x >= minLR && x <= maxLR {
+		if x, err := msg.ParseDecimal(v); err == nil && x >= minLR && x <= maxLR {
 			s.LR = x
 		} else {
 			note("lr=%s is not a number in [%g, %d]: using %g", v, minLR, maxLR, s.LR)
@@ -492,7 +492,7 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 			if s.Params == nil {
 				s.Params = make(map[string]float64)
 			}
-			s.Params[k], _ = strconv.ParseFloat(v, 64)
+			s.Params[k], _ = msg.ParseDecimal(v)
 		}
 	}
 	return s, notices, n
@@ -752,9 +752,9 @@ func isLossParam(name string) bool {
 
 // checkParam reports whether v is a valid value of p.
 func checkParam(p LossParam, v string) error {
-	x, err := strconv.ParseFloat(v, 64)
+	x, err := msg.ParseDecimal(v)
 	switch {
-	case err != nil || math.IsNaN(x):
+	case err != nil:
 		return fmt.Errorf("not a number")
 	case x < p.Min || x > p.Max:
 		return fmt.Errorf("out of range [%g, %g]", p.Min, p.Max)

@@ -122,6 +122,28 @@ func TestHashRoundTrip(t *testing.T) {
 	}
 }
 
+// TestParseHashDecimal: a link's numbers are read in decimal notation
+// alone, as the command line reads them (before, as Go literals: lr=0x1p-4
+// was 0.0625, wd=1_0e-3 0.01, a loss's m=0x1p-1 0.5, a view 0:0:0x1p0:1
+// the lower window); a -0 is read as 0 (before, the link wrote it back
+// as -0).
+func TestParseHashDecimal(t *testing.T) {
+	checkParseHash(t, []hashCase{
+		{name: "lr in hexadecimal", hash: "#lr=0x1p-4", want: func(*Settings) {}, notices: 1, noticeIs: "lr=0x1p-4 is not a number in [1e-06, 10]: using 0.01"},
+		{name: "wd with an underscore", hash: "#wd=1_0e-3", want: func(*Settings) {}, notices: 1, noticeIs: "wd=1_0e-3 is not a number in [0, 1]"},
+		{name: "param in hexadecimal", hash: "#loss=arcface&m=0x1p-1", want: func(s *Settings) { s.Loss = "arcface" }, notices: 1, noticeIs: "arcface m=0x1p-1: not a number"},
+		{name: "view in hexadecimal", hash: "#views=whole,0:0:0x1p0:1", want: func(*Settings) {}, notices: 1, noticeIs: `views=whole,0:0:0x1p0:1: view "0:0:0x1p0:1": "0x1p0": want a finite decimal number`},
+		{name: "decimal numbers", hash: "#lr=.05&wd=5E-4&loss=arcface&m=%2B0.3&views=whole,0:0:1.:1", want: func(s *Settings) {
+			wd := 5e-4
+			s.LR, s.WeightDecay, s.Loss, s.Params, s.Views = 0.05, &wd, "arcface", map[string]float64{"m": 0.3}, "whole,0:0:1:1"
+		}},
+	})
+	s, _ := ParseHash("#wd=-0&loss=arcface&m=-0")
+	if h := s.Hash(); strings.Contains(h, "-0") || !strings.Contains(h, "wd=0&") || !strings.Contains(h, "m=0") {
+		t.Errorf("#wd=-0&loss=arcface&m=-0 written back as %q, want wd=0 and m=0", h)
+	}
+}
+
 func TestRequest(t *testing.T) {
 	s, _ := ParseHash("#loss=cosface&m=0.3&compare=softmax,cosface&dim=2&classes=0-4&seed=9")
 	r := s.Request("cosface")
