@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -108,8 +109,9 @@ func TestCropAndEnsemble(t *testing.T) {
 // views that evaluates as eval --model a,b does, to the last digit; a
 // model of views joins as its views, its windows repeating others; the
 // threshold is the members' weighted by their views and the provenance
-// keeps every member's. Models of other recipes, too many views and bad flags are
-// refused with one line, and nothing is written.
+// keeps every member's. Models of other recipes, too many views, a file
+// named twice and bad flags are refused with one line, and nothing is
+// written.
 func TestJoin(t *testing.T) {
 	dir, shapes, train := shapesTrainer(t)
 	a, b := train("a.safetensors"), train("b.safetensors", "--seed", "2")
@@ -158,6 +160,23 @@ func TestJoin(t *testing.T) {
 		t.Errorf("join of a and a model without a threshold: threshold %v and FAR %v, want a's %v and %v", m.Meta.Threshold, m.Meta.FAR, ma.Meta.Threshold, ma.Meta.FAR)
 	}
 	small := train("small.safetensors", "--input", "1x16x16")
+	link := filepath.Join(dir, "link.safetensors")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatal(err)
+	}
+	// Four files of 2 views each (join takes a file once).
+	viewsFile, err := os.ReadFile(views)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viewsCopies []string
+	for i := range 4 {
+		path := filepath.Join(dir, fmt.Sprintf("views%d.safetensors", i))
+		if err := os.WriteFile(path, viewsFile, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		viewsCopies = append(viewsCopies, path)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
@@ -167,12 +186,17 @@ func TestJoin(t *testing.T) {
 		{"an empty name", []string{"--model", a + ","}, "an empty file name"},
 		{"other inputs", []string{"--model", a + "," + small}, "inputs 1×32×32 (mean 0.5, std 0.5) and 1×16×16 (mean 0.5, std 0.5)"},
 		{"other inputs, spaces around the names", []string{"--model", a + " , " + small}, "inputs 1×32×32 (mean 0.5, std 0.5) and 1×16×16 (mean 0.5, std 0.5)"},
-		{"nine views", []string{"--model", strings.Repeat(views+",", 4) + a}, "9 views together: at most 8"},
+		{"nine views", []string{"--model", strings.Join(viewsCopies, ",") + "," + a}, "9 views together: at most 8"},
 		// Before a file is read (before, every file was read whole first:
 		// here, the missing one was the error).
 		{"nine files", []string{"--model", strings.Repeat(a+",", 8) + filepath.Join(dir, "none.safetensors")}, "--model: 9 model files, each one view or more: a join has at most 8 views"},
 		{"no such file", []string{"--model", a + "," + filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{"no --out", []string{"--model", a + "," + b, "--out", ""}, "--out is required"},
+		// Before, joined: a's views twice, a file twice its size that
+		// evaluates as a does.
+		{"a file twice", []string{"--model", a + "," + a}, "--model names " + a + " twice: give each model file once"},
+		{"a file twice, spelt otherwise", []string{"--model", a + "," + b + "," + dir + "/./a.safetensors"}, "--model names one file twice, as " + a + " and as " + dir + "/./a.safetensors: give each model file once"},
+		{"a file twice, through a link", []string{"--model", link + "," + a}, "--model names one file twice, as " + link + " and as " + a},
 	} {
 		out := filepath.Join(dir, "refused.safetensors")
 		args := append([]string{"join", "--out", out}, c.args...)

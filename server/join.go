@@ -53,9 +53,19 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	for _, path := range paths {
+	for i, path := range paths {
 		if sameFile(out, path) {
 			return badInput("--out %s is also a --model file, which the join would replace: write it to another file", out)
+		}
+		// A file twice would be its views twice, the file's own
+		// ensemble: as the file alone, at twice the size.
+		for _, earlier := range paths[:i] {
+			switch {
+			case earlier == path:
+				return badInput("--model names %s twice: give each model file once", path)
+			case sameFile(earlier, path):
+				return badInput("--model names one file twice, as %s and as %s: give each model file once", earlier, path)
+			}
 		}
 	}
 	if err := checkOutput(out); err != nil {

@@ -115,7 +115,7 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"eval without model", []string{"eval"}, "--model is required"},
 		{"eval a model file elsewhere", []string{"eval", "--model", junk}, "metriclab eval: " + junk + ": not a valid safetensors file"},
 		{"eval a folder", []string{"eval", "--model", filepath.Dir(junk)}, "metriclab eval: " + filepath.Dir(junk) + ": a folder, not a model file"},
-		{"join a model file elsewhere", []string{"join", "--model", junk + "," + junk, "--out", out}, "metriclab join: " + junk + ": not a valid safetensors file"},
+		{"join a model file elsewhere", []string{"join", "--model", junk + "," + filepath.Join(dir, "none.safetensors"), "--out", out}, "metriclab join: " + junk + ": not a valid safetensors file"},
 		{"eval bad metric", []string{"eval", "--model", "raw", "--metric", "manhattan"}, "manhattan"},
 		{"eval bad metric before any load", []string{"eval", "--model", "raw", "--metric", "manhattan", "--data", filepath.Join(dir, "nope")}, `unknown metric "manhattan" (want cosine, euclidean, whiten, linear)`},
 		{"eval raw flip test", []string{"eval", "--model", "raw", "--flip-test"}, "--flip-test needs a model"},
@@ -1965,8 +1965,16 @@ func TestPathWithLineBreakOnOneLine(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin := filepath.Join(dir, "twin.safetensors") // join takes a file once
+	if err := os.WriteFile(twin, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	joined := filepath.Join(dir, "j.safetensors")
-	code, _, stderrJoin := runCLI(t, "join", "--model", out+","+out, "--out", joined)
+	code, _, stderrJoin := runCLI(t, "join", "--model", out+","+twin, "--out", joined)
 	if code != 0 {
 		t.Fatalf("join: exit %d: %s", code, stderrJoin)
 	}
