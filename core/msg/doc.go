@@ -31,9 +31,12 @@
 //
 // A server job's event stream (GET /api/jobs/{id}/events) carries the
 // same progress and snapshot messages, with the job's state in the Job*
-// states. A reader refuses a message of another SchemaVersion. Adding a
-// message type or a command op is a change of this package and of its
-// readers: the page's (app.Run.Apply, app.JobWatch.Receive) treat an
-// unknown type as an error, the viewer's pump ignores what it does not
-// draw, and the trainer answers an unknown op with an error.
+// states; a job's TypeError comes after its final state (why it failed
+// or was interrupted, how a done job ended), never before it, so that it
+// never reads as the failure of a job still running. A reader refuses a
+// message of another SchemaVersion. Adding a message type or a command op
+// is a change of this package and of its readers: the page's
+// (app.Run.Apply, app.JobWatch.Receive) treat an unknown type as an
+// error, the viewer's pump ignores what it does not draw, and the trainer
+// answers an unknown op with an error.
 package msg

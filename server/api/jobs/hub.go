@@ -113,16 +113,19 @@ func (h *hub) publishLocked(m msg.Message) {
 	}
 }
 
-// finish publishes the job's error (when errMsg is not empty) and its final
-// state, then closes every subscriber's channel. Subscribers that are
-// full get no final messages (they are dropped instead).
-func (h *hub) finish(state, errMsg string) {
+// finish publishes the job's final state, then its reason (when reason is
+// not empty: why it failed or was interrupted, how a done job ended), and
+// closes every subscriber's channel. The reason comes after the state, as
+// Runner.Subscribe gives a job that has ended: an error before it would
+// read as the failure of a job still running. Subscribers that are full
+// get no final messages (they are dropped instead).
+func (h *hub) finish(state, reason string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if errMsg != "" {
-		h.publishLocked(msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: h.id, Error: errMsg})
-	}
 	h.publishLocked(stateMessage(h.id, state))
+	if reason != "" {
+		h.publishLocked(msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: h.id, Error: reason})
+	}
 	for ch := range h.subs {
 		close(ch)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -877,10 +878,14 @@ func (e divergingEngine) Step(x []float32, labels []int) (float64, error) {
 // TestDivergedNote: a job that early stopping ended because training
 // diverged after its best epoch is done with the best epoch's model, and
 // says so where its users look: its row's error, which GET /api/jobs
-// gives, and its events, the note before the state done, as a live
+// gives, and its events, the note after the state done, as a live
 // watcher and a later one get them. Before, the note went to the server's
 // log only. A run that could not save its model and is resumed to save
-// it says so too (its checkpoint keeps the note).
+// it says so too (its checkpoint keeps the note); the watcher of its
+// first run gets the state interrupted, then why. Before, a live watcher
+// got the note, or the reason, before the state, which the Jobs page
+// took for a failure until the state came, and for good when its stream
+// dropped between the two.
 func TestDivergedNote(t *testing.T) {
 	for _, resumed := range []bool{false, true} {
 		var (
@@ -926,7 +931,15 @@ func TestDivergedNote(t *testing.T) {
 		}
 		at = j.Steps/req.Epochs + 2 // the second step of epoch 2
 		if resumed {
+			_, live, unsubscribe, err := r.Subscribe(j.ID)
+			if err != nil || live == nil {
+				t.Fatalf("subscribing to the queued job: %v", err)
+			}
 			proceed <- struct{}{}
+			if got, want := finalEvents(live), []string{"state interrupted", "error the model could not be saved (the server's log says why); the run is kept: resume the job to save it"}; !slices.Equal(got, want) {
+				t.Errorf("the run without a models folder: its watcher's last events %q, want %q", got, want)
+			}
+			unsubscribe()
 			if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted {
 				t.Fatalf("the run without a models folder: %s, want interrupted", j.State)
 			}
@@ -946,16 +959,11 @@ func TestDivergedNote(t *testing.T) {
 		}
 		defer unsubscribe()
 		proceed <- struct{}{}
-		var got []string
-		for m := range live {
-			if m.Type == msg.TypeError || m.Type == msg.TypeState {
-				got = append(got, m.Type+" "+m.State+m.Error)
-			}
-		}
+		got := finalEvents(live)
 		want := fmt.Sprintf("training diverged (step %d: loss is NaN (lr too high?)): early stopping ended the run at step %d with the model of the best epoch, ", at, at-1)
 		name := map[bool]string{false: "a run", true: "a resumed run"}[resumed]
-		if n := len(got); n < 2 || !strings.HasPrefix(got[n-2], msg.TypeError+" "+want) || got[n-1] != msg.TypeState+" "+store.StateDone {
-			t.Errorf("%s: its watcher got %q, want the note %q… then the state done", name, got, want)
+		if len(got) != 2 || got[0] != msg.TypeState+" "+store.StateDone || !strings.HasPrefix(got[1], msg.TypeError+" "+want) {
+			t.Errorf("%s: its watcher's last events %q, want the state done, then the note %q…", name, got, want)
 		}
 		if j = waitEnded(t, st, j.ID); j.State != store.StateDone || j.ModelID == "" || !strings.HasPrefix(j.Error, want) {
 			t.Errorf("%s: %s, model %q, error %q; want done with its model and the note %q…", name, j.State, j.ModelID, j.Error, want)
@@ -966,4 +974,16 @@ func TestDivergedNote(t *testing.T) {
 			t.Errorf("%s: a later watcher got %+v, %v; want the state done, then the note", name, first, err)
 		}
 	}
+}
+
+// finalEvents reads live to its end and returns its last two state and
+// error messages, each as its type, a space, and its state or error.
+func finalEvents(live <-chan msg.Message) []string {
+	var got []string
+	for m := range live {
+		if m.Type == msg.TypeError || m.Type == msg.TypeState {
+			got = append(got, m.Type+" "+m.State+m.Error)
+		}
+	}
+	return got[max(len(got)-2, 0):]
 }
