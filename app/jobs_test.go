@@ -70,17 +70,20 @@ func TestJobWatchEnds(t *testing.T) {
 	if w.Figures() != nil {
 		t.Error("figures without any")
 	}
-	f := NewJobWatch(msg.Job{ID: "j4", State: msg.JobRunning, Config: jobConfig()})
-	for _, e := range []string{
-		`{"v":1,"type":"error","trainer":"j4","error":"out of memory"}`,
-		`{"v":1,"type":"state","trainer":"j4","state":"failed"}`,
-	} {
-		if _, err := f.Receive(e); err != nil {
-			t.Fatal(err)
+	// The reason after the state, as the server sends it; before it, as
+	// an older server did.
+	failed := `{"v":1,"type":"state","trainer":"j4","state":"failed"}`
+	why := `{"v":1,"type":"error","trainer":"j4","error":"out of memory"}`
+	for _, events := range [][]string{{failed, why}, {why, failed}} {
+		f := NewJobWatch(msg.Job{ID: "j4", State: msg.JobRunning, Config: jobConfig()})
+		for _, e := range events {
+			if _, err := f.Receive(e); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if f.Status() != "failed: out of memory" || !f.Final() {
-		t.Errorf("failed: status %q", f.Status())
+		if f.Status() != "failed: out of memory" || !f.Final() {
+			t.Errorf("failed, %s first: status %q", events[0], f.Status())
+		}
 	}
 	i := NewJobWatch(msg.Job{ID: "j5", State: msg.JobInterrupted, Step: 130, CkptStep: 100, Config: jobConfig()})
 	if want := "interrupted at step 130: resume it to go on from its checkpoint at step 100"; i.Status() != want {
@@ -268,31 +271,51 @@ func TestEditSettingsLossWithPreset(t *testing.T) {
 
 // TestJobWatchInterruptedWithReason: a job interrupted with a reason (its
 // model could not be saved) stays interrupted, and says why, whichever
-// order its stream gives the state and the reason: the live stream sends
-// the reason first, a stream opened after the job ended sends it after
-// the state (before, the watch took the job for failed:
-// "failed: the model could not be saved …").
+// order its stream gives the state and the reason (the server sends the
+// reason after the state, live or once the job has ended; an older
+// server sent it first, live), and is never shown failed on the way:
+// each message's status is checked, as a stream that drops after it
+// leaves it. Before, the watch took the job for failed
+// ("failed: the model could not be saved …") from the reason until the
+// state came, and for good when the stream dropped between them.
 func TestJobWatchInterruptedWithReason(t *testing.T) {
 	const reason = "the model could not be saved (the server's log says why); the run is kept: resume the job to save it"
 	job := msg.Job{ID: "j6", State: msg.JobRunning, Step: 40, Steps: 40, Config: jobConfig()}
-	live := []string{
-		`{"v":1,"type":"state","trainer":"j6","state":"running"}`,
-		`{"v":1,"type":"error","trainer":"j6","error":"` + reason + `"}`,
-		`{"v":1,"type":"state","trainer":"j6","state":"interrupted"}`,
-	}
-	ended := []string{live[2], live[1]} // runner.Subscribe of a job that has ended
-	for name, events := range map[string][]string{"live": live, "ended": ended} {
+	running := `{"v":1,"type":"state","trainer":"j6","state":"running"}`
+	state := `{"v":1,"type":"state","trainer":"j6","state":"interrupted"}`
+	why := `{"v":1,"type":"error","trainer":"j6","error":"` + reason + `"}`
+	for name, events := range map[string][]string{
+		"live":         {running, state, why},
+		"reason first": {running, why, state},
+		"ended":        {state, why}, // runner.Subscribe of a job that has ended
+	} {
 		w := NewJobWatch(job)
 		if name == "ended" {
 			w = NewJobWatch(msg.Job{ID: "j6", State: msg.JobInterrupted, Step: 40, Steps: 40, CkptStep: 40, Error: reason, Config: jobConfig()})
 		}
-		for _, e := range events {
-			if _, err := w.Receive(e); err != nil {
-				t.Fatal(err)
-			}
-		}
+		receiveNeverFailed(t, name, &w, events)
 		if want := "interrupted at step 40: " + reason; w.State != msg.JobInterrupted || !w.Final() || w.Status() != want {
 			t.Errorf("%s: state %q, final %v, status %q; want interrupted, final, %q", name, w.State, w.Final(), w.Status(), want)
+		}
+	}
+}
+
+// receiveNeverFailed has w receive events, of a job that does not fail,
+// and fails t when a status on the way says failed, or the watch is final
+// before the job's final state came (a stream that drops then is opened
+// again, to get it).
+func receiveNeverFailed(t *testing.T, name string, w *JobWatch, events []string) {
+	t.Helper()
+	final := w.Final()
+	for _, e := range events {
+		if _, err := w.Receive(e); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := DecodeMessage(e); m.Type == msg.TypeState && m.State != msg.JobQueued && m.State != msg.JobRunning {
+			final = true
+		}
+		if w.State == msg.JobFailed || strings.HasPrefix(w.Status(), "failed") || w.Final() != final {
+			t.Errorf("%s: after %s: state %q, final %v, status %q; want it never failed, final %v", name, e, w.State, w.Final(), w.Status(), final)
 		}
 	}
 }
@@ -322,30 +345,29 @@ func TestJobWatchBadSnapshot(t *testing.T) {
 }
 
 // TestJobWatchDivergedNote: a job that early stopping ended where training
-// diverged is done, and its note (the error the server sends before the
-// state done live, after it once the job has ended, and keeps in the
-// job's row) ends its status. Before, a watch of the ended job said
-// "done: step 5/12, loss 0.4000", the note dropped.
+// diverged is done, and its note (the error the server sends after the
+// state done, live or once the job has ended, and keeps in the job's row;
+// an older server sent it first, live) ends its status, and it is never
+// shown failed on the way. Before, a watch of the ended job said
+// "done: step 5/12, loss 0.4000", the note dropped, and a live one
+// "failed: training diverged …" from the note until the state came.
 func TestJobWatchDivergedNote(t *testing.T) {
 	const note = "training diverged (step 6: loss is NaN (lr too high?)): early stopping ended the run at step 5 with the model of the best epoch, 1"
 	job := msg.Job{ID: "j7", State: msg.JobRunning, Steps: 12, Config: jobConfig()}
-	live := []string{
-		`{"v":1,"type":"state","trainer":"j7","state":"running"}`,
-		`{"v":1,"type":"progress","trainer":"j7","progress":{"epoch":2,"step":5,"steps":12,"loss":0.4}}`,
-		`{"v":1,"type":"error","trainer":"j7","error":"` + note + `"}`,
-		`{"v":1,"type":"state","trainer":"j7","state":"done"}`,
-	}
-	ended := []string{live[3], live[2]} // runner.Subscribe of a job that has ended
-	for name, events := range map[string][]string{"live": live, "ended": ended} {
+	running := `{"v":1,"type":"state","trainer":"j7","state":"running"}`
+	progress := `{"v":1,"type":"progress","trainer":"j7","progress":{"epoch":2,"step":5,"steps":12,"loss":0.4}}`
+	done := `{"v":1,"type":"state","trainer":"j7","state":"done"}`
+	why := `{"v":1,"type":"error","trainer":"j7","error":"` + note + `"}`
+	for name, events := range map[string][]string{
+		"live":       {running, progress, done, why},
+		"note first": {running, progress, why, done},
+		"ended":      {done, why}, // runner.Subscribe of a job that has ended
+	} {
 		w := NewJobWatch(job)
 		if name == "ended" {
 			w = NewJobWatch(msg.Job{ID: "j7", State: msg.JobDone, Step: 5, Steps: 12, Loss: 0.4, Error: note, Config: jobConfig()})
 		}
-		for _, e := range events {
-			if _, err := w.Receive(e); err != nil {
-				t.Fatal(err)
-			}
-		}
+		receiveNeverFailed(t, name, &w, events)
 		if w.State != msg.JobDone || !w.Final() || !strings.HasPrefix(w.Status(), "done: ") || !strings.HasSuffix(w.Status(), "; "+note) {
 			t.Errorf("%s: state %q, final %v, status %q; want done, final, the status ending with the note", name, w.State, w.Final(), w.Status())
 		}

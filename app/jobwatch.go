@@ -70,13 +70,11 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 		w.Snapshot = data
 		return true, nil
 	case msg.TypeError:
-		// The reason of the state it comes with: before a final state on
-		// the live stream, after it when the job has ended (an
-		// interrupted job's too: "resume the job to save it"; a done
-		// job's says how it ended).
-		if !w.Final() {
-			w.State = msg.JobFailed
-		}
+		// The reason of the job's final state, which it follows (core/msg):
+		// why it failed or was interrupted ("resume the job to save it"),
+		// how a done job ended. It is no state of its own: taken for a
+		// failure, one that came before its state showed a done job
+		// failed, and for good when the stream dropped between the two.
 	}
 	return false, w.Run.Apply(m)
 }
