@@ -117,11 +117,24 @@ func (h *hub) publishLocked(m msg.Message) {
 // not empty: why it failed or was interrupted, how a done job ended), and
 // closes every subscriber's channel. The reason comes after the state, as
 // Runner.Subscribe gives a job that has ended: an error before it would
-// read as the failure of a job still running. Subscribers that are full
-// get no final messages (they are dropped instead).
+// read as the failure of a job still running. A subscriber gets both or
+// neither: one without room for them is dropped first, to subscribe again
+// and read them from the store, rather than have its stream end on the
+// state without its reason.
 func (h *hub) finish(state, reason string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	final := 1
+	if reason != "" {
+		final = 2
+	}
+	for ch := range h.subs {
+		// Its room only grows while h.mu is held: only publishLocked sends.
+		if cap(ch)-len(ch) < final {
+			delete(h.subs, ch)
+			close(ch)
+		}
+	}
 	h.publishLocked(stateMessage(h.id, state))
 	if reason != "" {
 		h.publishLocked(msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: h.id, Error: reason})

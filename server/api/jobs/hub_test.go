@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"slices"
 	"testing"
 
 	"metriclab/core/msg"
@@ -48,5 +49,39 @@ func TestHubDropsSlowSubscribers(t *testing.T) {
 	}
 	if _, _, ok := h.subscribe(); ok {
 		t.Error("subscribed to a finished hub")
+	}
+}
+
+// TestHubFinishWhole: a subscriber gets a job's final state and its
+// reason, or neither (its channel closed, to subscribe again): one with
+// room for the state alone is dropped. Before, it got the state without
+// the reason, and its stream ended on it: a watch of a job done that
+// diverged said done, the note lost, one of an interrupted job did not
+// say why.
+func TestHubFinishWhole(t *testing.T) {
+	h := newHub("j", "running")
+	_, roomy, _ := h.subscribe()
+	_, full, _ := h.subscribe()
+	for i := 1; i < subBuffer; i++ {
+		h.publish(msg.Message{Type: "progress", Progress: &msg.Progress{Step: i}})
+		<-roomy
+	}
+	h.finish("done", "training diverged")
+	var got []string
+	for m := range roomy {
+		got = append(got, m.Type+" "+m.State+m.Error)
+	}
+	if want := []string{"state done", "error training diverged"}; !slices.Equal(got, want) {
+		t.Errorf("the subscriber with room got %q, want %q", got, want)
+	}
+	k := 0
+	for m := range full {
+		if m.Type != "progress" {
+			t.Errorf("the subscriber with room for one message got %+v, want nothing after its progress", m)
+		}
+		k++
+	}
+	if k != subBuffer-1 {
+		t.Errorf("the subscriber with room for one message kept %d buffered messages, want %d", k, subBuffer-1)
 	}
 }
