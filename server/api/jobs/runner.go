@@ -198,7 +198,11 @@ func (r *Runner) Start() error {
 	}
 	r.mu.Lock()
 	for _, j := range queued {
-		r.hubs[j.ID] = newHub(j.ID, store.StateQueued)
+		// A job queued since New (Submit, Resume) has its hub, and maybe
+		// watchers on it.
+		if r.hubs[j.ID] == nil {
+			r.hubs[j.ID] = newHub(j.ID, store.StateQueued)
+		}
 	}
 	r.mu.Unlock()
 	go r.work()

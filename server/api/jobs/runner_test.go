@@ -987,3 +987,47 @@ func finalEvents(live <-chan msg.Message) []string {
 	}
 	return got[max(len(got)-2, 0):]
 }
+
+// TestStartKeepsWatchers: a watcher of a job queued before the runner
+// started (Submit before Start) follows its run to its end. Before, Start
+// gave every queued job a new hub, and the watcher, on the one it
+// replaced, got nothing and was never closed.
+func TestStartKeepsWatchers(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := barRunner(st)
+	j, err := r.Submit("c", barRequest(1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, live, unsubscribe, err := r.Subscribe(j.ID)
+	if err != nil || live == nil {
+		t.Fatalf("subscribing to the queued job: %v", err)
+	}
+	defer unsubscribe()
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if j = waitEnded(t, st, j.ID); j.State != store.StateDone {
+		t.Fatalf("the job is %s, want done", j.State)
+	}
+	var got []string
+	timeout := time.After(5 * time.Second) // the run finishes its hub a moment after the store's done
+	for open := true; open; {
+		select {
+		case m, ok := <-live:
+			if open = ok; ok && m.Type == msg.TypeState {
+				got = append(got, m.State)
+			}
+		case <-timeout:
+			t.Fatalf("the watcher got the states %q and is still open 5 s after the job ended, want them to the state done", got)
+		}
+	}
+	if want := []string{store.StateRunning, store.StateDone}; !slices.Equal(got, want) {
+		t.Errorf("the watcher got the states %q, want %q", got, want)
+	}
+}
