@@ -6,6 +6,8 @@
 package app
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -293,7 +295,7 @@ func TestControlsClassesNoteAfterLink(t *testing.T) {
 // note and mark until a link is opened, one that keeps the settings'
 // classes (all, here) too: the link's settings are all there is to say.
 // They stayed, the note going only with a link that changed the classes
-// (the field itself: TestControlsClassesFieldAfterLink, under node).
+// (the field itself: TestControlsFieldsAfterLink, under node).
 func TestControlsClassesAfterLinkOfSameClasses(t *testing.T) {
 	h := &controlsHost{s: DefaultSettings()}
 	e := app.NewTestEngine()
@@ -312,6 +314,50 @@ func TestControlsClassesAfterLinkOfSameClasses(t *testing.T) {
 	_, note, noted := element(t, h, "ctl-classes-note")
 	if tag := classesInput(t, h); strings.Contains(tag, "aria-invalid") || noted {
 		t.Errorf("classes 12 typed, then a link to all classes: the input %s, note %q; want it valid, no note", tag, note)
+	}
+}
+
+// TestFieldTexts: what a link writes in the form's fields (fieldTexts,
+// Controls.OnUpdate) is what the form draws of the settings, in every
+// text and number field drawn, for each loss's parameters too.
+func TestFieldTexts(t *testing.T) {
+	quoted := `"((?:[^"\\]|\\.)*)"` // go-app's HTMLString quotes a value as Go does
+	input := regexp.MustCompile(`<input(?:[^>"]|` + quoted + `)*>`)
+	id, typ, value := regexp.MustCompile(` id=`+quoted), regexp.MustCompile(` type=`+quoted), regexp.MustCompile(` value=`+quoted)
+	attr := func(re *regexp.Regexp, tag string) string {
+		m := re.FindStringSubmatch(tag)
+		if m == nil {
+			return ""
+		}
+		v, err := strconv.Unquote(`"` + m[1] + `"`)
+		if err != nil {
+			t.Fatalf("%s: %v", tag, err)
+		}
+		return v
+	}
+	hashes := []string{"", "#classes=0-4&batch=32&lr=0.005&epochs=3&seed=7", "#preset=digits", "#loss=cosface&dim=2&m=0.3"}
+	for _, loss := range LossNames() {
+		hashes = append(hashes, "#dim=2&loss="+loss, "#dim=16&loss="+loss)
+	}
+	for _, hash := range hashes {
+		s, _ := ParseHash(hash)
+		c := &Controls{Settings: s}
+		mount(t, c)
+		texts := fieldTexts(s)
+		var drawn []string
+		for _, tag := range input.FindAllString(app.HTMLString(c), -1) {
+			if typ := attr(typ, tag); typ != "text" && typ != "number" {
+				continue
+			}
+			id := attr(id, tag)
+			drawn = append(drawn, id)
+			if got, ok := texts[id]; !ok || got != attr(value, tag) {
+				t.Errorf("%q: %s drawn with %q, fieldTexts %q (there: %v)", hash, id, attr(value, tag), got, ok)
+			}
+		}
+		if len(drawn) != len(texts) {
+			t.Errorf("%q: fields drawn %v, fieldTexts %v", hash, drawn, texts)
+		}
 	}
 }
 

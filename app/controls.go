@@ -24,7 +24,7 @@ type Controls struct {
 	Locked   bool                 // training has started: the settings are fixed until Reset
 	Can      func(op string) bool // whether a command may be sent now
 	Paused   bool
-	Links    int // the links the page opened so far (Playground.open): after each the classes field shows the settings' (OnUpdate)
+	Links    int // the links the page opened so far (Playground.open): after each every field shows the settings (OnUpdate)
 
 	OnChange  func(s Settings)
 	OnCommand func(op string)
@@ -41,9 +41,11 @@ type Controls struct {
 // settings' classes are others than those kept, or a link was opened
 // since (one that keeps them too): the input shows the settings'
 // classes, and is not marked invalid, and the note does not come back
-// with a later link to the classes kept. After a link the input is
-// given the settings' classes: go-app writes them only when they change,
-// and not at all to empty, and classes typed since would stay in it.
+// with a later link to the classes kept. After a link every text and
+// number field is given the settings' value (fieldTexts): go-app writes
+// a value only when the one it draws changes, and an empty one not at
+// all, and a value typed since and not taken (classes refused, a batch
+// out of range) would stay in the field.
 func (c *Controls) OnUpdate(ctx app.Context) {
 	link := c.Links != c.links
 	c.links = c.Links
@@ -51,7 +53,9 @@ func (c *Controls) OnUpdate(ctx app.Context) {
 		c.classesNote = ""
 	}
 	if link {
-		setInputValue("ctl-classes", c.Settings.Classes)
+		for id, text := range fieldTexts(c.Settings) {
+			setInputValue(id, text)
+		}
 	}
 }
 
@@ -209,6 +213,23 @@ func (c *Controls) numberField(id, label string, value, lo, hi float64, integer 
 	return numberField("ctl-"+id, label, value, lo, hi, integer, c.Locked, strings.Join(title, ""), func(v float64) {
 		c.change(func(s *Settings) { set(s, v) })
 	})
+}
+
+// fieldTexts returns the text each text and number field of the form
+// draws of s, by the input's id, the fields hidden too (TestFieldTexts
+// holds it to the form drawn).
+func fieldTexts(s Settings) map[string]string {
+	texts := map[string]string{
+		"ctl-classes": s.Classes,
+		"ctl-batch":   FormatNumber(float64(s.Batch)),
+		"ctl-lr":      FormatNumber(s.LR),
+		"ctl-epochs":  FormatNumber(float64(s.Epochs)),
+		"ctl-seed":    FormatNumber(float64(s.Seed)),
+	}
+	for _, p := range LossParams(s.Loss, s.Dim) {
+		texts["ctl-param-"+p.Name] = FormatNumber(s.Param(p))
+	}
+	return texts
 }
 
 // setClasses takes the classes typed: empty or "all" for all classes (as

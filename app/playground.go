@@ -35,7 +35,7 @@ type Playground struct {
 	adopted bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
 	onHash  app.Func    // the window's hashchange listener (follow)
 	viewers bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
-	links   int         // the links opened (open): after each the form shows the link's classes (Controls.Links)
+	links   int         // the links opened (open): after each the form shows the link's settings (Controls.Links)
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
