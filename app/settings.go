@@ -384,12 +384,12 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 	each("wd", func(v string) {
 		if strings.TrimSpace(v) == "" {
 			s.WeightDecay = nil // the optimiser's default
-		} else if x, err := msg.ParseDecimal(v); err == nil && x >= 0 && x <= 1 {
+		} else if x, err := decimalIn(v, 0, 1, false); err == nil {
 			s.WeightDecay = &x
 		} else if s.WeightDecay == nil {
-			note("wd=%s is not a number in [0, 1]: using the optimiser's default", v)
+			note("wd=%s: %v: using the optimiser's default", v, err)
 		} else {
-			note("wd=%s is not a number in [0, 1]: using %g", v, *s.WeightDecay)
+			note("wd=%s: %v: using %g", v, err, *s.WeightDecay)
 		}
 	})
 	each("classes", func(v string) {
@@ -413,7 +413,7 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 			if n, err := strconv.Atoi(v); err == nil && n >= lo && n <= hi {
 				*dst = n
 			} else {
-				note("%s=%s is not an integer in [%d, %d]: using %d", key, v, lo, hi, *dst)
+				note("%s=%s: want a decimal integer in [%d, %d]: using %d", key, v, lo, hi, *dst)
 			}
 		})
 	}
@@ -423,17 +423,17 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 	intIn("early-stop", &s.EarlyStop, 0, maxEpochs)
 	intIn("glyphs", &s.Glyphs, 0, msg.MaxGlyphs)
 	each("lr", func(v string) {
-		if x, err := msg.ParseDecimal(v); err == nil && x >= minLR && x <= maxLR {
+		if x, err := decimalIn(v, minLR, maxLR, false); err == nil {
 			s.LR = x
 		} else {
-			note("lr=%s is not a number in [%g, %d]: using %g", v, minLR, maxLR, s.LR)
+			note("lr=%s: %v: using %g", v, err, s.LR)
 		}
 	})
 	each("seed", func(v string) {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && n <= maxSeed {
 			s.Seed = n
 		} else {
-			note("seed=%s is not an integer in [0, %d]: using %d", v, maxSeed, s.Seed)
+			note("seed=%s: want a decimal integer in [0, %d]: using %d", v, maxSeed, s.Seed)
 		}
 	})
 	each("compare", func(v string) {
@@ -485,14 +485,15 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 			continue
 		}
 		for _, v := range q[k] {
-			if err := checkParam(params[i], v); err != nil {
+			x, err := decimalIn(v, params[i].Min, params[i].Max, params[i].Integer)
+			if err != nil {
 				note("%s %s=%s: %v: using %g", s.Loss, k, v, err, s.Param(params[i]))
 				continue
 			}
 			if s.Params == nil {
 				s.Params = make(map[string]float64)
 			}
-			s.Params[k], _ = msg.ParseDecimal(v)
+			s.Params[k] = x
 		}
 	}
 	return s, notices, n
@@ -752,16 +753,26 @@ func isLossParam(name string) bool {
 
 // checkParam reports whether v is a valid value of p.
 func checkParam(p LossParam, v string) error {
+	_, err := decimalIn(v, p.Min, p.Max, p.Integer)
+	return err
+}
+
+// decimalIn reads v, a number of a link, in decimal notation alone, as
+// the command line reads one (msg.ParseDecimal), a number in [lo, hi],
+// an integer where integer. A value it does not take, whatever is wrong
+// with it (another notation, 0x1p-4, NaN, or a number out of range), is
+// refused in ParseDecimal's words with the range: "want a finite decimal
+// number in [0, 1]" ("want a decimal integer in [1, 8]", the command
+// line's for an integer).
+func decimalIn(v string, lo, hi float64, integer bool) (float64, error) {
 	x, err := msg.ParseDecimal(v)
-	switch {
-	case err != nil:
-		return fmt.Errorf("not a number")
-	case x < p.Min || x > p.Max:
-		return fmt.Errorf("out of range [%g, %g]", p.Min, p.Max)
-	case p.Integer && x != math.Trunc(x):
-		return fmt.Errorf("not an integer")
+	if err == nil && x >= lo && x <= hi && (!integer || x == math.Trunc(x)) {
+		return x, nil
 	}
-	return nil
+	if integer {
+		return 0, fmt.Errorf("want a decimal integer in [%g, %g]", lo, hi)
+	}
+	return 0, fmt.Errorf("want a finite decimal number in [%g, %g]", lo, hi)
 }
 
 // usingText returns "using v", or "" when v is "".

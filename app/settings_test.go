@@ -36,15 +36,15 @@ func TestParseHash(t *testing.T) {
 		{name: "bad dim", hash: "#dim=5", want: func(*Settings) {}, notices: 1, noticeIs: "dim=5"},
 		{name: "bad loss", hash: "#loss=bogus", want: func(*Settings) {}, notices: 1, noticeIs: "loss=bogus"},
 		{name: "unknown key", hash: "#colour=red&dim=2", want: func(s *Settings) { s.Dim = 2 }, notices: 1, noticeIs: "colour"},
-		{name: "param out of range", hash: "#loss=arcface&m=3", want: func(*Settings) {}, notices: 1, noticeIs: "range"},
+		{name: "param out of range", hash: "#loss=arcface&m=3", want: func(*Settings) {}, notices: 1, noticeIs: "arcface m=3: want a finite decimal number in [0, 1.5]: using 0.5"},
 		{name: "integer param", hash: "#loss=sphereface&m=2.5", want: func(s *Settings) { s.Loss = "sphereface" }, notices: 1, noticeIs: "integer"},
 		{name: "param of another loss", hash: "#loss=softmax&m=0.3", want: func(s *Settings) { s.Loss = "softmax" }, notices: 1, noticeIs: `softmax has no parameter "m": ignored`},
 		{name: "lr not a number", hash: "#lr=fast", want: func(*Settings) {}, notices: 1, noticeIs: "lr=fast"},
 		// A value's line break and right-to-left override (which showed the
 		// rest of the notice reversed) are spaces.
-		{name: "lr of a line break and an override", hash: "#lr=%E2%80%AEtsaf%0Ax", want: func(*Settings) {}, notices: 1, noticeIs: "lr= tsaf x is not a number"},
+		{name: "lr of a line break and an override", hash: "#lr=%E2%80%AEtsaf%0Ax", want: func(*Settings) {}, notices: 1, noticeIs: "lr= tsaf x: want a finite decimal number"},
 		{name: "lr zero", hash: "#lr=0", want: func(*Settings) {}, notices: 1, noticeIs: "lr=0"},
-		{name: "lr below float32's range", hash: "#lr=1e-320", want: func(*Settings) {}, notices: 1, noticeIs: "lr=1e-320 is not a number in [1e-06, 10]"},
+		{name: "lr below float32's range", hash: "#lr=1e-320", want: func(*Settings) {}, notices: 1, noticeIs: "lr=1e-320: want a finite decimal number in [1e-06, 10]"},
 		{name: "lr at the field's minimum", hash: "#lr=1e-6", want: func(s *Settings) { s.LR = 1e-6 }},
 		{name: "batch too big", hash: "#batch=100000", want: func(*Settings) {}, notices: 1, noticeIs: "batch"},
 		{name: "bad classes", hash: "#classes=3", want: func(*Settings) {}, notices: 1, noticeIs: "two classes"},
@@ -60,7 +60,7 @@ func TestParseHash(t *testing.T) {
 			want:    func(s *Settings) { s.Compare = []string{"softmax", "cosface", "arcface", "sphereface"} },
 			notices: 3, noticeIs: "nope",
 		},
-		{name: "seed beyond a JavaScript number's integers", hash: "#seed=9007199254740992", want: func(*Settings) {}, notices: 1, noticeIs: "seed=9007199254740992 is not an integer in [0, 9007199254740991]"},
+		{name: "seed beyond a JavaScript number's integers", hash: "#seed=9007199254740992", want: func(*Settings) {}, notices: 1, noticeIs: "seed=9007199254740992: want a decimal integer in [0, 9007199254740991]: using 1"},
 		{name: "seed beyond the old field's 2³¹ − 1", hash: "#seed=4294967296", want: func(s *Settings) { s.Seed = 1 << 32 }},
 		{name: "bad autostart", hash: "#autostart=maybe", want: func(*Settings) {}, notices: 1, noticeIs: "autostart"},
 		{name: "not a query", hash: "#%zz", want: func(*Settings) {}, notices: 1, noticeIs: "%zz could not be read"},
@@ -126,12 +126,23 @@ func TestHashRoundTrip(t *testing.T) {
 // alone, as the command line reads them (before, as Go literals: lr=0x1p-4
 // was 0.0625, wd=1_0e-3 0.01, a loss's m=0x1p-1 0.5, a view 0:0:0x1p0:1
 // the lower window); a -0 is read as 0 (before, the link wrote it back
-// as -0).
+// as -0). A number refused is noted in msg.ParseDecimal's words, with the
+// setting's range, whatever is wrong with it, as the command line's
+// integers are: "want a finite decimal number in [1e-06, 10]", "want a
+// decimal integer in [1, 8]" (before, 0x1p-4, NaN and Inf were "not a
+// number", and 0x10 "not an integer").
 func TestParseHashDecimal(t *testing.T) {
 	checkParseHash(t, []hashCase{
-		{name: "lr in hexadecimal", hash: "#lr=0x1p-4", want: func(*Settings) {}, notices: 1, noticeIs: "lr=0x1p-4 is not a number in [1e-06, 10]: using 0.01"},
-		{name: "wd with an underscore", hash: "#wd=1_0e-3", want: func(*Settings) {}, notices: 1, noticeIs: "wd=1_0e-3 is not a number in [0, 1]"},
-		{name: "param in hexadecimal", hash: "#loss=arcface&m=0x1p-1", want: func(s *Settings) { s.Loss = "arcface" }, notices: 1, noticeIs: "arcface m=0x1p-1: not a number"},
+		{name: "lr in hexadecimal", hash: "#lr=0x1p-4", want: func(*Settings) {}, notices: 1, noticeIs: "lr=0x1p-4: want a finite decimal number in [1e-06, 10]: using 0.01"},
+		{name: "lr NaN", hash: "#lr=NaN", want: func(*Settings) {}, notices: 1, noticeIs: "lr=NaN: want a finite decimal number in [1e-06, 10]: using 0.01"},
+		{name: "lr beyond float64", hash: "#lr=1e400", want: func(*Settings) {}, notices: 1, noticeIs: "lr=1e400: want a finite decimal number in [1e-06, 10]: using 0.01"},
+		{name: "wd with an underscore", hash: "#wd=1_0e-3", want: func(*Settings) {}, notices: 1, noticeIs: "wd=1_0e-3: want a finite decimal number in [0, 1]: using the optimiser's default"},
+		{name: "wd Inf after a wd", hash: "#wd=0.1&wd=Inf", want: func(s *Settings) { wd := 0.1; s.WeightDecay = &wd }, notices: 1, noticeIs: "wd=Inf: want a finite decimal number in [0, 1]: using 0.1"},
+		{name: "param in hexadecimal", hash: "#loss=arcface&m=0x1p-1", want: func(s *Settings) { s.Loss = "arcface" }, notices: 1, noticeIs: "arcface m=0x1p-1: want a finite decimal number in [0, 1.5]: using 0.5"},
+		{name: "integer param in hexadecimal", hash: "#loss=sphereface&m=0x2", want: func(s *Settings) { s.Loss = "sphereface" }, notices: 1, noticeIs: "sphereface m=0x2: want a decimal integer in [1, 8]: using 4"},
+		{name: "integer param not an integer", hash: "#loss=sphereface&m=2.5", want: func(s *Settings) { s.Loss = "sphereface" }, notices: 1, noticeIs: "sphereface m=2.5: want a decimal integer in [1, 8]: using 4"},
+		{name: "batch in hexadecimal", hash: "#batch=0x10", want: func(*Settings) {}, notices: 1, noticeIs: "batch=0x10: want a decimal integer in [8, 512]: using 64"},
+		{name: "seed with an underscore", hash: "#seed=1_0", want: func(*Settings) {}, notices: 1, noticeIs: "seed=1_0: want a decimal integer in [0, 9007199254740991]: using 1"},
 		{name: "view in hexadecimal", hash: "#views=whole,0:0:0x1p0:1", want: func(*Settings) {}, notices: 1, noticeIs: `views=whole,0:0:0x1p0:1: view "0:0:0x1p0:1": "0x1p0": want a finite decimal number`},
 		{name: "decimal numbers", hash: "#lr=.05&wd=5E-4&loss=arcface&m=%2B0.3&views=whole,0:0:1.:1", want: func(s *Settings) {
 			wd := 5e-4
@@ -260,7 +271,7 @@ func TestParseHashBoundsNotices(t *testing.T) {
 	if s.Epochs != 4 || len(notices) != 1 {
 		t.Fatalf("epochs %d, %d notices, want 4 and one notice", s.Epochs, len(notices))
 	}
-	if n := utf8.RuneCountInString(notices[0]); n > maxNoticeRunes || !strings.HasPrefix(notices[0], "lr=999") || !strings.HasSuffix(notices[0], "is not a number in [1e-06, 10]: using 0.01") {
+	if n := utf8.RuneCountInString(notices[0]); n > maxNoticeRunes || !strings.HasPrefix(notices[0], "lr=999") || !strings.HasSuffix(notices[0], ": want a finite decimal number in [1e-06, 10]: using 0.01") {
 		t.Errorf("the notice of a 1 MB lr has %d characters: %.80q … ; want at most %d, with lr=999… at its start and the rule at its end", n, notices[0], maxNoticeRunes)
 	}
 }
