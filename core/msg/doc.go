@@ -3,9 +3,15 @@
 // viewer and the server's progress stream (msg.go), the types of the
 // server's HTTP API (api.go), the rules of the names the page uploads
 // (names.go), and the rule that a JSON object gives each key once, which
-// the model files' metadata and the API's requests follow (keys.go). It
-// imports the standard library only, so that every binary
-// (page, trainer, viewer, server) can use it without the engine.
+// the model files' metadata and the API's requests follow (keys.go). With
+// them, what the page, the server and the command line read and write
+// alike: the windows of an image an encoder sees (crop.go: Crop, the
+// named crops, ParseViews), a number typed by a person, read in decimal
+// notation alone (decimal.go: ParseDecimal), the training recipes and the
+// names their fields take (preset.go, recipe.go), the classroom token
+// (token.go), and a count for people to read (plural.go). It imports the
+// standard library only, so that every binary (page, trainer, viewer,
+// server) can use it without the engine.
 //
 // The trainer's protocol. A page talks to a trainer (a Web Worker running
 // wasm/trainer, whose doc details each command) in Messages as JSON
