@@ -361,6 +361,24 @@ func TestFieldTexts(t *testing.T) {
 	}
 }
 
+// TestControlsSeedInFull: a seed up to 2⁵³ − 1, which a link and the
+// Seed field take (maxSeed), is drawn in full; before, one over 10¹⁵ was
+// drawn as 9.007199255e+15, another seed, which the field marked invalid
+// (above its max).
+func TestControlsSeedInFull(t *testing.T) {
+	for _, seed := range []string{"1000000000000000", "9007199254740991"} {
+		s, notices := ParseHash("#seed=" + seed)
+		if len(notices) > 0 {
+			t.Fatal(notices)
+		}
+		c := &Controls{Settings: s}
+		mount(t, c)
+		if tag, _, _ := element(t, c, "ctl-seed"); !strings.Contains(tag, ` value="`+seed+`"`) {
+			t.Errorf("seed=%s: the seed input %s", seed, tag)
+		}
+	}
+}
+
 // classesInput returns the start tag of the classes input of c (go-app
 // writes aria-invalid="true" as aria-invalid, a value quoted as Go does).
 func classesInput(t *testing.T, c app.UI) string {

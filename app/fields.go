@@ -78,12 +78,13 @@ func numberField(id, label string, value, lo, hi float64, integer, disabled bool
 	return l.Body(app.Span().Text(label), in)
 }
 
-// FormatNumber writes a setting as people type it: integers in full,
-// other values with at most 10 significant digits, so that a default
-// computed in floating point (CosFace's m at D = 2 is 0.35·0.4 =
+// FormatNumber writes a setting as people type it: integers in full, up
+// to 2⁵³ (a float64's exact integers, a seed's 2⁵³ − 1 among them), other
+// values with at most 10 significant digits, so that a default computed
+// in floating point (CosFace's m at D = 2 is 0.35·0.4 =
 // 0.13999999999999999) shows as 0.14.
 func FormatNumber(v float64) string {
-	if v == float64(int64(v)) && v > -1e15 && v < 1e15 {
+	if v == float64(int64(v)) && v >= -1<<53 && v <= 1<<53 {
 		return strconv.FormatInt(int64(v), 10)
 	}
 	return strconv.FormatFloat(v, 'g', 10, 64)

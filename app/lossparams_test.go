@@ -173,7 +173,7 @@ func TestParamsShownAsTyped(t *testing.T) {
 		t.Errorf("the m field's tooltip does not say default 0.14")
 	}
 	a, b := 0.1, 0.2 // at run time, 0.1 + 0.2 is 0.30000000000000004
-	for v, want := range map[float64]string{m.Default: "0.14", 64: "64", 1e-6: "1e-06", 2147483647: "2147483647", a + b: "0.3", -0.5: "-0.5"} {
+	for v, want := range map[float64]string{m.Default: "0.14", 64: "64", 1e-6: "1e-06", 2147483647: "2147483647", 1<<53 - 1: "9007199254740991", -1 << 53: "-9007199254740992", 1e20: "1e+20", a + b: "0.3", -0.5: "-0.5"} {
 		if got := FormatNumber(v); got != want {
 			t.Errorf("FormatNumber(%v) = %q, want %q", v, got, want)
 		}
