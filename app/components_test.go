@@ -379,6 +379,20 @@ func TestControlsSeedInFull(t *testing.T) {
 	}
 }
 
+// TestNumberFieldBounds: a number field's min and max are its range, in
+// full, so that the browser marks a value out of it invalid; before, lr's
+// min 1e-6 was written min="0.0000" (go-app writes a float64 with four
+// decimals), and lr 0 typed was not taken, yet not marked invalid.
+func TestNumberFieldBounds(t *testing.T) {
+	c := &Controls{Settings: DefaultSettings()}
+	mount(t, c)
+	for id, want := range map[string][2]string{"ctl-lr": {"1e-06", "10"}, "ctl-seed": {"0", "9007199254740991"}, "ctl-param-m": {"0", "1.5"}} {
+		if tag, _, _ := element(t, c, id); !strings.Contains(tag, ` min="`+want[0]+`"`) || !strings.Contains(tag, ` max="`+want[1]+`"`) {
+			t.Errorf("%s: %s, want min %s, max %s", id, tag, want[0], want[1])
+		}
+	}
+}
+
 // classesInput returns the start tag of the classes input of c (go-app
 // writes aria-invalid="true" as aria-invalid, a value quoted as Go does).
 func classesInput(t *testing.T, c app.UI) string {

@@ -57,12 +57,16 @@ func textField(id, label, value, placeholder, invalid string, disabled bool, set
 // numberField draws a labelled number input with its range; a value out of
 // range, or not an integer where one is needed, is not passed to set (the
 // input shows it as invalid). title, when not "", is the label's tooltip.
+// The bounds are written as the value is (FormatNumber): go-app writes a
+// float64 with four decimals, lr's 1e-6 as 0.0000, and the browser took
+// an lr of 0 for valid.
 func numberField(id, label string, value, lo, hi float64, integer, disabled bool, title string, set func(float64)) app.UI {
 	step := "any"
 	if integer {
 		step = "1"
 	}
-	in := app.Input().ID(id).Type("number").Min(lo).Max(hi).Attr("step", step).
+	in := app.Input().ID(id).Type("number").
+		Min(FormatNumber(lo)).Max(FormatNumber(hi)).Attr("step", step).
 		Value(FormatNumber(value)).Disabled(disabled).
 		OnChange(func(ctx app.Context, e app.Event) {
 			v, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64)
