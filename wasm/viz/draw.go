@@ -236,18 +236,21 @@ func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
 	}
 	a.hudText, a.hudHelp, a.hudData = s.Text, s.Help, s.Data
 	a.hud.Clear()
-	caption, y := view.Caption(s.Text, w, s.Data)
-	ebitenutil.DebugPrintAt(a.hud, caption, textMargin, y)
-	ebitenutil.DebugPrintAt(a.hud, s.Help, textMargin, h-lineH-textMargin/2)
+	l := view.Lay(s.Text, w, h, s.Data)
+	ebitenutil.DebugPrintAt(a.hud, l.Caption, textMargin, l.Y)
+	if l.Help {
+		ebitenutil.DebugPrintAt(a.hud, s.Help, textMargin, h-lineH-textMargin/2)
+	}
 	if d := s.Data; d != nil {
 		x := view.LegendX(w)
-		for j, name := range d.Classes { // one line each (view.Placer.Place)
+		names, more := view.LegendShown(d, l.Legend)
+		for j, name := range names { // one line each (view.Placer.Place)
 			y := textMargin/2 + j*lineH
 			vector.DrawFilledRect(a.hud, float32(x), float32(y+4), swatchSize, swatchSize, sphere.ClassColor(j), false)
 			ebitenutil.DebugPrintAt(a.hud, name, x+swatchSize+4, y)
 		}
-		if d.More > 0 { // the last of view.LegendLines
-			ebitenutil.DebugPrintAt(a.hud, fmt.Sprintf("+%d more", d.More), x+swatchSize+4, textMargin/2+len(d.Classes)*lineH)
+		if more > 0 { // the legend's last line
+			ebitenutil.DebugPrintAt(a.hud, fmt.Sprintf("+%d more", more), x+swatchSize+4, textMargin/2+len(names)*lineH)
 		}
 	}
 	a.drawHUD(dst, s.Scale)

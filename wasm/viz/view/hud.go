@@ -35,23 +35,59 @@ func LegendLines(p *Placed) int {
 	return n
 }
 
-// Caption returns the caption text as drawn on a text layer w CSS pixels
-// wide with p's legend, and the y of its top: each line wrapped at spaces
-// (a word longer than the room cut), counting a byte a glyph, so that it
-// ends a glyph short of the legend at the top; where that leaves fewer
-// than minCaption columns, so that it ends a margin short of the right
-// edge below the legend. Without a legend it is text as it is, at the top.
-func Caption(text string, w int, p *Placed) (caption string, y int) {
-	y = TextMargin / 2
-	if p == nil || len(p.Classes) == 0 {
-		return text, y
+// Layout is where the text layer's parts go (see Lay).
+type Layout struct {
+	Caption string // wrapped to the room it has
+	Y       int    // the caption's top
+	Legend  int    // lines of the legend drawn (LegendShown), at most LegendLines
+	Help    bool   // the help line is drawn: nothing above reaches it
+}
+
+// minLegend is the fewest lines the legend is cut to for room: a class
+// name and "+N more".
+const minLegend = 2
+
+// Lay returns the layout of text, the caption, on a text layer w×h CSS
+// pixels with p's legend and the help line at the bottom. Each line of the
+// caption is wrapped at spaces (a word longer than the room cut), counting
+// a byte a glyph, so that it ends a glyph short of the legend at the top;
+// where that leaves fewer than minCaption columns, so that it ends a
+// margin short of the right edge below the legend. The legend ends above
+// the help line, cut to fewer names and "+N more" where it would reach
+// it, and, below it, where the caption would (down to minLegend lines).
+// The help line is drawn only where the caption ends above it. Without a
+// legend the caption is text as it is, at the top.
+func Lay(text string, w, h int, p *Placed) Layout {
+	l := Layout{Caption: text, Y: TextMargin / 2}
+	helpTop := h - LineH - TextMargin/2
+	if p != nil && len(p.Classes) > 0 {
+		rows := (helpTop - l.Y) / LineH // lines above the help line
+		cols := (LegendX(w) - GlyphW - TextMargin) / GlyphW
+		below := cols < minCaption
+		if below {
+			cols = max(utf8.UTFMax, (w-2*TextMargin)/GlyphW) // room for a rune, for wrap to cut
+		}
+		l.Caption = wrap(text, cols)
+		if below {
+			rows -= strings.Count(l.Caption, "\n") + 1
+		}
+		l.Legend = min(LegendLines(p), max(minLegend, rows))
+		if below {
+			l.Y += l.Legend * LineH
+		}
 	}
-	cols := (LegendX(w) - GlyphW - TextMargin) / GlyphW
-	if cols < minCaption {
-		cols = max(utf8.UTFMax, (w-2*TextMargin)/GlyphW) // room for a rune, for wrap to cut
-		y += LegendLines(p) * LineH
+	l.Help = l.Y+(strings.Count(l.Caption, "\n")+1)*LineH <= helpTop && TextMargin/2+l.Legend*LineH <= helpTop
+	return l
+}
+
+// LegendShown returns the class names of p's legend cut to lines lines,
+// and the count of the "+N more" line after them (0: none).
+func LegendShown(p *Placed, lines int) (names []string, more int) {
+	if lines >= LegendLines(p) {
+		return p.Classes, p.More
 	}
-	return wrap(text, cols), y
+	names = p.Classes[:max(0, lines-1)]
+	return names, len(p.Classes) + p.More - len(names)
 }
 
 // wrap wraps each line of text at spaces to at most cols bytes, cutting a

@@ -19,7 +19,8 @@ func TestCaption(t *testing.T) {
 		"\nignored: an-unbroken-word-longer-than-the-room-left-of-the-legend-in-the-caption"
 	legendBottom := TextMargin/2 + LegendLines(withLegend)*LineH
 	for _, w := range []int{120, 200, 259, 262, 300, 420, 484, 800} {
-		got, y := Caption(text, w, withLegend)
+		l := Lay(text, w, 1000, withLegend)
+		got, y := l.Caption, l.Y
 		for k, line := range strings.Split(got, "\n") {
 			top, right := y+k*LineH, TextMargin+GlyphW*len(line)
 			if top < legendBottom && right > LegendX(w)-GlyphW {
@@ -34,10 +35,45 @@ func TestCaption(t *testing.T) {
 		}
 	}
 	// Narrower than a margin each side: a line a rune, cut between runes.
-	if got, _ := Caption("a déjà-vu", 10, withLegend); strings.Join(strings.Fields(got), "") != "adéjà-vu" {
+	if got := Lay("a déjà-vu", 10, 1000, withLegend).Caption; strings.Join(strings.Fields(got), "") != "adéjà-vu" {
 		t.Errorf("width 10: caption %q, want the words of %q", got, "a déjà-vu")
 	}
-	if got, y := Caption(text, 300, nil); got != text || y != TextMargin/2 {
-		t.Errorf("no legend: caption %q at y = %d, want the text as it is at %d", got, y, TextMargin/2)
+	if l := Lay(text, 300, 1000, nil); l.Caption != text || l.Y != TextMargin/2 {
+		t.Errorf("no legend: caption %q at y = %d, want the text as it is at %d", l.Caption, l.Y, TextMargin/2)
+	}
+}
+
+// TestLayHelpLine: in a short viewer the caption, below the legend where
+// the viewer is narrow, and the legend itself ran over the help line at
+// the bottom, or off the layer; the legend is cut to fewer names and
+// "+N more" where it would reach the help line (down to a name and
+// "+N more"), and the help line is left out where the caption would still
+// reach it. Its classes are all named or counted.
+func TestLayHelpLine(t *testing.T) {
+	var pl Placer
+	text := "D=16, 2000 points, step 1200 (epoch 3)\nPCA projection of 16-dim embeddings (97% of the second moment)\ntrainer: running"
+	for _, classes := range []int{5, 20, 100} {
+		p := pl.Place(DemoSnapshot(16, 50, classes, 1))
+		total := len(p.Classes) + p.More
+		for _, w := range []int{120, 200, 259, 300, 484, 800} {
+			for _, h := range []int{60, 120, 200, 260, 340, 400, 800} {
+				l := Lay(text, w, h, p)
+				helpTop := h - LineH - TextMargin/2
+				captionBottom := l.Y + (strings.Count(l.Caption, "\n")+1)*LineH
+				legendBottom := TextMargin/2 + l.Legend*LineH
+				if l.Help && (captionBottom > helpTop || legendBottom > helpTop) {
+					t.Errorf("%d classes, %d×%d: caption down to y = %d, legend to %d, over the help line at %d", classes, w, h, captionBottom, legendBottom, helpTop)
+				}
+				// What can fit does: a legend of a name and "+N more" and
+				// the caption above the help line.
+				if fits := TextMargin/2+(minLegend+strings.Count(Lay(text, w, 1000, p).Caption, "\n")+1)*LineH <= helpTop; fits && (!l.Help || captionBottom > h) {
+					t.Errorf("%d classes, %d×%d: help line %v, caption down to y = %d; want it all on the layer", classes, w, h, l.Help, captionBottom)
+				}
+				names, more := LegendShown(p, l.Legend)
+				if shown := len(names) + min(more, 1); shown != l.Legend || len(names)+more != total || l.Legend < min(minLegend, LegendLines(p)) {
+					t.Errorf("%d classes, %d×%d: legend of %d lines shows %d names and %d more, want %d lines of %d classes", classes, w, h, l.Legend, len(names), more, shown, total)
+				}
+			}
+		}
 	}
 }
