@@ -71,7 +71,8 @@
 // All but export also go to the run's BroadcastChannel, for the viewer
 // (wasm/viz ?channel=NAME), whose caption shows the step and the state; a
 // viewer that says there that it has loaded is sent the run's last
-// progress and snapshot, the error of a failed run, and the state again
+// progress and snapshot, the error of a failed run (the note of one that
+// early stopping ended where training diverged), and the state again
 // (nothing after a reset). Where the Go program stops (out of memory),
 // web/trainer.js posts its error and the state failed there, as it does
 // to the page: start leaves it the channel and the trainer id as
@@ -693,13 +694,14 @@ func (w *worker) post(m msg.Message) {
 }
 
 // answerViewer posts the run's last progress and snapshot, the error of
-// a failure, and the worker's state, to the viewer's channel again when
-// data, a message on it, is a viewer saying it has loaded
+// a failure (or the note of a run that early stopping ended where
+// training diverged), and the worker's state, to the viewer's channel
+// again when data, a message on it, is a viewer saying it has loaded
 // (view.ReadyMessage): one that loads after them (the page reloads its
 // viewers when compare mode comes or goes) would wait for the next
 // snapshot, which a run that is done, paused or failed does not send, and
-// not learn why a run failed, which the page shows. A worker that failed
-// before a snapshot answers with its error and state.
+// not learn why a run failed, or how it ended, which the page shows. A
+// worker that failed before a snapshot answers with its error and state.
 func (w *worker) answerViewer(data js.Value) {
 	var m msg.Message
 	if data.Type() != js.TypeString || json.Unmarshal([]byte(data.String()), &m) != nil ||
@@ -720,8 +722,11 @@ func (w *worker) answerViewer(data js.Value) {
 		}
 		w.bc.Call("postMessage", string(b))
 	}
-	if w.state == msg.StateFailed {
+	switch {
+	case w.state == msg.StateFailed:
 		again(msg.Message{Type: msg.TypeError, Error: w.failure})
+	case w.state == msg.StateDone && w.job != nil && w.job.Diverged() != nil:
+		again(msg.Message{Type: msg.TypeError, Error: msg.ErrorLine(w.job.Diverged().Error())}) // the note step posted
 	}
 	again(msg.Message{Type: msg.TypeState, State: w.state})
 }

@@ -159,7 +159,9 @@ func TestWorkerLoadFailure(t *testing.T) {
 // showed the run it had started as "running: starting…", its settings
 // locked, until Reset). A viewer that loads after a run failed hears its
 // error before the state failed, as the page had it (before, the state
-// only; and nothing where it failed before its first snapshot).
+// only; and nothing where it failed before its first snapshot); one that
+// loads after a run that early stopping ended where training diverged
+// hears its note before the state done (before, the state only).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -236,6 +238,8 @@ func TestWorkerProtocol(t *testing.T) {
 		"a viewer that loads after a reset":                nil,
 		"a viewer that loads after a refused start":        {"error: without a training configuration", "state failed"},
 		"a viewer that loads after a run failed":           {"progress", "snapshot", "error: worker 0: a bad message from worker 1: loss NaN", "state failed"},
+		"a run that diverged after its best epoch":         {"state running", "error: training diverged (step 3: loss is NaN (lr too high?)): early stopping ended the run at step 2 with the model of the best epoch, 1", "state done"},
+		"a viewer that loads after a run that diverged":    {"progress", "snapshot", "error: training diverged (step 3: loss is NaN (lr too high?)): early stopping ended the run at step 2 with the model of the best epoch, 1", "state done"},
 		"a viewer when the Go program stops":               {"error: trainer.wasm stopped", "state failed"},
 		"a viewer that loads after the Go program stopped": {"error: trainer.wasm stopped", "state failed"},
 	}
@@ -253,7 +257,8 @@ func TestWorkerProtocol(t *testing.T) {
 		"not json": 1, "an object JSON cannot write": 1, "another schema": 1, "not a command": 1, "step before start": 1,
 		"export before start": 1, "embed before start": 1, "load no model": 1, "reset": 1, "start, paused": 1, "start, an embed dropped": 1,
 		"start of a group, a gradient of odd bytes": 1, "start of a group, a gradient of text": 1, "start of a group, a peer steps ahead": 1,
-		"start of a group, a peer that answers": 1, "lead of a group, a peer's loss of NaN": 1, "start, a learning rate that diverges": 1}
+		"start of a group, a peer that answers": 1, "lead of a group, a peer's loss of NaN": 1, "start, a learning rate that diverges": 1,
+		"a run that diverged after its best epoch": 1}
 	if len(steps) != len(want) {
 		t.Errorf("%d steps answered, want %d", len(steps), len(want))
 	}

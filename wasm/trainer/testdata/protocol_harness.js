@@ -215,6 +215,11 @@ const steps = [
     port.postMessage({ step: 0, loss: 0, grad: new ArrayBuffer(gradBytes) });
   }), run);
   out.push({ name: "a viewer that loads after a run failed", msgs: await viewer(), closed: 0 });
+  // A run that early stopping ended where training diverged (after epoch
+  // 1, at step 3, the loss is NaN) is done, with a note before the state;
+  // a viewer that loads after it hears the note too, as the page had it.
+  out.push({ name: "a run that diverged after its best epoch", ...await act(() => start({ loss: "softmax", opt: "sgd", lr: 1e5, epochs: 4, early_stop: 3 }), run) });
+  out.push({ name: "a viewer that loads after a run that diverged", msgs: await viewer(), closed: 0 });
   // The Go program stops (out of memory): its viewer hears the error and
   // the state failed that the page hears, and so does a viewer that loads
   // after (before, it kept the run's last picture with no word).
