@@ -187,6 +187,9 @@ func (g *game) apply(e view.Event, now time.Time) {
 	}
 	if e.State != "" {
 		g.state = e.State
+		if e.Ended && strings.HasPrefix(g.notice, view.ErrorNotice) {
+			g.notice = "" // the state's line says it now
+		}
 	}
 	if e.Notice != "" {
 		g.notice, g.noticeUntil = e.Notice, now.Add(noticeFor)

@@ -16,7 +16,15 @@ type Event struct {
 	State  string    // a trainer's state
 	Notice string    // something to show for a few seconds
 	Clear  bool      // the trainer has no run (state idle): the last run's picture and progress go
+	// Ended says that State, done or failed, ends with how the run ended:
+	// the trainer's error just before it (a failure's reason, or the note
+	// of a run that early stopping ended where training diverged), whose
+	// notice (ErrorNotice) the state's line takes the place of.
+	Ended bool
 }
+
+// ErrorNotice begins the notice of a trainer's error.
+const ErrorNotice = "trainer error: "
 
 // Offer queues b on raw without blocking (a JS callback must not). When
 // raw is full, the oldest message waiting that the viewer can lose is
@@ -80,16 +88,25 @@ func losable(b []byte) bool {
 // in ebiten's debug font (6 pixels a character).
 const maxShown = 120
 
+// maxEnded is the most bytes of the error that a state done or failed
+// says it ended with (Event.Ended): a line the caption wraps, long
+// enough for the note of a run that early stopping ended where training
+// diverged (about 130 bytes).
+const maxEnded = 2 * maxShown
+
 // Pump decodes the raw messages from raw and sends what the game needs to
 // out, until raw is closed; then it closes out. It answers pings through
 // reply. When snapshots arrive faster than they can be placed, only the
 // latest of those waiting is placed (PCA is the slow part). It is meant to
 // run on its own goroutine, so that decoding and PCA stay out of Update;
 // its Placer (and so the PCA basis) belongs to it. A trainer's state
-// "idle" (it has no run) clears the picture.
+// "idle" (it has no run) clears the picture. A state done or failed that
+// follows an error (with no progress between) says it: "done; NOTE",
+// "failed: REASON" (Event.Ended).
 func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 	defer close(out)
 	var pl Placer
+	why := "" // the trainer's last error since its last progress or state: how a run that ends next ended
 	handle := func(b []byte, latest **Snapshot) {
 		m, err := decodeMessage(b)
 		switch {
@@ -106,16 +123,27 @@ func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 		case m.Type == msg.TypeSnapshot:
 			*latest = m.Snapshot
 		case m.Type == msg.TypeProgress && m.Progress != nil:
+			why = ""
 			out <- Event{Prog: m.Progress}
 		case m.Type == msg.TypeState && m.State == msg.StateIdle:
 			// Reset, or the page reset it for a new loss: of the run before,
 			// a snapshot waiting and the PCA axes go too.
-			*latest, pl = nil, Placer{}
+			*latest, pl, why = nil, Placer{}, ""
 			out <- Event{State: m.State, Clear: true}
 		case m.Type == msg.TypeState && m.Trainer != "viz": // not another viewer's hello
-			out <- Event{State: oneLine(m.State, maxShown)}
+			e := Event{State: oneLine(m.State, maxShown)}
+			switch {
+			case why == "":
+			case m.State == msg.StateDone: // a note, as the page's status has it
+				e.State, e.Ended = e.State+"; "+why, true
+			case m.State == msg.StateFailed:
+				e.State, e.Ended = e.State+": "+why, true
+			}
+			why = ""
+			out <- e
 		case m.Type == msg.TypeError:
-			out <- Event{Notice: "trainer error: " + oneLine(m.Error, maxShown)}
+			why = oneLine(m.Error, maxEnded)
+			out <- Event{Notice: ErrorNotice + oneLine(m.Error, maxShown)}
 		}
 	}
 	for b := range raw {

@@ -182,3 +182,47 @@ func TestPumpIdleClears(t *testing.T) {
 		t.Errorf("a snapshot, then state idle: events %+v, want one that clears the picture (state idle)", got)
 	}
 }
+
+// TestPumpEnded: the error just before a state done (the note of a run
+// that early stopping ended where training diverged, which a viewer that
+// loads late is also sent before the state) or failed (the reason) is how
+// the run ended: the state's line says it, in place of the error's notice
+// ("done; NOTE", "failed: REASON"). Before, the caption said "trainer
+// error: NOTE" for a few seconds, as of a failure, then "trainer: done"
+// with no word of how. An error with progress after it is no such note.
+func TestPumpEnded(t *testing.T) {
+	const note = "training diverged (step 3: loss is NaN (lr too high?)): early stopping ended the run at step 2 with the model of the best epoch, 1"
+	progress := `{"v":1,"type":"progress","progress":{"epoch":1,"step":2}}`
+	snapshot := string(snapshotJSON(t, DemoSnapshot(3, 50, 5, 1)))
+	errorOf := func(s string) string { return `{"v":1,"type":"error","trainer":"t1","error":"` + s + `"}` }
+	state := func(s string) string { return `{"v":1,"type":"state","trainer":"t1","state":"` + s + `"}` }
+	for _, c := range []struct {
+		name  string
+		msgs  []string
+		state string // the last event's
+		ended bool
+	}{
+		{"a live run that diverged", []string{progress, errorOf(note), snapshot, state("done")}, "done; " + note, true},
+		{"a viewer that loads after it", []string{progress, snapshot, errorOf(note), state("done")}, "done; " + note, true},
+		{"a run that failed", []string{progress, errorOf("out of memory"), state("failed")}, "failed: out of memory", true},
+		{"an error during the run", []string{errorOf("unknown command"), progress, state("done")}, "done", false},
+		{"an error and a pause", []string{progress, errorOf("unknown command"), state("paused")}, "paused", false},
+	} {
+		raw := make(chan []byte, len(c.msgs))
+		for _, m := range c.msgs {
+			raw <- []byte(m)
+		}
+		close(raw)
+		out := make(chan Event, 16)
+		Pump(raw, out, func([]byte) {})
+		var last Event
+		for e := range out {
+			if e.State != "" {
+				last = e
+			}
+		}
+		if last.State != c.state || last.Ended != c.ended {
+			t.Errorf("%s: state %q (ended %v), want %q (%v)", c.name, last.State, last.Ended, c.state, c.ended)
+		}
+	}
+}
