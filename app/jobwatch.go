@@ -184,21 +184,35 @@ func openBroadcast(name string, onMessage func(data string)) *broadcast {
 // tellViewerCrashed tells the viewer on channel, in the place of r's dead
 // worker, what that worker would have said: r's error and the state
 // failed (the trainer's states know no "crashed"). The viewer showed the
-// run's last picture as if it ran on. No channel (""): no viewer.
-func tellViewerCrashed(channel string, r Run) {
+// run's last picture as if it ran on. It tells a viewer that loads later
+// (its ready message: IsViewerReady) the same, which no worker answers
+// now, until the channel it returns is closed (the trainer restarted).
+// No channel (""): no viewer, nil.
+func tellViewerCrashed(channel string, r Run) *broadcast {
 	if channel == "" {
-		return
+		return nil
 	}
-	bc := openBroadcast(channel, func(string) {})
-	defer bc.close()
+	var said []string
 	for _, m := range []msg.Message{{Type: msg.TypeError, Error: r.Err}, {Type: msg.TypeState, State: msg.StateFailed}} {
 		m.V, m.Trainer = msg.SchemaVersion, r.Trainer
 		b, err := json.Marshal(m)
 		if err != nil {
 			panic("app: " + err.Error()) // strings always marshal
 		}
-		bc.post(string(b))
+		said = append(said, string(b))
 	}
+	var bc *broadcast
+	bc = openBroadcast(channel, func(data string) {
+		if IsViewerReady(data) {
+			for _, s := range said {
+				bc.post(s)
+			}
+		}
+	})
+	for _, s := range said {
+		bc.post(s)
+	}
+	return bc
 }
 
 // post sends s to the viewer.

@@ -36,6 +36,8 @@ type Playground struct {
 	onHash  app.Func    // the window's hashchange listener (follow)
 	viewers bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
 	links   int         // the links opened (open): after each the form shows the link's settings (Controls.Links)
+
+	told []*broadcast // parallel to runs: a crashed trainer's channel, which answers its viewer (tellViewerCrashed) until Restart
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
@@ -68,6 +70,7 @@ func (p *Playground) OnDismount() {
 	for i, w := range p.workers {
 		w.terminate()
 		p.dropHelpers(i)
+		p.told[i].close()
 	}
 	if p.onHash != nil {
 		app.Window().Call("removeEventListener", "hashchange", p.onHash)
@@ -340,6 +343,8 @@ func (p *Playground) restart(i int) {
 	p.runs[i].Reset()
 	p.pending[i] = false
 	p.exports[i] = nil // the old worker answers none of them
+	p.told[i].close()  // the new worker answers its viewer
+	p.told[i] = nil
 	p.startWorker(p.mounted, i)
 }
 
@@ -389,10 +394,12 @@ func (p *Playground) crashed(i int, reason string) {
 }
 
 // crash marks trainer i's run as crashed, for reason, and tells its
-// viewer (tellViewerCrashed).
+// viewer, and one that loads later, until Restart (tellViewerCrashed):
+// the viewers may load after the crash (once another trainer is ready).
 func (p *Playground) crash(i int, reason string) {
 	p.runs[i].Crash(reason)
-	tellViewerCrashed(p.viewerChannel(i), p.runs[i])
+	p.told[i].close()
+	p.told[i] = tellViewerCrashed(p.channel(i), p.runs[i])
 }
 
 // unread takes a message of trainer i that the browser could not
@@ -532,6 +539,7 @@ func (p *Playground) resize() {
 		if !taken[i] {
 			p.workers[i].terminate()
 			p.dropHelpers(i)
+			p.told[i].close()
 		}
 	}
 	used := make([]bool, MaxTrainers) // the ids' numbers taken
@@ -543,7 +551,7 @@ func (p *Playground) resize() {
 	runs := pick(p.runs, from)
 	p.workers, p.helpers = pick(p.workers, from), pick(p.helpers, from)
 	p.pending, p.exports = pick(p.pending, from), pick(p.exports, from)
-	p.begun, p.lost = pick(p.begun, from), pick(p.lost, from)
+	p.begun, p.lost, p.told = pick(p.begun, from), pick(p.lost, from), pick(p.told, from)
 	for j, loss := range losses {
 		r := &runs[j]
 		switch {

@@ -96,3 +96,65 @@ func waitHeard(done func() bool) {
 	}
 	time.Sleep(50 * time.Millisecond) // anything more that would come
 }
+
+// TestCrashAnswersLateViewer: a viewer that loads after its trainer's
+// worker died (the page reloads its viewers when compare mode comes or
+// goes; they first load once another trainer is ready) says so on its
+// channel, and no worker answers: the page does, in the dead worker's
+// place, with the error and the state failed, until Restart (then the new
+// worker answers, and the page no longer). Before, the page told only the
+// viewer there at the crash, and a later one waited with no picture and
+// no word. Under node, with its BroadcastChannel.
+func TestCrashAnswersLateViewer(t *testing.T) {
+	js.Global().Call("eval", `globalThis.Worker = class { postMessage() {} terminate() {} }`)
+	defer js.Global().Delete("Worker")
+	const reason = "the trainer's worker stopped: out of memory"
+
+	p := NewPlayground()
+	p.nonce = "late"
+	p.crashed(0, reason) // before any trainer was ready: no viewer yet
+	if got, want := lateViewer(t, p.channel(0)), []string{"t0 error " + reason, "t0 state failed"}; !slices.Equal(got, want) {
+		t.Errorf("playground: a viewer that loads after the crash heard %q, want %q", got, want)
+	}
+	p.restart(0)
+	if got := lateViewer(t, p.channel(0)); len(got) > 0 {
+		t.Errorf("playground: a viewer that loads after Restart heard %q from the page, want nothing", got)
+	}
+	p.OnDismount()
+
+	v := NewVerify()
+	v.st.SetChannel("metriclab-verify-late")
+	v.crash(reason)
+	if got, want := lateViewer(t, "metriclab-verify-late"), []string{"verify error " + reason, "verify state failed"}; !slices.Equal(got, want) {
+		t.Errorf("verify: a viewer that loads after the crash heard %q, want %q", got, want)
+	}
+	v.startWorker()
+	if got := lateViewer(t, "metriclab-verify-late"); len(got) > 0 {
+		t.Errorf("verify: a viewer that loads after another worker started heard %q from the page, want nothing", got)
+	}
+	v.w.terminate()
+}
+
+// lateViewer says on channel what a viewer says when it has loaded, and
+// returns what it hears there within a while, as "TRAINER TYPE STATE" or
+// "TRAINER TYPE ERROR".
+func lateViewer(t *testing.T, channel string) []string {
+	t.Helper()
+	var got []string
+	bc := js.Global().Get("BroadcastChannel").New(channel)
+	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		m, err := DecodeMessage(args[0].Get("data").String())
+		if err != nil {
+			t.Errorf("viewer: %v", err)
+			return nil
+		}
+		got = append(got, m.Trainer+" "+m.Type+" "+m.State+m.Error)
+		return nil
+	})
+	bc.Set("onmessage", onMessage)
+	defer onMessage.Release()
+	defer bc.Call("close")
+	bc.Call("postMessage", `{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}`)
+	waitHeard(func() bool { return len(got) >= 2 })
+	return got
+}

@@ -36,6 +36,7 @@ type Verify struct {
 	det     *face.Detector
 	w       *worker
 	crashed bool               // w died and was stopped: the next command starts another
+	told    *broadcast         // after a crash, answers the trainer panel's viewer (tellViewerCrashed) until another w starts
 	stop    context.CancelFunc // the page's calls to the server
 }
 
@@ -84,6 +85,7 @@ func (v *Verify) OnMount(ctx app.Context) {
 func (v *Verify) OnDismount() {
 	v.cam.stop()
 	v.w.terminate()
+	v.told.close()
 	if v.stop != nil {
 		v.stop()
 	}
@@ -133,15 +135,18 @@ func (v *Verify) startWorker() {
 		func(err error) { v.do(v.st.Unread(err)) },
 		v.crash)
 	v.crashed = false
+	v.told.close() // the new worker answers the viewer
+	v.told = nil
 	v.st.WorkerStarted()
 }
 
 // crash takes the death of the worker, for reason: the page and the
-// trainer panel's viewer are told (tellViewerCrashed), and the dead worker
-// is stopped.
+// trainer panel's viewer, and one that loads later until another worker
+// starts, are told (tellViewerCrashed), and the dead worker is stopped.
 func (v *Verify) crash(reason string) {
 	v.st.Crash(reason)
-	tellViewerCrashed(v.st.channel, v.st.Run)
+	v.told.close()
+	v.told = tellViewerCrashed(v.st.channel, v.st.Run)
 	v.w.terminate()
 	v.w, v.crashed = nil, true
 }
