@@ -113,11 +113,11 @@ func TestCrashAnswersLateViewer(t *testing.T) {
 	p := NewPlayground()
 	p.nonce = "late"
 	p.crashed(0, reason) // before any trainer was ready: no viewer yet
-	if got, want := lateViewer(t, p.channel(0)), []string{"t0 error " + reason, "t0 state failed"}; !slices.Equal(got, want) {
+	if got, want := lateViewer(t, p.channel(0), 2), []string{"t0 error " + reason, "t0 state failed"}; !slices.Equal(got, want) {
 		t.Errorf("playground: a viewer that loads after the crash heard %q, want %q", got, want)
 	}
 	p.restart(0)
-	if got := lateViewer(t, p.channel(0)); len(got) > 0 {
+	if got := lateViewer(t, p.channel(0), 0); len(got) > 0 {
 		t.Errorf("playground: a viewer that loads after Restart heard %q from the page, want nothing", got)
 	}
 	p.OnDismount()
@@ -125,20 +125,21 @@ func TestCrashAnswersLateViewer(t *testing.T) {
 	v := NewVerify()
 	v.st.SetChannel("metriclab-verify-late")
 	v.crash(reason)
-	if got, want := lateViewer(t, "metriclab-verify-late"), []string{"verify error " + reason, "verify state failed"}; !slices.Equal(got, want) {
+	if got, want := lateViewer(t, "metriclab-verify-late", 2), []string{"verify error " + reason, "verify state failed"}; !slices.Equal(got, want) {
 		t.Errorf("verify: a viewer that loads after the crash heard %q, want %q", got, want)
 	}
 	v.startWorker()
-	if got := lateViewer(t, "metriclab-verify-late"); len(got) > 0 {
+	if got := lateViewer(t, "metriclab-verify-late", 0); len(got) > 0 {
 		t.Errorf("verify: a viewer that loads after another worker started heard %q from the page, want nothing", got)
 	}
 	v.w.terminate()
 }
 
 // lateViewer says on channel what a viewer says when it has loaded, and
-// returns what it hears there within a while, as "TRAINER TYPE STATE" or
-// "TRAINER TYPE ERROR".
-func lateViewer(t *testing.T, channel string) []string {
+// returns what it hears there, as "TRAINER TYPE STATE" or "TRAINER TYPE
+// ERROR": once it heard n messages (waitHeard), or, for n = 0, after
+// 300 ms, which an answer on the same event loop takes a fraction of.
+func lateViewer(t *testing.T, channel string, n int) []string {
 	t.Helper()
 	var got []string
 	bc := js.Global().Get("BroadcastChannel").New(channel)
@@ -155,6 +156,10 @@ func lateViewer(t *testing.T, channel string) []string {
 	defer onMessage.Release()
 	defer bc.Call("close")
 	bc.Call("postMessage", `{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}`)
-	waitHeard(func() bool { return len(got) >= 2 })
+	if n == 0 {
+		time.Sleep(300 * time.Millisecond)
+		return got
+	}
+	waitHeard(func() bool { return len(got) >= n })
 	return got
 }
