@@ -533,8 +533,32 @@ func (s *server) serveFile(w http.ResponseWriter, r *http.Request, p string) {
 		fileNotFound(w)
 		return
 	}
+	if w.Header().Get("Content-Encoding") != "" {
+		w = encodedFile{w, st.Size()}
+	}
 	api.ServeContent(w, r, "", st.ModTime(), f, st.Size())
 }
+
+// encodedFile is the ResponseWriter of a precompressed copy: its whole
+// answer (200) says its size in Content-Length. http.ServeContent leaves
+// that out of any answer with a Content-Encoding, the header of handlers
+// that compress as they write: a binary was sent chunked, and a HEAD said
+// no size.
+type encodedFile struct {
+	http.ResponseWriter
+	size int64
+}
+
+func (e encodedFile) WriteHeader(code int) {
+	if code == http.StatusOK {
+		e.Header().Set("Content-Length", strconv.FormatInt(e.size, 10))
+	}
+	e.ResponseWriter.WriteHeader(code)
+}
+
+// ReadFrom lets the copy of the file reach the connection's own
+// ReadFrom (sendfile), as it would without encodedFile.
+func (e encodedFile) ReadFrom(r io.Reader) (int64, error) { return io.Copy(e.ResponseWriter, r) }
 
 // fileNotFound answers 404 for a file gone since the server started (a
 // wasm's copy removed by a rebuild), without the headers set for the

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -167,6 +168,75 @@ func TestServeWasmEncodings(t *testing.T) {
 	r2.Body.Close()
 	if r2.StatusCode != http.StatusNotModified {
 		t.Errorf("revalidation: status %d, want 304", r2.StatusCode)
+	}
+}
+
+// TestServeEncodedLength: a precompressed binary's whole answer, to GET
+// and HEAD, says its size in Content-Length, as a plain one's does;
+// before, http.ServeContent left it out for any Content-Encoding: the
+// binary went chunked and a HEAD said no size. A range, a 304 and a 412
+// are answered as before.
+func TestServeEncodedLength(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	h := srv.Config.Handler.(*server)
+	// Copies larger than what net/http buffers before it sends a body
+	// chunked (it measures a smaller one itself).
+	bin := make([]byte, 64<<10)
+	rand.NewChaCha8([32]byte{}).Read(bin)
+	if err := os.WriteFile(h.wasm["app.wasm"].path, bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := precompressFile(context.Background(), h.wasm["app.wasm"].path); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	do := func(method, accept string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+"/web/app.wasm", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept-Encoding", accept)
+		for i := 0; i < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, accept, err)
+		}
+		return resp, body
+	}
+	for _, enc := range []struct{ accept, ext string }{{"br", ".br"}, {"gzip", ".gz"}, {"identity", ""}} {
+		size := mustStat(t, h.wasm["app.wasm"].path+enc.ext).Size()
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			resp, body := do(method, enc.accept)
+			if resp.StatusCode != http.StatusOK || resp.ContentLength != size || len(resp.TransferEncoding) > 0 {
+				t.Errorf("%s (%s): %d, Content-Length %d, Transfer-Encoding %q; want 200 with the file's %d bytes", method, enc.accept, resp.StatusCode, resp.ContentLength, resp.TransferEncoding, size)
+			}
+			if method == http.MethodGet && int64(len(body)) != size {
+				t.Errorf("GET (%s): %d bytes, want %d", enc.accept, len(body), size)
+			}
+		}
+		etag := `"` + h.version + "-" + enc.accept + `"`
+		for _, tc := range []struct {
+			header     []string
+			code       int
+			wantLength int64
+		}{
+			{[]string{"Range", "bytes=2-5"}, http.StatusPartialContent, 4},
+			{[]string{"If-None-Match", etag}, http.StatusNotModified, 0},
+			{[]string{"If-Match", `"other"`}, http.StatusPreconditionFailed, 0},
+		} {
+			resp, body := do(http.MethodGet, enc.accept, tc.header...)
+			if resp.StatusCode != tc.code || int64(len(body)) != tc.wantLength || resp.ContentLength > 0 && resp.ContentLength != tc.wantLength {
+				t.Errorf("%s %s (%s): %d, Content-Length %d, %d bytes; want %d with %d", tc.header[0], tc.header[1], enc.accept, resp.StatusCode, resp.ContentLength, len(body), tc.code, tc.wantLength)
+			}
+		}
 	}
 }
 
