@@ -428,11 +428,23 @@ func serviceWorker() string {
 	return strings.Replace(goapp.DefaultAppWorkerJS, goappMatch, viewerMatch, 1)
 }
 
-// ServeHTTP routes a request: the wasm binaries (precompressed), MNIST,
-// then go-app (the page, its scripts and the web root).
+// ServeHTTP routes a request: the API, the wasm binaries
+// (precompressed), MNIST, then go-app (the page, its scripts and the web
+// root). Outside the API only GET and HEAD are answered (and OPTIONS,
+// with Allow, as the API answers it): go-app and http.ServeContent
+// answered any method with the page or the file, a DELETE of
+// /web/trainer.js with a 200 and the file.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
+	case (p == "/api" || strings.HasPrefix(p, "/api/")) && s.cfg.API != nil:
+		s.cfg.API.ServeHTTP(w, r)
+	case r.Method == http.MethodOptions:
+		w.Header().Set("Allow", staticAllow)
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		w.Header().Set("Allow", staticAllow)
+		http.Error(w, "method "+r.Method+" not allowed ("+staticAllow+")", http.StatusMethodNotAllowed)
 	case p == "/app.js" || p == "/goapp.js":
 		s.serveAppJS(w, r)
 	case p == "/app.wasm" || p == "/goapp.wasm":
@@ -445,18 +457,19 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveMNIST(w, r, strings.TrimPrefix(p, "/data/mnist/"))
 	case p == app.FaceFinderPath || p == app.PupLocPath:
 		s.serveCascade(w, r, p)
-	case (p == "/api" || strings.HasPrefix(p, "/api/")) && s.cfg.API != nil:
-		s.cfg.API.ServeHTTP(w, r)
 	default:
 		s.page.ServeHTTP(w, r)
 	}
 }
 
+// staticAllow is the Allow of every path outside the API.
+const staticAllow = "GET, HEAD, OPTIONS"
+
 // serveWasm serves the binary name in the best encoding the client
 // accepts: brotli, else gzip, else as it is.
 func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, name string) {
 	f, ok := s.wasm[name]
-	if !ok || r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}

@@ -292,6 +292,42 @@ func TestServeNotFound(t *testing.T) {
 	}
 }
 
+// TestServeMethods: outside the API only GET and HEAD are served; any
+// other method gets 405 with Allow, and OPTIONS 204 with Allow, as the
+// API answers them. Before, a DELETE or a POST of the page, a web file,
+// app.js, MNIST or a cascade got 200 and the content (a DELETE of
+// /web/trainer.js looked done), and one of a binary 404.
+func TestServeMethods(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	for _, p := range []string{"/", "/web/app.wasm", "/app.wasm", "/web/trainer.js", "/app.js", "/data/mnist/" + mnistFiles[0], app.FaceFinderPath} {
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
+			req, err := http.NewRequest(method, srv.URL+p, strings.NewReader("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want, allow := http.StatusMethodNotAllowed, "GET, HEAD, OPTIONS"
+			switch method {
+			case http.MethodGet, http.MethodHead:
+				want, allow = http.StatusOK, ""
+			case http.MethodOptions:
+				want = http.StatusNoContent
+			}
+			if resp.StatusCode != want || resp.Header.Get("Allow") != allow {
+				t.Errorf("%s %s: %d, Allow %q; want %d, Allow %q", method, p, resp.StatusCode, resp.Header.Get("Allow"), want, allow)
+			}
+			if want == http.StatusMethodNotAllowed && string(body) != "method "+method+" not allowed (GET, HEAD, OPTIONS)\n" {
+				t.Errorf("%s %s: body %.60q", method, p, body)
+			}
+		}
+	}
+}
+
 // TestServeMissingFileNotCached: a file gone since the server started (a
 // wasm's copy removed by a rebuild, an MNIST file) is answered 404
 // without the file's caching, encoding and ETag. Before, the 404 of the
