@@ -641,11 +641,19 @@ func (res webResolver) Resolve(location string) string {
 // ServeHTTP serves the web root.
 func (res webResolver) ServeHTTP(w http.ResponseWriter, r *http.Request) { res.files.ServeHTTP(w, r) }
 
-// webFiles serves the files of a folder at /web/, without listings.
+// webFiles serves the files of a folder at /web/, without listings, by
+// clean paths only: the server routes a request by its path as sent, and
+// /web/app.wasm.br/ or /web/app.wasm/. cleaned here would be the binaries
+// that it serves only by Content-Encoding (serveWasm).
 type webFiles struct{ dir string }
 
 func (wf webFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := path.Clean("/" + strings.TrimPrefix(r.URL.Path, "/web/"))
+	rel := strings.TrimPrefix(r.URL.Path, "/web/")
+	name := path.Clean("/" + rel)
+	if name != "/"+rel {
+		http.NotFound(w, r)
+		return
+	}
 	p := filepath.Join(wf.dir, filepath.FromSlash(name))
 	st, err := os.Stat(p)
 	if err != nil || st.IsDir() {

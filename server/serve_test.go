@@ -285,6 +285,9 @@ func TestServeNotFound(t *testing.T) {
 	for _, p := range []string{
 		"/nothing-here", "/web/nothing.js", "/web/", "/data/mnist/other.gz", "/data/mnist/../serve.go",
 		"/web/nothing.wasm", "/web/app.wasm.br", "/web/../go.mod",
+		// Not clean: the binaries, raw or as their copies (before, 200
+		// through the web root, which cleaned the path the router had not).
+		"/web/app.wasm.br/", "/web/app.wasm.gz/.", "/web/app.wasm/", "/web/viz.wasm.br/x/..", "/web//trainer.js",
 	} {
 		if resp, _ := get(t, srv, p, ""); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", p, resp.StatusCode)
