@@ -358,6 +358,45 @@ func TestServeMissingFileNotCached(t *testing.T) {
 	}
 }
 
+// TestServeFailedPreconditionNotCached: a 412 (If-Match or
+// If-Unmodified-Since not met) goes without the file's caching, encoding
+// and validators, as net/http's own errors do. Before, the empty 412 of
+// the page's versioned binary said Content-Encoding: br and immutable
+// for a year, MNIST's and a cascade's public for a week.
+func TestServeFailedPreconditionNotCached(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	h := srv.Config.Handler.(*server)
+	const ifMatch, ifUnmodified = "If-Match", "If-Unmodified-Since"
+	for _, tc := range []struct{ path, header string }{
+		{"/web/app.wasm?v=" + h.version, ifMatch},
+		{"/web/app.wasm?v=" + h.version, ifUnmodified},
+		{"/data/mnist/" + mnistFiles[0], ifMatch},
+		{"/data/mnist/" + mnistFiles[0], ifUnmodified},
+		{app.FaceFinderPath, ifMatch}, // no modification time: If-Unmodified-Since is ignored
+		{"/web/viz.html", ifUnmodified},
+	} {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept-Encoding", "br")
+		req.Header.Set(tc.header, map[string]string{ifMatch: `"other"`, ifUnmodified: "Sat, 01 Jan 2000 00:00:00 GMT"}[tc.header])
+		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusPreconditionFailed {
+			t.Errorf("%s, %s: status %d, want 412", tc.path, tc.header, resp.StatusCode)
+		}
+		for _, k := range []string{"Cache-Control", "Content-Encoding", "ETag", "Last-Modified"} {
+			if v := resp.Header.Get(k); v != "" {
+				t.Errorf("%s, %s: 412 with %s %q", tc.path, tc.header, k, v)
+			}
+		}
+	}
+}
+
 // TestStartScriptWorker runs startScript under node, with stand-ins for
 // the browser's location, load event and Worker: on the playground it
 // leaves the early trainer with its worker's messages, the number of

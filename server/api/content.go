@@ -14,10 +14,15 @@ import (
 // ServeContent is http.ServeContent for content of size bytes, except that
 // a Range of another unit than bytes is ignored and the unit's name is
 // read in any case (see rangeOfBytes), a position of more digits than
-// int64 holds is read as a number past the end (see withinInt64), and a
+// int64 holds is read as a number past the end (see withinInt64), a
 // range of the last 0 bytes ("bytes=-0") is not satisfiable (see
-// withoutEmptySuffixes). The server's other files go through it too.
+// withoutEmptySuffixes), and a 412 goes without the content's caching
+// and encoding (see failedPrecondition). The server's other files go
+// through it too.
 func ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime time.Time, content io.ReadSeeker, size int64) {
+	if r.Header.Get("If-Match") != "" || r.Header.Get("If-Unmodified-Since") != "" {
+		w = failedPrecondition{w}
+	}
 	rg, changed := rangeOfBytes(r.Header.Get("Range"))
 	if within, ok := withinInt64(rg, size); ok {
 		rg, changed = within, true
@@ -138,3 +143,23 @@ func withoutEmptySuffixes(rg string, size int64) (string, bool) {
 	}
 	return "bytes=" + strings.Join(kept, ","), true
 }
+
+// failedPrecondition is the ResponseWriter of a request that may fail
+// its If-Match or If-Unmodified-Since: its 412 goes without the headers
+// set for the content, as http.ServeContent answers its other errors
+// (416, 500) since Go 1.23. It kept them for a 412: an empty answer said
+// Content-Encoding: br, and one of a versioned binary Cache-Control:
+// immutable for a year.
+type failedPrecondition struct{ http.ResponseWriter }
+
+func (f failedPrecondition) WriteHeader(code int) {
+	if code == http.StatusPreconditionFailed {
+		for _, k := range []string{"Cache-Control", "Content-Encoding", "Etag", "Last-Modified"} {
+			f.Header().Del(k)
+		}
+	}
+	f.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (f failedPrecondition) Unwrap() http.ResponseWriter { return f.ResponseWriter }
