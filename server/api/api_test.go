@@ -238,6 +238,9 @@ func TestJobBadInput(t *testing.T) {
 		want string // in the error
 	}{
 		{"not json", "{", 400, "not a valid training configuration"},
+		{"null", " null", 400, "not a valid training configuration: want a JSON object"},
+		{"empty", "", 400, "not a valid training configuration: want a JSON object"},
+		{"an array", "[{}]", 400, "not a valid training configuration: want a JSON object"},
 		{"unknown field", `{"data":"tiny","colour":"red"}`, 400, "unknown field"},
 		{"trailing", `{"data":"tiny"} {}`, 400, "after its JSON object"},
 		{"a field in capitals", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"DATA":"other"}`, 400, `field "DATA" is not spelt as the configuration's`},

@@ -173,6 +173,11 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 		}
 		return badRequest("request body is not a valid training configuration: %v", err)
 	}
+	// Decode takes null for an object that sets nothing, and an empty
+	// body says only "EOF".
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] != '{' {
+		return badRequest("request body is not a valid training configuration: want a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
