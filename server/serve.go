@@ -421,11 +421,38 @@ const (
 	viewerMatch = `const cachedResponse = await caches.match(request, { ignoreSearch: new URL(request.url).pathname === "/web/viz.html" });`
 )
 
+// goappInstall is go-app's install of its service worker, and what it
+// becomes. go-app's does not hand its work to event.waitUntil: the
+// browser took the worker for installed at once, could stop it while
+// cache.addAll still fetched the binaries and MNIST (some 20 MB), and
+// kept it when a fetch failed (the error only logged), to activate it
+// with an empty cache and delete the previous version's: offline, the
+// page was gone until the next version. Now the browser waits for the
+// cache, and a failed install leaves the previous worker and its cache in
+// place until the next try.
+const (
+	goappInstall = `self.addEventListener("install", async (event) => {
+  try {
+    console.log("installing app worker {{.Version}}");
+    await installWorker();
+    await self.skipWaiting();
+  } catch (error) {
+    console.error("error during installation:", error);
+  }
+});`
+	waitedInstall = `self.addEventListener("install", (event) => {
+  console.log("installing app worker {{.Version}}");
+  event.waitUntil(installWorker().then(() => self.skipWaiting()));
+});`
+)
+
 // serviceWorker returns go-app's service worker with viewerMatch, so that
-// offline the viewers load from the cache too (TestServiceWorker checks
-// that go-app's template still has the line it replaces).
+// offline the viewers load from the cache too, and waitedInstall
+// (TestServePage checks that go-app's template still has what they
+// replace).
 func serviceWorker() string {
-	return strings.Replace(goapp.DefaultAppWorkerJS, goappMatch, viewerMatch, 1)
+	sw := strings.Replace(goapp.DefaultAppWorkerJS, goappMatch, viewerMatch, 1)
+	return strings.Replace(sw, goappInstall, waitedInstall, 1)
 }
 
 // ServeHTTP routes a request: the API, the wasm binaries

@@ -476,6 +476,9 @@ func TestServePage(t *testing.T) {
 	if !strings.Contains(string(sw), viewerMatch) || strings.Contains(string(sw), goappMatch) {
 		t.Errorf("app-worker.js does not look the viewer up without its query: go-app's template changed?")
 	}
+	if !strings.Contains(string(sw), `event.waitUntil(installWorker()`) {
+		t.Errorf("app-worker.js does not wait for its cache when it installs: go-app's template changed?")
+	}
 	// The cascades the verify page fetches.
 	for path, want := range map[string][]byte{app.FaceFinderPath: assets.FaceFinder, app.PupLocPath: assets.PupLoc} {
 		if resp, body := get(t, srv, path, ""); resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
@@ -485,6 +488,48 @@ func TestServePage(t *testing.T) {
 	// Static files of the web root.
 	if resp, body := get(t, srv, "/web/viz.html", ""); resp.StatusCode != http.StatusOK || string(body) != "/* viz.html */" {
 		t.Errorf("/web/viz.html: status %d, body %q", resp.StatusCode, body)
+	}
+}
+
+// TestServiceWorkerInstall runs the service worker's install under
+// node, with stand-ins for the browser's caches: the install hands its
+// work to event.waitUntil, which resolves once the cache holds every
+// resource (then skipWaiting) and rejects when a fetch fails, so that
+// the browser drops the new worker and keeps the previous one and its
+// cache. Before, go-app's install called no waitUntil and swallowed a
+// failed fetch: the browser took the worker for installed at once.
+func TestServiceWorkerInstall(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	srv, _, _ := newTestServer(t)
+	_, sw := get(t, srv, "/app-worker.js", "")
+	harness := `const listeners = {};
+globalThis.self = globalThis;
+self.addEventListener = (type, f) => { listeners[type] = f; };
+let skipped = 0, fail = false;
+self.skipWaiting = async () => { skipped++; };
+globalThis.caches = { open: async () => ({ addAll: async () => { await null; if (fail) throw new Error("fetch failed"); } }) };
+console.log = console.error = () => {};
+` + string(sw) + `
+(async () => {
+  const out = [];
+  for (fail of [false, true]) {
+    skipped = 0;
+    let waited = null;
+    listeners.install({ waitUntil(p) { waited = p; } });
+    const got = waited ? await waited.then(() => "installed", (e) => "failed: " + e.message) : "not waited for";
+    await new Promise((r) => setTimeout(r, 10));
+    out.push(got + ", skipWaiting " + skipped);
+  }
+  process.stdout.write(JSON.stringify(out));
+})();
+`
+	out, err := exec.Command(node, "-e", harness).CombinedOutput()
+	want := `["installed, skipWaiting 1","failed: fetch failed, skipWaiting 0"]`
+	if got := strings.TrimSpace(string(out)); err != nil || got != want {
+		t.Errorf("install with every fetch answered, then with one failing: %v %s, want %s", err, got, want)
 	}
 }
 
