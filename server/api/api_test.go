@@ -243,6 +243,8 @@ func TestJobBadInput(t *testing.T) {
 		{"an array", "[{}]", 400, "not a valid training configuration: want a JSON object"},
 		{"unknown field", `{"data":"tiny","colour":"red"}`, 400, "unknown field"},
 		{"trailing", `{"data":"tiny"} {}`, 400, "after its JSON object"},
+		{"a brace too many", `{"data":"tiny"}}`, 400, "after its JSON object"},
+		{"a bracket after", "{\"data\":\"tiny\"}\n]", 400, "after its JSON object"},
 		{"a field in capitals", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"DATA":"other"}`, 400, `field "DATA" is not spelt as the configuration's`},
 		{"a field twice", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"batch":8}`, 400, `field "batch" is given twice`},
 		{"a loss parameter twice", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"loss_params":{"m":0.5,"s":30,"m":0.2}}`, 400, `request body: key "m" appears twice in loss_params`},

@@ -183,7 +183,8 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 	if err := dec.Decode(v); err != nil {
 		return badRequest("request body is not a valid training configuration: %v", err)
 	}
-	if dec.More() {
+	// Not dec.More(), which says false before a '}' or ']'.
+	if len(bytes.Trim(body[dec.InputOffset():], " \t\r\n")) > 0 {
 		return badRequest("request body has data after its JSON object")
 	}
 	return exactFields(body, v)
