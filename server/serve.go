@@ -429,7 +429,11 @@ const (
 // with an empty cache and delete the previous version's: offline, the
 // page was gone until the next version. Now the browser waits for the
 // cache, and a failed install leaves the previous worker and its cache in
-// place until the next try.
+// place until the next try. goappActivate is its activation, which
+// waited for nothing either: the new worker took requests while the
+// previous version's cache was still there, and caches.match looks in
+// the oldest cache first (the previous page, its app.js). Now requests
+// wait until that cache is deleted.
 const (
 	goappInstall = `self.addEventListener("install", async (event) => {
   try {
@@ -444,15 +448,32 @@ const (
   console.log("installing app worker {{.Version}}");
   event.waitUntil(installWorker().then(() => self.skipWaiting()));
 });`
+	goappActivate = `self.addEventListener("activate", async (event) => {
+  try {
+    await deletePreviousCaches(); // Await cache cleanup
+    await self.clients.claim(); // Ensure the service worker takes control of the clients
+    console.log("app worker {{.Version}} is activated");
+  } catch (error) {
+    console.error("error during activation:", error);
+  }
+});`
+	waitedActivate = `self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    await deletePreviousCaches();
+    await self.clients.claim();
+    console.log("app worker {{.Version}} is activated");
+  })());
+});`
 )
 
 // serviceWorker returns go-app's service worker with viewerMatch, so that
-// offline the viewers load from the cache too, and waitedInstall
-// (TestServePage checks that go-app's template still has what they
-// replace).
+// offline the viewers load from the cache too, waitedInstall and
+// waitedActivate (TestServePage checks that go-app's template still has
+// what they replace).
 func serviceWorker() string {
 	sw := strings.Replace(goapp.DefaultAppWorkerJS, goappMatch, viewerMatch, 1)
-	return strings.Replace(sw, goappInstall, waitedInstall, 1)
+	sw = strings.Replace(sw, goappInstall, waitedInstall, 1)
+	return strings.Replace(sw, goappActivate, waitedActivate, 1)
 }
 
 // ServeHTTP routes a request: the API, the wasm binaries

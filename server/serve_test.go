@@ -479,6 +479,9 @@ func TestServePage(t *testing.T) {
 	if !strings.Contains(string(sw), `event.waitUntil(installWorker()`) {
 		t.Errorf("app-worker.js does not wait for its cache when it installs: go-app's template changed?")
 	}
+	if !strings.Contains(string(sw), "event.waitUntil((async () => {\n    await deletePreviousCaches();") {
+		t.Errorf("app-worker.js does not wait for the previous cache's deletion when it activates: go-app's template changed?")
+	}
 	// The cascades the verify page fetches.
 	for path, want := range map[string][]byte{app.FaceFinderPath: assets.FaceFinder, app.PupLocPath: assets.PupLoc} {
 		if resp, body := get(t, srv, path, ""); resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
@@ -530,6 +533,47 @@ console.log = console.error = () => {};
 	want := `["installed, skipWaiting 1","failed: fetch failed, skipWaiting 0"]`
 	if got := strings.TrimSpace(string(out)); err != nil || got != want {
 		t.Errorf("install with every fetch answered, then with one failing: %v %s, want %s", err, got, want)
+	}
+}
+
+// TestServiceWorkerActivate runs the service worker's activation under
+// node, with stand-ins for the browser's caches and clients: it hands
+// its work to event.waitUntil, which resolves once the previous
+// version's cache is deleted and the pages claimed, so that the browser
+// holds the requests until then. Before, go-app's activation called no
+// waitUntil: requests reached the new worker while caches.match still
+// found the previous version's files first.
+func TestServiceWorkerActivate(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	srv, _, _ := newTestServer(t)
+	_, sw := get(t, srv, "/app-worker.js", "")
+	harness := `const listeners = {};
+globalThis.self = globalThis;
+self.addEventListener = (type, f) => { listeners[type] = f; };
+const deleted = [];
+let claimed = 0;
+globalThis.caches = {
+  keys: async () => ["app-old", cacheName],
+  delete: async (k) => { await null; deleted.push(k); return true; },
+};
+self.clients = { claim: async () => { await null; claimed++; } };
+console.log = console.error = () => {};
+` + string(sw) + `
+(async () => {
+  let waited = null;
+  listeners.activate({ waitUntil(p) { waited = p; } });
+  if (!waited) { process.stdout.write("not waited for"); return; }
+  await waited;
+  process.stdout.write(JSON.stringify({ deleted, claimed }));
+})();
+`
+	out, err := exec.Command(node, "-e", harness).CombinedOutput()
+	want := `{"deleted":["app-old"],"claimed":1}`
+	if got := strings.TrimSpace(string(out)); err != nil || got != want {
+		t.Errorf("activation with a previous version's cache: %v %s, want %s once it is waited for", err, got, want)
 	}
 }
 
