@@ -13,6 +13,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"log"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -491,6 +492,51 @@ func TestCutOffBody(t *testing.T) {
 	for _, p := range []string{"/api/models", "/api/jobs"} {
 		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
 			t.Errorf("GET %s after the cut-off bodies: %d %s, want []", p, code, b)
+		}
+	}
+}
+
+// TestMalformedChunks sends each kind of body chunked, with a chunk's
+// length not in hex, then with a chunk longer than its length: each is
+// refused with 400 saying so, and nothing is stored. Before, a model
+// upload's was a 500 "internal error", logged as the server's, and a
+// job's and a sample's said net/http's words under another error's.
+func TestMalformedChunks(t *testing.T) {
+	cfg := testConfig(t)
+	var logged bytes.Buffer
+	cfg.Logger = log.New(&logged, "", 0)
+	_, ts := newTestServer(t, cfg)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	ct, _ := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
+	for _, tc := range []struct{ path, contentType string }{
+		{"/api/models", "application/octet-stream"},
+		{"/api/datasets/faces/samples", ct},
+		{"/api/jobs", "application/json"},
+	} {
+		for _, chunks := range []string{"zz\r\n{}\r\n0\r\n\r\n", "2\r\n{}XX\r\n0\r\n\r\n"} {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n%s", tc.path, tc.contentType, chunks)
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.path, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			c.Close()
+			if want := "the request body's chunked encoding is malformed"; resp.StatusCode != 400 || errorOf(t, b) != want {
+				t.Errorf("%s, chunks %q: %d %s, want 400 saying %q", tc.path, chunks, resp.StatusCode, b, want)
+			}
+		}
+	}
+	if logged.Len() > 0 {
+		t.Errorf("logged as the server's errors: %s", logged.String())
+	}
+	for _, p := range []string{"/api/models", "/api/jobs"} {
+		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
+			t.Errorf("GET %s after the malformed bodies: %d %s, want []", p, code, b)
 		}
 	}
 }

@@ -60,8 +60,13 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	b.rc.SetReadDeadline(d) // not supported by a recorder: no deadline, as before
 	n, err := b.ReadCloser.Read(p)
-	if err == io.ErrUnexpectedEOF { // the connection closed before the body's end
+	var ne net.Error
+	switch {
+	case err == nil || err == io.EOF || errors.As(err, &ne): // a deadline's (408), or the connection's
+	case err == io.ErrUnexpectedEOF: // the connection closed before the body's end
 		err = errCutBody
+	default: // net/http's reading of the chunks ("invalid byte in chunk length")
+		err = errBadChunks
 	}
 	return n, err
 }
@@ -80,11 +85,18 @@ var errSlowBody = &apiError{http.StatusRequestTimeout, "the request body came to
 // connection.
 var errCutBody = &apiError{http.StatusBadRequest, "the request body was cut off before its end"}
 
+// errBadChunks is the answer to a chunked body whose chunks are not
+// written as HTTP/1.1 says (a length not in hex, a chunk longer than its
+// length). It was an internal error, a model upload's logged as the
+// server's.
+var errBadChunks = &apiError{http.StatusBadRequest, "the request body's chunked encoding is malformed"}
+
 // isBodyError reports whether err is one of the body's own: too large,
-// too slow or cut off (which fail answers as they are).
+// too slow, cut off or of malformed chunks (which fail answers as they
+// are).
 func isBodyError(err error) bool {
 	var mb *http.MaxBytesError
-	return errors.As(err, &mb) || isTimeout(err) || errors.Is(err, errCutBody)
+	return errors.As(err, &mb) || isTimeout(err) || errors.Is(err, errCutBody) || errors.Is(err, errBadChunks)
 }
 
 // streams counts the open event streams, in all and by client.
