@@ -496,6 +496,87 @@ func TestCutOffBody(t *testing.T) {
 	}
 }
 
+// TestResetBody sends each kind of body, half of it, then resets the
+// connection: each is answered (to no one) as a cut-off body, 400, and
+// nothing is logged or stored. Before, a model upload's reset was a 500
+// "internal error" logged as the server's ("writing model: read tcp …:
+// connection reset by peer"), a job's and a sample's a 400 under another
+// error.
+func TestResetBody(t *testing.T) {
+	cfg := testConfig(t)
+	var logged bytes.Buffer
+	cfg.Logger = log.New(&logged, "", 0)
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, answered := make(chan struct{}, 1), make(chan *answerOf, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := &answerOf{ResponseWriter: w}
+		started <- struct{}{}
+		s.ServeHTTP(a, r)
+		answered <- a
+	}))
+	t.Cleanup(func() {
+		ts.Close()
+		s.Close()
+	})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
+	for _, tc := range []struct {
+		path, contentType string
+		body              []byte
+	}{
+		{"/api/models", "application/octet-stream", modelBytes(t, 3, 2, 0.01)},
+		{"/api/datasets/faces/samples", ct, sample.Bytes()},
+		{"/api/jobs", "application/json", []byte(mustJSON(t, tinyJob(1)))},
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", tc.path, tc.contentType, len(tc.body))
+		c.Write(tc.body[:len(tc.body)/2])
+		<-started
+		c.(*net.TCPConn).SetLinger(0) // Close sends a reset
+		c.Close()
+		a := <-answered
+		if want := "the request body was cut off before its end"; a.code != 400 || errorOf(t, a.body.Bytes()) != want {
+			t.Errorf("%s reset: %d %s, want 400 saying %q", tc.path, a.code, a.body.Bytes(), want)
+		}
+	}
+	if logged.Len() > 0 {
+		t.Errorf("logged as the server's errors: %s", logged.String())
+	}
+	filepath.WalkDir(cfg.DataDir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Dir(path) != cfg.DataDir {
+			t.Errorf("a reset body left %s", path)
+		}
+		return nil
+	})
+}
+
+// answerOf is a ResponseWriter that keeps the status and the body it
+// was given.
+type answerOf struct {
+	http.ResponseWriter
+	code int
+	body bytes.Buffer
+}
+
+func (a *answerOf) WriteHeader(code int) {
+	a.code = code
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *answerOf) Write(b []byte) (int, error) {
+	a.body.Write(b)
+	return a.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (a *answerOf) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
 // TestMalformedChunks sends each kind of body chunked, with a chunk's
 // length not in hex, then with a chunk longer than its length: each is
 // refused with 400 saying so, and nothing is stored. Before, a model

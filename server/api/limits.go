@@ -62,8 +62,8 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	var ne net.Error
 	switch {
-	case err == nil || err == io.EOF || errors.As(err, &ne): // a deadline's (408), or the connection's
-	case err == io.ErrUnexpectedEOF: // the connection closed before the body's end
+	case err == nil || err == io.EOF || isTimeout(err): // a deadline's: 408
+	case err == io.ErrUnexpectedEOF || errors.As(err, &ne): // the connection closed, or was reset, before the body's end
 		err = errCutBody
 	default: // net/http's reading of the chunks ("invalid byte in chunk length")
 		err = errBadChunks
@@ -82,7 +82,8 @@ var errSlowBody = &apiError{http.StatusRequestTimeout, "the request body came to
 
 // errCutBody is the answer to a body that ended before its length (its
 // Content-Length, or its last chunk) because the client closed the
-// connection.
+// connection, or reset it (a model upload's reset was a 500 "internal
+// error", logged as the server's).
 var errCutBody = &apiError{http.StatusBadRequest, "the request body was cut off before its end"}
 
 // errBadChunks is the answer to a chunked body whose chunks are not
