@@ -56,16 +56,19 @@ const minLegend = 2
 // the help line, cut to fewer names and "+N more" where it would reach
 // it, and, below it, where the caption would (down to minLegend lines).
 // The help line is drawn only where the caption ends above it. Without a
-// legend the caption is text as it is, at the top.
+// legend (no picture yet: a run that failed before its first snapshot,
+// whose reason the caption says) the caption is wrapped to the layer's
+// width, at the top.
 func Lay(text string, w, h int, p *Placed) Layout {
-	l := Layout{Caption: text, Y: TextMargin / 2}
+	wide := max(utf8.UTFMax, (w-2*TextMargin)/GlyphW) // the layer's width: room for a rune, for wrap to cut
+	l := Layout{Caption: wrap(text, wide), Y: TextMargin / 2}
 	helpTop := h - LineH - TextMargin/2
 	if p != nil && len(p.Classes) > 0 {
 		rows := (helpTop - l.Y) / LineH // lines above the help line
 		cols := (LegendX(w) - GlyphW - TextMargin) / GlyphW
 		below := cols < minCaption
 		if below {
-			cols = max(utf8.UTFMax, (w-2*TextMargin)/GlyphW) // room for a rune, for wrap to cut
+			cols = wide
 		}
 		l.Caption = wrap(text, cols)
 		if below {

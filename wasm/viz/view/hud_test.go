@@ -38,8 +38,29 @@ func TestCaption(t *testing.T) {
 	if got := Lay("a déjà-vu", 10, 1000, withLegend).Caption; strings.Join(strings.Fields(got), "") != "adéjà-vu" {
 		t.Errorf("width 10: caption %q, want the words of %q", got, "a déjà-vu")
 	}
-	if l := Lay(text, 300, 1000, nil); l.Caption != text || l.Y != TextMargin/2 {
-		t.Errorf("no legend: caption %q at y = %d, want the text as it is at %d", l.Caption, l.Y, TextMargin/2)
+	if l := Lay(text, 800, 1000, nil); l.Caption != text || l.Y != TextMargin/2 {
+		t.Errorf("no legend, width 800: caption %q at y = %d, want the text as it is at %d", l.Caption, l.Y, TextMargin/2)
+	}
+}
+
+// TestLayNoLegend: a viewer with no picture yet (a run that failed before
+// its first snapshot: a start refused, MNIST not loaded, a worker dead)
+// has no legend, and its caption says why the run failed ("trainer:
+// failed: REASON", up to 240 bytes of it: Pump); each line is wrapped to
+// the layer's width, as below a legend. Before, the caption was drawn as
+// it was without a legend, and the reason ran off the layer.
+func TestLayNoLegend(t *testing.T) {
+	text := Label(nil, nil) + "\ntrainer: failed: trainer.wasm failed to load: " + strings.TrimSpace(strings.Repeat("a reason of some length ", 9))
+	for _, w := range []int{120, 200, 300, 484, 800} {
+		l := Lay(text, w, 400, nil)
+		for k, line := range strings.Split(l.Caption, "\n") {
+			if right := TextMargin + GlyphW*len(line); right > w-TextMargin {
+				t.Errorf("width %d: line %d %q ends at x = %d, past the layer's margin", w, k, line, right)
+			}
+		}
+		if strings.Join(strings.Fields(l.Caption), "") != strings.Join(strings.Fields(text), "") || l.Y != TextMargin/2 {
+			t.Errorf("width %d: caption %q at y = %d, want the words of %q at %d", w, l.Caption, l.Y, text, TextMargin/2)
+		}
 	}
 }
 
