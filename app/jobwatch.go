@@ -192,14 +192,9 @@ func tellViewerCrashed(channel string, r Run) *broadcast {
 	if channel == "" {
 		return nil
 	}
-	var said []string
-	for _, m := range []msg.Message{{Type: msg.TypeError, Error: r.Err}, {Type: msg.TypeState, State: msg.StateFailed}} {
-		m.V, m.Trainer = msg.SchemaVersion, r.Trainer
-		b, err := json.Marshal(m)
-		if err != nil {
-			panic("app: " + err.Error()) // strings always marshal
-		}
-		said = append(said, string(b))
+	said := []string{
+		viewerLine(r.Trainer, msg.Message{Type: msg.TypeError, Error: r.Err}),
+		viewerLine(r.Trainer, msg.Message{Type: msg.TypeState, State: msg.StateFailed}),
 	}
 	var bc *broadcast
 	bc = openBroadcast(channel, func(data string) {
@@ -213,6 +208,30 @@ func tellViewerCrashed(channel string, r Run) *broadcast {
 		bc.post(s)
 	}
 	return bc
+}
+
+// tellViewerIdle tells the viewer on channel that trainer has no run: the
+// state idle, which clears its picture, as a reset does. A trainer's
+// worker replaced (Restart, the Verify page's next worker after a crash)
+// says nothing there until it starts a run, and the viewer went on
+// showing the run before it, failed. No channel (""): no viewer.
+func tellViewerIdle(channel, trainer string) {
+	if channel == "" {
+		return
+	}
+	bc := openBroadcast(channel, func(string) {})
+	bc.post(viewerLine(trainer, msg.Message{Type: msg.TypeState, State: msg.StateIdle}))
+	bc.close()
+}
+
+// viewerLine returns m as trainer posts it on its viewer's channel.
+func viewerLine(trainer string, m msg.Message) string {
+	m.V, m.Trainer = msg.SchemaVersion, trainer
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic("app: " + err.Error()) // strings always marshal
+	}
+	return string(b)
 }
 
 // post sends s to the viewer.

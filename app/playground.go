@@ -345,6 +345,7 @@ func (p *Playground) restart(i int) {
 	p.exports[i] = nil // the old worker answers none of them
 	p.told[i].close()  // the new worker answers its viewer
 	p.told[i] = nil
+	tellViewerIdle(p.channel(i), p.runs[i].Trainer) // which shows the run gone
 	p.startWorker(p.mounted, i)
 }
 

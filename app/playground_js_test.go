@@ -163,3 +163,66 @@ func lateViewer(t *testing.T, channel string, n int) []string {
 	waitHeard(func() bool { return len(got) >= n })
 	return got
 }
+
+// TestRestartTellsViewerIdle: Restart replaces a crashed or failed
+// trainer's worker, and the new one says nothing on the viewer's channel
+// until it starts a run; the page tells the viewer the state idle, as a
+// reset does, which clears the run's picture. Before, the viewer went on
+// saying "failed" (or, crashed, what the page told it) over the dead run's
+// picture while the panel said the trainer was ready. The Verify page
+// likewise when another worker replaces a dead one. Under node, with its
+// BroadcastChannel and a stand-in Worker.
+func TestRestartTellsViewerIdle(t *testing.T) {
+	js.Global().Call("eval", `globalThis.Worker = class { postMessage() {} terminate() {} }`)
+	defer js.Global().Delete("Worker")
+
+	p := NewPlayground()
+	p.nonce = "restart"
+	p.settings.Compare = []string{"arcface", "cosface"}
+	p.resize()
+	for i := range 2 {
+		p.receive(i, `{"v":1,"type":"state","trainer":"t`+strconv.Itoa(i)+`","state":"running"}`)
+	}
+	p.crashed(0, "the trainer's worker stopped: out of memory")
+	p.receive(1, `{"v":1,"type":"error","trainer":"t1","error":"out of memory"}`)
+	p.receive(1, `{"v":1,"type":"state","trainer":"t1","state":"failed"}`)
+	for i, want := range []string{"t0 state idle", "t1 state idle"} {
+		got := heardAfter(t, p.channel(i), func() { p.restart(i) })
+		if len(got) == 0 || got[len(got)-1] != want {
+			t.Errorf("playground: trainer %d restarted: its viewer heard %q, want %q last", i, got, want)
+		}
+	}
+	p.OnDismount()
+
+	v := NewVerify()
+	v.st.SetChannel("metriclab-verify-restart")
+	v.crash("the trainer's worker stopped: out of memory")
+	if got := heardAfter(t, "metriclab-verify-restart", v.startWorker); len(got) == 0 || got[len(got)-1] != "verify state idle" {
+		t.Errorf("verify: another worker started after a crash: the viewer heard %q, want %q last", got, "verify state idle")
+	}
+	v.w.terminate()
+}
+
+// heardAfter returns what a viewer on channel hears once do has run, as
+// "TRAINER TYPE STATE": within 300 ms, which a message on the same event
+// loop takes a fraction of.
+func heardAfter(t *testing.T, channel string, do func()) []string {
+	t.Helper()
+	var got []string
+	bc := js.Global().Get("BroadcastChannel").New(channel)
+	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		m, err := DecodeMessage(args[0].Get("data").String())
+		if err != nil {
+			t.Errorf("viewer: %v", err)
+			return nil
+		}
+		got = append(got, m.Trainer+" "+m.Type+" "+m.State+m.Error)
+		return nil
+	})
+	bc.Set("onmessage", onMessage)
+	defer onMessage.Release()
+	defer bc.Call("close")
+	do()
+	time.Sleep(300 * time.Millisecond)
+	return got
+}

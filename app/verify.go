@@ -135,6 +135,9 @@ func (v *Verify) startWorker() {
 		func(err error) { v.do(v.st.Unread(err)) },
 		v.crash)
 	v.crashed = false
+	if v.told != nil { // after a crash: the viewer shows the run gone
+		tellViewerIdle(v.st.channel, v.st.Run.Trainer)
+	}
 	v.told.close() // the new worker answers the viewer
 	v.told = nil
 	v.st.WorkerStarted()
