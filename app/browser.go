@@ -69,6 +69,19 @@ func setInputValue(id, value string) {
 	}
 }
 
+// setInputValues writes values, in their order, into the inputs that
+// selector finds, as if typed (setInputValue): go-app keeps the elements
+// of a list by place, and one may carry another id once drawn.
+func setInputValues(selector string, values []string) {
+	if !app.IsClient {
+		return
+	}
+	ins := app.Window().Get("document").Call("querySelectorAll", selector)
+	for i := range min(ins.Length(), len(values)) {
+		ins.Index(i).Set("value", values[i])
+	}
+}
+
 // Marks of the playground's start on the page's performance timeline
 // (performance.mark), which the browser test reads: app.wasm's main
 // started (compiled, instantiated, its packages initialised), the page

@@ -56,6 +56,15 @@ func (c *Controls) OnUpdate(ctx app.Context) {
 		for id, text := range fieldTexts(c.Settings) {
 			setInputValue(id, text)
 		}
+		// go-app keeps the loss parameters' inputs by place: a link to
+		// another loss gives one the id of the new loss's parameter at its
+		// place (l2softmax's alpha becomes normsoftmax's s), which is not
+		// there yet, and writes its value only when the one drawn changes.
+		var params []string
+		for _, p := range LossParams(c.Settings.Loss, c.Settings.Dim) {
+			params = append(params, FormatNumber(c.Settings.Param(p)))
+		}
+		setInputValues("fieldset.params input", params)
 	}
 }
 

@@ -166,7 +166,7 @@ func TestPlaygroundExportNamesItsRun(t *testing.T) {
 // all. The document is a stand-in, under node, with the fields as typed.
 func TestControlsFieldsAfterLink(t *testing.T) {
 	js.Global().Call("eval", `globalThis.metriclabFields = {}
-	globalThis.document = { getElementById(id) { return metriclabFields[id] ?? null } }`)
+	globalThis.document = { getElementById(id) { return metriclabFields[id] ?? null }, querySelectorAll() { return [] } }`)
 	defer js.Global().Delete("document")
 	defer js.Global().Delete("metriclabFields")
 	typed := map[string]string{"ctl-classes": "12", "ctl-batch": "99999", "ctl-lr": "20", "ctl-epochs": "0", "ctl-seed": "-1", "ctl-param-m": "7"}
@@ -195,5 +195,32 @@ func TestControlsFieldsAfterLink(t *testing.T) {
 	}
 	if c.classesNote != "" {
 		t.Errorf("classes 12 typed, then a link to all classes: note %q", c.classesNote)
+	}
+}
+
+// TestControlsParamsAfterLinkToAnotherLoss: go-app keeps the loss
+// parameters' inputs by place, and a link to another loss gives each the
+// id of the new loss's parameter at its place, writing its value only
+// when the one drawn changes: l2softmax's alpha, 999 typed and refused,
+// becomes normsoftmax's s, whose default is alpha's, 16, and kept 999.
+// Written by id before go-app drew the form, the settings' value went to
+// no input (there was no s yet). The document is a stand-in, under node,
+// with the parameters' inputs in their order.
+func TestControlsParamsAfterLinkToAnotherLoss(t *testing.T) {
+	js.Global().Call("eval", `globalThis.metriclabParams = [{id: "ctl-param-alpha", value: "999"}]
+	globalThis.document = {
+		getElementById(id) { return metriclabParams.find((f) => f.id === id) ?? null },
+		querySelectorAll(sel) { return sel === "fieldset.params input" ? metriclabParams : [] },
+	}`)
+	defer js.Global().Delete("document")
+	defer js.Global().Delete("metriclabParams")
+	from, _ := ParseHash("#loss=l2softmax")
+	to, _ := ParseHash("#loss=normsoftmax")
+	c := &Controls{Settings: from, OnChange: func(Settings) {}}
+	c.Settings, c.Links = to, c.Links+1
+	c.OnUpdate(app.Context{})
+	want := FormatNumber(to.Param(LossParams(to.Loss, to.Dim)[0]))
+	if got := js.Global().Get("metriclabParams").Index(0).Get("value").String(); got != want {
+		t.Errorf("l2softmax's alpha 999 typed, then a link to normsoftmax: the first parameter's input (s once drawn) %q, want %q", got, want)
 	}
 }
