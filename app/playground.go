@@ -386,10 +386,13 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 	// is ready: state "idle", once trainer.wasm listens.
 }
 
-// crashed marks trainer i's worker as dead, for reason, and stops its
-// helper workers: they would wait for its gradients for good, each
-// holding a copy of the data, until Restart.
+// crashed marks trainer i's worker as dead, for reason, and stops it and
+// its helper workers: they would wait for its gradients for good, each
+// holding a copy of the data, until Restart; and a worker whose error
+// event was not its end would go on answering for a run the page takes
+// for crashed, and its viewer, as the page does.
 func (p *Playground) crashed(i int, reason string) {
+	p.workers[i].terminate()
 	p.dropHelpers(i)
 	p.crash(i, reason)
 }

@@ -550,6 +550,20 @@ func comparePlayground() (*Playground, *postedJS) {
 	return p, w
 }
 
+// TestPlaygroundCrashedStopsWorker: a worker whose error event said it
+// died is stopped, as the Verify page stops its own. It was kept: were
+// it alive, it would answer for a run the page takes for crashed, and
+// its viewer beside the page's answers (tellViewerCrashed).
+func TestPlaygroundCrashedStopsWorker(t *testing.T) {
+	p := NewPlayground()
+	dead := &postedJS{}
+	p.workers[0] = dead.worker()
+	p.crashed(0, "the trainer's worker stopped: out of memory")
+	if !dead.terminated || p.runs[0].State != StateCrashed {
+		t.Errorf("after its error event: worker terminated %v, run %q; want true, %q", dead.terminated, p.runs[0].State, StateCrashed)
+	}
+}
+
 // postedJS is a Web Worker's JavaScript object that keeps the messages
 // posted to it, and whether it was terminated.
 type postedJS struct {
