@@ -520,22 +520,20 @@ func (w *worker) step(force bool) {
 		w.lastProgress = now
 		w.post(msg.Message{Type: msg.TypeProgress, Progress: &p})
 	}
-	if err := w.job.Diverged(); done && err != nil {
-		w.postError(err) // a note: the run is done, with the best epoch's model
-	}
 	if force || done || p.EpochEnd || now.Sub(w.lastSnapshot) >= w.snapshotWait {
 		w.postSnapshot()
 		// Embeddings that are not finite (this step's update overflowed)
 		// end the run there with early stopping, as the next step's loss
 		// would (job.Snapshot): the snapshot posted is the best epoch's.
-		if !done && w.job != nil && w.job.Done() {
-			done = true
-			if err := w.job.Diverged(); err != nil {
-				w.postError(err)
-			}
-		}
+		done = done || w.job != nil && w.job.Done()
 	}
 	if done {
+		// A note on how the run ended, just before the state it ends
+		// with (the viewer's Pump takes an error so placed for it): the
+		// run is done, with the best epoch's model.
+		if w.job != nil && w.job.Diverged() != nil {
+			w.postError(w.job.Diverged())
+		}
 		w.setState(msg.StateDone)
 	}
 }

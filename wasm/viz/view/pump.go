@@ -101,12 +101,12 @@ const maxEnded = 2 * maxShown
 // run on its own goroutine, so that decoding and PCA stay out of Update;
 // its Placer (and so the PCA basis) belongs to it. A trainer's state
 // "idle" (it has no run) clears the picture. A state done or failed that
-// follows an error (with no progress between) says it: "done; NOTE",
+// comes just after an error (nothing between) says it: "done; NOTE",
 // "failed: REASON" (Event.Ended).
 func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 	defer close(out)
 	var pl Placer
-	why := "" // the trainer's last error since its last progress or state: how a run that ends next ended
+	why := "" // the trainer's error just before a state: how a run that ends with it ended
 	handle := func(b []byte, latest **Snapshot) {
 		m, err := decodeMessage(b)
 		switch {
@@ -121,7 +121,7 @@ func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 		case isPing(m):
 			reply(ReadyMessage())
 		case m.Type == msg.TypeSnapshot:
-			*latest = m.Snapshot
+			*latest, why = m.Snapshot, ""
 		case m.Type == msg.TypeProgress && m.Progress != nil:
 			why = ""
 			out <- Event{Prog: m.Progress}

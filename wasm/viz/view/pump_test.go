@@ -202,8 +202,8 @@ func TestPumpEnded(t *testing.T) {
 		state string // the last event's
 		ended bool
 	}{
-		{"a live run that diverged", []string{progress, errorOf(note), snapshot, state("done")}, "done; " + note, true},
-		{"a viewer that loads after it", []string{progress, snapshot, errorOf(note), state("done")}, "done; " + note, true},
+		{"a run that diverged, and a viewer that loads after it", []string{progress, snapshot, errorOf(note), state("done")}, "done; " + note, true},
+		{"an export refused, then Stop", []string{progress, errorOf("nothing to export"), snapshot, state("done")}, "done", false},
 		{"a run that failed", []string{progress, errorOf("out of memory"), state("failed")}, "failed: out of memory", true},
 		{"an error during the run", []string{errorOf("unknown command"), progress, state("done")}, "done", false},
 		{"an error and a pause", []string{progress, errorOf("unknown command"), state("paused")}, "paused", false},
