@@ -1,6 +1,7 @@
 package job
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -280,18 +280,13 @@ func (j *Job) Resume(r io.Reader) error {
 	return nil
 }
 
-// sameRequest reports whether a and b are the same request, an empty map
-// of loss parameters or list of views the same as none: JSON drops them
-// (omitempty), so a checkpoint's request has nil where the job's may have
-// an empty one (the command line's loss parameters when none is given).
+// sameRequest reports whether a and b are the same request as a
+// checkpoint holds one, in JSON: a checkpoint's request was read from
+// JSON, which drops what omitempty leaves out (an empty map of loss
+// parameters, the command line's when none is given, is nil there), so
+// that reflect.DeepEqual would take it for another request.
 func sameRequest(a, b msg.TrainRequest) bool {
-	for _, r := range []*msg.TrainRequest{&a, &b} {
-		if len(r.LossParams) == 0 {
-			r.LossParams = nil
-		}
-		if len(r.Views) == 0 {
-			r.Views = nil
-		}
-	}
-	return reflect.DeepEqual(a, b)
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
