@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"metriclab/core"
@@ -597,7 +596,7 @@ func printReport(w io.Writer, o evalOutput) {
 func atFARs(figures map[string]float64) string {
 	var fars, values []string
 	for _, far := range eval.FARLevels() {
-		key := strconv.FormatFloat(far, 'g', -1, 64) // the key, as FARLevels says
+		key := eval.FARKey(far)
 		fars = append(fars, key)
 		values = append(values, fmt.Sprintf("%.4f", figures[key]))
 	}

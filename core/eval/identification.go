@@ -151,7 +151,7 @@ func OpenSetIdentification(gallery, known, unknown Embeddings, m Metric) OpenSet
 	unknown.check()
 	rep := OpenSetReport{DIRAtFAR: make(map[string]float64, 3)}
 	for _, far := range FARLevels() {
-		rep.DIRAtFAR[farKey(far)] = 0
+		rep.DIRAtFAR[FARKey(far)] = 0
 	}
 	if known.N == 0 || unknown.N == 0 || gallery.N == 0 {
 		return rep
@@ -199,7 +199,7 @@ func OpenSetIdentification(gallery, known, unknown Embeddings, m Metric) OpenSet
 				n++
 			}
 		}
-		rep.DIRAtFAR[farKey(far)] = float64(n) / float64(known.N)
+		rep.DIRAtFAR[FARKey(far)] = float64(n) / float64(known.N)
 	}
 	rep.DetectionAUC = AUC(ROC(knownTop, unknownTop))
 	return rep

@@ -403,7 +403,7 @@ func TestVerificationMatchesReference(t *testing.T) {
 				t.Fatalf("trial %d %s: AUC %v, Mann–Whitney %v", trial, m.Name(), got, want)
 			}
 			for _, far := range FARLevels() {
-				if got, want := rep.TARAtFAR[farKey(far)], refTARAtFAR(gen, imp, far); !near(got, want) {
+				if got, want := rep.TARAtFAR[FARKey(far)], refTARAtFAR(gen, imp, far); !near(got, want) {
 					t.Fatalf("trial %d %s: TAR@FAR %v = %v, reference %v", trial, m.Name(), far, got, want)
 				}
 			}
@@ -466,7 +466,7 @@ func TestOpenSetMatchesReference(t *testing.T) {
 			}
 			for _, far := range FARLevels() {
 				want := refDIRAtFAR(gallery, known, unknown, m, far)
-				if got := rep.DIRAtFAR[farKey(far)]; !near(got, want) {
+				if got := rep.DIRAtFAR[FARKey(far)]; !near(got, want) {
 					t.Fatalf("trial %d %s: DIR@%v = %v, reference %v", trial, m.Name(), far, got, want)
 				}
 			}
@@ -510,7 +510,7 @@ func TestOpenSetIdentificationMatchesReference(t *testing.T) {
 			rep := OpenSetIdentification(gallery, known, unknown, m)
 			for _, far := range FARLevels() {
 				want := refDIRAtFAR(gallery, known, unknown, m, far)
-				if got := rep.DIRAtFAR[farKey(far)]; !near(got, want) {
+				if got := rep.DIRAtFAR[FARKey(far)]; !near(got, want) {
 					t.Fatalf("trial %d %s (%d unknown): DIR@%v = %v, reference %v", trial, m.Name(), nu, far, got, want)
 				}
 			}

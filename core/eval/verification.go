@@ -76,7 +76,7 @@ func Verification(e Embeddings, m Metric, folds []Fold) VerificationReport {
 	}
 	rep.TARAtFAR = make(map[string]float64, 3)
 	for _, far := range FARLevels() {
-		rep.TARAtFAR[farKey(far)] = 0
+		rep.TARAtFAR[FARKey(far)] = 0
 	}
 	if len(rep.Genuine)+len(rep.Impostor) == 0 {
 		return rep
@@ -135,14 +135,15 @@ func Verification(e Embeddings, m Metric, folds []Fold) VerificationReport {
 		rep.AUC = AUC(rep.ROC)
 		rep.EER = EER(rep.ROC)
 		for _, far := range FARLevels() {
-			rep.TARAtFAR[farKey(far)] = TARAtFAR(rep.ROC, far)
+			rep.TARAtFAR[FARKey(far)] = TARAtFAR(rep.ROC, far)
 		}
 	}
 	return rep
 }
 
-// farKey is the JSON key of a FAR level.
-func farKey(far float64) string { return strconv.FormatFloat(far, 'g', -1, 64) }
+// FARKey is the key of a FAR level in the reports' maps (TARAtFAR,
+// DIRAtFAR), and in their JSON.
+func FARKey(far float64) string { return strconv.FormatFloat(far, 'g', -1, 64) }
 
 // accuracyAt returns the fraction of pairs decided correctly by "same iff
 // s ≥ t".
