@@ -2,8 +2,8 @@
 // registry, training jobs with their progress as Server-Sent Events, and
 // uploaded data sets, kept in a data directory (package store) and trained
 // by package jobs. Every answer is JSON; errors are {"error": "…"} with
-// 400, 401, 403, 404, 405, 408, 409, 413, 429, 500 or 507 (a full disk:
-// nothing was stored), and 412 or 416 for a model file's conditional or
+// 400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500 or 507 (a full
+// disk: nothing was stored), and 412 or 416 for a model file's conditional or
 // partial download; internal details are logged, never sent.
 //
 //	GET    /api/health                   {"ok":true,"version":…}
@@ -29,7 +29,8 @@
 // Sec-Fetch-Site header) are refused, and so is any request whose Host is
 // not allowed (Hosts: DNS rebinding). Bodies, uploads, jobs per client
 // (resumed ones too) and concurrent event streams (in all and per client)
-// are limited, and a body that comes too slowly is cut off (408).
+// are limited, a body that comes too slowly is cut off (408), and one in a
+// content coding (Content-Encoding: gzip) is refused unread (415).
 package api
 
 import (

@@ -59,11 +59,12 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if r.ContentLength > s.cfg.MaxSample {
-		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxSample})
+	body, err := s.body(w, r, s.cfg.MaxSample)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxSample), s.cfg.MaxSample)
+	r.Body = body
 	mr, err := r.MultipartReader()
 	if err != nil && isTimeout(err) {
 		s.fail(w, r, err)

@@ -5,6 +5,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -619,6 +620,52 @@ func TestMalformedChunks(t *testing.T) {
 		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
 			t.Errorf("GET %s after the malformed bodies: %d %s, want []", p, code, b)
 		}
+	}
+}
+
+// TestEncodedBody sends each kind of body gzipped, with Content-Encoding:
+// gzip: each is refused with 415 saying so, and Accept-Encoding: identity
+// (RFC 9110, 12.5.3), and nothing is stored; Content-Encoding: identity is
+// a body as any other. Before, the compressed bytes were read as they
+// came: a model's was stored, then refused as "not a valid safetensors
+// file", a job's as invalid JSON, a sample's as a malformed multipart body.
+func TestEncodedBody(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
+	for _, tc := range []struct {
+		path, contentType string
+		body              []byte
+	}{
+		{"/api/models", "application/octet-stream", modelBytes(t, 3, 2, 0.01)},
+		{"/api/datasets/faces/samples", ct, sample.Bytes()},
+		{"/api/jobs", "application/json", []byte(mustJSON(t, tinyJob(1)))},
+	} {
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(tc.body)
+		zw.Close()
+		resp, b := callResp(t, "POST", ts.URL+tc.path, tc.contentType, &gz, "Content-Encoding", "gzip")
+		if want := "the request body must not be compressed: send it as it is, without Content-Encoding"; resp.StatusCode != 415 || errorOf(t, b) != want {
+			t.Errorf("%s gzipped: %d %s, want 415 saying %q", tc.path, resp.StatusCode, b, want)
+		}
+		if got := resp.Header.Get("Accept-Encoding"); got != "identity" {
+			t.Errorf("%s gzipped: Accept-Encoding %q, want identity", tc.path, got)
+		}
+	}
+	filepath.WalkDir(cfg.DataDir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Dir(path) != cfg.DataDir {
+			t.Errorf("a gzipped body left %s", path)
+		}
+		return nil
+	})
+	for _, p := range []string{"/api/models", "/api/jobs"} {
+		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
+			t.Errorf("GET %s after the gzipped bodies: %d %s, want []", p, code, b)
+		}
+	}
+	if code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(mustJSON(t, tinyJob(1))), "Content-Encoding", "identity"); code != 201 {
+		t.Errorf("a job with Content-Encoding: identity: %d %s, want 201", code, b)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,6 +29,31 @@ type bodyReader struct {
 	idle     time.Duration
 	deadline time.Time
 }
+
+// body returns r's body to read, at most max bytes in the time the
+// package's Slow clients give it, or the error that refuses it unread: a
+// declared length over max (413), or a content coding (415, see
+// errEncoded).
+func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64) (io.ReadCloser, error) {
+	for _, v := range r.Header.Values("Content-Encoding") {
+		for _, c := range strings.Split(v, ",") {
+			if c = textproto.TrimString(c); c != "" && !strings.EqualFold(c, "identity") {
+				w.Header().Set("Accept-Encoding", "identity") // RFC 9110, 12.5.3: tells a coding's 415 from a media type's
+				return nil, errEncoded
+			}
+		}
+	}
+	if r.ContentLength > max {
+		return nil, &http.MaxBytesError{Limit: max}
+	}
+	return http.MaxBytesReader(w, s.slowBodies(w, r, max), max), nil
+}
+
+// errEncoded is the answer to a body in a content coding (gzip, br): the
+// server takes bodies as they come, and a gzipped model was stored, then
+// refused as "not a valid safetensors file" (a job's as invalid JSON, a
+// sample's as a malformed multipart body).
+var errEncoded = &apiError{http.StatusUnsupportedMediaType, "the request body must not be compressed: send it as it is, without Content-Encoding"}
 
 // slowBodies bounds the time r's body may take (see the package's Slow
 // clients); declared is the body's length when known (else max, the most

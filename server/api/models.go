@@ -170,11 +170,11 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &apiError{http.StatusUnsupportedMediaType, "the model file goes as the request body itself (curl --data-binary @model.safetensors), not in a multipart form"})
 		return
 	}
-	if r.ContentLength > s.cfg.MaxUpload {
-		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxUpload})
+	body, err := s.body(w, r, s.cfg.MaxUpload)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	body := http.MaxBytesReader(w, s.slowBodies(w, r, s.cfg.MaxUpload), s.cfg.MaxUpload)
 	// The answer comes once the body is stored and checked, which at the
 	// upload rate may be after the server's write timeout (the model was
 	// registered, and the client was told nothing): it gets the body's
