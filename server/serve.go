@@ -46,7 +46,9 @@ var mnistFiles = [...]string{
 var wasmNames = [...]string{"app.wasm", "trainer.wasm", "viz.wasm"}
 
 // Cache-Control of responses whose URL carries the current version, of
-// MNIST, and of everything else (revalidated by ETag).
+// MNIST and the face cascades (a week, then revalidated: MNIST by
+// Last-Modified, a cascade by ETag), and of everything else (revalidated
+// by ETag).
 const (
 	cacheImmutable = "public, max-age=31536000, immutable"
 	cacheData      = "public, max-age=604800"
@@ -270,6 +272,9 @@ type server struct {
 	page    *goapp.Handler
 	files   http.Handler // the web root, for go-app's /web/ requests
 	appJS   []byte       // go-app's app.js, its service worker registered once the page has started (appJSStart)
+	// cascadeTags are the cascades' ETags by path: of their contents,
+	// since the binary carries them with no time to revalidate by.
+	cascadeTags map[string]string
 }
 
 // wasmFile is a built wasm binary and its precompressed copies.
@@ -359,6 +364,11 @@ func newServer(cfg serveConfig) (*server, error) {
 		ServiceWorkerTemplate: serviceWorker(),
 	}
 	s.appJS = startedAppJS(s.page)
+	s.cascadeTags = make(map[string]string, len(cascades))
+	for p, b := range cascades {
+		sum := sha256.Sum256(b)
+		s.cascadeTags[p] = `"` + hex.EncodeToString(sum[:16]) + `"`
+	}
 	return s, nil
 }
 
@@ -572,10 +582,12 @@ func (s *server) serveMNIST(w http.ResponseWriter, r *http.Request, name string)
 var cascades = map[string][]byte{app.FaceFinderPath: assets.FaceFinder, app.PupLocPath: assets.PupLoc}
 
 // serveCascade serves one of pigo's cascades, which the verify page
-// fetches when it opens (the page's binary does not carry them).
+// fetches when it opens (the page's binary does not carry them), with
+// its ETag, so that a copy past its week is revalidated.
 func (s *server) serveCascade(w http.ResponseWriter, r *http.Request, p string) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Cache-Control", cacheData)
+	w.Header().Set("ETag", s.cascadeTags[p])
 	api.ServeContent(w, r, "", time.Time{}, bytes.NewReader(cascades[p]), int64(len(cascades[p])))
 }
 

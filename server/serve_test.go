@@ -280,6 +280,59 @@ func TestServeMNIST(t *testing.T) {
 	}
 }
 
+// TestServeCascadeRevalidated: a cascade carries an ETag of its
+// contents, the same at each request and another for the other cascade,
+// so that the browser revalidates its copy: If-None-Match gets a 304
+// without the cascade, and If-Range the range asked for. Before, it had
+// no validator (the binary carries it, with no time): a copy past its
+// week was fetched again whole, and If-Range always got the whole file.
+func TestServeCascadeRevalidated(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	do := func(p string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, srv.URL+p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+	etags := map[string]bool{}
+	for _, p := range []string{app.FaceFinderPath, app.PupLocPath} {
+		resp, _ := do(p)
+		etag := resp.Header.Get("ETag")
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(etag, `"`) || etags[etag] {
+			t.Errorf("%s: %d, ETag %q; want 200 with an ETag of its own", p, resp.StatusCode, etag)
+			continue
+		}
+		etags[etag] = true
+		if again, _ := do(p); again.Header.Get("ETag") != etag {
+			t.Errorf("%s: ETag %q, then %q", p, etag, again.Header.Get("ETag"))
+		}
+		if resp, body := do(p, "If-None-Match", etag); resp.StatusCode != http.StatusNotModified || len(body) != 0 || resp.Header.Get("ETag") != etag {
+			t.Errorf("%s, If-None-Match its ETag: %d with %d bytes, ETag %q; want 304 with none", p, resp.StatusCode, len(body), resp.Header.Get("ETag"))
+		}
+		if resp, body := do(p, "Range", "bytes=0-3", "If-Range", etag); resp.StatusCode != http.StatusPartialContent || len(body) != 4 {
+			t.Errorf("%s, If-Range its ETag: %d with %d bytes, want 206 with 4", p, resp.StatusCode, len(body))
+		}
+		if resp, _ := do(p, "If-None-Match", `"other"`); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s, If-None-Match another ETag: %d, want 200", p, resp.StatusCode)
+		}
+	}
+}
+
 func TestServeNotFound(t *testing.T) {
 	srv, _, _ := newTestServer(t)
 	for _, p := range []string{
