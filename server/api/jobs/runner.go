@@ -192,11 +192,15 @@ func New(cfg Config) *Runner {
 // whatever their device (those left from a previous run first), in the
 // order they were queued.
 func (r *Runner) Start() error {
+	// The queue is read under the lock, as Cancel changes it: a job
+	// canceled between the read and the lock got a hub nothing finished
+	// or removed. (The store calls nothing of the runner's.)
+	r.mu.Lock()
 	queued, err := r.store.Queued()
 	if err != nil {
+		r.mu.Unlock()
 		return err
 	}
-	r.mu.Lock()
 	for _, j := range queued {
 		// A job queued since New (Submit, Resume) has its hub, and maybe
 		// watchers on it.

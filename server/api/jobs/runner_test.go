@@ -1031,3 +1031,42 @@ func TestStartKeepsWatchers(t *testing.T) {
 		t.Errorf("the watcher got the states %q, want %q", got, want)
 	}
 }
+
+// TestStartCanceledMeanwhile cancels a job left queued (with no hub) as
+// the runner starts, after the moment Start read the queue before it
+// took its lock: the job gets no hub. Before, Start gave it one that
+// nothing ever finished or removed. The cancel is the store's transition
+// under the runner's lock, as Cancel makes it for a job with no hub; the
+// pause lets the Start before the fix read the queue first (the fixed
+// one reads it under the lock, so the test passes whatever the timing).
+func TestStartCanceledMeanwhile(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	j, err := st.CreateJob("c", barRequest(1), 1, 0) // queued by a previous run: no hub
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := barRunner(st)
+	started := make(chan error, 1)
+	r.mu.Lock()
+	go func() { started <- r.Start() }()
+	time.Sleep(100 * time.Millisecond)
+	ok, err := st.Transition(j.ID, []string{store.StateQueued}, store.StateCanceled, "")
+	r.mu.Unlock()
+	if !ok || err != nil {
+		t.Fatalf("canceling the queued job: %v, %v", ok, err)
+	}
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.mu.Lock()
+	h := r.hubs[j.ID]
+	r.mu.Unlock()
+	if h != nil {
+		t.Errorf("the job canceled as the runner started has a hub, which nothing finishes or removes")
+	}
+}
