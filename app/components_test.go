@@ -174,11 +174,12 @@ func TestControlsHideAndParams(t *testing.T) {
 	if err := app.Match(app.Span().Text("Loss"), c, 0, 1, 0); err != nil {
 		t.Error(err)
 	}
-	// CosFace at D = 2: s and m, m's default 0.14 in the input.
-	if err := app.Match(app.Legend().Text("cosface parameters at D = 2"), c, 0, 2, 0); err != nil {
+	// CosFace at D = 2: s and m, m's default 0.14 in the input (the
+	// fieldset and each field in a keyed, the 0 after each).
+	if err := app.Match(app.Legend().Text("cosface parameters at D = 2"), c, 0, 2, 0, 0); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.Span().Text("m"), c, 0, 2, 2, 0); err != nil {
+	if err := app.Match(app.Span().Text("m"), c, 0, 2, 0, 2, 0, 0); err != nil {
 		t.Error(err)
 	}
 	// Nothing else is drawn.
@@ -218,26 +219,6 @@ func TestControlsClassesNote(t *testing.T) {
 	if c.setClasses("all"); c.classesNote != "" || got.Classes != "" {
 		t.Errorf("classes all: note %q, classes %q; want taken (all classes), no note", c.classesNote, got.Classes)
 	}
-}
-
-// controlsHost renders Controls of its settings as the playground does,
-// each change taken; c is the Controls mounted.
-type controlsHost struct {
-	app.Compo
-	ctx   app.Context
-	s     Settings
-	links int // the links opened
-	c     *Controls
-}
-
-func (h *controlsHost) OnPreRender(ctx app.Context) { h.ctx = ctx }
-
-func (h *controlsHost) Render() app.UI {
-	c := &Controls{Settings: h.s, Links: h.links, OnChange: func(s Settings) { h.s = s }}
-	if h.c == nil {
-		h.c = c
-	}
-	return c
 }
 
 // TestControlsClassesNoteAfterLink: the note of classes refused says

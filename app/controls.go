@@ -68,7 +68,9 @@ func (c *Controls) OnUpdate(ctx app.Context) {
 	}
 }
 
-// Render draws the form; hidden controls are left out.
+// Render draws the form; hidden controls are left out, and each text and
+// number field is keyed by its id (keyed), the loss parameters by the
+// loss and D too.
 func (c *Controls) Render() app.UI {
 	s := c.Settings
 	return app.Form().Class("controls").OnSubmit(func(ctx app.Context, e app.Event) { e.PreventDefault() }).Body(
@@ -90,7 +92,7 @@ func (c *Controls) Render() app.UI {
 			return c.selectField("data", "Data set", Datasets(), s.Data, func(s *Settings, v string) { s.Data = v })
 		}),
 		app.If(!s.Hidden("classes"), func() app.UI {
-			return textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.classesNote, c.Locked, c.setClasses)
+			return &keyed{Key: "ctl-classes", UI: textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.classesNote, c.Locked, c.setClasses)}
 		}),
 		app.If(!s.Hidden("classes") && c.classesNote != "", func() app.UI {
 			return app.P().ID("ctl-classes-note").Class("hint").Text(c.classesNote)
@@ -148,14 +150,17 @@ func (c *Controls) button(id, label, op string) app.UI {
 		}, app.EventScope(id, op)) // Pause and Resume take turns in one place
 }
 
-// params draws the inputs of the parameters of the selected loss.
+// params draws the inputs of the parameters of the selected loss, keyed
+// by the loss and D: each input shows the setting once either changes,
+// not what was typed in a parameter of the same name (or place) before.
 func (c *Controls) params() app.UI {
 	ps := LossParams(c.Settings.Loss, c.Settings.Dim)
 	if len(ps) == 0 {
 		return app.P().Class("hint").Text(c.Settings.Loss + " has no parameters")
 	}
-	return app.FieldSet().Class("params").Body(
-		app.Legend().Text(c.Settings.Loss+" parameters at D = "+strconv.Itoa(c.Settings.Dim)),
+	title := c.Settings.Loss + " parameters at D = " + strconv.Itoa(c.Settings.Dim)
+	return &keyed{Key: title, UI: app.FieldSet().Class("params").Body(
+		app.Legend().Text(title),
 		app.Range(ps).Slice(func(i int) app.UI {
 			p := ps[i]
 			return c.numberField("param-"+p.Name, p.Name, c.Settings.Param(p), p.Min, p.Max, p.Integer, func(s *Settings, v float64) {
@@ -169,7 +174,7 @@ func (c *Controls) params() app.UI {
 				}
 			}, p.Doc+" — default "+FormatNumber(p.Default)+", range ["+FormatNumber(p.Min)+", "+FormatNumber(p.Max)+"]")
 		}),
-	)
+	)}
 }
 
 // compare draws the compare-mode switch and its losses.
@@ -217,11 +222,12 @@ func (c *Controls) selectField(id, label string, options []string, value string,
 }
 
 // numberField draws a labelled number input of the setting id with its
-// range.
+// range, keyed by its id: a field hidden or shown before it leaves it
+// its own element.
 func (c *Controls) numberField(id, label string, value, lo, hi float64, integer bool, set func(*Settings, float64), title ...string) app.UI {
-	return numberField("ctl-"+id, label, value, lo, hi, integer, c.Locked, strings.Join(title, ""), func(v float64) {
+	return &keyed{Key: "ctl-" + id, UI: numberField("ctl-"+id, label, value, lo, hi, integer, c.Locked, strings.Join(title, ""), func(v float64) {
 		c.change(func(s *Settings) { set(s, v) })
-	})
+	})}
 }
 
 // fieldTexts returns the text each text and number field of the form

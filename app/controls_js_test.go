@@ -1,0 +1,110 @@
+//go:build js && wasm
+
+package app
+
+import (
+	"syscall/js"
+	"testing"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// TestControlsParamsAfterLoss: a loss parameter typed and not taken (out
+// of range), then another loss or D chosen, in the menu or by a link:
+// the parameters' fields show the settings. The field in the place of
+// the one typed in kept the text typed when its value drawn was the
+// same, under the new loss's name (go-app updates an input by position,
+// writing its value only when the one drawn changes; a link wrote the
+// fields by id before the new ones were drawn).
+func TestControlsParamsAfterLoss(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(h *controlsHost)
+		want   map[string]string
+	}{
+		{"l2softmax chosen", func(h *controlsHost) { h.s = h.s.WithLoss("l2softmax") }, map[string]string{"ctl-param-alpha": "16"}},
+		{"a link to l2softmax", func(h *controlsHost) { h.s, _ = ParseHash("#loss=l2softmax"); h.links++ }, map[string]string{"ctl-param-alpha": "16"}},
+		{"cosface chosen", func(h *controlsHost) { h.s = h.s.WithLoss("cosface") }, map[string]string{"ctl-param-s": "16", "ctl-param-m": "0.35"}},
+		{"D = 2 chosen", func(h *controlsHost) { h.s.Dim = 2 }, map[string]string{"ctl-param-s": "16", "ctl-param-m": "0.2"}},
+	} {
+		h, e, field := mountControls(t)
+		field("ctl-param-s").Set("value", "500")
+		h.ctx.Dispatch(func(app.Context) { c.change(h) })
+		e.ConsumeAll()
+		for id, want := range c.want {
+			if in := field(id); in.IsNull() {
+				t.Errorf("ArcFace's s typed 500, then %s: no %s", c.name, id)
+			} else if got := in.Get("value").String(); got != want {
+				t.Errorf("ArcFace's s typed 500, then %s: %s shows %q, want %q", c.name, id, got, want)
+			}
+		}
+	}
+}
+
+// TestControlsFieldsAfterNote: a number typed and not taken (out of
+// range), then the note of classes refused shown or gone, which moves
+// the fields after it by one: each field shows its setting, or what was
+// typed in it. The epochs' field showed the seed typed, the seed's the
+// epochs typed (go-app updates an input by position, writing its value
+// only when the one drawn changes, and both are 1).
+func TestControlsFieldsAfterNote(t *testing.T) {
+	h, e, field := mountControls(t)
+	field("ctl-seed").Set("value", "-1")
+	h.ctx.Dispatch(func(app.Context) { h.c.setClasses("12") })
+	e.ConsumeAll()
+	if got := field("ctl-epochs").Get("value").String(); got != "1" || h.c.classesNote == "" {
+		t.Errorf("seed -1 typed, then classes 12: the epochs' field %q, note %q; want 1, the note", got, h.c.classesNote)
+	}
+	field("ctl-epochs").Set("value", "0")
+	h.ctx.Dispatch(func(app.Context) { h.c.setClasses("0-4") })
+	e.ConsumeAll()
+	if got := field("ctl-seed").Get("value").String(); got != "1" || h.c.classesNote != "" {
+		t.Errorf("epochs 0 typed, then classes 0-4: the seed's field %q, note %q; want 1, no note", got, h.c.classesNote)
+	}
+}
+
+// mountControls draws Controls of the default settings (ArcFace at
+// D = 3) in a stand-in document, under node: elements with their
+// attributes and value, enough for go-app's engine to draw and update a
+// page, and for the page's writes after a link (by id, and the loss
+// parameters' inputs by place). field returns the element of an id,
+// null when there is none.
+func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(id string) js.Value) {
+	t.Helper()
+	js.Global().Call("eval", `{
+	class Node {
+		constructor(tag) { this.tagName = tag; this.childNodes = []; this.attrs = {} }
+		get firstChild() { return this.childNodes[0] ?? null }
+		get firstElementChild() { return this.childNodes.find(n => n.tagName) ?? null }
+		appendChild(c) { this.childNodes.push(c); return c }
+		replaceChild(n, o) { this.childNodes[this.childNodes.indexOf(o)] = n; return o }
+		removeChild(c) { this.childNodes.splice(this.childNodes.indexOf(c), 1); return c }
+		setAttribute(k, v) { this.attrs[k] = String(v) }
+		removeAttribute(k) { delete this.attrs[k] }
+		addEventListener() {}
+		removeEventListener() {}
+		find(id) { return this.attrs.id === id ? this : this.childNodes.reduce((f, c) => f ?? c.find(id), null) }
+		all() { return [this, ...this.childNodes.flatMap(c => c.all())] }
+	}
+	const body = new Node("BODY")
+	body.appendChild(new Node("DIV"))
+	globalThis.document = {
+		body,
+		createElement(tag) { return new Node(tag.toUpperCase()) },
+		createTextNode(text) { const n = new Node(); n.nodeValue = text; return n },
+		getElementById(id) { return body.find(id) },
+		querySelectorAll(sel) { // the page's one, "fieldset.params input"
+			const params = body.all().filter(n => n.tagName === "FIELDSET" && n.attrs.class === "params")
+			return sel === "fieldset.params input" ? params.flatMap(f => f.all().filter(n => n.tagName === "INPUT")) : []
+		},
+	}
+	}`)
+	t.Cleanup(func() { js.Global().Delete("document") })
+	h = &controlsHost{s: DefaultSettings()}
+	e = app.NewTestEngine()
+	if err := e.Load(h); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	return h, e, func(id string) js.Value { return js.Global().Get("document").Call("getElementById", id) }
+}
