@@ -57,31 +57,6 @@ func canvasPNG(iframeID string) string {
 	return c.Call("toDataURL", "image/png").String()
 }
 
-// setInputValue writes value into the input of id, as if typed: go-app
-// writes the value it draws only when that changes, and an empty one not
-// at all (it removes the attribute, which leaves what was typed).
-func setInputValue(id, value string) {
-	if !app.IsClient {
-		return
-	}
-	if in := app.Window().Get("document").Call("getElementById", id); in.Truthy() {
-		in.Set("value", value)
-	}
-}
-
-// setInputValues writes values, in their order, into the inputs that
-// selector finds, as if typed (setInputValue): go-app keeps the elements
-// of a list by place, and one may carry another id once drawn.
-func setInputValues(selector string, values []string) {
-	if !app.IsClient {
-		return
-	}
-	ins := app.Window().Get("document").Call("querySelectorAll", selector)
-	for i := range min(ins.Length(), len(values)) {
-		ins.Index(i).Set("value", values[i])
-	}
-}
-
 // Marks of the playground's start on the page's performance timeline
 // (performance.mark), which the browser test reads: app.wasm's main
 // started (compiled, instantiated, its packages initialised), the page

@@ -6,8 +6,6 @@
 package app
 
 import (
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -295,82 +293,6 @@ func TestControlsClassesAfterLinkOfSameClasses(t *testing.T) {
 	_, note, noted := element(t, h, "ctl-classes-note")
 	if tag := classesInput(t, h); strings.Contains(tag, "aria-invalid") || noted {
 		t.Errorf("classes 12 typed, then a link to all classes: the input %s, note %q; want it valid, no note", tag, note)
-	}
-}
-
-// TestFieldTexts: what a link writes in the form's fields (fieldTexts,
-// Controls.OnUpdate) is what the form draws of the settings, in every
-// text and number field drawn, for each loss's parameters too.
-func TestFieldTexts(t *testing.T) {
-	quoted := `"((?:[^"\\]|\\.)*)"` // go-app's HTMLString quotes a value as Go does
-	input := regexp.MustCompile(`<input(?:[^>"]|` + quoted + `)*>`)
-	id, typ, value := regexp.MustCompile(` id=`+quoted), regexp.MustCompile(` type=`+quoted), regexp.MustCompile(` value=`+quoted)
-	attr := func(re *regexp.Regexp, tag string) string {
-		m := re.FindStringSubmatch(tag)
-		if m == nil {
-			return ""
-		}
-		v, err := strconv.Unquote(`"` + m[1] + `"`)
-		if err != nil {
-			t.Fatalf("%s: %v", tag, err)
-		}
-		return v
-	}
-	hashes := []string{"", "#classes=0-4&batch=32&lr=0.005&epochs=3&seed=7", "#preset=digits", "#loss=cosface&dim=2&m=0.3"}
-	for _, loss := range LossNames() {
-		hashes = append(hashes, "#dim=2&loss="+loss, "#dim=16&loss="+loss)
-	}
-	for _, hash := range hashes {
-		s, _ := ParseHash(hash)
-		c := &Controls{Settings: s}
-		mount(t, c)
-		texts := fieldTexts(s)
-		var drawn []string
-		for _, tag := range input.FindAllString(app.HTMLString(c), -1) {
-			if typ := attr(typ, tag); typ != "text" && typ != "number" {
-				continue
-			}
-			id := attr(id, tag)
-			drawn = append(drawn, id)
-			if got, ok := texts[id]; !ok || got != attr(value, tag) {
-				t.Errorf("%q: %s drawn with %q, fieldTexts %q (there: %v)", hash, id, attr(value, tag), got, ok)
-			}
-		}
-		if len(drawn) != len(texts) {
-			t.Errorf("%q: fields drawn %v, fieldTexts %v", hash, drawn, texts)
-		}
-	}
-}
-
-// TestControlsSeedInFull: a seed up to 2⁵³ − 1, which a link and the
-// Seed field take (maxSeed), is drawn in full; before, one over 10¹⁵ was
-// drawn as 9.007199255e+15, another seed, which the field marked invalid
-// (above its max).
-func TestControlsSeedInFull(t *testing.T) {
-	for _, seed := range []string{"1000000000000000", "9007199254740991"} {
-		s, notices := ParseHash("#seed=" + seed)
-		if len(notices) > 0 {
-			t.Fatal(notices)
-		}
-		c := &Controls{Settings: s}
-		mount(t, c)
-		if tag, _, _ := element(t, c, "ctl-seed"); !strings.Contains(tag, ` value="`+seed+`"`) {
-			t.Errorf("seed=%s: the seed input %s", seed, tag)
-		}
-	}
-}
-
-// TestNumberFieldBounds: a number field's min and max are its range, in
-// full, so that the browser marks a value out of it invalid; before, lr's
-// min 1e-6 was written min="0.0000" (go-app writes a float64 with four
-// decimals), and lr 0 typed was not taken, yet not marked invalid.
-func TestNumberFieldBounds(t *testing.T) {
-	c := &Controls{Settings: DefaultSettings()}
-	mount(t, c)
-	for id, want := range map[string][2]string{"ctl-lr": {"1e-06", "10"}, "ctl-seed": {"0", "9007199254740991"}, "ctl-param-m": {"0", "1.5"}} {
-		if tag, _, _ := element(t, c, id); !strings.Contains(tag, ` min="`+want[0]+`"`) || !strings.Contains(tag, ` max="`+want[1]+`"`) {
-			t.Errorf("%s: %s, want min %s, max %s", id, tag, want[0], want[1])
-		}
 	}
 }
 

@@ -24,7 +24,7 @@ type Controls struct {
 	Locked   bool                 // training has started: the settings are fixed until Reset
 	Can      func(op string) bool // whether a command may be sent now
 	Paused   bool
-	Links    int // the links the page opened so far (Playground.open): after each every field shows the settings (OnUpdate)
+	Links    int // the links the page opened so far (Playground.open): after each every field shows the settings (field)
 
 	OnChange  func(s Settings)
 	OnCommand func(op string)
@@ -41,36 +41,15 @@ type Controls struct {
 // settings' classes are others than those kept, or a link was opened
 // since (one that keeps them too): the input shows the settings'
 // classes, and is not marked invalid, and the note does not come back
-// with a later link to the classes kept. After a link every text and
-// number field is given the settings' value (fieldTexts): go-app writes
-// a value only when the one it draws changes, and an empty one not at
-// all, and a value typed since and not taken (classes refused, a batch
-// out of range) would stay in the field.
+// with a later link to the classes kept.
 func (c *Controls) OnUpdate(ctx app.Context) {
-	link := c.Links != c.links
-	c.links = c.Links
-	if c.Settings.Classes != c.classesKept || link {
+	if c.Settings.Classes != c.classesKept || c.Links != c.links {
 		c.classesNote = ""
 	}
-	if link {
-		for id, text := range fieldTexts(c.Settings) {
-			setInputValue(id, text)
-		}
-		// go-app keeps the loss parameters' inputs by place: a link to
-		// another loss gives one the id of the new loss's parameter at its
-		// place (l2softmax's alpha becomes normsoftmax's s), which is not
-		// there yet, and writes its value only when the one drawn changes.
-		var params []string
-		for _, p := range LossParams(c.Settings.Loss, c.Settings.Dim) {
-			params = append(params, FormatNumber(c.Settings.Param(p)))
-		}
-		setInputValues("fieldset.params input", params)
-	}
+	c.links = c.Links
 }
 
-// Render draws the form; hidden controls are left out, and each text and
-// number field is keyed by its id (keyed), the loss parameters by the
-// loss and D too.
+// Render draws the form; hidden controls are left out.
 func (c *Controls) Render() app.UI {
 	s := c.Settings
 	return app.Form().Class("controls").OnSubmit(func(ctx app.Context, e app.Event) { e.PreventDefault() }).Body(
@@ -92,7 +71,7 @@ func (c *Controls) Render() app.UI {
 			return c.selectField("data", "Data set", Datasets(), s.Data, func(s *Settings, v string) { s.Data = v })
 		}),
 		app.If(!s.Hidden("classes"), func() app.UI {
-			return &keyed{Key: "ctl-classes", UI: textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.classesNote, c.Locked, c.setClasses)}
+			return c.field("ctl-classes", textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.classesNote, c.Locked, c.setClasses))
 		}),
 		app.If(!s.Hidden("classes") && c.classesNote != "", func() app.UI {
 			return app.P().ID("ctl-classes-note").Class("hint").Text(c.classesNote)
@@ -151,15 +130,16 @@ func (c *Controls) button(id, label, op string) app.UI {
 }
 
 // params draws the inputs of the parameters of the selected loss, keyed
-// by the loss and D: each input shows the setting once either changes,
-// not what was typed in a parameter of the same name (or place) before.
+// by the loss and D too: each input shows the setting once either
+// changes, not what was typed in a parameter of the same name (or place)
+// before.
 func (c *Controls) params() app.UI {
 	ps := LossParams(c.Settings.Loss, c.Settings.Dim)
 	if len(ps) == 0 {
 		return app.P().Class("hint").Text(c.Settings.Loss + " has no parameters")
 	}
 	title := c.Settings.Loss + " parameters at D = " + strconv.Itoa(c.Settings.Dim)
-	return &keyed{Key: title, UI: app.FieldSet().Class("params").Body(
+	return c.field(title, app.FieldSet().Class("params").Body(
 		app.Legend().Text(title),
 		app.Range(ps).Slice(func(i int) app.UI {
 			p := ps[i]
@@ -174,7 +154,7 @@ func (c *Controls) params() app.UI {
 				}
 			}, p.Doc+" — default "+FormatNumber(p.Default)+", range ["+FormatNumber(p.Min)+", "+FormatNumber(p.Max)+"]")
 		}),
-	)}
+	))
 }
 
 // compare draws the compare-mode switch and its losses.
@@ -222,29 +202,22 @@ func (c *Controls) selectField(id, label string, options []string, value string,
 }
 
 // numberField draws a labelled number input of the setting id with its
-// range, keyed by its id: a field hidden or shown before it leaves it
-// its own element.
+// range (field).
 func (c *Controls) numberField(id, label string, value, lo, hi float64, integer bool, set func(*Settings, float64), title ...string) app.UI {
-	return &keyed{Key: "ctl-" + id, UI: numberField("ctl-"+id, label, value, lo, hi, integer, c.Locked, strings.Join(title, ""), func(v float64) {
+	return c.field("ctl-"+id, numberField("ctl-"+id, label, value, lo, hi, integer, c.Locked, strings.Join(title, ""), func(v float64) {
 		c.change(func(s *Settings) { set(s, v) })
-	})}
+	}))
 }
 
-// fieldTexts returns the text each text and number field of the form
-// draws of s, by the input's id, the fields hidden too (TestFieldTexts
-// holds it to the form drawn).
-func fieldTexts(s Settings) map[string]string {
-	texts := map[string]string{
-		"ctl-classes": s.Classes,
-		"ctl-batch":   FormatNumber(float64(s.Batch)),
-		"ctl-lr":      FormatNumber(s.LR),
-		"ctl-epochs":  FormatNumber(float64(s.Epochs)),
-		"ctl-seed":    FormatNumber(float64(s.Seed)),
-	}
-	for _, p := range LossParams(s.Loss, s.Dim) {
-		texts["ctl-param-"+p.Name] = FormatNumber(s.Param(p))
-	}
-	return texts
+// field draws ui, a text or number field (or the loss parameters'
+// fieldset), as a keyed of key (its id) and the links opened: a field
+// hidden or shown before it leaves it its own input, and after a link
+// it is a new one, which shows the settings. go-app writes a value only
+// when the one drawn changes, and an empty one not at all: a value typed
+// since and not taken (classes refused, a batch out of range) stayed
+// after a link.
+func (c *Controls) field(key string, ui app.UI) app.UI {
+	return &keyed{Key: key + " " + strconv.Itoa(c.Links), UI: ui}
 }
 
 // setClasses takes the classes typed: empty or "all" for all classes (as

@@ -10,32 +10,37 @@ import (
 )
 
 // TestControlsParamsAfterLoss: a loss parameter typed and not taken (out
-// of range), then another loss or D chosen, in the menu or by a link:
-// the parameters' fields show the settings. The field in the place of
-// the one typed in kept the text typed when its value drawn was the
-// same, under the new loss's name (go-app updates an input by position,
-// writing its value only when the one drawn changes; a link wrote the
-// fields by id before the new ones were drawn).
+// of range: ArcFace's s, l2softmax's α), then another loss or D chosen,
+// in the menu or by a link: the parameters' fields show the settings.
+// The field in the place of the one typed in kept the text typed when
+// its value drawn was the same, under the new loss's name (go-app
+// updates an input by position, writing its value only when the one
+// drawn changes; a link wrote the fields by id before the new ones were
+// drawn).
 func TestControlsParamsAfterLoss(t *testing.T) {
 	for _, c := range []struct {
-		name   string
-		change func(h *controlsHost)
-		want   map[string]string
+		from, typed string // the loss's link, the parameter typed 500 (out of range)
+		name        string
+		change      func(h *controlsHost)
+		want        map[string]string
 	}{
-		{"l2softmax chosen", func(h *controlsHost) { h.s = h.s.WithLoss("l2softmax") }, map[string]string{"ctl-param-alpha": "16"}},
-		{"a link to l2softmax", func(h *controlsHost) { h.s, _ = ParseHash("#loss=l2softmax"); h.links++ }, map[string]string{"ctl-param-alpha": "16"}},
-		{"cosface chosen", func(h *controlsHost) { h.s = h.s.WithLoss("cosface") }, map[string]string{"ctl-param-s": "16", "ctl-param-m": "0.35"}},
-		{"D = 2 chosen", func(h *controlsHost) { h.s.Dim = 2 }, map[string]string{"ctl-param-s": "16", "ctl-param-m": "0.2"}},
+		{"", "s", "l2softmax chosen", func(h *controlsHost) { h.s = h.s.WithLoss("l2softmax") }, map[string]string{"ctl-param-alpha": "16"}},
+		{"", "s", "a link to l2softmax", func(h *controlsHost) { h.s, _ = ParseHash("#loss=l2softmax"); h.links++ }, map[string]string{"ctl-param-alpha": "16"}},
+		{"#loss=l2softmax", "alpha", "a link to normsoftmax", func(h *controlsHost) { h.s, _ = ParseHash("#loss=normsoftmax"); h.links++ }, map[string]string{"ctl-param-s": "16"}},
+		{"", "s", "cosface chosen", func(h *controlsHost) { h.s = h.s.WithLoss("cosface") }, map[string]string{"ctl-param-s": "16", "ctl-param-m": "0.35"}},
+		{"", "s", "D = 2 chosen", func(h *controlsHost) { h.s.Dim = 2 }, map[string]string{"ctl-param-s": "16", "ctl-param-m": "0.2"}},
 	} {
 		h, e, field := mountControls(t)
-		field("ctl-param-s").Set("value", "500")
+		h.ctx.Dispatch(func(app.Context) { h.s, _ = ParseHash(c.from) })
+		e.ConsumeAll()
+		field("ctl-param-"+c.typed).Set("value", "500")
 		h.ctx.Dispatch(func(app.Context) { c.change(h) })
 		e.ConsumeAll()
 		for id, want := range c.want {
 			if in := field(id); in.IsNull() {
-				t.Errorf("ArcFace's s typed 500, then %s: no %s", c.name, id)
+				t.Errorf("%s typed 500, then %s: no %s", c.typed, c.name, id)
 			} else if got := in.Get("value").String(); got != want {
-				t.Errorf("ArcFace's s typed 500, then %s: %s shows %q, want %q", c.name, id, got, want)
+				t.Errorf("%s typed 500, then %s: %s shows %q, want %q", c.typed, c.name, id, got, want)
 			}
 		}
 	}
@@ -63,17 +68,55 @@ func TestControlsFieldsAfterNote(t *testing.T) {
 	}
 }
 
+// TestControlsFieldsAfterLink: values typed and not taken (numbers out
+// of range, classes refused) stay in the fields as typed until a link is
+// opened, after which every field shows the settings, all classes
+// (empty) too. They stayed: go-app writes a value only when the one
+// drawn changes, and an empty one not at all.
+func TestControlsFieldsAfterLink(t *testing.T) {
+	h, e, field := mountControls(t)
+	typed := map[string]string{"ctl-batch": "99999", "ctl-lr": "20", "ctl-epochs": "0", "ctl-seed": "-1", "ctl-param-m": "7"}
+	for id, v := range typed {
+		field(id).Set("value", v)
+	}
+	h.ctx.Dispatch(func(app.Context) { h.s.Opt = "sgd" }) // a change of the form
+	e.ConsumeAll()
+	for id, v := range typed {
+		if got := field(id).Get("value").String(); got != v {
+			t.Errorf("%s typed, then the form changed: the field %q, want %q", id, got, v)
+		}
+	}
+	h.ctx.Dispatch(func(app.Context) { h.s = DefaultSettings(); h.links++ }) // ArcFace's m at D = 3 its default 0.5
+	e.ConsumeAll()
+	want := map[string]string{"ctl-batch": "64", "ctl-lr": "0.01", "ctl-epochs": "1", "ctl-seed": "1", "ctl-param-m": "0.5"}
+	for id, v := range want {
+		if got := field(id).Get("value").String(); got != v {
+			t.Errorf("%s typed, then a link to the settings: the field %q, want %q", typed[id], got, v)
+		}
+	}
+	h.ctx.Dispatch(func(app.Context) { h.c.setClasses("12") })
+	e.ConsumeAll()
+	field("ctl-classes").Set("value", "12")
+	h.ctx.Dispatch(func(app.Context) { h.links++ }) // a link to all classes
+	e.ConsumeAll()
+	if got := field("ctl-classes").Get("value").String(); got != "" || h.c.classesNote != "" {
+		t.Errorf("classes 12 typed, then a link to all classes: the field %q, note %q; want it empty, no note", got, h.c.classesNote)
+	}
+}
+
 // mountControls draws Controls of the default settings (ArcFace at
 // D = 3) in a stand-in document, under node: elements with their
-// attributes and value, enough for go-app's engine to draw and update a
-// page, and for the page's writes after a link (by id, and the loss
-// parameters' inputs by place). field returns the element of an id,
-// null when there is none.
+// attributes, an input's value ("" when new), enough for go-app's engine
+// to draw and update a page. field returns the element of an id, null
+// when there is none.
 func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(id string) js.Value) {
 	t.Helper()
 	js.Global().Call("eval", `{
 	class Node {
-		constructor(tag) { this.tagName = tag; this.childNodes = []; this.attrs = {} }
+		constructor(tag) {
+			this.tagName = tag; this.childNodes = []; this.attrs = {}
+			if (tag === "INPUT") this.value = ""
+		}
 		get firstChild() { return this.childNodes[0] ?? null }
 		get firstElementChild() { return this.childNodes.find(n => n.tagName) ?? null }
 		appendChild(c) { this.childNodes.push(c); return c }
@@ -84,7 +127,6 @@ func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(
 		addEventListener() {}
 		removeEventListener() {}
 		find(id) { return this.attrs.id === id ? this : this.childNodes.reduce((f, c) => f ?? c.find(id), null) }
-		all() { return [this, ...this.childNodes.flatMap(c => c.all())] }
 	}
 	const body = new Node("BODY")
 	body.appendChild(new Node("DIV"))
@@ -93,10 +135,6 @@ func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(
 		createElement(tag) { return new Node(tag.toUpperCase()) },
 		createTextNode(text) { const n = new Node(); n.nodeValue = text; return n },
 		getElementById(id) { return body.find(id) },
-		querySelectorAll(sel) { // the page's one, "fieldset.params input"
-			const params = body.all().filter(n => n.tagName === "FIELDSET" && n.attrs.class === "params")
-			return sel === "fieldset.params input" ? params.flatMap(f => f.all().filter(n => n.tagName === "INPUT")) : []
-		},
 	}
 	}`)
 	t.Cleanup(func() { js.Global().Delete("document") })

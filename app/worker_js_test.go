@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"metriclab/core/msg"
-
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // TestWorkerMessageError: a message of the worker that the browser could
@@ -155,72 +153,5 @@ func TestPlaygroundExportNamesItsRun(t *testing.T) {
 			t.Errorf("the model of the arcface run of D = 3 asked, then %s: saved %q, want %q", then, got, want)
 		}
 		p.workers[0].terminate()
-	}
-}
-
-// TestControlsFieldsAfterLink: values typed and not taken (classes
-// refused, numbers out of range) stay in the fields as typed until a
-// link is opened, which writes the settings' values in every field, all
-// classes (empty) too. They stayed, but for the classes: go-app writes a
-// field only when the value it draws changes, and an empty one not at
-// all. The document is a stand-in, under node, with the fields as typed.
-func TestControlsFieldsAfterLink(t *testing.T) {
-	js.Global().Call("eval", `globalThis.metriclabFields = {}
-	globalThis.document = { getElementById(id) { return metriclabFields[id] ?? null }, querySelectorAll() { return [] } }`)
-	defer js.Global().Delete("document")
-	defer js.Global().Delete("metriclabFields")
-	typed := map[string]string{"ctl-classes": "12", "ctl-batch": "99999", "ctl-lr": "20", "ctl-epochs": "0", "ctl-seed": "-1", "ctl-param-m": "7"}
-	fields := js.Global().Get("metriclabFields")
-	for id, v := range typed {
-		fields.Set(id, map[string]any{"value": v})
-	}
-	c := &Controls{Settings: DefaultSettings(), OnChange: func(Settings) {}}
-	c.setClasses("12")
-	c.OnUpdate(app.Context{}) // a change of the form
-	for id, v := range typed {
-		if got := fields.Get(id).Get("value").String(); got != v {
-			t.Errorf("%s typed, then the form changed: the field %q, want %q", id, got, v)
-		}
-	}
-	if c.classesNote == "" {
-		t.Error("classes 12 typed, then the form changed: no note")
-	}
-	c.Links++
-	c.OnUpdate(app.Context{}) // a link to the settings (all classes, ArcFace's m at D = 3 its default 0.5)
-	want := map[string]string{"ctl-classes": "", "ctl-batch": "64", "ctl-lr": "0.01", "ctl-epochs": "1", "ctl-seed": "1", "ctl-param-m": "0.5"}
-	for id, v := range want {
-		if got := fields.Get(id).Get("value").String(); got != v {
-			t.Errorf("%s typed, then a link to the settings: the field %q, want %q", typed[id], got, v)
-		}
-	}
-	if c.classesNote != "" {
-		t.Errorf("classes 12 typed, then a link to all classes: note %q", c.classesNote)
-	}
-}
-
-// TestControlsParamsAfterLinkToAnotherLoss: go-app keeps the loss
-// parameters' inputs by place, and a link to another loss gives each the
-// id of the new loss's parameter at its place, writing its value only
-// when the one drawn changes: l2softmax's alpha, 999 typed and refused,
-// becomes normsoftmax's s, whose default is alpha's, 16, and kept 999.
-// Written by id before go-app drew the form, the settings' value went to
-// no input (there was no s yet). The document is a stand-in, under node,
-// with the parameters' inputs in their order.
-func TestControlsParamsAfterLinkToAnotherLoss(t *testing.T) {
-	js.Global().Call("eval", `globalThis.metriclabParams = [{id: "ctl-param-alpha", value: "999"}]
-	globalThis.document = {
-		getElementById(id) { return metriclabParams.find((f) => f.id === id) ?? null },
-		querySelectorAll(sel) { return sel === "fieldset.params input" ? metriclabParams : [] },
-	}`)
-	defer js.Global().Delete("document")
-	defer js.Global().Delete("metriclabParams")
-	from, _ := ParseHash("#loss=l2softmax")
-	to, _ := ParseHash("#loss=normsoftmax")
-	c := &Controls{Settings: from, OnChange: func(Settings) {}}
-	c.Settings, c.Links = to, c.Links+1
-	c.OnUpdate(app.Context{})
-	want := FormatNumber(to.Param(LossParams(to.Loss, to.Dim)[0]))
-	if got := js.Global().Get("metriclabParams").Index(0).Get("value").String(); got != want {
-		t.Errorf("l2softmax's alpha 999 typed, then a link to normsoftmax: the first parameter's input (s once drawn) %q, want %q", got, want)
 	}
 }
