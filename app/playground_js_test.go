@@ -8,6 +8,8 @@ import (
 	"syscall/js"
 	"testing"
 	"time"
+
+	"metriclab/core/msg"
 )
 
 // TestPlaygroundCrashTellsViewer: when a trainer's worker dies (its
@@ -225,4 +227,49 @@ func heardAfter(t *testing.T, channel string, do func()) []string {
 	do()
 	time.Sleep(300 * time.Millisecond)
 	return got
+}
+
+// TestPlaygroundHelperFailedStaysCrashed: a trainer whose data-parallel
+// helper failed stays crashed, its reason shown, until Restart, as one
+// whose own worker died does; a change of the settings starts no worker
+// for it. The next change started its worker again without a word: the
+// new worker's "idle" cleared the reason, and the panel said "idle:
+// ready to train". The Worker is a stand-in, under node, that counts
+// those started; the history a stand-in too.
+func TestPlaygroundHelperFailedStaysCrashed(t *testing.T) {
+	js.Global().Call("eval", `globalThis.metriclabStarted = 0
+	globalThis.Worker = class { constructor(url) { metriclabStarted++ } postMessage() {} terminate() {} }
+	globalThis.history = { replaceState() {} }
+	globalThis.metriclabNavigator = Object.getOwnPropertyDescriptor(globalThis, "navigator")
+	Object.defineProperty(globalThis, "navigator", { value: { hardwareConcurrency: 1 }, configurable: true })`)
+	defer js.Global().Delete("Worker")
+	defer js.Global().Delete("metriclabStarted")
+	defer js.Global().Delete("history")
+	defer js.Global().Call("eval", `delete globalThis.navigator
+		if (metriclabNavigator) Object.defineProperty(globalThis, "navigator", metriclabNavigator)
+		delete globalThis.metriclabNavigator`)
+	started := func() int { return js.Global().Get("metriclabStarted").Int() }
+	p := NewPlayground()
+	p.workers[0] = newWorker(false, func(string) {}, func(error) {}, func(string) {})
+	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	p.command(msg.OpStart)
+	p.helpers[0] = []*worker{newWorker(false, func(string) {}, func(error) {}, func(string) {})}
+	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"running"}`)
+	p.receiveHelper(0, 1, `{"v":1,"type":"error","trainer":"t0","error":"out of memory"}`)
+	const want = "crashed: data-parallel worker 1: out of memory"
+	if got := p.runs[0].Status(); got != want {
+		t.Fatalf("a helper failed: trainer 0 %q, want %q", got, want)
+	}
+	n := started()
+	s := p.settings
+	s.LR = 0.01
+	p.change(s)
+	if got := p.runs[0].Status(); started() != n || p.workers[0] != nil || got != want || !p.runs[0].Can("restart") {
+		t.Errorf("a helper failed, then the settings changed: %d workers started, trainer 0 %q; want none, %q, Restart offered", started()-n, got, want)
+	}
+	p.restart(0)
+	if started() != n+1 || p.workers[0] == nil || p.runs[0].State != StateStarting {
+		t.Errorf("then Restart: %d workers started, trainer 0 %q; want one, starting", started()-n, p.runs[0].State)
+	}
+	p.workers[0].terminate()
 }
