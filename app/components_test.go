@@ -322,3 +322,35 @@ func TestKeepParams(t *testing.T) {
 
 // noop stands for an event handler in the expected elements of Match.
 func noop(app.Context, app.Event) {}
+
+// TestControlsSeedInFull: a seed up to 2⁵³ − 1, which a link and the
+// Seed field take (maxSeed), is drawn in full; before, one over 10¹⁵ was
+// drawn as 9.007199255e+15, another seed, which the field marked invalid
+// (above its max).
+func TestControlsSeedInFull(t *testing.T) {
+	for _, seed := range []string{"1000000000000000", "9007199254740991"} {
+		s, notices := ParseHash("#seed=" + seed)
+		if len(notices) > 0 {
+			t.Fatal(notices)
+		}
+		c := &Controls{Settings: s}
+		mount(t, c)
+		if tag, _, _ := element(t, c, "ctl-seed"); !strings.Contains(tag, ` value="`+seed+`"`) {
+			t.Errorf("seed=%s: the seed input %s", seed, tag)
+		}
+	}
+}
+
+// TestNumberFieldBounds: a number field's min and max are its range, in
+// full, so that the browser marks a value out of it invalid; before, lr's
+// min 1e-6 was written min="0.0000" (go-app writes a float64 with four
+// decimals), and lr 0 typed was not taken, yet not marked invalid.
+func TestNumberFieldBounds(t *testing.T) {
+	c := &Controls{Settings: DefaultSettings()}
+	mount(t, c)
+	for id, want := range map[string][2]string{"ctl-lr": {"1e-06", "10"}, "ctl-seed": {"0", "9007199254740991"}, "ctl-param-m": {"0", "1.5"}} {
+		if tag, _, _ := element(t, c, id); !strings.Contains(tag, ` min="`+want[0]+`"`) || !strings.Contains(tag, ` max="`+want[1]+`"`) {
+			t.Errorf("%s: %s, want min %s, max %s", id, tag, want[0], want[1])
+		}
+	}
+}
