@@ -317,7 +317,7 @@ func NonFiniteLoss(step int, loss float64) error {
 }
 
 // ErrDiverged is wrapped by the errors that say training diverged: a loss,
-// weights or embeddings that are not finite numbers. errors.Is(err,
+// gradients, weights or embeddings that are not finite numbers. errors.Is(err,
 // core.ErrDiverged) tells them from an engine's other errors (a device's).
 var ErrDiverged = errors.New("training diverged")
 

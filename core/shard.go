@@ -35,7 +35,8 @@ type Sharded interface {
 	GradientsTo(g, x []float32, labels []int) (float64, error)
 	// ApplyGradients applies the optimiser to the flat gradient g at the
 	// scheduled learning rate and advances Iter, as the update of Step.
-	// A non-finite value in g is an error that changes nothing.
+	// A non-finite value in g is an error that changes nothing; it wraps
+	// ErrDiverged.
 	ApplyGradients(g []float32) error
 }
 
@@ -90,7 +91,7 @@ func (t *Trainer) ApplyGradients(g []float32) error {
 	}
 	for i, v := range g {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("step %d: gradient value %d is %v", t.iter+1, i, v)
+			return Diverged(fmt.Sprintf("step %d: gradient value %d is %v", t.iter+1, i, v))
 		}
 	}
 	lr := t.LR()

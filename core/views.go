@@ -323,13 +323,14 @@ func (v *shardedViews) GradientsTo(g, x []float32, labels []int) (float64, error
 }
 
 // ApplyGradients applies each view's part of g; a value that is not
-// finite anywhere in g is an error that changes nothing.
+// finite anywhere in g is an error that changes nothing (it wraps
+// ErrDiverged, as a view's own would).
 func (v *shardedViews) ApplyGradients(g []float32) error {
 	if len(g) != v.GradLen() {
 		panic(fmt.Sprintf("core: ApplyGradients: %d values for a gradient of %d", len(g), v.GradLen()))
 	}
 	if !vec.AllFinite(g) {
-		return fmt.Errorf("step %d: the gradient holds a value that is not finite", v.Iter()+1)
+		return Diverged(fmt.Sprintf("step %d: the gradient holds a value that is not finite", v.Iter()+1))
 	}
 	off := 0
 	for i, e := range v.engines {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -86,7 +87,8 @@ func TestViewsEncoder(t *testing.T) {
 // its own would on the same batches, to the last bit; its parameters and
 // optimiser state are the views' under their prefixes and go back in;
 // its flat gradient is the views' one after the other, and a gradient
-// with a NaN anywhere changes nothing. NewTrainer refuses a spec of views.
+// with a NaN anywhere is an error that says training diverged
+// (ErrDiverged) and changes nothing. NewTrainer refuses a spec of views.
 func TestViewsEngine(t *testing.T) {
 	const n, classes = 4, 3
 	spec := viewsSpec()
@@ -210,8 +212,8 @@ func TestViewsEngine(t *testing.T) {
 	}
 	before := e.Params()
 	g[len(g)-1] = float32(math.NaN())
-	if err := sh.ApplyGradients(g); err == nil {
-		t.Fatal("a NaN in the last view's gradient: no error")
+	if err := sh.ApplyGradients(g); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("a NaN in the last view's gradient: %v, want an error that says training diverged", err)
 	}
 	assertParamsEqual(t, "after a refused gradient", e.Params(), before)
 }
