@@ -1,7 +1,9 @@
 package job
 
 import (
+	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"metriclab/core"
@@ -84,13 +86,24 @@ func TestShardsTrainAsOneJob(t *testing.T) {
 	}
 }
 
-// TestShardRefusals: a batch that does not split, and a worker outside its
-// group, are bad requests.
+// TestShardRefusals: a batch that does not split, a worker outside its
+// group, and early stopping on a worker of several (worker 0 alone
+// validates, so the others could not stop with it) are bad requests.
 func TestShardRefusals(t *testing.T) {
 	set := bars(20, 5)
 	for _, sh := range []Shard{{Index: 0, Count: 3}, {Index: 2, Count: 2}, {Index: -1, Count: 2}} {
 		if _, err := New(barsRequest(), set, nil, Options{Val: -1, Shard: sh}); err == nil {
 			t.Errorf("shard %+v of a batch of 16: no error", sh)
+		}
+	}
+	stop := barsRequest()
+	stop.EarlyStop = 1
+	if _, err := New(stop, set, nil, Options{Val: 8}); err != nil {
+		t.Fatalf("early stopping on a job of its own: %v", err)
+	}
+	for _, sh := range []Shard{{Index: 0, Count: 2}, {Index: 1, Count: 2}} {
+		if _, err := New(stop, set, nil, Options{Val: 8, Shard: sh}); !errors.Is(err, ErrRequest) || !strings.Contains(err.Error(), "early stopping needs one worker") {
+			t.Errorf("early stopping on worker %d of 2: %v", sh.Index, err)
 		}
 	}
 	var _ core.Sharded = (*core.Trainer)(nil)
