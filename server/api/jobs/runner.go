@@ -787,9 +787,13 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	}
 	// The model could not be registered (a full disk, say). The run is
 	// kept as a checkpoint of its last step, and the job interrupted:
-	// resuming it registers the model without training again.
+	// resuming it registers the model without training again. A run that
+	// diverged at the step after a checkpoint ends at that checkpoint's
+	// step, and the checkpoint, written before, does not hold the stop: it
+	// is written again (a resume would train the step again, which need
+	// not diverge again, on CUDA).
 	r.log.Printf("jobs: job %s: saving the model: %v", j.ID, err)
-	if p.Step > lastCkpt {
+	if p.Step > lastCkpt || jb.Diverged() != nil {
 		if cerr := checkpoint(); cerr != nil {
 			return fmt.Errorf("saving the model: %w; and its checkpoint: %v", err, cerr)
 		}

@@ -885,9 +885,23 @@ func (e divergingEngine) Step(x []float32, labels []int) (float64, error) {
 // first run gets the state interrupted, then why. Before, a live watcher
 // got the note, or the reason, before the state, which the Jobs page
 // took for a failure until the state came, and for good when its stream
-// dropped between the two.
+// dropped between the two. The engine diverges in the first run only,
+// as a CUDA one may not again: the resumed run ends as its checkpoint
+// says, also when the step before the divergence wrote one (every at-1
+// steps), which before was kept as it was, without the stop, and the
+// resumed run trained on past the divergence to its end, without the note.
 func TestDivergedNote(t *testing.T) {
-	for _, resumed := range []bool{false, true} {
+	var plain msg.ModelCard // the model of the run that was not resumed
+	for _, tc := range []struct {
+		name       string
+		resumed    bool // the first run cannot save its model, and is resumed
+		ckptBefore bool // a checkpoint at the step before the divergence
+	}{
+		{"a run", false, false},
+		{"a resumed run", true, false},
+		{"a run resumed from a checkpoint at the step before", true, true},
+	} {
+		resumed, name := tc.resumed, tc.name
 		var (
 			st     *store.Store
 			models string
@@ -909,27 +923,35 @@ func TestDivergedNote(t *testing.T) {
 			}
 			return barSet(3, 8), barSet(3, 4), nil
 		}
-		var at int // the step that diverges
+		req := barRequest(3)
+		req.EarlyStop = 2
+		steps, err := barRunner(st).Validate(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := steps/req.Epochs + 2 // the step that diverges: the second of epoch 2
+		every := 0                 // the checkpoints: DefaultCheckpointEvery
+		if tc.ckptBefore {
+			every = at - 1
+		}
+		var builds atomic.Int32
 		diverging := func(spec core.Spec, loss core.Loss, cfg core.TrainConfig) (core.Engine, error) {
 			e, err := core.NewGorgonia(spec, loss, cfg)
-			if err != nil {
-				return nil, err
+			if err != nil || builds.Add(1) > 1 {
+				return e, err
 			}
 			return divergingEngine{e, at}, nil
 		}
 		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6, Engine: diverging},
-			ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+			CheckpointEvery: every, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
 		if err := r.Start(); err != nil {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		req := barRequest(3)
-		req.EarlyStop = 2
 		j, err := r.Submit("c", req, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		at = j.Steps/req.Epochs + 2 // the second step of epoch 2
 		if resumed {
 			_, live, unsubscribe, err := r.Subscribe(j.ID)
 			if err != nil || live == nil {
@@ -961,12 +983,18 @@ func TestDivergedNote(t *testing.T) {
 		proceed <- struct{}{}
 		got := finalEvents(live)
 		want := fmt.Sprintf("training diverged (step %d: loss is NaN (lr too high?)): early stopping ended the run at step %d with the model of the best epoch, ", at, at-1)
-		name := map[bool]string{false: "a run", true: "a resumed run"}[resumed]
 		if len(got) != 2 || got[0] != msg.TypeState+" "+store.StateDone || !strings.HasPrefix(got[1], msg.TypeError+" "+want) {
 			t.Errorf("%s: its watcher's last events %q, want the state done, then the note %q…", name, got, want)
 		}
 		if j = waitEnded(t, st, j.ID); j.State != store.StateDone || j.ModelID == "" || !strings.HasPrefix(j.Error, want) {
 			t.Errorf("%s: %s, model %q, error %q; want done with its model and the note %q…", name, j.State, j.ModelID, j.Error, want)
+		}
+		card, _, err := st.Model(j.ModelID)
+		if !resumed {
+			plain = card
+		}
+		if err != nil || card.Steps != at-1 || !reflect.DeepEqual(card.Metrics, plain.Metrics) {
+			t.Errorf("%s: its model: %v, %d steps, metrics %+v; want the best epoch's, of %d steps, metrics %+v", name, err, card.Steps, card.Metrics, at-1, plain.Metrics)
 		}
 		first, _, unsub, err := r.Subscribe(j.ID)
 		unsub()
