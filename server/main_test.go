@@ -1953,13 +1953,18 @@ func TestBenchTellsWarmUp(t *testing.T) {
 // TestPathWithLineBreakOnOneLine: the lines of train and join that name a
 // path the user gave keep it on one line, as errors do (oneLine): before,
 // a folder named with a line break split "training … on DIR" and "wrote
-// PATH" in two.
+// PATH" in two; so do the line that counts what a load skipped, and
+// openset's sentence above its table.
 func TestPathWithLineBreakOnOneLine(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pat\nterns")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	writePatterns(t, dir)
+	// A file that is no image: the load's line on stderr counts it.
+	if err := os.WriteFile(filepath.Join(dir, "a", "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "m.safetensors")
 	code, _, stderr := runCLI(t, "train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--epochs", "1", "--out", out)
 	if code != 0 {
@@ -1978,9 +1983,18 @@ func TestPathWithLineBreakOnOneLine(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("join: exit %d: %s", code, stderrJoin)
 	}
-	for _, tc := range []struct{ cmd, stderr string }{{"train", stderr}, {"join", stderrJoin}} {
-		if strings.Contains(tc.stderr, "pat\nterns") || !strings.Contains(tc.stderr, `pat\nterns`) {
-			t.Errorf("%s: %q, want the folder's line break written \\n", tc.cmd, tc.stderr)
+	// openset's sentence above its table names the folder too.
+	ids := filepath.Join(dir, "ids")
+	if err := os.Rename(sixIdentities(t), ids); err != nil {
+		t.Fatal(err)
+	}
+	code, stdoutOpen, stderrOpen := runCLI(t, "openset", "--data", ids, "--input", "1x16x16", "--arch", "mlp", "--batch", "8", "--epochs", "1", "--val", "0", "--baselines=false")
+	if code != 0 {
+		t.Fatalf("openset: exit %d: %s", code, stderrOpen)
+	}
+	for _, tc := range []struct{ cmd, out string }{{"train", stderr}, {"join", stderrJoin}, {"openset", stdoutOpen}} {
+		if strings.Contains(tc.out, "pat\nterns") || !strings.Contains(tc.out, `pat\nterns`) {
+			t.Errorf("%s: %q, want the folder's line break written \\n", tc.cmd, tc.out)
 		}
 	}
 }
