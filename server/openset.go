@@ -201,7 +201,13 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 			}
 			extra = append(extra, "--"+name+"="+value)
 		}
-		if err := parseFlags(f.fs, append(append([]string(nil), args...), extra...), io.Discard); err != nil {
+		// Its flags parsed after the command line's, apart: after a "--"
+		// that ends the command line's flags, they would be arguments.
+		err := parseFlags(f.fs, args, io.Discard)
+		if err == nil {
+			err = parseFlags(f.fs, extra, io.Discard)
+		}
+		if err != nil {
 			return nil, badInput("variant %q: %v", v, err)
 		}
 		// The run's name: its pairs, one space apart (a line break

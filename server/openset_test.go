@@ -151,3 +151,20 @@ func sixIdentities(t *testing.T) string {
 	}
 	return folder
 }
+
+// TestVariantAfterEndOfFlags: a command line that ends its flags with
+// "--", which openset takes, has its variants taken too, each with its
+// flags changed (they were added after the "--", as arguments: `variant
+// "seed=2": unexpected argument "--seed=2"`); a folder named "--" is
+// still --data's.
+func TestVariantAfterEndOfFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--variant", "seed=2", "--"},
+		{"--variant", "seed=2", "--data", "--"},
+	} {
+		runs, err := parseOpenSet(args, io.Discard)
+		if err != nil || len(runs) != 2 || runs[1].mf.seed != 2 || runs[1].data != runs[0].data {
+			t.Fatalf("openset %q: %d runs, %v; want the recipe and its variant of seed 2", args, len(runs), err)
+		}
+	}
+}
