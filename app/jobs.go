@@ -617,8 +617,21 @@ func JobSummary(r msg.TrainRequest) string {
 // server lists them oldest first); jobs of one time keep their order.
 func NewestFirst(jobs []msg.Job) []msg.Job {
 	out := slices.Clone(jobs)
-	slices.SortStableFunc(out, func(a, b msg.Job) int { return strings.Compare(b.Created, a.Created) })
+	slices.SortStableFunc(out, func(a, b msg.Job) int { return compareCreated(b.Created, a.Created) })
 	return out
+}
+
+// compareCreated compares two creation times as times: the server writes
+// them RFC 3339 with the fraction of a second less its trailing zeros, so
+// their text does not sort ("…:08Z" after "…:08.5Z", "…:08.1Z" after
+// "…:08.12Z"). Times that are not RFC 3339 are compared as text.
+func compareCreated(a, b string) int {
+	ta, errA := time.Parse(time.RFC3339Nano, a)
+	tb, errB := time.Parse(time.RFC3339Nano, b)
+	if errA != nil || errB != nil {
+		return strings.Compare(a, b)
+	}
+	return ta.Compare(tb)
 }
 
 // ActiveJob returns the newest job of jobs (newest first) that is running,

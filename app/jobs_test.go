@@ -229,6 +229,25 @@ func TestJobSummaryAndOrder(t *testing.T) {
 	if _, ok := ActiveJob(jobs[:1]); ok {
 		t.Error("ActiveJob found a job among done ones")
 	}
+	// Three jobs queued within one second, as the server lists them
+	// (oldest first) and writes their times (RFC 3339, the fraction's
+	// trailing zeros dropped): as text, "…:00Z" came first and "…:00.1Z"
+	// before "…:00.12Z".
+	jobs = []msg.Job{
+		{ID: "e", State: msg.JobQueued, Created: "2025-01-01T12:00:00Z"},
+		{ID: "f", State: msg.JobQueued, Created: "2025-01-01T12:00:00.1Z"},
+		{ID: "g", State: msg.JobQueued, Created: "2025-01-01T12:00:00.12Z"},
+	}
+	sorted, ids = NewestFirst(jobs), nil
+	for _, j := range sorted {
+		ids = append(ids, j.ID)
+	}
+	if !slices.Equal(ids, []string{"g", "f", "e"}) {
+		t.Errorf("NewestFirst order %v of jobs queued within a second, want [g f e]", ids)
+	}
+	if j, ok := ActiveJob(sorted); !ok || j.ID != "g" {
+		t.Errorf("ActiveJob = %v %v, want g, the newest queued", j.ID, ok)
+	}
 }
 
 // jobConfig is a tiny job's configuration.
