@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -60,6 +61,14 @@ type Jobs struct {
 	submitting bool
 	acting     map[string]bool
 
+	// listReads numbers the reads of the list as they start (every few
+	// seconds, and after a Cancel or Resume), and listShown is the number
+	// of the read shown: the answer of a read started before it is older
+	// than the list shown (a job just canceled, queued in it) and is
+	// dropped. A job queued by the form is newer than every read under way.
+	listReads atomic.Int64
+	listShown int64
+
 	// mounted is the page's context: the answers of its requests and the
 	// events of the watched job are dispatched through it. An event
 	// handler's context is its element's, and go-app drops what is
@@ -103,17 +112,7 @@ func (j *Jobs) OnMount(ctx app.Context) {
 	client := j.Client
 	ctx.Async(func() {
 		for {
-			jobs, err := client.Jobs(c)
-			if c.Err() != nil {
-				return
-			}
-			ctx.Dispatch(func(ctx app.Context) {
-				j.SetJobs(jobs, err)
-				j.nameModels(ctx)
-				if job, ok := j.toWatch(); ok {
-					j.watchJob(ctx, job)
-				}
-			})
+			j.readList(ctx, c, client)
 			select {
 			case <-c.Done():
 				return
@@ -129,6 +128,37 @@ func (j *Jobs) OnDismount() {
 		j.stopList()
 	}
 	j.unwatch()
+}
+
+// readList reads the list from a goroutine and shows it, unless a read
+// started since was shown first (listReads); it names the jobs' models
+// and watches a job by itself (toWatch).
+func (j *Jobs) readList(ctx app.Context, c context.Context, client *Client) {
+	read := j.listReads.Add(1)
+	jobs, err := client.Jobs(c)
+	if c.Err() != nil {
+		return
+	}
+	ctx.Dispatch(func(ctx app.Context) {
+		if !j.showList(read, jobs, err) {
+			return
+		}
+		j.nameModels(ctx)
+		if job, ok := j.toWatch(); ok {
+			j.watchJob(ctx, job)
+		}
+	})
+}
+
+// showList shows the answer of the list's read number read (SetJobs), and
+// reports whether it did: not when a read started after it was shown.
+func (j *Jobs) showList(read int64, jobs []msg.Job, err error) bool {
+	if read < j.listShown {
+		return false
+	}
+	j.listShown = read
+	j.SetJobs(jobs, err)
+	return true
 }
 
 // SetJobs shows jobs, newest first, or err when the list could not be
@@ -345,6 +375,7 @@ func (j *Jobs) submit(ctx app.Context) {
 				return
 			}
 			j.note = "job " + id + " queued"
+			j.listShown = j.listReads.Load() + 1 // the reads under way may not list it
 			job := msg.Job{ID: id, Config: req, State: msg.JobQueued}
 			j.jobs = append([]msg.Job{job}, j.jobs...)
 			j.watchJob(ctx, job)
@@ -407,6 +438,7 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 		} else {
 			err = client.Resume(c, job.ID)
 		}
+		read := j.listReads.Add(1)
 		jobs, listErr := client.Jobs(c)
 		page.Dispatch(func(ctx app.Context) {
 			delete(j.acting, job.ID)
@@ -415,7 +447,7 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 				return
 			}
 			j.err, j.note = "", "job "+job.ID+": "+op+" done"
-			j.SetJobs(jobs, listErr)
+			j.showList(read, jobs, listErr)
 			if op == "resume" {
 				job.State = msg.JobQueued
 				j.watchJob(ctx, job)

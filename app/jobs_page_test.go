@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -624,5 +625,65 @@ func TestJobsSubmitWithFieldMarkedInvalid(t *testing.T) {
 	e.ConsumeAll()
 	if n := api.count("POST /api/jobs"); n != 1 || j.err != "" {
 		t.Errorf("epochs 3 taken, then submitted: POST sent %d times, error %q; want it sent once", n, j.err)
+	}
+}
+
+// heldList passes requests to its Transport, and holds the answer of the
+// first read of the job list (held is closed once it has it) until
+// release is closed.
+type heldList struct {
+	Transport
+	reads         atomic.Int64
+	held, release chan struct{}
+}
+
+func (h *heldList) Do(ctx context.Context, r Request) (Response, error) {
+	resp, err := h.Transport.Do(ctx, r)
+	if r.Method == "GET" && r.Path == "/api/jobs" && h.reads.Add(1) == 1 {
+		close(h.held)
+		<-h.release
+	}
+	return resp, err
+}
+
+// TestJobsListAnswersInOrder: a read of the list every few seconds that
+// was under way when Cancel was clicked answers after the Cancel's own
+// read (a slow server, a long list): the page keeps the Cancel's list,
+// the job canceled; and a read under way when a job is queued does not
+// take it out of the list. Before, the late answer showed the job
+// canceled queued again, with its Cancel button, and the job queued
+// gone, until the next read.
+func TestJobsListAnswersInOrder(t *testing.T) {
+	api := newJobsAPI(msg.Job{ID: "j1", State: msg.JobQueued, Config: jobConfig(), Created: "1"})
+	j, e, ctx, _ := mountJobs(t, api)
+	for _, op := range []string{"cancel", "submit"} {
+		held := &heldList{Transport: HandlerTransport(api), held: make(chan struct{}), release: make(chan struct{})}
+		j.Client = &Client{T: held}
+		read := make(chan struct{})
+		go func() { // as the page's reads every few seconds
+			defer close(read)
+			j.readList(ctx, context.Background(), j.Client)
+		}()
+		<-held.held // j1 queued; no j9
+		if op == "cancel" {
+			j.act(ctx, j.jobs[0], "cancel")
+		} else {
+			j.submit(ctx)
+		}
+		e.ConsumeAll()
+		close(held.release)
+		<-read
+		e.ConsumeAll()
+		var ids, states []string
+		for _, job := range j.jobs {
+			ids, states = append(ids, job.ID), append(states, job.State)
+		}
+		want := []string{"j1"}
+		if op == "submit" {
+			want = []string{"j9", "j1"}
+		}
+		if !slices.Equal(ids, want) || states[len(states)-1] != msg.JobCanceled {
+			t.Errorf("after %s and a late answer of a read before it: jobs %v %v, want %v, j1 canceled", op, ids, states, want)
+		}
 	}
 }
