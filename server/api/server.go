@@ -170,7 +170,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if s.cfg.Token != "" && !s.authorized(r) {
 			h.Set("WWW-Authenticate", `Bearer realm="metriclab"`)
-			s.fail(w, r, &apiError{http.StatusUnauthorized, "this server needs its token for changes (Authorization: Bearer TOKEN)"})
+			text := "this server needs its token for changes (Authorization: Bearer TOKEN)"
+			if r.Header.Get("Authorization") != "" { // a token mistyped: not "needs" one, which reads as none sent
+				text = "the token given is not this server's: it needs its token for changes (Authorization: Bearer TOKEN)"
+			}
+			s.fail(w, r, &apiError{http.StatusUnauthorized, text})
 			return
 		}
 	}
