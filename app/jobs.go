@@ -595,7 +595,7 @@ func (j *Jobs) status() string {
 			queued++
 		}
 	}
-	return fmt.Sprintf("%d jobs: %d running, %d queued", len(j.jobs), running, queued)
+	return fmt.Sprintf("%s: %d running, %d queued", msg.Plural(len(j.jobs), "job", "jobs"), running, queued)
 }
 
 // EditSettings returns s with its setting key (a URL hash key: "loss",

@@ -235,6 +235,11 @@ func TestJobsRender(t *testing.T) {
 	if got := j.status(); got != "2 jobs: 0 running, 0 queued" {
 		t.Errorf("status %q", got)
 	}
+	one := NewJobs()
+	one.SetJobs([]msg.Job{{ID: "j3", State: msg.JobQueued, Config: jobConfig(), Created: "3"}}, nil)
+	if got, want := one.status(), "1 job: 0 running, 1 queued"; got != want { // not "1 jobs"
+		t.Errorf("status %q, want %q", got, want)
+	}
 	// Newest first: j2, interrupted, with Resume, then Cancel.
 	row := []int{0, 1, 1, 0, 1, 0}
 	if err := app.Match(app.Td().Class("job-state").Text(msg.JobInterrupted), j, append(row, 2)...); err != nil {
