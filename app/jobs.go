@@ -451,6 +451,8 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 			if op == "resume" {
 				job.State = msg.JobQueued
 				j.watchJob(ctx, job)
+			} else if next, ok := j.toWatch(); ok {
+				j.watchJob(ctx, next) // the watched job, interrupted, now canceled: not "resume it"
 			}
 		})
 	})

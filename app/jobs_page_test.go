@@ -687,3 +687,19 @@ func TestJobsListAnswersInOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestJobsCancelWatchedInterrupted: the page's own Cancel of the watched
+// job, interrupted, shows it canceled at once, its curves kept, as the
+// list's next read would. Before, the watch said "interrupted …: resume
+// it" beside the note "cancel done" until that read, seconds later.
+func TestJobsCancelWatchedInterrupted(t *testing.T) {
+	api := newJobsAPI(msg.Job{ID: "j1", State: msg.JobInterrupted, Config: jobConfig(), Created: "1", Step: 250, Steps: 400, CkptStep: 200})
+	w, _ := watchingInterrupted(t)
+	j, e, ctx, _ := mountJobs(t, api)
+	j.watch = w.watch
+	j.act(ctx, j.jobs[0], "cancel")
+	e.ConsumeAll()
+	if got, want := j.watch.Status(), "canceled at step 250"; j.note != "job j1: cancel done" || got != want || len(j.watch.Run.LossLine) != 3 {
+		t.Errorf("after Cancel: note %q, watch %q with %d points of loss; want %q with 3", j.note, got, len(j.watch.Run.LossLine), want)
+	}
+}
