@@ -23,8 +23,12 @@ import (
 const (
 	jobsRefresh  = 3 * time.Second // the job list is read again this often
 	watchRetry   = 2 * time.Second // a dropped event stream is opened again after this
-	submitTimout = 30 * time.Second
 )
+
+// requestTimeout bounds every request of the Jobs and Models pages: a
+// server that takes a request and never answers is told as an error,
+// and the list's refresh goes on (a variable for the tests).
+var requestTimeout = 30 * time.Second
 
 // Jobs is the page of the server's training jobs: a form that queues a
 // job (with the fields of the playground's settings, filled from the URL
@@ -132,11 +136,14 @@ func (j *Jobs) OnDismount() {
 
 // readList reads the list from a goroutine and shows it, unless a read
 // started since was shown first (listReads); it names the jobs' models
-// and watches a job by itself (toWatch).
+// and watches a job by itself (toWatch). A read that takes more than
+// requestTimeout is shown as the list's error: it stopped the refresh.
 func (j *Jobs) readList(ctx app.Context, c context.Context, client *Client) {
 	read := j.listReads.Add(1)
-	jobs, err := client.Jobs(c)
-	if c.Err() != nil {
+	rc, cancel := context.WithTimeout(c, requestTimeout)
+	defer cancel()
+	jobs, err := client.Jobs(rc)
+	if c.Err() != nil { // the page is gone
 		return
 	}
 	ctx.Dispatch(func(ctx app.Context) {
@@ -358,7 +365,7 @@ func (j *Jobs) submit(ctx app.Context) {
 	client, page := j.Client, j.mounted
 	j.err, j.note, j.submitting = "", "submitting…", true
 	ctx.Async(func() {
-		c, cancel := context.WithTimeout(ctx, submitTimout)
+		c, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
 		id, err := client.Submit(c, req)
 		page.Dispatch(func(ctx app.Context) {
@@ -404,7 +411,7 @@ func (j *Jobs) nameModels(ctx app.Context) {
 	j.reads++
 	client, page, read := j.Client, j.mounted, j.reads
 	ctx.Async(func() {
-		c, cancel := context.WithTimeout(ctx, submitTimout)
+		c, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
 		cards, err := client.Models(c)
 		page.Dispatch(func(ctx app.Context) {
@@ -430,7 +437,7 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 	j.acting[job.ID] = true
 	client, page := j.Client, j.mounted
 	ctx.Async(func() {
-		c, cancel := context.WithTimeout(ctx, submitTimout)
+		c, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
 		var err error
 		if op == "cancel" {

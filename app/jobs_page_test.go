@@ -703,3 +703,59 @@ func TestJobsCancelWatchedInterrupted(t *testing.T) {
 		t.Errorf("after Cancel: note %q, watch %q with %d points of loss; want %q with 3", j.note, got, len(j.watch.Run.LossLine), want)
 	}
 }
+
+// stalledTransport takes every request and never answers it, until its
+// context is done: a server that accepts a connection and hangs.
+type stalledTransport struct{}
+
+func (stalledTransport) Do(ctx context.Context, _ Request) (Response, error) {
+	<-ctx.Done()
+	return Response{}, ctx.Err()
+}
+
+func (stalledTransport) Events(ctx context.Context, _ string, _ func(string)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestPagesStalledServer: a server that never answers the Jobs page's
+// list read, or the Models page's load, is told as the page's error
+// after requestTimeout. Before, the read waited for good: the Jobs
+// page's refresh stopped without a word, and the Models page said
+// "loading the models…" forever.
+func TestPagesStalledServer(t *testing.T) {
+	defer func(d time.Duration) { requestTimeout = d }(requestTimeout)
+	requestTimeout = 50 * time.Millisecond
+	j, e, live, _ := mountJobs(t, newJobsAPI())
+	stalled := &Client{T: stalledTransport{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		j.readList(live, context.Background(), stalled)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the Jobs page's list read still waits for a server that never answers")
+	}
+	e.ConsumeAll()
+	if !strings.Contains(j.listErr, context.DeadlineExceeded.Error()) {
+		t.Errorf("the Jobs page after a list read that timed out: error %q, want it said", j.listErr)
+	}
+
+	m := NewModels()
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		m.load(live, context.Background(), stalled)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the Models page's load still waits for a server that never answers")
+	}
+	e.ConsumeAll()
+	if m.loading || !strings.Contains(m.err, context.DeadlineExceeded.Error()) {
+		t.Errorf("the Models page after a load that timed out: loading %v, error %q; want the error said", m.loading, m.err)
+	}
+}

@@ -42,11 +42,20 @@ func (m *Models) OnMount(ctx app.Context) {
 	if m.Client == nil {
 		m.Client = NewClient()
 	}
-	client := m.Client
-	ctx.Async(func() {
-		cards, err := client.Models(c)
-		ctx.Dispatch(func(ctx app.Context) { m.SetCards(cards, err) })
-	})
+	ctx.Async(func() { m.load(ctx, c, m.Client) })
+}
+
+// load reads the registry, in requestTimeout at most (a server that never
+// answered left "loading the models…" for good), and shows it, unless the
+// page is gone (c done).
+func (m *Models) load(ctx app.Context, c context.Context, client *Client) {
+	rc, cancel := context.WithTimeout(c, requestTimeout)
+	defer cancel()
+	cards, err := client.Models(rc)
+	if c.Err() != nil {
+		return
+	}
+	ctx.Dispatch(func(ctx app.Context) { m.SetCards(cards, err) })
 }
 
 // OnDismount stops a load under way.
