@@ -120,7 +120,7 @@ type VerifyState struct {
 	// listens (its first message, state idle, which answers no load).
 	starting bool
 	embedded Gallery // the gallery the templates are of
-	restale  bool    // the gallery changed while it was being embedded: embed it again
+	restale  bool    // the gallery changed while it was being embedded (or a server model fetched): embed it again
 	// gallerySeq numbers the gallery's embeds and the loads (those with
 	// nothing to embed too): the latest's ID is galleryID(gallerySeq),
 	// and the answer to one asked again since (Unread) is dropped.
@@ -501,13 +501,18 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 // model (or err, why it could not be fetched), and loads it as LoadModel
 // does. A fetch that a crash of the worker overtook (the phase is no
 // longer loading) is a load like a file's, refused while the encoder is
-// busy.
+// busy. A gallery changed during the fetch is embedded again by the
+// encoder that stays when the model is not loaded.
 func (s *VerifyState) ModelFetched(b []byte, err error, what string) Out {
 	if s.Phase != PhaseLoading {
 		return s.LoadModel(b, err, what)
 	}
 	s.Phase = s.beforeLoad
-	return s.load(b, err, what)
+	out := s.load(b, err, what)
+	if s.unloaded == nil && s.restale && s.hasEncoder { // not loaded: the gallery changed during the fetch
+		out = out.and(s.embedGallery())
+	}
+	return out
 }
 
 // busyWords says what keeps the encoder busy, for ModelNote.
@@ -636,7 +641,7 @@ func (s *VerifyState) Receive(data string) Out {
 		// The worker refused the model and kept its encoder: so does the
 		// page. A probe sent before has been answered (or is dropped by
 		// its number); a gallery changed meanwhile is embedded now.
-		stale := s.restale
+		stale := s.restale || s.unloaded.restale // changed during the load, or during its fetch
 		s.putBack(s.unloaded)
 		s.unloaded, s.ModelNote, s.probePending, s.restale = nil, m.Error, false, false
 		if stale && s.hasEncoder {
@@ -944,6 +949,8 @@ func (s *VerifyState) galleryChanged() Out {
 		out = out.and(s.embedGallery())
 	case s.Phase == PhaseEmbedding:
 		s.restale = true // embedded again when the embeddings of the one before arrive
+	case s.Phase == PhaseLoading && s.hasEncoder:
+		s.restale = true // embedded by the encoder that stays, should the server's model not load
 	}
 	if s.Gallery.Count() == 0 {
 		// Nothing enrolled: new snapshots take the page's own shape again

@@ -1428,3 +1428,55 @@ func TestVerifyEmbeddingsUnreadable(t *testing.T) {
 		t.Errorf("an unreadable gallery answer: phase %v, busy %v, note %q; want no encoder phase, not busy, a note", s.Phase, s.Busy(), s.Note)
 	}
 }
+
+// TestVerifyGalleryChangedWhileFetching: a gallery changed while a
+// server model is fetched (bob deleted) is embedded again by the encoder
+// that stays when the model is not loaded: the fetch failed, or the
+// worker refused the model. Before, the change was not noted while the
+// phase was loading, and the encoder stayed ready with templates of the
+// gallery before: bob still listed and still answered by 1:k.
+func TestVerifyGalleryChangedWhileFetching(t *testing.T) {
+	deleteBob := func(s *VerifyState) Out {
+		var out Out
+		for range 3 {
+			out = out.and(s.DeleteCrop(1, 0))
+		}
+		return out
+	}
+	aliceOnly := func(t *testing.T, s *VerifyState) {
+		if !slices.Equal(s.Names, []string{"alice"}) {
+			t.Errorf("names %q, want alice alone", s.Names)
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		fetched func(s *VerifyState) Out
+		posts   []string
+	}{
+		{"the fetch fails", func(s *VerifyState) Out {
+			return s.ModelFetched(nil, errors.New("not found (404)"), "server model m1")
+		}, []string{"embed:gallery"}},
+		{"the worker refuses the model", func(s *VerifyState) Out {
+			if out := s.ModelFetched(modelFile(t, face.DefaultInput), nil, "server model m1"); !slices.Equal(ops(t, out), []string{"load+embed:gallery"}) {
+				t.Fatalf("posted %v, want the load", ops(t, out))
+			}
+			return s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad"))
+		}, []string{"embed:gallery"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := enrolled()
+			s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
+			runSteps(t, &s, []step{
+				{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+				{name: "trainer done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+				{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
+				{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
+				{name: "bob deleted meanwhile", do: deleteBob, phase: PhaseLoading, store: true},
+				{name: c.name, do: c.fetched, phase: PhaseEmbedding, posts: c.posts},
+				{name: "the gallery's embeddings", do: func(s *VerifyState) Out {
+					return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[:6]))
+				}, phase: PhaseReady, check: aliceOnly},
+			})
+		})
+	}
+}
