@@ -332,15 +332,18 @@ func atShape(t *testing.T, out Out, shape string) Out {
 // before, the page has none after; a load the worker takes with no
 // gallery to embed ends with the state idle.
 func TestVerifyLoadRefused(t *testing.T) {
-	refusal, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: verifyTrainer,
-		Error: "the model could not be loaded: m.safetensors: encoder.fc2.bias holds a value that is not finite"})
+	refusal := func(s *VerifyState) string { // of the load's ID, as wasm/trainer refuses it
+		b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeError, Trainer: verifyTrainer, ID: galleryID(s.gallerySeq),
+			Error: "the model could not be loaded: m.safetensors: encoder.fc2.bias holds a value that is not finite"})
+		return string(b)
+	}
 	s := readyWith(t, face.DefaultInput)
 	templates := s.templates
 	runSteps(t, &s, []step{
 		{name: "a 48×48 model file", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.Input{Channels: 1, Height: 48, Width: 48}), nil, "model file bad.safetensors")
 		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
-		{name: "the worker refuses it", do: func(s *VerifyState) Out { return s.Receive(string(refusal)) }, phase: PhaseReady,
+		{name: "the worker refuses it", do: func(s *VerifyState) Out { return s.Receive(refusal(s)) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				if !strings.HasPrefix(s.TrainStatus(), "ready: m") || !strings.Contains(s.ModelNote, "not finite") || s.Encoder != face.DefaultInput ||
 					!s.hasEncoder || len(s.templates) != len(templates) {
@@ -355,7 +358,7 @@ func TestVerifyLoadRefused(t *testing.T) {
 		{name: "a first model file", do: func(s *VerifyState) Out {
 			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file bad.safetensors")
 		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
-		{name: "refused", do: func(s *VerifyState) Out { return s.Receive(string(refusal)) }, phase: PhaseNone,
+		{name: "refused", do: func(s *VerifyState) Out { return s.Receive(refusal(s)) }, phase: PhaseNone,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.hasEncoder || s.Encoder != (face.Input{}) || !strings.Contains(s.ModelNote, "not finite") || !s.CanTrain(true) {
 					t.Errorf("encoder %+v (%v), note %q, can train %v", s.Encoder, s.hasEncoder, s.ModelNote, s.CanTrain(true))
@@ -380,7 +383,7 @@ func TestVerifyLoadRefused(t *testing.T) {
 					t.Errorf("busy %v, can train %v while the load waits", s.Busy(), s.CanTrain(true))
 				}
 			}},
-		{name: "the refusal", do: func(s *VerifyState) Out { return atShape(t, s.Receive(string(refusal)), "1×32×32") }, phase: PhaseEmbedding,
+		{name: "the refusal", do: func(s *VerifyState) Out { return atShape(t, s.Receive(refusal(s)), "1×32×32") }, phase: PhaseEmbedding,
 			posts: []string{"embed:gallery"}, check: func(t *testing.T, s *VerifyState) {
 				if !strings.Contains(s.ModelNote, "not finite") {
 					t.Errorf("note %q", s.ModelNote)

@@ -637,10 +637,12 @@ func (s *VerifyState) Receive(data string) Out {
 		return Out{}
 	}
 	switch {
-	case m.Type == msg.TypeError && s.unloaded != nil:
+	case m.Type == msg.TypeError && s.unloaded != nil && m.ID == galleryID(s.gallerySeq):
 		// The worker refused the model and kept its encoder: so does the
 		// page. A probe sent before has been answered (or is dropped by
-		// its number); a gallery changed meanwhile is embedded now.
+		// its number); a gallery changed meanwhile is embedded now. An
+		// error of no ID is not the load's: the worker stopped
+		// (web/trainer.js says so), holding no encoder.
 		stale := s.restale || s.unloaded.restale // changed during the load, or during its fetch
 		s.putBack(s.unloaded)
 		s.unloaded, s.ModelNote, s.probePending, s.restale = nil, m.Error, false, false

@@ -916,14 +916,13 @@ func TestVerifyClaimFollowsName(t *testing.T) {
 // were then checked against: "do not match", and no encoder).
 func TestVerifyLoadBeforeWorkerReady(t *testing.T) {
 	ready := `{"v":1,"type":"state","state":"idle"}` // as wasm/trainer's listen posts it: no trainer id yet
-	refused := `{"v":1,"type":"error","error":"the model could not be loaded: unknown loss"}`
 	s := enrolled()
 	s.WorkerStarted()
 	s.LoadModel(modelFile(t, face.DefaultInput), nil, "server model m")
 	if out := s.Receive(ready); len(out.Post) != 0 || !s.Busy() {
 		t.Fatalf("the worker's ready: posts %d, busy %v; want none, still loading", len(out.Post), s.Busy())
 	}
-	s.Receive(refused)
+	s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: unknown loss"))
 	if s.Phase != PhaseNone || s.Busy() || !strings.Contains(s.ModelNote, "unknown loss") || s.Run.State == msg.StateFailed {
 		t.Errorf("refused: phase %d, busy %v, model note %q, run %q; want none, not busy, the note, not failed", s.Phase, s.Busy(), s.ModelNote, s.Run.State)
 	}
@@ -1477,6 +1476,57 @@ func TestVerifyGalleryChangedWhileFetching(t *testing.T) {
 					return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[:6]))
 				}, phase: PhaseReady, check: aliceOnly},
 			})
+		})
+	}
+}
+
+// TestVerifyWorkerStoppedDuringLoad: the worker's Go program stops (out
+// of memory, say) while it loads a model: web/trainer.js answers with an
+// error of no ID, then the state failed, and the page is left without an
+// encoder, as when it stops at any other time. Before, that error was
+// taken for the worker's refusal of the model, which keeps the encoder
+// before: the page said "ready" with an encoder the dead worker no longer
+// held, until a probe or an enrollment was refused.
+func TestVerifyWorkerStoppedDuringLoad(t *testing.T) {
+	const stopped = "trainer.wasm stopped: out of memory"
+	for _, c := range []struct {
+		name   string
+		before func(t *testing.T, s *VerifyState) // an encoder, then the load
+	}{
+		{"a ready encoder", func(t *testing.T, s *VerifyState) {
+			s.Train()
+			s.Receive(stateMsg(msg.StateDone))
+			s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+			if s.Phase != PhaseReady {
+				t.Fatalf("phase %d, want ready", s.Phase)
+			}
+			s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file b.safetensors")
+		}},
+		{"a model loaded with nothing enrolled", func(t *testing.T, s *VerifyState) {
+			*s = NewVerifyState()
+			s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file a.safetensors")
+			s.Receive(loadedMsg(galleryID(s.gallerySeq)))
+			if !s.hasEncoder || s.Busy() {
+				t.Fatalf("encoder %v, busy %v; want a, loaded", s.hasEncoder, s.Busy())
+			}
+			s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file b.safetensors")
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := enrolled()
+			c.before(t, &s)
+			if s.unloaded == nil {
+				t.Fatal("no load pending")
+			}
+			s.Receive(`{"v":1,"type":"error","trainer":"verify","error":"` + stopped + `"}`)
+			s.Receive(stateMsg(msg.StateFailed))
+			if s.Phase != PhaseNone || s.hasEncoder || s.Busy() || s.TrainStatus() != "failed: "+stopped {
+				t.Errorf("phase %d, encoder %v, busy %v, status %q; want none, none, not busy, failed: %s",
+					s.Phase, s.hasEncoder, s.Busy(), s.TrainStatus(), stopped)
+			}
+			if out := s.Import(MarshalGallery(enrolled().Gallery), nil); len(out.Post) != 0 {
+				t.Errorf("a gallery imported then posts %v to a worker without an encoder", ops(t, out))
+			}
 		})
 	}
 }
