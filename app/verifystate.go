@@ -491,7 +491,7 @@ func (s *VerifyState) putBack(e *encoderState) {
 // the file is not loaded and ModelNote says so, as FetchModel waits.
 func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 	if s.Busy() {
-		s.ModelNote = what + " was not loaded: " + s.busyWords() + "; load it again after that"
+		s.ModelNote = msg.ErrorLine(what + " was not loaded: " + s.busyWords() + "; load it again after that")
 		return Out{}
 	}
 	return s.load(b, err, what)
@@ -533,7 +533,7 @@ func (s *VerifyState) busyWords() string {
 // load is LoadModel once the encoder may change.
 func (s *VerifyState) load(b []byte, err error, what string) Out {
 	if err != nil {
-		s.ModelNote = what + " could not be read: " + err.Error()
+		s.ModelNote = msg.ErrorLine(what + " could not be read: " + err.Error())
 		return Out{}
 	}
 	in, err := ModelInput(b)

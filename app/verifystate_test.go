@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -1529,4 +1531,32 @@ func TestVerifyWorkerStoppedDuringLoad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerifyModelLinkNoteOneLine: a link's ?model= is anyone's text (of
+// megabytes, with line breaks, with a right-to-left override that shows
+// the rest of the line reversed), which the model note quotes when the
+// server has no such model, or when the fetch comes back after a crash
+// while a training is under way: the note is one line of at most
+// msg.MaxErrorRunes characters (msg.ErrorLine), as those that quote a
+// file's words are. Before, it quoted the id whole.
+func TestVerifyModelLinkNoteOneLine(t *testing.T) {
+	id := "m\n\u202e" + strings.Repeat("x", 5000)
+	oneLine := func(t *testing.T, note, start string) {
+		t.Helper()
+		if !strings.HasPrefix(note, start) || utf8.RuneCountInString(note) > msg.MaxErrorRunes || strings.ContainsFunc(note, unicode.IsControl) || strings.ContainsRune(note, '\u202e') {
+			t.Errorf("note %.400q (%d characters), want one line of at most %d characters that starts %q", note, utf8.RuneCountInString(note), msg.MaxErrorRunes, start)
+		}
+	}
+	s := enrolled()
+	s.SelectModel(id)
+	s.FetchModel()
+	s.ModelFetched(nil, errors.New("not found (404)"), "server model "+s.ModelName(id))
+	oneLine(t, s.ModelNote, "server model m  xxx")
+
+	s.FetchModel()
+	s.Crash("out of memory")
+	s.Train()
+	s.ModelFetched(nil, errors.New("not found (404)"), "server model "+s.ModelName(id))
+	oneLine(t, s.ModelNote, "server model m  xxx")
 }
