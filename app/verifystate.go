@@ -576,7 +576,9 @@ func (s *VerifyState) WorkerStarted() { s.starting = true }
 // idle of the load's number. Once only: a worker whose every answer the
 // page cannot read (of another schema version) would be asked for good;
 // were the answer of the one sent again lost too, the page would wait for
-// good, so the note says to reload the page should it stay busy.
+// good, so the note says to reload the page should it stay busy, as it
+// does during a training, whose end (done, or its failure) it may have
+// been.
 func (s *VerifyState) Unread(err error) Out {
 	s.Note = err.Error()
 	s.probePending = false
@@ -591,7 +593,7 @@ func (s *VerifyState) Unread(err error) Out {
 		out := s.embedGallery()
 		s.reasked = s.gallerySeq
 		return out
-	case s.unloaded != nil || s.Phase == PhaseEmbedding:
+	case s.unloaded != nil || s.Phase == PhaseEmbedding || s.Phase == PhaseTraining: // a training's end cannot be asked for again
 		s.Note += "; if the page stays busy, it was the answer it waits for: reload the page"
 	}
 	return Out{}

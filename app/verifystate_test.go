@@ -1560,3 +1560,20 @@ func TestVerifyModelLinkNoteOneLine(t *testing.T) {
 	s.ModelFetched(nil, errors.New("not found (404)"), "server model "+s.ModelName(id))
 	oneLine(t, s.ModelNote, "server model m  xxx")
 }
+
+// TestVerifyUnreadTraining: a message of the worker that the page cannot
+// read during a training may have been its end (the state done, or its
+// failure), which the page cannot ask for again: the note says to reload
+// the page should it stay training, as it says while the gallery is
+// embedded. Before, it said only that a message was unread, and the page
+// stayed "training" for good when that was the end.
+func TestVerifyUnreadTraining(t *testing.T) {
+	s := enrolled()
+	s.Train()
+	if out := s.Unread(errUnreadMessage); len(out.Post) != 0 || s.Phase != PhaseTraining {
+		t.Fatalf("posted %d, phase %d; want nothing, training", len(out.Post), s.Phase)
+	}
+	if want := errUnreadMessage.Error() + "; if the page stays busy, it was the answer it waits for: reload the page"; s.Note != want {
+		t.Errorf("note %q, want %q", s.Note, want)
+	}
+}
