@@ -586,6 +586,7 @@ func (s *VerifyState) Unread(err error) Out {
 	again := (s.Phase == PhaseEmbedding || s.unloaded != nil) && s.reasked != s.gallerySeq
 	switch {
 	case again && s.unloaded != nil:
+		s.unloaded.restale = s.unloaded.restale || s.restale // for the encoder put back, should the load be refused
 		smp, id := s.gallerySamples()
 		s.reasked = s.gallerySeq
 		return Out{Post: []string{LoadCommand(verifyTrainer, s.unloaded.model, smp, id)}}

@@ -1577,3 +1577,31 @@ func TestVerifyUnreadTraining(t *testing.T) {
 		t.Errorf("note %q, want %q", s.Note, want)
 	}
 }
+
+// TestVerifyUnreadLoadRefusedGalleryChanged: carol enrolls while a load
+// waits, the worker refuses the load and the page cannot read that
+// answer (Unread): the load is sent again with the gallery as it is now,
+// and refused again, and the encoder put back embeds the gallery with
+// carol. Before, sending the load again forgot that the gallery had
+// changed since the put-back encoder's templates were made: it stayed
+// ready without carol.
+func TestVerifyUnreadLoadRefusedGalleryChanged(t *testing.T) {
+	s := readyWith(t, face.DefaultInput)
+	runSteps(t, &s, []step{
+		{name: "a model file", do: func(s *VerifyState) Out {
+			return s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file bad.safetensors")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "carol enrolls while the load waits", do: func(s *VerifyState) Out { return hold(s, "carol", 3) }, phase: PhaseEmbedding, store: true},
+		{name: "the refusal, unread", do: func(s *VerifyState) Out { return s.Unread(errUnreadMessage) }, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "the refusal of the load sent again", do: func(s *VerifyState) Out {
+			return s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad"))
+		}, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "the gallery with carol", do: func(s *VerifyState) Out {
+			return s.Receive(embMsg(galleryID(s.gallerySeq), 2, append(galleryEmbs(), 1, 0, 1, 0, 1, 0)))
+		}, phase: PhaseReady, check: func(t *testing.T, s *VerifyState) {
+			if !slices.Equal(s.Names, []string{"alice", "bob", "carol"}) || s.Source != "m" {
+				t.Errorf("names %q, source %q; want carol too, with m", s.Names, s.Source)
+			}
+		}},
+	})
+}
