@@ -510,7 +510,9 @@ func (s *VerifyState) ModelFetched(b []byte, err error, what string) Out {
 	s.Phase = s.beforeLoad
 	out := s.load(b, err, what)
 	if s.unloaded == nil && s.restale && s.hasEncoder { // not loaded: the gallery changed during the fetch
+		note := s.ModelNote
 		out = out.and(s.embedGallery())
+		s.ModelNote = note // not that of an emptied gallery, "the model is loaded"
 	}
 	return out
 }
@@ -648,10 +650,13 @@ func (s *VerifyState) Receive(data string) Out {
 		// (web/trainer.js says so), holding no encoder.
 		stale := s.restale || s.unloaded.restale // changed during the load, or during its fetch
 		s.putBack(s.unloaded)
-		s.unloaded, s.ModelNote, s.probePending, s.restale = nil, m.Error, false, false
+		s.unloaded, s.probePending, s.restale = nil, false, false
+		var out Out
 		if stale && s.hasEncoder {
-			return s.embedGallery()
+			out = s.embedGallery()
 		}
+		s.ModelNote = m.Error // not that of an emptied gallery, "the model is loaded"
+		return out
 	case m.Type == msg.TypeError:
 		// An error but a load's or a probe's (the gallery's embedding
 		// refused, a training that failed, the worker that stopped)

@@ -1605,3 +1605,43 @@ func TestVerifyUnreadLoadRefusedGalleryChanged(t *testing.T) {
 		}},
 	})
 }
+
+// TestVerifyGalleryEmptiedWhileLoading: everyone deleted while a server
+// model is fetched or a model file loads, and the model not loaded (the
+// fetch failed, the worker refused it): the encoder that stays has
+// nothing to verify against, and the model note still says why the
+// model was not loaded. Before, the note was replaced by the one of a
+// model loaded with nothing enrolled, "the model is loaded: enroll
+// someone to verify against", of the model that was not.
+func TestVerifyGalleryEmptiedWhileLoading(t *testing.T) {
+	deleteAll := func(s *VerifyState) {
+		for len(s.Gallery.Identities) > 0 {
+			s.DeleteCrop(0, 0)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		load func(t *testing.T, s *VerifyState)
+		note string
+	}{
+		{"the fetch fails", func(t *testing.T, s *VerifyState) {
+			s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
+			s.FetchModel()
+			deleteAll(s)
+			s.ModelFetched(nil, errors.New("not found (404)"), "server model m1")
+		}, "server model m1 could not be read: not found (404)"},
+		{"the worker refuses the model", func(t *testing.T, s *VerifyState) {
+			s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file bad.safetensors")
+			deleteAll(s)
+			s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad"))
+		}, "the model could not be loaded: bad"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := readyWith(t, face.DefaultInput)
+			c.load(t, &s)
+			if s.Phase != PhaseNone || !s.hasEncoder || s.Busy() || s.Source != "m" || s.ModelNote != c.note {
+				t.Errorf("phase %d, encoder %v (%q), busy %v, model note %q; want none, m kept, not busy, %q", s.Phase, s.hasEncoder, s.Source, s.Busy(), s.ModelNote, c.note)
+			}
+		})
+	}
+}
