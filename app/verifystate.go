@@ -713,14 +713,15 @@ func (s *VerifyState) dropEncoder() {
 // when the model has none either, there is nothing to suggest (NoSuggestion)
 // and the threshold is 1, which rejects every probe but an identical one,
 // until a second identity is enrolled or it is set by hand. The live
-// scores follow. This is where the page's calibration lives: what it
+// scores follow. While the encoder is not ready, far waits for its
+// calibration. This is where the page's calibration lives: what it
 // shows as "suggested" comes from Calib, and CalibratedOn says on what.
 func (s *VerifyState) SetFAR(far float64) {
 	if !(far >= 0 && far <= 1) {
 		return
 	}
 	s.FAR = far
-	if s.EmbDim == 0 {
+	if s.Phase != PhaseReady { // the embeddings may be of a gallery since changed: calibrated once ready
 		return
 	}
 	if s.trained != nil {

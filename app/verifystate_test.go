@@ -1645,3 +1645,33 @@ func TestVerifyGalleryEmptiedWhileLoading(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyFARWhileEmbedding: a move of the FAR slider that the page
+// handles after an import changed the gallery (the file is read while the
+// slider moves; the slider goes once the page is drawn again) comes while
+// the new gallery is embedded, with the embeddings of the old one: the
+// false accept rate is kept for the new calibration. Before, the old
+// embeddings were calibrated with the new gallery's labels, and
+// face.Calibrate panicked, which ends the page.
+func TestVerifyFARWhileEmbedding(t *testing.T) {
+	s := readyState(t)
+	g := NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
+	crop := EncodeCrop(make([]float32, s.Input.Size()), s.Input.Channels, s.Input.Height, s.Input.Width)
+	g.Add("carol", crop, crop)
+	g.Add("dan", crop, crop)
+	if s.Import(MarshalGallery(g), nil); s.Phase != PhaseEmbedding {
+		t.Fatalf("phase %d, want embedding", s.Phase)
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("SetFAR while embedding panicked: %v", p)
+			}
+		}()
+		s.SetFAR(0.05)
+	}()
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, []float32{1, 0, 1, 0, 0, 1, 0, 1}))
+	if s.Phase != PhaseReady || s.FAR != 0.05 || len(s.Calib.Genuine) != 4 {
+		t.Errorf("phase %d, FAR %g, %d genuine scores; want ready, 0.05, 4", s.Phase, s.FAR, len(s.Calib.Genuine))
+	}
+}
