@@ -101,6 +101,17 @@ func (g *Gallery) Delete(i, j int) {
 	}
 }
 
+// Find returns the place of a crop of identity name equal to crop, ok
+// false when there is none.
+func (g *Gallery) Find(name, crop string) (i, j int, ok bool) {
+	i = slices.IndexFunc(g.Identities, func(id Identity) bool { return id.Name == name })
+	if i < 0 {
+		return 0, 0, false
+	}
+	j = slices.Index(g.Identities[i].Crops, crop)
+	return i, j, j >= 0
+}
+
 // Names returns the names of the identities, in order.
 func (g *Gallery) Names() []string {
 	names := make([]string, len(g.Identities))

@@ -21,8 +21,8 @@ import (
 
 // Timing of the jobs page.
 const (
-	jobsRefresh  = 3 * time.Second // the job list is read again this often
-	watchRetry   = 2 * time.Second // a dropped event stream is opened again after this
+	jobsRefresh = 3 * time.Second // the job list is read again this often
+	watchRetry  = 2 * time.Second // a dropped event stream is opened again after this
 )
 
 // requestTimeout bounds every request of the Jobs and Models pages: a

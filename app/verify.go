@@ -106,7 +106,7 @@ func (v *Verify) Render() app.UI {
 				S: s, CanRecord: s.CanRecord(),
 				OnName:    v.st.SetName,
 				OnRecord:  func(on bool) { v.do(v.st.Record(on)) },
-				OnDelete:  func(i, j int) { v.do(v.st.DeleteCrop(i, j)) },
+				OnDelete:  func(name, crop string) { v.do(v.st.DeleteSnapshot(name, crop)) },
 				OnExport:  func() { download("metriclab-gallery.json", "application/json", MarshalGallery(v.st.Gallery)) },
 				OnImport:  func(b []byte, err error) { v.do(v.st.Import(b, err)) },
 				OnDataset: v.st.SetDataset,

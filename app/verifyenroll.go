@@ -21,7 +21,7 @@ type EnrollPanel struct {
 	CanRecord bool
 	OnName    func(name string)
 	OnRecord  func(on bool)
-	OnDelete  func(identity, crop int)
+	OnDelete  func(name, crop string) // a snapshot: its identity's name and its crop
 	OnExport  func()
 	OnImport  func(b []byte, err error)
 	OnDataset func(name string)
@@ -54,7 +54,7 @@ func (p *EnrollPanel) Render() app.UI {
 					app.Div().Class("thumbs").Body(app.Range(id.Crops).Slice(func(j int) app.UI {
 						return app.Button().Type("button").Class("thumb").Title("delete this snapshot").Body(
 							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(thumbSide*s.Input.Width/s.Input.Height).Height(thumbSide),
-						).OnClick(func(ctx app.Context, e app.Event) { p.OnDelete(i, j) }, app.EventScope(id.Name, i, j, len(id.Crops)))
+						).OnClick(func(ctx app.Context, e app.Event) { p.OnDelete(id.Name, id.Crops[j]) }, app.EventScope(id.Name, i, j, len(id.Crops)))
 					})),
 				)
 			}),

@@ -270,6 +270,20 @@ func (s *VerifyState) DeleteCrop(i, j int) Out {
 	return s.galleryChanged()
 }
 
+// DeleteSnapshot deletes a snapshot of identity name whose crop is crop,
+// as a click on its thumbnail names it, and nothing when there is none
+// (Gallery.Find): a click handled before the page drew the gallery again
+// (a second click on a thumbnail, one after an import) named the crop by
+// a place since taken by another, or by none, and Gallery.Delete
+// panicked, which stopped the page.
+func (s *VerifyState) DeleteSnapshot(name, crop string) Out {
+	i, j, ok := s.Gallery.Find(name, crop)
+	if !ok {
+		return Out{}
+	}
+	return s.DeleteCrop(i, j)
+}
+
 // Restore takes the gallery IndexedDB kept (ok false: none; err, which
 // the note says: it could not be read, see loadGallery), and crops
 // snapshots to its shape from then on (one kept before the page's

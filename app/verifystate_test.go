@@ -1675,3 +1675,35 @@ func TestVerifyFARWhileEmbedding(t *testing.T) {
 		t.Errorf("phase %d, FAR %g, %d genuine scores; want ready, 0.05, 4", s.Phase, s.FAR, len(s.Calib.Genuine))
 	}
 }
+
+// TestVerifyDeleteStaleClick: a click on a thumbnail names its snapshot
+// by identity and crop, as it was drawn. A second click on bob's only
+// snapshot, handled before the page drew the gallery again, deletes
+// nothing; one on alice's second snapshot after her first went deletes
+// that one. Clicks named the snapshot by its place: the second click's
+// place was gone (Gallery.Delete panicked, which stops the page), and a
+// place after a deletion is another snapshot's.
+func TestVerifyDeleteStaleClick(t *testing.T) {
+	s := NewVerifyState()
+	a1 := EncodeCrop(crop(1, 32, 32), 1, 32, 32)
+	a2 := EncodeCrop(make([]float32, 32*32), 1, 32, 32)
+	s.Gallery.Add("alice", a1, a2)
+	b := EncodeCrop(crop(1, 32, 32), 1, 32, 32)
+	s.Gallery.Add("bob", b)
+	s.DeleteSnapshot("bob", b)
+	s.DeleteSnapshot("bob", b) // the same thumbnail, before a redraw
+	s.DeleteSnapshot("alice", a1)
+	s.DeleteSnapshot("alice", a2) // drawn as alice's second
+	if n := s.Gallery.Count(); n != 0 {
+		t.Errorf("after deleting each snapshot once, one clicked twice: %d left (%v), want none", n, s.Gallery.Names())
+	}
+	s.Gallery.Add("alice", a1, a2)
+	grey := make([]float32, 32*32)
+	for i := range grey {
+		grey[i] = 0.5
+	}
+	s.DeleteSnapshot("alice", EncodeCrop(grey, 1, 32, 32)) // of none
+	if got := s.Gallery.Identities; len(got) != 1 || !slices.Equal(got[0].Crops, []string{a1, a2}) {
+		t.Errorf("a click on a snapshot no longer there: gallery %d identities, want alice's two crops kept", len(got))
+	}
+}
