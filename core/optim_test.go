@@ -213,3 +213,96 @@ func TestOptimizerThreadsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimizerFlushesSubnormals: a parameter whose gradient is g0 once
+// and 0 after (a dead ReLU unit's) has its buffers decay geometrically
+// (β1 = μ = 0.9, β2 = 0.999 per step) into the subnormal range, where
+// β·x rounds back to x once x is a few (β = 0.9) or a few hundred
+// (0.999) multiples of the smallest subnormal; no update may leave a
+// subnormal there, for the CPU takes its slow path on every one
+// (BenchmarkOptimizerUpdate). The first step's
+// buffers, normal values of T below float32's smallest normal number for
+// float64, must be kept, and by the last step every buffer is 0 (so the
+// steps ran through the subnormal range).
+func TestOptimizerFlushesSubnormals(t *testing.T) {
+	for _, name := range []string{OptSGD, OptAdam} {
+		cfg := DefaultOpt(name)
+		cfg.WeightDecay = 0
+		// float32: Adam's v = 1e-3·g0² = 1e-37 after the first step, subnormal
+		// after about 2140 steps; m = 1e-18 after about 440, SGD's v = 1e-17
+		// after about 460.
+		flushesSubnormals[float32](t, cfg, 1e-17, 0x1p-126, 5000)
+		// float64: v = 1e-303, subnormal after about 10700 steps.
+		flushesSubnormals[float64](t, cfg, 1e-150, 0x1p-1022, 12000)
+	}
+}
+
+// flushesSubnormals is TestOptimizerFlushesSubnormals for one optimiser
+// and precision T of smallest normal number minNormal: gradients ±g0,
+// then steps−1 updates with 0.
+func flushesSubnormals[T float32 | float64](t *testing.T, cfg OptConfig, g0, minNormal float64, steps int) {
+	t.Helper()
+	o := newOptimizer[T](cfg, []int{2}, []bool{false})
+	w := [][]T{{1, 1}}
+	bufs := func() [][]T { return append(o.m[:1:1], o.v...) }
+	o.update(nil, w, [][]T{{T(g0), T(-g0)}}, cfg.LR)
+	for _, b := range bufs() {
+		if b[0] == 0 || b[1] == 0 {
+			t.Errorf("%s %T: buffers %g after one gradient ±%g, want them non-zero", cfg.Name, b[0], b, g0)
+			return
+		}
+	}
+	zero := [][]T{{0, 0}}
+	for step := 2; step <= steps; step++ {
+		o.update(nil, w, zero, cfg.LR)
+		for _, b := range bufs() {
+			for _, x := range b {
+				if x != 0 && math.Abs(float64(x)) < minNormal {
+					t.Errorf("%s %T: step %d leaves %g in a buffer, a subnormal number", cfg.Name, x, step, x)
+					return
+				}
+			}
+		}
+	}
+	for _, b := range bufs() {
+		if b[0] != 0 || b[1] != 0 {
+			t.Errorf("%s %T: buffers %g after %d steps, want 0", cfg.Name, b[0], b, steps)
+			return
+		}
+	}
+}
+
+// BenchmarkOptimizerUpdate times one update of a 256×1024 weight (mlp's
+// fc1) on one thread: with normal gradients and state, and with the state
+// a run reaches once a dead unit's gradients are 0 (momentum m a few
+// multiples of float32's smallest subnormal, 2^−149, where β1·m rounds
+// back to m).
+func BenchmarkOptimizerUpdate(b *testing.B) {
+	const n = 256 * 1024
+	for _, name := range []string{OptSGD, OptAdam} {
+		for _, state := range []string{"normal", "subnormal"} {
+			b.Run(name+"/"+state, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(5, 6))
+				cfg := DefaultOpt(name)
+				o := newOptimizer[float32](cfg, []int{n}, []bool{false})
+				w, g := make([]float32, n), make([]float32, n)
+				for i := range w {
+					w[i] = float32(rng.NormFloat64())
+					o.m[0][i] = float32(rng.NormFloat64())
+					if o.v != nil {
+						o.v[0][i] = float32(rng.Float64())
+					}
+					if state == "normal" {
+						g[i] = float32(rng.NormFloat64())
+					} else {
+						o.m[0][i] = float32(1+i%4) * 0x1p-149
+					}
+				}
+				b.ResetTimer()
+				for range b.N {
+					o.update(nil, [][]float32{w}, [][]float32{g}, cfg.LR)
+				}
+			})
+		}
+	}
+}
