@@ -722,9 +722,18 @@ extern "C" __global__ void ml_pair_backward(float *dx, const double *gd, const d
 `
 
 const kernelOptim = `
+// ml_flushed returns x, or 0 when x is subnormal: |x| below float32's
+// smallest normal number, 2^−126. The optimisers' buffers flush as
+// core/optim.go's do (a parameter whose gradient stays 0 would keep them a
+// few multiples of the smallest subnormal, where β·x rounds back to x).
+__device__ float ml_flushed(float x) {
+	return fabsf(x) < 1.17549435e-38f ? 0.0f : x;
+}
+
 // ml_sgd (core/optim.go, float32): g' = g + wd·w (the first ndecay values
-// only), v ← μ·v + g', w ← w − lr·v. Skipped when the step's loss was not
-// finite (status[1] = 0).
+// only), v ← μ·v + g', w ← w − lr·v, v flushed to 0 when subnormal
+// (ml_flushed). Skipped when the step's loss was not finite
+// (status[1] = 0).
 extern "C" __global__ void ml_sgd(float *w, const float *g, float *v, int n, int ndecay, const float *scal,
 		const float *status, float mu, float wd) {
 	if (status[1] == 0)
@@ -732,7 +741,7 @@ extern "C" __global__ void ml_sgd(float *w, const float *g, float *v, int n, int
 	float lr = scal[ML_SC_LR];
 	ML_FOR(i, n) {
 		float gj = g[i] + (i < ndecay ? wd : 0.0f) * w[i];
-		float vj = mu * v[i] + gj;
+		float vj = ml_flushed(mu * v[i] + gj);
 		v[i] = vj;
 		w[i] -= lr * vj;
 	}
@@ -740,7 +749,8 @@ extern "C" __global__ void ml_sgd(float *w, const float *g, float *v, int n, int
 
 // ml_adam (core/optim.go, float32): g' = g + wd·w, m ← β1·m + (1−β1)·g',
 // v ← β2·v + (1−β2)·g'², w ← w − lrc·m/(sc·√v + ε), with lrc = lr/(1−β1ᵗ)
-// and sc = 1/√(1−β2ᵗ) from scal.
+// and sc = 1/√(1−β2ᵗ) from scal; m and v flushed to 0 when subnormal
+// (ml_flushed).
 extern "C" __global__ void ml_adam(float *w, const float *g, float *m, float *v, int n, int ndecay, const float *scal,
 		const float *status, float b1, float b2, float eps, float wd) {
 	if (status[1] == 0)
@@ -748,8 +758,8 @@ extern "C" __global__ void ml_adam(float *w, const float *g, float *m, float *v,
 	float lrc = scal[ML_SC_LRC], sc = scal[ML_SC_SC];
 	ML_FOR(i, n) {
 		float gj = g[i] + (i < ndecay ? wd : 0.0f) * w[i];
-		float mj = b1 * m[i] + (1 - b1) * gj;
-		float vj = b2 * v[i] + (1 - b2) * gj * gj;
+		float mj = ml_flushed(b1 * m[i] + (1 - b1) * gj);
+		float vj = ml_flushed(b2 * v[i] + (1 - b2) * gj * gj);
 		m[i] = mj;
 		v[i] = vj;
 		w[i] -= lrc * mj / (sc * sqrtf(vj) + eps);

@@ -379,6 +379,54 @@ func TestKernelOptimizers(t *testing.T) {
 	}
 }
 
+// TestKernelOptimizersFlushSubnormals is core's
+// TestOptimizerFlushesSubnormals for ml_sgd and ml_adam: gradients ±g0
+// once, then 0 for thousands of steps, decay the buffers (β1 = μ = 0.9,
+// β2 = 0.999 a step) into the subnormal range, where β·x rounds back to
+// x; no update may leave a subnormal there, as none does on the CPU
+// engine (the emulation would take the CPU's slow path on every one).
+// The first step's buffers must be kept, and after the last every buffer
+// is 0 (so the steps ran through the subnormal range).
+func TestKernelOptimizersFlushSubnormals(t *testing.T) {
+	for _, tb := range backends(t) {
+		r := newRig(t, tb.b)
+		// Adam's v = 1e-3·g0² = 1e-37 after the first step, subnormal after
+		// about 2140 steps; m = 1e-18 after about 440, SGD's v = 1e-17 after
+		// about 460.
+		const n, g0, steps = 2, 1e-17, 5000
+		const lr, mu, b1, b2, eps = 0.05, 0.9, 0.9, 0.999, 1e-8
+		scal := r.buf([]float32{lr, lr / (1 - b1), 1 / float32(math.Sqrt(1-b2)), 0})
+		status := r.buf([]float32{1.5, 1})
+		w, v, wa, ma, va := r.buf([]float32{1, 1}), r.zeros(n), r.buf([]float32{1, 1}), r.zeros(n), r.zeros(n)
+		bufs := []struct {
+			what string
+			b    Buffer
+		}{{"sgd v", v}, {"adam m", ma}, {"adam v", va}}
+		g, zero := r.buf([]float32{g0, -g0}), r.zeros(n)
+		for step := 1; step <= steps; step++ {
+			if step == 2 {
+				g = zero
+			}
+			r.over("ml_sgd", n, w, g, v, int32(n), int32(0), scal, status, float32(mu), float32(0))
+			r.over("ml_adam", n, wa, g, ma, va, int32(n), int32(0), scal, status, float32(b1), float32(b2), float32(eps), float32(0))
+			for _, b := range bufs {
+				what, got := b.what, r.get(b.b, n)
+				if step == 1 && (got[0] == 0 || got[1] == 0) {
+					t.Fatalf("%s: %s %g after one gradient ±%g, want it non-zero", tb.name, what, got, g0)
+				}
+				for _, x := range got {
+					if x != 0 && math.Abs(float64(x)) < 0x1p-126 {
+						t.Fatalf("%s: step %d leaves %g in %s, a subnormal number", tb.name, step, x, what)
+					}
+				}
+				if step == steps && (got[0] != 0 || got[1] != 0) {
+					t.Errorf("%s: %s %g after %d steps, want 0", tb.name, what, got, steps)
+				}
+			}
+		}
+	}
+}
+
 // TestGemm compares the backend's Gemm with gemmTo for every
 // transposition, β = 0 (over garbage) and β = 1, and row lengths longer
 // than the matrices.
