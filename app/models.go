@@ -65,10 +65,12 @@ func (m *Models) OnDismount() {
 	}
 }
 
-// SetCards shows cards, or err when the registry could not be read.
+// SetCards shows cards, newest first (the server lists them oldest
+// first), or err when the registry could not be read.
 func (m *Models) SetCards(cards []msg.ModelCard, err error) {
 	m.loading = false
-	m.cards, m.err = cards, ""
+	m.cards, m.err = slices.Clone(cards), ""
+	slices.SortStableFunc(m.cards, func(a, b msg.ModelCard) int { return compareCreated(b.Created, a.Created) })
 	if err != nil {
 		m.err = "the models could not be read: " + err.Error()
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"testing"
 
 	"metriclab/core/msg"
@@ -124,5 +125,28 @@ func TestFormatBytes(t *testing.T) {
 		if got := formatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestModelsNewestFirst: the page lists models newest first, as the Jobs
+// page lists jobs, their times compared as times: three registered
+// within a second, as the server lists them (oldest first) and writes
+// their times (RFC 3339, the fraction's trailing zeros dropped). Before,
+// the page kept the server's order, oldest first.
+func TestModelsNewestFirst(t *testing.T) {
+	cards := []msg.ModelCard{
+		{ID: "a", Created: "2025-01-01T11:59:59.9Z"},
+		{ID: "b", Created: "2025-01-01T12:00:00Z"},
+		{ID: "c", Created: "2025-01-01T12:00:00.1Z"},
+		{ID: "d", Created: "2025-01-01T12:00:00.12Z"},
+	}
+	m := NewModels()
+	m.SetCards(cards, nil)
+	var ids []string
+	for _, c := range m.cards {
+		ids = append(ids, c.ID)
+	}
+	if !slices.Equal(ids, []string{"d", "c", "b", "a"}) || cards[0].ID != "a" {
+		t.Errorf("the page lists %v, want [d c b a] (the server's answer changed: %v)", ids, cards[0].ID != "a")
 	}
 }
