@@ -759,3 +759,81 @@ func TestPagesStalledServer(t *testing.T) {
 		t.Errorf("the Models page after a load that timed out: loading %v, error %q; want the error said", m.loading, m.err)
 	}
 }
+
+// flakyModels passes requests to its Transport, and fails the reads of
+// the models while down, counting them.
+type flakyModels struct {
+	Transport
+	down  atomic.Bool
+	reads atomic.Int64
+}
+
+func (f *flakyModels) Do(ctx context.Context, r Request) (Response, error) {
+	if r.Path == "/api/models" {
+		f.reads.Add(1)
+		if f.down.Load() {
+			return Response{}, errors.New("connection refused")
+		}
+	}
+	return f.Transport.Do(ctx, r)
+}
+
+// TestModelsRefresh: the Models page reads the registry again every
+// modelsRefresh: a first read that failed is followed by the models, a
+// model deleted elsewhere goes, a read that fails says so beside the
+// models last read, and OnDismount stops the reads. Before, the page read
+// the registry once, at mount: after an error, or a deletion in another
+// tab, it showed the same until a reload.
+func TestModelsRefresh(t *testing.T) {
+	defer func(d time.Duration) { modelsRefresh = d }(modelsRefresh)
+	modelsRefresh = 10 * time.Millisecond
+	api := newJobsAPI()
+	api.models = []msg.ModelCard{{ID: "m1", Created: "2025-01-01T10:00:00Z"}, {ID: "m2", Created: "2025-01-01T11:00:00Z"}}
+	_, e, live, _ := mountJobs(t, api)
+	flaky := &flakyModels{Transport: HandlerTransport(api)}
+	flaky.down.Store(true)
+	m := NewModels()
+	c, stop := context.WithCancel(context.Background())
+	defer stop()
+	m.stop = stop // as OnMount sets it
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.refresh(live, c, &Client{T: flaky})
+	}()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			e.ConsumeAll()
+			if ok() {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: none after 5 s; the page shows %d models, error %q", what, len(m.cards), m.err)
+			}
+		}
+	}
+	waitFor("the error of the first read", func() bool { return strings.HasSuffix(m.err, "connection refused") })
+	flaky.down.Store(false)
+	waitFor("the models once the server answers", func() bool { return m.err == "" && len(m.cards) == 2 })
+	api.mu.Lock()
+	api.models = api.models[1:]
+	api.mu.Unlock()
+	waitFor("m1 gone once deleted", func() bool { return len(m.cards) == 1 && m.cards[0].ID == "m2" })
+	flaky.down.Store(true)
+	waitFor("the error of a later read", func() bool { return m.err != "" })
+	if len(m.cards) != 1 {
+		t.Errorf("a read that failed left %d models shown, want the 1 read before", len(m.cards))
+	}
+	m.OnDismount()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the page still reads the registry after OnDismount")
+	}
+	reads := flaky.reads.Load()
+	time.Sleep(10 * modelsRefresh)
+	if got := flaky.reads.Load(); got != reads {
+		t.Errorf("%d reads of the registry after OnDismount", got-reads)
+	}
+}

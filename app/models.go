@@ -8,11 +8,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"metriclab/core/msg"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
+
+// modelsRefresh is how often the Models page reads the registry again:
+// a model registered or deleted since (by a job, another tab, the API)
+// shows without a reload, and a read that failed is tried again. Less
+// often than the Jobs page's list, which follows training (a variable
+// for the tests).
+var modelsRefresh = 10 * time.Second
 
 // Models is the page of the server's model registry: one row per model
 // with what it is, how it was trained and how well it verifies, and links
@@ -32,7 +40,7 @@ type Models struct {
 // NewModels returns the page, loading.
 func NewModels() *Models { return &Models{loading: true} }
 
-// OnMount loads the registry.
+// OnMount starts reading the registry every modelsRefresh.
 func (m *Models) OnMount(ctx app.Context) {
 	if !app.IsClient {
 		return
@@ -42,7 +50,20 @@ func (m *Models) OnMount(ctx app.Context) {
 	if m.Client == nil {
 		m.Client = NewClient()
 	}
-	ctx.Async(func() { m.load(ctx, c, m.Client) })
+	client := m.Client
+	ctx.Async(func() { m.refresh(ctx, c, client) })
+}
+
+// refresh loads the registry every modelsRefresh until c is done.
+func (m *Models) refresh(ctx app.Context, c context.Context, client *Client) {
+	for {
+		m.load(ctx, c, client)
+		select {
+		case <-c.Done():
+			return
+		case <-time.After(modelsRefresh):
+		}
+	}
 }
 
 // load reads the registry, in requestTimeout at most (a server that never
@@ -58,7 +79,7 @@ func (m *Models) load(ctx app.Context, c context.Context, client *Client) {
 	ctx.Dispatch(func(ctx app.Context) { m.SetCards(cards, err) })
 }
 
-// OnDismount stops a load under way.
+// OnDismount stops reading the registry.
 func (m *Models) OnDismount() {
 	if m.stop != nil {
 		m.stop()
@@ -66,14 +87,16 @@ func (m *Models) OnDismount() {
 }
 
 // SetCards shows cards, newest first (the server lists them oldest
-// first), or err when the registry could not be read.
+// first), or err beside the cards last read when the registry could not
+// be read.
 func (m *Models) SetCards(cards []msg.ModelCard, err error) {
 	m.loading = false
-	m.cards, m.err = slices.Clone(cards), ""
-	slices.SortStableFunc(m.cards, func(a, b msg.ModelCard) int { return compareCreated(b.Created, a.Created) })
 	if err != nil {
 		m.err = "the models could not be read: " + err.Error()
+		return
 	}
+	m.cards, m.err = slices.Clone(cards), ""
+	slices.SortStableFunc(m.cards, func(a, b msg.ModelCard) int { return compareCreated(b.Created, a.Created) })
 }
 
 // Render draws the page.
