@@ -296,7 +296,7 @@ func (j *Jobs) renderList() app.UI {
 			watched := j.watch != nil && j.watch.Job.ID == job.ID
 			return app.Tr().ID("job-"+job.ID).Class("state-"+job.State).Body(
 				app.Td().Body(app.Code().Text(job.ID)),
-				app.Td().Text(JobSummary(job.Config)),
+				app.Td().Text(jobExperiment(job)),
 				app.Td().Class("job-state").Text(job.State),
 				app.Td().Text(stepText(job.Step, job.Steps)),
 				app.Td().Text(lossText(job)),
@@ -330,7 +330,7 @@ func (j *Jobs) renderWatch() app.UI {
 	r := &w.Run
 	return app.Section().ID("job-watch").Class("panel state-"+w.State).Body(
 		app.Header().Class("panel-head").Body(
-			app.H2().Text("job "+w.Job.ID+" · "+JobSummary(w.Job.Config)),
+			app.H2().Text("job "+w.Job.ID+" · "+jobExperiment(w.Job)),
 			app.P().ID("job-status").Class("status").Text(w.Status()),
 		),
 		app.IFrame().ID("job-viewer").Class("viewer").Title("hypersphere of job "+w.Job.ID).Src(ViewerURL(j.channel, true)),
@@ -652,6 +652,16 @@ func JobSummary(r msg.TrainRequest) string {
 		epochs = "1 epoch"
 	}
 	return fmt.Sprintf("%s · %s · D = %s%s · %s · %s", r.Arch, r.Loss, dimText(r.Dim, r.Views), cropText(r.Crop), data, epochs)
+}
+
+// jobExperiment writes the experiment of job (JobSummary), or says that it
+// is unknown when the server could not read the job's record, whose
+// configuration comes empty (" ·  · D = 0 ·  · 0 epochs").
+func jobExperiment(job msg.Job) string {
+	if job.Error == msg.JobUnreadable {
+		return "unknown: " + job.Error
+	}
+	return JobSummary(job.Config)
 }
 
 // NewestFirst returns jobs sorted by creation time, newest first (the

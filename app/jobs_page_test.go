@@ -837,3 +837,23 @@ func TestModelsRefresh(t *testing.T) {
 		t.Errorf("%d reads of the registry after OnDismount", got-reads)
 	}
 }
+
+// TestJobsUnreadableRecord: a job whose record the server could not read
+// (failed, error "unreadable record", its configuration empty, as
+// server/api's TestUnreadableJobRow lists it) says so in its row and,
+// watched, in the heading. Before, both summarised the empty
+// configuration: " ·  · D = 0 ·  · 0 epochs".
+func TestJobsUnreadableRecord(t *testing.T) {
+	bad := msg.Job{ID: "j1", State: msg.JobFailed, Error: msg.JobUnreadable, Steps: 27, Created: "2025-01-01T10:00:00Z"}
+	j, e, live, _ := mountJobs(t, newJobsAPI(bad, msg.Job{ID: "j2", State: msg.JobDone, Config: jobConfig(), Created: "2025-01-01T11:00:00Z"}))
+	j.watchJob(live, bad)
+	e.ConsumeAll()
+	h := app.HTMLString(j.Render())
+	if strings.Contains(h, "D = 0") || !strings.Contains(h, "<td>unknown: unreadable record</td>") ||
+		!strings.Contains(h, "job j1 · unknown: unreadable record") {
+		t.Errorf("the page of a job of an unreadable record:\n%s\nwant its row's experiment and its heading %q", h, "unknown: unreadable record")
+	}
+	if !strings.Contains(h, "<td>"+JobSummary(jobConfig())+"</td>") {
+		t.Errorf("the readable job's row lost its experiment %q", JobSummary(jobConfig()))
+	}
+}

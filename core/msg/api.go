@@ -24,6 +24,10 @@ const (
 	JobInterrupted = "interrupted"
 )
 
+// JobUnreadable is the error of a failed job whose record the server
+// could not read: its Config is empty (store.Unreadable).
+const JobUnreadable = "unreadable record"
+
 // JobStates lists the job states, in the order a job goes through them.
 func JobStates() []string {
 	return []string{JobQueued, JobRunning, JobDone, JobFailed, JobCanceled, JobInterrupted}

@@ -40,8 +40,8 @@ const jobColumns = "id, client, config, state, step, steps, loss, metrics, model
 // Unreadable is the error of a job whose row's config or metrics cannot
 // be decoded (a database edited by hand, or damaged): the job reads as
 // failed, with its other columns, so that one such row neither hides the
-// others nor stops the server (see Open).
-const Unreadable = "unreadable record"
+// others nor stops the server (see Open). Its config reads as empty.
+const Unreadable = msg.JobUnreadable
 
 // scanJob reads one row of jobColumns. A row whose JSON columns cannot be
 // decoded reads as failed with the error Unreadable, and readable false.
