@@ -461,8 +461,15 @@ func (s *VerifyState) SelectModel(id string) { s.ModelID = id }
 
 // FetchModel starts the load of the chosen server model: it returns its
 // id for the page to fetch, and false when there is none or the encoder
-// is busy.
+// is busy. An id of "." or ".." (a link's ?model=) is refused, and
+// ModelNote says so: url.PathEscape keeps it, and the browser would
+// resolve the dot segment of /api/models/../file to another path
+// (/api/file).
 func (s *VerifyState) FetchModel() (string, bool) {
+	if s.ModelID == "." || s.ModelID == ".." {
+		s.ModelNote = fmt.Sprintf("server model %q was not loaded: no model has that id", s.ModelID)
+		return "", false
+	}
 	if s.ModelID == "" || s.Busy() {
 		return "", false
 	}

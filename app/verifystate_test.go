@@ -878,6 +878,28 @@ func TestVerifyModelLinkUnknown(t *testing.T) {
 	}
 }
 
+// TestVerifyModelLinkDotSegments: a link's ?model=. or ?model=.. is not
+// fetched, and the note says why: url.PathEscape keeps a dot segment,
+// and the browser resolved /api/models/../file to /api/file, a request
+// for another path than a model's file. The encoder is left as it was.
+func TestVerifyModelLinkDotSegments(t *testing.T) {
+	for _, id := range []string{".", ".."} {
+		s := NewVerifyState()
+		s.SelectModel(id)
+		got, ok := s.FetchModel()
+		want := `server model "` + id + `" was not loaded: no model has that id`
+		if ok || got != "" || s.Phase != PhaseNone || s.Busy() || s.ModelNote != want {
+			t.Errorf("?model=%s: FetchModel = %q, %v, phase %d, note %q; want nothing fetched and note %q", id, got, ok, s.Phase, s.ModelNote, want)
+		}
+	}
+	// An id with a dot that is not a whole segment is an id like another.
+	s := NewVerifyState()
+	s.SelectModel("...")
+	if id, ok := s.FetchModel(); !ok || id != "..." || s.ModelNote != "" {
+		t.Errorf(`?model=...: FetchModel = %q, %v, note %q; want it fetched`, id, ok, s.ModelNote)
+	}
+}
+
 // TestVerifyClaimFollowsName: the claimed identity is a person, not a
 // place in the list: when someone listed before them leaves the gallery,
 // the claim stays on them (it moved to the next name), and it falls back
