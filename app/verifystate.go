@@ -203,8 +203,9 @@ func (s *VerifyState) DetectorReady(err error) {
 // faces and, when q is face.OK, the aligned crop of its face (crop is
 // only read during the call). While the record button is held a good
 // frame is a snapshot; once the encoder is ready, it is also a probe for
-// the live scores when none is pending. It reports whether the page shows
-// something new.
+// the live scores when none is pending. A hold ends at MaxGalleryCrops
+// snapshots in the gallery, the most a stored gallery is restored with,
+// and the note says so. It reports whether the page shows something new.
 func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (changed bool, out Out) {
 	s.fps.Tick(now)
 	s.FPSChanged = false
@@ -218,6 +219,14 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 	}
 	if q != face.OK {
 		return changed, out
+	}
+	if s.Recording && s.Name != "" && s.Gallery.Count() >= MaxGalleryCrops {
+		// A gallery of more would not be restored (UnmarshalStoredGallery
+		// refuses it) and the next store would write over it: the hold
+		// ends.
+		s.Note = fmt.Sprintf("the gallery holds %d snapshots, the most the page keeps: delete some to record more", MaxGalleryCrops)
+		changed = true
+		out = out.and(s.Record(false))
 	}
 	if s.Recording && s.Name != "" {
 		s.Gallery.Add(s.Name, EncodeCrop(crop, s.Input.Channels, s.Input.Height, s.Input.Width))

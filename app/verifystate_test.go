@@ -604,6 +604,46 @@ func TestVerifyRecord(t *testing.T) {
 	})
 }
 
+// TestVerifyRecordFullGallery: a hold ends once the gallery holds
+// MaxGalleryCrops snapshots, and the note says why, so that the gallery
+// the page stores is one it restores. Before, a hold recorded past it:
+// the stored gallery was refused when the page loaded again ("50001
+// snapshots: the page takes at most 50000"), the page started empty, and
+// its next store wrote over the user's gallery.
+func TestVerifyRecordFullGallery(t *testing.T) {
+	s := enrolled()
+	in := s.Input
+	zero := EncodeCrop(make([]float32, in.Channels*in.Height*in.Width), in.Channels, in.Height, in.Width)
+	for range MaxGalleryCrops - 1 - s.Gallery.Count() {
+		s.Gallery.Add("bob", zero)
+	}
+	s.SetName("carol")
+	runSteps(t, &s, []step{
+		{name: "hold", do: func(s *VerifyState) Out { return s.Record(true) }, phase: PhaseNone},
+		{name: "the last snapshot the gallery takes", do: func(s *VerifyState) Out { return okFrame(s, 100) }, phase: PhaseNone,
+			check: func(t *testing.T, s *VerifyState) {
+				if !s.Recording || s.Gallery.Count() != MaxGalleryCrops || s.Note != "" {
+					t.Errorf("recording %v, %d snapshots, note %q; want still recording, %d, no note", s.Recording, s.Gallery.Count(), s.Note, MaxGalleryCrops)
+				}
+			}},
+		{name: "one more ends the hold", do: func(s *VerifyState) Out { return okFrame(s, 200) }, phase: PhaseNone, store: true,
+			check: func(t *testing.T, s *VerifyState) {
+				want := "the gallery holds 50000 snapshots, the most the page keeps: delete some to record more"
+				if s.Recording || s.Gallery.Count() != MaxGalleryCrops || s.Note != want {
+					t.Errorf("recording %v, %d snapshots, note %q; want the hold ended at %d, note %q", s.Recording, s.Gallery.Count(), s.Note, MaxGalleryCrops, want)
+				}
+			}},
+	})
+	if testing.Short() {
+		return // restoring decodes every crop: seconds natively, minutes under GOOS=js
+	}
+	r := NewVerifyState()
+	r.Restore(string(MarshalGallery(s.Gallery)), true, nil)
+	if r.Note != "" || r.Gallery.Count() != MaxGalleryCrops {
+		t.Errorf("the stored gallery restored with %d snapshots, note %q; want all %d", r.Gallery.Count(), r.Note, MaxGalleryCrops)
+	}
+}
+
 // TestVerifyImportedNames: the names of an imported gallery file are
 // enrolled as typed ones are (identityName): trimmed and in Unicode
 // normal form C, so that a hold typed under the same name adds to the
