@@ -365,7 +365,7 @@ func storedRecord(result app.Value) (data string, ok bool, err error) {
 	case app.TypeString:
 		return result.String(), true, nil
 	default:
-		return "", false, fmt.Errorf("the stored gallery could not be read: a record of type %s, not JSON text", t)
+		return "", false, fmt.Errorf("the stored gallery could not be read: a record of type %s, not JSON text"+storedKept, t)
 	}
 }
 

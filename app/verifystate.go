@@ -300,7 +300,9 @@ func (s *VerifyState) DeleteSnapshot(name, crop string) Out {
 // empty or the page cannot crop so (the note says why it was not
 // restored); an identity without snapshots is left out
 // (UnmarshalStoredGallery). A note that quotes the record is one line
-// (msg.ErrorLine). An encoder loaded before it arrived embeds it.
+// (msg.ErrorLine). A record that is not restored is not stored over until
+// the user records or imports a gallery, and the note says so
+// (storedKept). An encoder loaded before it arrived embeds it.
 func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	switch {
 	case err != nil:
@@ -309,14 +311,14 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	default:
 		g, err := UnmarshalStoredGallery([]byte(data))
 		if err != nil {
-			s.Note = msg.ErrorLine("the stored gallery could not be read: " + err.Error())
+			s.Note = msg.ErrorLine("the stored gallery could not be read: " + err.Error() + storedKept)
 			return Out{}
 		}
 		if g.Count() == 0 {
 			return Out{}
 		}
 		if err := validCrop(g.Shape()); err != nil {
-			s.Note = "the stored gallery was not restored: " + err.Error()
+			s.Note = "the stored gallery was not restored: " + err.Error() + storedKept
 			return Out{}
 		}
 		s.Input, s.Gallery = g.Shape(), g
@@ -326,6 +328,12 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	}
 	return Out{}
 }
+
+// storedKept ends the note of a stored gallery that was not restored (one
+// of a newer page, say): the page stores its gallery when it changes
+// (galleryChanged), which only the user's hold, deletion or import does,
+// and the first such store writes over the record.
+const storedKept = "; it stays stored until you record or import a gallery, which replaces it"
 
 // Import replaces the gallery by the gallery file b (or says why it
 // cannot: err is the file's reading), in a note of one line however long

@@ -1198,7 +1198,7 @@ func TestVerifyRestoreUnusableCrops(t *testing.T) {
 	g.Add("ann", EncodeCrop(crop(1, 4, 4), 1, 4, 4))
 	s := NewVerifyState()
 	out := s.Restore(string(MarshalGallery(g)), true, nil)
-	want := "the stored gallery was not restored: crops of 1×4×4: want 1 or 3 channels and sides of 8 to 256 pixels"
+	want := "the stored gallery was not restored: crops of 1×4×4: want 1 or 3 channels and sides of 8 to 256 pixels" + storedKept
 	if s.Note != want || s.Gallery.Count() != 0 || s.Input != face.SnapshotInput || out.Store || len(out.Post) > 0 {
 		t.Errorf("note %q, %d crops of %s, out %+v; want note %q and the page's own empty gallery", s.Note, s.Gallery.Count(), ShapeText(s.Input), out, want)
 	}
@@ -1220,9 +1220,9 @@ func TestVerifyRestoreNotAString(t *testing.T) {
 		t    app.Type
 		note string
 	}{
-		{app.TypeNumber, "the stored gallery could not be read: a record of type number, not JSON text"},
-		{app.TypeObject, "the stored gallery could not be read: a record of type object, not JSON text"},
-		{app.TypeNull, "the stored gallery could not be read: a record of type null, not JSON text"},
+		{app.TypeNumber, "the stored gallery could not be read: a record of type number, not JSON text" + storedKept},
+		{app.TypeObject, "the stored gallery could not be read: a record of type object, not JSON text" + storedKept},
+		{app.TypeNull, "the stored gallery could not be read: a record of type null, not JSON text" + storedKept},
 		{app.TypeUndefined, ""}, // no record: nothing to say
 	} {
 		s := NewVerifyState()
@@ -1238,6 +1238,43 @@ func TestVerifyRestoreNotAString(t *testing.T) {
 	s.Restore(storedRecord(record{t: app.TypeString, s: string(MarshalGallery(g))}))
 	if s.Note != "" || s.Gallery.Count() != 1 {
 		t.Errorf("a string record: note %q, %d crops; want ann's 1", s.Note, s.Gallery.Count())
+	}
+}
+
+// TestVerifyRestoreRefusedKept: a stored gallery that is not restored
+// (not JSON, of a newer version, of crops the page cannot make, a record
+// that is not text) is not stored over before the user records or
+// imports, and the note says that this replaces it. Before, the note
+// said only why it was not restored, and the user's first hold wrote
+// over it without a word.
+func TestVerifyRestoreRefusedKept(t *testing.T) {
+	g := NewGallery(1, 4, 4)
+	g.Add("ann", EncodeCrop(crop(1, 4, 4), 1, 4, 4))
+	newer := NewGallery(1, 32, 32)
+	newer.Version = GalleryVersion + 1
+	for _, c := range []struct{ name, data string }{
+		{"not JSON", "{"},
+		{"a newer version", string(MarshalGallery(newer))},
+		{"crops the page cannot make", string(MarshalGallery(g))},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := enrolled()
+			s.Gallery = NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
+			s.SetName("bob")
+			runSteps(t, &s, []step{
+				{name: "restore", do: func(s *VerifyState) Out { return s.Restore(c.data, true, nil) }, phase: PhaseNone,
+					check: func(t *testing.T, s *VerifyState) {
+						if !strings.HasSuffix(s.Note, "; it stays stored until you record or import a gallery, which replaces it") {
+							t.Errorf("note %q, want it to say that recording or importing replaces the stored gallery", s.Note)
+						}
+					}},
+				{name: "a hold is the user's: stored", do: func(s *VerifyState) Out { s.Record(true); okFrame(s, 0); return s.Record(false) }, phase: PhaseNone, store: true},
+			})
+		})
+	}
+	s := NewVerifyState()
+	if out := s.Restore(storedRecord(record{t: app.TypeObject})); out.Store || !strings.HasSuffix(s.Note, storedKept) {
+		t.Errorf("a record that is not text: note %q, store %v; want the note to end %q", s.Note, out.Store, storedKept)
 	}
 }
 
