@@ -20,7 +20,7 @@ type LivePanel struct {
 // Render draws the panel.
 func (p *LivePanel) Render() app.UI {
 	s := &p.S
-	ready := s.Phase == PhaseReady
+	ready := s.Live()
 	return app.Section().ID("live").Class("panel live").Body(
 		app.H2().Text("Verify and identify"),
 		app.Div().Class("fields").Body(

@@ -41,7 +41,7 @@ type Phase int
 const (
 	PhaseNone      Phase = iota // no encoder yet
 	PhaseTraining               // the worker trains on the gallery
-	PhaseLoading                // a model file is on its way from the server
+	PhaseLoading                // a model file is on its way from the server (the encoder before still scores: Live)
 	PhaseEmbedding              // the worker embeds the gallery
 	PhaseReady                  // templates and calibration are there: live scores
 )
@@ -54,6 +54,16 @@ func (p Phase) Busy() bool { return p == PhaseTraining || p == PhaseLoading || p
 // load waits for the worker's answer (with nothing to embed, the phase is
 // none meanwhile). Train and the loads wait for it.
 func (s *VerifyState) Busy() bool { return s.Phase.Busy() || s.unloaded != nil }
+
+// Live reports whether the page scores frames: the encoder is ready, or
+// it was when a server model's fetch began (FetchModel) and its
+// templates are still of the gallery. The worker keeps that encoder until
+// the file arrives (ModelFetched, which forgets the latest probe when it
+// loads it), and answers a probe sent meanwhile before the load: a probe
+// answered once the load began is of the encoder before and is dropped.
+func (s *VerifyState) Live() bool {
+	return s.Phase == PhaseReady || (s.Phase == PhaseLoading && s.beforeLoad == PhaseReady && !s.restale)
+}
 
 // Out is what a transition of VerifyState asks the page to do: the
 // commands to post to the trainer's worker, in order, and whether to
@@ -202,8 +212,8 @@ func (s *VerifyState) DetectorReady(err error) {
 // Frame takes one camera frame at now (milliseconds): the quality of its
 // faces and, when q is face.OK, the aligned crop of its face (crop is
 // only read during the call). While the record button is held a good
-// frame is a snapshot; once the encoder is ready, it is also a probe for
-// the live scores when none is pending. A hold ends at MaxGalleryCrops
+// frame is a snapshot; while the page is Live, it is also a probe for the
+// live scores when none is pending. A hold ends at MaxGalleryCrops
 // snapshots in the gallery, the most a stored gallery is restored with,
 // and the note says so. It reports whether the page shows something new.
 func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (changed bool, out Out) {
@@ -236,7 +246,7 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 			out = out.and(s.Record(false))
 		}
 	}
-	if s.Phase == PhaseReady && !s.probePending {
+	if s.Live() && !s.probePending {
 		s.probeSeq++
 		s.probePending = true
 		px := face.ResizeTo(nil, crop, s.Input, s.Encoder)
@@ -1098,7 +1108,7 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 		return Out{}
 	}
 	s.probePending = false
-	if s.Phase != PhaseReady || len(e.Values) != e.Dim || e.Dim != s.EmbDim {
+	if !s.Live() || len(e.Values) != e.Dim || e.Dim != s.EmbDim {
 		return Out{}
 	}
 	s.lastProbe, s.Scored, s.ProbeNote = e.Values, s.probeSeq, ""

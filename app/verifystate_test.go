@@ -1581,6 +1581,65 @@ func TestVerifyGalleryChangedWhileFetching(t *testing.T) {
 	}
 }
 
+// TestVerifyScoresWhileFetching: while a server model's file is fetched,
+// the encoder before still scores frames, as the worker holds it until
+// the file arrives; a probe answered once the load began is of that
+// encoder, not the new one, and is dropped; a gallery changed during the
+// fetch stops the scores, its templates being of the gallery before.
+// Before, the live scores stopped for the whole fetch.
+func TestVerifyScoresWhileFetching(t *testing.T) {
+	ready := func(t *testing.T) VerifyState {
+		s := enrolled()
+		s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
+		runSteps(t, &s, []step{
+			{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+			{name: "trainer done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+			{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
+			{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
+		})
+		return s
+	}
+	scored := func(n int, identity string) func(t *testing.T, s *VerifyState) {
+		return func(t *testing.T, s *VerifyState) {
+			if s.Scored != n || s.IdentityText() != identity {
+				t.Errorf("scores of probe %d, identity %q; want probe %d, %q", s.Scored, s.IdentityText(), n, identity)
+			}
+		}
+	}
+	s := ready(t)
+	runSteps(t, &s, []step{
+		{name: "a frame during the fetch: probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseLoading, posts: []string{"embed:probe-1"}},
+		{name: "probe 1 at 0°", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseLoading, check: scored(1, "alice")},
+		{name: "probe 2", do: func(s *VerifyState) Out { return okFrame(s, 20) }, phase: PhaseLoading, posts: []string{"embed:probe-2"}},
+		{name: "the file arrives: loaded", do: func(s *VerifyState) Out {
+			return s.ModelFetched(modelFileOf(t, "lenet-s", face.DefaultInput), nil, "server model m1")
+		}, phase: PhaseEmbedding, posts: []string{"load+embed:gallery"}},
+		{name: "probe 2's answer, of the encoder before, is dropped", do: func(s *VerifyState) Out {
+			return s.Receive(embMsg("probe-2", 2, []float32{0, 1}))
+		}, phase: PhaseEmbedding, check: func(t *testing.T, s *VerifyState) {
+			if s.HasScore || s.Scored != 1 {
+				t.Errorf("scores shown (of probe %d) after the load began", s.Scored)
+			}
+		}},
+	})
+	s = ready(t)
+	runSteps(t, &s, []step{
+		{name: "probe 1 during the fetch", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseLoading, posts: []string{"embed:probe-1"}},
+		{name: "the fetch fails: the encoder stays", do: func(s *VerifyState) Out {
+			return s.ModelFetched(nil, errors.New("not found (404)"), "server model m1")
+		}, phase: PhaseReady},
+		{name: "probe 1 at 90°, of that encoder", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{0, 1})) }, phase: PhaseReady, check: scored(1, "bob")},
+	})
+	s = ready(t)
+	runSteps(t, &s, []step{
+		{name: "bob deleted during the fetch", do: func(s *VerifyState) Out { return s.DeleteCrop(1, 0) }, phase: PhaseLoading, store: true},
+		{name: "a frame: no probe against the templates before", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseLoading},
+		{name: "the fetch fails: the gallery embedded again", do: func(s *VerifyState) Out {
+			return s.ModelFetched(nil, errors.New("not found (404)"), "server model m1")
+		}, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+	})
+}
+
 // TestVerifyWorkerStoppedDuringLoad: the worker's Go program stops (out
 // of memory, say) while it loads a model: web/trainer.js answers with an
 // error of no ID, then the state failed, and the page is left without an
