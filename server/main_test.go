@@ -1293,6 +1293,7 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset variant of the default miner as another", append([]string{"openset", "--loss", "triplet", "--variant", "seed=2", "--variant", "seed=2 miner=semihard distance=cosine"}, small...), `variant "seed=2 miner=semihard distance=cosine" trains as variant "seed=2"`},
 		{"openset variant twice", append([]string{"openset", "--variant", "seed=2", "--variant", "seed=2"}, small...), `variant "seed=2" is given twice`},
 		{"openset variant as another", append([]string{"openset", "--variant", "seed=2 dim=4", "--variant", "dim=4 seed=2"}, small...), `variant "dim=4 seed=2" trains as variant "seed=2 dim=4"`},
+		{"openset variant of a dash alone", append([]string{"openset", "--variant", "--=4"}, small...), `variant "--=4": want flag=value pairs, e.g. augment=none`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
 		// Before the data is read: a folder that is not there is not named.
 		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "log-every 0 must be ≥ 1"},

@@ -189,16 +189,19 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 		if strings.TrimSpace(v) == "" { // it would train the recipe again
 			return nil, badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
 		}
-		var extra []string
-		fields := strings.Fields(v)
-		for _, kv := range fields {
+		var extra, fields []string
+		for _, kv := range strings.Fields(v) {
+			// A pair may be written as on the command line, --dim=4:
+			// the same pair as dim=4, named so in the run's name.
+			kv = strings.TrimPrefix(strings.TrimPrefix(kv, "-"), "-")
 			name, value, ok := strings.Cut(kv, "=")
-			if !ok || name == "variant" {
+			if !ok || name == "" || name == "variant" {
 				return nil, badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
 			}
 			if slices.Contains(openSetOnly, name) {
 				return nil, badInput("variant %q: %s is the open set's, one for every run: give --%s outside --variant", v, name, name)
 			}
+			fields = append(fields, kv)
 			extra = append(extra, "--"+name+"="+value)
 		}
 		// Its flags parsed after the command line's, apart: after a "--"

@@ -168,3 +168,18 @@ func TestVariantAfterEndOfFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantWithDashes: a variant's pair written as on the command line,
+// --dim=4 or -dim=4, is the pair dim=4, and the run is named so (before,
+// "--" was put before it: "bad flag syntax: ----dim=4"); given beside
+// dim=4, it is the same variant given twice.
+func TestVariantWithDashes(t *testing.T) {
+	runs, err := parseOpenSet([]string{"--data", "mnist", "--variant", "--dim=4 -seed=2"}, io.Discard)
+	if err != nil || len(runs) != 2 || runs[1].mf.dim != 4 || runs[1].mf.seed != 2 || runs[1].variant != "dim=4 seed=2" {
+		t.Fatalf("openset --variant '--dim=4 -seed=2': %d runs, %v; want the recipe and the variant dim=4 seed=2", len(runs), err)
+	}
+	_, err = parseOpenSet([]string{"--data", "mnist", "--variant", "dim=4", "--variant", "--dim=4"}, io.Discard)
+	if want := `variant "dim=4" is given twice`; err == nil || err.Error() != want {
+		t.Errorf("openset --variant dim=4 --variant --dim=4: %v; want %q", err, want)
+	}
+}
