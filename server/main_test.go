@@ -1294,6 +1294,10 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset variant twice", append([]string{"openset", "--variant", "seed=2", "--variant", "seed=2"}, small...), `variant "seed=2" is given twice`},
 		{"openset variant as another", append([]string{"openset", "--variant", "seed=2 dim=4", "--variant", "dim=4 seed=2"}, small...), `variant "dim=4 seed=2" trains as variant "seed=2 dim=4"`},
 		{"openset variant of a dash alone", append([]string{"openset", "--variant", "--=4"}, small...), `variant "--=4": want flag=value pairs, e.g. augment=none`},
+		// A flag set twice in a variant trained the last value under a
+		// name of both.
+		{"openset variant of one flag twice", append([]string{"openset", "--variant", "dim=4 dim=5"}, small...), `variant "dim=4 dim=5" sets dim twice`},
+		{"openset variant of one flag twice with dashes", append([]string{"openset", "--variant", "dim=4 --dim=5"}, small...), `variant "dim=4 --dim=5" sets dim twice`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
 		// Before the data is read: a folder that is not there is not named.
 		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "log-every 0 must be ≥ 1"},

@@ -189,7 +189,7 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 		if strings.TrimSpace(v) == "" { // it would train the recipe again
 			return nil, badInput("variant %q: want flag=value pairs, e.g. augment=none", v)
 		}
-		var extra, fields []string
+		var extra, fields, names []string
 		for _, kv := range strings.Fields(v) {
 			// A pair may be written as on the command line, --dim=4:
 			// the same pair as dim=4, named so in the run's name.
@@ -201,6 +201,10 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 			if slices.Contains(openSetOnly, name) {
 				return nil, badInput("variant %q: %s is the open set's, one for every run: give --%s outside --variant", v, name, name)
 			}
+			if slices.Contains(names, name) { // the last would be taken, the run named by both
+				return nil, badInput("variant %q sets %s twice", v, name)
+			}
+			names = append(names, name)
 			fields = append(fields, kv)
 			extra = append(extra, "--"+name+"="+value)
 		}
