@@ -1298,6 +1298,9 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		// name of both.
 		{"openset variant of one flag twice", append([]string{"openset", "--variant", "dim=4 dim=5"}, small...), `variant "dim=4 dim=5" sets dim twice`},
 		{"openset variant of one flag twice with dashes", append([]string{"openset", "--variant", "dim=4 --dim=5"}, small...), `variant "dim=4 --dim=5" sets dim twice`},
+		// --threads changes the speed alone: its row was the recipe's.
+		{"openset variant of threads", append([]string{"openset", "--variant", "threads=1"}, small...), `variant "threads=1": threads changes how fast a run trains, not what it learns: give --threads outside --variant`},
+		{"openset variant of threads with dashes", append([]string{"openset", "--variant", "seed=2 --threads=1"}, small...), `variant "seed=2 --threads=1": threads changes how fast`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
 		// Before the data is read: a folder that is not there is not named.
 		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "log-every 0 must be ≥ 1"},

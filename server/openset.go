@@ -78,7 +78,7 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.IntVar(&f.alignTurns, "align-turns", 0, alignTurnsUsage)
 	f.fs.BoolVar(&f.baselines, "baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
 	f.fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
-	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable; not "+strings.Join(openSetOnly, ", ")+", which every run shares)")
+	f.fs.Var(&f.variants, "variant", "also train the recipe with these flags changed, e.g. 'augment=none' or 'turns=0 embed-bn=false' (repeatable; not "+strings.Join(openSetOnly, ", ")+", which every run shares, nor threads, which changes the speed alone)")
 	f.fs.IntVar(&f.valN, "val", 5000, "training images held out (see train --val)")
 	f.fs.IntVar(&f.maxQueries, "max-queries", 0, maxQueriesUsage)
 	f.fs.IntVar(&f.expand, "expand", 0, "add, below each cosine row, the row of its embeddings expanded: "+expandUsage)
@@ -200,6 +200,9 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 			}
 			if slices.Contains(openSetOnly, name) {
 				return nil, badInput("variant %q: %s is the open set's, one for every run: give --%s outside --variant", v, name, name)
+			}
+			if name == "threads" { // its run would print the recipe's row again
+				return nil, badInput("variant %q: threads changes how fast a run trains, not what it learns: give --threads outside --variant", v)
 			}
 			if slices.Contains(names, name) { // the last would be taken, the run named by both
 				return nil, badInput("variant %q sets %s twice", v, name)
