@@ -203,15 +203,11 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rows := jsonRows{w: stdout}
 	emit := func(row compareRow) {
 		if f.jsonOut {
-			rows.write(fmt.Sprintf("%s D=%d", row.Loss, row.Dim), row)
+			rows.write(row.Loss+" D="+row.dim(), row)
 			return
 		}
 		c, o := row.Closed, row.Open
-		d := strconv.Itoa(row.Dim)
-		if row.Views != "" {
-			d = fmt.Sprintf("%d×%d", strings.Count(row.Views, ",")+1, row.Dim)
-		}
-		fmt.Fprintf(stdout, "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", mdCell(row.Loss), d,
+		fmt.Fprintf(stdout, "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", mdCell(row.Loss), row.dim(),
 			c.ClosedSet.Accuracy, c.Verification.Accuracy, c.Verification.EER, c.Retrieval.MAPAtR,
 			o.Verification.Accuracy, o.Verification.EER, o.Retrieval.MAPAtR)
 	}
@@ -234,25 +230,37 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 			mf.loss, mf.dim = name, d
+			row := compareRow{Loss: name, Dim: d, Views: msg.FormatViews(views)}
+			label := name + " D=" + row.dim() // as the table writes it
 			start := time.Now()
 			run++
-			report, done := runProgress(stderr, isTerminal(stderr), run, runs, fmt.Sprintf("%s D=%d", name, d))
+			report, done := runProgress(stderr, isTerminal(stderr), run, runs, label)
 			closed, err := trainEval(ctx, mf, f.epochs, "", "", report)
 			done()
 			if err != nil {
-				return fmt.Errorf("%s D=%d: %w", name, d, err)
+				return fmt.Errorf("%s: %w", label, err)
 			}
 			run++
-			report, done = runProgress(stderr, isTerminal(stderr), run, runs, fmt.Sprintf("%s D=%d open set", name, d))
+			report, done = runProgress(stderr, isTerminal(stderr), run, runs, label+" open set")
 			open, err := trainEval(ctx, mf, f.epochs, f.trainClasses, f.evalClasses, report)
 			done()
 			if err != nil {
-				return fmt.Errorf("%s D=%d open set: %w", name, d, err)
+				return fmt.Errorf("%s open set: %w", label, err)
 			}
-			emit(compareRow{Loss: name, Dim: d, Views: msg.FormatViews(views), Closed: closed, Open: open, TrainS: time.Since(start).Seconds()})
+			row.Closed, row.Open, row.TrainS = closed, open, time.Since(start).Seconds()
+			emit(row)
 		}
 	}
 	return rows.err
+}
+
+// dim is the row's D as its table cell writes it: with views, their
+// number × the D of each (4×128), the embedding theirs side by side.
+func (r compareRow) dim() string {
+	if r.Views == "" {
+		return strconv.Itoa(r.Dim)
+	}
+	return fmt.Sprintf("%d×%d", strings.Count(r.Views, ",")+1, r.Dim)
 }
 
 // rawCompareRow evaluates raw MNIST pixels with a metric: closed set, the

@@ -2111,3 +2111,16 @@ func TestTrainJSONDiverged(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareViewsName: compare names a run of views by its D as its
+// table writes it, the number of views × the D of each, in its progress
+// line and its error too, as the name of a row --json cannot write
+// (before, they said D=3 of a row whose table cell is 2×3).
+func TestCompareViewsName(t *testing.T) {
+	code, _, stderr := runCLI(t, "compare", "--losses", "arcface", "--dims", "3", "--views", "whole,upper", "--arch", "mlp",
+		"--opt", "sgd", "--lr", "1e30", "--epochs", "1", "--baselines=false", "--json")
+	want := "training 1/2 arcface D=2×3\nmetriclab compare: arcface D=2×3: view 0 (whole): step "
+	if code != 1 || !strings.HasPrefix(stderr, want) {
+		t.Errorf("compare of views diverging: exit %d, stderr %q; want 1 and %q…", code, stderr, want)
+	}
+}
