@@ -28,32 +28,22 @@ func TestPlaygroundCrashTellsViewer(t *testing.T) {
 	}
 	p.begun[1] = true
 
-	var got [2][]string
-	for i := range got {
-		bc := js.Global().Get("BroadcastChannel").New(p.viewerChannel(i))
-		onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
-			m, err := DecodeMessage(args[0].Get("data").String())
-			if err != nil {
-				t.Errorf("viewer %d: %v", i, err)
-				return nil
-			}
-			got[i] = append(got[i], m.Trainer+" "+m.Type+" "+m.State+m.Error)
-			return nil
-		})
-		bc.Set("onmessage", onMessage)
-		defer onMessage.Release()
-		defer bc.Call("close")
+	var heard [2]func() []string
+	for i := range heard {
+		var stop func()
+		heard[i], _, stop = viewerOn(t, p.viewerChannel(i))
+		defer stop()
 	}
 	p.crashed(0, "the trainer's worker stopped: out of memory")
 	p.helperFailed(1, 1, "out of memory")
-	waitHeard(func() bool { return len(got[0]) >= 2 && len(got[1]) >= 2 })
+	waitHeard(func() bool { return len(heard[0]()) >= 2 && len(heard[1]()) >= 2 })
 	want := [2][]string{
 		{"t0 error the trainer's worker stopped: out of memory", "t0 state failed"},
 		{"t1 error data-parallel worker 1: out of memory", "t1 state failed"},
 	}
-	for i := range got {
-		if !slices.Equal(got[i], want[i]) {
-			t.Errorf("viewer %d heard %q, want %q", i, got[i], want[i])
+	for i := range heard {
+		if got := heard[i](); !slices.Equal(got, want[i]) {
+			t.Errorf("viewer %d heard %q, want %q", i, got, want[i])
 		}
 	}
 }
@@ -64,25 +54,13 @@ func TestPlaygroundCrashTellsViewer(t *testing.T) {
 func TestVerifyCrashTellsViewer(t *testing.T) {
 	v := NewVerify()
 	v.st.SetChannel("metriclab-verify-test")
-	var got []string
-	bc := js.Global().Get("BroadcastChannel").New("metriclab-verify-test")
-	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
-		m, err := DecodeMessage(args[0].Get("data").String())
-		if err != nil {
-			t.Errorf("viewer: %v", err)
-			return nil
-		}
-		got = append(got, m.Trainer+" "+m.Type+" "+m.State+m.Error)
-		return nil
-	})
-	bc.Set("onmessage", onMessage)
-	defer onMessage.Release()
-	defer bc.Call("close")
+	heard, _, stop := viewerOn(t, "metriclab-verify-test")
+	defer stop()
 
 	v.crash("the trainer's worker stopped: out of memory")
-	waitHeard(func() bool { return len(got) >= 2 })
+	waitHeard(func() bool { return len(heard()) >= 2 })
 	want := []string{"verify error the trainer's worker stopped: out of memory", "verify state failed"}
-	if !slices.Equal(got, want) {
+	if got := heard(); !slices.Equal(got, want) {
 		t.Errorf("viewer heard %q, want %q", got, want)
 	}
 	if !v.crashed || v.st.Run.State != StateCrashed {
@@ -97,6 +75,30 @@ func waitHeard(done func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond) // anything more that would come
+}
+
+// viewerOn listens on channel as a viewer does, and returns what it has
+// heard so far, each message as "TRAINER TYPE STATE" or "TRAINER TYPE
+// ERROR", the function that says a message there as the viewer (which
+// it does not hear itself), and the one that stops listening.
+func viewerOn(t *testing.T, channel string) (heard func() []string, say func(string), stop func()) {
+	t.Helper()
+	var got []string
+	bc := js.Global().Get("BroadcastChannel").New(channel)
+	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		m, err := DecodeMessage(args[0].Get("data").String())
+		if err != nil {
+			t.Errorf("viewer on %s: %v", channel, err)
+			return nil
+		}
+		got = append(got, m.Trainer+" "+m.Type+" "+m.State+m.Error)
+		return nil
+	})
+	bc.Set("onmessage", onMessage)
+	return func() []string { return got }, func(m string) { bc.Call("postMessage", m) }, func() {
+		bc.Call("close")
+		onMessage.Release()
+	}
 }
 
 // TestCrashAnswersLateViewer: a viewer that loads after its trainer's
@@ -143,27 +145,15 @@ func TestCrashAnswersLateViewer(t *testing.T) {
 // 300 ms, which an answer on the same event loop takes a fraction of.
 func lateViewer(t *testing.T, channel string, n int) []string {
 	t.Helper()
-	var got []string
-	bc := js.Global().Get("BroadcastChannel").New(channel)
-	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
-		m, err := DecodeMessage(args[0].Get("data").String())
-		if err != nil {
-			t.Errorf("viewer: %v", err)
-			return nil
-		}
-		got = append(got, m.Trainer+" "+m.Type+" "+m.State+m.Error)
-		return nil
-	})
-	bc.Set("onmessage", onMessage)
-	defer onMessage.Release()
-	defer bc.Call("close")
-	bc.Call("postMessage", `{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}`)
+	heard, say, stop := viewerOn(t, channel)
+	defer stop()
+	say(`{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}`)
 	if n == 0 {
 		time.Sleep(300 * time.Millisecond)
-		return got
+		return heard()
 	}
-	waitHeard(func() bool { return len(got) >= n })
-	return got
+	waitHeard(func() bool { return len(heard()) >= n })
+	return heard()
 }
 
 // TestRestartTellsViewerIdle: Restart replaces a crashed or failed
@@ -210,23 +200,11 @@ func TestRestartTellsViewerIdle(t *testing.T) {
 // loop takes a fraction of.
 func heardAfter(t *testing.T, channel string, do func()) []string {
 	t.Helper()
-	var got []string
-	bc := js.Global().Get("BroadcastChannel").New(channel)
-	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
-		m, err := DecodeMessage(args[0].Get("data").String())
-		if err != nil {
-			t.Errorf("viewer: %v", err)
-			return nil
-		}
-		got = append(got, m.Trainer+" "+m.Type+" "+m.State+m.Error)
-		return nil
-	})
-	bc.Set("onmessage", onMessage)
-	defer onMessage.Release()
-	defer bc.Call("close")
+	heard, _, stop := viewerOn(t, channel)
+	defer stop()
 	do()
 	time.Sleep(300 * time.Millisecond)
-	return got
+	return heard()
 }
 
 // TestPlaygroundHelperFailedStaysCrashed: a trainer whose data-parallel
