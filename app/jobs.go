@@ -114,16 +114,20 @@ func (j *Jobs) OnMount(ctx app.Context) {
 	c, stop := context.WithCancel(ctx)
 	j.stopList = stop
 	client := j.Client
-	ctx.Async(func() {
-		for {
-			j.readList(ctx, c, client)
-			select {
-			case <-c.Done():
-				return
-			case <-time.After(jobsRefresh):
-			}
+	ctx.Async(func() { every(c, jobsRefresh, func() { j.readList(ctx, c, client) }) })
+}
+
+// every calls do, then again every d after it returns, until c is done:
+// the pages' reads of the server's lists.
+func every(c context.Context, d time.Duration, do func()) {
+	for {
+		do()
+		select {
+		case <-c.Done():
+			return
+		case <-time.After(d):
 		}
-	})
+	}
 }
 
 // OnDismount stops reading the list and the watched job's events.

@@ -56,14 +56,7 @@ func (m *Models) OnMount(ctx app.Context) {
 
 // refresh loads the registry every modelsRefresh until c is done.
 func (m *Models) refresh(ctx app.Context, c context.Context, client *Client) {
-	for {
-		m.load(ctx, c, client)
-		select {
-		case <-c.Done():
-			return
-		case <-time.After(modelsRefresh):
-		}
-	}
+	every(c, modelsRefresh, func() { m.load(ctx, c, client) })
 }
 
 // load reads the registry, in requestTimeout at most (a server that never
