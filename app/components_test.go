@@ -31,11 +31,11 @@ func TestPlaygroundRender(t *testing.T) {
 	if err := app.Match(app.P().ID("status").Class("status").Text("starting the trainer…"), p, 0, 0, 1); err != nil {
 		t.Error(err)
 	}
-	if len(p.runs) != 1 || p.runs[0].Loss != "arcface" {
-		t.Errorf("runs %+v, want one arcface trainer", p.runs)
+	if len(p.trainers) != 1 || p.trainers[0].run.Loss != "arcface" {
+		t.Errorf("runs %+v, want one arcface trainer", p.trainers)
 	}
 	// The panel's status is not the page's: it has an id of its own.
-	panel := &TrainerPanel{Index: 0, Run: p.runs[0], Channel: "c", Dim: "3"}
+	panel := &TrainerPanel{Index: 0, Run: p.trainers[0].run, Channel: "c", Dim: "3"}
 	mount(t, panel)
 	if err := app.Match(app.P().ID("panel-status-0").Class("status").Text("starting the trainer…"), panel, 0, 0, 1); err != nil {
 		t.Error(err)
@@ -54,13 +54,13 @@ func TestPlaygroundWaitsForTrainer(t *testing.T) {
 	for _, autostart := range []bool{false, true} {
 		p := NewPlayground()
 		p.nonce = "n" // as OnMount sets it
-		p.pending[0] = autostart
+		p.trainers[0].pending = autostart
 		if p.can(msg.OpStart) || p.viewerChannel(0) != "" {
 			t.Errorf("autostart %v, before the trainer is ready: can start %v, viewer channel %q; want false, none", autostart, p.can(msg.OpStart), p.viewerChannel(0))
 		}
 		p.receive(0, ready)
-		if got, want := p.runs[0].State, map[bool]string{false: msg.StateIdle, true: msg.StateRunning}[autostart]; got != want || p.pending[0] {
-			t.Errorf("autostart %v, after the trainer is ready: state %q (pending %v), want %q", autostart, got, p.pending[0], want)
+		if got, want := p.trainers[0].run.State, map[bool]string{false: msg.StateIdle, true: msg.StateRunning}[autostart]; got != want || p.trainers[0].pending {
+			t.Errorf("autostart %v, after the trainer is ready: state %q (pending %v), want %q", autostart, got, p.trainers[0].pending, want)
 		}
 		if p.can(msg.OpStart) == autostart {
 			t.Errorf("autostart %v, after the trainer is ready: can start %v", autostart, p.can(msg.OpStart))
@@ -78,14 +78,14 @@ func TestPlaygroundCompare(t *testing.T) {
 	p.settings = s
 	p.resize()
 	mount(t, p)
-	if len(p.runs) != 4 {
-		t.Fatalf("%d runs, want 4", len(p.runs))
+	if len(p.trainers) != 4 {
+		t.Fatalf("%d runs, want 4", len(p.trainers))
 	}
 	for i, want := range DefaultCompare() {
-		if p.runs[i].Loss != want || p.runs[i].Trainer != "t"+itoa(i) {
-			t.Errorf("run %d: %s %s, want %s t%d", i, p.runs[i].Loss, p.runs[i].Trainer, want, i)
+		if p.trainers[i].run.Loss != want || p.trainers[i].run.Trainer != "t"+itoa(i) {
+			t.Errorf("run %d: %s %s, want %s t%d", i, p.trainers[i].run.Loss, p.trainers[i].run.Trainer, want, i)
 		}
-		panel := &TrainerPanel{Index: i, Compare: true, Run: p.runs[i], Channel: "c" + itoa(i), Dim: "3"}
+		panel := &TrainerPanel{Index: i, Compare: true, Run: p.trainers[i].run, Channel: "c" + itoa(i), Dim: "3"}
 		mount(t, panel)
 		if err := app.Match(app.P().ID("status-"+itoa(i)).Class("status").Text("starting the trainer…"), panel, 0, 0, 1); err != nil {
 			t.Error(err)
@@ -102,8 +102,8 @@ func TestPlaygroundCompare(t *testing.T) {
 	// Back to one trainer: the others go, the first stays.
 	p.settings.Compare = nil
 	p.resize()
-	if len(p.runs) != 1 || p.runs[0].Loss != "arcface" {
-		t.Errorf("after compare off: %+v", p.runs)
+	if len(p.trainers) != 1 || p.trainers[0].run.Loss != "arcface" {
+		t.Errorf("after compare off: %+v", p.trainers)
 	}
 }
 
@@ -126,11 +126,11 @@ func TestPlaygroundFileName(t *testing.T) {
 
 func TestPlaygroundStartsWhenIdle(t *testing.T) {
 	p := NewPlayground()
-	p.pending[0] = true
+	p.trainers[0].pending = true
 	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
 	// Outside a browser the worker is nil; the start is still recorded.
-	if p.pending[0] || p.runs[0].State != msg.StateRunning {
-		t.Errorf("pending %v, state %q: want the start sent", p.pending[0], p.runs[0].State)
+	if p.trainers[0].pending || p.trainers[0].run.State != msg.StateRunning {
+		t.Errorf("pending %v, state %q: want the start sent", p.trainers[0].pending, p.trainers[0].run.State)
 	}
 	p.receive(0, `{"v":7,"type":"state","state":"idle"}`)
 	if p.note == "" {
@@ -147,14 +147,14 @@ func TestPlaygroundStartsWhenIdle(t *testing.T) {
 func TestPlaygroundResetKeepsHelpers(t *testing.T) {
 	p := NewPlayground()
 	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"running"}`)
-	p.helpers[0] = []*worker{{terminated: true}} // one helper (terminated: outside a browser it has no Worker)
+	p.trainers[0].helpers = []*worker{{terminated: true}} // one helper (terminated: outside a browser it has no Worker)
 	p.command(msg.OpReset)
-	if len(p.helpers[0]) != 1 {
-		t.Fatalf("after Reset, before worker 0 answered: %d helpers, want the one kept", len(p.helpers[0]))
+	if len(p.trainers[0].helpers) != 1 {
+		t.Fatalf("after Reset, before worker 0 answered: %d helpers, want the one kept", len(p.trainers[0].helpers))
 	}
 	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
-	if p.helpers[0] != nil || p.runs[0].State != msg.StateIdle {
-		t.Errorf("after worker 0 answered the reset: helpers %v, state %q; want none, idle", p.helpers[0], p.runs[0].State)
+	if p.trainers[0].helpers != nil || p.trainers[0].run.State != msg.StateIdle {
+		t.Errorf("after worker 0 answered the reset: helpers %v, state %q; want none, idle", p.trainers[0].helpers, p.trainers[0].run.State)
 	}
 }
 

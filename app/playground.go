@@ -24,20 +24,27 @@ type Playground struct {
 	nonce    string // makes this page's BroadcastChannels its own
 	mounted  app.Context
 
-	runs    []Run
-	workers []*worker   // parallel to runs; nil outside a browser
-	helpers [][]*worker // each trainer's other data-parallel workers during a run
-	pending []bool      // start as soon as the trainer is idle
-	pausing bool        // Pause pressed since the last Train, Resume or Reset: a trainer started late (pending) is paused too
-	exports [][]export  // the exports each trainer was asked for, not answered yet, in order
-	begun   []bool      // worker 0 began its data-parallel run (said running or paused): it waits for every helper's gradients
-	lost    []string    // why a helper failed before worker 0 began the run (helperFailed)
-	adopted bool        // trainer 0 took the worker of EarlyTrainer (or there was none to take)
-	onHash  app.Func    // the window's hashchange listener (follow)
-	viewers bool        // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
-	links   int         // the links opened (open): after each the form shows the link's settings (Controls.Links)
+	trainers []trainer // one per loss of the settings, in their order (resize)
+	pausing  bool      // Pause pressed since the last Train, Resume or Reset: a trainer started late (pending) is paused too
+	adopted  bool      // trainer 0 took the worker of EarlyTrainer (or there was none to take)
+	onHash   app.Func  // the window's hashchange listener (follow)
+	viewers  bool      // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
+	links    int       // the links opened (open): after each the form shows the link's settings (Controls.Links)
+}
 
-	told []*broadcast // parallel to runs: a crashed trainer's channel, which answers its viewer (tellViewerCrashed) until Restart
+// trainer is one of the page's trainers: its run, the number of its id,
+// and its Web Workers with what the page awaits of them. A trainer moves
+// with its run when a loss before it is unchecked (resize).
+type trainer struct {
+	run     Run
+	number  int        // of the run's id ("t2": 2), which names its channels (channel)
+	worker  *worker    // nil outside a browser, and once its group failed (groupFailed)
+	helpers []*worker  // its other data-parallel workers during a run
+	pending bool       // start as soon as the trainer is idle
+	exports []export   // the exports it was asked for, not answered yet, in order
+	begun   bool       // worker 0 began its data-parallel run (said running or paused): it waits for every helper's gradients
+	lost    string     // why a helper failed before worker 0 began the run (helperFailed)
+	told    *broadcast // once crashed, its channel, which answers its viewer (tellViewerCrashed) until Restart
 }
 
 // NewPlayground returns the page with the default settings; OnMount reads
@@ -67,10 +74,8 @@ func (p *Playground) OnMount(ctx app.Context) {
 
 // OnDismount stops the workers.
 func (p *Playground) OnDismount() {
-	for i, w := range p.workers {
-		w.terminate()
-		p.dropHelpers(i)
-		p.told[i].close()
+	for i := range p.trainers {
+		p.trainers[i].stop()
 	}
 	if p.onHash != nil {
 		app.Window().Call("removeEventListener", "hashchange", p.onHash)
@@ -112,8 +117,8 @@ func (p *Playground) open(hash string) {
 	}
 	p.notices = notices
 	p.links++
-	for i := range p.pending {
-		p.pending[i] = false // the old link's autostart
+	for i := range p.trainers {
+		p.trainers[i].pending = false // the old link's autostart
 	}
 	p.change(s)
 	if s.Autostart {
@@ -151,7 +156,7 @@ func (p *Playground) Render() app.UI {
 					app.A().ID("permalink").Href(p.settings.Hash()).Text("Link to this experiment"),
 				),
 			),
-			app.Main().Class("panels panels-"+strconv.Itoa(len(p.runs))).Body(p.panels()...),
+			app.Main().Class("panels panels-"+strconv.Itoa(len(p.trainers))).Body(p.panels()...),
 		),
 	)
 }
@@ -160,13 +165,13 @@ func (p *Playground) Render() app.UI {
 // whose run moves (a loss before it unchecked) reloads its viewer on the
 // run's channel, and the trainer sends the viewer its last picture again.
 func (p *Playground) panels() []app.UI {
-	compare := len(p.runs) > 1
-	panels := make([]app.UI, len(p.runs))
-	for i := range p.runs {
+	compare := len(p.trainers) > 1
+	panels := make([]app.UI, len(p.trainers))
+	for i := range p.trainers {
 		panels[i] = &TrainerPanel{
 			Index:      i,
 			Compare:    compare,
-			Run:        p.runs[i],
+			Run:        p.trainers[i].run,
 			Channel:    p.viewerChannel(i),
 			Dim:        p.panelDim(i),
 			HideExport: p.settings.Hidden("export"),
@@ -178,15 +183,21 @@ func (p *Playground) panels() []app.UI {
 }
 
 // Status says the trainers' state in words: the one trainer's status, or
-// each trainer's after its loss in compare mode.
+// each trainer's after its loss in compare mode, "softmax: running: … |
+// arcface: …".
 func (p *Playground) Status() string {
-	switch len(p.runs) {
+	switch len(p.trainers) {
 	case 0:
 		return "no trainer"
 	case 1:
-		return p.runs[0].Status()
+		return p.trainers[0].run.Status()
 	}
-	return joinStatus(p.runs)
+	parts := make([]string, len(p.trainers))
+	for i := range p.trainers {
+		r := &p.trainers[i].run
+		parts[i] = r.Loss + ": " + r.Status()
+	}
+	return strings.Join(parts, " | ")
 }
 
 // change takes new settings from the controls, and starts the workers of
@@ -198,8 +209,8 @@ func (p *Playground) change(s Settings) {
 	replaceHash(s.Hash())
 	p.resize()
 	if app.IsClient {
-		for i := range p.runs {
-			if p.workers[i] == nil && p.runs[i].State != StateCrashed {
+		for i, t := range p.trainers {
+			if t.worker == nil && t.run.State != StateCrashed {
 				p.startWorker(p.mounted, i)
 			}
 		}
@@ -224,16 +235,17 @@ func (p *Playground) command(op string) {
 	case msg.OpStart, msg.OpResume, msg.OpReset, msg.OpStop:
 		p.pausing = false
 	}
-	for i := range p.runs {
+	for i := range p.trainers {
+		t := &p.trainers[i]
 		if op == msg.OpReset || op == msg.OpStop {
-			p.pending[i] = false
+			t.pending = false
 		}
 		switch {
-		case p.runs[i].Can(op):
+		case t.run.Can(op):
 			p.send(i, op)
-		case op == msg.OpStart && p.runs[i].State == StateStarting:
-			p.pending[i] = true // sent when the trainer says it is ready
-		case (op == msg.OpPause || op == msg.OpResume) && p.runs[i].State == msg.StateLoading:
+		case op == msg.OpStart && t.run.State == StateStarting:
+			t.pending = true // sent when the trainer says it is ready
+		case (op == msg.OpPause || op == msg.OpResume) && t.run.State == msg.StateLoading:
 			p.send(i, op) // the trainer pauses as soon as it has loaded, or no longer
 		}
 	}
@@ -243,44 +255,50 @@ func (p *Playground) command(op string) {
 // Settings.WorkersFor workers: the trainer's own and as many helpers,
 // started for the run and stopped when it ends.
 func (p *Playground) send(i int, op string) {
+	t := &p.trainers[i]
 	if op != msg.OpStart {
 		// A stop or a reset keeps the helpers until worker 0 answers it
 		// (receive drops them then): worker 0 reads it between steps, and
 		// inside one waits for every helper's gradient, for good from a
 		// helper stopped before it sent its own.
-		p.workers[i].post(Command(p.runs[i].Trainer, op, nil, ""))
+		t.worker.post(Command(t.run.Trainer, op, nil, ""))
 		return
 	}
-	req := p.settings.Request(p.runs[i].Loss)
+	req := p.settings.Request(t.run.Loss)
 	n := p.settings.WorkersFor(browserCores())
-	p.runs[i].Clear()
-	p.runs[i].State = msg.StateRunning
-	p.runs[i].Workers = n
-	p.runs[i].Request = &req
-	p.begun[i], p.lost[i] = false, ""
-	p.dropHelpers(i)
+	t.run.Clear()
+	t.run.State = msg.StateRunning
+	t.run.Workers = n
+	t.run.Request = &req
+	t.begun, t.lost = false, ""
+	t.dropHelpers()
 	if n == 1 || !app.IsClient {
-		p.workers[i].post(Command(p.runs[i].Trainer, op, &req, p.channel(i)))
+		t.worker.post(Command(t.run.Trainer, op, &req, p.channel(i)))
 		return
 	}
-	group := []*worker{p.workers[i]}
+	group := []*worker{t.worker}
 	for k := 1; k < n; k++ {
 		var h *worker
 		h = spawnWorker(p.mounted, false, func(w *worker) bool { return p.helping(w) >= 0 },
 			func(data string) { p.receiveHelper(p.helping(h), k, data) },
 			func(err error) { p.helperFailed(p.helping(h), k, err.Error()) }, // as receiveHelper fails on a message it cannot read
 			func(reason string) { p.helperFailed(p.helping(h), k, reason) })
-		p.helpers[i] = append(p.helpers[i], h)
+		t.helpers = append(t.helpers, h)
 		group = append(group, h)
 	}
-	id, channel := p.runs[i].Trainer, p.channel(i)
+	id, channel := t.run.Trainer, p.channel(i)
 	linkWorkers(group, func(k int) string { return ParallelStart(id, &req, channel, k, n) })
 }
 
 // helping returns the trainer whose helper worker h is, -1 for none
 // (its run ended).
 func (p *Playground) helping(h *worker) int {
-	return slices.IndexFunc(p.helpers, func(hs []*worker) bool { return slices.Contains(hs, h) })
+	return slices.IndexFunc(p.trainers, func(t trainer) bool { return slices.Contains(t.helpers, h) })
+}
+
+// working returns the trainer whose worker w is, -1 for none (replaced).
+func (p *Playground) working(w *worker) int {
+	return slices.IndexFunc(p.trainers, func(t trainer) bool { return t.worker == w })
 }
 
 // receiveHelper reads a message of trainer i's helper worker k: only its
@@ -304,9 +322,9 @@ func (p *Playground) receiveHelper(i, k int, data string) {
 // it began, it is stopped at once. The other helpers stop at once.
 func (p *Playground) helperFailed(i, k int, reason string) {
 	reason = "data-parallel worker " + strconv.Itoa(k) + ": " + reason
-	if !p.begun[i] {
-		p.dropHelpers(i)
-		p.lost[i] = reason
+	if t := &p.trainers[i]; !t.begun {
+		t.dropHelpers()
+		t.lost = reason
 		return
 	}
 	p.groupFailed(i, reason)
@@ -317,35 +335,41 @@ func (p *Playground) helperFailed(i, k int, reason string) {
 // restarted (Restart), as when its own worker dies (crashed). Worker 0
 // answers none of the exports asked.
 func (p *Playground) groupFailed(i int, reason string) {
-	p.dropHelpers(i)
-	p.workers[i].terminate()
-	p.workers[i] = nil
-	p.exports[i] = nil
+	t := &p.trainers[i]
+	t.dropHelpers()
+	t.worker.terminate()
+	t.worker = nil
+	t.exports = nil
 	p.crash(i, reason)
 }
 
-// dropHelpers stops trainer i's helper workers.
-func (p *Playground) dropHelpers(i int) {
-	if i >= len(p.helpers) {
-		return
-	}
-	for _, h := range p.helpers[i] {
+// dropHelpers stops t's helper workers.
+func (t *trainer) dropHelpers() {
+	for _, h := range t.helpers {
 		h.terminate()
 	}
-	p.helpers[i] = nil
+	t.helpers = nil
+}
+
+// stop stops t's workers, and its answers to its viewer: t is gone.
+func (t *trainer) stop() {
+	t.worker.terminate()
+	t.dropHelpers()
+	t.told.close()
 }
 
 // restart replaces the worker of trainer i, after a crash or a failure.
 func (p *Playground) restart(i int) {
-	p.dropHelpers(i)
-	p.workers[i].terminate()
-	p.workers[i] = nil
-	p.runs[i].Reset()
-	p.pending[i] = false
-	p.exports[i] = nil // the old worker answers none of them
-	p.told[i].close()  // the new worker answers its viewer
-	p.told[i] = nil
-	tellViewerIdle(p.channel(i), p.runs[i].Trainer) // which shows the run gone
+	t := &p.trainers[i]
+	t.dropHelpers()
+	t.worker.terminate()
+	t.worker = nil
+	t.run.Reset()
+	t.pending = false
+	t.exports = nil // the old worker answers none of them
+	t.told.close()  // the new worker answers its viewer
+	t.told = nil
+	tellViewerIdle(p.channel(i), t.run.Trainer) // which shows the run gone
 	p.startWorker(p.mounted, i)
 }
 
@@ -361,7 +385,7 @@ func (p *Playground) export(i int, kind string) {
 		downloadURL(p.fileName(i, "sphere")+".png", data)
 		return
 	}
-	p.exports[i] = append(p.exports[i], export{kind, p.fileName(i, "")})
+	p.trainers[i].exports = append(p.trainers[i].exports, export{kind, p.fileName(i, "")})
 	p.send(i, msg.OpExport)
 }
 
@@ -377,11 +401,11 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 	first := i == 0 && !p.adopted // the worker the page's HTML started, once
 	p.adopted = p.adopted || first
 	var w *worker
-	w = spawnWorker(ctx, first, func(w *worker) bool { return slices.Contains(p.workers, w) },
-		func(data string) { p.receive(slices.Index(p.workers, w), data) },
-		func(err error) { p.unread(slices.Index(p.workers, w), err) },
-		func(reason string) { p.crashed(slices.Index(p.workers, w), reason) })
-	p.workers[i] = w
+	w = spawnWorker(ctx, first, func(w *worker) bool { return p.working(w) >= 0 },
+		func(data string) { p.receive(p.working(w), data) },
+		func(err error) { p.unread(p.working(w), err) },
+		func(reason string) { p.crashed(p.working(w), reason) })
+	p.trainers[i].worker = w
 	// The run stays "starting" (Train disabled) until the worker says it
 	// is ready: state "idle", once trainer.wasm listens.
 }
@@ -392,8 +416,8 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 // event was not its end would go on answering for a run the page takes
 // for crashed, and its viewer, as the page does.
 func (p *Playground) crashed(i int, reason string) {
-	p.workers[i].terminate()
-	p.dropHelpers(i)
+	p.trainers[i].worker.terminate()
+	p.trainers[i].dropHelpers()
 	p.crash(i, reason)
 }
 
@@ -401,9 +425,10 @@ func (p *Playground) crashed(i int, reason string) {
 // viewer, and one that loads later, until Restart (tellViewerCrashed):
 // the viewers may load after the crash (once another trainer is ready).
 func (p *Playground) crash(i int, reason string) {
-	p.runs[i].Crash(reason)
-	p.told[i].close()
-	p.told[i] = tellViewerCrashed(p.channel(i), p.runs[i])
+	t := &p.trainers[i]
+	t.run.Crash(reason)
+	t.told.close()
+	t.told = tellViewerCrashed(p.channel(i), t.run)
 }
 
 // unread takes a message of trainer i that the browser could not
@@ -413,17 +438,17 @@ func (p *Playground) crash(i int, reason string) {
 // saved as that export's kind, so the exports asked are forgotten, as
 // after an error (an export that failed is not answered).
 func (p *Playground) unread(i int, err error) {
-	p.exports[i] = nil
+	p.trainers[i].exports = nil
 	p.note = p.trainerName(i) + err.Error()
 }
 
 // trainerName is how a note names trainer i: "" with one trainer, else
 // "trainer 2 (cosface): ".
 func (p *Playground) trainerName(i int) string {
-	if len(p.runs) < 2 {
+	if len(p.trainers) < 2 {
 		return ""
 	}
-	return "trainer " + strconv.Itoa(i+1) + " (" + p.runs[i].Loss + "): "
+	return "trainer " + strconv.Itoa(i+1) + " (" + p.trainers[i].run.Loss + "): "
 }
 
 // receive applies a message of trainer i.
@@ -437,10 +462,11 @@ func (p *Playground) receive(i int, data string) {
 		p.save(i, m)
 		return
 	}
-	if m.Type == msg.TypeState && m.State == msg.StateFailed && p.note == p.trainerName(i)+p.runs[i].Err {
+	t := &p.trainers[i]
+	if m.Type == msg.TypeState && m.State == msg.StateFailed && p.note == p.trainerName(i)+t.run.Err {
 		p.note = "" // the panel says it: "failed: …"
 	}
-	if err := p.runs[i].Apply(m); err != nil {
+	if err := t.run.Apply(m); err != nil {
 		p.note = err.Error()
 		return
 	}
@@ -450,32 +476,32 @@ func (p *Playground) receive(i int, data string) {
 		// error that ends it: meanwhile, and for an error that does not
 		// (an export that failed, a command the worker could not take),
 		// a note says it.
-		p.exports[i] = nil // an export that failed is not answered
-		p.note = p.trainerName(i) + p.runs[i].Err
+		t.exports = nil // an export that failed is not answered
+		p.note = p.trainerName(i) + t.run.Err
 		return
 	}
-	if s := p.runs[i].State; m.Type == msg.TypeState && (s == msg.StateRunning || s == msg.StatePaused) {
-		p.begun[i] = true
-		if p.lost[i] != "" {
-			p.groupFailed(i, p.lost[i])
+	if s := t.run.State; m.Type == msg.TypeState && (s == msg.StateRunning || s == msg.StatePaused) {
+		t.begun = true
+		if t.lost != "" {
+			p.groupFailed(i, t.lost)
 			return
 		}
 	}
-	if p.runs[i].State != StateStarting && !p.viewers {
+	if t.run.State != StateStarting && !p.viewers {
 		p.viewers = true
 		mark(MarkTrainerReady)
 		pageStarted()
 	}
-	if s := p.runs[i].State; s == msg.StateDone || s == msg.StateFailed || s == msg.StateIdle {
-		p.dropHelpers(i) // the run is over
+	if s := t.run.State; s == msg.StateDone || s == msg.StateFailed || s == msg.StateIdle {
+		t.dropHelpers() // the run is over
 	}
-	if p.pending[i] && p.runs[i].State == msg.StateIdle {
+	if t.pending && t.run.State == msg.StateIdle {
 		// Pause pressed since Train paused the trainers that were
 		// running: this one is paused at once too, else it would train
 		// alone, and Resume would be all the page offered. It counts
 		// from when it was pressed, not when the others said they were
 		// paused (and a Resume likewise).
-		p.pending[i] = false
+		t.pending = false
 		p.send(i, msg.OpStart)
 		if p.pausing {
 			p.send(i, msg.OpPause)
@@ -494,11 +520,12 @@ type export struct{ kind, name string }
 // files). An answer without its files answers that export too, with a
 // note: left asked, it would take the next answer's files as its kind.
 func (p *Playground) save(i int, m *PageMessage) {
-	if len(p.exports[i]) == 0 {
+	t := &p.trainers[i]
+	if len(t.exports) == 0 {
 		return
 	}
-	e := p.exports[i][0]
-	p.exports[i] = p.exports[i][1:]
+	e := t.exports[0]
+	t.exports = t.exports[1:]
 	if m.Export == nil {
 		p.note = p.trainerName(i) + "the trainer's export came without its files: nothing was saved"
 		return
@@ -522,13 +549,13 @@ func (p *Playground) save(i int, m *PageMessage) {
 func (p *Playground) resize() {
 	losses := p.settings.Losses()
 	from := make([]int, len(losses)) // the run that trains each loss, -1: a new one
-	taken := make([]bool, len(p.runs))
+	taken := make([]bool, len(p.trainers))
 	for j, loss := range losses {
 		from[j] = -1
-		for i, r := range p.runs {
+		for i, t := range p.trainers {
 			// A run not begun (no worker yet: the page's own, before its
 			// link is opened) has nothing to keep.
-			if r.Loss == loss && (p.workers[i] != nil || r.State != StateStarting) {
+			if t.run.Loss == loss && (t.worker != nil || t.run.State != StateStarting) {
 				from[j], taken[i] = i, true
 				break
 			}
@@ -539,30 +566,26 @@ func (p *Playground) resize() {
 			from[j], taken[i] = i, true
 		}
 	}
-	for i := range p.runs {
+	for i := range p.trainers {
 		if !taken[i] {
-			p.workers[i].terminate()
-			p.dropHelpers(i)
-			p.told[i].close()
+			p.trainers[i].stop()
 		}
 	}
 	used := make([]bool, MaxTrainers) // the ids' numbers taken
 	for _, i := range from {
 		if i >= 0 {
-			used[p.number(i)] = true
+			used[p.trainers[i].number] = true
 		}
 	}
-	runs := pick(p.runs, from)
-	p.workers, p.helpers = pick(p.workers, from), pick(p.helpers, from)
-	p.pending, p.exports = pick(p.pending, from), pick(p.exports, from)
-	p.begun, p.lost, p.told = pick(p.begun, from), pick(p.lost, from), pick(p.told, from)
+	trainers := pick(p.trainers, from)
 	for j, loss := range losses {
-		r := &runs[j]
+		t := &trainers[j]
+		r := &t.run
 		switch {
 		case from[j] < 0:
 			n := slices.Index(used, false)
 			used[n] = true
-			*r = NewRun("t"+strconv.Itoa(n), loss)
+			*t = trainer{run: NewRun("t"+strconv.Itoa(n), loss), number: n}
 		case r.Loss != loss:
 			// The figures of the other loss go, and a finished run's
 			// model with them (Export would give it under the new
@@ -575,13 +598,13 @@ func (p *Playground) resize() {
 			switch r.State {
 			case msg.StateDone, msg.StateFailed:
 				r.State = msg.StateIdle
-				p.workers[j].post(Command(r.Trainer, msg.OpReset, nil, ""))
+				t.worker.post(Command(r.Trainer, msg.OpReset, nil, ""))
 			case StateCrashed:
 				r.Err = err
 			}
 		}
 	}
-	p.runs = runs
+	p.trainers = trainers
 }
 
 // pick returns the elements of s at idx, in that order: the zero value
@@ -596,13 +619,6 @@ func pick[T any](s []T, idx []int) []T {
 	return out
 }
 
-// number returns the number of trainer i's id ("t2": 2), which names its
-// channels (channel) and stays with its run while its loss does (resize).
-func (p *Playground) number(i int) int {
-	n, _ := strconv.Atoi(strings.TrimPrefix(p.runs[i].Trainer, "t"))
-	return n
-}
-
 // can reports whether any trainer can take op now. A start waits until
 // no trainer trains (locked): in compare mode a trainer done while the
 // others still train would start again alone, its figures gone, and
@@ -611,8 +627,8 @@ func (p *Playground) can(op string) bool {
 	if op == msg.OpStart && p.locked() {
 		return false
 	}
-	for i := range p.runs {
-		if p.runs[i].Can(op) {
+	for i := range p.trainers {
+		if p.trainers[i].run.Can(op) {
 			return true
 		}
 	}
@@ -622,8 +638,8 @@ func (p *Playground) can(op string) bool {
 // locked reports whether training is under way, which fixes the settings:
 // a run loading its data (MNIST, at the first start) has started too.
 func (p *Playground) locked() bool {
-	for i := range p.runs {
-		if s := p.runs[i].State; s == msg.StateRunning || s == msg.StatePaused || s == msg.StateLoading {
+	for i := range p.trainers {
+		if s := p.trainers[i].run.State; s == msg.StateRunning || s == msg.StatePaused || s == msg.StateLoading {
 			return true
 		}
 	}
@@ -639,7 +655,7 @@ func (p *Playground) channel(i int) string {
 	if p.nonce == "" {
 		return ""
 	}
-	return "metriclab-" + p.nonce + "-" + strconv.Itoa(p.number(i))
+	return "metriclab-" + p.nonce + "-" + strconv.Itoa(p.trainers[i].number)
 }
 
 // viewerChannel returns the channel of trainer i's viewer, "" (no viewer
@@ -657,10 +673,10 @@ func (p *Playground) viewerChannel(i int) string {
 // after it, until the next Train; its panel and files were named after
 // the form's D.
 func (p *Playground) shape(i int) (dim int, views []msg.Crop) {
-	if r := p.runs[i].Request; r != nil {
+	if r := p.trainers[i].run.Request; r != nil {
 		return r.Dim, r.Views
 	}
-	return p.settings.Dim, p.settings.Request(p.runs[i].Loss).Views
+	return p.settings.Dim, p.settings.Request(p.trainers[i].run.Loss).Views
 }
 
 // panelDim writes trainer i's D for its panel (dimText).
@@ -674,7 +690,7 @@ func (p *Playground) fileName(i int, what string) string {
 	if len(views) > 0 {
 		d = strconv.Itoa(len(views)) + "x" + d
 	}
-	s := "metriclab-" + p.runs[i].Loss + "-d" + d
+	s := "metriclab-" + p.trainers[i].run.Loss + "-d" + d
 	if what != "" {
 		s += "-" + what
 	}

@@ -26,7 +26,7 @@ func TestPlaygroundCrashTellsViewer(t *testing.T) {
 	for i := range 2 { // the viewers load once a trainer is ready
 		p.receive(i, `{"v":1,"type":"state","trainer":"t`+strconv.Itoa(i)+`","state":"running"}`)
 	}
-	p.begun[1] = true
+	p.trainers[1].begun = true
 
 	var heard [2]func() []string
 	for i := range heard {
@@ -228,26 +228,26 @@ func TestPlaygroundHelperFailedStaysCrashed(t *testing.T) {
 		delete globalThis.metriclabNavigator`)
 	started := func() int { return js.Global().Get("metriclabStarted").Int() }
 	p := NewPlayground()
-	p.workers[0] = newWorker(false, func(string) {}, func(error) {}, func(string) {})
+	p.trainers[0].worker = newWorker(false, func(string) {}, func(error) {}, func(string) {})
 	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
 	p.command(msg.OpStart)
-	p.helpers[0] = []*worker{newWorker(false, func(string) {}, func(error) {}, func(string) {})}
+	p.trainers[0].helpers = []*worker{newWorker(false, func(string) {}, func(error) {}, func(string) {})}
 	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"running"}`)
 	p.receiveHelper(0, 1, `{"v":1,"type":"error","trainer":"t0","error":"out of memory"}`)
 	const want = "crashed: data-parallel worker 1: out of memory"
-	if got := p.runs[0].Status(); got != want {
+	if got := p.trainers[0].run.Status(); got != want {
 		t.Fatalf("a helper failed: trainer 0 %q, want %q", got, want)
 	}
 	n := started()
 	s := p.settings
 	s.LR = 0.01
 	p.change(s)
-	if got := p.runs[0].Status(); started() != n || p.workers[0] != nil || got != want || !p.runs[0].Can("restart") {
+	if got := p.trainers[0].run.Status(); started() != n || p.trainers[0].worker != nil || got != want || !p.trainers[0].run.Can("restart") {
 		t.Errorf("a helper failed, then the settings changed: %d workers started, trainer 0 %q; want none, %q, Restart offered", started()-n, got, want)
 	}
 	p.restart(0)
-	if started() != n+1 || p.workers[0] == nil || p.runs[0].State != StateStarting {
-		t.Errorf("then Restart: %d workers started, trainer 0 %q; want one, starting", started()-n, p.runs[0].State)
+	if started() != n+1 || p.trainers[0].worker == nil || p.trainers[0].run.State != StateStarting {
+		t.Errorf("then Restart: %d workers started, trainer 0 %q; want one, starting", started()-n, p.trainers[0].run.State)
 	}
-	p.workers[0].terminate()
+	p.trainers[0].worker.terminate()
 }

@@ -47,13 +47,13 @@ func TestPlaygroundTrainStartsTrainersNotReady(t *testing.T) {
 	p.command(msg.OpStart)
 	p.receive(1, state(1, msg.StateIdle))
 	for i, want := range []string{msg.StateRunning, msg.StateRunning, StateStarting, StateStarting} {
-		if got := p.runs[i].State; got != want {
+		if got := p.trainers[i].run.State; got != want {
 			t.Errorf("after Train with trainer 0 ready, then trainer 1: trainer %d %q, want %q", i, got, want)
 		}
 	}
 	p.command(msg.OpReset)
 	p.receive(2, state(2, msg.StateIdle))
-	if got := p.runs[2].State; got != msg.StateIdle {
+	if got := p.trainers[2].run.State; got != msg.StateIdle {
 		t.Errorf("after Reset, trainer 2 ready: %q, want idle (the start was forgotten)", got)
 	}
 }
@@ -72,16 +72,16 @@ func TestPlaygroundLossChangedAfterRun(t *testing.T) {
 		p.receive(0, state(0, end))
 		s := p.settings.WithLoss("cosface")
 		p.change(s)
-		r := p.runs[0]
+		r := p.trainers[0].run
 		if r.Loss != "cosface" || r.State != msg.StateIdle || r.Can(msg.OpExport) || len(r.LossLine) != 0 {
 			t.Errorf("%s arcface run, loss changed to cosface: loss %s, state %q (status %q), can export %v; want cosface, idle",
 				end, r.Loss, r.State, r.Status(), r.Can(msg.OpExport))
 		}
 	}
 	p := NewPlayground()
-	p.runs[0].Crash("the trainer's worker stopped: out of memory")
+	p.trainers[0].run.Crash("the trainer's worker stopped: out of memory")
 	p.change(p.settings.WithLoss("cosface"))
-	if r := p.runs[0]; r.State != StateCrashed || r.Err == "" || !r.Can("restart") {
+	if r := p.trainers[0].run; r.State != StateCrashed || r.Err == "" || !r.Can("restart") {
 		t.Errorf("crashed trainer, loss changed: state %q, error %q; want crashed with its reason", r.State, r.Err)
 	}
 }
@@ -98,29 +98,32 @@ func TestPlaygroundUncheckLoss(t *testing.T) {
 	p.nonce = "n" // as OnMount sets it
 	p.settings.Compare = []string{"arcface", "softmax", "cosface"}
 	p.resize()
-	p.workers[0] = &worker{terminated: true} // outside a browser it has no Worker
+	p.trainers[0].worker = &worker{terminated: true} // outside a browser it has no Worker
 	kept := []*postedJS{{}, {}}
-	p.workers[1], p.workers[2] = kept[0].worker(), kept[1].worker()
-	workers := slices.Clone(p.workers)
-	for i := range p.runs {
+	p.trainers[1].worker, p.trainers[2].worker = kept[0].worker(), kept[1].worker()
+	workers := make([]*worker, len(p.trainers))
+	for i := range p.trainers {
+		workers[i] = p.trainers[i].worker
+	}
+	for i := range p.trainers {
 		p.receive(i, state(i, msg.StateIdle))
 	}
 	p.command(msg.OpStart)
-	for i := range p.runs {
+	for i := range p.trainers {
 		p.receive(i, `{"v":1,"type":"progress","trainer":"t`+itoa(i)+`","progress":{"epoch":1,"step":10,"steps":10,"loss":0.5}}`)
 		p.receive(i, state(i, msg.StateDone))
 	}
 	s := p.settings
 	s.Compare = []string{"softmax", "cosface"}
 	p.change(s)
-	if len(p.runs) != 2 {
-		t.Fatalf("arcface unchecked: %d runs, want 2", len(p.runs))
+	if len(p.trainers) != 2 {
+		t.Fatalf("arcface unchecked: %d runs, want 2", len(p.trainers))
 	}
 	for i, loss := range []string{"softmax", "cosface"} {
-		r, slot := p.runs[i], i+1
-		if r.Loss != loss || r.Trainer != "t"+itoa(slot) || r.State != msg.StateDone || len(r.LossLine) != 1 || p.workers[i] != workers[slot] {
+		r, slot := p.trainers[i].run, i+1
+		if r.Loss != loss || r.Trainer != "t"+itoa(slot) || r.State != msg.StateDone || len(r.LossLine) != 1 || p.trainers[i].worker != workers[slot] {
 			t.Errorf("arcface unchecked: run %d %s %s %q with %d loss points, its worker kept %v; want %s t%d done with 1, kept",
-				i, r.Loss, r.Trainer, r.State, len(r.LossLine), p.workers[i] == workers[slot], loss, slot)
+				i, r.Loss, r.Trainer, r.State, len(r.LossLine), p.trainers[i].worker == workers[slot], loss, slot)
 		}
 		if ops := kept[i].ops(t); !slices.Equal(ops, []string{msg.OpStart}) || kept[i].terminated {
 			t.Errorf("arcface unchecked: %s's trainer was sent %q, terminated %v; want only its start, not terminated", loss, ops, kept[i].terminated)
@@ -139,8 +142,8 @@ func TestPlaygroundUncheckLoss(t *testing.T) {
 	// A loss checked again comes last, with a new run on the id free.
 	s.Compare = []string{"softmax", "cosface", "arcface"}
 	p.change(s)
-	if r := p.runs[2]; len(p.runs) != 3 || r.Loss != "arcface" || r.Trainer != "t0" || r.State == msg.StateDone {
-		t.Errorf("arcface checked again: runs %v, want the third a new run of arcface, t0", p.runs)
+	if r := p.trainers[2].run; len(p.trainers) != 3 || r.Loss != "arcface" || r.Trainer != "t0" || r.State == msg.StateDone {
+		t.Errorf("arcface checked again: runs %v, want the third a new run of arcface, t0", p.trainers)
 	}
 }
 
@@ -150,7 +153,7 @@ func TestPlaygroundLinkOrder(t *testing.T) {
 	p := NewPlayground()
 	p.open("#compare=softmax,sphereface,cosface,arcface")
 	for i, loss := range []string{"softmax", "sphereface", "cosface", "arcface"} {
-		if r := p.runs[i]; r.Loss != loss || r.Trainer != "t"+itoa(i) {
+		if r := p.trainers[i].run; r.Loss != loss || r.Trainer != "t"+itoa(i) {
 			t.Errorf("panel %d: %s %s, want %s t%d", i, r.Loss, r.Trainer, loss, i)
 		}
 	}
@@ -226,7 +229,7 @@ func TestPlaygroundExportsInOrder(t *testing.T) {
 // not answered yet.
 func exportsAsked(p *Playground, i int) []string {
 	var kinds []string
-	for _, e := range p.exports[i] {
+	for _, e := range p.trainers[i].exports {
 		kinds = append(kinds, e.kind)
 	}
 	return kinds
@@ -238,10 +241,10 @@ func exportsAsked(p *Playground, i int) []string {
 func TestPlaygroundCrashStopsHelpers(t *testing.T) {
 	p := NewPlayground()
 	p.receive(0, state(0, msg.StateRunning))
-	p.helpers[0] = []*worker{{terminated: true}} // one helper (terminated: outside a browser it has no Worker)
+	p.trainers[0].helpers = []*worker{{terminated: true}} // one helper (terminated: outside a browser it has no Worker)
 	p.crashed(0, "the trainer's worker stopped: out of memory")
-	if p.helpers[0] != nil || p.runs[0].State != StateCrashed {
-		t.Errorf("worker 0 died: helpers %v, state %q; want none, crashed", p.helpers[0], p.runs[0].State)
+	if p.trainers[0].helpers != nil || p.trainers[0].run.State != StateCrashed {
+		t.Errorf("worker 0 died: helpers %v, state %q; want none, crashed", p.trainers[0].helpers, p.trainers[0].run.State)
 	}
 }
 
@@ -253,18 +256,18 @@ func TestPlaygroundCrashStopsHelpers(t *testing.T) {
 // and a notice says so.
 func TestPlaygroundFollowsLink(t *testing.T) {
 	p := NewPlayground()
-	p.pending[0] = true // the first link's autostart=1, trainer 0 not ready yet
+	p.trainers[0].pending = true // the first link's autostart=1, trainer 0 not ready yet
 	p.follow("#loss=sphereface")
-	if p.settings.Loss != "sphereface" || p.pending[0] {
-		t.Errorf("a link without autostart after one with: loss %s, start pending %v; want sphereface, none", p.settings.Loss, p.pending[0])
+	if p.settings.Loss != "sphereface" || p.trainers[0].pending {
+		t.Errorf("a link without autostart after one with: loss %s, start pending %v; want sphereface, none", p.settings.Loss, p.trainers[0].pending)
 	}
 	p.receive(0, state(0, msg.StateIdle))
 	p.follow("#loss=cosface&dim=2&compare=cosface,arcface&autostart=1")
-	if s := p.settings; s.Loss != "cosface" || s.Dim != 2 || len(p.runs) != 2 || p.runs[0].Loss != "cosface" {
-		t.Fatalf("after a link to cosface and arcface at D = 2: settings %+v, runs %+v", s, p.runs)
+	if s := p.settings; s.Loss != "cosface" || s.Dim != 2 || len(p.trainers) != 2 || p.trainers[0].run.Loss != "cosface" {
+		t.Fatalf("after a link to cosface and arcface at D = 2: settings %+v, runs %+v", s, p.trainers)
 	}
-	if p.runs[0].State != msg.StateRunning || !p.pending[1] {
-		t.Errorf("the link says autostart=1: trainer 0 %q, trainer 1 pending %v; want running, pending", p.runs[0].State, p.pending[1])
+	if p.trainers[0].run.State != msg.StateRunning || !p.trainers[1].pending {
+		t.Errorf("the link says autostart=1: trainer 0 %q, trainer 1 pending %v; want running, pending", p.trainers[0].run.State, p.trainers[1].pending)
 	}
 	before := p.settings.Hash()
 	p.follow("#loss=triplet")
@@ -289,17 +292,17 @@ func TestPlaygroundAutostartRefusedSettings(t *testing.T) {
 	p.open(link)
 	p.receive(0, state(0, msg.StateIdle))
 	p.receive(1, state(1, msg.StateIdle))
-	if got := p.runs[0].State; got != msg.StateIdle || p.pending[0] || p.pending[1] {
-		t.Errorf("a link with a refused setting and autostart=1, trainers ready: trainer 0 %q, pending %v; want idle, none", got, p.pending)
+	if got := p.trainers[0].run.State; got != msg.StateIdle || p.trainers[0].pending || p.trainers[1].pending {
+		t.Errorf("a link with a refused setting and autostart=1, trainers ready: trainer 0 %q, pending %v; want idle, none", got, []bool{p.trainers[0].pending, p.trainers[1].pending})
 	}
 	if n := len(p.notices); n != 2 || !strings.Contains(p.notices[0], "nonsense") || !strings.Contains(p.notices[1], "not started") {
 		t.Errorf("notices %q; want the refused setting's, then that training was not started", p.notices)
 	}
-	if p.settings.Autostart || p.settings.Loss != "cosface" || len(p.runs) != 2 {
+	if p.settings.Autostart || p.settings.Loss != "cosface" || len(p.trainers) != 2 {
 		t.Errorf("settings %+v; want the link's but nonsense, without autostart", p.settings)
 	}
 	p.command(msg.OpStart)
-	if got := p.runs[0].State; got != msg.StateRunning {
+	if got := p.trainers[0].run.State; got != msg.StateRunning {
 		t.Errorf("Train pressed: trainer 0 %q, want running", got)
 	}
 	p.command(msg.OpReset)
@@ -308,7 +311,7 @@ func TestPlaygroundAutostartRefusedSettings(t *testing.T) {
 
 	// The same link without its bad setting starts.
 	p.follow("#loss=cosface&compare=softmax,cosface&autostart=1")
-	if got := p.runs[0].State; got != msg.StateRunning || len(p.notices) != 0 {
+	if got := p.trainers[0].run.State; got != msg.StateRunning || len(p.notices) != 0 {
 		t.Errorf("a link of good settings and autostart=1: trainer 0 %q, notices %q; want running, none", got, p.notices)
 	}
 }
@@ -324,20 +327,20 @@ func TestPlaygroundErrorThatDoesNotEndTheRun(t *testing.T) {
 	p := trainedPlayground()
 	p.export(0, "model")
 	p.receive(0, `{"v":1,"type":"error","trainer":"t0","error":"encoding the model: disk full"}`)
-	if r := p.runs[0]; r.State != msg.StateDone || p.note != "encoding the model: disk full" {
+	if r := p.trainers[0].run; r.State != msg.StateDone || p.note != "encoding the model: disk full" {
 		t.Errorf("an export that failed: run %q, note %q; want done, the error", r.State, p.note)
 	}
 	p.receive(0, state(0, msg.StateRunning))
 	p.receive(0, `{"v":1,"type":"error","trainer":"t0","error":"step 12: loss is NaN (lr too high?)"}`)
 	p.receive(0, state(0, msg.StateFailed))
-	if r := p.runs[0]; r.State != msg.StateFailed || r.Status() != "failed: step 12: loss is NaN (lr too high?)" || p.note != "" {
+	if r := p.trainers[0].run; r.State != msg.StateFailed || r.Status() != "failed: step 12: loss is NaN (lr too high?)" || p.note != "" {
 		t.Errorf("a run that failed: run %q, status %q, note %q; want failed, its reason, no note (the panel says it)", r.State, r.Status(), p.note)
 	}
 	c := NewPlayground()
 	c.follow("#compare=softmax,cosface")
 	c.receive(1, state(1, msg.StateRunning))
 	c.receive(1, `{"v":1,"type":"error","trainer":"t1","error":"too many commands waiting; dropped one"}`)
-	if r := c.runs[1]; r.State != msg.StateRunning || c.note != "trainer 2 (cosface): too many commands waiting; dropped one" {
+	if r := c.trainers[1].run; r.State != msg.StateRunning || c.note != "trainer 2 (cosface): too many commands waiting; dropped one" {
 		t.Errorf("compare mode, a command dropped: run %q, note %q; want running, the error naming trainer 2", r.State, c.note)
 	}
 }
@@ -365,7 +368,7 @@ func TestTrainerErrorOneLine(t *testing.T) {
 		t.Errorf("the playground's note: %.400q, want %q", p.note, want)
 	}
 	p.crashed(0, "the trainer's worker stopped: Uncaught RangeError: out of memory\n    at grow (wasm_exec.js:1)")
-	if got, want := p.runs[0].Status(), "crashed: the trainer's worker stopped: Uncaught RangeError: out of memory     at grow (wasm_exec.js:1)"; got != want {
+	if got, want := p.trainers[0].run.Status(), "crashed: the trainer's worker stopped: Uncaught RangeError: out of memory     at grow (wasm_exec.js:1)"; got != want {
 		t.Errorf("a crash: status %q, want %q", got, want)
 	}
 
@@ -411,7 +414,7 @@ func TestPlaygroundUnreadMessage(t *testing.T) {
 func TestPlaygroundExportJSONUnreadable(t *testing.T) {
 	p := trainedPlayground()
 	p.export(0, "model")
-	p.receive(0, `{"v":1,"type":"export","trainer":"`+p.runs[0].Trainer+`","export":{"model":"!!"}}`)
+	p.receive(0, `{"v":1,"type":"export","trainer":"`+p.trainers[0].run.Trainer+`","export":{"model":"!!"}}`)
 	if !strings.HasPrefix(p.note, "app: bad message from the trainer: ") {
 		t.Errorf("note %q, want the JSON error", p.note)
 	}
@@ -459,7 +462,7 @@ func TestPlaygroundNoTrainWhileTraining(t *testing.T) {
 			t.Errorf("trainer 0 done, trainer 1 %s: Train enabled", other)
 		}
 		p.command(msg.OpStart)
-		if r := p.runs[0]; r.State != msg.StateDone || len(r.LossLine) != 1 {
+		if r := p.trainers[0].run; r.State != msg.StateDone || len(r.LossLine) != 1 {
 			t.Errorf("trainer 0 done, trainer 1 %s, Train: trainer 0 %q with %d loss points, want done with 1", other, r.State, len(r.LossLine))
 		}
 	}
@@ -483,8 +486,8 @@ func TestPlaygroundPauseBeforeReady(t *testing.T) {
 	}
 	// Trainer 1's pause answered: the page is paused, Resume resumes both.
 	p.receive(1, state(1, msg.StatePaused))
-	if !p.paused() || !p.runs[1].Can(msg.OpResume) {
-		t.Errorf("both paused: page paused %v, trainer 1 %q", p.paused(), p.runs[1].State)
+	if !p.paused() || !p.trainers[1].run.Can(msg.OpResume) {
+		t.Errorf("both paused: page paused %v, trainer 1 %q", p.paused(), p.trainers[1].run.State)
 	}
 }
 
@@ -546,7 +549,7 @@ func comparePlayground() (*Playground, *postedJS) {
 	p.settings.Compare = []string{"arcface", "cosface"}
 	p.resize()
 	w := &postedJS{}
-	p.workers[1] = w.worker()
+	p.trainers[1].worker = w.worker()
 	return p, w
 }
 
@@ -557,10 +560,10 @@ func comparePlayground() (*Playground, *postedJS) {
 func TestPlaygroundCrashedStopsWorker(t *testing.T) {
 	p := NewPlayground()
 	dead := &postedJS{}
-	p.workers[0] = dead.worker()
+	p.trainers[0].worker = dead.worker()
 	p.crashed(0, "the trainer's worker stopped: out of memory")
-	if !dead.terminated || p.runs[0].State != StateCrashed {
-		t.Errorf("after its error event: worker terminated %v, run %q; want true, %q", dead.terminated, p.runs[0].State, StateCrashed)
+	if !dead.terminated || p.trainers[0].run.State != StateCrashed {
+		t.Errorf("after its error event: worker terminated %v, run %q; want true, %q", dead.terminated, p.trainers[0].run.State, StateCrashed)
 	}
 }
 
@@ -605,8 +608,8 @@ func TestPlaygroundHelperFailedForgetsExports(t *testing.T) {
 	p.receive(0, state(0, msg.StatePaused))
 	p.export(0, "tsv")
 	p.receiveHelper(0, 1, `{"v":1,"type":"error","trainer":"t0","error":"out of memory"}`)
-	if p.runs[0].State != StateCrashed {
-		t.Fatalf("a helper failed: trainer 0 %q, want crashed", p.runs[0].State)
+	if p.trainers[0].run.State != StateCrashed {
+		t.Fatalf("a helper failed: trainer 0 %q, want crashed", p.trainers[0].run.State)
 	}
 	p.restart(0) // starts trainer 0's worker again
 	p.receive(0, `{"v":1,"type":"state","state":"idle"}`)
@@ -644,25 +647,25 @@ func TestPlaygroundHelperRefusedStart(t *testing.T) {
 	const refused = `{"v":1,"type":"error","trainer":"t0","error":"training this job takes about 9 GiB of memory, more than is allowed"}`
 	p := NewPlayground()
 	w0 := &worker{terminated: true} // outside a browser it has no Worker
-	p.workers[0] = w0
+	p.trainers[0].worker = w0
 	p.receive(0, state(0, msg.StateIdle))
 	p.command(msg.OpStart)
-	p.helpers[0] = []*worker{{terminated: true}}
+	p.trainers[0].helpers = []*worker{{terminated: true}}
 	p.receive(0, state(0, msg.StateLoading))
 	p.receiveHelper(0, 1, refused)
-	if p.workers[0] != w0 || p.runs[0].State != msg.StateLoading {
-		t.Fatalf("a start refused by the helper: worker 0 kept %v, trainer 0 %q, want kept, loading until worker 0 answers", p.workers[0] == w0, p.runs[0].Status())
+	if p.trainers[0].worker != w0 || p.trainers[0].run.State != msg.StateLoading {
+		t.Fatalf("a start refused by the helper: worker 0 kept %v, trainer 0 %q, want kept, loading until worker 0 answers", p.trainers[0].worker == w0, p.trainers[0].run.Status())
 	}
 	p.receive(0, refused)
 	p.receive(0, state(0, msg.StateFailed))
-	if !p.runs[0].Can(msg.OpStart) || !strings.HasPrefix(p.runs[0].Status(), "failed: training this job") {
-		t.Errorf("a start refused by the helper, then by worker 0: trainer 0 %q, want failed", p.runs[0].Status())
+	if !p.trainers[0].run.Can(msg.OpStart) || !strings.HasPrefix(p.trainers[0].run.Status(), "failed: training this job") {
+		t.Errorf("a start refused by the helper, then by worker 0: trainer 0 %q, want failed", p.trainers[0].run.Status())
 	}
 	p.command(msg.OpStart)
-	p.helpers[0] = []*worker{{terminated: true}}
+	p.trainers[0].helpers = []*worker{{terminated: true}}
 	p.receiveHelper(0, 1, `{"v":1,"type":"error","trainer":"t0","error":"loading MNIST: network error"}`)
 	p.receive(0, state(0, msg.StateRunning))
-	if p.workers[0] != nil || p.runs[0].Status() != "crashed: data-parallel worker 1: loading MNIST: network error" {
-		t.Errorf("a helper failed, then worker 0 began the run: worker 0 kept %v, trainer 0 %q, want stopped, crashed", p.workers[0] == w0, p.runs[0].Status())
+	if p.trainers[0].worker != nil || p.trainers[0].run.Status() != "crashed: data-parallel worker 1: loading MNIST: network error" {
+		t.Errorf("a helper failed, then worker 0 began the run: worker 0 kept %v, trainer 0 %q, want stopped, crashed", p.trainers[0].worker == w0, p.trainers[0].run.Status())
 	}
 }

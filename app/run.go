@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"metriclab/core/msg"
@@ -280,13 +279,3 @@ func pointsTo(line []Point, step int) []Point {
 
 // finite reports whether x is neither NaN nor infinite.
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
-// joinStatus joins the statuses of several trainers for the page's status
-// line: "softmax: running: …; arcface: …".
-func joinStatus(runs []Run) string {
-	parts := make([]string, len(runs))
-	for i := range runs {
-		parts[i] = runs[i].Loss + ": " + runs[i].Status()
-	}
-	return strings.Join(parts, " | ")
-}

@@ -83,7 +83,7 @@ func TestPlaygroundLossChangeResetsTrainer(t *testing.T) {
 	defer js.Global().Delete("metriclabTestWorker")
 	for _, end := range []string{msg.StateDone, msg.StateFailed} {
 		p := NewPlayground()
-		p.workers[0] = newWorker(false, func(string) {}, func(error) {}, func(string) {})
+		p.trainers[0].worker = newWorker(false, func(string) {}, func(error) {}, func(string) {})
 		posted := js.Global().Get("metriclabTestWorker").Get("posted")
 		p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
 		p.receive(0, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":10,"steps":10,"loss":0.5}}`)
@@ -101,7 +101,7 @@ func TestPlaygroundLossChangeResetsTrainer(t *testing.T) {
 		if want := []string{msg.OpReset}; !slices.Equal(ops, want) {
 			t.Errorf("%s run, loss changed: the trainer was sent %q, want %q", end, ops, want)
 		}
-		p.workers[0].terminate()
+		p.trainers[0].worker.terminate()
 	}
 }
 
@@ -130,7 +130,7 @@ func TestPlaygroundExportNamesItsRun(t *testing.T) {
 	const answer = `{"v":1,"type":"export","trainer":"t0","export":{"model":"AAAA","vectors":"1\t0\n","metadata":"3\n"}}`
 	for _, then := range []string{"the loss set to cosface", "Train at D = 8"} {
 		p := NewPlayground()
-		p.workers[0] = newWorker(false, func(string) {}, func(error) {}, func(string) {})
+		p.trainers[0].worker = newWorker(false, func(string) {}, func(error) {}, func(string) {})
 		p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
 		p.command(msg.OpStart)
 		p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"done"}`)
@@ -152,6 +152,6 @@ func TestPlaygroundExportNamesItsRun(t *testing.T) {
 		if want := []string{"metriclab-arcface-d3.safetensors"}; !slices.Equal(got, want) {
 			t.Errorf("the model of the arcface run of D = 3 asked, then %s: saved %q, want %q", then, got, want)
 		}
-		p.workers[0].terminate()
+		p.trainers[0].worker.terminate()
 	}
 }
