@@ -38,7 +38,7 @@ type Playground struct {
 type trainer struct {
 	run     Run
 	number  int        // of the run's id ("t2": 2), which names its channels (channel)
-	worker  *worker    // nil outside a browser, and once its group failed (groupFailed)
+	worker  *worker    // nil outside a browser, and once it died or its group failed, until Restart
 	helpers []*worker  // its other data-parallel workers during a run
 	pending bool       // start as soon as the trainer is idle
 	exports []export   // the exports it was asked for, not answered yet, in order
@@ -202,8 +202,8 @@ func (p *Playground) Status() string {
 
 // change takes new settings from the controls, and starts the workers of
 // the trainers they add. A crashed trainer stays crashed, its reason on
-// its panel, until Restart: one whose data-parallel group failed has no
-// worker (groupFailed), as one whose own worker died has a dead one.
+// its panel, until Restart: it has no worker (crashed, groupFailed), and
+// is given none here.
 func (p *Playground) change(s Settings) {
 	p.settings = s
 	replaceHash(s.Hash())
@@ -414,10 +414,14 @@ func (p *Playground) startWorker(ctx app.Context, i int) {
 // its helper workers: they would wait for its gradients for good, each
 // holding a copy of the data, until Restart; and a worker whose error
 // event was not its end would go on answering for a run the page takes
-// for crashed, and its viewer, as the page does.
+// for crashed, and its viewer, as the page does. Its messages not applied
+// yet are dropped, as those of a worker replaced: a state among them
+// would take the run out of crashed, its worker stopped.
 func (p *Playground) crashed(i int, reason string) {
-	p.trainers[i].worker.terminate()
-	p.trainers[i].dropHelpers()
+	t := &p.trainers[i]
+	t.worker.terminate()
+	t.worker = nil
+	t.dropHelpers()
 	p.crash(i, reason)
 }
 

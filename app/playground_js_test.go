@@ -251,3 +251,33 @@ func TestPlaygroundHelperFailedStaysCrashed(t *testing.T) {
 	}
 	p.trainers[0].worker.terminate()
 }
+
+// TestPlaygroundCrashedDropsItsMessages: the messages of a worker whose
+// error event said it died, handed to the page before it was stopped but
+// not applied yet (the page applies them in turn, on its goroutine), are
+// dropped, as those of a worker replaced: the run stays crashed, to be
+// restarted. They were applied to the crashed run: its trainer's last
+// words, an error and the state failed, made it failed, with Train
+// offered, whose start went to the stopped worker, and the page said
+// "running" and stayed locked for good. The Worker is a stand-in, under
+// node, whose events the test fires.
+func TestPlaygroundCrashedDropsItsMessages(t *testing.T) {
+	js.Global().Call("eval", `globalThis.Worker = class { constructor(url) { globalThis.metriclabTestWorker = this } postMessage() {} terminate() {} }`)
+	defer js.Global().Delete("Worker")
+	defer js.Global().Delete("metriclabTestWorker")
+	h, e, _ := mountControls(t)
+	p := NewPlayground()
+	p.startWorker(h.ctx, 0)
+	w := js.Global().Get("metriclabTestWorker")
+	say := func(data string) { w.Get("onmessage").Invoke(js.ValueOf(map[string]any{"data": data})) }
+	say(`{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	e.ConsumeAll()
+	w.Get("onerror").Invoke(js.Global().Call("eval", `({ message: "Uncaught RangeError: out of memory", preventDefault() {} })`))
+	say(`{"v":1,"type":"error","trainer":"t0","error":"trainer.wasm stopped: the Go program exited"}`)
+	say(`{"v":1,"type":"state","trainer":"t0","state":"failed"}`)
+	e.ConsumeAll()
+	const want = "crashed: the trainer's worker stopped: Uncaught RangeError: out of memory"
+	if got := p.trainers[0].run.Status(); got != want || p.can(msg.OpStart) {
+		t.Errorf("the worker's error event, then its messages: trainer 0 %q, Train offered %v; want %q, not offered", got, p.can(msg.OpStart), want)
+	}
+}
