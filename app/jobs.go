@@ -301,7 +301,10 @@ func (j *Jobs) renderList() app.UI {
 			return app.Tr().ID("job-"+job.ID).Class("state-"+job.State).Body(
 				app.Td().Body(app.Code().Text(job.ID)),
 				app.Td().Text(jobExperiment(job)),
-				app.Td().Class("job-state").Text(job.State),
+				app.Td().Class("job-state").Body(
+					app.Text(job.State),
+					app.If(job.Error != "" && job.Error != msg.JobUnreadable, func() app.UI { return jobError(job) }),
+				),
 				app.Td().Text(stepText(job.Step, job.Steps)),
 				app.Td().Text(lossText(job)),
 				app.Td().Body(app.If(job.ModelID != "", func() app.UI {
@@ -325,6 +328,21 @@ func (j *Jobs) renderList() app.UI {
 			)
 		})),
 	)
+}
+
+// jobErrorRunes bounds the reason shown in a job's row: the server's
+// reasons run to msg.MaxErrorRunes (300), which would make the state
+// column the table's widest; its title holds it whole.
+const jobErrorRunes = 80
+
+// jobError draws, under a job's state in its row, why it failed or was
+// interrupted, or how a done job ended (early stopping where training
+// diverged): one line, its middle left out when long (msg.Shorten keeps
+// the end, which says what to do), whole in its title. A job of an
+// unreadable record says so in its experiment's cell already.
+func jobError(job msg.Job) app.UI {
+	line := msg.ErrorLine(job.Error)
+	return app.Div().ID("job-error-" + job.ID).Class("job-error").Title(line).Text(msg.Shorten(line, jobErrorRunes))
 }
 
 // renderWatch draws the watched job as a playground panel: status,

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -855,5 +857,48 @@ func TestJobsUnreadableRecord(t *testing.T) {
 	}
 	if !strings.Contains(h, "<td>"+JobSummary(jobConfig())+"</td>") {
 		t.Errorf("the readable job's row lost its experiment %q", JobSummary(jobConfig()))
+	}
+}
+
+// TestJobsRowError: a job's row says why it failed or was interrupted,
+// or how a done job ended, as GET /api/jobs gives it (error): one line
+// under the state, its middle left out when long, whole in its title. A
+// job of no error, or of an unreadable record (its experiment says so),
+// has none. Before, only the watch said why.
+func TestJobsRowError(t *testing.T) {
+	long := "the job cannot start now: data set faces: " + strings.Repeat("x", 100) + "; its checkpoint is kept: resume the job once that is fixed (the data set restored, say), or cancel it"
+	j := NewJobs()
+	j.SetJobs([]msg.Job{
+		{ID: "j1", State: msg.JobFailed, Error: "step 12: loss is NaN", Config: jobConfig(), Created: "1"},
+		{ID: "j2", State: msg.JobInterrupted, Error: long, Config: jobConfig(), Created: "2"},
+		{ID: "j3", State: msg.JobDone, Error: "diverged at step 30:\nstopped early,\tthe model of step 20 kept", Config: jobConfig(), Created: "3"},
+		{ID: "j4", State: msg.JobDone, Config: jobConfig(), Created: "4"},
+		{ID: "j5", State: msg.JobFailed, Error: msg.JobUnreadable, Created: "5"},
+	}, nil)
+	mount(t, j)
+	for id, want := range map[string]struct{ text, title string }{
+		"j1": {"step 12: loss is NaN", "step 12: loss is NaN"},
+		"j2": {msg.Shorten(long, jobErrorRunes), long},
+		"j3": {"diverged at step 30: stopped early, the model of step 20 kept", "diverged at step 30: stopped early, the model of step 20 kept"},
+	} {
+		tag, text, ok := element(t, j, "job-error-"+id)
+		if !ok {
+			t.Errorf("%s: no #job-error-%s in its row", id, id)
+			continue
+		}
+		if text != want.text || !strings.Contains(tag, "title="+strconv.Quote(want.title)) {
+			t.Errorf("%s: %s%s; want the text %q, the title %q", id, tag, text, want.text, want.title)
+		}
+		if n := utf8.RuneCountInString(text); n > jobErrorRunes {
+			t.Errorf("%s: %d characters shown, want at most %d", id, n, jobErrorRunes)
+		}
+	}
+	for _, id := range []string{"j4", "j5"} {
+		if _, text, ok := element(t, j, "job-error-"+id); ok {
+			t.Errorf("%s: #job-error-%s says %q, want none", id, id, text)
+		}
+	}
+	if strings.Count(app.HTMLString(j), msg.JobUnreadable) != 1 {
+		t.Errorf("the job of an unreadable record says so %d times, want once (its experiment)", strings.Count(app.HTMLString(j), msg.JobUnreadable))
 	}
 }
