@@ -1,13 +1,15 @@
 package app
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // The page's small browser helpers: downloads, file inputs, the viewer's
-// canvas, the URL fragment, performance marks. Outside a browser they do nothing.
+// canvas, the URL fragment, performance marks, the page's visibility.
+// Outside a browser they do nothing.
 
 // download offers data to the user as a file called name, of MIME type
 // mime, through a temporary object URL.
@@ -86,6 +88,53 @@ func locationHash() string {
 	}
 	return h.String()
 }
+
+// visibility says whether the page is seen, as every reads it: the
+// browser's document (watchVisibility), or a test's.
+type visibility interface {
+	Hidden() bool           // the page is hidden now: its tab in the background, its window minimised
+	Shown() <-chan struct{} // receives when the page is shown after it was hidden
+}
+
+// documentVisibility is the document's visibility: its visibilityState,
+// and its visibilitychange events, which onChange passes to shown.
+type documentVisibility struct {
+	shown    chan struct{}
+	onChange app.Func
+}
+
+// watchVisibility follows the document's visibility until c is done.
+// Outside a browser the page is never hidden.
+func watchVisibility(c context.Context) *documentVisibility {
+	v := &documentVisibility{shown: make(chan struct{}, 1)}
+	if !app.IsClient {
+		return v
+	}
+	v.onChange = app.FuncOf(func(this app.Value, args []app.Value) any {
+		if !v.Hidden() {
+			select {
+			case v.shown <- struct{}{}:
+			default: // one is there already
+			}
+		}
+		return nil
+	})
+	doc := app.Window().Get("document")
+	doc.Call("addEventListener", "visibilitychange", v.onChange)
+	context.AfterFunc(c, func() {
+		doc.Call("removeEventListener", "visibilitychange", v.onChange)
+		v.onChange.Release()
+	})
+	return v
+}
+
+// Hidden reports whether the document is hidden.
+func (v *documentVisibility) Hidden() bool {
+	return app.IsClient && app.Window().Get("document").Get("visibilityState").String() == "hidden"
+}
+
+// Shown receives when the document is shown after it was hidden.
+func (v *documentVisibility) Shown() <-chan struct{} { return v.shown }
 
 // replaceHash sets the page's URL fragment without a navigation or a new
 // history entry.

@@ -114,18 +114,28 @@ func (j *Jobs) OnMount(ctx app.Context) {
 	c, stop := context.WithCancel(ctx)
 	j.stopList = stop
 	client := j.Client
-	ctx.Async(func() { every(c, jobsRefresh, func() { j.readList(ctx, c, client) }) })
+	ctx.Async(func() { every(c, jobsRefresh, watchVisibility(c), func() { j.readList(ctx, c, client) }) })
 }
 
 // every calls do, then again every d after it returns, until c is done:
-// the pages' reads of the server's lists.
-func every(c context.Context, d time.Duration, do func()) {
+// the pages' reads of the server's lists. While page is hidden (its tab
+// in the background) it waits and reads nothing, and it calls do at once
+// when page is shown again: what the page shows may be old.
+func every(c context.Context, d time.Duration, page visibility, do func()) {
 	for {
+		for page.Hidden() {
+			select {
+			case <-c.Done():
+				return
+			case <-page.Shown():
+			}
+		}
 		do()
 		select {
 		case <-c.Done():
 			return
 		case <-time.After(d):
+		case <-page.Shown():
 		}
 	}
 }

@@ -801,7 +801,7 @@ func TestModelsRefresh(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		m.refresh(live, c, &Client{T: flaky})
+		m.refresh(live, c, &Client{T: flaky}, &fakePage{})
 	}()
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
@@ -838,6 +838,81 @@ func TestModelsRefresh(t *testing.T) {
 	if got := flaky.reads.Load(); got != reads {
 		t.Errorf("%d reads of the registry after OnDismount", got-reads)
 	}
+}
+
+// fakePage stands for the browser's document in the tests of every:
+// hidden while hidden is set; show clears it and says so on shown, as a
+// visibilitychange event does.
+type fakePage struct {
+	hidden atomic.Bool
+	shown  chan struct{}
+}
+
+func (p *fakePage) Hidden() bool           { return p.hidden.Load() }
+func (p *fakePage) Shown() <-chan struct{} { return p.shown }
+
+func (p *fakePage) show() {
+	p.hidden.Store(false)
+	select {
+	case p.shown <- struct{}{}:
+	default:
+	}
+}
+
+// TestEveryWhileHidden: the pages' reads of the server's lists (every)
+// stop while the page is hidden, its tab in the background, and one is
+// made at once when it is shown again; a page opened hidden reads
+// nothing until it is shown. Before, the Jobs page read its list every
+// 3 s, and the Models page the registry every 10 s, in a tab no one
+// looked at.
+func TestEveryWhileHidden(t *testing.T) {
+	waitFor := func(what string, reads *atomic.Int64, n int64) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); reads.Load() < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d reads after 5 s, want %d", what, reads.Load(), n)
+			}
+		}
+	}
+	const d = 5 * time.Millisecond
+	page := &fakePage{shown: make(chan struct{}, 1)}
+	page.hidden.Store(true)
+	var reads atomic.Int64
+	c, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		every(c, d, page, func() {
+			if reads.Add(1) == 3 {
+				page.hidden.Store(true) // the tab put in the background
+			}
+		})
+	}()
+	time.Sleep(20 * d)
+	if n := reads.Load(); n != 0 {
+		t.Errorf("a page opened hidden read %d times, want none until it is shown", n)
+	}
+	page.show()
+	waitFor("shown", &reads, 3)
+	time.Sleep(20 * d)
+	if n := reads.Load(); n != 3 {
+		t.Errorf("%d reads while hidden, after the third, every %v; want none", n-3, d)
+	}
+	page.show()
+	waitFor("shown again", &reads, 4)
+	stop()
+	<-done
+
+	// Shown again, the page reads at once, not d after the read before.
+	page = &fakePage{shown: make(chan struct{}, 1)}
+	reads.Store(0)
+	c, stop = context.WithCancel(context.Background())
+	defer stop()
+	go every(c, time.Hour, page, func() { reads.Add(1) })
+	waitFor("the first read", &reads, 1)
+	page.hidden.Store(true)
+	page.show()
+	waitFor("shown again, an hour before the next read", &reads, 2)
 }
 
 // TestJobsUnreadableRecord: a job whose record the server could not read

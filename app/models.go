@@ -40,7 +40,8 @@ type Models struct {
 // NewModels returns the page, loading.
 func NewModels() *Models { return &Models{loading: true} }
 
-// OnMount starts reading the registry every modelsRefresh.
+// OnMount starts reading the registry every modelsRefresh while the page
+// is seen.
 func (m *Models) OnMount(ctx app.Context) {
 	if !app.IsClient {
 		return
@@ -51,12 +52,13 @@ func (m *Models) OnMount(ctx app.Context) {
 		m.Client = NewClient()
 	}
 	client := m.Client
-	ctx.Async(func() { m.refresh(ctx, c, client) })
+	ctx.Async(func() { m.refresh(ctx, c, client, watchVisibility(c)) })
 }
 
-// refresh loads the registry every modelsRefresh until c is done.
-func (m *Models) refresh(ctx app.Context, c context.Context, client *Client) {
-	every(c, modelsRefresh, func() { m.load(ctx, c, client) })
+// refresh loads the registry every modelsRefresh until c is done, and
+// none while page is hidden (every).
+func (m *Models) refresh(ctx app.Context, c context.Context, client *Client, page visibility) {
+	every(c, modelsRefresh, page, func() { m.load(ctx, c, client) })
 }
 
 // load reads the registry, in requestTimeout at most (a server that never
