@@ -105,11 +105,20 @@ func TestControlsFieldsAfterLink(t *testing.T) {
 }
 
 // mountControls draws Controls of the default settings (ArcFace at
-// D = 3) in a stand-in document, under node: elements with their
-// attributes, an input's value ("" when new), enough for go-app's engine
-// to draw and update a page. field returns the element of an id, null
-// when there is none.
+// D = 3) in a stand-in document (mountInDocument).
 func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(id string) js.Value) {
+	t.Helper()
+	h = &controlsHost{s: DefaultSettings()}
+	e, field = mountInDocument(t, h)
+	return h, e, field
+}
+
+// mountInDocument draws c in a stand-in document, under node: elements
+// with their attributes, an input's value ("" when new), enough for
+// go-app's engine to draw and update a page, and a sessionStorage that
+// holds nothing. field returns the element of an id, null when there is
+// none.
+func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func(id string) js.Value) {
 	t.Helper()
 	js.Global().Call("eval", `{
 	class Node {
@@ -136,13 +145,13 @@ func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(
 		createTextNode(text) { const n = new Node(); n.nodeValue = text; return n },
 		getElementById(id) { return body.find(id) },
 	}
+	globalThis.sessionStorage = { getItem() { return null }, setItem() {}, removeItem() {} }
 	}`)
-	t.Cleanup(func() { js.Global().Delete("document") })
-	h = &controlsHost{s: DefaultSettings()}
+	t.Cleanup(func() { js.Global().Delete("document"); js.Global().Delete("sessionStorage") })
 	e = app.NewTestEngine()
-	if err := e.Load(h); err != nil {
+	if err := e.Load(c); err != nil {
 		t.Fatal(err)
 	}
 	e.ConsumeAll()
-	return h, e, func(id string) js.Value { return js.Global().Get("document").Call("getElementById", id) }
+	return e, func(id string) js.Value { return js.Global().Get("document").Call("getElementById", id) }
 }

@@ -287,13 +287,22 @@ func (j *Jobs) renderForm() app.UI {
 
 // glyphsField draws the form's glyph classes: the count the job will
 // train with, so none, disabled, for a loss of P×K batches, which takes
-// none (Settings.Request leaves a preset's or a link's out).
+// none (Settings.Request leaves a preset's or a link's out). The input
+// is keyed by whether it is disabled, so that it shows the settings'
+// value each time it is disabled or enabled (keyed: go-app writes a
+// value only when the one drawn changes, and a text typed and refused
+// stayed in the disabled field drawn 0, and came back, marked, with
+// another loss); edit forgets why the text was refused then.
 func (j *Jobs) glyphsField() app.UI {
-	if slices.Contains(pkLosses(), j.form.Loss) {
-		return textField("job-glyphs", "Glyph classes (none: "+j.form.Loss+" batches P classes × K images)", "0", "", "", true, nil)
+	if noGlyphs(j.form) {
+		return &keyed{Key: "job-glyphs none", UI: textField("job-glyphs", "Glyph classes (none: "+j.form.Loss+" batches P classes × K images)", "0", "", "", true, nil)}
 	}
-	return j.textField("glyphs", "Glyph classes", strconv.Itoa(j.form.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs))
+	return &keyed{Key: "job-glyphs", UI: j.textField("glyphs", "Glyph classes", strconv.Itoa(j.form.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs))}
 }
+
+// noGlyphs reports whether the job of s trains with no glyph classes
+// whatever s's are: its loss takes batches of P classes × K images.
+func noGlyphs(s Settings) bool { return slices.Contains(pkLosses(), s.Loss) }
 
 // renderList draws the table of jobs.
 func (j *Jobs) renderList() app.UI {
@@ -597,8 +606,9 @@ func (j *Jobs) selectField(key, label string, options []string, value string) ap
 }
 
 // edit sets the form's setting key to value, or says why it cannot, and
-// marks its field invalid until it shows another value: one it takes, or
-// one another edit (a preset, a loss) sets.
+// marks its field invalid until it shows another value: one it takes,
+// one another edit (a preset, a loss) sets, or the settings' once the
+// glyph classes' field is disabled or enabled (glyphsField).
 func (j *Jobs) edit(key, value string) {
 	s, err := EditSettings(j.form, key, value)
 	if err != nil {
@@ -610,6 +620,9 @@ func (j *Jobs) edit(key, value string) {
 		return
 	}
 	before, after := j.form.formValues(), s.formValues()
+	if noGlyphs(j.form) != noGlyphs(s) {
+		delete(j.refused, "glyphs")
+	}
 	j.form, j.err = s, ""
 	delete(j.refused, key)
 	for k := range j.refused {

@@ -628,6 +628,17 @@ func TestJobsSubmitWithFieldMarkedInvalid(t *testing.T) {
 	if n := api.count("POST /api/jobs"); n != 1 || j.err != "" {
 		t.Errorf("epochs 3 taken, then submitted: POST sent %d times, error %q; want it sent once", n, j.err)
 	}
+	// Glyph classes refused, then the loss triplet chosen: the field,
+	// disabled, shows 0 unmarked (glyphsField), and the job goes. Before,
+	// it was held back for the text refused in a field that could not
+	// be changed.
+	j.edit("glyphs", "x")
+	j.edit("loss", "triplet")
+	j.submit(ctx)
+	e.ConsumeAll()
+	if n := api.count("POST /api/jobs"); n != 2 || j.err != "" {
+		t.Errorf("glyphs x refused, then triplet chosen and submitted: POST sent %d times in all, error %q; want it sent", n, j.err)
+	}
 }
 
 // heldList passes requests to its Transport, and holds the answer of the

@@ -1,0 +1,53 @@
+//go:build js && wasm
+
+package app
+
+import (
+	"testing"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// jobFormHost draws the Jobs page's form alone (the page's OnMount reads
+// the URL and the server).
+type jobFormHost struct {
+	app.Compo
+	ctx app.Context
+	j   *Jobs
+}
+
+func (h *jobFormHost) OnMount(ctx app.Context) { h.ctx = ctx }
+func (h *jobFormHost) Render() app.UI          { return h.j.renderForm() }
+
+// TestJobFormGlyphsAfterLoss: glyph classes typed and refused, then the
+// loss triplet chosen, which takes none: the field, disabled, shows 0
+// and no mark; another loss chosen then: the field shows the settings'
+// glyph classes, with no mark. Before, the disabled field kept the text
+// refused where the value drawn stayed 0, and the loss chosen after it
+// showed that text marked again, or the mark on the preset's 500.
+func TestJobFormGlyphsAfterLoss(t *testing.T) {
+	for _, preset := range []string{"none", "digits"} { // glyph classes 0, 500
+		h := &jobFormHost{j: NewJobs()}
+		e, field := mountInDocument(t, h)
+		edit := func(key, value string) {
+			h.ctx.Dispatch(func(app.Context) { h.j.edit(key, value) })
+			e.ConsumeAll()
+		}
+		edit("preset", preset)
+		glyphs := field("job-glyphs").Get("value").String()
+		field("job-glyphs").Set("value", "x")
+		edit("glyphs", "x")
+		if in := field("job-glyphs"); in.Get("attrs").Get("aria-invalid").IsUndefined() {
+			t.Fatalf("preset %s, glyphs x typed: the field is not marked invalid", preset)
+		}
+		for _, c := range []struct{ loss, value string }{{"triplet", "0"}, {"arcface", glyphs}} {
+			edit("loss", c.loss)
+			in := field("job-glyphs")
+			value, marked, disabled := in.Get("value").String(), !in.Get("attrs").Get("aria-invalid").IsUndefined(), in.Get("disabled").Truthy()
+			if value != c.value || marked || disabled != (c.loss == "triplet") {
+				t.Errorf("preset %s, glyphs x typed, then %s: the field shows %q, marked %v, disabled %v; want %q, unmarked, disabled %v",
+					preset, c.loss, value, marked, disabled, c.value, c.loss == "triplet")
+			}
+		}
+	}
+}
