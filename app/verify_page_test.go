@@ -136,6 +136,22 @@ func TestVerifyPageNoSuggestion(t *testing.T) {
 	}
 }
 
+// TestVerifyPageThresholdSetByHand: once the threshold is set by hand,
+// the live panel says so, and #suggested says that it stays until a false
+// accept rate is chosen, rather than that the threshold in use is the
+// suggested one (or, with nothing to suggest, 1, which rejects everyone).
+func TestVerifyPageThresholdSetByHand(t *testing.T) {
+	v := NewVerify()
+	v.st = oneIdentity(t, 0, 0)
+	v.st.SetThreshold(0.5)
+	mount(t, v)
+	wantText(t, v, "suggested", "no suggested threshold: one identity gives no impostor scores and the model has no threshold of its own; 3 genuine scores; "+
+		"the threshold in use, 0.500 (60.0°), was set by hand and stays until a false accept rate is chosen or another encoder is trained or loaded")
+	if h := app.HTMLString(v); !strings.Contains(h, "threshold 0.500 (60.0°), set by hand") {
+		t.Error("the live panel does not say that the threshold was set by hand")
+	}
+}
+
 func TestNavVerify(t *testing.T) {
 	n := &Nav{Current: "/verify"}
 	mount(t, n)

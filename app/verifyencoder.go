@@ -94,15 +94,25 @@ func (p *EncoderPanel) calibration() app.UI {
 }
 
 // suggestion says which threshold the calibration suggests, and on how
-// many scores; or why it suggests none.
+// many scores, or why it suggests none; and, when the threshold in use
+// was set by hand, that it stays until a false accept rate is chosen.
 func (p *EncoderPanel) suggestion() string {
 	s := &p.S
 	c := s.Calib
-	if s.NoSuggestion() {
-		return fmt.Sprintf("no suggested threshold: one identity gives no impostor scores and the model has no threshold of its own; "+
-			"the threshold is %s, which rejects everyone, until a second person is enrolled or it is set by hand; %d genuine scores",
+	const none = "no suggested threshold: one identity gives no impostor scores and the model has no threshold of its own"
+	var text string
+	switch {
+	case s.NoSuggestion() && s.handSet:
+		text = fmt.Sprintf(none+"; %d genuine scores", len(c.Genuine))
+	case s.NoSuggestion():
+		return fmt.Sprintf(none+"; the threshold is %s, which rejects everyone, until a second person is enrolled or it is set by hand; %d genuine scores",
 			FormatScore(c.Threshold), len(c.Genuine))
+	default:
+		text = fmt.Sprintf("suggested threshold %s at FAR %s (measured), FRR %s; %d genuine and %d impostor scores",
+			FormatScore(c.Threshold), percent(c.FAR), percent(c.FRR), len(c.Genuine), len(c.Impostor))
 	}
-	return fmt.Sprintf("suggested threshold %s at FAR %s (measured), FRR %s; %d genuine and %d impostor scores",
-		FormatScore(c.Threshold), percent(c.FAR), percent(c.FRR), len(c.Genuine), len(c.Impostor))
+	if s.handSet {
+		text += "; the threshold in use, " + FormatScore(s.Threshold) + ", was set by hand and stays until a false accept rate is chosen or another encoder is trained or loaded"
+	}
+	return text
 }

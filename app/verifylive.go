@@ -26,7 +26,7 @@ func (p *LivePanel) Render() app.UI {
 		app.Div().Class("fields").Body(
 			selectField("claimed", "claimed identity", s.Names, s.ClaimedName(), !ready, p.OnClaim),
 			app.Label().Class("field").Body(
-				app.Span().Text("threshold "+FormatScore(s.Threshold)),
+				app.Span().Text("threshold "+FormatScore(s.Threshold)+map[bool]string{true: ", set by hand"}[s.handSet]),
 				app.Input().ID("threshold").Type("range").Min(-1).Max(1).Step(0.005).Value(s.Threshold).Disabled(!ready).
 					OnInput(func(ctx app.Context, e app.Event) {
 						if x, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64); err == nil {

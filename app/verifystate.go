@@ -150,6 +150,7 @@ type VerifyState struct {
 	Calib         face.Calibration
 	FAR           float64
 	Threshold     float64
+	handSet       bool    // Threshold was set by hand (SetThreshold): calibrate leaves it
 	modelThresh   float64 // the model's own recommended threshold, measured at FAR modelFAR (both 0: none, msg.HasThreshold)
 	modelFAR      float64
 	probeSeq      int
@@ -413,6 +414,7 @@ func (s *VerifyState) Train() Out {
 	s.Run.State = msg.StateRunning
 	s.Phase, s.probePending = PhaseTraining, false
 	s.forgetProbe()
+	s.handSet = false // a threshold of the encoder before: the new one's is calibrated
 	s.Encoder = face.DefaultInput
 	s.Source = s.Loss + " trained here"
 	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}}
@@ -516,16 +518,17 @@ type encoderState struct {
 	embedded       Gallery
 	labels, probes []int
 	restale        bool
+	handSet        bool
 	model          []byte // the model file of the load, sent again when its answer may be lost (Unread)
 }
 
 func (s *VerifyState) encoderState() *encoderState {
-	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, nil}
+	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.handSet, nil}
 }
 
 func (s *VerifyState) putBack(e *encoderState) {
 	s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run = e.encoder, e.phase, e.source, e.hasEncoder, e.trained, e.run
-	s.embedded, s.labels, s.probes, s.restale = e.embedded, e.labels, e.probes, e.restale
+	s.embedded, s.labels, s.probes, s.restale, s.handSet = e.embedded, e.labels, e.probes, e.restale, e.handSet
 }
 
 // LoadModel makes the model file b (or err, why it could not be read)
@@ -600,7 +603,7 @@ func (s *VerifyState) load(b []byte, err error, what string) Out {
 	s.forgetProbe()
 	s.Encoder = in
 	s.ModelNote, s.Source = "", what
-	s.trained, s.hasEncoder = nil, true
+	s.trained, s.hasEncoder, s.handSet = nil, true, false
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
 	smp, id := s.gallerySamples() // the phase: embedding, or none with nothing to embed
@@ -752,30 +755,39 @@ func (s *VerifyState) dropEncoder() {
 	s.ProbeNote = ""
 }
 
-// SetFAR calibrates the threshold for the false accept rate far on the
-// enrollments: when the encoder was trained here, on the snapshots it was
-// not trained on (HeldOut's, and any enrolled since: face.CalibrateOn);
-// when it was loaded, on every snapshot, leave-one-out (face.Calibrate).
-// The suggested threshold is where at most far of the impostor scores
-// pass; without impostor scores (one identity) it is the model's own, and
-// when the model has none either, there is nothing to suggest (NoSuggestion)
-// and the threshold is 1, which rejects every probe but an identical one,
-// until a second identity is enrolled or it is set by hand. The live
-// scores follow. While the encoder is not ready, far waits for its
-// calibration. This is where the page's calibration lives: what it
-// shows as "suggested" comes from Calib, and CalibratedOn says on what.
+// SetFAR chooses the false accept rate far, and with it the suggested
+// threshold (calibrate): a threshold set by hand gives way to it.
 func (s *VerifyState) SetFAR(far float64) {
 	if !(far >= 0 && far <= 1) {
 		return
 	}
-	s.FAR = far
+	s.FAR, s.handSet = far, false
+	s.calibrate()
+}
+
+// calibrate calibrates the threshold for the false accept rate FAR on the
+// enrollments: when the encoder was trained here, on the snapshots it was
+// not trained on (HeldOut's, and any enrolled since: face.CalibrateOn);
+// when it was loaded, on every snapshot, leave-one-out (face.Calibrate).
+// The suggested threshold is where at most FAR of the impostor scores
+// pass; without impostor scores (one identity) it is the model's own, and
+// when the model has none either, there is nothing to suggest (NoSuggestion)
+// and the threshold is 1, which rejects every probe but an identical one,
+// until a second identity is enrolled or it is set by hand. The live
+// threshold is the suggested one, unless it was set by hand (SetThreshold):
+// then it stays, whatever the enrollments since, until a FAR is chosen
+// (SetFAR) or the encoder changes. The live scores follow. While the
+// encoder is not ready, FAR waits for its calibration. This is where the
+// page's calibration lives: what it shows as "suggested" comes from Calib,
+// and CalibratedOn says on what.
+func (s *VerifyState) calibrate() {
 	if s.Phase != PhaseReady { // the embeddings may be of a gallery since changed: calibrated once ready
 		return
 	}
 	if s.trained != nil {
-		s.Calib = face.CalibrateOn(s.embs, s.EmbDim, s.labels, s.probes, far)
+		s.Calib = face.CalibrateOn(s.embs, s.EmbDim, s.labels, s.probes, s.FAR)
 	} else {
-		s.Calib = face.Calibrate(s.embs, s.EmbDim, s.labels, far)
+		s.Calib = face.Calibrate(s.embs, s.EmbDim, s.labels, s.FAR)
 	}
 	if len(s.Calib.Impostor) == 0 {
 		// The model's threshold: the calibration shown as suggested is
@@ -795,7 +807,9 @@ func (s *VerifyState) SetFAR(far float64) {
 			c.FRR /= float64(n)
 		}
 	}
-	s.Threshold = s.Calib.Threshold
+	if !s.handSet {
+		s.Threshold = s.Calib.Threshold
+	}
 	s.rescore()
 }
 
@@ -817,10 +831,11 @@ func (s *VerifyState) CalibratedOn() string {
 	return fmt.Sprintf("calibrated on %s (leave-one-out)", msg.Plural(len(s.labels), "enrolled snapshot", "enrolled snapshots"))
 }
 
-// SetThreshold sets the threshold of the live scores by hand.
+// SetThreshold sets the threshold of the live scores by hand: it stays
+// until a FAR is chosen or the encoder changes (calibrate).
 func (s *VerifyState) SetThreshold(t float64) {
 	if t >= -1 && t <= 1 {
-		s.Threshold = t
+		s.Threshold, s.handSet = t, true
 		s.rescore()
 	}
 }
@@ -1098,7 +1113,7 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 		s.modelThresh, s.modelFAR = e.Threshold, e.FAR
 		s.Claimed = max(0, min(s.Claimed, len(s.Names)-1))
 		s.Phase, s.ModelNote = PhaseReady, ""
-		s.SetFAR(s.FAR)
+		s.calibrate()
 		if s.restale {
 			return s.embedGallery()
 		}

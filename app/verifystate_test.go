@@ -1080,6 +1080,72 @@ func TestVerifyOneIdentityNoThreshold(t *testing.T) {
 	}
 }
 
+// TestVerifyThresholdSetByHand: a threshold set with the slider stays
+// through the calibrations that new snapshots bring, with the suggested
+// one still calibrated (Calib); it gives way to the suggested one when a
+// false accept rate is chosen, and when another encoder is made (a load
+// the worker refuses keeps it). Before, every calibration set the
+// suggested threshold: with one person enrolled and a model without a
+// threshold, the next snapshot put the 0.5 set by hand back to 1, which
+// rejects everyone.
+func TestVerifyThresholdSetByHand(t *testing.T) {
+	// record takes one more snapshot of alice and answers the gallery's
+	// embed with e.
+	record := func(t *testing.T, s *VerifyState, e msg.Embeddings) {
+		t.Helper()
+		s.SetName("alice")
+		s.Record(true)
+		okFrame(s, 0)
+		if got := ops(t, s.Record(false)); !slices.Contains(got, "embed:gallery") {
+			t.Fatalf("a snapshot posted %v, want the gallery embedded", got)
+		}
+		e.ID, e.Dim = galleryID(s.gallerySeq), 2
+		s.Receive(embMsgOf(&e))
+		if s.Phase != PhaseReady {
+			t.Fatalf("phase %d after the gallery's embeddings, note %q", s.Phase, s.Note)
+		}
+	}
+	c, n := float32(math.Cos(0.1)), float32(math.Sin(0.1))
+
+	s := oneIdentity(t, 0, 0) // no suggestion: 1
+	s.CameraStarted(CameraOn, "")
+	s.DetectorReady(nil)
+	s.SetThreshold(0.5)
+	record(t, &s, msg.Embeddings{Values: []float32{1, 0, c, n, float32(math.Cos(0.2)), -float32(math.Sin(0.2)), c, -n}}) // a model without a threshold
+	if s.Threshold != 0.5 || s.Calib.Threshold != 1 || len(s.Calib.Genuine) != 4 {
+		t.Errorf("one identity, a snapshot more: threshold %v (suggested %v, %d genuine scores), want 0.5 set by hand (suggested 1, 4 scores)",
+			s.Threshold, s.Calib.Threshold, len(s.Calib.Genuine))
+	}
+	s.SetFAR(0.02)
+	if s.Threshold != 1 {
+		t.Errorf("a FAR chosen: threshold %v, want the suggested 1", s.Threshold)
+	}
+
+	s = enrolled()
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "a")
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	suggested := s.Threshold
+	s.SetThreshold(0.25)
+	more := append(galleryEmbs()[:6:6], 1, 0) // alice's fourth snapshot at 0°, before bob's
+	more = append(more, galleryEmbs()[6:]...)
+	record(t, &s, msg.Embeddings{Values: more, Threshold: 0.5, FAR: 0.01})
+	if s.Threshold != 0.25 || s.Calib.Threshold == 0.25 || s.Calib.Threshold != suggested {
+		t.Errorf("two identities, a snapshot more: threshold %v (suggested %v), want 0.25 set by hand (suggested %v)", s.Threshold, s.Calib.Threshold, suggested)
+	}
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "b")
+	s.Receive(refusedMsg(galleryID(s.gallerySeq), "not a model"))
+	s.DeleteCrop(0, 3)
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	if s.Phase != PhaseReady || s.Source != "a" || s.Threshold != 0.25 {
+		t.Errorf("a load refused, a snapshot deleted: phase %d, encoder %q, threshold %v; want ready, a, 0.25 set by hand", s.Phase, s.Source, s.Threshold)
+	}
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "c")
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	if s.Source != "c" || s.Threshold != suggested {
+		t.Errorf("another encoder: %q, threshold %v; want c, its suggested %v", s.Source, s.Threshold, suggested)
+	}
+}
+
 // TestVerifyEmbeddingsHugeDim gives the gallery's embeddings a dimension
 // whose product with the number of snapshots wraps around to the number
 // of values (4 × 2⁶² is 0 in 64 bits): they do not match the gallery,
