@@ -30,11 +30,15 @@ const MaxGalleryCrops = 50_000
 const GalleryVersion = 1
 
 // IndexedDB names of the gallery: one record, the gallery as JSON (the
-// file Export writes), under galleryKey.
+// file Export writes), under galleryKey. A record there that the page
+// could not restore is set aside, as it is, before the page's first store
+// writes over it, under asidePrefix and the time the page chose its key
+// (saveGallery): no store writes there.
 const (
 	galleryDB    = "metriclab"
 	galleryStore = "gallery"
 	galleryKey   = "gallery"
+	asidePrefix  = "gallery-unread-"
 )
 
 // Gallery is the enrolled identities of the verify page: for each a name
@@ -202,7 +206,8 @@ func UnmarshalGallery(data []byte) (Gallery, error) { return unmarshalGallery(da
 // UnmarshalGallery reads a file, except that an identity without crops
 // is left out rather than refused: a file imported before UnmarshalGallery
 // refused them was kept with it, and a refused record leaves the page an
-// empty gallery, which its next store writes over the record. For the
+// empty gallery, its people set aside by the next store, out of the
+// page's reach (saveGallery). For the
 // same reason its names are kept as stored: a record of a file imported
 // before its names were normalised may hold one person under two names,
 // which identityName would make one name twice, and the record refused.
@@ -334,16 +339,17 @@ func CropBytes(dataURL string) ([]byte, error) {
 	return b, nil
 }
 
-// loadGallery reads the gallery from IndexedDB and calls done with it (ok
-// false when there is none; err when IndexedDB failed or is not there, or
-// the record is not a string: storedRecord), on the browser's event loop.
-func loadGallery(done func(data string, ok bool, err error)) {
+// loadGallery reads the gallery's record of key (galleryKey, or one set
+// aside) from IndexedDB and calls done with it (ok false when there is
+// none; err when IndexedDB failed or is not there, or the record is not a
+// string: storedRecord), on the browser's event loop.
+func loadGallery(key string, done func(data string, ok bool, err error)) {
 	withGalleryStore("readonly", func(store app.Value, err error) {
 		if err != nil {
 			done("", false, err)
 			return
 		}
-		req := store.Call("get", galleryKey)
+		req := store.Call("get", key)
 		onRequest(req, func(result app.Value, err error) {
 			if err != nil {
 				done("", false, err)
@@ -370,14 +376,49 @@ func storedRecord(result app.Value) (data string, ok bool, err error) {
 }
 
 // saveGallery writes data (a gallery's JSON) to IndexedDB and calls done
-// when it is stored or failed.
-func saveGallery(data string, done func(err error)) {
+// when it is stored or failed. With aside, the record it writes over is
+// first copied as it is to the key aside, in the same transaction (a copy
+// that fails aborts it: nothing is written), unless aside holds one
+// already (a store before set it aside); kept reports that aside holds
+// it, false when there was no record.
+func saveGallery(data, aside string, done func(kept bool, err error)) {
 	withGalleryStore("readwrite", func(store app.Value, err error) {
 		if err != nil {
-			done(err)
+			done(false, err)
 			return
 		}
-		onRequest(store.Call("put", data, galleryKey), func(_ app.Value, err error) { done(err) })
+		put := func(kept bool) {
+			onRequest(store.Call("put", data, galleryKey), func(_ app.Value, err error) { done(kept && err == nil, err) })
+		}
+		if aside == "" {
+			put(false)
+			return
+		}
+		onRequest(store.Call("count", aside), func(n app.Value, err error) {
+			switch {
+			case err != nil:
+				done(false, err)
+			case n.Int() > 0:
+				put(true)
+			default:
+				onRequest(store.Call("get", galleryKey), func(old app.Value, err error) {
+					switch {
+					case err != nil:
+						done(false, err)
+					case old.Type() == app.TypeUndefined:
+						put(false)
+					default:
+						onRequest(store.Call("add", old, aside), func(_ app.Value, err error) {
+							if err != nil {
+								done(false, err)
+								return
+							}
+							put(true)
+						})
+					}
+				})
+			}
+		})
 	})
 }
 

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strconv"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -38,6 +40,7 @@ type Verify struct {
 	crashed bool               // w died and was stopped: the next command starts another
 	told    *broadcast         // after a crash, answers the trainer panel's viewer (tellViewerCrashed) until another w starts
 	stop    context.CancelFunc // the page's calls to the server
+	aside   string             // the IndexedDB key a record the page could not restore is set aside under (saveGallery), once a store needed one
 }
 
 // NewVerify returns the page with VerifyState's defaults.
@@ -65,7 +68,7 @@ func (v *Verify) OnMount(ctx app.Context) {
 			v.st.DetectorReady(err)
 		})
 	})
-	loadGallery(func(data string, ok bool, err error) {
+	loadGallery(galleryKey, func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.Restore(data, ok, err)) })
 	})
 	v.startWorker()
@@ -109,6 +112,7 @@ func (v *Verify) Render() app.UI {
 				OnDelete:  func(name, crop string) { v.do(v.st.DeleteSnapshot(name, crop)) },
 				OnExport:  func() { download("metriclab-gallery.json", "application/json", MarshalGallery(v.st.Gallery)) },
 				OnImport:  func(b []byte, err error) { v.do(v.st.Import(b, err)) },
+				OnUnread:  v.downloadUnread,
 				OnDataset: v.st.SetDataset,
 				OnUpload:  v.upload,
 			},
@@ -164,13 +168,38 @@ func (v *Verify) do(out Out) {
 		v.w.post(m)
 	}
 	if out.Store && app.IsClient {
-		ctx := v.mounted
-		saveGallery(string(MarshalGallery(v.st.Gallery)), func(err error) {
-			if err != nil {
-				ctx.Dispatch(func(ctx app.Context) { v.st.Note = "the gallery could not be stored: " + err.Error() })
+		ctx, aside := v.mounted, ""
+		if out.Aside {
+			if v.aside == "" { // one key a page: a store that finds it taken leaves it (an earlier one set the record aside)
+				v.aside = asidePrefix + time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+			}
+			aside = v.aside
+		}
+		saveGallery(string(MarshalGallery(v.st.Gallery)), aside, func(kept bool, err error) {
+			if err != nil || aside != "" {
+				if !kept {
+					aside = ""
+				}
+				ctx.Dispatch(func(ctx app.Context) { v.st.Stored(aside, err) })
 			}
 		})
 	}
+}
+
+// downloadUnread offers the stored gallery that the page could not
+// restore, as it is, as a file.
+func (v *Verify) downloadUnread() {
+	ctx := v.mounted
+	loadGallery(v.st.UnreadKey, func(data string, ok bool, err error) {
+		if err == nil && ok {
+			download("metriclab-gallery-unread.json", "application/json", []byte(data))
+			return
+		}
+		if err == nil {
+			err = errors.New("it is no longer stored")
+		}
+		ctx.Dispatch(func(ctx app.Context) { v.st.Note = "the unread gallery could not be downloaded: " + err.Error() })
+	})
 }
 
 // startCamera asks for the camera; its frames go to frame.

@@ -152,6 +152,24 @@ func TestVerifyPageThresholdSetByHand(t *testing.T) {
 	}
 }
 
+// TestVerifyPageUnreadGallery: a stored gallery of text that the page
+// could not read can be downloaded as it is, before it is set aside and
+// after; the page's own gallery offers no such button.
+func TestVerifyPageUnreadGallery(t *testing.T) {
+	v := NewVerify()
+	mount(t, v)
+	if _, _, ok := element(t, v, "btn-download-unread"); ok {
+		t.Error("Download unread gallery on a page that read its gallery")
+	}
+	v = NewVerify()
+	v.st.Restore("{", true, nil)
+	mount(t, v)
+	if _, text, ok := element(t, v, "btn-download-unread"); !ok || text != "Download unread gallery" {
+		t.Errorf("#btn-download-unread = %q (there: %v) after a record that is not JSON, want Download unread gallery", text, ok)
+	}
+	wantText(t, v, "verify-note", "the stored gallery could not be read: not a gallery file: unexpected end of JSON input"+storedKept)
+}
+
 func TestNavVerify(t *testing.T) {
 	n := &Nav{Current: "/verify"}
 	mount(t, n)

@@ -24,6 +24,7 @@ type EnrollPanel struct {
 	OnDelete  func(name, crop string) // a snapshot: its identity's name and its crop
 	OnExport  func()
 	OnImport  func(b []byte, err error)
+	OnUnread  func() // download the stored gallery the page could not restore (S.UnreadKey)
 	OnDataset func(name string)
 	OnUpload  func()
 }
@@ -69,6 +70,10 @@ func (p *EnrollPanel) Render() app.UI {
 						ctx.Dispatch(func(ctx app.Context) { p.OnImport(b, err) })
 					})
 				}),
+			app.If(s.UnreadKey != "", func() app.UI {
+				return app.Button().ID("btn-download-unread").Type("button").Class("btn").Title("the stored gallery the page could not read, as it is").
+					Text("Download unread gallery").OnClick(func(ctx app.Context, e app.Event) { p.OnUnread() })
+			}),
 		),
 		app.Div().Class("upload").Body(
 			textField("dataset", "server data set", s.Dataset, "webcam", "", false, p.OnDataset),

@@ -66,17 +66,21 @@ func (s *VerifyState) Live() bool {
 }
 
 // Out is what a transition of VerifyState asks the page to do: the
-// commands to post to the trainer's worker, in order, and whether to
-// write the gallery to IndexedDB. The state itself does no I/O.
+// commands to post to the trainer's worker, in order, whether to write
+// the gallery to IndexedDB, and whether to set the record there aside
+// first (saveGallery), for one the page could not restore. The state
+// itself does no I/O.
 type Out struct {
 	Post  []string
 	Store bool
+	Aside bool
 }
 
 // and appends the requests of o to those of out.
 func (out Out) and(o Out) Out {
 	out.Post = append(out.Post, o.Post...)
 	out.Store = out.Store || o.Store
+	out.Aside = out.Aside || o.Aside
 	return out
 }
 
@@ -110,6 +114,13 @@ type VerifyState struct {
 	Recording bool
 	Recorded  int // snapshots of the current hold
 	Note      string
+	// unread: IndexedDB's record was not restored (Restore): stores set it
+	// aside first (Out.Aside) until one did (Stored).
+	unread bool
+	// UnreadKey is the IndexedDB key of that record when it is text, which
+	// Download unread gallery saves as it is: galleryKey until it is set
+	// aside, then the key it is kept under; "" when there is none.
+	UnreadKey string
 
 	// The encoder.
 	Loss, Arch  string
@@ -233,8 +244,8 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 	}
 	if s.Recording && s.Name != "" && s.Gallery.Count() >= MaxGalleryCrops {
 		// A gallery of more would not be restored (UnmarshalStoredGallery
-		// refuses it) and the next store would write over it: the hold
-		// ends.
+		// refuses it), and the next page would begin empty, the gallery
+		// set aside by its first store: the hold ends.
 		s.Note = fmt.Sprintf("the gallery holds %d snapshots, the most the page keeps: delete some to record more", MaxGalleryCrops)
 		changed = true
 		out = out.and(s.Record(false))
@@ -311,18 +322,21 @@ func (s *VerifyState) DeleteSnapshot(name, crop string) Out {
 // empty or the page cannot crop so (the note says why it was not
 // restored); an identity without snapshots is left out
 // (UnmarshalStoredGallery). A note that quotes the record is one line
-// (msg.ErrorLine). A record that is not restored is not stored over until
-// the user records or imports a gallery, and the note says so
-// (storedKept). An encoder loaded before it arrived embeds it.
+// (msg.ErrorLine). A record that is not restored, or that IndexedDB did
+// not give, is set aside by the page's first store (Out.Aside, Stored),
+// and the note says so (storedKept); one of text can be downloaded as it
+// is (UnreadKey). An encoder loaded before it arrived embeds it.
 func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 	switch {
 	case err != nil:
 		s.Note = err.Error()
+		s.unread = true
 	case !ok:
 	default:
 		g, err := UnmarshalStoredGallery([]byte(data))
 		if err != nil {
 			s.Note = msg.ErrorLine("the stored gallery could not be read: " + err.Error() + storedKept)
+			s.unread, s.UnreadKey = true, galleryKey
 			return Out{}
 		}
 		if g.Count() == 0 {
@@ -330,6 +344,7 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 		}
 		if err := validCrop(g.Shape()); err != nil {
 			s.Note = "the stored gallery was not restored: " + err.Error() + storedKept
+			s.unread, s.UnreadKey = true, galleryKey
 			return Out{}
 		}
 		s.Input, s.Gallery = g.Shape(), g
@@ -343,8 +358,30 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 // storedKept ends the note of a stored gallery that was not restored (one
 // of a newer page, say): the page stores its gallery when it changes
 // (galleryChanged), which only the user's hold, deletion or import does,
-// and the first such store writes over the record.
-const storedKept = "; it stays stored until you record or import a gallery, which replaces it"
+// and the first such store sets the record aside before it writes.
+const storedKept = "; it is kept: recording or importing a gallery sets it aside in this browser's storage, where the page never writes, rather than replacing it"
+
+// Stored takes the end of a store (Out.Store): err, why it failed, which
+// the note says; or, for a store that set a record aside (Out.Aside),
+// aside, the key the record is kept under, which the note names ("" when
+// there was no record). A store that failed wrote nothing: the next sets
+// the record aside again.
+func (s *VerifyState) Stored(aside string, err error) {
+	switch {
+	case err != nil:
+		s.Note = "the gallery could not be stored: " + err.Error()
+	case s.unread:
+		s.unread = false
+		if aside == "" {
+			return
+		}
+		s.Note = "the stored gallery that could not be read is set aside in this browser's IndexedDB (database " + galleryDB + ", store " + galleryStore + ", key " + aside + "), where the page never writes"
+		if s.UnreadKey != "" {
+			s.UnreadKey = aside
+			s.Note += ": Download unread gallery saves it as it is"
+		}
+	}
+}
 
 // Import replaces the gallery by the gallery file b (or says why it
 // cannot: err is the file's reading), in a note of one line however long
@@ -1015,7 +1052,7 @@ func (s *VerifyState) IdentityText() string {
 // encoder (ready, or loaded while the gallery was empty), embedded again
 // for new templates and a new calibration.
 func (s *VerifyState) galleryChanged() Out {
-	out := Out{Store: true}
+	out := Out{Store: true, Aside: s.unread}
 	switch {
 	case s.unloaded != nil:
 		s.restale = true // embedded when the worker has answered the load

@@ -1309,38 +1309,82 @@ func TestVerifyRestoreNotAString(t *testing.T) {
 
 // TestVerifyRestoreRefusedKept: a stored gallery that is not restored
 // (not JSON, of a newer version, of crops the page cannot make, a record
-// that is not text) is not stored over before the user records or
-// imports, and the note says that this replaces it. Before, the note
-// said only why it was not restored, and the user's first hold wrote
-// over it without a word.
+// that is not text, one IndexedDB did not give) is not stored over before
+// the user records or imports, and then the first store sets it aside
+// (Out.Aside) before it writes, as often as it takes one to succeed; the
+// note says so, names the key it is kept under, and a record of text can
+// be downloaded as it is (UnreadKey). Before, the note said that the
+// user's first hold would replace it, and that store wrote over it: the
+// people enrolled in it were lost.
 func TestVerifyRestoreRefusedKept(t *testing.T) {
+	const aside = asidePrefix + "2026-12-06T20:49:31.000Z"
+	hold := func(s *VerifyState) Out { s.Record(true); okFrame(s, 0); return s.Record(false) }
 	g := NewGallery(1, 4, 4)
 	g.Add("ann", EncodeCrop(crop(1, 4, 4), 1, 4, 4))
 	newer := NewGallery(1, 32, 32)
 	newer.Version = GalleryVersion + 1
-	for _, c := range []struct{ name, data string }{
-		{"not JSON", "{"},
-		{"a newer version", string(MarshalGallery(newer))},
-		{"crops the page cannot make", string(MarshalGallery(g))},
+	for _, c := range []struct {
+		name, data string
+		text       bool // a record of text, which can be downloaded
+		err        error
+	}{
+		{name: "not JSON", data: "{", text: true},
+		{name: "a newer version", data: string(MarshalGallery(newer)), text: true},
+		{name: "crops the page cannot make", data: string(MarshalGallery(g)), text: true},
+		{name: "not text", err: func() error { _, _, err := storedRecord(record{t: app.TypeObject}); return err }()},
+		{name: "IndexedDB failed", err: errors.New("IndexedDB failed: the database is busy")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := enrolled()
 			s.Gallery = NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
 			s.SetName("bob")
-			runSteps(t, &s, []step{
-				{name: "restore", do: func(s *VerifyState) Out { return s.Restore(c.data, true, nil) }, phase: PhaseNone,
-					check: func(t *testing.T, s *VerifyState) {
-						if !strings.HasSuffix(s.Note, "; it stays stored until you record or import a gallery, which replaces it") {
-							t.Errorf("note %q, want it to say that recording or importing replaces the stored gallery", s.Note)
-						}
-					}},
-				{name: "a hold is the user's: stored", do: func(s *VerifyState) Out { s.Record(true); okFrame(s, 0); return s.Record(false) }, phase: PhaseNone, store: true},
-			})
+			if out := s.Restore(c.data, c.err == nil, c.err); out.Store || out.Aside {
+				t.Errorf("restore: out %+v, want nothing stored", out)
+			}
+			if c.err == nil && !strings.HasSuffix(s.Note, "; it is kept: recording or importing a gallery sets it aside in this browser's storage, where the page never writes, rather than replacing it") {
+				t.Errorf("note %q, want it to say that recording or importing sets the stored gallery aside", s.Note)
+			}
+			if want := map[bool]string{true: galleryKey}[c.text]; s.UnreadKey != want {
+				t.Errorf("the key to download %q, want %q", s.UnreadKey, want)
+			}
+			if out := hold(&s); !out.Store || !out.Aside {
+				t.Fatalf("a hold: out %+v, want the record set aside, then the gallery stored", out)
+			}
+			s.Stored("", errors.New("IndexedDB failed: quota exceeded"))
+			if out := hold(&s); s.Note != "the gallery could not be stored: IndexedDB failed: quota exceeded" || !out.Store || !out.Aside {
+				t.Fatalf("a hold after a store that failed: note %q, out %+v; want the failure said, and the record set aside by the next store", s.Note, out)
+			}
+			s.Stored(aside, nil)
+			want := "the stored gallery that could not be read is set aside in this browser's IndexedDB (database metriclab, store gallery, key " + aside + "), where the page never writes"
+			if c.text {
+				want += ": Download unread gallery saves it as it is"
+			}
+			if s.Note != want || s.UnreadKey != map[bool]string{true: aside}[c.text] {
+				t.Errorf("set aside: note %q, key to download %q; want note %q", s.Note, s.UnreadKey, want)
+			}
+			if out := hold(&s); !out.Store || out.Aside {
+				t.Errorf("a hold once it is set aside: out %+v, want the gallery stored, nothing set aside", out)
+			}
 		})
 	}
-	s := NewVerifyState()
-	if out := s.Restore(storedRecord(record{t: app.TypeObject})); out.Store || !strings.HasSuffix(s.Note, storedKept) {
-		t.Errorf("a record that is not text: note %q, store %v; want the note to end %q", s.Note, out.Store, storedKept)
+	// No record was there to set aside (IndexedDB failed when the page
+	// opened, and held none): the note stays, the next store sets
+	// nothing aside.
+	s := enrolled()
+	s.SetName("bob")
+	s.Restore("", false, errors.New("IndexedDB failed: the database is busy"))
+	s.Stored("", nil)
+	if out := hold(&s); s.Note != "IndexedDB failed: the database is busy" || out.Aside {
+		t.Errorf("nothing to set aside: note %q, out %+v; want the note as it was, nothing set aside", s.Note, out)
+	}
+	// A gallery restored is written over, as the page's own.
+	g = NewGallery(1, 32, 32)
+	g.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+	s = enrolled()
+	s.SetName("bob")
+	s.Restore(string(MarshalGallery(g)), true, nil)
+	if out := hold(&s); !out.Store || out.Aside || s.UnreadKey != "" {
+		t.Errorf("a gallery restored, then a hold: out %+v, key to download %q; want it stored over, nothing set aside", out, s.UnreadKey)
 	}
 }
 

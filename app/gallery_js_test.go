@@ -1,0 +1,97 @@
+//go:build js && wasm
+
+package app
+
+import (
+	"syscall/js"
+	"testing"
+	"time"
+)
+
+// fakeIndexedDB stands in for the browser's IndexedDB under node: one
+// store, its records in indexedDB.records (a Map), each request answered
+// on the event loop; add refuses a key that is there, and any key while
+// metriclabTestQuota is set.
+const fakeIndexedDB = `globalThis.indexedDB = (() => {
+	const records = new Map()
+	const req = (f) => {
+		const r = {}
+		setTimeout(() => {
+			try { r.result = f() } catch (e) { r.error = {message: e.message}; r.onerror({}); return }
+			r.onsuccess({})
+		}, 0)
+		return r
+	}
+	const store = {
+		get: k => req(() => records.get(k)),
+		count: k => req(() => records.has(k) ? 1 : 0),
+		put: (v, k) => req(() => { records.set(k, v); return k }),
+		add: (v, k) => req(() => {
+			if (globalThis.metriclabTestQuota || records.has(k)) throw new Error("quota exceeded")
+			records.set(k, v); return k
+		}),
+	}
+	const db = {objectStoreNames: {contains: () => true}, transaction: () => ({objectStore: () => store})}
+	return {records, open() { return req(() => db) }}
+})()`
+
+// TestSaveGallerySetsAside: a store asked to set the record there aside
+// copies it, as it is, to that key before it writes the gallery, and a
+// store after it leaves that copy; a copy that fails writes nothing; with
+// no record there nothing is set aside. Before, a store wrote over the
+// record whatever it was: a gallery the page could not read was lost.
+func TestSaveGallerySetsAside(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	save := func(data, aside string) (kept bool, err error) {
+		t.Helper()
+		done := make(chan struct{})
+		saveGallery(data, aside, func(k bool, e error) { kept, err = k, e; close(done) })
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("saveGallery did not answer in 5 s")
+		}
+		return kept, err
+	}
+	record := func(key string) string {
+		if v := records.Call("get", key); v.Type() == js.TypeString {
+			return v.String()
+		}
+		return "(none)"
+	}
+	const aside = asidePrefix + "1"
+
+	records.Call("set", galleryKey, "{") // a record the page could not read
+	js.Global().Set("metriclabTestQuota", true)
+	if kept, err := save("new", aside); kept || err == nil || record(galleryKey) != "{" || record(aside) != "(none)" {
+		t.Errorf("a copy that fails: kept %v, err %v, records %q and %q; want an error, the record as it was, no copy", kept, err, record(galleryKey), record(aside))
+	}
+	js.Global().Delete("metriclabTestQuota")
+	if kept, err := save("new", aside); !kept || err != nil || record(galleryKey) != "new" || record(aside) != "{" {
+		t.Errorf("set aside: kept %v, err %v, records %q and %q; want the gallery stored and the record before kept", kept, err, record(galleryKey), record(aside))
+	}
+	if kept, err := save("newer", aside); !kept || err != nil || record(galleryKey) != "newer" || record(aside) != "{" {
+		t.Errorf("a store after it: kept %v, err %v, records %q and %q; want the gallery stored and the copy as it was", kept, err, record(galleryKey), record(aside))
+	}
+	done := make(chan struct{})
+	loadGallery(aside, func(data string, ok bool, err error) {
+		if data != "{" || !ok || err != nil {
+			t.Errorf("loadGallery(%q) = %q, %v, %v; want the record set aside", aside, data, ok, err)
+		}
+		close(done)
+	})
+	<-done
+
+	records.Call("clear")
+	if kept, err := save("new", asidePrefix+"2"); kept || err != nil || record(galleryKey) != "new" || records.Call("has", asidePrefix+"2").Bool() {
+		t.Errorf("no record there: kept %v, err %v, record %q; want the gallery stored, nothing set aside", kept, err, record(galleryKey))
+	}
+	// A record of another type (another version of the page wrote it) is
+	// kept as it is.
+	records.Call("set", galleryKey, map[string]any{"version": 2})
+	if kept, err := save("new", asidePrefix+"3"); !kept || err != nil || records.Call("get", asidePrefix+"3").Get("version").Int() != 2 {
+		t.Errorf("an object record: kept %v, err %v; want it set aside as it is", kept, err)
+	}
+}
