@@ -2,8 +2,9 @@
 // registry, training jobs with their progress as Server-Sent Events, and
 // uploaded data sets, kept in a data directory (package store) and trained
 // by package jobs. Every answer is JSON; errors are {"error": "…"} with
-// 400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500 or 507 (a full
-// disk: nothing was stored), and 412 or 416 for a model file's conditional or
+// 400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 503 (too many
+// bodies read at once, with Retry-After) or 507 (a full disk: nothing was
+// stored), and 412 or 416 for a model file's conditional or
 // partial download; internal details are logged, never sent.
 //
 //	GET    /api/health                   {"ok":true,"version":…}
@@ -28,9 +29,10 @@
 // teacher trains. Writes from another origin (a cross-site Origin or
 // Sec-Fetch-Site header) are refused, and so is any request whose Host is
 // not allowed (Hosts: DNS rebinding). Bodies, uploads, jobs per client
-// (resumed ones too) and concurrent event streams (in all and per client)
-// are limited, a body that comes too slowly is cut off (408), and one in a
-// content coding (Content-Encoding: gzip) is refused unread (415).
+// (resumed ones too), bodies read at once (503 beyond) and concurrent
+// event streams (in all and per client) are limited, a body that comes
+// too slowly is cut off (408), and one in a content coding
+// (Content-Encoding: gzip) is refused unread (415).
 package api
 
 import (
@@ -59,9 +61,14 @@ const (
 	DefaultMaxSSE           = 32        // concurrent event streams
 	DefaultMaxSSEPerClient  = 4         // concurrent event streams of one client address
 	DefaultMaxSSEDuration   = time.Hour // an event stream then ends (the page opens it again)
-	DefaultBodyTimeout      = 15 * time.Second
-	DefaultMinBodyRate      = 256 << 10 // bytes a second: 256 MB in 17 minutes
-	MaxImageSide            = 4096      // largest width or height of a sample image
+	// DefaultMaxBodies request bodies are read at once: a sample's is
+	// held in memory, so 32 of them take at most 256 MiB (32 ×
+	// DefaultMaxSample), and the page sends one at a time, so a
+	// classroom of 32 uploading together is served.
+	DefaultMaxBodies   = 32
+	DefaultBodyTimeout = 15 * time.Second
+	DefaultMinBodyRate = 256 << 10 // bytes a second: 256 MB in 17 minutes
+	MaxImageSide       = 4096      // largest width or height of a sample image
 )
 
 // Config configures the API. Zero values take the defaults above.
@@ -77,6 +84,9 @@ type Config struct {
 	MaxUpload        int64 // bytes of an uploaded model file
 	MaxSample        int64 // bytes of an uploaded sample (the whole multipart body)
 	MaxJobsPerClient int   // queued or running jobs per client address
+	// MaxBodies is how many request bodies (model and sample uploads,
+	// new jobs) are read at once; a further one is answered 503 unread.
+	MaxBodies int
 	// MaxJobMemory bounds the memory a CPU job's training may take
 	// (job.Job.TrainBytes), in bytes; 0 takes DefaultMaxJobMemory, < 0
 	// sets no bound.
@@ -128,6 +138,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxJobsPerClient <= 0 {
 		c.MaxJobsPerClient = DefaultMaxJobsPerClient
+	}
+	if c.MaxBodies <= 0 {
+		c.MaxBodies = DefaultMaxBodies
 	}
 	if c.MaxJobMemory == 0 {
 		c.MaxJobMemory = DefaultMaxJobMemory()

@@ -59,11 +59,12 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := s.body(w, r, s.cfg.MaxSample)
+	body, release, err := s.body(w, r, s.cfg.MaxSample)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	defer release()
 	r.Body = body
 	mr, err := r.MultipartReader()
 	if err != nil && isTimeout(err) {

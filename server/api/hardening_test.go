@@ -1400,3 +1400,71 @@ func TestFailLogOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestBodiesBounded holds MaxBodies (2) uploads open, half sent: a third
+// body of each kind (a job, a sample, a model) is answered at once with
+// 503, Retry-After and a one-line error, and nothing is stored; once one
+// of the held uploads ends, the next body is read. Before, every body
+// was read, as many as clients opened.
+func TestBodiesBounded(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxBodies = 2
+	s, ts := newTestServer(t, cfg)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	model := modelBytes(t, 3, 2, 0.01)
+	held := make([]net.Conn, cfg.MaxBodies)
+	for i := range held {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", len(model))
+		c.Write(model[:len(model)/2])
+		held[i] = c
+	}
+	waitBodies := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); len(s.bodies) != n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d bodies being read, want %d", len(s.bodies), n)
+			}
+		}
+	}
+	waitBodies(cfg.MaxBodies)
+
+	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
+	for _, tc := range []struct {
+		path, contentType string
+		body              []byte
+	}{
+		{"/api/jobs", "application/json", []byte(mustJSON(t, tinyJob(1)))},
+		{"/api/datasets/faces/samples", ct, sample.Bytes()},
+		{"/api/models", "application/octet-stream", model},
+	} {
+		resp, b := callResp(t, "POST", ts.URL+tc.path, tc.contentType, bytes.NewReader(tc.body))
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != busyRetry || !strings.Contains(errorOf(t, b), "too many uploads") {
+			t.Errorf("%s with %d bodies being read: %d, Retry-After %q, %s; want 503, Retry-After %s and why", tc.path, cfg.MaxBodies, resp.StatusCode, resp.Header.Get("Retry-After"), b, busyRetry)
+		}
+	}
+	for _, p := range []string{"/api/models", "/api/jobs"} {
+		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
+			t.Errorf("GET %s after the refused bodies: %d %s, want []", p, code, b)
+		}
+	}
+	if _, b := call(t, "GET", ts.URL+"/api/datasets", "", nil); strings.Contains(string(b), "faces") {
+		t.Errorf("the refused sample was stored: %s", b)
+	}
+
+	// One held upload ends: its place is the next body's.
+	held[0].Write(model[len(model)/2:])
+	held[0].SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(held[0]), nil)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("the held upload, ended: %v %v, want 201", resp, err)
+	}
+	waitBodies(cfg.MaxBodies - 1)
+	if code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(mustJSON(t, tinyJob(1)))); code != 201 {
+		t.Errorf("a job once a body's place freed: %d %s, want 201", code, b)
+	}
+}

@@ -163,10 +163,11 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 // "data"), keys given twice at any depth (the last would win) and
 // trailing data, and a body that comes too slowly.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	rc, err := s.body(w, r, s.cfg.MaxBody)
+	rc, release, err := s.body(w, r, s.cfg.MaxBody)
 	if err != nil {
 		return err
 	}
+	defer release()
 	body, err := io.ReadAll(rc)
 	if err != nil {
 		if isBodyError(err) {

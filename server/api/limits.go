@@ -13,13 +13,15 @@ import (
 	"time"
 )
 
-// Slow clients. A request body must keep coming: each read may wait at
-// most BodyTimeout for data, and the whole body may take BodyTimeout plus
-// one second per MinBodyRate bytes of what it declares, after which the
-// read fails and the answer is 408. Event streams have no read or write
-// deadline of their own (they last); each event must be taken within
-// sseWriteTimeout, a comment every sseHeartbeat keeps idle streams open,
-// and a stream ends after MaxSSEDuration (the page opens it again).
+// Slow clients. At most MaxBodies request bodies are read at once (a
+// further one is answered 503 unread, see errBusy). A request body must
+// keep coming: each read may wait at most BodyTimeout for data, and the
+// whole body may take BodyTimeout plus one second per MinBodyRate bytes
+// of what it declares, after which the read fails and the answer is 408.
+// Event streams have no read or write deadline of their own (they last);
+// each event must be taken within sseWriteTimeout, a comment every
+// sseHeartbeat keeps idle streams open, and a stream ends after
+// MaxSSEDuration (the page opens it again).
 
 // bodyReader is a request body whose reads extend the connection's read
 // deadline while data comes, up to a total.
@@ -31,23 +33,41 @@ type bodyReader struct {
 }
 
 // body returns r's body to read, at most max bytes in the time the
-// package's Slow clients give it, or the error that refuses it unread: a
-// declared length over max (413), or a content coding (415, see
-// errEncoded).
-func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64) (io.ReadCloser, error) {
+// package's Slow clients give it, and release, which gives back its place
+// among the MaxBodies read at once (the caller defers it); or the error
+// that refuses it unread: a declared length over max (413), a content
+// coding (415, see errEncoded), or MaxBodies already being read (503, see
+// errBusy).
+func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64) (body io.ReadCloser, release func(), err error) {
 	for _, v := range r.Header.Values("Content-Encoding") {
 		for _, c := range strings.Split(v, ",") {
 			if c = textproto.TrimString(c); c != "" && !strings.EqualFold(c, "identity") {
 				w.Header().Set("Accept-Encoding", "identity") // RFC 9110, 12.5.3: tells a coding's 415 from a media type's
-				return nil, errEncoded
+				return nil, nil, errEncoded
 			}
 		}
 	}
 	if r.ContentLength > max {
-		return nil, &http.MaxBytesError{Limit: max}
+		return nil, nil, &http.MaxBytesError{Limit: max}
 	}
-	return http.MaxBytesReader(w, s.slowBodies(w, r, max), max), nil
+	select {
+	case s.bodies <- struct{}{}:
+	default:
+		w.Header().Set("Retry-After", busyRetry)
+		return nil, nil, errBusy
+	}
+	return http.MaxBytesReader(w, s.slowBodies(w, r, max), max), func() { <-s.bodies }, nil
 }
+
+// errBusy is the answer to a body when MaxBodies are being read: each
+// may take minutes at the least rate, and a sample's is held in memory,
+// so a client that opens many slow uploads would otherwise hold memory and
+// goroutines without bound. It is answered at once, with Retry-After
+// (busyRetry seconds: the page's uploads, a sample or a job, take less).
+var errBusy = &apiError{http.StatusServiceUnavailable, "the server is reading too many uploads at once: try again in a few seconds"}
+
+// busyRetry is errBusy's Retry-After, in seconds.
+const busyRetry = "5"
 
 // errEncoded is the answer to a body in a content coding (gzip, br): the
 // server takes bodies as they come, and a gzipped model was stored, then

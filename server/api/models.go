@@ -170,11 +170,12 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &apiError{http.StatusUnsupportedMediaType, "the model file goes as the request body itself (curl --data-binary @model.safetensors), not in a multipart form"})
 		return
 	}
-	body, err := s.body(w, r, s.cfg.MaxUpload)
+	body, release, err := s.body(w, r, s.cfg.MaxUpload)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	defer release()
 	// The answer comes once the body is stored and checked, which at the
 	// upload rate may be after the server's write timeout (the model was
 	// registered, and the client was told nothing): it gets the body's

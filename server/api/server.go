@@ -37,6 +37,8 @@ type Server struct {
 	// few bytes may declare 4096×4096 pixels of 16-bit RGBA, which the
 	// decoder allocates (128 MiB) before it finds the data missing.
 	decodes chan struct{}
+	// bodies holds a slot per request body being read (Config.MaxBodies).
+	bodies chan struct{}
 
 	devicesOnce sync.Once
 	gpu         device // the CUDA device, probed once
@@ -73,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux(),
-		decodes: make(chan struct{}, runtime.GOMAXPROCS(0)), ending: make(chan struct{})}
+		decodes: make(chan struct{}, runtime.GOMAXPROCS(0)), bodies: make(chan struct{}, cfg.MaxBodies), ending: make(chan struct{})}
 	s.routes()
 	return s, nil
 }
