@@ -646,16 +646,21 @@ func fileNotFound(w http.ResponseWriter) {
 }
 
 // chooseEncoding returns the first of have ("br", "gzip") that the
-// Accept-Encoding header accepts with a nonzero q, or "" for identity.
+// Accept-Encoding header accepts with a nonzero q, or "" for identity. An
+// entry whose q is not a qvalue ("br;q=abc", "br;q=1.5") is left out, as
+// if not sent.
 func chooseEncoding(accept string, have []string) string {
-	q := map[string]float64{}
+	q := map[string]int{}
+entries:
 	for _, part := range strings.Split(accept, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name, params, _ := strings.Cut(part, ";")
 		name = strings.ToLower(strings.TrimSpace(name))
-		v := 1.0
-		if k, val, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") { // "q" in any case (RFC 9110, 12.4.2)
-			if x, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
-				v = x
+		v := 1000
+		for _, p := range strings.Split(params, ";") {
+			if k, val, ok := strings.Cut(p, "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") { // "q" in any case (RFC 9110, 12.4.2)
+				if v, ok = qvalue(strings.TrimSpace(val)); !ok {
+					continue entries
+				}
 			}
 		}
 		if name != "" {
@@ -672,6 +677,27 @@ func chooseEncoding(accept string, have []string) string {
 		}
 	}
 	return ""
+}
+
+// qvalue returns the weight s writes, in thousandths, and whether s is
+// a qvalue (RFC 9110, 12.4.2):
+//
+//	qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+//
+// ("abc", "1.5", "0.0001", "-1" and "" are not).
+func qvalue(s string) (int, bool) {
+	if s == "" || len(s) > 5 || s[0] != '0' && s[0] != '1' || len(s) > 1 && s[1] != '.' {
+		return 0, false
+	}
+	v := int(s[0]-'0') * 1000
+	for i, unit := range []int{100, 10, 1}[:max(len(s)-2, 0)] {
+		c := s[2+i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v += int(c-'0') * unit
+	}
+	return v, v <= 1000
 }
 
 // webResolver tells go-app where the web root's files are: at /web/, with

@@ -671,6 +671,27 @@ func TestChooseEncoding(t *testing.T) {
 		"deflate, identity":    "",
 		"gzip;q=0.8, br;q=0.9": "br",   // the server's preference wins among accepted ones
 		"br;Q=0, gzip":         "gzip", // "the q parameter name is case-insensitive" (RFC 9110, 12.4.2)
+		// An entry whose q is not a qvalue, ( "0" [ "." 0*3DIGIT ] ) /
+		// ( "1" [ "." 0*3("0") ] ), is left out: it was read as q=1.
+		"br;q=abc":             "",
+		"br;q=1.5":             "",
+		"br;q=0.0001":          "",
+		"br;q=-1":              "",
+		"br;q=":                "",
+		"br;q=1.0001":          "",
+		"br;q=0.5x":            "",
+		"br;q=.5":              "",
+		"br;q=abc, gzip":       "gzip",
+		"br;q=abc, *;q=0.1":    "br", // left out, br is "*"'s
+		"br;q=1.000":           "br",
+		"br;q=1.":              "br",
+		"br;q=0.001":           "br",
+		"br;q=0.000":           "",
+		"br ; q=0.5 , gzip":    "br",
+		"br;q = 0.5":           "br",
+		"br;Q=0.5":             "br",
+		"br;Q=abc":             "",
+		"br;level=5;q=0, gzip": "gzip", // q after another parameter was not read
 	} {
 		if got := chooseEncoding(accept, have); got != want {
 			t.Errorf("chooseEncoding(%q) = %q, want %q", accept, got, want)
