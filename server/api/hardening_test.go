@@ -897,7 +897,10 @@ func TestImageDecodesBounded(t *testing.T) {
 // TestModelUploadName: the name of an upload counts characters, not
 // bytes (60 accented letters are a name), and a name that is not UTF-8,
 // a query that does not parse, or a name given twice is refused rather
-// than stored as U+FFFD or replaced by "uploaded model" without a word.
+// than stored as U+FFFD or replaced by "uploaded model" without a word; a
+// name too long and one that holds a character not printable are told
+// apart (a family emoji, of joiners, was told "at most 100 printable
+// characters").
 func TestModelUploadName(t *testing.T) {
 	cfg := testConfig(t)
 	_, ts := newTestServer(t, cfg)
@@ -911,7 +914,10 @@ func TestModelUploadName(t *testing.T) {
 	}
 	for _, tc := range []struct{ query, want string }{
 		{"name=%ff%fe", "printable characters"},
-		{"name=" + strings.Repeat("%C3%A9", 101), "at most 100"},
+		{"name=" + strings.Repeat("%C3%A9", 101), "101 characters, at most 100"},
+		// Five characters, one of them a joiner: not "at most 100".
+		{"name=" + url.QueryEscape("👨‍👩‍👧"), "name: it holds a character that is not printable"},
+		{"name=a%0Ab", "name: it holds a character that is not printable"},
 		{"name=50%", "query: invalid URL escape"},
 		{"name=a&name=b", "name given twice"},
 	} {

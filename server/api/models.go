@@ -160,9 +160,17 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "uploaded model"
 	}
-	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxModelName ||
-		strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
-		s.fail(w, r, badRequest("name: at most %d printable characters", maxModelName))
+	switch n := utf8.RuneCountInString(name); {
+	case !utf8.ValidString(name):
+		s.fail(w, r, badRequest("name: not text (UTF-8): printable characters only"))
+		return
+	case strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0:
+		// A zero-width joiner (an emoji of several) or a direction mark
+		// too: they are not printable.
+		s.fail(w, r, badRequest("name: it holds a character that is not printable (a control or format character): printable characters only"))
+		return
+	case n > maxModelName:
+		s.fail(w, r, badRequest("name: %d characters, at most %d", n, maxModelName))
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
