@@ -5,8 +5,13 @@
 #include "textflag.h"
 
 // func kernZ1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ1x16(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ1x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
@@ -58,12 +63,18 @@ kernZ1x16_store:
 
 kernZ1x16_write:
 	VMOVUPS Z0, K1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ2x16(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ2x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
@@ -123,12 +134,18 @@ kernZ2x16_write:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z1, K1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ3x16(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ3x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
@@ -196,12 +213,18 @@ kernZ3x16_write:
 	VMOVUPS Z1, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z2, K1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ4x16(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ4x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
@@ -277,12 +300,18 @@ kernZ4x16_write:
 	VMOVUPS Z2, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z3, K1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ5x16(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ5x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
@@ -366,12 +395,18 @@ kernZ5x16_write:
 	VMOVUPS Z3, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z4, K1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ6x16(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ6x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
@@ -463,12 +498,18 @@ kernZ6x16_write:
 	VMOVUPS Z4, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z5, K1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ7x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ7x16(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ7x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
@@ -568,12 +609,18 @@ kernZ7x16_write:
 	VMOVUPS Z5, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z6, K1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ8x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ8x16(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ8x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	MOVQ    kc+0(FP), AX
@@ -681,12 +728,18 @@ kernZ8x16_write:
 	VMOVUPS Z6, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z7, K1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ1x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ1x32(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ1x32(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -747,12 +800,18 @@ kernZ1x32_store:
 kernZ1x32_write:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ2x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ2x32(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ2x32(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -826,12 +885,18 @@ kernZ2x32_write:
 	ADDQ    CX, AX
 	VMOVUPS Z2, K1, (AX)
 	VMOVUPS Z3, K2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ3x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ3x32(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ3x32(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -918,12 +983,18 @@ kernZ3x32_write:
 	ADDQ    CX, AX
 	VMOVUPS Z4, K1, (AX)
 	VMOVUPS Z5, K2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ4x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ4x32(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ4x32(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1023,12 +1094,18 @@ kernZ4x32_write:
 	ADDQ    CX, AX
 	VMOVUPS Z6, K1, (AX)
 	VMOVUPS Z7, K2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ5x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ5x32(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ5x32(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1141,12 +1218,18 @@ kernZ5x32_write:
 	ADDQ    CX, AX
 	VMOVUPS Z8, K1, (AX)
 	VMOVUPS Z9, K2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ6x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ6x32(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ6x32(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1272,12 +1355,18 @@ kernZ6x32_write:
 	ADDQ    CX, AX
 	VMOVUPS Z10, K1, (AX)
 	VMOVUPS Z11, K2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ7x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ7x32(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ7x32(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1416,12 +1505,18 @@ kernZ7x32_write:
 	ADDQ    CX, AX
 	VMOVUPS Z12, K1, (AX)
 	VMOVUPS Z13, K2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ8x32(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ8x32(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ8x32(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1573,12 +1668,18 @@ kernZ8x32_write:
 	ADDQ    CX, AX
 	VMOVUPS Z14, K1, (AX)
 	VMOVUPS Z15, K2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ1x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ1x48(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ1x48(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1648,12 +1749,18 @@ kernZ1x48_write:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	VMOVUPS Z2, K3, 128(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ2x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ2x48(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ2x48(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1741,12 +1848,18 @@ kernZ2x48_write:
 	VMOVUPS Z3, K1, (AX)
 	VMOVUPS Z4, K2, 64(AX)
 	VMOVUPS Z5, K3, 128(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ3x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ3x48(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ3x48(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1852,12 +1965,18 @@ kernZ3x48_write:
 	VMOVUPS Z6, K1, (AX)
 	VMOVUPS Z7, K2, 64(AX)
 	VMOVUPS Z8, K3, 128(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ4x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ4x48(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ4x48(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -1981,12 +2100,18 @@ kernZ4x48_write:
 	VMOVUPS Z9, K1, (AX)
 	VMOVUPS Z10, K2, 64(AX)
 	VMOVUPS Z11, K3, 128(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ5x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ5x48(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ5x48(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -2128,12 +2253,18 @@ kernZ5x48_write:
 	VMOVUPS Z12, K1, (AX)
 	VMOVUPS Z13, K2, 64(AX)
 	VMOVUPS Z14, K3, 128(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ6x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ6x48(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ6x48(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -2293,12 +2424,18 @@ kernZ6x48_write:
 	VMOVUPS Z15, K1, (AX)
 	VMOVUPS Z16, K2, 64(AX)
 	VMOVUPS Z17, K3, 128(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ7x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ7x48(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ7x48(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -2476,12 +2613,18 @@ kernZ7x48_write:
 	VMOVUPS Z18, K1, (AX)
 	VMOVUPS Z19, K2, 64(AX)
 	VMOVUPS Z20, K3, 128(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ8x48(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ8x48(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ8x48(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -2677,12 +2820,18 @@ kernZ8x48_write:
 	VMOVUPS Z21, K1, (AX)
 	VMOVUPS Z22, K2, 64(AX)
 	VMOVUPS Z23, K3, 128(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ1x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ1x64(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ1x64(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -2761,12 +2910,18 @@ kernZ1x64_write:
 	VMOVUPS Z1, K2, 64(AX)
 	VMOVUPS Z2, K3, 128(AX)
 	VMOVUPS Z3, K4, 192(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ2x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ2x64(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ2x64(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -2868,12 +3023,18 @@ kernZ2x64_write:
 	VMOVUPS Z5, K2, 64(AX)
 	VMOVUPS Z6, K3, 128(AX)
 	VMOVUPS Z7, K4, 192(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ3x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ3x64(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ3x64(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -2998,12 +3159,18 @@ kernZ3x64_write:
 	VMOVUPS Z9, K2, 64(AX)
 	VMOVUPS Z10, K3, 128(AX)
 	VMOVUPS Z11, K4, 192(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ4x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ4x64(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ4x64(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -3151,12 +3318,18 @@ kernZ4x64_write:
 	VMOVUPS Z13, K2, 64(AX)
 	VMOVUPS Z14, K3, 128(AX)
 	VMOVUPS Z15, K4, 192(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ5x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ5x64(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ5x64(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -3327,12 +3500,18 @@ kernZ5x64_write:
 	VMOVUPS Z17, K2, 64(AX)
 	VMOVUPS Z18, K3, 128(AX)
 	VMOVUPS Z19, K4, 192(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernZ6x64(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, AVX512F
-TEXT ·kernZ6x64(SB), NOSPLIT, $0-81
+// Requires: AVX, AVX512F, SSE
+TEXT ·kernZ6x64(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    masks+72(FP), AX
 	KMOVW   AX, K1
 	SHRQ    $0x10, AX
@@ -3526,12 +3705,18 @@ kernZ6x64_write:
 	VMOVUPS Z21, K2, 64(AX)
 	VMOVUPS Z22, K3, 128(AX)
 	VMOVUPS Z23, K4, 192(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY1x8(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY1x8(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3583,12 +3768,18 @@ kernY1x8_store:
 
 kernY1x8_write:
 	VMOVUPS Y0, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY2x8(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY2x8(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3650,12 +3841,18 @@ kernY2x8_write:
 	VMOVUPS Y0, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Y1, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY3x8(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY3x8(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3727,12 +3924,18 @@ kernY3x8_write:
 	VMOVUPS Y1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Y2, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY4x8(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY4x8(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3814,12 +4017,18 @@ kernY4x8_write:
 	VMOVUPS Y2, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Y3, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY5x8(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY5x8(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -3911,12 +4120,18 @@ kernY5x8_write:
 	VMOVUPS Y3, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Y4, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY6x8(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY6x8(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4018,12 +4233,18 @@ kernY6x8_write:
 	VMOVUPS Y4, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Y5, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY7x8(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY7x8(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4135,12 +4356,18 @@ kernY7x8_write:
 	VMOVUPS Y5, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Y6, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY8x8(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY8x8(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4262,12 +4489,18 @@ kernY8x8_write:
 	VMOVUPS Y6, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Y7, (AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY1x16(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY1x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4326,12 +4559,18 @@ kernY1x16_store:
 kernY1x16_write:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY2x16(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY2x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4405,12 +4644,18 @@ kernY2x16_write:
 	ADDQ    CX, AX
 	VMOVUPS Y2, (AX)
 	VMOVUPS Y3, 32(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY3x16(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY3x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4499,12 +4744,18 @@ kernY3x16_write:
 	ADDQ    CX, AX
 	VMOVUPS Y4, (AX)
 	VMOVUPS Y5, 32(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY4x16(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY4x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4608,12 +4859,18 @@ kernY4x16_write:
 	ADDQ    CX, AX
 	VMOVUPS Y6, (AX)
 	VMOVUPS Y7, 32(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY5x16(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY5x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4732,12 +4989,18 @@ kernY5x16_write:
 	ADDQ    CX, AX
 	VMOVUPS Y8, (AX)
 	VMOVUPS Y9, 32(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY6x16(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY6x16(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4871,12 +5134,18 @@ kernY6x16_write:
 	ADDQ    CX, AX
 	VMOVUPS Y10, (AX)
 	VMOVUPS Y11, 32(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY1x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY1x24(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY1x24(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -4942,12 +5211,18 @@ kernY1x24_write:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	VMOVUPS Y2, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY2x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY2x24(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY2x24(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -5033,12 +5308,18 @@ kernY2x24_write:
 	VMOVUPS Y3, (AX)
 	VMOVUPS Y4, 32(AX)
 	VMOVUPS Y5, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY3x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY3x24(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY3x24(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -5144,12 +5425,18 @@ kernY3x24_write:
 	VMOVUPS Y6, (AX)
 	VMOVUPS Y7, 32(AX)
 	VMOVUPS Y8, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func kernY4x24(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
-// Requires: AVX, FMA3
-TEXT ·kernY4x24(SB), NOSPLIT, $0-81
+// Requires: AVX, FMA3, SSE
+TEXT ·kernY4x24(SB), NOSPLIT, $8-81
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ    kc+0(FP), AX
 	MOVQ    a+8(FP), CX
 	MOVQ    aOff+16(FP), DX
@@ -5275,6 +5562,7 @@ kernY4x24_write:
 	VMOVUPS Y9, (AX)
 	VMOVUPS Y10, 32(AX)
 	VMOVUPS Y11, 64(AX)
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 

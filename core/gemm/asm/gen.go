@@ -16,7 +16,9 @@
 // values of B's row t and broadcasts the MR values of A, then issues
 // MR·NR/lanes fused multiply-adds. Sums accumulate in float32 in the order
 // t = 0, 1, …, kc−1. B's offset table lets Mul skip steps of a block (the
-// zeros of a band) without copying the B rows it keeps.
+// zeros of a band) without copying the B rows it keeps. Every kernel
+// flushes subnormal numbers to zero between its entry and its return
+// (MXCSR's FZ and DAZ; core/gemm/doc.go says why).
 package main
 
 import (
@@ -38,6 +40,12 @@ import (
 var (
 	zShapes = map[int]int{4: 6, 3: 8, 2: 8, 1: 8} // NV (vectors of 16) → largest MR
 	yShapes = map[int]int{3: 4, 2: 6, 1: 8}       // NV (vectors of 8) → largest MR
+)
+
+// MXCSR's flush-to-zero and denormals-are-zero bits.
+const (
+	mxcsrFZ  = 1 << 15
+	mxcsrDAZ = 1 << 6
 )
 
 const signature = "func(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)"
@@ -75,6 +83,20 @@ func kernel(isa string, mr, nv int) {
 	TEXT(name, NOSPLIT, signature)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile (%s).", name, mr, nv*lanes, map[string]string{"Z": "AVX-512", "Y": "AVX2+FMA"}[isa]))
+
+	// Flush subnormals to zero (MXCSR.FZ) and read them as zero
+	// (MXCSR.DAZ) in this kernel only: a product or a sum that falls
+	// below the smallest normal float32, 2⁻¹²⁶, or an operand that lies
+	// there, otherwise takes a microcode assist of a hundred cycles or
+	// more per instruction on Intel cores. Go's ABI wants the MXCSR's
+	// default back at every call and return (abi-internal.md).
+	mxcsr := AllocLocal(8)
+	STMXCSR(mxcsr)
+	ftz := GP32()
+	MOVL(mxcsr, ftz)
+	ORL(U32(mxcsrFZ|mxcsrDAZ), ftz)
+	MOVL(ftz, mxcsr.Offset(4))
+	LDMXCSR(mxcsr.Offset(4))
 
 	vec := ZMM
 	if isa == "Y" {
@@ -224,6 +246,7 @@ func kernel(isa string, mr, nv int) {
 			ADDQ(ldc, c)
 		}
 	}
+	LDMXCSR(mxcsr)
 	VZEROUPPER()
 	RET()
 }
