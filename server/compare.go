@@ -216,7 +216,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err := stdoutLost(stdout); err != nil {
 				return err
 			}
-			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed)
+			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed, stderr)
 			if err != nil {
 				return err
 			}
@@ -266,8 +266,9 @@ func (r compareRow) dim() string {
 // rawCompareRow evaluates raw MNIST pixels with a metric: closed set, the
 // metric fitted on (and the class centres from) 10,000 training images of
 // every class; open set, the metric fitted on the training images of the
-// classes trainClasses, evaluated on the test images of evalClasses.
-func rawCompareRow(metric, trainClasses, evalClasses string, seed int64) (compareRow, error) {
+// classes trainClasses, evaluated on the test images of evalClasses. The
+// fits that learn show their progress on stderr (fitProgress).
+func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, stderr io.Writer) (compareRow, error) {
 	report := func(fitSpec, testSpec string, centres bool) (eval.Report, error) {
 		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, core.MNISTInput)
 		if err != nil {
@@ -279,7 +280,9 @@ func rawCompareRow(metric, trainClasses, evalClasses string, seed int64) (compar
 			return eval.Report{}, err
 		}
 		fitE, testE := rawEmbeddings(fit), rawEmbeddings(test)
-		m, err := fitMetric(metric, fitE, 32, seed)
+		steps, done := fitProgress(stderr, isTerminal(stderr), "raw pixels, "+metricLabel(metric))
+		m, err := fitMetric(metric, fitE, 32, seed, steps)
+		done()
 		if err != nil {
 			return eval.Report{}, err
 		}

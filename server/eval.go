@@ -158,7 +158,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		f.expand = min(f.expand, testE.N)
 		testE = eval.Expand(testE, f.expand)
 	}
-	metric, err := fitMetric(f.metric, trainE, f.pca, f.seed)
+	report, done := fitProgress(stderr, !f.jsonOut && isTerminal(stderr), metricLabel(f.metric))
+	metric, err := fitMetric(f.metric, trainE, f.pca, f.seed, report)
+	done()
 	if err != nil {
 		return err
 	}
@@ -508,7 +510,8 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 // any, it learns nothing and would leave its initial W). A fit that fails
 // on these images (images that do not vary: a singular covariance) is bad
 // input; whiten's says what to do, as the ridge, relative, is 0 then.
-func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Metric, error) {
+// progress, when not nil, hears linear's steps (fitProgress).
+func fitMetric(name string, train eval.Embeddings, pca int, seed int64, progress func(step, steps int, objective float64)) (eval.Metric, error) {
 	switch name {
 	case "cosine":
 		return eval.Cosine{}, nil
@@ -541,7 +544,7 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64) (eval.Me
 		if !pair {
 			return nil, badInput("linear: %s of %s, none of two images: NCA learns from images of one identity", msg.Plural(train.N, "training image", "training images"), msg.Plural(len(seen), "class", "classes"))
 		}
-		m, err := eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed})
+		m, err := eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed, Progress: progress})
 		if err != nil {
 			return nil, badInput("linear: cannot be fitted on these %d training images: %v", train.N, err)
 		}

@@ -431,7 +431,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err := stdoutLost(stdout); err != nil {
 				return err
 			}
-			m, err := fitMetric(name, rawEmbeddings(fit), 32, base.mf.seed)
+			report, done := fitProgress(stderr, isTerminal(stderr), "raw pixels, "+metricLabel(name))
+			m, err := fitMetric(name, rawEmbeddings(fit), 32, base.mf.seed, report)
+			done()
 			if err != nil {
 				return err
 			}

@@ -36,15 +36,26 @@ func (b *progressBar) update(p progress) {
 		fmt.Fprintln(b.w)
 		return
 	}
-	if !b.terminal || time.Since(b.last) < 100*time.Millisecond {
+	if !b.due() {
 		return
 	}
+	left := time.Duration(float64(p.Steps-p.Step) * p.ElapsedS / float64(max(p.Step, 1)) * float64(time.Second))
+	b.draw(p.Step, p.Steps, fmt.Sprintf("loss %.4f %.0f img/s ETA %s", p.Loss, p.ImgPerS, left.Round(time.Second)))
+}
+
+// due reports whether the bar's line is to be redrawn: on a terminal, at
+// most ten times a second.
+func (b *progressBar) due() bool {
+	return b.terminal && time.Since(b.last) >= 100*time.Millisecond
+}
+
+// draw redraws the bar's line (when due): step of steps, then figures.
+func (b *progressBar) draw(step, steps int, figures string) {
 	b.last, b.live = time.Now(), true
 	const width = 30
-	done := width * p.Step / max(p.Steps, 1)
-	left := time.Duration(float64(p.Steps-p.Step) * p.ElapsedS / float64(max(p.Step, 1)) * float64(time.Second))
-	label, bar := []rune(b.label), fmt.Sprintf("[%s%s] %d/%d loss %.4f %.0f img/s ETA %s",
-		strings.Repeat("=", done), strings.Repeat(" ", width-done), p.Step, p.Steps, p.Loss, p.ImgPerS, left.Round(time.Second))
+	done := width * step / max(steps, 1)
+	label, bar := []rune(b.label), fmt.Sprintf("[%s%s] %d/%d %s",
+		strings.Repeat("=", done), strings.Repeat(" ", width-done), step, steps, figures)
 	line := string(label) + bar
 	// A line wider than the terminal wraps, and \r goes back to the start
 	// of its last row only: every redraw would leave a row behind. It is
@@ -90,6 +101,43 @@ func runProgress(w io.Writer, terminal bool, i, n int, name string) (report func
 			b.update(p)
 		}, func() {
 			fmt.Fprint(w, "\r\033[K")
+		}
+}
+
+// fitProgress is the progress of fitting a metric, named name, that
+// learns in steps (--metric linear: NCA, eval.LearnOptions.Progress), on
+// stderr w: on a terminal (terminal: isTerminal(w); eval's not under
+// --json, as train's bar), a live line of the steps and the objective,
+// cleared by done; off a terminal, nothing (report is nil), as the fit
+// ends in a minute or so and its figures are in what follows. Step 0 is
+// the initial W's (PCA of raw pixels: a third of the fit on MNIST), so
+// the time left is measured from step 1.
+func fitProgress(w io.Writer, terminal bool, name string) (report func(step, steps int, objective float64), done func()) {
+	if !terminal {
+		return nil, func() {}
+	}
+	b := &progressBar{w: w, terminal: true, label: "fitting " + name + " "}
+	var first time.Time // of step 1
+	return func(step, steps int, objective float64) {
+			if step == 1 {
+				first = time.Now()
+			}
+			if !b.due() {
+				return
+			}
+			figures := "initial W"
+			switch {
+			case step == 1:
+				figures = fmt.Sprintf("objective %.4f", objective)
+			case step > 1:
+				left := time.Duration(float64(steps-step) * float64(time.Since(first)) / float64(step-1))
+				figures = fmt.Sprintf("objective %.4f ETA %s", objective, left.Round(time.Second))
+			}
+			b.draw(step, steps, figures)
+		}, func() {
+			if b.live {
+				fmt.Fprint(w, "\r\033[K")
+			}
 		}
 }
 

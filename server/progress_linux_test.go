@@ -158,3 +158,27 @@ func TestTrainOnADumbTerminal(t *testing.T) {
 		t.Errorf("exit %d, dumb terminal %q: want 0 and a plain line an epoch", code, got)
 	}
 }
+
+// TestEvalLinearFitOnTerminal: on a terminal, eval --metric linear shows
+// NCA's fit as a live line of its steps and objective, cleared when the
+// fit ends (before, a minute of silence on MNIST); --json keeps the
+// terminal quiet, as train's does.
+func TestEvalLinearFitOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images: NCA fits on c, 20 steps of 1 batch
+	args := []string{"eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "a,b", "--fit-classes", "c", "--input", "1x16x16", "--metric", "linear"}
+	tty, read := openPty(t)
+	var stdout bytes.Buffer
+	code := run(context.Background(), args, &stdout, tty)
+	got := read()
+	if code != 0 || !strings.HasPrefix(got, "\rfitting linear (NCA) [") || !strings.Contains(got, "] 0/20 initial W\033[K") ||
+		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
+		t.Errorf("exit %d, terminal %q: want the fit's line, cleared", code, got)
+	}
+	tty, read = openPty(t)
+	stdout.Reset()
+	code = run(context.Background(), append(args, "--json"), &stdout, tty)
+	if got := read(); code != 0 || got != "" {
+		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 )
@@ -28,5 +29,35 @@ func TestRunProgress(t *testing.T) {
 	done()
 	if got := log.String(); got != "training 2/5 preset digits, wd=0\n" {
 		t.Errorf("off a terminal: %q", got)
+	}
+}
+
+// TestFitProgress: on a terminal, a metric's fit draws its name, its
+// steps and its objective, and clears its line when done; off a terminal
+// it has no report (eval.LearnOptions.Progress stays nil) and writes
+// nothing.
+func TestFitProgress(t *testing.T) {
+	var term bytes.Buffer
+	report, done := fitProgress(&term, true, "raw pixels, linear (NCA)")
+	report(0, 800, math.NaN())
+	done()
+	got := term.String()
+	if got != "\rfitting raw pixels, linear (NCA) [                              ] 0/800 initial W\033[K\r\033[K" {
+		t.Errorf("terminal: %q", got)
+	}
+	term.Reset()
+	report, done = fitProgress(&term, true, "raw pixels, linear (NCA)")
+	report(1, 800, 0.25)
+	done()
+	got = term.String()
+	if !strings.HasPrefix(got, "\rfitting raw pixels, linear (NCA) [                              ] 1/800 objective 0.2500\033[K") ||
+		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
+		t.Errorf("terminal: %q", got)
+	}
+	var log bytes.Buffer
+	report, done = fitProgress(&log, false, "raw pixels, linear (NCA)")
+	done()
+	if report != nil || log.Len() != 0 {
+		t.Errorf("off a terminal: report %v, %q", report != nil, log.String())
 	}
 }

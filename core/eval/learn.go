@@ -30,6 +30,11 @@ type LearnOptions struct {
 	LR     float64 // gradient ascent step on the mean NCA objective [0.5]
 	Seed   int64   // seed of the mini-batch shuffle [0 is a valid seed]
 	Init   Init    // initial W [InitAuto]
+	// Progress, when not nil, is called with step 0 and objective NaN
+	// before W is initialised (PCA of raw pixels takes a while), then
+	// after each of the steps (one a mini-batch) with the batch's
+	// objective f(W) before the step.
+	Progress func(step, steps int, objective float64)
 }
 
 // LearnLinear learns a Mahalanobis metric W (k×D) by Neighbourhood
@@ -68,6 +73,13 @@ func LearnLinear(e Embeddings, k int, opt LearnOptions) (Mahalanobis, error) {
 	if e.N < 2 {
 		return Mahalanobis{}, errors.New("eval: LearnLinear needs at least 2 embeddings")
 	}
+	// A batch of fewer than 2 is no step: the last of an epoch is skipped
+	// when 1 embedding is left for it.
+	b := min(opt.Batch, e.N)
+	step, steps := 0, opt.Epochs*((e.N-2)/b+1)
+	if opt.Progress != nil {
+		opt.Progress(0, steps, math.NaN())
+	}
 	// Precondition: learn W̃ on x̃ = x/σ (σ_j the total std of coordinate j)
 	// and return W = W̃ diag(1/σ), so that one learning rate suits
 	// coordinates of any scale.
@@ -92,7 +104,6 @@ func LearnLinear(e Embeddings, k int, opt LearnOptions) (Mahalanobis, error) {
 	for i := range perm {
 		perm[i] = i
 	}
-	b := min(opt.Batch, e.N)
 	x := mat.NewDense(b, e.D, nil)
 	y := make([]int, b)
 	grad := mat.NewDense(k, e.D, nil)
@@ -111,8 +122,11 @@ func LearnLinear(e Embeddings, k int, opt LearnOptions) (Mahalanobis, error) {
 				}
 				y[r] = e.Labels[perm[start+r]]
 			}
-			ncaGradient(grad, w, xb, y[:n])
+			f := ncaGradient(grad, w, xb, y[:n])
 			w.Add(w, scaled(grad, opt.LR))
+			if step++; opt.Progress != nil {
+				opt.Progress(step, steps, f)
+			}
 		}
 	}
 	for j, sg := range sigma {

@@ -3,6 +3,7 @@ package eval
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -106,5 +107,46 @@ func TestLearnLinearImproves(t *testing.T) {
 	}
 	if wa := Verification(test, wm, folds).Accuracy; wa < raw+0.15 {
 		t.Errorf("whitened accuracy %.3f is not clearly above raw %.3f", wa, raw)
+	}
+}
+
+// TestLearnLinearProgress: Progress hears step 0 before W is initialised
+// (objective NaN), then every step, numbered up to the steps of all
+// epochs (401 embeddings in batches of 100 take 4 steps an epoch: the 1
+// left over is no batch), with objectives in [0, 1] that rise as NCA
+// learns; W is the same without it.
+func TestLearnLinearProgress(t *testing.T) {
+	train := noisyClasses(401, 1)
+	var steps []int
+	var objectives []float64
+	opt := LearnOptions{Seed: 1, Epochs: 3, Batch: 100, Progress: func(step, of int, f float64) {
+		if of != 12 {
+			t.Fatalf("step %d of %d, want of 12", step, of)
+		}
+		steps = append(steps, step)
+		objectives = append(objectives, f)
+	}}
+	m, err := LearnLinear(train, 3, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; !slices.Equal(steps, want) {
+		t.Fatalf("steps %v, want %v", steps, want)
+	}
+	if !math.IsNaN(objectives[0]) {
+		t.Errorf("objective %v at step 0, want NaN", objectives[0])
+	}
+	objectives = objectives[1:]
+	for _, f := range objectives {
+		if !(f >= 0 && f <= 1) {
+			t.Fatalf("objective %v outside [0, 1]", f)
+		}
+	}
+	if first, last := objectives[0], objectives[11]; !(last > first+0.1) {
+		t.Errorf("objective %.3f at the first step, %.3f at the last: not learning", first, last)
+	}
+	opt.Progress = nil
+	if quiet, _ := LearnLinear(train, 3, opt); !mat.Equal(m.W, quiet.W) {
+		t.Error("W differs without Progress")
 	}
 }
