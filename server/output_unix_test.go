@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -29,6 +30,34 @@ func TestOutNotRegularFile(t *testing.T) {
 	wantBadInput(t, "--out "+os.DevNull+" is not a regular file (a character device)", "train", "--out", os.DevNull)
 	if st, err := os.Stat(os.DevNull); err != nil || st.Mode()&os.ModeCharDevice == 0 {
 		t.Errorf("%s is no longer a device: %v", os.DevNull, err)
+	}
+}
+
+// TestOutImage: an --out named as an image is refused before training:
+// one of the training images, which the model replaced (the data set then
+// failed to load: "cannot decode"), a link to one, and a new name in an
+// identity's folder, which would be read as an image that does not decode.
+func TestOutImage(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images
+	image := filepath.Join(dir, "a", "0.png")
+	was, err := os.ReadFile(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := os.Symlink(image, link); err != nil {
+		t.Fatal(err)
+	}
+	train := []string{"train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--val", "0", "--epochs", "1", "--out"}
+	wantBadInput(t, "--out "+image+" names an image (.png), not a model file", append(train, image)...)
+	wantBadInput(t, "--out "+link+" (a link to "+image+") names an image (.png)", append(train, link)...)
+	wantBadInput(t, "names an image (.JPG)", append(train, filepath.Join(dir, "b", "model.JPG"))...)
+	if now, err := os.ReadFile(image); err != nil || !bytes.Equal(now, was) {
+		t.Errorf("the training image %s was changed: %v", image, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b", "model.JPG")); !os.IsNotExist(err) {
+		t.Errorf("model.JPG written: %v", err)
 	}
 }
 

@@ -256,9 +256,9 @@ type trainConfig struct {
 }
 
 // checkOutput checks, before any training, that the model file path (a
-// --out given: requireOut) can be written when it ends: not a folder, in
-// a folder that exists and takes a new file (a temporary file is created
-// there and removed).
+// --out given: requireOut) can be written when it ends: not a folder nor
+// an image's name (data.IsImageName), in a folder that exists and takes a
+// new file (a temporary file is created there and removed).
 func checkOutput(path string) error {
 	given := path
 	path, err := core.LinkTarget(path) // written through, as core.WriteModel does
@@ -268,6 +268,11 @@ func checkOutput(path string) error {
 	link := "" // the errors name the --out given, and its target when it is a link
 	if path != given {
 		link = " (a link to " + path + ")"
+	}
+	if data.IsImageName(path) {
+		// In a folder of identities, the model would replace one of its
+		// images, or be read as one that does not decode.
+		return badInput("--out %s%s names an image (%s), not a model file: write the model to a .safetensors file", given, link, filepath.Ext(path))
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return badInput("--out %s%s is a folder; want a file name, e.g. %s", given, link, filepath.Join(given, "model.safetensors"))

@@ -171,6 +171,13 @@ type Turns struct {
 // they take turns times the memory of the photos' inputs.
 const MaxPhotoTurns = 20
 
+// IsImageName reports whether a folder of identities reads the file
+// named name as an image: a .png, .jpg or .jpeg, in any case.
+func IsImageName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".png" || ext == ".jpg" || ext == ".jpeg"
+}
+
 func isDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
@@ -341,7 +348,6 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 		folders := false // of its own
 		for _, f := range images {
 			name := f.Name()
-			ext := strings.ToLower(filepath.Ext(name))
 			switch {
 			case hidden(filepath.Join(sub, name)):
 				continue
@@ -349,7 +355,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 				skipped[skipNested]++
 				folders = true
 				continue
-			case ext != ".png" && ext != ".jpg" && ext != ".jpeg":
+			case !IsImageName(name):
 				skipped[skipFormat]++
 				continue
 			}
