@@ -148,7 +148,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return 0
 		}
 		if len(rest) > 0 { // it takes no flags: one given would go unread
-			fmt.Fprintf(stderr, "metriclab version: unexpected argument %q\n", rest[0])
+			fmt.Fprintf(stderr, "metriclab version: unexpected argument %q\n", msg.Shorten(rest[0], maxErrorRunes/2))
 			return 2
 		}
 		fmt.Fprintln(stdout, "metriclab", version)
@@ -161,10 +161,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		case len(rest) == 1: // help CMD: CMD's usage, as CMD -h prints it
 			return runCommand(ctx, []string{rest[0], "-h"}, stdout, stderr)
 		}
-		fmt.Fprintf(stderr, "metriclab %s: unexpected argument %q (want one command)\n", cmd, rest[1])
+		fmt.Fprintf(stderr, "metriclab %s: unexpected argument %q (want one command)\n", cmd, msg.Shorten(rest[1], maxErrorRunes/2))
 		return 2
 	default:
-		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, openset, losses, presets, join, serve or version)\n", cmd)
+		fmt.Fprintf(stderr, "metriclab: unknown command %q (want train, eval, bench, compare, openset, losses, presets, join, serve or version)\n", msg.Shorten(cmd, maxErrorRunes/2))
 		return 2
 	}
 	switch {
@@ -190,8 +190,18 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 // oneLine is err's message on one line: a line break or other control
 // character that a path or a name brought in is written as Go escapes it
-// (a\nb for a line break between a and b); the rest is left as it is.
-func oneLine(err error) string { return oneLineText(err.Error()) }
+// (a\nb for a line break between a and b); the rest is left as it is, up
+// to maxErrorRunes characters.
+func oneLine(err error) string { return msg.Shorten(oneLineText(err.Error()), maxErrorRunes) }
+
+// maxErrorRunes bounds the line of an error: one that quotes a value of
+// megabytes given to a flag (a file pasted, a shell's runaway expansion)
+// would fill the terminal's scrollback, a line of 100,000 characters for
+// as many in --metric. A longer one keeps its start and its end (msg.
+// Shorten), which say what was given and what is wrong. A thousand
+// characters, a dozen rows of 80 columns, keep a path or two of some
+// hundreds of bytes whole.
+const maxErrorRunes = 1000
 
 // oneLineText is oneLine's of a message that is no error: the success
 // lines that name a path the user gave (train's and join's "wrote PATH").

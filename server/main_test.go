@@ -23,6 +23,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"metriclab/core"
 	"metriclab/core/msg"
@@ -2122,5 +2123,29 @@ func TestCompareViewsName(t *testing.T) {
 	want := "training 1/2 arcface D=2×3\nmetriclab compare: arcface D=2×3: view 0 (whole): step "
 	if code != 1 || !strings.HasPrefix(stderr, want) {
 		t.Errorf("compare of views diverging: exit %d, stderr %q; want 1 and %q…", code, stderr, want)
+	}
+}
+
+// TestLongValueOneShortLine: a value of 100,000 characters that a
+// command refuses is quoted by its start and end, in a line of at most
+// maxErrorRunes characters after "metriclab CMD: " that keeps what is
+// wrong (before, the line quoted it whole: 100,075 bytes for --metric).
+func TestLongValueOneShortLine(t *testing.T) {
+	long := strings.Repeat("a", 100_000)
+	for _, tc := range []struct {
+		args       []string
+		start, end string
+	}{
+		{[]string{"eval", "--model", "raw", "--metric", long}, `metriclab eval: unknown metric "aaa`, `aaa" (want cosine, euclidean, whiten, linear)`},
+		{[]string{"train", "--out", "m.safetensors", "--views", long}, `metriclab train: views "aaa`, `aaa": want whole, centre, left, lower, right, upper or fractions x0:y0:x1:y1`},
+		{[]string{long}, `metriclab: unknown command "aaa`, `aaa" (want train, eval, bench, compare, openset, losses, presets, join, serve or version)`},
+		{[]string{"version", long}, `metriclab version: unexpected argument "aaa`, `aaa"`},
+	} {
+		code, stdout, stderr := runCLI(t, tc.args...)
+		line, _, _ := strings.Cut(stderr, "\n")
+		if code != 2 || stdout != "" || stderr != line+"\n" || !strings.HasPrefix(line, tc.start) || !strings.HasSuffix(line, tc.end) ||
+			!strings.Contains(line, " … ") || utf8.RuneCountInString(line) > maxErrorRunes+len("metriclab train: ") {
+			t.Errorf("metriclab %.20q: exit %d, stdout %q, stderr of %d bytes %.80q…: want status 2 and one line of %d characters at most, from %q to %q", tc.args, code, stdout, len(stderr), stderr, maxErrorRunes, tc.start, tc.end)
+		}
 	}
 }
