@@ -61,6 +61,29 @@ func TestOutImage(t *testing.T) {
 	}
 }
 
+// TestOutReadOnly: an --out that is a read-only file is refused before
+// training and kept (the model's rename replaced it, whatever its mode,
+// and whoever ran it); a writable one is replaced.
+func TestOutReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images
+	out := filepath.Join(t.TempDir(), "kept.safetensors")
+	if err := os.WriteFile(out, []byte("a model kept"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	train := []string{"train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--val", "0", "--epochs", "1", "--out", out}
+	wantBadInput(t, "--out "+out+" is read-only (-r--r--r--)", train...)
+	if b, err := os.ReadFile(out); err != nil || string(b) != "a model kept" {
+		t.Errorf("the read-only %s was replaced: %v", out, err)
+	}
+	if err := os.Chmod(out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, train...); code != 0 {
+		t.Errorf("a writable --out: exit %d, %s", code, stderr)
+	}
+}
+
 // TestOutLongName: a --out of 250 bytes, a name the file system takes,
 // gets its model (its temporary file's name, the name and 16 bytes more,
 // did not fit in 255, and train refused it before training: "cannot

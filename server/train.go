@@ -257,8 +257,9 @@ type trainConfig struct {
 
 // checkOutput checks, before any training, that the model file path (a
 // --out given: requireOut) can be written when it ends: not a folder nor
-// an image's name (data.IsImageName), in a folder that exists and takes a
-// new file (a temporary file is created there and removed).
+// an image's name (data.IsImageName) nor a read-only file, in a folder
+// that exists and takes a new file (a temporary file is created there and
+// removed).
 func checkOutput(path string) error {
 	given := path
 	path, err := core.LinkTarget(path) // written through, as core.WriteModel does
@@ -280,6 +281,10 @@ func checkOutput(path string) error {
 		// The model replaces the file by a rename: a FIFO or a device
 		// (even /dev/null) would be replaced, not written to.
 		return badInput("--out %s%s is not a regular file (%s); want a file name", given, link, fileKind(st.Mode()))
+	} else if err == nil && st.Mode().Perm()&0o222 == 0 {
+		// The rename would replace it whatever its mode: a model made
+		// read-only to keep it would be lost.
+		return badInput("--out %s%s is read-only (%s): write the model to another file, or make it writable to replace it", given, link, st.Mode().Perm())
 	} else if errors.Is(err, syscall.ENAMETOOLONG) {
 		// The probe below has a shorter name (core.TempPrefix): the
 		// rename to this one would fail once trained.
