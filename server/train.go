@@ -231,6 +231,16 @@ func describeThreshold(m *core.Model, cfg trainConfig) string {
 	return s
 }
 
+// pathErrno is the error of the system under err, a path's error, whose
+// path the message that says it names already ("permission denied").
+func pathErrno(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // requireOut refuses an empty --out (train's, join's).
 func requireOut(out string) error {
 	if out == "" {
@@ -291,16 +301,16 @@ func checkOutput(path string) error {
 		return badInput("--out %s%s: file name too long", given, link)
 	}
 	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+	if st, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return badInput("output folder %s of --out %s%s does not exist", dir, given, link)
+	} else if err != nil { // a folder above it is a file, or not ours to search
+		return badInput("output folder %s of --out %s%s: %v", dir, given, link, pathErrno(err))
+	} else if !st.IsDir() {
+		return badInput("output folder %s of --out %s%s is a file, not a folder", dir, given, link)
 	}
 	f, err := os.CreateTemp(dir, core.TempPrefix(filepath.Base(path))+"*")
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return badInput("cannot write in the output folder %s of --out %s%s: %v", dir, given, link, err)
+		return badInput("cannot write in the output folder %s of --out %s%s: %v", dir, given, link, pathErrno(err))
 	}
 	f.Close()
 	return os.Remove(f.Name())
