@@ -112,6 +112,9 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"bad epochs", []string{"train", "--epochs", "0", "--out", out}, "epochs"},
 		{"missing data folder", []string{"train", "--data", filepath.Join(dir, "nope"), "--out", out}, "nope"},
 		{"missing out folder", []string{"train", "--out", filepath.Join(dir, "no", "m.safetensors")}, "does not exist"},
+		// A file named "-" was written.
+		{"out stdout", []string{"train", "--out", "-"}, "--out -: the model is written to a file, not to stdout"},
+		{"join out stdout", []string{"join", "--model", "a.safetensors,b.safetensors", "--out", "-"}, "--out -: the model is written to a file, not to stdout"},
 		// A file where the folder should be was said not to exist.
 		{"out folder a file", []string{"train", "--out", filepath.Join(junk, "m.safetensors")}, "output folder " + junk + " of --out " + filepath.Join(junk, "m.safetensors") + " is a file, not a folder"},
 		{"out folder in a file", []string{"train", "--out", filepath.Join(junk, "sub", "m.safetensors")}, "output folder " + filepath.Join(junk, "sub") + " of --out " + filepath.Join(junk, "sub", "m.safetensors") + ": not a directory"},

@@ -241,10 +241,15 @@ func pathErrno(err error) error {
 	return err
 }
 
-// requireOut refuses an empty --out (train's, join's).
+// requireOut refuses an empty --out (train's, join's), and "-", which
+// names stdout to many commands but would be a file named "-" here (./-
+// is one, if wanted).
 func requireOut(out string) error {
-	if out == "" {
+	switch out {
+	case "":
 		return badInput("--out is required")
+	case "-":
+		return badInput("--out -: the model is written to a file, not to stdout: give a file name, e.g. model.safetensors")
 	}
 	return nil
 }
