@@ -1616,7 +1616,7 @@ func TestOneIdentity(t *testing.T) {
 }
 
 // TestServeChecksFlagsFirst: serve refuses a --web without the page's
-// binary before it creates the data directory, and a --data-dir it cannot
+// binary, or that is a file, before it creates the data directory, and a --data-dir it cannot
 // create as bad input (status 2, one line naming it); on an address that
 // is not loopback, it prints no token for a server that does not start
 // (before, "classroom mode: writes need the token …" came before the
@@ -1626,6 +1626,12 @@ func TestServeChecksFlagsFirst(t *testing.T) {
 	data := filepath.Join(dir, "d")
 	wantBadInput(t, "no app.wasm, the page's binary", "serve", "--web", filepath.Join(dir, "noweb"), "--addr", "127.0.0.1:0", "--data-dir", data)
 	wantBadInput(t, "no app.wasm, the page's binary", "serve", "--web", filepath.Join(dir, "noweb"), "--addr", "0.0.0.0:0", "--data-dir", data)
+	// A file was said to be a folder without app.wasm.
+	wasm := filepath.Join(dir, "app.wasm")
+	if err := os.WriteFile(wasm, []byte("\x00asm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, "web "+wasm+": a file, not a folder", "serve", "--web", wasm, "--addr", "127.0.0.1:0", "--data-dir", data)
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Errorf("serve without the page created its data directory (%v)", err)
 	}

@@ -285,11 +285,17 @@ type wasmFile struct {
 	encodings []string // "br", "gzip": the copies that exist and are not older than the binary
 }
 
-// checkWebDir says why dir is not a web root the page can start from (it
-// has no app.wasm), or nil.
+// checkWebDir says why dir is not a web root the page can start from (a
+// file, or a folder without app.wasm, or one not ours to read), or nil.
 func checkWebDir(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, "app.wasm")); err != nil {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("web %s: a file, not a folder (make web builds the page into web/)", dir)
+	}
+	_, err := os.Stat(filepath.Join(dir, "app.wasm"))
+	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("web %s: no app.wasm, the page's binary (make web builds it into web/)", dir)
+	} else if err != nil {
+		return fmt.Errorf("web %s: app.wasm: %v", dir, pathErrno(err))
 	}
 	return nil
 }
