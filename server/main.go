@@ -261,6 +261,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		}
 		return inputError{err}
 	}
+	if err := unexpandedHome(fs); err != nil {
+		return err
+	}
 	if fs.NArg() > 0 {
 		// A true/false flag takes no value after a space: --baselines
 		// false stops the flags at "false".
@@ -275,6 +278,25 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// unexpandedHome refuses a flag of fs given a path that starts with the
+// home folder's ~ where no folder ~ is: the shell puts the home folder
+// for ~ at the start of a word alone, so --data=~/faces (= as a
+// true/false flag needs it) reads ./~/faces, and the error, that it does
+// not exist, leaves the user wondering why.
+func unexpandedHome(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(fl *flag.Flag) {
+		v := fl.Value.String()
+		if err != nil || v != "~" && !strings.HasPrefix(v, "~/") {
+			return
+		}
+		if _, serr := os.Stat("~"); errors.Is(serr, os.ErrNotExist) {
+			err = badInput("--%s %s: there is no folder ~ here, and the shell puts the home folder for ~ only at the start of a word: write --%s %s (a space, not =) or --%s=$HOME%s", fl.Name, v, fl.Name, v, fl.Name, v[1:])
+		}
+	})
+	return err
 }
 
 // readNumbersInDecimal makes the number flags of fs read their values in

@@ -2161,3 +2161,20 @@ func TestLongValueOneShortLine(t *testing.T) {
 		}
 	}
 }
+
+// TestUnexpandedHome: a path flag given as --data=~/faces, which the
+// shell leaves as it is, is refused with the reason where there is no
+// folder ~ (before: "data: open ~/faces: no such file or directory", and
+// for --out "output folder ~ … does not exist"); where there is one, it
+// is the path.
+func TestUnexpandedHome(t *testing.T) {
+	t.Chdir(t.TempDir())
+	wantBadInput(t, "--data ~/faces: there is no folder ~ here, and the shell puts the home folder for ~ only at the start of a word: write --data ~/faces (a space, not =) or --data=$HOME/faces",
+		"train", "--data=~/faces", "--out", "m.safetensors")
+	wantBadInput(t, "--out ~/m.safetensors: there is no folder ~ here", "train", "--out=~/m.safetensors")
+	wantBadInput(t, "--model ~: there is no folder ~ here", "eval", "--model=~")
+	if err := os.Mkdir("~", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, "open ~/m.safetensors: no such file or directory", "eval", "--model=~/m.safetensors")
+}
