@@ -376,19 +376,26 @@ func storedRecord(result app.Value) (data string, ok bool, err error) {
 }
 
 // saveGallery writes data (a gallery's JSON) to IndexedDB and calls done
-// when it is stored or failed. With aside, the record it writes over is
-// first copied as it is to the key aside, in the same transaction (a copy
-// that fails aborts it: nothing is written), unless aside holds one
-// already (a store before set it aside); kept reports that aside holds
-// it, false when there was no record.
+// when it is stored or failed: when its transaction commits or aborts, as
+// a request's success is not its commit, which may still fail (Chrome
+// counts the quota there, which a copy may exceed) and undo the copy and
+// the gallery. With aside, the record it writes over is first copied as
+// it is to the key aside, in the same transaction (a copy that fails
+// aborts it: nothing is written), unless aside holds one already (a store
+// before set it aside); kept reports that aside holds it, false when
+// there was no record.
 func saveGallery(data, aside string, done func(kept bool, err error)) {
 	withGalleryStore("readwrite", func(store app.Value, err error) {
 		if err != nil {
 			done(false, err)
 			return
 		}
-		put := func(kept bool) {
-			onRequest(store.Call("put", data, galleryKey), func(_ app.Value, err error) { done(kept && err == nil, err) })
+		kept := false
+		onCommit(store.Get("transaction"), func(err error) { done(kept && err == nil, err) })
+		// A request that fails aborts the transaction: onCommit says why.
+		put := func(k bool) {
+			kept = k
+			store.Call("put", data, galleryKey)
 		}
 		if aside == "" {
 			put(false)
@@ -397,23 +404,19 @@ func saveGallery(data, aside string, done func(kept bool, err error)) {
 		onRequest(store.Call("count", aside), func(n app.Value, err error) {
 			switch {
 			case err != nil:
-				done(false, err)
 			case n.Int() > 0:
 				put(true)
 			default:
 				onRequest(store.Call("get", galleryKey), func(old app.Value, err error) {
 					switch {
 					case err != nil:
-						done(false, err)
 					case old.Type() == app.TypeUndefined:
 						put(false)
 					default:
 						onRequest(store.Call("add", old, aside), func(_ app.Value, err error) {
-							if err != nil {
-								done(false, err)
-								return
+							if err == nil {
+								put(true)
 							}
-							put(true)
 						})
 					}
 				})
@@ -449,6 +452,29 @@ func withGalleryStore(mode string, use func(store app.Value, err error)) {
 		store := db.Call("transaction", galleryStore, mode).Call("objectStore", galleryStore)
 		use(store, nil)
 	})
+}
+
+// onCommit calls done once the IndexedDB transaction tx has committed,
+// or with why it aborted.
+func onCommit(tx app.Value, done func(err error)) {
+	var complete, abort app.Func
+	release := func() { complete.Release(); abort.Release() }
+	complete = app.FuncOf(func(this app.Value, args []app.Value) any {
+		release()
+		done(nil)
+		return nil
+	})
+	abort = app.FuncOf(func(this app.Value, args []app.Value) any {
+		release()
+		msg := "IndexedDB failed: the store was aborted"
+		if e := tx.Get("error"); e.Truthy() {
+			msg = "IndexedDB failed: " + e.Get("message").String()
+		}
+		done(errors.New(msg))
+		return nil
+	})
+	tx.Set("oncomplete", complete)
+	tx.Set("onabort", abort)
 }
 
 // onRequest calls done once with the result of the IndexedDB request req,

@@ -11,33 +11,66 @@ import (
 // fakeIndexedDB stands in for the browser's IndexedDB under node: one
 // store, its records in indexedDB.records (a Map), each request answered
 // on the event loop; add refuses a key that is there, and any key while
-// metriclabTestQuota is set.
+// metriclabTestQuota is set. A transaction commits (oncomplete) once no
+// request of it is pending, or aborts (onabort, its writes undone) at a
+// request's error, or at its commit while metriclabTestCommitQuota is set:
+// Chrome counts the quota there, after every request succeeded.
 const fakeIndexedDB = `globalThis.indexedDB = (() => {
 	const records = new Map()
-	const req = (f) => {
-		const r = {}
-		setTimeout(() => {
-			try { r.result = f() } catch (e) { r.error = {message: e.message}; r.onerror({}); return }
-			r.onsuccess({})
+	const transaction = () => {
+		const before = new Map(records)
+		const tx = {error: null}
+		let pending = 0, ended = false
+		const abort = (e) => {
+			ended = true
+			records.clear(); before.forEach((v, k) => records.set(k, v))
+			tx.error = e
+			if (tx.onabort) tx.onabort({})
+		}
+		const settle = () => setTimeout(() => {
+			if (pending > 0 || ended) return
+			if (globalThis.metriclabTestCommitQuota) { abort({name: "QuotaExceededError", message: "quota exceeded at commit"}); return }
+			ended = true
+			if (tx.oncomplete) tx.oncomplete({})
 		}, 0)
+		const req = (f) => {
+			const r = {}
+			pending++
+			setTimeout(() => {
+				pending--
+				try { r.result = f() } catch (e) { r.error = {message: e.message}; if (r.onerror) r.onerror({}); abort(r.error); return }
+				if (r.onsuccess) r.onsuccess({})
+				settle()
+			}, 0)
+			return r
+		}
+		const store = {
+			transaction: tx,
+			get: k => req(() => records.get(k)),
+			count: k => req(() => records.has(k) ? 1 : 0),
+			put: (v, k) => req(() => { records.set(k, v); return k }),
+			add: (v, k) => req(() => {
+				if (globalThis.metriclabTestQuota || records.has(k)) throw new Error("quota exceeded")
+				records.set(k, v); return k
+			}),
+		}
+		tx.objectStore = () => store
+		settle()
+		return tx
+	}
+	const db = {objectStoreNames: {contains: () => true}, transaction: transaction}
+	const open = () => {
+		const r = {}
+		setTimeout(() => { r.result = db; r.onsuccess({}) }, 0)
 		return r
 	}
-	const store = {
-		get: k => req(() => records.get(k)),
-		count: k => req(() => records.has(k) ? 1 : 0),
-		put: (v, k) => req(() => { records.set(k, v); return k }),
-		add: (v, k) => req(() => {
-			if (globalThis.metriclabTestQuota || records.has(k)) throw new Error("quota exceeded")
-			records.set(k, v); return k
-		}),
-	}
-	const db = {objectStoreNames: {contains: () => true}, transaction: () => ({objectStore: () => store})}
-	return {records, open() { return req(() => db) }}
+	return {records, open}
 })()`
 
 // TestSaveGallerySetsAside: a store asked to set the record there aside
 // copies it, as it is, to that key before it writes the gallery, and a
-// store after it leaves that copy; a copy that fails writes nothing; with
+// store after it leaves that copy; a copy that fails, or a commit that
+// fails after every request succeeded, writes nothing and says so; with
 // no record there nothing is set aside. Before, a store wrote over the
 // record whatever it was: a gallery the page could not read was lost.
 func TestSaveGallerySetsAside(t *testing.T) {
@@ -69,6 +102,14 @@ func TestSaveGallerySetsAside(t *testing.T) {
 		t.Errorf("a copy that fails: kept %v, err %v, records %q and %q; want an error, the record as it was, no copy", kept, err, record(galleryKey), record(aside))
 	}
 	js.Global().Delete("metriclabTestQuota")
+	// The requests succeed, the commit fails: nothing is stored, nothing
+	// set aside, and the page is told so (it would set the record aside
+	// again at its next store).
+	js.Global().Set("metriclabTestCommitQuota", true)
+	if kept, err := save("new", aside); kept || err == nil || record(galleryKey) != "{" || record(aside) != "(none)" {
+		t.Errorf("a commit that fails: kept %v, err %v, records %q and %q; want an error, the record as it was, no copy", kept, err, record(galleryKey), record(aside))
+	}
+	js.Global().Delete("metriclabTestCommitQuota")
 	if kept, err := save("new", aside); !kept || err != nil || record(galleryKey) != "new" || record(aside) != "{" {
 		t.Errorf("set aside: kept %v, err %v, records %q and %q; want the gallery stored and the record before kept", kept, err, record(galleryKey), record(aside))
 	}
