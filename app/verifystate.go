@@ -364,8 +364,8 @@ const storedKept = "; it is kept: recording or importing a gallery sets it aside
 // Stored takes the end of a store (Out.Store): err, why it failed, which
 // the note says; or, for a store that set a record aside (Out.Aside),
 // aside, the key the record is kept under, which the note names ("" when
-// there was no record). A store that failed wrote nothing: the next sets
-// the record aside again.
+// there was no record: none is left to download). A store that failed
+// wrote nothing: the next sets the record aside again.
 func (s *VerifyState) Stored(aside string, err error) {
 	switch {
 	case err != nil:
@@ -373,6 +373,7 @@ func (s *VerifyState) Stored(aside string, err error) {
 	case s.unread:
 		s.unread = false
 		if aside == "" {
+			s.UnreadKey = "" // galleryKey holds the page's gallery now
 			return
 		}
 		s.Note = "the stored gallery that could not be read is set aside in this browser's IndexedDB (database " + galleryDB + ", store " + galleryStore + ", key " + aside + "), where the page never writes"

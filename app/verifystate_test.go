@@ -1377,6 +1377,18 @@ func TestVerifyRestoreRefusedKept(t *testing.T) {
 	if out := hold(&s); s.Note != "IndexedDB failed: the database is busy" || out.Aside {
 		t.Errorf("nothing to set aside: note %q, out %+v; want the note as it was, nothing set aside", s.Note, out)
 	}
+	// The record unread was gone by the first store (another tab, or
+	// the browser's storage cleared): nothing was set aside, and
+	// Download unread gallery, which would save the page's own gallery
+	// from galleryKey, goes.
+	s = enrolled()
+	s.SetName("bob")
+	s.Restore("{", true, nil)
+	hold(&s)
+	s.Stored("", nil)
+	if s.UnreadKey != "" {
+		t.Errorf("no record there to set aside: the key to download %q, want none", s.UnreadKey)
+	}
 	// A gallery restored is written over, as the page's own.
 	g = NewGallery(1, 32, 32)
 	g.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32))
