@@ -60,7 +60,9 @@
 // The amd64 kernels flush to zero every product and sum below float32's
 // smallest normal number, 2⁻¹²⁶, and read such operands as zero (MXCSR's
 // FZ and DAZ bits, set at the kernel's entry and restored at its exit):
-// C then differs from the Go kernel's by less than 2⁻¹²⁶ per term. Once a
+// C then differs from the Go kernel's by less than 2⁻¹²⁶ per term, times
+// the other factor where a factor is itself below 2⁻¹²⁶ (read as zero, a
+// subnormal A of 2⁻¹³⁰ times a B of 2²⁰ gives 0, not 2⁻¹¹⁰). Once a
 // run's loss is ~0 its backward pass is full of such numbers (31 % of the
 // gradient that lenet-s's second convolution passes back, on MNIST's 0s
 // and 1s), and each costs an Intel core a microcode assist: that run went
