@@ -67,9 +67,9 @@ type serveConfig struct {
 // serveFlags are serve's flags, parsed and checked (parseServe), with
 // the token and the hosts allowed they make.
 type serveFlags struct {
-	addr, web, precompress, dataDir, token            string
-	maxUpload, maxJobMemory                           int64
-	maxJobs, maxBodies, maxSSE, maxSSEClient, threads int
+	addr, web, precompress, dataDir, token                             string
+	maxUpload, maxJobMemory                                            int64
+	maxJobs, maxBodies, maxBodiesClient, maxSSE, maxSSEClient, threads int
 
 	generated bool // the token was generated, to be printed
 	hosts     *api.Hosts
@@ -91,6 +91,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.Int64Var(&f.maxUpload, "max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
 	fs.IntVar(&f.maxJobs, "max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
 	fs.IntVar(&f.maxBodies, "max-bodies", api.DefaultMaxBodies, "request bodies (model and sample uploads, new jobs) read at once; more are answered 503 with Retry-After")
+	fs.IntVar(&f.maxBodiesClient, "max-bodies-per-client", api.DefaultMaxBodiesPerClient, "request bodies of one client address read at once; more are answered 503 with Retry-After")
 	fs.Int64Var(&f.maxJobMemory, "max-job-memory", 0, "largest memory a CPU job's training may take, in bytes (an estimate from the model and the batch); 0: half of this machine's memory (or of its cgroup's limit; 8 GiB where neither can be read), -1: no bound")
 	fs.IntVar(&f.maxSSE, "max-sse", api.DefaultMaxSSE, "concurrent job event streams")
 	fs.IntVar(&f.maxSSEClient, "max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
@@ -106,7 +107,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	for _, b := range []struct {
 		name string
 		v    int64
-	}{{"max-upload", f.maxUpload}, {"max-jobs-per-client", int64(f.maxJobs)}, {"max-bodies", int64(f.maxBodies)}, {"max-sse", int64(f.maxSSE)}, {"max-sse-per-client", int64(f.maxSSEClient)}} {
+	}{{"max-upload", f.maxUpload}, {"max-jobs-per-client", int64(f.maxJobs)}, {"max-bodies", int64(f.maxBodies)}, {"max-bodies-per-client", int64(f.maxBodiesClient)}, {"max-sse", int64(f.maxSSE)}, {"max-sse-per-client", int64(f.maxSSEClient)}} {
 		if b.v < 1 {
 			return nil, badInput("%s %d must be ≥ 1", b.name, b.v)
 		}
@@ -169,7 +170,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer ln.Close()
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
 	acfg := api.Config{DataDir: f.dataDir, Token: f.token, Version: version, Hosts: f.hosts,
-		MaxUpload: f.maxUpload, MaxJobsPerClient: f.maxJobs, MaxBodies: f.maxBodies, MaxJobMemory: f.maxJobMemory, MaxSSE: f.maxSSE, MaxSSEPerClient: f.maxSSEClient, Logger: logger,
+		MaxUpload: f.maxUpload, MaxJobsPerClient: f.maxJobs, MaxBodies: f.maxBodies, MaxBodiesPerClient: f.maxBodiesClient, MaxJobMemory: f.maxJobMemory, MaxSSE: f.maxSSE, MaxSSEPerClient: f.maxSSEClient, Logger: logger,
 		JobOptions: job.Options{Threads: f.threads}, WriteTimeout: defaultTimeouts.write}
 	if gpu, err := probeCUDA(); err == nil {
 		acfg.CUDA = engineFor("cuda", false)

@@ -3,7 +3,7 @@
 // uploaded data sets, kept in a data directory (package store) and trained
 // by package jobs. Every answer is JSON; errors are {"error": "…"} with
 // 400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 503 (too many
-// bodies read at once, with Retry-After) or 507 (a full disk: nothing was
+// bodies read at once, in all or of one client, with Retry-After) or 507 (a full disk: nothing was
 // stored), and 412 or 416 for a model file's conditional or
 // partial download; internal details are logged, never sent.
 //
@@ -29,7 +29,8 @@
 // teacher trains. Writes from another origin (a cross-site Origin or
 // Sec-Fetch-Site header) are refused, and so is any request whose Host is
 // not allowed (Hosts: DNS rebinding). Bodies, uploads, jobs per client
-// (resumed ones too), bodies read at once (503 beyond) and concurrent
+// (resumed ones too), bodies read at once (in all and per client, 503
+// beyond) and concurrent
 // event streams (in all and per client) are limited, a body that comes
 // too slowly is cut off (408), and one in a content coding
 // (Content-Encoding: gzip) is refused unread (415).
@@ -65,10 +66,16 @@ const (
 	// held in memory, so 32 of them take at most 256 MiB (32 ×
 	// DefaultMaxSample), and the page sends one at a time, so a
 	// classroom of 32 uploading together is served.
-	DefaultMaxBodies   = 32
-	DefaultBodyTimeout = 15 * time.Second
-	DefaultMinBodyRate = 256 << 10 // bytes a second: 256 MB in 17 minutes
-	MaxImageSide       = 4096      // largest width or height of a sample image
+	DefaultMaxBodies = 32
+	// DefaultMaxBodiesPerClient of them are one client address's: a
+	// client that sends a byte every BodyTimeout holds its place for
+	// minutes (256 MB at DefaultMinBodyRate: 17), so one alone could
+	// take every place; the page sends one at a time, and a classroom
+	// behind one address (a NAT) still gets 8.
+	DefaultMaxBodiesPerClient = 8
+	DefaultBodyTimeout        = 15 * time.Second
+	DefaultMinBodyRate        = 256 << 10 // bytes a second: 256 MB in 17 minutes
+	MaxImageSide              = 4096      // largest width or height of a sample image
 )
 
 // Config configures the API. Zero values take the defaults above.
@@ -85,8 +92,10 @@ type Config struct {
 	MaxSample        int64 // bytes of an uploaded sample (the whole multipart body)
 	MaxJobsPerClient int   // queued or running jobs per client address
 	// MaxBodies is how many request bodies (model and sample uploads,
-	// new jobs) are read at once; a further one is answered 503 unread.
-	MaxBodies int
+	// new jobs) are read at once, and MaxBodiesPerClient how many of
+	// them of one client address; a further one is answered 503 unread.
+	MaxBodies          int
+	MaxBodiesPerClient int
 	// MaxJobMemory bounds the memory a CPU job's training may take
 	// (job.Job.TrainBytes), in bytes; 0 takes DefaultMaxJobMemory, < 0
 	// sets no bound.
@@ -141,6 +150,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodies <= 0 {
 		c.MaxBodies = DefaultMaxBodies
+	}
+	if c.MaxBodiesPerClient <= 0 {
+		c.MaxBodiesPerClient = DefaultMaxBodiesPerClient
 	}
 	if c.MaxJobMemory == 0 {
 		c.MaxJobMemory = DefaultMaxJobMemory()

@@ -1429,14 +1429,7 @@ func TestBodiesBounded(t *testing.T) {
 		c.Write(model[:len(model)/2])
 		held[i] = c
 	}
-	waitBodies := func(n int) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); len(s.bodies) != n; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d bodies being read, want %d", len(s.bodies), n)
-			}
-		}
-	}
+	waitBodies := func(n int) { t.Helper(); waitBodies(t, s, n) }
 	waitBodies(cfg.MaxBodies)
 
 	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
@@ -1472,5 +1465,96 @@ func TestBodiesBounded(t *testing.T) {
 	waitBodies(cfg.MaxBodies - 1)
 	if code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(mustJSON(t, tinyJob(1)))); code != 201 {
 		t.Errorf("a job once a body's place freed: %d %s, want 201", code, b)
+	}
+}
+
+// waitBodies waits until s reads n request bodies.
+func waitBodies(t *testing.T, s *Server, n int) {
+	t.Helper()
+	reading := func() int {
+		s.bodies.mu.Lock()
+		defer s.bodies.mu.Unlock()
+		return s.bodies.total
+	}
+	for deadline := time.Now().Add(10 * time.Second); reading() != n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bodies being read, want %d", reading(), n)
+		}
+	}
+}
+
+// TestBodiesPerClient holds MaxBodiesPerClient (2) uploads of one
+// address open, half sent, of MaxBodies 32: a third body of that address
+// (a job, a sample, a model) is answered at once with 503, Retry-After
+// and a one-line error that says whose, nothing stored, while another
+// address's job is taken; once one held upload ends, the address's next
+// body is read. Before, one client took as many places as MaxBodies: 32
+// connections that send a byte every 14 s held every upload off for
+// minutes.
+func TestBodiesPerClient(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxBodiesPerClient = 2
+	s, ts := newTestServer(t, cfg)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	model := modelBytes(t, 3, 2, 0.01)
+	held := make([]net.Conn, cfg.MaxBodiesPerClient)
+	for i := range held {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", len(model))
+		c.Write(model[:len(model)/2])
+		held[i] = c
+	}
+	waitBodies(t, s, cfg.MaxBodiesPerClient)
+
+	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
+	for _, tc := range []struct {
+		path, contentType string
+		body              []byte
+	}{
+		{"/api/jobs", "application/json", []byte(mustJSON(t, tinyJob(1)))},
+		{"/api/datasets/faces/samples", ct, sample.Bytes()},
+		{"/api/models", "application/octet-stream", model},
+	} {
+		resp, b := callResp(t, "POST", ts.URL+tc.path, tc.contentType, bytes.NewReader(tc.body))
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != busyRetry || !strings.Contains(errorOf(t, b), "too many uploads from this address") {
+			t.Errorf("%s with %d bodies of its address being read: %d, Retry-After %q, %s; want 503, Retry-After %s and why", tc.path, cfg.MaxBodiesPerClient, resp.StatusCode, resp.Header.Get("Retry-After"), b, busyRetry)
+		}
+	}
+	if _, b := call(t, "GET", ts.URL+"/api/datasets", "", nil); strings.Contains(string(b), "faces") {
+		t.Errorf("the refused sample was stored: %s", b)
+	}
+	// Another address (the handler sees RemoteAddr): its job is taken.
+	other := httptest.NewRequest("POST", "/api/jobs", strings.NewReader(mustJSON(t, tinyJob(1))))
+	other.RemoteAddr = "192.0.2.7:1234"
+	other.Host = "127.0.0.1"
+	other.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, other)
+	if rec.Code != 201 {
+		t.Errorf("another address's job while the first holds its places: %d %s, want 201", rec.Code, rec.Body)
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/models", "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
+		t.Errorf("GET /api/models after the refused bodies: %d %s, want []", code, b)
+	}
+	var jobs []msg.Job
+	_, b := call(t, "GET", ts.URL+"/api/jobs", "", nil)
+	if decode(t, b, &jobs); len(jobs) != 1 {
+		t.Errorf("GET /api/jobs after the refused bodies: %s, want the other address's job alone", b)
+	}
+
+	// One held upload ends: its place is the address's next body's.
+	held[0].Write(model[len(model)/2:])
+	held[0].SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(held[0]), nil)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("the held upload, ended: %v %v, want 201", resp, err)
+	}
+	waitBodies(t, s, cfg.MaxBodiesPerClient-1)
+	if code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(mustJSON(t, tinyJob(1)))); code != 201 {
+		t.Errorf("a job once a body's place of its address freed: %d %s, want 201", code, b)
 	}
 }

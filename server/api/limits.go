@@ -13,11 +13,12 @@ import (
 	"time"
 )
 
-// Slow clients. At most MaxBodies request bodies are read at once (a
-// further one is answered 503 unread, see errBusy). A request body must
-// keep coming: each read may wait at most BodyTimeout for data, and the
-// whole body may take BodyTimeout plus one second per MinBodyRate bytes
-// of what it declares, after which the read fails and the answer is 408.
+// Slow clients. At most MaxBodies request bodies are read at once, and
+// MaxBodiesPerClient of one client address (a further one is answered
+// 503 unread, see errBusy). A request body must keep coming: each read
+// may wait at most BodyTimeout for data, and the whole body may take
+// BodyTimeout plus one second per MinBodyRate bytes of what it declares,
+// after which the read fails and the answer is 408.
 // Event streams have no read or write deadline of their own (they last);
 // each event must be taken within sseWriteTimeout, a comment every
 // sseHeartbeat keeps idle streams open, and a stream ends after
@@ -34,10 +35,10 @@ type bodyReader struct {
 
 // body returns r's body to read, at most max bytes in the time the
 // package's Slow clients give it, and release, which gives back its place
-// among the MaxBodies read at once (the caller defers it); or the error
-// that refuses it unread: a declared length over max (413), a content
-// coding (415, see errEncoded), or MaxBodies already being read (503, see
-// errBusy).
+// among the bodies read at once (the caller defers it); or the error that
+// refuses it unread: a declared length over max (413), a content coding
+// (415, see errEncoded), or MaxBodies already being read, or
+// MaxBodiesPerClient of r's client (503, see errBusy).
 func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64) (body io.ReadCloser, release func(), err error) {
 	for _, v := range r.Header.Values("Content-Encoding") {
 		for _, c := range strings.Split(v, ",") {
@@ -50,13 +51,12 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64) (body i
 	if r.ContentLength > max {
 		return nil, nil, &http.MaxBytesError{Limit: max}
 	}
-	select {
-	case s.bodies <- struct{}{}:
-	default:
+	client := clientOf(r)
+	if err := s.bodies.open(client, s.cfg.MaxBodies, s.cfg.MaxBodiesPerClient); err != nil {
 		w.Header().Set("Retry-After", busyRetry)
-		return nil, nil, errBusy
+		return nil, nil, err
 	}
-	return http.MaxBytesReader(w, s.slowBodies(w, r, max), max), func() { <-s.bodies }, nil
+	return http.MaxBytesReader(w, s.slowBodies(w, r, max), max), func() { s.bodies.close(client) }, nil
 }
 
 // errBusy is the answer to a body when MaxBodies are being read: each
@@ -64,9 +64,16 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64) (body i
 // so a client that opens many slow uploads would otherwise hold memory and
 // goroutines without bound. It is answered at once, with Retry-After
 // (busyRetry seconds: the page's uploads, a sample or a job, take less).
-var errBusy = &apiError{http.StatusServiceUnavailable, "the server is reading too many uploads at once: try again in a few seconds"}
+// errBusyClient is the answer when the body's client has
+// MaxBodiesPerClient being read: a client that declares 256 MB and sends
+// a byte every 14 s holds its place 17 minutes, so one client alone
+// would otherwise take every place, and nobody else could upload.
+var (
+	errBusy       = &apiError{http.StatusServiceUnavailable, "the server is reading too many uploads at once: try again in a few seconds"}
+	errBusyClient = &apiError{http.StatusServiceUnavailable, "the server is reading too many uploads from this address at once: try again in a few seconds"}
+)
 
-// busyRetry is errBusy's Retry-After, in seconds.
+// busyRetry is the Retry-After of errBusy and errBusyClient, in seconds.
 const busyRetry = "5"
 
 // errEncoded is the answer to a body in a content coding (gzip, br): the
@@ -147,23 +154,34 @@ func isBodyError(err error) bool {
 	return errors.As(err, &mb) || isTimeout(err) || errors.Is(err, errCutBody) || errors.Is(err, errBadChunks)
 }
 
-// streams counts the open event streams, in all and by client.
+// streams counts what is open at once, in all and by client: the event
+// streams (Server.sse), and the request bodies being read (Server.bodies).
 type streams struct {
+	full, fullClient error // the answers when there are max in all, or perClient of a client's
+
 	mu       sync.Mutex
 	total    int
 	byClient map[string]int
 }
 
-// open takes a stream for client unless there are max in all or
-// perClient of client's; it returns the reason when it cannot.
+// errManyStreams and errManyStreamsClient are the answers to an event
+// stream when MaxSSE are open, or MaxSSEPerClient of its client's.
+var (
+	errManyStreams       = &apiError{http.StatusTooManyRequests, "too many event streams open"}
+	errManyStreamsClient = &apiError{http.StatusTooManyRequests, "too many event streams open from this address"}
+)
+
+// open takes a place for client unless there are max in all or
+// perClient of client's; it returns the reason (full, fullClient) when it
+// cannot.
 func (st *streams) open(client string, max, perClient int) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	switch {
 	case st.total >= max:
-		return &apiError{http.StatusTooManyRequests, "too many event streams open"}
+		return st.full
 	case st.byClient[client] >= perClient:
-		return &apiError{http.StatusTooManyRequests, "too many event streams open from this address"}
+		return st.fullClient
 	}
 	if st.byClient == nil {
 		st.byClient = make(map[string]int)
@@ -173,7 +191,7 @@ func (st *streams) open(client string, max, perClient int) error {
 	return nil
 }
 
-// close gives back a stream of client.
+// close gives back a place of client.
 func (st *streams) close(client string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()

@@ -29,7 +29,7 @@ type Server struct {
 	runner *jobs.Runner
 	log    *log.Logger
 	mux    *http.ServeMux
-	sse    streams // open event streams
+	sse    *streams // open event streams
 	// ending is closed by EndStreams: open and new event streams end.
 	ending  chan struct{}
 	endOnce sync.Once
@@ -37,8 +37,9 @@ type Server struct {
 	// few bytes may declare 4096×4096 pixels of 16-bit RGBA, which the
 	// decoder allocates (128 MiB) before it finds the data missing.
 	decodes chan struct{}
-	// bodies holds a slot per request body being read (Config.MaxBodies).
-	bodies chan struct{}
+	// bodies counts the request bodies being read (Config.MaxBodies,
+	// MaxBodiesPerClient).
+	bodies *streams
 
 	devicesOnce sync.Once
 	gpu         device // the CUDA device, probed once
@@ -75,7 +76,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux(),
-		decodes: make(chan struct{}, runtime.GOMAXPROCS(0)), bodies: make(chan struct{}, cfg.MaxBodies), ending: make(chan struct{})}
+		sse:     &streams{full: errManyStreams, fullClient: errManyStreamsClient},
+		decodes: make(chan struct{}, runtime.GOMAXPROCS(0)), bodies: &streams{full: errBusy, fullClient: errBusyClient},
+		ending: make(chan struct{})}
 	s.routes()
 	return s, nil
 }
