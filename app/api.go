@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"time"
 
 	"metriclab/core/msg"
 )
@@ -29,10 +31,12 @@ type FormPart struct {
 	Type     string
 }
 
-// Response is the server's answer: its status and body.
+// Response is the server's answer: its status, its Retry-After header
+// ("" without one) and body.
 type Response struct {
-	Status int
-	Body   []byte
+	Status     int
+	RetryAfter string
+	Body       []byte
 }
 
 // Transport sends the page's API calls. In the browser it is the window's
@@ -57,6 +61,37 @@ type Transport interface {
 type Client struct {
 	T     Transport
 	Token func() string
+
+	waiting func(wait time.Duration) // see Waiting
+}
+
+// A call the server answers 503 with a Retry-After in seconds (server/api
+// does when it reads too many bodies at once: it read and stored nothing)
+// is sent again after those seconds: maxTries times in all at most, with
+// maxRetryWait of waits in all at most, and only where the call's
+// deadline leaves the wait; past that, the error is the server's. No
+// other answer is sent again, nor a call that got none.
+const (
+	maxTries     = 3
+	maxRetryWait = 30 * time.Second
+)
+
+// Waiting returns a copy of c that tells wait, before each call it sends
+// again, how long it waits first, and 0 as it sends it: the page says so
+// (waitNote). wait is called on the call's goroutine.
+func (c *Client) Waiting(wait func(time.Duration)) *Client {
+	w := *c
+	w.waiting = wait
+	return &w
+}
+
+// waitNote is a page's note of a call that its client's Waiting tells
+// of: it is doing it again ("sending") after wait, or now (0).
+func waitNote(doing string, wait time.Duration) string {
+	if wait == 0 {
+		return doing + "…"
+	}
+	return fmt.Sprintf("the server is busy: %s again in %d s…", doing, int(wait/time.Second))
 }
 
 // Models returns the cards of the server's models.
@@ -126,7 +161,7 @@ func (c *Client) UploadSample(ctx context.Context, dataset, identity string, png
 // Bytes returns the body of GET path (a file of the server: a model, a
 // cascade).
 func (c *Client) Bytes(ctx context.Context, path string) ([]byte, error) {
-	resp, err := c.T.Do(ctx, Request{Method: "GET", Path: path})
+	resp, err := c.do(ctx, Request{Method: "GET", Path: path})
 	if err != nil {
 		return nil, unreachable(err)
 	}
@@ -143,7 +178,7 @@ func (c *Client) call(ctx context.Context, r Request, out any) error {
 	if r.Method != "GET" && c.Token != nil {
 		r.Token = c.Token()
 	}
-	resp, err := c.T.Do(ctx, r)
+	resp, err := c.do(ctx, r)
 	if err != nil {
 		return unreachable(err)
 	}
@@ -157,6 +192,45 @@ func (c *Client) call(ctx context.Context, r Request, out any) error {
 		return &AnswerError{Method: r.Method, Path: r.Path, Err: err}
 	}
 	return nil
+}
+
+// do sends r through T, and again while the server answers that it is
+// busy (see maxTries). A wait that ctx ends returns the busy answer.
+func (c *Client) do(ctx context.Context, r Request) (Response, error) {
+	var waited time.Duration
+	for try := 1; ; try++ {
+		resp, err := c.T.Do(ctx, r)
+		wait, busy := retryAfter(resp)
+		deadline, ok := ctx.Deadline()
+		late := ok && time.Now().Add(wait).After(deadline) // it could not be sent again in time
+		if err != nil || !busy || late || try == maxTries || waited+wait > maxRetryWait {
+			return resp, err
+		}
+		if c.waiting != nil {
+			c.waiting(wait)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return resp, nil
+		}
+		waited += wait
+		if c.waiting != nil {
+			c.waiting(0)
+		}
+	}
+}
+
+// retryAfter returns the wait that a busy answer asks for: a 503 with a
+// Retry-After in seconds, of maxRetryWait at most (a date is not taken).
+func retryAfter(resp Response) (wait time.Duration, busy bool) {
+	n, err := strconv.Atoi(resp.RetryAfter)
+	if resp.Status != 503 || err != nil || n < 0 || time.Duration(n) > maxRetryWait/time.Second {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
 }
 
 // AnswerError is a call's error when the server took the request (a 2xx

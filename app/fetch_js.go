@@ -59,7 +59,11 @@ func (fetchTransport) Do(ctx context.Context, r Request) (Response, error) {
 	arr := win.Get("Uint8Array").New(buf)
 	b := make([]byte, arr.Length())
 	app.CopyBytesToGo(b, arr)
-	return Response{Status: resp.Get("status").Int(), Body: b}, nil
+	retryAfter := ""
+	if h := resp.Get("headers").Call("get", "Retry-After"); h.Type() == app.TypeString { // null without one
+		retryAfter = h.String()
+	}
+	return Response{Status: resp.Get("status").Int(), RetryAfter: retryAfter, Body: b}, nil
 }
 
 // Events follows path with an EventSource. The browser would reconnect a

@@ -403,8 +403,15 @@ func (j *Jobs) submit(ctx app.Context) {
 	}
 	req := j.form.Request(j.form.Loss)
 	req.Device = "auto" // the server's GPU when it runs the CUDA engine (GET /api/devices), else its CPU
-	client, page := j.Client, j.mounted
-	j.err, j.note, j.submitting = "", "submitting…", true
+	page := j.mounted
+	client := j.Client.Waiting(func(wait time.Duration) {
+		page.Dispatch(func(app.Context) {
+			if j.submitting {
+				j.note = waitNote("submitting", wait)
+			}
+		})
+	})
+	j.err, j.note, j.submitting = "", waitNote("submitting", 0), true
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()

@@ -62,11 +62,13 @@ func TestJobFormGlyphs(t *testing.T) {
 // resume of an interrupted one (409 once it is not), and the models,
 // counting the requests.
 type jobsAPI struct {
-	mu      sync.Mutex
-	jobs    []msg.Job
-	models  []msg.ModelCard
-	calls   map[string]int // "POST /api/jobs", "DELETE j1", "resume j2", "GET /api/models"
-	created string         // POST's answer when not "" (the job queued all the same), else {"id":"j9"}
+	mu        sync.Mutex
+	jobs      []msg.Job
+	models    []msg.ModelCard
+	calls     map[string]int // "POST /api/jobs", "DELETE j1", "resume j2", "GET /api/models"
+	created   string         // POST's answer when not "" (the job queued all the same), else {"id":"j9"}
+	busy      int            // POSTs answered 503, Retry-After busyAfter, as server/api does when it reads too many bodies, first
+	busyAfter string
 }
 
 func newJobsAPI(jobs ...msg.Job) *jobsAPI { return &jobsAPI{jobs: jobs, calls: map[string]int{}} }
@@ -111,7 +113,11 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.calls["GET /api/models"]++
 		write(200, a.models)
 	case r.Method == "POST" && r.URL.Path == "/api/jobs":
-		a.calls["POST /api/jobs"]++
+		if a.calls["POST /api/jobs"]++; a.calls["POST /api/jobs"] <= a.busy {
+			w.Header().Set("Retry-After", a.busyAfter)
+			write(503, msg.ErrorBody{Error: "the server is reading too many uploads at once: try again in a few seconds"})
+			return
+		}
 		a.jobs = append(a.jobs, msg.Job{ID: "j9", Config: jobConfig(), State: msg.JobQueued, Created: "9"})
 		if a.created != "" {
 			w.WriteHeader(201)
@@ -221,6 +227,35 @@ func TestJobsSubmitAnswerUnread(t *testing.T) {
 		if n := api.count("POST /api/jobs"); n != 1 {
 			t.Errorf("answer %q: POST sent %d times, want once", body, n)
 		}
+	}
+}
+
+// TestJobsSubmitBusy: a job the server is too busy to read (503,
+// Retry-After) is sent again after the seconds it asks, the note saying
+// so meanwhile, and queued; a server busy at every try is said to have
+// not queued it after 3, with its own error. Before, the first 503 was
+// "the job was not queued", and the user had to send it again.
+func TestJobsSubmitBusy(t *testing.T) {
+	api := newJobsAPI()
+	api.busy, api.busyAfter = 1, "1"
+	j, e, ctx, _ := mountJobs(t, api)
+	j.submit(ctx)
+	e.ConsumeNext() // the note the wait dispatched
+	if want := "the server is busy: submitting again in 1 s…"; j.note != want || !j.submitting {
+		t.Errorf("while the server is busy: note %q, submitting %v; want %q", j.note, j.submitting, want)
+	}
+	e.ConsumeAll()
+	if j.note != "job j9 queued" || j.err != "" || api.count("POST /api/jobs") != 2 {
+		t.Errorf("after the busy answer: note %q, error %q, %d POSTs; want j9 queued after 2", j.note, j.err, api.count("POST /api/jobs"))
+	}
+
+	api = newJobsAPI()
+	api.busy, api.busyAfter = 3, "0"
+	j, e, ctx, _ = mountJobs(t, api)
+	j.submit(ctx)
+	e.ConsumeAll()
+	if want := "the job was not queued: the server is reading too many uploads at once: try again in a few seconds (503)"; j.err != want || j.submitting || api.count("POST /api/jobs") != 3 {
+		t.Errorf("a server busy at every try: error %q, submitting %v, %d POSTs; want %q after 3", j.err, j.submitting, api.count("POST /api/jobs"), want)
 	}
 }
 

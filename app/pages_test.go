@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -132,6 +135,87 @@ func TestClient(t *testing.T) {
 	none := &Client{T: NewClient().T}
 	if _, err := none.Jobs(ctx); err == nil || !strings.HasPrefix(err.Error(), "the server could not be reached") {
 		t.Errorf("Jobs without a server: %v", err)
+	}
+}
+
+// busyAPI answers as server/api does when it reads too many bodies at
+// once: 503, Retry-After retryAfter (none when "") and the one-line
+// error, to its first busy requests (all when busy < 0), then as then;
+// it counts the requests.
+type busyAPI struct {
+	status     int // the busy answer's: 503, or another to see it is not retried
+	retryAfter string
+	busy       int
+	then       http.Handler
+	n          atomic.Int32
+}
+
+func (a *busyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if n := int(a.n.Add(1)); a.busy >= 0 && n > a.busy {
+		a.then.ServeHTTP(w, r)
+		return
+	}
+	if a.retryAfter != "" {
+		w.Header().Set("Retry-After", a.retryAfter)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(a.status)
+	io.WriteString(w, `{"error":"the server is reading too many uploads at once: try again in a few seconds"}`+"\n")
+}
+
+// TestClientRetriesBusy: a call answered 503 with Retry-After (server/api
+// reads too many bodies at once, and read and stored none) is sent again
+// after those seconds, its waits told to Waiting, 3 times in all at most;
+// then the error is the server's. A 503 without Retry-After, or with one
+// that is not seconds or asks more than 30 s in all or more than the
+// call's deadline leaves, and any other status, is not sent again.
+// Before, the first 503 was the call's error: the Verify page's upload
+// and the Jobs page's submit stopped there.
+func TestClientRetriesBusy(t *testing.T) {
+	var samples []msg.Sample
+	busy := &busyAPI{status: 503, retryAfter: "1", busy: 1, then: fakeAPI(t, &samples)}
+	var waits []time.Duration
+	c := (&Client{T: HandlerTransport(busy), Token: func() string { return "secret" }}).Waiting(func(d time.Duration) { waits = append(waits, d) })
+	start := time.Now()
+	if id, err := c.Submit(context.Background(), jobConfig()); err != nil || id != "j9" {
+		t.Errorf("Submit once busy: %q, %v; want j9", id, err)
+	}
+	if took := time.Since(start); busy.n.Load() != 2 || !slices.Equal(waits, []time.Duration{time.Second, 0}) || took < time.Second {
+		t.Errorf("Submit once busy: %d requests in %v, waits told %v; want 2 in 1 s, waits [1s 0]", busy.n.Load(), took, waits)
+	}
+	png := CropPNG(crop(1, 4, 4), 1, 4, 4)
+	busy = &busyAPI{status: 503, retryAfter: "0", busy: 2, then: fakeAPI(t, &samples)}
+	if _, err := (&Client{T: HandlerTransport(busy)}).UploadSample(context.Background(), "faces", "ann", png); err != nil || busy.n.Load() != 3 || len(samples) != 1 {
+		t.Errorf("UploadSample twice busy: %v after %d requests, %d stored; want it stored after 3", err, busy.n.Load(), len(samples))
+	}
+
+	const busyErr = "the server is reading too many uploads at once: try again in a few seconds"
+	for _, tc := range []struct {
+		name       string
+		status     int
+		retryAfter string
+		timeout    time.Duration
+		requests   int32
+	}{
+		{"always busy", 503, "0", 0, 3},
+		{"no Retry-After", 503, "", 0, 1},
+		{"Retry-After a date", 503, "Wed, 21 Oct 2026 07:28:00 GMT", 0, 1},
+		{"Retry-After over 30 s", 503, "31", 0, 1},
+		{"Retry-After past the deadline", 503, "1", 500 * time.Millisecond, 1},
+		{"500", 500, "0", 0, 1},
+		{"429", 429, "0", 0, 1},
+	} {
+		busy := &busyAPI{status: tc.status, retryAfter: tc.retryAfter, busy: -1}
+		ctx := context.Background()
+		if tc.timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+			defer cancel()
+		}
+		_, err := (&Client{T: HandlerTransport(busy)}).UploadSample(ctx, "faces", "ann", png)
+		if want := fmt.Sprintf("%s (%d)", busyErr, tc.status); err == nil || err.Error() != want || busy.n.Load() != tc.requests {
+			t.Errorf("%s: %v after %d requests; want %q after %d", tc.name, err, busy.n.Load(), want, tc.requests)
+		}
 	}
 }
 

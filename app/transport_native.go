@@ -34,7 +34,7 @@ func (t handlerTransport) Do(ctx context.Context, r Request) (Response, error) {
 	}
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, req)
-	return Response{Status: rec.Code, Body: rec.Body.Bytes()}, nil
+	return Response{Status: rec.Code, RetryAfter: rec.Header().Get("Retry-After"), Body: rec.Body.Bytes()}, nil
 }
 
 // Events serves GET path on a goroutine and reads its answer as it is

@@ -281,13 +281,17 @@ func (v *Verify) fetchModel(ctx app.Context) {
 }
 
 // upload sends every crop of the gallery to the server's data set, one
-// request each, with the tab's classroom token.
+// request each, with the tab's classroom token; a crop the server is too
+// busy to take is sent again (Client.Waiting), the note saying so.
 func (v *Verify) upload() {
 	ups, err := v.st.StartUpload()
 	if err != nil || v.Client == nil {
 		return
 	}
-	ctx, client, dataset := v.mounted, v.Client, v.st.Dataset
+	ctx, dataset := v.mounted, v.st.Dataset
+	client := v.Client.Waiting(func(wait time.Duration) {
+		ctx.Dispatch(func(app.Context) { v.st.UploadWaits(wait) })
+	})
 	ctx.Async(func() {
 		sent := 0
 		var err error

@@ -325,3 +325,35 @@ func TestVerifyServerModelName(t *testing.T) {
 	mount(t, v)
 	wantText(t, v, "train-status", "ready: server model kept (m1), 2 identities, D = 2")
 }
+
+// TestVerifyUploadBusy: a crop the server is too busy to read (503,
+// Retry-After) is sent again after the seconds it asks, the note saying
+// so meanwhile, and the upload goes on; a server busy at every try stops
+// it after 3, with its own error. Before, the first 503 stopped the
+// upload, and the user had to send the gallery again.
+func TestVerifyUploadBusy(t *testing.T) {
+	var samples []msg.Sample
+	busy := &busyAPI{status: 503, retryAfter: "1", busy: 1, then: fakeAPI(t, &samples)}
+	v := NewVerify()
+	v.st = enrolled()
+	e := mountClient(t, v, busy)
+	v.upload()
+	e.ConsumeNext() // the note the wait dispatched
+	if want := "the server is busy: sending again in 1 s…"; v.st.UploadNote != want || !v.st.Uploading {
+		t.Errorf("while the server is busy: note %q, uploading %v; want %q", v.st.UploadNote, v.st.Uploading, want)
+	}
+	e.ConsumeAll()
+	if want := "sent 6 of 6 snapshots to data set webcam"; v.st.UploadNote != want || len(samples) != 6 || busy.n.Load() != 7 {
+		t.Errorf("after the busy answer: note %q, %d stored after %d requests; want %q, 6 stored after 7", v.st.UploadNote, len(samples), busy.n.Load(), want)
+	}
+
+	busy = &busyAPI{status: 503, retryAfter: "0", busy: -1}
+	v = NewVerify()
+	v.st = enrolled()
+	e = mountClient(t, v, busy)
+	v.upload()
+	e.ConsumeAll()
+	if want := "sent 0 of 6 snapshots to data set webcam: the server is reading too many uploads at once: try again in a few seconds (503)"; v.st.UploadNote != want || v.st.Uploading || busy.n.Load() != 3 {
+		t.Errorf("a server busy at every try: note %q, uploading %v, %d requests; want %q after 3", v.st.UploadNote, v.st.Uploading, busy.n.Load(), want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"metriclab/core/face"
 	"metriclab/core/msg"
@@ -951,8 +952,16 @@ func (s *VerifyState) StartUpload() ([]Upload, error) {
 		}
 	}
 	s.Uploading, s.uploadPending, s.uploadDataset = true, len(ups), s.Dataset
-	s.UploadNote = "sending…"
+	s.UploadNote = waitNote("sending", 0)
 	return ups, nil
+}
+
+// UploadWaits takes a wait of the upload under way: the server is busy,
+// and the crop goes again after wait, or now (0).
+func (s *VerifyState) UploadWaits(wait time.Duration) {
+	if s.Uploading {
+		s.UploadNote = waitNote("sending", wait)
+	}
 }
 
 // Uploaded takes the end of an upload: sent crops of the planned ones, and
