@@ -33,7 +33,12 @@
 // beyond) and concurrent
 // event streams (in all and per client) are limited, a body that comes
 // too slowly is cut off (408), and one in a content coding
-// (Content-Encoding: gzip) is refused unread (415).
+// (Content-Encoding: gzip) is refused unread (415). A client, for every
+// per-client limit, is the connection's peer: one IPv4 address (an
+// IPv4-mapped IPv6 one is its IPv4 address), or one IPv6 /64, since a
+// host is given a whole /64 (loopback, ::1, is itself); headers such as
+// X-Forwarded-For are not trusted, so behind a proxy every client is the
+// proxy.
 package api
 
 import (

@@ -1558,3 +1558,143 @@ func TestBodiesPerClient(t *testing.T) {
 		t.Errorf("a job once a body's place of its address freed: %d %s, want 201", code, b)
 	}
 }
+
+// peerServer serves s behind an httptest server that takes a request's
+// peer address (RemoteAddr) from its X-Test-Peer header when it has one,
+// so that one test is as many clients, of any address, as it names. It
+// returns the server's URL.
+func peerServer(t *testing.T, s *Server) string {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.Header.Get("X-Test-Peer"); p != "" {
+			r.RemoteAddr = p
+		}
+		s.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// TestClientsByIPv6Prefix: each per-client limit (jobs, event streams,
+// bodies read at once), set to 1, counts an IPv6 client by its /64 and
+// an IPv4-mapped IPv6 address as its IPv4 one. With a place taken by
+// 2001:db8:1:2::1 and one by ::ffff:192.0.2.7, another address of
+// 2001:db8:1:2::/64 and 192.0.2.7 are refused, while 2001:db8:1:3::1
+// (the next /64) and 192.0.2.8 are served. Before, each IPv6 address was
+// a client of its own, so a host, given a /64, was 2⁶⁴ clients.
+func TestClientsByIPv6Prefix(t *testing.T) {
+	holders := []string{"[2001:db8:1:2::1]:40000", "[::ffff:192.0.2.7]:40000"}
+	probes := []struct {
+		peer    string
+		refused bool
+	}{
+		{"[2001:db8:1:2:ffff:ffff:ffff:fffe]:40001", true}, // the first holder's /64
+		{"192.0.2.7:40001", true},                          // the second holder, unmapped
+		{"[2001:db8:1:3::1]:40000", false},                 // the next /64
+		{"192.0.2.8:40000", false},
+	}
+	check := func(t *testing.T, try func(peer string) int, refused, taken int) {
+		t.Helper()
+		for _, p := range probes {
+			want := taken
+			if p.refused {
+				want = refused
+			}
+			if code := try(p.peer); code != want {
+				t.Errorf("%s while %v hold their places: %d, want %d", p.peer, holders, code, want)
+			}
+		}
+	}
+
+	t.Run("jobs", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.MaxJobsPerClient = 1
+		s, _ := newTestServer(t, cfg)
+		base := peerServer(t, s)
+		submit := func(peer string) int {
+			code, _ := postJSON(t, base+"/api/jobs", tinyJob(1000), "X-Test-Peer", peer)
+			return code
+		}
+		for _, h := range holders {
+			if code := submit(h); code != 201 {
+				t.Fatalf("%s's job: %d, want 201", h, code)
+			}
+		}
+		check(t, submit, 429, 201)
+	})
+
+	t.Run("event streams", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.MaxSSEPerClient = 1
+		s, _ := newTestServer(t, cfg)
+		base := peerServer(t, s)
+		_, b := postJSON(t, base+"/api/jobs", tinyJob(1000))
+		var job msg.Created
+		decode(t, b, &job)
+		open := func(peer string) *http.Response {
+			req, err := http.NewRequest("GET", base+"/api/jobs/"+job.ID+"/events", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Test-Peer", peer)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp
+		}
+		for _, h := range holders {
+			resp := open(h)
+			t.Cleanup(func() { resp.Body.Close() })
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s's stream: %d, want 200", h, resp.StatusCode)
+			}
+		}
+		check(t, func(peer string) int {
+			resp := open(peer)
+			resp.Body.Close()
+			return resp.StatusCode
+		}, 429, 200)
+	})
+
+	t.Run("bodies", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.MaxBodiesPerClient = 1
+		s, _ := newTestServer(t, cfg)
+		base := peerServer(t, s)
+		model := modelBytes(t, 3, 2, 0.01)
+		for _, h := range holders {
+			c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Test-Peer: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", h, len(model))
+			c.Write(model[:len(model)/2])
+		}
+		waitBodies(t, s, len(holders))
+		check(t, func(peer string) int {
+			code, _ := postJSON(t, base+"/api/jobs", tinyJob(1), "X-Test-Peer", peer)
+			return code
+		}, 503, 201)
+	})
+}
+
+// TestClientOf: the keys the per-client limits count, by peer address.
+func TestClientOf(t *testing.T) {
+	for _, tc := range []struct{ remote, want string }{
+		{"192.0.2.7:1234", "192.0.2.7"},
+		{"127.0.0.1:1234", "127.0.0.1"},
+		{"[::1]:1234", "::1"},                                // loopback as it is
+		{"[::ffff:192.0.2.7]:1234", "192.0.2.7"},             // IPv4-mapped
+		{"[2001:db8:1:2:3:4:5:6]:1234", "2001:db8:1:2::/64"}, // its /64
+		{"[2001:db8:1:2::]:1234", "2001:db8:1:2::/64"},
+		{"[fe80::1%eth0]:1234", "fe80::/64"}, // link-local: its /64, without the zone
+		{"pipe", "pipe"},                     // not host:port: as it is
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if got := clientOf(r); got != tc.want {
+			t.Errorf("clientOf(RemoteAddr %q) = %q, want %q", tc.remote, got, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"runtime"
@@ -216,14 +217,26 @@ func sameOrigin(r *http.Request) bool {
 	return u.Host == r.Host
 }
 
-// clientOf returns the address that per-client limits count: the peer's
-// IP (headers such as X-Forwarded-For are not trusted).
+// clientOf returns the client that every per-client limit counts (jobs,
+// event streams, bodies read at once): the peer's IPv4 address (an
+// IPv4-mapped IPv6 one's too, "::ffff:1.2.3.4" as "1.2.3.4"), or an IPv6
+// peer's /64 ("2001:db8:1:2::/64"): a host, at home or in a cloud, is
+// given a whole /64, and would otherwise be 2⁶⁴ clients. Loopback (::1)
+// stays as it is. Headers such as X-Forwarded-For are not trusted.
 func clientOf(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	if ip = ip.Unmap(); ip.Is4() || ip.IsLoopback() {
+		return ip.String()
+	}
+	p, _ := ip.Prefix(64) // cannot fail: an IPv6 address has 128 bits; drops a zone
+	return p.String()
 }
 
 // apiError is an error with its status and the message the client sees.
