@@ -67,6 +67,9 @@
 // gradient that lenet-s's second convolution passes back, on MNIST's 0s
 // and 1s), and each costs an Intel core a microcode assist: that run went
 // from 21,000 to 5,700 images a second, and lenet-s whose every gradient
-// lies there from 20,000 to 780 (BenchmarkEngineStepTinyGradients). The Go
-// and NEON kernels keep them.
+// lies there from 20,000 to 780 (BenchmarkEngineStepTinyGradients). Go
+// code cannot set those bits (and wasm has none), so the Go kernels store
+// each element of C that is subnormal as 0 (flush in kernel.go): a tile's
+// products and sums on the way keep them, but none is handed on to the
+// next layer. The NEON kernels keep them.
 package gemm
