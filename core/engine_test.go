@@ -657,7 +657,9 @@ func BenchmarkEngineStep(b *testing.B) {
 // MNIST's 0s and 1s, adam lr 0.01, from its ~20th epoch): the test loss
 // scaled by 2⁻¹²⁰ ("tiny"), beside the same steps unscaled ("normal").
 // The two take about as long since the amd64 matrix kernels flush
-// subnormal numbers (core/gemm's doc); "tiny" was 17–26 times slower.
+// subnormal numbers, and the pure-Go ones (-tags purego, the wasm trainer)
+// store none and skip subnormal pooled gradients (core/gemm's doc,
+// pooledGrads); "tiny" was 17–26 times slower, 16–20 with the Go kernels.
 func BenchmarkEngineStepTinyGradients(b *testing.B) {
 	for _, c := range []struct {
 		name  string

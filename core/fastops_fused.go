@@ -37,7 +37,8 @@ import (
 //
 // With SIMD kernels the gradients are conv.Plan's dense products of dz. The
 // pure-Go kernel (the browser) visits only the nonzero g instead, a quarter
-// of the multiply-adds or fewer (sparseBackward):
+// of the multiply-adds or fewer, and takes subnormal ones as zero
+// (sparseBackward, pooledGrads):
 //
 //	dw[o,q] = Σ_{n,k: g≠0} g[n,o,k] · col_n[q, a[n,o,k]]
 //	dx_n[q ↦ pixel of a] += g[n,o,k] · w[o,q]
@@ -207,10 +208,16 @@ func (op *poolGradWOp) Do(in ...G.Value) (G.Value, error) {
 // the first tap of its argmax's window: (gs[t], base[t]). y, dy and arg are
 // that channel's pooled values; argOff is the flat index in z of the
 // channel's first value; pixels are the image's window offsets.
+//
+// A subnormal g (|g| < 2⁻¹²⁶) counts as zero, as the amd64 matrix kernels
+// read it (core/gemm's doc): once a run's loss is ~0 much of dy lies
+// there, and every multiply-add of gatherDotsAdd and scatterAxpy on one
+// would take the CPU's slow path for subnormal numbers (with lenet-s's
+// tiny gradients, BenchmarkEngineStepTinyGradients, 80 % of the step).
 func pooledGrads(gs []float32, base []int32, y, dy []float32, arg []int32, argOff int, pixels []int32) ([]float32, []int32) {
 	for k, v := range y {
-		if v > 0 && dy[k] != 0 {
-			gs = append(gs, dy[k])
+		if g := dy[k]; v > 0 && !(g < minNormalFloat32 && g > -minNormalFloat32) { // NaN kept
+			gs = append(gs, g)
 			base = append(base, pixels[int(arg[k])-argOff])
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -365,5 +366,23 @@ func TestFastOpsThreadsAndSparse(t *testing.T) {
 		for i := range g1 {
 			checkClose(t, fmt.Sprintf("%s dL/din%d, sparse backward", c.name, i), gs[i], g1[i], 1e-5, 1e-4)
 		}
+	}
+}
+
+// TestPooledGradsDropsSubnormals: the sparse backward of fastConvReLUPool
+// (the pure-Go kernel's) takes a subnormal pooled gradient as zero, so that
+// gatherDotsAdd and scatterAxpy never multiply by one, and keeps float32's
+// smallest normal number 2⁻¹²⁶ and a NaN; a zero gradient and one whose
+// pooled output is not positive are dropped as before.
+func TestPooledGradsDropsSubnormals(t *testing.T) {
+	nan := float32(math.NaN())
+	y := []float32{1, 1, 1, 1, 1, 1, 0}
+	dy := []float32{0x1p-127, -0x1p-140, 0x1p-126, nan, 0, -0x1p-126, 1}
+	arg := []int32{100, 101, 102, 103, 104, 105, 106}
+	pixels := []int32{10, 11, 12, 13, 14, 15, 16}
+	gs, base := pooledGrads(nil, nil, y, dy, arg, 100, pixels)
+	wantBase := []int32{12, 13, 15}
+	if len(gs) != 3 || gs[0] != 0x1p-126 || !math.IsNaN(float64(gs[1])) || gs[2] != -0x1p-126 || !slices.Equal(base, wantBase) {
+		t.Fatalf("pooledGrads = %g at %v, want [2⁻¹²⁶ NaN −2⁻¹²⁶] at %v", gs, base, wantBase)
 	}
 }

@@ -71,5 +71,10 @@
 // code cannot set those bits (and wasm has none), so the Go kernels store
 // each element of C that is subnormal as 0 (flush in kernel.go): a tile's
 // products and sums on the way keep them, but none is handed on to the
-// next layer. The NEON kernels keep them.
+// next layer.
+// With core's sparse convolution backward taking subnormal gradients as
+// zero too, that benchmark with the Go kernel (-tags purego, and the wasm
+// trainer in node) runs its tiny gradients about as fast as its normal
+// ones, where they were about 20 times slower natively and 16 times under
+// wasm. The NEON kernels keep them.
 package gemm
