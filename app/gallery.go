@@ -31,7 +31,7 @@ const GalleryVersion = 1
 
 // IndexedDB names of the gallery: one record, the gallery as JSON (the
 // file Export writes), under galleryKey. A record there that the page
-// could not restore is set aside, as it is, before the page's first store
+// did not restore is set aside, as it is, before the page's first store
 // writes over it, under asidePrefix and the time the page chose its key
 // (saveGallery): no store writes there.
 const (

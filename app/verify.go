@@ -68,6 +68,7 @@ func (v *Verify) OnMount(ctx app.Context) {
 			v.st.DetectorReady(err)
 		})
 	})
+	v.st.Restoring()
 	loadGallery(galleryKey, func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.Restore(data, ok, err)) })
 	})

@@ -71,7 +71,7 @@ func (p *EnrollPanel) Render() app.UI {
 					})
 				}),
 			app.If(s.UnreadKey != "", func() app.UI {
-				return app.Button().ID("btn-download-unread").Type("button").Class("btn").Title("the stored gallery the page could not read, as it is").
+				return app.Button().ID("btn-download-unread").Type("button").Class("btn").Title("the stored gallery the page did not restore, as it is").
 					Text("Download unread gallery").OnClick(func(ctx app.Context, e app.Event) { p.OnUnread() })
 			}),
 		),

@@ -122,6 +122,10 @@ type VerifyState struct {
 	// Download unread gallery saves as it is: galleryKey until it is set
 	// aside, then the key it is kept under; "" when there is none.
 	UnreadKey string
+	// restoring: the page asked IndexedDB for its gallery (Restoring) and
+	// Restore has not answered; held: the gallery changed meanwhile, and
+	// is stored once Restore has decided what to set aside.
+	restoring, held bool
 
 	// The encoder.
 	Loss, Arch  string
@@ -316,6 +320,11 @@ func (s *VerifyState) DeleteSnapshot(name, crop string) Out {
 	return s.DeleteCrop(i, j)
 }
 
+// Restoring takes the page's asking IndexedDB for the gallery it kept:
+// until Restore answers, a change of the gallery is not stored (held),
+// as a store would write over a record the page has not read.
+func (s *VerifyState) Restoring() { s.restoring = true }
+
 // Restore takes the gallery IndexedDB kept (ok false: none; err, which
 // the note says: it could not be read, see loadGallery), and crops
 // snapshots to its shape from then on (one kept before the page's
@@ -327,7 +336,14 @@ func (s *VerifyState) DeleteSnapshot(name, crop string) Out {
 // not give, is set aside by the page's first store (Out.Aside, Stored),
 // and the note says so (storedKept); one of text can be downloaded as it
 // is (UnreadKey). An encoder loaded before it arrived embeds it.
+//
+// A gallery the user recorded or imported before Restore answered
+// (Restoring) stays, as an import would replace the gallery restored and
+// a hold was of the gallery shown: it is stored now, and a record there
+// is not restored but set aside, the user never having seen it.
 func (s *VerifyState) Restore(data string, ok bool, err error) Out {
+	held := s.held
+	s.restoring, s.held = false, false
 	switch {
 	case err != nil:
 		s.Note = err.Error()
@@ -338,20 +354,28 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 		if err != nil {
 			s.Note = msg.ErrorLine("the stored gallery could not be read: " + err.Error() + storedKept)
 			s.unread, s.UnreadKey = true, galleryKey
-			return Out{}
+			break
 		}
 		if g.Count() == 0 {
-			return Out{}
+			break
 		}
 		if err := validCrop(g.Shape()); err != nil {
 			s.Note = "the stored gallery was not restored: " + err.Error() + storedKept
 			s.unread, s.UnreadKey = true, galleryKey
-			return Out{}
+			break
+		}
+		if held {
+			s.Note = "the stored gallery, " + EnrollCount(len(g.Identities), g.Count()) + ", was read after you recorded or imported one, and was not restored" + storedKept
+			s.unread, s.UnreadKey = true, galleryKey
+			break
 		}
 		s.Input, s.Gallery = g.Shape(), g
 		out := s.galleryChanged()
 		out.Store = false // it came from there
 		return out
+	}
+	if held {
+		return s.store()
 	}
 	return Out{}
 }
@@ -377,7 +401,7 @@ func (s *VerifyState) Stored(aside string, err error) {
 			s.UnreadKey = "" // galleryKey holds the page's gallery now
 			return
 		}
-		s.Note = "the stored gallery that could not be read is set aside in this browser's IndexedDB (database " + galleryDB + ", store " + galleryStore + ", key " + aside + "), where the page never writes"
+		s.Note = "the stored gallery that was not restored is set aside in this browser's IndexedDB (database " + galleryDB + ", store " + galleryStore + ", key " + aside + "), where the page never writes"
 		if s.UnreadKey != "" {
 			s.UnreadKey = aside
 			s.Note += ": Download unread gallery saves it as it is"
@@ -1062,7 +1086,7 @@ func (s *VerifyState) IdentityText() string {
 // encoder (ready, or loaded while the gallery was empty), embedded again
 // for new templates and a new calibration.
 func (s *VerifyState) galleryChanged() Out {
-	out := Out{Store: true, Aside: s.unread}
+	out := s.store()
 	switch {
 	case s.unloaded != nil:
 		s.restale = true // embedded when the worker has answered the load
@@ -1079,6 +1103,17 @@ func (s *VerifyState) galleryChanged() Out {
 		s.Input, s.Gallery = face.SnapshotInput, NewGallery(face.SnapshotInput.Channels, face.SnapshotInput.Height, face.SnapshotInput.Width)
 	}
 	return out
+}
+
+// store asks for the gallery to be stored, the record there set aside
+// first while it is unread; nothing until Restore has answered
+// (Restoring), which stores it then.
+func (s *VerifyState) store() Out {
+	if s.restoring {
+		s.held = true
+		return Out{}
+	}
+	return Out{Store: true, Aside: s.unread}
 }
 
 // embedGallery asks the worker for the embeddings of the gallery.

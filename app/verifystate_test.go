@@ -1355,7 +1355,7 @@ func TestVerifyRestoreRefusedKept(t *testing.T) {
 				t.Fatalf("a hold after a store that failed: note %q, out %+v; want the failure said, and the record set aside by the next store", s.Note, out)
 			}
 			s.Stored(aside, nil)
-			want := "the stored gallery that could not be read is set aside in this browser's IndexedDB (database metriclab, store gallery, key " + aside + "), where the page never writes"
+			want := "the stored gallery that was not restored is set aside in this browser's IndexedDB (database metriclab, store gallery, key " + aside + "), where the page never writes"
 			if c.text {
 				want += ": Download unread gallery saves it as it is"
 			}
@@ -1397,6 +1397,91 @@ func TestVerifyRestoreRefusedKept(t *testing.T) {
 	s.Restore(string(MarshalGallery(g)), true, nil)
 	if out := hold(&s); !out.Store || out.Aside || s.UnreadKey != "" {
 		t.Errorf("a gallery restored, then a hold: out %+v, key to download %q; want it stored over, nothing set aside", out, s.UnreadKey)
+	}
+}
+
+// TestVerifyStoreWaitsForRestore: a gallery recorded or imported before
+// the stored one was read (Restoring, then Restore) is stored once
+// Restore has answered, not before, and stays: a record there (of
+// people, or one not read) is not restored but set aside by that store,
+// and can be downloaded. Before, it was stored at once, over a record the
+// page had not read: a gallery of people enrolled was lost, replaced
+// without being set aside, or a record restored after the import
+// replaced it on the page.
+func TestVerifyStoreWaitsForRestore(t *testing.T) {
+	const aside = asidePrefix + "2026-12-06T21:40:00.000Z"
+	hold := func(s *VerifyState) Out { s.Record(true); okFrame(s, 0); return s.Record(false) }
+	file := MarshalGallery(enrolled().Gallery)
+	importFile := func(s *VerifyState) Out { return s.Import(file, nil) }
+	ann := NewGallery(1, 32, 32)
+	ann.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+	for _, c := range []struct {
+		name   string
+		change func(s *VerifyState) Out
+		data   string
+		err    error
+		aside  bool   // the record is set aside by the store
+		note   string // after Restore ("": the change's own)
+	}{
+		{name: "an import, then a gallery", change: importFile, data: string(MarshalGallery(ann)), aside: true,
+			note: "the stored gallery, 1 identity, 1 snapshot, was read after you recorded or imported one, and was not restored" + storedKept},
+		{name: "a hold, then a gallery", change: hold, data: string(MarshalGallery(ann)), aside: true,
+			note: "the stored gallery, 1 identity, 1 snapshot, was read after you recorded or imported one, and was not restored" + storedKept},
+		{name: "an import, then a record not read", change: importFile, data: "{", aside: true,
+			note: "the stored gallery could not be read: not a gallery file: unexpected end of JSON input" + storedKept},
+		{name: "a hold, then none", change: hold},
+		{name: "an import, then an empty gallery", change: importFile, data: string(MarshalGallery(NewGallery(1, 32, 32)))},
+		{name: "an import, then IndexedDB failed", change: importFile, err: errors.New("IndexedDB failed: the database is busy"), aside: true,
+			note: "IndexedDB failed: the database is busy"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := enrolled()
+			s.Gallery = NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
+			s.SetName("bob")
+			s.Restoring()
+			if out := c.change(&s); out.Store {
+				t.Errorf("the change before Restore: out %+v, want nothing stored yet", out)
+			}
+			changed, note := string(MarshalGallery(s.Gallery)), s.Note
+			out := s.Restore(c.data, c.data != "", c.err)
+			if !out.Store || out.Aside != c.aside {
+				t.Errorf("Restore: out %+v, want the gallery stored, the record set aside %v", out, c.aside)
+			}
+			if got := string(MarshalGallery(s.Gallery)); got != changed {
+				t.Errorf("Restore replaced the gallery changed before it: %.80s…", got)
+			}
+			if c.note == "" {
+				c.note = note
+			}
+			if s.Note != c.note {
+				t.Errorf("note %q, want %q", s.Note, c.note)
+			}
+			if want := map[bool]string{true: galleryKey}[c.aside && c.err == nil]; s.UnreadKey != want {
+				t.Errorf("the key to download %q, want %q", s.UnreadKey, want)
+			}
+			if !c.aside {
+				return
+			}
+			s.Stored(aside, nil)
+			if !strings.Contains(s.Note, "the stored gallery that was not restored is set aside") || (c.err == nil && s.UnreadKey != aside) {
+				t.Errorf("set aside: note %q, key to download %q", s.Note, s.UnreadKey)
+			}
+			if out := hold(&s); !out.Store || out.Aside {
+				t.Errorf("a hold once it is set aside: out %+v, want the gallery stored, nothing set aside", out)
+			}
+		})
+	}
+	// Nothing changed before Restore: the gallery is restored, not
+	// stored, and the next change stored as ever.
+	s := enrolled()
+	s.Gallery = NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
+	s.SetName("bob")
+	s.Restoring()
+	if out := s.Restore(string(MarshalGallery(ann)), true, nil); out.Store || s.Gallery.Count() != 1 {
+		t.Errorf("Restore with no change before it: out %+v, %d snapshots; want the gallery restored, nothing stored", out, s.Gallery.Count())
+	}
+	if out := hold(&s); !out.Store || out.Aside || s.Gallery.Count() != 2 {
+		t.Errorf("a hold after Restore: out %+v, %d snapshots; want it stored, nothing set aside", out, s.Gallery.Count())
 	}
 }
 
