@@ -188,10 +188,16 @@ func (v *Verify) do(out Out) {
 }
 
 // downloadUnread offers the stored gallery that the page could not
-// restore, as it is, as a file.
+// restore, as it is, as a file; nothing while a store that sets it aside
+// is in flight (a click drawn before it began), as the page's gallery may
+// be at its key by the time it is read (DownloadKey).
 func (v *Verify) downloadUnread() {
+	key := v.st.DownloadKey()
+	if key == "" {
+		return
+	}
 	ctx := v.mounted
-	loadGallery(v.st.UnreadKey, func(data string, ok bool, err error) {
+	loadGallery(key, func(data string, ok bool, err error) {
 		if err == nil && ok {
 			download("metriclab-gallery-unread.json", "application/json", []byte(data))
 			return

@@ -154,7 +154,9 @@ func TestVerifyPageThresholdSetByHand(t *testing.T) {
 
 // TestVerifyPageUnreadGallery: a stored gallery of text that the page
 // could not read can be downloaded as it is, before it is set aside and
-// after; the page's own gallery offers no such button.
+// after, but not while the store that sets it aside is in flight (the
+// page's gallery may be at its key by the time it is read); the page's
+// own gallery offers no such button.
 func TestVerifyPageUnreadGallery(t *testing.T) {
 	v := NewVerify()
 	mount(t, v)
@@ -168,6 +170,28 @@ func TestVerifyPageUnreadGallery(t *testing.T) {
 		t.Errorf("#btn-download-unread = %q (there: %v) after a record that is not JSON, want Download unread gallery", text, ok)
 	}
 	wantText(t, v, "verify-note", "the stored gallery could not be read: not a gallery file: unexpected end of JSON input"+storedKept)
+
+	v = NewVerify()
+	v.st.Restore("{", true, nil)
+	v.st.CameraStarted(CameraOn, "")
+	v.st.DetectorReady(nil)
+	v.st.SetName("bob")
+	v.st.Record(true)
+	okFrame(&v.st, 0)
+	if out := v.st.Record(false); !out.Aside {
+		t.Fatalf("a hold: out %+v, want the record set aside", out)
+	}
+	mount(t, v)
+	if _, _, ok := element(t, v, "btn-download-unread"); ok {
+		t.Error("Download unread gallery while the store that sets it aside is in flight")
+	}
+	const aside = asidePrefix + "2026-12-06T21:40:00.000Z"
+	v.st.Stored(aside, nil)
+	v = &Verify{st: v.st}
+	mount(t, v)
+	if _, _, ok := element(t, v, "btn-download-unread"); !ok || v.st.DownloadKey() != aside {
+		t.Errorf("set aside under %s: Download unread gallery there %v, reading %q", aside, ok, v.st.DownloadKey())
+	}
 }
 
 func TestNavVerify(t *testing.T) {

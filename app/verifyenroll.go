@@ -24,7 +24,7 @@ type EnrollPanel struct {
 	OnDelete  func(name, crop string) // a snapshot: its identity's name and its crop
 	OnExport  func()
 	OnImport  func(b []byte, err error)
-	OnUnread  func() // download the stored gallery the page could not restore (S.UnreadKey)
+	OnUnread  func() // download the stored gallery the page could not restore (S.DownloadKey)
 	OnDataset func(name string)
 	OnUpload  func()
 }
@@ -70,7 +70,7 @@ func (p *EnrollPanel) Render() app.UI {
 						ctx.Dispatch(func(ctx app.Context) { p.OnImport(b, err) })
 					})
 				}),
-			app.If(s.UnreadKey != "", func() app.UI {
+			app.If(s.DownloadKey() != "", func() app.UI {
 				return app.Button().ID("btn-download-unread").Type("button").Class("btn").Title("the stored gallery the page did not restore, as it is").
 					Text("Download unread gallery").OnClick(func(ctx app.Context, e app.Event) { p.OnUnread() })
 			}),

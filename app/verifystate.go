@@ -119,9 +119,14 @@ type VerifyState struct {
 	// aside first (Out.Aside) until one did (Stored).
 	unread bool
 	// UnreadKey is the IndexedDB key of that record when it is text, which
-	// Download unread gallery saves as it is: galleryKey until it is set
-	// aside, then the key it is kept under; "" when there is none.
+	// Download unread gallery saves as it is (DownloadKey): galleryKey
+	// until it is set aside, then the key it is kept under; "" when there
+	// is none.
 	UnreadKey string
+	// asiding counts the stores asked to set the unread record aside
+	// that have not answered (Stored): until one has, the record may be
+	// at galleryKey or set aside already.
+	asiding int
 	// restoring: the page asked IndexedDB for its gallery (Restoring) and
 	// Restore has not answered; held: the gallery changed meanwhile, and
 	// is stored once Restore has decided what to set aside.
@@ -390,13 +395,18 @@ const storedKept = "; it is kept: recording or importing a gallery sets it aside
 // the note says; or, for a store that set a record aside (Out.Aside),
 // aside, the key the record is kept under, which the note names ("" when
 // there was no record: none is left to download). A store that failed
-// wrote nothing: the next sets the record aside again.
+// wrote nothing: the next sets the record aside again. Every store asked
+// to set a record aside answers here, failed or not (DownloadKey waits
+// for them).
 func (s *VerifyState) Stored(aside string, err error) {
+	if s.unread {
+		s.asiding-- // every store asked while the record is unread sets it aside
+	}
 	switch {
 	case err != nil:
 		s.Note = "the gallery could not be stored: " + err.Error()
 	case s.unread:
-		s.unread = false
+		s.unread, s.asiding = false, 0 // those still in flight find it set aside, or gone
 		if aside == "" {
 			s.UnreadKey = "" // galleryKey holds the page's gallery now
 			return
@@ -1082,6 +1092,17 @@ func (s *VerifyState) IdentityText() string {
 	return s.Names[s.Best]
 }
 
+// DownloadKey is the IndexedDB key Download unread gallery reads:
+// UnreadKey, or none while a store that sets the record aside is in
+// flight, which may have written the page's gallery at galleryKey before
+// the download reads it.
+func (s *VerifyState) DownloadKey() string {
+	if s.asiding > 0 {
+		return ""
+	}
+	return s.UnreadKey
+}
+
 // galleryChanged asks for the gallery to be stored and, when there is an
 // encoder (ready, or loaded while the gallery was empty), embedded again
 // for new templates and a new calibration.
@@ -1112,6 +1133,9 @@ func (s *VerifyState) store() Out {
 	if s.restoring {
 		s.held = true
 		return Out{}
+	}
+	if s.unread {
+		s.asiding++
 	}
 	return Out{Store: true, Aside: s.unread}
 }

@@ -1485,6 +1485,41 @@ func TestVerifyStoreWaitsForRestore(t *testing.T) {
 	}
 }
 
+// TestVerifyDownloadUnreadWhileSettingAside: Download unread gallery
+// reads no key (DownloadKey "") while a store that sets the record aside
+// is in flight, as that store may have written the page's gallery at
+// galleryKey by the time the download reads it; once every such store
+// has failed it reads galleryKey again, once one has set the record
+// aside the key it is kept under. Before, it read galleryKey until the
+// store's answer, and a click meanwhile saved the page's own gallery as
+// the unread one.
+func TestVerifyDownloadUnreadWhileSettingAside(t *testing.T) {
+	const aside = asidePrefix + "2026-12-06T21:40:00.000Z"
+	hold := func(s *VerifyState) Out { s.Record(true); okFrame(s, 0); return s.Record(false) }
+	s := enrolled()
+	s.SetName("bob")
+	s.Restore("{", true, nil)
+	for _, st := range []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"restored", func() {}, galleryKey},
+		{"a hold: its store sets the record aside", func() { hold(&s) }, ""},
+		{"another hold, before that store answered", func() { hold(&s) }, ""},
+		{"the first store failed, the second is in flight", func() { s.Stored("", errors.New("IndexedDB failed: quota exceeded")) }, ""},
+		{"both failed: the record is at galleryKey", func() { s.Stored("", errors.New("IndexedDB failed: quota exceeded")) }, galleryKey},
+		{"a third hold", func() { hold(&s) }, ""},
+		{"its store set the record aside", func() { s.Stored(aside, nil) }, aside},
+		{"a hold after it", func() { hold(&s) }, aside},
+	} {
+		st.do()
+		if got := s.DownloadKey(); got != st.want {
+			t.Errorf("%s: the key to download %q, want %q", st.name, got, st.want)
+		}
+	}
+}
+
 // record is a value IndexedDB gave, of type t (its text s, for a string).
 type record struct {
 	app.Value
