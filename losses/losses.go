@@ -74,6 +74,11 @@ func Params(name string, dim int) ([]Param, error) {
 	return e.params(dim), nil
 }
 
+// LearnsFromPairs reports whether the named loss learns from pairs of
+// embeddings, two images of one identity against images of others
+// (contrastive, triplet), rather than from class weights.
+func LearnsFromPairs(name string) bool { return registry[name].pair }
+
 // New validates c, fills in defaults and returns the loss. A miner or a
 // distance is refused for a loss that takes none, as a parameter of
 // another loss is.

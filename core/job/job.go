@@ -100,6 +100,24 @@ func CheckBatch(loss core.Loss, batch int) error {
 	return nil
 }
 
+// checkPositives refuses a loss that learns from pairs when no identity
+// of the training images (labels) has two of them: contrastive would see
+// no genuine pair, and triplet's P×K batches would fill each identity's K
+// with copies of its one image (losses.PKOrder), the same image as its
+// own positive. The error wraps ErrRequest.
+func checkPositives(loss core.Loss, labels []int) error {
+	if !losses.LearnsFromPairs(loss.Name()) {
+		return nil
+	}
+	counts := make(map[int]int)
+	for _, l := range labels {
+		if counts[l]++; counts[l] == 2 {
+			return nil
+		}
+	}
+	return badRequest("%s learns from two images of one identity, and none of the %d training identities has two: give identities of two images or more, or a classification loss (arcface)", loss.Name(), len(counts))
+}
+
 // Options tunes a Job beyond its request.
 type Options struct {
 	// Val is the number of training images held out for verification at
@@ -364,6 +382,9 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	}
 	if len(j.trainIdx) < req.Batch {
 		return nil, badRequest("%d training images, fewer than one batch of %d", len(j.trainIdx), req.Batch)
+	}
+	if err := checkPositives(loss, j.trainLabels); err != nil {
+		return nil, err
 	}
 	j.steps = len(j.trainIdx) / req.Batch
 	j.total = req.Epochs * j.steps

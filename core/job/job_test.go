@@ -217,6 +217,45 @@ func TestTripletBatchesArePK(t *testing.T) {
 	}
 }
 
+// TestPairLossNeedsTwoImages: contrastive and triplet on identities of one
+// image each, which give no genuine pair (triplet's P×K batches only
+// copies of one image), are refused as a request error of one line naming
+// the identities; a classification loss trains on them, and one identity
+// of two images is enough for a pair loss. Before, both trained.
+func TestPairLossNeedsTwoImages(t *testing.T) {
+	singles := func(twice bool) *data.Set {
+		s := bars(5, 9) // 20 images, relabelled one identity each
+		s.Classes = nil
+		for i := range s.N {
+			s.Labels[i] = i
+			s.Classes = append(s.Classes, fmt.Sprintf("id%d", i))
+		}
+		if twice {
+			s.Labels[19], s.Classes = 18, s.Classes[:19]
+		}
+		return s
+	}
+	for _, loss := range []string{"triplet", "contrastive", "arcface"} {
+		req := barsRequest()
+		req.Loss, req.LossParams, req.Batch = loss, nil, 8
+		j, err := New(req, singles(false), nil, Options{Val: -1})
+		if err == nil {
+			j.Close()
+		}
+		want := loss + " learns from two images of one identity, and none of the 20 training identities has two"
+		if loss == "arcface" && err != nil {
+			t.Errorf("arcface on 20 identities of one image: %v", err)
+		} else if loss != "arcface" && (err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") || !errors.Is(err, ErrRequest)) {
+			t.Errorf("%s on 20 identities of one image: %v; want a request error of one line containing %q", loss, err, want)
+		}
+		if j, err := New(req, singles(true), nil, Options{Val: -1}); err != nil {
+			t.Errorf("%s on 19 identities, one of them of two images: %v", loss, err)
+		} else {
+			j.Close()
+		}
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	train := bars(16, 5)
 	for _, tc := range []struct {
