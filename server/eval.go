@@ -168,7 +168,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if !same {
 		centres = eval.Embeddings{} // other identities: centres from a gallery of the test images
 	}
-	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: f.seed, MaxQueries: f.maxQueries})
+	ranked, done := evalProgress(stderr, !f.jsonOut && isTerminal(stderr))
+	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: f.seed, MaxQueries: f.maxQueries, Progress: ranked})
+	done()
 	if model != nil && !ensemble && slices.Equal(model.Meta.Classes, test.Classes) {
 		if w, b, ok := model.Meta.Spec.ClassWeights(model.Params); ok {
 			acc := eval.ClassifierAccuracy(own, w, b, b == nil)

@@ -141,6 +141,38 @@ func fitProgress(w io.Writer, terminal bool, name string) (report func(step, ste
 		}
 }
 
+// evalProgress is the progress of an evaluation's retrieval
+// (eval.Options.Progress), its longest part (MNIST's 10,000 test images
+// as raw pixels: 20 s), on stderr w: on a terminal (terminal:
+// isTerminal(w); eval's not under --json), a live line of the queries
+// ranked, cleared by done; off a terminal, nothing (report is nil), as
+// fitProgress. The time left is measured from query 0.
+func evalProgress(w io.Writer, terminal bool) (report func(done, total int), done func()) {
+	if !terminal {
+		return nil, func() {}
+	}
+	b := &progressBar{w: w, terminal: true, label: "evaluating retrieval "}
+	var start time.Time // of query 0
+	return func(done, total int) {
+			if done == 0 {
+				start = time.Now()
+			}
+			if !b.due() {
+				return
+			}
+			figures := "queries"
+			if done > 0 {
+				left := time.Duration(float64(total-done) * float64(time.Since(start)) / float64(done))
+				figures = fmt.Sprintf("queries ETA %s", left.Round(time.Second))
+			}
+			b.draw(done, total, figures)
+		}, func() {
+			if b.live {
+				fmt.Fprint(w, "\r\033[K")
+			}
+		}
+}
+
 // isTerminal reports whether w is a terminal that can redraw a line: a
 // character device, unless TERM is dumb. A dumb terminal (an editor's
 // shell buffer, say) need not go back to the start of a line or clear it:

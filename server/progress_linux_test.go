@@ -182,3 +182,27 @@ func TestEvalLinearFitOnTerminal(t *testing.T) {
 		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
 	}
 }
+
+// TestEvalOnTerminal: on a terminal, eval shows its retrieval, an N×N
+// similarity (20 s on MNIST as raw pixels), as a live line of the queries
+// ranked, cleared when it ends (before, silence); --json keeps the
+// terminal quiet, as train's does.
+func TestEvalOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images: 24 queries
+	args := []string{"eval", "--model", "raw", "--data", dir, "--split", "all", "--input", "1x16x16"}
+	tty, read := openPty(t)
+	var stdout bytes.Buffer
+	code := run(context.Background(), args, &stdout, tty)
+	got := read()
+	if code != 0 || !strings.HasPrefix(got, "\revaluating retrieval [") || !strings.Contains(got, "] 0/24 queries\033[K") ||
+		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
+		t.Errorf("exit %d, terminal %q: want retrieval's line, cleared", code, got)
+	}
+	tty, read = openPty(t)
+	stdout.Reset()
+	code = run(context.Background(), append(args, "--json"), &stdout, tty)
+	if got := read(); code != 0 || got != "" {
+		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
+	}
+}

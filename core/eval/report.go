@@ -22,6 +22,10 @@ type Options struct {
 	PairsPerFold int   // genuine (and as many impostor) pairs per fold [300]
 	Seed         int64 // seed of pairs, gallery split and query subsample [0 is a valid seed]
 	MaxQueries   int   // retrieval queries, drawn by SampleQueries; ≤ 0: all
+	// Progress, when not nil, is called as retrieval's queries are
+	// ranked, with those done and their number, from Evaluate's
+	// goroutine: retrieval, an N×N similarity, is most of its time.
+	Progress func(done, total int)
 }
 
 // Evaluate runs every protocol of the package on test with metric m (the
@@ -59,7 +63,7 @@ func Evaluate(train, test Embeddings, m Metric, opt Options) Report {
 	rep.Verification = Verification(test, m, Pairs(test.Labels, opt.Folds, opt.PairsPerFold, opt.Seed))
 	rep.Identification = Identification(test, m, opt.Seed)
 	rep.Identification.OpenSet = openSetSplit(test, m, opt.Seed)
-	rep.Retrieval = RetrievalQueries(test, m, SampleQueries(test.Labels, opt.MaxQueries, opt.Seed))
+	rep.Retrieval = retrievalQueries(test, m, SampleQueries(test.Labels, opt.MaxQueries, opt.Seed), opt.Progress)
 	return rep
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"slices"
 	"testing"
@@ -228,5 +229,24 @@ func BenchmarkRetrieval(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		Retrieval(e, Cosine{})
+	}
+}
+
+// TestRetrievalProgress: Evaluate's Options.Progress is told the queries
+// ranked, from 0 up to all of them, and ranking them in chunks to tell it
+// changes no figure of the report.
+func TestRetrievalProgress(t *testing.T) {
+	e := randomEmbeddings(53, 4, 5, 3)
+	var calls [][2]int
+	opt := Options{Seed: 1, PairsPerFold: 5}
+	plain := Evaluate(Embeddings{}, e, Cosine{}, opt)
+	opt.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
+	told := Evaluate(Embeddings{}, e, Cosine{}, opt)
+	if !reflect.DeepEqual(plain, told) {
+		t.Errorf("with progress %+v, without %+v: want the same report", told, plain)
+	}
+	// 53 queries in chunks of ⌈53/20⌉ = 3: 0, then 18 chunks.
+	if len(calls) != 19 || calls[0] != [2]int{0, 53} || calls[1] != [2]int{3, 53} || calls[18] != [2]int{53, 53} {
+		t.Errorf("progress %v: want 0, 3, …, 53 of 53", calls)
 	}
 }
