@@ -106,7 +106,7 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	default:
 		threshold += fmt.Sprintf("; of the %d members, %d held nothing out and gives none", len(ms), without)
 	}
-	fmt.Fprintf(stderr, "wrote %s: %d views (%s), %s\n", oneLineText(out), len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), threshold)
+	fmt.Fprintf(stderr, "wrote %s: %d views (%s), %s\n", pathText(out), len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), threshold)
 	return nil
 }
 

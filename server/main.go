@@ -204,7 +204,8 @@ func oneLine(err error) string { return msg.Shorten(oneLineText(err.Error()), ma
 const maxErrorRunes = 1000
 
 // oneLineText is oneLine's of a message that is no error: the success
-// lines that name a path the user gave (train's and join's "wrote PATH").
+// lines that name a path the user gave (train's and join's "wrote PATH",
+// through pathText).
 func oneLineText(msg string) string {
 	if !strings.ContainsFunc(msg, unicode.IsControl) {
 		return msg
@@ -219,6 +220,18 @@ func oneLineText(msg string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// pathText is oneLineText of a path the user gave, quoted as Go quotes a
+// string when it starts or ends with white space, which the line would
+// hide: `wrote "m.safetensors "` of an --out given with a space at its
+// end (before, "wrote m.safetensors ", the file then not found as
+// m.safetensors).
+func pathText(path string) string {
+	if strings.TrimSpace(path) != path {
+		return strconv.Quote(path)
+	}
+	return oneLineText(path)
 }
 
 // inputError is bad input from the user: a flag, a name, a value, a file.

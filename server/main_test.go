@@ -2020,6 +2020,37 @@ func TestPathWithLineBreakOnOneLine(t *testing.T) {
 	}
 }
 
+// TestPathWithEdgeSpaceQuoted: a path given with a space at its end (or
+// start), which names another file, is quoted in the lines of train and
+// join that name it (before, "wrote …/m.safetensors (…)" hid the space,
+// and the file was then not found without it); other paths are not.
+func TestPathWithEdgeSpaceQuoted(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, filepath.Join(dir, "patterns"))
+	out := filepath.Join(dir, "m.safetensors ")
+	code, _, stderr := runCLI(t, "train", "--data", filepath.Join(dir, "patterns"), "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--epochs", "1", "--out", out)
+	if want := "wrote " + strconv.Quote(out) + " ("; code != 0 || !strings.Contains(stderr, want) || !strings.Contains(stderr, " on "+filepath.Join(dir, "patterns")+" (") {
+		t.Errorf("train: exit %d, %q: want %q, and the folder as it is", code, stderr, want)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// join takes a file once, and trims the names of its --model list.
+	a, twin := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "twin.safetensors")
+	for _, p := range []string{a, twin} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	joined := " j.safetensors" // a space at the start of the line's path
+	code, _, stderr = runCLI(t, "join", "--model", a+","+twin, "--out", joined)
+	if want := "wrote " + strconv.Quote(joined) + ": "; code != 0 || !strings.HasPrefix(stderr, want) {
+		t.Errorf("join: exit %d, %q: want %q", code, stderr, want)
+	}
+}
+
 // TestEvalTextReport: eval's report for people gives the figures of its
 // JSON, the false accept rate at the threshold among them (it was in the
 // JSON only), and TAR@FAR and DIR@FAR in one order, eval.FARLevels'

@@ -417,7 +417,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if !base.jsonOut {
 		all := func(spec string) string { return cmp(spec, "all") }
-		fmt.Fprintf(stdout, "Open set on %s: train on classes %s (%s), evaluate on the unseen classes %s (%s).\n\n", oneLineText(base.data), all(trainSpec), trainSplit, all(evalSpec), evalSplit)
+		fmt.Fprintf(stdout, "Open set on %s: train on classes %s (%s), evaluate on the unseen classes %s (%s).\n\n", pathText(base.data), all(trainSpec), trainSplit, all(evalSpec), evalSplit)
 		fmt.Fprintln(stdout, "| encoder | metric | D | verif. acc | EER | TAR@FAR 0.01 | rank-1 | MAP@R | training |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}

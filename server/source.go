@@ -136,7 +136,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 	}
 	if s.align == nil && s.log != nil && len(l.skipped) > 0 && !s.told[folder] {
 		s.told[folder] = true
-		fmt.Fprintf(s.log, "load %s (%s): %d images%s\n", oneLineText(name), split, l.set.N, describeSkipped(l.skipped))
+		fmt.Fprintf(s.log, "load %s (%s): %d images%s\n", pathText(name), split, l.set.N, describeSkipped(l.skipped))
 	}
 	if s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true
@@ -154,7 +154,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 				turned = fmt.Sprintf(", those of identities %s each with %d turned versions", turns.Classes, turns.N)
 			}
 		}
-		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s%s\n", oneLineText(name), split, l.set.N, turned, describeSkipped(skipped), describeEmpty(l.set))
+		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s%s\n", pathText(name), split, l.set.N, turned, describeSkipped(skipped), describeEmpty(l.set))
 	}
 	return l.set, nil
 }

@@ -132,7 +132,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			dim = fmt.Sprintf("%d×%d (views %s)", len(v), mf.dim, msg.FormatViews(v))
 		}
 		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%s, %s × %s of %d, augment %s\n",
-			mf.arch, oneLineText(f.data), cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim,
+			mf.arch, pathText(f.data), cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim,
 			msg.Plural(f.epochs, "epoch", "epochs"), msg.Plural(cfg.stepsPerEpoch, "step", "steps"), mf.batch, mf.augment)
 	}
 	var report func(p progress)
@@ -153,7 +153,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if !f.jsonOut {
-		fmt.Fprintf(stderr, "wrote %s (%s)\n", oneLineText(f.out), describeThreshold(m, cfg))
+		fmt.Fprintf(stderr, "wrote %s (%s)\n", pathText(f.out), describeThreshold(m, cfg))
 	}
 	return nil
 }
