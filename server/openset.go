@@ -383,7 +383,13 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cfg.job.Close()
 	}
 	rows := jsonRows{w: stdout}
+	// The pairs, gallery and queries are the base's for every row, so a
+	// variant's --seed changes its training only. Each row's retrieval
+	// is shown on a terminal, its line cleared as the row is written.
+	ranked, rankedDone := evalProgress(stderr, isTerminal(stderr))
+	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries, Progress: ranked}
 	emit := func(r openSetRow) {
+		rankedDone()
 		if base.jsonOut {
 			rows.write(r.Encoder+", "+r.Metric, r)
 			return
@@ -399,9 +405,6 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "| %s | %s | %d | %.4f ± %.4f | %.4f | %.4f | %.4f | %.4f | %s |\n", mdCell(r.Encoder), mdCell(r.Metric), r.Dim,
 			v.Accuracy, v.AccuracyStd, v.EER, v.TARAtFAR["0.01"], id.Rank1, r.Report.Retrieval.MAPAtR, train)
 	}
-	// The pairs, gallery and queries are the base's for every row, so a
-	// variant's --seed changes its training only.
-	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries}
 	// With --expand, a cosine row is followed by the same embeddings
 	// expanded (eval.Expand), evaluated on the same pairs and queries.
 	emitExpanded := func(r openSetRow, e eval.Embeddings) {

@@ -145,8 +145,9 @@ func fitProgress(w io.Writer, terminal bool, name string) (report func(step, ste
 // (eval.Options.Progress), its longest part (MNIST's 10,000 test images
 // as raw pixels: 20 s), on stderr w: on a terminal (terminal:
 // isTerminal(w); eval's not under --json), a live line of the queries
-// ranked, cleared by done; off a terminal, nothing (report is nil), as
-// fitProgress. The time left is measured from query 0.
+// ranked, cleared by done (which may be called after each of several
+// evaluations: openset's rows); off a terminal, nothing (report is nil),
+// as fitProgress. The time left is measured from query 0.
 func evalProgress(w io.Writer, terminal bool) (report func(done, total int), done func()) {
 	if !terminal {
 		return nil, func() {}
@@ -154,8 +155,8 @@ func evalProgress(w io.Writer, terminal bool) (report func(done, total int), don
 	b := &progressBar{w: w, terminal: true, label: "evaluating retrieval "}
 	var start time.Time // of query 0
 	return func(done, total int) {
-			if done == 0 {
-				start = time.Now()
+			if done == 0 { // an evaluation starts: its line is drawn
+				start, b.last = time.Now(), time.Time{}
 			}
 			if !b.due() {
 				return
@@ -169,6 +170,7 @@ func evalProgress(w io.Writer, terminal bool) (report func(done, total int), don
 		}, func() {
 			if b.live {
 				fmt.Fprint(w, "\r\033[K")
+				b.live = false
 			}
 		}
 }

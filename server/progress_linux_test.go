@@ -206,3 +206,20 @@ func TestEvalOnTerminal(t *testing.T) {
 		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
 	}
 }
+
+// TestOpenSetEvalOnTerminal: on a terminal, openset shows each row's
+// retrieval as eval does, cleared before the row is written (before,
+// silence between a run's training and its row: a few seconds a row on
+// MNIST's unseen digits).
+func TestOpenSetEvalOnTerminal(t *testing.T) {
+	folder := sixIdentities(t) // 36 images of 3 unseen identities evaluated
+	tty, read := openPty(t)
+	var stdout bytes.Buffer
+	code := run(context.Background(), []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--threads", "1", "--json"}, &stdout, tty)
+	got := read()
+	// 4 rows: raw pixels' three metrics, then the run's.
+	if code != 0 || strings.Count(got, "\revaluating retrieval [                              ] 0/36 queries\033[K") != 4 ||
+		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
+		t.Errorf("exit %d, terminal %q: want each row's retrieval, cleared", code, got)
+	}
+}
