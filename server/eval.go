@@ -135,6 +135,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkEvaluable(test, f.data, f.split); err != nil {
 		return err
 	}
+	if err := checkExpand(f.expand, test.N); err != nil {
+		return err
+	}
 	// The training images fit a metric and give the class centres and
 	// the gallery of --unknown when they are of the evaluated identities;
 	// cosine and Euclidean distances on other identities need none of them.
@@ -155,7 +158,6 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	own := testE // the embeddings as the model gives them, for its classifier
 	if f.expand > 0 {
-		f.expand = min(f.expand, testE.N)
 		testE = eval.Expand(testE, f.expand)
 	}
 	report, done := fitProgress(stderr, !f.jsonOut && isTerminal(stderr), metricLabel(f.metric))
@@ -211,7 +213,17 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 const maxQueriesUsage = "retrieval: evaluate at most this many queries, drawn among the images whose identity has another (an image alone in its identity is no query; 0: all)"
 
 // expandUsage is the help of --expand, eval's and openset's.
-const expandUsage = "database-side augmentation: each evaluated embedding replaced by the mean of its K nearest among the evaluated images (itself included) before every protocol; transductive, it reads the other test images, unlabelled (0: off)"
+const expandUsage = "database-side augmentation: each evaluated embedding replaced by the mean of its K nearest among the evaluated images (itself included) before every protocol; transductive, it reads the other test images, unlabelled. A sensible K is small, 2 to the number of images of an identity (0: off)"
+
+// checkExpand refuses --expand k on n evaluated images when k ≥ n: every
+// embedding would be the mean of all of them, one and the same, and every
+// figure that of ties (Expand clamps k to n without a word).
+func checkExpand(k, n int) error {
+	if k >= n && k > 0 {
+		return badInput("--expand %d: the %d evaluated images would each become the mean of all of them, the same embedding for every image; give K below %d, a few, at most the images of an identity", k, n, n)
+	}
+	return nil
+}
 
 // checkEvaluable refuses to evaluate s, the split of data set name, unless
 // two of its identities have two images or more and its images make a

@@ -346,6 +346,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := checkEvaluable(test, base.data, evalSplit); err != nil {
 		return err
 	}
+	if err := checkExpand(base.expand, test.N); err != nil {
+		return err
+	}
 	if trainSplit != evalSplit && base.data != "mnist" { // train/ and test/: the same person may be in both
 		trained, err := data.ParseClasses(trainSpec, probe.Classes)
 		if err != nil {
@@ -411,9 +414,8 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if base.expand == 0 {
 			return
 		}
-		k := min(base.expand, e.N)
-		r.Metric = fmt.Sprintf("cosine, expanded (K = %d)", k)
-		r.Report = eval.Evaluate(eval.Embeddings{}, eval.Expand(e, k), eval.Cosine{}, opts)
+		r.Metric = fmt.Sprintf("cosine, expanded (K = %d)", base.expand)
+		r.Report = eval.Evaluate(eval.Embeddings{}, eval.Expand(e, base.expand), eval.Cosine{}, opts)
 		r.Report.Identification.OpenSet = nil // its unknown identities were drawn towards the enrolled ones
 		r.TrainS, r.Epochs, r.Best = 0, 0, 0
 		emit(r)
