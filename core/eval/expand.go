@@ -57,7 +57,7 @@ func Expand(e Embeddings, k int) Embeddings {
 			}
 		}
 		vec.UnitTo(out.X[i*e.D:(i+1)*e.D], sum)
-	})
+	}, nil)
 	return out
 }
 

@@ -53,9 +53,10 @@ func RetrievalQueries(e Embeddings, m Metric, queries []int) RetrievalReport {
 
 // retrievalQueries is RetrievalQueries, calling progress (when not nil)
 // with the queries ranked and their number, before the first and after
-// each of about twenty chunks of them, from the calling goroutine: the N×N similarities of
-// every image a query take a while (20 s for MNIST's 10,000 test images
-// as raw pixels on two cores).
+// each of about twenty blocks of them (eachSimilarityRowParallel), from
+// the calling goroutine: the N×N similarities of every image a query take
+// a while (20 s for MNIST's 10,000 test images as raw pixels on two
+// cores).
 func retrievalQueries(e Embeddings, m Metric, queries []int, progress func(done, total int)) RetrievalReport {
 	e.check()
 	for _, q := range queries {
@@ -76,28 +77,20 @@ func retrievalQueries(e Embeddings, m Metric, queries []int, progress func(done,
 	used := make([]bool, len(queries))
 	workers := runtime.GOMAXPROCS(0)
 	rankers := make([]ranker, workers)
-	chunk := max(1, len(queries))
+	var ranked func(done int)
 	if progress != nil {
-		chunk = max(1, (len(queries)+19)/20)
 		progress(0, len(queries))
+		ranked = func(done int) { progress(done, len(queries)) }
 	}
-	for start := 0; start < len(queries); start += chunk {
-		end := min(start+chunk, len(queries))
-		part := Embeddings{X: qe.X[start*e.D : end*e.D], N: end - start, D: e.D, Labels: qe.Labels[start:end]}
-		eachSimilarityRowParallel(part, e, m, workers, func(w, i int, row []float64) {
-			qi := start + i
-			q := queries[qi]
-			r := count[e.Labels[q]] - 1
-			if r < 1 {
-				return
-			}
-			p1[qi], rp[qi], ap[qi] = rankers[w].scores(row, q, r, e.Labels)
-			used[qi] = true
-		})
-		if progress != nil {
-			progress(end, len(queries))
+	eachSimilarityRowParallel(qe, e, m, workers, func(w, qi int, row []float64) {
+		q := queries[qi]
+		r := count[e.Labels[q]] - 1
+		if r < 1 {
+			return
 		}
-	}
+		p1[qi], rp[qi], ap[qi] = rankers[w].scores(row, q, r, e.Labels)
+		used[qi] = true
+	}, ranked)
 	var rep RetrievalReport
 	n := 0
 	for qi, u := range used {

@@ -8,6 +8,10 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
+// progressParts is how many reports of its progress a similarity matrix
+// with one gives (eachSimilarityRowParallel): about one for each 5 %.
+const progressParts = 20
+
 // blockFloats bounds the size of one block of the similarity matrix (in
 // float64s, 32 MiB) that eachSimilarityRow holds at a time.
 const blockFloats = 1 << 22
@@ -16,7 +20,7 @@ const blockFloats = 1 << 22
 // row[j] = m.Similarity(q_i, db_j); row is reused between calls. It is
 // eachSimilarityRowParallel with one worker.
 func eachSimilarityRow(q, db Embeddings, m Metric, fn func(i int, row []float64)) {
-	eachSimilarityRowParallel(q, db, m, 1, func(_, i int, row []float64) { fn(i, row) })
+	eachSimilarityRowParallel(q, db, m, 1, func(_, i int, row []float64) { fn(i, row) }, nil)
 }
 
 // eachSimilarityRowParallel calls fn(w, i, row) for every row i of q, with
@@ -34,12 +38,25 @@ func eachSimilarityRow(q, db Embeddings, m Metric, fn func(i int, row []float64)
 // These agree with Similarity up to float64 rounding (the expanded euclidean
 // form loses relative precision for nearly identical vectors). Any other
 // Metric is evaluated pair by pair by similarityRowsSlow, the reference.
-func eachSimilarityRowParallel(q, db Embeddings, m Metric, workers int, fn func(w, i int, row []float64)) {
+//
+// progress, when not nil, is called from the calling goroutine with the
+// rows done, after each block, blocks being then of at most a
+// progressParts-th of q's rows (the database prepared once for all).
+func eachSimilarityRowParallel(q, db Embeddings, m Metric, workers int, fn func(w, i int, row []float64), progress func(done int)) {
 	if q.D != db.D {
 		panic("eval: query and database dimensions differ")
 	}
 	workers = max(1, workers)
-	slow := func(i int, row []float64) { fn(0, i, row) }
+	part := q.N
+	if progress != nil {
+		part = max(1, (q.N+progressParts-1)/progressParts)
+	}
+	slow := func(i int, row []float64) {
+		fn(0, i, row)
+		if progress != nil && ((i+1)%part == 0 || i+1 == q.N) {
+			progress(i + 1)
+		}
+	}
 	if q.D == 0 {
 		similarityRowsSlow(q, db, m, slow)
 		return
@@ -74,7 +91,7 @@ func eachSimilarityRowParallel(q, db Embeddings, m Metric, workers int, fn func(
 	if euclid {
 		qsq, bsq = rowSquares(qm), rowSquares(bm)
 	}
-	bq := max(1, min(nq, blockFloats/nb))
+	bq := max(1, min(nq, blockFloats/nb, part))
 	buf := make([]float64, bq*nb)
 	for start := 0; start < nq; start += bq {
 		rows := min(bq, nq-start)
@@ -95,19 +112,22 @@ func eachSimilarityRowParallel(q, db Embeddings, m Metric, workers int, fn func(
 			for r := 0; r < rows; r++ {
 				finish(0, r)
 			}
-			continue
+		} else {
+			var wg sync.WaitGroup
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for r := w; r < rows; r += workers {
+						finish(w, r)
+					}
+				}()
+			}
+			wg.Wait()
 		}
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for r := w; r < rows; r += workers {
-					finish(w, r)
-				}
-			}()
+		if progress != nil {
+			progress(start + rows)
 		}
-		wg.Wait()
 	}
 }
 
