@@ -66,7 +66,8 @@ type Client struct {
 }
 
 // A call the server answers 503 with a Retry-After in seconds (server/api
-// does when it reads too many bodies at once: it read and stored nothing)
+// does when it reads too many bodies, or decodes too many images, at
+// once: it stored nothing)
 // is sent again after those seconds: maxTries times in all at most, with
 // maxRetryWait of waits in all at most, and only where the call's
 // deadline leaves the wait; past that, the error is the server's. No

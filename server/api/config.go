@@ -3,9 +3,10 @@
 // uploaded data sets, kept in a data directory (package store) and trained
 // by package jobs. Every answer is JSON; errors are {"error": "…"} with
 // 400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 503 (too many
-// bodies read at once, in all or of one client, with Retry-After) or 507 (a full disk: nothing was
-// stored), and 412 or 416 for a model file's conditional or
-// partial download; internal details are logged, never sent.
+// bodies read at once, in all or of one client, or images decoded, with
+// Retry-After) or 507 (a full disk: nothing was stored), and 412 or 416
+// for a model file's conditional or partial download; internal details
+// are logged, never sent.
 //
 //	GET    /api/health                   {"ok":true,"version":…}
 //	GET    /api/devices                  the CPU, and why there is no CUDA device
@@ -31,7 +32,10 @@
 // not allowed (Hosts: DNS rebinding). Bodies, uploads, jobs per client
 // (resumed ones too), bodies read at once (in all and per client, 503
 // beyond) and concurrent
-// event streams (in all and per client) are limited, a body that comes
+// event streams (in all and per client) are limited; images are decoded
+// one per core at a time, a sample's or those of a new job's uploaded
+// data set, which its check reads whole (a request that finds no slot
+// within 30 s is answered 503), a body that comes
 // too slowly is cut off (408), and one in a content coding
 // (Content-Encoding: gzip) is refused unread (415). A client, for every
 // per-client limit, is the connection's peer: one IPv4 address (an

@@ -84,11 +84,7 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("identity %q: %s", identity, p))
 		return
 	}
-	// One decode per core at a time (see Server.decodes); a client that
-	// leaves while waiting is not answered.
-	select {
-	case s.decodes <- struct{}{}:
-	case <-r.Context().Done():
+	if !s.takeDecode(w, r) {
 		return
 	}
 	ext, err := checkImage(img)

@@ -894,6 +894,86 @@ func TestImageDecodesBounded(t *testing.T) {
 	}
 }
 
+// TestJobChecksDecodeBounded: a new job's check, which decodes its
+// uploaded data set image by image, takes one of the decoding slots
+// (Server.decodes), as a sample's upload does, and a job that finds none
+// within decodeWait is answered 503 with Retry-After (16 jobs of one
+// client submitted at once on 8 samples of 4096×4096 took a fresh server
+// on 2 cores to 4.4 GB resident, VmHWM, each check decoding the whole
+// set). Of six jobs submitted at once with two slots, two are checked
+// (held in the loader, which counts the checks at once) and four
+// answered, and so is a sample sent while the two are checked.
+func TestJobChecksDecodeBounded(t *testing.T) {
+	const slots, jobs = 2, 6
+	var inside, most atomic.Int32
+	entered, release := make(chan struct{}, 2*jobs), make(chan struct{})
+	cfg := testConfig(t)
+	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, error) {
+		n := inside.Add(1)
+		defer inside.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		entered <- struct{}{}
+		<-release
+		return tinyLoader(name, in)
+	}
+	s, ts := newTestServer(t, cfg)
+	s.decodes = make(chan struct{}, slots)
+	s.decodeWait = 100 * time.Millisecond
+	req, err := json.Marshal(tinyJob(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := make(chan *http.Response, jobs)
+	for range jobs {
+		go func() {
+			resp, err := http.Post(ts.URL+"/api/jobs", "application/json", bytes.NewReader(req))
+			if err != nil {
+				t.Error(err)
+				answers <- &http.Response{}
+				return
+			}
+			resp.Body.Close()
+			answers <- resp
+		}()
+	}
+	// Each job is being checked (held in the loader) or answered.
+	var checked int
+	var got []*http.Response
+	for checked+len(got) < jobs {
+		select {
+		case <-entered:
+			checked++
+		case resp := <-answers:
+			got = append(got, resp)
+		}
+	}
+	atOnce := most.Load() // before a job is queued, which the runner loads too
+	// A sample's upload shares the slots: both held, it is answered.
+	ct, body := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 8, 8, 1))
+	resp, b := callResp(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != busyRetry {
+		t.Errorf("a sample while two jobs are checked: %d %s, Retry-After %q; want 503, %q", resp.StatusCode, b, resp.Header.Get("Retry-After"), busyRetry)
+	}
+	close(release)
+	for len(got) < jobs {
+		got = append(got, <-answers)
+	}
+	if atOnce > slots {
+		t.Errorf("%d jobs were checked at once, want at most %d (the decoding slots)", atOnce, slots)
+	}
+	codes := map[int]int{}
+	for _, resp := range got {
+		codes[resp.StatusCode]++
+		if resp.StatusCode == 503 && resp.Header.Get("Retry-After") != busyRetry {
+			t.Errorf("a 503 with Retry-After %q, want %q", resp.Header.Get("Retry-After"), busyRetry)
+		}
+	}
+	if codes[201] != slots || codes[503] != jobs-slots {
+		t.Errorf("answers %v, want %d × 201 and %d × 503", codes, slots, jobs-slots)
+	}
+}
+
 // TestModelUploadName: the name of an upload counts characters, not
 // bytes (60 accented letters are a name), and a name that is not UTF-8,
 // a query that does not parse, or a name given twice is refused rather

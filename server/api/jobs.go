@@ -27,7 +27,11 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if !s.takeDecode(w, r) { // an uploaded data set is decoded to check req
+		return
+	}
 	j, err := s.runner.Submit(clientOf(r), req, s.cfg.MaxJobsPerClient)
+	<-s.decodes
 	if err != nil {
 		s.fail(w, r, err)
 		return
