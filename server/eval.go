@@ -158,7 +158,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	own := testE // the embeddings as the model gives them, for its classifier
 	if f.expand > 0 {
-		testE = eval.Expand(testE, f.expand)
+		expanded, done := evalProgress(stderr, !f.jsonOut && isTerminal(stderr), expandLabel(f.expand), "images")
+		testE = eval.Expand(testE, f.expand, expanded)
+		done()
 	}
 	report, done := fitProgress(stderr, !f.jsonOut && isTerminal(stderr), metricLabel(f.metric))
 	metric, err := fitMetric(f.metric, trainE, f.pca, f.seed, report)
@@ -170,7 +172,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if !same {
 		centres = eval.Embeddings{} // other identities: centres from a gallery of the test images
 	}
-	ranked, done := evalProgress(stderr, !f.jsonOut && isTerminal(stderr))
+	ranked, done := evalProgress(stderr, !f.jsonOut && isTerminal(stderr), "evaluating retrieval", "queries")
 	rep := eval.Evaluate(centres, testE, metric, eval.Options{Folds: 10, PairsPerFold: 300, Seed: f.seed, MaxQueries: f.maxQueries, Progress: ranked})
 	done()
 	if model != nil && !ensemble && slices.Equal(model.Meta.Classes, test.Classes) {
@@ -214,6 +216,11 @@ const maxQueriesUsage = "retrieval: evaluate at most this many queries, drawn am
 
 // expandUsage is the help of --expand, eval's and openset's.
 const expandUsage = "database-side augmentation: each evaluated embedding replaced by the mean of its K nearest among the evaluated images (itself included) before every protocol; transductive, it reads the other test images, unlabelled. A sensible K is small, 2 to the number of images of an identity (0: off)"
+
+// expandLabel is the label of --expand k's progress line (evalProgress).
+func expandLabel(k int) string {
+	return fmt.Sprintf("expanding (K = %d)", k)
+}
 
 // checkExpand refuses --expand k on n evaluated images when k ≥ n: every
 // embedding would be the mean of all of them, one and the same, and every

@@ -389,7 +389,8 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// The pairs, gallery and queries are the base's for every row, so a
 	// variant's --seed changes its training only. Each row's retrieval
 	// is shown on a terminal, its line cleared as the row is written.
-	ranked, rankedDone := evalProgress(stderr, isTerminal(stderr))
+	ranked, rankedDone := evalProgress(stderr, isTerminal(stderr), "evaluating retrieval", "queries")
+	expanding, expandingDone := evalProgress(stderr, isTerminal(stderr), expandLabel(base.expand), "images")
 	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries, Progress: ranked}
 	emit := func(r openSetRow) {
 		rankedDone()
@@ -415,7 +416,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return
 		}
 		r.Metric = fmt.Sprintf("cosine, expanded (K = %d)", base.expand)
-		r.Report = eval.Evaluate(eval.Embeddings{}, eval.Expand(e, base.expand), eval.Cosine{}, opts)
+		e = eval.Expand(e, base.expand, expanding)
+		expandingDone()
+		r.Report = eval.Evaluate(eval.Embeddings{}, e, eval.Cosine{}, opts)
 		r.Report.Identification.OpenSet = nil // its unknown identities were drawn towards the enrolled ones
 		r.TrainS, r.Epochs, r.Best = 0, 0, 0
 		emit(r)

@@ -143,17 +143,19 @@ func fitProgress(w io.Writer, terminal bool, name string) (report func(step, ste
 
 // evalProgress is the progress of an evaluation's retrieval
 // (eval.Options.Progress), its longest part (MNIST's 10,000 test images
-// as raw pixels: 20 s), on stderr w: on a terminal (terminal:
-// isTerminal(w); eval's not under --json), a live line of the queries
-// ranked, cleared by done (which may be called after each of several
-// evaluations: openset's rows); off a terminal, nothing (report is nil),
-// as fitProgress. The time left is measured from query 0.
-func evalProgress(w io.Writer, terminal bool) (report func(done, total int), done func()) {
+// as raw pixels: 20 s), or of --expand's as long similarities
+// (eval.Expand), on stderr w: on a terminal (terminal: isTerminal(w);
+// eval's not under --json), a live line, label then a bar of the rows
+// done, named unit ("queries"), cleared by done (which may be called
+// after each of several evaluations: openset's rows); off a terminal,
+// nothing (report is nil), as fitProgress. The time left is measured
+// from row 0.
+func evalProgress(w io.Writer, terminal bool, label, unit string) (report func(done, total int), done func()) {
 	if !terminal {
 		return nil, func() {}
 	}
-	b := &progressBar{w: w, terminal: true, label: "evaluating retrieval "}
-	var start time.Time // of query 0
+	b := &progressBar{w: w, terminal: true, label: label + " "}
+	var start time.Time // of row 0
 	return func(done, total int) {
 			if done == 0 { // an evaluation starts: its line is drawn
 				start, b.last = time.Now(), time.Time{}
@@ -161,10 +163,10 @@ func evalProgress(w io.Writer, terminal bool) (report func(done, total int), don
 			if !b.due() {
 				return
 			}
-			figures := "queries"
+			figures := unit
 			if done > 0 {
 				left := time.Duration(float64(total-done) * float64(time.Since(start)) / float64(done))
-				figures = fmt.Sprintf("queries ETA %s", left.Round(time.Second))
+				figures = fmt.Sprintf("%s ETA %s", unit, left.Round(time.Second))
 			}
 			b.draw(done, total, figures)
 		}, func() {

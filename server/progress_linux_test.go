@@ -207,19 +207,47 @@ func TestEvalOnTerminal(t *testing.T) {
 	}
 }
 
+// TestEvalExpandOnTerminal: on a terminal, eval --expand shows its
+// expansion, N×N similarities as long as retrieval's, as a live line of
+// the images expanded, cleared before retrieval's (before, silence as
+// long as retrieval's); --json keeps the terminal quiet.
+func TestEvalExpandOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images
+	args := []string{"eval", "--model", "raw", "--data", dir, "--split", "all", "--input", "1x16x16", "--expand", "2"}
+	tty, read := openPty(t)
+	var stdout bytes.Buffer
+	code := run(context.Background(), args, &stdout, tty)
+	got := read()
+	if code != 0 || !strings.HasPrefix(got, "\rexpanding (K = 2) [                              ] 0/24 images\033[K") ||
+		!strings.Contains(got, "images\033[K\r\033[K\revaluating retrieval [") ||
+		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
+		t.Errorf("exit %d, terminal %q: want the expansion's line, cleared, then retrieval's", code, got)
+	}
+	tty, read = openPty(t)
+	stdout.Reset()
+	code = run(context.Background(), append(args, "--json"), &stdout, tty)
+	if got := read(); code != 0 || got != "" {
+		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
+	}
+}
+
 // TestOpenSetEvalOnTerminal: on a terminal, openset shows each row's
 // retrieval as eval does, cleared before the row is written (before,
 // silence between a run's training and its row: a few seconds a row on
-// MNIST's unseen digits).
+// MNIST's unseen digits), and the expansion of each expanded row before
+// it (before, silence as long as retrieval's).
 func TestOpenSetEvalOnTerminal(t *testing.T) {
 	folder := sixIdentities(t) // 36 images of 3 unseen identities evaluated
 	tty, read := openPty(t)
 	var stdout bytes.Buffer
-	code := run(context.Background(), []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--threads", "1", "--json"}, &stdout, tty)
+	code := run(context.Background(), []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--threads", "1", "--expand", "2", "--json"}, &stdout, tty)
 	got := read()
-	// 4 rows: raw pixels' three metrics, then the run's.
-	if code != 0 || strings.Count(got, "\revaluating retrieval [                              ] 0/36 queries\033[K") != 4 ||
+	// 6 rows: raw pixels' three metrics and cosine expanded, then the
+	// run's, and expanded.
+	if code != 0 || strings.Count(got, "\revaluating retrieval [                              ] 0/36 queries\033[K") != 6 ||
+		strings.Count(got, "\rexpanding (K = 2) [                              ] 0/36 images\033[K") != 2 ||
 		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
-		t.Errorf("exit %d, terminal %q: want each row's retrieval, cleared", code, got)
+		t.Errorf("exit %d, terminal %q: want each row's retrieval and each expansion, cleared", code, got)
 	}
 }

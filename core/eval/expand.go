@@ -25,7 +25,11 @@ import (
 // Similarities come from one GEMM per block of rows (eachSimilarityRow);
 // rows are spread over GOMAXPROCS goroutines and the result does not depend
 // on their number. expandRef in the tests is the pair-by-pair reference.
-func Expand(e Embeddings, k int) Embeddings {
+//
+// progress, when not nil, is called with the rows done and e.N, as
+// Options.Progress with retrieval's queries: its N×N similarities take
+// about as long as retrieval's.
+func Expand(e Embeddings, k int, progress func(done, total int)) Embeddings {
 	e.check()
 	if k < 1 {
 		panic("eval: Expand needs k ≥ 1")
@@ -57,7 +61,7 @@ func Expand(e Embeddings, k int) Embeddings {
 			}
 		}
 		vec.UnitTo(out.X[i*e.D:(i+1)*e.D], sum)
-	}, nil)
+	}, rowsProgress(progress, e.N))
 	return out
 }
 

@@ -43,7 +43,7 @@ func expandRef(e Embeddings, k int) Embeddings {
 func TestExpandMatchesReference(t *testing.T) {
 	e := randomEmbeddings(300, 16, 7, 3)
 	for _, k := range []int{1, 2, 5, 17, 299, 300, 1000} {
-		got, want := Expand(e, k), expandRef(e, k)
+		got, want := Expand(e, k, nil), expandRef(e, k)
 		if !slices.Equal(got.Labels, e.Labels) {
 			t.Fatalf("k=%d: labels changed", k)
 		}
@@ -59,9 +59,9 @@ func TestExpandMatchesReference(t *testing.T) {
 // share the rows, to the bit.
 func TestExpandWorkers(t *testing.T) {
 	e := randomEmbeddings(500, 24, 9, 4)
-	many := Expand(e, 13)
+	many := Expand(e, 13, nil)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	if one := Expand(e, 13); !slices.Equal(one.X, many.X) {
+	if one := Expand(e, 13, nil); !slices.Equal(one.X, many.X) {
 		t.Error("Expand on one goroutine differs from Expand on GOMAXPROCS of them")
 	}
 }
@@ -99,7 +99,7 @@ func TestExpandHandWorked(t *testing.T) {
 		{"k=1", []float64{0, 10, -10}, 1, []float64{0, 10, -10}},
 		{"k=N", []float64{0, 30, -30}, 3, []float64{0, 0, 0}},
 	} {
-		got := Expand(angles(tc.deg...), tc.k)
+		got := Expand(angles(tc.deg...), tc.k, nil)
 		for i, w := range tc.want {
 			x, y := float64(got.X[2*i]), float64(got.X[2*i+1])
 			if a := math.Atan2(y, x) * 180 / math.Pi; math.Abs(a-w) > 1e-4 || math.Abs(math.Hypot(x, y)-1) > 1e-6 {
@@ -112,7 +112,7 @@ func TestExpandHandWorked(t *testing.T) {
 func TestExpandZeroSumAndBadK(t *testing.T) {
 	// Opposite rows: with k = 2 each sums to zero.
 	e := Embeddings{X: []float32{1, 0, -2, 0}, N: 2, D: 2, Labels: []int{0, 1}}
-	for i, v := range Expand(e, 2).X {
+	for i, v := range Expand(e, 2, nil).X {
 		if v != 0 {
 			t.Errorf("element %d of two opposite rows' mean is %v, want 0", i, v)
 		}
@@ -120,7 +120,7 @@ func TestExpandZeroSumAndBadK(t *testing.T) {
 	// A zero row has no nearest: it stays zero, and the others pass it by
 	// (cosine 0 with it).
 	e = Embeddings{X: []float32{1, 0, 0.9, 0.1, 0, 0}, N: 3, D: 2, Labels: []int{0, 0, 0}}
-	if row := Expand(e, 1).Row(2); row[0] != 0 || row[1] != 0 {
+	if row := Expand(e, 1, nil).Row(2); row[0] != 0 || row[1] != 0 {
 		t.Errorf("a zero row expanded with k = 1 became %v, want zero", row)
 	}
 	defer func() {
@@ -128,7 +128,7 @@ func TestExpandZeroSumAndBadK(t *testing.T) {
 			t.Error("Expand with k = 0 did not panic")
 		}
 	}()
-	Expand(e, 0)
+	Expand(e, 0, nil)
 }
 
 // TestExpandDrawsNoisyClassesTogether: classes as noisy clouds around
@@ -152,7 +152,7 @@ func TestExpandDrawsNoisyClassesTogether(t *testing.T) {
 	}
 	folds := Pairs(e.Labels, 10, 200, 1)
 	before := Verification(e, Cosine{}, folds).Accuracy
-	after := Verification(Expand(e, 20), Cosine{}, folds).Accuracy
+	after := Verification(Expand(e, 20, nil), Cosine{}, folds).Accuracy
 	if before > 0.9 || after < before+0.05 {
 		t.Errorf("verification %.4f as they are, %.4f expanded with k = 20: want the noisy one below 0.9 and expansion to add 0.05", before, after)
 	}

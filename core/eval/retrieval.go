@@ -77,11 +77,7 @@ func retrievalQueries(e Embeddings, m Metric, queries []int, progress func(done,
 	used := make([]bool, len(queries))
 	workers := runtime.GOMAXPROCS(0)
 	rankers := make([]ranker, workers)
-	var ranked func(done int)
-	if progress != nil {
-		progress(0, len(queries))
-		ranked = func(done int) { progress(done, len(queries)) }
-	}
+	ranked := rowsProgress(progress, len(queries))
 	eachSimilarityRowParallel(qe, e, m, workers, func(w, qi int, row []float64) {
 		q := queries[qi]
 		r := count[e.Labels[q]] - 1

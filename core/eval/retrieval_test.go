@@ -236,7 +236,8 @@ func BenchmarkRetrieval(b *testing.B) {
 
 // TestRetrievalProgress: Evaluate's Options.Progress is told the queries
 // ranked, from 0 up to all of them, and ranking them in chunks to tell it
-// changes no figure of the report.
+// changes no figure of the report; Expand's progress is told its rows so,
+// and changes no embedding.
 func TestRetrievalProgress(t *testing.T) {
 	e := randomEmbeddings(53, 4, 5, 3)
 	var calls [][2]int
@@ -250,6 +251,14 @@ func TestRetrievalProgress(t *testing.T) {
 	// 53 queries in chunks of ⌈53/20⌉ = 3: 0, then 18 chunks.
 	if len(calls) != 19 || calls[0] != [2]int{0, 53} || calls[1] != [2]int{3, 53} || calls[18] != [2]int{53, 53} {
 		t.Errorf("progress %v: want 0, 3, …, 53 of 53", calls)
+	}
+	// Expand's rows are told as retrieval's queries, its embeddings the same.
+	calls = nil
+	if !reflect.DeepEqual(Expand(e, 4, nil), Expand(e, 4, opt.Progress)) {
+		t.Error("Expand with progress differs from Expand without")
+	}
+	if len(calls) != 19 || calls[0] != [2]int{0, 53} || calls[1] != [2]int{3, 53} || calls[18] != [2]int{53, 53} {
+		t.Errorf("Expand's progress %v: want 0, 3, …, 53 of 53", calls)
 	}
 }
 

@@ -131,6 +131,17 @@ func eachSimilarityRowParallel(q, db Embeddings, m Metric, workers int, fn func(
 	}
 }
 
+// rowsProgress is progress (done of total, as Options.Progress), told
+// now that none is done, as eachSimilarityRowParallel's progress: nil
+// when progress is.
+func rowsProgress(progress func(done, total int), total int) func(done int) {
+	if progress == nil {
+		return nil
+	}
+	progress(0, total)
+	return func(done int) { progress(done, total) }
+}
+
 // similarityRowsSlow is the pair-by-pair reference of eachSimilarityRow.
 func similarityRowsSlow(q, db Embeddings, m Metric, fn func(i int, row []float64)) {
 	row := make([]float64, db.N)
