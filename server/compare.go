@@ -201,6 +201,13 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
 	rows := jsonRows{w: stdout}
+	// Every evaluation's retrieval is shown on a terminal, as openset's,
+	// its line cleared when it ends.
+	ranked, rankedDone := evalProgress(stderr, isTerminal(stderr), "evaluating retrieval", "queries")
+	evaluate := func(gallery, test eval.Embeddings, m eval.Metric) eval.Report {
+		defer rankedDone()
+		return eval.Evaluate(gallery, test, m, eval.Options{Folds: 10, PairsPerFold: 300, Seed: mf.seed, Progress: ranked})
+	}
 	emit := func(row compareRow) {
 		if f.jsonOut {
 			rows.write(row.Loss+" D="+row.dim(), row)
@@ -216,7 +223,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err := stdoutLost(stdout); err != nil {
 				return err
 			}
-			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed, stderr)
+			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed, evaluate, stderr)
 			if err != nil {
 				return err
 			}
@@ -235,14 +242,14 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			start := time.Now()
 			run++
 			report, done := runProgress(stderr, isTerminal(stderr), run, runs, label)
-			closed, err := trainEval(ctx, mf, f.epochs, "", "", report)
+			closed, err := trainEval(ctx, mf, f.epochs, "", "", evaluate, report)
 			done()
 			if err != nil {
 				return fmt.Errorf("%s: %w", label, err)
 			}
 			run++
 			report, done = runProgress(stderr, isTerminal(stderr), run, runs, label+" open set")
-			open, err := trainEval(ctx, mf, f.epochs, f.trainClasses, f.evalClasses, report)
+			open, err := trainEval(ctx, mf, f.epochs, f.trainClasses, f.evalClasses, evaluate, report)
 			done()
 			if err != nil {
 				return fmt.Errorf("%s open set: %w", label, err)
@@ -266,9 +273,10 @@ func (r compareRow) dim() string {
 // rawCompareRow evaluates raw MNIST pixels with a metric: closed set, the
 // metric fitted on (and the class centres from) 10,000 training images of
 // every class; open set, the metric fitted on the training images of the
-// classes trainClasses, evaluated on the test images of evalClasses. The
-// fits that learn show their progress on stderr (fitProgress).
-func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, stderr io.Writer) (compareRow, error) {
+// classes trainClasses, evaluated on the test images of evalClasses, by
+// evaluate (eval.Evaluate with compare's options). The fits that learn
+// show their progress on stderr (fitProgress).
+func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, stderr io.Writer) (compareRow, error) {
 	report := func(fitSpec, testSpec string, centres bool) (eval.Report, error) {
 		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, core.MNISTInput)
 		if err != nil {
@@ -289,7 +297,7 @@ func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, stderr 
 		if !centres {
 			fitE = eval.Embeddings{}
 		}
-		return eval.Evaluate(fitE, testE, m, eval.Options{Folds: 10, PairsPerFold: 300, Seed: seed}), nil
+		return evaluate(fitE, testE, m), nil
 	}
 	closed, err := report("", "", true)
 	if err != nil {
@@ -309,9 +317,10 @@ func rawEmbeddings(s *data.Set) eval.Embeddings {
 }
 
 // trainEval trains on MNIST's training classes, telling report its
-// progress, and evaluates on the test images of the evaluation classes (the
-// same when evalClasses is empty).
-func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string, report func(progress)) (eval.Report, error) {
+// progress, and evaluates by evaluate (eval.Evaluate with compare's
+// options) on the test images of the evaluation classes (the same when
+// evalClasses is empty).
+func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, report func(progress)) (eval.Report, error) {
 	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, epochs, 5000, "cpu")
 	if err != nil {
 		return eval.Report{}, err
@@ -341,5 +350,5 @@ func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, ev
 	if err != nil {
 		return eval.Report{}, err
 	}
-	return eval.Evaluate(galleryE, testE, eval.Cosine{}, eval.Options{Folds: 10, PairsPerFold: 300, Seed: mf.seed}), nil
+	return evaluate(galleryE, testE, eval.Cosine{}), nil
 }
