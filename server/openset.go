@@ -384,6 +384,18 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return inVariant(f.variant, err)
 		}
 		cfg.job.Close()
+		// A variant's evaluated images are its own (trainOpenSet): aligned
+		// or not, at its input, aligning may skip other photos, so that
+		// they may be fewer than the base's.
+		if base.expand > 0 {
+			test, err := quiet.loadSubset(f.data, evalSplit, evalSpec, cfg.spec.Input)
+			if err != nil {
+				return inVariant(f.variant, err)
+			}
+			if err := checkExpand(base.expand, test.N); err != nil {
+				return inVariant(f.variant, err)
+			}
+		}
 	}
 	rows := jsonRows{w: stdout}
 	// The pairs, gallery and queries are the base's for every row, so a

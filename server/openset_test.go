@@ -142,6 +142,10 @@ func TestExpandAllImages(t *testing.T) {
 	want := "--expand 72: the 72 evaluated images would each become the mean of all of them"
 	wantBadInput(t, want, "eval", "--model", "raw", "--data", folder, "--input", "1x16x16", "--split", "all", "--expand", "72", "--json")
 	wantBadInput(t, "--expand 40: the 36 evaluated images", "openset", "--data", folder, "--input", "1x16x16", "--arch", "lenet-s", "--epochs", "1", "--batch", "8", "--expand", "40")
+	// A variant's own images: ORL's photos of s11–s20 are 100, 98 aligned
+	// (2 skipped), so --expand 99 is refused in the variant that aligns
+	// them, before the base trains (before, its rows said K = 99 of 98).
+	wantBadInput(t, `variant "align=true": --expand 99: the 98 evaluated images`, "openset", "--data", "testdata/orl/seen", "--input", "1x32x32", "--arch", "mlp", "--epochs", "1", "--baselines=false", "--expand", "99", "--variant", "align=true")
 	code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--data", folder, "--input", "1x16x16", "--split", "all", "--expand", "71", "--json")
 	if code != 0 || !strings.Contains(stdout, `"expand":71`) {
 		t.Errorf("eval --expand 71 of 72 images: exit %d, %s%s", code, stdout, stderr)
