@@ -282,7 +282,7 @@ func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluat
 		if err != nil {
 			return eval.Report{}, err
 		}
-		_, fit = job.HoldOut(fit, fitSize, seed)
+		fit = fitSample(fit, fitSize, seed)
 		test, err := plainSource.loadSubset("mnist", "test", testSpec, core.MNISTInput)
 		if err != nil {
 			return eval.Report{}, err

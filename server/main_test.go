@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -2204,4 +2206,58 @@ func TestUnexpandedHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantBadInput(t, "open ~/m.safetensors: no such file or directory", "eval", "--model=~/m.safetensors")
+}
+
+// writeSmallMNIST writes into dir an MNIST of n images of 28×28 of each
+// digit in each split: the digit's stripe of rows, and noise.
+func writeSmallMNIST(t *testing.T, dir string, n int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, files := range [][2]string{{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}, {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}} {
+		pixels, labels := make([]byte, 0, 10*n*28*28), make([]byte, 0, 10*n)
+		for i := range 10 * n {
+			digit := i % 10
+			for p := range 28 * 28 {
+				v := byte(rng.IntN(64))
+				if p/28/3 == digit {
+					v += 160
+				}
+				pixels = append(pixels, v)
+			}
+			labels = append(labels, byte(digit))
+		}
+		for file, b := range map[string][]byte{files[0]: idxFile(0x803, []int{10 * n, 28, 28}, pixels), files[1]: idxFile(0x801, []int{10 * n}, labels)} {
+			if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// idxFile is a gzipped IDX file of unsigned bytes: magic, dims, values.
+func idxFile(magic uint32, dims []int, values []byte) []byte {
+	raw := binary.BigEndian.AppendUint32(nil, magic)
+	for _, d := range dims {
+		raw = binary.BigEndian.AppendUint32(raw, uint32(d))
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(append(raw, values...))
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestCompareSmallMNIST: compare's baselines on an MNIST of fewer than
+// 10,000 training images ($METRICLAB_MNIST) fit their metrics on all of
+// them (fitSample, as eval's and openset's; before, job.HoldOut of
+// 10,000 of fewer gave none: "whiten: 0 training images of 0 classes are
+// too few to fit a metric"). On real MNIST, 60,000, nothing changes.
+func TestCompareSmallMNIST(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallMNIST(t, dir, 6)
+	t.Setenv("METRICLAB_MNIST", dir)
+	code, stdout, stderr := runCLI(t, "compare", "--losses", "none", "--json")
+	if code != 0 || strings.Count(stdout, "\n") != 3 {
+		t.Errorf("compare --losses none on 60 training images: exit %d, stdout %q, stderr %q: want 0 and the 3 baselines' rows", code, stdout, stderr)
+	}
 }

@@ -4,11 +4,8 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,8 +257,7 @@ func TestOpenSetEvalOnTerminal(t *testing.T) {
 // (before, silence: 20 s for each of MNIST's closed-set evaluations). On
 // a small MNIST of its own ($METRICLAB_MNIST): 60 test images, 30 of the
 // open set's classes 5-9; its first row, raw pixels' cosine, is written
-// to a full disk, so that compare stops there (the other baselines fit
-// on 10,000 training images).
+// to a full disk, so that compare stops there, after its two evaluations.
 func TestCompareEvalOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallMNIST(t, dir, 6)
@@ -275,43 +271,4 @@ func TestCompareEvalOnTerminal(t *testing.T) {
 	if code != 1 || got != want {
 		t.Errorf("exit %d, terminal %q: want 1 and %q, the closed and open sets' retrieval, each cleared", code, got, want)
 	}
-}
-
-// writeSmallMNIST writes into dir an MNIST of n images of 28×28 of each
-// digit in each split: the digit's stripe of rows, and noise.
-func writeSmallMNIST(t *testing.T, dir string, n int) {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, files := range [][2]string{{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}, {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}} {
-		pixels, labels := make([]byte, 0, 10*n*28*28), make([]byte, 0, 10*n)
-		for i := range 10 * n {
-			digit := i % 10
-			for p := range 28 * 28 {
-				v := byte(rng.IntN(64))
-				if p/28/3 == digit {
-					v += 160
-				}
-				pixels = append(pixels, v)
-			}
-			labels = append(labels, byte(digit))
-		}
-		for file, b := range map[string][]byte{files[0]: idxFile(0x803, []int{10 * n, 28, 28}, pixels), files[1]: idxFile(0x801, []int{10 * n}, labels)} {
-			if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
-
-// idxFile is a gzipped IDX file of unsigned bytes: magic, dims, values.
-func idxFile(magic uint32, dims []int, values []byte) []byte {
-	raw := binary.BigEndian.AppendUint32(nil, magic)
-	for _, d := range dims {
-		raw = binary.BigEndian.AppendUint32(raw, uint32(d))
-	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(append(raw, values...))
-	zw.Close()
-	return buf.Bytes()
 }
