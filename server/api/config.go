@@ -33,7 +33,9 @@
 // (resumed ones too), bodies read at once (in all and per client, 503
 // beyond) and concurrent
 // event streams (in all and per client) are limited; images are decoded
-// one per core at a time, a sample's or those of a new job's uploaded
+// one per core at a time, and no more at once than half the memory
+// (DefaultMaxJobMemory) holds at 1152 MiB each (the worst of one at
+// 4096×4096), at least one, a sample's or those of a new job's uploaded
 // data set, which its check reads whole (a request that finds no slot
 // within 30 s is answered 503), a body that comes
 // too slowly is cut off (408), and one in a content coding

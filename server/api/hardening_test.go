@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -971,6 +972,36 @@ func TestJobChecksDecodeBounded(t *testing.T) {
 	}
 	if codes[201] != slots || codes[503] != jobs-slots {
 		t.Errorf("answers %v, want %d × 201 and %d × 503", codes, slots, jobs-slots)
+	}
+}
+
+// TestDecodeSlotsByMemory: the decoding slots are one per core and no
+// more than the memory holds at decodeBytes (1152 MiB) each, at least
+// one: one per core alone let 16 jobs' checks take a server on 2 cores
+// to 4.4 GB, so a host of many cores and little memory was out of it.
+// The memory is given, as New takes it from DefaultMaxJobMemory.
+func TestDecodeSlotsByMemory(t *testing.T) {
+	for _, c := range []struct {
+		cores  int
+		memory int64
+		want   int
+	}{
+		{16, 1 << 30, 1},   // less than one decoding's worth: still one
+		{16, 4 << 30, 3},   // 4096 MiB / 1152 MiB
+		{64, 16 << 30, 14}, // a 64-core host with 32 GiB, half of it
+		{64, 8 << 30, 7},   // DefaultMaxJobMemory where the memory is unknown
+		{2, 64 << 30, 2},   // plenty of memory: one per core
+		{4, 0, 1},
+	} {
+		if got := decodeSlots(c.cores, c.memory); got != c.want {
+			t.Errorf("decodeSlots(%d cores, %d MiB) = %d, want %d", c.cores, c.memory>>20, got, c.want)
+		}
+	}
+	// New sizes its slots so, by this machine's memory, on 64 cores.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(64))
+	s, _ := newTestServer(t, testConfig(t))
+	if want := decodeSlots(64, DefaultMaxJobMemory()); cap(s.decodes) != want {
+		t.Errorf("a server on 64 cores with %d MiB for decoding has %d slots, want %d", DefaultMaxJobMemory()>>20, cap(s.decodes), want)
 	}
 }
 

@@ -84,6 +84,23 @@ const busyRetry = "5"
 // data sets.
 const decodeWait = 30 * time.Second
 
+// decodeBytes is the most memory one decoding may take, from the caps:
+// a job's check holds its float32 copy of the image before (three planes
+// at most, 12 bytes a pixel) while the next one decodes, which takes up
+// to 24 bytes a pixel (a progressive JPEG of four components: its
+// coefficients, 16, its planes, 4, and its RGBA result, 4; a 16-bit RGBA
+// PNG, 8), so 576 MiB at MaxImageSide a side, and twice that, 1152 MiB,
+// as the garbage collector lets the heap grow to twice what is live
+// (GOGC=100) before it collects.
+const decodeBytes = 2 * (12 + 24) * MaxImageSide * MaxImageSide
+
+// decodeSlots is how many decodings run at once (Server.decodes) on cores
+// with memory bytes for them: one per core, no more than memory holds at
+// decodeBytes each, and at least one.
+func decodeSlots(cores int, memory int64) int {
+	return max(1, min(cores, int(memory/decodeBytes)))
+}
+
 // errBusyDecoding is the answer to a sample's upload or a new job that
 // found every decoding slot (Server.decodes) taken for decodeWait. A
 // decoding may hold hundreds of MiB (a 4096×4096 image, and its copy in

@@ -35,8 +35,9 @@ type Server struct {
 	// ending is closed by EndStreams: open and new event streams end.
 	ending  chan struct{}
 	endOnce sync.Once
-	// decodes holds a slot per decoding at once, one per core: a sample
-	// image's (a file of a few bytes may declare 4096×4096 pixels of
+	// decodes holds a slot per decoding at once, one per core and no more
+	// than half the memory holds (decodeSlots, DefaultMaxJobMemory): a
+	// sample image's (a file of a few bytes may declare 4096×4096 pixels of
 	// 16-bit RGBA, which the decoder allocates, 128 MiB, before it finds
 	// the data missing), or a new job's check, which decodes its uploaded
 	// data set image by image (see takeDecode).
@@ -84,7 +85,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux(),
 		sse:     &streams{full: errManyStreams, fullClient: errManyStreamsClient},
-		decodes: make(chan struct{}, runtime.GOMAXPROCS(0)), decodeWait: decodeWait, bodies: &streams{full: errBusy, fullClient: errBusyClient},
+		decodes: make(chan struct{}, decodeSlots(runtime.GOMAXPROCS(0), DefaultMaxJobMemory())), decodeWait: decodeWait, bodies: &streams{full: errBusy, fullClient: errBusyClient},
 		ending: make(chan struct{})}
 	s.routes()
 	return s, nil
