@@ -319,7 +319,8 @@ func rawEmbeddings(s *data.Set) eval.Embeddings {
 // trainEval trains on MNIST's training classes, telling report its
 // progress, and evaluates by evaluate (eval.Evaluate with compare's
 // options) on the test images of the evaluation classes (the same when
-// evalClasses is empty).
+// evalClasses is empty), their class centres from fitSample of their
+// training images, as eval's.
 func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, report func(progress)) (eval.Report, error) {
 	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, epochs, 5000, "cpu")
 	if err != nil {
@@ -341,7 +342,7 @@ func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, ev
 	if err != nil {
 		return eval.Report{}, err
 	}
-	_, gallery = job.HoldOut(gallery, 10000, mf.seed)
+	gallery = fitSample(gallery, fitSize, mf.seed)
 	testE, err := job.EmbedSet(cfg.spec, m.Params, test)
 	if err != nil {
 		return eval.Report{}, err

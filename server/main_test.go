@@ -2261,3 +2261,31 @@ func TestCompareSmallMNIST(t *testing.T) {
 		t.Errorf("compare --losses none on 60 training images: exit %d, stdout %q, stderr %q: want 0 and the 3 baselines' rows", code, stdout, stderr)
 	}
 }
+
+// TestCompareTrainedCentres: a trained row's closed set takes its class
+// centres from the training images, as eval's (fitSample: all of them
+// when 10,000 or fewer). On a small MNIST whose training labels are the
+// next digit's (the stripe of d labelled d+1), the nearest training
+// centre of a test image is the wrong digit's: accuracy near 0 (before,
+// job.HoldOut of 10,000 of 60 left no gallery, and the centres came from
+// the test images' own gallery split: accuracy 1).
+func TestCompareTrainedCentres(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallMNIST(t, dir, 6)
+	labels := make([]byte, 60)
+	for i := range labels {
+		labels[i] = byte((i%10 + 1) % 10)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte.gz"), idxFile(0x801, []int{60}, labels), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("METRICLAB_MNIST", dir)
+	code, stdout, stderr := runCLI(t, "compare", "--losses", "softmax", "--dims", "8", "--arch", "mlp", "--epochs", "3", "--batch", "8", "--baselines=false", "--json")
+	var row compareRow
+	if code != 0 || json.Unmarshal([]byte(stdout), &row) != nil {
+		t.Fatalf("compare: exit %d, stdout %q, stderr %q: want 0 and one row", code, stdout, stderr)
+	}
+	if acc := row.Closed.ClosedSet.Accuracy; acc > 0.5 {
+		t.Errorf("closed-set accuracy %.4f: want near 0, the training images' centres of the digits shifted by one", acc)
+	}
+}
