@@ -386,15 +386,16 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cfg.job.Close()
 		// A variant's evaluated images are its own (trainOpenSet): aligned
 		// or not, at its input, aligning may skip other photos, so that
-		// they may be fewer than the base's.
-		if base.expand > 0 {
-			test, err := quiet.loadSubset(f.data, evalSplit, evalSpec, cfg.spec.Input)
-			if err != nil {
-				return inVariant(f.variant, err)
-			}
-			if err := checkExpand(base.expand, test.N); err != nil {
-				return inVariant(f.variant, err)
-			}
+		// they may be fewer than the base's, and of fewer identities.
+		test, err := quiet.loadSubset(f.data, evalSplit, evalSpec, cfg.spec.Input)
+		if err != nil {
+			return inVariant(f.variant, err)
+		}
+		if err := checkEvaluable(test, f.data, evalSplit); err != nil {
+			return inVariant(f.variant, err)
+		}
+		if err := checkExpand(base.expand, test.N); err != nil {
+			return inVariant(f.variant, err)
 		}
 	}
 	rows := jsonRows{w: stdout}

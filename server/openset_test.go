@@ -201,3 +201,22 @@ func TestVariantWithDashes(t *testing.T) {
 		t.Errorf("openset --variant dim=4 --variant --dim=4: %v; want %q", err, want)
 	}
 }
+
+// TestVariantEvaluable: a variant's evaluated images are its own, and
+// checkEvaluable checks them as the base's, before any training: in a
+// folder of ORL's s01–s04 (a1–a3, b1) and bars at three orientations,
+// the unseen identities are b1 and the bars, none of whose images is a
+// face that aligning finds, so that the variant that aligns evaluates b1
+// alone: refused in one line that names it (before, the base trained and
+// its row was written, and the variant's evaluation failed after its
+// training).
+func TestVariantEvaluable(t *testing.T) {
+	dir := t.TempDir()
+	for name, orl := range map[string]string{"a1": "s01", "a2": "s02", "a3": "s03", "b1": "s04"} {
+		if err := os.CopyFS(filepath.Join(dir, name), os.DirFS(filepath.Join("testdata", "orl", "seen", orl))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeShapes(t, dir, 3)
+	wantBadInput(t, `variant "align=true": `+dir+`, split all: 10 images; evaluation needs 2 identities of 2 images or more, it has 1`, "openset", "--data", dir, "--input", "1x32x32", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--baselines=false", "--variant", "align=true")
+}
