@@ -272,7 +272,7 @@ func (r compareRow) dim() string {
 
 // rawCompareRow evaluates raw MNIST pixels with a metric: closed set, the
 // metric fitted on (and the class centres from) 10,000 training images of
-// every class; open set, the metric fitted on the training images of the
+// every class (fitSample: all of them when there are fewer); open set, the metric fitted on the training images of the
 // classes trainClasses, evaluated on the test images of evalClasses, by
 // evaluate (eval.Evaluate with compare's options). The fits that learn
 // show their progress on stderr (fitProgress).

@@ -399,8 +399,10 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	rows := jsonRows{w: stdout}
-	// The pairs, gallery and queries are the base's for every row, so a
-	// variant's --seed changes its training only. Each row's retrieval
+	// The pairs, gallery and queries are drawn from the base's seed for
+	// every row: on the same images (a variant that changes neither
+	// --align nor --input) they are the base's, so a variant's --seed
+	// changes its training only. Each row's retrieval
 	// is shown on a terminal, its line cleared as the row is written.
 	ranked, rankedDone := evalProgress(stderr, isTerminal(stderr), "evaluating retrieval", "queries")
 	expanding, expandingDone := evalProgress(stderr, isTerminal(stderr), expandLabel(base.expand), "images")
