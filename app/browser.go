@@ -41,6 +41,12 @@ func downloadURL(name, url string) {
 	a.Call("remove")
 }
 
+// confirmed asks the user text in the browser's dialog and reports
+// whether they confirmed it.
+func confirmed(text string) bool {
+	return app.Window().Call("confirm", text).Bool()
+}
+
 // canvasPNG returns the viewer's canvas in the iframe of id as a PNG data
 // URL, or "" when the iframe or its canvas is not there (yet).
 func canvasPNG(iframeID string) string {

@@ -371,8 +371,16 @@ func storedRecord(result app.Value) (data string, ok bool, err error) {
 	case app.TypeString:
 		return result.String(), true, nil
 	default:
-		return "", false, fmt.Errorf("the stored gallery could not be read: a record of type %s, not JSON text"+storedKept, t)
+		return "", false, recordTypeError{t}
 	}
+}
+
+// recordTypeError is storedRecord's error for a record that is not text,
+// of type T.
+type recordTypeError struct{ T app.Type }
+
+func (e recordTypeError) Error() string {
+	return fmt.Sprintf("the stored gallery could not be read: a record of type %s, not JSON text"+storedKept, e.T)
 }
 
 // saveGallery writes data (a gallery's JSON) to IndexedDB and calls done
@@ -422,6 +430,46 @@ func saveGallery(data, aside string, done func(kept bool, err error)) {
 				})
 			}
 		})
+	})
+}
+
+// listAside calls done with the keys of the records set aside
+// (asidePrefix), in IndexedDB's order (by time), on the browser's event
+// loop. Asked as the page opens, before its first store, it lists those
+// set aside in earlier visits only: IndexedDB runs a transaction that
+// writes after the ones created before it.
+func listAside(done func(keys []string, err error)) {
+	withGalleryStore("readonly", func(store app.Value, err error) {
+		if err != nil {
+			done(nil, err)
+			return
+		}
+		onRequest(store.Call("getAllKeys"), func(result app.Value, err error) {
+			if err != nil {
+				done(nil, err)
+				return
+			}
+			var keys []string
+			for i := range result.Length() {
+				if k := result.Index(i); k.Type() == app.TypeString && strings.HasPrefix(k.String(), asidePrefix) {
+					keys = append(keys, k.String())
+				}
+			}
+			done(keys, nil)
+		})
+	})
+}
+
+// deleteGallery deletes the record of key from IndexedDB and calls done
+// when its transaction commits or aborts.
+func deleteGallery(key string, done func(err error)) {
+	withGalleryStore("readwrite", func(store app.Value, err error) {
+		if err != nil {
+			done(err)
+			return
+		}
+		onCommit(store.Get("transaction"), done)
+		store.Call("delete", key) // a request that fails aborts the transaction: onCommit says why
 	})
 }
 

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"slices"
 	"syscall/js"
 	"testing"
 	"time"
@@ -10,7 +11,8 @@ import (
 
 // fakeIndexedDB stands in for the browser's IndexedDB under node: one
 // store, its records in indexedDB.records (a Map), each request answered
-// on the event loop; add refuses a key that is there, and any key while
+// on the event loop (getAllKeys gives the keys sorted, as IndexedDB does
+// strings); add refuses a key that is there, and any key while
 // metriclabTestQuota is set. A transaction commits (oncomplete) once no
 // request of it is pending, or aborts (onabort, its writes undone) at a
 // request's error, or at its commit while metriclabTestCommitQuota is set:
@@ -48,6 +50,8 @@ const fakeIndexedDB = `globalThis.indexedDB = (() => {
 			transaction: tx,
 			get: k => req(() => records.get(k)),
 			count: k => req(() => records.has(k) ? 1 : 0),
+			getAllKeys: () => req(() => [...records.keys()].sort()),
+			delete: k => req(() => { records.delete(k) }),
 			put: (v, k) => req(() => { records.set(k, v); return k }),
 			add: (v, k) => req(() => {
 				if (globalThis.metriclabTestQuota || records.has(k)) throw new Error("quota exceeded")
@@ -134,5 +138,70 @@ func TestSaveGallerySetsAside(t *testing.T) {
 	records.Call("set", galleryKey, map[string]any{"version": 2})
 	if kept, err := save("new", asidePrefix+"3"); !kept || err != nil || records.Call("get", asidePrefix+"3").Get("version").Int() != 2 {
 		t.Errorf("an object record: kept %v, err %v; want it set aside as it is", kept, err)
+	}
+}
+
+// TestListAndDeleteAside: listAside gives the keys set aside, in order,
+// and no other (the gallery's, another of text, one that is not text);
+// deleteGallery deletes the record of its key and no other, and says why
+// when its commit fails.
+func TestListAndDeleteAside(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	wait := func(what string, done chan struct{}) {
+		t.Helper()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal(what + " did not answer in 5 s")
+		}
+	}
+	list := func() []string {
+		t.Helper()
+		var keys []string
+		done := make(chan struct{})
+		listAside(func(k []string, err error) {
+			if err != nil {
+				t.Errorf("listAside: %v", err)
+			}
+			keys = k
+			close(done)
+		})
+		wait("listAside", done)
+		return keys
+	}
+	del := func(key string) error {
+		t.Helper()
+		var err error
+		done := make(chan struct{})
+		deleteGallery(key, func(e error) { err = e; close(done) })
+		wait("deleteGallery", done)
+		return err
+	}
+
+	if keys := list(); len(keys) != 0 {
+		t.Errorf("no records: listAside = %q, want none", keys)
+	}
+	const a, b = asidePrefix + "2026-12-05T10:00:00.000Z", asidePrefix + "2026-12-06T09:00:00.000Z"
+	records.Call("set", galleryKey, "{}")
+	records.Call("set", b, "{")
+	records.Call("set", "gallery-other", "x")
+	records.Call("set", a, map[string]any{"version": 2})
+	records.Call("set", 7, "a key that is not text")
+	if keys := list(); !slices.Equal(keys, []string{a, b}) {
+		t.Errorf("listAside = %q, want %q", keys, []string{a, b})
+	}
+
+	js.Global().Set("metriclabTestCommitQuota", true)
+	if err := del(a); err == nil || !records.Call("has", a).Bool() {
+		t.Errorf("a commit that fails: err %v, the record there %v; want an error and the record kept", err, records.Call("has", a).Bool())
+	}
+	js.Global().Delete("metriclabTestCommitQuota")
+	if err := del(a); err != nil || records.Call("has", a).Bool() || records.Get("size").Int() != 4 {
+		t.Errorf("delete %s: err %v, the record there %v, %d records; want it alone deleted", a, err, records.Call("has", a).Bool(), records.Get("size").Int())
+	}
+	if keys := list(); !slices.Equal(keys, []string{b}) {
+		t.Errorf("after the delete: listAside = %q, want %q", keys, []string{b})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -72,6 +73,11 @@ func (v *Verify) OnMount(ctx app.Context) {
 	loadGallery(galleryKey, func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.Restore(data, ok, err)) })
 	})
+	listAside(func(keys []string, err error) {
+		if err == nil { // Restore says why IndexedDB failed
+			ctx.Dispatch(func(ctx app.Context) { v.st.Listed(keys) })
+		}
+	})
 	v.startWorker()
 	v.st.Run.State = msg.StateIdle // web/trainer.js queues commands until trainer.wasm is ready
 	ctx.Async(func() {
@@ -114,6 +120,8 @@ func (v *Verify) Render() app.UI {
 				OnExport:  func() { download("metriclab-gallery.json", "application/json", MarshalGallery(v.st.Gallery)) },
 				OnImport:  func(b []byte, err error) { v.do(v.st.Import(b, err)) },
 				OnUnread:  v.downloadUnread,
+				OnAside:   v.downloadAside,
+				OnDiscard: v.deleteAside,
 				OnDataset: v.st.SetDataset,
 				OnUpload:  v.upload,
 			},
@@ -206,6 +214,31 @@ func (v *Verify) downloadUnread() {
 			err = errors.New("it is no longer stored")
 		}
 		ctx.Dispatch(func(ctx app.Context) { v.st.Note = "the unread gallery could not be downloaded: " + err.Error() })
+	})
+}
+
+// downloadAside offers the record set aside under key in an earlier
+// visit, as it is, as a file; the note says why not (NotDownloaded).
+func (v *Verify) downloadAside(key string) {
+	ctx := v.mounted
+	loadGallery(key, func(data string, ok bool, err error) {
+		if err == nil && ok {
+			download("metriclab-"+strings.ReplaceAll(key, ":", "-")+".json", "application/json", []byte(data))
+			return
+		}
+		ctx.Dispatch(func(ctx app.Context) { v.st.NotDownloaded(key, err) })
+	})
+}
+
+// deleteAside deletes the record set aside under key in an earlier
+// visit, once the user confirms it.
+func (v *Verify) deleteAside(key string) {
+	if !confirmed("Delete " + key + " from this browser's storage? The people enrolled in it are lost unless you downloaded it.") {
+		return
+	}
+	ctx := v.mounted
+	deleteGallery(key, func(err error) {
+		ctx.Dispatch(func(ctx app.Context) { v.st.Deleted(key, err) })
 	})
 }
 

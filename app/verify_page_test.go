@@ -3,10 +3,12 @@
 package app
 
 import (
+	"errors"
 	"html"
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -192,6 +194,59 @@ func TestVerifyPageUnreadGallery(t *testing.T) {
 	if _, _, ok := element(t, v, "btn-download-unread"); !ok || v.st.DownloadKey() != aside {
 		t.Errorf("set aside under %s: Download unread gallery there %v, reading %q", aside, ok, v.st.DownloadKey())
 	}
+}
+
+// TestVerifyPageGalleriesAside: the records set aside in earlier visits
+// that the page listed as it opened are offered, each with Download and
+// Delete, in one line that goes with the last of them; a deletion that
+// failed keeps its record listed, and a download that failed says why:
+// a record that is not text cannot be saved, one another tab deleted is
+// no longer listed. Before, the page said nothing of them.
+func TestVerifyPageGalleriesAside(t *testing.T) {
+	const a, b = asidePrefix + "2026-12-05T10:00:00.000Z", asidePrefix + "2026-12-06T09:00:00.000Z"
+	v := NewVerify()
+	// page mounts the page of v's state again, and returns the HTML of
+	// #gallery-aside, "" when there is none.
+	page := func() string {
+		t.Helper()
+		v = &Verify{st: v.st}
+		mount(t, v)
+		h := html.UnescapeString(app.HTMLString(v))
+		i := strings.Index(h, `id="gallery-aside"`)
+		if i < 0 {
+			return ""
+		}
+		return h[i : i+strings.Index(h[i:], `class="upload"`)]
+	}
+	if h := page(); h != "" {
+		t.Errorf("#gallery-aside %s on a page with no record set aside", h)
+	}
+	v.st.Listed([]string{a, b})
+	h := page()
+	if !strings.Contains(h, "2 galleries the page could not read, set aside in earlier visits:") ||
+		!strings.Contains(h, ">2026-12-05T10:00:00.000Z<") || !strings.Contains(h, ">2026-12-06T09:00:00.000Z<") ||
+		strings.Count(h, ">Download<") != 2 || strings.Count(h, ">Delete<") != 2 {
+		t.Errorf("two records set aside: #gallery-aside %s", h)
+	}
+
+	v.st.Deleted(a, nil)
+	if h := page(); !strings.Contains(h, "1 gallery the page could not read") || strings.Contains(h, "2026-12-05T10") || strings.Count(h, ">Delete<") != 1 {
+		t.Errorf("%s deleted: #gallery-aside %s", a, h)
+	}
+	v.st.Deleted(b, errors.New("IndexedDB failed: quota exceeded"))
+	page()
+	wantText(t, v, "verify-note", b+" could not be deleted: IndexedDB failed: quota exceeded")
+	if !slices.Equal(v.st.Aside, []string{b}) {
+		t.Errorf("a deletion that failed: listed %q, want %q", v.st.Aside, b)
+	}
+	v.st.NotDownloaded(b, recordTypeError{app.TypeObject})
+	page()
+	wantText(t, v, "verify-note", b+" is a record of type object, not text: the page cannot save it as a file (the browser's developer tools show it)")
+	v.st.NotDownloaded(b, nil)
+	if h := page(); h != "" {
+		t.Errorf("#gallery-aside %s once its last record is gone", h)
+	}
+	wantText(t, v, "verify-note", b+" is no longer stored")
 }
 
 func TestNavVerify(t *testing.T) {

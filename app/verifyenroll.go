@@ -2,8 +2,11 @@ package app
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
 )
 
 // thumbSide is the height of a snapshot's thumbnail in CSS pixels: a
@@ -24,7 +27,9 @@ type EnrollPanel struct {
 	OnDelete  func(name, crop string) // a snapshot: its identity's name and its crop
 	OnExport  func()
 	OnImport  func(b []byte, err error)
-	OnUnread  func() // download the stored gallery the page could not restore (S.DownloadKey)
+	OnUnread  func()           // download the stored gallery the page could not restore (S.DownloadKey)
+	OnAside   func(key string) // download a record set aside in an earlier visit (S.Aside)
+	OnDiscard func(key string) // delete one (the page confirms first)
 	OnDataset func(name string)
 	OnUpload  func()
 }
@@ -75,6 +80,21 @@ func (p *EnrollPanel) Render() app.UI {
 					Text("Download unread gallery").OnClick(func(ctx app.Context, e app.Event) { p.OnUnread() })
 			}),
 		),
+		app.If(len(s.Aside) > 0, func() app.UI {
+			return app.Div().ID("gallery-aside").Class("gallery-files").Body(
+				app.Span().Class("status").Text(msg.Plural(len(s.Aside), "gallery", "galleries")+" the page could not read, set aside in earlier visits:"),
+				app.Range(s.Aside).Slice(func(i int) app.UI {
+					key := s.Aside[i]
+					return app.Span().Class("aside").Body(
+						app.Span().Text(strings.TrimPrefix(key, asidePrefix)),
+						app.Button().Type("button").Class("btn").Title("save "+key+" as it is, as a file (a record of text)").Text("Download").
+							OnClick(func(ctx app.Context, e app.Event) { p.OnAside(key) }, app.EventScope(key)),
+						app.Button().Type("button").Class("btn").Title("delete "+key+" from this browser's storage").Text("Delete").
+							OnClick(func(ctx app.Context, e app.Event) { p.OnDiscard(key) }, app.EventScope(key)),
+					)
+				}),
+			)
+		}),
 		app.Div().Class("upload").Body(
 			textField("dataset", "server data set", s.Dataset, "webcam", "", false, p.OnDataset),
 			&TokenField{ID: "verify-token"},

@@ -127,6 +127,9 @@ type VerifyState struct {
 	// that have not answered (Stored): until one has, the record may be
 	// at galleryKey or set aside already.
 	asiding int
+	// Aside lists the IndexedDB keys of the records set aside in earlier
+	// visits (Listed), which the page offers to download or delete.
+	Aside []string
 	// restoring: the page asked IndexedDB for its gallery (Restoring) and
 	// Restore has not answered; held: the gallery changed meanwhile, and
 	// is stored once Restore has decided what to set aside.
@@ -416,6 +419,38 @@ func (s *VerifyState) Stored(aside string, err error) {
 			s.UnreadKey = aside
 			s.Note += ": Download unread gallery saves it as it is"
 		}
+	}
+}
+
+// Listed takes the keys of the records set aside in earlier visits that
+// IndexedDB holds (listAside), as the page opened.
+func (s *VerifyState) Listed(keys []string) { s.Aside = keys }
+
+// Deleted takes the end of the deletion of the record set aside under key
+// (deleteGallery): err, why it failed, which the note says; else the key
+// is no longer listed.
+func (s *VerifyState) Deleted(key string, err error) {
+	if err != nil {
+		s.Note = key + " could not be deleted: " + err.Error()
+		return
+	}
+	s.Aside = slices.DeleteFunc(slices.Clone(s.Aside), func(k string) bool { return k == key })
+}
+
+// NotDownloaded takes a record set aside in an earlier visit that was not
+// downloaded (loadGallery): err, why, which the note says; a record that
+// is not text (recordTypeError) cannot be saved as a file, and one no
+// longer stored (err nil: another tab deleted it) is no longer listed.
+func (s *VerifyState) NotDownloaded(key string, err error) {
+	var notText recordTypeError
+	switch {
+	case errors.As(err, &notText):
+		s.Note = fmt.Sprintf("%s is a record of type %s, not text: the page cannot save it as a file (the browser's developer tools show it)", key, notText.T)
+	case err != nil:
+		s.Note = key + " could not be downloaded: " + err.Error()
+	default:
+		s.Note = key + " is no longer stored"
+		s.Deleted(key, nil)
 	}
 }
 
