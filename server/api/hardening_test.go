@@ -1527,22 +1527,66 @@ func TestBodiesBounded(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxBodies = 2
 	s, ts := newTestServer(t, cfg)
-	addr := strings.TrimPrefix(ts.URL, "http://")
 	model := modelBytes(t, 3, 2, 0.01)
-	held := make([]net.Conn, cfg.MaxBodies)
-	for i := range held {
-		c, err := net.Dial("tcp", addr)
+	held := holdUploads(t, ts.URL, model, make([]string, cfg.MaxBodies)...)
+	waitBodies(t, s, cfg.MaxBodies)
+
+	refusedBodies(t, ts.URL, model, "too many uploads", fmt.Sprintf("with %d bodies being read", cfg.MaxBodies))
+	for _, p := range []string{"/api/models", "/api/jobs"} {
+		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
+			t.Errorf("GET %s after the refused bodies: %d %s, want []", p, code, b)
+		}
+	}
+
+	// One held upload ends: its place is the next body's.
+	endHeld(t, held[0], model)
+	waitBodies(t, s, cfg.MaxBodies-1)
+	if code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(mustJSON(t, tinyJob(1)))); code != 201 {
+		t.Errorf("a job once a body's place freed: %d %s, want 201", code, b)
+	}
+}
+
+// holdUploads opens a connection to the server at url for each of peers
+// (its X-Test-Peer header, none where "", for peerServer) and sends on
+// each the start of a model upload of model, its headers and half its
+// bytes, so that the server reads a body until endHeld sends the rest.
+func holdUploads(t *testing.T, url string, model []byte, peers ...string) []net.Conn {
+	t.Helper()
+	held := make([]net.Conn, len(peers))
+	for i, peer := range peers {
+		c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", len(model))
+		t.Cleanup(func() { c.Close() })
+		if peer != "" {
+			peer = "X-Test-Peer: " + peer + "\r\n"
+		}
+		fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", peer, len(model))
 		c.Write(model[:len(model)/2])
 		held[i] = c
 	}
-	waitBodies := func(n int) { t.Helper(); waitBodies(t, s, n) }
-	waitBodies(cfg.MaxBodies)
+	return held
+}
 
+// endHeld sends the rest of a model upload holdUploads began on c and
+// wants it taken, 201.
+func endHeld(t *testing.T, c net.Conn, model []byte) {
+	t.Helper()
+	c.Write(model[len(model)/2:])
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("the held upload, ended: %v %v, want 201", resp, err)
+	}
+}
+
+// refusedBodies sends a job, a sample of a new data set (faces) and
+// model to the server at url and wants each answered at once with 503,
+// Retry-After and an error that says why, and the sample not stored;
+// while says what holds the places, for the messages.
+func refusedBodies(t *testing.T, url string, model []byte, why, while string) {
+	t.Helper()
 	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
 	for _, tc := range []struct {
 		path, contentType string
@@ -1552,30 +1596,13 @@ func TestBodiesBounded(t *testing.T) {
 		{"/api/datasets/faces/samples", ct, sample.Bytes()},
 		{"/api/models", "application/octet-stream", model},
 	} {
-		resp, b := callResp(t, "POST", ts.URL+tc.path, tc.contentType, bytes.NewReader(tc.body))
-		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != busyRetry || !strings.Contains(errorOf(t, b), "too many uploads") {
-			t.Errorf("%s with %d bodies being read: %d, Retry-After %q, %s; want 503, Retry-After %s and why", tc.path, cfg.MaxBodies, resp.StatusCode, resp.Header.Get("Retry-After"), b, busyRetry)
+		resp, b := callResp(t, "POST", url+tc.path, tc.contentType, bytes.NewReader(tc.body))
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != busyRetry || !strings.Contains(errorOf(t, b), why) {
+			t.Errorf("%s %s: %d, Retry-After %q, %s; want 503, Retry-After %s and why", tc.path, while, resp.StatusCode, resp.Header.Get("Retry-After"), b, busyRetry)
 		}
 	}
-	for _, p := range []string{"/api/models", "/api/jobs"} {
-		if code, b := call(t, "GET", ts.URL+p, "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
-			t.Errorf("GET %s after the refused bodies: %d %s, want []", p, code, b)
-		}
-	}
-	if _, b := call(t, "GET", ts.URL+"/api/datasets", "", nil); strings.Contains(string(b), "faces") {
+	if _, b := call(t, "GET", url+"/api/datasets", "", nil); strings.Contains(string(b), "faces") {
 		t.Errorf("the refused sample was stored: %s", b)
-	}
-
-	// One held upload ends: its place is the next body's.
-	held[0].Write(model[len(model)/2:])
-	held[0].SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(held[0]), nil)
-	if err != nil || resp.StatusCode != 201 {
-		t.Fatalf("the held upload, ended: %v %v, want 201", resp, err)
-	}
-	waitBodies(cfg.MaxBodies - 1)
-	if code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(mustJSON(t, tinyJob(1)))); code != 201 {
-		t.Errorf("a job once a body's place freed: %d %s, want 201", code, b)
 	}
 }
 
@@ -1606,38 +1633,11 @@ func TestBodiesPerClient(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxBodiesPerClient = 2
 	s, ts := newTestServer(t, cfg)
-	addr := strings.TrimPrefix(ts.URL, "http://")
 	model := modelBytes(t, 3, 2, 0.01)
-	held := make([]net.Conn, cfg.MaxBodiesPerClient)
-	for i := range held {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", len(model))
-		c.Write(model[:len(model)/2])
-		held[i] = c
-	}
+	held := holdUploads(t, ts.URL, model, make([]string, cfg.MaxBodiesPerClient)...)
 	waitBodies(t, s, cfg.MaxBodiesPerClient)
 
-	ct, sample := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, 16, 16, 9))
-	for _, tc := range []struct {
-		path, contentType string
-		body              []byte
-	}{
-		{"/api/jobs", "application/json", []byte(mustJSON(t, tinyJob(1)))},
-		{"/api/datasets/faces/samples", ct, sample.Bytes()},
-		{"/api/models", "application/octet-stream", model},
-	} {
-		resp, b := callResp(t, "POST", ts.URL+tc.path, tc.contentType, bytes.NewReader(tc.body))
-		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != busyRetry || !strings.Contains(errorOf(t, b), "too many uploads from this address") {
-			t.Errorf("%s with %d bodies of its address being read: %d, Retry-After %q, %s; want 503, Retry-After %s and why", tc.path, cfg.MaxBodiesPerClient, resp.StatusCode, resp.Header.Get("Retry-After"), b, busyRetry)
-		}
-	}
-	if _, b := call(t, "GET", ts.URL+"/api/datasets", "", nil); strings.Contains(string(b), "faces") {
-		t.Errorf("the refused sample was stored: %s", b)
-	}
+	refusedBodies(t, ts.URL, model, "too many uploads from this address", fmt.Sprintf("with %d bodies of its address being read", cfg.MaxBodiesPerClient))
 	// Another address (the handler sees RemoteAddr): its job is taken.
 	other := httptest.NewRequest("POST", "/api/jobs", strings.NewReader(mustJSON(t, tinyJob(1))))
 	other.RemoteAddr = "192.0.2.7:1234"
@@ -1658,12 +1658,7 @@ func TestBodiesPerClient(t *testing.T) {
 	}
 
 	// One held upload ends: its place is the address's next body's.
-	held[0].Write(model[len(model)/2:])
-	held[0].SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(held[0]), nil)
-	if err != nil || resp.StatusCode != 201 {
-		t.Fatalf("the held upload, ended: %v %v, want 201", resp, err)
-	}
+	endHeld(t, held[0], model)
 	waitBodies(t, s, cfg.MaxBodiesPerClient-1)
 	if code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(mustJSON(t, tinyJob(1)))); code != 201 {
 		t.Errorf("a job once a body's place of its address freed: %d %s, want 201", code, b)
@@ -1772,16 +1767,7 @@ func TestClientsByIPv6Prefix(t *testing.T) {
 		cfg.MaxBodiesPerClient = 1
 		s, _ := newTestServer(t, cfg)
 		base := peerServer(t, s)
-		model := modelBytes(t, 3, 2, 0.01)
-		for _, h := range holders {
-			c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.Close() })
-			fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Test-Peer: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", h, len(model))
-			c.Write(model[:len(model)/2])
-		}
+		holdUploads(t, base, modelBytes(t, 3, 2, 0.01), holders...)
 		waitBodies(t, s, len(holders))
 		check(t, func(peer string) int {
 			code, _ := postJSON(t, base+"/api/jobs", tinyJob(1), "X-Test-Peer", peer)
