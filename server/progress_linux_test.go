@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,31 @@ func (c *stopAfter) Err() error {
 		return context.Canceled
 	}
 	return nil
+}
+
+// onTerminal runs the command args with a pseudo-terminal as its stderr
+// and stdout as given, and returns its exit status and what the terminal
+// got.
+func onTerminal(t *testing.T, stdout io.Writer, args ...string) (code int, got string) {
+	t.Helper()
+	tty, read := openPty(t)
+	code = run(context.Background(), args, stdout, tty)
+	return code, read()
+}
+
+// quietUnderJSON runs the command args with --json on a terminal and
+// wants it to succeed and write nothing there, as train's --json does.
+func quietUnderJSON(t *testing.T, args ...string) {
+	t.Helper()
+	if code, got := onTerminal(t, new(bytes.Buffer), append(args, "--json")...); code != 0 || got != "" {
+		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
+	}
+}
+
+// startLine is a live line of evalProgress as first drawn: its label, an
+// empty bar and 0 of n units.
+func startLine(label string, n int, unit string) string {
+	return fmt.Sprintf("\r%s [%s] 0/%d %s\033[K", label, strings.Repeat(" ", 30), n, unit)
 }
 
 // TestTrainInterruptOnTerminal: on a terminal, Ctrl-C in the middle of an
@@ -167,20 +193,12 @@ func TestEvalLinearFitOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	writePatterns(t, dir) // 3 identities of 8 images: NCA fits on c, 20 steps of 1 batch
 	args := []string{"eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "a,b", "--fit-classes", "c", "--input", "1x16x16", "--metric", "linear"}
-	tty, read := openPty(t)
-	var stdout bytes.Buffer
-	code := run(context.Background(), args, &stdout, tty)
-	got := read()
+	code, got := onTerminal(t, new(bytes.Buffer), args...)
 	if code != 0 || !strings.HasPrefix(got, "\rfitting linear (NCA) [") || !strings.Contains(got, "] 0/20 initial W\033[K") ||
 		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
 		t.Errorf("exit %d, terminal %q: want the fit's line, cleared", code, got)
 	}
-	tty, read = openPty(t)
-	stdout.Reset()
-	code = run(context.Background(), append(args, "--json"), &stdout, tty)
-	if got := read(); code != 0 || got != "" {
-		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
-	}
+	quietUnderJSON(t, args...)
 }
 
 // TestEvalOnTerminal: on a terminal, eval shows its retrieval, an N×N
@@ -191,20 +209,12 @@ func TestEvalOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	writePatterns(t, dir) // 3 identities of 8 images: 24 queries
 	args := []string{"eval", "--model", "raw", "--data", dir, "--split", "all", "--input", "1x16x16"}
-	tty, read := openPty(t)
-	var stdout bytes.Buffer
-	code := run(context.Background(), args, &stdout, tty)
-	got := read()
-	if code != 0 || !strings.HasPrefix(got, "\revaluating retrieval [") || !strings.Contains(got, "] 0/24 queries\033[K") ||
+	code, got := onTerminal(t, new(bytes.Buffer), args...)
+	if code != 0 || !strings.HasPrefix(got, startLine("evaluating retrieval", 24, "queries")) ||
 		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
 		t.Errorf("exit %d, terminal %q: want retrieval's line, cleared", code, got)
 	}
-	tty, read = openPty(t)
-	stdout.Reset()
-	code = run(context.Background(), append(args, "--json"), &stdout, tty)
-	if got := read(); code != 0 || got != "" {
-		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
-	}
+	quietUnderJSON(t, args...)
 }
 
 // TestEvalExpandOnTerminal: on a terminal, eval --expand shows its
@@ -215,21 +225,13 @@ func TestEvalExpandOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	writePatterns(t, dir) // 3 identities of 8 images
 	args := []string{"eval", "--model", "raw", "--data", dir, "--split", "all", "--input", "1x16x16", "--expand", "2"}
-	tty, read := openPty(t)
-	var stdout bytes.Buffer
-	code := run(context.Background(), args, &stdout, tty)
-	got := read()
-	if code != 0 || !strings.HasPrefix(got, "\rexpanding (K = 2) [                              ] 0/24 images\033[K") ||
+	code, got := onTerminal(t, new(bytes.Buffer), args...)
+	if code != 0 || !strings.HasPrefix(got, startLine("expanding (K = 2)", 24, "images")) ||
 		!strings.Contains(got, "\033[K\r\033[K\revaluating retrieval [") ||
 		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
 		t.Errorf("exit %d, terminal %q: want the expansion's line, cleared, then retrieval's", code, got)
 	}
-	tty, read = openPty(t)
-	stdout.Reset()
-	code = run(context.Background(), append(args, "--json"), &stdout, tty)
-	if got := read(); code != 0 || got != "" {
-		t.Errorf("--json: exit %d, terminal %q: want nothing", code, got)
-	}
+	quietUnderJSON(t, args...)
 }
 
 // TestOpenSetEvalOnTerminal: on a terminal, openset shows each row's
@@ -239,14 +241,11 @@ func TestEvalExpandOnTerminal(t *testing.T) {
 // it (before, silence as long as retrieval's).
 func TestOpenSetEvalOnTerminal(t *testing.T) {
 	folder := sixIdentities(t) // 36 images of 3 unseen identities evaluated
-	tty, read := openPty(t)
-	var stdout bytes.Buffer
-	code := run(context.Background(), []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--threads", "1", "--expand", "2", "--json"}, &stdout, tty)
-	got := read()
+	code, got := onTerminal(t, new(bytes.Buffer), "openset", "--data", folder, "--input", "1x16x16", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--threads", "1", "--expand", "2", "--json")
 	// 6 rows: raw pixels' three metrics and cosine expanded, then the
 	// run's, and expanded.
-	if code != 0 || strings.Count(got, "\revaluating retrieval [                              ] 0/36 queries\033[K") != 6 ||
-		strings.Count(got, "\rexpanding (K = 2) [                              ] 0/36 images\033[K") != 2 ||
+	if code != 0 || strings.Count(got, startLine("evaluating retrieval", 36, "queries")) != 6 ||
+		strings.Count(got, startLine("expanding (K = 2)", 36, "images")) != 2 ||
 		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
 		t.Errorf("exit %d, terminal %q: want each row's retrieval and each expansion, cleared", code, got)
 	}
@@ -262,10 +261,8 @@ func TestCompareEvalOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallMNIST(t, dir, 6)
 	t.Setenv("METRICLAB_MNIST", dir)
-	tty, read := openPty(t)
-	code := run(context.Background(), []string{"compare", "--losses", "none", "--json"}, &fullWriter{n: 10}, tty)
-	got := read()
-	closed, open := "\revaluating retrieval [                              ] 0/60 queries\033[K", "\revaluating retrieval [                              ] 0/30 queries\033[K"
+	code, got := onTerminal(t, &fullWriter{n: 10}, "compare", "--losses", "none", "--json")
+	closed, open := startLine("evaluating retrieval", 60, "queries"), startLine("evaluating retrieval", 30, "queries")
 	if code != 1 || !strings.HasPrefix(got, closed) || strings.Index(got, open) < len(closed) || strings.Count(got, "\033[K\r\033[K") != 2 ||
 		!strings.HasSuffix(got, "\r\033[Kmetriclab compare: the output on stdout is incomplete: no space left on device\r\n") {
 		t.Errorf("exit %d, terminal %q: want 1, the closed and open sets' retrieval, each cleared, then the error", code, got)
