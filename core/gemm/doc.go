@@ -57,24 +57,29 @@
 // and k only, never on the number of threads, so a Pool of any size gives
 // the same bits.
 //
-// The amd64 kernels flush to zero every product and sum below float32's
-// smallest normal number, 2⁻¹²⁶, and read such operands as zero (MXCSR's
-// FZ and DAZ bits, set at the kernel's entry and restored at its exit):
-// C then differs from the Go kernel's by less than 2⁻¹²⁶ per term, times
-// the other factor where a factor is itself below 2⁻¹²⁶ (read as zero, a
-// subnormal A of 2⁻¹³⁰ times a B of 2²⁰ gives 0, not 2⁻¹¹⁰). Once a
-// run's loss is ~0 its backward pass is full of such numbers (31 % of the
-// gradient that lenet-s's second convolution passes back, on MNIST's 0s
-// and 1s), and each costs an Intel core a microcode assist: that run went
-// from 21,000 to 5,700 images a second, and lenet-s whose every gradient
-// lies there from 20,000 to 780 (BenchmarkEngineStepTinyGradients). Go
-// code cannot set those bits (and wasm has none), so the Go kernels store
-// each element of C that is subnormal as 0 (flush in kernel.go): a tile's
-// products and sums on the way keep them, but none is handed on to the
-// next layer.
+// The assembly kernels flush to zero every product and sum below
+// float32's smallest normal number, 2⁻¹²⁶, and read such operands as zero
+// (amd64: MXCSR's FZ and DAZ bits; arm64: FPCR's FZ, which does both for
+// single precision; set at the kernel's entry, and the caller's put back
+// at its exit as Go's ABI wants): C then differs from the Go kernel's by
+// less than 2⁻¹²⁶ per term, times the other factor where a factor is
+// itself below 2⁻¹²⁶ (read as zero, a subnormal A of 2⁻¹³⁰ times a B of
+// 2²⁰ gives 0, not 2⁻¹¹⁰). Once a run's loss is ~0 its backward pass is
+// full of such numbers (31 % of the gradient that lenet-s's second
+// convolution passes back, on MNIST's 0s and 1s), and each costs an Intel
+// core a microcode assist: that run went from 21,000 to 5,700 images a
+// second, and lenet-s whose every gradient lies there from 20,000 to 780
+// (BenchmarkEngineStepTinyGradients). What they cost an arm64 core
+// depends on the core; the NEON kernels flush them as the amd64 ones do.
+// Go code cannot set those bits (and wasm has none), so the Go kernels
+// store each element of C that is subnormal as 0 (flush in kernel.go): a
+// tile's products and sums on the way keep them, but none is handed on to
+// the next layer. Mul runs the Go kernels only where it runs no assembly
+// (wasm, -tags purego, an amd64 CPU without AVX2 and FMA, other
+// architectures).
 // With core's sparse convolution backward taking subnormal gradients as
 // zero too, that benchmark with the Go kernel (-tags purego, and the wasm
 // trainer in node) runs its tiny gradients about as fast as its normal
 // ones, where they were about 20 times slower natively and 16 times under
-// wasm. The NEON kernels keep them.
+// wasm.
 package gemm

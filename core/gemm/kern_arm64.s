@@ -6,6 +6,9 @@
 
 // func kernN1x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN1x4(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -56,10 +59,14 @@ kernN1x4_table:
 	CBNZ R0, kernN1x4_table
 kernN1x4_store:
 	VST1 [V0.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN2x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN2x4(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -123,10 +130,14 @@ kernN2x4_store:
 	VST1 [V0.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V1.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN3x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN3x4(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -203,10 +214,14 @@ kernN3x4_store:
 	VST1 [V1.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V2.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN4x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN4x4(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -296,10 +311,14 @@ kernN4x4_store:
 	VST1 [V2.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V3.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN5x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN5x4(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -402,10 +421,14 @@ kernN5x4_store:
 	VST1 [V3.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V4.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN6x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN6x4(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -521,10 +544,14 @@ kernN6x4_store:
 	VST1 [V4.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V5.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN7x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN7x4(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -653,10 +680,14 @@ kernN7x4_store:
 	VST1 [V5.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V6.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN8x4(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN8x4(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -798,10 +829,14 @@ kernN8x4_store:
 	VST1 [V6.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V7.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN1x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN1x8(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -855,10 +890,14 @@ kernN1x8_table:
 	CBNZ R0, kernN1x8_table
 kernN1x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN2x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN2x8(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -928,10 +967,14 @@ kernN2x8_store:
 	VST1 [V0.S4, V1.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V2.S4, V3.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN3x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN3x8(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1017,10 +1060,14 @@ kernN3x8_store:
 	VST1 [V2.S4, V3.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V4.S4, V5.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN4x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN4x8(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1122,10 +1169,14 @@ kernN4x8_store:
 	VST1 [V4.S4, V5.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V6.S4, V7.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN5x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN5x8(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1243,10 +1294,14 @@ kernN5x8_store:
 	VST1 [V6.S4, V7.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V8.S4, V9.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN6x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN6x8(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1380,10 +1435,14 @@ kernN6x8_store:
 	VST1 [V8.S4, V9.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V10.S4, V11.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN7x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN7x8(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1533,10 +1592,14 @@ kernN7x8_store:
 	VST1 [V10.S4, V11.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V12.S4, V13.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN8x8(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN8x8(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1702,10 +1765,14 @@ kernN8x8_store:
 	VST1 [V12.S4, V13.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V14.S4, V15.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN1x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN1x16(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1765,10 +1832,14 @@ kernN1x16_table:
 	CBNZ R0, kernN1x16_table
 kernN1x16_store:
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN2x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN2x16(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1850,10 +1921,14 @@ kernN2x16_store:
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN3x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN3x16(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -1957,10 +2032,14 @@ kernN3x16_store:
 	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V8.S4, V9.S4, V10.S4, V11.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN4x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN4x16(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -2086,10 +2165,14 @@ kernN4x16_store:
 	VST1 [V8.S4, V9.S4, V10.S4, V11.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN5x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN5x16(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -2237,10 +2320,14 @@ kernN5x16_store:
 	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R15)
+	MSR R21, FPCR
 	RET
 
 // func kernN6x16(kc int, a *float32, aOff *int32, rowOff *int32, b *float32, ldb int, bOff *int32, c *float32, ldc int, masks uint64, acc bool)
 TEXT ·kernN6x16(SB), NOSPLIT, $0-81
+	MRS FPCR, R21
+	ORR $0x1000000, R21, R16
+	MSR R16, FPCR
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD aOff+16(FP), R2
@@ -2410,4 +2497,5 @@ kernN6x16_store:
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R15)
 	ADD R3, R15, R15
 	VST1 [V20.S4, V21.S4, V22.S4, V23.S4], (R15)
+	MSR R21, FPCR
 	RET

@@ -193,7 +193,7 @@ func goTile2x4(a0, a1, po, pb unsafe.Pointer, n, ldb4 int, c0, c1 *[4]float32, a
 
 // flush returns x, or 0 if x is subnormal (its exponent bits are 0, so
 // |x| < 2⁻¹²⁶; ±0 gives +0). The Go kernels store C through it, which does
-// for their results what the amd64 kernels' FZ does for every sum: a
+// for their results what the assembly kernels' FZ does for every sum: a
 // tile's own products can still be subnormal and slow, but none is handed
 // on to the next product or layer (see the package doc). It tests the bits
 // so that the compiler makes a select rather than a branch: under wasm a

@@ -11,11 +11,22 @@ import (
 // the same tile contract, NEON vectors of 4 float32. A tile keeps MR·NV
 // accumulators, NV rows of B and one broadcast register in the 32 vector
 // registers; general registers hold the MR row offsets (R7…R14) beside the
-// loop's (R0…R6, R15, and R19, R20 for B's offset table).
+// loop's (R0…R6, R15, and R19, R20 for B's offset table), and R21 the
+// caller's FPCR.
+//
+// Every kernel flushes subnormal numbers to zero between its entry and its
+// return, as the amd64 ones do: FPCR's FZ, which on AArch64 (FPCR.AH 0, as
+// Go's ABI has it) flushes single-precision operands and results alike, so
+// there is no DAZ to set beside it. Go's ABI wants FZ clear at every call
+// and return (abi-internal.md), so the kernel puts the caller's FPCR back
+// before its one RET.
 //
 // With acc, the accumulators start from C instead of zero (Go's assembler
 // has no vector FADD): C + Σ_t … rather than Σ_t … + C, a rounding apart.
 var nShapes = map[int]int{4: 6, 2: 8, 1: 8} // NV (vectors of 4) → largest MR
+
+// FPCR's flush-to-zero bit.
+const fpcrFZ = 1 << 24
 
 // writeNEON writes every arm64 kernel and its Go declarations.
 func writeNEON(asmPath, stubsPath string) error {
@@ -49,6 +60,9 @@ func neonKernel(s, g io.Writer, mr, nv int) {
 	bReg, bc := mr*nv, mr*nv+nv                   // B's row, the broadcast
 	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
 	fmt.Fprintf(s, "\n// func %s%s\nTEXT ·%s(SB), NOSPLIT, $0-81\n", name, strings.TrimPrefix(signature, "func"), name)
+	p("MRS FPCR, R21")
+	p("ORR $%#x, R21, R16", fpcrFZ)
+	p("MSR R16, FPCR")
 	p("MOVD kc+0(FP), R0")
 	p("MOVD a+8(FP), R1")
 	p("MOVD aOff+16(FP), R2")
@@ -122,5 +136,6 @@ func neonKernel(s, g io.Writer, mr, nv int) {
 			p("ADD R3, R15, R15")
 		}
 	}
+	p("MSR R21, FPCR")
 	p("RET")
 }
