@@ -19,11 +19,12 @@ import (
 	"metriclab/core/msg"
 )
 
-// Timing of the jobs page.
-const (
-	jobsRefresh = 3 * time.Second // the job list is read again this often
-	watchRetry  = 2 * time.Second // a dropped event stream is opened again after this
-)
+// jobsRefresh is how often the job list is read again.
+const jobsRefresh = 3 * time.Second
+
+// watchRetry is how long after a dropped event stream the page opens it
+// again, while it is seen (a variable for the tests).
+var watchRetry = 2 * time.Second
 
 // requestTimeout bounds every request of the Jobs and Models pages: a
 // server that takes a request and never answers is told as an error,
@@ -122,14 +123,7 @@ func (j *Jobs) OnMount(ctx app.Context) {
 // in the background) it waits and reads nothing, and it calls do at once
 // when page is shown again: what the page shows may be old.
 func every(c context.Context, d time.Duration, page visibility, do func()) {
-	for {
-		for page.Hidden() {
-			select {
-			case <-c.Done():
-				return
-			case <-page.Shown():
-			}
-		}
+	for whileHidden(c, page) {
 		do()
 		select {
 		case <-c.Done():
@@ -138,6 +132,19 @@ func every(c context.Context, d time.Duration, page visibility, do func()) {
 		case <-page.Shown():
 		}
 	}
+}
+
+// whileHidden waits while page is hidden, and reports whether it is
+// seen: false when c is done first.
+func whileHidden(c context.Context, page visibility) bool {
+	for page.Hidden() {
+		select {
+		case <-c.Done():
+			return false
+		case <-page.Shown():
+		}
+	}
+	return c.Err() == nil
 }
 
 // OnDismount stops reading the list and the watched job's events.
@@ -513,12 +520,11 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 	})
 }
 
-// watchJob shows job and follows its event stream, forwarding its
-// snapshots to the viewer; the stream is opened again when it drops
-// before the job ends. The job watched again (resumed or canceled after
-// its stream said interrupted) keeps its curves: its stream sends only
-// the last progress. A resumed one draws again the steps past its
-// checkpoint, and its curves and epoch ends are cut there.
+// watchJob shows job and follows its event stream (follow), forwarding
+// its snapshots to the viewer. The job watched again (resumed or
+// canceled after its stream said interrupted) keeps its curves: its
+// stream sends only the last progress. A resumed one draws again the
+// steps past its checkpoint, and its curves and epoch ends are cut there.
 func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	j.unwatch()
 	w := NewJobWatch(job)
@@ -546,40 +552,52 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	c, stop := context.WithCancel(ctx)
 	j.stopWatch = stop
 	client := j.Client
-	ctx.Async(func() {
-		for c.Err() == nil {
-			err := client.Events(c, job.ID, func(data string) {
-				page.Dispatch(func(ctx app.Context) {
-					if j.watch != &w {
-						return
-					}
-					j.eventsErr = ""
-					snap, err := w.Receive(data)
-					if err != nil {
-						j.err = err.Error()
-					}
-					if snap {
-						bc.post(data)
-					}
-				})
-			})
-			final := make(chan bool, 1)
-			page.Dispatch(func(ctx app.Context) { final <- j.streamEnded(&w, err) })
-			select {
-			case f := <-final:
-				if f {
+	ctx.Async(func() { j.follow(page, c, client, watchVisibility(c), job.ID, &w) })
+}
+
+// follow reads the event stream of job id, watched as w, until c is done,
+// passing its events to w and its snapshots to the viewer, and opens it
+// again when it drops before the job ends: watchRetry after, or at once
+// when the page is shown. While the page is hidden (seen: its tab in the
+// background) it is not opened again until the page is shown; a stream
+// open then stays open.
+func (j *Jobs) follow(page app.Context, c context.Context, client *Client, seen visibility, id string, w *JobWatch) {
+	for {
+		err := client.Events(c, id, func(data string) {
+			page.Dispatch(func(ctx app.Context) {
+				if j.watch != w {
 					return
 				}
-			case <-c.Done():
+				j.eventsErr = ""
+				snap, err := w.Receive(data)
+				if err != nil {
+					j.err = err.Error()
+				}
+				if snap {
+					j.bc.post(data) // the viewer of w, watched
+				}
+			})
+		})
+		final := make(chan bool, 1)
+		page.Dispatch(func(ctx app.Context) { final <- j.streamEnded(w, err) })
+		select {
+		case f := <-final:
+			if f {
 				return
 			}
-			select {
-			case <-c.Done():
-				return
-			case <-time.After(watchRetry):
-			}
+		case <-c.Done():
+			return
 		}
-	})
+		select {
+		case <-c.Done():
+			return
+		case <-time.After(watchRetry):
+		case <-seen.Shown():
+		}
+		if !whileHidden(c, seen) {
+			return
+		}
+	}
 }
 
 // streamEnded records that the event stream of w ended with err (nil: it

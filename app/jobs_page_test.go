@@ -961,6 +961,86 @@ func TestEveryWhileHidden(t *testing.T) {
 	waitFor("shown again, an hour before the next read", &reads, 2)
 }
 
+// endingStream is a server whose event streams end as soon as they are
+// opened (a proxy that closes them, a server restarting); opened is told
+// the count of the opens at each.
+type endingStream struct {
+	Transport
+	opens  atomic.Int64
+	opened func(n int64)
+}
+
+func (s *endingStream) Events(context.Context, string, func(string)) error {
+	s.opened(s.opens.Add(1))
+	return nil
+}
+
+// TestJobsWatchWhileHidden: the watched job's event stream, dropped
+// while the page is hidden (its tab in the background), is opened again
+// only once the page is shown, and then at once, not watchRetry after it
+// dropped. Before, it was opened again every watchRetry in a tab no one
+// looked at.
+func TestJobsWatchWhileHidden(t *testing.T) {
+	defer func(d time.Duration) { watchRetry = d }(watchRetry)
+	job := msg.Job{ID: "j1", State: msg.JobQueued, Config: jobConfig(), Created: "1"}
+	j, e, live, _ := mountJobs(t, newJobsAPI(job))
+	j.watchJob(live, job) // outside a browser: no stream, follow below reads it
+	// follow reads stream as watchJob would, with page for the document,
+	// until the returned func is called.
+	follow := func(stream *endingStream, page *fakePage) (stop func()) {
+		c, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			j.follow(live, c, &Client{T: stream}, page, job.ID, j.watch)
+		}()
+		return func() { cancel(); <-done }
+	}
+	waitFor := func(what string, stream *endingStream, n int64) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); stream.opens.Load() < n; time.Sleep(time.Millisecond) {
+			e.ConsumeAll() // follow waits for the page to take each end
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d opens of the stream after 5 s, want %d", what, stream.opens.Load(), n)
+			}
+		}
+	}
+
+	watchRetry = 5 * time.Millisecond
+	page := &fakePage{shown: make(chan struct{}, 1)}
+	stream := &endingStream{opened: func(n int64) {
+		if n == 3 {
+			page.hidden.Store(true) // the tab put in the background
+		}
+	}}
+	stop := follow(stream, page)
+	waitFor("seen", stream, 3)
+	for end := time.Now().Add(20 * watchRetry); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		e.ConsumeAll()
+	}
+	if n := stream.opens.Load(); n != 3 {
+		t.Errorf("the stream opened again %d times while the page was hidden, every %v; want none", n-3, watchRetry)
+	}
+	page.show()
+	waitFor("shown again", stream, 4)
+	stop()
+
+	// Shown again, the page opens the stream at once, not an hour after
+	// it dropped.
+	watchRetry = time.Hour
+	page = &fakePage{shown: make(chan struct{}, 1)}
+	stream = &endingStream{opened: func(n int64) {
+		if n == 1 {
+			page.hidden.Store(true)
+		}
+	}}
+	stop = follow(stream, page)
+	defer stop()
+	waitFor("the first open", stream, 1)
+	page.show()
+	waitFor("shown again, an hour before the next open", stream, 2)
+}
+
 // TestJobsUnreadableRecord: a job whose record the server could not read
 // (failed, error "unreadable record", its configuration empty, as
 // server/api's TestUnreadableJobRow lists it) says so in its row and,
