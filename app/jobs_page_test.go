@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -1101,5 +1103,36 @@ func TestJobsRowError(t *testing.T) {
 	}
 	if strings.Count(app.HTMLString(j), msg.JobUnreadable) != 1 {
 		t.Errorf("the job of an unreadable record says so %d times, want once (its experiment)", strings.Count(app.HTMLString(j), msg.JobUnreadable))
+	}
+}
+
+// TestJobErrorOneLine: the reason in a job's row (.job-error, whole in
+// its title: TestJobsRowError) keeps to one line in the page's
+// stylesheet, cut with an ellipsis at a bounded width, so that a long one
+// does not make its row tall or the state column wide. Before, it wrapped
+// in its cell. The rule as web/metriclab.css writes it: how a browser
+// lays it out is not checked here.
+func TestJobErrorOneLine(t *testing.T) {
+	css, err := os.ReadFile("../web/metriclab.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := regexp.MustCompile(`(?m)^\.job-error \{([^}]*)\}`).FindStringSubmatch(string(css))
+	if rule == nil {
+		t.Fatal("web/metriclab.css has no rule .job-error")
+	}
+	decl := map[string]string{}
+	for _, d := range strings.Split(rule[1], ";") {
+		if k, v, ok := strings.Cut(d, ":"); ok {
+			decl[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	for k, want := range map[string]string{"white-space": "nowrap", "overflow": "hidden", "text-overflow": "ellipsis"} {
+		if decl[k] != want {
+			t.Errorf(".job-error's %s is %q, want %q", k, decl[k], want)
+		}
+	}
+	if decl["max-width"] == "" {
+		t.Error(".job-error has no max-width: its line, not wrapped, would widen the state column to its length")
 	}
 }
