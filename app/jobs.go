@@ -505,12 +505,14 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 		jobs, listErr := client.Jobs(c)
 		page.Dispatch(func(ctx app.Context) {
 			delete(j.acting, job.ID)
+			// The list read after a refusal too: it shows why, as the
+			// job is now (done, or resumed in another tab).
+			j.showList(read, jobs, listErr)
 			if err != nil {
 				j.err = op + " " + job.ID + ": " + err.Error()
 				return
 			}
 			j.err, j.note = "", "job "+job.ID+": "+op+" done"
-			j.showList(read, jobs, listErr)
 			if op == "resume" {
 				job.State = msg.JobQueued
 				j.watchJob(ctx, job)

@@ -326,6 +326,41 @@ func TestJobsCancelInterrupted(t *testing.T) {
 	}
 }
 
+// TestJobsActRefusedShowsList: a Cancel or Resume the server refuses
+// because the job changed since the list was read (done meanwhile,
+// resumed in another tab) shows the list read after it, with the job as
+// it is now and its buttons, beside the refusal. Before, the row kept
+// the state read before, and the button just refused, until the next
+// read of the list.
+func TestJobsActRefusedShowsList(t *testing.T) {
+	api := newJobsAPI(
+		msg.Job{ID: "j1", State: msg.JobDone, Config: jobConfig(), Created: "1"},
+		msg.Job{ID: "j2", State: msg.JobQueued, Config: jobConfig(), Created: "2"},
+	)
+	j, e, ctx, _ := mountJobs(t, api)
+	j.SetJobs([]msg.Job{ // as the page read it before
+		{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1"},
+		{ID: "j2", State: msg.JobInterrupted, Config: jobConfig(), Created: "2"},
+	}, nil)
+	for _, c := range []struct{ op, id, state, button string }{
+		{"cancel", "j1", msg.JobDone, "cancel-j1"},
+		{"resume", "j2", msg.JobQueued, "resume-j2"},
+	} {
+		i := slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == c.id })
+		j.act(ctx, j.jobs[i], c.op)
+		e.ConsumeAll()
+		if !strings.HasPrefix(j.err, c.op+" "+c.id+": ") || j.jobs[i].State != c.state {
+			t.Errorf("%s of %s, refused: error %q, the row says %s; want the refusal, and %s", c.op, c.id, j.err, j.jobs[i].State, c.state)
+		}
+		p := NewJobs()
+		p.SetJobs(j.jobs, nil)
+		mount(t, p)
+		if _, _, ok := element(t, p, c.button); ok {
+			t.Errorf("%s of %s, refused: #%s still there", c.op, c.id, c.button)
+		}
+	}
+}
+
 // TestJobsWatchGone: the watched job's event stream is refused and the
 // job list no longer holds it (the server started again on another data
 // directory): the page stops opening the stream and says the job is gone;
