@@ -115,9 +115,10 @@ func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(
 
 // mountInDocument draws c in a stand-in document, under node: elements
 // with their attributes, an input's value ("" when new), enough for
-// go-app's engine to draw and update a page, and a sessionStorage that
-// holds nothing. field returns the element of an id, null when there is
-// none.
+// go-app's engine to draw and update a page, a sessionStorage that
+// holds nothing, and a history whose replaceState does nothing (the Jobs
+// form writes the URL). field returns the element of an id, null when
+// there is none.
 func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func(id string) js.Value) {
 	t.Helper()
 	js.Global().Call("eval", `{
@@ -146,8 +147,13 @@ func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func
 		getElementById(id) { return body.find(id) },
 	}
 	globalThis.sessionStorage = { getItem() { return null }, setItem() {}, removeItem() {} }
+	globalThis.history = { replaceState() {} }
 	}`)
-	t.Cleanup(func() { js.Global().Delete("document"); js.Global().Delete("sessionStorage") })
+	t.Cleanup(func() {
+		js.Global().Delete("document")
+		js.Global().Delete("sessionStorage")
+		js.Global().Delete("history")
+	})
 	e = app.NewTestEngine()
 	if err := e.Load(c); err != nil {
 		t.Fatal(err)

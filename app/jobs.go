@@ -633,10 +633,13 @@ func (j *Jobs) selectField(key, label string, options []string, value string) ap
 	return selectField("job-"+key, label, options, value, false, func(v string) { j.edit(key, v) })
 }
 
-// edit sets the form's setting key to value, or says why it cannot, and
-// marks its field invalid until it shows another value: one it takes,
-// one another edit (a preset, a loss) sets, or the settings' once the
-// glyph classes' field is disabled or enabled (glyphsField).
+// edit sets the form's setting key to value, and writes the form in the
+// page's URL hash, as the playground does, so that a reload, or Back to
+// the page, shows the form as it was left (OnMount reads it); or it says
+// why it cannot, and marks its field invalid until it shows another
+// value: one it takes, one another edit (a preset, a loss) sets, or the
+// settings' once the glyph classes' field is disabled or enabled
+// (glyphsField).
 func (j *Jobs) edit(key, value string) {
 	s, err := EditSettings(j.form, key, value)
 	if err != nil {
@@ -652,6 +655,7 @@ func (j *Jobs) edit(key, value string) {
 		delete(j.refused, "glyphs")
 	}
 	j.form, j.err = s, ""
+	replaceHash(s.Hash())
 	delete(j.refused, key)
 	for k := range j.refused {
 		if before.Get(k) != after.Get(k) {

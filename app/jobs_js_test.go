@@ -3,6 +3,7 @@
 package app
 
 import (
+	"syscall/js"
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -49,5 +50,31 @@ func TestJobFormGlyphsAfterLoss(t *testing.T) {
 					preset, c.loss, value, marked, disabled, c.value, c.loss == "triplet")
 			}
 		}
+	}
+}
+
+// TestJobFormInURL: each field of the Jobs form taken is written to the
+// page's URL hash, as the playground writes its settings, so that a
+// reload, or Back from the playground that "Open these settings in the
+// playground" opened, shows the form as the user left it (OnMount reads
+// the hash back); a field refused writes nothing. Before, the hash stayed
+// the one the page was opened with, and the form came back without the
+// user's changes. Under node, with a stand-in history.
+func TestJobFormInURL(t *testing.T) {
+	js.Global().Call("eval", `globalThis.history = { url: "", replaceState(state, title, url) { this.url = url } }`)
+	defer js.Global().Delete("history")
+	url := func() string { return js.Global().Get("history").Get("url").String() }
+	j := NewJobs()
+	for _, c := range [][2]string{{"loss", "cosface"}, {"epochs", "3"}, {"wd", "0.001"}} {
+		j.edit(c[0], c[1])
+	}
+	s, notices := ParseHash(url())
+	if s = jobSettings(s); len(notices) > 0 || s.Hash() != j.form.Hash() || s.Loss != "cosface" || s.Epochs != 3 || s.WeightDecay == nil || *s.WeightDecay != 0.001 {
+		t.Errorf("the URL after the form's edits: %q (notices %q), read back as %q; want the form's %q", url(), notices, s.Hash(), j.form.Hash())
+	}
+	written := url()
+	j.edit("epochs", "x")
+	if url() != written {
+		t.Errorf("epochs x, refused, wrote the URL %q; want it as it was, %q", url(), written)
 	}
 }
