@@ -605,12 +605,14 @@ func (j *Jobs) follow(page app.Context, c context.Context, client *Client, seen 
 
 // streamEnded records that the event stream of w ended with err (nil: it
 // ended), and reports whether w's job sends nothing more: otherwise the
-// stream is opened again.
+// stream is opened again. A stream that failed is opened again even of a
+// job that has ended, unless it is gone: its last events (its state, last
+// progress and snapshot) were not read, and its error would stay.
 func (j *Jobs) streamEnded(w *JobWatch, err error) (final bool) {
 	if err != nil && !errors.Is(err, context.Canceled) && j.watch == w && !w.Gone {
 		j.eventsErr = "the job's events: " + err.Error()
 	}
-	return w.Final()
+	return w.Final() && (err == nil || w.Gone)
 }
 
 // unwatch stops following the watched job.

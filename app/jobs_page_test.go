@@ -1078,6 +1078,61 @@ func TestJobsWatchWhileHidden(t *testing.T) {
 	waitFor("shown again, an hour before the next open", stream, 2)
 }
 
+// refusedOnce is a server that refuses the first event stream of job j1,
+// done, and sends its state on the next ones, which then end.
+type refusedOnce struct {
+	Transport
+	opens atomic.Int64
+}
+
+func (s *refusedOnce) Events(_ context.Context, _ string, each func(string)) error {
+	if s.opens.Add(1) == 1 {
+		return errors.New("the server refused the event stream, or is not there")
+	}
+	each(`{"v":1,"type":"state","trainer":"j1","state":"done"}`)
+	return nil
+}
+
+// TestJobsWatchDoneRefused: the stream of a job that has ended, watched
+// (its Watch button), refused once (the server's streams all taken,
+// restarting), is opened again as a running job's is, and its error goes
+// once it reads. Before, the page took the job's end for the stream's and
+// did not open it again: the error stayed beside a list read well since,
+// and the Watch button, disabled for the job watched, offered no retry.
+func TestJobsWatchDoneRefused(t *testing.T) {
+	defer func(d time.Duration) { watchRetry = d }(watchRetry)
+	watchRetry = 5 * time.Millisecond
+	job := msg.Job{ID: "j1", State: msg.JobDone, Config: jobConfig(), Created: "1"}
+	j, e, live, _ := mountJobs(t, newJobsAPI(job))
+	j.watchJob(live, job) // outside a browser: no stream, follow below reads it
+	stream := &refusedOnce{}
+	c, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		j.follow(live, c, &Client{T: stream}, &fakePage{}, job.ID, j.watch)
+	}()
+	ended := func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); !ended(); time.Sleep(time.Millisecond) {
+		e.ConsumeAll() // follow waits for the page to take each end
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream of the done job still followed after 5 s, %d opens", stream.opens.Load())
+		}
+	}
+	e.ConsumeAll()
+	if n := stream.opens.Load(); n != 2 || j.eventsErr != "" || j.watch.State != msg.JobDone {
+		t.Errorf("a done job's stream refused once: %d opens, events error %q, state %s; want 2, none, done", n, j.eventsErr, j.watch.State)
+	}
+}
+
 // TestJobsUnreadableRecord: a job whose record the server could not read
 // (failed, error "unreadable record", its configuration empty, as
 // server/api's TestUnreadableJobRow lists it) says so in its row and,
