@@ -406,7 +406,7 @@ func (j *Jobs) submit(ctx app.Context) {
 	}
 	if len(j.refused) > 0 {
 		why := slices.Sorted(maps.Values(j.refused))
-		j.err = "the job was not queued, a field marked invalid: " + strings.Join(why, "; ")
+		j.err, j.note = "the job was not queued, a field marked invalid: "+strings.Join(why, "; "), ""
 		return
 	}
 	req := j.form.Request(j.form.Loss)

@@ -711,6 +711,15 @@ func TestJobsSubmitWithFieldMarkedInvalid(t *testing.T) {
 	if n := api.count("POST /api/jobs"); n != 2 || j.err != "" {
 		t.Errorf("glyphs x refused, then triplet chosen and submitted: POST sent %d times in all, error %q; want it sent", n, j.err)
 	}
+	// Held back after a job was queued: the note of that job goes, which
+	// beside the error read as this one's ("job j9 queued", "the job was
+	// not queued").
+	j.edit("epochs", "x")
+	j.submit(ctx)
+	e.ConsumeAll()
+	if n := api.count("POST /api/jobs"); n != 2 || j.note != "" || !strings.Contains(j.err, "epochs=x") {
+		t.Errorf("a job queued, then epochs x refused and submitted: POST sent %d times in all, note %q, error %q; want no more sent, no note, the error", n, j.note, j.err)
+	}
 }
 
 // heldList passes requests to its Transport, and holds the answer of the
