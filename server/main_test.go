@@ -135,6 +135,8 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"serve allowed host *", []string{"serve", "--allowed-hosts", "*", "--data-dir", filepath.Join(dir, "d")}, `allowed host "*": want a host name`},
 		{"serve allowed host *.example.org", []string{"serve", "--allowed-hosts", "*.example.org", "--data-dir", filepath.Join(dir, "d")}, `allowed host "*.example.org": want a host name`},
 		{"serve allowed host ..", []string{"serve", "--allowed-hosts", "..", "--data-dir", filepath.Join(dir, "d")}, `allowed host "..": want a host name`},
+		{"serve bad trusted proxy", []string{"serve", "--trusted-proxies", "127.0.0.1, 10.0.0.0/33", "--data-dir", filepath.Join(dir, "d")}, `trusted proxy "10.0.0.0/33": want an IP address or a CIDR range such as 10.0.0.0/8`},
+		{"serve trusted proxy a name", []string{"serve", "--trusted-proxies", "proxy.lan", "--data-dir", filepath.Join(dir, "d")}, `trusted proxy "proxy.lan": want an IP address or a CIDR range`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

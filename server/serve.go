@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -73,6 +74,7 @@ type serveFlags struct {
 
 	generated bool // the token was generated, to be printed
 	hosts     *api.Hosts
+	proxies   []netip.Prefix // --trusted-proxies
 }
 
 // parseServe parses serve's flags and refuses what needs no file and no
@@ -96,6 +98,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.IntVar(&f.maxSSE, "max-sse", api.DefaultMaxSSE, "concurrent job event streams")
 	fs.IntVar(&f.maxSSEClient, "max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
 	allowedHosts := fs.String("allowed-hosts", "", "host names the server answers to besides localhost and IP addresses, comma-separated (.example.org: the domain and its names), e.g. a classroom's name")
+	trustedProxies := fs.String("trusted-proxies", "", "reverse proxies (Caddy, nginx: the Verify page's webcam needs HTTPS) whose X-Forwarded-For names the client of the per-client limits, comma-separated IP addresses or CIDR ranges, e.g. 127.0.0.1 for one on this machine; none: every client is its connection's address")
 	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, err
@@ -141,6 +144,9 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	if f.hosts, err = api.NewHosts(f.addr, splitList(*allowedHosts)); err != nil { // empty items are skipped
 		return nil, badInput("%v", err)
 	}
+	if f.proxies, err = api.ParseTrustedProxies(splitList(*trustedProxies)); err != nil { // empty items are skipped
+		return nil, badInput("%v", err)
+	}
 	return f, nil
 }
 
@@ -169,7 +175,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer ln.Close()
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
-	acfg := api.Config{DataDir: f.dataDir, Token: f.token, Version: version, Hosts: f.hosts,
+	acfg := api.Config{DataDir: f.dataDir, Token: f.token, Version: version, Hosts: f.hosts, TrustedProxies: f.proxies,
 		MaxUpload: f.maxUpload, MaxJobsPerClient: f.maxJobs, MaxBodies: f.maxBodies, MaxBodiesPerClient: f.maxBodiesClient, MaxJobMemory: f.maxJobMemory, MaxSSE: f.maxSSE, MaxSSEPerClient: f.maxSSEClient, Logger: logger,
 		JobOptions: job.Options{Threads: f.threads}, WriteTimeout: defaultTimeouts.write}
 	if gpu, err := probeCUDA(); err == nil {

@@ -42,9 +42,10 @@
 // (Content-Encoding: gzip) is refused unread (415). A client, for every
 // per-client limit, is the connection's peer: one IPv4 address (an
 // IPv4-mapped IPv6 one is its IPv4 address), or one IPv6 /64, since a
-// host is given a whole /64 (loopback, ::1, is itself); headers such as
-// X-Forwarded-For are not trusted, so behind a proxy every client is the
-// proxy.
+// host is given a whole /64 (loopback, ::1, is itself); or, where the
+// peer is one of TrustedProxies (a reverse proxy), the right-most address
+// of its X-Forwarded-For that is not a proxy's (see clientOf); no other
+// peer's X-Forwarded-For is read.
 package api
 
 import (
@@ -53,6 +54,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -97,6 +99,10 @@ type Config struct {
 	// Hosts is the allow-list of the Host header (see Hosts); nil allows
 	// loopback names and IP literals only.
 	Hosts *Hosts
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client of the per-client limits (ParseTrustedProxies); none:
+	// every client is its connection's peer, as no header is read.
+	TrustedProxies []netip.Prefix
 
 	MaxBody          int64 // bytes of a JSON request body
 	MaxUpload        int64 // bytes of an uploaded model file

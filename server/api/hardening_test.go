@@ -1528,7 +1528,7 @@ func TestBodiesBounded(t *testing.T) {
 	cfg.MaxBodies = 2
 	s, ts := newTestServer(t, cfg)
 	model := modelBytes(t, 3, 2, 0.01)
-	held := holdUploads(t, ts.URL, model, make([]string, cfg.MaxBodies)...)
+	held := holdUploads(t, ts.URL, model, make([][]string, cfg.MaxBodies)...)
 	waitBodies(t, s, cfg.MaxBodies)
 
 	refusedBodies(t, ts.URL, model, "too many uploads", fmt.Sprintf("with %d bodies being read", cfg.MaxBodies))
@@ -1546,23 +1546,25 @@ func TestBodiesBounded(t *testing.T) {
 	}
 }
 
-// holdUploads opens a connection to the server at url for each of peers
-// (its X-Test-Peer header, none where "", for peerServer) and sends on
-// each the start of a model upload of model, its headers and half its
-// bytes, so that the server reads a body until endHeld sends the rest.
-func holdUploads(t *testing.T, url string, model []byte, peers ...string) []net.Conn {
+// holdUploads opens a connection to the server at url for each of
+// headers (its header's names and values, as call's: X-Test-Peer for
+// peerServer, none where empty) and sends on each the start of a model
+// upload of model, its headers and half its bytes, so that the server
+// reads a body until endHeld sends the rest.
+func holdUploads(t *testing.T, url string, model []byte, headers ...[]string) []net.Conn {
 	t.Helper()
-	held := make([]net.Conn, len(peers))
-	for i, peer := range peers {
+	held := make([]net.Conn, len(headers))
+	for i, header := range headers {
 		c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		if peer != "" {
-			peer = "X-Test-Peer: " + peer + "\r\n"
+		var lines strings.Builder
+		for j := 0; j+1 < len(header); j += 2 {
+			fmt.Fprintf(&lines, "%s: %s\r\n", header[j], header[j+1])
 		}
-		fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", peer, len(model))
+		fmt.Fprintf(c, "POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", lines.String(), len(model))
 		c.Write(model[:len(model)/2])
 		held[i] = c
 	}
@@ -1634,7 +1636,7 @@ func TestBodiesPerClient(t *testing.T) {
 	cfg.MaxBodiesPerClient = 2
 	s, ts := newTestServer(t, cfg)
 	model := modelBytes(t, 3, 2, 0.01)
-	held := holdUploads(t, ts.URL, model, make([]string, cfg.MaxBodiesPerClient)...)
+	held := holdUploads(t, ts.URL, model, make([][]string, cfg.MaxBodiesPerClient)...)
 	waitBodies(t, s, cfg.MaxBodiesPerClient)
 
 	refusedBodies(t, ts.URL, model, "too many uploads from this address", fmt.Sprintf("with %d bodies of its address being read", cfg.MaxBodiesPerClient))
@@ -1767,7 +1769,9 @@ func TestClientsByIPv6Prefix(t *testing.T) {
 		cfg.MaxBodiesPerClient = 1
 		s, _ := newTestServer(t, cfg)
 		base := peerServer(t, s)
-		holdUploads(t, base, modelBytes(t, 3, 2, 0.01), holders...)
+		for _, h := range holders {
+			holdUploads(t, base, modelBytes(t, 3, 2, 0.01), []string{"X-Test-Peer", h})
+		}
 		waitBodies(t, s, len(holders))
 		check(t, func(peer string) int {
 			code, _ := postJSON(t, base+"/api/jobs", tinyJob(1), "X-Test-Peer", peer)
@@ -1790,8 +1794,192 @@ func TestClientOf(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = tc.remote
-		if got := clientOf(r); got != tc.want {
+		if got := (&Server{}).clientOf(r); got != tc.want {
 			t.Errorf("clientOf(RemoteAddr %q) = %q, want %q", tc.remote, got, tc.want)
 		}
 	}
+}
+
+// TestClientOfTrustedProxies: the keys the per-client limits count for
+// requests through the reverse proxies of TrustedProxies (127.0.0.1, and
+// 10.0.0.0/8 in front of it): the right-most address of X-Forwarded-For
+// that is not a proxy's, keyed as a peer's; the peer's own for a peer
+// that is no proxy, whatever it sends, and for a proxy's request without
+// the header, or with one whose addresses read are not addresses, which
+// is logged once.
+func TestClientOfTrustedProxies(t *testing.T) {
+	trusted, err := ParseTrustedProxies([]string{"127.0.0.1", " 10.1.2.3/8", ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	s := &Server{cfg: Config{TrustedProxies: trusted}, log: log.New(&logged, "", 0)}
+	for _, tc := range []struct {
+		remote string
+		xff    []string // the X-Forwarded-For lines
+		want   string
+	}{
+		{"127.0.0.1:1234", []string{"192.0.2.7"}, "192.0.2.7"},
+		{"[::ffff:127.0.0.1]:1234", []string{"192.0.2.7"}, "192.0.2.7"}, // the proxy, IPv4-mapped
+		{"127.0.0.1:1234", nil, "127.0.0.1"},                            // no header: the proxy's own request
+		{"192.0.2.7:1234", []string{"192.0.2.99"}, "192.0.2.7"},         // no proxy: its header is not read
+		{"192.0.2.7:1234", []string{"192.0.2.99, 10.0.0.2"}, "192.0.2.7"},
+		{"127.0.0.1:1234", []string{"192.0.2.99, 192.0.2.7"}, "192.0.2.7"},                     // the client's own header, the proxy's address appended
+		{"127.0.0.1:1234", []string{"192.0.2.99, 192.0.2.7, 10.0.0.2, 10.9.9.9"}, "192.0.2.7"}, // a chain of proxies
+		{"127.0.0.1:1234", []string{"192.0.2.99", "192.0.2.7, 10.0.0.2"}, "192.0.2.7"},         // two lines: one list
+		{"127.0.0.1:1234", []string{"10.0.0.5, 10.0.0.2"}, "10.0.0.5"},                         // every address a proxy's: the left-most
+		{"127.0.0.1:1234", []string{"192.0.2.7:4711"}, "192.0.2.7"},                            // with a port
+		{"127.0.0.1:1234", []string{"[2001:db8:1:2::7]:4711"}, "2001:db8:1:2::/64"},
+		{"127.0.0.1:1234", []string{"2001:db8:1:2::7"}, "2001:db8:1:2::/64"},
+		{"127.0.0.1:1234", []string{"::ffff:192.0.2.7"}, "192.0.2.7"},
+		{"127.0.0.1:1234", []string{"junk, 192.0.2.7"}, "192.0.2.7"}, // left of the client: not read
+		{"127.0.0.1:1234", []string{"unknown"}, "127.0.0.1"},         // not an address: the proxy
+		{"127.0.0.1:1234", []string{"192.0.2.7, unknown"}, "127.0.0.1"},
+		{"127.0.0.1:1234", []string{""}, "127.0.0.1"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := s.clientOf(r); got != tc.want {
+			t.Errorf("clientOf(RemoteAddr %q, X-Forwarded-For %q) = %q, want %q", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+	if l := logged.String(); strings.Count(l, "\n") != 1 || !strings.Contains(l, `"unknown" is not an IP address`) {
+		t.Errorf("log %q: want one line naming the first header that is not a list of addresses", l)
+	}
+}
+
+// TestParseTrustedProxies: addresses and CIDR ranges, as given or with
+// their host bits, spaces or empty items; anything else is refused,
+// named.
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := ParseTrustedProxies([]string{" 127.0.0.1", "::1", "::ffff:10.0.0.1", "10.1.2.3/8", "", "fd00::/8"})
+	if want := "[127.0.0.1/32 ::1/128 10.0.0.1/32 10.0.0.0/8 fd00::/8]"; err != nil || fmt.Sprint(got) != want {
+		t.Errorf("ParseTrustedProxies = %v, %v; want %s", got, err, want)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "proxy.lan", "10.0.0.1-10.0.0.9", "fe80::1%eth0", "127.0.0.1:443", "*"} {
+		if _, err := ParseTrustedProxies([]string{"127.0.0.1", bad}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("trusted proxy %q: want an IP address or a CIDR range", bad)) {
+			t.Errorf("ParseTrustedProxies(%q): %v, want it refused, named", bad, err)
+		}
+	}
+}
+
+// TestClientsBehindTrustedProxy: each per-client limit (jobs, event
+// streams, bodies read at once), set to 1, counts the clients of a
+// trusted reverse proxy (10.0.0.1, in TrustedProxies with 10.0.0.2 in
+// front of it) by the address its X-Forwarded-For names. With a place
+// taken by 192.0.2.7 through the proxy and one by 192.0.2.50, no proxy:
+// 192.0.2.8 through the proxy, 192.0.2.9 through both and the proxy's
+// own request are served; 192.0.2.7 is refused, whatever its own header
+// said before the proxy's address, and so is 192.0.2.50, whatever
+// X-Forwarded-For it sends. Before, every client of the proxy was the
+// proxy: a class behind one shared one client's limits.
+func TestClientsBehindTrustedProxy(t *testing.T) {
+	const proxy = "10.0.0.1:40000"
+	holders := [][]string{
+		{"X-Test-Peer", proxy, "X-Forwarded-For", "192.0.2.7"},
+		{"X-Test-Peer", "192.0.2.50:40000"},
+	}
+	probes := []struct {
+		header  []string
+		refused bool
+	}{
+		// The refused first: a probe served takes its client's place.
+		{[]string{"X-Test-Peer", proxy, "X-Forwarded-For", "192.0.2.7"}, true},
+		{[]string{"X-Test-Peer", proxy, "X-Forwarded-For", "192.0.2.8, 192.0.2.7"}, true},
+		{[]string{"X-Test-Peer", proxy, "X-Forwarded-For", "192.0.2.7, 10.0.0.2"}, true},
+		{[]string{"X-Test-Peer", "192.0.2.50:40001", "X-Forwarded-For", "192.0.2.51"}, true},
+		{[]string{"X-Test-Peer", "192.0.2.50:40001", "X-Forwarded-For", "192.0.2.51, 10.0.0.2"}, true},
+		{[]string{"X-Test-Peer", proxy, "X-Forwarded-For", "192.0.2.8"}, false},
+		{[]string{"X-Test-Peer", proxy, "X-Forwarded-For", "192.0.2.9, 10.0.0.2"}, false},
+		{[]string{"X-Test-Peer", proxy}, false},
+	}
+	config := func(t *testing.T) Config {
+		cfg := testConfig(t)
+		var err error
+		if cfg.TrustedProxies, err = ParseTrustedProxies([]string{"10.0.0.1", "10.0.0.2"}); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	check := func(t *testing.T, try func(header []string) int, refused, taken int) {
+		t.Helper()
+		for _, p := range probes {
+			want := taken
+			if p.refused {
+				want = refused
+			}
+			if code := try(p.header); code != want {
+				t.Errorf("%q while %q hold their places: %d, want %d", p.header, holders, code, want)
+			}
+		}
+	}
+
+	t.Run("jobs", func(t *testing.T) {
+		cfg := config(t)
+		cfg.MaxJobsPerClient = 1
+		s, _ := newTestServer(t, cfg)
+		base := peerServer(t, s)
+		submit := func(header []string) int {
+			code, _ := postJSON(t, base+"/api/jobs", tinyJob(1000), header...)
+			return code
+		}
+		for _, h := range holders {
+			if code := submit(h); code != 201 {
+				t.Fatalf("%q's job: %d, want 201", h, code)
+			}
+		}
+		check(t, submit, 429, 201)
+	})
+
+	t.Run("event streams", func(t *testing.T) {
+		cfg := config(t)
+		cfg.MaxSSEPerClient = 1
+		s, _ := newTestServer(t, cfg)
+		base := peerServer(t, s)
+		_, b := postJSON(t, base+"/api/jobs", tinyJob(1000))
+		var job msg.Created
+		decode(t, b, &job)
+		open := func(header []string) *http.Response {
+			req, err := http.NewRequest("GET", base+"/api/jobs/"+job.ID+"/events", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i+1 < len(header); i += 2 {
+				req.Header.Set(header[i], header[i+1])
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp
+		}
+		for _, h := range holders {
+			resp := open(h)
+			t.Cleanup(func() { resp.Body.Close() })
+			if resp.StatusCode != 200 {
+				t.Fatalf("%q's stream: %d, want 200", h, resp.StatusCode)
+			}
+		}
+		check(t, func(header []string) int {
+			resp := open(header)
+			resp.Body.Close()
+			return resp.StatusCode
+		}, 429, 200)
+	})
+
+	t.Run("bodies", func(t *testing.T) {
+		cfg := config(t)
+		cfg.MaxBodiesPerClient = 1
+		s, _ := newTestServer(t, cfg)
+		base := peerServer(t, s)
+		holdUploads(t, base, modelBytes(t, 3, 2, 0.01), holders...)
+		waitBodies(t, s, len(holders))
+		check(t, func(header []string) int {
+			code, _ := postJSON(t, base+"/api/jobs", tinyJob(1), header...)
+			return code
+		}, 503, 201)
+	})
 }

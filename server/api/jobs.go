@@ -30,7 +30,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	if !s.takeDecode(w, r) { // an uploaded data set is decoded to check req
 		return
 	}
-	j, err := s.runner.Submit(clientOf(r), req, s.cfg.MaxJobsPerClient)
+	j, err := s.runner.Submit(s.clientOf(r), req, s.cfg.MaxJobsPerClient)
 	<-s.decodes
 	if err != nil {
 		s.fail(w, r, err)
@@ -68,7 +68,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
-	j, err := s.runner.Resume(r.PathValue("id"), clientOf(r), s.cfg.MaxJobsPerClient)
+	j, err := s.runner.Resume(r.PathValue("id"), s.clientOf(r), s.cfg.MaxJobsPerClient)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -85,7 +85,7 @@ func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
 // dropped (the stream ends without a final state; it may reconnect). A
 // HEAD gets the stream's status and headers, and no events.
 func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
-	client := clientOf(r)
+	client := s.clientOf(r)
 	if err := s.sse.open(client, s.cfg.MaxSSE, s.cfg.MaxSSEPerClient); err != nil {
 		s.fail(w, r, err)
 		return

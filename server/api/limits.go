@@ -51,7 +51,7 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64) (body i
 	if r.ContentLength > max {
 		return nil, nil, &http.MaxBytesError{Limit: max}
 	}
-	client := clientOf(r)
+	client := s.clientOf(r)
 	if err := s.bodies.open(client, s.cfg.MaxBodies, s.cfg.MaxBodiesPerClient); err != nil {
 		w.Header().Set("Retry-After", busyRetry)
 		return nil, nil, err

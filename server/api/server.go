@@ -57,6 +57,10 @@ type Server struct {
 	// list of a page that polls, and again only after it changed.
 	unreadableMu sync.Mutex
 	unreadable   map[string]bool
+
+	// badForwarded logs the first X-Forwarded-For of a trusted proxy
+	// that is not a list of addresses (clientOf).
+	badForwarded sync.Once
 }
 
 // New opens cfg.DataDir (repairing what a crash left: see store.Open),
@@ -229,8 +233,12 @@ func sameOrigin(r *http.Request) bool {
 // IPv4-mapped IPv6 one's too, "::ffff:1.2.3.4" as "1.2.3.4"), or an IPv6
 // peer's /64 ("2001:db8:1:2::/64"): a host, at home or in a cloud, is
 // given a whole /64, and would otherwise be 2⁶⁴ clients. Loopback (::1)
-// stays as it is. Headers such as X-Forwarded-For are not trusted.
-func clientOf(r *http.Request) string {
+// stays as it is. A peer in Config.TrustedProxies (a reverse proxy) is
+// not the client: the address its X-Forwarded-For names is
+// (forwardedClient), the peer's own where the header is absent or is not
+// a list of addresses (the first such header is logged: a proxy that
+// sends one makes all its clients one); no other peer's header is read.
+func (s *Server) clientOf(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -239,10 +247,22 @@ func clientOf(r *http.Request) string {
 	if err != nil {
 		return host
 	}
-	if ip = ip.Unmap(); ip.Is4() || ip.IsLoopback() {
+	ip = ip.Unmap().WithZone("")
+	if inRanges(s.cfg.TrustedProxies, ip) {
+		client, err := forwardedClient(r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
+		switch {
+		case err != nil:
+			s.badForwarded.Do(func() {
+				s.log.Printf("api: the X-Forwarded-For of trusted proxy %s: %v: its request counts as the proxy's (logged once)", ip, err)
+			})
+		case client.IsValid():
+			ip = client
+		}
+	}
+	if ip.Is4() || ip.IsLoopback() {
 		return ip.String()
 	}
-	p, _ := ip.Prefix(64) // cannot fail: an IPv6 address has 128 bits; drops a zone
+	p, _ := ip.Prefix(64) // cannot fail: an IPv6 address has 128 bits
 	return p.String()
 }
 
