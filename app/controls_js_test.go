@@ -114,7 +114,8 @@ func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(
 }
 
 // mountInDocument draws c in a stand-in document, under node: elements
-// with their attributes, an input's value ("" when new), enough for
+// with their attributes and listeners (one of a type: listeners.click is
+// what a click calls), an input's value ("" when new), enough for
 // go-app's engine to draw and update a page, a sessionStorage that
 // holds nothing, and a history whose replaceState does nothing (the Jobs
 // form writes the URL). field returns the element of an id, null when
@@ -134,8 +135,8 @@ func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func
 		removeChild(c) { this.childNodes.splice(this.childNodes.indexOf(c), 1); return c }
 		setAttribute(k, v) { this.attrs[k] = String(v) }
 		removeAttribute(k) { delete this.attrs[k] }
-		addEventListener() {}
-		removeEventListener() {}
+		addEventListener(type, f) { (this.listeners ??= {})[type] = f }
+		removeEventListener(type, f) { if (this.listeners?.[type] === f) delete this.listeners[type] }
 		find(id) { return this.attrs.id === id ? this : this.childNodes.reduce((f, c) => f ?? c.find(id), null) }
 	}
 	const body = new Node("BODY")

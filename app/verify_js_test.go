@@ -1,0 +1,229 @@
+//go:build js && wasm
+
+package app
+
+import (
+	"slices"
+	"strings"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// verifyHost draws the Verify page of v without its OnMount (which
+// starts the camera, the worker and the calls to the server): the page's
+// context is the host's.
+type verifyHost struct {
+	app.Compo
+	v *Verify
+}
+
+func (h *verifyHost) OnMount(ctx app.Context) { h.v.mounted = ctx }
+func (h *verifyHost) Render() app.UI          { return h.v.Render() }
+
+// TestVerifyAsideButtons: the Download and Delete buttons of the
+// galleries set aside in earlier visits, clicked on the page drawn in a
+// stand-in document over the stand-in IndexedDB. Download saves the
+// record of its own row as it is, as
+// metriclab-gallery-unread-<time>.json, the colons of the time as
+// dashes; one that is not text, or that another tab deleted, is not
+// saved and the note says why in one line. Delete asks first and
+// deletes nothing unless confirmed; a deletion whose commit fails keeps
+// the record and its row, and the note says why in one line; one that
+// commits deletes that record alone and its row, and the row that takes
+// its place downloads and deletes its own record.
+func TestVerifyAsideButtons(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	const (
+		a = asidePrefix + "2026-12-04T08:00:00.000Z"
+		b = asidePrefix + "2026-12-05T10:00:00.000Z"
+		c = asidePrefix + "2026-12-06T09:30:15.250Z"
+	)
+	const gallery, recordA, recordC = `{"version":1,"identities":[]}`, `{"version":3,"people":"Ann"}`, "not JSON\nat all ☃"
+	records.Call("set", galleryKey, gallery)
+	records.Call("set", a, recordA)
+	records.Call("set", b, map[string]any{"version": 2})
+	records.Call("set", c, recordC)
+	js.Global().Call("eval", `globalThis.metriclabSaved = []
+	globalThis.metriclabAsked = []
+	globalThis.metriclabConfirm = false
+	globalThis.confirm = text => { metriclabAsked.push(text); return metriclabConfirm }
+	globalThis.metriclabBlob = globalThis.Blob
+	globalThis.Blob = class { constructor(parts, o) { this.bytes = parts[0]; this.type = o.type } }
+	globalThis.metriclabObjectURL = [URL.createObjectURL, URL.revokeObjectURL]
+	URL.createObjectURL = blob => { metriclabSaved.push({blob}); return "blob:" + metriclabSaved.length }
+	URL.revokeObjectURL = () => {}`)
+	defer js.Global().Call("eval", `globalThis.Blob = metriclabBlob;
+	[URL.createObjectURL, URL.revokeObjectURL] = metriclabObjectURL
+	for (const k of ["metriclabSaved", "metriclabAsked", "metriclabConfirm", "confirm", "metriclabBlob", "metriclabObjectURL"]) delete globalThis[k]`)
+
+	v := NewVerify()
+	h := &verifyHost{v: v}
+	e, field := mountInDocument(t, h)
+	// The anchors download clicks: each names its saved blob.
+	js.Global().Call("eval", `{
+		const create = document.createElement
+		document.createElement = tag => tag !== "a" ? create(tag) : {
+			style: {}, find: () => null, remove() {},
+			click() { metriclabSaved[metriclabSaved.length - 1].name = this.download },
+		}
+	}`)
+	e.ConsumeAll()
+	h.v.mounted.Dispatch(func(app.Context) { v.st.Listed([]string{a, b, c}) })
+	e.ConsumeAll()
+
+	// rows returns the times of the rows of #gallery-aside, and each
+	// row's buttons by their text.
+	rows := func() (times []string, buttons []map[string]js.Value) {
+		t.Helper()
+		box := field("gallery-aside")
+		if box.IsNull() {
+			return nil, nil
+		}
+		for _, row := range nodes(box.Get("childNodes")) {
+			if row.Get("attrs").Get("class").String() != "aside" {
+				continue
+			}
+			kids := nodes(row.Get("childNodes"))
+			times = append(times, nodeText(kids[0]))
+			buttons = append(buttons, map[string]js.Value{})
+			for _, b := range kids[1:] {
+				buttons[len(buttons)-1][nodeText(b)] = b
+			}
+		}
+		return times, buttons
+	}
+	// click clicks the button of that text of row i as drawn now, and
+	// waits, for 5 s at most, until done says the page has taken what
+	// came of it.
+	click := func(i int, text string, done func() bool) {
+		t.Helper()
+		_, buttons := rows()
+		if i >= len(buttons) || buttons[i][text].IsUndefined() {
+			t.Fatalf("no button %s in row %d of #gallery-aside", text, i)
+		}
+		buttons[i][text].Get("listeners").Call("click", map[string]any{})
+		for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			e.ConsumeAll()
+			if done() {
+				return
+			}
+			if time.Now().After(end) {
+				t.Fatalf("%s of row %d: its outcome did not come in 5 s", text, i)
+			}
+		}
+	}
+	saved := func() (names, texts []string) {
+		s := js.Global().Get("metriclabSaved")
+		for i := range s.Length() {
+			f := s.Index(i)
+			if typ := f.Get("blob").Get("type").String(); typ != "application/json" {
+				t.Errorf("saved %s of type %q, want application/json", f.Get("name"), typ)
+			}
+			bytes := f.Get("blob").Get("bytes")
+			buf := make([]byte, bytes.Length())
+			js.CopyBytesToGo(buf, bytes)
+			names, texts = append(names, f.Get("name").String()), append(texts, string(buf))
+		}
+		return names, texts
+	}
+	savedN := func(n int) func() bool { return func() bool { names, _ := saved(); return len(names) == n } }
+	noted := func(note string) func() bool { return func() bool { return v.st.Note == note } }
+	listed := func(n int) func() bool { return func() bool { times, _ := rows(); return len(times) == n } }
+	// stored checks that IndexedDB holds the records of keys and no
+	// other, the page's gallery as it was.
+	stored := func(what string, keys ...string) {
+		t.Helper()
+		if n := records.Get("size").Int(); n != len(keys) {
+			t.Errorf("%s: %d records stored, want %d", what, n, len(keys))
+		}
+		for _, k := range keys {
+			if !records.Call("has", k).Bool() {
+				t.Errorf("%s: record %s is no longer stored", what, k)
+			}
+		}
+		if s := records.Call("get", galleryKey); s.Type() != js.TypeString || s.String() != gallery {
+			t.Errorf("%s: the page's record %s, want %s", what, s, gallery)
+		}
+	}
+	wantRows := func(what string, want ...string) {
+		t.Helper()
+		if times, _ := rows(); !slices.Equal(times, want) {
+			t.Errorf("%s: rows %q, want %q", what, times, want)
+		}
+	}
+
+	wantRows("three set aside", "2026-12-04T08:00:00.000Z", "2026-12-05T10:00:00.000Z", "2026-12-06T09:30:15.250Z")
+	click(2, "Download", savedN(1))
+	if names, texts := saved(); names[0] != "metriclab-gallery-unread-2026-12-06T09-30-15.250Z.json" || texts[0] != recordC {
+		t.Errorf("Download of %s saved %q holding %q; want metriclab-gallery-unread-2026-12-06T09-30-15.250Z.json holding the record %q", c, names[0], texts[0], recordC)
+	}
+	click(1, "Download", noted(b+" is a record of type object, not text: the page cannot save it as a file (the browser's developer tools show it)"))
+	if names, _ := saved(); len(names) != 1 {
+		t.Errorf("Download of %s, a record that is not text, saved %q", b, names[1:])
+	}
+	wantRows("a download that failed", "2026-12-04T08:00:00.000Z", "2026-12-05T10:00:00.000Z", "2026-12-06T09:30:15.250Z")
+
+	click(0, "Delete", func() bool { return js.Global().Get("metriclabAsked").Length() == 1 })
+	if asked := js.Global().Get("metriclabAsked").Index(0).String(); !strings.Contains(asked, a) {
+		t.Errorf("Delete of %s asked %q, which does not name it", a, asked)
+	}
+	time.Sleep(50 * time.Millisecond) // a deletion, were one asked, would have its answer by now
+	e.ConsumeAll()
+	wantRows("a deletion not confirmed", "2026-12-04T08:00:00.000Z", "2026-12-05T10:00:00.000Z", "2026-12-06T09:30:15.250Z")
+	stored("a deletion not confirmed", galleryKey, a, b, c)
+
+	js.Global().Set("metriclabConfirm", true)
+	js.Global().Set("metriclabTestCommitQuota", true)
+	click(0, "Delete", noted(a+" could not be deleted: IndexedDB failed: quota exceeded at commit"))
+	js.Global().Delete("metriclabTestCommitQuota")
+	wantRows("a deletion that failed", "2026-12-04T08:00:00.000Z", "2026-12-05T10:00:00.000Z", "2026-12-06T09:30:15.250Z")
+	stored("a deletion that failed", galleryKey, a, b, c)
+
+	click(0, "Delete", listed(2))
+	stored(a+" deleted", galleryKey, b, c)
+	wantRows(a+" deleted", "2026-12-05T10:00:00.000Z", "2026-12-06T09:30:15.250Z")
+	// The rows are b's and c's now, in the places of a's and b's: each
+	// button acts on its own row's record.
+	click(1, "Download", savedN(2))
+	if names, texts := saved(); names[1] != "metriclab-gallery-unread-2026-12-06T09-30-15.250Z.json" || texts[1] != recordC {
+		t.Errorf("after %s's deletion, Download of the second row saved %q holding %q; want %s's record", a, names[1], texts[1], c)
+	}
+	click(0, "Delete", listed(1))
+	stored(b+" deleted", galleryKey, c)
+	wantRows(b+" deleted", "2026-12-06T09:30:15.250Z")
+
+	records.Call("delete", c) // another tab deleted it
+	click(0, "Download", noted(c+" is no longer stored"))
+	if !field("gallery-aside").IsNull() {
+		t.Error("#gallery-aside is still there with no record set aside")
+	}
+	if names, _ := saved(); len(names) != 2 {
+		t.Errorf("Download of %s, deleted by another tab, saved %q", c, names[2:])
+	}
+}
+
+// nodes returns the elements and text nodes of a stand-in node list.
+func nodes(list js.Value) []js.Value {
+	out := make([]js.Value, list.Length())
+	for i := range out {
+		out[i] = list.Index(i)
+	}
+	return out
+}
+
+// nodeText returns the text of a stand-in node and its children.
+func nodeText(n js.Value) string {
+	if s := n.Get("nodeValue"); s.Type() == js.TypeString {
+		return s.String()
+	}
+	var b strings.Builder
+	for _, c := range nodes(n.Get("childNodes")) {
+		b.WriteString(nodeText(c))
+	}
+	return b.String()
+}
