@@ -109,7 +109,11 @@ func (v *Verify) Render() app.UI {
 			app.H1().Text("Verify"),
 			app.P().ID("verify-status").Class("status").Text(s.CameraStatus()),
 		),
-		app.If(s.Note != "", func() app.UI { return app.P().ID("verify-note").Class("note").Text(s.Note) }),
+		// In a slot of its own, there without a note: go-app matches
+		// children by place, and a note that came in the panels' place
+		// would draw them again, the camera's stream left in a <video> no
+		// longer shown, what was typed in a field and not yet taken lost.
+		app.Div().Class("slot").Body(app.If(s.Note != "", func() app.UI { return app.P().ID("verify-note").Class("note").Text(s.Note) })),
 		app.Div().Class("verify-layout").Body(
 			&CameraPanel{Quality: s.Quality, FPS: s.FPS, ShowStart: v.cam == nil && s.Camera != CameraStarting, OnStart: func() { v.startCamera(v.mounted) }},
 			&EnrollPanel{

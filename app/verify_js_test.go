@@ -207,6 +207,57 @@ func TestVerifyAsideButtons(t *testing.T) {
 	}
 }
 
+// TestVerifyNoteKeepsPanels: a note that comes, or the line of the
+// galleries set aside that comes and goes, leaves the elements drawn
+// after it as they are: the camera's <video> with its stream and its
+// overlay, and a token and a data set typed and not yet taken (their
+// change comes as the field loses focus). go-app matches an element's
+// children by their place, and these were drawn in the place after the
+// one that came or went: before, the first note (an import's "imported
+// 2 people", say) drew the page's panels again, the camera's stream left
+// in a <video> no longer shown (which the browser pauses: the page went
+// on detecting, and recording, its last frame) and what was typed lost.
+func TestVerifyNoteKeepsPanels(t *testing.T) {
+	v := NewVerify()
+	h := &verifyHost{v: v}
+	e, field := mountInDocument(t, h)
+	ids := []string{"video", "overlay", "verify-token", "dataset", "btn-upload"}
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"a note", func() { v.st.Note = "imported 2 people" }},
+		{"galleries set aside listed", func() { v.st.Listed([]string{asidePrefix + "2026-12-05T10:00:00.000Z"}) }},
+		{"the last set aside deleted", func() { v.st.Deleted(asidePrefix+"2026-12-05T10:00:00.000Z", nil) }},
+	} {
+		before := make([]js.Value, len(ids))
+		for i, id := range ids {
+			if before[i] = field(id); before[i].IsNull() {
+				t.Fatalf("no #%s", id)
+			}
+		}
+		field("video").Set("srcObject", "the camera's stream")
+		field("verify-token").Set("value", "typed token")
+		field("dataset").Set("value", "typed data set")
+		v.mounted.Dispatch(func(app.Context) { step.do() })
+		e.ConsumeAll()
+		for i, id := range ids {
+			if !field(id).Equal(before[i]) {
+				t.Errorf("%s: #%s was drawn again", step.what, id)
+			}
+		}
+		if got := field("video").Get("srcObject"); got.Type() != js.TypeString {
+			t.Errorf("%s: the <video> shown has no stream", step.what)
+		}
+		if got := field("verify-token").Get("value").String(); got != "typed token" {
+			t.Errorf("%s: the token field holds %q, want what was typed", step.what, got)
+		}
+		if got := field("dataset").Get("value").String(); got != "typed data set" {
+			t.Errorf("%s: the data set field holds %q, want what was typed", step.what, got)
+		}
+	}
+}
+
 // nodes returns the elements and text nodes of a stand-in node list.
 func nodes(list js.Value) []js.Value {
 	out := make([]js.Value, list.Length())

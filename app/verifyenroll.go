@@ -80,7 +80,7 @@ func (p *EnrollPanel) Render() app.UI {
 					Text("Download unread gallery").OnClick(func(ctx app.Context, e app.Event) { p.OnUnread() })
 			}),
 		),
-		app.If(len(s.Aside) > 0, func() app.UI {
+		app.Div().Class("slot").Body(app.If(len(s.Aside) > 0, func() app.UI { // in a slot, as Verify's note: the upload's fields stay
 			return app.Div().ID("gallery-aside").Class("gallery-files").Body(
 				app.Span().Class("status").Text(msg.Plural(len(s.Aside), "gallery", "galleries")+" the page could not read, set aside in earlier visits:"),
 				app.Range(s.Aside).Slice(func(i int) app.UI {
@@ -94,7 +94,7 @@ func (p *EnrollPanel) Render() app.UI {
 					)
 				}),
 			)
-		}),
+		})),
 		app.Div().Class("upload").Body(
 			textField("dataset", "server data set", s.Dataset, "webcam", "", false, p.OnDataset),
 			&TokenField{ID: "verify-token"},
