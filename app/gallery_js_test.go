@@ -3,6 +3,7 @@
 package app
 
 import (
+	"maps"
 	"slices"
 	"syscall/js"
 	"testing"
@@ -13,37 +14,47 @@ import (
 // store, its records in indexedDB.records (a Map), each request answered
 // on the event loop (getAllKeys gives the keys sorted, as IndexedDB does
 // strings); add refuses a key that is there, and any key while
-// metriclabTestQuota is set. A transaction commits (oncomplete) once no
-// request of it is pending, or aborts (onabort, its writes undone) at a
-// request's error, or at its commit while metriclabTestCommitQuota is set:
-// Chrome counts the quota there, after every request succeeded.
+// metriclabTestQuota is set. Transactions run one at a time, in the order
+// they were created, as browsers run those that write to a store and
+// those after them, whatever the connection (another tab's too: the web
+// platform's test transaction-scheduling-across-connections): a
+// transaction's requests wait until the ones before it have ended. A
+// transaction commits (oncomplete) once no request of it is pending, or
+// aborts (onabort, its writes undone) at a request's error, or at its
+// commit while metriclabTestCommitQuota is set: Chrome counts the quota
+// there, after every request succeeded.
 const fakeIndexedDB = `globalThis.indexedDB = (() => {
 	const records = new Map()
+	let last = Promise.resolve() // the end of the latest transaction
 	const transaction = () => {
-		const before = new Map(records)
 		const tx = {error: null}
-		let pending = 0, ended = false
+		let before, pending = 0, started = false, ended = false, end
+		const waiting = [], prev = last
+		last = new Promise(r => { end = r })
 		const abort = (e) => {
 			ended = true
 			records.clear(); before.forEach((v, k) => records.set(k, v))
 			tx.error = e
+			end()
 			if (tx.onabort) tx.onabort({})
 		}
 		const settle = () => setTimeout(() => {
-			if (pending > 0 || ended) return
+			if (!started || pending > 0 || ended) return
 			if (globalThis.metriclabTestCommitQuota) { abort({name: "QuotaExceededError", message: "quota exceeded at commit"}); return }
 			ended = true
+			end()
 			if (tx.oncomplete) tx.oncomplete({})
 		}, 0)
 		const req = (f) => {
 			const r = {}
 			pending++
-			setTimeout(() => {
+			const run = () => setTimeout(() => {
 				pending--
 				try { r.result = f() } catch (e) { r.error = {message: e.message}; if (r.onerror) r.onerror({}); abort(r.error); return }
 				if (r.onsuccess) r.onsuccess({})
 				settle()
 			}, 0)
+			if (started) run(); else waiting.push(run)
 			return r
 		}
 		const store = {
@@ -59,7 +70,12 @@ const fakeIndexedDB = `globalThis.indexedDB = (() => {
 			}),
 		}
 		tx.objectStore = () => store
-		settle()
+		prev.then(() => {
+			before = new Map(records)
+			started = true
+			waiting.splice(0).forEach(run => run())
+			settle()
+		})
 		return tx
 	}
 	const db = {objectStoreNames: {contains: () => true}, transaction: transaction}
@@ -138,6 +154,52 @@ func TestSaveGallerySetsAside(t *testing.T) {
 	records.Call("set", galleryKey, map[string]any{"version": 2})
 	if kept, err := save("new", asidePrefix+"3"); !kept || err != nil || records.Call("get", asidePrefix+"3").Get("version").Int() != 2 {
 		t.Errorf("an object record: kept %v, err %v; want it set aside as it is", kept, err)
+	}
+}
+
+// TestSaveGalleryTwoTabs: two tabs that could not read the same record,
+// each storing its own gallery at once, each under its own key (the
+// time its page chose): IndexedDB runs the second's store after the
+// first's, so the first sets the record aside and the second sets aside
+// what the first stored, the first tab's gallery, which it writes over;
+// the record is set aside once, and nothing is lost. Skipping the second
+// copy when a record is set aside already, or when one of the same
+// content is, would not spare a copy of the record (there is none) but
+// lose the first tab's gallery.
+func TestSaveGalleryTwoTabs(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	const first, second = asidePrefix + "2026-12-06T09:00:00.000Z", asidePrefix + "2026-12-06T09:00:00.001Z"
+	records.Call("set", galleryKey, "{") // a record neither tab could read
+
+	type answer struct {
+		kept bool
+		err  error
+	}
+	a, b := make(chan answer, 1), make(chan answer, 1)
+	saveGallery("first tab's", first, func(kept bool, err error) { a <- answer{kept, err} })
+	saveGallery("second tab's", second, func(kept bool, err error) { b <- answer{kept, err} })
+	for i, c := range []chan answer{a, b} {
+		select {
+		case got := <-c:
+			if !got.kept || got.err != nil {
+				t.Errorf("store %d: kept %v, err %v; want it set aside", i+1, got.kept, got.err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("store %d did not answer in 5 s", i+1)
+		}
+	}
+	got := map[string]string{}
+	each := js.FuncOf(func(this js.Value, args []js.Value) any {
+		got[args[1].String()] = args[0].String()
+		return nil
+	})
+	defer each.Release()
+	records.Call("forEach", each)
+	want := map[string]string{first: "{", second: "first tab's", galleryKey: "second tab's"}
+	if !maps.Equal(got, want) {
+		t.Errorf("records %q, want %q", got, want)
 	}
 }
 
