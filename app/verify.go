@@ -122,7 +122,7 @@ func (v *Verify) Render() app.UI {
 				OnRecord:  func(on bool) { v.do(v.st.Record(on)) },
 				OnDelete:  func(name, crop string) { v.do(v.st.DeleteSnapshot(name, crop)) },
 				OnExport:  func() { download("metriclab-gallery.json", "application/json", MarshalGallery(v.st.Gallery)) },
-				OnImport:  func(b []byte, err error) { v.do(v.st.Import(b, err)) },
+				OnImport:  v.importGallery,
 				OnUnread:  v.downloadUnread,
 				OnAside:   v.downloadAside,
 				OnDiscard: v.deleteAside,
@@ -197,6 +197,17 @@ func (v *Verify) do(out Out) {
 			}
 		})
 	}
+}
+
+// importGallery replaces the gallery by the gallery file b (Import; err,
+// why it could not be read), once the user confirms it when the gallery
+// holds snapshots: they are lost unless exported.
+func (v *Verify) importGallery(b []byte, err error) {
+	if g := v.st.Gallery; err == nil && g.Count() > 0 &&
+		!confirmed("Replace the gallery, "+EnrollCount(len(g.Identities), g.Count())+", by the file's? Its snapshots are lost unless you exported it.") {
+		return
+	}
+	v.do(v.st.Import(b, err))
 }
 
 // downloadUnread offers the stored gallery that the page could not

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/face"
 )
 
 // verifyHost draws the Verify page of v without its OnMount (which
@@ -255,6 +257,89 @@ func TestVerifyNoteKeepsPanels(t *testing.T) {
 		if got := field("dataset").Get("value").String(); got != "typed data set" {
 			t.Errorf("%s: the data set field holds %q, want what was typed", step.what, got)
 		}
+	}
+}
+
+// TestVerifyImportAsksFirst: a gallery file chosen in Import gallery
+// replaces a gallery of snapshots only once the user confirms it, the
+// question saying what is lost; not confirmed, the gallery and its
+// record stay. An empty gallery is replaced without a question. Before,
+// the file replaced the people recorded, and their record, unasked.
+// Under node, the file input and IndexedDB stand-ins.
+func TestVerifyImportAsksFirst(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	js.Global().Call("eval", `globalThis.metriclabAsked = []
+	globalThis.metriclabConfirm = false
+	globalThis.confirm = text => { metriclabAsked.push(text); return metriclabConfirm }`)
+	defer js.Global().Call("eval", `for (const k of ["metriclabAsked", "metriclabConfirm", "confirm"]) delete globalThis[k]`)
+
+	in := face.SnapshotInput
+	crop := EncodeCrop(make([]float32, in.Size()), in.Channels, in.Height, in.Width)
+	recorded := NewGallery(in.Channels, in.Height, in.Width)
+	recorded.Add("Ann", crop, crop)
+	recorded.Add("Bo", crop)
+	file := NewGallery(in.Channels, in.Height, in.Width)
+	file.Add("Cy", crop)
+	records.Call("set", galleryKey, string(MarshalGallery(recorded)))
+
+	v := NewVerify()
+	v.st.Gallery = recorded
+	h := &verifyHost{v: v}
+	e, field := mountInDocument(t, h)
+	// choose picks the file in #import-gallery, and waits, for 5 s at
+	// most, until done says the page has taken it, then 50 ms for
+	// anything more that would come.
+	choose := func(done func() bool) {
+		t.Helper()
+		b := MarshalGallery(file)
+		arr := js.Global().Get("Uint8Array").New(len(b))
+		js.CopyBytesToJS(arr, b)
+		js.Global().Set("metriclabFile", arr)
+		defer js.Global().Delete("metriclabFile")
+		input := field("import-gallery")
+		js.Global().Call("eval", `(input => { const b = metriclabFile; input.files = [{size: b.length, arrayBuffer: () => Promise.resolve(b.buffer)}] })`).Invoke(input)
+		input.Get("listeners").Call("change", map[string]any{})
+		for end := time.Now().Add(5 * time.Second); !done() && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			e.ConsumeAll()
+		}
+		time.Sleep(50 * time.Millisecond)
+		e.ConsumeAll()
+	}
+	asked := func() []string {
+		var out []string
+		a := js.Global().Get("metriclabAsked")
+		for i := range a.Length() {
+			out = append(out, a.Index(i).String())
+		}
+		return out
+	}
+	record := func() string { return records.Call("get", galleryKey).String() }
+	imported := func() bool { return record() == string(MarshalGallery(file)) }
+
+	choose(func() bool { return len(asked()) > 0 })
+	if a := asked(); len(a) != 1 || !strings.Contains(a[0], "2 identities, 3 snapshots") {
+		t.Errorf("a file chosen over 2 people: asked %q, want one question naming 2 identities, 3 snapshots", a)
+	}
+	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Ann", "Bo"}) || record() != string(MarshalGallery(recorded)) {
+		t.Errorf("not confirmed: the gallery %q, its record %.60s; want both as recorded", names, record())
+	}
+
+	js.Global().Set("metriclabConfirm", true)
+	choose(imported)
+	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Cy"}) || record() != string(MarshalGallery(file)) || v.st.Note != "imported 1 identity, 1 snapshot" {
+		t.Errorf("confirmed: the gallery %q, its record %.60s, note %q; want the file's", names, record(), v.st.Note)
+	}
+
+	h.v.mounted.Dispatch(func(app.Context) { v.st.Gallery = NewGallery(in.Channels, in.Height, in.Width) })
+	e.ConsumeAll()
+	records.Call("clear")
+	js.Global().Set("metriclabAsked", js.Global().Get("Array").New())
+	js.Global().Set("metriclabConfirm", false)
+	choose(imported)
+	if a := asked(); len(a) != 0 || v.st.Gallery.Count() != 1 {
+		t.Errorf("a file chosen over an empty gallery: asked %q, %d snapshots; want no question and the file's", a, v.st.Gallery.Count())
 	}
 }
 
