@@ -189,12 +189,10 @@ func (v *Verify) do(out Out) {
 			aside = v.aside
 		}
 		saveGallery(string(MarshalGallery(v.st.Gallery)), aside, func(kept bool, err error) {
-			if err != nil || aside != "" {
-				if !kept {
-					aside = ""
-				}
-				ctx.Dispatch(func(ctx app.Context) { v.st.Stored(aside, err) })
+			if !kept {
+				aside = ""
 			}
+			ctx.Dispatch(func(ctx app.Context) { v.st.Stored(aside, err) })
 		})
 	}
 }

@@ -343,6 +343,64 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 	}
 }
 
+// TestVerifyStoredAgain: a store of the gallery that failed says so in
+// the note, and the next that succeeds, having written the whole gallery,
+// takes that note away; a note of anything else stays. Before, the note
+// went on saying that the gallery could not be stored once it was. Under
+// node, over the stand-in IndexedDB.
+func TestVerifyStoredAgain(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	v := NewVerify()
+	h := &verifyHost{v: v}
+	e, _ := mountInDocument(t, h)
+	in := face.SnapshotInput
+	crop := EncodeCrop(make([]float32, in.Size()), in.Channels, in.Height, in.Width)
+	stored := func() []string {
+		g, err := UnmarshalStoredGallery([]byte(records.Call("get", galleryKey).String()))
+		if err != nil {
+			return nil
+		}
+		return g.Names()
+	}
+	// record enrolls a snapshot of name and waits, for 5 s at most, until
+	// done says the page has taken its store's answer, then 50 ms for
+	// anything more that would come.
+	record := func(name string, done func() bool) {
+		t.Helper()
+		h.v.mounted.Dispatch(func(app.Context) {
+			v.st.Gallery.Add(name, crop)
+			v.do(v.st.galleryChanged())
+		})
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			e.ConsumeAll()
+			if done() {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+		e.ConsumeAll()
+	}
+
+	const failed = "the gallery could not be stored: IndexedDB failed: quota exceeded at commit"
+	js.Global().Set("metriclabTestCommitQuota", true)
+	record("Ann", func() bool { return v.st.Note != "" })
+	js.Global().Delete("metriclabTestCommitQuota")
+	if v.st.Note != failed || stored() != nil {
+		t.Errorf("a store that failed: note %q, stored %q; want %q and nothing stored", v.st.Note, stored(), failed)
+	}
+	record("Bo", func() bool { return v.st.Note == "" })
+	if v.st.Note != "" || !slices.Equal(stored(), []string{"Ann", "Bo"}) {
+		t.Errorf("the next store: note %q, stored %q; want no note, Ann and Bo stored", v.st.Note, stored())
+	}
+	v.st.Note = "imported 1 identity, 1 snapshot"
+	record("Cy", func() bool { return len(stored()) == 3 })
+	if v.st.Note != "imported 1 identity, 1 snapshot" {
+		t.Errorf("a store after another note: note %q, want it kept", v.st.Note)
+	}
+}
+
 // nodes returns the elements and text nodes of a stand-in node list.
 func nodes(list js.Value) []js.Value {
 	out := make([]js.Value, list.Length())

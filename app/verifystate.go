@@ -394,20 +394,27 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 // and the first such store sets the record aside before it writes.
 const storedKept = "; it is kept: recording or importing a gallery sets it aside in this browser's storage, where the page never writes, rather than replacing it"
 
+// notStored begins the note of a store that failed (Stored).
+const notStored = "the gallery could not be stored: "
+
 // Stored takes the end of a store (Out.Store): err, why it failed, which
 // the note says; or, for a store that set a record aside (Out.Aside),
 // aside, the key the record is kept under, which the note names ("" when
 // there was no record: none is left to download). A store that failed
-// wrote nothing: the next sets the record aside again. Every store asked
-// to set a record aside answers here, failed or not (DownloadKey waits
-// for them).
+// wrote nothing: the next sets the record aside again, and, writing the
+// whole gallery, takes the failure's note away. Every store answers
+// here, failed or not (DownloadKey waits for those asked to set a record
+// aside).
 func (s *VerifyState) Stored(aside string, err error) {
 	if s.unread {
 		s.asiding-- // every store asked while the record is unread sets it aside
 	}
+	if err == nil && strings.HasPrefix(s.Note, notStored) {
+		s.Note = ""
+	}
 	switch {
 	case err != nil:
-		s.Note = "the gallery could not be stored: " + err.Error()
+		s.Note = notStored + err.Error()
 	case s.unread:
 		s.unread, s.asiding = false, 0 // those still in flight find it set aside, or gone
 		if aside == "" {
