@@ -435,11 +435,15 @@ func (s *VerifyState) Listed(keys []string) { s.Aside = keys }
 
 // Deleted takes the end of the deletion of the record set aside under key
 // (deleteGallery): err, why it failed, which the note says; else the key
-// is no longer listed.
+// is no longer listed, nor the failure of an earlier deletion of it.
 func (s *VerifyState) Deleted(key string, err error) {
+	failed := key + " could not be deleted: "
 	if err != nil {
-		s.Note = key + " could not be deleted: " + err.Error()
+		s.Note = failed + err.Error()
 		return
+	}
+	if strings.HasPrefix(s.Note, failed) {
+		s.Note = ""
 	}
 	s.Aside = slices.DeleteFunc(slices.Clone(s.Aside), func(k string) bool { return k == key })
 }

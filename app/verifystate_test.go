@@ -2107,3 +2107,23 @@ func TestVerifyDeleteStaleClick(t *testing.T) {
 		t.Errorf("a click on a snapshot no longer there: gallery %d identities, want alice's two crops kept", len(got))
 	}
 }
+
+// TestVerifyDeletedAgain: a deletion of a gallery set aside that failed
+// says so in the note, and one of the same key that succeeds after it
+// takes that note away; another key's deletion leaves it. Before, the
+// note went on saying the record could not be deleted once its row had
+// gone.
+func TestVerifyDeletedAgain(t *testing.T) {
+	const a, b = asidePrefix + "2026-12-05T10:00:00.000Z", asidePrefix + "2026-12-06T09:00:00.000Z"
+	s := NewVerifyState()
+	s.Listed([]string{a, b})
+	s.Deleted(a, errors.New("IndexedDB failed: quota exceeded"))
+	s.Deleted(b, nil)
+	if want := a + " could not be deleted: IndexedDB failed: quota exceeded"; s.Note != want {
+		t.Errorf("%s failed, then %s deleted: note %q, want %q", a, b, s.Note, want)
+	}
+	s.Deleted(a, nil)
+	if s.Note != "" || len(s.Aside) != 0 {
+		t.Errorf("%s deleted once it had failed: note %q, listed %q; want no note, none listed", a, s.Note, s.Aside)
+	}
+}
