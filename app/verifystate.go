@@ -1076,7 +1076,9 @@ func (s *VerifyState) CameraStatus() string {
 	return s.CameraWords
 }
 
-// TrainStatus says what the encoder is doing, for #train-status.
+// TrainStatus says what the encoder is doing, for #train-status: an
+// encoder kept with no one enrolled (loaded before anyone was, or every
+// snapshot deleted since) is named, as ModelNote names a model loaded so.
 func (s *VerifyState) TrainStatus() string {
 	switch s.Phase {
 	case PhaseTraining:
@@ -1086,10 +1088,15 @@ func (s *VerifyState) TrainStatus() string {
 	case PhaseEmbedding:
 		return "embedding the enrollments…"
 	case PhaseReady:
-		return fmt.Sprintf("ready: %s, %d identities, D = %d", s.Source, len(s.Names), s.EmbDim)
+		return fmt.Sprintf("ready: %s, %s, D = %d", s.Source, msg.Plural(len(s.Names), "identity", "identities"), s.EmbDim)
 	}
-	if s.Run.State == msg.StateFailed || s.Run.State == StateCrashed {
+	switch {
+	case s.Run.State == msg.StateFailed || s.Run.State == StateCrashed:
 		return s.Run.Status()
+	case s.unloaded != nil: // a load with nothing to embed, not answered yet
+		return "loading the model…"
+	case s.hasEncoder && s.Gallery.Count() == 0:
+		return "encoder: " + s.Source + "; enroll someone to verify against"
 	}
 	if len(s.Gallery.Identities) < 2 {
 		return "no encoder: enroll two identities or more, then train; or load a model"

@@ -2127,3 +2127,52 @@ func TestVerifyDeletedAgain(t *testing.T) {
 		t.Errorf("%s deleted once it had failed: note %q, listed %q; want no note, none listed", a, s.Note, s.Aside)
 	}
 }
+
+// TestVerifyStatusEncoderKept: #train-status of an encoder the page keeps
+// with no one to verify against (a model loaded before anyone enrolled,
+// or every snapshot deleted since) names it, as ModelNote does, rather
+// than saying there is none; and one identity ready is "1 identity".
+// Before, it said "no encoder: enroll two identities or more, then
+// train; or load a model" beside "the model is loaded", and "1
+// identities".
+func TestVerifyStatusEncoderKept(t *testing.T) {
+	s := NewVerifyState()
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file x.safetensors")
+	if got, want := s.TrainStatus(), "loading the model…"; got != want {
+		t.Errorf("a model loading, no one enrolled: status %q, want %q", got, want)
+	}
+	s.Receive(stateMsg(msg.StateIdle))
+	if got, want := s.TrainStatus(), "encoder: model file x.safetensors; enroll someone to verify against"; got != want || !s.hasEncoder {
+		t.Errorf("a model loaded, no one enrolled: status %q, want %q", got, want)
+	}
+
+	s = enrolled()
+	runSteps(t, &s, []step{
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "embedded", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
+		{name: "bob deleted", do: func(s *VerifyState) Out {
+			for range 3 {
+				s.Gallery.Delete(1, 0)
+			}
+			return s.galleryChanged()
+		}, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"}},
+		{name: "alice embedded", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[:6])) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if got, want := s.TrainStatus(), "ready: arcface trained here, 1 identity, D = 2"; got != want {
+					t.Errorf("status %q, want %q", got, want)
+				}
+			}},
+		{name: "alice deleted", do: func(s *VerifyState) Out {
+			for range 3 {
+				s.Gallery.Delete(0, 0)
+			}
+			return s.galleryChanged()
+		}, phase: PhaseNone, store: true,
+			check: func(t *testing.T, s *VerifyState) {
+				if got, want := s.TrainStatus(), "encoder: arcface trained here; enroll someone to verify against"; got != want || !s.hasEncoder {
+					t.Errorf("status %q, encoder %v; want %q, the encoder kept", got, s.hasEncoder, want)
+				}
+			}},
+	})
+}
