@@ -220,9 +220,13 @@ func (s *VerifyState) CameraStarted(state, words string) {
 // CameraEnded takes the end of the camera's stream after it was on
 // (unplugged, switched off, its permission taken back): the page says
 // so and offers Start camera again, and a hold under way ends with the
-// snapshots it took.
+// snapshots it took. The live answers go with the face they were of, and
+// the answer of a probe still in the worker, of a frame from before, is
+// dropped (its number is passed).
 func (s *VerifyState) CameraEnded() Out {
 	s.Camera, s.CameraWords, s.Quality = CameraStopped, StoppedWords, "–"
+	s.probeSeq, s.probePending = s.probeSeq+1, false
+	s.forgetProbe()
 	return s.Record(false)
 }
 

@@ -2176,3 +2176,48 @@ func TestVerifyStatusEncoderKept(t *testing.T) {
 			}},
 	})
 }
+
+// TestVerifyCameraEndedForgetsScores: when the camera stops, the live
+// answers of the face it showed go ("–"), and the answer of a probe
+// still in the worker, of a frame from before the stop, is dropped; once
+// the camera is on again, its frames are probed (under the next number
+// but one) and scored. Before, the
+// page went on saying "accept" and the name of whoever was last in front
+// of a camera that had stopped.
+func TestVerifyCameraEndedForgetsScores(t *testing.T) {
+	s := enrolled()
+	answers := func(s *VerifyState) []string { return []string{s.ScoreText(), s.VerdictText(), s.IdentityText()} }
+	none := []string{"–", "–", "–"}
+	runSteps(t, &s, []step{
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "embedded", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
+		{name: "probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
+		{name: "alice scored", do: func(s *VerifyState) Out { return s.Receive(embMsg(probeID(1), 2, []float32{1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if got := answers(s); got[1] != "accept" || got[2] != "alice" {
+					t.Errorf("probe 1 of alice: %q, want accept, alice", got)
+				}
+			}},
+		{name: "probe 2", do: func(s *VerifyState) Out { return okFrame(s, 20) }, phase: PhaseReady, posts: []string{"embed:probe-2"}},
+		{name: "the camera stops", do: func(s *VerifyState) Out { return s.CameraEnded() }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if got := answers(s); !slices.Equal(got, none) {
+					t.Errorf("the camera stopped: %q, want %q", got, none)
+				}
+			}},
+		{name: "probe 2's answer after the stop", do: func(s *VerifyState) Out { return s.Receive(embMsg(probeID(2), 2, []float32{1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if got := answers(s); !slices.Equal(got, none) {
+					t.Errorf("a probe of before the stop answered: %q, want %q", got, none)
+				}
+			}},
+		{name: "the camera on again: a probe", do: func(s *VerifyState) Out { s.CameraStarted(CameraOn, ""); return okFrame(s, 30) }, phase: PhaseReady, posts: []string{"embed:probe-4"}},
+		{name: "bob scored", do: func(s *VerifyState) Out { return s.Receive(embMsg(probeID(4), 2, []float32{0, 1})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if got := answers(s); got[2] != "bob" || s.Scored != 4 {
+					t.Errorf("probe 4 of bob: %q, scored %d; want bob, 4", got, s.Scored)
+				}
+			}},
+	})
+}
