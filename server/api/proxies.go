@@ -50,30 +50,35 @@ func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
 // headers of a request from a trusted proxy, name: the right-most address
 // that is not in trusted. Each proxy appends the address it was sent
 // from, so the addresses right of that one are the trusted proxies', and
-// those left of it are what the client sent, which may be anything. Where
-// every address is trusted (a client on the proxies' own network), it is
-// the left-most. An address may carry a port ("192.0.2.7:4711",
+// those left of it are what the client sent, which may be anything: they
+// are not read (nor copied, however long the header). Where every
+// address is trusted (a client on the proxies' own network), it is the
+// left-most. An address may carry a port ("192.0.2.7:4711",
 // "[2001:db8::1]:4711"). It returns the zero Addr for no header, and an
 // error, naming the item, when an item it reads is not an address.
 func forwardedClient(values []string, trusted []netip.Prefix) (netip.Addr, error) {
-	if len(values) == 0 {
-		return netip.Addr{}, nil
-	}
-	hops := strings.Split(strings.Join(values, ","), ",")
 	var client netip.Addr
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop := textproto.TrimString(hops[i])
-		a, err := netip.ParseAddr(hop)
-		if err != nil {
-			ap, perr := netip.ParseAddrPort(hop)
-			if perr != nil {
-				return netip.Addr{}, fmt.Errorf("%q is not an IP address", msg.Shorten(hop, 64))
+	for i := len(values) - 1; i >= 0; i-- {
+		rest, hop := values[i], ""
+		for more := true; more; {
+			if k := strings.LastIndexByte(rest, ','); k >= 0 {
+				rest, hop = rest[:k], rest[k+1:]
+			} else {
+				hop, more = rest, false
 			}
-			a = ap.Addr()
-		}
-		client = a.Unmap().WithZone("")
-		if !inRanges(trusted, client) {
-			break
+			hop = textproto.TrimString(hop)
+			a, err := netip.ParseAddr(hop)
+			if err != nil {
+				ap, perr := netip.ParseAddrPort(hop)
+				if perr != nil {
+					return netip.Addr{}, fmt.Errorf("%q is not an IP address", msg.Shorten(hop, 64))
+				}
+				a = ap.Addr()
+			}
+			client = a.Unmap().WithZone("")
+			if !inRanges(trusted, client) {
+				return client, nil
+			}
 		}
 	}
 	return client, nil
