@@ -1875,8 +1875,11 @@ func TestForwardedClientLongHeader(t *testing.T) {
 // their host bits, spaces or empty items; anything else is refused,
 // named.
 func TestParseTrustedProxies(t *testing.T) {
-	got, err := ParseTrustedProxies([]string{" 127.0.0.1", "::1", "::ffff:10.0.0.1", "10.1.2.3/8", "", "fd00::/8"})
-	if want := "[127.0.0.1/32 ::1/128 10.0.0.1/32 10.0.0.0/8 fd00::/8]"; err != nil || fmt.Sprint(got) != want {
+	// An IPv4-mapped range is its IPv4 one, as an address is: clientOf
+	// reads a peer's "::ffff:10.0.0.1" as 10.0.0.1, which ::ffff:0:0/96
+	// as it is would not hold.
+	got, err := ParseTrustedProxies([]string{" 127.0.0.1", "::1", "::ffff:10.0.0.1", "10.1.2.3/8", "", "fd00::/8", "::ffff:192.168.0.0/112", "::ffff:0:0/96"})
+	if want := "[127.0.0.1/32 ::1/128 10.0.0.1/32 10.0.0.0/8 fd00::/8 192.168.0.0/16 0.0.0.0/0]"; err != nil || fmt.Sprint(got) != want {
 		t.Errorf("ParseTrustedProxies = %v, %v; want %s", got, err, want)
 	}
 	for _, bad := range []string{"10.0.0.0/33", "proxy.lan", "10.0.0.1-10.0.0.9", "fe80::1%eth0", "127.0.0.1:443", "*"} {

@@ -23,8 +23,9 @@ import (
 // so the client would name itself.
 
 // ParseTrustedProxies returns the ranges of the addresses given, each an
-// IP address ("127.0.0.1") or a CIDR range ("10.0.0.0/8"); empty items
-// are skipped. An item that is neither is an error that names it.
+// IP address ("127.0.0.1") or a CIDR range ("10.0.0.0/8"), an IPv4-mapped
+// one as its IPv4 one; empty items are skipped. An item that is neither
+// is an error that names it.
 func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
 	var ranges []netip.Prefix
 	for _, given := range list {
@@ -38,8 +39,10 @@ func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
 			if aerr != nil || a.Zone() != "" {
 				return nil, fmt.Errorf("trusted proxy %q: want an IP address or a CIDR range such as 10.0.0.0/8", given)
 			}
-			a = a.Unmap() // as clientOf reads a peer's
 			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 { // as clientOf reads a peer's
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		ranges = append(ranges, p.Masked())
 	}
