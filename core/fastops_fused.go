@@ -209,8 +209,8 @@ func (op *poolGradWOp) Do(in ...G.Value) (G.Value, error) {
 // that channel's pooled values; argOff is the flat index in z of the
 // channel's first value; pixels are the image's window offsets.
 //
-// A subnormal g (|g| < 2⁻¹²⁶) counts as zero, as the amd64 matrix kernels
-// read it (core/gemm's doc): once a run's loss is ~0 much of dy lies
+// A subnormal g (|g| < 2⁻¹²⁶) counts as zero, as the assembly matrix kernels
+// (amd64's and arm64's) read it (core/gemm's doc): once a run's loss is ~0 much of dy lies
 // there, and every multiply-add of gatherDotsAdd and scatterAxpy on one
 // would take the CPU's slow path for subnormal numbers (with lenet-s's
 // tiny gradients, BenchmarkEngineStepTinyGradients, 80 % of the step).
