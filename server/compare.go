@@ -202,8 +202,10 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	rows := jsonRows{w: stdout}
 	// Every evaluation's retrieval is shown on a terminal, as openset's,
-	// its line cleared when it ends.
-	ranked, rankedDone := evalProgress(stderr, isTerminal(stderr), "evaluating retrieval", "queries")
+	// its line cleared when it ends; under --json, as eval's, no live line
+	// is drawn: stderr gets what a file gets (a line as each run starts).
+	terminal := !f.jsonOut && isTerminal(stderr)
+	ranked, rankedDone := evalProgress(stderr, terminal, "evaluating retrieval", "queries")
 	evaluate := func(gallery, test eval.Embeddings, m eval.Metric) eval.Report {
 		defer rankedDone()
 		return eval.Evaluate(gallery, test, m, eval.Options{Folds: 10, PairsPerFold: 300, Seed: mf.seed, Progress: ranked})
@@ -223,7 +225,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err := stdoutLost(stdout); err != nil {
 				return err
 			}
-			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed, evaluate, stderr)
+			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed, evaluate, stderr, terminal)
 			if err != nil {
 				return err
 			}
@@ -241,14 +243,14 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			label := name + " D=" + row.dim() // as the table writes it
 			start := time.Now()
 			run++
-			report, done := runProgress(stderr, isTerminal(stderr), run, runs, label)
+			report, done := runProgress(stderr, terminal, run, runs, label)
 			closed, err := trainEval(ctx, mf, f.epochs, "", "", evaluate, report)
 			done()
 			if err != nil {
 				return fmt.Errorf("%s: %w", label, err)
 			}
 			run++
-			report, done = runProgress(stderr, isTerminal(stderr), run, runs, label+" open set")
+			report, done = runProgress(stderr, terminal, run, runs, label+" open set")
 			open, err := trainEval(ctx, mf, f.epochs, f.trainClasses, f.evalClasses, evaluate, report)
 			done()
 			if err != nil {
@@ -275,8 +277,8 @@ func (r compareRow) dim() string {
 // every class (fitSample: all of them when there are fewer); open set, the metric fitted on the training images of the
 // classes trainClasses, evaluated on the test images of evalClasses, by
 // evaluate (eval.Evaluate with compare's options). The fits that learn
-// show their progress on stderr (fitProgress).
-func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, stderr io.Writer) (compareRow, error) {
+// show their progress on stderr (fitProgress; terminal: a live line).
+func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, stderr io.Writer, terminal bool) (compareRow, error) {
 	report := func(fitSpec, testSpec string, centres bool) (eval.Report, error) {
 		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, core.MNISTInput)
 		if err != nil {
@@ -288,7 +290,7 @@ func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluat
 			return eval.Report{}, err
 		}
 		fitE, testE := rawEmbeddings(fit), rawEmbeddings(test)
-		steps, done := fitProgress(stderr, isTerminal(stderr), "raw pixels, "+metricLabel(metric))
+		steps, done := fitProgress(stderr, terminal, "raw pixels, "+metricLabel(metric))
 		m, err := fitMetric(metric, fitE, 32, seed, steps)
 		done()
 		if err != nil {

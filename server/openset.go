@@ -403,9 +403,12 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// every row: on the same images (a variant that changes neither
 	// --align nor --input) they are the base's, so a variant's --seed
 	// changes its training only. Each row's retrieval
-	// is shown on a terminal, its line cleared as the row is written.
-	ranked, rankedDone := evalProgress(stderr, isTerminal(stderr), "evaluating retrieval", "queries")
-	expanding, expandingDone := evalProgress(stderr, isTerminal(stderr), expandLabel(base.expand), "images")
+	// is shown on a terminal, its line cleared as the row is written;
+	// under --json, as eval's, no live line is drawn: stderr gets what
+	// a file gets (a line as each run starts).
+	terminal := !base.jsonOut && isTerminal(stderr)
+	ranked, rankedDone := evalProgress(stderr, terminal, "evaluating retrieval", "queries")
+	expanding, expandingDone := evalProgress(stderr, terminal, expandLabel(base.expand), "images")
 	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries, Progress: ranked}
 	emit := func(r openSetRow) {
 		rankedDone()
@@ -454,7 +457,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err := stdoutLost(stdout); err != nil {
 				return err
 			}
-			report, done := fitProgress(stderr, isTerminal(stderr), "raw pixels, "+metricLabel(name))
+			report, done := fitProgress(stderr, terminal, "raw pixels, "+metricLabel(name))
 			m, err := fitMetric(name, rawEmbeddings(fit), 32, base.mf.seed, report)
 			done()
 			if err != nil {
@@ -475,7 +478,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := stdoutLost(stdout); err != nil {
 			return err
 		}
-		report, done := runProgress(stderr, isTerminal(stderr), i+1, len(runs), f.name())
+		report, done := runProgress(stderr, terminal, i+1, len(runs), f.name())
 		row, e, err := trainOpenSet(ctx, f, runSource(f), trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
 		done()
 		if err != nil {

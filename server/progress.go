@@ -85,7 +85,8 @@ func (b *progressBar) end() {
 
 // runProgress is the progress of run i (from 1) of n, named name, of a
 // command that trains several and prints a table row after each (openset,
-// compare), on stderr w: on a terminal (terminal: isTerminal(w)), a live line of the run's steps
+// compare), on stderr w: on a terminal (terminal: isTerminal(w), not
+// under --json), a live line of the run's steps
 // with the run's number and name before the bar, cleared by done; off a
 // terminal, one line when the run starts (no line per epoch: the rows are
 // the record).
@@ -106,8 +107,8 @@ func runProgress(w io.Writer, terminal bool, i, n int, name string) (report func
 
 // fitProgress is the progress of fitting a metric, named name, that
 // learns in steps (--metric linear: NCA, eval.LearnOptions.Progress), on
-// stderr w: on a terminal (terminal: isTerminal(w); eval's not under
-// --json, as train's bar), a live line of the steps and the objective,
+// stderr w: on a terminal (terminal: isTerminal(w), not under --json,
+// as train's bar), a live line of the steps and the objective,
 // cleared by done; off a terminal, nothing (report is nil), as the fit
 // ends in a minute or so and its figures are in what follows. Step 0 is
 // the initial W's (PCA of raw pixels: a third of the fit on MNIST), so
@@ -144,8 +145,8 @@ func fitProgress(w io.Writer, terminal bool, name string) (report func(step, ste
 // evalProgress is the progress of an evaluation's retrieval
 // (eval.Options.Progress), its longest part (MNIST's 10,000 test images
 // as raw pixels: 20 s), or of --expand's as long similarities
-// (eval.Expand), on stderr w: on a terminal (terminal: isTerminal(w);
-// eval's not under --json), a live line, label then a bar of the rows
+// (eval.Expand), on stderr w: on a terminal (terminal: isTerminal(w),
+// not under --json), a live line, label then a bar of the rows
 // done, named unit ("queries"), cleared by done (which may be called
 // after each of several evaluations: openset's rows); off a terminal,
 // nothing (report is nil), as fitProgress. The time left is measured
