@@ -126,17 +126,24 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 		}
 	}
 	// Told once, by the first load with a log (a quiet one may have
-	// filled the memo); a plain load only when it skipped something, and
-	// once per folder read: what it skips is the folder's, the same for
+	// filled the memo); a plain load only when it skipped something: what
+	// the folder holds that is not read once per folder read, the same for
 	// every split and input of a folder without train/ and test/ (eval
-	// loads its test and training splits).
+	// loads its test and training splits), and the images too small for
+	// the input by each split and input.
 	folder := name
 	if isTrainTestFolder(name) {
 		folder = filepath.Join(name, split)
 	}
-	if s.align == nil && s.log != nil && len(l.skipped) > 0 && !s.told[folder] {
-		s.told[folder] = true
-		fmt.Fprintf(s.log, "load %s (%s): %d images%s\n", pathText(name), split, l.set.N, describeSkipped(l.skipped))
+	if s.align == nil && s.log != nil && !s.told[key] {
+		skipped := l.skipped
+		if s.told[folder] {
+			skipped = skipped.Refused()
+		}
+		if len(skipped) > 0 {
+			s.told[key], s.told[folder] = true, true
+			fmt.Fprintf(s.log, "load %s (%s): %d images%s\n", pathText(name), split, l.set.N, describeSkipped(skipped))
+		}
 	}
 	if s.align != nil && s.log != nil && !s.told[key] {
 		s.told[key] = true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"image"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -93,6 +94,46 @@ func TestSourceTellsFilesNotRead(t *testing.T) {
 	}
 	if want := "load " + split + " (test): 3 images, 1 skipped: 1 not .png, .jpg or .jpeg\n" +
 		"load " + split + " (train): 3 images, 1 skipped: 1 not .png, .jpg or .jpeg\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+}
+
+// TestSourceTellsTooSmall: a plain source tells the images too small to
+// scale up to the input that it skipped (under 8 pixels a side: see
+// data's tooSmall) in each split's line, as it
+// tells the photos an aligner refused, and the files not read in the
+// first alone. Before, a 1×1 image was scaled up to the input without a
+// word; and a plain load told the folder once, whichever split.
+func TestSourceTellsTooSmall(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4) // vertical{a,b,c,d}a.png, 32×32
+	if err := os.WriteFile(filepath.Join(dir, "vertical", "x.HEIC"), []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"verticalz.png", "verticalzz.png"} { // the 5th image, tested, and the 6th, trained on
+		f, err := os.Create(filepath.Join(dir, "vertical", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	var log bytes.Buffer
+	src, err := newSource(false, 0, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := core.Input{Channels: 1, Height: 32, Width: 32, Std: 1}
+	for _, split := range []string{"test", "train", "train"} {
+		if _, err := src.load(dir, split, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const small = "under 8 pixels a side"
+	if want := "load " + dir + " (test): 0 images, 2 skipped: 1 not .png, .jpg or .jpeg, 1 " + small + "\n" +
+		"load " + dir + " (train): 12 images, 1 skipped: 1 " + small + "\n"; log.String() != want {
 		t.Errorf("log %q, want %q", log.String(), want)
 	}
 }

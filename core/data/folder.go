@@ -95,14 +95,16 @@ func splitDir(name, split string) (dir string, sub bool, err error) {
 // one; the plain resize of ImageFolder is what Load does without one.
 type Aligner func(dst []float32, img image.Image, in core.Input) (x []float32, reason string)
 
-// Skipped counts the photos an Aligner refused, and what a folder holds
-// that is not read (a file of another format, a folder inside an
+// Skipped counts the photos an Aligner refused (or, without one, the
+// images too small to scale up: see tooSmall), and what a folder
+// holds that is not read (a file of another format, a folder inside an
 // identity's: see skipFormat), by reason.
 type Skipped map[string]int
 
-// Refused returns the counts of s of the photos an Aligner refused alone,
-// without what the folder holds that is not read, which is the same for
-// every split of a folder not split in train/ and test/.
+// Refused returns the counts of s of the images refused alone (by an
+// Aligner, or too small), without what the folder holds that is not read,
+// which is the same for every split of a folder not split in train/ and
+// test/.
 func (s Skipped) Refused() Skipped {
 	r := Skipped{}
 	for reason, n := range s {
@@ -192,8 +194,10 @@ func isDir(path string) bool {
 // other files are skipped (the others counted: see LoadAligned).
 // Images are converted to grey (ITU-R BT.601 luma, 0.299 R + 0.587 G +
 // 0.114 B, over black where transparent) when in.Channels is 1 or to RGB
-// when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo); a
-// JPEG is first turned as its EXIF orientation says it is seen. It
+// when it is 3, and resized to in.Height×in.Width (see vec.ResizeTo); an
+// image with a side under msg.MinSide pixels that the input would scale
+// up is skipped (see tooSmall; counted by LoadAligned). A JPEG is first
+// turned as its EXIF orientation says it is seen. It
 // returns an error for a folder without identities, an identity without
 // images, and a file that is not a regular file (a named pipe, a device),
 // does not decode or whose header declares more than 8192×8192 pixels
@@ -268,8 +272,12 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 					s.Alts[k] = append(s.Alts[k], x...)
 				}
 			} else {
-				scratch = planesTo(scratch, img, in.Channels)
 				b := img.Bounds()
+				if reason := tooSmall(b.Dx(), b.Dy(), in); reason != "" {
+					skipped[reason]++
+					continue
+				}
+				scratch = planesTo(scratch, img, in.Channels)
 				s.X = vec.ResizeTo(slices.Grow(s.X, in.Size()), scratch, in.Channels, b.Dy(), b.Dx(), in.Height, in.Width)
 			}
 			s.Labels = append(s.Labels, label)
@@ -277,6 +285,21 @@ func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner,
 		}
 	}
 	return s, skipped, nil
+}
+
+// tooSmall is the reason of Skipped of an image of w×h pixels for the
+// input in, or "" when it is usable: one with a side under msg.MinSide
+// pixels that the input would scale up (a 1×1 pixel saved by a failed
+// download, a 3×3 icon) is smaller than any input a job or the Verify
+// page takes, and would give an input of a few values blurred over it,
+// trained on and evaluated as an identity's image. It is skipped and
+// counted, as an Aligner skips a face narrower than its crop; one of the
+// input's own size, however small, is that input (a test's 2×2).
+func tooSmall(w, h int, in core.Input) string {
+	if (w >= msg.MinSide || w >= in.Width) && (h >= msg.MinSide || h >= in.Height) {
+		return ""
+	}
+	return fmt.Sprintf("under %d pixels a side", msg.MinSide)
 }
 
 // otherHalf names, for each half of a folder split in train/ and test/,

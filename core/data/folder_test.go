@@ -89,6 +89,7 @@ func repeat(vs []float32, n int) []float32 {
 // each output pixel's area when downscaling, and interpolated at the
 // output pixel centres (clamped at the borders) when upscaling.
 func TestResize(t *testing.T) {
+	upRamp := scaled(0, 5, 15, 25, 35, 45, 55, 65, 75, 85, 95, 105, 115, 125, 135, 140)
 	for _, tc := range []struct {
 		name   string
 		img    image.Image
@@ -98,16 +99,17 @@ func TestResize(t *testing.T) {
 		source string
 	}{
 		{"constant down", grey(7, 5, func(x, y int) uint8 { return 100 }), 4, 3, repeat(scaled(100), 12), 1e-6, "weights sum to 1"},
-		{"constant up", grey(3, 2, func(x, y int) uint8 { return 77 }), 8, 9, repeat(scaled(77), 72), 1e-6, "weights sum to 1"},
+		{"constant up", grey(9, 8, func(x, y int) uint8 { return 77 }), 16, 17, repeat(scaled(77), 272), 1e-6, "weights sum to 1"},
 		{"same size", grey(3, 1, func(x, y int) uint8 { return uint8(10 * x) }), 1, 3, scaled(0, 10, 20), 0, "identity"},
 		// Ramp 0, 30, ..., 210 halved: means of pairs.
 		{"ramp down 8→4", grey(8, 2, func(x, y int) uint8 { return uint8(30 * x) }), 1, 4, scaled(15, 75, 135, 195), 1e-6, "(v[2i] + v[2i+1]) / 2, rows averaged"},
 		// 0, 30, 60 over [0, 1.5) and [1.5, 3): (0 + 0.5·30)/1.5, (0.5·30 + 60)/1.5.
 		{"ramp down 3→2", grey(3, 1, func(x, y int) uint8 { return uint8(30 * x) }), 1, 2, scaled(10, 50), 1e-6, "area overlap weights"},
-		// 0, 40, 80, 120 at centres p = i/2 − 1/4: clamp 0, 10, 30, ..., 110, clamp 120.
-		{"ramp up 4→8", grey(4, 1, func(x, y int) uint8 { return uint8(40 * x) }), 1, 8, scaled(0, 10, 30, 50, 70, 90, 110, 120), 1e-5, "bilinear at p = (i+½)/2 − ½"},
-		// The same ramp along y, 2 rows upscaled to 4: 0, 60 → 0, 15, 45, 60.
-		{"ramp up rows 2→4", grey(1, 2, func(x, y int) uint8 { return uint8(60 * y) }), 4, 1, scaled(0, 15, 45, 60), 1e-5, "bilinear at p = (i+½)/2 − ½"},
+		// 0, 20, ..., 140 at centres p = i/2 − 1/4: clamp 0, 5, 15, ..., 135, clamp 140
+		// (an image is 8 pixels a side or more to be scaled up: see tooSmall).
+		{"ramp up 8→16", grey(8, 1, func(x, y int) uint8 { return uint8(20 * x) }), 1, 16, upRamp, 1e-5, "bilinear at p = (i+½)/2 − ½"},
+		// The same ramp along y, 8 rows upscaled to 16.
+		{"ramp up rows 8→16", grey(1, 8, func(x, y int) uint8 { return uint8(20 * y) }), 16, 1, upRamp, 1e-5, "bilinear at p = (i+½)/2 − ½"},
 	} {
 		dir := t.TempDir()
 		writeImage(t, filepath.Join(dir, "a", "img.png"), tc.img)
@@ -246,6 +248,32 @@ func TestLoadTellsFilesNotRead(t *testing.T) {
 	want := Skipped{"not .png, .jpg or .jpeg": 2, "sub-folder(s) of an identity": 1, "beside the identity folders": 1}
 	if s.N != 2 || !reflect.DeepEqual(skipped, want) {
 		t.Errorf("%d images, skipped %v; want 2, skipped %v", s.N, skipped, want)
+	}
+}
+
+// TestLoadSkipsTooSmall: an image with a side under 8 pixels that the
+// input would scale up (a 1×1 pixel, a 3×16 sliver, at a 16×16 input) is
+// skipped and counted rather than scaled up; an 8×8 one is scaled up as
+// before, and at a 1×1 input, which scales none up, every image loads.
+// Before, every image was scaled up, whatever its size, without a word.
+func TestLoadSkipsTooSmall(t *testing.T) {
+	dir := t.TempDir()
+	writeImage(t, filepath.Join(dir, "ann", "a.png"), grey(16, 16, func(x, y int) uint8 { return uint8(x) }))
+	writeImage(t, filepath.Join(dir, "ann", "b.png"), grey(8, 8, func(x, y int) uint8 { return 9 }))
+	writeImage(t, filepath.Join(dir, "ann", "pixel.png"), grey(1, 1, func(x, y int) uint8 { return 200 }))
+	writeImage(t, filepath.Join(dir, "bob", "a.png"), grey(16, 16, func(x, y int) uint8 { return uint8(y) }))
+	writeImage(t, filepath.Join(dir, "bob", "sliver.png"), grey(3, 16, func(x, y int) uint8 { return 1 }))
+	s, skipped, err := LoadAligned(dir, "all", core.Input{Channels: 1, Height: 16, Width: 16}, nil, Turns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Skipped{"under 8 pixels a side": 2}
+	if s.N != 3 || !slices.Equal(s.Labels, []int{0, 0, 1}) || !reflect.DeepEqual(skipped, want) || !reflect.DeepEqual(skipped.Refused(), want) {
+		t.Errorf("%d images %v, skipped %v; want 3 [0 0 1], skipped %v", s.N, s.Labels, skipped, want)
+	}
+	s, skipped, err = LoadAligned(dir, "all", core.Input{Channels: 1, Height: 1, Width: 1}, nil, Turns{})
+	if err != nil || s.N != 5 || len(skipped) != 0 {
+		t.Errorf("at 1×1: %d images, skipped %v, %v; want 5, nothing skipped", s.N, skipped, err)
 	}
 }
 
