@@ -36,7 +36,10 @@ func TestOutNotRegularFile(t *testing.T) {
 // TestOutImage: an --out named as an image is refused before training:
 // one of the training images, which the model replaced (the data set then
 // failed to load: "cannot decode"), a link to one, and a new name in an
-// identity's folder, which would be read as an image that does not decode.
+// identity's folder, which would be read as an image that does not decode,
+// and a link named as an image to a model file, which a folder reads as
+// an image too (before, only the link's target's name was checked, and
+// the model was written through it).
 func TestOutImage(t *testing.T) {
 	dir := t.TempDir()
 	writePatterns(t, dir) // 3 identities of 8 images
@@ -53,6 +56,15 @@ func TestOutImage(t *testing.T) {
 	wantBadInput(t, "--out "+image+" names an image (.png), not a model file", append(train, image)...)
 	wantBadInput(t, "--out "+link+" (a link to "+image+") names an image (.png)", append(train, link)...)
 	wantBadInput(t, "names an image (.JPG)", append(train, filepath.Join(dir, "b", "model.JPG"))...)
+	model := filepath.Join(t.TempDir(), "m.safetensors")
+	imageLink := filepath.Join(t.TempDir(), "x.png")
+	if err := os.Symlink(model, imageLink); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, "--out "+imageLink+" (a link to "+model+") names an image (.png)", append(train, imageLink)...)
+	if _, err := os.Stat(model); !os.IsNotExist(err) {
+		t.Errorf("the model was written through the link named x.png: %v", err)
+	}
 	if now, err := os.ReadFile(image); err != nil || !bytes.Equal(now, was) {
 		t.Errorf("the training image %s was changed: %v", image, err)
 	}

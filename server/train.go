@@ -272,7 +272,8 @@ type trainConfig struct {
 
 // checkOutput checks, before any training, that the model file path (a
 // --out given: requireOut) can be written when it ends: not a folder nor
-// an image's name (data.IsImageName) nor a read-only file, in a folder
+// an image's name (data.IsImageName: neither a link's nor its target's)
+// nor a read-only file, in a folder
 // that exists and takes a new file (a temporary file is created there and
 // removed).
 func checkOutput(path string) error {
@@ -285,10 +286,13 @@ func checkOutput(path string) error {
 	if path != given {
 		link = " (a link to " + path + ")"
 	}
-	if data.IsImageName(path) {
-		// In a folder of identities, the model would replace one of its
-		// images, or be read as one that does not decode.
-		return badInput("--out %s%s names an image (%s), not a model file: write the model to a .safetensors file", given, link, filepath.Ext(path))
+	for _, name := range []string{given, path} {
+		if data.IsImageName(name) {
+			// In a folder of identities, the model would replace one of
+			// its images, or be read as one that does not decode (a link
+			// named as an image is read as one, whatever it points to).
+			return badInput("--out %s%s names an image (%s), not a model file: write the model to a .safetensors file", given, link, filepath.Ext(name))
+		}
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return badInput("--out %s%s is a folder; want a file name, e.g. %s", given, link, filepath.Join(given, "model.safetensors"))
