@@ -139,6 +139,19 @@ func TestJoin(t *testing.T) {
 		}
 		return m
 	}
+	// A file whose name ends with a space is joined, and evaluated in
+	// an ensemble, as eval takes it alone; spaces after a comma are not
+	// a name's (before, every name was trimmed: "no such file").
+	spaced := filepath.Join(dir, "c.safetensors ") // a, and no file c.safetensors
+	if err := os.Link(a, spaced); err != nil {
+		t.Fatal(err)
+	}
+	if got := report(join("spaced.safetensors", spaced, " "+b)); !reflect.DeepEqual(got.Verification, joined.Verification) {
+		t.Errorf("join of %q and b: verification %+v, want a and b's %+v", spaced, got.Verification, joined.Verification)
+	}
+	if got := report(spaced + ", " + b); !reflect.DeepEqual(got.Verification, ensemble.Verification) {
+		t.Errorf("eval --model %q: verification %+v, want a,b's %+v", spaced+", "+b, got.Verification, ensemble.Verification)
+	}
 	av := join("av.safetensors", a, views)
 	ma, mv, m := read(a), read(views), read(av)
 	if got, want := msg.FormatViews(m.Meta.Spec.Views), "whole,whole,lower"; got != want {

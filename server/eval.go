@@ -446,7 +446,7 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 // input, aligned or not alike; the model returned is the first's, and
 // ensemble says whether there are several.
 func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*data.Set) (eval.Embeddings, error), spec core.Spec, first *core.Model, ensemble bool, err error) {
-	list := splitList(paths)
+	list := splitPaths(paths)
 	if _, err := os.Stat(paths); len(list) == 1 || err == nil { // a file whose name has a comma is a file
 		embed, spec, first, err = loadEmbedder(paths, dataName, input, flipTest)
 		return embed, spec, first, false, err

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -116,6 +117,24 @@ func splitList(s string) []string {
 	items := strings.Split(s, ",")
 	for i, item := range items {
 		items[i] = strings.TrimSpace(item)
+	}
+	return items
+}
+
+// splitPaths is splitList of a list of files (join's and eval's --model):
+// an item is trimmed, but kept as given when only the name as given is a
+// file ("m.safetensors ": a name's edge spaces are its own), so that every
+// file can be named.
+func splitPaths(s string) []string {
+	items := strings.Split(s, ",")
+	for i, item := range items {
+		trimmed := strings.TrimSpace(item)
+		if _, err := os.Stat(trimmed); err != nil && trimmed != item {
+			if _, err := os.Stat(item); err == nil {
+				continue
+			}
+		}
+		items[i] = trimmed
 	}
 	return items
 }

@@ -26,7 +26,7 @@ func parseJoin(args []string, stdout io.Writer) (paths []string, out string, err
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, "", err
 	}
-	paths = splitList(*models)
+	paths = splitPaths(*models)
 	if len(paths) < 2 {
 		return nil, "", badInput("--model %q: want 2 or more model files separated by commas", *models)
 	}
@@ -62,9 +62,9 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for _, earlier := range paths[:i] {
 			switch {
 			case earlier == path:
-				return badInput("--model names %s twice: give each model file once", path)
+				return badInput("--model names %s twice: give each model file once", pathText(path))
 			case sameFile(earlier, path):
-				return badInput("--model names one file twice, as %s and as %s: give each model file once", earlier, path)
+				return badInput("--model names one file twice, as %s and as %s: give each model file once", pathText(earlier), pathText(path))
 			}
 		}
 	}
