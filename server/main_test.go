@@ -1311,6 +1311,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
 		// Before the data is read: a folder that is not there is not named.
 		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "log-every 0 must be ≥ 1"},
+		// Before, taken and ignored: the bar drew every step whatever it.
+		{"train log-every without json", []string{"train", "--data", filepath.Join(dir, "none"), "--log-every", "5", "--out", filepath.Join(dir, "m.safetensors")}, "--log-every 5 is for --json: without it, progress is a bar"},
 		{"train align turns out of range", []string{"train", "--data", shapes, "--align", "--align-turns", "21", "--out", filepath.Join(dir, "m.safetensors")}, "align-turns 21 out of range [0, 20]"},
 		// job.New's other checks of the flags alone, before the data too.
 		// The device's name is parsed with the flags (the device is

@@ -52,9 +52,10 @@ type trainFlags struct {
 
 // parseTrain parses train's flags and refuses what needs no data, no
 // device and no file to be found wrong: the flags' syntax, the device's
-// name, the preset, --split, --log-every, --out given, --align-turns and
-// checkTraining's checks. The device itself, the --out file (checkOutput)
-// and the data and its --classes are cmdTrain's to check.
+// name, the preset, --split, --log-every (with --json), --out given,
+// --align-turns and checkTraining's checks. The device itself, the --out
+// file (checkOutput) and the data and its --classes are cmdTrain's to
+// check.
 func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	f := &trainFlags{}
@@ -88,6 +89,9 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	}
 	if f.logEvery < 1 {
 		return nil, badInput("log-every %d must be ≥ 1", f.logEvery)
+	}
+	if flagGiven(fs, "log-every") && !f.jsonOut {
+		return nil, badInput("--log-every %d is for --json: without it, progress is a bar on a terminal and a line each epoch elsewhere", f.logEvery)
 	}
 	if err := requireOut(f.out); err != nil {
 		return nil, err
