@@ -142,7 +142,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		err = cmdJoin(ctx, rest, stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
-	case "version":
+	case "version", "-version", "--version": // the flag most programs take for it
 		if len(rest) == 1 && slices.Contains(helpFlags, rest[0]) {
 			fmt.Fprint(stdout, "usage: metriclab version\n\nprint the version (it takes no flags)\n")
 			return 0

@@ -1899,11 +1899,16 @@ func TestEvalNamesItsMetric(t *testing.T) {
 
 // TestVersionTakesNoArguments: version refuses an argument as every
 // command refuses one it does not take (before, `version --json` printed
-// the version with status 0, as if the flag had been read).
+// the version with status 0, as if the flag had been read), and
+// `metriclab --version` prints it too.
 func TestVersionTakesNoArguments(t *testing.T) {
 	wantBadInput(t, `unexpected argument "--json"`, "version", "--json")
-	if code, stdout, _ := runCLI(t, "version"); code != 0 || stdout != "metriclab "+version+"\n" {
-		t.Errorf("version: exit %d, stdout %q", code, stdout)
+	// --version, the flag most programs print theirs for, is the command
+	// (before, "unknown command").
+	for _, cmd := range []string{"version", "--version", "-version"} {
+		if code, stdout, _ := runCLI(t, cmd); code != 0 || stdout != "metriclab "+version+"\n" {
+			t.Errorf("%s: exit %d, stdout %q", cmd, code, stdout)
+		}
 	}
 }
 
