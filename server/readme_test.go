@@ -41,6 +41,40 @@ func TestREADMETables(t *testing.T) {
 	}
 }
 
+// TestREADMENamesEveryFlag: every flag of every command, as its -h lists
+// it, is named in the README (`--name`), so that a reader learns of it
+// without running -h (before, openset's --train-classes and
+// --eval-classes, compare's --open-train and --open-eval and bench's
+// --warmup and --resident were named nowhere).
+func TestREADMENamesEveryFlag(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, cmd := range []string{"train", "eval", "bench", "compare", "openset", "join", "serve"} {
+		code, help, _ := runCLI(t, cmd, "-h")
+		if code != 0 {
+			t.Fatalf("metriclab %s -h: exit %d", cmd, code)
+		}
+		n := 0
+		for _, line := range strings.Split(help, "\n") {
+			name, ok := strings.CutPrefix(line, "  -")
+			if !ok {
+				continue
+			}
+			name, _, _ = strings.Cut(name, " ")
+			n++
+			if !strings.Contains(readme, "--"+name+"`") && !strings.Contains(readme, "--"+name+" ") && !strings.Contains(readme, "--"+name+"=") {
+				t.Errorf("README.md does not name %s's flag --%s", cmd, name)
+			}
+		}
+		if n == 0 {
+			t.Errorf("metriclab %s -h: no flags read from %q", cmd, help)
+		}
+	}
+}
+
 // TestREADMEEvalJSON holds the README's outline of `eval --json` to
 // evalOutput: every key, in the order eval prints them, with every
 // optional part present (a model's classifier, the open-set figures,
