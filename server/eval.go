@@ -127,6 +127,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !f.jsonOut && isTerminal(stderr) {
+		src.live = stderr
+	}
 	sets, err := loadEvalSets(src, f.data, f.split, f.classes, f.fit, f.unknown, spec.Input, f.seed)
 	if err != nil {
 		return err

@@ -320,6 +320,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	src.memo = map[string]loaded{}
+	if !base.jsonOut && isTerminal(stderr) {
+		src.live = stderr
+	}
 	spec, err := base.mf.spec(base.data)
 	if err != nil {
 		return err
@@ -374,7 +377,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err != nil {
 				return inVariant(f.variant, err)
 			}
-			other.memo = map[string]loaded{}
+			other.memo, other.live = map[string]loaded{}, src.live
 			sources[f.align] = other
 		}
 		quiet := runSource(f)

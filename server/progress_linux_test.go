@@ -126,6 +126,24 @@ func TestTrainInterruptOnTerminal(t *testing.T) {
 	}
 }
 
+// TestAlignOnTerminal: on a terminal, a load that aligns faces (train
+// --align, here with --align-turns, a minute or more on ORL) counts its
+// alignments on a live line, cleared before the line that tells what was
+// aligned (before, silence until that line); under --json nothing is
+// drawn, as train's --json draws no bar.
+func TestAlignOnTerminal(t *testing.T) {
+	args := []string{"train", "--data", filepath.Join("testdata", "orl", "seen"), "--split", "all", "--align", "--align-turns", "1", "--input", "1x32x32",
+		"--arch", "mlp", "--batch", "8", "--epochs", "1", "--out", filepath.Join(t.TempDir(), "m.safetensors")}
+	code, got := onTerminal(t, new(bytes.Buffer), args...)
+	if first := "\raligning faces: 0 done\033[K"; code != 0 || !strings.HasPrefix(got, first) || !strings.Contains(got, "\033[K\r\033[Kalign testdata/orl/seen (all): ") {
+		t.Errorf("exit %d, terminal %q: want the alignments counted, cleared before the line of what was aligned", code, got)
+	}
+	code, got = onTerminal(t, new(bytes.Buffer), append(args, "--json")...)
+	if code != 0 || strings.Contains(got, "aligning faces") {
+		t.Errorf("--json: exit %d, terminal %q: want no live line", code, got)
+	}
+}
+
 // TestProgressFitsTheTerminal: the live line of a bar is cut to the
 // terminal's width (before, a long one, a run's name before the bar of
 // openset or compare, or the bar alone at 40 columns, wrapped, and every

@@ -24,6 +24,10 @@ type source struct {
 	turns int          // with align: turned versions of every photo trained on (loadTraining)
 	log   io.Writer
 	told  map[string]bool // the loads already told on log, by name, split, input and turns (a plain load's by folder): each is told once
+	// live, when not nil, is a terminal (not under --json) on which a
+	// load that aligns counts its alignments on a live line
+	// (alignProgress): with --align-turns 10, over a minute on ORL.
+	live io.Writer
 	// memo, when not nil, keeps what a load returned by name, split, input
 	// and turns and returns it again, the same set: for loads whose sets are
 	// only read (openset's checks, baselines and runs; a job reads its
@@ -116,7 +120,12 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 	key := fmt.Sprintf("%s\x00%s\x00%v\x00%+v", name, split, in, turns)
 	l, ok := s.memo[key]
 	if !ok {
-		set, skipped, err := data.LoadAligned(name, split, in, s.align, turns)
+		align, done := s.align, func() {}
+		if align != nil && s.live != nil {
+			align, done = alignProgress(s.live, align)
+		}
+		set, skipped, err := data.LoadAligned(name, split, in, align, turns)
+		done()
 		if err != nil {
 			return nil, inputError{err}
 		}

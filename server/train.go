@@ -125,6 +125,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if !f.jsonOut && isTerminal(stderr) {
+		src.live = stderr
+	}
 	cfg, err := prepareTraining(mf, src, f.data, f.split, f.classes, f.epochs, f.valN, dev)
 	if err != nil {
 		return err
