@@ -12,6 +12,7 @@ import (
 	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/face"
+	"metriclab/core/msg"
 )
 
 // source loads data sets for train and eval: plain (images resized to the
@@ -165,9 +166,10 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 		s.told[folder] = true
 		turned := ""
 		if turns.N > 0 {
-			turned = fmt.Sprintf(", each with %d turned versions", turns.N)
+			versions := msg.Plural(turns.N, "turned version", "turned versions")
+			turned = ", each with " + versions
 			if turns.Classes != "" {
-				turned = fmt.Sprintf(", those of identities %s each with %d turned versions", turns.Classes, turns.N)
+				turned = fmt.Sprintf(", those of identities %s each with %s", turns.Classes, versions)
 			}
 		}
 		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s%s\n", pathText(name), split, l.set.N, turned, describeSkipped(skipped), describeEmpty(l.set))

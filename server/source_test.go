@@ -288,6 +288,27 @@ func TestSourceTurnsTrainingOnly(t *testing.T) {
 	}
 }
 
+// TestSourceTellsOneTurnedVersion: the align line of a load with one
+// turned version says so in the singular (before, "each with 1 turned
+// versions"), as it says more in the plural.
+func TestSourceTellsOneTurnedVersion(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4) // three identities of four photos
+	in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
+	for turns, want := range map[int]string{1: "12 photos aligned, those of identities 0-1 each with 1 turned version\n", 2: "12 photos aligned, those of identities 0-1 each with 2 turned versions\n"} {
+		var log bytes.Buffer
+		src := source{turns: turns, log: &log, told: map[string]bool{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+			return append(dst[:0], make([]float32, in.Size())...), ""
+		}}
+		if _, err := src.loadTraining(dir, "all", "0-1", in); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(log.String(), want) {
+			t.Errorf("%d turns: log %q, want it to end %q", turns, log.String(), want)
+		}
+	}
+}
+
 // TestPrepareTrainingTurnsItsClasses: train's data load turns the photos
 // of the identities of --classes alone (before, no test would fail if
 // prepareTraining asked for every identity's versions).
