@@ -152,7 +152,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 		}
 		if len(skipped) > 0 {
 			s.told[key], s.told[folder] = true, true
-			fmt.Fprintf(s.log, "load %s (%s): %d images%s\n", pathText(name), split, l.set.N, describeSkipped(skipped))
+			fmt.Fprintf(s.log, "load %s (%s): %s%s\n", pathText(name), split, msg.Plural(l.set.N, "image", "images"), describeSkipped(skipped))
 		}
 	}
 	if s.align != nil && s.log != nil && !s.told[key] {
@@ -172,7 +172,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 				turned = fmt.Sprintf(", those of identities %s each with %s", turns.Classes, versions)
 			}
 		}
-		fmt.Fprintf(s.log, "align %s (%s): %d photos aligned%s%s%s\n", pathText(name), split, l.set.N, turned, describeSkipped(skipped), describeEmpty(l.set))
+		fmt.Fprintf(s.log, "align %s (%s): %s aligned%s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "photo", "photos"), turned, describeSkipped(skipped), describeEmpty(l.set))
 	}
 	return l.set, nil
 }

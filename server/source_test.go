@@ -309,6 +309,36 @@ func TestSourceTellsOneTurnedVersion(t *testing.T) {
 	}
 }
 
+// TestSourceTellsOneImage: a load's line of one image, or of one photo
+// aligned, says so in the singular (before, "1 images", "1 photos
+// aligned").
+func TestSourceTellsOneImage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 1) // three identities of one 32×32 image
+	for _, gone := range []string{"horizontal", "vertical"} {
+		if err := os.RemoveAll(filepath.Join(dir, gone)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "x.txt"), []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
+	var log bytes.Buffer
+	align := func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		return append(dst[:0], make([]float32, in.Size())...), ""
+	}
+	for _, src := range []source{{log: &log, told: map[string]bool{}}, {log: &log, told: map[string]bool{}, align: align}} {
+		if _, err := src.load(dir, "all", in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "load " + dir + " (all): 1 image, 1 skipped: 1 beside the identity folders\n" +
+		"align " + dir + " (all): 1 photo aligned, 1 skipped: 1 beside the identity folders\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+}
+
 // TestPrepareTrainingTurnsItsClasses: train's data load turns the photos
 // of the identities of --classes alone (before, no test would fail if
 // prepareTraining asked for every identity's versions).
