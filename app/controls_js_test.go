@@ -115,11 +115,11 @@ func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(
 
 // mountInDocument draws c in a stand-in document, under node: elements
 // with their attributes and listeners (one of a type: listeners.click is
-// what a click calls), an input's value ("" when new), enough for
-// go-app's engine to draw and update a page, a sessionStorage that
-// holds nothing, and a history whose replaceState does nothing (the Jobs
-// form writes the URL). field returns the element of an id, null when
-// there is none.
+// what a click calls), an input's value ("" when new), an app.Raw's HTML
+// as one element that holds it, enough for go-app's engine to draw and
+// update a page, a sessionStorage that holds nothing, and a history
+// whose replaceState does nothing (the Jobs form writes the URL). field
+// returns the element of an id, null when there is none.
 func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func(id string) js.Value) {
 	t.Helper()
 	js.Global().Call("eval", `{
@@ -130,6 +130,7 @@ func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func
 		}
 		get firstChild() { return this.childNodes[0] ?? null }
 		get firstElementChild() { return this.childNodes.find(n => n.tagName) ?? null }
+		set innerHTML(html) { const n = new Node("RAW"); n.html = html; this.childNodes = [n] }
 		appendChild(c) { this.childNodes.push(c); return c }
 		replaceChild(n, o) { this.childNodes[this.childNodes.indexOf(o)] = n; return o }
 		removeChild(c) { this.childNodes.splice(this.childNodes.indexOf(c), 1); return c }
@@ -161,4 +162,30 @@ func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func
 	}
 	e.ConsumeAll()
 	return e, func(id string) js.Value { return js.Global().Get("document").Call("getElementById", id) }
+}
+
+// redrawn dispatches do on ctx and draws the page, and returns the ids
+// of ids whose element is another after it: go-app drew it again, which
+// reloads an <iframe>, leaves a <video>'s stream in an element no longer
+// shown, and loses what was typed in a field and not yet taken. go-app
+// matches an element's children by their place, so whatever comes and
+// goes before them is drawn in a slot of its own (a div of display:
+// contents), there when empty. An id with no element before fails t.
+func redrawn(t *testing.T, e app.TestEngine, field func(id string) js.Value, ctx app.Context, ids []string, do func()) []string {
+	t.Helper()
+	before := make([]js.Value, len(ids))
+	for i, id := range ids {
+		if before[i] = field(id); before[i].IsNull() {
+			t.Fatalf("no #%s", id)
+		}
+	}
+	ctx.Dispatch(func(app.Context) { do() })
+	e.ConsumeAll()
+	var again []string
+	for i, id := range ids {
+		if !field(id).Equal(before[i]) {
+			again = append(again, id)
+		}
+	}
+	return again
 }

@@ -133,14 +133,18 @@ func (p *Playground) Render() app.UI {
 			app.H1().Body(app.Text("metriclab"), app.Span().Class("subtitle").Text(" deep metric learning playground")),
 			app.P().ID("status").Class("status").Text(p.Status()),
 		),
-		app.If(len(p.notices) > 0, func() app.UI {
+		// The notices and the note each in a slot of its own, there when
+		// empty: go-app matches children by place, and one that came in
+		// the layout's place would draw it again, each viewer reloaded
+		// and what was typed in a field lost.
+		app.Div().Class("slot").Body(app.If(len(p.notices) > 0, func() app.UI {
 			return app.Div().ID("notices").Class("notices").Body(
 				app.Ul().Body(app.Range(p.notices).Slice(func(i int) app.UI { return app.Li().Text(p.notices[i]) })),
 				app.Button().Type("button").Class("btn btn-dismiss").Text("Dismiss").
 					OnClick(func(ctx app.Context, e app.Event) { p.notices = nil }),
 			)
-		}),
-		app.If(p.note != "", func() app.UI { return app.P().ID("note").Class("note").Text(p.note) }),
+		})),
+		app.Div().Class("slot").Body(app.If(p.note != "", func() app.UI { return app.P().ID("note").Class("note").Text(p.note) })),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(
 				&Controls{

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
 	"metriclab/core/msg"
 )
 
@@ -65,6 +67,50 @@ func TestVerifyCrashTellsViewer(t *testing.T) {
 	}
 	if !v.crashed || v.st.Run.State != StateCrashed {
 		t.Errorf("after the crash: crashed %v, state %q; want true, %q", v.crashed, v.st.Run.State, StateCrashed)
+	}
+}
+
+// playgroundHost draws the playground p without its OnMount (which
+// reads the URL and starts the workers): the page's context is the
+// host's.
+type playgroundHost struct {
+	app.Compo
+	p *Playground
+}
+
+func (h *playgroundHost) OnMount(ctx app.Context) { h.p.mounted = ctx }
+func (h *playgroundHost) Render() app.UI          { return h.p.Render() }
+
+// TestPlaygroundNoticesKeepLayout: a link's notices, or a note, that
+// come or go leave the elements drawn after them as they are: the
+// viewers' <iframe>s, the fields of the controls, the permalink. go-app
+// matches an element's children by their place, and these were drawn in
+// the place after the notices and the note: before, a notice (a link
+// opened while training, "the link's settings were not applied"), its
+// Dismiss, or a note (Sphere (PNG) before a picture: "the viewer has no
+// picture yet") drew the whole layout again, each viewer reloaded (its
+// ebiten sphere started anew, with no picture) and what was typed in a
+// field lost.
+func TestPlaygroundNoticesKeepLayout(t *testing.T) {
+	p := NewPlayground()
+	p.nonce, p.viewers = "test", true
+	p.settings.Compare = []string{"arcface", "cosface"}
+	p.resize()
+	h := &playgroundHost{p: p}
+	e, field := mountInDocument(t, h)
+	ids := []string{ViewerID(0), ViewerID(1), "ctl-classes", "ctl-seed", "btn-train", "permalink"}
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"a notice", func() { p.notices = []string{"the link's settings were not applied: training is under way"} }},
+		{"a note", func() { p.note = "the viewer has no picture yet" }},
+		{"the notices dismissed", func() { p.notices = nil }},
+		{"the note gone", func() { p.note = "" }},
+	} {
+		for _, id := range redrawn(t, e, field, p.mounted, ids, step.do) {
+			t.Errorf("%s: #%s was drawn again", step.what, id)
+		}
 	}
 }
 

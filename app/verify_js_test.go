@@ -232,21 +232,11 @@ func TestVerifyNoteKeepsPanels(t *testing.T) {
 		{"galleries set aside listed", func() { v.st.Listed([]string{asidePrefix + "2026-12-05T10:00:00.000Z"}) }},
 		{"the last set aside deleted", func() { v.st.Deleted(asidePrefix+"2026-12-05T10:00:00.000Z", nil) }},
 	} {
-		before := make([]js.Value, len(ids))
-		for i, id := range ids {
-			if before[i] = field(id); before[i].IsNull() {
-				t.Fatalf("no #%s", id)
-			}
-		}
 		field("video").Set("srcObject", "the camera's stream")
 		field("verify-token").Set("value", "typed token")
 		field("dataset").Set("value", "typed data set")
-		v.mounted.Dispatch(func(app.Context) { step.do() })
-		e.ConsumeAll()
-		for i, id := range ids {
-			if !field(id).Equal(before[i]) {
-				t.Errorf("%s: #%s was drawn again", step.what, id)
-			}
+		for _, id := range redrawn(t, e, field, v.mounted, ids, step.do) {
+			t.Errorf("%s: #%s was drawn again", step.what, id)
 		}
 		if got := field("video").Get("srcObject"); got.Type() != js.TypeString {
 			t.Errorf("%s: the <video> shown has no stream", step.what)
