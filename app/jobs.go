@@ -240,10 +240,15 @@ func (j *Jobs) Render() app.UI {
 			app.H1().Text("Training jobs"),
 			app.P().ID("jobs-status").Class("status").Text(j.status()),
 		),
-		app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Text(j.err) }),
-		app.If(j.listErr != "", func() app.UI { return app.P().ID("jobs-list-error").Class("notices").Text(j.listErr) }),
-		app.If(j.eventsErr != "", func() app.UI { return app.P().ID("jobs-events-error").Class("notices").Text(j.eventsErr) }),
-		app.If(j.note != "", func() app.UI { return app.P().ID("jobs-note").Class("note").Text(j.note) }),
+		// The lines that come and go in a slot, there when empty, as the
+		// playground's notices: one that came in the layout's place would
+		// draw it again, the job's viewer reloaded, what was typed lost.
+		app.Div().Class("slot").Body(
+			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Text(j.err) }),
+			app.If(j.listErr != "", func() app.UI { return app.P().ID("jobs-list-error").Class("notices").Text(j.listErr) }),
+			app.If(j.eventsErr != "", func() app.UI { return app.P().ID("jobs-events-error").Class("notices").Text(j.eventsErr) }),
+			app.If(j.note != "", func() app.UI { return app.P().ID("jobs-note").Class("note").Text(j.note) }),
+		),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(j.renderForm()),
 			app.Main().Class("jobs-main").Body(

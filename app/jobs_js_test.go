@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
 )
 
 // jobFormHost draws the Jobs page's form alone (the page's OnMount reads
@@ -49,6 +51,48 @@ func TestJobFormGlyphsAfterLoss(t *testing.T) {
 				t.Errorf("preset %s, glyphs x typed, then %s: the field shows %q, marked %v, disabled %v; want %q, unmarked, disabled %v",
 					preset, c.loss, value, marked, disabled, c.value, c.loss == "triplet")
 			}
+		}
+	}
+}
+
+// jobsHost draws the Jobs page without its OnMount.
+type jobsHost struct {
+	app.Compo
+	ctx app.Context
+	j   *Jobs
+}
+
+func (h *jobsHost) OnMount(ctx app.Context) { h.ctx = ctx }
+func (h *jobsHost) Render() app.UI          { return h.j.Render() }
+
+// TestJobsErrorsKeepLayout: an error line (the API's, the list's, the
+// event stream's) or the note that come or go leave the elements drawn
+// after them as they are: the watched job's viewer, the form's fields,
+// the Train button. go-app matches an element's children by their
+// place, and these were drawn in the place after the lines: before,
+// each line that came or went (the list unread for a moment, "job j9
+// queued") drew the layout again, the job's viewer reloaded (its sphere
+// started anew, with no picture until the next snapshot) and what was
+// typed in a field lost.
+func TestJobsErrorsKeepLayout(t *testing.T) {
+	j := NewJobs()
+	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobRunning})
+	j.watch, j.channel = &w, "metriclab-job-test"
+	h := &jobsHost{j: j}
+	e, field := mountInDocument(t, h)
+	ids := []string{"job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"an error", func() { j.err = "the job was not queued: the server is busy" }},
+		{"the list unread", func() { j.listErr = "the job list could not be read" }},
+		{"the events unread", func() { j.eventsErr = "the job's events could not be read" }},
+		{"a note", func() { j.note = "job j9 queued" }},
+		{"all gone", func() { j.err, j.listErr, j.eventsErr, j.note = "", "", "", "" }},
+	} {
+		for _, id := range redrawn(t, e, field, h.ctx, ids, step.do) {
+			t.Errorf("%s: #%s was drawn again", step.what, id)
 		}
 	}
 }

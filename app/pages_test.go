@@ -307,7 +307,7 @@ func TestJobsListErrorClears(t *testing.T) {
 func TestJobsRender(t *testing.T) {
 	j := NewJobs()
 	mount(t, j)
-	if err := app.Match(app.P().ID("jobs-empty").Class("note").Text("no jobs yet"), j, 0, 1, 1, 0); err != nil {
+	if err := app.Match(app.P().ID("jobs-empty").Class("note").Text("no jobs yet"), j, 0, 2, 1, 0); err != nil {
 		t.Error(err)
 	}
 	j = NewJobs()
@@ -325,7 +325,7 @@ func TestJobsRender(t *testing.T) {
 		t.Errorf("status %q, want %q", got, want)
 	}
 	// Newest first: j2, interrupted, with Resume, then Cancel.
-	row := []int{0, 1, 1, 0, 1, 0}
+	row := []int{0, 2, 1, 0, 1, 0}
 	if err := app.Match(app.Td().Class("job-state").Text(msg.JobInterrupted), j, append(row, 2)...); err != nil {
 		t.Error(err)
 	}
