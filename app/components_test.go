@@ -40,7 +40,7 @@ func TestPlaygroundRender(t *testing.T) {
 	if err := app.Match(app.P().ID("panel-status-0").Class("status").Text("starting the trainer…"), panel, 0, 0, 1); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.IFrame().ID("viewer-0").Class("viewer").Title("hypersphere of arcface").Src("/web/viz.html?channel=c"), panel, 0, 1); err != nil {
+	if err := app.Match(app.IFrame().ID("viewer-0").Class("viewer").Title("hypersphere of arcface").Src("/web/viz.html?channel=c"), panel, 0, 2); err != nil {
 		t.Error(err)
 	}
 }
@@ -91,7 +91,7 @@ func TestPlaygroundCompare(t *testing.T) {
 			t.Error(err)
 		}
 		// Four viewers share the page's thread: they do not auto-rotate.
-		if err := app.Match(app.IFrame().ID(ViewerID(i)).Class("viewer").Title("hypersphere of "+want).Src("/web/viz.html?channel=c"+itoa(i)+"&rotate=0"), panel, 0, 1); err != nil {
+		if err := app.Match(app.IFrame().ID(ViewerID(i)).Class("viewer").Title("hypersphere of "+want).Src("/web/viz.html?channel=c"+itoa(i)+"&rotate=0"), panel, 0, 2); err != nil {
 			t.Error(err)
 		}
 	}

@@ -114,6 +114,36 @@ func TestPlaygroundNoticesKeepLayout(t *testing.T) {
 	}
 }
 
+// TestTrainerPanelCrashKeepsViewer: a trainer that fails or crashes,
+// which shows its error and Restart in the panel, and its restart,
+// which takes them away, leave the panel's viewer and export buttons as
+// they are. go-app matches an element's children by their place, and
+// the viewer was drawn in the place after the error: before, the crash
+// reloaded the viewer, which lost the run's last picture (a dead worker
+// sends none again: the viewer heard only the error), and the restart
+// reloaded it again.
+func TestTrainerPanelCrashKeepsViewer(t *testing.T) {
+	p := NewPlayground()
+	p.nonce, p.viewers = "test", true
+	h := &playgroundHost{p: p}
+	e, field := mountInDocument(t, h)
+	ids := []string{ViewerID(0), "btn-export-model-0", "btn-export-png-0"}
+	r := &p.trainers[0].run
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"a crash", func() { r.State, r.Err = StateCrashed, "the trainer's worker stopped: out of memory" }},
+		{"a restart", func() { r.State, r.Err = msg.StateLoading, "" }},
+		{"a failure", func() { r.State, r.Err = msg.StateFailed, "the data set could not be read" }},
+		{"a start again", func() { r.State, r.Err = msg.StateRunning, "" }},
+	} {
+		for _, id := range redrawn(t, e, field, p.mounted, ids, step.do) {
+			t.Errorf("%s: #%s was drawn again", step.what, id)
+		}
+	}
+}
+
 // waitHeard waits until done, for 5 s at most: BroadcastChannels deliver
 // on the event loop, which a sleep yields to.
 func waitHeard(done func() bool) {

@@ -43,7 +43,10 @@ func (t *TrainerPanel) Render() app.UI {
 			app.H2().Text(r.Loss+" · D = "+t.Dim),
 			app.P().ID(statusID).Class("status").Text(r.Status()),
 		),
-		app.If(r.State == msg.StateFailed || r.State == StateCrashed, func() app.UI {
+		// In a slot, there without an error: go-app matches children by
+		// place, and an error that came in the viewer's place would
+		// reload it, the run's last picture lost.
+		app.Div().Class("slot").Body(app.If(r.State == msg.StateFailed || r.State == StateCrashed, func() app.UI {
 			return app.Div().Class("crash").Body(
 				app.P().Text(r.Err),
 				app.If(r.Can("restart"), func() app.UI {
@@ -55,7 +58,7 @@ func (t *TrainerPanel) Render() app.UI {
 						})
 				}),
 			)
-		}),
+		})),
 		t.viewer(),
 		app.Div().Class("figures").Body(
 			figure("img/s", speed(p.ImgPerS)),
