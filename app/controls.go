@@ -73,9 +73,13 @@ func (c *Controls) Render() app.UI {
 		app.If(!s.Hidden("classes"), func() app.UI {
 			return c.field("ctl-classes", textField("ctl-classes", "Classes (e.g. 0-4; empty: all)", s.Classes, "", c.classesNote, c.Locked, c.setClasses))
 		}),
-		app.If(!s.Hidden("classes") && c.classesNote != "", func() app.UI {
+		// In a slot, there without a note: go-app matches children by
+		// place, and a note that came in the next field's place would
+		// draw the fields after it again, the focus and what was typed
+		// lost.
+		app.Div().Class("slot").Body(app.If(!s.Hidden("classes") && c.classesNote != "", func() app.UI {
 			return app.P().ID("ctl-classes-note").Class("hint").Text(c.classesNote)
-		}),
+		})),
 		app.If(!s.Hidden("arch"), func() app.UI {
 			return c.selectField("arch", "Encoder", Archs(), s.Arch, func(s *Settings, v string) { s.Arch = v })
 		}),

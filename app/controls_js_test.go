@@ -46,25 +46,32 @@ func TestControlsParamsAfterLoss(t *testing.T) {
 	}
 }
 
-// TestControlsFieldsAfterNote: a number typed and not taken (out of
-// range), then the note of classes refused shown or gone, which moves
-// the fields after it by one: each field shows its setting, or what was
-// typed in it. The epochs' field showed the seed typed, the seed's the
-// epochs typed (go-app updates an input by position, writing its value
-// only when the one drawn changes, and both are 1).
+// TestControlsFieldsAfterNote: numbers typed and not taken (out of
+// range), then the note of classes refused shown or gone: the fields
+// after it are the same elements, each showing its setting, or what was
+// typed in it. go-app matches an element's children by their place, and
+// the note came in the place of the field after it: before, it drew each
+// field after it again, or another's in its place (the epochs' field
+// showed the seed typed), and the field the user had tabbed to from the
+// classes lost the focus, with what was typed in it.
 func TestControlsFieldsAfterNote(t *testing.T) {
 	h, e, field := mountControls(t)
+	ids := []string{"ctl-arch", "ctl-loss", "ctl-dim", "ctl-batch", "ctl-epochs", "ctl-seed"}
 	field("ctl-seed").Set("value", "-1")
-	h.ctx.Dispatch(func(app.Context) { h.c.setClasses("12") })
-	e.ConsumeAll()
-	if got := field("ctl-epochs").Get("value").String(); got != "1" || h.c.classesNote == "" {
-		t.Errorf("seed -1 typed, then classes 12: the epochs' field %q, note %q; want 1, the note", got, h.c.classesNote)
+	for _, id := range redrawn(t, e, field, h.ctx, ids, func() { h.c.setClasses("12") }) {
+		t.Errorf("classes 12 refused: #%s was drawn again", id)
+	}
+	epochs, seed := field("ctl-epochs").Get("value").String(), field("ctl-seed").Get("value").String()
+	if epochs != "1" || seed != "-1" || h.c.classesNote == "" {
+		t.Errorf("seed -1 typed, then classes 12: the epochs' field %q, the seed's %q, note %q; want 1, -1, the note", epochs, seed, h.c.classesNote)
 	}
 	field("ctl-epochs").Set("value", "0")
-	h.ctx.Dispatch(func(app.Context) { h.c.setClasses("0-4") })
-	e.ConsumeAll()
-	if got := field("ctl-seed").Get("value").String(); got != "1" || h.c.classesNote != "" {
-		t.Errorf("epochs 0 typed, then classes 0-4: the seed's field %q, note %q; want 1, no note", got, h.c.classesNote)
+	for _, id := range redrawn(t, e, field, h.ctx, ids, func() { h.c.setClasses("0-4") }) {
+		t.Errorf("classes 0-4 taken: #%s was drawn again", id)
+	}
+	epochs, seed = field("ctl-epochs").Get("value").String(), field("ctl-seed").Get("value").String()
+	if epochs != "0" || seed != "-1" || h.c.classesNote != "" {
+		t.Errorf("epochs 0 typed, then classes 0-4: the epochs' field %q, the seed's %q, note %q; want 0, -1, no note", epochs, seed, h.c.classesNote)
 	}
 }
 
