@@ -162,27 +162,27 @@ func TestControlsHideAndParams(t *testing.T) {
 	s, _ := ParseHash("#loss=cosface&dim=2&hide=preset,data,classes,arch,dim,batch,lr,opt,augment,epochs,seed,compare")
 	c := &Controls{Settings: s, Can: func(op string) bool { return op == "start" }}
 	mount(t, c)
-	// Left: the buttons, the classes note's slot (empty), the loss, its
-	// parameters.
+	// Left: the buttons, the classes note's slot (empty), the slot of
+	// the loss and its parameters.
 	if err := app.Match(app.Button().ID("btn-train").Type("button").Class("btn btn-train").Disabled(false).Text("Train").OnClick(noop), c, 0, 0, 0); err != nil {
 		t.Error(err)
 	}
 	if err := app.Match(app.Button().ID("btn-pause").Type("button").Class("btn btn-pause").Disabled(true).Text("Pause").OnClick(noop), c, 0, 0, 1); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.Span().Text("Loss"), c, 0, 2, 0); err != nil {
+	if err := app.Match(app.Span().Text("Loss"), c, 0, 2, 0, 0); err != nil {
 		t.Error(err)
 	}
 	// CosFace at D = 2: s and m, m's default 0.14 in the input (the
 	// fieldset and each field in a keyed, the 0 after each).
-	if err := app.Match(app.Legend().Text("cosface parameters at D = 2"), c, 0, 3, 0, 0); err != nil {
+	if err := app.Match(app.Legend().Text("cosface parameters at D = 2"), c, 0, 2, 1, 0, 0); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.Span().Text("m"), c, 0, 3, 0, 2, 0, 0); err != nil {
+	if err := app.Match(app.Span().Text("m"), c, 0, 2, 1, 0, 2, 0, 0); err != nil {
 		t.Error(err)
 	}
 	// Nothing else is drawn.
-	if err := app.Match(app.Span(), c, 0, 4); err == nil {
+	if err := app.Match(app.Span(), c, 0, 3); err == nil {
 		t.Error("a hidden control was drawn")
 	}
 	// A change goes to OnChange with the new settings.

@@ -83,12 +83,16 @@ func (c *Controls) Render() app.UI {
 		app.If(!s.Hidden("arch"), func() app.UI {
 			return c.selectField("arch", "Encoder", Archs(), s.Arch, func(s *Settings, v string) { s.Arch = v })
 		}),
-		app.If(!s.Hidden("loss") && len(s.Compare) == 0, func() app.UI {
-			return c.selectField("loss", "Loss", LossNames(), s.Loss, func(s *Settings, v string) {
-				*s = s.WithLoss(v)
-			})
-		}),
-		app.If(!s.Hidden("params") && len(s.Compare) == 0, func() app.UI { return c.params() }),
+		// In a slot, as the note: compare mode switched on or off would
+		// draw the fields after them again, and the switch just pressed.
+		app.Div().Class("slot").Body(
+			app.If(!s.Hidden("loss") && len(s.Compare) == 0, func() app.UI {
+				return c.selectField("loss", "Loss", LossNames(), s.Loss, func(s *Settings, v string) {
+					*s = s.WithLoss(v)
+				})
+			}),
+			app.If(!s.Hidden("params") && len(s.Compare) == 0, func() app.UI { return c.params() }),
+		),
 		app.If(!s.Hidden("dim"), func() app.UI {
 			return c.selectField("dim", "Embedding dimension D", intStrings(Dims()), strconv.Itoa(s.Dim), func(s *Settings, v string) {
 				s.Dim, _ = strconv.Atoi(v)

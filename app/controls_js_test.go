@@ -75,6 +75,25 @@ func TestControlsFieldsAfterNote(t *testing.T) {
 	}
 }
 
+// TestControlsFieldsAfterCompare: compare mode switched on, which
+// hides the loss and its parameters, and off, which shows them, leaves
+// the fields after them and the switch itself as they are. go-app
+// matches an element's children by their place: before, each field
+// after them was drawn again, or another's in its place, a number typed
+// and not taken lost, and the switch just pressed lost the focus.
+func TestControlsFieldsAfterCompare(t *testing.T) {
+	h, e, field := mountControls(t)
+	ids := []string{"ctl-dim", "ctl-batch", "ctl-seed", "ctl-compare"}
+	for _, step := range []struct {
+		what    string
+		compare []string
+	}{{"compare on", DefaultCompare()}, {"compare off", nil}} {
+		for _, id := range redrawn(t, e, field, h.ctx, ids, func() { h.s.Compare = step.compare }) {
+			t.Errorf("%s: #%s was drawn again", step.what, id)
+		}
+	}
+}
+
 // TestControlsFieldsAfterLink: values typed and not taken (numbers out
 // of range, classes refused) stay in the fields as typed until a link is
 // opened, after which every field shows the settings, all classes
