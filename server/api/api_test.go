@@ -467,11 +467,11 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 		img        []byte
 		code       int
 	}{
-		{"traversal name", "/api/datasets/..%2Fetc/samples", []string{"identity", "x"}, pngBytes(t, 4, 4, 1), 400},
-		{"mnist", "/api/datasets/mnist/samples", []string{"identity", "x"}, pngBytes(t, 4, 4, 1), 400},
-		{"traversal identity", "/api/datasets/faces/samples", []string{"identity", "../../x"}, pngBytes(t, 4, 4, 1), 400},
-		{"reserved identity", "/api/datasets/faces/samples", []string{"identity", "train"}, pngBytes(t, 4, 4, 1), 400},
-		{"no identity", "/api/datasets/faces/samples", nil, pngBytes(t, 4, 4, 1), 400},
+		{"traversal name", "/api/datasets/..%2Fetc/samples", []string{"identity", "x"}, pngBytes(t, 8, 8, 1), 400},
+		{"mnist", "/api/datasets/mnist/samples", []string{"identity", "x"}, pngBytes(t, 8, 8, 1), 400},
+		{"traversal identity", "/api/datasets/faces/samples", []string{"identity", "../../x"}, pngBytes(t, 8, 8, 1), 400},
+		{"reserved identity", "/api/datasets/faces/samples", []string{"identity", "train"}, pngBytes(t, 8, 8, 1), 400},
+		{"no identity", "/api/datasets/faces/samples", nil, pngBytes(t, 8, 8, 1), 400},
 		{"no image", "/api/datasets/faces/samples", []string{"identity", "x"}, nil, 400},
 		{"not an image", "/api/datasets/faces/samples", []string{"identity", "x"}, []byte("GIF89a nope"), 400},
 		{"too large", "/api/datasets/faces/samples", []string{"identity", "x"}, make([]byte, 40<<10), 413},

@@ -22,7 +22,7 @@
 //	POST   /api/models[?name=…]          upload a .safetensors file (the body) → 201 card
 //	DELETE /api/models/{id}              → 204
 //	GET    /api/datasets                 the data sets: mnist (built in) and the uploaded ones
-//	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG) → 201
+//	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG of msg.MinSide to MaxImageSide pixels a side) → 201
 //	OPTIONS any of these paths           → 204, its methods in Allow (as a 405's)
 //
 // Classroom mode: when Config.Token is set, writes (POST, DELETE) need

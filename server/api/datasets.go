@@ -32,7 +32,7 @@ func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
 
 // uploadSample stores one image of an identity in a data set (created on
 // its first sample): a multipart body of at most MaxSample bytes with a
-// field "identity" and a file "image", a PNG or JPEG of at most
+// field "identity" and a file "image", a PNG or JPEG of msg.MinSide to
 // MaxImageSide pixels a side that decodes. The names follow the rules the
 // page checks before it sends (msg.DatasetProblem, msg.IdentityProblem):
 // a data set is named by ASCII letters, digits, '_' and '-'; an identity
@@ -145,10 +145,14 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 	return identity, img, nil
 }
 
-// checkImage decodes b, a PNG or JPEG of at most MaxImageSide pixels a
-// side (checked before decoding the pixels), and returns its extension.
-// The file is stored as sent: a JPEG's EXIF orientation is applied where
-// the data set's folder is loaded (core/data), for training.
+// checkImage decodes b, a PNG or JPEG of msg.MinSide to MaxImageSide
+// pixels a side (checked before decoding the pixels), and returns its
+// extension. A smaller one is refused: every job's input has sides of
+// msg.MinSide at least, and core/data skips an image it would scale up
+// from under msg.MinSide pixels, so such a sample would be left out of
+// every job's training. The file is stored as sent: a JPEG's EXIF
+// orientation is applied where the data set's folder is loaded
+// (core/data), for training.
 func checkImage(b []byte) (string, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if format != "png" && format != "jpeg" {
@@ -157,8 +161,8 @@ func checkImage(b []byte) (string, error) {
 	if err != nil { // a PNG or JPEG by its signature, with a bad header
 		return "", badRequest("image: the %s file does not decode", format)
 	}
-	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
-		return "", badRequest("image: %d×%d, want 1 to %d pixels a side", cfg.Width, cfg.Height, MaxImageSide)
+	if cfg.Width < msg.MinSide || cfg.Height < msg.MinSide || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
+		return "", badRequest("image: %d×%d, want %d to %d pixels a side", cfg.Width, cfg.Height, msg.MinSide, MaxImageSide)
 	}
 	if _, _, err := image.Decode(bytes.NewReader(b)); err != nil {
 		return "", badRequest("image: the %s file does not decode", format)

@@ -88,7 +88,7 @@ func TestForgedHost(t *testing.T) {
 	waitJob(t, ts.URL, job.ID, 30*time.Second, ended)
 
 	forged := []string{"Host", "attacker.example:8000", "Origin", "http://attacker.example:8000"}
-	ct, body := sampleBody(t, []string{"identity", "x"}, pngBytes(t, 4, 4, 1))
+	ct, body := sampleBody(t, []string{"identity", "x"}, pngBytes(t, 8, 8, 1))
 	for _, tc := range []struct {
 		method, path, contentType string
 		body                      io.Reader
@@ -834,7 +834,7 @@ func TestLongNamesInErrors(t *testing.T) {
 		}
 	}
 	checkShort("job on a long data set name", code, b, "(want mnist or an uploaded data set, GET /api/datasets)")
-	ct, body := sampleBody(t, []string{"identity", long}, pngBytes(t, 4, 4, 1))
+	ct, body := sampleBody(t, []string{"identity", long}, pngBytes(t, 8, 8, 1))
 	code, b = call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
 	checkShort("sample of a long identity", code, b, "a name is at most 64 characters")
 }
@@ -1116,6 +1116,53 @@ func TestSampleImageErrors(t *testing.T) {
 		ct, body := sampleBody(t, []string{"identity", "ann"}, tc.img)
 		if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body); code != 400 || errorOf(t, b) != tc.want {
 			t.Errorf("%s: %d %s, want 400 %q", tc.name, code, b, tc.want)
+		}
+	}
+}
+
+// TestSampleSides: a sample with a side under msg.MinSide pixels is
+// refused at upload with the sides a sample takes, as one above
+// MaxImageSide is, and nothing is stored: every job's input has sides of
+// msg.MinSide at least, and core/data skips an image it would scale up
+// from under that, so such a sample would be left out of every job's
+// training without a word (before, a 4×4 PNG was stored: 201). Sides of
+// msg.MinSide are taken.
+func TestSampleSides(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, image.NewGray(image.Rect(0, 0, 64, 7)), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := func(w, h int) string {
+		return fmt.Sprintf("image: %d×%d, want %d to %d pixels a side", w, h, msg.MinSide, MaxImageSide)
+	}
+	for _, tc := range []struct {
+		name string
+		img  []byte
+		want string
+	}{
+		{"a PNG of one pixel", pngBytes(t, 1, 1, 1), want(1, 1)},
+		{"a 4×4 PNG", pngBytes(t, 4, 4, 1), want(4, 4)},
+		{"a PNG 7 pixels wide", pngBytes(t, 7, 64, 1), want(7, 64)},
+		{"a JPEG 7 pixels high", jpg.Bytes(), want(64, 7)},
+		{"a PNG wider than MaxImageSide", pngBytes(t, MaxImageSide+1, 8, 1), want(MaxImageSide+1, 8)},
+	} {
+		ct, body := sampleBody(t, []string{"identity", "ann"}, tc.img)
+		if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body); code != 400 || errorOf(t, b) != tc.want {
+			t.Errorf("%s: %d %s, want 400 %q", tc.name, code, b, tc.want)
+		}
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/datasets", "", nil); code != 200 || strings.Contains(string(b), `"faces"`) {
+		t.Errorf("datasets after refused samples: %d %s, want no faces", code, b)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "datasets", "faces")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused samples left a folder: %v", err)
+	}
+	for _, wh := range [][2]int{{msg.MinSide, msg.MinSide}, {msg.MinSide, MaxImageSide}} {
+		ct, body := sampleBody(t, []string{"identity", "ann"}, pngBytes(t, wh[0], wh[1], 1))
+		if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body); code != 201 {
+			t.Errorf("a PNG of %d×%d: %d %s, want 201", wh[0], wh[1], code, b)
 		}
 	}
 }
