@@ -152,7 +152,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 		}
 		if len(skipped) > 0 {
 			s.told[key], s.told[folder] = true, true
-			fmt.Fprintf(s.log, "load %s (%s): %s%s\n", pathText(name), split, msg.Plural(l.set.N, "image", "images"), describeSkipped(skipped))
+			fmt.Fprintf(s.log, "load %s (%s): %s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "image", "images"), describeSkipped(skipped), describeEmpty(l.set, emptied(name, split, l), "image"))
 		}
 	}
 	if s.align != nil && s.log != nil && !s.told[key] {
@@ -172,34 +172,53 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 				turned = fmt.Sprintf(", those of identities %s each with %s", turns.Classes, versions)
 			}
 		}
-		fmt.Fprintf(s.log, "align %s (%s): %s aligned%s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "photo", "photos"), turned, describeSkipped(skipped), describeEmpty(l.set))
+		fmt.Fprintf(s.log, "align %s (%s): %s aligned%s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "photo", "photos"), turned, describeSkipped(skipped), describeEmpty(l.set, emptied(name, split, l), "photo"))
 	}
 	return l.set, nil
 }
 
-// describeEmpty is `; no usable photo of "a", "b"` for the identities of set
-// left without images, or "" when each has some. Such an identity keeps
-// its class: a job trains on the others (a softmax head's row of it only
-// pushed away), evaluation makes no pair of it, and a closed-set probe of
-// it in another split can never be right.
-func describeEmpty(set *data.Set) string {
-	has := make([]bool, len(set.Classes))
-	for _, l := range set.Labels {
-		has[l] = true
+// emptied returns, by label of l's set, whether l, the load of split of
+// name, left the identity without images though the split holds some of
+// it: all of them refused (data.Skipped.Refused). An identity of which
+// the split holds none (the test split of one of under 5 images) is not.
+func emptied(name, split string, l loaded) []bool {
+	if len(l.skipped.Refused()) == 0 {
+		return nil
 	}
-	var empty []string
-	for c, ok := range has {
-		if !ok {
-			empty = append(empty, strconv.Quote(set.Classes[c])) // %q, as other messages name identities: one line, whatever the names
+	counts, err := data.ImageCounts(name, split)
+	if err != nil || len(counts) != len(l.set.Classes) { // the folder changed since it was loaded
+		return nil
+	}
+	empty := make([]bool, len(counts))
+	for c, n := range counts {
+		empty[c] = n > 0
+	}
+	for _, c := range l.set.Labels {
+		empty[c] = false
+	}
+	return empty
+}
+
+// describeEmpty is `; no usable photo of "a", "b"` (what: "photo") for the
+// identities of set that empty marks, left without images, or "" when
+// none is. Such an identity keeps its class: a job trains on the others
+// (a softmax head's row of it only pushed away), evaluation makes no pair
+// of it, and a closed-set probe of it in another split can never be
+// right.
+func describeEmpty(set *data.Set, empty []bool, what string) string {
+	var names []string
+	for c, ok := range empty {
+		if ok {
+			names = append(names, strconv.Quote(set.Classes[c])) // %q, as other messages name identities: one line, whatever the names
 		}
 	}
 	switch {
-	case len(empty) == 0:
+	case len(names) == 0:
 		return ""
-	case len(empty) > maxNamedEmpty:
-		return fmt.Sprintf("; no usable photo of %s and %d more", strings.Join(empty[:maxNamedEmpty], ", "), len(empty)-maxNamedEmpty)
+	case len(names) > maxNamedEmpty:
+		return fmt.Sprintf("; no usable %s of %s and %d more", what, strings.Join(names[:maxNamedEmpty], ", "), len(names)-maxNamedEmpty)
 	}
-	return "; no usable photo of " + strings.Join(empty, ", ")
+	return fmt.Sprintf("; no usable %s of %s", what, strings.Join(names, ", "))
 }
 
 // maxNamedEmpty is how many identities left without a photo describeEmpty
@@ -208,16 +227,10 @@ const maxNamedEmpty = 5
 
 // describeSkipped is ", N skipped: k reason, ..." or "" when none were.
 func describeSkipped(skipped data.Skipped) string {
-	n := 0
-	var parts []string
-	for _, reason := range sortedKeys(skipped) {
-		n += skipped[reason]
-		parts = append(parts, fmt.Sprintf("%d %s", skipped[reason], reason))
+	if s := skipped.String(); s != "" {
+		return ", " + s
 	}
-	if n == 0 {
-		return ""
-	}
-	return fmt.Sprintf(", %d skipped: %s", n, strings.Join(parts, ", "))
+	return ""
 }
 
 // loadSubset loads a split of a data set, restricted to the classes of spec.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -132,7 +133,7 @@ func TestSourceTellsTooSmall(t *testing.T) {
 		}
 	}
 	const small = "under 8 pixels a side"
-	if want := "load " + dir + " (test): 0 images, 2 skipped: 1 not .png, .jpg or .jpeg, 1 " + small + "\n" +
+	if want := "load " + dir + " (test): 0 images, 2 skipped: 1 not .png, .jpg or .jpeg, 1 " + small + "; no usable image of \"vertical\"\n" +
 		"load " + dir + " (train): 12 images, 1 skipped: 1 " + small + "\n"; log.String() != want {
 		t.Errorf("log %q, want %q", log.String(), want)
 	}
@@ -205,13 +206,67 @@ func TestSourceTellsIdentitiesLeftEmpty(t *testing.T) {
 	}
 }
 
+// TestSourceTellsIdentitiesLeftEmptyPlain: a plain source names, in its
+// line, the identities of which it skipped every image of the split (here
+// all too small), as a source that aligns names those it aligned none of;
+// and neither names an identity of which the split holds no image (the
+// test split of one of 4 images). Before, the plain line named none, and
+// the aligning one every identity without an image in the split.
+func TestSourceTellsIdentitiesLeftEmptyPlain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4) // no test image of the three
+	if err := os.MkdirAll(filepath.Join(dir, "tiny"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 { // the 5th tested, the others trained on
+		f, err := os.Create(filepath.Join(dir, "tiny", fmt.Sprintf("t%d.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	var log bytes.Buffer
+	src, err := newSource(false, 0, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := core.Input{Channels: 1, Height: 32, Width: 32, Std: 1}
+	for _, split := range []string{"train", "test"} {
+		if _, err := src.load(dir, split, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const small = "under 8 pixels a side"
+	if want := "load " + dir + " (train): 12 images, 5 skipped: 5 " + small + "; no usable image of \"tiny\"\n" +
+		"load " + dir + " (test): 0 images, 1 skipped: 1 " + small + "; no usable image of \"tiny\"\n"; log.String() != want {
+		t.Errorf("plain: log %q, want %q", log.String(), want)
+	}
+	log.Reset()
+	aligner := source{log: &log, told: map[string]bool{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		if img.Bounds().Dx() == 1 {
+			return nil, "no face"
+		}
+		return append(dst[:0], make([]float32, in.Size())...), ""
+	}}
+	if _, err := aligner.load(dir, "test", in); err != nil {
+		t.Fatal(err)
+	}
+	if want := "align " + dir + " (test): 0 photos aligned, 1 skipped: 1 no face; no usable photo of \"tiny\"\n"; log.String() != want {
+		t.Errorf("align: log %q, want %q", log.String(), want)
+	}
+}
+
 // TestDescribeEmptyOneLine: of many identities left without a photo, the
 // first maxNamedEmpty are named and the others counted; each is quoted, as
 // other messages name identities, so that one named with a line break or
 // a comma does not break the line or the list (before, named raw).
 func TestDescribeEmptyOneLine(t *testing.T) {
-	set := &data.Set{Classes: []string{"a", "b\nc", "d, e", "f", "g", "h", "i", "j"}, Labels: []int{0, 0, 7}}
-	if got, want := describeEmpty(set), `; no usable photo of "b\nc", "d, e", "f", "g", "h" and 1 more`; got != want {
+	set := &data.Set{Classes: []string{"a", "b\nc", "d, e", "f", "g", "h", "i", "j"}}
+	empty := []bool{false, true, true, true, true, true, true, false}
+	if got, want := describeEmpty(set, empty, "photo"), `; no usable photo of "b\nc", "d, e", "f", "g", "h" and 1 more`; got != want {
 		t.Errorf("describeEmpty = %q, want %q", got, want)
 	}
 }

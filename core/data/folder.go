@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -115,6 +116,21 @@ func (s Skipped) Refused() Skipped {
 	return r
 }
 
+// String is "N skipped: k reason, ..." (the reasons sorted), or "" when
+// none were.
+func (s Skipped) String() string {
+	n := 0
+	var parts []string
+	for _, reason := range slices.Sorted(maps.Keys(s)) {
+		n += s[reason]
+		parts = append(parts, fmt.Sprintf("%d %s", s[reason], reason))
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d skipped: %s", n, strings.Join(parts, ", "))
+}
+
 // LoadAligned is Load with every photo of a folder turned into an input by
 // align instead of resized (nil: resized, as Load); the photos align
 // refuses are left out and counted by reason, as is what the folder holds
@@ -154,11 +170,45 @@ func LoadAligned(name, split string, in core.Input, align Aligner, turns Turns) 
 		s, err := MNIST(split)
 		return s, nil, err
 	}
+	return readFolder(dir, in, splitKeep(sub, split), align, turns)
+}
+
+// splitKeep is readFolder's keep of split (see Load): every image of a
+// sub-folder or of "all", or those of the split's place within their
+// identity.
+func splitKeep(sub bool, split string) func(i int) bool {
 	if sub || split == "all" {
-		return readFolder(dir, in, func(int) bool { return true }, align, turns)
+		return func(int) bool { return true }
 	}
 	test := split == "test"
-	return readFolder(dir, in, func(i int) bool { return (i%testEvery == testEvery-1) == test }, align, turns)
+	return func(i int) bool { return (i%testEvery == testEvery-1) == test }
+}
+
+// ImageCounts returns, by label of the Classes that Load(name, split, …)
+// would give, how many images of each identity the split holds before
+// any is skipped (no image is read): an identity with some and none in
+// the set loaded had them all skipped, one with none has no image in the
+// split (under 5 images, the test split of a folder without train/ and
+// test/ takes none of it). MNIST's are nil.
+func ImageCounts(name, split string) ([]int, error) {
+	dir, sub, err := splitDir(name, split)
+	if err != nil || name == "mnist" {
+		return nil, err
+	}
+	_, files, _, err := listFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	keep := splitKeep(sub, split)
+	counts := make([]int, len(files))
+	for label, paths := range files {
+		for i := range paths {
+			if keep(i) {
+				counts[label]++
+			}
+		}
+	}
+	return counts, nil
 }
 
 // Turns asks LoadAligned for turned versions of photos: N of every photo,
