@@ -109,7 +109,7 @@ func (w *JobWatch) Status() string {
 			return w.Run.Status()
 		}
 		s := fmt.Sprintf("done: step %d/%d, loss %.4f", w.Job.Step, w.Job.Steps, w.Job.Loss)
-		if note := cmp.Or(w.Run.Err, w.Job.Error); note != "" { // how it ended (early stopping where training diverged)
+		if note := cmp.Or(w.Run.Err, w.Job.Error); note != "" { // the images its data set's load skipped, how it ended (early stopping where training diverged)
 			s += "; " + note
 		}
 		return s

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -512,6 +513,62 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 	}
 }
 
+// TestJobTellsSkippedImages: a job on a stored data set that holds images
+// a load skips (under 8 pixels a side, stored before the upload refused
+// them: here written to the store directly) says so in its error, the
+// note of a job done, which its row and its events show; one whose
+// identity is left without an image is refused at its check, 400, as a
+// data set with an identity of no image is. Before, both trained on the
+// images left without a word (the loader dropped the counts).
+func TestJobTellsSkippedImages(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Load = nil // the real loader: stored data sets
+	srv, ts := newTestServer(t, cfg)
+	add := func(dataset, identity string, img []byte) {
+		t.Helper()
+		if _, err := srv.store.AddSample(dataset, identity, ".png", func(w io.Writer) error {
+			_, err := w.Write(img)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 10 {
+		add("faces", "alice", pngBytes(t, 16, 16, 20+uint8(i)))
+		add("faces", "bob", pngBytes(t, 16, 16, 200+uint8(i)))
+		add("few", "alice", pngBytes(t, 16, 16, 20+uint8(i)))
+	}
+	for range 2 {
+		add("faces", "bob", pngBytes(t, 4, 4, 1))
+	}
+	for range 3 {
+		add("few", "carl", pngBytes(t, 4, 4, 1))
+	}
+
+	req := tinyJob(1)
+	req.Data, req.Dim = "faces", 2
+	j := runJob(t, ts.URL, req)
+	const note = "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side"
+	if j.Error != note {
+		t.Errorf("job on faces: error %q, want the note %q", j.Error, note)
+	}
+	resp, err := http.Get(ts.URL + "/api/jobs/" + j.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := sseEvents(t, resp.Body, 0)
+	resp.Body.Close()
+	if len(evs) != 2 || evs[0].State != msg.JobDone || evs[1].Type != msg.TypeError || evs[1].Error != note {
+		t.Errorf("events of the job on faces: %+v, want done and the note", evs)
+	}
+
+	req.Data = "few"
+	const refused = `data set few: no usable image of "carl" (3 skipped: 3 under 8 pixels a side): upload others of 8 pixels a side or more`
+	if code, b := postJSON(t, ts.URL+"/api/jobs", req); code != 400 || errorOf(t, b) != refused {
+		t.Errorf("job on few: %d %s, want 400 %q", code, b, refused)
+	}
+}
+
 func TestClassroomMode(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Token = "s3cret"
@@ -664,7 +721,7 @@ func TestCancelRecordedAtOnce(t *testing.T) {
 	cfg := testConfig(t)
 	release := make(chan struct{})
 	var calls atomic.Int32
-	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, error) {
+	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
 		if calls.Add(1) > 1 { // the first load checks the request
 			<-release
 		}

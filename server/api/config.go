@@ -138,8 +138,9 @@ type Config struct {
 	CUDA core.EngineFunc
 	// Load, when not nil, replaces the data sets a job may name (tests);
 	// nil: "mnist" and the uploaded data sets (jobs.StoreLoader). in is
-	// the request's Input, zero when it names none.
-	Load func(name string, in core.Input) (train, test *data.Set, err error)
+	// the request's Input, zero when it names none; note is the job's
+	// note on what the load skipped (jobs.Loader).
+	Load func(name string, in core.Input) (train, test *data.Set, note string, err error)
 
 	// ProbeCUDA finds the CUDA device for GET /api/devices, once; nil:
 	// cuda.Open.

@@ -910,7 +910,7 @@ func TestJobChecksDecodeBounded(t *testing.T) {
 	var inside, most atomic.Int32
 	entered, release := make(chan struct{}, 2*jobs), make(chan struct{})
 	cfg := testConfig(t)
-	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, error) {
+	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
 		n := inside.Add(1)
 		defer inside.Add(-1)
 		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
@@ -1469,7 +1469,7 @@ func TestSubmitAtLimitReadsNoData(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxJobsPerClient = 1
 	var reads atomic.Int32 // of "counted", which only the refused job names
-	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, error) {
+	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
 		if name == "counted" {
 			reads.Add(1)
 			name = "tiny"

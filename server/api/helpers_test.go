@@ -54,14 +54,14 @@ func tinySet(classes, perClass int, seed uint64) *data.Set {
 
 // tinyLoader knows the data set "tiny" (3 classes of 40 images of its own
 // shape: a request may not name another).
-func tinyLoader(name string, in core.Input) (*data.Set, *data.Set, error) {
+func tinyLoader(name string, in core.Input) (*data.Set, *data.Set, string, error) {
 	if name != "tiny" {
-		return nil, nil, fmt.Errorf("%w: unknown data set %q", jobs.ErrInvalid, name)
+		return nil, nil, "", fmt.Errorf("%w: unknown data set %q", jobs.ErrInvalid, name)
 	}
 	if in != (core.Input{}) {
-		return nil, nil, fmt.Errorf("%w: tiny has no input %d×%d×%d", jobs.ErrInvalid, in.Channels, in.Height, in.Width)
+		return nil, nil, "", fmt.Errorf("%w: tiny has no input %d×%d×%d", jobs.ErrInvalid, in.Channels, in.Height, in.Width)
 	}
-	return tinySet(3, 40, 1), tinySet(3, 10, 2), nil
+	return tinySet(3, 40, 1), tinySet(3, 10, 2), "", nil
 }
 
 // tinyJob is a request that trains an mlp on "tiny" for epochs epochs of

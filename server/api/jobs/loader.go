@@ -4,11 +4,14 @@ package jobs
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
 	"metriclab/core"
 	"metriclab/core/data"
+	"metriclab/core/msg"
 	"metriclab/server/api/store"
 )
 
@@ -21,49 +24,84 @@ var FolderInput = core.Input{Channels: 1, Height: 32, Width: 32}
 // once, on first use, and kept; in must be zero or 1×28×28), any other
 // name an uploaded data set of st, read from its folder at every call
 // (samples may have been added) and resized to in (zero: FolderInput).
+// The images such a load skips (one under msg.MinSide pixels a side,
+// stored before the upload refused it; a file put in the folder by hand
+// that is not read) are the note, "data set NAME: N images, K skipped:
+// …"; an identity left without an image is an invalid data set, as one
+// without images is (data.Load): its class would be trained on nothing.
 func StoreLoader(st *store.Store) Loader {
 	var (
 		mu            sync.Mutex
 		mTrain, mTest *data.Set
 	)
-	return func(name string, in core.Input) (*data.Set, *data.Set, error) {
+	return func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
 		if name == "mnist" {
 			if in != (core.Input{}) && (in.Channels != 1 || in.Height != 28 || in.Width != 28) {
-				return nil, nil, invalid("input %d×%d×%d: mnist images are 1×28×28", in.Channels, in.Height, in.Width)
+				return nil, nil, "", invalid("input %d×%d×%d: mnist images are 1×28×28", in.Channels, in.Height, in.Width)
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if mTrain == nil {
 				train, err := data.Load("mnist", "train", core.MNISTInput)
 				if err != nil {
-					return nil, nil, err
+					return nil, nil, "", err
 				}
 				test, err := data.Load("mnist", "test", core.MNISTInput)
 				if err != nil {
-					return nil, nil, err
+					return nil, nil, "", err
 				}
 				mTrain, mTest = train, test
 			}
-			return mTrain, mTest, nil
+			return mTrain, mTest, "", nil
 		}
 		dir, err := st.DatasetDir(name)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil, invalid("unknown data set %q (want mnist or an uploaded data set, GET /api/datasets)", name)
+			return nil, nil, "", invalid("unknown data set %q (want mnist or an uploaded data set, GET /api/datasets)", name)
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		if in == (core.Input{}) {
 			in = FolderInput
 		}
-		train, err := data.Load(dir, "train", in)
+		train, skipped, err := data.LoadAligned(dir, "train", in, nil, data.Turns{})
 		if err != nil {
-			return nil, nil, invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
+			return nil, nil, "", invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
 		}
-		test, err := data.Load(dir, "test", in)
+		test, testSkipped, err := data.LoadAligned(dir, "test", in, nil, data.Turns{})
 		if err != nil {
-			return nil, nil, invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
+			return nil, nil, "", invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
 		}
-		return train, test, nil
+		// What the folder holds that is not read is in both splits' counts.
+		for reason, n := range testSkipped.Refused() {
+			skipped[reason] += n
+		}
+		if empty := emptyIdentities(train, test); len(empty) > 0 {
+			return nil, nil, "", invalid("data set %s: no usable image of %s (%s): upload others of %d pixels a side or more", name, strings.Join(empty, ", "), skipped, msg.MinSide)
+		}
+		note := ""
+		if len(skipped) > 0 {
+			note = fmt.Sprintf("data set %s: %s, %s", name, msg.Plural(train.N+test.N, "image", "images"), skipped)
+		}
+		return train, test, note, nil
 	}
+}
+
+// emptyIdentities returns the identities of the splits train and test of
+// a data set, quoted, that have no image in either: every identity
+// folder holds an image file (data.Load), so all of its were skipped.
+func emptyIdentities(train, test *data.Set) []string {
+	has := map[string]bool{}
+	for _, s := range []*data.Set{train, test} {
+		for _, l := range s.Labels {
+			has[s.Classes[l]] = true
+		}
+	}
+	var empty []string
+	for _, c := range train.Classes {
+		if !has[c] {
+			empty = append(empty, strconv.Quote(c))
+		}
+	}
+	return empty
 }

@@ -77,9 +77,11 @@ var (
 
 // Loader returns the training and test images of a data set by the name a
 // TrainRequest gives ("mnist" or an uploaded data set), as inputs of in
-// (the request's Input; zero when it names none). An unknown name is an
-// error that wraps ErrInvalid. The sets are read only.
-type Loader func(name string, in core.Input) (train, test *data.Set, err error)
+// (the request's Input; zero when it names none), and a note for the
+// job's user on what the load did not take (the images it skipped), one
+// line, "" for none. An unknown name is an error that wraps ErrInvalid.
+// The sets are read only.
+type Loader func(name string, in core.Input) (train, test *data.Set, note string, err error)
 
 // requestInput returns the shape req.Input names, zero for none; its
 // errors wrap ErrInvalid.
@@ -97,11 +99,11 @@ func requestInput(req msg.TrainRequest) (core.Input, error) {
 	return core.Input{Channels: c, Height: h, Width: w}, nil
 }
 
-// load reads the data sets of req.
-func (r *Runner) load(req msg.TrainRequest) (train, test *data.Set, err error) {
+// load reads the data sets of req, with the Loader's note.
+func (r *Runner) load(req msg.TrainRequest) (train, test *data.Set, note string, err error) {
 	in, err := requestInput(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	return r.cfg.Load(req.Data, in)
 }
@@ -160,8 +162,9 @@ type running struct {
 	step, steps int
 	loss        float64
 	metrics     *msg.VerificationSummary
-	// note is the error of a run done, in its row and events: how it
-	// ended (job.Job.Diverged).
+	// note is the error of a run done, in its row and events: what its
+	// data set's load did not take (Loader), and how it ended
+	// (job.Job.Diverged).
 	note string
 }
 
@@ -233,7 +236,7 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	default:
 		return 0, invalid("unknown device %q (want cpu, cuda or auto)", req.Device)
 	}
-	train, test, err := r.load(req)
+	train, test, _, err := r.load(req)
 	if err != nil {
 		return 0, err
 	}
@@ -649,7 +652,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 		return err
 	}
-	trainSet, testSet, err := r.load(j.Config)
+	trainSet, testSet, note, err := r.load(j.Config)
 	if err != nil {
 		if errors.Is(err, ErrInvalid) {
 			err = trainError{err}
@@ -764,8 +767,9 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	}
 	if err := jb.Diverged(); err != nil {
 		r.log.Printf("jobs: job %s: %v", j.ID, err)
-		run.note = msg.ErrorLine(err.Error())
+		note = strings.TrimPrefix(note+"; "+err.Error(), "; ")
 	}
+	run.note = msg.ErrorLine(note)
 	m := jb.Model()
 	if v := jb.ModelVerification(); v != nil {
 		metrics = v // with early stopping, the best epoch's, as m's parameters and threshold

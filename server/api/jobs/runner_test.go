@@ -72,7 +72,9 @@ func storeWithoutModels(t *testing.T) (st *store.Store, dir, models string) {
 // barRunner returns a Runner of st, not started, whose data sets are bar
 // sets of 3 classes (barSet) and whose progress is not published.
 func barRunner(st *store.Store) *Runner {
-	load := func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }
+	load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil
+	}
 	return New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
 		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
 }
@@ -170,8 +172,8 @@ func TestCheckpointUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	load := func(name string, in core.Input) (*data.Set, *data.Set, error) {
-		return barSet(3, 8), barSet(3, 4), nil
+	load := func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil
 	}
 	newRunner := func() *Runner {
 		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
@@ -327,12 +329,12 @@ func TestResumeChangedData(t *testing.T) {
 	}
 	defer st.Close()
 	var changed atomic.Bool
-	load := func(string, core.Input) (*data.Set, *data.Set, error) {
+	load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
 		train := barSet(3, 8)
 		if changed.Load() {
 			train.X[0] += 0.5
 		}
-		return train, barSet(3, 4), nil
+		return train, barSet(3, 4), "", nil
 	}
 	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
 
@@ -358,11 +360,13 @@ func TestResumeChangedData(t *testing.T) {
 func TestResumeDataUnusable(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		load func() (*data.Set, *data.Set, error)
+		load func() (*data.Set, *data.Set, string, error)
 		want string // in the job's error
 	}{
-		{"missing", func() (*data.Set, *data.Set, error) { return nil, nil, invalid("unknown data set %q", "bars") }, `unknown data set "bars"`},
-		{"one identity", func() (*data.Set, *data.Set, error) { return barSet(1, 8), barSet(1, 4), nil }, "1 class"},
+		{"missing", func() (*data.Set, *data.Set, string, error) {
+			return nil, nil, "", invalid("unknown data set %q", "bars")
+		}, `unknown data set "bars"`},
+		{"one identity", func() (*data.Set, *data.Set, string, error) { return barSet(1, 8), barSet(1, 4), "", nil }, "1 class"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, _, err := store.Open(t.TempDir())
@@ -371,11 +375,11 @@ func TestResumeDataUnusable(t *testing.T) {
 			}
 			defer st.Close()
 			var gone atomic.Bool
-			load := func(string, core.Input) (*data.Set, *data.Set, error) {
+			load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
 				if gone.Load() {
 					return tc.load()
 				}
-				return barSet(3, 8), barSet(3, 4), nil
+				return barSet(3, 8), barSet(3, 4), "", nil
 			}
 			j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
 
@@ -419,7 +423,9 @@ func TestResumeCUDAWithoutDevice(t *testing.T) {
 	if ok, err := st.Transition(j.ID, []string{store.StateQueued}, store.StateInterrupted, ""); !ok || err != nil {
 		t.Fatalf("interrupting the job: %v %v", ok, err)
 	}
-	r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil },
+	r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil
+	},
 		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
@@ -445,8 +451,8 @@ func TestFailedJobErrorOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, error) {
-		return nil, nil, fmt.Errorf("%w: a.png: bad\nsecond line\r\nthird", ErrInvalid)
+	r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, string, error) {
+		return nil, nil, "", fmt.Errorf("%w: a.png: bad\nsecond line\r\nthird", ErrInvalid)
 	}, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
 	j, err := st.CreateJob("c", barRequest(1), 10, 0) // the data set changed since Submit checked it
 	if err != nil {
@@ -474,11 +480,11 @@ func TestPanicFailsJob(t *testing.T) {
 	defer st.Close()
 	var logged strings.Builder
 	var mu sync.Mutex
-	r := New(Config{Store: st, Load: func(_ string, in core.Input) (*data.Set, *data.Set, error) {
+	r := New(Config{Store: st, Load: func(_ string, in core.Input) (*data.Set, *data.Set, string, error) {
 		if in.Height == 9 {
 			panic("a bug")
 		}
-		return barSet(3, 8), barSet(3, 4), nil
+		return barSet(3, 8), barSet(3, 4), "", nil
 	}, ProgressEvery: time.Hour, Logger: log.New(lockedWriter{&mu, &logged}, "", 0)})
 	bad := barRequest(1)
 	bad.Input = "1x9x9" // the loader's panic
@@ -519,11 +525,11 @@ func TestPanicKeepsCheckpoint(t *testing.T) {
 	}
 	defer st.Close()
 	var bug atomic.Bool
-	load := func(string, core.Input) (*data.Set, *data.Set, error) {
+	load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
 		if bug.Load() {
 			panic("a bug")
 		}
-		return barSet(3, 8), barSet(3, 4), nil
+		return barSet(3, 8), barSet(3, 4), "", nil
 	}
 	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
 
@@ -564,7 +570,9 @@ func TestQueuedCUDAResumeWithoutDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	load := func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }
+	load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil
+	}
 	req := barRequest(50)
 	req.Device = "cuda"
 	// The CPU's engine stands in for the GPU's.
@@ -673,7 +681,9 @@ func TestSubscribeStoreEnded(t *testing.T) {
 	}
 	defer st.Close()
 	r := New(Config{Store: st, Logger: log.New(io.Discard, "", 0),
-		Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }})
+		Load: func(string, core.Input) (*data.Set, *data.Set, string, error) {
+			return barSet(3, 8), barSet(3, 4), "", nil
+		}})
 	req := barRequest(1)
 	j, err := r.Submit("c", req, 0) // not started: its hub stays open
 	if err != nil {
@@ -714,7 +724,9 @@ func TestSubscribeLiveProgress(t *testing.T) {
 	defer st.Close()
 	r := New(Config{Store: st, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
 		CheckpointEvery: 1 << 20, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0),
-		Load: func(string, core.Input) (*data.Set, *data.Set, error) { return barSet(3, 8), barSet(3, 4), nil }})
+		Load: func(string, core.Input) (*data.Set, *data.Set, string, error) {
+			return barSet(3, 8), barSet(3, 4), "", nil
+		}})
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -879,8 +891,8 @@ func (e divergingEngine) Step(x []float32, labels []int) (float64, error) {
 // diverged after its best epoch is done with the best epoch's model, and
 // says so where its users look: its row's error, which GET /api/jobs
 // gives, and its events, the note after the state done, as a live
-// watcher and a later one get them. Before, the note went to the server's
-// log only. A run that could not save its model and is resumed to save
+// watcher and a later one get them, after the loader's note on its data
+// set. Before, the note went to the server's log only. A run that could not save its model and is resumed to save
 // it says so too (its checkpoint keeps the note); the watcher of its
 // first run gets the state interrupted, then why. Before, a live watcher
 // got the note, or the reason, before the state, which the Jobs page
@@ -917,11 +929,12 @@ func TestDivergedNote(t *testing.T) {
 		// it watches; the first load is Submit's check.
 		var loads atomic.Int32
 		proceed := make(chan struct{})
-		load := func(string, core.Input) (*data.Set, *data.Set, error) {
+		const loaded = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side" // the loader's note, before the run's
+		load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
 			if loads.Add(1) > 1 {
 				<-proceed
 			}
-			return barSet(3, 8), barSet(3, 4), nil
+			return barSet(3, 8), barSet(3, 4), loaded, nil
 		}
 		req := barRequest(3)
 		req.EarlyStop = 2
@@ -982,7 +995,7 @@ func TestDivergedNote(t *testing.T) {
 		defer unsubscribe()
 		proceed <- struct{}{}
 		got := finalEvents(live)
-		want := fmt.Sprintf("training diverged (step %d: loss is NaN (lr too high?)): early stopping ended the run at step %d with the model of the best epoch, ", at, at-1)
+		want := fmt.Sprintf(loaded+"; training diverged (step %d: loss is NaN (lr too high?)): early stopping ended the run at step %d with the model of the best epoch, ", at, at-1)
 		if len(got) != 2 || got[0] != msg.TypeState+" "+store.StateDone || !strings.HasPrefix(got[1], msg.TypeError+" "+want) {
 			t.Errorf("%s: its watcher's last events %q, want the state done, then the note %q…", name, got, want)
 		}
