@@ -66,7 +66,7 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 		formatInput(core.NativeInput(core.ArchIResNet)), core.ArchIResNet, formatInput(core.NativeInput("")))
 	fs.Lookup("seed").Usage = "random seed (weights, the random batch)"
 	for _, name := range benchUnmeasured {
-		fs.Lookup(name).Usage = "not measured, so refused: bench times the engine's training steps on random images"
+		refuseFlag(fs, name, "not measured, so refused: bench times the engine's training steps on random images")
 	}
 	device := registerDevice(fs)
 	fs.IntVar(&f.classes, "classes", 10, "number of classes of the loss head")

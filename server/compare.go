@@ -52,8 +52,8 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	mf.register(fs)
 	// --loss and --dim are train's, refused here with a pointer to
 	// --losses and --dims; their usage says so.
-	fs.Lookup("loss").Usage = "not for compare, which trains the losses of --losses (refused)"
-	fs.Lookup("dim").Usage = "not for compare, which trains at the dimensions of --dims (refused)"
+	refuseFlag(fs, "loss", "not for compare, which trains the losses of --losses (refused)")
+	refuseFlag(fs, "dim", "not for compare, which trains at the dimensions of --dims (refused)")
 	fs.Lookup("input").Usage = "input shape CxHxW: compare trains on mnist, whose images are 1x28x28 (the default, and the only shape taken)"
 	lossList := fs.String("losses", "all", "comma-separated losses, all, or none (the baselines alone)")
 	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions (with --preset: its D)")

@@ -327,6 +327,23 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	return found
 }
 
+// refuseFlag makes the named flag of fs, one of train's, a flag the
+// command refuses, usage saying why: -h shows no default for it, as the
+// default of a flag that cannot be given is none (before, compare's -dim
+// said "(refused) (default 3)").
+func refuseFlag(fs *flag.FlagSet, name, usage string) {
+	fl := fs.Lookup(name)
+	fl.Usage = usage
+	switch fl.Value.(flag.Getter).Get().(type) {
+	case string:
+		fl.DefValue = ""
+	case bool:
+		fl.DefValue = "false"
+	default:
+		fl.DefValue = "0"
+	}
+}
+
 // lossConfig returns the loss configuration with only the parameters the user
 // (or the preset, for its own loss) set, so that the loss fills in its own
 // defaults for D. With shared, the flags the loss does not take are left

@@ -1412,6 +1412,22 @@ func TestBenchHelp(t *testing.T) {
 	}
 }
 
+// TestRefusedFlagsShowNoDefault: -h shows no default for a flag of train
+// that the command refuses (before, compare's "-dim int not for compare,
+// which trains at the dimensions of --dims (refused) (default 3)", and
+// bench's --augment, --compose and --schedule theirs, which read as
+// values the command takes).
+func TestRefusedFlagsShowNoDefault(t *testing.T) {
+	for cmd, names := range map[string][]string{"bench": benchUnmeasured, "compare": {"loss", "dim"}} {
+		usage := flagUsages(t, cmd)
+		for _, name := range names {
+			if u := usage[name]; !strings.Contains(u, "refused") || strings.Contains(u, "(default") {
+				t.Errorf("%s -h --%s: %q: want why it is refused, and no default", cmd, name, u)
+			}
+		}
+	}
+}
+
 // flagUsages returns the help of every flag of cmd, as cmd -h prints it,
 // by the flag's name.
 func flagUsages(t *testing.T, cmd string) map[string]string {
