@@ -178,10 +178,15 @@ func parseCrop(s string) (core.Crop, error) {
 	return c, nil
 }
 
-// augmentUsage lists the augmentations for --augment's help.
+// augmentUsage lists the augmentations for --augment's help, each with
+// what it changes; none by its name alone.
 func augmentUsage() string {
 	var parts []string
 	for _, a := range data.Augmentations() {
+		if !a.Active() {
+			parts = append(parts, a.Name)
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s (%s)", a.Name, a.Describe()))
 	}
 	return strings.Join(parts, ", ")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"metriclab/core"
+	"metriclab/core/data"
 	"metriclab/core/msg"
 	"metriclab/losses"
 )
@@ -301,5 +302,27 @@ func TestCropDecimal(t *testing.T) {
 	c, err := parseCrop("-0,-0,.5,1.")
 	if err != nil || c != (core.Crop{0, 0, 0.5, 1}) || math.Signbit(c[0]) || math.Signbit(c[1]) {
 		t.Errorf(`parseCrop("-0,-0,.5,1.") = %v, %v; want [0 0 0.5 1]`, c, err)
+	}
+}
+
+// TestAugmentUsage: --augment's help names every augmentation, each that
+// changes the images with what it changes, none by its name alone
+// (before, "none (none)").
+func TestAugmentUsage(t *testing.T) {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	u := fs.Lookup("augment").Usage
+	for _, a := range data.Augmentations() {
+		want := a.Name + " (" + a.Describe() + ")"
+		if !a.Active() {
+			want = a.Name
+		}
+		if !strings.Contains(u, want) {
+			t.Errorf("--augment: usage %q does not hold %q", u, want)
+		}
+	}
+	if strings.Contains(u, "none (") {
+		t.Errorf("--augment: usage %q describes none", u)
 	}
 }
