@@ -72,8 +72,8 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 	if f.maxQueries < 0 {
 		return nil, badInput("max-queries %d must be ≥ 0", f.maxQueries)
 	}
-	if f.expand < 0 {
-		return nil, badInput("expand %d must be ≥ 0 (0: off)", f.expand)
+	if err := checkExpandK(f.expand); err != nil {
+		return nil, err
 	}
 	if !slices.Contains(evalMetrics, f.metric) {
 		return nil, badInput("unknown metric %q (want %s)", f.metric, strings.Join(evalMetrics, ", "))
@@ -223,6 +223,20 @@ const expandUsage = "database-side augmentation: each evaluated embedding replac
 // expandLabel is the label of --expand k's progress line (evalProgress).
 func expandLabel(k int) string {
 	return fmt.Sprintf("expanding (K = %d)", k)
+}
+
+// checkExpandK refuses an --expand k that expands nothing: below 0, or 1,
+// each embedding the mean of itself alone, as it is (before, --expand 1
+// gave the figures of the embeddings as they are, but for the open set,
+// left out as it is of an expansion).
+func checkExpandK(k int) error {
+	switch {
+	case k < 0:
+		return badInput("expand %d must be ≥ 0 (0: off)", k)
+	case k == 1:
+		return badInput("--expand 1: each embedding would be the mean of itself alone, as it is; give K of 2 or more (0: off)")
+	}
+	return nil
 }
 
 // checkExpand refuses --expand k on n evaluated images when k ≥ n: every

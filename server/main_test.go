@@ -608,7 +608,8 @@ func TestEvalEmptyTrainFolder(t *testing.T) {
 // each, --expand 3 moves each embedding towards others of its identity and
 // keeps them apart (an --expand of all the images is refused:
 // TestExpandAllImages). The open-set figures are left out; metrics it
-// does not fit, and --unknown, are refused.
+// does not fit, --unknown, and --expand 1, which expands nothing (before,
+// the figures as they are, the open set left out), are refused.
 func TestEvalExpand(t *testing.T) {
 	patterns := filepath.Join(t.TempDir(), "patterns")
 	writePatterns(t, patterns)
@@ -628,6 +629,9 @@ func TestEvalExpand(t *testing.T) {
 		t.Errorf("exit %d, report:\n%s", code, stdout)
 	}
 	wantBadInput(t, "expand -1 must be ≥ 0", append(base, "--expand", "-1")...)
+	// K = 1 expands nothing, each embedding the mean of itself alone.
+	wantBadInput(t, "--expand 1: each embedding would be the mean of itself alone", append(base, "--expand", "1")...)
+	wantBadInput(t, "--expand 1: each embedding would be the mean of itself alone", "openset", "--expand", "1")
 	wantBadInput(t, "whiten is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", append(base, "--expand", "3", "--metric", "whiten")...)
 	wantBadInput(t, `unknown metric "foo"`, append(base, "--expand", "3", "--metric", "foo")...)
 	wantBadInput(t, "--expand and --unknown", append(base, "--expand", "3", "--unknown", "0")...)

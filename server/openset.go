@@ -176,8 +176,8 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 	if base.maxQueries < 0 {
 		return nil, badInput("max-queries %d must be ≥ 0", base.maxQueries)
 	}
-	if base.expand < 0 {
-		return nil, badInput("expand %d must be ≥ 0 (0: off)", base.expand)
+	if err := checkExpandK(base.expand); err != nil {
+		return nil, err
 	}
 	if base.ensemble && len(base.variants) == 0 {
 		return nil, badInput("--ensemble needs runs to combine: give one --variant or more")
