@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,6 +105,48 @@ func TestREADMEEvalJSON(t *testing.T) {
 	shape := "`" + jsonOutline(t, json.NewDecoder(bytes.NewReader(raw))) + "`"
 	if !strings.Contains(string(b), shape) {
 		t.Errorf("README.md does not outline eval --json as it is now:\n%s", shape)
+	}
+}
+
+// TestREADMEEvalSynopsis holds the README's synopsis of eval (`eval
+// --model FILE --data mnist|DIR [--classes SPEC] …`) to eval's flags:
+// every flag, each once, none that eval lacks, and --metric's values
+// those eval takes, in its order.
+func TestREADMEEvalSynopsis(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	i := strings.Index(readme, "`eval --model FILE ")
+	if i < 0 {
+		t.Fatal("README.md has no synopsis of eval (`eval --model FILE …`)")
+	}
+	synopsis, _, _ := strings.Cut(readme[i+1:], "`")
+	f, err := parseEval([]string{"--model", "raw"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got []string
+	f.fs.VisitAll(func(fl *flag.Flag) { want = append(want, fl.Name) })
+	words := strings.Fields(synopsis)
+	for k, w := range words {
+		name, ok := strings.CutPrefix(strings.Trim(w, "[]"), "--")
+		if !ok {
+			continue
+		}
+		got = append(got, name)
+		value := ""
+		if k+1 < len(words) {
+			value = strings.Trim(words[k+1], "[]")
+		}
+		if metrics := strings.Join(evalMetrics, "|"); name == "metric" && value != metrics {
+			t.Errorf("README.md's synopsis of eval: --metric %s, want --metric %s", value, metrics)
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("README.md's synopsis of eval names the flags %q; eval has %q", got, want)
 	}
 }
 
