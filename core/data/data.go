@@ -161,12 +161,14 @@ func TrainClasses(spec string, names []string) ([]int, error) {
 // joined by a dash (names may hold dashes: a part that is a name is that
 // class, and a range is cut at the dash that leaves a class on either
 // side; a part that can be cut so at two dashes, into two ranges, is
-// refused as ambiguous).
+// refused as ambiguous; the error of one with a class on one side of a
+// dash alone names the other side).
 func parseRange(part string, names []string) (a, b int, err error) {
 	if c, ok, err := parseClass(part, part, names); ok {
 		return c, c, err
 	}
 	cut := -1
+	unknown := "" // the other side of the first dash with a class on one side alone
 	for i := range len(part) {
 		if part[i] != '-' {
 			continue
@@ -174,6 +176,11 @@ func parseRange(part string, names []string) (a, b int, err error) {
 		ra, okA, errA := parseClass(part[:i], part, names)
 		rb, okB, errB := parseClass(part[i+1:], part, names)
 		if !okA || !okB {
+			if other := strings.TrimSpace(part[i+1:]); okA && other != "" && unknown == "" {
+				unknown = other
+			} else if other := strings.TrimSpace(part[:i]); okB && other != "" && unknown == "" {
+				unknown = other
+			}
 			continue
 		}
 		if cut >= 0 && (ra != a || rb != b) {
@@ -184,7 +191,10 @@ func parseRange(part string, names []string) (a, b int, err error) {
 			cut, a, b, err = i, ra, rb, cmp.Or(errA, errB)
 		}
 	}
-	if cut < 0 {
+	switch {
+	case cut < 0 && unknown != "": // a range with one end no class (s01-s45 of s01 … s40), or a name with a dash
+		return 0, 0, fmt.Errorf("data: classes: %q is not a class number, a class name or a range like 0-4: %q is no class%s", part, unknown, namedLike(names))
+	case cut < 0:
 		return 0, 0, fmt.Errorf("data: classes: %q is not a class number, a class name or a range like 0-4%s", part, namedLike(names))
 	}
 	return a, b, err

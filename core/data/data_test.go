@@ -75,7 +75,11 @@ func TestParseClassNames(t *testing.T) {
 		{"s03-s01", nil, `range "s03-s01" is reversed`},
 		{"s04", nil, `"s04" is not a class number, a class name or a range like 0-4 (the classes are "s01" … "7")`},
 		{"anne", nil, `"anne" is not a class number`},
-		{"s01-s09", nil, `"s01-s09" is not a class number`},
+		// A range with one end no class names that end (before, the
+		// range alone: "s01-s09" is not … a range like 0-4).
+		{"s01-s09", nil, `"s01-s09" is not a class number, a class name or a range like 0-4: "s09" is no class (the classes are "s01" … "7")`},
+		{"s00-s02", nil, `"s00-s02" is not a class number, a class name or a range like 0-4: "s00" is no class`},
+		{"anne-marie-bobby", nil, `"anne-marie-bobby" is not a class number, a class name or a range like 0-4: "bobby" is no class`},
 		{"s01-", nil, `"s01-" is not a class number`},
 		{"s02,1", nil, `class 1 ("s02") is selected twice, by "s02" and by "1"`},
 		{"s01-s03,s03", nil, `class 2 ("s03") is selected twice, by "s01-s03" and by "s03"`},
