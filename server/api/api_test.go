@@ -517,9 +517,10 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 // a load skips (under 8 pixels a side, stored before the upload refused
 // them: here written to the store directly) says so in its error, the
 // note of a job done, which its row and its events show; one whose
-// identity is left without an image is refused at its check, 400, as a
-// data set with an identity of no image is. Before, both trained on the
-// images left without a word (the loader dropped the counts).
+// identity is left without an image to train on is refused at its check,
+// 400, as a data set with an identity of no image is. Before, both
+// trained on the images left without a word (the loader dropped the
+// counts).
 func TestJobTellsSkippedImages(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Load = nil // the real loader: stored data sets
@@ -563,9 +564,39 @@ func TestJobTellsSkippedImages(t *testing.T) {
 	}
 
 	req.Data = "few"
-	const refused = `data set few: no usable image of "carl" (3 skipped: 3 under 8 pixels a side): upload others of 8 pixels a side or more`
+	const refused = `data set few: no usable image of "carl" to train on (3 skipped: 3 under 8 pixels a side): upload others of 8 pixels a side or more`
 	if code, b := postJSON(t, ts.URL+"/api/jobs", req); code != 400 || errorOf(t, b) != refused {
 		t.Errorf("job on few: %d %s, want 400 %q", code, b, refused)
+	}
+
+	// An identity whose training images were all skipped is refused too,
+	// though its one test image (the 5th by name: renamed to sort last)
+	// is usable: its class would be trained on nothing as well. Before,
+	// the job was queued, the note counting the skipped images alone.
+	for i := range 10 {
+		add("late", "alice", pngBytes(t, 16, 16, 20+uint8(i)))
+	}
+	for range 4 {
+		add("late", "dave", pngBytes(t, 4, 4, 1))
+	}
+	good, err := srv.store.AddSample("late", "dave", ".png", func(w io.Writer) error {
+		_, err := w.Write(pngBytes(t, 16, 16, 99))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := srv.store.DatasetDir("late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "dave", good.ID+".png"), filepath.Join(dir, "dave", "zz.png")); err != nil {
+		t.Fatal(err)
+	}
+	req.Data = "late"
+	const late = `data set late: no usable image of "dave" to train on (4 skipped: 4 under 8 pixels a side): upload others of 8 pixels a side or more`
+	if code, b := postJSON(t, ts.URL+"/api/jobs", req); code != 400 || errorOf(t, b) != late {
+		t.Errorf("job on late: %d %s, want 400 %q", code, b, late)
 	}
 }
 

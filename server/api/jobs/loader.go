@@ -27,8 +27,9 @@ var FolderInput = core.Input{Channels: 1, Height: 32, Width: 32}
 // The images such a load skips (one under msg.MinSide pixels a side,
 // stored before the upload refused it; a file put in the folder by hand
 // that is not read) are the note, "data set NAME: N images, K skipped:
-// …"; an identity left without an image is an invalid data set, as one
-// without images is (data.Load): its class would be trained on nothing.
+// …"; an identity left without an image to train on (a usable 5th, in
+// the test split, or not) is an invalid data set, as one without images
+// is (data.Load): its class would be trained on nothing.
 func StoreLoader(st *store.Store) Loader {
 	var (
 		mu            sync.Mutex
@@ -76,8 +77,8 @@ func StoreLoader(st *store.Store) Loader {
 		for reason, n := range testSkipped.Refused() {
 			skipped[reason] += n
 		}
-		if empty := emptyIdentities(train, test); len(empty) > 0 {
-			return nil, nil, "", invalid("data set %s: no usable image of %s (%s): upload others of %d pixels a side or more", name, strings.Join(empty, ", "), skipped, msg.MinSide)
+		if empty := emptyIdentities(train); len(empty) > 0 {
+			return nil, nil, "", invalid("data set %s: no usable image of %s to train on (%s): upload others of %d pixels a side or more", name, strings.Join(empty, ", "), skipped, msg.MinSide)
 		}
 		note := ""
 		if len(skipped) > 0 {
@@ -87,20 +88,20 @@ func StoreLoader(st *store.Store) Loader {
 	}
 }
 
-// emptyIdentities returns the identities of the splits train and test of
-// a data set, quoted, that have no image in either: every identity
-// folder holds an image file (data.Load), so all of its were skipped.
-func emptyIdentities(train, test *data.Set) []string {
-	has := map[string]bool{}
-	for _, s := range []*data.Set{train, test} {
-		for _, l := range s.Labels {
-			has[s.Classes[l]] = true
-		}
+// emptyIdentities returns the identities of the training split train of
+// a data set, quoted, that have no image in it: every identity folder
+// holds an image file (data.Load), and the training split takes the
+// first 4 of every 5, so all of its were skipped, those of the test
+// split too but for a 5th whose class would be trained on nothing.
+func emptyIdentities(train *data.Set) []string {
+	has := make([]bool, len(train.Classes))
+	for _, l := range train.Labels {
+		has[l] = true
 	}
 	var empty []string
-	for _, c := range train.Classes {
-		if !has[c] {
-			empty = append(empty, strconv.Quote(c))
+	for c, ok := range has {
+		if !ok {
+			empty = append(empty, strconv.Quote(train.Classes[c]))
 		}
 	}
 	return empty
