@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -472,6 +473,11 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 		{"mnist", "/api/datasets/mnist/samples", []string{"identity", "x"}, pngBytes(t, 8, 8, 1), 400},
 		{"traversal identity", "/api/datasets/faces/samples", []string{"identity", "../../x"}, pngBytes(t, 8, 8, 1), 400},
 		{"reserved identity", "/api/datasets/faces/samples", []string{"identity", "train"}, pngBytes(t, 8, 8, 1), 400},
+		// With "test" beside it, or in another case where the file system
+		// ignores case, the data set would load as one split in train/ and
+		// test/ (core/data), and every job on it would fail.
+		{"reserved identity in another case", "/api/datasets/faces/samples", []string{"identity", "Test"}, pngBytes(t, 8, 8, 1), 400},
+		{"reserved identity, new data set", "/api/datasets/split/samples", []string{"identity", "TRAIN"}, pngBytes(t, 8, 8, 1), 400},
 		{"no identity", "/api/datasets/faces/samples", nil, pngBytes(t, 8, 8, 1), 400},
 		{"no image", "/api/datasets/faces/samples", []string{"identity", "x"}, nil, 400},
 		{"not an image", "/api/datasets/faces/samples", []string{"identity", "x"}, []byte("GIF89a nope"), 400},
@@ -486,6 +492,13 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 	}
 	if code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", "text/plain", strings.NewReader("x")); code != 400 {
 		t.Errorf("not multipart: %d %s", code, b)
+	}
+	// Nothing refused was stored: faces as it was, and no data set "split".
+	code, b = call(t, "GET", ts.URL+"/api/datasets", "", nil)
+	var after []msg.Dataset
+	decode(t, b, &after)
+	if code != 200 || !slices.Equal(after, sets) {
+		t.Errorf("datasets after the refused samples: %d %s, want %+v", code, b, sets)
 	}
 
 	// Train on the uploaded folder (16 training images, 4 test images).
