@@ -210,7 +210,7 @@ func TestVerifyModelInputOrder(t *testing.T) {
 		{name: "an import of 48×48 crops", do: func(s *VerifyState) Out {
 			large := NewGallery(1, 48, 48)
 			large.Add("Ann", EncodeCrop(make([]float32, 48*48), 1, 48, 48))
-			return atShape(t, s.Import(MarshalGallery(large), nil), "1×48×48")
+			return atShape(t, s.Import(ReadGallery(MarshalGallery(large), nil)), "1×48×48")
 		}, phase: PhaseEmbedding, posts: []string{"embed:gallery"}, store: true,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.Input != big || s.Gallery.Count() != 1 || s.Note != "imported 1 identity, 1 snapshot" {
@@ -408,7 +408,7 @@ func TestVerifyLoadRefused(t *testing.T) {
 	if e.unloaded == nil || !e.Busy() || e.Phase != PhaseNone {
 		t.Fatalf("after LoadModel with nothing enrolled: load pending %v, busy %v, phase %v", e.unloaded != nil, e.Busy(), e.Phase)
 	}
-	if out := e.Import(MarshalGallery(enrolled().Gallery), nil); len(out.Post) != 0 || !e.restale {
+	if out := e.Import(ReadGallery(MarshalGallery(enrolled().Gallery), nil)); len(out.Post) != 0 || !e.restale {
 		t.Errorf("an import while the load waits posted %d commands (restale %v), want none until the answer", len(out.Post), e.restale)
 	}
 	if got := ops(t, e.Receive(stateMsg(msg.StateIdle))); !slices.Equal(got, []string{"embed:gallery"}) || e.unloaded != nil || !e.hasEncoder {
@@ -441,11 +441,11 @@ func TestVerifyFileNotesOneLine(t *testing.T) {
 
 	s := NewVerifyState()
 	s.Dataset = "faces"
-	if s.Import(gallery(long, good), nil); s.Gallery.Count() != 1 {
+	if s.Import(ReadGallery(gallery(long, good), nil)); s.Gallery.Count() != 1 {
 		t.Fatalf("a gallery of one identity named %d x's: note %.200q", len(long), s.Note)
 	}
 	notes := []string{s.UploadProblem()}
-	s.Import(gallery("ann\n"+long, "not a crop"), nil)
+	s.Import(ReadGallery(gallery("ann\n"+long, "not a crop"), nil))
 	notes = append(notes, s.Note)
 	s.Restore(string(gallery("ann\n"+long, "not a crop")), true, nil)
 	notes = append(notes, s.Note)

@@ -197,15 +197,18 @@ func (v *Verify) do(out Out) {
 	}
 }
 
-// importGallery replaces the gallery by the gallery file b (Import; err,
-// why it could not be read), once the user confirms it when the gallery
-// holds snapshots: they are lost unless exported.
+// importGallery replaces the gallery by the gallery file b (ReadGallery,
+// Import; err, why it could not be read), once the user confirms it when
+// the gallery holds snapshots: they are lost unless exported. The file is
+// read first: one that cannot be imported asks nothing, and the question
+// says what the file holds.
 func (v *Verify) importGallery(b []byte, err error) {
-	if g := v.st.Gallery; err == nil && g.Count() > 0 &&
-		!confirmed("Replace the gallery, "+EnrollCount(len(g.Identities), g.Count())+", by the file's? Its snapshots are lost unless you exported it.") {
+	g, err := ReadGallery(b, err)
+	if cur := v.st.Gallery; err == nil && cur.Count() > 0 &&
+		!confirmed("Replace the gallery, "+EnrollCount(len(cur.Identities), cur.Count())+", by the file's, "+EnrollCount(len(g.Identities), g.Count())+"? The gallery's snapshots are lost unless you exported it.") {
 		return
 	}
-	v.do(v.st.Import(b, err))
+	v.do(v.st.Import(g, err))
 }
 
 // downloadUnread offers the stored gallery that the page could not

@@ -252,9 +252,12 @@ func TestVerifyNoteKeepsPanels(t *testing.T) {
 
 // TestVerifyImportAsksFirst: a gallery file chosen in Import gallery
 // replaces a gallery of snapshots only once the user confirms it, the
-// question saying what is lost; not confirmed, the gallery and its
-// record stay. An empty gallery is replaced without a question. Before,
-// the file replaced the people recorded, and their record, unasked.
+// question saying what is lost and what the file holds; not confirmed,
+// the gallery and its record stay. A file that is no gallery (or of a
+// newer version) asks nothing: the note says why it was not imported.
+// An empty gallery is replaced without a question. Before, the file
+// replaced the people recorded, and their record, unasked; and then a
+// file that was no gallery was asked about too, and refused after a yes.
 // Under node, the file input and IndexedDB stand-ins.
 func TestVerifyImportAsksFirst(t *testing.T) {
 	js.Global().Call("eval", fakeIndexedDB)
@@ -278,12 +281,11 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 	v.st.Gallery = recorded
 	h := &verifyHost{v: v}
 	e, field := mountInDocument(t, h)
-	// choose picks the file in #import-gallery, and waits, for 5 s at
-	// most, until done says the page has taken it, then 50 ms for
+	// choose picks the file of b in #import-gallery, and waits, for 5 s
+	// at most, until done says the page has taken it, then 50 ms for
 	// anything more that would come.
-	choose := func(done func() bool) {
+	choose := func(b []byte, done func() bool) {
 		t.Helper()
-		b := MarshalGallery(file)
 		arr := js.Global().Get("Uint8Array").New(len(b))
 		js.CopyBytesToJS(arr, b)
 		js.Global().Set("metriclabFile", arr)
@@ -308,16 +310,27 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 	record := func() string { return records.Call("get", galleryKey).String() }
 	imported := func() bool { return record() == string(MarshalGallery(file)) }
 
-	choose(func() bool { return len(asked()) > 0 })
-	if a := asked(); len(a) != 1 || !strings.Contains(a[0], "2 identities, 3 snapshots") {
-		t.Errorf("a file chosen over 2 people: asked %q, want one question naming 2 identities, 3 snapshots", a)
+	choose(MarshalGallery(file), func() bool { return len(asked()) > 0 })
+	if a := asked(); len(a) != 1 || !strings.Contains(a[0], "2 identities, 3 snapshots, by the file's, 1 identity, 1 snapshot?") {
+		t.Errorf("a file chosen over 2 people: asked %q, want one question naming 2 identities, 3 snapshots, and the file's 1 identity, 1 snapshot", a)
 	}
 	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Ann", "Bo"}) || record() != string(MarshalGallery(recorded)) {
 		t.Errorf("not confirmed: the gallery %q, its record %.60s; want both as recorded", names, record())
 	}
 
 	js.Global().Set("metriclabConfirm", true)
-	choose(imported)
+	js.Global().Set("metriclabAsked", js.Global().Get("Array").New())
+	for _, b := range []string{`{"version": 99}`, "not a gallery"} {
+		choose([]byte(b), func() bool { return strings.HasPrefix(v.st.Note, "the gallery could not be imported: ") })
+		if a, names := asked(), v.st.Gallery.Names(); len(a) != 0 || !strings.HasPrefix(v.st.Note, "the gallery could not be imported: ") ||
+			!slices.Equal(names, []string{"Ann", "Bo"}) || record() != string(MarshalGallery(recorded)) {
+			t.Errorf("a file %q chosen over 2 people: asked %q, note %q, the gallery %q, its record %.60s; want no question, why it was not imported, and both as recorded", b, a, v.st.Note, names, record())
+		}
+		h.v.mounted.Dispatch(func(app.Context) { v.st.Note = "" })
+		e.ConsumeAll()
+	}
+
+	choose(MarshalGallery(file), imported)
 	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Cy"}) || record() != string(MarshalGallery(file)) || v.st.Note != "imported 1 identity, 1 snapshot" {
 		t.Errorf("confirmed: the gallery %q, its record %.60s, note %q; want the file's", names, record(), v.st.Note)
 	}
@@ -327,7 +340,7 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 	records.Call("clear")
 	js.Global().Set("metriclabAsked", js.Global().Get("Array").New())
 	js.Global().Set("metriclabConfirm", false)
-	choose(imported)
+	choose(MarshalGallery(file), imported)
 	if a := asked(); len(a) != 0 || v.st.Gallery.Count() != 1 {
 		t.Errorf("a file chosen over an empty gallery: asked %q, %d snapshots; want no question and the file's", a, v.st.Gallery.Count())
 	}

@@ -469,22 +469,36 @@ func (s *VerifyState) NotDownloaded(key string, err error) {
 	}
 }
 
-// Import replaces the gallery by the gallery file b (or says why it
-// cannot: err is the file's reading), in a note of one line however long
-// the name it quotes (msg.ErrorLine).
-func (s *VerifyState) Import(b []byte, err error) Out {
-	if err == nil {
-		var g Gallery
-		if g, err = UnmarshalGallery(b); err == nil {
-			if err = validCrop(g.Shape()); err == nil {
-				s.Input, s.Gallery = g.Shape(), g // snapshots are cropped as the file's from now on
-				s.Note = "imported " + EnrollCount(len(g.Identities), g.Count())
-				return s.galleryChanged()
-			}
-		}
+// ReadGallery reads the gallery file b to import (or says why it cannot
+// be imported: err is the file's reading; a file that is no gallery of
+// the page's version, or of crops the page cannot make, is refused), for
+// Import. The page reads it before it asks whether to replace its
+// gallery (importGallery), so that a file it refuses asks nothing.
+func ReadGallery(b []byte, err error) (Gallery, error) {
+	if err != nil {
+		return Gallery{}, err
 	}
-	s.Note = msg.ErrorLine("the gallery could not be imported: " + err.Error())
-	return Out{}
+	g, err := UnmarshalGallery(b)
+	if err != nil {
+		return Gallery{}, err
+	}
+	if err := validCrop(g.Shape()); err != nil {
+		return Gallery{}, err
+	}
+	return g, nil
+}
+
+// Import replaces the gallery by g, a gallery file's (ReadGallery), or
+// says why it cannot (err), in a note of one line however long the name
+// it quotes (msg.ErrorLine).
+func (s *VerifyState) Import(g Gallery, err error) Out {
+	if err != nil {
+		s.Note = msg.ErrorLine("the gallery could not be imported: " + err.Error())
+		return Out{}
+	}
+	s.Input, s.Gallery = g.Shape(), g // snapshots are cropped as the file's from now on
+	s.Note = "imported " + EnrollCount(len(g.Identities), g.Count())
+	return s.galleryChanged()
 }
 
 // SetEncoder sets the setting key ("loss", "dim" or "epochs") of the

@@ -438,7 +438,7 @@ func TestVerifyLoadModel(t *testing.T) {
 				}
 			}},
 		{name: "then an import enrolls two", do: func(s *VerifyState) Out {
-			return s.Import(MarshalGallery(enrolled().Gallery), nil)
+			return s.Import(ReadGallery(MarshalGallery(enrolled().Gallery), nil))
 		}, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"}},
 		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
@@ -525,7 +525,7 @@ func TestVerifyLoadModel(t *testing.T) {
 	c := NewVerifyState()
 	c.LoadModel(modelFile(t, face.DefaultInput), nil, "x")
 	c.Crash("out of memory")
-	if out := c.Import(MarshalGallery(enrolled().Gallery), nil); len(out.Post) != 0 || c.Phase != PhaseNone {
+	if out := c.Import(ReadGallery(MarshalGallery(enrolled().Gallery), nil)); len(out.Post) != 0 || c.Phase != PhaseNone {
 		t.Errorf("after a crash: posts %q, phase %v; want none, no phase", out.Post, c.Phase)
 	}
 }
@@ -665,7 +665,7 @@ func TestVerifyImportedNames(t *testing.T) {
 	g := NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
 	g.Add(" Ann Smith ", crop(&s), crop(&s))
 	g.Add(decomposed+"\t", crop(&s))
-	s.Import(MarshalGallery(g), nil)
+	s.Import(ReadGallery(MarshalGallery(g), nil))
 	want := []string{"Ann Smith", decomposed}
 	if browser {
 		want[1] = composed
@@ -700,12 +700,12 @@ func TestVerifyImportedNames(t *testing.T) {
 	twice := NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
 	twice.Add("Ann", crop(&s))
 	twice.Add(" Ann", crop(&s))
-	if s.Import(MarshalGallery(twice), nil); s.Note != `the gallery could not be imported: identity "Ann" is named twice` {
+	if s.Import(ReadGallery(MarshalGallery(twice), nil)); s.Note != `the gallery could not be imported: identity "Ann" is named twice` {
 		t.Errorf("a file naming Ann twice: note %q", s.Note)
 	}
 	bad := NewGallery(s.Input.Channels, s.Input.Height, s.Input.Width)
 	bad.Add(" a/b ", crop(&s))
-	s.Import(MarshalGallery(bad), nil)
+	s.Import(ReadGallery(MarshalGallery(bad), nil))
 	if p := s.UploadProblem(); p != `"a/b": a name cannot hold any of / \ : * ? " < > |` {
 		t.Errorf("a name the server refuses, imported: upload problem %q", p)
 	}
@@ -716,7 +716,7 @@ func TestVerifyGalleryFiles(t *testing.T) {
 	file := MarshalGallery(s.Gallery)
 	e := NewVerifyState()
 	runSteps(t, &e, []step{
-		{name: "import", do: func(s *VerifyState) Out { return s.Import(file, nil) }, phase: PhaseNone, store: true,
+		{name: "import", do: func(s *VerifyState) Out { return s.Import(ReadGallery(file, nil)) }, phase: PhaseNone, store: true,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.Note != "imported 2 identities, 6 snapshots" || s.Gallery.Count() != 6 {
 					t.Errorf("note %q, %d crops", s.Note, s.Gallery.Count())
@@ -725,13 +725,13 @@ func TestVerifyGalleryFiles(t *testing.T) {
 		{name: "import of crops too small to make", do: func(s *VerifyState) Out {
 			g := NewGallery(1, 4, 4)
 			g.Add("x", EncodeCrop(make([]float32, 16), 1, 4, 4))
-			return s.Import(MarshalGallery(g), nil)
+			return s.Import(ReadGallery(MarshalGallery(g), nil))
 		}, phase: PhaseNone, check: func(t *testing.T, s *VerifyState) {
 			if s.Note != "the gallery could not be imported: crops of 1×4×4: want 1 or 3 channels and sides of 8 to 256 pixels" || s.Gallery.Count() != 6 {
 				t.Errorf("note %q, %d crops", s.Note, s.Gallery.Count())
 			}
 		}},
-		{name: "a file that could not be read", do: func(s *VerifyState) Out { return s.Import(nil, errors.New("NotReadableError")) }, phase: PhaseNone,
+		{name: "a file that could not be read", do: func(s *VerifyState) Out { return s.Import(ReadGallery(nil, errors.New("NotReadableError"))) }, phase: PhaseNone,
 			check: func(t *testing.T, s *VerifyState) {
 				if s.Note != "the gallery could not be imported: NotReadableError" {
 					t.Errorf("note %q", s.Note)
@@ -1412,7 +1412,7 @@ func TestVerifyStoreWaitsForRestore(t *testing.T) {
 	const aside = asidePrefix + "2026-12-06T21:40:00.000Z"
 	hold := func(s *VerifyState) Out { s.Record(true); okFrame(s, 0); return s.Record(false) }
 	file := MarshalGallery(enrolled().Gallery)
-	importFile := func(s *VerifyState) Out { return s.Import(file, nil) }
+	importFile := func(s *VerifyState) Out { return s.Import(ReadGallery(file, nil)) }
 	ann := NewGallery(1, 32, 32)
 	ann.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32))
 	for _, c := range []struct {
@@ -1926,7 +1926,7 @@ func TestVerifyWorkerStoppedDuringLoad(t *testing.T) {
 				t.Errorf("phase %d, encoder %v, busy %v, status %q; want none, none, not busy, failed: %s",
 					s.Phase, s.hasEncoder, s.Busy(), s.TrainStatus(), stopped)
 			}
-			if out := s.Import(MarshalGallery(enrolled().Gallery), nil); len(out.Post) != 0 {
+			if out := s.Import(ReadGallery(MarshalGallery(enrolled().Gallery), nil)); len(out.Post) != 0 {
 				t.Errorf("a gallery imported then posts %v to a worker without an encoder", ops(t, out))
 			}
 		})
@@ -2059,7 +2059,7 @@ func TestVerifyFARWhileEmbedding(t *testing.T) {
 	crop := EncodeCrop(make([]float32, s.Input.Size()), s.Input.Channels, s.Input.Height, s.Input.Width)
 	g.Add("carol", crop, crop)
 	g.Add("dan", crop, crop)
-	if s.Import(MarshalGallery(g), nil); s.Phase != PhaseEmbedding {
+	if s.Import(ReadGallery(MarshalGallery(g), nil)); s.Phase != PhaseEmbedding {
 		t.Fatalf("phase %d, want embedding", s.Phase)
 	}
 	func() {
