@@ -1096,7 +1096,10 @@ func (s *VerifyState) CameraStatus() string {
 
 // TrainStatus says what the encoder is doing, for #train-status: an
 // encoder kept with no one enrolled (loaded before anyone was, or every
-// snapshot deleted since) is named, as ModelNote names a model loaded so.
+// snapshot deleted since) is named, as ModelNote names a model loaded so,
+// and so is one kept with people enrolled that it did not embed (the
+// worker's embeddings unread or not of the gallery: the note says why),
+// which the next change of the gallery embeds again (galleryChanged).
 func (s *VerifyState) TrainStatus() string {
 	switch s.Phase {
 	case PhaseTraining:
@@ -1115,6 +1118,8 @@ func (s *VerifyState) TrainStatus() string {
 		return "loading the model…"
 	case s.hasEncoder && s.Gallery.Count() == 0:
 		return "encoder: " + s.Source + "; enroll someone to verify against"
+	case s.hasEncoder:
+		return "encoder: " + s.Source + "; the enrollments could not be embedded"
 	}
 	if len(s.Gallery.Identities) < 2 {
 		return "no encoder: enroll two identities or more, then train; or load a model"

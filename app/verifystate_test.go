@@ -2134,7 +2134,11 @@ func TestVerifyDeletedAgain(t *testing.T) {
 // than saying there is none; and one identity ready is "1 identity".
 // Before, it said "no encoder: enroll two identities or more, then
 // train; or load a model" beside "the model is loaded", and "1
-// identities".
+// identities". So too an encoder kept with people enrolled whose
+// embeddings of them the page could not take (values it cannot read,
+// or not of the gallery): it said "no encoder: train one on the
+// enrollments, or load a model", which a new snapshot would belie by
+// embedding them with it.
 func TestVerifyStatusEncoderKept(t *testing.T) {
 	s := NewVerifyState()
 	s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file x.safetensors")
@@ -2175,6 +2179,20 @@ func TestVerifyStatusEncoderKept(t *testing.T) {
 				}
 			}},
 	})
+	for _, c := range []struct {
+		name string
+		emb  func(s *VerifyState) string
+	}{
+		{"values the page cannot read", func(s *VerifyState) string { return embMsg(galleryID(s.gallerySeq), 3, []float32{1, 0}) }},
+		{"values not of the gallery", func(s *VerifyState) string { return embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[:6]) }},
+	} {
+		s = enrolled()
+		s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file x.safetensors")
+		s.Receive(c.emb(&s))
+		if got, want := s.TrainStatus(), "encoder: model file x.safetensors; the enrollments could not be embedded"; got != want || !s.hasEncoder || s.Phase != PhaseNone {
+			t.Errorf("the gallery's embeddings of %s: status %q, phase %d, encoder %v; want %q, none, the encoder kept", c.name, got, s.Phase, s.hasEncoder, want)
+		}
+	}
 }
 
 // TestVerifyCameraEndedForgetsScores: when the camera stops, the live
