@@ -698,9 +698,7 @@ func (s *VerifyState) ModelFetched(b []byte, err error, what string) Out {
 	s.Phase = s.beforeLoad
 	out := s.load(b, err, what)
 	if s.unloaded == nil && s.restale && s.hasEncoder { // not loaded: the gallery changed during the fetch
-		note := s.ModelNote
 		out = out.and(s.embedGallery())
-		s.ModelNote = note // not that of an emptied gallery, "the model is loaded"
 	}
 	return out
 }
@@ -843,7 +841,7 @@ func (s *VerifyState) Receive(data string) Out {
 		if stale && s.hasEncoder {
 			out = s.embedGallery()
 		}
-		s.ModelNote = m.Error // not that of an emptied gallery, "the model is loaded"
+		s.ModelNote = m.Error
 		return out
 	case m.Type == msg.TypeError:
 		// An error but a load's or a probe's (the gallery's embedding
@@ -1096,8 +1094,8 @@ func (s *VerifyState) CameraStatus() string {
 
 // TrainStatus says what the encoder is doing, for #train-status: an
 // encoder kept with no one enrolled (loaded before anyone was, or every
-// snapshot deleted since) is named, as ModelNote names a model loaded so,
-// and so is one kept with people enrolled that it did not embed (the
+// snapshot deleted since) is named once the worker holds it, and so is
+// one kept with people enrolled that it did not embed (the
 // worker's embeddings unread or not of the gallery: the note says why),
 // which the next change of the gallery embeds again (galleryChanged).
 func (s *VerifyState) TrainStatus() string {
@@ -1227,19 +1225,17 @@ func (s *VerifyState) embedGallery() Out {
 
 // gallerySamples returns the gallery's crops at the encoder's input and
 // the embed's ID, ready for their embeddings (PhaseEmbedding); nil crops
-// when there is nothing to embed (PhaseNone, and a note says why), with
-// the ID of a load that embeds nothing. Either way the gallery's embeds
-// and loads before are of one since replaced: their late answers are
-// dropped.
+// when there is nothing to embed (PhaseNone: no one enrolled, or a note
+// says why), with the ID of a load that embeds nothing. Either way the
+// gallery's embeds and loads before are of one since replaced: their
+// late answers are dropped.
 func (s *VerifyState) gallerySamples() (*msg.Samples, string) {
 	s.gallerySeq++
 	smp, err := s.Gallery.Samples(s.Encoder)
 	if err != nil || len(smp.Labels) == 0 {
-		s.Phase = PhaseNone
+		s.Phase = PhaseNone // an encoder kept with no one to embed: TrainStatus says so once the worker has it
 		if err != nil {
 			s.Note = err.Error()
-		} else {
-			s.ModelNote = "the model is loaded: enroll someone to verify against"
 		}
 		return nil, galleryID(s.gallerySeq)
 	}

@@ -427,14 +427,14 @@ func TestVerifyLoadModel(t *testing.T) {
 	runSteps(t, &e, []step{
 		{name: "a model, no gallery", do: func(s *VerifyState) Out { return s.LoadModel(modelFile(t, face.DefaultInput), nil, "x") }, phase: PhaseNone, posts: []string{"load"},
 			check: func(t *testing.T, s *VerifyState) {
-				if !strings.Contains(s.ModelNote, "enroll someone") {
-					t.Errorf("model note %q", s.ModelNote)
+				if s.TrainStatus() != "loading the model…" {
+					t.Errorf("status %q", s.TrainStatus())
 				}
 			}},
 		{name: "the worker took it", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateIdle)) }, phase: PhaseNone,
 			check: func(t *testing.T, s *VerifyState) {
-				if s.Busy() || !s.hasEncoder {
-					t.Errorf("busy %v, encoder %v", s.Busy(), s.hasEncoder)
+				if s.Busy() || !s.hasEncoder || !strings.Contains(s.TrainStatus(), "enroll someone") {
+					t.Errorf("busy %v, encoder %v, status %q", s.Busy(), s.hasEncoder, s.TrainStatus())
 				}
 			}},
 		{name: "then an import enrolls two", do: func(s *VerifyState) Out {
@@ -2192,6 +2192,39 @@ func TestVerifyStatusEncoderKept(t *testing.T) {
 		if got, want := s.TrainStatus(), "encoder: model file x.safetensors; the enrollments could not be embedded"; got != want || !s.hasEncoder || s.Phase != PhaseNone {
 			t.Errorf("the gallery's embeddings of %s: status %q, phase %d, encoder %v; want %q, none, the encoder kept", c.name, got, s.Phase, s.hasEncoder, want)
 		}
+	}
+}
+
+// TestVerifyModelNoteNotLoadedYet: a model file loaded with no one
+// enrolled is said loaded by #train-status once the worker took it
+// ("encoder: x; enroll someone to verify against"), and the model note
+// says nothing of it. Before, the note said "the model is loaded: enroll
+// someone to verify against" as soon as the file was sent, beside
+// "loading the model…", and went on saying it once the worker had died
+// with it; and of an encoder trained here whose every snapshot was
+// deleted, which no model was loaded into.
+func TestVerifyModelNoteNotLoadedYet(t *testing.T) {
+	s := NewVerifyState()
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file x.safetensors")
+	if got, want := s.TrainStatus(), "loading the model…"; got != want || s.ModelNote != "" {
+		t.Errorf("sent, not answered: status %q, model note %q; want %q and none", got, s.ModelNote, want)
+	}
+	s.Receive(stateMsg(msg.StateIdle))
+	if got, want := s.TrainStatus(), "encoder: model file x.safetensors; enroll someone to verify against"; got != want || s.ModelNote != "" {
+		t.Errorf("taken: status %q, model note %q; want %q and none", got, s.ModelNote, want)
+	}
+	s.Crash("out of memory")
+	if got, want := s.TrainStatus(), "crashed: out of memory"; got != want || s.ModelNote != "" {
+		t.Errorf("the worker died: status %q, model note %q; want %q and none", got, s.ModelNote, want)
+	}
+
+	s = readyState(t)
+	for len(s.Gallery.Identities) > 0 {
+		s.Gallery.Delete(0, 0)
+	}
+	s.galleryChanged()
+	if got, want := s.TrainStatus(), "encoder: arcface trained here; enroll someone to verify against"; got != want || s.ModelNote != "" {
+		t.Errorf("trained here, everyone deleted: status %q, model note %q; want %q and none", got, s.ModelNote, want)
 	}
 }
 
