@@ -835,13 +835,16 @@ func (s *VerifyState) Receive(data string) Out {
 		// error of no ID is not the load's: the worker stopped
 		// (web/trainer.js says so), holding no encoder.
 		stale := s.restale || s.unloaded.restale // changed during the load, or during its fetch
+		// Named, as load's notes name it: "the model" would read as the
+		// one that stays.
+		why, _ := strings.CutPrefix(m.Error, "the model could not be loaded: ")
+		s.ModelNote = msg.ErrorLine(s.Source + " could not be loaded: " + why)
 		s.putBack(s.unloaded)
 		s.unloaded, s.probePending, s.restale = nil, false, false
 		var out Out
 		if stale && s.hasEncoder {
 			out = s.embedGallery()
 		}
-		s.ModelNote = m.Error
 		return out
 	case m.Type == msg.TypeError:
 		// An error but a load's or a probe's (the gallery's embedding

@@ -2034,7 +2034,7 @@ func TestVerifyGalleryEmptiedWhileLoading(t *testing.T) {
 			s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file bad.safetensors")
 			deleteAll(s)
 			s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad"))
-		}, "the model could not be loaded: bad"},
+		}, "model file bad.safetensors could not be loaded: bad"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := readyWith(t, face.DefaultInput)
@@ -2043,6 +2043,27 @@ func TestVerifyGalleryEmptiedWhileLoading(t *testing.T) {
 				t.Errorf("phase %d, encoder %v (%q), busy %v, model note %q; want none, m kept, not busy, %q", s.Phase, s.hasEncoder, s.Source, s.Busy(), s.ModelNote, c.note)
 			}
 		})
+	}
+}
+
+// TestVerifyModelRefusedNamed: a model the worker refuses is named in the
+// model note, as the page's own refusals name it, beside #train-status
+// naming the encoder that stays. Before, the note was the worker's "the
+// model could not be loaded: unknown loss", which, under "ready: model
+// file m.safetensors", read as of the model in use.
+func TestVerifyModelRefusedNamed(t *testing.T) {
+	s := readyWith(t, face.DefaultInput)
+	s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file bad.safetensors")
+	s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: unknown loss x"))
+	if want := "model file bad.safetensors could not be loaded: unknown loss x"; s.ModelNote != want || s.Source != "m" {
+		t.Errorf("a file refused: model note %q, encoder %q; want %q, m kept", s.ModelNote, s.Source, want)
+	}
+	s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
+	s.FetchModel()
+	s.ModelFetched(modelFile(t, face.DefaultInput), nil, "server model m1")
+	s.Receive(refusedMsg(galleryID(s.gallerySeq), "too many commands waiting; dropped one"))
+	if want := "server model m1 could not be loaded: too many commands waiting; dropped one"; s.ModelNote != want || s.Source != "m" {
+		t.Errorf("a server model refused: model note %q, encoder %q; want %q, m kept", s.ModelNote, s.Source, want)
 	}
 }
 
