@@ -29,7 +29,8 @@ func ShapeText(in face.Input) string {
 // (.safetensors): the 8-byte little-endian length of its JSON header, the
 // header's "__metadata__" and, there, the "metriclab" entry's spec.input
 // (core.Metadata; the page does not import core, and the worker decodes
-// and checks the whole file). The error says what is not there.
+// and checks the whole file). The error says what is not there, and
+// names a training job's checkpoint, which has no such entry.
 func ModelInput(b []byte) (face.Input, error) {
 	if len(b) < 8 {
 		return face.Input{}, errors.New("shorter than a safetensors header")
@@ -45,6 +46,9 @@ func ModelInput(b []byte) (face.Input, error) {
 		return face.Input{}, fmt.Errorf("safetensors header: %v", err)
 	}
 	raw, ok := header.Metadata["metriclab"]
+	if _, ckpt := header.Metadata["metriclab_checkpoint"]; !ok && ckpt { // core/job's, as core.DecodeModel tells it
+		return face.Input{}, errors.New("a training job's checkpoint, not a model: its model is registered when the job ends")
+	}
 	if !ok {
 		return face.Input{}, errors.New("no metriclab metadata: not a metriclab model")
 	}
@@ -55,6 +59,9 @@ func ModelInput(b []byte) (face.Input, error) {
 	}
 	if err := json.Unmarshal([]byte(raw), &meta); err != nil {
 		return face.Input{}, fmt.Errorf("metriclab metadata: %v", err)
+	}
+	if meta.Spec.Input == (face.Input{}) { // not "crops of 0×0×0" (validCrop)
+		return face.Input{}, errors.New("its metadata gives no input shape")
 	}
 	return meta.Spec.Input, nil
 }

@@ -40,7 +40,9 @@ func modelFileOf(t testing.TB, arch string, in face.Input) []byte {
 }
 
 // TestModelInput: the input shape comes out of a model file's header; a
-// file that is not one says why.
+// file that is not one says why. A training job's checkpoint, and a model
+// whose metadata gives no input shape, said "no metriclab metadata: not a
+// metriclab model" and, once loaded, "it takes crops of 0×0×0".
 func TestModelInput(t *testing.T) {
 	want := face.Input{Channels: 3, Height: 112, Width: 96}
 	if got, err := ModelInput(modelFile(t, want)); err != nil || got != want {
@@ -48,6 +50,13 @@ func TestModelInput(t *testing.T) {
 	}
 	good := modelFile(t, want)
 	noMeta := append(binary.LittleEndian.AppendUint64(nil, 2), "{}"...)
+	header := func(meta map[string]string) []byte {
+		h, err := json.Marshal(map[string]any{"__metadata__": meta})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(binary.LittleEndian.AppendUint64(nil, uint64(len(h))), h...)
+	}
 	for _, c := range []struct {
 		name string
 		b    []byte
@@ -57,6 +66,8 @@ func TestModelInput(t *testing.T) {
 		{"cut", good[:len(good)-1], "header longer than the file"},
 		{"not JSON", append(binary.LittleEndian.AppendUint64(nil, 3), "{x}"...), "safetensors header:"},
 		{"no metadata", noMeta, "not a metriclab model"},
+		{"a checkpoint", header(map[string]string{"metriclab_checkpoint": "{}"}), "a training job's checkpoint, not a model"},
+		{"no input", header(map[string]string{"metriclab": `{"format":"metriclab/1","spec":{"arch":"lenet-m","dim":16}}`}), "its metadata gives no input shape"},
 	} {
 		if _, err := ModelInput(c.b); err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.err)
