@@ -120,14 +120,16 @@ func TestVerifyRender(t *testing.T) {
 
 // TestVerifyPageNoSuggestion: the #suggested line says when the
 // calibration has no threshold to suggest (one identity, a model without
-// one), and suggests the model's own otherwise.
+// one), and suggests the model's own otherwise, at the FAR it was
+// measured at in the model's training. Before, that read "at FAR 0.0%
+// (measured)", a FAR the page had no impostor score to measure.
 func TestVerifyPageNoSuggestion(t *testing.T) {
 	for _, tc := range []struct {
 		far  float64
 		want string
 	}{
 		{far: 0, want: "no suggested threshold: one identity gives no impostor scores and the model has no threshold of its own"},
-		{far: 0.02, want: "suggested threshold 0.000 (90.0°) at FAR"},
+		{far: 0.02, want: "suggested threshold 0.000 (90.0°), the model's own, at FAR 2.0% (measured in its training: one identity gives no impostor scores here), FRR 0.0%; 3 genuine scores"},
 	} {
 		v := NewVerify()
 		v.st = oneIdentity(t, 0, tc.far)

@@ -94,7 +94,8 @@ func (p *EncoderPanel) calibration() app.UI {
 }
 
 // suggestion says which threshold the calibration suggests, and on how
-// many scores, or why it suggests none; and, when the threshold in use
+// many scores (with one identity, the model's own, at the FAR of its
+// training), or why it suggests none; and, when the threshold in use
 // was set by hand, that it stays until a false accept rate is chosen.
 func (p *EncoderPanel) suggestion() string {
 	s := &p.S
@@ -107,6 +108,9 @@ func (p *EncoderPanel) suggestion() string {
 	case s.NoSuggestion():
 		return fmt.Sprintf(none+"; the threshold is %s, which rejects everyone, until a second person is enrolled or it is set by hand; %d genuine scores",
 			FormatScore(c.Threshold), len(c.Genuine))
+	case len(c.Impostor) == 0: // the model's own (calibrate): its FAR is not measured here
+		text = fmt.Sprintf("suggested threshold %s, the model's own, at FAR %s (measured in its training: one identity gives no impostor scores here), FRR %s; %d genuine scores",
+			FormatScore(c.Threshold), percent(s.modelFAR), percent(c.FRR), len(c.Genuine))
 	default:
 		text = fmt.Sprintf("suggested threshold %s at FAR %s (measured), FRR %s; %d genuine and %d impostor scores",
 			FormatScore(c.Threshold), percent(c.FAR), percent(c.FRR), len(c.Genuine), len(c.Impostor))
