@@ -799,8 +799,7 @@ func (s *VerifyState) Receive(data string) Out {
 	e, ok, err := DecodeEmbeddings(data)
 	switch {
 	case err != nil && ok: // embeddings without whole N×D values
-		s.Note = err.Error()
-		s.embedUnread(data)
+		s.embedUnread(data, err)
 		return Out{}
 	case err != nil: // a message JSON cannot read: it may have been the probe's or the gallery's answer
 		return s.Unread(err)
@@ -1276,7 +1275,7 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 		s.unloaded = nil // the load, if one was pending, took
 		// N = len/D, as DecodeEmbeddings checked: N·D could wrap around.
 		if s.Phase != PhaseEmbedding || len(e.Values)/e.Dim != len(s.labels) {
-			s.Note = "the worker's embeddings do not match the gallery"
+			s.Note = notEmbedded + "the worker's embeddings do not match the gallery"
 			s.Phase = PhaseNone
 			return Out{}
 		}
@@ -1294,6 +1293,9 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 		s.modelThresh, s.modelFAR = e.Threshold, e.FAR
 		s.Claimed = max(0, min(s.Claimed, len(s.Names)-1))
 		s.Phase, s.ModelNote = PhaseReady, ""
+		if strings.HasPrefix(s.Note, notEmbedded) { // of an embed before
+			s.Note = ""
+		}
 		s.calibrate()
 		if s.restale {
 			return s.embedGallery()
@@ -1313,11 +1315,12 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 }
 
 // embedUnread ends the embed that data answers, an embeddings message
-// whose values the page cannot read (not whole N×D): the gallery's leaves
-// the page without templates, as embeddings that do not match it do; the
-// latest probe's lets the next good frame be probed. Either would
-// otherwise wait for good.
-func (s *VerifyState) embedUnread(data string) {
+// whose values the page cannot read (not whole N×D: err, which the note
+// says): the gallery's leaves the page without templates, as embeddings
+// that do not match it do; the latest probe's lets the next good frame be
+// probed. Either would otherwise wait for good.
+func (s *VerifyState) embedUnread(data string, err error) {
+	s.Note = err.Error()
 	m, err := DecodeMessage(data)
 	if err != nil || m.Embeddings == nil {
 		return
@@ -1326,10 +1329,15 @@ func (s *VerifyState) embedUnread(data string) {
 	case id == galleryID(s.gallerySeq) && s.Phase == PhaseEmbedding:
 		s.unloaded = nil // the load, if one was pending, took
 		s.Phase = PhaseNone
+		s.Note = notEmbedded + s.Note
 	case id == probeID(s.probeSeq):
 		s.probePending = false
 	}
 }
+
+// notEmbedded begins the note of the gallery's embeddings that the page
+// could not take, which goes once it is embedded (embeddings).
+const notEmbedded = "the enrollments could not be embedded: "
 
 // probePrefix starts the embed IDs of the probes: probeID(n) is probe
 // n's, "probe-n".

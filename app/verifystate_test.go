@@ -2249,6 +2249,40 @@ func TestVerifyModelNoteNotLoadedYet(t *testing.T) {
 	}
 }
 
+// TestVerifyEmbedNoteGoes: the note of the gallery's embeddings the page
+// could not take (values it cannot read, or not of the gallery) goes once
+// the encoder kept embeds the gallery again and is ready, as a failed
+// store's goes with the next store; another note stays. Before, "the
+// worker's embeddings do not match the gallery" stayed beside "ready: …".
+func TestVerifyEmbedNoteGoes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		emb  func(s *VerifyState) string
+	}{
+		{"values the page cannot read", func(s *VerifyState) string { return embMsg(galleryID(s.gallerySeq), 3, []float32{1, 0}) }},
+		{"values not of the gallery", func(s *VerifyState) string { return embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[:6]) }},
+	} {
+		s := enrolled()
+		s.LoadModel(modelFile(t, face.DefaultInput), nil, "m")
+		s.Receive(c.emb(&s))
+		if !strings.HasPrefix(s.Note, "the enrollments could not be embedded: ") {
+			t.Errorf("%s: note %q, want it to say the enrollments could not be embedded", c.name, s.Note)
+		}
+		s.DeleteCrop(1, 0) // a change of the gallery embeds it again with the encoder kept
+		s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[:10]))
+		if s.Phase != PhaseReady || s.Note != "" {
+			t.Errorf("%s, then embedded again: phase %d, note %q; want ready, no note", c.name, s.Phase, s.Note)
+		}
+	}
+	s := readyWith(t, face.DefaultInput)
+	s.Note = "imported 2 identities, 6 snapshots"
+	s.DeleteCrop(1, 0)
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()[:10]))
+	if s.Phase != PhaseReady || s.Note != "imported 2 identities, 6 snapshots" {
+		t.Errorf("another note: phase %d, note %q; want ready, the note kept", s.Phase, s.Note)
+	}
+}
+
 // TestVerifyCameraEndedForgetsScores: when the camera stops, the live
 // answers of the face it showed go ("–"), and the answer of a probe
 // still in the worker, of a frame from before the stop, is dropped; once
