@@ -123,7 +123,11 @@ func (s Skipped) String() string {
 	var parts []string
 	for _, reason := range slices.Sorted(maps.Keys(s)) {
 		n += s[reason]
-		parts = append(parts, fmt.Sprintf("%d %s", s[reason], reason))
+		part := fmt.Sprintf("%d %s", s[reason], reason)
+		if reason == skipNested {
+			part = msg.Plural(s[reason], "sub-folder of an identity", skipNested)
+		}
+		parts = append(parts, part)
 	}
 	if n == 0 {
 		return ""
@@ -363,7 +367,7 @@ var otherHalf = map[string]string{"train": "test", "test": "train"}
 const (
 	skipBeside = "beside the identity folders"
 	skipFormat = "not .png, .jpg or .jpeg"
-	skipNested = "sub-folder(s) of an identity"
+	skipNested = "sub-folders of an identity" // "1 sub-folder of an identity" in String
 )
 
 // systemFiles are the files a system keeps in a folder of its own, which a

@@ -245,9 +245,27 @@ func TestLoadTellsFilesNotRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Skipped{"not .png, .jpg or .jpeg": 2, "sub-folder(s) of an identity": 1, "beside the identity folders": 1}
+	want := Skipped{"not .png, .jpg or .jpeg": 2, "sub-folders of an identity": 1, "beside the identity folders": 1}
 	if s.N != 2 || !reflect.DeepEqual(skipped, want) {
 		t.Errorf("%d images, skipped %v; want 2, skipped %v", s.N, skipped, want)
+	}
+}
+
+// TestSkippedString: the count of sub-folders of an identity reads in the
+// singular or the plural as the others do (before, "1 sub-folder(s) of an
+// identity").
+func TestSkippedString(t *testing.T) {
+	for _, tc := range []struct {
+		s    Skipped
+		want string
+	}{
+		{Skipped{}, ""},
+		{Skipped{skipNested: 1, skipBeside: 1}, "2 skipped: 1 beside the identity folders, 1 sub-folder of an identity"},
+		{Skipped{skipNested: 3}, "3 skipped: 3 sub-folders of an identity"},
+	} {
+		if got := tc.s.String(); got != tc.want {
+			t.Errorf("%v: %q, want %q", map[string]int(tc.s), got, tc.want)
+		}
 	}
 }
 
