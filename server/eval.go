@@ -355,17 +355,18 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	if split == "all" {
 		testSplit, fitSplit = "all", "all"
 	}
-	all, err := src.load(name, testSplit, in)
+	// The selections are checked before the load (classNames).
+	testNames, err := classNames(name, testSplit)
 	if err != nil {
 		return sets, err
 	}
-	var unknown []int // the --unknown classes, by their index in all
+	var unknown []int // the --unknown classes, by their index in testNames
 	if unknownSpec != "" {
-		if unknown, err = data.ParseClasses(unknownSpec, all.Classes); err != nil {
+		if unknown, err = data.ParseClasses(unknownSpec, testNames); err != nil {
 			return sets, badInput("--unknown: %v", err)
 		}
 	}
-	classes, err := data.TrainClasses(classSpec, all.Classes)
+	classes, err := data.TrainClasses(classSpec, testNames)
 	if err != nil {
 		return sets, inputError{err}
 	}
@@ -375,19 +376,13 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 			return sets, badInput("--unknown %q leaves %s of %s to evaluate: need at least 2", unknownSpec, msg.Plural(len(classes), "class", "classes"), name)
 		}
 	}
-	sets.test = all.Subset(classes)
-	var unseen []string // the unknown identities' names
+	tested := namesOf(testNames, classes) // the evaluated identities' names
+	var unseen []string                   // the unknown identities' names
 	if unknownSpec != "" {
-		sets.unknown = all.Subset(unknown)
-		if overlaps(sets.test.Classes, sets.unknown.Classes) {
+		unseen = namesOf(testNames, unknown)
+		if overlaps(tested, unseen) {
 			return sets, badInput("unknown classes %q overlap the evaluated classes", unknownSpec)
 		}
-		// Without a probe, the open set's figures would be zeros that
-		// read as a model that tells no unknown face apart.
-		if sets.unknown.N == 0 {
-			return sets, badInput("--unknown %q: %s, split %s, has no image of these identities: open-set identification needs some as unknown probes", unknownSpec, name, split)
-		}
-		unseen = sets.unknown.Classes
 	}
 	names, err := data.ClassNames(name, fitSplit)
 	// A train/ of no identity beside test/ is refused where it is used:
@@ -401,7 +396,7 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	}
 	var evaluated []int // the evaluated identities, by their index in names
 	for c, n := range names {
-		if slices.Contains(sets.test.Classes, n) {
+		if slices.Contains(tested, n) {
 			evaluated = append(evaluated, c)
 		}
 	}
@@ -438,6 +433,19 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	}
 	for _, c := range fit {
 		sets.fitClasses = append(sets.fitClasses, names[c])
+	}
+	all, err := src.load(name, testSplit, in)
+	if err != nil {
+		return sets, err
+	}
+	sets.test = all.Subset(classes)
+	if unknownSpec != "" {
+		sets.unknown = all.Subset(unknown)
+		// Without a probe, the open set's figures would be zeros that
+		// read as a model that tells no unknown face apart.
+		if sets.unknown.N == 0 {
+			return sets, badInput("--unknown %q: %s, split %s, has no image of these identities: open-set identification needs some as unknown probes", unknownSpec, name, split)
+		}
 	}
 	sets.loadFit = func() (*data.Set, error) {
 		if emptyTrain != nil {
@@ -593,6 +601,15 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64, progress
 
 // evalMetrics are the metrics fitMetric knows.
 var evalMetrics = []string{"cosine", "euclidean", "whiten", "linear"}
+
+// namesOf returns the names of classes, indices in names.
+func namesOf(names []string, classes []int) []string {
+	out := make([]string, len(classes))
+	for i, c := range classes {
+		out[i] = names[c]
+	}
+	return out
+}
 
 func overlaps(a, b []string) bool {
 	seen := make(map[string]bool, len(a))

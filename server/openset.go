@@ -327,23 +327,33 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	probe, err := src.load(base.data, map[bool]string{true: "train", false: "all"}[base.data == "mnist" || isTrainTestFolder(base.data)], spec.Input)
+	// The selections are checked before the evaluated split's load
+	// (classNames).
+	probe, err := classNames(base.data, map[bool]string{true: "train", false: "all"}[base.data == "mnist" || isTrainTestFolder(base.data)])
 	if err != nil {
 		return err
 	}
-	trainSplit, evalSplit, trainSpec, evalSpec, err := openSetSplits(base.data, base.trainSpec, base.evalSpec, probe.Classes)
+	trainSplit, evalSplit, trainSpec, evalSpec, err := openSetSplits(base.data, base.trainSpec, base.evalSpec, probe)
 	if err != nil {
 		return err
 	}
 	// Both selections are "classes" to data: its errors are given the
 	// flag that made the selection, when one was given.
-	test, err := src.load(base.data, evalSplit, spec.Input)
+	evalNames, err := classNames(base.data, evalSplit)
 	if err != nil {
 		return err
 	}
-	evalClasses, err := data.TrainClasses(evalSpec, test.Classes)
+	evalClasses, err := data.TrainClasses(evalSpec, evalNames)
 	if err != nil {
 		return classesFlagError("eval-classes", base.evalSpec, err)
+	}
+	trained, err := data.ParseClasses(trainSpec, probe)
+	if err != nil {
+		return classesFlagError("train-classes", base.trainSpec, err)
+	}
+	test, err := src.load(base.data, evalSplit, spec.Input)
+	if err != nil {
+		return err
 	}
 	test = test.Subset(evalClasses)
 	if err := checkEvaluable(test, base.data, evalSplit); err != nil {
@@ -353,17 +363,13 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if trainSplit != evalSplit && base.data != "mnist" { // train/ and test/: the same person may be in both
-		trained, err := data.ParseClasses(trainSpec, probe.Classes)
-		if err != nil {
-			return classesFlagError("train-classes", base.trainSpec, err)
-		}
 		for _, c := range trained {
-			if slices.Contains(test.Classes, probe.Classes[c]) {
-				return badInput("%s: %q is in train/ and test/: an open set evaluates identities never trained on (choose them with --train-classes and --eval-classes)", base.data, probe.Classes[c])
+			if slices.Contains(test.Classes, probe[c]) {
+				return badInput("%s: %q is in train/ and test/: an open set evaluates identities never trained on (choose them with --train-classes and --eval-classes)", base.data, probe[c])
 			}
 		}
 	}
-	if _, err := data.TrainClasses(trainSpec, probe.Classes); err != nil {
+	if _, err := data.TrainClasses(trainSpec, probe); err != nil {
 		return classesFlagError("train-classes", base.trainSpec, err)
 	}
 	// Every run's training is prepared once (its data loaded, its job

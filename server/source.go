@@ -107,6 +107,9 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 // of their own (the versions are the photos), so that the identities held
 // out for evaluation are not turned for nothing.
 func (s source) loadTraining(name, split, classSpec string, in core.Input) (*data.Set, error) {
+	if err := checkClasses(name, split, classSpec); err != nil {
+		return nil, err
+	}
 	if s.turns == 0 {
 		return s.load(name, split, in)
 	}
@@ -235,6 +238,9 @@ func describeSkipped(skipped data.Skipped) string {
 
 // loadSubset loads a split of a data set, restricted to the classes of spec.
 func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.Set, error) {
+	if err := checkClasses(name, split, classSpec); err != nil {
+		return nil, err
+	}
 	set, err := s.load(name, split, in)
 	if err != nil {
 		return nil, err
@@ -244,4 +250,30 @@ func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.
 		return nil, inputError{err}
 	}
 	return set.Subset(classes), nil
+}
+
+// classNames returns the classes of split of the data set name, as its
+// load has them, without loading its images (data.ClassNames): a
+// selection of them is checked before the load, so that a bad one is
+// told in its line alone, not after the load's line of what it skipped,
+// which belongs to a load that goes on.
+func classNames(name, split string) ([]string, error) {
+	names, err := data.ClassNames(name, split)
+	if err != nil {
+		return nil, inputError{err}
+	}
+	return names, nil
+}
+
+// checkClasses refuses a class selection spec that the load of split of
+// name would refuse (data.TrainClasses), before that load (classNames).
+func checkClasses(name, split, spec string) error {
+	names, err := classNames(name, split)
+	if err != nil {
+		return err
+	}
+	if _, err := data.TrainClasses(spec, names); err != nil {
+		return inputError{err}
+	}
+	return nil
 }

@@ -461,3 +461,39 @@ func TestTrainValZero(t *testing.T) {
 	wantBadInput(t, "early stop needs held-out verification pairs, and --val 0 holds no images out",
 		"train", "--data", filepath.Join(dir, "none"), "--val", "0", "--early-stop", "2", "--out", filepath.Join(dir, "e.safetensors"))
 }
+
+// TestBadClassesToldAlone: a class selection that names no class of a
+// folder is refused in one line, before the folder's load tells what it
+// did not read (here a file beside the identity folders), a line that
+// belongs to a load that goes on: train's --classes, openset's
+// --eval-classes and --train-classes, eval's --classes and --unknown.
+// Before, the load's line came first, two lines for a bad name.
+func TestBadClassesToldAlone(t *testing.T) {
+	folder := sixIdentities(t)
+	if err := os.WriteFile(filepath.Join(folder, "README.md"), []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	small := []string{"--data", folder, "--input", "1x16x16", "--arch", "mlp", "--epochs", "1", "--batch", "8"}
+	for _, args := range [][]string{
+		append([]string{"train", "--classes", "nobody", "--out", out}, small...),
+		append([]string{"openset", "--eval-classes", "nobody"}, small...),
+		append([]string{"openset", "--train-classes", "nobody"}, small...),
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, `"nobody" is not a class`) {
+			t.Errorf("%v: exit %d, stderr %q: want 2 and the one line of the class", args, code, stderr)
+		}
+	}
+	in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
+	for _, specs := range [][2]string{{"nobody", ""}, {"", "nobody"}} {
+		var log bytes.Buffer
+		src, err := newSource(false, 0, &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadEvalSets(src, folder, "all", specs[0], "", specs[1], in, 1); err == nil || log.Len() != 0 {
+			t.Errorf("eval --classes %q --unknown %q: error %v, log %q: want an error and no line", specs[0], specs[1], err, log.String())
+		}
+	}
+}
