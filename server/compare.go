@@ -54,6 +54,7 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	// --losses and --dims; their usage says so.
 	refuseFlag(fs, "loss", "not for compare, which trains the losses of --losses (refused)")
 	refuseFlag(fs, "dim", "not for compare, which trains at the dimensions of --dims (refused)")
+	fs.Lookup("flip-test").Usage = flipTestUsage + " (every run evaluated so)"
 	fs.Lookup("input").Usage = "input shape CxHxW: compare trains on mnist, whose images are 1x28x28 (the default, and the only shape taken)"
 	lossList := fs.String("losses", "all", "comma-separated losses, all, or none (the baselines alone)")
 	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions (with --preset: its D)")

@@ -68,6 +68,10 @@ var lossFlagNames = []string{"s", "m", "m1", "m2", "m3", "alpha", "margin", "k",
 // sphereface's lambda_base.
 func lossParamName(flag string) string { return strings.ReplaceAll(flag, "-", "_") }
 
+// flipTestUsage is the help of --flip-test; train's adds that the model it
+// writes embeds so, which openset and compare, writing none, do not.
+const flipTestUsage = "embed every image and its mirror and average the two, as InsightFace tests faces"
+
 func (f *modelFlags) register(fs *flag.FlagSet) {
 	f.fs = fs
 	fs.StringVar(&f.arch, "arch", "lenet-s", "encoder: "+strings.Join(core.ArchNames(), ", "))
@@ -84,7 +88,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
 	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
 	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
-	fs.BoolVar(&f.flipTest, "flip-test", false, "embed every image and its mirror and average the two, as InsightFace tests faces (the model embeds so)")
+	fs.BoolVar(&f.flipTest, "flip-test", false, flipTestUsage+" (the model embeds so)")
 	fs.StringVar(&f.crop, "crop", "", "the part of every image the encoder looks at, resampled to the input's size: "+cropUsage()+", or fractions x0,y0,x1,y1 of the width and height (default: the whole image)")
 	fs.StringVar(&f.views, "views", msg.ViewWhole, "an ensemble in one model: an encoder per window, trained side by side on the same batches, the embedding theirs side by side: windows separated by commas, each whole, "+strings.Join(sortedKeys(core.Crops), ", ")+" (as --crop names them) or fractions x0:y0:x1:y1 (e.g. whole,upper,lower; whole: one encoder; one window: as --crop; not with --crop)")
 	fs.StringVar(&f.compose, "compose", "none", "new classes from parts of training images: RxC parts, each from another image, the class the tuple of theirs (2x1: top and bottom halves), or none")

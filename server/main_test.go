@@ -1432,6 +1432,18 @@ func TestRefusedFlagsShowNoDefault(t *testing.T) {
 	}
 }
 
+// TestFlipTestUsage: --flip-test's help says the model embeds so in
+// train's alone, which writes one (before, openset's and compare's too,
+// which write none).
+func TestFlipTestUsage(t *testing.T) {
+	for cmd, model := range map[string]bool{"train": true, "openset": false, "compare": false} {
+		u := flagUsages(t, cmd)["flip-test"]
+		if !strings.HasPrefix(u, flipTestUsage) || strings.Contains(u, "model") != model {
+			t.Errorf("%s -h --flip-test: %q: want the model named: %v", cmd, u, model)
+		}
+	}
+}
+
 // flagUsages returns the help of every flag of cmd, as cmd -h prints it,
 // by the flag's name.
 func flagUsages(t *testing.T, cmd string) map[string]string {
