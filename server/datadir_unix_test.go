@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +18,9 @@ import (
 
 // TestServeDataDirInUse: serve refuses a data directory that another
 // process has open (here this test's store) with one line naming it and
-// the holder's process id.
+// the holder's process id, and status 2, as an address in use: what a
+// flag names cannot be used (before, 1, the status of a failure at run
+// time).
 func TestServeDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
 	web, data := emptyWebDir(t, dir), filepath.Join(dir, "data")
@@ -31,7 +35,17 @@ func TestServeDataDirInUse(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", data}, &stdout, &stderr)
 	want := fmt.Sprintf("metriclab serve: data directory %s is in use by another metriclab serve (pid %d)\n", data, os.Getpid())
-	if code != 1 || stdout.String() != "" || stderr.String() != want {
-		t.Errorf("serve on a data directory in use: exit %d, stdout %q, stderr %q; want status 1 and %q", code, &stdout, &stderr, want)
+	if code != 2 || stdout.String() != "" || stderr.String() != want {
+		t.Errorf("serve on a data directory in use: exit %d, stdout %q, stderr %q; want status 2 and %q", code, &stdout, &stderr, want)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	stderr.Reset()
+	other := filepath.Join(dir, "other")
+	if code := run(ctx, []string{"serve", "--web", web, "--addr", ln.Addr().String(), "--data-dir", other}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "listen on") {
+		t.Errorf("serve on an address in use: exit %d, stderr %q; want status 2, as a data directory in use", code, &stderr)
 	}
 }

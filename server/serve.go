@@ -33,6 +33,7 @@ import (
 	"metriclab/core/data"
 	"metriclab/core/job"
 	"metriclab/server/api"
+	"metriclab/server/api/store"
 )
 
 // mnistFiles are the gzipped IDX files of MNIST that the page's trainers
@@ -187,6 +188,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case errors.As(err, &pe):
 		return badInput("data-dir %s: %v", f.dataDir, err)
+	case errors.Is(err, store.ErrInUse): // as an address in use: what a flag names cannot be used
+		return inputError{err}
 	case err != nil:
 		return err
 	}

@@ -50,7 +50,7 @@ func inUse(dir string, f *os.File) error {
 	var b [32]byte
 	n, _ := f.ReadAt(b[:], 0)
 	if pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n]))); err == nil {
-		return fmt.Errorf("data directory %s is in use by another metriclab serve (pid %d)", dir, pid)
+		return fmt.Errorf("data directory %s is %w (pid %d)", dir, ErrInUse, pid)
 	}
-	return fmt.Errorf("data directory %s is in use by another metriclab serve", dir)
+	return fmt.Errorf("data directory %s is %w", dir, ErrInUse)
 }
