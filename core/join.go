@@ -45,7 +45,7 @@ func JoinModels(ms []*Model, created, version string) (*Model, error) {
 	n, calibrated := 0, 0
 	for k, m := range ms {
 		if err := joinable(first, m.Meta); err != nil {
-			return nil, fmt.Errorf("%s and %s: %v", memberName(ms, 0), memberName(ms, k), err)
+			return nil, fmt.Errorf("%s and %s are not of one recipe: %v", memberName(ms, 0), memberName(ms, k), err)
 		}
 		n += max(1, len(m.Meta.Spec.Views))
 		if m.Meta.HasThreshold() {

@@ -117,8 +117,10 @@ func TestJoinModelsThreshold(t *testing.T) {
 }
 
 // TestJoinModelsRefuses: models of other recipes, one model, and more
-// views than a model holds do not join; the error names the two files
-// and what differs.
+// views than a model holds do not join; the error names the two files,
+// says they are not of one recipe (before, "a.safetensors and
+// b.safetensors: D = 4 and 8", a difference without its why) and what
+// differs.
 func TestJoinModelsRefuses(t *testing.T) {
 	spec := smallSpec(ArchLeNetS, 1, 24, 20, 4)
 	base := Model{Meta: Metadata{Spec: spec, Loss: "cosface", LossParams: map[string]float64{"s": 16, "m": 0.2}, Classes: []string{"x", "y"}},
@@ -132,19 +134,19 @@ func TestJoinModelsRefuses(t *testing.T) {
 		want string
 	}{
 		{"one model", []*Model{&base}, "1 models: join needs 2 or more"},
-		{"arch", []*Model{&base, with(func(m *Metadata) { m.Spec.Arch = ArchLeNetM })}, "a.safetensors and b.safetensors: architectures lenet-s and lenet-m"},
+		{"arch", []*Model{&base, with(func(m *Metadata) { m.Spec.Arch = ArchLeNetM })}, "a.safetensors and b.safetensors are not of one recipe: architectures lenet-s and lenet-m"},
 		{"input", []*Model{&base, with(func(m *Metadata) { m.Spec.Input.Std = 0.5 })}, "inputs 1×24×20 (mean 0.5, std 0.25) and 1×24×20 (mean 0.5, std 0.5)"},
-		{"dim", []*Model{&base, with(func(m *Metadata) { m.Spec.Dim = 8 })}, "D = 4 and 8"},
+		{"dim", []*Model{&base, with(func(m *Metadata) { m.Spec.Dim = 8 })}, "b.safetensors are not of one recipe: D = 4 and 8"},
 		{"embed bn", []*Model{&base, with(func(m *Metadata) { m.Spec.EmbedBN = true })}, "batch norm"},
 		{"flip test", []*Model{&base, with(func(m *Metadata) { m.Spec.FlipTest = true })}, "flip test"},
-		{"loss", []*Model{&base, with(func(m *Metadata) { m.LossParams = map[string]float64{"s": 16, "m": 0.3} })}, "a.safetensors and b.safetensors: losses cosface m=0.2 s=16 and cosface m=0.3 s=16"},
+		{"loss", []*Model{&base, with(func(m *Metadata) { m.LossParams = map[string]float64{"s": 16, "m": 0.3} })}, "a.safetensors and b.safetensors are not of one recipe: losses cosface m=0.2 s=16 and cosface m=0.3 s=16"},
 		{"loss without parameters", []*Model{&base, with(func(m *Metadata) { m.Loss, m.LossParams = "softmax", nil })}, "losses cosface m=0.2 s=16 and softmax"},
 		{"classes", []*Model{&base, with(func(m *Metadata) { m.Classes = []string{"y", "x"} })}, "other classes"},
 		{"align", []*Model{&base, with(func(m *Metadata) { m.Provenance.Align = true })}, "aligned by the eyes"},
 		{"nine views", []*Model{&base, with(func(m *Metadata) { m.Spec = eight })}, "9 views together: at most 8"},
 		// Files of one name in two folders are told apart by their place.
 		{"same file name", []*Model{&base, func() *Model { m := with(func(m *Metadata) { m.Spec.Dim = 8 }); m.file = base.file; return m }()},
-			"a.safetensors (model 1) and a.safetensors (model 2): D = 4 and 8"},
+			"a.safetensors (model 1) and a.safetensors (model 2) are not of one recipe: D = 4 and 8"},
 	} {
 		if _, err := JoinModels(c.ms, "", ""); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
