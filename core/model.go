@@ -282,6 +282,15 @@ func ReadModel(path string) (*Model, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s: a folder, not a model file", name)
 	}
+	// Under the 8 bytes of a header length, the decoder's error would be
+	// "safetensors: reading header length: file is truncated", of a file
+	// that is no model at all (an empty one, a download that failed).
+	switch {
+	case st.Size() == 0:
+		return nil, fmt.Errorf("%s: an empty file, not a model file", name)
+	case st.Size() < 8:
+		return nil, fmt.Errorf("%s: not a valid safetensors file: %s, under the 8 of its header length", name, msg.Plural(int(st.Size()), "byte", "bytes"))
+	}
 	m, err := decodeModel(f, st.Size(), name)
 	// The limit is the file's size: over it, with a plausible header
 	// length, the file is shorter than its header says; with one over any

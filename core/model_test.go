@@ -399,7 +399,10 @@ func TestReadModelErrors(t *testing.T) {
 		want string
 	}{
 		{"text.safetensors", []byte("hello, this is not a model"), "text.safetensors: not a valid safetensors file: its first 8 bytes give a header length of 8367736964726416744 bytes, more than any model's (104857600 at most): is it a model file?"},
-		{"empty.safetensors", nil, "empty.safetensors: not a valid safetensors file: safetensors: reading header length: file is truncated"},
+		// Before, "not a valid safetensors file: safetensors: reading
+		// header length: file is truncated", of a file that is no model.
+		{"empty.safetensors", nil, "empty.safetensors: an empty file, not a model file"},
+		{"short.safetensors", []byte("hello\n"), "short.safetensors: not a valid safetensors file: 6 bytes, under the 8 of its header length"},
 		{"truncated.safetensors", encode(map[string]string{"metriclab": valid})[:60], "truncated.safetensors: not a valid safetensors file: truncated: its header asks for more than its 60 bytes"},
 		{"cut.safetensors", encode(map[string]string{"metriclab": valid})[:len(encode(map[string]string{"metriclab": valid}))-2], "cut.safetensors: not a valid safetensors file: truncated: its header asks for more than its "},
 		{"plain.safetensors", encode(nil), `plain.safetensors: no "metriclab" entry in the safetensors metadata`},
