@@ -400,7 +400,7 @@ func TestModelUpload(t *testing.T) {
 		code int
 		want string
 	}{
-		{"empty", nil, 400, "not a valid safetensors"},
+		{"empty", nil, 400, "model: an empty file, not a model file"},
 		{"garbage", []byte("hello world, not a model"), 400, "not a valid safetensors"},
 		{"truncated", truncated, 400, "not a valid safetensors"},
 		{"nan", nan, 400, "not finite"},
