@@ -551,6 +551,7 @@ func (s *VerifyState) Train() Out {
 	s.Run.State = msg.StateRunning
 	s.Phase, s.probePending = PhaseTraining, false
 	s.forgetProbe()
+	s.ModelNote = ""  // of a load before: the encoder is this training's
 	s.handSet = false // a threshold of the encoder before: the new one's is calibrated
 	s.Encoder = face.DefaultInput
 	s.Source = s.Loss + " trained here"
@@ -838,7 +839,11 @@ func (s *VerifyState) Receive(data string) Out {
 		// one that stays.
 		why, _ := strings.CutPrefix(m.Error, "the model could not be loaded: ")
 		s.ModelNote = msg.ErrorLine(s.Source + " could not be loaded: " + why)
+		run := s.Run
 		s.putBack(s.unloaded)
+		if s.Run.State == msg.StateFailed || s.Run.State == StateCrashed {
+			s.Run = run // of a worker or a training before, which this answer is not: no encoder, the note says why
+		}
 		s.unloaded, s.probePending, s.restale = nil, false, false
 		var out Out
 		if stale && s.hasEncoder {

@@ -2327,3 +2327,40 @@ func TestVerifyCameraEndedForgetsScores(t *testing.T) {
 			}},
 	})
 }
+
+// TestVerifyModelRefusedAfterFailure: after a crash of the worker, or a
+// training that failed, a model the worker refuses leaves the page with
+// no encoder, and #train-status says so, the model note naming the load
+// refused. Before, the refusal put the run before the load back, and the
+// status read "crashed: …" or "failed: …" again while a new worker ran.
+func TestVerifyModelRefusedAfterFailure(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		end       func(s *VerifyState)
+		afterLoad string // the new worker's first message, after the load was posted
+	}{
+		{"a crash", func(s *VerifyState) {
+			s.Crash("out of memory")
+			s.WorkerStarted()
+		}, stateMsg(msg.StateIdle)},
+		{"a failed training", func(s *VerifyState) {
+			s.Receive(`{"v":1,"type":"error","trainer":"verify","error":"loss is NaN"}`)
+			s.Receive(stateMsg(msg.StateFailed))
+		}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := enrolled()
+			s.Train()
+			c.end(&s)
+			s.LoadModel(modelFile(t, face.DefaultInput), nil, "model file bad.safetensors")
+			if c.afterLoad != "" {
+				s.Receive(c.afterLoad)
+			}
+			s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: unknown loss x"))
+			want := "no encoder: train one on the enrollments, or load a model"
+			if got := s.TrainStatus(); got != want || s.ModelNote != "model file bad.safetensors could not be loaded: unknown loss x" {
+				t.Errorf("status %q, model note %q; want %q and the load refused", got, s.ModelNote, want)
+			}
+		})
+	}
+}
