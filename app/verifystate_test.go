@@ -2364,3 +2364,19 @@ func TestVerifyModelRefusedAfterFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyTrainClearsModelNote: a note of a model that could not be
+// loaded goes when a training starts, as the probe's note does: the
+// encoder to come is the training's. Before, it stayed through the
+// training until the encoder was ready.
+func TestVerifyTrainClearsModelNote(t *testing.T) {
+	s := enrolled()
+	s.LoadModel([]byte("x"), nil, "model file x.safetensors")
+	if s.ModelNote == "" {
+		t.Fatal("no model note for a file that is no model")
+	}
+	s.Train()
+	if s.Phase != PhaseTraining || s.ModelNote != "" {
+		t.Errorf("phase %d, model note %q; want training, none", s.Phase, s.ModelNote)
+	}
+}
