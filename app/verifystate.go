@@ -162,6 +162,9 @@ type VerifyState struct {
 	// reasked is the number of the gallery's embed that Unread sent again:
 	// should its answer be unread too, it is not sent a third time.
 	reasked int
+	// unreadNote is the note Unread set, which goes once the page is no
+	// longer busy (Receive): the answer it waited for came.
+	unreadNote string
 	// trained counts the crops the encoder was trained on, by identity
 	// and crop (trainedKey); nil when it was loaded, not trained here.
 	trained       map[string]int
@@ -770,6 +773,7 @@ func (s *VerifyState) WorkerStarted() { s.starting = true }
 // been.
 func (s *VerifyState) Unread(err error) Out {
 	s.Note = err.Error()
+	s.unreadNote = s.Note
 	s.probePending = false
 	s.starting = false // were it a new worker's first message, that one has come
 	again := (s.Phase == PhaseEmbedding || s.unloaded != nil) && s.reasked != s.gallerySeq
@@ -785,6 +789,7 @@ func (s *VerifyState) Unread(err error) Out {
 		return out
 	case s.unloaded != nil || s.Phase == PhaseEmbedding || s.Phase == PhaseTraining: // a training's end cannot be asked for again
 		s.Note += "; if the page stays busy, it was the answer it waits for: reload the page"
+		s.unreadNote = s.Note
 	}
 	return Out{}
 }
@@ -793,8 +798,16 @@ func (s *VerifyState) Unread(err error) Out {
 // templates and the calibration; of the latest probe: the live scores),
 // the refusal of a probe (probeRefused: the encoder stays), or the
 // trainer's state and progress; at the end of training the gallery is
-// embedded.
+// embedded. The note of an unread message (Unread) goes once the page is
+// no longer busy: the answer it waited for came.
 func (s *VerifyState) Receive(data string) Out {
+	if s.Busy() {
+		defer func() {
+			if !s.Busy() && s.Note == s.unreadNote {
+				s.Note = ""
+			}
+		}()
+	}
 	starting := s.starting
 	s.starting = false
 	e, ok, err := DecodeEmbeddings(data)

@@ -2380,3 +2380,27 @@ func TestVerifyTrainClearsModelNote(t *testing.T) {
 		t.Errorf("phase %d, model note %q; want training, none", s.Phase, s.ModelNote)
 	}
 }
+
+// TestVerifyUnreadNoteGoes: the note of a message the page could not read
+// (Unread) goes once the answer the page waited for has come: the
+// gallery's embeddings asked again, or a training's end and the
+// embeddings after it. Before, it stayed, saying to reload the page, on
+// a page ready since.
+func TestVerifyUnreadNoteGoes(t *testing.T) {
+	s := readyWith(t, face.Input{Channels: 1, Height: 48, Width: 48})
+	hold(&s, "carol", 3)       // gallery-2
+	s.Unread(errUnreadMessage) // asked again: gallery-3
+	s.Receive(embMsg(galleryID(3), 2, append(galleryEmbs(), 1, 0, 1, 0, 1, 0)))
+	if s.Phase != PhaseReady || s.Note != "" {
+		t.Errorf("the embed asked again answered: phase %d, note %q; want ready, none", s.Phase, s.Note)
+	}
+
+	s = enrolled()
+	s.Train()
+	s.Unread(errUnreadMessage)
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	if s.Phase != PhaseReady || s.Note != "" {
+		t.Errorf("the training's end and embeddings came: phase %d, note %q; want ready, none", s.Phase, s.Note)
+	}
+}
