@@ -133,7 +133,7 @@ func (v *Verify) Render() app.UI {
 				S: s, HasWorker: v.w != nil || v.crashed, // a dead worker is replaced on the next command
 				OnSet:       v.st.SetEncoder,
 				OnTrain:     func() { v.do(v.st.Train()) },
-				OnModelFile: func(b []byte, err error, name string) { v.do(v.st.LoadModel(b, err, "model file "+name)) },
+				OnModelFile: func(b []byte, err error, what string) { v.do(v.st.LoadModel(b, err, what)) },
 				OnModel:     v.st.SelectModel,
 				OnLoadModel: func() { v.fetchModel(v.mounted) },
 				OnFAR:       v.st.SetFAR,

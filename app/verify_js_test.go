@@ -424,3 +424,26 @@ func nodeText(n js.Value) string {
 	}
 	return b.String()
 }
+
+// TestVerifyModelFileUnnamed: a model file picked with no name (none
+// chosen, or a file of no name) is named "the model file" in the model
+// note. Before, the note read "model file a file could not be read".
+// Under node, the file input's stand-in.
+func TestVerifyModelFileUnnamed(t *testing.T) {
+	v := NewVerify()
+	h := &verifyHost{v: v}
+	e, field := mountInDocument(t, h)
+	for _, files := range []string{`[]`, `[{name: "", size: 3, arrayBuffer: () => Promise.resolve(new Uint8Array(3).buffer)}]`} {
+		h.v.mounted.Dispatch(func(app.Context) { v.st.ModelNote = "" })
+		e.ConsumeAll()
+		input := field("model-file")
+		js.Global().Call("eval", `(input => { input.files = `+files+` })`).Invoke(input)
+		input.Get("listeners").Call("change", map[string]any{})
+		for end := time.Now().Add(5 * time.Second); v.st.ModelNote == "" && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			e.ConsumeAll()
+		}
+		if !strings.HasPrefix(v.st.ModelNote, "the model file could not be ") {
+			t.Errorf("files %s: model note %q, want one that starts \"the model file could not be \"", files, v.st.ModelNote)
+		}
+	}
+}

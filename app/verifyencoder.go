@@ -19,7 +19,7 @@ type EncoderPanel struct {
 
 	OnSet       func(key, value string) // "loss", "dim", "epochs"
 	OnTrain     func()
-	OnModelFile func(b []byte, err error, name string)
+	OnModelFile func(b []byte, err error, what string) // what: "model file x.safetensors", or "the model file" of no name
 	OnModel     func(id string)
 	OnLoadModel func()
 	OnFAR       func(far float64)
@@ -43,12 +43,12 @@ func (p *EncoderPanel) Render() app.UI {
 			app.Label().For("model-file").Class("btn").Text("Load model file"),
 			app.Input().ID("model-file").Type("file").Accept(".safetensors").Class("hidden-file").Disabled(busy).
 				OnChange(func(ctx app.Context, e app.Event) {
-					name := "a file"
-					if fs := ctx.JSSrc().Get("files"); fs.Truthy() && fs.Length() > 0 {
-						name = fs.Index(0).Get("name").String()
+					what := "the model file" // none chosen, or a file of no name
+					if fs := ctx.JSSrc().Get("files"); fs.Truthy() && fs.Length() > 0 && fs.Index(0).Get("name").String() != "" {
+						what = "model file " + fs.Index(0).Get("name").String()
 					}
 					readFile(ctx.JSSrc(), maxModelFile, func(b []byte, err error) {
-						ctx.Dispatch(func(ctx app.Context) { p.OnModelFile(b, err, name) })
+						ctx.Dispatch(func(ctx app.Context) { p.OnModelFile(b, err, what) })
 					})
 				}),
 			app.If(len(s.Models) > 0, func() app.UI {
