@@ -291,19 +291,7 @@ func ReadModel(path string) (*Model, error) {
 	case st.Size() < 8:
 		return nil, fmt.Errorf("%s: not a valid safetensors file: %s, under the 8 of its header length", name, msg.Plural(int(st.Size()), "byte", "bytes"))
 	}
-	m, err := decodeModel(f, st.Size(), name)
-	// The limit is the file's size: over it, with a plausible header
-	// length, the file is shorter than its header says; with one over any
-	// header's (a text file's first bytes make one of exabytes), it is no
-	// safetensors file at all.
-	if le := (*safetensors.LimitError)(nil); errors.As(err, &le) {
-		if le.HeaderLength > safetensors.MaxHeader {
-			return nil, fmt.Errorf("%s: not a valid safetensors file: its first 8 bytes give a header length of %d bytes, more than any model's (%d at most): is it a model file?",
-				name, le.HeaderLength, safetensors.MaxHeader)
-		}
-		return nil, fmt.Errorf("%s: not a valid safetensors file: truncated: its header asks for more than its %d bytes", name, st.Size())
-	}
-	return m, err
+	return decodeModel(f, st.Size(), name)
 }
 
 // DecodeModel reads and validates a model from r, the bytes of a model
@@ -317,7 +305,22 @@ func DecodeModel(r io.Reader) (*Model, error) { return decodeModel(r, 0, "model"
 func decodeModel(r io.Reader, limit int64, name string) (*Model, error) {
 	tensors, metadata, err := safetensors.Decode(r, limit)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a valid safetensors file: %w", name, err)
+		// The decoder's errors start "safetensors: ", which the line says
+		// once already.
+		why := strings.TrimPrefix(err.Error(), "safetensors: ")
+		// Over the limit with a header length over any header's (a text
+		// file's first bytes make one of exabytes), the file is no
+		// safetensors file at all; with a plausible one, and the limit
+		// ReadModel's, the file's size, it is shorter than its header says.
+		if le := (*safetensors.LimitError)(nil); errors.As(err, &le) {
+			switch {
+			case le.HeaderLength > safetensors.MaxHeader:
+				why = fmt.Sprintf("its first 8 bytes give a header length of %d bytes, more than any model's (%d at most): is it a model file?", le.HeaderLength, safetensors.MaxHeader)
+			case limit > 0:
+				why = fmt.Sprintf("truncated: its header asks for more than its %d bytes", limit)
+			}
+		}
+		return nil, fmt.Errorf("%s: not a valid safetensors file: %s", name, why)
 	}
 	raw, ok := metadata[modelMetadataKey]
 	if _, ckpt := metadata[checkpointMetadataKey]; !ok && ckpt {

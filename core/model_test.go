@@ -405,6 +405,10 @@ func TestReadModelErrors(t *testing.T) {
 		{"short.safetensors", []byte("hello\n"), "short.safetensors: not a valid safetensors file: 6 bytes, under the 8 of its header length"},
 		{"truncated.safetensors", encode(map[string]string{"metriclab": valid})[:60], "truncated.safetensors: not a valid safetensors file: truncated: its header asks for more than its 60 bytes"},
 		{"cut.safetensors", encode(map[string]string{"metriclab": valid})[:len(encode(map[string]string{"metriclab": valid}))-2], "cut.safetensors: not a valid safetensors file: truncated: its header asks for more than its "},
+		// The decoder's errors: before, "not a valid safetensors file:
+		// safetensors: header is not valid JSON: …", the package named twice.
+		{"garbage.safetensors", append([]byte{9, 0, 0, 0, 0, 0, 0, 0}, "{not json"...), "garbage.safetensors: not a valid safetensors file: header is not valid JSON"},
+		{"after.safetensors", append(encode(nil), 0), "after.safetensors: not a valid safetensors file: bytes after the end of the data buffer"},
 		{"plain.safetensors", encode(nil), `plain.safetensors: no "metriclab" entry in the safetensors metadata`},
 		{"other.safetensors", encode(map[string]string{"format": "pt"}), `other.safetensors: no "metriclab" entry`},
 		{"json.safetensors", encode(map[string]string{"metriclab": "{not json"}), "json.safetensors: metriclab metadata is not valid"},
