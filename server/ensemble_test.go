@@ -35,10 +35,10 @@ func shapesTrainer(t *testing.T) (dir, shapes string, train func(out string, arg
 }
 
 // TestCropAndEnsemble: train --crop stores the crop in the model; eval of
-// an ensemble of one model twice reports what the model alone does (the
-// mean of two equal cosines), an ensemble of a whole-image and a cropped
-// model reports something else, and models that take other images are
-// refused with one line; train --views makes in one file the ensemble of
+// an ensemble of one model and its copy reports what the model alone does
+// (the mean of two equal cosines), an ensemble of a whole-image and a
+// cropped model reports something else, and models that take other images,
+// or one file twice, are refused with one line; train --views makes in one file the ensemble of
 // its windows' models.
 func TestCropAndEnsemble(t *testing.T) {
 	dir, shapes, train := shapesTrainer(t)
@@ -52,7 +52,12 @@ func TestCropAndEnsemble(t *testing.T) {
 		t.Fatalf("train --crop lower: the model's crop is %v, want %v", m.Meta.Spec.Crop, core.Crops["lower"])
 	}
 	report := func(models string) evalOutput { t.Helper(); return evalJSON(t, "--model", models, "--data", shapes) }
-	alone, twice, both := report(whole), report(whole+","+whole), report(whole+","+lower)
+	// One file twice is refused (below): its copy, another file, is not.
+	copied := filepath.Join(dir, "copy.safetensors")
+	if b, err := os.ReadFile(whole); err != nil || os.WriteFile(copied, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	alone, twice, both := report(whole), report(whole+","+copied), report(whole+","+lower)
 	// The same cosines up to float32 rounding: the same pairs decided the
 	// same way, the threshold between them all but equal.
 	same := twice.Verification
@@ -60,11 +65,11 @@ func TestCropAndEnsemble(t *testing.T) {
 		same.Threshold = alone.Verification.Threshold
 	}
 	if !reflect.DeepEqual(alone.Verification, same) || !reflect.DeepEqual(alone.Retrieval, twice.Retrieval) {
-		t.Errorf("a model twice: verification %+v, retrieval %+v; alone %+v, %+v", twice.Verification, twice.Retrieval, alone.Verification, alone.Retrieval)
+		t.Errorf("a model and its copy: verification %+v, retrieval %+v; alone %+v, %+v", twice.Verification, twice.Retrieval, alone.Verification, alone.Retrieval)
 	}
 	// Spaces around the names are the list's, not the files'.
-	if spaced := report(whole + " , " + whole); !reflect.DeepEqual(spaced.Verification, twice.Verification) {
-		t.Errorf("eval --model \"a , a\": %+v, want as a,a %+v", spaced.Verification, twice.Verification)
+	if spaced := report(whole + " , " + copied); !reflect.DeepEqual(spaced.Verification, twice.Verification) {
+		t.Errorf("eval --model \"a , b\": %+v, want as a,b %+v", spaced.Verification, twice.Verification)
 	}
 	if alone.ClosedSet.Classifier == nil || twice.ClosedSet.Classifier != nil {
 		t.Errorf("classifier accuracy alone %v, of the ensemble %v: want it for the model alone only", alone.ClosedSet.Classifier, twice.ClosedSet.Classifier)
@@ -102,6 +107,17 @@ func TestCropAndEnsemble(t *testing.T) {
 	code, _, stderr = runCLI(t, "eval", "--model", whole+",raw", "--data", shapes)
 	if code != 2 || !strings.Contains(stderr, "an ensemble is of model files, not raw pixels or nothing") {
 		t.Errorf("ensemble with raw pixels: exit %d, %q", code, stderr)
+	}
+	// One file twice, as join has it: before, an "ensemble" of the model
+	// alone. Under two spellings too, compared as join compares them.
+	for _, tc := range []struct{ models, want string }{
+		{whole + "," + whole, "--model names " + whole + " twice: give each model file once"},
+		{whole + "," + lower + "," + dir + "/./whole.safetensors", "--model names one file twice, as " + whole + " and as " + dir + "/./whole.safetensors: give each model file once"},
+	} {
+		code, _, stderr = runCLI(t, "eval", "--model", tc.models, "--data", shapes)
+		if code != 2 || stderr != "metriclab eval: "+tc.want+"\n" {
+			t.Errorf("eval --model %s: exit %d, %q, want 2 and %q", tc.models, code, stderr, tc.want)
+		}
 	}
 }
 

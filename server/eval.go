@@ -476,11 +476,16 @@ func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*da
 		embed, spec, first, err = loadEmbedder(paths, dataName, input, flipTest)
 		return embed, spec, first, false, err
 	}
+	if slices.Contains(list, "raw") || slices.Contains(list, "") {
+		return nil, spec, nil, true, badInput("--model %q: an ensemble is of model files, not raw pixels or nothing", paths)
+	}
+	// A file twice is its embeddings twice, which the cosine of their
+	// concatenation reads as the file alone: no ensemble, as join has it.
+	if err := eachFileOnce(list); err != nil {
+		return nil, spec, nil, true, err
+	}
 	var embeds []func(*data.Set) (eval.Embeddings, error)
 	for i, path := range list {
-		if path == "raw" || path == "" {
-			return nil, spec, nil, true, badInput("--model %q: an ensemble is of model files, not raw pixels or nothing", paths)
-		}
 		embed, _, m, err := loadEmbedder(path, dataName, input, flipTest)
 		if err != nil {
 			return nil, spec, nil, true, err

@@ -53,20 +53,15 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	for i, path := range paths {
+	for _, path := range paths {
 		if sameFile(out, path) {
 			return badInput("--out %s is also a --model file, which the join would replace: write it to another file", out)
 		}
-		// A file twice would be its views twice, the file's own
-		// ensemble: as the file alone, at twice the size.
-		for _, earlier := range paths[:i] {
-			switch {
-			case earlier == path:
-				return badInput("--model names %s twice: give each model file once", pathText(path))
-			case sameFile(earlier, path):
-				return badInput("--model names one file twice, as %s and as %s: give each model file once", pathText(earlier), pathText(path))
-			}
-		}
+	}
+	// A file twice would be its views twice, the file's own ensemble: as
+	// the file alone, at twice the size.
+	if err := eachFileOnce(paths); err != nil {
+		return err
 	}
 	if err := checkOutput(out); err != nil {
 		return err
@@ -107,6 +102,22 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		threshold += fmt.Sprintf("; of the %d members, %d held nothing out and gives none", len(ms), without)
 	}
 	fmt.Fprintf(stderr, "wrote %s: %d views (%s), %s\n", pathText(out), len(m.Meta.Spec.Views), msg.FormatViews(m.Meta.Spec.Views), threshold)
+	return nil
+}
+
+// eachFileOnce refuses model files of which one is named twice, by one
+// path or two (join's, eval's ensemble's).
+func eachFileOnce(paths []string) error {
+	for i, path := range paths {
+		for _, earlier := range paths[:i] {
+			switch {
+			case earlier == path:
+				return badInput("--model names %s twice: give each model file once", pathText(path))
+			case sameFile(earlier, path):
+				return badInput("--model names one file twice, as %s and as %s: give each model file once", pathText(earlier), pathText(path))
+			}
+		}
+	}
 	return nil
 }
 

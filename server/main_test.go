@@ -219,13 +219,15 @@ func TestEvalModelOfOtherImagesOnMNIST(t *testing.T) {
 	spec := core.DefaultSpec("mlp", 3)
 	spec.Input = core.Input{Channels: 1, Height: 32, Width: 32, Mean: 0.5, Std: 0.5}
 	params := core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, 1)
-	path := filepath.Join(dir, "m.safetensors")
-	if err := core.WriteModel(path, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}}, Params: params}); err != nil {
-		t.Fatal(err)
+	path, other := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "n.safetensors")
+	for _, p := range []string{path, other} {
+		if err := core.WriteModel(p, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}}, Params: params}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	want := path + " takes 1×32×32 images and mnist's are 1×28×28: evaluate it on a folder of images (--data DIR)"
 	wantBadInput(t, want, "eval", "--model", path)
-	wantBadInput(t, "m.safetensors,"+path+" takes 1×32×32 images", "eval", "--model", path+","+path)
+	wantBadInput(t, "m.safetensors,"+other+" takes 1×32×32 images", "eval", "--model", path+","+other)
 }
 
 // TestEvalMetricOnFlatImages: the classic metrics cannot be fitted on
