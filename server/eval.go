@@ -29,6 +29,10 @@ type evalOutput struct {
 	Data   string `json:"data"`
 	Probes int    `json:"probes"`
 	Expand int    `json:"expand,omitempty"` // --expand: the neighbours each evaluated embedding is the mean of
+	// Input is the shape a folder's images were read at, the model's
+	// (or --input's, of raw pixels), whatever their own size: the text
+	// report says it (mnist's are 1×28×28 as they are).
+	Input core.Input `json:"-"`
 }
 
 // evalFlags are eval's flags, parsed and checked (parseEval).
@@ -206,7 +210,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// The metric as --metric names it: whiten and linear are both a
 	// Mahalanobis metric (metric.Name()), fitted otherwise.
-	out := evalOutput{Report: rep, Model: f.model, Metric: f.metric, Data: f.data, Probes: testE.N, Expand: f.expand}
+	out := evalOutput{Report: rep, Model: f.model, Metric: f.metric, Data: f.data, Probes: testE.N, Expand: f.expand, Input: spec.Input}
 	if f.jsonOut {
 		return json.NewEncoder(stdout).Encode(out)
 	}
@@ -632,7 +636,11 @@ func overlaps(a, b []string) bool {
 // printReport prints the report as a short table for people.
 func printReport(w io.Writer, o evalOutput) {
 	r := o.Report
-	fmt.Fprintf(w, "%s on %s, %d probes, metric %s\n", o.Model, o.Data, o.Probes, o.Metric)
+	on := o.Data
+	if in := o.Input; o.Data != "mnist" && in.Size() > 0 {
+		on += fmt.Sprintf(" read at %d×%d×%d", in.Channels, in.Height, in.Width)
+	}
+	fmt.Fprintf(w, "%s on %s, %d probes, metric %s\n", o.Model, on, o.Probes, o.Metric)
 	if o.Expand > 0 {
 		fmt.Fprintf(w, "expanded       each embedding the mean of its %d nearest of the %d evaluated (transductive)\n", o.Expand, o.Probes)
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"metriclab/core"
@@ -48,5 +50,28 @@ func TestFitSampleKeepsEveryIdentity(t *testing.T) {
 	_, held := job.HoldOut(set, 32, 1)
 	if got := fitSample(set, 32, 1); !reflect.DeepEqual(got, held) {
 		t.Errorf("every class sampled: fitSample %d images, HoldOut %d; want HoldOut's", got.N, held.N)
+	}
+}
+
+// TestEvalReportSaysInput: the report of a folder says the shape its
+// images were read at, the model's, which need not be theirs: an MNIST
+// model's 1×28×28 of 32×32 shapes (before, the line said nothing of it,
+// and a model evaluated on images of another kind looked as on its own).
+func TestEvalReportSaysInput(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, filepath.Join(shapes, "train"), 6)
+	writeShapes(t, filepath.Join(shapes, "test"), 6)
+	spec := core.DefaultSpec("mlp", 3)
+	spec.Input = core.MNISTInput
+	params := core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{10, 3}}}, 1)
+	path := filepath.Join(dir, "mnist.safetensors")
+	if err := core.WriteModel(path, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}, Params: params}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "eval", "--model", path, "--data", shapes)
+	want := path + " on " + shapes + " read at 1×28×28, 18 probes, metric cosine\n"
+	if code != 0 || !strings.HasPrefix(stdout, want) {
+		t.Errorf("eval: exit %d, stdout %q, stderr %q; want a report starting %q", code, stdout, stderr, want)
 	}
 }
