@@ -112,14 +112,7 @@ func TestSourceTellsTooSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"verticalz.png", "verticalzz.png"} { // the 5th image, tested, and the 6th, trained on
-		f, err := os.Create(filepath.Join(dir, "vertical", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		writePixel(t, filepath.Join(dir, "vertical", name))
 	}
 	var log bytes.Buffer
 	src, err := newSource(false, 0, &log)
@@ -219,14 +212,7 @@ func TestSourceTellsIdentitiesLeftEmptyPlain(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 6 { // the 5th tested, the others trained on
-		f, err := os.Create(filepath.Join(dir, "tiny", fmt.Sprintf("t%d.png", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		writePixel(t, filepath.Join(dir, "tiny", fmt.Sprintf("t%d.png", i)))
 	}
 	var log bytes.Buffer
 	src, err := newSource(false, 0, &log)
@@ -495,5 +481,18 @@ func TestBadClassesToldAlone(t *testing.T) {
 		if _, err := loadEvalSets(src, folder, "all", specs[0], "", specs[1], in, 1); err == nil || log.Len() != 0 {
 			t.Errorf("eval --classes %q --unknown %q: error %v, log %q: want an error and no line", specs[0], specs[1], err, log.String())
 		}
+	}
+}
+
+// writePixel writes a PNG of one grey pixel at path, an image too small
+// for any input (data's tooSmall).
+func writePixel(t *testing.T, path string) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
