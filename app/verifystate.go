@@ -27,6 +27,11 @@ const (
 	HeldOutShare  = 5
 	angleBins     = 36 // 5° each
 	fpsShownEvery = 500.0
+	// faceGoneAfter (milliseconds of frame time) is how long the camera
+	// shows no usable face before the live answers go: a second, up to
+	// 30 frames (minFrameGap), not one, as the detector misses a face
+	// that is there for a frame or a few (a blink, a turn of the head).
+	faceGoneAfter = 1000.0
 )
 
 // verifyTrainer is the trainer id of the verify page's worker.
@@ -182,6 +187,7 @@ type VerifyState struct {
 	modelFAR      float64
 	probeSeq      int
 	probePending  bool
+	faceSeenAt    float64 // the frame time of the latest good frame (Frame)
 	lastProbe     []float32
 	ProbeNote     string // why the worker refused the latest probe, in one line; "" once one is scored
 	Scored        int    // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time)
@@ -247,7 +253,11 @@ func (s *VerifyState) DetectorReady(err error) {
 // frame is a snapshot; while the page is Live, it is also a probe for the
 // live scores when none is pending. A hold ends at MaxGalleryCrops
 // snapshots in the gallery, the most a stored gallery is restored with,
-// and the note says so. It reports whether the page shows something new.
+// and the note says so. Once no good frame has come for faceGoneAfter,
+// the live answers go with the face they were of, and the answer of a
+// probe still in the worker is dropped, as when the camera ends
+// (CameraEnded); the next good frame is probed. It reports
+// whether the page shows something new.
 func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (changed bool, out Out) {
 	s.fps.Tick(now)
 	s.FPSChanged = false
@@ -260,8 +270,14 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 		s.FPSChanged, changed = true, true
 	}
 	if q != face.OK {
+		if now-s.faceSeenAt >= faceGoneAfter && (s.lastProbe != nil || s.probePending || s.ProbeNote != "") {
+			s.probeSeq, s.probePending = s.probeSeq+1, false
+			s.forgetProbe()
+			changed = true
+		}
 		return changed, out
 	}
+	s.faceSeenAt = now
 	if s.Recording && s.Name != "" && s.Gallery.Count() >= MaxGalleryCrops {
 		// A gallery of more would not be restored (UnmarshalStoredGallery
 		// refuses it), and the next page would begin empty, the gallery

@@ -2328,6 +2328,69 @@ func TestVerifyCameraEndedForgetsScores(t *testing.T) {
 	})
 }
 
+// TestVerifyFaceGoneForgetsScores: when no good frame has come for
+// faceGoneAfter, the live answers of the face before go ("–") and the
+// page is drawn again, and the answer of a probe still in the worker, of
+// a frame from before, is dropped; frames without a face for less than
+// that keep them, as the detector misses a face for a frame or a few.
+// The next good frame is probed (under the next number but one) and
+// scored. Before, the page went on saying "accept" and the name of
+// whoever had walked away, to the next person in front of the camera
+// until their face was detected. The frames' times keep the FPS shown
+// (every fpsShownEvery: at 1100 and 1700) off the frames that check
+// changed.
+func TestVerifyFaceGoneForgetsScores(t *testing.T) {
+	s := enrolled()
+	answers := func(s *VerifyState) []string { return []string{s.ScoreText(), s.VerdictText(), s.IdentityText()} }
+	alice, none := []string{"1.000 (0.0°)", "accept", "alice"}, []string{"–", "–", "–"}
+	var changed bool
+	noFace := func(now float64) func(s *VerifyState) Out {
+		return func(s *VerifyState) Out {
+			var out Out
+			changed, out = s.Frame(now, face.NoFace, nil)
+			return out
+		}
+	}
+	shows := func(want []string, redrawn bool) func(t *testing.T, s *VerifyState) {
+		return func(t *testing.T, s *VerifyState) {
+			t.Helper()
+			if got := answers(s); !slices.Equal(got, want) || changed != redrawn {
+				t.Errorf("answers %q, changed %v; want %q, %v", got, changed, want, redrawn)
+			}
+		}
+	}
+	runSteps(t, &s, []step{
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "embedded", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
+		{name: "probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
+		{name: "alice scored", do: func(s *VerifyState) Out { return s.Receive(embMsg(probeID(1), 2, []float32{1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if got := answers(s); !slices.Equal(got, alice) {
+					t.Errorf("probe 1 of alice: %q, want %q", got, alice)
+				}
+			}},
+		{name: "probe 2", do: func(s *VerifyState) Out { return okFrame(s, 1100) }, phase: PhaseReady, posts: []string{"embed:probe-2"}},
+		{name: "no face for a moment", do: noFace(1700), phase: PhaseReady, check: shows(alice, true)}, // the quality and the FPS shown changed
+		{name: "no face for a while less than faceGoneAfter", do: noFace(1100 + faceGoneAfter - 1), phase: PhaseReady, check: shows(alice, false)},
+		{name: "no face for faceGoneAfter", do: noFace(1100 + faceGoneAfter), phase: PhaseReady, check: shows(none, true)},
+		{name: "no face still: nothing new", do: noFace(1100 + faceGoneAfter + 10), phase: PhaseReady, check: shows(none, false)},
+		{name: "probe 2's answer after the face went", do: func(s *VerifyState) Out { return s.Receive(embMsg(probeID(2), 2, []float32{1, 0})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if got := answers(s); !slices.Equal(got, none) {
+					t.Errorf("a probe of the face before answered: %q, want %q", got, none)
+				}
+			}},
+		{name: "a face again: a probe", do: func(s *VerifyState) Out { return okFrame(s, 2200) }, phase: PhaseReady, posts: []string{"embed:probe-4"}},
+		{name: "bob scored", do: func(s *VerifyState) Out { return s.Receive(embMsg(probeID(4), 2, []float32{0, 1})) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if got := answers(s); got[2] != "bob" || s.Scored != 4 {
+					t.Errorf("probe 4 of bob: %q, scored %d; want bob, 4", got, s.Scored)
+				}
+			}},
+	})
+}
+
 // TestVerifyModelRefusedAfterFailure: after a crash of the worker, or a
 // training that failed, a model the worker refuses leaves the page with
 // no encoder, and #train-status says so, the model note naming the load
