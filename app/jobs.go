@@ -367,8 +367,9 @@ func (j *Jobs) renderList() app.UI {
 const jobErrorRunes = 80
 
 // jobError draws, under a job's state in its row, why it failed or was
-// interrupted, or how a done job ended (the images its data set's load
-// skipped, early stopping where training diverged): one line, its middle
+// interrupted, the images a running or done job's data set's load
+// skipped, or how a done job ended (early stopping where training
+// diverged): one line, its middle
 // left out when long (msg.Shorten keeps the end, which says what to do),
 // whole in its title. The stylesheet
 // keeps it to one line of the cell, cut with an ellipsis (.job-error). A

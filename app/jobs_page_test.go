@@ -1176,12 +1176,14 @@ func TestJobsRowError(t *testing.T) {
 		{ID: "j3", State: msg.JobDone, Error: "diverged at step 30:\nstopped early,\tthe model of step 20 kept", Config: jobConfig(), Created: "3"},
 		{ID: "j4", State: msg.JobDone, Config: jobConfig(), Created: "4"},
 		{ID: "j5", State: msg.JobFailed, Error: msg.JobUnreadable, Created: "5"},
+		{ID: "j6", State: msg.JobRunning, Error: "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side", Config: jobConfig(), Created: "6"},
 	}, nil)
 	mount(t, j)
 	for id, want := range map[string]struct{ text, title string }{
 		"j1": {"step 12: loss is NaN", "step 12: loss is NaN"},
 		"j2": {msg.Shorten(long, jobErrorRunes), long},
 		"j3": {"diverged at step 30: stopped early, the model of step 20 kept", "diverged at step 30: stopped early, the model of step 20 kept"},
+		"j6": {"data set faces: 20 images, 2 skipped: 2 under 8 pixels a side", "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side"},
 	} {
 		tag, text, ok := element(t, j, "job-error-"+id)
 		if !ok {

@@ -392,3 +392,27 @@ func TestJobWatchDivergedNote(t *testing.T) {
 		}
 	}
 }
+
+// TestJobWatchRunningNote: a running job whose data set's load skipped
+// images says so from its load on, its state running carrying the note
+// (a new stream's first event): the watch's status gives it beside the
+// progress, never as a failure, and, done, gives the final note instead.
+// Before, the running watch said nothing of it until the job was done.
+func TestJobWatchRunningNote(t *testing.T) {
+	const note = "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side"
+	w := NewJobWatch(msg.Job{ID: "j8", State: msg.JobRunning, Steps: 12, Config: jobConfig()})
+	receiveNeverFailed(t, "running", &w, []string{
+		`{"v":1,"type":"state","trainer":"j8","state":"running","error":"` + note + `"}`,
+		`{"v":1,"type":"progress","trainer":"j8","progress":{"epoch":0,"step":5,"steps":12,"loss":0.4}}`,
+	})
+	if got := w.Status(); !strings.HasPrefix(got, "running: epoch 0, step 5/12, loss 0.4000") || !strings.HasSuffix(got, "; "+note) {
+		t.Errorf("running: status %q, want the progress, then the note", got)
+	}
+	receiveNeverFailed(t, "done", &w, []string{
+		`{"v":1,"type":"state","trainer":"j8","state":"done"}`,
+		`{"v":1,"type":"error","trainer":"j8","error":"` + note + `"}`,
+	})
+	if got := w.Status(); !strings.HasPrefix(got, "done: ") || strings.Count(got, note) != 1 {
+		t.Errorf("done: status %q, want done with the note once", got)
+	}
+}

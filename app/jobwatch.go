@@ -22,6 +22,9 @@ type JobWatch struct {
 	// Gone says that the server no longer has the job: its event stream
 	// was refused, and the job list does not hold it (Jobs.SetJobs).
 	Gone bool
+	// Note is what the running job's data set's load skipped, from its
+	// state running (the error it carries), for Status.
+	Note string
 }
 
 // NewJobWatch returns the watch of job j, before any event.
@@ -56,6 +59,9 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 			return false, errors.New(msg.ErrorLine(fmt.Sprintf("app: unknown job state %q", m.State)))
 		}
 		w.State = m.State
+		if m.State == msg.JobRunning {
+			w.Note = m.Error
+		}
 		return false, nil
 	case msg.TypeProgress:
 		if n := len(w.Run.LossLine); m.Progress != nil && n > 0 && float64(m.Progress.Step) <= w.Run.LossLine[n-1].X {
@@ -105,6 +111,9 @@ func (w *JobWatch) Status() string {
 	case msg.JobQueued:
 		return "queued: waiting for the device"
 	case msg.JobRunning, msg.JobDone:
+		if w.State == msg.JobRunning && w.Note != "" {
+			return w.Run.Status() + "; " + w.Note
+		}
 		if len(w.Run.LossLine) > 0 || w.State == msg.JobRunning {
 			return w.Run.Status()
 		}

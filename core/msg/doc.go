@@ -39,7 +39,9 @@
 // same progress and snapshot messages, with the job's state in the Job*
 // states; a job's TypeError comes after its final state (why it failed
 // or was interrupted, how a done job ended), never before it, so that it
-// never reads as the failure of a job still running. A reader refuses a
+// never reads as the failure of a job still running. A running job's
+// note on its data (the images its data set's load skipped) is the Error
+// of its state JobRunning, sent again once the data is loaded. A reader refuses a
 // message of another SchemaVersion. Adding a message type or a command op
 // is a change of this package and of its readers: the page's
 // (app.Run.Apply, app.JobWatch.Receive) treat an unknown type as an

@@ -529,7 +529,10 @@ func TestSamplesAndTrainingOnThem(t *testing.T) {
 // TestJobTellsSkippedImages: a job on a stored data set that holds images
 // a load skips (under 8 pixels a side, stored before the upload refused
 // them: here written to the store directly) says so in its error, the
-// note of a job done, which its row and its events show; one whose
+// note of a job done, which its row and its events show, and from its
+// load on while it runs: its GET and the list's row give it as its error,
+// and its events' state running as its own (before, a running job said
+// nothing of it until it was done); one whose
 // identity is left without an image to train on is refused at its check,
 // 400, as a data set with an identity of no image is. Before, both
 // trained on the images left without a word (the loader dropped the
@@ -559,14 +562,43 @@ func TestJobTellsSkippedImages(t *testing.T) {
 		add("few", "carl", pngBytes(t, 4, 4, 1))
 	}
 
-	req := tinyJob(1)
-	req.Data, req.Dim = "faces", 2
-	j := runJob(t, ts.URL, req)
 	const note = "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side"
+	req := tinyJob(1000)
+	req.Data, req.Dim = "faces", 2
+	code, b := postJSON(t, ts.URL+"/api/jobs", req)
+	if code != 201 {
+		t.Fatalf("long job on faces: %d %s", code, b)
+	}
+	var long jobView
+	decode(t, b, &long)
+	running := waitJob(t, ts.URL, long.ID, 10*time.Second, func(j jobView) bool { return j.Step > 0 })
+	if running.State != msg.JobRunning || running.Error != note {
+		t.Errorf("job on faces, running: %s, error %q; want running, the note %q", running.State, running.Error, note)
+	}
+	var list []jobView
+	_, b = call(t, "GET", ts.URL+"/api/jobs", "", nil)
+	if decode(t, b, &list); len(list) != 1 || list[0].Error != note {
+		t.Errorf("the list while the job on faces runs: %s; want its row with the note %q", b, note)
+	}
+	resp, err := http.Get(ts.URL + "/api/jobs/" + long.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := sseEvents(t, resp.Body, 1)
+	resp.Body.Close()
+	if len(first) != 1 || first[0].Type != msg.TypeState || first[0].State != msg.JobRunning || first[0].Error != note {
+		t.Errorf("first event of the running job on faces: %+v, want the state running with the note", first)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+long.ID, "", nil); code != 200 {
+		t.Fatalf("cancel of the long job: %d %s", code, b)
+	}
+
+	req.Epochs = 1
+	j := runJob(t, ts.URL, req)
 	if j.Error != note {
 		t.Errorf("job on faces: error %q, want the note %q", j.Error, note)
 	}
-	resp, err := http.Get(ts.URL + "/api/jobs/" + j.ID + "/events")
+	resp, err = http.Get(ts.URL + "/api/jobs/" + j.ID + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}

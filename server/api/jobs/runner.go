@@ -162,9 +162,9 @@ type running struct {
 	step, steps int
 	loss        float64
 	metrics     *msg.VerificationSummary
-	// note is the error of a run done, in its row and events: what its
-	// data set's load did not take (Loader), and how it ended
-	// (job.Job.Diverged).
+	// note is the job's error while it runs, from its data's load, and
+	// once it is done, in its row and events: what its data set's load
+	// did not take (Loader), and how it ended (job.Job.Diverged).
 	note string
 }
 
@@ -399,15 +399,23 @@ func (r *Runner) Jobs() ([]store.Job, error) {
 	return js, err
 }
 
-// merge overwrites a running job's progress with the live one.
+// merge overwrites a running job's progress with the live one, and gives
+// it its run's note as its error.
 func (r *Runner) merge(j *store.Job) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if run := r.running[j.ID]; run != nil && j.State == store.StateRunning && run.step > j.Step {
+	run := r.running[j.ID]
+	if run == nil || j.State != store.StateRunning {
+		return
+	}
+	if run.step > j.Step {
 		j.Step, j.Steps, j.Loss = run.step, run.steps, run.loss
 		if run.metrics != nil {
 			j.Metrics = run.metrics
 		}
+	}
+	if run.note != "" {
+		j.Error = run.note
 	}
 }
 
@@ -659,6 +667,18 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 		return cannotStart(err)
 	}
+	if note != "" {
+		// The user watching the run is told from now on, not once it is
+		// done: its GET (merge), and its events, by the state running
+		// again, with the note as its error (a new subscriber's first).
+		note = msg.ErrorLine(note)
+		r.mu.Lock()
+		run.note = note
+		r.mu.Unlock()
+		m := stateMessage(j.ID, store.StateRunning)
+		m.Error = note
+		h.publish(m)
+	}
 	opts := r.options(j.Config.Device)
 	if j.Config.Device == "cuda" {
 		if r.cfg.CUDA == nil {
@@ -769,7 +789,9 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		r.log.Printf("jobs: job %s: %v", j.ID, err)
 		note = strings.TrimPrefix(note+"; "+err.Error(), "; ")
 	}
+	r.mu.Lock()
 	run.note = msg.ErrorLine(note)
+	r.mu.Unlock()
 	m := jb.Model()
 	if v := jb.ModelVerification(); v != nil {
 		metrics = v // with early stopping, the best epoch's, as m's parameters and threshold
