@@ -50,7 +50,11 @@ type Jobs struct {
 	models []msg.ModelCard
 	named  map[string]bool
 	reads  int    // the reads of the models asked: only the latest's answer is kept
-	err    string // the latest error of the API, or of the form
+	err    string // the latest error of the form, of its job's queueing, or of an event
+	// actErr says why the latest Cancel or Resume was refused; the next
+	// one's answer replaces it, and only it: a Cancel done does not
+	// clear the form's error.
+	actErr string
 	// refused holds why the text of each field of the form shown invalid
 	// was not taken, by the field's setting key.
 	refused map[string]string
@@ -245,6 +249,7 @@ func (j *Jobs) Render() app.UI {
 		// draw it again, the job's viewer reloaded, what was typed lost.
 		app.Div().Class("slot").Body(
 			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Text(j.err) }),
+			app.If(j.actErr != "", func() app.UI { return app.P().ID("jobs-act-error").Class("notices").Text(j.actErr) }),
 			app.If(j.listErr != "", func() app.UI { return app.P().ID("jobs-list-error").Class("notices").Text(j.listErr) }),
 			app.If(j.eventsErr != "", func() app.UI { return app.P().ID("jobs-events-error").Class("notices").Text(j.eventsErr) }),
 			app.If(j.note != "", func() app.UI { return app.P().ID("jobs-note").Class("note").Text(j.note) }),
@@ -516,10 +521,10 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 			// job is now (done, or resumed in another tab).
 			j.showList(read, jobs, listErr)
 			if err != nil {
-				j.err = op + " " + job.ID + ": " + err.Error()
+				j.actErr = op + " " + job.ID + ": " + err.Error()
 				return
 			}
-			j.err, j.note = "", "job "+job.ID+": "+op+" done"
+			j.actErr, j.note = "", "job "+job.ID+": "+op+" done"
 			if op == "resume" {
 				job.State = msg.JobQueued
 				j.watchJob(ctx, job)

@@ -202,8 +202,8 @@ func TestJobsAnswerAfterTheButtonIsGone(t *testing.T) {
 	j, e, _, gone := mountJobs(t, api)
 	j.act(gone, j.jobs[1], "cancel")
 	e.ConsumeAll()
-	if j.note != "job j1: cancel done" || j.err != "" || j.jobs[1].State != msg.JobCanceled {
-		t.Errorf("after Cancel: note %q, error %q, j1 %s; want the note, no error, canceled", j.note, j.err, j.jobs[1].State)
+	if j.note != "job j1: cancel done" || j.err+j.actErr != "" || j.jobs[1].State != msg.JobCanceled {
+		t.Errorf("after Cancel: note %q, error %q, j1 %s; want the note, no error, canceled", j.note, j.err+j.actErr, j.jobs[1].State)
 	}
 	j.act(gone, j.jobs[0], "resume")
 	e.ConsumeAll()
@@ -285,8 +285,8 @@ func TestJobsOneRequestAtATime(t *testing.T) {
 			t.Errorf("%s sent %d times, want once", call, n)
 		}
 	}
-	if j.err != "" || j.submitting || len(j.acting) > 0 {
-		t.Errorf("error %q, submitting %v, acting %v; want none", j.err, j.submitting, j.acting)
+	if j.err+j.actErr != "" || j.submitting || len(j.acting) > 0 {
+		t.Errorf("error %q, submitting %v, acting %v; want none", j.err+j.actErr, j.submitting, j.acting)
 	}
 	// While a request is on its way, its button is disabled.
 	p := NewJobs()
@@ -321,8 +321,8 @@ func TestJobsCancelInterrupted(t *testing.T) {
 	}
 	j.act(ctx, j.jobs[0], "cancel")
 	e.ConsumeAll()
-	if api.count("DELETE j2") != 1 || j.err != "" || j.jobs[0].State != msg.JobCanceled {
-		t.Errorf("Cancel of the interrupted job: %d DELETE, error %q, state %s; want it canceled", api.count("DELETE j2"), j.err, j.jobs[0].State)
+	if api.count("DELETE j2") != 1 || j.err+j.actErr != "" || j.jobs[0].State != msg.JobCanceled {
+		t.Errorf("Cancel of the interrupted job: %d DELETE, error %q, state %s; want it canceled", api.count("DELETE j2"), j.err+j.actErr, j.jobs[0].State)
 	}
 }
 
@@ -349,8 +349,8 @@ func TestJobsActRefusedShowsList(t *testing.T) {
 		i := slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == c.id })
 		j.act(ctx, j.jobs[i], c.op)
 		e.ConsumeAll()
-		if !strings.HasPrefix(j.err, c.op+" "+c.id+": ") || j.jobs[i].State != c.state {
-			t.Errorf("%s of %s, refused: error %q, the row says %s; want the refusal, and %s", c.op, c.id, j.err, j.jobs[i].State, c.state)
+		if !strings.HasPrefix(j.actErr, c.op+" "+c.id+": ") || j.jobs[i].State != c.state {
+			t.Errorf("%s of %s, refused: error %q, the row says %s; want the refusal, and %s", c.op, c.id, j.actErr, j.jobs[i].State, c.state)
 		}
 		p := NewJobs()
 		p.SetJobs(j.jobs, nil)
@@ -359,6 +359,50 @@ func TestJobsActRefusedShowsList(t *testing.T) {
 			t.Errorf("%s of %s, refused: #%s still there", c.op, c.id, c.button)
 		}
 	}
+}
+
+// TestJobsActClearsItsOwnError: a Cancel or Resume done clears the
+// refusal of the one before, and leaves the form's error as it was, as
+// a refused one does; the job the form queues leaves the refusal. Before,
+// both were one line, which a Cancel done cleared: the field refused
+// ("epochs x") stayed marked invalid, its reason gone.
+func TestJobsActClearsItsOwnError(t *testing.T) {
+	api := newJobsAPI(
+		msg.Job{ID: "j1", State: msg.JobDone, Config: jobConfig(), Created: "1"},
+		msg.Job{ID: "j2", State: msg.JobQueued, Config: jobConfig(), Created: "2"},
+	)
+	j, e, ctx, _ := mountJobs(t, api)
+	j.edit("epochs", "x")
+	formErr := j.err
+	if formErr == "" {
+		t.Fatal("epochs x: no error")
+	}
+	job := func(id string) msg.Job {
+		return j.jobs[slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == id })]
+	}
+	for _, c := range []struct{ op, id, actErr string }{
+		{"cancel", "j1", "cancel j1: job j1 is done (409)"}, // refused
+		{"cancel", "j2", ""},
+	} {
+		j.act(ctx, job(c.id), c.op)
+		e.ConsumeAll()
+		if j.err != formErr || j.actErr != c.actErr {
+			t.Errorf("%s of %s: the form's error %q, the action's %q; want %q kept, and %q", c.op, c.id, j.err, j.actErr, formErr, c.actErr)
+		}
+	}
+	j.act(ctx, job("j1"), "cancel")
+	e.ConsumeAll()
+	j.edit("epochs", "3")
+	j.submit(ctx)
+	e.ConsumeAll()
+	if j.err != "" || !strings.HasPrefix(j.actErr, "cancel j1: ") || j.note != "job j9 queued" {
+		t.Errorf("a job queued after a refused cancel: the form's error %q, the action's %q, note %q; want no form error, the refusal kept, j9 queued", j.err, j.actErr, j.note)
+	}
+	p := NewJobs()
+	p.err, p.actErr = formErr, j.actErr
+	mount(t, p)
+	wantText(t, p, "jobs-error", formErr)
+	wantText(t, p, "jobs-act-error", j.actErr)
 }
 
 // TestJobsWatchGone: the watched job's event stream is refused and the
