@@ -137,6 +137,9 @@ func TestBadInputIsOneLineAndStatus2(t *testing.T) {
 		{"serve allowed host ..", []string{"serve", "--allowed-hosts", "..", "--data-dir", filepath.Join(dir, "d")}, `allowed host "..": want a host name`},
 		{"serve bad trusted proxy", []string{"serve", "--trusted-proxies", "127.0.0.1, 10.0.0.0/33", "--data-dir", filepath.Join(dir, "d")}, `trusted proxy "10.0.0.0/33": want an IP address or a CIDR range such as 10.0.0.0/8`},
 		{"serve trusted proxy a name", []string{"serve", "--trusted-proxies", "proxy.lan", "--data-dir", filepath.Join(dir, "d")}, `trusted proxy "proxy.lan": want an IP address or a CIDR range`},
+		// Every client a proxy, naming itself: no per-client limit held.
+		{"serve trusted proxies every address", []string{"serve", "--trusted-proxies", "127.0.0.1,0.0.0.0/0", "--data-dir", filepath.Join(dir, "d")}, `trusted proxy "0.0.0.0/0" holds every IPv4 address: any client could name itself in X-Forwarded-For and escape the per-client limits`},
+		{"serve trusted proxies every IPv6 address", []string{"serve", "--trusted-proxies", "::/0", "--data-dir", filepath.Join(dir, "d")}, `trusted proxy "::/0" holds every IPv6 address`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1920,18 +1920,27 @@ func TestForwardedClientLongHeader(t *testing.T) {
 
 // TestParseTrustedProxies: addresses and CIDR ranges, as given or with
 // their host bits, spaces or empty items; anything else is refused,
-// named.
+// named, and so is a range of every address of its family, as given or
+// as its IPv4-mapped one, with its host bits or not: every client would
+// name itself (before, 0.0.0.0/0 was taken, and any client escaped the
+// per-client limits by its own X-Forwarded-For).
 func TestParseTrustedProxies(t *testing.T) {
 	// An IPv4-mapped range is its IPv4 one, as an address is: clientOf
-	// reads a peer's "::ffff:10.0.0.1" as 10.0.0.1, which ::ffff:0:0/96
+	// reads a peer's "::ffff:10.0.0.1" as 10.0.0.1, which ::ffff:0:0/104
 	// as it is would not hold.
-	got, err := ParseTrustedProxies([]string{" 127.0.0.1", "::1", "::ffff:10.0.0.1", "10.1.2.3/8", "", "fd00::/8", "::ffff:192.168.0.0/112", "::ffff:0:0/96"})
-	if want := "[127.0.0.1/32 ::1/128 10.0.0.1/32 10.0.0.0/8 fd00::/8 192.168.0.0/16 0.0.0.0/0]"; err != nil || fmt.Sprint(got) != want {
+	got, err := ParseTrustedProxies([]string{" 127.0.0.1", "::1", "::ffff:10.0.0.1", "10.1.2.3/8", "", "fd00::/8", "::ffff:192.168.0.0/112", "::ffff:0:0/104", "0.0.0.0/1"})
+	if want := "[127.0.0.1/32 ::1/128 10.0.0.1/32 10.0.0.0/8 fd00::/8 192.168.0.0/16 0.0.0.0/8 0.0.0.0/1]"; err != nil || fmt.Sprint(got) != want {
 		t.Errorf("ParseTrustedProxies = %v, %v; want %s", got, err, want)
 	}
 	for _, bad := range []string{"10.0.0.0/33", "proxy.lan", "10.0.0.1-10.0.0.9", "fe80::1%eth0", "127.0.0.1:443", "*"} {
 		if _, err := ParseTrustedProxies([]string{"127.0.0.1", bad}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("trusted proxy %q: want an IP address or a CIDR range", bad)) {
 			t.Errorf("ParseTrustedProxies(%q): %v, want it refused, named", bad, err)
+		}
+	}
+	for bad, family := range map[string]string{"0.0.0.0/0": "IPv4", "10.1.2.3/0": "IPv4", "::ffff:0:0/96": "IPv4", "::/0": "IPv6", "2001:db8::/0": "IPv6"} {
+		want := fmt.Sprintf("trusted proxy %q holds every %s address: any client could name itself in X-Forwarded-For and escape the per-client limits; give the proxies' addresses or their network's range (127.0.0.1 for one on this machine)", bad, family)
+		if _, err := ParseTrustedProxies([]string{"127.0.0.1", bad}); err == nil || err.Error() != want {
+			t.Errorf("ParseTrustedProxies(%q): %v, want %q", bad, err, want)
 		}
 	}
 }

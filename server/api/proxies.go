@@ -25,7 +25,10 @@ import (
 // ParseTrustedProxies returns the ranges of the addresses given, each an
 // IP address ("127.0.0.1") or a CIDR range ("10.0.0.0/8"), an IPv4-mapped
 // one as its IPv4 one; empty items are skipped. An item that is neither
-// is an error that names it.
+// is an error that names it, as is a range of every address of its
+// family (0.0.0.0/0, ::/0): every client would be a proxy, naming itself
+// as it liked, and no client would have per-client limits. No proxy needs
+// one: its address, or its network's range, names it.
 func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
 	var ranges []netip.Prefix
 	for _, given := range list {
@@ -43,6 +46,13 @@ func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
 		}
 		if p.Addr().Is4In6() && p.Bits() >= 96 { // as clientOf reads a peer's
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		if p.Bits() == 0 {
+			family := "IPv6"
+			if p.Addr().Is4() {
+				family = "IPv4"
+			}
+			return nil, fmt.Errorf("trusted proxy %q holds every %s address: any client could name itself in X-Forwarded-For and escape the per-client limits; give the proxies' addresses or their network's range (127.0.0.1 for one on this machine)", given, family)
 		}
 		ranges = append(ranges, p.Masked())
 	}
