@@ -148,9 +148,15 @@ func TestJobLifecycle(t *testing.T) {
 		card.Metrics == nil || card.Metrics.Accuracy != j.Metrics.Accuracy || card.Threshold != j.Metrics.Threshold {
 		t.Errorf("model card %d %s does not match job %+v", code, b, j)
 	}
-	code, file := call(t, "GET", ts.URL+"/api/models/"+j.ModelID+"/file", "", nil)
-	if code != 200 || int64(len(file)) != card.Size {
+	resp, file := callResp(t, "GET", ts.URL+"/api/models/"+j.ModelID+"/file", "", nil)
+	if code = resp.StatusCode; code != 200 || int64(len(file)) != card.Size {
 		t.Fatalf("model file: %d, %d bytes, card says %d", code, len(file), card.Size)
+	}
+	// Named by its loss and D, as the playground names a model it
+	// exports, and its id (it was the id alone: several downloaded read
+	// alike).
+	if got, want := resp.Header.Get("Content-Disposition"), `attachment; filename="metriclab-arcface-d3-`+j.ModelID+`.safetensors"`; got != want {
+		t.Errorf("model file's Content-Disposition %q, want %q", got, want)
 	}
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	os.WriteFile(path, file, 0o644)
@@ -173,7 +179,7 @@ func TestJobLifecycle(t *testing.T) {
 		t.Errorf("resume done job: %d %s, want 409", code, b)
 	}
 	// Events of an ended job: its state, then the stream ends.
-	resp, err := http.Get(ts.URL + "/api/jobs/" + created.ID + "/events")
+	resp, err = http.Get(ts.URL + "/api/jobs/" + created.ID + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}
