@@ -128,7 +128,7 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 		app.Td().Text(r.Created),
 		app.Td().Class("actions").Body(
 			app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Text("Open in playground"),
-			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.ID+".safetensors").
+			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.FileName()).
 				Title(r.Size).Text("Download"),
 			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Text("Use for verify"),
 		),

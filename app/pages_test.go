@@ -281,7 +281,7 @@ func TestModelsRender(t *testing.T) {
 	if err := app.Match(app.A().ID("open-m7").Class("btn").Href(link).Text("Open in playground"), m, 0, 1, 1, 0, 7, 0); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.A().ID("download-m7").Class("btn").Href("/api/models/m7/file").Attr("download", "m7.safetensors").Title("1.2 MB").Text("Download"), m, 0, 1, 1, 0, 7, 1); err != nil {
+	if err := app.Match(app.A().ID("download-m7").Class("btn").Href("/api/models/m7/file").Attr("download", "metriclab-arcface-d3-m7.safetensors").Title("1.2 MB").Text("Download"), m, 0, 1, 1, 0, 7, 1); err != nil {
 		t.Error(err)
 	}
 	m.SetCards(nil, errors.New("boom"))

@@ -694,11 +694,7 @@ func (p *Playground) panelDim(i int) string { return dimText(p.shape(i)) }
 // metriclab-LOSS-dD, with D as V×D for an encoder of V views.
 func (p *Playground) fileName(i int, what string) string {
 	dim, views := p.shape(i)
-	d := strconv.Itoa(dim)
-	if len(views) > 0 {
-		d = strconv.Itoa(len(views)) + "x" + d
-	}
-	s := "metriclab-" + p.trainers[i].run.Loss + "-d" + d
+	s := msg.ModelFileStem(p.trainers[i].run.Loss, dim, len(views))
 	if what != "" {
 		s += "-" + what
 	}

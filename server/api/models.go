@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -90,7 +89,7 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
-	name := modelFileName(card)
+	name := card.FileName()
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "private, max-age=31536000, immutable") // a model's file never changes
 	// Nor does its id name another file (ids are random, never reused):
@@ -100,25 +99,6 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	// write timeout.
 	s.extendWrite(w, s.bodyTime(st.Size()))
 	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, name, st.ModTime(), f, st.Size())
-}
-
-// modelFileName is the name a model's file is downloaded as: the
-// playground's for a model it exports (metriclab-LOSS-dD, D as V×D for
-// an encoder of V views), then the model's id, which tells apart two of
-// one loss and D and finds the card again:
-// "metriclab-arcface-d3-5f0c2a9e1b7d4c63.safetensors". A registered loss
-// is named in lower-case letters and digits, and the id in hex digits, so
-// the name needs no quoting in Content-Disposition; a card of a loss
-// named otherwise has its id alone.
-func modelFileName(card store.Card) string {
-	if card.Loss == "" || strings.Trim(card.Loss, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
-		return card.ID + ".safetensors"
-	}
-	d := strconv.Itoa(card.Dim)
-	if len(card.Views) > 0 {
-		d = strconv.Itoa(len(card.Views)) + "x" + d
-	}
-	return "metriclab-" + card.Loss + "-d" + d + "-" + card.ID + ".safetensors"
 }
 
 // downloadErrors is the ResponseWriter of a model file's download: an
