@@ -62,10 +62,11 @@ type Message struct {
 	Progress *Progress `json:"progress,omitempty"`
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	Error    string    `json:"error,omitempty"`
-	// ID is, on an error that refuses an embed or a load, and on the
-	// state idle that answers a load without samples, the command's ID
-	// (Command.ID): the page tells which of its requests was answered
-	// (a probe, the gallery, the latest load).
+	// ID is, on an error that refuses an embed, a load or an export, and
+	// on the state idle that answers a load without samples, the
+	// command's ID (Command.ID): the page tells which of its requests was
+	// answered (a probe, the gallery, the latest load, the encoder's
+	// export).
 	ID     string  `json:"id,omitempty"`
 	Export *Export `json:"export,omitempty"`
 	// Embeddings answers an "embed" command.

@@ -64,9 +64,9 @@
 //	          TensorFlow Projector's vectors.tsv and metadata.tsv
 //	embeddings  msg.Embeddings, the answer to "embed"
 //	error     one line; a failed run also goes to state "failed"; one
-//	          that refuses an embed or a load carries its Command.ID, as
-//	          does "too many commands waiting; dropped one" when the
-//	          command dropped has one
+//	          that refuses an embed, a load or an export carries its
+//	          Command.ID, as does "too many commands waiting; dropped
+//	          one" when the command dropped has one
 //
 // All but export also go to the run's BroadcastChannel, for the viewer
 // (wasm/viz ?channel=NAME), whose caption shows the step and the state; a
@@ -330,7 +330,7 @@ func (w *worker) handle(cmd command) {
 		w.group = nil
 		w.setState(msg.StateIdle)
 	case msg.OpExport:
-		w.export()
+		w.export(c.ID)
 	case msg.OpLoad:
 		w.load(c)
 	case msg.OpEmbed:
@@ -557,25 +557,27 @@ func (w *worker) postSnapshot() {
 	w.snapshotWait = min(maxSnapshotWait, max(minSnapshotWait, share*w.lastSnapshot.Sub(start)))
 }
 
-// export posts the model file and the projector's files.
-func (w *worker) export() {
+// export posts the model file and the projector's files; an export it
+// cannot make is refused with the command's ID (the Verify page's keeps
+// its encoder).
+func (w *worker) export(id string) {
 	if w.job == nil {
-		w.postError(errors.New("nothing to export: start a training run first"))
+		w.refuse(id, errors.New("nothing to export: start a training run first"))
 		return
 	}
 	var model bytes.Buffer
 	if err := core.EncodeModel(&model, w.job.Model()); err != nil {
-		w.postError(err)
+		w.refuse(id, err)
 		return
 	}
 	e, err := w.job.Embeddings()
 	if err != nil {
-		w.postError(err)
+		w.refuse(id, err)
 		return
 	}
 	var vectors, metadata strings.Builder
 	if err := job.WriteProjectorTSV(&vectors, &metadata, e, w.job.PointClasses()); err != nil {
-		w.postError(err)
+		w.refuse(id, err)
 		return
 	}
 	w.post(msg.Message{Type: msg.TypeExport, Export: &msg.Export{Model: model.Bytes(), Vectors: vectors.String(), Metadata: metadata.String()}})
@@ -659,8 +661,8 @@ func (w *worker) postError(err error) { w.refuse("", err) }
 
 // refuse posts err as the schema's one line (msg.ErrorLine: an error may
 // quote a peer's words or a command's of any length), the answer to the
-// command of ID id (an embed's or a load's; "": none), so that the page
-// tells a refused probe from a refused gallery.
+// command of ID id (an embed's, a load's or an export's; "": none), so
+// that the page tells a refused probe from a refused gallery.
 func (w *worker) refuse(id string, err error) {
 	w.post(msg.Message{Type: msg.TypeError, ID: id, Error: msg.ErrorLine(err.Error())})
 }

@@ -161,7 +161,10 @@ func TestWorkerLoadFailure(t *testing.T) {
 // error before the state failed, as the page had it (before, the state
 // only; and nothing where it failed before its first snapshot); one that
 // loads after a run that early stopping ended where training diverged
-// hears its note before the state done (before, the state only).
+// hears its note before the state done (before, the state only). An
+// export refused carries the export's ID (before, none: the Verify page,
+// which asks for its encoder's file to keep it, took it for the worker's
+// own failure).
 func TestWorkerProtocol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds trainer.wasm and trains in node")
@@ -191,7 +194,8 @@ func TestWorkerProtocol(t *testing.T) {
 	// The answers of each step: "error: " and a part of the error, "state
 	// " and the state, or the type. An error that refuses an embed or a
 	// load carries the command's ID (refusedID), so that the Verify page
-	// tells a refused probe from a refused gallery, and so does the error
+	// tells a refused probe from a refused gallery, as does one that
+	// refuses an export (the page keeps its encoder), and so does the error
 	// of an embed dropped from a full queue; no other error has one.
 	want := map[string][]string{
 		"not json":                                         {"error: bad message"},
@@ -243,7 +247,7 @@ func TestWorkerProtocol(t *testing.T) {
 		"a viewer when the Go program stops":               {"error: trainer.wasm stopped", "state failed"},
 		"a viewer that loads after the Go program stopped": {"error: trainer.wasm stopped", "state failed"},
 	}
-	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3"}
+	refusedID := map[string]string{"embed before start": "e0", "load no model": "l0", "embed other shapes": "e1", "start, an embed dropped": "e3", "export after reset": "x0"}
 	// The state idle that says a load without samples took carries the
 	// load's ID, so that the page tells its latest load's answer from a
 	// late one; no other state has one.

@@ -164,7 +164,7 @@ const steps = [
   ["export after the run", () => send({ op: "export" })],
   ["embed other shapes", () => send({ op: "embed", id: "e1", samples: samples(["a"], 2, 20) })],
   ["reset", () => send({ op: "reset" }, port())],
-  ["export after reset", () => send({ op: "export" })],
+  ["export after reset", () => send({ op: "export", id: "x0" })],
   // A start of one worker takes no ports either.
   ["start, paused", () => {
     send({ op: "start", config: config({ epochs: 50 }), samples: samples(["a", "b"], 10, 16) }, port());
