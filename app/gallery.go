@@ -33,12 +33,14 @@ const GalleryVersion = 1
 // file Export writes), under galleryKey. A record there that the page
 // did not restore is set aside, as it is, before the page's first store
 // writes over it, under asidePrefix and the time the page chose its key
-// (saveGallery): no store writes there.
+// (saveGallery): no store writes there. The encoder is kept beside it,
+// under encoderKey (StoredEncoder's JSON, saveEncoder).
 const (
 	galleryDB    = "metriclab"
 	galleryStore = "gallery"
 	galleryKey   = "gallery"
 	asidePrefix  = "gallery-unread-"
+	encoderKey   = "encoder"
 )
 
 // Gallery is the enrolled identities of the verify page: for each a name
@@ -268,6 +270,56 @@ func unmarshalGallery(data []byte, stored bool) (Gallery, error) {
 	return g, nil
 }
 
+// EncoderVersion is the version of the encoder's IndexedDB record
+// (StoredEncoder). A reader rejects a record of another version.
+const EncoderVersion = 1
+
+// StoredEncoder is the verify page's encoder as IndexedDB keeps it beside
+// the gallery, so that it comes back when the page is opened again: what
+// the page calls it (VerifyState.Source), its model file, and, for an
+// encoder trained here, the snapshots it was trained on (trainedKey's
+// counts), without which it would be calibrated on them.
+type StoredEncoder struct {
+	Version int            `json:"version"`
+	Source  string         `json:"source"`
+	Model   []byte         `json:"model"` // the .safetensors file, base64 in JSON
+	Trained map[string]int `json:"trained,omitempty"`
+}
+
+// MarshalStoredEncoder returns e as the JSON of its record.
+func MarshalStoredEncoder(e StoredEncoder) []byte {
+	b, err := json.Marshal(e)
+	if err != nil {
+		panic("app: " + err.Error()) // strings, bytes and ints always marshal
+	}
+	return b
+}
+
+// UnmarshalStoredEncoder reads the encoder IndexedDB kept: its version, a
+// name, a model file (which the page reads when it loads it: ModelInput),
+// and trained counts of one crop or more, each of a named identity.
+func UnmarshalStoredEncoder(data []byte) (StoredEncoder, error) {
+	var e StoredEncoder
+	if err := json.Unmarshal(data, &e); err != nil {
+		return StoredEncoder{}, fmt.Errorf("not an encoder's record: %w", err)
+	}
+	if e.Version != EncoderVersion {
+		return StoredEncoder{}, fmt.Errorf("an encoder's record of version %d, the page reads version %d", e.Version, EncoderVersion)
+	}
+	if strings.TrimSpace(e.Source) == "" {
+		return StoredEncoder{}, errors.New("an encoder without a name")
+	}
+	if len(e.Model) == 0 {
+		return StoredEncoder{}, errors.New("an encoder without a model file")
+	}
+	for k, n := range e.Trained {
+		if name, _, ok := strings.Cut(k, "\x00"); !ok || name == "" || n < 1 {
+			return StoredEncoder{}, errors.New("the snapshots it was trained on are not of the page's form")
+		}
+	}
+	return e, nil
+}
+
 // EncodeCrop returns the crop px (c×h×w, planar, values in [0, 1]) as a
 // PNG data URL: grey for one channel, RGB for three.
 func EncodeCrop(px []float32, c, h, w int) string {
@@ -430,6 +482,20 @@ func saveGallery(data, aside string, done func(kept bool, err error)) {
 				})
 			}
 		})
+	})
+}
+
+// saveEncoder writes data (an encoder's record: MarshalStoredEncoder) to
+// IndexedDB under encoderKey and calls done when its transaction commits
+// or aborts.
+func saveEncoder(data string, done func(err error)) {
+	withGalleryStore("readwrite", func(store app.Value, err error) {
+		if err != nil {
+			done(err)
+			return
+		}
+		onCommit(store.Get("transaction"), done)
+		store.Call("put", data, encoderKey) // a request that fails aborts the transaction: onCommit says why
 	})
 }
 

@@ -48,8 +48,9 @@ type Verify struct {
 func NewVerify() *Verify { return &Verify{st: NewVerifyState()} }
 
 // OnMount fetches the cascades and starts the detector, loads the gallery
-// from IndexedDB, starts the trainer's worker and the camera, lists the
-// server's models, and loads ?model= (a model of the registry), if any.
+// and the encoder kept beside it from IndexedDB (restore), starts the
+// trainer's worker and the camera, lists the server's models, and loads
+// ?model= (a model of the registry), if any.
 func (v *Verify) OnMount(ctx app.Context) {
 	v.mounted = ctx
 	v.st.SetChannel("metriclab-verify-" + strconv.FormatUint(rand.Uint64()>>16, 36))
@@ -69,10 +70,7 @@ func (v *Verify) OnMount(ctx app.Context) {
 			v.st.DetectorReady(err)
 		})
 	})
-	v.st.Restoring()
-	loadGallery(galleryKey, func(data string, ok bool, err error) {
-		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.Restore(data, ok, err)) })
-	})
+	v.restore(ctx)
 	listAside(func(keys []string, err error) {
 		if err == nil { // Restore says why IndexedDB failed
 			ctx.Dispatch(func(ctx app.Context) { v.st.Listed(keys) })
@@ -143,6 +141,22 @@ func (v *Verify) Render() app.UI {
 	)
 }
 
+// restore loads the gallery from IndexedDB and then the encoder kept
+// beside it, which embeds it: go-app mounts a new page each time the
+// user comes back to it, and the one before stopped its worker, which
+// held the encoder.
+func (v *Verify) restore(ctx app.Context) {
+	v.st.Restoring()
+	loadGallery(galleryKey, func(data string, ok bool, err error) {
+		ctx.Dispatch(func(ctx app.Context) {
+			v.do(v.st.Restore(data, ok, err))
+			loadGallery(encoderKey, func(data string, ok bool, err error) {
+				ctx.Dispatch(func(ctx app.Context) { v.do(v.st.RestoreEncoder(data, ok, err)) })
+			})
+		})
+	})
+}
+
 // startWorker starts the trainer's worker. One that dies (a panic or out
 // of memory in trainer.wasm) is stopped, and the next command starts a
 // fresh one, without an encoder, as the page's state is after the crash.
@@ -172,7 +186,8 @@ func (v *Verify) crash(reason string) {
 }
 
 // do carries out what a transition of the state asks: commands to the
-// worker (started again if it died), and storing the gallery in IndexedDB.
+// worker (started again if it died), and storing the gallery and the
+// encoder in IndexedDB, or deleting the encoder there.
 func (v *Verify) do(out Out) {
 	if len(out.Post) > 0 && v.w == nil && app.IsClient {
 		v.startWorker()
@@ -194,6 +209,15 @@ func (v *Verify) do(out Out) {
 			}
 			ctx.Dispatch(func(ctx app.Context) { v.st.Stored(aside, err) })
 		})
+	}
+	if (out.Keep != nil || out.Forget) && app.IsClient {
+		ctx := v.mounted
+		done := func(err error) { ctx.Dispatch(func(ctx app.Context) { v.st.EncoderStored(err) }) }
+		if out.Forget {
+			deleteGallery(encoderKey, done)
+		} else {
+			saveEncoder(string(out.Keep), done)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"syscall/js"
@@ -12,6 +13,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"metriclab/core/face"
+	"metriclab/core/msg"
 )
 
 // verifyHost draws the Verify page of v without its OnMount (which
@@ -401,6 +403,137 @@ func TestVerifyStoredAgain(t *testing.T) {
 	record("Cy", func() bool { return len(stored()) == 3 })
 	if v.st.Note != "imported 1 identity, 1 snapshot" {
 		t.Errorf("a store after another note: note %q, want it kept", v.st.Note)
+	}
+}
+
+// restoringHost is a verifyHost whose OnMount also restores the gallery
+// and the encoder from IndexedDB, as Verify's does (restore).
+type restoringHost struct {
+	app.Compo
+	v *Verify
+}
+
+func (h *restoringHost) OnMount(ctx app.Context) { h.v.mounted = ctx; h.v.restore(ctx) }
+func (h *restoringHost) Render() app.UI          { return h.v.Render() }
+
+// TestVerifyEncoderComesBack: the encoder is kept in IndexedDB beside the
+// gallery, and a new page mounted on the same store (go-app mounts one
+// each time the user comes back to Verify, and on a reload) comes back
+// with it: the page that trained it keeps the worker's export with the
+// snapshots it was trained on, and the new one loads it into its worker,
+// embeds the gallery and is ready under the same name, calibrated on the
+// held-out snapshots. A store of the encoder that fails (the quota) says
+// so in one line, the encoder still there; a stored encoder that does
+// not parse is deleted, the note says so, the gallery is restored. A
+// feature: before, the new page had the gallery and no encoder. Under
+// node, over the stand-in IndexedDB, with a stand-in Worker that keeps
+// what it is posted.
+func TestVerifyEncoderComesBack(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	js.Global().Call("eval", `globalThis.Worker = class {
+		constructor(url) { globalThis.metriclabTestWorker = this; this.posted = [] }
+		postMessage(m) { this.posted.push(m) }
+		terminate() {}
+	}`)
+	defer js.Global().Delete("Worker")
+	defer js.Global().Delete("metriclabTestWorker")
+	records := js.Global().Get("indexedDB").Get("records")
+	model := modelFile(t, face.DefaultInput)
+	// wait consumes e's dispatches until done, for 5 s at most.
+	wait := func(e app.TestEngine, what string, done func() bool) {
+		t.Helper()
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			e.ConsumeAll()
+			if done() {
+				return
+			}
+		}
+		t.Fatalf("%s: not within 5 s", what)
+	}
+	storedSource := func() string {
+		r := records.Call("get", encoderKey)
+		if r.Type() != js.TypeString {
+			return ""
+		}
+		e, err := UnmarshalStoredEncoder([]byte(r.String()))
+		if err != nil {
+			return err.Error()
+		}
+		return e.Source
+	}
+
+	v := NewVerify()
+	h := &verifyHost{v: v}
+	e, _ := mountInDocument(t, h)
+	in := face.SnapshotInput
+	h.v.mounted.Dispatch(func(app.Context) {
+		for i, name := range []string{"alice", "bob"} {
+			for j := range 3 {
+				px := make([]float32, in.Size())
+				px[0], px[1] = float32(i)/2, float32(j)/3 // crops of their own: trained is counted by crop
+				v.st.Gallery.Add(name, EncodeCrop(px, in.Channels, in.Height, in.Width))
+			}
+		}
+		v.do(v.st.galleryChanged())
+	})
+	wait(e, "the gallery stored", func() bool { return records.Call("has", galleryKey).Bool() })
+	// A model file loaded while the quota is full: the note says so.
+	js.Global().Set("metriclabTestCommitQuota", true)
+	h.v.mounted.Dispatch(func(app.Context) {
+		v.do(v.st.LoadModel(model, nil, "model file m.safetensors"))
+		v.do(v.st.Receive(embMsg(galleryID(v.st.gallerySeq), 2, galleryEmbs())))
+	})
+	wait(e, "the store of the loaded encoder", func() bool { return v.st.Note != "" })
+	js.Global().Delete("metriclabTestCommitQuota")
+	if want := notKept + "IndexedDB failed: quota exceeded at commit"; v.st.Note != want || v.st.Phase != PhaseReady || storedSource() != "" {
+		t.Errorf("a store that failed: note %q, phase %d, stored %q; want %q, ready, nothing stored", v.st.Note, v.st.Phase, storedSource(), want)
+	}
+	// Trained here: kept once exported.
+	h.v.mounted.Dispatch(func(app.Context) {
+		v.do(v.st.Train())
+		v.do(v.st.Receive(stateMsg(msg.StateDone)))
+		v.do(v.st.Receive(embMsg(galleryID(v.st.gallerySeq), 2, galleryEmbs())))
+		v.do(v.st.Receive(exportMsg(model)))
+	})
+	wait(e, "the trained encoder stored", func() bool { return storedSource() == "arcface trained here" })
+	time.Sleep(50 * time.Millisecond)
+	e.ConsumeAll()
+	if v.st.Note != "" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" {
+		t.Fatalf("trained: note %q, %q", v.st.Note, v.st.CalibratedOn())
+	}
+	threshold := v.st.Threshold
+	v.w.terminate()
+
+	// The page mounted again.
+	v = NewVerify()
+	h2 := &restoringHost{v: v}
+	e, _ = mountInDocument(t, h2)
+	wait(e, "the encoder's load", func() bool { return v.st.Phase == PhaseEmbedding })
+	posted := js.Global().Get("metriclabTestWorker").Get("posted")
+	m, err := DecodeMessage(posted.Index(posted.Length() - 1).String())
+	if err != nil || m.Command == nil || m.Command.Op != msg.OpLoad || !bytes.Equal(m.Command.Model, model) || m.Command.Samples == nil || len(m.Command.Samples.Labels) != 6 {
+		t.Fatalf("the new page posted %.200s (%v); want the stored model loaded, embedding the 6 snapshots", posted.Index(posted.Length()-1).String(), err)
+	}
+	h2.v.mounted.Dispatch(func(app.Context) {
+		v.do(v.st.Receive(stateMsg(msg.StateIdle))) // the worker listens
+		v.do(v.st.Receive(embMsg(m.Command.ID, 2, galleryEmbs())))
+	})
+	wait(e, "the gallery embedded", func() bool { return v.st.Phase == PhaseReady })
+	status := nodeText(js.Global().Get("document").Call("getElementById", "train-status"))
+	if status != "ready: arcface trained here, 2 identities, D = 2" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" || v.st.Threshold != threshold {
+		t.Errorf("the new page: status %q, %q, threshold %v; want ready: arcface trained here, held-out, %v", status, v.st.CalibratedOn(), v.st.Threshold, threshold)
+	}
+	v.w.terminate()
+
+	// A record that does not parse is deleted; the gallery comes back.
+	records.Call("set", encoderKey, "{")
+	v = NewVerify()
+	h3 := &restoringHost{v: v}
+	e, _ = mountInDocument(t, h3)
+	wait(e, "the record deleted", func() bool { return !records.Call("has", encoderKey).Bool() })
+	if !strings.HasPrefix(v.st.ModelNote, storedDropped) || v.st.Gallery.Count() != 6 || v.st.Busy() {
+		t.Errorf("a record that does not parse: model note %q, %d snapshots, busy %v; want it dropped, 6 snapshots", v.st.ModelNote, v.st.Gallery.Count(), v.st.Busy())
 	}
 }
 

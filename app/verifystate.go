@@ -74,19 +74,27 @@ func (s *VerifyState) Live() bool {
 // Out is what a transition of VerifyState asks the page to do: the
 // commands to post to the trainer's worker, in order, whether to write
 // the gallery to IndexedDB, and whether to set the record there aside
-// first (saveGallery), for one the page could not restore. The state
-// itself does no I/O.
+// first (saveGallery), for one the page could not restore; and to keep
+// the encoder there beside it (Keep, its record: saveEncoder), or to
+// delete the one kept (Forget), as the encoder it holds was replaced or
+// could not be restored. The state itself does no I/O.
 type Out struct {
-	Post  []string
-	Store bool
-	Aside bool
+	Post   []string
+	Store  bool
+	Aside  bool
+	Keep   []byte
+	Forget bool
 }
 
-// and appends the requests of o to those of out.
+// and appends the requests of o to those of out: of a Keep and a Forget,
+// the later one.
 func (out Out) and(o Out) Out {
 	out.Post = append(out.Post, o.Post...)
 	out.Store = out.Store || o.Store
 	out.Aside = out.Aside || o.Aside
+	if o.Keep != nil || o.Forget {
+		out.Keep, out.Forget = o.Keep, o.Forget
+	}
 	return out
 }
 
@@ -172,7 +180,11 @@ type VerifyState struct {
 	unreadNote string
 	// trained counts the crops the encoder was trained on, by identity
 	// and crop (trainedKey); nil when it was loaded, not trained here.
-	trained       map[string]int
+	trained map[string]int
+	// exporting: the worker was asked for the model file of the encoder
+	// trained here, to keep it in IndexedDB (exported); false once it
+	// answered, or the encoder changed.
+	exporting     bool
 	probes        []int // the embedded crops the encoder was not trained on, when it was trained here
 	Names         []string
 	EmbDim        int
@@ -574,7 +586,10 @@ func (s *VerifyState) Train() Out {
 	s.handSet = false // a threshold of the encoder before: the new one's is calibrated
 	s.Encoder = face.DefaultInput
 	s.Source = s.Loss + " trained here"
-	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}}
+	s.exporting = false // of the encoder before
+	// The encoder kept in IndexedDB is the one this training replaces:
+	// this one is kept once trained (exported).
+	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}, Forget: true}
 }
 
 // verifyBatch returns the batch of a training on n snapshots of k
@@ -677,10 +692,13 @@ type encoderState struct {
 	restale        bool
 	handSet        bool
 	model          []byte // the model file of the load, sent again when its answer may be lost (Unread)
+	// stored: the load is of the encoder IndexedDB kept (RestoreEncoder),
+	// not kept again when it takes, deleted there when it is refused.
+	stored bool
 }
 
 func (s *VerifyState) encoderState() *encoderState {
-	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.handSet, nil}
+	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.handSet, nil, false}
 }
 
 func (s *VerifyState) putBack(e *encoderState) {
@@ -702,7 +720,7 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 		s.ModelNote = msg.ErrorLine(what + " was not loaded: " + s.busyWords() + "; load it again after that")
 		return Out{}
 	}
-	return s.load(b, err, what)
+	return s.load(b, err, what, nil)
 }
 
 // ModelFetched takes the answer to FetchModel, the file of the server's
@@ -716,7 +734,7 @@ func (s *VerifyState) ModelFetched(b []byte, err error, what string) Out {
 		return s.LoadModel(b, err, what)
 	}
 	s.Phase = s.beforeLoad
-	out := s.load(b, err, what)
+	out := s.load(b, err, what, nil)
 	if s.unloaded == nil && s.restale && s.hasEncoder { // not loaded: the gallery changed during the fetch
 		out = out.and(s.embedGallery())
 	}
@@ -738,8 +756,10 @@ func (s *VerifyState) busyWords() string {
 	return "another model is loading"
 }
 
-// load is LoadModel once the encoder may change.
-func (s *VerifyState) load(b []byte, err error, what string) Out {
+// load is LoadModel once the encoder may change, of an encoder trained
+// on the crops trained (nil: not trained here). The encoder is kept in
+// IndexedDB once the worker took it (took).
+func (s *VerifyState) load(b []byte, err error, what string, trained map[string]int) Out {
 	if err != nil {
 		s.ModelNote = msg.ErrorLine(what + " could not be read: " + err.Error())
 		return Out{}
@@ -758,7 +778,7 @@ func (s *VerifyState) load(b []byte, err error, what string) Out {
 	s.forgetProbe()
 	s.Encoder = in
 	s.ModelNote, s.Source = "", what
-	s.trained, s.hasEncoder, s.handSet = nil, true, false
+	s.trained, s.hasEncoder, s.handSet, s.exporting = trained, true, false, false
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
 	smp, id := s.gallerySamples() // the phase: embedding, or none with nothing to embed
@@ -812,10 +832,13 @@ func (s *VerifyState) Unread(err error) Out {
 
 // Receive takes a message of the worker: embeddings (of the gallery: the
 // templates and the calibration; of the latest probe: the live scores),
-// the refusal of a probe (probeRefused: the encoder stays), or the
-// trainer's state and progress; at the end of training the gallery is
-// embedded. The note of an unread message (Unread) goes once the page is
-// no longer busy: the answer it waited for came.
+// the refusal of a probe (probeRefused: the encoder stays), the export
+// of the encoder trained here (exported) or its refusal (the encoder
+// stays, not kept, and the note says so), or the trainer's state and
+// progress; at the end of training the gallery is embedded and the
+// encoder's model file asked for, to keep it in IndexedDB. The note of an
+// unread message (Unread) goes once the page is no longer busy: the
+// answer it waited for came.
 func (s *VerifyState) Receive(data string) Out {
 	if s.Busy() {
 		defer func() {
@@ -829,8 +852,7 @@ func (s *VerifyState) Receive(data string) Out {
 	e, ok, err := DecodeEmbeddings(data)
 	switch {
 	case err != nil && ok: // embeddings without whole N×D values
-		s.embedUnread(data, err)
-		return Out{}
+		return s.embedUnread(data, err)
 	case err != nil: // a message JSON cannot read: it may have been the probe's or the gallery's answer
 		return s.Unread(err)
 	}
@@ -844,6 +866,16 @@ func (s *VerifyState) Receive(data string) Out {
 	}
 	if m.Type == msg.TypeError && strings.HasPrefix(m.ID, probePrefix) {
 		s.probeRefused(m.ID, m.Error)
+		return Out{}
+	}
+	if m.Type == msg.TypeExport {
+		return s.exported(m.Export)
+	}
+	if m.Type == msg.TypeError && m.ID == exportID {
+		// The encoder stays, in the page only.
+		if s.exporting {
+			s.exporting, s.Note = false, notKept+m.Error
+		}
 		return Out{}
 	}
 	if strings.HasPrefix(m.ID, galleryPrefix) && m.ID != galleryID(s.gallerySeq) {
@@ -868,15 +900,19 @@ func (s *VerifyState) Receive(data string) Out {
 		// one that stays.
 		why, _ := strings.CutPrefix(m.Error, "the model could not be loaded: ")
 		s.ModelNote = msg.ErrorLine(s.Source + " could not be loaded: " + why)
+		var out Out
+		if s.unloaded.stored {
+			s.ModelNote = msg.ErrorLine(storedDropped + s.ModelNote)
+			out.Forget = true
+		}
 		run := s.Run
 		s.putBack(s.unloaded)
 		if s.Run.State == msg.StateFailed || s.Run.State == StateCrashed {
 			s.Run = run // of a worker or a training before, which this answer is not: no encoder, the note says why
 		}
 		s.unloaded, s.probePending, s.restale = nil, false, false
-		var out Out
 		if stale && s.hasEncoder {
-			out = s.embedGallery()
+			out = out.and(s.embedGallery())
 		}
 		return out
 	case m.Type == msg.TypeError:
@@ -887,16 +923,110 @@ func (s *VerifyState) Receive(data string) Out {
 		s.dropEncoder()
 		s.Run.State = msg.StateFailed
 	case m.Type == msg.TypeState && s.unloaded != nil && !ready:
-		s.unloaded = nil // the load took (no gallery was embedded with it)
+		out := s.took() // no gallery was embedded with it
 		if s.restale {
 			s.restale = false
-			return s.embedGallery()
+			out = out.and(s.embedGallery())
 		}
+		return out
 	case s.Phase == PhaseTraining && s.Run.State == msg.StateDone:
-		s.hasEncoder = true
-		return s.embedGallery()
+		// The worker's model file, to keep in IndexedDB, once the
+		// gallery is embedded.
+		s.hasEncoder, s.exporting = true, true
+		out := s.embedGallery()
+		out.Post = append(out.Post, marshalCommand(verifyTrainer, &msg.Command{Op: msg.OpExport, ID: exportID}))
+		return out
 	}
 	return Out{}
+}
+
+// took ends the load the worker has answered: it took, and the encoder is
+// kept in IndexedDB (Out.Keep) unless it came from there.
+func (s *VerifyState) took() Out {
+	u := s.unloaded
+	s.unloaded = nil
+	if u == nil || u.stored {
+		return Out{}
+	}
+	return Out{Keep: s.record(u.model)}
+}
+
+// exported takes the model file the worker exported at the end of a
+// training: the encoder trained here is kept in IndexedDB (Out.Keep). The
+// export of an encoder since replaced (by a training or a load) is
+// dropped.
+func (s *VerifyState) exported(e *msg.Export) Out {
+	if !s.exporting || e == nil || len(e.Model) == 0 {
+		return Out{}
+	}
+	s.exporting = false
+	return Out{Keep: s.record(e.Model)}
+}
+
+// exportID is the ID of the export of an encoder trained here, which
+// the worker's refusal of it carries.
+const exportID = "export"
+
+// record returns the IndexedDB record of the encoder, of the model file
+// model.
+func (s *VerifyState) record(model []byte) []byte {
+	return MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: s.Source, Model: model, Trained: s.trained})
+}
+
+// storedDropped begins the model note of an encoder IndexedDB kept that
+// the page could not restore, and deleted there (RestoreEncoder).
+const storedDropped = "the stored encoder was dropped: "
+
+// RestoreEncoder takes the encoder IndexedDB kept beside the gallery (ok
+// false: none; err: it could not be read, see loadGallery), once the
+// gallery is restored (Restore), and loads it as LoadModel loads a file,
+// under its name as it was (Source) and, when it was trained here, with
+// the snapshots it was trained on, so that it is calibrated on the
+// others, as it was. A record that cannot be read, or whose model the
+// page or the worker refuses, is deleted (Out.Forget), and the model
+// note says so in one line; the gallery stays. A record is not loaded
+// once the page has an encoder or is making one (a link's ?model=
+// loading): that one replaces it when it takes. A failure of IndexedDB
+// itself is Restore's note.
+func (s *VerifyState) RestoreEncoder(data string, ok bool, err error) Out {
+	var notText recordTypeError
+	switch {
+	case errors.As(err, &notText):
+		s.ModelNote = fmt.Sprintf(storedDropped+"a record of type %s, not JSON text", notText.T)
+		return Out{Forget: true}
+	case err != nil || !ok || s.Busy() || s.hasEncoder:
+		return Out{}
+	}
+	e, err := UnmarshalStoredEncoder([]byte(data))
+	if err != nil {
+		s.ModelNote = msg.ErrorLine(storedDropped + err.Error())
+		return Out{Forget: true}
+	}
+	out := s.load(e.Model, nil, e.Source, e.Trained)
+	if s.unloaded == nil { // the page refused it: ModelNote says why
+		s.ModelNote = msg.ErrorLine(storedDropped + s.ModelNote)
+		out.Forget = true
+		return out
+	}
+	s.unloaded.stored = true
+	return out
+}
+
+// notKept begins the note of an encoder that could not be kept in
+// IndexedDB (EncoderStored).
+const notKept = "the encoder could not be stored: "
+
+// EncoderStored takes the end of a store or a deletion of the encoder's
+// record (Out.Keep, Out.Forget): err, why it failed, which the note
+// says; the encoder stays in the page. One that succeeds takes the note
+// of one that failed away.
+func (s *VerifyState) EncoderStored(err error) {
+	switch {
+	case err != nil:
+		s.Note = notKept + err.Error()
+	case strings.HasPrefix(s.Note, notKept):
+		s.Note = ""
+	}
 }
 
 // probeRefused takes the worker's refusal of the probe id (an embed of
@@ -922,7 +1052,7 @@ func (s *VerifyState) Crash(reason string) {
 
 // dropEncoder leaves the page without an encoder.
 func (s *VerifyState) dropEncoder() {
-	s.Phase, s.probePending, s.hasEncoder, s.Encoder, s.unloaded = PhaseNone, false, false, face.Input{}, nil
+	s.Phase, s.probePending, s.hasEncoder, s.Encoder, s.unloaded, s.exporting = PhaseNone, false, false, face.Input{}, nil, false
 	s.ProbeNote = ""
 }
 
@@ -1306,12 +1436,12 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 		if e.ID != galleryID(s.gallerySeq) {
 			return Out{}
 		}
-		s.unloaded = nil // the load, if one was pending, took
+		out := s.took() // the load, if one was pending, took
 		// N = len/D, as DecodeEmbeddings checked: N·D could wrap around.
 		if s.Phase != PhaseEmbedding || len(e.Values)/e.Dim != len(s.labels) {
 			s.Note = notEmbedded + "the worker's embeddings do not match the gallery"
 			s.Phase = PhaseNone
-			return Out{}
+			return out
 		}
 		s.EmbDim, s.embs = e.Dim, e.Values
 		names := s.embedded.Names()
@@ -1332,9 +1462,9 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 		}
 		s.calibrate()
 		if s.restale {
-			return s.embedGallery()
+			out = out.and(s.embedGallery())
 		}
-		return Out{}
+		return out
 	}
 	if e.ID != probeID(s.probeSeq) {
 		return Out{}
@@ -1352,21 +1482,23 @@ func (s *VerifyState) embeddings(e *msg.Embeddings) Out {
 // whose values the page cannot read (not whole N×D: err, which the note
 // says): the gallery's leaves the page without templates, as embeddings
 // that do not match it do; the latest probe's lets the next good frame be
-// probed. Either would otherwise wait for good.
-func (s *VerifyState) embedUnread(data string, err error) {
+// probed. Either would otherwise wait for good. A load that embedded the
+// gallery took: its encoder is kept (took).
+func (s *VerifyState) embedUnread(data string, err error) Out {
 	s.Note = err.Error()
 	m, err := DecodeMessage(data)
 	if err != nil || m.Embeddings == nil {
-		return
+		return Out{}
 	}
 	switch id := m.Embeddings.ID; {
 	case id == galleryID(s.gallerySeq) && s.Phase == PhaseEmbedding:
-		s.unloaded = nil // the load, if one was pending, took
 		s.Phase = PhaseNone
 		s.Note = notEmbedded + s.Note
+		return s.took() // the load, if one was pending, took
 	case id == probeID(s.probeSeq):
 		s.probePending = false
 	}
+	return Out{}
 }
 
 // notEmbedded begins the note of the gallery's embeddings that the page

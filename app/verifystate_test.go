@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -143,7 +144,7 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 					t.Errorf("dim %d after a change while training, want 16", s.Dim)
 				}
 			}},
-		{name: "trainer done: embed the gallery", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "trainer done: embed the gallery, export the model to keep", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
 		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				// Impostor scores are about cos 90° = 0, genuine ones about
@@ -274,7 +275,7 @@ func TestVerifyProbeRefused(t *testing.T) {
 	}
 	runSteps(t, &s, []step{
 		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
-		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
 		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
 		{name: "probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
 		{name: "probe 1 scored", do: func(s *VerifyState) Out { return s.Receive(embMsg("probe-1", 2, []float32{1, 0})) }, phase: PhaseReady},
@@ -470,7 +471,7 @@ func TestVerifyLoadModel(t *testing.T) {
 				t.Errorf("run %q, encoder %+v; want the training's", s.Run.State, s.Encoder)
 			}
 		}},
-		{name: "trainer done: embed the gallery", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "trainer done: embed the gallery, export the model to keep", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
 		{name: "a model file read while the gallery is embedded", do: late, phase: PhaseEmbedding, check: notLoaded("the enrollments are being embedded")},
 		{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
@@ -1810,7 +1811,7 @@ func TestVerifyGalleryChangedWhileFetching(t *testing.T) {
 			s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
 			runSteps(t, &s, []step{
 				{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
-				{name: "trainer done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+				{name: "trainer done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
 				{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
 				{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
 				{name: "bob deleted meanwhile", do: deleteBob, phase: PhaseLoading, store: true},
@@ -1835,7 +1836,7 @@ func TestVerifyScoresWhileFetching(t *testing.T) {
 		s.SetModels([]msg.ModelCard{{ID: "m1"}}, nil)
 		runSteps(t, &s, []step{
 			{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
-			{name: "trainer done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+			{name: "trainer done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
 			{name: "the gallery's embeddings", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
 			{name: "fetch m1", do: func(s *VerifyState) Out { s.FetchModel(); return Out{} }, phase: PhaseLoading},
 		})
@@ -2174,7 +2175,7 @@ func TestVerifyStatusEncoderKept(t *testing.T) {
 	s = enrolled()
 	runSteps(t, &s, []step{
 		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
-		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
 		{name: "embedded", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
 		{name: "bob deleted", do: func(s *VerifyState) Out {
 			for range 3 {
@@ -2296,7 +2297,7 @@ func TestVerifyCameraEndedForgetsScores(t *testing.T) {
 	none := []string{"–", "–", "–"}
 	runSteps(t, &s, []step{
 		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
-		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
 		{name: "embedded", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
 		{name: "probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
 		{name: "alice scored", do: func(s *VerifyState) Out { return s.Receive(embMsg(probeID(1), 2, []float32{1, 0})) }, phase: PhaseReady,
@@ -2361,7 +2362,7 @@ func TestVerifyFaceGoneForgetsScores(t *testing.T) {
 	}
 	runSteps(t, &s, []step{
 		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
-		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg(msg.StateDone)) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
 		{name: "embedded", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady},
 		{name: "probe 1", do: func(s *VerifyState) Out { return okFrame(s, 10) }, phase: PhaseReady, posts: []string{"embed:probe-1"}},
 		{name: "alice scored", do: func(s *VerifyState) Out { return s.Receive(embMsg(probeID(1), 2, []float32{1, 0})) }, phase: PhaseReady,
@@ -2465,5 +2466,200 @@ func TestVerifyUnreadNoteGoes(t *testing.T) {
 	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 	if s.Phase != PhaseReady || s.Note != "" {
 		t.Errorf("the training's end and embeddings came: phase %d, note %q; want ready, none", s.Phase, s.Note)
+	}
+}
+
+// exportMsg is the worker's export of the model file model, as
+// wasm/trainer posts it.
+func exportMsg(model []byte) string {
+	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeExport, Trainer: verifyTrainer, Export: &msg.Export{Model: model, Vectors: "1\t0\n", Metadata: "alice\n"}})
+	return string(b)
+}
+
+// kept reads the encoder's record that out asks to keep in IndexedDB.
+func kept(t *testing.T, out Out) StoredEncoder {
+	t.Helper()
+	if out.Keep == nil || out.Forget {
+		t.Fatalf("out keeps %d bytes, forget %v; want a record kept", len(out.Keep), out.Forget)
+	}
+	e, err := UnmarshalStoredEncoder(out.Keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestVerifyEncoderKept: the encoder is kept in IndexedDB beside the
+// gallery once it is ready, as the page that a navigation or a reload
+// mounts again restores it from there (RestoreEncoder). One trained here
+// is asked of the worker (export) once trained, and kept with its name
+// and the snapshots it was trained on; an export of an encoder since
+// replaced is not kept. A training deletes the one kept (Out.Forget), and
+// a load that the worker took replaces it, one it refused keeps it. The
+// record restored on a page of the same gallery is loaded under the same
+// name, embeds the gallery and is calibrated on the held-out snapshots as
+// the page that trained it was, and is not kept again. A feature: before,
+// nothing was kept, and the page came back without an encoder.
+func TestVerifyEncoderKept(t *testing.T) {
+	model := modelFile(t, face.DefaultInput)
+	s := enrolled()
+	if out := s.Train(); !out.Forget || out.Keep != nil {
+		t.Errorf("Train: keep %d bytes, forget %v; want the encoder kept deleted", len(out.Keep), out.Forget)
+	}
+	if got := ops(t, s.Receive(stateMsg(msg.StateDone))); !slices.Equal(got, []string{"embed:gallery", "export"}) {
+		t.Fatalf("trainer done: posted %v, want the gallery's embed and the export", got)
+	}
+	if out := s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())); out.Keep != nil || out.Forget || s.Phase != PhaseReady {
+		t.Fatalf("the gallery's embeddings: keep %d bytes, forget %v, phase %d; want nothing kept before the export, ready", len(out.Keep), out.Forget, s.Phase)
+	}
+	rec := kept(t, s.Receive(exportMsg(model)))
+	if rec.Source != "arcface trained here" || !bytes.Equal(rec.Model, model) || len(rec.Trained) != 2 || !maps.Equal(rec.Trained, s.trained) {
+		t.Fatalf("kept %q, %d bytes, trained %v; want arcface trained here, the export's %d bytes, the page's %v", rec.Source, len(rec.Model), rec.Trained, len(model), s.trained)
+	}
+	if out := s.Receive(exportMsg(model)); out.Keep != nil {
+		t.Error("a second export was kept: the page asked for one")
+	}
+
+	// Another page of the same gallery (a reload) restores it.
+	r := enrolled()
+	r.Restoring()
+	if out := r.Restore(string(MarshalGallery(s.Gallery)), true, nil); len(out.Post) > 0 {
+		t.Fatalf("the gallery restored without an encoder posted %v", ops(t, out))
+	}
+	out := r.RestoreEncoder(string(MarshalStoredEncoder(rec)), true, nil)
+	if got, m := posted(t, out); len(got) != 1 || !strings.HasPrefix(got[0], "load:gallery-") || !bytes.Equal(m, model) || out.Keep != nil || out.Forget {
+		t.Fatalf("RestoreEncoder: posted %v (%d bytes), keep %d bytes, forget %v; want the record's model loaded and embedding the gallery", got, len(m), len(out.Keep), out.Forget)
+	}
+	if r.Phase != PhaseEmbedding || r.Source != "arcface trained here" {
+		t.Fatalf("restoring: phase %d, source %q", r.Phase, r.Source)
+	}
+	out = r.Receive(embMsg(galleryID(r.gallerySeq), 2, galleryEmbs()))
+	if out.Keep != nil || out.Forget || r.Phase != PhaseReady {
+		t.Fatalf("restored: keep %d bytes, forget %v, phase %d; want nothing stored again, ready", len(out.Keep), out.Forget, r.Phase)
+	}
+	if got, want := r.CalibratedOn(), "calibrated on 2 held-out snapshots (not trained on)"; got != want {
+		t.Errorf("restored: %q, want %q, as the page that trained it", got, want)
+	}
+	if got := r.TrainStatus(); got != "ready: arcface trained here, 2 identities, D = 2" || r.Threshold != s.Threshold {
+		t.Errorf("restored: status %q, threshold %v; want ready: arcface trained here…, %v", got, r.Threshold, s.Threshold)
+	}
+
+	// A load replaces the record once the worker took it.
+	out = s.LoadModel(model, nil, "model file m.safetensors")
+	if out.Keep != nil || out.Forget {
+		t.Errorf("a load sent: keep %d bytes, forget %v; want nothing until it takes", len(out.Keep), out.Forget)
+	}
+	if out := s.Receive(exportMsg(model)); out.Keep != nil {
+		t.Error("an export of the encoder before a load was kept")
+	}
+	rec = kept(t, s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())))
+	if rec.Source != "model file m.safetensors" || !bytes.Equal(rec.Model, model) || rec.Trained != nil {
+		t.Errorf("a load kept %q, %d bytes, trained %v; want model file m.safetensors, its bytes, none", rec.Source, len(rec.Model), rec.Trained)
+	}
+	// A load the worker refused keeps the record of the encoder that stays.
+	s.LoadModel(model, nil, "model file bad.safetensors")
+	if out := s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad weights")); out.Keep != nil || out.Forget {
+		t.Errorf("a load refused: keep %d bytes, forget %v; want the record kept as it is", len(out.Keep), out.Forget)
+	}
+	// Loaded with no one enrolled: kept once the worker says it took.
+	e := NewVerifyState()
+	e.LoadModel(model, nil, "x")
+	if rec := kept(t, e.Receive(stateMsg(msg.StateIdle))); rec.Source != "x" {
+		t.Errorf("a load of nothing to embed kept %q, want x", rec.Source)
+	}
+	// A training replaces an encoder whose export has not come.
+	s = enrolled()
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	s.Train()
+	if out := s.Receive(exportMsg(model)); out.Keep != nil {
+		t.Error("the export of a training since replaced was kept")
+	}
+}
+
+// TestVerifyEncoderRestoreDropped: a stored encoder that cannot be
+// restored (not JSON, of another version, not text, a model file the
+// page cannot read, one the worker refuses) is deleted (Out.Forget), the
+// model note says why in one line, and the gallery is untouched; one
+// found while the page makes an encoder (a link's ?model= loading) is
+// not loaded, nor deleted. The note of a store of the encoder that failed
+// goes at the next that succeeds. A feature: before, nothing was kept.
+func TestVerifyEncoderRestoreDropped(t *testing.T) {
+	good := StoredEncoder{Version: EncoderVersion, Source: "model file m.safetensors", Model: modelFile(t, face.DefaultInput)}
+	other := good
+	other.Version = 2
+	garbage := good
+	garbage.Model = []byte("not a model")
+	for _, tc := range []struct {
+		name string
+		data string
+		err  error
+	}{
+		{"not JSON", "{", nil},
+		{"another version", string(MarshalStoredEncoder(other)), nil},
+		{"no name", `{"version":1,"model":"AAAA"}`, nil},
+		{"trained of another form", `{"version":1,"source":"x","model":"AAAA","trained":{"ann":1}}`, nil},
+		{"not text", "", recordTypeError{app.TypeNumber}},
+		{"not a model", string(MarshalStoredEncoder(garbage)), nil},
+	} {
+		s := enrolled()
+		out := s.RestoreEncoder(tc.data, tc.err == nil, tc.err)
+		if !out.Forget || len(out.Post) > 0 || s.hasEncoder || s.Gallery.Count() != 6 ||
+			!strings.HasPrefix(s.ModelNote, storedDropped) || strings.Contains(s.ModelNote, "\n") {
+			t.Errorf("%s: forget %v, posted %d, encoder %v, %d snapshots, note %q; want it deleted, the gallery kept, a note of one line",
+				tc.name, out.Forget, len(out.Post), s.hasEncoder, s.Gallery.Count(), s.ModelNote)
+		}
+	}
+	// The worker refuses it.
+	s := enrolled()
+	s.RestoreEncoder(string(MarshalStoredEncoder(good)), true, nil)
+	out := s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad weights"))
+	if want := storedDropped + "model file m.safetensors could not be loaded: bad weights"; !out.Forget || s.hasEncoder || s.Busy() || s.ModelNote != want || s.Gallery.Count() != 6 {
+		t.Errorf("refused: forget %v, encoder %v, busy %v, note %q; want it deleted, no encoder, %q", out.Forget, s.hasEncoder, s.Busy(), s.ModelNote, want)
+	}
+	// None, IndexedDB's failure (Restore's note), or a page making an encoder.
+	s = enrolled()
+	s.SelectModel("m1")
+	s.FetchModel()
+	for _, tc := range []struct {
+		s    VerifyState
+		data string
+		ok   bool
+		err  error
+	}{
+		{enrolled(), "", false, nil},
+		{enrolled(), "", false, errors.New("IndexedDB failed")},
+		{s, string(MarshalStoredEncoder(good)), true, nil},
+	} {
+		out := tc.s.RestoreEncoder(tc.data, tc.ok, tc.err)
+		if out.Forget || len(out.Post) > 0 || tc.s.ModelNote != "" {
+			t.Errorf("ok %v, err %v, phase %d: forget %v, posted %d, note %q; want nothing", tc.ok, tc.err, tc.s.Phase, out.Forget, len(out.Post), tc.s.ModelNote)
+		}
+	}
+	// A store that fails says so; the next that succeeds takes it away.
+	s = enrolled()
+	s.EncoderStored(errors.New("IndexedDB failed: quota exceeded"))
+	if s.Note != notKept+"IndexedDB failed: quota exceeded" {
+		t.Errorf("a store failed: note %q", s.Note)
+	}
+	s.EncoderStored(nil)
+	if s.Note != "" {
+		t.Errorf("the next store: note %q, want none", s.Note)
+	}
+}
+
+// TestVerifyEncoderExportRefused: an export of the encoder trained here
+// that the worker refuses (its error carries the export's ID) leaves the
+// encoder ready, in the page only, and the note says it could not be
+// stored. Before the export had an ID, its refusal read as the worker's
+// own failure, which drops the encoder.
+func TestVerifyEncoderExportRefused(t *testing.T) {
+	s := enrolled()
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	out := s.Receive(refusedMsg(exportID, "step 9: the snapshot's embeddings are not all finite numbers"))
+	if want := notKept + "step 9: the snapshot's embeddings are not all finite numbers"; out.Keep != nil || out.Forget || s.Phase != PhaseReady || !s.hasEncoder || s.Note != want {
+		t.Errorf("export refused: keep %d bytes, forget %v, phase %d, encoder %v, note %q; want the encoder ready, %q", len(out.Keep), out.Forget, s.Phase, s.hasEncoder, s.Note, want)
 	}
 }
