@@ -305,7 +305,8 @@ func (p *e2ePage) enroll(name string, who byte, want int) {
 // score, its verdict and the 1:k identity appear. The server is in
 // classroom mode: "Send to server" without the token is refused (401, said
 // on the page), and with the token typed in the page's token field every
-// snapshot lands in a folder of its person's name. It measures the page's
+// snapshot lands in a folder of its person's name. After a reload the
+// gallery and the encoder come back from IndexedDB. It measures the page's
 // face detections per second (window.verifyFPS).
 func TestE2EVerify(t *testing.T) {
 	a, b := verifyFrames(t)
@@ -420,9 +421,18 @@ func TestE2EVerify(t *testing.T) {
 	cdpRun(p, "wait for the jobs page's token", chromedp.Poll[bool](`(() => { const e = document.getElementById("job-token"); return !!e && e.value === `+strconv.Quote(token)+` })()`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
 
-	// The gallery survives a reload (IndexedDB).
+	// The gallery survives a reload (IndexedDB), and so does the encoder
+	// trained here, kept beside it: the page comes back ready, calibrated
+	// on the same held-out snapshots.
 	p.openVerify()
 	p.waitText("enroll-count", 10*time.Second, func(s string) bool { return s == "2 identities, 40 snapshots" })
+	status = p.waitText("train-status", 60*time.Second, func(s string) bool { return strings.HasPrefix(s, "ready") })
+	if !strings.Contains(status, "arcface trained here") {
+		t.Errorf("#train-status = %q after the reload, want the encoder trained here", status)
+	}
+	if s := p.text("calibrated-on"); s != "calibrated on 8 held-out snapshots (not trained on)" {
+		t.Errorf("#calibrated-on = %q after the reload, want 8 held-out snapshots", s)
+	}
 }
 
 // TestE2EVerifyRefused opens the verify page with the camera refused and
