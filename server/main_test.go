@@ -1338,6 +1338,41 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 	}
 }
 
+// TestBadInputBeforeTheLoad: a refusal that the flags and the folder's
+// names decide comes before the data is loaded, its line alone on stderr,
+// with no line of the load before it (a file the load skips makes one:
+// "load DIR (all): 72 images, 1 skipped: …"). Before, openset refused a
+// --train-classes of one class, and one of a person in train/ and test/,
+// after loading the evaluated split.
+func TestBadInputBeforeTheLoad(t *testing.T) {
+	ids := sixIdentities(t)
+	notes := func(dir string) {
+		if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an image"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notes(filepath.Join(ids, "b-vertical"))
+	same := filepath.Join(t.TempDir(), "same")
+	writeShapes(t, filepath.Join(same, "train"), 10)
+	writeShapes(t, filepath.Join(same, "test"), 5)
+	notes(filepath.Join(same, "test", "vertical"))
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"openset one class", []string{"openset", "--data", ids, "--train-classes", "0"}, `--train-classes: data: classes "0": need at least 2 classes`},
+		{"openset people in train/ and test/", []string{"openset", "--data", same, "--train-classes", "vertical"}, `"vertical" is in train/ and test/`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, c.args...)
+			if want := "metriclab " + c.args[0] + ": "; code != 2 || stdout != "" || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q: want status 2 and the line %q… alone, containing %q", code, stdout, stderr, want, c.want)
+			}
+		})
+	}
+}
+
 // TestBenchFlags: bench refuses a NaN or infinite --seconds, --tf32 on
 // the CPU and the flags it does not measure, measures one step at least,
 // and applies --preset (before, NaN and 1e-300 seconds printed 0 img/s
@@ -1497,7 +1532,7 @@ func TestEvalNeedsPairs(t *testing.T) {
 	writeShapes(t, five, 5) // one test image per identity
 	open := filepath.Join(dir, "open")
 	writeShapes(t, filepath.Join(open, "train"), 10)
-	writeShapes(t, filepath.Join(open, "test"), 1)
+	writeOtherShapes(t, filepath.Join(open, "test"), 1)
 	ten := filepath.Join(dir, "ten")
 	writeShapes(t, ten, 10) // two test images per identity: 3 genuine pairs
 	one := filepath.Join(dir, "one")

@@ -352,6 +352,16 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return classesFlagError("train-classes", base.trainSpec, err)
 	}
+	if trainSplit != evalSplit && base.data != "mnist" { // train/ and test/: the same person may be in both
+		for _, c := range trained {
+			if slices.Contains(namesOf(evalNames, evalClasses), probe[c]) {
+				return badInput("%s: %q is in train/ and test/: an open set evaluates identities never trained on (choose them with --train-classes and --eval-classes)", base.data, probe[c])
+			}
+		}
+	}
+	if _, err := data.TrainClasses(trainSpec, probe); err != nil {
+		return classesFlagError("train-classes", base.trainSpec, err)
+	}
 	test, err := src.load(base.data, evalSplit, spec.Input)
 	if err != nil {
 		return err
@@ -362,16 +372,6 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if err := checkExpand(base.expand, test.N); err != nil {
 		return err
-	}
-	if trainSplit != evalSplit && base.data != "mnist" { // train/ and test/: the same person may be in both
-		for _, c := range trained {
-			if slices.Contains(test.Classes, probe[c]) {
-				return badInput("%s: %q is in train/ and test/: an open set evaluates identities never trained on (choose them with --train-classes and --eval-classes)", base.data, probe[c])
-			}
-		}
-	}
-	if _, err := data.TrainClasses(trainSpec, probe); err != nil {
-		return classesFlagError("train-classes", base.trainSpec, err)
 	}
 	// Every run's training is prepared once (its data loaded, its job
 	// built) and closed, so that a bad value in any variant is refused
