@@ -134,7 +134,8 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if !f.jsonOut && isTerminal(stderr) {
 		src.live = stderr
 	}
-	sets, err := loadEvalSets(src, f.data, f.split, f.classes, f.fit, f.unknown, spec.Input, f.seed)
+	fits := f.metric == "whiten" || f.metric == "linear"
+	sets, err := loadEvalSets(src, f.data, f.split, f.classes, f.fit, f.unknown, fits, spec.Input, f.seed)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	// cosine and Euclidean distances on other identities need none of them.
 	same := slices.Equal(sets.fitClasses, test.Classes)
 	var trainE eval.Embeddings
-	if fits := f.metric == "whiten" || f.metric == "linear"; fits || same {
+	if fits || same {
 		train, err := sets.loadFit()
 		if err != nil {
 			return err
@@ -351,9 +352,11 @@ type evalSets struct {
 // The unknown identities (unknownSpec, of the evaluated split) are neither
 // evaluated nor fitted on: the default fitting identities leave them out,
 // and a fitSpec or classSpec that has one is refused. When no identity is
-// left to fit on, or train/ holds none, loadFit says so: only a metric
-// that fits needs one (and a fitSpec, refused then).
-func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec string, in core.Input, seed int64) (evalSets, error) {
+// left to fit on, or train/ holds none, loadFit says so, and, when fits
+// (the metric is fitted: whiten or linear), loadEvalSets before it loads
+// anything: only a metric that fits needs one (and a fitSpec, refused
+// then).
+func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec string, fits bool, in core.Input, seed int64) (evalSets, error) {
 	var sets evalSets
 	testSplit, fitSplit := "test", "train"
 	if split == "all" {
@@ -438,6 +441,20 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	for _, c := range fit {
 		sets.fitClasses = append(sets.fitClasses, names[c])
 	}
+	// The names tell when there is nothing to fit on: a metric that fits
+	// is refused before the load.
+	var noFit error
+	switch {
+	case emptyTrain != nil:
+		noFit = badInput("%v, and --metric whiten and linear are fitted on its images: give it some, or use --metric cosine or euclidean", emptyTrain)
+	case len(fit) == 0:
+		// A --fit-classes could only name identities evaluated or
+		// unknown, which it must not: fewer of those leaves some.
+		noFit = badInput("every identity is evaluated or unknown, none is left to fit the metric: give a --classes (and --unknown) that leaves some out to fit it on")
+	}
+	if fits && noFit != nil {
+		return sets, noFit
+	}
 	all, err := src.load(name, testSplit, in)
 	if err != nil {
 		return sets, err
@@ -452,13 +469,8 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		}
 	}
 	sets.loadFit = func() (*data.Set, error) {
-		if emptyTrain != nil {
-			return nil, badInput("%v, and --metric whiten and linear are fitted on its images: give it some, or use --metric cosine or euclidean", emptyTrain)
-		}
-		if len(fit) == 0 {
-			// A --fit-classes could only name identities evaluated or
-			// unknown, which it must not: fewer of those leaves some.
-			return nil, badInput("every identity is evaluated or unknown, none is left to fit the metric: give a --classes (and --unknown) that leaves some out to fit it on")
+		if noFit != nil {
+			return nil, noFit
 		}
 		all, err := src.load(name, fitSplit, in)
 		if err != nil {

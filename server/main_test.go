@@ -1343,7 +1343,9 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 // with no line of the load before it (a file the load skips makes one:
 // "load DIR (all): 72 images, 1 skipped: …"). Before, openset refused a
 // --train-classes of one class, and one of a person in train/ and test/,
-// after loading the evaluated split.
+// after loading the evaluated split, and eval a metric that fits with no
+// identity to fit it on after loading (and embedding) the evaluated
+// images.
 func TestBadInputBeforeTheLoad(t *testing.T) {
 	ids := sixIdentities(t)
 	notes := func(dir string) {
@@ -1356,6 +1358,12 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 	writeShapes(t, filepath.Join(same, "train"), 10)
 	writeShapes(t, filepath.Join(same, "test"), 5)
 	notes(filepath.Join(same, "test", "vertical"))
+	emptyTrain := filepath.Join(t.TempDir(), "open")
+	writeShapes(t, filepath.Join(emptyTrain, "test"), 5)
+	notes(filepath.Join(emptyTrain, "test", "vertical"))
+	if err := os.Mkdir(filepath.Join(emptyTrain, "train"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
@@ -1363,6 +1371,9 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 	}{
 		{"openset one class", []string{"openset", "--data", ids, "--train-classes", "0"}, `--train-classes: data: classes "0": need at least 2 classes`},
 		{"openset people in train/ and test/", []string{"openset", "--data", same, "--train-classes", "vertical"}, `"vertical" is in train/ and test/`},
+		{"eval nothing to fit on", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--metric", "whiten"}, "every identity is evaluated or unknown, none is left to fit the metric"},
+		{"eval nothing to fit on but unknown", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--unknown", "0-1", "--metric", "linear"}, "every identity is evaluated or unknown"},
+		{"eval empty train/", []string{"eval", "--model", "raw", "--data", emptyTrain, "--metric", "whiten"}, "train has no identity folders"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, c.args...)
