@@ -169,7 +169,9 @@ func (j *Job) Resume(r io.Reader) error {
 	}
 	tensors, meta, err := safetensors.Decode(r, 0)
 	if err != nil {
-		return fmt.Errorf("checkpoint: %v", err)
+		// The decoder's errors start "safetensors: ", which the line says
+		// once already (as core words a model file's).
+		return fmt.Errorf("checkpoint: not a valid safetensors file: %s", strings.TrimPrefix(err.Error(), "safetensors: "))
 	}
 	var st checkpointState
 	raw, ok := meta[checkpointKey]

@@ -760,7 +760,10 @@ func TestResumeRefuses(t *testing.T) {
 		{"another request", other, set, ckpt.Bytes(), "another training request"},
 		{"other images", barsRequest(), &changed, ckpt.Bytes(), "other training images"},
 		{"a model file", barsRequest(), set, model.Bytes(), "no training state"},
-		{"truncated", barsRequest(), set, ckpt.Bytes()[:ckpt.Len()/2], "checkpoint"},
+		// The decoder's "safetensors: " is not said twice (before,
+		// "checkpoint: safetensors: reading …").
+		{"truncated", barsRequest(), set, ckpt.Bytes()[:ckpt.Len()/2], "checkpoint: not a valid safetensors file: reading "},
+		{"not safetensors", barsRequest(), set, []byte("a text file, not a checkpoint\n"), "checkpoint: not a valid safetensors file: header length "},
 		{"a parameter missing", barsRequest(), set, headless.Bytes(), "checkpoint: no parameter head.weight"},
 	} {
 		b, _ := New(tc.req, tc.set, nil, Options{Val: 16})
