@@ -1345,7 +1345,10 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 // --train-classes of one class, and one of a person in train/ and test/,
 // after loading the evaluated split, and eval a metric that fits with no
 // identity to fit it on after loading (and embedding) the evaluated
-// images.
+// images; train and openset refused what job.New refuses of the classes'
+// names and the input's shape (the glyphs' memory, the composed classes,
+// an identity named as a glyph) after loading the training images
+// (openset the evaluated ones too).
 func TestBadInputBeforeTheLoad(t *testing.T) {
 	ids := sixIdentities(t)
 	notes := func(dir string) {
@@ -1364,6 +1367,29 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(emptyTrain, "train"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// 17 identities, one named as a glyph class: 17⁴ classes of 2x2
+	// parts are more than data.MaxComposedClasses.
+	many := filepath.Join(t.TempDir(), "many")
+	bar, err := os.ReadFile(filepath.Join(ids, "a-horizontal", "horizontalaa.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 17 {
+		name := fmt.Sprintf("id%02d", i)
+		if i == 16 {
+			name = "glyph 1"
+		}
+		if err := os.MkdirAll(filepath.Join(many, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for k := range 5 {
+			if err := os.WriteFile(filepath.Join(many, name, fmt.Sprintf("%d.png", k)), bar, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	notes(filepath.Join(many, "id00"))
+	out := filepath.Join(t.TempDir(), "m.safetensors")
 	for _, c := range []struct {
 		name string
 		args []string
@@ -1374,6 +1400,11 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 		{"eval nothing to fit on", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--metric", "whiten"}, "every identity is evaluated or unknown, none is left to fit the metric"},
 		{"eval nothing to fit on but unknown", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--unknown", "0-1", "--metric", "linear"}, "every identity is evaluated or unknown"},
 		{"eval empty train/", []string{"eval", "--model", "raw", "--data", emptyTrain, "--metric", "whiten"}, "train has no identity folders"},
+		// job.New's refusals of the classes' names and the input's shape.
+		{"train glyphs of large images", []string{"train", "--data", ids, "--input", "3x256x256", "--glyphs", "100", "--out", out}, "glyphs 100: at most 17 classes of 3×256×256 images"},
+		{"train composed classes", []string{"train", "--data", many, "--compose", "2x2", "--out", out}, "compose 2x2 of 17 classes makes more than 65536 classes"},
+		{"train identity named as a glyph", []string{"train", "--data", many, "--glyphs", "3", "--out", out}, `the training classes: class "glyph 1" is named twice`},
+		{"openset variant glyphs of large images", []string{"openset", "--data", ids, "--input", "3x256x256", "--batch", "8", "--variant", "glyphs=100"}, `variant "glyphs=100": glyphs 100: at most 17 classes`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, c.args...)

@@ -362,6 +362,11 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := data.TrainClasses(trainSpec, probe); err != nil {
 		return classesFlagError("train-classes", base.trainSpec, err)
 	}
+	for _, f := range runs {
+		if err := checkTrainingClasses(&f.mf, f.data, trainSplit, trainSpec, f.epochs); err != nil {
+			return inVariant(f.variant, err)
+		}
+	}
 	test, err := src.load(base.data, evalSplit, spec.Input)
 	if err != nil {
 		return err

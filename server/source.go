@@ -107,7 +107,7 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 // of their own (the versions are the photos), so that the identities held
 // out for evaluation are not turned for nothing.
 func (s source) loadTraining(name, split, classSpec string, in core.Input) (*data.Set, error) {
-	if err := checkClasses(name, split, classSpec); err != nil {
+	if _, err := checkClasses(name, split, classSpec); err != nil {
 		return nil, err
 	}
 	if s.turns == 0 {
@@ -238,7 +238,7 @@ func describeSkipped(skipped data.Skipped) string {
 
 // loadSubset loads a split of a data set, restricted to the classes of spec.
 func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.Set, error) {
-	if err := checkClasses(name, split, classSpec); err != nil {
+	if _, err := checkClasses(name, split, classSpec); err != nil {
 		return nil, err
 	}
 	set, err := s.load(name, split, in)
@@ -266,14 +266,16 @@ func classNames(name, split string) ([]string, error) {
 }
 
 // checkClasses refuses a class selection spec that the load of split of
-// name would refuse (data.TrainClasses), before that load (classNames).
-func checkClasses(name, split, spec string) error {
+// name would refuse (data.TrainClasses), before that load (classNames); it
+// returns the names of the classes selected.
+func checkClasses(name, split, spec string) ([]string, error) {
 	names, err := classNames(name, split)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := data.TrainClasses(spec, names); err != nil {
-		return inputError{err}
+	classes, err := data.TrainClasses(spec, names)
+	if err != nil {
+		return nil, inputError{err}
 	}
-	return nil
+	return namesOf(names, classes), nil
 }

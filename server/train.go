@@ -342,6 +342,9 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	if err != nil {
 		return c, err
 	}
+	if err := checkTrainingClasses(mf, dataName, split, classSpec, epochs); err != nil {
+		return c, err
+	}
 	set, err := src.loadTraining(dataName, split, classSpec, spec.Input)
 	if err != nil {
 		return c, err
@@ -417,6 +420,26 @@ func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec
 		return spec, badInput("early stop needs held-out verification pairs, and --val 0 holds no images out")
 	}
 	return spec, nil
+}
+
+// checkTrainingClasses refuses, before any image is loaded, a training of
+// the flags on the classes classSpec of split of data set dataName that
+// job.New would refuse for their names and the input's shape
+// (job.CheckClasses): the selection, its composition, the glyphs' memory,
+// the classes' names.
+func checkTrainingClasses(mf *modelFlags, dataName, split, classSpec string, epochs int) error {
+	spec, err := mf.spec(dataName)
+	if err != nil {
+		return err
+	}
+	names, err := checkClasses(dataName, split, classSpec)
+	if err != nil {
+		return err
+	}
+	if _, err := job.CheckClasses(trainRequest(mf, dataName, classSpec, epochs), names, spec.Input); err != nil {
+		return inputError{err}
+	}
+	return nil
 }
 
 // trainRequest is the training request of the flags.

@@ -86,6 +86,47 @@ func CheckGlyphsLoss(loss core.Loss, glyphs int) error {
 	return nil
 }
 
+// CheckClasses refuses a training of req on the data's classes names
+// (those req.Classes selects) of images of shape in that New would refuse
+// for them: their composition (req.Compose), the glyphs' memory at that
+// shape, the model's class names. It returns the classes trained on (see
+// Job.Classes). The names of a folder's identities are known before its
+// images are loaded: so checked, a training that cannot start is refused
+// before the load. The error wraps ErrRequest.
+func CheckClasses(req msg.TrainRequest, names []string, in core.Input) ([]string, error) {
+	parts, err := data.ParseParts(req.Compose)
+	if err != nil {
+		return nil, requestError{err.Error()}
+	}
+	if err := parts.Validate(len(names), in); err != nil {
+		return nil, requestError{err.Error()}
+	}
+	if err := msg.CheckGlyphs(req.Glyphs); err != nil {
+		return nil, requestError{err.Error()}
+	}
+	if size := in.Size(); req.Glyphs > MaxGlyphValues/(data.GlyphImages*size) {
+		return nil, badRequest("glyphs %d: at most %d classes of %d×%d×%d images (%d images of a class, %d MiB in all)",
+			req.Glyphs, MaxGlyphValues/(data.GlyphImages*size), in.Channels, in.Height, in.Width, data.GlyphImages, MaxGlyphValues*4>>20)
+	}
+	composed := parts.Names(names)
+	for c := range req.Glyphs {
+		composed = append(composed, data.GlyphName(c))
+	}
+	var classes []string
+	for _, name := range composed {
+		for k := range max(1, req.Turns) {
+			classes = append(classes, data.TurnedName(name, k))
+		}
+	}
+	if err := core.CheckClassNames(classes); err != nil {
+		// A model must name its classes so (core.Model.Validate): an
+		// identity called "glyph 1" beside glyph classes would train to
+		// the end and give a model nothing can load.
+		return nil, badRequest("the training classes: %v", err)
+	}
+	return classes, nil
+}
+
 // CheckBatch refuses a batch that loss's P×K batches would fill with one
 // class: P = batch/k (epochOrder), and P = 1 leaves no negative, so the
 // loss is 0 at every step. The error wraps ErrRequest.
@@ -326,34 +367,12 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		test = subset(test, classes)
 	}
 
-	if err := parts.Validate(len(set.Classes), spec.Input); err != nil {
-		return nil, requestError{err.Error()}
-	}
-	if err := msg.CheckGlyphs(req.Glyphs); err != nil {
-		return nil, requestError{err.Error()}
-	}
-	if size := set.Input.Size(); req.Glyphs > MaxGlyphValues/(data.GlyphImages*size) {
-		return nil, badRequest("glyphs %d: at most %d classes of %d×%d×%d images (%d images of a class, %d MiB in all)",
-			req.Glyphs, MaxGlyphValues/(data.GlyphImages*size), set.Input.Channels, set.Input.Height, set.Input.Width, data.GlyphImages, MaxGlyphValues*4>>20)
-	}
 	if err := CheckGlyphsLoss(loss, req.Glyphs); err != nil {
 		return nil, err
 	}
 	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
-	names := parts.Names(set.Classes)
-	for c := range req.Glyphs {
-		names = append(names, data.GlyphName(c))
-	}
-	for _, name := range names {
-		for k := range j.turns {
-			j.classes = append(j.classes, data.TurnedName(name, k))
-		}
-	}
-	if err := core.CheckClassNames(j.classes); err != nil {
-		// A model must name its classes so (core.Model.Validate): an
-		// identity called "glyph 1" beside glyph classes would train to
-		// the end and give a model nothing can load.
-		return nil, badRequest("the training classes: %v", err)
+	if j.classes, err = CheckClasses(req, set.Classes, set.Input); err != nil {
+		return nil, err
 	}
 	valN := opts.Val
 	if valN == 0 {
