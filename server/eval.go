@@ -455,6 +455,23 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	if fits && noFit != nil {
 		return sets, noFit
 	}
+	// Without a probe, the open set's figures would be zeros that read as
+	// a model that tells no unknown face apart: the split may hold no
+	// image of the unknown identities (counted before the load), or the
+	// load skip them all.
+	noProbe := badInput("--unknown %q: %s, split %s, has no image of these identities: open-set identification needs some as unknown probes", unknownSpec, name, split)
+	if unknownSpec != "" {
+		// nil for mnist, whose every digit has test images
+		if counts, err := data.ImageCounts(name, testSplit); err == nil && len(counts) == len(testNames) {
+			n := 0
+			for _, c := range unknown {
+				n += counts[c]
+			}
+			if n == 0 {
+				return sets, noProbe
+			}
+		}
+	}
 	all, err := src.load(name, testSplit, in)
 	if err != nil {
 		return sets, err
@@ -462,10 +479,8 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	sets.test = all.Subset(classes)
 	if unknownSpec != "" {
 		sets.unknown = all.Subset(unknown)
-		// Without a probe, the open set's figures would be zeros that
-		// read as a model that tells no unknown face apart.
 		if sets.unknown.N == 0 {
-			return sets, badInput("--unknown %q: %s, split %s, has no image of these identities: open-set identification needs some as unknown probes", unknownSpec, name, split)
+			return sets, noProbe
 		}
 	}
 	sets.loadFit = func() (*data.Set, error) {

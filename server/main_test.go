@@ -1389,6 +1389,18 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 		}
 	}
 	notes(filepath.Join(many, "id00"))
+	// Three identities of 10 images, and zz of 3, none in the test split.
+	few := filepath.Join(t.TempDir(), "few")
+	writeShapes(t, few, 10)
+	if err := os.Mkdir(filepath.Join(few, "zz"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 3 {
+		if err := os.WriteFile(filepath.Join(few, "zz", fmt.Sprintf("%d.png", k)), bar, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notes(filepath.Join(few, "horizontal"))
 	out := filepath.Join(t.TempDir(), "m.safetensors")
 	for _, c := range []struct {
 		name string
@@ -1400,6 +1412,8 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 		{"eval nothing to fit on", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--metric", "whiten"}, "every identity is evaluated or unknown, none is left to fit the metric"},
 		{"eval nothing to fit on but unknown", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--unknown", "0-1", "--metric", "linear"}, "every identity is evaluated or unknown"},
 		{"eval empty train/", []string{"eval", "--model", "raw", "--data", emptyTrain, "--metric", "whiten"}, "train has no identity folders"},
+		// The identities of under 5 images have none in a folder's test split.
+		{"eval unknown without images", []string{"eval", "--model", "raw", "--data", few, "--classes", "0-2", "--unknown", "zz"}, `--unknown "zz": ` + few + `, split test, has no image of these identities`},
 		// job.New's refusals of the classes' names and the input's shape.
 		{"train glyphs of large images", []string{"train", "--data", ids, "--input", "3x256x256", "--glyphs", "100", "--out", out}, "glyphs 100: at most 17 classes of 3×256×256 images"},
 		{"train composed classes", []string{"train", "--data", many, "--compose", "2x2", "--out", out}, "compose 2x2 of 17 classes makes more than 65536 classes"},
