@@ -261,32 +261,56 @@ func checkExpand(k, n int) error {
 // probe. Of a folder of identities, split test, the line says that
 // --split all evaluates every image (eval's).
 func checkEvaluable(s *data.Set, name, split string) error {
-	hint := ""
-	if split == "test" && name != "mnist" && !isTrainTestFolder(name) {
-		hint = "; the test split of a folder of identities is every 5th image of each: --split all evaluates every image"
-	}
 	counts := make([]int, len(s.Classes))
 	for _, l := range s.Labels {
 		counts[l]++
 	}
-	n := 0
+	return checkEvaluableCounts(counts, name, split)
+}
+
+// checkEvaluableCounts is checkEvaluable of a split whose identities have
+// counts images. The counts of a folder's listing (data.ImageCounts) are
+// as many as its load gives or more (it may skip some), and fewer images
+// make fewer pairs: a listing refused is a load refused, before it.
+func checkEvaluableCounts(counts []int, name, split string) error {
+	hint := ""
+	if split == "test" && name != "mnist" && !isTrainTestFolder(name) {
+		hint = "; the test split of a folder of identities is every 5th image of each: --split all evaluates every image"
+	}
+	images, n := 0, 0
 	for _, c := range counts {
+		images += c
 		if c >= 2 {
 			n++
 		}
 	}
 	if n < 2 {
-		return badInput("%s, split %s: %s; evaluation needs 2 identities of 2 images or more, it has %d%s", name, split, msg.Plural(s.N, "image", "images"), n, hint)
+		return badInput("%s, split %s: %s; evaluation needs 2 identities of 2 images or more, it has %d%s", name, split, msg.Plural(images, "image", "images"), n, hint)
 	}
 	genuine := 0
 	for _, c := range counts {
 		genuine += c * (c - 1) / 2
 	}
-	impostor := s.N*(s.N-1)/2 - genuine
+	impostor := images*(images-1)/2 - genuine
 	if min(genuine, impostor) < eval.DefaultFolds {
-		return badInput("%s, split %s: %d images make %d genuine and %d impostor pairs; verification's %d folds need %d of each%s", name, split, s.N, genuine, impostor, eval.DefaultFolds, eval.DefaultFolds, hint)
+		return badInput("%s, split %s: %d images make %d genuine and %d impostor pairs; verification's %d folds need %d of each%s", name, split, images, genuine, impostor, eval.DefaultFolds, eval.DefaultFolds, hint)
 	}
 	return nil
+}
+
+// listedCounts returns the images that the listing of split of the data
+// set name counts (data.ImageCounts, no image read) of each of classes,
+// indices in names, the split's classes; ok is false for mnist, or a
+// listing that does not match names (the folder changed meanwhile).
+func listedCounts(name, split string, names []string, classes []int) (counts []int, ok bool) {
+	all, err := data.ImageCounts(name, split)
+	if err != nil || len(all) != len(names) {
+		return nil, false
+	}
+	for _, c := range classes {
+		counts = append(counts, all[c])
+	}
+	return counts, true
 }
 
 // fitSize is the number of training images that fit a metric and give the
@@ -461,15 +485,14 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	// load skip them all.
 	noProbe := badInput("--unknown %q: %s, split %s, has no image of these identities: open-set identification needs some as unknown probes", unknownSpec, name, split)
 	if unknownSpec != "" {
-		// nil for mnist, whose every digit has test images
-		if counts, err := data.ImageCounts(name, testSplit); err == nil && len(counts) == len(testNames) {
-			n := 0
-			for _, c := range unknown {
-				n += counts[c]
-			}
-			if n == 0 {
-				return sets, noProbe
-			}
+		if counts, ok := listedCounts(name, testSplit, testNames, unknown); ok && !slices.ContainsFunc(counts, func(n int) bool { return n > 0 }) {
+			return sets, noProbe
+		}
+	}
+	// A split that cannot be evaluated is refused before the load too.
+	if counts, ok := listedCounts(name, testSplit, testNames, classes); ok {
+		if err := checkEvaluableCounts(counts, name, split); err != nil {
+			return sets, err
 		}
 	}
 	all, err := src.load(name, testSplit, in)

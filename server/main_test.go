@@ -1348,7 +1348,9 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 // images; train and openset refused what job.New refuses of the classes'
 // names and the input's shape (the glyphs' memory, the composed classes,
 // an identity named as a glyph) after loading the training images
-// (openset the evaluated ones too).
+// (openset the evaluated ones too); eval and openset refused a split too
+// small to evaluate, and eval --unknown identities without an image in
+// it, after loading it, though the folder's listing tells.
 func TestBadInputBeforeTheLoad(t *testing.T) {
 	ids := sixIdentities(t)
 	notes := func(dir string) {
@@ -1401,6 +1403,15 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 		}
 	}
 	notes(filepath.Join(few, "horizontal"))
+	// Identities of 4 images, none in the test split; and a test/ of one
+	// image each.
+	four := filepath.Join(t.TempDir(), "four")
+	writeShapes(t, four, 4)
+	notes(filepath.Join(four, "vertical"))
+	one := filepath.Join(t.TempDir(), "one")
+	writeShapes(t, filepath.Join(one, "train"), 10)
+	writeOtherShapes(t, filepath.Join(one, "test"), 1)
+	notes(filepath.Join(one, "test", "other-vertical"))
 	out := filepath.Join(t.TempDir(), "m.safetensors")
 	for _, c := range []struct {
 		name string
@@ -1414,6 +1425,10 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 		{"eval empty train/", []string{"eval", "--model", "raw", "--data", emptyTrain, "--metric", "whiten"}, "train has no identity folders"},
 		// The identities of under 5 images have none in a folder's test split.
 		{"eval unknown without images", []string{"eval", "--model", "raw", "--data", few, "--classes", "0-2", "--unknown", "zz"}, `--unknown "zz": ` + few + `, split test, has no image of these identities`},
+		// The listing's image counts (data.ImageCounts) of a split that
+		// cannot be evaluated.
+		{"eval empty test split", []string{"eval", "--model", "raw", "--data", four}, four + ", split test: 0 images; evaluation needs 2 identities of 2 images or more, it has 0"},
+		{"openset test/ of one image each", []string{"openset", "--data", one}, ", split test: 3 images; evaluation needs 2 identities"},
 		// job.New's refusals of the classes' names and the input's shape.
 		{"train glyphs of large images", []string{"train", "--data", ids, "--input", "3x256x256", "--glyphs", "100", "--out", out}, "glyphs 100: at most 17 classes of 3×256×256 images"},
 		{"train composed classes", []string{"train", "--data", many, "--compose", "2x2", "--out", out}, "compose 2x2 of 17 classes makes more than 65536 classes"},

@@ -367,6 +367,11 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return inVariant(f.variant, err)
 		}
 	}
+	if counts, ok := listedCounts(base.data, evalSplit, evalNames, evalClasses); ok {
+		if err := checkEvaluableCounts(counts, base.data, evalSplit); err != nil {
+			return err
+		}
+	}
 	test, err := src.load(base.data, evalSplit, spec.Input)
 	if err != nil {
 		return err
