@@ -50,7 +50,7 @@ func NewVerify() *Verify { return &Verify{st: NewVerifyState()} }
 // OnMount fetches the cascades and starts the detector, loads the gallery
 // and the encoder kept beside it from IndexedDB (restore), starts the
 // trainer's worker and the camera, lists the server's models, and loads
-// ?model= (a model of the registry), if any.
+// ?model= (a model of the registry), if any, once (loadLink).
 func (v *Verify) OnMount(ctx app.Context) {
 	v.mounted = ctx
 	v.st.SetChannel("metriclab-verify-" + strconv.FormatUint(rand.Uint64()>>16, 36))
@@ -82,10 +82,7 @@ func (v *Verify) OnMount(ctx app.Context) {
 		cards, err := client.Models(c)
 		ctx.Dispatch(func(ctx app.Context) { v.st.SetModels(cards, err) })
 	})
-	if id := ctx.Page().URL().Query().Get("model"); id != "" {
-		v.st.SelectModel(id)
-		v.fetchModel(ctx)
-	}
+	v.loadLink(ctx)
 	v.startCamera(ctx)
 }
 
@@ -155,6 +152,26 @@ func (v *Verify) restore(ctx app.Context) {
 			})
 		})
 	})
+}
+
+// loadLink loads ?model=, the server's model a link names (VerifyLink),
+// and takes it out of the page's URL: a reload, or Back to the page,
+// restores the encoder kept in IndexedDB, which is the link's once it
+// took, rather than loading the link's again over an encoder trained or
+// loaded since, which it would replace there (a restore waits for a
+// load under way: RestoreEncoder).
+func (v *Verify) loadLink(ctx app.Context) {
+	u := *ctx.Page().URL()
+	q := u.Query()
+	id := q.Get("model")
+	if id == "" {
+		return
+	}
+	q.Del("model")
+	u.RawQuery = q.Encode()
+	ctx.Page().ReplaceURL(&u)
+	v.st.SelectModel(id)
+	v.fetchModel(ctx)
 }
 
 // startWorker starts the trainer's worker. One that dies (a panic or out

@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -373,6 +374,45 @@ func mountClient(t *testing.T, v *Verify, api http.Handler) app.TestEngine {
 	e.ConsumeAll()
 	v.mounted = probe.ctx
 	return e
+}
+
+// TestVerifyModelLinkOnce: a page opened by a link's ?model= (the Models
+// page's Use for verify) loads that model and takes it out of its URL,
+// so that a reload, or Back to the page, restores the encoder kept in
+// IndexedDB, trained there since, say. Before, the URL kept ?model=: the
+// page loaded the link's model again, the stored encoder waited for it
+// (RestoreEncoder) and was replaced by it in IndexedDB once it took, an
+// encoder trained in the page lost.
+func TestVerifyModelLinkOnce(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/models/m1/file", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(modelFile(t, face.DefaultInput))
+	})
+	// open mounts a new page at the URL u, as a link, a reload or Back
+	// does, and takes its link.
+	open := func(u string) (*Verify, app.TestEngine) {
+		v := NewVerify()
+		v.st = enrolled()
+		e := mountClient(t, v, mux)
+		link, _ := url.Parse(u)
+		v.mounted.Page().ReplaceURL(link)
+		v.loadLink(v.mounted)
+		return v, e
+	}
+	v, e := open("/verify?model=m1")
+	e.ConsumeAll()
+	left := v.mounted.Page().URL().String()
+	if v.st.Source != "server model m1" || !v.st.Busy() || left != "/verify" {
+		t.Errorf("the link: encoder %q, busy %v, URL %q; want server model m1 loading, the URL /verify", v.st.Source, v.st.Busy(), left)
+	}
+	// A reload of the page, which trained an encoder since.
+	v, e = open(left)
+	rec := StoredEncoder{Version: EncoderVersion, Source: "arcface trained here", Model: modelFile(t, face.DefaultInput)}
+	v.do(v.st.RestoreEncoder(string(MarshalStoredEncoder(rec)), true, nil))
+	e.ConsumeAll()
+	if v.st.Source != "arcface trained here" || v.st.ModelID != "" {
+		t.Errorf("the reload: encoder %q, server model %q; want the stored encoder loaded, no server model", v.st.Source, v.st.ModelID)
+	}
 }
 
 // TestVerifyServerModelName: a server model loaded is named as its list
