@@ -183,7 +183,8 @@ type VerifyState struct {
 	trained map[string]int
 	// exporting: the worker was asked for the model file of the encoder
 	// trained here, to keep it in IndexedDB (exported); false once it
-	// answered, or the encoder changed.
+	// answered, or a training or a failure dropped that encoder (a load
+	// sent meanwhile is answered after it: exported).
 	exporting     bool
 	probes        []int // the embedded crops the encoder was not trained on, when it was trained here
 	Names         []string
@@ -778,7 +779,7 @@ func (s *VerifyState) load(b []byte, err error, what string, trained map[string]
 	s.forgetProbe()
 	s.Encoder = in
 	s.ModelNote, s.Source = "", what
-	s.trained, s.hasEncoder, s.handSet, s.exporting = trained, true, false, false
+	s.trained, s.hasEncoder, s.handSet = trained, true, false
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
 	smp, id := s.gallerySamples() // the phase: embedding, or none with nothing to embed
@@ -948,29 +949,35 @@ func (s *VerifyState) took() Out {
 	if u == nil || u.stored {
 		return Out{}
 	}
-	return Out{Keep: s.record(u.model)}
+	return Out{Keep: encoderRecord(s.Source, s.trained, u.model)}
 }
 
 // exported takes the model file the worker exported at the end of a
 // training: the encoder trained here is kept in IndexedDB (Out.Keep). The
-// export of an encoder since replaced (by a training or a load) is
-// dropped.
+// export of an encoder since replaced by a training is dropped. A load
+// sent since is answered after it (the worker answers in order): the
+// encoder trained here is kept, as the one that stays should the worker
+// refuse the load, and the load's replaces it once it takes (took).
 func (s *VerifyState) exported(e *msg.Export) Out {
 	if !s.exporting || e == nil || len(e.Model) == 0 {
 		return Out{}
 	}
 	s.exporting = false
-	return Out{Keep: s.record(e.Model)}
+	if u := s.unloaded; u != nil {
+		return Out{Keep: encoderRecord(u.source, u.trained, e.Model)}
+	}
+	return Out{Keep: encoderRecord(s.Source, s.trained, e.Model)}
 }
 
 // exportID is the ID of the export of an encoder trained here, which
 // the worker's refusal of it carries.
 const exportID = "export"
 
-// record returns the IndexedDB record of the encoder, of the model file
-// model.
-func (s *VerifyState) record(model []byte) []byte {
-	return MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: s.Source, Model: model, Trained: s.trained})
+// encoderRecord returns the IndexedDB record of the encoder named
+// source, trained on the crops trained (nil: not trained here), of the
+// model file model.
+func encoderRecord(source string, trained map[string]int, model []byte) []byte {
+	return MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: source, Model: model, Trained: trained})
 }
 
 // storedDropped begins the model note of an encoder IndexedDB kept that

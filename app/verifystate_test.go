@@ -2663,3 +2663,37 @@ func TestVerifyEncoderExportRefused(t *testing.T) {
 		t.Errorf("export refused: keep %d bytes, forget %v, phase %d, encoder %v, note %q; want the encoder ready, %q", len(out.Keep), out.Forget, s.Phase, s.hasEncoder, s.Note, want)
 	}
 }
+
+// TestVerifyEncoderKeptThroughLoad: a load sent after a training ended
+// and before the worker answered its export (the gallery embedded, the
+// export still under way) is answered after the export: the encoder
+// trained here is kept, under its name with the snapshots it was trained
+// on, and the load's replaces it once it takes; one the worker refuses
+// leaves the trained one, in the page and in IndexedDB. Before, the load
+// dropped the export: the record deleted by the training stayed deleted,
+// and the page came back with no encoder after a reload.
+func TestVerifyEncoderKeptThroughLoad(t *testing.T) {
+	model := modelFile(t, face.DefaultInput)
+	for _, takes := range []bool{false, true} {
+		s := enrolled()
+		s.Train()
+		s.Receive(stateMsg(msg.StateDone))
+		s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+		trained := s.trained
+		s.LoadModel(model, nil, "model file m.safetensors")
+		rec := kept(t, s.Receive(exportMsg(model)))
+		if rec.Source != "arcface trained here" || !maps.Equal(rec.Trained, trained) || len(trained) == 0 {
+			t.Errorf("takes %v: the export kept %q, trained %v; want arcface trained here, %v", takes, rec.Source, rec.Trained, trained)
+		}
+		if !takes {
+			out := s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad weights"))
+			if out.Keep != nil || out.Forget || s.Source != "arcface trained here" || !s.hasEncoder {
+				t.Errorf("refused: keep %d bytes, forget %v, source %q; want the trained encoder, its record as it is", len(out.Keep), out.Forget, s.Source)
+			}
+			continue
+		}
+		if rec := kept(t, s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))); rec.Source != "model file m.safetensors" || rec.Trained != nil {
+			t.Errorf("the load took: kept %q, trained %v; want model file m.safetensors, none", rec.Source, rec.Trained)
+		}
+	}
+}
