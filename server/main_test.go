@@ -1444,6 +1444,24 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 	}
 }
 
+// TestOpenSetVariantBeforeTheLoad: an openset --variant with an --align or
+// an --input that mnist does not take is refused before any image is
+// loaded: with a $METRICLAB_MNIST of no files, the variant's line, not
+// the load's error (before, the recipe's test split was loaded first, a
+// second of MNIST, and the variant refused after it).
+func TestOpenSetVariantBeforeTheLoad(t *testing.T) {
+	t.Setenv("METRICLAB_MNIST", t.TempDir())
+	for _, c := range []struct {
+		variant, want string
+	}{
+		{"input=1x32x32", `variant "input=1x32x32": data: mnist images are 1×28×28, not 1×32×32`},
+		{"input=3x28x28", `variant "input=3x28x28": data: mnist images are 1×28×28, not 3×28×28`},
+		{"align=true", `variant "align=true": --align is for folders of photos, not mnist`},
+	} {
+		wantBadInput(t, c.want, "openset", "--data", "mnist", "--variant", c.variant)
+	}
+}
+
 // TestBenchFlags: bench refuses a NaN or infinite --seconds, --tf32 on
 // the CPU and the flags it does not measure, measures one step at least,
 // and applies --preset (before, NaN and 1e-300 seconds printed 0 img/s

@@ -166,8 +166,10 @@ func isTrainTestFolder(name string) bool {
 // parseOpenSet parses openset's flags and every --variant's, and refuses
 // what needs no data to be found wrong: the flags' syntax, the variants
 // (each parsed as the command line with its flags added), the preset,
-// --align-turns, an ensemble of other images, and checkTraining's checks
-// for every run. It returns the runs: the recipe, then its variants. The
+// --align-turns, an ensemble of other images, and checkTraining's and
+// checkLoad's checks for every run (a variant's --align or --input that
+// mnist does not take is refused before the recipe's data is loaded). It
+// returns the runs: the recipe, then its variants. The
 // data and its classes are cmdOpenSet's to check.
 func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 	base := newOpenSetFlags()
@@ -259,7 +261,11 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 		}
 	}
 	for _, f := range runs {
-		if _, err := checkTraining(&f.mf, f.data, f.epochs, f.valN); err != nil {
+		spec, err := checkTraining(&f.mf, f.data, f.epochs, f.valN)
+		if err == nil {
+			err = checkLoad(f.data, f.align, spec.Input)
+		}
+		if err != nil {
 			return nil, inVariant(f.variant, err)
 		}
 	}

@@ -116,10 +116,24 @@ func (s source) loadTraining(name, split, classSpec string, in core.Input) (*dat
 	return s.loadTurned(name, split, in, data.Turns{N: s.turns, Classes: classSpec})
 }
 
+// checkLoad refuses a load of the data set name at input in, its photos
+// aligned or not, that is found wrong before any image is read: photos to
+// align of mnist, or mnist at another shape than its own
+// (data.CheckInput).
+func checkLoad(name string, align bool, in core.Input) error {
+	if align && name == "mnist" {
+		return badInput("--align is for folders of photos, not mnist")
+	}
+	if err := data.CheckInput(name, in); err != nil {
+		return inputError{err}
+	}
+	return nil
+}
+
 // loadTurned is load with turns (data.LoadAligned).
 func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) (*data.Set, error) {
-	if s.align != nil && name == "mnist" {
-		return nil, badInput("--align is for folders of photos, not mnist")
+	if err := checkLoad(name, s.align != nil, in); err != nil {
+		return nil, err
 	}
 	key := fmt.Sprintf("%s\x00%s\x00%v\x00%+v", name, split, in, turns)
 	l, ok := s.memo[key]

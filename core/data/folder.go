@@ -167,14 +167,25 @@ func LoadAligned(name, split string, in core.Input, align Aligner, turns Turns) 
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := CheckInput(name, in); err != nil {
+		return nil, nil, err
+	}
 	if name == "mnist" {
-		if in.Size() != 0 && (in.Channels != 1 || in.Height != 28 || in.Width != 28) {
-			return nil, nil, fmt.Errorf("data: mnist images are 1×28×28, not %d×%d×%d", in.Channels, in.Height, in.Width)
-		}
 		s, err := MNIST(split)
 		return s, nil, err
 	}
 	return readFolder(dir, in, splitKeep(sub, split), align, turns)
+}
+
+// CheckInput refuses an input in that LoadAligned does not load the data
+// set name at, before any image is read: MNIST's images are 1×28×28 only
+// (a folder's are resized to any input). A zero input is the data set's
+// own.
+func CheckInput(name string, in core.Input) error {
+	if name == "mnist" && in.Size() != 0 && (in.Channels != 1 || in.Height != 28 || in.Width != 28) {
+		return fmt.Errorf("data: mnist images are 1×28×28, not %d×%d×%d", in.Channels, in.Height, in.Width)
+	}
+	return nil
 }
 
 // splitKeep is readFolder's keep of split (see Load): every image of a
