@@ -135,7 +135,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		src.live = stderr
 	}
 	fits := f.metric == "whiten" || f.metric == "linear"
-	sets, err := loadEvalSets(src, f.data, f.split, f.classes, f.fit, f.unknown, fits, spec.Input, f.seed)
+	sets, err := loadEvalSets(src, f.data, f.split, f.classes, f.fit, f.unknown, fits, f.expand, spec.Input, f.seed)
 	if err != nil {
 		return err
 	}
@@ -254,6 +254,19 @@ func checkExpand(k, n int) error {
 	return nil
 }
 
+// checkListedExpand is checkExpand of --expand k on the images of the
+// counts of a listing (listedCounts): as many as the load gives or more,
+// so that a K that the listing is too few for is refused before the load
+// (checkExpand after it refuses a K that a load that skips images is too
+// few for).
+func checkListedExpand(k int, counts []int) error {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return checkExpand(k, n)
+}
+
 // checkEvaluable refuses to evaluate s, the split of data set name, unless
 // two of its identities have two images or more and its images make a
 // genuine and an impostor pair for every verification fold: verification
@@ -300,8 +313,9 @@ func checkEvaluableCounts(counts []int, name, split string) error {
 
 // listedCounts returns the images that the listing of split of the data
 // set name counts (data.ImageCounts, no image read) of each of classes,
-// indices in names, the split's classes; ok is false for mnist, or a
-// listing that does not match names (the folder changed meanwhile).
+// indices in names, the split's classes (mnist's, from its labels file);
+// ok is false for a listing that cannot be read or does not match names
+// (the folder changed meanwhile).
 func listedCounts(name, split string, names []string, classes []int) (counts []int, ok bool) {
 	all, err := data.ImageCounts(name, split)
 	if err != nil || len(all) != len(names) {
@@ -379,8 +393,9 @@ type evalSets struct {
 // left to fit on, or train/ holds none, loadFit says so, and, when fits
 // (the metric is fitted: whiten or linear), loadEvalSets before it loads
 // anything: only a metric that fits needs one (and a fitSpec, refused
-// then).
-func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec string, fits bool, in core.Input, seed int64) (evalSets, error) {
+// then). An --expand K (expand) that the evaluated images are too few for
+// is refused before the load too, on the listing's counts.
+func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec string, fits bool, expand int, in core.Input, seed int64) (evalSets, error) {
 	var sets evalSets
 	testSplit, fitSplit := "test", "train"
 	if split == "all" {
@@ -492,6 +507,9 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	// A split that cannot be evaluated is refused before the load too.
 	if counts, ok := listedCounts(name, testSplit, testNames, classes); ok {
 		if err := checkEvaluableCounts(counts, name, split); err != nil {
+			return sets, err
+		}
+		if err := checkListedExpand(expand, counts); err != nil {
 			return sets, err
 		}
 	}

@@ -1429,6 +1429,9 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 		// cannot be evaluated.
 		{"eval empty test split", []string{"eval", "--model", "raw", "--data", four}, four + ", split test: 0 images; evaluation needs 2 identities of 2 images or more, it has 0"},
 		{"openset test/ of one image each", []string{"openset", "--data", one}, ", split test: 3 images; evaluation needs 2 identities"},
+		// An --expand K of the listing's images or more.
+		{"eval expand of every image", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--expand", "72"}, "--expand 72: the 72 evaluated images would each become the mean of all of them"},
+		{"openset expand of every image", []string{"openset", "--data", ids, "--expand", "36"}, "--expand 36: the 36 evaluated images"},
 		// job.New's refusals of the classes' names and the input's shape.
 		{"train glyphs of large images", []string{"train", "--data", ids, "--input", "3x256x256", "--glyphs", "100", "--out", out}, "glyphs 100: at most 17 classes of 3×256×256 images"},
 		{"train composed classes", []string{"train", "--data", many, "--compose", "2x2", "--out", out}, "compose 2x2 of 17 classes makes more than 65536 classes"},
@@ -1460,6 +1463,22 @@ func TestOpenSetVariantBeforeTheLoad(t *testing.T) {
 	} {
 		wantBadInput(t, c.want, "openset", "--data", "mnist", "--variant", c.variant)
 	}
+}
+
+// TestExpandBeforeTheMNISTLoad: an --expand K of MNIST's evaluated images
+// or more is refused before its images are read, on the counts of its
+// labels file: on a $METRICLAB_MNIST of 6 test images a digit whose file
+// of images does not decode, the refusal, not the load's error (before,
+// MNIST's test split was loaded first, then refused).
+func TestExpandBeforeTheMNISTLoad(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallMNIST(t, dir, 6)
+	if err := os.WriteFile(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), []byte("not loaded"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("METRICLAB_MNIST", dir)
+	wantBadInput(t, "--expand 12: the 12 evaluated images would each become the mean of all of them", "eval", "--model", "raw", "--classes", "0-1", "--expand", "12")
+	wantBadInput(t, "--expand 30: the 30 evaluated images", "openset", "--expand", "30")
 }
 
 // TestBenchFlags: bench refuses a NaN or infinite --seconds, --tf32 on

@@ -377,6 +377,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := checkEvaluableCounts(counts, base.data, evalSplit); err != nil {
 			return err
 		}
+		if err := checkListedExpand(base.expand, counts); err != nil {
+			return err
+		}
 	}
 	test, err := src.load(base.data, evalSplit, spec.Input)
 	if err != nil {

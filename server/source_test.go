@@ -478,7 +478,7 @@ func TestBadClassesToldAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := loadEvalSets(src, folder, "all", specs[0], "", specs[1], false, in, 1); err == nil || log.Len() != 0 {
+		if _, err := loadEvalSets(src, folder, "all", specs[0], "", specs[1], false, 0, in, 1); err == nil || log.Len() != 0 {
 			t.Errorf("eval --classes %q --unknown %q: error %v, log %q: want an error and no line", specs[0], specs[1], err, log.String())
 		}
 	}

@@ -204,11 +204,15 @@ func splitKeep(sub bool, split string) func(i int) bool {
 // any is skipped (no image is read): an identity with some and none in
 // the set loaded had them all skipped, one with none has no image in the
 // split (under 5 images, the test split of a folder without train/ and
-// test/ takes none of it). MNIST's are nil.
+// test/ takes none of it). MNIST's are read from its labels file, not
+// its images.
 func ImageCounts(name, split string) ([]int, error) {
 	dir, sub, err := splitDir(name, split)
-	if err != nil || name == "mnist" {
+	if err != nil {
 		return nil, err
+	}
+	if name == "mnist" {
+		return mnistCounts(split)
 	}
 	_, files, _, err := listFolder(dir)
 	if err != nil {
