@@ -409,12 +409,12 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	var unknown []int // the --unknown classes, by their index in testNames
 	if unknownSpec != "" {
 		if unknown, err = data.ParseClasses(unknownSpec, testNames); err != nil {
-			return sets, badInput("--unknown: %v", err)
+			return sets, classesFlagError("unknown", unknownSpec, err)
 		}
 	}
 	classes, err := data.TrainClasses(classSpec, testNames)
 	if err != nil {
-		return sets, inputError{err}
+		return sets, classesFlagError("classes", classSpec, err)
 	}
 	if classSpec == "" { // all: all but the unknown ones
 		classes = slices.DeleteFunc(classes, func(c int) bool { return slices.Contains(unknown, c) })
@@ -461,7 +461,7 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		return sets, badInput("--fit-classes %q: %v", fitSpec, emptyTrain)
 	case fitSpec != "":
 		if fit, err = data.ParseClasses(fitSpec, names); err != nil {
-			return sets, inputError{fmt.Errorf("fit-classes: %w", err)}
+			return sets, classesFlagError("fit-classes", fitSpec, err)
 		}
 		if split == "all" && slices.ContainsFunc(fit, func(c int) bool { return slices.Contains(evaluated, c) }) {
 			if classSpec == "" {

@@ -424,8 +424,10 @@ func TestBadOpenSetInput(t *testing.T) {
 }
 
 // TestClassesTwice: every flag that selects classes refuses a selection
-// that gives a class twice, with one line that names it (before, "0-4,4"
-// was taken as 0-4).
+// that gives a class twice, with one line that names it by its flag
+// (before, "0-4,4" was taken as 0-4; and then train's and eval's line
+// said "data: classes" for the flag, and eval's "fit-classes: data:
+// classes" and "--unknown: data: classes").
 func TestClassesTwice(t *testing.T) {
 	dir := t.TempDir()
 	shapes := filepath.Join(dir, "shapes") // diagonal, horizontal, vertical
@@ -436,14 +438,14 @@ func TestClassesTwice(t *testing.T) {
 		want string
 		args []string
 	}{
-		{`classes "0-1,1": class 1 ("horizontal") is selected twice, by "0-1" and by "1"; give each class once`, []string{"train", "--data", shapes, "--classes", "0-1,1", "--out", out}},
-		{`classes "0-1,horizontal": class 1 ("horizontal") is selected twice`, append(evalAll, "--classes", "0-1,horizontal")},
-		{`classes "2,2": class 2 ("vertical") is selected twice`, append(evalAll, "--classes", "0-1", "--fit-classes", "2,2", "--metric", "whiten")},
-		{`classes "2,vertical": class 2 ("vertical") is selected twice`, append(evalAll, "--classes", "0-1", "--unknown", "2,vertical")},
-		{`classes "0-4,0": class 0 is selected twice`, []string{"openset", "--train-classes", "0-4,0"}},
-		{`classes "9,5-9": class 9 is selected twice`, []string{"openset", "--eval-classes", "9,5-9"}},
-		{`classes "0-4,4": class 4 is selected twice, by "0-4" and by "4"`, []string{"compare", "--open-train", "0-4,4"}},
-		{`classes "5-9,7-8": class 7 is selected twice, by "5-9" and by "7-8"`, []string{"compare", "--open-eval", "5-9,7-8"}},
+		{`train: --classes "0-1,1": class 1 ("horizontal") is selected twice, by "0-1" and by "1"; give each class once`, []string{"train", "--data", shapes, "--classes", "0-1,1", "--out", out}},
+		{`eval: --classes "0-1,horizontal": class 1 ("horizontal") is selected twice`, append(evalAll, "--classes", "0-1,horizontal")},
+		{`eval: --fit-classes "2,2": class 2 ("vertical") is selected twice`, append(evalAll, "--classes", "0-1", "--fit-classes", "2,2", "--metric", "whiten")},
+		{`eval: --unknown "2,vertical": class 2 ("vertical") is selected twice`, append(evalAll, "--classes", "0-1", "--unknown", "2,vertical")},
+		{`openset: --train-classes "0-4,0": class 0 is selected twice`, []string{"openset", "--train-classes", "0-4,0"}},
+		{`openset: --eval-classes "9,5-9": class 9 is selected twice`, []string{"openset", "--eval-classes", "9,5-9"}},
+		{`compare: --open-train "0-4,4": class 4 is selected twice, by "0-4" and by "4"`, []string{"compare", "--open-train", "0-4,4"}},
+		{`compare: --open-eval "5-9,7-8": class 7 is selected twice, by "5-9" and by "7-8"`, []string{"compare", "--open-eval", "5-9,7-8"}},
 	} {
 		wantBadInput(t, c.want, c.args...)
 	}
@@ -453,11 +455,13 @@ func TestClassesTwice(t *testing.T) {
 }
 
 // TestClassesErrorNamesItsFlag: openset and compare choose two selections
-// of classes, and a selection they refuse is named by its flag (before,
-// "data: classes "0": need at least 2 classes" for --train-classes 0, and,
-// on a folder's train/ and test/, the names of one split's identities
-// offered for a flag that selects the other's). A selection left to its
-// default names no flag that was not given.
+// of classes, and a selection they refuse is named by its flag, as the
+// selection itself (before, "data: classes "0": need at least 2 classes"
+// for --train-classes 0, then "--train-classes: data: classes "0": …", a
+// package's prefix inside the flag's, and, on a folder's train/ and
+// test/, the names of one split's identities offered for a flag that
+// selects the other's). A selection left to its default names no flag
+// that was not given.
 func TestClassesErrorNamesItsFlag(t *testing.T) {
 	dir := t.TempDir()
 	open := filepath.Join(dir, "open")
@@ -472,13 +476,16 @@ func TestClassesErrorNamesItsFlag(t *testing.T) {
 		want string
 		args []string
 	}{
-		{`--train-classes: data: classes "0": need at least 2 classes`, []string{"openset", "--train-classes", "0"}},
-		{`--eval-classes: data: classes: 12 in "5-12" is out of range 0..9`, []string{"openset", "--eval-classes", "5-12"}},
-		{`--train-classes: data: classes: "other-vertical" is not a class number`, []string{"openset", "--data", open, "--train-classes", "other-vertical,horizontal"}},
-		{`--eval-classes: data: classes: "vertical" is not a class number`, []string{"openset", "--data", open, "--eval-classes", "vertical,other-diagonal"}},
+		{`openset: --train-classes "0": need at least 2 classes`, []string{"openset", "--train-classes", "0"}},
+		{`openset: --eval-classes "5-12": 12 is out of range 0..9`, []string{"openset", "--eval-classes", "5-12"}},
+		{`openset: --train-classes "other-vertical,horizontal": "other-vertical" is not a class number`, []string{"openset", "--data", open, "--train-classes", "other-vertical,horizontal"}},
+		{`openset: --eval-classes "vertical,other-diagonal": "vertical" is not a class number`, []string{"openset", "--data", open, "--eval-classes", "vertical,other-diagonal"}},
 		{`openset: data: the data set has 1 class`, []string{"openset", "--data", one}},
-		{`--open-train: data: classes "3": need at least 2 classes`, []string{"compare", "--open-train", "3"}},
-		{`--open-eval: data: classes: 10 in "5-10" is out of range 0..9`, []string{"compare", "--open-eval", "5-10"}},
+		{`compare: --open-train "3": need at least 2 classes`, []string{"compare", "--open-train", "3"}},
+		{`compare: --open-eval "5-10": 10 is out of range 0..9`, []string{"compare", "--open-eval", "5-10"}},
+		{`train: --classes "0": need at least 2 classes`, []string{"train", "--classes", "0", "--out", filepath.Join(dir, "m.safetensors")}},
+		{`eval: --classes "0-12": 12 is out of range 0..9`, []string{"eval", "--model", "raw", "--classes", "0-12"}},
+		{`eval: --fit-classes "x": "x" is not a class number`, []string{"eval", "--model", "raw", "--classes", "0-4", "--fit-classes", "x", "--metric", "whiten"}},
 	} {
 		wantBadInput(t, c.want, c.args...)
 	}
@@ -1248,8 +1255,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		want string
 	}{
 		{"compare epochs", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "0", "--baselines=false"}, "epochs 0 out of range"},
-		{"compare open-eval", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--baselines=false", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
-		{"compare baselines only, bad open-eval", []string{"compare", "--losses", "none", "--open-eval", "5-12"}, `12 in "5-12" is out of range`},
+		{"compare open-eval", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--baselines=false", "--open-eval", "5-12"}, `--open-eval "5-12": 12 is out of range`},
+		{"compare baselines only, bad open-eval", []string{"compare", "--losses", "none", "--open-eval", "5-12"}, `--open-eval "5-12": 12 is out of range`},
 		{"compare overlapping open set", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--open-train", "0-5", "--open-eval", "5-9"}, `--open-train "0-5" and --open-eval "5-9" share class "5"`},
 		// Spaces around the items of --losses and --dims are the lists': the
 		// refusal is the open set's, which comes after both are read.
@@ -1272,8 +1279,8 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset variant loss", append([]string{"openset", "--variant", "loss=bogus"}, small...), `variant "loss=bogus": unknown loss "bogus"`},
 		{"openset variant loss parameter", append([]string{"openset", "--variant", "s=-1"}, small...), `variant "s=-1": arcface: s = -1 out of range`},
 		{"openset variant preset", append([]string{"openset", "--variant", "preset=cats"}, small...), `variant "preset=cats": unknown preset "cats"`},
-		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `7 in "1-7" is out of range`},
-		{"eval unknown out of range", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "12"}, `--unknown: data: classes: 12 in "12" is out of range`},
+		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `--eval-classes "1-7": 7 is out of range`},
+		{"eval unknown out of range", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "12"}, `--unknown "12": 12 is out of range`},
 		{"eval unknown overlapping", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "8-9"}, `unknown classes "8-9" overlap the evaluated classes`},
 		{"serve max job memory", []string{"serve", "--max-job-memory", "-2", "--data-dir", filepath.Join(t.TempDir(), "d")}, "max-job-memory -2 must be ≥ -1"},
 		{"openset people in train/ and test/", []string{"openset", "--data", same, "--train-classes", "vertical"}, `"vertical" is in train/ and test/: an open set evaluates identities never trained on`},
@@ -1418,7 +1425,7 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"openset one class", []string{"openset", "--data", ids, "--train-classes", "0"}, `--train-classes: data: classes "0": need at least 2 classes`},
+		{"openset one class", []string{"openset", "--data", ids, "--train-classes", "0"}, `--train-classes "0": need at least 2 classes`},
 		{"openset people in train/ and test/", []string{"openset", "--data", same, "--train-classes", "vertical"}, `"vertical" is in train/ and test/`},
 		{"eval nothing to fit on", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--metric", "whiten"}, "every identity is evaluated or unknown, none is left to fit the metric"},
 		{"eval nothing to fit on but unknown", []string{"eval", "--model", "raw", "--data", ids, "--split", "all", "--unknown", "0-1", "--metric", "linear"}, "every identity is evaluated or unknown"},
@@ -1961,7 +1968,7 @@ func TestCompareNoneRefusesTraining(t *testing.T) {
 		t.Errorf("compare --losses none: exit %d, stdout %q, stderr %q: want a header that starts %q", code, header.String(), stderr.String(), want)
 	}
 	// What the baselines read passes the check, to the next one's line.
-	wantBadInput(t, `--open-eval: data: classes: 12 in "5-12" is out of range`,
+	wantBadInput(t, `--open-eval "5-12": 12 is out of range`,
 		"compare", "--losses", "none", "--seed", "2", "--json", "--baselines", "--input", "1x28x28", "--open-train", "0-4", "--open-eval", "5-12")
 }
 

@@ -532,17 +532,6 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return rows.err
 }
 
-// classesFlagError is err, data's error for the selection of classes
-// given as --name (spec; "" when the flag was not given, its default
-// taken), as bad input that names the flag: openset and compare choose
-// two selections of classes, and data's errors call either "classes".
-func classesFlagError(name, spec string, err error) error {
-	if spec == "" {
-		return inputError{err}
-	}
-	return badInput("--%s: %v", name, err)
-}
-
 // sameImages refuses an ensemble of runs that would embed other images
 // than the first run (the recipe): aligned or not otherwise, or, aligned,
 // at another size (which photos aligning skips depends on the crops'

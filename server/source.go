@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -292,4 +293,18 @@ func checkClasses(name, split, spec string) ([]string, error) {
 		return nil, inputError{err}
 	}
 	return namesOf(names, classes), nil
+}
+
+// classesFlagError is err, data's error for the selection of classes
+// given as --name (spec; "" when the flag was not given, its default
+// taken), as bad input: a selection refused (data.ClassesError, "data:
+// classes" whichever flag made it) is named by the flag, or as its
+// default (classesLabel): `--train-classes "0": need at least 2 classes`;
+// an error of every class ("data: the data set has 1 class") is as it is.
+func classesFlagError(name, spec string, err error) error {
+	var ce *data.ClassesError
+	if !errors.As(err, &ce) {
+		return inputError{err}
+	}
+	return badInput("%s %q: %v", classesLabel(name, spec != ""), ce.Spec, ce.Err)
 }

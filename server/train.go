@@ -128,6 +128,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !f.jsonOut && isTerminal(stderr) {
 		src.live = stderr
 	}
+	// The selection is named by its flag (prepareTraining checks it
+	// again, as openset's --train-classes).
+	if _, err := checkClasses(f.data, f.split, f.classes); err != nil {
+		return classesFlagError("classes", f.classes, err)
+	}
 	cfg, err := prepareTraining(mf, src, f.data, f.split, f.classes, f.epochs, f.valN, dev)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ package data
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -85,7 +86,7 @@ func Shuffle(dst []int, rng *rand.Rand) []int {
 // number. The result is sorted. A number out of range, an ambiguous one,
 // a name not among names, a reversed range, a class selected twice ("0-4,4",
 // "0-4,3-6", or by its number and its name), anything else that is neither,
-// and a selection of no class are errors.
+// and a selection of no class are errors, a ClassesError but for the last.
 func ParseClasses(spec string, names []string) ([]int, error) {
 	n := len(names)
 	if strings.TrimSpace(spec) == "" {
@@ -104,14 +105,14 @@ func ParseClasses(spec string, names []string) ([]int, error) {
 		part = strings.TrimSpace(part)
 		a, b, err := parseRange(part, names)
 		if err != nil {
-			return nil, err
+			return nil, &ClassesError{spec, err}
 		}
 		if b < a {
-			return nil, fmt.Errorf("data: classes %q: range %q is reversed", spec, part)
+			return nil, &ClassesError{spec, fmt.Errorf("range %q is reversed", part)}
 		}
 		for c := a; c <= b; c++ {
 			if first, ok := by[c]; ok {
-				return nil, fmt.Errorf("data: classes %q: class %s is selected twice, by %q and by %q; give each class once", spec, className(names, c), first, part)
+				return nil, &ClassesError{spec, fmt.Errorf("class %s is selected twice, by %q and by %q; give each class once", className(names, c), first, part)}
 			}
 			by[c] = part
 			out = append(out, c)
@@ -120,6 +121,18 @@ func ParseClasses(spec string, names []string) ([]int, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+// ClassesError is the error of ParseClasses and TrainClasses about a
+// selection of classes: Spec, as given, and Err, what is wrong with it
+// ("12 is out of range 0..9"). It reads `data: classes "5-12": 12 is out
+// of range 0..9`; a command names the selection by the flag that gave it
+// instead (`--eval-classes "5-12": 12 is out of range 0..9`).
+type ClassesError struct {
+	Spec string
+	Err  error
+}
+
+func (e *ClassesError) Error() string { return fmt.Sprintf("data: classes %q: %v", e.Spec, e.Err) }
 
 // className is class c as an error names it: its number, and its name in
 // quotes when that is not the number.
@@ -153,7 +166,7 @@ func TrainClasses(spec string, names []string) ([]int, error) {
 	case strings.TrimSpace(spec) == "":
 		return nil, fmt.Errorf("data: the data set has %d class (one identity, one digit): need at least 2", len(names))
 	default:
-		return nil, fmt.Errorf("data: classes %q: need at least 2 classes", spec)
+		return nil, &ClassesError{spec, errors.New("need at least 2 classes")}
 	}
 }
 
@@ -162,9 +175,10 @@ func TrainClasses(spec string, names []string) ([]int, error) {
 // class, and a range is cut at the dash that leaves a class on either
 // side; a part that can be cut so at two dashes, into two ranges, is
 // refused as ambiguous; the error of one with a class on one side of a
-// dash alone names the other side).
+// dash alone names the other side). Its errors are ParseClasses's
+// ClassesError's Err.
 func parseRange(part string, names []string) (a, b int, err error) {
-	if c, ok, err := parseClass(part, part, names); ok {
+	if c, ok, err := parseClass(part, names); ok {
 		return c, c, err
 	}
 	cut := -1
@@ -173,8 +187,8 @@ func parseRange(part string, names []string) (a, b int, err error) {
 		if part[i] != '-' {
 			continue
 		}
-		ra, okA, errA := parseClass(part[:i], part, names)
-		rb, okB, errB := parseClass(part[i+1:], part, names)
+		ra, okA, errA := parseClass(part[:i], names)
+		rb, okB, errB := parseClass(part[i+1:], names)
 		if !okA || !okB {
 			if other := strings.TrimSpace(part[i+1:]); okA && other != "" && unknown == "" {
 				unknown = other
@@ -184,7 +198,7 @@ func parseRange(part string, names []string) (a, b int, err error) {
 			continue
 		}
 		if cut >= 0 && (ra != a || rb != b) {
-			return 0, 0, fmt.Errorf("data: classes: %q is ambiguous: it reads as %q to %q and as %q to %q; give these classes by number",
+			return 0, 0, fmt.Errorf("%q is ambiguous: it reads as %q to %q and as %q to %q; give these classes by number",
 				part, part[:cut], part[cut+1:], part[:i], part[i+1:])
 		}
 		if cut < 0 {
@@ -193,16 +207,17 @@ func parseRange(part string, names []string) (a, b int, err error) {
 	}
 	switch {
 	case cut < 0 && unknown != "": // a range with one end no class (s01-s45 of s01 … s40), or a name with a dash
-		return 0, 0, fmt.Errorf("data: classes: %q is not a class number, a class name or a range like 0-4: %q is no class%s", part, unknown, namedLike(names))
+		return 0, 0, fmt.Errorf("%q is not a class number, a class name or a range like 0-4: %q is no class%s", part, unknown, namedLike(names))
 	case cut < 0:
-		return 0, 0, fmt.Errorf("data: classes: %q is not a class number, a class name or a range like 0-4%s", part, namedLike(names))
+		return 0, 0, fmt.Errorf("%q is not a class number, a class name or a range like 0-4%s", part, namedLike(names))
 	}
 	return a, b, err
 }
 
-// parseClass parses one class s of the selection part: ok says whether s
-// is a number or a name, and err is set when the number is out of range.
-func parseClass(s, part string, names []string) (c int, ok bool, err error) {
+// parseClass parses one class s of a part of a selection: ok says whether
+// s is a number or a name, and err is set when the number is out of range
+// or ambiguous.
+func parseClass(s string, names []string) (c int, ok bool, err error) {
 	s = strings.TrimSpace(s)
 	if s != "" && strings.Trim(s, "0123456789") == "" {
 		c, err := strconv.Atoi(s)
@@ -214,10 +229,10 @@ func parseClass(s, part string, names []string) (c int, ok bool, err error) {
 			if n := slices.Index(names, s); n >= 0 {
 				named = fmt.Sprintf(" (a number is a class's position: the class named %q is number %d)", s, n)
 			}
-			return 0, true, fmt.Errorf("data: classes: %s in %q is out of range 0..%d%s", s, part, len(names)-1, named)
+			return 0, true, fmt.Errorf("%s is out of range 0..%d%s", s, len(names)-1, named)
 		}
 		if named := slices.Index(names, s); named >= 0 && named != c {
-			return 0, true, fmt.Errorf("data: classes: %s in %q is ambiguous: class number %s is named %q, and the class named %q is number %d", s, part, s, names[c], s, named)
+			return 0, true, fmt.Errorf("%s is ambiguous: class number %s is named %q, and the class named %q is number %d", s, s, names[c], s, named)
 		}
 		return c, true, nil
 	}

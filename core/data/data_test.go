@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -29,8 +30,8 @@ func TestParseClasses(t *testing.T) {
 		{"7,7", 10, nil, `class 7 is selected twice, by "7" and by "7"`},
 		{"5-5", 10, []int{5}, ""},
 		{"9", 10, []int{9}, ""},
-		{"10", 10, nil, `10 in "10" is out of range 0..9`},
-		{"0-12", 10, nil, `12 in "0-12" is out of range 0..9`},
+		{"10", 10, nil, `classes "10": 10 is out of range 0..9`},
+		{"0-12", 10, nil, `classes "0-12": 12 is out of range 0..9`},
 		{"-1", 10, nil, `"-1" is not a class number`},
 		{"4-2", 10, nil, `range "4-2" is reversed`},
 		{"1,x", 10, nil, `"x" is not a class number`},
@@ -70,7 +71,7 @@ func TestParseClassNames(t *testing.T) {
 		{"s03-anne-marie", []int{2, 3}, ""},
 		{"bob-x-1", []int{4, 5}, ""},
 		{"0-s02", []int{0, 1}, ""},
-		{"7", nil, `7 in "7" is out of range 0..6 (a number is a class's position: the class named "7" is number 6)`}, // a number is a position
+		{"7", nil, `classes "7": 7 is out of range 0..6 (a number is a class's position: the class named "7" is number 6)`}, // a number is a position
 		{"6", []int{6}, ""},
 		{"s03-s01", nil, `range "s03-s01" is reversed`},
 		{"s04", nil, `"s04" is not a class number, a class name or a range like 0-4 (the classes are "s01" … "7")`},
@@ -110,7 +111,7 @@ func TestParseClassNames(t *testing.T) {
 	}
 	// Folders named by numbers that are not their positions.
 	padded := []string{"01", "02", "03", "1"}
-	if _, err := ParseClasses("01-02", padded); err == nil || !strings.Contains(err.Error(), `01 in "01-02" is ambiguous: class number 01 is named "02", and the class named "01" is number 0`) {
+	if _, err := ParseClasses("01-02", padded); err == nil || !strings.Contains(err.Error(), `classes "01-02": 01 is ambiguous: class number 01 is named "02", and the class named "01" is number 0`) {
 		t.Errorf("ParseClasses(01-02) among %v: error %v, want it ambiguous", padded, err)
 	}
 	if _, err := ParseClasses("1", padded); err == nil || !strings.Contains(err.Error(), "ambiguous") {
@@ -120,7 +121,7 @@ func TestParseClassNames(t *testing.T) {
 	// saying which number the class named so has (before, "out of range"
 	// alone, the folder 10 there for all to see).
 	unpadded := []string{"1", "10", "2", "3"}
-	if _, err := ParseClasses("10,3", unpadded); err == nil || !strings.Contains(err.Error(), `10 in "10" is out of range 0..3 (a number is a class's position: the class named "10" is number 1)`) {
+	if _, err := ParseClasses("10,3", unpadded); err == nil || !strings.Contains(err.Error(), `classes "10,3": 10 is out of range 0..3 (a number is a class's position: the class named "10" is number 1)`) {
 		t.Errorf("ParseClasses(10,3) among %v: error %v, want out of range, naming the number of the class named 10", unpadded, err)
 	}
 	if got, err := ParseClasses("2", padded); err != nil || !slices.Equal(got, []int{2}) {
@@ -156,6 +157,19 @@ func TestTrainClasses(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("TrainClasses(%q, %d) = %v, %v; want %v", tc.spec, tc.n, got, err, tc.want)
+		}
+	}
+	// A selection refused is a ClassesError of the selection and what is
+	// wrong with it, for a command to name the selection by its flag.
+	for _, tc := range []struct{ spec, err string }{
+		{"2", "need at least 2 classes"},
+		{"1,x", `"x" is not a class number, a class name or a range like 0-4`},
+		{"0-12", "12 is out of range 0..4"},
+		{"3-1", `range "3-1" is reversed`},
+	} {
+		_, err := TrainClasses(tc.spec, Numbered(5))
+		if ce := (*ClassesError)(nil); !errors.As(err, &ce) || ce.Spec != tc.spec || ce.Err.Error() != tc.err {
+			t.Errorf("TrainClasses(%q) error %#v; want a ClassesError of %q: %q", tc.spec, err, tc.spec, tc.err)
 		}
 	}
 }
