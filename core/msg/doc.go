@@ -9,7 +9,8 @@
 // named crops, ParseViews), a number typed by a person, read in decimal
 // notation alone (decimal.go: ParseDecimal), the training recipes and the
 // names their fields take (preset.go, recipe.go), the classroom token
-// (token.go), and a count for people to read (plural.go). It imports the
+// (token.go), a count for people to read (plural.go), and the names a
+// model's file is exported and downloaded as (filename.go). It imports the
 // standard library only, so that every binary (page, trainer, viewer,
 // server) can use it without the engine.
 //
