@@ -8,10 +8,12 @@ import "github.com/maxence-charriere/go-app/v10/pkg/app"
 type Nav struct {
 	app.Compo
 
-	Current string // "/", "/models", "/jobs" or "/verify"
+	Current string        // "/", "/models", "/jobs" or "/verify"
+	Stops   func() string // what leaving the current page now would stop (stopper), "" for nothing; nil: nothing
 }
 
-// Render draws the links.
+// Render draws the links. One to another page asks first while the page
+// has work under way that leaving it would stop (leave).
 func (n *Nav) Render() app.UI {
 	links := NavLinks()
 	return app.Nav().ID("nav").Class("topnav").Aria("label", "pages").Body(
@@ -21,9 +23,34 @@ func (n *Nav) Render() app.UI {
 			if links[i].Path == n.Current {
 				return a.Class("current").Aria("current", "page")
 			}
-			return a
+			return a.OnClick(n.leave)
 		}),
 	)
+}
+
+// leave asks, when a link to another page is clicked while the page has
+// work under way, whether to leave it, which stops that work: go-app
+// takes the click (its listener on the window) and mounts the other
+// page, and the page dismounted stops its workers. Declined, the click
+// goes no further: its default (the browser's navigation) prevented, and
+// its propagation stopped before the window's listener. A link opened in
+// another tab (Ctrl or ⌘ held, which go-app leaves to the browser) stops
+// nothing and asks nothing.
+func (n *Nav) leave(ctx app.Context, e app.Event) {
+	if n.Stops == nil || e.Get("ctrlKey").Truthy() || e.Get("metaKey").Truthy() {
+		return
+	}
+	what := n.Stops()
+	if what == "" || confirmed(leaveQuestion(what)) {
+		return
+	}
+	e.PreventDefault()
+	e.Call("stopPropagation")
+}
+
+// leaveQuestion asks whether to leave the page, which stops what.
+func leaveQuestion(what string) string {
+	return what + " is under way: leaving this page stops it, and its work is lost. Leave?"
 }
 
 // NavLink is one page of the navigation.
@@ -43,15 +70,70 @@ func NavLinks() []NavLink {
 	}
 }
 
+// stopper is a page with work in the browser that leaving it stops (the
+// playground's trainers, the Verify page's training): Stops says what,
+// as the subject of a sentence ("Training arcface"), while it is under
+// way, and "" when leaving would lose nothing.
+type stopper interface {
+	Stops() string
+}
+
 // WithNav is a page under the navigation: Nav with Current, then Page.
+// While Page has work under way (stopper), leaving asks first: a link of
+// the navigation (Nav.leave), and a reload, the tab closed or another
+// address typed (the window's beforeunload, onUnload).
 type WithNav struct {
 	app.Compo
 
 	Current string
 	Page    app.UI
+
+	onUnload app.Func // the window's beforeunload listener while mounted; nil outside a browser
+}
+
+// OnMount listens to the window's beforeunload: while Page has work
+// under way, the browser asks the user whether to leave (in its own
+// words: browsers show no page's text). go-app keeps WithNav mounted
+// from one page to the next, changing its Page, so that the one
+// listener asks about the page shown.
+func (w *WithNav) OnMount(ctx app.Context) {
+	if !app.IsClient {
+		return
+	}
+	w.onUnload = app.FuncOf(func(this app.Value, args []app.Value) any {
+		// Read here, not dispatched: the browser asks once the listener
+		// returns, and the page's state changes on the one thread that
+		// runs this.
+		if what := w.stops(); what != "" {
+			// Both, as the HTML standard has it and as older browsers
+			// (Chrome before 119) still need.
+			args[0].Call("preventDefault")
+			args[0].Set("returnValue", leaveQuestion(what))
+		}
+		return nil
+	})
+	app.Window().Call("addEventListener", "beforeunload", w.onUnload)
+}
+
+// OnDismount stops listening to the window's beforeunload.
+func (w *WithNav) OnDismount() {
+	if w.onUnload != nil {
+		app.Window().Call("removeEventListener", "beforeunload", w.onUnload)
+		w.onUnload.Release()
+		w.onUnload = nil
+	}
 }
 
 // Render draws the navigation above the page.
 func (w *WithNav) Render() app.UI {
-	return app.Div().Class("with-nav").Body(&Nav{Current: w.Current}, w.Page)
+	return app.Div().Class("with-nav").Body(&Nav{Current: w.Current, Stops: w.stops}, w.Page)
+}
+
+// stops says what leaving Page now would stop, "" for nothing (a page
+// that is no stopper).
+func (w *WithNav) stops() string {
+	if s, ok := w.Page.(stopper); ok {
+		return s.Stops()
+	}
+	return ""
 }

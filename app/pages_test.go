@@ -256,7 +256,7 @@ func TestClientErrorOneLine(t *testing.T) {
 func TestNavRender(t *testing.T) {
 	n := &Nav{Current: "/models"}
 	mount(t, n)
-	if err := app.Match(app.A().ID("nav-playground").Href("/").Text("Playground"), n, 0, 1); err != nil {
+	if err := app.Match(app.A().ID("nav-playground").Href("/").Text("Playground").OnClick(n.leave), n, 0, 1); err != nil {
 		t.Error(err)
 	}
 	if err := app.Match(app.A().ID("nav-models").Href("/models").Text("Models").Class("current").Aria("current", "page"), n, 0, 2); err != nil {

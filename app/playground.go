@@ -204,6 +204,23 @@ func (p *Playground) Status() string {
 	return strings.Join(parts, " | ")
 }
 
+// Stops says what leaving the page would stop (stopper): the trainers
+// that train, "Training arcface, cosface", "" when none does. A paused,
+// done or idle trainer is not asked about, nor one loading its data
+// (its run not begun).
+func (p *Playground) Stops() string {
+	var losses []string
+	for i := range p.trainers {
+		if r := &p.trainers[i].run; r.State == msg.StateRunning {
+			losses = append(losses, r.Loss)
+		}
+	}
+	if len(losses) == 0 {
+		return ""
+	}
+	return "Training " + strings.Join(losses, ", ")
+}
+
 // change takes new settings from the controls, and starts the workers of
 // the trainers they add. A crashed trainer stays crashed, its reason on
 // its panel, until Restart: it has no worker (crashed, groupFailed), and

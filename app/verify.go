@@ -138,6 +138,10 @@ func (v *Verify) Render() app.UI {
 	)
 }
 
+// Stops says what leaving the page would stop (stopper): the encoder's
+// training (VerifyState.Stops).
+func (v *Verify) Stops() string { return v.st.Stops() }
+
 // restore loads the gallery from IndexedDB and then the encoder kept
 // beside it, which embeds it: go-app mounts a new page each time the
 // user comes back to it, and the one before stopped its worker, which

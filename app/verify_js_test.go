@@ -18,7 +18,7 @@ import (
 
 // verifyHost draws the Verify page of v without its OnMount (which
 // starts the camera, the worker and the calls to the server): the page's
-// context is the host's.
+// context is the host's. It says what leaving it stops, as v does.
 type verifyHost struct {
 	app.Compo
 	v *Verify
@@ -26,6 +26,7 @@ type verifyHost struct {
 
 func (h *verifyHost) OnMount(ctx app.Context) { h.v.mounted = ctx }
 func (h *verifyHost) Render() app.UI          { return h.v.Render() }
+func (h *verifyHost) Stops() string           { return h.v.Stops() }
 
 // TestVerifyAsideButtons: the Download and Delete buttons of the
 // galleries set aside in earlier visits, clicked on the page drawn in a

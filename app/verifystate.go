@@ -1265,6 +1265,20 @@ func (s *VerifyState) CameraStatus() string {
 	return s.CameraWords
 }
 
+// Stops says what leaving the page would stop (the page's stopper): the
+// encoder's training, and then the export of the encoder it trained,
+// which keeps it in IndexedDB (exporting); "" otherwise. A snapshot
+// being recorded is not asked about: Record is held while it records.
+func (s *VerifyState) Stops() string {
+	switch {
+	case s.Phase == PhaseTraining:
+		return "Training the encoder"
+	case s.exporting:
+		return "Keeping the encoder trained"
+	}
+	return ""
+}
+
 // TrainStatus says what the encoder is doing, for #train-status: an
 // encoder kept with no one enrolled (loaded before anyone was, or every
 // snapshot deleted since) is named once the worker holds it, and so is
