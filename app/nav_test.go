@@ -47,8 +47,8 @@ func TestLeaveStops(t *testing.T) {
 		t.Errorf("Verify training: Stops() = %q, want Training the encoder", got)
 	}
 	s.Receive(stateMsg(msg.StateDone))
-	if got := s.Stops(); got != "Keeping the encoder trained" {
-		t.Errorf("Verify trained, its export asked for: Stops() = %q, want Keeping the encoder trained", got)
+	if got := s.Stops(); got != "Saving the encoder just trained" {
+		t.Errorf("Verify trained, its export asked for: Stops() = %q, want Saving the encoder just trained", got)
 	}
 	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
 	s.Receive(exportMsg([]byte("model")))

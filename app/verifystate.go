@@ -1274,7 +1274,7 @@ func (s *VerifyState) Stops() string {
 	case s.Phase == PhaseTraining:
 		return "Training the encoder"
 	case s.exporting:
-		return "Keeping the encoder trained"
+		return "Saving the encoder just trained"
 	}
 	return ""
 }
