@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
@@ -549,6 +550,49 @@ func TestE2EStartup(t *testing.T) {
 	cdpRun(p, "click Resume", chromedp.Click(chromedp.ID("btn-resume")))
 	if seen := p.waitSteps([]string{"status"}, paused+3, 60*time.Second)[0]; len(seen) == 0 {
 		t.Errorf("after Pause at step %d and Resume: #status %q", paused, p.text("status"))
+	}
+
+	// Leaving while the trainer runs asks first, in the browser itself: a
+	// link of the navigation by confirm, a reload by the browser's own
+	// beforeunload question (the page had clicks: Chromium asks only
+	// then). Both declined, the page stays and trains on.
+	asked := make(chan *page.EventJavascriptDialogOpening, 4)
+	if err := chromedp.Listen(p.ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			asked <- d
+			go func() {
+				if _, err := chromedp.Call(p.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false}); err != nil {
+					t.Errorf("declining the %s dialog: %v", d.Type, err)
+				}
+			}()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, leave := range []struct {
+		how    string
+		do     func()
+		dialog page.DialogType
+	}{
+		{"click the Models link", func() { cdpRun(p, "click the Models link", chromedp.Click(chromedp.ID("nav-models"))) }, page.DialogTypeConfirm},
+		{"reload", func() { cdpEval[bool](p, `(() => { location.reload(); return true })()`) }, page.DialogTypeBeforeunload},
+	} {
+		leave.do()
+		select {
+		case d := <-asked:
+			if d.Type != leave.dialog || (d.Type == page.DialogTypeConfirm && !strings.HasPrefix(d.Message, "Training ")) {
+				t.Errorf("%s while training: a %s dialog %q, want a %s asking about the training", leave.how, d.Type, d.Message, leave.dialog)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s while training: no question in 10 s", leave.how)
+		}
+		before, _, _ := parseStatus(p.text("status"))
+		if seen := p.waitSteps([]string{"status"}, before+2, 60*time.Second)[0]; len(seen) == 0 {
+			t.Errorf("%s declined: the trainer did not train on (#status %q)", leave.how, p.text("status"))
+		}
+		if path := cdpEval[string](p, `location.pathname`); path != "/" {
+			t.Errorf("%s declined: the page is at %s, want /", leave.how, path)
+		}
 	}
 }
 
