@@ -416,3 +416,20 @@ func TestJobWatchRunningNote(t *testing.T) {
 		t.Errorf("done: status %q, want done with the note once", got)
 	}
 }
+
+// A running job's row gives its data's note as its error (the server's
+// merge): the watch of a job listed so, which the stream then says
+// interrupted without a reason (a server stopped), does not give the
+// note as why it was interrupted, while the list still has it running.
+func TestJobWatchInterruptedAfterNote(t *testing.T) {
+	const note = "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side"
+	w := NewJobWatch(msg.Job{ID: "j9", State: msg.JobRunning, Step: 120, Steps: 400, CkptStep: 100, Error: note, Config: jobConfig()})
+	receiveNeverFailed(t, "interrupted", &w, []string{
+		`{"v":1,"type":"state","trainer":"j9","state":"running","error":"` + note + `"}`,
+		`{"v":1,"type":"progress","trainer":"j9","progress":{"epoch":0,"step":130,"steps":400,"loss":0.4}}`,
+		`{"v":1,"type":"state","trainer":"j9","state":"interrupted"}`,
+	})
+	if want := "interrupted at step 130: resume it to go on from its checkpoint at step 100"; w.Status() != want {
+		t.Errorf("interrupted after the note: status %q, want %q", w.Status(), want)
+	}
+}

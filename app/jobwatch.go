@@ -118,15 +118,12 @@ func (w *JobWatch) Status() string {
 			return w.Run.Status()
 		}
 		s := fmt.Sprintf("done: step %d/%d, loss %.4f", w.Job.Step, w.Job.Steps, w.Job.Loss)
-		if note := cmp.Or(w.Run.Err, w.Job.Error); note != "" { // the images its data set's load skipped, how it ended (early stopping where training diverged)
+		if note := cmp.Or(w.Run.Err, w.listedError()); note != "" { // the images its data set's load skipped, how it ended (early stopping where training diverged)
 			s += "; " + note
 		}
 		return s
 	case msg.JobFailed:
-		reason := w.Run.Err
-		if reason == "" {
-			reason = w.Job.Error
-		}
+		reason := cmp.Or(w.Run.Err, w.listedError())
 		if reason == "" {
 			reason = "the job failed"
 		}
@@ -134,7 +131,7 @@ func (w *JobWatch) Status() string {
 	case msg.JobCanceled:
 		return fmt.Sprintf("canceled at step %d", step)
 	case msg.JobInterrupted:
-		if reason := cmp.Or(w.Run.Err, w.Job.Error); reason != "" {
+		if reason := cmp.Or(w.Run.Err, w.listedError()); reason != "" {
 			return fmt.Sprintf("interrupted at step %d: %s", step, reason)
 		}
 		if w.Job.CkptStep == 0 { // cut off before its first checkpoint
@@ -143,6 +140,18 @@ func (w *JobWatch) Status() string {
 		return fmt.Sprintf("interrupted at step %d: resume it to go on from its checkpoint at step %d", step, w.Job.CkptStep)
 	}
 	return w.State
+}
+
+// listedError is the error the job list gave the job (Job.Error), but for
+// a job it listed running: a running job's is its data's note (the
+// images its data set's load skipped), not why the job the stream has
+// since ended failed or was interrupted (a server stopped says no
+// reason, and the list is read again only after).
+func (w *JobWatch) listedError() string {
+	if w.Job.State == msg.JobRunning {
+		return ""
+	}
+	return w.Job.Error
 }
 
 // Figures returns the verification figures to show: those of the latest
