@@ -110,7 +110,13 @@ func (v *Verify) Render() app.UI {
 		// longer shown, what was typed in a field and not yet taken lost.
 		app.Div().Class("slot").Body(app.If(s.Note != "", func() app.UI { return app.P().ID("verify-note").Class("note").Text(s.Note) })),
 		app.Div().Class("verify-layout").Body(
-			&CameraPanel{Quality: s.Quality, FPS: s.FPS, ShowStart: v.cam == nil && s.Camera != CameraStarting, OnStart: func() { v.startCamera(v.mounted) }},
+			// The live answers under the camera, in one column: in a grid
+			// cell of their own they came below the tallest panel (the
+			// encoder's, with its charts), out of sight of the face.
+			app.Div().Class("verify-column").Body(
+				&CameraPanel{Quality: s.Quality, FPS: s.FPS, ShowStart: v.cam == nil && s.Camera != CameraStarting, OnStart: func() { v.startCamera(v.mounted) }},
+				&LivePanel{S: s, OnClaim: v.st.Claim, OnThreshold: v.st.SetThreshold},
+			),
 			&EnrollPanel{
 				S: s, CanRecord: s.CanRecord(),
 				OnName:    v.st.SetName,
@@ -133,7 +139,6 @@ func (v *Verify) Render() app.UI {
 				OnLoadModel: func() { v.fetchModel(v.mounted) },
 				OnFAR:       v.st.SetFAR,
 			},
-			&LivePanel{S: s, OnClaim: v.st.Claim, OnThreshold: v.st.SetThreshold},
 		),
 	)
 }

@@ -387,6 +387,11 @@ func TestE2EVerify(t *testing.T) {
 			}
 		}
 	}
+	// The live answers sit right under the camera, where the face is
+	// watched, not below the encoder's charts.
+	if gap := cdpEval[float64](p, `document.getElementById("live").getBoundingClientRect().top - document.getElementById("camera").getBoundingClientRect().bottom`); gap < 0 || gap > 40 {
+		t.Errorf("#live begins %.0f px below #camera's bottom, want it right under the camera (0 to 40 px)", gap)
+	}
 	fps = cdpEval[float64](p, `window.verifyFPS || 0`)
 	p.record("verify_detections_per_s_while_verifying", fps, "frames/s (detection + a probe embedding in the worker)")
 	p.savePNG("verify-4-verifying", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
