@@ -19,7 +19,7 @@ import (
 // the navigation to another page asks first: declined, the click is
 // cancelled and goes no further (go-app's listener of clicks on links,
 // on the window, would mount the other page, whose dismount stops the
-// workers); confirmed, it goes on. Paused, nothing asks. The page's own
+// workers); confirmed, it goes on. Paused, the same; done, nothing asks. The page's own
 // link asks nothing (go-app does not mount the page again), nor a link
 // opened in another tab (Ctrl held). Under
 // another page (go-app keeps WithNav and changes its Page) the window's
@@ -90,8 +90,14 @@ func TestLeaveAsksWhileTraining(t *testing.T) {
 	click("running, Ctrl held (another tab)", "nav-models", true, false, false, false)
 
 	p.trainers[0].run.State = msg.StatePaused
-	unload("paused", false)
-	click("paused", "nav-verify", false, false, false, false)
+	unload("paused", true)
+	click("paused, declined", "nav-verify", false, false, true, true)
+	if q := js.Global().Get("metriclabAsked").Index(asked() - 1).String(); q != "Training arcface (paused) is under way: leaving this page stops it, and its work is lost. Leave?" {
+		t.Errorf("paused: asked %q", q)
+	}
+	p.trainers[0].run.State = msg.StateDone
+	unload("done", false)
+	click("done", "nav-verify", false, false, false, false)
 
 	v := NewVerify()
 	v.st.Phase = PhaseTraining

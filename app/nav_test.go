@@ -8,8 +8,8 @@ import (
 
 // TestLeaveStops: what leaving a page stops (stopper), which the
 // navigation's links and the window's beforeunload ask about. The
-// playground names the trainers running; paused, done, idle or loading
-// their data, none is asked about. The Verify page names its encoder's
+// playground names the trainers running or paused (a paused run is lost
+// too); done, idle or loading their data, none is asked about. The Verify page names its encoder's
 // training, and then the export that keeps the encoder trained in
 // IndexedDB; a snapshot being recorded (Record held) is not asked about,
 // nor the encoder once kept. The Models and Jobs pages stop nothing in
@@ -23,8 +23,8 @@ func TestLeaveStops(t *testing.T) {
 		want   string
 	}{
 		{[]string{msg.StateRunning, msg.StateRunning, msg.StateRunning}, "Training arcface, cosface, softmax"},
-		{[]string{msg.StateDone, msg.StateRunning, msg.StatePaused}, "Training cosface"},
-		{[]string{msg.StatePaused, msg.StatePaused, msg.StateDone}, ""},
+		{[]string{msg.StateDone, msg.StateRunning, msg.StatePaused}, "Training cosface, softmax (paused)"},
+		{[]string{msg.StatePaused, msg.StatePaused, msg.StateDone}, "Training arcface (paused), cosface (paused)"},
 		{[]string{msg.StateIdle, msg.StateLoading, StateStarting}, ""},
 		{[]string{msg.StateFailed, StateCrashed, msg.StateDone}, ""},
 	} {

@@ -205,14 +205,19 @@ func (p *Playground) Status() string {
 }
 
 // Stops says what leaving the page would stop (stopper): the trainers
-// that train, "Training arcface, cosface", "" when none does. A paused,
-// done or idle trainer is not asked about, nor one loading its data
-// (its run not begun).
+// that train or are paused, which Resume would take on from where they
+// are, "Training arcface, cosface (paused)", "" when none does. A done
+// or idle trainer is not asked about (its model is exported or not:
+// leaving would ask after every run), nor one loading its data (its run
+// not begun).
 func (p *Playground) Stops() string {
 	var losses []string
 	for i := range p.trainers {
-		if r := &p.trainers[i].run; r.State == msg.StateRunning {
+		switch r := &p.trainers[i].run; r.State {
+		case msg.StateRunning:
 			losses = append(losses, r.Loss)
+		case msg.StatePaused:
+			losses = append(losses, r.Loss+" (paused)")
 		}
 	}
 	if len(losses) == 0 {
