@@ -2,7 +2,9 @@ package app
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,13 +36,15 @@ const GalleryVersion = 1
 // did not restore is set aside, as it is, before the page's first store
 // writes over it, under asidePrefix and the time the page chose its key
 // (saveGallery): no store writes there. The encoder is kept beside it,
-// under encoderKey (StoredEncoder's JSON, saveEncoder).
+// under encoderKey (StoredEncoder's JSON, saveRecord), and the threshold
+// set by hand on it under thresholdKey (StoredThreshold's).
 const (
 	galleryDB    = "metriclab"
 	galleryStore = "gallery"
 	galleryKey   = "gallery"
 	asidePrefix  = "gallery-unread-"
 	encoderKey   = "encoder"
+	thresholdKey = "threshold"
 )
 
 // Gallery is the enrolled identities of the verify page: for each a name
@@ -320,6 +324,53 @@ func UnmarshalStoredEncoder(data []byte) (StoredEncoder, error) {
 	return e, nil
 }
 
+// ThresholdVersion is the version of the hand-set threshold's IndexedDB
+// record (StoredThreshold). A reader rejects a record of another version.
+const ThresholdVersion = 1
+
+// StoredThreshold is the threshold set by hand on the verify page's
+// encoder (VerifyState.SetThreshold), kept in a record of its own, as a
+// drag of the slider would otherwise write the model file again: Encoder
+// is the sum of the encoder's record it was set on (recordSum), so that
+// it applies to no other.
+type StoredThreshold struct {
+	Version   int     `json:"version"`
+	Encoder   string  `json:"encoder"`
+	Threshold float64 `json:"threshold"`
+}
+
+// MarshalStoredThreshold returns h as the JSON of its record.
+func MarshalStoredThreshold(h StoredThreshold) []byte {
+	b, err := json.Marshal(h)
+	if err != nil {
+		panic("app: " + err.Error()) // a string and a number of [−1, 1] always marshal
+	}
+	return b
+}
+
+// recordSum returns the SHA-256 of an encoder's record, in hex: what its
+// hand-set threshold's record names it by.
+func recordSum(record []byte) string {
+	sum := sha256.Sum256(record)
+	return hex.EncodeToString(sum[:])
+}
+
+// UnmarshalStoredThreshold reads the hand-set threshold IndexedDB kept:
+// its version, the encoder's sum and a threshold in [−1, 1].
+func UnmarshalStoredThreshold(data []byte) (StoredThreshold, error) {
+	var h StoredThreshold
+	if err := json.Unmarshal(data, &h); err != nil {
+		return StoredThreshold{}, fmt.Errorf("not a threshold's record: %w", err)
+	}
+	if h.Version != ThresholdVersion {
+		return StoredThreshold{}, fmt.Errorf("a threshold's record of version %d, the page reads version %d", h.Version, ThresholdVersion)
+	}
+	if !(h.Threshold >= -1 && h.Threshold <= 1) {
+		return StoredThreshold{}, fmt.Errorf("a threshold of %v, out of [-1, 1]", h.Threshold)
+	}
+	return h, nil
+}
+
 // EncodeCrop returns the crop px (c×h×w, planar, values in [0, 1]) as a
 // PNG data URL: grey for one channel, RGB for three.
 func EncodeCrop(px []float32, c, h, w int) string {
@@ -485,17 +536,17 @@ func saveGallery(data, aside string, done func(kept bool, err error)) {
 	})
 }
 
-// saveEncoder writes data (an encoder's record: MarshalStoredEncoder) to
-// IndexedDB under encoderKey and calls done when its transaction commits
-// or aborts.
-func saveEncoder(data string, done func(err error)) {
+// saveRecord writes data (an encoder's record, MarshalStoredEncoder, or
+// its hand-set threshold's) to IndexedDB under key and calls done when
+// its transaction commits or aborts.
+func saveRecord(key, data string, done func(err error)) {
 	withGalleryStore("readwrite", func(store app.Value, err error) {
 		if err != nil {
 			done(err)
 			return
 		}
 		onCommit(store.Get("transaction"), done)
-		store.Call("put", data, encoderKey) // a request that fails aborts the transaction: onCommit says why
+		store.Call("put", data, key) // a request that fails aborts the transaction: onCommit says why
 	})
 }
 

@@ -115,7 +115,7 @@ func (v *Verify) Render() app.UI {
 			// encoder's, with its charts), out of sight of the face.
 			app.Div().Class("verify-column").Body(
 				&CameraPanel{Quality: s.Quality, FPS: s.FPS, ShowStart: v.cam == nil && s.Camera != CameraStarting, OnStart: func() { v.startCamera(v.mounted) }},
-				&LivePanel{S: s, OnClaim: v.st.Claim, OnThreshold: v.st.SetThreshold},
+				&LivePanel{S: s, OnClaim: v.st.Claim, OnThreshold: v.st.SetThreshold, OnKeep: func() { v.do(v.st.KeepThreshold()) }},
 			),
 			&EnrollPanel{
 				S: s, CanRecord: s.CanRecord(),
@@ -137,7 +137,7 @@ func (v *Verify) Render() app.UI {
 				OnModelFile: func(b []byte, err error, what string) { v.do(v.st.LoadModel(b, err, what)) },
 				OnModel:     v.st.SelectModel,
 				OnLoadModel: func() { v.fetchModel(v.mounted) },
-				OnFAR:       v.st.SetFAR,
+				OnFAR:       func(far float64) { v.do(v.st.SetFAR(far)) },
 			},
 		),
 	)
@@ -148,16 +148,21 @@ func (v *Verify) Render() app.UI {
 func (v *Verify) Stops() string { return v.st.Stops() }
 
 // restore loads the gallery from IndexedDB and then the encoder kept
-// beside it, which embeds it: go-app mounts a new page each time the
-// user comes back to it, and the one before stopped its worker, which
-// held the encoder.
+// beside it, which embeds it, with the threshold set by hand on it:
+// go-app mounts a new page each time the user comes back to it, and the
+// one before stopped its worker, which held the encoder.
 func (v *Verify) restore(ctx app.Context) {
 	v.st.Restoring()
 	loadGallery(galleryKey, func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) {
 			v.do(v.st.Restore(data, ok, err))
 			loadGallery(encoderKey, func(data string, ok bool, err error) {
-				ctx.Dispatch(func(ctx app.Context) { v.do(v.st.RestoreEncoder(data, ok, err)) })
+				loadGallery(thresholdKey, func(hand string, handOK bool, handErr error) {
+					ctx.Dispatch(func(ctx app.Context) {
+						v.do(v.st.RestoreEncoder(data, ok, err))
+						v.do(v.st.RestoreThreshold(hand, handOK, handErr))
+					})
+				})
 			})
 		})
 	})
@@ -212,8 +217,9 @@ func (v *Verify) crash(reason string) {
 }
 
 // do carries out what a transition of the state asks: commands to the
-// worker (started again if it died), and storing the gallery and the
-// encoder in IndexedDB, or deleting the encoder there.
+// worker (started again if it died), and storing the gallery, the
+// encoder and its hand-set threshold in IndexedDB, or deleting the
+// encoder or the threshold there.
 func (v *Verify) do(out Out) {
 	if len(out.Post) > 0 && v.w == nil && app.IsClient {
 		v.startWorker()
@@ -242,7 +248,16 @@ func (v *Verify) do(out Out) {
 		if out.Forget {
 			deleteGallery(encoderKey, done)
 		} else {
-			saveEncoder(string(out.Keep), done)
+			saveRecord(encoderKey, string(out.Keep), done)
+		}
+	}
+	if (out.KeepThreshold != nil || out.ForgetThreshold) && app.IsClient {
+		ctx := v.mounted
+		done := func(err error) { ctx.Dispatch(func(ctx app.Context) { v.st.ThresholdStored(err) }) }
+		if out.ForgetThreshold {
+			deleteGallery(thresholdKey, done)
+		} else {
+			saveRecord(thresholdKey, string(out.KeepThreshold), done)
 		}
 	}
 }

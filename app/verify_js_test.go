@@ -466,7 +466,7 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 
 	v := NewVerify()
 	h := &verifyHost{v: v}
-	e, _ := mountInDocument(t, h)
+	e, field := mountInDocument(t, h)
 	in := face.SnapshotInput
 	h.v.mounted.Dispatch(func(app.Context) {
 		for i, name := range []string{"alice", "bob"} {
@@ -503,7 +503,19 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 	if v.st.Note != "" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" {
 		t.Fatalf("trained: note %q, %q", v.st.Note, v.st.CalibratedOn())
 	}
-	threshold := v.st.Threshold
+	// The threshold set by hand with the slider: kept once let go.
+	slider := field("threshold")
+	for _, x := range []string{"0.3", "0.25"} {
+		slider.Set("value", x)
+		slider.Get("listeners").Call("input", map[string]any{})
+	}
+	e.ConsumeAll()
+	if records.Call("has", thresholdKey).Bool() {
+		t.Error("the threshold was stored during the drag")
+	}
+	slider.Get("listeners").Call("change", map[string]any{})
+	wait(e, "the threshold stored", func() bool { return records.Call("has", thresholdKey).Bool() })
+	const threshold = 0.25
 	v.w.terminate()
 
 	// The page mounted again.
@@ -522,8 +534,8 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 	})
 	wait(e, "the gallery embedded", func() bool { return v.st.Phase == PhaseReady })
 	status := nodeText(js.Global().Get("document").Call("getElementById", "train-status"))
-	if status != "ready: arcface trained here, 2 identities, D = 2" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" || v.st.Threshold != threshold {
-		t.Errorf("the new page: status %q, %q, threshold %v; want ready: arcface trained here, held-out, %v", status, v.st.CalibratedOn(), v.st.Threshold, threshold)
+	if status != "ready: arcface trained here, 2 identities, D = 2" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" || v.st.Threshold != threshold || !v.st.handSet {
+		t.Errorf("the new page: status %q, %q, threshold %v, set by hand %v; want ready: arcface trained here, held-out, %v set by hand", status, v.st.CalibratedOn(), v.st.Threshold, v.st.handSet, threshold)
 	}
 	v.w.terminate()
 

@@ -14,7 +14,8 @@ type LivePanel struct {
 
 	S           VerifyState
 	OnClaim     func(name string)
-	OnThreshold func(t float64)
+	OnThreshold func(t float64) // at each step of the slider
+	OnKeep      func()          // once it is let go (its change): the page keeps the threshold in IndexedDB
 }
 
 // Render draws the panel.
@@ -32,7 +33,8 @@ func (p *LivePanel) Render() app.UI {
 						if x, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64); err == nil {
 							p.OnThreshold(x)
 						}
-					}),
+					}).
+					OnChange(func(ctx app.Context, e app.Event) { p.OnKeep() }),
 			),
 		),
 		app.Div().Class("figures").Body(

@@ -75,25 +75,32 @@ func (s *VerifyState) Live() bool {
 // commands to post to the trainer's worker, in order, whether to write
 // the gallery to IndexedDB, and whether to set the record there aside
 // first (saveGallery), for one the page could not restore; and to keep
-// the encoder there beside it (Keep, its record: saveEncoder), or to
+// the encoder there beside it (Keep, its record: saveRecord), or to
 // delete the one kept (Forget), as the encoder it holds was replaced or
-// could not be restored. The state itself does no I/O.
+// could not be restored; and to keep the threshold set by hand on it
+// (KeepThreshold, its record) or to delete it (ForgetThreshold). The
+// state itself does no I/O.
 type Out struct {
-	Post   []string
-	Store  bool
-	Aside  bool
-	Keep   []byte
-	Forget bool
+	Post            []string
+	Store           bool
+	Aside           bool
+	Keep            []byte
+	Forget          bool
+	KeepThreshold   []byte
+	ForgetThreshold bool
 }
 
 // and appends the requests of o to those of out: of a Keep and a Forget,
-// the later one.
+// the later one, and so of the threshold's.
 func (out Out) and(o Out) Out {
 	out.Post = append(out.Post, o.Post...)
 	out.Store = out.Store || o.Store
 	out.Aside = out.Aside || o.Aside
 	if o.Keep != nil || o.Forget {
 		out.Keep, out.Forget = o.Keep, o.Forget
+	}
+	if o.KeepThreshold != nil || o.ForgetThreshold {
+		out.KeepThreshold, out.ForgetThreshold = o.KeepThreshold, o.ForgetThreshold
 	}
 	return out
 }
@@ -185,7 +192,11 @@ type VerifyState struct {
 	// trained here, to keep it in IndexedDB (exported); false once it
 	// answered, or a training or a failure dropped that encoder (a load
 	// sent meanwhile is answered after it: exported).
-	exporting     bool
+	exporting bool
+	// kept is the sum of the encoder's record in IndexedDB (recordSum),
+	// which the record of a threshold set by hand on it names; "" until
+	// it is kept.
+	kept          string
 	probes        []int // the embedded crops the encoder was not trained on, when it was trained here
 	Names         []string
 	EmbDim        int
@@ -583,14 +594,16 @@ func (s *VerifyState) Train() Out {
 	s.Run.State = msg.StateRunning
 	s.Phase, s.probePending = PhaseTraining, false
 	s.forgetProbe()
-	s.ModelNote = ""  // of a load before: the encoder is this training's
+	s.ModelNote = "" // of a load before: the encoder is this training's
+	hand := s.handSet
 	s.handSet = false // a threshold of the encoder before: the new one's is calibrated
 	s.Encoder = face.DefaultInput
 	s.Source = s.Loss + " trained here"
-	s.exporting = false // of the encoder before
-	// The encoder kept in IndexedDB is the one this training replaces:
-	// this one is kept once trained (exported).
-	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}, Forget: true}
+	s.exporting, s.kept = false, "" // of the encoder before
+	// The encoder kept in IndexedDB, and its threshold set by hand, are
+	// the ones this training replaces: this one is kept once trained
+	// (exported).
+	return Out{Post: []string{SamplesCommand(verifyTrainer, msg.OpStart, &cfg, smp, "", s.channel)}, Forget: true, ForgetThreshold: hand}
 }
 
 // verifyBatch returns the batch of a training on n snapshots of k
@@ -692,6 +705,7 @@ type encoderState struct {
 	labels, probes []int
 	restale        bool
 	handSet        bool
+	kept           string
 	model          []byte // the model file of the load, sent again when its answer may be lost (Unread)
 	// stored: the load is of the encoder IndexedDB kept (RestoreEncoder),
 	// not kept again when it takes, deleted there when it is refused.
@@ -699,12 +713,12 @@ type encoderState struct {
 }
 
 func (s *VerifyState) encoderState() *encoderState {
-	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.handSet, nil, false}
+	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.handSet, s.kept, nil, false}
 }
 
 func (s *VerifyState) putBack(e *encoderState) {
 	s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run = e.encoder, e.phase, e.source, e.hasEncoder, e.trained, e.run
-	s.embedded, s.labels, s.probes, s.restale, s.handSet = e.embedded, e.labels, e.probes, e.restale, e.handSet
+	s.embedded, s.labels, s.probes, s.restale, s.handSet, s.kept = e.embedded, e.labels, e.probes, e.restale, e.handSet, e.kept
 }
 
 // LoadModel makes the model file b (or err, why it could not be read)
@@ -779,7 +793,7 @@ func (s *VerifyState) load(b []byte, err error, what string, trained map[string]
 	s.forgetProbe()
 	s.Encoder = in
 	s.ModelNote, s.Source = "", what
-	s.trained, s.hasEncoder, s.handSet = trained, true, false
+	s.trained, s.hasEncoder, s.handSet, s.kept = trained, true, false, ""
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
 	smp, id := s.gallerySamples() // the phase: embedding, or none with nothing to embed
@@ -904,7 +918,7 @@ func (s *VerifyState) Receive(data string) Out {
 		var out Out
 		if s.unloaded.stored {
 			s.ModelNote = msg.ErrorLine(storedDropped + s.ModelNote)
-			out.Forget = true
+			out.Forget, out.ForgetThreshold = true, true
 		}
 		run := s.Run
 		s.putBack(s.unloaded)
@@ -942,14 +956,17 @@ func (s *VerifyState) Receive(data string) Out {
 }
 
 // took ends the load the worker has answered: it took, and the encoder is
-// kept in IndexedDB (Out.Keep) unless it came from there.
+// kept in IndexedDB (Out.Keep) unless it came from there, the threshold
+// set by hand on the one before deleted.
 func (s *VerifyState) took() Out {
 	u := s.unloaded
 	s.unloaded = nil
 	if u == nil || u.stored {
 		return Out{}
 	}
-	return Out{Keep: encoderRecord(s.Source, s.trained, u.model)}
+	rec := encoderRecord(s.Source, s.trained, u.model)
+	s.kept = recordSum(rec)
+	return Out{Keep: rec, ForgetThreshold: u.handSet}
 }
 
 // exported takes the model file the worker exported at the end of a
@@ -957,16 +974,31 @@ func (s *VerifyState) took() Out {
 // export of an encoder since replaced by a training is dropped. A load
 // sent since is answered after it (the worker answers in order): the
 // encoder trained here is kept, as the one that stays should the worker
-// refuse the load, and the load's replaces it once it takes (took).
+// refuse the load, and the load's replaces it once it takes (took). A
+// threshold set by hand on it before the export came is kept with it.
 func (s *VerifyState) exported(e *msg.Export) Out {
 	if !s.exporting || e == nil || len(e.Model) == 0 {
 		return Out{}
 	}
 	s.exporting = false
 	if u := s.unloaded; u != nil {
-		return Out{Keep: encoderRecord(u.source, u.trained, e.Model)}
+		rec := encoderRecord(u.source, u.trained, e.Model)
+		u.kept = recordSum(rec)
+		return Out{Keep: rec, KeepThreshold: handRecord(u.handSet, u.kept, s.Threshold)}
 	}
-	return Out{Keep: encoderRecord(s.Source, s.trained, e.Model)}
+	rec := encoderRecord(s.Source, s.trained, e.Model)
+	s.kept = recordSum(rec)
+	return Out{Keep: rec, KeepThreshold: handRecord(s.handSet, s.kept, s.Threshold)}
+}
+
+// handRecord returns the IndexedDB record of the threshold t set by hand
+// on the encoder of the record of sum kept; nil when it was not set by
+// hand, or the encoder is not kept.
+func handRecord(handSet bool, kept string, t float64) []byte {
+	if !handSet || kept == "" {
+		return nil
+	}
+	return MarshalStoredThreshold(StoredThreshold{Version: ThresholdVersion, Encoder: kept, Threshold: t})
 }
 
 // exportID is the ID of the export of an encoder trained here, which
@@ -994,34 +1026,75 @@ const storedDropped = "the stored encoder was dropped: "
 // note says so in one line; the gallery stays. A record is not loaded
 // once the page has an encoder or is making one (a link's ?model=
 // loading): that one replaces it when it takes. A failure of IndexedDB
-// itself is Restore's note.
+// itself is Restore's note. The threshold set by hand on it comes after
+// (RestoreThreshold), and is deleted with it.
 func (s *VerifyState) RestoreEncoder(data string, ok bool, err error) Out {
 	var notText recordTypeError
 	switch {
 	case errors.As(err, &notText):
 		s.ModelNote = fmt.Sprintf(storedDropped+"a record of type %s, not JSON text", notText.T)
-		return Out{Forget: true}
+		return Out{Forget: true, ForgetThreshold: true}
 	case err != nil || !ok || s.Busy() || s.hasEncoder:
 		return Out{}
 	}
 	e, err := UnmarshalStoredEncoder([]byte(data))
 	if err != nil {
 		s.ModelNote = msg.ErrorLine(storedDropped + err.Error())
-		return Out{Forget: true}
+		return Out{Forget: true, ForgetThreshold: true}
 	}
 	out := s.load(e.Model, nil, e.Source, e.Trained)
 	if s.unloaded == nil { // the page refused it: ModelNote says why
 		s.ModelNote = msg.ErrorLine(storedDropped + s.ModelNote)
-		out.Forget = true
+		out.Forget, out.ForgetThreshold = true, true
 		return out
 	}
 	s.unloaded.stored = true
+	s.kept = recordSum([]byte(data))
 	return out
+}
+
+// RestoreThreshold takes the record of the threshold set by hand that
+// IndexedDB kept (ok false: none; err: it could not be read), once
+// RestoreEncoder took the encoder's: set on the encoder being restored
+// (its sum), it is that encoder's threshold, set by hand, which its
+// calibration leaves as it was before the page was left. One of another
+// encoder, or that cannot be read, is deleted.
+func (s *VerifyState) RestoreThreshold(data string, ok bool, err error) Out {
+	switch {
+	case s.unloaded == nil || !s.unloaded.stored: // no encoder restored: none, or dropped with this record, or not loaded
+		return Out{}
+	case errors.As(err, new(recordTypeError)):
+		return Out{ForgetThreshold: true}
+	case err != nil || !ok:
+		return Out{}
+	}
+	h, err := UnmarshalStoredThreshold([]byte(data))
+	if err != nil || h.Encoder != s.kept {
+		return Out{ForgetThreshold: true}
+	}
+	s.Threshold, s.handSet = h.Threshold, true
+	return Out{}
 }
 
 // notKept begins the note of an encoder that could not be kept in
 // IndexedDB (EncoderStored).
 const notKept = "the encoder could not be stored: "
+
+// notKeptThreshold begins the note of a threshold set by hand that could
+// not be kept in IndexedDB (ThresholdStored).
+const notKeptThreshold = "the threshold set by hand could not be stored: "
+
+// ThresholdStored takes the end of a store or a deletion of the hand-set
+// threshold's record (Out.KeepThreshold, Out.ForgetThreshold) as
+// EncoderStored takes the encoder's.
+func (s *VerifyState) ThresholdStored(err error) {
+	switch {
+	case err != nil:
+		s.Note = notKeptThreshold + err.Error()
+	case strings.HasPrefix(s.Note, notKeptThreshold):
+		s.Note = ""
+	}
+}
 
 // EncoderStored takes the end of a store or a deletion of the encoder's
 // record (Out.Keep, Out.Forget): err, why it failed, which the note
@@ -1059,18 +1132,21 @@ func (s *VerifyState) Crash(reason string) {
 
 // dropEncoder leaves the page without an encoder.
 func (s *VerifyState) dropEncoder() {
-	s.Phase, s.probePending, s.hasEncoder, s.Encoder, s.unloaded, s.exporting = PhaseNone, false, false, face.Input{}, nil, false
+	s.Phase, s.probePending, s.hasEncoder, s.Encoder, s.unloaded, s.exporting, s.kept = PhaseNone, false, false, face.Input{}, nil, false, ""
 	s.ProbeNote = ""
 }
 
 // SetFAR chooses the false accept rate far, and with it the suggested
-// threshold (calibrate): a threshold set by hand gives way to it.
-func (s *VerifyState) SetFAR(far float64) {
+// threshold (calibrate): a threshold set by hand gives way to it, and is
+// deleted from IndexedDB.
+func (s *VerifyState) SetFAR(far float64) Out {
 	if !(far >= 0 && far <= 1) {
-		return
+		return Out{}
 	}
+	hand := s.handSet
 	s.FAR, s.handSet = far, false
 	s.calibrate()
+	return Out{ForgetThreshold: hand}
 }
 
 // calibrate calibrates the threshold for the false accept rate FAR on the
@@ -1140,12 +1216,22 @@ func (s *VerifyState) CalibratedOn() string {
 }
 
 // SetThreshold sets the threshold of the live scores by hand: it stays
-// until a FAR is chosen or the encoder changes (calibrate).
+// until a FAR is chosen or the encoder changes (calibrate), and comes
+// back with the encoder once kept (KeepThreshold).
 func (s *VerifyState) SetThreshold(t float64) {
 	if t >= -1 && t <= 1 {
 		s.Threshold, s.handSet = t, true
 		s.rescore()
 	}
+}
+
+// KeepThreshold asks for the threshold set by hand to be kept in
+// IndexedDB beside the encoder's record, which it names: the page asks
+// once the slider is let go (its change), not at each step of a drag.
+// Before the encoder is kept (its export under way), nothing: it is kept
+// with the encoder (exported).
+func (s *VerifyState) KeepThreshold() Out {
+	return Out{KeepThreshold: handRecord(s.handSet, s.kept, s.Threshold)}
 }
 
 // Claim makes name the claimed identity of 1:1 verification.

@@ -2697,3 +2697,98 @@ func TestVerifyEncoderKeptThroughLoad(t *testing.T) {
 		}
 	}
 }
+
+// handKept reads the hand-set threshold's record that out asks to keep
+// in IndexedDB.
+func handKept(t *testing.T, out Out) StoredThreshold {
+	t.Helper()
+	if out.KeepThreshold == nil || out.ForgetThreshold {
+		t.Fatalf("out keeps %d bytes of threshold, forget %v; want a threshold kept", len(out.KeepThreshold), out.ForgetThreshold)
+	}
+	h, err := UnmarshalStoredThreshold(out.KeepThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestVerifyThresholdKept: a threshold set by hand is kept in IndexedDB
+// in a record of its own, once the slider is let go (KeepThreshold),
+// naming the encoder's record by its sum; set before the encoder trained
+// here is exported, it is kept with the export. A page restoring that
+// encoder takes it back, set by hand, and the calibration leaves it; a
+// record of another encoder is deleted and not applied. It is deleted
+// when the page forgets it: a FAR chosen, a training, a load that takes.
+// Before, a reload or a visit to another page came back with the
+// calibrated threshold.
+func TestVerifyThresholdKept(t *testing.T) {
+	model := modelFile(t, face.DefaultInput)
+	s := enrolled()
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	calibrated := s.Threshold
+	s.SetThreshold(0.25)
+	if out := s.KeepThreshold(); out.KeepThreshold != nil {
+		t.Errorf("let go before the export: keeps %s; want nothing until the encoder is kept", out.KeepThreshold)
+	}
+	out := s.Receive(exportMsg(model))
+	rec := kept(t, out)
+	if h := handKept(t, out); h.Threshold != 0.25 || h.Encoder != recordSum(out.Keep) {
+		t.Errorf("exported: threshold %v of %q; want 0.25 of the record's sum %q", h.Threshold, h.Encoder, recordSum(out.Keep))
+	}
+	s.SetThreshold(0.5)
+	out = s.KeepThreshold()
+	hand := handKept(t, out)
+	if hand.Threshold != 0.5 || hand.Encoder != recordSum(MarshalStoredEncoder(rec)) {
+		t.Errorf("let go: threshold %v of %q; want 0.5 of the encoder's record", hand.Threshold, hand.Encoder)
+	}
+
+	// restored returns a page of the same gallery that restored the
+	// encoder rec and then the threshold's record hand, ready.
+	restored := func(hand []byte) (VerifyState, Out) {
+		t.Helper()
+		r := enrolled()
+		r.Restoring()
+		r.Restore(string(MarshalGallery(s.Gallery)), true, nil)
+		r.RestoreEncoder(string(MarshalStoredEncoder(rec)), true, nil)
+		out := r.RestoreThreshold(string(hand), hand != nil, nil)
+		r.Receive(embMsg(galleryID(r.gallerySeq), 2, galleryEmbs()))
+		if r.Phase != PhaseReady {
+			t.Fatalf("restored: phase %d, want ready", r.Phase)
+		}
+		return r, out
+	}
+	r, out := restored(MarshalStoredThreshold(hand))
+	if r.Threshold != 0.5 || !r.handSet || out.ForgetThreshold {
+		t.Errorf("restored: threshold %v, set by hand %v, forget %v; want 0.5 set by hand, the record kept", r.Threshold, r.handSet, out.ForgetThreshold)
+	}
+	r, _ = restored(nil)
+	if r.Threshold != calibrated || r.handSet {
+		t.Errorf("restored without a threshold's record: threshold %v, set by hand %v; want the calibrated %v", r.Threshold, r.handSet, calibrated)
+	}
+	for _, other := range []StoredThreshold{
+		{Version: ThresholdVersion, Encoder: recordSum([]byte("another")), Threshold: 0.5},
+		{Version: ThresholdVersion + 1, Encoder: hand.Encoder, Threshold: 0.5},
+	} {
+		r, out = restored(MarshalStoredThreshold(other))
+		if r.Threshold != calibrated || r.handSet || !out.ForgetThreshold {
+			t.Errorf("restored with %+v: threshold %v, set by hand %v, forget %v; want the calibrated %v, the record deleted", other, r.Threshold, r.handSet, out.ForgetThreshold, calibrated)
+		}
+	}
+
+	// Forgotten when the page forgets it.
+	r, _ = restored(MarshalStoredThreshold(hand))
+	if out := r.SetFAR(0.05); !out.ForgetThreshold || r.handSet {
+		t.Errorf("a FAR chosen: forget %v, set by hand %v; want the threshold deleted", out.ForgetThreshold, r.handSet)
+	}
+	r, _ = restored(MarshalStoredThreshold(hand))
+	if out := r.Train(); !out.ForgetThreshold {
+		t.Error("a training: the threshold set by hand on the encoder before was not deleted")
+	}
+	r, _ = restored(MarshalStoredThreshold(hand))
+	r.LoadModel(model, nil, "model file m.safetensors")
+	if out := r.Receive(embMsg(galleryID(r.gallerySeq), 2, galleryEmbs())); !out.ForgetThreshold || r.handSet {
+		t.Errorf("a load that took: forget %v, set by hand %v; want the threshold deleted", out.ForgetThreshold, r.handSet)
+	}
+}
