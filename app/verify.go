@@ -172,8 +172,9 @@ func (v *Verify) restore(ctx app.Context) {
 // and takes it out of the page's URL: a reload, or Back to the page,
 // restores the encoder kept in IndexedDB, which is the link's once it
 // took, rather than loading the link's again over an encoder trained or
-// loaded since, which it would replace there (a restore waits for a
-// load under way: RestoreEncoder).
+// loaded since, which it would replace there (the stored encoder, read
+// while the link's model loads, is held back, and comes back should it
+// fail: RestoreEncoder).
 func (v *Verify) loadLink(ctx app.Context) {
 	u := *ctx.Page().URL()
 	q := u.Query()

@@ -170,6 +170,10 @@ type VerifyState struct {
 	// yet (LoadModel), put back if the worker refuses the model; nil when
 	// no load is pending.
 	unloaded *encoderState
+	// heldBack is the encoder IndexedDB kept, read while a load was under
+	// way (a link's ?model=: RestoreEncoder): restored should that load
+	// fail (restoreHeld), dropped once it takes.
+	heldBack *heldRecords
 	// starting: the worker was started and has not said yet that it
 	// listens (its first message, state idle, which answers no load).
 	starting bool
@@ -743,15 +747,22 @@ func (s *VerifyState) LoadModel(b []byte, err error, what string) Out {
 // does. A fetch that a crash of the worker overtook (the phase is no
 // longer loading) is a load like a file's, refused while the encoder is
 // busy. A gallery changed during the fetch is embedded again by the
-// encoder that stays when the model is not loaded.
+// encoder that stays when the model is not loaded, and a stored encoder
+// held back during the fetch (a link's ?model=: RestoreEncoder) is
+// restored.
 func (s *VerifyState) ModelFetched(b []byte, err error, what string) Out {
+	var out Out
 	if s.Phase != PhaseLoading {
-		return s.LoadModel(b, err, what)
+		out = s.LoadModel(b, err, what)
+	} else {
+		s.Phase = s.beforeLoad
+		out = s.load(b, err, what, nil)
+		if s.unloaded == nil && s.restale && s.hasEncoder { // not loaded: the gallery changed during the fetch
+			out = out.and(s.embedGallery())
+		}
 	}
-	s.Phase = s.beforeLoad
-	out := s.load(b, err, what, nil)
-	if s.unloaded == nil && s.restale && s.hasEncoder { // not loaded: the gallery changed during the fetch
-		out = out.and(s.embedGallery())
+	if s.unloaded == nil { // not loaded: the stored encoder held back while it loaded comes back
+		out = out.and(s.restoreHeld())
 	}
 	return out
 }
@@ -929,7 +940,7 @@ func (s *VerifyState) Receive(data string) Out {
 		if stale && s.hasEncoder {
 			out = out.and(s.embedGallery())
 		}
-		return out
+		return out.and(s.restoreHeld())
 	case m.Type == msg.TypeError:
 		// An error but a load's or a probe's (the gallery's embedding
 		// refused, a training that failed, the worker that stopped)
@@ -960,7 +971,7 @@ func (s *VerifyState) Receive(data string) Out {
 // set by hand on the one before deleted.
 func (s *VerifyState) took() Out {
 	u := s.unloaded
-	s.unloaded = nil
+	s.unloaded, s.heldBack = nil, nil // the encoder held back is replaced in IndexedDB too
 	if u == nil || u.stored {
 		return Out{}
 	}
@@ -1016,6 +1027,36 @@ func encoderRecord(source string, trained map[string]int, model []byte) []byte {
 // the page could not restore, and deleted there (RestoreEncoder).
 const storedDropped = "the stored encoder was dropped: "
 
+// heldRecords are the records of the encoder IndexedDB kept and of the
+// threshold set by hand on it, as RestoreEncoder and RestoreThreshold
+// took them.
+type heldRecords struct {
+	encoder string
+	hand    string
+	handOK  bool
+	handErr error
+}
+
+// restoreHeld restores the encoder held back (heldBack) once the load it
+// waited for did not take; the model note says why that load failed, and
+// then why the one held back did, if it did.
+func (s *VerifyState) restoreHeld() Out {
+	h := s.heldBack
+	s.heldBack = nil
+	if h == nil {
+		return Out{}
+	}
+	note := s.ModelNote
+	out := s.RestoreEncoder(h.encoder, true, nil)
+	out = out.and(s.RestoreThreshold(h.hand, h.handOK, h.handErr))
+	if note != "" && s.ModelNote != "" {
+		s.ModelNote = note + "; " + s.ModelNote
+	} else if note != "" {
+		s.ModelNote = note
+	}
+	return out
+}
+
 // RestoreEncoder takes the encoder IndexedDB kept beside the gallery (ok
 // false: none; err: it could not be read, see loadGallery), once the
 // gallery is restored (Restore), and loads it as LoadModel loads a file,
@@ -1024,17 +1065,23 @@ const storedDropped = "the stored encoder was dropped: "
 // others, as it was. A record that cannot be read, or whose model the
 // page or the worker refuses, is deleted (Out.Forget), and the model
 // note says so in one line; the gallery stays. A record is not loaded
-// once the page has an encoder or is making one (a link's ?model=
-// loading): that one replaces it when it takes. A failure of IndexedDB
-// itself is Restore's note. The threshold set by hand on it comes after
-// (RestoreThreshold), and is deleted with it.
+// once the page has an encoder or is making one: that one replaces it
+// when it takes. One read while a load is under way (a link's ?model=)
+// is held back, and restored should that load fail (restoreHeld). A
+// failure of IndexedDB itself is Restore's note. The threshold set by
+// hand on it comes after (RestoreThreshold), and is deleted with it.
 func (s *VerifyState) RestoreEncoder(data string, ok bool, err error) Out {
 	var notText recordTypeError
 	switch {
 	case errors.As(err, &notText):
 		s.ModelNote = fmt.Sprintf(storedDropped+"a record of type %s, not JSON text", notText.T)
 		return Out{Forget: true, ForgetThreshold: true}
-	case err != nil || !ok || s.Busy() || s.hasEncoder:
+	case err != nil || !ok:
+		return Out{}
+	case s.Phase == PhaseLoading || s.unloaded != nil:
+		s.heldBack = &heldRecords{encoder: data}
+		return Out{}
+	case s.Busy() || s.hasEncoder:
 		return Out{}
 	}
 	e, err := UnmarshalStoredEncoder([]byte(data))
@@ -1058,9 +1105,13 @@ func (s *VerifyState) RestoreEncoder(data string, ok bool, err error) Out {
 // RestoreEncoder took the encoder's: set on the encoder being restored
 // (its sum), it is that encoder's threshold, set by hand, which its
 // calibration leaves as it was before the page was left. One of another
-// encoder, or that cannot be read, is deleted.
+// encoder, or that cannot be read, is deleted; one of an encoder held
+// back is held back with it.
 func (s *VerifyState) RestoreThreshold(data string, ok bool, err error) Out {
 	switch {
+	case s.heldBack != nil:
+		s.heldBack.hand, s.heldBack.handOK, s.heldBack.handErr = data, ok, err
+		return Out{}
 	case s.unloaded == nil || !s.unloaded.stored: // no encoder restored: none, or dropped with this record, or not loaded
 		return Out{}
 	case errors.As(err, new(recordTypeError)):

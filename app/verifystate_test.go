@@ -2792,3 +2792,67 @@ func TestVerifyThresholdKept(t *testing.T) {
 		t.Errorf("a load that took: forget %v, set by hand %v; want the threshold deleted", out.ForgetThreshold, r.handSet)
 	}
 }
+
+// TestVerifyLinkLoadFailsRestores: a page opened by a link's ?model=
+// reads the stored encoder while the link's load is under way, and holds
+// it back: a fetch that fails, a file the page refuses or a model the
+// worker refuses restores it then, with the threshold set by hand on it,
+// the link's failure still said; a link's model that takes drops it (it
+// replaced it in IndexedDB). Before, RestoreEncoder skipped it for good:
+// whether the page came back with its encoder depended on whether
+// IndexedDB or the server answered first.
+func TestVerifyLinkLoadFailsRestores(t *testing.T) {
+	link, stored := modelFile(t, face.DefaultInput), modelFileOf(t, "lenet-s", face.DefaultInput)
+	rec := MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: "arcface trained here", Model: stored})
+	hand := MarshalStoredThreshold(StoredThreshold{Version: ThresholdVersion, Encoder: recordSum(rec), Threshold: 0.25})
+	// opened returns a page opened by the link, which read the stored
+	// encoder during the link's fetch.
+	opened := func() VerifyState {
+		s := enrolled()
+		s.SelectModel("m1")
+		if _, ok := s.FetchModel(); !ok {
+			t.Fatal("the link's fetch did not start")
+		}
+		out := s.RestoreEncoder(string(rec), true, nil)
+		out = out.and(s.RestoreThreshold(string(hand), true, nil))
+		if len(out.Post) > 0 || out.Forget || out.ForgetThreshold {
+			t.Fatalf("read during the link's fetch: posted %v, forget %v, %v; want it held back", ops(t, out), out.Forget, out.ForgetThreshold)
+		}
+		return s
+	}
+	// restores checks that out loads the stored encoder, which comes back
+	// with its threshold, and the model note says why the link's did not.
+	restores := func(s *VerifyState, out Out, what, note string) {
+		t.Helper()
+		if _, m := posted(t, out); !bytes.Equal(m, stored) || s.Source != "arcface trained here" || !strings.HasPrefix(s.ModelNote, note) {
+			t.Fatalf("%s: loaded %d bytes (stored %d), encoder %q, note %q; want the stored encoder loaded, a note that starts %q", what, len(m), len(stored), s.Source, s.ModelNote, note)
+		}
+		if out := s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())); out.Keep != nil || out.Forget || s.Phase != PhaseReady || s.Threshold != 0.25 || !s.handSet {
+			t.Errorf("%s: keep %d bytes, forget %v, phase %d, threshold %v set by hand %v; want it ready as stored, 0.25 set by hand", what, len(out.Keep), out.Forget, s.Phase, s.Threshold, s.handSet)
+		}
+	}
+
+	s := opened()
+	restores(&s, s.ModelFetched(nil, errors.New("404 Not Found"), "server model m1"), "the fetch failed", "server model m1 could not be read: 404 Not Found")
+	s = opened()
+	restores(&s, s.ModelFetched([]byte("not a model"), nil, "server model m1"), "the page refused it", "server model m1 could not be loaded")
+	s = opened()
+	if _, m := posted(t, s.ModelFetched(link, nil, "server model m1")); !bytes.Equal(m, link) {
+		t.Fatalf("the link's model fetched: loaded %d bytes, want its %d", len(m), len(link))
+	}
+	restores(&s, s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad weights")), "the worker refused it", "server model m1 could not be loaded: bad weights")
+
+	// The link's model takes: the stored one is dropped.
+	s = opened()
+	s.ModelFetched(link, nil, "server model m1")
+	if rec := kept(t, s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))); rec.Source != "server model m1" {
+		t.Fatalf("the link's model took: kept %q, want server model m1", rec.Source)
+	}
+	// Later, the worker dies, and a file loaded then is refused: nothing
+	// is restored (the record read at the start is no longer stored).
+	s.Crash("out of memory")
+	s.LoadModel(link, nil, "model file m.safetensors")
+	if out := s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad weights")); len(out.Post) > 0 || s.hasEncoder {
+		t.Errorf("a load refused after the link's took: posted %v, encoder %v; want nothing, no encoder", ops(t, out), s.hasEncoder)
+	}
+}
