@@ -243,24 +243,24 @@ func (v *Verify) do(out Out) {
 			ctx.Dispatch(func(ctx app.Context) { v.st.Stored(aside, err) })
 		})
 	}
-	if (out.Keep != nil || out.Forget) && app.IsClient {
-		ctx := v.mounted
-		done := func(err error) { ctx.Dispatch(func(ctx app.Context) { v.st.EncoderStored(err) }) }
-		if out.Forget {
-			deleteGallery(encoderKey, done)
-		} else {
-			saveRecord(encoderKey, string(out.Keep), done)
-		}
+	v.write(encoderKey, out.Keep, out.Forget, v.st.EncoderStored)
+	v.write(thresholdKey, out.KeepThreshold, out.ForgetThreshold, v.st.ThresholdStored)
+}
+
+// write keeps record in IndexedDB under key, or deletes the one there
+// when forget, and hands the end of it to stored (nil record and no
+// forget: nothing to do).
+func (v *Verify) write(key string, record []byte, forget bool, stored func(err error)) {
+	if (record == nil && !forget) || !app.IsClient {
+		return
 	}
-	if (out.KeepThreshold != nil || out.ForgetThreshold) && app.IsClient {
-		ctx := v.mounted
-		done := func(err error) { ctx.Dispatch(func(ctx app.Context) { v.st.ThresholdStored(err) }) }
-		if out.ForgetThreshold {
-			deleteGallery(thresholdKey, done)
-		} else {
-			saveRecord(thresholdKey, string(out.KeepThreshold), done)
-		}
+	ctx := v.mounted
+	done := func(err error) { ctx.Dispatch(func(ctx app.Context) { stored(err) }) }
+	if forget {
+		deleteGallery(key, done)
+		return
 	}
+	saveRecord(key, string(record), done)
 }
 
 // importGallery replaces the gallery by the gallery file b (ReadGallery,

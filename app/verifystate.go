@@ -1138,24 +1138,22 @@ const notKeptThreshold = "the threshold set by hand could not be stored: "
 // ThresholdStored takes the end of a store or a deletion of the hand-set
 // threshold's record (Out.KeepThreshold, Out.ForgetThreshold) as
 // EncoderStored takes the encoder's.
-func (s *VerifyState) ThresholdStored(err error) {
-	switch {
-	case err != nil:
-		s.Note = notKeptThreshold + err.Error()
-	case strings.HasPrefix(s.Note, notKeptThreshold):
-		s.Note = ""
-	}
-}
+func (s *VerifyState) ThresholdStored(err error) { s.recordStored(notKeptThreshold, err) }
 
 // EncoderStored takes the end of a store or a deletion of the encoder's
 // record (Out.Keep, Out.Forget): err, why it failed, which the note
 // says; the encoder stays in the page. One that succeeds takes the note
 // of one that failed away.
-func (s *VerifyState) EncoderStored(err error) {
+func (s *VerifyState) EncoderStored(err error) { s.recordStored(notKept, err) }
+
+// recordStored takes the end of a store or a deletion of a record whose
+// failure the note says after prefix: one that succeeds takes the note
+// of one that failed away.
+func (s *VerifyState) recordStored(prefix string, err error) {
 	switch {
 	case err != nil:
-		s.Note = notKept + err.Error()
-	case strings.HasPrefix(s.Note, notKept):
+		s.Note = prefix + err.Error()
+	case strings.HasPrefix(s.Note, prefix):
 		s.Note = ""
 	}
 }
