@@ -339,9 +339,7 @@ func TestPlaygroundHelperFailedStaysCrashed(t *testing.T) {
 // "running" and stayed locked for good. The Worker is a stand-in, under
 // node, whose events the test fires.
 func TestPlaygroundCrashedDropsItsMessages(t *testing.T) {
-	js.Global().Call("eval", `globalThis.Worker = class { constructor(url) { globalThis.metriclabTestWorker = this } postMessage() {} terminate() {} }`)
-	defer js.Global().Delete("Worker")
-	defer js.Global().Delete("metriclabTestWorker")
+	standInWorker(t)
 	h, e, _ := mountControls(t)
 	p := NewPlayground()
 	p.startWorker(h.ctx, 0)

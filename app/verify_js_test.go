@@ -432,13 +432,7 @@ func (h *restoringHost) Render() app.UI          { return h.v.Render() }
 func TestVerifyEncoderComesBack(t *testing.T) {
 	js.Global().Call("eval", fakeIndexedDB)
 	defer js.Global().Delete("indexedDB")
-	js.Global().Call("eval", `globalThis.Worker = class {
-		constructor(url) { globalThis.metriclabTestWorker = this; this.posted = [] }
-		postMessage(m) { this.posted.push(m) }
-		terminate() {}
-	}`)
-	defer js.Global().Delete("Worker")
-	defer js.Global().Delete("metriclabTestWorker")
+	standInWorker(t)
 	records := js.Global().Get("indexedDB").Get("records")
 	model := modelFile(t, face.DefaultInput)
 	// wait consumes e's dispatches until done, for 5 s at most.

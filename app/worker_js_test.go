@@ -10,6 +10,22 @@ import (
 	"metriclab/core/msg"
 )
 
+// standInWorker puts a stand-in for the browser's Worker in place until
+// t ends: the latest one made is metriclabTestWorker, which keeps what
+// it is posted (posted) and whose events a test fires (onmessage,
+// onerror, onmessageerror).
+func standInWorker(t *testing.T) {
+	js.Global().Call("eval", `globalThis.Worker = class {
+		constructor(url) { globalThis.metriclabTestWorker = this; this.posted = [] }
+		postMessage(m) { this.posted.push(m) }
+		terminate() {}
+	}`)
+	t.Cleanup(func() {
+		js.Global().Delete("Worker")
+		js.Global().Delete("metriclabTestWorker")
+	})
+}
+
 // TestWorkerMessageError: a message of the worker that the browser could
 // not deserialise (its messageerror event) is that message's error,
 // errUnreadMessage, and the worker lives; an error event is its death.
@@ -17,13 +33,7 @@ import (
 // dropped its encoder and the worker, the playground's run crashed. The
 // worker is a stand-in for the browser's Worker, under node.
 func TestWorkerMessageError(t *testing.T) {
-	js.Global().Call("eval", `globalThis.Worker = class {
-		constructor(url) { globalThis.metriclabTestWorker = this }
-		postMessage() {}
-		terminate() {}
-	}`)
-	defer js.Global().Delete("Worker")
-	defer js.Global().Delete("metriclabTestWorker")
+	standInWorker(t)
 	var got, unread, crashes []string
 	w := newWorker(false,
 		func(data string) { got = append(got, data) },
@@ -74,13 +84,7 @@ func TestEarlyTrainerMessageError(t *testing.T) {
 // the next run's first snapshot. The worker is a stand-in for the
 // browser's Worker, under node, that keeps what it is posted.
 func TestPlaygroundLossChangeResetsTrainer(t *testing.T) {
-	js.Global().Call("eval", `globalThis.Worker = class {
-		constructor(url) { globalThis.metriclabTestWorker = this; this.posted = [] }
-		postMessage(m) { this.posted.push(m) }
-		terminate() {}
-	}`)
-	defer js.Global().Delete("Worker")
-	defer js.Global().Delete("metriclabTestWorker")
+	standInWorker(t)
 	for _, end := range []string{msg.StateDone, msg.StateFailed} {
 		p := NewPlayground()
 		p.trainers[0].worker = newWorker(false, func(string) {}, func(error) {}, func(string) {})
