@@ -171,8 +171,19 @@ func coord(v float64) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// tick writes an axis value with three significant digits.
-func tick(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
+// tick writes an axis value with three significant digits, in at most
+// six characters where it can: the charts leave 40 px of margin for the
+// y axis's values, and a loss near 0.0002 written "0.000223" did not fit
+// there. A longer one is written with two digits and a short exponent,
+// "2.2e-4".
+func tick(v float64) string {
+	if s := strconv.FormatFloat(v, 'g', 3, 64); len(s) <= 6 {
+		return s
+	}
+	mant, exp, _ := strings.Cut(strconv.FormatFloat(v, 'e', 1, 64), "e")
+	sign, digits := strings.TrimPrefix(exp[:1], "+"), strings.TrimLeft(exp[1:], "0")
+	return mant + "e" + sign + digits
+}
 
 // clamp01 clamps v to [0, 1]; NaN gives 0.
 func clamp01(v float64) float64 {

@@ -86,3 +86,17 @@ func TestCoord(t *testing.T) {
 		}
 	}
 }
+
+func TestTick(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {1, "1"}, {10.6, "10.6"}, {0.4576, "0.458"}, {859, "859"}, {0.0123, "0.0123"},
+		{0.000223, "2.2e-4"}, {-0.000223, "-2.2e-4"}, {123456, "1.2e5"}, {2.5e-12, "2.5e-12"},
+	} {
+		if got := tick(c.v); got != c.want {
+			t.Errorf("tick(%g) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
