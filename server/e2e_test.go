@@ -705,6 +705,18 @@ func TestE2ECompare(t *testing.T) {
 	}
 	statuses := p.texts(ids)
 	p.savePNG("5-compare-full-page", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+	// Each loss's box and name on one line, inside the sidebar's fieldset.
+	if bad := cdpEval[string](p, `(() => {
+		const box = document.querySelector(".compare-losses").closest("fieldset").getBoundingClientRect(), bad = []
+		const labels = [...document.querySelectorAll(".compare-losses label")], h = Math.min(...labels.map(l => l.getBoundingClientRect().height))
+		for (const l of labels) {
+			const r = l.getBoundingClientRect()
+			if (r.height > h + 1 || r.left < box.left || r.right > box.right) bad.push(l.textContent.trim() + " " + Math.round(r.left) + ".." + Math.round(r.right) + "×" + Math.round(r.height))
+		}
+		return bad.length ? bad.join(", ") + " (fieldset " + Math.round(box.left) + ".." + Math.round(box.right) + ", line " + Math.round(h) + ")" : ""
+	})()`); bad != "" {
+		t.Errorf("compare checkboxes wrap or overflow: %s", bad)
+	}
 	for i, id := range ids {
 		s := statuses[i]
 		step, loss, ok := parseStatus(s)
