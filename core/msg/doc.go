@@ -42,7 +42,10 @@
 // or was interrupted, how a done job ended), never before it, so that it
 // never reads as the failure of a job still running. A running job's
 // note on its data (the images its data set's load skipped) is the Error
-// of its state JobRunning, sent again once the data is loaded. A reader refuses a
+// of its state JobRunning, sent again once the data is loaded; whatever
+// the job's end, its TypeError then gives that note first, then why it
+// ended so, "; " between them, each shortened to its share of
+// MaxErrorRunes when together they are longer. A reader refuses a
 // message of another SchemaVersion. Adding a message type or a command op
 // is a change of this package and of its readers: the page's
 // (app.Run.Apply, app.JobWatch.Receive) treat an unknown type as an

@@ -80,9 +80,9 @@ func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
 // msg.Message JSON per "data:" line: first the current state (and the last
 // progress and snapshot), then every message until the job ends; the
 // stream ends after the final state, and the error that follows it when
-// the job has one (why it failed or was interrupted, how a done job
-// ended). The state running carries, as its error, what the job's data
-// set's load skipped (jobs.Loader). A client too slow to keep up is
+// the job has one (what its data set's load skipped, jobs.Loader's note,
+// which the state running carries as its error; then why it failed or
+// was interrupted, how a done job ended). A client too slow to keep up is
 // dropped (the stream ends without a final state; it may reconnect). A
 // HEAD gets the stream's status and headers, and no events.
 func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"metriclab/core"
 	"metriclab/core/data"
@@ -164,7 +165,8 @@ type running struct {
 	metrics     *msg.VerificationSummary
 	// note is the job's error while it runs, from its data's load, and
 	// once it is done, in its row and events: what its data set's load
-	// did not take (Loader), and how it ended (job.Job.Diverged).
+	// did not take (Loader), and how it ended (job.Job.Diverged). A job
+	// that ends otherwise gives it before why (run).
 	note string
 }
 
@@ -344,12 +346,16 @@ func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 		return r.store.Job(id)
 	}
 	run := r.running[id]
+	var note string // what its data's load skipped, still true of the data it saw
+	if run != nil {
+		note = run.note
+	}
 	r.mu.Unlock()
 	if run != nil {
 		// Recorded before the run stops, which may take a while (a long
 		// step): a server stopped meanwhile, even killed, keeps the job
 		// canceled, not interrupted.
-		ok, err = r.store.Transition(id, []string{store.StateRunning}, store.StateCanceled, "")
+		ok, err = r.store.Transition(id, []string{store.StateRunning}, store.StateCanceled, note)
 		if err != nil {
 			return store.Job{}, err
 		}
@@ -572,6 +578,17 @@ func (r *Runner) run(j store.Job) error {
 	default:
 		state, shown = store.StateFailed, r.shown(j.ID, err)
 	}
+	if err != nil && run.note != "" {
+		// What its data's load skipped is still true of the data the job
+		// saw, however it ended: the note first, then why it ended so. A
+		// job the server's stop interrupted, which says no reason (the
+		// page says how to resume it), says that after the note, which
+		// would read as why.
+		if state == store.StateInterrupted && shown == "" {
+			shown = r.stopped(j.ID)
+		}
+		shown = withNote(run.note, shown)
+	}
 	if state == store.StateCanceled || state == store.StateFailed {
 		// Its progress since the last checkpoint, which only the run
 		// held: the job ends where it stopped, not where it last saved.
@@ -590,6 +607,13 @@ func (r *Runner) run(j store.Job) error {
 	if state != store.StateDone {
 		if _, err := r.store.Transition(j.ID, []string{store.StateRunning}, state, shown); err != nil {
 			r.log.Printf("jobs: job %s: recording %s: %v", j.ID, state, err)
+		}
+	}
+	if state == store.StateCanceled && shown != "" {
+		// Cancel recorded the job canceled with the note the run held
+		// then; one that came before the load held none.
+		if _, err := r.store.Transition(j.ID, []string{store.StateCanceled}, state, shown); err != nil {
+			r.log.Printf("jobs: job %s: recording its note: %v", j.ID, err)
 		}
 	}
 	h.finish(state, shown)
@@ -622,6 +646,36 @@ func (r *Runner) shown(id string, err error) string {
 	}
 	r.log.Printf("jobs: job %s: %v", id, err)
 	return "internal error"
+}
+
+// stopped is why job id, running, is interrupted by the server's stop,
+// as the Jobs page says it when no reason is given: how to resume it.
+func (r *Runner) stopped(id string) string {
+	if j, err := r.store.Job(id); err == nil && j.CkptStep > 0 {
+		return fmt.Sprintf("the server stopped: resume the job to go on from its checkpoint at step %d", j.CkptStep)
+	}
+	return "the server stopped before the job's first checkpoint: resume it to train again from the start"
+}
+
+// withNote returns the job's note (what its data's load skipped) and
+// reason (why it ended so, how a done job ended), "; " between them, as
+// one line of at most msg.MaxErrorRunes (msg.ErrorLine): when together
+// they are longer, each is shortened to its share (msg.Shorten), the
+// shorter keeping its whole when it can, so that both keep their start
+// and end. Shortened as one, the line kept the note's start and the
+// reason's end, and the words between them were lost.
+func withNote(note, reason string) string {
+	note, reason = msg.ErrorLine(note), msg.ErrorLine(reason)
+	if note == "" || reason == "" {
+		return note + reason
+	}
+	n := msg.MaxErrorRunes - len("; ")
+	nn, nr := utf8.RuneCountInString(note), utf8.RuneCountInString(reason)
+	if nn+nr > n {
+		nn = min(nn, max(n/2, n-nr))
+		nr = n - nn
+	}
+	return msg.Shorten(note, nn) + "; " + msg.Shorten(reason, nr)
 }
 
 // hasCheckpoint reports whether job id has a checkpoint in the store.
@@ -787,7 +841,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	}
 	if err := jb.Diverged(); err != nil {
 		r.log.Printf("jobs: job %s: %v", j.ID, err)
-		note = strings.TrimPrefix(note+"; "+err.Error(), "; ")
+		note = withNote(note, err.Error())
 	}
 	r.mu.Lock()
 	run.note = msg.ErrorLine(note)

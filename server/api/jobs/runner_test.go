@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"metriclab/core"
 	"metriclab/core/data"
@@ -971,8 +972,10 @@ func TestDivergedNote(t *testing.T) {
 				t.Fatalf("subscribing to the queued job: %v", err)
 			}
 			proceed <- struct{}{}
-			if got, want := finalEvents(live), []string{"state interrupted", "error the model could not be saved (the server's log says why); the run is kept: resume the job to save it"}; !slices.Equal(got, want) {
-				t.Errorf("the run without a models folder: its watcher's last events %q, want %q", got, want)
+			// The notes of the data and of how it ended first (TestJobNoteKept).
+			const why = "; the model could not be saved (the server's log says why); the run is kept: resume the job to save it"
+			if got := finalEvents(live); len(got) != 2 || got[0] != "state interrupted" || !strings.HasPrefix(got[1], "error "+loaded+"; training diverged") || !strings.HasSuffix(got[1], why) {
+				t.Errorf("the run without a models folder: its watcher's last events %q, want the state interrupted, then the notes and %q", got, why)
 			}
 			unsubscribe()
 			if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted {
@@ -1109,5 +1112,119 @@ func TestStartCanceledMeanwhile(t *testing.T) {
 	r.mu.Unlock()
 	if h != nil {
 		t.Errorf("the job canceled as the runner started has a hub, which nothing finishes or removes")
+	}
+}
+
+// TestJobNoteKept: a job whose data's load skipped images keeps that
+// note however it ends, its row's error and its events' last giving it
+// first, then why it ended so: canceled (the note alone, as Cancel
+// answers it), failed (the step's error), interrupted by the server's
+// stop (how to resume it, which the page says when no reason is given)
+// or by a model it could not save. Before, the note was a running or
+// done job's only: the row of a job that ended otherwise gave the reason
+// alone, or nothing.
+func TestJobNoteKept(t *testing.T) {
+	const note = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side"
+	for _, tc := range []struct {
+		name   string
+		end    string // cancel, close, or "" to let it run
+		reason string // the start of what follows the note, "" for none
+		state  string
+	}{
+		{"canceled", "cancel", "", store.StateCanceled},
+		{"failed", "", "step 3: loss is NaN (lr too high?)", store.StateFailed},
+		{"interrupted by the stop", "close", "the server stopped", store.StateInterrupted},
+		{"interrupted, its model unsaved", "", "the model could not be saved", store.StateInterrupted},
+	} {
+		var st *store.Store
+		if tc.name == "interrupted, its model unsaved" {
+			st, _, _ = storeWithoutModels(t)
+		} else {
+			var err error
+			if st, _, err = store.Open(t.TempDir()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		defer st.Close()
+		load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
+			return barSet(3, 8), barSet(3, 4), note, nil
+		}
+		engine := core.EngineFunc(nil)
+		if tc.state == store.StateFailed {
+			engine = func(spec core.Spec, loss core.Loss, cfg core.TrainConfig) (core.Engine, error) {
+				e, err := core.NewGorgonia(spec, loss, cfg)
+				return divergingEngine{e, 3}, err
+			}
+		}
+		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6, Engine: engine},
+			ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+		if err := r.Start(); err != nil {
+			t.Fatal(err)
+		}
+		req := barRequest(1)
+		if tc.end != "" {
+			req = barRequest(10000)
+		}
+		j, err := r.Submit("c", req, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, live, unsubscribe, err := r.Subscribe(j.ID)
+		if err != nil || live == nil {
+			t.Fatalf("%s: subscribing to the queued job: %v", tc.name, err)
+		}
+		if tc.end != "" {
+			for got, _ := r.Job(j.ID); got.Step == 0; got, _ = r.Job(j.ID) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		switch tc.end {
+		case "cancel":
+			if got, err := r.Cancel(j.ID, 10*time.Second); err != nil || got.Error != note {
+				t.Errorf("%s: Cancel answered %v, error %q; want the note %q", tc.name, err, got.Error, note)
+			}
+		case "close":
+			r.Close()
+		}
+		events := finalEvents(live)
+		unsubscribe()
+		got := waitEnded(t, st, j.ID)
+		if tc.end != "close" {
+			r.Close()
+		}
+		want := note
+		if tc.reason != "" {
+			want += "; " + tc.reason
+		}
+		if got.State != tc.state || !strings.HasPrefix(got.Error, want) {
+			t.Errorf("%s: %s, error %q; want %s, %q…", tc.name, got.State, got.Error, tc.state, want)
+		}
+		if len(events) != 2 || events[0] != msg.TypeState+" "+tc.state || events[1] != msg.TypeError+" "+got.Error {
+			t.Errorf("%s: its watcher's last events %q, want the state %s, then %q", tc.name, events, tc.state, got.Error)
+		}
+	}
+}
+
+// TestJobNoteShortened: a note and a reason too long for one error line
+// are each shortened to their share, so that each keeps its start and
+// its end. Before, the line was shortened as one, which kept the note's
+// start and the reason's end, and lost the reason's start.
+func TestJobNoteShortened(t *testing.T) {
+	note := "data set " + strings.Repeat("n", 200) + ": 36 images, 1 skipped: 1 under 8 pixels a side"
+	reason := "training diverged (" + strings.Repeat("r", 200) + "): early stopping ended the run at step 9 with the model of the best epoch, 2"
+	got := withNote(note, reason)
+	if n := utf8.RuneCountInString(got); n != msg.MaxErrorRunes {
+		t.Errorf("%d characters, want %d", n, msg.MaxErrorRunes)
+	}
+	for _, part := range []string{"data set nnn", "1 under 8 pixels a side; training diverged (rrr", "the best epoch, 2"} {
+		if !strings.Contains(got, part) {
+			t.Errorf("%q lacks %q", got, part)
+		}
+	}
+	if short := "step 12: loss is NaN"; withNote(note, short) != msg.Shorten(note, msg.MaxErrorRunes-2-len(short))+"; "+short {
+		t.Errorf("with a short reason: %q, want the reason whole", withNote(note, short))
+	}
+	if withNote(note, "") != note || withNote("", reason) != reason {
+		t.Errorf("one part alone is not that part")
 	}
 }
