@@ -371,10 +371,10 @@ func (j *Jobs) renderList() app.UI {
 // column the table's widest; its title holds it whole.
 const jobErrorRunes = 80
 
-// jobError draws, under a job's state in its row, why it failed or was
-// interrupted, the images a running or done job's data set's load
-// skipped, or how a done job ended (early stopping where training
-// diverged): one line, its middle
+// jobError draws, under a job's state in its row, the images its data
+// set's load skipped (from its load on, whatever its end), then why it
+// failed or was interrupted, or how a done job ended (early stopping
+// where training diverged): one line, its middle
 // left out when long (msg.Shorten keeps the end, which says what to do),
 // whole in its title. The stylesheet
 // keeps it to one line of the cell, cut with an ellipsis (.job-error). A

@@ -433,3 +433,31 @@ func TestJobWatchInterruptedAfterNote(t *testing.T) {
 		t.Errorf("interrupted after the note: status %q, want %q", w.Status(), want)
 	}
 }
+
+// TestJobWatchCanceledNote: a job whose data set's load skipped images
+// keeps that note once canceled, as the error after its final state (the
+// server's, as for a failed or interrupted job, where it comes before
+// why): the watch's status gives it after the step it was canceled at,
+// from the stream and from the list. Before, a canceled job's status
+// said nothing of it.
+func TestJobWatchCanceledNote(t *testing.T) {
+	const note = "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side"
+	w := NewJobWatch(msg.Job{ID: "j10", State: msg.JobRunning, Steps: 400, Error: note, Config: jobConfig()})
+	receiveNeverFailed(t, "canceled", &w, []string{
+		`{"v":1,"type":"state","trainer":"j10","state":"running","error":"` + note + `"}`,
+		`{"v":1,"type":"progress","trainer":"j10","progress":{"epoch":0,"step":130,"steps":400,"loss":0.4}}`,
+		`{"v":1,"type":"state","trainer":"j10","state":"canceled"}`,
+		`{"v":1,"type":"error","trainer":"j10","error":"` + note + `"}`,
+	})
+	if want := "canceled at step 130; " + note; w.Status() != want {
+		t.Errorf("canceled, from the stream: status %q, want %q", w.Status(), want)
+	}
+	listed := NewJobWatch(msg.Job{ID: "j10", State: msg.JobCanceled, Step: 130, Steps: 400, Error: note, Config: jobConfig()})
+	if want := "canceled at step 130; " + note; listed.Status() != want {
+		t.Errorf("canceled, from the list: status %q, want %q", listed.Status(), want)
+	}
+	failed := "failed: " + note + "; step 12: loss is NaN"
+	if w := NewJobWatch(msg.Job{ID: "j11", State: msg.JobFailed, Step: 12, Error: note + "; step 12: loss is NaN", Config: jobConfig()}); w.Status() != failed {
+		t.Errorf("failed, from the list: status %q, want %q", w.Status(), failed)
+	}
+}

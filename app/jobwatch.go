@@ -23,7 +23,8 @@ type JobWatch struct {
 	// was refused, and the job list does not hold it (Jobs.SetJobs).
 	Gone bool
 	// Note is what the running job's data set's load skipped, from its
-	// state running (the error it carries), for Status.
+	// state running (the error it carries), for Status. Once the job has
+	// ended, its error gives it first (then why it ended so).
 	Note string
 }
 
@@ -129,7 +130,11 @@ func (w *JobWatch) Status() string {
 		}
 		return "failed: " + reason
 	case msg.JobCanceled:
-		return fmt.Sprintf("canceled at step %d", step)
+		s := fmt.Sprintf("canceled at step %d", step)
+		if note := cmp.Or(w.Run.Err, w.listedError()); note != "" { // the images its data set's load skipped
+			s += "; " + note
+		}
+		return s
 	case msg.JobInterrupted:
 		if reason := cmp.Or(w.Run.Err, w.listedError()); reason != "" {
 			return fmt.Sprintf("interrupted at step %d: %s", step, reason)
