@@ -61,7 +61,7 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	fs.IntVar(&f.epochs, "epochs", 2, "epochs per run")
 	fs.StringVar(&f.trainClasses, "open-train", "0-4", "open set: classes to train on")
 	fs.StringVar(&f.evalClasses, "open-eval", "5-9", "open set: unseen classes to evaluate on")
-	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per run instead of the table")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
 	fs.BoolVar(&f.baselines, "baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, err

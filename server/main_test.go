@@ -2448,6 +2448,8 @@ func idxFile(magic uint32, dims []int, values []byte) []byte {
 // them (fitSample, as eval's and openset's; before, job.HoldOut of
 // 10,000 of fewer gave none: "whiten: 0 training images of 0 classes are
 // too few to fit a metric"). On real MNIST, 60,000, nothing changes.
+// Those rows train nothing, so -h's --json says an object per row, as
+// openset's (before, "per run").
 func TestCompareSmallMNIST(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallMNIST(t, dir, 6)
@@ -2455,6 +2457,9 @@ func TestCompareSmallMNIST(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "compare", "--losses", "none", "--json")
 	if code != 0 || strings.Count(stdout, "\n") != 3 {
 		t.Errorf("compare --losses none on 60 training images: exit %d, stdout %q, stderr %q: want 0 and the 3 baselines' rows", code, stdout, stderr)
+	}
+	if u := flagUsages(t, "compare")["json"]; !strings.Contains(u, "per row") {
+		t.Errorf("compare -h --json: %q, but compare --losses none --json prints a row of each baseline, which trains nothing", u)
 	}
 }
 
