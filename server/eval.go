@@ -517,6 +517,9 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	if err != nil {
 		return sets, err
 	}
+	if err := checkLoaded(name, testSplit, testNames, all); err != nil {
+		return sets, err
+	}
 	sets.test = all.Subset(classes)
 	if unknownSpec != "" {
 		sets.unknown = all.Subset(unknown)
@@ -530,6 +533,9 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		}
 		all, err := src.load(name, fitSplit, in)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkLoaded(name, fitSplit, names, all); err != nil {
 			return nil, err
 		}
 		return fitSample(all.Subset(fit), fitSize, seed), nil

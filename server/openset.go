@@ -369,7 +369,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return classesFlagError("train-classes", base.trainSpec, err)
 	}
 	for _, f := range runs {
-		if err := checkTrainingClasses(&f.mf, f.data, trainSplit, trainSpec, f.epochs); err != nil {
+		if _, err := checkTrainingClasses(&f.mf, f.data, trainSplit, trainSpec, f.epochs); err != nil {
 			return inVariant(f.variant, err)
 		}
 	}
@@ -383,6 +383,9 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	test, err := src.load(base.data, evalSplit, spec.Input)
 	if err != nil {
+		return err
+	}
+	if err := checkLoaded(base.data, evalSplit, evalNames, test); err != nil {
 		return err
 	}
 	test = test.Subset(evalClasses)

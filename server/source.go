@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,18 +104,22 @@ func (s source) load(name, split string, in core.Input) (*data.Set, error) {
 }
 
 // loadTraining loads split of the data set name at input in to train on
-// the classes of classSpec: with --align-turns, the photos of those
-// classes have their turned versions (data.Set.Alts), and the others' none
-// of their own (the versions are the photos), so that the identities held
-// out for evaluation are not turned for nothing.
-func (s source) loadTraining(name, split, classSpec string, in core.Input) (*data.Set, error) {
-	if _, err := checkClasses(name, split, classSpec); err != nil {
+// the classes of classSpec, checked against listed, the split's classes
+// listed before the load (checkClasses): the load must have them
+// (checkLoaded). With --align-turns, the photos of those classes have
+// their turned versions (data.Set.Alts), and the others' none of their
+// own (the versions are the photos), so that the identities held out for
+// evaluation are not turned for nothing.
+func (s source) loadTraining(name, split, classSpec string, listed []string, in core.Input) (*data.Set, error) {
+	turns := data.Turns{}
+	if s.turns > 0 {
+		turns = data.Turns{N: s.turns, Classes: classSpec}
+	}
+	set, err := s.loadTurned(name, split, in, turns)
+	if err != nil {
 		return nil, err
 	}
-	if s.turns == 0 {
-		return s.load(name, split, in)
-	}
-	return s.loadTurned(name, split, in, data.Turns{N: s.turns, Classes: classSpec})
+	return set, checkLoaded(name, split, listed, set)
 }
 
 // checkLoad refuses a load of the data set name at input in, its photos
@@ -253,18 +258,47 @@ func describeSkipped(skipped data.Skipped) string {
 
 // loadSubset loads a split of a data set, restricted to the classes of spec.
 func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.Set, error) {
-	if _, err := checkClasses(name, split, classSpec); err != nil {
+	listed, classes, err := checkClasses(name, split, classSpec)
+	if err != nil {
 		return nil, err
 	}
 	set, err := s.load(name, split, in)
 	if err != nil {
 		return nil, err
 	}
-	classes, err := data.TrainClasses(classSpec, set.Classes)
-	if err != nil {
-		return nil, inputError{err}
+	if err := checkLoaded(name, split, listed, set); err != nil {
+		return nil, err
 	}
 	return set.Subset(classes), nil
+}
+
+// checkLoaded refuses set, the load of split of the data set name, when
+// its classes are not listed, those classNames gave before the load: a
+// selection checked against the listing selects by its numbers, and a
+// folder changed in between (an identity removed, renamed or added) would
+// shift them onto other identities, or past the set's last class
+// (data.Set.Subset panics). Skipping images does not change the classes:
+// an identity whose images were all skipped keeps its label
+// (data.LoadAligned).
+func checkLoaded(name, split string, listed []string, set *data.Set) error {
+	if slices.Equal(listed, set.Classes) {
+		return nil
+	}
+	folder := name
+	if isTrainTestFolder(name) {
+		folder = filepath.Join(name, split)
+	}
+	for _, c := range listed {
+		if !slices.Contains(set.Classes, c) {
+			return badInput("%s changed while loading: identity %q is gone", pathText(folder), c)
+		}
+	}
+	for _, c := range set.Classes {
+		if !slices.Contains(listed, c) {
+			return badInput("%s changed while loading: identity %q is new", pathText(folder), c)
+		}
+	}
+	return badInput("%s changed while loading: its identities are not those listed before", pathText(folder))
 }
 
 // classNames returns the classes of split of the data set name, as its
@@ -282,17 +316,18 @@ func classNames(name, split string) ([]string, error) {
 
 // checkClasses refuses a class selection spec that the load of split of
 // name would refuse (data.TrainClasses), before that load (classNames); it
-// returns the names of the classes selected.
-func checkClasses(name, split, spec string) ([]string, error) {
-	names, err := classNames(name, split)
+// returns the split's classes listed, which the load must have
+// (checkLoaded), and those selected, by their index in listed.
+func checkClasses(name, split, spec string) (listed []string, classes []int, err error) {
+	listed, err = classNames(name, split)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	classes, err := data.TrainClasses(spec, names)
+	classes, err = data.TrainClasses(spec, listed)
 	if err != nil {
-		return nil, inputError{err}
+		return nil, nil, inputError{err}
 	}
-	return namesOf(names, classes), nil
+	return listed, classes, nil
 }
 
 // classesFlagError is err, data's error for the selection of classes

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -305,14 +306,15 @@ func TestSourceTurnsTrainingOnly(t *testing.T) {
 		return append(dst[:0], make([]float32, in.Size())...), ""
 	}}
 	in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
-	train, err := src.loadTraining(dir, "all", "0-1", in)
+	listed := []string{"diagonal", "horizontal", "vertical"}
+	train, err := src.loadTraining(dir, "all", "0-1", listed, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := 12 + 2*4*2; aligned != want || len(train.Alts) != 2 {
 		t.Errorf("training on 2 of 3 identities: %d alignments, %d versions; want %d (every photo, and 2 versions of the 8 photos trained on) and 2", aligned, len(train.Alts), want)
 	}
-	again, err := src.loadTraining(dir, "all", "0-1", in)
+	again, err := src.loadTraining(dir, "all", "0-1", listed, in)
 	if err != nil || again != train {
 		t.Errorf("a second training load is not the memo's: %v", err)
 	}
@@ -324,7 +326,7 @@ func TestSourceTurnsTrainingOnly(t *testing.T) {
 	if aligned != 12 || len(eval.Alts) != 0 {
 		t.Errorf("a load for evaluation: %d alignments, %d versions; want 12 and none", aligned, len(eval.Alts))
 	}
-	if _, err := src.loadTraining(dir, "all", "0-5", in); err == nil || !strings.Contains(err.Error(), "out of range") {
+	if _, err := src.loadTraining(dir, "all", "0-5", listed, in); err == nil || !strings.Contains(err.Error(), "out of range") {
 		t.Errorf("training on identities the folder lacks: %v", err)
 	}
 }
@@ -341,7 +343,7 @@ func TestSourceTellsOneTurnedVersion(t *testing.T) {
 		src := source{turns: turns, log: &log, told: map[string]bool{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
 			return append(dst[:0], make([]float32, in.Size())...), ""
 		}}
-		if _, err := src.loadTraining(dir, "all", "0-1", in); err != nil {
+		if _, err := src.loadTraining(dir, "all", "0-1", []string{"diagonal", "horizontal", "vertical"}, in); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.HasSuffix(log.String(), want) {
@@ -404,6 +406,96 @@ func TestPrepareTrainingTurnsItsClasses(t *testing.T) {
 	defer cfg.job.Close()
 	if want := 12 + 3*4*2; aligned != want {
 		t.Errorf("training on identities 1-2 of 3 with 3 turns: %d alignments, want %d (every photo, and 3 versions of the 8 photos trained on)", aligned, want)
+	}
+}
+
+// TestPrepareTrainingFolderChanged: a training whose folder changed
+// between its listing, which checked the classes, and its load (here an
+// identity renamed after a load the memo keeps, as openset's runs train
+// on the loads of its checks) is refused in one line; before, job.New
+// read "0-1" against the load's numbering and trained, silently, on
+// "diagonal" and "horizontal", not the "horizontal" and "vertical" the
+// listing selected.
+func TestPrepareTrainingFolderChanged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4) // diagonal, horizontal, vertical
+	src := source{told: map[string]bool{}, memo: map[string]loaded{}}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	if err := parseFlags(fs, []string{"--input", "1x16x16", "--dim", "4", "--batch", "4"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := mf.spec(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.load(dir, "all", spec.Input); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "diagonal"), filepath.Join(dir, "zigzag")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := prepareTraining(&mf, src, dir, "all", "0-1", 1, 0, "cpu")
+	if err == nil {
+		cfg.job.Close()
+		t.Fatalf("trained on %q of %q after the folder changed: want an error", cfg.classes, []string{"horizontal", "vertical", "zigzag"})
+	}
+	// The load the memo kept is older than the listing here: the line
+	// names the identity the two do not share, as the listing has it.
+	var bad inputError
+	if !errors.As(err, &bad) || !strings.HasPrefix(err.Error(), dir+" changed while loading: ") || !strings.Contains(err.Error(), `"zigzag"`) {
+		t.Errorf("error %q, want the bad input %q changed while loading, naming \"zigzag\"", err, dir)
+	}
+}
+
+// TestEvalFitFolderChanged: eval's fitting identities, chosen on the
+// listing before the evaluated images' load, are loaded after it; a
+// folder changed in between (an identity renamed or removed while the
+// evaluated photos align) is refused in one line, naming the identity
+// gone. Before, the fitting set was of the identities at the listing's
+// numbers in the changed folder: renamed, "wave" and "zebra", the
+// evaluated "diagonal" fitted on, not "vertical" and "wave"; removed, a
+// panic (data.Set.Subset: class 3 out of range 0..2).
+func TestEvalFitFolderChanged(t *testing.T) {
+	for _, renamed := range []string{"zebra", ""} { // "": removed
+		dir := filepath.Join(t.TempDir(), "shapes")
+		writeShapes(t, dir, 4) // diagonal, horizontal, vertical
+		if err := os.CopyFS(filepath.Join(dir, "wave"), os.DirFS(filepath.Join(dir, "vertical"))); err != nil {
+			t.Fatal(err)
+		}
+		aligned := 0
+		src := source{told: map[string]bool{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+			if aligned++; aligned == 9 { // vertical's first photo: diagonal's and horizontal's are read
+				gone := filepath.Join(dir, "diagonal")
+				var err error
+				if renamed != "" {
+					err = os.Rename(gone, filepath.Join(dir, renamed))
+				} else {
+					err = os.RemoveAll(gone)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			return append(dst[:0], make([]float32, in.Size())...), ""
+		}}
+		in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
+		sets, err := loadEvalSets(src, dir, "all", "0-1", "", "", false, 0, in, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(sets.fitClasses, []string{"vertical", "wave"}) {
+			t.Fatalf("fitting classes %q, want [vertical wave]", sets.fitClasses)
+		}
+		fit, err := sets.loadFit()
+		if err == nil {
+			t.Fatalf("diagonal renamed %q: fitted on %q after the folder changed: want an error", renamed, fit.Classes)
+		}
+		var bad inputError
+		if want := dir + ` changed while loading: identity "diagonal" is gone`; err.Error() != want || !errors.As(err, &bad) {
+			t.Errorf("diagonal renamed %q: error %q, want the bad input %q", renamed, err, want)
+		}
 	}
 }
 

@@ -130,7 +130,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// The selection is named by its flag (prepareTraining checks it
 	// again, as openset's --train-classes).
-	if _, err := checkClasses(f.data, f.split, f.classes); err != nil {
+	if _, _, err := checkClasses(f.data, f.split, f.classes); err != nil {
 		return classesFlagError("classes", f.classes, err)
 	}
 	cfg, err := prepareTraining(mf, src, f.data, f.split, f.classes, f.epochs, f.valN, dev)
@@ -347,10 +347,11 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	if err != nil {
 		return c, err
 	}
-	if err := checkTrainingClasses(mf, dataName, split, classSpec, epochs); err != nil {
+	listed, err := checkTrainingClasses(mf, dataName, split, classSpec, epochs)
+	if err != nil {
 		return c, err
 	}
-	set, err := src.loadTraining(dataName, split, classSpec, spec.Input)
+	set, err := src.loadTraining(dataName, split, classSpec, listed, spec.Input)
 	if err != nil {
 		return c, err
 	}
@@ -431,20 +432,21 @@ func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec
 // the flags on the classes classSpec of split of data set dataName that
 // job.New would refuse for their names and the input's shape
 // (job.CheckClasses): the selection, its composition, the glyphs' memory,
-// the classes' names.
-func checkTrainingClasses(mf *modelFlags, dataName, split, classSpec string, epochs int) error {
+// the classes' names. It returns the split's classes listed (checkClasses),
+// which its load must have.
+func checkTrainingClasses(mf *modelFlags, dataName, split, classSpec string, epochs int) ([]string, error) {
 	spec, err := mf.spec(dataName)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	names, err := checkClasses(dataName, split, classSpec)
+	listed, classes, err := checkClasses(dataName, split, classSpec)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := job.CheckClasses(trainRequest(mf, dataName, classSpec, epochs), names, spec.Input); err != nil {
-		return inputError{err}
+	if _, err := job.CheckClasses(trainRequest(mf, dataName, classSpec, epochs), namesOf(listed, classes), spec.Input); err != nil {
+		return nil, inputError{err}
 	}
-	return nil
+	return listed, nil
 }
 
 // trainRequest is the training request of the flags.
