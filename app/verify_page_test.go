@@ -157,6 +157,33 @@ func TestVerifyPageThresholdSetByHand(t *testing.T) {
 	}
 }
 
+// TestVerifyPageProbeGoes: #verdict's data-probe names the probe whose
+// answers the live panel shows, and goes with them when the face has been
+// gone for faceGoneAfter (forgetProbe), as #score and #identity do.
+// Before, it kept the number of the probe of the face that went.
+func TestVerifyPageProbeGoes(t *testing.T) {
+	s := enrolled()
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	okFrame(&s, 10)
+	s.Receive(embMsg(probeID(1), 2, []float32{1, 0}))
+	probe := regexp.MustCompile(`\sdata-probe=`)
+	v := NewVerify()
+	v.st = s
+	mount(t, v)
+	if tag, _, _ := element(t, v, "verdict"); !strings.Contains(tag, `data-probe="1"`) {
+		t.Fatalf("probe 1 scored: #verdict is %s, want data-probe=\"1\"", tag)
+	}
+	s.Frame(10+faceGoneAfter, face.NoFace, nil)
+	v = NewVerify()
+	v.st = s
+	mount(t, v)
+	if tag, text, _ := element(t, v, "verdict"); probe.MatchString(tag) || text != "–" {
+		t.Errorf("the face gone: #verdict is %s %q, want no data-probe, –", tag, text)
+	}
+}
+
 // TestVerifyPageUnreadGallery: a stored gallery of text that the page
 // could not read can be downloaded as it is, before it is set aside and
 // after, but not while the store that sets it aside is in flight (the

@@ -22,6 +22,10 @@ type LivePanel struct {
 func (p *LivePanel) Render() app.UI {
 	s := &p.S
 	ready := s.Live()
+	verdict := app.Span().ID("verdict").Class("value verdict " + s.VerdictText()).Text(s.VerdictText())
+	if s.Scored > 0 { // the probe whose answers are shown, none once they go (forgetProbe)
+		verdict = verdict.DataSet("probe", s.Scored)
+	}
 	return app.Section().ID("live").Class("panel live").Body(
 		app.H2().Text("Verify and identify"),
 		app.Div().Class("fields").Body(
@@ -39,7 +43,7 @@ func (p *LivePanel) Render() app.UI {
 		),
 		app.Div().Class("figures").Body(
 			app.Div().Class("figure").Body(app.Span().ID("score").Class("value").Text(s.ScoreText()), app.Span().Class("label").Text("cosine to "+s.ClaimedName())),
-			app.Div().Class("figure").Body(app.Span().ID("verdict").Class("value verdict "+s.VerdictText()).DataSet("probe", s.Scored).Text(s.VerdictText()), app.Span().Class("label").Text("1:1")),
+			app.Div().Class("figure").Body(verdict, app.Span().Class("label").Text("1:1")),
 			app.Div().Class("figure").Body(app.Span().ID("identity").Class("value").Text(s.IdentityText()), app.Span().Class("label").Text("1:k best match")),
 		),
 		app.If(s.ProbeNote != "", func() app.UI { return app.P().ID("probe-note").Class("note").Text(s.ProbeNote) }),

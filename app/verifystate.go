@@ -218,7 +218,7 @@ type VerifyState struct {
 	faceSeenAt    float64 // the frame time of the latest good frame (Frame)
 	lastProbe     []float32
 	ProbeNote     string // why the worker refused the latest probe, in one line; "" once one is scored
-	Scored        int    // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time)
+	Scored        int    // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time); 0: none
 	Claimed       int    // the claimed identity, an index of Names
 	Score         float64
 	HasScore      bool
@@ -1673,12 +1673,12 @@ const galleryPrefix = "gallery-"
 
 func galleryID(n int) string { return galleryPrefix + strconv.Itoa(n) }
 
-// forgetProbe drops the latest probe and its scores (and why one was
-// refused) when the encoder changes: its embedding is of the encoder
-// before, whose space the new templates are not in (nor, with another D,
-// of its length).
+// forgetProbe drops the latest probe and its scores, with its number
+// (Scored), and why one was refused, when the encoder changes: its
+// embedding is of the encoder before, whose space the new templates are
+// not in (nor, with another D, of its length).
 func (s *VerifyState) forgetProbe() {
-	s.lastProbe, s.HasScore, s.Score, s.Ranked, s.Best, s.ProbeNote = nil, false, 0, nil, -1, ""
+	s.lastProbe, s.HasScore, s.Score, s.Ranked, s.Best, s.ProbeNote, s.Scored = nil, false, 0, nil, -1, "", 0
 }
 
 // rescore scores the latest probe against the templates at the threshold.
