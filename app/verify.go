@@ -248,14 +248,14 @@ func (v *Verify) do(out Out) {
 }
 
 // write keeps record in IndexedDB under key, or deletes the one there
-// when forget, and hands the end of it to stored (nil record and no
-// forget: nothing to do).
-func (v *Verify) write(key string, record []byte, forget bool, stored func(err error)) {
+// when forget, and hands the end of it to stored, with forget (nil
+// record and no forget: nothing to do).
+func (v *Verify) write(key string, record []byte, forget bool, stored func(deleted bool, err error)) {
 	if (record == nil && !forget) || !app.IsClient {
 		return
 	}
 	ctx := v.mounted
-	done := func(err error) { ctx.Dispatch(func(ctx app.Context) { stored(err) }) }
+	done := func(err error) { ctx.Dispatch(func(ctx app.Context) { stored(forget, err) }) }
 	if forget {
 		deleteGallery(key, done)
 		return

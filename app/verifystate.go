@@ -1135,25 +1135,31 @@ const notKept = "the encoder could not be stored: "
 // not be kept in IndexedDB (ThresholdStored).
 const notKeptThreshold = "the threshold set by hand could not be stored: "
 
-// ThresholdStored takes the end of a store or a deletion of the hand-set
-// threshold's record (Out.KeepThreshold, Out.ForgetThreshold) as
-// EncoderStored takes the encoder's.
-func (s *VerifyState) ThresholdStored(err error) { s.recordStored(notKeptThreshold, err) }
+// ThresholdStored takes the end of a store or, deleted, a deletion of the
+// hand-set threshold's record (Out.KeepThreshold, Out.ForgetThreshold)
+// as EncoderStored takes the encoder's.
+func (s *VerifyState) ThresholdStored(deleted bool, err error) {
+	s.recordStored(notKeptThreshold, deleted, err)
+}
 
-// EncoderStored takes the end of a store or a deletion of the encoder's
-// record (Out.Keep, Out.Forget): err, why it failed, which the note
-// says; the encoder stays in the page. One that succeeds takes the note
-// of one that failed away.
-func (s *VerifyState) EncoderStored(err error) { s.recordStored(notKept, err) }
+// EncoderStored takes the end of a store or, deleted, a deletion of the
+// encoder's record (Out.Keep, Out.Forget): err, why it failed, which the
+// note says; the encoder stays in the page. One that succeeds takes the
+// note of one that failed away.
+func (s *VerifyState) EncoderStored(deleted bool, err error) { s.recordStored(notKept, deleted, err) }
 
-// recordStored takes the end of a store or a deletion of a record whose
-// failure the note says after prefix: one that succeeds takes the note
-// of one that failed away.
-func (s *VerifyState) recordStored(prefix string, err error) {
+// recordStored takes the end of a store or, deleted, a deletion of a
+// record whose failed store the note says after prefix, and whose failed
+// deletion after prefix with "deleted" for "stored": one that succeeds
+// takes the note of one that failed away.
+func (s *VerifyState) recordStored(prefix string, deleted bool, err error) {
+	notDeleted := strings.Replace(prefix, " stored: ", " deleted: ", 1)
 	switch {
+	case err != nil && deleted:
+		s.Note = notDeleted + err.Error()
 	case err != nil:
 		s.Note = prefix + err.Error()
-	case strings.HasPrefix(s.Note, prefix):
+	case strings.HasPrefix(s.Note, prefix) || strings.HasPrefix(s.Note, notDeleted):
 		s.Note = ""
 	}
 }

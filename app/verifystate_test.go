@@ -2638,13 +2638,46 @@ func TestVerifyEncoderRestoreDropped(t *testing.T) {
 	}
 	// A store that fails says so; the next that succeeds takes it away.
 	s = enrolled()
-	s.EncoderStored(errors.New("IndexedDB failed: quota exceeded"))
+	s.EncoderStored(false, errors.New("IndexedDB failed: quota exceeded"))
 	if s.Note != notKept+"IndexedDB failed: quota exceeded" {
 		t.Errorf("a store failed: note %q", s.Note)
 	}
-	s.EncoderStored(nil)
+	s.EncoderStored(false, nil)
 	if s.Note != "" {
 		t.Errorf("the next store: note %q, want none", s.Note)
+	}
+}
+
+// TestVerifyRecordDeleteFails: a deletion of the encoder's or the
+// threshold's record in IndexedDB that fails says that it could not be
+// deleted, and the next store or deletion of that record that succeeds
+// takes the note away; another record's success leaves it. Before, a
+// failed deletion read "could not be stored".
+func TestVerifyRecordDeleteFails(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stored func(s *VerifyState, deleted bool, err error)
+		other  func(s *VerifyState, deleted bool, err error)
+		want   string
+	}{
+		{"the encoder", (*VerifyState).EncoderStored, (*VerifyState).ThresholdStored, "the encoder could not be deleted: IndexedDB failed"},
+		{"the threshold", (*VerifyState).ThresholdStored, (*VerifyState).EncoderStored, "the threshold set by hand could not be deleted: IndexedDB failed"},
+	} {
+		for _, deleted := range []bool{false, true} {
+			s := enrolled()
+			tc.stored(&s, true, errors.New("IndexedDB failed"))
+			if s.Note != tc.want {
+				t.Errorf("%s: a deletion failed: note %q, want %q", tc.name, s.Note, tc.want)
+			}
+			tc.other(&s, deleted, nil)
+			if s.Note != tc.want {
+				t.Errorf("%s: another record's success took the note: %q", tc.name, s.Note)
+			}
+			tc.stored(&s, deleted, nil)
+			if s.Note != "" {
+				t.Errorf("%s: the next success (a deletion: %v): note %q, want none", tc.name, deleted, s.Note)
+			}
+		}
 	}
 }
 
