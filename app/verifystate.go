@@ -783,7 +783,8 @@ func (s *VerifyState) busyWords() string {
 }
 
 // load is LoadModel once the encoder may change, of an encoder trained
-// on the crops trained (nil: not trained here). The encoder is kept in
+// on the crops trained (nil: not trained here), named what, at most
+// msg.MaxCardText characters (msg.Shorten). The encoder is kept in
 // IndexedDB once the worker took it (took).
 func (s *VerifyState) load(b []byte, err error, what string, trained map[string]int) Out {
 	if err != nil {
@@ -803,7 +804,7 @@ func (s *VerifyState) load(b []byte, err error, what string, trained map[string]
 	prev.model = b
 	s.forgetProbe()
 	s.Encoder = in
-	s.ModelNote, s.Source = "", what
+	s.ModelNote, s.Source = "", msg.Shorten(what, msg.MaxCardText)
 	s.trained, s.hasEncoder, s.handSet, s.kept = trained, true, false, ""
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle

@@ -2681,6 +2681,31 @@ func TestVerifyRecordDeleteFails(t *testing.T) {
 	}
 }
 
+// TestVerifyEncoderNameShortened: the encoder's name (the model file's
+// name, a server model's, a stored record's) is shown and kept at most
+// msg.MaxCardText characters, as a model card's names are, with its start
+// and its end (msg.Shorten). Before, a file of a name of any length was
+// shown whole in #train-status and kept so in IndexedDB.
+func TestVerifyEncoderNameShortened(t *testing.T) {
+	model := modelFile(t, face.DefaultInput)
+	long := "model file " + strings.Repeat("é", 5000) + ".safetensors"
+	short := func(what, name string) {
+		t.Helper()
+		if n := utf8.RuneCountInString(name); n > msg.MaxCardText || !strings.HasPrefix(name, "model file éé") || !strings.HasSuffix(name, "é.safetensors") {
+			t.Errorf("%s: %d characters, %.20q…; want at most %d, its start and its end", what, n, name, msg.MaxCardText)
+		}
+	}
+	s := enrolled()
+	s.LoadModel(model, nil, long)
+	short("loading", s.Source)
+	short("kept", kept(t, s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))).Source)
+	short("ready", strings.TrimSuffix(strings.TrimPrefix(s.TrainStatus(), "ready: "), ", 2 identities, D = 2"))
+
+	r := enrolled()
+	r.RestoreEncoder(string(MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: long, Model: model})), true, nil)
+	short("restored", r.Source)
+}
+
 // TestVerifyEncoderExportRefused: an export of the encoder trained here
 // that the worker refuses (its error carries the export's ID) leaves the
 // encoder ready, in the page only, and the note says it could not be
