@@ -208,13 +208,16 @@ func (v *Verify) startWorker() {
 
 // crash takes the death of the worker, for reason: the page and the
 // trainer panel's viewer, and one that loads later until another worker
-// starts, are told (tellViewerCrashed), and the dead worker is stopped.
+// starts, are told (tellViewerCrashed), the dead worker is stopped, and
+// the stored encoder whose load it died in is deleted from IndexedDB
+// (VerifyState.Crash).
 func (v *Verify) crash(reason string) {
-	v.st.Crash(reason)
+	out := v.st.Crash(reason)
 	v.told.close()
 	v.told = tellViewerCrashed(v.st.channel, v.st.Run)
 	v.w.terminate()
 	v.w, v.crashed = nil, true
+	v.do(out)
 }
 
 // do carries out what a transition of the state asks: commands to the

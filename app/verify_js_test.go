@@ -407,6 +407,18 @@ func TestVerifyStoredAgain(t *testing.T) {
 	}
 }
 
+// waitFor consumes e's dispatches until done, for 5 s at most.
+func waitFor(t *testing.T, e app.TestEngine, what string, done func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		e.ConsumeAll()
+		if done() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within 5 s", what)
+}
+
 // restoringHost is a verifyHost whose OnMount also restores the gallery
 // and the encoder from IndexedDB, as Verify's does (restore).
 type restoringHost struct {
@@ -435,17 +447,6 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 	standInWorker(t)
 	records := js.Global().Get("indexedDB").Get("records")
 	model := modelFile(t, face.DefaultInput)
-	// wait consumes e's dispatches until done, for 5 s at most.
-	wait := func(e app.TestEngine, what string, done func() bool) {
-		t.Helper()
-		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-			e.ConsumeAll()
-			if done() {
-				return
-			}
-		}
-		t.Fatalf("%s: not within 5 s", what)
-	}
 	storedSource := func() string {
 		r := records.Call("get", encoderKey)
 		if r.Type() != js.TypeString {
@@ -472,14 +473,14 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 		}
 		v.do(v.st.galleryChanged())
 	})
-	wait(e, "the gallery stored", func() bool { return records.Call("has", galleryKey).Bool() })
+	waitFor(t, e, "the gallery stored", func() bool { return records.Call("has", galleryKey).Bool() })
 	// A model file loaded while the quota is full: the note says so.
 	js.Global().Set("metriclabTestCommitQuota", true)
 	h.v.mounted.Dispatch(func(app.Context) {
 		v.do(v.st.LoadModel(model, nil, "model file m.safetensors"))
 		v.do(v.st.Receive(embMsg(galleryID(v.st.gallerySeq), 2, galleryEmbs())))
 	})
-	wait(e, "the store of the loaded encoder", func() bool { return v.st.Note != "" })
+	waitFor(t, e, "the store of the loaded encoder", func() bool { return v.st.Note != "" })
 	js.Global().Delete("metriclabTestCommitQuota")
 	if want := notKept + "IndexedDB failed: quota exceeded at commit"; v.st.Note != want || v.st.Phase != PhaseReady || storedSource() != "" {
 		t.Errorf("a store that failed: note %q, phase %d, stored %q; want %q, ready, nothing stored", v.st.Note, v.st.Phase, storedSource(), want)
@@ -491,7 +492,7 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 		v.do(v.st.Receive(embMsg(galleryID(v.st.gallerySeq), 2, galleryEmbs())))
 		v.do(v.st.Receive(exportMsg(model)))
 	})
-	wait(e, "the trained encoder stored", func() bool { return storedSource() == "arcface trained here" })
+	waitFor(t, e, "the trained encoder stored", func() bool { return storedSource() == "arcface trained here" })
 	time.Sleep(50 * time.Millisecond)
 	e.ConsumeAll()
 	if v.st.Note != "" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" {
@@ -508,7 +509,7 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 		t.Error("the threshold was stored during the drag")
 	}
 	slider.Get("listeners").Call("change", map[string]any{})
-	wait(e, "the threshold stored", func() bool { return records.Call("has", thresholdKey).Bool() })
+	waitFor(t, e, "the threshold stored", func() bool { return records.Call("has", thresholdKey).Bool() })
 	const threshold = 0.25
 	v.w.terminate()
 
@@ -516,7 +517,7 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 	v = NewVerify()
 	h2 := &restoringHost{v: v}
 	e, _ = mountInDocument(t, h2)
-	wait(e, "the encoder's load", func() bool { return v.st.Phase == PhaseEmbedding })
+	waitFor(t, e, "the encoder's load", func() bool { return v.st.Phase == PhaseEmbedding })
 	posted := js.Global().Get("metriclabTestWorker").Get("posted")
 	m, err := DecodeMessage(posted.Index(posted.Length() - 1).String())
 	if err != nil || m.Command == nil || m.Command.Op != msg.OpLoad || !bytes.Equal(m.Command.Model, model) || m.Command.Samples == nil || len(m.Command.Samples.Labels) != 6 {
@@ -526,7 +527,7 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 		v.do(v.st.Receive(stateMsg(msg.StateIdle))) // the worker listens
 		v.do(v.st.Receive(embMsg(m.Command.ID, 2, galleryEmbs())))
 	})
-	wait(e, "the gallery embedded", func() bool { return v.st.Phase == PhaseReady })
+	waitFor(t, e, "the gallery embedded", func() bool { return v.st.Phase == PhaseReady })
 	status := nodeText(js.Global().Get("document").Call("getElementById", "train-status"))
 	if status != "ready: arcface trained here, 2 identities, D = 2" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" || v.st.Threshold != threshold || !v.st.handSet {
 		t.Errorf("the new page: status %q, %q, threshold %v, set by hand %v; want ready: arcface trained here, held-out, %v set by hand", status, v.st.CalibratedOn(), v.st.Threshold, v.st.handSet, threshold)
@@ -538,7 +539,7 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 	v = NewVerify()
 	h3 := &restoringHost{v: v}
 	e, _ = mountInDocument(t, h3)
-	wait(e, "the record deleted", func() bool { return !records.Call("has", encoderKey).Bool() })
+	waitFor(t, e, "the record deleted", func() bool { return !records.Call("has", encoderKey).Bool() })
 	if !strings.HasPrefix(v.st.ModelNote, storedDropped) || v.st.Gallery.Count() != 6 || v.st.Busy() {
 		t.Errorf("a record that does not parse: model note %q, %d snapshots, busy %v; want it dropped, 6 snapshots", v.st.ModelNote, v.st.Gallery.Count(), v.st.Busy())
 	}
@@ -585,5 +586,41 @@ func TestVerifyModelFileUnnamed(t *testing.T) {
 		if !strings.HasPrefix(v.st.ModelNote, "the model file could not be ") {
 			t.Errorf("files %s: model note %q, want one that starts \"the model file could not be \"", files, v.st.ModelNote)
 		}
+	}
+}
+
+// TestVerifyCrashWhileRestoring: a page that restores the encoder kept in
+// IndexedDB, whose worker dies during that load, deletes the encoder's
+// record and the threshold's, the model note saying so; the next page
+// mounted on the same store loads nothing. Before, both records stayed,
+// and every visit loaded the encoder again, and crashed again. Under
+// node, over the stand-in IndexedDB and a stand-in Worker.
+func TestVerifyCrashWhileRestoring(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	standInWorker(t)
+	records := js.Global().Get("indexedDB").Get("records")
+	rec := MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: "model file m.safetensors", Model: modelFile(t, face.DefaultInput)})
+	records.Call("set", galleryKey, `{"version":1,"identities":[]}`)
+	records.Call("set", encoderKey, string(rec))
+	records.Call("set", thresholdKey, string(MarshalStoredThreshold(StoredThreshold{Version: ThresholdVersion, Encoder: recordSum(rec), Threshold: 0.25})))
+
+	v := NewVerify()
+	e, _ := mountInDocument(t, &restoringHost{v: v})
+	waitFor(t, e, "the stored encoder's load", func() bool { return v.w != nil && v.st.unloaded != nil })
+	js.Global().Get("metriclabTestWorker").Call("onerror", js.Global().Call("eval", `({message: "out of memory", preventDefault() {}})`))
+	waitFor(t, e, "the records deleted", func() bool {
+		return !records.Call("has", encoderKey).Bool() && !records.Call("has", thresholdKey).Bool()
+	})
+	if want := storedDropped + "model file m.safetensors could not be loaded: the trainer's worker stopped: out of memory"; v.st.ModelNote != want {
+		t.Errorf("model note %q, want %q", v.st.ModelNote, want)
+	}
+
+	v = NewVerify()
+	e, _ = mountInDocument(t, &restoringHost{v: v})
+	time.Sleep(50 * time.Millisecond)
+	e.ConsumeAll()
+	if v.w != nil || v.st.Busy() || !records.Call("has", galleryKey).Bool() {
+		t.Errorf("the next page: worker %v, busy %v, gallery stored %v; want nothing loaded, the gallery kept", v.w != nil, v.st.Busy(), records.Call("has", galleryKey).Bool())
 	}
 }

@@ -1180,10 +1180,22 @@ func (s *VerifyState) probeRefused(id, reason string) {
 	s.ProbeNote = fmt.Sprintf("probe %d could not be embedded: %s", s.probeSeq, cmp.Or(reason, "the worker gave no reason"))
 }
 
-// Crash takes the death of the worker, for reason.
-func (s *VerifyState) Crash(reason string) {
+// Crash takes the death of the worker, for reason, which leaves the page
+// without an encoder. A crash during the load of the encoder IndexedDB
+// kept (RestoreEncoder) deletes its record and the threshold's
+// (Out.Forget, Out.ForgetThreshold), the model note saying so in one
+// line, as when the worker refuses it: kept, it would be loaded again,
+// and crash the worker again, at every visit. A crash at any other time
+// leaves the records alone.
+func (s *VerifyState) Crash(reason string) Out {
+	u := s.unloaded
 	s.Run.Crash(reason)
 	s.dropEncoder()
+	if u != nil && u.stored {
+		s.ModelNote = msg.ErrorLine(storedDropped + s.Source + " could not be loaded: " + reason)
+		return Out{Forget: true, ForgetThreshold: true}
+	}
+	return Out{}
 }
 
 // dropEncoder leaves the page without an encoder.

@@ -2706,6 +2706,58 @@ func TestVerifyEncoderNameShortened(t *testing.T) {
 	short("restored", r.Source)
 }
 
+// TestVerifyCrashRestoringDrops: a crash of the worker while it loads
+// the encoder IndexedDB kept deletes the record and the threshold set by
+// hand on it, the model note saying so in one line; a crash once it took,
+// during another load or a training, or with no load, leaves the records
+// alone. Before, the record stayed, and every visit loaded it again and
+// crashed again.
+func TestVerifyCrashRestoringDrops(t *testing.T) {
+	model := modelFile(t, face.DefaultInput)
+	rec := MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: "arcface trained here", Model: model})
+	hand := MarshalStoredThreshold(StoredThreshold{Version: ThresholdVersion, Encoder: recordSum(rec), Threshold: 0.25})
+	restoring := func() VerifyState {
+		s := enrolled()
+		s.RestoreEncoder(string(rec), true, nil)
+		s.RestoreThreshold(string(hand), true, nil)
+		return s
+	}
+	s := restoring()
+	out := s.Crash("the trainer's worker stopped: out of memory")
+	if want := storedDropped + "arcface trained here could not be loaded: the trainer's worker stopped: out of memory"; !out.Forget || !out.ForgetThreshold || len(out.Post) > 0 || s.ModelNote != want || s.hasEncoder || s.Busy() {
+		t.Errorf("a crash while restoring: forget %v, %v, posted %v, note %q, encoder %v, busy %v; want both deleted, nothing posted, %q, no encoder",
+			out.Forget, out.ForgetThreshold, ops(t, out), s.ModelNote, s.hasEncoder, s.Busy(), want)
+	}
+
+	for _, tc := range []struct {
+		name string
+		s    func() VerifyState
+	}{
+		{"once it took", func() VerifyState {
+			s := restoring()
+			s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+			return s
+		}},
+		{"during a file's load", func() VerifyState {
+			s := restoring()
+			s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+			s.LoadModel(model, nil, "model file m.safetensors")
+			return s
+		}},
+		{"during a training", func() VerifyState {
+			s := enrolled()
+			s.Train()
+			return s
+		}},
+		{"with no load", enrolled},
+	} {
+		s := tc.s()
+		if out := s.Crash("out of memory"); out.Forget || out.ForgetThreshold || len(out.Post) > 0 || strings.HasPrefix(s.ModelNote, storedDropped) {
+			t.Errorf("a crash %s: forget %v, %v, posted %v, note %q; want the records left alone", tc.name, out.Forget, out.ForgetThreshold, ops(t, out), s.ModelNote)
+		}
+	}
+}
+
 // TestVerifyEncoderExportRefused: an export of the encoder trained here
 // that the worker refuses (its error carries the export's ID) leaves the
 // encoder ready, in the page only, and the note says it could not be
