@@ -209,12 +209,15 @@ func (v *Verify) startWorker() {
 // crash takes the death of the worker, for reason: the page and the
 // trainer panel's viewer, and one that loads later until another worker
 // starts, are told (tellViewerCrashed), the dead worker is stopped, and
-// the stored encoder whose load it died in is deleted from IndexedDB
-// (VerifyState.Crash).
+// what the state asks is done (VerifyState.Crash): the stored encoder
+// whose load it died in deleted from IndexedDB, or the one held back
+// during a link's load loaded in another worker.
 func (v *Verify) crash(reason string) {
+	run := v.st.Run
+	run.Crash(reason) // as the state's, before a load restored at once starts it again
 	out := v.st.Crash(reason)
 	v.told.close()
-	v.told = tellViewerCrashed(v.st.channel, v.st.Run)
+	v.told = tellViewerCrashed(v.st.channel, run)
 	v.w.terminate()
 	v.w, v.crashed = nil, true
 	v.do(out)

@@ -624,3 +624,49 @@ func TestVerifyCrashWhileRestoring(t *testing.T) {
 		t.Errorf("the next page: worker %v, busy %v, gallery stored %v; want nothing loaded, the gallery kept", v.w != nil, v.st.Busy(), records.Call("has", galleryKey).Bool())
 	}
 }
+
+// TestVerifyCrashDuringLinkLoad: a page whose worker dies while it loads
+// a link's model loads the stored encoder held back during that load in
+// another worker at once, and leaves its records in IndexedDB. Before,
+// the page stayed without an encoder until a reload. Under node, over
+// the stand-in IndexedDB and a stand-in Worker.
+func TestVerifyCrashDuringLinkLoad(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	standInWorker(t)
+	records := js.Global().Get("indexedDB").Get("records")
+	link, stored := modelFile(t, face.DefaultInput), modelFileOf(t, "lenet-s", face.DefaultInput)
+	rec := MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: "arcface trained here", Model: stored})
+	hand := MarshalStoredThreshold(StoredThreshold{Version: ThresholdVersion, Encoder: recordSum(rec), Threshold: 0.25})
+	records.Call("set", encoderKey, string(rec))
+	records.Call("set", thresholdKey, string(hand))
+
+	v := NewVerify()
+	h := &verifyHost{v: v}
+	e, _ := mountInDocument(t, h)
+	h.v.mounted.Dispatch(func(app.Context) {
+		v.st.SelectModel("m1")
+		v.st.FetchModel()
+		v.do(v.st.RestoreEncoder(string(rec), true, nil))
+		v.do(v.st.RestoreThreshold(string(hand), true, nil))
+		v.do(v.st.ModelFetched(link, nil, "server model m1"))
+	})
+	waitFor(t, e, "the link's load", func() bool { return v.w != nil })
+	first := js.Global().Get("metriclabTestWorker")
+	first.Call("onerror", js.Global().Call("eval", `({message: "out of memory", preventDefault() {}})`))
+	waitFor(t, e, "another worker", func() bool { return !js.Global().Get("metriclabTestWorker").Equal(first) })
+	posted := js.Global().Get("metriclabTestWorker").Get("posted")
+	m, err := DecodeMessage(posted.Index(posted.Length() - 1).String())
+	if err != nil || m.Command == nil || m.Command.Op != msg.OpLoad || !bytes.Equal(m.Command.Model, stored) {
+		t.Fatalf("the next worker was posted %.200s (%v); want the stored model loaded", posted.Index(posted.Length()-1).String(), err)
+	}
+	if want := "server model m1 could not be loaded: the trainer's worker stopped: out of memory"; v.st.ModelNote != want || v.st.Source != "arcface trained here" {
+		t.Errorf("model note %q, encoder %q; want %q, arcface trained here", v.st.ModelNote, v.st.Source, want)
+	}
+	time.Sleep(50 * time.Millisecond)
+	e.ConsumeAll()
+	if records.Call("get", encoderKey).String() != string(rec) || records.Call("get", thresholdKey).String() != string(hand) {
+		t.Error("the stored records changed; want them left alone")
+	}
+	v.w.terminate()
+}

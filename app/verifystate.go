@@ -1185,15 +1185,23 @@ func (s *VerifyState) probeRefused(id, reason string) {
 // kept (RestoreEncoder) deletes its record and the threshold's
 // (Out.Forget, Out.ForgetThreshold), the model note saying so in one
 // line, as when the worker refuses it: kept, it would be loaded again,
-// and crash the worker again, at every visit. A crash at any other time
-// leaves the records alone.
+// and crash the worker again, at every visit. A crash during the load of
+// a link's ?model= is that load's failure, as a refusal is: the stored
+// encoder held back comes back at once, in the next worker
+// (restoreHeld), the model note saying why the link's did not (a crash
+// during its fetch leaves that to the fetch's end: ModelFetched). A
+// crash at any other time leaves the records alone.
 func (s *VerifyState) Crash(reason string) Out {
 	u := s.unloaded
 	s.Run.Crash(reason)
 	s.dropEncoder()
-	if u != nil && u.stored {
+	switch {
+	case u != nil && u.stored:
 		s.ModelNote = msg.ErrorLine(storedDropped + s.Source + " could not be loaded: " + reason)
 		return Out{Forget: true, ForgetThreshold: true}
+	case u != nil && s.heldBack != nil:
+		s.ModelNote = msg.ErrorLine(s.Source + " could not be loaded: " + reason)
+		return s.restoreHeld()
 	}
 	return Out{}
 }

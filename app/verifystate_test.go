@@ -2905,12 +2905,15 @@ func TestVerifyThresholdKept(t *testing.T) {
 
 // TestVerifyLinkLoadFailsRestores: a page opened by a link's ?model=
 // reads the stored encoder while the link's load is under way, and holds
-// it back: a fetch that fails, a file the page refuses or a model the
-// worker refuses restores it then, with the threshold set by hand on it,
-// the link's failure still said; a link's model that takes drops it (it
-// replaced it in IndexedDB). Before, RestoreEncoder skipped it for good:
-// whether the page came back with its encoder depended on whether
-// IndexedDB or the server answered first.
+// it back: a fetch that fails, a file the page refuses, a model the
+// worker refuses or a worker that dies loading it restores it then, with
+// the threshold set by hand on it, the link's failure still said (a
+// death during the fetch leaves it to the fetch's end); a link's model
+// that takes drops it (it replaced it in IndexedDB). Before,
+// RestoreEncoder skipped it for good: whether the page came back with its
+// encoder depended on whether IndexedDB or the server answered first;
+// and a worker that died loading the link's model left the page without
+// an encoder until a reload.
 func TestVerifyLinkLoadFailsRestores(t *testing.T) {
 	link, stored := modelFile(t, face.DefaultInput), modelFileOf(t, "lenet-s", face.DefaultInput)
 	rec := MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: "arcface trained here", Model: stored})
@@ -2951,6 +2954,19 @@ func TestVerifyLinkLoadFailsRestores(t *testing.T) {
 		t.Fatalf("the link's model fetched: loaded %d bytes, want its %d", len(m), len(link))
 	}
 	restores(&s, s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad weights")), "the worker refused it", "server model m1 could not be loaded: bad weights")
+	s = opened()
+	s.ModelFetched(link, nil, "server model m1")
+	out := s.Crash("the trainer's worker stopped: out of memory")
+	if out.Forget || out.ForgetThreshold {
+		t.Errorf("the worker died loading the link's model: forget %v, %v; want the stored records left alone", out.Forget, out.ForgetThreshold)
+	}
+	restores(&s, out, "the worker died loading it", "server model m1 could not be loaded: the trainer's worker stopped: out of memory")
+	// The worker dies during the link's fetch: the fetch's end decides.
+	s = opened()
+	if out := s.Crash("out of memory"); len(out.Post) > 0 || out.Forget || out.ForgetThreshold {
+		t.Errorf("the worker died during the link's fetch: posted %v, forget %v, %v; want nothing until the fetch ends", ops(t, out), out.Forget, out.ForgetThreshold)
+	}
+	restores(&s, s.ModelFetched(nil, errors.New("404 Not Found"), "server model m1"), "the fetch failed after a crash", "server model m1 could not be read: 404 Not Found")
 
 	// The link's model takes: the stored one is dropped.
 	s = opened()
@@ -2960,7 +2976,9 @@ func TestVerifyLinkLoadFailsRestores(t *testing.T) {
 	}
 	// Later, the worker dies, and a file loaded then is refused: nothing
 	// is restored (the record read at the start is no longer stored).
-	s.Crash("out of memory")
+	if out := s.Crash("out of memory"); len(out.Post) > 0 || out.Forget {
+		t.Errorf("a crash after the link's took: posted %v, forget %v; want nothing", ops(t, out), out.Forget)
+	}
 	s.LoadModel(link, nil, "model file m.safetensors")
 	if out := s.Receive(refusedMsg(galleryID(s.gallerySeq), "the model could not be loaded: bad weights")); len(out.Post) > 0 || s.hasEncoder {
 		t.Errorf("a load refused after the link's took: posted %v, encoder %v; want nothing, no encoder", ops(t, out), s.hasEncoder)
