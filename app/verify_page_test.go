@@ -175,12 +175,23 @@ func TestVerifyPageProbeGoes(t *testing.T) {
 	if tag, _, _ := element(t, v, "verdict"); !strings.Contains(tag, `data-probe="1"`) {
 		t.Fatalf("probe 1 scored: #verdict is %s, want data-probe=\"1\"", tag)
 	}
+	crashed := s
 	s.Frame(10+faceGoneAfter, face.NoFace, nil)
 	v = NewVerify()
 	v.st = s
 	mount(t, v)
 	if tag, text, _ := element(t, v, "verdict"); probe.MatchString(tag) || text != "–" {
 		t.Errorf("the face gone: #verdict is %s %q, want no data-probe, –", tag, text)
+	}
+	// The worker dies with the encoder: its answers go with it.
+	crashed.Crash("out of memory")
+	v = NewVerify()
+	v.st = crashed
+	mount(t, v)
+	for _, id := range []string{"verdict", "score", "identity"} {
+		if tag, text, _ := element(t, v, id); probe.MatchString(tag) || text != "–" {
+			t.Errorf("the worker crashed: #%s is %s %q, want –", id, tag, text)
+		}
 	}
 }
 

@@ -1206,10 +1206,12 @@ func (s *VerifyState) Crash(reason string) Out {
 	return Out{}
 }
 
-// dropEncoder leaves the page without an encoder.
+// dropEncoder leaves the page without an encoder, and without the live
+// answers it gave (forgetProbe): an "accept" kept after the encoder
+// failed would be shown to whoever stands before the camera next.
 func (s *VerifyState) dropEncoder() {
 	s.Phase, s.probePending, s.hasEncoder, s.Encoder, s.unloaded, s.exporting, s.kept = PhaseNone, false, false, face.Input{}, nil, false, ""
-	s.ProbeNote = ""
+	s.forgetProbe()
 }
 
 // SetFAR chooses the false accept rate far, and with it the suggested
