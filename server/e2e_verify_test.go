@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"io"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -393,6 +394,11 @@ func TestE2EVerify(t *testing.T) {
 	// watched, not below the encoder's charts.
 	if gap := cdpEval[float64](p, `document.getElementById("live").getBoundingClientRect().top - document.getElementById("camera").getBoundingClientRect().bottom`); gap < 0 || gap > 40 {
 		t.Errorf("#live begins %.0f px below #camera's bottom, want it right under the camera (0 to 40 px)", gap)
+	}
+	// The calibration's notes start where its slider's label does, not
+	// indented by the page-wide note's margin.
+	if d := cdpEval[float64](p, `document.getElementById("calibrated-on").getBoundingClientRect().left - document.querySelector("label[for=far]").getBoundingClientRect().left`); math.Abs(d) > 1 {
+		t.Errorf("#calibrated-on begins %.0f px right of the false accept rate's label, want them aligned", d)
 	}
 	fps = cdpEval[float64](p, `window.verifyFPS || 0`)
 	p.record("verify_detections_per_s_while_verifying", fps, "frames/s (detection + a probe embedding in the worker)")
