@@ -275,8 +275,12 @@ func unmarshalGallery(data []byte, stored bool) (Gallery, error) {
 }
 
 // EncoderVersion is the version of the encoder's IndexedDB record
-// (StoredEncoder). A reader rejects a record of another version.
-const EncoderVersion = 1
+// (StoredEncoder). A reader rejects a record of another version, but
+// for version 1, whose trained snapshots were keyed by their data URLs
+// (the gallery's crops all over again: over 100 MB at MaxGalleryCrops):
+// it reads them as trainedKey's, so that no encoder trained here is lost
+// to the change.
+const EncoderVersion = 2
 
 // StoredEncoder is the verify page's encoder as IndexedDB keeps it beside
 // the gallery, so that it comes back when the page is opened again: what
@@ -301,13 +305,15 @@ func MarshalStoredEncoder(e StoredEncoder) []byte {
 
 // UnmarshalStoredEncoder reads the encoder IndexedDB kept: its version, a
 // name, a model file (which the page reads when it loads it: ModelInput),
-// and trained counts of one crop or more, each of a named identity.
+// and trained counts of one crop or more, each of a named identity and
+// keyed by the crop's sum (of a record of version 1, by the crop itself:
+// returned as the current version's).
 func UnmarshalStoredEncoder(data []byte) (StoredEncoder, error) {
 	var e StoredEncoder
 	if err := json.Unmarshal(data, &e); err != nil {
 		return StoredEncoder{}, fmt.Errorf("not an encoder's record: %w", err)
 	}
-	if e.Version != EncoderVersion {
+	if e.Version != EncoderVersion && e.Version != 1 {
 		return StoredEncoder{}, fmt.Errorf("an encoder's record of version %d, the page reads version %d", e.Version, EncoderVersion)
 	}
 	if strings.TrimSpace(e.Source) == "" {
@@ -316,12 +322,30 @@ func UnmarshalStoredEncoder(data []byte) (StoredEncoder, error) {
 	if len(e.Model) == 0 {
 		return StoredEncoder{}, errors.New("an encoder without a model file")
 	}
+	// The crop is what follows the last NUL: a name may hold one, a crop
+	// (a data URL, or its sum) does not.
 	for k, n := range e.Trained {
-		if name, _, ok := strings.Cut(k, "\x00"); !ok || name == "" || n < 1 {
+		i := strings.LastIndexByte(k, 0)
+		if i < 1 || n < 1 || (e.Version == EncoderVersion && !isSum(k[i+1:])) {
 			return StoredEncoder{}, errors.New("the snapshots it was trained on are not of the page's form")
 		}
 	}
+	if e.Version == 1 && e.Trained != nil {
+		trained := make(map[string]int, len(e.Trained))
+		for k, n := range e.Trained {
+			i := strings.LastIndexByte(k, 0)
+			trained[trainedKey(k[:i], k[i+1:])] += n
+		}
+		e.Trained = trained
+	}
+	e.Version = EncoderVersion
 	return e, nil
+}
+
+// isSum reports whether s is a SHA-256 in hex, as trainedKey writes it.
+func isSum(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil && len(s) == 2*sha256.Size
 }
 
 // ThresholdVersion is the version of the hand-set threshold's IndexedDB

@@ -2,6 +2,8 @@ package app
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -624,8 +626,13 @@ func verifyBatch(n, k int) int {
 
 // trainedKey is the key of a crop of identity name in
 // VerifyState.trained: a crop counts as trained on only for its own
-// identity.
-func trainedKey(name, crop string) string { return name + "\x00" + crop }
+// identity. The crop is named by the SHA-256 of its data URL, in hex, so
+// that the encoder's record (StoredEncoder) does not hold the gallery's
+// crops again.
+func trainedKey(name, crop string) string {
+	sum := sha256.Sum256([]byte(crop))
+	return name + "\x00" + hex.EncodeToString(sum[:])
+}
 
 // VerifyRequest returns the training configuration of the verify page: the
 // enrollments, arch, loss, dimension, epochs, batch 32, Adam at 0.01,

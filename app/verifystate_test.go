@@ -2577,6 +2577,102 @@ func TestVerifyEncoderKept(t *testing.T) {
 	}
 }
 
+// distinctCrops returns a state whose gallery has alice and bob, three
+// crops each, each crop its own: crop i's pixels are noise of seed i
+// (PNG hardly shrinks them), or, with plain set, all of value i/10.
+func distinctCrops(plain bool) VerifyState {
+	s := NewVerifyState()
+	in := s.Input
+	var crops []string
+	for i := range 6 {
+		px := make([]float32, in.Channels*in.Height*in.Width)
+		for j := range px {
+			if plain {
+				px[j] = float32(i) / 10
+			} else {
+				px[j] = float32((j*7919+i*104729)%251) / 250
+			}
+		}
+		crops = append(crops, EncodeCrop(px, in.Channels, in.Height, in.Width))
+	}
+	s.Gallery.Add("alice", crops[:3]...)
+	s.Gallery.Add("bob", crops[3:]...)
+	return s
+}
+
+// trainedRecord trains s to the end and returns the encoder's record
+// that the export of model keeps.
+func trainedRecord(t *testing.T, s *VerifyState, model []byte) []byte {
+	t.Helper()
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	out := s.Receive(exportMsg(model))
+	kept(t, out)
+	return out.Keep
+}
+
+// TestVerifyEncoderRecordBySum: the encoder trained here is kept with
+// the snapshots it was trained on named by the SHA-256 of their data
+// URLs (trainedKey), so that its record holds none of the gallery's
+// crops (kept under a key of their own) and is of one size whatever
+// their bytes; restored, it is calibrated on the held-out snapshots.
+// Before, the record held every crop trained on once more: over 100 MB
+// at MaxGalleryCrops.
+func TestVerifyEncoderRecordBySum(t *testing.T) {
+	model := modelFile(t, face.DefaultInput)
+	s := distinctCrops(false)
+	rec := trainedRecord(t, &s, model)
+	for _, id := range s.Gallery.Identities {
+		for j, c := range id.Crops {
+			if bytes.Contains(rec, []byte(c)) || bytes.Contains(rec, []byte(strings.TrimPrefix(c, "data:image/png;base64,"))) {
+				t.Errorf("the record holds crop %d of %s", j+1, id.Name)
+			}
+		}
+	}
+	p := distinctCrops(true)
+	if plain := trainedRecord(t, &p, model); len(plain) != len(rec) {
+		t.Errorf("the record is %d bytes with crops of %d bytes, %d with crops of %d; want one size", len(rec), len(s.Gallery.Identities[0].Crops[0]), len(plain), len(p.Gallery.Identities[0].Crops[0]))
+	}
+
+	r := distinctCrops(false)
+	r.RestoreEncoder(string(rec), true, nil)
+	r.Receive(embMsg(galleryID(r.gallerySeq), 2, galleryEmbs()))
+	if !slices.Equal(r.probes, []int{2, 5}) || !slices.Equal(r.probes, s.probes) {
+		t.Errorf("restored: calibrated on %v, want the held-out [2 5], as the page that trained it (%v)", r.probes, s.probes)
+	}
+}
+
+// TestVerifyEncoderRestoresVersion1: a record of version 1, its trained
+// snapshots keyed by their data URLs, is restored, its keys read as
+// trainedKey's, and calibrated on the snapshots it was not trained on,
+// as it was before the change; its threshold set by hand comes back
+// with it. A test of the change to version 2: without the reading, the
+// record was refused, and the encoder trained here deleted.
+func TestVerifyEncoderRestoresVersion1(t *testing.T) {
+	s := distinctCrops(false)
+	trained := map[string]int{}
+	for _, id := range s.Gallery.Identities {
+		for _, c := range id.Crops[1:] { // not the first: not HeldOut's
+			trained[id.Name+"\x00"+c]++
+		}
+	}
+	b, err := json.Marshal(StoredEncoder{Version: 1, Source: "arcface trained here", Model: modelFile(t, face.DefaultInput), Trained: trained})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hand := MarshalStoredThreshold(StoredThreshold{Version: ThresholdVersion, Encoder: recordSum(b), Threshold: 0.25})
+	out := s.RestoreEncoder(string(b), true, nil)
+	out = out.and(s.RestoreThreshold(string(hand), true, nil))
+	if out.Forget || out.ForgetThreshold || out.Keep != nil || !s.hasEncoder || s.ModelNote != "" {
+		t.Fatalf("restored: forget %v/%v, keep %d bytes, encoder %v, note %q; want it loaded, the records as they are", out.Forget, out.ForgetThreshold, len(out.Keep), s.hasEncoder, s.ModelNote)
+	}
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	if !slices.Equal(s.probes, []int{0, 3}) || s.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" || s.Threshold != 0.25 {
+		t.Errorf("restored: calibrated on %v (%q), threshold %v; want the first crops [0 3], not trained on, 0.25", s.probes, s.CalibratedOn(), s.Threshold)
+	}
+}
+
 // TestVerifyEncoderRestoreDropped: a stored encoder that cannot be
 // restored (not JSON, of another version, not text, a model file the
 // page cannot read, one the worker refuses) is deleted (Out.Forget), the
@@ -2587,7 +2683,9 @@ func TestVerifyEncoderKept(t *testing.T) {
 func TestVerifyEncoderRestoreDropped(t *testing.T) {
 	good := StoredEncoder{Version: EncoderVersion, Source: "model file m.safetensors", Model: modelFile(t, face.DefaultInput)}
 	other := good
-	other.Version = 2
+	other.Version = EncoderVersion + 1
+	byCrops := good
+	byCrops.Trained = map[string]int{"ann\x00" + EncodeCrop([]float32{0}, 1, 1, 1): 1}
 	garbage := good
 	garbage.Model = []byte("not a model")
 	for _, tc := range []struct {
@@ -2599,6 +2697,7 @@ func TestVerifyEncoderRestoreDropped(t *testing.T) {
 		{"another version", string(MarshalStoredEncoder(other)), nil},
 		{"no name", `{"version":1,"model":"AAAA"}`, nil},
 		{"trained of another form", `{"version":1,"source":"x","model":"AAAA","trained":{"ann":1}}`, nil},
+		{"trained by crops, of version 2", string(MarshalStoredEncoder(byCrops)), nil},
 		{"not text", "", recordTypeError{app.TypeNumber}},
 		{"not a model", string(MarshalStoredEncoder(garbage)), nil},
 	} {
