@@ -790,9 +790,10 @@ func (s *VerifyState) busyWords() string {
 }
 
 // load is LoadModel once the encoder may change, of an encoder trained
-// on the crops trained (nil: not trained here), named what, at most
-// msg.MaxCardText characters (msg.Shorten). The encoder is kept in
-// IndexedDB once the worker took it (took).
+// on the crops trained (nil: not trained here), named what, on one line
+// as the notes are, its control and bidirectional characters as spaces
+// (msg.ErrorLine), and at most msg.MaxCardText characters (msg.Shorten).
+// The encoder is kept in IndexedDB once the worker took it (took).
 func (s *VerifyState) load(b []byte, err error, what string, trained map[string]int) Out {
 	if err != nil {
 		s.ModelNote = msg.ErrorLine(what + " could not be read: " + err.Error())
@@ -804,14 +805,14 @@ func (s *VerifyState) load(b []byte, err error, what string, trained map[string]
 		return Out{}
 	}
 	if err := validCrop(in); err != nil {
-		s.ModelNote = what + " could not be loaded: it takes " + err.Error()
+		s.ModelNote = msg.ErrorLine(what + " could not be loaded: it takes " + err.Error())
 		return Out{}
 	}
 	prev := s.encoderState()
 	prev.model = b
 	s.forgetProbe()
 	s.Encoder = in
-	s.ModelNote, s.Source = "", msg.Shorten(what, msg.MaxCardText)
+	s.ModelNote, s.Source = "", msg.Shorten(msg.ErrorLine(what), msg.MaxCardText)
 	s.trained, s.hasEncoder, s.handSet, s.kept = trained, true, false, ""
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle

@@ -2805,6 +2805,39 @@ func TestVerifyEncoderNameShortened(t *testing.T) {
 	short("restored", r.Source)
 }
 
+// TestVerifyEncoderNameOneLine: the encoder's name (a model file's
+// name, a server model's, a stored record's) is shown and kept with its
+// control characters, line breaks and bidirectional overrides as spaces,
+// as the page's notes are (msg.ErrorLine), and so is the note of a model
+// the page refuses. Before, a file named with a U+202E showed the rest
+// of #train-status reversed, and a line break broke it.
+func TestVerifyEncoderNameOneLine(t *testing.T) {
+	model := modelFile(t, face.DefaultInput)
+	name := "model file a\u202eb\nc\x00\u2066d.safetensors"
+	const want = "model file a b c  d.safetensors"
+	s := enrolled()
+	s.LoadModel(model, nil, name)
+	if s.Source != want {
+		t.Errorf("loading: %q, want %q", s.Source, want)
+	}
+	if got := kept(t, s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))).Source; got != want {
+		t.Errorf("kept %q, want %q", got, want)
+	}
+	if got := s.TrainStatus(); got != "ready: "+want+", 2 identities, D = 2" {
+		t.Errorf("ready: %q", got)
+	}
+	r := enrolled()
+	r.RestoreEncoder(string(MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: name, Model: model})), true, nil)
+	if r.Source != want {
+		t.Errorf("restored: %q, want %q", r.Source, want)
+	}
+	e := enrolled()
+	e.LoadModel(modelFile(t, face.Input{Channels: 3, Height: 1000, Width: 1000}), nil, name)
+	if got := want + " could not be loaded: it takes crops of 3×1000×1000: want 1 or 3 channels and sides of 8 to 256 pixels"; e.ModelNote != got {
+		t.Errorf("refused: note %q, want %q", e.ModelNote, got)
+	}
+}
+
 // TestVerifyCrashRestoringDrops: a crash of the worker while it loads
 // the encoder IndexedDB kept deletes the record and the threshold set by
 // hand on it, the model note saying so in one line; a crash once it took,
