@@ -174,9 +174,13 @@ func coord(v float64) string {
 // tick writes an axis value with three significant digits, in at most
 // six characters where it can: the charts leave 40 px of margin for the
 // y axis's values, and a loss near 0.0002 written "0.000223" did not fit
-// there. A longer one is written with two digits and a short exponent,
-// "2.2e-4".
+// there. A whole number of up to six digits, a step, is written whole
+// ("1095", not "1.1e+03"); a longer value with two digits and a short
+// exponent, "2.2e-4".
 func tick(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e6 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
 	if s := strconv.FormatFloat(v, 'g', 3, 64); len(s) <= 6 {
 		return s
 	}
