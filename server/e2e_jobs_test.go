@@ -69,4 +69,9 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	if a, b := state(first), state(second); b != "canceled" || a == "canceled" {
 		t.Errorf("after Cancel of the second job: first %s, second %s; want the second canceled, the first not", a, b)
 	}
+	wait("the second job's row canceled", `(document.getElementById("jobs") || {textContent: ""}).textContent.includes("canceled")`)
+	p.savePNG("jobs-1-canceled", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+	cdpRun(p, "open the models page", chromedp.Navigate(p.base+"/models"))
+	wait("the models page", `!!document.getElementById("models-status")`)
+	p.savePNG("models-1", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
 }
