@@ -6,7 +6,6 @@ import (
 	"image"
 	"io"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -273,32 +272,23 @@ func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.
 }
 
 // checkLoaded refuses set, the load of split of the data set name, when
-// its classes are not listed, those classNames gave before the load: a
-// selection checked against the listing selects by its numbers, and a
-// folder changed in between (an identity removed, renamed or added) would
-// shift them onto other identities, or past the set's last class
-// (data.Set.Subset panics). Skipping images does not change the classes:
-// an identity whose images were all skipped keeps its label
-// (data.LoadAligned).
+// its classes are not listed, those classNames gave before the load
+// (data.ClassesChanged): a selection checked against the listing selects
+// by its numbers, and a folder changed in between (an identity removed,
+// renamed or added) would shift them onto other identities, or past the
+// set's last class (data.Set.Subset panics). Skipping images does not
+// change the classes: an identity whose images were all skipped keeps its
+// label (data.LoadAligned).
 func checkLoaded(name, split string, listed []string, set *data.Set) error {
-	if slices.Equal(listed, set.Classes) {
+	change := data.ClassesChanged(listed, set.Classes)
+	if change == "" {
 		return nil
 	}
 	folder := name
 	if isTrainTestFolder(name) {
 		folder = filepath.Join(name, split)
 	}
-	for _, c := range listed {
-		if !slices.Contains(set.Classes, c) {
-			return badInput("%s changed while loading: identity %q is gone", pathText(folder), c)
-		}
-	}
-	for _, c := range set.Classes {
-		if !slices.Contains(listed, c) {
-			return badInput("%s changed while loading: identity %q is new", pathText(folder), c)
-		}
-	}
-	return badInput("%s changed while loading: its identities are not those listed before", pathText(folder))
+	return badInput("%s changed while loading: %s", pathText(folder), change)
 }
 
 // classNames returns the classes of split of the data set name, as its

@@ -153,6 +153,29 @@ func Numbered(n int) []string {
 	return names
 }
 
+// ClassesChanged says how loaded, the classes of a load, differ from
+// listed, those of a listing of the same split before it (ClassNames):
+// `identity "s07" is gone`, `identity "s41" is new`, or "" when they are
+// the same. A selection checked against the listing selects by its
+// numbers, which a folder changed in between shifts onto other
+// identities.
+func ClassesChanged(listed, loaded []string) string {
+	if slices.Equal(listed, loaded) {
+		return ""
+	}
+	for _, c := range listed {
+		if !slices.Contains(loaded, c) {
+			return fmt.Sprintf("identity %q is gone", c)
+		}
+	}
+	for _, c := range loaded {
+		if !slices.Contains(listed, c) {
+			return fmt.Sprintf("identity %q is new", c)
+		}
+	}
+	return "its identities are not those listed before"
+}
+
 // TrainClasses is ParseClasses for training and evaluation, which need at
 // least two classes; its error for too few names the selection, or, when
 // the selection is all classes, the data set's count.

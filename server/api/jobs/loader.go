@@ -29,8 +29,20 @@ var FolderInput = core.Input{Channels: 1, Height: 32, Width: 32}
 // that is not read) are the note, "data set NAME: N images, K skipped:
 // …"; an identity left without an image to train on (a usable 5th, in
 // the test split, or not) is an invalid data set, as one without images
-// is (data.Load): its class would be trained on nothing.
+// is (data.Load): its class would be trained on nothing. The two splits
+// are loaded apart: a data set whose identities changed in between (one
+// uploaded, or renamed by hand) is invalid, "data set NAME changed while
+// loading: identity "x" is new", rather than its test images labelled by
+// other identities than the training split's.
 func StoreLoader(st *store.Store) Loader {
+	return storeLoader(st, func(dir, split string, in core.Input) (*data.Set, data.Skipped, error) {
+		return data.LoadAligned(dir, split, in, nil, data.Turns{})
+	})
+}
+
+// storeLoader is StoreLoader, the splits of an uploaded data set read
+// from its folder dir by load.
+func storeLoader(st *store.Store, load func(dir, split string, in core.Input) (*data.Set, data.Skipped, error)) Loader {
 	var (
 		mu            sync.Mutex
 		mTrain, mTest *data.Set
@@ -65,13 +77,18 @@ func StoreLoader(st *store.Store) Loader {
 		if in == (core.Input{}) {
 			in = FolderInput
 		}
-		train, skipped, err := data.LoadAligned(dir, "train", in, nil, data.Turns{})
+		train, skipped, err := load(dir, "train", in)
 		if err != nil {
 			return nil, nil, "", invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
 		}
-		test, testSkipped, err := data.LoadAligned(dir, "test", in, nil, data.Turns{})
+		test, testSkipped, err := load(dir, "test", in)
 		if err != nil {
 			return nil, nil, "", invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
+		}
+		// Each load lists the folder: the test split's labels are of the
+		// training split's classes only when the two listed the same.
+		if change := data.ClassesChanged(train.Classes, test.Classes); change != "" {
+			return nil, nil, "", invalid("data set %s changed while loading: %s", name, change)
 		}
 		// What the folder holds that is not read is in both splits' counts.
 		for reason, n := range testSkipped.Refused() {

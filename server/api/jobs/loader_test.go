@@ -1,0 +1,82 @@
+//go:build !js
+
+package jobs
+
+import (
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"metriclab/core"
+	"metriclab/core/data"
+	"metriclab/server/api/store"
+)
+
+// TestStoreLoaderFolderChanged: the loader reads a data set's training and
+// test splits apart, each listing its folder; one whose identities
+// changed between the two (an identity renamed by hand, one uploaded) is
+// invalid, in one line naming the identity. Before, the sets were
+// returned, the test split's labels of its own listing: "bob" renamed
+// "aaron", its test images were labelled 0, "alice"'s class in training,
+// and "alice"'s 1, "bob"'s, silently; "abe" uploaded, the job failed on
+// job.New's "the test set has 3 classes …, the training set 2".
+func TestStoreLoaderFolderChanged(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(st *store.Store, dir string) error
+		want   string
+	}{
+		{"renamed", func(_ *store.Store, dir string) error {
+			return os.Rename(filepath.Join(dir, "bob"), filepath.Join(dir, "aaron"))
+		}, `data set bars changed while loading: identity "bob" is gone`},
+		{"uploaded", func(st *store.Store, _ string) error {
+			return addBars(st, "bars", "abe", 5)
+		}, `data set bars changed while loading: identity "abe" is new`},
+	} {
+		st, _, err := store.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		for _, id := range []string{"alice", "bob"} {
+			if err := addBars(st, "bars", id, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		load := storeLoader(st, func(dir, split string, in core.Input) (*data.Set, data.Skipped, error) {
+			set, skipped, err := data.LoadAligned(dir, split, in, nil, data.Turns{})
+			if err == nil && split == "train" {
+				err = c.change(st, dir)
+			}
+			return set, skipped, err
+		})
+		train, test, _, err := load("bars", core.Input{})
+		if err == nil {
+			t.Errorf("%s: loaded the training split of %q, the test split of %q: want an error", c.name, train.Classes, test.Classes)
+			continue
+		}
+		if err.Error() != c.want || !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: error %q, want the invalid %q", c.name, err, c.want)
+		}
+	}
+}
+
+// addBars uploads n images of identity id, 16×16 grey with a bar, to the
+// data set of st named dataset.
+func addBars(st *store.Store, dataset, id string, n int) error {
+	for i := range n {
+		img := image.NewGray(image.Rect(0, 0, 16, 16))
+		for k := range 16 {
+			img.SetGray(k, i%16, color.Gray{200})
+		}
+		if _, err := st.AddSample(dataset, id, ".png", func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
