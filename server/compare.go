@@ -169,13 +169,13 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(names) > 0 {
 		mf.loss, mf.dim = names[0], dims[0]
 		for _, classes := range []string{"", f.trainClasses} {
-			cfg, err := prepareTraining(mf, plainSource, "mnist", "train", classes, f.epochs, 5000, "cpu")
+			cfg, err := prepareTraining(mf, plainSource, "mnist", "train", classes, data.Numbered(10), f.epochs, 5000, "cpu")
 			if err != nil {
 				return err
 			}
 			cfg.job.Close()
 		}
-		if _, err := plainSource.loadSubset("mnist", "test", f.evalClasses, core.MNISTInput); err != nil {
+		if _, err := plainSource.loadSubset("mnist", "test", f.evalClasses, data.Numbered(10), core.MNISTInput); err != nil {
 			return err
 		}
 	}
@@ -281,12 +281,12 @@ func (r compareRow) dim() string {
 // show their progress on stderr (fitProgress; terminal: a live line).
 func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, stderr io.Writer, terminal bool) (compareRow, error) {
 	report := func(fitSpec, testSpec string, centres bool) (eval.Report, error) {
-		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, core.MNISTInput)
+		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, data.Numbered(10), core.MNISTInput)
 		if err != nil {
 			return eval.Report{}, err
 		}
 		fit = fitSample(fit, fitSize, seed)
-		test, err := plainSource.loadSubset("mnist", "test", testSpec, core.MNISTInput)
+		test, err := plainSource.loadSubset("mnist", "test", testSpec, data.Numbered(10), core.MNISTInput)
 		if err != nil {
 			return eval.Report{}, err
 		}
@@ -325,7 +325,7 @@ func rawEmbeddings(s *data.Set) eval.Embeddings {
 // evalClasses is empty), their class centres from fitSample of their
 // training images, as eval's.
 func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, report func(progress)) (eval.Report, error) {
-	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, epochs, 5000, "cpu")
+	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, data.Numbered(10), epochs, 5000, "cpu")
 	if err != nil {
 		return eval.Report{}, err
 	}
@@ -337,11 +337,11 @@ func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, ev
 	if evalClasses == "" {
 		evalClasses = trainClasses
 	}
-	test, err := plainSource.loadSubset("mnist", "test", evalClasses, cfg.spec.Input)
+	test, err := plainSource.loadSubset("mnist", "test", evalClasses, data.Numbered(10), cfg.spec.Input)
 	if err != nil {
 		return eval.Report{}, err
 	}
-	gallery, err := plainSource.loadSubset("mnist", "train", evalClasses, cfg.spec.Input)
+	gallery, err := plainSource.loadSubset("mnist", "train", evalClasses, data.Numbered(10), cfg.spec.Input)
 	if err != nil {
 		return eval.Report{}, err
 	}

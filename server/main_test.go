@@ -2300,7 +2300,11 @@ func TestTrainJSONDiverged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := prepareTraining(&f.mf, src, f.data, f.split, f.classes, f.epochs, f.valN, "cpu")
+		listed, err := classNames(f.data, f.split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := prepareTraining(&f.mf, src, f.data, f.split, f.classes, listed, f.epochs, f.valN, "cpu")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -334,8 +334,10 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	// The selections are checked before the evaluated split's load
-	// (classNames).
+	// The selections are checked before the evaluated split's load, on
+	// a listing of each split (classNames), taken once: every load of the
+	// command must have its classes (checkLoaded), so that a folder
+	// changed after the checks is refused, not trained on.
 	probe, err := classNames(base.data, map[bool]string{true: "train", false: "all"}[base.data == "mnist" || isTrainTestFolder(base.data)])
 	if err != nil {
 		return err
@@ -344,12 +346,14 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	evalNames := probe // the listing of trainSplit
+	if evalSplit != trainSplit {
+		if evalNames, err = classNames(base.data, evalSplit); err != nil {
+			return err
+		}
+	}
 	// Both selections are "classes" to data: its errors are given the
 	// flag that made the selection, when one was given.
-	evalNames, err := classNames(base.data, evalSplit)
-	if err != nil {
-		return err
-	}
 	evalClasses, err := data.TrainClasses(evalSpec, evalNames)
 	if err != nil {
 		return classesFlagError("eval-classes", base.evalSpec, err)
@@ -369,7 +373,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return classesFlagError("train-classes", base.trainSpec, err)
 	}
 	for _, f := range runs {
-		if _, err := checkTrainingClasses(&f.mf, f.data, trainSplit, trainSpec, f.epochs); err != nil {
+		if err := checkTrainingClasses(&f.mf, f.data, trainSpec, probe, f.epochs); err != nil {
 			return inVariant(f.variant, err)
 		}
 	}
@@ -411,7 +415,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		quiet := runSource(f)
 		quiet.log = nil // the photos aligned are told when the run trains
-		cfg, err := prepareTraining(&f.mf, quiet, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
+		cfg, err := prepareTraining(&f.mf, quiet, f.data, trainSplit, trainSpec, probe, f.epochs, f.valN, "cpu")
 		if err != nil {
 			return inVariant(f.variant, err)
 		}
@@ -419,7 +423,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// A variant's evaluated images are its own (trainOpenSet): aligned
 		// or not, at its input, aligning may skip other photos, so that
 		// they may be fewer than the base's, and of fewer identities.
-		test, err := quiet.loadSubset(f.data, evalSplit, evalSpec, cfg.spec.Input)
+		test, err := quiet.loadSubset(f.data, evalSplit, evalSpec, evalNames, cfg.spec.Input)
 		if err != nil {
 			return inVariant(f.variant, err)
 		}
@@ -480,7 +484,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
 	if base.baselines {
-		fit, err := src.loadSubset(base.data, trainSplit, trainSpec, spec.Input)
+		fit, err := src.loadSubset(base.data, trainSplit, trainSpec, probe, spec.Input)
 		if err != nil {
 			return err
 		}
@@ -511,7 +515,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		report, done := runProgress(stderr, terminal, i+1, len(runs), f.name())
-		row, e, err := trainOpenSet(ctx, f, runSource(f), trainSplit, evalSplit, trainSpec, evalSpec, opts, report)
+		row, e, err := trainOpenSet(ctx, f, runSource(f), trainSplit, evalSplit, trainSpec, evalSpec, probe, evalNames, opts, report)
 		done()
 		if err != nil {
 			return inVariant(f.variant, err)
@@ -600,10 +604,13 @@ var errNotFinite = errors.New("the trained model's embeddings of the evaluated i
 
 // trainOpenSet trains the recipe of f on the training identities, telling
 // report its progress, and evaluates it, cosine, on the unseen ones; it
-// returns the row and the unseen identities' embeddings.
-func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, evalSplit, trainSpec, evalSpec string, opts eval.Options, report func(progress)) (openSetRow, eval.Embeddings, error) {
+// returns the row and the unseen identities' embeddings. trainListed and
+// evalListed are the splits' classes as cmdOpenSet listed them to check
+// the selections, which the loads must have (prepareTraining,
+// loadSubset).
+func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, evalSplit, trainSpec, evalSpec string, trainListed, evalListed []string, opts eval.Options, report func(progress)) (openSetRow, eval.Embeddings, error) {
 	start := time.Now()
-	cfg, err := prepareTraining(&f.mf, src, f.data, trainSplit, trainSpec, f.epochs, f.valN, "cpu")
+	cfg, err := prepareTraining(&f.mf, src, f.data, trainSplit, trainSpec, trainListed, f.epochs, f.valN, "cpu")
 	if err != nil {
 		return openSetRow{}, eval.Embeddings{}, err
 	}
@@ -613,7 +620,7 @@ func trainOpenSet(ctx context.Context, f *openSetFlags, src source, trainSplit, 
 		return openSetRow{}, eval.Embeddings{}, err
 	}
 	secs := time.Since(start).Seconds()
-	test, err := src.loadSubset(f.data, evalSplit, evalSpec, cfg.spec.Input)
+	test, err := src.loadSubset(f.data, evalSplit, evalSpec, evalListed, cfg.spec.Input)
 	if err != nil {
 		return openSetRow{}, eval.Embeddings{}, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -220,3 +221,48 @@ func TestVariantEvaluable(t *testing.T) {
 	writeShapes(t, dir, 3)
 	wantBadInput(t, `variant "align=true": `+dir+`, split all: 10 images; evaluation needs 2 identities of 2 images or more, it has 1`, "openset", "--data", dir, "--input", "1x32x32", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--baselines=false", "--variant", "align=true")
 }
+
+// TestOpenSetFolderChanged: openset checks its selections on one listing
+// of each split, and every load of the command must have the listing's
+// identities: train/ changed after the checks (here, as the evaluated
+// split's load writes its line, "diagonal" renamed "other-vertical", an
+// identity of test/) is refused in one line, naming the identity gone.
+// Before, the runs listed train/ again, took the changed folder's listing
+// as the one checked, and trained on "other-vertical", an identity the
+// open set evaluates as never trained on.
+func TestOpenSetFolderChanged(t *testing.T) {
+	open := filepath.Join(t.TempDir(), "open")
+	writeShapes(t, filepath.Join(open, "train"), 10)
+	writeOtherShapes(t, filepath.Join(open, "test"), 6)
+	// A file the load skips: the load writes a line.
+	if err := os.WriteFile(filepath.Join(open, "test", "other-vertical", "notes.txt"), []byte("not an image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	renamed := false
+	w := writerFunc(func(p []byte) (int, error) {
+		if !renamed && strings.HasPrefix(string(p), "load ") {
+			renamed = true
+			if err := os.Rename(filepath.Join(open, "train", "diagonal"), filepath.Join(open, "train", "other-vertical")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return stderr.Write(p)
+	})
+	args := []string{"--data", open, "--input", "1x16x16", "--arch", "mlp", "--dim", "4", "--epochs", "1", "--batch", "8", "--baselines=false", "--json"}
+	var stdout strings.Builder
+	err := cmdOpenSet(t.Context(), args, &stdout, w)
+	if !renamed {
+		t.Fatalf("the evaluated split's load wrote no line (stderr %q): train/ not changed", stderr.String())
+	}
+	var bad inputError
+	want := filepath.Join(open, "train") + ` changed while loading: identity "diagonal" is gone`
+	if err == nil || err.Error() != want || !errors.As(err, &bad) {
+		t.Errorf("error %v (stdout %q): want the bad input %q", err, stdout.String(), want)
+	}
+}
+
+// writerFunc is a function as an io.Writer.
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

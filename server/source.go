@@ -255,11 +255,14 @@ func describeSkipped(skipped data.Skipped) string {
 	return ""
 }
 
-// loadSubset loads a split of a data set, restricted to the classes of spec.
-func (s source) loadSubset(name, split, classSpec string, in core.Input) (*data.Set, error) {
-	listed, classes, err := checkClasses(name, split, classSpec)
+// loadSubset loads split of a data set, restricted to the classes of
+// classSpec, checked against listed, the split's classes listed
+// (classNames) when the command checked its selections: the load must
+// have them (checkLoaded).
+func (s source) loadSubset(name, split, classSpec string, listed []string, in core.Input) (*data.Set, error) {
+	classes, err := data.TrainClasses(classSpec, listed)
 	if err != nil {
-		return nil, err
+		return nil, inputError{err}
 	}
 	set, err := s.load(name, split, in)
 	if err != nil {

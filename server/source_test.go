@@ -399,7 +399,7 @@ func TestPrepareTrainingTurnsItsClasses(t *testing.T) {
 	if err := parseFlags(fs, []string{"--input", "1x16x16", "--dim", "4", "--batch", "4"}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := prepareTraining(&mf, src.withTurns(3), dir, "all", "1-2", 1, 0, "cpu")
+	cfg, err := prepareTraining(&mf, src.withTurns(3), dir, "all", "1-2", []string{"diagonal", "horizontal", "vertical"}, 1, 0, "cpu")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,7 +436,11 @@ func TestPrepareTrainingFolderChanged(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "diagonal"), filepath.Join(dir, "zigzag")); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := prepareTraining(&mf, src, dir, "all", "0-1", 1, 0, "cpu")
+	listed, err := classNames(dir, "all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := prepareTraining(&mf, src, dir, "all", "0-1", listed, 1, 0, "cpu")
 	if err == nil {
 		cfg.job.Close()
 		t.Fatalf("trained on %q of %q after the folder changed: want an error", cfg.classes, []string{"horizontal", "vertical", "zigzag"})

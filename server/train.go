@@ -129,11 +129,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		src.live = stderr
 	}
 	// The selection is named by its flag (prepareTraining checks it
-	// again, as openset's --train-classes).
-	if _, _, err := checkClasses(f.data, f.split, f.classes); err != nil {
+	// again, on this listing, as openset's --train-classes).
+	listed, _, err := checkClasses(f.data, f.split, f.classes)
+	if err != nil {
 		return classesFlagError("classes", f.classes, err)
 	}
-	cfg, err := prepareTraining(mf, src, f.data, f.split, f.classes, f.epochs, f.valN, dev)
+	cfg, err := prepareTraining(mf, src, f.data, f.split, f.classes, listed, f.epochs, f.valN, dev)
 	if err != nil {
 		return err
 	}
@@ -340,15 +341,17 @@ func checkOutput(path string) error {
 // prepareTraining validates the flags, loads the data and prepares the job
 // on device (resolveDevice's); every error it returns is an inputError,
 // but for an engine that fails to build. The job's Close releases the
-// device.
-func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, epochs, valN int, device string) (trainConfig, error) {
+// device. The classes of classSpec are checked against listed, the
+// split's classes listed (classNames) when the command checked its
+// selections, which the load must have (loadTraining): a command lists
+// a split once, so that all its loads are of the listing it checked.
+func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, listed []string, epochs, valN int, device string) (trainConfig, error) {
 	var c trainConfig
 	spec, err := checkTraining(mf, dataName, epochs, valN)
 	if err != nil {
 		return c, err
 	}
-	listed, err := checkTrainingClasses(mf, dataName, split, classSpec, epochs)
-	if err != nil {
+	if err := checkTrainingClasses(mf, dataName, classSpec, listed, epochs); err != nil {
 		return c, err
 	}
 	set, err := src.loadTraining(dataName, split, classSpec, listed, spec.Input)
@@ -429,24 +432,23 @@ func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec
 }
 
 // checkTrainingClasses refuses, before any image is loaded, a training of
-// the flags on the classes classSpec of split of data set dataName that
-// job.New would refuse for their names and the input's shape
-// (job.CheckClasses): the selection, its composition, the glyphs' memory,
-// the classes' names. It returns the split's classes listed (checkClasses),
-// which its load must have.
-func checkTrainingClasses(mf *modelFlags, dataName, split, classSpec string, epochs int) ([]string, error) {
+// the flags on the classes classSpec of a split of data set dataName, its
+// classes listed (classNames), that job.New would refuse for their names
+// and the input's shape (job.CheckClasses): the selection, its
+// composition, the glyphs' memory, the classes' names.
+func checkTrainingClasses(mf *modelFlags, dataName, classSpec string, listed []string, epochs int) error {
 	spec, err := mf.spec(dataName)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	listed, classes, err := checkClasses(dataName, split, classSpec)
+	classes, err := data.TrainClasses(classSpec, listed)
 	if err != nil {
-		return nil, err
+		return inputError{err}
 	}
 	if _, err := job.CheckClasses(trainRequest(mf, dataName, classSpec, epochs), namesOf(listed, classes), spec.Input); err != nil {
-		return nil, inputError{err}
+		return inputError{err}
 	}
-	return listed, nil
+	return nil
 }
 
 // trainRequest is the training request of the flags.
