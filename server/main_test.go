@@ -1388,27 +1388,13 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 		if i == 16 {
 			name = "glyph 1"
 		}
-		if err := os.MkdirAll(filepath.Join(many, name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for k := range 5 {
-			if err := os.WriteFile(filepath.Join(many, name, fmt.Sprintf("%d.png", k)), bar, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeCopies(t, filepath.Join(many, name), bar, 5)
 	}
 	notes(filepath.Join(many, "id00"))
 	// Three identities of 10 images, and zz of 3, none in the test split.
 	few := filepath.Join(t.TempDir(), "few")
 	writeShapes(t, few, 10)
-	if err := os.Mkdir(filepath.Join(few, "zz"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for k := range 3 {
-		if err := os.WriteFile(filepath.Join(few, "zz", fmt.Sprintf("%d.png", k)), bar, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeCopies(t, filepath.Join(few, "zz"), bar, 3)
 	notes(filepath.Join(few, "horizontal"))
 	// Identities of 4 images, none in the test split; and a test/ of one
 	// image each.
@@ -1451,6 +1437,20 @@ func TestBadInputBeforeTheLoad(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q: want status 2 and the line %q… alone, containing %q", code, stdout, stderr, want, c.want)
 			}
 		})
+	}
+}
+
+// writeCopies writes n copies of the image file img in the folder dir,
+// which it makes, as 0.png, 1.png and on.
+func writeCopies(t *testing.T, dir string, img []byte, n int) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for k := range n {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.png", k)), img, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
