@@ -145,15 +145,20 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 		}
 	}
 	for _, c := range []struct{ flag, spec string }{{"open-train", f.trainClasses}, {"open-eval", f.evalClasses}} {
-		if _, err := data.TrainClasses(c.spec, data.Numbered(10)); err != nil {
+		if _, err := data.TrainClasses(c.spec, mnistDigits); err != nil {
 			return nil, classesFlagError(c.flag, c.spec, err)
 		}
 	}
-	if err := disjointClasses(classesLabel("open-train", flagGiven(fs, "open-train")), classesLabel("open-eval", flagGiven(fs, "open-eval")), f.trainClasses, f.evalClasses, data.Numbered(10)); err != nil {
+	if err := disjointClasses(classesLabel("open-train", flagGiven(fs, "open-train")), classesLabel("open-eval", flagGiven(fs, "open-eval")), f.trainClasses, f.evalClasses, mnistDigits); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
+
+// mnistDigits is MNIST's classes as data.ClassNames lists them, the
+// listing every selection of compare, which trains and evaluates on MNIST
+// alone, is checked on and every load must have (checkLoaded).
+var mnistDigits = data.Numbered(10)
 
 // baselineFlags are the flags that compare --losses none reads: the
 // baselines' pairs and sample (--seed), the classes of the open set, what
@@ -169,13 +174,13 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(names) > 0 {
 		mf.loss, mf.dim = names[0], dims[0]
 		for _, classes := range []string{"", f.trainClasses} {
-			cfg, err := prepareTraining(mf, plainSource, "mnist", "train", classes, data.Numbered(10), f.epochs, 5000, "cpu")
+			cfg, err := prepareTraining(mf, plainSource, "mnist", "train", classes, mnistDigits, f.epochs, 5000, "cpu")
 			if err != nil {
 				return err
 			}
 			cfg.job.Close()
 		}
-		if _, err := plainSource.loadSubset("mnist", "test", f.evalClasses, data.Numbered(10), core.MNISTInput); err != nil {
+		if _, err := plainSource.loadSubset("mnist", "test", f.evalClasses, mnistDigits, core.MNISTInput); err != nil {
 			return err
 		}
 	}
@@ -281,12 +286,12 @@ func (r compareRow) dim() string {
 // show their progress on stderr (fitProgress; terminal: a live line).
 func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, stderr io.Writer, terminal bool) (compareRow, error) {
 	report := func(fitSpec, testSpec string, centres bool) (eval.Report, error) {
-		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, data.Numbered(10), core.MNISTInput)
+		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, mnistDigits, core.MNISTInput)
 		if err != nil {
 			return eval.Report{}, err
 		}
 		fit = fitSample(fit, fitSize, seed)
-		test, err := plainSource.loadSubset("mnist", "test", testSpec, data.Numbered(10), core.MNISTInput)
+		test, err := plainSource.loadSubset("mnist", "test", testSpec, mnistDigits, core.MNISTInput)
 		if err != nil {
 			return eval.Report{}, err
 		}
@@ -325,7 +330,7 @@ func rawEmbeddings(s *data.Set) eval.Embeddings {
 // evalClasses is empty), their class centres from fitSample of their
 // training images, as eval's.
 func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, evalClasses string, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, report func(progress)) (eval.Report, error) {
-	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, data.Numbered(10), epochs, 5000, "cpu")
+	cfg, err := prepareTraining(mf, plainSource, "mnist", "train", trainClasses, mnistDigits, epochs, 5000, "cpu")
 	if err != nil {
 		return eval.Report{}, err
 	}
@@ -337,11 +342,11 @@ func trainEval(ctx context.Context, mf *modelFlags, epochs int, trainClasses, ev
 	if evalClasses == "" {
 		evalClasses = trainClasses
 	}
-	test, err := plainSource.loadSubset("mnist", "test", evalClasses, data.Numbered(10), cfg.spec.Input)
+	test, err := plainSource.loadSubset("mnist", "test", evalClasses, mnistDigits, cfg.spec.Input)
 	if err != nil {
 		return eval.Report{}, err
 	}
-	gallery, err := plainSource.loadSubset("mnist", "train", evalClasses, data.Numbered(10), cfg.spec.Input)
+	gallery, err := plainSource.loadSubset("mnist", "train", evalClasses, mnistDigits, cfg.spec.Input)
 	if err != nil {
 		return eval.Report{}, err
 	}
