@@ -111,7 +111,9 @@ func (m *Models) Render() app.UI {
 				app.TBody().Body(app.Range(m.cards).Slice(func(i int) app.UI { return m.row(m.cards[i]) })),
 			)
 		}),
-		app.P().Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder."),
+		app.If(len(m.cards) > 0, func() app.UI { // of a button that an empty registry does not show
+			return app.P().ID("models-hint").Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder.")
+		}),
 	)
 }
 

@@ -270,6 +270,10 @@ func TestModelsRender(t *testing.T) {
 	if err := app.Match(app.P().ID("models-status").Class("status").Text("loading the models…"), m, 0, 0, 1); err != nil {
 		t.Error(err)
 	}
+	// No model, no "Use for verify" button: nothing for the hint to explain.
+	if h := app.HTMLString(m); strings.Contains(h, "Use for verify") {
+		t.Errorf("the hint on “Use for verify” is shown without a model: %s", h)
+	}
 	m = NewModels()
 	m.SetCards([]msg.ModelCard{card()}, nil)
 	mount(t, m)
@@ -279,6 +283,9 @@ func TestModelsRender(t *testing.T) {
 	// Table > tbody > the row > its last cell: the actions.
 	link := PlaygroundLink(card())
 	if err := app.Match(app.A().ID("open-m7").Class("btn").Href(link).Text("Open in playground"), m, 0, 1, 1, 0, 7, 0); err != nil {
+		t.Error(err)
+	}
+	if err := app.Match(app.P().ID("models-hint").Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder."), m, 0, 2); err != nil {
 		t.Error(err)
 	}
 	if err := app.Match(app.A().ID("download-m7").Class("btn").Href("/api/models/m7/file").Attr("download", "metriclab-arcface-d3-m7.safetensors").Title("1.2 MB").Text("Download"), m, 0, 1, 1, 0, 7, 1); err != nil {
