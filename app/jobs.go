@@ -374,14 +374,16 @@ const jobErrorRunes = 80
 // jobError draws, under a job's state in its row, the images its data
 // set's load skipped (from its load on, whatever its end), then why it
 // failed or was interrupted, or how a done job ended (early stopping
-// where training diverged): one line, its middle
-// left out when long (msg.Shorten keeps the end, which says what to do),
-// whole in its title. The stylesheet
+// where training diverged): one line, each of its parts ("; " between
+// them) shortened to its share of jobErrorRunes, as the server joins them
+// (msg.JoinShortened: each keeps its start, and its end, which says what
+// to do; shortened as one, the line kept the note's start and lost why
+// the job ended), whole in its title. The stylesheet
 // keeps it to one line of the cell, cut with an ellipsis (.job-error). A
 // job of an unreadable record says so in its experiment's cell already.
 func jobError(job msg.Job) app.UI {
 	line := msg.ErrorLine(job.Error)
-	return app.Div().ID("job-error-" + job.ID).Class("job-error").Title(line).Text(msg.Shorten(line, jobErrorRunes))
+	return app.Div().ID("job-error-" + job.ID).Class("job-error").Title(line).Text(msg.JoinShortened(jobErrorRunes, strings.Split(line, "; ")...))
 }
 
 // renderWatch draws the watched job as a playground panel: status,

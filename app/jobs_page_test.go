@@ -1208,11 +1208,16 @@ func TestJobsUnreadableRecord(t *testing.T) {
 
 // TestJobsRowError: a job's row says why it failed or was interrupted,
 // or how a done job ended, as GET /api/jobs gives it (error): one line
-// under the state, its middle left out when long, whole in its title. A
-// job of no error, or of an unreadable record (its experiment says so),
-// has none. Before, only the watch said why.
+// under the state, whole in its title; when long, each of its parts ("; "
+// between them) keeps its start and end, so that a job whose data set's
+// load skipped images, its note first, still shows the start of why it
+// failed (j7). A job of no error, or of an unreadable record (its
+// experiment says so), has none. Before, only the watch said why; then
+// the line was shortened as one, its note's start and its reason's end
+// kept, the reason's start lost.
 func TestJobsRowError(t *testing.T) {
 	long := "the job cannot start now: data set faces: " + strings.Repeat("x", 100) + "; its checkpoint is kept: resume the job once that is fixed (the data set restored, say), or cancel it"
+	noted := "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side; step 12: loss is NaN (lr too high? try a learning rate of 0.01 or below)"
 	j := NewJobs()
 	j.SetJobs([]msg.Job{
 		{ID: "j1", State: msg.JobFailed, Error: "step 12: loss is NaN", Config: jobConfig(), Created: "1"},
@@ -1221,11 +1226,13 @@ func TestJobsRowError(t *testing.T) {
 		{ID: "j4", State: msg.JobDone, Config: jobConfig(), Created: "4"},
 		{ID: "j5", State: msg.JobFailed, Error: msg.JobUnreadable, Created: "5"},
 		{ID: "j6", State: msg.JobRunning, Error: "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side", Config: jobConfig(), Created: "6"},
+		{ID: "j7", State: msg.JobFailed, Error: noted, Config: jobConfig(), Created: "7"},
 	}, nil)
 	mount(t, j)
 	for id, want := range map[string]struct{ text, title string }{
 		"j1": {"step 12: loss is NaN", "step 12: loss is NaN"},
-		"j2": {msg.Shorten(long, jobErrorRunes), long},
+		"j2": {"the job cannot sta … xxxxxxxxxxxxxxxxxx; its checkpoint is  … say), or cancel it", long},
+		"j7": {"data set faces: 20 … er 8 pixels a side; step 12: loss is N …  of 0.01 or below)", noted},
 		"j3": {"diverged at step 30: stopped early, the model of step 20 kept", "diverged at step 30: stopped early, the model of step 20 kept"},
 		"j6": {"data set faces: 20 images, 2 skipped: 2 under 8 pixels a side", "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side"},
 	} {

@@ -1,8 +1,10 @@
 package msg
 
 import (
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The server's HTTP API (server/api) speaks these types as JSON, and the
@@ -160,6 +162,37 @@ func ErrorLine(text string) string {
 		return r
 	}, text)
 	return Shorten(line, MaxErrorRunes)
+}
+
+// JoinShortened returns the parts that are not empty, "; " between
+// them, as one line of at most n characters: when together they are
+// longer, each is shortened to its share of n (Shorten), a shorter one
+// keeping its whole when it can, so that each keeps its start and end.
+// Shortened as one, the line would keep the first part's start and the
+// last's end, the words between lost: a job's error, the note on its
+// data then why it ended, would lose why. The server joins a job's error
+// so (of MaxErrorRunes), and the Jobs page shortens it again so for its
+// row, split at its "; ".
+func JoinShortened(n int, parts ...string) string {
+	parts = slices.DeleteFunc(slices.Clone(parts), func(p string) bool { return p == "" })
+	line := strings.Join(parts, "; ")
+	if utf8.RuneCountInString(line) <= n {
+		return line
+	}
+	// Shortest first, each taking at most an even share of what is left.
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	runes := func(i int) int { return utf8.RuneCountInString(parts[i]) }
+	slices.SortStableFunc(order, func(a, b int) int { return runes(a) - runes(b) })
+	left := n - len("; ")*(len(parts)-1)
+	for k, i := range order {
+		share := min(runes(i), left/(len(parts)-k))
+		parts[i] = Shorten(parts[i], share)
+		left -= share
+	}
+	return strings.Join(parts, "; ")
 }
 
 // bidiOverride reports whether r is a bidirectional embedding or override

@@ -1,6 +1,10 @@
 package msg
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 // TestSameShape: the shape counts, the normalisation does not.
 func TestSameShape(t *testing.T) {
@@ -29,6 +33,36 @@ func TestErrorLine(t *testing.T) {
 	} {
 		if got := ErrorLine(c.in); got != c.want {
 			t.Errorf("ErrorLine(%+q) = %+q, want %+q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestJoinShortened: parts that fit are joined as they are, the empty
+// ones left out; parts too long for the line are each shortened to their
+// share, a shorter one kept whole, so that each keeps its start and end
+// (a job's note on its data, then why it ended: the line shortened as
+// one would lose the start of why).
+func TestJoinShortened(t *testing.T) {
+	note := "data set faces: 20 images, 2 skipped: 2 under 8 pixels a side" // 62
+	for _, c := range []struct {
+		n     int
+		parts []string
+		want  string
+	}{
+		{80, []string{"", note, ""}, note},
+		{80, []string{"a", "", "b"}, "a; b"},
+		{80, nil, ""},
+		// 62 + 2 + 25 = 89: the reason, the shorter, kept whole; the note 53.
+		{80, []string{note, "step 12: loss is NaN (lr)"}, "data set faces: 20 images … : 2 under 8 pixels a side; step 12: loss is NaN (lr)"},
+		// Both over half: each its half of 78, 39.
+		{80, []string{note, "step 12: loss is NaN " + strings.Repeat("r", 50) + " lower lr"},
+			"data set faces: 20 … er 8 pixels a side; step 12: loss is N … rrrrrrrrr lower lr"},
+		// Three: the shortest whole, the others sharing what is left (17, 18).
+		{40, []string{"aaaaaaaaaaaaaaaaaaaa", "b", "cccccccccccccccccccc"}, "aaaaaaa … aaaaaaa; b; ccccccc … cccccccc"},
+	} {
+		got := JoinShortened(c.n, c.parts...)
+		if got != c.want || utf8.RuneCountInString(got) > c.n {
+			t.Errorf("JoinShortened(%d, %q) = %q (%d characters), want %q", c.n, c.parts, got, utf8.RuneCountInString(got), c.want)
 		}
 	}
 }

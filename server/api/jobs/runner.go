@@ -27,7 +27,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"metriclab/core"
 	"metriclab/core/data"
@@ -659,23 +658,11 @@ func (r *Runner) stopped(id string) string {
 
 // withNote returns the job's note (what its data's load skipped) and
 // reason (why it ended so, how a done job ended), "; " between them, as
-// one line of at most msg.MaxErrorRunes (msg.ErrorLine): when together
-// they are longer, each is shortened to its share (msg.Shorten), the
-// shorter keeping its whole when it can, so that both keep their start
-// and end. Shortened as one, the line kept the note's start and the
-// reason's end, and the words between them were lost.
+// one line of at most msg.MaxErrorRunes (msg.ErrorLine), each shortened
+// to its share when together they are longer (msg.JoinShortened), as
+// the Jobs page shortens it again for a job's row.
 func withNote(note, reason string) string {
-	note, reason = msg.ErrorLine(note), msg.ErrorLine(reason)
-	if note == "" || reason == "" {
-		return note + reason
-	}
-	n := msg.MaxErrorRunes - len("; ")
-	nn, nr := utf8.RuneCountInString(note), utf8.RuneCountInString(reason)
-	if nn+nr > n {
-		nn = min(nn, max(n/2, n-nr))
-		nr = n - nn
-	}
-	return msg.Shorten(note, nn) + "; " + msg.Shorten(reason, nr)
+	return msg.JoinShortened(msg.MaxErrorRunes, msg.ErrorLine(note), msg.ErrorLine(reason))
 }
 
 // hasCheckpoint reports whether job id has a checkpoint in the store.
