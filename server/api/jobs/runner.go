@@ -331,14 +331,21 @@ func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) 
 // ErrState for a job that has ended otherwise.
 func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	r.mu.Lock()
-	ok, err := r.store.Transition(id, []string{store.StateQueued, store.StateInterrupted}, store.StateCanceled, "")
+	// An interrupted job keeps the note on the data it last saw, which its
+	// error gave first, without why it was interrupted, which said how to
+	// resume it (run). A queued one has none: ResumeJob cleared it.
+	var kept string
+	if j, err := r.store.Job(id); err == nil && j.State == store.StateInterrupted {
+		kept = j.Note
+	}
+	ok, err := r.store.Transition(id, []string{store.StateQueued, store.StateInterrupted}, store.StateCanceled, kept)
 	if err != nil {
 		r.mu.Unlock()
 		return store.Job{}, err
 	}
 	if ok {
 		if h := r.hubs[id]; h != nil {
-			h.finish(store.StateCanceled, "")
+			h.finish(store.StateCanceled, kept)
 			delete(r.hubs, id)
 		}
 		r.mu.Unlock()
@@ -716,6 +723,11 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		r.mu.Lock()
 		run.note = note
 		r.mu.Unlock()
+		// Kept apart from its error too, for a cancel once it is
+		// interrupted, which drops why (Cancel).
+		if err := r.store.SetNote(j.ID, note); err != nil {
+			r.log.Printf("jobs: job %s: recording its note: %v", j.ID, err)
+		}
 		m := stateMessage(j.ID, store.StateRunning)
 		m.Error = note
 		h.publish(m)

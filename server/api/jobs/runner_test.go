@@ -1120,9 +1120,10 @@ func TestStartCanceledMeanwhile(t *testing.T) {
 // first, then why it ended so: canceled (the note alone, as Cancel
 // answers it), failed (the step's error), interrupted by the server's
 // stop (how to resume it, which the page says when no reason is given)
-// or by a model it could not save. Before, the note was a running or
-// done job's only: the row of a job that ended otherwise gave the reason
-// alone, or nothing.
+// or by a model it could not save, and the last two canceled then (the
+// note alone: store.Job.Note). Before, the note was a running or done
+// job's only: the row of a job that ended otherwise gave the reason
+// alone, or nothing; then an interrupted job canceled gave nothing.
 func TestJobNoteKept(t *testing.T) {
 	const note = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side"
 	for _, tc := range []struct {
@@ -1201,6 +1202,18 @@ func TestJobNoteKept(t *testing.T) {
 		}
 		if len(events) != 2 || events[0] != msg.TypeState+" "+tc.state || events[1] != msg.TypeError+" "+got.Error {
 			t.Errorf("%s: its watcher's last events %q, want the state %s, then %q", tc.name, events, tc.state, got.Error)
+		}
+		if tc.state == store.StateInterrupted {
+			// Canceled then (by the server started again): the note
+			// alone, how to resume it no longer true.
+			again := New(Config{Store: st, Load: load, Logger: log.New(io.Discard, "", 0)})
+			if err := again.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := again.Cancel(j.ID, time.Second); err != nil || got.State != store.StateCanceled || got.Error != note {
+				t.Errorf("%s, then canceled: %v, %s, error %q; want canceled, the note %q", tc.name, err, got.State, got.Error, note)
+			}
+			again.Close()
 		}
 	}
 }

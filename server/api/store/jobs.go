@@ -33,9 +33,13 @@ type Job struct {
 	msg.Job
 	Client     string `json:"-"` // the submitter's address, for the per-client limit
 	Checkpoint string `json:"-"` // path relative to the data directory, "" when none
+	// Note is what the job's data set's load skipped (SetNote), which its
+	// error gives first once it has ended, apart from the error: what a
+	// cancel of the job, interrupted, keeps of it.
+	Note string `json:"-"`
 }
 
-const jobColumns = "id, client, config, state, step, steps, loss, metrics, model_id, checkpoint, ckpt_step, error, created, updated"
+const jobColumns = "id, client, config, state, step, steps, loss, metrics, model_id, checkpoint, ckpt_step, error, note, created, updated"
 
 // Unreadable is the error of a job whose row's config or metrics cannot
 // be decoded (a database edited by hand, or damaged): the job reads as
@@ -48,7 +52,7 @@ const Unreadable = msg.JobUnreadable
 func scanJob(row interface{ Scan(...any) error }) (j Job, readable bool, err error) {
 	var config, metrics string
 	err = row.Scan(&j.ID, &j.Client, &config, &j.State, &j.Step, &j.Steps, &j.Loss, &metrics, &j.ModelID,
-		&j.Checkpoint, &j.CkptStep, &j.Error, &j.Created, &j.Updated)
+		&j.Checkpoint, &j.CkptStep, &j.Error, &j.Note, &j.Created, &j.Updated)
 	if err != nil {
 		return Job{}, false, err
 	}
@@ -90,7 +94,8 @@ func (s *Store) CreateJob(client string, config msg.TrainRequest, steps, max int
 
 // ResumeJob queues the interrupted job id again for client, who then
 // holds it for the per-client limit, unless client already has max queued
-// or running jobs (max ≤ 0: no limit; then ErrLimit). It reports whether
+// or running jobs (max ≤ 0: no limit; then ErrLimit), its error and note
+// cleared (its run loads its data again). It reports whether
 // the job was interrupted (false: it is in another state, or there is
 // none).
 func (s *Store) ResumeJob(id, client string, max int) (bool, error) {
@@ -105,7 +110,7 @@ func (s *Store) ResumeJob(id, client string, max int) (bool, error) {
 		if err := checkLimit(tx, client, max); err != nil {
 			return err
 		}
-		res, err := tx.Exec("UPDATE jobs SET state = ?, client = ?, error = '', updated = ? WHERE id = ? AND state = ?",
+		res, err := tx.Exec("UPDATE jobs SET state = ?, client = ?, error = '', note = '', updated = ? WHERE id = ? AND state = ?",
 			StateQueued, client, now(), id, StateInterrupted)
 		if err != nil {
 			return err
@@ -226,6 +231,13 @@ func (s *Store) Transition(id string, from []string, to, errMsg string) (bool, e
 // checkpoint: only a queued (resumed), running or interrupted one does.
 func endsCheckpoint(state string) bool {
 	return state == StateCanceled || state == StateFailed || state == StateDone
+}
+
+// SetNote records note, what the data set's load of job id skipped (a
+// running job's; ResumeJob clears it, the data loaded again).
+func (s *Store) SetNote(id, note string) error {
+	_, err := s.db.Exec("UPDATE jobs SET note = ? WHERE id = ?", note, id)
+	return err
 }
 
 // SetProgress records a running job's step, loss and last verification

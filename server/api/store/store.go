@@ -128,6 +128,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 	checkpoint TEXT NOT NULL DEFAULT '',
 	ckpt_step  INTEGER NOT NULL DEFAULT 0,
 	error      TEXT NOT NULL DEFAULT '',
+	note       TEXT NOT NULL DEFAULT '',
 	created    TEXT NOT NULL,
 	updated    TEXT NOT NULL
 );
@@ -245,6 +246,17 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 			return nil, rec, fmt.Errorf("store: %s is not a SQLite database (another program's file, or damaged): move it aside to start a new one, which puts the files it listed in lost+found", filepath.Join(dir, dbName))
 		}
 		return nil, rec, fmt.Errorf("store: creating tables: %w", err)
+	}
+	// The jobs of a data directory from before their note column get
+	// it, empty: CREATE TABLE IF NOT EXISTS left their table as it was.
+	var hasNote int
+	err = db.QueryRow("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'note'").Scan(&hasNote)
+	if err == nil && hasNote == 0 {
+		_, err = db.Exec("ALTER TABLE jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+	}
+	if err != nil {
+		db.Close()
+		return nil, rec, fmt.Errorf("store: adding the jobs' note column: %w", err)
 	}
 	s := &Store{dir: dir, db: db, lock: lock, syncDir: syncDir}
 	if rec, err = s.recover(); err != nil {

@@ -462,6 +462,45 @@ func TestJobLimitAndTransitions(t *testing.T) {
 	}
 }
 
+// TestJobNote: a job's note (SetNote) is kept apart from its error, and
+// ResumeJob clears it with the error; a data directory from before the
+// note column opens with it added, its jobs read with no note. Before,
+// the note was only in the error, whose reason a cancel drops.
+func TestJobNote(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := s.CreateJob("a", msg.TrainRequest{}, 1, 0)
+	if _, err := s.db.Exec("ALTER TABLE jobs DROP COLUMN note"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, _, err = Open(dir); err != nil {
+		t.Fatalf("opening a data directory without the jobs' note column: %v", err)
+	}
+	defer s.Close()
+	if j, err := s.Job(old.ID); err != nil || j.Note != "" || j.State != StateQueued {
+		t.Errorf("the job from before the note column: %+v, %v; want it queued, no note", j, err)
+	}
+	const note = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side"
+	s.Transition(old.ID, []string{StateQueued}, StateRunning, "")
+	if err := s.SetNote(old.ID, note); err != nil {
+		t.Fatal(err)
+	}
+	s.Transition(old.ID, []string{StateRunning}, StateInterrupted, note+"; the server stopped")
+	if j, _ := s.Job(old.ID); j.Note != note || j.Error != note+"; the server stopped" {
+		t.Errorf("interrupted: note %q, error %q; want the note %q apart", j.Note, j.Error, note)
+	}
+	if ok, err := s.ResumeJob(old.ID, "a", 0); !ok || err != nil {
+		t.Fatalf("resume: %v, %v", ok, err)
+	}
+	if j, _ := s.Job(old.ID); j.Note != "" || j.Error != "" {
+		t.Errorf("resumed: note %q, error %q; want both cleared", j.Note, j.Error)
+	}
+}
+
 // TestEndedJobsDropCheckpoints: a job that becomes canceled or failed
 // cannot be resumed, so its checkpoint goes; an interrupted one keeps it,
 // and so does a job whose transition is refused.
