@@ -36,7 +36,8 @@ var requestTimeout = 30 * time.Second
 // hash as the playground writes it), the list of jobs with their state and
 // Cancel and Resume, and the watched job: its curves and histogram (as a
 // playground panel draws them) and its hypersphere, whose viewer gets the
-// job's snapshots from the page over a BroadcastChannel.
+// job's snapshots, progress, states and errors from the page over a
+// BroadcastChannel.
 type Jobs struct {
 	app.Compo
 
@@ -538,15 +539,17 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 }
 
 // watchJob shows job and follows its event stream (follow), forwarding
-// its snapshots to the viewer. The job watched again (resumed or
-// canceled after its stream said interrupted) keeps its curves: its
-// stream sends only the last progress. A resumed one draws again the
-// steps past its checkpoint, and its curves and epoch ends are cut there.
+// it to the viewer (JobWatch.Receive), and tells a viewer that loads
+// later what it missed (JobWatch.CatchUp). The job watched again
+// (resumed or canceled after its stream said interrupted) keeps its
+// curves: its stream sends only the last progress. A resumed one draws
+// again the steps past its checkpoint, and its curves and epoch ends are
+// cut there.
 func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	j.unwatch()
 	w := NewJobWatch(job)
 	if old := j.watch; old != nil && old.Job.ID == job.ID {
-		w.Run, w.Snapshot = old.Run, old.Snapshot
+		w.Run, w.Snapshot, w.Progress = old.Run, old.Snapshot, old.Progress
 		if old.State == msg.JobInterrupted && (job.State == msg.JobQueued || job.State == msg.JobRunning) {
 			w.Run.CutAfter(job.CkptStep)
 		}
@@ -560,8 +563,10 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	var bc *broadcast
 	bc = openBroadcast(j.channel, func(data string) {
 		page.Dispatch(func(ctx app.Context) {
-			if j.bc == bc && j.watch == &w && w.Snapshot != "" && IsViewerReady(data) {
-				bc.post(w.Snapshot) // the viewer loaded after the last snapshot
+			if j.bc == bc && j.watch == &w && IsViewerReady(data) {
+				for _, s := range w.CatchUp() { // the viewer loaded after them
+					bc.post(s)
+				}
 			}
 		})
 	})
@@ -573,7 +578,7 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 }
 
 // follow reads the event stream of job id, watched as w, until c is done,
-// passing its events to w and its snapshots to the viewer, and opens it
+// passing its events to w and what w forwards to the viewer, and opens it
 // again when it drops before the job ends: watchRetry after, or at once
 // when the page is shown. While the page is hidden (seen: its tab in the
 // background) it is not opened again until the page is shown; a stream
@@ -586,12 +591,12 @@ func (j *Jobs) follow(page app.Context, c context.Context, client *Client, seen 
 					return
 				}
 				j.eventsErr = ""
-				snap, err := w.Receive(data)
+				post, err := w.Receive(data)
 				if err != nil {
 					j.err = err.Error()
 				}
-				if snap {
-					j.bc.post(data) // the viewer of w, watched
+				for _, s := range post {
+					j.bc.post(s) // the viewer of w, watched
 				}
 			})
 		})

@@ -3,8 +3,11 @@
 package app
 
 import (
+	"context"
+	"slices"
 	"syscall/js"
 	"testing"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -121,5 +124,93 @@ func TestJobFormInURL(t *testing.T) {
 	j.edit("epochs", "x")
 	if url() != written {
 		t.Errorf("epochs x, refused, wrote the URL %q; want it as it was, %q", url(), written)
+	}
+}
+
+// ctxHost is a component that keeps its context.
+type ctxHost struct {
+	app.Compo
+	ctx app.Context
+}
+
+func (h *ctxHost) OnMount(ctx app.Context) { h.ctx = ctx }
+func (h *ctxHost) Render() app.UI          { return app.Span() }
+
+// heldStream is a server whose event stream sends events, then stays
+// open until its context is done.
+type heldStream struct {
+	Transport
+	events []string
+}
+
+func (s heldStream) Events(ctx context.Context, _ string, each func(string)) error {
+	for _, e := range s.events {
+		each(e)
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestJobsViewerHearsJob: the watched job's viewer is posted, on its
+// BroadcastChannel, the job's progress, states and errors as well as its
+// snapshots, in the stream's order, and its state failed again after the
+// error that follows it (the viewer reads "failed: REASON" from the error
+// just before the state); a viewer that loads after them is posted the
+// latest snapshot, progress, error and state. Before, it was posted the
+// snapshots alone: its caption read "step -" while the job ran on, with
+// no state, and a viewer that loaded late got the snapshot alone. Under
+// node, with its BroadcastChannel.
+func TestJobsViewerHearsJob(t *testing.T) {
+	job := msg.Job{ID: "j1", State: msg.JobRunning, Steps: 2000, Config: jobConfig(), Created: "1"}
+	j := NewJobs()
+	j.nonce = "hears"
+	j.Client = &Client{T: heldStream{events: []string{
+		`{"v":1,"type":"state","trainer":"j1","state":"running"}`,
+		`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":10,"steps":2000,"loss":2.5,"accuracy":0.25}}`,
+		`{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`,
+		`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":2,"step":1095,"steps":2000,"loss":1.5,"accuracy":0.5}}`,
+		`{"v":1,"type":"state","trainer":"j1","state":"failed"}`,
+		`{"v":1,"type":"error","trainer":"j1","error":"out of memory"}`,
+	}}}
+	h := &jobsHost{j: j}
+	e, _ := mountInDocument(t, h)
+	js.Global().Call("eval", `Object.assign(document, { visibilityState: "visible", addEventListener() {}, removeEventListener() {} })`) // watchVisibility's
+	j.mounted = h.ctx
+	// The stream's goroutine (ctx.Async) is another engine's: e's
+	// ConsumeAll waits for its own, and this one reads until the watch
+	// stops.
+	streams, other := &ctxHost{}, app.NewTestEngine()
+	if err := other.Load(streams); err != nil {
+		t.Fatal(err)
+	}
+	other.ConsumeAll()
+	channel := "metriclab-job-j1-hears" // watchJob's
+	// heard waits until listen heard n messages, for 5 s at most, the
+	// page taking what it was dispatched meanwhile.
+	heard := func(listen func() []string, n int) []string {
+		for end := time.Now().Add(5 * time.Second); len(listen()) < n && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			e.ConsumeAll()
+		}
+		time.Sleep(50 * time.Millisecond) // anything more that would come
+		e.ConsumeAll()
+		time.Sleep(50 * time.Millisecond)
+		return listen()
+	}
+
+	listen, _, stop := viewerOn(t, channel)
+	defer stop()
+	j.watchJob(streams.ctx, job)
+	defer j.unwatch()
+	want := []string{"j1 state running", "j1 progress 10", "j1 snapshot", "j1 progress 1095", "j1 state failed", "j1 error out of memory", "j1 state failed"}
+	if got := heard(listen, len(want)); !slices.Equal(got, want) {
+		t.Errorf("the viewer heard\n%q, want\n%q", got, want)
+	}
+
+	late, say, stopLate := viewerOn(t, channel)
+	defer stopLate()
+	say(`{"v":1,"type":"state","trainer":"viz","state":"viz-ready"}`)
+	want = []string{"j1 snapshot", "j1 progress 1095", "j1 error out of memory", "j1 state failed"}
+	if got := heard(late, len(want)); !slices.Equal(got, want) {
+		t.Errorf("a viewer that loaded after them heard\n%q, want\n%q", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -25,8 +26,8 @@ func TestJobWatchReceive(t *testing.T) {
 		`{"v":1,"type":"progress","trainer":"j2","progress":{"epoch":0,"step":30,"steps":40,"loss":9}}`,
 	}
 	for _, e := range events {
-		if snap, err := w.Receive(e); err != nil || snap {
-			t.Fatalf("Receive(%s) = %v, %v", e, snap, err)
+		if _, err := w.Receive(e); err != nil {
+			t.Fatalf("Receive(%s): %v", e, err)
 		}
 	}
 	if len(w.Run.LossLine) != 2 || w.Run.LossLine[1] != (Point{20, 1.5}) {
@@ -36,8 +37,8 @@ func TestJobWatchReceive(t *testing.T) {
 		t.Errorf("state %q final %v status %q", w.State, w.Final(), w.Status())
 	}
 	snap := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
-	if ok, err := w.Receive(snap); err != nil || !ok {
-		t.Fatalf("snapshot: %v, %v, want a snapshot to forward", ok, err)
+	if post, err := w.Receive(snap); err != nil || !slices.Equal(post, []string{snap}) {
+		t.Fatalf("snapshot: %q, %v, want the snapshot to forward", post, err)
 	}
 	if w.Snapshot != snap || !w.Run.HasSnapshot || w.Run.Threshold != 0.5 || !slices.Equal(w.Run.Impostor, []int{0, 4}) {
 		t.Errorf("after the snapshot: %+v", w.Run)
@@ -95,6 +96,103 @@ func TestJobWatchEnds(t *testing.T) {
 	if want := "interrupted at step 60: it has no checkpoint, resume it to train again from the start"; i.Status() != want {
 		t.Errorf("interrupted without a checkpoint: %q, want %q", i.Status(), want)
 	}
+}
+
+// TestJobWatchForwards: what the Jobs page posts to the watched job's
+// viewer for each event of its stream, and to a viewer that loads after
+// them (CatchUp): its progress (not one repeated), states and errors as
+// well as its snapshots, in the stream's order, so that the viewer's
+// caption says the step and epoch ("step 1095 (epoch 2)") and the job's
+// state; the state done or failed again after the error that follows it,
+// for the viewer's "failed: REASON" and "done; NOTE" (view.Pump reads the
+// reason from the error just before the state); the states no trainer
+// has as they are, and never idle, which clears the viewer's picture.
+// Before, the viewer got the snapshots alone: "D=3, 2000 points, step -"
+// at step 1095, with no state, and a viewer that loaded late the latest
+// snapshot alone.
+func TestJobWatchForwards(t *testing.T) {
+	const (
+		snap = `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
+		note = "early stopping: training diverged at epoch 3"
+	)
+	progress := func(epoch, step int) string {
+		return fmt.Sprintf(`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":%d,"step":%d,"steps":2000,"loss":1.5,"accuracy":0.5}}`, epoch, step)
+	}
+	state := func(s string) string { return `{"v":1,"type":"state","trainer":"j1","state":"` + s + `"}` }
+	failure := func(e string) string { return `{"v":1,"type":"error","trainer":"j1","error":"` + e + `"}` }
+	live := []string{
+		state(msg.JobQueued), `{"v":1,"type":"state","trainer":"j1","state":"running","error":"skipped 3 images"}`,
+		progress(0, 10), snap, progress(2, 1095),
+		progress(2, 1095), // the stream opened again repeats it
+		`{"v":1,"type":"progress","trainer":"j2","progress":{"epoch":0,"step":30,"steps":40,"loss":9}}`, // another job's
+	}
+	livePosts := []string{"state queued", "state running", "progress 10:0", "snapshot", "progress 1095:2"}
+	for _, c := range []struct {
+		name        string
+		end         []string // after live
+		posts       []string // after livePosts
+		caughtUp    []string // after the snapshot and progress 1095:2
+		final, done bool
+	}{
+		{"running", nil, nil, []string{"state running"}, false, false},
+		{"failed", []string{state(msg.JobFailed), failure("out of memory")},
+			[]string{"state failed", "error out of memory", "state failed"}, []string{"error out of memory", "state failed"}, true, true},
+		{"failed, its reason first (an older server)", []string{failure("out of memory"), state(msg.JobFailed)},
+			[]string{"error out of memory", "state failed"}, []string{"error out of memory", "state failed"}, true, true},
+		{"done with a note", []string{state(msg.JobDone), failure(note)},
+			[]string{"state done", "error " + note, "state done"}, []string{"error " + note, "state done"}, true, true},
+		{"done", []string{state(msg.JobDone)}, []string{"state done"}, []string{"state done"}, true, true},
+		{"interrupted", []string{state(msg.JobInterrupted), failure("the server stopped: resume the job to save it")},
+			[]string{"state interrupted", "error the server stopped: resume the job to save it"}, []string{"state interrupted"}, true, false},
+		{"canceled", []string{state(msg.JobCanceled)}, []string{"state canceled"}, []string{"state canceled"}, true, false},
+	} {
+		w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobQueued, Steps: 2000, Config: jobConfig()})
+		if got := said(t, w.CatchUp()); !slices.Equal(got, []string{"state queued"}) {
+			t.Errorf("%s: a viewer that loads before any event is told %q, want the job's state, queued", c.name, got)
+		}
+		var posts []string
+		for _, e := range append(slices.Clip(live), c.end...) {
+			post, err := w.Receive(e)
+			if err != nil {
+				t.Fatalf("%s: Receive(%s): %v", c.name, e, err)
+			}
+			posts = append(posts, post...)
+		}
+		if got, want := said(t, posts), append(slices.Clip(livePosts), c.posts...); !slices.Equal(got, want) {
+			t.Errorf("%s: the viewer was posted\n%q, want\n%q", c.name, got, want)
+		}
+		if got, want := said(t, w.CatchUp()), append([]string{"snapshot", "progress 1095:2"}, c.caughtUp...); !slices.Equal(got, want) {
+			t.Errorf("%s: a viewer that loads after them is told\n%q, want\n%q", c.name, got, want)
+		}
+		if w.Final() != c.final {
+			t.Errorf("%s: final %v, want %v", c.name, w.Final(), c.final)
+		}
+	}
+}
+
+// said returns the messages posted to a viewer as "state STATE", "error
+// ERROR", "progress STEP:EPOCH" or their type ("snapshot"), each checked
+// to be of the schema and of job j1.
+func said(t *testing.T, posts []string) []string {
+	t.Helper()
+	var out []string
+	for _, p := range posts {
+		m, err := DecodeMessage(p)
+		if err != nil || m.Trainer != "j1" {
+			t.Fatalf("posted %s: %v, trainer %q; want a message of job j1", p, err, m.Trainer)
+		}
+		switch {
+		case m.Type == msg.TypeState:
+			out = append(out, "state "+m.State)
+		case m.Type == msg.TypeError:
+			out = append(out, "error "+m.Error)
+		case m.Progress != nil:
+			out = append(out, fmt.Sprintf("progress %d:%d", m.Progress.Step, m.Progress.Epoch))
+		default:
+			out = append(out, m.Type)
+		}
+	}
+	return out
 }
 
 func TestIsViewerReady(t *testing.T) {
@@ -346,16 +444,16 @@ func receiveNeverFailed(t *testing.T, name string, w *JobWatch, events []string)
 func TestJobWatchBadSnapshot(t *testing.T) {
 	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobRunning, Steps: 40, Config: jobConfig()})
 	good := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
-	if ok, err := w.Receive(good); err != nil || !ok {
-		t.Fatalf("snapshot: %v, %v", ok, err)
+	if post, err := w.Receive(good); err != nil || !slices.Equal(post, []string{good}) {
+		t.Fatalf("snapshot: %q, %v", post, err)
 	}
 	for _, bad := range []string{
 		`{"v":1,"type":"snapshot","trainer":"j1"}`,
 		`{"v":1,"type":"snapshot","trainer":"j1","snapshot":null}`,
 	} {
-		ok, err := w.Receive(bad)
-		if err == nil || ok {
-			t.Errorf("Receive(%s) = %v, %v; want an error and nothing to forward", bad, ok, err)
+		post, err := w.Receive(bad)
+		if err == nil || len(post) > 0 {
+			t.Errorf("Receive(%s) = %q, %v; want an error and nothing to forward", bad, post, err)
 		}
 		if w.Snapshot != good || w.Run.Threshold != 0.5 {
 			t.Errorf("after %s: the snapshot kept is %s (threshold %g), want the last good one", bad, w.Snapshot, w.Run.Threshold)

@@ -19,6 +19,7 @@ type JobWatch struct {
 	State    string  // the job's state, from its events
 	Run      Run
 	Snapshot string // the latest snapshot message as received, for the viewer
+	Progress string // the latest progress message as received, for a viewer that loads later
 	// Gone says that the server no longer has the job: its event stream
 	// was refused, and the job list does not hold it (Jobs.SetJobs).
 	Gone bool
@@ -34,18 +35,25 @@ func NewJobWatch(j msg.Job) JobWatch {
 }
 
 // Receive applies one event of the job's stream (the data of an SSE
-// event, a msg.Message as JSON) and reports whether it is a snapshot,
-// which the page forwards to the viewer. A progress report of a step
-// already drawn (the stream repeats the last one when it is opened again)
-// changes nothing. An unknown state is an error, one line however long
-// the name it quotes (msg.ErrorLine).
-func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
+// event, a msg.Message as JSON) and returns what the page posts for it on
+// the viewer's channel, in order: the event as received, but for a
+// progress report of a step already drawn (the stream repeats the last
+// one when it is opened again), which changes nothing, and for what the
+// viewer does not draw. The job's states go as they are, the Job* ones
+// that are no trainer's too (the viewer shows any state but idle, which
+// clears its picture and is no job's). An error that comes after the
+// state done or failed, as a job's does (core/msg), is followed by that
+// state again: the viewer says how a run ended from the error just
+// before its state ("failed: REASON", "done; NOTE"), as a trainer sends
+// them. An unknown state is an error, one line however long the name it
+// quotes (msg.ErrorLine).
+func (w *JobWatch) Receive(data string) (post []string, err error) {
 	m, err := DecodeMessage(data)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if m.Trainer != "" && m.Trainer != w.Job.ID {
-		return false, nil
+		return nil, nil
 	}
 	switch m.Type {
 	case msg.TypeState:
@@ -54,36 +62,78 @@ func (w *JobWatch) Receive(data string) (snapshot bool, err error) {
 			// Not a trainer's state: the Run keeps its curves.
 		case msg.JobRunning, msg.JobDone, msg.JobFailed:
 			if err := w.Run.Apply(m); err != nil {
-				return false, err
+				return nil, err
 			}
 		default:
-			return false, errors.New(msg.ErrorLine(fmt.Sprintf("app: unknown job state %q", m.State)))
+			return nil, errors.New(msg.ErrorLine(fmt.Sprintf("app: unknown job state %q", m.State)))
 		}
 		w.State = m.State
 		if m.State == msg.JobRunning {
 			w.Note = m.Error
 		}
-		return false, nil
+		return []string{data}, nil
 	case msg.TypeProgress:
 		if n := len(w.Run.LossLine); m.Progress != nil && n > 0 && float64(m.Progress.Step) <= w.Run.LossLine[n-1].X {
-			return false, nil
+			return nil, nil
 		}
+		if err := w.Run.Apply(m); err != nil {
+			return nil, err
+		}
+		w.Progress = data
+		return []string{data}, nil
 	case msg.TypeSnapshot:
 		// Kept and forwarded only once the Run took it: one without its
 		// snapshot would stand in for the last good one.
 		if err := w.Run.Apply(m); err != nil {
-			return false, err
+			return nil, err
 		}
 		w.Snapshot = data
-		return true, nil
+		return []string{data}, nil
 	case msg.TypeError:
 		// The reason of the job's final state, which it follows (core/msg):
 		// why it failed or was interrupted ("resume the job to save it"),
 		// how a done job ended. It is no state of its own: taken for a
 		// failure, one that came before its state showed a done job
 		// failed, and for good when the stream dropped between the two.
+		if err := w.Run.Apply(m); err != nil {
+			return nil, err
+		}
+		if w.ended() {
+			return []string{data, w.stateLine()}, nil
+		}
+		return []string{data}, nil
 	}
-	return false, w.Run.Apply(m)
+	return nil, w.Run.Apply(m)
+}
+
+// CatchUp returns what the page posts to a viewer that loads while the
+// job is watched (IsViewerReady), which missed what was posted before:
+// the latest snapshot and progress, and the job's state, after the error
+// that says how it ended when it is done or failed (Receive), so that
+// its picture and caption are the job's at once.
+func (w *JobWatch) CatchUp() []string {
+	var post []string
+	for _, s := range []string{w.Snapshot, w.Progress} {
+		if s != "" {
+			post = append(post, s)
+		}
+	}
+	if w.ended() && w.Run.Err != "" {
+		post = append(post, viewerLine(w.Job.ID, msg.Message{Type: msg.TypeError, Error: w.Run.Err}))
+	}
+	if w.State != "" {
+		post = append(post, w.stateLine())
+	}
+	return post
+}
+
+// ended reports whether the job is done or failed: the states whose
+// line on the viewer says how the run ended.
+func (w *JobWatch) ended() bool { return w.State == msg.JobDone || w.State == msg.JobFailed }
+
+// stateLine is the job's state as its stream says it to the viewer.
+func (w *JobWatch) stateLine() string {
+	return viewerLine(w.Job.ID, msg.Message{Type: msg.TypeState, State: w.State})
 }
 
 // Final reports whether the job will send nothing more: done, failed,

@@ -5,6 +5,7 @@ package app
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"syscall/js"
 	"testing"
 	"time"
@@ -155,8 +156,8 @@ func waitHeard(done func() bool) {
 }
 
 // viewerOn listens on channel as a viewer does, and returns what it has
-// heard so far, each message as "TRAINER TYPE STATE" or "TRAINER TYPE
-// ERROR", the function that says a message there as the viewer (which
+// heard so far, each message as "TRAINER TYPE STATE", "TRAINER TYPE
+// ERROR", "TRAINER progress STEP" or "TRAINER TYPE", the function that says a message there as the viewer (which
 // it does not hear itself), and the one that stops listening.
 func viewerOn(t *testing.T, channel string) (heard func() []string, say func(string), stop func()) {
 	t.Helper()
@@ -168,7 +169,11 @@ func viewerOn(t *testing.T, channel string) (heard func() []string, say func(str
 			t.Errorf("viewer on %s: %v", channel, err)
 			return nil
 		}
-		got = append(got, m.Trainer+" "+m.Type+" "+m.State+m.Error)
+		s := m.Trainer + " " + m.Type + " " + m.State + m.Error
+		if m.Progress != nil {
+			s += strconv.Itoa(m.Progress.Step)
+		}
+		got = append(got, strings.TrimSpace(s))
 		return nil
 	})
 	bc.Set("onmessage", onMessage)
