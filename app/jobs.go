@@ -527,11 +527,15 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 				j.actErr = op + " " + job.ID + ": " + err.Error()
 				return
 			}
-			j.actErr, j.note = "", "job "+job.ID+": "+op+" done"
+			j.actErr = ""
 			if op == "resume" {
+				j.note = "job " + job.ID + " resumed"
 				job.State = msg.JobQueued
 				j.watchJob(ctx, job)
-			} else if next, ok := j.toWatch(); ok {
+				return
+			}
+			j.note = "job " + job.ID + " canceled"
+			if next, ok := j.toWatch(); ok {
 				j.watchJob(ctx, next) // the watched job, interrupted, now canceled: not "resume it"
 			}
 		})

@@ -202,12 +202,12 @@ func TestJobsAnswerAfterTheButtonIsGone(t *testing.T) {
 	j, e, _, gone := mountJobs(t, api)
 	j.act(gone, j.jobs[1], "cancel")
 	e.ConsumeAll()
-	if j.note != "job j1: cancel done" || j.err+j.actErr != "" || j.jobs[1].State != msg.JobCanceled {
+	if j.note != "job j1 canceled" || j.err+j.actErr != "" || j.jobs[1].State != msg.JobCanceled {
 		t.Errorf("after Cancel: note %q, error %q, j1 %s; want the note, no error, canceled", j.note, j.err+j.actErr, j.jobs[1].State)
 	}
 	j.act(gone, j.jobs[0], "resume")
 	e.ConsumeAll()
-	if j.note != "job j2: resume done" || j.watch == nil || j.watch.Job.ID != "j2" {
+	if j.note != "job j2 resumed" || j.watch == nil || j.watch.Job.ID != "j2" {
 		t.Errorf("after Resume: note %q, watch %v; want the note and j2 watched", j.note, j.watch)
 	}
 }
@@ -829,7 +829,7 @@ func TestJobsListAnswersInOrder(t *testing.T) {
 // TestJobsCancelWatchedInterrupted: the page's own Cancel of the watched
 // job, interrupted, shows it canceled at once, its curves kept, as the
 // list's next read would. Before, the watch said "interrupted …: resume
-// it" beside the note "cancel done" until that read, seconds later.
+// it" beside the note "job j1 canceled" until that read, seconds later.
 func TestJobsCancelWatchedInterrupted(t *testing.T) {
 	api := newJobsAPI(msg.Job{ID: "j1", State: msg.JobInterrupted, Config: jobConfig(), Created: "1", Step: 250, Steps: 400, CkptStep: 200})
 	w, _ := watchingInterrupted(t)
@@ -837,7 +837,7 @@ func TestJobsCancelWatchedInterrupted(t *testing.T) {
 	j.watch = w.watch
 	j.act(ctx, j.jobs[0], "cancel")
 	e.ConsumeAll()
-	if got, want := j.watch.Status(), "canceled at step 250"; j.note != "job j1: cancel done" || got != want || len(j.watch.Run.LossLine) != 3 {
+	if got, want := j.watch.Status(), "canceled at step 250"; j.note != "job j1 canceled" || got != want || len(j.watch.Run.LossLine) != 3 {
 		t.Errorf("after Cancel: note %q, watch %q with %d points of loss; want %q with 3", j.note, got, len(j.watch.Run.LossLine), want)
 	}
 }
