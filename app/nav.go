@@ -78,10 +78,19 @@ type stopper interface {
 	Stops() string
 }
 
+// hashKeeper is a page that keeps its state in its URL's fragment (the
+// playground's settings, replaceHash): Hash returns that fragment, with
+// its "#", which a Back declined writes back with the page's path
+// (WithNav.back).
+type hashKeeper interface {
+	Hash() string
+}
+
 // WithNav is a page under the navigation: Nav with Current, then Page.
 // While Page has work under way (stopper), leaving asks first: a link of
-// the navigation (Nav.leave), and a reload, the tab closed or another
-// address typed (the window's beforeunload, onUnload).
+// the navigation (Nav.leave), a reload, the tab closed or another
+// address typed (the window's beforeunload, onUnload), and the browser's
+// Back and Forward (the window's popstate, onPop).
 type WithNav struct {
 	app.Compo
 
@@ -89,13 +98,14 @@ type WithNav struct {
 	Page    app.UI
 
 	onUnload app.Func // the window's beforeunload listener while mounted; nil outside a browser
+	onPop    app.Func // the window's popstate listener (capture) while mounted; nil outside a browser
 }
 
 // OnMount listens to the window's beforeunload: while Page has work
 // under way, the browser asks the user whether to leave (in its own
-// words: browsers show no page's text). go-app keeps WithNav mounted
-// from one page to the next, changing its Page, so that the one
-// listener asks about the page shown.
+// words: browsers show no page's text); and to its popstate (back).
+// go-app keeps WithNav mounted from one page to the next, changing its
+// Page, so that the one listener of each asks about the page shown.
 func (w *WithNav) OnMount(ctx app.Context) {
 	if !app.IsClient {
 		return
@@ -113,20 +123,59 @@ func (w *WithNav) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Call("addEventListener", "beforeunload", w.onUnload)
+	w.onPop = app.FuncOf(func(this app.Value, args []app.Value) any {
+		w.back(args[0])
+		return nil
+	})
+	// Capturing: go-app navigates from the window's onpopstate, a
+	// listener that does not capture, and at the window, the event's
+	// target, the capturing listeners run first.
+	app.Window().Call("addEventListener", "popstate", w.onPop, true)
 }
 
-// OnDismount stops listening to the window's beforeunload.
+// OnDismount stops listening to the window's beforeunload and popstate.
 func (w *WithNav) OnDismount() {
 	if w.onUnload != nil {
 		app.Window().Call("removeEventListener", "beforeunload", w.onUnload)
 		w.onUnload.Release()
 		w.onUnload = nil
 	}
+	if w.onPop != nil {
+		app.Window().Call("removeEventListener", "popstate", w.onPop, true)
+		w.onPop.Release()
+		w.onPop = nil
+	}
 }
 
 // Render draws the navigation above the page.
 func (w *WithNav) Render() app.UI {
 	return app.Div().Class("with-nav").Body(&Nav{Current: w.Current, Stops: w.stops}, w.Page)
+}
+
+// back asks, when the browser's Back or Forward goes to another page
+// (popstate e, its address already the other page's) while Page has work
+// under way, whether to leave it. go-app would mount the other page (its
+// window's onpopstate), whose dismount stops the work, and a popstate
+// cannot be cancelled: declined, e goes no further, before go-app's
+// listener, and the page's address is written back as a new entry of
+// the history (which drops the entries after the one gone to; going
+// back to that entry instead would need to know which way the user
+// went). A popstate on the page's own path (the playground's fragment,
+// which it follows itself) stays on the page, and asks nothing.
+func (w *WithNav) back(e app.Value) {
+	if app.Window().Get("location").Get("pathname").String() == w.Current {
+		return
+	}
+	what := w.stops()
+	if what == "" || confirmed(leaveQuestion(what)) {
+		return
+	}
+	e.Call("stopImmediatePropagation")
+	here := w.Current
+	if h, ok := w.Page.(hashKeeper); ok {
+		here += h.Hash()
+	}
+	app.Window().Get("history").Call("pushState", nil, "", here)
 }
 
 // stops says what leaving Page now would stop, "" for nothing (a page

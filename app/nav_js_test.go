@@ -124,6 +124,110 @@ func TestLeaveAsksWhileTraining(t *testing.T) {
 	unload("WithNav dismounted", false)
 }
 
+// TestBackAsksWhileTraining: the browser's Back and Forward (popstate),
+// with a stand-in window under node that runs a popstate's listeners in
+// the browsers' order: at the window, the event's target, the capturing
+// ones, then go-app's onpopstate (set before any page mounts), which
+// navigates to the window's address, then the others; each unless
+// propagation was stopped. While a trainer of the playground runs, a
+// popstate to another page asks first: declined, go-app's listener does
+// not see it, and the playground's address (its path and its settings'
+// fragment) is pushed back on the history; confirmed, go-app navigates.
+// Idle, nothing asks, nor a popstate on the playground's own path (its
+// fragment, which it follows itself). Under the Verify page while its
+// encoder trains, declined, "/verify" is pushed back. Once WithNav is
+// dismounted the window has no popstate listener left. Before, nothing
+// asked and go-app navigated away from the training.
+func TestBackAsksWhileTraining(t *testing.T) {
+	p := NewPlayground()
+	p.nonce = "test"
+	e, _ := mountInDocument(t, &blankPage{})
+	js.Global().Call("eval", `globalThis.metriclabListeners = []
+	const capturing = o => o === true || o?.capture === true
+	globalThis.addEventListener = (type, f, o) => { metriclabListeners.push({ type, f, capture: capturing(o) }) }
+	globalThis.removeEventListener = (type, f, o) => { metriclabListeners = metriclabListeners.filter(l => l.type !== type || l.f !== f || l.capture !== capturing(o)) }
+	globalThis.metriclabAsked = []
+	globalThis.metriclabConfirm = false
+	globalThis.confirm = text => { metriclabAsked.push(text); return metriclabConfirm }
+	globalThis.location = { pathname: "/", hash: "" }
+	const go = url => {
+		const u = new URL(url, "http://metriclab" + location.pathname + location.hash)
+		location.pathname = u.pathname; location.hash = u.hash
+	}
+	globalThis.history = { pushed: [], replaceState(state, title, url) { go(url) }, pushState(state, title, url) { go(url); this.pushed.push(url) } }
+	globalThis.metriclabNavigated = []
+	globalThis.onpopstate = () => { metriclabNavigated.push(location.pathname + location.hash) }
+	globalThis.metriclabPop = url => {
+		go(url)
+		const e = { stopped: false, stoppedNow: false, stopPropagation() { this.stopped = true }, stopImmediatePropagation() { this.stopped = this.stoppedNow = true } }
+		const all = metriclabListeners.filter(l => l.type === "popstate")
+		for (const l of [...all.filter(l => l.capture), { f: onpopstate }, ...all.filter(l => !l.capture)]) {
+			if (e.stoppedNow || (e.stopped && !l.capture)) break
+			l.f(e)
+		}
+	}`)
+	defer js.Global().Call("eval", `for (const k of ["metriclabListeners", "addEventListener", "removeEventListener", "metriclabAsked", "metriclabConfirm", "confirm", "location", "metriclabNavigated", "onpopstate", "metriclabPop"]) delete globalThis[k]`)
+	count := func(expr string) int { return js.Global().Call("eval", expr).Int() }
+	load := func(c app.Composer) {
+		t.Helper()
+		if err := e.Load(c); err != nil {
+			t.Fatal(err)
+		}
+		e.ConsumeAll()
+	}
+	pop := func(what, url string, confirm, wantAsked bool, wantAt string, wantPushed bool) {
+		t.Helper()
+		js.Global().Set("metriclabConfirm", confirm)
+		asked, navigated, pushed := count("metriclabAsked.length"), count("metriclabNavigated.length"), count("history.pushed.length")
+		js.Global().Call("metriclabPop", url)
+		e.ConsumeAll()
+		if got := count("metriclabAsked.length") - asked; got != map[bool]int{true: 1}[wantAsked] {
+			t.Errorf("%s: popstate to %s: confirm asked %d times", what, url, got)
+		}
+		wantNavigated := !wantPushed
+		if got := count("metriclabNavigated.length") - navigated; got != map[bool]int{true: 1}[wantNavigated] {
+			t.Errorf("%s: popstate to %s: go-app's listener called %d times, want it called %v", what, url, got, wantNavigated)
+		}
+		if got := count("history.pushed.length") - pushed; got != map[bool]int{true: 1}[wantPushed] {
+			t.Errorf("%s: popstate to %s: %d entries pushed on the history", what, url, got)
+		}
+		if at := js.Global().Call("eval", "location.pathname + location.hash").String(); at != wantAt {
+			t.Errorf("%s: popstate to %s: the address is %s, want %s", what, url, at, wantAt)
+		}
+	}
+
+	load(&WithNav{Current: "/", Page: &playgroundHost{p: p}})
+	here := "/" + p.Hash()
+	js.Global().Get("history").Call("replaceState", nil, "", here)
+
+	p.trainers[0].run.State = msg.StateIdle
+	pop("idle", "/models", false, false, "/models", false)
+	js.Global().Get("history").Call("replaceState", nil, "", here)
+
+	p.trainers[0].run.State = msg.StateRunning
+	pop("running, declined", "/models", false, true, here, true)
+	if q := js.Global().Get("metriclabAsked").Index(count("metriclabAsked.length") - 1).String(); q != "Training arcface is under way: leaving this page stops it, and its work is lost. Leave?" {
+		t.Errorf("running: asked %q", q)
+	}
+	pop("running, the playground's own fragment", "/#loss=cosface", false, false, "/#loss=cosface", false)
+	pop("running, confirmed", "/jobs", true, true, "/jobs", false)
+
+	v := NewVerify()
+	v.st.Phase = PhaseTraining
+	load(&WithNav{Current: "/verify", Page: &verifyHost{v: v}})
+	js.Global().Get("history").Call("replaceState", nil, "", "/verify")
+	if n := count(`metriclabListeners.filter(l => l.type === "popstate").length`); n != 1 {
+		t.Errorf("the Verify page after the playground: the window has %d popstate listeners, want 1", n)
+	}
+	pop("Verify training, declined", "/", false, true, "/verify", true)
+
+	load(&blankPage{})
+	if n := count(`metriclabListeners.filter(l => l.type === "popstate").length`); n != 0 {
+		t.Errorf("WithNav dismounted: the window has %d popstate listeners, want none", n)
+	}
+	pop("WithNav dismounted", "/models", false, false, "/models", false)
+}
+
 // blankPage is a page of nothing, which takes WithNav's place.
 type blankPage struct{ app.Compo }
 

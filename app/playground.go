@@ -226,6 +226,10 @@ func (p *Playground) Stops() string {
 	return "Training " + strings.Join(losses, ", ")
 }
 
+// Hash returns the fragment of the page's URL, with its "#": the
+// settings, which change writes there (hashKeeper).
+func (p *Playground) Hash() string { return p.settings.Hash() }
+
 // change takes new settings from the controls, and starts the workers of
 // the trainers they add. A crashed trainer stays crashed, its reason on
 // its panel, until Restart: it has no worker (crashed, groupFailed), and

@@ -73,7 +73,8 @@ func TestVerifyCrashTellsViewer(t *testing.T) {
 
 // playgroundHost draws the playground p without its OnMount (which
 // reads the URL and starts the workers): the page's context is the
-// host's. It says what leaving it stops, as p does.
+// host's. It says what leaving it stops, and its URL's fragment, as p
+// does.
 type playgroundHost struct {
 	app.Compo
 	p *Playground
@@ -82,6 +83,7 @@ type playgroundHost struct {
 func (h *playgroundHost) OnMount(ctx app.Context) { h.p.mounted = ctx }
 func (h *playgroundHost) Render() app.UI          { return h.p.Render() }
 func (h *playgroundHost) Stops() string           { return h.p.Stops() }
+func (h *playgroundHost) Hash() string            { return h.p.Hash() }
 
 // TestPlaygroundNoticesKeepLayout: a link's notices, or a note, that
 // come or go leave the elements drawn after them as they are: the
