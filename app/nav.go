@@ -98,8 +98,18 @@ type WithNav struct {
 	Page    app.UI
 
 	onUnload app.Func // the window's beforeunload listener while mounted; nil outside a browser
-	onPop    app.Func // the window's popstate listener (capture) while mounted; nil outside a browser
+	onPop    app.Func // the window's onpopstate while mounted, in go-app's place (goAppPopState); nil outside a browser
 }
+
+// goAppPopState is go-app's onpopstate, which navigates: the window's
+// when a WithNav mounts, unless that is another WithNav's (marked
+// navPopState), whatever the order in which one WithNav dismounts and
+// the next mounts. A WithNav takes its place while mounted and calls it
+// when the page is left (WithNav.back).
+var goAppPopState app.Value
+
+// navPopState marks a WithNav's onpopstate.
+const navPopState = "metriclabNav"
 
 // OnMount listens to the window's beforeunload: while Page has work
 // under way, the browser asks the user whether to leave (in its own
@@ -123,14 +133,22 @@ func (w *WithNav) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Call("addEventListener", "beforeunload", w.onUnload)
+	// go-app navigates from the window's onpopstate, set before any page
+	// mounts. A listener added beside it cannot stop it: Chromium runs the
+	// listeners at the window, the event's target, in the order they were
+	// added, capturing or not, so go-app had navigated already (seen in
+	// TestE2EStartup). WithNav takes the handler's place.
+	if h := app.Window().Get("onpopstate"); !h.Truthy() || !h.Get(navPopState).Truthy() {
+		goAppPopState = h
+	}
 	w.onPop = app.FuncOf(func(this app.Value, args []app.Value) any {
-		w.back(args[0])
+		if w.back() && goAppPopState != nil && goAppPopState.Truthy() {
+			goAppPopState.Call("call", this, args[0])
+		}
 		return nil
 	})
-	// Capturing: go-app navigates from the window's onpopstate, a
-	// listener that does not capture, and at the window, the event's
-	// target, the capturing listeners run first.
-	app.Window().Call("addEventListener", "popstate", w.onPop, true)
+	w.onPop.Set(navPopState, true)
+	app.Window().Set("onpopstate", w.onPop)
 }
 
 // OnDismount stops listening to the window's beforeunload and popstate.
@@ -141,7 +159,9 @@ func (w *WithNav) OnDismount() {
 		w.onUnload = nil
 	}
 	if w.onPop != nil {
-		app.Window().Call("removeEventListener", "popstate", w.onPop, true)
+		if app.Window().Get("onpopstate").Equal(w.onPop) { // not yet another WithNav's
+			app.Window().Set("onpopstate", goAppPopState)
+		}
 		w.onPop.Release()
 		w.onPop = nil
 	}
@@ -152,30 +172,30 @@ func (w *WithNav) Render() app.UI {
 	return app.Div().Class("with-nav").Body(&Nav{Current: w.Current, Stops: w.stops}, w.Page)
 }
 
-// back asks, when the browser's Back or Forward goes to another page
-// (popstate e, its address already the other page's) while Page has work
-// under way, whether to leave it. go-app would mount the other page (its
-// window's onpopstate), whose dismount stops the work, and a popstate
-// cannot be cancelled: declined, e goes no further, before go-app's
-// listener, and the page's address is written back as a new entry of
-// the history (which drops the entries after the one gone to; going
-// back to that entry instead would need to know which way the user
-// went). A popstate on the page's own path (the playground's fragment,
-// which it follows itself) stays on the page, and asks nothing.
-func (w *WithNav) back(e app.Value) {
+// back reports whether the browser's Back or Forward, the popstate just
+// fired (the address already the entry gone to), leaves the page: go-app
+// then mounts the other page (onPop calls its onpopstate), whose
+// dismount stops the work under way. While Page has work under way, a
+// Back to another page asks first. A popstate cannot be cancelled:
+// declined, go-app is not told, and the page's address is written back
+// as a new entry of the history (which drops the entries after the one
+// gone to; going back to that entry instead would need to know which way
+// the user went). A popstate on the page's own path (the playground's
+// fragment, which it follows itself) stays on the page, and asks nothing.
+func (w *WithNav) back() bool {
 	if app.Window().Get("location").Get("pathname").String() == w.Current {
-		return
+		return true
 	}
 	what := w.stops()
 	if what == "" || confirmed(leaveQuestion(what)) {
-		return
+		return true
 	}
-	e.Call("stopImmediatePropagation")
 	here := w.Current
 	if h, ok := w.Page.(hashKeeper); ok {
 		here += h.Hash()
 	}
 	app.Window().Get("history").Call("pushState", nil, "", here)
+	return false
 }
 
 // stops says what leaving Page now would stop, "" for nothing (a page

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -553,15 +554,17 @@ func TestE2EStartup(t *testing.T) {
 	}
 
 	// Leaving while the trainer runs asks first, in the browser itself: a
-	// link of the navigation by confirm, a reload by the browser's own
+	// link of the navigation and Back (TestBackAsksWhileTraining) by
+	// confirm, a reload by the browser's own
 	// beforeunload question (the page had clicks: Chromium asks only
 	// then). Both declined, the page stays and trains on.
 	asked := make(chan *page.EventJavascriptDialogOpening, 4)
+	var accept atomic.Bool
 	if err := chromedp.Listen(p.ctx, func(ev any) {
 		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
 			asked <- d
 			go func() {
-				if _, err := chromedp.Call(p.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false}); err != nil {
+				if _, err := chromedp.Call(p.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept.Load()}); err != nil {
 					t.Errorf("declining the %s dialog: %v", d.Type, err)
 				}
 			}()
@@ -575,6 +578,11 @@ func TestE2EStartup(t *testing.T) {
 		dialog page.DialogType
 	}{
 		{"click the Models link", func() { cdpRun(p, "click the Models link", chromedp.Click(chromedp.ID("nav-models"))) }, page.DialogTypeConfirm},
+		// Back to another page of the app: an entry of /models before this
+		// one, then the history's back, as the browser's Back button.
+		{"Back to /models", func() {
+			cdpEval[bool](p, `(() => { const here = location.pathname + location.hash; history.pushState(null, "", "/models"); history.pushState(null, "", here); history.back(); return true })()`)
+		}, page.DialogTypeConfirm},
 		{"reload", func() { cdpEval[bool](p, `(() => { location.reload(); return true })()`) }, page.DialogTypeBeforeunload},
 	} {
 		leave.do()
@@ -594,6 +602,16 @@ func TestE2EStartup(t *testing.T) {
 			t.Errorf("%s declined: the page is at %s, want /", leave.how, path)
 		}
 	}
+	// Back accepted goes where the browser went: the Models page.
+	accept.Store(true)
+	cdpEval[bool](p, `(() => { const here = location.pathname + location.hash; history.pushState(null, "", "/models"); history.pushState(null, "", here); history.back(); return true })()`)
+	select {
+	case <-asked:
+	case <-time.After(10 * time.Second):
+		t.Error("Back to /models accepted: no question in 10 s")
+	}
+	cdpRun(p, "wait for the Models page", chromedp.Poll[bool](`location.pathname === "/models" && !!document.getElementById("models-status")`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
 }
 
 // TestE2ETrainArcFace trains lenet-s with ArcFace at D = 3 from a link
