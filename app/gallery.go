@@ -36,8 +36,9 @@ const GalleryVersion = 1
 // did not restore is set aside, as it is, before the page's first store
 // writes over it, under asidePrefix and the time the page chose its key
 // (saveGallery): no store writes there. The encoder is kept beside it,
-// under encoderKey (StoredEncoder's JSON, saveRecord), and the threshold
-// set by hand on it under thresholdKey (StoredThreshold's).
+// under encoderKey (StoredEncoder's JSON, saveRecord), the threshold set
+// by hand on it under thresholdKey (StoredThreshold's), and the false
+// accept rate chosen, of whatever encoder, under farKey (StoredFAR's).
 const (
 	galleryDB    = "metriclab"
 	galleryStore = "gallery"
@@ -45,6 +46,7 @@ const (
 	asidePrefix  = "gallery-unread-"
 	encoderKey   = "encoder"
 	thresholdKey = "threshold"
+	farKey       = "far"
 )
 
 // Gallery is the enrolled identities of the verify page: for each a name
@@ -393,6 +395,44 @@ func UnmarshalStoredThreshold(data []byte) (StoredThreshold, error) {
 		return StoredThreshold{}, fmt.Errorf("a threshold of %v, out of [-1, 1]", h.Threshold)
 	}
 	return h, nil
+}
+
+// FARVersion is the version of the chosen false accept rate's IndexedDB
+// record (StoredFAR). A reader rejects a record of another version.
+const FARVersion = 1
+
+// StoredFAR is the false accept rate chosen on the verify page's slider
+// (VerifyState.SetFAR), kept in a record of its own: a preference of the
+// page, which calibrates whatever encoder it holds at it, not of one
+// encoder.
+type StoredFAR struct {
+	Version int     `json:"version"`
+	FAR     float64 `json:"far"`
+}
+
+// MarshalStoredFAR returns f as the JSON of its record.
+func MarshalStoredFAR(f StoredFAR) []byte {
+	b, err := json.Marshal(f)
+	if err != nil {
+		panic("app: " + err.Error()) // a number of [0, 1] (SetFAR's) always marshals
+	}
+	return b
+}
+
+// UnmarshalStoredFAR reads the false accept rate IndexedDB kept: its
+// version and a rate of the slider's range, (0, MaxFAR].
+func UnmarshalStoredFAR(data []byte) (StoredFAR, error) {
+	var f StoredFAR
+	if err := json.Unmarshal(data, &f); err != nil {
+		return StoredFAR{}, fmt.Errorf("not a false accept rate's record: %w", err)
+	}
+	if f.Version != FARVersion {
+		return StoredFAR{}, fmt.Errorf("a false accept rate's record of version %d, the page reads version %d", f.Version, FARVersion)
+	}
+	if !(f.FAR > 0 && f.FAR <= MaxFAR) {
+		return StoredFAR{}, fmt.Errorf("a false accept rate of %v, out of (0, %v]", f.FAR, MaxFAR)
+	}
+	return f, nil
 }
 
 // EncodeCrop returns the crop px (c×h×w, planar, values in [0, 1]) as a

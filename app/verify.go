@@ -47,10 +47,10 @@ type Verify struct {
 // NewVerify returns the page with VerifyState's defaults.
 func NewVerify() *Verify { return &Verify{st: NewVerifyState()} }
 
-// OnMount fetches the cascades and starts the detector, loads the gallery
-// and the encoder kept beside it from IndexedDB (restore), starts the
-// trainer's worker and the camera, lists the server's models, and loads
-// ?model= (a model of the registry), if any, once (loadLink).
+// OnMount fetches the cascades and starts the detector, loads the gallery,
+// the encoder kept beside it and the FAR chosen from IndexedDB (restore),
+// starts the trainer's worker and the camera, lists the server's models,
+// and loads ?model= (a model of the registry), if any, once (loadLink).
 func (v *Verify) OnMount(ctx app.Context) {
 	v.mounted = ctx
 	v.st.SetChannel("metriclab-verify-" + strconv.FormatUint(rand.Uint64()>>16, 36))
@@ -138,6 +138,7 @@ func (v *Verify) Render() app.UI {
 				OnModel:     v.st.SelectModel,
 				OnLoadModel: func() { v.fetchModel(v.mounted) },
 				OnFAR:       func(far float64) { v.do(v.st.SetFAR(far)) },
+				OnKeepFAR:   func() { v.do(v.st.KeepFAR()) },
 			},
 		),
 	)
@@ -147,12 +148,19 @@ func (v *Verify) Render() app.UI {
 // training (VerifyState.Stops).
 func (v *Verify) Stops() string { return v.st.Stops() }
 
-// restore loads the gallery from IndexedDB and then the encoder kept
-// beside it, which embeds it, with the threshold set by hand on it:
-// go-app mounts a new page each time the user comes back to it, and the
-// one before stopped its worker, which held the encoder.
+// restore loads the false accept rate chosen in an earlier visit from
+// IndexedDB, which the encoder is calibrated at, and the gallery and
+// then the encoder kept beside it, which embeds it, with the threshold
+// set by hand on it: go-app mounts a new page each time the user comes
+// back to it, and the one before stopped its worker, which held the
+// encoder. The FAR is asked for first, and comes long before the
+// encoder's calibration, which needs the worker's embeddings; should it
+// come after, RestoreFAR calibrates again.
 func (v *Verify) restore(ctx app.Context) {
 	v.st.Restoring()
+	loadGallery(farKey, func(data string, ok bool, err error) {
+		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.RestoreFAR(data, ok, err)) })
+	})
 	loadGallery(galleryKey, func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) {
 			v.do(v.st.Restore(data, ok, err))
@@ -225,8 +233,8 @@ func (v *Verify) crash(reason string) {
 
 // do carries out what a transition of the state asks: commands to the
 // worker (started again if it died), and storing the gallery, the
-// encoder and its hand-set threshold in IndexedDB, or deleting the
-// encoder or the threshold there.
+// encoder, its hand-set threshold and the FAR chosen in IndexedDB, or
+// deleting the encoder, the threshold or the FAR's record there.
 func (v *Verify) do(out Out) {
 	if len(out.Post) > 0 && v.w == nil && app.IsClient {
 		v.startWorker()
@@ -251,6 +259,7 @@ func (v *Verify) do(out Out) {
 	}
 	v.write(encoderKey, out.Keep, out.Forget, v.st.EncoderStored)
 	v.write(thresholdKey, out.KeepThreshold, out.ForgetThreshold, v.st.ThresholdStored)
+	v.write(farKey, out.KeepFAR, out.ForgetFAR, v.st.FARStored)
 }
 
 // write keeps record in IndexedDB under key, or deletes the one there

@@ -435,10 +435,13 @@ func (h *restoringHost) Render() app.UI          { return h.v.Render() }
 // with it: the page that trained it keeps the worker's export with the
 // snapshots it was trained on, and the new one loads it into its worker,
 // embeds the gallery and is ready under the same name, calibrated on the
-// held-out snapshots. A store of the encoder that fails (the quota) says
-// so in one line, the encoder still there; a stored encoder that does
-// not parse is deleted, the note says so, the gallery is restored. A
-// feature: before, the new page had the gallery and no encoder. Under
+// held-out snapshots, at the false accept rate chosen with its slider
+// (kept once the slider is let go, not during the drag), with the
+// threshold set by hand after it. A store of the encoder that fails (the
+// quota) says so in one line, the encoder still there; a stored encoder
+// that does not parse is deleted, the note says so, the gallery is
+// restored. A feature: before, the new page had the gallery and no
+// encoder, and then came back at a FAR of 1% whatever was chosen. Under
 // node, over the stand-in IndexedDB, with a stand-in Worker that keeps
 // what it is posted.
 func TestVerifyEncoderComesBack(t *testing.T) {
@@ -498,6 +501,22 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 	if v.st.Note != "" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" {
 		t.Fatalf("trained: note %q, %q", v.st.Note, v.st.CalibratedOn())
 	}
+	// The FAR chosen with its slider: kept once let go.
+	far := field("far")
+	for _, x := range []string{"0.05", "0.001"} {
+		far.Set("value", x)
+		far.Get("listeners").Call("input", map[string]any{})
+	}
+	e.ConsumeAll()
+	time.Sleep(50 * time.Millisecond) // a store asked at an input would have ended: IndexedDB answers on the event loop
+	if records.Call("has", farKey).Bool() {
+		t.Error("the FAR was stored during the drag")
+	}
+	far.Get("listeners").Call("change", map[string]any{})
+	waitFor(t, e, "the FAR stored", func() bool { return records.Call("has", farKey).Bool() })
+	if f, err := UnmarshalStoredFAR([]byte(records.Call("get", farKey).String())); err != nil || f.FAR != 0.001 {
+		t.Errorf("the FAR stored: %+v (%v); want 0.001", f, err)
+	}
 	// The threshold set by hand with the slider: kept once let go.
 	slider := field("threshold")
 	for _, x := range []string{"0.3", "0.25"} {
@@ -531,6 +550,10 @@ func TestVerifyEncoderComesBack(t *testing.T) {
 	status := nodeText(js.Global().Get("document").Call("getElementById", "train-status"))
 	if status != "ready: arcface trained here, 2 identities, D = 2" || v.st.CalibratedOn() != "calibrated on 2 held-out snapshots (not trained on)" || v.st.Threshold != threshold || !v.st.handSet {
 		t.Errorf("the new page: status %q, %q, threshold %v, set by hand %v; want ready: arcface trained here, held-out, %v set by hand", status, v.st.CalibratedOn(), v.st.Threshold, v.st.handSet, threshold)
+	}
+	calibration := nodeText(js.Global().Get("document").Call("getElementById", "calibration"))
+	if v.st.FAR != 0.001 || !strings.Contains(calibration, "false accept rate 0.1%") {
+		t.Errorf("the new page: FAR %v, calibration %q; want 0.1%%", v.st.FAR, calibration)
 	}
 	v.w.terminate()
 

@@ -22,7 +22,8 @@ type EncoderPanel struct {
 	OnModelFile func(b []byte, err error, what string) // what: "model file x.safetensors", or "the model file" of no name
 	OnModel     func(id string)
 	OnLoadModel func()
-	OnFAR       func(far float64)
+	OnFAR       func(far float64) // at each step of the FAR slider
+	OnKeepFAR   func()            // once it is let go (its change): the page keeps the FAR in IndexedDB
 }
 
 // Render draws the panel.
@@ -82,12 +83,13 @@ func (p *EncoderPanel) calibration() app.UI {
 		app.H3().Text("Calibration"),
 		app.P().ID("calibrated-on").Class("note").Text(s.CalibratedOn()),
 		app.Label().For("far").Text("false accept rate "+FormatNumber(100*s.FAR)+"%"),
-		app.Input().ID("far").Type("range").Min(0.001).Max(0.2).Step(0.001).Value(s.FAR).
+		app.Input().ID("far").Type("range").Min(0.001).Max(MaxFAR).Step(0.001).Value(s.FAR).
 			OnInput(func(ctx app.Context, e app.Event) {
 				if x, err := strconv.ParseFloat(ctx.JSSrc().Get("value").String(), 64); err == nil {
 					p.OnFAR(x)
 				}
-			}),
+			}).
+			OnChange(func(ctx app.Context, e app.Event) { p.OnKeepFAR() }),
 		app.P().ID("suggested").Class("note").Text(p.suggestion()),
 		app.Raw(HistogramSVG(AngleHistogram(c.Genuine, angleBins), AngleHistogram(c.Impostor, angleBins), s.Threshold, true)),
 	)

@@ -18,11 +18,12 @@ import (
 )
 
 // Defaults of the verify page: the snapshots one "hold to record" takes,
-// the false accept rate the suggested threshold aims at, and the bins of
-// the calibration histogram.
+// the false accept rate the suggested threshold aims at and the largest
+// its slider chooses, and the bins of the calibration histogram.
 const (
 	DefaultSnapshots = 20
 	DefaultFAR       = 0.01
+	MaxFAR           = 0.2
 	// HeldOutShare: the page's training holds one snapshot in five of
 	// each identity out (HeldOut), and the threshold is calibrated on
 	// those: 4 of a hold's 20.
@@ -79,9 +80,10 @@ func (s *VerifyState) Live() bool {
 // first (saveGallery), for one the page could not restore; and to keep
 // the encoder there beside it (Keep, its record: saveRecord), or to
 // delete the one kept (Forget), as the encoder it holds was replaced or
-// could not be restored; and to keep the threshold set by hand on it
-// (KeepThreshold, its record) or to delete it (ForgetThreshold). The
-// state itself does no I/O.
+// could not be restored; to keep the threshold set by hand on it
+// (KeepThreshold, its record) or to delete it (ForgetThreshold); and to
+// keep the false accept rate chosen (KeepFAR) or to delete a record of it
+// that cannot be read (ForgetFAR). The state itself does no I/O.
 type Out struct {
 	Post            []string
 	Store           bool
@@ -90,10 +92,12 @@ type Out struct {
 	Forget          bool
 	KeepThreshold   []byte
 	ForgetThreshold bool
+	KeepFAR         []byte
+	ForgetFAR       bool
 }
 
 // and appends the requests of o to those of out: of a Keep and a Forget,
-// the later one, and so of the threshold's.
+// the later one, and so of the threshold's and of the FAR's.
 func (out Out) and(o Out) Out {
 	out.Post = append(out.Post, o.Post...)
 	out.Store = out.Store || o.Store
@@ -103,6 +107,9 @@ func (out Out) and(o Out) Out {
 	}
 	if o.KeepThreshold != nil || o.ForgetThreshold {
 		out.KeepThreshold, out.ForgetThreshold = o.KeepThreshold, o.ForgetThreshold
+	}
+	if o.KeepFAR != nil || o.ForgetFAR {
+		out.KeepFAR, out.ForgetFAR = o.KeepFAR, o.ForgetFAR
 	}
 	return out
 }
@@ -1224,7 +1231,8 @@ func (s *VerifyState) dropEncoder() {
 
 // SetFAR chooses the false accept rate far, and with it the suggested
 // threshold (calibrate): a threshold set by hand gives way to it, and is
-// deleted from IndexedDB.
+// deleted from IndexedDB. The page keeps far there once the slider is let
+// go (KeepFAR).
 func (s *VerifyState) SetFAR(far float64) Out {
 	if !(far >= 0 && far <= 1) {
 		return Out{}
@@ -1234,6 +1242,46 @@ func (s *VerifyState) SetFAR(far float64) Out {
 	s.calibrate()
 	return Out{ForgetThreshold: hand}
 }
+
+// KeepFAR asks for the false accept rate chosen to be kept in IndexedDB,
+// in a record of its own: it is the page's, which calibrates whatever
+// encoder it holds at it, not one encoder's. The page asks once the
+// slider is let go (its change), not at each step of a drag.
+func (s *VerifyState) KeepFAR() Out {
+	return Out{KeepFAR: MarshalStoredFAR(StoredFAR{Version: FARVersion, FAR: s.FAR})}
+}
+
+// RestoreFAR takes the record of the false accept rate chosen in an
+// earlier visit that IndexedDB kept (ok false: none; err: it could not be
+// read, which Restore says), as the page mounts: the encoder is
+// calibrated at it, and one ready already is calibrated again (a
+// threshold set by hand stays). A record that cannot be read, or of a
+// rate out of the slider's range (0, MaxFAR], is deleted, and the FAR
+// stays as it was.
+func (s *VerifyState) RestoreFAR(data string, ok bool, err error) Out {
+	switch {
+	case errors.As(err, new(recordTypeError)):
+		return Out{ForgetFAR: true}
+	case err != nil || !ok:
+		return Out{}
+	}
+	f, err := UnmarshalStoredFAR([]byte(data))
+	if err != nil {
+		return Out{ForgetFAR: true}
+	}
+	s.FAR = f.FAR
+	s.calibrate()
+	return Out{}
+}
+
+// notKeptFAR begins the note of a false accept rate that could not be
+// kept in IndexedDB (FARStored).
+const notKeptFAR = "the false accept rate could not be stored: "
+
+// FARStored takes the end of a store or, deleted, a deletion of the
+// FAR's record (Out.KeepFAR, Out.ForgetFAR) as EncoderStored takes the
+// encoder's.
+func (s *VerifyState) FARStored(deleted bool, err error) { s.recordStored(notKeptFAR, deleted, err) }
 
 // calibrate calibrates the threshold for the false accept rate FAR on the
 // enrollments: when the encoder was trained here, on the snapshots it was

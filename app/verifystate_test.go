@@ -3035,6 +3035,98 @@ func TestVerifyThresholdKept(t *testing.T) {
 	}
 }
 
+// TestVerifyFARKept: the false accept rate chosen is kept in IndexedDB,
+// in a record of its own, once the slider is let go (KeepFAR), not at
+// each step of a drag (SetFAR), which still deletes a threshold set by
+// hand. A page that restores it as it mounts (RestoreFAR) calibrates the
+// encoder it restores at it; one whose encoder was ready before the
+// record came is calibrated again, a threshold set by hand left as it
+// was. A record that cannot be read, or of a rate out of the slider's
+// range (0, MaxFAR], is deleted, and the page calibrates at DefaultFAR; a
+// failure of IndexedDB deletes nothing. A new feature: before, the page
+// came back at DefaultFAR whatever was chosen.
+func TestVerifyFARKept(t *testing.T) {
+	model := modelFile(t, face.DefaultInput)
+	rec := string(MarshalStoredEncoder(StoredEncoder{Version: EncoderVersion, Source: "model file m.safetensors", Model: model}))
+	gallery := string(MarshalGallery(enrolled().Gallery))
+	// A loaded encoder is calibrated leave-one-out, on 6 impostor scores,
+	// of no ties at these angles (galleryEmbs' come in pairs): at MaxFAR
+	// one of them passes, at DefaultFAR none.
+	var embs []float32
+	for _, a := range []float64{0, 0.1, -0.2, math.Pi / 2, math.Pi/2 + 0.15, math.Pi/2 - 0.3} {
+		embs = append(embs, float32(math.Cos(a)), float32(math.Sin(a)))
+	}
+	labels := []int{0, 0, 0, 1, 1, 1}
+	atDefault := face.Calibrate(embs, 2, labels, DefaultFAR).Threshold
+	atMax := face.Calibrate(embs, 2, labels, MaxFAR).Threshold
+	if atDefault == atMax {
+		t.Fatalf("the calibration at %v and at %v is %v; want two thresholds", DefaultFAR, MaxFAR, atMax)
+	}
+	// restored returns a page that restored the FAR's record (data, ok,
+	// err as loadGallery gives them), then the gallery and the encoder
+	// rec, ready, and what RestoreFAR asked.
+	restored := func(data string, ok bool, err error) (VerifyState, Out) {
+		t.Helper()
+		s := enrolled()
+		s.Restoring()
+		out := s.RestoreFAR(data, ok, err)
+		s.Restore(gallery, true, nil)
+		s.RestoreEncoder(rec, true, nil)
+		s.Receive(embMsg(galleryID(s.gallerySeq), 2, embs))
+		if s.Phase != PhaseReady {
+			t.Fatalf("restored: phase %d, want ready", s.Phase)
+		}
+		return s, out
+	}
+
+	s, _ := restored("", false, nil)
+	if s.FAR != DefaultFAR || s.Threshold != atDefault {
+		t.Fatalf("no FAR's record: FAR %v, threshold %v; want %v, %v", s.FAR, s.Threshold, DefaultFAR, atDefault)
+	}
+	s.SetThreshold(0.5)
+	out := s.SetFAR(0.1).and(s.SetFAR(MaxFAR))
+	if out.KeepFAR != nil || !out.ForgetThreshold || s.handSet || s.Threshold != atMax {
+		t.Errorf("the drag: keeps %s, forgets the threshold %v, set by hand %v, threshold %v; want nothing kept, the hand-set threshold deleted, %v", out.KeepFAR, out.ForgetThreshold, s.handSet, s.Threshold, atMax)
+	}
+	out = s.KeepFAR()
+	f, err := UnmarshalStoredFAR(out.KeepFAR)
+	if err != nil || f.FAR != MaxFAR || out.ForgetFAR {
+		t.Fatalf("let go: keeps %s (%v), forget %v; want FAR %v kept", out.KeepFAR, err, out.ForgetFAR, MaxFAR)
+	}
+	kept := string(out.KeepFAR)
+
+	r, out := restored(kept, true, nil)
+	if r.FAR != MaxFAR || r.Threshold != atMax || r.Calib.Threshold != atMax || out.ForgetFAR {
+		t.Errorf("restored: FAR %v, threshold %v (suggested %v), forget %v; want %v, %v, the record kept", r.FAR, r.Threshold, r.Calib.Threshold, out.ForgetFAR, MaxFAR, atMax)
+	}
+	r, _ = restored("", false, nil)
+	r.SetThreshold(0.5)
+	if out := r.RestoreFAR(kept, true, nil); r.FAR != MaxFAR || r.Calib.Threshold != atMax || r.Threshold != 0.5 || !r.handSet || out.ForgetThreshold {
+		t.Errorf("restored once ready: FAR %v, suggested %v, threshold %v set by hand %v, forgets it %v; want %v, %v, 0.5 set by hand kept", r.FAR, r.Calib.Threshold, r.Threshold, r.handSet, out.ForgetThreshold, MaxFAR, atMax)
+	}
+
+	for _, bad := range []struct {
+		data string
+		err  error
+	}{
+		{data: "{"},
+		{data: "0.2"},
+		{data: `{"version":2,"far":0.2}`},
+		{data: `{"version":1,"far":0}`},
+		{data: `{"version":1,"far":-0.1}`},
+		{data: `{"version":1,"far":0.5}`},
+		{err: recordTypeError{app.TypeNumber}},
+	} {
+		r, out := restored(bad.data, bad.err == nil, bad.err)
+		if r.FAR != DefaultFAR || r.Threshold != atDefault || !out.ForgetFAR {
+			t.Errorf("restored %q (%v): FAR %v, threshold %v, forget %v; want %v, %v, the record deleted", bad.data, bad.err, r.FAR, r.Threshold, out.ForgetFAR, DefaultFAR, atDefault)
+		}
+	}
+	if r, out := restored("", false, errors.New("IndexedDB failed: blocked")); r.FAR != DefaultFAR || out.ForgetFAR {
+		t.Errorf("IndexedDB failed: FAR %v, forget %v; want %v, nothing deleted", r.FAR, out.ForgetFAR, DefaultFAR)
+	}
+}
+
 // TestVerifyLinkLoadFailsRestores: a page opened by a link's ?model=
 // reads the stored encoder while the link's load is under way, and holds
 // it back: a fetch that fails, a file the page refuses, a model the
