@@ -307,7 +307,8 @@ func (p *e2ePage) enroll(name string, who byte, want int) {
 // classroom mode: "Send to server" without the token is refused (401, said
 // on the page), and with the token typed in the page's token field every
 // snapshot lands in a folder of its person's name. After a reload the
-// gallery, the encoder and the threshold set by hand on it come back
+// gallery, the encoder, the false accept rate chosen and the threshold
+// set by hand on it come back
 // from IndexedDB. It measures the page's
 // face detections per second (window.verifyFPS).
 func TestE2EVerify(t *testing.T) {
@@ -375,8 +376,12 @@ func TestE2EVerify(t *testing.T) {
 	// is Ann Smith and accepted as her, B is José and rejected as Ann.
 	for _, threshold := range []string{"", "0.5"} {
 		if threshold != "" {
-			// A drag (input), then the slider let go (change), which keeps it.
-			cdpEval[bool](p, `(() => { const e = document.getElementById("threshold"); e.value = `+strconv.Quote(threshold)+`; e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+			// A drag (input), then the slider let go (change), which keeps
+			// it: the false accept rate first (choosing one drops a
+			// threshold set by hand), then the threshold.
+			for _, set := range [][2]string{{"far", "0.001"}, {"threshold", threshold}} {
+				cdpEval[bool](p, `(() => { const e = document.getElementById(`+strconv.Quote(set[0])+`); e.value = `+strconv.Quote(set[1])+`; e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+			}
 		}
 		for _, who := range []byte{'A', 'B'} {
 			if !p.waitProbeOf(who, time.Now().Add(45*time.Second)) {
@@ -449,6 +454,10 @@ func TestE2EVerify(t *testing.T) {
 	// With the threshold set by hand on it.
 	if s := cdpEval[string](p, `document.getElementById("threshold").parentElement.querySelector("span").textContent`); !strings.HasPrefix(s, "threshold 0.500 ") || !strings.HasSuffix(s, ", set by hand") {
 		t.Errorf("the live panel's threshold reads %q after the reload, want 0.500 set by hand", s)
+	}
+	// And the false accept rate chosen.
+	if s := cdpEval[string](p, `document.querySelector("label[for=far]").textContent`); s != "false accept rate 0.1%" {
+		t.Errorf("the calibration's label reads %q after the reload, want false accept rate 0.1%%", s)
 	}
 }
 
