@@ -589,11 +589,13 @@ func (r *Runner) run(j store.Job) error {
 		// saw, however it ended: the note first, then why it ended so. A
 		// job the server's stop interrupted, which says no reason (the
 		// page says how to resume it), says that after the note, which
-		// would read as why.
+		// would read as why (store.Stopped, as the store's recovery says
+		// it of a job the server's death interrupted).
 		if state == store.StateInterrupted && shown == "" {
-			shown = r.stopped(j.ID)
+			shown = store.Stopped(run.note, r.ckptStep(j.ID))
+		} else {
+			shown = store.WithNote(run.note, shown)
 		}
-		shown = withNote(run.note, shown)
 	}
 	if state == store.StateCanceled || state == store.StateFailed {
 		// Its progress since the last checkpoint, which only the run
@@ -654,22 +656,14 @@ func (r *Runner) shown(id string, err error) string {
 	return "internal error"
 }
 
-// stopped is why job id, running, is interrupted by the server's stop,
-// as the Jobs page says it when no reason is given: how to resume it.
-func (r *Runner) stopped(id string) string {
-	if j, err := r.store.Job(id); err == nil && j.CkptStep > 0 {
-		return fmt.Sprintf("the server stopped: resume the job to go on from its checkpoint at step %d", j.CkptStep)
+// ckptStep returns the step of job id's checkpoint in the store, 0 when
+// it has none.
+func (r *Runner) ckptStep(id string) int {
+	j, err := r.store.Job(id)
+	if err != nil {
+		return 0
 	}
-	return "the server stopped before the job's first checkpoint: resume it to train again from the start"
-}
-
-// withNote returns the job's note (what its data's load skipped) and
-// reason (why it ended so, how a done job ended), "; " between them, as
-// one line of at most msg.MaxErrorRunes (msg.ErrorLine), each shortened
-// to its share when together they are longer (msg.JoinShortened), as
-// the Jobs page shortens it again for a job's row.
-func withNote(note, reason string) string {
-	return msg.JoinShortened(msg.MaxErrorRunes, msg.ErrorLine(note), msg.ErrorLine(reason))
+	return j.CkptStep
 }
 
 // hasCheckpoint reports whether job id has a checkpoint in the store.
@@ -840,7 +834,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	}
 	if err := jb.Diverged(); err != nil {
 		r.log.Printf("jobs: job %s: %v", j.ID, err)
-		note = withNote(note, err.Error())
+		note = store.WithNote(note, err.Error())
 	}
 	r.mu.Lock()
 	run.note = msg.ErrorLine(note)

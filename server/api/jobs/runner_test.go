@@ -1225,7 +1225,7 @@ func TestJobNoteKept(t *testing.T) {
 func TestJobNoteShortened(t *testing.T) {
 	note := "data set " + strings.Repeat("n", 200) + ": 36 images, 1 skipped: 1 under 8 pixels a side"
 	reason := "training diverged (" + strings.Repeat("r", 200) + "): early stopping ended the run at step 9 with the model of the best epoch, 2"
-	got := withNote(note, reason)
+	got := store.WithNote(note, reason)
 	if n := utf8.RuneCountInString(got); n != msg.MaxErrorRunes {
 		t.Errorf("%d characters, want %d", n, msg.MaxErrorRunes)
 	}
@@ -1234,10 +1234,10 @@ func TestJobNoteShortened(t *testing.T) {
 			t.Errorf("%q lacks %q", got, part)
 		}
 	}
-	if short := "step 12: loss is NaN"; withNote(note, short) != msg.Shorten(note, msg.MaxErrorRunes-2-len(short))+"; "+short {
-		t.Errorf("with a short reason: %q, want the reason whole", withNote(note, short))
+	if short := "step 12: loss is NaN"; store.WithNote(note, short) != msg.Shorten(note, msg.MaxErrorRunes-2-len(short))+"; "+short {
+		t.Errorf("with a short reason: %q, want the reason whole", store.WithNote(note, short))
 	}
-	if withNote(note, "") != note || withNote("", reason) != reason {
+	if store.WithNote(note, "") != note || store.WithNote("", reason) != reason {
 		t.Errorf("one part alone is not that part")
 	}
 }

@@ -233,6 +233,31 @@ func endsCheckpoint(state string) bool {
 	return state == StateCanceled || state == StateFailed || state == StateDone
 }
 
+// WithNote returns a job's note (what its data's load skipped) and
+// reason (why it ended so, how a done job ended), "; " between them, as
+// one line of at most msg.MaxErrorRunes (msg.ErrorLine), each shortened
+// to its share when together they are longer (msg.JoinShortened), as
+// the Jobs page shortens it again for a job's row.
+func WithNote(note, reason string) string {
+	return msg.JoinShortened(msg.MaxErrorRunes, msg.ErrorLine(note), msg.ErrorLine(reason))
+}
+
+// Stopped returns the error of a running job that the server's stop
+// interrupted, gracefully (the job runner's) or not (a kill, a crash: the
+// recovery at Open): its note, then how to resume it, from its checkpoint
+// at ckptStep (0: none, from the start). With no note it is "": the Jobs
+// page says how to resume a job interrupted without a reason, and a
+// reason alone would read as why.
+func Stopped(note string, ckptStep int) string {
+	if note == "" {
+		return ""
+	}
+	if ckptStep > 0 {
+		return WithNote(note, fmt.Sprintf("the server stopped: resume the job to go on from its checkpoint at step %d", ckptStep))
+	}
+	return WithNote(note, "the server stopped before the job's first checkpoint: resume it to train again from the start")
+}
+
 // SetNote records note, what the data set's load of job id skipped (a
 // running job's; ResumeJob clears it, the data loaded again).
 func (s *Store) SetNote(id, note string) error {

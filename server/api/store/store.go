@@ -404,13 +404,48 @@ func (s *Store) recover() (Recovery, error) {
 	if _, err := s.db.Exec("UPDATE jobs SET model_id = '' WHERE model_id != '' AND model_id NOT IN (SELECT id FROM models)"); err != nil {
 		return rec, err
 	}
-	res, err := s.db.Exec("UPDATE jobs SET state = ?, updated = ? WHERE state = ?", StateInterrupted, now(), StateRunning)
+	n, err = s.interruptRunning()
+	rec.Interrupted += n
+	return rec, err
+}
+
+// interruptRunning marks interrupted the jobs left running by a server
+// that died (killed, crashed), each with the error its graceful stop
+// gives (Stopped: its note, then how to resume it, from its checkpoint
+// as the recovery left it), and returns how many it marked.
+func (s *Store) interruptRunning() (int, error) {
+	rows, err := s.db.Query("SELECT id, note, ckpt_step FROM jobs WHERE state = ?", StateRunning)
 	if err != nil {
-		return rec, err
+		return 0, err
 	}
-	n64, _ := res.RowsAffected()
-	rec.Interrupted = int(n64)
-	return rec, nil
+	type running struct {
+		id, note string
+		step     int
+	}
+	var jobs []running
+	for rows.Next() {
+		var j running
+		if err := rows.Scan(&j.id, &j.note, &j.step); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		jobs = append(jobs, j)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, j := range jobs {
+		res, err := s.db.Exec("UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ? AND state = ?",
+			StateInterrupted, Stopped(j.note, j.step), now(), j.id, StateRunning)
+		if err != nil {
+			return n, err
+		}
+		m, _ := res.RowsAffected()
+		n += int(m)
+	}
+	return n, nil
 }
 
 // failUnreadable marks failed, with the error Unreadable, the queued,

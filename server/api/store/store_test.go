@@ -501,6 +501,52 @@ func TestJobNote(t *testing.T) {
 	}
 }
 
+// TestRecoveryStoppedNote: a job left running by a server that died
+// comes back interrupted with the error the server's graceful stop gives
+// it (Stopped): its note, then how to resume it, from its checkpoint's
+// step or from the start; one without a note with none, as there. Before,
+// the recovery left its error "": the note lost, nothing said of how to
+// resume it.
+func TestRecoveryStoppedNote(t *testing.T) {
+	const note = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side"
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, fresh, bare := runningJob(t, s), runningJob(t, s), runningJob(t, s)
+	for _, j := range []Job{saved, fresh} {
+		if err := s.SetNote(j.ID, note); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveCheckpoint(saved.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if rec.Interrupted != 3 {
+		t.Errorf("recovery %+v, want the 3 running jobs interrupted", rec)
+	}
+	for _, c := range []struct {
+		name string
+		id   string
+		want string
+	}{
+		{"checkpointed", saved.ID, note + "; the server stopped: resume the job to go on from its checkpoint at step 5"},
+		{"before its first checkpoint", fresh.ID, note + "; the server stopped before the job's first checkpoint: resume it to train again from the start"},
+		{"without a note", bare.ID, ""},
+	} {
+		if j, err := s.Job(c.id); err != nil || j.State != StateInterrupted || j.Error != c.want {
+			t.Errorf("%s: %+v, %v; want interrupted, error %q", c.name, j, err, c.want)
+		}
+	}
+}
+
 // TestEndedJobsDropCheckpoints: a job that becomes canceled or failed
 // cannot be resumed, so its checkpoint goes; an interrupted one keeps it,
 // and so does a job whose transition is refused.
