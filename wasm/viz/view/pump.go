@@ -16,10 +16,11 @@ type Event struct {
 	State  string    // a trainer's state
 	Notice string    // something to show for a few seconds
 	Clear  bool      // the trainer has no run (state idle): the last run's picture and progress go
-	// Ended says that State, done or failed, ends with how the run ended:
-	// the trainer's error just before it (a failure's reason, or the note
-	// of a run that early stopping ended where training diverged), whose
-	// notice (ErrorNotice) the state's line takes the place of.
+	// Ended says that State, done, failed or interrupted (a server's job),
+	// ends with how the run ended: the trainer's error just before it (a
+	// failure's or an interruption's reason, or the note of a run that
+	// early stopping ended where training diverged), whose notice
+	// (ErrorNotice) the state's line takes the place of.
 	Ended bool
 }
 
@@ -88,8 +89,8 @@ func losable(b []byte) bool {
 // in ebiten's debug font (6 pixels a character).
 const maxShown = 120
 
-// maxEnded is the most bytes of the error that a state done or failed
-// says it ended with (Event.Ended): a line the caption wraps, long
+// maxEnded is the most bytes of the error that a state done, failed or
+// interrupted says it ended with (Event.Ended): a line the caption wraps, long
 // enough for the note of a run that early stopping ended where training
 // diverged (about 130 bytes).
 const maxEnded = 2 * maxShown
@@ -100,9 +101,10 @@ const maxEnded = 2 * maxShown
 // latest of those waiting is placed (PCA is the slow part). It is meant to
 // run on its own goroutine, so that decoding and PCA stay out of Update;
 // its Placer (and so the PCA basis) belongs to it. A trainer's state
-// "idle" (it has no run) clears the picture. A state done or failed that
-// comes just after an error (nothing between) says it: "done; NOTE",
-// "failed: REASON" (Event.Ended).
+// "idle" (it has no run) clears the picture. A state done, failed or
+// interrupted (a server's job) that comes just after an error (nothing
+// between) says it: "done; NOTE", "failed: REASON", "interrupted: REASON"
+// (Event.Ended).
 func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 	defer close(out)
 	var pl Placer
@@ -136,7 +138,7 @@ func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 			case why == "":
 			case m.State == msg.StateDone: // a note, as the page's status has it
 				e.State, e.Ended = e.State+"; "+why, true
-			case m.State == msg.StateFailed:
+			case m.State == msg.StateFailed, m.State == msg.JobInterrupted:
 				e.State, e.Ended = e.State+": "+why, true
 			}
 			why = ""
