@@ -103,13 +103,15 @@ func TestJobWatchEnds(t *testing.T) {
 // them (CatchUp): its progress (not one repeated), states and errors as
 // well as its snapshots, in the stream's order, so that the viewer's
 // caption says the step and epoch ("step 1095 (epoch 2)") and the job's
-// state; the state done or failed again after the error that follows it,
-// for the viewer's "failed: REASON" and "done; NOTE" (view.Pump reads the
-// reason from the error just before the state); the states no trainer
-// has as they are, and never idle, which clears the viewer's picture.
-// Before, the viewer got the snapshots alone: "D=3, 2000 points, step -"
-// at step 1095, with no state, and a viewer that loaded late the latest
-// snapshot alone.
+// state; the state done, failed or interrupted again after the error
+// that follows it, for the viewer's "failed: REASON", "done; NOTE" and
+// "interrupted: REASON" (view.Pump reads the reason from the error just
+// before the state); the states no trainer has as they are, and never
+// idle, which clears the viewer's picture. Before, the viewer got the
+// snapshots alone: "D=3, 2000 points, step -" at step 1095, with no
+// state, and a viewer that loaded late the latest snapshot alone; then
+// an interrupted job's reason came after its state, which the viewer
+// showed as a passing notice only.
 func TestJobWatchForwards(t *testing.T) {
 	const (
 		snap = `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
@@ -143,7 +145,9 @@ func TestJobWatchForwards(t *testing.T) {
 			[]string{"state done", "error " + note, "state done"}, []string{"error " + note, "state done"}, true, true},
 		{"done", []string{state(msg.JobDone)}, []string{"state done"}, []string{"state done"}, true, true},
 		{"interrupted", []string{state(msg.JobInterrupted), failure("the server stopped: resume the job to save it")},
-			[]string{"state interrupted", "error the server stopped: resume the job to save it"}, []string{"state interrupted"}, true, false},
+			[]string{"state interrupted", "error the server stopped: resume the job to save it", "state interrupted"},
+			[]string{"error the server stopped: resume the job to save it", "state interrupted"}, true, false},
+		{"interrupted without a reason", []string{state(msg.JobInterrupted)}, []string{"state interrupted"}, []string{"state interrupted"}, true, false},
 		{"canceled", []string{state(msg.JobCanceled)}, []string{"state canceled"}, []string{"state canceled"}, true, false},
 	} {
 		w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobQueued, Steps: 2000, Config: jobConfig()})

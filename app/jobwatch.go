@@ -42,10 +42,10 @@ func NewJobWatch(j msg.Job) JobWatch {
 // viewer does not draw. The job's states go as they are, the Job* ones
 // that are no trainer's too (the viewer shows any state but idle, which
 // clears its picture and is no job's). An error that comes after the
-// state done or failed, as a job's does (core/msg), is followed by that
-// state again: the viewer says how a run ended from the error just
-// before its state ("failed: REASON", "done; NOTE"), as a trainer sends
-// them. An unknown state is an error, one line however long the name it
+// state done, failed or interrupted, as a job's does (core/msg), is
+// followed by that state again: the viewer says how a run ended from the
+// error just before its state ("failed: REASON", "done; NOTE",
+// "interrupted: REASON"), as a trainer sends them. An unknown state is an error, one line however long the name it
 // quotes (msg.ErrorLine).
 func (w *JobWatch) Receive(data string) (post []string, err error) {
 	m, err := DecodeMessage(data)
@@ -109,7 +109,8 @@ func (w *JobWatch) Receive(data string) (post []string, err error) {
 // CatchUp returns what the page posts to a viewer that loads while the
 // job is watched (IsViewerReady), which missed what was posted before:
 // the latest snapshot and progress, and the job's state, after the error
-// that says how it ended when it is done or failed (Receive), so that
+// that says how it ended when it is done, failed or interrupted
+// (Receive), so that
 // its picture and caption are the job's at once.
 func (w *JobWatch) CatchUp() []string {
 	var post []string
@@ -127,9 +128,11 @@ func (w *JobWatch) CatchUp() []string {
 	return post
 }
 
-// ended reports whether the job is done or failed: the states whose
-// line on the viewer says how the run ended.
-func (w *JobWatch) ended() bool { return w.State == msg.JobDone || w.State == msg.JobFailed }
+// ended reports whether the job is done, failed or interrupted: the
+// states whose line on the viewer says how the run ended.
+func (w *JobWatch) ended() bool {
+	return w.State == msg.JobDone || w.State == msg.JobFailed || w.State == msg.JobInterrupted
+}
 
 // stateLine is the job's state as its stream says it to the viewer.
 func (w *JobWatch) stateLine() string {
