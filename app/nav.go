@@ -97,19 +97,16 @@ type WithNav struct {
 	Current string
 	Page    app.UI
 
-	onUnload app.Func // the window's beforeunload listener while mounted; nil outside a browser
-	onPop    app.Func // the window's onpopstate while mounted, in go-app's place (goAppPopState); nil outside a browser
+	onUnload app.Func  // the window's beforeunload listener while mounted; nil outside a browser
+	onPop    app.Func  // the window's onpopstate while mounted, in go-app's place; nil outside a browser
+	goPop    app.Value // go-app's onpopstate, which navigates: onPop calls it when the page is left
 }
 
-// goAppPopState is go-app's onpopstate, which navigates: the window's
-// when a WithNav mounts, unless that is another WithNav's (marked
-// navPopState), whatever the order in which one WithNav dismounts and
-// the next mounts. A WithNav takes its place while mounted and calls it
-// when the page is left (WithNav.back).
-var goAppPopState app.Value
-
-// navPopState marks a WithNav's onpopstate.
-const navPopState = "metriclabNav"
+// navPopState marks a WithNav's onpopstate, and holds go-app's (goPop):
+// a WithNav that mounts while another's is the window's takes go-app's
+// from it, whatever the order in which one WithNav dismounts and the
+// next mounts.
+const navPopState = "metriclabGoAppPopState"
 
 // OnMount listens to the window's beforeunload: while Page has work
 // under way, the browser asks the user whether to leave (in its own
@@ -138,16 +135,17 @@ func (w *WithNav) OnMount(ctx app.Context) {
 	// listeners at the window, the event's target, in the order they were
 	// added, capturing or not, so go-app had navigated already (seen in
 	// TestE2EStartup). WithNav takes the handler's place.
-	if h := app.Window().Get("onpopstate"); !h.Truthy() || !h.Get(navPopState).Truthy() {
-		goAppPopState = h
+	w.goPop = app.Window().Get("onpopstate")
+	if w.goPop.Truthy() && w.goPop.Call("hasOwnProperty", navPopState).Bool() {
+		w.goPop = w.goPop.Get(navPopState)
 	}
 	w.onPop = app.FuncOf(func(this app.Value, args []app.Value) any {
-		if w.back() && goAppPopState != nil && goAppPopState.Truthy() {
-			goAppPopState.Call("call", this, args[0])
+		if w.back() && w.goPop.Truthy() {
+			w.goPop.Call("call", this, args[0])
 		}
 		return nil
 	})
-	w.onPop.Set(navPopState, true)
+	w.onPop.Set(navPopState, w.goPop)
 	app.Window().Set("onpopstate", w.onPop)
 }
 
@@ -160,10 +158,10 @@ func (w *WithNav) OnDismount() {
 	}
 	if w.onPop != nil {
 		if app.Window().Get("onpopstate").Equal(w.onPop) { // not yet another WithNav's
-			app.Window().Set("onpopstate", goAppPopState)
+			app.Window().Set("onpopstate", w.goPop)
 		}
 		w.onPop.Release()
-		w.onPop = nil
+		w.onPop, w.goPop = nil, nil
 	}
 }
 

@@ -216,13 +216,13 @@ func TestBackAsksWhileTraining(t *testing.T) {
 	v.st.Phase = PhaseTraining
 	load(&WithNav{Current: "/verify", Page: &verifyHost{v: v}})
 	js.Global().Get("history").Call("replaceState", nil, "", "/verify")
-	if n := count(`metriclabListeners.filter(l => l.type === "popstate").length`); n != 0 || !js.Global().Get("onpopstate").Get(navPopState).Truthy() {
+	if n := count(`metriclabListeners.filter(l => l.type === "popstate").length`); n != 0 || !js.Global().Get("onpopstate").Call("hasOwnProperty", navPopState).Bool() {
 		t.Errorf("the Verify page after the playground: the window has %d popstate listeners beside its onpopstate %v, want none and WithNav's", n, js.Global().Get("onpopstate"))
 	}
 	pop("Verify training, declined", "/", false, true, "/verify", true)
 
 	load(&blankPage{})
-	if js.Global().Get("onpopstate").Get(navPopState).Truthy() {
+	if js.Global().Get("onpopstate").Call("hasOwnProperty", navPopState).Bool() {
 		t.Error("WithNav dismounted: the window's onpopstate is still WithNav's, want go-app's back")
 	}
 	pop("WithNav dismounted", "/models", false, false, "/models", false)
