@@ -563,3 +563,40 @@ func TestJobWatchCanceledNote(t *testing.T) {
 		t.Errorf("failed, from the list: status %q, want %q", w.Status(), failed)
 	}
 }
+
+// TestJobWatchResumedUnseen: a job resumed (by another page, or client)
+// while the page's stream of it was down (the server stopped, the tab in
+// the background), so that the watch never heard it interrupted, starts
+// again from its checkpoint, below the steps drawn: its progress is drawn
+// and posted from there, the curves cut before it, not dropped as a
+// repeat until it passes the step it had reached. The repeat of the last
+// progress as the stream opens again is still dropped.
+func TestJobWatchResumedUnseen(t *testing.T) {
+	progress := func(step int) string {
+		return fmt.Sprintf(`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":%d,"steps":2000,"loss":1.5,"accuracy":0.5}}`, step)
+	}
+	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobRunning, Steps: 2000, Config: jobConfig()})
+	var posts []string
+	for _, e := range []string{
+		`{"v":1,"type":"state","trainer":"j1","state":"running"}`, progress(500), progress(1095),
+		// The stream opened again: the job resumed from its checkpoint at 500.
+		`{"v":1,"type":"state","trainer":"j1","state":"running"}`, progress(600), progress(600), progress(700),
+	} {
+		post, err := w.Receive(e)
+		if err != nil {
+			t.Fatalf("Receive(%s): %v", e, err)
+		}
+		posts = append(posts, post...)
+	}
+	want := []string{"state running", "progress 500:0", "progress 1095:0", "state running", "progress 600:0", "progress 700:0"}
+	if got := said(t, posts); !slices.Equal(got, want) {
+		t.Errorf("the viewer was posted\n%q, want\n%q", got, want)
+	}
+	var xs []float64
+	for _, p := range w.Run.LossLine {
+		xs = append(xs, p.X)
+	}
+	if !slices.Equal(xs, []float64{500, 600, 700}) || w.Run.Progress.Step != 700 {
+		t.Errorf("the loss curve's steps %v, progress at step %d; want [500 600 700], step 700", xs, w.Run.Progress.Step)
+	}
+}

@@ -37,7 +37,7 @@ func NewJobWatch(j msg.Job) JobWatch {
 // Receive applies one event of the job's stream (the data of an SSE
 // event, a msg.Message as JSON) and returns what the page posts for it on
 // the viewer's channel, in order: the event as received, but for a
-// progress report of a step already drawn (the stream repeats the last
+// progress report of the step drawn last (the stream repeats the last
 // one when it is opened again), which changes nothing, and for what the
 // viewer does not draw. The job's states go as they are, the Job* ones
 // that are no trainer's too (the viewer shows any state but idle, which
@@ -73,8 +73,17 @@ func (w *JobWatch) Receive(data string) (post []string, err error) {
 		}
 		return []string{data}, nil
 	case msg.TypeProgress:
-		if n := len(w.Run.LossLine); m.Progress != nil && n > 0 && float64(m.Progress.Step) <= w.Run.LossLine[n-1].X {
-			return nil, nil
+		if n := len(w.Run.LossLine); m.Progress != nil && n > 0 {
+			switch step := float64(m.Progress.Step); {
+			case step == w.Run.LossLine[n-1].X:
+				return nil, nil
+			case step < w.Run.LossLine[n-1].X:
+				// A step before the last drawn: the job resumed from its
+				// checkpoint while the stream was down (the page never
+				// heard it interrupted: watchJob cuts the curves then),
+				// drawn again from there.
+				w.Run.CutAfter(m.Progress.Step - 1)
+			}
 		}
 		if err := w.Run.Apply(m); err != nil {
 			return nil, err
