@@ -546,14 +546,19 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 // it to the viewer (JobWatch.Receive), and tells a viewer that loads
 // later what it missed (JobWatch.CatchUp). The job watched again
 // (resumed or canceled after its stream said interrupted) keeps its
-// curves: its stream sends only the last progress. A resumed one draws
-// again the steps past its checkpoint, and its curves and epoch ends are
-// cut there.
+// curves: its stream sends only the last progress, but not why it was
+// interrupted. A resumed one draws again the steps past its checkpoint,
+// and its curves and epoch ends are cut there.
 func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	j.unwatch()
 	w := NewJobWatch(job)
 	if old := j.watch; old != nil && old.Job.ID == job.ID {
 		w.Run, w.Snapshot, w.Progress = old.Run, old.Snapshot, old.Progress
+		if old.State == msg.JobInterrupted && job.State != msg.JobInterrupted {
+			// Why it was interrupted, from its stream, is no longer
+			// true ("resume the job …"): the job's own error says the rest.
+			w.Run.Err = ""
+		}
 		if old.State == msg.JobInterrupted && (job.State == msg.JobQueued || job.State == msg.JobRunning) {
 			w.Run.CutAfter(job.CkptStep)
 		}

@@ -842,6 +842,35 @@ func TestJobsCancelWatchedInterrupted(t *testing.T) {
 	}
 }
 
+// TestJobsCancelWatchedInterruptedReason: the watched job, interrupted
+// with its reason on its stream ("resume the job …"), then canceled by
+// the page, says no more of that reason, no longer true: its status is
+// the canceled job's, with the note the server gives it (its error once
+// canceled) and nothing else. Before, the watch kept the reason of the
+// interruption from its stream (its Run's error) and said "canceled at
+// step 250; the server stopped: resume the job …".
+func TestJobsCancelWatchedInterruptedReason(t *testing.T) {
+	const (
+		note   = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side"
+		reason = "the server stopped: resume the job to go on from its checkpoint at step 200"
+	)
+	for _, c := range []struct{ note, want string }{
+		{"", "canceled at step 250"},
+		{note, "canceled at step 250; " + note},
+	} {
+		api := newJobsAPI(msg.Job{ID: "j1", State: msg.JobInterrupted, Config: jobConfig(), Created: "1", Step: 250, Steps: 400, CkptStep: 200, Error: c.note})
+		w, _ := watchingInterrupted(t)
+		receive(t, w.watch, `{"v":1,"type":"error","trainer":"j1","error":"`+reason+`"}`)
+		j, e, ctx, _ := mountJobs(t, api)
+		j.watch = w.watch
+		j.act(ctx, j.jobs[0], "cancel")
+		e.ConsumeAll()
+		if got := j.watch.Status(); got != c.want {
+			t.Errorf("note %q, after Cancel: watch %q, want %q", c.note, got, c.want)
+		}
+	}
+}
+
 // stalledTransport takes every request and never answers it, until its
 // context is done: a server that accepts a connection and hangs.
 type stalledTransport struct{}
