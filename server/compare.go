@@ -188,6 +188,10 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(views) == 1 {
 		views = nil // one window is a crop
 	}
+	note := mf.lossFlagsNote(names, dims[0])
+	if f.jsonOut && note != "" {
+		fmt.Fprintln(stderr, note) // stdout holds the rows alone
+	}
 	if !f.jsonOut {
 		// What trains (nothing with --losses none: the baselines alone).
 		trains := "Raw pixels on MNIST, the baselines alone"
@@ -199,7 +203,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			trains = fmt.Sprintf("%s on MNIST, %s, batch %d, %s", arch, msg.Plural(f.epochs, "epoch", "epochs"), mf.batch, mf.opt)
 		}
 		fmt.Fprintf(stdout, "%s; closed set: all classes; open set: train %s, evaluate %s.\n", trains, f.trainClasses, f.evalClasses)
-		if note := mf.lossFlagsNote(names, dims[0]); note != "" {
+		if note != "" {
 			fmt.Fprintln(stdout, note)
 		}
 		fmt.Fprintln(stdout)

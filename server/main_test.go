@@ -2467,6 +2467,28 @@ func TestCompareSmallMNIST(t *testing.T) {
 	}
 }
 
+// TestCompareJSONLossFlagsNote: compare --json says on stderr, in one
+// line, which losses take a loss flag that only some of them take, as the
+// text table says it above the table; stdout holds the JSON rows alone
+// (before, the note was dropped under --json).
+func TestCompareJSONLossFlagsNote(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallMNIST(t, dir, 6)
+	t.Setenv("METRICLAB_MNIST", dir)
+	code, stdout, stderr := runCLI(t, "compare", "--losses", "arcface,softmax", "--m", "0.3", "--dims", "3", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--baselines=false", "--json")
+	if code != 0 {
+		t.Fatalf("compare --json: exit %d, stderr %q", code, stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("compare --json: stdout line %q is not JSON", line)
+		}
+	}
+	if want := "Loss flags not every loss takes: --m 0.3 for arcface.\n"; !strings.HasPrefix(stderr, want) {
+		t.Errorf("compare --json --m 0.3 of arcface and softmax: stderr %q, want it to start with the note %q", stderr, want)
+	}
+}
+
 // TestCompareTrainedCentres: a trained row's closed set takes its class
 // centres from the training images, as eval's (fitSample: all of them
 // when 10,000 or fewer). On a small MNIST whose training labels are the
