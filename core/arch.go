@@ -153,6 +153,16 @@ func DefaultSpec(arch string, dim int) Spec {
 	return Spec{Arch: arch, Input: MNISTInput, Dim: dim}
 }
 
+// CheckDim refuses an embedding dimension out of [2, 512], the bound of
+// every model (Spec.Validate), loss (losses.New) and command that takes a
+// D, in one wording.
+func CheckDim(d int) error {
+	if d < 2 || d > 512 {
+		return fmt.Errorf("embedding dimension %d out of range [2, 512]", d)
+	}
+	return nil
+}
+
 // Validate reports whether s describes an encoder that can be built: a known
 // architecture, 2 ≤ Dim ≤ 512, 1 or 3 input channels, an image at least as
 // large as the architecture needs and at most msg.MaxSide a side, a crop
@@ -170,8 +180,8 @@ func (s Spec) Validate() error {
 	if !known {
 		return fmt.Errorf("unknown architecture %q (want one of %s)", s.Arch, strings.Join(ArchNames(), ", "))
 	}
-	if s.Dim < 2 || s.Dim > 512 {
-		return fmt.Errorf("embedding dimension %d out of range [2, 512]", s.Dim)
+	if err := CheckDim(s.Dim); err != nil {
+		return err
 	}
 	in := s.Input
 	if in.Channels != 1 && in.Channels != 3 {

@@ -93,8 +93,8 @@ func New(c Config) (core.Loss, error) {
 	if c.Distance != "" && !e.pair {
 		return nil, fmt.Errorf("%s takes no distance (a distance is for contrastive and triplet)", c.Name)
 	}
-	if c.Dim < 2 || c.Dim > 512 {
-		return nil, fmt.Errorf("embedding dimension %d out of range [2, 512]", c.Dim)
+	if err := core.CheckDim(c.Dim); err != nil {
+		return nil, err
 	}
 	params := e.params(c.Dim)
 	known := make(map[string]bool, len(params))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"metriclab/core"
 	"metriclab/losses"
 )
 
@@ -18,8 +19,8 @@ func cmdLosses(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if *dim < 2 || *dim > 512 {
-		return badInput("dim %d out of range [2, 512]", *dim)
+	if err := core.CheckDim(*dim); err != nil {
+		return inputError{err}
 	}
 	fmt.Fprintf(stdout, "| loss | formula | parameters at D = %d: default [range] |\n|---|---|---|\n", *dim)
 	for _, name := range losses.Names() {

@@ -2008,6 +2008,17 @@ func TestBoolFlagValueAfterSpace(t *testing.T) {
 	}
 }
 
+// TestDimOutOfRangeOneWording: a D out of [2, 512] is refused in one
+// wording whichever command takes it (core.CheckDim; before, losses --dim 1
+// said "dim 1 out of range", train --dim 1 "embedding dimension 1 out of
+// range").
+func TestDimOutOfRangeOneWording(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	for _, args := range [][]string{{"losses", "--dim", "1"}, {"train", "--out", out, "--dim", "1"}, {"losses", "--dim", "513"}, {"train", "--out", out, "--dim", "513"}} {
+		wantBadInput(t, "metriclab "+args[0]+": embedding dimension "+args[len(args)-1]+" out of range [2, 512]\n", args...)
+	}
+}
+
 // TestIntFlagsDecimal: every command reads its integer flags in decimal
 // alone (before, as Go literals: losses --dim 010 was D = 8, octal, and
 // --dim 0x10 16), refuses another base with one line, and its help still
