@@ -314,11 +314,13 @@ func checkEvaluableCounts(counts []int, name, split string) error {
 // listedCounts returns the images that the listing of split of the data
 // set name counts (data.ImageCounts, no image read) of each of classes,
 // indices in names, the split's classes (mnist's, from its labels file);
-// ok is false for a listing that cannot be read or does not match names
-// (the folder changed meanwhile).
+// ok is false for a listing that cannot be read or whose classes are not
+// names (the folder changed meanwhile: an identity renamed, its number
+// the same, would shift the counts onto other identities; the load's
+// checkLoaded refuses the change).
 func listedCounts(name, split string, names []string, classes []int) (counts []int, ok bool) {
-	all, err := data.ImageCounts(name, split)
-	if err != nil || len(all) != len(names) {
+	listed, all, err := data.ImageCounts(name, split)
+	if err != nil || !slices.Equal(listed, names) {
 		return nil, false
 	}
 	for _, c := range classes {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -73,5 +74,32 @@ func TestEvalReportSaysInput(t *testing.T) {
 	want := path + " on " + shapes + " read at 1×28×28, 18 probes, metric cosine\n"
 	if code != 0 || !strings.HasPrefix(stdout, want) {
 		t.Errorf("eval: exit %d, stdout %q, stderr %q; want a report starting %q", code, stdout, stderr, want)
+	}
+}
+
+// TestListedCountsFolderChanged: listedCounts reads the counts of a
+// listing only when its identities are those the command listed before
+// (names): "a", of 10 images, renamed "d" between the two listings keeps
+// the number of identities but moves "b", of 2, to label 0, "a"'s; its
+// count is not given as "a"'s (before, only the numbers of identities
+// were compared, and "a" was counted 2 images, so that a check of
+// --classes a was made on "b"'s images).
+func TestListedCountsFolderChanged(t *testing.T) {
+	dir := t.TempDir()
+	for id, n := range map[string]int{"a": 10, "b": 2, "c": 10} {
+		writeCopies(t, filepath.Join(dir, id), []byte("not read"), n)
+	}
+	names, err := classNames(dir, "all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts, ok := listedCounts(dir, "all", names, []int{0}); !ok || !slices.Equal(counts, []int{10}) {
+		t.Fatalf("listedCounts of a, unchanged: %v, %t; want [10], true", counts, ok)
+	}
+	if err := os.Rename(filepath.Join(dir, "a"), filepath.Join(dir, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if counts, ok := listedCounts(dir, "all", names, []int{0}); ok {
+		t.Errorf("listedCounts of a, renamed d since %q were listed: %v, true; want false, the listing not the one checked", names, counts)
 	}
 }

@@ -207,7 +207,7 @@ func emptied(name, split string, l loaded) []bool {
 	if len(l.skipped.Refused()) == 0 {
 		return nil
 	}
-	counts, err := data.ImageCounts(name, split)
+	_, counts, err := data.ImageCounts(name, split)
 	if err != nil || len(counts) != len(l.set.Classes) { // the folder changed since it was loaded
 		return nil
 	}

@@ -199,27 +199,32 @@ func splitKeep(sub bool, split string) func(i int) bool {
 	return func(i int) bool { return (i%testEvery == testEvery-1) == test }
 }
 
-// ImageCounts returns, by label of the Classes that Load(name, split, …)
-// would give, how many images of each identity the split holds before
-// any is skipped (no image is read): an identity with some and none in
-// the set loaded had them all skipped, one with none has no image in the
-// split (under 5 images, the test split of a folder without train/ and
-// test/ takes none of it). MNIST's are read from its labels file, not
-// its images.
-func ImageCounts(name, split string) ([]int, error) {
+// ImageCounts returns the Classes that Load(name, split, …) would give
+// (ClassNames), and by their label how many images of each identity the
+// split holds before any is skipped (no image is read): an identity with
+// some and none in the set loaded had them all skipped, one with none has
+// no image in the split (under 5 images, the test split of a folder
+// without train/ and test/ takes none of it). MNIST's are read from its
+// labels file, not its images. The classes are of this listing: a caller
+// that holds another's checks that they are the same before it reads a
+// count by its label (a folder changed in between shifts the labels).
+func ImageCounts(name, split string) (classes []string, counts []int, err error) {
 	dir, sub, err := splitDir(name, split)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if name == "mnist" {
-		return mnistCounts(split)
+		if counts, err = mnistCounts(split); err != nil {
+			return nil, nil, err
+		}
+		return Numbered(10), counts, nil
 	}
-	_, files, _, err := listFolder(dir)
+	classes, files, _, err := listFolder(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keep := splitKeep(sub, split)
-	counts := make([]int, len(files))
+	counts = make([]int, len(files))
 	for label, paths := range files {
 		for i := range paths {
 			if keep(i) {
@@ -227,7 +232,7 @@ func ImageCounts(name, split string) ([]int, error) {
 			}
 		}
 	}
-	return counts, nil
+	return classes, counts, nil
 }
 
 // Turns asks LoadAligned for turned versions of photos: N of every photo,

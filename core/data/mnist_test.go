@@ -115,7 +115,7 @@ func TestMNISTFromEnv(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, trainImagesFile), []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ImageCounts("mnist", "train"); err != nil || !slices.Equal(got, []int{1, 0, 0, 0, 0, 0, 0, 1, 0, 1}) {
+	if _, got, err := ImageCounts("mnist", "train"); err != nil || !slices.Equal(got, []int{1, 0, 0, 0, 0, 0, 0, 1, 0, 1}) {
 		t.Errorf("ImageCounts(mnist, train) = %v, %v; want one image of 0, 7 and 9", got, err)
 	}
 
@@ -124,7 +124,7 @@ func TestMNISTFromEnv(t *testing.T) {
 	if _, err := MNIST("test"); err == nil || !strings.Contains(err.Error(), "label 10 of image 1 is not a digit") {
 		t.Errorf("label 10: error %v", err)
 	}
-	if _, err := ImageCounts("mnist", "test"); err == nil || !strings.Contains(err.Error(), "label 10 of image 1 is not a digit") {
+	if _, _, err := ImageCounts("mnist", "test"); err == nil || !strings.Contains(err.Error(), "label 10 of image 1 is not a digit") {
 		t.Errorf("ImageCounts of label 10: error %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, testLabelsFile), idx(idxLabels, []int{2}, []byte{1, 2}), 0o644)
@@ -223,7 +223,7 @@ func TestMNISTReal(t *testing.T) {
 		if !slices.Equal(counts, tc.counts) || s.Labels[0] != tc.first {
 			t.Errorf("%s: label counts %v, first %d; want %v, %d", tc.split, counts, s.Labels[0], tc.counts, tc.first)
 		}
-		if listed, err := ImageCounts("mnist", tc.split); err != nil || !slices.Equal(listed, tc.counts) {
+		if _, listed, err := ImageCounts("mnist", tc.split); err != nil || !slices.Equal(listed, tc.counts) {
 			t.Errorf("ImageCounts(mnist, %s) = %v, %v; want %v", tc.split, listed, err, tc.counts)
 		}
 		if tc.split != "train" {
