@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -207,8 +208,8 @@ func emptied(name, split string, l loaded) []bool {
 	if len(l.skipped.Refused()) == 0 {
 		return nil
 	}
-	_, counts, err := data.ImageCounts(name, split)
-	if err != nil || len(counts) != len(l.set.Classes) { // the folder changed since it was loaded
+	listed, counts, err := data.ImageCounts(name, split)
+	if err != nil || !slices.Equal(listed, l.set.Classes) { // the folder changed since it was loaded
 		return nil
 	}
 	empty := make([]bool, len(counts))

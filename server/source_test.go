@@ -592,3 +592,27 @@ func writePixel(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestEmptiedFolderChanged: emptied marks an identity left without
+// images only when the split's listing has the load's identities: "a"
+// renamed "d" once loaded keeps the number of identities but moves "b",
+// of which the test split holds no image (4 in all), to label 0 and "c"
+// to label 1, and "b" is not said emptied (before, only the numbers of
+// identities were compared, and the line named "b", not "a").
+func TestEmptiedFolderChanged(t *testing.T) {
+	dir := t.TempDir()
+	for id, n := range map[string]int{"a": 10, "b": 4, "c": 10} {
+		writeCopies(t, filepath.Join(dir, id), []byte("not read"), n)
+	}
+	// The test split's load: a's 2 images refused, b has none, c's 2.
+	l := loaded{set: &data.Set{N: 2, Classes: []string{"a", "b", "c"}, Labels: []int{2, 2}}, skipped: data.Skipped{"too small": 2}}
+	if got := describeEmpty(l.set, emptied(dir, "test", l), "image"); !strings.Contains(got, `"a"`) {
+		t.Fatalf("describeEmpty of the unchanged folder: %q, want a named", got)
+	}
+	if err := os.Rename(filepath.Join(dir, "a"), filepath.Join(dir, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if got := describeEmpty(l.set, emptied(dir, "test", l), "image"); strings.Contains(got, `"b"`) {
+		t.Errorf("describeEmpty with a renamed d since the load: %q, which names b, of which the split holds no image", got)
+	}
+}
