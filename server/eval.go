@@ -237,7 +237,7 @@ func expandLabel(k int) string {
 func checkExpandK(k int) error {
 	switch {
 	case k < 0:
-		return badInput("expand %d must be ≥ 0 (0: off)", k)
+		return badInput("--expand %d: a negative number of neighbours; give K of 2 or more (0: off)", k)
 	case k == 1:
 		return badInput("--expand 1: each embedding would be the mean of itself alone, as it is; give K of 2 or more (0: off)")
 	}

@@ -640,10 +640,13 @@ func TestEvalExpand(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "expanded       each embedding the mean of its 3 nearest of the 24 evaluated (transductive)\n") {
 		t.Errorf("exit %d, report:\n%s", code, stdout)
 	}
-	wantBadInput(t, "expand -1 must be ≥ 0", append(base, "--expand", "-1")...)
-	// K = 1 expands nothing, each embedding the mean of itself alone.
-	wantBadInput(t, "--expand 1: each embedding would be the mean of itself alone", append(base, "--expand", "1")...)
-	wantBadInput(t, "--expand 1: each embedding would be the mean of itself alone", "openset", "--expand", "1")
+	// Both in one wording, eval's and openset's: the flag and its value,
+	// why, and the K to give (before, "expand -1 must be ≥ 0 (0: off)").
+	for _, args := range [][]string{base, {"openset"}} {
+		wantBadInput(t, "metriclab "+args[0]+`: --expand -1: a negative number of neighbours; give K of 2 or more (0: off)`, append(args, "--expand", "-1")...)
+		// K = 1 expands nothing, each embedding the mean of itself alone.
+		wantBadInput(t, "metriclab "+args[0]+": --expand 1: each embedding would be the mean of itself alone, as it is; give K of 2 or more (0: off)", append(args, "--expand", "1")...)
+	}
 	wantBadInput(t, "whiten is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", append(base, "--expand", "3", "--metric", "whiten")...)
 	wantBadInput(t, `unknown metric "foo"`, append(base, "--expand", "3", "--metric", "foo")...)
 	wantBadInput(t, "--expand and --unknown", append(base, "--expand", "3", "--unknown", "0")...)
