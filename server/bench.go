@@ -120,7 +120,7 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 		return nil, badInput("seconds %g: want a finite value > 0", f.seconds)
 	}
 	if f.warmup < 1 {
-		return nil, badInput("warmup %d must be ≥ 1", f.warmup)
+		return nil, badInput("--warmup %d: must be 1 or more", f.warmup)
 	}
 	var err error
 	if f.loss, err = mf.newLoss(); err != nil {

@@ -74,7 +74,7 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 		return nil, badInput("--model is required (a .safetensors file, or raw)")
 	}
 	if f.maxQueries < 0 {
-		return nil, badInput("max-queries %d must be ≥ 0", f.maxQueries)
+		return nil, badInput("--max-queries %d: must be 0 (all) or more", f.maxQueries)
 	}
 	if err := checkExpandK(f.expand); err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 		return nil, badInput("--pca is for --metric whiten, not %s", f.metric)
 	}
 	if f.pca < 1 {
-		return nil, badInput("pca %d must be ≥ 1", f.pca)
+		return nil, badInput("--pca %d: must be 1 or more", f.pca)
 	}
 	if f.expand > 0 && f.metric != "cosine" && f.metric != "euclidean" {
 		return nil, badInput("--expand moves the evaluated embeddings only, and %s is fitted on training embeddings it leaves: use it with --metric cosine or euclidean", f.metric)

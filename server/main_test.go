@@ -1285,12 +1285,14 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset eval classes", append([]string{"openset", "--baselines=false", "--eval-classes", "1-7"}, small...), `--eval-classes "1-7": 7 is out of range`},
 		{"eval unknown out of range", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "12"}, `--unknown "12": 12 is out of range`},
 		{"eval unknown overlapping", []string{"eval", "--model", "raw", "--classes", "0-8", "--unknown", "8-9"}, `unknown classes "8-9" overlap the evaluated classes`},
-		{"serve max job memory", []string{"serve", "--max-job-memory", "-2", "--data-dir", filepath.Join(t.TempDir(), "d")}, "max-job-memory -2 must be ≥ -1"},
+		{"serve max job memory", []string{"serve", "--max-job-memory", "-2", "--data-dir", filepath.Join(t.TempDir(), "d")}, "--max-job-memory -2: must be -1 (no bound), 0 (half of this machine's memory) or more"},
 		{"openset people in train/ and test/", []string{"openset", "--data", same, "--train-classes", "vertical"}, `"vertical" is in train/ and test/: an open set evaluates identities never trained on`},
 		{"openset digits trained on", []string{"openset", "--train-classes", "0-4", "--eval-classes", "3-9"}, `--train-classes "0-4" and --eval-classes "3-9" share class "3"`},
 		{"compare open set of every class", []string{"compare", "--losses", "arcface", "--dims", "3", "--epochs", "1", "--open-train", ""}, `--open-train "" (every class) and the default --open-eval "5-9" share class "5"`},
 		{"openset digits trained on by default", []string{"openset", "--eval-classes", "3-9"}, `the default --train-classes "0-4" and --eval-classes "3-9" share class "3"`},
-		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "max-queries -1 must be ≥ 0"},
+		{"openset max queries", append([]string{"openset", "--baselines=false", "--max-queries", "-1"}, small...), "--max-queries -1: must be 0 (all) or more"},
+		{"eval max queries", []string{"eval", "--model", "raw", "--max-queries", "-1"}, "--max-queries -1: must be 0 (all) or more"},
+		{"train val", []string{"train", "--val", "-1", "--out", filepath.Join(t.TempDir(), "m.safetensors")}, "--val -1: must be 0 (none) or more"},
 		{"openset ensemble of one run", append([]string{"openset", "--ensemble"}, small...), "--ensemble needs runs to combine: give one --variant or more"},
 		{"openset ensemble of other photos", append([]string{"openset", "--ensemble", "--variant", "align=true"}, small...), `variant "align=true": with --ensemble every run embeds the same photos`},
 		{"openset variant of other data", append([]string{"openset", "--variant", "data=mnist"}, small...), `variant "data=mnist": data is the open set's, one for every run: give --data outside --variant`},
@@ -1329,7 +1331,7 @@ func TestBadInputBeforeAnyWork(t *testing.T) {
 		{"openset variant of threads with dashes", append([]string{"openset", "--variant", "seed=2 --threads=1"}, small...), `variant "seed=2 --threads=1": threads changes how fast`},
 		{"train align turns without align", []string{"train", "--data", shapes, "--align-turns", "4", "--out", filepath.Join(dir, "m.safetensors")}, "--align-turns 4 turns photos before aligning them: give --align too"},
 		// Before the data is read: a folder that is not there is not named.
-		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "log-every 0 must be ≥ 1"},
+		{"train log-every", []string{"train", "--data", filepath.Join(dir, "none"), "--json", "--log-every", "0", "--out", filepath.Join(dir, "m.safetensors")}, "--log-every 0: must be 1 or more"},
 		// Before, taken and ignored: the bar drew every step whatever it.
 		{"train log-every without json", []string{"train", "--data", filepath.Join(dir, "none"), "--log-every", "5", "--out", filepath.Join(dir, "m.safetensors")}, "--log-every 5 is for --json: without it, progress is a bar"},
 		{"train align turns out of range", []string{"train", "--data", shapes, "--align", "--align-turns", "21", "--out", filepath.Join(dir, "m.safetensors")}, "align-turns 21 out of range [0, 20]"},
@@ -1505,7 +1507,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--seconds", "NaN"}, `invalid value "NaN" for flag -seconds: want a finite decimal number`},
 		{[]string{"--seconds", "Inf"}, `invalid value "Inf" for flag -seconds: want a finite decimal number`},
 		{[]string{"--seconds", "0"}, "seconds 0: want a finite value > 0"},
-		{[]string{"--warmup", "0"}, "warmup 0 must be ≥ 1"},
+		{[]string{"--warmup", "0"}, "--warmup 0: must be 1 or more"},
 		{[]string{"--tf32"}, "--tf32 is for the cuda device: the CPU engine computes in float32"},
 		{[]string{"--augment", "faces"}, "--augment is not measured"},
 		{[]string{"--schedule", "step"}, "--schedule is not measured"},
@@ -1736,7 +1738,7 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 	// must be ≥ 1", which whiten would refuse as well).
 	wantBadInput(t, "--pca is for --metric whiten, not cosine", "eval", "--model", "raw", "--pca", "0", "--metric", "cosine")
 	wantBadInput(t, "--pca is for --metric whiten, not cosine", "eval", "--model", "raw", "--pca", "-1")
-	wantBadInput(t, "pca 0 must be ≥ 1", "eval", "--model", "raw", "--pca", "0", "--metric", "whiten")
+	wantBadInput(t, "--pca 0: must be 1 or more", "eval", "--model", "raw", "--pca", "0", "--metric", "whiten")
 }
 
 // TestTripletBatchOfOneClass: triplet refuses a batch smaller than 2k,
@@ -1882,8 +1884,8 @@ func TestServeBounds(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--web", web, "--data-dir", filepath.Join(dir, "data"), flag}, &stdout, &stderr)
 		cancel()
-		name := strings.TrimPrefix(flag[:strings.Index(flag, "=")], "--")
-		if code != 2 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), name+" ") || !strings.Contains(stderr.String(), "must be ≥ 1") {
+		name := flag[:strings.Index(flag, "=")]
+		if code != 2 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), name+" "+flag[strings.Index(flag, "=")+1:]+": must be 1 or more") {
 			t.Errorf("serve %s: exit %d, stderr %q: want status 2 and one line", flag, code, stderr.String())
 		}
 	}

@@ -177,7 +177,7 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 		return nil, err
 	}
 	if base.maxQueries < 0 {
-		return nil, badInput("max-queries %d must be ≥ 0", base.maxQueries)
+		return nil, badInput("--max-queries %d: must be 0 (all) or more", base.maxQueries)
 	}
 	if err := checkExpandK(base.expand); err != nil {
 		return nil, err

@@ -113,11 +113,11 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 		v    int64
 	}{{"max-upload", f.maxUpload}, {"max-jobs-per-client", int64(f.maxJobs)}, {"max-bodies", int64(f.maxBodies)}, {"max-bodies-per-client", int64(f.maxBodiesClient)}, {"max-sse", int64(f.maxSSE)}, {"max-sse-per-client", int64(f.maxSSEClient)}} {
 		if b.v < 1 {
-			return nil, badInput("%s %d must be ≥ 1", b.name, b.v)
+			return nil, badInput("--%s %d: must be 1 or more", b.name, b.v)
 		}
 	}
 	if f.maxJobMemory < -1 {
-		return nil, badInput("max-job-memory %d must be ≥ -1", f.maxJobMemory)
+		return nil, badInput("--max-job-memory %d: must be -1 (no bound), 0 (half of this machine's memory) or more", f.maxJobMemory)
 	}
 	if f.precompress != "" {
 		// It compresses a file and exits: it serves nothing.

@@ -88,7 +88,7 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 		return nil, badInput("split %q: want train or all", f.split)
 	}
 	if f.logEvery < 1 {
-		return nil, badInput("log-every %d must be ≥ 1", f.logEvery)
+		return nil, badInput("--log-every %d: must be 1 or more", f.logEvery)
 	}
 	if flagGiven(fs, "log-every") && !f.jsonOut {
 		return nil, badInput("--log-every %d is for --json: without it, progress is a bar on a terminal and a line each epoch elsewhere", f.logEvery)
@@ -387,7 +387,7 @@ func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec
 		return core.Spec{}, badInput("epochs %d out of range [1, 10000]", epochs)
 	}
 	if valN < 0 {
-		return core.Spec{}, badInput("val %d must be ≥ 0", valN)
+		return core.Spec{}, badInput("--val %d: must be 0 (none) or more", valN)
 	}
 	loss, err := mf.newLoss()
 	if err != nil {
