@@ -508,8 +508,9 @@ func receive(t *testing.T, w *JobWatch, data string) {
 // interrupted keeps the curves drawn so far, as its stream sends only the
 // last progress: all of them once canceled elsewhere, those up to its
 // checkpoint once resumed (it trains the steps past it again, here or
-// elsewhere). Before, the watch started empty: a canceled job's chart was
-// blank. Another job's watch starts empty.
+// elsewhere), and then a viewer that loads is told no progress of a step
+// past the checkpoint until the next. Before, the watch started empty: a
+// canceled job's chart was blank. Another job's watch starts empty.
 func TestJobsRewatchKeepsCurves(t *testing.T) {
 	steps := func(line []Point) (xs []float64) {
 		for _, p := range line {
@@ -545,6 +546,11 @@ func TestJobsRewatchKeepsCurves(t *testing.T) {
 	} {
 		j, _ := watchingInterrupted(t)
 		resumed(j)
+		for _, s := range j.watch.CatchUp() {
+			if strings.Contains(s, `"type":"progress"`) {
+				t.Errorf("j1 resumed from step 200: a viewer that loads now is told %s, want no progress before the next", s)
+			}
+		}
 		receive(t, j.watch, `{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":210,"steps":400,"loss":1,"accuracy":0.5}}`)
 		if xs, ys := steps(j.watch.Run.LossLine), steps(j.watch.Run.AccLine); !slices.Equal(xs, []float64{100, 200, 210}) || !slices.Equal(ys, xs) {
 			t.Errorf("j1 resumed from step 200, then step 210: loss at steps %v, accuracy at %v; want 100, 200, 210", xs, ys)
