@@ -103,15 +103,16 @@ func TestJobWatchEnds(t *testing.T) {
 // them (CatchUp): its progress (not one repeated), states and errors as
 // well as its snapshots, in the stream's order, so that the viewer's
 // caption says the step and epoch ("step 1095 (epoch 2)") and the job's
-// state; the state done, failed or interrupted again after the error
-// that follows it, for the viewer's "failed: REASON", "done; NOTE" and
-// "interrupted: REASON" (view.Pump reads the reason from the error just
-// before the state); the states no trainer has as they are, and never
-// idle, which clears the viewer's picture. Before, the viewer got the
-// snapshots alone: "D=3, 2000 points, step -" at step 1095, with no
-// state, and a viewer that loaded late the latest snapshot alone; then
-// an interrupted job's reason came after its state, which the viewer
-// showed as a passing notice only.
+// state; the state done, failed, interrupted or canceled again after the
+// error that follows it, for the viewer's "failed: REASON", "done; NOTE",
+// "interrupted: REASON" and "canceled; NOTE" (view.Pump reads the reason
+// from the error just before the state); the states no trainer has as
+// they are, and never idle, which clears the viewer's picture. Before,
+// the viewer got the snapshots alone: "D=3, 2000 points, step -" at step
+// 1095, with no state, and a viewer that loaded late the latest snapshot
+// alone; then an interrupted job's reason, and a canceled job's note,
+// came after its state, which the viewer showed as a passing notice
+// only.
 func TestJobWatchForwards(t *testing.T) {
 	const (
 		snap = `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
@@ -149,6 +150,8 @@ func TestJobWatchForwards(t *testing.T) {
 			[]string{"error the server stopped: resume the job to save it", "state interrupted"}, true, false},
 		{"interrupted without a reason", []string{state(msg.JobInterrupted)}, []string{"state interrupted"}, []string{"state interrupted"}, true, false},
 		{"canceled", []string{state(msg.JobCanceled)}, []string{"state canceled"}, []string{"state canceled"}, true, false},
+		{"canceled with its data's note", []string{state(msg.JobCanceled), failure("skipped 3 images")},
+			[]string{"state canceled", "error skipped 3 images", "state canceled"}, []string{"error skipped 3 images", "state canceled"}, true, false},
 	} {
 		w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobQueued, Steps: 2000, Config: jobConfig()})
 		if got := said(t, w.CatchUp()); !slices.Equal(got, []string{"state queued"}) {

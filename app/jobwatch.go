@@ -42,11 +42,12 @@ func NewJobWatch(j msg.Job) JobWatch {
 // viewer does not draw. The job's states go as they are, the Job* ones
 // that are no trainer's too (the viewer shows any state but idle, which
 // clears its picture and is no job's). An error that comes after the
-// state done, failed or interrupted, as a job's does (core/msg), is
-// followed by that state again: the viewer says how a run ended from the
-// error just before its state ("failed: REASON", "done; NOTE",
-// "interrupted: REASON"), as a trainer sends them. An unknown state is an error, one line however long the name it
-// quotes (msg.ErrorLine).
+// state done, failed, interrupted or canceled, as a job's does (core/msg),
+// is followed by that state again: the viewer says how a run ended from
+// the error just before its state ("failed: REASON", "done; NOTE",
+// "interrupted: REASON", "canceled; NOTE"), as a trainer sends them. An
+// unknown state is an error, one line however long the name it quotes
+// (msg.ErrorLine).
 func (w *JobWatch) Receive(data string) (post []string, err error) {
 	m, err := DecodeMessage(data)
 	if err != nil {
@@ -101,7 +102,7 @@ func (w *JobWatch) Receive(data string) (post []string, err error) {
 	case msg.TypeError:
 		// The reason of the job's final state, which it follows (core/msg):
 		// why it failed or was interrupted ("resume the job to save it"),
-		// how a done job ended. It is no state of its own: taken for a
+		// how a done job ended, a canceled one's note. It is no state of its own: taken for a
 		// failure, one that came before its state showed a done job
 		// failed, and for good when the stream dropped between the two.
 		if err := w.Run.Apply(m); err != nil {
@@ -118,9 +119,8 @@ func (w *JobWatch) Receive(data string) (post []string, err error) {
 // CatchUp returns what the page posts to a viewer that loads while the
 // job is watched (IsViewerReady), which missed what was posted before:
 // the latest snapshot and progress, and the job's state, after the error
-// that says how it ended when it is done, failed or interrupted
-// (Receive), so that
-// its picture and caption are the job's at once.
+// that says how it ended when it is done, failed, interrupted or canceled
+// (Receive), so that its picture and caption are the job's at once.
 func (w *JobWatch) CatchUp() []string {
 	var post []string
 	for _, s := range []string{w.Snapshot, w.Progress} {
@@ -137,10 +137,14 @@ func (w *JobWatch) CatchUp() []string {
 	return post
 }
 
-// ended reports whether the job is done, failed or interrupted: the
-// states whose line on the viewer says how the run ended.
+// ended reports whether the job is done, failed, interrupted or canceled:
+// the states whose line on the viewer says how the run ended.
 func (w *JobWatch) ended() bool {
-	return w.State == msg.JobDone || w.State == msg.JobFailed || w.State == msg.JobInterrupted
+	switch w.State {
+	case msg.JobDone, msg.JobFailed, msg.JobInterrupted, msg.JobCanceled:
+		return true
+	}
+	return false
 }
 
 // stateLine is the job's state as its stream says it to the viewer.

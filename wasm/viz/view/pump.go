@@ -16,11 +16,12 @@ type Event struct {
 	State  string    // a trainer's state
 	Notice string    // something to show for a few seconds
 	Clear  bool      // the trainer has no run (state idle): the last run's picture and progress go
-	// Ended says that State, done, failed or interrupted (a server's job),
-	// ends with how the run ended: the trainer's error just before it (a
-	// failure's or an interruption's reason, or the note of a run that
-	// early stopping ended where training diverged), whose notice
-	// (ErrorNotice) the state's line takes the place of.
+	// Ended says that State, done, failed, or a server job's interrupted
+	// or canceled, ends with how the run ended: the trainer's error just
+	// before it (a failure's or an interruption's reason, the note of a
+	// run that early stopping ended where training diverged, or of a
+	// canceled job's data set's load), whose notice (ErrorNotice) the
+	// state's line takes the place of.
 	Ended bool
 }
 
@@ -89,10 +90,10 @@ func losable(b []byte) bool {
 // in ebiten's debug font (6 pixels a character).
 const maxShown = 120
 
-// maxEnded is the most bytes of the error that a state done, failed or
-// interrupted says it ended with (Event.Ended): a line the caption wraps, long
-// enough for the note of a run that early stopping ended where training
-// diverged (about 130 bytes).
+// maxEnded is the most bytes of the error that a state done, failed,
+// interrupted or canceled says it ended with (Event.Ended): a line the
+// caption wraps, long enough for the note of a run that early stopping
+// ended where training diverged (about 130 bytes).
 const maxEnded = 2 * maxShown
 
 // Pump decodes the raw messages from raw and sends what the game needs to
@@ -102,9 +103,9 @@ const maxEnded = 2 * maxShown
 // run on its own goroutine, so that decoding and PCA stay out of Update;
 // its Placer (and so the PCA basis) belongs to it. A trainer's state
 // "idle" (it has no run) clears the picture. A state done, failed or
-// interrupted (a server's job) that comes just after an error (nothing
-// between) says it: "done; NOTE", "failed: REASON", "interrupted: REASON"
-// (Event.Ended).
+// interrupted, or canceled (a server's job) that comes just after an
+// error (nothing between) says it: "done; NOTE", "failed: REASON",
+// "interrupted: REASON", "canceled; NOTE" (Event.Ended).
 func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 	defer close(out)
 	var pl Placer
@@ -136,7 +137,7 @@ func Pump(raw <-chan []byte, out chan<- Event, reply func([]byte)) {
 			e := Event{State: oneLine(m.State, maxShown)}
 			switch {
 			case why == "":
-			case m.State == msg.StateDone: // a note, as the page's status has it
+			case m.State == msg.StateDone, m.State == msg.JobCanceled: // a note, as the page's status has it
 				e.State, e.Ended = e.State+"; "+why, true
 			case m.State == msg.StateFailed, m.State == msg.JobInterrupted:
 				e.State, e.Ended = e.State+": "+why, true

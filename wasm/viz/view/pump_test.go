@@ -188,13 +188,16 @@ func TestPumpIdleClears(t *testing.T) {
 // loads late is also sent before the state) or failed (the reason) is how
 // the run ended: the state's line says it, in place of the error's notice
 // ("done; NOTE", "failed: REASON"), as of a server's job interrupted
-// ("interrupted: REASON"). Before, the caption said "trainer error:
+// ("interrupted: REASON") or canceled ("canceled; NOTE", the images its
+// data set's load skipped). Before, the caption said "trainer error:
 // NOTE" for a few seconds, as of a failure, then "trainer: done" with no
-// word of how (and "trainer: interrupted" for a job interrupted). An
-// error with progress after it is no such note.
+// word of how (and "trainer: interrupted" for a job interrupted,
+// "trainer: canceled" for one canceled). An error with progress after it
+// is no such note.
 func TestPumpEnded(t *testing.T) {
 	const note = "training diverged (step 3: loss is NaN (lr too high?)): early stopping ended the run at step 2 with the model of the best epoch, 1"
-	const stopped = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side; the server stopped: resume the job to go on from its checkpoint at step 100"
+	const skipped = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side"
+	const stopped = skipped + "; the server stopped: resume the job to go on from its checkpoint at step 100"
 	progress := `{"v":1,"type":"progress","progress":{"epoch":1,"step":2}}`
 	snapshot := string(snapshotJSON(t, DemoSnapshot(3, 50, 5, 1)))
 	errorOf := func(s string) string { return `{"v":1,"type":"error","trainer":"t1","error":"` + s + `"}` }
@@ -209,6 +212,8 @@ func TestPumpEnded(t *testing.T) {
 		{"an export refused, then Stop", []string{progress, errorOf("nothing to export"), snapshot, state("done")}, "done", false},
 		{"a run that failed", []string{progress, errorOf("out of memory"), state("failed")}, "failed: out of memory", true},
 		{"a job interrupted", []string{progress, errorOf(stopped), state("interrupted")}, "interrupted: " + stopped, true},
+		{"a job canceled, its data's note before the state", []string{progress, errorOf(skipped), state("canceled")}, "canceled; " + skipped, true},
+		{"a job canceled", []string{progress, state("canceled")}, "canceled", false},
 		{"an error during the run", []string{errorOf("unknown command"), progress, state("done")}, "done", false},
 		{"an error and a pause", []string{progress, errorOf("unknown command"), state("paused")}, "paused", false},
 	} {
