@@ -331,25 +331,24 @@ func (r *Runner) Resume(id, client string, maxPerClient int) (store.Job, error) 
 // ErrState for a job that has ended otherwise.
 func (r *Runner) Cancel(id string, wait time.Duration) (store.Job, error) {
 	r.mu.Lock()
-	// An interrupted job keeps the note on the data it last saw, which its
-	// error gave first, without why it was interrupted, which said how to
-	// resume it (run). A queued one has none: ResumeJob cleared it.
-	var kept string
-	if j, err := r.store.Job(id); err == nil && j.State == store.StateInterrupted {
-		kept = j.Note
-	}
-	ok, err := r.store.Transition(id, []string{store.StateQueued, store.StateInterrupted}, store.StateCanceled, kept)
+	// An interrupted job keeps the note on the data it last saw as its
+	// error, a queued one gets "" (store.CancelWaiting), set from the row
+	// in the update itself: a run's switch to interrupted does not take
+	// r.mu, and could land between a read of the job and its cancel. Its
+	// watchers are told the error so set.
+	ok, err := r.store.CancelWaiting(id)
 	if err != nil {
 		r.mu.Unlock()
 		return store.Job{}, err
 	}
 	if ok {
+		j, err := r.store.Job(id)
 		if h := r.hubs[id]; h != nil {
-			h.finish(store.StateCanceled, kept)
+			h.finish(store.StateCanceled, j.Error)
 			delete(r.hubs, id)
 		}
 		r.mu.Unlock()
-		return r.store.Job(id)
+		return j, err
 	}
 	run := r.running[id]
 	var note string // what its data's load skipped, still true of the data it saw

@@ -1218,6 +1218,71 @@ func TestJobNoteKept(t *testing.T) {
 	}
 }
 
+// TestCancelInterruptedMeanwhile: a job whose run is interrupted (the
+// server stopping) as it is canceled keeps its note. The run's switch to
+// interrupted is written by a second connection to the database, which
+// holds its write lock until Cancel has begun: Cancel's update waits for
+// it, then cancels the job interrupted. Before, Cancel read the job first
+// for its note, saw it running, and canceled it with the error "" once
+// the switch had landed (the switch does not take the runner's lock).
+func TestCancelInterruptedMeanwhile(t *testing.T) {
+	const note = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side"
+	dir := t.TempDir()
+	st, _, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := barRunner(st)
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	j, err := st.CreateJob("c", barRequest(1), 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Transition(j.ID, []string{store.StateQueued}, store.StateRunning, "")
+	if err := st.SetNote(j.ID, note); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "metriclab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("UPDATE jobs SET state = ?, error = ? WHERE id = ?",
+		store.StateInterrupted, store.Stopped(note, 0), j.ID); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		j   store.Job
+		err error
+	}
+	canceled := make(chan answer)
+	go func() {
+		j, err := r.Cancel(j.ID, time.Second)
+		canceled <- answer{j, err}
+	}()
+	time.Sleep(100 * time.Millisecond) // Cancel begun (the store waits 5 s for a lock)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got := <-canceled
+	if got.err != nil || got.j.State != store.StateCanceled || got.j.Error != note {
+		t.Errorf("Cancel answered %v, %s, error %q; want canceled, the note %q", got.err, got.j.State, got.j.Error, note)
+	}
+	if j, _ := st.Job(j.ID); j.State != store.StateCanceled || j.Error != note {
+		t.Errorf("the row: %s, error %q; want canceled, the note %q", j.State, j.Error, note)
+	}
+}
+
 // TestJobNoteShortened: a note and a reason too long for one error line
 // are each shortened to their share, so that each keeps its start and
 // its end. Before, the line was shortened as one, which kept the note's

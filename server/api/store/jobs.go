@@ -203,15 +203,34 @@ func (s *Store) queryJobs(query string, args ...any) ([]Job, error) {
 // stored as the job's error ("" clears it). A job that becomes canceled or
 // failed cannot be resumed: its checkpoint is removed.
 func (s *Store) Transition(id string, from []string, to, errMsg string) (bool, error) {
+	return s.transition(id, from, to, "?", errMsg)
+}
+
+// CancelWaiting cancels job id if it is queued or interrupted, and
+// reports whether it did (false: the job is in another state), its
+// checkpoint removed as by Transition. Its error becomes its note if it
+// was interrupted (what its data's load skipped, without why it was
+// interrupted, which said how to resume it), "" if it was queued
+// (ResumeJob cleared the note), taken from the row by the update itself:
+// a read before it could miss a run's interruption landing in between.
+func (s *Store) CancelWaiting(id string) (bool, error) {
+	return s.transition(id, []string{StateQueued, StateInterrupted}, StateCanceled,
+		"CASE state WHEN ? THEN note ELSE '' END", StateInterrupted)
+}
+
+// transition is Transition with the job's error set to the SQL
+// expression errExpr of the row before the update, with errArgs.
+func (s *Store) transition(id string, from []string, to, errExpr string, errArgs ...any) (bool, error) {
 	if len(from) == 0 {
 		panic("store: Transition: no from state")
 	}
 	ended := endsCheckpoint(to)
-	set := "state = ?, error = ?, updated = ?"
+	set := "state = ?, error = " + errExpr + ", updated = ?"
 	if ended {
 		set += ", checkpoint = '', ckpt_step = 0"
 	}
-	args := []any{to, errMsg, now(), id}
+	args := append([]any{to}, errArgs...)
+	args = append(args, now(), id)
 	for _, f := range from {
 		args = append(args, f)
 	}

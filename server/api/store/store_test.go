@@ -547,6 +547,70 @@ func TestRecoveryStoppedNote(t *testing.T) {
 	}
 }
 
+// TestCancelWaiting: a cancel of a waiting job gives an interrupted one
+// its note as its error, a queued one "", and refuses a running one, from
+// the row alone, nothing read before; the interrupted one's checkpoint
+// goes. Before, its caller (the runner's Cancel) read the job first for
+// its note, and a run interrupted between that read and the cancel lost
+// it.
+func TestCancelWaiting(t *testing.T) {
+	s, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const note = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side"
+	job := func(state string) Job {
+		t.Helper()
+		j, err := s.CreateJob("a", msg.TrainRequest{Data: "tiny"}, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A note on each, the queued one's too: the state alone says
+		// whether the cancel keeps it.
+		if err := s.SetNote(j.ID, note); err != nil {
+			t.Fatal(err)
+		}
+		if state == StateQueued {
+			return j
+		}
+		s.Transition(j.ID, []string{StateQueued}, StateRunning, "")
+		if err := s.SaveCheckpoint(j.ID, 5, 10, 0.5, nil, writeString("ckpt")); err != nil {
+			t.Fatal(err)
+		}
+		if state == StateInterrupted {
+			s.Transition(j.ID, []string{StateRunning}, StateInterrupted, Stopped(note, 5))
+		}
+		return j
+	}
+	for _, tc := range []struct {
+		state         string
+		ok            bool
+		state2, error string // after the cancel
+		ckpt          bool   // its checkpoint kept
+	}{
+		{StateInterrupted, true, StateCanceled, note, false},
+		{StateQueued, true, StateCanceled, "", false},
+		{StateRunning, false, StateRunning, "", true},
+	} {
+		j := job(tc.state)
+		ok, err := s.CancelWaiting(j.ID)
+		if err != nil || ok != tc.ok {
+			t.Errorf("%s: canceled %v, %v; want %v", tc.state, ok, err, tc.ok)
+		}
+		got, _ := s.Job(j.ID)
+		if got.State != tc.state2 || got.Error != tc.error {
+			t.Errorf("%s, then CancelWaiting: %s, error %q; want %s, %q", tc.state, got.State, got.Error, tc.state2, tc.error)
+		}
+		if ckpt := got.Checkpoint != "" || exists(filepath.Join(s.dir, checkpointsDir, j.ID+modelExt)); ckpt != tc.ckpt {
+			t.Errorf("%s, then CancelWaiting: checkpoint kept %v, want %v", tc.state, ckpt, tc.ckpt)
+		}
+	}
+	if ok, err := s.CancelWaiting("nosuchjob"); ok || err != nil {
+		t.Errorf("no such job: canceled %v, %v; want false, nil", ok, err)
+	}
+}
+
 // TestEndedJobsDropCheckpoints: a job that becomes canceled or failed
 // cannot be resumed, so its checkpoint goes; an interrupted one keeps it,
 // and so does a job whose transition is refused.
