@@ -38,10 +38,13 @@ type source struct {
 	memo map[string]loaded
 }
 
-// loaded is a memo's entry: a set and the photos skipped aligning it.
+// loaded is a memo's entry: a set, the photos skipped aligning it, and
+// the identities it left without images (emptied, as the folder was when
+// loaded: the load may be told later, from the memo).
 type loaded struct {
 	set     *data.Set
 	skipped data.Skipped
+	empty   []bool
 }
 
 // plainSource resizes images to the input.
@@ -154,6 +157,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 			return nil, inputError{err}
 		}
 		l = loaded{set: set, skipped: skipped}
+		l.empty = emptied(name, split, l)
 		if s.memo != nil {
 			s.memo[key] = l
 		}
@@ -175,7 +179,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 		}
 		if len(skipped) > 0 {
 			s.told[key], s.told[folder] = true, true
-			fmt.Fprintf(s.log, "load %s (%s): %s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "image", "images"), describeSkipped(skipped), describeEmpty(l.set, emptied(name, split, l), "image"))
+			fmt.Fprintf(s.log, "load %s (%s): %s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "image", "images"), describeSkipped(skipped), describeEmpty(l.set, l.empty, "image"))
 		}
 	}
 	if s.align != nil && s.log != nil && !s.told[key] {
@@ -195,7 +199,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 				turned = fmt.Sprintf(", those of identities %s each with %s", turns.Classes, versions)
 			}
 		}
-		fmt.Fprintf(s.log, "align %s (%s): %s aligned%s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "photo", "photos"), turned, describeSkipped(skipped), describeEmpty(l.set, emptied(name, split, l), "photo"))
+		fmt.Fprintf(s.log, "align %s (%s): %s aligned%s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "photo", "photos"), turned, describeSkipped(skipped), describeEmpty(l.set, l.empty, "photo"))
 	}
 	return l.set, nil
 }

@@ -616,3 +616,44 @@ func TestEmptiedFolderChanged(t *testing.T) {
 		t.Errorf("describeEmpty with a renamed d since the load: %q, which names b, of which the split holds no image", got)
 	}
 }
+
+// TestEmptiedToldOfTheLoad: a load that the memo keeps is told later, by
+// the first load with a log (openset's variants load quietly to check
+// them, and tell the load when they train), and the identities it left
+// without images are those of the load, not of the folder when told: "b",
+// 4 images, of which the test split holds none, is given a 5th after a
+// quiet load of the test split, and the line names "a" alone, whose image
+// was refused (before, emptied listed the folder when told, and named
+// "b" too, of which the load held no image to refuse).
+func TestEmptiedToldOfTheLoad(t *testing.T) {
+	dir := t.TempDir()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 16, 16))); err != nil {
+		t.Fatal(err)
+	}
+	writeCopies(t, filepath.Join(dir, "b"), b.Bytes(), 4)
+	writeCopies(t, filepath.Join(dir, "c"), b.Bytes(), 5)
+	if err := os.MkdirAll(filepath.Join(dir, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 5 {
+		writePixel(t, filepath.Join(dir, "a", fmt.Sprintf("%d.png", k)))
+	}
+	var log strings.Builder
+	src := source{log: &log, told: map[string]bool{}, memo: map[string]loaded{}}
+	quiet := src
+	quiet.log = nil
+	in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
+	if _, err := quiet.load(dir, "test", in); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b", "4.png"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.load(dir, "test", in); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.String(); !strings.Contains(got, `no usable image of "a"`+"\n") {
+		t.Errorf("the load's line %q: want a alone left without an image", got)
+	}
+}
