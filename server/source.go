@@ -119,6 +119,17 @@ func (s source) loadTraining(name, split, classSpec string, listed []string, in 
 		turns = data.Turns{N: s.turns, Classes: classSpec}
 	}
 	set, err := s.loadTurned(name, split, in, turns)
+	var classesErr *data.ClassesError
+	if errors.As(err, &classesErr) {
+		// The turns' selection, checked against listed, is refused by the
+		// load's identities only when the folder changed since: the line
+		// says so, as checkLoaded does of a load.
+		if now, err := data.ClassNames(name, split); err == nil {
+			if err := checkLoaded(name, split, listed, &data.Set{Classes: now}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -657,3 +657,30 @@ func TestEmptiedToldOfTheLoad(t *testing.T) {
 		t.Errorf("the load's line %q: want a alone left without an image", got)
 	}
 }
+
+// TestLoadTrainingTurnsFolderChanged: with --align-turns the load reads
+// the training selection to turn its identities' photos, against the
+// identities it finds; one removed since the listing the selection was
+// checked on is refused as the change it is, in checkLoaded's line
+// (before, as the selection's own error, `data: classes "1-2": 2 is out
+// of range 0..1`, though the command had accepted it).
+func TestLoadTrainingTurnsFolderChanged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shapes")
+	writeShapes(t, dir, 4) // diagonal, horizontal, vertical
+	src := source{turns: 2, told: map[string]bool{}, memo: map[string]loaded{}, align: func(dst []float32, img image.Image, in core.Input) ([]float32, string) {
+		return append(dst[:0], make([]float32, in.Size())...), ""
+	}}
+	listed, err := classNames(dir, "all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "vertical")); err != nil {
+		t.Fatal(err)
+	}
+	in := core.Input{Channels: 1, Height: 16, Width: 16, Std: 1}
+	_, err = src.loadTraining(dir, "all", "1-2", listed, in)
+	var bad inputError
+	if want := dir + ` changed while loading: identity "vertical" is gone`; err == nil || err.Error() != want || !errors.As(err, &bad) {
+		t.Errorf("training load of 1-2 with vertical removed since the listing: %v, want the bad input %q", err, want)
+	}
+}
