@@ -571,7 +571,7 @@ func (s *VerifyState) SetEncoder(key, value string) {
 			}
 		}
 	case "dim":
-		if d, err := strconv.Atoi(value); err == nil && d >= 2 && d <= 512 {
+		if d, err := strconv.Atoi(value); err == nil && d >= msg.MinDim && d <= msg.MaxDim {
 			s.Dim = d
 		}
 	case "epochs":

@@ -153,12 +153,12 @@ func DefaultSpec(arch string, dim int) Spec {
 	return Spec{Arch: arch, Input: MNISTInput, Dim: dim}
 }
 
-// CheckDim refuses an embedding dimension out of [2, 512], the bound of
-// every model (Spec.Validate), loss (losses.New) and command that takes a
-// D, in one wording.
+// CheckDim refuses an embedding dimension out of [msg.MinDim, msg.MaxDim]
+// ([2, 512]), the bound of every model (Spec.Validate), loss (losses.New)
+// and command that takes a D, in one wording.
 func CheckDim(d int) error {
-	if d < 2 || d > 512 {
-		return fmt.Errorf("embedding dimension %d out of range [2, 512]", d)
+	if d < msg.MinDim || d > msg.MaxDim {
+		return fmt.Errorf("embedding dimension %d out of range [%d, %d]", d, msg.MinDim, msg.MaxDim)
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	f.fs = fs
 	fs.StringVar(&f.arch, "arch", "lenet-s", "encoder: "+strings.Join(core.ArchNames(), ", "))
 	fs.StringVar(&f.loss, "loss", "arcface", "loss: "+strings.Join(losses.Names(), ", "))
-	fs.IntVar(&f.dim, "dim", 3, "embedding dimension D, 2..512")
+	fs.IntVar(&f.dim, "dim", 3, fmt.Sprintf("embedding dimension D, %d..%d", msg.MinDim, msg.MaxDim))
 	fs.IntVar(&f.batch, "batch", 64, "batch size")
 	fs.Float64Var(&f.lr, "lr", 0, fmt.Sprintf("learning rate (default %g for adam, %g for sgd)", core.DefaultOpt("adam").LR, core.DefaultOpt("sgd").LR))
 	fs.StringVar(&f.opt, "opt", "adam", "optimiser: sgd (momentum 0.9, weight decay 5e-4) or adam")

@@ -42,6 +42,14 @@ func CheckImageInput(c, h, w int) error {
 	return nil
 }
 
+// The bound of an embedding's dimension D, for every model, loss and
+// command that takes one (core.CheckDim), and for the page and viewer that
+// ask for one.
+const (
+	MinDim = 2
+	MaxDim = 512
+)
+
 // MaxComposeParts is the most parts TrainRequest.Compose may cut an image
 // into.
 const MaxComposeParts = 4

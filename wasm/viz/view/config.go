@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"metriclab/core/msg"
 )
 
 // Config is what the iframe's URL query asks of the viewer:
@@ -37,7 +39,7 @@ const DefaultChannel = "metriclab"
 // Bounds of the demo snapshot that a URL may ask for.
 const (
 	maxDemoPoints = 20000
-	maxDemoDim    = 512
+	maxDemoDim    = msg.MaxDim // an embedding's widest
 )
 
 // ParseConfig reads the query part of the page's URL (location.search, with
@@ -88,10 +90,10 @@ func ParseConfig(search string) Config {
 	default:
 		bad("rotate", "1 or 0")
 	}
-	if d, err := strconv.Atoi(q.Get("dim")); err == nil && d >= 2 && d <= maxDemoDim {
+	if d, err := strconv.Atoi(q.Get("dim")); err == nil && d >= msg.MinDim && d <= maxDemoDim {
 		c.Dim = d
 	} else if q.Has("dim") {
-		bad("dim", fmt.Sprintf("2 to %d", maxDemoDim))
+		bad("dim", fmt.Sprintf("%d to %d", msg.MinDim, maxDemoDim))
 	}
 	if n, err := strconv.Atoi(q.Get("n")); err == nil && n >= 0 && n <= maxDemoPoints {
 		c.N = n

@@ -76,12 +76,12 @@ func decodeMessage(data []byte) (*message, error) {
 }
 
 // maxDim is the largest snapshot dimension the viewer draws: an embedding
-// is at most 512 wide per view (core.Spec.Validate) and an encoder has at
+// is at most msg.MaxDim wide per view (core.CheckDim) and an encoder has at
 // most msg.MaxViews views side by side (core.Spec.EmbedDim). The bound
 // also caps the PCA's work, which grows with D: sphere.PrincipalAxes holds
 // an R×D and an R×R matrix for its R ≤ 512 sampled rows, and a D×D one
 // only where R > D.
-const maxDim = 512 * msg.MaxViews
+const maxDim = msg.MaxDim * msg.MaxViews
 
 // checkSnapshot reports whether the sizes of s agree.
 func checkSnapshot(s *Snapshot) error {
