@@ -519,7 +519,7 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	if err != nil {
 		return sets, err
 	}
-	if err := checkLoaded(name, testSplit, testNames, all); err != nil {
+	if err := checkLoaded(name, testSplit, testNames, all.Classes); err != nil {
 		return sets, err
 	}
 	sets.test = all.Subset(classes)
@@ -537,7 +537,7 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 		if err != nil {
 			return nil, err
 		}
-		if err := checkLoaded(name, fitSplit, names, all); err != nil {
+		if err := checkLoaded(name, fitSplit, names, all.Classes); err != nil {
 			return nil, err
 		}
 		return fitSample(all.Subset(fit), fitSize, seed), nil

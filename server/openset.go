@@ -389,7 +389,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := checkLoaded(base.data, evalSplit, evalNames, test); err != nil {
+	if err := checkLoaded(base.data, evalSplit, evalNames, test.Classes); err != nil {
 		return err
 	}
 	test = test.Subset(evalClasses)

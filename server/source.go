@@ -125,7 +125,7 @@ func (s source) loadTraining(name, split, classSpec string, listed []string, in 
 		// load's identities only when the folder changed since: the line
 		// says so, as checkLoaded does of a load.
 		if now, err := data.ClassNames(name, split); err == nil {
-			if err := checkLoaded(name, split, listed, &data.Set{Classes: now}); err != nil {
+			if err := checkLoaded(name, split, listed, now); err != nil {
 				return nil, err
 			}
 		}
@@ -133,7 +133,7 @@ func (s source) loadTraining(name, split, classSpec string, listed []string, in 
 	if err != nil {
 		return nil, err
 	}
-	return set, checkLoaded(name, split, listed, set)
+	return set, checkLoaded(name, split, listed, set.Classes)
 }
 
 // checkLoad refuses a load of the data set name at input in, its photos
@@ -284,22 +284,22 @@ func (s source) loadSubset(name, split, classSpec string, listed []string, in co
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLoaded(name, split, listed, set); err != nil {
+	if err := checkLoaded(name, split, listed, set.Classes); err != nil {
 		return nil, err
 	}
 	return set.Subset(classes), nil
 }
 
-// checkLoaded refuses set, the load of split of the data set name, when
-// its classes are not listed, those classNames gave before the load
+// checkLoaded refuses loaded, the classes of the load of split of the data
+// set name, when they are not listed, those classNames gave before the load
 // (data.ClassesChanged): a selection checked against the listing selects
 // by its numbers, and a folder changed in between (an identity removed,
 // renamed or added) would shift them onto other identities, or past the
 // set's last class (data.Set.Subset panics). Skipping images does not
 // change the classes: an identity whose images were all skipped keeps its
 // label (data.LoadAligned).
-func checkLoaded(name, split string, listed []string, set *data.Set) error {
-	change := data.ClassesChanged(listed, set.Classes)
+func checkLoaded(name, split string, listed, loaded []string) error {
+	change := data.ClassesChanged(listed, loaded)
 	if change == "" {
 		return nil
 	}
