@@ -432,7 +432,11 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 			return sets, badInput("unknown classes %q overlap the evaluated classes", unknownSpec)
 		}
 	}
-	names, err := data.ClassNames(name, fitSplit)
+	// Split all fits on the split it evaluates, listed once.
+	names := testNames
+	if fitSplit != testSplit {
+		names, err = data.ClassNames(name, fitSplit)
+	}
 	// A train/ of no identity beside test/ is refused where it is used:
 	// the cosine and Euclidean distances on other identities read none.
 	var emptyTrain error
