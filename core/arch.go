@@ -164,7 +164,7 @@ func CheckDim(d int) error {
 }
 
 // Validate reports whether s describes an encoder that can be built: a known
-// architecture, 2 ≤ Dim ≤ 512, 1 or 3 input channels, an image at least as
+// architecture, msg.MinDim ≤ Dim ≤ msg.MaxDim (CheckDim), 1 or 3 input channels, an image at least as
 // large as the architecture needs and at most msg.MaxSide a side, a crop
 // (when set) of at least 2×2 pixels within it, views (when set) that are
 // such windows, 2 to msg.MaxViews of them, and a normalisation

@@ -267,7 +267,7 @@ func isDecimal(s string) bool {
 // safetensors file, has no metriclab metadata (or metadata that gives a
 // key twice, at any depth: msg.CheckKeys), has a Format other than
 // ModelFormat, or has a Spec that Spec.Validate rejects (unknown
-// architecture, Dim outside 2..512, a bad input shape or normalisation).
+// architecture, Dim outside msg.MinDim..msg.MaxDim, a bad input shape or normalisation).
 func ReadModel(path string) (*Model, error) {
 	name := path
 	f, err := os.Open(path)

@@ -11,7 +11,7 @@ import (
 type Spec struct {
 	Arch  string `json:"arch"`  // "mlp", "lenet-s", "lenetpp", "iresnet18" (ArchNames lists them)
 	Input Input  `json:"input"` // shape and normalisation of one image
-	Dim   int    `json:"dim"`   // embedding dimension D, 2..512
+	Dim   int    `json:"dim"`   // embedding dimension D, msg.MinDim..msg.MaxDim (CheckDim)
 	// EmbedBN ends the encoder with a batch norm of the embedding
 	// (encoder.features, its scale fixed at 1), as InsightFace's encoders
 	// end; iresnet18 always does.
