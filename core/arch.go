@@ -163,15 +163,15 @@ func CheckDim(d int) error {
 	return nil
 }
 
-// Validate reports whether s describes an encoder that can be built: a known
-// architecture, msg.MinDim ≤ Dim ≤ msg.MaxDim (CheckDim), 1 or 3 input channels, an image at least as
-// large as the architecture needs and at most msg.MaxSide a side, a crop
-// (when set) of at least 2×2 pixels within it, views (when set) that are
-// such windows, 2 to msg.MaxViews of them, and a normalisation
-// of pixels (values in [0, 1]) that the float32 engines can apply:
-// |Mean| ≤ maxInputNorm and Std in [1/maxInputNorm, maxInputNorm]. Every
-// model file is read through it, so the command line, uploads and jobs
-// share the bound.
+// Validate reports whether s describes an encoder that can be built: a
+// known architecture, msg.MinDim ≤ Dim ≤ msg.MaxDim (CheckDim), 1 or 3
+// input channels, an image at least as large as the architecture needs and
+// at most msg.MaxSide a side, a crop (when set) of at least 2×2 pixels
+// within it, views (when set) that are such windows, 2 to msg.MaxViews of
+// them, and a normalisation of pixels (values in [0, 1]) that the float32
+// engines can apply: |Mean| ≤ maxInputNorm and Std in [1/maxInputNorm,
+// maxInputNorm]. Every model file is read through it, so the command line,
+// uploads and jobs share the bound.
 func (s Spec) Validate() error {
 	known := false
 	for _, a := range ArchNames() {
