@@ -548,8 +548,7 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 // (resumed or canceled after its stream said interrupted) keeps its
 // curves: its stream sends only the last progress, but not why it was
 // interrupted. A resumed one draws again the steps past its checkpoint,
-// and its curves and epoch ends are cut there; its latest progress, past
-// it, is no longer told a viewer that loads later.
+// and its curves and epoch ends are cut there (JobWatch.resumedFrom).
 func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	j.unwatch()
 	w := NewJobWatch(job)
@@ -561,10 +560,7 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 			w.Run.Err = ""
 		}
 		if old.State == msg.JobInterrupted && (job.State == msg.JobQueued || job.State == msg.JobRunning) {
-			// The progress kept for a viewer that loads later goes with
-			// the steps cut: its step is one the job trains again.
-			w.Run.CutAfter(job.CkptStep)
-			w.Progress = ""
+			w.resumedFrom(job.CkptStep)
 		}
 	}
 	j.watch = &w

@@ -563,6 +563,54 @@ func TestJobsRewatchKeepsCurves(t *testing.T) {
 	}
 }
 
+// TestJobsResumeDropsSnapshot: once the watched job resumed from its
+// checkpoint (by this page's Resume, watched again once resumed
+// elsewhere, or found so by its stream opened again), a viewer that loads
+// is told no snapshot until the job's next: the one kept is of weights the
+// resume threw away. Before, CatchUp gave it, the stream's case captioned
+// with the resumed run's step. A snapshot after the resume is told.
+func TestJobsResumeDropsSnapshot(t *testing.T) {
+	const snapshot = `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"points":[],"labels":[],"genuine":[1],"impostor":[1],"threshold":0.5}}`
+	snapshots := func(j *Jobs) (n int) {
+		for _, s := range j.watch.CatchUp() {
+			if strings.Contains(s, `"type":"snapshot"`) {
+				n++
+			}
+		}
+		return n
+	}
+	for name, resumed := range map[string]func(j *Jobs, job msg.Job){
+		"resumed elsewhere": func(j *Jobs, job msg.Job) {
+			job.State = msg.JobQueued
+			j.SetJobs([]msg.Job{job}, nil)
+			got, _ := j.toWatch()
+			j.watchJob(app.Context{}, got)
+		},
+		"resumed by the page": func(j *Jobs, job msg.Job) {
+			job.State = msg.JobQueued
+			j.watchJob(app.Context{}, job)
+		},
+		"stream opened again": func(j *Jobs, job msg.Job) {
+			receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"running"}`)
+			receive(t, j.watch, `{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":210,"steps":400,"loss":1,"accuracy":0.5}}`)
+		},
+	} {
+		j, job := watchingInterrupted(t)
+		receive(t, j.watch, snapshot)
+		if n := snapshots(j); n != 1 {
+			t.Fatalf("%s: before the resume, a viewer that loads is told %d snapshots, want 1", name, n)
+		}
+		resumed(j, job)
+		if n := snapshots(j); n != 0 {
+			t.Errorf("%s: a viewer that loads is told %d snapshots from before the resume, want none", name, n)
+		}
+		receive(t, j.watch, snapshot)
+		if n := snapshots(j); n != 1 {
+			t.Errorf("%s, then a snapshot: a viewer that loads is told %d snapshots, want 1", name, n)
+		}
+	}
+}
+
 // TestJobsWatchResumedElsewhere: a watched job whose stream said
 // interrupted, then listed queued or running (resumed by another page or
 // client) or canceled, is watched again at the page's next read of the

@@ -83,7 +83,7 @@ func (w *JobWatch) Receive(data string) (post []string, err error) {
 				// checkpoint while the stream was down (the page never
 				// heard it interrupted: watchJob cuts the curves then),
 				// drawn again from there.
-				w.Run.CutAfter(m.Progress.Step - 1)
+				w.resumedFrom(m.Progress.Step - 1)
 			}
 		}
 		if err := w.Run.Apply(m); err != nil {
@@ -114,6 +114,19 @@ func (w *JobWatch) Receive(data string) (post []string, err error) {
 		return []string{data}, nil
 	}
 	return nil, w.Run.Apply(m)
+}
+
+// resumedFrom cuts w at step, the checkpoint the job resumed from: its
+// curves and epoch ends past it (Run.CutAfter), and the latest progress
+// and snapshot kept for a viewer that loads later, of steps the job
+// trains again. Such a viewer shows no picture until the job's next
+// snapshot, as the server gives none of the resumed run before (its
+// stream, opened, tells its last): one of the weights the resume threw
+// away, captioned with a later step, would pass for the job's. A viewer
+// already open keeps the picture it has, as the page its histograms.
+func (w *JobWatch) resumedFrom(step int) {
+	w.Run.CutAfter(step)
+	w.Progress, w.Snapshot = "", ""
 }
 
 // CatchUp returns what the page posts to a viewer that loads while the
