@@ -693,6 +693,44 @@ func TestJobsResumeCutsEpochs(t *testing.T) {
 	}
 }
 
+// TestJobsResumeStatus: a job resumed from its checkpoint (by this page's
+// Resume, or watched again once resumed elsewhere) forgets, with its
+// curves, its latest progress, of a step it trains again (Run.CutAfter):
+// once running, its status says it is starting until its next progress.
+// Before, it said the step reached before the resume, 250, and that
+// step's rate and time left.
+func TestJobsResumeStatus(t *testing.T) {
+	for name, resumed := range map[string]func(j *Jobs, job msg.Job){
+		"resumed elsewhere": func(j *Jobs, job msg.Job) {
+			job.State = msg.JobQueued
+			j.SetJobs([]msg.Job{job}, nil)
+			got, _ := j.toWatch()
+			j.watchJob(app.Context{}, got)
+		},
+		"resumed by the page": func(j *Jobs, job msg.Job) {
+			job.State = msg.JobQueued
+			j.watchJob(app.Context{}, job)
+		},
+	} {
+		j, job := watchingInterrupted(t)
+		resumed(j, job)
+		receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"running"}`)
+		if got, want := j.watch.Status(), "running: starting…"; got != want {
+			t.Errorf("%s from step 200, running: status %q, want %q", name, got, want)
+		}
+		receive(t, j.watch, `{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":210,"steps":400,"loss":1,"accuracy":0.5}}`)
+		if got, want := j.watch.Status(), "running: epoch 0, step 210/400, loss 1.0000"; got != want {
+			t.Errorf("%s, then step 210: status %q, want %q", name, got, want)
+		}
+	}
+	// A cut at or past the latest progress keeps it.
+	r := NewRun("j1", "arcface")
+	r.Progress = msg.Progress{Step: 200, Steps: 400}
+	if r.CutAfter(200); r.Progress.Step != 200 {
+		t.Errorf("progress of step 200 cut at 200: step %d, want 200 kept", r.Progress.Step)
+	}
+}
+
 // TestJobsModelNames: a job's model is named as the Models list and the
 // Verify page name it, "name (id)", from the server's models, read once
 // for the models listed; one the models do not have (deleted since) by

@@ -144,10 +144,15 @@ func (r *Run) Crash(reason string) {
 // Reset returns r to a trainer that is starting, keeping its id and loss.
 func (r *Run) Reset() { *r = NewRun(r.Trainer, r.Loss) }
 
-// CutAfter drops the points of r's curves, and its epoch ends, past step:
-// a job resumed from its checkpoint at step trains those steps again.
+// CutAfter drops the points of r's curves, its epoch ends and its
+// latest progress, past step: a job resumed from its checkpoint at step
+// trains those steps again. Until its next progress, Status says it is
+// starting.
 func (r *Run) CutAfter(step int) {
 	r.LossLine, r.AccLine = pointsTo(r.LossLine, step), pointsTo(r.AccLine, step)
+	if r.Progress.Step > step {
+		r.Progress = msg.Progress{}
+	}
 	n := 0
 	for n < len(r.Epochs) && r.Epochs[n].Step <= step {
 		n++
@@ -192,7 +197,7 @@ func (r *Run) Status() string {
 	case msg.StateIdle:
 		return "idle: ready to train"
 	case msg.StateRunning:
-		if len(r.LossLine) == 0 {
+		if len(r.LossLine) == 0 || r.Progress.Step == 0 { // no progress yet, or none since CutAfter
 			return "running: starting…"
 		}
 		s := "running: " + at
