@@ -414,7 +414,7 @@ type StoredFAR struct {
 func MarshalStoredFAR(f StoredFAR) []byte {
 	b, err := json.Marshal(f)
 	if err != nil {
-		panic("app: " + err.Error()) // a number of [0, 1] (SetFAR's) always marshals
+		panic("app: " + err.Error()) // a number of (0, MaxFAR] (SetFAR's) always marshals
 	}
 	return b
 }
@@ -429,11 +429,15 @@ func UnmarshalStoredFAR(data []byte) (StoredFAR, error) {
 	if f.Version != FARVersion {
 		return StoredFAR{}, fmt.Errorf("a false accept rate's record of version %d, the page reads version %d", f.Version, FARVersion)
 	}
-	if !(f.FAR > 0 && f.FAR <= MaxFAR) {
+	if !farInRange(f.FAR) {
 		return StoredFAR{}, fmt.Errorf("a false accept rate of %v, out of (0, %v]", f.FAR, MaxFAR)
 	}
 	return f, nil
 }
+
+// farInRange reports whether far is of the FAR slider's range, (0,
+// MaxFAR]: what SetFAR takes, and so what a stored record may hold.
+func farInRange(far float64) bool { return far > 0 && far <= MaxFAR }
 
 // EncodeCrop returns the crop px (c×h×w, planar, values in [0, 1]) as a
 // PNG data URL: grey for one channel, RGB for three.

@@ -1232,9 +1232,10 @@ func (s *VerifyState) dropEncoder() {
 // SetFAR chooses the false accept rate far, and with it the suggested
 // threshold (calibrate): a threshold set by hand gives way to it, and is
 // deleted from IndexedDB. The page keeps far there once the slider is let
-// go (KeepFAR).
+// go (KeepFAR). A rate out of the slider's range, (0, MaxFAR], which a
+// kept record could not hold (UnmarshalStoredFAR), changes nothing.
 func (s *VerifyState) SetFAR(far float64) Out {
-	if !(far >= 0 && far <= 1) {
+	if !farInRange(far) {
 		return Out{}
 	}
 	hand := s.handSet

@@ -188,11 +188,12 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 					t.Errorf("threshold %v identity %q, want 0.25 (7 is out of range) and alice", s.Threshold, s.IdentityText())
 				}
 			}},
-		{name: "SetFAR recalibrates", do: func(s *VerifyState) Out { s.SetFAR(0.5); s.SetFAR(-1); return Out{} }, phase: PhaseReady,
+		{name: "SetFAR recalibrates", do: func(s *VerifyState) Out { s.SetFAR(MaxFAR); s.SetFAR(0.5); s.SetFAR(-1); return Out{} }, phase: PhaseReady,
 			check: func(t *testing.T, s *VerifyState) {
 				// Two impostor scores (the held-out crops against the other
-				// template): FAR 0.5 lets up to one pass.
-				if s.FAR != 0.5 || s.Calib.FAR > 0.5 || s.Threshold != s.Calib.Threshold {
+				// template): MaxFAR lets none pass (0.5, past the slider, is
+				// no FAR to choose).
+				if s.FAR != MaxFAR || s.Calib.FAR > MaxFAR || s.Threshold != s.Calib.Threshold {
 					t.Errorf("FAR %v, measured %v, threshold %v (calibrated %v)", s.FAR, s.Calib.FAR, s.Threshold, s.Calib.Threshold)
 				}
 			}},
@@ -3032,6 +3033,31 @@ func TestVerifyThresholdKept(t *testing.T) {
 	r.LoadModel(model, nil, "model file m.safetensors")
 	if out := r.Receive(embMsg(galleryID(r.gallerySeq), 2, galleryEmbs())); !out.ForgetThreshold || r.handSet {
 		t.Errorf("a load that took: forget %v, set by hand %v; want the threshold deleted", out.ForgetThreshold, r.handSet)
+	}
+}
+
+// TestVerifySetFARRange: SetFAR takes the rates a kept record holds, the
+// slider's (0, MaxFAR], and nothing else: a rate out of it changes
+// neither the FAR nor a threshold set by hand, and what KeepFAR keeps
+// then reads back. Before, it took any rate of [0, 1]: KeepFAR wrote a
+// record of 0.5 that the next visit deleted (RestoreFAR), back at 1%.
+func TestVerifySetFARRange(t *testing.T) {
+	for _, far := range []float64{0, -0.01, MaxFAR + 0.001, 0.5, 1, math.NaN()} {
+		s := enrolled()
+		s.SetThreshold(0.5)
+		if out := s.SetFAR(far); s.FAR != DefaultFAR || out.ForgetThreshold || !s.handSet {
+			t.Errorf("SetFAR(%v): FAR %v, forgets the threshold set by hand %v (still %v); want %v, the threshold kept", far, s.FAR, out.ForgetThreshold, s.handSet, DefaultFAR)
+		}
+		if _, err := UnmarshalStoredFAR(s.KeepFAR().KeepFAR); err != nil {
+			t.Errorf("SetFAR(%v), then KeepFAR: %v", far, err)
+		}
+	}
+	for _, far := range []float64{0.001, MaxFAR} { // the slider's ends
+		s := enrolled()
+		s.SetFAR(far)
+		if f, err := UnmarshalStoredFAR(s.KeepFAR().KeepFAR); s.FAR != far || err != nil || f.FAR != far {
+			t.Errorf("SetFAR(%v): FAR %v, kept %v (%v); want %v", far, s.FAR, f.FAR, err, far)
+		}
 	}
 }
 
