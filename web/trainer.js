@@ -80,6 +80,11 @@ function fail(err) {
   started = true;
   await go.run(result.instance);
   // A fatal error (out of memory) ends the Go program: the browser's
-  // console has its message.
+  // console has its message. The timers it had set, and the JavaScript
+  // callbacks it had made, would call into it again and throw "Go program
+  // has already exited", an uncaught error of the worker's each time
+  // (wasm_exec.js: _resume): they do nothing now.
+  for (const t of go._scheduledTimeouts.values()) clearTimeout(t);
+  go._resume = () => {};
   fail(new Error("the Go program exited (out of memory, or a fatal error: the browser's console says which); reload the page"));
 })().catch(fail);

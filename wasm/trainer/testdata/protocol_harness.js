@@ -22,7 +22,16 @@ globalThis.importScripts = (f) => {
   require(path.resolve(execDir, f));
   const run = Go.prototype.run;
   Go.prototype.run = function (instance) {
-    const stopped = new Promise((resolve) => { stopGo = () => { this.exited = true; resolve(); }; });
+    // Stopped as a fatal error stops it, with a timer of its own still
+    // set (wasm_exec.js's scheduleTimeoutEvent, which calls back into
+    // Go), as the runtime's timers may be.
+    const stopped = new Promise((resolve) => {
+      stopGo = () => {
+        this._scheduledTimeouts.set(-1, setTimeout(() => this._resume(), 50));
+        this.exited = true;
+        resolve();
+      };
+    });
     return Promise.race([run.call(this, instance), stopped]);
   };
 };
