@@ -548,7 +548,8 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 // (resumed or canceled after its stream said interrupted) keeps its
 // curves: its stream sends only the last progress, but not why it was
 // interrupted. A resumed one draws again the steps past its checkpoint,
-// and its curves and epoch ends are cut there (JobWatch.resumedFrom).
+// and its curves and epoch ends are cut there (JobWatch.resumedFrom), as
+// are those of one listed done or failed: only a resume ends so.
 func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 	j.unwatch()
 	w := NewJobWatch(job)
@@ -559,7 +560,11 @@ func (j *Jobs) watchJob(ctx app.Context, job msg.Job) {
 			// true ("resume the job …"): the job's own error says the rest.
 			w.Run.Err = ""
 		}
-		if old.State == msg.JobInterrupted && (job.State == msg.JobQueued || job.State == msg.JobRunning) {
+		if old.State == msg.JobInterrupted && job.State != msg.JobInterrupted && job.State != msg.JobCanceled {
+			// Resumed, and maybe done or failed since, unseen (its
+			// stream then gives its state and error alone): an ended
+			// job has no checkpoint left (0), and its curves go, as a
+			// page loaded fresh has none.
 			w.resumedFrom(job.CkptStep)
 		}
 	}

@@ -731,6 +731,50 @@ func TestJobsResumeStatus(t *testing.T) {
 	}
 }
 
+// TestJobsResumedElsewhereEnded: the watched job, interrupted on its
+// stream, resumed by another page or client and ended (done or failed)
+// before the page's next read of the list (its tab in the background
+// reads none), is watched again with its curves, progress and snapshot
+// of the steps the resume threw away dropped, as once resumed: its
+// stream, of a job that ended, gives its state and error alone. Before,
+// its status said the step reached before the resume, "done: epoch 0,
+// step 250/400, loss 1.0000" where the list says 400, and a viewer that
+// loads was told that progress and that snapshot as the job's.
+func TestJobsResumedElsewhereEnded(t *testing.T) {
+	const snapshot = `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"points":[],"labels":[],"genuine":[1],"impostor":[1],"threshold":0.5}}`
+	for _, c := range []struct{ state, event, want string }{
+		{msg.JobDone, `{"v":1,"type":"state","trainer":"j1","state":"done"}`, "done: step 400/400, loss 0.5000"},
+		{msg.JobFailed, `{"v":1,"type":"state","trainer":"j1","state":"failed"}`, "failed: out of memory"},
+	} {
+		j, job := watchingInterrupted(t)
+		receive(t, j.watch, snapshot)
+		job.State, job.Step, job.Loss, job.CkptStep = c.state, 400, 0.5, 0 // the store drops an ended job's checkpoint
+		if c.state == msg.JobFailed {
+			job.Step, job.Error = 230, "out of memory"
+		}
+		j.SetJobs([]msg.Job{job}, nil)
+		got, ok := j.toWatch()
+		if !ok {
+			t.Fatalf("j1 interrupted on its stream, listed %s: not watched again", c.state)
+		}
+		j.watchJob(app.Context{}, got)
+		receive(t, j.watch, c.event)
+		if got := j.watch.Status(); got != c.want {
+			t.Errorf("j1 resumed elsewhere from step 200, then %s: status %q, want %q", c.state, got, c.want)
+		}
+		for _, s := range j.watch.CatchUp() {
+			if strings.Contains(s, `"type":"progress"`) || strings.Contains(s, `"type":"snapshot"`) {
+				t.Errorf("j1 resumed elsewhere from step 200, then %s: a viewer that loads is told %s, of the run before the resume", c.state, s)
+			}
+		}
+		for _, p := range j.watch.Run.LossLine {
+			if p.X > 200 {
+				t.Errorf("j1 resumed elsewhere from step 200, then %s: loss drawn at step %v, past the checkpoint", c.state, p.X)
+			}
+		}
+	}
+}
+
 // TestJobsModelNames: a job's model is named as the Models list and the
 // Verify page name it, "name (id)", from the server's models, read once
 // for the models listed; one the models do not have (deleted since) by
