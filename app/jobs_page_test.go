@@ -775,6 +775,51 @@ func TestJobsResumedElsewhereEnded(t *testing.T) {
 	}
 }
 
+// TestJobsDoneWhileStreamDown: the watched job done while its stream was
+// down (a tab in the background opens it again only once shown), whose
+// stream, opened again, gives its state and note alone, says the list's
+// step and loss, those of its end. Before, its status said the last
+// progress its stream gave, "done: epoch 0, step 1800/2000, …", where the
+// list says 2000, and the figures of its epoch end at 1800, not the
+// job's. A job whose stream gave its last step says that one.
+func TestJobsDoneWhileStreamDown(t *testing.T) {
+	const note = "data set bars: 36 images, 1 skipped"
+	progress := func(step int, loss float64) string {
+		return fmt.Sprintf(`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":%d,"steps":2000,"loss":%g,"accuracy":0.5}}`, step, loss)
+	}
+	epochEnd := func(step int, loss, accuracy float64) string { // epochs of 200 steps
+		return fmt.Sprintf(`{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":%d,"step":%d,"steps":2000,"loss":%g,"accuracy":0.5,"epoch_end":true,"verification":{"accuracy":%g}}}`, step/200, step, loss, accuracy)
+	}
+	for _, c := range []struct {
+		name     string
+		last     []string // after the stream opened again
+		want     string
+		accuracy float64
+	}{
+		{"its end unseen", nil, "done: step 2000/2000, loss 0.3000; " + note, 0.9},
+		{"its end seen", []string{epochEnd(2000, 0.3, 0.9)}, "done: epoch 10, step 2000/2000, loss 0.3000, verification accuracy 90.0%; " + note, 0.9},
+	} {
+		job := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1", Step: 1800, Steps: 2000}
+		j := NewJobs()
+		j.SetJobs([]msg.Job{job}, nil)
+		j.watchJob(app.Context{}, job)
+		for _, e := range append([]string{`{"v":1,"type":"state","trainer":"j1","state":"running"}`, progress(100, 1), epochEnd(1800, 0.5, 0.7)}, c.last...) {
+			receive(t, j.watch, e)
+		}
+		job.State, job.Step, job.Loss, job.Error = msg.JobDone, 2000, 0.3, note
+		job.Metrics = &msg.VerificationSummary{Accuracy: 0.9}
+		j.SetJobs([]msg.Job{job}, nil)
+		receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"done"}`)
+		receive(t, j.watch, `{"v":1,"type":"error","trainer":"j1","error":"`+note+`"}`)
+		if got := j.watch.Status(); got != c.want {
+			t.Errorf("%s: status %q, want %q", c.name, got, c.want)
+		}
+		if f := j.watch.Figures(); f == nil || f.Accuracy != c.accuracy {
+			t.Errorf("%s: figures %+v, want accuracy %g", c.name, f, c.accuracy)
+		}
+	}
+}
+
 // TestJobsModelNames: a job's model is named as the Models list and the
 // Verify page name it, "name (id)", from the server's models, read once
 // for the models listed; one the models do not have (deleted since) by

@@ -194,7 +194,7 @@ func (w *JobWatch) Status() string {
 		if w.State == msg.JobRunning && w.Note != "" {
 			return w.Run.Status() + "; " + w.Note
 		}
-		if len(w.Run.LossLine) > 0 || w.State == msg.JobRunning {
+		if len(w.Run.LossLine) > 0 && !w.endUnseen() || w.State == msg.JobRunning {
 			return w.Run.Status()
 		}
 		s := fmt.Sprintf("done: step %d/%d, loss %.4f", w.Job.Step, w.Job.Steps, w.Job.Loss)
@@ -238,10 +238,19 @@ func (w *JobWatch) listedError() string {
 	return w.Job.Error
 }
 
+// endUnseen reports whether the list has the job done past the last
+// progress of its stream: it ended while the stream was down, and the
+// stream, opened again, gives no progress of a job that ended. Its step,
+// loss and figures are the list's.
+func (w *JobWatch) endUnseen() bool {
+	return w.Job.State == msg.JobDone && w.Run.Progress.Step < w.Job.Step
+}
+
 // Figures returns the verification figures to show: those of the latest
-// epoch end seen on the stream, else the job's own, else nil.
+// epoch end seen on the stream, else (and of a job done unseen) the
+// job's own, else nil.
 func (w *JobWatch) Figures() *msg.VerificationSummary {
-	if n := len(w.Run.Epochs); n > 0 {
+	if n := len(w.Run.Epochs); n > 0 && !w.endUnseen() {
 		return &w.Run.Epochs[n-1].VerificationSummary
 	}
 	return w.Job.Metrics
