@@ -480,6 +480,24 @@ func TestJobsWatchNextWhenGone(t *testing.T) {
 	}
 }
 
+// resumeWays are the ways the page learns that the interrupted job it
+// watches (watchingInterrupted) was resumed: from the list, the job
+// resumed elsewhere, and by its own Resume.
+func resumeWays() map[string]func(j *Jobs, job msg.Job) {
+	return map[string]func(j *Jobs, job msg.Job){
+		"resumed elsewhere": func(j *Jobs, job msg.Job) {
+			job.State = msg.JobQueued
+			j.SetJobs([]msg.Job{job}, nil)
+			got, _ := j.toWatch()
+			j.watchJob(app.Context{}, got)
+		},
+		"resumed by the page": func(j *Jobs, job msg.Job) {
+			job.State = msg.JobQueued
+			j.watchJob(app.Context{}, job)
+		},
+	}
+}
+
 // watchingInterrupted returns a Jobs page that watches job j1, listed
 // running, whose stream has drawn steps 100, 200 (its checkpoint) and 250,
 // then said interrupted.
@@ -579,22 +597,12 @@ func TestJobsResumeDropsSnapshot(t *testing.T) {
 		}
 		return n
 	}
-	for name, resumed := range map[string]func(j *Jobs, job msg.Job){
-		"resumed elsewhere": func(j *Jobs, job msg.Job) {
-			job.State = msg.JobQueued
-			j.SetJobs([]msg.Job{job}, nil)
-			got, _ := j.toWatch()
-			j.watchJob(app.Context{}, got)
-		},
-		"resumed by the page": func(j *Jobs, job msg.Job) {
-			job.State = msg.JobQueued
-			j.watchJob(app.Context{}, job)
-		},
-		"stream opened again": func(j *Jobs, job msg.Job) {
-			receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"running"}`)
-			receive(t, j.watch, `{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":210,"steps":400,"loss":1,"accuracy":0.5}}`)
-		},
-	} {
+	ways := resumeWays()
+	ways["stream opened again"] = func(j *Jobs, job msg.Job) {
+		receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"running"}`)
+		receive(t, j.watch, `{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":0,"step":210,"steps":400,"loss":1,"accuracy":0.5}}`)
+	}
+	for name, resumed := range ways {
 		j, job := watchingInterrupted(t)
 		receive(t, j.watch, snapshot)
 		if n := snapshots(j); n != 1 {
@@ -700,18 +708,7 @@ func TestJobsResumeCutsEpochs(t *testing.T) {
 // Before, it said the step reached before the resume, 250, and that
 // step's rate and time left.
 func TestJobsResumeStatus(t *testing.T) {
-	for name, resumed := range map[string]func(j *Jobs, job msg.Job){
-		"resumed elsewhere": func(j *Jobs, job msg.Job) {
-			job.State = msg.JobQueued
-			j.SetJobs([]msg.Job{job}, nil)
-			got, _ := j.toWatch()
-			j.watchJob(app.Context{}, got)
-		},
-		"resumed by the page": func(j *Jobs, job msg.Job) {
-			job.State = msg.JobQueued
-			j.watchJob(app.Context{}, job)
-		},
-	} {
+	for name, resumed := range resumeWays() {
 		j, job := watchingInterrupted(t)
 		resumed(j, job)
 		receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"running"}`)
