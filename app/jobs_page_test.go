@@ -720,11 +720,20 @@ func TestJobsResumeStatus(t *testing.T) {
 			t.Errorf("%s, then step 210: status %q, want %q", name, got, want)
 		}
 	}
-	// A cut at or past the latest progress keeps it.
+	// A cut at or past the latest progress keeps its step, not its rate
+	// and time left: those were of the run before the resume, which
+	// the panel's figures and the status would show until the next
+	// progress.
 	r := NewRun("j1", "arcface")
-	r.Progress = msg.Progress{Step: 200, Steps: 400}
-	if r.CutAfter(200); r.Progress.Step != 200 {
-		t.Errorf("progress of step 200 cut at 200: step %d, want 200 kept", r.Progress.Step)
+	r.Progress = msg.Progress{Step: 200, Steps: 400, Loss: 1, ImgPerS: 500, ETA: 60}
+	r.LossLine = []Point{{200, 1}}
+	r.State = msg.StateRunning
+	r.CutAfter(200)
+	if p := r.Progress; p.Step != 200 || p.ImgPerS != 0 || p.ETA != 0 {
+		t.Errorf("progress of step 200 at 500 img/s cut at 200: step %d, %g img/s, %g s left; want step 200 kept, no rate, no time left", p.Step, p.ImgPerS, p.ETA)
+	}
+	if got, want := r.Status(), "running: epoch 0, step 200/400, loss 1.0000"; got != want {
+		t.Errorf("cut at 200: status %q, want %q", got, want)
 	}
 }
 

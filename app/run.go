@@ -147,12 +147,14 @@ func (r *Run) Reset() { *r = NewRun(r.Trainer, r.Loss) }
 // CutAfter drops the points of r's curves, its epoch ends and its
 // latest progress, past step: a job resumed from its checkpoint at step
 // trains those steps again. Until its next progress, Status says it is
-// starting.
+// starting. A progress it keeps loses its rate and time left, which
+// were the run's before the resume.
 func (r *Run) CutAfter(step int) {
 	r.LossLine, r.AccLine = pointsTo(r.LossLine, step), pointsTo(r.AccLine, step)
 	if r.Progress.Step > step {
 		r.Progress = msg.Progress{}
 	}
+	r.Progress.ImgPerS, r.Progress.ETA = 0, 0
 	n := 0
 	for n < len(r.Epochs) && r.Epochs[n].Step <= step {
 		n++
