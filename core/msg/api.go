@@ -172,7 +172,8 @@ func ErrorLine(text string) string {
 // last's end, the words between lost: a job's error, the note on its
 // data then why it ended, would lose why. The server joins a job's error
 // so (of MaxErrorRunes), and the Jobs page shortens it again so for its
-// row, split at its "; ".
+// row, split at its "; ". Parts too many for a character each beside
+// their "; " are shortened as one line.
 func JoinShortened(n int, parts ...string) string {
 	parts = slices.DeleteFunc(slices.Clone(parts), func(p string) bool { return p == "" })
 	line := strings.Join(parts, "; ")
@@ -187,6 +188,9 @@ func JoinShortened(n int, parts ...string) string {
 	runes := func(i int) int { return utf8.RuneCountInString(parts[i]) }
 	slices.SortStableFunc(order, func(a, b int) int { return runes(a) - runes(b) })
 	left := n - len("; ")*(len(parts)-1)
+	if left < len(parts) { // not a character each: the line as one
+		return Shorten(line, n)
+	}
 	for k, i := range order {
 		share := min(runes(i), left/(len(parts)-k))
 		parts[i] = Shorten(parts[i], share)

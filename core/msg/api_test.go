@@ -59,6 +59,10 @@ func TestJoinShortened(t *testing.T) {
 			"data set faces: 20 … er 8 pixels a side; step 12: loss is N … rrrrrrrrr lower lr"},
 		// Three: the shortest whole, the others sharing what is left (17, 18).
 		{40, []string{"aaaaaaaaaaaaaaaaaaaa", "b", "cccccccccccccccccccc"}, "aaaaaaa … aaaaaaa; b; ccccccc … cccccccc"},
+		// Too many for a character each beside the "; ": the line as one
+		// (before, "; ; ; ; e" and "; b; c; d; e", the first parts lost).
+		{9, []string{"a", "b", "c", "d", "e"}, "a;  … ; e"},
+		{12, []string{"aaaa", "bbbb", "cccc", "dddd", "eeee"}, "aaaa …  eeee"},
 	} {
 		got := JoinShortened(c.n, c.parts...)
 		if got != c.want || utf8.RuneCountInString(got) > c.n {
