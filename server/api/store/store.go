@@ -27,6 +27,12 @@
 // Open also marks jobs that were running as interrupted, and fails the
 // unfinished jobs whose row cannot be read (see Unreadable).
 //
+// The database records its schema's version (SQLite's user_version; see
+// migrate.go): Open brings an older one, a data directory from before
+// versions included, to this binary's, one migration at a time, each in
+// the transaction that records its version, and refuses a newer one (a
+// newer metriclab's) before it writes anything to it.
+//
 // One process at a time has a data directory open: Open takes an exclusive
 // lock on DIR/lock (flock, on Unix systems; elsewhere none is taken) and
 // refuses a directory already open, before its recovery takes the other
@@ -104,49 +110,6 @@ const (
 	modelExt       = ".safetensors"
 )
 
-// schema creates the tables. Times are RFC 3339 strings in UTC; JSON columns
-// hold the JSON of the types in this package.
-const schema = `
-CREATE TABLE IF NOT EXISTS models (
-	id      TEXT PRIMARY KEY,
-	name    TEXT NOT NULL,
-	card    TEXT NOT NULL,
-	file    TEXT NOT NULL,
-	size    INTEGER NOT NULL,
-	created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-	id         TEXT PRIMARY KEY,
-	client     TEXT NOT NULL,
-	config     TEXT NOT NULL,
-	state      TEXT NOT NULL,
-	step       INTEGER NOT NULL DEFAULT 0,
-	steps      INTEGER NOT NULL DEFAULT 0,
-	loss       REAL NOT NULL DEFAULT 0,
-	metrics    TEXT NOT NULL DEFAULT '',
-	model_id   TEXT NOT NULL DEFAULT '',
-	checkpoint TEXT NOT NULL DEFAULT '',
-	ckpt_step  INTEGER NOT NULL DEFAULT 0,
-	error      TEXT NOT NULL DEFAULT '',
-	note       TEXT NOT NULL DEFAULT '',
-	created    TEXT NOT NULL,
-	updated    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
-CREATE TABLE IF NOT EXISTS datasets (
-	name    TEXT PRIMARY KEY,
-	created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS samples (
-	id       TEXT PRIMARY KEY,
-	dataset  TEXT NOT NULL REFERENCES datasets(name),
-	identity TEXT NOT NULL,
-	file     TEXT NOT NULL,
-	created  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS samples_dataset ON samples(dataset);
-`
-
 // Store is an open data directory. Its methods are safe for concurrent use.
 type Store struct {
 	dir  string
@@ -213,9 +176,11 @@ func (r Recovery) Describe(lostFound string) string {
 }
 
 // Open opens (creating it if needed) the data directory dir, locked until
-// Close, and repairs what a crash may have left: see Recovery. A directory
-// already open, in another process or another Store, is refused, its files
-// left as they are.
+// Close, brings its database to the last schema version (migrations), and
+// repairs what a crash may have left: see Recovery. A directory already
+// open, in another process or another Store, is refused, its files left
+// as they are; so is one whose schema version is newer than this binary's,
+// its database left byte for byte.
 func Open(dir string) (_ *Store, rec Recovery, err error) {
 	for _, d := range []string{dir, filepath.Join(dir, modelsDir), filepath.Join(dir, checkpointsDir), filepath.Join(dir, datasetsDir)} {
 		if err := mkdirs(d, syncDir); err != nil {
@@ -231,39 +196,54 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 			lock.Close()
 		}
 	}()
-	// One connection: SQLite serialises writers anyway, and a single
-	// connection never meets SQLITE_BUSY from itself.
-	dsn := "file:" + filepath.Join(dir, dbName) +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-	db, err := sql.Open("sqlite", dsn)
+	// The version first, read without writing: a newer metriclab's
+	// database is left as it is.
+	path := filepath.Join(dir, dbName)
+	v, err := schemaVersion(path)
+	if err != nil {
+		return nil, rec, openError(path, err)
+	}
+	if v > len(migrations) {
+		return nil, rec, newerSchema(dir, v, len(migrations))
+	}
+	db, err := openDB(path)
 	if err != nil {
 		return nil, rec, err
 	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		if sqliteCode(err) == sqliteNotADB {
-			return nil, rec, fmt.Errorf("store: %s is not a SQLite database (another program's file, or damaged): move it aside to start a new one, which puts the files it listed in lost+found", filepath.Join(dir, dbName))
-		}
-		return nil, rec, fmt.Errorf("store: creating tables: %w", err)
-	}
-	// The jobs of a data directory from before their note column get
-	// it, empty: CREATE TABLE IF NOT EXISTS left their table as it was.
-	var hasNote int
-	err = db.QueryRow("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'note'").Scan(&hasNote)
-	if err == nil && hasNote == 0 {
-		_, err = db.Exec("ALTER TABLE jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''")
-	}
-	if err != nil {
-		db.Close()
-		return nil, rec, fmt.Errorf("store: adding the jobs' note column: %w", err)
-	}
 	s := &Store{dir: dir, db: db, lock: lock, syncDir: syncDir}
+	if err := s.migrate(migrations); err != nil {
+		db.Close()
+		return nil, rec, openError(path, err)
+	}
 	if rec, err = s.recover(); err != nil {
 		db.Close()
 		return nil, rec, err
 	}
 	return s, rec, nil
+}
+
+// openDB opens the database at path, creating it if needed, with the
+// store's settings.
+func openDB(path string) (*sql.DB, error) {
+	// One connection: SQLite serialises writers anyway, and a single
+	// connection never meets SQLITE_BUSY from itself.
+	dsn := "file:" + path +
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// openError is Open's error err of the database at path: one that is not
+// SQLite is named, with what to do.
+func openError(path string, err error) error {
+	if sqliteCode(err) == sqliteNotADB {
+		return fmt.Errorf("store: %s is not a SQLite database (another program's file, or damaged): move it aside to start a new one, which puts the files it listed in lost+found", path)
+	}
+	return err
 }
 
 // Close closes the database, then releases the data directory.

@@ -473,8 +473,11 @@ func TestJobNote(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, _ := s.CreateJob("a", msg.TrainRequest{}, 1, 0)
-	if _, err := s.db.Exec("ALTER TABLE jobs DROP COLUMN note"); err != nil {
-		t.Fatal(err)
+	// As a metriclab from before the column and schema versions left it.
+	for _, stmt := range []string{"ALTER TABLE jobs DROP COLUMN note", "PRAGMA user_version = 0"} {
+		if _, err := s.db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s.Close()
 	if s, _, err = Open(dir); err != nil {

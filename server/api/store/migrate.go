@@ -1,0 +1,143 @@
+//go:build !js
+
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// A migration brings the schema from the version before it to its own.
+// The version is SQLite's user_version: 0 for a database made before
+// versions (or none yet), then len(migrations) once Open is done.
+type migration struct {
+	what string // what it changes, for its error: "adding the jobs' note column"
+	up   func(tx *sql.Tx) error
+}
+
+// migrations are the schema's versions, in order: migrations[i] makes
+// version i+1. Never change one that has shipped; add the next.
+//
+// A database from before versions (user_version 0) may hold version 1's
+// tables already, and version 2's column (which Open added, when missing,
+// in the binaries between): each migration makes what is missing.
+var migrations = []migration{
+	{"creating the tables", createTables},
+	{"adding the jobs' note column", addJobNote},
+}
+
+// schemaV1 is the schema as the store first created it (db894fc). Times are
+// RFC 3339 strings in UTC; JSON columns hold the JSON of the types in this
+// package.
+const schemaV1 = `
+CREATE TABLE IF NOT EXISTS models (
+	id      TEXT PRIMARY KEY,
+	name    TEXT NOT NULL,
+	card    TEXT NOT NULL,
+	file    TEXT NOT NULL,
+	size    INTEGER NOT NULL,
+	created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+	id         TEXT PRIMARY KEY,
+	client     TEXT NOT NULL,
+	config     TEXT NOT NULL,
+	state      TEXT NOT NULL,
+	step       INTEGER NOT NULL DEFAULT 0,
+	steps      INTEGER NOT NULL DEFAULT 0,
+	loss       REAL NOT NULL DEFAULT 0,
+	metrics    TEXT NOT NULL DEFAULT '',
+	model_id   TEXT NOT NULL DEFAULT '',
+	checkpoint TEXT NOT NULL DEFAULT '',
+	ckpt_step  INTEGER NOT NULL DEFAULT 0,
+	error      TEXT NOT NULL DEFAULT '',
+	created    TEXT NOT NULL,
+	updated    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE TABLE IF NOT EXISTS datasets (
+	name    TEXT PRIMARY KEY,
+	created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS samples (
+	id       TEXT PRIMARY KEY,
+	dataset  TEXT NOT NULL REFERENCES datasets(name),
+	identity TEXT NOT NULL,
+	file     TEXT NOT NULL,
+	created  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_dataset ON samples(dataset);
+`
+
+// createTables is version 1: schemaV1, whose tables a database from
+// before versions may have already.
+func createTables(tx *sql.Tx) error {
+	_, err := tx.Exec(schemaV1)
+	return err
+}
+
+// addJobNote is version 2: the jobs' note (Job.Note), empty for the jobs
+// there, unless a binary from before versions added it.
+func addJobNote(tx *sql.Tx) error {
+	var n int
+	if err := tx.QueryRow("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'note'").Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := tx.Exec("ALTER TABLE jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+	return err
+}
+
+// migrate brings the store's database from the version it records to the
+// last of steps, each step in one transaction with its version, so that a
+// step that fails (or a crash) leaves the version before it whole. A
+// version past steps is newerSchema's error, and nothing is written.
+func (s *Store) migrate(steps []migration) error {
+	var v int
+	if err := s.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		return err
+	}
+	if v > len(steps) {
+		return newerSchema(s.dir, v, len(steps))
+	}
+	for ; v < len(steps); v++ {
+		err := s.tx(func(tx *sql.Tx) error {
+			if err := steps[v].up(tx); err != nil {
+				return err
+			}
+			// PRAGMA takes no parameters; v is an int.
+			_, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", v+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: schema version %d, %s: %w", v+1, steps[v].what, err)
+		}
+	}
+	return nil
+}
+
+// schemaVersion returns the version of the database at path, 0 where
+// there is none yet, without writing to it: a read-only connection sets
+// no journal mode and, at its close, writes no WAL back to the database.
+func schemaVersion(path string) (int, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var v int
+	err = db.QueryRow("PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// newerSchema is Open's error for the data directory dir whose database
+// is at version v, past known, this binary's last: a newer metriclab's,
+// which this one could damage.
+func newerSchema(dir string, v, known int) error {
+	return fmt.Errorf("data directory %s has schema version %d; this metriclab knows up to %d: use a newer metriclab", dir, v, known)
+}
