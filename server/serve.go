@@ -188,7 +188,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case errors.As(err, &pe):
 		return badInput("data-dir %s: %v", f.dataDir, err)
-	case errors.Is(err, store.ErrInUse): // as an address in use: what a flag names cannot be used
+	case errors.Is(err, store.ErrInUse), errors.Is(err, store.ErrNewerSchema): // as an address in use: what a flag names cannot be used
 		return inputError{err}
 	case err != nil:
 		return err

@@ -139,5 +139,5 @@ func schemaVersion(path string) (int, error) {
 // is at version v, past known, this binary's last: a newer metriclab's,
 // which this one could damage.
 func newerSchema(dir string, v, known int) error {
-	return fmt.Errorf("data directory %s has schema version %d; this metriclab knows up to %d: use a newer metriclab", dir, v, known)
+	return fmt.Errorf("data directory %s has schema version %d; this metriclab knows up to %d: %w", dir, v, known, ErrNewerSchema)
 }
