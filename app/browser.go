@@ -143,9 +143,10 @@ func (v *documentVisibility) Hidden() bool {
 func (v *documentVisibility) Shown() <-chan struct{} { return v.shown }
 
 // replaceHash sets the page's URL fragment without a navigation or a new
-// history entry.
+// history entry, keeping the entry's state (WithNav's stamp, navEntry).
 func replaceHash(hash string) {
-	app.Window().Get("history").Call("replaceState", nil, "", hash)
+	h := app.Window().Get("history")
+	h.Call("replaceState", h.Get("state"), "", hash)
 }
 
 // The largest files the page reads: a file is copied into the page's

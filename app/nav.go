@@ -1,6 +1,11 @@
 package app
 
-import "github.com/maxence-charriere/go-app/v10/pkg/app"
+import (
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
 
 // Nav is the navigation between the pages: the playground, the server's
 // model registry, its training jobs, and webcam verification. Current is the path of the page
@@ -81,7 +86,7 @@ type stopper interface {
 // hashKeeper is a page that keeps its state in its URL's fragment (the
 // playground's settings, replaceHash): Hash returns that fragment, with
 // its "#", which a Back declined writes back with the page's path
-// (WithNav.back).
+// (WithNav.popped, where it cannot go back to the page's entry).
 type hashKeeper interface {
 	Hash() string
 }
@@ -100,7 +105,30 @@ type WithNav struct {
 	onUnload app.Func  // the window's beforeunload listener while mounted; nil outside a browser
 	onPop    app.Func  // the window's onpopstate while mounted, in go-app's place; nil outside a browser
 	goPop    app.Value // go-app's onpopstate, which navigates: onPop calls it when the page is left
+
+	entry     navEntry // the history's entry of the page, as stamped (enter)
+	returning bool     // a declined Back or Forward is being undone (history.go): the popstate back to entry is WithNav's own
+	stray     navEntry // while returning, the entry the browser is at
 }
+
+// navEntry is the place of an entry of the tab's history, which WithNav
+// stamps in the entry's state (history.state's navEntryKey, beside what
+// else it holds) so that a popstate tells which way the user went: At,
+// the entry's index in Line, a run of entries whose indices WithNav gave
+// one after another (the entry it mounted on, then each go-app pushed).
+// An entry it finds unstamped where it did not push one (the browser's,
+// for a fragment typed, or one go-app pushed while no WithNav was
+// mounted) starts a Line of its own: its place beside the others is
+// unknown.
+type navEntry struct {
+	Line string
+	At   int
+}
+
+// navEntryKey is the field of history.state that holds an entry's
+// navEntry, as {line, at}. go-app writes no state of its own (its
+// pushState and replaceState give null).
+const navEntryKey = "metriclabNav"
 
 // navPopState marks a WithNav's onpopstate, and holds go-app's (goPop):
 // a WithNav that mounts while another's is the window's takes go-app's
@@ -110,9 +138,10 @@ const navPopState = "metriclabGoAppPopState"
 
 // OnMount listens to the window's beforeunload: while Page has work
 // under way, the browser asks the user whether to leave (in its own
-// words: browsers show no page's text); and to its popstate (back).
-// go-app keeps WithNav mounted from one page to the next, changing its
-// Page, so that the one listener of each asks about the page shown.
+// words: browsers show no page's text); and to its popstate (popped);
+// and stamps the entry of the history it is at (enter). go-app keeps
+// WithNav mounted from one page to the next, changing its Page, so that
+// the one listener of each asks about the page shown.
 func (w *WithNav) OnMount(ctx app.Context) {
 	if !app.IsClient {
 		return
@@ -140,13 +169,22 @@ func (w *WithNav) OnMount(ctx app.Context) {
 		w.goPop = w.goPop.Get(navPopState)
 	}
 	w.onPop = app.FuncOf(func(this app.Value, args []app.Value) any {
-		if w.back() && w.goPop.Truthy() {
+		if w.popped(args[0].Get("state")) && w.goPop.Truthy() {
 			w.goPop.Call("call", this, args[0])
 		}
 		return nil
 	})
 	w.onPop.Set(navPopState, w.goPop)
 	app.Window().Set("onpopstate", w.onPop)
+	w.enter()
+}
+
+// OnNav stamps the entry go-app navigated to (enter): the one it pushed
+// for a link, or the one a Back or Forward passed on went to.
+func (w *WithNav) OnNav(ctx app.Context) {
+	if w.onPop != nil {
+		w.enter()
+	}
 }
 
 // OnDismount stops listening to the window's beforeunload and popstate.
@@ -163,6 +201,7 @@ func (w *WithNav) OnDismount() {
 		w.onPop.Release()
 		w.onPop, w.goPop = nil, nil
 	}
+	w.entry, w.returning, w.stray = navEntry{}, false, navEntry{}
 }
 
 // Render draws the navigation above the page.
@@ -170,31 +209,113 @@ func (w *WithNav) Render() app.UI {
 	return app.Div().Class("with-nav").Body(&Nav{Current: w.Current, Stops: w.stops}, w.Page)
 }
 
-// back reports whether the browser's Back or Forward, the popstate just
-// fired (the address already the entry gone to), leaves the page: go-app
-// then mounts the other page (onPop calls its onpopstate), whose
-// dismount stops the work under way. While Page has work under way, a
-// Back to another page asks first. A popstate cannot be cancelled:
-// declined, go-app is not told, and the page's address is written back
-// as a new entry of the history (which drops the entries after the one
-// gone to; going back to that entry instead would need to know which way
-// the user went). A popstate on the page's own path (the playground's
-// fragment, which it follows itself) stays on the page, and asks nothing.
-func (w *WithNav) back() bool {
-	if app.Window().Get("location").Get("pathname").String() == w.Current {
+// popped takes the browser's Back or Forward, the popstate just fired
+// (the address already the entry gone to, whose history.state is state),
+// and reports whether go-app is told, which then mounts the page of that
+// entry (onPop calls its onpopstate), whose dismount stops the work
+// under way. While Page has work under way, a Back to another page asks
+// first (leaves). A popstate cannot be cancelled: declined, go-app is
+// not told, and the browser goes back to the page's entry, history.go by
+// as many entries as the user went, the other way, which keeps the
+// entries after it for Forward; the popstate that this brings is
+// WithNav's own, and neither asks nor reaches go-app. Where the entry
+// gone to is of another Line than the page's (which way the user went
+// is unknown), the page's address is pushed as a new entry instead,
+// which drops the entries after the one gone to. Should history.go's
+// popstate never come (a browser drops a traversal that another
+// overtakes), nothing waits on it: the next popstate asks as any other,
+// and goes back to the page's entry from where the browser is; one that
+// lands on the page's entry changes nothing (the page shows it).
+func (w *WithNav) popped(state app.Value) bool {
+	to, stamped := entryOf(state)
+	returning := w.returning
+	w.returning = false
+	if returning && stamped && to == w.entry {
+		return false
+	}
+	if !stamped { // which entry this is, beside the others, is unknown
+		to = navEntry{Line: newNavLine()}
+		stampEntry(to)
+	}
+	if w.leaves() {
+		w.entry = to
 		return true
 	}
-	what := w.stops()
-	if what == "" || confirmed(leaveQuestion(what)) {
-		return true
+	if to.Line == w.entry.Line && to.At != w.entry.At {
+		app.Window().Get("history").Call("go", w.entry.At-to.At)
+		w.returning, w.stray = true, to
+		return false
 	}
 	here := w.Current
 	if h, ok := w.Page.(hashKeeper); ok {
 		here += h.Hash()
 	}
 	app.Window().Get("history").Call("pushState", nil, "", here)
+	w.entry = navEntry{Line: newNavLine()}
+	stampEntry(w.entry)
 	return false
 }
+
+// leaves reports whether a popstate leaves the page: always, unless
+// Page has work under way and the user, asked, declines. A popstate on
+// the page's own path (the playground's fragment, which it follows
+// itself) stays on the page, and asks nothing.
+func (w *WithNav) leaves() bool {
+	if app.Window().Get("location").Get("pathname").String() == w.Current {
+		return true
+	}
+	what := w.stops()
+	return what == "" || confirmed(leaveQuestion(what))
+}
+
+// enter takes the entry of the history the page is now at, after it
+// mounted or go-app navigated: stamped (a reload, a Back passed on, which
+// popped stamped), its place; not (go-app's pushState, for a link), the
+// one after the page's entry, which WithNav stamps so. The first entry
+// mounted on unstamped starts a Line. (An entry whose stamp a page
+// replaced, going on to the next index, moves its Line's indices along
+// with it, which keeps them one after another.)
+func (w *WithNav) enter() {
+	if e, ok := entryOf(app.Window().Get("history").Get("state")); ok {
+		w.entry, w.returning = e, false
+		return
+	}
+	after := w.entry
+	if w.returning { // the popstate back to the page's entry never came: go-app pushed after the browser's
+		after, w.returning = w.stray, false
+	}
+	if after.Line == "" {
+		w.entry = navEntry{Line: newNavLine()}
+	} else {
+		w.entry = navEntry{Line: after.Line, At: after.At + 1}
+	}
+	stampEntry(w.entry)
+}
+
+// entryOf reads an entry's navEntry from its history.state, ok false
+// where WithNav stamped none.
+func entryOf(state app.Value) (e navEntry, ok bool) {
+	if state.Type() != app.TypeObject || !state.Truthy() {
+		return navEntry{}, false
+	}
+	v := state.Get(navEntryKey)
+	if v.Type() != app.TypeObject || !v.Truthy() || v.Get("line").Type() != app.TypeString || v.Get("at").Type() != app.TypeNumber {
+		return navEntry{}, false
+	}
+	return navEntry{Line: v.Get("line").String(), At: v.Get("at").Int()}, true
+}
+
+// stampEntry writes e in the current entry's history.state, keeping its
+// other fields, and its address.
+func stampEntry(e navEntry) {
+	h := app.Window().Get("history")
+	stamp := map[string]any{navEntryKey: map[string]any{"line": e.Line, "at": e.At}}
+	state := app.Window().Get("Object").Call("assign", map[string]any{}, h.Get("state"), stamp)
+	h.Call("replaceState", state, "")
+}
+
+// newNavLine names a Line of entries, unlike any other of the tab's.
+func newNavLine() string { return strconv.FormatUint(rand.Uint64()>>16, 36) }
 
 // stops says what leaving Page now would stop, "" for nothing (a page
 // that is no stopper).

@@ -134,7 +134,10 @@ func TestLeaveAsksWhileTraining(t *testing.T) {
 // not see it, and the playground's address (its path and its settings'
 // fragment) is pushed back on the history; confirmed, go-app navigates.
 // Idle, nothing asks, nor a popstate on the playground's own path (its
-// fragment, which it follows itself). Under the Verify page while its
+// fragment, which it follows itself). These popstates carry no state,
+// as from entries WithNav did not stamp (navEntry): which way the user
+// went is unknown, so a declined one pushes the address back
+// (TestBackDeclinedKeepsForward has the entries stamped). Under the Verify page while its
 // encoder trains, declined, "/verify" is pushed back. Once WithNav is
 // dismounted the window has no popstate listener left. Before, nothing
 // asked and go-app navigated away from the training.
@@ -154,7 +157,7 @@ func TestBackAsksWhileTraining(t *testing.T) {
 		const u = new URL(url, "http://metriclab" + location.pathname + location.hash)
 		location.pathname = u.pathname; location.hash = u.hash
 	}
-	globalThis.history = { pushed: [], replaceState(state, title, url) { go(url) }, pushState(state, title, url) { go(url); this.pushed.push(url) } }
+	globalThis.history = { pushed: [], replaceState(state, title, url) { if (url !== undefined) go(url) }, pushState(state, title, url) { go(url); this.pushed.push(url) } }
 	globalThis.metriclabNavigated = []
 	globalThis.onpopstate = () => { metriclabNavigated.push(location.pathname + location.hash) }
 	globalThis.metriclabPop = url => {
@@ -232,3 +235,144 @@ func TestBackAsksWhileTraining(t *testing.T) {
 type blankPage struct{ app.Compo }
 
 func (b *blankPage) Render() app.UI { return app.Div() }
+
+// TestBackDeclinedKeepsForward: a Back or Forward declined while the page
+// trains goes back to the page's entry of the history, and keeps the
+// entries after it. The stand-in history under node holds its entries
+// and their state (cloned, as the browser does), and traverses as
+// Chromium does: the user's Back or Forward at once, with a popstate
+// whose state is the entry's; history.go later (metriclabTraverse), or
+// never, where the browser drops it. go-app's part is played by the test:
+// its onpopstate records where it would navigate; for a link, the page
+// loaded, its entry pushed, and WithNav's OnNav. The tab has been to
+// /models, /jobs, / (the playground, training) and /verify, and came
+// back to /, whose settings then changed (replaceHash, which keeps the
+// entry's state). Declined, a Back to /jobs goes forward again (history.go(1)),
+// whose popstate neither asks nor reaches go-app: the history still has
+// its four entries, /verify the one after the page's; a Forward to
+// /verify the same, the other way; a Back over two entries (the
+// browser's list of them) goes forward two. Should the browser drop
+// history.go, nothing waits on it: another Back asks again, and goes
+// back to the page's entry from where it is; a Forward then landing on
+// the page's entry changes nothing. A link then pushes the entry after
+// the browser's, and a Back from it, declined, comes back to
+// it. Before, a declined Back pushed the page's address, which dropped
+// /verify.
+func TestBackDeclinedKeepsForward(t *testing.T) {
+	p := NewPlayground()
+	p.nonce = "test"
+	e, _ := mountInDocument(t, &blankPage{})
+	js.Global().Call("eval", `globalThis.addEventListener = () => {}
+	globalThis.removeEventListener = () => {}
+	globalThis.metriclabAsked = []
+	globalThis.metriclabConfirm = false
+	globalThis.confirm = text => { metriclabAsked.push(text); return metriclabConfirm }
+	globalThis.location = { pathname: "/models", search: "", hash: "" }
+	const show = url => { const u = new URL(url, "http://metriclab"); location.pathname = u.pathname; location.search = u.search; location.hash = u.hash }
+	const resolve = url => { const u = new URL(url, "http://metriclab" + location.pathname + location.search + location.hash); return u.pathname + u.search + u.hash }
+	const clone = state => state === undefined ? null : JSON.parse(JSON.stringify(state))
+	globalThis.history = {
+		entries: [{ url: "/models", state: null }], index: 0, pending: [],
+		get state() { return clone(this.entries[this.index].state) },
+		get length() { return this.entries.length },
+		replaceState(state, title, url) {
+			const e = this.entries[this.index]
+			e.state = clone(state)
+			if (url !== undefined) { e.url = resolve(url); show(e.url) }
+		},
+		pushState(state, title, url) {
+			this.entries.splice(this.index + 1)
+			this.entries.push({ url: resolve(url), state: clone(state) })
+			this.index++
+			show(this.entries[this.index].url)
+		},
+		go(delta) { this.pending.push(delta) },
+	}
+	globalThis.metriclabNavigated = []
+	globalThis.onpopstate = () => { metriclabNavigated.push(location.pathname + location.search + location.hash) }
+	globalThis.metriclabUserGo = delta => {
+		const i = history.index + delta
+		if (i < 0 || i >= history.entries.length) return
+		history.index = i
+		show(history.entries[i].url)
+		onpopstate.call(globalThis, { state: history.state })
+	}
+	globalThis.metriclabTraverse = () => { for (const d of history.pending.splice(0)) metriclabUserGo(d) }
+	globalThis.metriclabWhere = () => history.entries.map((e, i) => (i === history.index ? "*" : "") + e.url.replace(/#.*/, "#…")).join(" ")`)
+	defer js.Global().Call("eval", `for (const k of ["addEventListener", "removeEventListener", "metriclabAsked", "metriclabConfirm", "confirm", "location", "history", "metriclabNavigated", "onpopstate", "metriclabUserGo", "metriclabTraverse", "metriclabWhere"]) delete globalThis[k]`)
+	count := func(expr string) int { return js.Global().Call("eval", expr).Int() }
+	where := func() string { return js.Global().Call("metriclabWhere").String() }
+
+	w := &WithNav{Current: "/models", Page: &blankPage{}}
+	if err := e.Load(w); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	// link: go-app loads the page, pushes its entry, then tells OnNav.
+	link := func(current string, page app.UI, url string) {
+		t.Helper()
+		if err := e.Load(&WithNav{Current: current, Page: page}); err != nil {
+			t.Fatal(err)
+		}
+		e.ConsumeAll()
+		js.Global().Get("history").Call("pushState", nil, "", url)
+		w.OnNav(app.Context{})
+	}
+	link("/jobs", &blankPage{}, "/jobs")
+	link("/", &playgroundHost{p: p}, "/"+p.Hash())
+	link("/verify", &blankPage{}, "/verify")
+	js.Global().Call("metriclabUserGo", -1) // go-app navigates back to /
+	if err := e.Load(&WithNav{Current: "/", Page: &playgroundHost{p: p}}); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	w.OnNav(app.Context{})
+	const page = "/models /jobs */#… /verify"
+	if got := where(); got != page || count("metriclabNavigated.length") != 1 || count("metriclabAsked.length") != 0 {
+		t.Fatalf("idle, Back from /verify: the history %s, go-app told %d times, asked %d; want %s, told once, not asked", got, count("metriclabNavigated.length"), count("metriclabAsked.length"), page)
+	}
+
+	p.trainers[0].run.State = msg.StateRunning
+	replaceHash(p.Hash()) // the playground's settings changed: the entry keeps its stamp
+	// user goes delta, declines; then the browser traverses what
+	// history.go asked (or drops it).
+	user := func(what string, delta int, wantAsked bool, wantGo []int, traverse bool, wantWhere string) {
+		t.Helper()
+		asked, navigated := count("metriclabAsked.length"), count("metriclabNavigated.length")
+		js.Global().Call("metriclabUserGo", delta)
+		e.ConsumeAll()
+		var gone []int
+		for i := 0; i < js.Global().Get("history").Get("pending").Length(); i++ {
+			gone = append(gone, js.Global().Get("history").Get("pending").Index(i).Int())
+		}
+		if len(gone) != len(wantGo) || (len(gone) == 1 && gone[0] != wantGo[0]) {
+			t.Errorf("%s: history.go(%v), want history.go(%v)", what, gone, wantGo)
+		}
+		if traverse {
+			js.Global().Call("metriclabTraverse")
+		} else {
+			js.Global().Get("history").Set("pending", js.Global().Get("Array").New())
+		}
+		e.ConsumeAll()
+		if got := count("metriclabAsked.length") - asked; got != map[bool]int{true: 1}[wantAsked] {
+			t.Errorf("%s: confirm asked %d times, want %v", what, got, wantAsked)
+		}
+		if got := count("metriclabNavigated.length") - navigated; got != 0 {
+			t.Errorf("%s: go-app's onpopstate called %d times, want none", what, got)
+		}
+		if got := where(); got != wantWhere {
+			t.Errorf("%s: the history %s, want %s", what, got, wantWhere)
+		}
+	}
+	user("Back, declined", -1, true, []int{1}, true, page)
+	user("Forward, declined", 1, true, []int{-1}, true, page)
+	user("Back two entries, declined", -2, true, []int{2}, true, page)
+	user("Back, declined, history.go dropped", -1, true, []int{1}, false, "/models */jobs /#… /verify")
+	user("Back again, declined", -1, true, []int{2}, true, page)
+	user("Back, declined, history.go dropped", -1, true, []int{1}, false, "/models */jobs /#… /verify")
+	user("Forward to the page's entry", 1, false, nil, true, page)
+	user("Back, declined, history.go dropped", -1, true, []int{1}, false, "/models */jobs /#… /verify")
+
+	link("/models", &playgroundHost{p: p}, "/models") // a page that trains, at /models, linked to from /jobs's entry
+	user("after a link from where history.go was dropped: Back, declined", -1, true, []int{1}, true, "/models /jobs */models")
+}
