@@ -2,6 +2,7 @@ package app
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -105,6 +106,7 @@ type WithNav struct {
 	onUnload app.Func  // the window's beforeunload listener while mounted; nil outside a browser
 	onPop    app.Func  // the window's onpopstate while mounted, in go-app's place; nil outside a browser
 	goPop    app.Value // go-app's onpopstate, which navigates: onPop calls it when the page is left
+	shown    app.UI    // the Page mounted, which an update to a Page of its type leaves in place (OnUpdate)
 
 	entry     navEntry // the history's entry of the page, as stamped (enter)
 	returning bool     // a declined Back or Forward is being undone (history.go): the popstate back to entry is WithNav's own
@@ -143,6 +145,7 @@ const navPopState = "metriclabGoAppPopState"
 // WithNav mounted from one page to the next, changing its Page, so that
 // the one listener of each asks about the page shown.
 func (w *WithNav) OnMount(ctx app.Context) {
+	w.shown = w.Page
 	if !app.IsClient {
 		return
 	}
@@ -187,6 +190,22 @@ func (w *WithNav) OnNav(ctx app.Context) {
 	}
 }
 
+// OnUpdate keeps the Page mounted where go-app gives a new one of the
+// same type: a navigation that changes the address's query alone (a
+// Back from /verify?model=b to /verify?model=a) loads the route's page
+// anew, which go-app matches to the one mounted, by type, and updates
+// in place (copying the new one's props): the page is not mounted again,
+// nor told (no page of ours takes OnNav), and its work goes on. The new
+// Page, never mounted, would take its place here, asked what leaving
+// stops (nothing), and its props (Verify's Client, nil until mounted)
+// would be copied onto the page mounted.
+func (w *WithNav) OnUpdate(ctx app.Context) {
+	if w.shown != nil && w.Page != nil && reflect.TypeOf(w.shown) == reflect.TypeOf(w.Page) {
+		w.Page = w.shown
+	}
+	w.shown = w.Page
+}
+
 // OnDismount stops listening to the window's beforeunload and popstate.
 func (w *WithNav) OnDismount() {
 	if w.onUnload != nil {
@@ -201,7 +220,7 @@ func (w *WithNav) OnDismount() {
 		w.onPop.Release()
 		w.onPop, w.goPop = nil, nil
 	}
-	w.entry, w.returning, w.stray = navEntry{}, false, navEntry{}
+	w.shown, w.entry, w.returning, w.stray = nil, navEntry{}, false, navEntry{}
 }
 
 // Render draws the navigation above the page.

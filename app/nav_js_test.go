@@ -138,7 +138,12 @@ func TestLeaveAsksWhileTraining(t *testing.T) {
 // as from entries WithNav did not stamp (navEntry): which way the user
 // went is unknown, so a declined one pushes the address back
 // (TestBackDeclinedKeepsForward has the entries stamped). Under the Verify page while its
-// encoder trains, declined, "/verify" is pushed back. Once WithNav is
+// encoder trains, declined, "/verify" is pushed back; a popstate that
+// changes its query alone asks nothing and goes to go-app, which loads a
+// new Verify page that it updates the mounted one with (same type), and
+// a Back then still asks about the page mounted, which trains: before,
+// WithNav took the new page, never mounted, which trains nothing, and
+// let the Back go. Once WithNav is
 // dismounted the window has no popstate listener left. Before, nothing
 // asked and go-app navigated away from the training.
 func TestBackAsksWhileTraining(t *testing.T) {
@@ -223,6 +228,12 @@ func TestBackAsksWhileTraining(t *testing.T) {
 		t.Errorf("the Verify page after the playground: the window has %d popstate listeners beside its onpopstate %v, want none and WithNav's", n, js.Global().Get("onpopstate"))
 	}
 	pop("Verify training, declined", "/", false, true, "/verify", true)
+	// A popstate that changes the query alone stays on the page: go-app
+	// loads the route's page anew, which it matches to the one mounted,
+	// and updates in place; the page trains on, and leaving still asks.
+	pop("Verify training, its query alone", "/verify?model=b", false, false, "/verify", false)
+	load(&WithNav{Current: "/verify", Page: &verifyHost{v: NewVerify()}})
+	pop("Verify training, after its query changed: declined", "/", false, true, "/verify", true)
 
 	load(&blankPage{})
 	if js.Global().Get("onpopstate").Call("hasOwnProperty", navPopState).Bool() {
