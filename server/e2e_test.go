@@ -557,7 +557,9 @@ func TestE2EStartup(t *testing.T) {
 	// link of the navigation and Back (TestBackAsksWhileTraining) by
 	// confirm, a reload by the browser's own
 	// beforeunload question (the page had clicks: Chromium asks only
-	// then). Both declined, the page stays and trains on.
+	// then). Both declined, the page stays and trains on. (Back here goes
+	// to entries pushed by script, which WithNav did not stamp: declined,
+	// the page's address is pushed back.)
 	asked := make(chan *page.EventJavascriptDialogOpening, 4)
 	var accept atomic.Bool
 	if err := chromedp.Listen(p.ctx, func(ev any) {
@@ -602,6 +604,59 @@ func TestE2EStartup(t *testing.T) {
 			t.Errorf("%s declined: the page is at %s, want /", leave.how, path)
 		}
 	}
+	// Back and Forward declined go back to the page's entry and keep the
+	// entries after it (TestBackDeclinedKeepsForward): the history made
+	// /models, the page, /jobs, stamped in WithNav's line as go-app's
+	// links would have them (history.state's metriclabNav), the page's
+	// entry the current one; a Back declined leaves history.length as it
+	// was, the page's entry current again, and Forward still reaches
+	// /jobs, which asks too, declined the same.
+	if err := cdpEval[string](p, `new Promise(done => {
+		const s = history.state && history.state.metriclabNav
+		if (!s) return done("the page's entry has no stamp: " + JSON.stringify(history.state))
+		const here = location.pathname + location.hash
+		history.replaceState(Object.assign({}, history.state, { metriclabNav: { line: s.line, at: s.at } }), "", "/models")
+		history.pushState({ metriclabNav: { line: s.line, at: s.at + 1 } }, "", here)
+		history.pushState({ metriclabNav: { line: s.line, at: s.at + 2 } }, "", "/jobs")
+		addEventListener("popstate", () => setTimeout(() => done(""), 100), { once: true })
+		history.back()
+	})`); err != "" {
+		t.Error(err)
+	}
+	entries := cdpEval[int](p, `history.length`)
+	pageAt := cdpEval[int](p, `history.state.metriclabNav.at`)
+	for _, leave := range []struct{ how, js string }{
+		{"Back to the stamped /models", `history.back()`},
+		{"Forward to the stamped /jobs", `history.forward()`},
+	} {
+		cdpEval[bool](p, `(() => { `+leave.js+`; return true })()`)
+		select {
+		case d := <-asked:
+			if d.Type != page.DialogTypeConfirm || !strings.HasPrefix(d.Message, "Training ") {
+				t.Errorf("%s while training: a %s dialog %q, want a confirm asking about the training", leave.how, d.Type, d.Message)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s while training: no question in 10 s (the entry gone?)", leave.how)
+		}
+		back := `location.pathname === "/" && history.state?.metriclabNav?.at === ` + strconv.Itoa(pageAt)
+		if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](back, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+			t.Errorf("%s declined: not back at the page's entry in 5 s (at %s, state %s): %v", leave.how,
+				cdpEval[string](p, `location.pathname`), cdpEval[string](p, `JSON.stringify(history.state)`), err)
+		}
+		if n := cdpEval[int](p, `history.length`); n != entries {
+			t.Errorf("%s declined: history.length %d, want %d as before (the entries after the page's kept)", leave.how, n, entries)
+		}
+		select {
+		case d := <-asked:
+			t.Errorf("%s declined: asked again, %s %q, by the return to the page's entry", leave.how, d.Type, d.Message)
+		case <-time.After(300 * time.Millisecond):
+		}
+		before, _, _ := parseStatus(p.text("status"))
+		if seen := p.waitSteps([]string{"status"}, before+2, 60*time.Second)[0]; len(seen) == 0 {
+			t.Errorf("%s declined: the trainer did not train on (#status %q)", leave.how, p.text("status"))
+		}
+	}
+
 	// Back accepted goes where the browser went: the Models page.
 	accept.Store(true)
 	cdpEval[bool](p, `(() => { const here = location.pathname + location.hash; history.pushState(null, "", "/models"); history.pushState(null, "", here); history.back(); return true })()`)
