@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"metriclab/core"
+	"metriclab/core/job"
 	"metriclab/core/msg"
 )
 
@@ -52,8 +53,9 @@ type benchFlags struct {
 
 // parseBench parses bench's flags and refuses what needs no device to be
 // found wrong: the flags' syntax, the flags bench does not measure, the
-// preset, the device's name, the values of the flags, and the loss,
-// encoder and optimiser they make. The device itself is cmdBench's to
+// preset, the device's name, the values of the flags, the loss, encoder
+// and optimiser they make, and a batch that train refuses for the loss
+// (job.CheckBatch). The device itself is cmdBench's to
 // find.
 func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -126,6 +128,9 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	if f.loss, err = mf.newLoss(); err != nil {
 		return nil, err
 	}
+	if err := job.CheckBatch(f.loss, mf.batch); err != nil { // as train refuses it
+		return nil, inputError{err}
+	}
 	if f.spec, err = mf.spec("mnist"); err != nil {
 		return nil, err
 	}
@@ -176,16 +181,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c, ok := tr.(io.Closer); ok {
 		defer c.Close()
 	}
-	// Random images and labels, as the peers' benchmark uses.
+	// Random images, as the peers' benchmark uses, and labels.
 	rng := rand.New(rand.NewPCG(uint64(mf.seed), 0))
 	x := make([]float32, mf.batch*spec.Input.Size())
 	for i := range x {
 		x[i] = rng.Float32()
 	}
-	labels := make([]int, mf.batch)
-	for i := range labels {
-		labels[i] = i % f.classes
-	}
+	labels := benchLabels(loss, mf.batch, f.classes)
 	// The warm-up alone takes a minute for iresnet18 on the CPU: one line
 	// says what runs, as openset and compare name each run as it starts.
 	fmt.Fprintf(stderr, "warming up: %s, then measuring for %g s\n", msg.Plural(f.warmup, "step", "steps"), f.seconds)
@@ -241,4 +243,22 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "%s %s %s %s D=%d%s batch %d: %.1f img/s (%.2f ms/step over %s)\n",
 		device, r.Arch, r.Input, r.Loss, r.Dim, views, r.Batch, r.ImgPerS, r.MsStep, msg.Plural(r.Steps, "step", "steps"))
 	return nil
+}
+
+// benchLabels returns the labels of bench's batch of batch images among
+// classes: P classes of K images for a loss of P×K batches, as train
+// draws them (job.BatchPK), so that triplet's step has its positives and
+// negatives; else the classes in turn, as the peers' benchmark labels its
+// random images.
+func benchLabels(loss core.Loss, batch, classes int) []int {
+	labels := make([]int, batch)
+	_, k, pk := job.BatchPK(loss, batch, classes)
+	for i := range labels {
+		if pk {
+			labels[i] = i / k
+		} else {
+			labels[i] = i % classes
+		}
+	}
+	return labels
 }

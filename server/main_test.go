@@ -30,6 +30,7 @@ import (
 	"metriclab/core"
 	"metriclab/core/msg"
 	"metriclab/core/safetensors"
+	"metriclab/losses"
 	"metriclab/server/api"
 )
 
@@ -1539,6 +1540,49 @@ func TestBenchFlags(t *testing.T) {
 	r = bench("--preset", "faces", "--batch", "4", "--views", "whole", "--threads", "1")
 	if r.Views != "" || r.Threads != 1 {
 		t.Errorf("bench --preset faces --views whole --threads 1 measured views %q on %d threads, want one encoder on 1", r.Views, r.Threads)
+	}
+}
+
+// TestBenchRefusesWhatTrainRefuses: bench refuses a batch that train
+// refuses, with train's words (before, bench --loss triplet --batch 6
+// timed a step train never makes: its one class of k = 4 has no
+// negative, and bench's labels had no two of one class either).
+func TestBenchRefusesWhatTrainRefuses(t *testing.T) {
+	const want = "batch 6 with triplet's k = 4 holds one class, no negative to learn from: want a batch of 2k = 8 or more, or a smaller k"
+	wantBadInput(t, want, "train", "--arch", "mlp", "--loss", "triplet", "--batch", "6", "--out", filepath.Join(t.TempDir(), "m.safetensors"))
+	wantBadInput(t, want, "bench", "--arch", "mlp", "--loss", "triplet", "--batch", "6", "--seconds", "0.01", "--warmup", "1", "--threads", "1")
+	code, stdout, stderr := runCLI(t, "bench", "--arch", "mlp", "--loss", "triplet", "--batch", "8", "--seconds", "0.01", "--warmup", "1", "--threads", "1")
+	if code != 0 || !strings.Contains(stdout, " triplet ") {
+		t.Errorf("bench --loss triplet --batch 8: exit %d, stdout %q, stderr %q: want it measured", code, stdout, stderr)
+	}
+}
+
+// TestBenchLabelsAsTrainDraws: bench's batch of a P×K loss is P classes
+// of K images, as train draws them (job.BatchPK), and else the classes in
+// turn (before, always the classes in turn: triplet's batch of 8 among
+// 10 classes had no two images of one class, no positive to learn from).
+func TestBenchLabelsAsTrainDraws(t *testing.T) {
+	triplet, err := losses.New(losses.Config{Name: "triplet", Dim: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arcface, err := losses.New(losses.Config{Name: "arcface", Dim: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		loss           core.Loss
+		batch, classes int
+		want           []int
+	}{
+		{triplet, 8, 10, []int{0, 0, 0, 0, 1, 1, 1, 1}},             // P = 8/4 = 2 of K = 4
+		{triplet, 9, 10, []int{0, 0, 0, 0, 0, 1, 1, 1, 1}},          // P = 2, K = ⌈9/2⌉ = 5, cut to 9
+		{triplet, 12, 2, []int{0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1}}, // P = 3 > 2 classes: P = 2, K = 6
+		{arcface, 4, 3, []int{0, 1, 2, 0}},
+	} {
+		if got := benchLabels(c.loss, c.batch, c.classes); !slices.Equal(got, c.want) {
+			t.Errorf("bench's labels of %s, batch %d of %d classes: %v, want %v", c.loss.Name(), c.batch, c.classes, got, c.want)
+		}
 	}
 }
 

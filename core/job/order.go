@@ -13,28 +13,17 @@ import (
 // epochOrder returns the sample order of one epoch: P×K batches for losses
 // that ask for them, a plain shuffle otherwise.
 func epochOrder(dst []int, labels []int, loss core.Loss, batch int, rng *rand.Rand) []int {
-	b, ok := loss.(core.Batcher)
-	if !ok {
-		return data.Shuffle(dst, rng)
-	}
-	p, k, ok := b.NeedsPK()
-	if !ok {
-		return data.Shuffle(dst, rng)
-	}
-	// P identities of K images; with fewer identities than batch/K, P is the
-	// number of identities and K grows to fill the batch. Each group of P·K
-	// is cut to one batch. The identities are those with images to train
-	// on: a class may have none (samples' classes of no image).
+	// The identities are those with images to train on: a class may have
+	// none (samples' classes of no image).
 	seen := make(map[int]bool)
 	for _, l := range labels {
 		seen[l] = true
 	}
-	classes := len(seen)
-	if p == 0 {
-		p = batch / k
+	p, k, ok := BatchPK(loss, batch, len(seen))
+	if !ok {
+		return data.Shuffle(dst, rng)
 	}
-	p = max(1, min(p, classes))
-	k = (batch + p - 1) / p
+	// Each group of P·K is cut to one batch.
 	group := p * k
 	order := dst[:0]
 	for len(order) < len(labels)/batch*batch {
@@ -44,6 +33,29 @@ func epochOrder(dst []int, labels []int, loss core.Loss, batch int, rng *rand.Ra
 		}
 	}
 	return order
+}
+
+// BatchPK returns the P identities of K images each of loss's batches of
+// batch images drawn among classes identities, and ok false for a loss
+// whose batches are no P×K: P identities of the loss's K images (P =
+// batch/K when the loss leaves P to the trainer); with fewer identities
+// than P, P is the number of identities and K grows to fill the batch.
+// P·K ≥ batch: the P×K images are cut to the batch (epochOrder), the last
+// identity's fewer then.
+func BatchPK(loss core.Loss, batch, classes int) (p, k int, ok bool) {
+	b, ok := loss.(core.Batcher)
+	if !ok {
+		return 0, 0, false
+	}
+	p, k, ok = b.NeedsPK()
+	if !ok {
+		return 0, 0, false
+	}
+	if p == 0 {
+		p = batch / k
+	}
+	p = max(1, min(p, classes))
+	return p, (batch + p - 1) / p, true
 }
 
 // HoldOut splits n images off set, stratified by class and deterministic
