@@ -58,7 +58,7 @@ func parseEval(args []string, stdout io.Writer) (*evalFlags, error) {
 	fs.StringVar(&f.fit, "fit-classes", "", "classes of the training split that fit --metric whiten and linear and give the class centres of the nearest-centre figure and --unknown's gallery (when they are not the evaluated identities, those come from one test image of each evaluated class instead), by number or by name, e.g. 0-4 (default: the evaluated identities the training split has, or every training identity when it has none of them, the --unknown ones left out)")
 	fs.BoolVar(&f.align, "align", false, "align the face of every photo of a folder by the eyes (default: as the model was trained)")
 	fs.StringVar(&f.split, "split", "test", "test: evaluate on the test split; all: on every image of --classes of a folder of identities, with the metric fitted on every image of --fit-classes (by default the other identities)")
-	fs.IntVar(&f.pca, "pca", 32, "--metric whiten: principal components kept before whitening (at most D)")
+	fs.IntVar(&f.pca, "pca", 32, "--metric whiten: principal components kept before whitening (at most D; fewer than the fit images less their classes, and a line on stderr says so)")
 	fs.StringVar(&f.unknown, "unknown", "", "open-set identification: classes whose images (of the evaluated split) are probes of unseen identities, by number or by name; the evaluated identities are enrolled, and the unknown ones fit no metric")
 	fs.StringVar(&f.metric, "metric", "cosine", "metric: cosine, euclidean, whiten (PCA, then Mahalanobis with the within-class covariance) or linear (learned Mahalanobis W, NCA)")
 	fs.StringVar(&f.input, "input", "", "with --model raw: input shape CxHxW of a folder's images (default 1x32x32; mnist is 1x28x28 only)")
@@ -112,9 +112,12 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if flagGiven(f.fs, "flip-test") {
 		flip = &f.flipTest
 	}
-	embed, spec, model, ensemble, err := loadEnsemble(f.model, f.data, f.input, flip)
+	embed, spec, model, dim, ensemble, err := loadEnsemble(f.model, f.data, f.input, flip)
 	if err != nil {
 		return err
+	}
+	if flagGiven(f.fs, "pca") && f.pca > dim {
+		return badInput("--pca %d: must be at most %d, the embedding's D", f.pca, dim)
 	}
 	// The data set's own error would name a shape the user did not give:
 	// "mnist images are 1×28×28, not 1×32×32".
@@ -175,6 +178,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	done()
 	if err != nil {
 		return err
+	}
+	if f.metric == "whiten" {
+		tellWhitenKept(stderr, metric, trainE, min(f.pca, trainE.D), flagGiven(f.fs, "pca"))
 	}
 	centres := trainE
 	if !same {
@@ -552,32 +558,34 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 // loadEnsemble is loadEmbedder of paths, one path (a file of that name)
 // or several separated by commas: their ensemble embeds a data set with each model and
 // concatenates the unit embeddings (eval.Concat). The models must take one
-// input, aligned or not alike; the model returned is the first's, and
-// ensemble says whether there are several.
-func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*data.Set) (eval.Embeddings, error), spec core.Spec, first *core.Model, ensemble bool, err error) {
+// input, aligned or not alike; the model returned is the first's,
+// ensemble says whether there are several, and dim is D of the
+// embeddings that embed gives.
+func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*data.Set) (eval.Embeddings, error), spec core.Spec, first *core.Model, dim int, ensemble bool, err error) {
 	list := splitPaths(paths)
 	if _, err := os.Stat(paths); len(list) == 1 || err == nil { // a file whose name has a comma is a file
 		embed, spec, first, err = loadEmbedder(paths, dataName, input, flipTest)
-		return embed, spec, first, false, err
+		return embed, spec, first, embedDim(spec, first), false, err
 	}
 	if slices.Contains(list, "raw") || slices.Contains(list, "") {
-		return nil, spec, nil, true, badInput("--model %q: an ensemble is of model files, not raw pixels or nothing", paths)
+		return nil, spec, nil, 0, true, badInput("--model %q: an ensemble is of model files, not raw pixels or nothing", paths)
 	}
 	// A file twice is its embeddings twice, which the cosine of their
 	// concatenation reads as the file alone: no ensemble, as join has it.
 	if err := eachFileOnce(list); err != nil {
-		return nil, spec, nil, true, err
+		return nil, spec, nil, 0, true, err
 	}
 	var embeds []func(*data.Set) (eval.Embeddings, error)
 	for i, path := range list {
-		embed, _, m, err := loadEmbedder(path, dataName, input, flipTest)
+		embed, s, m, err := loadEmbedder(path, dataName, input, flipTest)
 		if err != nil {
-			return nil, spec, nil, true, err
+			return nil, spec, nil, 0, true, err
 		}
+		dim += embedDim(s, m)
 		if i == 0 {
 			first = m
 		} else if a, b := first.Meta.Spec.Input, m.Meta.Spec.Input; !a.SameShape(b) || first.Meta.Provenance.Align != m.Meta.Provenance.Align {
-			return nil, spec, nil, true, badInput("ensemble: %s takes %d×%d×%d images (aligned %t), %s %d×%d×%d (aligned %t): its models must take the same images",
+			return nil, spec, nil, 0, true, badInput("ensemble: %s takes %d×%d×%d images (aligned %t), %s %d×%d×%d (aligned %t): its models must take the same images",
 				list[0], a.Channels, a.Height, a.Width, first.Meta.Provenance.Align, path, b.Channels, b.Height, b.Width, m.Meta.Provenance.Align)
 		}
 		embeds = append(embeds, embed)
@@ -594,7 +602,16 @@ func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*da
 	}
 	// The images are loaded at the first model's input; each model
 	// normalises them as it was trained (its own Input.Mean and Std).
-	return concat, first.Meta.Spec, first, true, nil
+	return concat, first.Meta.Spec, first, dim, true, nil
+}
+
+// embedDim is D of the embeddings of loadEmbedder's model m of spec: raw
+// pixels' (m nil) are the images at spec's input.
+func embedDim(spec core.Spec, m *core.Model) int {
+	if m == nil {
+		return spec.Input.Size()
+	}
+	return spec.EmbedDim()
 }
 
 // loadEmbedder returns a function that embeds a data set with the model at
@@ -686,6 +703,32 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64, progress
 		return m, nil
 	}
 	return nil, badInput("unknown metric %q (want %s)", name, strings.Join(evalMetrics, ", "))
+}
+
+// tellWhitenKept says on w, in one line, when whiten m fitted on train
+// keeps fewer principal components than the asked (--pca, at most D;
+// given says whether --pca was): fitMetric keeps fewer than the images
+// less the classes. openset's and compare's fits of raw pixels, at 32
+// components, say nothing: their rows' D is the components kept.
+func tellWhitenKept(w io.Writer, m eval.Metric, train eval.Embeddings, asked int, given bool) {
+	mm, ok := m.(eval.Mahalanobis)
+	if !ok {
+		return
+	}
+	kept, _ := mm.W.Dims()
+	if kept >= asked {
+		return
+	}
+	classes := map[int]bool{}
+	for _, l := range train.Labels {
+		classes[l] = true
+	}
+	how := "asked"
+	if !given {
+		how = "asked by default"
+	}
+	fmt.Fprintf(w, "whiten: %s kept of the %d %s: %s of %s allow at most %d\n",
+		msg.Plural(kept, "principal component", "principal components"), asked, how, msg.Plural(train.N, "training image", "training images"), msg.Plural(len(classes), "class", "classes"), kept)
 }
 
 // evalMetrics are the metrics fitMetric knows.

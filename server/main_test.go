@@ -1785,6 +1785,33 @@ func TestFlagsThatWouldBeIgnored(t *testing.T) {
 	wantBadInput(t, "--pca 0: must be 1 or more", "eval", "--model", "raw", "--pca", "0", "--metric", "whiten")
 }
 
+// TestEvalPCAAboveD: eval refuses an explicit --pca above the
+// embedding's D, and says on stderr, in one line and not in --json's
+// stdout, when the fit images keep fewer components than asked, given or
+// by default (before, both were cut to what fit without a word: --pca 65
+// of raw 1×8×8 pixels, D = 64, kept 6).
+func TestEvalPCAAboveD(t *testing.T) {
+	patterns := filepath.Join(t.TempDir(), "patterns")
+	writePatterns(t, patterns)
+	base := []string{"eval", "--model", "raw", "--input", "1x8x8", "--data", patterns, "--split", "all", "--classes", "a-b", "--fit-classes", "c", "--metric", "whiten"}
+	wantBadInput(t, "--pca 65: must be at most 64, the embedding's D", append(base, "--pca", "65")...)
+	for _, c := range []struct {
+		pca  []string
+		want string
+	}{
+		// c's 8 images of 1 class allow 8 − 1 − 1 = 6 components.
+		{nil, "whiten: 6 principal components kept of the 32 asked by default: 8 training images of 1 class allow at most 6\n"},
+		{[]string{"--pca", "64"}, "whiten: 6 principal components kept of the 64 asked: 8 training images of 1 class allow at most 6\n"},
+		{[]string{"--pca", "6"}, ""},
+	} {
+		args := slices.Concat(base, c.pca, []string{"--json"})
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 0 || stderr != c.want || !json.Valid([]byte(stdout)) {
+			t.Errorf("metriclab %q: exit %d, stdout %q, stderr %q: want 0, the JSON report and stderr %q", args, code, stdout, stderr, c.want)
+		}
+	}
+}
+
 // TestTripletBatchOfOneClass: triplet refuses a batch smaller than 2k,
 // whose P×K batches would hold one class: no negative, a loss of 0 at
 // every step (before, train ran to the end and wrote the untrained
