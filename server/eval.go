@@ -659,7 +659,8 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 // images less the classes), with a ridge of a tenth of the mean
 // within-class variance; linear needs two images of one identity at
 // least (NCA draws each image towards the others of its identity: without
-// any, it learns nothing and would leave its initial W). A fit that fails
+// any, it learns nothing and would leave its initial W), and two
+// identities (of one alone, NCA's objective is 1 for every W). A fit that fails
 // on these images (images that do not vary: a singular covariance) is bad
 // input; whiten's says what to do, as the ridge, relative, is 0 then.
 // progress, when not nil, hears linear's steps (fitProgress).
@@ -695,6 +696,9 @@ func fitMetric(name string, train eval.Embeddings, pca int, seed int64, progress
 		}
 		if !pair {
 			return nil, badInput("linear: %s of %s, none of two images: NCA learns from images of one identity", msg.Plural(train.N, "training image", "training images"), msg.Plural(len(seen), "class", "classes"))
+		}
+		if len(seen) < 2 {
+			return nil, badInput("linear: %s of 1 class, no other to tell it from: NCA learns from images of two identities or more", msg.Plural(train.N, "training image", "training images"))
 		}
 		m, err := eval.LearnLinear(train, min(train.D, 64), eval.LearnOptions{Seed: seed, Progress: progress})
 		if err != nil {

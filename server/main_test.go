@@ -255,7 +255,6 @@ func TestEvalMetricOnFlatImages(t *testing.T) {
 			}
 		}
 	}
-	wantBadInput(t, "linear: cannot be fitted on these 4 training images", "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--metric", "linear", "--json")
 	whiten := "whiten: the 4 training images do not vary within their identities (in the 2 principal components kept): fit it on more images of each identity, or more varied ones, or use --metric cosine"
 	wantBadInput(t, whiten, "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--metric", "whiten", "--json")
 	// Fitted on two identities, each of one image four times, a bar of
@@ -280,6 +279,12 @@ func TestEvalMetricOnFlatImages(t *testing.T) {
 	}
 	whiten = "whiten: the 8 training images do not vary within their identities (in the 5 principal components kept)"
 	wantBadInput(t, whiten, "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--fit-classes", "d-e", "--metric", "whiten", "--json")
+	// linear, fitted on two identities (one alone is refused before any
+	// fit): c's flat images and f's copies of them.
+	if err := os.CopyFS(filepath.Join(dir, "f"), os.DirFS(filepath.Join(dir, "c"))); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, "linear: cannot be fitted on these 8 training images", "eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "0-1", "--fit-classes", "c,f", "--metric", "linear", "--json")
 }
 
 // writeOtherShapes is writeShapes of other people: the identities are
@@ -730,6 +735,10 @@ func TestEvalLinearNeedsTwoOfOneIdentity(t *testing.T) {
 		wantBadInput(t, metric+": 1 training image of 1 class", append(base, "--metric", metric, "--fit-classes", "d")...)
 	}
 	wantBadInput(t, "none of two images: NCA learns from images of one identity", append(base, "--metric", "linear", "--fit-classes", "d-f")...)
+	// Nor one identity alone: NCA's objective is 1 for every W, its
+	// gradient zero (before, accepted, and the report was of the initial
+	// W).
+	wantBadInput(t, "linear: 8 training images of 1 class, no other to tell it from: NCA learns from images of two identities or more", append(base, "--metric", "linear", "--fit-classes", "a", "--classes", "b-c")...)
 	// One identity of two images is enough.
 	evalJSON(t, slices.Concat(base[1:], []string{"--metric", "linear", "--fit-classes", "a,d-f", "--classes", "b-c"})...)
 }
@@ -2159,12 +2168,13 @@ func TestEvalNamesItsMetric(t *testing.T) {
 	dir := t.TempDir()
 	shapes := filepath.Join(dir, "shapes")
 	writeShapes(t, shapes, 10)
+	writeOtherShapes(t, shapes, 10) // linear fits on two identities or more
 	for _, metric := range []string{"cosine", "euclidean", "whiten", "linear"} {
-		rep := evalJSON(t, "--model", "raw", "--metric", metric, "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "2")
+		rep := evalJSON(t, "--model", "raw", "--metric", metric, "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "2-3")
 		if rep.Metric != metric {
 			t.Errorf("eval --metric %s: the report's metric is %q", metric, rep.Metric)
 		}
-		code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--metric", metric, "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "2")
+		code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--metric", metric, "--data", shapes, "--split", "all", "--classes", "0-1", "--fit-classes", "2-3")
 		if want := "metric " + metric + "\n"; code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("eval --metric %s: exit %d, stdout %q, stderr %q: want it to say %q", metric, code, stdout, stderr, want)
 		}

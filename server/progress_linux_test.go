@@ -209,8 +209,11 @@ func TestTrainOnADumbTerminal(t *testing.T) {
 // terminal quiet, as train's does.
 func TestEvalLinearFitOnTerminal(t *testing.T) {
 	dir := t.TempDir()
-	writePatterns(t, dir) // 3 identities of 8 images: NCA fits on c, 20 steps of 1 batch
-	args := []string{"eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "a,b", "--fit-classes", "c", "--input", "1x16x16", "--metric", "linear"}
+	writePatterns(t, dir) // 3 identities of 8 images
+	writeOtherShapes(t, dir, 8)
+	// NCA fits on c and other-vertical (one identity alone is refused):
+	// 20 steps of 1 batch.
+	args := []string{"eval", "--model", "raw", "--data", dir, "--split", "all", "--classes", "a,b", "--fit-classes", "c,other-vertical", "--input", "1x16x16", "--metric", "linear"}
 	code, got := onTerminal(t, new(bytes.Buffer), args...)
 	if code != 0 || !strings.HasPrefix(got, "\rfitting linear (NCA) [") || !strings.Contains(got, "] 0/20 initial W\033[K") ||
 		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
