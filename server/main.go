@@ -297,20 +297,41 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 // home folder's ~ where no folder ~ is: the shell puts the home folder
 // for ~ at the start of a word alone, so --data=~/faces (= as a
 // true/false flag needs it) reads ./~/faces, and the error, that it does
-// not exist, leaves the user wondering why.
+// not exist, leaves the user wondering why. So too a path of a list
+// separated by commas (eval's and join's --model, splitPaths) after a
+// comma, --model a,~/b, which the shell leaves with a space as well;
+// a file whose name has a comma is a file, as loadEnsemble has it.
 func unexpandedHome(fs *flag.FlagSet) error {
 	var err error
 	fs.Visit(func(fl *flag.Flag) {
 		v := fl.Value.String()
-		if err != nil || v != "~" && !strings.HasPrefix(v, "~/") {
+		if err != nil || !strings.Contains(v, "~") {
 			return
 		}
-		if _, serr := os.Stat("~"); errors.Is(serr, os.ErrNotExist) {
+		if _, serr := os.Stat("~"); !errors.Is(serr, os.ErrNotExist) {
+			return
+		}
+		list, afterComma := splitPaths(v), false
+		if _, serr := os.Stat(v); len(list) > 1 && serr != nil {
+			for i, path := range list {
+				if isHome(path) {
+					afterComma = afterComma || i > 0
+					list[i] = "$HOME" + path[1:]
+				}
+			}
+		}
+		switch {
+		case afterComma:
+			err = badInput("--%s %s: there is no folder ~ here, and the shell puts the home folder for ~ only at the start of a word, not after a comma: write --%s %s", fl.Name, v, fl.Name, strings.Join(list, ","))
+		case isHome(v):
 			err = badInput("--%s %s: there is no folder ~ here, and the shell puts the home folder for ~ only at the start of a word: write --%s %s (a space, not =) or --%s=$HOME%s", fl.Name, v, fl.Name, v, fl.Name, v[1:])
 		}
 	})
 	return err
 }
+
+// isHome reports whether path starts with the home folder's ~: ~ or ~/….
+func isHome(path string) bool { return path == "~" || strings.HasPrefix(path, "~/") }
 
 // readNumbersInDecimal makes the number flags of fs read their values in
 // decimal notation alone, as users write numbers, until restore puts the

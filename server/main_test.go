@@ -2499,10 +2499,19 @@ func TestUnexpandedHome(t *testing.T) {
 		"train", "--data=~/faces", "--out", "m.safetensors")
 	wantBadInput(t, "--out ~/m.safetensors: there is no folder ~ here", "train", "--out=~/m.safetensors")
 	wantBadInput(t, "--model ~: there is no folder ~ here", "eval", "--model=~")
+	// A ~ after a comma of a list of paths, as the shell leaves it too,
+	// with or without = (before: "open ~/n2.safetensors: no such file or
+	// directory").
+	const afterComma = "there is no folder ~ here, and the shell puts the home folder for ~ only at the start of a word, not after a comma: write "
+	wantBadInput(t, "--model n1.safetensors,~/n2.safetensors: "+afterComma+"--model n1.safetensors,$HOME/n2.safetensors",
+		"join", "--model", "n1.safetensors,~/n2.safetensors", "--out", "x.safetensors")
+	wantBadInput(t, "--model a.safetensors, ~/b.safetensors: "+afterComma+"--model a.safetensors,$HOME/b.safetensors", "eval", "--model", "a.safetensors, ~/b.safetensors")
+	wantBadInput(t, "--model ~/a.safetensors,~/b.safetensors: "+afterComma+"--model $HOME/a.safetensors,$HOME/b.safetensors", "eval", "--model=~/a.safetensors,~/b.safetensors")
 	if err := os.Mkdir("~", 0o755); err != nil {
 		t.Fatal(err)
 	}
 	wantBadInput(t, "open ~/m.safetensors: no such file or directory", "eval", "--model=~/m.safetensors")
+	wantBadInput(t, "no such file or directory", "eval", "--model", "~/a.safetensors,~/m.safetensors")
 }
 
 // writeSmallMNIST writes into dir an MNIST of n images of 28×28 of each
