@@ -123,6 +123,7 @@ func mulBlocks(w mulArgs, lo, hi int) {
 // mulRows computes rows [r0, r1) of C.
 func mulRows(acc bool, r0, r1, n, k int, a A, b B, c C, ks *kernelSet) {
 	var s scratch
+	defer s.release()
 	var bs *bandScratch
 	if a.Band != nil && ks != &goKernels {
 		bs = bandPool.Get().(*bandScratch)

@@ -261,3 +261,30 @@ func TestMulBandCallsIndependent(t *testing.T) {
 		}
 	}
 }
+
+// TestMulPartTileAllocs: a product whose columns end in a part tile (10
+// columns: 8 and a part of 2 on AVX2's unmasked 8-wide tiles) allocates
+// nothing once warm, on every kernel set this CPU runs (the padded copies
+// of B and C come from a pool). Before, a kernel that cannot mask
+// allocated both at every call: the lenet-s step's heads allocated on a
+// CPU without AVX-512. The pool's buffers fit every unmasked family.
+func TestMulPartTileAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, ks := range runnable() {
+		for _, f := range ks.fams {
+			if f.tiles != nil && !f.masked && f.nr > maxNR {
+				t.Errorf("%s: a tile of %d columns cannot mask, wider than scratch's %d", ks.name, f.nr, maxNR)
+			}
+		}
+		p := newProblem(rng, 30, 10, KC+40)
+		c := append([]float32(nil), p.c0...)
+		mul := func() { mulWith(ks, nil, false, p.m, p.n, p.k, p.a, p.b, C{Data: c, Ld: p.ldc}) }
+		mul()
+		if a := testing.AllocsPerRun(20, mul); a != 0 {
+			t.Errorf("%s: %v allocations per product of 30×10×%d", ks.name, a, p.k)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"math"
+	"sync"
 	"unsafe"
 )
 
@@ -45,9 +46,29 @@ func (ks *kernelSet) forColumns(w int) *family {
 }
 
 // scratch holds a padded copy of B's columns and of C's tile for kernels
-// that cannot mask; it is allocated on first use.
+// that cannot mask (AVX2's): taken from scratchPool on first use, and
+// given back by release, so that a product whose columns end in a part
+// tile (a head of 10 classes on 8-wide tiles) allocates nothing once
+// warm. Before, each call allocated both.
 type scratch struct {
-	b, c []float32
+	b, c   []float32
+	pooled *scratch // where b and c came from
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{b: make([]float32, KC*maxNR), c: make([]float32, rowBlock*maxNR)}
+}}
+
+// maxNR is the widest tile of a kernel that cannot mask: AVX2's 24
+// (NEON's 16).
+const maxNR = 24
+
+// release gives s's buffers back to scratchPool.
+func (s *scratch) release() {
+	if s.pooled != nil {
+		scratchPool.Put(s.pooled)
+		*s = scratch{}
+	}
 }
 
 // run computes rows [0, mr) and columns [0, ncols) of one tile, ncols ≤ f.nr.
@@ -72,8 +93,8 @@ func (f *family) run(s *scratch, mr, kc int, a []float32, off, row []int32, b []
 	}
 	// Pad B's columns with zeros, compute the whole tile aside, keep ncols.
 	if s.b == nil {
-		s.b = make([]float32, KC*f.nr)
-		s.c = make([]float32, rowBlock*f.nr)
+		p := scratchPool.Get().(*scratch)
+		s.b, s.c, s.pooled = p.b, p.c, p
 	}
 	pb := s.b[:kc*f.nr]
 	for t := 0; t < kc; t++ {
