@@ -516,6 +516,16 @@ func TestE2EStartup(t *testing.T) {
 		`document.getElementById("ctl-loss").value === "cosface" && document.getElementById("ctl-dim").value === "8"`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
 
+	// An entry of the Models page after the playground's, as go-app's
+	// link makes it, for the Forward declined below: the Models link,
+	// then Back.
+	cdpRun(p, "click the Models link", chromedp.Click(chromedp.ID("nav-models")))
+	cdpRun(p, "wait for the Models page", chromedp.Poll[bool](`location.pathname === "/models" && !!document.getElementById("models-status")`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+	cdpEval[bool](p, `(() => { history.back(); return true })()`)
+	cdpRun(p, "wait for the playground again", chromedp.Poll[bool](`(() => { const b = document.getElementById("btn-train"); return location.pathname === "/" && !!b && !b.disabled })()`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+
 	// The Preset control fills the fields and the link with the digits
 	// recipe; a field changed afterwards wins; the trainer takes the
 	// recipe (augmentation included) and trains.
@@ -573,6 +583,34 @@ func TestE2EStartup(t *testing.T) {
 		}
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// Forward to the Models page's entry that go-app's link made before
+	// the training: declined, the page's entry is the current one again,
+	// the Models page's kept after it (history.length as it was), and
+	// nothing asks twice. (Before, the page's address was pushed as a new
+	// entry, which dropped the Models page's: Forward no longer reached it.)
+	linkEntries, linkAt := cdpEval[int](p, `history.length`), cdpEval[string](p, `JSON.stringify(history.state)`)
+	cdpEval[bool](p, `(() => { history.forward(); return true })()`)
+	select {
+	case d := <-asked:
+		if d.Type != page.DialogTypeConfirm || !strings.HasPrefix(d.Message, "Training ") {
+			t.Errorf("Forward to the Models page while training: a %s dialog %q, want a confirm asking about the training", d.Type, d.Message)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("Forward to the Models page while training: no question in 10 s")
+	}
+	if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](`location.pathname === "/" && JSON.stringify(history.state) === `+strconv.Quote(linkAt),
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Errorf("Forward to the Models page declined: not back at the page's entry %s in 5 s (at %s, state %s): %v", linkAt,
+			cdpEval[string](p, `location.pathname`), cdpEval[string](p, `JSON.stringify(history.state)`), err)
+	}
+	select {
+	case d := <-asked:
+		t.Errorf("Forward to the Models page declined: asked again, %s %q, by the return to the page's entry", d.Type, d.Message)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if n := cdpEval[int](p, `history.length`); n != linkEntries {
+		t.Errorf("Forward to the Models page declined: history.length %d, want %d as before (the Models page's entry kept)", n, linkEntries)
 	}
 	for _, leave := range []struct {
 		how    string
