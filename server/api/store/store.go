@@ -227,7 +227,7 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 func openDB(path string) (*sql.DB, error) {
 	// One connection: SQLite serialises writers anyway, and a single
 	// connection never meets SQLITE_BUSY from itself.
-	dsn := "file:" + path +
+	dsn := "file:" + uriPath(path) +
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -235,6 +235,14 @@ func openDB(path string) (*sql.DB, error) {
 	}
 	db.SetMaxOpenConns(1)
 	return db, nil
+}
+
+// uriPath is path as the path of a SQLite URI filename ("file:"), which
+// reads '?' as the query's start, '#' as the fragment's and '%' as an
+// escape's: a data directory "C#/data" would otherwise have its database
+// at "C", beside the folder C#.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // openError is Open's error err of the database at path: one that is not

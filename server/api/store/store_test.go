@@ -1348,3 +1348,31 @@ func TestWriteTempPanic(t *testing.T) {
 		t.Errorf("folder holds %v (%v) after a write that panicked, want nothing", names, err)
 	}
 }
+
+// TestOpenDirNameOfURI: a data directory whose path has a character that
+// SQLite's URI filenames read as other than the path ('#' a fragment, '?'
+// the query, '%' an escape) keeps its database in it: before, "C#/data"
+// opened a database "C" beside the folder C#, one that another such
+// directory ("C#2/data") shared, and "100%41/data" failed to open.
+func TestOpenDirNameOfURI(t *testing.T) {
+	base := t.TempDir()
+	for _, name := range []string{"C#", "a?b", "100%41"} {
+		dir := filepath.Join(base, name, "data")
+		s, _, err := Open(dir)
+		if err != nil {
+			t.Errorf("%s: %v", dir, err)
+			continue
+		}
+		s.Close()
+		if _, err := os.Stat(filepath.Join(dir, dbName)); err != nil {
+			t.Errorf("%s: no database in it: %v", dir, err)
+		}
+	}
+	if es, err := os.ReadDir(base); err == nil {
+		for _, e := range es {
+			if !e.IsDir() {
+				t.Errorf("%s: a file beside the data directories", filepath.Join(base, e.Name()))
+			}
+		}
+	}
+}
