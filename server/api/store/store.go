@@ -201,7 +201,7 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 	path := filepath.Join(dir, dbName)
 	v, err := schemaVersion(path)
 	if err != nil {
-		return nil, rec, openError(path, err)
+		return nil, rec, openError(path, fmt.Errorf("store: reading the schema version of %s: %w", path, err))
 	}
 	if v > len(migrations) {
 		return nil, rec, newerSchema(dir, v, len(migrations))

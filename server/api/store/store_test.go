@@ -1376,3 +1376,19 @@ func TestOpenDirNameOfURI(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenVersionUnread: a database whose schema version cannot be read
+// (here a folder in its place) is named in Open's error, with what was
+// being done. Before, the error was SQLite's alone: "unable to open
+// database file (14)".
+func TestOpenVersionUnread(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, dbName)
+	if err := os.Mkdir(db, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Open(dir)
+	if err == nil || !strings.Contains(err.Error(), "reading the schema version of "+db) {
+		t.Errorf("Open with a folder for its database: %v, want it to say the version of %s could not be read", err, db)
+	}
+}
