@@ -94,28 +94,38 @@ func addJobNote(tx *sql.Tx) error {
 // last of steps, each step in one transaction with its version, so that a
 // step that fails (or a crash) leaves the version before it whole. A
 // version past steps is newerSchema's error, and nothing is written.
+//
+// Each step reads the version again inside its transaction, which takes
+// the write lock as it begins (openDB's _txlock=immediate): a second
+// store opening the same database at once (two serves where no lock is
+// taken, on Windows) waits for the first's step, then finds it done,
+// rather than running it again.
 func (s *Store) migrate(steps []migration) error {
-	var v int
-	if err := s.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
-		return err
-	}
-	if v > len(steps) {
-		return newerSchema(s.dir, v, len(steps))
-	}
-	for ; v < len(steps); v++ {
+	for {
+		var v int
 		err := s.tx(func(tx *sql.Tx) error {
-			if err := steps[v].up(tx); err != nil {
+			if err := tx.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
 				return err
+			}
+			if v >= len(steps) {
+				return nil
+			}
+			if err := steps[v].up(tx); err != nil {
+				return fmt.Errorf("store: schema version %d, %s: %w", v+1, steps[v].what, err)
 			}
 			// PRAGMA takes no parameters; v is an int.
 			_, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", v+1))
 			return err
 		})
-		if err != nil {
-			return fmt.Errorf("store: schema version %d, %s: %w", v+1, steps[v].what, err)
+		switch {
+		case err != nil:
+			return err
+		case v > len(steps):
+			return newerSchema(s.dir, v, len(steps))
+		case v == len(steps):
+			return nil
 		}
 	}
-	return nil
 }
 
 // schemaVersion returns the version of the database at path, 0 where

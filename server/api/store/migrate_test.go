@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"metriclab/core/msg"
 )
@@ -228,6 +230,11 @@ func TestSchemaNewer(t *testing.T) {
 					t.Errorf("%s changed (%d bytes, was %d; %v)", f, len(got), len(b), err)
 				}
 			}
+			for _, f := range []string{modelsDir, checkpointsDir, datasetsDir, lockName} {
+				if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
+					t.Errorf("%s made in the refused directory", f)
+				}
+			}
 			if s, _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "use a newer metriclab") {
 				if err == nil {
 					s.Close()
@@ -288,4 +295,55 @@ func TestMigrateFails(t *testing.T) {
 		t.Errorf("version %d, want %d", v, len(migrations))
 	}
 	s.Close()
+}
+
+// TestMigrateTwoAtOnce: two stores opening one database at once, as two
+// serves may where no lock is taken (Windows), run each migration once:
+// the second waits for the first's step and finds its version done.
+// Before, each read the version outside the step's transaction, and both
+// ran the step: one that is not idempotent (this one's ALTER TABLE without
+// a check) was applied twice, or failed the second serve.
+func TestMigrateTwoAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), dbName)
+	var (
+		mu      sync.Mutex
+		calls   int
+		entered = make(chan struct{})
+		release = make(chan struct{})
+	)
+	steps := []migration{migrations[0], {"adding a column", func(tx *sql.Tx) error {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first { // hold the step open while the other store migrates
+			close(entered)
+			<-release
+		}
+		_, err := tx.Exec("ALTER TABLE models ADD COLUMN extra TEXT NOT NULL DEFAULT ''")
+		return err
+	}}}
+	open := func() *Store {
+		db, err := openDB(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return &Store{dir: filepath.Dir(path), db: db}
+	}
+	a, b := open(), open()
+	errs := make(chan error, 2)
+	go func() { errs <- a.migrate(steps) }()
+	<-entered
+	go func() { errs <- b.migrate(steps) }()
+	time.Sleep(300 * time.Millisecond) // b runs the step, or waits for a's
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("migrate: %v", err)
+		}
+	}
+	if calls != 1 || userVersion(t, a.db) != 2 || userVersion(t, b.db) != 2 {
+		t.Errorf("the step ran %d times, versions %d and %d; want once, 2 and 2", calls, userVersion(t, a.db), userVersion(t, b.db))
+	}
 }

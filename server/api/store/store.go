@@ -180,8 +180,22 @@ func (r Recovery) Describe(lostFound string) string {
 // repairs what a crash may have left: see Recovery. A directory already
 // open, in another process or another Store, is refused, its files left
 // as they are; so is one whose schema version is newer than this binary's,
-// its database left byte for byte.
+// its database left byte for byte and nothing made in it.
 func Open(dir string) (_ *Store, rec Recovery, err error) {
+	// The version first, read without writing, before anything is made
+	// or locked: a newer metriclab's data directory is left as it is.
+	// migrate reads it again under the lock. A dir that is not a folder
+	// yet is mkdirs' to make, or to say why it cannot.
+	path := filepath.Join(dir, dbName)
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		v, err := schemaVersion(path)
+		if err != nil {
+			return nil, rec, openError(path, fmt.Errorf("store: reading the schema version of %s: %w", path, err))
+		}
+		if v > len(migrations) {
+			return nil, rec, newerSchema(dir, v, len(migrations))
+		}
+	}
 	for _, d := range []string{dir, filepath.Join(dir, modelsDir), filepath.Join(dir, checkpointsDir), filepath.Join(dir, datasetsDir)} {
 		if err := mkdirs(d, syncDir); err != nil {
 			return nil, rec, err
@@ -196,16 +210,6 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 			lock.Close()
 		}
 	}()
-	// The version first, read without writing: a newer metriclab's
-	// database is left as it is.
-	path := filepath.Join(dir, dbName)
-	v, err := schemaVersion(path)
-	if err != nil {
-		return nil, rec, openError(path, fmt.Errorf("store: reading the schema version of %s: %w", path, err))
-	}
-	if v > len(migrations) {
-		return nil, rec, newerSchema(dir, v, len(migrations))
-	}
 	db, err := openDB(path)
 	if err != nil {
 		return nil, rec, err
@@ -226,9 +230,12 @@ func Open(dir string) (_ *Store, rec Recovery, err error) {
 // store's settings.
 func openDB(path string) (*sql.DB, error) {
 	// One connection: SQLite serialises writers anyway, and a single
-	// connection never meets SQLITE_BUSY from itself.
+	// connection never meets SQLITE_BUSY from itself. Transactions take
+	// the write lock as they begin (_txlock=immediate): each is a write,
+	// and another process's writer makes it wait (busy_timeout) rather
+	// than fail at its first write with its snapshot stale.
 	dsn := "file:" + uriPath(path) +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+		"?_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
