@@ -289,6 +289,7 @@ func (r compareRow) dim() string {
 // evaluate (eval.Evaluate with compare's options). The fits that learn
 // show their progress on stderr (fitProgress; terminal: a live line).
 func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluate func(gallery, test eval.Embeddings, m eval.Metric) eval.Report, stderr io.Writer, terminal bool) (compareRow, error) {
+	dim := 0 // the closed set's metric's (metricDim)
 	report := func(fitSpec, testSpec string, centres bool) (eval.Report, error) {
 		fit, err := plainSource.loadSubset("mnist", "train", fitSpec, mnistDigits, core.MNISTInput)
 		if err != nil {
@@ -306,7 +307,9 @@ func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluat
 		if err != nil {
 			return eval.Report{}, err
 		}
-		if !centres {
+		if centres {
+			dim = metricDim(m, fitE.D)
+		} else {
 			fitE = eval.Embeddings{}
 		}
 		return evaluate(fitE, testE, m), nil
@@ -319,7 +322,6 @@ func rawCompareRow(metric, trainClasses, evalClasses string, seed int64, evaluat
 	if err != nil {
 		return compareRow{}, err
 	}
-	dim := map[string]int{"cosine": 784, "whiten": 32, "linear": 64}[metric]
 	return compareRow{Loss: "raw pixels, " + metricLabel(metric), Dim: dim, Closed: closed, Open: open}, nil
 }
 

@@ -654,6 +654,15 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 	return embed, spec, m, nil
 }
 
+// metricDim is the dimension in which m compares embeddings of d values:
+// a whitening's number of components kept, else d.
+func metricDim(m eval.Metric, d int) int {
+	if w, ok := m.(eval.Mahalanobis); ok {
+		d, _ = w.W.Dims()
+	}
+	return d
+}
+
 // fitMetric returns the named metric, fitting it on train where it learns:
 // whiten keeps pca principal components (at most D, and fewer than the
 // images less the classes), with a ridge of a tenth of the mean

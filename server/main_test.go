@@ -2559,7 +2559,8 @@ func idxFile(magic uint32, dims []int, values []byte) []byte {
 // 10,000 of fewer gave none: "whiten: 0 training images of 0 classes are
 // too few to fit a metric"). On real MNIST, 60,000, nothing changes.
 // Those rows train nothing, so -h's --json says an object per row, as
-// openset's (before, "per run").
+// openset's (before, "per run"). A whitening that keeps fewer components
+// than 32 shows as many in its row's D (before, 32 from a constant).
 func TestCompareSmallMNIST(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallMNIST(t, dir, 6)
@@ -2567,6 +2568,21 @@ func TestCompareSmallMNIST(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "compare", "--losses", "none", "--json")
 	if code != 0 || strings.Count(stdout, "\n") != 3 {
 		t.Errorf("compare --losses none on 60 training images: exit %d, stdout %q, stderr %q: want 0 and the 3 baselines' rows", code, stdout, stderr)
+	}
+	// 60 images of 10 classes keep 32 components (as real MNIST's rows);
+	// 30 of 10 keep 30 − 10 − 1 = 19, which the row's D says.
+	writeSmallMNIST(t, dir, 3)
+	code, stdout, stderr = runCLI(t, "compare", "--losses", "none", "--json")
+	var dims []int
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r compareRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("compare --json row %q: %v", line, err)
+		}
+		dims = append(dims, r.Dim)
+	}
+	if code != 0 || !slices.Equal(dims, []int{784, 19, 64}) {
+		t.Errorf("compare --losses none on 30 training images: exit %d, stderr %q, the rows' D %v: want 0 and 784, 19, 64", code, stderr, dims)
 	}
 	if u := flagUsages(t, "compare")["json"]; !strings.Contains(u, "per row") {
 		t.Errorf("compare -h --json: %q, but compare --losses none --json prints a row of each baseline, which trains nothing", u)

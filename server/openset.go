@@ -499,10 +499,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err != nil {
 				return err
 			}
-			d := test.Input.Size()
-			if mm, ok := m.(eval.Mahalanobis); ok {
-				d, _ = mm.W.Dims()
-			}
+			d := metricDim(m, test.Input.Size())
 			emit(openSetRow{Encoder: "raw pixels", Metric: metricLabel(name), Dim: d, Report: eval.Evaluate(eval.Embeddings{}, rawEmbeddings(test), m, opts)})
 			if name == "cosine" {
 				emitExpanded(openSetRow{Encoder: "raw pixels", Dim: d}, rawEmbeddings(test))
