@@ -147,6 +147,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprint(stdout, "usage: metriclab version\n\nprint the version (it takes no flags)\n")
 			return 0
 		}
+		if len(rest) > 0 && rest[0] == "--" { // the flags' end, as every command's
+			rest = rest[1:]
+		}
 		if len(rest) > 0 { // it takes no flags: one given would go unread
 			fmt.Fprintf(stderr, "metriclab version: unexpected argument %q\n", msg.Shorten(rest[0], maxErrorRunes/2))
 			return 2

@@ -2187,6 +2187,12 @@ func TestEvalNamesItsMetric(t *testing.T) {
 // `metriclab --version` prints it too.
 func TestVersionTakesNoArguments(t *testing.T) {
 	wantBadInput(t, `unexpected argument "--json"`, "version", "--json")
+	// "--" ends the flags, as it does for every command that parses them
+	// (presets --, losses --); what follows it is an argument still.
+	wantBadInput(t, `unexpected argument "-h"`, "version", "--", "-h")
+	if code, stdout, stderr := runCLI(t, "version", "--"); code != 0 || stdout != "metriclab "+version+"\n" {
+		t.Errorf("version --: exit %d, stdout %q, stderr %q: want 0 and the version, as presets -- lists the presets", code, stdout, stderr)
+	}
 	// --version, the flag most programs print theirs for, is the command
 	// (before, "unknown command").
 	for _, cmd := range []string{"version", "--version", "-version"} {
