@@ -9,10 +9,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"metriclab/core/eval"
 )
@@ -381,4 +383,83 @@ func shellCommands(s string) [][]string {
 	}
 	endCmd()
 	return cmds
+}
+
+// TestDocLinks: every link of the README and docs/ to a file of the
+// repository reaches it, and one to a heading (#anchor) reaches a heading
+// of that file, by the anchors GitHub makes of headings (docAnchors).
+func TestDocLinks(t *testing.T) {
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, path := range append([]string{"../README.md"}, docs...) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range docLink.FindAllStringSubmatchIndex(string(b), -1) {
+			target := string(b[m[2]:m[3]])
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			n++
+			line := 1 + bytes.Count(b[:m[0]], []byte("\n"))
+			file, anchor, _ := strings.Cut(target, "#")
+			to := path
+			if file != "" {
+				to = filepath.Join(filepath.Dir(path), filepath.FromSlash(file))
+			}
+			tb, err := os.ReadFile(to)
+			if err != nil {
+				t.Errorf("%s:%d: link %q: %v", path, line, target, err)
+				continue
+			}
+			if anchor != "" && !docAnchors(string(tb))[anchor] {
+				t.Errorf("%s:%d: link %q: %s has no heading of anchor %q", path, line, target, to, anchor)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d links found in the docs: the pattern no longer finds them", n)
+	}
+}
+
+// docLink is a Markdown link's target: [text](target).
+var docLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// docAnchors are the anchors GitHub gives the headings of the Markdown
+// doc: lower case, every character but letters, digits, spaces, '-' and
+// '_' dropped, spaces made '-', and -1, -2… after a repeat.
+func docAnchors(doc string) map[string]bool {
+	anchors := map[string]bool{}
+	seen := map[string]int{}
+	fence := false
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, "```") {
+			fence = !fence
+		}
+		heading := strings.TrimLeft(line, "#")
+		if fence || heading == line || !strings.HasPrefix(heading, " ") {
+			continue
+		}
+		var a strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+			switch {
+			case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_':
+				a.WriteRune(r)
+			case r == ' ':
+				a.WriteRune('-')
+			}
+		}
+		s := a.String()
+		if k := seen[s]; k > 0 {
+			anchors[s+"-"+strconv.Itoa(k)] = true
+		} else {
+			anchors[s] = true
+		}
+		seen[s]++
+	}
+	return anchors
 }
