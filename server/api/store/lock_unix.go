@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,15 +41,4 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-// inUse is lockDir's error for a data directory locked by another process,
-// whose id f holds (none yet if that process has only just locked it).
-func inUse(dir string, f *os.File) error {
-	var b [32]byte
-	n, _ := f.ReadAt(b[:], 0)
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n]))); err == nil {
-		return fmt.Errorf("data directory %s is %w (pid %d)", dir, ErrInUse, pid)
-	}
-	return fmt.Errorf("data directory %s is %w", dir, ErrInUse)
 }
