@@ -243,17 +243,22 @@ func (j *Jobs) Render() app.UI {
 	return app.Div().Class("page jobs-page").Body(
 		app.Header().Class("top").Body(
 			app.H1().Text("Training jobs"),
-			app.P().ID("jobs-status").Class("status").Text(j.status()),
+			app.P().ID("jobs-status").Class("status").Role("status").Text(j.status()),
 		),
 		// The lines that come and go in a slot, there when empty, as the
 		// playground's notices: one that came in the layout's place would
 		// draw it again, the job's viewer reloaded, what was typed lost.
+		// The errors of what the user asked for (a job, a cancel or
+		// resume) are alerts; the list's and the stream's, which come by
+		// themselves every few seconds, and the note, polite (status).
 		app.Div().Class("slot").Body(
-			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Text(j.err) }),
-			app.If(j.actErr != "", func() app.UI { return app.P().ID("jobs-act-error").Class("notices").Text(j.actErr) }),
-			app.If(j.listErr != "", func() app.UI { return app.P().ID("jobs-list-error").Class("notices").Text(j.listErr) }),
-			app.If(j.eventsErr != "", func() app.UI { return app.P().ID("jobs-events-error").Class("notices").Text(j.eventsErr) }),
-			app.If(j.note != "", func() app.UI { return app.P().ID("jobs-note").Class("note").Text(j.note) }),
+			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err) }),
+			app.If(j.actErr != "", func() app.UI { return app.P().ID("jobs-act-error").Class("notices").Role("alert").Text(j.actErr) }),
+			app.If(j.listErr != "", func() app.UI { return app.P().ID("jobs-list-error").Class("notices").Role("status").Text(j.listErr) }),
+			app.If(j.eventsErr != "", func() app.UI {
+				return app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.eventsErr)
+			}),
+			app.If(j.note != "", func() app.UI { return app.P().ID("jobs-note").Class("note").Role("status").Text(j.note) }),
 		),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(j.renderForm()),
@@ -330,7 +335,7 @@ func (j *Jobs) renderList() app.UI {
 	return app.Table().ID("jobs").Class("registry").Body(
 		app.THead().Body(app.Tr().Body(
 			app.Th().Text("job"), app.Th().Text("experiment"), app.Th().Text("state"), app.Th().Text("step"),
-			app.Th().Text("loss"), app.Th().Text("model"), app.Th().Text(""),
+			app.Th().Text("loss"), app.Th().Text("model"), app.Th().Body(app.Span().Class("sr-only").Text("actions")),
 		)),
 		app.TBody().Body(app.Range(j.jobs).Slice(func(i int) app.UI {
 			job := j.jobs[i]
@@ -395,7 +400,9 @@ func (j *Jobs) renderWatch() app.UI {
 	return app.Section().ID("job-watch").Class("panel state-"+w.State).Body(
 		app.Header().Class("panel-head").Body(
 			app.H2().Text("job "+w.Job.ID+" · "+jobExperiment(w.Job)),
+			// Not a live region: it changes at each progress event.
 			app.P().ID("job-status").Class("status").Text(w.Status()),
+			app.P().ID("job-status-live").Class("sr-only").Role("status").Text(w.StateLine()),
 		),
 		app.IFrame().ID("job-viewer").Class("viewer").Title("hypersphere of job "+w.Job.ID).Src(ViewerURL(j.channel, true)),
 		app.Div().Class("charts").Body(

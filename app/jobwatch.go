@@ -178,6 +178,19 @@ func (w *JobWatch) Final() bool {
 	return false
 }
 
+// StateLine is Status for a screen reader (a live region, role=status),
+// as Run.StateLine: a running job is "running" (and what its data set's
+// load skipped), not its step, which changes at each progress event.
+func (w *JobWatch) StateLine() string {
+	if w.Gone || w.State != msg.JobRunning {
+		return w.Status()
+	}
+	if w.Note != "" {
+		return "running; " + w.Note
+	}
+	return "running"
+}
+
 // Status says the job's state in words, for the element id="job-status".
 func (w *JobWatch) Status() string {
 	step := w.Run.Progress.Step

@@ -99,14 +99,14 @@ func (m *Models) Render() app.UI {
 	return app.Div().Class("page models-page").Body(
 		app.Header().Class("top").Body(
 			app.H1().Text("Models"),
-			app.P().ID("models-status").Class("status").Text(m.status()),
+			app.P().ID("models-status").Class("status").Role("status").Text(m.status()),
 		),
 		app.If(len(m.cards) > 0, func() app.UI {
 			return app.Table().ID("models").Class("registry").Body(
 				app.THead().Body(app.Tr().Body(
 					app.Th().Text("model"), app.Th().Text("encoder · loss · D"), app.Th().Text("classes"),
 					app.Th().Text("training"), app.Th().Text("verification"), app.Th().Text("threshold"),
-					app.Th().Text("created"), app.Th().Text(""),
+					app.Th().Text("created"), app.Th().Body(app.Span().Class("sr-only").Text("actions")),
 				)),
 				app.TBody().Body(app.Range(m.cards).Slice(func(i int) app.UI { return m.row(m.cards[i]) })),
 			)

@@ -267,7 +267,7 @@ func TestNavRender(t *testing.T) {
 func TestModelsRender(t *testing.T) {
 	m := NewModels()
 	mount(t, m)
-	if err := app.Match(app.P().ID("models-status").Class("status").Text("loading the models…"), m, 0, 0, 1); err != nil {
+	if err := app.Match(app.P().ID("models-status").Class("status").Role("status").Text("loading the models…"), m, 0, 0, 1); err != nil {
 		t.Error(err)
 	}
 	// No model, no "Use for verify" button: nothing for the hint to explain.
@@ -277,7 +277,7 @@ func TestModelsRender(t *testing.T) {
 	m = NewModels()
 	m.SetCards([]msg.ModelCard{card()}, nil)
 	mount(t, m)
-	if err := app.Match(app.P().ID("models-status").Class("status").Text("1 model"), m, 0, 0, 1); err != nil {
+	if err := app.Match(app.P().ID("models-status").Class("status").Role("status").Text("1 model"), m, 0, 0, 1); err != nil {
 		t.Error(err)
 	}
 	// Table > tbody > the row > its last cell: the actions.

@@ -131,20 +131,23 @@ func (p *Playground) Render() app.UI {
 	return app.Div().Class("playground").Body(
 		app.Header().Class("top").Body(
 			app.H1().Body(app.Text("metriclab"), app.Span().Class("subtitle").Text(" deep metric learning playground")),
+			// Not a live region: it changes at each progress message, and
+			// the line after it says the trainers' states to screen readers.
 			app.P().ID("status").Class("status").Text(p.Status()),
+			app.P().ID("status-live").Class("sr-only").Role("status").Text(p.StateLine()),
 		),
 		// The notices and the note each in a slot of its own, there when
 		// empty: go-app matches children by place, and one that came in
 		// the layout's place would draw it again, each viewer reloaded
 		// and what was typed in a field lost.
 		app.Div().Class("slot").Body(app.If(len(p.notices) > 0, func() app.UI {
-			return app.Div().ID("notices").Class("notices").Body(
+			return app.Div().ID("notices").Class("notices").Role("alert").Body(
 				app.Ul().Body(app.Range(p.notices).Slice(func(i int) app.UI { return app.Li().Text(p.notices[i]) })),
 				app.Button().Type("button").Class("btn btn-dismiss").Text("Dismiss").
 					OnClick(func(ctx app.Context, e app.Event) { p.notices = nil }),
 			)
 		})),
-		app.Div().Class("slot").Body(app.If(p.note != "", func() app.UI { return app.P().ID("note").Class("note").Text(p.note) })),
+		app.Div().Class("slot").Body(app.If(p.note != "", func() app.UI { return app.P().ID("note").Class("note").Role("status").Text(p.note) })),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(
 				&Controls{
@@ -189,17 +192,24 @@ func (p *Playground) panels() []app.UI {
 // Status says the trainers' state in words: the one trainer's status, or
 // each trainer's after its loss in compare mode, "softmax: running: … |
 // arcface: …".
-func (p *Playground) Status() string {
+func (p *Playground) Status() string { return p.status((*Run).Status) }
+
+// StateLine is Status for a screen reader: each trainer's Run.StateLine,
+// which changes with its state, not at each step.
+func (p *Playground) StateLine() string { return p.status((*Run).StateLine) }
+
+// status writes the trainers' states, each by line.
+func (p *Playground) status(line func(*Run) string) string {
 	switch len(p.trainers) {
 	case 0:
 		return "no trainer"
 	case 1:
-		return p.trainers[0].run.Status()
+		return line(&p.trainers[0].run)
 	}
 	parts := make([]string, len(p.trainers))
 	for i := range p.trainers {
 		r := &p.trainers[i].run
-		parts[i] = r.Loss + ": " + r.Status()
+		parts[i] = r.Loss + ": " + line(r)
 	}
 	return strings.Join(parts, " | ")
 }

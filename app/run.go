@@ -232,6 +232,18 @@ func (r *Run) Status() string {
 	return r.State
 }
 
+// StateLine is Status for a screen reader (a live region, role=status):
+// a running run is "running" alone. Status changes at each progress
+// message, ten a second, and a live region of it would be read out at
+// each; this changes with the state, and says where a run paused or how
+// it ended.
+func (r *Run) StateLine() string {
+	if r.State == msg.StateRunning {
+		return "running"
+	}
+	return r.Status()
+}
+
 // Clear forgets the progress of a run, as after a reset, and its
 // workers, keeping its id, loss and state.
 func (r *Run) Clear() {

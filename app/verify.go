@@ -102,13 +102,13 @@ func (v *Verify) Render() app.UI {
 	return app.Div().Class("page verify-page").Body(
 		app.Header().Class("top").Body(
 			app.H1().Text("Verify"),
-			app.P().ID("verify-status").Class("status").Text(s.CameraStatus()),
+			app.P().ID("verify-status").Class("status").Role("status").Text(s.CameraStatus()),
 		),
 		// In a slot of its own, there without a note: go-app matches
 		// children by place, and a note that came in the panels' place
 		// would draw them again, the camera's stream left in a <video> no
 		// longer shown, what was typed in a field and not yet taken lost.
-		app.Div().Class("slot").Body(app.If(s.Note != "", func() app.UI { return app.P().ID("verify-note").Class("note").Text(s.Note) })),
+		app.Div().Class("slot").Body(app.If(s.Note != "", func() app.UI { return app.P().ID("verify-note").Class("note").Role("status").Text(s.Note) })),
 		app.Div().Class("verify-layout").Body(
 			// The live answers under the camera, in one column: in a grid
 			// cell of their own they came below the tallest panel (the

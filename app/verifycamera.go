@@ -22,8 +22,10 @@ type CameraPanel struct {
 func (c *CameraPanel) Render() app.UI {
 	return app.Section().ID("camera").Class("panel camera").Body(
 		app.Div().Class("preview").Body(
-			app.Video().ID("video").Class("video").Muted(true).AutoPlay(true).Attr("playsinline", true),
-			app.Canvas().ID("overlay").Class("overlay"),
+			app.Video().ID("video").Class("video").Muted(true).AutoPlay(true).Attr("playsinline", true).Aria("label", "camera preview"),
+			// The faces found, drawn over the preview: what they say is
+			// in the quality below (#quality).
+			app.Canvas().ID("overlay").Class("overlay").Aria("hidden", "true"),
 		),
 		app.Div().Class("figures").Body(
 			app.Div().Class("figure").Body(app.Span().ID("quality").Class("value quality").Text(c.Quality), app.Span().Class("label").Text("face")),

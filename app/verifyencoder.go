@@ -63,9 +63,12 @@ func (p *EncoderPanel) Render() app.UI {
 						OnClick(func(ctx app.Context, e app.Event) { p.OnLoadModel() }),
 				)
 			}),
-			app.If(s.ModelNote != "", func() app.UI { return app.P().Class("note").Text(s.ModelNote) }),
+			app.If(s.ModelNote != "", func() app.UI { return app.P().ID("model-note").Class("note").Role("status").Text(s.ModelNote) }),
 		),
+		// Not a live region: it changes at each step of a training; the
+		// line after it says the encoder's state to screen readers.
 		app.P().ID("train-status").Class("status").Text(s.TrainStatus()),
+		app.P().ID("train-status-live").Class("sr-only").Role("status").Text(s.TrainStateLine()),
 		app.If(s.Phase == PhaseTraining || len(s.Run.LossLine) > 0, func() app.UI {
 			return &TrainerPanel{Index: 0, Run: s.Run, Channel: s.channel, Dim: strconv.Itoa(s.Dim), HideExport: true}
 		}),

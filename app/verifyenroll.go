@@ -58,7 +58,7 @@ func (p *EnrollPanel) Render() app.UI {
 				return app.Div().Class("identity").Body(
 					app.H3().Text(id.Name+" ("+strconv.Itoa(len(id.Crops))+")"),
 					app.Div().Class("thumbs").Body(app.Range(id.Crops).Slice(func(j int) app.UI {
-						return app.Button().Type("button").Class("thumb").Title("delete this snapshot").Body(
+						return app.Button().Type("button").Class("thumb").Title("delete this snapshot").Aria("label", "delete this snapshot of "+id.Name).Body(
 							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(thumbSide*s.Input.Width/s.Input.Height).Height(thumbSide),
 						).OnClick(func(ctx app.Context, e app.Event) { p.OnDelete(id.Name, id.Crops[j]) }, app.EventScope(id.Name, i, j, len(id.Crops)))
 					})),
@@ -100,7 +100,7 @@ func (p *EnrollPanel) Render() app.UI {
 			&TokenField{ID: "verify-token"},
 			app.Button().ID("btn-upload").Type("button").Class("btn").Disabled(problem != "").Title(problem).
 				Text("Send to server").OnClick(func(ctx app.Context, e app.Event) { p.OnUpload() }),
-			app.P().ID("upload-status").Class("note").Text(uploadNote(s, problem)),
+			app.P().ID("upload-status").Class("note").Role("status").Text(uploadNote(s, problem)),
 		),
 	)
 }

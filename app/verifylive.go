@@ -22,7 +22,9 @@ type LivePanel struct {
 func (p *LivePanel) Render() app.UI {
 	s := &p.S
 	ready := s.Live()
-	verdict := app.Span().ID("verdict").Class("value verdict " + s.VerdictText()).Text(s.VerdictText())
+	// The verdict is read out as it changes (a live region); the score,
+	// which changes with each frame, is not.
+	verdict := app.Span().ID("verdict").Class("value verdict " + s.VerdictText()).Role("status").Text(s.VerdictText())
 	if s.Scored > 0 { // the probe whose answers are shown, none once they go (forgetProbe)
 		verdict = verdict.DataSet("probe", s.Scored)
 	}

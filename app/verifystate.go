@@ -1533,6 +1533,16 @@ func (s *VerifyState) TrainStatus() string {
 	return "no encoder: train one on the enrollments, or load a model"
 }
 
+// TrainStateLine is TrainStatus for a screen reader (a live region,
+// role=status): while the encoder trains, its run's state
+// (Run.StateLine), not its step.
+func (s *VerifyState) TrainStateLine() string {
+	if s.Phase == PhaseTraining {
+		return "training: " + s.Run.StateLine()
+	}
+	return s.TrainStatus()
+}
+
 // ClaimedName returns the name of the claimed identity, "–" before there
 // are templates.
 func (s *VerifyState) ClaimedName() string {

@@ -1,0 +1,279 @@
+//go:build !js
+
+package app
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
+)
+
+// The accessibility checks of the four pages (WCAG 2.1, the basics): each
+// page drawn in a state that shows its controls and lines that come and
+// go, then two rules read off its HTML.
+
+// tagRE matches an opening or closing tag: its slash, name and attributes
+// (values quoted as go-app's HTMLString writes them, '>' and escaped
+// quotes in them).
+var tagRE = regexp.MustCompile(`<(/?)([a-z0-9]+)((?:[^>"]|"(?:[^"\\]|\\.)*")*)>`)
+
+// attr returns the value of the attribute name in the attributes of a
+// tag, "" when it has none.
+func attr(attrs, name string) string {
+	m := regexp.MustCompile(`\s` + name + `="((?:[^"\\]|\\.)*)"`).FindStringSubmatch(attrs)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// unnamedControls returns the opening tags of the form controls (input,
+// select, textarea, button) in h without an accessible name: none has an
+// aria-label, a <label for> of its id, a <label> around it, nor, for a
+// button, text of its own (an image's alt names the picture, not what
+// the button does).
+func unnamedControls(h string) []string {
+	forIDs := map[string]bool{}
+	for _, m := range tagRE.FindAllStringSubmatch(h, -1) {
+		if m[1] == "" && m[2] == "label" {
+			forIDs[attr(m[3], "for")] = true
+		}
+	}
+	type open struct {
+		name, tag string
+		end       int // where its content begins
+	}
+	var stack []open
+	var unnamed []string
+	for _, i := range tagRE.FindAllStringSubmatchIndex(h, -1) {
+		closing, name, attrs, tag := h[i[2]:i[3]] == "/", h[i[4]:i[5]], h[i[6]:i[7]], h[i[0]:i[1]]
+		if closing {
+			// Pop to the element closed, and check a button's text.
+			for len(stack) > 0 {
+				o := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				if o.name == name {
+					if name == "button" && attr(o.tag, "aria-label") == "" && strings.TrimSpace(tagRE.ReplaceAllString(h[o.end:i[0]], "")) == "" {
+						unnamed = append(unnamed, o.tag)
+					}
+					break
+				}
+			}
+			continue
+		}
+		labelled := attr(attrs, "aria-label") != "" || forIDs[attr(attrs, "id")] && attr(attrs, "id") != "" ||
+			slices.ContainsFunc(stack, func(o open) bool { return o.name == "label" })
+		switch name {
+		case "input", "select", "textarea":
+			if !labelled && attr(attrs, "type") != "hidden" {
+				unnamed = append(unnamed, tag)
+			}
+		case "button":
+			if labelled {
+				attrs += ` aria-label="(label)"` // named: its text need not be checked
+				tag = "<button" + attrs + ">"
+			}
+		}
+		if name == "input" || name == "img" || name == "br" || strings.HasSuffix(attrs, "/") {
+			continue // void: no closing tag
+		}
+		stack = append(stack, open{name, tag, i[1]})
+	}
+	return unnamed
+}
+
+// wantRole checks that the element of id in the HTML of c is a live
+// region of role ("status" or "alert"), or none ("") where its text
+// changes at each progress message.
+func wantRole(t *testing.T, page string, c app.UI, id, role string) {
+	t.Helper()
+	tag, _, ok := element(t, c, id)
+	if !ok {
+		t.Errorf("%s: no #%s", page, id)
+		return
+	}
+	if got := attr(tag, "role"); got != role || attr(tag, "aria-live") != "" {
+		t.Errorf("%s: %s, want role %q", page, tag, role)
+	}
+}
+
+// a11yPages returns each page drawn in a state that shows most of what
+// it can: a note, errors, each kind of button.
+func a11yPages() map[string]app.UI {
+	pg := NewPlayground()
+	pg.notices, pg.note = []string{"a notice"}, "a note"
+	pg.trainers[0].run.State, pg.trainers[0].run.Err = StateCrashed, "out of memory"
+	compare := NewPlayground()
+	compare.settings.Compare = DefaultCompare()
+	compare.resize()
+
+	models := NewModels()
+	models.SetCards([]msg.ModelCard{card()}, nil)
+
+	jobs := NewJobs()
+	jobs.SetJobs([]msg.Job{
+		{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "2"},
+		{ID: "j2", State: msg.JobInterrupted, Error: "the server stopped", Config: jobConfig(), Created: "1"},
+	}, nil)
+	jobs.watchJob(app.Context{}, jobs.jobs[0]) // no client: no stream followed
+	jobs.err, jobs.actErr, jobs.listErr, jobs.eventsErr, jobs.note = "not queued", "not canceled", "list unread", "events lost", "a note"
+
+	verify := NewVerify()
+	verify.st = enrolled()
+	verify.st.Train()
+	verify.st.Receive(stateMsg("done"))
+	verify.st.Receive(embMsg(galleryID(verify.st.gallerySeq), 2, galleryEmbs()))
+	okFrame(&verify.st, 1)
+	verify.st.Note, verify.st.ModelNote = "a note", "a model note"
+	verify.st.Aside = []string{asidePrefix + "1"}
+	verify.st.Models = []msg.ModelCard{card()}
+
+	return map[string]app.UI{
+		"/":               &WithNav{Current: "/", Page: pg},
+		"/ (compare)":     &WithNav{Current: "/", Page: compare},
+		"/models":         &WithNav{Current: "/models", Page: models},
+		"/jobs":           &WithNav{Current: "/jobs", Page: jobs},
+		"/verify":         &WithNav{Current: "/verify", Page: verify},
+		"/verify (empty)": &WithNav{Current: "/verify", Page: NewVerify()},
+	}
+}
+
+// headingRE matches a heading's opening tag, its level.
+var headingRE = regexp.MustCompile(`<h([1-6])[\s>]`)
+
+// TestPagesControlsNamed: every input, select, textarea and button of
+// each page has an accessible name, and every column of a table a
+// header; each page has one <h1> first, and no heading a level below the
+// one before it skipped (h2 then h4).
+func TestPagesControlsNamed(t *testing.T) {
+	for page, ui := range a11yPages() {
+		h := app.HTMLString(ui)
+		for _, tag := range unnamedControls(h) {
+			t.Errorf("%s: %s has no accessible name", page, tag)
+		}
+		if n := regexp.MustCompile(`<th[^>]*>\s*</th>`).FindAllString(h, -1); len(n) > 0 {
+			t.Errorf("%s: an empty table header, %q", page, n)
+		}
+		level := 0
+		for i, m := range headingRE.FindAllStringSubmatch(h, -1) {
+			l := int(m[1][0] - '0')
+			if (i == 0) != (l == 1) || l > level+1 {
+				t.Errorf("%s: heading %d is an <h%d> after an <h%d>, want one <h1> first and no level skipped", page, i+1, l, level)
+			}
+			level = l
+		}
+	}
+}
+
+// TestUnnamedControls: the checker itself, on each way of naming and
+// each way of not.
+func TestUnnamedControls(t *testing.T) {
+	named := `<label class="field"><span>Seed</span><input id="a" type="number"></label>` +
+		`<label for="b">Import</label><input id="b" type="file">` +
+		`<select aria-label="loss" id="c"></select>` +
+		`<button id="d">Train</button><button aria-label="delete"><img alt="x"></button>` +
+		`<svg><rect x="1"/></svg><input type="hidden" id="e">`
+	if got := unnamedControls(named); len(got) != 0 {
+		t.Errorf("unnamedControls(named) = %q, want none", got)
+	}
+	unnamed := `<span>Seed</span><input id="a" type="number">` + `<label for="x">X</label><select id="c"></select>` +
+		`<button class="thumb" title="delete"><img alt="alice"></button><textarea></textarea>`
+	want := []string{`<input id="a" type="number">`, `<select id="c">`, `<button class="thumb" title="delete">`, `<textarea>`}
+	if got := unnamedControls(unnamed); !slices.Equal(got, want) {
+		t.Errorf("unnamedControls(unnamed) = %q, want %q", got, want)
+	}
+}
+
+// TestPagesLiveRegions: the lines that change while the user is
+// elsewhere on the page are live regions: polite (status) for states and
+// notes, assertive (alert) for the errors of what the user asked for.
+// The lines that change at each progress message (ten a second) are not:
+// a screen reader would read each; a line for it beside each
+// (StateLine: the state, not the step) is.
+func TestPagesLiveRegions(t *testing.T) {
+	pages := a11yPages()
+	for _, c := range []struct {
+		page, id, role string
+	}{
+		{"/", "status", ""},
+		{"/", "panel-status-0", ""},
+		{"/", "status-live", "status"},
+		{"/", "notices", "alert"},
+		{"/", "note", "status"},
+		{"/ (compare)", "status-1", ""},
+		{"/models", "models-status", "status"},
+		{"/jobs", "jobs-status", "status"},
+		{"/jobs", "jobs-error", "alert"},
+		{"/jobs", "jobs-act-error", "alert"},
+		{"/jobs", "jobs-list-error", "status"},
+		{"/jobs", "jobs-events-error", "status"},
+		{"/jobs", "jobs-note", "status"},
+		{"/jobs", "job-status", ""},
+		{"/jobs", "job-status-live", "status"},
+		{"/verify", "verify-status", "status"},
+		{"/verify", "verify-note", "status"},
+		{"/verify", "model-note", "status"},
+		{"/verify", "verdict", "status"},
+		{"/verify", "upload-status", "status"},
+		{"/verify", "train-status", ""},
+		{"/verify", "train-status-live", "status"},
+	} {
+		wantRole(t, c.page, pages[c.page], c.id, c.role)
+	}
+}
+
+// TestStateLine: the live lines say a run's state, the same at each
+// step, and what the visible line says once it pauses, ends or fails.
+func TestStateLine(t *testing.T) {
+	r := NewRun("t", "arcface")
+	r.State, r.LossLine = msg.StateRunning, []Point{{1, 2}}
+	var lines []string
+	for step := 1; step <= 2; step++ {
+		r.Progress = msg.Progress{Epoch: 1, Step: step, Steps: 10, Loss: 2}
+		if !strings.Contains(r.Status(), "step "+itoa(step)+"/10") {
+			t.Errorf("Status() = %q, want its step", r.Status())
+		}
+		lines = append(lines, r.StateLine())
+	}
+	if lines[0] != "running" || lines[1] != "running" {
+		t.Errorf("StateLine() at steps 1 and 2 = %q, want running at each", lines)
+	}
+	for _, state := range []string{msg.StatePaused, msg.StateDone, msg.StateFailed, msg.StateIdle} {
+		r.State = state
+		if r.StateLine() != r.Status() {
+			t.Errorf("%s: StateLine() = %q, want Status() %q", state, r.StateLine(), r.Status())
+		}
+	}
+
+	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig()})
+	w.Run.LossLine, w.Run.Progress = []Point{{1, 2}}, msg.Progress{Step: 3, Steps: 10}
+	if w.StateLine() != "running" {
+		t.Errorf("a running job's StateLine() = %q, want running", w.StateLine())
+	}
+	if w.Note = "data set faces: 2 images skipped"; w.StateLine() != "running; "+w.Note {
+		t.Errorf("with a note, StateLine() = %q, want running and the note", w.StateLine())
+	}
+	if w.State = msg.JobFailed; w.StateLine() != w.Status() {
+		t.Errorf("a failed job's StateLine() = %q, want Status() %q", w.StateLine(), w.Status())
+	}
+
+	p := NewPlayground()
+	p.settings.Compare = []string{"softmax", "arcface"}
+	p.resize()
+	p.trainers[0].run.State, p.trainers[0].run.LossLine = msg.StateRunning, []Point{{1, 2}}
+	if got, want := p.StateLine(), "softmax: running | arcface: starting the trainer…"; got != want {
+		t.Errorf("compare mode's StateLine() = %q, want %q", got, want)
+	}
+
+	s := enrolled()
+	s.Train()
+	s.Run.State, s.Run.LossLine, s.Run.Progress = msg.StateRunning, []Point{{1, 2}}, msg.Progress{Step: 3}
+	if got := s.TrainStateLine(); got != "training: running" || !strings.Contains(s.TrainStatus(), "step 3") {
+		t.Errorf("while training: TrainStateLine() = %q, want training: running (TrainStatus %q)", got, s.TrainStatus())
+	}
+}
