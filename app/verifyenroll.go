@@ -50,7 +50,22 @@ func (p *EnrollPanel) Render() app.UI {
 			On("pointerdown", func(ctx app.Context, e app.Event) { p.OnRecord(true) }).
 			On("pointerup", func(ctx app.Context, e app.Event) { p.OnRecord(false) }).
 			On("pointerleave", func(ctx app.Context, e app.Event) { p.OnRecord(false) }).
-			On("pointercancel", func(ctx app.Context, e app.Event) { p.OnRecord(false) }),
+			On("pointercancel", func(ctx app.Context, e app.Event) { p.OnRecord(false) }).
+			// Held from the keyboard as by a pointer: Space or Enter down
+			// records (Record takes a key's repeats as one hold), up or the
+			// focus gone stops.
+			On("keydown", func(ctx app.Context, e app.Event) {
+				if holdKey(e) {
+					e.PreventDefault()
+					p.OnRecord(true)
+				}
+			}).
+			On("keyup", func(ctx app.Context, e app.Event) {
+				if holdKey(e) {
+					p.OnRecord(false)
+				}
+			}).
+			On("blur", func(ctx app.Context, e app.Event) { p.OnRecord(false) }),
 		app.P().ID("enroll-count").Class("status").Text(EnrollCount(len(s.Gallery.Identities), s.Gallery.Count())),
 		app.Div().ID("gallery").Class("gallery").Body(
 			app.Range(s.Gallery.Identities).Slice(func(i int) app.UI {
@@ -120,4 +135,11 @@ func uploadNote(s *VerifyState, problem string) string {
 		return "cannot send: " + problem
 	}
 	return s.UploadNote
+}
+
+// holdKey reports whether the keyboard event e is of a key that holds the
+// record button: Space or Enter, which press a button.
+func holdKey(e app.Event) bool {
+	k := e.Get("key").String()
+	return k == " " || k == "Enter"
 }

@@ -143,8 +143,8 @@ func TestE2EVerifyOpenSet(t *testing.T) {
 	)
 	p.openVerify()
 	p.waitText("verify-status", 30*time.Second, func(s string) bool { return strings.Contains(s, "camera on: detecting") })
-	p.enroll(openSetPeople[0], 'A', 20)
-	p.enroll(openSetPeople[1], 'B', 20)
+	p.enroll(openSetPeople[0], 'A', 20, false)
+	p.enroll(openSetPeople[1], 'B', 20, false)
 	if s := p.text("enroll-count"); s != "2 identities, 40 snapshots" {
 		t.Errorf("#enroll-count = %q, want 2 identities, 40 snapshots", s)
 	}

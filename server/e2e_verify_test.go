@@ -257,12 +257,19 @@ func (p *e2ePage) onCamera() byte {
 // it types the name, and holds the record button from the moment the
 // camera turns to who until a second before it turns away (the segments
 // last verifySegment frames), until the identity has want snapshots. The
-// margins keep frames of the other identity out.
-func (p *e2ePage) enroll(name string, who byte, want int) {
+// margins keep frames of the other identity out. It holds the button with
+// a pointer, or with keys the Space key, focused, as a keyboard does (a
+// key held down repeats its keydown).
+func (p *e2ePage) enroll(name string, who byte, want int, keys bool) {
 	p.t.Helper()
 	cdpEval[bool](p, `(() => { const e = document.getElementById("enroll-name"); e.value = `+strconv.Quote(name)+`; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`)
 	press := func(ev string) {
-		cdpEval[bool](p, `(() => { const b = document.getElementById("btn-record"); if (!b || b.disabled) return false; b.dispatchEvent(new PointerEvent(`+strconv.Quote(ev)+`, {bubbles: true})); return true })()`)
+		event := `new PointerEvent(` + strconv.Quote(ev) + `, {bubbles: true})`
+		if keys {
+			kind := map[string]string{"pointerdown": "keydown", "pointerup": "keyup"}[ev]
+			event = `new KeyboardEvent(` + strconv.Quote(kind) + `, {key: " ", code: "Space", bubbles: true, cancelable: true})`
+		}
+		cdpEval[bool](p, `(() => { const b = document.getElementById("btn-record"); if (!b || b.disabled) return false; b.focus(); b.dispatchEvent(`+event+`); return true })()`)
 	}
 	count := regexp.MustCompile(regexp.QuoteMeta(name) + ` \((\d+)\)`)
 	got := func() int {
@@ -300,7 +307,8 @@ func (p *e2ePage) enroll(name string, who byte, want int) {
 
 // TestE2EVerify enrolls two identities from the fake camera (A and B of
 // verifyFrames, 20 snapshots each, each recorded while the camera shows
-// it), named as people are ("Ann Smith", "José"), trains a small ArcFace
+// it, the second held from the keyboard, Space on the focused button),
+// named as people are ("Ann Smith", "José"), trains a small ArcFace
 // encoder on them in the page's worker (calibrated on the snapshots held
 // out of that training), and checks that the live 1:1
 // score, its verdict and the 1:k identity appear. The server is in
@@ -334,8 +342,8 @@ func TestE2EVerify(t *testing.T) {
 	}
 	p.screenshot("verify-1-camera")
 
-	p.enroll("Ann Smith", 'A', 20)
-	p.enroll("José", 'B', 20)
+	p.enroll("Ann Smith", 'A', 20, false)
+	p.enroll("José", 'B', 20, true) // from the keyboard
 	if s := p.text("enroll-count"); s != "2 identities, 40 snapshots" {
 		t.Errorf("#enroll-count = %q, want 2 identities, 40 snapshots", s)
 	}
