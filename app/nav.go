@@ -76,6 +76,22 @@ func NavLinks() []NavLink {
 	}
 }
 
+// Title is the playground's title, the document's on its page and
+// the app's (the server's handler).
+const Title = "metriclab — deep metric learning playground"
+
+// PageTitle is the document's title on the page of path: the page's name
+// first, so that tabs and the history tell the pages apart, and the
+// playground's Title.
+func PageTitle(path string) string {
+	for _, l := range NavLinks() {
+		if l.Path == path && path != "/" {
+			return l.Title + " — metriclab"
+		}
+	}
+	return Title
+}
+
 // stopper is a page with work in the browser that leaving it stops (the
 // playground's trainers, the Verify page's training): Stops says what,
 // as the subject of a sentence ("Training arcface"), while it is under
@@ -138,14 +154,16 @@ const navEntryKey = "metriclabNav"
 // next mounts.
 const navPopState = "metriclabGoAppPopState"
 
-// OnMount listens to the window's beforeunload: while Page has work
-// under way, the browser asks the user whether to leave (in its own
-// words: browsers show no page's text); and to its popstate (popped);
+// OnMount titles the page (PageTitle) and listens to the window's
+// beforeunload: while Page has work under way, the browser asks the user
+// whether to leave (in its own words: browsers show no page's text); and
+// to its popstate (popped);
 // and stamps the entry of the history it is at (enter). go-app keeps
 // WithNav mounted from one page to the next, changing its Page, so that
 // the one listener of each asks about the page shown.
 func (w *WithNav) OnMount(ctx app.Context) {
 	w.shown = w.Page
+	ctx.Page().SetTitle("%s", PageTitle(w.Current))
 	if !app.IsClient {
 		return
 	}
@@ -182,9 +200,17 @@ func (w *WithNav) OnMount(ctx app.Context) {
 	w.enter()
 }
 
-// OnNav stamps the entry go-app navigated to (enter): the one it pushed
-// for a link, or the one a Back or Forward passed on went to.
+// OnPreRender titles the page the server renders (PageTitle), as OnMount
+// and OnNav title it in the browser.
+func (w *WithNav) OnPreRender(ctx app.Context) {
+	ctx.Page().SetTitle("%s", PageTitle(w.Current))
+}
+
+// OnNav titles the page (PageTitle) and stamps the entry go-app
+// navigated to (enter): the one it pushed for a link, or the one a Back
+// or Forward passed on went to.
 func (w *WithNav) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("%s", PageTitle(w.Current))
 	if w.onPop != nil {
 		w.enter()
 	}

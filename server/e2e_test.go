@@ -522,9 +522,16 @@ func TestE2EStartup(t *testing.T) {
 	cdpRun(p, "click the Models link", chromedp.Click(chromedp.ID("nav-models")))
 	cdpRun(p, "wait for the Models page", chromedp.Poll[bool](`location.pathname === "/models" && !!document.getElementById("models-status")`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+	// Each page titled by its name (tabs and the history tell them apart).
+	if title := cdpEval[string](p, `document.title`); title != "Models — metriclab" {
+		t.Errorf("the Models page's title %q, want %q", title, "Models — metriclab")
+	}
 	cdpEval[bool](p, `(() => { history.back(); return true })()`)
 	cdpRun(p, "wait for the playground again", chromedp.Poll[bool](`(() => { const b = document.getElementById("btn-train"); return location.pathname === "/" && !!b && !b.disabled })()`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	if title := cdpEval[string](p, `document.title`); title != app.Title {
+		t.Errorf("the playground's title after Back %q, want %q", title, app.Title)
+	}
 
 	// The Preset control fills the fields and the link with the digits
 	// recipe; a field changed afterwards wins; the trainer takes the

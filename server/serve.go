@@ -359,7 +359,7 @@ func newServer(cfg serveConfig) (*server, error) {
 	s.page = &goapp.Handler{
 		Name:        "metriclab",
 		ShortName:   "metriclab",
-		Title:       "metriclab — deep metric learning playground",
+		Title:       app.Title,
 		Description: "Train encoders on MNIST in the browser with softmax, SphereFace, CosFace and ArcFace, and watch the embeddings move on the hypersphere.",
 		Icon: goapp.Icon{
 			Default: "/web/icon-192.png",

@@ -506,6 +506,14 @@ func TestServePage(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+	// Each page is titled by its name as the server renders it, the
+	// playground by the app's title (before, every page was the app's).
+	for path, want := range map[string]string{"/": app.Title, "/models": "Models — metriclab", "/jobs": "Jobs — metriclab", "/verify": "Verify — metriclab"} {
+		_, body := get(t, srv, path, "")
+		if got := regexp.MustCompile(`<title>([^<]*)</title>`).FindSubmatch(body); got == nil || string(got[1]) != want {
+			t.Errorf("%s: title %q, want %q", path, got, want)
+		}
+	}
 	// app.js loads the versioned binary and knows its uncompressed size;
 	// it registers the service worker once the page has started.
 	_, js := get(t, srv, "/app.js", "")
