@@ -316,6 +316,23 @@ func TestPlaygroundAutostartRefusedSettings(t *testing.T) {
 	}
 }
 
+// TestPlaygroundAutostartBadValue: a link that says autostart=1 and then
+// autostart= something else does not start (its notice stops it), and
+// no notice says it starts. Before, the bad value's notice said
+// "autostart=maybe is not 1 or 0: starting" above the one that said
+// training was not started.
+func TestPlaygroundAutostartBadValue(t *testing.T) {
+	p := NewPlayground()
+	p.open("#autostart=1&autostart=maybe")
+	p.receive(0, state(0, msg.StateIdle))
+	if got := p.trainers[0].run.State; got != msg.StateIdle || p.trainers[0].pending || p.settings.Autostart {
+		t.Errorf("autostart=1&autostart=maybe: trainer 0 %q, pending %v, autostart %v; want idle, none, false", got, p.trainers[0].pending, p.settings.Autostart)
+	}
+	if len(p.notices) == 0 || !strings.HasSuffix(p.notices[0], "not starting") {
+		t.Errorf("autostart=1&autostart=maybe: notices %q; want the first to end \"not starting\"", p.notices)
+	}
+}
+
 // TestPlaygroundErrorThatDoesNotEndTheRun: an error the worker posts
 // without ending its run (an export that failed, a command it could not
 // take) is a note, naming the trainer in compare mode; the run stays as

@@ -450,9 +450,9 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 			}
 		}
 	})
-	// A bad value of a flag leaves the one before it: on says so when it
-	// is set, off when it is not.
-	flag := func(key string, dst *bool, on, off string) {
+	// A bad value of a flag leaves the one before it, where keep: on says
+	// so when it is set, off when it is not; else it turns the flag off.
+	flag := func(key string, dst *bool, keep bool, on, off string) {
 		each(key, func(v string) {
 			switch v {
 			case "1", "true", "yes":
@@ -460,13 +460,17 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 			case "0", "false", "no", "":
 				*dst = false
 			default:
+				*dst = *dst && keep
 				note("%s=%s is not 1 or 0: %s", key, v, map[bool]string{true: on, false: off}[*dst])
 			}
 		})
 	}
-	flag("autostart", &s.Autostart, "starting", "not starting")
-	flag("embed-bn", &s.EmbedBN, "with the batch norm of the embedding", "no batch norm of the embedding")
-	flag("flip-test", &s.FlipTest, "with the flip test", "no flip test")
+	// A bad autostart= after an autostart=1 does not start: the page
+	// starts no link with a notice (Playground.open), and the notice said
+	// "starting".
+	flag("autostart", &s.Autostart, false, "", "not starting")
+	flag("embed-bn", &s.EmbedBN, true, "with the batch norm of the embedding", "no batch norm of the embedding")
+	flag("flip-test", &s.FlipTest, true, "with the flip test", "no flip test")
 	// What is left are loss parameters, or unknown keys.
 	params := LossParams(s.Loss, s.Dim)
 	keys := make([]string, 0, len(q))
