@@ -152,14 +152,7 @@ func (c *Controls) params() app.UI {
 		app.Range(ps).Slice(func(i int) app.UI {
 			p := ps[i]
 			return c.numberField("param-"+p.Name, p.Name, c.Settings.Param(p), p.Min, p.Max, p.Integer, func(s *Settings, v float64) {
-				if s.Params == nil {
-					s.Params = make(map[string]float64)
-				}
-				if v == p.Default {
-					delete(s.Params, p.Name)
-				} else {
-					s.Params[p.Name] = v
-				}
+				*s = s.WithParam(p, v)
 			}, p.Doc+" — default "+FormatNumber(p.Default)+", range ["+FormatNumber(p.Min)+", "+FormatNumber(p.Max)+"]")
 		}),
 	))

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"reflect"
 	"syscall/js"
 	"testing"
 
@@ -127,6 +128,41 @@ func TestControlsFieldsAfterLink(t *testing.T) {
 	e.ConsumeAll()
 	if got := field("ctl-classes").Get("value").String(); got != "" || h.c.classesNote != "" {
 		t.Errorf("classes 12 typed, then a link to all classes: the field %q, note %q; want it empty, no note", got, h.c.classesNote)
+	}
+}
+
+// TestControlsParamOfPresetAtDefault: a loss parameter that the preset
+// sets, typed at the loss's default, is read back from the link as set:
+// the settings after the edit are those its link gives, and a D chosen
+// then keeps the value typed, reloaded or not. The form dropped it as
+// a default, which then followed D, while the link wrote it (else the
+// preset's value would stand in): after the faces preset (CosFace, m =
+// 0.2) and m = 0.35 typed at D = 128, D = 2 gave m = 0.14 on the page
+// and 0.35 after a reload of its link.
+func TestControlsParamOfPresetAtDefault(t *testing.T) {
+	h, e, field := mountControls(t)
+	h.ctx.Dispatch(func(app.Context) { h.s, _ = ParseHash("#preset=faces"); h.links++ })
+	e.ConsumeAll()
+	change := func(id, v string) {
+		t.Helper()
+		in := field(id)
+		if in.IsNull() {
+			t.Fatalf("no #%s", id)
+		}
+		in.Set("value", v)
+		in.Get("listeners").Call("change", map[string]any{})
+		e.ConsumeAll()
+	}
+	change("ctl-param-m", "0.35") // CosFace's default at D = 128
+	if back, notices := ParseHash(h.s.Hash()); len(notices) > 0 || !reflect.DeepEqual(back, h.s) {
+		t.Errorf("faces, m = 0.35 typed: settings %+v, its link %q reads back as %+v, %q", h.s, h.s.Hash(), back, notices)
+	}
+	reloaded, _ := ParseHash(h.s.Hash())
+	change("ctl-dim", "2")
+	reloaded.Dim = 2
+	m := LossParams("cosface", 2)[1]
+	if got, after := h.s.Param(m), reloaded.Param(m); got != 0.35 || after != 0.35 {
+		t.Errorf("faces, m = 0.35 typed, then D = 2: m = %g, %g after a reload; want 0.35", got, after)
 	}
 }
 

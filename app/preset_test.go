@@ -2,7 +2,9 @@ package app
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -230,6 +232,35 @@ func TestParseHashNoticesNameWhatStays(t *testing.T) {
 		}
 		if len(notices) != 1 || !strings.Contains(notices[0], c.notice) || (c.not != "" && strings.Contains(notices[0], c.not)) {
 			t.Errorf("%s: notices %q, want one that says %q (and not %q)", c.name, notices, c.notice, c.not)
+		}
+	}
+}
+
+// TestWithParam: a loss parameter set at its default is no setting (it
+// follows D), unless the preset sets it for the loss, when the link
+// writes it and reads it back as set; the settings' map is not changed.
+func TestWithParam(t *testing.T) {
+	for _, c := range []struct {
+		hash, param string
+		v           float64
+		want        map[string]float64
+	}{
+		{"#loss=cosface", "m", 0.35, nil},
+		{"#loss=cosface&m=0.4", "m", 0.35, nil},
+		{"#loss=cosface", "m", 0.3, map[string]float64{"m": 0.3}},
+		{"#preset=faces&dim=3", "m", 0.35, map[string]float64{"s": 16, "m": 0.35}},
+		{"#preset=faces&loss=arcface&m=0.3", "m", 0.5, nil}, // not the preset's loss
+		{"#preset=digits", "s", 64, map[string]float64{"s": 64}},
+	} {
+		s, _ := ParseHash(c.hash)
+		before := maps.Clone(s.Params)
+		i := slices.IndexFunc(LossParams(s.Loss, s.Dim), func(p LossParam) bool { return p.Name == c.param })
+		got := s.WithParam(LossParams(s.Loss, s.Dim)[i], c.v)
+		if !reflect.DeepEqual(got.Params, c.want) || !maps.Equal(s.Params, before) {
+			t.Errorf("%s, %s = %g: params %v (the settings' now %v), want %v", c.hash, c.param, c.v, got.Params, s.Params, c.want)
+		}
+		if back, notices := ParseHash(got.Hash()); len(notices) > 0 || !reflect.DeepEqual(back, got) {
+			t.Errorf("%s, %s = %g: %+v reads back as %+v, %q", c.hash, c.param, c.v, got, back, notices)
 		}
 	}
 }

@@ -622,6 +622,29 @@ func (s Settings) WithLoss(loss string) Settings {
 	return s
 }
 
+// WithParam returns s with the parameter p of s.Loss set to v, as the
+// form sets it. v at p's default is no setting, and takes p's default at
+// the D chosen later, unless the preset sets p: the link writes it then
+// (addRecipe), else the preset's value would stand in, and reads it back
+// as set.
+func (s Settings) WithParam(p LossParam, v float64) Settings {
+	preset, ok := msg.PresetByName(s.Preset)
+	if v == p.Default && (!ok || !presetValues(preset, s.Loss).Has(p.Name)) {
+		s.Params = maps.Clone(s.Params)
+		delete(s.Params, p.Name)
+		if len(s.Params) == 0 {
+			s.Params = nil // as ParseHash reads a link of none
+		}
+		return s
+	}
+	s.Params = maps.Clone(s.Params)
+	if s.Params == nil {
+		s.Params = make(map[string]float64)
+	}
+	s.Params[p.Name] = v
+	return s
+}
+
 // Losses returns the loss of each trainer: Compare in compare mode, else
 // Loss alone.
 func (s Settings) Losses() []string {
