@@ -133,3 +133,62 @@ func checkSettings(t *testing.T, s Settings) {
 		}
 	}
 }
+
+// FuzzFormEdits makes the playground form's edits, one per byte of ops,
+// through Controls.change as its fields do (a preset, a loss, D, a loss
+// parameter at its default or a bound, compare mode and its losses,
+// classes): after each, the settings read back from their own link as
+// they are, without a notice. A parameter that the preset sets, typed at
+// its default, did not (TestControlsParamOfPresetAtDefault).
+func FuzzFormEdits(f *testing.F) {
+	f.Add([]byte{0x20, 0x33, 0x02}) // faces, CosFace's m at its default, D = 2
+	f.Add([]byte{0x31, 0x13, 0x04, 0x85, 0x16, 0x52, 0x36})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		s := DefaultSettings()
+		c := &Controls{OnChange: func(n Settings) { s = n }}
+		for i, op := range ops {
+			c.Settings = s
+			k := int(op >> 4)
+			switch op & 7 {
+			case 0:
+				c.change(func(s *Settings) {
+					if p, err := s.WithPreset(PresetNames()[k%len(PresetNames())]); err == nil {
+						*s = p
+					}
+				})
+			case 1:
+				c.change(func(s *Settings) { *s = s.WithLoss(LossNames()[k%len(LossNames())]) })
+			case 2:
+				c.change(func(s *Settings) {
+					s.Dim = Dims()[k%len(Dims())]
+					s.Params = keepParams(s.Loss, s.Dim, s.Params)
+				})
+			case 3:
+				if ps := LossParams(s.Loss, s.Dim); len(ps) > 0 {
+					p := ps[k%len(ps)]
+					v := []float64{p.Default, p.Min, p.Max}[k%3]
+					c.change(func(s *Settings) { *s = s.WithParam(p, v) })
+				}
+			case 4:
+				c.change(func(s *Settings) {
+					if len(s.Compare) == 0 {
+						s.Compare = DefaultCompare()
+					} else {
+						s.Compare = nil
+					}
+				})
+			case 5:
+				name := LossNames()[k%len(LossNames())]
+				if on := slices.Contains(s.Compare, name); len(s.Compare) > 0 && (on && len(s.Compare) > 1 || !on && len(s.Compare) < MaxTrainers) {
+					c.change(func(s *Settings) { s.Compare = toggle(s.Compare, name) })
+				}
+			case 6:
+				c.setClasses([]string{"", "0-4", "3,5", "12"}[k%4])
+			}
+			back, notices := ParseHash(s.Hash())
+			if len(notices) > 0 || !reflect.DeepEqual(back, s) {
+				t.Fatalf("after edits % x: %+v, whose link %q reads back as %+v, %q", ops[:i+1], s, s.Hash(), back, notices)
+			}
+		}
+	})
+}
