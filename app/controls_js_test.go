@@ -179,8 +179,8 @@ func mountControls(t *testing.T) (h *controlsHost, e app.TestEngine, field func(
 // with their attributes and listeners (one of a type: listeners.click is
 // what a click calls), an input's value ("" when new), an app.Raw's HTML
 // as one element that holds it, enough for go-app's engine to draw and
-// update a page, a sessionStorage that holds nothing, and a history
-// whose replaceState does nothing (the Jobs form writes the URL). field
+// update a page, a title, a sessionStorage that holds nothing, and a
+// history whose replaceState does nothing (the Jobs form writes the URL). field
 // returns the element of an id, null when there is none.
 func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func(id string) js.Value) {
 	t.Helper()
@@ -205,7 +205,8 @@ func mountInDocument(t *testing.T, c app.Composer) (e app.TestEngine, field func
 	const body = new Node("BODY")
 	body.appendChild(new Node("DIV"))
 	globalThis.document = {
-		body,
+		body, head: new Node("HEAD"), title: "",
+		querySelector() { return null }, // the page's title sets a meta it makes (WithNav)
 		createElement(tag) { return new Node(tag.toUpperCase()) },
 		createTextNode(text) { const n = new Node(); n.nodeValue = text; return n },
 		getElementById(id) { return body.find(id) },

@@ -243,9 +243,13 @@ func TestBackAsksWhileTraining(t *testing.T) {
 }
 
 // blankPage is a page of nothing, which takes WithNav's place.
-type blankPage struct{ app.Compo }
+type blankPage struct {
+	app.Compo
+	ctx app.Context // as mounted: a context of the engine, for OnNav
+}
 
-func (b *blankPage) Render() app.UI { return app.Div() }
+func (b *blankPage) OnMount(ctx app.Context) { b.ctx = ctx }
+func (b *blankPage) Render() app.UI          { return app.Div() }
 
 // TestBackDeclinedKeepsForward: a Back or Forward declined while the page
 // trains goes back to the page's entry of the history, and keeps the
@@ -314,11 +318,13 @@ func TestBackDeclinedKeepsForward(t *testing.T) {
 	count := func(expr string) int { return js.Global().Call("eval", expr).Int() }
 	where := func() string { return js.Global().Call("metriclabWhere").String() }
 
-	w := &WithNav{Current: "/models", Page: &blankPage{}}
+	first := &blankPage{}
+	w := &WithNav{Current: "/models", Page: first}
 	if err := e.Load(w); err != nil {
 		t.Fatal(err)
 	}
 	e.ConsumeAll()
+	ctx := first.ctx
 	// link: go-app loads the page, pushes its entry, then tells OnNav.
 	link := func(current string, page app.UI, url string) {
 		t.Helper()
@@ -327,7 +333,7 @@ func TestBackDeclinedKeepsForward(t *testing.T) {
 		}
 		e.ConsumeAll()
 		js.Global().Get("history").Call("pushState", nil, "", url)
-		w.OnNav(app.Context{})
+		w.OnNav(ctx)
 	}
 	link("/jobs", &blankPage{}, "/jobs")
 	link("/", &playgroundHost{p: p}, "/"+p.Hash())
@@ -337,7 +343,7 @@ func TestBackDeclinedKeepsForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.ConsumeAll()
-	w.OnNav(app.Context{})
+	w.OnNav(ctx)
 	const page = "/models /jobs */#… /verify"
 	if got := where(); got != page || count("metriclabNavigated.length") != 1 || count("metriclabAsked.length") != 0 {
 		t.Fatalf("idle, Back from /verify: the history %s, go-app told %d times, asked %d; want %s, told once, not asked", got, count("metriclabNavigated.length"), count("metriclabAsked.length"), page)
