@@ -3,8 +3,11 @@
 package app
 
 import (
+	"math"
+	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -276,4 +279,75 @@ func TestStateLine(t *testing.T) {
 	if got := s.TrainStateLine(); got != "training: running" || !strings.Contains(s.TrainStatus(), "step 3") {
 		t.Errorf("while training: TrainStateLine() = %q, want training: running (TrainStatus %q)", got, s.TrainStatus())
 	}
+}
+
+// TestTextContrast: the page's text colours against the backgrounds they
+// are drawn on keep WCAG's 4.5:1 (the contrast of relative luminances,
+// (L1 + 0.05) / (L2 + 0.05)), read from web/metriclab.css: a colour is a
+// custom property of :root (--muted) or the colour or fill of a rule's
+// selector (.model-id).
+func TestTextContrast(t *testing.T) {
+	b, err := os.ReadFile("../web/metriclab.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	css := string(b)
+	colour := func(name string) string {
+		t.Helper()
+		if strings.HasPrefix(name, "#") {
+			return name
+		}
+		re := `(?:^|[;\s{])` + regexp.QuoteMeta(name) + `:\s*(#[0-9a-fA-F]{3,6})\b` // a custom property
+		if !strings.HasPrefix(name, "--") {
+			re = `(?m)^` + regexp.QuoteMeta(name) + `\s*\{[^}]*?\b(?:color|fill):\s*(#[0-9a-fA-F]{3,6})\b`
+		}
+		m := regexp.MustCompile(re).FindStringSubmatch(css)
+		if m == nil {
+			t.Fatalf("no colour of %s in metriclab.css", name)
+		}
+		return m[1]
+	}
+	for _, c := range []struct{ text, on string }{
+		{"--ink", "--bg"}, {"--ink", "--panel"},
+		{"--muted", "--bg"}, {"--muted", "--panel"}, {"--muted", "#fafbfc"}, // notes, labels, the charts' frame
+		{"--warn", "#fff6ec"}, // .notices
+		{"--bad", "#fdf0ef"},  // .crash
+		{"--accent-ink", "--accent"},
+		{".model-id", "--bg"}, {".model-id", "--panel"},
+		{".job-error", "--panel"},
+		{"tspan.genuine", "#fafbfc"}, {"tspan.impostor", "#fafbfc"},
+		{".verify-page .verdict.accept", "--panel"}, {".verify-page .verdict.reject", "--panel"},
+		{".top .status", "--viewer"}, {".top .subtitle", "--viewer"},
+	} {
+		fg, bg := colour(c.text), colour(c.on)
+		if r := contrast(fg, bg); r < 4.5 {
+			t.Errorf("%s (%s) on %s (%s): contrast %.2f:1, want 4.5:1 or more", c.text, fg, c.on, bg, r)
+		}
+	}
+}
+
+// contrast is WCAG 2.1's contrast ratio of two colours #rgb or #rrggbb.
+func contrast(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// luminance is the relative luminance of a colour #rgb or #rrggbb (sRGB).
+func luminance(hex string) float64 {
+	h := hex[1:]
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	var l float64
+	for i, w := range []float64{0.2126, 0.7152, 0.0722} {
+		v, _ := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		c := float64(v) / 255
+		if c <= 0.04045 {
+			c /= 12.92
+		} else {
+			c = math.Pow((c+0.055)/1.055, 2.4)
+		}
+		l += w * c
+	}
+	return l
 }
