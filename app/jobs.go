@@ -285,6 +285,7 @@ func (j *Jobs) renderForm() app.UI {
 		j.selectField("arch", "Encoder", Archs(), s.Arch),
 		j.selectField("loss", "Loss", LossNames(), s.Loss),
 		j.selectField("dim", "Dimension D", intStrings(Dims()), strconv.Itoa(s.Dim)),
+		j.paramsField(),
 		j.textField("epochs", "Epochs", strconv.Itoa(s.Epochs), ""),
 		j.textField("batch", "Batch", strconv.Itoa(s.Batch), ""),
 		j.textField("lr", "Learning rate", strconv.FormatFloat(s.LR, 'g', -1, 64), ""),
@@ -321,6 +322,34 @@ func (j *Jobs) glyphsField() app.UI {
 		return &keyed{Key: "job-glyphs none", UI: textField("job-glyphs", "Glyph classes (none: "+j.form.Loss+" batches P classes × K images)", "0", "", "", true, nil)}
 	}
 	return &keyed{Key: "job-glyphs", UI: j.textField("glyphs", "Glyph classes", strconv.Itoa(j.form.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs))}
+}
+
+// paramsField draws the parameters of the form's loss at its D, each
+// showing its setting (its default at D when none is set), which the job
+// is posted with (Settings.Request): a link's or a preset's included,
+// written whole (FormatNumber would show 0.123456789 of 0.123456789012). It
+// is keyed by the loss and D, as the playground's are (Controls.params):
+// each input then shows the setting, not the text typed in a parameter
+// of the same name before; edit forgets why that text was refused.
+func (j *Jobs) paramsField() app.UI {
+	s := j.form
+	ps := LossParams(s.Loss, s.Dim)
+	if len(ps) == 0 {
+		return app.P().Class("hint").Text(s.Loss + " has no parameters")
+	}
+	title := s.Loss + " parameters at D = " + strconv.Itoa(s.Dim)
+	return &keyed{Key: "job-params " + title, UI: app.FieldSet().Class("params").Body(
+		app.Legend().Text(title),
+		app.Range(ps).Slice(func(i int) app.UI {
+			p := ps[i]
+			value := FormatNumber(p.Default) // not posted: 0.14, not 0.13999999999999999
+			if v, ok := s.Params[p.Name]; ok {
+				value = strconv.FormatFloat(v, 'g', -1, 64) // as it is posted
+			}
+			return textField("job-param-"+p.Name, p.Name, value, "default "+FormatNumber(p.Default), j.refused[p.Name], false,
+				func(v string) { j.edit(p.Name, v) })
+		}),
+	)}
 }
 
 // noGlyphs reports whether the job of s trains with no glyph classes
@@ -696,6 +725,13 @@ func (j *Jobs) edit(key, value string) {
 	if noGlyphs(j.form) != noGlyphs(s) {
 		delete(j.refused, "glyphs")
 	}
+	if j.form.Loss != s.Loss || j.form.Dim != s.Dim { // the parameters' fields are drawn anew (paramsField)
+		for k := range j.refused {
+			if isLossParam(k) {
+				delete(j.refused, k)
+			}
+		}
+	}
 	j.form, j.err = s, ""
 	replaceHash(s.Hash())
 	delete(j.refused, key)
@@ -733,7 +769,9 @@ func (j *Jobs) status() string {
 // parameters (Settings.WithLoss), and a new
 // dimension keeps the loss parameters that stay in range (keepParams).
 // The link read back has the new loss or dimension from its start, so a
-// preset's parameters of another loss do not reach it.
+// preset's parameters of another loss do not reach it. A loss parameter
+// ("s", "m", …) is set as the playground's controls set it
+// (Settings.WithParam): at its default, it follows D.
 //
 // A preset replaces the recipe fields (Settings.WithPreset).
 func EditSettings(s Settings, key, value string) (Settings, error) {
@@ -751,6 +789,10 @@ func EditSettings(s Settings, key, value string) (Settings, error) {
 	out, notices := ParseHash(s.Hash() + "&" + url.QueryEscape(key) + "=" + url.QueryEscape(value))
 	if len(notices) > 0 {
 		return orig, errors.New(strings.Join(notices, "; "))
+	}
+	ps := LossParams(out.Loss, out.Dim)
+	if i := slices.IndexFunc(ps, func(p LossParam) bool { return p.Name == key }); i >= 0 {
+		out = out.WithParam(ps[i], out.Params[key])
 	}
 	return out, nil
 }

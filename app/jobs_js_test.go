@@ -214,3 +214,27 @@ func TestJobsViewerHearsJob(t *testing.T) {
 		t.Errorf("a viewer that loaded after them heard\n%q, want\n%q", got, want)
 	}
 }
+
+// TestJobFormParamsAfterLoss: a loss parameter typed and refused, then
+// another loss of a parameter of that name and value chosen (arcface's s
+// and cosface's, 16 at D = 3): its field shows the setting, unmarked, not
+// the text refused (the fields are keyed by the loss and D: go-app writes
+// a value only when the one drawn changes).
+func TestJobFormParamsAfterLoss(t *testing.T) {
+	h := &jobFormHost{j: NewJobs()}
+	e, field := mountInDocument(t, h)
+	edit := func(key, value string) {
+		h.ctx.Dispatch(func(app.Context) { h.j.edit(key, value) })
+		e.ConsumeAll()
+	}
+	field("job-param-s").Set("value", "x")
+	edit("s", "x")
+	if in := field("job-param-s"); in.Get("attrs").Get("aria-invalid").IsUndefined() {
+		t.Fatal("arcface, s = x typed: the field is not marked invalid")
+	}
+	edit("loss", "cosface")
+	in := field("job-param-s")
+	if value, marked := in.Get("value").String(), !in.Get("attrs").Get("aria-invalid").IsUndefined(); value != "16" || marked {
+		t.Errorf("arcface, s = x typed, then cosface: the field shows %q, marked %v; want \"16\", unmarked", value, marked)
+	}
+}

@@ -71,6 +71,7 @@ type jobsAPI struct {
 	created   string         // POST's answer when not "" (the job queued all the same), else {"id":"j9"}
 	busy      int            // POSTs answered 503, Retry-After busyAfter, as server/api does when it reads too many bodies, first
 	busyAfter string
+	posted    []msg.TrainRequest // the bodies of the POSTs of a job, as sent
 }
 
 func newJobsAPI(jobs ...msg.Job) *jobsAPI { return &jobsAPI{jobs: jobs, calls: map[string]int{}} }
@@ -115,6 +116,12 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.calls["GET /api/models"]++
 		write(200, a.models)
 	case r.Method == "POST" && r.URL.Path == "/api/jobs":
+		var req msg.TrainRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			write(400, msg.ErrorBody{Error: "request body is not a valid training configuration: " + err.Error()})
+			return
+		}
+		a.posted = append(a.posted, req)
 		if a.calls["POST /api/jobs"]++; a.calls["POST /api/jobs"] <= a.busy {
 			w.Header().Set("Retry-After", a.busyAfter)
 			write(503, msg.ErrorBody{Error: "the server is reading too many uploads at once: try again in a few seconds"})
@@ -1502,5 +1509,79 @@ func TestJobErrorOneLine(t *testing.T) {
 	}
 	if decl["max-width"] == "" {
 		t.Error(".job-error has no max-width: its line, not wrapped, would widen the state column to its length")
+	}
+}
+
+// TestJobFormLossParams: the loss parameters of the form's settings, a
+// link's or a preset's, are fields of the form, and the job is posted
+// with what they show; one typed is posted, one typed at its default
+// follows D as the playground's does (Settings.WithParam), and one
+// refused, then a loss without it chosen, holds nothing back. Before,
+// the form had no such field: "#loss=arcface&s=64&m=0.5" queued a job of
+// s = 64 and m = 0.5 that the form showed nowhere and could not change.
+func TestJobFormLossParams(t *testing.T) {
+	value := func(j *Jobs, id string) string {
+		t.Helper()
+		tag, _, ok := element(t, j.renderForm(), id) // the form as the page's state draws it now
+		if !ok {
+			t.Fatalf("no #%s in the form", id)
+		}
+		m := regexp.MustCompile(`value="([^"]*)"`).FindStringSubmatch(tag)
+		if m == nil {
+			t.Fatalf("#%s has no value: %s", id, tag)
+		}
+		return m[1]
+	}
+	for _, c := range []struct {
+		hash string
+		want map[string]string // field id: value shown
+	}{
+		{"#loss=arcface&s=64&m=0.5&dim=2", map[string]string{"job-param-s": "64", "job-param-m": "0.5", "job-param-easy_margin": "0"}},
+		{"#preset=faces", map[string]string{"job-param-s": "16", "job-param-m": "0.2"}},
+		{"#loss=cosface&dim=2", map[string]string{"job-param-s": "16", "job-param-m": "0.14"}}, // the defaults at D = 2
+		{"#loss=cosface&m=0.123456789012", map[string]string{"job-param-m": "0.123456789012"}}, // whole, as posted
+	} {
+		s, notices := ParseHash(c.hash)
+		if len(notices) > 0 {
+			t.Fatalf("%s: %q", c.hash, notices)
+		}
+		api := newJobsAPI()
+		j, e, ctx, _ := mountJobs(t, api)
+		j.form = jobSettings(s)
+		for id, want := range c.want {
+			if got := value(j, id); got != want {
+				t.Errorf("%s: #%s shows %q, want %q", c.hash, id, got, want)
+			}
+		}
+		j.submit(ctx)
+		e.ConsumeAll()
+		if len(api.posted) != 1 {
+			t.Fatalf("%s: %d jobs posted, want 1 (error %q)", c.hash, len(api.posted), j.err)
+		}
+		for k, v := range api.posted[0].LossParams {
+			if got := value(j, "job-param-"+k); got != strconv.FormatFloat(v, 'g', -1, 64) {
+				t.Errorf("%s: posted %s = %g, the form shows %q", c.hash, k, v, got)
+			}
+		}
+	}
+
+	api := newJobsAPI()
+	j, e, ctx, _ := mountJobs(t, api)
+	j.edit("loss", "cosface")
+	j.edit("m", "0.4")
+	j.edit("s", "16") // its default at D = 3: follows D
+	j.edit("dim", "128")
+	if got := value(j, "job-param-m") + " " + value(j, "job-param-s"); got != "0.4 64" || j.err != "" {
+		t.Errorf("cosface, m = 0.4 and s = 16 (its default) typed at D = 3, then D = 128: the form shows m, s = %q (error %q), want \"0.4 64\"", got, j.err)
+	}
+	j.edit("s", "x")
+	if _, set := j.form.Params["s"]; !strings.Contains(j.err, "s=x") || set || j.refused["s"] == "" {
+		t.Errorf("s = x typed: error %q, s set %v, marked %q; want it refused, marked, s following D", j.err, set, j.refused["s"])
+	}
+	j.edit("loss", "softmax") // no s: nothing left marked
+	j.submit(ctx)
+	e.ConsumeAll()
+	if len(api.posted) != 1 || j.err != "" || len(api.posted[0].LossParams) != 0 {
+		t.Errorf("s = x refused, then softmax: %d posted (%+v), error %q; want one softmax job of no parameter", len(api.posted), api.posted, j.err)
 	}
 }
