@@ -49,10 +49,20 @@ func (c *Controls) OnUpdate(ctx app.Context) {
 	c.links = c.Links
 }
 
-// Render draws the form; hidden controls are left out.
+// noSubmit is the method of the pages' forms: dialog, whose submission
+// outside a <dialog> does nothing (the HTML standard's form submission
+// algorithm returns there). The page, as the server draws it, takes
+// clicks and keys before app.wasm has started, and a form of the default
+// method submitted then (Enter in a field, Train on the server clicked)
+// loaded the page again, its fragment (the settings of a link) lost; once
+// app.wasm runs, the form's submit event is the page's.
+const noSubmit = "dialog"
+
+// Render draws the form; hidden controls are left out. Its method is
+// dialog (noSubmit).
 func (c *Controls) Render() app.UI {
 	s := c.Settings
-	return app.Form().Class("controls").OnSubmit(func(ctx app.Context, e app.Event) { e.PreventDefault() }).Body(
+	return app.Form().Class("controls").Method(noSubmit).OnSubmit(func(ctx app.Context, e app.Event) { e.PreventDefault() }).Body(
 		app.Div().Class("buttons").Body(
 			c.button("train", "Train", msg.OpStart),
 			app.If(c.Paused, func() app.UI { return c.button("resume", "Resume", msg.OpResume) }).

@@ -273,7 +273,7 @@ func (j *Jobs) Render() app.UI {
 // renderForm draws the form of a new job.
 func (j *Jobs) renderForm() app.UI {
 	s := j.form
-	return app.Form().ID("job-form").Class("controls job-form").
+	return app.Form().ID("job-form").Class("controls job-form").Method(noSubmit).
 		OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
 			j.submit(ctx)

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"metriclab/core/msg"
@@ -55,6 +57,30 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	wait := func(what, js string) {
 		t.Helper()
 		cdpRun(p, what, chromedp.Poll[bool](js, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	}
+	// The form submitted as the server drew it, before app.wasm runs
+	// (Train on the server clicked, or Enter in a field, as the page
+	// shows): nothing is sent, and the page is not loaded again, its
+	// fragment kept. Before, the form's default method loaded /jobs? anew,
+	// the settings of the link lost.
+	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+		document.addEventListener("DOMContentLoaded", () => {
+			const n = Number(sessionStorage.getItem("metriclabLoads") || 0) + 1;
+			sessionStorage.setItem("metriclabLoads", n);
+			const f = document.getElementById("job-form");
+			if (n === 1 && f) f.requestSubmit(document.getElementById("btn-submit"));
+		});
+	`}); err != nil {
+		t.Fatal(err)
+	}
+	cdpRun(p, "open the jobs page of a link", chromedp.Navigate(p.base+"/jobs#preset=faces"))
+	// app.wasm has read the link (its loss), or the page was loaded again
+	// (a poll under way when it loads fails: wait for that first).
+	time.Sleep(2 * time.Second)
+	wait("the page started", `(document.getElementById("job-loss") || {}).value === "cosface" || sessionStorage.getItem("metriclabLoads") !== "1"`)
+	time.Sleep(time.Second)
+	if loads, where := cdpEval[string](p, `sessionStorage.getItem("metriclabLoads")`), cdpEval[string](p, `location.search + location.hash`); loads != "1" || !strings.HasPrefix(where, "#preset=faces") {
+		t.Errorf("the form submitted before app.wasm ran: the page loaded %s times, at %q; want once, at #preset=faces", loads, where)
 	}
 	first := post()
 	cdpRun(p, "open the jobs page", chromedp.Navigate(p.base+"/jobs"))

@@ -514,6 +514,21 @@ func TestServePage(t *testing.T) {
 			t.Errorf("%s: title %q, want %q", path, got, want)
 		}
 	}
+	// The forms the server draws submit nowhere: one submitted before
+	// app.wasm runs (Enter in a field) reloaded the page without its
+	// fragment.
+	for _, path := range []string{"/", "/jobs"} {
+		_, body := get(t, srv, path, "")
+		forms := regexp.MustCompile(`<form[^>]*>`).FindAll(body, -1)
+		for _, f := range forms {
+			if !strings.Contains(string(f), `method="dialog"`) {
+				t.Errorf("%s: %s, want method=\"dialog\"", path, f)
+			}
+		}
+		if len(forms) == 0 {
+			t.Errorf("%s: no form drawn", path)
+		}
+	}
 	// app.js loads the versioned binary and knows its uncompressed size;
 	// it registers the service worker once the page has started.
 	_, js := get(t, srv, "/app.js", "")
