@@ -54,8 +54,8 @@ func (c *Controls) OnUpdate(ctx app.Context) {
 // algorithm returns there). The page, as the server draws it, takes
 // clicks and keys before app.wasm has started, and a form of the default
 // method submitted then (Enter in a field, Train on the server clicked)
-// loaded the page again, its fragment (the settings of a link) lost; once
-// app.wasm runs, the form's submit event is the page's.
+// loaded the page again, what was typed lost; once app.wasm runs, the
+// form's submit event is the page's.
 const noSubmit = "dialog"
 
 // Render draws the form; hidden controls are left out. Its method is

@@ -61,8 +61,8 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	// The form submitted as the server drew it, before app.wasm runs
 	// (Train on the server clicked, or Enter in a field, as the page
 	// shows): nothing is sent, and the page is not loaded again, its
-	// fragment kept. Before, the form's default method loaded /jobs? anew,
-	// the settings of the link lost.
+	// fragment kept. Before, the form's default method loaded the page
+	// anew, app.wasm started a second time and what was typed lost.
 	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
 		document.addEventListener("DOMContentLoaded", () => {
 			const n = Number(sessionStorage.getItem("metriclabLoads") || 0) + 1;

@@ -515,8 +515,7 @@ func TestServePage(t *testing.T) {
 		}
 	}
 	// The forms the server draws submit nowhere: one submitted before
-	// app.wasm runs (Enter in a field) reloaded the page without its
-	// fragment.
+	// app.wasm runs (Enter in a field) loaded the page anew.
 	for _, path := range []string{"/", "/jobs"} {
 		_, body := get(t, srv, path, "")
 		forms := regexp.MustCompile(`<form[^>]*>`).FindAll(body, -1)
