@@ -236,10 +236,10 @@ func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
 	}
 	a.hudText, a.hudHelp, a.hudData = s.Text, s.Help, s.Data
 	a.hud.Clear()
-	l := view.Lay(s.Text, w, h, s.Data)
+	l := view.Lay(s.Text, s.Help, w, h, s.Data)
 	ebitenutil.DebugPrintAt(a.hud, l.Caption, textMargin, l.Y)
-	if l.Help {
-		ebitenutil.DebugPrintAt(a.hud, s.Help, textMargin, h-lineH-textMargin/2)
+	if l.Help != "" {
+		ebitenutil.DebugPrintAt(a.hud, l.Help, textMargin, l.HelpY)
 	}
 	if d := s.Data; d != nil {
 		x := view.LegendX(w)

@@ -269,16 +269,17 @@ func (g *game) text() string {
 	return b.String()
 }
 
-// help returns the line of key help.
+// help returns the line of key help, its items apart by view.HelpSep
+// (view.Lay wraps it between them).
 func (g *game) help() string {
 	if g.scene.Flat() {
-		return "wheel: zoom   R: reset"
+		return strings.Join([]string{"wheel: zoom", "R: reset"}, view.HelpSep)
 	}
 	auto := "off"
 	if g.auto {
 		auto = "on"
 	}
-	return "drag: rotate   wheel: zoom   A: auto-rotate (" + auto + ")   R: reset"
+	return strings.Join([]string{"drag: rotate", "wheel: zoom", "A: auto-rotate (" + auto + ")", "R: reset"}, view.HelpSep)
 }
 
 // Draw repaints the screen when the scene changed since the last repaint

@@ -40,29 +40,36 @@ type Layout struct {
 	Caption string // wrapped to the room it has
 	Y       int    // the caption's top
 	Legend  int    // lines of the legend drawn (LegendShown), at most LegendLines
-	Help    bool   // the help line is drawn: nothing above reaches it
+	Help    string // the help line wrapped to the layer's width, or "": not drawn (what is above reaches it)
+	HelpY   int    // the help's top
 }
+
+// HelpSep separates the items of the help line ("drag: rotate", "R:
+// reset"): Lay breaks its lines between items only.
+const HelpSep = "   "
 
 // minLegend is the fewest lines the legend is cut to for room: a class
 // name and "+N more".
 const minLegend = 2
 
 // Lay returns the layout of text, the caption, on a text layer w×h CSS
-// pixels with p's legend and the help line at the bottom. Each line of the
+// pixels with p's legend and help, the help line, at the bottom, wrapped
+// between its items (HelpSep) to the layer's width. Each line of the
 // caption is wrapped at spaces (a word longer than the room cut), counting
 // a byte a glyph, so that it ends a glyph short of the legend at the top;
 // where that leaves fewer than minCaption columns, so that it ends a
 // margin short of the right edge below the legend. The legend ends above
 // the help line, cut to fewer names and "+N more" where it would reach
 // it, and, below it, where the caption would (down to minLegend lines).
-// The help line is drawn only where the caption ends above it. Without a
+// The help is drawn only where the caption ends above it. Without a
 // legend (no picture yet: a run that failed before its first snapshot,
 // whose reason the caption says) the caption is wrapped to the layer's
 // width, at the top.
-func Lay(text string, w, h int, p *Placed) Layout {
+func Lay(text, help string, w, h int, p *Placed) Layout {
 	wide := max(utf8.UTFMax, (w-2*TextMargin)/GlyphW) // the layer's width: room for a rune, for wrap to cut
 	l := Layout{Caption: wrap(text, wide), Y: TextMargin / 2}
-	helpTop := h - LineH - TextMargin/2
+	helpText := wrapItems(help, wide)
+	helpTop := h - (strings.Count(helpText, "\n")+1)*LineH - TextMargin/2
 	if p != nil && len(p.Classes) > 0 {
 		rows := (helpTop - l.Y) / LineH // lines above the help line
 		cols := (LegendX(w) - GlyphW - TextMargin) / GlyphW
@@ -79,8 +86,37 @@ func Lay(text string, w, h int, p *Placed) Layout {
 			l.Y += l.Legend * LineH
 		}
 	}
-	l.Help = l.Y+(strings.Count(l.Caption, "\n")+1)*LineH <= helpTop && TextMargin/2+l.Legend*LineH <= helpTop
+	if l.Y+(strings.Count(l.Caption, "\n")+1)*LineH <= helpTop && TextMargin/2+l.Legend*LineH <= helpTop {
+		l.Help, l.HelpY = helpText, helpTop
+	}
 	return l
+}
+
+// wrapItems wraps help to lines of at most cols bytes, breaking between
+// its items (HelpSep) only, but for an item longer than that, which wrap
+// cuts (cols ≥ utf8.UTFMax).
+func wrapItems(help string, cols int) string {
+	var b strings.Builder
+	n := 0 // bytes on the current output line
+	for i, item := range strings.Split(help, HelpSep) {
+		switch {
+		case i == 0:
+		case n+len(HelpSep)+len(item) <= cols:
+			b.WriteString(HelpSep)
+			n += len(HelpSep)
+		default:
+			b.WriteByte('\n')
+			n = 0
+		}
+		item = wrap(item, cols)
+		b.WriteString(item)
+		if k := strings.LastIndexByte(item, '\n'); k >= 0 {
+			n = len(item) - k - 1 // on the item's last line
+		} else {
+			n += len(item)
+		}
+	}
+	return b.String()
 }
 
 // LegendShown returns the class names of p's legend cut to lines lines,

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ func TestCaption(t *testing.T) {
 		"\nignored: an-unbroken-word-longer-than-the-room-left-of-the-legend-in-the-caption"
 	legendBottom := TextMargin/2 + LegendLines(withLegend)*LineH
 	for _, w := range []int{120, 200, 259, 262, 300, 420, 484, 800} {
-		l := Lay(text, w, 1000, withLegend)
+		l := Lay(text, "", w, 1000, withLegend)
 		got, y := l.Caption, l.Y
 		for k, line := range strings.Split(got, "\n") {
 			top, right := y+k*LineH, TextMargin+GlyphW*len(line)
@@ -35,10 +36,10 @@ func TestCaption(t *testing.T) {
 		}
 	}
 	// Narrower than a margin each side: a line a rune, cut between runes.
-	if got := Lay("a déjà-vu", 10, 1000, withLegend).Caption; strings.Join(strings.Fields(got), "") != "adéjà-vu" {
+	if got := Lay("a déjà-vu", "", 10, 1000, withLegend).Caption; strings.Join(strings.Fields(got), "") != "adéjà-vu" {
 		t.Errorf("width 10: caption %q, want the words of %q", got, "a déjà-vu")
 	}
-	if l := Lay(text, 800, 1000, nil); l.Caption != text || l.Y != TextMargin/2 {
+	if l := Lay(text, "", 800, 1000, nil); l.Caption != text || l.Y != TextMargin/2 {
 		t.Errorf("no legend, width 800: caption %q at y = %d, want the text as it is at %d", l.Caption, l.Y, TextMargin/2)
 	}
 }
@@ -52,7 +53,7 @@ func TestCaption(t *testing.T) {
 func TestLayNoLegend(t *testing.T) {
 	text := Label(nil, nil) + "\ntrainer: failed: trainer.wasm failed to load: " + strings.TrimSpace(strings.Repeat("a reason of some length ", 9))
 	for _, w := range []int{120, 200, 300, 484, 800} {
-		l := Lay(text, w, 400, nil)
+		l := Lay(text, "", w, 400, nil)
 		for k, line := range strings.Split(l.Caption, "\n") {
 			if right := TextMargin + GlyphW*len(line); right > w-TextMargin {
 				t.Errorf("width %d: line %d %q ends at x = %d, past the layer's margin", w, k, line, right)
@@ -78,17 +79,17 @@ func TestLayHelpLine(t *testing.T) {
 		total := len(p.Classes) + p.More
 		for _, w := range []int{120, 200, 259, 300, 484, 800} {
 			for _, h := range []int{60, 120, 200, 260, 340, 400, 800} {
-				l := Lay(text, w, h, p)
+				l := Lay(text, "R: reset", w, h, p)
 				helpTop := h - LineH - TextMargin/2
 				captionBottom := l.Y + (strings.Count(l.Caption, "\n")+1)*LineH
 				legendBottom := TextMargin/2 + l.Legend*LineH
-				if l.Help && (captionBottom > helpTop || legendBottom > helpTop) {
+				if l.Help != "" && (captionBottom > helpTop || legendBottom > helpTop) {
 					t.Errorf("%d classes, %d×%d: caption down to y = %d, legend to %d, over the help line at %d", classes, w, h, captionBottom, legendBottom, helpTop)
 				}
 				// What can fit does: a legend of a name and "+N more" and
 				// the caption above the help line.
-				if fits := TextMargin/2+(minLegend+strings.Count(Lay(text, w, 1000, p).Caption, "\n")+1)*LineH <= helpTop; fits && (!l.Help || captionBottom > h) {
-					t.Errorf("%d classes, %d×%d: help line %v, caption down to y = %d; want it all on the layer", classes, w, h, l.Help, captionBottom)
+				if fits := TextMargin/2+(minLegend+strings.Count(Lay(text, "", w, 1000, p).Caption, "\n")+1)*LineH <= helpTop; fits && (l.Help == "" || captionBottom > h) {
+					t.Errorf("%d classes, %d×%d: help line %q, caption down to y = %d; want it all on the layer", classes, w, h, l.Help, captionBottom)
 				}
 				names, more := LegendShown(p, l.Legend)
 				if shown := len(names) + min(more, 1); shown != l.Legend || len(names)+more != total || l.Legend < min(minLegend, LegendLines(p)) {
@@ -96,5 +97,51 @@ func TestLayHelpLine(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLayHelpWraps: the help line is wrapped to the layer's width between
+// its items, as the caption is between words, and ends above the layer's
+// bottom margin, the caption and the legend above it. Before, it was
+// drawn as one line whatever the width: in a viewer narrower than 376
+// CSS pixels (compare mode's, on a small screen) "R: reset" and then the
+// auto-rotation's key ran off the layer.
+func TestLayHelpWraps(t *testing.T) {
+	var pl Placer
+	p := pl.Place(DemoSnapshot(16, 50, 5, 1))
+	items := []string{"drag: rotate", "wheel: zoom", "A: auto-rotate (off)", "R: reset"}
+	help := strings.Join(items, HelpSep)
+	for _, w := range []int{120, 200, 300, 340, 376, 400} {
+		l := Lay("D=16", help, w, 800, p)
+		if l.Help == "" {
+			t.Errorf("width %d: no help line in a layer 800 pixels high", w)
+			continue
+		}
+		lines := strings.Split(l.Help, "\n")
+		for _, line := range lines {
+			if right := TextMargin + GlyphW*len(line); right > w-TextMargin {
+				t.Errorf("width %d: help line %q ends at x = %d, past the layer's margin at %d", w, line, right, w-TextMargin)
+			}
+		}
+		if bottom := l.HelpY + len(lines)*LineH; bottom != 800-TextMargin/2 {
+			t.Errorf("width %d: the help's %d lines end at y = %d, want %d", w, len(lines), bottom, 800-TextMargin/2)
+		}
+		if strings.Join(strings.Fields(l.Help), "") != strings.Join(strings.Fields(help), "") {
+			t.Errorf("width %d: help %q does not say %q", w, l.Help, help)
+		}
+		if w >= 2*TextMargin+GlyphW*len(items[2]) { // each item fits a line: none is cut
+			for _, item := range items {
+				if !slices.Contains(lines, item) && !strings.Contains(l.Help, item) {
+					t.Errorf("width %d: help %q cuts %q", w, l.Help, item)
+				}
+			}
+		}
+	}
+	if l := Lay("D=16", help, 400, 800, p); l.Help != help {
+		t.Errorf("width 400: help %q, want it on one line", l.Help)
+	}
+	// Too short for the caption and the help's lines: no help.
+	if l := Lay("D=16\nline\nline", help, 120, 60, p); l.Help != "" {
+		t.Errorf("120×60: help %q drawn over the caption", l.Help)
 	}
 }
