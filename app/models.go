@@ -108,7 +108,13 @@ func (m *Models) Render() app.UI {
 					app.Th().Text("training"), app.Th().Text("verification"), app.Th().Text("threshold"),
 					app.Th().Text("created"), app.Th().Body(app.Span().Class("sr-only").Text("actions")),
 				)),
-				app.TBody().Body(app.Range(m.cards).Slice(func(i int) app.UI { return m.row(m.cards[i]) })),
+				app.TBody().Body(app.Range(m.cards).Slice(func(i int) app.UI {
+					// Keyed by the model: a model registered or deleted
+					// since moves the rows after it, and go-app would update
+					// each row in place with another model's (a link that
+					// has the focus would open another model).
+					return &keyed{Key: "model " + m.cards[i].ID, UI: m.row(m.cards[i])}
+				})),
 			)
 		}),
 		app.If(len(m.cards) > 0, func() app.UI { // of a button that an empty registry does not show
