@@ -1172,3 +1172,37 @@ func TestModelCardBounded(t *testing.T) {
 		t.Errorf("the list is %d bytes, the upload's answer %d, of a model of %d bytes of metadata", len(list), len(b), file.Len())
 	}
 }
+
+// TestModelCardOneLine: the data and preset of an uploaded model's
+// provenance, which the Models page shows in its training column, are
+// one line on the card: their control characters, line separators and
+// bidirectional overrides as spaces, as an error's line has them
+// (msg.ErrorLine). Before, the card carried them as the file gave them,
+// unlike the upload's name (refused) and class names (core.Model.Validate):
+// a U+202E turned the rest of the column's text around.
+func TestModelCardOneLine(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	m, err := core.DecodeModel(bytes.NewReader(modelBytes(t, 3, 3, 0.01)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Meta.Provenance.Data = "mnist\u202egnp.exe\x00"
+	m.Meta.Provenance.Preset = "digits\nnext\u2028line\u2066"
+	var file bytes.Buffer
+	if err := core.EncodeModel(&file, m); err != nil {
+		t.Fatal(err)
+	}
+	code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(file.Bytes()))
+	if code != 201 {
+		t.Fatalf("upload: %d %s", code, msg.Shorten(string(b), 300))
+	}
+	code, list := call(t, "GET", ts.URL+"/api/models", "", nil)
+	var cards []msg.ModelCard
+	decode(t, list, &cards)
+	if code != 200 || len(cards) != 1 {
+		t.Fatalf("list: %d, %d cards", code, len(cards))
+	}
+	if c := cards[0]; c.Data != "mnist gnp.exe " || c.Preset != "digits next line " {
+		t.Errorf("card: data %q, preset %q; want %q, %q", c.Data, c.Preset, "mnist gnp.exe ", "digits next line ")
+	}
+}

@@ -79,8 +79,10 @@ func (s *Store) addModel(name, jobID string, write func(io.Writer) error, check 
 
 // boundCard is c as a card carries its model's metadata (msg.MaxCardClasses,
 // msg.MaxCardText): its first class names, each shortened, all of them
-// counted in NumClasses, its Data and Preset shortened. A card stored
-// before the bounds (whole, NumClasses 0) is bounded as it is read.
+// counted in NumClasses, its Data and Preset shortened and made one line
+// (msg.ErrorLine: a model file may give them any text, its class names
+// are checked printable by core.Model.Validate). A card stored before
+// the bounds (whole, NumClasses 0) is bounded as it is read.
 func boundCard(c Card) Card {
 	if c.NumClasses == 0 {
 		c.NumClasses = len(c.Classes)
@@ -91,8 +93,8 @@ func boundCard(c Card) Card {
 	for i, name := range c.Classes {
 		c.Classes[i] = msg.Shorten(name, msg.MaxCardText)
 	}
-	c.Data = msg.Shorten(c.Data, msg.MaxCardText)
-	c.Preset = msg.Shorten(c.Preset, msg.MaxCardText)
+	c.Data = msg.ErrorLine(msg.Shorten(c.Data, msg.MaxCardText))
+	c.Preset = msg.ErrorLine(msg.Shorten(c.Preset, msg.MaxCardText))
 	return c
 }
 
