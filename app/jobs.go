@@ -369,7 +369,11 @@ func (j *Jobs) renderList() app.UI {
 		app.TBody().Body(app.Range(j.jobs).Slice(func(i int) app.UI {
 			job := j.jobs[i]
 			watched := j.watch != nil && j.watch.Job.ID == job.ID
-			return app.Tr().ID("job-"+job.ID).Class("state-"+job.State).Body(
+			// Keyed by the job: a job queued since moves the rows after
+			// it, and go-app would update each row in place with another
+			// job's (a button that has the focus would cancel another
+			// job), as the Models page's rows.
+			return &keyed{Key: "job " + job.ID, UI: app.Tr().ID("job-"+job.ID).Class("state-"+job.State).Body(
 				app.Td().Body(app.Code().Text(job.ID)),
 				app.Td().Text(jobExperiment(job)),
 				app.Td().Class("job-state").Body(
@@ -396,7 +400,7 @@ func (j *Jobs) renderList() app.UI {
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") }, jobScope(job))
 					}),
 				),
-			)
+			)}
 		})),
 	)
 }

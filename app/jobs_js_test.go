@@ -238,3 +238,31 @@ func TestJobFormParamsAfterLoss(t *testing.T) {
 		t.Errorf("arcface, s = x typed, then cosface: the field shows %q, marked %v; want \"16\", unmarked", value, marked)
 	}
 }
+
+// TestJobsRowsKeyed: a refresh that lists a job queued meanwhile (newest
+// first: at the top) leaves each row's buttons to their own job. Before,
+// go-app updated the rows by their place: the Cancel button of job a that
+// had the keyboard's focus became b's, and Enter canceled b (each button's
+// handler follows its row's job since jobScope; the element did not).
+func TestJobsRowsKeyed(t *testing.T) {
+	a := msg.Job{ID: "a", State: msg.JobRunning, Created: "2025-01-01T10:00:00Z"}
+	b := msg.Job{ID: "b", State: msg.JobQueued, Created: "2025-01-01T11:00:00Z"}
+	j := NewJobs()
+	h := &jobsHost{j: j}
+	e, field := mountInDocument(t, h)
+	set := func(jobs ...msg.Job) {
+		h.ctx.Dispatch(func(app.Context) { j.SetJobs(jobs, nil) })
+		e.ConsumeAll()
+	}
+	set(a)
+	cancel, watch := field("cancel-a"), field("watch-a")
+	set(a, b)
+	for _, el := range []struct {
+		id string
+		v  js.Value
+	}{{"cancel-a", cancel}, {"watch-a", watch}} {
+		if got := el.v.Get("attrs").Get("id").String(); got != el.id {
+			t.Errorf("a job queued: the element of #%s is now #%s", el.id, got)
+		}
+	}
+}

@@ -332,8 +332,9 @@ func TestJobsRender(t *testing.T) {
 	if got, want := one.status(), "1 job: 0 running, 1 queued"; got != want { // not "1 jobs"
 		t.Errorf("status %q, want %q", got, want)
 	}
-	// Newest first: j2, interrupted, with Resume, then Cancel.
-	row := []int{0, 2, 1, 0, 1, 0}
+	// Newest first: j2, interrupted, with Resume, then Cancel (the row
+	// in its keyed).
+	row := []int{0, 2, 1, 0, 1, 0, 0}
 	if err := app.Match(app.Td().Class("job-state").Text(msg.JobInterrupted), j, append(row, 2)...); err != nil {
 		t.Error(err)
 	}
