@@ -60,6 +60,18 @@ type openSetFlags struct {
 // changes how one run trains, not these.
 var openSetOnly = []string{"data", "train-classes", "eval-classes", "baselines", "json", "max-queries", "ensemble", "expand"}
 
+// trainOnly are train's flags that openset does not take, each with why:
+// a variant that names one is refused with it, not with the flag
+// package's "flag provided but not defined: -classes", which reads as if
+// train had no such flag.
+var trainOnly = map[string]string{
+	"classes":   "the identities are the open set's, one for every run: give --train-classes and --eval-classes outside --variant",
+	"split":     "the splits are the open set's, one for every run: a folder's train/ and test/, or else all of each identity's images",
+	"out":       "openset writes no model file",
+	"log-every": "openset prints a row for each run, not its steps",
+	"device":    "openset trains on the CPU",
+}
+
 // variantList collects the repeated --variant flags.
 type variantList []string
 
@@ -203,6 +215,9 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 			}
 			if slices.Contains(openSetOnly, name) {
 				return nil, badInput("variant %q: %s is the open set's, one for every run: give --%s outside --variant", v, name, name)
+			}
+			if why, ok := trainOnly[name]; ok {
+				return nil, badInput("variant %q: --%s is train's, not openset's: %s", v, name, why)
 			}
 			if name == "threads" { // its run would print the recipe's row again
 				return nil, badInput("variant %q: threads changes how fast a run trains, not what it learns: give --threads outside --variant", v)

@@ -266,3 +266,46 @@ func TestOpenSetFolderChanged(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestOpenSetVariantOfTrainsFlag: a variant naming a flag of train that
+// openset does not take was refused as "flag provided but not defined:
+// -classes", as if there were no such flag; it says why openset has
+// none, for every such flag of train (one added to train and not to
+// openset needs its reason in trainOnly).
+func TestOpenSetVariantOfTrainsFlag(t *testing.T) {
+	flags := func(cmd string) map[string]bool {
+		_, table, _ := runCLI(t, cmd, flagsTableArg)
+		names := map[string]bool{}
+		for _, line := range strings.Split(table, "\n") {
+			if name, ok := strings.CutPrefix(line, "| `--"); ok {
+				name, _, _ = strings.Cut(name, "`")
+				names[name] = true
+			}
+		}
+		if len(names) == 0 {
+			t.Fatalf("%s %s: no flags in %q", cmd, flagsTableArg, table)
+		}
+		return names
+	}
+	train, openset := flags("train"), flags("openset")
+	for name := range train {
+		if openset[name] {
+			continue
+		}
+		why, ok := trainOnly[name]
+		if !ok {
+			t.Errorf("train's --%s, which openset does not take, has no reason in trainOnly", name)
+			continue
+		}
+		v := name + "=1"
+		code, _, stderr := runCLI(t, "openset", "--variant", v)
+		if want := `variant "` + v + `": --` + name + " is train's, not openset's: " + why; code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("openset --variant %s: exit %d, %q; want 2, %q", v, code, stderr, want)
+		}
+	}
+	for name := range trainOnly {
+		if !train[name] || openset[name] {
+			t.Errorf("trainOnly names --%s: want a flag of train that openset does not take", name)
+		}
+	}
+}
