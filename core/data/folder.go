@@ -81,7 +81,7 @@ func splitDir(name, split string) (dir string, sub bool, err error) {
 	}
 	if isDir(filepath.Join(name, "train")) && isDir(filepath.Join(name, "test")) {
 		if split == "all" {
-			return "", false, fmt.Errorf("data: split all: %s has train/ and test/ folders; use them", name)
+			return "", false, fmt.Errorf("data: split all: %s has train/ and test/ folders, its training and test splits: leave split all out", name)
 		}
 		return filepath.Join(name, split), true, nil
 	}

@@ -560,7 +560,7 @@ func TestLoadSplit(t *testing.T) {
 		want        string
 	}{
 		{dir, "val", in, `split "val"`},
-		{split, "all", in, "has train/ and test/ folders"},
+		{split, "all", in, "has train/ and test/ folders, its training and test splits: leave split all out"}, // what to do, not "use them"
 		{"mnist", "all", core.Input{}, "mnist has train and test"},
 		{"mnist", "train", core.Input{Channels: 3, Height: 32, Width: 32}, "mnist images are 1×28×28"}, // the one ClassNames, without an input, cannot refuse
 		{"", "test", in, "no data set named"},                                                          // not the current folder's train/ and test/ (t.Chdir above)
