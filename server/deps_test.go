@@ -25,7 +25,7 @@ var (
 	graph = []string{"metriclab/core", "gorgonia.org", "github.com/chewxy", "gonum.org"}
 )
 
-// layout is the architecture of design.md's Layout as an allow-list: one
+// layout is the architecture of README.md's Layout as an allow-list: one
 // rule per package (the longest matching pkg wins). Imports flow one way:
 // wasm/* and server wire, app draws, losses and core compute; the wire
 // types live in the dependency-free core/msg.
@@ -114,7 +114,7 @@ func TestLayout(t *testing.T) {
 			p := f[0]
 			r, ok := ruleOf(p)
 			if !ok {
-				t.Errorf("%v: package %s has no rule in the layout (server/deps_test.go, design.md's Layout)", target, p)
+				t.Errorf("%v: package %s has no rule in the layout (server/deps_test.go, README.md's Layout)", target, p)
 				continue
 			}
 			seen++
