@@ -399,6 +399,11 @@ func TestReadModelErrors(t *testing.T) {
 		want string
 	}{
 		{"text.safetensors", []byte("hello, this is not a model"), "text.safetensors: not a valid safetensors file: its first 8 bytes give a header length of 8367736964726416744 bytes, more than any model's (104857600 at most): is it a model file?"},
+		// An image given as --model (eval --model face.png, meant for
+		// --data): before, "its first 8 bytes give a header length of
+		// 727905341920923785 bytes, …: is it a model file?".
+		{"face.png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "face.png: not a valid safetensors file: a PNG image, not a model file"},
+		{"face.jpg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), "face.jpg: not a valid safetensors file: a JPEG image, not a model file"},
 		// Before, "not a valid safetensors file: safetensors: reading
 		// header length: file is truncated", of a file that is no model.
 		{"empty.safetensors", nil, "empty.safetensors: an empty file, not a model file"},
