@@ -195,12 +195,8 @@ func jsonOutline(t *testing.T, d *json.Decoder) string {
 // the reader fills in (--seed S) is checked with one value it stands for
 // (docPlaceholders).
 func TestREADMECommands(t *testing.T) {
-	docs, err := filepath.Glob("../docs/*.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, path := range append([]string{"../README.md"}, docs...) {
+	for _, path := range docPaths(t) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -389,12 +385,8 @@ func shellCommands(s string) [][]string {
 // repository reaches it, and one to a heading (#anchor) reaches a heading
 // of that file, by the anchors GitHub makes of headings (docAnchors).
 func TestDocLinks(t *testing.T) {
-	docs, err := filepath.Glob("../docs/*.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, path := range append([]string{"../README.md"}, docs...) {
+	for _, path := range docPaths(t) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -462,4 +454,15 @@ func docAnchors(doc string) map[string]bool {
 		seen[s]++
 	}
 	return anchors
+}
+
+// docPaths are the paths of the docs, from this package's folder: the
+// README, then docs/*.md.
+func docPaths(t *testing.T) []string {
+	t.Helper()
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]string{"../README.md"}, docs...)
 }

@@ -19,3 +19,18 @@ func inUse(dir string, f *os.File) error {
 	}
 	return fmt.Errorf("data directory %s is %w", dir, ErrInUse)
 }
+
+// holdLock finishes lockDir once f, DIR/lock, is locked: it writes this
+// process's id in it, for inUse, and returns f, closed on an error.
+func holdLock(f *os.File) (*os.File, error) {
+	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.WriteAt(pid, 0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

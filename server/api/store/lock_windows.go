@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"golang.org/x/sys/windows"
 )
@@ -39,14 +38,5 @@ func lockDir(dir string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("store: locking %s: %w", path, err)
 	}
-	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
-	if err := f.Truncate(0); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if _, err := f.WriteAt(pid, 0); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return holdLock(f)
 }
