@@ -97,7 +97,13 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	}
 	wait("the second job's row canceled", `(document.getElementById("jobs") || {textContent: ""}).textContent.includes("canceled")`)
 	p.savePNG("jobs-1-canceled", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+	if u := p.unnamedControls(); len(u) > 0 {
+		t.Errorf("%s: controls without an accessible name in Chromium's tree: %q", "/jobs", u)
+	}
 	cdpRun(p, "open the models page", chromedp.Navigate(p.base+"/models"))
 	wait("the models page", `!!document.getElementById("models-status")`)
 	p.savePNG("models-1", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+	if u := p.unnamedControls(); len(u) > 0 {
+		t.Errorf("%s: controls without an accessible name in Chromium's tree: %q", "/models", u)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -26,6 +27,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,7 +35,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
@@ -501,6 +505,9 @@ func TestE2EStartup(t *testing.T) {
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
 	time.Sleep(1500 * time.Millisecond)
 	p.screenshot("1-startup")
+	if u := p.unnamedControls(); len(u) > 0 {
+		t.Errorf("%s: controls without an accessible name in Chromium's tree: %q", "the playground", u)
+	}
 	if n, by := classPixels(p.elementShot("1-viewer-empty", "viewer-0")); n > 200 {
 		t.Errorf("the viewer shows %d pixels of class colours before training (%v), want none: the pixel test cannot tell points from the sphere", n, by)
 	}
@@ -872,4 +879,44 @@ func TestE2ECompare(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// unnamedControls returns the controls of the page's accessibility tree,
+// as Chromium computes it, that have no accessible name, each as its role
+// and the DOM id of its element ("button #btn-x"): what a screen reader
+// announces as an unnamed button or field. The native checks of the pages'
+// HTML (app/a11y_test.go) follow the rules; this is the browser's result.
+func (p *e2ePage) unnamedControls() []string {
+	p.t.Helper()
+	tree, err := chromedp.Call(p.ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+	if err != nil {
+		p.t.Fatalf("the accessibility tree: %v", err)
+	}
+	controls := []string{"button", "checkbox", "combobox", "link", "listbox", "radio", "searchbox", "slider", "spinbutton", "textbox"}
+	var unnamed []string
+	for _, n := range tree.Nodes {
+		var role, name string
+		if n.Ignored || n.Role == nil || json.Unmarshal([]byte(n.Role.Value), &role) != nil || !slices.Contains(controls, role) {
+			continue
+		}
+		if n.Name != nil {
+			json.Unmarshal([]byte(n.Name.Value), &name)
+		}
+		if strings.TrimSpace(name) != "" {
+			continue
+		}
+		id := "(no element)"
+		if n.BackendDOMNodeID != 0 {
+			if d, err := chromedp.Call(p.ctx, dom.DescribeNode, dom.DescribeNodeParams{BackendNodeID: n.BackendDOMNodeID}); err == nil && d.Node != nil {
+				id = d.Node.LocalName
+				for i := 0; i+1 < len(d.Node.Attributes); i += 2 {
+					if d.Node.Attributes[i] == "id" {
+						id += " #" + d.Node.Attributes[i+1]
+					}
+				}
+			}
+		}
+		unnamed = append(unnamed, role+" "+id)
+	}
+	return unnamed
 }

@@ -360,6 +360,9 @@ func TestE2EVerify(t *testing.T) {
 	})
 	t.Logf("#train-status: %s", status)
 	p.screenshot("verify-3-trained")
+	if u := p.unnamedControls(); len(u) > 0 {
+		t.Errorf("%s: controls without an accessible name in Chromium's tree: %q", "/verify, trained", u)
+	}
 
 	num := regexp.MustCompile(`^-?[01]\.\d{3} \(\d+\.\d°\)$`)
 	score := p.waitText("score", 30*time.Second, num.MatchString)
