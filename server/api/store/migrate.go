@@ -97,29 +97,34 @@ func addJobNote(tx *sql.Tx) error {
 //
 // Each step reads the version again inside its transaction, which takes
 // the write lock as it begins (openDB's _txlock=immediate): a second
-// store opening the same database at once (two serves where no lock is
-// taken, on Windows) waits for the first's step, then finds it done,
-// rather than running it again.
+// store opening the same database at once, where the data directory's
+// lock does not hold (a network file system that ignores it), waits for
+// the first's step, then finds it done, rather than running it again.
 func (s *Store) migrate(steps []migration) error {
 	for {
-		var v int
+		v, read := 0, false
 		err := s.tx(func(tx *sql.Tx) error {
 			if err := tx.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
 				return err
 			}
+			read = true
 			if v >= len(steps) {
 				return nil
 			}
 			if err := steps[v].up(tx); err != nil {
-				return fmt.Errorf("store: schema version %d, %s: %w", v+1, steps[v].what, err)
+				return err
 			}
 			// PRAGMA takes no parameters; v is an int.
 			_, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", v+1))
 			return err
 		})
+		if err != nil && read && v < len(steps) { // the step, its version or its commit
+			return fmt.Errorf("store: schema version %d, %s: %w", v+1, steps[v].what, err)
+		}
+		if err != nil {
+			return fmt.Errorf("store: reading the schema version: %w", err)
+		}
 		switch {
-		case err != nil:
-			return err
 		case v > len(steps):
 			return newerSchema(s.dir, v, len(steps))
 		case v == len(steps):

@@ -298,7 +298,8 @@ func TestMigrateFails(t *testing.T) {
 }
 
 // TestMigrateTwoAtOnce: two stores opening one database at once, as two
-// serves may where no lock is taken (Windows), run each migration once:
+// serves may where the data directory's lock does not hold (before
+// 8ea3934, on Windows, none was taken), run each migration once:
 // the second waits for the first's step and finds its version done.
 // Before, each read the version outside the step's transaction, and both
 // ran the step: one that is not idempotent (this one's ALTER TABLE without

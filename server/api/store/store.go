@@ -34,7 +34,7 @@
 // newer metriclab's) before it writes anything to it.
 //
 // One process at a time has a data directory open: Open takes an exclusive
-// lock on DIR/lock (flock, on Unix systems; elsewhere none is taken) and
+// lock on DIR/lock (flock on Unix systems, LockFileEx on Windows) and
 // refuses a directory already open, before its recovery takes the other
 // server's running job for a crashed one.
 package store
