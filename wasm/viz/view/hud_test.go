@@ -1,7 +1,6 @@
 package view
 
 import (
-	"slices"
 	"strings"
 	"testing"
 )
@@ -131,7 +130,7 @@ func TestLayHelpWraps(t *testing.T) {
 		}
 		if w >= 2*TextMargin+GlyphW*len(items[2]) { // each item fits a line: none is cut
 			for _, item := range items {
-				if !slices.Contains(lines, item) && !strings.Contains(l.Help, item) {
+				if !strings.Contains(l.Help, item) {
 					t.Errorf("width %d: help %q cuts %q", w, l.Help, item)
 				}
 			}
