@@ -230,6 +230,29 @@ func TestPagesLiveRegions(t *testing.T) {
 	}
 }
 
+// TestLiveRegionsBeforeText: the polite live regions that come with a
+// note or an error are drawn, empty, before they have one: a screen
+// reader reads a change of a live region already there, and may say
+// nothing of one inserted with its text (only alerts are read so).
+// Before, each came and went with its text (app.If).
+func TestLiveRegionsBeforeText(t *testing.T) {
+	pages := map[string]app.UI{
+		"/":       &WithNav{Current: "/", Page: NewPlayground()},
+		"/jobs":   &WithNav{Current: "/jobs", Page: NewJobs()},
+		"/verify": &WithNav{Current: "/verify", Page: NewVerify()},
+	}
+	for _, c := range []struct{ page, id string }{
+		{"/", "note"},
+		{"/jobs", "jobs-list-error"},
+		{"/jobs", "jobs-events-error"},
+		{"/jobs", "jobs-note"},
+		{"/verify", "verify-note"},
+		{"/verify", "model-note"},
+	} {
+		wantRole(t, c.page, pages[c.page], c.id, "status")
+	}
+}
+
 // TestStateLine: the live lines say a run's state, the same at each
 // step, and what the visible line says once it pauses, ends or fails.
 func TestStateLine(t *testing.T) {

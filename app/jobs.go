@@ -254,11 +254,11 @@ func (j *Jobs) Render() app.UI {
 		app.Div().Class("slot").Body(
 			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err) }),
 			app.If(j.actErr != "", func() app.UI { return app.P().ID("jobs-act-error").Class("notices").Role("alert").Text(j.actErr) }),
-			app.If(j.listErr != "", func() app.UI { return app.P().ID("jobs-list-error").Class("notices").Role("status").Text(j.listErr) }),
-			app.If(j.eventsErr != "", func() app.UI {
-				return app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.eventsErr)
-			}),
-			app.If(j.note != "", func() app.UI { return app.P().ID("jobs-note").Class("note").Role("status").Text(j.note) }),
+			// The polite ones are there empty (drawn as nothing: CSS
+			// :empty), so that a screen reader reads them as they change.
+			app.P().ID("jobs-list-error").Class("notices").Role("status").Text(j.listErr),
+			app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.eventsErr),
+			app.P().ID("jobs-note").Class("note").Role("status").Text(j.note),
 		),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(j.renderForm()),

@@ -147,7 +147,9 @@ func (p *Playground) Render() app.UI {
 					OnClick(func(ctx app.Context, e app.Event) { p.notices = nil }),
 			)
 		})),
-		app.Div().Class("slot").Body(app.If(p.note != "", func() app.UI { return app.P().ID("note").Class("note").Role("status").Text(p.note) })),
+		// There empty (drawn as nothing: CSS :empty), a live region that a
+		// screen reader reads as it changes.
+		app.Div().Class("slot").Body(app.P().ID("note").Class("note").Role("status").Text(p.note)),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(
 				&Controls{

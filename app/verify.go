@@ -108,7 +108,9 @@ func (v *Verify) Render() app.UI {
 		// children by place, and a note that came in the panels' place
 		// would draw them again, the camera's stream left in a <video> no
 		// longer shown, what was typed in a field and not yet taken lost.
-		app.Div().Class("slot").Body(app.If(s.Note != "", func() app.UI { return app.P().ID("verify-note").Class("note").Role("status").Text(s.Note) })),
+		// There empty (drawn as nothing: CSS :empty), a live region that a
+		// screen reader reads as it changes.
+		app.Div().Class("slot").Body(app.P().ID("verify-note").Class("note").Role("status").Text(s.Note)),
 		app.Div().Class("verify-layout").Body(
 			// The live answers under the camera, in one column: in a grid
 			// cell of their own they came below the tallest panel (the

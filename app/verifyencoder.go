@@ -63,7 +63,8 @@ func (p *EncoderPanel) Render() app.UI {
 						OnClick(func(ctx app.Context, e app.Event) { p.OnLoadModel() }),
 				)
 			}),
-			app.If(s.ModelNote != "", func() app.UI { return app.P().ID("model-note").Class("note").Role("status").Text(s.ModelNote) }),
+			app.P().ID("model-note").Class("note").Role("status").Text(s.ModelNote), // there empty: a live region
+
 		),
 		// Not a live region: it changes at each step of a training; the
 		// line after it says the encoder's state to screen readers.
