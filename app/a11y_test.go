@@ -13,6 +13,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"metriclab/core/face"
 	"metriclab/core/msg"
 )
 
@@ -221,7 +222,8 @@ func TestPagesLiveRegions(t *testing.T) {
 		{"/verify", "verify-status", "status"},
 		{"/verify", "verify-note", "status"},
 		{"/verify", "model-note", "status"},
-		{"/verify", "verdict", "status"},
+		{"/verify", "verdict", ""},
+		{"/verify", "verdict-live", "status"},
 		{"/verify", "upload-status", "status"},
 		{"/verify", "train-status", ""},
 		{"/verify", "train-status-live", "status"},
@@ -250,6 +252,53 @@ func TestLiveRegionsBeforeText(t *testing.T) {
 		{"/verify", "model-note"},
 	} {
 		wantRole(t, c.page, pages[c.page], c.id, "status")
+	}
+}
+
+// TestVerdictHeld: the screen readers' line of the live verdict
+// (VerdictLine, #verdict-live) says it once it has held for
+// verdictHeldAfter of frame time, and not while a score at the threshold
+// flips it at each probe; it goes quiet when the face goes. Before,
+// #verdict itself was the live region, read at each flip.
+func TestVerdictHeld(t *testing.T) {
+	s := enrolled()
+	s.Threshold = 0.5
+	score := func(x float64) { s.HasScore, s.Score = true, x }
+	frames := func(from, to float64, each func(now float64)) {
+		for now := from; now <= to; now += 50 {
+			if each != nil {
+				each(now)
+			}
+			s.Frame(now, face.OK, make([]float32, s.Input.Size()))
+		}
+	}
+	claim := s.ClaimedName()
+	score(0.9)
+	frames(0, 900, nil)
+	if got := s.VerdictLine(); got != "" {
+		t.Errorf("accept for 0.9 s: VerdictLine %q, want none yet", got)
+	}
+	frames(950, 1100, nil)
+	if got, want := s.VerdictLine(), claim+": accept"; got != want {
+		t.Errorf("accept for 1.1 s: VerdictLine %q, want %q", got, want)
+	}
+	flip := 0
+	frames(1150, 4000, func(float64) { // a score at the threshold: each probe's verdict the other
+		flip++
+		score(0.5 + 0.01*float64(flip%2*2-1))
+	})
+	if got, want := s.VerdictLine(), claim+": accept"; got != want {
+		t.Errorf("flipping for 3 s: VerdictLine %q, want it still %q", got, want)
+	}
+	score(0.1)
+	frames(4050, 5100, nil)
+	if got, want := s.VerdictLine(), claim+": reject"; got != want {
+		t.Errorf("reject for 1 s: VerdictLine %q, want %q", got, want)
+	}
+	s.HasScore = false
+	frames(5150, 6200, nil)
+	if got := s.VerdictLine(); got != "" {
+		t.Errorf("no score for 1 s: VerdictLine %q, want none", got)
 	}
 }
 

@@ -22,9 +22,10 @@ type LivePanel struct {
 func (p *LivePanel) Render() app.UI {
 	s := &p.S
 	ready := s.Live()
-	// The verdict is read out as it changes (a live region); the score,
-	// which changes with each frame, is not.
-	verdict := app.Span().ID("verdict").Class("value verdict " + s.VerdictText()).Role("status").Text(s.VerdictText())
+	// Not a live region: a score at the threshold flips the verdict at
+	// each probe; #verdict-live, after the panel's figures, says it once it
+	// holds (VerdictLine). Nor is the score, which changes with each frame.
+	verdict := app.Span().ID("verdict").Class("value verdict " + s.VerdictText()).Text(s.VerdictText())
 	if s.Scored > 0 { // the probe whose answers are shown, none once they go (forgetProbe)
 		verdict = verdict.DataSet("probe", s.Scored)
 	}
@@ -48,6 +49,7 @@ func (p *LivePanel) Render() app.UI {
 			app.Div().Class("figure").Body(verdict, app.Span().Class("label").Text("1:1")),
 			app.Div().Class("figure").Body(app.Span().ID("identity").Class("value").Text(s.IdentityText()), app.Span().Class("label").Text("1:k best match")),
 		),
+		app.P().ID("verdict-live").Class("sr-only").Role("status").Text(s.VerdictLine()),
 		app.If(s.ProbeNote != "", func() app.UI { return app.P().ID("probe-note").Class("note").Text(s.ProbeNote) }),
 		app.Ol().ID("ranking").Class("ranking").Body(app.Range(s.Ranked).Slice(func(i int) app.UI {
 			m := s.Ranked[i]

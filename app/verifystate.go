@@ -35,6 +35,11 @@ const (
 	// 30 frames (minFrameGap), not one, as the detector misses a face
 	// that is there for a frame or a few (a blink, a turn of the head).
 	faceGoneAfter = 1000.0
+	// verdictHeldAfter (milliseconds of frame time) is how long the live
+	// verdict stays the same before the screen readers' line of it
+	// (HeldVerdict) says it: a score at the threshold flips it at each
+	// probe, and a live region would be read at each flip.
+	verdictHeldAfter = 1000.0
 )
 
 // verifyTrainer is the trainer id of the verify page's worker.
@@ -225,6 +230,9 @@ type VerifyState struct {
 	probeSeq      int
 	probePending  bool
 	faceSeenAt    float64 // the frame time of the latest good frame (Frame)
+	HeldVerdict   string  // VerdictText once it has stayed the same for verdictHeldAfter ("" before), for screen readers
+	verdictNow    string  // VerdictText at the latest frame, and the frame time it has been so since
+	verdictSince  float64
 	lastProbe     []float32
 	ProbeNote     string // why the worker refused the latest probe, in one line; "" once one is scored
 	Scored        int    // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time); 0: none
@@ -306,6 +314,9 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 		s.FPS = math.Round(10*s.fps.FPS()) / 10
 		s.FPSChanged, changed = true, true
 	}
+	if s.holdVerdict(now) {
+		changed = true
+	}
 	if q != face.OK {
 		if now-s.faceSeenAt >= faceGoneAfter && (s.lastProbe != nil || s.probePending || s.ProbeNote != "") {
 			s.probeSeq, s.probePending = s.probeSeq+1, false
@@ -340,6 +351,31 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 			probeID(s.probeSeq), ""))
 	}
 	return changed, out
+}
+
+// holdVerdict takes the live verdict (VerdictText) at frame time now, and
+// makes it HeldVerdict once it has stayed the same for verdictHeldAfter.
+// It reports whether HeldVerdict changed.
+func (s *VerifyState) holdVerdict(now float64) bool {
+	v := s.VerdictText()
+	if v != s.verdictNow {
+		s.verdictNow, s.verdictSince = v, now
+	}
+	if now-s.verdictSince < verdictHeldAfter || s.HeldVerdict == v {
+		return false
+	}
+	s.HeldVerdict = v
+	return true
+}
+
+// VerdictLine is the live verdict for screen readers (a live region,
+// role=status): HeldVerdict with the identity claimed, "Ann Smith:
+// accept", and "" when there is none ("–": no face, no encoder).
+func (s *VerifyState) VerdictLine() string {
+	if s.HeldVerdict == "" || s.HeldVerdict == "–" {
+		return ""
+	}
+	return s.ClaimedName() + ": " + s.HeldVerdict
 }
 
 // SetName sets the name the next hold records under, as typed names are
