@@ -1145,21 +1145,7 @@ func TestModelCardBounded(t *testing.T) {
 	}
 	m.Meta.Provenance.Data = strings.Repeat("d", 1<<20)
 	m.Meta.Provenance.Preset = strings.Repeat("p", 1<<20)
-	var file bytes.Buffer
-	if err := core.EncodeModel(&file, m); err != nil {
-		t.Fatal(err)
-	}
-	code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(file.Bytes()))
-	if code != 201 {
-		t.Fatalf("upload: %d %s", code, msg.Shorten(string(b), 300))
-	}
-	code, list := call(t, "GET", ts.URL+"/api/models", "", nil)
-	var cards []msg.ModelCard
-	decode(t, list, &cards)
-	if code != 200 || len(cards) != 1 {
-		t.Fatalf("list: %d, %d cards", code, len(cards))
-	}
-	c := cards[0]
+	c, b, list, size := uploadCard(t, ts.URL, m)
 	if c.NumClasses != 300 || len(c.Classes) != msg.MaxCardClasses || !strings.HasPrefix(c.Classes[1], "001x") {
 		t.Errorf("card of %d classes listing %d (the second %.10q…), want 300 listing the first %d", c.NumClasses, len(c.Classes), c.Classes[1], msg.MaxCardClasses)
 	}
@@ -1169,8 +1155,30 @@ func TestModelCardBounded(t *testing.T) {
 		}
 	}
 	if len(list) > 64<<10 || len(b) > 64<<10 {
-		t.Errorf("the list is %d bytes, the upload's answer %d, of a model of %d bytes of metadata", len(list), len(b), file.Len())
+		t.Errorf("the list is %d bytes, the upload's answer %d, of a model of %d bytes of metadata", len(list), len(b), size)
 	}
+}
+
+// uploadCard uploads m, the only model, to the server at base, and returns
+// its card as the list gives it, the upload's and the list's answers and
+// the file's size.
+func uploadCard(t *testing.T, base string, m *core.Model) (card msg.ModelCard, upload, list []byte, size int) {
+	t.Helper()
+	var file bytes.Buffer
+	if err := core.EncodeModel(&file, m); err != nil {
+		t.Fatal(err)
+	}
+	code, upload := call(t, "POST", base+"/api/models", "application/octet-stream", bytes.NewReader(file.Bytes()))
+	if code != 201 {
+		t.Fatalf("upload: %d %s", code, msg.Shorten(string(upload), 300))
+	}
+	code, list = call(t, "GET", base+"/api/models", "", nil)
+	var cards []msg.ModelCard
+	decode(t, list, &cards)
+	if code != 200 || len(cards) != 1 {
+		t.Fatalf("list: %d, %d cards", code, len(cards))
+	}
+	return cards[0], upload, list, file.Len()
 }
 
 // TestModelCardOneLine: the data and preset of an uploaded model's
@@ -1188,21 +1196,7 @@ func TestModelCardOneLine(t *testing.T) {
 	}
 	m.Meta.Provenance.Data = "mnist\u202egnp.exe\x00"
 	m.Meta.Provenance.Preset = "digits\nnext\u2028line\u2066"
-	var file bytes.Buffer
-	if err := core.EncodeModel(&file, m); err != nil {
-		t.Fatal(err)
-	}
-	code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(file.Bytes()))
-	if code != 201 {
-		t.Fatalf("upload: %d %s", code, msg.Shorten(string(b), 300))
-	}
-	code, list := call(t, "GET", ts.URL+"/api/models", "", nil)
-	var cards []msg.ModelCard
-	decode(t, list, &cards)
-	if code != 200 || len(cards) != 1 {
-		t.Fatalf("list: %d, %d cards", code, len(cards))
-	}
-	if c := cards[0]; c.Data != "mnist gnp.exe " || c.Preset != "digits next line " {
+	if c, _, _, _ := uploadCard(t, ts.URL, m); c.Data != "mnist gnp.exe " || c.Preset != "digits next line " {
 		t.Errorf("card: data %q, preset %q; want %q, %q", c.Data, c.Preset, "mnist gnp.exe ", "digits next line ")
 	}
 }
