@@ -110,17 +110,25 @@ func (j *Jobs) OnMount(ctx app.Context) {
 	if j.Client == nil {
 		j.Client = NewClient()
 	}
-	if h := locationHash(); h != "" && h != "#" {
-		s, notices := ParseHash(h)
-		j.form = jobSettings(s)
-		if len(notices) > 0 {
-			j.err = strings.Join(notices, "; ")
-		}
-	}
+	j.open(locationHash())
 	c, stop := context.WithCancel(ctx)
 	j.stopList = stop
 	client := j.Client
 	ctx.Async(func() { every(c, jobsRefresh, watchVisibility(c), func() { j.readList(ctx, c, client) }) })
+}
+
+// open fills the form with the settings of the link hash (the page's
+// URL fragment, with its "#"), when it has any; the error line says
+// which of them were not used (ParseHash's notices).
+func (j *Jobs) open(hash string) {
+	if hash == "" || hash == "#" {
+		return
+	}
+	s, notices := ParseHash(hash)
+	j.form = jobSettings(s)
+	if len(notices) > 0 {
+		j.err = strings.Join(notices, "; ")
+	}
 }
 
 // every calls do, then again every d after it returns, until c is done:
