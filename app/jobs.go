@@ -118,13 +118,18 @@ func (j *Jobs) OnMount(ctx app.Context) {
 }
 
 // open fills the form with the settings of the link hash (the page's
-// URL fragment, with its "#"), when it has any; the error line says
-// which of them were not used (ParseHash's notices).
+// URL fragment, with its "#"), when it has any, as it takes them
+// (jobSettings); the error line says which of them were not used: those
+// ParseHash refused, and a playground's comparison, whose losses the
+// form does not queue (one job trains one loss).
 func (j *Jobs) open(hash string) {
 	if hash == "" || hash == "#" {
 		return
 	}
 	s, notices := ParseHash(hash)
+	if len(s.Compare) > 0 {
+		notices = append(notices, fmt.Sprintf("compare=%s is the playground's: this form trains one loss (%s)", strings.Join(s.Compare, ","), s.Loss))
+	}
 	j.form = jobSettings(s)
 	if len(notices) > 0 {
 		j.err = strings.Join(notices, "; ")
@@ -872,9 +877,13 @@ func ActiveJob(jobs []msg.Job) (msg.Job, bool) {
 }
 
 // jobSettings returns s as the jobs form takes it: one trainer, nothing
-// hidden, no autostart.
+// hidden, no autostart, and the playground's default Web Workers. The
+// workers are the browser's way of running the experiment, not part of
+// it: a server job trains on the server's cores whatever they are, so
+// they go from the form's links without a word (open says nothing of
+// them), as hide= and autostart= do.
 func jobSettings(s Settings) Settings {
-	s.Compare, s.Hide, s.Autostart = nil, nil, false
+	s.Compare, s.Hide, s.Autostart, s.Workers = nil, nil, false, 0
 	return s
 }
 

@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"slices"
+	"strings"
 	"syscall/js"
 	"testing"
 	"time"
@@ -124,6 +125,49 @@ func TestJobFormInURL(t *testing.T) {
 	j.edit("epochs", "x")
 	if url() != written {
 		t.Errorf("epochs x, refused, wrote the URL %q; want it as it was, %q", url(), written)
+	}
+}
+
+// TestJobsPlaygroundLink: a link of the playground opened on the Jobs
+// page, whose form trains one loss on the server. Its compare= is not
+// taken, and the error line (an alert, as the link's other settings not
+// used) says so and which loss the form trains; its workers= (the
+// playground's Web Workers, of no meaning to a server job) is dropped,
+// without a word, from the links the form writes: the page's URL after an
+// edit, and "Open these settings in the playground" (the playground then
+// takes its own default, the browser's cores). Before, the form queued
+// the link's loss alone without a word, and kept workers= in its links.
+// Under node, with a stand-in history.
+func TestJobsPlaygroundLink(t *testing.T) {
+	for _, c := range []struct {
+		hash, err string
+	}{
+		{"#loss=arcface&dim=2&compare=softmax,cosface&workers=4", "compare=softmax,cosface is the playground's: this form trains one loss (arcface)"},
+		{"#loss=cosface&compare=1", "compare=softmax,sphereface,cosface,arcface is the playground's: this form trains one loss (cosface)"},
+		{"#loss=cosface&compare=1&dim=5", "dim=5 is not one of 2, 3, 8, 16, 64, 128: using 3; compare=softmax,sphereface,cosface,arcface is the playground's: this form trains one loss (cosface)"},
+		{"#loss=arcface&workers=4", ""},
+	} {
+		j := NewJobs()
+		h := &jobsHost{j: j}
+		e, field := mountInDocument(t, h)
+		js.Global().Call("eval", `globalThis.history = { url: "", replaceState(state, title, url) { this.url = url } }`)
+		h.ctx.Dispatch(func(app.Context) { j.open(c.hash) })
+		e.ConsumeAll()
+		if j.err != c.err {
+			t.Errorf("%s: the error line %q, want %q", c.hash, j.err, c.err)
+		}
+		if alert := js.Global().Get("document").Call("getElementById", "jobs-error"); (c.err != "") != alert.Truthy() || alert.Truthy() && (nodeText(alert) != c.err || alert.Get("attrs").Get("role").String() != "alert") {
+			t.Errorf("%s: #jobs-error %v, want an alert of %q", c.hash, alert, c.err)
+		}
+		playground := field("job-playground").Get("attrs").Get("href").String()
+		h.ctx.Dispatch(func(app.Context) { j.edit("epochs", "2") })
+		e.ConsumeAll()
+		for what, link := range map[string]string{"the playground's link": playground, "the URL after an edit": js.Global().Get("history").Get("url").String()} {
+			s, _ := ParseHash(strings.TrimPrefix(link, "/"))
+			if strings.Contains(link, "workers=") || strings.Contains(link, "compare=") || s.Loss != j.form.Loss || s.Dim != j.form.Dim {
+				t.Errorf("%s: %s %q; want the form's loss and D, no workers= nor compare=", c.hash, what, link)
+			}
+		}
 	}
 }
 
