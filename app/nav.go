@@ -221,7 +221,8 @@ func (w *WithNav) OnNav(ctx app.Context) {
 // Back from /verify?model=b to /verify?model=a) loads the route's page
 // anew, which go-app matches to the one mounted, by type, and updates
 // in place (copying the new one's props): the page is not mounted again,
-// nor told (no page of ours takes OnNav), and its work goes on. The new
+// and its work goes on; it is told by its OnNav, where it takes one
+// (Verify's loads the new ?model=). The new
 // Page, never mounted, would take its place here, asked what leaving
 // stops (nothing), and its props (Verify's Client, nil until mounted)
 // would be copied onto the page mounted.

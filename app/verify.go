@@ -86,6 +86,16 @@ func (v *Verify) OnMount(ctx app.Context) {
 	v.startCamera(ctx)
 }
 
+// OnNav loads ?model= of the address go-app navigated to while the page
+// is mounted (loadLink): a Back or Forward to an entry of the history
+// that names a model, or a link to /verify?model= followed on this page.
+// go-app keeps the page mounted there, the route being the same
+// (WithNav.OnUpdate), and does not mount it again. An entry of no
+// ?model= keeps what is loaded. After a mount, OnMount's loadLink took
+// ?model= out of the address already: OnNav, told after it, loads
+// nothing again.
+func (v *Verify) OnNav(ctx app.Context) { v.loadLink(ctx) }
+
 // OnDismount stops the camera, the worker and the calls to the server.
 func (v *Verify) OnDismount() {
 	v.cam.stop()
@@ -184,7 +194,9 @@ func (v *Verify) restore(ctx app.Context) {
 // took, rather than loading the link's again over an encoder trained or
 // loaded since, which it would replace there (the stored encoder, read
 // while the link's model loads, is held back, and comes back should it
-// fail: RestoreEncoder).
+// fail: RestoreEncoder). While the encoder is busy (a Back to a link
+// during a training: OnNav) the model is chosen, not loaded, and the
+// model note says so (VerifyState.LinkModel).
 func (v *Verify) loadLink(ctx app.Context) {
 	u := *ctx.Page().URL()
 	q := u.Query()
@@ -195,8 +207,9 @@ func (v *Verify) loadLink(ctx app.Context) {
 	q.Del("model")
 	u.RawQuery = q.Encode()
 	ctx.Page().ReplaceURL(&u)
-	v.st.SelectModel(id)
-	v.fetchModel(ctx)
+	if v.st.LinkModel(id) {
+		v.fetchModel(ctx)
+	}
 }
 
 // startWorker starts the trainer's worker. One that dies (a panic or out

@@ -4,8 +4,10 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall/js"
 	"testing"
 	"time"
@@ -691,6 +693,92 @@ func TestVerifyCrashDuringLinkLoad(t *testing.T) {
 	e.ConsumeAll()
 	if records.Call("get", encoderKey).String() != string(rec) || records.Call("get", thresholdKey).String() != string(hand) {
 		t.Error("the stored records changed; want them left alone")
+	}
+	v.w.terminate()
+}
+
+// modelFiles is a server of model files by path (ModelFileURL), which
+// counts the requests it is sent.
+type modelFiles struct {
+	Transport
+	files map[string][]byte
+	asked *atomic.Int64
+}
+
+func (m modelFiles) Do(_ context.Context, r Request) (Response, error) {
+	m.asked.Add(1)
+	if b, ok := m.files[r.Path]; ok {
+		return Response{Status: 200, Body: b}, nil
+	}
+	return Response{Status: 404, Body: []byte(`{"error":"no such model"}`)}, nil
+}
+
+// TestVerifyBackToLink: the browser's Back (or Forward, or a link of the
+// page's own path) to an entry of the history whose address names a
+// server model, ?model=b, while the Verify page is mounted: go-app does
+// not mount the page again (the same route: WithNav.OnUpdate keeps it),
+// and tells it OnNav. It loads b, as a link's ?model= opened fresh does
+// (loadLink), names it in the encoder's source, and takes ?model= out of
+// the address. An entry with no ?model= keeps the encoder loaded, and
+// asks the server nothing. One naming model c while a training is under
+// way chooses c, and the model note says that it was not loaded, and
+// why, as a model file's does. Before, OnMount alone read ?model=: the
+// entry's model was not loaded, and the address kept naming it. Under
+// node, with a stand-in location, history, Worker and server.
+func TestVerifyBackToLink(t *testing.T) {
+	standInWorker(t)
+	b := modelFile(t, face.DefaultInput)
+	var asked atomic.Int64
+	v := NewVerify()
+	v.Client = &Client{T: modelFiles{files: map[string][]byte{ModelFileURL("b"): b}, asked: &asked}}
+	h := &verifyHost{v: v}
+	e, _ := mountInDocument(t, h)
+	js.Global().Call("eval", `globalThis.location = { href: "http://metriclab/verify" }
+	globalThis.history = { state: null, replaceState(state, title, url) { this.state = state; location.href = new URL(url, location.href).href } }`)
+	defer js.Global().Call("eval", `delete globalThis.location`)
+	at := func() string { return js.Global().Get("location").Get("href").String() }
+	back := func(url string) {
+		t.Helper()
+		js.Global().Get("location").Set("href", url)
+		h.v.mounted.Dispatch(func(ctx app.Context) { // as go-app tells the page's components
+			if n, ok := any(v).(app.Navigator); ok {
+				n.OnNav(ctx)
+			}
+		})
+		e.ConsumeAll()
+	}
+
+	back("http://metriclab/verify?model=b")
+	waitFor(t, e, "the load of b", func() bool { return v.w != nil && v.st.unloaded != nil })
+	posted := js.Global().Get("metriclabTestWorker").Get("posted")
+	m, err := DecodeMessage(posted.Index(posted.Length() - 1).String())
+	if err != nil || m.Command == nil || m.Command.Op != msg.OpLoad || !bytes.Equal(m.Command.Model, b) {
+		t.Fatalf("Back to ?model=b: the worker was posted %.200s (%v); want b loaded", posted.Index(posted.Length()-1).String(), err)
+	}
+	if v.st.Source != "server model b" || at() != "http://metriclab/verify" {
+		t.Errorf("Back to ?model=b: the encoder %q, the address %s; want server model b, /verify", v.st.Source, at())
+	}
+	h.v.mounted.Dispatch(func(app.Context) {
+		v.do(v.st.Receive(stateMsg(msg.StateIdle))) // the worker listens
+		v.do(v.st.Receive(stateMsg(msg.StateIdle))) // and took b
+	})
+	waitFor(t, e, "b taken", func() bool { return !v.st.Busy() })
+
+	n := asked.Load()
+	back("http://metriclab/verify")
+	time.Sleep(50 * time.Millisecond)
+	e.ConsumeAll()
+	if asked.Load() != n || v.st.Source != "server model b" || v.st.Busy() || v.st.ModelNote != "" {
+		t.Errorf("Back to /verify: %d requests, the encoder %q, busy %v, model note %q; want none, b kept", asked.Load()-n, v.st.Source, v.st.Busy(), v.st.ModelNote)
+	}
+
+	v.st.Phase = PhaseTraining
+	back("http://metriclab/verify?model=c")
+	time.Sleep(50 * time.Millisecond)
+	e.ConsumeAll()
+	want := "server model c was not loaded: a training is under way; load it again after that"
+	if asked.Load() != n || v.st.ModelID != "c" || v.st.ModelNote != want || at() != "http://metriclab/verify" {
+		t.Errorf("Back to ?model=c while training: %d requests, chosen %q, model note %q, the address %s; want none, c, %q, /verify", asked.Load()-n, v.st.ModelID, v.st.ModelNote, at(), want)
 	}
 	v.w.terminate()
 }

@@ -728,6 +728,20 @@ func modelName(c msg.ModelCard) string {
 // SelectModel chooses the server's model id to load.
 func (s *VerifyState) SelectModel(id string) { s.ModelID = id }
 
+// LinkModel chooses the server's model id that a link names (?model=),
+// and reports whether to fetch it (FetchModel). While the encoder is busy
+// (Busy: a Back to the link during a training) it is not loaded, and
+// ModelNote says so, as LoadModel says of a file: Load from server loads
+// it once the encoder is free.
+func (s *VerifyState) LinkModel(id string) (fetch bool) {
+	s.SelectModel(id)
+	if s.Busy() && id != "." && id != ".." { // FetchModel refuses those, and says why
+		s.ModelNote = msg.ErrorLine("server model " + s.ModelName(id) + " was not loaded: " + s.busyWords() + "; load it again after that")
+		return false
+	}
+	return true
+}
+
 // FetchModel starts the load of the chosen server model: it returns its
 // id for the page to fetch, and false when there is none or the encoder
 // is busy. An id of "." or ".." (a link's ?model=) is refused, and
