@@ -144,9 +144,15 @@ func (v *documentVisibility) Shown() <-chan struct{} { return v.shown }
 
 // replaceHash sets the page's URL fragment without a navigation or a new
 // history entry, keeping the entry's state (WithNav's stamp, navEntry).
-func replaceHash(hash string) {
+func replaceHash(hash string) { replaceURL(hash) }
+
+// replaceURL sets the page's address to u (resolved against it: a
+// fragment alone, or a whole address of the page's origin) without a
+// navigation or a new history entry, keeping the entry's state (WithNav's
+// stamp, navEntry), which go-app's Page().ReplaceURL gives null.
+func replaceURL(u string) {
 	h := app.Window().Get("history")
-	h.Call("replaceState", h.Get("state"), "", hash)
+	h.Call("replaceState", h.Get("state"), "", u)
 }
 
 // The largest files the page reads: a file is copied into the page's

@@ -719,11 +719,15 @@ func (m modelFiles) Do(_ context.Context, r Request) (Response, error) {
 // not mount the page again (the same route: WithNav.OnUpdate keeps it),
 // and tells it OnNav. It loads b, as a link's ?model= opened fresh does
 // (loadLink), names it in the encoder's source, and takes ?model= out of
-// the address. An entry with no ?model= keeps the encoder loaded, and
+// the address, keeping the entry's state (WithNav's stamp: a Back
+// declined later while the page trains finds its entry by it). An entry
+// with no ?model= keeps the encoder loaded, and
 // asks the server nothing. One naming model c while a training is under
 // way chooses c, and the model note says that it was not loaded, and
 // why, as a model file's does. Before, OnMount alone read ?model=: the
-// entry's model was not loaded, and the address kept naming it. Under
+// entry's model was not loaded, and the address kept naming it; and
+// taking ?model= out of the address gave the entry a state of null
+// (go-app's Page().ReplaceURL), OnMount's too. Under
 // node, with a stand-in location, history, Worker and server.
 func TestVerifyBackToLink(t *testing.T) {
 	standInWorker(t)
@@ -734,7 +738,7 @@ func TestVerifyBackToLink(t *testing.T) {
 	h := &verifyHost{v: v}
 	e, _ := mountInDocument(t, h)
 	js.Global().Call("eval", `globalThis.location = { href: "http://metriclab/verify" }
-	globalThis.history = { state: null, replaceState(state, title, url) { this.state = state; location.href = new URL(url, location.href).href } }`)
+	globalThis.history = { state: null, replaceState(state, title, url) { this.state = state; if (url !== undefined) location.href = new URL(url, location.href).href } }`)
 	defer js.Global().Call("eval", `delete globalThis.location`)
 	at := func() string { return js.Global().Get("location").Get("href").String() }
 	back := func(url string) {
@@ -748,8 +752,13 @@ func TestVerifyBackToLink(t *testing.T) {
 		e.ConsumeAll()
 	}
 
+	stamp := navEntry{Line: "l", At: 2}
+	stampEntry(stamp)
 	back("http://metriclab/verify?model=b")
 	waitFor(t, e, "the load of b", func() bool { return v.w != nil && v.st.unloaded != nil })
+	if got, ok := entryOf(app.Window().Get("history").Get("state")); !ok || got != stamp {
+		t.Errorf("Back to ?model=b: the entry's stamp %+v (%v), want %+v kept", got, ok, stamp)
+	}
 	posted := js.Global().Get("metriclabTestWorker").Get("posted")
 	m, err := DecodeMessage(posted.Index(posted.Length() - 1).String())
 	if err != nil || m.Command == nil || m.Command.Op != msg.OpLoad || !bytes.Equal(m.Command.Model, b) {
