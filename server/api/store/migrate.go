@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // A migration brings the schema from the version before it to its own.
@@ -134,13 +136,41 @@ func (s *Store) migrate(steps []migration) error {
 }
 
 // schemaVersion returns the version of the database at path, 0 where
-// there is none yet, without writing to it: a read-only connection sets
-// no journal mode and, at its close, writes no WAL back to the database.
+// there is none yet, without writing to it and without making a file
+// beside it: a data directory refused stays as it was. A read-only
+// connection sets no journal mode and, at its close, writes no WAL back to
+// the database; but on a database in WAL mode it makes a -wal and a -shm
+// (the WAL's index) where there are none, and leaves them. So:
+//
+//   - with no journal holding anything (the store closed), the database
+//     file holds every commit, and is read alone as if on read-only media
+//     (immutable: no lock, no WAL looked for, nothing made);
+//   - with a WAL and its index (a store open, or killed), it is read in
+//     place, read-only, which makes nothing: both are there; so is one
+//     with a rollback journal (another program's, killed), which makes no
+//     WAL;
+//   - with a WAL and no index (a copy of a killed store's), a copy of the
+//     two is read, in a temporary folder: reading a WAL needs its index,
+//     and one made here, removed after, could be another process's by
+//     then.
 func schemaVersion(path string) (int, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
-	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?mode=ro&_pragma=busy_timeout(5000)")
+	wal, journal := hasContent(path+"-wal"), hasContent(path+"-journal")
+	if !wal && !journal {
+		return readVersion("file:" + uriPath(path) + "?immutable=1")
+	}
+	if _, err := os.Lstat(path + "-shm"); wal && errors.Is(err, fs.ErrNotExist) {
+		return copyVersion(path)
+	}
+	return readVersion("file:" + uriPath(path) + "?mode=ro&_pragma=busy_timeout(5000)")
+}
+
+// readVersion returns the user_version of the database at the SQLite URI
+// filename dsn.
+func readVersion(dsn string) (int, error) {
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return 0, err
 	}
@@ -148,6 +178,47 @@ func schemaVersion(path string) (int, error) {
 	var v int
 	err = db.QueryRow("PRAGMA user_version").Scan(&v)
 	return v, err
+}
+
+// copyVersion returns the version of the database at path and its WAL as
+// read from a copy of the two in a temporary folder (schemaVersion).
+func copyVersion(path string) (int, error) {
+	tmp, err := os.MkdirTemp("", "metriclab-version-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	copied := filepath.Join(tmp, dbName)
+	for _, suffix := range []string{"", "-wal"} {
+		if err := copyFile(copied+suffix, path+suffix); err != nil {
+			return 0, err
+		}
+	}
+	return readVersion("file:" + uriPath(copied) + "?mode=ro")
+}
+
+// copyFile copies the file src to the new file dst.
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// hasContent reports whether the file at path exists and is not empty.
+func hasContent(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Size() > 0
 }
 
 // newerSchema is Open's error for the data directory dir whose database

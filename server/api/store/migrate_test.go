@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -166,21 +167,27 @@ func TestSchemaFromBeforeVersions(t *testing.T) {
 
 // TestSchemaNewer: a data directory whose schema version is past the ones
 // this metriclab knows (a newer metriclab's) is refused with one line
-// naming both versions, and its database is left byte for byte: in WAL
-// mode, as the store leaves it; in another journal mode (which the store's
-// own connection would switch to WAL); and with a WAL the newer metriclab
-// did not checkpoint (killed), which a writable connection checkpoints
-// into the database as it closes. Before, it was opened as any other.
+// naming both versions, and its database is left byte for byte and its
+// folder as it was, no file added: in WAL mode, as the store leaves it; in
+// another journal mode (which the store's own connection would switch to
+// WAL); and with a WAL the newer metriclab did not checkpoint (killed),
+// which a writable connection checkpoints into the database as it closes,
+// with its wal-index (-shm) or without it (a copy). Before, it was opened
+// as any other; and then its version was read by a read-only connection,
+// which left an empty -wal and a -shm beside a database that had none, and
+// a -shm beside a WAL without one.
 func TestSchemaNewer(t *testing.T) {
 	const newer = 5 // past len(migrations)
 	for _, c := range []struct {
 		name    string
 		journal string
 		crashed bool // copy the database with its WAL from under an open connection
+		shm     bool // and its -shm
 	}{
-		{"WAL", "WAL", false},
-		{"rollback journal", "DELETE", false},
-		{"WAL not checkpointed", "WAL", true},
+		{"WAL", "WAL", false, false},
+		{"rollback journal", "DELETE", false, false},
+		{"WAL not checkpointed", "WAL", true, false},
+		{"WAL not checkpointed, with its index", "WAL", true, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := t.TempDir()
@@ -199,6 +206,9 @@ func TestSchemaNewer(t *testing.T) {
 			files := []string{dbName}
 			if c.crashed {
 				files = append(files, dbName+"-wal")
+				if c.shm {
+					files = append(files, dbName+"-shm")
+				}
 			} else if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -216,16 +226,23 @@ func TestSchemaNewer(t *testing.T) {
 				}
 				before[f] = b
 			}
+			listed := listDir(t, dir)
 			s, _, err := Open(dir)
 			if err == nil {
 				s.Close()
 				t.Fatalf("a data directory at schema version %d opened", newer)
+			}
+			if got := listDir(t, dir); !slices.Equal(got, listed) {
+				t.Errorf("the refused directory holds %q, want %q as before", got, listed)
 			}
 			want := fmt.Sprintf("data directory %s has schema version %d; this metriclab knows up to %d: use a newer metriclab", dir, newer, len(migrations))
 			if err.Error() != want {
 				t.Errorf("error %q, want %q", err, want)
 			}
 			for f, b := range before {
+				if f == dbName+"-shm" {
+					continue // the WAL's index, which every reader of it updates
+				}
 				if got, err := os.ReadFile(filepath.Join(dir, f)); err != nil || !bytes.Equal(got, b) {
 					t.Errorf("%s changed (%d bytes, was %d; %v)", f, len(got), len(b), err)
 				}
@@ -243,6 +260,20 @@ func TestSchemaNewer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listDir is the names of the files in dir, sorted.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names
 }
 
 // TestMigrateFails: a migration that fails leaves what it wrote undone and
