@@ -345,6 +345,7 @@ func TestTrainThenEvalOnImageFolder(t *testing.T) {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	lines = lines[:len(lines)-1] // the last names the model (TestTrainJSONNamesModel)
 	var first, last progress
 	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
 		t.Fatalf("first progress line %q: %v", lines[0], err)
@@ -818,7 +819,8 @@ func TestTrainJSONEachStepOnce(t *testing.T) {
 			t.Fatalf("train: exit %d: %s", code, stderr)
 		}
 		var steps []int
-		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		for _, line := range lines[:len(lines)-1] { // the last names the model (TestTrainJSONNamesModel)
 			var p progress
 			if err := json.Unmarshal([]byte(line), &p); err != nil {
 				t.Fatalf("line %q: %v", line, err)
@@ -830,6 +832,65 @@ func TestTrainJSONEachStepOnce(t *testing.T) {
 		}
 		if !slices.Equal(steps, tc.steps) {
 			t.Errorf("--log-every %s: steps %v, want %v", tc.logEvery, steps, tc.steps)
+		}
+	}
+}
+
+// TestTrainJSONNamesModel: train --json ends, once the model file is
+// written, with a line that names it and says what train says of it
+// without --json: the threshold and its FAR as the file holds them, the
+// held-out images, the steps, and the words of "wrote FILE (…)"; with
+// --val 0, no threshold, and why. Before, the progress lines were all:
+// nothing said the model was written, or where.
+func TestTrainJSONNamesModel(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images, 2 of each held out: 4 steps of 4 an epoch
+	for _, tc := range []struct {
+		val       string
+		earlyStop string // patience, in epochs: 2 cannot end a run of 2
+		valN      int
+		steps     int    // 2 epochs of the images not held out, 4 a step
+		summary   string // its start
+	}{
+		{"5000", "0", 6, 8, "threshold "},
+		{"5000", "2", 6, 8, "threshold "},
+		{"0", "0", 0, 12, "no threshold: --val 0 held no images out"},
+	} {
+		out := filepath.Join(dir, "m"+tc.val+"-"+tc.earlyStop+".safetensors")
+		code, stdout, stderr := runCLI(t, "train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4",
+			"--epochs", "2", "--val", tc.val, "--early-stop", tc.earlyStop, "--json", "--out", out)
+		if code != 0 {
+			t.Fatalf("train --val %s --early-stop %s: exit %d: %s", tc.val, tc.earlyStop, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		last := lines[len(lines)-1]
+		var got trainedLine
+		dec := json.NewDecoder(strings.NewReader(last))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&got); err != nil || got.Model == "" {
+			t.Fatalf("train --val %s: last line %q (%v): want the model's", tc.val, last, err)
+		}
+		m, err := core.ReadModel(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calibrated := tc.valN > 0
+		if got.Model != out || (got.Threshold != nil) != calibrated || (got.FAR != nil) != calibrated ||
+			calibrated && (*got.Threshold != m.Meta.Threshold || *got.FAR != m.Meta.FAR) ||
+			got.ValImages != tc.valN || got.Steps != tc.steps || got.Steps != m.Meta.Provenance.Steps ||
+			!strings.HasPrefix(got.Summary, tc.summary) {
+			t.Errorf("train --val %s: last line %q; want %s, its threshold %v at FAR %v on %d held-out images, %d steps, a summary that starts %q",
+				tc.val, last, out, m.Meta.Threshold, m.Meta.FAR, tc.valN, tc.steps, tc.summary)
+		}
+		// With early stopping, the best epoch, as the summary says it.
+		if best := fmt.Sprintf("the best epoch's: %d", got.BestEpoch); tc.earlyStop == "0" && got.BestEpoch != 0 ||
+			tc.earlyStop != "0" && (got.BestEpoch < 1 || got.BestEpoch > 2 || !strings.Contains(got.Summary, best)) {
+			t.Errorf("train --early-stop %s: last line %q: want best_epoch with early stopping alone, as the summary says it", tc.earlyStop, last)
+		}
+		for _, line := range lines[:len(lines)-1] {
+			if strings.Contains(line, `"model"`) {
+				t.Errorf("train --val %s: progress line %q names a model", tc.val, line)
+			}
 		}
 	}
 }

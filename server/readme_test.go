@@ -110,6 +110,25 @@ func TestREADMEEvalJSON(t *testing.T) {
 	}
 }
 
+// TestREADMETrainJSON holds the README's outline of the last line of
+// `train --json` to trainedLine: every key, in the order train prints
+// them, with every optional one present.
+func TestREADMETrainJSON(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := 1.0
+	raw, err := json.Marshal(trainedLine{Threshold: &one, FAR: &one, BestEpoch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := "`" + jsonOutline(t, json.NewDecoder(bytes.NewReader(raw))) + "`"
+	if !strings.Contains(string(b), shape) {
+		t.Errorf("README.md does not outline the last line of train --json as it is now:\n%s", shape)
+	}
+}
+
 // TestREADMEEvalSynopsis holds the README's synopsis of eval (`eval
 // --model FILE --data mnist|DIR [--classes SPEC] …`) to eval's flags:
 // every flag, each once, none that eval lacks, and --metric's values

@@ -42,6 +42,19 @@ type progress struct {
 	Diverged        string   `json:"diverged,omitempty"`
 }
 
+// trainedLine is the last line of `train --json`, once the model file is
+// written: what train says of it without --json ("wrote FILE (…)"). It is
+// told from the progress lines by its "model" key, which they lack.
+type trainedLine struct {
+	Model     string   `json:"model"`                // the file written: --out as given
+	Threshold *float64 `json:"threshold,omitempty"`  // the recommended cosine threshold (core.Metadata); none without a genuine held-out pair
+	FAR       *float64 `json:"far,omitempty"`        // the false accept rate at Threshold
+	ValImages int      `json:"val_images"`           // the held-out images it was chosen on
+	Steps     int      `json:"steps"`                // training steps taken
+	BestEpoch int      `json:"best_epoch,omitempty"` // with early stopping: the epoch whose model this is
+	Summary   string   `json:"summary"`              // what train prints in the parentheses (describeThreshold)
+}
+
 // trainFlags are train's flags, parsed and checked (parseTrain).
 type trainFlags struct {
 	mf                                 modelFlags
@@ -165,10 +178,22 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := writeTrained(f.out, m); err != nil {
 		return err
 	}
-	if !f.jsonOut {
-		fmt.Fprintf(stderr, "wrote %s (%s)\n", pathText(f.out), describeThreshold(m, cfg))
+	if f.jsonOut {
+		return json.NewEncoder(stdout).Encode(newTrainedLine(f.out, m, cfg))
 	}
+	fmt.Fprintf(stderr, "wrote %s (%s)\n", pathText(f.out), describeThreshold(m, cfg))
 	return nil
+}
+
+// newTrainedLine is the last line of train --json for the model m,
+// written to out, of the run cfg.
+func newTrainedLine(out string, m *core.Model, cfg trainConfig) trainedLine {
+	l := trainedLine{Model: out, ValImages: cfg.valN, Steps: m.Meta.Provenance.Steps, Summary: describeThreshold(m, cfg)}
+	if m.Meta.HasThreshold() {
+		l.Threshold, l.FAR = &m.Meta.Threshold, &m.Meta.FAR
+	}
+	l.BestEpoch, _ = cfg.job.BestEpoch()
+	return l
 }
 
 // jsonProgress reports train --json's progress lines to w: every
