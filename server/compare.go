@@ -213,7 +213,8 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rows := jsonRows{w: stdout}
 	// Every evaluation's retrieval is shown on a terminal, as openset's,
 	// its line cleared when it ends; under --json, as eval's, no live line
-	// is drawn: stderr gets what a file gets (a line as each run starts).
+	// is drawn: stderr gets what a file gets (a line as each baseline row
+	// and each run starts).
 	terminal := !f.jsonOut && isTerminal(stderr)
 	ranked, rankedDone := evalProgress(stderr, terminal, "evaluating retrieval", "queries")
 	evaluate := func(gallery, test eval.Embeddings, m eval.Metric) eval.Report {
@@ -231,10 +232,12 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			o.Verification.Accuracy, o.Verification.EER, o.Retrieval.MAPAtR)
 	}
 	if f.baselines {
-		for _, metric := range []string{"cosine", "whiten", "linear"} {
+		metrics := []string{"cosine", "whiten", "linear"}
+		for i, metric := range metrics {
 			if err := stdoutLost(stdout); err != nil {
 				return err
 			}
+			baselineProgress(stderr, terminal, i+1, len(metrics), "raw pixels, "+metricLabel(metric))
 			row, err := rawCompareRow(metric, f.trainClasses, f.evalClasses, mf.seed, evaluate, stderr, terminal)
 			if err != nil {
 				return err

@@ -456,7 +456,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// changes its training only. Each row's retrieval
 	// is shown on a terminal, its line cleared as the row is written;
 	// under --json, as eval's, no live line is drawn: stderr gets what
-	// a file gets (a line as each run starts).
+	// a file gets (a line as each baseline row and each run starts).
 	terminal := !base.jsonOut && isTerminal(stderr)
 	ranked, rankedDone := evalProgress(stderr, terminal, "evaluating retrieval", "queries")
 	expanding, expandingDone := evalProgress(stderr, terminal, expandLabel(base.expand), "images")
@@ -504,10 +504,12 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		fit = fitSample(fit, fitSize, base.mf.seed)
-		for _, name := range []string{"cosine", "whiten", "linear"} {
+		metrics := []string{"cosine", "whiten", "linear"}
+		for i, name := range metrics {
 			if err := stdoutLost(stdout); err != nil {
 				return err
 			}
+			baselineProgress(stderr, terminal, i+1, len(metrics), "raw pixels, "+metricLabel(name))
 			report, done := fitProgress(stderr, terminal, "raw pixels, "+metricLabel(name))
 			m, err := fitMetric(name, rawEmbeddings(fit), 32, base.mf.seed, report)
 			done()

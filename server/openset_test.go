@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -27,9 +28,15 @@ func TestOpenSet(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	// Off a terminal, progress is one line on stderr as each run starts.
+	// Off a terminal, progress is one line on stderr as each baseline row
+	// and each run starts (before, the baselines said nothing).
 	if !strings.Contains(stderr, "training 1/2 lenet-s\n") || !strings.Contains(stderr, "training 2/2 lenet-s, augment=faces dim=4 crop=lower\n") {
 		t.Errorf("stderr %q: want a line as each of the two runs starts", stderr)
+	}
+	for i, name := range []string{"cosine", "PCA + whitening", "linear (NCA)"} {
+		if want := fmt.Sprintf("evaluating baseline %d/3 raw pixels, %s\n", i+1, name); !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q: want %q", stderr, want)
+		}
 	}
 	const expanded = "cosine, expanded (K = 3)"
 	var rows []openSetRow

@@ -109,6 +109,18 @@ func runProgress(w io.Writer, terminal bool, i, n int, name string) (report func
 		}
 }
 
+// baselineProgress tells that baseline row i (from 1) of n, named name,
+// of openset or compare starts (raw pixels with a metric: its fit, then
+// its evaluation; 40 s for openset's three on MNIST), on stderr w: off a
+// terminal (terminal: isTerminal(w), not under --json), one line, as
+// runProgress's as a run starts; on a terminal, nothing, as the fit's
+// and the retrieval's live lines (fitProgress, evalProgress) show it.
+func baselineProgress(w io.Writer, terminal bool, i, n int, name string) {
+	if !terminal {
+		fmt.Fprintf(w, "evaluating baseline %d/%d %s\n", i, n, name)
+	}
+}
+
 // fitProgress is the progress of fitting a metric, named name, that
 // learns in steps (--metric linear: NCA, eval.LearnOptions.Progress), on
 // stderr w: on a terminal (terminal: isTerminal(w), not under --json,

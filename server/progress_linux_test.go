@@ -260,8 +260,8 @@ func TestEvalExpandOnTerminal(t *testing.T) {
 // silence between a run's training and its row: a few seconds a row on
 // MNIST's unseen digits), and the expansion of each expanded row before
 // it (before, silence as long as retrieval's). Under --json it draws no
-// live line, as eval's: the terminal gets what a file gets, a line as the
-// run starts (before, every bar).
+// live line, as eval's: the terminal gets what a file gets, a line as
+// each baseline row and the run start (before, every bar).
 func TestOpenSetEvalOnTerminal(t *testing.T) {
 	folder := sixIdentities(t) // 36 images of 3 unseen identities evaluated
 	args := []string{"openset", "--data", folder, "--input", "1x16x16", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--threads", "1", "--expand", "2"}
@@ -273,8 +273,9 @@ func TestOpenSetEvalOnTerminal(t *testing.T) {
 		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
 		t.Errorf("exit %d, terminal %q: want each row's retrieval and each expansion, cleared", code, got)
 	}
-	if code, got := onTerminal(t, new(bytes.Buffer), append(args, "--json")...); code != 0 || got != "training 1/1 mlp\r\n" {
-		t.Errorf("--json: exit %d, terminal %q: want the run's line alone", code, got)
+	want := baselineLines + "training 1/1 mlp\r\n"
+	if code, got := onTerminal(t, new(bytes.Buffer), append(args, "--json")...); code != 0 || got != want {
+		t.Errorf("--json: exit %d, terminal %q: want %q, the baselines' lines and the run's", code, got, want)
 	}
 }
 
@@ -284,7 +285,8 @@ func TestOpenSetEvalOnTerminal(t *testing.T) {
 // a small MNIST of its own ($METRICLAB_MNIST): 60 test images, 30 of the
 // open set's classes 5-9; the baselines alone, each a closed and an open
 // evaluation. --json keeps the terminal quiet, as eval's does (before, it
-// drew every bar; compare's runs get a line each, as openset's).
+// drew every bar; compare's runs and baseline rows get a line each, as
+// openset's).
 func TestCompareEvalOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallMNIST(t, dir, 6)
@@ -297,5 +299,13 @@ func TestCompareEvalOnTerminal(t *testing.T) {
 		!strings.HasSuffix(got, "\r\033[K") || strings.Contains(got, "\n") {
 		t.Errorf("exit %d, terminal %q: want the closed and open sets' retrieval of each baseline, each cleared", code, got)
 	}
-	quietUnderJSON(t, args...)
+	if code, got := onTerminal(t, new(bytes.Buffer), append(args, "--json")...); code != 0 || got != baselineLines {
+		t.Errorf("--json: exit %d, terminal %q: want %q, the baselines' lines alone", code, got, baselineLines)
+	}
 }
+
+// baselineLines is what openset's and compare's baselines write on a
+// terminal under --json, as in a file (baselineProgress).
+const baselineLines = "evaluating baseline 1/3 raw pixels, cosine\r\n" +
+	"evaluating baseline 2/3 raw pixels, PCA + whitening\r\n" +
+	"evaluating baseline 3/3 raw pixels, linear (NCA)\r\n"
