@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -144,15 +145,20 @@ func (v *documentVisibility) Shown() <-chan struct{} { return v.shown }
 
 // replaceHash sets the page's URL fragment without a navigation or a new
 // history entry, keeping the entry's state (WithNav's stamp, navEntry).
-func replaceHash(hash string) { replaceURL(hash) }
-
-// replaceURL sets the page's address to u (resolved against it: a
-// fragment alone, or a whole address of the page's origin) without a
-// navigation or a new history entry, keeping the entry's state (WithNav's
-// stamp, navEntry), which go-app's Page().ReplaceURL gives null.
-func replaceURL(u string) {
+func replaceHash(hash string) {
 	h := app.Window().Get("history")
-	h.Call("replaceState", h.Get("state"), "", u)
+	h.Call("replaceState", h.Get("state"), "", hash)
+}
+
+// replacePageURL sets the page's address to u through go-app's
+// p.ReplaceURL, which tells go-app's page (its URL, og:url) and, in the
+// browser, replaces the entry's state with null; the state before it
+// (WithNav's stamp, navEntry) is written back.
+func replacePageURL(p app.Page, u *url.URL) {
+	h := app.Window().Get("history")
+	state := h.Get("state")
+	p.ReplaceURL(u)
+	h.Call("replaceState", state, "")
 }
 
 // The largest files the page reads: a file is copied into the page's

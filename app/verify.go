@@ -206,7 +206,7 @@ func (v *Verify) loadLink(ctx app.Context) {
 	}
 	q.Del("model")
 	u.RawQuery = q.Encode()
-	replaceURL(u.String()) // WithNav's stamp kept
+	replacePageURL(ctx.Page(), &u)
 	if v.st.LinkModel(id) {
 		v.fetchModel(ctx)
 	}

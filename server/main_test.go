@@ -567,8 +567,11 @@ func TestTrainEverySchedule(t *testing.T) {
 			continue
 		}
 		lines := strings.Split(strings.TrimSpace(stdout), "\n")
-		var last progress
-		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		var last progress // the last step's: the line after it names the model (trainedLine)
+		if len(lines) < 2 || !strings.Contains(lines[len(lines)-1], `"model":`) {
+			t.Fatalf("--schedule %s: stdout ends %q; want the model's line after the progress", schedule, lines[len(lines)-1])
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-2]), &last); err != nil {
 			t.Fatal(err)
 		}
 		if !lastOK(last.LR) {
