@@ -99,8 +99,8 @@ type Jobs struct {
 // NewJobs returns the page with the playground's default settings.
 func NewJobs() *Jobs { return &Jobs{form: jobSettings(DefaultSettings())} }
 
-// OnMount reads the form's settings from the URL hash, when there is one,
-// and starts reading the job list every few seconds.
+// OnMount reads the form's settings from the URL hash, when there is one
+// (readLink), and starts reading the job list every few seconds.
 func (j *Jobs) OnMount(ctx app.Context) {
 	j.mounted = ctx
 	if !app.IsClient {
@@ -110,11 +110,17 @@ func (j *Jobs) OnMount(ctx app.Context) {
 	if j.Client == nil {
 		j.Client = NewClient()
 	}
-	j.open(locationHash())
+	j.readLink(ctx)
 	c, stop := context.WithCancel(ctx)
 	j.stopList = stop
 	client := j.Client
 	ctx.Async(func() { every(c, jobsRefresh, watchVisibility(c), func() { j.readList(ctx, c, client) }) })
+}
+
+// readLink fills the form with the settings of the page's link, the URL
+// hash (open).
+func (j *Jobs) readLink(ctx app.Context) {
+	j.open(locationHash())
 }
 
 // open fills the form with the settings of the link hash (the page's
