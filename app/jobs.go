@@ -94,6 +94,9 @@ type Jobs struct {
 	bc        *broadcast
 	stopList  context.CancelFunc
 	stopWatch context.CancelFunc
+
+	onHash app.Func // the window's hashchange listener (linkChanged)
+	links  int      // the links opened (open): after each the form's text fields show the link's settings (field)
 }
 
 // NewJobs returns the page with the playground's default settings.
@@ -118,16 +121,37 @@ func (j *Jobs) OnMount(ctx app.Context) {
 }
 
 // readLink fills the form with the settings of the page's link, the URL
-// hash (open).
+// hash (open), and, until the page is dismounted, with those of each new
+// link of the page opened in it (linkChanged).
 func (j *Jobs) readLink(ctx app.Context) {
 	j.open(locationHash())
+	j.onHash = app.FuncOf(func(app.Value, []app.Value) any {
+		ctx.Dispatch(func(app.Context) { j.linkChanged(locationHash()) })
+		return nil
+	})
+	app.Window().Call("addEventListener", "hashchange", j.onHash)
+}
+
+// linkChanged opens the link of the page's URL's new fragment hash: a
+// link of /jobs pasted or edited in the address bar while the page is
+// open changes only the fragment, which reloads nothing (the browser says
+// hashchange; replaceHash's writes of the form's own, edit, do not). The
+// form's own fragment is not a new link: its fields stay as they are,
+// with the text typed and refused and its error.
+func (j *Jobs) linkChanged(hash string) {
+	if hash == j.form.Hash() {
+		return
+	}
+	j.open(hash)
 }
 
 // open fills the form with the settings of the link hash (the page's
 // URL fragment, with its "#"), when it has any, as it takes them
-// (jobSettings); the error line says which of them were not used: those
-// ParseHash refused, and a playground's comparison, whose losses the
-// form does not queue (one job trains one loss).
+// (jobSettings); the error line says which of them were not used, and
+// nothing else: those ParseHash refused, and a playground's comparison,
+// whose losses the form does not queue (one job trains one loss). The
+// form's text fields are drawn anew (field), showing the link's
+// settings, none marked. The list and the watched job stay as they are.
 func (j *Jobs) open(hash string) {
 	if hash == "" || hash == "#" {
 		return
@@ -136,10 +160,8 @@ func (j *Jobs) open(hash string) {
 	if len(s.Compare) > 0 {
 		notices = append(notices, fmt.Sprintf("compare=%s is the playground's: this form trains one loss (%s)", strings.Join(s.Compare, ","), s.Loss))
 	}
-	j.form = jobSettings(s)
-	if len(notices) > 0 {
-		j.err = strings.Join(notices, "; ")
-	}
+	j.form, j.err, j.refused = jobSettings(s), strings.Join(notices, "; "), nil
+	j.links++
 }
 
 // every calls do, then again every d after it returns, until c is done:
@@ -171,12 +193,18 @@ func whileHidden(c context.Context, page visibility) bool {
 	return c.Err() == nil
 }
 
-// OnDismount stops reading the list and the watched job's events.
+// OnDismount stops reading the list, the watched job's events and the
+// links opened in the page.
 func (j *Jobs) OnDismount() {
 	if j.stopList != nil {
 		j.stopList()
 	}
 	j.unwatch()
+	if j.onHash != nil {
+		app.Window().Call("removeEventListener", "hashchange", j.onHash)
+		j.onHash.Release()
+		j.onHash = nil
+	}
 }
 
 // readList reads the list from a goroutine and shows it, unless a read
@@ -331,25 +359,27 @@ func (j *Jobs) renderForm() app.UI {
 // glyphsField draws the form's glyph classes: the count the job will
 // train with, so none, disabled, for a loss of P×K batches, which takes
 // none (Settings.Request leaves a preset's or a link's out). The input
-// is keyed by whether it is disabled, so that it shows the settings'
-// value each time it is disabled or enabled (keyed: go-app writes a
-// value only when the one drawn changes, and a text typed and refused
-// stayed in the disabled field drawn 0, and came back, marked, with
-// another loss); edit forgets why the text was refused then.
+// is keyed by whether it is disabled (and by the links opened, field),
+// so that it shows the settings' value each time it is disabled or
+// enabled (keyed: go-app writes a value only when the one drawn changes,
+// and a text typed and refused stayed in the disabled field drawn 0, and
+// came back, marked, with another loss); edit forgets why the text was
+// refused then.
 func (j *Jobs) glyphsField() app.UI {
 	if noGlyphs(j.form) {
-		return &keyed{Key: "job-glyphs none", UI: textField("job-glyphs", "Glyph classes (none: "+j.form.Loss+" batches P classes × K images)", "0", "", "", true, nil)}
+		return j.field("job-glyphs none", textField("job-glyphs", "Glyph classes (none: "+j.form.Loss+" batches P classes × K images)", "0", "", "", true, nil))
 	}
-	return &keyed{Key: "job-glyphs", UI: j.textField("glyphs", "Glyph classes", strconv.Itoa(j.form.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs))}
+	return j.textField("glyphs", "Glyph classes", strconv.Itoa(j.form.Glyphs), fmt.Sprintf("0: none; up to %d", msg.MaxGlyphs))
 }
 
 // paramsField draws the parameters of the form's loss at its D, each
 // showing its setting (its default at D when none is set), which the job
 // is posted with (Settings.Request): a link's or a preset's included,
 // written whole (FormatNumber would show 0.123456789 of 0.123456789012). It
-// is keyed by the loss and D, as the playground's are (Controls.params):
-// each input then shows the setting, not the text typed in a parameter
-// of the same name before; edit forgets why that text was refused.
+// is keyed by the loss and D (and by the links opened, field), as the
+// playground's are (Controls.params): each input then shows the setting,
+// not the text typed in a parameter of the same name before; edit
+// forgets why that text was refused.
 func (j *Jobs) paramsField() app.UI {
 	s := j.form
 	ps := LossParams(s.Loss, s.Dim)
@@ -357,7 +387,7 @@ func (j *Jobs) paramsField() app.UI {
 		return app.P().Class("hint").Text(s.Loss + " has no parameters")
 	}
 	title := s.Loss + " parameters at D = " + strconv.Itoa(s.Dim)
-	return &keyed{Key: "job-params " + title, UI: app.FieldSet().Class("params").Body(
+	return j.field("job-params "+title, app.FieldSet().Class("params").Body(
 		app.Legend().Text(title),
 		app.Range(ps).Slice(func(i int) app.UI {
 			p := ps[i]
@@ -368,7 +398,7 @@ func (j *Jobs) paramsField() app.UI {
 			return textField("job-param-"+p.Name, p.Name, value, "default "+FormatNumber(p.Default), j.refused[p.Name], false,
 				func(v string) { j.edit(p.Name, v) })
 		}),
-	)}
+	))
 }
 
 // noGlyphs reports whether the job of s trains with no glyph classes
@@ -717,9 +747,20 @@ func (j *Jobs) unwatch() {
 	j.bc, j.eventsErr = nil, "" // the error was the stream's of the job no longer watched
 }
 
-// textField draws a labelled text input of the form's setting key.
+// textField draws a labelled text input of the form's setting key
+// (field).
 func (j *Jobs) textField(key, label, value, placeholder string) app.UI {
-	return textField("job-"+key, label, value, placeholder, j.refused[key], false, func(v string) { j.edit(key, v) })
+	return j.field("job-"+key, textField("job-"+key, label, value, placeholder, j.refused[key], false, func(v string) { j.edit(key, v) }))
+}
+
+// field draws ui, a text field (or the loss parameters' fieldset), as a
+// keyed of key and the links opened, as the playground's controls do
+// (Controls.field): after a link it is a new one, which shows the
+// settings. go-app writes a value only when the one drawn changes: a text
+// typed since and refused stayed after a link of the same setting, no
+// longer marked, and the job queued the setting.
+func (j *Jobs) field(key string, ui app.UI) app.UI {
+	return &keyed{Key: key + " " + strconv.Itoa(j.links), UI: ui}
 }
 
 // selectField draws a labelled select of the form's setting key.

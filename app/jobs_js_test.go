@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall/js"
 	"testing"
@@ -167,6 +168,163 @@ func TestJobsPlaygroundLink(t *testing.T) {
 			if strings.Contains(link, "workers=") || strings.Contains(link, "compare=") || s.Loss != j.form.Loss || s.Dim != j.form.Dim {
 				t.Errorf("%s: %s %q; want the form's loss and D, no workers= nor compare=", c.hash, what, link)
 			}
+		}
+	}
+}
+
+// jobsLinkHost draws the Jobs page, reads its link as its OnMount does
+// (readLink; OnMount also reads the server's list every few seconds, a
+// goroutine the test engine would wait for), and is dismounted as the
+// page is.
+type jobsLinkHost struct {
+	app.Compo
+	ctx app.Context
+	j   *Jobs
+}
+
+func (h *jobsLinkHost) OnMount(ctx app.Context) {
+	h.ctx, h.j.mounted = ctx, ctx
+	h.j.readLink(ctx)
+}
+func (h *jobsLinkHost) OnDismount()    { h.j.OnDismount() }
+func (h *jobsLinkHost) Render() app.UI { return h.j.Render() }
+
+// standInLocation gives the window under node a location of fragment
+// hash, listeners, and metriclabHash(hash), which sets the fragment and
+// says hashchange, as a browser does when a link of the page's path is
+// pasted in the address bar; once mounted (mountInDocument gives its own
+// history), standInHistory's replaceState sets the fragment and, as a
+// browser's, says nothing.
+func standInLocation(t *testing.T, hash string) {
+	t.Helper()
+	js.Global().Call("eval", `globalThis.metriclabListeners = []
+	globalThis.addEventListener = (type, f) => { metriclabListeners.push({ type, f }) }
+	globalThis.removeEventListener = (type, f) => { metriclabListeners = metriclabListeners.filter(l => l.type !== type || l.f !== f) }
+	globalThis.location = { hash: "" }
+	globalThis.metriclabHash = hash => {
+		location.hash = hash
+		for (const l of metriclabListeners.filter(l => l.type === "hashchange")) l.f.call(globalThis, {})
+	}`)
+	js.Global().Get("location").Set("hash", hash)
+	t.Cleanup(func() {
+		js.Global().Call("eval", `for (const k of ["metriclabListeners", "addEventListener", "removeEventListener", "location", "metriclabHash"]) delete globalThis[k]`)
+	})
+}
+
+func standInHistory() {
+	js.Global().Call("eval", `globalThis.history = { state: null, replaceState(state, title, url) { location.hash = new URL(url, "http://metriclab/jobs" + location.hash).hash } }`)
+}
+
+// TestJobsLinkChanged: a link of the Jobs page pasted in the address bar
+// while the page is open changes only the URL's fragment, which loads
+// nothing: the browser says hashchange, and the form takes the new
+// link's settings as a link opened fresh does (open), with its notes in
+// #jobs-error, each text field showing its setting (a text typed and
+// refused before, marked, is gone); the list and the watched job stay as
+// they were, the job's viewer not drawn again. An empty fragment, or "#",
+// leaves the form as it is. Once the page is dismounted the window has no
+// hashchange listener left. Before, OnMount alone read the link: the form
+// kept the first link's settings, and Train queued them. Under node, with
+// a stand-in window, location and history.
+func TestJobsLinkChanged(t *testing.T) {
+	standInLocation(t, "#loss=arcface&epochs=3")
+	j := NewJobs()
+	h := &jobsLinkHost{j: j}
+	e, field := mountInDocument(t, h)
+	standInHistory()
+	if j.form.Loss != "arcface" || field("job-epochs").Get("value").String() != "3" {
+		t.Fatalf("mounted at #loss=arcface&epochs=3: the form's loss %s, epochs %q", j.form.Loss, field("job-epochs").Get("value").String())
+	}
+	job := msg.Job{ID: "a", State: msg.JobRunning, Config: jobConfig(), Created: "1"}
+	h.ctx.Dispatch(func(ctx app.Context) {
+		j.SetJobs([]msg.Job{job}, nil)
+		j.watchJob(ctx, job) // no Client: no stream
+	})
+	e.ConsumeAll()
+	field("job-batch").Set("value", "x")
+	h.ctx.Dispatch(func(app.Context) { j.edit("batch", "x") })
+	e.ConsumeAll()
+	if field("job-batch").Get("attrs").Get("aria-invalid").IsUndefined() {
+		t.Fatal("batch x typed: the field is not marked invalid")
+	}
+	row, viewer, watch := field("job-a"), field("job-viewer"), j.watch
+
+	js.Global().Call("metriclabHash", "#loss=cosface&epochs=7&dim=5")
+	e.ConsumeAll()
+	note := "dim=5 is not one of 2, 3, 8, 16, 64, 128: using 3"
+	if j.form.Loss != "cosface" || j.form.Epochs != 7 || j.form.Dim != 3 || field("job-epochs").Get("value").String() != "7" {
+		t.Errorf("#loss=cosface&epochs=7&dim=5 pasted: the form's loss %s, epochs %d (shown %q), D %d; want cosface, 7, 3",
+			j.form.Loss, j.form.Epochs, field("job-epochs").Get("value").String(), j.form.Dim)
+	}
+	if alert := field("jobs-error"); !alert.Truthy() || nodeText(alert) != note {
+		t.Errorf("#loss=cosface&epochs=7&dim=5 pasted: #jobs-error %v, want %q", alert, note)
+	}
+	batch := field("job-batch")
+	if value, marked := batch.Get("value").String(), !batch.Get("attrs").Get("aria-invalid").IsUndefined(); value != strconv.Itoa(j.form.Batch) || marked || len(j.refused) > 0 {
+		t.Errorf("a link pasted after batch x was refused: the field shows %q, marked %v (refused %v); want %d, unmarked", value, marked, j.refused, j.form.Batch)
+	}
+	if len(j.jobs) != 1 || j.watch != watch || j.watch.Job.ID != "a" || !field("job-a").Equal(row) || !field("job-viewer").Equal(viewer) {
+		t.Errorf("a link pasted: the list %v, watched %v; want job a listed and watched, its row and viewer as they were", j.jobs, j.watch.Job.ID)
+	}
+
+	for _, empty := range []string{"", "#"} {
+		js.Global().Call("metriclabHash", empty)
+		e.ConsumeAll()
+		if j.form.Loss != "cosface" || j.form.Epochs != 7 || j.err != note {
+			t.Errorf("fragment %q: the form's loss %s, epochs %d, error %q; want the form as it was", empty, j.form.Loss, j.form.Epochs, j.err)
+		}
+	}
+
+	if err := e.Load(&blankPage{}); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	if n := js.Global().Call("eval", `metriclabListeners.filter(l => l.type === "hashchange").length`).Int(); n != 0 {
+		t.Errorf("the page dismounted: the window has %d hashchange listeners, want none", n)
+	}
+}
+
+// TestJobsOwnFragment: the form's edits write its settings in the URL's
+// fragment (replaceHash), which says no hashchange; a hashchange that
+// names the form's own fragment all the same (the link of the settings
+// shown) leaves the form as it is: a text typed and refused keeps its
+// text, its mark and the error line, and no field is drawn again (the
+// one being typed in would lose the focus). Before the listener compared
+// the fragment with the form's, such a one was opened as a new link.
+// Under node, with a stand-in window, location and history.
+func TestJobsOwnFragment(t *testing.T) {
+	standInLocation(t, "#loss=arcface")
+	j := NewJobs()
+	h := &jobsLinkHost{j: j}
+	e, field := mountInDocument(t, h)
+	standInHistory()
+	edit := func(key, value string) {
+		field("job-"+key).Set("value", value)
+		h.ctx.Dispatch(func(app.Context) { j.edit(key, value) })
+		e.ConsumeAll()
+	}
+	edit("epochs", "9")
+	own := js.Global().Get("location").Get("hash").String()
+	if own != j.form.Hash() || j.form.Epochs != 9 {
+		t.Fatalf("epochs 9: the fragment %q, the form's epochs %d; want the form's %q, 9", own, j.form.Epochs, j.form.Hash())
+	}
+	edit("batch", "x")
+	err := j.err
+	ids := []string{"job-epochs", "job-batch", "job-lr", "job-loss"}
+	before := make([]js.Value, len(ids))
+	for i, id := range ids {
+		before[i] = field(id)
+	}
+	js.Global().Call("metriclabHash", own)
+	e.ConsumeAll()
+	batch := field("job-batch")
+	if j.form.Epochs != 9 || j.err != err || err == "" || batch.Get("value").String() != "x" || batch.Get("attrs").Get("aria-invalid").IsUndefined() {
+		t.Errorf("a hashchange of the form's own fragment: epochs %d, error %q, batch shows %q marked %v; want 9, %q, x marked",
+			j.form.Epochs, j.err, batch.Get("value").String(), !batch.Get("attrs").Get("aria-invalid").IsUndefined(), err)
+	}
+	for i, id := range ids {
+		if !field(id).Equal(before[i]) {
+			t.Errorf("a hashchange of the form's own fragment: #%s drawn again", id)
 		}
 	}
 }
