@@ -127,7 +127,7 @@ func (m *Models) Render() app.UI {
 func (m *Models) row(c msg.ModelCard) app.UI {
 	r := FormatCard(c)
 	return app.Tr().ID("model-"+c.ID).Body(
-		app.Td().Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
+		app.Td().Class("model-name").Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
 		app.Td().Text(r.Model),
 		app.Td().Text(r.Classes),
 		app.Td().Text(r.Training),
