@@ -117,7 +117,10 @@ func a11yPages() map[string]app.UI {
 	compare.resize()
 
 	models := NewModels()
-	models.SetCards([]msg.ModelCard{card()}, nil)
+	asked := card() // its Delete pressed: Keep and Confirm delete
+	asked.ID, asked.Name = "m8", "asked"
+	models.SetCards([]msg.ModelCard{card(), asked}, nil)
+	models.confirming, models.note, models.delErr = "m8", "deleted m6", "could not delete m5: not found (404)"
 
 	jobs := NewJobs()
 	jobs.SetJobs([]msg.Job{
@@ -211,6 +214,8 @@ func TestPagesLiveRegions(t *testing.T) {
 		{"/", "note", "status"},
 		{"/ (compare)", "status-1", ""},
 		{"/models", "models-status", "status"},
+		{"/models", "models-error", "alert"},
+		{"/models", "models-note", "status"},
 		{"/jobs", "jobs-status", "status"},
 		{"/jobs", "jobs-error", "alert"},
 		{"/jobs", "jobs-act-error", "alert"},
@@ -240,11 +245,13 @@ func TestPagesLiveRegions(t *testing.T) {
 func TestLiveRegionsBeforeText(t *testing.T) {
 	pages := map[string]app.UI{
 		"/":       &WithNav{Current: "/", Page: NewPlayground()},
+		"/models": &WithNav{Current: "/models", Page: NewModels()},
 		"/jobs":   &WithNav{Current: "/jobs", Page: NewJobs()},
 		"/verify": &WithNav{Current: "/verify", Page: NewVerify()},
 	}
 	for _, c := range []struct{ page, id string }{
 		{"/", "note"},
+		{"/models", "models-note"},
 		{"/jobs", "jobs-list-error"},
 		{"/jobs", "jobs-events-error"},
 		{"/jobs", "jobs-note"},
@@ -385,6 +392,7 @@ func TestTextContrast(t *testing.T) {
 		{"--warn", "#fff6ec"}, // .notices
 		{"--bad", "#fdf0ef"},  // .crash
 		{"--accent-ink", "--accent"},
+		{".btn-delete", "--bad"}, // a model's Confirm delete
 		{".model-id", "--bg"}, {".model-id", "--panel"},
 		{".job-error", "--panel"},
 		{"tspan.genuine", "#fafbfc"}, {"tspan.impostor", "#fafbfc"},

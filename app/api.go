@@ -102,6 +102,11 @@ func (c *Client) Models(ctx context.Context) ([]msg.ModelCard, error) {
 	return cards, err
 }
 
+// DeleteModel deletes the model id from the registry (its file too).
+func (c *Client) DeleteModel(ctx context.Context, id string) error {
+	return c.call(ctx, Request{Method: "DELETE", Path: "/api/models/" + url.PathEscape(id)}, nil)
+}
+
 // Jobs returns the server's jobs.
 func (c *Client) Jobs(ctx context.Context) ([]msg.Job, error) {
 	var jobs []msg.Job

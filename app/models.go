@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -23,9 +24,10 @@ import (
 var modelsRefresh = 10 * time.Second
 
 // Models is the page of the server's model registry: one row per model
-// with what it is, how it was trained and how well it verifies, and links
-// to open its experiment in the playground, to download it, and to use it
-// for webcam verification.
+// with what it is, how it was trained and how well it verifies, links to
+// open its experiment in the playground, to download it, and to use it
+// for webcam verification, and its Delete, in two steps: Delete asks,
+// Confirm delete deletes, Keep or Escape leaves the model.
 type Models struct {
 	app.Compo
 
@@ -35,6 +37,27 @@ type Models struct {
 	loading bool
 	err     string
 	stop    context.CancelFunc
+
+	// confirming is the model whose row asks Keep or Confirm delete, ""
+	// for none; deleting holds the models whose DELETE is on its way:
+	// their buttons wait for the answer.
+	confirming string
+	deleting   map[string]bool
+	// deleted holds the models this page deleted: a read of the registry
+	// started before a delete and answered after it lists its model, and
+	// would show its row again until the next read.
+	deleted map[string]bool
+	note    string // the latest delete under way or done: "deleted NAME"
+	delErr  string // why the latest delete failed; the next one's answer replaces it
+	// focused is the id of the element the page gave the keyboard's
+	// focus last (focus; outside a browser, the one it would have).
+	focused string
+
+	// mounted is the page's context: the answer of a delete is dispatched
+	// through it, as the Jobs page's answers are. Its button's context is
+	// its row's, and go-app drops what is dispatched to an element no
+	// longer there (a row a read of the registry dropped meanwhile).
+	mounted app.Context
 }
 
 // NewModels returns the page, loading.
@@ -43,6 +66,7 @@ func NewModels() *Models { return &Models{loading: true} }
 // OnMount starts reading the registry every modelsRefresh while the page
 // is seen.
 func (m *Models) OnMount(ctx app.Context) {
+	m.mounted = ctx
 	if !app.IsClient {
 		return
 	}
@@ -82,24 +106,39 @@ func (m *Models) OnDismount() {
 }
 
 // SetCards shows cards, newest first (the server lists them oldest
-// first), or err beside the cards last read when the registry could not
-// be read.
+// first), less those the page deleted (a read started before their
+// delete lists them), or err beside the cards last read when the
+// registry could not be read.
 func (m *Models) SetCards(cards []msg.ModelCard, err error) {
 	m.loading = false
 	if err != nil {
 		m.err = "the models could not be read: " + err.Error()
 		return
 	}
-	m.cards, m.err = slices.Clone(cards), ""
+	m.cards, m.err = slices.DeleteFunc(slices.Clone(cards), func(c msg.ModelCard) bool { return m.deleted[c.ID] }), ""
 	slices.SortStableFunc(m.cards, func(a, b msg.ModelCard) int { return compareCreated(b.Created, a.Created) })
+	if m.index(m.confirming) < 0 {
+		m.confirming = "" // deleted elsewhere
+	}
 }
 
 // Render draws the page.
 func (m *Models) Render() app.UI {
 	return app.Div().Class("page models-page").Body(
 		app.Header().Class("top").Body(
-			app.H1().Text("Models"),
+			// Focusable from code alone: it takes the focus when the
+			// last model is deleted (removed).
+			app.H1().ID("models-title").TabIndex(-1).Text("Models"),
 			app.P().ID("models-status").Class("status").Role("status").Text(m.status()),
+		),
+		// As on the Jobs page: the error of a delete, which the user
+		// asked for, is an alert; the note, polite, is there empty
+		// (drawn as nothing: CSS :empty), so that a screen reader reads
+		// it as it changes; both in a slot, so that the table after them
+		// is not drawn again when the error comes or goes.
+		app.Div().Class("slot").Body(
+			app.If(m.delErr != "", func() app.UI { return app.P().ID("models-error").Class("notices").Role("alert").Text(m.delErr) }),
+			app.P().ID("models-note").Class("note").Role("status").Text(m.note),
 		),
 		app.If(len(m.cards) > 0, func() app.UI {
 			return app.Table().ID("models").Class("registry").Body(
@@ -120,6 +159,9 @@ func (m *Models) Render() app.UI {
 		app.If(len(m.cards) > 0, func() app.UI { // of a button that an empty registry does not show
 			return app.P().ID("models-hint").Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder.")
 		}),
+		app.If(len(m.cards) > 0, func() app.UI { // a delete needs it in classroom mode
+			return app.Div().Class("models-token").Body(&TokenField{ID: "models-token"})
+		}),
 	)
 }
 
@@ -139,8 +181,165 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.FileName()).
 				Title(r.Size).Text("Download"),
 			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Text("Use for verify"),
+			m.deleteButtons(c),
 		),
 	)
+}
+
+// deleteButtons draws the Delete of model c, or, once it was pressed,
+// Keep and Confirm delete: Keep in Delete's place, where a second click
+// of Delete lands, so that a double click deletes nothing. Each names
+// its model (nameOf), for a screen reader, which reads a row's buttons
+// apart from the row. Escape on either is Keep.
+func (m *Models) deleteButtons(c msg.ModelCard) app.UI {
+	name, id := m.nameOf(c), c.ID
+	if m.confirming != id {
+		return app.Button().ID("delete-"+id).Type("button").Class("btn").Disabled(m.deleting[id]).Aria("label", "delete model "+name).Text("Delete").
+			OnClick(func(ctx app.Context, e app.Event) { m.ask(id) }, app.EventScope(id))
+	}
+	escape := func(ctx app.Context, e app.Event) {
+		if e.Get("key").String() == "Escape" {
+			m.keep(id)
+		}
+	}
+	busy := m.deleting[id]
+	return app.Span().Class("confirm-delete").Body(
+		app.Button().ID("keep-"+id).Type("button").Class("btn").Disabled(busy).Aria("label", "keep model "+name).Text("Keep").
+			OnClick(func(ctx app.Context, e app.Event) { m.keep(id) }, app.EventScope(id)).
+			On("keydown", escape, app.EventScope(id)),
+		app.Button().ID("confirm-delete-"+id).Type("button").Class("btn btn-delete").Disabled(busy).
+			Aria("label", "confirm delete of model "+name).Text("Confirm delete").
+			OnClick(func(ctx app.Context, e app.Event) { m.remove(ctx, c) }, app.EventScope(id)).
+			On("keydown", escape, app.EventScope(id)),
+	)
+}
+
+// ask turns the Delete of model id into Keep and Confirm delete (of it
+// alone: another row's turns back), the focus on Keep.
+func (m *Models) ask(id string) {
+	m.confirming = id
+	m.focus("keep-"+id, nil)
+}
+
+// keep turns the row of model id back to its Delete, which takes the
+// focus, unless its delete is on its way.
+func (m *Models) keep(id string) {
+	if m.confirming != id || m.deleting[id] {
+		return
+	}
+	m.confirming = ""
+	m.focus("delete-"+id, nil)
+}
+
+// remove deletes model c, unless its delete is on its way, then reads
+// the registry, as the Jobs page reads its list after a Cancel: after a
+// refusal too, which shows the model as it is now (deleted in another
+// tab). A model deleted leaves the page, and the note says so; one the
+// server refused stays, its row back to Delete, and the alert says why.
+// The focus, on the row's buttons (or lost with them), goes to the Delete
+// of the model after it, else of the one before, else to the page's
+// heading.
+func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
+	if m.Client == nil || m.deleting[c.ID] {
+		return
+	}
+	if m.deleting == nil {
+		m.deleting = make(map[string]bool)
+	}
+	name := m.nameOf(c)
+	m.deleting[c.ID], m.note = true, "deleting "+name+"…"
+	client, page := m.Client, m.mounted
+	ctx.Async(func() {
+		rc, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		err := client.DeleteModel(rc, c.ID)
+		cards, listErr := client.Models(rc)
+		page.Dispatch(func(ctx app.Context) {
+			delete(m.deleting, c.ID)
+			at := max(m.index(c.ID), 0)
+			if err != nil {
+				m.delErr, m.note = "could not delete "+name+": "+err.Error(), ""
+			} else {
+				if m.deleted == nil {
+					m.deleted = make(map[string]bool)
+				}
+				m.deleted[c.ID] = true
+				m.delErr, m.note = "", "deleted "+name
+			}
+			if m.confirming == c.ID {
+				m.confirming = ""
+			}
+			m.SetCards(cards, listErr)
+			if listErr != nil && err == nil { // the cards shown are those read before
+				m.cards = slices.DeleteFunc(m.cards, func(o msg.ModelCard) bool { return o.ID == c.ID })
+			}
+			m.focus(m.focusAfter(c.ID, at), []string{"keep-" + c.ID, "confirm-delete-" + c.ID, "delete-" + c.ID})
+		})
+	})
+}
+
+// focusAfter returns the element that takes the focus after the delete
+// of model id, which was at row at: its own Delete when it is still
+// listed, else the Delete of the row now at, else of the last row, else
+// the page's heading.
+func (m *Models) focusAfter(id string, at int) string {
+	switch {
+	case m.index(id) >= 0:
+		return "delete-" + id
+	case at < len(m.cards):
+		return "delete-" + m.cards[at].ID
+	case len(m.cards) > 0:
+		return "delete-" + m.cards[len(m.cards)-1].ID
+	}
+	return "models-title"
+}
+
+// focus gives the keyboard's focus to the element of id once the render
+// under way has drawn it (outside a browser, it notes id), where the
+// focus is on one of the elements of from, or lost (on the body, with an
+// element removed); wherever it is when from is nil. A delete's answer
+// comes after a while, and the user may have moved the focus meanwhile:
+// it stays there.
+func (m *Models) focus(id string, from []string) {
+	if !app.IsClient {
+		m.focused = id
+		return
+	}
+	// The page's context, not the handler's: the element of the button
+	// pressed may be gone with the render (Delete, once pressed).
+	m.mounted.Defer(func(app.Context) {
+		doc := app.Window().Get("document")
+		active := doc.Get("activeElement")
+		lost := !active.Truthy() || active.Equal(doc.Get("body"))
+		if from != nil && !lost && !slices.Contains(from, active.Get("id").String()) {
+			return
+		}
+		if el := doc.Call("getElementById", id); el.Truthy() {
+			el.Call("focus")
+			m.focused = id
+		}
+	})
+}
+
+// nameOf is how the page names model c: its name (its id when it has
+// none), with its id when another model listed has the same name (an
+// upload without one is "uploaded model").
+func (m *Models) nameOf(c msg.ModelCard) string {
+	name := cardName(c)
+	for _, o := range m.cards {
+		if o.ID != c.ID && cardName(o) == name {
+			return name + " (" + c.ID + ")"
+		}
+	}
+	return name
+}
+
+// cardName is the name of the model of c, its id when it has none.
+func cardName(c msg.ModelCard) string { return cmp.Or(c.Name, c.ID) }
+
+// index returns the row of model id, -1 when it is not listed.
+func (m *Models) index(id string) int {
+	return slices.IndexFunc(m.cards, func(c msg.ModelCard) bool { return c.ID == id })
 }
 
 // status says what the page shows.
@@ -174,16 +373,13 @@ type ModelRow struct {
 // FormatCard returns the row of the registry of c.
 func FormatCard(c msg.ModelCard) ModelRow {
 	r := ModelRow{
-		Name:         c.Name,
+		Name:         cardName(c),
 		Model:        fmt.Sprintf("%s · %s · D = %s%s", c.Arch, c.Loss, dimText(c.Dim, c.Views), cropText(c.Crop)),
 		Classes:      strconv.Itoa(max(c.NumClasses, len(c.Classes))), // a card stored before NumClasses has 0
 		Training:     "uploaded",
 		Verification: "–",
 		Created:      formatCreated(c.Created),
 		Size:         formatBytes(c.Size),
-	}
-	if r.Name == "" {
-		r.Name = c.ID
 	}
 	if len(c.Classes) > 0 {
 		shown := c.Classes

@@ -3,7 +3,11 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
+	"strings"
+	"sync"
 	"syscall/js"
 	"testing"
 
@@ -71,5 +75,133 @@ func TestModelsRowsKeyed(t *testing.T) {
 				t.Errorf("%s: #verify-%s links to %s", tt.name, m.ID, got)
 			}
 		}
+	}
+}
+
+// modelsTransport answers the Models page in the browser's fetch's place:
+// the list, and each DELETE, refused with refuse (401) when it is not "",
+// else done (204).
+type modelsTransport struct {
+	Transport // no event stream
+
+	mu      sync.Mutex
+	cards   []msg.ModelCard
+	deletes []string // the paths of the DELETEs, as sent
+	refuse  string
+}
+
+func (f *modelsTransport) Do(ctx context.Context, r Request) (Response, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.Method == "GET" && r.Path == "/api/models":
+		b, _ := json.Marshal(f.cards)
+		return Response{Status: 200, Body: b}, nil
+	case r.Method == "DELETE":
+		f.deletes = append(f.deletes, r.Path)
+		if f.refuse != "" {
+			b, _ := json.Marshal(msg.ErrorBody{Error: f.refuse})
+			return Response{Status: 401, Body: b}, nil
+		}
+		id := strings.TrimPrefix(r.Path, "/api/models/")
+		f.cards = slices.DeleteFunc(f.cards, func(c msg.ModelCard) bool { return c.ID == id })
+		return Response{Status: 204}, nil
+	}
+	return Response{Status: 404, Body: []byte(`{"error":"no route"}`)}, nil
+}
+
+// TestModelsDeleteKeys: a row's Delete, from the keyboard as a screen
+// reader's user presses it. Delete gives the focus to Keep, in its
+// place; Escape, on Keep or on Confirm delete, turns the row back, the
+// focus on its Delete, and sends nothing. Confirm delete sends DELETE
+// /api/models/ID, the row goes, the note says so, and the focus goes to
+// the next row's Delete (the row before's for the last row; the heading
+// for the last model), not to <body> with the row's buttons; where the
+// user has moved it meanwhile, it stays. A refusal keeps the row, and
+// says why. Before, the page had no Delete.
+func TestModelsDeleteKeys(t *testing.T) {
+	a := msg.ModelCard{ID: "a", Name: "first", Loss: "arcface", Dim: 3, Created: "2025-01-01T10:00:00Z"}
+	b := msg.ModelCard{ID: "b", Name: "second", Loss: "arcface", Dim: 3, Created: "2025-01-01T11:00:00Z"}
+	c := msg.ModelCard{ID: "c", Name: "third", Loss: "arcface", Dim: 3, Created: "2025-01-01T12:00:00Z"}
+	f := &modelsTransport{cards: []msg.ModelCard{a, b, c}}
+	h := &modelsHost{m: NewModels()}
+	h.m.Client = &Client{T: f}
+	e, field := mountInDocument(t, h)
+	h.m.mounted = h.ctx // as the page's OnMount sets it
+	h.ctx.Dispatch(func(app.Context) { h.m.SetCards(f.cards, nil) })
+	e.ConsumeAll()
+	// The stand-in document's elements take the focus, and say their id,
+	// as a browser's do.
+	js.Global().Call("eval", `{
+		const proto = Object.getPrototypeOf(document.body)
+		proto.focus = function() { document.activeElement = this }
+		Object.defineProperty(proto, "id", { get() { return this.attrs.id ?? "" }, configurable: true })
+		document.activeElement = document.body
+	}`)
+	t.Cleanup(func() {
+		proto := js.Global().Get("Object").Call("getPrototypeOf", js.Global().Get("document").Get("body"))
+		proto.Delete("focus")
+		proto.Delete("id")
+	})
+	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
+	// press clicks (a click focuses a button) or sends a key to the
+	// element of id, and lets the page take what comes of it.
+	press := func(id, key string) {
+		t.Helper()
+		el := field(id)
+		if el.IsNull() {
+			t.Fatalf("no #%s", id)
+		}
+		if key == "" {
+			el.Call("focus")
+			el.Get("listeners").Call("click", map[string]any{})
+		} else {
+			el.Get("listeners").Call("keydown", map[string]any{"key": key})
+		}
+		e.ConsumeAll()
+	}
+	there := func(id string) bool { return !field(id).IsNull() }
+
+	press("delete-b", "")
+	if there("delete-b") || !there("confirm-delete-b") || focused() != "keep-b" {
+		t.Errorf("after Delete of b: #delete-b there %v, #confirm-delete-b %v, the focus on #%s; want Keep and Confirm delete, the focus on Keep", there("delete-b"), there("confirm-delete-b"), focused())
+	}
+	for _, on := range []string{"keep-b", "confirm-delete-b"} {
+		press(on, "Escape")
+		if !there("delete-b") || there("keep-b") || focused() != "delete-b" || len(f.deletes) != 0 {
+			t.Errorf("Escape on #%s: #delete-b there %v, #keep-b %v, the focus on #%s, DELETEs %q; want Delete back with the focus, nothing sent", on, there("delete-b"), there("keep-b"), focused(), f.deletes)
+		}
+		press("delete-b", "")
+	}
+	press("confirm-delete-b", "")
+	if there("model-b") || !slices.Equal(f.deletes, []string{"/api/models/b"}) || focused() != "delete-a" {
+		t.Errorf("after Confirm delete of b: its row there %v, DELETEs %q, the focus on #%s; want the row gone, DELETE /api/models/b, the focus on a's Delete", there("model-b"), f.deletes, focused())
+	}
+	if got := nodeText(field("models-note")); got != "deleted second" {
+		t.Errorf("#models-note %q, want deleted second", got)
+	}
+
+	// The focus moved meanwhile, to a link of another row, stays there.
+	press("delete-a", "")
+	field("confirm-delete-a").Call("focus")
+	field("confirm-delete-a").Get("listeners").Call("click", map[string]any{})
+	field("open-c").Call("focus")
+	e.ConsumeAll()
+	if there("model-a") || focused() != "open-c" {
+		t.Errorf("after Confirm delete of a, the focus moved to #open-c: row a there %v, the focus on #%s; want it gone, the focus left on #open-c", there("model-a"), focused())
+	}
+
+	f.refuse = "this server needs its token for changes (Authorization: Bearer TOKEN)"
+	press("delete-c", "")
+	press("confirm-delete-c", "")
+	want := "could not delete third: " + f.refuse + " (401)"
+	if !there("model-c") || nodeText(field("models-error")) != want || focused() != "delete-c" {
+		t.Errorf("a delete refused: row c there %v, #models-error %q, the focus on #%s; want the row kept, %q, the focus on its Delete", there("model-c"), nodeText(field("models-error")), focused(), want)
+	}
+	f.refuse = ""
+	press("delete-c", "")
+	press("confirm-delete-c", "")
+	if there("model-c") || focused() != "models-title" || !field("models-error").IsNull() {
+		t.Errorf("after the delete of the last model: row there %v, the focus on #%s, #models-error there %v; want none, the focus on the heading, no error", there("model-c"), focused(), !field("models-error").IsNull())
 	}
 }

@@ -3,15 +3,236 @@
 package app
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"metriclab/core/msg"
 )
+
+// modelsAPI answers the Models page as server/api does: the list, and
+// DELETE of a model (204, or refused as refuse says), counting the
+// requests.
+type modelsAPI struct {
+	mu     sync.Mutex
+	cards  []msg.ModelCard
+	calls  map[string]int // "DELETE a", "GET /api/models"
+	refuse *msg.ErrorBody // when not nil, every DELETE is answered refuseCode with it
+	code   int
+	tokens []string // the bearer tokens of the DELETEs, as sent
+}
+
+func newModelsAPI(cards ...msg.ModelCard) *modelsAPI {
+	return &modelsAPI{cards: cards, calls: map[string]int{}}
+}
+
+func (a *modelsAPI) count(call string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[call]
+}
+
+func (a *modelsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	write := func(status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	id, _ := strings.CutPrefix(r.URL.Path, "/api/models/")
+	switch {
+	case r.Method == "GET" && r.URL.Path == "/api/models":
+		a.calls["GET /api/models"]++
+		write(200, a.cards)
+	case r.Method == "DELETE" && id != r.URL.Path:
+		a.calls["DELETE "+id]++
+		a.tokens = append(a.tokens, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if a.refuse != nil {
+			write(a.code, a.refuse)
+			return
+		}
+		i := slices.IndexFunc(a.cards, func(c msg.ModelCard) bool { return c.ID == id })
+		if i < 0 {
+			write(404, msg.ErrorBody{Error: "not found"})
+			return
+		}
+		a.cards = slices.Delete(a.cards, i, i+1)
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		write(404, msg.ErrorBody{Error: "no route"})
+	}
+}
+
+// modelsPageHost holds the Models page, as WithNav does; OnPreRender,
+// which go-app calls outside a browser where it would call OnMount, gives
+// its context.
+type modelsPageHost struct {
+	app.Compo
+	ctx  app.Context
+	page *Models
+}
+
+func (h *modelsPageHost) Render() app.UI              { return app.Div().Body(h.page) }
+func (h *modelsPageHost) OnPreRender(ctx app.Context) { h.ctx = ctx }
+
+// mountModels mounts the Models page of api, showing its list, and
+// returns its engine and a context that stays mounted, the page's.
+func mountModels(t *testing.T, api *modelsAPI) (m *Models, e app.TestEngine, ctx app.Context) {
+	t.Helper()
+	m = NewModels()
+	m.Client = &Client{T: HandlerTransport(api), Token: func() string { return "tok" }}
+	h := &modelsPageHost{page: m}
+	e = app.NewTestEngine()
+	if err := e.Load(h); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	m.mounted = h.ctx // as OnMount sets it, in a browser
+	m.SetCards(api.cards, nil)
+	return m, e, h.ctx
+}
+
+// drawn returns a page drawn, mounted, with the state of m: the
+// page mounted in a host is not drawn again by what its context
+// dispatches (the page of a browser is, by its own).
+func drawn(t *testing.T, m *Models) *Models {
+	t.Helper()
+	p := NewModels()
+	p.cards, p.loading, p.err, p.confirming, p.deleting, p.note, p.delErr = m.cards, m.loading, m.err, m.confirming, m.deleting, m.note, m.delErr
+	mount(t, p)
+	return p
+}
+
+// threeModels are listed newest first as c, b, a.
+func threeModels() []msg.ModelCard {
+	return []msg.ModelCard{
+		{ID: "a", Name: "first", Loss: "arcface", Dim: 3, Created: "2025-01-01T10:00:00Z"},
+		{ID: "b", Name: "second", Loss: "arcface", Dim: 3, Created: "2025-01-01T11:00:00Z"},
+		{ID: "c", Name: "third", Loss: "arcface", Dim: 3, Created: "2025-01-01T12:00:00Z"},
+	}
+}
+
+// TestModelsDeleteNamed: each row has a Delete whose accessible name
+// says which model it deletes; two models of one name (two uploads
+// without one, "uploaded model") are told apart by their ids. Before,
+// the page had no Delete: a model went through curl -X DELETE alone.
+func TestModelsDeleteNamed(t *testing.T) {
+	m := NewModels()
+	m.SetCards([]msg.ModelCard{
+		{ID: "a", Name: "arcface d3", Created: "1"},
+		{ID: "u1", Name: "uploaded model", Created: "2"},
+		{ID: "u2", Name: "uploaded model", Created: "3"},
+		{ID: "x", Created: "4"},
+	}, nil)
+	mount(t, m)
+	for id, label := range map[string]string{
+		"a":  "delete model arcface d3",
+		"u1": "delete model uploaded model (u1)",
+		"u2": "delete model uploaded model (u2)",
+		"x":  "delete model x",
+	} {
+		tag, text, ok := element(t, m, "delete-"+id)
+		if !ok || text != "Delete" || attr(tag, "aria-label") != label || attr(tag, "type") != "button" {
+			t.Errorf("#delete-%s: %s %q (there: %v), want a button Delete named %q", id, tag, text, ok, label)
+		}
+	}
+	if _, _, ok := element(t, m, "models-token"); !ok { // a delete in classroom mode needs it
+		t.Error("no #models-token: the page has no field for the classroom token of a delete")
+	}
+}
+
+// TestModelsDeleteConfirm: Delete asks first, in the row (Keep, Confirm
+// delete, each named for its model), and Keep leaves the model, nothing
+// sent; Confirm delete sends DELETE /api/models/ID with the tab's token,
+// and the row goes, the note says so, the focus goes to the next row's
+// Delete (the last row's: the one before; none left: the heading). A
+// delete the server refuses keeps the row and says why, naming the
+// model, in an alert. While a delete is on its way its buttons are
+// disabled, and a second Confirm sends nothing.
+func TestModelsDeleteConfirm(t *testing.T) {
+	api := newModelsAPI(threeModels()...)
+	m, e, ctx := mountModels(t, api)
+	rows := func() (ids []string) {
+		for _, c := range m.cards {
+			ids = append(ids, c.ID)
+		}
+		return ids
+	}
+
+	m.ask("b")
+	if _, _, ok := element(t, drawn(t, m), "delete-b"); ok || m.focused != "keep-b" {
+		t.Errorf("after Delete of b: #delete-b still there (%v), focus on #%s; want Keep and Confirm delete, the focus on Keep", ok, m.focused)
+	}
+	for id, label := range map[string]string{"keep-b": "keep model second", "confirm-delete-b": "confirm delete of model second"} {
+		if tag, _, ok := element(t, drawn(t, m), id); !ok || attr(tag, "aria-label") != label {
+			t.Errorf("after Delete of b: #%s %s (there: %v), want it named %q", id, tag, ok, label)
+		}
+	}
+	m.keep("b")
+	if _, _, ok := element(t, drawn(t, m), "delete-b"); !ok || m.focused != "delete-b" || api.count("DELETE b") != 0 || !slices.Equal(rows(), []string{"c", "b", "a"}) {
+		t.Errorf("after Keep: #delete-b there %v, focus on #%s, %d DELETE, rows %v; want Delete back with the focus, nothing sent", ok, m.focused, api.count("DELETE b"), rows())
+	}
+
+	m.ask("b")
+	m.remove(ctx, m.cards[1])
+	m.remove(ctx, m.cards[1])
+	d := drawn(t, m)
+	if !m.deleting["b"] || !disabled(t, d, "confirm-delete-b") || !disabled(t, d, "keep-b") {
+		t.Errorf("while the delete of b is on its way: deleting %v, its buttons enabled", m.deleting)
+	}
+	e.ConsumeAll()
+	if n := api.count("DELETE b"); n != 1 || !slices.Equal(api.tokens, []string{"tok"}) {
+		t.Errorf("Confirm delete of b twice: %d DELETE, tokens %q; want one, with the tab's token", n, api.tokens)
+	}
+	if !slices.Equal(rows(), []string{"c", "a"}) || m.note != "deleted second" || m.delErr != "" || m.focused != "delete-a" {
+		t.Errorf("after the delete of b: rows %v, note %q, error %q, focus on #%s; want c, a, deleted second, the focus on a's Delete", rows(), m.note, m.delErr, m.focused)
+	}
+	wantText(t, drawn(t, m), "models-note", "deleted second")
+	// A read of the registry started before the delete, answered after.
+	m.SetCards(threeModels(), nil)
+	if !slices.Equal(rows(), []string{"c", "a"}) {
+		t.Errorf("a read that lists b, deleted, after its delete: rows %v, want c, a", rows())
+	}
+
+	m.ask("a")
+	m.remove(ctx, m.cards[1])
+	e.ConsumeAll()
+	if !slices.Equal(rows(), []string{"c"}) || m.focused != "delete-c" {
+		t.Errorf("after the delete of a, the last row: rows %v, focus on #%s; want c, the focus on c's Delete", rows(), m.focused)
+	}
+
+	api.refuse, api.code = &msg.ErrorBody{Error: "this server needs its token for changes\n(Authorization: Bearer TOKEN)"}, 401
+	m.ask("c")
+	m.remove(ctx, m.cards[0])
+	e.ConsumeAll()
+	want := "could not delete third: this server needs its token for changes (Authorization: Bearer TOKEN) (401)"
+	if !slices.Equal(rows(), []string{"c"}) || m.delErr != want || m.note != "" || m.confirming != "" || m.focused != "delete-c" {
+		t.Errorf("a delete refused: rows %v, error %q, note %q, confirming %q, focus on #%s; want c kept, %q, its Delete back with the focus", rows(), m.delErr, m.note, m.confirming, m.focused, want)
+	}
+	wantText(t, drawn(t, m), "models-error", want)
+	if tag, _, _ := element(t, drawn(t, m), "models-error"); attr(tag, "role") != "alert" {
+		t.Errorf("#models-error %s, want an alert", tag)
+	}
+
+	api.refuse = nil
+	m.ask("c")
+	m.remove(ctx, m.cards[0])
+	e.ConsumeAll()
+	if len(m.cards) != 0 || m.delErr != "" || m.note != "deleted third" || m.focused != "models-title" {
+		t.Errorf("after the delete of the last model: rows %v, error %q, note %q, focus on #%s; want none, deleted third, the focus on the heading", rows(), m.delErr, m.note, m.focused)
+	}
+	if tag, _, ok := element(t, drawn(t, m), "models-title"); !ok || attr(tag, "tabindex") != "-1" {
+		t.Errorf("the heading %s (there: %v): want it focusable from code (tabindex -1)", tag, ok)
+	}
+}
 
 // TestModelsCellsWrap: the cells of the models table other than the
 // buttons' break a long word anywhere (a name of 100 characters, an

@@ -280,16 +280,16 @@ func TestModelsRender(t *testing.T) {
 	if err := app.Match(app.P().ID("models-status").Class("status").Role("status").Text("1 model"), m, 0, 0, 1); err != nil {
 		t.Error(err)
 	}
-	// Table > tbody > the row's keyed > the row > its last cell: the
-	// actions.
+	// Table (after the header and the slot of the note) > tbody > the
+	// row's keyed > the row > its last cell: the actions.
 	link := PlaygroundLink(card())
-	if err := app.Match(app.A().ID("open-m7").Class("btn").Href(link).Text("Open in playground"), m, 0, 1, 1, 0, 0, 7, 0); err != nil {
+	if err := app.Match(app.A().ID("open-m7").Class("btn").Href(link).Text("Open in playground"), m, 0, 2, 1, 0, 0, 7, 0); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.P().ID("models-hint").Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder."), m, 0, 2); err != nil {
+	if err := app.Match(app.P().ID("models-hint").Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder."), m, 0, 3); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.A().ID("download-m7").Class("btn").Href("/api/models/m7/file").Attr("download", "metriclab-arcface-d3-m7.safetensors").Title("1.2 MB").Text("Download"), m, 0, 1, 1, 0, 0, 7, 1); err != nil {
+	if err := app.Match(app.A().ID("download-m7").Class("btn").Href("/api/models/m7/file").Attr("download", "metriclab-arcface-d3-m7.safetensors").Title("1.2 MB").Text("Download"), m, 0, 2, 1, 0, 0, 7, 1); err != nil {
 		t.Error(err)
 	}
 	m.SetCards(nil, errors.New("boom"))

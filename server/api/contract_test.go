@@ -125,4 +125,16 @@ func TestContract(t *testing.T) {
 		t.Fatalf("POST sample: %d %s", code, raw)
 	}
 	strictDecode(t, "POST /api/datasets/{name}/samples", raw, &msg.Sample{})
+
+	// The Models page's Delete: the model goes, and a second delete is
+	// the server's not found.
+	if err := c.DeleteModel(ctx, cards[0].ID); err != nil {
+		t.Fatalf("the page's delete of model %s: %v", cards[0].ID, err)
+	}
+	if left, err := c.Models(ctx); err != nil || len(left) != 0 {
+		t.Errorf("after the page's delete: models %+v, %v; want none", left, err)
+	}
+	if err := c.DeleteModel(ctx, cards[0].ID); err == nil || !strings.HasSuffix(err.Error(), "(404)") {
+		t.Errorf("the page's delete of a model deleted: %v, want the server's error with 404", err)
+	}
 }
