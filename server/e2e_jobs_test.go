@@ -7,13 +7,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
+	"metriclab/core"
 	"metriclab/core/msg"
 )
 
@@ -23,6 +26,12 @@ import (
 // first: go-app keeps an element's handler when a render gives it another
 // closure of the same function literal, and Cancel of the new job once
 // canceled the running one.
+//
+// Then the Models page, with a model of the longest name an upload may
+// have, one word (it ran off the table, the page wider than the window),
+// and a row's Delete from the keyboard: Delete gives the focus to Keep,
+// Escape gives it back, Confirm delete deletes the model, the note says
+// so, and the focus goes to the next row's Delete.
 func TestE2EJobsRowButtons(t *testing.T) {
 	p, _ := newVerifyPage(t, 3*time.Minute, "")
 	long := msg.TrainRequest{Data: "mnist", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 50, Batch: 64, LR: 0.01, Opt: "adam", Seed: 1, Device: "cpu"}
@@ -100,10 +109,56 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	if u := p.unnamedControls(); len(u) > 0 {
 		t.Errorf("%s: controls without an accessible name in Chromium's tree: %q", "/jobs", u)
 	}
+	spec := core.DefaultSpec("mlp", 3)
+	var model bytes.Buffer
+	if err := core.EncodeModel(&model, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}},
+		Params: core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	upload := func(name string) string {
+		t.Helper()
+		res, err := http.Post(p.base+"/api/models?name="+url.QueryEscape(name), "application/octet-stream", bytes.NewReader(model.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		var card struct{ ID string }
+		if res.StatusCode != 201 || json.Unmarshal(body, &card) != nil || card.ID == "" {
+			t.Fatalf("POST /api/models: %d %s", res.StatusCode, body)
+		}
+		return card.ID
+	}
+	upload(strings.Repeat("x", 100)) // the server's longest (maxModelName)
+	kept := upload("kept")
+	gone := upload("gone") // the newest: the first row, kept's after it
 	cdpRun(p, "open the models page", chromedp.Navigate(p.base+"/models"))
-	wait("the models page", `!!document.getElementById("models-status")`)
+	wait("the models page", `!!document.getElementById("delete-`+gone+`")`)
+	if w := cdpEval[[]float64](p, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+		t.Errorf("/models with a model named 100 x: the page is %v px wide in a window of %v, the table runs off it", w[0], w[1])
+	}
 	p.savePNG("models-1", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
 	if u := p.unnamedControls(); len(u) > 0 {
 		t.Errorf("%s: controls without an accessible name in Chromium's tree: %q", "/models", u)
+	}
+	focused := func(id string) string { return `(document.activeElement || {}).id === "` + id + `"` }
+	cdpRun(p, "click the Delete of gone", chromedp.Click(chromedp.ID("delete-"+gone)))
+	wait("the focus on Keep", focused("keep-"+gone))
+	cdpRun(p, "press Escape", chromedp.KeyEvent(kb.Escape))
+	wait("Delete back, with the focus", focused("delete-"+gone))
+	cdpRun(p, "click the Delete of gone", chromedp.Click(chromedp.ID("delete-"+gone)))
+	cdpRun(p, "click Confirm delete", chromedp.Click(chromedp.ID("confirm-delete-"+gone)))
+	wait("the row of gone gone, and the note", `!document.getElementById("model-`+gone+`") && document.getElementById("models-note").textContent === "deleted gone"`)
+	if id := cdpEval[string](p, `(document.activeElement || {}).id || ""`); id != "delete-"+kept {
+		t.Errorf("after the delete of the first row: the focus on #%s, want the next row's Delete, #delete-%s", id, kept)
+	}
+	p.savePNG("models-2-deleted", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+	res, err := http.Get(p.base + "/api/models/" + gone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 404 {
+		t.Errorf("GET /api/models/%s after its delete on the page: %d, want 404", gone, res.StatusCode)
 	}
 }
