@@ -146,23 +146,29 @@ func (s *Store) migrate(steps []migration) error {
 //     file holds every commit, and is read alone as if on read-only media
 //     (immutable: no lock, no WAL looked for, nothing made);
 //   - with a WAL and its index (a store open, or killed), it is read in
-//     place, read-only, which makes nothing: both are there; so is one
-//     with a rollback journal (another program's, killed), which makes no
-//     WAL;
+//     place, read-only, which makes nothing: both are there;
 //   - with a WAL and no index (a copy of a killed store's), a copy of the
 //     two is read, in a temporary folder: reading a WAL needs its index,
 //     and one made here, removed after, could be another process's by
-//     then.
+//     then;
+//   - with a rollback journal (another program's, killed in a
+//     transaction: the store's journal is a WAL), a copy of the two is
+//     read, in a temporary folder: the journal, hot, must be rolled back
+//     before the database is read, which a read-only connection refuses
+//     ("attempt to write a readonly database") and the store's own
+//     connection does in place.
 func schemaVersion(path string) (int, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
 	wal, journal := hasContent(path+"-wal"), hasContent(path+"-journal")
-	if !wal && !journal {
+	switch _, err := os.Lstat(path + "-shm"); {
+	case journal:
+		return copyVersion(path, "-journal")
+	case !wal:
 		return readVersion("file:" + uriPath(path) + "?immutable=1")
-	}
-	if _, err := os.Lstat(path + "-shm"); wal && errors.Is(err, fs.ErrNotExist) {
-		return copyVersion(path)
+	case errors.Is(err, fs.ErrNotExist):
+		return copyVersion(path, "-wal")
 	}
 	return readVersion("file:" + uriPath(path) + "?mode=ro&_pragma=busy_timeout(5000)")
 }
@@ -180,21 +186,24 @@ func readVersion(dsn string) (int, error) {
 	return v, err
 }
 
-// copyVersion returns the version of the database at path and its WAL as
-// read from a copy of the two in a temporary folder (schemaVersion).
-func copyVersion(path string) (int, error) {
+// copyVersion returns the version of the database at path and its
+// journal, path+suffix (its WAL, -wal, or its rollback journal,
+// -journal), as read from a copy of the two in a temporary folder
+// (schemaVersion), where SQLite may write: it rolls a rollback journal
+// back into the copy before reading it.
+func copyVersion(path, suffix string) (int, error) {
 	tmp, err := os.MkdirTemp("", "metriclab-version-*")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(tmp)
 	copied := filepath.Join(tmp, dbName)
-	for _, suffix := range []string{"", "-wal"} {
+	for _, suffix := range []string{"", suffix} {
 		if err := copyFile(copied+suffix, path+suffix); err != nil {
 			return 0, err
 		}
 	}
-	return readVersion("file:" + uriPath(copied) + "?mode=ro")
+	return readVersion("file:" + uriPath(copied))
 }
 
 // copyFile copies the file src to the new file dst.

@@ -183,11 +183,13 @@ func TestSchemaNewer(t *testing.T) {
 		journal string
 		crashed bool // copy the database with its WAL from under an open connection
 		shm     bool // and its -shm
+		hot     bool // copy the database with its rollback journal from under a transaction that wrote to it
 	}{
-		{"WAL", "WAL", false, false},
-		{"rollback journal", "DELETE", false, false},
-		{"WAL not checkpointed", "WAL", true, false},
-		{"WAL not checkpointed, with its index", "WAL", true, true},
+		{"WAL", "WAL", false, false, false},
+		{"rollback journal", "DELETE", false, false, false},
+		{"WAL not checkpointed", "WAL", true, false, false},
+		{"WAL not checkpointed, with its index", "WAL", true, true, false},
+		{"hot rollback journal", "DELETE", false, false, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := t.TempDir()
@@ -204,7 +206,24 @@ func TestSchemaNewer(t *testing.T) {
 			}
 			dir := t.TempDir()
 			files := []string{dbName}
-			if c.crashed {
+			if c.hot { // a writer killed in a transaction: its journal holds the pages as committed, the database some written over
+				files = append(files, dbName+"-journal")
+				tx, err := db.Begin()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback()
+				for _, stmt := range []string{"PRAGMA cache_size = 1", "PRAGMA user_version = 1", "CREATE TABLE spill (x BLOB)"} {
+					if _, err := tx.Exec(stmt); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for range 64 { // past the cache: pages go to the database before the commit
+					if _, err := tx.Exec("INSERT INTO spill VALUES (randomblob(4000))"); err != nil {
+						t.Fatal(err)
+					}
+				}
+			} else if c.crashed {
 				files = append(files, dbName+"-wal")
 				if c.shm {
 					files = append(files, dbName+"-shm")
@@ -218,8 +237,8 @@ func TestSchemaNewer(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.crashed && f == dbName+"-wal" && len(b) == 0 {
-					t.Fatal("the WAL is empty: nothing to checkpoint")
+				if (c.crashed && f == dbName+"-wal" || c.hot && f == dbName+"-journal") && len(b) == 0 {
+					t.Fatalf("%s is empty", f)
 				}
 				if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
 					t.Fatal(err)
