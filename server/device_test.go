@@ -75,8 +75,9 @@ func TestCUDAEngineOnEmulation(t *testing.T) {
 		t.Fatalf("train --device cuda-emu: exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	lines = lines[:len(lines)-1] // the last names the model (TestTrainJSONNamesModel)
 	var first, last progress
-	if json.Unmarshal([]byte(lines[0]), &first) != nil || json.Unmarshal([]byte(lines[len(lines)-1]), &last) != nil {
+	if len(lines) == 0 || json.Unmarshal([]byte(lines[0]), &first) != nil || json.Unmarshal([]byte(lines[len(lines)-1]), &last) != nil {
 		t.Fatalf("progress lines %q", stdout)
 	}
 	if !last.EpochEnd || last.Epoch != 4 || !(last.Loss < first.Loss) {
