@@ -299,13 +299,15 @@ func (j *Jobs) Render() app.UI {
 		// resume) are alerts; the list's and the stream's, which come by
 		// themselves every few seconds, and the note, polite (status).
 		app.Div().Class("slot").Body(
-			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err) }),
-			app.If(j.actErr != "", func() app.UI { return app.P().ID("jobs-act-error").Class("notices").Role("alert").Text(j.actErr) }),
 			// The polite ones are there empty (drawn as nothing: CSS
-			// :empty), so that a screen reader reads them as they change.
+			// :empty), so that a screen reader reads them as they change,
+			// and first: go-app matches children by their place, and an
+			// alert that came before them would take their elements.
 			app.P().ID("jobs-list-error").Class("notices").Role("status").Text(j.listErr),
 			app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.eventsErr),
 			app.P().ID("jobs-note").Class("note").Role("status").Text(j.note),
+			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err) }),
+			app.If(j.actErr != "", func() app.UI { return app.P().ID("jobs-act-error").Class("notices").Role("alert").Text(j.actErr) }),
 		),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(j.renderForm()),

@@ -85,7 +85,9 @@ func TestJobsErrorsKeepLayout(t *testing.T) {
 	j.watch, j.channel = &w, "metriclab-job-test"
 	h := &jobsHost{j: j}
 	e, field := mountInDocument(t, h)
-	ids := []string{"job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
+	// The polite lines too: the alerts came before them, and took their
+	// elements, a screen reader's live regions, as they came.
+	ids := []string{"jobs-list-error", "jobs-events-error", "jobs-note", "job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
 	for _, step := range []struct {
 		what string
 		do   func()

@@ -131,14 +131,16 @@ func (m *Models) Render() app.UI {
 			app.H1().ID("models-title").TabIndex(-1).Text("Models"),
 			app.P().ID("models-status").Class("status").Role("status").Text(m.status()),
 		),
-		// As on the Jobs page: the error of a delete, which the user
-		// asked for, is an alert; the note, polite, is there empty
-		// (drawn as nothing: CSS :empty), so that a screen reader reads
-		// it as it changes; both in a slot, so that the table after them
-		// is not drawn again when the error comes or goes.
+		// As on the Jobs page: the note, polite, is there empty (drawn
+		// as nothing: CSS :empty), so that a screen reader reads it as it
+		// changes; the error of a delete, which the user asked for, is an
+		// alert, after it: go-app matches children by their place, and
+		// an alert that came before the note would take its element.
+		// Both in a slot, so that the table after them is not drawn again
+		// when the error comes or goes.
 		app.Div().Class("slot").Body(
-			app.If(m.delErr != "", func() app.UI { return app.P().ID("models-error").Class("notices").Role("alert").Text(m.delErr) }),
 			app.P().ID("models-note").Class("note").Role("status").Text(m.note),
+			app.If(m.delErr != "", func() app.UI { return app.P().ID("models-error").Class("notices").Role("alert").Text(m.delErr) }),
 		),
 		app.If(len(m.cards) > 0, func() app.UI {
 			return app.Table().ID("models").Class("registry").Body(

@@ -205,3 +205,31 @@ func TestModelsDeleteKeys(t *testing.T) {
 		t.Errorf("after the delete of the last model: row there %v, the focus on #%s, #models-error there %v; want none, the focus on the heading, no error", there("model-c"), focused(), !field("models-error").IsNull())
 	}
 }
+
+// TestModelsNoteKeepsElement: the polite #models-note keeps its element
+// while the alert of a refused delete comes and goes, so that a screen
+// reader, which reads a live region's changes, reads "deleted NAME" as
+// the note's. go-app matches an element's children by their place: the
+// alert was drawn before the note, and when it came the note's element
+// became the alert, the note drawn anew; when it went, the alert's
+// element became the note again, its role turned back as its text came.
+func TestModelsNoteKeepsElement(t *testing.T) {
+	h := &modelsHost{m: NewModels()}
+	e, field := mountInDocument(t, h)
+	h.ctx.Dispatch(func(app.Context) { h.m.SetCards([]msg.ModelCard{{ID: "a", Name: "first"}}, nil) })
+	e.ConsumeAll()
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"a delete refused", func() { h.m.delErr, h.m.note = "could not delete first: no (401)", "" }},
+		{"the next one done", func() { h.m.delErr, h.m.note = "", "deleted first" }},
+	} {
+		for _, id := range redrawn(t, e, field, h.ctx, []string{"models-note"}, step.do) {
+			t.Errorf("%s: #%s was drawn again", step.what, id)
+		}
+	}
+	if el := field("models-note"); el.Get("attrs").Get("role").String() != "status" || nodeText(el) != "deleted first" {
+		t.Errorf("#models-note: role %s, %q; want status, deleted first", el.Get("attrs").Get("role"), nodeText(el))
+	}
+}
