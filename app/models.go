@@ -189,15 +189,22 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 }
 
 // deleteButtons draws the Delete of model c, or, once it was pressed,
-// Keep and Confirm delete: Keep in Delete's place, where a second click
-// of Delete lands, so that a double click deletes nothing. Each names
-// its model (nameOf), for a screen reader, which reads a row's buttons
-// apart from the row. Escape on either is Keep.
+// Confirm delete and Keep, in a slot as wide as the two, Delete or Keep
+// at its right end (web/metriclab.css: .delete-slot, .btn-place), so
+// that nothing moves, and the second click of a double click on Delete
+// lands on Keep: go-app draws the two between the clicks. Confirm delete
+// takes no click of a double click all the same. Each names its model
+// (nameOf), for a screen reader, which reads a row's buttons apart from
+// the row. Escape on either is Keep.
 func (m *Models) deleteButtons(c msg.ModelCard) app.UI {
 	name, id := m.nameOf(c), c.ID
+	// Keyed by the step: go-app would turn the element of Delete, the
+	// focus on it, into Confirm delete, where a key held down goes on.
 	if m.confirming != id {
-		return app.Button().ID("delete-"+id).Type("button").Class("btn").Disabled(m.deleting[id]).Aria("label", "delete model "+name).Text("Delete").
-			OnClick(func(ctx app.Context, e app.Event) { m.ask(id) }, app.EventScope(id))
+		return &keyed{Key: "delete " + id, UI: app.Span().Class("delete-slot").Body(
+			app.Button().ID("delete-"+id).Type("button").Class("btn btn-place").Disabled(m.deleting[id]).Aria("label", "delete model "+name).Text("Delete").
+				OnClick(func(ctx app.Context, e app.Event) { m.ask(id) }, app.EventScope(id)),
+		)}
 	}
 	escape := func(ctx app.Context, e app.Event) {
 		if e.Get("key").String() == "Escape" {
@@ -205,15 +212,27 @@ func (m *Models) deleteButtons(c msg.ModelCard) app.UI {
 		}
 	}
 	busy := m.deleting[id]
-	return app.Span().Class("confirm-delete").Body(
-		app.Button().ID("keep-"+id).Type("button").Class("btn").Disabled(busy).Aria("label", "keep model "+name).Text("Keep").
-			OnClick(func(ctx app.Context, e app.Event) { m.keep(id) }, app.EventScope(id)).
-			On("keydown", escape, app.EventScope(id)),
+	return &keyed{Key: "confirm " + id, UI: app.Span().Class("delete-slot confirm-delete").Body(
 		app.Button().ID("confirm-delete-"+id).Type("button").Class("btn btn-delete").Disabled(busy).
 			Aria("label", "confirm delete of model "+name).Text("Confirm delete").
-			OnClick(func(ctx app.Context, e app.Event) { m.remove(ctx, c) }, app.EventScope(id)).
+			OnClick(func(ctx app.Context, e app.Event) {
+				if !multiClick(e) {
+					m.remove(ctx, c)
+				}
+			}, app.EventScope(id)).
 			On("keydown", escape, app.EventScope(id)),
-	)
+		app.Button().ID("keep-"+id).Type("button").Class("btn btn-place").Disabled(busy).Aria("label", "keep model "+name).Text("Keep").
+			OnClick(func(ctx app.Context, e app.Event) { m.keep(id) }, app.EventScope(id)).
+			On("keydown", escape, app.EventScope(id)),
+	)}
+}
+
+// multiClick reports whether the click e is the second (or later) of a
+// double click: its detail counts the clicks of a burst (a key's click
+// has 0).
+func multiClick(e app.Event) bool {
+	n := e.Get("detail")
+	return n.Truthy() && n.Int() > 1
 }
 
 // ask turns the Delete of model id into Keep and Confirm delete (of it

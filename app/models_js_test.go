@@ -110,6 +110,22 @@ func (f *modelsTransport) Do(ctx context.Context, r Request) (Response, error) {
 	return Response{Status: 404, Body: []byte(`{"error":"no route"}`)}, nil
 }
 
+// standInFocus makes the elements of mountInDocument's stand-in
+// document take the focus, and say their id, as a browser's do.
+func standInFocus(t *testing.T) {
+	js.Global().Call("eval", `{
+		const proto = Object.getPrototypeOf(document.body)
+		proto.focus = function() { document.activeElement = this }
+		Object.defineProperty(proto, "id", { get() { return this.attrs.id ?? "" }, configurable: true })
+		document.activeElement = document.body
+	}`)
+	t.Cleanup(func() {
+		proto := js.Global().Get("Object").Call("getPrototypeOf", js.Global().Get("document").Get("body"))
+		proto.Delete("focus")
+		proto.Delete("id")
+	})
+}
+
 // TestModelsDeleteKeys: a row's Delete, from the keyboard as a screen
 // reader's user presses it. Delete gives the focus to Keep, in its
 // place; Escape, on Keep or on Confirm delete, turns the row back, the
@@ -130,19 +146,7 @@ func TestModelsDeleteKeys(t *testing.T) {
 	h.m.mounted = h.ctx // as the page's OnMount sets it
 	h.ctx.Dispatch(func(app.Context) { h.m.SetCards(f.cards, nil) })
 	e.ConsumeAll()
-	// The stand-in document's elements take the focus, and say their id,
-	// as a browser's do.
-	js.Global().Call("eval", `{
-		const proto = Object.getPrototypeOf(document.body)
-		proto.focus = function() { document.activeElement = this }
-		Object.defineProperty(proto, "id", { get() { return this.attrs.id ?? "" }, configurable: true })
-		document.activeElement = document.body
-	}`)
-	t.Cleanup(func() {
-		proto := js.Global().Get("Object").Call("getPrototypeOf", js.Global().Get("document").Get("body"))
-		proto.Delete("focus")
-		proto.Delete("id")
-	})
+	standInFocus(t)
 	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
 	// press clicks (a click focuses a button) or sends a key to the
 	// element of id, and lets the page take what comes of it.
@@ -231,5 +235,42 @@ func TestModelsNoteKeepsElement(t *testing.T) {
 	}
 	if el := field("models-note"); el.Get("attrs").Get("role").String() != "status" || nodeText(el) != "deleted first" {
 		t.Errorf("#models-note: role %s, %q; want status, deleted first", el.Get("attrs").Get("role"), nodeText(el))
+	}
+}
+
+// TestModelsConfirmMultiClick: the clicks of a double (or triple) click
+// on Confirm delete send nothing (a click's detail counts the clicks of
+// one burst: 2 for the second), a single click does. Keep is drawn in
+// Delete's place, but a click that lands on Confirm delete as the second
+// of a double click on Delete would have deleted the model.
+func TestModelsConfirmMultiClick(t *testing.T) {
+	a := msg.ModelCard{ID: "a", Name: "first", Loss: "arcface", Dim: 3, Created: "2025-01-01T10:00:00Z"}
+	f := &modelsTransport{cards: []msg.ModelCard{a}}
+	h := &modelsHost{m: NewModels()}
+	h.m.Client = &Client{T: f}
+	e, field := mountInDocument(t, h)
+	h.m.mounted = h.ctx // as the page's OnMount sets it
+	h.ctx.Dispatch(func(app.Context) { h.m.SetCards(f.cards, nil) })
+	e.ConsumeAll()
+	standInFocus(t)
+	click := func(id string, detail int) {
+		t.Helper()
+		el := field(id)
+		if el.IsNull() {
+			t.Fatalf("no #%s", id)
+		}
+		el.Get("listeners").Call("click", map[string]any{"detail": detail})
+		e.ConsumeAll()
+	}
+	click("delete-a", 1)
+	for _, detail := range []int{2, 3} {
+		click("confirm-delete-a", detail)
+		if len(f.deletes) != 0 || field("model-a").IsNull() {
+			t.Errorf("a click of detail %d on Confirm delete: DELETEs %q, row a there %v; want nothing sent, the row kept", detail, f.deletes, !field("model-a").IsNull())
+		}
+	}
+	click("confirm-delete-a", 1)
+	if !slices.Equal(f.deletes, []string{"/api/models/a"}) || !field("model-a").IsNull() {
+		t.Errorf("a single click on Confirm delete: DELETEs %q, row a there %v; want DELETE /api/models/a, the row gone", f.deletes, !field("model-a").IsNull())
 	}
 }

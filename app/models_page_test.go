@@ -260,3 +260,52 @@ func TestModelsCellsWrap(t *testing.T) {
 		t.Errorf("the page does not draw what %s is for:\n%s", selector, h)
 	}
 }
+
+// TestModelsKeepInDeletesPlace: once Delete is pressed, Keep is drawn
+// where Delete was: Delete, and then Keep after Confirm delete, at the
+// right end of a slot that keeps the width of the two, Delete and Keep
+// of one width (web/metriclab.css), so that nothing in the row moves.
+// Before, Keep and Confirm delete came in Delete's place, Keep first;
+// the cell, the last of a table as wide as the window, grew leftwards,
+// and Confirm delete came where Delete had been, under the second click
+// of a double click (TestE2EJobsRowButtons clicks there in Chromium).
+func TestModelsKeepInDeletesPlace(t *testing.T) {
+	b, err := os.ReadFile("../web/metriclab.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for selector, decls := range map[string][]string{
+		".models-page table.registry td.actions .delete-slot": {`display:\s*inline-block`, `min-width:\s*\d`, `text-align:\s*right`, `white-space:\s*nowrap`},
+		".models-page table.registry td.actions .btn-place":   {`min-width:\s*\d`},
+	} {
+		rule := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(selector) + `\s*\{([^}]*)\}`).FindStringSubmatch(string(b))
+		for _, d := range decls {
+			if rule == nil || !regexp.MustCompile(`(^|;)\s*`+d+`[^;]*(;|$)`).MatchString(rule[1]) {
+				t.Errorf("metriclab.css: %s %q, want %s", selector, rule, d)
+			}
+		}
+	}
+	m := NewModels()
+	m.SetCards(threeModels(), nil)
+	// The ids of the buttons in b's slot, in their order, each with its
+	// classes.
+	slot := func() (ids []string) {
+		h := app.HTMLString(m)
+		at := strings.Index(h, `<tr id="model-b"`)
+		s := regexp.MustCompile(`(?s)<span class="delete-slot[^"]*">(.*?)</span>`).FindStringSubmatch(h[max(at, 0):])
+		if at < 0 || s == nil {
+			return nil
+		}
+		for _, b := range regexp.MustCompile(`<button[^>]*>`).FindAllString(s[1], -1) {
+			ids = append(ids, attr(b, "id")+" "+attr(b, "class"))
+		}
+		return ids
+	}
+	if got, want := slot(), []string{"delete-b btn btn-place"}; !slices.Equal(got, want) {
+		t.Errorf("b's slot: %q, want %q", got, want)
+	}
+	m.ask("b")
+	if got, want := slot(), []string{"confirm-delete-b btn btn-delete", "keep-b btn btn-place"}; !slices.Equal(got, want) {
+		t.Errorf("b's slot once Delete was pressed: %q, want %q (Keep last, where Delete was)", got, want)
+	}
+}

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -28,10 +29,15 @@ import (
 // canceled the running one.
 //
 // Then the Models page, with a model of the longest name an upload may
-// have, one word (it ran off the table, the page wider than the window),
-// and a row's Delete from the keyboard: Delete gives the focus to Keep,
-// Escape gives it back, Confirm delete deletes the model, the note says
-// so, and the focus goes to the next row's Delete.
+// have, one word (it ran off the table, the page wider than the window).
+// A row's Delete with the mouse, in windows 1280 and 1024 px wide: Keep
+// comes where Delete was, so that the second click of a double click
+// lands on it, nothing else moves and the page stays in the window
+// (before, Confirm delete came there, and at 1024 px the table ran off
+// the window); a double click deletes nothing, nor does a click of a
+// double click on Confirm delete. Then from the keyboard: Delete gives
+// the focus to Keep, Escape gives it back, Confirm delete deletes the
+// model, the note says so, and the focus goes to the next row's Delete.
 func TestE2EJobsRowButtons(t *testing.T) {
 	p, _ := newVerifyPage(t, 3*time.Minute, "")
 	long := msg.TrainRequest{Data: "mnist", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 50, Batch: 64, LR: 0.01, Opt: "adam", Seed: 1, Device: "cpu"}
@@ -142,6 +148,62 @@ func TestE2EJobsRowButtons(t *testing.T) {
 		t.Errorf("%s: controls without an accessible name in Chromium's tree: %q", "/models", u)
 	}
 	focused := func(id string) string { return `(document.activeElement || {}).id === "` + id + `"` }
+	modelStatus := func(id string) int {
+		t.Helper()
+		res, err := http.Get(p.base + "/api/models/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	centre := func(id string) (x, y float64) {
+		t.Helper()
+		c := cdpEval[[]float64](p, `(() => { const r = document.getElementById("`+id+`").getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2] })()`)
+		return c[0], c[1]
+	}
+	at := func(x, y float64) string {
+		t.Helper()
+		return cdpEval[string](p, fmt.Sprintf(`(document.elementFromPoint(%v, %v) || {}).id || ""`, x, y))
+	}
+	for _, width := range []int64{1280, 1024} {
+		cdpRun(p, fmt.Sprintf("a window %d px wide", width), chromedp.EmulateViewport(width, 900))
+		wait("the window's width", fmt.Sprintf(`window.innerWidth === %d`, width))
+		x, y := centre("delete-" + gone)
+		cdpRun(p, "click the Delete of gone with the mouse", chromedp.MouseClickXY(x, y))
+		wait("the focus on Keep", focused("keep-"+gone))
+		if id := at(x, y); id != "keep-"+gone {
+			t.Errorf("%d px: after a click on the Delete of gone, #%s is where it was, want its Keep, #keep-%s", width, id, gone)
+		}
+		if w := cdpEval[[]float64](p, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+			t.Errorf("%d px: Keep and Confirm delete shown, the page is %v px wide in a window of %v", width, w[0], w[1])
+		}
+		p.savePNG(fmt.Sprintf("models-confirm-%d", width), cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+		// The second click of a slow double click, on Keep now.
+		cdpRun(p, "the second click of a double click", chromedp.MouseClickXY(x, y, chromedp.ClickCount(2)))
+		wait("Delete back, with the focus", focused("delete-"+gone))
+		// A fast one: the page draws Keep between the clicks, or not.
+		cdpRun(p, "double click Delete: the first click", chromedp.MouseClickXY(x, y, chromedp.ClickCount(1)))
+		cdpRun(p, "double click Delete: the second click", chromedp.MouseClickXY(x, y, chromedp.ClickCount(2)))
+		time.Sleep(time.Second)
+		if code := modelStatus(gone); code != 200 || !cdpEval[bool](p, `!!document.getElementById("model-`+gone+`")`) {
+			t.Errorf("%d px: a double click on the Delete of gone: GET of it %d, its row there %v; want it kept", width, code, cdpEval[bool](p, `!!document.getElementById("model-`+gone+`")`))
+		}
+		// A click of a double click on Confirm delete itself (its detail 2).
+		if !cdpEval[bool](p, `!!document.getElementById("keep-`+gone+`")`) {
+			cdpRun(p, "click the Delete of gone with the mouse", chromedp.MouseClickXY(x, y))
+		}
+		wait("Confirm delete", `!!document.getElementById("confirm-delete-`+gone+`")`)
+		cx, cy := centre("confirm-delete-" + gone)
+		cdpRun(p, "the second click of a double click on Confirm delete", chromedp.MouseClickXY(cx, cy, chromedp.ClickCount(2)))
+		time.Sleep(time.Second)
+		if code := modelStatus(gone); code != 200 {
+			t.Errorf("%d px: a click of detail 2 on Confirm delete: GET of gone %d, want it kept (200)", width, code)
+		}
+		cdpRun(p, "click Keep", chromedp.Click(chromedp.ID("keep-"+gone)))
+		wait("Delete back", `!!document.getElementById("delete-`+gone+`")`)
+	}
+	cdpRun(p, "the window as it was", chromedp.ResetViewport())
 	cdpRun(p, "click the Delete of gone", chromedp.Click(chromedp.ID("delete-"+gone)))
 	wait("the focus on Keep", focused("keep-"+gone))
 	cdpRun(p, "press Escape", chromedp.KeyEvent(kb.Escape))
@@ -153,12 +215,7 @@ func TestE2EJobsRowButtons(t *testing.T) {
 		t.Errorf("after the delete of the first row: the focus on #%s, want the next row's Delete, #delete-%s", id, kept)
 	}
 	p.savePNG("models-2-deleted", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
-	res, err := http.Get(p.base + "/api/models/" + gone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 404 {
-		t.Errorf("GET /api/models/%s after its delete on the page: %d, want 404", gone, res.StatusCode)
+	if code := modelStatus(gone); code != 404 {
+		t.Errorf("GET /api/models/%s after its delete on the page: %d, want 404", gone, code)
 	}
 }
