@@ -261,6 +261,21 @@ func unreachable(err error) error {
 	return fmt.Errorf("the server could not be reached: %w", err)
 }
 
+// StatusError is a call's error when the server answered with a status
+// that is not a success: a page tells a 404 (the thing is not there, or
+// no longer) from a refusal by its Status.
+type StatusError struct {
+	Status int
+	Text   string // the server's {"error": …}, on one line; "" when it sent none
+}
+
+func (e *StatusError) Error() string {
+	if e.Text == "" {
+		return fmt.Sprintf("the server answered %d", e.Status)
+	}
+	return fmt.Sprintf("%s (%d)", e.Text, e.Status)
+}
+
 // responseError returns the error of an answer that is not a success: the
 // server's {"error": …} text with the status, or the status alone. The
 // text is one line by the API, but a server of another version or a proxy
@@ -268,7 +283,13 @@ func unreachable(err error) error {
 func responseError(resp Response) error {
 	var e msg.ErrorBody
 	if json.Unmarshal(resp.Body, &e) == nil && e.Error != "" {
-		return fmt.Errorf("%s (%d)", msg.ErrorLine(e.Error), resp.Status)
+		return &StatusError{Status: resp.Status, Text: msg.ErrorLine(e.Error)}
 	}
-	return fmt.Errorf("the server answered %d", resp.Status)
+	return &StatusError{Status: resp.Status}
+}
+
+// notFound reports whether err is the server's 404.
+func notFound(err error) bool {
+	var s *StatusError
+	return errors.As(err, &s) && s.Status == 404
 }

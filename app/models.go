@@ -254,12 +254,12 @@ func (m *Models) keep(id string) {
 
 // remove deletes model c, unless its delete is on its way, then reads
 // the registry, as the Jobs page reads its list after a Cancel: after a
-// refusal too, which shows the model as it is now (deleted in another
-// tab). A model deleted leaves the page, and the note says so; one the
-// server refused stays, its row back to Delete, and the alert says why.
-// The focus, on the row's buttons (or lost with them), goes to the Delete
-// of the model after it, else of the one before, else to the page's
-// heading.
+// refusal too, which shows the model as it is now. A model deleted
+// leaves the page, and the note says so; one not found (404: deleted in
+// another tab) was deleted all the same; one the server refused stays,
+// its row back to Delete, and the alert says why. The focus, on the
+// row's buttons (or lost with them), goes to the Delete of the model
+// after it, else of the one before, else to the page's heading.
 func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 	if m.Client == nil || m.deleting[c.ID] {
 		return
@@ -278,14 +278,20 @@ func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 		page.Dispatch(func(ctx app.Context) {
 			delete(m.deleting, c.ID)
 			at := max(m.index(c.ID), 0)
-			if err != nil {
+			switch {
+			case notFound(err):
+				m.delErr, m.note = "", name+" was already deleted"
+				err = nil
+			case err != nil:
 				m.delErr, m.note = "could not delete "+name+": "+err.Error(), ""
-			} else {
+			default:
+				m.delErr, m.note = "", "deleted "+name
+			}
+			if err == nil {
 				if m.deleted == nil {
 					m.deleted = make(map[string]bool)
 				}
 				m.deleted[c.ID] = true
-				m.delErr, m.note = "", "deleted "+name
 			}
 			if m.confirming == c.ID {
 				m.confirming = ""

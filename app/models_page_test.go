@@ -234,6 +234,29 @@ func TestModelsDeleteConfirm(t *testing.T) {
 	}
 }
 
+// TestModelsDeleteGone: a model deleted in another tab, still listed
+// here, is answered 404 by its delete: it is gone as asked, so the row
+// goes and the note says so, with no alert. Before, the row went on the
+// read after the delete, but an alert said "could not delete second:
+// not found (404)".
+func TestModelsDeleteGone(t *testing.T) {
+	api := newModelsAPI(threeModels()...)
+	m, e, ctx := mountModels(t, api)
+	api.cards = slices.DeleteFunc(api.cards, func(c msg.ModelCard) bool { return c.ID == "b" }) // another tab's delete
+	m.ask("b")
+	m.remove(ctx, m.cards[1])
+	e.ConsumeAll()
+	if api.count("DELETE b") != 1 || m.index("b") >= 0 || m.delErr != "" || m.note != "second was already deleted" || m.focused != "delete-a" {
+		t.Errorf("a delete answered 404: %d DELETE, row b there %v, error %q, note %q, focus on #%s; want the row gone, no error, the note second was already deleted, the focus on a's Delete",
+			api.count("DELETE b"), m.index("b") >= 0, m.delErr, m.note, m.focused)
+	}
+	// A read of the registry started before, that lists it still.
+	m.SetCards(threeModels(), nil)
+	if m.index("b") >= 0 {
+		t.Error("a read that lists b, answered after its delete's 404, shows its row again")
+	}
+}
+
 // TestModelsCellsWrap: the cells of the models table other than the
 // buttons' break a long word anywhere (a name of 100 characters, an
 // upload's; a class name or a data set's of 256), keeping a width of

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -127,14 +128,16 @@ func TestContract(t *testing.T) {
 	strictDecode(t, "POST /api/datasets/{name}/samples", raw, &msg.Sample{})
 
 	// The Models page's Delete: the model goes, and a second delete is
-	// the server's not found.
+	// the server's not found, a 404 the page takes as the model gone
+	// (app.StatusError).
 	if err := c.DeleteModel(ctx, cards[0].ID); err != nil {
 		t.Fatalf("the page's delete of model %s: %v", cards[0].ID, err)
 	}
 	if left, err := c.Models(ctx); err != nil || len(left) != 0 {
 		t.Errorf("after the page's delete: models %+v, %v; want none", left, err)
 	}
-	if err := c.DeleteModel(ctx, cards[0].ID); err == nil || !strings.HasSuffix(err.Error(), "(404)") {
+	var status *app.StatusError
+	if err := c.DeleteModel(ctx, cards[0].ID); !errors.As(err, &status) || status.Status != 404 || !strings.HasSuffix(err.Error(), "(404)") {
 		t.Errorf("the page's delete of a model deleted: %v, want the server's error with 404", err)
 	}
 }
