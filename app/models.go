@@ -259,7 +259,8 @@ func (m *Models) keep(id string) {
 // another tab) was deleted all the same; one the server refused stays,
 // its row back to Delete, and the alert says why. The focus, on the
 // row's buttons (or lost with them), goes to the Delete of the model
-// after it, else of the one before, else to the page's heading.
+// after it when Confirm delete was pressed, else of the one before, else
+// to the page's heading.
 func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 	if m.Client == nil || m.deleting[c.ID] {
 		return
@@ -269,6 +270,11 @@ func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 	}
 	name := m.nameOf(c)
 	m.deleting[c.ID], m.note = true, "deleting "+name+"…"
+	// Its row, and the model whose Delete takes the focus, as Confirm
+	// delete is pressed: a read of the registry answered before the
+	// delete's answer may have dropped the row by then.
+	at := max(m.index(c.ID), 0)
+	next := m.neighbour(at)
 	client, page := m.Client, m.mounted
 	ctx.Async(func() {
 		rc, cancel := context.WithTimeout(ctx, requestTimeout)
@@ -277,7 +283,6 @@ func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 		cards, listErr := client.Models(rc)
 		page.Dispatch(func(ctx app.Context) {
 			delete(m.deleting, c.ID)
-			at := max(m.index(c.ID), 0)
 			switch {
 			case notFound(err):
 				m.delErr, m.note = "", name+" was already deleted"
@@ -300,19 +305,34 @@ func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 			if listErr != nil && err == nil { // the cards shown are those read before
 				m.cards = slices.DeleteFunc(m.cards, func(o msg.ModelCard) bool { return o.ID == c.ID })
 			}
-			m.focus(m.focusAfter(c.ID, at), []string{"keep-" + c.ID, "confirm-delete-" + c.ID, "delete-" + c.ID})
+			m.focus(m.focusAfter(c.ID, next, at), []string{"keep-" + c.ID, "confirm-delete-" + c.ID, "delete-" + c.ID})
 		})
 	})
 }
 
+// neighbour returns the model whose Delete takes the focus once the
+// model of row at goes: the next row's, else the one before's, "" for
+// none.
+func (m *Models) neighbour(at int) string {
+	switch {
+	case at+1 < len(m.cards):
+		return m.cards[at+1].ID
+	case at > 0 && at <= len(m.cards):
+		return m.cards[at-1].ID
+	}
+	return ""
+}
+
 // focusAfter returns the element that takes the focus after the delete
-// of model id, which was at row at: its own Delete when it is still
-// listed, else the Delete of the row now at, else of the last row, else
-// the page's heading.
-func (m *Models) focusAfter(id string, at int) string {
+// of model id, which was at row at, next to model next (neighbour): its
+// own Delete when it is still listed, else next's, else the Delete of
+// the row now at, else of the last row, else the page's heading.
+func (m *Models) focusAfter(id, next string, at int) string {
 	switch {
 	case m.index(id) >= 0:
 		return "delete-" + id
+	case next != "" && m.index(next) >= 0:
+		return "delete-" + next
 	case at < len(m.cards):
 		return "delete-" + m.cards[at].ID
 	case len(m.cards) > 0:

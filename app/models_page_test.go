@@ -257,6 +257,25 @@ func TestModelsDeleteGone(t *testing.T) {
 	}
 }
 
+// TestModelsDeleteFocusRefreshed: the focus after a delete goes to the
+// Delete of the row that came after the model's when Confirm delete was
+// pressed, though a read of the registry answered meanwhile has dropped
+// the model's row already. Before, the row's place was looked up when
+// the answer came, not found, and the focus went to the first row's
+// Delete (c's, here, for b's delete: a's is the one after).
+func TestModelsDeleteFocusRefreshed(t *testing.T) {
+	api := newModelsAPI(threeModels()...)
+	m, e, ctx := mountModels(t, api)
+	m.ask("b")
+	m.remove(ctx, m.cards[1])
+	// The periodic read, answered before the delete's answer is taken.
+	m.SetCards(slices.DeleteFunc(threeModels(), func(c msg.ModelCard) bool { return c.ID == "b" }), nil)
+	e.ConsumeAll()
+	if m.note != "deleted second" || m.focused != "delete-a" {
+		t.Errorf("b's row dropped by a read before its delete's answer: note %q, the focus on #%s; want deleted second, the focus on a's Delete (the row after b's)", m.note, m.focused)
+	}
+}
+
 // TestModelsCellsWrap: the cells of the models table other than the
 // buttons' break a long word anywhere (a name of 100 characters, an
 // upload's; a class name or a data set's of 256), keeping a width of
