@@ -177,6 +177,63 @@ func TestPagesControlsNamed(t *testing.T) {
 	}
 }
 
+// controlNames returns the accessible names of the buttons and links in
+// h, in order: the aria-label of each, else its text (its tags left
+// out, its spaces collapsed).
+func controlNames(h string) []string {
+	var names []string
+	for _, i := range tagRE.FindAllStringSubmatchIndex(h, -1) {
+		name, attrs := h[i[4]:i[5]], h[i[6]:i[7]]
+		if h[i[2]:i[3]] == "/" || name != "button" && (name != "a" || attr(attrs, "href") == "") {
+			continue
+		}
+		if label := attr(attrs, "aria-label"); label != "" {
+			names = append(names, label)
+			continue
+		}
+		text, _, _ := strings.Cut(h[i[1]:], "</"+name+">")
+		names = append(names, strings.Join(strings.Fields(tagRE.ReplaceAllString(text, "")), " "))
+	}
+	return names
+}
+
+// TestRowControlsNamedApart: on the pages of one row per model or job,
+// no two buttons or links have the same accessible name: a screen
+// reader lists a page's links and buttons apart from their rows, and
+// read "Download, Download" or "Watch, Watch". Two models of one name
+// are told apart by their ids (nameOf). Before, only a model's Delete
+// named its model.
+func TestRowControlsNamedApart(t *testing.T) {
+	pages := a11yPages()
+	twins := NewModels()
+	a, b := card(), card()
+	b.ID = "m9" // of a's name
+	twins.SetCards([]msg.ModelCard{a, b}, nil)
+	pages["/models (one name twice)"] = &WithNav{Current: "/models", Page: twins}
+	for _, page := range []string{"/models", "/models (one name twice)", "/jobs"} {
+		names := controlNames(app.HTMLString(pages[page]))
+		if len(names) < 6 {
+			t.Errorf("%s: %d buttons and links (%q), want a row's of each of two", page, len(names), names)
+		}
+		seen := map[string]bool{}
+		for _, n := range names {
+			if seen[n] {
+				t.Errorf("%s: two buttons or links named %q", page, n)
+			}
+			seen[n] = true
+		}
+	}
+	for _, c := range []struct{ html, want string }{
+		{`<a class="btn" href="/x" aria-label="download model a">Download</a>`, "download model a"},
+		{`<button id="b"> Watch <span>job</span></button>`, "Watch job"},
+		{`<a id="nohref">Text</a>`, ""},
+	} {
+		if got := strings.Join(controlNames(c.html), "|"); got != c.want {
+			t.Errorf("controlNames(%s) = %q, want %q", c.html, got, c.want)
+		}
+	}
+}
+
 // TestUnnamedControls: the checker itself, on each way of naming and
 // each way of not.
 func TestUnnamedControls(t *testing.T) {

@@ -436,18 +436,21 @@ func (j *Jobs) renderList() app.UI {
 				app.Td().Body(app.If(job.ModelID != "", func() app.UI {
 					return app.A().ID("job-model-" + job.ID).Href("/models").Title("model " + job.ModelID).Text(modelNameIn(j.models, job.ModelID))
 				})),
+				// Each button names its job by its id, as the row's first
+				// cell shows it: a screen reader's list of the page's
+				// buttons read "Watch" once a row.
 				app.Td().Class("actions").Body(
-					app.Button().ID("watch-"+job.ID).Type("button").Class("btn").Disabled(watched).Text("Watch").
+					app.Button().ID("watch-"+job.ID).Type("button").Class("btn").Disabled(watched).Aria("label", "watch job "+job.ID).Text("Watch").
 						OnClick(func(ctx app.Context, e app.Event) { j.watchJob(ctx, job) }, jobScope(job)),
 					app.If(job.State == msg.JobInterrupted, func() app.UI {
-						return app.Button().ID("resume-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Text("Resume").
+						return app.Button().ID("resume-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Aria("label", "resume job "+job.ID).Text("Resume").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "resume") }, jobScope(job))
 					}),
 					// An interrupted job too: canceled, it gives up its
 					// checkpoint (a CUDA job on a server without one
 					// cannot be resumed).
 					app.If(job.State == msg.JobQueued || job.State == msg.JobRunning || job.State == msg.JobInterrupted, func() app.UI {
-						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Text("Cancel").
+						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Aria("label", "cancel job "+job.ID).Text("Cancel").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") }, jobScope(job))
 					}),
 				),

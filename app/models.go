@@ -169,7 +169,7 @@ func (m *Models) Render() app.UI {
 
 // row draws one model.
 func (m *Models) row(c msg.ModelCard) app.UI {
-	r := FormatCard(c)
+	r, name := FormatCard(c), m.nameOf(c)
 	return app.Tr().ID("model-"+c.ID).Body(
 		app.Td().Class("model-name").Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
 		app.Td().Text(r.Model),
@@ -179,10 +179,13 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 		app.Td().Text(r.Threshold),
 		app.Td().Text(r.Created),
 		app.Td().Class("actions").Body(
-			app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Text("Open in playground"),
+			// Each names its model, as Delete does (deleteButtons): a
+			// screen reader's list of the page's links read "Download"
+			// once a row.
+			app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Aria("label", "open model "+name+" in the playground").Text("Open in playground"),
 			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.FileName()).
-				Title(r.Size).Text("Download"),
-			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Text("Use for verify"),
+				Title(r.Size).Aria("label", "download model "+name).Text("Download"),
+			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Aria("label", "use model "+name+" for verify").Text("Use for verify"),
 			m.deleteButtons(c),
 		),
 	)

@@ -283,13 +283,13 @@ func TestModelsRender(t *testing.T) {
 	// Table (after the header and the slot of the note) > tbody > the
 	// row's keyed > the row > its last cell: the actions.
 	link := PlaygroundLink(card())
-	if err := app.Match(app.A().ID("open-m7").Class("btn").Href(link).Text("Open in playground"), m, 0, 2, 1, 0, 0, 7, 0); err != nil {
+	if err := app.Match(app.A().ID("open-m7").Class("btn").Href(link).Aria("label", "open model arcface d3 in the playground").Text("Open in playground"), m, 0, 2, 1, 0, 0, 7, 0); err != nil {
 		t.Error(err)
 	}
 	if err := app.Match(app.P().ID("models-hint").Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder."), m, 0, 3); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.A().ID("download-m7").Class("btn").Href("/api/models/m7/file").Attr("download", "metriclab-arcface-d3-m7.safetensors").Title("1.2 MB").Text("Download"), m, 0, 2, 1, 0, 0, 7, 1); err != nil {
+	if err := app.Match(app.A().ID("download-m7").Class("btn").Href("/api/models/m7/file").Attr("download", "metriclab-arcface-d3-m7.safetensors").Title("1.2 MB").Aria("label", "download model arcface d3").Text("Download"), m, 0, 2, 1, 0, 0, 7, 1); err != nil {
 		t.Error(err)
 	}
 	m.SetCards(nil, errors.New("boom"))
@@ -341,10 +341,10 @@ func TestJobsRender(t *testing.T) {
 	if err := app.Match(app.Td().Text("12/40"), j, append(row, 3)...); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.Button().ID("resume-j2").Type("button").Class("btn").Disabled(false).Text("Resume").OnClick(noop), j, append(row, 6, 1)...); err != nil {
+	if err := app.Match(app.Button().ID("resume-j2").Type("button").Class("btn").Disabled(false).Aria("label", "resume job j2").Text("Resume").OnClick(noop), j, append(row, 6, 1)...); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.Button().ID("cancel-j2").Type("button").Class("btn").Disabled(false).Text("Cancel").OnClick(noop), j, append(row, 6, 2)...); err != nil {
+	if err := app.Match(app.Button().ID("cancel-j2").Type("button").Class("btn").Disabled(false).Aria("label", "cancel job j2").Text("Cancel").OnClick(noop), j, append(row, 6, 2)...); err != nil {
 		t.Error(err)
 	}
 	// Watching j1 (outside a browser: no stream) shows its panel.
