@@ -128,7 +128,8 @@ func a11yPages() map[string]app.UI {
 		{ID: "j2", State: msg.JobInterrupted, Error: "the server stopped", Config: jobConfig(), Created: "1"},
 	}, nil)
 	jobs.watchJob(app.Context{}, jobs.jobs[0]) // no client: no stream followed
-	jobs.err, jobs.actErr, jobs.listErr, jobs.eventsErr, jobs.note = "not queued", "not canceled", "list unread", "events lost", "a note"
+	jobs.err, jobs.jobErr, jobs.actErr = "epochs=x not used", "not queued", "not canceled"
+	jobs.listErr, jobs.eventsErr, jobs.note = "list unread", "events lost", "a note"
 
 	verify := NewVerify()
 	verify.st = enrolled()
@@ -276,6 +277,7 @@ func TestPagesLiveRegions(t *testing.T) {
 		{"/jobs", "jobs-status", "status"},
 		{"/jobs", "jobs-error", "alert"},
 		{"/jobs", "jobs-act-error", "alert"},
+		{"/jobs", "jobs-job-error", "alert"},
 		{"/jobs", "jobs-list-error", "status"},
 		{"/jobs", "jobs-events-error", "status"},
 		{"/jobs", "jobs-note", "status"},

@@ -50,8 +50,16 @@ type Jobs struct {
 	// ids they were read for, so that each is asked once (nameModels).
 	models []msg.ModelCard
 	named  map[string]bool
-	reads  int    // the reads of the models asked: only the latest's answer is kept
-	err    string // the latest error of the form, of its job's queueing, or of an event
+	reads  int // the reads of the models asked: only the latest's answer is kept
+	// err is the form's latest error: the text of a field refused
+	// (edit), the settings of the link opened that were not used (open),
+	// or a job held back for a field marked invalid (submit).
+	err string
+	// jobErr says why the job the form sent last was not queued, or may
+	// not have been, or why an event of the watched job could not be
+	// taken; the next Train replaces it, and only it: a link opened or a
+	// field edited leaves it (the job may be queued all the same).
+	jobErr string
 	// actErr says why the latest Cancel or Resume was refused; the next
 	// one's answer replaces it, and only it: a Cancel done does not
 	// clear the form's error.
@@ -149,17 +157,20 @@ func (j *Jobs) linkChanged(hash string) {
 // URL fragment, with its "#"), when it has any, as it takes them
 // (jobSettings); the error line says which of them were not used, and
 // nothing else: those ParseHash refused, and a playground's comparison,
-// whose losses the form does not queue (one job trains one loss). The
-// form's text fields are drawn anew (field), showing the link's
-// settings, none marked. The list and the watched job stay as they are.
+// whose losses the form does not queue (one job trains one loss), in
+// maxNotices at most. The form's text fields are drawn anew (field),
+// showing the link's settings, none marked. The list, the watched job
+// and why the job sent last may not be queued (jobErr) stay as they are.
 func (j *Jobs) open(hash string) {
 	if hash == "" || hash == "#" {
 		return
 	}
-	s, notices := ParseHash(hash)
+	s, notices, n := parseHash(hash)
+	var own []string // the form's notes: after the link's, within maxNotices
 	if len(s.Compare) > 0 {
-		notices = append(notices, fmt.Sprintf("compare=%s is the playground's: this form trains one loss (%s)", strings.Join(s.Compare, ","), s.Loss))
+		own = append(own, fmt.Sprintf("compare=%s is the playground's: this form trains one loss (%s)", strings.Join(s.Compare, ","), s.Loss))
 	}
+	notices = append(capNotices(notices, n, maxNotices-len(own)), own...)
 	j.form, j.err, j.refused = jobSettings(s), strings.Join(notices, "; "), nil
 	j.links++
 }
@@ -308,6 +319,7 @@ func (j *Jobs) Render() app.UI {
 			app.P().ID("jobs-note").Class("note").Role("status").Text(j.note),
 			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err) }),
 			app.If(j.actErr != "", func() app.UI { return app.P().ID("jobs-act-error").Class("notices").Role("alert").Text(j.actErr) }),
+			app.If(j.jobErr != "", func() app.UI { return app.P().ID("jobs-job-error").Class("notices").Role("alert").Text(j.jobErr) }),
 		),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(j.renderForm()),
@@ -515,7 +527,7 @@ func (j *Jobs) submit(ctx app.Context) {
 	}
 	if len(j.refused) > 0 {
 		why := slices.Sorted(maps.Values(j.refused))
-		j.err, j.note = "the job was not queued, a field marked invalid: "+strings.Join(why, "; "), ""
+		j.err, j.jobErr, j.note = "the job was not queued, a field marked invalid: "+strings.Join(why, "; "), "", ""
 		return
 	}
 	req := j.form.Request(j.form.Loss)
@@ -528,7 +540,7 @@ func (j *Jobs) submit(ctx app.Context) {
 			}
 		})
 	})
-	j.err, j.note, j.submitting = "", waitNote("submitting", 0), true
+	j.err, j.jobErr, j.note, j.submitting = "", "", waitNote("submitting", 0), true
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
@@ -540,10 +552,10 @@ func (j *Jobs) submit(ctx app.Context) {
 			case errors.As(err, &unread) || errors.Is(err, context.DeadlineExceeded):
 				// The server may have queued it: the list, read again
 				// every jobsRefresh, shows it if so.
-				j.err, j.note = "the job may have been queued, but no answer said so ("+err.Error()+"): the list shows it if it was", ""
+				j.jobErr, j.note = "the job may have been queued, but no answer said so ("+err.Error()+"): the list shows it if it was", ""
 				return
 			case err != nil:
-				j.err, j.note = "the job was not queued: "+err.Error(), ""
+				j.jobErr, j.note = "the job was not queued: "+err.Error(), ""
 				return
 			}
 			j.note = "job " + id + " queued"
@@ -701,7 +713,7 @@ func (j *Jobs) follow(page app.Context, c context.Context, client *Client, seen 
 				j.eventsErr = ""
 				post, err := w.Receive(data)
 				if err != nil {
-					j.err = err.Error()
+					j.jobErr = err.Error()
 				}
 				for _, s := range post {
 					j.bc.post(s) // the viewer of w, watched

@@ -92,12 +92,13 @@ func TestJobsErrorsKeepLayout(t *testing.T) {
 		what string
 		do   func()
 	}{
-		{"an error", func() { j.err = "the job was not queued: the server is busy" }},
+		{"an error", func() { j.err = "epochs=x is not a whole number: not used" }},
+		{"a job not queued", func() { j.jobErr = "the job was not queued: the server is busy" }},
 		{"the list unread", func() { j.listErr = "the job list could not be read" }},
 		{"the events unread", func() { j.eventsErr = "the job's events could not be read" }},
 		{"a cancel refused", func() { j.actErr = "cancel j1: job j1 is done (409)" }},
 		{"a note", func() { j.note = "job j9 queued" }},
-		{"all gone", func() { j.err, j.actErr, j.listErr, j.eventsErr, j.note = "", "", "", "", "" }},
+		{"all gone", func() { j.err, j.jobErr, j.actErr, j.listErr, j.eventsErr, j.note = "", "", "", "", "", "" }},
 	} {
 		for _, id := range redrawn(t, e, field, h.ctx, ids, step.do) {
 			t.Errorf("%s: #%s was drawn again", step.what, id)

@@ -263,10 +263,17 @@ const (
 // overrides are spaces) of at most maxNoticeRunes characters.
 func ParseHash(fragment string) (Settings, []string) {
 	s, notices, n := parseHash(fragment)
-	if n > maxNotices {
-		notices = append(notices[:maxNotices-1], fmt.Sprintf("and %d more settings of the link were not used", n-maxNotices+1))
+	return s, capNotices(notices, n, maxNotices)
+}
+
+// capNotices returns the first notices of n (those parseHash wrote), at
+// most limit (maxNotices or fewer) of them: the first limit-1 and one
+// that counts the rest, when there are more.
+func capNotices(notices []string, n, limit int) []string {
+	if n <= limit {
+		return notices
 	}
-	return s, notices
+	return append(notices[:limit-1:limit-1], fmt.Sprintf("and %d more settings of the link were not used", n-limit+1))
 }
 
 // parseHash returns the settings, the first maxNotices notices and the
