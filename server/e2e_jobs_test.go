@@ -26,7 +26,9 @@ import (
 // before it. Its Cancel button must cancel it, not the job the row showed
 // first: go-app keeps an element's handler when a render gives it another
 // closure of the same function literal, and Cancel of the new job once
-// canceled the running one.
+// canceled the running one. A link of the page pasted in the address bar
+// then (its fragment set: hashchange) fills the form with its settings,
+// the page not loaded again, the list as it was.
 //
 // Then the Models page, with a model of the longest name an upload may
 // have, one word (it ran off the table, the page wider than the window).
@@ -114,6 +116,16 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	p.savePNG("jobs-1-canceled", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
 	if u := p.unnamedControls(); len(u) > 0 {
 		t.Errorf("%s: controls without an accessible name in Chromium's tree: %q", "/jobs", u)
+	}
+	form := `document.getElementById("job-loss").value + " " + document.getElementById("job-epochs").value`
+	if got := cdpEval[string](p, form); got == "cosface 7" {
+		t.Errorf("/jobs: the form shows loss and epochs %q before the link, want the defaults", got)
+	}
+	loads := cdpEval[string](p, `sessionStorage.getItem("metriclabLoads")`)
+	cdpEval[string](p, `location.hash = "#loss=cosface&epochs=7"`)
+	wait("the form of the link pasted", form+` === "cosface 7"`)
+	if l, row := cdpEval[string](p, `sessionStorage.getItem("metriclabLoads")`), cdpEval[bool](p, `!!document.getElementById("job-`+second+`")`); l != loads || !row {
+		t.Errorf("#loss=cosface&epochs=7 pasted on /jobs: the page loaded %s times (%s before), the second job's row there %v; want it not loaded again, the row there", l, loads, row)
 	}
 	spec := core.DefaultSpec("mlp", 3)
 	var model bytes.Buffer
