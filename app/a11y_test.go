@@ -3,6 +3,8 @@
 package app
 
 import (
+	"cmp"
+	"maps"
 	"math"
 	"os"
 	"regexp"
@@ -183,19 +185,45 @@ func TestPagesControlsNamed(t *testing.T) {
 // out, its spaces collapsed).
 func controlNames(h string) []string {
 	var names []string
+	for _, c := range controlsOf(h) {
+		names = append(names, cmp.Or(c.label, c.text))
+	}
+	return names
+}
+
+// A control is a button or a link of a page's HTML: its aria-label and
+// its text, the words of its content.
+type control struct{ label, text string }
+
+// controlsOf returns the buttons and the links (a with an href) of the
+// HTML h, in order.
+func controlsOf(h string) []control {
+	var cs []control
 	for _, i := range tagRE.FindAllStringSubmatchIndex(h, -1) {
 		name, attrs := h[i[4]:i[5]], h[i[6]:i[7]]
 		if h[i[2]:i[3]] == "/" || name != "button" && (name != "a" || attr(attrs, "href") == "") {
 			continue
 		}
-		if label := attr(attrs, "aria-label"); label != "" {
-			names = append(names, label)
-			continue
-		}
 		text, _, _ := strings.Cut(h[i[1]:], "</"+name+">")
-		names = append(names, strings.Join(strings.Fields(tagRE.ReplaceAllString(text, "")), " "))
+		cs = append(cs, control{attr(attrs, "aria-label"), strings.Join(strings.Fields(tagRE.ReplaceAllString(text, "")), " ")})
 	}
-	return names
+	return cs
+}
+
+// TestLabelInName: a control named by an aria-label has its visible text
+// in its name (WCAG 2.5.3, Label in Name), so that a user of voice
+// control who says what the control shows reaches it. Before, "Open in
+// playground" was named "open model NAME in the playground" and "Use for
+// verify" "use model NAME for verify".
+func TestLabelInName(t *testing.T) {
+	pages := a11yPages()
+	for _, page := range slices.Sorted(maps.Keys(pages)) {
+		for _, c := range controlsOf(app.HTMLString(pages[page])) {
+			if c.label != "" && c.text != "" && !strings.Contains(strings.ToLower(c.label), strings.ToLower(c.text)) {
+				t.Errorf("%s: a control that shows %q is named %q", page, c.text, c.label)
+			}
+		}
+	}
 }
 
 // TestRowControlsNamedApart: on the pages of one row per model or job,

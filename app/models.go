@@ -182,10 +182,10 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 			// Each names its model, as Delete does (deleteButtons): a
 			// screen reader's list of the page's links read "Download"
 			// once a row.
-			app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Aria("label", "open model "+name+" in the playground").Text("Open in playground"),
+			app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Aria("label", "open in playground: model "+name).Text("Open in playground"),
 			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.FileName()).
 				Title(r.Size).Aria("label", "download model "+name).Text("Download"),
-			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Aria("label", "use model "+name+" for verify").Text("Use for verify"),
+			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Aria("label", "use for verify: model "+name).Text("Use for verify"),
 			m.deleteButtons(c),
 		),
 	)

@@ -283,7 +283,7 @@ func TestModelsRender(t *testing.T) {
 	// Table (after the header and the slot of the note) > tbody > the
 	// row's keyed > the row > its last cell: the actions.
 	link := PlaygroundLink(card())
-	if err := app.Match(app.A().ID("open-m7").Class("btn").Href(link).Aria("label", "open model arcface d3 in the playground").Text("Open in playground"), m, 0, 2, 1, 0, 0, 7, 0); err != nil {
+	if err := app.Match(app.A().ID("open-m7").Class("btn").Href(link).Aria("label", "open in playground: model arcface d3").Text("Open in playground"), m, 0, 2, 1, 0, 0, 7, 0); err != nil {
 		t.Error(err)
 	}
 	if err := app.Match(app.P().ID("models-hint").Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder."), m, 0, 3); err != nil {
