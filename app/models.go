@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"metriclab/core/msg"
 
@@ -171,10 +172,10 @@ func (m *Models) Render() app.UI {
 func (m *Models) row(c msg.ModelCard) app.UI {
 	r, name := FormatCard(c), m.nameOf(c)
 	return app.Tr().ID("model-"+c.ID).Body(
-		app.Td().Class("model-name").Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
-		app.Td().Text(r.Model),
-		app.Td().Text(r.Classes),
-		app.Td().Text(r.Training),
+		app.Td().Class(wrapClass("model-name", r.Name)).Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
+		app.Td().Class(wrapClass("", r.Model)).Text(r.Model),
+		app.Td().Class(wrapClass("", r.Classes)).Text(r.Classes),
+		app.Td().Class(wrapClass("", r.Training)).Text(r.Training),
 		app.Td().Text(r.Verification),
 		app.Td().Text(r.Threshold),
 		app.Td().Text(r.Created),
@@ -189,6 +190,27 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 			m.deleteButtons(c),
 		),
 	)
+}
+
+// longWord is the most runes of a word that a cell of the Models table
+// breaks between words only (wrapClass): a model's id has 16.
+const longWord = 24
+
+// wrapClass returns the classes of a cell of class class (or none) that
+// shows text: with "long" where a word of text is longer than longWord
+// (a model's name of one word, an upload's, up to 100 characters; a class
+// name or a data set's, up to 256), which breaks anywhere (CSS td.long)
+// rather than run off the table. The other cells break between words
+// only: a cell that might break anywhere has a width of one character to
+// the table, which then broke "uploaded" in two to make room for the
+// buttons.
+func wrapClass(class, text string) string {
+	for _, w := range strings.Fields(text) {
+		if utf8.RuneCountInString(w) > longWord {
+			return strings.TrimSpace(class + " long")
+		}
+	}
+	return class
 }
 
 // deleteButtons draws the Delete of model c, or, once it was pressed,
