@@ -64,32 +64,42 @@ func TestJobFormGlyphs(t *testing.T) {
 // resume of an interrupted one (409 once it is not), and the models,
 // counting the requests.
 type jobsAPI struct {
-	mu        sync.Mutex
+	apiCalls  // "POST /api/jobs", "DELETE j1", "resume j2", "GET /api/models"
 	jobs      []msg.Job
 	models    []msg.ModelCard
-	calls     map[string]int // "POST /api/jobs", "DELETE j1", "resume j2", "GET /api/models"
-	created   string         // POST's answer when not "" (the job queued all the same), else {"id":"j9"}
-	busy      int            // POSTs answered 503, Retry-After busyAfter, as server/api does when it reads too many bodies, first
+	created   string // POST's answer when not "" (the job queued all the same), else {"id":"j9"}
+	busy      int    // POSTs answered 503, Retry-After busyAfter, as server/api does when it reads too many bodies, first
 	busyAfter string
 	posted    []msg.TrainRequest // the bodies of the POSTs of a job, as sent
 }
 
-func newJobsAPI(jobs ...msg.Job) *jobsAPI { return &jobsAPI{jobs: jobs, calls: map[string]int{}} }
+func newJobsAPI(jobs ...msg.Job) *jobsAPI {
+	return &jobsAPI{jobs: jobs, apiCalls: apiCalls{calls: map[string]int{}}}
+}
 
-func (a *jobsAPI) count(call string) int {
+// apiCalls counts the requests a stand-in of server/api is sent, by
+// name, under its lock, which its ServeHTTP holds.
+type apiCalls struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (a *apiCalls) count(call string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.calls[call]
 }
 
+// writeJSON answers status with v as JSON, as server/api does.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
 func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	write := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(v)
-	}
 	// to moves job id from one of the states from to state to, or
 	// answers 409.
 	to := func(id string, from []string, to, call string) {
@@ -99,32 +109,32 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			if !slices.Contains(from, a.jobs[i].State) {
-				write(409, msg.ErrorBody{Error: fmt.Sprintf("job %s is %s", id, a.jobs[i].State)})
+				writeJSON(w, 409, msg.ErrorBody{Error: fmt.Sprintf("job %s is %s", id, a.jobs[i].State)})
 				return
 			}
 			a.jobs[i].State = to
-			write(200, a.jobs[i])
+			writeJSON(w, 200, a.jobs[i])
 			return
 		}
-		write(404, msg.ErrorBody{Error: "not found"})
+		writeJSON(w, 404, msg.ErrorBody{Error: "not found"})
 	}
 	id, op, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/api/jobs/"), "/")
 	switch {
 	case r.Method == "GET" && r.URL.Path == "/api/jobs":
-		write(200, a.jobs)
+		writeJSON(w, 200, a.jobs)
 	case r.Method == "GET" && r.URL.Path == "/api/models":
 		a.calls["GET /api/models"]++
-		write(200, a.models)
+		writeJSON(w, 200, a.models)
 	case r.Method == "POST" && r.URL.Path == "/api/jobs":
 		var req msg.TrainRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			write(400, msg.ErrorBody{Error: "request body is not a valid training configuration: " + err.Error()})
+			writeJSON(w, 400, msg.ErrorBody{Error: "request body is not a valid training configuration: " + err.Error()})
 			return
 		}
 		a.posted = append(a.posted, req)
 		if a.calls["POST /api/jobs"]++; a.calls["POST /api/jobs"] <= a.busy {
 			w.Header().Set("Retry-After", a.busyAfter)
-			write(503, msg.ErrorBody{Error: "the server is reading too many uploads at once: try again in a few seconds"})
+			writeJSON(w, 503, msg.ErrorBody{Error: "the server is reading too many uploads at once: try again in a few seconds"})
 			return
 		}
 		a.jobs = append(a.jobs, msg.Job{ID: "j9", Config: jobConfig(), State: msg.JobQueued, Created: "9"})
@@ -133,13 +143,13 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(a.created))
 			return
 		}
-		write(201, msg.Created{ID: "j9"})
+		writeJSON(w, 201, msg.Created{ID: "j9"})
 	case r.Method == "DELETE" && op == "":
 		to(id, []string{msg.JobQueued, msg.JobInterrupted, msg.JobCanceled}, msg.JobCanceled, "DELETE")
 	case r.Method == "POST" && op == "resume":
 		to(id, []string{msg.JobInterrupted}, msg.JobQueued, "resume")
 	default:
-		write(404, msg.ErrorBody{Error: "no route"})
+		writeJSON(w, 404, msg.ErrorBody{Error: "no route"})
 	}
 }
 

@@ -78,6 +78,20 @@ func TestModelsRowsKeyed(t *testing.T) {
 	}
 }
 
+// mountModels draws the Models page, its client f, in a stand-in
+// document with a stand-in focus, showing f's cards.
+func mountModels(t *testing.T, f *modelsTransport) (e app.TestEngine, field func(id string) js.Value) {
+	t.Helper()
+	h := &modelsHost{m: NewModels()}
+	h.m.Client = &Client{T: f}
+	e, field = mountInDocument(t, h)
+	h.m.mounted = h.ctx // as the page's OnMount sets it
+	h.ctx.Dispatch(func(app.Context) { h.m.SetCards(f.cards, nil) })
+	e.ConsumeAll()
+	standInFocus(t)
+	return e, field
+}
+
 // modelsTransport answers the Models page in the browser's fetch's place:
 // the list, and each DELETE, refused with refuse (401) when it is not "",
 // else done (204).
@@ -140,13 +154,7 @@ func TestModelsDeleteKeys(t *testing.T) {
 	b := msg.ModelCard{ID: "b", Name: "second", Loss: "arcface", Dim: 3, Created: "2025-01-01T11:00:00Z"}
 	c := msg.ModelCard{ID: "c", Name: "third", Loss: "arcface", Dim: 3, Created: "2025-01-01T12:00:00Z"}
 	f := &modelsTransport{cards: []msg.ModelCard{a, b, c}}
-	h := &modelsHost{m: NewModels()}
-	h.m.Client = &Client{T: f}
-	e, field := mountInDocument(t, h)
-	h.m.mounted = h.ctx // as the page's OnMount sets it
-	h.ctx.Dispatch(func(app.Context) { h.m.SetCards(f.cards, nil) })
-	e.ConsumeAll()
-	standInFocus(t)
+	e, field := mountModels(t, f)
 	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
 	// press clicks (a click focuses a button) or sends a key to the
 	// element of id, and lets the page take what comes of it.
@@ -246,13 +254,7 @@ func TestModelsNoteKeepsElement(t *testing.T) {
 func TestModelsConfirmMultiClick(t *testing.T) {
 	a := msg.ModelCard{ID: "a", Name: "first", Loss: "arcface", Dim: 3, Created: "2025-01-01T10:00:00Z"}
 	f := &modelsTransport{cards: []msg.ModelCard{a}}
-	h := &modelsHost{m: NewModels()}
-	h.m.Client = &Client{T: f}
-	e, field := mountInDocument(t, h)
-	h.m.mounted = h.ctx // as the page's OnMount sets it
-	h.ctx.Dispatch(func(app.Context) { h.m.SetCards(f.cards, nil) })
-	e.ConsumeAll()
-	standInFocus(t)
+	e, field := mountModels(t, f)
 	click := func(id string, detail int) {
 		t.Helper()
 		el := field(id)

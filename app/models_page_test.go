@@ -3,13 +3,11 @@
 package app
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -21,53 +19,41 @@ import (
 // DELETE of a model (204, or refused as refuse says), counting the
 // requests.
 type modelsAPI struct {
-	mu     sync.Mutex
-	cards  []msg.ModelCard
-	calls  map[string]int // "DELETE a", "GET /api/models"
-	refuse *msg.ErrorBody // when not nil, every DELETE is answered refuseCode with it
-	code   int
-	tokens []string // the bearer tokens of the DELETEs, as sent
+	apiCalls // "DELETE a", "GET /api/models"
+	cards    []msg.ModelCard
+	refuse   *msg.ErrorBody // when not nil, every DELETE is answered refuseCode with it
+	code     int
+	tokens   []string // the bearer tokens of the DELETEs, as sent
 }
 
 func newModelsAPI(cards ...msg.ModelCard) *modelsAPI {
-	return &modelsAPI{cards: cards, calls: map[string]int{}}
-}
-
-func (a *modelsAPI) count(call string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.calls[call]
+	return &modelsAPI{cards: cards, apiCalls: apiCalls{calls: map[string]int{}}}
 }
 
 func (a *modelsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	write := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(v)
-	}
 	id, _ := strings.CutPrefix(r.URL.Path, "/api/models/")
 	switch {
 	case r.Method == "GET" && r.URL.Path == "/api/models":
 		a.calls["GET /api/models"]++
-		write(200, a.cards)
+		writeJSON(w, 200, a.cards)
 	case r.Method == "DELETE" && id != r.URL.Path:
 		a.calls["DELETE "+id]++
 		a.tokens = append(a.tokens, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 		if a.refuse != nil {
-			write(a.code, a.refuse)
+			writeJSON(w, a.code, a.refuse)
 			return
 		}
 		i := slices.IndexFunc(a.cards, func(c msg.ModelCard) bool { return c.ID == id })
 		if i < 0 {
-			write(404, msg.ErrorBody{Error: "not found"})
+			writeJSON(w, 404, msg.ErrorBody{Error: "not found"})
 			return
 		}
 		a.cards = slices.Delete(a.cards, i, i+1)
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		write(404, msg.ErrorBody{Error: "no route"})
+		writeJSON(w, 404, msg.ErrorBody{Error: "no route"})
 	}
 }
 
