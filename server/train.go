@@ -24,8 +24,9 @@ import (
 // progress is one line of `train --json`: a training step, the last of an
 // epoch with EpochEnd and the held-out figures. The last progress line
 // of a run that early stopping ended because training diverged after the
-// best epoch (the model's line, trainedLine, follows it) has Diverged (job.Job.Diverged): the last step taken's again, or
-// the epoch end whose held-out embeddings were not finite, without figures.
+// best epoch (the model's line, trainedLine, follows it) has Diverged
+// (job.Job.Diverged): the last step taken's again, or the epoch end whose
+// held-out embeddings were not finite, without figures.
 type progress struct {
 	Epoch    int     `json:"epoch"`
 	Step     int     `json:"step"`
