@@ -281,7 +281,8 @@ func (m *Models) keep(id string) {
 // the registry, as the Jobs page reads its list after a Cancel: after a
 // refusal too, which shows the model as it is now. A model deleted
 // leaves the page, and the note says so; one not found (404: deleted in
-// another tab) was deleted all the same; one the server refused stays,
+// another tab) was deleted all the same, unless the read after it lists
+// it (a 404 of a proxy, say); one the server refused stays,
 // its row back to Delete, and the alert says why. The focus, on the
 // row's buttons (or lost with them), goes to the Delete of the model
 // after it when Confirm delete was pressed, else of the one before, else
@@ -308,8 +309,8 @@ func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 		cards, listErr := client.Models(rc)
 		page.Dispatch(func(ctx app.Context) {
 			delete(m.deleting, c.ID)
-			switch {
-			case notFound(err):
+			switch listed := listErr == nil && slices.ContainsFunc(cards, func(o msg.ModelCard) bool { return o.ID == c.ID }); {
+			case notFound(err) && !listed: // another tab's delete; a model listed after its 404 is not gone
 				m.delErr, m.note = "", name+" was already deleted"
 				err = nil
 			case err != nil:

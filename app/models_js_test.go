@@ -78,9 +78,9 @@ func TestModelsRowsKeyed(t *testing.T) {
 	}
 }
 
-// mountModels draws the Models page, its client f, in a stand-in
+// mountModelsInDocument draws the Models page, its client f, in a stand-in
 // document with a stand-in focus, showing f's cards.
-func mountModels(t *testing.T, f *modelsTransport) (e app.TestEngine, field func(id string) js.Value) {
+func mountModelsInDocument(t *testing.T, f *modelsTransport) (e app.TestEngine, field func(id string) js.Value) {
 	t.Helper()
 	h := &modelsHost{m: NewModels()}
 	h.m.Client = &Client{T: f}
@@ -154,7 +154,7 @@ func TestModelsDeleteKeys(t *testing.T) {
 	b := msg.ModelCard{ID: "b", Name: "second", Loss: "arcface", Dim: 3, Created: "2025-01-01T11:00:00Z"}
 	c := msg.ModelCard{ID: "c", Name: "third", Loss: "arcface", Dim: 3, Created: "2025-01-01T12:00:00Z"}
 	f := &modelsTransport{cards: []msg.ModelCard{a, b, c}}
-	e, field := mountModels(t, f)
+	e, field := mountModelsInDocument(t, f)
 	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
 	// press clicks (a click focuses a button) or sends a key to the
 	// element of id, and lets the page take what comes of it.
@@ -254,7 +254,7 @@ func TestModelsNoteKeepsElement(t *testing.T) {
 func TestModelsConfirmMultiClick(t *testing.T) {
 	a := msg.ModelCard{ID: "a", Name: "first", Loss: "arcface", Dim: 3, Created: "2025-01-01T10:00:00Z"}
 	f := &modelsTransport{cards: []msg.ModelCard{a}}
-	e, field := mountModels(t, f)
+	e, field := mountModelsInDocument(t, f)
 	click := func(id string, detail int) {
 		t.Helper()
 		el := field(id)

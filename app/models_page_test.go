@@ -241,6 +241,19 @@ func TestModelsDeleteGone(t *testing.T) {
 	if m.index("b") >= 0 {
 		t.Error("a read that lists b, answered after its delete's 404, shows its row again")
 	}
+
+	// A 404 of a model that the read after it lists (a proxy's, say, of
+	// a path it does not pass on) is not taken for a delete.
+	api = newModelsAPI(threeModels()...)
+	api.refuse, api.code = &msg.ErrorBody{Error: "not found"}, 404
+	m, e, ctx = mountModels(t, api)
+	m.ask("b")
+	m.remove(ctx, m.cards[1])
+	e.ConsumeAll()
+	if m.index("b") < 0 || m.delErr != "could not delete second: not found (404)" || m.note != "" {
+		t.Errorf("a delete answered 404, the model listed after it: row b there %v, error %q, note %q; want the row kept, the error could not delete second: not found (404)",
+			m.index("b") >= 0, m.delErr, m.note)
+	}
 }
 
 // TestModelsDeleteFocusRefreshed: the focus after a delete goes to the
