@@ -309,17 +309,18 @@ func (j *Jobs) Render() app.UI {
 		// The errors of what the user asked for (a job, a cancel or
 		// resume) are alerts; the list's and the stream's, which come by
 		// themselves every few seconds, and the note, polite (status).
+		// Each is there empty (drawn as nothing: CSS :empty), so that a
+		// screen reader reads it as it changes, and each keeps its
+		// element: go-app matches children by their place, and a line
+		// that came before another took its element, which a screen
+		// reader read again as a new alert.
 		app.Div().Class("slot").Body(
-			// The polite ones are there empty (drawn as nothing: CSS
-			// :empty), so that a screen reader reads them as they change,
-			// and first: go-app matches children by their place, and an
-			// alert that came before them would take their elements.
 			app.P().ID("jobs-list-error").Class("notices").Role("status").Text(j.listErr),
 			app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.eventsErr),
 			app.P().ID("jobs-note").Class("note").Role("status").Text(j.note),
-			app.If(j.err != "", func() app.UI { return app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err) }),
-			app.If(j.actErr != "", func() app.UI { return app.P().ID("jobs-act-error").Class("notices").Role("alert").Text(j.actErr) }),
-			app.If(j.jobErr != "", func() app.UI { return app.P().ID("jobs-job-error").Class("notices").Role("alert").Text(j.jobErr) }),
+			app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err),
+			app.P().ID("jobs-act-error").Class("notices").Role("alert").Text(j.actErr),
+			app.P().ID("jobs-job-error").Class("notices").Role("alert").Text(j.jobErr),
 		),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(j.renderForm()),

@@ -78,16 +78,33 @@ func (h *jobsHost) Render() app.UI          { return h.j.Render() }
 // each line that came or went (the list unread for a moment, "job j9
 // queued") drew the layout again, the job's viewer reloaded (its sphere
 // started anew, with no picture until the next snapshot) and what was
-// typed in a field lost.
+// typed in a field lost. The alerts keep theirs too: before, the form's
+// error that came took the element of the Cancel's or the job's alert
+// drawn after it, and theirs were drawn anew, which a screen reader
+// read again as new alerts (seen: "#jobs-job-error was drawn again").
 func TestJobsErrorsKeepLayout(t *testing.T) {
 	j := NewJobs()
 	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobRunning})
 	j.watch, j.channel = &w, "metriclab-job-test"
+	j.actErr, j.jobErr = "cancel j1: job j1 is done (409)", "the job was not queued: the server is busy"
 	h := &jobsHost{j: j}
 	e, field := mountInDocument(t, h)
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"the form's error before the alerts shown", func() { j.err = "epochs=x is not a whole number: not used" }},
+		{"the form's error gone", func() { j.err = "" }},
+	} {
+		for _, id := range redrawn(t, e, field, h.ctx, []string{"jobs-act-error", "jobs-job-error"}, step.do) {
+			t.Errorf("%s: #%s was drawn again", step.what, id)
+		}
+	}
+	h.ctx.Dispatch(func(app.Context) { j.actErr, j.jobErr = "", "" })
+	e.ConsumeAll()
 	// The polite lines too: the alerts came before them, and took their
 	// elements, a screen reader's live regions, as they came.
-	ids := []string{"jobs-list-error", "jobs-events-error", "jobs-note", "job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
+	ids := []string{"jobs-list-error", "jobs-events-error", "jobs-note", "jobs-error", "jobs-act-error", "jobs-job-error", "job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
 	for _, step := range []struct {
 		what string
 		do   func()
@@ -160,7 +177,7 @@ func TestJobsPlaygroundLink(t *testing.T) {
 		if j.err != c.err {
 			t.Errorf("%s: the error line %q, want %q", c.hash, j.err, c.err)
 		}
-		if alert := js.Global().Get("document").Call("getElementById", "jobs-error"); (c.err != "") != alert.Truthy() || alert.Truthy() && (nodeText(alert) != c.err || alert.Get("attrs").Get("role").String() != "alert") {
+		if alert := js.Global().Get("document").Call("getElementById", "jobs-error"); !alert.Truthy() || nodeText(alert) != c.err || alert.Get("attrs").Get("role").String() != "alert" {
 			t.Errorf("%s: #jobs-error %v, want an alert of %q", c.hash, alert, c.err)
 		}
 		playground := field("job-playground").Get("attrs").Get("href").String()
