@@ -131,7 +131,7 @@ func a11yPages() map[string]app.UI {
 	}, nil)
 	jobs.watchJob(app.Context{}, jobs.jobs[0]) // no client: no stream followed
 	jobs.err, jobs.jobErr, jobs.actErr = "epochs=x not used", "not queued", "not canceled"
-	jobs.listErr, jobs.eventsErr, jobs.note = "list unread", "events lost", "a note"
+	jobs.listErr, jobs.eventsErr, jobs.watchErr, jobs.note = "list unread", "events lost", "an event of job j1 was not taken: bad", "a note"
 
 	verify := NewVerify()
 	verify.st = enrolled()
@@ -308,6 +308,7 @@ func TestPagesLiveRegions(t *testing.T) {
 		{"/jobs", "jobs-job-error", "alert"},
 		{"/jobs", "jobs-list-error", "status"},
 		{"/jobs", "jobs-events-error", "status"},
+		{"/jobs", "jobs-watch-error", "status"},
 		{"/jobs", "jobs-note", "status"},
 		{"/jobs", "job-status", ""},
 		{"/jobs", "job-status-live", "status"},
@@ -345,6 +346,7 @@ func TestLiveRegionsBeforeText(t *testing.T) {
 		{"/models", "models-note", "status"},
 		{"/jobs", "jobs-list-error", "status"},
 		{"/jobs", "jobs-events-error", "status"},
+		{"/jobs", "jobs-watch-error", "status"},
 		{"/jobs", "jobs-note", "status"},
 		{"/jobs", "jobs-error", "alert"},
 		{"/jobs", "jobs-act-error", "alert"},

@@ -56,9 +56,9 @@ type Jobs struct {
 	// or a job held back for a field marked invalid (submit).
 	err string
 	// jobErr says why the job the form sent last was not queued, or may
-	// not have been, or why an event of the watched job could not be
-	// taken; the next Train replaces it, and only it: a link opened or a
-	// field edited leaves it (the job may be queued all the same).
+	// not have been; the next Train replaces it, and only it: a link
+	// opened or a field edited leaves it (the job may be queued all the
+	// same).
 	jobErr string
 	// actErr says why the latest Cancel or Resume was refused; the next
 	// one's answer replaces it, and only it: a Cancel done does not
@@ -70,7 +70,11 @@ type Jobs struct {
 	// listErr and eventsErr say that the list, or the watched job's event
 	// stream, could not be read; each is cleared when it reads again.
 	listErr, eventsErr string
-	note               string // the latest success
+	// watchErr says why an event of the watched job, the latest such,
+	// could not be taken: not the stream's error, the events after it
+	// read and leave it; the watch of another job clears it (unwatch).
+	watchErr string
+	note     string // the latest success
 
 	// submitting says that the form's job is on its way; acting holds the
 	// jobs whose Cancel or Resume is: their buttons wait for the answer
@@ -307,8 +311,9 @@ func (j *Jobs) Render() app.UI {
 		// playground's notices: one that came in the layout's place would
 		// draw it again, the job's viewer reloaded, what was typed lost.
 		// The errors of what the user asked for (a job, a cancel or
-		// resume) are alerts; the list's and the stream's, which come by
-		// themselves every few seconds, and the note, polite (status).
+		// resume) are alerts; the list's, the stream's and an event's
+		// of the watched job, which come by themselves, and the note,
+		// polite (status).
 		// Each is there empty (drawn as nothing: CSS :empty), so that a
 		// screen reader reads it as it changes, and each keeps its
 		// element: go-app matches children by their place, and a line
@@ -317,6 +322,7 @@ func (j *Jobs) Render() app.UI {
 		app.Div().Class("slot").Body(
 			app.P().ID("jobs-list-error").Class("notices").Role("status").Text(j.listErr),
 			app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.eventsErr),
+			app.P().ID("jobs-watch-error").Class("notices").Role("status").Text(j.watchErr),
 			app.P().ID("jobs-note").Class("note").Role("status").Text(j.note),
 			app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err),
 			app.P().ID("jobs-act-error").Class("notices").Role("alert").Text(j.actErr),
@@ -714,7 +720,7 @@ func (j *Jobs) follow(page app.Context, c context.Context, client *Client, seen 
 				j.eventsErr = ""
 				post, err := w.Receive(data)
 				if err != nil {
-					j.jobErr = err.Error()
+					j.watchErr = "an event of job " + w.Job.ID + " was not taken: " + err.Error()
 				}
 				for _, s := range post {
 					j.bc.post(s) // the viewer of w, watched
@@ -762,7 +768,7 @@ func (j *Jobs) unwatch() {
 		j.stopWatch = nil
 	}
 	j.bc.close()
-	j.bc, j.eventsErr = nil, "" // the error was the stream's of the job no longer watched
+	j.bc, j.eventsErr, j.watchErr = nil, "", "" // the errors were of the job no longer watched
 }
 
 // textField draws a labelled text input of the form's setting key

@@ -104,7 +104,7 @@ func TestJobsErrorsKeepLayout(t *testing.T) {
 	e.ConsumeAll()
 	// The polite lines too: the alerts came before them, and took their
 	// elements, a screen reader's live regions, as they came.
-	ids := []string{"jobs-list-error", "jobs-events-error", "jobs-note", "jobs-error", "jobs-act-error", "jobs-job-error", "job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
+	ids := []string{"jobs-list-error", "jobs-events-error", "jobs-watch-error", "jobs-note", "jobs-error", "jobs-act-error", "jobs-job-error", "job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
 	for _, step := range []struct {
 		what string
 		do   func()
@@ -113,9 +113,12 @@ func TestJobsErrorsKeepLayout(t *testing.T) {
 		{"a job not queued", func() { j.jobErr = "the job was not queued: the server is busy" }},
 		{"the list unread", func() { j.listErr = "the job list could not be read" }},
 		{"the events unread", func() { j.eventsErr = "the job's events could not be read" }},
+		{"an event not taken", func() { j.watchErr = "an event of job j1 was not taken: app: unknown job state" }},
 		{"a cancel refused", func() { j.actErr = "cancel j1: job j1 is done (409)" }},
 		{"a note", func() { j.note = "job j9 queued" }},
-		{"all gone", func() { j.err, j.jobErr, j.actErr, j.listErr, j.eventsErr, j.note = "", "", "", "", "", "" }},
+		{"all gone", func() {
+			j.err, j.jobErr, j.actErr, j.listErr, j.eventsErr, j.watchErr, j.note = "", "", "", "", "", "", ""
+		}},
 	} {
 		for _, id := range redrawn(t, e, field, h.ctx, ids, step.do) {
 			t.Errorf("%s: #%s was drawn again", step.what, id)

@@ -1471,6 +1471,59 @@ func TestJobsWatchDoneRefused(t *testing.T) {
 	}
 }
 
+// badEvent is a server whose event stream of each job sends one event
+// the page cannot take (a state it does not know) and then stays open
+// until it is closed.
+type badEvent struct{ Transport }
+
+func (badEvent) Events(c context.Context, _ string, each func(string)) error {
+	each(`{"v":1,"type":"state","state":"exploded"}`)
+	<-c.Done()
+	return c.Err()
+}
+
+// TestJobsWatchEventErrorFollowsJob: why an event of the watched job
+// could not be taken is shown, with the job's id, as long as that job is
+// watched: the Watch of another job takes it away. Before, it was the
+// Train's error line (jobErr), which only the next Train cleared, and did
+// not name the job: beside the other job watched, it still stood.
+func TestJobsWatchEventErrorFollowsJob(t *testing.T) {
+	j1 := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1"}
+	j2 := msg.Job{ID: "j2", State: msg.JobDone, Config: jobConfig(), Created: "2"}
+	j, e, live, _ := mountJobs(t, newJobsAPI(j1, j2))
+	j.watchJob(live, j1) // outside a browser: no stream, follow below reads it
+	c, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		j.follow(live, c, &Client{T: badEvent{}}, &fakePage{}, j1.ID, j.watch)
+	}()
+	defer func() { stop(); <-done }()
+	// shown returns the text of the page's lines that hold an error.
+	shown := func() string {
+		var b strings.Builder
+		for _, id := range []string{"jobs-error", "jobs-act-error", "jobs-job-error", "jobs-watch-error", "jobs-list-error", "jobs-events-error"} {
+			if _, text, ok := element(t, j.Render(), id); ok {
+				b.WriteString(text)
+			}
+		}
+		return b.String()
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(shown(), "exploded"); time.Sleep(time.Millisecond) {
+		e.ConsumeAll()
+		if time.Now().After(deadline) {
+			t.Fatalf("the event of j1 not taken: no error shown after 5 s (%q)", shown())
+		}
+	}
+	if got := shown(); !strings.Contains(got, "j1") {
+		t.Errorf("the event of j1 not taken: the error %q does not name j1", got)
+	}
+	j.watchJob(live, j2) // its Watch button
+	if got := shown(); got != "" {
+		t.Errorf("j2 watched: the error %q still shown, of an event of j1", got)
+	}
+}
+
 // TestJobsUnreadableRecord: a job whose record the server could not read
 // (failed, error "unreadable record", its configuration empty, as
 // server/api's TestUnreadableJobRow lists it) says so in its row and,
