@@ -200,6 +200,9 @@ func TestE2EJobsRowButtons(t *testing.T) {
 		// A fast one: the page draws Keep between the clicks, or not.
 		cdpRun(p, "double click Delete: the first click", chromedp.MouseClickXY(x, y, chromedp.ClickCount(1)))
 		cdpRun(p, "double click Delete: the second click", chromedp.MouseClickXY(x, y, chromedp.ClickCount(2)))
+		// A DELETE sent later than this second is caught at the end: the
+		// delete from the keyboard would then be answered 404, its note
+		// "gone was already deleted", not "deleted gone".
 		time.Sleep(time.Second)
 		if code := modelStatus(gone); code != 200 || !cdpEval[bool](p, `!!document.getElementById("model-`+gone+`")`) {
 			t.Errorf("%d px: a double click on the Delete of gone: GET of it %d, its row there %v; want it kept", width, code, cdpEval[bool](p, `!!document.getElementById("model-`+gone+`")`))
