@@ -287,7 +287,12 @@ func TestUnnamedControls(t *testing.T) {
 // notes, assertive (alert) for the errors of what the user asked for.
 // The lines that change at each progress message (ten a second) are not:
 // a screen reader would read each; a line for it beside each
-// (StateLine: the state, not the step) is.
+// (StateLine: the state, not the step) is. So on the Verify page:
+// #enroll-count, which changes at each snapshot of a hold, has
+// #enroll-live (what the hold recorded, once it ends); the probe's note,
+// which numbers each probe, #probe-live (why, once it held); and
+// #suggested changes at each step of the FAR's slider, which says its own
+// value. Before, #enroll-live and #probe-live were not there.
 func TestPagesLiveRegions(t *testing.T) {
 	pages := a11yPages()
 	for _, c := range []struct {
@@ -317,6 +322,10 @@ func TestPagesLiveRegions(t *testing.T) {
 		{"/verify", "model-note", "status"},
 		{"/verify", "verdict", ""},
 		{"/verify", "verdict-live", "status"},
+		{"/verify", "enroll-count", ""},
+		{"/verify", "enroll-live", "status"},
+		{"/verify", "probe-live", "status"},
+		{"/verify", "suggested", ""},
 		{"/verify", "upload-status", "status"},
 		{"/verify", "train-status", ""},
 		{"/verify", "train-status-live", "status"},
@@ -333,7 +342,8 @@ func TestPagesLiveRegions(t *testing.T) {
 // alerts too, in the slot with the polite lines: one that came before
 // another took its element (go-app matches children by their place),
 // which a screen reader read again as a new alert; before, they came and
-// went with their text.
+// went with their text. The Verify page's #enroll-live and #probe-live,
+// new, are there as the page opens.
 func TestLiveRegionsBeforeText(t *testing.T) {
 	pages := map[string]app.UI{
 		"/":       &WithNav{Current: "/", Page: NewPlayground()},
@@ -353,6 +363,8 @@ func TestLiveRegionsBeforeText(t *testing.T) {
 		{"/jobs", "jobs-job-error", "alert"},
 		{"/verify", "verify-note", "status"},
 		{"/verify", "model-note", "status"},
+		{"/verify", "enroll-live", "status"},
+		{"/verify", "probe-live", "status"},
 	} {
 		wantRole(t, c.page, pages[c.page], c.id, c.role)
 	}
@@ -402,6 +414,91 @@ func TestVerdictHeld(t *testing.T) {
 	frames(5150, 6200, nil)
 	if got := s.VerdictLine(); got != "" {
 		t.Errorf("no score for 1 s: VerdictLine %q, want none", got)
+	}
+}
+
+// TestRecordedSaid: the screen readers' line of the enrollment
+// (RecordedLine, #enroll-live) says nothing while a hold records, as
+// #enroll-count changes at each snapshot, and what the hold recorded once
+// it ends: let go, or at its last snapshot; a hold that took none says
+// so. Before, there was no such line: a hold from the keyboard was
+// silent.
+func TestRecordedSaid(t *testing.T) {
+	s := enrolled() // alice and bob, three snapshots each
+	s.SetName("Ann Smith")
+	s.Record(true)
+	for now := 0.0; now < 8*50; now += 50 {
+		okFrame(&s, now)
+		if s.RecordedLine != "" {
+			t.Fatalf("recording, %d snapshots: RecordedLine %q, want none", s.Recorded, s.RecordedLine)
+		}
+	}
+	s.Record(false)
+	if got, want := s.RecordedLine, "recorded 8 snapshots of Ann Smith (3 identities, 14 snapshots)"; got != want {
+		t.Errorf("let go: RecordedLine %q, want %q", got, want)
+	}
+	s.Record(true)
+	if s.RecordedLine != "" {
+		t.Errorf("a new hold: RecordedLine %q, want none", s.RecordedLine)
+	}
+	s.Record(false)
+	if got, want := s.RecordedLine, "recorded 0 snapshots of Ann Smith (3 identities, 14 snapshots)"; got != want {
+		t.Errorf("let go with no face: RecordedLine %q, want %q", got, want)
+	}
+	s.Snapshots = 2
+	s.Record(true)
+	okFrame(&s, 1000)
+	okFrame(&s, 1050)
+	if got, want := s.RecordedLine, "recorded 2 snapshots of Ann Smith (3 identities, 16 snapshots)"; got != want || s.Recording {
+		t.Errorf("a hold's last snapshot: RecordedLine %q, recording %v; want %q, the hold ended", got, s.Recording, want)
+	}
+}
+
+// TestProbeNoteHeld: the screen readers' line of the probes refused
+// (ProbeLine, #probe-live) says why once the same reason has held for
+// verdictHeldAfter of frame time, without the probe's number, which
+// #probe-note (ProbeNote) gives and which changes at each probe; a
+// refusal now and then between scored probes is not said, and the line
+// goes quiet once probes are scored again. Before, there was no such
+// line.
+func TestProbeNoteHeld(t *testing.T) {
+	const why = "its values overflow"
+	s := enrolled()
+	s.Train()
+	s.Receive(stateMsg(msg.StateDone))
+	s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs()))
+	// probes sends a probe at each frame from from to to, 50 ms apart,
+	// and answers it: refused when refuse says so, else scored.
+	probes := func(from, to float64, refuse func(n int) bool) {
+		for now := from; now <= to; now += 50 {
+			okFrame(&s, now)
+			if refuse(s.probeSeq) {
+				s.Receive(refusedMsg(probeID(s.probeSeq), why))
+			} else {
+				s.Receive(embMsg(probeID(s.probeSeq), 2, []float32{1, 0}))
+			}
+		}
+	}
+	always := func(int) bool { return true }
+	probes(0, 900, always)
+	if got := s.ProbeLine(); got != "" || !strings.HasSuffix(s.ProbeNote, why) {
+		t.Errorf("refused for 0.9 s: ProbeLine %q (ProbeNote %q), want none yet", got, s.ProbeNote)
+	}
+	probes(950, 1100, always)
+	if got, want := s.ProbeLine(), "probes could not be embedded: "+why; got != want {
+		t.Errorf("refused for 1.1 s: ProbeLine %q, want %q", got, want)
+	}
+	probes(1150, 3000, func(n int) bool { return n%2 == 0 }) // one in two refused
+	if got, want := s.ProbeLine(), "probes could not be embedded: "+why; got != want {
+		t.Errorf("one in two refused for 2 s: ProbeLine %q, want it still %q", got, want)
+	}
+	probes(3050, 4100, func(int) bool { return false })
+	if got := s.ProbeLine(); got != "" || s.VerdictText() == "–" {
+		t.Errorf("scored for 1 s: ProbeLine %q, verdict %q; want none, a verdict", got, s.VerdictText())
+	}
+	probes(4150, 6000, func(n int) bool { return n%2 == 0 })
+	if got := s.ProbeLine(); got != "" {
+		t.Errorf("one in two refused for 2 s after none: ProbeLine %q, want none", got)
 	}
 }
 

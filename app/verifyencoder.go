@@ -94,6 +94,9 @@ func (p *EncoderPanel) calibration() app.UI {
 				}
 			}).
 			OnChange(func(ctx app.Context, e app.Event) { p.OnKeepFAR() }),
+		// Not a live region: it changes at each step of the FAR's slider,
+		// under the user's hand, whose value the slider says; the line
+		// stays to be read, right after it, once it is let go.
 		app.P().ID("suggested").Class("note").Text(p.suggestion()),
 		app.Raw(HistogramSVG(AngleHistogram(c.Genuine, angleBins), AngleHistogram(c.Impostor, angleBins), s.Threshold, true)),
 	)

@@ -66,7 +66,10 @@ func (p *EnrollPanel) Render() app.UI {
 				}
 			}).
 			On("blur", func(ctx app.Context, e app.Event) { p.OnRecord(false) }),
+		// Not a live region: it changes at each snapshot of a hold;
+		// #enroll-live says what a hold recorded once it ends.
 		app.P().ID("enroll-count").Class("status").Text(EnrollCount(len(s.Gallery.Identities), s.Gallery.Count())),
+		app.P().ID("enroll-live").Class("sr-only").Role("status").Text(s.RecordedLine),
 		app.Div().ID("gallery").Class("gallery").Body(
 			app.Range(s.Gallery.Identities).Slice(func(i int) app.UI {
 				id := s.Gallery.Identities[i]

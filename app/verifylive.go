@@ -50,6 +50,12 @@ func (p *LivePanel) Render() app.UI {
 			app.Div().Class("figure").Body(app.Span().ID("identity").Class("value").Text(s.IdentityText()), app.Span().Class("label").Text("1:k best match")),
 		),
 		app.P().ID("verdict-live").Class("sr-only").Role("status").Text(s.VerdictLine()),
+		// Nor is the probe's note, which numbers each probe refused;
+		// #probe-live says why once the same reason has held (ProbeLine).
+		// It comes before the note, which comes and goes: go-app matches
+		// children by place, and a live region after it would be drawn
+		// anew, and not read, each time it came.
+		app.P().ID("probe-live").Class("sr-only").Role("status").Text(s.ProbeLine()),
 		app.If(s.ProbeNote != "", func() app.UI { return app.P().ID("probe-note").Class("note").Text(s.ProbeNote) }),
 		app.Ol().ID("ranking").Class("ranking").Body(app.Range(s.Ranked).Slice(func(i int) app.UI {
 			m := s.Ranked[i]

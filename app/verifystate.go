@@ -37,8 +37,9 @@ const (
 	faceGoneAfter = 1000.0
 	// verdictHeldAfter (milliseconds of frame time) is how long the live
 	// verdict stays the same before the screen readers' line of it
-	// (HeldVerdict) says it: a score at the threshold flips it at each
-	// probe, and a live region would be read at each flip.
+	// (VerdictLine) says it: a score at the threshold flips it at each
+	// probe, and a live region would be read at each flip. Why probes are
+	// refused (ProbeLine) is held as long.
 	verdictHeldAfter = 1000.0
 )
 
@@ -148,7 +149,11 @@ type VerifyState struct {
 	Name      string // the name the next hold records under
 	Recording bool
 	Recorded  int // snapshots of the current hold
-	Note      string
+	// RecordedLine says what the latest hold recorded, for screen readers
+	// (#enroll-live): "recorded 8 snapshots of Ann Smith (2 identities,
+	// 14 snapshots)"; "" while a hold is under way, and before one.
+	RecordedLine string
+	Note         string
 	// unread: IndexedDB's record was not restored (Restore): stores set it
 	// aside first (Out.Aside) until one did (Stored).
 	unread bool
@@ -230,9 +235,8 @@ type VerifyState struct {
 	probeSeq      int
 	probePending  bool
 	faceSeenAt    float64 // the frame time of the latest good frame (Frame)
-	HeldVerdict   string  // VerdictText once it has stayed the same for verdictHeldAfter ("" before), for screen readers
-	verdictNow    string  // VerdictText at the latest frame, and the frame time it has been so since
-	verdictSince  float64
+	verdict       held    // VerdictText, for screen readers (VerdictLine)
+	probeWhy      held    // why the latest probe was refused (probeReason), for screen readers (ProbeLine)
 	lastProbe     []float32
 	ProbeNote     string // why the worker refused the latest probe, in one line; "" once one is scored
 	Scored        int    // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time); 0: none
@@ -314,7 +318,10 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 		s.FPS = math.Round(10*s.fps.FPS()) / 10
 		s.FPSChanged, changed = true, true
 	}
-	if s.holdVerdict(now) {
+	if s.verdict.take(s.VerdictText(), now) {
+		changed = true
+	}
+	if s.probeWhy.take(s.probeReason(), now) {
 		changed = true
 	}
 	if q != face.OK {
@@ -353,30 +360,63 @@ func (s *VerifyState) Frame(now float64, q face.Quality, crop []float32) (change
 	return changed, out
 }
 
-// holdVerdict takes the live verdict (VerdictText) at frame time now, and
-// makes it HeldVerdict once it has stayed the same for verdictHeldAfter.
-// It reports whether HeldVerdict changed.
-func (s *VerifyState) holdVerdict(now float64) bool {
-	v := s.VerdictText()
-	if v != s.verdictNow {
-		s.verdictNow, s.verdictSince = v, now
+// held is a line that may change at each probe as screen readers are
+// told of it: Line is the value taken at each frame once it has stayed
+// the same for verdictHeldAfter of frame time ("" before).
+type held struct {
+	Line  string
+	now   string // the value at the latest frame, and the frame time it has been so since
+	since float64
+}
+
+// take takes the value v at frame time now, and makes it Line once it
+// has stayed the same for verdictHeldAfter. It reports whether Line
+// changed.
+func (h *held) take(v string, now float64) bool {
+	if v != h.now {
+		h.now, h.since = v, now
 	}
-	if now-s.verdictSince < verdictHeldAfter || s.HeldVerdict == v {
+	if now-h.since < verdictHeldAfter || h.Line == v {
 		return false
 	}
-	s.HeldVerdict = v
+	h.Line = v
 	return true
 }
 
 // VerdictLine is the live verdict for screen readers (a live region,
-// role=status): HeldVerdict with the identity claimed, "Ann Smith:
-// accept", and "" when there is none ("–": no face, no encoder).
+// role=status): the verdict once it has held, with the identity claimed,
+// "Ann Smith: accept", and "" when there is none ("–": no face, no
+// encoder).
 func (s *VerifyState) VerdictLine() string {
-	if s.HeldVerdict == "" || s.HeldVerdict == "–" {
+	if v := s.verdict.Line; v != "" && v != "–" {
+		return s.ClaimedName() + ": " + v
+	}
+	return ""
+}
+
+// ProbeLine is why the probes are refused, for screen readers (a live
+// region, role=status): "probes could not be embedded: …" once the
+// same reason has held, and "" once probes are scored again or the face
+// went. ProbeNote, drawn, numbers each probe and changes with each; a
+// refusal between scored probes is not said, as a verdict that flips is
+// not.
+func (s *VerifyState) ProbeLine() string {
+	if s.probeWhy.Line == "" {
 		return ""
 	}
-	return s.ClaimedName() + ": " + s.HeldVerdict
+	return "probes" + probeNotEmbedded + s.probeWhy.Line
 }
+
+// probeReason is the reason ProbeNote gives, without the probe's number;
+// "" when there is none.
+func (s *VerifyState) probeReason() string {
+	_, why, _ := strings.Cut(s.ProbeNote, probeNotEmbedded)
+	return why
+}
+
+// probeNotEmbedded joins a refused probe's number and the reason in
+// ProbeNote.
+const probeNotEmbedded = " could not be embedded: "
 
 // SetName sets the name the next hold records under, as typed names are
 // taken (identityName: trimmed, NFC).
@@ -395,8 +435,12 @@ func (s *VerifyState) Record(on bool) Out {
 	}
 	s.Recording = on
 	if on {
-		s.Recorded = 0
+		s.Recorded, s.RecordedLine = 0, ""
 		return Out{}
+	}
+	if s.Name != "" { // a hold records under the name (Frame), which the button asks for (CanRecord)
+		s.RecordedLine = "recorded " + msg.Plural(s.Recorded, "snapshot", "snapshots") + " of " + s.Name +
+			" (" + EnrollCount(len(s.Gallery.Identities), s.Gallery.Count()) + ")"
 	}
 	if s.Recorded == 0 {
 		return Out{}
@@ -1242,7 +1286,7 @@ func (s *VerifyState) probeRefused(id, reason string) {
 	}
 	s.probePending = false
 	s.forgetProbe()
-	s.ProbeNote = fmt.Sprintf("probe %d could not be embedded: %s", s.probeSeq, cmp.Or(reason, "the worker gave no reason"))
+	s.ProbeNote = "probe " + strconv.Itoa(s.probeSeq) + probeNotEmbedded + cmp.Or(reason, "the worker gave no reason")
 }
 
 // Crash takes the death of the worker, for reason, which leaves the page
