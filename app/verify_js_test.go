@@ -255,6 +255,31 @@ func TestVerifyNoteKeepsPanels(t *testing.T) {
 	}
 }
 
+// TestVerifyProbeNoteKeepsLiveLine: the probe's note, which comes and
+// goes with each probe refused, leaves #probe-live (the screen readers'
+// line of why probes are refused) as it is, and the ranking: go-app
+// matches children by their place, and a live region drawn anew is not
+// read. Seen failing with #probe-live drawn after the note, and the
+// ranking (after the note on the old code, not in a slot) drawn again
+// at each.
+func TestVerifyProbeNoteKeepsLiveLine(t *testing.T) {
+	v := NewVerify()
+	h := &verifyHost{v: v}
+	e, field := mountInDocument(t, h)
+	ids := []string{"verdict-live", "probe-live", "ranking"}
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"a probe refused", func() { v.st.ProbeNote = "probe 1 could not be embedded: its values overflow" }},
+		{"a probe scored", func() { v.st.ProbeNote = "" }},
+	} {
+		for _, id := range redrawn(t, e, field, v.mounted, ids, step.do) {
+			t.Errorf("%s: #%s was drawn again", step.what, id)
+		}
+	}
+}
+
 // TestVerifyImportAsksFirst: a gallery file chosen in Import gallery
 // replaces a gallery of snapshots only once the user confirms it, the
 // question saying what is lost and what the file holds; not confirmed,

@@ -52,11 +52,10 @@ func (p *LivePanel) Render() app.UI {
 		app.P().ID("verdict-live").Class("sr-only").Role("status").Text(s.VerdictLine()),
 		// Nor is the probe's note, which numbers each probe refused;
 		// #probe-live says why once the same reason has held (ProbeLine).
-		// It comes before the note, which comes and goes: go-app matches
-		// children by place, and a live region after it would be drawn
-		// anew, and not read, each time it came.
 		app.P().ID("probe-live").Class("sr-only").Role("status").Text(s.ProbeLine()),
-		app.If(s.ProbeNote != "", func() app.UI { return app.P().ID("probe-note").Class("note").Text(s.ProbeNote) }),
+		// In a slot, as it comes and goes: go-app matches children by
+		// place, and the ranking after it was drawn anew each time.
+		app.Div().Class("slot").Body(app.If(s.ProbeNote != "", func() app.UI { return app.P().ID("probe-note").Class("note").Text(s.ProbeNote) })),
 		app.Ol().ID("ranking").Class("ranking").Body(app.Range(s.Ranked).Slice(func(i int) app.UI {
 			m := s.Ranked[i]
 			return app.Li().Body(app.Span().Class("name").Text(m.Name), app.Text(" "), app.Span().Class("score").Text(FormatScore(m.Score)))
