@@ -347,6 +347,11 @@ func TestE2EVerify(t *testing.T) {
 	if s := p.text("enroll-count"); s != "2 identities, 40 snapshots" {
 		t.Errorf("#enroll-count = %q, want 2 identities, 40 snapshots", s)
 	}
+	// What the last hold, from the keyboard, recorded, for a screen
+	// reader (#enroll-live, hidden, role=status).
+	if s := p.text("enroll-live"); !regexp.MustCompile(`^recorded \d+ snapshots? of José \(2 identities, 40 snapshots\)$`).MatchString(s) {
+		t.Errorf("#enroll-live = %q, want recorded N snapshots of José (2 identities, 40 snapshots)", s)
+	}
 	p.screenshot("verify-2-enrolled")
 
 	cdpEval[bool](p, `(() => { const e = document.getElementById("verify-epochs"); e.value = "15"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
