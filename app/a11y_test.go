@@ -624,3 +624,28 @@ func luminance(hex string) float64 {
 	}
 	return l
 }
+
+// TestDeletedSaid: a snapshot deleted from the gallery is said on the
+// screen readers' line of the enrollment (#enroll-live), with the counts
+// that #enroll-count shows, and an import, which #verify-note says,
+// empties it. Before, the line kept the last hold's counts, which no
+// longer held, and a deletion was said nowhere.
+func TestDeletedSaid(t *testing.T) {
+	s := enrolled() // alice and bob, three snapshots each
+	s.SetName("Ann Smith")
+	s.Record(true)
+	okFrame(&s, 0)
+	s.Record(false)
+	s.DeleteCrop(0, 1)
+	if got, want := s.RecordedLine, "deleted a snapshot of alice (3 identities, 6 snapshots)"; got != want {
+		t.Errorf("one of alice's deleted: RecordedLine %q, want %q", got, want)
+	}
+	s.DeleteCrop(2, 0)
+	if got, want := s.RecordedLine, "deleted the last snapshot of Ann Smith (2 identities, 5 snapshots)"; got != want {
+		t.Errorf("Ann Smith's only one deleted: RecordedLine %q, want %q", got, want)
+	}
+	s.Import(enrolled().Gallery, nil)
+	if s.RecordedLine != "" || s.Note != "imported 2 identities, 6 snapshots" {
+		t.Errorf("imported: RecordedLine %q, Note %q; want none, and the note saying it", s.RecordedLine, s.Note)
+	}
+}

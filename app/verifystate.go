@@ -149,9 +149,11 @@ type VerifyState struct {
 	Name      string // the name the next hold records under
 	Recording bool
 	Recorded  int // snapshots of the current hold
-	// RecordedLine says what the latest hold recorded, for screen readers
-	// (#enroll-live): "recorded 8 snapshots of Ann Smith (2 identities,
-	// 14 snapshots)"; "" while a hold is under way, and before one.
+	// RecordedLine says what the latest hold recorded, or the snapshot
+	// deleted after it, for screen readers (#enroll-live): "recorded 8
+	// snapshots of Ann Smith (2 identities, 14 snapshots)", "deleted a
+	// snapshot of Ann Smith (2 identities, 13 snapshots)"; "" while a
+	// hold is under way, before one, and after an import (Note says it).
 	RecordedLine string
 	Note         string
 	// unread: IndexedDB's record was not restored (Restore): stores set it
@@ -448,9 +450,19 @@ func (s *VerifyState) Record(on bool) Out {
 	return s.galleryChanged()
 }
 
-// DeleteCrop deletes crop j of identity i.
+// DeleteCrop deletes crop j of identity i, and says so on the screen
+// readers' line of the enrollment (RecordedLine), with the counts after.
 func (s *VerifyState) DeleteCrop(i, j int) Out {
+	what := "a snapshot of "
+	if i >= 0 && i < len(s.Gallery.Identities) { // else Delete panics
+		id := s.Gallery.Identities[i]
+		if len(id.Crops) == 1 {
+			what = "the last snapshot of "
+		}
+		what += id.Name
+	}
 	s.Gallery.Delete(i, j)
+	s.RecordedLine = "deleted " + what + " (" + EnrollCount(len(s.Gallery.Identities), s.Gallery.Count()) + ")"
 	return s.galleryChanged()
 }
 
@@ -634,6 +646,7 @@ func (s *VerifyState) Import(g Gallery, err error) Out {
 	}
 	s.Input, s.Gallery = g.Shape(), g // snapshots are cropped as the file's from now on
 	s.Note = "imported " + EnrollCount(len(g.Identities), g.Count())
+	s.RecordedLine = "" // the note says it; the counts of a hold or a deletion no longer hold
 	return s.galleryChanged()
 }
 
