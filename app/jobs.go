@@ -426,18 +426,20 @@ func (j *Jobs) paramsField() app.UI {
 // whatever s's are: its loss takes batches of P classes × K images.
 func noGlyphs(s Settings) bool { return slices.Contains(pkLosses(), s.Loss) }
 
+// jobColumns are the heads of the Jobs table's columns but the
+// actions', as modelColumns are the Models table's: the job's id is the
+// title of its row's card in a narrow window.
+var jobColumns = [...]string{"job", "experiment", "state", "step", "loss", "model"}
+
 // renderList draws the table of jobs.
 func (j *Jobs) renderList() app.UI {
 	if len(j.jobs) == 0 {
 		return app.P().ID("jobs-empty").Class("note").Text("no jobs yet")
 	}
 	return app.Table().ID("jobs").Class("registry").Body(
-		app.THead().Body(app.Tr().Body(
-			app.Th().Text("job"), app.Th().Text("experiment"), app.Th().Text("state"), app.Th().Text("step"),
-			app.Th().Text("loss"), app.Th().Text("model"), app.Th().Body(app.Span().Class("sr-only").Text("actions")),
-		)),
+		app.THead().Body(app.Tr().Body(heads(jobColumns[:]...)...)),
 		app.TBody().Body(app.Range(j.jobs).Slice(func(i int) app.UI {
-			job := j.jobs[i]
+			job, col := j.jobs[i], jobColumns
 			watched := j.watch != nil && j.watch.Job.ID == job.ID
 			// Keyed by the job: a job queued since moves the rows after
 			// it, and go-app would update each row in place with another
@@ -445,14 +447,14 @@ func (j *Jobs) renderList() app.UI {
 			// job), as the Models page's rows.
 			return &keyed{Key: "job " + job.ID, UI: app.Tr().ID("job-"+job.ID).Class("state-"+job.State).Body(
 				app.Td().Body(app.Code().Text(job.ID)),
-				app.Td().Text(jobExperiment(job)),
-				app.Td().Class("job-state").Body(
+				app.Td().DataSet("label", col[1]).Text(jobExperiment(job)),
+				app.Td().Class("job-state").DataSet("label", col[2]).Body(
 					app.Text(job.State),
 					app.If(job.Error != "" && job.Error != msg.JobUnreadable, func() app.UI { return jobError(job) }),
 				),
-				app.Td().Text(stepText(job.Step, job.Steps)),
-				app.Td().Text(lossText(job)),
-				app.Td().Body(app.If(job.ModelID != "", func() app.UI {
+				app.Td().DataSet("label", col[3]).Text(stepText(job.Step, job.Steps)),
+				app.Td().DataSet("label", col[4]).Text(lossText(job)),
+				app.Td().DataSet("label", col[5]).Body(app.If(job.ModelID != "", func() app.UI {
 					return app.A().ID("job-model-" + job.ID).Href("/models").Title("model " + job.ModelID).Text(modelNameIn(j.models, job.ModelID))
 				})),
 				// Each button names its job by its id, as the row's first

@@ -1535,11 +1535,11 @@ func TestJobsUnreadableRecord(t *testing.T) {
 	j.watchJob(live, bad)
 	e.ConsumeAll()
 	h := app.HTMLString(j.Render())
-	if strings.Contains(h, "D = 0") || !strings.Contains(h, "<td>unknown: unreadable record</td>") ||
+	if strings.Contains(h, "D = 0") || !strings.Contains(h, `<td data-label="experiment">unknown: unreadable record</td>`) ||
 		!strings.Contains(h, "job j1 · unknown: unreadable record") {
 		t.Errorf("the page of a job of an unreadable record:\n%s\nwant its row's experiment and its heading %q", h, "unknown: unreadable record")
 	}
-	if !strings.Contains(h, "<td>"+JobSummary(jobConfig())+"</td>") {
+	if !strings.Contains(h, `<td data-label="experiment">`+JobSummary(jobConfig())+"</td>") {
 		t.Errorf("the readable job's row lost its experiment %q", JobSummary(jobConfig()))
 	}
 }

@@ -145,11 +145,7 @@ func (m *Models) Render() app.UI {
 		),
 		app.If(len(m.cards) > 0, func() app.UI {
 			return app.Table().ID("models").Class("registry").Body(
-				app.THead().Body(app.Tr().Body(
-					app.Th().Text("model"), app.Th().Text("encoder · loss · D"), app.Th().Text("classes"),
-					app.Th().Text("training"), app.Th().Text("verification"), app.Th().Text("threshold"),
-					app.Th().Text("created"), app.Th().Body(app.Span().Class("sr-only").Text("actions")),
-				)),
+				app.THead().Body(app.Tr().Body(heads(modelColumns[:]...)...)),
 				app.TBody().Body(app.Range(m.cards).Slice(func(i int) app.UI {
 					// Keyed by the model: a model registered or deleted
 					// since moves the rows after it, and go-app would update
@@ -168,17 +164,35 @@ func (m *Models) Render() app.UI {
 	)
 }
 
+// modelColumns are the heads of the Models table's columns but the
+// actions': its head draws them (heads), and each cell of a row but the
+// model's, which a narrow window draws as the title of the row's card,
+// carries its own (data-label), which such a window shows before it
+// (web/metriclab.css: table.registry td[data-label]::before).
+var modelColumns = [...]string{"model", "encoder · loss · D", "classes", "training", "verification", "threshold", "created"}
+
+// heads returns the head cells of a registry table (Models, Jobs) of
+// the columns named, and the actions' last, named for a screen reader
+// alone.
+func heads(names ...string) []app.UI {
+	ths := make([]app.UI, 0, len(names)+1)
+	for _, n := range names {
+		ths = append(ths, app.Th().Text(n))
+	}
+	return append(ths, app.Th().Body(app.Span().Class("sr-only").Text("actions")))
+}
+
 // row draws one model.
 func (m *Models) row(c msg.ModelCard) app.UI {
-	r, name := FormatCard(c), m.nameOf(c)
+	r, name, col := FormatCard(c), m.nameOf(c), modelColumns
 	return app.Tr().ID("model-"+c.ID).Body(
 		app.Td().Class(wrapClass("model-name", r.Name)).Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
-		app.Td().Class(wrapClass("", r.Model)).Text(r.Model),
-		app.Td().Class(wrapClass("", r.Classes)).Text(r.Classes),
-		app.Td().Class(wrapClass("", r.Training)).Text(r.Training),
-		app.Td().Text(r.Verification),
-		app.Td().Text(r.Threshold),
-		app.Td().Text(r.Created),
+		app.Td().Class(wrapClass("", r.Model)).DataSet("label", col[1]).Text(r.Model),
+		app.Td().Class(wrapClass("", r.Classes)).DataSet("label", col[2]).Text(r.Classes),
+		app.Td().Class(wrapClass("", r.Training)).DataSet("label", col[3]).Text(r.Training),
+		app.Td().DataSet("label", col[4]).Text(r.Verification),
+		app.Td().DataSet("label", col[5]).Text(r.Threshold),
+		app.Td().DataSet("label", col[6]).Text(r.Created),
 		app.Td().Class("actions").Body(
 			// Each names its model, as Delete does (deleteButtons): a
 			// screen reader's list of the page's links read "Download"

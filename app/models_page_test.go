@@ -307,7 +307,7 @@ func TestModelsCellsWrap(t *testing.T) {
 		!regexp.MustCompile(`<td class="model-name long">\s*<strong>`+long).MatchString(h) {
 		t.Errorf("the page does not mark the cell of a long name long:\n%s", h)
 	}
-	if !regexp.MustCompile(`<td class="long">[^<]*` + strings.Repeat("d", 30)).MatchString(h) {
+	if !regexp.MustCompile(`<td class="long"[^>]*>[^<]*` + strings.Repeat("d", 30)).MatchString(h) {
 		t.Errorf("the page does not mark the cell of a long data set's name long:\n%s", h)
 	}
 	row := h[strings.Index(h, `id="model-b"`):]
@@ -364,4 +364,80 @@ func TestModelsKeepInDeletesPlace(t *testing.T) {
 	if got, want := slot(), []string{"confirm-delete-b btn btn-delete", "keep-b btn btn-place"}; !slices.Equal(got, want) {
 		t.Errorf("b's slot once Delete was pressed: %q, want %q (Keep last, where Delete was)", got, want)
 	}
+}
+
+// TestRegistryCardsLabeled: in a window of 1000 px or less each row of
+// the Models and Jobs tables is drawn as a card (web/metriclab.css, its
+// rule read as TestModelsCellsWrap reads its), where each cell shows
+// its column's head before it: each cell of a row carries the head of
+// its column as data-label, in the head's order, but the first (the
+// card's title: the model's name, the job's id) and the buttons'. Before,
+// the tables kept their columns in any window: the Models page ran off a
+// window under about 900 px, the Jobs page off one under about 680, and
+// a phone scrolled the whole page sideways to reach the buttons
+// (TestE2EJobsRowButtons measures it in Chromium at 375 px).
+func TestRegistryCardsLabeled(t *testing.T) {
+	b, err := os.ReadFile("../web/metriclab.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile(`(?m)^@media \(max-width: \d+px\) \{\n((?:  .*\n)*)\}`).FindAllStringSubmatch(string(b), -1)
+	cards := false
+	for _, m := range block {
+		cards = cards || regexp.MustCompile(`(?m)^  table\.registry, table\.registry tbody, table\.registry tr, table\.registry td \{ display: block; \}`).MatchString(m[1]) &&
+			regexp.MustCompile(`(?m)^  table\.registry td\[data-label\]::before \{[^}]*content: attr\(data-label\)`).MatchString(m[1])
+	}
+	if !cards {
+		t.Error("metriclab.css: no @media block that draws the rows of table.registry as blocks, each cell after its data-label")
+	}
+	m := NewModels()
+	m.SetCards([]msg.ModelCard{card()}, nil)
+	j := NewJobs()
+	j.SetJobs([]msg.Job{{ID: "j1", State: msg.JobRunning, Step: 3, Steps: 40, Config: jobConfig(), Created: "1"}}, nil)
+	for _, c := range []struct {
+		page  string
+		html  string
+		table string
+		row   string
+	}{
+		{"/models", app.HTMLString(m), "models", "model-" + card().ID},
+		{"/jobs", app.HTMLString(j), "jobs", "job-j1"},
+	} {
+		h := c.html
+		// go-app writes an element's attributes in any order.
+		at := index(h, `<table[^>]*\sid="`+c.table+`"`)
+		if at < 0 {
+			t.Errorf("%s: no table #%s:\n%s", c.page, c.table, h)
+			continue
+		}
+		h = h[at:]
+		h = h[:strings.Index(h, "</table>")]
+		var heads []string
+		for _, th := range regexp.MustCompile(`<th>([^<]*)</th>`).FindAllStringSubmatch(h, -1) {
+			heads = append(heads, th[1])
+		}
+		at = index(h, `<tr[^>]*\sid="`+c.row+`"`)
+		if at < 0 || len(heads) < 2 {
+			t.Errorf("%s: no row #%s, or heads %q:\n%s", c.page, c.row, heads, h)
+			continue
+		}
+		var labels []string
+		for _, td := range regexp.MustCompile(`<td(\s[^>]*)?>`).FindAllStringSubmatch(h[at:], -1) {
+			labels = append(labels, attr(td[1], "data-label"))
+		}
+		// The title's and the buttons' have none.
+		want := append(append([]string{""}, heads[1:]...), "")
+		if !slices.Equal(labels, want) {
+			t.Errorf("%s: the cells of row #%s are labeled %q, want %q (the heads %q)", c.page, c.row, labels, want, heads)
+		}
+	}
+}
+
+// index returns where the first match of the regular expression re in s
+// starts, -1 where there is none.
+func index(s, re string) int {
+	if m := regexp.MustCompile(re).FindStringIndex(s); m != nil {
+		return m[0]
+	}
+	return -1
 }

@@ -335,10 +335,10 @@ func TestJobsRender(t *testing.T) {
 	// Newest first: j2, interrupted, with Resume, then Cancel (the row
 	// in its keyed).
 	row := []int{0, 2, 1, 0, 1, 0, 0}
-	if err := app.Match(app.Td().Class("job-state").Text(msg.JobInterrupted), j, append(row, 2)...); err != nil {
+	if err := app.Match(app.Td().Class("job-state").DataSet("label", "state").Text(msg.JobInterrupted), j, append(row, 2)...); err != nil {
 		t.Error(err)
 	}
-	if err := app.Match(app.Td().Text("12/40"), j, append(row, 3)...); err != nil {
+	if err := app.Match(app.Td().DataSet("label", "step").Text("12/40"), j, append(row, 3)...); err != nil {
 		t.Error(err)
 	}
 	if err := app.Match(app.Button().ID("resume-j2").Type("button").Class("btn").Disabled(false).Aria("label", "resume job j2").Text("Resume").OnClick(noop), j, append(row, 6, 1)...); err != nil {

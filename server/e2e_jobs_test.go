@@ -28,12 +28,18 @@ import (
 // closure of the same function literal, and Cancel of the new job once
 // canceled the running one. A link of the page pasted in the address bar
 // then (its fragment set: hashchange) fills the form with its settings,
-// the page not loaded again, the list as it was.
+// the page not loaded again, the list as it was. In a phone's window,
+// 375 px wide, the page stays in it, and each job's buttons can be
+// reached (its rows drawn as cards; before, the table ran the page
+// 300 px off the window).
 //
 // Then the Models page, with a model of the longest name an upload may
 // have, one word (it ran off the table, the page wider than the window).
-// A row's Delete with the mouse, in windows 1280 and 1024 px wide: Keep
-// comes where Delete was, so that the second click of a double click
+// A row's Delete with the mouse, in windows 1280, 1210, 1024, 790 and
+// 375 px wide (the last two draw each row as a card; before, the table
+// ran the page off any window under about 900 px, 500 px off a phone's,
+// and its buttons were out of the window): the page stays in the window,
+// each row's buttons can be reached, and Keep comes where Delete was, so that the second click of a double click
 // lands on it, nothing else moves and the page stays in the window
 // (before, Confirm delete came there, and at 1024 px the table ran off
 // the window); a double click deletes nothing, nor does a click of a
@@ -127,6 +133,33 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	if l, row := cdpEval[string](p, `sessionStorage.getItem("metriclabLoads")`), cdpEval[bool](p, `!!document.getElementById("job-`+second+`")`); l != loads || !row {
 		t.Errorf("#loss=cosface&epochs=7 pasted on /jobs: the page loaded %s times (%s before), the second job's row there %v; want it not loaded again, the row there", l, loads, row)
 	}
+	// The ids of the buttons and links of the rows of table sel that
+	// the pointer cannot reach, the page scrolled down to each, not
+	// sideways: out of the window's width, or under something else.
+	unreachable := func(sel string) []string {
+		t.Helper()
+		return cdpEval[[]string](p, `(() => {
+			const out = [];
+			for (const el of document.querySelectorAll("`+sel+` td.actions .btn")) {
+				window.scrollTo(0, window.scrollY + el.getBoundingClientRect().top - innerHeight / 2); // down to it, not sideways
+				const r = el.getBoundingClientRect();
+				const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+				if (r.left < 0 || r.right > document.documentElement.clientWidth || !el.contains(hit)) out.push(el.id);
+			}
+			window.scrollTo(0, 0);
+			return out;
+		})()`)
+	}
+	cdpRun(p, "a window 375 px wide", chromedp.EmulateViewport(375, 800))
+	wait("the window's width", `window.innerWidth === 375`)
+	if w := cdpEval[[]float64](p, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+		t.Errorf("/jobs at 375 px: the page is %v px wide in a window of %v", w[0], w[1])
+	}
+	if u := unreachable("#jobs"); len(u) > 0 {
+		t.Errorf("/jobs at 375 px: the buttons %q cannot be reached", u)
+	}
+	p.savePNG("jobs-2-375", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
+	cdpRun(p, "the window as it was", chromedp.ResetViewport())
 	spec := core.DefaultSpec("mlp", 3)
 	var model bytes.Buffer
 	if err := core.EncodeModel(&model, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}},
@@ -181,9 +214,15 @@ func TestE2EJobsRowButtons(t *testing.T) {
 		t.Helper()
 		return cdpEval[string](p, fmt.Sprintf(`(document.elementFromPoint(%v, %v) || {}).id || ""`, x, y))
 	}
-	for _, width := range []int64{1280, 1210, 1024} {
+	for _, width := range []int64{1280, 1210, 1024, 790, 375} {
 		cdpRun(p, fmt.Sprintf("a window %d px wide", width), chromedp.EmulateViewport(width, 900))
 		wait("the window's width", fmt.Sprintf(`window.innerWidth === %d`, width))
+		if w := cdpEval[[]float64](p, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+			t.Errorf("%d px: the page is %v px wide in a window of %v", width, w[0], w[1])
+		}
+		if u := unreachable("#models"); len(u) > 0 {
+			t.Errorf("%d px: the buttons %q cannot be reached", width, u)
+		}
 		x, y := centre("delete-" + gone)
 		cdpRun(p, "click the Delete of gone with the mouse", chromedp.MouseClickXY(x, y))
 		wait("the focus on Keep", focused("keep-"+gone))
