@@ -1627,6 +1627,40 @@ func TestJobErrorOneLine(t *testing.T) {
 	}
 }
 
+// TestJobsButtonsWrap: a job's buttons wrap in their cell where its row
+// would run off the window (web/metriclab.css), as a model's do: in a
+// window over the width under which the rows are cards, the table beside
+// the form, an interrupted job's three (Watch, Resume, Cancel) on one
+// line ran the page 60 px off a window of 1001 to about 1060 px
+// (measured in headless Chromium: 1065 px wide in a window of 1024). The
+// rule as the stylesheet writes it: how a browser lays it out is not
+// checked here.
+func TestJobsButtonsWrap(t *testing.T) {
+	b, err := os.ReadFile("../web/metriclab.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	css := string(b)
+	cards := regexp.MustCompile(`(?m)^@media \(max-width: (\d+)px\) \{\n  table\.registry, `).FindStringSubmatch(css)
+	wrap := regexp.MustCompile(`(?m)^@media \(min-width: (\d+)px\) and \(max-width: \d+px\) \{\n  \.jobs-page table\.registry td\.actions \{ white-space: normal; \}`).FindStringSubmatch(css)
+	if cards == nil || wrap == nil {
+		t.Fatalf("metriclab.css: the cards' rule %q, the jobs' buttons' %q; want an @media (max-width) of the cards, and one of the width after it that wraps .jobs-page table.registry td.actions", cards, wrap)
+	}
+	if n, m := atoi(t, cards[1]), atoi(t, wrap[1]); m != n+1 {
+		t.Errorf("metriclab.css: the jobs' buttons wrap from %d px, the rows are cards up to %d px; want them to wrap from %d px", m, n, n+1)
+	}
+}
+
+// atoi returns the integer s.
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestJobFormLossParams: the loss parameters of the form's settings, a
 // link's or a preset's, are fields of the form, and the job is posted
 // with what they show; one typed is posted, one typed at its default
