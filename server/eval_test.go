@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -102,4 +103,31 @@ func TestListedCountsFolderChanged(t *testing.T) {
 	if counts, ok := listedCounts(dir, "all", names, []int{0}); ok {
 		t.Errorf("listedCounts of a, renamed d since %q were listed: %v, true; want false, the listing not the one checked", names, counts)
 	}
+}
+
+// TestEvalClassesNamedByNumber: among identities all named by number
+// (folders 01 … 06), --classes gives those names, by value: 1-3 evaluates
+// 01, 02 and 03, 36 images, 4,5,6 and 02-04 three others, and 0-2 is
+// refused, no class being named 0. Before, a number was a position: 4,5,6
+// was refused (6 out of range 0..5), 02-04 too (02 ambiguous), and 0-2
+// silently evaluated 01 … 03 (and 1-3, 02 … 04).
+func TestEvalClassesNamedByNumber(t *testing.T) {
+	six, folder := sixIdentities(t), filepath.Join(t.TempDir(), "numbered")
+	ids, err := os.ReadDir(six)
+	if err != nil || len(ids) != 6 {
+		t.Fatalf("six identities: %v, %v", ids, err)
+	}
+	for i, id := range ids {
+		if err := renameInto(filepath.Join(six, id.Name()), filepath.Join(folder, fmt.Sprintf("%02d", i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, spec := range []string{"1-3", "4,5,6", "02-04"} {
+		code, stdout, stderr := runCLI(t, "eval", "--model", "raw", "--data", folder, "--input", "1x16x16", "--split", "all", "--classes", spec, "--json")
+		if code != 0 || !strings.Contains(stdout, `"probes":36`) {
+			t.Errorf("eval --classes %s among 01 … 06: exit %d, %s%s; want the 36 images of three identities", spec, code, stdout, stderr)
+		}
+	}
+	wantBadInput(t, `--classes "0-2": no class is named 0 (the classes are named by number, 01 to 06, and selected by those numbers)`,
+		"eval", "--model", "raw", "--data", folder, "--input", "1x16x16", "--split", "all", "--classes", "0-2", "--json")
 }

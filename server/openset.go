@@ -84,8 +84,8 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.Lookup("flip-test").Usage = flipTestUsage + " (every run evaluated so)"
 	f.fs.Lookup("seed").Usage = "random seed of the training (weights, shuffling) and of every row's evaluation pairs, gallery and queries; a --variant seed=N changes the training alone"
 	f.fs.StringVar(&f.data, "data", "mnist", "mnist, a folder of identities, or a folder with train/ and test/ holding different identities")
-	f.fs.StringVar(&f.trainSpec, "train-classes", "", "identities to train on, by number or by name (default: mnist 0-4; a folder's first half; all of train/)")
-	f.fs.StringVar(&f.evalSpec, "eval-classes", "", "unseen identities to evaluate on, by number or by name (default: mnist 5-9; a folder's second half; all of test/)")
+	f.fs.StringVar(&f.trainSpec, "train-classes", "", "identities to train on, by number or by name"+byNumberUsage+" (default: mnist 0-4; a folder's first half; all of train/)")
+	f.fs.StringVar(&f.evalSpec, "eval-classes", "", "unseen identities to evaluate on, by number or by name"+byNumberUsage+" (default: mnist 5-9; a folder's second half; all of test/)")
 	f.fs.IntVar(&f.epochs, "epochs", 3, "passes over the training data")
 	f.fs.BoolVar(&f.align, "align", false, "align the faces of a folder's photos by the eyes (see train --align)")
 	f.fs.IntVar(&f.alignTurns, "align-turns", 0, alignTurnsUsage)
@@ -114,7 +114,7 @@ func openSetSplits(name, trainSpec, evalSpec string, names []string) (trainSplit
 		if n < 4 {
 			return "", "", "", "", badInput("an open set needs at least 4 identities, %s has %d", name, n)
 		}
-		tr, ev = fmt.Sprintf("0-%d", n/2-1), fmt.Sprintf("%d-%d", n/2, n-1)
+		tr, ev = data.Halves(names)
 	}
 	if trainSpec != "" {
 		tr = trainSpec

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"metriclab/core/data"
 )
 
 // TestOpenSet: on a folder of 6 identities (bars at three orientations,
@@ -313,6 +315,38 @@ func TestOpenSetVariantOfTrainsFlag(t *testing.T) {
 	for name := range trainOnly {
 		if !train[name] || openset[name] {
 			t.Errorf("trainOnly names --%s: want a flag of train that openset does not take", name)
+		}
+	}
+}
+
+// TestOpenSetSplitsNamedByNumber: a folder's default halves are given as
+// its selections read them: by number, or, among identities all named by
+// number, by those names (01-20 and 21-40 of 01 … 40; 1-6 and 7-12 of
+// 1 … 12, sorted 1, 10, 11, 12, 2, …), each half of the identities.
+// Before, they were 0-19 and 20-39 whatever the names, which folders 01 …
+// 40 refused ("19 is ambiguous") and which would now select no class 0.
+func TestOpenSetSplitsNamedByNumber(t *testing.T) {
+	padded := make([]string, 40)
+	for i := range padded {
+		padded[i] = fmt.Sprintf("%02d", i+1)
+	}
+	for _, tc := range []struct {
+		names  []string
+		tr, ev string
+	}{
+		{padded, "01-20", "21-40"},
+		{[]string{"1", "10", "11", "12", "2", "3", "4", "5", "6", "7", "8", "9"}, "1-6", "7-12"},
+		{[]string{"s01", "s02", "s03", "s04", "s05"}, "0-1", "2-4"},
+	} {
+		_, _, tr, ev, err := openSetSplits("faces", "", "", tc.names)
+		if err != nil || tr != tc.tr || ev != tc.ev {
+			t.Errorf("openset's halves of %v: %q and %q, %v; want %q and %q", tc.names, tr, ev, err, tc.tr, tc.ev)
+			continue
+		}
+		a, errA := data.TrainClasses(tr, tc.names)
+		b, errB := data.TrainClasses(ev, tc.names)
+		if errA != nil || errB != nil || len(a) != len(tc.names)/2 || len(a)+len(b) != len(tc.names) {
+			t.Errorf("openset's halves of %v, %s and %s: %v (%v) and %v (%v); want the first %d and the rest", tc.names, tr, ev, a, errA, b, errB, len(tc.names)/2)
 		}
 	}
 }

@@ -339,6 +339,11 @@ func checkClasses(name, split, spec string) (listed []string, classes []int, err
 	return listed, classes, nil
 }
 
+// byNumberUsage follows "by number or by name" in the usage of every
+// flag that selects classes: among identities all named by number, the
+// numbers are those names (data.ParseClasses).
+const byNumberUsage = "; identities all named by number (01 … 40, 1 … 12) by those numbers, e.g. 1-20"
+
 // classesFlagError is err, data's error for the selection of classes
 // given as --name (spec; "" when the flag was not given, its default
 // taken), as bad input: a selection refused (data.ClassesError, "data:

@@ -81,9 +81,14 @@ func Shuffle(dst []int, rng *rand.Rand) []int {
 // of classes and inclusive ranges. A class is its number, 0..len(names)−1,
 // or its name: "0-4", "0,2,4", "0-2,7,9", "s01-s20" and "s01,s07" all
 // select. A number is a position; one that is also the name of another
-// class (folders named 01, 02, …) is refused as ambiguous. A name that
-// holds a comma, or starts or ends with a space, is selected by its
-// number. The result is sorted. A number out of range, an ambiguous one,
+// class is refused as ambiguous. A name that holds a comma, or starts or
+// ends with a space, is selected by its number. Classes all named by
+// number otherwise than 0..len(names)−1 (folders 01 … 40, or 1 … 12) are
+// selected by those numbers, by value (see numberedBy): "1-20" is the
+// classes whose numbers are 1 to 20, 01 … 20, and "7" the class named 7
+// or 07; a number that names no class (0 among 01 … 40, an end of a range
+// too) is an error, and one that two names share (01 and 1) is ambiguous.
+// The result is sorted. A number out of range, an ambiguous one,
 // a name not among names, a reversed range, a class selected twice ("0-4,4",
 // "0-4,3-6", or by its number and its name), anything else that is neither,
 // and a selection of no class are errors, a ClassesError but for the last.
@@ -101,18 +106,20 @@ func ParseClasses(spec string, names []string) ([]int, error) {
 	}
 	var out []int
 	by := make(map[int]string) // the part that selected each class
+	sel := classesOf(names)
 	for _, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
-		a, b, err := parseRange(part, names)
+		a, b, err := parseRange(part, sel)
 		if err != nil {
 			return nil, &ClassesError{spec, err}
 		}
-		if b < a {
+		span, ok := sel.span(a, b)
+		if !ok {
 			return nil, &ClassesError{spec, fmt.Errorf("range %q is reversed", part)}
 		}
-		for c := a; c <= b; c++ {
+		for _, c := range span {
 			if first, ok := by[c]; ok {
-				return nil, &ClassesError{spec, fmt.Errorf("class %s is selected twice, by %q and by %q; give each class once", className(names, c), first, part)}
+				return nil, &ClassesError{spec, fmt.Errorf("class %s is selected twice, by %q and by %q; give each class once", sel.name(c), first, part)}
 			}
 			by[c] = part
 			out = append(out, c)
@@ -134,13 +141,86 @@ type ClassesError struct {
 
 func (e *ClassesError) Error() string { return fmt.Sprintf("data: classes %q: %v", e.Spec, e.Err) }
 
-// className is class c as an error names it: its number, and its name in
-// quotes when that is not the number.
-func className(names []string, c int) string {
-	if names[c] == strconv.Itoa(c) {
-		return names[c]
+// selectable is the classes a selection is read among: their names and,
+// when they are numbered by name (numberedBy), the number of each.
+type selectable struct {
+	names  []string
+	values []int // numbered by name: the number each name is (07: 7); nil otherwise
+}
+
+// classesOf returns the classes names as a selection reads them.
+func classesOf(names []string) selectable {
+	return selectable{names, numberedBy(names)}
+}
+
+// numberedBy returns the numbers of classes all named by number, in
+// decimal notation, zero-padded or not (01 … 40, 1 … 12): the number each
+// name is. It returns nil for others, and for MNIST's digits, names 0 …
+// C−1 in that order, whose numbers are their positions: a selection of
+// those reads its numbers as positions, with the same classes and the
+// errors it always gave (12 is out of range 0..9).
+func numberedBy(names []string) []int {
+	if len(names) == 0 || slices.Equal(names, Numbered(len(names))) {
+		return nil
 	}
-	return fmt.Sprintf("%d (%q)", c, names[c])
+	values := make([]int, len(names))
+	for c, name := range names {
+		v, err := strconv.Atoi(name)
+		if err != nil || strings.Trim(name, "0123456789") != "" { // Atoi takes a sign
+			return nil
+		}
+		values[c] = v
+	}
+	return values
+}
+
+// span returns the classes from a to b: a..b, or, numbered by name,
+// those whose numbers lie between a's and b's. ok is false when the range
+// is reversed.
+func (s selectable) span(a, b int) (classes []int, ok bool) {
+	if s.values == nil {
+		if b < a {
+			return nil, false
+		}
+		for c := a; c <= b; c++ {
+			classes = append(classes, c)
+		}
+		return classes, true
+	}
+	lo, hi := s.values[a], s.values[b]
+	if hi < lo {
+		return nil, false
+	}
+	for c, v := range s.values {
+		if lo <= v && v <= hi {
+			classes = append(classes, c)
+		}
+	}
+	return classes, true
+}
+
+// name is class c as an error names it: its number, and its name in
+// quotes when that is not the number; numbered by name, its name.
+func (s selectable) name(c int) string {
+	if s.values != nil || s.names[c] == strconv.Itoa(c) {
+		return s.names[c]
+	}
+	return fmt.Sprintf("%d (%q)", c, s.names[c])
+}
+
+// byNumber is ` (the classes are named by number, 01 to 40, and selected
+// by those numbers)`, the lowest number and the highest as named.
+func (s selectable) byNumber() string {
+	lo, hi := 0, 0
+	for c, v := range s.values {
+		if v < s.values[lo] {
+			lo = c
+		}
+		if v > s.values[hi] {
+			hi = c
+		}
+	}
+	return fmt.Sprintf(" (the classes are named by number, %s to %s, and selected by those numbers)", s.names[lo], s.names[hi])
 }
 
 // Numbered returns the names "0".."n−1", those of classes known by their
@@ -151,6 +231,26 @@ func Numbered(n int) []string {
 		names[i] = strconv.Itoa(i)
 	}
 	return names
+}
+
+// Halves returns the selections of the first half of the classes names,
+// n/2 of n, and of the rest: by number, 0-(n/2−1) and n/2-(n−1); for
+// classes numbered by name (see ParseClasses), by those numbers, the n/2
+// lowest and the rest (01-20 and 21-40 of 01 … 40). n is 2 or more. A
+// name that shares its number with another (1 and 01) makes an end that
+// ParseClasses refuses as ambiguous.
+func Halves(names []string) (first, second string) {
+	n := len(names)
+	values := numberedBy(names)
+	if values == nil {
+		return fmt.Sprintf("0-%d", n/2-1), fmt.Sprintf("%d-%d", n/2, n-1)
+	}
+	order := make([]int, n) // the classes by number
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(values[a], values[b]) })
+	return names[order[0]] + "-" + names[order[n/2-1]], names[order[n/2]] + "-" + names[order[n-1]]
 }
 
 // ClassesChanged says how loaded, the classes of a load, differ from
@@ -200,8 +300,8 @@ func TrainClasses(spec string, names []string) ([]int, error) {
 // refused as ambiguous; the error of one with a class on one side of a
 // dash alone names the other side). Its errors are ParseClasses's
 // ClassesError's Err.
-func parseRange(part string, names []string) (a, b int, err error) {
-	if c, ok, err := parseClass(part, names); ok {
+func parseRange(part string, sel selectable) (a, b int, err error) {
+	if c, ok, err := parseClass(part, sel); ok {
 		return c, c, err
 	}
 	cut := -1
@@ -210,8 +310,8 @@ func parseRange(part string, names []string) (a, b int, err error) {
 		if part[i] != '-' {
 			continue
 		}
-		ra, okA, errA := parseClass(part[:i], names)
-		rb, okB, errB := parseClass(part[i+1:], names)
+		ra, okA, errA := parseClass(part[:i], sel)
+		rb, okB, errB := parseClass(part[i+1:], sel)
 		if !okA || !okB {
 			if other := strings.TrimSpace(part[i+1:]); okA && other != "" && unknown == "" {
 				unknown = other
@@ -230,19 +330,38 @@ func parseRange(part string, names []string) (a, b int, err error) {
 	}
 	switch {
 	case cut < 0 && unknown != "": // a range with one end no class (s01-s45 of s01 … s40), or a name with a dash
-		return 0, 0, fmt.Errorf("%q is not a class number, a class name or a range like 0-4: %q is no class%s", part, unknown, namedLike(names))
+		return 0, 0, fmt.Errorf("%q is not a class number, a class name or a range like 0-4: %q is no class%s", part, unknown, sel.namedLike())
 	case cut < 0:
-		return 0, 0, fmt.Errorf("%q is not a class number, a class name or a range like 0-4%s", part, namedLike(names))
+		return 0, 0, fmt.Errorf("%q is not a class number, a class name or a range like 0-4%s", part, sel.namedLike())
 	}
 	return a, b, err
 }
 
 // parseClass parses one class s of a part of a selection: ok says whether
-// s is a number or a name, and err is set when the number is out of range
-// or ambiguous.
-func parseClass(s string, names []string) (c int, ok bool, err error) {
+// s is a number or a name, and err is set when the number is out of range,
+// names no class or is ambiguous.
+func parseClass(s string, sel selectable) (c int, ok bool, err error) {
 	s = strings.TrimSpace(s)
-	if s != "" && strings.Trim(s, "0123456789") == "" {
+	names := sel.names
+	isNumber := s != "" && strings.Trim(s, "0123456789") == ""
+	if isNumber && sel.values != nil {
+		v, err := strconv.Atoi(s) // err: a number past any name's
+		named := -1
+		for c, value := range sel.values {
+			if err != nil || value != v {
+				continue
+			}
+			if named >= 0 {
+				return 0, true, fmt.Errorf("%s is ambiguous: the classes named %q and %q are both number %d (rename one of their folders)", s, names[named], names[c], v)
+			}
+			named = c
+		}
+		if named < 0 {
+			return 0, true, fmt.Errorf("no class is named %s%s", s, sel.byNumber())
+		}
+		return named, true, nil
+	}
+	if isNumber {
 		c, err := strconv.Atoi(s)
 		if err != nil || c >= len(names) {
 			// A number is a position, even where it names a class too
@@ -255,7 +374,7 @@ func parseClass(s string, names []string) (c int, ok bool, err error) {
 			return 0, true, fmt.Errorf("%s is out of range 0..%d%s", s, len(names)-1, named)
 		}
 		if named := slices.Index(names, s); named >= 0 && named != c {
-			return 0, true, fmt.Errorf("%s is ambiguous: class number %s is named %q, and the class named %q is number %d", s, s, names[c], s, named)
+			return 0, true, fmt.Errorf("%s is ambiguous: class number %s is named %q, and the class named %q is number %d%s", s, s, names[c], s, named, sel.wayOut(c, named))
 		}
 		return c, true, nil
 	}
@@ -265,15 +384,41 @@ func parseClass(s string, names []string) (c int, ok bool, err error) {
 	return 0, false, nil
 }
 
+// wayOut is how to give the classes of an ambiguous number, class c and
+// the class named c's number: c by its name where that is no number
+// and selects it, named by its number where that is not ambiguous too,
+// else by renaming the folders: ` (give class number 1 as "s01", and the
+// class named "1" as 0)`.
+func (s selectable) wayOut(c, named int) string {
+	var ways []string
+	if cn := s.names[c]; strings.Trim(cn, "0123456789") != "" && cn == strings.TrimSpace(cn) && !strings.Contains(cn, ",") {
+		ways = append(ways, fmt.Sprintf("class number %d as %q", c, cn))
+	}
+	if other := slices.Index(s.names, strconv.Itoa(named)); other < 0 || other == named {
+		ways = append(ways, fmt.Sprintf("the class named %q as %d", s.names[named], named))
+	}
+	switch len(ways) {
+	case 2:
+		return fmt.Sprintf(" (give %s, and %s)", ways[0], ways[1])
+	case 1:
+		return fmt.Sprintf(" (give %s; for the other, rename the folders so that no name is a number, or every name is)", ways[0])
+	}
+	return " (rename the folders so that no name is a number, or every name is)"
+}
+
 // namedLike is ` (the classes are "s01" … "s40")` for classes named
-// otherwise than by their numbers, "" for those named by them; the names
-// are quoted, as ParseClasses' other messages quote them (a folder's
-// identities can be any bytes).
-func namedLike(names []string) string {
-	if len(names) == 0 || slices.Equal(names, Numbered(len(names))) {
+// otherwise than by their numbers, byNumber's line for those numbered by
+// name, and "" for those named by their positions; the names are quoted,
+// as ParseClasses' other messages quote them (a folder's identities can
+// be any bytes).
+func (s selectable) namedLike() string {
+	switch {
+	case s.values != nil:
+		return s.byNumber()
+	case len(s.names) == 0 || slices.Equal(s.names, Numbered(len(s.names))):
 		return ""
 	}
-	return fmt.Sprintf(" (the classes are %q … %q)", names[0], names[len(names)-1])
+	return fmt.Sprintf(" (the classes are %q … %q)", s.names[0], s.names[len(s.names)-1])
 }
 
 // Subset returns the images of the given classes, relabelled 0..k−1 in the

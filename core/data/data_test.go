@@ -2,6 +2,7 @@ package data
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -109,23 +110,34 @@ func TestParseClassNames(t *testing.T) {
 	if got, err := ParseClasses("a-b-b-c", dashed); err != nil || !slices.Equal(got, []int{1, 2, 3}) {
 		t.Errorf("ParseClasses(a-b-b-c) among %v = %v, %v; want [1 2 3]: one cut leaves a class on either side", dashed, got, err)
 	}
-	// Folders named by numbers that are not their positions.
-	padded := []string{"01", "02", "03", "1"}
-	if _, err := ParseClasses("01-02", padded); err == nil || !strings.Contains(err.Error(), `classes "01-02": 01 is ambiguous: class number 01 is named "02", and the class named "01" is number 0`) {
-		t.Errorf("ParseClasses(01-02) among %v: error %v, want it ambiguous", padded, err)
+	// Folders named by numbers that are not their positions, among others
+	// (all named by number: TestParseClassesNamedByNumber): a number is a
+	// position, and one that names another class is refused, saying how
+	// to give each (before, it did not).
+	mixed := []string{"1", "s01", "s02"}
+	if _, err := ParseClasses("1", mixed); err == nil || !strings.Contains(err.Error(), `classes "1": 1 is ambiguous: class number 1 is named "s01", and the class named "1" is number 0 (give class number 1 as "s01", and the class named "1" as 0)`) {
+		t.Errorf("ParseClasses(1) among %v: error %v, want it ambiguous, with both ways out", mixed, err)
 	}
-	if _, err := ParseClasses("1", padded); err == nil || !strings.Contains(err.Error(), "ambiguous") {
-		t.Errorf("ParseClasses(1) among %v: error %v, want it ambiguous (the class named 1 is number 3)", padded, err)
+	mixed = []string{"1", "2", "x"}
+	if _, err := ParseClasses("2", mixed); err == nil || !strings.HasSuffix(err.Error(), `2 is ambiguous: class number 2 is named "x", and the class named "2" is number 1 (give class number 2 as "x"; for the other, rename the folders so that no name is a number, or every name is)`) {
+		t.Errorf("ParseClasses(2) among %v: error %v, want it ambiguous, with one way out", mixed, err)
 	}
-	// Folders 1, 10, 2 and 3: "10", a name and no position, is refused
-	// saying which number the class named so has (before, "out of range"
-	// alone, the folder 10 there for all to see).
-	unpadded := []string{"1", "10", "2", "3"}
-	if _, err := ParseClasses("10,3", unpadded); err == nil || !strings.Contains(err.Error(), `classes "10,3": 10 is out of range 0..3 (a number is a class's position: the class named "10" is number 1)`) {
+	if got, err := ParseClasses("0,x", mixed); err != nil || !slices.Equal(got, []int{0, 2}) {
+		t.Errorf("ParseClasses(0,x) among %v = %v, %v; want [0 2]", mixed, got, err)
+	}
+	mixed = []string{"1", "2", "3", "x"}
+	if _, err := ParseClasses("2", mixed); err == nil || !strings.HasSuffix(err.Error(), `(rename the folders so that no name is a number, or every name is)`) {
+		t.Errorf("ParseClasses(2) among %v: error %v, want it ambiguous, with no way out but renaming", mixed, err)
+	}
+	// Folders 1, 10, 2, 3 and eve: "10", a name and no position, is
+	// refused saying which number the class named so has (before, "out of
+	// range" alone, the folder 10 there for all to see).
+	unpadded := []string{"1", "10", "2", "3", "eve"}
+	if _, err := ParseClasses("10,3", unpadded); err == nil || !strings.Contains(err.Error(), `classes "10,3": 10 is out of range 0..4 (a number is a class's position: the class named "10" is number 1)`) {
 		t.Errorf("ParseClasses(10,3) among %v: error %v, want out of range, naming the number of the class named 10", unpadded, err)
 	}
-	if got, err := ParseClasses("2", padded); err != nil || !slices.Equal(got, []int{2}) {
-		t.Errorf("ParseClasses(2) among %v = %v, %v; want [2]: no class is named 2", padded, got, err)
+	if got, err := ParseClasses("4", unpadded); err != nil || !slices.Equal(got, []int{4}) {
+		t.Errorf("ParseClasses(4) among %v = %v, %v; want [4]: no class is named 4", unpadded, got, err)
 	}
 	if _, err := ParseClasses("x", Numbered(10)); err == nil || strings.Contains(err.Error(), "the classes are") {
 		t.Errorf("numbered classes: error %v, want one that does not list their names", err)
@@ -322,5 +334,62 @@ func TestBatch(t *testing.T) {
 	img := s.Image(2)
 	if !slices.Equal(img, []float32{2, 0}) || cap(img) != 2 {
 		t.Errorf("Image(2) = %v (cap %d), want [2 0] with cap 2", img, cap(img))
+	}
+}
+
+// TestParseClassesNamedByNumber: among classes all named by number, a
+// number is a name, by its value, not a position. Before, with folders
+// 01 … 40, 0-19, 20-39, 01-20 and 21-40 were all refused as ambiguous,
+// and with folders 1 … 12 no selection of two classes or more was taken.
+func TestParseClassesNamedByNumber(t *testing.T) {
+	padded := make([]string, 40) // 01 … 40, sorted as a folder's identities are
+	for i := range padded {
+		padded[i] = fmt.Sprintf("%02d", i+1)
+	}
+	unpadded := []string{"1", "10", "11", "12", "2", "3", "4", "5", "6", "7", "8", "9"} // 1 … 12, sorted by name
+	positions := func(names []string, want ...string) []int {
+		var out []int
+		for _, w := range want {
+			out = append(out, slices.Index(names, w))
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		names []string
+		spec  string
+		want  []int
+		err   string
+	}{
+		{padded, "1-20", positions(padded, "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20"), ""},
+		{padded, "01-20", positions(padded, "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20"), ""},
+		{padded, "21-40", positions(padded, "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36", "37", "38", "39", "40"), ""},
+		{padded, "7", positions(padded, "07"), ""},
+		{padded, "07,040", positions(padded, "07", "40"), ""},
+		{padded, "0-19", nil, `classes "0-19": no class is named 0 (the classes are named by number, 01 to 40, and selected by those numbers)`},
+		{padded, "20-41", nil, `no class is named 41 (the classes are named by number, 01 to 40`},
+		{padded, "20-10", nil, `range "20-10" is reversed`},
+		{padded, "5,1-9", nil, `class 05 is selected twice, by "5" and by "1-9"`},
+		{padded, "s01", nil, `"s01" is not a class number, a class name or a range like 0-4 (the classes are named by number, 01 to 40`},
+		{padded, "99999999999999999999999", nil, "no class is named 99999999999999999999999"},
+		{unpadded, "1-6", positions(unpadded, "1", "2", "3", "4", "5", "6"), ""},
+		{unpadded, "6-11", positions(unpadded, "6", "7", "8", "9", "10", "11"), ""},
+		{unpadded, "1,2,3", positions(unpadded, "1", "2", "3"), ""},
+		{unpadded, "12", positions(unpadded, "12"), ""},
+		{unpadded, "0-5", nil, "no class is named 0 (the classes are named by number, 1 to 12,"},
+		// Two names of one number are refused as ambiguous, as before.
+		{[]string{"01", "02", "03", "1"}, "1-3", nil, `1 is ambiguous: the classes named "01" and "1" are both number 1 (rename one of their folders)`},
+		{[]string{"01", "02", "03", "1"}, "2-3", []int{1, 2}, ""},
+	} {
+		got, err := ParseClasses(tc.spec, tc.names)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("ParseClasses(%q) among %v = %v, %v; want one line with %q", tc.spec, tc.names, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseClasses(%q) among %v = %v, %v; want %v", tc.spec, tc.names, got, err, tc.want)
+		}
 	}
 }

@@ -1292,3 +1292,31 @@ func TestResumeEmptyParams(t *testing.T) {
 		t.Errorf("resumed with empty loss parameters and views: %v, at step %d; want step 1", err, b.Iter())
 	}
 }
+
+// TestClassesNamedByNumber: a request's classes (the classes field of
+// POST /api/jobs, and train's --classes) among identities all named by
+// number are those names, by value: "1-2" of folders 01 … 04 trains on 01
+// and 02. Before, a number was a position: "1-2" silently trained on 02
+// and 03, and "3-4" was refused ("4 is out of range 0..3").
+func TestClassesNamedByNumber(t *testing.T) {
+	train := bars(16, 5)
+	train.Classes = []string{"01", "02", "03", "04"}
+	for spec, want := range map[string][]string{"1-2": {"01", "02"}, "3,04": {"03", "04"}} {
+		req := barsRequest()
+		req.Classes = spec
+		j, err := New(req, train, nil, Options{Val: -1})
+		if err != nil {
+			t.Errorf("classes %q among %v: %v", spec, train.Classes, err)
+			continue
+		}
+		if !slices.Equal(j.Classes(), want) {
+			t.Errorf("classes %q among %v: trains on %v, want %v", spec, train.Classes, j.Classes(), want)
+		}
+		j.Close()
+	}
+	req := barsRequest()
+	req.Classes = "0-1"
+	if _, err := New(req, train, nil, Options{Val: -1}); err == nil || !strings.Contains(err.Error(), `classes "0-1": no class is named 0 (the classes are named by number, 01 to 04, and selected by those numbers)`) || !errors.Is(err, ErrRequest) {
+		t.Errorf("classes 0-1 among %v: %v; want a request error saying no class is named 0", train.Classes, err)
+	}
+}

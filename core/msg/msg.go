@@ -146,7 +146,7 @@ type TrainRequest struct {
 	Batch      int                `json:"batch"`
 	LR         float64            `json:"lr"`
 	Opt        string             `json:"opt"`
-	Classes    string             `json:"classes,omitempty"` // "0-4", "0,2,4", "s01-s20": by number or by name (data.ParseClasses); empty: all
+	Classes    string             `json:"classes,omitempty"` // "0-4", "0,2,4", "s01-s20": by number or by name; among identities all named by number (01 … 40), by those numbers, "1-20" (data.ParseClasses); empty: all
 	Seed       int64              `json:"seed"`
 	Device     string             `json:"device,omitempty"`   // "cpu", "cuda", "auto"
 	Schedule   string             `json:"schedule,omitempty"` // learning-rate schedule: "constant", "step", "cosine" (default)
