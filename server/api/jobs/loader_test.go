@@ -8,8 +8,10 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"metriclab/core"
@@ -79,4 +81,34 @@ func addBars(st *store.Store, dataset, id string, n int) error {
 		}
 	}
 	return nil
+}
+
+// TestValidateClassesNamedByNumber: POST /api/jobs's classes (Validate,
+// the check before a job is queued, job.New as its run) among uploaded
+// identities all named by number are those names, as train's --classes:
+// "1-2" of 01 … 04 is 01 and 02, and "0-1" is refused, no identity being
+// named 0. Before, a number was a position: both were taken, "1-2" as 02
+// and 03, and "0-1" as 01 and 02.
+func TestValidateClassesNamedByNumber(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, id := range []string{"01", "02", "03", "04"} {
+		if err := addBars(st, "bars", id, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := New(Config{Store: st, Load: StoreLoader(st), Logger: log.New(io.Discard, "", 0)})
+	req := barRequest(1)
+	req.Classes = "1-2"
+	if _, err := r.Validate(req); err != nil {
+		t.Errorf("classes 1-2 of 01 … 04: %v", err)
+	}
+	req.Classes = "0-1"
+	want := `classes "0-1": no class is named 0 (the classes are named by number, 01 to 04, and selected by those numbers)`
+	if _, err := r.Validate(req); err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, ErrInvalid) {
+		t.Errorf("classes 0-1 of 01 … 04: %v; want invalid, with %q", err, want)
+	}
 }
