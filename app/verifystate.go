@@ -1513,9 +1513,12 @@ func (s *VerifyState) UploadProblem() string {
 		}
 		// The server keeps each person in a folder, which a file system
 		// that ignores case would share, so it refuses the second of two
-		// names that differ only in case, part of the way through.
+		// names that differ only in case, part of the way through. It
+		// compares them in normal form C, as it keeps them: "José" in two
+		// forms (a gallery kept before imported names were normalised) is
+		// one name, one person, to it.
 		for _, other := range s.Gallery.Identities[:i] {
-			if strings.EqualFold(other.Name, id.Name) {
+			if a, b := nfc(other.Name), nfc(id.Name); a != b && strings.EqualFold(a, b) {
 				return msg.ErrorLine(fmt.Sprintf("%q and %q differ only in case, which the server keeps as one person: rename one",
 					msg.Shorten(other.Name, msg.MaxErrorRunes/3), msg.Shorten(id.Name, msg.MaxErrorRunes/3)))
 			}

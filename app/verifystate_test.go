@@ -801,6 +801,38 @@ func TestVerifyUpload(t *testing.T) {
 	}
 }
 
+// TestVerifyUploadForms: the page's check of the names it sends compares
+// them as the server does, in Unicode normal form C (store.IdentityName):
+// "José" with é and "JOSÉ" as E and a combining accent (a gallery kept
+// before imported names were normalised: UnmarshalStoredGallery) differ
+// only in case, which the server refuses part of the way through, while
+// "José" in both forms is one name, one person to the server. Before, the
+// page compared the names as they were, and sent both. NFC is the
+// browser's (nfc): the test runs under GOOS=js (node).
+func TestVerifyUploadForms(t *testing.T) {
+	const composed, decomposed = "Jos\u00e9", "Jose\u0301"
+	if nfc(decomposed) != composed {
+		t.Skip("nfc is the browser's String.prototype.normalize: run under GOOS=js")
+	}
+	for _, tc := range []struct {
+		names   []string
+		problem string // "" when the gallery can be sent
+	}{
+		{[]string{composed, "JOSE\u0301"}, `"José" and "JOSÉ" differ only in case`},
+		{[]string{"JOSE\u0301", composed}, `"JOSÉ" and "José" differ only in case`},
+		{[]string{composed, decomposed}, ""},
+	} {
+		s := NewVerifyState()
+		for _, n := range tc.names {
+			s.Gallery.Add(n, EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+		}
+		s.SetDataset("webcam")
+		if p := s.UploadProblem(); (tc.problem == "") != (p == "") || !strings.Contains(nfc(p), tc.problem) {
+			t.Errorf("%+q: upload problem %q, want %q", tc.names, p, tc.problem)
+		}
+	}
+}
+
 func TestHeldOut(t *testing.T) {
 	for _, c := range []struct {
 		n, share int

@@ -37,9 +37,11 @@ func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
 // page checks before it sends (msg.DatasetProblem, msg.IdentityProblem):
 // a data set is named by ASCII letters, digits, '_' and '-'; an identity
 // by any printable name that is safe as a folder name ("Ann Smith",
-// "José"). The data set's rules are checked here, before the body is
-// read, and the identity's path rules once it is; the store applies the
-// rest to a new identity (store.AddSample).
+// "José"), taken in Unicode normal form C, so that "José" sent as e and a
+// combining accent is the identity "José" sent with é (store.IdentityName).
+// The data set's rules are checked here, before the body is read, and the
+// identity's path rules once it is; the store applies the rest to a new
+// identity (store.AddSample).
 func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if p := msg.DatasetPathProblem(name); p != "" {
@@ -80,6 +82,7 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	identity = store.IdentityName(identity) // its rules count the characters of the name stored
 	if p := msg.IdentityPathProblem(identity); p != "" {
 		s.fail(w, r, badRequest("identity %q: %s", identity, p))
 		return

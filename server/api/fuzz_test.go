@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"metriclab/core"
+	"metriclab/server/api/store"
 )
 
 // FuzzUploadModel posts arbitrary bytes as a model: the answer is 201 (and
@@ -54,7 +55,8 @@ func FuzzUploadModel(f *testing.F) {
 
 // FuzzUploadSample posts an arbitrary identity and image: the answer is 201
 // (a valid name and a PNG or JPEG that decodes, stored inside its data
-// set's folder) or a 400/413 with an error, never a 500 or a panic.
+// set's folder, of the name's normal form C) or a 400/413 with an error,
+// never a 500 or a panic.
 func FuzzUploadSample(f *testing.F) {
 	png := pngBytes(f, 8, 8, 100)
 	f.Add("alice", png)
@@ -62,6 +64,7 @@ func FuzzUploadSample(f *testing.F) {
 	f.Add("train", png)
 	f.Add("a b", png)
 	f.Add("José [2]", png)
+	f.Add("Jose\u0301", png) // José as e and a combining accent
 	f.Add("a\\b", png)
 	f.Add("bob", png[:20])
 	f.Add("bob", []byte("\xff\xd8\xff\xe0 not a jpeg"))
@@ -79,9 +82,10 @@ func FuzzUploadSample(f *testing.F) {
 			decode(t, b, &s)
 			// Inside the data set's folder, in the identity's folder (no
 			// Glob: a name may hold '[').
-			folder := filepath.Join(cfg.DataDir, "datasets", "fuzz", identity)
+			name := store.IdentityName(identity)
+			folder := filepath.Join(cfg.DataDir, "datasets", "fuzz", name)
 			if filepath.Dir(folder) != filepath.Join(cfg.DataDir, "datasets", "fuzz") {
-				t.Fatalf("identity %q makes the folder %s", identity, folder)
+				t.Fatalf("identity %q makes the folder %s", name, folder)
 			}
 			entries, _ := os.ReadDir(folder)
 			found := 0
@@ -90,7 +94,7 @@ func FuzzUploadSample(f *testing.F) {
 					found++
 				}
 			}
-			if s.Identity != identity || found != 1 {
+			if s.Identity != name || found != 1 {
 				t.Fatalf("sample %s stored %d times in %s", b, found, folder)
 			}
 		case 400, 413:

@@ -839,6 +839,38 @@ func TestLongNamesInErrors(t *testing.T) {
 	checkShort("sample of a long identity", code, b, "a name is at most 64 characters")
 }
 
+// TestSampleIdentityNFC: an identity's name is taken in Unicode normal
+// form C: "José" sent as e and a combining accent (NFD, as macOS names
+// files) then with é (NFC, as the page sends a typed name) is one
+// identity, "José" with é, in one folder; 40 accented letters in NFD (80
+// code points) are 40 characters, not over the 64 a name may have. Before,
+// the two forms were two identities of the data set (one person trained as
+// two classes, in two folders side by side), and the long name refused.
+func TestSampleIdentityNFC(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	const nfc, nfd = "Jos\u00e9", "Jose\u0301"
+	long := strings.Repeat("e\u0301", 40)
+	for _, tc := range []struct{ sent, want string }{{nfd, nfc}, {nfc, nfc}, {long, strings.Repeat("\u00e9", 40)}} {
+		ct, body := sampleBody(t, []string{"identity", tc.sent}, pngBytes(t, 16, 16, 9))
+		code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+		var smp msg.Sample
+		decode(t, b, &smp)
+		if code != 201 || smp.Identity != tc.want {
+			t.Errorf("a sample of %+q: %d %s, want 201 of the identity %+q", tc.sent, code, b, tc.want)
+		}
+	}
+	_, b := call(t, "GET", ts.URL+"/api/datasets", "", nil)
+	var sets []msg.Dataset
+	decode(t, b, &sets)
+	if i := slices.IndexFunc(sets, func(d msg.Dataset) bool { return d.Name == "faces" }); i < 0 || sets[i].Identities != 2 || sets[i].Samples != 3 {
+		t.Errorf("data sets %s, want faces with 2 identities, 3 samples", b)
+	}
+	if folders, _ := os.ReadDir(filepath.Join(cfg.DataDir, "datasets", "faces")); len(folders) != 2 || folders[0].Name() != nfc {
+		t.Errorf("folders of faces: %v, want %+q and the long name's", folders, nfc)
+	}
+}
+
 // TestErrorsOneLine: an error that quotes what the client sent with a line
 // break in it (a model file with a parameter named "extra\nlayer") is
 // answered as the API's one line, its control characters as spaces, as a

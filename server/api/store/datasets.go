@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"metriclab/core/msg"
 )
 
@@ -31,34 +33,44 @@ type Sample = msg.Sample
 // data set or identity already stored needs only their path rules
 // (msg.DatasetPathProblem, msg.IdentityPathProblem), so that one named
 // before the rules for Windows' device names takes more samples (stored:
-// a row of the data set, a sample of the identity). A new name that
-// differs from a stored one only in case is refused, also when the two
-// arrive at once. A bad name is a NameError, which matches ErrInvalidName.
+// a row of the data set, a sample of the identity). The identity is taken
+// in Unicode normal form C (IdentityName): "José" sent as e and a
+// combining accent (NFD) is the identity "José" sent with é, one person
+// in one folder; one stored in another form before names were normalised
+// takes the samples of its name in any form, under its stored name (the
+// Sample's Identity). A data set's name is ASCII (msg.DatasetPathProblem),
+// in one form only. A new name that differs from a stored one only in
+// case, in normal form C, is refused, also when the two arrive at once. A
+// bad name is a NameError, which matches ErrInvalidName.
 func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) error) (Sample, error) {
 	// Refused before the sample is written, and again once it is, under
 	// s.names with the rename and the row: two first samples of "Ann" and
 	// "ann" at once would both pass a look at the stored names alone.
-	if err := s.checkSampleNames(dataset, identity); err != nil {
+	identity = IdentityName(identity)
+	if _, err := s.checkSampleNames(dataset, identity); err != nil {
 		return Sample{}, err
 	}
 	if ext != ".png" && ext != ".jpg" {
 		panic("store: AddSample: extension " + ext)
 	}
-	smp := Sample{ID: newID(), Dataset: dataset, Identity: identity, Created: now()}
-	rel := filepath.Join(datasetsDir, dataset, identity, smp.ID+ext)
-	path := filepath.Join(s.dir, rel)
 	// Written beside the data sets' folders, so that a refused name makes
-	// no folder; the rename moves it into its own.
-	tmp, err := writeTemp(filepath.Join(s.dir, datasetsDir), filepath.Base(path), write)
+	// no folder; the rename moves it into its own, which the check under
+	// s.names names (a form stored before normalising).
+	id := newID()
+	tmp, err := writeTemp(filepath.Join(s.dir, datasetsDir), id+ext, write)
 	if err != nil {
 		return Sample{}, fmt.Errorf("writing sample: %w", err)
 	}
 	s.names.Lock()
 	defer s.names.Unlock()
-	if err := s.checkSampleNames(dataset, identity); err != nil {
+	identity, err = s.checkSampleNames(dataset, identity)
+	if err != nil {
 		os.Remove(tmp)
 		return Sample{}, err
 	}
+	smp := Sample{ID: id, Dataset: dataset, Identity: identity, Created: now()}
+	rel := filepath.Join(datasetsDir, dataset, identity, smp.ID+ext)
+	path := filepath.Join(s.dir, rel)
 	if err := mkdirs(filepath.Dir(path), s.syncDir); err != nil {
 		os.Remove(tmp)
 		return Sample{}, err
@@ -127,65 +139,85 @@ func removeEmptyFolders(dir string) error {
 	return nil
 }
 
-// checkSampleNames returns AddSample's NameError for dataset and identity,
-// by the names stored now, or nil.
-func (s *Store) checkSampleNames(dataset, identity string) error {
+// IdentityName returns an identity's name as the store keeps it: in
+// Unicode normal form C (é as one character, as the page takes a typed
+// name), so that one person named in two forms is one identity.
+func IdentityName(name string) string { return norm.NFC.String(name) }
+
+// checkSampleNames returns the name AddSample stores a sample of identity
+// (in normal form C: IdentityName) under in dataset, by the names stored
+// now: identity, or the same name stored in another form before names
+// were normalised; or its NameError.
+func (s *Store) checkSampleNames(dataset, identity string) (string, error) {
 	if p := msg.DatasetPathProblem(dataset); p != "" {
-		return NameError{"data set", dataset, p}
+		return "", NameError{"data set", dataset, p}
 	}
 	if p := msg.IdentityPathProblem(identity); p != "" {
-		return NameError{"identity", identity, p}
+		return "", NameError{"identity", identity, p}
 	}
 	// Stored means a row, compared exactly (a folder found by a file
 	// system that ignores case, or a trailing ".", could be another name's).
 	stored, err := s.HasDataset(dataset)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var samples int
 	if err := s.db.QueryRow("SELECT COUNT(*) FROM (SELECT 1 FROM samples WHERE dataset = ? AND identity = ? LIMIT 1)", dataset, identity).Scan(&samples); err != nil {
-		return err
+		return "", err
 	}
 	if p := msg.DatasetProblem(dataset); !stored && p != "" {
-		return NameError{"data set", dataset, p}
-	}
-	if p := msg.IdentityProblem(identity); samples == 0 && p != "" {
-		return NameError{"identity", identity, p}
+		return "", NameError{"data set", dataset, p}
 	}
 	// A new name that differs from a stored one only in case would share
 	// its folder on a file system that ignores case (macOS's, Windows').
 	if !stored {
-		if other, err := s.foldMatch("SELECT name FROM datasets", dataset); err != nil || other != "" {
-			return cmp.Or(err, error(NameError{"data set", dataset, fmt.Sprintf("the data set %q exists: names that differ only in case would share a folder", other)}))
+		if _, other, err := s.matchName("SELECT name FROM datasets", dataset); err != nil || other != "" {
+			return "", cmp.Or(err, error(NameError{"data set", dataset, fmt.Sprintf("the data set %q exists: names that differ only in case would share a folder", other)}))
 		}
 	}
-	if samples == 0 {
-		if other, err := s.foldMatch("SELECT DISTINCT identity FROM samples WHERE dataset = ?", identity, dataset); err != nil || other != "" {
-			return cmp.Or(err, error(NameError{"identity", identity, fmt.Sprintf("the identity %q exists: names that differ only in case would share a folder", other)}))
-		}
+	if samples > 0 {
+		return identity, nil
 	}
-	return nil
+	same, other, err := s.matchName("SELECT DISTINCT identity FROM samples WHERE dataset = ?", identity, dataset)
+	switch {
+	case err != nil:
+		return "", err
+	case same != "":
+		return same, nil
+	}
+	if p := msg.IdentityProblem(identity); p != "" {
+		return "", NameError{"identity", identity, p}
+	}
+	if other != "" {
+		return "", NameError{"identity", identity, fmt.Sprintf("the identity %q exists: names that differ only in case would share a folder", other)}
+	}
+	return identity, nil
 }
 
-// foldMatch returns the first name of query (one column; args its
-// arguments) that equals name under Unicode case folding but is not name,
-// or "".
-func (s *Store) foldMatch(query, name string, args ...any) (string, error) {
+// matchName compares name, in normal form C, with the names of query (one
+// column; args its arguments) in normal form C: same is the first that is
+// name in another form (stored before names were normalised), other the
+// first that equals name under Unicode case folding but is not name; ""
+// for none.
+func (s *Store) matchName(query, name string, args ...any) (same, other string, err error) {
 	rows, err := s.db.Query(query, args...)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var other string
-		if err := rows.Scan(&other); err != nil {
-			return "", err
+		var stored string
+		if err := rows.Scan(&stored); err != nil {
+			return "", "", err
 		}
-		if other != name && strings.EqualFold(other, name) {
-			return other, nil
+		switch n := IdentityName(stored); {
+		case n == name && same == "":
+			same = stored
+		case n != name && strings.EqualFold(n, name) && other == "":
+			other = stored
 		}
 	}
-	return "", rows.Err()
+	return same, other, rows.Err()
 }
 
 // ErrInvalidName is matched by AddSample's errors about a name.

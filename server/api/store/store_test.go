@@ -799,6 +799,67 @@ func TestSampleNamesStoredBefore(t *testing.T) {
 	}
 }
 
+// TestSampleNamesNFC: an identity's name is taken in Unicode normal form
+// C, so that "José" sent with é (NFC, as the page sends a typed name) and
+// as e and a combining accent (NFD, as macOS names files) is one person,
+// in one folder; a name that differs from a stored one in case alone is
+// refused whichever the forms ("JOSÉ" in NFD). An identity stored in
+// another form before names were normalised (a row and folder "Zoë" in
+// NFD) takes the samples of its name in either form. Before, the two
+// forms of José were two identities of the data set, two classes of one
+// person, in two folders side by side (which macOS's file systems would
+// merge), and "JOSÉ" in NFD a third.
+func TestSampleNamesNFC(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const nfc, nfd = "Jos\u00e9", "Jose\u0301"
+	for _, name := range []string{nfd, nfc} {
+		smp, err := s.AddSample("faces", name, ".png", writeString("png"))
+		if err != nil || smp.Identity != nfc {
+			t.Errorf("a sample of %+q: identity %+q, %v; want %+q", name, smp.Identity, err, nfc)
+		}
+	}
+	if _, err := s.AddSample("faces", "JOSE\u0301", ".png", writeString("png")); !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), "differ only in case") {
+		t.Errorf(`"JOSÉ" in NFD beside "José": %v, want ErrInvalidName saying the names differ only in case`, err)
+	}
+
+	// Zoë as stored before: its row and folder in NFD.
+	const zoeNFC, zoeNFD = "Zo\u00eb", "Zoe\u0308"
+	old := filepath.Join("datasets", "faces", zoeNFD, "old.png")
+	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(old)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, old), []byte("png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("INSERT INTO samples (id, dataset, identity, file, created) VALUES (?, ?, ?, ?, ?)",
+		newID(), "faces", zoeNFD, old, now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{zoeNFC, zoeNFD} {
+		smp, err := s.AddSample("faces", name, ".png", writeString("png"))
+		if err != nil || smp.Identity != zoeNFD {
+			t.Errorf("a sample of %+q beside the stored %+q: identity %+q, %v; want the stored one", name, zoeNFD, smp.Identity, err)
+		}
+	}
+
+	sets, err := s.Datasets()
+	if err != nil || len(sets) != 1 || sets[0].Identities != 2 || sets[0].Samples != 5 {
+		t.Errorf("datasets %+v, %v; want faces with 2 identities, 5 samples", sets, err)
+	}
+	d, err := s.DatasetDir("faces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if classes, err := data.ClassNames(d, "all"); err != nil || !slices.Equal(classes, []string{nfc, zoeNFD}) {
+		t.Errorf("the data set's identities on disk: %+q (%v), want %+q", classes, err, []string{nfc, zoeNFD})
+	}
+}
+
 // TestSampleNamesAtOnce: two first samples whose names differ only in
 // case, of a data set or of an identity, stored at once: exactly one is
 // stored, the other refused as it would be after it, and it leaves no
