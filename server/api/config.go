@@ -25,6 +25,10 @@
 //	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG of msg.MinSide to MaxImageSide pixels a side) → 201
 //	OPTIONS any of these paths           → 204, its methods in Allow (as a 405's)
 //
+// A query parameter a route does not take (all but name of POST
+// /api/models), and a form part of a sample other than its two, are
+// refused with 400, as an unknown field of a JSON body is.
+//
 // Classroom mode: when Config.Token is set, writes (POST, DELETE) need
 // "Authorization: Bearer TOKEN" and reads do not, so students watch while the
 // teacher trains. Writes from another origin (a cross-site Origin or

@@ -107,8 +107,9 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, smp)
 }
 
-// readSample reads the parts "identity" and "image" of a multipart body
-// (other parts are skipped; a part given twice is an error).
+// readSample reads the parts "identity" and "image" of a multipart body:
+// a part given twice, or one of another name (refused before it is read,
+// as an unknown query parameter is: see handle), is an error.
 func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 	var haveID, haveImg bool
 	for {
@@ -121,6 +122,9 @@ func readSample(mr *multipart.Reader) (identity string, img []byte, err error) {
 				return "", nil, err
 			}
 			return "", nil, badRequest("malformed multipart body")
+		}
+		if name := p.FormName(); name != "identity" && name != "image" {
+			return "", nil, unknownName("form part", name, []string{"identity", "image"})
 		}
 		b, err := io.ReadAll(p)
 		if err != nil {

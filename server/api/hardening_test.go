@@ -2094,3 +2094,60 @@ func TestClientsBehindTrustedProxy(t *testing.T) {
 		}, 503, 201)
 	})
 }
+
+// TestUnknownQueryAndParts: every endpoint refuses a query parameter it
+// does not take, and the samples upload a form part it does not take, with
+// a 400 naming it and what it takes, and nothing stored; a query it takes
+// still works, and an empty one is none. Before, they were passed over: a
+// model uploaded with ?nmae=mine was stored as "uploaded model" (201),
+// and a sample with a part "extra" was stored, while an unknown JSON field
+// of a job was refused.
+func TestUnknownQueryAndParts(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	good := modelBytes(t, 3, 2, 0.01)
+	for _, route := range []string{
+		"GET /api/health", "GET /api/devices",
+		"POST /api/jobs", "GET /api/jobs", "GET /api/jobs/j1", "GET /api/jobs/j1/events", "DELETE /api/jobs/j1", "POST /api/jobs/j1/resume",
+		"GET /api/models", "GET /api/models/m1", "GET /api/models/m1/file", "DELETE /api/models/m1",
+		"GET /api/datasets", "POST /api/datasets/faces/samples",
+	} {
+		method, path, _ := strings.Cut(route, " ")
+		code, b := call(t, method, ts.URL+path+"?v=2", "", nil)
+		if want := `unknown query parameter "v" (takes none)`; code != 400 || errorOf(t, b) != want {
+			t.Errorf("%s?v=2: %d %s, want 400 %q", route, code, b, want)
+		}
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"nmae=mine", `unknown query parameter "nmae" (takes: name)`},
+		{"name=mine&Name=mine", `unknown query parameter "Name" (takes: name)`},
+		{"name=mine&token=t", `unknown query parameter "token" (takes: name)`},
+	} {
+		code, b := call(t, "POST", ts.URL+"/api/models?"+tc.query, "", bytes.NewReader(good))
+		if code != 400 || errorOf(t, b) != tc.want {
+			t.Errorf("POST /api/models?%s: %d %s, want 400 %q", tc.query, code, b, tc.want)
+		}
+	}
+	ct, body := sampleBody(t, []string{"identity", "ann", "extra", "1"}, pngBytes(t, 16, 16, 9))
+	code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+	if want := `unknown form part "extra" (takes: identity, image)`; code != 400 || errorOf(t, b) != want {
+		t.Errorf("a sample with a part extra: %d %s, want 400 %q", code, b, want)
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/datasets", "", nil); code != 200 || strings.Contains(string(b), "faces") {
+		t.Errorf("data sets after the refused sample: %d %s, want no faces", code, b)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models")); len(entries) != 0 {
+		t.Errorf("models folder holds %d files after refused uploads, want none", len(entries))
+	}
+
+	// What the endpoints take still works; "?" alone is no parameter.
+	code, b = call(t, "POST", ts.URL+"/api/models?name=mine", "", bytes.NewReader(good))
+	var card msg.ModelCard
+	decode(t, b, &card)
+	if code != 201 || card.Name != "mine" {
+		t.Errorf("POST /api/models?name=mine: %d %s, want 201 named mine", code, b)
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/models?", "", nil); code != 200 {
+		t.Errorf("GET /api/models?: %d %s, want 200", code, b)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,13 +145,10 @@ func (d *downloadErrors) Unwrap() http.ResponseWriter { return d.ResponseWriter 
 // uploadModel registers the .safetensors file in the body (the file's
 // bytes themselves, at most MaxUpload: a multipart form is refused) under
 // the name of the query's "name" (printable UTF-8, at most 100
-// characters, given once), after store.CheckModel accepts it.
+// characters, given once; the query holds no other, see handle), after
+// store.CheckModel accepts it.
 func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		s.fail(w, r, badRequest("query: %v", err))
-		return
-	}
+	q := r.URL.Query() // it parses: see handle
 	if len(q["name"]) > 1 {
 		s.fail(w, r, badRequest("name given twice"))
 		return

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,27 +113,58 @@ func (s *Server) Close() error {
 func (s *Server) EndStreams() { s.endOnce.Do(func() { close(s.ending) }) }
 
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /api/health", s.health)
-	m.HandleFunc("GET /api/devices", s.devices)
+	s.handle("GET /api/health", s.health)
+	s.handle("GET /api/devices", s.devices)
 
-	m.HandleFunc("POST /api/jobs", s.createJob)
-	m.HandleFunc("GET /api/jobs", s.listJobs)
-	m.HandleFunc("GET /api/jobs/{id}", s.getJob)
-	m.HandleFunc("GET /api/jobs/{id}/events", s.jobEvents)
-	m.HandleFunc("DELETE /api/jobs/{id}", s.cancelJob)
-	m.HandleFunc("POST /api/jobs/{id}/resume", s.resumeJob)
+	s.handle("POST /api/jobs", s.createJob)
+	s.handle("GET /api/jobs", s.listJobs)
+	s.handle("GET /api/jobs/{id}", s.getJob)
+	s.handle("GET /api/jobs/{id}/events", s.jobEvents)
+	s.handle("DELETE /api/jobs/{id}", s.cancelJob)
+	s.handle("POST /api/jobs/{id}/resume", s.resumeJob)
 
-	m.HandleFunc("GET /api/models", s.listModels)
-	m.HandleFunc("GET /api/models/{id}", s.getModel)
-	m.HandleFunc("GET /api/models/{id}/file", s.modelFile)
-	m.HandleFunc("POST /api/models", s.uploadModel)
-	m.HandleFunc("DELETE /api/models/{id}", s.deleteModel)
+	s.handle("GET /api/models", s.listModels)
+	s.handle("GET /api/models/{id}", s.getModel)
+	s.handle("GET /api/models/{id}/file", s.modelFile)
+	s.handle("POST /api/models", s.uploadModel, "name")
+	s.handle("DELETE /api/models/{id}", s.deleteModel)
 
-	m.HandleFunc("GET /api/datasets", s.listDatasets)
-	m.HandleFunc("POST /api/datasets/{name}/samples", s.uploadSample)
+	s.handle("GET /api/datasets", s.listDatasets)
+	s.handle("POST /api/datasets/{name}/samples", s.uploadSample)
 
-	m.HandleFunc("/api/", s.noRoute)
+	s.mux.HandleFunc("/api/", s.noRoute)
+}
+
+// handle routes pattern to h, which takes the query parameters takes and
+// no other: a query that does not parse, or that holds a parameter h does
+// not take ("?nmae=mine"), is refused with 400 before h runs, as an
+// unknown field of a JSON body is, rather than passed over (a name
+// mistyped would be stored as no name, without a word).
+func (s *Server) handle(pattern string, h http.HandlerFunc, takes ...string) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			s.fail(w, r, badRequest("query: %v", err))
+			return
+		}
+		for _, k := range slices.Sorted(maps.Keys(q)) {
+			if !slices.Contains(takes, k) {
+				s.fail(w, r, unknownName("query parameter", k, takes))
+				return
+			}
+		}
+		h(w, r)
+	})
+}
+
+// unknownName is the 400 of a name a request gives that its endpoint does
+// not take (what: "query parameter", "form part"), with the names it
+// takes: `unknown query parameter "nmae" (takes: name)`.
+func unknownName(what, name string, takes []string) error {
+	if len(takes) == 0 {
+		return badRequest("unknown %s %q (takes none)", what, msg.Shorten(name, 64))
+	}
+	return badRequest("unknown %s %q (takes: %s)", what, msg.Shorten(name, 64), strings.Join(takes, ", "))
 }
 
 // noRoute answers a request no route takes: 405 with the methods of its
