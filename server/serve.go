@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -64,7 +66,16 @@ type serveConfig struct {
 	Version  string       // the build's version (main.version)
 	API      http.Handler // the /api/ endpoints (models, jobs, data sets); nil: none
 	Logger   *log.Logger
+	// Recheck is how long after one look a request looks again whether
+	// the web root was rebuilt (server.current); 0: at every request.
+	Recheck time.Duration
 }
+
+// webRecheck is serve's serveConfig.Recheck. A look at the web root of
+// make web (webStamp, 18 files) took 120 µs on two cores shared with
+// other work (load 6), as long as the answer to a small file takes; once
+// a second, a rebuild is seen by the time a page is reloaded after it.
+const webRecheck = time.Second
 
 // serveFlags are serve's flags, parsed and checked (parseServe), with
 // the token and the hosts allowed they make.
@@ -196,7 +207,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// After the HTTP server has shut down: the running job saves a
 	// checkpoint and becomes "interrupted".
 	defer a.Close()
-	cfg := serveConfig{WebDir: f.web, Version: version, API: a, Logger: logger}
+	cfg := serveConfig{WebDir: f.web, Version: version, API: a, Logger: logger, Recheck: webRecheck}
 	if dir, err := data.MNISTDir(); err != nil {
 		logger.Printf("MNIST not found, the page cannot train on it: %v", err)
 	} else {
@@ -213,7 +224,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.generated { // once the flags are taken: a server that does not start has no token
 		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", f.token)
 	}
-	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (Ctrl-C stops)\n", h.version, serveURL(f.addr, ln.Addr()))
+	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (Ctrl-C stops)\n", h.current().version, serveURL(f.addr, ln.Addr()))
 	select {
 	case err := <-done:
 		return err
@@ -277,15 +288,26 @@ func newHTTPServer(h http.Handler, t timeouts) *http.Server {
 // server serves the playground: go-app's page, the web root with the wasm
 // binaries precompressed, and MNIST.
 type server struct {
-	cfg     serveConfig
-	version string
-	wasm    map[string]wasmFile // by name, as in wasmNames
-	page    *goapp.Handler
-	files   http.Handler // the web root, for go-app's /web/ requests
-	appJS   []byte       // go-app's app.js, its service worker registered once the page has started (appJSStart)
+	cfg serveConfig
 	// cascadeTags are the cascades' ETags by path: of their contents,
 	// since the binary carries them with no time to revalidate by.
 	cascadeTags map[string]string
+	site        atomic.Pointer[site] // the web root as last derived (current)
+	checked     atomic.Int64         // when a request last looked at the web root, in Unix nanoseconds
+	mu          sync.Mutex           // held while the web root is derived again
+	seen        string               // the webStamp last derived from, under mu, whether or not that failed
+}
+
+// site is what the server serves of its web root as one look at its files
+// found them: the version (every ETag, the binary's URL), the binaries'
+// sizes and copies, and go-app's page, which holds the version too. A
+// rebuild of the web root while serve runs gives a new site (current).
+type site struct {
+	stamp   string              // the webStamp it was derived from
+	version string              // cfg.Version and the hash of the files (hashDir)
+	wasm    map[string]wasmFile // by name, as in wasmNames
+	page    *goapp.Handler
+	appJS   []byte // go-app's app.js, its service worker registered once the page has started (appJSStart)
 }
 
 // wasmFile is a built wasm binary and its precompressed copies.
@@ -316,7 +338,62 @@ func newServer(cfg serveConfig) (*server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = log.New(io.Discard, "", 0)
 	}
-	s := &server{cfg: cfg, wasm: make(map[string]wasmFile)}
+	s := &server{cfg: cfg, seen: webStamp(cfg.WebDir)}
+	s.checked.Store(time.Now().UnixNano())
+	app.Route()
+	site, err := newSite(cfg, s.seen)
+	if err != nil {
+		return nil, err
+	}
+	s.site.Store(site)
+	s.cascadeTags = make(map[string]string, len(cascades))
+	for p, b := range cascades {
+		sum := sha256.Sum256(b)
+		s.cascadeTags[p] = `"` + hex.EncodeToString(sum[:16]) + `"`
+	}
+	return s, nil
+}
+
+// current returns the site of the web root as it is now: the one derived
+// before while the files are as its stamp found them (webStamp, looked at
+// by one request at most every cfg.Recheck), else one derived again
+// (hashing the files: 40 ms for those of make web, once a change). A web
+// root that cannot be served (app.wasm gone midway through a rebuild)
+// leaves the site before in place until the next change, and is said
+// once in the log. Safe for concurrent use.
+func (s *server) current() *site {
+	cur := s.site.Load()
+	if s.cfg.Recheck > 0 {
+		now, last := time.Now().UnixNano(), s.checked.Load()
+		if now-last < int64(s.cfg.Recheck) || !s.checked.CompareAndSwap(last, now) {
+			return cur // looked at lately, or by another request now
+		}
+	}
+	if webStamp(s.cfg.WebDir) == cur.stamp {
+		return cur
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stamp := webStamp(s.cfg.WebDir) // again: another request may have derived it meanwhile
+	if stamp == s.seen {
+		return s.site.Load()
+	}
+	s.seen = stamp
+	next, err := newSite(s.cfg, stamp)
+	if err != nil {
+		s.cfg.Logger.Printf("web root changed, still serving %s: %v", s.site.Load().version, err)
+		return s.site.Load()
+	}
+	s.site.Store(next)
+	s.cfg.Logger.Printf("web root changed: serving %s", next.version)
+	return next
+}
+
+// newSite derives the site of cfg.WebDir, whose files were as stamp says
+// before it looked at them: a file changed meanwhile changes the stamp,
+// and the next request derives the site again.
+func newSite(cfg serveConfig, stamp string) (*site, error) {
+	s := &site{stamp: stamp, wasm: make(map[string]wasmFile)}
 	for _, name := range wasmNames {
 		p := filepath.Join(cfg.WebDir, name)
 		st, err := os.Stat(p)
@@ -342,7 +419,7 @@ func newServer(cfg serveConfig) (*server, error) {
 		return nil, err
 	}
 	s.version = cfg.Version + "-" + sum[:12]
-	s.files = webFiles{dir: cfg.WebDir}
+	files := webFiles{dir: cfg.WebDir}
 	cacheable := []string{}
 	for _, f := range []string{"trainer.js", "trainer.wasm", "viz.html", "viz.wasm", "wasm_exec.js"} {
 		if _, err := os.Stat(filepath.Join(cfg.WebDir, f)); err == nil {
@@ -355,7 +432,6 @@ func newServer(cfg serveConfig) (*server, error) {
 			cacheable = append(cacheable, "/data/mnist/"+f)
 		}
 	}
-	app.Route()
 	s.page = &goapp.Handler{
 		Name:        "metriclab",
 		ShortName:   "metriclab",
@@ -375,17 +451,12 @@ func newServer(cfg serveConfig) (*server, error) {
 			// app.js fetches app.wasm only once the HTML is parsed, styled and laid out;
 			// the download starts with the HTML instead (same URL and mode: fetch reuses it).
 			`<link rel="preload" href="` + webResolver{version: s.version}.Resolve("web/app.wasm") + `" as="fetch" crossorigin="anonymous">`},
-		Resources:             webResolver{version: s.version, files: s.files},
+		Resources:             webResolver{version: s.version, files: files},
 		Version:               s.version,
 		WasmContentLength:     strconv.FormatInt(s.wasm["app.wasm"].size, 10),
 		ServiceWorkerTemplate: serviceWorker(),
 	}
 	s.appJS = startedAppJS(s.page)
-	s.cascadeTags = make(map[string]string, len(cascades))
-	for p, b := range cascades {
-		sum := sha256.Sum256(b)
-		s.cascadeTags[p] = `"` + hex.EncodeToString(sum[:16]) + `"`
-	}
 	return s, nil
 }
 
@@ -521,11 +592,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", staticAllow)
 		http.Error(w, "method "+r.Method+" not allowed ("+staticAllow+")", http.StatusMethodNotAllowed)
 	case p == "/app.js" || p == "/goapp.js":
-		s.serveAppJS(w, r)
+		serveAppJS(w, r, s.current())
 	case p == "/app.wasm" || p == "/goapp.wasm":
-		s.serveWasm(w, r, "app.wasm")
+		s.serveWasm(w, r, s.current(), "app.wasm")
 	case strings.HasPrefix(p, "/web/") && strings.HasSuffix(p, ".wasm"):
-		s.serveWasm(w, r, strings.TrimPrefix(p, "/web/"))
+		s.serveWasm(w, r, s.current(), strings.TrimPrefix(p, "/web/"))
 	case strings.HasPrefix(p, "/web/") && (strings.HasSuffix(p, ".wasm.gz") || strings.HasSuffix(p, ".wasm.br")):
 		http.NotFound(w, r) // served through Content-Encoding only
 	case strings.HasPrefix(p, "/data/mnist/"):
@@ -533,17 +604,19 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == app.FaceFinderPath || p == app.PupLocPath:
 		s.serveCascade(w, r, p)
 	default:
-		s.page.ServeHTTP(w, r)
+		s.current().page.ServeHTTP(w, r)
 	}
 }
 
 // staticAllow is the Allow of every path outside the API.
 const staticAllow = "GET, HEAD, OPTIONS"
 
-// serveWasm serves the binary name in the best encoding the client
-// accepts: brotli, else gzip, else as it is.
-func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, name string) {
-	f, ok := s.wasm[name]
+// serveWasm serves the binary name of site in the best encoding the
+// client accepts: brotli, else gzip, else as it is. Kept for good only
+// under the site's version: a URL of the version before a rebuild gets
+// the new binary, revalidated.
+func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, site *site, name string) {
+	f, ok := site.wasm[name]
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -563,8 +636,8 @@ func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, name string) 
 	h.Set("Content-Type", "application/wasm")
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("X-Uncompressed-Length", strconv.FormatInt(f.size, 10))
-	h.Set("ETag", `"`+s.version+"-"+cmp(enc, "identity")+`"`)
-	if r.URL.Query().Get("v") == s.version {
+	h.Set("ETag", `"`+site.version+"-"+cmp(enc, "identity")+`"`)
+	if r.URL.Query().Get("v") == site.version {
 		h.Set("Cache-Control", cacheImmutable)
 	} else {
 		h.Set("Cache-Control", cacheRevalid)
@@ -572,14 +645,14 @@ func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, name string) 
 	s.serveFile(w, r, file)
 }
 
-// serveAppJS serves go-app's app.js as startedAppJS changed it, as
-// go-app would (revalidated by the version).
-func (s *server) serveAppJS(w http.ResponseWriter, r *http.Request) {
+// serveAppJS serves go-app's app.js of site as startedAppJS changed it,
+// as go-app would (revalidated by the version).
+func serveAppJS(w http.ResponseWriter, r *http.Request, site *site) {
 	h := w.Header()
 	h.Set("Content-Type", "application/javascript")
 	h.Set("Cache-Control", cacheRevalid)
-	h.Set("ETag", `"`+s.version+`-app.js"`)
-	api.ServeContent(w, r, "", time.Time{}, bytes.NewReader(s.appJS), int64(len(s.appJS)))
+	h.Set("ETag", `"`+site.version+`-app.js"`)
+	api.ServeContent(w, r, "", time.Time{}, bytes.NewReader(site.appJS), int64(len(site.appJS)))
 }
 
 // serveMNIST serves one of the MNIST files as bytes (they are gzipped IDX
@@ -650,7 +723,7 @@ func (e encodedFile) WriteHeader(code int) {
 // ReadFrom (sendfile), as it would without encodedFile.
 func (e encodedFile) ReadFrom(r io.Reader) (int64, error) { return io.Copy(e.ResponseWriter, r) }
 
-// fileNotFound answers 404 for a file gone since the server started (a
+// fileNotFound answers 404 for a file gone since the server last looked (a
 // wasm's copy removed by a rebuild), without the headers set for the
 // file, as ServeContent answers its own errors: a 404 kept for a year
 // under a versioned URL, or announced as brotli, would outlive the file.
@@ -772,6 +845,39 @@ func (wf webFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	api.ServeContent(w, r, name, st.ModTime(), f, st.Size())
 }
 
+// webStamp returns the names, sizes and times of the files of dir, the
+// .gz and .br copies too, by one os.Stat each (through links, as hashDir
+// reads them), or why it could not list them: what changes when a
+// rebuild changes the web root, without reading it. A file rewritten
+// with the same size within the file system's clock tick is missed,
+// which a build of the binaries is not.
+func webStamp(dir string) string {
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed since the listing, as if not listed
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if err != nil {
+			fmt.Fprintf(&b, "%s\x00%v\n", rel, err)
+			return nil
+		}
+		fmt.Fprintf(&b, "%s\x00%d\x00%d\x00%v\n", rel, st.Size(), st.ModTime().UnixNano(), st.Mode())
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(&b, "\x00%v", err)
+	}
+	return b.String()
+}
+
 // hashDir returns the SHA-256, in hex, of the names and contents of the
 // files of dir (not of the .gz and .br copies, which follow their
 // originals), so that the version changes whenever a file served changes.
@@ -863,7 +969,7 @@ func precompressFile(ctx context.Context, p string) error {
 		return brotli.NewWriterOptions(w, brotli.WriterOptions{Quality: brotliQuality, LGWin: 24}), nil
 	})
 	if errors.Is(err, context.Canceled) {
-		// A .br older than its binary is not served (newServer).
+		// A .br older than its binary is not served (newSite).
 		return fmt.Errorf("%w: wrote %s, not %s", err, filepath.Base(p)+".gz", filepath.Base(p)+".br")
 	}
 	return err

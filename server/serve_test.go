@@ -17,7 +17,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/andybalholm/brotli"
 
@@ -108,7 +110,7 @@ func get(t *testing.T, srv *httptest.Server, path, acceptEncoding string) (*http
 
 func TestServeWasmEncodings(t *testing.T) {
 	srv, raw, _ := newTestServer(t)
-	version := srv.Config.Handler.(*server).version
+	version := srv.Config.Handler.(*server).current().version
 	cases := []struct {
 		path, accept, wantEnc string
 		file                  string
@@ -183,10 +185,10 @@ func TestServeEncodedLength(t *testing.T) {
 	// chunked (it measures a smaller one itself).
 	bin := make([]byte, 64<<10)
 	rand.NewChaCha8([32]byte{}).Read(bin)
-	if err := os.WriteFile(h.wasm["app.wasm"].path, bin, 0o644); err != nil {
+	if err := os.WriteFile(h.current().wasm["app.wasm"].path, bin, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := precompressFile(context.Background(), h.wasm["app.wasm"].path); err != nil {
+	if err := precompressFile(context.Background(), h.current().wasm["app.wasm"].path); err != nil {
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
@@ -212,7 +214,7 @@ func TestServeEncodedLength(t *testing.T) {
 		return resp, body
 	}
 	for _, enc := range []struct{ accept, ext string }{{"br", ".br"}, {"gzip", ".gz"}, {"identity", ""}} {
-		size := mustStat(t, h.wasm["app.wasm"].path+enc.ext).Size()
+		size := mustStat(t, h.current().wasm["app.wasm"].path+enc.ext).Size()
 		for _, method := range []string{http.MethodGet, http.MethodHead} {
 			resp, body := do(method, enc.accept)
 			if resp.StatusCode != http.StatusOK || resp.ContentLength != size || len(resp.TransferEncoding) > 0 {
@@ -222,7 +224,7 @@ func TestServeEncodedLength(t *testing.T) {
 				t.Errorf("GET (%s): %d bytes, want %d", enc.accept, len(body), size)
 			}
 		}
-		etag := `"` + h.version + "-" + enc.accept + `"`
+		etag := `"` + h.current().version + "-" + enc.accept + `"`
 		for _, tc := range []struct {
 			header     []string
 			code       int
@@ -384,22 +386,25 @@ func TestServeMethods(t *testing.T) {
 	}
 }
 
-// TestServeMissingFileNotCached: a file gone since the server started (a
-// wasm's copy removed by a rebuild, an MNIST file) is answered 404
-// without the file's caching, encoding and ETag. Before, the 404 of the
-// page's versioned binary said "immutable" for a year and "br" for a
-// plain-text body: the browser kept it after the file came back.
+// TestServeMissingFileNotCached: a file gone since the server looked at
+// the web root (a wasm's copy removed by a rebuild as a request is
+// answered, an MNIST file) is answered 404 without the file's caching,
+// encoding and ETag. Before, the 404 of the page's versioned binary said
+// "immutable" for a year and "br" for a plain-text body: the browser
+// kept it after the file came back. A request after the removal is sent
+// the copy that is left.
 func TestServeMissingFileNotCached(t *testing.T) {
 	srv, _, mnist := newTestServer(t)
 	h := srv.Config.Handler.(*server)
-	if err := os.Remove(h.wasm["app.wasm"].path + ".br"); err != nil {
+	before := h.current()
+	if err := os.Remove(before.wasm["app.wasm"].path + ".br"); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(mnist, mnistFiles[0])); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/web/app.wasm?v=" + h.version, "/data/mnist/" + mnistFiles[0]} {
-		resp, _ := get(t, srv, p, "br")
+	check := func(p string, resp *http.Response) {
+		t.Helper()
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", p, resp.StatusCode)
 		}
@@ -408,6 +413,18 @@ func TestServeMissingFileNotCached(t *testing.T) {
 				t.Errorf("%s: 404 with %s %q", p, k, v)
 			}
 		}
+	}
+	p := "/web/app.wasm?v=" + before.version
+	req := httptest.NewRequest(http.MethodGet, p, nil)
+	req.Header.Set("Accept-Encoding", "br")
+	rec := httptest.NewRecorder()
+	h.serveWasm(rec, req, before, "app.wasm")
+	check(p+" (as the .br goes)", rec.Result())
+	p = "/data/mnist/" + mnistFiles[0]
+	resp, _ := get(t, srv, p, "br")
+	check(p, resp)
+	if resp, _ := get(t, srv, "/web/app.wasm?v="+before.version, "br, gzip"); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("app.wasm (br, gzip) once its .br is gone: %d, Content-Encoding %q; want 200 with its .gz", resp.StatusCode, resp.Header.Get("Content-Encoding"))
 	}
 }
 
@@ -421,8 +438,8 @@ func TestServeFailedPreconditionNotCached(t *testing.T) {
 	h := srv.Config.Handler.(*server)
 	const ifMatch, ifUnmodified = "If-Match", "If-Unmodified-Since"
 	for _, tc := range []struct{ path, header string }{
-		{"/web/app.wasm?v=" + h.version, ifMatch},
-		{"/web/app.wasm?v=" + h.version, ifUnmodified},
+		{"/web/app.wasm?v=" + h.current().version, ifMatch},
+		{"/web/app.wasm?v=" + h.current().version, ifUnmodified},
 		{"/data/mnist/" + mnistFiles[0], ifMatch},
 		{"/data/mnist/" + mnistFiles[0], ifUnmodified},
 		{app.FaceFinderPath, ifMatch}, // no modification time: If-Unmodified-Since is ignored
@@ -488,7 +505,7 @@ console.log(JSON.stringify({ url: e.worker.url, messages: e.messages, unread: e.
 
 func TestServePage(t *testing.T) {
 	srv, _, _ := newTestServer(t)
-	version := srv.Config.Handler.(*server).version
+	version := srv.Config.Handler.(*server).current().version
 	if !strings.HasPrefix(version, "test-") || len(version) != len("test-")+12 {
 		t.Fatalf("version %q, want test-<12 hex digits>", version)
 	}
@@ -653,7 +670,10 @@ console.log = console.error = () => {};
 }
 
 // TestServeVersionFollowsFiles checks that changing a file of the web root
-// changes the version (so that caches roll).
+// changes the version (so that caches roll), for a server started before
+// the change as for one started after, and that a web root that cannot
+// be served (app.wasm gone midway through a rebuild) leaves the version
+// before in place.
 func TestServeVersionFollowsFiles(t *testing.T) {
 	web := t.TempDir()
 	write := func(name, s string) {
@@ -666,16 +686,185 @@ func TestServeVersionFollowsFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := a.current().version
 	write("trainer.js", "two")
 	b, err := newServer(serveConfig{WebDir: web, Version: "v"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.version == b.version {
-		t.Errorf("version %q did not change with the web root", a.version)
+	if after := b.current().version; after == before || a.current().version != after {
+		t.Errorf("version %q, then %q started after a change and %q started before; want a new one for both", before, after, a.current().version)
+	}
+	after := a.current().version
+	if err := os.Remove(filepath.Join(web, "app.wasm")); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.current(); got.version != after || got.wasm["app.wasm"].path == "" {
+		t.Errorf("without app.wasm: version %q, app.wasm %+v; want the site before, %q", got.version, got.wasm["app.wasm"], after)
+	}
+	write("app.wasm", "three")
+	if got := a.current().version; got == after {
+		t.Errorf("app.wasm back, changed: version %q as before", got)
 	}
 	if _, err := newServer(serveConfig{WebDir: t.TempDir(), Version: "v"}); err == nil {
 		t.Error("a web root without app.wasm was accepted")
+	}
+}
+
+// TestServeFollowsRebuild: a web root rebuilt while serve runs is served
+// as rebuilt, without a restart. Before, the version (every ETag), the
+// binaries' sizes and which compressed copies to send were worked out
+// once, at start: after a rebuild the page and its stylesheet answered
+// 304 to their old ETags, and the page's binary under its old ?v= came
+// with the old size, "immutable", and as the old binary's brotli copy.
+// Requests run alongside the changes, for the race detector.
+func TestServeFollowsRebuild(t *testing.T) {
+	srv, _, _ := newTestServer(t)
+	web := srv.Config.Handler.(*server).cfg.WebDir
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	do := func(p string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, srv.URL+p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept-Encoding", "identity")
+		for i := 0; i < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+	rebuild := func(name, add string) []byte {
+		t.Helper()
+		p := filepath.Join(web, name)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, add...)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// As a build a while after the last: the file's time tells it
+		// from its copies whatever the file system's clock tick.
+		later := mustStat(t, p).ModTime().Add(2 * time.Second)
+		if err := os.Chtimes(p, later, later); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, p := range []string{"/", "/web/app.wasm", "/web/metriclab.css", "/app.js"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if resp, err := client.Get(srv.URL + p); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+
+	resp, _ := do("/")
+	pageTag := resp.Header.Get("ETag")
+	version := strings.Trim(pageTag, `"`)
+	resp, _ = do("/web/metriclab.css")
+	cssTag := resp.Header.Get("ETag")
+
+	rebuild("metriclab.css", "/* rebuilt */")
+	if resp, _ := do("/", "If-None-Match", pageTag); resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == pageTag {
+		t.Errorf("/ with its ETag from before the stylesheet changed: %d, ETag %s; want 200 with another", resp.StatusCode, resp.Header.Get("ETag"))
+	}
+	if resp, body := do("/web/metriclab.css", "If-None-Match", cssTag); resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), "/* rebuilt */") {
+		t.Errorf("/web/metriclab.css with its ETag from before it changed: %d, %q; want 200 with the new file", resp.StatusCode, body)
+	}
+
+	bin := rebuild("app.wasm", "\x00more code")
+	for _, accept := range []string{"identity", "br", "gzip"} {
+		resp, body := do("/web/app.wasm?v="+version, "Accept-Encoding", accept)
+		h := resp.Header
+		if resp.StatusCode != http.StatusOK || h.Get("Content-Encoding") != "" || !bytes.Equal(body, bin) {
+			t.Errorf("app.wasm (%s) after a rebuild: %d, Content-Encoding %q, %d bytes; want 200 with the new %d, as they are (the copies are older)",
+				accept, resp.StatusCode, h.Get("Content-Encoding"), len(body), len(bin))
+		}
+		if got := h.Get("X-Uncompressed-Length"); got != itoa(len(bin)) {
+			t.Errorf("app.wasm (%s) after a rebuild: X-Uncompressed-Length %s, want %d", accept, got, len(bin))
+		}
+		if got := h.Get("Cache-Control"); got != cacheRevalid {
+			t.Errorf("app.wasm (%s) under the version before the rebuild: Cache-Control %q, want %q", accept, got, cacheRevalid)
+		}
+		if strings.Contains(h.Get("ETag"), version) {
+			t.Errorf("app.wasm (%s) after a rebuild: ETag %s, the version before", accept, h.Get("ETag"))
+		}
+	}
+	// The page names the binary under the new version, which is kept for
+	// good, and tells app.js its new size.
+	_, page := do("/")
+	m := regexp.MustCompile(`/web/app\.wasm\?v=([^"&]+)`).FindSubmatch(page)
+	if m == nil || string(m[1]) == version {
+		t.Fatalf("the page after a rebuild links the binary as %q, want a version other than %s", m, version)
+	}
+	if resp, _ := do("/web/app.wasm?v=" + string(m[1])); resp.Header.Get("Cache-Control") != cacheImmutable {
+		t.Errorf("app.wasm under the new version: Cache-Control %q, want %q", resp.Header.Get("Cache-Control"), cacheImmutable)
+	}
+	if _, js := do("/app.js"); !strings.Contains(string(js), `goappWasmContentLength = "`+itoa(len(bin))+`"`) {
+		t.Errorf("app.js after a rebuild does not say the binary's %d bytes", len(bin))
+	}
+	// The rebuild compresses the binary again: its copies are sent again.
+	if err := precompressFile(context.Background(), filepath.Join(web, "app.wasm")); err != nil {
+		t.Fatal(err)
+	}
+	later := mustStat(t, filepath.Join(web, "app.wasm")).ModTime().Add(time.Second)
+	for _, ext := range []string{".br", ".gz"} {
+		if err := os.Chtimes(filepath.Join(web, "app.wasm"+ext), later, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body := do("/web/app.wasm", "Accept-Encoding", "br")
+	if resp.Header.Get("Content-Encoding") != "br" || !bytes.Equal(decode(t, "br", body), bin) {
+		t.Errorf("app.wasm (br) once compressed again: Content-Encoding %q, want br with the new binary", resp.Header.Get("Content-Encoding"))
+	}
+}
+
+// TestServeRecheck: serve looks whether the web root changed at most once
+// every Recheck, and at the first request after it.
+func TestServeRecheck(t *testing.T) {
+	web := t.TempDir()
+	if err := os.WriteFile(filepath.Join(web, "app.wasm"), []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newServer(serveConfig{WebDir: web, Version: "v", Recheck: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.current().version
+	if err := os.WriteFile(filepath.Join(web, "trainer.js"), []byte("two"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.current().version; got != before {
+		t.Errorf("version %q within Recheck of the last look, want %q", got, before)
+	}
+	s.checked.Store(time.Now().Add(-time.Hour).UnixNano())
+	if got := s.current().version; got == before {
+		t.Errorf("version %q a Recheck after the last look, as before the change", got)
 	}
 }
 
@@ -723,7 +912,7 @@ func TestChooseEncoding(t *testing.T) {
 
 func mustRead(t *testing.T, srv *httptest.Server, name string) []byte {
 	t.Helper()
-	f := srv.Config.Handler.(*server).wasm[name]
+	f := srv.Config.Handler.(*server).current().wasm[name]
 	b, err := os.ReadFile(f.path)
 	if err != nil {
 		t.Fatal(err)
