@@ -100,6 +100,23 @@ func stdoutLost(w io.Writer) error {
 	return nil
 }
 
+// wroteButLost is the error of a command that wrote the file out and
+// then could not write all its output on stdout: lastErr, the error of
+// its last write, or an earlier one that stdoutLost keeps (train --json's
+// progress lines). It says that out was written, so that a script that
+// reads the status alone (1: the output is incomplete) is told the file
+// is there. nil when all went through.
+func wroteButLost(out string, stdout io.Writer, lastErr error) error {
+	err := stdoutLost(stdout)
+	if err == nil && lastErr != nil {
+		err = fmt.Errorf("the output on stdout is incomplete: %w", lastErr)
+	}
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("wrote %s, but %w", pathText(out), err)
+}
+
 // outputWriter is a command's stdout that keeps the first error of a
 // write.
 type outputWriter struct {

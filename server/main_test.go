@@ -839,6 +839,48 @@ func TestTrainJSONEachStepOnce(t *testing.T) {
 	}
 }
 
+// TestTrainJSONOutputLost: train --json whose stdout fails (a full disk)
+// once the model is written says, in its one line, that the model was
+// written, with status 1 still: its progress or last line is lost. Before,
+// it said "no space left on device" alone, or "the output on stdout is
+// incomplete" when only a progress line was lost, and a script that read
+// the status took the model for not written.
+func TestTrainJSONOutputLost(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images
+	for _, tc := range []struct {
+		name   string
+		stdout io.Writer
+	}{
+		{"every write fails", &fullWriter{}},
+		{"the first fails", &failFirstWriter{}},
+	} {
+		out := filepath.Join(t.TempDir(), "m.safetensors")
+		var stderr bytes.Buffer
+		code := run(context.Background(), []string{"train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4",
+			"--epochs", "1", "--json", "--log-every", "1", "--out", out}, tc.stdout, &stderr)
+		want := "metriclab train: wrote " + out + ", but the output on stdout is incomplete: no space left on device\n"
+		if code != 1 || stderr.String() != want {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and %q", tc.name, code, stderr.String(), want)
+		}
+		if _, err := core.ReadModel(out); err != nil {
+			t.Errorf("%s: the model: %v", tc.name, err)
+		}
+	}
+}
+
+// failFirstWriter is a stdout whose first write fails, as a full disk
+// does, and whose later ones go through, as once room is made.
+type failFirstWriter struct{ failed bool }
+
+func (w *failFirstWriter) Write(p []byte) (int, error) {
+	if !w.failed {
+		w.failed = true
+		return 0, errors.New("no space left on device")
+	}
+	return len(p), nil
+}
+
 // TestTrainJSONNamesModel: train --json ends, once the model file is
 // written, with a line that names it and says what train says of it
 // without --json: the threshold and its FAR as the file holds them, the

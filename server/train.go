@@ -180,7 +180,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if f.jsonOut {
-		return json.NewEncoder(stdout).Encode(newTrainedLine(f.out, m, cfg))
+		err := json.NewEncoder(stdout).Encode(newTrainedLine(f.out, m, cfg))
+		return wroteButLost(f.out, stdout, err)
 	}
 	fmt.Fprintf(stderr, "wrote %s (%s)\n", pathText(f.out), describeThreshold(m, cfg))
 	return nil
