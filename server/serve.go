@@ -341,11 +341,11 @@ func newServer(cfg serveConfig) (*server, error) {
 	s := &server{cfg: cfg, seen: webStamp(cfg.WebDir)}
 	s.checked.Store(time.Now().UnixNano())
 	app.Route()
-	site, err := newSite(cfg, s.seen)
+	first, err := newSite(cfg, s.seen)
 	if err != nil {
 		return nil, err
 	}
-	s.site.Store(site)
+	s.site.Store(first)
 	s.cascadeTags = make(map[string]string, len(cascades))
 	for p, b := range cascades {
 		sum := sha256.Sum256(b)
@@ -611,12 +611,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // staticAllow is the Allow of every path outside the API.
 const staticAllow = "GET, HEAD, OPTIONS"
 
-// serveWasm serves the binary name of site in the best encoding the
-// client accepts: brotli, else gzip, else as it is. Kept for good only
-// under the site's version: a URL of the version before a rebuild gets
+// serveWasm serves the binary name of the site cur in the best encoding
+// the client accepts: brotli, else gzip, else as it is. Kept for good
+// only under cur's version: a URL of the version before a rebuild gets
 // the new binary, revalidated.
-func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, site *site, name string) {
-	f, ok := site.wasm[name]
+func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, cur *site, name string) {
+	f, ok := cur.wasm[name]
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -636,8 +636,8 @@ func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, site *site, n
 	h.Set("Content-Type", "application/wasm")
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("X-Uncompressed-Length", strconv.FormatInt(f.size, 10))
-	h.Set("ETag", `"`+site.version+"-"+cmp(enc, "identity")+`"`)
-	if r.URL.Query().Get("v") == site.version {
+	h.Set("ETag", `"`+cur.version+"-"+cmp(enc, "identity")+`"`)
+	if r.URL.Query().Get("v") == cur.version {
 		h.Set("Cache-Control", cacheImmutable)
 	} else {
 		h.Set("Cache-Control", cacheRevalid)
@@ -645,14 +645,14 @@ func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, site *site, n
 	s.serveFile(w, r, file)
 }
 
-// serveAppJS serves go-app's app.js of site as startedAppJS changed it,
-// as go-app would (revalidated by the version).
-func serveAppJS(w http.ResponseWriter, r *http.Request, site *site) {
+// serveAppJS serves go-app's app.js of the site cur as startedAppJS
+// changed it, as go-app would (revalidated by the version).
+func serveAppJS(w http.ResponseWriter, r *http.Request, cur *site) {
 	h := w.Header()
 	h.Set("Content-Type", "application/javascript")
 	h.Set("Cache-Control", cacheRevalid)
-	h.Set("ETag", `"`+site.version+`-app.js"`)
-	api.ServeContent(w, r, "", time.Time{}, bytes.NewReader(site.appJS), int64(len(site.appJS)))
+	h.Set("ETag", `"`+cur.version+`-app.js"`)
+	api.ServeContent(w, r, "", time.Time{}, bytes.NewReader(cur.appJS), int64(len(cur.appJS)))
 }
 
 // serveMNIST serves one of the MNIST files as bytes (they are gzipped IDX
