@@ -227,6 +227,7 @@ func TestEditSettings(t *testing.T) {
 		{"lr", "abc", false, nil},
 		{"classes", "0-1", true, func(s Settings) bool { return s.Classes == "0-1" }},
 		{"classes", "7", false, nil}, // one class
+		{"classes", "0 - 4", true, func(s Settings) bool { return s.Classes == "0 - 4" }}, // as the server takes it
 		{"classes", "", true, func(s Settings) bool { return s.Classes == "" }},
 		{"classes", "all", true, func(s Settings) bool { return s.Classes == "" }}, // the field's placeholder
 		{"loss", "cosface", true, func(s Settings) bool { return s.Loss == "cosface" && s.Params == nil }},

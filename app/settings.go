@@ -703,19 +703,21 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 }
 
 // ParseClasses reads a class subset of MNIST: "0-4", "0,2,4", or a mix
-// ("0-2,7"); at least two digits, each given once (the trainer's
-// data.ParseClasses refuses a class given twice). It returns them sorted.
+// ("0-2,7"), with spaces around the commas and dashes ("0 - 4") as the
+// trainer's data.ParseClasses takes them; at least two digits, each given
+// once (data.ParseClasses refuses a class given twice). It returns them
+// sorted.
 func ParseClasses(spec string) ([]int, error) {
 	var seen [10]bool
 	var by [10]string // the part that selected each class
 	for _, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		lo, hi, isRange := strings.Cut(part, "-")
-		a, errA := strconv.Atoi(lo)
+		a, errA := strconv.Atoi(strings.TrimSpace(lo))
 		b := a
 		var errB error
 		if isRange {
-			b, errB = strconv.Atoi(hi)
+			b, errB = strconv.Atoi(strings.TrimSpace(hi))
 		}
 		if errA != nil || errB != nil || a < 0 || b > 9 || a > b || strings.Contains(part, "+") { // the trainer takes no sign
 			return nil, fmt.Errorf("%q is not a digit 0–9 or a range like 0-4", part)

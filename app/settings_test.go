@@ -171,13 +171,16 @@ func TestRequest(t *testing.T) {
 }
 
 func TestParseClasses(t *testing.T) {
-	for spec, want := range map[string][]int{"0-4": {0, 1, 2, 3, 4}, "0,2,4": {0, 2, 4}, "7, 1-2": {1, 2, 7}} {
+	// Spaces around a range's dash, as the trainer's data.ParseClasses
+	// (and --classes, and POST /api/jobs) takes them.
+	for spec, want := range map[string][]int{"0-4": {0, 1, 2, 3, 4}, "0,2,4": {0, 2, 4}, "7, 1-2": {1, 2, 7},
+		"0 - 4": {0, 1, 2, 3, 4}, "7, 1 -2": {1, 2, 7}, "5- 6": {5, 6}} {
 		got, err := ParseClasses(spec)
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("ParseClasses(%q) = %v, %v; want %v", spec, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "3", "a-b", "4-2", "0-10", "-1", "1,,2", "9,9,8", "0-4,3-6"} {
+	for _, bad := range []string{"", "3", "a-b", "4-2", "0-10", "-1", "1,,2", "9,9,8", "0-4,3-6", "0 - +4", "0 - 4 - 5", " - 4"} {
 		if got, err := ParseClasses(bad); err == nil {
 			t.Errorf("ParseClasses(%q) = %v, want an error", bad, got)
 		}
