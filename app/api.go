@@ -152,6 +152,14 @@ func (c *Client) ModelFile(ctx context.Context, id string) ([]byte, error) {
 	return c.Bytes(ctx, ModelFileURL(id))
 }
 
+// Datasets returns the server's data sets: MNIST (Builtin) when the
+// server has it, and each image folder with its identities and images.
+func (c *Client) Datasets(ctx context.Context) ([]msg.Dataset, error) {
+	var sets []msg.Dataset
+	err := c.call(ctx, Request{Method: "GET", Path: "/api/datasets"}, &sets)
+	return sets, err
+}
+
 // UploadSample adds one image (PNG bytes) of identity to the server's
 // image-folder data set dataset: POST /api/datasets/{dataset}/samples,
 // multipart with "identity" and "image".

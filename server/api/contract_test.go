@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,12 @@ func TestContract(t *testing.T) {
 	smp, err := c.UploadSample(ctx, "faces", "Ann Smith", pngBytes(t, 16, 16, 40))
 	if err != nil || smp.Identity != "Ann Smith" || smp.Dataset != "faces" || smp.ID == "" {
 		t.Errorf("the page's upload: %+v, %v", smp, err)
+	}
+	// The Jobs page's Data select: the folder the upload made, with its
+	// one identity and image.
+	sets, err := c.Datasets(ctx)
+	if i := slices.IndexFunc(sets, func(d msg.Dataset) bool { return d.Name == "faces" }); err != nil || i < 0 || sets[i].Identities != 1 || sets[i].Samples != 1 || sets[i].Builtin {
+		t.Errorf("the page's data sets: %+v, %v; want faces of 1 identity, 1 image", sets, err)
 	}
 	if _, err := c.Submit(ctx, msg.TrainRequest{Data: "tiny"}); err == nil || !strings.HasSuffix(err.Error(), "(400)") {
 		t.Errorf("a bad request: %v, want the server's error with 400", err)
