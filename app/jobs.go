@@ -33,11 +33,12 @@ var requestTimeout = 30 * time.Second
 
 // Jobs is the page of the server's training jobs: a form that queues a
 // job (with the fields of the playground's settings, filled from the URL
-// hash as the playground writes it), the list of jobs with their state and
-// Cancel and Resume, and the watched job: its curves and histogram (as a
-// playground panel draws them) and its hypersphere, whose viewer gets the
-// job's snapshots, progress, states and errors from the page over a
-// BroadcastChannel.
+// hash as the playground writes it, on MNIST or on one of the server's
+// data sets: the image folders the Verify page sends), the list of jobs
+// with their state and Cancel and Resume, and the watched job: its curves
+// and histogram (as a playground panel draws them) and its hypersphere,
+// whose viewer gets the job's snapshots, progress, states and errors from
+// the page over a BroadcastChannel.
 type Jobs struct {
 	app.Compo
 
@@ -70,6 +71,21 @@ type Jobs struct {
 	// listErr and eventsErr say that the list, or the watched job's event
 	// stream, could not be read; each is cleared when it reads again.
 	listErr, eventsErr string
+	// sets are the server's data sets as last read (GET /api/datasets,
+	// with each read of the list), which the Data select offers after
+	// MNIST; setsErr says that the latest read failed (the sets shown are
+	// those read before). setsRead says that one read answered: until
+	// then a link's data set is taken as it names it, and the first read
+	// checks it (SetDatasets).
+	sets     []msg.Dataset
+	setsErr  string
+	setsRead bool
+	// classesTyped is the text of the Classes field while it is marked
+	// refused (refused["classes"]): the form's Classes is the last one
+	// taken, or "" after a change of data set refused the text
+	// (editData); the field shows the text, and the next change of data
+	// set checks it again.
+	classesTyped string
 	// watchErr says why an event of the watched job, the latest such,
 	// could not be taken: not the stream's error, the events after it
 	// read and leave it; the watch of another job clears it (unwatch).
@@ -115,7 +131,8 @@ type Jobs struct {
 func NewJobs() *Jobs { return &Jobs{form: jobSettings(DefaultSettings())} }
 
 // OnMount reads the form's settings from the URL hash, when there is one
-// (readLink), and starts reading the job list every few seconds.
+// (readLink), and starts reading the job list, and the server's data
+// sets, every few seconds.
 func (j *Jobs) OnMount(ctx app.Context) {
 	j.mounted = ctx
 	if !app.IsClient {
@@ -169,7 +186,18 @@ func (j *Jobs) open(hash string) {
 	if hash == "" || hash == "#" {
 		return
 	}
-	s, notices, n := parseHash(hash)
+	sets := j.dataNames()
+	if !j.setsRead {
+		// The server's data sets are not read yet: a link's folder is
+		// taken as it names it, and checked when they are (SetDatasets).
+		q, _ := url.ParseQuery(strings.TrimPrefix(hash, "#")) // the pairs it reads: parseHash notes the others
+		for _, d := range q["data"] {
+			if msg.DatasetPathProblem(d) == "" {
+				sets = append(sets, d)
+			}
+		}
+	}
+	s, notices, n := parseHash(hash, sets)
 	var own []string // the form's notes: after the link's, within maxNotices
 	if len(s.Compare) > 0 {
 		own = append(own, fmt.Sprintf("compare=%s is the playground's: this form trains one loss (%s)", strings.Join(s.Compare, ","), s.Loss))
@@ -223,18 +251,21 @@ func (j *Jobs) OnDismount() {
 }
 
 // readList reads the list from a goroutine and shows it, unless a read
-// started since was shown first (listReads); it names the jobs' models
-// and watches a job by itself (toWatch). A read that takes more than
-// requestTimeout is shown as the list's error: it stopped the refresh.
+// started since was shown first (listReads), with the server's data sets
+// (SetDatasets); it names the jobs' models and watches a job by itself
+// (toWatch). A read that takes more than requestTimeout is shown as the
+// list's error: it stopped the refresh.
 func (j *Jobs) readList(ctx app.Context, c context.Context, client *Client) {
 	read := j.listReads.Add(1)
 	rc, cancel := context.WithTimeout(c, requestTimeout)
 	defer cancel()
 	jobs, err := client.Jobs(rc)
+	sets, setsErr := client.Datasets(rc)
 	if c.Err() != nil { // the page is gone
 		return
 	}
 	ctx.Dispatch(func(ctx app.Context) {
+		j.SetDatasets(sets, setsErr)
 		if !j.showList(read, jobs, err) {
 			return
 		}
@@ -282,6 +313,35 @@ func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 	}
 }
 
+// SetDatasets offers sets, the server's data sets, in the form's Data
+// select, or shows err when they could not be read (the sets read before
+// stay: MNIST alone before any). The first that reads checks the form's
+// data set, which a link opened before it named unchecked (open): a
+// folder the server does not list is not used, as the link's other
+// refused settings are not, and said so in the form's error line.
+func (j *Jobs) SetDatasets(sets []msg.Dataset, err error) {
+	if err != nil {
+		j.setsErr = "the data sets could not be read: " + err.Error()
+		return
+	}
+	j.sets, j.setsErr = sets, ""
+	if !j.setsRead {
+		j.setsRead = true
+		if !slices.Contains(dataOptions(j.dataNames()), j.form.Data) {
+			j.open(j.form.Hash())
+		}
+	}
+}
+
+// dataNames returns the names of the server's data sets read.
+func (j *Jobs) dataNames() []string {
+	names := make([]string, len(j.sets))
+	for i, d := range j.sets {
+		names[i] = d.Name
+	}
+	return names
+}
+
 // toWatch returns the job the page starts to watch by itself after a
 // read of the list: the newest running job, or else the newest queued one
 // (ActiveJob), when the page watches none or one the server no longer has;
@@ -321,6 +381,7 @@ func (j *Jobs) Render() app.UI {
 		// reader read again as a new alert.
 		app.Div().Class("slot").Body(
 			app.P().ID("jobs-list-error").Class("notices").Role("status").Text(j.listErr),
+			app.P().ID("jobs-sets-error").Class("notices").Role("status").Text(j.setsErr),
 			app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.eventsErr),
 			app.P().ID("jobs-watch-error").Class("notices").Role("status").Text(j.watchErr),
 			app.P().ID("jobs-note").Class("note").Role("status").Text(j.note),
@@ -348,8 +409,8 @@ func (j *Jobs) renderForm() app.UI {
 		}).Body(
 		app.H2().Text("New server job"),
 		j.selectField("preset", "Preset", PresetNames(), cmp.Or(s.Preset, "none")),
-		j.selectField("data", "Data", Datasets(), s.Data),
-		j.textField("classes", "Classes", s.Classes, "all, or 0-4, 0,2,4"),
+		j.dataField(),
+		j.classesField(),
 		j.selectField("arch", "Encoder", Archs(), s.Arch),
 		j.selectField("loss", "Loss", LossNames(), s.Loss),
 		j.selectField("dim", "Dimension D", intStrings(Dims()), strconv.Itoa(s.Dim)),
@@ -375,6 +436,39 @@ func (j *Jobs) renderForm() app.UI {
 			app.A().ID("job-playground").Href("/"+j.form.Hash()).Text("Open these settings in the playground"),
 		),
 	)
+}
+
+// dataField draws the form's data set: MNIST, then the server's data
+// sets (SetDatasets), each with its identities and images, and the
+// form's own when the server does not list it (a link's before the list
+// is read, or a folder deleted since: Train says what the server says).
+func (j *Jobs) dataField() app.UI {
+	options := dataOptions(append(j.dataNames(), j.form.Data))
+	texts := make([]string, len(options))
+	for i, name := range options {
+		texts[i] = name
+		if k := slices.IndexFunc(j.sets, func(d msg.Dataset) bool { return d.Name == name }); k >= 0 && isFolder(name) {
+			d := j.sets[k]
+			texts[i] = fmt.Sprintf("%s (%s, %s)", name, msg.Plural(d.Identities, "identity", "identities"), msg.Plural(d.Samples, "image", "images"))
+		}
+	}
+	return selectFieldText("job-data", "Data", options, texts, j.form.Data, false, func(v string) { j.edit("data", v) })
+}
+
+// classesField draws the form's classes: those of MNIST, digits; those
+// of a server's folder, its identities by name or number, which the
+// server checks (data.ParseClasses). Marked refused, it shows the text
+// refused (classesTyped).
+func (j *Jobs) classesField() app.UI {
+	placeholder := "all, or 0-4, 0,2,4"
+	if isFolder(j.form.Data) {
+		placeholder = "all, or names (s01-s20) or numbers"
+	}
+	value := j.form.Classes
+	if _, ok := j.refused["classes"]; ok {
+		value = j.classesTyped
+	}
+	return j.textField("classes", "Classes", value, placeholder)
 }
 
 // glyphsField draws the form's glyph classes: the count the job will
@@ -801,14 +895,27 @@ func (j *Jobs) selectField(key, label string, options []string, value string) ap
 // value: one it takes, one another edit (a preset, a loss) sets, or the
 // settings' once the glyph classes' field is disabled or enabled
 // (glyphsField).
+//
+// A new data set takes the classes typed if it can, else all of them, and
+// the Classes field is marked refused with the text (editData): a
+// folder's "s01-s20" is no MNIST class.
 func (j *Jobs) edit(key, value string) {
-	s, err := EditSettings(j.form, key, value)
+	typed := j.form.Classes
+	if _, ok := j.refused["classes"]; ok {
+		typed = j.classesTyped
+	}
+	var s Settings
+	var err, classesErr error
+	if key == "data" {
+		s, classesErr, err = editData(j.form, value, typed, j.dataNames())
+	} else {
+		s, err = EditSettings(j.form, key, value, j.dataNames())
+	}
 	if err != nil {
-		j.err = err.Error()
-		if j.refused == nil {
-			j.refused = make(map[string]string)
+		j.refuse(key, err)
+		if key == "classes" {
+			j.classesTyped = value
 		}
-		j.refused[key] = j.err
 		return
 	}
 	before, after := j.form.formValues(), s.formValues()
@@ -830,6 +937,39 @@ func (j *Jobs) edit(key, value string) {
 			delete(j.refused, k)
 		}
 	}
+	if classesErr != nil {
+		j.refuse("classes", classesErr)
+		j.classesTyped = typed
+	}
+}
+
+// refuse says why the text of the field key was not taken, and marks the
+// field.
+func (j *Jobs) refuse(key string, err error) {
+	j.err = err.Error()
+	if j.refused == nil {
+		j.refused = make(map[string]string)
+	}
+	j.refused[key] = j.err
+}
+
+// editData returns s on the data set data (EditSettings), with the
+// classes typed, the Classes field's text, when the new data set takes
+// them; else with all of them, and why they were not taken (classesErr).
+func editData(s Settings, data, typed string, sets []string) (out Settings, classesErr, err error) {
+	orig := s
+	s.Classes = ""
+	if out, err = EditSettings(s, "data", data, sets); err != nil {
+		return orig, nil, err
+	}
+	if typed == "" {
+		return out, nil, nil
+	}
+	withClasses, classesErr := EditSettings(out, "classes", typed, sets)
+	if classesErr != nil {
+		return out, classesErr, nil
+	}
+	return withClasses, nil, nil
 }
 
 // formValues are the settings of s by key, as a link spells them.
@@ -864,7 +1004,12 @@ func (j *Jobs) status() string {
 // (Settings.WithParam): at its default, it follows D.
 //
 // A preset replaces the recipe fields (Settings.WithPreset).
-func EditSettings(s Settings, key, value string) (Settings, error) {
+//
+// data takes a data set of Datasets or of sets (the server's, which the
+// Jobs page lists), and s's own stands, checked when it was set; the
+// classes of a server's folder are taken as typed, for the server to
+// check (ParseHash).
+func EditSettings(s Settings, key, value string, sets []string) (Settings, error) {
 	orig := s
 	switch key {
 	case "preset":
@@ -876,8 +1021,8 @@ func EditSettings(s Settings, key, value string) (Settings, error) {
 			s.Dim, s.Params = d, keepParams(s.Loss, d, s.Params)
 		}
 	}
-	out, notices := ParseHash(s.Hash() + "&" + url.QueryEscape(key) + "=" + url.QueryEscape(value))
-	if len(notices) > 0 {
+	out, notices, n := parseHash(s.Hash()+"&"+url.QueryEscape(key)+"="+url.QueryEscape(value), append(slices.Clone(sets), s.Data))
+	if notices = capNotices(notices, n, maxNotices); len(notices) > 0 {
 		return orig, errors.New(strings.Join(notices, "; "))
 	}
 	ps := LossParams(out.Loss, out.Dim)

@@ -4,9 +4,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall/js"
 	"testing"
 	"time"
@@ -104,7 +106,7 @@ func TestJobsErrorsKeepLayout(t *testing.T) {
 	e.ConsumeAll()
 	// The polite lines too: the alerts came before them, and took their
 	// elements, a screen reader's live regions, as they came.
-	ids := []string{"jobs-list-error", "jobs-events-error", "jobs-watch-error", "jobs-note", "jobs-error", "jobs-act-error", "jobs-job-error", "job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
+	ids := []string{"jobs-list-error", "jobs-sets-error", "jobs-events-error", "jobs-watch-error", "jobs-note", "jobs-error", "jobs-act-error", "jobs-job-error", "job-viewer", "job-classes", "job-seed", "job-token", "btn-submit"}
 	for _, step := range []struct {
 		what string
 		do   func()
@@ -112,12 +114,13 @@ func TestJobsErrorsKeepLayout(t *testing.T) {
 		{"an error", func() { j.err = "epochs=x is not a whole number: not used" }},
 		{"a job not queued", func() { j.jobErr = "the job was not queued: the server is busy" }},
 		{"the list unread", func() { j.listErr = "the job list could not be read" }},
+		{"the data sets unread", func() { j.setsErr = "the data sets could not be read: the server could not be reached" }},
 		{"the events unread", func() { j.eventsErr = "the job's events could not be read" }},
 		{"an event not taken", func() { j.watchErr = "an event of job j1 was not taken: app: unknown job state" }},
 		{"a cancel refused", func() { j.actErr = "cancel j1: job j1 is done (409)" }},
 		{"a note", func() { j.note = "job j9 queued" }},
 		{"all gone", func() {
-			j.err, j.jobErr, j.actErr, j.listErr, j.eventsErr, j.watchErr, j.note = "", "", "", "", "", "", ""
+			j.err, j.jobErr, j.actErr, j.listErr, j.setsErr, j.eventsErr, j.watchErr, j.note = "", "", "", "", "", "", "", ""
 		}},
 	} {
 		for _, id := range redrawn(t, e, field, h.ctx, ids, step.do) {
@@ -489,5 +492,100 @@ func TestJobsRowsKeyed(t *testing.T) {
 		if got := el.v.Get("attrs").Get("id").String(); got != el.id {
 			t.Errorf("a job queued: the element of #%s is now #%s", el.id, got)
 		}
+	}
+}
+
+// jobsStandIn answers the Jobs page under node as server/api does: no
+// jobs nor models, the data sets sets, and a job posted queued as j9,
+// its request kept; its event streams stay open, sending nothing.
+type jobsStandIn struct {
+	sets   []msg.Dataset
+	mu     sync.Mutex
+	posted []msg.TrainRequest
+}
+
+func (s *jobsStandIn) Do(ctx context.Context, r Request) (Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case r.Method == "GET" && (r.Path == "/api/jobs" || r.Path == "/api/models"):
+		return Response{Status: 200, Body: []byte("[]")}, nil
+	case r.Method == "GET" && r.Path == "/api/datasets":
+		b, err := json.Marshal(s.sets)
+		return Response{Status: 200, Body: b}, err
+	case r.Method == "POST" && r.Path == "/api/jobs":
+		var req msg.TrainRequest
+		if err := json.Unmarshal(r.JSON, &req); err != nil {
+			return Response{Status: 400, Body: []byte(`{"error":"not a training request"}`)}, nil
+		}
+		s.posted = append(s.posted, req)
+		return Response{Status: 201, Body: []byte(`{"id":"j9"}`)}, nil
+	}
+	return Response{Status: 404, Body: []byte(`{"error":"no route"}`)}, nil
+}
+
+func (s *jobsStandIn) Events(ctx context.Context, _ string, _ func(string)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (s *jobsStandIn) sent() []msg.TrainRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.posted)
+}
+
+// TestJobsDataSetsInSelect: the Jobs page opened on a link of a data set
+// of the server's (faces, sent from the Verify page), before the server's
+// data sets are read: once they are, its Data select shows MNIST, then
+// faces with its identities and images, selected; the Classes field shows
+// the link's s01-s20 with a placeholder of names; Train posts data=faces,
+// the classes as typed and the faces preset's input. Before, the select
+// offered MNIST alone and the link's faces was refused. Under node, with
+// a stand-in window, location, history and server.
+func TestJobsDataSetsInSelect(t *testing.T) {
+	standInLocation(t, "#preset=faces&data=faces&classes=s01-s20&epochs=2")
+	api := &jobsStandIn{sets: []msg.Dataset{{Name: "mnist", Identities: 10, Samples: 70000, Builtin: true}, {Name: "faces", Identities: 12, Samples: 240}}}
+	j := NewJobs()
+	j.Client = &Client{T: api}
+	h := &jobsLinkHost{j: j}
+	e, field := mountInDocument(t, h)
+	standInHistory()
+	j.readList(h.ctx, context.Background(), j.Client) // as OnMount's first read
+	e.ConsumeAll()
+
+	var texts []string
+	selected := ""
+	for _, o := range nodes(field("job-data").Get("childNodes")) {
+		texts = append(texts, nodeText(o))
+		if o.Get("selected").Truthy() || !o.Get("attrs").Get("selected").IsUndefined() {
+			selected = nodeText(o)
+		}
+	}
+	if want := []string{"mnist", "faces (12 identities, 240 images)"}; !slices.Equal(texts, want) || selected != want[1] {
+		t.Errorf("the Data select: %q, %q selected; want %q, faces selected", texts, selected, want)
+	}
+	classes := field("job-classes")
+	if v, p := classes.Get("value").String(), classes.Get("attrs").Get("placeholder").String(); v != "s01-s20" || p != "all, or names (s01-s20) or numbers" {
+		t.Errorf("the Classes field: %q, placeholder %q", v, p)
+	}
+	if err := nodeText(js.Global().Get("document").Call("getElementById", "jobs-error")); err != "" {
+		t.Errorf("#jobs-error %q, want none", err)
+	}
+
+	// Train: its answer goes to another engine's context, never
+	// consumed, so that the watch of the job queued reads no stream that
+	// e would wait for.
+	other, streams := app.NewTestEngine(), &ctxHost{}
+	if err := other.Load(streams); err != nil {
+		t.Fatal(err)
+	}
+	other.ConsumeAll()
+	j.mounted = streams.ctx
+	j.submit(streams.ctx)
+	for end := time.Now().Add(5 * time.Second); len(api.sent()) == 0 && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+	}
+	if sent := api.sent(); len(sent) != 1 || sent[0].Data != "faces" || sent[0].Classes != "s01-s20" || sent[0].Input != "1x48x48" || sent[0].Preset != "faces" {
+		t.Errorf("Train posted %+v; want one job on faces, classes s01-s20, input 1x48x48, preset faces", sent)
 	}
 }

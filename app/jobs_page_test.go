@@ -36,7 +36,7 @@ func TestJobFormGlyphs(t *testing.T) {
 		j := NewJobs()
 		s, err := j.form.WithPreset("digits")
 		if err == nil {
-			s, err = EditSettings(s, "loss", c.loss)
+			s, err = EditSettings(s, "loss", c.loss, nil)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -61,12 +61,14 @@ func TestJobFormGlyphs(t *testing.T) {
 
 // jobsAPI answers the Jobs page as server/api does: the list, POST
 // /api/jobs (job j9), DELETE of a queued, interrupted or canceled job and
-// resume of an interrupted one (409 once it is not), and the models,
-// counting the requests.
+// resume of an interrupted one (409 once it is not), the models and the
+// data sets, counting the requests.
 type jobsAPI struct {
-	apiCalls  // "POST /api/jobs", "DELETE j1", "resume j2", "GET /api/models"
+	apiCalls  // "POST /api/jobs", "DELETE j1", "resume j2", "GET /api/models", "GET /api/datasets"
 	jobs      []msg.Job
 	models    []msg.ModelCard
+	sets      []msg.Dataset
+	setsErr   string // GET /api/datasets is answered 500 with it when not ""
 	created   string // POST's answer when not "" (the job queued all the same), else {"id":"j9"}
 	busy      int    // POSTs answered 503, Retry-After busyAfter, as server/api does when it reads too many bodies, first
 	busyAfter string
@@ -125,6 +127,13 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "GET" && r.URL.Path == "/api/models":
 		a.calls["GET /api/models"]++
 		writeJSON(w, 200, a.models)
+	case r.Method == "GET" && r.URL.Path == "/api/datasets":
+		a.calls["GET /api/datasets"]++
+		if a.setsErr != "" {
+			writeJSON(w, 500, msg.ErrorBody{Error: a.setsErr})
+			return
+		}
+		writeJSON(w, 200, append([]msg.Dataset{}, a.sets...)) // [] for none, as the server writes it
 	case r.Method == "POST" && r.URL.Path == "/api/jobs":
 		var req msg.TrainRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -1733,4 +1742,92 @@ func TestJobFormLossParams(t *testing.T) {
 	if len(api.posted) != 1 || j.err != "" || len(api.posted[0].LossParams) != 0 {
 		t.Errorf("s = x refused, then softmax: %d posted (%+v), error %q; want one softmax job of no parameter", len(api.posted), api.posted, j.err)
 	}
+}
+
+// TestJobsServerDataSets: the Jobs page lists the server's data sets
+// (GET /api/datasets) in its Data select, after MNIST, each with its
+// identities and images; a link of a folder opened before they are read
+// keeps it, and Train posts it with its classes as typed and the preset's
+// input shape; a folder the server does not list is not used once they
+// are read, and said so; from a folder back to MNIST, the folder's
+// classes are marked refused on the Classes field, which still shows
+// them, and hold the job back; and a read that fails says so in one
+// line, the select offering MNIST. Before, the page had no such read, its
+// select offered MNIST alone and a link's data=faces was refused.
+func TestJobsServerDataSets(t *testing.T) {
+	sets := []msg.Dataset{{Name: "mnist", Identities: 10, Samples: 70000, Builtin: true}, {Name: "faces", Identities: 12, Samples: 240}}
+	api := newJobsAPI()
+	api.sets = sets
+	j, e, ctx, _ := mountJobs(t, api)
+	read := func() {
+		j.readList(ctx, context.Background(), j.Client)
+		e.ConsumeAll()
+	}
+	j.open("#preset=faces&data=faces&classes=s01-s20&epochs=2")
+	if j.form.Data != "faces" || j.form.Classes != "s01-s20" || j.err != "" {
+		t.Fatalf("#data=faces&classes=s01-s20 before the data sets are read: data %q, classes %q, error %q; want them taken", j.form.Data, j.form.Classes, j.err)
+	}
+	read()
+	if texts, selected := dataOptionTexts(j); j.form.Data != "faces" || j.err != "" || api.count("GET /api/datasets") != 1 ||
+		!slices.Equal(texts, []string{"mnist", "faces (12 identities, 240 images)"}) || selected != texts[1] {
+		t.Errorf("the data sets read: data %q, error %q, the select %q, %q selected; want mnist, then faces with its counts, selected", j.form.Data, j.err, texts, selected)
+	}
+	if tag, _, _ := element(t, j.renderForm(), "job-classes"); !strings.Contains(tag, `placeholder="all, or names (s01-s20) or numbers"`) || !strings.Contains(tag, `value="s01-s20"`) {
+		t.Errorf("the classes of a folder: %s", tag)
+	}
+	j.submit(ctx)
+	e.ConsumeAll()
+	if len(api.posted) != 1 || api.posted[0].Data != "faces" || api.posted[0].Classes != "s01-s20" || api.posted[0].Input != "1x48x48" {
+		t.Fatalf("Train on faces: posted %+v (error %q); want data faces, classes s01-s20, input 1x48x48", api.posted, j.err)
+	}
+
+	// Back to MNIST: s01-s20 is refused on the field, which shows it,
+	// and holds the job back; back to faces, it is taken again.
+	j.edit("data", "mnist")
+	if tag, _, _ := element(t, j.renderForm(), "job-classes"); j.form.Data != "mnist" || j.form.Classes != "" || j.refused["classes"] == "" ||
+		!strings.Contains(tag, `value="s01-s20"`) || !regexp.MustCompile(`\saria-invalid[\s=>]`).MatchString(tag) || !strings.Contains(j.err, "s01-s20") {
+		t.Errorf("faces s01-s20, then mnist: data %q, classes %q, marked %q, error %q, field %s; want mnist, s01-s20 shown refused", j.form.Data, j.form.Classes, j.refused["classes"], j.err, tag)
+	}
+	j.submit(ctx)
+	e.ConsumeAll()
+	if len(api.posted) != 1 || !strings.Contains(j.err, "a field marked invalid") {
+		t.Errorf("Train with s01-s20 refused on mnist: %d posted, error %q; want none", len(api.posted), j.err)
+	}
+	j.edit("data", "faces")
+	if j.form.Data != "faces" || j.form.Classes != "s01-s20" || len(j.refused) != 0 || j.err != "" {
+		t.Errorf("then faces again: data %q, classes %q, marked %q, error %q; want faces s01-s20, nothing marked", j.form.Data, j.form.Classes, j.refused, j.err)
+	}
+
+	// A folder the server does not list, opened before the read, and a
+	// read that fails.
+	api = newJobsAPI()
+	api.sets = sets
+	j, e, ctx, _ = mountJobs(t, api)
+	j.open("#data=cats&classes=s01-s20")
+	read()
+	if j.form.Data != "mnist" || j.form.Classes != "" || !strings.Contains(j.err, "data=cats is not one of mnist, faces") {
+		t.Errorf("#data=cats, not listed: data %q, classes %q, error %q; want mnist, all, and why", j.form.Data, j.form.Classes, j.err)
+	}
+	api = newJobsAPI()
+	api.setsErr = "the data folder cannot be read"
+	j, e, ctx, _ = mountJobs(t, api)
+	read()
+	if texts, _ := dataOptionTexts(j); j.setsErr != "the data sets could not be read: the data folder cannot be read (500)" || !slices.Equal(texts, []string{"mnist"}) {
+		t.Errorf("a read that fails: %q, the select %q; want it said, mnist alone offered", j.setsErr, texts)
+	}
+	if _, text, _ := element(t, j.Render(), "jobs-sets-error"); text != j.setsErr {
+		t.Errorf("#jobs-sets-error %q, want %q", text, j.setsErr)
+	}
+}
+
+// dataOptionTexts returns the texts of the options of the Jobs form's
+// Data select, and that of the one selected.
+func dataOptionTexts(j *Jobs) (texts []string, selected string) {
+	for _, m := range regexp.MustCompile(`<option([^>]*)>([^<]*)</option>`).FindAllStringSubmatch(app.HTMLString(j.dataField()), -1) {
+		texts = append(texts, m[2])
+		if regexp.MustCompile(`\sselected(\s|$)`).MatchString(m[1]) {
+			selected = m[2]
+		}
+	}
+	return texts, selected
 }

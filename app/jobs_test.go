@@ -264,7 +264,7 @@ func TestEditSettings(t *testing.T) {
 		{"early-stop", "x", false, nil},
 	}
 	for _, tt := range tests {
-		got, err := EditSettings(s, tt.key, tt.value)
+		got, err := EditSettings(s, tt.key, tt.value, nil)
 		if (err == nil) != tt.ok {
 			t.Errorf("%s=%s: error %v, want ok %v", tt.key, tt.value, err, tt.ok)
 			continue
@@ -286,14 +286,14 @@ func TestEditSettings(t *testing.T) {
 // empty through the next edit; the next edit brought the preset's back
 // (the form's link left wd out, so the preset's stood in).
 func TestEditSettingsKeepsClearedWeightDecay(t *testing.T) {
-	s, err := EditSettings(jobSettings(DefaultSettings()), "preset", "digits")
+	s, err := EditSettings(jobSettings(DefaultSettings()), "preset", "digits", nil)
 	if err != nil || s.WeightDecay == nil {
 		t.Fatalf("preset digits: %+v, %v; want its weight decay", s, err)
 	}
-	if s, err = EditSettings(s, "wd", ""); err != nil || s.WeightDecay != nil {
+	if s, err = EditSettings(s, "wd", "", nil); err != nil || s.WeightDecay != nil {
 		t.Fatalf("wd emptied: %v, %v; want the optimiser's default (nil)", s.WeightDecay, err)
 	}
-	if s, err = EditSettings(s, "batch", "64"); err != nil || s.Batch != 64 || s.WeightDecay != nil {
+	if s, err = EditSettings(s, "batch", "64", nil); err != nil || s.Batch != 64 || s.WeightDecay != nil {
 		t.Errorf("batch 64 after wd emptied: batch %d, weight decay %q, %v; want 64 and the optimiser's default (\"\")", s.Batch, wdText(s.WeightDecay), err)
 	}
 }
@@ -372,7 +372,7 @@ func TestEditSettingsLossWithPreset(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, loss := range []string{"triplet", "softmax", "contrastive", "arcface", "normsoftmax"} {
-		got, err := EditSettings(s, "loss", loss)
+		got, err := EditSettings(s, "loss", loss, nil)
 		if err != nil {
 			t.Errorf("loss %s: %v", loss, err)
 			continue
@@ -385,11 +385,11 @@ func TestEditSettingsLossWithPreset(t *testing.T) {
 			t.Errorf("loss %s: loss %s, params %v, preset %q; want params %v", loss, got.Loss, got.Params, got.Preset, want)
 		}
 		// And back to the preset's loss.
-		if back, err := EditSettings(got, "loss", "normsoftmax"); err != nil || back.Params["s"] != 16 {
+		if back, err := EditSettings(got, "loss", "normsoftmax", nil); err != nil || back.Params["s"] != 16 {
 			t.Errorf("%s, then normsoftmax: params %v (%v), want s = 16", loss, back.Params, err)
 		}
 	}
-	if got, err := EditSettings(s, "dim", "64"); err != nil || got.Dim != 64 || got.Params["s"] != 16 {
+	if got, err := EditSettings(s, "dim", "64", nil); err != nil || got.Dim != 64 || got.Params["s"] != 16 {
 		t.Errorf("dim 64: D %d, params %v (%v), want the preset's s = 16", got.Dim, got.Params, err)
 	}
 }
@@ -602,5 +602,65 @@ func TestJobWatchResumedUnseen(t *testing.T) {
 	}
 	if !slices.Equal(xs, []float64{500, 600, 700}) || w.Run.Progress.Step != 700 {
 		t.Errorf("the loss curve's steps %v, progress at step %d; want [500 600 700], step 700", xs, w.Run.Progress.Step)
+	}
+}
+
+// TestEditSettingsServerFolder: the Jobs form takes data= of a data set
+// the server listed ("faces", from the Verify page's uploads), whose
+// classes it takes as typed, trimmed, for the server to check
+// (data.ParseClasses: names, ranges of names, positions); every other
+// edit keeps the folder; a preset gives the job its input shape, as
+// `metriclab train --preset faces --data DIR` does. The playground
+// (ParseHash, no sets) still refuses the folder. Before, data=faces was
+// refused ("is not one of mnist") and the request had no input.
+func TestEditSettingsServerFolder(t *testing.T) {
+	sets := []string{"faces"}
+	if _, err := EditSettings(jobSettings(DefaultSettings()), "data", "faces", nil); err == nil {
+		t.Error("data=faces with no data sets listed: taken, want it refused")
+	}
+	s, err := EditSettings(jobSettings(DefaultSettings()), "data", "faces", sets)
+	if err != nil || s.Data != "faces" {
+		t.Fatalf("data=faces listed: %+v, %v", s, err)
+	}
+	for _, c := range []struct{ typed, want string }{
+		{" s01-s20 ", "s01-s20"}, {"Ann Smith, 3", "Ann Smith, 3"}, {"all", ""}, {"", ""}, {"7", "7"},
+	} {
+		got, err := EditSettings(s, "classes", c.typed, sets)
+		if err != nil || got.Classes != c.want || got.Data != "faces" {
+			t.Errorf("faces, classes %q: classes %q, data %q, %v; want %q on faces", c.typed, got.Classes, got.Data, err, c.want)
+		}
+	}
+	if s, err = EditSettings(s, "classes", "s01-s20", sets); err != nil {
+		t.Fatal(err)
+	}
+	// Edits of other fields, and a preset, keep the folder and its
+	// classes, the list or not (the form's own data set stands).
+	for _, e := range [][2]string{{"epochs", "3"}, {"loss", "cosface"}, {"preset", "faces"}} {
+		if s, err = EditSettings(s, e[0], e[1], nil); err != nil || s.Data != "faces" || s.Classes != "s01-s20" {
+			t.Fatalf("faces s01-s20, then %s=%s: %+v, %v; want faces s01-s20 kept", e[0], e[1], s, err)
+		}
+	}
+	r := s.Request(s.Loss)
+	faces, _ := msg.PresetByName("faces")
+	if r.Data != "faces" || r.Classes != "s01-s20" || r.Input != faces.Input || r.Input != "1x48x48" {
+		t.Errorf("the faces preset on the folder faces: data %q, classes %q, input %q; want faces, s01-s20, 1x48x48", r.Data, r.Classes, r.Input)
+	}
+	// No preset: the server's default shape, as the command line's; MNIST
+	// takes no input whatever the preset (its images are 1x28x28 only).
+	if none, _ := s.WithPreset("none"); none.Request(none.Loss).Input != "" {
+		t.Errorf("no preset on a folder: input %q, want \"\" (the server's 1x32x32)", none.Request(none.Loss).Input)
+	}
+	if back, err := EditSettings(s, "classes", "", sets); err != nil {
+		t.Fatal(err)
+	} else if mnist, err := EditSettings(back, "data", "mnist", sets); err != nil || mnist.Request(mnist.Loss).Input != "" {
+		t.Errorf("the faces preset on mnist: %v, input %q; want none", err, mnist.Request(mnist.Loss).Input)
+	}
+	// Back to MNIST, classes its rule refuses are refused, not queued.
+	if got, err := EditSettings(s, "data", "mnist", sets); err == nil {
+		t.Errorf("faces s01-s20, then data=mnist: %+v taken; want s01-s20 refused", got)
+	}
+	// The playground's link keeps refusing a folder.
+	if p, notices := ParseHash("#data=faces&classes=s01-s20"); p.Data != "mnist" || p.Classes != "" || len(notices) != 2 {
+		t.Errorf("the playground's #data=faces&classes=s01-s20: data %q, classes %q, notices %q; want mnist, all, two notices", p.Data, p.Classes, notices)
 	}
 }

@@ -145,11 +145,11 @@ func TestWithPreset(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("WithPreset(digits) =\n%+v, want\n%+v", got, want)
 	}
-	edited, err := EditSettings(jobSettings(got), "lr", "0.002")
+	edited, err := EditSettings(jobSettings(got), "lr", "0.002", nil)
 	if err != nil || edited.LR != 0.002 || edited.Preset != "digits" || edited.Augment != want.Augment {
 		t.Errorf("an edit after the preset: %+v, %v; want lr 0.002 and the preset's other fields", edited, err)
 	}
-	if viaForm, err := EditSettings(jobSettings(s), "preset", "digits"); err != nil || viaForm.Arch != digits.Request.Arch || viaForm.Classes != "0-4" {
+	if viaForm, err := EditSettings(jobSettings(s), "preset", "digits", nil); err != nil || viaForm.Arch != digits.Request.Arch || viaForm.Classes != "0-4" {
 		t.Errorf("EditSettings(preset, digits) = %+v, %v", viaForm, err)
 	}
 	none, err := got.WithPreset("none")

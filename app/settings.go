@@ -27,8 +27,8 @@ import (
 // preset=NAME (a msg.Presets recipe) sets every field its request names,
 // as `metriclab train --preset` does, and the hash's own keys win over it.
 type Settings struct {
-	Data      string             // "mnist"
-	Classes   string             // class subset: "" for all (classes= or classes=all), "0-4", "0,2,4"
+	Data      string             // "mnist", or on the Jobs page a data set the server listed (an image folder)
+	Classes   string             // class subset: "" for all (classes= or classes=all), "0-4", "0,2,4"; of a folder, as typed ("s01-s20"), for the server to check
 	Arch      string             // one of Archs
 	Loss      string             // a name of lossNames
 	Params    map[string]float64 // loss parameters set by the user, by name; absent ones take their default at Dim
@@ -134,8 +134,29 @@ func Archs() []string { return []string{"mlp", "lenet-s", "lenet-m", "lenet-l"} 
 // Opts returns the optimisers the page offers.
 func Opts() []string { return []string{"adam", "sgd"} }
 
-// Datasets returns the data sets the page offers.
+// Datasets returns the data sets the playground offers, which it trains
+// on in the browser. The Jobs page offers the server's image folders too
+// (GET /api/datasets), which a link and the form name as they name MNIST
+// (ParseHash's sets).
 func Datasets() []string { return []string{"mnist"} }
+
+// isFolder reports whether data is one of the server's image folders,
+// not a data set of Datasets: its classes are the folder's identities,
+// which the server alone knows and checks (data.ParseClasses), and its
+// images take a preset's input shape (Settings.Request).
+func isFolder(data string) bool { return !slices.Contains(Datasets(), data) }
+
+// dataOptions returns the data sets that a link may name: those of
+// Datasets, then those of sets not among them.
+func dataOptions(sets []string) []string {
+	out := Datasets()
+	for _, name := range sets {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 // LossNames returns the losses the page offers, sorted.
 func LossNames() []string { return lossNames() }
@@ -262,7 +283,7 @@ const (
 // one line (msg.ErrorLine: a value's line breaks and bidirectional
 // overrides are spaces) of at most maxNoticeRunes characters.
 func ParseHash(fragment string) (Settings, []string) {
-	s, notices, n := parseHash(fragment)
+	s, notices, n := parseHash(fragment, nil)
 	return s, capNotices(notices, n, maxNotices)
 }
 
@@ -279,7 +300,9 @@ func capNotices(notices []string, n, limit int) []string {
 // parseHash returns the settings, the first maxNotices notices and the
 // number of notices. Only those shown are written: a notice may quote a
 // whole value, and hide=x,x,… of a megabyte has a notice per item.
-func parseHash(fragment string) (s Settings, notices []string, n int) {
+// data= takes a data set of Datasets or of sets (the Jobs page's: the
+// server's), whose classes= is taken as typed (isFolder).
+func parseHash(fragment string, sets []string) (s Settings, notices []string, n int) {
 	s = DefaultSettings()
 	note := func(format string, a ...any) {
 		n++
@@ -344,7 +367,7 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 			}
 		})
 	}
-	oneOf("data", &s.Data, Datasets())
+	oneOf("data", &s.Data, dataOptions(sets))
 	oneOf("arch", &s.Arch, Archs())
 	oneOf("loss", &s.Loss, lossNames())
 	oneOf("opt", &s.Opt, Opts())
@@ -402,6 +425,8 @@ func parseHash(fragment string) (s Settings, notices []string, n int) {
 	each("classes", func(v string) {
 		if allClasses(v) {
 			s.Classes = ""
+		} else if isFolder(s.Data) {
+			s.Classes = strings.TrimSpace(v) // names or numbers of the folder's identities: the server checks them
 		} else if _, err := ParseClasses(v); err != nil {
 			note("classes=%s: %v: %s", v, err, cmp.Or(usingText(s.Classes), "using all classes"))
 		} else {
@@ -600,7 +625,8 @@ func (s Settings) addRecipe(add func(k, v string)) {
 // chosen, as a form chooses it: every recipe field takes the preset's
 // value, or its default when the preset does not name it; the other
 // fields (data, classes, seed, …) stay. "none" only forgets the preset's
-// name: the fields keep their values.
+// name: the fields keep their values. s's data set stands, a server's
+// folder too: it was checked when it was set.
 func (s Settings) WithPreset(name string) (Settings, error) {
 	if name == "none" || name == "" {
 		s.Preset = ""
@@ -610,8 +636,8 @@ func (s Settings) WithPreset(name string) (Settings, error) {
 		return s, fmt.Errorf("no preset %q (presets: %s)", name, strings.Join(PresetNames(), ", "))
 	}
 	s.Preset = ""
-	out, notices := ParseHash(s.hash(false) + "&preset=" + url.QueryEscape(name))
-	if len(notices) > 0 {
+	out, notices, n := parseHash(s.hash(false)+"&preset="+url.QueryEscape(name), []string{s.Data})
+	if notices = capNotices(notices, n, maxNotices); len(notices) > 0 {
 		return s, fmt.Errorf("preset %s: %s", name, strings.Join(notices, "; "))
 	}
 	return out, nil
@@ -677,7 +703,10 @@ func (s Settings) Param(p LossParam) float64 {
 // parameters set in s go with s.Loss only; other losses take their
 // defaults. A loss of P×K batches (triplet) takes no glyph classes (a
 // trainer refuses them), so a preset's glyphs, or a link's, go to the
-// other losses only.
+// other losses only. The images of a server's folder are resized to the
+// preset's input shape (1x48x48 for faces), as `metriclab train --preset
+// P --data DIR` resizes them; with no preset, to the server's default
+// (Input "": 1x32x32, as the command line's).
 func (s Settings) Request(loss string) msg.TrainRequest {
 	r := msg.TrainRequest{
 		Data: s.Data, Arch: s.Arch, Loss: loss, Dim: s.Dim, Epochs: s.Epochs,
@@ -687,6 +716,9 @@ func (s Settings) Request(loss string) msg.TrainRequest {
 	}
 	if slices.Contains(pkLosses(), loss) {
 		r.Glyphs = 0
+	}
+	if p, ok := msg.PresetByName(s.Preset); ok && isFolder(s.Data) {
+		r.Input = p.Input
 	}
 	r.Views, _ = msg.ParseViews(s.Views) // ParseHash checked it
 	if s.WeightDecay != nil {

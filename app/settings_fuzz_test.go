@@ -73,7 +73,7 @@ func FuzzEditSettings(f *testing.F) {
 		key := keys[int(k)%len(keys)]
 		s, _ := ParseHash(base)
 		before := s.Hash()
-		got, err := EditSettings(s, key, value)
+		got, err := EditSettings(s, key, value, nil)
 		if s.Hash() != before {
 			t.Fatalf("EditSettings changed its argument")
 		}

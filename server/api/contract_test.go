@@ -47,6 +47,39 @@ func strictDecode(t *testing.T, what string, raw []byte, v any) {
 // app.HandlerTransport) calls the real API, and every answer decodes into
 // the wire types of core/msg with unknown fields refused and nothing lost.
 // Renaming or adding a field on one side only fails here.
+// TestContractFolderJob: the Jobs page's request of a job on a data set
+// uploaded to the server, with the classes as the form takes them,
+// typed, and the faces preset's input shape (Settings.Request), is the
+// server's to check: classes it refuses are one line (400), which the
+// page shows in #jobs-job-error after "the job was not queued: "; those
+// of the folder's identities, by name, are queued.
+func TestContractFolderJob(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Load = nil // the real loader: uploaded data sets
+	s, _ := newTestServer(t, cfg)
+	c := &app.Client{T: app.HandlerTransport(s)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, id := range []string{"alice", "bob", "carol"} {
+		for i := range 4 {
+			if _, err := c.UploadSample(ctx, "faces", id, pngBytes(t, 16, 16, uint8(40*len(id)+i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	req := msg.TrainRequest{Data: "faces", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01, Opt: "adam", Seed: 1, Device: "cpu",
+		Classes: "s01-s20", Input: "1x48x48"}
+	_, err := c.Submit(ctx, req)
+	var refused *app.StatusError
+	if !errors.As(err, &refused) || refused.Status != 400 || strings.ContainsAny(refused.Text, "\r\n") || !strings.Contains(refused.Text, "s01") {
+		t.Errorf("classes s01-s20 of a folder of alice, bob and carol: %v; want the server's 400, one line naming s01", err)
+	}
+	req.Classes = "alice-bob"
+	if _, err := c.Submit(ctx, req); err != nil {
+		t.Errorf("classes alice-bob, input 1x48x48: %v; want it queued", err)
+	}
+}
+
 func TestContract(t *testing.T) {
 	cfg := testConfig(t)
 	s, ts := newTestServer(t, cfg)
