@@ -56,7 +56,7 @@ func ClassNames(name, split string) ([]string, error) {
 	if name == "mnist" {
 		return Numbered(10), nil
 	}
-	identities, _, _, err := listFolder(dir)
+	identities, _, _, err := listFolder(dir, nil)
 	return identities, err
 }
 
@@ -109,7 +109,7 @@ type Skipped map[string]int
 func (s Skipped) Refused() Skipped {
 	r := Skipped{}
 	for reason, n := range s {
-		if reason != skipBeside && reason != skipFormat && reason != skipNested {
+		if reason != skipBeside && reason != skipFormat && reason != skipNested && reason != skipAdded {
 			r[reason] = n
 		}
 	}
@@ -174,7 +174,69 @@ func LoadAligned(name, split string, in core.Input, align Aligner, turns Turns) 
 		s, err := MNIST(split)
 		return s, nil, err
 	}
-	return readFolder(dir, in, splitKeep(sub, split), align, turns)
+	return readFolder(dir, in, splitKeep(sub, split), nil, align, turns)
+}
+
+// Listing returns the images of the folder name that Load reads, of
+// every split (its train/ and test/, when it has them), as paths
+// relative to name with forward slashes ("ann/1.png"), sorted: the
+// record of what the folder held, which LoadListed reads again whatever
+// is added to it since.
+func Listing(name string) ([]string, error) {
+	dirs := []string{name}
+	if _, sub, err := splitDir(name, "train"); err != nil {
+		return nil, err
+	} else if sub {
+		dirs = []string{filepath.Join(name, "train"), filepath.Join(name, "test")}
+	}
+	var files []string
+	for _, dir := range dirs {
+		_, paths, _, err := listFolder(dir, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, identity := range paths {
+			for _, path := range identity {
+				rel, err := filepath.Rel(name, path)
+				if err != nil {
+					return nil, fmt.Errorf("data: %v", err)
+				}
+				files = append(files, filepath.ToSlash(rel))
+			}
+		}
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// ErrGone is LoadListed's error for an image of its listing that is no
+// longer in the folder (removed, or renamed, by hand).
+var ErrGone = errors.New("gone from the folder since it was listed")
+
+// LoadListed is Load of split of the folder name (resized, as Load),
+// restricted to the images of files, an earlier Listing of it: the
+// folder's identities and images as they were then, the same labels and
+// splits (image i of an identity is the i-th of files), whatever was
+// added since, which is left out and counted (skipAdded). An image of
+// files that is gone is ErrGone, naming the first. Nil files is every
+// image, as Load.
+func LoadListed(name, split string, in core.Input, files []string) (*Set, Skipped, error) {
+	if files == nil || name == "mnist" {
+		return LoadAligned(name, split, in, nil, Turns{})
+	}
+	dir, sub, err := splitDir(name, split)
+	if err != nil {
+		return nil, nil, err
+	}
+	listed := make(map[string]bool, len(files))
+	for _, f := range files {
+		path := filepath.Join(name, filepath.FromSlash(f))
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("data: %s: %w", quoted(path), ErrGone)
+		}
+		listed[path] = true
+	}
+	return readFolder(dir, in, splitKeep(sub, split), func(path string) bool { return listed[path] }, nil, Turns{})
 }
 
 // CheckInput refuses an input in that LoadAligned does not load the data
@@ -219,7 +281,7 @@ func ImageCounts(name, split string) (classes []string, counts []int, err error)
 		}
 		return Numbered(10), counts, nil
 	}
-	classes, files, _, err := listFolder(dir)
+	classes, files, _, err := listFolder(dir, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -277,18 +339,19 @@ func isDir(path string) bool {
 // does not decode or whose header declares more than 8192×8192 pixels
 // (before decoding them), naming it.
 func ImageFolder(dir string, in core.Input) (*Set, error) {
-	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil, Turns{})
+	s, _, err := readFolder(dir, in, func(int) bool { return true }, nil, nil, Turns{})
 	return s, err
 }
 
 // readFolder loads the images of dir for which keep(i) is true, i being the
-// image's index within its identity, through align when it is not nil,
-// each with turns.N versions (see LoadAligned).
-func readFolder(dir string, in core.Input, keep func(i int) bool, align Aligner, turns Turns) (*Set, Skipped, error) {
+// image's index within its identity, of those listed (see listFolder;
+// nil: all), through align when it is not nil, each with turns.N
+// versions (see LoadAligned).
+func readFolder(dir string, in core.Input, keep func(i int) bool, listed func(path string) bool, align Aligner, turns Turns) (*Set, Skipped, error) {
 	if (in.Channels != 1 && in.Channels != 3) || in.Height <= 0 || in.Width <= 0 {
 		return nil, nil, fmt.Errorf("data: input %d×%d×%d: want 1 or 3 channels and a positive height and width", in.Channels, in.Height, in.Width)
 	}
-	identities, files, skipped, err := listFolder(dir)
+	identities, files, skipped, err := listFolder(dir, listed)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -388,6 +451,8 @@ const (
 	skipBeside = "beside the identity folders"
 	skipFormat = "not .png, .jpg or .jpeg"
 	skipNested = "sub-folders of an identity" // "1 sub-folder of an identity" in String
+	// skipAdded is LoadListed's: an image added since the listing.
+	skipAdded = "added since the first load"
 )
 
 // systemFiles are the files a system keeps in a folder of its own, which a
@@ -413,8 +478,11 @@ func hidden(path string) bool {
 var ErrNoIdentities = errors.New("no identity folders")
 
 // listFolder returns the identities of dir, sorted, the paths of each
-// one's images, sorted, and what it skipped (see skipFormat).
-func listFolder(dir string) ([]string, [][]string, Skipped, error) {
+// one's images, sorted, and what it skipped (see skipFormat). With listed
+// (nil: every image), only the images of the paths it takes are, and
+// the others are counted as added (skipAdded); an identity whose images
+// are all such is left out, an identity added since the listing.
+func listFolder(dir string, listed func(path string) bool) ([]string, [][]string, Skipped, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
@@ -443,6 +511,7 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 		}
 		var paths []string
 		folders := false // of its own
+		added := 0       // images not listed
 		for _, f := range images {
 			name := f.Name()
 			switch {
@@ -455,8 +524,15 @@ func listFolder(dir string) ([]string, [][]string, Skipped, error) {
 			case !IsImageName(name):
 				skipped[skipFormat]++
 				continue
+			case listed != nil && !listed(filepath.Join(sub, name)):
+				skipped[skipAdded]++
+				added++
+				continue
 			}
 			paths = append(paths, filepath.Join(sub, name))
+		}
+		if len(paths) == 0 && added > 0 {
+			continue // an identity added since the listing
 		}
 		if len(paths) == 0 {
 			if other, half := otherHalf[e.Name()]; half && !isDir(filepath.Join(dir, other)) {

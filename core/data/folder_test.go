@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -778,5 +779,59 @@ func TestLoadHalfSplit(t *testing.T) {
 				t.Errorf("Load(%s with %s/ alone, %s): %v, want it to say that the other half is missing", dir, half, split, err)
 			}
 		}
+	}
+}
+
+// TestLoadListed: a load of a folder's Listing, once images were added
+// to it (one sorted first in an identity, a new identity), loads the
+// folder as it was listed: the same classes, splits and images, the
+// added told as skipped; an image of the listing that is gone is ErrGone,
+// naming it.
+func TestLoadListed(t *testing.T) {
+	dir := t.TempDir()
+	for k, id := range []string{"b", "c"} {
+		for i := range 5 {
+			v := uint8(20*k + i)
+			writeImage(t, filepath.Join(dir, id, string(rune('b'+i))+".png"), grey(1, 1, func(x, y int) uint8 { return v }))
+		}
+	}
+	in := core.Input{Channels: 1, Height: 1, Width: 1}
+	files, err := Listing(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 10 || files[0] != "b/b.png" || !slices.IsSorted(files) {
+		t.Fatalf("Listing: %q, want the 10 images sorted, b/b.png first", files)
+	}
+	var before [2]*Set
+	for i, split := range []string{"train", "test"} {
+		if before[i], err = Load(dir, split, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// b's a.png would be its first image, moving its 5th to training.
+	writeImage(t, filepath.Join(dir, "b", "a.png"), grey(1, 1, func(x, y int) uint8 { return 200 }))
+	writeImage(t, filepath.Join(dir, "a", "a.png"), grey(1, 1, func(x, y int) uint8 { return 210 }))
+	for i, split := range []string{"train", "test"} {
+		got, skipped, err := LoadListed(dir, split, in, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, before[i]) {
+			t.Errorf("%s: classes %q, %d images, labels %v; want %q, %d, %v as listed", split, got.Classes, got.N, got.Labels, before[i].Classes, before[i].N, before[i].Labels)
+		}
+		if want := "2 skipped: 2 added since the first load"; skipped.String() != want || len(skipped.Refused()) != 0 {
+			t.Errorf("%s: skipped %q (refused %v), want %q, none refused", split, skipped, skipped.Refused(), want)
+		}
+	}
+	if all, _, err := LoadListed(dir, "train", in, nil); err != nil || all.N != 10 || len(all.Classes) != 3 {
+		t.Errorf("nil files: %v, want every image of the 3 identities", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "c", "d.png")); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "c", "d.png") + ": " + ErrGone.Error()
+	if _, _, err := LoadListed(dir, "test", in, files); !errors.Is(err, ErrGone) || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("an image gone: %v, want ErrGone naming it (…%s)", err, want)
 	}
 }
