@@ -227,7 +227,7 @@ func (s *Store) transition(id string, from []string, to, errExpr string, errArgs
 	ended := endsCheckpoint(to)
 	set := "state = ?, error = " + errExpr + ", updated = ?"
 	if ended {
-		set += ", checkpoint = '', ckpt_step = 0"
+		set += ", checkpoint = '', ckpt_step = 0, files = ''"
 	}
 	args := append([]any{to}, errArgs...)
 	args = append(args, now(), id)
@@ -282,6 +282,45 @@ func Stopped(note string, ckptStep int) string {
 func (s *Store) SetNote(id, note string) error {
 	_, err := s.db.Exec("UPDATE jobs SET note = ? WHERE id = ?", note, id)
 	return err
+}
+
+// SetJobFiles records files, the images of its data set that job id's
+// run loaded from the start (data.Listing), which a run resumed from its
+// checkpoint loads again (JobFiles); nil records none. A job that ends
+// (done, failed, canceled) drops them with its checkpoint.
+func (s *Store) SetJobFiles(id string, files []string) error {
+	raw := ""
+	if files != nil {
+		b, err := json.Marshal(files)
+		if err != nil {
+			return err
+		}
+		raw = string(b)
+	}
+	_, err := s.db.Exec("UPDATE jobs SET files = ? WHERE id = ?", raw, id)
+	return err
+}
+
+// JobFiles returns the images SetJobFiles recorded of job id, nil for
+// none (a job on MNIST, or of a store from before they were recorded).
+// They are kept apart from the job's row (Job), which every listing of
+// the jobs reads: a data set's images may be thousands.
+func (s *Store) JobFiles(id string) ([]string, error) {
+	var raw string
+	if err := s.db.QueryRow("SELECT files FROM jobs WHERE id = ?", id).Scan(&raw); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	if raw == "" {
+		return nil, nil
+	}
+	var files []string
+	if err := json.Unmarshal([]byte(raw), &files); err != nil {
+		return nil, fmt.Errorf("store: job %s's files: %w", id, err)
+	}
+	return files, nil
 }
 
 // SetProgress records a running job's step, loss and last verification
@@ -366,7 +405,7 @@ func (s *Store) FinishJob(id, modelName string, step int, loss float64, metrics 
 		return c, err
 	}
 	card, err := s.addModel(modelName, id, write, withMetrics, func(tx *sql.Tx, c Card) error {
-		res, err := tx.Exec("UPDATE jobs SET state = ?, step = ?, loss = ?, metrics = ?, model_id = ?, checkpoint = '', ckpt_step = 0, error = ?, updated = ? WHERE id = ? AND state = ?",
+		res, err := tx.Exec("UPDATE jobs SET state = ?, step = ?, loss = ?, metrics = ?, model_id = ?, checkpoint = '', ckpt_step = 0, files = '', error = ?, updated = ? WHERE id = ? AND state = ?",
 			StateDone, step, loss, rawMetrics, c.ID, note, now(), id, StateRunning)
 		if err != nil {
 			return err

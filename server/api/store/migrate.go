@@ -29,6 +29,7 @@ type migration struct {
 var migrations = []migration{
 	{"creating the tables", createTables},
 	{"adding the jobs' note column", addJobNote},
+	{"adding the jobs' files column", addJobFiles},
 }
 
 // schemaV1 is the schema as the store first created it (db894fc). Times are
@@ -89,6 +90,19 @@ func addJobNote(tx *sql.Tx) error {
 		return err
 	}
 	_, err := tx.Exec("ALTER TABLE jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+	return err
+}
+
+// addJobFiles is version 3: the images of a job's data set that its
+// first run loaded (SetJobFiles), empty for the jobs there (a resumed one
+// loads its whole data set, as before), unless a version's step is run
+// again on a database that has it (a user_version set back by hand).
+func addJobFiles(tx *sql.Tx) error {
+	var n int
+	if err := tx.QueryRow("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'files'").Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := tx.Exec("ALTER TABLE jobs ADD COLUMN files TEXT NOT NULL DEFAULT ''")
 	return err
 }
 

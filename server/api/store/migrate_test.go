@@ -115,7 +115,7 @@ func hasNote(t *testing.T, db *sql.DB) bool {
 }
 
 // TestSchemaFresh: a new data directory's database records the last
-// schema version, 2 (the jobs' note column). Before, no version at all
+// schema version, 3 (the jobs' files column). Before, no version at all
 // (user_version 0), as a directory of before the note column has.
 func TestSchemaFresh(t *testing.T) {
 	s, _, err := Open(t.TempDir())
@@ -123,7 +123,7 @@ func TestSchemaFresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v := userVersion(t, s.db); v != len(migrations) || v != 2 {
+	if v := userVersion(t, s.db); v != len(migrations) || v != 3 {
 		t.Errorf("schema version %d, want %d", v, len(migrations))
 	}
 	if !hasNote(t, s.db) {

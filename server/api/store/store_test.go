@@ -1453,3 +1453,32 @@ func TestOpenVersionUnread(t *testing.T) {
 		t.Errorf("Open with a folder for its database: %v, want it to say the version of %s could not be read", err, db)
 	}
 }
+
+// TestJobFiles: a job's files (SetJobFiles) read back as recorded, kept
+// apart from its row, nil when none were, and dropped with the
+// checkpoint when the job ends.
+func TestJobFiles(t *testing.T) {
+	s, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	j, _ := s.CreateJob("a", msg.TrainRequest{}, 1, 0)
+	if files, err := s.JobFiles(j.ID); files != nil || err != nil {
+		t.Errorf("a new job's files: %q, %v; want none", files, err)
+	}
+	want := []string{"ann/1.png", "bob/2.jpg"}
+	if err := s.SetJobFiles(j.ID, want); err != nil {
+		t.Fatal(err)
+	}
+	if files, err := s.JobFiles(j.ID); !slices.Equal(files, want) || err != nil {
+		t.Errorf("files %q, %v; want %q", files, err, want)
+	}
+	s.Transition(j.ID, []string{StateQueued}, StateCanceled, "")
+	if files, err := s.JobFiles(j.ID); files != nil || err != nil {
+		t.Errorf("a canceled job's files: %q, %v; want none", files, err)
+	}
+	if _, err := s.JobFiles("0123456789abcdef"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("no such job: %v, want ErrNotFound", err)
+	}
+}
