@@ -143,7 +143,8 @@ type Config struct {
 	// Load, when not nil, replaces the data sets a job may name (tests);
 	// nil: "mnist" and the uploaded data sets (jobs.StoreLoader). in is
 	// the request's Input, zero when it names none; note is the job's
-	// note on what the load skipped (jobs.Loader).
+	// note on what the load skipped (jobs.Loader, of no files: a resumed
+	// job loads it whole).
 	Load func(name string, in core.Input) (train, test *data.Set, note string, err error)
 
 	// ProbeCUDA finds the CUDA device for GET /api/devices, once; nil:

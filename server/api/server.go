@@ -20,7 +20,9 @@ import (
 	"sync"
 	"time"
 
+	"metriclab/core"
 	"metriclab/core/cuda"
+	"metriclab/core/data"
 	"metriclab/core/msg"
 	"metriclab/server/api/jobs"
 	"metriclab/server/api/store"
@@ -79,9 +81,12 @@ func New(cfg Config) (*Server, error) {
 	if rec != (store.Recovery{}) {
 		cfg.Logger.Printf("api: data directory %s repaired: %s", cfg.DataDir, rec.Describe(st.LostFound()))
 	}
-	load := jobs.Loader(cfg.Load)
-	if load == nil {
-		load = jobs.StoreLoader(st)
+	load := jobs.StoreLoader(st)
+	if cfg.Load != nil {
+		load = func(name string, in core.Input, _ []string) (*data.Set, *data.Set, string, []string, error) {
+			train, test, note, err := cfg.Load(name, in)
+			return train, test, note, nil, err // of no files: a resume loads it whole
+		}
 	}
 	r := jobs.New(jobs.Config{Store: st, Load: load, Options: cfg.JobOptions, CheckpointEvery: cfg.CheckpointEvery,
 		ProgressEvery: cfg.ProgressEvery, CUDA: cfg.CUDA, MaxJobBytes: cfg.MaxJobMemory, Logger: cfg.Logger})

@@ -29,79 +29,91 @@ var FolderInput = core.Input{Channels: 1, Height: 32, Width: 32}
 // that is not read) are the note, "data set NAME: N images, K skipped:
 // …"; an identity left without an image to train on (a usable 5th, in
 // the test split, or not) is an invalid data set, as one without images
-// is (data.Load): its class would be trained on nothing. The two splits
-// are loaded apart: a data set whose identities changed in between (one
-// uploaded, or renamed by hand) is invalid, "data set NAME changed while
-// loading: identity "x" is new", rather than its test images labelled by
-// other identities than the training split's.
+// is (data.Load): its class would be trained on nothing.
+//
+// An uploaded data set's images are those of files (data.Listing), the
+// data set as a job's first run found it, or, nil, those of the folder
+// now, listed once; listed is that list, for a later run of the job.
+// Both splits are loaded of it, apart: images added since the listing
+// (by then, or in between) are left out (and told in the note, "added
+// since the first load"), and an image of it that is gone (removed, or
+// renamed by hand, by then or in between) is an invalid data set naming
+// it (data.ErrGone), rather than test images labelled by other
+// identities than the training split's.
 func StoreLoader(st *store.Store) Loader {
-	return storeLoader(st, func(dir, split string, in core.Input) (*data.Set, data.Skipped, error) {
-		return data.LoadAligned(dir, split, in, nil, data.Turns{})
+	return storeLoader(st, func(dir, split string, in core.Input, files []string) (*data.Set, data.Skipped, error) {
+		return data.LoadListed(dir, split, in, files)
 	})
 }
 
 // storeLoader is StoreLoader, the splits of an uploaded data set read
 // from its folder dir by load.
-func storeLoader(st *store.Store, load func(dir, split string, in core.Input) (*data.Set, data.Skipped, error)) Loader {
+func storeLoader(st *store.Store, load func(dir, split string, in core.Input, files []string) (*data.Set, data.Skipped, error)) Loader {
 	var (
 		mu            sync.Mutex
 		mTrain, mTest *data.Set
 	)
-	return func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
+	return func(name string, in core.Input, files []string) (*data.Set, *data.Set, string, []string, error) {
 		if name == "mnist" {
 			if in != (core.Input{}) && (in.Channels != 1 || in.Height != 28 || in.Width != 28) {
-				return nil, nil, "", invalid("input %d×%d×%d: mnist images are 1×28×28", in.Channels, in.Height, in.Width)
+				return nil, nil, "", nil, invalid("input %d×%d×%d: mnist images are 1×28×28", in.Channels, in.Height, in.Width)
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if mTrain == nil {
 				train, err := data.Load("mnist", "train", core.MNISTInput)
 				if err != nil {
-					return nil, nil, "", err
+					return nil, nil, "", nil, err
 				}
 				test, err := data.Load("mnist", "test", core.MNISTInput)
 				if err != nil {
-					return nil, nil, "", err
+					return nil, nil, "", nil, err
 				}
 				mTrain, mTest = train, test
 			}
-			return mTrain, mTest, "", nil
+			return mTrain, mTest, "", nil, nil
 		}
 		dir, err := st.DatasetDir(name)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil, "", invalid("unknown data set %q (want mnist or an uploaded data set, GET /api/datasets)", name)
+			return nil, nil, "", nil, invalid("unknown data set %q (want mnist or an uploaded data set, GET /api/datasets)", name)
 		}
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
 		}
 		if in == (core.Input{}) {
 			in = FolderInput
 		}
-		train, skipped, err := load(dir, "train", in)
-		if err != nil {
-			return nil, nil, "", invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
+		if files == nil {
+			if files, err = data.Listing(dir); err != nil {
+				return nil, nil, "", nil, invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
+			}
 		}
-		test, testSkipped, err := load(dir, "test", in)
+		train, skipped, err := load(dir, "train", in, files)
 		if err != nil {
-			return nil, nil, "", invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
+			return nil, nil, "", nil, invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
 		}
-		// Each load lists the folder: the test split's labels are of the
-		// training split's classes only when the two listed the same.
+		test, testSkipped, err := load(dir, "test", in, files)
+		if err != nil {
+			return nil, nil, "", nil, invalid("data set %s: %s", name, strings.ReplaceAll(err.Error(), dir, name))
+		}
+		// Each load lists the folder, of files: the test split's labels
+		// are of the training split's classes only when the two listed
+		// the same (an image of files gone is data.ErrGone before).
 		if change := data.ClassesChanged(train.Classes, test.Classes); change != "" {
-			return nil, nil, "", invalid("data set %s changed while loading: %s", name, change)
+			return nil, nil, "", nil, invalid("data set %s changed while loading: %s", name, change)
 		}
 		// What the folder holds that is not read is in both splits' counts.
 		for reason, n := range testSkipped.Refused() {
 			skipped[reason] += n
 		}
 		if empty := emptyIdentities(train); len(empty) > 0 {
-			return nil, nil, "", invalid("data set %s: no usable image of %s to train on (%s): upload others of %d pixels a side or more", name, strings.Join(empty, ", "), skipped, msg.MinSide)
+			return nil, nil, "", nil, invalid("data set %s: no usable image of %s to train on (%s): upload others of %d pixels a side or more", name, strings.Join(empty, ", "), skipped, msg.MinSide)
 		}
 		note := ""
 		if len(skipped) > 0 {
 			note = fmt.Sprintf("data set %s: %s, %s", name, msg.Plural(train.N+test.N, "image", "images"), skipped)
 		}
-		return train, test, note, nil
+		return train, test, note, files, nil
 	}
 }
 

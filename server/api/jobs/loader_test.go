@@ -11,6 +11,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,26 +20,27 @@ import (
 	"metriclab/server/api/store"
 )
 
-// TestStoreLoaderFolderChanged: the loader reads a data set's training and
-// test splits apart, each listing its folder; one whose identities
-// changed between the two (an identity renamed by hand, one uploaded) is
-// invalid, in one line naming the identity. Before, the sets were
-// returned, the test split's labels of its own listing: "bob" renamed
+// TestStoreLoaderFolderChanged: the loader lists a data set's folder
+// once, and reads its training and test splits apart, each of that
+// listing: an identity renamed by hand between the two is invalid, in one
+// line naming an image gone; one uploaded is left out of both (it is for
+// the next load). Before, each split listed the folder: "bob" renamed
 // "aaron", its test images were labelled 0, "alice"'s class in training,
 // and "alice"'s 1, "bob"'s, silently; "abe" uploaded, the job failed on
-// job.New's "the test set has 3 classes …, the training set 2".
+// job.New's "the test set has 3 classes …, the training set 2" (then,
+// since, on "changed while loading: identity "abe" is new").
 func TestStoreLoaderFolderChanged(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		change func(st *store.Store, dir string) error
-		want   string
+		want   string // the error's start; "": loaded, of alice and bob
 	}{
 		{"renamed", func(_ *store.Store, dir string) error {
 			return os.Rename(filepath.Join(dir, "bob"), filepath.Join(dir, "aaron"))
-		}, `data set bars changed while loading: identity "bob" is gone`},
+		}, "data set bars: data: bars/bob/"},
 		{"uploaded", func(st *store.Store, _ string) error {
 			return addBars(st, "bars", "abe", 5)
-		}, `data set bars changed while loading: identity "abe" is new`},
+		}, ""},
 	} {
 		st, _, err := store.Open(t.TempDir())
 		if err != nil {
@@ -50,20 +52,26 @@ func TestStoreLoaderFolderChanged(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		load := storeLoader(st, func(dir, split string, in core.Input) (*data.Set, data.Skipped, error) {
-			set, skipped, err := data.LoadAligned(dir, split, in, nil, data.Turns{})
+		load := storeLoader(st, func(dir, split string, in core.Input, files []string) (*data.Set, data.Skipped, error) {
+			set, skipped, err := data.LoadListed(dir, split, in, files)
 			if err == nil && split == "train" {
 				err = c.change(st, dir)
 			}
 			return set, skipped, err
 		})
-		train, test, _, err := load("bars", core.Input{})
+		train, test, _, listed, err := load("bars", core.Input{}, nil)
+		if c.want == "" {
+			if err != nil || !slices.Equal(train.Classes, []string{"alice", "bob"}) || !slices.Equal(test.Classes, train.Classes) || len(listed) != 10 {
+				t.Errorf("%s: error %v, listed %d images; want alice and bob's 10 loaded", c.name, err, len(listed))
+			}
+			continue
+		}
 		if err == nil {
 			t.Errorf("%s: loaded the training split of %q, the test split of %q: want an error", c.name, train.Classes, test.Classes)
 			continue
 		}
-		if err.Error() != c.want || !errors.Is(err, ErrInvalid) {
-			t.Errorf("%s: error %q, want the invalid %q", c.name, err, c.want)
+		if !strings.HasPrefix(err.Error(), c.want) || !errors.Is(err, ErrInvalid) || !strings.HasSuffix(err.Error(), data.ErrGone.Error()) {
+			t.Errorf("%s: error %q, want the invalid %q…: %s", c.name, err, c.want, data.ErrGone)
 		}
 	}
 }

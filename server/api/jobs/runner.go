@@ -12,7 +12,11 @@
 // continues from its last checkpoint, which holds the whole training state
 // (job.Checkpoint: parameters, the optimiser's moments and update count,
 // the step, the epoch's batch order, every random stream), so that it ends
-// with the weights an uninterrupted run would have, bit for bit.
+// with the weights an uninterrupted run would have, bit for bit. A job on
+// an uploaded data set trains on it as its first run loaded it: the run
+// records the images it listed (store.SetJobFiles), and a resumed run
+// loads those alone (Loader), the samples uploaded since left for the
+// next job.
 package jobs
 
 import (
@@ -80,8 +84,11 @@ var (
 // (the request's Input; zero when it names none), and a note for the
 // job's user on what the load did not take (the images it skipped), one
 // line, "" for none. An unknown name is an error that wraps ErrInvalid.
-// The sets are read only.
-type Loader func(name string, in core.Input) (train, test *data.Set, note string, err error)
+// The sets are read only. Of a data set of image files (an uploaded
+// one), the images loaded are those of files, a job's first run's
+// listed (nil: all the data set holds now), and listed is the list of
+// them (data.Listing); nil for MNIST.
+type Loader func(name string, in core.Input, files []string) (train, test *data.Set, note string, listed []string, err error)
 
 // requestInput returns the shape req.Input names, zero for none; its
 // errors wrap ErrInvalid.
@@ -99,13 +106,14 @@ func requestInput(req msg.TrainRequest) (core.Input, error) {
 	return core.Input{Channels: c, Height: h, Width: w}, nil
 }
 
-// load reads the data sets of req, with the Loader's note.
-func (r *Runner) load(req msg.TrainRequest) (train, test *data.Set, note string, err error) {
+// load reads the data sets of req, of files (see Loader), with the
+// Loader's note and listed files.
+func (r *Runner) load(req msg.TrainRequest, files []string) (train, test *data.Set, note string, listed []string, err error) {
 	in, err := requestInput(req)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
-	return r.cfg.Load(req.Data, in)
+	return r.cfg.Load(req.Data, in, files)
 }
 
 // Config configures a Runner.
@@ -237,7 +245,7 @@ func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
 	default:
 		return 0, invalid("unknown device %q (want cpu, cuda or auto)", req.Device)
 	}
-	train, test, _, err := r.load(req)
+	train, test, _, _, err := r.load(req, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -579,7 +587,14 @@ func (r *Runner) run(j store.Job) error {
 		r.log.Printf("jobs: job %s: %v", j.ID, err)
 		state, shown = store.StateInterrupted, "an internal error stopped the job (the server's log says where); its checkpoint is kept: resume the job to try again, or cancel it"
 	case errors.Is(err, errCannotStart):
-		state, shown = store.StateInterrupted, "the job cannot start now: "+r.shown(j.ID, err)+"; its checkpoint is kept: resume the job once that is fixed (the data set restored, say), or cancel it"
+		advice := "resume the job once that is fixed (the data set restored, say), or cancel it"
+		if errors.Is(err, job.ErrDataChanged) {
+			// Its images changed in place, or it grew before the job
+			// recorded its files (a job of an older metriclab): no sample
+			// can be removed through the API.
+			advice = "resume the job once the data set's images are as they were, or cancel it and train a new job on the data set as it is"
+		}
+		state, shown = store.StateInterrupted, "the job cannot start now: "+r.shown(j.ID, err)+"; its checkpoint is kept: "+advice
 	default:
 		state, shown = store.StateFailed, r.shown(j.ID, err)
 	}
@@ -701,7 +716,18 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 		return err
 	}
-	trainSet, testSet, note, err := r.load(j.Config)
+	// A resumed job trains on its data set as its first run loaded it
+	// (the files it recorded), as its checkpoint is of: the samples
+	// uploaded since are for the next job. A job that starts (again)
+	// from its first step loads all there is.
+	var files []string
+	if resumed {
+		var err error
+		if files, err = r.store.JobFiles(j.ID); err != nil {
+			return cannotStart(err)
+		}
+	}
+	trainSet, testSet, note, listed, err := r.load(j.Config, files)
 	if err != nil {
 		if errors.Is(err, ErrInvalid) {
 			err = trainError{err}
@@ -748,6 +774,13 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 		if from = jb.Iter(); from != step {
 			r.log.Printf("jobs: job %s: its checkpoint is of step %d, its row says %d: going on from %d", j.ID, from, step, from)
+		}
+	}
+	if files == nil && listed != nil {
+		// Not recorded, the next resume loads the whole data set, which
+		// fails once it has grown (job.ErrDataChanged).
+		if err := r.store.SetJobFiles(j.ID, listed); err != nil {
+			r.log.Printf("jobs: job %s: recording its data set's files: %v", j.ID, err)
 		}
 	}
 	var (

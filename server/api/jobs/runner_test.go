@@ -73,8 +73,8 @@ func storeWithoutModels(t *testing.T) (st *store.Store, dir, models string) {
 // barRunner returns a Runner of st, not started, whose data sets are bar
 // sets of 3 classes (barSet) and whose progress is not published.
 func barRunner(st *store.Store) *Runner {
-	load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil
+	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil, nil
 	}
 	return New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
 		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
@@ -173,8 +173,8 @@ func TestCheckpointUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	load := func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil
+	load := func(name string, in core.Input, _ []string) (*data.Set, *data.Set, string, []string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil, nil
 	}
 	newRunner := func() *Runner {
 		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
@@ -320,9 +320,12 @@ func wantResumedToDone(t *testing.T, st *store.Store, r *Runner, id string) {
 
 // TestResumeChangedData resumes an interrupted job whose data set changed
 // since its checkpoint (one pixel of the same number of images). The job
-// is left interrupted with its checkpoint, saying why in one line; once
-// the data set is restored, it resumes to its end. Before, it failed and
-// its checkpoint was removed: the training done was lost.
+// is left interrupted with its checkpoint, saying why in one line and
+// what to do: restore the images, or cancel it and train a new job (the
+// advice was to restore the data set, which a data set grown by an
+// upload cannot be: the API removes no sample); once the data set is
+// restored, it resumes to its end. Before, it failed and its checkpoint
+// was removed: the training done was lost.
 func TestResumeChangedData(t *testing.T) {
 	st, _, err := store.Open(t.TempDir())
 	if err != nil {
@@ -330,12 +333,12 @@ func TestResumeChangedData(t *testing.T) {
 	}
 	defer st.Close()
 	var changed atomic.Bool
-	load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
+	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
 		train := barSet(3, 8)
 		if changed.Load() {
 			train.X[0] += 0.5
 		}
-		return train, barSet(3, 4), "", nil
+		return train, barSet(3, 4), "", nil, nil
 	}
 	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
 
@@ -345,7 +348,9 @@ func TestResumeChangedData(t *testing.T) {
 	if _, err := r.Resume(j.ID, "c", 0); err != nil {
 		t.Fatal(err)
 	}
-	wantCheckpointKept(t, st, j, "data set changed")
+	// Advice a user can follow: the API removes no sample that grew it.
+	wantCheckpointKept(t, st, j, "data set changed since it was written); its checkpoint is kept: "+
+		"resume the job once the data set's images are as they were, or cancel it and train a new job on the data set as it is")
 
 	changed.Store(false)
 	wantResumedToDone(t, st, r, j.ID)
@@ -361,13 +366,15 @@ func TestResumeChangedData(t *testing.T) {
 func TestResumeDataUnusable(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		load func() (*data.Set, *data.Set, string, error)
+		load func() (*data.Set, *data.Set, string, []string, error)
 		want string // in the job's error
 	}{
-		{"missing", func() (*data.Set, *data.Set, string, error) {
-			return nil, nil, "", invalid("unknown data set %q", "bars")
+		{"missing", func() (*data.Set, *data.Set, string, []string, error) {
+			return nil, nil, "", nil, invalid("unknown data set %q", "bars")
 		}, `unknown data set "bars"`},
-		{"one identity", func() (*data.Set, *data.Set, string, error) { return barSet(1, 8), barSet(1, 4), "", nil }, "1 class"},
+		{"one identity", func() (*data.Set, *data.Set, string, []string, error) {
+			return barSet(1, 8), barSet(1, 4), "", nil, nil
+		}, "1 class"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, _, err := store.Open(t.TempDir())
@@ -376,11 +383,11 @@ func TestResumeDataUnusable(t *testing.T) {
 			}
 			defer st.Close()
 			var gone atomic.Bool
-			load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
+			load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
 				if gone.Load() {
 					return tc.load()
 				}
-				return barSet(3, 8), barSet(3, 4), "", nil
+				return barSet(3, 8), barSet(3, 4), "", nil, nil
 			}
 			j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
 
@@ -424,8 +431,8 @@ func TestResumeCUDAWithoutDevice(t *testing.T) {
 	if ok, err := st.Transition(j.ID, []string{store.StateQueued}, store.StateInterrupted, ""); !ok || err != nil {
 		t.Fatalf("interrupting the job: %v %v", ok, err)
 	}
-	r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil
+	r := New(Config{Store: st, Load: func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil, nil
 	},
 		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
 	if err := r.Start(); err != nil {
@@ -452,8 +459,8 @@ func TestFailedJobErrorOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r := New(Config{Store: st, Load: func(string, core.Input) (*data.Set, *data.Set, string, error) {
-		return nil, nil, "", fmt.Errorf("%w: a.png: bad\nsecond line\r\nthird", ErrInvalid)
+	r := New(Config{Store: st, Load: func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+		return nil, nil, "", nil, fmt.Errorf("%w: a.png: bad\nsecond line\r\nthird", ErrInvalid)
 	}, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
 	j, err := st.CreateJob("c", barRequest(1), 10, 0) // the data set changed since Submit checked it
 	if err != nil {
@@ -481,11 +488,11 @@ func TestPanicFailsJob(t *testing.T) {
 	defer st.Close()
 	var logged strings.Builder
 	var mu sync.Mutex
-	r := New(Config{Store: st, Load: func(_ string, in core.Input) (*data.Set, *data.Set, string, error) {
+	r := New(Config{Store: st, Load: func(_ string, in core.Input, _ []string) (*data.Set, *data.Set, string, []string, error) {
 		if in.Height == 9 {
 			panic("a bug")
 		}
-		return barSet(3, 8), barSet(3, 4), "", nil
+		return barSet(3, 8), barSet(3, 4), "", nil, nil
 	}, ProgressEvery: time.Hour, Logger: log.New(lockedWriter{&mu, &logged}, "", 0)})
 	bad := barRequest(1)
 	bad.Input = "1x9x9" // the loader's panic
@@ -526,11 +533,11 @@ func TestPanicKeepsCheckpoint(t *testing.T) {
 	}
 	defer st.Close()
 	var bug atomic.Bool
-	load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
+	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
 		if bug.Load() {
 			panic("a bug")
 		}
-		return barSet(3, 8), barSet(3, 4), "", nil
+		return barSet(3, 8), barSet(3, 4), "", nil, nil
 	}
 	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, load, nil), barRequest(50))
 
@@ -571,8 +578,8 @@ func TestQueuedCUDAResumeWithoutDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil
+	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil, nil
 	}
 	req := barRequest(50)
 	req.Device = "cuda"
@@ -682,8 +689,8 @@ func TestSubscribeStoreEnded(t *testing.T) {
 	}
 	defer st.Close()
 	r := New(Config{Store: st, Logger: log.New(io.Discard, "", 0),
-		Load: func(string, core.Input) (*data.Set, *data.Set, string, error) {
-			return barSet(3, 8), barSet(3, 4), "", nil
+		Load: func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+			return barSet(3, 8), barSet(3, 4), "", nil, nil
 		}})
 	req := barRequest(1)
 	j, err := r.Submit("c", req, 0) // not started: its hub stays open
@@ -725,8 +732,8 @@ func TestSubscribeLiveProgress(t *testing.T) {
 	defer st.Close()
 	r := New(Config{Store: st, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
 		CheckpointEvery: 1 << 20, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0),
-		Load: func(string, core.Input) (*data.Set, *data.Set, string, error) {
-			return barSet(3, 8), barSet(3, 4), "", nil
+		Load: func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+			return barSet(3, 8), barSet(3, 4), "", nil, nil
 		}})
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
@@ -931,11 +938,11 @@ func TestDivergedNote(t *testing.T) {
 		var loads atomic.Int32
 		proceed := make(chan struct{})
 		const loaded = "data set bars: 36 images, 1 skipped: 1 under 8 pixels a side" // the loader's note, before the run's
-		load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
+		load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
 			if loads.Add(1) > 1 {
 				<-proceed
 			}
-			return barSet(3, 8), barSet(3, 4), loaded, nil
+			return barSet(3, 8), barSet(3, 4), loaded, nil, nil
 		}
 		req := barRequest(3)
 		req.EarlyStop = 2
@@ -1147,8 +1154,8 @@ func TestJobNoteKept(t *testing.T) {
 			}
 		}
 		defer st.Close()
-		load := func(string, core.Input) (*data.Set, *data.Set, string, error) {
-			return barSet(3, 8), barSet(3, 4), note, nil
+		load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+			return barSet(3, 8), barSet(3, 4), note, nil, nil
 		}
 		engine := core.EngineFunc(nil)
 		if tc.state == store.StateFailed {
@@ -1305,4 +1312,103 @@ func TestJobNoteShortened(t *testing.T) {
 	if store.WithNote(note, "") != note || store.WithNote("", reason) != reason {
 		t.Errorf("one part alone is not that part")
 	}
+}
+
+// TestResumeGrownDataSet resumes an interrupted job on an uploaded data
+// set that has grown since it started (a sample of an identity, a new
+// identity: a Verify page's "Send to server" into it): the job trains on
+// the data set as it was when it first started, and ends done, its model
+// of the original identities and steps; the samples added are for the
+// next job. Before, it was left interrupted, "checkpoint: of other
+// training images (the data set changed since it was written)", with
+// advice to restore the data set, which the API cannot do (it removes no
+// sample).
+func TestResumeGrownDataSet(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, id := range []string{"alice", "bob", "carol"} {
+		if err := addBars(st, "rs", id, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := barRequest(50)
+	req.Data = "rs"
+	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, StoreLoader(st), nil), req)
+	if err := addBars(st, "rs", "alice", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := addBars(st, "rs", "dave", 5); err != nil {
+		t.Fatal(err)
+	}
+	r := checkpointRunner(t, st, StoreLoader(st), nil)
+	defer r.Close()
+	wantResumedToDone(t, st, r, j.ID)
+	got, err := st.Job(j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Steps != j.Steps {
+		t.Errorf("resumed: %d steps, want the %d of the data set as it started", got.Steps, j.Steps)
+	}
+	if want := "data set rs: 15 images, 6 skipped: 6 added since the first load"; got.Error != want {
+		t.Errorf("resumed: note %q, want %q", got.Error, want)
+	}
+	if got.ModelID == "" {
+		return
+	}
+	card, _, err := st.Model(got.ModelID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"alice", "bob", "carol"}; !slices.Equal(card.Classes, want) || card.Steps != j.Steps {
+		t.Errorf("model of classes %q, %d steps; want %q, %d steps", card.Classes, card.Steps, want, j.Steps)
+	}
+}
+
+// TestResumeSampleGone resumes an interrupted job on an uploaded data set
+// one of whose images the job trained on was removed by hand since: it is
+// left interrupted with its checkpoint, naming the image; put back, the
+// job resumes to its end. Before, it said "checkpoint: of other training
+// images", naming none.
+func TestResumeSampleGone(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, id := range []string{"alice", "bob", "carol"} {
+		if err := addBars(st, "rs", id, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := barRequest(50)
+	req.Data = "rs"
+	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, StoreLoader(st), nil), req)
+	dir, err := st.DatasetDir("rs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := filepath.Glob(filepath.Join(dir, "bob", "*.png"))
+	if err != nil || len(images) == 0 {
+		t.Fatalf("bob's images: %q, %v", images, err)
+	}
+	gone := images[0] // a training image
+	aside := filepath.Join(t.TempDir(), "aside.png")
+	if err := os.Rename(gone, aside); err != nil {
+		t.Fatal(err)
+	}
+	r := checkpointRunner(t, st, StoreLoader(st), nil)
+	defer r.Close()
+	if _, err := r.Resume(j.ID, "c", 0); err != nil {
+		t.Fatal(err)
+	}
+	wantCheckpointKept(t, st, j, "rs/bob/"+filepath.Base(gone)+": "+data.ErrGone.Error())
+
+	if err := os.Rename(aside, gone); err != nil {
+		t.Fatal(err)
+	}
+	wantResumedToDone(t, st, r, j.ID)
 }
