@@ -1508,7 +1508,7 @@ func (s *VerifyState) UploadProblem() string {
 		return p
 	}
 	for i, id := range s.Gallery.Identities {
-		if p := msg.IdentityProblem(id.Name); p != "" {
+		if p := msg.IdentityProblem(nfc(id.Name)); p != "" { // as the server takes it
 			return msg.ErrorLine(fmt.Sprintf("%q: %s", msg.Shorten(id.Name, msg.MaxErrorRunes), p))
 		}
 		// The server keeps each person in a folder, which a file system
