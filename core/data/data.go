@@ -87,7 +87,8 @@ func Shuffle(dst []int, rng *rand.Rand) []int {
 // selected by those numbers, by value (see numberedBy): "1-20" is the
 // classes whose numbers are 1 to 20, 01 … 20, and "7" the class named 7
 // or 07; a number that names no class (0 among 01 … 40, an end of a range
-// too) is an error, and one that two names share (01 and 1) is ambiguous.
+// too) is an error; where two names are one number (01 and 1), numbers
+// are positions.
 // The result is sorted. A number out of range, an ambiguous one,
 // a name not among names, a reversed range, a class selected twice ("0-4,4",
 // "0-4,3-6", or by its number and its name), anything else that is neither,
@@ -158,18 +159,22 @@ func classesOf(names []string) selectable {
 // name is. It returns nil for others, and for MNIST's digits, names 0 …
 // C−1 in that order, whose numbers are their positions: a selection of
 // those reads its numbers as positions, with the same classes and the
-// errors it always gave (12 is out of range 0..9).
+// errors it always gave (12 is out of range 0..9), and for names two of
+// which are one number (01 and 1), which no number could select by name
+// and positions still can (R17: openset's default halves of 01, 1, 2 and
+// 3 were refused).
 func numberedBy(names []string) []int {
 	if len(names) == 0 || slices.Equal(names, Numbered(len(names))) {
 		return nil
 	}
 	values := make([]int, len(names))
+	seen := make(map[int]bool, len(names))
 	for c, name := range names {
 		v, err := strconv.Atoi(name)
-		if err != nil || strings.Trim(name, "0123456789") != "" { // Atoi takes a sign
+		if err != nil || strings.Trim(name, "0123456789") != "" || seen[v] { // Atoi takes a sign
 			return nil
 		}
-		values[c] = v
+		values[c], seen[v] = v, true
 	}
 	return values
 }
@@ -236,9 +241,7 @@ func Numbered(n int) []string {
 // Halves returns the selections of the first half of the classes names,
 // n/2 of n, and of the rest: by number, 0-(n/2−1) and n/2-(n−1); for
 // classes numbered by name (see ParseClasses), by those numbers, the n/2
-// lowest and the rest (01-20 and 21-40 of 01 … 40). n is 2 or more. A
-// name that shares its number with another (1 and 01) makes an end that
-// ParseClasses refuses as ambiguous.
+// lowest and the rest (01-20 and 21-40 of 01 … 40). n is 2 or more.
 func Halves(names []string) (first, second string) {
 	n := len(names)
 	values := numberedBy(names)
@@ -345,18 +348,9 @@ func parseClass(s string, sel selectable) (c int, ok bool, err error) {
 	names := sel.names
 	isNumber := s != "" && strings.Trim(s, "0123456789") == ""
 	if isNumber && sel.values != nil {
-		v, err := strconv.Atoi(s) // err: a number past any name's
-		named := -1
-		for c, value := range sel.values {
-			if err != nil || value != v {
-				continue
-			}
-			if named >= 0 {
-				return 0, true, fmt.Errorf("%s is ambiguous: the classes named %q and %q are both number %d (rename one of their folders)", s, names[named], names[c], v)
-			}
-			named = c
-		}
-		if named < 0 {
+		v, err := strconv.Atoi(s)            // err: a number past any name's
+		named := slices.Index(sel.values, v) // one at most (numberedBy)
+		if err != nil || named < 0 {
 			return 0, true, fmt.Errorf("no class is named %s%s", s, sel.byNumber())
 		}
 		return named, true, nil

@@ -377,9 +377,11 @@ func TestParseClassesNamedByNumber(t *testing.T) {
 		{unpadded, "1,2,3", positions(unpadded, "1", "2", "3"), ""},
 		{unpadded, "12", positions(unpadded, "12"), ""},
 		{unpadded, "0-5", nil, "no class is named 0 (the classes are named by number, 1 to 12,"},
-		// Two names of one number are refused as ambiguous, as before.
-		{[]string{"01", "02", "03", "1"}, "1-3", nil, `1 is ambiguous: the classes named "01" and "1" are both number 1 (rename one of their folders)`},
-		{[]string{"01", "02", "03", "1"}, "2-3", []int{1, 2}, ""},
+		// Two names of one number (01 and 1) could not both be selected by
+		// number: such classes are selected by position, as before (R17).
+		{[]string{"01", "02", "03", "1"}, "1-3", nil, `1 is ambiguous: class number 1 is named "02", and the class named "1" is number 3`},
+		{[]string{"01", "02", "03", "1"}, "2-3", []int{2, 3}, ""},
+		{[]string{"01", "1", "2", "3"}, "0-1", []int{0, 1}, ""},
 	} {
 		got, err := ParseClasses(tc.spec, tc.names)
 		if tc.err != "" {
@@ -390,6 +392,35 @@ func TestParseClassesNamedByNumber(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("ParseClasses(%q) among %v = %v, %v; want %v", tc.spec, tc.names, got, err, tc.want)
+		}
+	}
+}
+
+// TestHalves: openset's default selections, the first half of the
+// classes and the rest, are ones ParseClasses takes, of n/2 classes and
+// the others. Names two of which are one number (01 and 1) are halved by
+// position: before, their halves by number, "01-1" and "2-3", were
+// refused as ambiguous (R17).
+func TestHalves(t *testing.T) {
+	for _, tc := range []struct {
+		names         []string
+		first, second string
+	}{
+		{Numbered(10), "0-4", "5-9"},
+		{[]string{"s01", "s02", "s03", "s04"}, "0-1", "2-3"},
+		{[]string{"01", "02", "03", "04", "05", "06"}, "01-03", "04-06"},
+		{[]string{"1", "10", "2", "3"}, "1-2", "3-10"},
+		{[]string{"01", "1", "2", "3"}, "0-1", "2-3"},
+	} {
+		first, second := Halves(tc.names)
+		if first != tc.first || second != tc.second {
+			t.Errorf("Halves(%q) = %q, %q; want %q, %q", tc.names, first, second, tc.first, tc.second)
+			continue
+		}
+		a, errA := ParseClasses(first, tc.names)
+		b, errB := ParseClasses(second, tc.names)
+		if errA != nil || errB != nil || len(a) != len(tc.names)/2 || len(a)+len(b) != len(tc.names) || slices.ContainsFunc(a, func(c int) bool { return slices.Contains(b, c) }) {
+			t.Errorf("Halves(%q): %v, %v; %v, %v: want halves that part the classes", tc.names, a, errA, b, errB)
 		}
 	}
 }
