@@ -69,6 +69,12 @@ type serveConfig struct {
 	// Recheck is how long after one look a request looks again whether
 	// the web root was rebuilt (server.current); 0: at every request.
 	Recheck time.Duration
+	// Settle is how long the web root's newest file must have been left
+	// as it is before the server serves the root as rebuilt: a file
+	// younger may be half-written (go build copies its output in place
+	// when its temporary folder is on another file system, make web
+	// compresses after it builds). 0: at once.
+	Settle time.Duration
 }
 
 // webRecheck is serve's serveConfig.Recheck. A look at the web root of
@@ -76,6 +82,9 @@ type serveConfig struct {
 // other work (load 6), as long as the answer to a small file takes; once
 // a second, a rebuild is seen by the time a page is reloaded after it.
 const webRecheck = time.Second
+
+// webSettle is serve's serveConfig.Settle: a second without a write.
+const webSettle = time.Second
 
 // serveFlags are serve's flags, parsed and checked (parseServe), with
 // the token and the hosts allowed they make.
@@ -207,7 +216,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// After the HTTP server has shut down: the running job saves a
 	// checkpoint and becomes "interrupted".
 	defer a.Close()
-	cfg := serveConfig{WebDir: f.web, Version: version, API: a, Logger: logger, Recheck: webRecheck}
+	cfg := serveConfig{WebDir: f.web, Version: version, API: a, Logger: logger, Recheck: webRecheck, Settle: webSettle}
 	if dir, err := data.MNISTDir(); err != nil {
 		logger.Printf("MNIST not found, the page cannot train on it: %v", err)
 	} else {
@@ -314,7 +323,8 @@ type site struct {
 type wasmFile struct {
 	path      string
 	size      int64
-	encodings []string // "br", "gzip": the copies that exist and are not older than the binary
+	mod       time.Time // its modification time, with size what the site knows it by
+	encodings []string  // "br", "gzip": the copies that exist and are not older than the binary
 }
 
 // checkWebDir says why dir is not a web root the page can start from (a
@@ -338,7 +348,8 @@ func newServer(cfg serveConfig) (*server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = log.New(io.Discard, "", 0)
 	}
-	s := &server{cfg: cfg, seen: webStamp(cfg.WebDir)}
+	stamp, _ := webStamp(cfg.WebDir)
+	s := &server{cfg: cfg, seen: stamp}
 	s.checked.Store(time.Now().UnixNano())
 	app.Route()
 	first, err := newSite(cfg, s.seen)
@@ -357,10 +368,11 @@ func newServer(cfg serveConfig) (*server, error) {
 // current returns the site of the web root as it is now: the one derived
 // before while the files are as its stamp found them (webStamp, looked at
 // by one request at most every cfg.Recheck), else one derived again
-// (hashing the files: 40 ms for those of make web, once a change). A web
-// root that cannot be served (app.wasm gone midway through a rebuild)
-// leaves the site before in place until the next change, and is said
-// once in the log. Safe for concurrent use.
+// (hashing the files: 40 ms for those of make web, once a change) once
+// no file has been written for cfg.Settle. A web root that cannot be
+// served (app.wasm gone midway through a rebuild) leaves the site before
+// in place until the next change, and is said once in the log. Safe for
+// concurrent use.
 func (s *server) current() *site {
 	cur := s.site.Load()
 	if s.cfg.Recheck > 0 {
@@ -369,14 +381,14 @@ func (s *server) current() *site {
 			return cur // looked at lately, or by another request now
 		}
 	}
-	if webStamp(s.cfg.WebDir) == cur.stamp {
+	if stamp, _ := webStamp(s.cfg.WebDir); stamp == cur.stamp {
 		return cur
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	stamp := webStamp(s.cfg.WebDir) // again: another request may have derived it meanwhile
-	if stamp == s.seen {
-		return s.site.Load()
+	stamp, newest := webStamp(s.cfg.WebDir) // again: another request may have derived it meanwhile
+	if stamp == s.seen || s.cfg.Settle > 0 && time.Since(newest) < s.cfg.Settle {
+		return s.site.Load() // as derived, or still being written: the next look sees
 	}
 	s.seen = stamp
 	next, err := newSite(s.cfg, stamp)
@@ -404,7 +416,7 @@ func newSite(cfg serveConfig, stamp string) (*site, error) {
 			cfg.Logger.Printf("%s missing: not served", p)
 			continue
 		}
-		f := wasmFile{path: p, size: st.Size()}
+		f := wasmFile{path: p, size: st.Size(), mod: st.ModTime()}
 		for _, enc := range []struct{ name, ext string }{{"br", ".br"}, {"gzip", ".gz"}} {
 			if cs, err := os.Stat(p + enc.ext); err == nil && !cs.ModTime().Before(st.ModTime()) {
 				f.encodings = append(f.encodings, enc.name)
@@ -619,6 +631,16 @@ func (s *server) serveWasm(w http.ResponseWriter, r *http.Request, cur *site, na
 	f, ok := cur.wasm[name]
 	if !ok {
 		http.NotFound(w, r)
+		return
+	}
+	if st, err := os.Stat(f.path); err == nil && (st.Size() != f.size || !st.ModTime().Equal(f.mod)) {
+		// Rebuilt since cur was derived (within Recheck or Settle of
+		// it): the binary as it is now, under no version, its copies
+		// older than it, to be asked again (R17: it went out under cur's
+		// version, immutable, with cur's size).
+		w.Header().Set("Content-Type", "application/wasm")
+		w.Header().Set("Cache-Control", cacheRevalid)
+		s.serveFile(w, r, f.path)
 		return
 	}
 	enc := chooseEncoding(r.Header.Get("Accept-Encoding"), f.encodings)
@@ -847,11 +869,12 @@ func (wf webFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // webStamp returns the names, sizes and times of the files of dir, the
 // .gz and .br copies too, by one os.Stat each (through links, as hashDir
-// reads them), or why it could not list them: what changes when a
+// reads them), or why it could not list them, and the newest of the
+// times (of a file being written, lately): what changes when a
 // rebuild changes the web root, without reading it. A file rewritten
 // with the same size within the file system's clock tick is missed,
 // which a build of the binaries is not.
-func webStamp(dir string) string {
+func webStamp(dir string) (stamp string, newest time.Time) {
 	var b strings.Builder
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -870,12 +893,15 @@ func webStamp(dir string) string {
 			return nil
 		}
 		fmt.Fprintf(&b, "%s\x00%d\x00%d\x00%v\n", rel, st.Size(), st.ModTime().UnixNano(), st.Mode())
+		if st.ModTime().After(newest) {
+			newest = st.ModTime()
+		}
 		return nil
 	})
 	if err != nil {
 		fmt.Fprintf(&b, "\x00%v", err)
 	}
-	return b.String()
+	return b.String(), newest
 }
 
 // hashDir returns the SHA-256, in hex, of the names and contents of the

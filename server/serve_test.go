@@ -1147,3 +1147,66 @@ func TestPrecompressOntoFolder(t *testing.T) {
 		t.Errorf("the folder holds %v, want the file and the folder alone", entries)
 	}
 }
+
+// TestServeSettles: a web root whose newest file was written within
+// Settle is not served as rebuilt (it may be half-written: R17 served an
+// app.wasm cut at 4 MB under a new version, immutable, for a year); once
+// it has been left for Settle, it is.
+func TestServeSettles(t *testing.T) {
+	web := t.TempDir()
+	bin := filepath.Join(web, "app.wasm")
+	if err := os.WriteFile(bin, []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newServer(serveConfig{WebDir: web, Version: "v", Settle: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.current().version
+	if err := os.WriteFile(bin, []byte("one and a half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.current().version; got != before {
+		t.Errorf("version %q with app.wasm written just now, want %q until it settles", got, before)
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(bin, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.current(); got.version == before || got.wasm["app.wasm"].size != int64(len("one and a half")) {
+		t.Errorf("version %q, app.wasm %d bytes once settled; want a new version and the new size", got.version, got.wasm["app.wasm"].size)
+	}
+}
+
+// TestServeWasmChangedUnderSite: a binary rebuilt since the site was
+// derived (within Recheck of the last look) goes out as it is now, to be
+// asked again: before, it went out under the site's version, immutable,
+// with the old size as X-Uncompressed-Length and the old binary's
+// compressed copy (R17).
+func TestServeWasmChangedUnderSite(t *testing.T) {
+	web := t.TempDir()
+	bin := filepath.Join(web, "app.wasm")
+	if err := os.WriteFile(bin, []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := precompressFile(context.Background(), bin); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newServer(serveConfig{WebDir: web, Version: "v", Recheck: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := s.current()
+	if err := os.WriteFile(bin, []byte("one, rebuilt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/web/app.wasm?v="+cur.version, nil)
+	req.Header.Set("Accept-Encoding", "br")
+	s.ServeHTTP(rec, req)
+	h := rec.Header()
+	if rec.Body.String() != "one, rebuilt" || h.Get("Cache-Control") != cacheRevalid || h.Get("ETag") != "" || h.Get("X-Uncompressed-Length") != "" || h.Get("Content-Encoding") != "" {
+		t.Errorf("a binary rebuilt under the site: %q, Cache-Control %q, ETag %q, X-Uncompressed-Length %q, Content-Encoding %q; want the new bytes, %q, none of the others",
+			rec.Body.String(), h.Get("Cache-Control"), h.Get("ETag"), h.Get("X-Uncompressed-Length"), h.Get("Content-Encoding"), cacheRevalid)
+	}
+}
