@@ -454,6 +454,23 @@ func TestE2EVerify(t *testing.T) {
 	cdpRun(p, "open the jobs page", chromedp.Navigate(p.base+"/jobs"))
 	cdpRun(p, "wait for the jobs page's token", chromedp.Poll[bool](`(() => { const e = document.getElementById("job-token"); return !!e && e.value === `+strconv.Quote(token)+` })()`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	// The people sent are a data set that the Jobs page trains on: its
+	// Data select lists it with its counts, and Train queues a job on it
+	// (canceled at once: the test is of the page, not of the training).
+	cdpRun(p, "wait for the data set in the jobs form", chromedp.Poll[bool](`[...document.querySelectorAll("#job-data option")].some(o => o.value === "webcam" && o.textContent === "webcam (2 identities, 40 images)")`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	cdpEval[bool](p, `(() => { const e = document.getElementById("job-data"); e.value = "webcam"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	// 40 snapshots, some held out: fewer than the form's batch of 64,
+	// which the server refuses ("28 training images, fewer than one batch").
+	cdpEval[bool](p, `(() => { const e = document.getElementById("job-batch"); e.value = "8"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	cdpRun(p, "click Train on the server", chromedp.Click(chromedp.ID("btn-submit")))
+	row := `[...document.querySelectorAll("#jobs tbody tr")].find(r => / webcam /.test(" " + r.cells[1].textContent.replaceAll("·", " ") + " "))`
+	cdpRun(p, "wait for the job on the data set, or why not", chromedp.Poll[bool](`!!`+row+` || document.getElementById("jobs-job-error").textContent !== ""`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	if e := p.text("jobs-job-error"); e != "" {
+		t.Fatalf("#jobs-job-error = %q after Train on the data set, want none", e)
+	}
+	cdpEval[bool](p, `(() => { const b = (`+row+`).querySelector("button[id^=cancel-]"); if (b) b.click(); return true })()`)
 
 	// The gallery survives a reload (IndexedDB), and so does the encoder
 	// trained here, kept beside it: the page comes back ready, calibrated
