@@ -548,9 +548,7 @@ func (j *Jobs) renderList() app.UI {
 				),
 				app.Td().DataSet("label", col[3]).Text(stepText(job.Step, job.Steps)),
 				app.Td().DataSet("label", col[4]).Text(lossText(job)),
-				app.Td().DataSet("label", col[5]).Body(app.If(job.ModelID != "", func() app.UI {
-					return app.A().ID("job-model-" + job.ID).Href("/models").Title("model " + job.ModelID).Text(modelNameIn(j.models, job.ModelID))
-				})),
+				app.Td().DataSet("label", col[5]).Body(j.modelCell(job)),
 				// Each button names its job by its id, as the row's first
 				// cell shows it: a screen reader's list of the page's
 				// buttons read "Watch" once a row.
@@ -1111,6 +1109,16 @@ func stepText(step, steps int) string {
 		return strconv.Itoa(step) + "/" + strconv.Itoa(steps)
 	}
 	return strconv.Itoa(step)
+}
+
+// modelCell is a job's model: a link to the Models page once the job has
+// one, else "–", as its loss is before a step (an empty cell drew a card's
+// "model" label with nothing after it).
+func (j *Jobs) modelCell(job msg.Job) app.UI {
+	if job.ModelID == "" {
+		return app.Text("–")
+	}
+	return app.A().ID("job-model-" + job.ID).Href("/models").Title("model " + job.ModelID).Text(modelNameIn(j.models, job.ModelID))
 }
 
 // lossText writes the job's latest loss, "–" before the first step.

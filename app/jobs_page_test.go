@@ -1831,3 +1831,21 @@ func dataOptionTexts(j *Jobs) (texts []string, selected string) {
 	}
 	return texts, selected
 }
+
+// TestJobsModelCellNoModel: a job without a model yet (queued, running,
+// canceled) shows "–" in its model cell, as its loss before a step: the
+// cell was empty, and a card (a narrow window) drew its "model" label
+// with nothing after it (R17).
+func TestJobsModelCellNoModel(t *testing.T) {
+	j := NewJobs()
+	j.SetJobs([]msg.Job{{ID: "j1", State: msg.JobRunning, Step: 3, Steps: 40, Config: jobConfig(), Created: "1"}}, nil)
+	h := app.HTMLString(j)
+	row := regexp.MustCompile(`(?s)<tr[^>]*\sid="job-j1"[^>]*>(.*?)</tr>`).FindStringSubmatch(h)
+	if row == nil {
+		t.Fatalf("no row #job-j1:\n%s", h)
+	}
+	cell := regexp.MustCompile(`(?s)<td[^>]*\sdata-label="model"[^>]*>(.*?)</td>`).FindStringSubmatch(row[1])
+	if cell == nil || strings.TrimSpace(cell[1]) != "–" {
+		t.Errorf("the model cell of a job without a model: %q, want –", cell)
+	}
+}
