@@ -461,7 +461,7 @@ func TestE2EVerify(t *testing.T) {
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
 	cdpEval[bool](p, `(() => { const e = document.getElementById("job-data"); e.value = "webcam"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
 	// 40 snapshots, some held out: fewer than the form's batch of 64,
-	// which the server refuses ("28 training images, fewer than one batch").
+	// which the server refuses ("28 training images, fewer than one batch of 64: give a batch of 28 or less").
 	cdpEval[bool](p, `(() => { const e = document.getElementById("job-batch"); e.value = "8"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
 	cdpRun(p, "click Train on the server", chromedp.Click(chromedp.ID("btn-submit")))
 	row := `[...document.querySelectorAll("#jobs tbody tr")].find(r => / webcam /.test(" " + r.cells[1].textContent.replaceAll("·", " ") + " "))`

@@ -400,7 +400,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		j.trainLabels = append(j.trainLabels, len(set.Classes)+i/data.GlyphImages)
 	}
 	if len(j.trainIdx) < req.Batch {
-		return nil, badRequest("%d training images, fewer than one batch of %d", len(j.trainIdx), req.Batch)
+		return nil, badRequest("%d training images, fewer than one batch of %d: give a batch of %d or less", len(j.trainIdx), req.Batch, len(j.trainIdx))
 	}
 	if err := checkPositives(loss, j.trainLabels); err != nil {
 		return nil, err

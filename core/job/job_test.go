@@ -269,7 +269,7 @@ func TestBadRequests(t *testing.T) {
 		{"loss param out of range", func(r *msg.TrainRequest) { r.LossParams = map[string]float64{"m": -1} }, "out of range"},
 		{"classes out of range", func(r *msg.TrainRequest) { r.Classes = "0-7" }, "7"},
 		{"one class", func(r *msg.TrainRequest) { r.Classes = "2" }, "at least 2 classes"},
-		{"batch bigger than data", func(r *msg.TrainRequest) { r.Batch = 100 }, "fewer than one batch of 100"},
+		{"batch bigger than data", func(r *msg.TrainRequest) { r.Batch = 100 }, "fewer than one batch of 100: give a batch of 56 or less"},
 		{"batch 1", func(r *msg.TrainRequest) { r.Batch = 1 }, "batch 1 out of range"},
 		{"bad optimiser", func(r *msg.TrainRequest) { r.Opt = "lbfgs" }, `unknown optimiser "lbfgs"`},
 		{"bad schedule", func(r *msg.TrainRequest) { r.Schedule = "wavy" }, `unknown schedule "wavy"`},
