@@ -119,6 +119,9 @@ func (p *EnrollPanel) Render() app.UI {
 			app.Button().ID("btn-upload").Type("button").Class("btn").Disabled(problem != "").Title(problem).
 				Text("Send to server").OnClick(func(ctx app.Context, e app.Event) { p.OnUpload() }),
 			app.P().ID("upload-status").Class("note").Role("status").Text(uploadNote(s, problem)),
+			app.Div().Class("slot").Body(app.If(s.TrainLink() != "", func() app.UI {
+				return app.A().ID("train-on-server").Href(s.TrainLink()).Text("Train a faces model on data set " + s.SentTo + " (Jobs page)")
+			})),
 		),
 	)
 }

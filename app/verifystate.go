@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,35 +222,39 @@ type VerifyState struct {
 	// kept is the sum of the encoder's record in IndexedDB (recordSum),
 	// which the record of a threshold set by hand on it names; "" until
 	// it is kept.
-	kept          string
-	probes        []int // the embedded crops the encoder was not trained on, when it was trained here
-	Names         []string
-	EmbDim        int
-	embs          []float32
-	labels        []int
-	templates     [][]float32
-	Calib         face.Calibration
-	FAR           float64
-	Threshold     float64
-	handSet       bool    // Threshold was set by hand (SetThreshold): calibrate leaves it
-	modelThresh   float64 // the model's own recommended threshold, measured at FAR modelFAR (both 0: none, msg.HasThreshold)
-	modelFAR      float64
-	probeSeq      int
-	probePending  bool
-	faceSeenAt    float64 // the frame time of the latest good frame (Frame)
-	verdict       held    // VerdictText, for screen readers (VerdictLine)
-	probeWhy      held    // why the latest probe was refused (probeReason), for screen readers (ProbeLine)
-	lastProbe     []float32
-	ProbeNote     string // why the worker refused the latest probe, in one line; "" once one is scored
-	Scored        int    // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time); 0: none
-	Claimed       int    // the claimed identity, an index of Names
-	Score         float64
-	HasScore      bool
-	Ranked        []face.Match
-	Best          int // Ranked's best identity in Names, −1: unknown
-	Dataset       string
-	Uploading     bool
-	UploadNote    string
+	kept         string
+	probes       []int // the embedded crops the encoder was not trained on, when it was trained here
+	Names        []string
+	EmbDim       int
+	embs         []float32
+	labels       []int
+	templates    [][]float32
+	Calib        face.Calibration
+	FAR          float64
+	Threshold    float64
+	handSet      bool    // Threshold was set by hand (SetThreshold): calibrate leaves it
+	modelThresh  float64 // the model's own recommended threshold, measured at FAR modelFAR (both 0: none, msg.HasThreshold)
+	modelFAR     float64
+	probeSeq     int
+	probePending bool
+	faceSeenAt   float64 // the frame time of the latest good frame (Frame)
+	verdict      held    // VerdictText, for screen readers (VerdictLine)
+	probeWhy     held    // why the latest probe was refused (probeReason), for screen readers (ProbeLine)
+	lastProbe    []float32
+	ProbeNote    string // why the worker refused the latest probe, in one line; "" once one is scored
+	Scored       int    // the number of the probe that Score and Ranked are of (probes are numbered from 1, one at a time); 0: none
+	Claimed      int    // the claimed identity, an index of Names
+	Score        float64
+	HasScore     bool
+	Ranked       []face.Match
+	Best         int // Ranked's best identity in Names, −1: unknown
+	Dataset      string
+	Uploading    bool
+	UploadNote   string
+	// SentTo is the data set the last upload sent snapshots to, which the
+	// page offers to train on from the Jobs page (TrainLink); "" after
+	// an upload that sent none, and while one is under way.
+	SentTo        string
 	uploadPending int    // crops of the upload under way
 	uploadDataset string // the data set the upload under way goes to (Dataset may change meanwhile)
 	channel       string // the BroadcastChannel of the trainer panel's viewer
@@ -1551,7 +1556,7 @@ func (s *VerifyState) StartUpload() ([]Upload, error) {
 			ups = append(ups, Upload{Identity: id.Name, PNG: b})
 		}
 	}
-	s.Uploading, s.uploadPending, s.uploadDataset = true, len(ups), s.Dataset
+	s.Uploading, s.uploadPending, s.uploadDataset, s.SentTo = true, len(ups), s.Dataset, ""
 	s.UploadNote = waitNote("sending", 0)
 	return ups, nil
 }
@@ -1573,6 +1578,19 @@ func (s *VerifyState) Uploaded(sent int, err error) {
 		s.UploadNote += ": " + err.Error()
 	}
 	s.Uploading, s.uploadPending = false, 0
+	if sent > 0 {
+		s.SentTo = s.uploadDataset
+	}
+}
+
+// TrainLink is the Jobs page's link to train a faces model on the data set
+// the last upload sent to (SentTo): the faces preset, whose crops the
+// Verify page takes, on that data set; "" when there is none.
+func (s *VerifyState) TrainLink() string {
+	if s.SentTo == "" {
+		return ""
+	}
+	return "/jobs#" + url.Values{"preset": {"faces"}, "data": {s.SentTo}}.Encode()
 }
 
 // SetChannel sets the BroadcastChannel of the trainer panel's viewer.

@@ -3268,3 +3268,31 @@ func TestVerifyLinkLoadFailsRestores(t *testing.T) {
 		t.Errorf("a load refused after the link's took: posted %v, encoder %v; want nothing, no encoder", ops(t, out), s.hasEncoder)
 	}
 }
+
+// TestTrainLink: once snapshots have been sent, the page links to the Jobs
+// page set to train the faces preset on that data set, the one the upload
+// started with; none while an upload is under way, or after one that sent
+// none. Before, the page said where they went and left the user to find
+// how to train on them.
+func TestTrainLink(t *testing.T) {
+	s := enrolled()
+	s.SetDataset("my-faces")
+	if _, err := s.StartUpload(); err != nil {
+		t.Fatal(err)
+	}
+	s.SetDataset("other")
+	if l := s.TrainLink(); l != "" {
+		t.Errorf("sending: TrainLink %q, want none", l)
+	}
+	s.Uploaded(6, nil)
+	if got, want := s.TrainLink(), "/jobs#data=my-faces&preset=faces"; got != want {
+		t.Errorf("sent: TrainLink %q, want %q", got, want)
+	}
+	if _, err := s.StartUpload(); err != nil {
+		t.Fatal(err)
+	}
+	s.Uploaded(0, errors.New("this server needs its token for changes (401)"))
+	if l := s.TrainLink(); l != "" {
+		t.Errorf("none sent: TrainLink %q, want none", l)
+	}
+}

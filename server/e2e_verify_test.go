@@ -450,18 +450,21 @@ func TestE2EVerify(t *testing.T) {
 			t.Errorf("the server has %d PNG files of %s, want 20", len(files), name)
 		}
 	}
-	// The token is the tab's: the Jobs page shows it in its own field.
-	cdpRun(p, "open the jobs page", chromedp.Navigate(p.base+"/jobs"))
+	// The page links to the Jobs page set to train a faces model on them;
+	// the token is the tab's: the Jobs page shows it in its own field.
+	if href := cdpEval[string](p, `(document.getElementById("train-on-server") || {}).href || ""`); href != p.base+"/jobs#data=webcam&preset=faces" {
+		t.Errorf("#train-on-server links to %q, want the Jobs page on data set webcam with the faces preset", href)
+	}
+	cdpRun(p, "follow the link to the jobs page", chromedp.Click(chromedp.ID("train-on-server")))
 	cdpRun(p, "wait for the jobs page's token", chromedp.Poll[bool](`(() => { const e = document.getElementById("job-token"); return !!e && e.value === `+strconv.Quote(token)+` })()`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
 	// The people sent are a data set that the Jobs page trains on: its
 	// Data select lists it with its counts, and Train queues a job on it
 	// (canceled at once: the test is of the page, not of the training).
-	cdpRun(p, "wait for the data set in the jobs form", chromedp.Poll[bool](`[...document.querySelectorAll("#job-data option")].some(o => o.value === "webcam" && o.textContent === "webcam (2 identities, 40 images)")`,
+	cdpRun(p, "wait for the data set chosen in the jobs form", chromedp.Poll[bool](`[...document.querySelectorAll("#job-data option")].some(o => o.value === "webcam" && o.selected && o.textContent === "webcam (2 identities, 40 images)") && document.getElementById("job-preset").value === "faces"`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
-	cdpEval[bool](p, `(() => { const e = document.getElementById("job-data"); e.value = "webcam"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
-	// 40 snapshots, some held out: fewer than the form's batch of 64,
-	// which the server refuses ("28 training images, fewer than one batch of 64: give a batch of 28 or less").
+	// 40 snapshots, some held out: fewer than the preset's batch of 32,
+	// which the server refuses ("28 training images, fewer than one batch of 32: give a batch of 28 or less").
 	cdpEval[bool](p, `(() => { const e = document.getElementById("job-batch"); e.value = "8"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
 	cdpRun(p, "click Train on the server", chromedp.Click(chromedp.ID("btn-submit")))
 	row := `[...document.querySelectorAll("#jobs tbody tr")].find(r => / webcam /.test(" " + r.cells[1].textContent.replaceAll("·", " ") + " "))`
