@@ -84,16 +84,26 @@ func mustStat(t *testing.T, p string) os.FileInfo {
 	return st
 }
 
-// get requests path with the given Accept-Encoding, with the transport's
-// own decompression off, and returns the response and its body as sent.
+// get requests path with the given Accept-Encoding (none: ""), with the
+// transport's own decompression off, and returns the response and its
+// body as sent.
 func get(t *testing.T, srv *httptest.Server, path, acceptEncoding string) (*http.Response, []byte) {
+	t.Helper()
+	return getWith(t, srv, path, "Accept-Encoding", acceptEncoding)
+}
+
+// getWith requests path with the headers given as name, value, …, a
+// value "" leaving its header out, as get does.
+func getWith(t *testing.T, srv *httptest.Server, path string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acceptEncoding != "" {
-		req.Header.Set("Accept-Encoding", acceptEncoding)
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
 	}
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	resp, err := client.Do(req)
@@ -290,26 +300,9 @@ func TestServeMNIST(t *testing.T) {
 // week was fetched again whole, and If-Range always got the whole file.
 func TestServeCascadeRevalidated(t *testing.T) {
 	srv, _, _ := newTestServer(t)
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	do := func(p string, header ...string) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, srv.URL+p, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, body
+		return getWith(t, srv, p, header...)
 	}
 	etags := map[string]bool{}
 	for _, p := range []string{app.FaceFinderPath, app.PupLocPath} {
@@ -724,24 +717,7 @@ func TestServeFollowsRebuild(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	do := func(p string, header ...string) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, srv.URL+p, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept-Encoding", "identity")
-		for i := 0; i < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, body
+		return getWith(t, srv, p, append([]string{"Accept-Encoding", "identity"}, header...)...)
 	}
 	rebuild := func(name, add string) []byte {
 		t.Helper()

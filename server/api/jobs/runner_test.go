@@ -1314,6 +1314,26 @@ func TestJobNoteShortened(t *testing.T) {
 	}
 }
 
+// interruptedOnRS returns a store holding data set rs, of alice, bob and
+// carol, five images each, and a job on it interrupted after a
+// checkpoint. The store is closed with the test.
+func interruptedOnRS(t *testing.T) (*store.Store, store.Job) {
+	t.Helper()
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, id := range []string{"alice", "bob", "carol"} {
+		if err := addBars(st, "rs", id, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := barRequest(50)
+	req.Data = "rs"
+	return st, interruptAfterCheckpoint(t, st, checkpointRunner(t, st, StoreLoader(st), nil), req)
+}
+
 // TestResumeGrownDataSet resumes an interrupted job on an uploaded data
 // set that has grown since it started (a sample of an identity, a new
 // identity: a Verify page's "Send to server" into it): the job trains on
@@ -1324,19 +1344,7 @@ func TestJobNoteShortened(t *testing.T) {
 // advice to restore the data set, which the API cannot do (it removes no
 // sample).
 func TestResumeGrownDataSet(t *testing.T) {
-	st, _, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	for _, id := range []string{"alice", "bob", "carol"} {
-		if err := addBars(st, "rs", id, 5); err != nil {
-			t.Fatal(err)
-		}
-	}
-	req := barRequest(50)
-	req.Data = "rs"
-	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, StoreLoader(st), nil), req)
+	st, j := interruptedOnRS(t)
 	if err := addBars(st, "rs", "alice", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -1374,19 +1382,7 @@ func TestResumeGrownDataSet(t *testing.T) {
 // job resumes to its end. Before, it said "checkpoint: of other training
 // images", naming none.
 func TestResumeSampleGone(t *testing.T) {
-	st, _, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	for _, id := range []string{"alice", "bob", "carol"} {
-		if err := addBars(st, "rs", id, 5); err != nil {
-			t.Fatal(err)
-		}
-	}
-	req := barRequest(50)
-	req.Data = "rs"
-	j := interruptAfterCheckpoint(t, st, checkpointRunner(t, st, StoreLoader(st), nil), req)
+	st, j := interruptedOnRS(t)
 	dir, err := st.DatasetDir("rs")
 	if err != nil {
 		t.Fatal(err)
