@@ -84,25 +84,22 @@ func createTables(tx *sql.Tx) error {
 
 // addJobNote is version 2: the jobs' note (Job.Note), empty for the jobs
 // there, unless a binary from before versions added it.
-func addJobNote(tx *sql.Tx) error {
-	var n int
-	if err := tx.QueryRow("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'note'").Scan(&n); err != nil || n > 0 {
-		return err
-	}
-	_, err := tx.Exec("ALTER TABLE jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''")
-	return err
-}
+func addJobNote(tx *sql.Tx) error { return addJobsText(tx, "note") }
 
 // addJobFiles is version 3: the images of a job's data set that its
 // first run loaded (SetJobFiles), empty for the jobs there (a resumed one
 // loads its whole data set, as before), unless a version's step is run
 // again on a database that has it (a user_version set back by hand).
-func addJobFiles(tx *sql.Tx) error {
+func addJobFiles(tx *sql.Tx) error { return addJobsText(tx, "files") }
+
+// addJobsText adds the text column name, empty, to the jobs table, unless
+// it is there already. name is one of ours, never a user's.
+func addJobsText(tx *sql.Tx, name string) error {
 	var n int
-	if err := tx.QueryRow("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'files'").Scan(&n); err != nil || n > 0 {
+	if err := tx.QueryRow("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = ?", name).Scan(&n); err != nil || n > 0 {
 		return err
 	}
-	_, err := tx.Exec("ALTER TABLE jobs ADD COLUMN files TEXT NOT NULL DEFAULT ''")
+	_, err := tx.Exec("ALTER TABLE jobs ADD COLUMN " + name + " TEXT NOT NULL DEFAULT ''")
 	return err
 }
 
