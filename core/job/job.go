@@ -141,6 +141,34 @@ func CheckBatch(loss core.Loss, batch int) error {
 	return nil
 }
 
+// fitBatch returns the batch of a request whose batch, a default
+// (msg.TrainRequest.BatchDefault), is more than the n training images:
+// the most of them that loss takes (CheckBatch: a loss of P×K batches
+// takes 2k or more) and that split evenly among workers. 0: none, n is
+// too few (a batch is 2 images or more).
+func fitBatch(loss core.Loss, n, workers int) int {
+	for b := n; b >= 2; b-- {
+		if b%workers == 0 && CheckBatch(loss, b) == nil {
+			return b
+		}
+	}
+	return 0
+}
+
+// batchNote says that the job of req trains with a batch of b, fewer
+// than the default it was given, the n training images being fewer: "batch
+// 28: the 28 training images (the faces preset's batch is 32)".
+func batchNote(req msg.TrainRequest, b, n int) string {
+	of := "the default batch"
+	if p, ok := msg.PresetByName(req.Preset); ok && p.Request.Batch == req.Batch {
+		of = "the " + p.Name + " preset's batch"
+	}
+	if b == n {
+		return fmt.Sprintf("batch %d: the %d training images (%s is %d)", b, n, of, req.Batch)
+	}
+	return fmt.Sprintf("batch %d: the most of the %d training images that one batch takes (%s is %d)", b, n, of, req.Batch)
+}
+
 // checkPositives refuses a loss that learns from pairs when no identity
 // of the training images (labels) has two of them: contrastive would see
 // no genuine pair, and triplet's P×K batches would fill each identity's K
@@ -259,6 +287,10 @@ type Job struct {
 	lossKnown bool                      // whether lastLoss is one: a step was taken, or the checkpoint resumed held it
 
 	snap snapshotState
+
+	// note says what New chose that the request did not say: the batch
+	// it lowered to the training images (batchNote). "": nothing.
+	note string
 }
 
 // New validates req and prepares its training on train, evaluating
@@ -297,7 +329,11 @@ type Job struct {
 // other their parts), and turns turn them as any class. They take at most
 // MaxGlyphValues pixels, and no loss that batches P classes × K images.
 // req.Seed seeds the weights, the batches, the held-out split, the pairs,
-// the augmentations and turns, and the snapshot's points. Every error is one line, fit to show a user; those
+// the augmentations and turns, and the snapshot's points.
+// A batch of more images than are trained on is refused, unless
+// req.BatchDefault says it is a default: then the job trains with the most
+// of them that a batch takes (fitBatch), and Note says so.
+// Every error is one line, fit to show a user; those
 // about the request wrap ErrRequest.
 func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error) {
 	if train == nil {
@@ -399,8 +435,22 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		j.trainIdx = append(j.trainIdx, set.N+i)
 		j.trainLabels = append(j.trainLabels, len(set.Classes)+i/data.GlyphImages)
 	}
-	if len(j.trainIdx) < req.Batch {
-		return nil, badRequest("%d training images, fewer than one batch of %d: give a batch of %d or less", len(j.trainIdx), req.Batch, len(j.trainIdx))
+	if n := len(j.trainIdx); n < req.Batch {
+		b := fitBatch(loss, n, max(1, opts.Shard.Count))
+		switch {
+		case b == 0:
+			why := "a batch is 2 images or more"
+			if err := CheckBatch(loss, n); n >= 2 && err != nil {
+				why = err.Error()
+			} else if n >= 2 {
+				why = fmt.Sprintf("a batch splits evenly among the %d workers", opts.Shard.Count)
+			}
+			return nil, badRequest("%s, fewer than one batch of %d, and no smaller batch trains (%s): give more images", msg.Plural(n, "training image", "training images"), req.Batch, why)
+		case !req.BatchDefault:
+			return nil, badRequest("%d training images, fewer than one batch of %d: give a batch of %d or less", n, req.Batch, b)
+		}
+		j.note = batchNote(req, b, n)
+		req.Batch, j.req.Batch = b, b
 	}
 	if err := checkPositives(loss, j.trainLabels); err != nil {
 		return nil, err
@@ -954,6 +1004,15 @@ func copyParams(params map[string]core.Tensor) map[string]core.Tensor {
 	}
 	return out
 }
+
+// Note says what the job chose that its request did not say, for the
+// user to read beside its progress: the batch it lowered to the training
+// images, which were fewer than the request's default batch. "": nothing.
+func (j *Job) Note() string { return j.note }
+
+// Batch returns the images of a step: the request's batch, or the one New
+// lowered it to (Note).
+func (j *Job) Batch() int { return j.req.Batch }
 
 // Spec returns the encoder's spec.
 func (j *Job) Spec() core.Spec { return j.spec }

@@ -1,6 +1,7 @@
 package job
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -489,5 +490,71 @@ func TestAltsBatch(t *testing.T) {
 	}
 	if j.val.N == 0 || slices.Max(j.val.X) != 0 {
 		t.Errorf("%d held-out images, largest value %v: want the images themselves", j.val.N, slices.Max(j.val.X))
+	}
+}
+
+// TestDefaultBatchFitsSmallSet trains the faces preset's recipe (an mlp
+// of one view, for speed) on two enrolled people of 15 images each: 26
+// trained on, 4 held out, fewer than the preset's batch of 32. A batch
+// not given (BatchDefault) is lowered to the 26, and the job says so; a
+// batch given is refused with the batch that trains, as before. A loss
+// of P×K batches with k = 16 takes no batch of 26 (2k = 32), nor 4
+// workers one of 26 (24 splits evenly). The old code refused every one.
+func TestDefaultBatchFitsSmallSet(t *testing.T) {
+	set := bars(15, 3).Subset([]int{0, 1})
+	p, _ := msg.PresetByName("faces")
+	req := p.Request
+	req.Data, req.Preset, req.Arch, req.Views, req.Epochs, req.Seed, req.BatchDefault = "webcam", "faces", "mlp", nil, 1, 1, true
+
+	j, err := New(req, set, nil, Options{})
+	if err != nil {
+		t.Fatalf("the preset's batch of 32, not given, on 26 training images: %v", err)
+	}
+	defer j.Close()
+	const want = "batch 26: the 26 training images (the faces preset's batch is 32)"
+	if tn, _ := j.Sizes(); tn != 26 || j.Batch() != 26 || j.Note() != want {
+		t.Errorf("%d training images, batch %d, note %q; want 26, 26, %q", tn, j.Batch(), j.Note(), want)
+	}
+	for !j.Done() {
+		if _, err := j.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := j.Model().Meta.Provenance; got.Batch != 26 || got.Steps != 1 {
+		t.Errorf("the model records batch %d, %d steps; want 26 and one step", got.Batch, got.Steps)
+	}
+
+	sharded, err := New(req, set, nil, Options{Shard: Shard{Index: 0, Count: 4}})
+	if err != nil {
+		t.Fatalf("4 workers: %v", err)
+	}
+	sharded.Close()
+	if want := "batch 24: the most of the 26 training images that one batch takes (the faces preset's batch is 32)"; sharded.Batch() != 24 || sharded.Note() != want {
+		t.Errorf("4 workers: batch %d, note %q; want 24, %q", sharded.Batch(), sharded.Note(), want)
+	}
+
+	noPreset := req
+	noPreset.Preset, noPreset.Batch = "", 64
+	if j, err := New(noPreset, set, nil, Options{CheckOnly: true}); err != nil {
+		t.Errorf("the default batch of 64: %v", err)
+	} else if want := "batch 26: the 26 training images (the default batch is 64)"; j.Note() != want {
+		t.Errorf("the default batch of 64: note %q, want %q", j.Note(), want)
+	}
+
+	for _, c := range []struct {
+		name string
+		edit func(r *msg.TrainRequest)
+		want string
+	}{
+		{"a batch given", func(r *msg.TrainRequest) { r.BatchDefault = false }, "26 training images, fewer than one batch of 32: give a batch of 26 or less"},
+		{"triplet of k = 16", func(r *msg.TrainRequest) { r.Loss, r.LossParams = "triplet", map[string]float64{"k": 16} },
+			"26 training images, fewer than one batch of 32, and no smaller batch trains (batch 26 with triplet's k = 16 holds one class"},
+	} {
+		r := req
+		c.edit(&r)
+		_, err := New(r, set, nil, Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRequest) {
+			t.Errorf("%s: %v; want a request error containing %q", c.name, err, c.want)
+		}
 	}
 }

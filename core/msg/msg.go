@@ -144,12 +144,18 @@ type TrainRequest struct {
 	Dim        int                `json:"dim"`
 	Epochs     int                `json:"epochs"`
 	Batch      int                `json:"batch"`
-	LR         float64            `json:"lr"`
-	Opt        string             `json:"opt"`
-	Classes    string             `json:"classes,omitempty"` // "0-4", "0,2,4", "s01-s20": by number or by name; among identities all named by number (01 … 40), by those numbers, "1-20" (data.ParseClasses); empty: all
-	Seed       int64              `json:"seed"`
-	Device     string             `json:"device,omitempty"`   // "cpu", "cuda", "auto"
-	Schedule   string             `json:"schedule,omitempty"` // learning-rate schedule: "constant", "step", "cosine" (default)
+	// BatchDefault says that Batch is a default (a preset's, the Jobs
+	// form's untouched field, `metriclab train` without --batch), not one
+	// the user gave: when the training images are fewer, the job trains
+	// with a batch of them (the most of them the loss takes), and its note
+	// says so. A batch given is refused then, with the batch that trains.
+	BatchDefault bool    `json:"batch_default,omitempty"`
+	LR           float64 `json:"lr"`
+	Opt          string  `json:"opt"`
+	Classes      string  `json:"classes,omitempty"` // "0-4", "0,2,4", "s01-s20": by number or by name; among identities all named by number (01 … 40), by those numbers, "1-20" (data.ParseClasses); empty: all
+	Seed         int64   `json:"seed"`
+	Device       string  `json:"device,omitempty"`   // "cpu", "cuda", "auto"
+	Schedule     string  `json:"schedule,omitempty"` // learning-rate schedule: "constant", "step", "cosine" (default)
 	// Augment names the augmentation of the training images: "none"
 	// (default, ""), "digits", "handwriting", "faces" or "heads".
 	Augment string `json:"augment,omitempty"`
