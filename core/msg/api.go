@@ -107,7 +107,7 @@ type Job struct {
 	Metrics  *VerificationSummary `json:"metrics"`
 	ModelID  string               `json:"model_id"`
 	CkptStep int                  `json:"checkpoint_step"` // the step of the job's checkpoint, 0 when none
-	Error    string               `json:"error,omitempty"` // the images its data set's load skipped, from its load on, whatever its end; then, "; " between, why it failed or was interrupted, or how a done job ended (early stopping where training diverged)
+	Error    string               `json:"error,omitempty"` // the images its data set's load skipped, and the batch it lowered to its training images (TrainRequest.BatchDefault), from its load on, whatever its end; then, "; " between, why it failed or was interrupted, or how a done job ended (early stopping where training diverged)
 	Created  string               `json:"created"`         // RFC 3339, UTC
 	Updated  string               `json:"updated"`
 }

@@ -81,7 +81,8 @@ func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
 // progress and snapshot), then every message until the job ends; the
 // stream ends after the final state, and the error that follows it when
 // the job has one (what its data set's load skipped, jobs.Loader's note,
-// which the state running carries as its error; then why it failed or
+// and the batch it lowered to its training images, which the state
+// running carries as its error; then why it failed or
 // was interrupted, how a done job ended). A client too slow to keep up is
 // dropped (the stream ends without a final state; it may reconnect). A
 // HEAD gets the stream's status and headers, and no events.

@@ -172,7 +172,8 @@ type running struct {
 	metrics     *msg.VerificationSummary
 	// note is the job's error while it runs, from its data's load, and
 	// once it is done, in its row and events: what its data set's load
-	// did not take (Loader), and how it ended (job.Job.Diverged). A job
+	// did not take (Loader), the batch the job lowered to its training
+	// images (job.Job.Note), and how it ended (job.Job.Diverged). A job
 	// that ends otherwise gives it before why (run).
 	note string
 }
@@ -692,6 +693,33 @@ func (r *Runner) canceledInStore(id string) bool {
 	return err == nil && j.State == store.StateCanceled
 }
 
+// setNote makes note the note of job id's run (what its data's load
+// skipped, then the batch the job lowered to its images), unless it is
+// "". The user watching the run is told from now on, not once it is
+// done: its GET (merge), and its events, by the state running again,
+// with the note as its error (a new subscriber's first).
+func (r *Runner) setNote(id string, run *running, h *hub, note string) {
+	if note == "" {
+		return
+	}
+	note = msg.ErrorLine(note)
+	r.mu.Lock()
+	same := run.note == note
+	run.note = note
+	r.mu.Unlock()
+	if same {
+		return
+	}
+	// Kept apart from its error too, for a cancel once it is
+	// interrupted, which drops why (Cancel).
+	if err := r.store.SetNote(id, note); err != nil {
+		r.log.Printf("jobs: job %s: recording its note: %v", id, err)
+	}
+	m := stateMessage(id, store.StateRunning)
+	m.Error = note
+	h.publish(m)
+}
+
 // trainError is an error of the training itself (the data, the request,
 // the engine), written to be shown to users, as opposed to the store's.
 type trainError struct{ err error }
@@ -734,23 +762,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		}
 		return cannotStart(err)
 	}
-	if note != "" {
-		// The user watching the run is told from now on, not once it is
-		// done: its GET (merge), and its events, by the state running
-		// again, with the note as its error (a new subscriber's first).
-		note = msg.ErrorLine(note)
-		r.mu.Lock()
-		run.note = note
-		r.mu.Unlock()
-		// Kept apart from its error too, for a cancel once it is
-		// interrupted, which drops why (Cancel).
-		if err := r.store.SetNote(j.ID, note); err != nil {
-			r.log.Printf("jobs: job %s: recording its note: %v", j.ID, err)
-		}
-		m := stateMessage(j.ID, store.StateRunning)
-		m.Error = note
-		h.publish(m)
-	}
+	r.setNote(j.ID, run, h, note)
 	opts := r.options(j.Config.Device)
 	if j.Config.Device == "cuda" {
 		if r.cfg.CUDA == nil {
@@ -763,6 +775,8 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 		return cannotStart(trainError{err})
 	}
 	defer jb.Close()
+	note = store.WithNote(note, jb.Note()) // and the batch it lowered to its images
+	r.setNote(j.ID, run, h, note)
 	_, total := jb.Steps()
 	// After a restart, training goes on from the last checkpoint, at the
 	// step its file holds: a crash between the file's rename and the

@@ -1408,3 +1408,50 @@ func TestResumeSampleGone(t *testing.T) {
 	}
 	wantResumedToDone(t, st, r, j.ID)
 }
+
+// TestLoweredBatchNote: a job whose batch is a default (BatchDefault) of
+// more images than it trains on (32 of 3 classes of 8 images, 6 held out,
+// 18 trained on) trains with a batch of them, and says so where its
+// watcher reads it: after the loader's note, in its events' last error
+// and its row's, as the data's note is. Before, the job was refused.
+func TestLoweredBatchNote(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const loaded = "data set bars: 24 images, 1 skipped: 1 under 8 pixels a side"
+	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+		return barSet(3, 8), barSet(3, 4), loaded, nil, nil
+	}
+	r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
+		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	req := barRequest(1)
+	req.Batch, req.BatchDefault = 32, true
+	j, err := r.Submit("c", req, 0)
+	if err != nil {
+		t.Fatalf("a default batch of 32 on 18 training images: %v", err)
+	}
+	_, live, unsubscribe, err := r.Subscribe(j.ID)
+	if err != nil || live == nil {
+		t.Fatalf("subscribing to the queued job: %v", err)
+	}
+	events := finalEvents(live)
+	unsubscribe()
+	got := waitEnded(t, st, j.ID)
+	const want = loaded + "; batch 18: the 18 training images (the default batch is 32)"
+	if got.State != store.StateDone || got.Error != want || got.Steps != 1 {
+		t.Errorf("%s, %d steps, error %q; want done, 1 step, %q", got.State, got.Steps, got.Error, want)
+	}
+	if len(events) != 2 || events[0] != msg.TypeState+" "+store.StateDone || events[1] != msg.TypeError+" "+want {
+		t.Errorf("its watcher's last events %q, want the state done, then %q", events, want)
+	}
+	req.BatchDefault = false
+	if _, err := r.Submit("c", req, 0); err == nil || !strings.Contains(err.Error(), "18 training images, fewer than one batch of 32: give a batch of 18 or less") {
+		t.Errorf("a batch of 32 given on 18 training images: %v; want it refused", err)
+	}
+}
