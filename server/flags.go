@@ -41,6 +41,11 @@ type modelFlags struct {
 	earlyStop  int
 	preset     string
 	threads    int
+	// fitBatch, set by train when --batch is not given, makes the batch
+	// (the preset's, or the flag's default) a default that the job lowers
+	// to the training images when they are fewer
+	// (msg.TrainRequest.BatchDefault).
+	fitBatch bool
 
 	fs *flag.FlagSet
 	// lossValues are the loss parameters given on the command line, by name.

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -1186,6 +1187,38 @@ func TestTrainRecordsDataName(t *testing.T) {
 		if got := provenanceData(c.data); got != c.want {
 			t.Errorf("provenanceData(%q) = %q, want %q", c.data, got, c.want)
 		}
+	}
+}
+
+// TestTrainLowersDefaultBatch: train --preset faces on a folder of fewer
+// training images than the preset's batch of 32 (three identities of 10:
+// 18 trained on) trains with a batch of them and says so on stderr, as
+// the model records; --batch 32 given is refused with the batch that
+// trains. Before, both were refused: the user had to give a batch that
+// the preset had chosen.
+func TestTrainLowersDefaultBatch(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 10)
+	model := filepath.Join(dir, "m.safetensors")
+	code, _, stderr := runCLI(t, "train", "--preset", "faces", "--data", shapes, "--epochs", "1", "--out", model)
+	if code != 0 {
+		t.Fatalf("train --preset faces on 30 images: exit %d: %s", code, stderr)
+	}
+	line := regexp.MustCompile(`(?m)^batch (\d+): the (\d+) training images \(the faces preset's batch is 32\)$`).FindStringSubmatch(stderr)
+	if line == nil || line[1] != line[2] {
+		t.Fatalf("stderr %q; want a line \"batch N: the N training images (the faces preset's batch is 32)\"", stderr)
+	}
+	m, err := core.ReadModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strconv.Itoa(m.Meta.Provenance.Batch); got != line[1] {
+		t.Errorf("the model records batch %s; want %s, as train said", got, line[1])
+	}
+	code, _, stderr = runCLI(t, "train", "--preset", "faces", "--data", shapes, "--epochs", "1", "--batch", "32", "--out", model)
+	if want := "fewer than one batch of 32: give a batch of " + line[1] + " or less"; code != 2 || !strings.Contains(stderr, want) {
+		t.Errorf("--batch 32 given: exit %d, %q; want 2 and %q", code, stderr, want)
 	}
 }
 

@@ -74,6 +74,7 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	f := &trainFlags{}
 	f.mf.register(fs)
+	fs.Lookup("batch").Usage = "batch size; when not given (the preset's or this default), lowered to the training images when they are fewer, and train says so"
 	fs.StringVar(&f.data, "data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
 	fs.IntVar(&f.epochs, "epochs", 3, "passes over the training data")
 	fs.StringVar(&f.classes, "classes", "", "train on these classes only, by number or by name, e.g. 0-4, 0,2,4 or s01-s20"+byNumberUsage+" (default all)")
@@ -89,6 +90,7 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 		return nil, err
 	}
 	f.device = *device
+	f.mf.fitBatch = !f.mf.set("batch")
 	if err := checkDevice(f.device); err != nil {
 		return nil, err
 	}
@@ -153,6 +155,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer cfg.job.Close()
+	if note := cfg.job.Note(); note != "" {
+		fmt.Fprintln(stderr, note) // the batch lowered to the training images
+	}
 	if !f.jsonOut {
 		dim := strconv.Itoa(mf.dim)
 		if v := cfg.spec.Views; len(v) > 0 {
@@ -160,7 +165,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stderr, "training %s on %s (%d images, %d classes, %d held out), %s, D=%s, %s × %s of %d, augment %s\n",
 			mf.arch, pathText(f.data), cfg.trainN, len(cfg.classes), cfg.valN, describeLoss(cfg.loss), dim,
-			msg.Plural(f.epochs, "epoch", "epochs"), msg.Plural(cfg.stepsPerEpoch, "step", "steps"), mf.batch, mf.augment)
+			msg.Plural(f.epochs, "epoch", "epochs"), msg.Plural(cfg.stepsPerEpoch, "step", "steps"), cfg.batch, mf.augment)
 	}
 	var report func(p progress)
 	end := func() {} // ends the bar's line when an error or Ctrl-C stops the training mid-epoch
@@ -397,7 +402,7 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	if err != nil {
 		return c, err
 	}
-	c = trainConfig{job: j, spec: j.Spec(), loss: j.Loss(), batch: req.Batch, classes: j.Classes()}
+	c = trainConfig{job: j, spec: j.Spec(), loss: j.Loss(), batch: j.Batch(), classes: j.Classes()}
 	c.trainN, c.valN = j.Sizes()
 	c.noVal = valN < 0
 	c.stepsPerEpoch, _ = j.Steps()
@@ -482,7 +487,7 @@ func checkTrainingClasses(mf *modelFlags, dataName, classSpec string, listed []s
 func trainRequest(mf *modelFlags, dataName, classSpec string, epochs int) msg.TrainRequest {
 	lc := mf.lossConfig()
 	req := msg.TrainRequest{Data: dataName, Arch: mf.arch, Loss: mf.loss, LossParams: lc.Values, Miner: lc.Miner,
-		Distance: lc.Distance, Dim: mf.dim, Epochs: epochs, Batch: mf.batch, Opt: mf.opt, Classes: classSpec,
+		Distance: lc.Distance, Dim: mf.dim, Epochs: epochs, Batch: mf.batch, BatchDefault: mf.fitBatch, Opt: mf.opt, Classes: classSpec,
 		Seed: mf.seed, Schedule: mf.schedule, Device: "cpu", Augment: mf.augment, EmbedBN: mf.embedBN, FlipTest: mf.flipTest, Compose: mf.compose, Turns: mf.turns, Glyphs: mf.lossGlyphs(), EarlyStop: mf.earlyStop, Preset: mf.preset}
 	if mf.lrSet() {
 		req.LR = mf.lr
