@@ -631,8 +631,7 @@ func (j *Jobs) submit(ctx app.Context) {
 		j.err, j.jobErr, j.note = "the job was not queued, a field marked invalid: "+strings.Join(why, "; "), "", ""
 		return
 	}
-	req := j.form.Request(j.form.Loss)
-	req.Device = "auto" // the server's GPU when it runs the CUDA engine (GET /api/devices), else its CPU
+	req := jobRequest(j.form)
 	page := j.mounted
 	client := j.Client.Waiting(func(wait time.Duration) {
 		page.Dispatch(func(app.Context) {
@@ -666,6 +665,30 @@ func (j *Jobs) submit(ctx app.Context) {
 			j.watchJob(ctx, job)
 		})
 	})
+}
+
+// jobRequest returns the request of the form's job of s: the trainer's
+// (Settings.Request), on the server's device, with its batch a default
+// when it is the recipe's (recipeBatch).
+func jobRequest(s Settings) msg.TrainRequest {
+	req := s.Request(s.Loss)
+	req.Device = "auto" // the server's GPU when it runs the CUDA engine (GET /api/devices), else its CPU
+	req.BatchDefault = s.Batch == recipeBatch(s)
+	return req
+}
+
+// recipeBatch returns the batch of the recipe of s: its preset's, or
+// with none the form's default (DefaultSettings). The form's batch at it
+// is posted as a default (msg.TrainRequest.BatchDefault), whoever typed
+// it, as a loss parameter at its default is no setting
+// (Settings.WithParam): a data set of fewer training images trains with
+// a batch of them, which the job's note says; another batch is the
+// user's, refused then with the batch that trains.
+func recipeBatch(s Settings) int {
+	if p, ok := msg.PresetByName(s.Preset); ok && p.Request.Batch > 0 {
+		return p.Request.Batch
+	}
+	return DefaultSettings().Batch
 }
 
 // nameModels reads the server's models when a listed job has a model

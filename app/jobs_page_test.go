@@ -1849,3 +1849,41 @@ func TestJobsModelCellNoModel(t *testing.T) {
 		t.Errorf("the model cell of a job without a model: %q, want –", cell)
 	}
 }
+
+// TestJobsBatchDefault: the job of the Verify page's link to a data set
+// of the server (/jobs#data=webcam&preset=faces), its batch untouched, is
+// posted with the preset's batch as a default, which the server lowers to
+// the training images of a small data set; so is the form's own 64 with
+// no preset. A batch typed is the user's, posted as given. Before, the
+// page posted every batch as given, and the server refused the preset's
+// 32 on two enrolled people's 28 training images.
+func TestJobsBatchDefault(t *testing.T) {
+	api := newJobsAPI()
+	api.sets = []msg.Dataset{{Name: "webcam", Identities: 2, Samples: 40}}
+	j, e, ctx, _ := mountJobs(t, api)
+	j.SetDatasets(api.sets, nil)
+	for _, c := range []struct {
+		link, batch string // batch: typed after the link is opened, "" for none
+		want        int
+		isDefault   bool
+	}{
+		{"#data=webcam&preset=faces", "", 32, true},
+		{"#data=webcam", "", 64, true},
+		{"#data=webcam&preset=faces", "16", 16, false},
+		{"#data=webcam", "128", 128, false},
+	} {
+		j.open(c.link)
+		if c.batch != "" {
+			j.edit("batch", c.batch)
+		}
+		j.submit(ctx)
+		e.ConsumeAll()
+		if len(api.posted) == 0 {
+			t.Fatalf("%s, batch %q typed: nothing posted (%s)", c.link, c.batch, j.jobErr)
+		}
+		got := api.posted[len(api.posted)-1]
+		if got.Data != "webcam" || got.Batch != c.want || got.BatchDefault != c.isDefault {
+			t.Errorf("%s, batch %q typed: posted data %s, batch %d, default %v; want webcam, %d, %v", c.link, c.batch, got.Data, got.Batch, got.BatchDefault, c.want, c.isDefault)
+		}
+	}
+}

@@ -460,18 +460,27 @@ func TestE2EVerify(t *testing.T) {
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
 	// The people sent are a data set that the Jobs page trains on: its
 	// Data select lists it with its counts, and Train queues a job on it
-	// (canceled at once: the test is of the page, not of the training).
+	// (canceled once it runs: the test is of the page, not of the training).
 	cdpRun(p, "wait for the data set chosen in the jobs form", chromedp.Poll[bool](`[...document.querySelectorAll("#job-data option")].some(o => o.value === "webcam" && o.selected && o.textContent === "webcam (2 identities, 40 images)") && document.getElementById("job-preset").value === "faces"`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
-	// 40 snapshots, some held out: fewer than the preset's batch of 32,
-	// which the server refuses ("28 training images, fewer than one batch of 32: give a batch of 28 or less").
-	cdpEval[bool](p, `(() => { const e = document.getElementById("job-batch"); e.value = "8"; e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	// 40 snapshots, some held out: fewer training images than the
+	// preset's batch of 32, untouched: the job trains with a batch of them
+	// all, and its row says so once it runs (before, the server refused
+	// it: "28 training images, fewer than one batch of 32: give a batch of
+	// 28 or less", and the user had to type a batch).
 	cdpRun(p, "click Train on the server", chromedp.Click(chromedp.ID("btn-submit")))
 	row := `[...document.querySelectorAll("#jobs tbody tr")].find(r => / webcam /.test(" " + r.cells[1].textContent.replaceAll("·", " ") + " "))`
 	cdpRun(p, "wait for the job on the data set, or why not", chromedp.Poll[bool](`!!`+row+` || document.getElementById("jobs-job-error").textContent !== ""`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
 	if e := p.text("jobs-job-error"); e != "" {
-		t.Fatalf("#jobs-job-error = %q after Train on the data set, want none", e)
+		t.Fatalf("#jobs-job-error = %q after Train on the data set, its batch untouched, want none", e)
+	}
+	note := `(() => { const r = ` + row + `; const e = r && r.querySelector(".job-error"); return e ? e.title : "" })()`
+	cdpRun(p, "wait for the job's note of its batch", chromedp.Poll[bool](note+` !== ""`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
+	if got, want := cdpEval[string](p, note), regexp.MustCompile(`(^|; )batch ([0-9]+): the ([0-9]+) training images \(the faces preset's batch is 32\)$`); !want.MatchString(got) ||
+		want.FindStringSubmatch(got)[2] != want.FindStringSubmatch(got)[3] {
+		t.Errorf("the job's note %q, want \"batch N: the N training images (the faces preset's batch is 32)\" (N = 28: 40 snapshots, some held out)", got)
 	}
 	cdpEval[bool](p, `(() => { const b = (`+row+`).querySelector("button[id^=cancel-]"); if (b) b.click(); return true })()`)
 
