@@ -145,7 +145,7 @@ type TrainRequest struct {
 	Epochs     int                `json:"epochs"`
 	Batch      int                `json:"batch"`
 	// BatchDefault says that Batch is a default (a preset's, the Jobs
-	// form's untouched field, `metriclab train` without --batch), not one
+	// form's at its recipe's, `metriclab train` without --batch), not one
 	// the user gave: when the training images are fewer, the job trains
 	// with a batch of them (the most of them the loss takes), and its note
 	// says so. A batch given is refused then, with the batch that trains.
