@@ -19,7 +19,9 @@
 // not auto-rotate unless the URL says rotate=1: there every repaint takes
 // CPU time from the trainers.
 //
-// Keys: A toggles the auto-rotation, R resets the view, + and − zoom.
+// Keys: A toggles the auto-rotation, R resets the view, + and − zoom;
+// Tab and Shift+Tab move the focus out of the viewer (web/viz.html keeps
+// them from ebiten, which would prevent their default).
 // Mouse or touch: drag to rotate, wheel to zoom.
 package main
 
