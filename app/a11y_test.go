@@ -651,3 +651,65 @@ func TestDeletedSaid(t *testing.T) {
 		t.Errorf("imported: RecordedLine %q, Note %q; want none, and the note saying it", s.RecordedLine, s.Note)
 	}
 }
+
+// cssRule returns the declarations of the rule of web/metriclab.css
+// whose selectors (a list, split at its commas) include selector, at the
+// top level or in an @media block, by property; nil when there is none.
+func cssRule(t *testing.T, selector string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../web/metriclab.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	css := regexp.MustCompile(`(?s)/\*.*?\*/`).ReplaceAllString(string(b), "")
+	for _, m := range regexp.MustCompile(`(?m)^\s*([^@{}][^{}]*)\{([^}]*)\}`).FindAllStringSubmatch(css, -1) {
+		if !slices.ContainsFunc(strings.Split(m[1], ","), func(s string) bool { return strings.Join(strings.Fields(s), " ") == selector }) {
+			continue
+		}
+		decl := map[string]string{}
+		for _, d := range strings.Split(m[2], ";") {
+			if k, v, ok := strings.Cut(d, ":"); ok {
+				decl[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		return decl
+	}
+	return nil
+}
+
+// TestDisabledFieldsLookDisabled: while training the form's fields are
+// disabled, and its text and number inputs look so as its selects do:
+// one rule of the stylesheet for both, a background other than the
+// enabled fields', and the value still readable at WCAG's 4.5:1. The
+// inputs kept the enabled fields' white (.field input), and looked
+// editable beside greyed selects.
+func TestDisabledFieldsLookDisabled(t *testing.T) {
+	root := cssRule(t, ":root")
+	value := func(v string) string {
+		if name, ok := strings.CutPrefix(v, "var("); ok {
+			return root[strings.TrimSuffix(name, ")")]
+		}
+		return v
+	}
+	enabled := cssRule(t, ".field input")
+	input, sel := cssRule(t, ".field input:disabled"), cssRule(t, ".field select:disabled")
+	if input == nil || sel == nil {
+		t.Fatalf("metriclab.css: disabled inputs %v, disabled selects %v; want a rule of each", input, sel)
+	}
+	if !maps.Equal(input, sel) {
+		t.Errorf("metriclab.css: disabled inputs %v, disabled selects %v; want them drawn alike", input, sel)
+	}
+	bg, fg := value(cmp.Or(input["background"], input["background-color"])), value(input["color"])
+	if bg == "" || bg == value(enabled["background"]) {
+		t.Errorf("a disabled input's background %q, an enabled one's %q; want another", bg, enabled["background"])
+	}
+	if input["opacity"] != "1" {
+		t.Errorf("a disabled field's opacity %q, want 1: a browser's own dimming of one kind of field would tell them apart and lower the contrast", input["opacity"])
+	}
+	if !strings.HasPrefix(fg, "#") || !strings.HasPrefix(bg, "#") {
+		t.Fatalf("a disabled field's colour %q on %q: want both #rgb or #rrggbb", fg, bg)
+	}
+	if r := contrast(fg, bg); r < 4.5 {
+		t.Errorf("a disabled field's value (%s) on its background (%s): contrast %.2f:1, want 4.5:1 or more", fg, bg, r)
+	}
+}
