@@ -686,3 +686,16 @@ func TestPlaygroundHelperRefusedStart(t *testing.T) {
 		t.Errorf("a helper failed, then worker 0 began the run: worker 0 kept %v, trainer 0 %q, want stopped, crashed", p.trainers[0].worker == w0, p.trainers[0].run.Status())
 	}
 }
+
+// TestFiguresWrap: the row of figures under a viewer (img/s, time left,
+// epoch, lr, workers) wraps in a narrow panel, as the export buttons do.
+// At 375 px it ran 8 px past the panel, "workers" cut off and the page
+// scrolling sideways. The rule as web/metriclab.css writes it: how a
+// browser lays it out is not checked here.
+func TestFiguresWrap(t *testing.T) {
+	for _, sel := range []string{".figures", ".export"} {
+		if got := cssRule(t, sel)["flex-wrap"]; got != "wrap" {
+			t.Errorf("metriclab.css: %s's flex-wrap is %q, want wrap", sel, got)
+		}
+	}
+}
