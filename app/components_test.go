@@ -355,3 +355,40 @@ func TestNumberFieldBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestSphereExportNeedsSnapshot: the panel's Sphere (PNG) is enabled once
+// its viewer has something to draw, the run's first snapshot, and stays
+// so while the viewer keeps the run's last picture (a run done, or its
+// worker crashed); a reset, which clears the viewer, disables it again.
+// It was enabled from the trainer's first "idle", and saved the empty
+// viewer's dark square.
+func TestSphereExportNeedsSnapshot(t *testing.T) {
+	snap := &PageMessage{Message: msg.Message{Type: msg.TypeSnapshot}, Snapshot: &SnapshotHead{Dim: 3}}
+	r := NewRun("t0", "arcface")
+	for _, step := range []struct {
+		what    string
+		do      func()
+		enabled bool
+	}{
+		{"starting", func() {}, false},
+		{"ready", func() { r.State = msg.StateIdle }, false},
+		{"loading the data", func() { r.State = msg.StateLoading }, false},
+		{"running, no snapshot yet", func() { r.State = msg.StateRunning }, false},
+		{"a snapshot", func() {
+			if err := r.Apply(snap); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"crashed", func() { r.Crash("out of memory") }, true},
+		{"reset", func() { r.Reset(); r.State = msg.StateIdle }, false},
+	} {
+		step.do()
+		tag, _, ok := element(t, &TrainerPanel{Index: 0, Run: r, Channel: "c", Dim: "3"}, "btn-export-png-0")
+		if !ok {
+			t.Fatalf("%s: no #btn-export-png-0", step.what)
+		}
+		if enabled := !strings.Contains(tag, " disabled") || attr(tag, "disabled") == "false"; enabled != step.enabled { // go-app's HTMLString writes disabled="false"
+			t.Errorf("%s: Sphere (PNG) %s, want enabled %v", step.what, tag, step.enabled)
+		}
+	}
+}

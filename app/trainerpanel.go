@@ -77,7 +77,9 @@ func (t *TrainerPanel) Render() app.UI {
 			return app.Div().Class("export").Body(
 				t.exportButton("model", "Model (.safetensors)", r.Can("export")),
 				t.exportButton("tsv", "vectors.tsv + metadata.tsv", r.Can("export")),
-				t.exportButton("png", "Sphere (PNG)", r.State != StateStarting),
+				// Once the viewer has a picture: before the first
+				// snapshot it saved the empty viewer's dark square.
+				t.exportButton("png", "Sphere (PNG)", r.HasSnapshot),
 			)
 		}),
 	)
