@@ -6,6 +6,9 @@
 package app
 
 import (
+	"html"
+	"maps"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -390,5 +393,41 @@ func TestSphereExportNeedsSnapshot(t *testing.T) {
 		if enabled := !strings.Contains(tag, " disabled") || attr(tag, "disabled") == "false"; enabled != step.enabled { // go-app's HTMLString writes disabled="false"
 			t.Errorf("%s: Sphere (PNG) %s, want enabled %v", step.what, tag, step.enabled)
 		}
+	}
+}
+
+// TestComparePanelsSayParams: a loss's parameters set by a link train
+// that loss's panel in compare mode (Settings.Request), where the form
+// shows no parameters, and each panel's heading says them after its
+// loss: "arcface (s = 30, m = 0.3) · D = 3". The heading said "arcface ·
+// D = 3", and nothing on the page said that it trained with s = 30 and
+// m = 0.3. A loss at its defaults is named alone.
+func TestComparePanelsSayParams(t *testing.T) {
+	s, notices := ParseHash("#loss=arcface&s=30&m=0.3&compare=softmax,arcface")
+	if len(notices) > 0 {
+		t.Fatal(notices)
+	}
+	p := NewPlayground()
+	p.settings = s
+	p.resize()
+	if got := p.settings.Request("arcface").LossParams; !maps.Equal(got, map[string]float64{"s": 30, "m": 0.3}) {
+		t.Fatalf("arcface trains with %v, want s = 30, m = 0.3", got)
+	}
+	if h := app.HTMLString(&Controls{Settings: s}); strings.Contains(h, "ctl-param-") {
+		t.Fatalf("compare mode: the form shows loss parameters: %s", h)
+	}
+	heading := regexp.MustCompile(`<h2>([^<]*)</h2>`)
+	for i, want := range []string{"softmax · D = 3", "arcface (s = 30, m = 0.3) · D = 3"} {
+		m := heading.FindStringSubmatch(app.HTMLString(p.panels()[i]))
+		if m == nil || html.UnescapeString(m[1]) != want {
+			t.Errorf("panel %d: heading %q, want %q", i, m, want)
+		}
+	}
+	// A run started says what it trains, whatever the form says since.
+	req := s.Request("arcface")
+	req.LossParams = map[string]float64{"m": 0.4}
+	p.trainers[1].run.Request = &req
+	if m := heading.FindStringSubmatch(app.HTMLString(p.panels()[1])); m == nil || html.UnescapeString(m[1]) != "arcface (m = 0.4) · D = 3" {
+		t.Errorf("a run of m = 0.4: heading %q", m)
 	}
 }

@@ -183,6 +183,7 @@ func (p *Playground) panels() []app.UI {
 			Run:        p.trainers[i].run,
 			Channel:    p.viewerChannel(i),
 			Dim:        p.panelDim(i),
+			Params:     p.panelParams(i),
 			HideExport: p.settings.Hidden("export"),
 			OnRestart:  func() { p.restart(i) },
 			OnExport:   func(kind string) { p.export(i, kind) },
@@ -727,6 +728,18 @@ func (p *Playground) shape(i int) (dim int, views []msg.Crop) {
 
 // panelDim writes trainer i's D for its panel (dimText).
 func (p *Playground) panelDim(i int) string { return dimText(p.shape(i)) }
+
+// panelParams writes the loss parameters of trainer i for its panel
+// (paramsText): its run's, as it was started, or those the settings
+// give its loss before a run, as shape does.
+func (p *Playground) panelParams(i int) string {
+	r := p.trainers[i].run.Request
+	if r == nil {
+		req := p.settings.Request(p.trainers[i].run.Loss)
+		r = &req
+	}
+	return paramsText(r.Loss, r.Dim, r.LossParams)
+}
 
 // fileName returns the base name of trainer i's exported files:
 // metriclab-LOSS-dD, with D as V×D for an encoder of V views.

@@ -3,8 +3,10 @@ package app
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"metriclab/core/msg"
 
@@ -24,6 +26,7 @@ type TrainerPanel struct {
 	Run        Run    // what the trainer said last
 	Channel    string // the BroadcastChannel of its viewer
 	Dim        string // the embedding's D: "128", or "3 × 128 (whole, upper, lower)" (dimText)
+	Params     string // the loss parameters it trains with, "s = 30, m = 0.3" (paramsText); "" for the loss's defaults
 	HideExport bool
 
 	OnRestart func()
@@ -40,7 +43,7 @@ func (t *TrainerPanel) Render() app.UI {
 	p := r.Progress
 	return app.Section().ID("trainer-"+strconv.Itoa(t.Index)).Class("panel state-"+r.State).Body(
 		app.Header().Class("panel-head").Body(
-			app.H2().Text(r.Loss+" · D = "+t.Dim),
+			app.H2().Text(t.lossText()+" · D = "+t.Dim),
 			app.P().ID(statusID).Class("status").Text(r.Status()),
 		),
 		// In a slot, there without an error: go-app matches children by
@@ -97,6 +100,16 @@ func (t *TrainerPanel) viewer() app.UI {
 	return f
 }
 
+// lossText names the panel's loss with the parameters it trains with,
+// "arcface (s = 30, m = 0.3)": in compare mode the form shows none, and
+// a link's reach one panel.
+func (t *TrainerPanel) lossText() string {
+	if t.Params == "" {
+		return t.Run.Loss
+	}
+	return t.Run.Loss + " (" + t.Params + ")"
+}
+
 // verification draws the table of verification figures, one row per
 // epoch end.
 func (t *TrainerPanel) verification() app.UI {
@@ -151,6 +164,31 @@ func ViewerURL(channel string, rotate bool) string {
 // figure draws one labelled number.
 func figure(label, value string) app.UI {
 	return app.Div().Class("figure").Body(app.Span().Class("value").Text(value), app.Span().Class("label").Text(label))
+}
+
+// paramsText writes the loss parameters params of loss at D = dim,
+// "s = 30, m = 0.3", in the order of the loss's parameters (LossParams),
+// any other after them by name; "" for none, every parameter at its
+// default.
+func paramsText(loss string, dim int, params map[string]float64) string {
+	names := make([]string, 0, len(params))
+	for _, p := range LossParams(loss, dim) {
+		if _, ok := params[p.Name]; ok {
+			names = append(names, p.Name)
+		}
+	}
+	var rest []string
+	for k := range params {
+		if !slices.Contains(names, k) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	parts := make([]string, 0, len(params))
+	for _, k := range append(names, rest...) {
+		parts = append(parts, k+" = "+FormatNumber(params[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // speed writes a throughput, "–" when unknown.
