@@ -390,10 +390,16 @@ func TestSphereExportNeedsSnapshot(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: no #btn-export-png-0", step.what)
 		}
-		if enabled := !strings.Contains(tag, " disabled") || attr(tag, "disabled") == "false"; enabled != step.enabled { // go-app's HTMLString writes disabled="false"
+		if enabled := !disabledTag(tag); enabled != step.enabled {
 			t.Errorf("%s: Sphere (PNG) %s, want enabled %v", step.what, tag, step.enabled)
 		}
 	}
+}
+
+// disabledTag reports whether the attributes of a tag, as go-app's
+// HTMLString writes them, disable it: disabled, not disabled="false".
+func disabledTag(attrs string) bool {
+	return strings.Contains(attrs, " disabled") && attr(attrs, "disabled") != "false"
 }
 
 // TestComparePanelsSayParams: a loss's parameters set by a link train

@@ -70,13 +70,7 @@ func (c *Controls) Render() app.UI {
 			c.button("step", "Step", msg.OpStep),
 			c.button("reset", "Reset", msg.OpReset),
 		),
-		app.If(!s.Hidden("preset"), func() app.UI {
-			return c.selectField("preset", "Preset", PresetNames(), cmp.Or(s.Preset, "none"), func(s *Settings, v string) {
-				if p, err := s.WithPreset(v); err == nil { // every preset reads: TestParseHashPreset
-					*s = p
-				}
-			})
-		}),
+		app.If(!s.Hidden("preset"), func() app.UI { return c.preset() }),
 		app.If(!s.Hidden("data"), func() app.UI {
 			return c.selectField("data", "Data set", Datasets(), s.Data, func(s *Settings, v string) { s.Data = v })
 		}),
@@ -203,6 +197,30 @@ func (c *Controls) compare() app.UI {
 			)
 		}),
 	)
+}
+
+// preset draws the Preset field: the recipes of MNIST's images, which
+// the playground trains on (presetOnMNIST), and the others disabled,
+// each saying what it is for and where it trains.
+func (c *Controls) preset() app.UI {
+	names := PresetNames()
+	texts, off := make([]string, len(names)), make([]bool, len(names))
+	for i, name := range names {
+		texts[i] = name
+		if p, ok := msg.PresetByName(name); ok && !presetOnMNIST(p) {
+			texts[i], off[i] = name+" — for "+presetData(p)+", on the Jobs page", true
+		}
+	}
+	return selectFieldOff("ctl-preset", "Preset", names, texts, off, cmp.Or(c.Settings.Preset, "none"), c.Locked, func(v string) {
+		if p, ok := msg.PresetByName(v); ok && !presetOnMNIST(p) {
+			return // disabled
+		}
+		c.change(func(s *Settings) {
+			if p, err := s.WithPreset(v); err == nil { // every preset reads: TestParseHashPreset
+				*s = p
+			}
+		})
+	})
 }
 
 // selectField draws a labelled <select> of the setting id.

@@ -26,12 +26,19 @@ func selectField(id, label string, options []string, value string, disabled bool
 
 // selectFieldText is selectField with texts[i] shown for options[i].
 func selectFieldText(id, label string, options, texts []string, value string, disabled bool, set func(string)) app.UI {
+	return selectFieldOff(id, label, options, texts, nil, value, disabled, set)
+}
+
+// selectFieldOff is selectFieldText with the options i where off[i]
+// disabled: shown, their text saying why, and not to be chosen. off may
+// be nil, for none.
+func selectFieldOff(id, label string, options, texts []string, off []bool, value string, disabled bool, set func(string)) app.UI {
 	return app.Label().Class("field").Body(
 		app.Span().Text(label),
 		app.Select().ID(id).Disabled(disabled).
 			OnChange(func(ctx app.Context, e app.Event) { set(ctx.JSSrc().Get("value").String()) }, app.EventScope(id)).
 			Body(app.Range(options).Slice(func(i int) app.UI {
-				return app.Option().Value(options[i]).Selected(options[i] == value).Text(texts[i])
+				return app.Option().Value(options[i]).Selected(options[i] == value).Disabled(i < len(off) && off[i]).Text(texts[i])
 			})),
 	)
 }

@@ -110,7 +110,7 @@ func (p *Playground) follow(hash string) {
 // a notice says so, and Train starts it; the settings written back lose
 // their autostart, so that a reload does not start it either.
 func (p *Playground) open(hash string) {
-	s, notices := ParseHash(hash)
+	s, notices := ParseLink(hash)
 	if s.Autostart && len(notices) > 0 {
 		s.Autostart = false
 		notices = append(notices, "training was not started because of the notices above: press Train to train with the settings shown")

@@ -170,6 +170,47 @@ func ControlNames() []string {
 // msg.Presets' names.
 func PresetNames() []string { return append([]string{"none"}, msg.PresetNames()...) }
 
+// mnistInput is the shape ("CxHxW") of MNIST's images, the data the
+// playground trains on.
+const mnistInput = "1x28x28"
+
+// presetOnMNIST reports whether preset p is a recipe for MNIST's images,
+// which the playground trains on: its input is their shape (digits). The
+// others are recipes for a server's folders of other images (faces and
+// face-photos, of 48×48 face crops): on MNIST, faces trained lenet-m on
+// four windows of each digit for 200 epochs, "step 1/343600 … over 99h
+// left" in a browser, for nothing it was chosen for. The Jobs page, whose
+// data sets are the server's folders too, offers every preset.
+func presetOnMNIST(p msg.Preset) bool { return p.Input == mnistInput }
+
+// presetData returns what preset p is a recipe for, the head of its
+// description: "folders of face crops (aligned by the eyes)".
+func presetData(p msg.Preset) string {
+	d, _, _ := strings.Cut(p.Description, ":")
+	return d
+}
+
+// ParseLink reads the playground's link as ParseHash does, but for a
+// preset that is not for MNIST's images (presetOnMNIST): the link is
+// read without it, and a notice, the first, says why.
+func ParseLink(fragment string) (Settings, []string) {
+	s, notices := ParseHash(fragment)
+	p, ok := msg.PresetByName(s.Preset)
+	if !ok || presetOnMNIST(p) {
+		return s, notices
+	}
+	var kept []string
+	for pair := range strings.SplitSeq(strings.TrimPrefix(fragment, "#"), "&") {
+		k, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(k); err != nil || k != "preset" {
+			kept = append(kept, pair)
+		}
+	}
+	s, notices, n := parseHash(strings.Join(kept, "&"), nil)
+	why := msg.Shorten(fmt.Sprintf("preset=%s is a recipe for %s, not for MNIST, which the playground trains on: no preset (the Jobs page trains it on a server's folder)", p.Name, presetData(p)), maxNoticeRunes)
+	return s, capNotices(append([]string{why}, notices...), n+1, maxNotices)
+}
+
 // presetValues returns the hash keys and values of preset p's request,
 // with its loss parameters when loss (the hash's own loss, "" when it
 // has none) is the preset's, as `metriclab train --preset` takes them.
