@@ -207,7 +207,7 @@ func ParseLink(fragment string) (Settings, []string) {
 		}
 	}
 	s, notices, n := parseHash(strings.Join(kept, "&"), nil)
-	why := msg.Shorten(fmt.Sprintf("preset=%s is a recipe for %s, not for MNIST, which the playground trains on: no preset (the Jobs page trains it on a server's folder)", p.Name, presetData(p)), maxNoticeRunes)
+	why := msg.Shorten(fmt.Sprintf("preset=%s is a recipe for %s, not MNIST, the playground's data: no preset (the Jobs page trains it on a server's folder)", p.Name, presetData(p)), maxNoticeRunes)
 	return s, capNotices(append([]string{why}, notices...), n+1, maxNotices)
 }
 
