@@ -41,6 +41,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"metriclab/app"
 	"metriclab/core/data"
@@ -785,6 +786,20 @@ func TestE2ETrainArcFace(t *testing.T) {
 	dataURL := cdpEval[string](p, `document.getElementById("viewer-0").contentDocument.querySelector("canvas").toDataURL("image/png")`)
 	if n, _ := dataURLClassPixels(t, dataURL); n < 400 {
 		t.Errorf("the viewer's canvas (toDataURL, as the PNG export reads it) has %d pixels of class colours, want ≥ 400", n)
+	}
+
+	// A keyboard leaves the viewer: Tab from its focused canvas moves the
+	// focus on, out of its frame (ebiten's canvas prevents the default of
+	// every key; web/viz.html lets Tab through), while the viewer's own
+	// keys still reach it.
+	focused := `(() => { const f = document.getElementById("viewer-0"); return document.activeElement === f && f.contentDocument.activeElement === f.contentDocument.querySelector("canvas") })()`
+	cdpEval[bool](p, `(() => { const f = document.getElementById("viewer-0"); f.focus(); f.contentDocument.querySelector("canvas").focus(); return true })()`)
+	if !cdpEval[bool](p, focused) {
+		t.Fatal("the viewer's canvas did not take the focus")
+	}
+	cdpRun(p, "press Tab in the viewer", chromedp.KeyEvent(kb.Tab))
+	if cdpEval[bool](p, focused) || cdpEval[string](p, `document.activeElement.id`) == "viewer-0" {
+		t.Errorf("Tab in the viewer left the focus in it (the page's active element %q): a keyboard cannot leave it", cdpEval[string](p, `document.activeElement.id || document.activeElement.tagName`))
 	}
 }
 
