@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"metriclab/core"
+	"metriclab/core/eval"
 	"metriclab/core/ops"
 )
 
@@ -174,6 +175,53 @@ func (l *marginSoftmax) logits(emb, onehot *G.Node, n, classes int) (*G.Node, er
 		return nil, err
 	}
 	return G.BroadcastHadamardProd(t, norm, nil, []byte{1})
+}
+
+// HeadAccuracy returns the accuracy on test of the class head of loss,
+// with its class weights w (C×D) and biases b (nil for none) as
+// core.Spec.ClassWeights gives them, by the head's own prediction: the
+// argmax of its logits without the margin, which changes the target's
+// logit in training only,
+//
+//	softmax      ŷ = argmax_j f·W_j + b_j
+//	l2softmax    ŷ = argmax_j α·f̂·W_j + b_j
+//	the others   ŷ = argmax_j cos θ_j   (s·cos θ_j and ‖f‖·cos θ_j order the classes as cos θ_j does)
+//
+// counted by eval.ClassifierAccuracy (ties to the lowest j, sums in
+// float64). The nearest class weight by cosine is not softmax's
+// prediction: its biases and its weights' norms move the boundaries. ok
+// is false for a loss without a class head (contrastive, triplet).
+func HeadAccuracy(loss core.Loss, test eval.Embeddings, w, b []float32) (acc float64, ok bool) {
+	l, ok := loss.(*marginSoftmax)
+	if !ok {
+		return 0, false
+	}
+	switch l.head {
+	case msLinear:
+		return eval.ClassifierAccuracy(test, w, b, false), true
+	case msScaledLinear:
+		return eval.ClassifierAccuracy(scaledRows(test, l.scale), w, b, false), true
+	}
+	return eval.ClassifierAccuracy(test, w, nil, true), true
+}
+
+// scaledRows returns a copy of e whose rows f are α·f̂ = α·f/√(‖f‖²+ε),
+// as l2softmax's head scales them (the norm accumulated in float64).
+func scaledRows(e eval.Embeddings, alpha float64) eval.Embeddings {
+	out := e
+	out.X = make([]float32, len(e.X))
+	for i := range e.N {
+		f := e.Row(i)
+		var sq float64
+		for _, v := range f {
+			sq += float64(v) * float64(v)
+		}
+		k := alpha / math.Sqrt(sq+msEps)
+		for c, v := range f {
+			out.X[i*e.D+c] = float32(k * float64(v))
+		}
+	}
+	return out
 }
 
 // msCosines returns the N×C cosines f̂·Ŵᵀ between the rows of emb and w.

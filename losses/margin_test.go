@@ -7,6 +7,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"metriclab/core/eval"
 )
 
 // msFamily is the margin-softmax family, the losses of margin.go.
@@ -297,5 +299,49 @@ func TestMarginDegenerateBatches(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestHeadAccuracy places one 2-D embedding of class 1 where the three
+// prediction rules disagree, with W_0 = (1, 0), W_1 = (0, 3) and biases
+// (0, −1.2), which the cosine heads have none of and leave (α = 1 for
+// l2softmax). Worked by hand:
+//
+//	(20, 10):      f·W + b = (20, 28.8) → 1;  f̂·W + b = (0.894, 0.142) → 0;  cos = (0.894, 0.447) → 0
+//	(0.073, 0.068): f·W + b = (0.073, −0.996) → 0;  f̂·W + b = (0.732, 0.846) → 1;  cos = (0.732, 0.682) → 0
+//	(0.6, 0.8):    cos = (0.6, 0.8) → 1 for the cosine heads
+func TestHeadAccuracy(t *testing.T) {
+	w, b := []float32{1, 0, 0, 3}, []float32{0, -1.2}
+	for _, tc := range []struct {
+		loss   string
+		params map[string]float64
+		f      []float32
+		want   float64
+	}{
+		{"softmax", nil, []float32{20, 10}, 1},
+		{"l2softmax", map[string]float64{"alpha": 1}, []float32{20, 10}, 0},
+		{"arcface", nil, []float32{20, 10}, 0},
+		{"softmax", nil, []float32{0.073, 0.068}, 0},
+		{"l2softmax", map[string]float64{"alpha": 1}, []float32{0.073, 0.068}, 1},
+		{"cosface", nil, []float32{0.073, 0.068}, 0},
+		{"arcface", nil, []float32{0.6, 0.8}, 1},
+		{"sphereface", nil, []float32{0.6, 0.8}, 1},
+		{"normsoftmax", nil, []float32{0.6, 0.8}, 1},
+	} {
+		l, err := New(Config{Name: tc.loss, Dim: 2, Values: tc.params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := eval.Embeddings{X: tc.f, N: 1, D: 2, Labels: []int{1}}
+		if got, ok := HeadAccuracy(l, e, w, b); !ok || got != tc.want {
+			t.Errorf("%s at %v: accuracy %g (ok %v), want %g", tc.loss, tc.f, got, ok, tc.want)
+		}
+	}
+	pair, err := New(Config{Name: "triplet", Dim: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := HeadAccuracy(pair, eval.Embeddings{}, nil, nil); ok {
+		t.Error("triplet: a class head, want none")
 	}
 }

@@ -191,8 +191,15 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	done()
 	if model != nil && !ensemble && slices.Equal(model.Meta.Classes, test.Classes) {
 		if w, b, ok := model.Meta.Spec.ClassWeights(model.Params); ok {
-			acc := eval.ClassifierAccuracy(own, w, b, b == nil)
-			rep.ClosedSet.Classifier = &acc
+			// The head's own prediction, as the training job reports it
+			// (losses.HeadAccuracy); New takes the loss, as Validate did.
+			loss, err := losses.New(losses.Config{Name: model.Meta.Loss, Dim: model.Meta.Spec.Dim, Values: model.Meta.LossParams})
+			if err != nil {
+				return inputError{fmt.Errorf("%s: %v", f.model, err)}
+			}
+			if acc, ok := losses.HeadAccuracy(loss, own, w, b); ok {
+				rep.ClosedSet.Classifier = &acc
+			}
 		}
 	}
 	if f.expand > 0 {

@@ -280,7 +280,7 @@ type Job struct {
 	diverged   error                    // and why, when training diverged after the best epoch (Diverged)
 
 	rate      [rateWindow]time.Duration // durations of the recent steps
-	accuracy  float64                   // nearest-class-weight accuracy of the last evaluation
+	accuracy  float64                   // the head's own accuracy (headAccuracy) of the last evaluation
 	last      *eval.VerificationReport  // the last epoch end's verification
 	centre    float64                   // and its nearest-centre accuracy
 	lastLoss  float64                   // the last step's loss
@@ -578,10 +578,10 @@ func subset(s *data.Set, classes []int) *data.Set {
 // Progress.LR is the learning rate of the next step; ImgPerS counts the
 // time spent in the last steps' training (not validation, not the caller's
 // pauses); ETA is the steps left at that rate. Accuracy is the accuracy of
-// the nearest class weight (cosine, the prediction of the normalised
-// margin-softmax heads) on the images of the last evaluation (the held-out
-// images at an epoch end, the snapshot's test images at a Snapshot), for
-// losses with class weights (core.Spec.ClassWeights); 0 otherwise.
+// the head's own prediction (losses.HeadAccuracy) on the images of the
+// last evaluation (the held-out images at an epoch end, the snapshot's test
+// images at a Snapshot), for losses with class weights
+// (core.Spec.ClassWeights); 0 otherwise.
 func (j *Job) Step() (msg.Progress, error) {
 	if j.opts.Shard.Count > 1 {
 		return msg.Progress{}, errors.New("job: Step on a data-parallel worker: use ShardGradients and ApplyShard")
@@ -832,12 +832,13 @@ func (j *Job) validate() error {
 	return nil
 }
 
-// headAccuracy returns the accuracy of the nearest class weight (cosine,
-// core.Spec.ClassWeights: a model of views joins its views' heads) on e,
-// unturned images of the unturned classes, or 0 when params has no class
-// weights.
+// headAccuracy returns the accuracy of the head's own prediction
+// (losses.HeadAccuracy: softmax's f·W_j + b_j, the normalised heads'
+// nearest class weight by cosine; core.Spec.ClassWeights: a model of views
+// joins its views' heads) on e, unturned images of the unturned classes,
+// or 0 when params has no class weights.
 func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) float64 {
-	w, _, ok := j.spec.ClassWeights(params)
+	w, b, ok := j.spec.ClassWeights(params)
 	if !ok || e.D == 0 || len(w)%e.D != 0 {
 		return 0
 	}
@@ -847,7 +848,8 @@ func (j *Job) headAccuracy(e eval.Embeddings, params map[string]core.Tensor) flo
 			e.Labels[i] = j.plainClass(y)
 		}
 	}
-	return eval.ClassifierAccuracy(e, w, nil, true)
+	acc, _ := losses.HeadAccuracy(j.loss, e, w, b)
+	return acc
 }
 
 // plainWeights returns the rows of the class weights w of the classes of

@@ -1320,3 +1320,40 @@ func TestClassesNamedByNumber(t *testing.T) {
 		t.Errorf("classes 0-1 among %v: %v; want a request error saying no class is named 0", train.Classes, err)
 	}
 }
+
+// TestHeadAccuracyOwnRule: the accuracy a job reports is its head's own
+// prediction (losses.HeadAccuracy), not the nearest class weight by cosine
+// for every loss. With softmax's and L2-softmax's bias of class "upper" set
+// to 10⁶ by hand, their logits f·W_j + b_j and α·f̂·W_j + b_j pick it for
+// every image: the accuracy is exactly the share of that class among the
+// snapshot's images, a fourth of bars' balanced 16 (R18: the playground's
+// curve judged softmax by cosine, 0.669 where its own argmax got 0.906).
+// ArcFace, without bias, keeps the cosine rule.
+func TestHeadAccuracyOwnRule(t *testing.T) {
+	for _, loss := range []string{"softmax", "l2softmax", "arcface"} {
+		req := barsRequest()
+		req.Loss, req.LossParams, req.Dim = loss, nil, 2
+		j, err := New(req, bars(10, 3), bars(4, 4), Options{Val: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := j.tr.Params()
+		if b, ok := params["head.bias"]; ok {
+			b.Data[1] = 1e6
+			if err := j.tr.SetParams(params); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e, err := j.Embeddings()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := float64(count(e.Labels, 1)) / float64(e.N) // every image called "upper"
+		if loss == "arcface" {
+			want = eval.ClassifierAccuracy(e, params["head.weight"].Data, nil, true)
+		}
+		if j.accuracy != want {
+			t.Errorf("%s: accuracy %g, want %g (its head's own prediction)", loss, j.accuracy, want)
+		}
+	}
+}
