@@ -607,7 +607,7 @@ func (j *Jobs) renderWatch() app.UI {
 		app.IFrame().ID("job-viewer").Class("viewer").Title("hypersphere of job "+w.Job.ID).Src(ViewerURL(j.channel, true)),
 		app.Div().Class("charts").Body(
 			app.Raw(LineChartSVG("loss", r.LossLine, nil, "chart-loss")),
-			app.Raw(LineChartSVG("batch accuracy", r.AccLine, &Range{0, 1}, "chart-acc")),
+			app.Raw(LineChartSVG(AccuracyTitle(&w.Job.Config), r.AccLine, &Range{0, 1}, "chart-acc")),
 			app.Raw(HistogramSVG(r.Genuine, r.Impostor, r.Threshold, r.HasSnapshot)),
 		),
 		app.If(w.Figures() != nil, func() app.UI {

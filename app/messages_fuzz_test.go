@@ -80,7 +80,7 @@ func FuzzModelCard(f *testing.F) {
 func draw(r Run) {
 	r.Status()
 	LineChartSVG("loss", r.LossLine, nil, "chart-loss")
-	LineChartSVG("batch accuracy", r.AccLine, &Range{0, 1}, "chart-acc")
+	LineChartSVG(AccuracyTitle(r.Request), r.AccLine, &Range{0, 1}, "chart-acc")
 	HistogramSVG(r.Genuine, r.Impostor, r.Threshold, r.HasSnapshot)
 }
 

@@ -42,7 +42,7 @@ type Run struct {
 	State    string
 	Progress msg.Progress // the latest
 	LossLine []Point      // training loss by step
-	AccLine  []Point      // batch accuracy by step
+	AccLine  []Point      // the head's accuracy on the snapshot's images by step (AccuracyTitle)
 	Epochs   []EpochFigures
 
 	// Of the latest snapshot: angle histograms over [0°, 180°] and the
@@ -131,6 +131,28 @@ func (r *Run) Apply(m *PageMessage) error {
 		return errors.New(msg.ErrorLine(fmt.Sprintf("app: unknown message type %q", m.Type)))
 	}
 	return nil
+}
+
+// AccuracyTitle is the title of the accuracy curve of a run of req
+// (nil: none yet, the playground's MNIST), named by the images its points
+// are measured on: those of the viewer's snapshots (job.Job.Embeddings),
+// a fixed sample of up to 2,000 of the data's test images; for the
+// webcam's enrolled faces, which have no test split, enrolled images (the
+// held-out ones, or all of them when none could be held out); for a
+// server's folder, its test images or its held-out ones as it has them,
+// which the page does not know: the viewer's.
+func AccuracyTitle(req *msg.TrainRequest) string {
+	data := "mnist"
+	if req != nil {
+		data = req.Data
+	}
+	switch data {
+	case "mnist":
+		return "accuracy (test images)"
+	case msg.DataEnrolled:
+		return "accuracy (enrolled images)"
+	}
+	return "accuracy (viewer's images)"
 }
 
 // Crash marks the worker as dead, for reason, kept as one line as an

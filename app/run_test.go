@@ -265,3 +265,22 @@ func TestRunDivergedNote(t *testing.T) {
 		t.Errorf("after a reset: status %q, error %q; want the note gone", r.Status(), r.Err)
 	}
 }
+
+// TestAccuracyTitle: the accuracy curve names the images it is measured
+// on, the snapshot's (R18: it said "batch accuracy", and was of test
+// images taken at each viewer update).
+func TestAccuracyTitle(t *testing.T) {
+	for _, tc := range []struct {
+		req  *msg.TrainRequest
+		want string
+	}{
+		{nil, "accuracy (test images)"},
+		{&msg.TrainRequest{Data: "mnist"}, "accuracy (test images)"},
+		{&msg.TrainRequest{Data: msg.DataEnrolled}, "accuracy (enrolled images)"},
+		{&msg.TrainRequest{Data: "faces"}, "accuracy (viewer's images)"},
+	} {
+		if got := AccuracyTitle(tc.req); got != tc.want {
+			t.Errorf("AccuracyTitle(%+v) = %q, want %q", tc.req, got, tc.want)
+		}
+	}
+}

@@ -72,7 +72,7 @@ func (t *TrainerPanel) Render() app.UI {
 		),
 		app.Div().Class("charts").Body(
 			app.Raw(LineChartSVG("loss", r.LossLine, nil, "chart-loss")),
-			app.Raw(LineChartSVG("batch accuracy", r.AccLine, &Range{0, 1}, "chart-acc")),
+			app.Raw(LineChartSVG(AccuracyTitle(r.Request), r.AccLine, &Range{0, 1}, "chart-acc")),
 			app.Raw(HistogramSVG(r.Genuine, r.Impostor, r.Threshold, r.HasSnapshot)),
 		),
 		app.If(len(r.Epochs) > 0, func() app.UI { return t.verification() }),

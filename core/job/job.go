@@ -280,7 +280,7 @@ type Job struct {
 	diverged   error                    // and why, when training diverged after the best epoch (Diverged)
 
 	rate      [rateWindow]time.Duration // durations of the recent steps
-	accuracy  float64                   // the head's own accuracy (headAccuracy) of the last evaluation
+	accuracy  float64                   // the head's own accuracy (headAccuracy) on the snapshot's images, at the last Embeddings
 	last      *eval.VerificationReport  // the last epoch end's verification
 	centre    float64                   // and its nearest-centre accuracy
 	lastLoss  float64                   // the last step's loss
@@ -578,10 +578,11 @@ func subset(s *data.Set, classes []int) *data.Set {
 // Progress.LR is the learning rate of the next step; ImgPerS counts the
 // time spent in the last steps' training (not validation, not the caller's
 // pauses); ETA is the steps left at that rate. Accuracy is the accuracy of
-// the head's own prediction (losses.HeadAccuracy) on the images of the
-// last evaluation (the held-out images at an epoch end, the snapshot's test
-// images at a Snapshot), for losses with class weights
-// (core.Spec.ClassWeights); 0 otherwise.
+// the head's own prediction (losses.HeadAccuracy) on the snapshot's images
+// (see Embeddings: the test images the viewer shows) at the last Snapshot
+// or Embeddings, for losses with class weights (core.Spec.ClassWeights); 0
+// otherwise and before the first. An epoch end's held-out images give its
+// Verification, not Accuracy: the page draws Accuracy as one curve.
 func (j *Job) Step() (msg.Progress, error) {
 	if j.opts.Shard.Count > 1 {
 		return msg.Progress{}, errors.New("job: Step on a data-parallel worker: use ShardGradients and ApplyShard")
@@ -828,7 +829,6 @@ func (j *Job) validate() error {
 	vr := eval.Verification(e, eval.Cosine{}, j.folds)
 	j.last = &vr
 	j.centre = eval.NearestCentre(e, e, eval.Cosine{})
-	j.accuracy = j.headAccuracy(e, params)
 	return nil
 }
 

@@ -103,8 +103,13 @@ func TestJobTrains(t *testing.T) {
 		t.Errorf("loss from %.3f (first 5 steps) to %.3f (last 5): want it to fall by 30%%", first, end)
 	}
 	v := last.Verification
-	if v == nil || v.Accuracy < 0.9 || v.Centre < 0.9 || last.Accuracy < 0.9 || v.TARAtFAR["0.1"] <= 0 {
-		t.Errorf("last verification %+v, accuracy %g: want ≥ 0.9 on 4 bar positions", v, last.Accuracy)
+	if v == nil || v.Accuracy < 0.9 || v.Centre < 0.9 || v.TARAtFAR["0.1"] <= 0 {
+		t.Errorf("last verification %+v: want ≥ 0.9 on 4 bar positions", v)
+	}
+	// The head's accuracy is the snapshot's test images' (Progress.Accuracy
+	// at the steps after one).
+	if _, err := j.Snapshot(); err != nil || j.accuracy < 0.9 {
+		t.Errorf("the snapshot's accuracy %g (%v): want ≥ 0.9 on 4 bar positions", j.accuracy, err)
 	}
 	if last.ETA != 0 || last.ImgPerS <= 0 {
 		t.Errorf("last progress: ETA %g, img/s %g; want 0 left", last.ETA, last.ImgPerS)
@@ -1356,4 +1361,46 @@ func TestHeadAccuracyOwnRule(t *testing.T) {
 			t.Errorf("%s: accuracy %g, want %g (its head's own prediction)", loss, j.accuracy, want)
 		}
 	}
+}
+
+// TestAccuracyIsTheSnapshots: Progress.Accuracy is of the snapshot's
+// images alone (the test images the viewer shows), not of the held-out
+// images at an epoch end: the page draws it as one curve, "accuracy (test
+// images)". Until the next snapshot, an epoch end reports the last one's.
+func TestAccuracyIsTheSnapshots(t *testing.T) {
+	req := barsRequest()
+	req.Loss, req.LossParams = "softmax", nil
+	j, err := New(req, bars(20, 3), bars(4, 4), Options{Val: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	snap := j.accuracy
+	for {
+		p, err := j.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.EpochEnd {
+			if p.Verification == nil {
+				t.Fatal("an epoch end without verification")
+			}
+			if p.Accuracy != snap {
+				t.Errorf("epoch end: accuracy %g, want the snapshot's %g (held out: %g)", p.Accuracy, snap, heldOutAccuracy(t, j))
+			}
+			break
+		}
+	}
+}
+
+// heldOutAccuracy is the head's accuracy on j's held-out images.
+func heldOutAccuracy(t *testing.T, j *Job) float64 {
+	params := j.tr.Params()
+	e, err := EmbedSet(j.spec, params, j.val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j.headAccuracy(e, params)
 }

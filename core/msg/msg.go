@@ -213,7 +213,7 @@ type Progress struct {
 	Step     int     `json:"step"`
 	Steps    int     `json:"steps"`
 	Loss     float64 `json:"loss"`
-	Accuracy float64 `json:"accuracy"` // batch accuracy of the nearest class weight, when the loss has weights
+	Accuracy float64 `json:"accuracy"` // the head's own accuracy on the last snapshot's images (the viewer's: test images), when the loss has class weights
 	ImgPerS  float64 `json:"img_per_s"`
 	LR       float64 `json:"lr"`                  // the learning rate of the step reported, as Loss is its loss
 	ETA      float64 `json:"eta_s"`               // seconds left
