@@ -62,10 +62,11 @@ type PageMessage struct {
 // SnapshotHead is the part of a msg.Snapshot that the page reads (a test
 // holds its fields to msg.Snapshot's).
 type SnapshotHead struct {
-	Dim       int     `json:"dim"`
-	Threshold float64 `json:"threshold"`
-	Genuine   []int   `json:"genuine"`
-	Impostor  []int   `json:"impostor"`
+	Dim          int     `json:"dim"`
+	Threshold    float64 `json:"threshold"`
+	HasThreshold bool    `json:"has_threshold,omitempty"`
+	Genuine      []int   `json:"genuine"`
+	Impostor     []int   `json:"impostor"`
 }
 
 // DecodeMessage reads one message of the schema. A message of another

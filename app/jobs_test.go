@@ -36,11 +36,11 @@ func TestJobWatchReceive(t *testing.T) {
 	if w.State != msg.JobRunning || w.Final() || !strings.HasPrefix(w.Status(), "running: epoch 0, step 20/40, loss 1.5000") {
 		t.Errorf("state %q final %v status %q", w.State, w.Final(), w.Status())
 	}
-	snap := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
+	snap := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"has_threshold":true,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
 	if post, err := w.Receive(snap); err != nil || !slices.Equal(post, []string{snap}) {
 		t.Fatalf("snapshot: %q, %v, want the snapshot to forward", post, err)
 	}
-	if w.Snapshot != snap || !w.Run.HasSnapshot || w.Run.Threshold != 0.5 || !slices.Equal(w.Run.Impostor, []int{0, 4}) {
+	if w.Snapshot != snap || !w.Run.HasSnapshot || w.Run.Threshold != (Threshold{0.5, true}) || !slices.Equal(w.Run.Impostor, []int{0, 4}) {
 		t.Errorf("after the snapshot: %+v", w.Run)
 	}
 	if _, err := w.Receive(`{"v":1,"type":"state","trainer":"j1","state":"canceled"}`); err != nil {
@@ -451,7 +451,7 @@ func receiveNeverFailed(t *testing.T, name string, w *JobWatch, events []string)
 // the bad one's place, and a reloaded viewer got nothing to draw).
 func TestJobWatchBadSnapshot(t *testing.T) {
 	w := NewJobWatch(msg.Job{ID: "j1", State: msg.JobRunning, Steps: 40, Config: jobConfig()})
-	good := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
+	good := `{"v":1,"type":"snapshot","trainer":"j1","snapshot":{"dim":3,"threshold":0.5,"has_threshold":true,"genuine":[3,1],"impostor":[0,4],"points":[1,0,0],"labels":[0]}}`
 	if post, err := w.Receive(good); err != nil || !slices.Equal(post, []string{good}) {
 		t.Fatalf("snapshot: %q, %v", post, err)
 	}
@@ -463,8 +463,8 @@ func TestJobWatchBadSnapshot(t *testing.T) {
 		if err == nil || len(post) > 0 {
 			t.Errorf("Receive(%s) = %q, %v; want an error and nothing to forward", bad, post, err)
 		}
-		if w.Snapshot != good || w.Run.Threshold != 0.5 {
-			t.Errorf("after %s: the snapshot kept is %s (threshold %g), want the last good one", bad, w.Snapshot, w.Run.Threshold)
+		if w.Snapshot != good || w.Run.Threshold != (Threshold{0.5, true}) {
+			t.Errorf("after %s: the snapshot kept is %s (threshold %v), want the last good one", bad, w.Snapshot, w.Run.Threshold)
 		}
 	}
 }

@@ -18,6 +18,7 @@ func FuzzMessages(f *testing.F) {
 		`{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":0,"step":10,"steps":40,"loss":2.5,"accuracy":0.25,"img_per_s":1e308,"eta":1e300}}`,
 		`{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":-9223372036854775808,"verification":{"accuracy":0.9,"eer":0.1,"threshold":2}}}`,
 		`{"v":1,"type":"snapshot","trainer":"t0","snapshot":{"dim":3,"threshold":-7,"genuine":[9223372036854775807,9223372036854775807],"impostor":[-1,0,4]}}`,
+		`{"v":1,"type":"snapshot","trainer":"t0","snapshot":{"dim":3,"threshold":0,"has_threshold":true,"genuine":[1,2],"impostor":[2,1]}}`,
 		`{"v":1,"type":"error","trainer":"t0","error":"` + "\xff\xfe" + `"}`,
 		`{"v":1,"type":"embeddings","trainer":"t0","embeddings":{"id":"gallery-1","dim":4611686018427387904,"values":[]}}`,
 		`{"v":1,"type":"embeddings","trainer":"t0","embeddings":{"id":"probe-1","dim":0,"values":[1,2]}}`,

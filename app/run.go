@@ -46,9 +46,9 @@ type Run struct {
 	Epochs   []EpochFigures
 
 	// Of the latest snapshot: angle histograms over [0°, 180°] and the
-	// verification threshold as a cosine similarity.
+	// verification threshold, when a verification has chosen one.
 	Genuine, Impostor []int
-	Threshold         float64
+	Threshold         Threshold
 	HasSnapshot       bool
 
 	Err string // why the trainer failed or crashed
@@ -120,7 +120,7 @@ func (r *Run) Apply(m *PageMessage) error {
 			return errors.New("app: snapshot message without a snapshot")
 		}
 		r.Genuine, r.Impostor = m.Snapshot.Genuine, m.Snapshot.Impostor
-		r.Threshold = m.Snapshot.Threshold
+		r.Threshold = Threshold{Cos: m.Snapshot.Threshold, Set: m.Snapshot.HasThreshold}
 		r.HasSnapshot = true
 	case msg.TypeError:
 		r.Err = cmp.Or(m.Error, "the trainer reported an error")

@@ -46,7 +46,7 @@ func TestRunLifecycle(t *testing.T) {
 	}
 	apply(t, &r, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":937,"steps":937,"loss":0.4,"epoch_end":true,
 		"verification":{"accuracy":0.97,"eer":0.031,"threshold":0.42,"tar_at_far":{"0.001":0.8}}}}`)
-	apply(t, &r, `{"v":1,"type":"snapshot","trainer":"t0","snapshot":{"dim":3,"points":[1,0,0],"labels":[1],"threshold":0.42,"genuine":[5,3,1],"impostor":[0,2,7]}}`)
+	apply(t, &r, `{"v":1,"type":"snapshot","trainer":"t0","snapshot":{"dim":3,"points":[1,0,0],"labels":[1],"threshold":0.42,"has_threshold":true,"genuine":[5,3,1],"impostor":[0,2,7]}}`)
 	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"paused"}`)
 	if !r.Can("step") || !r.Can("resume") || !r.Can("export") || r.Can("pause") {
 		t.Errorf("paused: step %v resume %v export %v", r.Can("step"), r.Can("resume"), r.Can("export"))
@@ -54,7 +54,7 @@ func TestRunLifecycle(t *testing.T) {
 	if !strings.HasPrefix(r.Status(), "paused: epoch 1, step 937/937, loss 0.4000") {
 		t.Errorf("paused status %q", r.Status())
 	}
-	if len(r.Epochs) != 1 || r.Epochs[0].EER != 0.031 || !r.HasSnapshot || r.Threshold != 0.42 || len(r.Impostor) != 3 {
+	if len(r.Epochs) != 1 || r.Epochs[0].EER != 0.031 || !r.HasSnapshot || r.Threshold != (Threshold{0.42, true}) || len(r.Impostor) != 3 {
 		t.Errorf("epochs %+v, snapshot %v %v %v", r.Epochs, r.HasSnapshot, r.Threshold, r.Impostor)
 	}
 	apply(t, &r, `{"v":1,"type":"state","trainer":"t0","state":"done"}`)
@@ -187,9 +187,9 @@ func TestSnapshotHead(t *testing.T) {
 			t.Errorf("SnapshotHead.%s %s `%s` is not msg.Snapshot's", h.Name, h.Type, h.Tag)
 		}
 	}
-	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeSnapshot, Snapshot: &msg.Snapshot{Dim: 2, Points: []float32{1, 0}, Threshold: 0.25, Genuine: []int{1, 2}, Impostor: []int{3}}})
+	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeSnapshot, Snapshot: &msg.Snapshot{Dim: 2, Points: []float32{1, 0}, Threshold: 0.25, HasThreshold: true, Genuine: []int{1, 2}, Impostor: []int{3}}})
 	m, err := DecodeMessage(string(b))
-	if err != nil || m.Snapshot == nil || m.Snapshot.Dim != 2 || m.Snapshot.Threshold != 0.25 || !slices.Equal(m.Snapshot.Genuine, []int{1, 2}) || !slices.Equal(m.Snapshot.Impostor, []int{3}) {
+	if err != nil || m.Snapshot == nil || m.Snapshot.Dim != 2 || m.Snapshot.Threshold != 0.25 || !m.Snapshot.HasThreshold || !slices.Equal(m.Snapshot.Genuine, []int{1, 2}) || !slices.Equal(m.Snapshot.Impostor, []int{3}) {
 		t.Errorf("a snapshot decodes as %+v, %v", m, err)
 	}
 }
@@ -282,5 +282,34 @@ func TestAccuracyTitle(t *testing.T) {
 		if got := AccuracyTitle(tc.req); got != tc.want {
 			t.Errorf("AccuracyTitle(%+v) = %q, want %q", tc.req, got, tc.want)
 		}
+	}
+}
+
+// TestR18NoThresholdBeforeVerification: a snapshot taken before any
+// verification chose a threshold draws none (R18: it drew "threshold
+// 90°", cos 0, the snapshot's Threshold left 0).
+func TestR18NoThresholdBeforeVerification(t *testing.T) {
+	r := NewRun("t0", "arcface")
+	if err := r.Apply(&PageMessage{Message: msg.Message{Type: msg.TypeSnapshot}, Snapshot: &SnapshotHead{
+		Dim: 3, Genuine: []int{4, 1, 0}, Impostor: []int{0, 1, 4},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	h := HistogramSVG(r.Genuine, r.Impostor, r.Threshold, r.HasSnapshot)
+	if strings.Contains(h, `class="threshold"`) {
+		t.Errorf("a snapshot before any verification draws a threshold line")
+	}
+	// One after a verification that chose cos 0 draws it, at 90°.
+	b, _ := json.Marshal(msg.Message{V: msg.SchemaVersion, Type: msg.TypeSnapshot, Trainer: "t0", Snapshot: &msg.Snapshot{
+		Dim: 3, HasThreshold: true, Genuine: []int{4, 1, 0}, Impostor: []int{0, 1, 4}}})
+	m, err := DecodeMessage(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Apply(m); err != nil {
+		t.Fatal(err)
+	}
+	if h := HistogramSVG(r.Genuine, r.Impostor, r.Threshold, r.HasSnapshot); !strings.Contains(h, `class="threshold"`) || !strings.Contains(h, "threshold 90°") {
+		t.Errorf("a threshold of cos 0 after verification: %s", h)
 	}
 }

@@ -136,10 +136,18 @@ func LineChartSVG(title string, pts []Point, yr *Range, cssClass string) string 
 	return b.String()
 }
 
+// Threshold is a verification threshold, a cosine similarity, where Set
+// says there is one: none before a run's first verification (a threshold
+// of exactly 0, cos 90°, is one like any other).
+type Threshold struct {
+	Cos float64
+	Set bool
+}
+
 // HistogramSVG returns an SVG drawing of the genuine and impostor angle
-// histograms over [0°, 180°] with the threshold (a cosine similarity) as a
+// histograms over [0°, 180°] with the threshold, when it is set, as a
 // vertical line, or a placeholder when there is no snapshot yet.
-func HistogramSVG(genuine, impostor []int, threshold float64, ok bool) string {
+func HistogramSVG(genuine, impostor []int, threshold Threshold, ok bool) string {
 	const w, h = 320, 140
 	box := Box{X: 12, Y: 22, W: w - 24, H: h - 44}
 	var b strings.Builder
@@ -155,10 +163,12 @@ func HistogramSVG(genuine, impostor []int, threshold float64, ok bool) string {
 		fmt.Fprintf(&b, `<path class="hist-impostor" d="%s"/>`, HistogramPath(impostor, box, top))
 		fmt.Fprintf(&b, `<path class="hist-genuine" d="%s"/>`, HistogramPath(genuine, box, top))
 	}
-	x := ThresholdX(threshold, box)
-	deg := math.Acos(max(-1, min(1, threshold))) * 180 / math.Pi
-	fmt.Fprintf(&b, `<line class="threshold" x1="%s" y1="%s" x2="%s" y2="%s"/>`, coord(x), coord(box.Y), coord(x), coord(box.Y+box.H))
-	fmt.Fprintf(&b, `<text class="chart-tick" x="%s" y="%s" text-anchor="middle">threshold %.0f°</text>`, coord(x), coord(box.Y+box.H+14), deg)
+	if threshold.Set {
+		x := ThresholdX(threshold.Cos, box)
+		deg := math.Acos(max(-1, min(1, threshold.Cos))) * 180 / math.Pi
+		fmt.Fprintf(&b, `<line class="threshold" x1="%s" y1="%s" x2="%s" y2="%s"/>`, coord(x), coord(box.Y), coord(x), coord(box.Y+box.H))
+		fmt.Fprintf(&b, `<text class="chart-tick" x="%s" y="%s" text-anchor="middle">threshold %.0f°</text>`, coord(x), coord(box.Y+box.H+14), deg)
+	}
 	fmt.Fprintf(&b, `<text class="chart-tick" x="%s" y="%s">0°</text>`, coord(box.X), coord(box.Y+box.H+14))
 	fmt.Fprintf(&b, `<text class="chart-tick" x="%s" y="%s" text-anchor="end">180°</text></svg>`, coord(box.X+box.W), coord(box.Y+box.H+14))
 	return b.String()

@@ -68,13 +68,13 @@ func TestChartsSVG(t *testing.T) {
 	if !strings.Contains(c, "<polyline") || !strings.Contains(c, "a&lt;b") || !strings.HasPrefix(c, "<svg") || !strings.HasSuffix(c, "</svg>") {
 		t.Errorf("chart: %s", c)
 	}
-	h := HistogramSVG([]int{4, 1, 0}, []int{0, 1, 4}, 0.5, true)
+	h := HistogramSVG([]int{4, 1, 0}, []int{0, 1, 4}, Threshold{Cos: 0.5, Set: true}, true)
 	for _, want := range []string{`class="hist-genuine"`, `class="hist-impostor"`, `class="threshold"`, "threshold 60°"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("histogram lacks %q: %s", want, h)
 		}
 	}
-	if h := HistogramSVG(nil, nil, 0, false); !strings.Contains(h, "no snapshot yet") {
+	if h := HistogramSVG(nil, nil, Threshold{}, false); !strings.Contains(h, "no snapshot yet") {
 		t.Errorf("empty histogram: %s", h)
 	}
 }

@@ -98,7 +98,7 @@ func (p *EncoderPanel) calibration() app.UI {
 		// under the user's hand, whose value the slider says; the line
 		// stays to be read, right after it, once it is let go.
 		app.P().ID("suggested").Class("note").Text(p.suggestion()),
-		app.Raw(HistogramSVG(AngleHistogram(c.Genuine, angleBins), AngleHistogram(c.Impostor, angleBins), s.Threshold, true)),
+		app.Raw(HistogramSVG(AngleHistogram(c.Genuine, angleBins), AngleHistogram(c.Impostor, angleBins), Threshold{Cos: s.Threshold, Set: true}, true)),
 	)
 }
 

@@ -1404,3 +1404,27 @@ func heldOutAccuracy(t *testing.T, j *Job) float64 {
 	}
 	return j.headAccuracy(e, params)
 }
+
+// TestSnapshotHasThreshold: a snapshot says whether its threshold is one
+// (msg.Snapshot.HasThreshold): none before the first epoch end's
+// verification, the verification's after it.
+func TestSnapshotHasThreshold(t *testing.T) {
+	j := barsStepped(t, 0, 1)
+	s, err := j.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.HasThreshold || s.Threshold != 0 {
+		t.Errorf("before any verification: threshold %g, has %v; want none", s.Threshold, s.HasThreshold)
+	}
+	if _, err := j.Step(); err != nil { // the end of the first epoch
+		t.Fatal(err)
+	}
+	v, ok := j.Verification()
+	if !ok {
+		t.Fatal("no verification at the first epoch end")
+	}
+	if s, err = j.Snapshot(); err != nil || !s.HasThreshold || s.Threshold != v.Threshold {
+		t.Errorf("after the verification: threshold %g, has %v (%v); want %g", s.Threshold, s.HasThreshold, err, v.Threshold)
+	}
+}

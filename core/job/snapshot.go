@@ -67,7 +67,8 @@ func (j *Job) Embeddings() (eval.Embeddings, error) {
 // snapshot's images (see Embeddings) and their labels, the class weights
 // (core.Spec.ClassWeights, C×EmbedDim) when the loss has them, and whether
 // they have biases, the class names, the
-// threshold of the last verification, the loss's additive angular margin
+// threshold of the last verification (HasThreshold: none before the first
+// epoch end, nor without held-out pairs), the loss's additive angular margin
 // (ArcFace's m, the combined loss's m2; 0 for the others) and the
 // histograms of the angles θ = arccos(cos(x_i, x_j)) of the snapshot's
 // genuine and impostor pairs, in HistogramBins bins of equal width over
@@ -117,7 +118,7 @@ func (j *Job) snapshot() (msg.Snapshot, error) {
 		}
 	}
 	if j.last != nil {
-		s.Threshold = j.last.Threshold
+		s.Threshold, s.HasThreshold = j.last.Threshold, true
 	}
 	var cos eval.Cosine
 	for _, p := range j.snap.pairs {

@@ -241,7 +241,7 @@ type Snapshot struct {
 	Labels    []int     `json:"labels"`  // N
 	Weights   []float32 `json:"weights"` // C×Dim, nil for losses without class weights
 	Classes   []string  `json:"classes"`
-	Threshold float64   `json:"threshold"` // cosine similarity
+	Threshold float64   `json:"threshold"` // cosine similarity, when HasThreshold
 	Margin    float64   `json:"margin"`    // the loss's angular margin in radians, 0 if none, for shading
 	Genuine   []int     `json:"genuine"`   // histogram of genuine-pair angles, bins of 180°/len over [0°, 180°]
 	Impostor  []int     `json:"impostor"`  // same bins, impostor pairs
@@ -250,4 +250,9 @@ type Snapshot struct {
 	// L2-softmax): its decision regions are not the nearest weight
 	// direction's, and the viewer shades none.
 	Biased bool `json:"biased,omitempty"`
+	// HasThreshold says that Threshold is one: the last verification's
+	// (an epoch end's, on held-out pairs). Before the first, or without
+	// held-out pairs, there is none, and Threshold is 0; a verification
+	// may choose 0 (cos 90°) too, so 0 does not say "none".
+	HasThreshold bool `json:"has_threshold,omitempty"`
 }
