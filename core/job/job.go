@@ -50,9 +50,15 @@ const (
 	valPerFold = 300
 )
 
-// rateWindow is the number of recent steps whose images and durations give
-// Progress.ImgPerS.
+// rateWindow is the number of recent steps whose images and training
+// durations give Progress.ImgPerS.
 const rateWindow = 20
+
+// wallWindow is the number of recent steps whose wall-clock durations, end
+// to end, give Progress.ETA: long enough that the caller's snapshots
+// (every few seconds in the browser) and an epoch end's validation weigh
+// in it as they weigh in the run.
+const wallWindow = 100
 
 // ErrRequest is wrapped by New's errors about the request itself (as
 // opposed to a failure to build the graph), so that a server can answer
@@ -279,7 +285,11 @@ type Job struct {
 	stopped    bool                     // EarlyStop ended the run
 	diverged   error                    // and why, when training diverged after the best epoch (Diverged)
 
-	rate      [rateWindow]time.Duration // durations of the recent steps
+	rate      [rateWindow]time.Duration // training durations of the recent steps (ImgPerS)
+	wall      [wallWindow]time.Duration // their wall-clock durations, from the end of the step before (ETA)
+	timed     int                       // steps timed by this Job (not a checkpoint's), which index rate and wall
+	lastEnd   time.Time                 // the end of the last step, or the Continue after it; zero: none
+	now       func() time.Time          // the clock of rates and time left: time.Now, a test's own
 	accuracy  float64                   // the head's own accuracy (headAccuracy) on the snapshot's images, at the last Embeddings
 	last      *eval.VerificationReport  // the last epoch end's verification
 	centre    float64                   // and its nearest-centre accuracy
@@ -406,7 +416,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	if err := CheckGlyphsLoss(loss, req.Glyphs); err != nil {
 		return nil, err
 	}
-	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts}
+	j := &Job{req: req, opts: opts, spec: spec, loss: loss, set: set, aug: aug, turns: max(1, req.Turns), parts: parts, now: time.Now}
 	if j.classes, err = CheckClasses(req, set.Classes, set.Input); err != nil {
 		return nil, err
 	}
@@ -575,9 +585,13 @@ func subset(s *data.Set, classes []int) *data.Set {
 // (Done, with the best epoch's parameters; Diverged says why); the
 // progress of a step that was not taken is that of the last one.
 //
-// Progress.LR is the learning rate of the next step; ImgPerS counts the
-// time spent in the last steps' training (not validation, not the caller's
-// pauses); ETA is the steps left at that rate. Accuracy is the accuracy of
+// Progress.LR is the learning rate of the next step; ImgPerS is the
+// training's throughput, the images of the last steps over the time spent
+// in their training (not validation, not the caller's work between steps,
+// not its pauses); ETA is wall-clock: the steps left at the time the last
+// steps took end to end, each from the end of the step before (or from
+// Continue), so that validation and what the caller does between steps
+// count, and a pause does not. Accuracy is the accuracy of
 // the head's own prediction (losses.HeadAccuracy) on the snapshot's images
 // (see Embeddings: the test images the viewer shows) at the last Snapshot
 // or Embeddings, for losses with class weights (core.Spec.ClassWeights); 0
@@ -587,7 +601,7 @@ func (j *Job) Step() (msg.Progress, error) {
 	if j.opts.Shard.Count > 1 {
 		return msg.Progress{}, errors.New("job: Step on a data-parallel worker: use ShardGradients and ApplyShard")
 	}
-	start := time.Now()
+	start := j.now()
 	if err := j.nextBatch(); err != nil {
 		return msg.Progress{}, err
 	}
@@ -624,7 +638,7 @@ func (j *Job) ShardGradients(g []float32) (float64, error) {
 	if !ok {
 		return 0, fmt.Errorf("job: the %T engine does not split steps", j.tr)
 	}
-	j.stepStart = time.Now()
+	j.stepStart = j.now()
 	if err := j.nextBatch(); err != nil {
 		return 0, err
 	}
@@ -702,7 +716,14 @@ func (j *Job) nextBatch() error {
 // the best epoch ends the run instead of failing it (stopDiverged).
 func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 	it := j.tr.Iter() - 1
-	j.rate[it%rateWindow] = time.Since(start)
+	end := j.now()
+	from := j.lastEnd
+	if from.IsZero() {
+		from = start
+	}
+	j.rate[j.timed%rateWindow], j.wall[j.timed%wallWindow] = end.Sub(start), end.Sub(from)
+	j.timed++
+	j.lastEnd = end // the validation below counts in the next step's wall time
 	j.lastLoss, j.lossKnown = loss, true
 
 	p := msg.Progress{Epoch: j.epoch, Step: j.tr.Iter(), Steps: j.total, Loss: loss, LR: j.opt.LRAt(it)}
@@ -719,14 +740,24 @@ func (j *Job) finishStep(start time.Time, loss float64) (msg.Progress, error) {
 			}
 		}
 	}
-	var busy time.Duration
-	n := min(j.tr.Iter(), rateWindow)
+	// img/s is the training's throughput: the steps' own time. The time
+	// left is wall-clock: the steps left at the time a recent step took
+	// from the end of the one before, the caller's work between steps
+	// (snapshots, progress, yielding to an event loop) and epoch ends'
+	// validation included.
+	var busy, wall time.Duration
+	n, m := min(j.timed, rateWindow), min(j.timed, wallWindow)
 	for _, d := range j.rate[:n] {
 		busy += d
 	}
+	for _, d := range j.wall[:m] {
+		wall += d
+	}
 	if busy > 0 {
 		p.ImgPerS = float64(n*j.req.Batch) / busy.Seconds()
-		p.ETA = float64((j.total-j.tr.Iter())*j.req.Batch) / p.ImgPerS
+	}
+	if wall > 0 {
+		p.ETA = float64(j.total-j.tr.Iter()) * wall.Seconds() / float64(m)
 	}
 	p.Accuracy = j.accuracy
 	if j.Done() {
@@ -950,6 +981,12 @@ func (j *Job) Done() bool { return j.stopped || j.tr.Iter() >= j.total }
 // Iter returns the number of steps taken; after Resume, the checkpoint's
 // step.
 func (j *Job) Iter() int { return j.tr.Iter() }
+
+// Continue tells j that its caller takes the run up again after holding
+// it (a pause, or a step taken by hand while paused): the time since the
+// last step was not the run's, and the next step's wall-clock time, which
+// the time left is made of (Step), counts from now.
+func (j *Job) Continue() { j.lastEnd = j.now() }
 
 // BestEpoch returns, with EarlyStop, the epoch whose parameters Model
 // returns (0 before the first epoch end or without held-out pairs), and

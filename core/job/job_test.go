@@ -1428,3 +1428,58 @@ func TestSnapshotHasThreshold(t *testing.T) {
 		t.Errorf("after the verification: threshold %g, has %v (%v); want %g", s.Threshold, s.HasThreshold, err, v.Threshold)
 	}
 }
+
+// fakeClock is a clock for the rates and the time left (Job.now): each
+// reading is tick later than the one before, and the test moves it on
+// between steps by what a caller would spend there.
+type fakeClock struct {
+	t    time.Time
+	tick time.Duration
+}
+
+func (c *fakeClock) now() time.Time { c.t = c.t.Add(c.tick); return c.t }
+
+// TestTimeLeftWallClock: the time left is the steps left at the time a
+// step takes from the end of the one before, whatever the caller did in
+// between (R18: the playground said "1m01s left" at step 213 of 859 and
+// took 2 min 46 s, counting training alone); img/s stays the training's.
+// A clock reads 1 s later at each reading, so that each step trains 1 s
+// (Step reads it at its start and its end); the caller spends 3 s more
+// between steps (snapshots, yields): 5 s a step from end to end. A pause
+// does not count (Continue).
+func TestTimeLeftWallClock(t *testing.T) {
+	req := barsRequest()
+	req.Epochs = 10
+	j, err := New(req, bars(10, 3), nil, Options{Val: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &fakeClock{t: time.Unix(0, 0), tick: time.Second}
+	j.now = c.now
+	var p msg.Progress
+	for range 5 {
+		if p, err = j.Step(); err != nil {
+			t.Fatal(err)
+		}
+		c.t = c.t.Add(3 * time.Second)
+	}
+	_, total := j.Steps()
+	// The first step is timed from its own start (1 s), the others from
+	// the end of the one before (5 s).
+	if left, want := p.ETA, float64(total-5)*(1+4*5)/5; math.Abs(left-want) > 1e-9 {
+		t.Errorf("after 5 steps of 5 s: %g s left, want %g (%d steps)", left, want, total-5)
+	}
+	if want := float64(req.Batch); math.Abs(p.ImgPerS-want) > 1e-9 {
+		t.Errorf("img/s %g, want %g: the batch of %d in the 1 s of training", p.ImgPerS, want, req.Batch)
+	}
+	// A pause of 10 minutes, then Continue (one reading of the clock)
+	// and a step: 2 s from Continue to its end.
+	c.t = c.t.Add(10 * time.Minute)
+	j.Continue()
+	if p, err = j.Step(); err != nil {
+		t.Fatal(err)
+	}
+	if left, want := p.ETA, float64(total-6)*(1+4*5+2)/6; math.Abs(left-want) > 1e-9 {
+		t.Errorf("after a pause: %g s left, want %g (%d steps)", left, want, total-6)
+	}
+}

@@ -306,10 +306,12 @@ func (w *worker) handle(cmd command) {
 	case msg.OpResume:
 		w.pauseAfter = false
 		if w.state == msg.StatePaused {
+			w.cont()
 			w.setState(msg.StateRunning)
 		}
 	case msg.OpStep:
 		if w.state == msg.StatePaused {
+			w.cont()
 			w.step(true)
 		}
 	case msg.OpStop:
@@ -488,6 +490,14 @@ func (w *worker) begin() {
 		return
 	}
 	w.setState(msg.StateRunning)
+}
+
+// cont tells the job that the run goes on after a pause (job.Job.Continue):
+// the pause is not counted in its time left.
+func (w *worker) cont() {
+	if w.job != nil {
+		w.job.Continue()
+	}
 }
 
 // step trains one batch and posts what is due; force posts progress and a
