@@ -703,6 +703,7 @@ func (s *VerifyState) Train() Out {
 	}
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateRunning
+	s.Run.Request = &cfg // what the panel names its figures by (AccuracyTitle)
 	s.Phase, s.probePending = PhaseTraining, false
 	s.forgetProbe()
 	s.ModelNote = "" // of a load before: the encoder is this training's

@@ -137,6 +137,10 @@ func TestVerifyTrainAndVerify(t *testing.T) {
 				if s.CanTrain(true) || s.Run.State != msg.StateRunning || !strings.HasPrefix(s.TrainStatus(), "training: running") {
 					t.Errorf("while training: CanTrain %v, run %q, status %q", s.CanTrain(true), s.Run.State, s.TrainStatus())
 				}
+				// The accuracy curve is of enrolled images, which have no test split.
+				if got := AccuracyTitle(s.Run.Request); got != "accuracy (enrolled images)" {
+					t.Errorf("while training: the accuracy curve %q", got)
+				}
 			}},
 		{name: "settings are fixed while training", do: func(s *VerifyState) Out { s.SetEncoder("dim", "3"); return Out{} }, phase: PhaseTraining,
 			check: func(t *testing.T, s *VerifyState) {
