@@ -261,12 +261,32 @@ func (e *AnswerError) Error() string {
 
 func (e *AnswerError) Unwrap() error { return e.Err }
 
-// unreachable wraps a transport's error: the server gave no answer.
+// unreachable wraps a transport's error: the server gave no answer
+// (UnreachableError). A call its context ended stays ctx.Err().
 func unreachable(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return fmt.Errorf("the server could not be reached: %w", err)
+	return &UnreachableError{Err: err}
+}
+
+// UnreachableError is a call's error when the server gave no answer: it
+// is stopped, or the network is down. Its text is the same on every page,
+// one line without the transport's own words: a browser's fetch says
+// "TypeError: Failed to fetch", which tells a user nothing more, and
+// Chromium, Firefox and Safari each word it their own way. Err keeps them.
+type UnreachableError struct {
+	Err error
+}
+
+func (e *UnreachableError) Error() string { return "the server could not be reached" }
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// isUnreachable reports whether err is a call's that got no answer.
+func isUnreachable(err error) bool {
+	var u *UnreachableError
+	return errors.As(err, &u)
 }
 
 // StatusError is a call's error when the server answered with a status

@@ -1245,7 +1245,7 @@ func TestModelsRefresh(t *testing.T) {
 			}
 		}
 	}
-	waitFor("the error of the first read", func() bool { return strings.HasSuffix(m.err, "connection refused") })
+	waitFor("the error of the first read", func() bool { return strings.HasSuffix(m.err, "the server could not be reached") })
 	flaky.down.Store(false)
 	waitFor("the models once the server answers", func() bool { return m.err == "" && len(m.cards) == 2 })
 	api.mu.Lock()
@@ -1886,4 +1886,25 @@ func TestJobsBatchDefault(t *testing.T) {
 			t.Errorf("%s, batch %q typed: posted data %s, batch %d, default %v; want webcam, %d, %v", c.link, c.batch, got.Data, got.Batch, got.BatchDefault, c.want, c.isDefault)
 		}
 	}
+}
+
+// downTransport is t while down is unset, and a stopped server while it
+// is set: no answer, as a browser's fetch says it, and a refused stream.
+type downTransport struct {
+	t    Transport
+	down atomic.Bool
+}
+
+func (d *downTransport) Do(ctx context.Context, r Request) (Response, error) {
+	if d.down.Load() {
+		return Response{}, errors.New("TypeError: Failed to fetch")
+	}
+	return d.t.Do(ctx, r)
+}
+
+func (d *downTransport) Events(ctx context.Context, path string, each func(string)) error {
+	if d.down.Load() {
+		return errors.New("the server refused the event stream, or is not there")
+	}
+	return d.t.Events(ctx, path, each)
 }

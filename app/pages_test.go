@@ -253,6 +253,35 @@ func TestClientErrorOneLine(t *testing.T) {
 	}
 }
 
+// TestClientUnreachable: a call the server gave no answer says so in
+// one line, the same on every page, without the transport's words (a
+// browser's fetch rejects with "TypeError: Failed to fetch"), which it
+// keeps for errors.Is; a call its context ended says that. Before:
+// "the server could not be reached: TypeError: Failed to fetch", in the
+// Jobs page's lines and the Verify page's send.
+func TestClientUnreachable(t *testing.T) {
+	fetch := errors.New("TypeError: Failed to fetch")
+	c := &Client{T: &downTransport{t: HandlerTransport(newJobsAPI())}}
+	c.T.(*downTransport).down.Store(true)
+	ctx := context.Background()
+	_, jobs := c.Jobs(ctx)
+	_, file := c.ModelFile(ctx, "m7")
+	_, sample := c.UploadSample(ctx, "webcam", "Ann", []byte{1})
+	for what, err := range map[string]error{"Jobs": jobs, "ModelFile": file, "UploadSample": sample} {
+		if err == nil || err.Error() != "the server could not be reached" || !isUnreachable(err) {
+			t.Errorf("%s without a server: %v; want %q", what, err, "the server could not be reached")
+		}
+	}
+	if err := unreachable(fetch); !errors.Is(err, fetch) {
+		t.Errorf("unreachable(%v) = %v, which does not wrap it", fetch, err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := unreachable(done.Err()); err != context.Canceled || isUnreachable(err) {
+		t.Errorf("unreachable(context.Canceled) = %v, want context.Canceled", err)
+	}
+}
+
 func TestNavRender(t *testing.T) {
 	n := &Nav{Current: "/models"}
 	mount(t, n)
