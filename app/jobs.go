@@ -71,6 +71,13 @@ type Jobs struct {
 	// listErr and eventsErr say that the list, or the watched job's event
 	// stream, could not be read; each is cleared when it reads again.
 	listErr, eventsErr string
+	// offline says that the latest read of the list got no answer (the
+	// server stopped, or cannot be reached): listErr says so, once, and
+	// the lines of the data sets and the stream, which say the same, are
+	// not shown; the list is as read at listed, its running and queued
+	// jobs last seen so.
+	offline bool
+	listed  time.Time
 	// sets are the server's data sets as last read (GET /api/datasets,
 	// with each read of the list), which the Data select offers after
 	// MNIST; setsErr says that the latest read failed (the sets shown are
@@ -91,6 +98,11 @@ type Jobs struct {
 	// read and leave it; the watch of another job clears it (unwatch).
 	watchErr string
 	note     string // the latest success
+	// noteJob is the job queued or resumed that note names: the note is
+	// cleared once the list has the job in another state (running), as
+	// the job's row says it ("job … queued" stood beside its row's
+	// "running", and its "done").
+	noteJob string
 
 	// submitting says that the form's job is on its way; acting holds the
 	// jobs whose Cancel or Resume is: their buttons wait for the answer
@@ -289,12 +301,32 @@ func (j *Jobs) showList(read int64, jobs []msg.Job, err error) bool {
 
 // SetJobs shows jobs, newest first, or err when the list could not be
 // read.
+//
+// A read that got no answer (isUnreachable) says so in one line: the
+// jobs are as read before, at the time it gives, and the watched job is
+// shown as last seen (JobWatch.Unseen) until its stream reads again.
 func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
-	if err != nil {
+	j.offline = isUnreachable(err)
+	switch {
+	case j.offline && j.listed.IsZero():
+		j.listErr = "the server could not be reached: the page tries again every few seconds"
+	case j.offline:
+		j.listErr = "the server could not be reached: the jobs below are as it listed them at " + j.listed.Format(time.TimeOnly) + "; the page tries again every few seconds"
+	case err != nil:
 		j.listErr = "the jobs could not be read: " + err.Error()
+	}
+	if j.offline && j.watch != nil && !j.watch.Final() {
+		j.watch.Unseen = true
+	}
+	if err != nil {
 		return
 	}
-	j.jobs, j.listErr = NewestFirst(jobs), ""
+	j.jobs, j.listErr, j.listed = NewestFirst(jobs), "", time.Now()
+	for _, job := range j.jobs {
+		if job.ID == j.noteJob && job.State != msg.JobQueued {
+			j.note, j.noteJob = "", ""
+		}
+	}
 	if j.watch == nil {
 		return
 	}
@@ -381,8 +413,8 @@ func (j *Jobs) Render() app.UI {
 		// reader read again as a new alert.
 		app.Div().Class("slot").Body(
 			app.P().ID("jobs-list-error").Class("notices").Role("status").Text(j.listErr),
-			app.P().ID("jobs-sets-error").Class("notices").Role("status").Text(j.setsErr),
-			app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.eventsErr),
+			app.P().ID("jobs-sets-error").Class("notices").Role("status").Text(j.unlessOffline(j.setsErr)),
+			app.P().ID("jobs-events-error").Class("notices").Role("status").Text(j.unlessOffline(j.eventsErr)),
 			app.P().ID("jobs-watch-error").Class("notices").Role("status").Text(j.watchErr),
 			app.P().ID("jobs-note").Class("note").Role("status").Text(j.note),
 			app.P().ID("jobs-error").Class("notices").Role("alert").Text(j.err),
@@ -397,6 +429,16 @@ func (j *Jobs) Render() app.UI {
 			),
 		),
 	)
+}
+
+// unlessOffline returns line, an error of a read of the server, unless
+// the list's read got no answer: its line says that once, and the data
+// sets' and the stream's said it again, three banners of one cause.
+func (j *Jobs) unlessOffline(line string) string {
+	if j.offline {
+		return ""
+	}
+	return line
 }
 
 // renderForm draws the form of a new job.
@@ -530,7 +572,13 @@ func (j *Jobs) renderList() app.UI {
 	if len(j.jobs) == 0 {
 		return app.P().ID("jobs-empty").Class("note").Text("no jobs yet")
 	}
-	return app.Table().ID("jobs").Class("registry").Body(
+	// Read before the server could no longer be reached: its running and queued
+	// jobs are as last seen, the table greyed (.stale).
+	table := "registry"
+	if j.offline {
+		table += " stale"
+	}
+	return app.Table().ID("jobs").Class(table).Body(
 		app.THead().Body(app.Tr().Body(heads(jobColumns[:]...)...)),
 		app.TBody().Body(app.Range(j.jobs).Slice(func(i int) app.UI {
 			job, col := j.jobs[i], jobColumns
@@ -543,7 +591,7 @@ func (j *Jobs) renderList() app.UI {
 				app.Td().Body(app.Code().Text(job.ID)),
 				app.Td().DataSet("label", col[1]).Text(jobExperiment(job)),
 				app.Td().Class("job-state").DataSet("label", col[2]).Body(
-					app.Text(job.State),
+					app.Text(j.stateText(job)),
 					app.If(job.Error != "" && job.Error != msg.JobUnreadable, func() app.UI { return jobError(job) }),
 				),
 				app.Td().DataSet("label", col[3]).Text(stepText(job.Step, job.Steps)),
@@ -570,6 +618,16 @@ func (j *Jobs) renderList() app.UI {
 			)}
 		})),
 	)
+}
+
+// stateText is job's state in its row: as listed, or "last seen
+// running" (queued) while the list cannot be read (offline), as the
+// watched job's status says it.
+func (j *Jobs) stateText(job msg.Job) string {
+	if j.offline && (job.State == msg.JobRunning || job.State == msg.JobQueued) {
+		return "last seen " + job.State
+	}
+	return job.State
 }
 
 // jobErrorRunes bounds the reason shown in a job's row: the server's
@@ -640,7 +698,7 @@ func (j *Jobs) submit(ctx app.Context) {
 			}
 		})
 	})
-	j.err, j.jobErr, j.note, j.submitting = "", "", waitNote("submitting", 0), true
+	j.err, j.jobErr, j.note, j.noteJob, j.submitting = "", "", waitNote("submitting", 0), "", true
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
@@ -658,7 +716,7 @@ func (j *Jobs) submit(ctx app.Context) {
 				j.jobErr, j.note = "the job was not queued: "+err.Error(), ""
 				return
 			}
-			j.note = "job " + id + " queued"
+			j.note, j.noteJob = "job "+id+" queued", id
 			j.listShown = j.listReads.Load() + 1 // the reads under way may not list it
 			job := msg.Job{ID: id, Config: req, State: msg.JobQueued}
 			j.jobs = append([]msg.Job{job}, j.jobs...)
@@ -759,12 +817,12 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 			}
 			j.actErr = ""
 			if op == "resume" {
-				j.note = "job " + job.ID + " resumed"
+				j.note, j.noteJob = "job "+job.ID+" resumed", job.ID
 				job.State = msg.JobQueued
 				j.watchJob(ctx, job)
 				return
 			}
-			j.note = "job " + job.ID + " canceled"
+			j.note, j.noteJob = "job "+job.ID+" canceled", ""
 			if next, ok := j.toWatch(); ok {
 				j.watchJob(ctx, next) // the watched job, interrupted, now canceled: not "resume it"
 			}
@@ -874,6 +932,9 @@ func (j *Jobs) follow(page app.Context, c context.Context, client *Client, seen 
 func (j *Jobs) streamEnded(w *JobWatch, err error) (final bool) {
 	if err != nil && !errors.Is(err, context.Canceled) && j.watch == w && !w.Gone {
 		j.eventsErr = "the job's events: " + err.Error()
+	}
+	if !errors.Is(err, context.Canceled) && !w.Final() {
+		w.Unseen = true // until its next event
 	}
 	return w.Final() && (err == nil || w.Gone)
 }
@@ -1010,7 +1071,11 @@ func (j *Jobs) status() string {
 			queued++
 		}
 	}
-	return fmt.Sprintf("%s: %d running, %d queued", msg.Plural(len(j.jobs), "job", "jobs"), running, queued)
+	jobs := msg.Plural(len(j.jobs), "job", "jobs")
+	if j.offline && !j.listed.IsZero() { // the line under it says why
+		jobs += " as of " + j.listed.Format(time.TimeOnly)
+	}
+	return fmt.Sprintf("%s: %d running, %d queued", jobs, running, queued)
 }
 
 // EditSettings returns s with its setting key (a URL hash key: "loss",

@@ -1908,3 +1908,92 @@ func (d *downTransport) Events(ctx context.Context, path string, each func(strin
 	}
 	return d.t.Events(ctx, path, each)
 }
+
+// TestJobsServerUnreachable: the server stops under a running job (step
+// 2 of 10 seen, 9 s left) and comes back with it interrupted at its
+// checkpoint, step 3 (the server's stop saves one). While it cannot be
+// reached, one line says so, without the browser's "TypeError: Failed to
+// fetch"; the header, the job's row and its status say the job as last
+// seen, with no time left. Once back, the row and the status say the
+// server's step, 3, before and after the stream says interrupted; the
+// note "job j1 queued" went once the list had it running. Before, three
+// banners ended in "TypeError: Failed to fetch" and "the server refused
+// the event stream", the status said "running: …, 9s left" and the row
+// "running", then "interrupted at step 2: resume it to go on from its
+// checkpoint at step 3" beside the row's 3/10, under "job j1 queued".
+func TestJobsServerUnreachable(t *testing.T) {
+	j1 := msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "2", Step: 2, Steps: 10, Loss: 0.7163}
+	j2 := msg.Job{ID: "j2", State: msg.JobDone, Config: jobConfig(), Created: "1", Step: 10, Steps: 10, Loss: 0.2239}
+	api := newJobsAPI(j1, j2)
+	tr := &downTransport{t: HandlerTransport(api)}
+	j := NewJobs()
+	j.Client = &Client{T: tr}
+	read := func() { // as readList reads
+		c := context.Background()
+		jobs, err := j.Client.Jobs(c)
+		sets, setsErr := j.Client.Datasets(c)
+		j.SetDatasets(sets, setsErr)
+		j.SetJobs(jobs, err)
+	}
+	text := func(id string) string {
+		t.Helper()
+		_, s, ok := element(t, j.Render(), id)
+		if !ok {
+			t.Fatalf("no #%s", id)
+		}
+		return s
+	}
+	j.note, j.noteJob = "job j1 queued", "j1" // as submit says it
+	read()
+	j.watchJob(app.Context{}, j1)
+	receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"running"}`)
+	receive(t, j.watch, `{"v":1,"type":"progress","trainer":"j1","progress":{"epoch":2,"step":2,"steps":10,"loss":0.7163,"accuracy":0.5,"img_per_s":29,"eta_s":9}}`)
+	if s := text("job-status"); !strings.HasSuffix(s, "9s left") {
+		t.Fatalf("running: status %q, want its time left", s)
+	}
+
+	tr.down.Store(true)
+	read()
+	j.streamEnded(j.watch, errors.New("the server refused the event stream, or is not there")) // as follow
+	h := app.HTMLString(j.Render())
+	if n := strings.Count(h, "could not be reached"); n != 1 || strings.Contains(h, "TypeError") || strings.Contains(h, "refused the event stream") {
+		t.Errorf("server stopped: %d lines say it cannot be reached, want 1, and no TypeError nor refused stream:\n%s", n, h)
+	}
+	if s := text("jobs-list-error"); !strings.HasPrefix(s, "the server could not be reached: the jobs below are as it listed them at ") {
+		t.Errorf("server stopped: list line %q", s)
+	}
+	for id, want := range map[string]string{
+		"job-status":      "last seen running: epoch 2, step 2/10, loss 0.7163",
+		"job-status-live": "last seen running: epoch 2, step 2/10, loss 0.7163",
+		"jobs-note":       "",
+	} {
+		if s := text(id); s != want {
+			t.Errorf("server stopped: #%s %q, want %q", id, s, want)
+		}
+	}
+	if !strings.Contains(h, `<td class="job-state" data-label="state">last seen running</td>`) {
+		t.Errorf("server stopped: j1's row does not say it running as last seen:\n%s", h)
+	}
+	if s := text("jobs-status"); !strings.HasPrefix(s, "2 jobs as of ") || !strings.HasSuffix(s, ": 1 running, 0 queued") {
+		t.Errorf("server stopped: header %q, want the jobs as of the last read", s)
+	}
+
+	api.mu.Lock()
+	j1.State, j1.Step, j1.CkptStep, j1.Loss = msg.JobInterrupted, 3, 3, 0.8991
+	api.jobs[0] = j1
+	api.mu.Unlock()
+	tr.down.Store(false)
+	read()
+	const want = "interrupted at step 3: resume it to go on from its checkpoint at step 3"
+	h = app.HTMLString(j.Render())
+	if strings.Contains(h, "could not be reached") || strings.Contains(h, "last seen") || !strings.Contains(h, `<td data-label="step">3/10</td>`) {
+		t.Errorf("server back: the page still says it cannot be reached, or j1 as last seen, or not at step 3:\n%s", h)
+	}
+	if s := text("job-status"); s != want {
+		t.Errorf("server back, the stream not yet open: status %q, want %q", s, want)
+	}
+	receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`)
+	if s := text("job-status"); s != want {
+		t.Errorf("server back, the stream says interrupted: status %q, want %q", s, want)
+	}
+}

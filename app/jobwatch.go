@@ -23,6 +23,13 @@ type JobWatch struct {
 	// Gone says that the server no longer has the job: its event stream
 	// was refused, and the job list does not hold it (Jobs.SetJobs).
 	Gone bool
+	// Unseen says that the job's event stream is down (the server
+	// stopped, or cannot be reached, or the tab was in the background):
+	// a running or queued job is shown as last seen, with no rate or
+	// time left, which count down for a job the page cannot see, until
+	// its next event (Receive), or in the list's state once the list has
+	// it ended (Status).
+	Unseen bool
 	// Note is what the running job's data set's load skipped, from its
 	// state running (the error it carries), for Status. Once the job has
 	// ended, its error gives it first (then why it ended so).
@@ -56,6 +63,7 @@ func (w *JobWatch) Receive(data string) (post []string, err error) {
 	if m.Trainer != "" && m.Trainer != w.Job.ID {
 		return nil, nil
 	}
+	w.Unseen = false
 	switch m.Type {
 	case msg.TypeState:
 		switch m.State {
@@ -182,7 +190,7 @@ func (w *JobWatch) Final() bool {
 // as Run.StateLine: a running job is "running" (and what its data set's
 // load skipped), not its step, which changes at each progress event.
 func (w *JobWatch) StateLine() string {
-	if w.Gone || w.State != msg.JobRunning {
+	if w.Gone || w.state() != msg.JobRunning || w.Unseen {
 		return w.Status()
 	}
 	if w.Note != "" {
@@ -192,22 +200,37 @@ func (w *JobWatch) StateLine() string {
 }
 
 // Status says the job's state in words, for the element id="job-status".
+// Its step is the latest the page knows of, its stream's or the list's:
+// a stream that dropped before the job's last steps (the server stopped)
+// said step 2 of a job interrupted at 3, its checkpoint, which its row
+// says (the server records a running job's step at each checkpoint, and
+// its last progress on a cancel). A job whose stream is down (Unseen),
+// running or queued as last seen, says so, without the rate and time
+// left of a run it cannot see.
 func (w *JobWatch) Status() string {
-	step := w.Run.Progress.Step
-	if step == 0 {
-		step = w.Job.Step
-	}
+	step := max(w.Run.Progress.Step, w.Job.Step)
 	if w.Gone {
 		return "gone: the server no longer has this job"
 	}
-	switch w.State {
+	state := w.state()
+	switch {
+	case w.Unseen && state == msg.JobQueued:
+		return "last seen queued: waiting for the device"
+	case w.Unseen && state == msg.JobRunning && w.Run.State == msg.StateRunning:
+		r := w.Run
+		r.Progress.ImgPerS, r.Progress.ETA = 0, 0
+		return "last seen " + r.Status() // "last seen running: epoch 2, step 2/10, loss 0.7163"
+	case w.Unseen && state == msg.JobRunning:
+		return "last seen running"
+	}
+	switch state {
 	case msg.JobQueued:
 		return "queued: waiting for the device"
 	case msg.JobRunning, msg.JobDone:
-		if w.State == msg.JobRunning && w.Note != "" {
+		if state == msg.JobRunning && w.Note != "" {
 			return w.Run.Status() + "; " + w.Note
 		}
-		if len(w.Run.LossLine) > 0 && !w.endUnseen() || w.State == msg.JobRunning {
+		if len(w.Run.LossLine) > 0 && !w.endUnseen() || state == msg.JobRunning {
 			return w.Run.Status()
 		}
 		s := fmt.Sprintf("done: step %d/%d, loss %.4f", w.Job.Step, w.Job.Steps, w.Job.Loss)
@@ -235,6 +258,20 @@ func (w *JobWatch) Status() string {
 			return fmt.Sprintf("interrupted at step %d: it has no checkpoint, resume it to train again from the start", step)
 		}
 		return fmt.Sprintf("interrupted at step %d: resume it to go on from its checkpoint at step %d", step, w.Job.CkptStep)
+	}
+	return state
+}
+
+// state is the job's state to show: its stream's, or, while the stream
+// is down (Unseen), the list's when the list has the job ended since (a
+// server stopped, which interrupted it, and started again): the row
+// says it, and the stream, opened again, will.
+func (w *JobWatch) state() string {
+	if w.Unseen && (w.State == msg.JobRunning || w.State == msg.JobQueued) {
+		switch w.Job.State {
+		case msg.JobDone, msg.JobFailed, msg.JobCanceled, msg.JobInterrupted:
+			return w.Job.State
+		}
 	}
 	return w.State
 }
