@@ -8,6 +8,7 @@ import (
 
 	"metriclab/core/face"
 	"metriclab/core/msg"
+	"metriclab/core/safetensors"
 )
 
 // validCrop says why the page cannot crop faces to in, or nil: it crops
@@ -20,6 +21,10 @@ func validCrop(in face.Input) error {
 	return nil
 }
 
+// pageLoads says what a model file the page loads is, in its errors
+// (ModelInput).
+const pageLoads = "the page loads a metriclab model, a .safetensors file"
+
 // ShapeText writes in as C×H×W.
 func ShapeText(in face.Input) string {
 	return fmt.Sprintf("%d×%d×%d", in.Channels, in.Height, in.Width)
@@ -29,28 +34,38 @@ func ShapeText(in face.Input) string {
 // (.safetensors): the 8-byte little-endian length of its JSON header, the
 // header's "__metadata__" and, there, the "metriclab" entry's spec.input
 // (core.Metadata; the page does not import core, and the worker decodes
-// and checks the whole file). The error says what is not there, and
-// names a training job's checkpoint, which has no such entry.
+// and checks the whole file). The error is one plain line: what the file
+// is not, what the page loads (pageLoads), then, after a colon, why, in
+// the server's words for the same file (core.ReadModel: "a PNG image, not
+// a model file", "its first 8 bytes give a header length of …"). A text
+// file said "safetensors header longer than the file", where the server
+// asks "is it a model file?". It names a training job's checkpoint,
+// which has no "metriclab" entry.
 func ModelInput(b []byte) (face.Input, error) {
 	if len(b) < 8 {
-		return face.Input{}, errors.New("shorter than a safetensors header")
+		return face.Input{}, fmt.Errorf("not a model file (%s): %d bytes, fewer than a safetensors header's 8", pageLoads, len(b))
 	}
 	n := binary.LittleEndian.Uint64(b[:8])
-	if n > uint64(len(b)-8) {
-		return face.Input{}, errors.New("safetensors header longer than the file")
+	switch kind := safetensors.ImageKind(n); {
+	case kind != "":
+		return face.Input{}, fmt.Errorf("a %s image, not a model file (%s)", kind, pageLoads)
+	case n > safetensors.MaxHeader:
+		return face.Input{}, fmt.Errorf("not a model file (%s): its first 8 bytes give a header length of %d bytes, more than any model's (%d at most)", pageLoads, n, safetensors.MaxHeader)
+	case n > uint64(len(b)-8):
+		return face.Input{}, fmt.Errorf("not a whole model file (%s): truncated, its header asks for more than its %d bytes", pageLoads, len(b))
 	}
 	var header struct {
 		Metadata map[string]string `json:"__metadata__"`
 	}
 	if err := json.Unmarshal(b[8:8+n], &header); err != nil {
-		return face.Input{}, fmt.Errorf("safetensors header: %v", err)
+		return face.Input{}, fmt.Errorf("not a model file (%s): its safetensors header is not JSON: %v", pageLoads, err)
 	}
 	raw, ok := header.Metadata["metriclab"]
 	if _, ckpt := header.Metadata["metriclab_checkpoint"]; !ok && ckpt { // core/job's, as core.DecodeModel tells it
 		return face.Input{}, errors.New("a training job's checkpoint, not a model: its model is registered when the job ends")
 	}
 	if !ok {
-		return face.Input{}, errors.New("no metriclab metadata: not a metriclab model")
+		return face.Input{}, fmt.Errorf("not a metriclab model (%s): its safetensors metadata has no \"metriclab\" entry", pageLoads)
 	}
 	var meta struct {
 		Spec struct {

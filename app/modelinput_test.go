@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,9 +41,14 @@ func modelFileOf(t testing.TB, arch string, in face.Input) []byte {
 }
 
 // TestModelInput: the input shape comes out of a model file's header; a
-// file that is not one says why. A training job's checkpoint, and a model
-// whose metadata gives no input shape, said "no metriclab metadata: not a
-// metriclab model" and, once loaded, "it takes crops of 0×0×0".
+// file that is not one says so in one plain line: what it is not, what
+// the page loads, then why, in the server's words for the same file
+// (core.ReadModel). A training job's checkpoint, and a model whose
+// metadata gives no input shape, said "no metriclab metadata: not a
+// metriclab model" and, once loaded, "it takes crops of 0×0×0". A text
+// file said "safetensors header longer than the file", where the server
+// says "…more than any model's (104857600 at most): is it a model
+// file?", and a photo the same.
 func TestModelInput(t *testing.T) {
 	want := face.Input{Channels: 3, Height: 112, Width: 96}
 	if got, err := ModelInput(modelFile(t, want)); err != nil || got != want {
@@ -57,21 +63,32 @@ func TestModelInput(t *testing.T) {
 		}
 		return append(binary.LittleEndian.AppendUint64(nil, uint64(len(h))), h...)
 	}
+	const loads = " (the page loads a metriclab model, a .safetensors file)"
+	text := []byte("Ann, José and 李雷: the people of the demo\n")
 	for _, c := range []struct {
 		name string
 		b    []byte
 		err  string
 	}{
-		{"empty", nil, "shorter than a safetensors header"},
-		{"cut", good[:len(good)-1], "header longer than the file"},
-		{"not JSON", append(binary.LittleEndian.AppendUint64(nil, 3), "{x}"...), "safetensors header:"},
-		{"no metadata", noMeta, "not a metriclab model"},
+		{"empty", nil, "not a model file" + loads + ": 0 bytes, fewer than a safetensors header's 8"},
+		{"text", text, "not a model file" + loads + fmt.Sprintf(": its first 8 bytes give a header length of %d bytes, more than any model's (104857600 at most)", binary.LittleEndian.Uint64(text))},
+		{"PNG", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "a PNG image, not a model file" + loads},
+		{"JPEG", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), "a JPEG image, not a model file" + loads},
+		{"cut", good[:len(good)-1], "not a whole model file" + loads + fmt.Sprintf(": truncated, its header asks for more than its %d bytes", len(good)-1)},
+		{"not JSON", append(binary.LittleEndian.AppendUint64(nil, 3), "{x}"...), "not a model file" + loads + ": its safetensors header is not JSON: "},
+		{"no metadata", noMeta, "not a metriclab model" + loads + `: its safetensors metadata has no "metriclab" entry`},
 		{"a checkpoint", header(map[string]string{"metriclab_checkpoint": "{}"}), "a training job's checkpoint, not a model"},
 		{"no input", header(map[string]string{"metriclab": `{"format":"metriclab/1","spec":{"arch":"lenet-m","dim":16}}`}), "its metadata gives no input shape"},
 	} {
-		if _, err := ModelInput(c.b); err == nil || !strings.Contains(err.Error(), c.err) {
+		if _, err := ModelInput(c.b); err == nil || !strings.HasPrefix(err.Error(), c.err) {
 			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.err)
 		}
+	}
+	// The page's note, whole, of a text file given to Load model.
+	s := NewVerifyState()
+	s.LoadModel(text, nil, "model file people.txt")
+	if want := "model file people.txt could not be loaded: not a model file" + loads + ": its first 8 bytes give a header length of "; !strings.HasPrefix(s.ModelNote, want) || strings.Contains(s.ModelNote, "longer than the file") {
+		t.Errorf("Load model of a text file: note %q, want it to start %q", s.ModelNote, want)
 	}
 }
 

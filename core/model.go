@@ -3,7 +3,6 @@ package core
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -295,23 +294,6 @@ func ReadModel(path string) (*Model, error) {
 	return decodeModel(f, st.Size(), name)
 }
 
-// imageKind names the image format of a file whose first 8 bytes, read
-// as a safetensors header length (little-endian), are h: "PNG", "JPEG",
-// or "" for neither. Both make a header length of exabytes, over any
-// header's; an image given where a model is wanted (eval --model
-// face.png, meant for --data) is refused as what it is.
-func imageKind(h uint64) string {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], h)
-	switch {
-	case string(b[:]) == "\x89PNG\r\n\x1a\n":
-		return "PNG"
-	case b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff:
-		return "JPEG"
-	}
-	return ""
-}
-
 // DecodeModel reads and validates a model from r, the bytes of a model
 // file written by EncodeModel or WriteModel (the browser's models come as
 // bytes, not files). It checks what ReadModel checks, with errors that start
@@ -332,8 +314,8 @@ func decodeModel(r io.Reader, limit int64, name string) (*Model, error) {
 		// ReadModel's, the file's size, it is shorter than its header says.
 		if le := (*safetensors.LimitError)(nil); errors.As(err, &le) {
 			switch {
-			case imageKind(le.HeaderLength) != "":
-				why = fmt.Sprintf("a %s image, not a model file", imageKind(le.HeaderLength))
+			case safetensors.ImageKind(le.HeaderLength) != "":
+				why = fmt.Sprintf("a %s image, not a model file", safetensors.ImageKind(le.HeaderLength))
 			case le.HeaderLength > safetensors.MaxHeader:
 				why = fmt.Sprintf("its first 8 bytes give a header length of %d bytes, more than any model's (%d at most): is it a model file?", le.HeaderLength, safetensors.MaxHeader)
 			case limit > 0:

@@ -50,7 +50,7 @@ var layout = []rule{
 	{pkg: "metriclab/assets", never: []string{"metriclab/"}},
 	// The page draws: go-app and the wire types, the face logic, never the
 	// engine or the viewer.
-	{pkg: "metriclab/app", may: []string{"github.com/maxence-charriere/go-app", "metriclab/core/msg", "metriclab/core/face", "metriclab/core/vec"},
+	{pkg: "metriclab/app", may: []string{"github.com/maxence-charriere/go-app", "metriclab/core/msg", "metriclab/core/face", "metriclab/core/vec", "metriclab/core/safetensors"},
 		never: append([]string{"metriclab/core/job", "metriclab/core/data", "metriclab/core/eval", "metriclab/server", "metriclab/wasm", "metriclab/assets"}, engine...)},
 	{pkg: "metriclab/wasm/app", may: []string{"github.com/maxence-charriere/go-app", "metriclab/app"}, never: engine},
 	{pkg: "metriclab/wasm/trainer", may: append([]string{"metriclab/losses"}, graph...), never: ui[:4]},

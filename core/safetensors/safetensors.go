@@ -40,6 +40,24 @@ type Tensor struct {
 	Data  []float32
 }
 
+// ImageKind names the image format of a file whose first 8 bytes, read
+// as a safetensors header length (little-endian), are h: "PNG", "JPEG",
+// or "" for neither. Both make a header length of exabytes, over any
+// header's (MaxHeader); an image given where a model is wanted (eval
+// --model face.png, meant for --data; a photo in the Verify page's Load
+// model) is refused as what it is.
+func ImageKind(h uint64) string {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], h)
+	switch {
+	case string(b[:]) == "\x89PNG\r\n\x1a\n":
+		return "PNG"
+	case b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff:
+		return "JPEG"
+	}
+	return ""
+}
+
 // MaxHeader is the largest header Decode accepts whatever its limit, as in
 // the reference implementation (100 MB).
 const MaxHeader = 100 << 20
