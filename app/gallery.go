@@ -210,6 +210,37 @@ func (g Gallery) Shape() face.Input {
 // name one person twice.
 func UnmarshalGallery(data []byte) (Gallery, error) { return unmarshalGallery(data, false) }
 
+// jsonProblem says in words why a file is not a gallery's JSON, for a
+// user who chose the wrong file: cut short, not JSON (a photo, a model),
+// or JSON of another shape. Go's own words ("unexpected end of JSON
+// input") were the import's note.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax) && syntax.Offset == 0:
+		return "the file is empty"
+	case errors.As(err, &syntax) && strings.HasPrefix(syntax.Error(), "unexpected end"):
+		return fmt.Sprintf("its JSON is cut short after %d bytes", syntax.Offset)
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("it is not JSON from byte %d on", syntax.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("its JSON holds %s where a gallery has its %s", article(typ.Value), typ.Field)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("its JSON is %s, where a gallery is an object", article(typ.Value))
+	}
+	return err.Error()
+}
+
+// article returns the name of a JSON type (json.UnmarshalTypeError's
+// Value: "array", "number", …) after "a" or "an".
+func article(name string) string {
+	if name != "" && strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
+}
+
 // UnmarshalStoredGallery reads the gallery IndexedDB kept as
 // UnmarshalGallery reads a file, except that an identity without crops
 // is left out rather than refused: a file imported before UnmarshalGallery
@@ -225,8 +256,10 @@ func UnmarshalStoredGallery(data []byte) (Gallery, error) { return unmarshalGall
 // stored is set.
 func unmarshalGallery(data []byte, stored bool) (Gallery, error) {
 	var g Gallery
-	if err := json.Unmarshal(data, &g); err != nil {
+	if err := json.Unmarshal(data, &g); err != nil && stored {
 		return Gallery{}, fmt.Errorf("not a gallery file: %w", err)
+	} else if err != nil {
+		return Gallery{}, fmt.Errorf("not a gallery file (the page imports a gallery that Export gallery saved, a .json file): %s", jsonProblem(err))
 	}
 	if g.Version != GalleryVersion {
 		return Gallery{}, fmt.Errorf("a gallery file of version %d, the page reads version %d", g.Version, GalleryVersion)

@@ -127,6 +127,35 @@ func TestGallery(t *testing.T) {
 	}
 }
 
+// TestGalleryImportNotAGallery: a file that is not a gallery's JSON is
+// refused in one plain line: what it is not, what the page imports, then
+// why in words, not Go's. Before: "the gallery could not be imported:
+// not a gallery file: unexpected end of JSON input" (an export cut
+// short), "invalid character '\u0089' looking for beginning of value" (a
+// photo), "json: cannot unmarshal array into Go value of type
+// app.Gallery".
+func TestGalleryImportNotAGallery(t *testing.T) {
+	file := MarshalGallery(enrolled().Gallery)
+	const start = "the gallery could not be imported: not a gallery file (the page imports a gallery that Export gallery saved, a .json file): "
+	for _, c := range []struct {
+		name string
+		b    []byte
+		why  string
+	}{
+		{"cut short", file[:100], "its JSON is cut short after 100 bytes"},
+		{"empty", nil, "the file is empty"},
+		{"a photo", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "it is not JSON from byte 1 on"},
+		{"a list", []byte(`[1, 2]`), "its JSON is an array, where a gallery is an object"},
+		{"a version in words", []byte(`{"version":"one"}`), "its JSON holds a string where a gallery has its version"},
+	} {
+		s := NewVerifyState()
+		s.Import(ReadGallery(c.b, nil))
+		if s.Note != start+c.why {
+			t.Errorf("%s: note %q, want %q", c.name, s.Note, start+c.why)
+		}
+	}
+}
+
 func TestCameraState(t *testing.T) {
 	for _, tc := range []struct{ name, state, words string }{
 		{"NotAllowedError", CameraRefused, "camera permission refused"},
