@@ -132,17 +132,25 @@ type Calibration struct {
 // template (impostor scores), templates as Template.
 //
 // Threshold keeps the impostor accept rate #{impostor ≥ t}/#impostor at
-// most far, in the middle of the gap: with the impostor scores sorted in
-// decreasing order s₀ ≥ s₁ ≥ …, m = ⌊far·#impostor⌋, it is halfway between
-// s_m and the next higher score of either kind (that score itself when the
-// two are adjacent float64s, whose midpoint may round to s_m), so that ties
-// with s_m are rejected together, the measured FAR may be below far, and a
-// live probe a hair above the enrolled impostors is not accepted (the
-// float64 just above s_m when no score is higher); −1 when m ≥ #impostor
-// or there are no impostor scores (fewer than two identities), so that
-// every score is accepted (the lowest score instead, where rounding left
-// one below −1). FAR and FRR are measured at Threshold (FRR =
-// #{genuine < t}/#genuine, 0 without genuine scores). It panics when the
+// most far and, at the false reject rate that allows, rejects every
+// impostor score that rejecting costs no genuine accept. First the gap
+// that far allows: with the impostor scores sorted in decreasing order
+// s₀ ≥ s₁ ≥ …, m = ⌊far·#impostor⌋, t₀ is halfway between s_m and the next
+// higher score of either kind (that score itself when the two are
+// adjacent float64s, whose midpoint may round to s_m), so that ties with
+// s_m are rejected together and a live probe a hair above the enrolled
+// impostors is not accepted (the float64 just above s_m when no score is
+// higher). Then, where t₀ accepts a genuine score, the threshold rises to
+// the gap below the lowest one it accepts, g: halfway between g and the
+// highest impostor score below it (g itself when they are adjacent), which
+// accepts the same genuine scores and no more impostor scores, only those
+// ≥ g. So where the genuine scores are all above the impostor scores, it
+// is the middle of the gap between the two, at any far < 1; where none is
+// accepted it stays t₀. It is −1 when m ≥ #impostor or there are no
+// impostor scores (fewer than two identities), so that every score is
+// accepted (the lowest score instead, where rounding left one below −1).
+// FAR and FRR are measured at Threshold (FRR = #{genuine < t}/#genuine, 0
+// without genuine scores), and FAR may be below far. It panics when the
 // shapes disagree or far is outside [0, 1].
 func Calibrate(embs []float32, d int, labels []int, far float64) Calibration {
 	return CalibrateOn(embs, d, labels, nil, far)
@@ -207,27 +215,50 @@ func CalibrateOn(embs []float32, d int, labels []int, probes []int, far float64)
 			}
 		}
 	}
-	// Accept all: −1, or below it where a score is (the cosine of opposite
-	// vectors can round to −1 − 2⁻⁵²).
-	c.Threshold = -1
-	for _, v := range slices.Concat(c.Genuine, c.Impostor) {
-		if v < c.Threshold {
-			c.Threshold = v
-		}
-	}
+	c.Threshold = threshold(c.Genuine, c.Impostor, far)
 	if n := len(c.Impostor); n > 0 {
-		s := slices.Clone(c.Impostor)
-		slices.Sort(s)
-		slices.Reverse(s)
-		if m := int(math.Floor(far * float64(n))); m < n {
-			c.Threshold = gapAbove(s[m], c.Genuine, c.Impostor)
-		}
 		c.FAR = float64(countAtLeast(c.Impostor, c.Threshold)) / float64(n)
 	}
 	if n := len(c.Genuine); n > 0 {
 		c.FRR = float64(n-countAtLeast(c.Genuine, c.Threshold)) / float64(n)
 	}
 	return c
+}
+
+// threshold returns Calibrate's threshold of the genuine and impostor
+// scores at the false accept rate far.
+func threshold(genuine, impostor []float64, far float64) float64 {
+	n := len(impostor)
+	m := int(math.Floor(far * float64(n)))
+	if n == 0 || m >= n {
+		// Accept all: −1, or below it where a score is (the cosine of
+		// opposite vectors can round to −1 − 2⁻⁵²).
+		t := -1.0
+		for _, v := range slices.Concat(genuine, impostor) {
+			if v < t { // not min: a NaN score is no lowest score
+				t = v
+			}
+		}
+		return t
+	}
+	s := slices.Clone(impostor)
+	slices.Sort(s)
+	slices.Reverse(s)
+	t := gapAbove(s[m], genuine, impostor)
+	// g, the lowest genuine score accepted at t, and h, the highest
+	// impostor score below g: s_m is below g, so there is one, and no
+	// score of either kind lies between h and g.
+	g := math.Inf(1)
+	for _, v := range genuine {
+		if v >= t && v < g {
+			g = v
+		}
+	}
+	if math.IsInf(g, 1) {
+		return t
+	}
+	h := s[slices.IndexFunc(s, func(v float64) bool { return v < g })]
+	return vec.Between(h, g)
 }
 
 // gapAbove returns the threshold between x and the smallest score of the

@@ -95,7 +95,7 @@ func TestCalibrate(t *testing.T) {
 		embs = append(embs, float32(math.Cos(a*math.Pi/180)), float32(math.Sin(a*math.Pi/180)))
 	}
 	labels := []int{7, 7, 3, 3, 5, 5}
-	c5, c10, c85, c175 := math.Cos(5*math.Pi/180), math.Cos(10*math.Pi/180), math.Cos(85*math.Pi/180), math.Cos(175*math.Pi/180)
+	c5, c10, c85 := math.Cos(5*math.Pi/180), math.Cos(10*math.Pi/180), math.Cos(85*math.Pi/180)
 	for _, c := range []struct {
 		far                     float64
 		threshold, wantFAR, frr float64
@@ -106,13 +106,17 @@ func TestCalibrate(t *testing.T) {
 		// 0.53598, and every genuine score is accepted.
 		{0, (c85 + c10) / 2, 0, 0, 1e-6},
 		// far 0.25: m = 3. The four "0.08716" differ in their last bits
-		// (float32 inputs), so the threshold is halfway between the fourth
-		// highest of them and the third, and accepts three: FAR 3/12.
-		{0.25, c85, 3.0 / 12, 0, 1e-6},
-		// far 0.5: m = 6, s₆ among the −0.08716: FAR 6/12.
-		{0.5, -c85, 6.0 / 12, 0, 1e-6},
-		// far 0.9: m = 10, s₁₀ among the −0.99619: FAR 10/12.
-		{0.9, c175, 10.0 / 12, 0, 1e-6},
+		// (float32 inputs): the gap above s₃ accepts three of them and
+		// every genuine score. Rejecting those three too costs no genuine
+		// accept, so the threshold rises to the same 0.53598: FAR 0. It
+		// stopped at the gap above s₃ (0.08716, FAR 3/12), as with the
+		// page's 114 impostor scores at far 0.01 it stopped between the
+		// two highest though every genuine score was far above them.
+		{0.25, (c85 + c10) / 2, 0, 0, 1e-6},
+		// far 0.5: m = 6, s₆ among the −0.08716: the same.
+		{0.5, (c85 + c10) / 2, 0, 0, 1e-6},
+		// far 0.9: m = 10, s₁₀ among the −0.99619: the same.
+		{0.9, (c85 + c10) / 2, 0, 0, 1e-6},
 		// far 1: every score accepted, threshold −1.
 		{1, -1, 1, 0, 0},
 	} {
@@ -249,22 +253,92 @@ func TestCalibrateOn(t *testing.T) {
 	CalibrateOn(embs, 2, labels, []int{6}, 0)
 }
 
-// TestCalibrateAdjacentScores: A at (−2, −2) twice, B at (−2, 1). Each A
-// meets B's template (−2, 1)/√5 and B meets A's (−1, −1)/√2, each at the
-// cosine 1/√10, but the float32 templates round apart: the two A scores
-// are 0.3162277660168379 and B's is the float64 just above. far 0.5: m =
-// 1, s₁ is one of the lower pair, and the threshold must reject both (FAR
-// 1/3). Their midpoint with B's score rounds to the lower one, which
-// accepted all three (FAR 1).
+// TestCalibrateAdjacentScores: A at (−2, −2), B at (−2, 1). A meets B's
+// template (−2, 1)/√5 and B meets A's (−1, −1)/√2, each at the cosine
+// 1/√10, but the float32 templates round apart: A's score is
+// 0.3162277660168379 and B's the float64 just above. far 0.5: m = 1, s₁
+// is A's, and the threshold must reject it (FAR 1/2); their midpoint
+// rounds to A's score, which accepted both (FAR 1). With no genuine
+// scores (an embedding each) the threshold stays in that gap.
 func TestCalibrateAdjacentScores(t *testing.T) {
-	c := Calibrate([]float32{-2, -2, -2, -2, -2, 1}, 2, []int{0, 0, 1}, 0.5)
-	lo, hi := c.Impostor[0], c.Impostor[2]
-	if c.Impostor[1] != lo || math.Nextafter(lo, 1) != hi {
-		t.Fatalf("impostor scores %v, want two equal and the float64 just above", c.Impostor)
+	c := Calibrate([]float32{-2, -2, -2, 1}, 2, []int{0, 1}, 0.5)
+	lo, hi := c.Impostor[0], c.Impostor[1]
+	if math.Nextafter(lo, 1) != hi {
+		t.Fatalf("impostor scores %v, want the second the float64 just above the first", c.Impostor)
 	}
-	if c.Threshold != hi || c.FAR != 1.0/3 || c.FRR != 0 {
-		t.Errorf("threshold %v FAR %v FRR %v, want %v, 1/3, 0", c.Threshold, c.FAR, c.FRR, hi)
+	if c.Threshold != hi || c.FAR != 0.5 || c.FRR != 0 {
+		t.Errorf("threshold %v FAR %v FRR %v, want %v, 1/2, 0", c.Threshold, c.FAR, c.FRR, hi)
 	}
+}
+
+// TestThreshold: Calibrate's rule on scores picked by hand, so that
+// genuine and impostor scores interleave and floats are adjacent where
+// wanted. x⁺ is the float64 just above x.
+func TestThreshold(t *testing.T) {
+	up := func(x float64) float64 { return math.Nextafter(x, 2) }
+	x := 0.3
+	for _, c := range []struct {
+		name              string
+		genuine, impostor []float64
+		far, want         float64
+		tol               float64
+	}{
+		// Impostor scores 0.8 0.6 0.5 0.3 0.2 0.1 0 −0.1 −0.2 −0.3 (10),
+		// genuine 0.9 0.7 0.4 0.25.
+		// far 0: m = 0, the gap above 0.8 (to 0.9) accepts one genuine
+		// score, 0.9, the lowest accepted: halfway between 0.8 and 0.9.
+		{"far 0", []float64{0.9, 0.7, 0.4, 0.25}, []float64{0.8, 0.6, 0.5, 0.3, 0.2, 0.1, 0, -0.1, -0.2, -0.3}, 0, 0.85, 1e-15},
+		// far 0.1: m = 1, the gap above 0.6 (to 0.7) accepts 0.8 and
+		// genuine 0.9 and 0.7: nothing to gain, halfway between 0.6 and
+		// 0.7 (FAR 1/10).
+		{"far 0.1", []float64{0.9, 0.7, 0.4, 0.25}, []float64{0.8, 0.6, 0.5, 0.3, 0.2, 0.1, 0, -0.1, -0.2, -0.3}, 0.1, 0.65, 1e-15},
+		// far 0.35: m = 3, the gap above 0.3 (to 0.4) accepts 0.8 0.6 0.5
+		// and genuine 0.9 0.7 0.4; the lowest, 0.4, has 0.3 below: 0.35.
+		{"far 0.35", []float64{0.9, 0.7, 0.4, 0.25}, []float64{0.8, 0.6, 0.5, 0.3, 0.2, 0.1, 0, -0.1, -0.2, -0.3}, 0.35, 0.35, 1e-15},
+		// far 0.75: m = 7, the gap above −0.1 (to 0) accepts genuine 0.25
+		// too; the highest impostor score below it is 0.2: 0.225, which
+		// rejects 0.1 and 0 (FAR 4/10, not 7/10).
+		{"far 0.75", []float64{0.9, 0.7, 0.4, 0.25}, []float64{0.8, 0.6, 0.5, 0.3, 0.2, 0.1, 0, -0.1, -0.2, -0.3}, 0.75, 0.225, 1e-15},
+		// No genuine score accepted (all below the impostor scores): m =
+		// 1, the gap above s₁ stays, halfway between 0.6 and 0.8.
+		{"none accepted", []float64{-0.5, -0.6}, []float64{0.8, 0.6, 0.2, 0.1}, 0.25, 0.7, 1e-15},
+		// No genuine scores: the same.
+		{"no genuine", nil, []float64{0.8, 0.6, 0.2, 0.1}, 0.25, 0.7, 1e-15},
+		// Apart, as the page met them: 114 impostor scores in [−0.5, 0.2],
+		// 57 genuine in [0.5, 0.9], far 0.01 (m = 1): halfway between
+		// 0.2 and 0.5, where the gap above s₁ gave the middle of s₁ and s₀.
+		{"apart", spread(57, 0.5, 0.9), spread(114, -0.5, 0.2), 0.01, 0.35, 1e-15},
+		// The genuine score x⁺ just above an impostor x: halfway rounds to
+		// x, so the threshold is x⁺ itself, which rejects x.
+		{"adjacent genuine", []float64{up(x)}, []float64{x, x, 0}, 0, up(x), 0},
+		// An impostor score tied with the lowest accepted genuine one is
+		// accepted with it (FAR counts it): halfway between 0.2 and 0.5.
+		{"tied with genuine", []float64{0.5, 0.9}, []float64{0.5, 0.2, 0.1, 0}, 0.25, 0.35, 1e-15},
+		// Ties at s_m are rejected together, then the rise: m = 1, s₁ =
+		// s₂ = 0.6, the gap above them to 0.8 accepts genuine 0.9: 0.85.
+		{"ties", []float64{0.9, 0.5}, []float64{0.8, 0.6, 0.6, 0.1}, 0.25, 0.85, 1e-15},
+		// far 1: accept all, −1.
+		{"far 1", []float64{0.9}, []float64{0.8, 0.6}, 1, -1, 0},
+		// No impostor scores: −1, or the lowest score below it.
+		{"no impostor", []float64{0.9}, nil, 0, -1, 0},
+		{"below −1", []float64{math.Nextafter(-1, -2), 0.5}, nil, 0, math.Nextafter(-1, -2), 0},
+		// A NaN score (a diverged encoder's) is no lowest score: −1.
+		{"NaN", []float64{math.NaN(), 0.5}, nil, 0, -1, 0},
+	} {
+		got := threshold(c.genuine, c.impostor, c.far)
+		if !(math.Abs(got-c.want) <= c.tol) { // a NaN fails
+			t.Errorf("%s: threshold %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// spread returns n scores evenly from lo to hi, highest first.
+func spread(n int, lo, hi float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = hi - (hi-lo)*float64(i)/float64(n-1)
+	}
+	return s
 }
 
 // TestIdentifyDegenerate: zero vectors score 0 (Cosine), duplicate

@@ -56,10 +56,11 @@ func refScores(embs []float32, d int, labels, probes []int) (genuine, impostor [
 // refGap is the gap the threshold must sit in, by trying every candidate
 // from the lowest: accept all (all = true; lo the threshold, −1 or the
 // lowest score if below) when accepting every impostor score keeps the
-// rate at most far, else the gap (lo, hi] above
-// the lowest distinct score (of either kind) whose acceptance of the
-// impostor scores strictly above it keeps #accepted ≤ far·#impostor; hi
-// is +Inf when no score is higher.
+// rate at most far, else the gap (lo, hi] above the lowest distinct score
+// (of either kind) whose acceptance of the impostor scores strictly above
+// it keeps #accepted ≤ far·#impostor; hi is +Inf when no score is higher.
+// Where that gap accepts a genuine score, it is then the highest gap that
+// accepts as many genuine scores.
 func refGap(genuine, impostor []float64, far float64) (lo, hi float64, all bool) {
 	n := len(impostor)
 	vals := slices.Concat(genuine, impostor)
@@ -71,20 +72,29 @@ func refGap(genuine, impostor []float64, far float64) (lo, hi float64, all bool)
 		}
 		return -1, -1, true
 	}
-	for i, v := range vals {
-		above := 0
-		for _, s := range impostor {
+	above := func(scores []float64, v float64) int {
+		a := 0
+		for _, s := range scores {
 			if s > v {
-				above++
+				a++
 			}
 		}
-		if float64(above) <= far*float64(n) {
-			hi = math.Inf(1)
-			if i+1 < len(vals) {
-				hi = vals[i+1]
-			}
-			return v, hi, false
+		return a
+	}
+	for i, v := range vals {
+		if float64(above(impostor, v)) > far*float64(n) {
+			continue
 		}
+		if g := above(genuine, v); g > 0 {
+			for i+1 < len(vals) && above(genuine, vals[i+1]) == g {
+				i++
+			}
+		}
+		hi = math.Inf(1)
+		if i+1 < len(vals) {
+			hi = vals[i+1]
+		}
+		return vals[i], hi, false
 	}
 	panic("refGap: no gap") // the highest score has nothing above it
 }
