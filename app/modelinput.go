@@ -80,3 +80,39 @@ func ModelInput(b []byte) (face.Input, error) {
 	}
 	return meta.Spec.Input, nil
 }
+
+// modelTraining is what a metriclab model file's metadata says it was
+// trained on (core.Metadata): its data set (provenance.data: "mnist", a
+// server's folder, "enrolled" for the Verify page's own training) and
+// its classes, the identities of that data set. The zero value, for a
+// file whose metadata cannot be read (ModelInput says why), says nothing.
+type modelTraining struct {
+	Data    string
+	Classes []string
+}
+
+// readModelTraining reads a model file's modelTraining, as ModelInput
+// reads its input.
+func readModelTraining(b []byte) modelTraining {
+	var t modelTraining
+	if len(b) < 8 {
+		return t
+	}
+	n := binary.LittleEndian.Uint64(b[:8])
+	if n > uint64(len(b)-8) {
+		return t
+	}
+	var header struct {
+		Metadata map[string]string `json:"__metadata__"`
+	}
+	var meta struct {
+		Classes    []string `json:"classes"`
+		Provenance struct {
+			Data string `json:"data"`
+		} `json:"provenance"`
+	}
+	if json.Unmarshal(b[8:8+n], &header) != nil || json.Unmarshal([]byte(header.Metadata["metriclab"]), &meta) != nil {
+		return t
+	}
+	return modelTraining{meta.Provenance.Data, meta.Classes}
+}

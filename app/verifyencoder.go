@@ -117,6 +117,9 @@ func (p *EncoderPanel) suggestion() string {
 	case s.NoSuggestion():
 		return fmt.Sprintf(none+"; the threshold is %s, which rejects everyone, until a second person is enrolled or it is set by hand; %d genuine scores",
 			FormatScore(c.Threshold), len(c.Genuine))
+	case s.ModelThreshold() && len(c.Impostor) > 0: // the model's own (calibrate): it was trained on these people
+		text = fmt.Sprintf("suggested threshold %s, the model's own, at FAR %s (measured in its training, on images it held out); on the enrolled snapshots, which it was trained on, FAR %s, FRR %s; %d genuine and %d impostor scores; the false accept rate chosen here does not move it",
+			FormatScore(c.Threshold), percent(s.modelFAR), percent(c.FAR), percent(c.FRR), len(c.Genuine), len(c.Impostor))
 	case len(c.Impostor) == 0: // the model's own (calibrate): its FAR is not measured here
 		text = fmt.Sprintf("suggested threshold %s, the model's own, at FAR %s (measured in its training: one identity gives no impostor scores here), FRR %s; %d genuine scores",
 			FormatScore(c.Threshold), percent(s.modelFAR), percent(c.FRR), len(c.Genuine))

@@ -235,6 +235,7 @@ type VerifyState struct {
 	handSet      bool    // Threshold was set by hand (SetThreshold): calibrate leaves it
 	modelThresh  float64 // the model's own recommended threshold, measured at FAR modelFAR (both 0: none, msg.HasThreshold)
 	modelFAR     float64
+	model        modelTraining // what the loaded model's file says it was trained on (zero for an encoder trained here): trainedOn
 	probeSeq     int
 	probePending bool
 	faceSeenAt   float64 // the frame time of the latest good frame (Frame)
@@ -695,7 +696,7 @@ func (s *VerifyState) Train() Out {
 	}
 	cfg := VerifyRequest(s.Loss, s.Arch, s.Dim, s.Epochs)
 	cfg.Batch = verifyBatch(len(smp.Labels), len(smp.Classes))
-	s.trained = map[string]int{}
+	s.trained, s.model = map[string]int{}, modelTraining{}
 	for _, id := range g.Identities {
 		for _, c := range id.Crops {
 			s.trained[trainedKey(id.Name, c)]++
@@ -837,6 +838,7 @@ type encoderState struct {
 	restale        bool
 	handSet        bool
 	kept           string
+	training       modelTraining
 	model          []byte // the model file of the load, sent again when its answer may be lost (Unread)
 	// stored: the load is of the encoder IndexedDB kept (RestoreEncoder),
 	// not kept again when it takes, deleted there when it is refused.
@@ -844,12 +846,12 @@ type encoderState struct {
 }
 
 func (s *VerifyState) encoderState() *encoderState {
-	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.handSet, s.kept, nil, false}
+	return &encoderState{s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run, s.embedded, s.labels, s.probes, s.restale, s.handSet, s.kept, s.model, nil, false}
 }
 
 func (s *VerifyState) putBack(e *encoderState) {
 	s.Encoder, s.Phase, s.Source, s.hasEncoder, s.trained, s.Run = e.encoder, e.phase, e.source, e.hasEncoder, e.trained, e.run
-	s.embedded, s.labels, s.probes, s.restale, s.handSet, s.kept = e.embedded, e.labels, e.probes, e.restale, e.handSet, e.kept
+	s.embedded, s.labels, s.probes, s.restale, s.handSet, s.kept, s.model = e.embedded, e.labels, e.probes, e.restale, e.handSet, e.kept, e.training
 }
 
 // LoadModel makes the model file b (or err, why it could not be read)
@@ -934,6 +936,10 @@ func (s *VerifyState) load(b []byte, err error, what string, trained map[string]
 	s.Encoder = in
 	s.ModelNote, s.Source = "", msg.Shorten(msg.ErrorLine(what), msg.MaxCardText)
 	s.trained, s.hasEncoder, s.handSet, s.kept = trained, true, false, ""
+	s.model = modelTraining{}
+	if trained == nil {
+		s.model = readModelTraining(b)
+	}
 	s.Run = NewRun(verifyTrainer, s.Loss)
 	s.Run.State = msg.StateIdle
 	smp, id := s.gallerySamples() // the phase: embedding, or none with nothing to embed
@@ -1402,16 +1408,22 @@ func (s *VerifyState) FARStored(deleted bool, err error) { s.recordStored(notKep
 // not trained on (HeldOut's, and any enrolled since: face.CalibrateOn);
 // when it was loaded, on every snapshot, leave-one-out (face.Calibrate).
 // The suggested threshold is where at most FAR of the impostor scores
-// pass; without impostor scores (one identity) it is the model's own, and
-// when the model has none either, there is nothing to suggest (NoSuggestion)
-// and the threshold is 1, which rejects every probe but an identical one,
-// until a second identity is enrolled or it is set by hand. The live
-// threshold is the suggested one, unless it was set by hand (SetThreshold):
-// then it stays, whatever the enrollments since, until a FAR is chosen
-// (SetFAR) or the encoder changes. The live scores follow. While the
-// encoder is not ready, FAR waits for its calibration. This is where the
-// page's calibration lives: what it shows as "suggested" comes from Calib,
-// and CalibratedOn says on what.
+// pass; without impostor scores (one identity), or when a loaded model was
+// trained on the enrolled people (trainedOn: the page cannot tell which
+// of their snapshots its training held out, and the scores of those it
+// trained on are too good), it is the model's own, measured on images held
+// out of its training, FAR and FRR measured at it on the enrollments. When
+// the model has none either, with one identity there is nothing to suggest
+// (NoSuggestion) and the threshold is 1, which rejects every probe but an
+// identical one, until a second identity is enrolled or it is set by hand;
+// with two, the suggestion is the enrollments' (CalibratedOn says that
+// they were trained on). The live threshold is the suggested one, unless
+// it was set by hand (SetThreshold): then it stays, whatever the
+// enrollments since, until a FAR is chosen (SetFAR) or the encoder
+// changes. The live scores follow. While the encoder is not ready, FAR
+// waits for its calibration. This is where the page's calibration lives:
+// what it shows as "suggested" comes from Calib, and CalibratedOn says on
+// what.
 func (s *VerifyState) calibrate() {
 	if s.Phase != PhaseReady { // the embeddings may be of a gallery since changed: calibrated once ready
 		return
@@ -1421,28 +1433,36 @@ func (s *VerifyState) calibrate() {
 	} else {
 		s.Calib = face.Calibrate(s.embs, s.EmbDim, s.labels, s.FAR)
 	}
-	if len(s.Calib.Impostor) == 0 {
+	if len(s.Calib.Impostor) == 0 || s.ModelThreshold() {
 		// The model's threshold: the calibration shown as suggested is
-		// of it (Calibrate's −1, accept all, is not used), FRR measured
-		// at it.
+		// of it (Calibrate's −1, accept all, is not used), FAR and FRR
+		// measured at it.
 		c := &s.Calib
-		c.Threshold, c.FRR = s.modelThresh, 0
+		c.Threshold = s.modelThresh
 		if s.NoSuggestion() {
 			c.Threshold = 1
 		}
-		for _, g := range c.Genuine {
-			if g < c.Threshold {
-				c.FRR++
-			}
-		}
-		if n := len(c.Genuine); n > 0 {
-			c.FRR /= float64(n)
-		}
+		c.FAR, c.FRR = rateBelow(c.Impostor, c.Threshold, false), rateBelow(c.Genuine, c.Threshold, true)
 	}
 	if !s.handSet {
 		s.Threshold = s.Calib.Threshold
 	}
 	s.rescore()
+}
+
+// rateBelow returns the share of scores below t (below: FRR) or at t or
+// above (FAR); 0 without scores.
+func rateBelow(scores []float64, t float64, below bool) float64 {
+	n := 0
+	for _, v := range scores {
+		if (v < t) == below {
+			n++
+		}
+	}
+	if len(scores) == 0 {
+		return 0
+	}
+	return float64(n) / float64(len(scores))
 }
 
 // NoSuggestion reports whether the calibration has no threshold to
@@ -1452,15 +1472,63 @@ func (s *VerifyState) NoSuggestion() bool {
 	return s.EmbDim > 0 && len(s.Calib.Impostor) == 0 && !msg.HasThreshold(s.modelThresh, s.modelFAR)
 }
 
+// ModelThreshold reports whether the suggested threshold is the loaded
+// model's own because the model was trained on the enrolled people
+// (trainedOn) and has a threshold (with one identity it is its own
+// anyway).
+func (s *VerifyState) ModelThreshold() bool {
+	return s.trainedOn() != "" && msg.HasThreshold(s.modelThresh, s.modelFAR)
+}
+
+// trainedOn says, when the loaded model was trained on the enrolled
+// people, how the page knows: "data set webcam, which this page sent its
+// snapshots to" (its file's provenance names SentTo), or "data set
+// webcam, which holds 2 of the 3 identities enrolled here" (its classes
+// name them, as the server keeps a name: normal form C); "" when neither,
+// and for an encoder trained here, whose held-out snapshots the page
+// knows (CalibrateOn).
+func (s *VerifyState) trainedOn() string {
+	m := s.model
+	if s.trained != nil || m.Data == "" {
+		return ""
+	}
+	data := "data set " + msg.Shorten(msg.ErrorLine(m.Data), msg.MaxCardText)
+	if m.Data == s.SentTo {
+		return data + ", which this page sent its snapshots to"
+	}
+	n := 0
+	for _, name := range s.Names {
+		if slices.Contains(m.Classes, nfc(name)) {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s, which holds %d of the %s enrolled here", data, n, msg.Plural(len(s.Names), "identity", "identities"))
+}
+
 // CalibratedOn says what the threshold was calibrated on: "calibrated on
 // 8 held-out snapshots (not trained on)" when the encoder was trained
 // here, "calibrated on 40 enrolled snapshots (leave-one-out)" when it was
-// loaded.
+// loaded; and, for a model trained on the enrolled people (trainedOn),
+// that its own threshold is suggested, measured on images held out of its
+// training, or, without one, that the enrolled snapshots' errors were
+// measured on images it was trained on.
 func (s *VerifyState) CalibratedOn() string {
 	if s.trained != nil {
 		return fmt.Sprintf("calibrated on %s (not trained on)", msg.Plural(len(s.probes), "held-out snapshot", "held-out snapshots"))
 	}
-	return fmt.Sprintf("calibrated on %s (leave-one-out)", msg.Plural(len(s.labels), "enrolled snapshot", "enrolled snapshots"))
+	on := fmt.Sprintf("%s (leave-one-out)", msg.Plural(len(s.labels), "enrolled snapshot", "enrolled snapshots"))
+	why := s.trainedOn()
+	switch {
+	case why == "":
+		return "calibrated on " + on
+	case s.ModelThreshold():
+		return fmt.Sprintf("the model was trained on these people (%s): the suggested threshold is its own, %s at FAR %s, measured in its training on images it held out; the FAR and FRR of the %s are on images it was trained on",
+			why, FormatScore(s.modelThresh), percent(s.modelFAR), on)
+	}
+	return fmt.Sprintf("calibrated on %s, which the model was trained on (%s) and has no threshold of its own for: its FAR and FRR on them are lower than a new face would meet", on, why)
 }
 
 // SetThreshold sets the threshold of the live scores by hand: it stays
