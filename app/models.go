@@ -197,7 +197,9 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 			// Each names its model, as Delete does (deleteButtons): a
 			// screen reader's list of the page's links read "Download"
 			// once a row.
-			app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Aria("label", "open in playground: model "+name).Text("Open in playground"),
+			app.If(InPlayground(c), func() app.UI {
+				return app.A().ID("open-"+c.ID).Class("btn").Href(PlaygroundLink(c)).Aria("label", "open in playground: model "+name).Text("Open in playground")
+			}),
 			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.FileName()).
 				Title(r.Size).Aria("label", "download model "+name).Text("Download"),
 			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Aria("label", "use for verify: model "+name).Text("Use for verify"),
@@ -498,6 +500,14 @@ func FormatCard(c msg.ModelCard) ModelRow {
 	return r
 }
 
+// InPlayground reports whether the playground can train the experiment
+// of c: it trains on MNIST only, so c was trained on MNIST (a card that
+// names no data set is taken as MNIST's, as PlaygroundLink takes its
+// classes). The Models page offers Open in playground for those only: a
+// webcam faces model's opened an MNIST experiment with nothing of the
+// model but its loss and views.
+func InPlayground(c msg.ModelCard) bool { return c.Data == "mnist" || c.Data == "" }
+
 // PlaygroundLink returns the link that opens the experiment of c in the
 // playground: its data (MNIST only), classes, encoder, loss with its
 // parameters and dimension, each when the playground offers it, the
@@ -530,7 +540,7 @@ func PlaygroundLink(c msg.ModelCard) string {
 			s.Params[p.Name] = v
 		}
 	}
-	if c.Data == "mnist" || c.Data == "" {
+	if InPlayground(c) {
 		s.Classes = mnistClasses(c.Classes)
 	}
 	return "/" + s.Hash()

@@ -293,6 +293,22 @@ func TestNavRender(t *testing.T) {
 	}
 }
 
+// TestModelsPlaygroundOfMNIST: Open in playground is offered for a model
+// trained on MNIST, the playground's data, only. A webcam faces model's
+// opened an MNIST experiment (/#data=mnist&…&views=whole,upper,lower,centre).
+func TestModelsPlaygroundOfMNIST(t *testing.T) {
+	faces := card()
+	faces.ID, faces.Data = "f1", "webcam"
+	m := NewModels()
+	m.SetCards([]msg.ModelCard{card(), faces}, nil)
+	mount(t, m)
+	h := app.HTMLString(m)
+	if !strings.Contains(h, `id="open-m7"`) || strings.Contains(h, `id="open-f1"`) || !strings.Contains(h, `id="verify-f1"`) {
+		t.Errorf("Open in playground of the mnist model %v, of the webcam model %v (Use for verify %v); want true, false (true)",
+			strings.Contains(h, `id="open-m7"`), strings.Contains(h, `id="open-f1"`), strings.Contains(h, `id="verify-f1"`))
+	}
+}
+
 func TestModelsRender(t *testing.T) {
 	m := NewModels()
 	mount(t, m)
