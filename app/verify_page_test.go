@@ -95,6 +95,13 @@ func TestVerifyRender(t *testing.T) {
 		okFrame(&v.st, 1)
 		return v
 	}
+	// The training's own figures, its threshold of best accuracy with
+	// them, are said to be its check, not the threshold in use: the page
+	// showed "threshold 53°" there and 50.2° below, for one encoder.
+	v = ready()
+	v.st.Run.Epochs = []EpochFigures{{Epoch: 1, VerificationSummary: msg.VerificationSummary{Accuracy: 0.833, Threshold: 0.596}}}
+	mount(t, v)
+	wantText(t, v, "training-check", TrainingCheckNote)
 	v = ready()
 	v.st.Receive(embMsg("probe-1", 2, []float32{1, 0}))
 	mount(t, v)
@@ -103,6 +110,9 @@ func TestVerifyRender(t *testing.T) {
 	wantText(t, v, "identity", "alice")
 	wantText(t, v, "calibrated-on", "calibrated on 2 held-out snapshots (not trained on)")
 	wantText(t, v, "upload-status", "")
+	if _, _, ok := element(t, v, "training-check"); ok {
+		t.Error("#training-check without a training's figures")
+	}
 	if disabled(t, v, "btn-upload") || disabled(t, v, "threshold") {
 		t.Error("Send or the threshold disabled when ready")
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"metriclab/core/msg"
 )
 
 // EncoderPanel is the verify page's encoder: the training settings and
@@ -73,9 +75,20 @@ func (p *EncoderPanel) Render() app.UI {
 		app.If(s.Phase == PhaseTraining || len(s.Run.LossLine) > 0, func() app.UI {
 			return &TrainerPanel{Index: 0, Run: s.Run, Channel: s.channel, Dim: strconv.Itoa(s.Dim), HideExport: true}
 		}),
+		app.If(len(s.Run.Epochs) > 0, func() app.UI {
+			return app.P().ID("training-check").Class("note").Text(TrainingCheckNote)
+		}),
 		app.If(s.Phase == PhaseReady, func() app.UI { return p.calibration() }),
 	)
 }
+
+// TrainingCheckNote says, under the training's panel, what its figures
+// are, which differ from the calibration's: the trainer's own check on
+// the snapshots it held out of the images it was given, its threshold of
+// best accuracy (the histogram's "threshold 53°"), where the threshold in
+// use is the calibration's, for a false accept rate, on the snapshots the
+// page held out (cos 0.640, 50.2°).
+const TrainingCheckNote = "The training's figures and its threshold are its own check, of best accuracy on a tenth of its training snapshots; the threshold in use is the calibration's, for the false accept rate chosen, on the snapshots held out of the training."
 
 // calibration draws what the threshold was calibrated on, the FAR slider
 // and the histogram of the genuine and impostor angles with the
@@ -126,6 +139,11 @@ func (p *EncoderPanel) suggestion() string {
 	default:
 		text = fmt.Sprintf("suggested threshold %s at FAR %s (measured), FRR %s; %d genuine and %d impostor scores",
 			FormatScore(c.Threshold), percent(c.FAR), percent(c.FRR), len(c.Genuine), len(c.Impostor))
+	}
+	if !s.ModelThreshold() && len(c.Impostor) > 0 && s.trained == nil && msg.HasThreshold(s.modelThresh, s.modelFAR) {
+		// A loaded model's own, which the Models page shows: another
+		// measurement, on other images, named so.
+		text += fmt.Sprintf("; the model's own threshold, measured in its training on images it held out: %s at FAR %s", FormatScore(s.modelThresh), percent(s.modelFAR))
 	}
 	if s.handSet {
 		text += "; the threshold in use, " + FormatScore(s.Threshold) + ", was set by hand and stays until a false accept rate is chosen or another encoder is trained or loaded"

@@ -1531,6 +1531,35 @@ func (s *VerifyState) CalibratedOn() string {
 	return fmt.Sprintf("calibrated on %s, which the model was trained on (%s) and has no threshold of its own for: its FAR and FRR on them are lower than a new face would meet", on, why)
 }
 
+// trainedOthers says, for an encoder trained here, whose people are not
+// all the ones enrolled now (a gallery imported, or a person recorded,
+// since): "; trained on 3 identities, none of them enrolled", so that
+// "trained here, 1 identity" is not read as trained on that one; "" when
+// it was trained on every one enrolled, or loaded.
+func (s *VerifyState) trainedOthers() string {
+	if s.trained == nil {
+		return ""
+	}
+	names := map[string]bool{}
+	for k := range s.trained {
+		name, _, _ := strings.Cut(k, "\x00")
+		names[name] = true
+	}
+	in := 0
+	for _, n := range s.Names {
+		if names[n] {
+			in++
+		}
+	}
+	switch {
+	case in == len(s.Names):
+		return ""
+	case in == 0:
+		return "; trained on " + msg.Plural(len(names), "identity", "identities") + ", none of them enrolled"
+	}
+	return fmt.Sprintf("; trained on %s, %d of them enrolled", msg.Plural(len(names), "identity", "identities"), in)
+}
+
 // SetThreshold sets the threshold of the live scores by hand: it stays
 // until a FAR is chosen or the encoder changes (calibrate), and comes
 // back with the encoder once kept (KeepThreshold).
@@ -1712,7 +1741,7 @@ func (s *VerifyState) TrainStatus() string {
 	case PhaseEmbedding:
 		return "embedding the enrollments…"
 	case PhaseReady:
-		return fmt.Sprintf("ready: %s, %s, D = %d", s.Source, msg.Plural(len(s.Names), "identity", "identities"), s.EmbDim)
+		return fmt.Sprintf("ready: %s, %s, D = %d", s.Source, msg.Plural(len(s.Names), "identity", "identities"), s.EmbDim) + s.trainedOthers()
 	}
 	switch {
 	case s.Run.State == msg.StateFailed || s.Run.State == StateCrashed:
