@@ -53,7 +53,8 @@ func TestE2EAppSize(t *testing.T) {
 // TestE2EOffline loads the playground once (the service worker caches the
 // page, the binaries, the viewer and MNIST), stops the server, reloads,
 // and trains on MNIST from the cache: the trainer reaches step 20 and the
-// viewer draws, with no server to answer.
+// viewer draws, with no server to answer; then it opens /verify (with a
+// query too), /models and /jobs, which load from the cache as well.
 func TestE2EOffline(t *testing.T) {
 	p := newE2EPage(t, 4*time.Minute)
 	p.openInteractive("")
@@ -82,6 +83,16 @@ func TestE2EOffline(t *testing.T) {
 		`(() => { const f = document.getElementById("viewer-0"); const d = f && f.contentDocument; return !!(d && d.querySelector("canvas")) })()`,
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
 	p.screenshot("offline-training")
+	// The other pages load from the cache too (a reload of /verify, of a
+	// link to it with ?model=): before, the browser's error page.
+	for _, path := range []string{"/verify", "/verify?model=none", "/models", "/jobs"} {
+		cdpRun(p, "leave the page", chromedp.Navigate("about:blank"))
+		cdpRun(p, "open "+path+" offline", chromedp.Navigate(p.base+path))
+		cdpRun(p, "wait for "+path+" drawn by the page", chromedp.Poll[bool](
+			`(() => { const n = document.querySelector("#nav a.current"); return !!(n && n.getAttribute("href") === "`+strings.SplitN(path, "?", 2)[0]+`" && document.getElementById("app-wasm-loader") === null) })()`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
+	}
+	p.screenshot("offline-verify")
 }
 
 // TestE2ELoadingBar loads the page cold with the network throttled to

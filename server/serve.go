@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -439,6 +440,9 @@ func newSite(cfg serveConfig, stamp string) (*site, error) {
 		}
 	}
 	cacheable = append(cacheable, app.FaceFinderPath, app.PupLocPath)
+	for _, l := range app.NavLinks() {
+		cacheable = append(cacheable, l.Path) // each page's HTML, for a reload offline (pageFallback)
+	}
 	if cfg.MNISTDir != "" {
 		for _, f := range mnistFiles {
 			cacheable = append(cacheable, "/data/mnist/"+f)
@@ -576,12 +580,53 @@ const (
 });`
 )
 
+// goappFetch is how go-app's service worker answers a request the cache
+// does not hold exactly: from the network, or, that failing, not at all.
+// pageFallback answers a navigation to a page of the app (app.NavLinks,
+// each cached as "/" is: newServer) from its cached HTML when the network
+// fails, whatever the query: offline, a reload of /verify, or of a link
+// to /verify?model=…, gave the browser's error page, while "/" loaded
+// from the cache. The network comes first for what the cache does not
+// hold exactly, so a page with a query is the server's while it is up,
+// and nothing else (the API) is ever answered from the cache.
+const goappFetch = `
+  return await fetch(request);
+}`
+
+// pageFallback is goappFetch for the pages of paths.
+func pageFallback(paths []string) string {
+	list, err := json.Marshal(paths)
+	if err != nil {
+		panic("server: " + err.Error()) // strings always marshal
+	}
+	return `
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const path = new URL(request.url).pathname;
+    const page = request.mode === "navigate" && appPages.includes(path) && await caches.match(path);
+    if (page) {
+      return page;
+    }
+    throw error;
+  }
+}
+
+const appPages = ` + string(list) + `;`
+}
+
 // serviceWorker returns go-app's service worker with viewerMatch, so that
-// offline the viewers load from the cache too, waitedInstall and
-// waitedActivate (TestServePage checks that go-app's template still has
-// what they replace).
+// offline the viewers load from the cache too, pageFallback, so that the
+// pages do whatever their query, waitedInstall and waitedActivate
+// (TestServePage checks that go-app's template still has what they
+// replace).
 func serviceWorker() string {
+	var pages []string
+	for _, l := range app.NavLinks() {
+		pages = append(pages, l.Path)
+	}
 	sw := strings.Replace(goapp.DefaultAppWorkerJS, goappMatch, viewerMatch, 1)
+	sw = strings.Replace(sw, goappFetch, pageFallback(pages), 1)
 	sw = strings.Replace(sw, goappInstall, waitedInstall, 1)
 	return strings.Replace(sw, goappActivate, waitedActivate, 1)
 }

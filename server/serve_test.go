@@ -549,10 +549,10 @@ func TestServePage(t *testing.T) {
 	if strings.Contains(string(js), goappRegister) {
 		t.Errorf("app.js registers the service worker at once: go-app's app.js changed?")
 	}
-	// The service worker caches the workers, the viewer and MNIST.
+	// The service worker caches the workers, the viewer, MNIST and the pages.
 	_, sw := get(t, srv, "/app-worker.js", "")
 	for _, want := range []string{"/web/trainer.js", "/web/trainer.wasm", "/web/viz.html", "/web/viz.wasm", "/data/mnist/t10k-images-idx3-ubyte.gz", "/web/app.wasm?v=" + version,
-		app.FaceFinderPath, app.PupLocPath} {
+		app.FaceFinderPath, app.PupLocPath, "/", "/verify", "/models", "/jobs"} {
 		if !strings.Contains(string(sw), `"`+want+`"`) {
 			t.Errorf("app-worker.js does not cache %q", want)
 		}
@@ -560,6 +560,10 @@ func TestServePage(t *testing.T) {
 	// It finds the viewer's page in its cache whatever its query.
 	if !strings.Contains(string(sw), viewerMatch) || strings.Contains(string(sw), goappMatch) {
 		t.Errorf("app-worker.js does not look the viewer up without its query: go-app's template changed?")
+	}
+	// It answers a page of the app offline whatever its query.
+	if !strings.Contains(string(sw), "appPages.includes(path)") || strings.Contains(string(sw), goappFetch) {
+		t.Errorf("app-worker.js does not answer the app's pages from its cache offline: go-app's template changed?")
 	}
 	if !strings.Contains(string(sw), `event.waitUntil(installWorker()`) {
 		t.Errorf("app-worker.js does not wait for its cache when it installs: go-app's template changed?")
@@ -1184,5 +1188,71 @@ func TestServeWasmChangedUnderSite(t *testing.T) {
 	if rec.Body.String() != "one, rebuilt" || h.Get("Cache-Control") != cacheRevalid || h.Get("ETag") != "" || h.Get("X-Uncompressed-Length") != "" || h.Get("Content-Encoding") != "" {
 		t.Errorf("a binary rebuilt under the site: %q, Cache-Control %q, ETag %q, X-Uncompressed-Length %q, Content-Encoding %q; want the new bytes, %q, none of the others",
 			rec.Body.String(), h.Get("Cache-Control"), h.Get("ETag"), h.Get("X-Uncompressed-Length"), h.Get("Content-Encoding"), cacheRevalid)
+	}
+}
+
+// TestServiceWorkerPages runs the service worker's fetch under node, with
+// stand-ins for the browser's caches (holding what the worker caches at
+// install) and for the network, up or down: a navigation to any page of
+// the app (app.NavLinks), whatever its query, is answered from the cache
+// when the network fails, as the playground is; with the network up a
+// page with a query comes from it, and the API never comes from the cache.
+// Before, only "/" was cached and a reload of /verify, /models or /jobs
+// with the server stopped gave the browser's error page.
+func TestServiceWorkerPages(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	srv, _, _ := newTestServer(t)
+	_, sw := get(t, srv, "/app-worker.js", "")
+	harness := `const listeners = {};
+globalThis.self = globalThis;
+self.addEventListener = (type, f) => { listeners[type] = f; };
+console.log = console.error = () => {};
+` + string(sw) + `
+const cached = new Set(resourcesToCache);
+let online = true;
+globalThis.caches = { match: async (req, opts) => {
+  const u = new URL(typeof req === "string" ? req : req.url, "http://localhost/");
+  for (const k of cached) {
+    const c = new URL(k, "http://localhost/");
+    if (c.pathname === u.pathname && (c.search === u.search || (opts && opts.ignoreSearch))) return "cache " + k;
+  }
+  return undefined;
+} };
+globalThis.fetch = async (req) => { if (!online) throw new TypeError("Failed to fetch"); return "network " + new URL(req.url).pathname + new URL(req.url).search; };
+const answer = (path, mode) => new Promise((resolve) => {
+  listeners.fetch({ request: { url: "http://localhost" + path, mode }, respondWith(p) { p.then(resolve, (e) => resolve("failed: " + e.message)); } });
+});
+(async () => {
+  const out = [];
+  for (online of [false, true]) {
+    for (const [path, mode] of [["/", "navigate"], ["/verify", "navigate"], ["/verify?model=m1", "navigate"], ["/models", "navigate"], ["/jobs", "navigate"], ["/api/models", "navigate"], ["/api/models", "cors"], ["/nowhere", "navigate"]]) {
+      out.push((online ? "online " : "offline ") + mode + " " + path + ": " + await answer(path, mode));
+    }
+  }
+  process.stdout.write(out.join("\n"));
+})();
+`
+	out, err := exec.Command(node, "-e", harness).CombinedOutput()
+	want := `offline navigate /: cache /
+offline navigate /verify: cache /verify
+offline navigate /verify?model=m1: cache /verify
+offline navigate /models: cache /models
+offline navigate /jobs: cache /jobs
+offline navigate /api/models: failed: Failed to fetch
+offline cors /api/models: failed: Failed to fetch
+offline navigate /nowhere: failed: Failed to fetch
+online navigate /: cache /
+online navigate /verify: cache /verify
+online navigate /verify?model=m1: network /verify?model=m1
+online navigate /models: cache /models
+online navigate /jobs: cache /jobs
+online navigate /api/models: network /api/models
+online cors /api/models: network /api/models
+online navigate /nowhere: network /nowhere`
+	if got := strings.TrimSpace(string(out)); err != nil || got != want {
+		t.Errorf("the worker's answers: %v\n%s\nwant\n%s", err, got, want)
 	}
 }
