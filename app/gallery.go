@@ -124,6 +124,13 @@ func (g *Gallery) Find(name, crop string) (i, j int, ok bool) {
 	return i, j, j >= 0
 }
 
+// clone returns g as it is now, to keep beside a gallery that changes:
+// Add and Delete change an identity of g's in place, not its crops.
+func (g Gallery) clone() Gallery {
+	g.Identities = slices.Clone(g.Identities)
+	return g
+}
+
 // Names returns the names of the identities, in order.
 func (g *Gallery) Names() []string {
 	names := make([]string, len(g.Identities))
@@ -187,6 +194,66 @@ func (g *Gallery) WithoutHeldOut(share int) Gallery {
 		out.Identities[i] = Identity{Name: id.Name, Crops: crops}
 	}
 	return out
+}
+
+// MergeGallery returns theirs, the gallery another tab stored over base,
+// the one this page read or stored last, with the changes this page made
+// to base since, which gave mine: the snapshots of each identity that
+// mine holds more of than base are added (to the identity of their name,
+// which comes last when theirs has none), those it holds fewer of are
+// deleted, and an identity left without snapshots goes. Snapshots are
+// their crops, counted as many times as an identity holds them. ok is
+// false when the changes cannot be made: snapshots to add of a shape
+// other than theirs', or more than MaxGalleryCrops in all.
+func MergeGallery(base, mine, theirs Gallery) (merged Gallery, ok bool) {
+	type snapshot struct{ name, crop string }
+	count := func(g Gallery) map[snapshot]int {
+		n := map[snapshot]int{}
+		for _, id := range g.Identities {
+			for _, c := range id.Crops {
+				n[snapshot{id.Name, c}]++
+			}
+		}
+		return n
+	}
+	was, now := count(base), count(mine)
+	merged = theirs
+	merged.Identities = make([]Identity, 0, len(theirs.Identities))
+	for _, id := range theirs.Identities {
+		crops := make([]string, 0, len(id.Crops))
+		for _, c := range id.Crops {
+			k := snapshot{id.Name, c}
+			if now[k] < was[k] { // deleted here
+				was[k]--
+				continue
+			}
+			crops = append(crops, c)
+		}
+		merged.Identities = append(merged.Identities, Identity{Name: id.Name, Crops: crops})
+	}
+	added := false
+	for _, id := range mine.Identities {
+		for _, c := range id.Crops {
+			k := snapshot{id.Name, c}
+			if now[k] <= was[k] {
+				continue
+			}
+			now[k]--
+			if !added && theirs.Count() == 0 {
+				merged.Channels, merged.Height, merged.Width = mine.Channels, mine.Height, mine.Width
+			}
+			if mine.Shape() != merged.Shape() {
+				return Gallery{}, false
+			}
+			added = true
+			merged.Add(id.Name, c)
+		}
+	}
+	merged.Identities = slices.DeleteFunc(merged.Identities, func(id Identity) bool { return len(id.Crops) == 0 })
+	if merged.Count() > MaxGalleryCrops {
+		return Gallery{}, false
+	}
+	return merged, true
 }
 
 // MarshalGallery returns g as the JSON of the gallery file.
@@ -587,30 +654,61 @@ func (e recordTypeError) Error() string {
 	return fmt.Sprintf("the stored gallery could not be read: a record of type %s, not JSON text"+storedKept, e.T)
 }
 
+// saved is the end of a store (saveGallery): Kept, the record it wrote
+// over is kept at its aside key; Changed, the record at galleryKey is not
+// the one the store expected, another tab's, and nothing was written:
+// Data, OK and ReadErr are that record, as loadGallery gives one
+// (storedRecord); Err, why the store failed.
+type saved struct {
+	Kept, Changed bool
+	Data          string
+	OK            bool
+	ReadErr       error
+	Err           error
+}
+
 // saveGallery writes data (a gallery's JSON) to IndexedDB and calls done
 // when it is stored or failed: when its transaction commits or aborts, as
 // a request's success is not its commit, which may still fail (Chrome
 // counts the quota there, which a copy may exceed) and undo the copy and
-// the gallery. With aside, the record it writes over is first copied as
-// it is to the key aside, in the same transaction (a copy that fails
-// aborts it: nothing is written), unless aside holds one already (a store
-// before set it aside); kept reports that aside holds it, false when
-// there was no record.
-func saveGallery(data, aside string, done func(kept bool, err error)) {
+// the gallery. Without aside, it writes only over the record the page
+// expects there, of sum expect (recordSum; "": none), in the same
+// transaction, which IndexedDB runs apart from any other tab's that
+// writes: a record another tab stored since is not written over (Changed),
+// as its people would be lost, and the page merges it (Contested). With
+// aside, the record it writes over is first copied as it is to the key
+// aside, in the same transaction (a copy that fails aborts it: nothing is
+// written), unless aside holds one already (a store before set it aside);
+// Kept reports that aside holds it, false when there was no record.
+func saveGallery(data, expect, aside string, done func(saved)) {
 	withGalleryStore("readwrite", func(store app.Value, err error) {
 		if err != nil {
-			done(false, err)
+			done(saved{Err: err})
 			return
 		}
-		kept := false
-		onCommit(store.Get("transaction"), func(err error) { done(kept && err == nil, err) })
+		var r saved
+		onCommit(store.Get("transaction"), func(err error) {
+			r.Kept = r.Kept && err == nil
+			r.Err = err
+			done(r)
+		})
 		// A request that fails aborts the transaction: onCommit says why.
 		put := func(k bool) {
-			kept = k
+			r.Kept = k
 			store.Call("put", data, galleryKey)
 		}
 		if aside == "" {
-			put(false)
+			onRequest(store.Call("get", galleryKey), func(old app.Value, err error) {
+				if err != nil {
+					return
+				}
+				found, ok, readErr := storedRecord(old)
+				if readErr == nil && ((!ok && expect == "") || (ok && recordSum([]byte(found)) == expect)) {
+					put(false)
+					return
+				}
+				r.Changed, r.Data, r.OK, r.ReadErr = true, found, ok, readErr
+			})
 			return
 		}
 		onRequest(store.Call("count", aside), func(n app.Value, err error) {

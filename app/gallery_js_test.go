@@ -100,7 +100,7 @@ func TestSaveGallerySetsAside(t *testing.T) {
 	save := func(data, aside string) (kept bool, err error) {
 		t.Helper()
 		done := make(chan struct{})
-		saveGallery(data, aside, func(k bool, e error) { kept, err = k, e; close(done) })
+		saveGallery(data, "", aside, func(r saved) { kept, err = r.Kept, r.Err; close(done) })
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
@@ -178,8 +178,8 @@ func TestSaveGalleryTwoTabs(t *testing.T) {
 		err  error
 	}
 	a, b := make(chan answer, 1), make(chan answer, 1)
-	saveGallery("first tab's", first, func(kept bool, err error) { a <- answer{kept, err} })
-	saveGallery("second tab's", second, func(kept bool, err error) { b <- answer{kept, err} })
+	saveGallery("first tab's", "", first, func(r saved) { a <- answer{r.Kept, r.Err} })
+	saveGallery("second tab's", "", second, func(r saved) { b <- answer{r.Kept, r.Err} })
 	for i, c := range []chan answer{a, b} {
 		select {
 		case got := <-c:
@@ -200,6 +200,49 @@ func TestSaveGalleryTwoTabs(t *testing.T) {
 	want := map[string]string{first: "{", second: "first tab's", galleryKey: "second tab's"}
 	if !maps.Equal(got, want) {
 		t.Errorf("records %q, want %q", got, want)
+	}
+}
+
+// TestSaveGalleryExpects: a store without aside writes only over the
+// record it expects (its sum; "": none), and otherwise writes nothing and
+// gives the record it found, as loadGallery would: another tab's.
+// Before, a store wrote the whole gallery over whatever was there.
+func TestSaveGalleryExpects(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	save := func(data, expect string) (r saved) {
+		t.Helper()
+		done := make(chan struct{})
+		saveGallery(data, expect, "", func(got saved) { r = got; close(done) })
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("saveGallery did not answer in 5 s")
+		}
+		return r
+	}
+	record := func() string { return records.Call("get", galleryKey).String() }
+	if r := save("mine", ""); r.Changed || r.Err != nil || record() != "mine" {
+		t.Errorf("none expected, none there: %+v, record %q; want it stored", r, record())
+	}
+	if r := save("mine again", recordSum([]byte("mine"))); r.Changed || r.Err != nil || record() != "mine again" {
+		t.Errorf("the record expected: %+v, record %q; want it stored", r, record())
+	}
+	records.Call("set", galleryKey, "theirs") // another tab's
+	if r := save("mine", recordSum([]byte("mine again"))); !r.Changed || r.Data != "theirs" || !r.OK || r.ReadErr != nil || r.Err != nil || record() != "theirs" {
+		t.Errorf("another tab's record: %+v, record %q; want nothing written, theirs given", r, record())
+	}
+	if r := save("mine", ""); !r.Changed || r.Data != "theirs" || record() != "theirs" {
+		t.Errorf("none expected, another tab's there: %+v, record %q; want nothing written, theirs given", r, record())
+	}
+	records.Call("delete", galleryKey)
+	if r := save("mine", recordSum([]byte("theirs"))); !r.Changed || r.OK || r.ReadErr != nil || records.Call("has", galleryKey).Bool() {
+		t.Errorf("the record gone: %+v; want nothing written, none given", r)
+	}
+	records.Call("set", galleryKey, map[string]any{"version": 2})
+	if r := save("mine", ""); !r.Changed || r.ReadErr == nil || records.Call("get", galleryKey).Type() != js.TypeObject {
+		t.Errorf("a record of another type: %+v; want nothing written, why it cannot be read", r)
 	}
 }
 

@@ -42,6 +42,11 @@ type Verify struct {
 	told    *broadcast         // after a crash, answers the trainer panel's viewer (tellViewerCrashed) until another w starts
 	stop    context.CancelFunc // the page's calls to the server
 	aside   string             // the IndexedDB key a record the page could not restore is set aside under (saveGallery), once a store needed one
+	// stores are the stores of the gallery asked and not answered, each
+	// by its aside key ("": none), the first under way: one at a time,
+	// as each writes only over the record the one before left
+	// (saveGallery, VerifyState.StoreExpects).
+	stores []string
 }
 
 // NewVerify returns the page with VerifyState's defaults.
@@ -258,23 +263,50 @@ func (v *Verify) do(out Out) {
 		v.w.post(m)
 	}
 	if out.Store && app.IsClient {
-		ctx, aside := v.mounted, ""
+		aside := ""
 		if out.Aside {
 			if v.aside == "" { // one key a page: a store that finds it taken leaves it (an earlier one set the record aside)
 				v.aside = asidePrefix + time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 			}
 			aside = v.aside
 		}
-		saveGallery(string(MarshalGallery(v.st.Gallery)), aside, func(kept bool, err error) {
-			if !kept {
-				aside = ""
-			}
-			ctx.Dispatch(func(ctx app.Context) { v.st.Stored(aside, err) })
-		})
+		v.stores = append(v.stores, aside)
+		if len(v.stores) == 1 {
+			v.storeNext()
+		}
 	}
 	v.write(encoderKey, out.Keep, out.Forget, v.st.EncoderStored)
 	v.write(thresholdKey, out.KeepThreshold, out.ForgetThreshold, v.st.ThresholdStored)
 	v.write(farKey, out.KeepFAR, out.ForgetFAR, v.st.FARStored)
+}
+
+// storeNext stores the gallery as it is now for the first of the stores
+// asked, and, once it has answered, the next: a store that found another
+// tab's record (saved.Changed) hands it to the state (Contested), which
+// asks for another.
+func (v *Verify) storeNext() {
+	ctx, aside := v.mounted, v.stores[0]
+	g := v.st.Gallery.clone()
+	data := MarshalGallery(g)
+	saveGallery(string(data), v.st.StoreExpects(), aside, func(r saved) {
+		ctx.Dispatch(func(ctx app.Context) {
+			if r.Changed {
+				v.do(v.st.Contested(r.Data, r.OK, r.ReadErr))
+			} else {
+				if r.Err == nil {
+					v.st.Synced(g, recordSum(data))
+				}
+				if !r.Kept {
+					aside = ""
+				}
+				v.st.Stored(aside, r.Err)
+			}
+			v.stores = v.stores[1:]
+			if len(v.stores) > 0 {
+				v.storeNext()
+			}
+		})
+	})
 }
 
 // write keeps record in IndexedDB under key, or deletes the one there

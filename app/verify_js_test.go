@@ -5,6 +5,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -309,6 +310,7 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 
 	v := NewVerify()
 	v.st.Gallery = recorded
+	v.st.Synced(recorded.clone(), recordSum(MarshalGallery(recorded))) // as restored
 	h := &verifyHost{v: v}
 	e, field := mountInDocument(t, h)
 	// choose picks the file of b in #import-gallery, and waits, for 5 s
@@ -365,7 +367,10 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 		t.Errorf("confirmed: the gallery %q, its record %.60s, note %q; want the file's", names, record(), v.st.Note)
 	}
 
-	h.v.mounted.Dispatch(func(app.Context) { v.st.Gallery = NewGallery(in.Channels, in.Height, in.Width) })
+	h.v.mounted.Dispatch(func(app.Context) {
+		v.st.Gallery = NewGallery(in.Channels, in.Height, in.Width)
+		v.st.Synced(Gallery{}, "") // as restored from no record
+	})
 	e.ConsumeAll()
 	records.Call("clear")
 	js.Global().Set("metriclabAsked", js.Global().Get("Array").New())
@@ -815,4 +820,87 @@ func TestVerifyBackToLink(t *testing.T) {
 		t.Errorf("Back to ?model=c while training: %d requests, chosen %q, model note %q, the address %s; want none, c, %q, /verify", asked.Load()-n, v.st.ModelID, v.st.ModelNote, at(), want)
 	}
 	v.w.terminate()
+}
+
+// twoTabs hosts two Verify pages over the same IndexedDB, as two tabs
+// are, each restoring the gallery when mounted.
+type twoTabs struct {
+	app.Compo
+	a, b *Verify
+}
+
+func (h *twoTabs) OnMount(ctx app.Context) {
+	for _, v := range []*Verify{h.a, h.b} {
+		v.mounted = ctx
+		v.restore(ctx)
+	}
+}
+func (h *twoTabs) Render() app.UI { return app.Div().Body(h.a.Render(), h.b.Render()) }
+
+// TestVerifyTwoTabs: two pages (two tabs) restore the same gallery; one
+// enrolls Dan, then the other, which never saw Dan, deletes a snapshot of
+// Ann: its store finds the first's record, makes its deletion to it and
+// stores that, Dan kept, and its note says so; then the first, which
+// never saw the deletion, deletes Bo, and keeps the other's deletion. A
+// feature: before, each page wrote its whole gallery over the other's
+// (R19: Dan enrolled in one tab was gone after a deletion in the other).
+// Under node, over the stand-in IndexedDB.
+func TestVerifyTwoTabs(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	in := face.SnapshotInput
+	crop := func(i int) string {
+		px := make([]float32, in.Size())
+		px[0] = float32(i) / 10 // crops of their own: a deletion names its crop
+		return EncodeCrop(px, in.Channels, in.Height, in.Width)
+	}
+	g := NewGallery(in.Channels, in.Height, in.Width)
+	g.Add("Ann", crop(1), crop(2))
+	g.Add("Bo", crop(3))
+	records.Call("set", galleryKey, string(MarshalGallery(g)))
+
+	h := &twoTabs{a: NewVerify(), b: NewVerify()}
+	e, _ := mountInDocument(t, h)
+	a, b := h.a, h.b
+	waitFor(t, e, "both restored", func() bool { return a.st.Gallery.Count() == 3 && b.st.Gallery.Count() == 3 })
+	stored := func() string {
+		g, err := UnmarshalStoredGallery([]byte(records.Call("get", galleryKey).String()))
+		if err != nil {
+			return err.Error()
+		}
+		var out []string
+		for _, id := range g.Identities {
+			out = append(out, fmt.Sprintf("%s %d", id.Name, len(id.Crops)))
+		}
+		return strings.Join(out, ", ")
+	}
+
+	a.mounted.Dispatch(func(app.Context) {
+		a.st.Gallery.Add("Dan", crop(4), crop(5))
+		a.do(a.st.galleryChanged())
+	})
+	waitFor(t, e, "Dan stored", func() bool { return stored() == "Ann 2, Bo 1, Dan 2" })
+	b.mounted.Dispatch(func(app.Context) { b.do(b.st.DeleteSnapshot("Ann", crop(1))) })
+	const told = "another tab changed the stored gallery: this page's changes are made to it, "
+	waitFor(t, e, "the second tab's deletion stored", func() bool { return len(b.stores) == 0 && strings.HasPrefix(b.st.Note, told) })
+	if got, names := stored(), b.st.Gallery.Names(); got != "Ann 1, Bo 1, Dan 2" || !slices.Equal(names, []string{"Ann", "Bo", "Dan"}) || b.st.Note != told+"3 identities, 4 snapshots" {
+		t.Errorf("a deletion in the tab that never saw Dan: stored %q, its gallery %q, note %q; want Ann 1, Bo 1, Dan 2 in both and %q", got, names, b.st.Note, told+"3 identities, 4 snapshots")
+	}
+
+	a.mounted.Dispatch(func(app.Context) { a.do(a.st.DeleteSnapshot("Bo", crop(3))) })
+	waitFor(t, e, "the first tab's deletion stored", func() bool { return len(a.stores) == 0 && strings.HasPrefix(a.st.Note, told) })
+	if got, names := stored(), a.st.Gallery.Names(); got != "Ann 1, Dan 2" || !slices.Equal(names, []string{"Ann", "Dan"}) || a.st.Gallery.Count() != 3 {
+		t.Errorf("a deletion in the tab that never saw the other's: stored %q, its gallery %q (%d snapshots); want Ann 1, Dan 2 in both", got, names, a.st.Gallery.Count())
+	}
+	// No other tab since: a store writes at once, and says nothing.
+	a.mounted.Dispatch(func(app.Context) {
+		a.st.Note = ""
+		a.st.Gallery.Add("Eve", crop(6))
+		a.do(a.st.galleryChanged())
+	})
+	waitFor(t, e, "Eve stored", func() bool { return stored() == "Ann 1, Dan 2, Eve 1" && len(a.stores) == 0 })
+	if a.st.Note != "" {
+		t.Errorf("a store over the tab's own record: note %q, want none", a.st.Note)
+	}
 }

@@ -275,3 +275,82 @@ func TestDecodeCropHugeHeader(t *testing.T) {
 		t.Errorf("DecodeCrop allocated %d bytes for a %d-byte file", a, len(file))
 	}
 }
+
+// TestMergeGallery: the changes this page made to the gallery it read
+// (base → mine) made to the one another tab stored since (theirs). Crops
+// stand for themselves (MergeGallery compares them, it does not decode
+// them); a gallery is written "Ann:a,b;Bo:c", expected values by hand.
+func TestMergeGallery(t *testing.T) {
+	parse := func(s string, shape int) Gallery {
+		g := NewGallery(1, shape, shape)
+		for _, id := range strings.Split(s, ";") {
+			if name, crops, ok := strings.Cut(id, ":"); ok {
+				g.Add(name, strings.Split(crops, ",")...)
+			}
+		}
+		return g
+	}
+	text := func(g Gallery) string {
+		var out []string
+		for _, id := range g.Identities {
+			out = append(out, id.Name+":"+strings.Join(id.Crops, ","))
+		}
+		return strings.Join(out, ";")
+	}
+	for _, c := range []struct {
+		name, base, mine, theirs string
+		theirShape               int
+		want                     string // "" with ok false
+	}{
+		{"nothing changed here", "Ann:a,b", "Ann:a,b", "Ann:a,b;Dan:d", 64, "Ann:a,b;Dan:d"},
+		{"both added", "Ann:a", "Ann:a,b", "Ann:a;Dan:d", 64, "Ann:a,b;Dan:d"},
+		{"deleted here", "Ann:a,b;Bo:c", "Ann:b;Bo:c", "Ann:a,b;Bo:c;Dan:d", 64, "Ann:b;Bo:c;Dan:d"},
+		{"the last of an identity deleted here", "Ann:a;Bo:c", "Ann:a", "Ann:a;Bo:c;Dan:d", 64, "Ann:a;Dan:d"},
+		{"deleted there, kept here", "Ann:a,b", "Ann:a,b", "Ann:a", 64, "Ann:a"},
+		{"deleted in both", "Ann:a,b", "Ann:a", "Ann:a", 64, "Ann:a"},
+		{"one of two copies deleted here", "Ann:a,a", "Ann:a", "Ann:a,a,e", 64, "Ann:a,e"},
+		{"a new identity here", "Ann:a", "Ann:a;Cy:f", "Ann:a;Dan:d", 64, "Ann:a;Dan:d;Cy:f"},
+		{"imported here", "Ann:a", "Cy:f", "Ann:a;Dan:d", 64, "Dan:d;Cy:f"},
+		{"everything deleted there", "Ann:a", "Ann:a;Bo:c", "", 32, "Bo:c"},
+		{"added here, crops of another shape there", "Ann:a", "Ann:a,b", "Ann:a", 32, ""},
+		{"deleted here, crops of another shape there", "Ann:a", "", "Ann:a;Dan:d", 32, "Dan:d"},
+	} {
+		got, ok := MergeGallery(parse(c.base, 64), parse(c.mine, 64), parse(c.theirs, c.theirShape))
+		if !ok && c.want != "" || ok && text(got) != c.want {
+			t.Errorf("%s: %q, ok %v; want %q", c.name, text(got), ok, c.want)
+		}
+		if ok && got.Count() > 0 && got.Height != map[bool]int{true: 64, false: c.theirShape}[c.theirs == ""] {
+			t.Errorf("%s: crops of %d×%d", c.name, got.Height, got.Width)
+		}
+	}
+}
+
+// TestContestedUnread: a record another tab stored that the page cannot
+// add its changes to (not a gallery, not text, crops of another shape)
+// is set aside by the store it asks for, the page's gallery kept, and
+// the note says why; one of text can be downloaded as it is.
+func TestContestedUnread(t *testing.T) {
+	in := face.SnapshotInput
+	mine := EncodeCrop(crop(in.Channels, in.Height, in.Width), in.Channels, in.Height, in.Width)
+	small := NewGallery(1, 32, 32)
+	small.Add("Dan", EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+	for _, c := range []struct {
+		name string
+		data string
+		err  error
+		key  string
+	}{
+		{"not a gallery", "{", nil, galleryKey},
+		{"not text", "", recordTypeError{T: 6}, ""},
+		{"crops of another shape", string(MarshalGallery(small)), nil, galleryKey},
+	} {
+		s := NewVerifyState()
+		s.Restore("", false, nil)
+		s.Gallery.Add("Ann", mine)
+		out := s.Contested(c.data, true, c.err)
+		const begins = "another tab stored a gallery this page cannot add its changes to: "
+		if !out.Store || !out.Aside || s.UnreadKey != c.key || !strings.HasPrefix(s.Note, begins) || s.Gallery.Count() != 1 {
+			t.Errorf("%s: out %+v, unread key %q, note %q, %d snapshots; want a store that sets it aside, key %q, the page's gallery", c.name, out, s.UnreadKey, s.Note, s.Gallery.Count(), c.key)
+		}
+	}
+}

@@ -169,6 +169,13 @@ type VerifyState struct {
 	// that have not answered (Stored): until one has, the record may be
 	// at galleryKey or set aside already.
 	asiding int
+	// stored is the gallery the record at galleryKey holds as far as the
+	// page knows, the one it restored or stored last, and storedSum that
+	// record's sum (recordSum; "": none): a store writes only over that
+	// record (saveGallery), and one another tab stored since is merged
+	// with the page's changes to stored (Contested).
+	stored    Gallery
+	storedSum string
 	// Aside lists the IndexedDB keys of the records set aside in earlier
 	// visits (Listed), which the page offers to download or delete.
 	Aside []string
@@ -523,6 +530,7 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 			break
 		}
 		if g.Count() == 0 {
+			s.stored, s.storedSum = g, recordSum([]byte(data))
 			break
 		}
 		if err := validCrop(g.Shape()); err != nil {
@@ -536,6 +544,7 @@ func (s *VerifyState) Restore(data string, ok bool, err error) Out {
 			break
 		}
 		s.Input, s.Gallery = g.Shape(), g
+		s.stored, s.storedSum = g.clone(), recordSum([]byte(data))
 		out := s.galleryChanged()
 		out.Store = false // it came from there
 		return out
@@ -585,6 +594,69 @@ func (s *VerifyState) Stored(aside string, err error) {
 			s.Note += ": Download unread gallery saves it as it is"
 		}
 	}
+}
+
+// StoreExpects is the sum of the record a store of the gallery writes
+// over (saveGallery's expect): the one the page restored or stored last;
+// "" for none.
+func (s *VerifyState) StoreExpects() string { return s.storedSum }
+
+// Synced takes a store that wrote g, the record of sum, at galleryKey:
+// the record the next store writes over.
+func (s *VerifyState) Synced(g Gallery, sum string) { s.stored, s.storedSum = g, sum }
+
+// Contested takes a store that wrote nothing, having found at galleryKey
+// a record other than the one the page restored or stored last: another
+// tab stored it since (data, ok false: none, err: it is not text, as
+// loadGallery gives a record). The page's changes since (to stored) are
+// made to it (MergeGallery): the snapshots recorded or imported here are
+// added, those deleted here deleted, the other tab's changes kept; the
+// gallery becomes that, is stored over the other tab's record and
+// embedded again, and the note says so. A record that cannot be merged
+// (unread, of crops of another shape, too many) is set aside before the
+// page's gallery is stored, as one that could not be restored, and the
+// note says why. Before, the page wrote its gallery over the other tab's:
+// people enrolled there, and deletions made there, were lost.
+func (s *VerifyState) Contested(data string, ok bool, err error) Out {
+	theirs := Gallery{}
+	if err == nil && ok {
+		theirs, err = UnmarshalStoredGallery([]byte(data))
+	}
+	merged, mergeable := Gallery{}, false
+	if err == nil {
+		merged, mergeable = MergeGallery(s.stored, s.Gallery, theirs)
+		if mergeable && merged.Count() > 0 {
+			if verr := validCrop(merged.Shape()); verr != nil {
+				err, mergeable = verr, false
+			}
+		}
+		switch {
+		case err != nil || mergeable:
+		case theirs.Count() > 0 && theirs.Shape() != s.Gallery.Shape():
+			err = fmt.Errorf("its crops are of %s, this page's of %s", ShapeText(theirs.Shape()), ShapeText(s.Gallery.Shape()))
+		default:
+			err = fmt.Errorf("the two hold more than %d snapshots", MaxGalleryCrops)
+		}
+	}
+	if !mergeable {
+		s.Note = msg.ErrorLine("another tab stored a gallery this page cannot add its changes to: " + err.Error() + "; it is set aside, as it is, and this page's gallery stored")
+		s.unread = true
+		if !errors.As(err, new(recordTypeError)) {
+			s.UnreadKey = galleryKey
+		}
+		return s.store()
+	}
+	s.stored, s.storedSum = theirs, ""
+	if ok {
+		s.storedSum = recordSum([]byte(data))
+	}
+	s.Gallery = merged // its own: MergeGallery makes every identity anew
+	if merged.Count() > 0 {
+		s.Input = merged.Shape()
+	}
+	s.Note = "another tab changed the stored gallery: this page's changes are made to it, " + EnrollCount(len(merged.Identities), merged.Count())
+	s.RecordedLine = ""
+	return s.galleryChanged()
 }
 
 // Listed takes the keys of the records set aside in earlier visits that
