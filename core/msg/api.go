@@ -128,12 +128,16 @@ type Dataset struct {
 }
 
 // Sample is the answer of POST /api/datasets/{name}/samples: the stored
-// image.
+// image. A data set keeps an image once for each identity: Existed says
+// the one posted was there already (stored before, with its ID and
+// Created), and nothing was added; false, it was stored now. (An answer
+// without the field, of a server from before, is of a sample it stored.)
 type Sample struct {
 	ID       string `json:"id"`
 	Dataset  string `json:"dataset"`
 	Identity string `json:"identity"`
 	Created  string `json:"created"`
+	Existed  bool   `json:"existed"`
 }
 
 // ErrorBody is every error answer of the API: {"error": "…"}, one line

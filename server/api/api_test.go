@@ -443,6 +443,56 @@ func TestModelUpload(t *testing.T) {
 	}
 }
 
+// TestSampleStoredOnce: a sample is stored once for the bytes of its
+// image and its identity in a data set. The same image sent again (a
+// second "Send to server" of the Verify page, or the retry of a send cut
+// off part-way) is answered 200 with "existed": true and the sample
+// stored before, and adds no file; another image of the identity, and
+// the same image of another identity, are stored (201, "existed":
+// false). Before, every post was stored under a new random name: a
+// second send doubled each identity's folder (R19: 19/20/20 images
+// became 38/40/40).
+func TestSampleStoredOnce(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	post := func(identity string, img []byte) (int, msg.Sample, []byte) {
+		t.Helper()
+		ct, body := sampleBody(t, []string{"identity", identity}, img)
+		code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+		var smp msg.Sample
+		if code/100 == 2 {
+			decode(t, b, &smp)
+		}
+		return code, smp, b
+	}
+	ann, ann2 := pngBytes(t, 16, 16, 9), pngBytes(t, 16, 16, 30)
+	code, first, b := post("Ann", ann)
+	if code != 201 || first.Existed || first.ID == "" {
+		t.Fatalf("the first sample: %d %s, want 201 with existed false", code, b)
+	}
+	code, again, b := post("Ann", ann)
+	if code != 200 || !again.Existed || again.ID != first.ID || again.Identity != "Ann" || again.Created != first.Created {
+		t.Errorf("the same sample again: %d %s, want 200 with existed true and the first's id %s", code, b, first.ID)
+	}
+	if code, other, b := post("Ann", ann2); code != 201 || other.Existed || other.ID == first.ID {
+		t.Errorf("another image of Ann: %d %s, want 201 stored under its own id", code, b)
+	}
+	if code, bob, b := post("Bob", ann); code != 201 || bob.Existed || bob.Identity != "Bob" {
+		t.Errorf("Ann's image as Bob: %d %s, want 201 stored for Bob", code, b)
+	}
+	_, b = call(t, "GET", ts.URL+"/api/datasets", "", nil)
+	var sets []msg.Dataset
+	decode(t, b, &sets)
+	if i := slices.IndexFunc(sets, func(d msg.Dataset) bool { return d.Name == "faces" }); i < 0 || sets[i].Identities != 2 || sets[i].Samples != 3 {
+		t.Errorf("data sets %s, want faces with 2 identities, 3 samples", b)
+	}
+	for id, want := range map[string]int{"Ann": 2, "Bob": 1} {
+		if files, _ := os.ReadDir(filepath.Join(cfg.DataDir, "datasets", "faces", id)); len(files) != want {
+			t.Errorf("%s's folder holds %d files, want %d", id, len(files), want)
+		}
+	}
+}
+
 func TestSamplesAndTrainingOnThem(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Load = nil // the real loader: uploaded data sets

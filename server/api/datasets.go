@@ -41,7 +41,9 @@ func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
 // combining accent is the identity "José" sent with é (store.IdentityName).
 // The data set's rules are checked here, before the body is read, and the
 // identity's path rules once it is; the store applies the rest to a new
-// identity (store.AddSample).
+// identity (store.AddSample). The data set keeps an image once for each
+// identity: the same one posted again is answered 200 with the sample
+// stored before and "existed": true, one stored now 201 (msg.Sample).
 func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if p := msg.DatasetPathProblem(name); p != "" {
@@ -102,6 +104,10 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if smp.Existed {
+		writeJSON(w, http.StatusOK, smp)
 		return
 	}
 	writeJSON(w, http.StatusCreated, smp)

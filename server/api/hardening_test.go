@@ -851,8 +851,9 @@ func TestSampleIdentityNFC(t *testing.T) {
 	_, ts := newTestServer(t, cfg)
 	const nfc, nfd = "Jos\u00e9", "Jose\u0301"
 	long := strings.Repeat("e\u0301", 40)
-	for _, tc := range []struct{ sent, want string }{{nfd, nfc}, {nfc, nfc}, {long, strings.Repeat("\u00e9", 40)}} {
-		ct, body := sampleBody(t, []string{"identity", tc.sent}, pngBytes(t, 16, 16, 9))
+	for i, tc := range []struct{ sent, want string }{{nfd, nfc}, {nfc, nfc}, {long, strings.Repeat("\u00e9", 40)}} {
+		// An image each: one image of one person is stored once (TestSampleStoredOnce).
+		ct, body := sampleBody(t, []string{"identity", tc.sent}, pngBytes(t, 16, 16, 9+uint8(i)))
 		code, b := call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
 		var smp msg.Sample
 		decode(t, b, &smp)

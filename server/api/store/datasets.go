@@ -4,7 +4,9 @@ package store
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +44,17 @@ type Sample = msg.Sample
 // in one form only. A new name that differs from a stored one only in
 // case, in normal form C, is refused, also when the two arrive at once. A
 // bad name is a NameError, which matches ErrInvalidName.
+//
+// A sample is stored once: its ID is named by its content (sampleID: the
+// data set, the identity as stored and the SHA-256 of the bytes), so the
+// same image of the same identity sent again, a second send of one
+// gallery or the retry of a send cut off part-way, finds its row and adds
+// nothing; the Sample answered is the stored one, with Existed set. (Its
+// file is written again should it have gone from the folder.) The names
+// stay stable, as a job's listing of its data set's files needs
+// (SetJobFiles). Samples stored before, under random IDs, stay as they
+// are, and are not compared with: the same image sent again to those is
+// stored once more, once.
 func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) error) (Sample, error) {
 	// Refused before the sample is written, and again once it is, under
 	// s.names with the rename and the row: two first samples of "Ann" and
@@ -55,9 +68,12 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 	}
 	// Written beside the data sets' folders, so that a refused name makes
 	// no folder; the rename moves it into its own, which the check under
-	// s.names names (a form stored before normalising).
-	id := newID()
-	tmp, err := writeTemp(filepath.Join(s.dir, datasetsDir), id+ext, write)
+	// s.names names (a form stored before normalising). The bytes are
+	// hashed as they are written.
+	sum := sha256.New()
+	tmp, err := writeTemp(filepath.Join(s.dir, datasetsDir), "sample"+ext, func(w io.Writer) error {
+		return write(io.MultiWriter(w, sum))
+	})
 	if err != nil {
 		return Sample{}, fmt.Errorf("writing sample: %w", err)
 	}
@@ -68,9 +84,31 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 		os.Remove(tmp)
 		return Sample{}, err
 	}
-	smp := Sample{ID: id, Dataset: dataset, Identity: identity, Created: now()}
+	smp := Sample{ID: sampleID(dataset, identity, sum.Sum(nil)), Dataset: dataset, Identity: identity, Created: now()}
 	rel := filepath.Join(datasetsDir, dataset, identity, smp.ID+ext)
 	path := filepath.Join(s.dir, rel)
+	switch err := s.db.QueryRow("SELECT created FROM samples WHERE id = ?", smp.ID).Scan(&smp.Created); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		os.Remove(tmp)
+		return Sample{}, err
+	default:
+		there, err := present(path)
+		if err != nil || there {
+			os.Remove(tmp)
+			smp.Existed = true
+			return smp, err
+		}
+		// Its row without its file (removed by hand): the file goes back.
+		if err := mkdirs(filepath.Dir(path), s.syncDir); err != nil {
+			os.Remove(tmp)
+			return Sample{}, err
+		}
+		if err := commit(tmp, path); err != nil {
+			return Sample{}, err
+		}
+		return smp, nil
+	}
 	if err := mkdirs(filepath.Dir(path), s.syncDir); err != nil {
 		os.Remove(tmp)
 		return Sample{}, err
@@ -93,6 +131,18 @@ func (s *Store) AddSample(dataset, identity, ext string, write func(io.Writer) e
 		return Sample{}, err
 	}
 	return smp, nil
+}
+
+// sampleID is the ID, and the file's name, of a sample of identity (as
+// stored) in dataset whose bytes have the SHA-256 sum: the first 8 bytes
+// of the SHA-256 of the three, in hex, as newID's IDs are (validID). The
+// names are NUL-terminated, which no name holds, so that no two pairs of
+// names hash alike.
+func sampleID(dataset, identity string, sum []byte) string {
+	h := sha256.New()
+	io.WriteString(h, dataset+"\x00"+identity+"\x00")
+	h.Write(sum)
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // removeEmptyUp removes the folder dir, then the folders above it, up to

@@ -817,8 +817,8 @@ func TestSampleNamesNFC(t *testing.T) {
 	}
 	defer s.Close()
 	const nfc, nfd = "Jos\u00e9", "Jose\u0301"
-	for _, name := range []string{nfd, nfc} {
-		smp, err := s.AddSample("faces", name, ".png", writeString("png"))
+	for _, name := range []string{nfd, nfc} { // two images: one image of one person is stored once
+		smp, err := s.AddSample("faces", name, ".png", writeString("png of "+name))
 		if err != nil || smp.Identity != nfc {
 			t.Errorf("a sample of %+q: identity %+q, %v; want %+q", name, smp.Identity, err, nfc)
 		}
@@ -841,7 +841,7 @@ func TestSampleNamesNFC(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{zoeNFC, zoeNFD} {
-		smp, err := s.AddSample("faces", name, ".png", writeString("png"))
+		smp, err := s.AddSample("faces", name, ".png", writeString("png of "+name))
 		if err != nil || smp.Identity != zoeNFD {
 			t.Errorf("a sample of %+q beside the stored %+q: identity %+q, %v; want the stored one", name, zoeNFD, smp.Identity, err)
 		}
