@@ -33,6 +33,7 @@ func fakeAPI(t *testing.T, samples *[]msg.Sample) http.Handler {
 		}
 	}
 	mux := http.NewServeMux()
+	stored := map[string]bool{} // the samples', by data set, identity and image
 	mux.HandleFunc("GET /api/models", func(w http.ResponseWriter, r *http.Request) {
 		c := card()
 		c.Input = msg.Input{Channels: 1, Height: 28, Width: 28, Mean: 0.13, Std: 0.3}
@@ -77,6 +78,14 @@ func fakeAPI(t *testing.T, samples *[]msg.Sample) http.Handler {
 		}
 		img, _ := io.ReadAll(f)
 		s := msg.Sample{ID: fmt.Sprint(len(img)), Dataset: r.PathValue("name"), Identity: r.FormValue("identity")}
+		// One image of an identity is stored once, as server/api keeps it.
+		key := s.Dataset + "\x00" + s.Identity + "\x00" + string(img)
+		if stored[key] {
+			s.Existed = true
+			write(w, 200, s)
+			return
+		}
+		stored[key] = true
 		*samples = append(*samples, s)
 		write(w, 201, s)
 	})

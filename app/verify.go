@@ -144,7 +144,7 @@ func (v *Verify) Render() app.UI {
 				OnUnread:  v.downloadUnread,
 				OnAside:   v.downloadAside,
 				OnDiscard: v.deleteAside,
-				OnDataset: v.st.SetDataset,
+				OnDataset: func(name string) { v.do(v.st.SetDataset(name)) },
 				OnUpload:  v.upload,
 			},
 			&EncoderPanel{
@@ -165,8 +165,9 @@ func (v *Verify) Render() app.UI {
 // training (VerifyState.Stops).
 func (v *Verify) Stops() string { return v.st.Stops() }
 
-// restore loads the false accept rate chosen in an earlier visit from
-// IndexedDB, which the encoder is calibrated at, and the gallery and
+// restore loads the server data set's name typed in an earlier visit, and
+// the false accept rate chosen then, from IndexedDB (the encoder is
+// calibrated at the latter), and the gallery and
 // then the encoder kept beside it, which embeds it, with the threshold
 // set by hand on it: go-app mounts a new page each time the user comes
 // back to it, and the one before stopped its worker, which held the
@@ -175,6 +176,9 @@ func (v *Verify) Stops() string { return v.st.Stops() }
 // come after, RestoreFAR calibrates again.
 func (v *Verify) restore(ctx app.Context) {
 	v.st.Restoring()
+	loadGallery(datasetKey, func(data string, ok bool, err error) {
+		ctx.Dispatch(func(ctx app.Context) { v.st.RestoreDataset(data, ok, err) })
+	})
 	loadGallery(farKey, func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) { v.do(v.st.RestoreFAR(data, ok, err)) })
 	})
@@ -278,6 +282,7 @@ func (v *Verify) do(out Out) {
 	v.write(encoderKey, out.Keep, out.Forget, v.st.EncoderStored)
 	v.write(thresholdKey, out.KeepThreshold, out.ForgetThreshold, v.st.ThresholdStored)
 	v.write(farKey, out.KeepFAR, out.ForgetFAR, v.st.FARStored)
+	v.write(datasetKey, out.KeepDataset, false, v.st.DatasetStored)
 }
 
 // storeNext stores the gallery as it is now for the first of the stores
@@ -308,6 +313,11 @@ func (v *Verify) storeNext() {
 		})
 	})
 }
+
+// datasetKey is the IndexedDB key, beside the gallery's (galleryKey), of
+// the name of the server's data set typed in the page's field
+// (VerifyState.SetDataset's record: the name as a JSON string).
+const datasetKey = "dataset"
 
 // write keeps record in IndexedDB under key, or deletes the one there
 // when forget, and hands the end of it to stored, with forget (nil
@@ -466,7 +476,9 @@ func (v *Verify) fetchModel(ctx app.Context) {
 
 // upload sends every crop of the gallery to the server's data set, one
 // request each, with the tab's classroom token; a crop the server is too
-// busy to take is sent again (Client.Waiting), the note saying so.
+// busy to take is sent again (Client.Waiting), the note saying so. It
+// counts the crops the server held already (msg.Sample.Existed): it keeps
+// each once, so a send again adds only those it lacks.
 func (v *Verify) upload() {
 	ups, err := v.st.StartUpload()
 	if err != nil || v.Client == nil {
@@ -477,15 +489,19 @@ func (v *Verify) upload() {
 		ctx.Dispatch(func(app.Context) { v.st.UploadWaits(wait) })
 	})
 	ctx.Async(func() {
-		sent := 0
+		sent, added := 0, 0
 		var err error
 		for _, u := range ups {
-			if _, err = client.UploadSample(ctx, dataset, u.Identity, u.PNG); err != nil {
+			var smp msg.Sample
+			if smp, err = client.UploadSample(ctx, dataset, u.Identity, u.PNG); err != nil {
 				break
 			}
 			sent++
+			if !smp.Existed {
+				added++
+			}
 		}
-		ctx.Dispatch(func(ctx app.Context) { v.st.Uploaded(sent, err) })
+		ctx.Dispatch(func(ctx app.Context) { v.st.Uploaded(sent, added, err) })
 	})
 }
 

@@ -904,3 +904,33 @@ func TestVerifyTwoTabs(t *testing.T) {
 		t.Errorf("a store over the tab's own record: note %q, want none", a.st.Note)
 	}
 }
+
+// TestVerifyDatasetComesBack: the server data set typed in its field
+// (once it changes, as the FAR once its slider is let go) is kept in
+// IndexedDB beside the gallery, and the page mounted again (go-app
+// mounts one each time the user comes back to Verify, and on a reload)
+// shows it in the field. Before, the field went back to "webcam" after
+// the user sent to "trio" and came back (R19). Under node, over the
+// stand-in IndexedDB.
+func TestVerifyDatasetComesBack(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	v := NewVerify()
+	e, field := mountInDocument(t, &restoringHost{v: v})
+	set := field("dataset")
+	set.Set("value", " trio ")
+	set.Get("listeners").Call("change", map[string]any{})
+	waitFor(t, e, "the data set's name stored", func() bool { return records.Call("has", datasetKey).Bool() })
+	if got := records.Call("get", datasetKey).String(); got != `"trio"` || v.st.Dataset != "trio" {
+		t.Errorf("the name stored: %q, field %q; want \"trio\"", got, v.st.Dataset)
+	}
+
+	// The page mounted again.
+	v = NewVerify()
+	e, field = mountInDocument(t, &restoringHost{v: v})
+	waitFor(t, e, "the data set's name restored", func() bool { return v.st.Dataset == "trio" })
+	if got := field("dataset").Get("value").String(); got != "trio" {
+		t.Errorf("the field of the page mounted again shows %q, want trio", got)
+	}
+}

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"html"
 	"io"
@@ -495,6 +496,110 @@ func TestVerifyServerModelName(t *testing.T) {
 	wantText(t, v, "train-status", "ready: server model kept (m1), 2 identities, D = 2")
 }
 
+// TestVerifySendAgain: a second "Send to server" of the snapshots sent
+// adds nothing, and its note says so; a send cut off part-way (the server
+// stopped) says how many went, in one plain line without the browser's
+// exception, offers no link to train on the part that arrived, and says
+// that Send again sends the rest, which it does (the server keeps each
+// snapshot once). Before, the second send doubled every identity's folder
+// as the note said "sent 6 of 6 snapshots", and the cut-off send said
+// "sent 3 of 6 snapshots to data set webcam: the server could not be
+// reached: TypeError: Failed to fetch" beside "Train a faces model on data
+// set webcam" (R19). Snapshots that are copies of one another are sent
+// once, and the note says so, rather than count them "already there".
+func TestVerifySendAgain(t *testing.T) {
+	var samples []msg.Sample
+	api := fakeAPI(t, &samples)
+	v := NewVerify()
+	v.st = distinctEnrolled()
+	e := mountClient(t, v, api)
+	wantNote := func(want string) {
+		t.Helper()
+		if got := uploadNote(&v.st, v.st.UploadProblem()); got != want {
+			t.Errorf("#upload-status %q, want %q", got, want)
+		}
+	}
+	v.upload()
+	e.ConsumeAll()
+	wantNote("sent 6 of 6 snapshots to data set webcam")
+	v.upload()
+	e.ConsumeAll()
+	wantNote("sent 0 new of 6 snapshots: all 6 already in data set webcam")
+	if ok := v.st.TrainLink() != ""; len(samples) != 6 || !ok {
+		t.Errorf("sent twice: %d stored, train link there: %v; want 6 and the link", len(samples), ok)
+	}
+
+	// The server stops after 3 snapshots of another data set.
+	v.st.SetDataset("trio")
+	samples = nil
+	v.Client = &Client{T: &cutTransport{T: HandlerTransport(api), left: 3}}
+	v.upload()
+	e.ConsumeAll()
+	want := "sent 3 of 6 snapshots to data set trio: the server could not be reached. Send again to send the other 3: those it holds are not stored twice"
+	wantNote(want)
+	if ok := v.st.TrainLink() != ""; ok || strings.Contains(v.st.UploadNote, "TypeError") {
+		t.Errorf("a send cut off: train link there %v, note %q; want no link, no exception", ok, v.st.UploadNote)
+	}
+	// The server is back: the rest goes, once.
+	v.Client = &Client{T: HandlerTransport(api)}
+	v.upload()
+	e.ConsumeAll()
+	wantNote("sent 3 new of 6 snapshots to data set trio: the other 3 were there already")
+	if ok := v.st.TrainLink() != ""; len(samples) != 6 || !ok {
+		t.Errorf("sent again after the cut: %d stored, train link there: %v; want 6 and the link", len(samples), ok)
+	}
+
+	// Snapshots that are copies of one another (a camera showing a still
+	// picture: enrolled's three of each are one crop) go once.
+	v.st = enrolled()
+	v.st.SetDataset("still")
+	samples = nil
+	v.upload()
+	e.ConsumeAll()
+	wantNote("sent 2 of 2 snapshots to data set still (and 4 copies of these, sent once)")
+	if len(samples) != 2 {
+		t.Errorf("copies: %d stored, want 2", len(samples))
+	}
+}
+
+// distinctEnrolled is enrolled with a crop of its own in each snapshot,
+// as a camera's are: alice's and bob's three.
+func distinctEnrolled() VerifyState {
+	s := NewVerifyState()
+	in := s.Input
+	crop := func(v float32) string {
+		c := make([]float32, in.Channels*in.Height*in.Width)
+		for i := range c {
+			c[i] = v
+		}
+		return EncodeCrop(c, in.Channels, in.Height, in.Width)
+	}
+	s.Gallery.Add("alice", crop(0.1), crop(0.2), crop(0.3))
+	s.Gallery.Add("bob", crop(0.4), crop(0.5), crop(0.6))
+	s.CameraStarted(CameraOn, "")
+	s.DetectorReady(nil)
+	return s
+}
+
+// cutTransport is a server that stops after left calls: later ones get no
+// answer, as the browser's fetch of a stopped server gets none.
+type cutTransport struct {
+	T    Transport
+	left int
+}
+
+func (c *cutTransport) Do(ctx context.Context, r Request) (Response, error) {
+	if c.left == 0 {
+		return Response{}, errors.New("TypeError: Failed to fetch")
+	}
+	c.left--
+	return c.T.Do(ctx, r)
+}
+
+func (c *cutTransport) Events(ctx context.Context, path string, each func(string)) error {
+	return c.T.Events(ctx, path, each)
+}
+
 // TestVerifyUploadBusy: a crop the server is too busy to read (503,
 // Retry-After) is sent again after the seconds it asks, the note saying
 // so meanwhile, and the upload goes on; a server busy at every try stops
@@ -504,7 +609,7 @@ func TestVerifyUploadBusy(t *testing.T) {
 	var samples []msg.Sample
 	busy := &busyAPI{status: 503, retryAfter: "1", busy: 1, then: fakeAPI(t, &samples)}
 	v := NewVerify()
-	v.st = enrolled()
+	v.st = distinctEnrolled()
 	e := mountClient(t, v, busy)
 	v.upload()
 	e.ConsumeNext() // the note the wait dispatched
@@ -518,7 +623,7 @@ func TestVerifyUploadBusy(t *testing.T) {
 
 	busy = &busyAPI{status: 503, retryAfter: "0", busy: -1}
 	v = NewVerify()
-	v.st = enrolled()
+	v.st = distinctEnrolled()
 	e = mountClient(t, v, busy)
 	v.upload()
 	e.ConsumeAll()

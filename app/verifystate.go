@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -90,7 +91,8 @@ func (s *VerifyState) Live() bool {
 // could not be restored; to keep the threshold set by hand on it
 // (KeepThreshold, its record) or to delete it (ForgetThreshold); and to
 // keep the false accept rate chosen (KeepFAR) or to delete a record of it
-// that cannot be read (ForgetFAR). The state itself does no I/O.
+// that cannot be read (ForgetFAR); and to keep the name of the server's
+// data set typed (KeepDataset). The state itself does no I/O.
 type Out struct {
 	Post            []string
 	Store           bool
@@ -101,6 +103,7 @@ type Out struct {
 	ForgetThreshold bool
 	KeepFAR         []byte
 	ForgetFAR       bool
+	KeepDataset     []byte
 }
 
 // and appends the requests of o to those of out: of a Keep and a Forget,
@@ -117,6 +120,9 @@ func (out Out) and(o Out) Out {
 	}
 	if o.KeepFAR != nil || o.ForgetFAR {
 		out.KeepFAR, out.ForgetFAR = o.KeepFAR, o.ForgetFAR
+	}
+	if o.KeepDataset != nil {
+		out.KeepDataset = o.KeepDataset
 	}
 	return out
 }
@@ -259,12 +265,14 @@ type VerifyState struct {
 	Dataset      string
 	Uploading    bool
 	UploadNote   string
-	// SentTo is the data set the last upload sent snapshots to, which the
-	// page offers to train on from the Jobs page (TrainLink); "" after
-	// an upload that sent none, and while one is under way.
+	// SentTo is the data set the last upload sent every snapshot to,
+	// which the page offers to train on from the Jobs page (TrainLink);
+	// "" after an upload that stopped, and while one is under way.
 	SentTo        string
 	uploadPending int    // crops of the upload under way
+	uploadCopies  int    // snapshots of the upload under way left out as copies of others (StartUpload)
 	uploadDataset string // the data set the upload under way goes to (Dataset may change meanwhile)
+	datasetSet    bool   // Dataset was typed in this visit: a record of an earlier one, read late, does not replace it
 	channel       string // the BroadcastChannel of the trainer panel's viewer
 }
 
@@ -1661,8 +1669,39 @@ func (s *VerifyState) Claim(name string) {
 	}
 }
 
-// SetDataset sets the server's data set the gallery goes to.
-func (s *VerifyState) SetDataset(name string) { s.Dataset = strings.TrimSpace(name) }
+// SetDataset sets the server's data set the gallery goes to, which the
+// page keeps in IndexedDB (KeepDataset, the name as a JSON string), so
+// that the field shows it again in a later visit (RestoreDataset).
+func (s *VerifyState) SetDataset(name string) Out {
+	s.Dataset, s.datasetSet = strings.TrimSpace(name), true
+	b, _ := json.Marshal(s.Dataset) // a string always marshals
+	return Out{KeepDataset: b}
+}
+
+// RestoreDataset takes the record of the server's data set named in an
+// earlier visit that IndexedDB kept (ok false: none; err: it could not be
+// read), as the page mounts: the field shows it, unless the user typed
+// one meanwhile. A record that does not read as a name, or an empty
+// name, leaves the default ("webcam"); the next name typed replaces it.
+func (s *VerifyState) RestoreDataset(data string, ok bool, err error) {
+	var name string
+	if err != nil || !ok || s.datasetSet || json.Unmarshal([]byte(data), &name) != nil {
+		return
+	}
+	if name = strings.TrimSpace(name); name != "" {
+		s.Dataset = name
+	}
+}
+
+// notKeptDataset begins the note of a data set's name that could not be
+// kept in IndexedDB (DatasetStored).
+const notKeptDataset = "the server data set's name could not be stored: "
+
+// DatasetStored takes the end of a store of the data set's name
+// (Out.KeepDataset) as EncoderStored takes the encoder's.
+func (s *VerifyState) DatasetStored(deleted bool, err error) {
+	s.recordStored(notKeptDataset, deleted, err)
+}
 
 // UploadProblem says why the gallery cannot be sent now, in words ("" when
 // it can): the server's own rules for new data set and identity names
@@ -1709,13 +1748,17 @@ type Upload struct {
 }
 
 // StartUpload returns the crops to send to data set Dataset, or an error
-// that says why not (UploadProblem, or a crop that does not decode).
+// that says why not (UploadProblem, or a crop that does not decode). A
+// snapshot that is a copy of another of its person, pixel for pixel (a
+// camera that shows a still picture), is sent once, as the server would
+// keep it once; the note counts the copies (Uploaded).
 func (s *VerifyState) StartUpload() ([]Upload, error) {
 	if p := s.UploadProblem(); p != "" {
 		s.UploadNote = p
 		return nil, errors.New(p)
 	}
 	var ups []Upload
+	seen, copies := map[string]bool{}, 0
 	for _, id := range s.Gallery.Identities {
 		for _, c := range id.Crops {
 			b, err := CropBytes(c)
@@ -1723,10 +1766,16 @@ func (s *VerifyState) StartUpload() ([]Upload, error) {
 				s.UploadNote = "a crop of " + id.Name + ": " + err.Error()
 				return nil, err
 			}
+			k := nfc(id.Name) + "\x00" + string(b)
+			if seen[k] {
+				copies++
+				continue
+			}
+			seen[k] = true
 			ups = append(ups, Upload{Identity: id.Name, PNG: b})
 		}
 	}
-	s.Uploading, s.uploadPending, s.uploadDataset, s.SentTo = true, len(ups), s.Dataset, ""
+	s.Uploading, s.uploadPending, s.uploadCopies, s.uploadDataset, s.SentTo = true, len(ups), copies, s.Dataset, ""
 	s.UploadNote = waitNote("sending", 0)
 	return ups, nil
 }
@@ -1739,17 +1788,38 @@ func (s *VerifyState) UploadWaits(wait time.Duration) {
 	}
 }
 
-// Uploaded takes the end of an upload: sent crops of the planned ones, and
+// Uploaded takes the end of an upload: sent crops of the planned ones
+// that the server took, added of them new to it (the others it held
+// already: it keeps an image of an identity once, and answers so), and
 // the error that stopped it. The note names the data set the upload
-// started with, whatever the field says now.
-func (s *VerifyState) Uploaded(sent int, err error) {
-	s.UploadNote = fmt.Sprintf("sent %d of %d snapshots to data set %s", sent, s.uploadPending, s.uploadDataset)
-	if err != nil {
-		s.UploadNote += ": " + err.Error()
+// started with, whatever the field says now: a second send of the same
+// snapshots says that none were new; one cut off part-way, that Send
+// again sends the rest, which the server does not store twice. The link
+// to train on the data set (SentTo) is offered once every snapshot is on
+// the server, not after a send cut off: a model trained on the part that
+// arrived would miss people, or know them from a few snapshots, without
+// a word.
+func (s *VerifyState) Uploaded(sent, added int, err error) {
+	n, set := s.uploadPending, s.uploadDataset
+	switch {
+	case err != nil:
+		s.UploadNote = fmt.Sprintf("sent %d of %d snapshots to data set %s: %v", sent, n, set, err)
+		if sent > 0 && sent < n {
+			s.UploadNote += fmt.Sprintf(". Send again to send the other %d: those it holds are not stored twice", n-sent)
+		}
+	case added == 0:
+		s.UploadNote = fmt.Sprintf("sent 0 new of %d snapshots: all %d already in data set %s", n, n, set)
+	case added < sent:
+		s.UploadNote = fmt.Sprintf("sent %d new of %d snapshots to data set %s: the other %d were there already", added, n, set, sent-added)
+	default:
+		s.UploadNote = fmt.Sprintf("sent %d of %d snapshots to data set %s", sent, n, set)
 	}
-	s.Uploading, s.uploadPending = false, 0
-	if sent > 0 {
-		s.SentTo = s.uploadDataset
+	if s.uploadCopies > 0 && err == nil {
+		s.UploadNote += " (and " + msg.Plural(s.uploadCopies, "copy", "copies") + " of these, sent once)"
+	}
+	s.Uploading, s.uploadPending, s.uploadCopies = false, 0, 0
+	if err == nil {
+		s.SentTo = set
 	}
 }
 

@@ -799,8 +799,12 @@ func TestVerifyUpload(t *testing.T) {
 		if b := CropPNG(crop(1, 32, 32), 1, 32, 32); string(ups[0].PNG) != string(b) {
 			t.Errorf("the upload is not the crop's PNG")
 		}
-		s.Uploaded(1, errors.New("this server needs its token for changes (401)"))
-		if want := "sent 1 of " + itoa(len(tc.names)) + " snapshots to data set " + tc.dataset + ": this server needs its token for changes (401)"; s.UploadNote != want || s.Uploading {
+		s.Uploaded(1, 1, errors.New("this server needs its token for changes (401)"))
+		want := "sent 1 of " + itoa(len(tc.names)) + " snapshots to data set " + tc.dataset + ": this server needs its token for changes (401)"
+		if len(tc.names) > 1 {
+			want += ". Send again to send the other " + itoa(len(tc.names)-1) + ": those it holds are not stored twice"
+		}
+		if s.UploadNote != want || s.Uploading {
 			t.Errorf("note %q, want %q", s.UploadNote, want)
 		}
 	}
@@ -1691,14 +1695,16 @@ func (r record) String() string { return r.s }
 // the note of the upload names that one, not the one typed meanwhile.
 func TestVerifyUploadNamesItsDataset(t *testing.T) {
 	s := NewVerifyState()
-	s.Gallery.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32), EncodeCrop(crop(1, 32, 32), 1, 32, 32))
+	other := crop(1, 32, 32)
+	other[0] = 1 // a snapshot of its own: a copy would be sent once
+	s.Gallery.Add("ann", EncodeCrop(crop(1, 32, 32), 1, 32, 32), EncodeCrop(other, 1, 32, 32))
 	s.SetDataset("webcam")
 	if _, err := s.StartUpload(); err != nil {
 		t.Fatal(err)
 	}
 	s.SetDataset("faces")
-	s.Uploaded(1, errors.New("the server's disk is full: nothing was stored (free some space on it, then try again) (507)"))
-	if want := "sent 1 of 2 snapshots to data set webcam: the server's disk is full: nothing was stored (free some space on it, then try again) (507)"; s.UploadNote != want {
+	s.Uploaded(1, 1, errors.New("the server's disk is full: nothing was stored (free some space on it, then try again) (507)"))
+	if want := "sent 1 of 2 snapshots to data set webcam: the server's disk is full: nothing was stored (free some space on it, then try again) (507). Send again to send the other 1: those it holds are not stored twice"; s.UploadNote != want {
 		t.Errorf("note %q, want %q", s.UploadNote, want)
 	}
 }
@@ -3393,8 +3399,8 @@ func TestVerifyLinkLoadFailsRestores(t *testing.T) {
 
 // TestTrainLink: once snapshots have been sent, the page links to the Jobs
 // page set to train the faces preset on that data set, the one the upload
-// started with; none while an upload is under way, or after one that sent
-// none. Before, the page said where they went and left the user to find
+// started with; none while an upload is under way, or after one that
+// stopped, having sent none or part of them (the data set lacks the rest). Before, the page said where they went and left the user to find
 // how to train on them.
 func TestTrainLink(t *testing.T) {
 	s := enrolled()
@@ -3406,15 +3412,31 @@ func TestTrainLink(t *testing.T) {
 	if l := s.TrainLink(); l != "" {
 		t.Errorf("sending: TrainLink %q, want none", l)
 	}
-	s.Uploaded(6, nil)
+	s.Uploaded(6, 6, nil)
 	if got, want := s.TrainLink(), "/jobs#data=my-faces&preset=faces"; got != want {
 		t.Errorf("sent: TrainLink %q, want %q", got, want)
 	}
 	if _, err := s.StartUpload(); err != nil {
 		t.Fatal(err)
 	}
-	s.Uploaded(0, errors.New("this server needs its token for changes (401)"))
+	s.Uploaded(0, 0, errors.New("this server needs its token for changes (401)"))
 	if l := s.TrainLink(); l != "" {
 		t.Errorf("none sent: TrainLink %q, want none", l)
+	}
+	// Part of them: the data set lacks the rest.
+	if _, err := s.StartUpload(); err != nil {
+		t.Fatal(err)
+	}
+	s.Uploaded(3, 3, errors.New("the server could not be reached"))
+	if l := s.TrainLink(); l != "" {
+		t.Errorf("half sent: TrainLink %q, want none", l)
+	}
+	// All of them, the server holding them already.
+	if _, err := s.StartUpload(); err != nil {
+		t.Fatal(err)
+	}
+	s.Uploaded(6, 0, nil)
+	if got, want := s.TrainLink(), "/jobs#data=other&preset=faces"; got != want {
+		t.Errorf("sent again: TrainLink %q, want %q", got, want)
 	}
 }
