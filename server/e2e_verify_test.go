@@ -25,6 +25,7 @@ import (
 
 	"metriclab/assets"
 	"metriclab/core/face"
+	"metriclab/core/msg"
 	"metriclab/server/api"
 )
 
@@ -110,7 +111,12 @@ func verifyFrames(t *testing.T) (a, b []uint8) {
 }
 
 // writeY4M writes the fake camera's video to path: YUV4MPEG2, 4:2:0 with
-// neutral chroma, segment frames of each of the grey frames in turn.
+// neutral chroma, segment frames of each of the grey frames in turn. The
+// frames of a segment after its first differ from it by a grey level at
+// most (a pattern of −1, 0, +1 of its own each), outside the marker, as a
+// camera's sensor noise does: the snapshots of a person are images of
+// their own, which the server keeps, where copies of one still picture
+// would be kept once.
 func writeY4M(path string, segment int, frames ...[]uint8) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -122,10 +128,23 @@ func writeY4M(path string, segment int, frames ...[]uint8) error {
 	for i := range chroma {
 		chroma[i] = 128
 	}
+	noisy := make([]uint8, verifyW*verifyH)
 	for _, fr := range frames {
-		for range segment {
+		for k := range segment {
+			copy(noisy, fr)
+			for i := range noisy {
+				if k == 0 || (i/verifyW < verifyMarker && i%verifyW < verifyMarker) {
+					continue
+				}
+				h := uint32(i)*2654435761 ^ uint32(k)*2246822519 // a hash of pixel and frame
+				h ^= h >> 15
+				switch d := int(h%3) - 1; {
+				case d < 0 && noisy[i] > 0, d > 0 && noisy[i] < 255:
+					noisy[i] = uint8(int(noisy[i]) + d)
+				}
+			}
 			w.WriteString("FRAME\n")
-			w.Write(fr)
+			w.Write(noisy)
 			w.Write(chroma)
 		}
 	}
@@ -441,14 +460,45 @@ func TestE2EVerify(t *testing.T) {
 	cdpRun(p, "click Send to server", chromedp.Click(chromedp.ID("btn-upload")))
 	p.waitText("upload-status", 60*time.Second, func(s string) bool { return s != refused })
 	up = p.waitText("upload-status", 60*time.Second, func(s string) bool { return strings.HasPrefix(s, "sent") })
-	if up != "sent 40 of 40 snapshots to data set webcam" {
-		t.Errorf("#upload-status = %q with the token, want all 40 sent", up)
+	// A snapshot that is a copy of another, pixel for pixel (the page
+	// read one video frame twice: it reads up to 30 a second, the video
+	// has 15), is sent once and counted apart: n sent, and copies.
+	copies := regexp.MustCompile(`^sent (\d+) of (\d+) snapshots to data set webcam(?: \(and (\d+) cop(?:y|ies) of these, sent once\))?$`)
+	m := copies.FindStringSubmatch(up)
+	if m == nil {
+		t.Fatalf("#upload-status = %q with the token, want all 40 sent", up)
 	}
-	for _, name := range []string{"Ann Smith", "José"} {
-		files, _ := filepath.Glob(filepath.Join(dataDir, "datasets", "webcam", name, "*.png"))
-		if len(files) != 20 {
-			t.Errorf("the server has %d PNG files of %s, want 20", len(files), name)
+	n, _ := strconv.Atoi(m[1])
+	same, _ := strconv.Atoi(m[3]) // 0 without copies
+	if m[1] != m[2] || n+same != 40 || n < 30 {
+		t.Errorf("#upload-status = %q with the token, want all 40 sent, copies once (30 of their own at least)", up)
+	}
+	stored := func() (total int) {
+		for _, name := range []string{"Ann Smith", "José"} {
+			files, _ := filepath.Glob(filepath.Join(dataDir, "datasets", "webcam", name, "*.png"))
+			if len(files) < 10 {
+				t.Errorf("the server has %d PNG files of %s, want 10 to 20", len(files), name)
+			}
+			total += len(files)
 		}
+		return total
+	}
+	if got := stored(); got != n {
+		t.Errorf("the server has %d PNG files, want the %d sent", got, n)
+	}
+	// Send again: the server holds them all, and keeps each once.
+	sent := up
+	cdpRun(p, "click Send to server again", chromedp.Click(chromedp.ID("btn-upload")))
+	up = p.waitText("upload-status", 60*time.Second, func(s string) bool { return s != sent && strings.HasPrefix(s, "sent") })
+	want := fmt.Sprintf("sent 0 new of %d snapshots: all %d already in data set webcam", n, n)
+	if same > 0 {
+		want += fmt.Sprintf(" (and %s of these, sent once)", msg.Plural(same, "copy", "copies"))
+	}
+	if up != want {
+		t.Errorf("#upload-status = %q sent again, want %q", up, want)
+	}
+	if got := stored(); got != n {
+		t.Errorf("sent again, the server has %d PNG files, want the %d sent", got, n)
 	}
 	// The page links to the Jobs page set to train a faces model on them;
 	// the token is the tab's: the Jobs page shows it in its own field.
@@ -461,7 +511,7 @@ func TestE2EVerify(t *testing.T) {
 	// The people sent are a data set that the Jobs page trains on: its
 	// Data select lists it with its counts, and Train queues a job on it
 	// (canceled once it runs: the test is of the page, not of the training).
-	cdpRun(p, "wait for the data set chosen in the jobs form", chromedp.Poll[bool](`[...document.querySelectorAll("#job-data option")].some(o => o.value === "webcam" && o.selected && o.textContent === "webcam (2 identities, 40 images)") && document.getElementById("job-preset").value === "faces"`,
+	cdpRun(p, "wait for the data set chosen in the jobs form", chromedp.Poll[bool](`[...document.querySelectorAll("#job-data option")].some(o => o.value === "webcam" && o.selected && o.textContent === "webcam (2 identities, `+strconv.Itoa(n)+` images)") && document.getElementById("job-preset").value === "faces"`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
 	// 40 snapshots, some held out: fewer training images than the
 	// preset's batch of 32, untouched: the job trains with a batch of them
