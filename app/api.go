@@ -162,7 +162,8 @@ func (c *Client) Datasets(ctx context.Context) ([]msg.Dataset, error) {
 
 // UploadSample adds one image (PNG bytes) of identity to the server's
 // image-folder data set dataset: POST /api/datasets/{dataset}/samples,
-// multipart with "identity" and "image".
+// multipart with "identity" and "image". The answer's Existed says the
+// server held that image of identity already, and added nothing.
 func (c *Client) UploadSample(ctx context.Context, dataset, identity string, png []byte) (msg.Sample, error) {
 	var s msg.Sample
 	err := c.call(ctx, Request{Method: "POST", Path: "/api/datasets/" + url.PathEscape(dataset) + "/samples", Form: []FormPart{
