@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"metriclab/core"
@@ -76,14 +77,21 @@ func TestStoreLoaderFolderChanged(t *testing.T) {
 	}
 }
 
+// barsAdded counts the images addBars made, which it marks each with.
+var barsAdded atomic.Uint32
+
 // addBars uploads n images of identity id, 16×16 grey with a bar, to the
 // data set of st named dataset.
+
 func addBars(st *store.Store, dataset, id string, n int) error {
 	for i := range n {
 		img := image.NewGray(image.Rect(0, 0, 16, 16))
 		for k := range 16 {
 			img.SetGray(k, i%16, color.Gray{200})
 		}
+		// An image of its own, in this call and the next: the store keeps
+		// an image of a person once.
+		img.SetGray(0, 15-i%16, color.Gray{uint8(barsAdded.Add(1))})
 		if _, err := st.AddSample(dataset, id, ".png", func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 			return err
 		}
