@@ -33,7 +33,7 @@ import (
 // identity A for verifySegment frames, then B as long, and loops.
 const (
 	verifyW, verifyH = 320, 240
-	verifyFPS        = 15
+	verifyFPS        = 30
 	verifySegment    = 4 * verifyFPS
 	// The marker: a 16×16 square at the top-left corner, of grey level
 	// markerStep·k on the frames of the k-th segment (A 0, B 85, C 170,
@@ -461,13 +461,16 @@ func TestE2EVerify(t *testing.T) {
 	p.waitText("upload-status", 60*time.Second, func(s string) bool { return s != refused })
 	up = p.waitText("upload-status", 60*time.Second, func(s string) bool { return strings.HasPrefix(s, "sent") })
 	// A snapshot that is a copy of another, pixel for pixel (the page
-	// read one video frame twice: it reads up to 30 a second, the video
-	// has 15), is sent once and counted apart: n sent, and copies.
+	// read one video frame twice, or the looped video gave one again), is
+	// sent once and counted apart: n sent, and copies. At 15 frames a
+	// second, which the page's detections (about 22 a second) outran, 13
+	// of 40 were copies; the video has 30.
 	copies := regexp.MustCompile(`^sent (\d+) of (\d+) snapshots to data set webcam(?: \(and (\d+) cop(?:y|ies) of these, sent once\))?$`)
 	m := copies.FindStringSubmatch(up)
 	if m == nil {
 		t.Fatalf("#upload-status = %q with the token, want all 40 sent", up)
 	}
+	t.Logf("#upload-status: %s", up)
 	n, _ := strconv.Atoi(m[1])
 	same, _ := strconv.Atoi(m[3]) // 0 without copies
 	if m[1] != m[2] || n+same != 40 || n < 30 {
