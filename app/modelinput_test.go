@@ -28,12 +28,19 @@ func modelFile(t testing.TB, in face.Input) []byte {
 // (core.Metadata's JSON) and no tensors, as core.EncodeModel writes it.
 func modelFileOf(t testing.TB, arch string, in face.Input) []byte {
 	t.Helper()
-	meta, err := json.Marshal(map[string]any{"format": "metriclab/1", "spec": map[string]any{"arch": arch, "dim": 128,
+	return modelHeader(t, map[string]any{"format": "metriclab/1", "spec": map[string]any{"arch": arch, "dim": 128,
 		"input": map[string]any{"channels": in.Channels, "height": in.Height, "width": in.Width, "mean": 0.5, "std": 0.5}}})
+}
+
+// modelHeader returns the start of a model file of metadata meta
+// (core.Metadata's JSON): the safetensors header with it and no tensors.
+func modelHeader(t testing.TB, meta map[string]any) []byte {
+	t.Helper()
+	m, err := json.Marshal(meta)
 	if err != nil {
 		t.Fatal(err)
 	}
-	header, err := json.Marshal(map[string]any{"__metadata__": map[string]string{"metriclab": string(meta)}})
+	header, err := json.Marshal(map[string]any{"__metadata__": map[string]string{"metriclab": string(m)}})
 	if err != nil {
 		t.Fatal(err)
 	}

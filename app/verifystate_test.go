@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -1130,16 +1129,8 @@ func TestVerifyOneIdentityNoThreshold(t *testing.T) {
 // writes them (core.Metadata).
 func modelTrainedOn(t *testing.T, data string, classes ...string) []byte {
 	t.Helper()
-	meta, err := json.Marshal(map[string]any{"format": "metriclab/1", "classes": classes, "provenance": map[string]any{"data": data},
+	return modelHeader(t, map[string]any{"format": "metriclab/1", "classes": classes, "provenance": map[string]any{"data": data},
 		"spec": map[string]any{"arch": "lenet-m", "dim": 2, "input": map[string]any{"channels": 1, "height": 32, "width": 32, "mean": 0.5, "std": 0.5}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	header, err := json.Marshal(map[string]any{"__metadata__": map[string]string{"metriclab": string(meta)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(binary.LittleEndian.AppendUint64(nil, uint64(len(header))), header...)
 }
 
 // TestVerifyModelTrainedOnEnrolled: a loaded model trained on the people
