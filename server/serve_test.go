@@ -583,14 +583,13 @@ func TestServePage(t *testing.T) {
 	}
 }
 
-// TestServiceWorkerInstall runs the service worker's install under
-// node, with stand-ins for the browser's caches: the install hands its
-// work to event.waitUntil, which resolves once the cache holds every
-// resource (then skipWaiting) and rejects when a fetch fails, so that
-// the browser drops the new worker and keeps the previous one and its
-// cache. Before, go-app's install called no waitUntil and swallowed a
-// failed fetch: the browser took the worker for installed at once.
-func TestServiceWorkerInstall(t *testing.T) {
+// runServiceWorker runs the test server's service worker under node, as
+// its TestServiceWorker tests do: standIns (the browser's caches and the
+// like) after the stand-in of self, which keeps each listener the worker
+// adds in listeners by type, then the worker's script, then script; it
+// returns what node printed. It skips the test without node.
+func runServiceWorker(t *testing.T, standIns, script string) (string, error) {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("no node")
@@ -600,12 +599,24 @@ func TestServiceWorkerInstall(t *testing.T) {
 	harness := `const listeners = {};
 globalThis.self = globalThis;
 self.addEventListener = (type, f) => { listeners[type] = f; };
-let skipped = 0, fail = false;
+` + standIns + string(sw) + "\n" + script
+	out, err := exec.Command(node, "-e", harness).CombinedOutput()
+	return string(out), err
+}
+
+// TestServiceWorkerInstall runs the service worker's install under
+// node, with stand-ins for the browser's caches: the install hands its
+// work to event.waitUntil, which resolves once the cache holds every
+// resource (then skipWaiting) and rejects when a fetch fails, so that
+// the browser drops the new worker and keeps the previous one and its
+// cache. Before, go-app's install called no waitUntil and swallowed a
+// failed fetch: the browser took the worker for installed at once.
+func TestServiceWorkerInstall(t *testing.T) {
+	out, err := runServiceWorker(t, `let skipped = 0, fail = false;
 self.skipWaiting = async () => { skipped++; };
 globalThis.caches = { open: async () => ({ addAll: async () => { await null; if (fail) throw new Error("fetch failed"); } }) };
 console.log = console.error = () => {};
-` + string(sw) + `
-(async () => {
+`, `(async () => {
   const out = [];
   for (fail of [false, true]) {
     skipped = 0;
@@ -617,10 +628,9 @@ console.log = console.error = () => {};
   }
   process.stdout.write(JSON.stringify(out));
 })();
-`
-	out, err := exec.Command(node, "-e", harness).CombinedOutput()
+`)
 	want := `["installed, skipWaiting 1","failed: fetch failed, skipWaiting 0"]`
-	if got := strings.TrimSpace(string(out)); err != nil || got != want {
+	if got := strings.TrimSpace(out); err != nil || got != want {
 		t.Errorf("install with every fetch answered, then with one failing: %v %s, want %s", err, got, want)
 	}
 }
@@ -633,16 +643,7 @@ console.log = console.error = () => {};
 // waitUntil: requests reached the new worker while caches.match still
 // found the previous version's files first.
 func TestServiceWorkerActivate(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("no node")
-	}
-	srv, _, _ := newTestServer(t)
-	_, sw := get(t, srv, "/app-worker.js", "")
-	harness := `const listeners = {};
-globalThis.self = globalThis;
-self.addEventListener = (type, f) => { listeners[type] = f; };
-const deleted = [];
+	out, err := runServiceWorker(t, `const deleted = [];
 let claimed = 0;
 globalThis.caches = {
   keys: async () => ["app-old", cacheName],
@@ -650,18 +651,16 @@ globalThis.caches = {
 };
 self.clients = { claim: async () => { await null; claimed++; } };
 console.log = console.error = () => {};
-` + string(sw) + `
-(async () => {
+`, `(async () => {
   let waited = null;
   listeners.activate({ waitUntil(p) { waited = p; } });
   if (!waited) { process.stdout.write("not waited for"); return; }
   await waited;
   process.stdout.write(JSON.stringify({ deleted, claimed }));
 })();
-`
-	out, err := exec.Command(node, "-e", harness).CombinedOutput()
+`)
 	want := `{"deleted":["app-old"],"claimed":1}`
-	if got := strings.TrimSpace(string(out)); err != nil || got != want {
+	if got := strings.TrimSpace(out); err != nil || got != want {
 		t.Errorf("activation with a previous version's cache: %v %s, want %s once it is waited for", err, got, want)
 	}
 }
@@ -1200,18 +1199,8 @@ func TestServeWasmChangedUnderSite(t *testing.T) {
 // Before, only "/" was cached and a reload of /verify, /models or /jobs
 // with the server stopped gave the browser's error page.
 func TestServiceWorkerPages(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("no node")
-	}
-	srv, _, _ := newTestServer(t)
-	_, sw := get(t, srv, "/app-worker.js", "")
-	harness := `const listeners = {};
-globalThis.self = globalThis;
-self.addEventListener = (type, f) => { listeners[type] = f; };
-console.log = console.error = () => {};
-` + string(sw) + `
-const cached = new Set(resourcesToCache);
+	out, err := runServiceWorker(t, `console.log = console.error = () => {};
+`, `const cached = new Set(resourcesToCache);
 let online = true;
 globalThis.caches = { match: async (req, opts) => {
   const u = new URL(typeof req === "string" ? req : req.url, "http://localhost/");
@@ -1234,8 +1223,7 @@ const answer = (path, mode) => new Promise((resolve) => {
   }
   process.stdout.write(out.join("\n"));
 })();
-`
-	out, err := exec.Command(node, "-e", harness).CombinedOutput()
+`)
 	want := `offline navigate /: cache /
 offline navigate /verify: cache /verify
 offline navigate /verify?model=m1: cache /verify
@@ -1252,7 +1240,7 @@ online navigate /jobs: cache /jobs
 online navigate /api/models: network /api/models
 online cors /api/models: network /api/models
 online navigate /nowhere: network /nowhere`
-	if got := strings.TrimSpace(string(out)); err != nil || got != want {
+	if got := strings.TrimSpace(out); err != nil || got != want {
 		t.Errorf("the worker's answers: %v\n%s\nwant\n%s", err, got, want)
 	}
 }
