@@ -113,6 +113,14 @@ func (g *Gallery) Delete(i, j int) {
 	}
 }
 
+// Remove removes identity i with all its crops.
+func (g *Gallery) Remove(i int) {
+	if i < 0 || i >= len(g.Identities) {
+		panic("app: Gallery.Remove: no such identity")
+	}
+	g.Identities = append(g.Identities[:i:i], g.Identities[i+1:]...)
+}
+
 // Find returns the place of a crop of identity name equal to crop, ok
 // false when there is none.
 func (g *Gallery) Find(name, crop string) (i, j int, ok bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -139,6 +140,7 @@ func (v *Verify) Render() app.UI {
 				OnName:    v.st.SetName,
 				OnRecord:  func(on bool) { v.do(v.st.Record(on)) },
 				OnDelete:  func(name, crop string) { v.do(v.st.DeleteSnapshot(name, crop)) },
+				OnRemove:  v.removeIdentity,
 				OnExport:  func() { download("metriclab-gallery.json", "application/json", MarshalGallery(v.st.Gallery)) },
 				OnImport:  v.importGallery,
 				OnUnread:  v.downloadUnread,
@@ -347,6 +349,22 @@ func (v *Verify) importGallery(b []byte, err error) {
 		return
 	}
 	v.do(v.st.Import(g, err))
+}
+
+// removeIdentity removes name and all its snapshots from the gallery
+// (VerifyState.RemoveIdentity), once the user confirms it: they are lost
+// unless exported, and a person's snapshots cannot be recorded again as
+// they were.
+func (v *Verify) removeIdentity(name string) {
+	i := slices.IndexFunc(v.st.Gallery.Identities, func(id Identity) bool { return id.Name == name })
+	if i < 0 {
+		return
+	}
+	n := len(v.st.Gallery.Identities[i].Crops)
+	if !confirmed("Remove " + name + " and " + msg.Plural(n, "snapshot", "snapshots") + " from the gallery? They are lost unless you exported the gallery.") {
+		return
+	}
+	v.do(v.st.RemoveIdentity(name))
 }
 
 // downloadUnread offers the stored gallery that the page could not

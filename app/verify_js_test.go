@@ -934,3 +934,202 @@ func TestVerifyDatasetComesBack(t *testing.T) {
 		t.Errorf("the field of the page mounted again shows %q, want trio", got)
 	}
 }
+
+// TestVerifyRemovePerson: "Remove <name>" removes every snapshot of a
+// person at once, once the user confirms it, the question naming the
+// person and the snapshots lost; not confirmed, nothing changes. It is
+// stored as any deletion is: over the record the page read, and, when
+// another tab stored one since, made to that one (Cy, enrolled there,
+// stays). Screen readers are told (#enroll-live). Before, a person went
+// one click a snapshot. Under node, over the stand-in IndexedDB.
+func TestVerifyRemovePerson(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	js.Global().Call("eval", `globalThis.metriclabAsked = []
+	globalThis.metriclabConfirm = false
+	globalThis.confirm = text => { metriclabAsked.push(text); return metriclabConfirm }`)
+	defer js.Global().Call("eval", `for (const k of ["metriclabAsked", "metriclabConfirm", "confirm"]) delete globalThis[k]`)
+	in := face.SnapshotInput
+	crop := func(i int) string {
+		px := make([]float32, in.Size())
+		px[0] = float32(i) / 10
+		return EncodeCrop(px, in.Channels, in.Height, in.Width)
+	}
+	g := NewGallery(in.Channels, in.Height, in.Width)
+	g.Add("Ann", crop(1), crop(2))
+	g.Add("Bo", crop(3))
+	records.Call("set", galleryKey, string(MarshalGallery(g)))
+
+	v := NewVerify()
+	v.st.Gallery = g.clone()
+	v.st.Synced(g.clone(), recordSum(MarshalGallery(g))) // as restored
+	h := &verifyHost{v: v}
+	e, _ := mountInDocument(t, h)
+	focused := focusable(t)
+	stored := func() []string {
+		g, err := UnmarshalStoredGallery([]byte(records.Call("get", galleryKey).String()))
+		if err != nil {
+			return []string{err.Error()}
+		}
+		return g.Names()
+	}
+	remove := func(name string) {
+		t.Helper()
+		b := findNode(js.Global().Get("document").Get("body"), func(n js.Value) bool {
+			return n.Get("tagName").String() == "BUTTON" && strings.TrimSpace(nodeText(n)) == "Remove "+name
+		})
+		if b.IsNull() {
+			t.Fatalf("no button Remove %s", name)
+		}
+		b.Get("listeners").Call("click", map[string]any{})
+		e.ConsumeAll()
+	}
+	asked := func() []string {
+		var out []string
+		a := js.Global().Get("metriclabAsked")
+		for i := range a.Length() {
+			out = append(out, a.Index(i).String())
+		}
+		return out
+	}
+
+	remove("Ann")
+	if a := asked(); len(a) != 1 || !strings.Contains(a[0], "Remove Ann and 2 snapshots") {
+		t.Errorf("Remove Ann: asked %q, want one question naming Ann and 2 snapshots", a)
+	}
+	time.Sleep(50 * time.Millisecond)
+	e.ConsumeAll()
+	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Ann", "Bo"}) || !slices.Equal(stored(), []string{"Ann", "Bo"}) {
+		t.Errorf("not confirmed: the gallery %q, stored %q; want Ann and Bo in both", names, stored())
+	}
+
+	js.Global().Set("metriclabConfirm", true)
+	remove("Bo")
+	waitFor(t, e, "Bo's removal stored", func() bool { return slices.Equal(stored(), []string{"Ann"}) && len(v.stores) == 0 })
+	if names, want := v.st.Gallery.Names(), "removed Bo and 1 snapshot (1 identity, 2 snapshots)"; !slices.Equal(names, []string{"Ann"}) || v.st.RecordedLine != want {
+		t.Errorf("Bo removed: the gallery %q, #enroll-live %q; want Ann, %q", names, v.st.RecordedLine, want)
+	}
+
+	// Another tab enrolled Cy since this page stored its record.
+	theirs := g.clone()
+	theirs.Identities = theirs.Identities[:1]
+	theirs.Add("Cy", crop(4))
+	records.Call("set", galleryKey, string(MarshalGallery(theirs)))
+	remove("Ann")
+	waitFor(t, e, "Ann's removal stored", func() bool { return slices.Equal(stored(), []string{"Cy"}) && len(v.stores) == 0 })
+	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Cy"}) || focused() != "gallery" {
+		t.Errorf("Ann removed over another tab's Cy: the gallery %q, focus on #%s; want Cy, the gallery focused", names, focused())
+	}
+}
+
+// focusable gives the elements of the stand-in document (mountInDocument)
+// a focus, and returns the id of the one focused last ("": none).
+func focusable(t *testing.T) (focused func() string) {
+	js.Global().Call("eval", `Object.getPrototypeOf(document.body).focus = function() { globalThis.metriclabFocused = this.attrs.id }`)
+	t.Cleanup(func() {
+		js.Global().Call("eval", `delete Object.getPrototypeOf(document.body).focus; delete globalThis.metriclabFocused`)
+	})
+	return func() string {
+		if f := js.Global().Get("metriclabFocused"); f.Type() == js.TypeString {
+			return f.String()
+		}
+		return ""
+	}
+}
+
+// findNode returns the first node under n, n too, that is, depth first;
+// null when there is none.
+func findNode(n js.Value, is func(js.Value) bool) js.Value {
+	if is(n) {
+		return n
+	}
+	if kids := n.Get("childNodes"); !kids.IsUndefined() {
+		for _, c := range nodes(kids) {
+			if f := findNode(c, is); !f.IsNull() {
+				return f
+			}
+		}
+	}
+	return js.Null()
+}
+
+// TestVerifyGalleryKeys: a person's thumbnails are one Tab stop, a
+// toolbar the arrow keys, Home and End move the focus in (WAI-ARIA's
+// toolbar, a roving tabindex: the thumbnail focused is the one of
+// tabindex 0), not past its ends; Delete deletes the snapshot focused,
+// as a click (Enter, Space) does, and the focus stays in the toolbar, on
+// the thumbnail in its place or the one before; the last snapshot of a
+// person deleted, the focus goes to the gallery, not to the top of the
+// page. Under node, over the stand-in document and IndexedDB.
+func TestVerifyGalleryKeys(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	in := face.SnapshotInput
+	crop := func(i int) string {
+		px := make([]float32, in.Size())
+		px[0] = float32(i) / 10
+		return EncodeCrop(px, in.Channels, in.Height, in.Width)
+	}
+	v := NewVerify()
+	v.st.Gallery.Add("Ann", crop(1), crop(2), crop(3))
+	v.st.Gallery.Add("Bo", crop(4))
+	h := &verifyHost{v: v}
+	e, field := mountInDocument(t, h)
+	focused := focusable(t)
+	// tabbed returns the thumbnails of Ann of tabindex 0.
+	tabbed := func() (ids []string) {
+		for j := range 3 {
+			if n := field(thumbID(0, j)); !n.IsNull() && n.Get("attrs").Get("tabindex").String() == "0" {
+				ids = append(ids, thumbID(0, j))
+			}
+		}
+		return ids
+	}
+	press := func(id, key string) {
+		t.Helper()
+		n := field(id)
+		if n.IsNull() {
+			t.Fatalf("no #%s", id)
+		}
+		prevented := false
+		ev := js.Global().Get("Object").New()
+		ev.Set("key", key)
+		f := js.FuncOf(func(js.Value, []js.Value) any { prevented = true; return nil })
+		defer f.Release()
+		ev.Set("preventDefault", f)
+		n.Get("listeners").Call("keydown", ev)
+		e.ConsumeAll()
+		if !prevented {
+			t.Errorf("%s on #%s: the browser's own action was not prevented", key, id)
+		}
+	}
+	if got := tabbed(); !slices.Equal(got, []string{"thumb-0-0"}) {
+		t.Errorf("at first: Tab stops at %q of Ann's, want the first alone", got)
+	}
+	for _, c := range []struct{ on, key, want string }{
+		{"thumb-0-0", "ArrowRight", "thumb-0-1"},
+		{"thumb-0-1", "End", "thumb-0-2"},
+		{"thumb-0-2", "ArrowRight", "thumb-0-2"},
+		{"thumb-0-2", "Home", "thumb-0-0"},
+		{"thumb-0-0", "ArrowLeft", "thumb-0-0"},
+		{"thumb-0-0", "End", "thumb-0-2"},
+	} {
+		press(c.on, c.key)
+		if got := tabbed(); focused() != c.want || !slices.Equal(got, []string{c.want}) {
+			t.Errorf("%s on #%s: focus on #%s, Tab stops at %q; want #%s alone", c.key, c.on, focused(), got, c.want)
+		}
+	}
+	press("thumb-0-2", "Delete")
+	if n := len(v.st.Gallery.Identities[0].Crops); n != 2 || slices.Contains(v.st.Gallery.Identities[0].Crops, crop(3)) {
+		t.Errorf("Delete on Ann's third: %d of Ann's left, the third among them: %v", n, slices.Contains(v.st.Gallery.Identities[0].Crops, crop(3)))
+	}
+	if got := tabbed(); focused() != "thumb-0-1" || !slices.Equal(got, []string{"thumb-0-1"}) {
+		t.Errorf("Ann's last deleted: focus on #%s, Tab stops at %q; want the one before, #thumb-0-1", focused(), got)
+	}
+	field("thumb-1-0").Get("listeners").Call("click", map[string]any{})
+	e.ConsumeAll()
+	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Ann"}) || focused() != "gallery" {
+		t.Errorf("Bo's only snapshot deleted: the gallery %q, focus on #%s; want Ann, the gallery focused", names, focused())
+	}
+}

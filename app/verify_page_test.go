@@ -631,3 +631,96 @@ func TestVerifyUploadBusy(t *testing.T) {
 		t.Errorf("a server busy at every try: note %q, uploading %v, %d requests; want %q after 3", v.st.UploadNote, v.st.Uploading, busy.n.Load(), want)
 	}
 }
+
+// tabStops returns the opening tags of the elements of the HTML h that
+// Tab stops at, in order: links with an href, buttons, fields and
+// selects not disabled nor hidden, and any element of tabindex 0 or
+// more; not one of tabindex −1, which only a script focuses.
+func tabStops(h string) []string {
+	const attrs = `(?:[^>"]|"(?:[^"\\]|\\.)*")*`
+	var out []string
+	for _, tag := range regexp.MustCompile(`<([a-z0-9]+)`+attrs+`>`).FindAllString(h, -1) {
+		name := regexp.MustCompile(`^<([a-z0-9]+)`).FindStringSubmatch(tag)[1]
+		index := regexp.MustCompile(`\stabindex="(-?\d+)"`).FindStringSubmatch(tag)
+		switch {
+		case index != nil && index[1] != "" && index[1][0] == '-':
+		case index != nil:
+			out = append(out, tag)
+		case regexp.MustCompile(`\sdisabled(\s|>)`).MatchString(tag), strings.Contains(tag, `type="hidden"`):
+		case name == "button" || name == "input" || name == "select" || name == "textarea",
+			name == "a" && strings.Contains(tag, " href="):
+			out = append(out, tag)
+		}
+	}
+	return out
+}
+
+// TestVerifyGalleryTabStops: the gallery costs a keyboard user two Tab
+// stops a person, whatever the snapshots: each person's thumbnails are a
+// toolbar (WAI-ARIA's pattern: one Tab stop, the arrow keys, Home and End
+// move among its buttons, a roving tabindex), named by the person, each
+// thumbnail still a button that deletes its snapshot and says so, and
+// "Remove <name>" beside it. Before, each thumbnail was a Tab stop of
+// its own: with 59 snapshots of three people, Export gallery was the
+// 64th.
+func TestVerifyGalleryTabStops(t *testing.T) {
+	v := NewVerify()
+	v.st = enrolled()
+	in := v.st.Input
+	v.st.Gallery = NewGallery(in.Channels, in.Height, in.Width)
+	for i, n := range []int{20, 20, 19} {
+		for j := range n {
+			px := make([]float32, in.Size())
+			px[0] = float32(i*20+j) / 100
+			v.st.Gallery.Add([]string{"Ann", "Bo", "Cy"}[i], EncodeCrop(px, in.Channels, in.Height, in.Width))
+		}
+	}
+	mount(t, v)
+	h := app.HTMLString(v)
+	stops := tabStops(h)
+	at := slices.IndexFunc(stops, func(tag string) bool { return strings.Contains(tag, `id="btn-export-gallery"`) })
+	if at < 0 {
+		t.Fatal("Export gallery is not a Tab stop")
+	}
+	var inGallery []string
+	start := strings.Index(h, `id="gallery"`)
+	end := strings.LastIndex(h[:strings.Index(h, `id="btn-export-gallery"`)], "<")
+	for _, tag := range stops {
+		if i := strings.Index(h, tag); i > start && i < end {
+			inGallery = append(inGallery, tag)
+		}
+	}
+	if len(inGallery) != 6 {
+		t.Errorf("the gallery of 3 people, 59 snapshots: %d Tab stops (Export gallery is Tab stop %d), want 6, two a person", len(inGallery), at+1)
+	}
+	toolbars := regexp.MustCompile(`<div[^>]* role="toolbar"[^>]*>`).FindAllString(h, -1)
+	if len(toolbars) != 3 {
+		t.Fatalf("%d toolbars, want one a person: %q", len(toolbars), toolbars)
+	}
+	for i, name := range []string{"Ann", "Bo", "Cy"} {
+		if !strings.Contains(toolbars[i], `aria-label="snapshots of `+name+`"`) {
+			t.Errorf("toolbar %d %s, want it named snapshots of %s", i, toolbars[i], name)
+		}
+	}
+	thumbs := regexp.MustCompile(`<button[^>]* class="thumb"[^>]*>`).FindAllString(h, -1)
+	if len(thumbs) != 59 {
+		t.Fatalf("%d thumbnails, want 59", len(thumbs))
+	}
+	zero := 0
+	for _, tag := range thumbs {
+		if strings.Contains(tag, `tabindex="0"`) {
+			zero++
+		}
+		if !regexp.MustCompile(`aria-label="delete snapshot \d+ of \d+ of (Ann|Bo|Cy)"`).MatchString(tag) {
+			t.Errorf("thumbnail %s: want it named as the snapshot it deletes", tag)
+		}
+	}
+	if zero != 3 {
+		t.Errorf("%d thumbnails of tabindex 0, want one a toolbar", zero)
+	}
+	for _, name := range []string{"Ann", "Bo", "Cy"} {
+		if !strings.Contains(h, ">Remove "+name+"</button>") {
+			t.Errorf("no Remove %s button", name)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,7 +15,8 @@ import (
 const thumbSide = 64
 
 // EnrollPanel is the verify page's enrollment: the name and the record
-// button, the gallery with its deletable thumbnails, export and import of
+// button, the gallery with its deletable thumbnails and "Remove <name>"
+// for each person, export and import of
 // the gallery file, and "Send to server" with its data set, the classroom
 // token, and why the gallery cannot be sent, before the click.
 type EnrollPanel struct {
@@ -25,6 +27,7 @@ type EnrollPanel struct {
 	OnName    func(name string)
 	OnRecord  func(on bool)
 	OnDelete  func(name, crop string) // a snapshot: its identity's name and its crop
+	OnRemove  func(name string)       // a person and all their snapshots (the page confirms first)
 	OnExport  func()
 	OnImport  func(b []byte, err error)
 	OnUnread  func()           // download the stored gallery the page could not restore (S.DownloadKey)
@@ -32,7 +35,15 @@ type EnrollPanel struct {
 	OnDiscard func(key string) // delete one (the page confirms first)
 	OnDataset func(name string)
 	OnUpload  func()
+
+	ctx app.Context // the panel's own, mounted: a thumbnail's is gone with it (refocus)
+	// active is, by a person's name, the place of the thumbnail that Tab
+	// stops at in their toolbar (a roving tabindex), the one focused last.
+	active map[string]int
 }
+
+// OnMount keeps the panel's context.
+func (p *EnrollPanel) OnMount(ctx app.Context) { p.ctx = ctx }
 
 // Render draws the panel.
 func (p *EnrollPanel) Render() app.UI {
@@ -70,15 +81,35 @@ func (p *EnrollPanel) Render() app.UI {
 		// #enroll-live says what a hold recorded once it ends.
 		app.P().ID("enroll-count").Class("status").Text(EnrollCount(len(s.Gallery.Identities), s.Gallery.Count())),
 		app.P().ID("enroll-live").Class("sr-only").Role("status").Text(s.RecordedLine),
-		app.Div().ID("gallery").Class("gallery").Body(
+		// Each person's thumbnails are a toolbar (WAI-ARIA's pattern): one
+		// Tab stop, the thumbnail focused last, and the arrow keys, Home
+		// and End move among them (thumbKey); a thumbnail's click, or its
+		// Enter, Space or Delete, deletes its snapshot. Each was a Tab stop
+		// of its own: Export gallery came after every snapshot.
+		app.Div().ID("gallery").Class("gallery").Role("group").Aria("label", "gallery").TabIndex(-1).Body(
 			app.Range(s.Gallery.Identities).Slice(func(i int) app.UI {
 				id := s.Gallery.Identities[i]
+				active := p.activeOf(id.Name, len(id.Crops))
 				return app.Div().Class("identity").Body(
-					app.H3().Text(id.Name+" ("+strconv.Itoa(len(id.Crops))+")"),
-					app.Div().Class("thumbs").Body(app.Range(id.Crops).Slice(func(j int) app.UI {
-						return app.Button().Type("button").Class("thumb").Title("delete this snapshot").Aria("label", "delete this snapshot of "+id.Name).Body(
+					app.Div().Class("identity-head").Body(
+						app.H3().Text(id.Name+" ("+strconv.Itoa(len(id.Crops))+")"),
+						app.Button().Type("button").Class("btn btn-remove").Title("remove "+id.Name+" and every snapshot of them (asks first)").
+							Text("Remove "+id.Name).
+							OnClick(func(ctx app.Context, e app.Event) { p.OnRemove(id.Name); p.refocus(id.Name, -1) }, app.EventScope(id.Name)),
+					),
+					app.Div().Class("thumbs").Role("toolbar").Aria("label", "snapshots of "+id.Name).Body(app.Range(id.Crops).Slice(func(j int) app.UI {
+						scope := app.EventScope(id.Name, i, j, len(id.Crops))
+						tab := -1
+						if j == active {
+							tab = 0
+						}
+						return app.Button().ID(thumbID(i, j)).Type("button").Class("thumb").TabIndex(tab).Title("delete this snapshot").
+							Aria("label", "delete snapshot "+strconv.Itoa(j+1)+" of "+strconv.Itoa(len(id.Crops))+" of "+id.Name).Body(
 							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(thumbSide*s.Input.Width/s.Input.Height).Height(thumbSide),
-						).OnClick(func(ctx app.Context, e app.Event) { p.OnDelete(id.Name, id.Crops[j]) }, app.EventScope(id.Name, i, j, len(id.Crops)))
+						).
+							OnClick(func(ctx app.Context, e app.Event) { p.deleteThumb(id, j) }, scope).
+							On("keydown", func(ctx app.Context, e app.Event) { p.thumbKey(e, i, j, id) }, scope).
+							On("focus", func(ctx app.Context, e app.Event) { p.setActive(id.Name, j) }, scope)
 					})),
 				)
 			}),
@@ -124,6 +155,87 @@ func (p *EnrollPanel) Render() app.UI {
 			})),
 		),
 	)
+}
+
+// activeOf returns the place of the thumbnail of name's toolbar that Tab
+// stops at, of n: the one focused last, the last when that one is gone,
+// the first at first.
+func (p *EnrollPanel) activeOf(name string, n int) int {
+	return max(0, min(p.active[name], n-1))
+}
+
+// setActive makes the thumbnail at place j of name's toolbar the one Tab
+// stops at.
+func (p *EnrollPanel) setActive(name string, j int) {
+	if p.active == nil {
+		p.active = map[string]int{}
+	}
+	p.active[name] = j
+}
+
+// thumbKey moves the focus in the toolbar of identity id, at place i of
+// the gallery, from its thumbnail j, as WAI-ARIA's toolbar does: Left
+// and Right to the one before and after (at the ends, nowhere), Home and
+// End to the first and last; Delete deletes the snapshot, as Enter and
+// Space (the button's click) do.
+func (p *EnrollPanel) thumbKey(e app.Event, i, j int, id Identity) {
+	k := j
+	switch e.Get("key").String() {
+	case "ArrowLeft":
+		k = max(j-1, 0)
+	case "ArrowRight":
+		k = min(j+1, len(id.Crops)-1)
+	case "Home":
+		k = 0
+	case "End":
+		k = len(id.Crops) - 1
+	case "Delete":
+		e.PreventDefault()
+		p.deleteThumb(id, j)
+		return
+	default:
+		return
+	}
+	e.PreventDefault()
+	p.setActive(id.Name, k)
+	focusElement(thumbID(i, k))
+}
+
+// deleteThumb deletes the snapshot of thumbnail j of id, and keeps the
+// focus in its toolbar: on the thumbnail that takes its place, or the
+// one before when it was the last (refocus).
+func (p *EnrollPanel) deleteThumb(id Identity, j int) {
+	p.OnDelete(id.Name, id.Crops[j])
+	p.setActive(id.Name, min(j, len(id.Crops)-2))
+	p.refocus(id.Name, p.active[id.Name])
+}
+
+// refocus focuses, once the panel is drawn again, the thumbnail j of
+// name (−1: none), or the gallery when name is no longer there (its last
+// snapshot deleted, or it was removed): the element focused is gone, and
+// the browser's focus with it, back to the start of the page. It is
+// deferred on the panel's context, as that of a thumbnail gone is not
+// run.
+func (p *EnrollPanel) refocus(name string, j int) {
+	p.ctx.Defer(func(ctx app.Context) {
+		i := slices.IndexFunc(p.S.Gallery.Identities, func(id Identity) bool { return id.Name == name })
+		switch {
+		case i < 0:
+			focusElement("gallery")
+		case j >= 0:
+			focusElement(thumbID(i, min(j, len(p.S.Gallery.Identities[i].Crops)-1)))
+		}
+	})
+}
+
+// thumbID is the id of thumbnail j of identity i of the gallery.
+func thumbID(i, j int) string { return "thumb-" + strconv.Itoa(i) + "-" + strconv.Itoa(j) }
+
+// focusElement focuses the element of id, if there is one.
+func focusElement(id string) {
+	if el := app.Window().GetElementByID(id); el.Truthy() {
+		el.Call("focus")
+	}
 }
 
 // recordLabel is the record button's text.

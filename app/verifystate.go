@@ -501,6 +501,25 @@ func (s *VerifyState) DeleteSnapshot(name, crop string) Out {
 	return s.DeleteCrop(i, j)
 }
 
+// RemoveIdentity removes identity name with all its snapshots, as its
+// "Remove <name>" asks (the page confirms first), and says so on the
+// screen readers' line of the enrollment (RecordedLine), with the counts
+// after; nothing when there is none (a click drawn before another tab's
+// gallery came). It is stored and embedded again as a deletion is
+// (galleryChanged): over the record the page read, or made to another
+// tab's (Contested).
+func (s *VerifyState) RemoveIdentity(name string) Out {
+	i := slices.IndexFunc(s.Gallery.Identities, func(id Identity) bool { return id.Name == name })
+	if i < 0 {
+		return Out{}
+	}
+	n := len(s.Gallery.Identities[i].Crops)
+	s.Gallery.Remove(i)
+	s.RecordedLine = "removed " + name + " and " + msg.Plural(n, "snapshot", "snapshots") +
+		" (" + EnrollCount(len(s.Gallery.Identities), s.Gallery.Count()) + ")"
+	return s.galleryChanged()
+}
+
 // Restoring takes the page's asking IndexedDB for the gallery it kept:
 // until Restore answers, a change of the gallery is not stored (held),
 // as a store would write over a record the page has not read.

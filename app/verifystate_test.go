@@ -3431,3 +3431,43 @@ func TestTrainLink(t *testing.T) {
 		t.Errorf("sent again: TrainLink %q, want %q", got, want)
 	}
 }
+
+// TestRemoveIdentity: "Remove <name>" takes a person and every snapshot
+// of them out at once, said on the screen readers' line with the counts
+// after; as after any deletion, the gallery is stored and, with an
+// encoder, embedded again, and the live answers wait for its templates
+// and calibration, which no longer know the person. A name no longer
+// there (a click drawn before another tab's gallery came) does nothing.
+func TestRemoveIdentity(t *testing.T) {
+	s := enrolled()
+	carol := s.Gallery.Identities[0].Crops[0]
+	s.Gallery.Add("carol", carol, carol)
+	c, sn := float32(math.Cos(0.1)), float32(math.Sin(0.1))
+	runSteps(t, &s, []step{
+		{name: "train", do: (*VerifyState).Train, phase: PhaseTraining, posts: []string{"start"}},
+		{name: "done", do: func(s *VerifyState) Out { return s.Receive(stateMsg("done")) }, phase: PhaseEmbedding, posts: []string{"embed:gallery", "export"}},
+		{name: "three people embedded", do: func(s *VerifyState) Out {
+			return s.Receive(embMsg(galleryID(s.gallerySeq), 2, append(galleryEmbs(), -1, 0, -c, sn)))
+		}, phase: PhaseReady, check: func(t *testing.T, s *VerifyState) {
+			if !slices.Equal(s.Names, []string{"alice", "bob", "carol"}) {
+				t.Errorf("templates of %q, want alice, bob, carol", s.Names)
+			}
+		}},
+		{name: "nobody removed", do: func(s *VerifyState) Out { return s.RemoveIdentity("dan") }, phase: PhaseReady},
+		{name: "carol removed", do: func(s *VerifyState) Out { return s.RemoveIdentity("carol") }, phase: PhaseEmbedding, store: true, posts: []string{"embed:gallery"},
+			check: func(t *testing.T, s *VerifyState) {
+				if got, want := s.RecordedLine, "removed carol and 2 snapshots (2 identities, 6 snapshots)"; got != want {
+					t.Errorf("RecordedLine %q, want %q", got, want)
+				}
+				if !slices.Equal(s.Gallery.Names(), []string{"alice", "bob"}) || s.Live() {
+					t.Errorf("the gallery %q, live %v; want alice and bob, the live answers waiting", s.Gallery.Names(), s.Live())
+				}
+			}},
+		{name: "two people embedded", do: func(s *VerifyState) Out { return s.Receive(embMsg(galleryID(s.gallerySeq), 2, galleryEmbs())) }, phase: PhaseReady,
+			check: func(t *testing.T, s *VerifyState) {
+				if !slices.Equal(s.Names, []string{"alice", "bob"}) || len(s.templates) != 2 {
+					t.Errorf("templates of %q (%d), want alice and bob", s.Names, len(s.templates))
+				}
+			}},
+	})
+}
