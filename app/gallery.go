@@ -49,6 +49,12 @@ const (
 	farKey       = "far"
 )
 
+// galleryChannel is the BroadcastChannel on which a page that stored the
+// gallery says so to the page's other tabs, with the sum of the record
+// it wrote (recordSum): a tab whose record is another reads the new one
+// and shows it (Verify.watchGallery, VerifyState.StoredElsewhere).
+const galleryChannel = "metriclab-gallery"
+
 // Gallery is the enrolled identities of the verify page: for each a name
 // and its aligned face crops, Channels×Height×Width each. It is what
 // IndexedDB keeps across reloads and what Export and Import move as one
@@ -137,6 +143,14 @@ func (g *Gallery) Find(name, crop string) (i, j int, ok bool) {
 func (g Gallery) clone() Gallery {
 	g.Identities = slices.Clone(g.Identities)
 	return g
+}
+
+// sameCrops reports whether a and b hold the same identities, in order,
+// each with the same crops, in order.
+func sameCrops(a, b Gallery) bool {
+	return slices.EqualFunc(a.Identities, b.Identities, func(x, y Identity) bool {
+		return x.Name == y.Name && slices.Equal(x.Crops, y.Crops)
+	})
 }
 
 // Names returns the names of the identities, in order.

@@ -48,6 +48,12 @@ type Verify struct {
 	// as each writes only over the record the one before left
 	// (saveGallery, VerifyState.StoreExpects).
 	stores []string
+	// watch is the page's end of galleryChannel, on which it says that it
+	// stored the gallery and hears that another tab did (watchGallery);
+	// recheck: another tab did while a store of the page's was under way,
+	// and the record is read again once the page's stores have answered.
+	watch   *broadcast
+	recheck bool
 }
 
 // NewVerify returns the page with VerifyState's defaults.
@@ -102,9 +108,11 @@ func (v *Verify) OnMount(ctx app.Context) {
 // nothing again.
 func (v *Verify) OnNav(ctx app.Context) { v.loadLink(ctx) }
 
-// OnDismount stops the camera, the worker and the calls to the server.
+// OnDismount stops the camera, the worker, the calls to the server and
+// the watch of other tabs' stores.
 func (v *Verify) OnDismount() {
 	v.cam.stop()
+	v.watch.close()
 	v.w.terminate()
 	v.told.close()
 	if v.stop != nil {
@@ -171,13 +179,15 @@ func (v *Verify) Stops() string { return v.st.Stops() }
 // the false accept rate chosen then, from IndexedDB (the encoder is
 // calibrated at the latter), and the gallery and
 // then the encoder kept beside it, which embeds it, with the threshold
-// set by hand on it: go-app mounts a new page each time the user comes
+// set by hand on it, and from then on the gallery other tabs store
+// (watchGallery): go-app mounts a new page each time the user comes
 // back to it, and the one before stopped its worker, which held the
 // encoder. The FAR is asked for first, and comes long before the
 // encoder's calibration, which needs the worker's embeddings; should it
 // come after, RestoreFAR calibrates again.
 func (v *Verify) restore(ctx app.Context) {
 	v.st.Restoring()
+	v.watchGallery(ctx)
 	loadGallery(datasetKey, func(data string, ok bool, err error) {
 		ctx.Dispatch(func(ctx app.Context) { v.st.RestoreDataset(data, ok, err) })
 	})
@@ -195,6 +205,44 @@ func (v *Verify) restore(ctx app.Context) {
 					})
 				})
 			})
+		})
+	})
+}
+
+// watchGallery listens on galleryChannel for the stores of the page's
+// other tabs: the record at galleryKey is read and handed to the state
+// (StoredElsewhere), which shows it, unless it is the one the page
+// restored or stored last. While a store of the page's is under way the
+// record is read once it has answered (recheck): that store meanwhile
+// finds another tab's record itself (Contested). No BroadcastChannel:
+// the page shows another tab's changes at its next store, as before.
+func (v *Verify) watchGallery(ctx app.Context) {
+	if v.watch != nil {
+		return
+	}
+	v.watch = openBroadcast(galleryChannel, func(sum string) {
+		ctx.Dispatch(func(ctx app.Context) {
+			if sum != v.st.StoreExpects() {
+				v.readStored(ctx)
+			}
+		})
+	})
+}
+
+// readStored reads the record at galleryKey for StoredElsewhere, or
+// marks it to be read once the page's stores under way have answered.
+func (v *Verify) readStored(ctx app.Context) {
+	if len(v.stores) > 0 {
+		v.recheck = true
+		return
+	}
+	loadGallery(galleryKey, func(data string, ok bool, err error) {
+		ctx.Dispatch(func(ctx app.Context) {
+			if len(v.stores) > 0 {
+				v.recheck = true
+				return
+			}
+			v.do(v.st.StoredElsewhere(data, ok, err))
 		})
 	})
 }
@@ -302,6 +350,7 @@ func (v *Verify) storeNext() {
 			} else {
 				if r.Err == nil {
 					v.st.Synced(g, recordSum(data))
+					v.watch.post(recordSum(data)) // other tabs show it
 				}
 				if !r.Kept {
 					aside = ""
@@ -309,8 +358,12 @@ func (v *Verify) storeNext() {
 				v.st.Stored(aside, r.Err)
 			}
 			v.stores = v.stores[1:]
-			if len(v.stores) > 0 {
+			switch {
+			case len(v.stores) > 0:
 				v.storeNext()
+			case v.recheck:
+				v.recheck = false
+				v.readStored(ctx)
 			}
 		})
 	})

@@ -844,7 +844,10 @@ func (h *twoTabs) Render() app.UI { return app.Div().Body(h.a.Render(), h.b.Rend
 // never saw the deletion, deletes Bo, and keeps the other's deletion. A
 // feature: before, each page wrote its whole gallery over the other's
 // (R19: Dan enrolled in one tab was gone after a deletion in the other).
-// Under node, over the stand-in IndexedDB.
+// Here neither page hears of the other's stores (TestVerifyTabsKeptInStep
+// does), so that each store finds the other's record, as it does when a
+// store comes before the other tab's message. Under node, over the
+// stand-in IndexedDB.
 func TestVerifyTwoTabs(t *testing.T) {
 	js.Global().Call("eval", fakeIndexedDB)
 	defer js.Global().Delete("indexedDB")
@@ -863,6 +866,9 @@ func TestVerifyTwoTabs(t *testing.T) {
 	h := &twoTabs{a: NewVerify(), b: NewVerify()}
 	e, _ := mountInDocument(t, h)
 	a, b := h.a, h.b
+	// Deaf to each other, as before another tab's message comes.
+	a.watch.close()
+	b.watch.close()
 	waitFor(t, e, "both restored", func() bool { return a.st.Gallery.Count() == 3 && b.st.Gallery.Count() == 3 })
 	stored := func() string {
 		g, err := UnmarshalStoredGallery([]byte(records.Call("get", galleryKey).String()))
@@ -933,6 +939,80 @@ func TestVerifyDatasetComesBack(t *testing.T) {
 	if got := field("dataset").Get("value").String(); got != "trio" {
 		t.Errorf("the field of the page mounted again shows %q, want trio", got)
 	}
+}
+
+// TestVerifyTabsKeptInStep: a tab shows the gallery another tab stored as
+// soon as it is stored, without a change of its own: Dan enrolled in one
+// is in the other's gallery, and a snapshot deleted in one is gone from
+// the other's. A hold under way in the other (its snapshots not yet
+// stored) stays, with its name, and is stored, with the first tab's
+// changes, when the hold ends. Before, a tab showed another's changes
+// only at its own next store, or after a reload. Under node, over the
+// stand-in IndexedDB and node's BroadcastChannel.
+func TestVerifyTabsKeptInStep(t *testing.T) {
+	js.Global().Call("eval", fakeIndexedDB)
+	defer js.Global().Delete("indexedDB")
+	records := js.Global().Get("indexedDB").Get("records")
+	in := face.SnapshotInput
+	crop := func(i int) string {
+		px := make([]float32, in.Size())
+		px[0] = float32(i) / 10
+		return EncodeCrop(px, in.Channels, in.Height, in.Width)
+	}
+	g := NewGallery(in.Channels, in.Height, in.Width)
+	g.Add("Ann", crop(1), crop(2))
+	g.Add("Bo", crop(3))
+	records.Call("set", galleryKey, string(MarshalGallery(g)))
+
+	h := &twoTabs{a: NewVerify(), b: NewVerify()}
+	e, _ := mountInDocument(t, h)
+	a, b := h.a, h.b
+	t.Cleanup(func() { a.OnDismount(); b.OnDismount() })
+	waitFor(t, e, "both restored", func() bool { return a.st.Gallery.Count() == 3 && b.st.Gallery.Count() == 3 })
+	shown := func(v *Verify) string {
+		var out []string
+		for _, id := range v.st.Gallery.Identities {
+			out = append(out, fmt.Sprintf("%s %d", id.Name, len(id.Crops)))
+		}
+		return strings.Join(out, ", ")
+	}
+	stored := func() string {
+		g, err := UnmarshalStoredGallery([]byte(records.Call("get", galleryKey).String()))
+		if err != nil {
+			return err.Error()
+		}
+		var out []string
+		for _, id := range g.Identities {
+			out = append(out, fmt.Sprintf("%s %d", id.Name, len(id.Crops)))
+		}
+		return strings.Join(out, ", ")
+	}
+
+	a.mounted.Dispatch(func(app.Context) {
+		a.st.Gallery.Add("Dan", crop(4), crop(5))
+		a.do(a.st.galleryChanged())
+	})
+	waitFor(t, e, "the other tab showing Dan", func() bool { return shown(b) == "Ann 2, Bo 1, Dan 2" })
+	if got := stored(); got != "Ann 2, Bo 1, Dan 2" || len(b.stores) != 0 {
+		t.Errorf("Dan enrolled in one tab: stored %q, the other's stores %d; want Ann 2, Bo 1, Dan 2, none", got, len(b.stores))
+	}
+
+	// A hold under way in b: Eve's first snapshot, not stored yet.
+	b.mounted.Dispatch(func(app.Context) {
+		b.st.SetName("Eve")
+		b.st.Record(true)
+		b.st.Gallery.Add("Eve", crop(6)) // as Frame adds a hold's snapshots
+		b.st.Recorded++
+	})
+	e.ConsumeAll()
+	a.mounted.Dispatch(func(app.Context) { a.do(a.st.DeleteSnapshot("Bo", crop(3))) })
+	waitFor(t, e, "the other tab without Bo", func() bool { return shown(b) == "Ann 2, Dan 2, Eve 1" })
+	if got := stored(); got != "Ann 2, Dan 2" || !b.st.Recording || b.st.Name != "Eve" {
+		t.Errorf("Bo deleted in one tab during a hold in the other: stored %q, the other recording %v as %q; want Ann 2, Dan 2, the hold going on as Eve", got, b.st.Recording, b.st.Name)
+	}
+	b.mounted.Dispatch(func(app.Context) { b.do(b.st.Record(false)) })
+	waitFor(t, e, "the hold stored", func() bool { return stored() == "Ann 2, Dan 2, Eve 1" })
+	waitFor(t, e, "the first tab showing Eve", func() bool { return shown(a) == "Ann 2, Dan 2, Eve 1" })
 }
 
 // TestVerifyRemovePerson: "Remove <name>" removes every snapshot of a

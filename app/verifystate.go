@@ -686,6 +686,47 @@ func (s *VerifyState) Contested(data string, ok bool, err error) Out {
 	return s.galleryChanged()
 }
 
+// StoredElsewhere takes the record at galleryKey that the page read
+// when another tab said it stored the gallery (galleryChannel; data, ok
+// false: none, err: it could not be read, as loadGallery gives one). A
+// record other than the one the page restored or stored last becomes the
+// gallery shown, with this page's changes not yet stored made to it
+// (MergeGallery: a hold under way, a store that failed), and is embedded
+// again; those changes are stored, but a hold's, which its end stores.
+// The note says so. The page asks only between its own stores (a store
+// under way finds the record itself: Contested). Nothing while the page
+// restores its gallery, or holds one it could not restore (its next
+// store sets the record aside), nor for a record that cannot be read or
+// merged: the page's next store finds it, and says why (Contested).
+func (s *VerifyState) StoredElsewhere(data string, ok bool, err error) Out {
+	if s.restoring || s.unread || err != nil {
+		return Out{}
+	}
+	sum, theirs := "", Gallery{}
+	if ok {
+		sum = recordSum([]byte(data))
+		if theirs, err = UnmarshalStoredGallery([]byte(data)); err != nil {
+			return Out{}
+		}
+	}
+	if sum == s.storedSum {
+		return Out{}
+	}
+	merged, mergeable := MergeGallery(s.stored, s.Gallery, theirs)
+	if !mergeable || (merged.Count() > 0 && validCrop(merged.Shape()) != nil) {
+		return Out{}
+	}
+	s.stored, s.storedSum = theirs, sum
+	s.Gallery = merged
+	if merged.Count() > 0 {
+		s.Input = merged.Shape()
+	}
+	s.Note = "another tab changed the stored gallery: " + EnrollCount(len(merged.Identities), merged.Count())
+	out := s.galleryChanged()
+	out.Store = out.Store && !s.Recording && !sameCrops(merged, theirs)
+	return out
+}
+
 // Listed takes the keys of the records set aside in earlier visits that
 // IndexedDB holds (listAside), as the page opened.
 func (s *VerifyState) Listed(keys []string) { s.Aside = keys }

@@ -3471,3 +3471,59 @@ func TestRemoveIdentity(t *testing.T) {
 			}},
 	})
 }
+
+// TestStoredElsewhere: the gallery another tab stored becomes the one
+// shown, with this page's changes not yet stored made to it: stored
+// again, but for a hold's, which its end stores. The record the page
+// stored itself, one it cannot read, and any while the page restores or
+// holds a record it could not restore, change nothing.
+func TestStoredElsewhere(t *testing.T) {
+	s := enrolled()
+	zero := s.Gallery.Identities[0].Crops[0]
+	mine := MarshalGallery(s.Gallery)
+	s.Synced(s.Gallery.clone(), recordSum(mine))
+	theirs := s.Gallery.clone()
+	theirs.Add("carol", zero)
+	data := string(MarshalGallery(theirs))
+
+	if out := s.StoredElsewhere(string(mine), true, nil); out.Store || s.Note != "" || s.Gallery.Count() != 6 {
+		t.Errorf("its own record: store %v, note %q, %d snapshots; want nothing", out.Store, s.Note, s.Gallery.Count())
+	}
+	for _, c := range []struct {
+		what string
+		data string
+		set  func(s *VerifyState)
+	}{
+		{"a record that is no gallery", "{", func(*VerifyState) {}},
+		{"while restoring", data, func(s *VerifyState) { s.Restoring() }},
+		{"while unread", data, func(s *VerifyState) { s.unread = true }},
+	} {
+		s := s
+		s.Gallery = s.Gallery.clone()
+		c.set(&s)
+		if out := s.StoredElsewhere(c.data, true, nil); out.Store || len(out.Post) > 0 || s.Gallery.Count() != 6 {
+			t.Errorf("%s: store %v, %d snapshots; want nothing", c.what, out.Store, s.Gallery.Count())
+		}
+	}
+
+	s.Gallery.Add("dan", zero) // a store that failed
+	out := s.StoredElsewhere(data, true, nil)
+	if got := s.Gallery.Names(); !slices.Equal(got, []string{"alice", "bob", "carol", "dan"}) || !out.Store || s.StoreExpects() != recordSum([]byte(data)) ||
+		s.Note != "another tab changed the stored gallery: 4 identities, 8 snapshots" {
+		t.Errorf("theirs with carol over dan unstored: %q, store %v, note %q; want all four, stored over theirs", got, out.Store, s.Note)
+	}
+
+	s.Synced(s.Gallery.clone(), "mine")
+	s.SetName("eve")
+	s.Record(true)
+	okFrame(&s, 0)
+	theirs = s.stored.clone()
+	theirs.Remove(0)
+	if out := s.StoredElsewhere(string(MarshalGallery(theirs)), true, nil); out.Store || !s.Recording ||
+		!slices.Equal(s.Gallery.Names(), []string{"bob", "carol", "dan", "eve"}) {
+		t.Errorf("alice removed there during a hold: store %v, recording %v, %q; want no store yet, the hold going on, eve kept", out.Store, s.Recording, s.Gallery.Names())
+	}
+	if out := s.Record(false); !out.Store {
+		t.Error("the hold's end: not stored")
+	}
+}
