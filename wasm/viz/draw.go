@@ -3,13 +3,12 @@
 package main
 
 import (
-	"fmt"
 	"image"
 	"image/color"
 	"math"
+	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"metriclab/wasm/viz/sphere"
@@ -35,8 +34,8 @@ const (
 	bandAlpha   = 0.45
 	wedgeRadius = 1.12 // flat sectors reach past the circle, in radii
 	arcStep     = 2 * math.Pi / 180
-	maxQuads    = 16000      // points per DrawTriangles call (uint16 indices)
-	lineH       = view.LineH // ebitenutil's debug font
+	maxQuads    = 16000 // points per DrawTriangles call (uint16 indices)
+	lineH       = view.LineH
 	textMargin  = view.TextMargin
 	swatchSize  = view.SwatchSize
 )
@@ -47,24 +46,24 @@ type art struct {
 	disc  *ebiten.Image
 	dot   *ebiten.Image
 	white *ebiten.Image
-	hud   *ebiten.Image // text at CSS-pixel scale, drawn magnified
+	hud   *ebiten.Image // the text layer, at device pixels
+	text  *lines        // its lines, rasterised
 
-	// What hud shows, so that it is repainted only when that changes.
-	hudText, hudHelp string
-	hudData          *view.Placed
+	hudLayout uint64 // the scene's layout that hud shows (view.Scene.LayoutVersion)
 
 	vs   []ebiten.Vertex
 	is   []uint16
 	path vector.Path
 }
 
-func newArt() *art {
+func newArt(font *view.CanvasFont) *art {
 	white := ebiten.NewImage(3, 3)
 	white.Fill(color.White)
 	return &art{
 		disc:  ebiten.NewImageFromImage(sphere.ShadeDiscTo(image.NewRGBA(image.Rect(0, 0, discSize, discSize)), sphereBase)),
 		dot:   ebiten.NewImageFromImage(sphere.DotTo(image.NewRGBA(image.Rect(0, 0, dotSize, dotSize)))),
 		white: white.SubImage(image.Rect(1, 1, 2, 2)).(*ebiten.Image),
+		text:  newLines(font),
 	}
 }
 
@@ -216,12 +215,12 @@ func (a *art) points(dst *ebiten.Image, s *view.Scene, idx []int, depth bool) {
 	}
 }
 
-// paintText draws the caption, the class legend and the help line at CSS
-// pixel size (ebiten's debug font, magnified by the device scale); the text
-// layer is repainted only when its text, legend or size changed.
+// paintText draws the caption, the class legend and the help line where
+// the scene's layout puts them (view.Lay), at CSS pixel size in the
+// browser's font (see lines); the text layer is repainted only when its
+// layout changed (its text, legend or size) or its size did.
 func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
-	w := int(math.Ceil(s.W / s.Scale))
-	h := int(math.Ceil(s.H / s.Scale))
+	w, h := int(math.Ceil(s.W)), int(math.Ceil(s.H))
 	if w < 1 || h < 1 {
 		return
 	}
@@ -230,36 +229,38 @@ func (a *art) paintText(dst *ebiten.Image, s *view.Scene) {
 			a.hud.Deallocate()
 		}
 		a.hud = ebiten.NewImage(w, h)
-	} else if a.hudText == s.Text && a.hudHelp == s.Help && a.hudData == s.Data {
-		a.drawHUD(dst, s.Scale)
+	} else if a.hudLayout == s.LayoutVersion {
+		a.drawHUD(dst)
 		return
 	}
-	a.hudText, a.hudHelp, a.hudData = s.Text, s.Help, s.Data
+	a.hudLayout = s.LayoutVersion
 	a.hud.Clear()
-	l := view.Lay(s.Text, s.Help, w, h, s.Data)
-	ebitenutil.DebugPrintAt(a.hud, l.Caption, textMargin, l.Y)
+	l := &s.Layout
+	a.text.begin(s.Scale)
+	for k, line := range strings.Split(l.Caption, "\n") {
+		a.text.draw(a.hud, line, textMargin, l.Y+k*lineH)
+	}
 	if l.Help != "" {
-		ebitenutil.DebugPrintAt(a.hud, l.Help, textMargin, l.HelpY)
-	}
-	if d := s.Data; d != nil {
-		x := view.LegendX(w)
-		names, more := view.LegendShown(d, l.Legend)
-		for j, name := range names { // one line each (view.Placer.Place)
-			y := textMargin/2 + j*lineH
-			vector.DrawFilledRect(a.hud, float32(x), float32(y+4), swatchSize, swatchSize, sphere.ClassColor(j), false)
-			ebitenutil.DebugPrintAt(a.hud, name, x+swatchSize+4, y)
-		}
-		if more > 0 { // the legend's last line
-			ebitenutil.DebugPrintAt(a.hud, fmt.Sprintf("+%d more", more), x+swatchSize+4, textMargin/2+len(names)*lineH)
+		for k, line := range strings.Split(l.Help, "\n") {
+			a.text.draw(a.hud, line, textMargin, l.HelpY+k*lineH)
 		}
 	}
-	a.drawHUD(dst, s.Scale)
+	for j, name := range l.Names { // one line each (view.Placer.Place)
+		y := textMargin/2 + j*lineH
+		sc := float32(s.Scale)
+		vector.DrawFilledRect(a.hud, float32(l.LegendX)*sc, float32(y+4)*sc, swatchSize*sc, swatchSize*sc, sphere.ClassColor(j), false)
+		a.text.draw(a.hud, name, l.LegendX+swatchSize+4, y)
+	}
+	if l.More > 0 { // the legend's last line
+		a.text.draw(a.hud, view.MoreLine(l.More), l.LegendX+swatchSize+4, textMargin/2+len(l.Names)*lineH)
+	}
+	a.text.end()
+	a.drawHUD(dst)
 }
 
-// drawHUD draws the text layer magnified by the device scale.
-func (a *art) drawHUD(dst *ebiten.Image, scale float64) {
+// drawHUD draws the text layer, in the text's colour.
+func (a *art) drawHUD(dst *ebiten.Image) {
 	op := &ebiten.DrawImageOptions{}
-	op.GeoM.Scale(scale, scale)
 	op.ColorScale.ScaleWithColor(textColor)
 	dst.DrawImage(a.hud, op)
 }

@@ -57,17 +57,24 @@ type game struct {
 	spunAt      time.Time // the last step of the auto-rotation; zero while it pauses
 	textAt      time.Time // the caption's last change
 
-	art       *art        // drawing resources, made on the first Draw
-	drawn     uint64      // the scene version that the screen shows
-	size      image.Point // the screen size that the picture was painted at
-	paintedAt time.Time   // the last repaint, until the next frame reports its cost
+	font      *view.CanvasFont // the browser's font for the text; nil: ebiten's debug font
+	art       *art             // drawing resources, made on the first Draw
+	drawn     uint64           // the scene version that the screen shows
+	size      image.Point      // the screen size that the picture was painted at
+	paintedAt time.Time        // the last repaint, until the next frame reports its cost
 	paints    int
 }
 
 // newGame returns the game of the viewer that cfg asks for. Its pacing and
 // auto-rotation wait for the first Update, which knows the renderer.
 func newGame(events <-chan view.Event, cfg view.Config) *game {
-	return &game{events: events, scene: view.NewScene(), auto: cfg.Rotate, rotateSet: cfg.RotateSet}
+	g := &game{events: events, scene: view.NewScene(), auto: cfg.Rotate, rotateSet: cfg.RotateSet}
+	if font, err := view.NewCanvasFont(); err == nil {
+		g.font, g.scene.Measure = font, font.Width
+	} else {
+		g.notice, g.noticeUntil = err.Error()+": text in ebiten's debug font (Latin-1 only)", time.Now().Add(noticeFor)
+	}
+	return g
 }
 
 // start paces the repaints for the renderer that ebiten's WebGL context
@@ -295,7 +302,7 @@ func (g *game) Draw(screen *ebiten.Image) {
 		js.Global().Set(paintCost, cost.Seconds()*1000)
 	}
 	if g.art == nil {
-		g.art = newArt()
+		g.art = newArt(g.font)
 	}
 	size := screen.Bounds().Size()
 	resized := size != g.size

@@ -19,6 +19,12 @@
 // not auto-rotate unless the URL says rotate=1: there every repaint takes
 // CPU time from the trainers.
 //
+// The caption, the legend and the help are drawn in the browser's own
+// font, through a 2D canvas (view.CanvasFont, text.go), so that a class
+// named in any script is drawn as it is written; where there is no 2D
+// canvas, in ebiten's debug font (Latin-1). draw.go paints the picture,
+// game.go runs it.
+//
 // Keys: A toggles the auto-rotation, R resets the view, + and − zoom;
 // Tab and Shift+Tab move the focus out of the viewer (web/viz.html keeps
 // them from ebiten, which would prevent their default).

@@ -9,5 +9,13 @@
 // GOARCH=wasm; the ebiten package itself cannot run outside a browser
 // document.
 //
+// Files: config.go (the URL query), channel_js.go and data_js.go (the
+// BroadcastChannel), message.go and pump.go (decoding), place.go and
+// demo.go (snapshots on the sphere), scene.go (the state), frame.go (where
+// the picture goes, clear of the legend), hud.go and text.go (the text
+// layer's layout, measured in the font it is drawn in), font_js.go (that
+// font: the browser's, through a 2D canvas), pace.go and renderer.go (how
+// often to repaint).
+//
 // Symbols: N = points, D = embedding dimension, C = classes.
 package view

@@ -3,6 +3,8 @@ package view
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TestCaption: in a viewer narrower than about 484 CSS pixels (compare
@@ -19,12 +21,12 @@ func TestCaption(t *testing.T) {
 		"\nignored: an-unbroken-word-longer-than-the-room-left-of-the-legend-in-the-caption"
 	legendBottom := TextMargin/2 + LegendLines(withLegend)*LineH
 	for _, w := range []int{120, 200, 259, 262, 300, 420, 484, 800} {
-		l := Lay(text, "", w, 1000, withLegend)
+		l := Lay(text, "", w, 1000, withLegend, MonoWidth)
 		got, y := l.Caption, l.Y
 		for k, line := range strings.Split(got, "\n") {
 			top, right := y+k*LineH, TextMargin+GlyphW*len(line)
-			if top < legendBottom && right > LegendX(w)-GlyphW {
-				t.Errorf("width %d: line %q at y = %d ends at x = %d, over the legend at %d (down to y = %d)", w, line, top, right, LegendX(w), legendBottom)
+			if top < legendBottom && right > l.LegendX-GlyphW {
+				t.Errorf("width %d: line %q at y = %d ends at x = %d, over the legend at %d (down to y = %d)", w, line, top, right, l.LegendX, legendBottom)
 			}
 			if right > w-TextMargin {
 				t.Errorf("width %d: line %q ends at x = %d, past the layer's margin", w, line, right)
@@ -35,10 +37,10 @@ func TestCaption(t *testing.T) {
 		}
 	}
 	// Narrower than a margin each side: a line a rune, cut between runes.
-	if got := Lay("a déjà-vu", "", 10, 1000, withLegend).Caption; strings.Join(strings.Fields(got), "") != "adéjà-vu" {
+	if got := Lay("a déjà-vu", "", 10, 1000, withLegend, MonoWidth).Caption; strings.Join(strings.Fields(got), "") != "adéjà-vu" {
 		t.Errorf("width 10: caption %q, want the words of %q", got, "a déjà-vu")
 	}
-	if l := Lay(text, "", 800, 1000, nil); l.Caption != text || l.Y != TextMargin/2 {
+	if l := Lay(text, "", 800, 1000, nil, MonoWidth); l.Caption != text || l.Y != TextMargin/2 {
 		t.Errorf("no legend, width 800: caption %q at y = %d, want the text as it is at %d", l.Caption, l.Y, TextMargin/2)
 	}
 }
@@ -52,7 +54,7 @@ func TestCaption(t *testing.T) {
 func TestLayNoLegend(t *testing.T) {
 	text := Label(nil, nil) + "\ntrainer: failed: trainer.wasm failed to load: " + strings.TrimSpace(strings.Repeat("a reason of some length ", 9))
 	for _, w := range []int{120, 200, 300, 484, 800} {
-		l := Lay(text, "", w, 400, nil)
+		l := Lay(text, "", w, 400, nil, MonoWidth)
 		for k, line := range strings.Split(l.Caption, "\n") {
 			if right := TextMargin + GlyphW*len(line); right > w-TextMargin {
 				t.Errorf("width %d: line %d %q ends at x = %d, past the layer's margin", w, k, line, right)
@@ -78,7 +80,7 @@ func TestLayHelpLine(t *testing.T) {
 		total := len(p.Classes) + p.More
 		for _, w := range []int{120, 200, 259, 300, 484, 800} {
 			for _, h := range []int{60, 120, 200, 260, 340, 400, 800} {
-				l := Lay(text, "R: reset", w, h, p)
+				l := Lay(text, "R: reset", w, h, p, MonoWidth)
 				helpTop := h - LineH - TextMargin/2
 				captionBottom := l.Y + (strings.Count(l.Caption, "\n")+1)*LineH
 				legendBottom := TextMargin/2 + l.Legend*LineH
@@ -87,7 +89,7 @@ func TestLayHelpLine(t *testing.T) {
 				}
 				// What can fit does: a legend of a name and "+N more" and
 				// the caption above the help line.
-				if fits := TextMargin/2+(minLegend+strings.Count(Lay(text, "", w, 1000, p).Caption, "\n")+1)*LineH <= helpTop; fits && (l.Help == "" || captionBottom > h) {
+				if fits := TextMargin/2+(minLegend+strings.Count(Lay(text, "", w, 1000, p, MonoWidth).Caption, "\n")+1)*LineH <= helpTop; fits && (l.Help == "" || captionBottom > h) {
 					t.Errorf("%d classes, %d×%d: help line %q, caption down to y = %d; want it all on the layer", classes, w, h, l.Help, captionBottom)
 				}
 				names, more := LegendShown(p, l.Legend)
@@ -111,7 +113,7 @@ func TestLayHelpWraps(t *testing.T) {
 	items := []string{"drag: rotate", "wheel: zoom", "A: auto-rotate (off)", "R: reset"}
 	help := strings.Join(items, HelpSep)
 	for _, w := range []int{120, 200, 300, 340, 376, 400} {
-		l := Lay("D=16", help, w, 800, p)
+		l := Lay("D=16", help, w, 800, p, MonoWidth)
 		if l.Help == "" {
 			t.Errorf("width %d: no help line in a layer 800 pixels high", w)
 			continue
@@ -136,11 +138,103 @@ func TestLayHelpWraps(t *testing.T) {
 			}
 		}
 	}
-	if l := Lay("D=16", help, 400, 800, p); l.Help != help {
+	if l := Lay("D=16", help, 400, 800, p, MonoWidth); l.Help != help {
 		t.Errorf("width 400: help %q, want it on one line", l.Help)
 	}
 	// Too short for the caption and the help's lines: no help.
-	if l := Lay("D=16\nline\nline", help, 120, 60, p); l.Help != "" {
+	if l := Lay("D=16\nline\nline", help, 120, 60, p, MonoWidth); l.Help != "" {
 		t.Errorf("120×60: help %q drawn over the caption", l.Help)
+	}
+}
+
+// wideMeasure measures as a browser's font does in proportion: an East
+// Asian wide rune (CJK, kana, hangul, emoji) twice as wide as a Latin
+// letter, a combining mark nothing.
+func wideMeasure(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r >= 0x1100 && (r <= 0x115f || (r >= 0x2e80 && r <= 0xa4cf) || (r >= 0xac00 && r <= 0xd7a3) || (r >= 0xf900 && r <= 0xfaff) || (r >= 0xff00 && r <= 0xff60) || r >= 0x1f300):
+			n += 2 * GlyphW
+		default:
+			n += GlyphW
+		}
+	}
+	return n
+}
+
+// TestLegendAnyScript: the legend's names are drawn in their own script,
+// measured as the font draws them: a name of 4 CJK runes is wider than
+// one of 4 Latin letters, and the legend, as wide as its widest line,
+// starts further left; a name wider than LegendWidth is cut between runes,
+// ending in Ellipsis, never in a broken UTF-8 sequence; each line ends a
+// margin short of the layer's right edge, and the caption a glyph short of
+// the legend. Before, the names were "??" (Place) and measured 6 pixels a
+// byte.
+func TestLegendAnyScript(t *testing.T) {
+	var pl Placer
+	for _, tc := range []struct {
+		names []string
+		cut   []bool
+	}{
+		{[]string{"李雷", "José", "Jose\u0301", "Ann"}, []bool{false, false, false, false}},
+		{[]string{"王小明李", "abcd"}, []bool{false, false}},
+		{[]string{"日本語のクラス名です", "a-very-long-class-name", "👩\u200d💻👩\u200d💻👩\u200d💻👩\u200d💻", "שלום עליכם חברים"}, []bool{true, true, true, true}},
+	} {
+		p := pl.Place(&Snapshot{Dim: 2, Classes: tc.names})
+		for _, w := range []int{200, 375, 800} {
+			l := Lay("D=2, 40 points, step 1200 (epoch 3) 训练中的嵌入在单位圆上", "R: reset", w, 600, p, wideMeasure)
+			if len(l.Names) != len(tc.names) || l.More != 0 {
+				t.Fatalf("%q, width %d: legend %q and %d more", tc.names, w, l.Names, l.More)
+			}
+			for j, name := range l.Names {
+				if !utf8.ValidString(name) {
+					t.Errorf("%q, width %d: name %q is not valid UTF-8", tc.names, w, name)
+				}
+				right := l.LegendX + SwatchSize + 4 + wideMeasure(name)
+				if right > w-TextMargin || wideMeasure(name) > LegendWidth {
+					t.Errorf("%q, width %d: name %q ends at x = %d (%d wide), past the margin at %d or wider than %d", tc.names, w, name, right, wideMeasure(name), w-TextMargin, LegendWidth)
+				}
+				if cut := strings.HasSuffix(name, Ellipsis); cut != tc.cut[j] || !strings.HasPrefix(tc.names[j], strings.TrimSuffix(name, Ellipsis)) {
+					t.Errorf("%q, width %d: name %q, want %q cut %v", tc.names, w, name, tc.names[j], tc.cut[j])
+				}
+				if tc.cut[j] && wideMeasure(name)+2*GlyphW <= LegendWidth {
+					t.Errorf("%q, width %d: name %q cut shorter than the room", tc.names, w, name)
+				}
+			}
+			legendBottom := TextMargin/2 + l.Legend*LineH
+			for k, line := range strings.Split(l.Caption, "\n") {
+				top, right := l.Y+k*LineH, TextMargin+wideMeasure(line)
+				if (top < legendBottom && right > l.LegendX-GlyphW) || right > w-TextMargin {
+					t.Errorf("%q, width %d: caption line %q at y = %d ends at x = %d, over the legend at %d or the margin", tc.names, w, line, top, right, l.LegendX)
+				}
+			}
+		}
+	}
+	cjk := Lay("", "", 800, 600, pl.Place(&Snapshot{Dim: 2, Classes: []string{"王小明李"}}), wideMeasure)
+	latin := Lay("", "", 800, 600, pl.Place(&Snapshot{Dim: 2, Classes: []string{"abcd"}}), wideMeasure)
+	if cjk.LegendX >= latin.LegendX {
+		t.Errorf("the legend of a name of 4 CJK runes starts at x = %d, of 4 Latin letters at %d: want it further left", cjk.LegendX, latin.LegendX)
+	}
+}
+
+// TestFit: Fit cuts between runes to the width, Ellipsis included.
+func TestFit(t *testing.T) {
+	for _, tc := range []struct {
+		s     string
+		width int
+		want  string
+	}{
+		{"abc", 18, "abc"},
+		{"abcd", 18, "ab…"},
+		{"李雷王", 30, "李雷王"[:6] + "…"},
+		{"李雷王", 29, "李…"},
+		{"李雷", 5, "…"},
+		{"", 0, ""},
+	} {
+		if got := Fit(tc.s, tc.width, wideMeasure); got != tc.want {
+			t.Errorf("Fit(%q, %d) = %q, want %q", tc.s, tc.width, got, tc.want)
+		}
 	}
 }

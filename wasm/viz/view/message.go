@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"metriclab/core/msg"
 )
@@ -107,26 +108,31 @@ func ReadyMessage() []byte {
 	return b
 }
 
-// oneLine returns s as one line of at most most bytes, for the caption and
-// the legend, in what ebiten's debug font draws (U+0000 to U+00FF; it
-// leaves a blank for any other rune): its control characters (line breaks
-// among them) as spaces, its format characters (bidirectional marks,
-// zero-width joiners) left out, other runes past U+00FF as "?", and what is
-// past most cut, ending in "~".
+// oneLine returns s as one line of at most most bytes (most ≥ 4), for the
+// caption and the legend, in any script (the browser's canvas draws it:
+// see Measure): its control characters (line breaks among them) as
+// spaces, its format characters (bidirectional marks and overrides) left
+// out but for the zero-width joiner and non-joiner, which join emoji and
+// the letters of Persian and Indic scripts, and what is past most cut
+// between runes, ending in Ellipsis.
 func oneLine(s string, most int) string {
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case unicode.IsControl(r):
 			return ' '
+		case r == '\u200c' || r == '\u200d':
+			return r
 		case unicode.Is(unicode.Cf, r):
 			return -1
-		case r > 0xFF:
-			return '?'
 		}
 		return r
 	}, s)
 	if len(s) <= most {
 		return s
 	}
-	return strings.ToValidUTF8(s[:most-1], "") + "~"
+	cut := most - len(Ellipsis)
+	for !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + Ellipsis
 }

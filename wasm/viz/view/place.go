@@ -16,7 +16,7 @@ type Placed struct {
 	Points    []sphere.Vec3     // N; flat points carry a small radial jitter (FlatJitter)
 	Labels    []int             // N, or nil
 	Weights   []sphere.Vec3     // C unit directions, or nil
-	Classes   []string          // class names as the legend shows them (see LegendColumn), at most MaxLegend
+	Classes   []string          // class names, one line each (see NameBytes), at most MaxLegend; Lay cuts them to the legend's width
 	More      int               // classes past those of Classes, which the legend counts as "+N more"
 	Margin    float64           // radians
 	Sectors   []sphere.Interval // flat with weights (not Biased): the decision sector of each class
@@ -31,10 +31,14 @@ type Placer struct {
 	basis *sphere.Basis
 }
 
-// LegendColumn is the most bytes of a class name that the legend shows:
-// Place makes each name one line of at most that many (a longer one cut,
-// ending in "~").
+// LegendColumn is how many of ebiten's debug glyphs (GlyphW) a class name
+// of the legend may be as wide as (LegendWidth): Lay cuts a wider one.
 const LegendColumn = 14
+
+// NameBytes is the most bytes of a class name that Place keeps (a longer
+// one cut, ending in Ellipsis): the most that a person's name on the
+// Verify page may be (msg.IdentityProblem), far wider than the legend.
+const NameBytes = msg.MaxIdentityBytes
 
 // FlatJitter is the half-width of the radial band, in radii, over which the
 // points of a flat (D ≤ 2) picture are spread so that their density shows;
@@ -58,7 +62,7 @@ func (p *Placer) Place(s *Snapshot) *Placed {
 		out.More = len(s.Classes) - len(names)
 	}
 	for _, name := range names {
-		out.Classes = append(out.Classes, oneLine(name, LegendColumn))
+		out.Classes = append(out.Classes, oneLine(name, NameBytes))
 	}
 	var basis *sphere.Basis
 	if s.Dim > 3 {
@@ -87,8 +91,7 @@ func (p *Placer) Place(s *Snapshot) *Placed {
 	return out
 }
 
-// Label returns the caption of the picture, in ASCII for ebiten's debug
-// font: "D=16, 2000 points, step 1200 (epoch 3)" and, for D > 3, a second
+// Label returns the caption of the picture: "D=16, 2000 points, step 1200 (epoch 3)" and, for D > 3, a second
 // line saying that it is a PCA projection.
 func Label(p *Placed, prog *Progress) string {
 	if p == nil {

@@ -18,7 +18,16 @@ type Scene struct {
 	Text  string  // caption and notices, top left
 	Help  string  // key help, bottom left
 
+	// Measure measures the text as Draw draws it (nil: MonoWidth).
+	Measure Measure
+
 	Version uint64
+
+	// Layout is the text layer's (CSS pixels; see Lay), recomputed by
+	// Update when the text, the data or the screen changed, which
+	// LayoutVersion counts; the picture keeps clear of its legend (Frame).
+	Layout        Layout
+	LayoutVersion uint64
 
 	// Geometry of the current view, recomputed by Update.
 	Proj    sphere.Projection
@@ -32,6 +41,9 @@ type Scene struct {
 	zoom      float64
 	depth     sphere.DepthOrder
 	dirty     bool
+	relay     bool            // the text changed: Update lays it out again
+	keep      Box             // the legend, in device pixels, that the picture keeps clear of
+	cx, cy, r float64         // the picture's centre and radius at zoom 1 (Frame)
 	graticule [][]sphere.Vec3 // computed once
 }
 
@@ -53,6 +65,7 @@ func NewScene() *Scene {
 		zoom:      1,
 		graticule: sphere.Graticule(5, 12, 72),
 		dirty:     true,
+		relay:     true,
 	}
 }
 
@@ -60,21 +73,22 @@ func NewScene() *Scene {
 func (s *Scene) SetSize(w, h, scale float64) {
 	if w != s.W || h != s.H || scale != s.Scale {
 		s.W, s.H, s.Scale = w, h, scale
-		s.dirty = true
+		s.dirty, s.relay = true, true
 	}
 }
 
 // SetData shows a newly placed snapshot.
 func (s *Scene) SetData(p *Placed) {
 	s.Data = p
-	s.dirty = true
+	s.dirty, s.relay = true, true
 }
 
 // SetText sets the caption (with notices) and the help line.
 func (s *Scene) SetText(text, help string) {
 	if text != s.Text || help != s.Help {
 		s.Text, s.Help = text, help
-		s.Version++ // text needs no new geometry
+		s.relay = true
+		s.Version++ // text needs no new geometry, unless its legend moves
 	}
 }
 
@@ -93,8 +107,15 @@ func (s *Scene) Rotation() sphere.Mat3 { return s.rot }
 
 // radius returns the sphere's radius at zoom 1 in device pixels.
 func (s *Scene) radius() float64 {
+	if s.r > 0 {
+		return s.r
+	}
 	return math.Max(1, radiusFrac*math.Min(s.W, s.H))
 }
+
+// pointPad is how far, in CSS pixels, the picture's edge keeps from the
+// legend: a point's sprite (4 pixels in radius) and a gap.
+const pointPad = 6
 
 // Drag turns the sphere by a pointer drag of (dx, dy) device pixels (see
 // sphere.Drag). A flat picture does not turn, nor does a drag that is not
@@ -137,15 +158,23 @@ func (s *Scene) Reset() {
 	s.dirty = true
 }
 
-// Update recomputes the geometry of the view if the data, the view or the
-// screen changed since the last call, and reports whether it did.
+// Update lays out the text if it, the data or the screen changed (not
+// for a turn or a zoom: the text layer is not repainted then), and
+// recomputes the geometry of the view if the data, the view, the screen
+// or the legend's box changed since the last call, and reports whether it
+// did.
 func (s *Scene) Update() bool {
+	if s.relay {
+		s.relay = false
+		s.layText()
+	}
 	if !s.dirty {
 		return false
 	}
 	s.dirty = false
 	s.Version++
-	s.Proj = sphere.Projection{Rot: s.rot, CX: s.W / 2, CY: s.H / 2, Radius: s.radius(), Zoom: s.zoom, Eye: eyeDistance}
+	s.cx, s.cy, s.r = Frame(s.W, s.H, s.keep, pointPad*s.Scale)
+	s.Proj = sphere.Projection{Rot: s.rot, CX: s.cx, CY: s.cy, Radius: s.r, Zoom: s.zoom, Eye: eyeDistance}
 	if s.Flat() {
 		s.Proj.Rot, s.Proj.Eye = sphere.Identity(), 0
 	}
@@ -165,6 +194,28 @@ func (s *Scene) Update() bool {
 		s.Lines = s.Proj.ProjectLinesTo(s.Lines, s.graticule)
 	}
 	return true
+}
+
+// layText lays the text out on the layer of CSS pixels that covers the
+// screen, and marks the geometry dirty where the legend's box moved.
+func (s *Scene) layText() {
+	m := s.Measure
+	if m == nil {
+		m = MonoWidth
+	}
+	scale := s.Scale
+	if !(scale > 0) {
+		scale = 1
+	}
+	w, h := int(math.Ceil(s.W/scale)), int(math.Ceil(s.H/scale))
+	s.Layout = Lay(s.Text, s.Help, w, h, s.Data, m)
+	s.LayoutVersion++
+	x0, y0, x1, y1 := s.Layout.LegendBox()
+	keep := Box{float64(x0) * scale, float64(y0) * scale, float64(x1) * scale, float64(y1) * scale}
+	if keep != s.keep {
+		s.keep = keep
+		s.dirty = true
+	}
 }
 
 // finite reports whether x is neither infinite nor NaN: what a pointer,

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestSceneRedrawsOnlyOnChange(t *testing.T) {
@@ -167,22 +168,79 @@ func TestPlace(t *testing.T) {
 	}
 }
 
-// TestPlaceClassNames places class names that the legend could not show
-// as they are: each must be one line (ebiten's debug font starts a new
-// line at a line break, over the next class), of runes the font draws
-// (U+0000 to U+00FF; it leaves others blank, so a Hebrew name was
-// invisible), of at most LegendColumn bytes.
+// TestPlaceClassNames places class names as the legend shows them: each
+// must be one line (a line break would start a new line, over the next
+// class), without bidirectional overrides, in its own script. Before, in
+// ebiten's debug font, a rune past U+00FF was "?": the README's "李雷" was
+// "??", and "José" typed with a combining accent "Jose?". A name is kept
+// up to NameBytes (the Verify page's most), cut between runes past that;
+// Lay cuts it to the legend's width.
 func TestPlaceClassNames(t *testing.T) {
-	names := []string{"cat", "two\nlines", "שלום", "\u202ecba", "a-very-long-class-name", "café", "日本語のクラス名です"}
-	want := []string{"cat", "two lines", "????", "cba", "a-very-long-c~", "café", "??????????"}
+	long := strings.Repeat("名", 70) // 210 bytes
+	names := []string{"cat", "two\nlines", "שלום", "\u202ecba", "a-very-long-class-name", "café", "日本語のクラス名です", "李雷", "José", "Jose\u0301", "👩\u200d💻", long}
+	want := []string{"cat", "two lines", "שלום", "cba", "a-very-long-class-name", "café", "日本語のクラス名です", "李雷", "José", "Jose\u0301", "👩\u200d💻", strings.Repeat("名", 63) + Ellipsis}
 	var p Placer
 	got := p.Place(&Snapshot{Dim: 3, Classes: names}).Classes
 	if !slices.Equal(got, want) {
 		t.Errorf("classes %q, want %q", got, want)
 	}
 	for _, name := range got {
-		if len(name) > LegendColumn {
-			t.Errorf("class %q is %d bytes, more than %d", name, len(name), LegendColumn)
+		if len(name) > NameBytes || !utf8.ValidString(name) {
+			t.Errorf("class %q is %d bytes (most %d), valid UTF-8 %v", name, len(name), NameBytes, utf8.ValidString(name))
+		}
+	}
+}
+
+// TestLegendClearOfPoints: at D = 2 in a viewer 375 CSS pixels wide (a
+// phone), the circle filled the width and its points ran under the legend
+// at the top right; the picture now keeps clear of the legend's box, at
+// device scales 1 and 2, and stays as it was where it already did (a
+// desktop's width) or where there is no legend.
+func TestLegendClearOfPoints(t *testing.T) {
+	var pl Placer
+	for _, tc := range []struct {
+		w, h, scale float64
+		classes     int
+		moved       bool
+	}{
+		{375, 375, 1, 5, true},
+		{375, 375, 2, 5, true},
+		{375, 500, 1, 10, true},
+		{375, 300, 3, 20, true},
+		{1280, 800, 1, 10, false},
+		{1280, 800, 2, 20, false},
+		{375, 375, 1, 0, false},
+	} {
+		p := pl.Place(DemoSnapshot(2, 2000, max(1, tc.classes), 1))
+		if tc.classes == 0 {
+			p.Classes = nil
+		}
+		s := NewScene()
+		s.SetSize(tc.w*tc.scale, tc.h*tc.scale, tc.scale)
+		s.SetData(p)
+		s.SetText(Label(p, nil), "wheel: zoom"+HelpSep+"R: reset")
+		s.Update()
+		x0, y0, x1, y1 := s.Layout.LegendBox()
+		box := Box{float64(x0) * tc.scale, float64(y0) * tc.scale, float64(x1) * tc.scale, float64(y1) * tc.scale}
+		dot := 4 * tc.scale // a point's sprite, in radius (see draw.go)
+		under := 0
+		for _, q := range append(slices.Clone(s.Pts), s.Weights...) {
+			if box.dist(q.X, q.Y) < dot {
+				under++
+			}
+		}
+		if under > 0 {
+			t.Errorf("%gx%g at scale %g, %d classes: %d points or weights under the legend %v", tc.w, tc.h, tc.scale, tc.classes, under, box)
+		}
+		centred := s.Proj.CX == s.W/2 && s.Proj.CY == s.H/2 && s.Proj.Radius == radiusFrac*math.Min(s.W, s.H)
+		if centred == tc.moved {
+			t.Errorf("%gx%g at scale %g, %d classes: centre (%g, %g) radius %g, want moved %v", tc.w, tc.h, tc.scale, tc.classes, s.Proj.CX, s.Proj.CY, s.Proj.Radius, tc.moved)
+		}
+		// The picture stays on the screen and large: at least 0.3 of the
+		// smaller side in radius, where it was 0.42.
+		r := s.Proj.OutlineRadius() * (1 + FlatJitter)
+		if s.Proj.CX-r < 0 || s.Proj.CX+r > s.W || s.Proj.CY-r < 0 || s.Proj.CY+r > s.H || s.Proj.Radius < 0.3*math.Min(s.W, s.H) {
+			t.Errorf("%gx%g at scale %g, %d classes: centre (%g, %g) radius %g, off the screen or small", tc.w, tc.h, tc.scale, tc.classes, s.Proj.CX, s.Proj.CY, s.Proj.Radius)
 		}
 	}
 }
@@ -308,5 +366,46 @@ func TestPlaceBiasedHead(t *testing.T) {
 	s.Biased = false
 	if p := pl.Place(s); len(p.Sectors) != 2 {
 		t.Errorf("cosine head: %d sectors, want 2", len(p.Sectors))
+	}
+}
+
+// TestSceneLaysTextOnChange: the text layer's layout (and with it the
+// text layer, which Draw repaints when LayoutVersion changes) is made
+// again when the text, the data or the screen changed, and not when the
+// sphere turns or zooms: the auto-rotation repaints the picture, not the
+// text.
+func TestSceneLaysTextOnChange(t *testing.T) {
+	var pl Placer
+	s := NewScene()
+	s.SetSize(800, 600, 1)
+	s.SetData(pl.Place(DemoSnapshot(3, 20, 4, 1)))
+	s.SetText("D=3", "R: reset")
+	s.Update()
+	v := s.LayoutVersion
+	if len(s.Layout.Names) != 4 || s.Layout.Caption != "D=3" {
+		t.Fatalf("layout %+v, want the caption and 4 names", s.Layout)
+	}
+	for _, change := range []struct {
+		name  string
+		do    func()
+		relay bool
+	}{
+		{"drag", func() { s.Drag(5, -3) }, false},
+		{"spin", func() { s.Spin(0.01) }, false},
+		{"zoom", func() { s.ZoomBy(1.1) }, false},
+		{"same text", func() { s.SetText("D=3", "R: reset") }, false},
+		{"text", func() { s.SetText("D=3\ntrainer: running", "R: reset") }, true},
+		{"resize", func() { s.SetSize(640, 480, 2) }, true},
+		{"data", func() { s.SetData(pl.Place(DemoSnapshot(3, 20, 2, 1))) }, true},
+	} {
+		change.do()
+		s.Update()
+		if laid := s.LayoutVersion != v; laid != change.relay {
+			t.Errorf("%s: text laid out again %v, want %v", change.name, laid, change.relay)
+		}
+		v = s.LayoutVersion
+	}
+	if len(s.Layout.Names) != 2 {
+		t.Errorf("after new data: legend %q, want 2 names", s.Layout.Names)
 	}
 }
