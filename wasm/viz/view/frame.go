@@ -22,18 +22,18 @@ func (b Box) dist(x, y float64) float64 {
 const frameGrid = 20
 
 // Frame returns the centre and the radius at zoom 1 of the picture on a
-// screen w×h device pixels that keeps clear of keep (the legend) by pad
-// pixels: the circle or sphere at the screen's centre, radiusFrac of its
+// screen w×h device pixels that keeps clear of the boxes of keep (the
+// legend, the help line) by pad pixels: the circle or sphere at the screen's centre, radiusFrac of its
 // smaller side, where that keeps clear; else the largest that does, no
 // larger and as far from the screen's edges in proportion, whose centre
 // is the nearest to the screen's centre. Points reach out to 1 +
 // FlatJitter radii (the flat picture's band). At D = 2 on a phone (375
 // CSS pixels wide) the circle filled the width and its points ran under
 // the legend at the top right.
-func Frame(w, h float64, keep Box, pad float64) (cx, cy, r float64) {
+func Frame(w, h float64, keep []Box, pad float64) (cx, cy, r float64) {
 	cx, cy = w/2, h/2
 	best := radiusFrac * math.Min(w, h)
-	if keep.Empty() || fits(w, h, keep, pad, cx, cy) >= best {
+	if fits(w, h, keep, pad, cx, cy) >= best {
 		return cx, cy, math.Max(1, best)
 	}
 	best = -1
@@ -58,14 +58,16 @@ func Frame(w, h float64, keep Box, pad float64) (cx, cy, r float64) {
 }
 
 // fits returns the radius of the largest picture centred at (x, y) that
-// keeps clear of keep by pad, no larger than radiusFrac of the screen's
+// keeps clear of the boxes of keep by pad, no larger than radiusFrac of the screen's
 // smaller side, and as far, in proportion, from the edges as the picture
 // at the screen's centre is.
-func fits(w, h float64, keep Box, pad, x, y float64) float64 {
+func fits(w, h float64, keep []Box, pad, x, y float64) float64 {
 	edge := math.Min(math.Min(x, w-x), math.Min(y, h-y)) * 2 * radiusFrac
 	r := math.Min(radiusFrac*math.Min(w, h), edge)
-	if !keep.Empty() {
-		r = math.Min(r, (keep.dist(x, y)-pad)/(1+FlatJitter))
+	for _, b := range keep {
+		if !b.Empty() {
+			r = math.Min(r, (b.dist(x, y)-pad)/(1+FlatJitter))
+		}
 	}
 	return r
 }

@@ -45,6 +45,7 @@ type Layout struct {
 	LegendR int    // the legend's right edge: its widest line ends there
 	Help    string // the help line wrapped to the layer's width, or "": not drawn (what is above reaches it)
 	HelpY   int    // the help's top
+	HelpW   int    // the help's widest line
 }
 
 // LegendBox returns the rectangle [x0, x1) × [y0, y1) that the legend
@@ -54,6 +55,15 @@ func (l *Layout) LegendBox() (x0, y0, x1, y1 int) {
 		return 0, 0, 0, 0
 	}
 	return l.LegendX, TextMargin / 2, l.LegendR, TextMargin/2 + l.Legend*LineH
+}
+
+// HelpBox returns the rectangle [x0, x1) × [y0, y1) that the help line
+// covers on the text layer, empty (x0 = x1) where it is not drawn.
+func (l *Layout) HelpBox() (x0, y0, x1, y1 int) {
+	if l.Help == "" {
+		return 0, 0, 0, 0
+	}
+	return TextMargin, l.HelpY, TextMargin + l.HelpW, l.HelpY + (strings.Count(l.Help, "\n")+1)*LineH
 }
 
 // MoreLine returns the legend's last line for n classes not named.
@@ -117,6 +127,9 @@ func Lay(text, help string, w, h int, p *Placed, m Measure) Layout {
 	}
 	if l.Y+(strings.Count(l.Caption, "\n")+1)*LineH <= helpTop && TextMargin/2+l.Legend*LineH <= helpTop {
 		l.Help, l.HelpY = helpText, helpTop
+		for _, line := range strings.Split(helpText, "\n") {
+			l.HelpW = max(l.HelpW, m(line))
+		}
 	}
 	return l
 }

@@ -2,6 +2,7 @@ package view
 
 import (
 	"math"
+	"slices"
 
 	"metriclab/wasm/viz/sphere"
 )
@@ -41,8 +42,8 @@ type Scene struct {
 	zoom      float64
 	depth     sphere.DepthOrder
 	dirty     bool
-	relay     bool            // the text changed: Update lays it out again
-	keep      Box             // the legend, in device pixels, that the picture keeps clear of
+	relay     bool            // the text, the data or the screen changed: Update lays the text out again
+	keep      []Box           // the legend and the help, in device pixels, that the picture keeps clear of
 	cx, cy, r float64         // the picture's centre and radius at zoom 1 (Frame)
 	graticule [][]sphere.Vec3 // computed once
 }
@@ -197,7 +198,8 @@ func (s *Scene) Update() bool {
 }
 
 // layText lays the text out on the layer of CSS pixels that covers the
-// screen, and marks the geometry dirty where the legend's box moved.
+// screen, and marks the geometry dirty where the legend's or the help's
+// box moved.
 func (s *Scene) layText() {
 	m := s.Measure
 	if m == nil {
@@ -210,11 +212,18 @@ func (s *Scene) layText() {
 	w, h := int(math.Ceil(s.W/scale)), int(math.Ceil(s.H/scale))
 	s.Layout = Lay(s.Text, s.Help, w, h, s.Data, m)
 	s.LayoutVersion++
-	x0, y0, x1, y1 := s.Layout.LegendBox()
-	keep := Box{float64(x0) * scale, float64(y0) * scale, float64(x1) * scale, float64(y1) * scale}
-	if keep != s.keep {
+	keep := []Box{deviceBox(scale)(s.Layout.LegendBox()), deviceBox(scale)(s.Layout.HelpBox())}
+	if !slices.Equal(keep, s.keep) {
 		s.keep = keep
 		s.dirty = true
+	}
+}
+
+// deviceBox returns the function that turns a box of the text layer into
+// device pixels.
+func deviceBox(scale float64) func(x0, y0, x1, y1 int) Box {
+	return func(x0, y0, x1, y1 int) Box {
+		return Box{float64(x0) * scale, float64(y0) * scale, float64(x1) * scale, float64(y1) * scale}
 	}
 }
 

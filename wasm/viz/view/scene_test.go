@@ -193,44 +193,61 @@ func TestPlaceClassNames(t *testing.T) {
 
 // TestLegendClearOfPoints: at D = 2 in a viewer 375 CSS pixels wide (a
 // phone), the circle filled the width and its points ran under the legend
-// at the top right; the picture now keeps clear of the legend's box, at
-// device scales 1 and 2, and stays as it was where it already did (a
-// desktop's width) or where there is no legend.
+// at the top right; the picture now keeps clear of the legend's box and
+// of the help line's (which, moved down, it would reach), at device
+// scales 1 to 3, and stays as it was where it already did (a desktop's
+// width) or where there is no legend.
 func TestLegendClearOfPoints(t *testing.T) {
 	var pl Placer
 	for _, tc := range []struct {
 		w, h, scale float64
 		classes     int
 		moved       bool
+		dim         int
 	}{
-		{375, 375, 1, 5, true},
-		{375, 375, 2, 5, true},
-		{375, 500, 1, 10, true},
-		{375, 300, 3, 20, true},
-		{1280, 800, 1, 10, false},
-		{1280, 800, 2, 20, false},
-		{375, 375, 1, 0, false},
+		{375, 375, 1, 5, true, 2},
+		{375, 375, 2, 5, true, 2},
+		{375, 500, 1, 10, true, 2},
+		{375, 300, 3, 20, true, 2},
+		{375, 400, 1, 6, true, 3}, // the sphere's help takes two lines
+		{1280, 800, 1, 10, false, 2},
+		{1280, 800, 2, 20, false, 2},
+		{1280, 800, 1, 20, false, 3},
+		{375, 375, 1, 0, false, 2},
 	} {
-		p := pl.Place(DemoSnapshot(2, 2000, max(1, tc.classes), 1))
+		p := pl.Place(DemoSnapshot(tc.dim, 2000, max(1, tc.classes), 1))
 		if tc.classes == 0 {
 			p.Classes = nil
+		}
+		help := "wheel: zoom" + HelpSep + "R: reset"
+		if tc.dim > 2 {
+			help = strings.Join([]string{"drag: rotate", "wheel: zoom", "A: auto-rotate (off)", "R: reset"}, HelpSep)
 		}
 		s := NewScene()
 		s.SetSize(tc.w*tc.scale, tc.h*tc.scale, tc.scale)
 		s.SetData(p)
-		s.SetText(Label(p, nil), "wheel: zoom"+HelpSep+"R: reset")
+		s.SetText(Label(p, nil), help)
 		s.Update()
-		x0, y0, x1, y1 := s.Layout.LegendBox()
-		box := Box{float64(x0) * tc.scale, float64(y0) * tc.scale, float64(x1) * tc.scale, float64(y1) * tc.scale}
-		dot := 4 * tc.scale // a point's sprite, in radius (see draw.go)
-		under := 0
-		for _, q := range append(slices.Clone(s.Pts), s.Weights...) {
-			if box.dist(q.X, q.Y) < dot {
-				under++
+		for _, part := range []struct {
+			name string
+			box  Box
+		}{
+			{"legend", deviceBox(tc.scale)(s.Layout.LegendBox())},
+			{"help line", deviceBox(tc.scale)(s.Layout.HelpBox())},
+		} {
+			if part.name == "legend" && (part.box.Empty() != (tc.classes == 0)) || part.name == "help line" && part.box.Empty() {
+				t.Errorf("%gx%g at scale %g, %d classes: %s at %v", tc.w, tc.h, tc.scale, tc.classes, part.name, part.box)
 			}
-		}
-		if under > 0 {
-			t.Errorf("%gx%g at scale %g, %d classes: %d points or weights under the legend %v", tc.w, tc.h, tc.scale, tc.classes, under, box)
+			dot := 4 * tc.scale // a point's sprite, in radius (see draw.go)
+			under := 0
+			for _, q := range append(slices.Clone(s.Pts), s.Weights...) {
+				if !part.box.Empty() && part.box.dist(q.X, q.Y) < dot {
+					under++
+				}
+			}
+			if under > 0 {
+				t.Errorf("%gx%g at scale %g, %d classes: %d points or weights under the %s %v", tc.w, tc.h, tc.scale, tc.classes, under, part.name, part.box)
+			}
 		}
 		centred := s.Proj.CX == s.W/2 && s.Proj.CY == s.H/2 && s.Proj.Radius == radiusFrac*math.Min(s.W, s.H)
 		if centred == tc.moved {
