@@ -36,16 +36,16 @@ func LegendLines(p *Placed) int {
 
 // Layout is where the text layer's parts go (see Lay).
 type Layout struct {
-	Caption string // wrapped to the room it has
-	Y       int    // the caption's top
-	Legend  int    // lines of the legend drawn, at most LegendLines: Names and, if More > 0, "+N more"
-	Names   []string
-	More    int    // classes counted on the legend's last line, "+N more" (0: none)
-	LegendX int    // the legend's left edge (its swatches)
-	LegendR int    // the legend's right edge: its widest line ends there
-	Help    string // the help line wrapped to the layer's width, or "": not drawn (what is above reaches it)
-	HelpY   int    // the help's top
-	HelpW   int    // the help's widest line
+	Caption string   // wrapped to the room it has
+	Y       int      // the caption's top
+	Legend  int      // lines of the legend drawn, at most LegendLines: Names and, if More > 0, "+N more"
+	Names   []string // the names drawn, each cut to LegendWidth (Fit)
+	More    int      // classes counted on the legend's last line, "+N more" (0: none)
+	LegendX int      // the legend's left edge (its swatches)
+	LegendR int      // the legend's right edge: its widest line ends there
+	Help    string   // the help line wrapped to the layer's width, or "": not drawn (what is above reaches it)
+	HelpY   int      // the help's top
+	HelpW   int      // the help's widest line
 }
 
 // LegendBox returns the rectangle [x0, x1) × [y0, y1) that the legend
