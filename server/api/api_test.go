@@ -11,6 +11,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -1248,5 +1249,93 @@ func TestModelCardOneLine(t *testing.T) {
 	m.Meta.Provenance.Preset = "digits\nnext\u2028line\u2066"
 	if c, _, _, _ := uploadCard(t, ts.URL, m); c.Data != "mnist gnp.exe " || c.Preset != "digits next line " {
 		t.Errorf("card: data %q, preset %q; want %q, %q", c.Data, c.Preset, "mnist gnp.exe ", "digits next line ")
+	}
+}
+
+// TestModelRename: POST /api/models/{id}/rename?name= renames a model
+// with the rules of an upload's name, refuses a name another model has
+// (409, as an upload with that name is, which keeps nothing), and
+// changes the model's name alone: its id, file, download name and the
+// list's other models stay.
+func TestModelRename(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	good := modelBytes(t, 3, 2, 0.01)
+	upload := func(query string) msg.ModelCard {
+		t.Helper()
+		code, b := call(t, "POST", ts.URL+"/api/models"+query, "application/octet-stream", bytes.NewReader(good))
+		if code != 201 {
+			t.Fatalf("upload %s: %d %s", query, code, b)
+		}
+		var c msg.ModelCard
+		decode(t, b, &c)
+		return c
+	}
+	a, b := upload("?name=a"), upload("?name=b")
+	upload("")
+	upload("") // "uploaded model" twice: the server's name may repeat
+	rename := func(id, query string) (int, []byte) {
+		t.Helper()
+		return call(t, "POST", ts.URL+"/api/models/"+id+"/rename"+query, "", nil)
+	}
+
+	if code, body := rename(a.ID, "?name=b"); code != 409 || errorOf(t, body) != `name taken: model `+b.ID+` is named "b" already` {
+		t.Errorf("rename a to b: %d %s, want 409 naming model %s", code, body, b.ID)
+	}
+	code, body := rename(a.ID, "?name="+url.QueryEscape("  the new name "))
+	var renamed msg.ModelCard
+	decode(t, body, &renamed)
+	if code != 200 || renamed.ID != a.ID || renamed.Name != "the new name" || renamed.Arch != a.Arch || renamed.Size != a.Size || renamed.Created != a.Created {
+		t.Errorf("rename a: %d %s, want 200 with a's card named %q", code, body, "the new name")
+	}
+	if code, body := rename(a.ID, "?name=the+new+name"); code != 200 {
+		t.Errorf("rename a to its own name: %d %s, want 200", code, body)
+	}
+	code, body = call(t, "GET", ts.URL+"/api/models/"+a.ID, "", nil)
+	var got msg.ModelCard
+	decode(t, body, &got)
+	if code != 200 || got.Name != "the new name" || got.FileName() != a.FileName() {
+		t.Errorf("GET the renamed model: %d %s", code, body)
+	}
+	if code, file := call(t, "GET", ts.URL+"/api/models/"+a.ID+"/file", "", nil); code != 200 || !bytes.Equal(file, good) {
+		t.Errorf("the renamed model's file: %d, %d bytes, want 200 and the file uploaded", code, len(file))
+	}
+	// The name a had is free again; b's is still b's.
+	if c := upload("?name=a"); c.Name != "a" {
+		t.Errorf("upload named a after the rename: %+v", c)
+	}
+	if code, body := call(t, "POST", ts.URL+"/api/models?name=b", "application/octet-stream", bytes.NewReader(good)); code != 409 || !strings.Contains(errorOf(t, body), `is named "b" already`) {
+		t.Errorf("upload named b: %d %s, want 409", code, body)
+	}
+	for _, tc := range []struct{ id, query, want string }{
+		{a.ID, "", "name: none given: ?name=NEW names the model"},
+		{a.ID, "?name=+", "name: none given: ?name=NEW names the model"},
+		{a.ID, "?name=" + strings.Repeat("n", 101), "name: 101 characters, at most 100"},
+		{a.ID, "?name=x%E2%80%8Dy", "name: it holds a character that is not printable (a control or format character): printable characters only"},
+		{a.ID, "?name=%FF", "name: not text (UTF-8): printable characters only"},
+		{a.ID, "?name=x&name=y", "name given twice"},
+		{a.ID, "?nmae=x", `unknown query parameter "nmae" (takes: name)`},
+	} {
+		if code, body := rename(tc.id, tc.query); code != 400 || errorOf(t, body) != tc.want {
+			t.Errorf("rename%s: %d %s, want 400 %q", tc.query, code, body, tc.want)
+		}
+	}
+	if code, body := rename("nope", "?name=x"); code != 404 {
+		t.Errorf("rename of no model: %d %s, want 404", code, body)
+	}
+	code, body = call(t, "GET", ts.URL+"/api/models", "", nil)
+	var cards []msg.ModelCard
+	decode(t, body, &cards)
+	var names []string
+	for _, c := range cards {
+		names = append(names, c.Name)
+	}
+	if want := []string{"the new name", "b", "uploaded model", "uploaded model", "a"}; code != 200 || !slices.Equal(names, want) {
+		t.Errorf("the models' names: %d %q, want %q", code, names, want)
+	}
+	// The refused upload kept nothing: five files, none temporary.
+	entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models"))
+	if len(entries) != 5 {
+		t.Errorf("models folder holds %d files, want the five models", len(entries))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,31 +145,19 @@ func (d *downloadErrors) Unwrap() http.ResponseWriter { return d.ResponseWriter 
 
 // uploadModel registers the .safetensors file in the body (the file's
 // bytes themselves, at most MaxUpload: a multipart form is refused) under
-// the name of the query's "name" (printable UTF-8, at most 100
-// characters, given once; the query holds no other, see handle), after
-// store.CheckModel accepts it.
+// the name of the query's "name" (modelName's rules; one that another
+// model has is refused with 409 once the file is checked, and nothing is
+// kept), or "uploaded model" without one, after store.CheckModel accepts
+// it.
 func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query() // it parses: see handle
-	if len(q["name"]) > 1 {
-		s.fail(w, r, badRequest("name given twice"))
+	name, err := modelName(r.URL.Query()) // it parses: see handle
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	name := strings.TrimSpace(q.Get("name"))
+	add := s.store.AddNamedModel
 	if name == "" {
-		name = "uploaded model"
-	}
-	switch n := utf8.RuneCountInString(name); {
-	case !utf8.ValidString(name):
-		s.fail(w, r, badRequest("name: not text (UTF-8): printable characters only"))
-		return
-	case strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0:
-		// A zero-width joiner (an emoji of several) or a direction mark
-		// too: they are not printable.
-		s.fail(w, r, badRequest("name: it holds a character that is not printable (a control or format character): printable characters only"))
-		return
-	case n > maxModelName:
-		s.fail(w, r, badRequest("name: %d characters, at most %d", n, maxModelName))
-		return
+		name, add = "uploaded model", s.store.AddModel
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		// curl -F, a browser's form: the file is inside, not the body.
@@ -190,16 +179,68 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 		n = s.cfg.MaxUpload
 	}
 	s.extendWrite(w, 2*s.bodyTime(n))
-	card, err := s.store.AddModel(name, func(w io.Writer) error {
+	card, err := add(name, func(w io.Writer) error {
 		_, err := io.Copy(w, body)
 		return err
 	}, checkUpload)
 	if err != nil {
-		s.fail(w, r, err)
+		s.fail(w, r, nameTaken(err))
 		return
 	}
 	w.Header().Set("Location", "/api/models/"+card.ID)
 	writeJSON(w, http.StatusCreated, card)
+}
+
+// modelName returns the query's "name" without the spaces around it, ""
+// for none, or the 400 of a name a model may not have: given twice, not
+// UTF-8, with a character that is not printable, or longer than
+// maxModelName characters. An upload's name and a rename's follow it.
+func modelName(q url.Values) (string, error) {
+	if len(q["name"]) > 1 {
+		return "", badRequest("name given twice")
+	}
+	name := strings.TrimSpace(q.Get("name"))
+	switch n := utf8.RuneCountInString(name); {
+	case !utf8.ValidString(name):
+		return "", badRequest("name: not text (UTF-8): printable characters only")
+	case strings.IndexFunc(name, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0:
+		// A zero-width joiner (an emoji of several) or a direction mark
+		// too: they are not printable.
+		return "", badRequest("name: it holds a character that is not printable (a control or format character): printable characters only")
+	case n > maxModelName:
+		return "", badRequest("name: %d characters, at most %d", n, maxModelName)
+	}
+	return name, nil
+}
+
+// nameTaken is err, but a store.ErrNameTaken as a 409 that says which
+// model has the name.
+func nameTaken(err error) error {
+	if errors.Is(err, store.ErrNameTaken) {
+		return &apiError{http.StatusConflict, err.Error()}
+	}
+	return err
+}
+
+// renameModel names model id as the query's "name" says (modelName's
+// rules; one is needed), unless another model has that name (409); it
+// answers the model's card. Only the model's row changes
+// (store.RenameModel).
+func (s *Server) renameModel(w http.ResponseWriter, r *http.Request) {
+	name, err := modelName(r.URL.Query()) // it parses: see handle
+	if err == nil && name == "" {
+		err = badRequest("name: none given: ?name=NEW names the model")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	card, err := s.store.RenameModel(r.PathValue("id"), name)
+	if err != nil {
+		s.fail(w, r, nameTaken(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, card)
 }
 
 // checkUpload is store.CheckModel with its refusals as 400s that say

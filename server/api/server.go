@@ -133,6 +133,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/models/{id}/file", s.modelFile)
 	s.handle("POST /api/models", s.uploadModel, "name")
 	s.handle("DELETE /api/models/{id}", s.deleteModel)
+	s.handle("POST /api/models/{id}/rename", s.renameModel, "name")
 
 	s.handle("GET /api/datasets", s.listDatasets)
 	s.handle("POST /api/datasets/{name}/samples", s.uploadSample)

@@ -24,15 +24,88 @@ type Card = msg.ModelCard
 // wrapped, so callers can tell it with errors.As or errors.Is.
 type ModelCheck func(path string) (Card, error)
 
+// ErrNameTaken is the error of a name that a person chose for a model
+// (AddNamedModel, RenameModel) when another model has it; it is wrapped
+// with the other model's id. The names the server gives (a job's model,
+// "uploaded model") may repeat: the pages tell those apart by id.
+var ErrNameTaken = errors.New("name taken")
+
 // AddModel registers a model: write fills its file, check validates the
 // written file (see ModelCheck), then the file is renamed into place and its
-// row inserted. name is a label for people (not a path).
+// row inserted. name is a label for people (not a path), which other
+// models may have too.
 func (s *Store) AddModel(name string, write func(io.Writer) error, check ModelCheck) (Card, error) {
 	return s.addModel(name, "", write, check, nil)
 }
 
+// AddNamedModel is AddModel for a name a person chose: it refuses a name
+// another model has (ErrNameTaken), checked in the transaction that
+// inserts the row, and the file written is removed.
+func (s *Store) AddNamedModel(name string, write func(io.Writer) error, check ModelCheck) (Card, error) {
+	return s.addModel(name, "", write, check, func(tx *sql.Tx, c Card) error { return nameFree(tx, name, c.ID) })
+}
+
+// nameFree returns ErrNameTaken, with the model's id, when a model other
+// than id is named name (compared exactly, as stored).
+func nameFree(tx *sql.Tx, name, id string) error {
+	var other string
+	err := tx.QueryRow("SELECT id FROM models WHERE name = ? AND id != ? LIMIT 1", name, id).Scan(&other)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("%w: model %s is named %q already", ErrNameTaken, other, name)
+}
+
+// RenameModel names model id name and returns its card, or ErrNotFound,
+// or ErrNameTaken when another model has the name (its own is no
+// change). The row alone changes, its name and its card's, in one
+// transaction: the file is named by the id, as everything that refers to
+// a model is (a job's model_id, a download's file name, the pages' links
+// and the Verify page's choice), so none of it changes. The card keeps
+// the fields this version does not know (a newer server's).
+func (s *Store) RenameModel(id, name string) (Card, error) {
+	var c Card
+	err := s.tx(func(tx *sql.Tx) error {
+		var raw string
+		err := tx.QueryRow("SELECT card FROM models WHERE id = ?", id).Scan(&raw)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := nameFree(tx, name, id); err != nil {
+			return err
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(raw), &fields); err != nil {
+			return err
+		}
+		if fields["name"], err = json.Marshal(name); err != nil {
+			return err
+		}
+		out, err := json.Marshal(fields)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(out, &c); err != nil {
+			return err
+		}
+		_, err = tx.Exec("UPDATE models SET name = ?, card = ? WHERE id = ?", name, string(out), id)
+		return err
+	})
+	if err != nil {
+		return Card{}, err
+	}
+	return boundCard(c), nil
+}
+
 // addModel writes and checks a model file and inserts its row; inTx, when
-// not nil, runs in the same transaction (FinishJob's job update).
+// not nil, runs in the same transaction (FinishJob's job update,
+// AddNamedModel's check of the name).
 func (s *Store) addModel(name, jobID string, write func(io.Writer) error, check ModelCheck, inTx func(tx *sql.Tx, c Card) error) (Card, error) {
 	id := newID()
 	rel := filepath.Join(modelsDir, id+modelExt)

@@ -1482,3 +1482,73 @@ func TestJobFiles(t *testing.T) {
 		t.Errorf("no such job: %v, want ErrNotFound", err)
 	}
 }
+
+// TestRenameModel: RenameModel changes a model's name and its card's,
+// and nothing else: the job that made it still names it by id, its file
+// stays, a field of its card this version does not know stays, and the
+// name is there after the store is opened again. A name another model
+// has is ErrNameTaken (its own is no change), as AddNamedModel's is,
+// which keeps no file; AddModel's names may repeat.
+func TestRenameModel(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := runningJob(t, s)
+	made, err := s.FinishJob(j.ID, "mlp arcface D=2 on tiny", 10, 0.5, nil, "", writeString("model"), fakeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.AddNamedModel("other", writeString("other"), fakeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`UPDATE models SET card = json_set(card, '$.future', 7) WHERE id = ?`, made.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RenameModel(made.ID, "other"); !errors.Is(err, ErrNameTaken) || !strings.Contains(err.Error(), other.ID) {
+		t.Errorf("rename to another model's name: %v, want ErrNameTaken naming %s", err, other.ID)
+	}
+	if _, err := s.AddNamedModel("other", writeString("third"), fakeCheck); !errors.Is(err, ErrNameTaken) {
+		t.Errorf("AddNamedModel of a name taken: %v, want ErrNameTaken", err)
+	}
+	if _, err := s.RenameModel("nope", "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("rename of no model: %v, want ErrNotFound", err)
+	}
+	c, err := s.RenameModel(made.ID, "mine")
+	if err != nil || c.Name != "mine" || c.ID != made.ID || c.JobID != j.ID || c.Size != made.Size {
+		t.Errorf("rename: %+v %v, want the card of %s named mine", c, err, made.ID)
+	}
+	if _, err := s.RenameModel(made.ID, "mine"); err != nil {
+		t.Errorf("rename to its own name: %v", err)
+	}
+	if _, err := s.AddModel("mine", writeString("a job's"), fakeCheck); err != nil {
+		t.Errorf("AddModel of a name taken: %v, want it added (the server's names may repeat)", err)
+	}
+	s.Close()
+
+	s, _, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, path, err := s.Model(made.ID)
+	if b, _ := os.ReadFile(path); err != nil || c.Name != "mine" || string(b) != "model" {
+		t.Errorf("reopened: %+v, file %q, %v; want it named mine, its file as it was", c, b, err)
+	}
+	var name, future string
+	if err := s.db.QueryRow(`SELECT name, json_extract(card, '$.future') FROM models WHERE id = ?`, made.ID).Scan(&name, &future); err != nil || name != "mine" || future != "7" {
+		t.Errorf("the row: name %q, the card's future %q (%v); want mine, 7", name, future, err)
+	}
+	if got, err := s.Job(j.ID); err != nil || got.ModelID != made.ID {
+		t.Errorf("the job: model %q (%v), want %s", got.ModelID, err, made.ID)
+	}
+	if n := len(tempFiles(t, dir)); n != 0 {
+		t.Errorf("%d temporary files left", n)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, modelsDir))
+	if len(entries) != 3 {
+		t.Errorf("models folder holds %d files, want 3 (the refused model's removed)", len(entries))
+	}
+}
