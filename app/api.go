@@ -18,6 +18,7 @@ type Request struct {
 	Path   string     // from the server's root: "/api/jobs", with its query
 	JSON   []byte     // a JSON body, or nil
 	Form   []FormPart // a multipart/form-data body, or nil
+	Body   []byte     // a body of bytes as they are (application/octet-stream), or nil
 	Token  string     // the bearer token of a write in classroom mode; "" for none
 }
 
@@ -105,6 +106,29 @@ func (c *Client) Models(ctx context.Context) ([]msg.ModelCard, error) {
 // DeleteModel deletes the model id from the registry (its file too).
 func (c *Client) DeleteModel(ctx context.Context, id string) error {
 	return c.call(ctx, Request{Method: "DELETE", Path: "/api/models/" + url.PathEscape(id)}, nil)
+}
+
+// UploadModel registers the .safetensors file b under name ("" for the
+// server's "uploaded model"): POST /api/models?name=, the file as the
+// body. The server checks the file, and refuses a name another model has
+// (409).
+func (c *Client) UploadModel(ctx context.Context, name string, b []byte) (msg.ModelCard, error) {
+	path := "/api/models"
+	if name != "" {
+		path += "?name=" + url.QueryEscape(name)
+	}
+	var card msg.ModelCard
+	err := c.call(ctx, Request{Method: "POST", Path: path, Body: b}, &card)
+	return card, err
+}
+
+// RenameModel names the model id name: POST
+// /api/models/{id}/rename?name=, which refuses a name another model has
+// (409) as an upload does.
+func (c *Client) RenameModel(ctx context.Context, id, name string) (msg.ModelCard, error) {
+	var card msg.ModelCard
+	err := c.call(ctx, Request{Method: "POST", Path: "/api/models/" + url.PathEscape(id) + "/rename?name=" + url.QueryEscape(name)}, &card)
+	return card, err
 }
 
 // Jobs returns the server's jobs.

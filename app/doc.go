@@ -14,7 +14,7 @@
 // its transitions, each returning the worker commands and storage it asks
 // for), and the SVG geometry of curves and histograms. Components only
 // wire state to the browser: Playground, TrainerPanel and Controls; Models
-// and Jobs; Verify and its panels (CameraPanel, EnrollPanel, EncoderPanel,
+// (models.go, its upload and rename in modelsedit.go) and Jobs; Verify and its panels (CameraPanel, EnrollPanel, EncoderPanel,
 // LivePanel); the form widgets of fields.go and TokenField, shared by
 // every page.
 //

@@ -45,6 +45,11 @@ func (fetchTransport) Do(ctx context.Context, r Request) (Response, error) {
 	case r.JSON != nil:
 		headers["Content-Type"] = "application/json"
 		opts["body"] = string(r.JSON)
+	case r.Body != nil:
+		headers["Content-Type"] = "application/octet-stream"
+		arr := win.Get("Uint8Array").New(len(r.Body))
+		app.CopyBytesToJS(arr, r.Body)
+		opts["body"] = arr
 	}
 	stop := context.AfterFunc(ctx, func() { abort.Call("abort") })
 	defer stop()

@@ -27,8 +27,9 @@ var modelsRefresh = 10 * time.Second
 // Models is the page of the server's model registry: one row per model
 // with what it is, how it was trained and how well it verifies, links to
 // open its experiment in the playground, to download it, and to use it
-// for webcam verification, and its Delete, in two steps: Delete asks,
-// Confirm delete deletes, Keep or Escape leaves the model.
+// for webcam verification, its Rename (modelsedit.go) and its Delete, in
+// two steps: Delete asks, Confirm delete deletes, Keep or Escape leaves
+// the model. Above the table, the upload of a model file (modelsedit.go).
 type Models struct {
 	app.Compo
 
@@ -48,8 +49,20 @@ type Models struct {
 	// started before a delete and answered after it lists its model, and
 	// would show its row again until the next read.
 	deleted map[string]bool
-	note    string // the latest delete under way or done: "deleted NAME"
-	delErr  string // why the latest delete failed; the next one's answer replaces it
+	note    string // the latest write under way or done: "deleted NAME", "renamed A to B"
+	delErr  string // why the latest write (upload, rename, delete: the name is older) failed; the next one's answer replaces it
+
+	// uploading is the file whose upload is on its way ("" for none): the
+	// file input waits for its answer; upName is the name field's text
+	// ("" for the file's name).
+	uploading string
+	upName    string
+	// renaming is the model whose name cell is its rename form ("" for
+	// none), renameTo the form's text, renameBusy while its rename is on
+	// its way.
+	renaming   string
+	renameTo   string
+	renameBusy bool
 	// focused is the id of the element the page gave the keyboard's
 	// focus last (focus; outside a browser, the one it would have).
 	focused string
@@ -121,11 +134,14 @@ func (m *Models) SetCards(cards []msg.ModelCard, err error) {
 	if m.index(m.confirming) < 0 {
 		m.confirming = "" // deleted elsewhere
 	}
+	if m.index(m.renaming) < 0 && !m.renameBusy {
+		m.renaming = "" // deleted elsewhere
+	}
 }
 
 // Render draws the page.
 func (m *Models) Render() app.UI {
-	return app.Div().Class("page models-page").Body(
+	return app.Div().ID("models-page").Class("page models-page").On("dragover", dragOver).On("drop", m.dropped).Body(
 		app.Header().Class("top").Body(
 			// Focusable from code alone: it takes the focus when the
 			// last model is deleted (removed).
@@ -134,8 +150,8 @@ func (m *Models) Render() app.UI {
 		),
 		// As on the Jobs page: the note, polite, is there empty (drawn
 		// as nothing: CSS :empty), so that a screen reader reads it as it
-		// changes; the error of a delete, which the user asked for, is an
-		// alert, after it: go-app matches children by their place, and
+		// changes; the error of a write (an upload, a rename, a delete),
+		// which the user asked for, is an alert, after it: go-app matches children by their place, and
 		// an alert that came before the note would take its element.
 		// Both in a slot, so that the table after them is not drawn again
 		// when the error comes or goes.
@@ -158,9 +174,11 @@ func (m *Models) Render() app.UI {
 		app.If(len(m.cards) > 0, func() app.UI { // of a button that an empty registry does not show
 			return app.P().ID("models-hint").Class("note").Text("“Use for verify” opens the webcam Verify page with the model as its encoder.")
 		}),
-		app.If(len(m.cards) > 0, func() app.UI { // a delete needs it in classroom mode
-			return app.Div().Class("models-token").Body(&TokenField{ID: "models-token"})
-		}),
+		// After the table, so that the rows come first; with the token
+		// field, which an upload, a rename and a delete need in classroom
+		// mode.
+		m.uploadForm(),
+		app.Div().Class("models-token").Body(&TokenField{ID: "models-token"}),
 	)
 }
 
@@ -186,7 +204,7 @@ func heads(names ...string) []app.UI {
 func (m *Models) row(c msg.ModelCard) app.UI {
 	r, name, col := FormatCard(c), m.nameOf(c), modelColumns
 	return app.Tr().ID("model-"+c.ID).Body(
-		app.Td().Class(wrapClass("model-name", r.Name)).Body(app.Strong().Text(r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
+		app.Td().Class(wrapClass("model-name", r.Name)).Body(m.nameCell(c, r.Name), app.Br(), app.Code().Class("model-id").Text(c.ID)),
 		app.Td().Class(wrapClass("", r.Model)).DataSet("label", col[1]).Text(r.Model),
 		app.Td().Class(wrapClass("", r.Classes)).DataSet("label", col[2]).Text(r.Classes),
 		app.Td().Class(wrapClass("", r.Training)).DataSet("label", col[3]).Text(r.Training),
@@ -203,6 +221,7 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 			app.A().ID("download-"+c.ID).Class("btn").Href(ModelFileURL(c.ID)).Attr("download", c.FileName()).
 				Title(r.Size).Aria("label", "download model "+name).Text("Download"),
 			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Aria("label", "use for verify: model "+name).Text("Use for verify"),
+			app.If(m.renaming != c.ID, func() app.UI { return m.renameButton(c) }),
 			m.deleteButtons(c),
 		),
 	)
@@ -439,7 +458,7 @@ func (m *Models) status() string {
 	case m.loading:
 		return "loading the models…"
 	case len(m.cards) == 0:
-		return "no models yet: train one on the Jobs page, or upload a .safetensors file to POST /api/models"
+		return "no models yet: train one on the Jobs page, or upload a .safetensors file"
 	case len(m.cards) == 1:
 		return "1 model"
 	}

@@ -5,11 +5,13 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"syscall/js"
 	"testing"
+	"time"
 
 	"metriclab/core/msg"
 
@@ -102,6 +104,8 @@ type modelsTransport struct {
 	cards   []msg.ModelCard
 	deletes []string // the paths of the DELETEs, as sent
 	refuse  string
+	posts   []string // the paths of the uploads and renames, as sent
+	bodies  []string // the uploads' bodies
 }
 
 func (f *modelsTransport) Do(ctx context.Context, r Request) (Response, error) {
@@ -111,6 +115,23 @@ func (f *modelsTransport) Do(ctx context.Context, r Request) (Response, error) {
 	case r.Method == "GET" && r.Path == "/api/models":
 		b, _ := json.Marshal(f.cards)
 		return Response{Status: 200, Body: b}, nil
+	case r.Method == "POST" && strings.HasPrefix(r.Path, "/api/models?"):
+		f.posts, f.bodies = append(f.posts, r.Path), append(f.bodies, string(r.Body))
+		c := msg.ModelCard{ID: "u", Name: strings.TrimPrefix(r.Path, "/api/models?name="), Created: "2026-01-01T00:00:00Z"}
+		f.cards = append(f.cards, c)
+		b, _ := json.Marshal(c)
+		return Response{Status: 201, Body: b}, nil
+	case r.Method == "POST":
+		f.posts = append(f.posts, r.Path)
+		id, name, _ := strings.Cut(strings.TrimPrefix(r.Path, "/api/models/"), "/rename?name=")
+		name, _ = url.QueryUnescape(name)
+		for i := range f.cards {
+			if f.cards[i].ID == id {
+				f.cards[i].Name = name
+				b, _ := json.Marshal(f.cards[i])
+				return Response{Status: 200, Body: b}, nil
+			}
+		}
 	case r.Method == "DELETE":
 		f.deletes = append(f.deletes, r.Path)
 		if f.refuse != "" {
@@ -276,3 +297,94 @@ func TestModelsConfirmMultiClick(t *testing.T) {
 		t.Errorf("a single click on Confirm delete: DELETEs %q, row a there %v; want DELETE /api/models/a, the row gone", f.deletes, !field("model-a").IsNull())
 	}
 }
+
+// TestModelsRenameKeys: a row's Rename from the keyboard. Rename gives
+// the focus to the form's field, which holds the model's name; Escape in
+// it (or on Cancel) closes the form, the focus back on Rename, nothing
+// sent. The name typed and submitted (Enter in the field: the form's
+// submit, its default prevented) is sent, the row shows it, and the
+// focus is back on Rename. Before, the page had no Rename.
+func TestModelsRenameKeys(t *testing.T) {
+	a := msg.ModelCard{ID: "a", Name: "first", Loss: "arcface", Dim: 3, Created: "2025-01-01T10:00:00Z"}
+	b := msg.ModelCard{ID: "b", Name: "second", Loss: "arcface", Dim: 3, Created: "2025-01-01T11:00:00Z"}
+	f := &modelsTransport{cards: []msg.ModelCard{a, b}}
+	e, field := mountModelsInDocument(t, f)
+	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
+	there := func(id string) bool { return !field(id).IsNull() }
+	send := func(id, event string, ev any) {
+		t.Helper()
+		el := field(id)
+		if el.IsNull() {
+			t.Fatalf("no #%s", id)
+		}
+		el.Get("listeners").Call(event, ev)
+		e.ConsumeAll()
+	}
+	rename := func() {
+		t.Helper()
+		field("rename-b").Call("focus")
+		send("rename-b", "click", map[string]any{})
+	}
+
+	rename()
+	if there("rename-b") || focused() != "rename-name-b" || field("rename-name-b").Get("value").String() != "second" {
+		t.Errorf("after Rename of b: #rename-b there %v, the focus on #%s; want the form, the focus on its field holding second", there("rename-b"), focused())
+	}
+	for _, on := range []string{"rename-name-b", "rename-cancel-b"} {
+		send(on, "keydown", map[string]any{"key": "Escape"})
+		if !there("rename-b") || there("rename-form-b") || focused() != "rename-b" || len(f.posts) != 0 {
+			t.Errorf("Escape on #%s: #rename-b there %v, the form %v, the focus on #%s, sent %q; want Rename back with the focus, nothing sent", on, there("rename-b"), there("rename-form-b"), focused(), f.posts)
+		}
+		rename()
+	}
+	field("rename-name-b").Set("value", "the second")
+	send("rename-name-b", "input", map[string]any{})
+	prevented := js.Global().Call("eval", `({ defaultPrevented: false, preventDefault() { this.defaultPrevented = true } })`)
+	send("rename-form-b", "submit", prevented)
+	if !prevented.Get("defaultPrevented").Bool() {
+		t.Error("the rename form's submit was not prevented: the browser would load the page again")
+	}
+	want := "/api/models/b/rename?name=the+second"
+	if !slices.Equal(f.posts, []string{want}) || there("rename-form-b") || focused() != "rename-b" || nodeText(field("models-note")) != "renamed second to the second" {
+		t.Errorf("after the rename: sent %q, the form there %v, the focus on #%s, note %q; want %s, the form closed, the focus on Rename, its note",
+			f.posts, there("rename-form-b"), focused(), nodeText(field("models-note")), want)
+	}
+	if got := nodeText(field("model-b")); !strings.Contains(got, "the second") {
+		t.Errorf("row b reads %q, want the new name", got)
+	}
+}
+
+// TestModelsDropUpload: a file dropped on the page is read and uploaded
+// as the server takes it (its bytes as the body, named by the file's
+// name), the drop's default (the browser opening the file) prevented;
+// the model shows. A drop of no file sends nothing. Before, the page
+// took no file.
+func TestModelsDropUpload(t *testing.T) {
+	f := &modelsTransport{}
+	e, field := mountModelsInDocument(t, f)
+	drop := func(files string) js.Value {
+		ev := js.Global().Call("eval", `({ defaultPrevented: false, preventDefault() { this.defaultPrevented = true }, dataTransfer: { files: `+files+` } })`)
+		field("models-page").Get("listeners").Call("drop", ev)
+		e.ConsumeAll()
+		return ev
+	}
+	if ev := drop(`[]`); !ev.Get("defaultPrevented").Bool() || len(f.posts) != 0 {
+		t.Errorf("a drop of no file: prevented %v, sent %q; want prevented, nothing sent", ev.Get("defaultPrevented").Bool(), f.posts)
+	}
+	ev := drop(`[{ name: "mine.safetensors", size: 5, arrayBuffer() { return Promise.resolve(new TextEncoder().encode("bytes").buffer) } }]`)
+	for i := 0; i < 100 && len(f.cards) == 0; i++ { // the file's promise, then the upload's
+		time.Sleep(10 * time.Millisecond)
+		e.ConsumeAll()
+	}
+	for i := 0; i < 100 && !there(field, "model-u"); i++ {
+		time.Sleep(10 * time.Millisecond)
+		e.ConsumeAll()
+	}
+	if !ev.Get("defaultPrevented").Bool() || !slices.Equal(f.posts, []string{"/api/models?name=mine"}) || !slices.Equal(f.bodies, []string{"bytes"}) || !there(field, "model-u") {
+		t.Errorf("a drop of mine.safetensors: prevented %v, sent %q with %q, its row there %v; want prevented, POST /api/models?name=mine of its bytes, its row",
+			ev.Get("defaultPrevented").Bool(), f.posts, f.bodies, there(field, "model-u"))
+	}
+}
+
+// there reports whether the stand-in document has an element of id.
+func there(field func(id string) js.Value, id string) bool { return !field(id).IsNull() }

@@ -3,6 +3,9 @@
 package app
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -15,15 +18,31 @@ import (
 	"metriclab/core/msg"
 )
 
-// modelsAPI answers the Models page as server/api does: the list, and
-// DELETE of a model (204, or refused as refuse says), counting the
+// modelsAPI answers the Models page as server/api does: the list,
+// DELETE of a model (204, or refused as refuse says), an upload (a body
+// "not a model" is refused 400, as the server's check would) and a
+// rename, each refusing a name another model has (409), counting the
 // requests.
 type modelsAPI struct {
-	apiCalls // "DELETE a", "GET /api/models"
+	apiCalls // "DELETE a", "GET /api/models", "POST /api/models?name=x", "RENAME a x"
 	cards    []msg.ModelCard
 	refuse   *msg.ErrorBody // when not nil, every DELETE is answered refuseCode with it
 	code     int
-	tokens   []string // the bearer tokens of the DELETEs, as sent
+	tokens   []string // the bearer tokens of the DELETEs, uploads and renames, as sent
+	bodies   [][]byte // the uploads' bodies
+	types    []string // the uploads' Content-Type
+}
+
+// taken returns the 409 of name when a model other than id has it, as
+// server/api words it.
+func (a *modelsAPI) taken(w http.ResponseWriter, name, id string) bool {
+	for _, c := range a.cards {
+		if c.Name == name && c.ID != id {
+			writeJSON(w, 409, msg.ErrorBody{Error: `name taken: model ` + c.ID + ` is named "` + name + `" already`})
+			return true
+		}
+	}
+	return false
 }
 
 func newModelsAPI(cards ...msg.ModelCard) *modelsAPI {
@@ -38,6 +57,38 @@ func (a *modelsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "GET" && r.URL.Path == "/api/models":
 		a.calls["GET /api/models"]++
 		writeJSON(w, 200, a.cards)
+	case r.Method == "POST" && r.URL.Path == "/api/models":
+		a.calls["POST "+r.URL.RequestURI()]++
+		a.tokens = append(a.tokens, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		b, _ := io.ReadAll(r.Body)
+		a.bodies, a.types = append(a.bodies, b), append(a.types, r.Header.Get("Content-Type"))
+		name := r.URL.Query().Get("name")
+		if name == "" {
+			name = "uploaded model"
+		} else if a.taken(w, name, "") {
+			return
+		}
+		if string(b) == "not a model" {
+			writeJSON(w, 400, msg.ErrorBody{Error: "model: not a valid safetensors file: header length 7310593858020254331 exceeds the file"})
+			return
+		}
+		c := msg.ModelCard{ID: fmt.Sprintf("u%d", len(a.bodies)), Name: name, Size: int64(len(b)), Created: fmt.Sprintf("2026-01-01T00:00:%02dZ", len(a.bodies))}
+		a.cards = append(a.cards, c)
+		writeJSON(w, 201, c)
+	case r.Method == "POST" && strings.HasSuffix(id, "/rename"):
+		id = strings.TrimSuffix(id, "/rename")
+		name := r.URL.Query().Get("name")
+		a.calls["RENAME "+id+" "+name]++
+		a.tokens = append(a.tokens, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		i := slices.IndexFunc(a.cards, func(c msg.ModelCard) bool { return c.ID == id })
+		switch {
+		case i < 0:
+			writeJSON(w, 404, msg.ErrorBody{Error: "not found"})
+		case a.taken(w, name, id):
+		default:
+			a.cards[i].Name = name
+			writeJSON(w, 200, a.cards[i])
+		}
 	case r.Method == "DELETE" && id != r.URL.Path:
 		a.calls["DELETE "+id]++
 		a.tokens = append(a.tokens, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
@@ -93,6 +144,7 @@ func drawn(t *testing.T, m *Models) *Models {
 	t.Helper()
 	p := NewModels()
 	p.cards, p.loading, p.err, p.confirming, p.deleting, p.note, p.delErr = m.cards, m.loading, m.err, m.confirming, m.deleting, m.note, m.delErr
+	p.uploading, p.upName, p.renaming, p.renameTo, p.renameBusy = m.uploading, m.upName, m.renaming, m.renameTo, m.renameBusy
 	mount(t, p)
 	return p
 }
@@ -440,4 +492,139 @@ func index(s, re string) int {
 		return m[0]
 	}
 	return -1
+}
+
+// TestModelsUpload: the page uploads a model file as the server takes
+// it (POST /api/models?name=, the file's bytes as the body, the tab's
+// token), named by the name field or else by the file's name without
+// .safetensors, and reads the list again: the model is the first row,
+// the note says so, the name field empties. The server's refusal (not a
+// model; a name another model has, 409) is the page's alert in the
+// server's words, the name field kept; a file the browser could not read
+// sends nothing. While an upload is on its way the file input waits, and
+// a second upload sends nothing. Before, the page had no upload: its
+// empty page pointed at POST /api/models with curl.
+func TestModelsUpload(t *testing.T) {
+	api := newModelsAPI(threeModels()...)
+	m, e, ctx := mountModels(t, api)
+	d := drawn(t, m)
+	for id, want := range map[string]string{"model-upload": "file", "model-upload-name": "text"} {
+		if tag, _, ok := element(t, d, id); !ok || attr(tag, "type") != want {
+			t.Errorf("#%s: %s (there: %v), want an input of type %s", id, tag, ok, want)
+		}
+	}
+	if n := strings.Count(app.HTMLString(d), `for="model-upload"`); n != 1 {
+		t.Errorf("%d labels for #model-upload, want one: the file input's name", n)
+	}
+
+	file := []byte("a model's bytes")
+	m.upload(ctx, "arcface-d3.safetensors", file, nil)
+	m.upload(ctx, "other.safetensors", file, nil)
+	if m.uploading != "arcface-d3.safetensors" || !disabled(t, drawn(t, m), "model-upload") || m.note != "uploading arcface-d3.safetensors (15 B)…" {
+		t.Errorf("while the upload is on its way: uploading %q, note %q; want the file input disabled", m.uploading, m.note)
+	}
+	e.ConsumeAll()
+	if api.count("POST /api/models?name=arcface-d3") != 1 || len(api.bodies) != 1 || string(api.bodies[0]) != string(file) ||
+		api.types[0] != "application/octet-stream" || !slices.Equal(api.tokens, []string{"tok"}) {
+		t.Errorf("the upload: %v, bodies %q, types %q, tokens %q; want one POST of the file's bytes as they are, with the token", api.calls, api.bodies, api.types, api.tokens)
+	}
+	if len(m.cards) != 4 || m.cards[0].Name != "arcface-d3" || m.note != "uploaded arcface-d3.safetensors as arcface-d3" || m.delErr != "" || m.uploading != "" {
+		t.Errorf("after the upload: %d rows, the first %q, note %q, error %q; want 4, the upload first, its note", len(m.cards), m.cards[0].Name, m.note, m.delErr)
+	}
+
+	m.upName = "  mine "
+	m.upload(ctx, "x.safetensors", []byte("not a model"), nil)
+	e.ConsumeAll()
+	want := "could not upload x.safetensors: model: not a valid safetensors file: header length 7310593858020254331 exceeds the file (400)"
+	if api.count("POST /api/models?name=mine") != 1 || m.delErr != want || m.note != "" || len(m.cards) != 4 || m.upName != "  mine " {
+		t.Errorf("a file that is no model: %v, error %q, note %q, %d rows, name field %q; want %q, the field kept", api.calls, m.delErr, m.note, len(m.cards), m.upName, want)
+	}
+	wantText(t, drawn(t, m), "models-error", want)
+
+	m.upName = "second"
+	m.upload(ctx, "y.safetensors", file, nil)
+	e.ConsumeAll()
+	if want := `could not upload y.safetensors: name taken: model b is named "second" already (409)`; m.delErr != want || len(m.cards) != 4 {
+		t.Errorf("an upload named as another model: error %q, %d rows; want %q", m.delErr, len(m.cards), want)
+	}
+
+	m.upName = ""
+	n := len(api.bodies)
+	m.upload(ctx, "z.safetensors", nil, errors.New("NotReadableError"))
+	e.ConsumeAll()
+	if want := "could not read z.safetensors: NotReadableError"; len(api.bodies) != n || m.delErr != want {
+		t.Errorf("a file not read: %d uploads more, error %q; want none, %q", len(api.bodies)-n, m.delErr, want)
+	}
+	if got := m.uploadName(strings.Repeat("é", 120) + ".safetensors"); got != strings.Repeat("é", 100) {
+		t.Errorf("the name of a file of 120 characters: %d characters, want the server's 100 at most", len([]rune(got)))
+	}
+}
+
+// TestModelsRename: each row has a Rename named for its model; pressed,
+// the name cell is a form (its field, named for the model, holding the
+// name, with the focus; Save and Cancel), and Cancel (or Escape) sends
+// nothing and gives the focus back to Rename. Save sends POST
+// /api/models/ID/rename?name= with the tab's token: the row shows the new
+// name, the note says so, the focus is back on Rename. A name another
+// model has is the server's 409, the page's alert, the form kept with
+// its text and the focus. A name the model has sends nothing. Before,
+// the page could not rename, and the API had no rename.
+func TestModelsRename(t *testing.T) {
+	api := newModelsAPI(threeModels()...)
+	m, e, ctx := mountModels(t, api)
+	if tag, text, ok := element(t, drawn(t, m), "rename-b"); !ok || text != "Rename" || attr(tag, "aria-label") != "rename model second" || attr(tag, "type") != "button" {
+		t.Errorf("#rename-b: %s %q (there: %v), want a button Rename named %q", tag, text, ok, "rename model second")
+	}
+
+	m.startRename("b")
+	d := drawn(t, m)
+	if _, _, ok := element(t, d, "rename-b"); ok || m.focused != "rename-name-b" || m.renameTo != "second" {
+		t.Errorf("after Rename of b: #rename-b there %v, focus on #%s, field %q; want the form, the focus on its field holding second", ok, m.focused, m.renameTo)
+	}
+	if tag, _, ok := element(t, d, "rename-name-b"); !ok || attr(tag, "value") != "second" || attr(tag, "maxlength") != "100" {
+		t.Errorf("#rename-name-b: %s (there: %v), want a field of the name, 100 characters at most", tag, ok)
+	}
+	if !strings.Contains(app.HTMLString(d), `<label for="rename-name-b" class="sr-only">new name of model second</label>`) {
+		t.Errorf("the rename field has no label naming its model:\n%s", app.HTMLString(d))
+	}
+	for id, want := range map[string]string{"rename-save-b": "submit", "rename-cancel-b": "button"} {
+		if tag, _, ok := element(t, d, id); !ok || attr(tag, "type") != want {
+			t.Errorf("#%s: %s (there: %v), want a button of type %s", id, tag, ok, want)
+		}
+	}
+	m.cancelRename("b")
+	if _, _, ok := element(t, drawn(t, m), "rename-b"); !ok || m.focused != "rename-b" || m.renaming != "" {
+		t.Errorf("after Cancel: #rename-b there %v, focus on #%s; want Rename back with the focus", ok, m.focused)
+	}
+
+	m.startRename("b")
+	m.renameTo = "first"
+	m.rename(ctx, m.cards[1])
+	m.rename(ctx, m.cards[1])
+	if !m.renameBusy || !disabled(t, drawn(t, m), "rename-save-b") {
+		t.Errorf("while the rename is on its way: busy %v, Save enabled", m.renameBusy)
+	}
+	e.ConsumeAll()
+	want := `could not rename second: name taken: model a is named "first" already (409)`
+	if api.count("RENAME b first") != 1 || m.delErr != want || m.renaming != "b" || m.renameTo != "first" || m.focused != "rename-name-b" || m.cards[1].Name != "second" {
+		t.Errorf("a name taken: %v, error %q, renaming %q with %q, focus on #%s; want one POST, %q, the form kept with the focus", api.calls, m.delErr, m.renaming, m.renameTo, m.focused, want)
+	}
+
+	m.renameTo = " the second "
+	m.rename(ctx, m.cards[1])
+	e.ConsumeAll()
+	if api.count("RENAME b the second") != 1 || m.cards[1].Name != "the second" || m.note != "renamed second to the second" || m.delErr != "" || m.renaming != "" || m.focused != "rename-b" {
+		t.Errorf("after the rename: %v, row %q, note %q, error %q, renaming %q, focus on #%s; want the row renamed, its note, the focus on Rename", api.calls, m.cards[1].Name, m.note, m.delErr, m.renaming, m.focused)
+	}
+	if !slices.Equal(api.tokens, []string{"tok", "tok"}) {
+		t.Errorf("the renames' tokens %q, want the tab's", api.tokens)
+	}
+	wantText(t, drawn(t, m), "models-note", "renamed second to the second")
+
+	m.startRename("b")
+	m.rename(ctx, m.cards[1])
+	e.ConsumeAll()
+	if n := len(api.tokens); n != 2 || m.renaming != "" {
+		t.Errorf("a rename to the model's own name: %d requests, renaming %q; want none sent, the form closed", n-2, m.renaming)
+	}
 }

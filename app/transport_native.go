@@ -126,6 +126,8 @@ func httpRequest(ctx context.Context, r Request) (*http.Request, error) {
 		body, contentType = &buf, mw.FormDataContentType()
 	case r.JSON != nil:
 		body, contentType = bytes.NewReader(r.JSON), "application/json"
+	case r.Body != nil:
+		body, contentType = bytes.NewReader(r.Body), "application/octet-stream"
 	}
 	req, err := http.NewRequestWithContext(ctx, r.Method, "http://localhost"+r.Path, body)
 	if err != nil {
