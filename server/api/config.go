@@ -19,14 +19,15 @@
 //	GET    /api/models                   every model's card
 //	GET    /api/models/{id}              a card: arch, loss, dim, metrics, threshold, created, …
 //	GET    /api/models/{id}/file         the .safetensors file
-//	POST   /api/models[?name=…]          upload a .safetensors file (the body) → 201 card
+//	POST   /api/models[?name=…]          upload a .safetensors file (the body) → 201 card; 409 for a name another model has
+//	POST   /api/models/{id}/rename?name=… → 200 card; 409 for a name another model has
 //	DELETE /api/models/{id}              → 204
 //	GET    /api/datasets                 the data sets: mnist (built in) and the uploaded ones
 //	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG of msg.MinSide to MaxImageSide pixels a side) → 201
 //	OPTIONS any of these paths           → 204, its methods in Allow (as a 405's)
 //
 // A query parameter a route does not take (all but name of POST
-// /api/models), and a form part of a sample other than its two, are
+// /api/models and of a rename), and a form part of a sample other than its two, are
 // refused with 400, as an unknown field of a JSON body is.
 //
 // Classroom mode: when Config.Token is set, writes (POST, DELETE) need

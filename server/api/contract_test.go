@@ -181,3 +181,39 @@ func TestContract(t *testing.T) {
 		t.Errorf("the page's delete of a model deleted: %v, want the server's error with 404", err)
 	}
 }
+
+// TestContractModelUploadRename: the Models page's upload and rename
+// (app.Client.UploadModel, RenameModel) as the real API takes them: the
+// file's bytes as the body, the name in the query (spaces, accents and
+// "&" escaped); a file that is no model, and a name another model has,
+// are the server's one line with its status, which the page shows.
+func TestContractModelUploadRename(t *testing.T) {
+	s, _ := newTestServer(t, testConfig(t))
+	c := &app.Client{T: app.HandlerTransport(s)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	good := modelBytes(t, 3, 2, 0.01)
+	mine, err := c.UploadModel(ctx, "José & co", good)
+	if err != nil || mine.Name != "José & co" || mine.Size != int64(len(good)) || mine.Arch != "mlp" {
+		t.Fatalf("upload: %+v %v; want the model named José & co", mine, err)
+	}
+	plain, err := c.UploadModel(ctx, "", good)
+	if err != nil || plain.Name != "uploaded model" {
+		t.Fatalf("upload without a name: %+v %v; want it named uploaded model", plain, err)
+	}
+	var refused *app.StatusError
+	if _, err := c.UploadModel(ctx, "x", []byte("not a model")); !errors.As(err, &refused) || refused.Status != 400 || !strings.HasPrefix(refused.Text, "model: ") {
+		t.Errorf("upload of no model: %v; want the server's 400 about the model", err)
+	}
+	if _, err := c.RenameModel(ctx, plain.ID, "José & co"); !errors.As(err, &refused) || refused.Status != 409 || !strings.Contains(refused.Text, mine.ID) {
+		t.Errorf("rename to a name taken: %v; want the server's 409 naming %s", err, mine.ID)
+	}
+	card, err := c.RenameModel(ctx, plain.ID, "a/b?c=d#e")
+	if err != nil || card.Name != "a/b?c=d#e" || card.ID != plain.ID {
+		t.Errorf("rename: %+v %v; want %s named a/b?c=d#e", card, err, plain.ID)
+	}
+	cards, err := c.Models(ctx)
+	if err != nil || len(cards) != 2 || cards[1].Name != "a/b?c=d#e" {
+		t.Errorf("the list after the rename: %+v %v", cards, err)
+	}
+}
