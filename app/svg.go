@@ -36,6 +36,45 @@ func dataRange(pts []Point, alongX bool) Range {
 	return r
 }
 
+// curveRange returns the y range of the curve pts as a chart draws it:
+// that of its points, but when its first steps rise far above the rest
+// (a training loss: the first losses are many times the later ones, and
+// after a few hundred steps a range of all the points drew the curve as
+// a flat line at the bottom), the range of the points after its first
+// tenth of steps, and the largest value left above it, clipped (true
+// when some is). Only points of the first tenth may be clipped: a later
+// rise (a run that diverges) stays on the chart whatever its height. The
+// first tenth is clipped when it would squash the rest into less than
+// half the chart's height; a curve of fewer than clipMinPoints points is
+// drawn whole. A log axis was not taken: a loss may reach 0 (a triplet
+// loss whose margins are met), and a class reads a linear axis.
+func curveRange(pts []Point) (r Range, clipped float64, ok bool) {
+	all := dataRange(pts, false)
+	if len(pts) < clipMinPoints {
+		return all, 0, false
+	}
+	xr := dataRange(pts, true)
+	early := xr.Lo + (xr.Hi-xr.Lo)/10
+	hi := math.Inf(-1)
+	for _, p := range pts {
+		if p.X >= early {
+			hi = max(hi, p.Y)
+		}
+	}
+	if !(all.Hi-all.Lo > 2*(hi-all.Lo)) {
+		return all, 0, false
+	}
+	r = Range{all.Lo, hi}
+	if r.Hi-r.Lo < 1e-12 {
+		r.Hi = r.Lo + max(math.Abs(r.Lo)*0.05, 0.5)
+	}
+	return r, all.Hi, true
+}
+
+// clipMinPoints is the fewest points of a curve whose first steps
+// curveRange clips: a curve of a few points is drawn whole.
+const clipMinPoints = 10
+
 // PolylinePoints returns the points attribute of an SVG polyline that draws
 // pts in box, x mapped from xr and y from yr (y upwards: yr.Hi at the top),
 // values outside the ranges clamped to the box. Coordinates are written
@@ -109,7 +148,9 @@ func ThresholdX(t float64, box Box) float64 {
 // LineChartSVG returns an SVG drawing of the curve pts with its axes'
 // extreme values, or a placeholder saying so when there is nothing yet. A
 // fixed y range (accuracy in [0, 1]) is used when yr is non-nil; otherwise
-// the range of the data.
+// the range of the data, its first steps clipped when they rise far above
+// the rest (curveRange), which a line at the top of the chart marks,
+// "first steps up to 23.1".
 func LineChartSVG(title string, pts []Point, yr *Range, cssClass string) string {
 	const w, h = 320, 140
 	box := Box{X: 44, Y: 22, W: w - 56, H: h - 44}
@@ -123,15 +164,21 @@ func LineChartSVG(title string, pts []Point, yr *Range, cssClass string) string 
 	}
 	xr := dataRange(pts, true)
 	var ry Range
+	var peak float64
+	clipped := false
 	if yr != nil {
 		ry = *yr
 	} else {
-		ry = dataRange(pts, false)
+		ry, peak, clipped = curveRange(pts)
 	}
 	fmt.Fprintf(&b, `<text class="chart-tick" x="%s" y="%s" text-anchor="end">%s</text>`, coord(box.X-4), coord(box.Y+8), tick(ry.Hi))
 	fmt.Fprintf(&b, `<text class="chart-tick" x="%s" y="%s" text-anchor="end">%s</text>`, coord(box.X-4), coord(box.Y+box.H), tick(ry.Lo))
 	fmt.Fprintf(&b, `<text class="chart-tick" x="%s" y="%s">step %s</text>`, coord(box.X), coord(box.Y+box.H+14), tick(xr.Lo))
 	fmt.Fprintf(&b, `<text class="chart-tick" x="%s" y="%s" text-anchor="end">%s</text>`, coord(box.X+box.W), coord(box.Y+box.H+14), tick(xr.Hi))
+	if clipped {
+		fmt.Fprintf(&b, `<line class="chart-clip" x1="%s" y1="%s" x2="%s" y2="%s"/>`, coord(box.X), coord(box.Y), coord(box.X+box.W), coord(box.Y))
+		fmt.Fprintf(&b, `<text class="chart-clipped" x="%s" y="%s" text-anchor="end">first steps up to %s</text>`, coord(box.X+box.W), coord(box.Y-4), tick(peak))
+	}
 	fmt.Fprintf(&b, `<polyline class="chart-line" fill="none" points="%s"/></svg>`, PolylinePoints(pts, box, xr, ry))
 	return b.String()
 }

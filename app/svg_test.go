@@ -2,6 +2,7 @@ package app
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -100,4 +101,62 @@ func TestTick(t *testing.T) {
 			t.Errorf("tick(%g) = %q, want %q", c.v, got, c.want)
 		}
 	}
+}
+
+// TestLossChartClipsFirstSteps: a loss curve whose first steps are many
+// times the later losses is drawn on the range of the later ones: the
+// steps after the first tenth fill the chart's height, the first ones
+// run along its top, and a line says how high they went. Before, the
+// range was that of every point: the later curve, from 1 down to 0.5
+// under a first loss of 20, sat in the bottom 3% of the chart, a flat
+// line. A later rise (a run that diverges) is never clipped, and a curve
+// without such a start is drawn on the range of its points.
+func TestLossChartClipsFirstSteps(t *testing.T) {
+	var pts []Point
+	pts = append(pts, Point{0, 20}, Point{5, 8})
+	for s := 10; s <= 300; s += 10 {
+		pts = append(pts, Point{float64(s), 1 - 0.5*float64(s-10)/290}) // 1 at step 10, 0.5 at 300
+	}
+	svg := LineChartSVG("loss", pts, nil, "chart-loss")
+	ys := polylineYs(t, svg)
+	// The box of LineChartSVG: y from 22 to 118.
+	const top, height = 22.0, 96.0
+	if span := ys[len(ys)-1] - ys[2]; span < 0.9*height {
+		t.Errorf("steps 10 to 300 span %.1f of the chart's %g units, want at least 90%%: %s", span, height, svg)
+	}
+	if ys[0] != top || ys[1] != top {
+		t.Errorf("the first steps at y %g, %g, want clipped at the top %g", ys[0], ys[1], top)
+	}
+	if !strings.Contains(svg, `class="chart-clip"`) || !strings.Contains(svg, "first steps up to 20<") {
+		t.Errorf("the clipped steps are not marked: %s", svg)
+	}
+	// A rise at the end is the curve's to show: no clipping.
+	rise := append(append([]Point(nil), pts...), Point{310, 30})
+	if svg := LineChartSVG("loss", rise, nil, "chart-loss"); strings.Contains(svg, "chart-clip") || polylineYs(t, svg)[len(rise)-1] != top {
+		t.Errorf("a loss that rises at the end was clipped: %s", svg)
+	}
+	// A curve without a start far above the rest is drawn whole.
+	if svg := LineChartSVG("loss", pts[2:], nil, "chart-loss"); strings.Contains(svg, "chart-clip") {
+		t.Errorf("a curve without a spike was clipped: %s", svg)
+	}
+}
+
+// polylineYs returns the y of each point of the polyline of an SVG chart.
+func polylineYs(t *testing.T, svg string) []float64 {
+	t.Helper()
+	_, after, ok := strings.Cut(svg, `<polyline class="chart-line" fill="none" points="`)
+	if !ok {
+		t.Fatalf("no polyline: %s", svg)
+	}
+	pts, _, _ := strings.Cut(after, `"`)
+	var ys []float64
+	for _, xy := range strings.Fields(pts) {
+		_, y, _ := strings.Cut(xy, ",")
+		v, err := strconv.ParseFloat(y, 64)
+		if err != nil {
+			t.Fatalf("point %q: %v", xy, err)
+		}
+		ys = append(ys, v)
+	}
+	return ys
 }
