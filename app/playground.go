@@ -133,7 +133,7 @@ func (p *Playground) Render() app.UI {
 			app.H1().Body(app.Text("metriclab"), app.Span().Class("subtitle").Text(" deep metric learning playground")),
 			// Not a live region: it changes at each progress message, and
 			// the line after it says the trainers' states to screen readers.
-			app.P().ID("status").Class("status").Text(p.Status()),
+			p.statusLines(),
 			app.P().ID("status-live").Class("sr-only").Role("status").Text(p.StateLine()),
 		),
 		// The notices and the note each in a slot of its own, there when
@@ -215,6 +215,23 @@ func (p *Playground) status(line func(*Run) string) string {
 		parts[i] = r.Loss + ": " + line(r)
 	}
 	return strings.Join(parts, " | ")
+}
+
+// statusLines draws the element id="status": Status on one line, and in
+// compare mode a line of its own for each trainer, "arcface: running: …",
+// each wrapping (web/metriclab.css's .status-lines): four statuses
+// joined on one line were cut with "…" after the first, the others' steps
+// and losses not shown.
+func (p *Playground) statusLines() app.UI {
+	if len(p.trainers) < 2 {
+		return app.P().ID("status").Class("status").Text(p.Status())
+	}
+	return app.P().ID("status").Class("status status-lines").Body(
+		app.Range(p.trainers).Slice(func(i int) app.UI {
+			r := &p.trainers[i].run
+			return app.Span().Class("status-line").Text(r.Loss + ": " + r.Status())
+		}),
+	)
 }
 
 // Stops says what leaving the page would stop (stopper): the trainers

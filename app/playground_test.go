@@ -4,6 +4,7 @@ package app
 
 import (
 	"encoding/json"
+	"html"
 	"reflect"
 	"regexp"
 	"slices"
@@ -742,5 +743,44 @@ func TestPlaygroundPresetsOfItsData(t *testing.T) {
 	p.open("#preset=digits&epochs=3")
 	if p.settings.Preset != "digits" || len(p.notices) != 0 {
 		t.Errorf("#preset=digits: preset %q, notices %q", p.settings.Preset, p.notices)
+	}
+}
+
+// TestCompareStatusLines: in compare mode the page's status (id="status")
+// gives each trainer a line of its own, each whole and wrapping, "cosface:
+// running: epoch 1, step 420/938, loss 0.1234, 612 img/s, 52s left".
+// Before, the four were joined on one line, which the stylesheet cut with
+// "…" (nowrap, text-overflow: ellipsis) after about the first: the steps
+// and losses of the others were not shown. The rule as web/metriclab.css
+// writes it: how a browser lays it out is not checked here.
+func TestCompareStatusLines(t *testing.T) {
+	p := NewPlayground()
+	s := DefaultSettings()
+	s.Compare = DefaultCompare()
+	p.change(s)
+	for i := range p.trainers {
+		p.receive(i, state(i, "running"))
+		p.receive(i, `{"v":1,"type":"progress","trainer":"t`+itoa(i)+`","progress":{"epoch":1,"step":`+itoa(100*i+120)+`,"steps":938,"loss":0.1234,"img_per_s":612,"eta_s":52}}`)
+	}
+	h := app.HTMLString(p)
+	m := regexp.MustCompile(`(?s)<p id="status"[^>]*class="([^"]*)"[^>]*>(.*?)</p>`).FindStringSubmatch(h)
+	if m == nil {
+		t.Fatalf("no element id=status: %s", h)
+	}
+	lines := regexp.MustCompile(`<span class="status-line">([^<]*)</span>`).FindAllStringSubmatch(m[2], -1)
+	if len(lines) != len(p.trainers) || !strings.Contains(m[1], "status-lines") {
+		t.Fatalf("#status (class %q) holds %d lines, want one per trainer (%d) in class status-lines: %s", m[1], len(lines), len(p.trainers), m[2])
+	}
+	for i, l := range lines {
+		r := &p.trainers[i].run
+		if want := r.Loss + ": " + r.Status(); html.UnescapeString(l[1]) != want || !strings.Contains(want, "step "+itoa(100*i+120)+"/938") {
+			t.Errorf("line %d: %q, want %q", i, l[1], want)
+		}
+	}
+	if got := cssRule(t, ".top .status-lines")["white-space"]; got != "normal" {
+		t.Errorf("metriclab.css: .top .status-lines's white-space is %q, want normal (the lines wrap)", got)
+	}
+	if got := cssRule(t, ".top .status-line")["display"]; got != "block" {
+		t.Errorf("metriclab.css: .top .status-line's display is %q, want block (a line each)", got)
 	}
 }
