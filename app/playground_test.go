@@ -4,7 +4,9 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -782,5 +784,65 @@ func TestCompareStatusLines(t *testing.T) {
 	}
 	if got := cssRule(t, ".top .status-line")["display"]; got != "block" {
 		t.Errorf("metriclab.css: .top .status-line's display is %q, want block (a line each)", got)
+	}
+}
+
+// TestHideCoversWhatSetsIt: hide=NAME hides every control that changes
+// NAME's setting, not only NAME's own field: for each name, a preset of
+// the playground's that changes its setting is hidden with it, and
+// hide=loss hides compare mode's switch, which trains other losses.
+// Before, hide=loss left the Compare checkbox and the Preset field (the
+// digits preset trains normsoftmax), and hide=dim the Preset field
+// (digits: D = 128), for a class to change what the lesson fixed.
+func TestHideCoversWhatSetsIt(t *testing.T) {
+	setting := map[string]func(Settings) string{
+		"data": func(s Settings) string { return s.Data }, "classes": func(s Settings) string { return s.Classes },
+		"arch": func(s Settings) string { return s.Arch }, "loss": func(s Settings) string { return strings.Join(s.Losses(), ",") },
+		"params": func(s Settings) string { return fmt.Sprint(s.Params) }, "dim": func(s Settings) string { return fmt.Sprint(s.Dim) },
+		"batch": func(s Settings) string { return fmt.Sprint(s.Batch) }, "lr": func(s Settings) string { return fmt.Sprint(s.LR) },
+		"opt": func(s Settings) string { return s.Opt }, "epochs": func(s Settings) string { return fmt.Sprint(s.Epochs) },
+		"seed": func(s Settings) string { return fmt.Sprint(s.Seed) }, "augment": func(s Settings) string { return s.Augment },
+	}
+	// What each control can make of the default settings.
+	changes := map[string][]Settings{}
+	for _, p := range msg.Presets() {
+		if presetOnMNIST(p) {
+			s, err := DefaultSettings().WithPreset(p.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changes["preset"] = append(changes["preset"], s)
+		}
+	}
+	compare := DefaultSettings()
+	compare.Compare = DefaultCompare()
+	changes["compare"] = []Settings{compare}
+	for name, get := range setting {
+		s := DefaultSettings()
+		s.Hide = []string{name}
+		h := app.HTMLString(&Controls{Settings: s})
+		if strings.Contains(h, `id="ctl-`+name+`"`) {
+			t.Errorf("hide=%s: its field is drawn", name)
+		}
+		for ctl, outs := range changes {
+			for _, out := range outs {
+				if get(out) != get(DefaultSettings()) && strings.Contains(h, `id="ctl-`+ctl+`"`) {
+					t.Errorf("hide=%s: the %s control is drawn, which changes it (%s to %s)", name, ctl, get(DefaultSettings()), get(out))
+				}
+			}
+		}
+	}
+}
+
+// TestREADMEHideTable: the README lists hide='s names, with what each
+// hides, as HideTable writes them (between blank lines; copy the table
+// this test prints when a control changes).
+func TestREADMEHideTable(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table := HideTable(); !strings.Contains(string(b), "\n\n"+table+"\n") {
+		t.Errorf("README.md does not hold the table of hide='s names, between blank lines; it is now:\n%s", table)
 	}
 }

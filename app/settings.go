@@ -163,7 +163,94 @@ func LossNames() []string { return lossNames() }
 
 // ControlNames returns the names of the controls that hide= may hide.
 func ControlNames() []string {
-	return []string{"preset", "data", "classes", "arch", "loss", "params", "dim", "batch", "lr", "opt", "epochs", "seed", "augment", "compare", "export"}
+	cs := hideables()
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.name
+	}
+	return names
+}
+
+// hideable is a control of the playground that hide= may hide: its name
+// and what it is, as the README's table says it (HideTable).
+type hideable struct{ name, what string }
+
+// hideables returns the controls that hide= may hide, in the order of
+// ControlNames.
+func hideables() []hideable {
+	return []hideable{
+		{"preset", "the Preset field"},
+		{"data", "the Data set field"},
+		{"classes", "the Classes field"},
+		{"arch", "the Encoder field"},
+		{"loss", "the Loss field"},
+		{"params", "the loss's parameters"},
+		{"dim", "the Embedding dimension D field"},
+		{"batch", "the Batch size field"},
+		{"lr", "the Learning rate field"},
+		{"opt", "the Optimiser field"},
+		{"epochs", "the Epochs field"},
+		{"seed", "the Seed field"},
+		{"augment", "the Augmentation field"},
+		{"compare", "compare mode's switch and its losses"},
+		{"export", "each panel's Export buttons"},
+	}
+}
+
+// controlSets returns the names of the controls, other than itself,
+// whose settings the control name changes too: hiding one of them hides
+// it (Settings.Hidden), else a link's hide=loss left the loss to change
+// by compare mode's switch (which trains other losses) or by a preset.
+// Compare mode sets the losses; the Preset field what the playground's
+// presets set (presetOnMNIST, presetValues: the encoder, the loss and its
+// parameters, D, batch, learning rate, optimiser, augmentation, epochs).
+// The Loss field gives the new loss its defaults, and is not hidden with
+// the parameters: those of a link are its loss's, and hide=params fixes
+// them where the link's loss is trained.
+func controlSets(name string) []string {
+	switch name {
+	case "compare":
+		return []string{"loss"}
+	case "preset":
+		var sets []string
+		for _, p := range msg.Presets() {
+			if !presetOnMNIST(p) {
+				continue
+			}
+			for k := range presetValues(p, "") {
+				if slices.Contains(ControlNames(), k) && !slices.Contains(sets, k) {
+					sets = append(sets, k)
+				}
+			}
+			if len(p.Request.LossParams) > 0 && !slices.Contains(sets, "params") {
+				sets = append(sets, "params")
+			}
+		}
+		slices.SortFunc(sets, func(a, b string) int { return slices.Index(ControlNames(), a) - slices.Index(ControlNames(), b) })
+		return sets
+	}
+	return nil
+}
+
+// HideTable returns the README's table of hide='s names: each control,
+// and the others hidden with it (controlSets).
+func HideTable() string {
+	var b strings.Builder
+	b.WriteString("| `hide=` | hides |\n| --- | --- |")
+	for _, c := range hideables() {
+		what := c.what
+		var also []string
+		for _, o := range hideables() {
+			if slices.Contains(controlSets(o.name), c.name) {
+				also = append(also, o.what+" (`"+o.name+"`)")
+			}
+		}
+		if len(also) > 0 {
+			what += ", and what sets it too: " + strings.Join(also, ", ")
+		}
+		fmt.Fprintf(&b, "\n| `%s` | %s |", c.name, what)
+	}
+	return b.String()
 }
 
 // PresetNames returns the presets the page offers: "none", then
@@ -728,8 +815,14 @@ func (s Settings) Losses() []string {
 	return []string{s.Loss}
 }
 
-// Hidden reports whether the control name is hidden.
-func (s Settings) Hidden(name string) bool { return slices.Contains(s.Hide, name) }
+// Hidden reports whether the control name is hidden: hide= names it, or
+// a control whose setting it changes too (controlSets).
+func (s Settings) Hidden(name string) bool {
+	if slices.Contains(s.Hide, name) {
+		return true
+	}
+	return slices.ContainsFunc(controlSets(name), func(n string) bool { return slices.Contains(s.Hide, n) })
+}
 
 // Param returns the value of the loss parameter p of s.Loss: the one set,
 // else its default.
