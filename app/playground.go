@@ -30,6 +30,7 @@ type Playground struct {
 	onHash   app.Func  // the window's hashchange listener (follow)
 	viewers  bool      // the viewers load: once a trainer was ready (viz.wasm would compete with trainer.wasm and app.wasm for the cores)
 	links    int       // the links opened (open): after each the form shows the link's settings (Controls.Links)
+	ran      string    // the link of the settings the last run started with (experimentLink), "" before one
 }
 
 // trainer is one of the page's trainers: its run, the number of its id,
@@ -164,6 +165,15 @@ func (p *Playground) Render() app.UI {
 				app.P().Class("permalink").Body(
 					app.A().ID("permalink").Href(p.settings.Hash()).Text("Link to this experiment"),
 				),
+				// In a slot, as the notices: there once settings changed
+				// after a run, which its panels still show.
+				app.Div().Class("slot").Body(app.If(p.resultsOfOther(), func() app.UI {
+					return app.P().ID("results-of").Class("hint results-of").Body(
+						app.Text("The results shown are of the settings before your changes ("),
+						app.A().ID("results-link").Href(p.ran).Text("their link"),
+						app.Text("); the link above is of the settings in the form, which Train runs."),
+					)
+				})),
 			),
 			app.Main().Class("panels panels-"+strconv.Itoa(len(p.trainers))).Body(p.panels()...),
 		),
@@ -232,6 +242,27 @@ func (p *Playground) statusLines() app.UI {
 			return app.Span().Class("status-line").Text(r.Loss + ": " + r.Status())
 		}),
 	)
+}
+
+// resultsOfOther reports whether the panels show a run's results while
+// the form's settings, and the link to them, are others: changed after
+// the run, which the page then says (Render). A run keeps its figures
+// until the next Train or a reset, as the panels' headings keep its D
+// and parameters (shape); the link is the form's, which a reload or a
+// copy of the address reproduces, and which Train runs.
+func (p *Playground) resultsOfOther() bool {
+	if p.ran == "" || p.locked() || experimentLink(p.settings) == p.ran {
+		return false
+	}
+	return slices.ContainsFunc(p.trainers, func(t trainer) bool { return t.run.Request != nil })
+}
+
+// experimentLink returns the link of the experiment of s, without its
+// autostart: a run the link started and one that Train started train
+// the same.
+func experimentLink(s Settings) string {
+	s.Autostart = false
+	return s.Hash()
 }
 
 // Stops says what leaving the page would stop (stopper): the trainers
@@ -325,6 +356,7 @@ func (p *Playground) send(i int, op string) {
 		return
 	}
 	req := p.settings.Request(t.run.Loss)
+	p.ran = experimentLink(p.settings)
 	n := p.settings.WorkersFor(browserCores())
 	t.run.Clear()
 	t.run.State = msg.StateRunning

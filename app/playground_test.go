@@ -765,13 +765,13 @@ func TestCompareStatusLines(t *testing.T) {
 		p.receive(i, `{"v":1,"type":"progress","trainer":"t`+itoa(i)+`","progress":{"epoch":1,"step":`+itoa(100*i+120)+`,"steps":938,"loss":0.1234,"img_per_s":612,"eta_s":52}}`)
 	}
 	h := app.HTMLString(p)
-	m := regexp.MustCompile(`(?s)<p id="status"[^>]*class="([^"]*)"[^>]*>(.*?)</p>`).FindStringSubmatch(h)
-	if m == nil {
+	tag, inner, ok := elementOf(h, "p", "status")
+	if !ok {
 		t.Fatalf("no element id=status: %s", h)
 	}
-	lines := regexp.MustCompile(`<span class="status-line">([^<]*)</span>`).FindAllStringSubmatch(m[2], -1)
-	if len(lines) != len(p.trainers) || !strings.Contains(m[1], "status-lines") {
-		t.Fatalf("#status (class %q) holds %d lines, want one per trainer (%d) in class status-lines: %s", m[1], len(lines), len(p.trainers), m[2])
+	lines := regexp.MustCompile(`<span class="status-line">([^<]*)</span>`).FindAllStringSubmatch(inner, -1)
+	if len(lines) != len(p.trainers) || !strings.Contains(tag, `class="status status-lines"`) {
+		t.Fatalf("#status (%s) holds %d lines, want one per trainer (%d) in class status-lines: %s", tag, len(lines), len(p.trainers), inner)
 	}
 	for i, l := range lines {
 		r := &p.trainers[i].run
@@ -845,4 +845,57 @@ func TestREADMEHideTable(t *testing.T) {
 	if table := HideTable(); !strings.Contains(string(b), "\n\n"+table+"\n") {
 		t.Errorf("README.md does not hold the table of hide='s names, between blank lines; it is now:\n%s", table)
 	}
+}
+
+// TestPlaygroundResultsOfOtherSettings: settings changed after a run,
+// whose results the panels still show, are said: the page names the
+// results' settings, with their link, beside the link of the form's. It
+// goes with the next Train or a Reset. Before, the panels showed the
+// epochs=1 run's figures beside a link of epochs=2, without a word.
+func TestPlaygroundResultsOfOtherSettings(t *testing.T) {
+	p := NewPlayground()
+	p.receive(0, state(0, msg.StateIdle))
+	p.command(msg.OpStart)
+	p.receive(0, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":10,"steps":10,"loss":0.5}}`)
+	p.receive(0, state(0, msg.StateDone))
+	ran := p.settings.Hash()
+	if h := app.HTMLString(p); strings.Contains(h, `id="results-of"`) {
+		t.Errorf("settings as run: the page says the results are of others: %s", h)
+	}
+	s := p.settings
+	s.Epochs = 2
+	p.change(s)
+	h := app.HTMLString(p)
+	_, inner, ok := elementOf(h, "p", "results-of")
+	if !ok || !strings.Contains(inner, `href="`+ran+`"`) || !strings.Contains(inner, "before your changes") {
+		t.Errorf("epochs changed after the run: no line that says the results are of the settings before, with their link %q: %q", ran, inner)
+	}
+	if tag, _, _ := elementOf(h, "a", "permalink"); !strings.Contains(tag, `href="`+p.settings.Hash()+`"`) {
+		t.Errorf("the permalink %s is not the form's settings' %q", tag, p.settings.Hash())
+	}
+	// Back to the settings of the run: nothing to say.
+	s.Epochs = 1
+	if p.change(s); strings.Contains(app.HTMLString(p), `id="results-of"`) {
+		t.Error("settings back to the run's: the page says the results are of others")
+	}
+	// A reset takes the results away, and the line with them.
+	s.Epochs = 3
+	p.change(s)
+	p.command(msg.OpReset)
+	p.receive(0, state(0, msg.StateIdle))
+	if strings.Contains(app.HTMLString(p), `id="results-of"`) {
+		t.Error("after Reset: the page says the results are of other settings")
+	}
+}
+
+// elementOf returns the start tag and the content of the element tag
+// of id in the HTML h (one that holds no element of its own tag), whose
+// attributes go-app writes in any order.
+func elementOf(h, tag, id string) (start, inner string, ok bool) {
+	for _, m := range regexp.MustCompile(`(?s)(<`+tag+`\b[^>]*>)(.*?)</`+tag+`>`).FindAllStringSubmatch(h, -1) {
+		if strings.Contains(m[1], ` id="`+id+`"`) {
+			return m[1], m[2], true
+		}
+	}
+	return "", "", false
 }
