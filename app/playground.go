@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -105,7 +106,9 @@ func (p *Playground) follow(hash string) {
 
 // open applies the settings of the link hash, with its notices, starts
 // the workers the settings need, and, if the link says autostart=1,
-// starts training, each trainer as soon as it is ready. A link some of
+// starts training, each trainer as soon as it is ready. The page's
+// first link, that of its load, says where the runs of the same link
+// were when the tab loaded it again (takeLostRuns). A link some of
 // whose settings were refused (their defaults stand in) does not start,
 // which would train another comparison than the link's without a word:
 // a notice says so, and Train starts it; the settings written back lose
@@ -115,6 +118,11 @@ func (p *Playground) open(hash string) {
 	if s.Autostart && len(notices) > 0 {
 		s.Autostart = false
 		notices = append(notices, "training was not started because of the notices above: press Train to train with the settings shown")
+	}
+	if p.links == 0 { // the page's own link, as it loaded: a reload's
+		if lost := takeLostRuns(experimentLink(s), s.Autostart); lost != "" {
+			notices = append(notices, lost)
+		}
 	}
 	p.notices = notices
 	p.links++
@@ -591,6 +599,9 @@ func (p *Playground) receive(i int, data string) {
 	if s := t.run.State; s == msg.StateDone || s == msg.StateFailed || s == msg.StateIdle {
 		t.dropHelpers() // the run is over
 	}
+	if m.Type == msg.TypeProgress || m.Type == msg.TypeState {
+		p.keepRuns()
+	}
 	if t.pending && t.run.State == msg.StateIdle {
 		// Pause pressed since Train paused the trainers that were
 		// running: this one is paused at once too, else it would train
@@ -799,4 +810,99 @@ func (p *Playground) fileName(i int, what string) string {
 		s += "-" + what
 	}
 	return s
+}
+
+// runsKey is the key in the tab's sessionStorage of where the page's runs
+// are (keepRuns).
+const runsKey = "metriclab-playground-runs"
+
+// keptRuns is where the page's runs are, as sessionStorage keeps it
+// across a reload: the link of their settings (experimentLink) and each
+// run that trained a step.
+type keptRuns struct {
+	Link string    `json:"link"`
+	Runs []keptRun `json:"runs"`
+}
+
+// keptRun is where one run is: its loss, its latest step of steps, and
+// the loss there.
+type keptRun struct {
+	Loss  string  `json:"loss"`
+	Step  int     `json:"step"`
+	Steps int     `json:"steps"`
+	Value float64 `json:"value"`
+}
+
+// keepRuns writes where the runs are to the tab's sessionStorage, or
+// removes it when none trained a step (a reset): a reload loses the runs,
+// which live in the trainers' workers, and the page it loads says where
+// they were (takeLostRuns). A page cannot keep its runs across a reload:
+// the browser asks before one only after a gesture of the user on the
+// page (beforeunload), and a link that autostarts has none; resuming
+// would need the weights and the optimiser's state of every trainer.
+func (p *Playground) keepRuns() {
+	if !app.IsClient {
+		return
+	}
+	k := keptRuns{Link: p.ran}
+	for i := range p.trainers {
+		r := &p.trainers[i].run
+		if r.Request != nil && r.Progress.Step > 0 {
+			k.Runs = append(k.Runs, keptRun{Loss: r.Loss, Step: r.Progress.Step, Steps: r.Progress.Steps, Value: r.Progress.Loss})
+		}
+	}
+	store := app.Window().Get("sessionStorage")
+	if !store.Truthy() {
+		return
+	}
+	b, err := json.Marshal(k)
+	if len(k.Runs) == 0 || err != nil {
+		store.Call("removeItem", runsKey)
+		return
+	}
+	store.Call("setItem", runsKey, string(b))
+}
+
+// takeLostRuns returns a notice of where the runs of link were when the
+// tab loaded the page again, "" when none of link had trained a step,
+// and forgets them: "the run before the page loaded again had reached
+// step 412/938 (loss 0.2134), and was lost with it; …". Training starts
+// again from step 0: by itself when autostart (the link asks for it, and
+// waiting would keep nothing of the run lost), else with Train.
+func takeLostRuns(link string, autostart bool) string {
+	if !app.IsClient {
+		return ""
+	}
+	store := app.Window().Get("sessionStorage")
+	if !store.Truthy() {
+		return ""
+	}
+	v := store.Call("getItem", runsKey)
+	if v.Type() != app.TypeString {
+		return ""
+	}
+	store.Call("removeItem", runsKey)
+	var k keptRuns
+	if json.Unmarshal([]byte(v.String()), &k) != nil || k.Link != link || len(k.Runs) == 0 {
+		return ""
+	}
+	where := make([]string, len(k.Runs))
+	for i, r := range k.Runs {
+		where[i] = "step " + strconv.Itoa(r.Step)
+		if r.Steps > 0 {
+			where[i] += "/" + strconv.Itoa(r.Steps)
+		}
+		where[i] += " (loss " + strconv.FormatFloat(r.Value, 'f', 4, 64) + ")"
+		if len(k.Runs) > 1 {
+			where[i] = r.Loss + " " + where[i]
+		}
+	}
+	s := "the run before the page loaded again had reached " + where[0] + ", and was lost with it (a page cannot keep a run across a reload)"
+	if len(k.Runs) > 1 {
+		s = "the runs before the page loaded again had reached " + strings.Join(where, ", ") + ", and were lost with it (a page cannot keep a run across a reload)"
+	}
+	if autostart {
+		return s + "; training starts again from step 0"
+	}
+	return s + "; Train trains again from step 0"
 }

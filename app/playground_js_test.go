@@ -363,3 +363,61 @@ func TestPlaygroundCrashedDropsItsMessages(t *testing.T) {
 		t.Errorf("the worker's error event, then its messages: trainer 0 %q, Train offered %v; want %q, not offered", got, p.can(msg.OpStart), want)
 	}
 }
+
+// TestPlaygroundReloadSaysRunLost: a page loaded again in its tab (a
+// reload) with the link of runs that had trained says where they were,
+// and that they were lost, and starts again from step 0 as the link
+// says; once: a reload before the new run trained a step says nothing of
+// the old one, nor does the page of another link. Before, a reload of an
+// autostarted lesson link (no gesture on the page, so no beforeunload
+// question in Chromium) started again from zero without a word. Under
+// node, with stand-ins of the Worker, the history and a sessionStorage
+// that keeps what it is given.
+func TestPlaygroundReloadSaysRunLost(t *testing.T) {
+	js.Global().Call("eval", `globalThis.Worker = class { postMessage() {} terminate() {} }
+	globalThis.history = { replaceState() {} }
+	globalThis.metriclabNavigator = Object.getOwnPropertyDescriptor(globalThis, "navigator")
+	Object.defineProperty(globalThis, "navigator", { value: { hardwareConcurrency: 1 }, configurable: true })
+	const kept = new Map()
+	globalThis.sessionStorage = { getItem(k) { return kept.has(k) ? kept.get(k) : null }, setItem(k, v) { kept.set(k, String(v)) }, removeItem(k) { kept.delete(k) } }`)
+	defer js.Global().Delete("Worker")
+	defer js.Global().Delete("history")
+	defer js.Global().Delete("sessionStorage")
+	defer js.Global().Call("eval", `delete globalThis.navigator
+		if (metriclabNavigator) Object.defineProperty(globalThis, "navigator", metriclabNavigator)
+		delete globalThis.metriclabNavigator`)
+	const link = "#loss=cosface&dim=3&epochs=1&hide=loss&autostart=1"
+	load := func(hash string) *Playground {
+		p := NewPlayground()
+		p.trainers[0].worker = newWorker(false, func(string) {}, func(error) {}, func(string) {})
+		p.open(hash)
+		return p
+	}
+	p := load(link)
+	if len(p.notices) != 0 {
+		t.Fatalf("first load: notices %q", p.notices)
+	}
+	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`) // ready: the autostart goes out
+	p.receive(0, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":412,"steps":938,"loss":0.2134}}`)
+	p.trainers[0].worker.terminate()
+
+	p = load(link) // the reload
+	want := "the run before the page loaded again had reached step 412/938 (loss 0.2134), and was lost with it (a page cannot keep a run across a reload); training starts again from step 0"
+	if !slices.Contains(p.notices, want) {
+		t.Errorf("reload after step 412: notices %q, want %q", p.notices, want)
+	}
+	if !p.trainers[0].pending {
+		t.Error("reload after step 412: the link's autostart did not wait for the trainer")
+	}
+	p.trainers[0].worker.terminate()
+	if p = load(link); len(p.notices) != 0 { // no step trained since
+		t.Errorf("second reload, no step since: notices %q", p.notices)
+	}
+	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	p.receive(0, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":5,"steps":938,"loss":2.5}}`)
+	p.trainers[0].worker.terminate()
+	if p = load("#loss=arcface&autostart=1"); len(p.notices) != 0 {
+		t.Errorf("another link: notices %q", p.notices)
+	}
+	p.trainers[0].worker.terminate()
+}
