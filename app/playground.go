@@ -863,9 +863,21 @@ func (p *Playground) keepRuns() {
 	store.Call("setItem", runsKey, string(b))
 }
 
+// reloaded reports whether the page was loaded by a reload (the
+// navigation's type): a tab duplicated copies the sessionStorage too,
+// while the first tab's runs go on.
+func reloaded() bool {
+	perf := app.Window().Get("performance")
+	if !perf.Truthy() || perf.Get("getEntriesByType").Type() != app.TypeFunction {
+		return false
+	}
+	nav := perf.Call("getEntriesByType", "navigation")
+	return nav.Length() > 0 && nav.Index(0).Get("type").String() == "reload"
+}
+
 // takeLostRuns returns a notice of where the runs of link were when the
-// tab loaded the page again, "" when none of link had trained a step,
-// and forgets them: "the run before the page loaded again had reached
+// tab reloaded the page, "" when none of link had trained a step or the
+// page was not reloaded (reloaded), and forgets them: "the run before the reload had reached
 // step 412/938 (loss 0.2134), and was lost with it; …". Training starts
 // again from step 0: by itself when autostart (the link asks for it, and
 // waiting would keep nothing of the run lost), else with Train.
@@ -883,7 +895,7 @@ func takeLostRuns(link string, autostart bool) string {
 	}
 	store.Call("removeItem", runsKey)
 	var k keptRuns
-	if json.Unmarshal([]byte(v.String()), &k) != nil || k.Link != link || len(k.Runs) == 0 {
+	if !reloaded() || json.Unmarshal([]byte(v.String()), &k) != nil || k.Link != link || len(k.Runs) == 0 {
 		return ""
 	}
 	where := make([]string, len(k.Runs))
@@ -897,9 +909,9 @@ func takeLostRuns(link string, autostart bool) string {
 			where[i] = r.Loss + " " + where[i]
 		}
 	}
-	s := "the run before the page loaded again had reached " + where[0] + ", and was lost with it (a page cannot keep a run across a reload)"
+	s := "the run before the reload had reached " + where[0] + ", and was lost with it (a page cannot keep a run across a reload)"
 	if len(k.Runs) > 1 {
-		s = "the runs before the page loaded again had reached " + strings.Join(where, ", ") + ", and were lost with it (a page cannot keep a run across a reload)"
+		s = "the runs before the reload had reached " + strings.Join(where, ", ") + ", and were lost with it (a page cannot keep a run across a reload)"
 	}
 	if autostart {
 		return s + "; training starts again from step 0"

@@ -364,12 +364,13 @@ func TestPlaygroundCrashedDropsItsMessages(t *testing.T) {
 	}
 }
 
-// TestPlaygroundReloadSaysRunLost: a page loaded again in its tab (a
-// reload) with the link of runs that had trained says where they were,
+// TestPlaygroundReloadSaysRunLost: a page reloaded with the link of
+// runs that had trained says where they were,
 // and that they were lost, and starts again from step 0 as the link
 // says; once: a reload before the new run trained a step says nothing of
-// the old one, nor does the page of another link. Before, a reload of an
-// autostarted lesson link (no gesture on the page, so no beforeunload
+// the old one, nor does the page of another link, nor a load that is
+// not a reload (a tab duplicated copies the sessionStorage). Before, a
+// reload of an autostarted lesson link (no gesture on the page, so no beforeunload
 // question in Chromium) started again from zero without a word. Under
 // node, with stand-ins of the Worker, the history and a sessionStorage
 // that keeps what it is given.
@@ -379,7 +380,13 @@ func TestPlaygroundReloadSaysRunLost(t *testing.T) {
 	globalThis.metriclabNavigator = Object.getOwnPropertyDescriptor(globalThis, "navigator")
 	Object.defineProperty(globalThis, "navigator", { value: { hardwareConcurrency: 1 }, configurable: true })
 	const kept = new Map()
-	globalThis.sessionStorage = { getItem(k) { return kept.has(k) ? kept.get(k) : null }, setItem(k, v) { kept.set(k, String(v)) }, removeItem(k) { kept.delete(k) } }`)
+	globalThis.sessionStorage = { getItem(k) { return kept.has(k) ? kept.get(k) : null }, setItem(k, v) { kept.set(k, String(v)) }, removeItem(k) { kept.delete(k) } }
+	globalThis.metriclabNavigation = "reload"
+	globalThis.metriclabEntries = performance.getEntriesByType
+	performance.getEntriesByType = type => type === "navigation" ? [{ type: metriclabNavigation }] : []`)
+	defer js.Global().Call("eval", `performance.getEntriesByType = metriclabEntries
+		delete globalThis.metriclabEntries
+		delete globalThis.metriclabNavigation`)
 	defer js.Global().Delete("Worker")
 	defer js.Global().Delete("history")
 	defer js.Global().Delete("sessionStorage")
@@ -402,7 +409,7 @@ func TestPlaygroundReloadSaysRunLost(t *testing.T) {
 	p.trainers[0].worker.terminate()
 
 	p = load(link) // the reload
-	want := "the run before the page loaded again had reached step 412/938 (loss 0.2134), and was lost with it (a page cannot keep a run across a reload); training starts again from step 0"
+	want := "the run before the reload had reached step 412/938 (loss 0.2134), and was lost with it (a page cannot keep a run across a reload); training starts again from step 0"
 	if !slices.Contains(p.notices, want) {
 		t.Errorf("reload after step 412: notices %q, want %q", p.notices, want)
 	}
@@ -418,6 +425,15 @@ func TestPlaygroundReloadSaysRunLost(t *testing.T) {
 	p.trainers[0].worker.terminate()
 	if p = load("#loss=arcface&autostart=1"); len(p.notices) != 0 {
 		t.Errorf("another link: notices %q", p.notices)
+	}
+	// A tab duplicated (its sessionStorage copied) is not a reload: the
+	// first tab's run goes on.
+	p.receive(0, `{"v":1,"type":"state","trainer":"t0","state":"idle"}`)
+	p.receive(0, `{"v":1,"type":"progress","trainer":"t0","progress":{"epoch":1,"step":7,"steps":938,"loss":2.1}}`)
+	p.trainers[0].worker.terminate()
+	js.Global().Set("metriclabNavigation", "back_forward")
+	if p = load("#loss=arcface&autostart=1"); len(p.notices) != 0 {
+		t.Errorf("a load that is not a reload: notices %q", p.notices)
 	}
 	p.trainers[0].worker.terminate()
 }
