@@ -172,10 +172,7 @@ func TestJobLifecycle(t *testing.T) {
 	if code != 200 || len(list) != 1 || list[0].ID != created.ID {
 		t.Errorf("GET /api/jobs: %d %s", code, b)
 	}
-	// A done job cannot be canceled or resumed.
-	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 409 {
-		t.Errorf("DELETE done job: %d %s, want 409", code, b)
-	}
+	// A done job cannot be resumed.
 	if code, b := call(t, "POST", ts.URL+"/api/jobs/"+created.ID+"/resume", "", nil); code != 409 {
 		t.Errorf("resume done job: %d %s, want 409", code, b)
 	}
@@ -188,6 +185,17 @@ func TestJobLifecycle(t *testing.T) {
 	resp.Body.Close()
 	if resp.Header.Get("Content-Type") != "text/event-stream" || len(evs) != 1 || evs[0].State != "done" || evs[0].V != 1 {
 		t.Errorf("events of a done job: %s %+v", resp.Header.Get("Content-Type"), evs)
+	}
+	// DELETE removes a done job's record (it was a 409: only a job not
+	// over could be canceled), and keeps its model.
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 204 {
+		t.Errorf("DELETE done job: %d %s, want 204", code, b)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 404 {
+		t.Errorf("the deleted job: %d, want 404", code)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/models/"+j.ModelID, "", nil); code != 200 {
+		t.Errorf("the deleted job's model: %d, want it kept", code)
 	}
 }
 
@@ -327,13 +335,14 @@ func TestCancelAndEvents(t *testing.T) {
 	if code != 200 || j.State != "canceled" || j.ModelID != "" || j.Step >= 2000*27 {
 		t.Fatalf("cancel running: %d %s", code, b)
 	}
-	// A second DELETE of each answers as the first (it was a 409 once
-	// the run had stopped).
+	// A second DELETE of each removes its record, the job canceled (it
+	// was a 409 once the run had stopped, then the job answered again).
 	for _, id := range []string{queued.ID, long.ID} {
-		var again jobView
-		code, b = call(t, "DELETE", ts.URL+"/api/jobs/"+id, "", nil)
-		if decode(t, b, &again); code != 200 || again.State != "canceled" {
-			t.Errorf("second cancel of %s: %d %s, want 200 and the job canceled", id, code, b)
+		if code, b = call(t, "DELETE", ts.URL+"/api/jobs/"+id, "", nil); code != 204 {
+			t.Errorf("second DELETE of %s: %d %s, want 204, its record removed", id, code, b)
+		}
+		if code, b = call(t, "GET", ts.URL+"/api/jobs/"+id, "", nil); code != 404 {
+			t.Errorf("job %s after its second DELETE: %d %s, want 404", id, code, b)
 		}
 	}
 	rest := sseEvents(t, resp.Body, 0)
@@ -1260,10 +1269,11 @@ func TestModelCardOneLine(t *testing.T) {
 func TestModelRename(t *testing.T) {
 	cfg := testConfig(t)
 	_, ts := newTestServer(t, cfg)
-	good := modelBytes(t, 3, 2, 0.01)
+	shade := float32(0.01)
 	upload := func(query string) msg.ModelCard {
 		t.Helper()
-		code, b := call(t, "POST", ts.URL+"/api/models"+query, "application/octet-stream", bytes.NewReader(good))
+		shade += 0.01 // files of their own: the same bytes are the same model (TestModelUploadSameBytes)
+		code, b := call(t, "POST", ts.URL+"/api/models"+query, "application/octet-stream", bytes.NewReader(modelBytes(t, 3, 2, shade)))
 		if code != 201 {
 			t.Fatalf("upload %s: %d %s", query, code, b)
 		}
@@ -1297,14 +1307,14 @@ func TestModelRename(t *testing.T) {
 	if code != 200 || got.Name != "the new name" || got.FileName() != a.FileName() {
 		t.Errorf("GET the renamed model: %d %s", code, body)
 	}
-	if code, file := call(t, "GET", ts.URL+"/api/models/"+a.ID+"/file", "", nil); code != 200 || !bytes.Equal(file, good) {
+	if code, file := call(t, "GET", ts.URL+"/api/models/"+a.ID+"/file", "", nil); code != 200 || !bytes.Equal(file, modelBytes(t, 3, 2, 0.02)) { // a's, the first upload
 		t.Errorf("the renamed model's file: %d, %d bytes, want 200 and the file uploaded", code, len(file))
 	}
 	// The name a had is free again; b's is still b's.
 	if c := upload("?name=a"); c.Name != "a" {
 		t.Errorf("upload named a after the rename: %+v", c)
 	}
-	if code, body := call(t, "POST", ts.URL+"/api/models?name=b", "application/octet-stream", bytes.NewReader(good)); code != 409 || !strings.Contains(errorOf(t, body), `is named "b" already`) {
+	if code, body := call(t, "POST", ts.URL+"/api/models?name=b", "application/octet-stream", bytes.NewReader(modelBytes(t, 3, 2, 0.5))); code != 409 || !strings.Contains(errorOf(t, body), `is named "b" already`) {
 		t.Errorf("upload named b: %d %s, want 409", code, body)
 	}
 	for _, tc := range []struct{ id, query, want string }{
@@ -1337,5 +1347,179 @@ func TestModelRename(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models"))
 	if len(entries) != 5 {
 		t.Errorf("models folder holds %d files, want the five models", len(entries))
+	}
+}
+
+// TestDeleteDatasetsSamplesJobs: the API deletes what it stores (R20's
+// finding 4: DELETE /api/datasets/NAME was a 404, GET of its samples a
+// 405, DELETE of a done job a 409, so a photo sent under the wrong
+// identity stayed for good and the job list only grew). A data set's
+// samples are listed by pages (?limit, ?after: the page's next); one is
+// deleted by its id, the data set by its name, unless a job that is not
+// over trains on it (409 naming the job); DELETE of a job cancels it,
+// then removes its record once it has ended, its model kept. Deletes
+// need the classroom token as every write does.
+func TestDeleteDatasetsSamplesJobs(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Token = "s3cret"
+	_, ts := newTestServer(t, cfg)
+	auth := []string{"Authorization", "Bearer s3cret"}
+	// "tiny", the name the test loader trains on: a job can run on it.
+	post := func(identity string, shade uint8) msg.Sample {
+		t.Helper()
+		ct, body := sampleBody(t, []string{"identity", identity}, pngBytes(t, 16, 16, shade))
+		code, b := call(t, "POST", ts.URL+"/api/datasets/tiny/samples", ct, body, auth...)
+		var smp msg.Sample
+		if code != 201 {
+			t.Fatalf("sample: %d %s", code, b)
+		}
+		decode(t, b, &smp)
+		return smp
+	}
+	post("Ann", 10)
+	post("Ann", 40)
+	wrong := post("Bob", 70) // Ann's photo, sent as Bob's
+	type page struct {
+		Samples []struct{ ID, Identity, Created string }
+		Next    string
+	}
+	var p page
+	code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples?limit=2", "", nil)
+	if decode(t, b, &p); code != 200 || len(p.Samples) != 2 || p.Next != p.Samples[1].ID {
+		t.Fatalf("first page of samples: %d %s, want 2 and next", code, b)
+	}
+	seen := []string{p.Samples[0].ID, p.Samples[1].ID}
+	code, b = call(t, "GET", ts.URL+"/api/datasets/tiny/samples?limit=2&after="+p.Next, "", nil)
+	p = page{}
+	if decode(t, b, &p); code != 200 || len(p.Samples) != 1 || p.Next != "" || slices.Contains(seen, p.Samples[0].ID) {
+		t.Fatalf("second page: %d %s, want the third sample alone", code, b)
+	}
+	for q, want := range map[string]int{"?limit=0": 400, "?limit=x": 400, "?limit=1001": 400, "?page=2": 400} {
+		if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples"+q, "", nil); code != want {
+			t.Errorf("samples%s: %d %s, want %d", q, code, b, want)
+		}
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/datasets/none/samples", "", nil); code != 404 {
+		t.Errorf("samples of no data set: %d %s, want 404", code, b)
+	}
+	// Without the token: refused, nothing removed.
+	for _, path := range []string{"/api/datasets/tiny/samples/" + wrong.ID, "/api/datasets/tiny"} {
+		if code, b := call(t, "DELETE", ts.URL+path, "", nil); code != 401 {
+			t.Errorf("DELETE %s without the token: %d %s, want 401", path, code, b)
+		}
+	}
+	code, b = call(t, "DELETE", ts.URL+"/api/datasets/tiny/samples/"+wrong.ID, "", nil, auth...)
+	if code != 204 {
+		t.Fatalf("delete of Bob's sample: %d %s, want 204", code, b)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/datasets/tiny/samples/"+wrong.ID, "", nil, auth...); code != 404 {
+		t.Errorf("deleted again: %d %s, want 404", code, b)
+	}
+	_, b = call(t, "GET", ts.URL+"/api/datasets", "", nil)
+	var sets []msg.Dataset
+	decode(t, b, &sets)
+	if i := slices.IndexFunc(sets, func(d msg.Dataset) bool { return d.Name == "tiny" }); i < 0 || sets[i].Identities != 1 || sets[i].Samples != 2 {
+		t.Errorf("data sets %s, want tiny with Ann's 2 samples", b)
+	}
+
+	// A job on the data set: it cannot go while the job runs.
+	code, b = postJSON(t, ts.URL+"/api/jobs", tinyJob(2000), auth...)
+	var job struct{ ID string }
+	if decode(t, b, &job); code != 201 {
+		t.Fatalf("job: %d %s", code, b)
+	}
+	waitJob(t, ts.URL, job.ID, 10*time.Second, func(j jobView) bool { return j.State == "running" })
+	code, b = call(t, "DELETE", ts.URL+"/api/datasets/tiny", "", nil, auth...)
+	if want := `data set "tiny": job ` + job.ID + ` (running) trains on it`; code != 409 || !strings.HasPrefix(errorOf(t, b), want) {
+		t.Errorf("delete of tiny with a job on it: %d %s, want 409 %q", code, b, want)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 200 || !strings.Contains(string(b), `"state":"canceled"`) {
+		t.Fatalf("DELETE of the running job: %d %s, want it canceled", code, b)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/datasets/tiny", "", nil, auth...); code != 204 {
+		t.Errorf("delete of tiny, its job canceled: %d %s, want 204", code, b)
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples", "", nil); code != 404 {
+		t.Errorf("samples of the deleted data set: %d %s, want 404", code, b)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "datasets", "tiny")); !os.IsNotExist(err) {
+		t.Errorf("the deleted data set's folder: %v, want it gone", err)
+	}
+	// The canceled job's record goes at the second DELETE; a done job's
+	// at its first, its model kept.
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 204 {
+		t.Errorf("DELETE of the canceled job: %d %s, want 204", code, b)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/jobs/"+job.ID, "", nil); code != 404 {
+		t.Errorf("the deleted job: %d, want 404", code)
+	}
+	code, b = postJSON(t, ts.URL+"/api/jobs", tinyJob(1), auth...)
+	if decode(t, b, &job); code != 201 {
+		t.Fatalf("job: %d %s", code, b)
+	}
+	done := waitJob(t, ts.URL, job.ID, 30*time.Second, ended)
+	if done.State != "done" || done.ModelID == "" {
+		t.Fatalf("job %+v, want done with a model", done)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil); code != 401 {
+		t.Errorf("DELETE of a job without the token: %d %s, want 401", code, b)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 204 {
+		t.Errorf("DELETE of the done job: %d %s, want 204", code, b)
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/models/"+done.ModelID, "", nil); code != 200 || !strings.Contains(string(b), `"job_id":"`+job.ID+`"`) {
+		t.Errorf("the deleted job's model: %d %s, want it kept", code, b)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 404 {
+		t.Errorf("DELETE of the deleted job: %d %s, want 404", code, b)
+	}
+}
+
+// TestModelUploadSameBytes: the same model file uploaded again is the
+// model stored (200, "existed": true, its card), not a second model with
+// its own id (R20's finding 11); under a name that model does not have,
+// 409 naming it; the job's model downloaded and uploaded back is the
+// job's model.
+func TestModelUploadSameBytes(t *testing.T) {
+	cfg := testConfig(t)
+	_, ts := newTestServer(t, cfg)
+	good := modelBytes(t, 3, 2, 0.01)
+	type answer struct {
+		ID, Name string
+		Existed  bool
+	}
+	upload := func(query string, b []byte) (int, answer, []byte) {
+		t.Helper()
+		code, body := call(t, "POST", ts.URL+"/api/models"+query, "application/octet-stream", bytes.NewReader(b))
+		var a answer
+		if code/100 == 2 {
+			decode(t, body, &a)
+		}
+		return code, a, body
+	}
+	code, first, b := upload("?name=mine", good)
+	if code != 201 || first.Existed {
+		t.Fatalf("first upload: %d %s, want 201 with existed false", code, b)
+	}
+	if code, again, b := upload("", good); code != 200 || !again.Existed || again.ID != first.ID || again.Name != "mine" {
+		t.Errorf("the same file again: %d %s, want 200 with existed true and model %s", code, b, first.ID)
+	}
+	if code, again, b := upload("?name=mine", good); code != 200 || !again.Existed || again.ID != first.ID {
+		t.Errorf("the same file under its name: %d %s, want 200 with existed true", code, b)
+	}
+	code, _, b = upload("?name=yours", good)
+	if want := "model " + first.ID + `, named "mine", is this file already`; code != 409 || !strings.Contains(errorOf(t, b), want) {
+		t.Errorf("the same file under another name: %d %s, want 409 %q", code, b, want)
+	}
+	if code, other, b := upload("", modelBytes(t, 3, 2, 0.02)); code != 201 || other.Existed || other.ID == first.ID {
+		t.Errorf("another file of the same size: %d %s, want 201, a model of its own", code, b)
+	}
+	j := runJob(t, ts.URL, tinyJob(1))
+	_, file := call(t, "GET", ts.URL+"/api/models/"+j.ModelID+"/file", "", nil)
+	if code, back, b := upload("", file); code != 200 || back.ID != j.ModelID {
+		t.Errorf("the job's model uploaded back: %d %s, want 200 and model %s", code, b, j.ModelID)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "models")); len(entries) != 3 {
+		t.Errorf("models folder holds %d files, want 3", len(entries))
 	}
 }

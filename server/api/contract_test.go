@@ -197,7 +197,11 @@ func TestContractModelUploadRename(t *testing.T) {
 	if err != nil || mine.Name != "José & co" || mine.Size != int64(len(good)) || mine.Arch != "mlp" {
 		t.Fatalf("upload: %+v %v; want the model named José & co", mine, err)
 	}
-	plain, err := c.UploadModel(ctx, "", good)
+	// The same file again is the model stored: 200, its card.
+	if again, err := c.UploadModel(ctx, "", good); err != nil || again.ID != mine.ID {
+		t.Errorf("the same file again: %+v %v; want model %s", again, err, mine.ID)
+	}
+	plain, err := c.UploadModel(ctx, "", modelBytes(t, 3, 2, 0.02))
 	if err != nil || plain.Name != "uploaded model" {
 		t.Fatalf("upload without a name: %+v %v; want it named uploaded model", plain, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 
 	"metriclab/core/data"
 	"metriclab/core/msg"
@@ -184,4 +185,75 @@ func checkImage(b []byte) (string, error) {
 		return ".png", nil
 	}
 	return ".jpg", nil
+}
+
+// Bounds of a page of GET /api/datasets/{name}/samples (?limit=).
+const (
+	defaultSamplesPage = 100
+	maxSamplesPage     = 1000
+)
+
+// samplesPage is the answer of GET /api/datasets/{name}/samples: a page
+// of the data set's samples, by ID, and Next, the ?after= of the next
+// page ("" for the last).
+type samplesPage struct {
+	Samples []store.SampleRow `json:"samples"`
+	Next    string            `json:"next,omitempty"`
+}
+
+// listSamples answers a page of the samples of an uploaded data set:
+// ?limit= of them (1 to maxSamplesPage; defaultSamplesPage), after the
+// ID ?after= names (the last page's Next), by ID.
+func (s *Server) listSamples(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query() // it parses: see handle
+	if len(q["after"]) > 1 || len(q["limit"]) > 1 {
+		s.fail(w, r, badRequest("after and limit are given once at most"))
+		return
+	}
+	limit := defaultSamplesPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxSamplesPage {
+			s.fail(w, r, badRequest("limit %q: want a number from 1 to %d", msg.Shorten(v, 32), maxSamplesPage))
+			return
+		}
+		limit = n
+	}
+	rows, more, err := s.store.Samples(r.PathValue("name"), q.Get("after"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := samplesPage{Samples: rows}
+	if more {
+		page.Next = rows[len(rows)-1].ID
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// deleteDataset removes an uploaded data set and its samples, 204, unless
+// a queued, running or interrupted job trains on it (409, naming the job).
+func (s *Server) deleteDataset(w http.ResponseWriter, r *http.Request) {
+	left, err := s.store.DeleteDataset(r.PathValue("name"))
+	s.deleted(w, r, left, err)
+}
+
+// deleteSample removes one sample of an uploaded data set, 204, under the
+// same rule as deleteDataset; the data set stays, empty too.
+func (s *Server) deleteSample(w http.ResponseWriter, r *http.Request) {
+	left, err := s.store.DeleteSample(r.PathValue("name"), r.PathValue("id"))
+	s.deleted(w, r, left, err)
+}
+
+// deleted answers a deletion: err's failure, or 204, logging the files
+// it left behind (left: they go to lost+found at the next start).
+func (s *Server) deleted(w http.ResponseWriter, r *http.Request, left, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if left != nil {
+		s.log.Printf("api: %s %q: deleted, files left behind: %q", r.Method, r.URL.Path, left)
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -238,3 +238,32 @@ func exactFields(body []byte, v any) error {
 	}
 	return nil
 }
+
+// deleteJob is DELETE /api/jobs/{id}: a job that has ended (done, failed,
+// canceled) loses its record, 204; its model stays (a model is a resource
+// of its own: DELETE /api/models/{id}), its card naming the job it came
+// from. A job queued, running or interrupted is canceled, as cancelJob
+// answers: a second DELETE then removes its record. A canceled job's run
+// still stopping is waited for first (as a cancel waits), so that it
+// writes no more to a record gone.
+func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	j, err := s.runner.Job(id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if j.State == msg.JobCanceled {
+		s.runner.Cancel(id, cancelWait) // no run: at once
+	}
+	deleted, err := s.store.DeleteJob(id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !deleted { // queued, running or interrupted
+		s.cancelJob(w, r)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -148,16 +148,18 @@ func (d *downloadErrors) Unwrap() http.ResponseWriter { return d.ResponseWriter 
 // the name of the query's "name" (modelName's rules; one that another
 // model has is refused with 409 once the file is checked, and nothing is
 // kept), or "uploaded model" without one, after store.CheckModel accepts
-// it.
+// it: 201. The same bytes as a model stored are that model: 200 with its
+// card and "existed": true, as a sample sent twice is answered; under a
+// name that model does not have, 409, naming it (store.AddUpload).
 func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 	name, err := modelName(r.URL.Query()) // it parses: see handle
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	add := s.store.AddNamedModel
-	if name == "" {
-		name, add = "uploaded model", s.store.AddModel
+	named := name != ""
+	if !named {
+		name = "uploaded model"
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		// curl -F, a browser's form: the file is inside, not the body.
@@ -179,7 +181,7 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 		n = s.cfg.MaxUpload
 	}
 	s.extendWrite(w, 2*s.bodyTime(n))
-	card, err := add(name, func(w io.Writer) error {
+	card, existed, err := s.store.AddUpload(name, named, func(w io.Writer) error {
 		_, err := io.Copy(w, body)
 		return err
 	}, checkUpload)
@@ -188,7 +190,19 @@ func (s *Server) uploadModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/models/"+card.ID)
-	writeJSON(w, http.StatusCreated, card)
+	status := http.StatusCreated
+	if existed {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, uploaded{card, existed})
+}
+
+// uploaded is the answer of POST /api/models: the model's card, and
+// Existed, true when a model stored had the same bytes already (the card
+// is that model's, and nothing was added: store.AddUpload).
+type uploaded struct {
+	store.Card
+	Existed bool `json:"existed"`
 }
 
 // modelName returns the query's "name" without the spaces around it, ""
@@ -213,10 +227,10 @@ func modelName(q url.Values) (string, error) {
 	return name, nil
 }
 
-// nameTaken is err, but a store.ErrNameTaken as a 409 that says which
-// model has the name.
+// nameTaken is err, but a store.ErrNameTaken (or store.ErrSameBytes) as
+// a 409 that says which model has the name (or the bytes).
 func nameTaken(err error) error {
-	if errors.Is(err, store.ErrNameTaken) {
+	if errors.Is(err, store.ErrNameTaken) || errors.Is(err, store.ErrSameBytes) {
 		return &apiError{http.StatusConflict, err.Error()}
 	}
 	return err

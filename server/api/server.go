@@ -125,7 +125,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/jobs", s.listJobs)
 	s.handle("GET /api/jobs/{id}", s.getJob)
 	s.handle("GET /api/jobs/{id}/events", s.jobEvents)
-	s.handle("DELETE /api/jobs/{id}", s.cancelJob)
+	s.handle("DELETE /api/jobs/{id}", s.deleteJob)
 	s.handle("POST /api/jobs/{id}/resume", s.resumeJob)
 
 	s.handle("GET /api/models", s.listModels)
@@ -136,7 +136,10 @@ func (s *Server) routes() {
 	s.handle("POST /api/models/{id}/rename", s.renameModel, "name")
 
 	s.handle("GET /api/datasets", s.listDatasets)
+	s.handle("DELETE /api/datasets/{name}", s.deleteDataset)
+	s.handle("GET /api/datasets/{name}/samples", s.listSamples, "after", "limit")
 	s.handle("POST /api/datasets/{name}/samples", s.uploadSample)
+	s.handle("DELETE /api/datasets/{name}/samples/{id}", s.deleteSample)
 
 	s.mux.HandleFunc("/api/", s.noRoute)
 }
@@ -321,10 +324,11 @@ func badRequest(format string, a ...any) error {
 
 // fail answers err as {"error": …}: its own status and message for an
 // apiError, 400 for an invalid request, 409 with its words for a job's
-// state, 404, 409, 413 and 429 for the store's and the limits' errors,
-// 507 for a write the disk had no room for (store.DiskFull), and 500
-// "internal error" for anything else; the last two are logged, quoted as
-// one line of the log. The text is one line, as the API promises
+// state and for a data set a job trains on (store.InUseError), 404, 409,
+// 413 and 429 for the store's and the limits' errors, 507 for a write the
+// disk had no room for (store.DiskFull), and 500 "internal error" for
+// anything else; the last two are logged, quoted as one line of the log.
+// The text is one line, as the API promises
 // (msg.ErrorLine): a message that quotes a file's words or an OS error
 // may hold line breaks.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -332,6 +336,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var mb *http.MaxBytesError
 	var ne store.NameError
+	var iu store.InUseError
 	switch {
 	case errors.As(err, &ae):
 		status, text = ae.status, ae.msg
@@ -345,6 +350,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, text = http.StatusConflict, err.Error()
 	case errors.As(err, &ne):
 		status, text = http.StatusBadRequest, ne.Error()
+	case errors.As(err, &iu):
+		status, text = http.StatusConflict, iu.Error()
 	case errors.Is(err, store.ErrNotFound):
 		status, text = http.StatusNotFound, "not found"
 	case errors.Is(err, store.ErrConflict):

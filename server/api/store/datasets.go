@@ -321,3 +321,146 @@ func (s *Store) DatasetDir(name string) (string, error) {
 	}
 	return filepath.Join(s.dir, datasetsDir, name), nil
 }
+
+// InUseError is the refusal of a change to a data set that a queued,
+// running or interrupted job trains on (its run, or its resume, reads the
+// data set's files): DeleteDataset's and DeleteSample's. It matches
+// ErrConflict.
+type InUseError struct{ Dataset, JobID, State string }
+
+func (e InUseError) Error() string {
+	return fmt.Sprintf("data set %q: job %s (%s) trains on it: wait for it to end, or cancel it (DELETE /api/jobs/%s)", e.Dataset, e.JobID, e.State, e.JobID)
+}
+func (e InUseError) Is(target error) bool { return target == ErrConflict }
+
+// datasetInUse returns the InUseError of data set name when a queued,
+// running or interrupted job trains on it (its config's data), the
+// oldest such job, or nil; as tx reads the jobs.
+func datasetInUse(tx *sql.Tx, name string) error {
+	var id, state string
+	err := tx.QueryRow("SELECT id, state FROM jobs WHERE state IN (?, ?, ?) AND json_valid(config) AND json_extract(config, '$.data') = ? ORDER BY created, rowid LIMIT 1",
+		StateQueued, StateRunning, StateInterrupted, name).Scan(&id, &state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	return InUseError{name, id, state}
+}
+
+// DeleteDataset removes data set name, its samples' rows and its folder
+// (rows first, in one transaction, then the folder), or returns
+// ErrNotFound, or an InUseError when a job that is not over trains on it.
+// A file it cannot remove leaves the data set deleted, the file without a
+// row (Open moves it to lost+found): left says why, as DeleteModel's. A
+// sample of its name sent meanwhile waits (Store.names), then makes a new
+// data set.
+func (s *Store) DeleteDataset(name string) (left, err error) {
+	if !ValidName(name) {
+		return nil, ErrNotFound
+	}
+	s.names.Lock()
+	defer s.names.Unlock()
+	err = s.tx(func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRow("SELECT COUNT(*) FROM datasets WHERE name = ?", name).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		if err := datasetInUse(tx, name); err != nil {
+			return err
+		}
+		if _, err := tx.Exec("DELETE FROM samples WHERE dataset = ?", name); err != nil {
+			return err
+		}
+		_, err := tx.Exec("DELETE FROM datasets WHERE name = ?", name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Join(s.dir, datasetsDir)
+	if err := os.RemoveAll(filepath.Join(root, name)); err != nil {
+		return err, nil
+	}
+	s.syncDir(root)
+	return nil, nil
+}
+
+// SampleRow is a stored sample as a data set's list gives it: its ID (the
+// name of its file), its identity as stored, and when it was stored.
+type SampleRow struct {
+	ID       string `json:"id"`
+	Identity string `json:"identity"`
+	Created  string `json:"created"`
+}
+
+// Samples returns at most limit samples of data set name whose IDs come
+// after after ("" for the first), by ID, and more, whether others follow;
+// or ErrNotFound for no such data set.
+func (s *Store) Samples(name, after string, limit int) (rows []SampleRow, more bool, err error) {
+	stored, err := s.HasDataset(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if !stored {
+		return nil, false, ErrNotFound
+	}
+	q, err := s.db.Query("SELECT id, identity, created FROM samples WHERE dataset = ? AND id > ? ORDER BY id LIMIT ?", name, after, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	defer q.Close()
+	rows = []SampleRow{}
+	for q.Next() {
+		var r SampleRow
+		if err := q.Scan(&r.ID, &r.Identity, &r.Created); err != nil {
+			return nil, false, err
+		}
+		rows = append(rows, r)
+	}
+	if err := q.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(rows) > limit {
+		return rows[:limit], true, nil
+	}
+	return rows, false, nil
+}
+
+// DeleteSample removes sample id of data set name (row first, then its
+// file; its identity's folder too once empty), or returns ErrNotFound, or
+// an InUseError when a job that is not over trains on the data set. The
+// data set stays, with no samples left too. left is as DeleteDataset's.
+func (s *Store) DeleteSample(name, id string) (left, err error) {
+	s.names.Lock()
+	defer s.names.Unlock()
+	var file string
+	err = s.tx(func(tx *sql.Tx) error {
+		err := tx.QueryRow("SELECT file FROM samples WHERE id = ? AND dataset = ?", id, name).Scan(&file)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := datasetInUse(tx, name); err != nil {
+			return err
+		}
+		_, err = tx.Exec("DELETE FROM samples WHERE id = ?", id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(s.dir, file)
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err, nil
+	}
+	s.syncDir(filepath.Dir(path))
+	removeEmptyUp(filepath.Dir(path), filepath.Join(s.dir, datasetsDir))
+	return nil, nil
+}

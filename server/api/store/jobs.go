@@ -421,3 +421,30 @@ func (s *Store) FinishJob(id, modelName string, step int, loss float64, metrics 
 	os.Remove(filepath.Join(s.dir, checkpointsDir, id+modelExt))
 	return card, nil
 }
+
+// DeleteJob removes the row of job id once it has ended (done, failed or
+// canceled) and reports true; false, and nothing removed, for a job still
+// queued, running or interrupted (a cancel's to end first); ErrNotFound
+// for none. Its model, a resource of its own, stays, its card naming the
+// job it came from (JobID).
+func (s *Store) DeleteJob(id string) (bool, error) {
+	deleted := false
+	var ckpt string
+	err := s.tx(func(tx *sql.Tx) error {
+		var state string
+		err := tx.QueryRow("SELECT state, checkpoint FROM jobs WHERE id = ?", id).Scan(&state, &ckpt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil || !endsCheckpoint(state) {
+			return err
+		}
+		_, err = tx.Exec("DELETE FROM jobs WHERE id = ?", id)
+		deleted = err == nil
+		return err
+	})
+	if deleted && ckpt != "" { // an ended job keeps none; one from before may
+		os.Remove(filepath.Join(s.dir, ckpt))
+	}
+	return deleted, err
+}

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,128 @@ func (s *Store) AddModel(name string, write func(io.Writer) error, check ModelCh
 // inserts the row, and the file written is removed.
 func (s *Store) AddNamedModel(name string, write func(io.Writer) error, check ModelCheck) (Card, error) {
 	return s.addModel(name, "", write, check, func(tx *sql.Tx, c Card) error { return nameFree(tx, name, c.ID) })
+}
+
+// ErrSameBytes is the error of an upload under a name (AddUpload) whose
+// bytes another model, of another name, has: it is wrapped with that
+// model's id and name.
+var ErrSameBytes = errors.New("same bytes")
+
+// AddUpload registers an uploaded model file, as AddModel (named false:
+// name is the server's label) or AddNamedModel (named: a name a person
+// chose) do, unless a model stored has the same bytes: then nothing is
+// added, and its card is answered with existed true, as a sample sent
+// twice is (AddSample), for an upload without a name or under the name
+// that model has; under another name, ErrSameBytes, which names it (a
+// rename gives it the name). A retried upload, a page's send repeated,
+// a trained model's download uploaded back, so makes no second model of
+// its own id that differs in nothing. The bytes are compared with those
+// of the models of the same size, in the transaction that would insert
+// the row (two uploads of one file at once make one model); models
+// differ early in their header (the provenance's time), so a file is
+// read through only when it is the same.
+func (s *Store) AddUpload(name string, named bool, write func(io.Writer) error, check ModelCheck) (card Card, existed bool, err error) {
+	var same Card
+	card, err = s.addModel(name, "", write, check, func(tx *sql.Tx, c Card) error {
+		found, err := s.sameModel(tx, c)
+		if err != nil {
+			return err
+		}
+		if found != nil {
+			if named && found.Name != name {
+				return fmt.Errorf("%w: model %s, named %q, is this file already: rename it to give it this name (POST /api/models/%s/rename?name=…)", ErrSameBytes, found.ID, found.Name, found.ID)
+			}
+			same = *found
+			return errExisted
+		}
+		if named {
+			return nameFree(tx, name, c.ID)
+		}
+		return nil
+	})
+	if errors.Is(err, errExisted) {
+		return same, true, nil
+	}
+	return card, false, err
+}
+
+// errExisted rolls back the insert of a model that AddUpload found stored.
+var errExisted = errors.New("existed")
+
+// sameModel returns the card of a model other than c whose file has the
+// same bytes as c's (its row inserted in tx), or nil.
+func (s *Store) sameModel(tx *sql.Tx, c Card) (*Card, error) {
+	rows, err := tx.Query("SELECT id, card, file FROM models WHERE size = ? AND id != ? ORDER BY rowid", c.Size, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	type candidate struct{ id, card, file string }
+	var cands []candidate
+	for rows.Next() {
+		var k candidate
+		if err := rows.Scan(&k.id, &k.card, &k.file); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cands = append(cands, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(s.dir, modelsDir, c.ID+modelExt)
+	for _, k := range cands {
+		var other Card
+		if json.Unmarshal([]byte(k.card), &other) != nil {
+			continue // Models leaves it out; Open removes its row
+		}
+		same, err := sameFile(path, filepath.Join(s.dir, k.file))
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			other = boundCard(other)
+			return &other, nil
+		}
+	}
+	return nil, nil
+}
+
+// sameFile reports whether the files a and b, of one size, hold the same
+// bytes, reading them until they differ. A file gone (b deleted meanwhile)
+// is not the same.
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Open(a)
+	if err != nil {
+		return false, err
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer fb.Close()
+	ba, bb := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		na, errA := io.ReadFull(fa, ba)
+		nb, errB := io.ReadFull(fb, bb)
+		if na != nb || !bytes.Equal(ba[:na], bb[:nb]) {
+			return false, nil
+		}
+		endA := errors.Is(errA, io.EOF) || errors.Is(errA, io.ErrUnexpectedEOF)
+		endB := errors.Is(errB, io.EOF) || errors.Is(errB, io.ErrUnexpectedEOF)
+		switch {
+		case errA != nil && !endA:
+			return false, errA
+		case errB != nil && !endB:
+			return false, errB
+		case endA || endB:
+			return endA && endB, nil
+		}
+	}
 }
 
 // nameFree returns ErrNameTaken, with the model's id, when a model other

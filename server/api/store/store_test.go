@@ -1552,3 +1552,211 @@ func TestRenameModel(t *testing.T) {
 		t.Errorf("models folder holds %d files, want 3 (the refused model's removed)", len(entries))
 	}
 }
+
+// TestDeleteDataset: DeleteDataset removes a data set's rows and its
+// folder, refuses one that a queued, running or interrupted job trains on
+// (an InUseError naming the job, which matches ErrConflict), and takes
+// one whose jobs have ended; a second delete is ErrNotFound, and a sample
+// sent after it makes the data set anew. (There was no way to delete a
+// data set: R20's finding 4.)
+func TestDeleteDataset(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	aliceSample(t, s)
+	if _, err := s.AddSample("faces", "bob", ".png", writeString("bob")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddSample("other", "carol", ".png", writeString("c")); err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "faces"}, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateJob("1.2.3.4", msg.TrainRequest{Data: "mnist"}, 10, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, state := range []string{StateQueued, StateRunning, StateInterrupted} {
+		if _, err := s.db.Exec("UPDATE jobs SET state = ? WHERE id = ?", state, j.ID); err != nil {
+			t.Fatal(err)
+		}
+		var iu InUseError
+		_, err := s.DeleteDataset("faces")
+		if !errors.As(err, &iu) || !errors.Is(err, ErrConflict) || iu.JobID != j.ID || !strings.Contains(err.Error(), "job "+j.ID+" ("+state+") trains on it") {
+			t.Errorf("delete of faces with a job %s on it: %v, want an InUseError naming job %s", state, err, j.ID)
+		}
+		if _, err := s.DeleteSample("faces", aliceSample(t, s).ID); !errors.As(err, &iu) {
+			t.Errorf("delete of a sample of faces with a job %s on it: %v, want an InUseError", state, err)
+		}
+	}
+	if sets, _ := s.Datasets(); len(sets) != 2 || sets[0].Samples != 2 {
+		t.Fatalf("data sets after refused deletes: %+v, want faces' 2 samples kept", sets)
+	}
+	if _, err := s.db.Exec("UPDATE jobs SET state = ? WHERE id = ?", StateDone, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := s.DeleteDataset("faces"); left != nil || err != nil {
+		t.Fatalf("delete of faces: %v, %v", left, err)
+	}
+	if sets, _ := s.Datasets(); len(sets) != 1 || sets[0].Name != "other" {
+		t.Errorf("data sets after the delete: %+v, want other alone", sets)
+	}
+	if exists(filepath.Join(dir, datasetsDir, "faces")) {
+		t.Errorf("faces' folder is left")
+	}
+	var n int
+	if s.db.QueryRow("SELECT COUNT(*) FROM samples WHERE dataset = 'faces'").Scan(&n); n != 0 {
+		t.Errorf("%d rows of faces' samples left", n)
+	}
+	if _, err := s.DeleteDataset("faces"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("faces deleted again: %v, want ErrNotFound", err)
+	}
+	if _, err := s.DeleteDataset("../other"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a name that is a path: %v, want ErrNotFound", err)
+	}
+	if smp := aliceSample(t, s); smp.Existed {
+		t.Errorf("alice's sample after the delete: %+v, want it stored anew", smp)
+	}
+	s.Close()
+	s, rec, err := Open(dir) // nothing for the recovery to repair
+	if err != nil || rec != (Recovery{}) {
+		t.Errorf("open after the deletes: %v, repaired %+v", err, rec)
+	}
+}
+
+// TestSamplesAndDeleteSample: Samples pages a data set's samples by ID;
+// DeleteSample removes one (row, file, its identity's folder once empty),
+// the data set staying; ErrNotFound for a sample of another data set, or
+// one gone.
+func TestSamplesAndDeleteSample(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ids []string
+	for i, who := range []string{"alice", "alice", "bob"} {
+		smp, err := s.AddSample("faces", who, ".png", writeString(fmt.Sprint("img", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, smp.ID)
+	}
+	other, err := s.AddSample("other", "bob", ".png", writeString("img2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	page, more, err := s.Samples("faces", "", 2)
+	if err != nil || !more || len(page) != 2 || page[0].ID != ids[0] || page[1].ID != ids[1] {
+		t.Fatalf("first page: %+v, more %v, %v; want %v and more", page, more, err, ids[:2])
+	}
+	page, more, err = s.Samples("faces", page[1].ID, 2)
+	if err != nil || more || len(page) != 1 || page[0].ID != ids[2] {
+		t.Fatalf("second page: %+v, more %v, %v; want %v alone", page, more, err, ids[2:])
+	}
+	if _, _, err := s.Samples("none", "", 2); !errors.Is(err, ErrNotFound) {
+		t.Errorf("samples of no data set: %v, want ErrNotFound", err)
+	}
+	var bob string
+	all, _, _ := s.Samples("faces", "", 10)
+	for _, r := range all {
+		if r.Identity == "bob" {
+			bob = r.ID
+		}
+	}
+	if _, err := s.DeleteSample("faces", other.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("delete of another data set's sample: %v, want ErrNotFound", err)
+	}
+	if left, err := s.DeleteSample("faces", bob); left != nil || err != nil {
+		t.Fatalf("delete of bob's sample: %v, %v", left, err)
+	}
+	if exists(filepath.Join(dir, datasetsDir, "faces", "bob")) {
+		t.Errorf("bob's folder is left, empty")
+	}
+	if _, err := s.DeleteSample("faces", bob); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob's sample deleted again: %v, want ErrNotFound", err)
+	}
+	if sets, _ := s.Datasets(); len(sets) != 2 || sets[0].Identities != 1 || sets[0].Samples != 2 {
+		t.Errorf("data sets: %+v, want faces with alice's 2 samples", sets)
+	}
+	if !exists(filepath.Join(dir, datasetsDir, "other", "bob", other.ID+".png")) {
+		t.Errorf("the other data set's bob lost his sample")
+	}
+}
+
+// TestDeleteJob: DeleteJob removes the row of a job that has ended and
+// keeps its model; one queued, running or interrupted is not removed
+// (false); ErrNotFound for none. (An ended job's record stayed for good:
+// R20's finding 4.)
+func TestDeleteJob(t *testing.T) {
+	s, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	j := runningJob(t, s)
+	if ok, err := s.DeleteJob(j.ID); ok || err != nil {
+		t.Errorf("delete of a running job: %v, %v; want false", ok, err)
+	}
+	card, err := s.FinishJob(j.ID, "m", 10, 0.5, nil, "", writeString("model"), fakeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.DeleteJob(j.ID); !ok || err != nil {
+		t.Errorf("delete of a done job: %v, %v; want true", ok, err)
+	}
+	if _, err := s.Job(j.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the deleted job: %v, want ErrNotFound", err)
+	}
+	if c, _, err := s.Model(card.ID); err != nil || c.JobID != j.ID {
+		t.Errorf("its model: %+v, %v; want it kept, naming its job", c, err)
+	}
+	if _, err := s.DeleteJob(j.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted again: %v, want ErrNotFound", err)
+	}
+}
+
+// TestAddUploadSameBytes: an upload of the bytes a model has is that
+// model (existed), without a name or under its name, and refused under
+// another (ErrSameBytes, naming it); other bytes of the same size are a
+// new model. (Before, every upload was a model: the same file twice made
+// two, R20's finding 11.)
+func TestAddUploadSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first, existed, err := s.AddUpload("mine", true, writeString("model A"), fakeCheck)
+	if err != nil || existed {
+		t.Fatalf("first upload: %v, existed %v", err, existed)
+	}
+	again, existed, err := s.AddUpload("uploaded model", false, writeString("model A"), fakeCheck)
+	if err != nil || !existed || again.ID != first.ID || again.Name != "mine" {
+		t.Errorf("the same bytes without a name: %+v, existed %v, %v; want model %s", again, existed, err, first.ID)
+	}
+	if again, existed, err := s.AddUpload("mine", true, writeString("model A"), fakeCheck); err != nil || !existed || again.ID != first.ID {
+		t.Errorf("the same bytes under its name: %+v, existed %v, %v; want model %s", again, existed, err, first.ID)
+	}
+	_, _, err = s.AddUpload("yours", true, writeString("model A"), fakeCheck)
+	if !errors.Is(err, ErrSameBytes) || !strings.Contains(err.Error(), "model "+first.ID+`, named "mine"`) {
+		t.Errorf("the same bytes under another name: %v, want ErrSameBytes naming %s", err, first.ID)
+	}
+	other, existed, err := s.AddUpload("uploaded model", false, writeString("model B"), fakeCheck)
+	if err != nil || existed || other.ID == first.ID {
+		t.Errorf("other bytes of the same size: %+v, existed %v, %v; want a new model", other, existed, err)
+	}
+	if cards, _, _ := s.Models(); len(cards) != 2 {
+		t.Errorf("%d models, want 2", len(cards))
+	}
+	if files, _ := os.ReadDir(filepath.Join(dir, modelsDir)); len(files) != 2 {
+		t.Errorf("%d files in models, want 2", len(files))
+	}
+}
