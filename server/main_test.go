@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -14,6 +15,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -2028,17 +2030,16 @@ func TestOneIdentity(t *testing.T) {
 	}
 }
 
-// TestServeChecksFlagsFirst: serve refuses a --web without the page's
-// binary, or that is a file, before it creates the data directory, and a --data-dir it cannot
+// TestServeChecksFlagsFirst: serve refuses a --web that is a file before
+// it creates the data directory, and a --data-dir it cannot
 // create as bad input (status 2, one line naming it); on an address that
 // is not loopback, it prints no token for a server that does not start
 // (before, "classroom mode: writes need the token …" came before the
-// refusal).
+// refusal). (A --web without the page's binary was refused too: it is
+// served as the API alone now, TestServeWithoutPages.)
 func TestServeChecksFlagsFirst(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "d")
-	wantBadInput(t, "no app.wasm, the page's binary", "serve", "--web", filepath.Join(dir, "noweb"), "--addr", "127.0.0.1:0", "--data-dir", data)
-	wantBadInput(t, "no app.wasm, the page's binary", "serve", "--web", filepath.Join(dir, "noweb"), "--addr", "0.0.0.0:0", "--data-dir", data)
 	// A file was said to be a folder without app.wasm.
 	wasm := filepath.Join(dir, "app.wasm")
 	if err := os.WriteFile(wasm, []byte("\x00asm"), 0o644); err != nil {
@@ -2074,6 +2075,81 @@ func TestServeChecksFlagsFirst(t *testing.T) {
 	if _, err := os.Stat(api.DefaultDataDir); err == nil { // in the test's folder
 		os.RemoveAll(api.DefaultDataDir)
 		t.Errorf("serve --data-dir '' made %s", api.DefaultDataDir)
+	}
+}
+
+// TestServeWithoutPages: serve with a web root that has no app.wasm (the
+// pages not built: bin/metriclab without make web) starts as the API's
+// server: one line on stderr says the pages are not built and how to
+// build them, the API answers, and every page and file outside it answers
+// 503 with that line; once make web has built the page, it is served.
+// Before, serve refused to start (R20's finding 5: "no app.wasm, the
+// page's binary (make web builds it into web/)", status 2).
+func TestServeWithoutPages(t *testing.T) {
+	dir := t.TempDir()
+	web := filepath.Join(dir, "web") // not there: make web makes it
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	stderr := new(output)
+	ran := make(chan int, 1)
+	go func() {
+		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, stderr)
+		w.Close()
+	}()
+	var base string
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if m := regexp.MustCompile(`serving the playground on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			base = m[1]
+			break
+		}
+	}
+	if base == "" {
+		t.Fatalf("serve without app.wasm did not start: status %d, stderr %q", <-ran, stderr.String())
+	}
+	go io.Copy(io.Discard, out)
+	line := "web " + web + ": no app.wasm, the page's binary: the pages are not built (make web builds them into web/), the API alone is served"
+	if got := stderr.String(); strings.Count(got, line) != 1 || !strings.Contains(got, "metriclab serve: "+line+"\n") {
+		t.Errorf("stderr %q, want once the line %q", got, line)
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/api/health"); code != 200 || !strings.Contains(body, `"ok":true`) {
+		t.Errorf("GET /api/health: %d %s, want 200", code, body)
+	}
+	if code, body := get("/api/datasets"); code != 200 {
+		t.Errorf("GET /api/datasets: %d %s, want 200", code, body)
+	}
+	for _, p := range []string{"/", "/jobs", "/web/app.wasm", "/app.js", "/web/viz.html"} {
+		if code, body := get(p); code != 503 || body != line+"\n" {
+			t.Errorf("GET %s: %d %q, want 503 %q", p, code, body, line)
+		}
+	}
+	// make web, while serve runs: the page is served once it settles.
+	emptyWebDir(t, dir)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, _ := get("/")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET / after app.wasm was built: %d, want 200", code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if c := <-ran; c != 0 {
+		t.Errorf("serve stopped with status %d, want 0", c)
 	}
 }
 

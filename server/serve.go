@@ -108,7 +108,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f := &serveFlags{}
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8000", "listen on this host:port")
-	fs.StringVar(&f.web, "web", "web", "the web root (built by make run)")
+	fs.StringVar(&f.web, "web", "web", "the web root (built by make run or make web); without its app.wasm the pages answer 503 and the API alone is served")
 	fs.StringVar(&f.precompress, "precompress", "", "compress FILE, any file, into FILE.gz (gzip) and FILE.br (brotli) next to it, then exit (meant for the built .wasm binaries: serve sends only those compressed)")
 	fs.StringVar(&f.dataDir, "data-dir", api.DefaultDataDir, "models, jobs and data sets (SQLite and files)")
 	fs.StringVar(&f.token, "token", "", "writes need Authorization: Bearer TOKEN (one is generated when --addr is not loopback)")
@@ -188,7 +188,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// What the flags name is checked before anything is created: the
 	// page's binary in --web, the address (listened on now), then the data
 	// directory, which the API creates.
-	if err := checkWebDir(f.web); err != nil {
+	var nb notBuilt
+	if err := checkWebDir(f.web); errors.As(err, &nb) {
+		// The API alone: its pages answer 503 with this line (newServer).
+		fmt.Fprintf(stderr, "metriclab serve: %v\n", nb)
+	} else if err != nil {
 		return inputError{err}
 	}
 	ln, err := net.Listen("tcp", f.addr)
@@ -318,6 +322,10 @@ type site struct {
 	wasm    map[string]wasmFile // by name, as in wasmNames
 	page    *goapp.Handler
 	appJS   []byte // go-app's app.js, its service worker registered once the page has started (appJSStart)
+	// unbuilt, when not "", says the web root has no app.wasm (notBuilt):
+	// every page and file outside the API answers 503 with it, and the
+	// fields above are empty.
+	unbuilt string
 }
 
 // wasmFile is a built wasm binary and its precompressed copies.
@@ -330,21 +338,34 @@ type wasmFile struct {
 
 // checkWebDir says why dir is not a web root the page can start from (a
 // file, or a folder without app.wasm, or one not ours to read), or nil.
+// A folder without app.wasm, or none, is a notBuilt: serve starts without
+// its pages, serving the API alone.
 func checkWebDir(dir string) error {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return fmt.Errorf("web %s: a file, not a folder (make web builds the page into web/)", dir)
 	}
 	_, err := os.Stat(filepath.Join(dir, "app.wasm"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("web %s: no app.wasm, the page's binary (make web builds it into web/)", dir)
+		return notBuilt{dir}
 	} else if err != nil {
 		return fmt.Errorf("web %s: app.wasm: %v", dir, pathErrno(err))
 	}
 	return nil
 }
 
-// newServer scans cfg.WebDir and returns the handler. web/app.wasm must be
-// there; the other binaries are served when present.
+// notBuilt is checkWebDir's error of a web root without the page's binary
+// (app.wasm): the line serve prints as it starts without its pages, and
+// that they answer with, 503, until make web builds them (server.current
+// then finds them).
+type notBuilt struct{ dir string }
+
+func (e notBuilt) Error() string {
+	return fmt.Sprintf("web %s: no app.wasm, the page's binary: the pages are not built (make web builds them into web/), the API alone is served", e.dir)
+}
+
+// newServer scans cfg.WebDir and returns the handler. The binaries are
+// served when present; without app.wasm (notBuilt) the pages answer 503
+// with notBuilt's line, and the API is served.
 func newServer(cfg serveConfig) (*server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = log.New(io.Discard, "", 0)
@@ -354,6 +375,10 @@ func newServer(cfg serveConfig) (*server, error) {
 	s.checked.Store(time.Now().UnixNano())
 	app.Route()
 	first, err := newSite(cfg, s.seen)
+	var nb notBuilt
+	if errors.As(err, &nb) {
+		first, err = &site{stamp: s.seen, version: cfg.Version, unbuilt: nb.Error()}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -648,6 +673,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		w.Header().Set("Allow", staticAllow)
 		http.Error(w, "method "+r.Method+" not allowed ("+staticAllow+")", http.StatusMethodNotAllowed)
+	case s.serveUnbuilt(w):
 	case p == "/app.js" || p == "/goapp.js":
 		serveAppJS(w, r, s.current())
 	case p == "/app.wasm" || p == "/goapp.wasm":
@@ -663,6 +689,18 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.current().page.ServeHTTP(w, r)
 	}
+}
+
+// serveUnbuilt answers 503 with the line that says so when the web root
+// has no app.wasm (site.unbuilt), and reports whether it did.
+func (s *server) serveUnbuilt(w http.ResponseWriter) bool {
+	text := s.current().unbuilt
+	if text == "" {
+		return false
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, text, http.StatusServiceUnavailable)
+	return true
 }
 
 // staticAllow is the Allow of every path outside the API.

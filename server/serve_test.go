@@ -702,8 +702,18 @@ func TestServeVersionFollowsFiles(t *testing.T) {
 	if got := a.current().version; got == after {
 		t.Errorf("app.wasm back, changed: version %q as before", got)
 	}
-	if _, err := newServer(serveConfig{WebDir: t.TempDir(), Version: "v"}); err == nil {
-		t.Error("a web root without app.wasm was accepted")
+	// A web root without app.wasm from the start is served as not built
+	// (TestServeWithoutPages), and served once built.
+	empty := t.TempDir()
+	c, err := newServer(serveConfig{WebDir: empty, Version: "v"})
+	if err != nil || c.current().unbuilt == "" {
+		t.Fatalf("a web root without app.wasm: %v, want it served as not built", err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "app.wasm"), []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.current(); got.unbuilt != "" || got.wasm["app.wasm"].path == "" {
+		t.Errorf("app.wasm built: %+v, want it served", got)
 	}
 }
 
