@@ -161,13 +161,17 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	p.savePNG("jobs-2-375", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
 	cdpRun(p, "the window as it was", chromedp.ResetViewport())
 	spec := core.DefaultSpec("mlp", 3)
-	var model bytes.Buffer
-	if err := core.EncodeModel(&model, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}},
-		Params: core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, 1)}); err != nil {
-		t.Fatal(err)
-	}
+	var seed int64
 	upload := func(name string) string {
 		t.Helper()
+		// A file of its own: the bytes of a model stored are that model
+		// (200, "existed"), and under another name a 409.
+		seed++
+		var model bytes.Buffer
+		if err := core.EncodeModel(&model, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}},
+			Params: core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, seed)}); err != nil {
+			t.Fatal(err)
+		}
 		res, err := http.Post(p.base+"/api/models?name="+url.QueryEscape(name), "application/octet-stream", bytes.NewReader(model.Bytes()))
 		if err != nil {
 			t.Fatal(err)
