@@ -2,6 +2,7 @@ package msg
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,19 +13,34 @@ import (
 // height; the zero Crop is none (the whole image). See core.Spec.Crop.
 type Crop [4]float64
 
-// UnmarshalJSON reads a crop as exactly four numbers (encoding/json would
-// drop a fifth and take a missing one as 0).
+// UnmarshalJSON reads a crop as a window's name (ViewWhole, or one of
+// Crops, as `train --crop` and `--views` take them) or as exactly four
+// numbers x0, y0, x1, y1 (encoding/json would drop a fifth and take a
+// missing one as 0). Its errors say what a crop takes, and name no field:
+// a crop is the value of "crop" and an element of "views".
 func (c *Crop) UnmarshalJSON(b []byte) error {
+	var name string
+	if json.Unmarshal(b, &name) == nil {
+		w, ok := Crops[name]
+		if !ok && name != ViewWhole {
+			return fmt.Errorf("no window %q: %s", Shorten(name, 40), CropWants)
+		}
+		*c = w
+		return nil
+	}
 	var v []float64
 	if err := json.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("crop: %v", err)
+		return errors.New(CropWants)
 	}
 	if len(v) != 4 {
-		return fmt.Errorf("crop of %d numbers: want four, x0, y0, x1, y1", len(v))
+		return fmt.Errorf("%d numbers: %s", len(v), CropWants)
 	}
 	copy(c[:], v)
 	return nil
 }
+
+// CropWants says what a Crop reads from JSON (Crop.UnmarshalJSON).
+var CropWants = fmt.Sprintf("a window is %q, a name (%s) or four numbers [x0, y0, x1, y1], fractions of the width and height", ViewWhole, strings.Join(cropNames(), ", "))
 
 // Crops are the named windows (`train --crop NAME`, a view's name): the
 // upper and lower 55 % of an image, its left and right 55 %, and its

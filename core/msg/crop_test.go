@@ -7,9 +7,10 @@ import (
 )
 
 // TestCropJSON: a crop is four numbers, written as an array and read back;
-// three, five, or not numbers are refused instead of being padded with
-// zeros or cut short; a request without one has the zero Crop and writes
-// none.
+// or a window's name, as the command line's --crop and --views take it;
+// three, five, or not numbers, and unknown names are refused instead of
+// being padded with zeros or cut short, with what a window is; a request
+// without one has the zero Crop and writes none.
 func TestCropJSON(t *testing.T) {
 	b, err := json.Marshal(TrainRequest{Crop: Crop{0, 0.45, 1, 1}})
 	if err != nil || !strings.Contains(string(b), `"crop":[0,0.45,1,1]`) {
@@ -19,10 +20,17 @@ func TestCropJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil || r.Crop != (Crop{0, 0.45, 1, 1}) {
 		t.Fatalf("read back %v, %v", r.Crop, err)
 	}
-	for _, bad := range []string{`[0,0,1]`, `[0,0,1,1,1]`, `"upper"`, `[0,0,"1",1]`} {
+	for name, want := range map[string]Crop{`"upper"`: Crops["upper"], `"centre"`: Crops["centre"], `"whole"`: {}} {
 		var r TrainRequest
-		if err := json.Unmarshal([]byte(`{"crop":`+bad+`}`), &r); err == nil || !strings.Contains(err.Error(), "crop") {
-			t.Errorf("crop %s: error %v, want one about the crop", bad, err)
+		if err := json.Unmarshal([]byte(`{"crop":`+name+`,"views":["whole",`+name+`]}`), &r); err != nil || r.Crop != want || len(r.Views) != 2 || r.Views[1] != want {
+			t.Errorf("crop and views %s: %v, %v, %v; want %v", name, r.Crop, r.Views, err, want)
+		}
+	}
+	for _, bad := range []string{`[0,0,1]`, `[0,0,1,1,1]`, `"up"`, `[0,0,"1",1]`, `true`, `{}`} {
+		var r TrainRequest
+		err := json.Unmarshal([]byte(`{"crop":`+bad+`}`), &r)
+		if err == nil || !strings.Contains(err.Error(), "a window is") || strings.Contains(err.Error(), "Go ") {
+			t.Errorf("crop %s: error %v, want what a window is", bad, err)
 		}
 	}
 	b, _ = json.Marshal(TrainRequest{})
@@ -88,7 +96,7 @@ func TestParseViews(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil || FormatViews(r.Views) != "whole,upper,0:0.2:1:0.8" {
 		t.Errorf("read back %v, %v", r.Views, err)
 	}
-	if err := json.Unmarshal([]byte(`{"views":[[0,0,1]]}`), &r); err == nil || !strings.Contains(err.Error(), "crop of 3 numbers") {
+	if err := json.Unmarshal([]byte(`{"views":[[0,0,1]]}`), &r); err == nil || !strings.Contains(err.Error(), "3 numbers: a window is") {
 		t.Errorf("a view of three numbers: %v", err)
 	}
 }

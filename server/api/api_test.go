@@ -254,11 +254,11 @@ func TestJobBadInput(t *testing.T) {
 		code int
 		want string // in the error
 	}{
-		{"not json", "{", 400, "not a valid training configuration"},
+		{"not json", "{", 400, "not valid JSON"},
 		{"null", " null", 400, "not a valid training configuration: want a JSON object"},
 		{"empty", "", 400, "not a valid training configuration: want a JSON object"},
 		{"an array", "[{}]", 400, "not a valid training configuration: want a JSON object"},
-		{"unknown field", `{"data":"tiny","colour":"red"}`, 400, "unknown field"},
+		{"unknown field", `{"data":"tiny","colour":"red"}`, 400, `"colour" is not a field of the training configuration`},
 		{"trailing", `{"data":"tiny"} {}`, 400, "after its JSON object"},
 		{"a brace too many", `{"data":"tiny"}}`, 400, "after its JSON object"},
 		{"a bracket after", "{\"data\":\"tiny\"}\n]", 400, "after its JSON object"},
@@ -274,7 +274,7 @@ func TestJobBadInput(t *testing.T) {
 		{"miner", mustJSON(t, miner), 400, "takes no miner"},
 		{"distance", mustJSON(t, distance), 400, "takes no distance"},
 		{"views", mustJSON(t, views), 400, "view 2 (upper) repeats view 1"},
-		{"a view of three numbers", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"views":[[0,0,1,1],[0,0,1]]}`, 400, "crop of 3 numbers"},
+		{"a view of three numbers", `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"views":[[0,0,1,1],[0,0,1]]}`, 400, `"views": 3 numbers: a window is`},
 		{"too large", `{"data":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger than"},
 	} {
 		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(tc.body))

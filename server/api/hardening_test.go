@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -2149,5 +2150,60 @@ func TestUnknownQueryAndParts(t *testing.T) {
 	}
 	if code, b := call(t, "GET", ts.URL+"/api/models?", "", nil); code != 200 {
 		t.Errorf("GET /api/models?: %d %s, want 200", code, b)
+	}
+}
+
+// TestJobBodyErrorsSayTheField: a training configuration that does not
+// decode is refused with one line that names the field by its JSON name
+// ("views", not "crop") and says what it takes, in words: never
+// encoding/json's, which name Go's types and fields. Windows are taken by
+// name, as the command line's --crop and --views take them, or as four
+// numbers.
+func TestJobBodyErrorsSayTheField(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	const base = `"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4`
+	goWords := regexp.MustCompile(`Go |json:|\bint(64)?\b|float64|TrainRequest|msg\.|struct|unmarshal|\[\]`)
+	for _, tc := range []struct{ body, field, want string }{
+		{`{` + base + `,"epochs":1,"views":["whole","upper","nope"]}`, `"views"`, `no window "nope"`},
+		{`{` + base + `,"epochs":1,"views":"whole,upper"}`, `"views"`, "a list of windows"},
+		{`{` + base + `,"epochs":1,"crop":"middle"}`, `"crop"`, "centre, left, lower, right, upper"},
+		{`{` + base + `,"epochs":1,"crop":[0,0,1]}`, `"crop"`, "four numbers"},
+		{`{` + base + `,"epochs":1e9}`, `"epochs"`, "takes a whole number"},
+		{`{` + base + `,"epochs":1.5}`, `"epochs"`, "takes a whole number"},
+		{`{` + base + `,"epochs":"1"}`, `"epochs"`, "takes a whole number"},
+		{`{` + base + `,"epochs":1,"lr":"NaN"}`, `"lr"`, "takes a number"},
+		{`{` + base + `,"epochs":1,"seed":99999999999999999999}`, `"seed"`, "takes a whole number"},
+		{`{` + base + `,"epochs":1,"weight_decay":"0"}`, `"weight_decay"`, "takes a number"},
+		{`{` + base + `,"epochs":1,"embed_bn":1}`, `"embed_bn"`, "takes true or false"},
+		{`{` + base + `,"epochs":1,"loss_params":{"s":"30"}}`, `"loss_params"`, "takes an object of numbers by name"},
+		{`{` + base + `,"epochs":1,"loss_params":[30]}`, `"loss_params"`, "takes an object of numbers by name"},
+		{`{` + base + `,"epochs":1,"miner":7}`, `"miner"`, "takes a string"},
+		{`{` + base + `,"epochs":1,"colour":"red"}`, `"colour"`, "is not a field"},
+		{`{` + base + `,"epochs":1,`, "", "not valid JSON"},
+	} {
+		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(tc.body))
+		e := errorOf(t, b)
+		if code != 400 || !strings.Contains(e, tc.field) || !strings.Contains(e, tc.want) || goWords.MatchString(e) || strings.Contains(e, "\n") {
+			t.Errorf("%s: %d %q, want 400 naming %s with %q and no Go words", tc.body, code, e, tc.field, tc.want)
+		}
+	}
+	for _, body := range []string{
+		`{` + base + `,"epochs":1,"views":["whole","upper"]}`,
+		`{` + base + `,"epochs":1,"views":["whole",[0,0.45,1,1]]}`,
+		`{` + base + `,"epochs":1,"crop":"centre"}`,
+	} {
+		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(body))
+		if code != 201 {
+			t.Errorf("%s: %d %s, want 201", body, code, b)
+			continue
+		}
+		var c msg.Created
+		decode(t, b, &c)
+		_, b = call(t, "GET", ts.URL+"/api/jobs/"+c.ID, "", nil)
+		var j msg.Job
+		decode(t, b, &j)
+		if strings.Contains(body, "crop") && j.Config.Crop != msg.Crops["centre"] || strings.Contains(body, "views") && (len(j.Config.Views) != 2 || j.Config.Views[1] != msg.Crops["lower"] && j.Config.Views[1] != msg.Crops["upper"]) {
+			t.Errorf("%s: stored as crop %v, views %v", body, j.Config.Crop, j.Config.Views)
+		}
 	}
 }

@@ -5,9 +5,12 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,7 +192,21 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest("request body is not a valid training configuration: %v", err)
+		var se *json.SyntaxError
+		if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return badRequest("request body is not valid JSON: %v", err)
+		}
+		// encoding/json's words name Go's types and fields ("Go struct
+		// field TrainRequest.epochs of type int"), and a value's own
+		// error (a crop's) no field: the first field that is wrong, by
+		// its JSON name, and what it takes.
+		if err := exactFields(body, v); err != nil {
+			return err
+		}
+		if err := fieldError(body, v); err != nil {
+			return err
+		}
+		return badRequest("request body is not a valid training configuration")
 	}
 	// Not dec.More(), which says false before a '}' or ']'.
 	if len(bytes.Trim(body[dec.InputOffset():], " \t\r\n")) > 0 {
@@ -221,6 +238,8 @@ func exactFields(body []byte, v any) error {
 		}
 		key, _ := tok.(string)
 		switch {
+		case !names[key] && !slices.ContainsFunc(slices.Collect(maps.Keys(names)), func(n string) bool { return strings.EqualFold(n, key) }):
+			return badRequest("request body: %q is not a field of the training configuration (the README's API section lists them)", key)
 		case !names[key]:
 			return badRequest("request body: field %q is not spelt as the configuration's (names are lower case, as in the API's documentation)", key)
 		case seen[key]:
@@ -266,4 +285,72 @@ func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// fieldError returns the error of the first field of the JSON object
+// body that does not decode into its field of the struct v points to,
+// named by its JSON name, with what the field takes and the value given
+// (fieldWants); nil when every field decodes. exactFields has checked
+// the names.
+func fieldError(body []byte, v any) error {
+	t := reflect.TypeOf(v).Elem()
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			fields[name] = t.Field(i).Type
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.Token() // '{'
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil
+		}
+		ft, ok := fields[key]
+		if !ok {
+			continue
+		}
+		err = json.Unmarshal(raw, reflect.New(ft).Interface())
+		if err == nil {
+			continue
+		}
+		given := msg.Shorten(string(raw), 40)
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) && !strings.HasPrefix(err.Error(), "json: ") {
+			return badRequest("request body: %q: %v (given %s)", key, err, given) // a value's own words (a crop's)
+		}
+		return badRequest("request body: %q takes %s, not %s", key, fieldWants(ft), given)
+	}
+	return nil
+}
+
+// fieldWants says in words what a field of type t takes in JSON.
+func fieldWants(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[msg.Crop]():
+		return msg.CropWants
+	case t == reflect.TypeFor[[]msg.Crop]():
+		return "a list of windows (" + msg.CropWants + ")"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return fieldWants(t.Elem())
+	case reflect.Int, reflect.Int64:
+		return "a whole number (digits, no fraction or exponent)"
+	case reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Map:
+		return "an object of " + strings.TrimPrefix(fieldWants(t.Elem()), "a ") + "s by name"
+	}
+	return "another kind of value (the README's API section says which)"
 }
