@@ -1044,6 +1044,20 @@ func copyParams(params map[string]core.Tensor) map[string]core.Tensor {
 	return out
 }
 
+// Request returns the job's request with what New resolved of it: the
+// optimiser, its learning rate, schedule and weight decay, which the
+// request may leave to their defaults (Opt "", LR 0, Schedule "",
+// WeightDecay nil), and the batch it lowered to its training images
+// (BatchDefault). New of it trains the same run, whatever the defaults
+// of a later version: the server records it as the job's configuration.
+func (j *Job) Request() msg.TrainRequest {
+	r := j.req
+	r.Opt, r.LR, r.Schedule = j.opt.Name, j.opt.LR, j.opt.Schedule
+	wd := j.opt.WeightDecay
+	r.WeightDecay = &wd
+	return r
+}
+
 // Note says what the job chose that its request did not say, for the
 // user to read beside its progress: the batch it lowered to the training
 // images, which were fewer than the request's default batch. "": nothing.

@@ -2,6 +2,7 @@ package job
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,6 +183,46 @@ func TestSameSeedSameLosses(t *testing.T) {
 	}
 	if slices.Equal(a, c) {
 		t.Errorf("seeds 7 and 8 give the same losses %v", a)
+	}
+}
+
+// TestRequestTrainsTheSameRun: the request with what New resolved
+// (Request: the optimiser, learning rate, schedule and weight decay of
+// their defaults) trains the run of the request that left them out, for
+// each optimiser: the server records it, and resumes a job of either
+// record (one stored before it recorded them) from its checkpoint.
+func TestRequestTrainsTheSameRun(t *testing.T) {
+	train := bars(32, 3)
+	losses := func(req msg.TrainRequest) []float64 {
+		j, err := New(req, train, nil, Options{Val: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []float64
+		for range 6 {
+			p, err := j.Step()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, p.Loss)
+		}
+		return out
+	}
+	for _, opt := range []string{"", "sgd"} {
+		req := barsRequest()
+		req.Opt, req.LR, req.Schedule, req.WeightDecay = opt, 0, "", nil
+		j, err := New(req, train, nil, Options{Val: 16, CheckOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := j.Request()
+		want := core.DefaultOpt(cmp.Or(opt, "adam"))
+		if r.Opt != want.Name || r.LR != want.LR || r.Schedule != "cosine" || r.WeightDecay == nil || *r.WeightDecay != want.WeightDecay {
+			t.Errorf("opt %q: Request gives %q, lr %v, schedule %q, weight decay %v; want %s's defaults and cosine", opt, r.Opt, r.LR, r.Schedule, r.WeightDecay, want.Name)
+		}
+		if a, b := losses(req), losses(r); !slices.Equal(a, b) {
+			t.Errorf("opt %q: losses %v, and of its Request %v", opt, a, b)
+		}
 	}
 }
 

@@ -132,6 +132,11 @@ type Command struct {
 	Worker  int `json:"worker,omitempty"`
 }
 
+// DefaultSeed is the seed of a training configuration that gives none:
+// `metriclab train`'s --seed, and POST /api/jobs without "seed" (0 given
+// is a seed of its own).
+const DefaultSeed = 1
+
 // TrainRequest is a training configuration with the fields and names of
 // `metriclab train` (and of the server's POST /api/jobs).
 type TrainRequest struct {

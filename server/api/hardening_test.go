@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"slices"
@@ -2205,5 +2206,40 @@ func TestJobBodyErrorsSayTheField(t *testing.T) {
 		if strings.Contains(body, "crop") && j.Config.Crop != msg.Crops["centre"] || strings.Contains(body, "views") && (len(j.Config.Views) != 2 || j.Config.Views[1] != msg.Crops["lower"] && j.Config.Views[1] != msg.Crops["upper"]) {
 			t.Errorf("%s: stored as crop %v, views %v", body, j.Config.Crop, j.Config.Views)
 		}
+	}
+}
+
+// TestJobRecordsWhatTrains: a job's config is what trained, not what was
+// sent: the optimiser, learning rate, schedule and weight decay the job
+// took by default are written in it, and a missing seed is 1, as on the
+// command line (0 given stays 0). Posted again, the config trains the
+// same run (the same loss, bit for bit), and so does the request without
+// the defaults: the record is no other run.
+func TestJobRecordsWhatTrains(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	const sent = `{"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":2}`
+	code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(sent))
+	if code != 201 {
+		t.Fatalf("POST: %d %s", code, b)
+	}
+	var c msg.Created
+	decode(t, b, &c)
+	first := waitJob(t, ts.URL, c.ID, 30*time.Second, ended)
+	cfg := first.Config
+	if first.State != msg.JobDone || cfg.Opt != "adam" || cfg.LR != 0.01 || cfg.Schedule != "cosine" || cfg.WeightDecay == nil || *cfg.WeightDecay != 0 || cfg.Seed != 1 || cfg.Device != "cpu" {
+		t.Fatalf("job of %s recorded %+v (%s), want adam at lr 0.01, cosine, weight decay 0, seed 1, cpu", sent, cfg, first.State)
+	}
+	again := runJob(t, ts.URL, cfg)
+	if again.Loss != first.Loss || !reflect.DeepEqual(again.Config, cfg) {
+		t.Errorf("its config posted again: loss %v, config %+v; want %v, %+v", again.Loss, again.Config, first.Loss, cfg)
+	}
+	zero := strings.Replace(sent, `"epochs":2`, `"epochs":2,"seed":0`, 1)
+	code, b = call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(zero))
+	if code != 201 {
+		t.Fatalf("POST: %d %s", code, b)
+	}
+	decode(t, b, &c)
+	if j := waitJob(t, ts.URL, c.ID, 30*time.Second, ended); j.Config.Seed != 0 || j.Loss == first.Loss {
+		t.Errorf("seed 0 given: recorded seed %d, loss %v (seed 1's %v)", j.Config.Seed, j.Loss, first.Loss)
 	}
 }

@@ -26,9 +26,13 @@ const (
 
 func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	var req msg.TrainRequest
-	if err := s.decodeJSON(w, r, &req); err != nil {
+	given, err := s.decodeJSON(w, r, &req)
+	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if !given["seed"] {
+		req.Seed = msg.DefaultSeed // as the command line's --seed: 0 is a seed of its own
 	}
 	if !s.takeDecode(w, r) { // an uploaded data set is decoded to check req
 		return
@@ -170,55 +174,57 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 // pointer to a struct, refusing unknown fields, fields not spelt as v's
 // (encoding/json matches names regardless of case: "DATA" would set
 // "data"), keys given twice at any depth (the last would win) and
-// trailing data, and a body that comes too slowly.
-func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+// trailing data, and a body that comes too slowly. It returns the names
+// of the fields the object gives.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) (map[string]bool, error) {
 	rc, release, err := s.body(w, r, s.cfg.MaxBody)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer release()
 	body, err := io.ReadAll(rc)
 	if err != nil {
 		if isBodyError(err) {
-			return err
+			return nil, err
 		}
-		return badRequest("request body is not a valid training configuration: %v", err)
+		return nil, badRequest("request body is not a valid training configuration: %v", err)
 	}
 	// Decode takes null for an object that sets nothing, and an empty
 	// body says only "EOF".
 	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] != '{' {
-		return badRequest("request body is not a valid training configuration: want a JSON object")
+		return nil, badRequest("request body is not a valid training configuration: want a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return badRequest("request body is not valid JSON: %v", err)
+			return nil, badRequest("request body is not valid JSON: %v", err)
 		}
 		// encoding/json's words name Go's types and fields ("Go struct
 		// field TrainRequest.epochs of type int"), and a value's own
 		// error (a crop's) no field: the first field that is wrong, by
 		// its JSON name, and what it takes.
-		if err := exactFields(body, v); err != nil {
-			return err
+		if _, err := exactFields(body, v); err != nil {
+			return nil, err
 		}
 		if err := fieldError(body, v); err != nil {
-			return err
+			return nil, err
 		}
-		return badRequest("request body is not a valid training configuration")
+		return nil, badRequest("request body is not a valid training configuration")
 	}
 	// Not dec.More(), which says false before a '}' or ']'.
 	if len(bytes.Trim(body[dec.InputOffset():], " \t\r\n")) > 0 {
-		return badRequest("request body has data after its JSON object")
+		return nil, badRequest("request body has data after its JSON object")
 	}
 	return exactFields(body, v)
 }
 
 // exactFields refuses a JSON object whose fields are not spelt as the
 // json names of the struct v points to, or that gives one twice, or
-// whose nested objects give a key twice (msg.CheckKeys).
-func exactFields(body []byte, v any) error {
+// whose nested objects give a key twice (msg.CheckKeys), and returns
+// the names it gives.
+func exactFields(body []byte, v any) (map[string]bool, error) {
 	names := map[string]bool{}
 	t := reflect.TypeOf(v).Elem()
 	for i := range t.NumField() {
@@ -228,34 +234,34 @@ func exactFields(body []byte, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if _, err := dec.Token(); err != nil { // '{': Decode accepted the object
-		return badRequest("request body: %v", err)
+		return nil, badRequest("request body: %v", err)
 	}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return badRequest("request body: %v", err)
+			return nil, badRequest("request body: %v", err)
 		}
 		key, _ := tok.(string)
 		switch {
 		case !names[key] && !slices.ContainsFunc(slices.Collect(maps.Keys(names)), func(n string) bool { return strings.EqualFold(n, key) }):
-			return badRequest("request body: %q is not a field of the training configuration (the README's API section lists them)", key)
+			return nil, badRequest("request body: %q is not a field of the training configuration (the README's API section lists them)", key)
 		case !names[key]:
-			return badRequest("request body: field %q is not spelt as the configuration's (names are lower case, as in the API's documentation)", key)
+			return nil, badRequest("request body: field %q is not spelt as the configuration's (names are lower case, as in the API's documentation)", key)
 		case seen[key]:
-			return badRequest("request body: field %q is given twice", key)
+			return nil, badRequest("request body: field %q is given twice", key)
 		}
 		seen[key] = true
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
-			return badRequest("request body: %v", err)
+			return nil, badRequest("request body: %v", err)
 		}
 	}
 	// Nested objects too: a loss parameter given twice keeps its last.
 	if err := msg.CheckKeys(body); err != nil {
-		return badRequest("request body: %v", err)
+		return nil, badRequest("request body: %v", err)
 	}
-	return nil
+	return seen, nil
 }
 
 // deleteJob is DELETE /api/jobs/{id}: a job that has ended (done, failed,

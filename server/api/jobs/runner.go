@@ -237,30 +237,52 @@ func (r *Runner) Close() {
 // returns the number of steps of the whole run. Its errors about req wrap
 // ErrInvalid.
 func (r *Runner) Validate(req msg.TrainRequest) (int, error) {
+	_, total, err := r.resolve(req)
+	return total, err
+}
+
+// resolve is Validate, which also returns req with what job.New resolved
+// of it (job.Job.Request): the optimiser, its learning rate, schedule and
+// weight decay. Its batch stays req's: a default batch (BatchDefault) is
+// lowered to the training images when the job starts, on the data set as
+// it is then (an uploaded one may grow while the job waits), and the
+// job's note says the batch it trains with.
+func (r *Runner) resolve(req msg.TrainRequest) (msg.TrainRequest, int, error) {
+	total, j, err := r.check(req)
+	if err != nil {
+		return req, 0, err
+	}
+	resolved := j.Request()
+	resolved.Batch = req.Batch
+	return resolved, total, nil
+}
+
+// check is Validate's check, with the checked job.
+func (r *Runner) check(req msg.TrainRequest) (int, *job.Job, error) {
 	switch req.Device {
 	case "", "cpu", "auto":
 	case "cuda":
 		if r.cfg.CUDA == nil {
-			return 0, invalid("device cuda: this server has no CUDA device (GET /api/devices says why)")
+			return 0, nil, invalid("device cuda: this server has no CUDA device (GET /api/devices says why)")
 		}
 	default:
-		return 0, invalid("unknown device %q (want cpu, cuda or auto)", req.Device)
+		return 0, nil, invalid("unknown device %q (want cpu, cuda or auto)", req.Device)
 	}
 	train, test, _, _, err := r.load(req, nil)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	opts := r.options(req.Device)
 	opts.CheckOnly = true // no engine: nothing of the training is allocated
 	j, err := job.New(req, train, test, opts)
 	if errors.Is(err, job.ErrRequest) {
-		return 0, invalidError{err}
+		return 0, nil, invalidError{err}
 	}
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	_, total := j.Steps() // a checked job holds no engine: nothing to close
-	return total, nil
+	return total, j, nil
 }
 
 // options returns the options of a job on device: on the CPU, MaxJobBytes
@@ -278,6 +300,7 @@ func (r *Runner) options(device string) job.Options {
 // then it returns store.ErrLimit). The limit is checked first: a client
 // at its limit is refused before its data set is read (an uploaded one
 // is decoded at every read), and is told so even when req is invalid.
+// The job's record is req with what job.New resolved of it (resolve).
 func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (store.Job, error) {
 	switch {
 	case req.Device == "auto" && r.cfg.CUDA != nil && req.Crop == (msg.Crop{}) && len(req.Views) == 0: // the CUDA engine has no crop, so no views
@@ -288,7 +311,10 @@ func (r *Runner) Submit(client string, req msg.TrainRequest, maxPerClient int) (
 	if err := r.store.CheckLimit(client, maxPerClient); err != nil {
 		return store.Job{}, err
 	}
-	steps, err := r.Validate(req)
+	// The record is what trains, whatever the defaults of a later
+	// version: a resume, and a client posting its config again, train
+	// the same run.
+	req, steps, err := r.resolve(req)
 	if err != nil {
 		return store.Job{}, err
 	}
