@@ -98,18 +98,22 @@ func HasThreshold(threshold, far float64) bool { return threshold != 0 || far !=
 
 // Job is a training job as GET /api/jobs and GET /api/jobs/{id} give it.
 type Job struct {
-	ID       string               `json:"id"`
-	Config   TrainRequest         `json:"config"`
-	State    string               `json:"state"` // one of the Job* states
-	Step     int                  `json:"step"`
-	Steps    int                  `json:"steps"`
-	Loss     float64              `json:"loss"`
-	Metrics  *VerificationSummary `json:"metrics"`
-	ModelID  string               `json:"model_id"`
-	CkptStep int                  `json:"checkpoint_step"` // the step of the job's checkpoint, 0 when none
-	Error    string               `json:"error,omitempty"` // the images its data set's load skipped, and the batch it lowered to its training images (TrainRequest.BatchDefault), from its load on, whatever its end; then, "; " between, why it failed or was interrupted, or how a done job ended (early stopping where training diverged)
-	Created  string               `json:"created"`         // RFC 3339, UTC
-	Updated  string               `json:"updated"`
+	ID     string       `json:"id"`
+	Config TrainRequest `json:"config"`
+	// PresetChanges are the fields of Config that differ from those of
+	// the preset it names (PresetChanges): the job trains that preset
+	// with these changes, given beside it. Absent for none.
+	PresetChanges []string             `json:"preset_changes,omitempty"`
+	State         string               `json:"state"` // one of the Job* states
+	Step          int                  `json:"step"`
+	Steps         int                  `json:"steps"`
+	Loss          float64              `json:"loss"`
+	Metrics       *VerificationSummary `json:"metrics"`
+	ModelID       string               `json:"model_id"`
+	CkptStep      int                  `json:"checkpoint_step"` // the step of the job's checkpoint, 0 when none
+	Error         string               `json:"error,omitempty"` // the images its data set's load skipped, and the batch it lowered to its training images (TrainRequest.BatchDefault), from its load on, whatever its end; then, "; " between, why it failed or was interrupted, or how a done job ended (early stopping where training diverged)
+	Created       string               `json:"created"`         // RFC 3339, UTC
+	Updated       string               `json:"updated"`
 }
 
 // Created is the answer of POST /api/jobs: the new job's id.

@@ -204,7 +204,9 @@ type TrainRequest struct {
 	// from, as `metriclab train --preset` and the pages' Preset fill them,
 	// fields given beside it winning; "" for none. It is a record, kept in
 	// the model file (core.Provenance.Preset): the fields are what trains,
-	// and a job does not fill them from it.
+	// and a job does not fill them from it. The fields given that differ
+	// from the preset's are PresetChanges (a server job's record lists
+	// them, Job.PresetChanges). An unknown preset is refused.
 	Preset string `json:"preset,omitempty"`
 	// Input is the shape "CxHxW" the images of an uploaded data set are
 	// resized to (a preset's Input; "": 1x32x32, as `metriclab train`

@@ -2,6 +2,7 @@ package msg
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -83,4 +84,56 @@ func PresetNames() []string {
 		names = append(names, p.Name)
 	}
 	return names
+}
+
+// PresetChanges returns the JSON names of the recipe fields of r that
+// differ from those of the preset r names (r.Preset), in TrainRequest's
+// order: what was given beside the preset, which wins over it, as
+// `metriclab train --preset P --arch A` trains the preset with another
+// arch. The fields a preset leaves to the caller (data, classes, seed,
+// device, batch_default) are not compared, nor input on MNIST (its images
+// are 1x28x28 whatever the preset). nil for no preset, an unknown one, or
+// none changed. A nil map or list is an empty one, and a nil weight decay
+// differs from any preset's.
+func PresetChanges(r TrainRequest) []string {
+	p, ok := PresetByName(r.Preset)
+	if !ok {
+		return nil
+	}
+	want := p.Request
+	if r.Data != "mnist" {
+		want.Input = p.Input
+	}
+	// The caller's fields: not the preset's to set.
+	want.Data, want.Classes, want.Seed, want.Device, want.BatchDefault, want.Preset = r.Data, r.Classes, r.Seed, r.Device, r.BatchDefault, r.Preset
+	var changed []string
+	a, b := reflect.ValueOf(r), reflect.ValueOf(want)
+	t := a.Type()
+	for i := range t.NumField() {
+		x, y := a.Field(i), b.Field(i)
+		same := reflect.DeepEqual(x.Interface(), y.Interface())
+		switch {
+		case x.Kind() == reflect.Map || x.Kind() == reflect.Slice:
+			same = x.Len() == 0 && y.Len() == 0 || same
+		case x.Kind() == reflect.Pointer:
+			same = !x.IsNil() && !y.IsNil() && x.Elem().Interface() == y.Elem().Interface() || x.IsNil() && y.IsNil()
+		}
+		if !same {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			changed = append(changed, name)
+		}
+	}
+	return changed
+}
+
+// PresetText names the preset r names with the fields given beside it
+// (PresetChanges): "digits", "digits, changed: arch, dim"; "" for none.
+func PresetText(r TrainRequest) string {
+	if r.Preset == "" {
+		return ""
+	}
+	if c := PresetChanges(r); len(c) > 0 {
+		return r.Preset + ", changed: " + strings.Join(c, ", ")
+	}
+	return r.Preset
 }

@@ -36,3 +36,37 @@ func TestFacePhotosPreset(t *testing.T) {
 		}
 	}
 }
+
+// TestPresetChanges: a request of a preset's recipe has no changes; one
+// with fields given beside the preset names them, in the request's order,
+// by their JSON names, and never the caller's fields (data, classes,
+// seed, device); the input a preset sets counts on a folder, not on MNIST.
+func TestPresetChanges(t *testing.T) {
+	digits, _ := PresetByName("digits")
+	r := digits.Request
+	r.Data, r.Seed, r.Device, r.Classes, r.BatchDefault, r.Preset = "mnist", 3, "cpu", "0-4", true, "digits"
+	if c := PresetChanges(r); c != nil || PresetText(r) != "digits" {
+		t.Errorf("the digits recipe on mnist: changes %q, text %q; want none", c, PresetText(r))
+	}
+	r.Data = "myset"
+	if c := PresetChanges(r); !reflect.DeepEqual(c, []string{"input"}) {
+		t.Errorf("the digits recipe on a folder without its input: changes %q, want input", c)
+	}
+	r.Input = digits.Input
+	r.Arch, r.Dim, r.WeightDecay = "mlp", 3, nil
+	want := []string{"arch", "dim", "weight_decay"}
+	if c := PresetChanges(r); !reflect.DeepEqual(c, want) || PresetText(r) != "digits, changed: arch, dim, weight_decay" {
+		t.Errorf("digits with mlp, D=3, no weight decay: %q, %q; want %q", c, PresetText(r), want)
+	}
+	faces, _ := PresetByName("faces")
+	f := faces.Request
+	f.Data, f.Preset, f.Input, f.LossParams, f.Views = "faces", "faces", faces.Input, map[string]float64{"s": 16, "m": 0.3}, f.Views[:2]
+	if c := PresetChanges(f); !reflect.DeepEqual(c, []string{"loss_params", "views"}) {
+		t.Errorf("faces with m 0.3 and two views: %q", c)
+	}
+	for _, name := range []string{"", "digitz"} {
+		if c := PresetChanges(TrainRequest{Preset: name, Arch: "mlp"}); c != nil {
+			t.Errorf("preset %q: changes %q, want none", name, c)
+		}
+	}
+}

@@ -2243,3 +2243,54 @@ func TestJobRecordsWhatTrains(t *testing.T) {
 		t.Errorf("seed 0 given: recorded seed %d, loss %v (seed 1's %v)", j.Config.Seed, j.Loss, first.Loss)
 	}
 }
+
+// TestJobPresetIsChecked: a job's preset is checked, an unknown one
+// refused with one line naming the presets; a preset with fields given
+// beside it, which win (as on the command line, and as the Jobs page
+// posts its form after a preset's fields were edited), is recorded as
+// that preset with those changes: preset_changes names them, and not the
+// caller's fields (data, seed, device).
+func TestJobPresetIsChecked(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	const base = `"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1`
+	code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(`{`+base+`,"preset":"digitz"}`))
+	if e := errorOf(t, b); code != 400 || !strings.Contains(e, `unknown preset "digitz"`) || !strings.Contains(e, strings.Join(msg.PresetNames(), ", ")) {
+		t.Errorf("unknown preset: %d %q, want 400 naming the presets", code, e)
+	}
+	code, b = call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(`{`+base+`,"preset":"digits"}`))
+	if code != 201 {
+		t.Fatalf("POST: %d %s", code, b)
+	}
+	var c msg.Created
+	decode(t, b, &c)
+	for _, j := range []msg.Job{getJob(t, ts.URL, c.ID), listed(t, ts.URL, c.ID)} {
+		ch := j.PresetChanges
+		if j.Config.Preset != "digits" || !slices.Contains(ch, "arch") || !slices.Contains(ch, "dim") || !slices.Contains(ch, "loss") ||
+			slices.Contains(ch, "data") || slices.Contains(ch, "seed") || slices.Contains(ch, "device") || slices.Contains(ch, "lr") {
+			t.Errorf("digits with mlp, arcface, D=3: preset %q, changes %q; want digits with arch, loss, dim among the changes", j.Config.Preset, ch)
+		}
+	}
+	_, b = call(t, "GET", ts.URL+"/api/jobs/"+c.ID, "", nil)
+	if !strings.Contains(string(b), `"preset_changes":["arch","loss",`) {
+		t.Errorf("the record reads %s", b)
+	}
+	plain := runJob(t, ts.URL, tinyJob(1))
+	if plain.PresetChanges != nil {
+		t.Errorf("a job of no preset: changes %q", plain.PresetChanges)
+	}
+}
+
+// listed returns job id as GET /api/jobs lists it.
+func listed(t testing.TB, base, id string) msg.Job {
+	t.Helper()
+	_, b := call(t, "GET", base+"/api/jobs", "", nil)
+	var js []msg.Job
+	decode(t, b, &js)
+	for _, j := range js {
+		if j.ID == id {
+			return j
+		}
+	}
+	t.Fatalf("job %s not listed: %s", id, b)
+	return msg.Job{}
+}

@@ -53,6 +53,9 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	for i := range js {
+		js[i].PresetChanges = msg.PresetChanges(js[i].Config)
+	}
 	writeJSON(w, http.StatusOK, js)
 }
 
@@ -62,6 +65,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	j.PresetChanges = msg.PresetChanges(j.Config) // what a record of the preset alone would not say
 	writeJSON(w, http.StatusOK, j)
 }
 
@@ -71,6 +75,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	j.PresetChanges = msg.PresetChanges(j.Config) // what a record of the preset alone would not say
 	writeJSON(w, http.StatusOK, j)
 }
 
@@ -80,6 +85,7 @@ func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	j.PresetChanges = msg.PresetChanges(j.Config) // what a record of the preset alone would not say
 	writeJSON(w, http.StatusOK, j)
 }
 
