@@ -1455,3 +1455,58 @@ func TestLoweredBatchNote(t *testing.T) {
 		t.Errorf("a batch of 32 given on 18 training images: %v; want it refused", err)
 	}
 }
+
+// TestOldRecordResumes: a job stored before its record held what trained
+// (no optimiser, learning rate, schedule or weight decay: their defaults)
+// still trains and resumes as it did: interrupted after a checkpoint and
+// resumed, it ends with the loss of the same request submitted now, whose
+// record holds the values resolved, run without a break. Its record
+// stays as it was stored.
+func TestOldRecordResumes(t *testing.T) {
+	st, _, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+		return barSet(3, 8), barSet(3, 4), "", nil, nil
+	}
+	old := barRequest(50)
+	old.Opt, old.LR = "", 0
+	r := checkpointRunner(t, st, load, nil)
+	steps, err := r.Validate(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := r.Submit("c", old, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := now.Config; c.Opt != "adam" || c.LR != 0.01 || c.Schedule != "cosine" || c.WeightDecay == nil {
+		t.Fatalf("submitted now, the record is %+v, want adam at 0.01, cosine, its weight decay", c)
+	}
+	ref := waitEnded(t, st, now.ID)
+	r.Close()
+
+	j, err := st.CreateJob("c", old, steps, 0) // as Submit stored it before
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = checkpointRunner(t, st, load, nil)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if j, _ = st.Job(j.ID); j.CkptStep >= 20 || (j.State != store.StateQueued && j.State != store.StateRunning) {
+			break
+		}
+	}
+	r.Close()
+	if j = waitEnded(t, st, j.ID); j.State != store.StateInterrupted || j.Checkpoint == "" {
+		t.Fatalf("old record stopped: %+v, want interrupted with a checkpoint", j)
+	}
+	r = checkpointRunner(t, st, load, nil)
+	defer r.Close()
+	wantResumedToDone(t, st, r, j.ID)
+	got, _ := st.Job(j.ID)
+	if ref.State != store.StateDone || got.Loss != ref.Loss || !reflect.DeepEqual(got.Config, old) {
+		t.Errorf("old record resumed: loss %v, config %+v; want %v (%s, submitted now), and the record as stored", got.Loss, got.Config, ref.Loss, ref.State)
+	}
+}
