@@ -468,21 +468,13 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.steps = len(j.trainIdx) / req.Batch
 	j.total = req.Epochs * j.steps
 
-	optName := req.Opt
-	if optName == "" {
-		optName = core.OptAdam
-	}
-	if optName != core.OptSGD && optName != core.OptAdam {
+	if o := cmp.Or(req.Opt, core.OptAdam); o != core.OptSGD && o != core.OptAdam {
 		return nil, badRequest("unknown optimiser %q (want sgd or adam)", req.Opt)
 	}
-	j.opt = core.DefaultOpt(optName)
-	if req.LR != 0 {
-		j.opt.LR = req.LR
-	}
-	if req.WeightDecay != nil {
-		j.opt.WeightDecay = *req.WeightDecay
-	}
-	j.opt = j.opt.WithSchedule(cmp.Or(req.Schedule, core.ScheduleCosine), j.total)
+	res := ResolveOpt(req)
+	j.opt = core.DefaultOpt(res.Opt)
+	j.opt.LR, j.opt.WeightDecay = res.LR, *res.WeightDecay
+	j.opt = j.opt.WithSchedule(res.Schedule, j.total)
 	if err := j.opt.Validate(); err != nil {
 		return nil, requestError{err.Error()}
 	}
@@ -1045,17 +1037,29 @@ func copyParams(params map[string]core.Tensor) map[string]core.Tensor {
 }
 
 // Request returns the job's request with what New resolved of it: the
-// optimiser, its learning rate, schedule and weight decay, which the
-// request may leave to their defaults (Opt "", LR 0, Schedule "",
-// WeightDecay nil), and the batch it lowered to its training images
-// (BatchDefault). New of it trains the same run, whatever the defaults
-// of a later version: the server records it as the job's configuration.
-func (j *Job) Request() msg.TrainRequest {
-	r := j.req
-	r.Opt, r.LR, r.Schedule = j.opt.Name, j.opt.LR, j.opt.Schedule
-	wd := j.opt.WeightDecay
-	r.WeightDecay = &wd
-	return r
+// optimiser fields it takes by default (ResolveOpt), and the batch it
+// lowered to its training images (BatchDefault). New of it trains the
+// same run, whatever the defaults of a later version: the server records
+// it as the job's configuration.
+func (j *Job) Request() msg.TrainRequest { return ResolveOpt(j.req) }
+
+// ResolveOpt returns req with the optimiser fields that New takes by
+// default written in: Opt "" is adam, LR 0 the optimiser's learning
+// rate, Schedule "" cosine, WeightDecay nil the optimiser's weight decay
+// (core.DefaultOpt). An unknown optimiser's are left as they are.
+func ResolveOpt(req msg.TrainRequest) msg.TrainRequest {
+	name := cmp.Or(req.Opt, core.OptAdam)
+	if name != core.OptSGD && name != core.OptAdam {
+		return req
+	}
+	def := core.DefaultOpt(name)
+	req.Opt, req.LR, req.Schedule = name, cmp.Or(req.LR, def.LR), cmp.Or(req.Schedule, core.ScheduleCosine)
+	wd := def.WeightDecay
+	if req.WeightDecay != nil {
+		wd = *req.WeightDecay
+	}
+	req.WeightDecay = &wd
+	return req
 }
 
 // Note says what the job chose that its request did not say, for the

@@ -2294,3 +2294,21 @@ func listed(t testing.TB, base, id string) msg.Job {
 	t.Fatalf("job %s not listed: %s", id, b)
 	return msg.Job{}
 }
+
+// TestOldRecordPresetChanges: a job stored before its record held the
+// optimiser, learning rate and schedule it took by default (opt "", lr 0,
+// schedule "") trained them as the digits preset sets them: its record
+// lists no change of them. (It listed lr, opt and schedule.)
+func TestOldRecordPresetChanges(t *testing.T) {
+	digits, _ := msg.PresetByName("digits")
+	old := digits.Request
+	old.Data, old.Preset, old.Seed, old.Device = "mnist", "digits", 1, "cpu"
+	old.Opt, old.LR, old.Schedule = "", 0, ""
+	if c := presetChanges(old); c != nil {
+		t.Errorf("an old record of the digits recipe: changes %q, want none", c)
+	}
+	old.Arch, old.WeightDecay = "mlp", nil // adam's weight decay, 0, is not the preset's
+	if c := presetChanges(old); !slices.Equal(c, []string{"arch", "weight_decay"}) {
+		t.Errorf("an old record of digits with mlp and no weight decay: changes %q, want arch, weight_decay", c)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"metriclab/core/job"
 	"metriclab/core/msg"
 )
 
@@ -54,9 +55,18 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := range js {
-		js[i].PresetChanges = msg.PresetChanges(js[i].Config)
+		js[i].PresetChanges = presetChanges(js[i].Config)
 	}
 	writeJSON(w, http.StatusOK, js)
+}
+
+// presetChanges returns the fields of a job's config that differ from
+// its preset's (msg.PresetChanges: what a record of the preset's name
+// alone would not say), with the optimiser's defaults written in
+// (job.ResolveOpt): a record stored before the server wrote them trained
+// the preset's adam at its learning rate as well.
+func presetChanges(config msg.TrainRequest) []string {
+	return msg.PresetChanges(job.ResolveOpt(config))
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +75,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	j.PresetChanges = msg.PresetChanges(j.Config) // what a record of the preset alone would not say
+	j.PresetChanges = presetChanges(j.Config)
 	writeJSON(w, http.StatusOK, j)
 }
 
@@ -75,7 +85,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	j.PresetChanges = msg.PresetChanges(j.Config) // what a record of the preset alone would not say
+	j.PresetChanges = presetChanges(j.Config)
 	writeJSON(w, http.StatusOK, j)
 }
 
@@ -85,7 +95,7 @@ func (s *Server) resumeJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	j.PresetChanges = msg.PresetChanges(j.Config) // what a record of the preset alone would not say
+	j.PresetChanges = presetChanges(j.Config)
 	writeJSON(w, http.StatusOK, j)
 }
 
