@@ -172,7 +172,14 @@ func TestJobLifecycle(t *testing.T) {
 	if code != 200 || len(list) != 1 || list[0].ID != created.ID {
 		t.Errorf("GET /api/jobs: %d %s", code, b)
 	}
-	// A done job cannot be resumed.
+	// A done job cannot be canceled or resumed: a plain DELETE (a Cancel)
+	// is a 409 that says how to remove the record, and removes nothing.
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 409 || !strings.HasSuffix(errorOf(t, b), "; DELETE /api/jobs/"+created.ID+"?remove=1 removes its record") {
+		t.Errorf("DELETE done job: %d %s, want 409 with the way to remove it", code, b)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 200 {
+		t.Errorf("the done job after a DELETE: %d, want its record kept", code)
+	}
 	if code, b := call(t, "POST", ts.URL+"/api/jobs/"+created.ID+"/resume", "", nil); code != 409 {
 		t.Errorf("resume done job: %d %s, want 409", code, b)
 	}
@@ -186,10 +193,9 @@ func TestJobLifecycle(t *testing.T) {
 	if resp.Header.Get("Content-Type") != "text/event-stream" || len(evs) != 1 || evs[0].State != "done" || evs[0].V != 1 {
 		t.Errorf("events of a done job: %s %+v", resp.Header.Get("Content-Type"), evs)
 	}
-	// DELETE removes a done job's record (it was a 409: only a job not
-	// over could be canceled), and keeps its model.
-	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 204 {
-		t.Errorf("DELETE done job: %d %s, want 204", code, b)
+	// DELETE ?remove=1 removes a done job's record, and keeps its model.
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+created.ID+"?remove=1", "", nil); code != 204 {
+		t.Errorf("DELETE ?remove=1 of the done job: %d %s, want 204", code, b)
 	}
 	if code, _ := call(t, "GET", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 404 {
 		t.Errorf("the deleted job: %d, want 404", code)
@@ -335,14 +341,14 @@ func TestCancelAndEvents(t *testing.T) {
 	if code != 200 || j.State != "canceled" || j.ModelID != "" || j.Step >= 2000*27 {
 		t.Fatalf("cancel running: %d %s", code, b)
 	}
-	// A second DELETE of each removes its record, the job canceled (it
-	// was a 409 once the run had stopped, then the job answered again).
+	// A second DELETE of each answers as the first (it was a 409 once
+	// the run had stopped; for a while it removed the record): a Cancel
+	// clicked twice, or in two tabs, keeps the job.
 	for _, id := range []string{queued.ID, long.ID} {
-		if code, b = call(t, "DELETE", ts.URL+"/api/jobs/"+id, "", nil); code != 204 {
-			t.Errorf("second DELETE of %s: %d %s, want 204, its record removed", id, code, b)
-		}
-		if code, b = call(t, "GET", ts.URL+"/api/jobs/"+id, "", nil); code != 404 {
-			t.Errorf("job %s after its second DELETE: %d %s, want 404", id, code, b)
+		var again jobView
+		code, b = call(t, "DELETE", ts.URL+"/api/jobs/"+id, "", nil)
+		if decode(t, b, &again); code != 200 || again.State != "canceled" {
+			t.Errorf("second cancel of %s: %d %s, want 200 and the job canceled", id, code, b)
 		}
 	}
 	rest := sseEvents(t, resp.Body, 0)
@@ -1356,9 +1362,11 @@ func TestModelRename(t *testing.T) {
 // identity stayed for good and the job list only grew). A data set's
 // samples are listed by pages (?limit, ?after: the page's next); one is
 // deleted by its id, the data set by its name, unless a job that is not
-// over trains on it (409 naming the job); DELETE of a job cancels it,
-// then removes its record once it has ended, its model kept. Deletes
-// need the classroom token as every write does.
+// over trains on it (409 naming the job); DELETE of a job cancels it, and
+// only DELETE ?remove=1 removes its record, once it has ended, its model
+// kept (for a while a plain DELETE did, so a Cancel that met the job's
+// end, or clicked twice, lost the record). Deletes need the classroom
+// token as every write does.
 func TestDeleteDatasetsSamplesJobs(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Token = "s3cret"
@@ -1433,6 +1441,14 @@ func TestDeleteDatasetsSamplesJobs(t *testing.T) {
 	if want := `data set "tiny": job ` + job.ID + ` (running) trains on it`; code != 409 || !strings.HasPrefix(errorOf(t, b), want) {
 		t.Errorf("delete of tiny with a job on it: %d %s, want 409 %q", code, b, want)
 	}
+	// ?remove=1 of a job not over is refused, and cancels nothing.
+	code, b = call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID+"?remove=1", "", nil, auth...)
+	if want := "job " + job.ID + " is running: cancel it first (DELETE /api/jobs/" + job.ID + "), then remove its record"; code != 409 || errorOf(t, b) != want {
+		t.Errorf("DELETE ?remove=1 of the running job: %d %s, want 409 %q", code, b, want)
+	}
+	if j := getJob(t, ts.URL, job.ID); j.State != "running" {
+		t.Errorf("the job after DELETE ?remove=1: %+v, want it running still", j)
+	}
 	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 200 || !strings.Contains(string(b), `"state":"canceled"`) {
 		t.Fatalf("DELETE of the running job: %d %s, want it canceled", code, b)
 	}
@@ -1445,10 +1461,13 @@ func TestDeleteDatasetsSamplesJobs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "datasets", "tiny")); !os.IsNotExist(err) {
 		t.Errorf("the deleted data set's folder: %v, want it gone", err)
 	}
-	// The canceled job's record goes at the second DELETE; a done job's
-	// at its first, its model kept.
-	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 204 {
-		t.Errorf("DELETE of the canceled job: %d %s, want 204", code, b)
+	// A second DELETE of the canceled job answers it again, its record
+	// kept; DELETE ?remove=1 removes it.
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 200 || !strings.Contains(string(b), `"state":"canceled"`) {
+		t.Errorf("second DELETE of the canceled job: %d %s, want 200 and the job canceled", code, b)
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID+"?remove=1", "", nil, auth...); code != 204 {
+		t.Errorf("DELETE ?remove=1 of the canceled job: %d %s, want 204", code, b)
 	}
 	if code, _ := call(t, "GET", ts.URL+"/api/jobs/"+job.ID, "", nil); code != 404 {
 		t.Errorf("the deleted job: %d, want 404", code)
@@ -1461,17 +1480,33 @@ func TestDeleteDatasetsSamplesJobs(t *testing.T) {
 	if done.State != "done" || done.ModelID == "" {
 		t.Fatalf("job %+v, want done with a model", done)
 	}
-	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil); code != 401 {
-		t.Errorf("DELETE of a job without the token: %d %s, want 401", code, b)
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID+"?remove=1", "", nil); code != 401 {
+		t.Errorf("DELETE ?remove=1 of a job without the token: %d %s, want 401", code, b)
 	}
-	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 204 {
-		t.Errorf("DELETE of the done job: %d %s, want 204", code, b)
+	// A plain DELETE of the done job (a Cancel that came too late) is a
+	// 409 that says how to remove it, and removes nothing.
+	code, b = call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...)
+	if hint := "; DELETE /api/jobs/" + job.ID + "?remove=1 removes its record"; code != 409 || !strings.HasPrefix(errorOf(t, b), "job "+job.ID+" is done: ") || !strings.HasSuffix(errorOf(t, b), hint) {
+		t.Errorf("DELETE of the done job: %d %s, want 409 ending %q", code, b, hint)
+	}
+	if j := getJob(t, ts.URL, job.ID); j.State != "done" || j.ModelID != done.ModelID {
+		t.Errorf("the done job after a plain DELETE: %+v, want it kept", j)
+	}
+	for _, q := range []string{"?remove=0", "?remove=", "?remove=true", "?remove=1&remove=1"} {
+		if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID+q, "", nil, auth...); code != 400 || !strings.Contains(errorOf(t, b), "remove") {
+			t.Errorf("DELETE %s of the done job: %d %s, want 400 about remove", q, code, b)
+		}
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID+"?remove=1", "", nil, auth...); code != 204 {
+		t.Errorf("DELETE ?remove=1 of the done job: %d %s, want 204", code, b)
 	}
 	if code, b := call(t, "GET", ts.URL+"/api/models/"+done.ModelID, "", nil); code != 200 || !strings.Contains(string(b), `"job_id":"`+job.ID+`"`) {
 		t.Errorf("the deleted job's model: %d %s, want it kept", code, b)
 	}
-	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil, auth...); code != 404 {
-		t.Errorf("DELETE of the deleted job: %d %s, want 404", code, b)
+	for _, q := range []string{"", "?remove=1"} {
+		if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID+q, "", nil, auth...); code != 404 {
+			t.Errorf("DELETE%s of the deleted job: %d %s, want 404", q, code, b)
+		}
 	}
 }
 

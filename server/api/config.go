@@ -14,7 +14,8 @@
 //	GET    /api/jobs                     every job
 //	GET    /api/jobs/{id}                {"id","state","step","loss","metrics","model_id",…}
 //	GET    /api/jobs/{id}/events         text/event-stream of msg.Message JSON, the current state first
-//	DELETE /api/jobs/{id}                cancel
+//	DELETE /api/jobs/{id}                cancel (a job done or failed: 409, its record kept)
+//	DELETE /api/jobs/{id}?remove=1       remove the record of a job that has ended → 204, its model kept (a job not over: 409)
 //	POST   /api/jobs/{id}/resume         queue an interrupted job again
 //	GET    /api/models                   every model's card
 //	GET    /api/models/{id}              a card: arch, loss, dim, metrics, threshold, created, …
@@ -27,7 +28,8 @@
 //	OPTIONS any of these paths           → 204, its methods in Allow (as a 405's)
 //
 // A query parameter a route does not take (all but name of POST
-// /api/models and of a rename), and a form part of a sample other than its two, are
+// /api/models and of a rename, remove of a job's DELETE, and after and
+// limit of a data set's samples), and a form part of a sample other than its two, are
 // refused with 400, as an unknown field of a JSON body is.
 //
 // Classroom mode: when Config.Token is set, writes (POST, DELETE) need

@@ -1103,17 +1103,21 @@ func TestModelUploadForm(t *testing.T) {
 	}
 }
 
-// TestConflictsSayWhy: a resume of a job that was not interrupted is a
-// 409 that says the job's state and what the request needs, not a bare
-// "conflict". (A cancel of a job that had ended was one too: DELETE now
-// removes its record, TestDeleteDatasetsSamplesJobs.)
+// TestConflictsSayWhy: a cancel of a job that has ended, and a resume of
+// one that was not interrupted, are 409s that say the job's state and
+// what the request needs, not a bare "conflict"; the cancel's says how
+// to remove the job's record instead. (Just after the job's end, a cancel
+// may meet the runner still finishing it: it then says that it ended
+// before the cancel reached it.)
 func TestConflictsSayWhy(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
 	_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1))
 	var job msg.Created
 	decode(t, b, &job)
 	waitJob(t, ts.URL, job.ID, 30*time.Second, ended)
+	hint := "; DELETE /api/jobs/" + job.ID + "?remove=1 removes its record"
 	for _, tc := range []struct{ method, path, want, orWant string }{
+		{"DELETE", "/api/jobs/" + job.ID, "only a queued, running or interrupted job can be canceled" + hint, "it ended before the cancel reached it" + hint},
 		{"POST", "/api/jobs/" + job.ID + "/resume", "only an interrupted job can be resumed", ""},
 	} {
 		code, b := call(t, tc.method, ts.URL+tc.path, "", nil)
@@ -2110,7 +2114,7 @@ func TestUnknownQueryAndParts(t *testing.T) {
 	good := modelBytes(t, 3, 2, 0.01)
 	for _, route := range []string{
 		"GET /api/health", "GET /api/devices",
-		"POST /api/jobs", "GET /api/jobs", "GET /api/jobs/j1", "GET /api/jobs/j1/events", "DELETE /api/jobs/j1", "POST /api/jobs/j1/resume",
+		"POST /api/jobs", "GET /api/jobs", "GET /api/jobs/j1", "GET /api/jobs/j1/events", "POST /api/jobs/j1/resume",
 		"GET /api/models", "GET /api/models/m1", "GET /api/models/m1/file", "DELETE /api/models/m1",
 		"GET /api/datasets", "POST /api/datasets/faces/samples",
 	} {
@@ -2119,6 +2123,9 @@ func TestUnknownQueryAndParts(t *testing.T) {
 		if want := `unknown query parameter "v" (takes none)`; code != 400 || errorOf(t, b) != want {
 			t.Errorf("%s?v=2: %d %s, want 400 %q", route, code, b, want)
 		}
+	}
+	if code, b := call(t, "DELETE", ts.URL+"/api/jobs/j1?v=2", "", nil); code != 400 || errorOf(t, b) != `unknown query parameter "v" (takes: remove)` {
+		t.Errorf("DELETE /api/jobs/j1?v=2: %d %s, want 400 %q", code, b, `unknown query parameter "v" (takes: remove)`)
 	}
 	for _, tc := range []struct{ query, want string }{
 		{"nmae=mine", `unknown query parameter "nmae" (takes: name)`},

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"metriclab/core/job"
 	"metriclab/core/msg"
+	"metriclab/server/api/jobs"
 )
 
 // Timing of event streams.
@@ -79,8 +81,16 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, j)
 }
 
+// cancelJob is DELETE /api/jobs/{id} without a query (deleteJob): 200 and
+// the job, for a job canceled already too (a Cancel clicked twice, or in
+// two tabs), and a 409 for a job done or failed that says how to remove
+// its record instead.
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
-	j, err := s.runner.Cancel(r.PathValue("id"), cancelWait)
+	id := r.PathValue("id")
+	j, err := s.runner.Cancel(id, cancelWait)
+	if errors.Is(err, jobs.ErrState) { // done or failed
+		err = fmt.Errorf("%w; DELETE /api/jobs/%s?remove=1 removes its record", err, id)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -280,30 +290,43 @@ func exactFields(body []byte, v any) (map[string]bool, error) {
 	return seen, nil
 }
 
-// deleteJob is DELETE /api/jobs/{id}: a job that has ended (done, failed,
-// canceled) loses its record, 204; its model stays (a model is a resource
-// of its own: DELETE /api/models/{id}), its card naming the job it came
-// from. A job queued, running or interrupted is canceled, as cancelJob
-// answers: a second DELETE then removes its record. A canceled job's run
-// still stopping is waited for first (as a cancel waits), so that it
-// writes no more to a record gone.
+// deleteJob is DELETE /api/jobs/{id}. Without a query it cancels the job
+// (cancelJob): a Cancel that meets the job's end removes nothing. With
+// ?remove=1 it removes the record of a job that has ended (done, failed,
+// canceled), 204; its model stays (a model is a resource of its own:
+// DELETE /api/models/{id}), its card naming the job it came from. That is
+// a 409 for a job queued, running or interrupted, which it does not
+// cancel: a removal is asked for on its own, after the cancel. A canceled
+// job's run still stopping is waited for first (as a cancel waits), so
+// that it writes no more to a record gone.
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	switch v, ok := r.URL.Query()["remove"]; { // it parses: see handle
+	case !ok:
+		s.cancelJob(w, r)
+		return
+	case len(v) != 1 || v[0] != "1":
+		s.fail(w, r, badRequest("remove=%s: want remove=1, once (it removes the record of a job that has ended; DELETE without it cancels the job)", msg.Shorten(strings.Join(v, "&remove="), 32)))
+		return
+	}
 	j, err := s.runner.Job(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if j.State == msg.JobCanceled {
-		s.runner.Cancel(id, cancelWait) // no run: at once
+		s.runner.Cancel(id, cancelWait) // waits for a run still stopping; none: at once
 	}
 	deleted, err := s.store.DeleteJob(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if !deleted { // queued, running or interrupted
-		s.cancelJob(w, r)
+	if !deleted { // queued, running or interrupted, or resumed since
+		if j, err = s.runner.Job(id); err == nil {
+			err = &apiError{http.StatusConflict, fmt.Sprintf("job %s is %s: cancel it first (DELETE /api/jobs/%s), then remove its record", id, j.State, id)}
+		}
+		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

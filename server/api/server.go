@@ -125,7 +125,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/jobs", s.listJobs)
 	s.handle("GET /api/jobs/{id}", s.getJob)
 	s.handle("GET /api/jobs/{id}/events", s.jobEvents)
-	s.handle("DELETE /api/jobs/{id}", s.deleteJob)
+	s.handle("DELETE /api/jobs/{id}", s.deleteJob, "remove")
 	s.handle("POST /api/jobs/{id}/resume", s.resumeJob)
 
 	s.handle("GET /api/models", s.listModels)
