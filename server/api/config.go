@@ -24,7 +24,10 @@
 //	POST   /api/models/{id}/rename?name=… → 200 card; 409 for a name another model has
 //	DELETE /api/models/{id}              → 204
 //	GET    /api/datasets                 the data sets: mnist (built in) and the uploaded ones
+//	DELETE /api/datasets/{name}         → 204 (a job queued, running or interrupted on it: 409)
+//	GET    /api/datasets/{name}/samples[?limit=…&after=…] a page of its samples {"samples","next"}
 //	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG of msg.MinSide to MaxImageSide pixels a side) → 201
+//	DELETE /api/datasets/{name}/samples/{id} → 204 (a job on the data set: 409)
 //	OPTIONS any of these paths           → 204, its methods in Allow (as a 405's)
 //
 // A query parameter a route does not take (all but name of POST
