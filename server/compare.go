@@ -66,6 +66,7 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, err
 	}
+	mf.fitBatch = !mf.set("batch") // as train's
 	// compare sets the loss and D of every run from --losses and --dims:
 	// train's --loss and --dim would be ignored.
 	if mf.set("loss") {
@@ -177,6 +178,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			cfg, err := prepareTraining(mf, plainSource, "mnist", "train", classes, mnistDigits, f.epochs, 5000, "cpu")
 			if err != nil {
 				return err
+			}
+			if note := cfg.job.Note(); note != "" {
+				fmt.Fprintf(stderr, "%s: %s\n", map[bool]string{true: "closed set", false: "open set"}[classes == ""], note) // the batch lowered to the training images
 			}
 			cfg.job.Close()
 		}

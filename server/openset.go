@@ -244,6 +244,7 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 		runs = append(runs, f)
 	}
 	for _, f := range runs {
+		f.mf.fitBatch = !f.mf.set("batch") // as train's
 		if err := f.mf.applyPreset(f.data, &f.epochs); err != nil {
 			return nil, inVariant(f.variant, err)
 		}
@@ -433,6 +434,12 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cfg, err := prepareTraining(&f.mf, quiet, f.data, trainSplit, trainSpec, probe, f.epochs, f.valN, "cpu")
 		if err != nil {
 			return inVariant(f.variant, err)
+		}
+		if note := cfg.job.Note(); note != "" { // the batch lowered to the training images, as train says it
+			if len(runs) > 1 {
+				note = f.name() + ": " + note
+			}
+			fmt.Fprintln(stderr, note)
 		}
 		cfg.job.Close()
 		// A variant's evaluated images are its own (trainOpenSet): aligned

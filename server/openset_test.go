@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -348,5 +349,26 @@ func TestOpenSetSplitsNamedByNumber(t *testing.T) {
 		if errA != nil || errB != nil || len(a) != len(tc.names)/2 || len(a)+len(b) != len(tc.names) {
 			t.Errorf("openset's halves of %v, %s and %s: %v (%v) and %v (%v); want the first %d and the rest", tc.names, tr, ev, a, errA, b, errB, len(tc.names)/2)
 		}
+	}
+}
+
+// TestOpenSetLowersDefaultBatch: openset, as train, lowers a batch it was
+// not given (the default 64) to the training images when they are fewer,
+// and says so on stderr (before, it refused it: "fewer than one batch of
+// 64: give a batch of N or less", status 2); a batch given is still
+// refused.
+func TestOpenSetLowersDefaultBatch(t *testing.T) {
+	ids := sixIdentities(t)
+	code, stdout, stderr := runCLI(t, "openset", "--data", ids, "--epochs", "1", "--baselines=false")
+	if code != 0 {
+		t.Fatalf("openset on 3 training identities of 12 images: exit %d: %s", code, stderr)
+	}
+	line := regexp.MustCompile(`(?m)^batch (\d+): the (\d+) training images \(the default batch is 64\)$`).FindStringSubmatch(stderr)
+	if line == nil || line[1] != line[2] || !strings.Contains(stdout, "| lenet-s | cosine |") {
+		t.Fatalf("stdout %q, stderr %q; want the run's row and a line \"batch N: the N training images (the default batch is 64)\"", stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, "openset", "--data", ids, "--epochs", "1", "--baselines=false", "--batch", "64")
+	if want := "fewer than one batch of 64: give a batch of " + line[1] + " or less"; code != 2 || !strings.Contains(stderr, want) {
+		t.Errorf("--batch 64 given: exit %d, %q; want 2 and %q", code, stderr, want)
 	}
 }
