@@ -500,8 +500,8 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		emit(r)
 	}
 	if !base.jsonOut {
-		all := func(spec string) string { return cmp(spec, "all") }
-		fmt.Fprintf(stdout, "Open set on %s: train on classes %s (%s), evaluate on the unseen classes %s (%s).\n\n", pathText(base.data), all(trainSpec), trainSplit, all(evalSpec), evalSplit)
+		fmt.Fprintf(stdout, "Open set on %s: train on classes %s (%s), evaluate on the unseen classes %s (%s).\n\n", pathText(base.data),
+			classesNamed(trainSpec, trained, probe), splitWords(base.data, trainSplit), classesNamed(evalSpec, evalClasses, evalNames), splitWords(base.data, evalSplit))
 		fmt.Fprintln(stdout, "| encoder | metric | D | verif. acc | EER | TAR@FAR 0.01 | rank-1 | MAP@R | training |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
@@ -558,6 +558,48 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		emitExpanded(row, e)
 	}
 	return rows.err
+}
+
+// classesNamed is the selection spec of the classes sel among names as
+// the header names it: by their names, runs of neighbours as a range
+// ("s01-s04", "s01,s03,s05-s07"), as --train-classes takes them; spec
+// itself ("all" for every class) where the names would not select sel
+// again (a name holding a dash or a comma).
+func classesNamed(spec string, sel []int, names []string) string {
+	var parts []string
+	for i := 0; i < len(sel); {
+		j := i
+		for j+1 < len(sel) && sel[j+1] == sel[j]+1 {
+			j++
+		}
+		switch {
+		case j == i:
+			parts = append(parts, names[sel[i]])
+		case j == i+1:
+			parts = append(parts, names[sel[i]], names[sel[j]])
+		default:
+			parts = append(parts, names[sel[i]]+"-"+names[sel[j]])
+		}
+		i = j + 1
+	}
+	named := strings.Join(parts, ",")
+	if again, err := data.ParseClasses(named, names); err != nil || !slices.Equal(again, sel) {
+		return cmp(spec, "all")
+	}
+	return named
+}
+
+// splitWords says in words which images of the selected classes a split
+// of data set name is: "all their images" (a folder of identities), their
+// training or test images (mnist), or those in train/ or test/.
+func splitWords(name, split string) string {
+	switch {
+	case split == "all":
+		return "all their images"
+	case name == "mnist":
+		return "their " + map[bool]string{true: "training", false: "test"}[split == "train"] + " images"
+	}
+	return "their images in " + split + "/"
 }
 
 // sameImages refuses an ensemble of runs that would embed other images

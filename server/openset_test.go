@@ -372,3 +372,54 @@ func TestOpenSetLowersDefaultBatch(t *testing.T) {
 		t.Errorf("--batch 64 given: exit %d, %q; want 2 and %q", code, stderr, want)
 	}
 }
+
+// TestOpenSetHeaderNamesClasses: openset's header names a folder's
+// identities by their names, as --train-classes takes them, and says
+// which of their images in words (before: "train on classes 0-2 (all),
+// evaluate on the unseen classes 3-5 (all)").
+func TestOpenSetHeaderNamesClasses(t *testing.T) {
+	ids := sixIdentities(t)
+	folder := filepath.Join(t.TempDir(), "faces")
+	entries, err := os.ReadDir(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range entries {
+		if err := renameInto(filepath.Join(ids, e.Name()), filepath.Join(folder, fmt.Sprintf("s%02d", i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "openset", "--data", folder, "--epochs", "1", "--baselines=false", "--batch", "8")
+	want := "train on classes s01-s03 (all their images), evaluate on the unseen classes s04-s06 (all their images).\n"
+	if code != 0 || !strings.Contains(stdout, want) {
+		t.Errorf("openset on s01 … s06: exit %d, stdout %q, stderr %q; want the header to say %q", code, stdout, stderr, want)
+	}
+	code, stdout, stderr = runCLI(t, "openset", "--data", folder, "--epochs", "1", "--baselines=false", "--batch", "8", "--train-classes", "0,2,3", "--eval-classes", "s02,s05,s06")
+	want = "train on classes s01,s03,s04 (all their images), evaluate on the unseen classes s02,s05,s06 (all their images).\n"
+	if code != 0 || !strings.Contains(stdout, want) {
+		t.Errorf("openset --train-classes 0,2,3: exit %d, stdout %q, stderr %q; want the header to say %q", code, stdout, stderr, want)
+	}
+}
+
+// TestClassesNamed: a selection is named by its names where they select
+// it again (a range of names holding a dash does), else by its spec (a
+// name holding a comma, selected by its number).
+func TestClassesNamed(t *testing.T) {
+	for _, tc := range []struct {
+		spec  string
+		sel   []int
+		names []string
+		want  string
+	}{
+		{"0-3", []int{0, 1, 2, 3}, []string{"s01", "s02", "s03", "s04", "s05"}, "s01-s04"},
+		{"0,2,3,4", []int{0, 2, 3, 4}, []string{"s01", "s02", "s03", "s04", "s05"}, "s01,s03-s05"},
+		{"5-9", []int{5, 6, 7, 8, 9}, data.Numbered(10), "5-9"},
+		{"", []int{0, 1, 2}, []string{"a-b", "c", "d-e"}, "a-b-d-e"},
+		{"", []int{0, 1, 2}, []string{"a,b", "c", "d"}, "all"},
+		{"0-1", []int{0, 1}, []string{"a,b", "c", "d"}, "0-1"},
+	} {
+		if got := classesNamed(tc.spec, tc.sel, tc.names); got != tc.want {
+			t.Errorf("classesNamed(%q, %v, %v) = %q; want %q", tc.spec, tc.sel, tc.names, got, tc.want)
+		}
+	}
+}
