@@ -197,6 +197,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
+		// net's error names the address again ("listen tcp ADDR: bind:
+		// address already in use"): its cause alone follows ours.
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		}
 		return badInput("listen on %s: %v", f.addr, err)
 	}
 	defer ln.Close()
@@ -238,7 +244,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.generated { // once the flags are taken: a server that does not start has no token
 		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", f.token)
 	}
-	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (Ctrl-C stops)\n", h.current().version, serveURL(f.addr, ln.Addr()))
+	// The build's version, as `metriclab version`, /api/health and the
+	// models' provenance give it; the web files' own hash, which their
+	// URLs and ETags carry and a rebuild of web/ changes, apart.
+	site := h.current().version
+	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (web files %s; Ctrl-C stops)\n", version, serveURL(f.addr, ln.Addr()), strings.TrimPrefix(site, version+"-"))
 	select {
 	case err := <-done:
 		return err

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -1252,5 +1253,55 @@ online cors /api/models: network /api/models
 online navigate /nowhere: network /nowhere`
 	if got := strings.TrimSpace(out); err != nil || got != want {
 		t.Errorf("the worker's answers: %v\n%s\nwant\n%s", err, got, want)
+	}
+}
+
+// TestServeOneVersion: serve's banner gives the build's version as
+// /api/health does, the web files' hash apart (before, the banner said
+// "metriclab VERSION-HASH" where /api/health said VERSION); an address
+// in use is named once in its error (before: "listen on ADDR: listen tcp
+// ADDR: bind: address already in use").
+func TestServeOneVersion(t *testing.T) {
+	defer func(v string) { version = v }(version)
+	version = "v1.2.3"
+	dir := t.TempDir()
+	web := emptyWebDir(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	ran := make(chan int, 1)
+	go func() {
+		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, io.Discard)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	line := ""
+	for !strings.Contains(line, "serving the playground") && lines.Scan() {
+		line = lines.Text()
+	}
+	go io.Copy(io.Discard, out)
+	defer func() { cancel(); <-ran }()
+	banner := regexp.MustCompile(`^metriclab (\S+): serving the playground on (http://(\S+)) \(web files [0-9a-f]+; Ctrl-C stops\)$`).FindStringSubmatch(line)
+	if banner == nil {
+		t.Fatalf("serve's banner %q; want \"metriclab VERSION: serving the playground on URL (web files HASH; Ctrl-C stops)\"", line)
+	}
+	resp, err := http.Get(banner[2] + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var health struct{ Version string }
+	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil {
+		t.Fatal(err)
+	}
+	if banner[1] != "v1.2.3" || health.Version != "v1.2.3" {
+		t.Errorf("the banner's version %q, /api/health's %q; want the build's, v1.2.3, in both", banner[1], health.Version)
+	}
+
+	addr := banner[3]
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--web", web, "--addr", addr, "--data-dir", filepath.Join(dir, "other")}, io.Discard, &stderr)
+	if got := stderr.String(); code != 2 || strings.Count(got, addr) != 1 || !strings.HasPrefix(got, "metriclab serve: listen on "+addr+": ") {
+		t.Errorf("serve on an address in use: exit %d, stderr %q; want 2 and one line \"metriclab serve: listen on %s: …\" that names it once", code, got, addr)
 	}
 }
