@@ -14,18 +14,24 @@ import (
 
 // progressBar draws training progress on one terminal line, at most ten
 // times a second; off a terminal (or on a dumb one: isTerminal) it prints
-// one line per epoch.
+// a line at each tenth of an epoch of 20 steps or more and when
+// logInterval has passed since the last line, then one as the epoch
+// ends: a log shows that a long epoch goes on.
 type progressBar struct {
 	w        io.Writer
 	terminal bool
-	last     time.Time
-	label    string // before the bar: which run of several
-	live     bool   // a bar is drawn, its line not ended
+	last     time.Time // of the last redraw; off a terminal, of the last line (or the first step)
+	label    string    // before the bar: which run of several
+	live     bool      // a bar is drawn, its line not ended
 }
 
 func newProgressBar(w io.Writer, terminal bool) *progressBar {
 	return &progressBar{w: w, terminal: terminal}
 }
+
+// logInterval is the longest a log (progress off a terminal) goes
+// without a line while a training steps.
+const logInterval = 30 * time.Second
 
 func (b *progressBar) update(p progress) {
 	if p.EpochEnd {
@@ -38,6 +44,18 @@ func (b *progressBar) update(p progress) {
 			fmt.Fprintf(b.w, " | held-out verification acc %.4f EER %.4f, nearest-centre acc %.4f", *p.ValAccuracy, *p.ValEER, *p.ValClosedSetAcc)
 		}
 		fmt.Fprintln(b.w)
+		b.last = time.Now()
+		return
+	}
+	if !b.terminal {
+		if b.last.IsZero() {
+			b.last = time.Now() // the first step: the interval counts from it
+		}
+		tenth := p.Steps / 10
+		if tenth >= 2 && p.Step%tenth == 0 || time.Since(b.last) >= logInterval {
+			fmt.Fprintf(b.w, "epoch %d: step %d/%d loss %.4f %.0f img/s\n", p.Epoch, p.Step, p.Steps, p.Loss, p.ImgPerS)
+			b.last = time.Now()
+		}
 		return
 	}
 	if !b.due() {

@@ -80,3 +80,37 @@ func TestBaselineProgress(t *testing.T) {
 		t.Errorf("terminal: %q, want nothing", term.String())
 	}
 }
+
+// TestProgressOffTerminal: off a terminal, train's progress is a line at
+// each tenth of an epoch of 20 steps or more, and one when logInterval
+// has passed since the last, then the epoch's line (before: the epoch's
+// line alone, nothing while a long epoch went on); on a terminal, the bar.
+func TestProgressOffTerminal(t *testing.T) {
+	var log bytes.Buffer
+	b := newProgressBar(&log, false)
+	for step := 1; step <= 100; step++ {
+		b.update(progress{Epoch: 1, Step: step, Steps: 100, Loss: 0.5, ImgPerS: 64, EpochEnd: step == 100})
+	}
+	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
+	if len(lines) != 10 || lines[0] != "epoch 1: step 10/100 loss 0.5000 64 img/s" || lines[8] != "epoch 1: step 90/100 loss 0.5000 64 img/s" || lines[9] != "epoch 1: step 100/100 loss 0.5000 64 img/s" {
+		t.Errorf("an epoch of 100 steps off a terminal: %q; want a line at steps 10, 20 … 90, then the epoch's", lines)
+	}
+	log.Reset()
+	b = newProgressBar(&log, false)
+	b.update(progress{Epoch: 1, Step: 1, Steps: 15, Loss: 0.5, ImgPerS: 64})
+	b.update(progress{Epoch: 1, Step: 2, Steps: 15, Loss: 0.5, ImgPerS: 64})
+	if log.Len() != 0 {
+		t.Errorf("an epoch of 15 steps, its first two: %q; want nothing yet", &log)
+	}
+	b.last = b.last.Add(-logInterval)
+	b.update(progress{Epoch: 1, Step: 3, Steps: 15, Loss: 0.5, ImgPerS: 64})
+	if got := log.String(); got != "epoch 1: step 3/15 loss 0.5000 64 img/s\n" {
+		t.Errorf("a step %v after the last line: %q; want its line", logInterval, got)
+	}
+	var term bytes.Buffer
+	b = newProgressBar(&term, true)
+	b.update(progress{Epoch: 1, Step: 10, Steps: 100, Loss: 0.5, ImgPerS: 64})
+	if got := term.String(); !strings.HasPrefix(got, "\r[===") || strings.Contains(got, "\n") {
+		t.Errorf("on a terminal: %q; want the bar alone", got)
+	}
+}

@@ -107,7 +107,7 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 		return nil, badInput("--log-every %d: must be 1 or more", f.logEvery)
 	}
 	if flagGiven(fs, "log-every") && !f.jsonOut {
-		return nil, badInput("--log-every %d is for --json: without it, progress is a bar on a terminal and a line each epoch elsewhere", f.logEvery)
+		return nil, badInput("--log-every %d is for --json: without it, progress is a bar on a terminal and, elsewhere, a line at each tenth of an epoch (or 30 s) and at its end", f.logEvery)
 	}
 	if err := requireOut(f.out); err != nil {
 		return nil, err
