@@ -226,6 +226,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return eval.Evaluate(gallery, test, m, eval.Options{Folds: 10, PairsPerFold: 300, Seed: mf.seed, Progress: ranked})
 	}
 	emit := func(row compareRow) {
+		defer rowDone(stdout)
 		if f.jsonOut {
 			rows.write(row.Loss+" D="+row.dim(), row)
 			return
@@ -235,6 +236,11 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			c.ClosedSet.Accuracy, c.Verification.Accuracy, c.Verification.EER, c.Retrieval.MAPAtR,
 			o.Verification.Accuracy, o.Verification.EER, o.Retrieval.MAPAtR)
 	}
+	n := len(names) * len(dims)
+	if f.baselines {
+		n += 3
+	}
+	tableRows(stdout, n, f.jsonOut)
 	if f.baselines {
 		metrics := []string{"cosine", "whiten", "linear"}
 		for i, metric := range metrics {

@@ -22,7 +22,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 	"unicode"
 
 	"metriclab/core/msg"
@@ -59,7 +61,39 @@ func main() {
 		// a data load); a second one ends the process at once.
 		context.AfterFunc(ctx, stop)
 	}
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	out := &outputWriter{w: os.Stdout}
+	if len(os.Args) > 1 && tableCommands[os.Args[1]] {
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			sig := <-sigs
+			out.interrupt(os.Args[1], os.Stderr)
+			endBySignal(sig)
+		}()
+	}
+	os.Exit(run(ctx, os.Args[1:], out, os.Stderr))
+}
+
+// tableCommands print a table a row at a time, each row as it is done
+// (tableRows, rowDone): on Ctrl-C or SIGTERM, the table written ends with
+// a line that says it was interrupted, after how many of its rows
+// (outputWriter.interrupt), and the process ends as the signal ends it
+// (status 130, 143).
+var tableCommands = map[string]bool{"openset": true, "compare": true}
+
+// endBySignal ends the process as sig would have, had it not been
+// caught: the signal again, its handler reset; where it cannot be sent
+// (Windows), the status a shell gives such a process, 128 + its number.
+func endBySignal(sig os.Signal) {
+	signal.Reset(sig)
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+		time.Sleep(time.Second) // its delivery
+	}
+	code := 130
+	if sig == syscall.SIGTERM {
+		code = 143
+	}
+	os.Exit(code)
 }
 
 // catchesInterrupt are the commands that stop cleanly on Ctrl-C or
@@ -79,7 +113,10 @@ var helpFlags = []string{"-h", "-help", "--h", "--help"}
 // JSON lines are cut short. serve's stdout, once it serves, is the log of
 // a long run, not its result: cmdServe writes it past this check.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	out := &outputWriter{w: stdout}
+	out, ok := stdout.(*outputWriter) // main's
+	if !ok {
+		out = &outputWriter{w: stdout}
+	}
 	code := runCommand(ctx, args, out, stderr)
 	if err := stdoutLost(out); code == 0 && err != nil {
 		fmt.Fprintf(stderr, "metriclab %s: %s\n", args[0], oneLine(err))
@@ -118,18 +155,62 @@ func wroteButLost(out string, stdout io.Writer, lastErr error) error {
 }
 
 // outputWriter is a command's stdout that keeps the first error of a
-// write.
+// write, and counts the rows of a table command's table (tableRows).
 type outputWriter struct {
-	w   io.Writer
-	err error
+	mu   sync.Mutex // a write, and interrupt, which holds it to the end
+	w    io.Writer
+	err  error
+	rows int  // of the table's, written
+	of   int  // the table's rows, 0 before its header
+	json bool // the rows are JSON lines (--json), not a markdown table
 }
 
 func (o *outputWriter) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	n, err := o.w.Write(p)
 	if err != nil && o.err == nil {
 		o.err = err
 	}
 	return n, err
+}
+
+// tableRows says that the table written on w, run's outputWriter, has n
+// rows, JSON lines where json, from now on; rowDone counts each.
+func tableRows(w io.Writer, n int, json bool) {
+	if o, ok := w.(*outputWriter); ok {
+		o.mu.Lock()
+		o.of, o.json = n, json
+		o.mu.Unlock()
+	}
+}
+
+// rowDone counts a row of the table written on w (tableRows).
+func rowDone(w io.Writer) {
+	if o, ok := w.(*outputWriter); ok {
+		o.mu.Lock()
+		o.rows++
+		o.mu.Unlock()
+	}
+}
+
+// interrupt ends the table of command cmd (tableRows), once a row being
+// written is whole, with a line that says it was interrupted after k of
+// its n rows: a paragraph of its own below a markdown table, on stderr
+// beside JSON lines, which stdout keeps to. stderr gets the command's
+// last line, as another command interrupted gives it. Nothing is written
+// on o after it: the process is to end.
+func (o *outputWriter) interrupt(cmd string, stderr io.Writer) {
+	o.mu.Lock() // for good
+	if o.of == 0 {
+		fmt.Fprintf(stderr, "metriclab %s: interrupted before its table\n", cmd)
+		return
+	}
+	line := fmt.Sprintf("interrupted after %d of %d rows", o.rows, o.of)
+	if !o.json {
+		fmt.Fprintf(o.w, "\n*The table is incomplete: %s.*\n", line)
+	}
+	fmt.Fprintf(stderr, "metriclab %s: %s\n", cmd, line)
 }
 
 // runCommand executes one command and returns the process exit status.

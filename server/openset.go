@@ -470,6 +470,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	opts := eval.Options{Folds: 10, PairsPerFold: 300, Seed: base.mf.seed, MaxQueries: base.maxQueries, Progress: ranked}
 	emit := func(r openSetRow) {
 		rankedDone()
+		defer rowDone(stdout)
 		if base.jsonOut {
 			rows.write(r.Encoder+", "+r.Metric, r)
 			return
@@ -505,6 +506,20 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "| encoder | metric | D | verif. acc | EER | TAR@FAR 0.01 | rank-1 | MAP@R | training |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	}
+	// The rows: each run's, the baselines' and the ensemble's, each cosine
+	// row followed by its expanded one with --expand.
+	perCosine := 1
+	if base.expand > 0 {
+		perCosine = 2
+	}
+	n := len(runs) * perCosine
+	if base.baselines {
+		n += 2 + perCosine
+	}
+	if base.ensemble {
+		n += perCosine
+	}
+	tableRows(stdout, n, base.jsonOut)
 	if base.baselines {
 		fit, err := src.loadSubset(base.data, trainSplit, trainSpec, probe, spec.Input)
 		if err != nil {

@@ -153,3 +153,29 @@ func TestPrecompressKeepsPrivate(t *testing.T) {
 		t.Errorf("%s.gz written", fifo)
 	}
 }
+
+// TestTableInterrupted: openset stopped by SIGTERM after its baselines'
+// rows ends its table with a line that says so, after 3 of its 4 rows, a
+// paragraph of its own below the table, and ends as SIGTERM ends it
+// (before: the rows written and nothing after them).
+func TestTableInterrupted(t *testing.T) {
+	ids := sixIdentities(t)
+	cmd, stdout, stderr := startMain(t, t.TempDir(), "openset", "--data", ids, "--epochs", "10000", "--batch", "8")
+	for start := time.Now(); strings.Count(stdout.String(), "| raw pixels |") < 3; time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > time.Minute {
+			cmd.Process.Kill()
+			t.Fatalf("openset wrote no 3 baseline rows in a minute: %q, %q", stdout, stderr)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if !waitFor(cmd, 30*time.Second) {
+		t.Fatal("openset still running 30 s after SIGTERM")
+	}
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if got := stdout.String(); !ws.Signaled() || ws.Signal() != syscall.SIGTERM || !strings.HasSuffix(got, "|\n\n*The table is incomplete: interrupted after 3 of 4 rows.*\n") {
+		t.Errorf("openset after SIGTERM: %v, stdout %q, stderr %q; want it ended by SIGTERM, its table ended by a line that says it was interrupted after 3 of 4 rows", cmd.ProcessState, got, stderr)
+	}
+	if !strings.HasSuffix(stderr.String(), "metriclab openset: interrupted after 3 of 4 rows\n") {
+		t.Errorf("openset's stderr after SIGTERM: %q", stderr)
+	}
+}
