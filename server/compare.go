@@ -241,6 +241,10 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		n += 3
 	}
 	tableRows(stdout, n, f.jsonOut)
+	if f.baselines && len(names) > 0 {
+		// The baselines come first, and take a while: say how to do without.
+		fmt.Fprintf(stderr, "the 3 baselines fit their metrics on up to %d of MNIST's training images and evaluate on its test images, a minute or more before the first loss trains: --baselines=false skips them\n", fitSize)
+	}
 	if f.baselines {
 		metrics := []string{"cosine", "whiten", "linear"}
 		for i, metric := range metrics {

@@ -2859,3 +2859,25 @@ func TestCompareTrainedCentres(t *testing.T) {
 		t.Errorf("closed-set accuracy %.4f: want near 0, the training images' centres of the digits shifted by one", acc)
 	}
 }
+
+// TestCompareQuick: compare says on stderr, before its baselines, that
+// they take a while and how to skip them (before, a quick compare of one
+// loss spent its first minute and more on them without a word); and, as
+// train, it lowers a batch it was not given to MNIST's training images
+// when they are fewer, saying so (before: refused, status 2).
+func TestCompareQuick(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallMNIST(t, dir, 6)
+	t.Setenv("METRICLAB_MNIST", dir)
+	code, stdout, stderr := runCLI(t, "compare", "--losses", "arcface", "--dims", "3", "--arch", "mlp", "--epochs", "1", "--json")
+	if code != 0 || strings.Count(stdout, "\n") != 4 || !strings.Contains(stderr, "--baselines=false skips them\n") {
+		t.Errorf("compare of arcface on 60 training images: exit %d, stdout %q, stderr %q; want 0, 4 rows and a line that says --baselines=false skips the baselines", code, stdout, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^closed set: batch \d+: the (most of the )?\d+ training images.*\(the default batch is 64\)$`).MatchString(stderr) {
+		t.Errorf("compare's stderr %q; want a line that says the closed set's batch was lowered to its training images", stderr)
+	}
+	code, stdout, stderr = runCLI(t, "compare", "--losses", "arcface", "--dims", "3", "--arch", "mlp", "--epochs", "1", "--batch", "8", "--baselines=false", "--json")
+	if code != 0 || strings.Count(stdout, "\n") != 1 || strings.Contains(stderr, "--baselines=false") {
+		t.Errorf("compare --baselines=false: exit %d, stdout %q, stderr %q; want 0, the loss's row and no word of the baselines", code, stdout, stderr)
+	}
+}
