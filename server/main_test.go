@@ -2024,7 +2024,7 @@ func TestOneIdentity(t *testing.T) {
 	writeShapes(t, filepath.Join(open, "train"), 10)
 	writeOtherShapes(t, filepath.Join(open, "test"), 6)
 	code, stdout, stderr := runCLI(t, "openset", "--data", open, "--dim", "8", "--epochs", "1", "--batch", "8", "--baselines=false")
-	want := "Open set on " + open + ": train on classes all (train), evaluate on the unseen classes all (test).\n"
+	want := "Open set on " + open + ": train on classes all (their images in train/), evaluate on the unseen classes all (their images in test/).\n"
 	if code != 0 || !strings.HasPrefix(stdout, want) {
 		t.Errorf("openset on train/ and test/: exit %d, stdout %q, stderr %q: want it to start %q", code, stdout, stderr, want)
 	}

@@ -576,11 +576,15 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // classesNamed is the selection spec of the classes sel among names as
-// the header names it: by their names, runs of neighbours as a range
-// ("s01-s04", "s01,s03,s05-s07"), as --train-classes takes them; spec
-// itself ("all" for every class) where the names would not select sel
-// again (a name holding a dash or a comma).
+// the header names it: "all" for every class (spec ""), else by their
+// names, runs of neighbours as a range ("s01-s04", "s01,s03,s05-s07";
+// a run whose ends hold a dash, one by one), as --train-classes takes
+// them; spec itself where the names would not select sel again (a name
+// holding a comma).
 func classesNamed(spec string, sel []int, names []string) string {
+	if strings.TrimSpace(spec) == "" {
+		return "all"
+	}
 	var parts []string
 	for i := 0; i < len(sel); {
 		j := i
@@ -590,8 +594,10 @@ func classesNamed(spec string, sel []int, names []string) string {
 		switch {
 		case j == i:
 			parts = append(parts, names[sel[i]])
-		case j == i+1:
-			parts = append(parts, names[sel[i]], names[sel[j]])
+		case j == i+1 || strings.Contains(names[sel[i]]+names[sel[j]], "-"):
+			for _, c := range sel[i : j+1] {
+				parts = append(parts, names[c])
+			}
 		default:
 			parts = append(parts, names[sel[i]]+"-"+names[sel[j]])
 		}

@@ -402,8 +402,9 @@ func TestOpenSetHeaderNamesClasses(t *testing.T) {
 }
 
 // TestClassesNamed: a selection is named by its names where they select
-// it again (a range of names holding a dash does), else by its spec (a
-// name holding a comma, selected by its number).
+// it again (one by one where a range's ends hold a dash), else by its
+// spec (a name holding a comma, selected by its number); every class is
+// "all".
 func TestClassesNamed(t *testing.T) {
 	for _, tc := range []struct {
 		spec  string
@@ -414,8 +415,8 @@ func TestClassesNamed(t *testing.T) {
 		{"0-3", []int{0, 1, 2, 3}, []string{"s01", "s02", "s03", "s04", "s05"}, "s01-s04"},
 		{"0,2,3,4", []int{0, 2, 3, 4}, []string{"s01", "s02", "s03", "s04", "s05"}, "s01,s03-s05"},
 		{"5-9", []int{5, 6, 7, 8, 9}, data.Numbered(10), "5-9"},
-		{"", []int{0, 1, 2}, []string{"a-b", "c", "d-e"}, "a-b-d-e"},
-		{"", []int{0, 1, 2}, []string{"a,b", "c", "d"}, "all"},
+		{"0-2", []int{0, 1, 2}, []string{"a-b", "c", "d-e"}, "a-b,c,d-e"},
+		{"", []int{0, 1, 2}, []string{"s01", "s02", "s03"}, "all"},
 		{"0-1", []int{0, 1}, []string{"a,b", "c", "d"}, "0-1"},
 	} {
 		if got := classesNamed(tc.spec, tc.sel, tc.names); got != tc.want {
