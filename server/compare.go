@@ -55,6 +55,7 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	refuseFlag(fs, "loss", "not for compare, which trains the losses of --losses (refused)")
 	refuseFlag(fs, "dim", "not for compare, which trains at the dimensions of --dims (refused)")
 	fs.Lookup("flip-test").Usage = flipTestUsage + " (every run evaluated so)"
+	fs.Lookup("batch").Usage = "batch size; when not given (the preset's or this default), lowered to the training images when they are fewer, and stderr says so"
 	fs.Lookup("input").Usage = "input shape CxHxW: compare trains on mnist, whose images are 1x28x28 (the default, and the only shape taken)"
 	lossList := fs.String("losses", "all", "comma-separated losses, all, or none (the baselines alone)")
 	dimList := fs.String("dims", "3,64", "comma-separated embedding dimensions (with --preset: its D)")
@@ -241,6 +242,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		n += 3
 	}
 	tableRows(stdout, n, f.jsonOut)
+	if err := stdoutLost(stdout); err != nil { // the header's
+		return err
+	}
 	if f.baselines && len(names) > 0 {
 		// The baselines come first, and take a while: say how to do without.
 		fmt.Fprintf(stderr, "the 3 baselines fit their metrics on up to %d of MNIST's training images and evaluate on its test images, a minute or more before the first loss trains: --baselines=false skips them\n", fitSize)

@@ -82,6 +82,7 @@ func newOpenSetFlags() *openSetFlags {
 	f := &openSetFlags{fs: flag.NewFlagSet("openset", flag.ContinueOnError)}
 	f.mf.register(f.fs)
 	f.fs.Lookup("flip-test").Usage = flipTestUsage + " (every run evaluated so)"
+	f.fs.Lookup("batch").Usage = "batch size; when not given (the preset's or this default), lowered to the training images when they are fewer, and stderr says so"
 	f.fs.Lookup("seed").Usage = "random seed of the training (weights, shuffling) and of every row's evaluation pairs, gallery and queries; a --variant seed=N changes the training alone"
 	f.fs.StringVar(&f.data, "data", "mnist", "mnist, a folder of identities, or a folder with train/ and test/ holding different identities")
 	f.fs.StringVar(&f.trainSpec, "train-classes", "", "identities to train on, by number or by name"+byNumberUsage+" (default: mnist 0-4; a folder's first half; all of train/)")
