@@ -870,17 +870,7 @@ func TestVerifyTwoTabs(t *testing.T) {
 	a.watch.close()
 	b.watch.close()
 	waitFor(t, e, "both restored", func() bool { return a.st.Gallery.Count() == 3 && b.st.Gallery.Count() == 3 })
-	stored := func() string {
-		g, err := UnmarshalStoredGallery([]byte(records.Call("get", galleryKey).String()))
-		if err != nil {
-			return err.Error()
-		}
-		var out []string
-		for _, id := range g.Identities {
-			out = append(out, fmt.Sprintf("%s %d", id.Name, len(id.Crops)))
-		}
-		return strings.Join(out, ", ")
-	}
+	stored := func() string { return storedGalleryLine(records) }
 
 	a.mounted.Dispatch(func(app.Context) {
 		a.st.Gallery.Add("Dan", crop(4), crop(5))
@@ -969,24 +959,8 @@ func TestVerifyTabsKeptInStep(t *testing.T) {
 	a, b := h.a, h.b
 	t.Cleanup(func() { a.OnDismount(); b.OnDismount() })
 	waitFor(t, e, "both restored", func() bool { return a.st.Gallery.Count() == 3 && b.st.Gallery.Count() == 3 })
-	shown := func(v *Verify) string {
-		var out []string
-		for _, id := range v.st.Gallery.Identities {
-			out = append(out, fmt.Sprintf("%s %d", id.Name, len(id.Crops)))
-		}
-		return strings.Join(out, ", ")
-	}
-	stored := func() string {
-		g, err := UnmarshalStoredGallery([]byte(records.Call("get", galleryKey).String()))
-		if err != nil {
-			return err.Error()
-		}
-		var out []string
-		for _, id := range g.Identities {
-			out = append(out, fmt.Sprintf("%s %d", id.Name, len(id.Crops)))
-		}
-		return strings.Join(out, ", ")
-	}
+	shown := func(v *Verify) string { return galleryLine(v.st.Gallery) }
+	stored := func() string { return storedGalleryLine(records) }
 
 	a.mounted.Dispatch(func(app.Context) {
 		a.st.Gallery.Add("Dan", crop(4), crop(5))
@@ -1212,4 +1186,24 @@ func TestVerifyGalleryKeys(t *testing.T) {
 	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Ann"}) || focused() != "gallery" {
 		t.Errorf("Bo's only snapshot deleted: the gallery %q, focus on #%s; want Ann, the gallery focused", names, focused())
 	}
+}
+
+// galleryLine is g's identities with their numbers of snapshots, "Ann 2,
+// Bo 1", as the two-tab tests compare galleries.
+func galleryLine(g Gallery) string {
+	var out []string
+	for _, id := range g.Identities {
+		out = append(out, fmt.Sprintf("%s %d", id.Name, len(id.Crops)))
+	}
+	return strings.Join(out, ", ")
+}
+
+// storedGalleryLine is galleryLine of the gallery stored in records (the
+// stand-in IndexedDB's), or why it does not read.
+func storedGalleryLine(records js.Value) string {
+	g, err := UnmarshalStoredGallery([]byte(records.Call("get", galleryKey).String()))
+	if err != nil {
+		return err.Error()
+	}
+	return galleryLine(g)
 }
