@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -2088,27 +2087,9 @@ func TestServeChecksFlagsFirst(t *testing.T) {
 func TestServeWithoutPages(t *testing.T) {
 	dir := t.TempDir()
 	web := filepath.Join(dir, "web") // not there: make web makes it
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out, w := io.Pipe()
 	stderr := new(output)
-	ran := make(chan int, 1)
-	go func() {
-		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, stderr)
-		w.Close()
-	}()
-	var base string
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		if m := regexp.MustCompile(`serving the playground on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
-			base = m[1]
-			break
-		}
-	}
-	if base == "" {
-		t.Fatalf("serve without app.wasm did not start: status %d, stderr %q", <-ran, stderr.String())
-	}
-	go io.Copy(io.Discard, out)
+	_, base, cancel, ran, _ := serveIn(t, web, dir, stderr)
+	defer cancel()
 	line := "web " + web + ": no app.wasm, the page's binary: the pages are not built (make web builds them into web/), the API alone is served"
 	if got := stderr.String(); strings.Count(got, line) != 1 || !strings.Contains(got, "metriclab serve: "+line+"\n") {
 		t.Errorf("stderr %q, want once the line %q", got, line)

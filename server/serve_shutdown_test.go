@@ -67,30 +67,38 @@ func TestServeStopsWithOpenStream(t *testing.T) {
 }
 
 // startServe runs serve on a free port with an empty web root and a fresh
-// data directory, and returns its address, its Ctrl-C, its exit status
-// and what it writes to stdout after the line that gives the address; the
-// status comes once that is all in stdout.
+// data directory (serveIn).
 func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdout *output) {
 	t.Helper()
 	dir := t.TempDir()
-	web := emptyWebDir(t, dir)
+	_, base, cancel, code, stdout = serveIn(t, emptyWebDir(t, dir), dir, io.Discard)
+	return base, cancel, code, stdout
+}
+
+// serveIn runs serve on a free port with the web root web and the data
+// directory dir/data, its stderr to stderr, and returns the line that
+// gives its address (the banner), the address, its Ctrl-C, its exit
+// status and what it writes to stdout after the banner; the status comes
+// once that is all in stdout.
+func serveIn(t *testing.T, web, dir string, stderr io.Writer) (banner, base string, cancel func(), code <-chan int, stdout *output) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	ran := make(chan int, 1)
 	go func() {
-		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, io.Discard)
+		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, stderr)
 		w.Close()
 	}()
 	lines := bufio.NewScanner(out)
 	for lines.Scan() {
 		if m := regexp.MustCompile(`serving the playground on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
-			base = m[1]
+			banner, base = lines.Text(), m[1]
 			break
 		}
 	}
 	if base == "" {
 		cancel()
-		t.Fatal("serve did not say where it serves")
+		t.Fatalf("serve did not say where it serves: status %d", <-ran)
 	}
 	stdout = new(output)
 	done := make(chan int, 1)
@@ -98,7 +106,7 @@ func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdo
 		io.Copy(stdout, out) // the rest of stdout, to its end
 		done <- <-ran
 	}()
-	return base, cancel, done, stdout
+	return banner, base, cancel, done, stdout
 }
 
 // TestServeStopsWithStuckDownload: Ctrl-C while a client takes a download

@@ -1266,21 +1266,8 @@ func TestServeOneVersion(t *testing.T) {
 	version = "v1.2.3"
 	dir := t.TempDir()
 	web := emptyWebDir(t, dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out, w := io.Pipe()
-	ran := make(chan int, 1)
-	go func() {
-		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, io.Discard)
-		w.Close()
-	}()
-	lines := bufio.NewScanner(out)
-	line := ""
-	for !strings.Contains(line, "serving the playground") && lines.Scan() {
-		line = lines.Text()
-	}
-	go io.Copy(io.Discard, out)
-	defer func() { cancel(); <-ran }()
+	line, _, cancel, stopped, _ := serveIn(t, web, dir, io.Discard)
+	defer func() { cancel(); <-stopped }()
 	banner := regexp.MustCompile(`^metriclab (\S+): serving the playground on (http://(\S+)) \(web files [0-9a-f]+; Ctrl-C stops\)$`).FindStringSubmatch(line)
 	if banner == nil {
 		t.Fatalf("serve's banner %q; want \"metriclab VERSION: serving the playground on URL (web files HASH; Ctrl-C stops)\"", line)
