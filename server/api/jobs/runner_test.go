@@ -73,9 +73,7 @@ func storeWithoutModels(t *testing.T) (st *store.Store, dir, models string) {
 // barRunner returns a Runner of st, not started, whose data sets are bar
 // sets of 3 classes (barSet) and whose progress is not published.
 func barRunner(st *store.Store) *Runner {
-	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil, nil
-	}
+	load := barLoad
 	return New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
 		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
 }
@@ -173,9 +171,7 @@ func TestCheckpointUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	load := func(name string, in core.Input, _ []string) (*data.Set, *data.Set, string, []string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil, nil
-	}
+	load := barLoad
 	newRunner := func() *Runner {
 		r := New(Config{Store: st, Load: load, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
 			CheckpointEvery: 10, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
@@ -431,9 +427,7 @@ func TestResumeCUDAWithoutDevice(t *testing.T) {
 	if ok, err := st.Transition(j.ID, []string{store.StateQueued}, store.StateInterrupted, ""); !ok || err != nil {
 		t.Fatalf("interrupting the job: %v %v", ok, err)
 	}
-	r := New(Config{Store: st, Load: func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil, nil
-	},
+	r := New(Config{Store: st, Load: barLoad,
 		ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0)})
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
@@ -578,9 +572,7 @@ func TestQueuedCUDAResumeWithoutDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil, nil
-	}
+	load := barLoad
 	req := barRequest(50)
 	req.Device = "cuda"
 	// The CPU's engine stands in for the GPU's.
@@ -689,9 +681,7 @@ func TestSubscribeStoreEnded(t *testing.T) {
 	}
 	defer st.Close()
 	r := New(Config{Store: st, Logger: log.New(io.Discard, "", 0),
-		Load: func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
-			return barSet(3, 8), barSet(3, 4), "", nil, nil
-		}})
+		Load: barLoad})
 	req := barRequest(1)
 	j, err := r.Submit("c", req, 0) // not started: its hub stays open
 	if err != nil {
@@ -732,9 +722,7 @@ func TestSubscribeLiveProgress(t *testing.T) {
 	defer st.Close()
 	r := New(Config{Store: st, Options: job.Options{SnapshotPoints: 12, SnapshotPairs: 6},
 		CheckpointEvery: 1 << 20, ProgressEvery: time.Hour, Logger: log.New(io.Discard, "", 0),
-		Load: func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
-			return barSet(3, 8), barSet(3, 4), "", nil, nil
-		}})
+		Load: barLoad})
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -1468,9 +1456,7 @@ func TestOldRecordResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	load := func(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
-		return barSet(3, 8), barSet(3, 4), "", nil, nil
-	}
+	load := barLoad
 	old := barRequest(50)
 	old.Opt, old.LR = "", 0
 	r := checkpointRunner(t, st, load, nil)
@@ -1509,4 +1495,10 @@ func TestOldRecordResumes(t *testing.T) {
 	if ref.State != store.StateDone || got.Loss != ref.Loss || !reflect.DeepEqual(got.Config, old) {
 		t.Errorf("old record resumed: loss %v, config %+v; want %v (%s, submitted now), and the record as stored", got.Loss, got.Config, ref.Loss, ref.State)
 	}
+}
+
+// barLoad is a data set's load of three classes of bars, 8 training and
+// 4 held-out images each, as most runner tests train on.
+func barLoad(string, core.Input, []string) (*data.Set, *data.Set, string, []string, error) {
+	return barSet(3, 8), barSet(3, 4), "", nil, nil
 }
