@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -438,6 +439,50 @@ func CheckClassNames(names []string) error {
 // normalisation (maxInputNorm), for the same reason.
 const maxParam = 1e6
 
+// maxFARLevels bounds the TAR@FAR entries of a model's metrics: training
+// measures three (eval.FARLevels); a file's header, of up to 100 MB, could
+// otherwise give a card millions.
+const maxFARLevels = 16
+
+// checkMetrics returns an error unless v, when not nil, is a verification
+// a held-out set can give: its rates (accuracy, EER, FAR, each TAR and
+// the nearest-centre accuracy) in [0, 1], a finite threshold (unbounded,
+// as Metadata.Threshold), and at most maxFARLevels TAR entries, each at a
+// FAR in (0, 1] written as a number (eval.FARKey).
+func checkMetrics(v *msg.VerificationSummary) error {
+	if v == nil {
+		return nil
+	}
+	if t := v.Threshold; math.IsNaN(t) || math.IsInf(t, 0) {
+		return fmt.Errorf("threshold %v is not a finite number", t)
+	}
+	for _, r := range []struct {
+		what string
+		x    float64
+	}{{"accuracy", v.Accuracy}, {"EER", v.EER}, {"false accept rate", v.FAR}, {"nearest-centre accuracy", v.Centre}} {
+		if !(r.x >= 0 && r.x <= 1) {
+			return fmt.Errorf("%s %v out of range [0, 1]", r.what, r.x)
+		}
+	}
+	if len(v.TARAtFAR) > maxFARLevels {
+		return fmt.Errorf("%d TAR@FAR levels: want at most %d", len(v.TARAtFAR), maxFARLevels)
+	}
+	levels := make([]string, 0, len(v.TARAtFAR))
+	for k := range v.TARAtFAR {
+		levels = append(levels, k)
+	}
+	sort.Strings(levels)
+	for _, k := range levels {
+		if far, err := strconv.ParseFloat(k, 64); err != nil || !(far > 0 && far <= 1) {
+			return fmt.Errorf("TAR@FAR level %q is not a false accept rate in (0, 1]", k)
+		}
+		if x := v.TARAtFAR[k]; !(x >= 0 && x <= 1) {
+			return fmt.Errorf("TAR %v at FAR %s out of range [0, 1]", x, k)
+		}
+	}
+	return nil
+}
+
 // Validate returns an error, one line fit to show a user, unless m is a
 // model this program can use: a valid spec (ReadModel checked it), exactly
 // the encoder parameters of the spec with their shapes and, for a head,
@@ -445,7 +490,8 @@ const maxParam = 1e6
 // there is one) of one value per class (with views, every view's under
 // its prefix); only finite values, within ±maxParam (running variances
 // within [0, maxParam²]); a finite
-// threshold and a false accept rate in [0, 1]; class names that pass
+// threshold and a false accept rate in [0, 1]; metrics, when present,
+// that a held-out set can give (checkMetrics); class names that pass
 // CheckClassNames; and, given checkLoss, its loss (package core does
 // not know the losses: losses.New does).
 func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]float64) error) error {
@@ -504,6 +550,9 @@ func (m *Model) Validate(checkLoss func(name string, dim int, params map[string]
 	}
 	if f := m.Meta.FAR; !(f >= 0 && f <= 1) {
 		return fmt.Errorf("%s: false accept rate %v out of range [0, 1]", name, f)
+	}
+	if err := checkMetrics(m.Meta.Metrics); err != nil {
+		return fmt.Errorf("%s: metrics: %v", name, err)
 	}
 	if err := CheckClassNames(m.Meta.Classes); err != nil {
 		return fmt.Errorf("%s: %v", name, err)

@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"metriclab/core/msg"
 	"metriclab/core/safetensors"
 )
 
@@ -647,5 +649,101 @@ func TestModelValidateNegativeVariance(t *testing.T) {
 	}
 	if want := "model: encoder.features.running_var holds -1: want values in [0, 1e+12]"; err.Error() != want {
 		t.Errorf("a running variance of -1: %q, want %q", err, want)
+	}
+}
+
+// TestModelMetrics: a model's held-out verification (Metadata.Metrics)
+// goes through the file and back; a file without it (every file written
+// before it was kept) loads as before, with none, and is written again
+// without it; and Validate refuses metrics no held-out set gives.
+func TestModelMetrics(t *testing.T) {
+	spec := Spec{Arch: "mlp", Input: MNISTInput, Dim: 3}
+	valid := func() *Model {
+		return &Model{Meta: Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}, Threshold: 0.3, FAR: 0.01,
+			Metrics: &msg.VerificationSummary{Accuracy: 0.9875, EER: 0.0125, Threshold: 0.3, FAR: 0.01,
+				TARAtFAR: map[string]float64{"0.1": 1, "0.01": 0.97, "0.001": 0.5}, Centre: 0.95}},
+			Params: InitParams(spec, nil, 1)}
+	}
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	m := valid()
+	if err := WriteModel(path, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := got.Validate(nil); err != nil {
+		t.Errorf("a model with metrics: %v", err)
+	}
+	if !reflect.DeepEqual(got.Meta.Metrics, m.Meta.Metrics) {
+		t.Errorf("Metrics = %+v, want %+v", got.Meta.Metrics, m.Meta.Metrics)
+	}
+
+	// A file as the code before metrics wrote it: the same JSON, no
+	// "metrics" key.
+	old := `{"format":"metriclab/1","spec":{"arch":"mlp","input":{"channels":1,"height":28,"width":28,"mean":0.1307,"std":0.3081},"dim":3},` +
+		`"loss":"arcface","loss_params":null,"classes":["a","b"],"threshold":0.3,"far":0.01,` +
+		`"provenance":{"data":"mnist","epochs":1,"batch":64,"lr":0.01,"optimizer":"sgd","seed":1,"steps":10,"weight_decay":0,"created":"2026-01-02T03:04:05Z","version":"old"}}`
+	params := make(map[string]safetensors.Tensor)
+	for k, v := range m.Params {
+		params[k] = safetensors.Tensor(v)
+	}
+	var buf bytes.Buffer
+	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: old}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = DecodeModel(&buf)
+	if err != nil {
+		t.Fatalf("a file without metrics: %v", err)
+	}
+	if err := got.Validate(nil); err != nil {
+		t.Errorf("a file without metrics: %v", err)
+	}
+	if got.Meta.Metrics != nil || got.Meta.Threshold != 0.3 || got.Meta.FAR != 0.01 || got.Meta.Provenance.Steps != 10 {
+		t.Errorf("a file without metrics reads as %+v", got.Meta)
+	}
+	buf.Reset()
+	if err := EncodeModel(&buf, got); err != nil {
+		t.Fatal(err)
+	}
+	if _, meta, err := safetensors.Decode(&buf, 0); err != nil || meta[modelMetadataKey] != old {
+		t.Errorf("a file without metrics written again: %q (%v)\nwant %q", meta[modelMetadataKey], err, old)
+	}
+
+	// Metrics of the wrong type are refused by the reader.
+	buf.Reset()
+	bad := strings.Replace(old, `"far":0.01,`, `"far":0.01,"metrics":{"accuracy":"high"},`, 1)
+	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: bad}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeModel(&buf); err == nil || !strings.Contains(err.Error(), "model: metriclab metadata is not valid") {
+		t.Errorf("metrics with a text accuracy: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		corrupt func(v *msg.VerificationSummary)
+		want    string
+	}{
+		{"accuracy above 1", func(v *msg.VerificationSummary) { v.Accuracy = 98.75 }, "model: metrics: accuracy 98.75 out of range [0, 1]"},
+		{"NaN EER", func(v *msg.VerificationSummary) { v.EER = math.NaN() }, "model: metrics: EER NaN out of range [0, 1]"},
+		{"negative FAR", func(v *msg.VerificationSummary) { v.FAR = -0.1 }, "model: metrics: false accept rate -0.1 out of range [0, 1]"},
+		{"centre above 1", func(v *msg.VerificationSummary) { v.Centre = math.Inf(1) }, "model: metrics: nearest-centre accuracy +Inf out of range [0, 1]"},
+		{"infinite threshold", func(v *msg.VerificationSummary) { v.Threshold = math.Inf(-1) }, "model: metrics: threshold -Inf is not a finite number"},
+		{"TAR above 1", func(v *msg.VerificationSummary) { v.TARAtFAR["0.01"] = 1.5 }, "model: metrics: TAR 1.5 at FAR 0.01 out of range [0, 1]"},
+		{"level not a number", func(v *msg.VerificationSummary) { v.TARAtFAR["tenth"] = 0.5 }, `model: metrics: TAR@FAR level "tenth" is not a false accept rate in (0, 1]`},
+		{"level 0", func(v *msg.VerificationSummary) { v.TARAtFAR["0"] = 0.5 }, `TAR@FAR level "0" is not a false accept rate in (0, 1]`},
+		{"many levels", func(v *msg.VerificationSummary) {
+			for i := range 20 {
+				v.TARAtFAR[strconv.FormatFloat(float64(i+1)/100, 'g', -1, 64)] = 0.5
+			}
+		}, "TAR@FAR levels: want at most 16"},
+	} {
+		m := valid()
+		tc.corrupt(m.Meta.Metrics)
+		if err := m.Validate(nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
 	}
 }

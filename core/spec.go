@@ -110,9 +110,15 @@ type Metadata struct {
 	// verification (accept when similarity ≥ Threshold), chosen on held-out
 	// pairs; FAR is the false accept rate measured at it. A model trained
 	// with no held-out pair has both 0 (see HasThreshold).
-	Threshold  float64    `json:"threshold"`
-	FAR        float64    `json:"far"`
-	Provenance Provenance `json:"provenance"`
+	Threshold float64 `json:"threshold"`
+	FAR       float64 `json:"far"`
+	// Metrics is the held-out verification the threshold was chosen on
+	// (accuracy, EER, TAR at FAR levels, nearest-centre accuracy), as
+	// train and a server's job measured it: what a model's card shows.
+	// Absent (nil) in a file written before it was kept, or trained with
+	// no held-out pair.
+	Metrics    *msg.VerificationSummary `json:"metrics,omitempty"`
+	Provenance Provenance               `json:"provenance"`
 }
 
 // HasThreshold reports whether the model has a recommended threshold
