@@ -1001,9 +1001,11 @@ func (j *Job) Close() error {
 // Model returns the current parameters (a copy) and their metadata: spec,
 // loss and parameters, classes, provenance and the threshold and FAR of the
 // last epoch end's verification (0 before the first or without held-out
-// images), ready for core.WriteModel or core.EncodeModel. With EarlyStop,
-// once an epoch has ended with held-out verification, they are the best
-// epoch's parameters and threshold instead.
+// images) with that verification's headline as its Metrics
+// (ModelVerification; nil then), ready for core.WriteModel or
+// core.EncodeModel. With EarlyStop, once an epoch has ended with held-out
+// verification, they are the best epoch's parameters, threshold and
+// metrics instead.
 func (j *Job) Model() *core.Model {
 	m := &core.Model{
 		Meta: core.Metadata{
@@ -1024,6 +1026,7 @@ func (j *Job) Model() *core.Model {
 	if last != nil {
 		m.Meta.Threshold, m.Meta.FAR = last.Threshold, last.FAR
 	}
+	m.Meta.Metrics = j.ModelVerification() // of the same epoch as the threshold
 	return m
 }
 

@@ -492,7 +492,8 @@ func trainAll(t *testing.T, req msg.TrainRequest, set *data.Set, opts Options) *
 func TestEncodeModelRoundTrip(t *testing.T) {
 	req := barsRequest()
 	req.Epochs = 1
-	m := trainAll(t, req, bars(16, 11), Options{Val: 16, Version: "test"}).Model()
+	j := trainAll(t, req, bars(16, 11), Options{Val: 16, Version: "test"})
+	m := j.Model()
 	var buf bytes.Buffer
 	if err := core.EncodeModel(&buf, m); err != nil {
 		t.Fatal(err)
@@ -508,6 +509,11 @@ func TestEncodeModelRoundTrip(t *testing.T) {
 	if got.Meta.Threshold != m.Meta.Threshold || got.Meta.Threshold == 0 || !reflect.DeepEqual(got.Meta.Spec, m.Meta.Spec) ||
 		!reflect.DeepEqual(got.Meta.Provenance, m.Meta.Provenance) || got.Meta.Provenance.Version != "test" || got.Meta.Format != core.ModelFormat {
 		t.Errorf("metadata read back %+v, wrote %+v", got.Meta, m.Meta)
+	}
+	// The file carries the held-out verification its threshold was
+	// chosen on: what a registry's card shows of an uploaded model.
+	if v := j.ModelVerification(); v == nil || got.Meta.Metrics == nil || !reflect.DeepEqual(*got.Meta.Metrics, *v) || got.Meta.Metrics.Threshold != got.Meta.Threshold {
+		t.Errorf("metrics read back %+v, want the model's verification %+v", got.Meta.Metrics, v)
 	}
 	if err := got.Check(func() map[string][]int {
 		want := make(map[string][]int)

@@ -131,6 +131,9 @@ func TestEarlyStop(t *testing.T) {
 	if v := j.ModelVerification(); v == nil || v.Accuracy != accs[best-1] || v.Threshold != got.Meta.Threshold || v.FAR != got.Meta.FAR {
 		t.Errorf("the model's verification %+v: want the best epoch's, accuracy %g, threshold %g, FAR %g", v, accs[best-1], got.Meta.Threshold, got.Meta.FAR)
 	}
+	if m := got.Meta.Metrics; m == nil || m.Accuracy != accs[best-1] || m.Threshold != got.Meta.Threshold {
+		t.Errorf("the model's metadata metrics %+v: want the best epoch's, accuracy %g", m, accs[best-1])
+	}
 
 	req.EarlyStop = 0
 	plain, err := New(req, set, nil, Options{Val: 16})
