@@ -15,6 +15,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -939,6 +940,91 @@ func TestTrainJSONNamesModel(t *testing.T) {
 				t.Errorf("train --val %s: progress line %q names a model", tc.val, line)
 			}
 		}
+	}
+}
+
+// TestTrainedModelCardHasMetrics: a model that train wrote, uploaded to a
+// server, has on its card the held-out figures train printed for its last
+// epoch, as a job's model has (before, its card's metrics were null: the
+// file held the threshold and FAR alone).
+func TestTrainedModelCardHasMetrics(t *testing.T) {
+	dir := t.TempDir()
+	writePatterns(t, dir) // 3 identities of 8 images, 2 of each held out
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	code, stdout, stderr := runCLI(t, "train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4",
+		"--epochs", "2", "--val", "5000", "--json", "--out", out)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	var last progress // the last epoch end's
+	for line := range strings.SplitSeq(strings.TrimSpace(stdout), "\n") {
+		var p progress
+		if json.Unmarshal([]byte(line), &p) == nil && p.EpochEnd && p.ValAccuracy != nil {
+			last = p
+		}
+	}
+	if last.ValAccuracy == nil || last.ValEER == nil || last.ValClosedSetAcc == nil {
+		t.Fatalf("train --json gave no epoch end with held-out figures: %s", stdout)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.New(api.Config{DataDir: t.TempDir(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a)
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	resp, err := http.Post(srv.URL+"/api/models", "application/octet-stream", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var card msg.ModelCard
+	if err := json.NewDecoder(resp.Body).Decode(&card); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %s (%v)", resp.Status, err)
+	}
+	m := card.Metrics
+	if m == nil {
+		t.Fatalf("the uploaded model's card has no metrics: %+v", card)
+	}
+	if m.Accuracy != *last.ValAccuracy || m.EER != *last.ValEER || m.Centre != *last.ValClosedSetAcc ||
+		m.Threshold != card.Threshold || m.FAR != card.FAR || len(m.TARAtFAR) != 3 {
+		t.Errorf("card metrics %+v, threshold %g at FAR %g; want the last epoch's accuracy %g, EER %g, nearest-centre %g, at the card's threshold, and 3 TAR@FAR",
+			*m, card.Threshold, card.FAR, *last.ValAccuracy, *last.ValEER, *last.ValClosedSetAcc)
+	}
+	// The list gives the same card.
+	resp, err = http.Get(srv.URL + "/api/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []msg.ModelCard
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list) != 1 || !reflect.DeepEqual(list[0].Metrics, m) {
+		t.Errorf("GET /api/models: %+v (%v); want the upload's card with metrics %+v", list, err, *m)
+	}
+	// A file without metrics (one written before files held them: the
+	// same JSON without the key, TestModelMetrics) uploads as before,
+	// its card with none.
+	model, err := core.ReadModel(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model.Meta.Metrics = nil
+	var old bytes.Buffer
+	if err := core.EncodeModel(&old, model); err != nil || bytes.Contains(old.Bytes(), []byte(`"metrics"`)) {
+		t.Fatalf("a model without metrics: %v, or its file names them", err)
+	}
+	resp, err = http.Post(srv.URL+"/api/models?name=old", "application/octet-stream", &old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var raw map[string]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil || resp.StatusCode != http.StatusCreated || string(raw["metrics"]) != "null" ||
+		string(raw["threshold"]) != strconv.FormatFloat(card.Threshold, 'g', -1, 64) {
+		t.Errorf("upload of a file without metrics: %s (%v): metrics %s, threshold %s; want null, %g", resp.Status, err, raw["metrics"], raw["threshold"], card.Threshold)
 	}
 }
 
