@@ -72,7 +72,7 @@ type ModelCard struct {
 	NumClasses int                  `json:"num_classes"`      // all of them; 0 in a card stored before it was counted: len(Classes)
 	Threshold  float64              `json:"threshold"`        // recommended cosine threshold for 1:1 verification
 	FAR        float64              `json:"far"`              // false accept rate at Threshold
-	Metrics    *VerificationSummary `json:"metrics"`          // the training job's last verification; nil for uploads
+	Metrics    *VerificationSummary `json:"metrics"`          // the held-out verification its threshold was chosen on: its job's, or the model file's (core.Metadata.Metrics); nil for a file without one
 	Steps      int                  `json:"steps"`            // training steps taken, from the provenance
 	Data       string               `json:"data"`             // training data, from the provenance (MaxCardText characters at most)
 	Preset     string               `json:"preset,omitempty"` // the recipe trained with, from the provenance (MaxCardText characters at most)
