@@ -159,6 +159,13 @@ func (c *Client) Cancel(ctx context.Context, id string) error {
 	return c.call(ctx, Request{Method: "DELETE", Path: "/api/jobs/" + url.PathEscape(id)}, nil)
 }
 
+// RemoveJob removes the record of the job id, which has ended (done,
+// failed or canceled): DELETE /api/jobs/{id}?remove=1, 204. Its model
+// stays. A job queued, running or interrupted (resumed since) is a 409.
+func (c *Client) RemoveJob(ctx context.Context, id string) error {
+	return c.call(ctx, Request{Method: "DELETE", Path: "/api/jobs/" + url.PathEscape(id) + "?remove=1"}, nil)
+}
+
 // Resume queues the interrupted job id again.
 func (c *Client) Resume(ctx context.Context, id string) error {
 	return c.call(ctx, Request{Method: "POST", Path: "/api/jobs/" + url.PathEscape(id) + "/resume"}, nil)

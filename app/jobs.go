@@ -111,6 +111,16 @@ type Jobs struct {
 	submitting bool
 	acting     map[string]bool
 
+	// confirming is the ended job whose row asks Keep or Confirm remove,
+	// "" for none (removeButtons); removed holds the jobs this page
+	// removed: a read of the list started before a removal and answered
+	// after it lists its job, which stays off the page. focused is the
+	// element given the focus last (focus), for the tests outside a
+	// browser.
+	confirming string
+	removed    map[string]bool
+	focused    string
+
 	// listReads numbers the reads of the list as they start (every few
 	// seconds, and after a Cancel or Resume), and listShown is the number
 	// of the read shown: the answer of a read started before it is older
@@ -321,7 +331,11 @@ func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 	if err != nil {
 		return
 	}
+	jobs = slices.DeleteFunc(slices.Clone(jobs), func(job msg.Job) bool { return j.removed[job.ID] })
 	j.jobs, j.listErr, j.listed = NewestFirst(jobs), "", time.Now()
+	if i := slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == j.confirming }); i < 0 || !ended(j.jobs[i]) {
+		j.confirming = "" // removed elsewhere, or resumed: its Cancel is back
+	}
 	for _, job := range j.jobs {
 		if job.ID == j.noteJob && job.State != msg.JobQueued {
 			j.note, j.noteJob = "", ""
@@ -396,7 +410,7 @@ func (j *Jobs) toWatch() (msg.Job, bool) {
 func (j *Jobs) Render() app.UI {
 	return app.Div().Class("page jobs-page").Body(
 		app.Header().Class("top").Body(
-			app.H1().Text("Training jobs"),
+			app.H1().ID("jobs-title").TabIndex(-1).Text("Training jobs"),
 			app.P().ID("jobs-status").Class("status").Role("status").Text(j.status()),
 		),
 		// The lines that come and go in a slot, there when empty, as the
@@ -614,6 +628,7 @@ func (j *Jobs) renderList() app.UI {
 						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Aria("label", "cancel job "+job.ID).Text("Cancel").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") }, jobScope(job))
 					}),
+					app.If(ended(job), func() app.UI { return j.removeButtons(job) }),
 				),
 			)}
 		})),
@@ -811,6 +826,12 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 			// The list read after a refusal too: it shows why, as the
 			// job is now (done, or resumed in another tab).
 			j.showList(read, jobs, listErr)
+			if now, ok := endedBefore(op, err, jobs, listErr, job.ID); ok {
+				// The server's 409 says how to remove the record, with
+				// curl's words: the row shows the job as it ended.
+				j.actErr, j.note, j.noteJob = "", "job "+job.ID+" had already ended ("+now.State+") before the cancel reached it", ""
+				return
+			}
 			if err != nil {
 				j.actErr = op + " " + job.ID + ": " + err.Error()
 				return
@@ -827,6 +848,198 @@ func (j *Jobs) act(ctx app.Context, job msg.Job, op string) {
 				j.watchJob(ctx, next) // the watched job, interrupted, now canceled: not "resume it"
 			}
 		})
+	})
+}
+
+// endedBefore returns job id as the list read after its op (jobs, or
+// listErr) has it when op is a cancel the server refused (409) because the
+// job had ended meanwhile (done, failed), and reports whether it was so.
+func endedBefore(op string, err error, jobs []msg.Job, listErr error, id string) (msg.Job, bool) {
+	var s *StatusError
+	if op != "cancel" || !errors.As(err, &s) || s.Status != 409 || listErr != nil {
+		return msg.Job{}, false
+	}
+	i := slices.IndexFunc(jobs, func(job msg.Job) bool { return job.ID == id })
+	if i < 0 || !ended(jobs[i]) {
+		return msg.Job{}, false
+	}
+	return jobs[i], true
+}
+
+// ended reports whether job has ended: done, failed or canceled. Its
+// record can be removed (Remove), its model staying.
+func ended(job msg.Job) bool {
+	return job.State == msg.JobDone || job.State == msg.JobFailed || job.State == msg.JobCanceled
+}
+
+// removeButtons draws the Remove of ended job, or, once it was pressed,
+// Confirm remove and Keep, as the Models page draws a model's Delete
+// (Models.deleteButtons): in a slot as wide as the two, Remove or Keep
+// at its right end, keyed by the step, Escape on either as Keep, and
+// Confirm remove taking no click of a double click. The slot says that
+// the job's model stays.
+func (j *Jobs) removeButtons(job msg.Job) app.UI {
+	id := job.ID
+	busy := j.acting[id]
+	if j.confirming != id {
+		return &keyed{Key: "remove " + id, UI: app.Span().Class("delete-slot").Body(
+			app.Button().ID("remove-"+id).Type("button").Class("btn btn-place").Disabled(busy).Aria("label", "remove job "+id).Text("Remove").
+				OnClick(func(ctx app.Context, e app.Event) { j.askRemove(id) }, jobScope(job)),
+		)}
+	}
+	escape := func(ctx app.Context, e app.Event) {
+		if e.Get("key").String() == "Escape" {
+			j.keepJob(id)
+		}
+	}
+	hint := "removes the record of job " + id + "; its model stays on the Models page"
+	if job.ModelID == "" {
+		hint = "removes the record of job " + id + "; it has no model"
+	}
+	return &keyed{Key: "confirm remove " + id, UI: app.Span().Class("delete-slot confirm-delete").Body(
+		app.Span().ID("remove-hint-"+id).Class("sr-only").Text(hint),
+		app.Button().ID("confirm-remove-"+id).Type("button").Class("btn btn-delete").Disabled(busy).
+			Aria("label", "confirm remove of job "+id).Aria("describedby", "remove-hint-"+id).Title(hint).Text("Confirm remove").
+			OnClick(func(ctx app.Context, e app.Event) {
+				if !multiClick(e) {
+					j.remove(ctx, job)
+				}
+			}, jobScope(job)).
+			On("keydown", escape, jobScope(job)),
+		app.Button().ID("keep-job-"+id).Type("button").Class("btn btn-place").Disabled(busy).Aria("label", "keep job "+id).Text("Keep").
+			OnClick(func(ctx app.Context, e app.Event) { j.keepJob(id) }, jobScope(job)).
+			On("keydown", escape, jobScope(job)),
+	)}
+}
+
+// askRemove turns the Remove of job id into Keep and Confirm remove (of
+// it alone), the focus on Keep.
+func (j *Jobs) askRemove(id string) {
+	j.confirming = id
+	j.focus("keep-job-"+id, nil)
+}
+
+// keepJob turns the row of job id back to its Remove, which takes the
+// focus, unless its removal is on its way.
+func (j *Jobs) keepJob(id string) {
+	if j.confirming != id || j.acting[id] {
+		return
+	}
+	j.confirming = ""
+	j.focus("remove-"+id, nil)
+}
+
+// remove removes the record of ended job, unless a request of it is on
+// its way, then reads the list, after a refusal too. A job removed
+// leaves the page, and the note says so (its model stays); one not found
+// (404: removed in another tab) is gone all the same; one the server
+// refused (409: resumed meanwhile) stays, as it is now, and the alert
+// says why in plain words. The focus, on the row's buttons, goes to the
+// Watch of the job after it, else of the one before, else to the page's
+// heading.
+func (j *Jobs) remove(ctx app.Context, job msg.Job) {
+	if j.Client == nil || j.acting[job.ID] {
+		return
+	}
+	if j.acting == nil {
+		j.acting = make(map[string]bool)
+	}
+	j.acting[job.ID] = true
+	id := job.ID
+	at := max(slices.IndexFunc(j.jobs, func(o msg.Job) bool { return o.ID == id }), 0)
+	var next string
+	switch {
+	case at+1 < len(j.jobs):
+		next = j.jobs[at+1].ID
+	case at > 0 && at <= len(j.jobs):
+		next = j.jobs[at-1].ID
+	}
+	client, page := j.Client, j.mounted
+	ctx.Async(func() {
+		c, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		err := client.RemoveJob(c, id)
+		read := j.listReads.Add(1)
+		jobs, listErr := client.Jobs(c)
+		page.Dispatch(func(ctx app.Context) {
+			delete(j.acting, id)
+			var s *StatusError
+			switch {
+			case err == nil || notFound(err):
+				if j.removed == nil {
+					j.removed = make(map[string]bool)
+				}
+				j.removed[id] = true
+				j.actErr, j.note, j.noteJob = "", "removed job "+id, ""
+				if notFound(err) {
+					j.note = "job " + id + " was already removed"
+				}
+				if job.ModelID != "" {
+					j.note += "; its model stays on the Models page"
+				}
+				j.jobs = slices.DeleteFunc(j.jobs, func(o msg.Job) bool { return o.ID == id })
+			case errors.As(err, &s) && s.Status == 409: // its state, as the list read after has it, below
+				j.actErr = "job " + id + " was not removed: it is active again (resumed meanwhile); cancel it first to remove it"
+			default:
+				j.actErr = "could not remove job " + id + ": " + err.Error()
+			}
+			if j.confirming == id {
+				j.confirming = ""
+			}
+			j.showList(read, jobs, listErr)
+			if i := slices.IndexFunc(j.jobs, func(o msg.Job) bool { return o.ID == id }); s != nil && s.Status == 409 && i >= 0 && !ended(j.jobs[i]) {
+				j.actErr = "job " + id + " was not removed: it is " + j.jobs[i].State + " again (resumed meanwhile); cancel it first to remove it"
+			}
+			if j.watch != nil && j.watch.Job.ID == id && j.removed[id] {
+				j.unwatch()
+				j.watch = nil
+			}
+			j.focus(j.focusAfterRemove(id, next, at), []string{"keep-job-" + id, "confirm-remove-" + id, "remove-" + id})
+		})
+	})
+}
+
+// focusAfterRemove returns the element that takes the focus after the
+// removal of job id, which was at row at, next to job next: its own
+// Remove when it is still listed (refused), else next's Watch, else the
+// Watch of the row now at, else of the last row, else the page's heading.
+func (j *Jobs) focusAfterRemove(id, next string, at int) string {
+	has := func(id string) int { return slices.IndexFunc(j.jobs, func(o msg.Job) bool { return o.ID == id }) }
+	switch i := has(id); {
+	case i >= 0 && ended(j.jobs[i]):
+		return "remove-" + id
+	case i >= 0:
+		return "watch-" + id
+	case next != "" && has(next) >= 0:
+		return "watch-" + next
+	case at < len(j.jobs):
+		return "watch-" + j.jobs[at].ID
+	case len(j.jobs) > 0:
+		return "watch-" + j.jobs[len(j.jobs)-1].ID
+	}
+	return "jobs-title"
+}
+
+// focus gives the keyboard's focus to the element of id once the render
+// under way has drawn it (outside a browser, it notes id), where the
+// focus is on one of the elements of from, or lost (on the body, with an
+// element removed); wherever it is when from is nil: as Models.focus.
+func (j *Jobs) focus(id string, from []string) {
+	if !app.IsClient {
+		j.focused = id
+		return
+	}
+	j.mounted.Defer(func(app.Context) {
+		doc := app.Window().Get("document")
+		active := doc.Get("activeElement")
+		lost := !active.Truthy() || active.Equal(doc.Get("body"))
+		if from != nil && !lost && !slices.Contains(from, active.Get("id").String()) {
+			return
+		}
+		if el := doc.Call("getElementById", id); el.Truthy() {
+			el.Call("focus")
+			j.focused = id
+		}
 	})
 }
 

@@ -111,7 +111,11 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			if !slices.Contains(from, a.jobs[i].State) {
-				writeJSON(w, 409, msg.ErrorBody{Error: fmt.Sprintf("job %s is %s", id, a.jobs[i].State)})
+				text := fmt.Sprintf("job %s is %s", id, a.jobs[i].State)
+				if call == "DELETE" { // as server/api's cancelJob says it
+					text += fmt.Sprintf(": only a queued, running or interrupted job can be canceled; DELETE /api/jobs/%s?remove=1 removes its record", id)
+				}
+				writeJSON(w, 409, msg.ErrorBody{Error: text})
 				return
 			}
 			a.jobs[i].State = to
@@ -153,6 +157,18 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 201, msg.Created{ID: "j9"})
+	case r.Method == "DELETE" && op == "" && r.URL.Query().Get("remove") == "1":
+		a.calls["remove "+id]++
+		i := slices.IndexFunc(a.jobs, func(j msg.Job) bool { return j.ID == id })
+		switch {
+		case i < 0:
+			writeJSON(w, 404, msg.ErrorBody{Error: "not found"})
+		case !slices.Contains([]string{msg.JobDone, msg.JobFailed, msg.JobCanceled}, a.jobs[i].State):
+			writeJSON(w, 409, msg.ErrorBody{Error: fmt.Sprintf("job %s is %s: cancel it first (DELETE /api/jobs/%s), then remove its record", id, a.jobs[i].State, id)})
+		default:
+			a.jobs = slices.Delete(a.jobs, i, i+1)
+			w.WriteHeader(204)
+		}
 	case r.Method == "DELETE" && op == "":
 		to(id, []string{msg.JobQueued, msg.JobInterrupted, msg.JobCanceled}, msg.JobCanceled, "DELETE")
 	case r.Method == "POST" && op == "resume":
@@ -420,15 +436,17 @@ func TestJobsActRefusedShowsList(t *testing.T) {
 		{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1"},
 		{ID: "j2", State: msg.JobInterrupted, Config: jobConfig(), Created: "2"},
 	}, nil)
-	for _, c := range []struct{ op, id, state, button string }{
-		{"cancel", "j1", msg.JobDone, "cancel-j1"},
-		{"resume", "j2", msg.JobQueued, "resume-j2"},
+	for _, c := range []struct{ op, id, state, button, actErr, note string }{
+		// A Cancel that meets the job's end says so, not the API's hint
+		// (TestJobsCancelMeetsEnd).
+		{"cancel", "j1", msg.JobDone, "cancel-j1", "", "job j1 had already ended (done) before the cancel reached it"},
+		{"resume", "j2", msg.JobQueued, "resume-j2", "resume j2: ", ""},
 	} {
 		i := slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == c.id })
 		j.act(ctx, j.jobs[i], c.op)
 		e.ConsumeAll()
-		if !strings.HasPrefix(j.actErr, c.op+" "+c.id+": ") || j.jobs[i].State != c.state {
-			t.Errorf("%s of %s, refused: error %q, the row says %s; want the refusal, and %s", c.op, c.id, j.actErr, j.jobs[i].State, c.state)
+		if (c.actErr == "") != (j.actErr == "") || !strings.HasPrefix(j.actErr, c.actErr) || (c.note != "" && j.note != c.note) || j.jobs[i].State != c.state {
+			t.Errorf("%s of %s, refused: error %q, note %q, the row says %s; want error %q…, note %q, and %s", c.op, c.id, j.actErr, j.note, j.jobs[i].State, c.actErr, c.note, c.state)
 		}
 		p := NewJobs()
 		p.SetJobs(j.jobs, nil)
@@ -459,7 +477,9 @@ func TestJobsActClearsItsOwnError(t *testing.T) {
 		return j.jobs[slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == id })]
 	}
 	for _, c := range []struct{ op, id, actErr string }{
-		{"cancel", "j1", "cancel j1: job j1 is done (409)"}, // refused
+		// refused (a Cancel that meets the job's end is no refusal:
+		// TestJobsCancelMeetsEnd)
+		{"resume", "j2", "resume j2: job j2 is queued (409)"},
 		{"cancel", "j2", ""},
 	} {
 		j.act(ctx, job(c.id), c.op)
@@ -468,12 +488,12 @@ func TestJobsActClearsItsOwnError(t *testing.T) {
 			t.Errorf("%s of %s: the form's error %q, the action's %q; want %q kept, and %q", c.op, c.id, j.err, j.actErr, formErr, c.actErr)
 		}
 	}
-	j.act(ctx, job("j1"), "cancel")
+	j.act(ctx, job("j2"), "resume") // canceled: refused
 	e.ConsumeAll()
 	j.edit("epochs", "3")
 	j.submit(ctx)
 	e.ConsumeAll()
-	if j.err != "" || !strings.HasPrefix(j.actErr, "cancel j1: ") || j.note != "job j9 queued" {
+	if j.err != "" || !strings.HasPrefix(j.actErr, "resume j2: ") || j.note != "job j9 queued" {
 		t.Errorf("a job queued after a refused cancel: the form's error %q, the action's %q, note %q; want no form error, the refusal kept, j9 queued", j.err, j.actErr, j.note)
 	}
 	p := NewJobs()
@@ -1996,5 +2016,107 @@ func TestJobsServerUnreachable(t *testing.T) {
 	receive(t, j.watch, `{"v":1,"type":"state","trainer":"j1","state":"interrupted"}`)
 	if s := text("job-status"); s != want {
 		t.Errorf("server back, the stream says interrupted: status %q, want %q", s, want)
+	}
+}
+
+// TestJobsCancelMeetsEnd: a Cancel that reaches a job just done or
+// failed (the server's 409, which ends with how to remove its record,
+// curl's words) reads the job again and says in plain words that it had
+// ended, its row showing it so, with its Remove. Before, the alert showed
+// the API's text: "cancel j1: job j1 is done: …; DELETE
+// /api/jobs/j1?remove=1 removes its record (409)".
+func TestJobsCancelMeetsEnd(t *testing.T) {
+	for _, state := range []string{msg.JobDone, msg.JobFailed} {
+		api := newJobsAPI(msg.Job{ID: "j1", State: state, Config: jobConfig(), Created: "1"})
+		j, e, ctx, _ := mountJobs(t, api)
+		j.SetJobs([]msg.Job{{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1"}}, nil) // as read before
+		j.act(ctx, j.jobs[0], "cancel")
+		e.ConsumeAll()
+		want := "job j1 had already ended (" + state + ") before the cancel reached it"
+		if j.note != want || j.actErr != "" || j.jobs[0].State != state {
+			t.Errorf("cancel of j1, %s meanwhile: note %q, alert %q, row %s; want note %q, no alert, %s", state, j.note, j.actErr, j.jobs[0].State, want, state)
+		}
+		if _, _, ok := element(t, j.Render(), "remove-j1"); !ok {
+			t.Errorf("cancel of j1, %s meanwhile: no #remove-j1", state)
+		}
+	}
+}
+
+// TestJobsRemove: an ended job's row has Remove (named for its job), and
+// no active one's; Remove asks first, Keep and Confirm remove, the focus
+// on Keep, the confirmation saying that the model stays; Confirm remove
+// sends DELETE ?remove=1 and the row goes, the note saying so, the focus
+// on the next row's Watch. A list read before the removal and answered
+// after it does not bring the row back.
+func TestJobsRemove(t *testing.T) {
+	api := newJobsAPI(
+		msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1"},
+		msg.Job{ID: "j2", State: msg.JobDone, ModelID: "m2", Config: jobConfig(), Created: "2"},
+		msg.Job{ID: "j3", State: msg.JobFailed, Config: jobConfig(), Created: "3"},
+		msg.Job{ID: "j4", State: msg.JobCanceled, Config: jobConfig(), Created: "4"},
+	)
+	j, e, ctx, _ := mountJobs(t, api)
+	before := slices.Clone(api.jobs)
+	for _, id := range []string{"j2", "j3", "j4"} {
+		tag, text, ok := element(t, j.Render(), "remove-"+id)
+		if !ok || text != "Remove" || !strings.Contains(tag, ` aria-label="remove job `+id+`"`) || !strings.Contains(tag, ` type="button"`) {
+			t.Errorf("#remove-%s: %q %q (there: %v); want a button Remove named \"remove job %s\"", id, tag, text, ok, id)
+		}
+	}
+	if _, _, ok := element(t, j.Render(), "remove-j1"); ok {
+		t.Error("#remove-j1 there, for a running job")
+	}
+	j.askRemove("j2")
+	if _, _, ok := element(t, j.Render(), "remove-j2"); ok || j.focused != "keep-job-j2" {
+		t.Errorf("after Remove: #remove-j2 there %v, focus %q; want Keep and Confirm remove, the focus on #keep-job-j2", ok, j.focused)
+	}
+	tag, text, ok := element(t, j.Render(), "confirm-remove-j2")
+	if !ok || text != "Confirm remove" || !strings.Contains(tag, ` aria-label="confirm remove of job j2"`) {
+		t.Errorf("#confirm-remove-j2: %q %q (there: %v)", tag, text, ok)
+	}
+	if _, hint, _ := element(t, j.Render(), "remove-hint-j2"); !strings.Contains(hint, "its model stays on the Models page") {
+		t.Errorf("#remove-hint-j2 = %q, want it to say the model stays", hint)
+	}
+	j.keepJob("j2")
+	if _, _, ok := element(t, j.Render(), "remove-j2"); !ok || j.focused != "remove-j2" {
+		t.Errorf("after Keep: #remove-j2 there %v, focus %q; want Remove back, focused", ok, j.focused)
+	}
+	j.askRemove("j2")
+	j.remove(ctx, j.jobs[2]) // newest first: j4, j3, j2, j1
+	e.ConsumeAll()
+	if api.count("remove j2") != 1 || api.count("DELETE j2") != 0 {
+		t.Errorf("Confirm remove sent %d DELETE ?remove=1 and %d plain DELETE; want 1 and 0", api.count("remove j2"), api.count("DELETE j2"))
+	}
+	if _, _, ok := element(t, j.Render(), "job-j2"); ok || j.note != "removed job j2; its model stays on the Models page" || j.actErr != "" {
+		t.Errorf("after Confirm remove: row there %v, note %q, alert %q; want the row gone and the note", ok, j.note, j.actErr)
+	}
+	if j.focused != "watch-j1" {
+		t.Errorf("after Confirm remove: focus %q, want #watch-j1 (the next row's)", j.focused)
+	}
+	j.SetJobs(before, nil) // a read started before the removal
+	if _, _, ok := element(t, j.Render(), "job-j2"); ok {
+		t.Error("a list read before the removal brought #job-j2 back")
+	}
+}
+
+// TestJobsRemoveResumedMeanwhile: a Remove of a job resumed since the
+// list was read (409) says so in plain words as the page's alert, and the
+// row shows the job as it is now, with its Cancel.
+func TestJobsRemoveResumedMeanwhile(t *testing.T) {
+	api := newJobsAPI(msg.Job{ID: "j1", State: msg.JobQueued, Config: jobConfig(), Created: "1"})
+	j, e, ctx, _ := mountJobs(t, api)
+	j.SetJobs([]msg.Job{{ID: "j1", State: msg.JobCanceled, Config: jobConfig(), Created: "1"}}, nil) // as read before
+	j.askRemove("j1")
+	j.remove(ctx, j.jobs[0])
+	e.ConsumeAll()
+	want := "job j1 was not removed: it is queued again (resumed meanwhile); cancel it first to remove it"
+	if j.actErr != want || j.note != "" || len(j.jobs) != 1 || j.jobs[0].State != msg.JobQueued {
+		t.Errorf("Remove of a job resumed meanwhile: alert %q, note %q, jobs %v; want alert %q and j1 queued", j.actErr, j.note, j.jobs, want)
+	}
+	if _, _, ok := element(t, j.Render(), "cancel-j1"); !ok || j.focused != "watch-j1" {
+		t.Errorf("after the refusal: #cancel-j1 there %v, focus %q; want Cancel back, the focus on #watch-j1", ok, j.focused)
+	}
+	if _, text, _ := element(t, j.Render(), "jobs-act-error"); text != want {
+		t.Errorf("#jobs-act-error = %q, want %q", text, want)
 	}
 }
