@@ -589,3 +589,98 @@ func TestJobsDataSetsInSelect(t *testing.T) {
 		t.Errorf("Train posted %+v; want one job on faces, classes s01-s20, input 1x48x48, preset faces", sent)
 	}
 }
+
+// removeStandIn answers the Jobs page's list and its DELETE
+// ?remove=1 under node, as server/api does for an ended job (204), the
+// DELETEs' paths kept; its event streams stay open, sending nothing.
+type removeStandIn struct {
+	mu      sync.Mutex
+	jobs    []msg.Job
+	deletes []string
+}
+
+func (s *removeStandIn) Do(ctx context.Context, r Request) (Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case r.Method == "GET" && r.Path == "/api/jobs":
+		b, err := json.Marshal(s.jobs)
+		return Response{Status: 200, Body: b}, err
+	case r.Method == "GET":
+		return Response{Status: 200, Body: []byte("[]")}, nil
+	case r.Method == "DELETE" && strings.HasSuffix(r.Path, "?remove=1"):
+		s.deletes = append(s.deletes, r.Path)
+		id := strings.TrimSuffix(strings.TrimPrefix(r.Path, "/api/jobs/"), "?remove=1")
+		s.jobs = slices.DeleteFunc(s.jobs, func(j msg.Job) bool { return j.ID == id })
+		return Response{Status: 204}, nil
+	}
+	return Response{Status: 404, Body: []byte(`{"error":"no route"}`)}, nil
+}
+
+func (s *removeStandIn) Events(ctx context.Context, _ string, _ func(string)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestJobsRemoveKeys: an ended job's Remove, from the keyboard, as the
+// Models page's Delete (TestModelsDeleteKeys): Remove gives the focus to
+// Keep, in its place; Escape, on Keep or on Confirm remove, turns the row
+// back, the focus on its Remove, and sends nothing. Confirm remove sends
+// DELETE /api/jobs/ID?remove=1, the row goes, the note says so, and the
+// focus goes to the next row's Watch, not to <body> with the row's
+// buttons. Before, the page had no Remove. Under node, with a stand-in
+// document.
+func TestJobsRemoveKeys(t *testing.T) {
+	f := &removeStandIn{jobs: []msg.Job{
+		{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1"},
+		{ID: "j2", State: msg.JobDone, ModelID: "m2", Config: jobConfig(), Created: "2"},
+		{ID: "j3", State: msg.JobCanceled, Config: jobConfig(), Created: "3"},
+	}}
+	j := NewJobs()
+	j.Client = &Client{T: f}
+	h := &jobsHost{j: j}
+	e, field := mountInDocument(t, h)
+	j.mounted = h.ctx // as the page's OnMount sets it
+	h.ctx.Dispatch(func(app.Context) { j.SetJobs(slices.Clone(f.jobs), nil) })
+	e.ConsumeAll()
+	standInFocus(t)
+	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
+	press := func(id, key string) {
+		t.Helper()
+		el := field(id)
+		if el.IsNull() {
+			t.Fatalf("no #%s", id)
+		}
+		if key == "" {
+			el.Call("focus")
+			el.Get("listeners").Call("click", map[string]any{})
+		} else {
+			el.Get("listeners").Call("keydown", map[string]any{"key": key})
+		}
+		e.ConsumeAll()
+	}
+	there := func(id string) bool { return !field(id).IsNull() }
+	deletes := func() []string { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.deletes) }
+
+	if there("remove-j1") || !there("remove-j2") || !there("remove-j3") {
+		t.Errorf("Remove of j1 (running) %v, j2 (done) %v, j3 (canceled) %v; want the ended jobs' alone", there("remove-j1"), there("remove-j2"), there("remove-j3"))
+	}
+	press("remove-j2", "")
+	if there("remove-j2") || !there("confirm-remove-j2") || focused() != "keep-job-j2" {
+		t.Errorf("after Remove of j2: #remove-j2 there %v, #confirm-remove-j2 %v, the focus on #%s; want Keep and Confirm remove, the focus on Keep", there("remove-j2"), there("confirm-remove-j2"), focused())
+	}
+	for _, on := range []string{"keep-job-j2", "confirm-remove-j2"} {
+		press(on, "Escape")
+		if !there("remove-j2") || there("keep-job-j2") || focused() != "remove-j2" || len(deletes()) != 0 {
+			t.Errorf("Escape on #%s: #remove-j2 there %v, #keep-job-j2 %v, the focus on #%s, DELETEs %q; want Remove back with the focus, nothing sent", on, there("remove-j2"), there("keep-job-j2"), focused(), deletes())
+		}
+		press("remove-j2", "")
+	}
+	press("confirm-remove-j2", "")
+	if there("job-j2") || !slices.Equal(deletes(), []string{"/api/jobs/j2?remove=1"}) || focused() != "watch-j1" {
+		t.Errorf("after Confirm remove of j2: its row there %v, DELETEs %q, the focus on #%s; want the row gone, DELETE /api/jobs/j2?remove=1, the focus on j1's Watch", there("job-j2"), deletes(), focused())
+	}
+	if got, want := nodeText(field("jobs-note")), "removed job j2; its model stays on the Models page"; got != want {
+		t.Errorf("#jobs-note %q, want %q", got, want)
+	}
+}
