@@ -964,8 +964,8 @@ func (j *Jobs) remove(ctx app.Context, job msg.Job) {
 		page.Dispatch(func(ctx app.Context) {
 			delete(j.acting, id)
 			var s *StatusError
-			switch {
-			case err == nil || notFound(err):
+			switch listed := listErr == nil && slices.ContainsFunc(jobs, func(o msg.Job) bool { return o.ID == id }); {
+			case err == nil || notFound(err) && !listed: // a job listed after its 404 (a proxy's) is not gone
 				if j.removed == nil {
 					j.removed = make(map[string]bool)
 				}
@@ -1000,24 +1000,37 @@ func (j *Jobs) remove(ctx app.Context, job msg.Job) {
 }
 
 // focusAfterRemove returns the element that takes the focus after the
-// removal of job id, which was at row at, next to job next: its own
-// Remove when it is still listed (refused), else next's Watch, else the
-// Watch of the row now at, else of the last row, else the page's heading.
+// removal of job id, which was at row at, next to job next: a button of
+// its own row when it is still listed (refused), else of next's, else of
+// the row now at, else of the last row (rowButton), else the page's
+// heading.
 func (j *Jobs) focusAfterRemove(id, next string, at int) string {
 	has := func(id string) int { return slices.IndexFunc(j.jobs, func(o msg.Job) bool { return o.ID == id }) }
-	switch i := has(id); {
-	case i >= 0 && ended(j.jobs[i]):
-		return "remove-" + id
-	case i >= 0:
-		return "watch-" + id
+	switch {
+	case has(id) >= 0:
+		return j.rowButton(j.jobs[has(id)])
 	case next != "" && has(next) >= 0:
-		return "watch-" + next
+		return j.rowButton(j.jobs[has(next)])
 	case at < len(j.jobs):
-		return "watch-" + j.jobs[at].ID
+		return j.rowButton(j.jobs[at])
 	case len(j.jobs) > 0:
-		return "watch-" + j.jobs[len(j.jobs)-1].ID
+		return j.rowButton(j.jobs[len(j.jobs)-1])
 	}
 	return "jobs-title"
+}
+
+// rowButton returns the button of job's row that takes the focus after a
+// removal: its Remove when it has ended, as a model's Delete leads to the
+// next one's; else its Watch, unless it is watched (disabled, which
+// takes no focus): then its Cancel, which every active job has.
+func (j *Jobs) rowButton(job msg.Job) string {
+	switch {
+	case ended(job):
+		return "remove-" + job.ID
+	case j.watch == nil || j.watch.Job.ID != job.ID:
+		return "watch-" + job.ID
+	}
+	return "cancel-" + job.ID
 }
 
 // focus gives the keyboard's focus to the element of id once the render

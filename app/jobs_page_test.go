@@ -2120,3 +2120,25 @@ func TestJobsRemoveResumedMeanwhile(t *testing.T) {
 		t.Errorf("#jobs-act-error = %q, want %q", text, want)
 	}
 }
+
+// TestJobsRemoveFocusNext: after a removal the focus goes to the next
+// row's Remove when its job has ended (as a model's Delete leads to the
+// next Delete), and to the Cancel of a watched job, whose Watch is
+// disabled and would take no focus (the focus lost on <body>).
+func TestJobsRemoveFocusNext(t *testing.T) {
+	api := newJobsAPI(
+		msg.Job{ID: "j1", State: msg.JobRunning, Config: jobConfig(), Created: "1"},
+		msg.Job{ID: "j2", State: msg.JobFailed, Config: jobConfig(), Created: "2"},
+		msg.Job{ID: "j3", State: msg.JobDone, Config: jobConfig(), Created: "3"},
+	)
+	j, e, ctx, _ := mountJobs(t, api)
+	j.watchJob(ctx, j.jobs[2]) // j1
+	for _, c := range []struct{ id, want string }{{"j3", "remove-j2"}, {"j2", "cancel-j1"}} {
+		j.askRemove(c.id)
+		j.remove(ctx, j.jobs[slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == c.id })])
+		e.ConsumeAll()
+		if j.focused != c.want || api.count("remove "+c.id) != 1 {
+			t.Errorf("after the removal of %s: focus %q, %d DELETE ?remove=1; want #%s, 1", c.id, j.focused, api.count("remove "+c.id), c.want)
+		}
+	}
+}
