@@ -4,14 +4,12 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,40 +73,6 @@ func startServe(t *testing.T) (base string, cancel func(), code <-chan int, stdo
 	return base, cancel, code, stdout
 }
 
-// serveIn runs serve on a free port with the web root web and the data
-// directory dir/data, its stderr to stderr, and returns the line that
-// gives its address (the banner), the address, its Ctrl-C, its exit
-// status and what it writes to stdout after the banner; the status comes
-// once that is all in stdout.
-func serveIn(t *testing.T, web, dir string, stderr io.Writer) (banner, base string, cancel func(), code <-chan int, stdout *output) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, w := io.Pipe()
-	ran := make(chan int, 1)
-	go func() {
-		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, stderr)
-		w.Close()
-	}()
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		if m := regexp.MustCompile(`serving the playground on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
-			banner, base = lines.Text(), m[1]
-			break
-		}
-	}
-	if base == "" {
-		cancel()
-		t.Fatalf("serve did not say where it serves: status %d", <-ran)
-	}
-	stdout = new(output)
-	done := make(chan int, 1)
-	go func() {
-		io.Copy(stdout, out) // the rest of stdout, to its end
-		done <- <-ran
-	}()
-	return banner, base, cancel, done, stdout
-}
-
 // TestServeStopsWithStuckDownload: Ctrl-C while a client takes a download
 // without reading it stops serve once the requests have had shutdownWait
 // to finish, with status 0 and a line that says so. Before, serve exited
@@ -140,5 +104,62 @@ func TestServeStopsWithStuckDownload(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop within 30 s of Ctrl-C")
+	}
+}
+
+// TestServeWithoutPages: serve with a web root that has no app.wasm (the
+// pages not built: bin/metriclab without make web) starts as the API's
+// server: one line on stderr says the pages are not built and how to
+// build them, the API answers, and every page and file outside it answers
+// 503 with that line; once make web has built the page, it is served.
+// Before, serve refused to start (R20's finding 5: "no app.wasm, the
+// page's binary (make web builds it into web/)", status 2).
+func TestServeWithoutPages(t *testing.T) {
+	dir := t.TempDir()
+	web := filepath.Join(dir, "web") // not there: make web makes it
+	stderr := new(output)
+	_, base, cancel, ran, _ := serveIn(t, web, dir, stderr)
+	defer cancel()
+	line := "web " + web + ": no app.wasm, the page's binary: the pages are not built (make web builds them into web/), the API alone is served"
+	if got := stderr.String(); strings.Count(got, line) != 1 || !strings.Contains(got, "metriclab serve: "+line+"\n") {
+		t.Errorf("stderr %q, want once the line %q", got, line)
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/api/health"); code != 200 || !strings.Contains(body, `"ok":true`) {
+		t.Errorf("GET /api/health: %d %s, want 200", code, body)
+	}
+	if code, body := get("/api/datasets"); code != 200 {
+		t.Errorf("GET /api/datasets: %d %s, want 200", code, body)
+	}
+	for _, p := range []string{"/", "/jobs", "/web/app.wasm", "/app.js", "/web/viz.html"} {
+		if code, body := get(p); code != 503 || body != line+"\n" {
+			t.Errorf("GET %s: %d %q, want 503 %q", p, code, body, line)
+		}
+	}
+	// make web, while serve runs: the page is served once it settles.
+	emptyWebDir(t, dir)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, _ := get("/")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET / after app.wasm was built: %d, want 200", code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if c := <-ran; c != 0 {
+		t.Errorf("serve stopped with status %d, want 0", c)
 	}
 }

@@ -1256,6 +1256,40 @@ online navigate /nowhere: network /nowhere`
 	}
 }
 
+// serveIn runs serve on a free port with the web root web and the data
+// directory dir/data, its stderr to stderr, and returns the line that
+// gives its address (the banner), the address, its Ctrl-C, its exit
+// status and what it writes to stdout after the banner; the status comes
+// once that is all in stdout.
+func serveIn(t *testing.T, web, dir string, stderr io.Writer) (banner, base string, cancel func(), code <-chan int, stdout *output) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	ran := make(chan int, 1)
+	go func() {
+		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, stderr)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if m := regexp.MustCompile(`serving the playground on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			banner, base = lines.Text(), m[1]
+			break
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("serve did not say where it serves: status %d", <-ran)
+	}
+	stdout = new(output)
+	done := make(chan int, 1)
+	go func() {
+		io.Copy(stdout, out) // the rest of stdout, to its end
+		done <- <-ran
+	}()
+	return banner, base, cancel, done, stdout
+}
+
 // TestServeOneVersion: serve's banner gives the build's version as
 // /api/health does, the web files' hash apart (before, the banner said
 // "metriclab VERSION-HASH" where /api/health said VERSION); an address
