@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"log"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1507,6 +1510,116 @@ func TestDeleteDatasetsSamplesJobs(t *testing.T) {
 		if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID+q, "", nil, auth...); code != 404 {
 			t.Errorf("DELETE%s of the deleted job: %d %s, want 404", q, code, b)
 		}
+	}
+}
+
+// TestSampleImage: GET /api/datasets/{name}/samples/{id} answers the
+// sample's image as it was stored, so that the photo a DELETE would remove
+// can be seen first (before, the API listed samples by id and identity
+// alone): its bytes, its Content-Type (PNG or JPEG), its id as a strong
+// ETag (304 to If-None-Match), ranges, the model file's Cache-Control,
+// HEAD without the bytes. A read: no token needed, but the Host check, and no
+// query parameter, as every route; 404 in the API's JSON for a sample of
+// another data set, of no data set, deleted, or whose file is gone.
+func TestSampleImage(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Token = "s3cret"
+	_, ts := newTestServer(t, cfg)
+	auth := []string{"Authorization", "Bearer s3cret"}
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, image.NewGray(image.Rect(0, 0, 16, 12)), nil); err != nil {
+		t.Fatal(err)
+	}
+	post := func(set, identity string, img []byte) msg.Sample {
+		t.Helper()
+		ct, body := sampleBody(t, []string{"identity", identity}, img)
+		code, b := call(t, "POST", ts.URL+"/api/datasets/"+set+"/samples", ct, body, auth...)
+		var smp msg.Sample
+		if code != 201 {
+			t.Fatalf("sample: %d %s", code, b)
+		}
+		decode(t, b, &smp)
+		return smp
+	}
+	pngImg := pngBytes(t, 16, 16, 30)
+	ann := post("tiny", "Ann", pngImg)
+	bob := post("tiny", "Bob", jpg.Bytes())
+	other := post("other", "Cy", pngBytes(t, 16, 16, 90))
+
+	// The model file's caching, which the sample's follows.
+	code, b := call(t, "POST", ts.URL+"/api/models", "application/octet-stream", bytes.NewReader(modelBytes(t, 3, 2, 0.01)), auth...)
+	var card struct{ ID string }
+	if decode(t, b, &card); code != 201 {
+		t.Fatalf("model upload: %d %s", code, b)
+	}
+	modelResp, _ := callResp(t, "GET", ts.URL+"/api/models/"+card.ID+"/file", "", nil)
+	for _, tc := range []struct {
+		smp      msg.Sample
+		img      []byte
+		wantType string
+	}{{ann, pngImg, "image/png"}, {bob, jpg.Bytes(), "image/jpeg"}} {
+		imgURL := ts.URL + "/api/datasets/tiny/samples/" + tc.smp.ID
+		resp, b := callResp(t, "GET", imgURL, "", nil) // no token: a read
+		h := resp.Header
+		if resp.StatusCode != 200 || !bytes.Equal(b, tc.img) {
+			t.Errorf("GET %s's sample: %d, %d bytes, want 200 and the %d bytes posted", tc.smp.Identity, resp.StatusCode, len(b), len(tc.img))
+		}
+		if got := h.Get("Content-Type"); got != tc.wantType {
+			t.Errorf("%s's sample: Content-Type %q, want %q", tc.smp.Identity, got, tc.wantType)
+		}
+		if got, want := h.Get("Cache-Control"), modelResp.Header.Get("Cache-Control"); got != want || want == "" {
+			t.Errorf("%s's sample: Cache-Control %q, want the model file's %q", tc.smp.Identity, got, want)
+		}
+		etag := h.Get("ETag")
+		if etag != `"`+tc.smp.ID+`"` {
+			t.Errorf("%s's sample: ETag %q, want its id quoted", tc.smp.Identity, etag)
+		}
+		if code, b := call(t, "GET", imgURL, "", nil, "If-None-Match", etag); code != 304 || len(b) != 0 {
+			t.Errorf("GET with If-None-Match its ETag: %d, %d bytes, want 304 and none", code, len(b))
+		}
+		if code, b := call(t, "GET", imgURL, "", nil, "Range", "bytes=0-3"); code != 206 || !bytes.Equal(b, tc.img[:4]) {
+			t.Errorf("GET of its first 4 bytes: %d %q, want 206 %q", code, b, tc.img[:4])
+		}
+		head, b := callResp(t, "HEAD", imgURL, "", nil)
+		if head.StatusCode != 200 || len(b) != 0 || head.Header.Get("Content-Length") != strconv.Itoa(len(tc.img)) || head.Header.Get("Content-Type") != tc.wantType {
+			t.Errorf("HEAD %s's sample: %d, %d bytes, Content-Length %q, Content-Type %q; want 200, none, %d, %q",
+				tc.smp.Identity, head.StatusCode, len(b), head.Header.Get("Content-Length"), head.Header.Get("Content-Type"), len(tc.img), tc.wantType)
+		}
+	}
+	for _, path := range []string{
+		"/api/datasets/tiny/samples/" + other.ID, // another data set's
+		"/api/datasets/none/samples/" + ann.ID,
+		"/api/datasets/tiny/samples/0123456789abcdef",
+	} {
+		if code, b := call(t, "GET", ts.URL+path, "", nil); code != 404 || errorOf(t, b) != "not found" {
+			t.Errorf("GET %s: %d %s, want 404 not found", path, code, b)
+		}
+	}
+	imgURL := ts.URL + "/api/datasets/tiny/samples/" + ann.ID
+	if code, b := call(t, "GET", imgURL+"?size=64", "", nil); code != 400 || errorOf(t, b) != `unknown query parameter "size" (takes none)` {
+		t.Errorf("GET ?size=64: %d %s, want 400", code, b)
+	}
+	if code, b := call(t, "GET", imgURL, "", nil, "Host", "attacker.example:8000"); code != 403 || !strings.Contains(errorOf(t, b), "attacker.example") {
+		t.Errorf("GET with a forged Host: %d %s, want 403", code, b)
+	}
+	// Its file gone (removed by hand): 404, not 500.
+	files, err := filepath.Glob(filepath.Join(cfg.DataDir, "datasets", "tiny", "Bob", bob.ID+".*"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("Bob's file: %v %v", files, err)
+	}
+	if err := os.Remove(files[0]); err != nil {
+		t.Fatal(err)
+	}
+	if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples/"+bob.ID, "", nil); code != 404 || errorOf(t, b) != "not found" {
+		t.Errorf("GET of a sample whose file is gone: %d %s, want 404 not found", code, b)
+	}
+	// Deleted: 404, and no caching of the error.
+	if code, b := call(t, "DELETE", imgURL, "", nil, auth...); code != 204 {
+		t.Fatalf("DELETE: %d %s", code, b)
+	}
+	resp, b := callResp(t, "GET", imgURL, "", nil)
+	if resp.StatusCode != 404 || errorOf(t, b) != "not found" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("GET of the deleted sample: %d %s, Cache-Control %q; want 404 not found, no-store", resp.StatusCode, b, resp.Header.Get("Cache-Control"))
 	}
 }
 

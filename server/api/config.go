@@ -1,12 +1,12 @@
 // Package api is the HTTP API of `metriclab serve` under /api/: the model
 // registry, training jobs with their progress as Server-Sent Events, and
 // uploaded data sets, kept in a data directory (package store) and trained
-// by package jobs. Every answer is JSON; errors are {"error": "…"} with
-// 400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 503 (too many
-// bodies read at once, in all or of one client, or images decoded, with
-// Retry-After) or 507 (a full disk: nothing was stored), and 412 or 416
-// for a model file's conditional or partial download; internal details
-// are logged, never sent.
+// by package jobs. Every answer but a file (a model's, a sample's image) is
+// JSON; errors are {"error": "…"} with 400, 401, 403, 404, 405, 408, 409,
+// 413, 415, 429, 500, 503 (too many bodies read at once, in all or of one
+// client, or images decoded, with Retry-After) or 507 (a full disk:
+// nothing was stored), and 412 or 416 for a file's conditional or partial
+// download; internal details are logged, never sent.
 //
 //	GET    /api/health                   {"ok":true,"version":…}
 //	GET    /api/devices                  the CPU, and why there is no CUDA device
@@ -27,6 +27,7 @@
 //	DELETE /api/datasets/{name}         → 204 (a job queued, running or interrupted on it: 409)
 //	GET    /api/datasets/{name}/samples[?limit=…&after=…] a page of its samples {"samples","next"}
 //	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG of msg.MinSide to MaxImageSide pixels a side) → 201
+//	GET    /api/datasets/{name}/samples/{id} the sample's image as uploaded (image/png or image/jpeg), its id as ETag
 //	DELETE /api/datasets/{name}/samples/{id} → 204 (a job on the data set: 409)
 //	OPTIONS any of these paths           → 204, its methods in Allow (as a 405's)
 //

@@ -4,12 +4,16 @@ package api
 
 import (
 	"bytes"
+	"cmp"
+	"errors"
 	"image"
 	_ "image/jpeg" // sample images: JPEG
 	_ "image/png"  // and PNG
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"metriclab/core/data"
@@ -229,6 +233,46 @@ func (s *Server) listSamples(w http.ResponseWriter, r *http.Request) {
 		page.Next = rows[len(rows)-1].ID
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// sampleTypes are the Content-Types of a sample's file by its extension
+// (store.AddSample's, checkImage's).
+var sampleTypes = map[string]string{".png": "image/png", ".jpg": "image/jpeg"}
+
+// sampleImage serves a sample's image, the bytes its upload sent (a PNG or
+// JPEG: its Content-Type), so that a wrongly labelled photo can be seen
+// before its DELETE; with ranges and conditional requests as a model's
+// file is, and its id as a strong ETag: a sample's file never changes,
+// and an id names one file (one stored now by its bytes: store.AddSample).
+// A sample of another data set, or whose file is gone (removed by hand),
+// is 404.
+func (s *Server) sampleImage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	path, err := s.store.SampleFile(r.PathValue("name"), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		s.fail(w, r, errNotFound) // deleted meanwhile, or by hand
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", cmp.Or(sampleTypes[filepath.Ext(path)], "application/octet-stream"))
+	h.Set("Cache-Control", cacheForever)
+	h.Set("ETag", `"`+id+`"`)
+	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, filepath.Base(path), st.ModTime(), f, st.Size())
 }
 
 // deleteDataset removes an uploaded data set and its samples, 204, unless

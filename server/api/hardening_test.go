@@ -2116,7 +2116,7 @@ func TestUnknownQueryAndParts(t *testing.T) {
 		"GET /api/health", "GET /api/devices",
 		"POST /api/jobs", "GET /api/jobs", "GET /api/jobs/j1", "GET /api/jobs/j1/events", "POST /api/jobs/j1/resume",
 		"GET /api/models", "GET /api/models/m1", "GET /api/models/m1/file", "DELETE /api/models/m1",
-		"GET /api/datasets", "POST /api/datasets/faces/samples",
+		"GET /api/datasets", "POST /api/datasets/faces/samples", "GET /api/datasets/faces/samples/s1",
 	} {
 		method, path, _ := strings.Cut(route, " ")
 		code, b := call(t, method, ts.URL+path+"?v=2", "", nil)

@@ -21,6 +21,11 @@ import (
 // maxModelName is the longest name a model upload may give.
 const maxModelName = 100
 
+// cacheForever is the Cache-Control of a file that its URL names for good
+// (a model's file, a sample's image: neither changes, and an id is never
+// another file's).
+const cacheForever = "private, max-age=31536000, immutable"
+
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	cards, unreadable, err := s.store.Models()
 	if err != nil {
@@ -91,7 +96,7 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/octet-stream")
 	name := card.FileName()
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", "private, max-age=31536000, immutable") // a model's file never changes
+	h.Set("Cache-Control", cacheForever) // a model's file never changes
 	// Nor does its id name another file (ids are random, never reused):
 	// the id is a strong validator, for If-None-Match and If-Range.
 	h.Set("ETag", `"`+card.ID+`"`)
@@ -101,11 +106,12 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, name, st.ModTime(), f, st.Size())
 }
 
-// downloadErrors is the ResponseWriter of a model file's download: an
-// error that http.ServeContent answers in plain text or with no body (416
-// for a range outside the file, 412 for a failed If-Match or
-// If-Unmodified-Since) becomes the API's JSON error, without the file's
-// name and caching; a 416 says the file's size in Content-Range.
+// downloadErrors is the ResponseWriter of a file's download (a model's,
+// a sample's image: sampleImage): an error that http.ServeContent answers
+// in plain text or with no body (416 for a range outside the file, 412
+// for a failed If-Match or If-Unmodified-Since) becomes the API's JSON
+// error, without the file's name and caching; a 416 says the file's size
+// in Content-Range.
 type downloadErrors struct {
 	http.ResponseWriter
 	size   int64 // of the file

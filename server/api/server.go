@@ -139,6 +139,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/datasets/{name}", s.deleteDataset)
 	s.handle("GET /api/datasets/{name}/samples", s.listSamples, "after", "limit")
 	s.handle("POST /api/datasets/{name}/samples", s.uploadSample)
+	s.handle("GET /api/datasets/{name}/samples/{id}", s.sampleImage)
 	s.handle("DELETE /api/datasets/{name}/samples/{id}", s.deleteSample)
 
 	s.mux.HandleFunc("/api/", s.noRoute)

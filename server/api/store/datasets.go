@@ -431,6 +431,22 @@ func (s *Store) Samples(name, after string, limit int) (rows []SampleRow, more b
 	return rows, false, nil
 }
 
+// SampleFile returns the path of the file of sample id of data set name
+// (DIR/datasets/NAME/IDENTITY/ID.png|jpg, the bytes its upload sent), or
+// ErrNotFound when the data set has no such sample (none when there is no
+// such data set). The file may have gone since (removed by hand).
+func (s *Store) SampleFile(name, id string) (string, error) {
+	var file string
+	err := s.db.QueryRow("SELECT file FROM samples WHERE id = ? AND dataset = ?", id, name).Scan(&file)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir, file), nil
+}
+
 // DeleteSample removes sample id of data set name (row first, then its
 // file; its identity's folder too once empty), or returns ErrNotFound, or
 // an InUseError when a job that is not over trains on the data set. The
