@@ -1111,11 +1111,12 @@ func findNode(n js.Value, is func(js.Value) bool) js.Value {
 // TestVerifyGalleryKeys: a person's thumbnails are one Tab stop, a
 // toolbar the arrow keys, Home and End move the focus in (WAI-ARIA's
 // toolbar, a roving tabindex: the thumbnail focused is the one of
-// tabindex 0), not past its ends; Delete deletes the snapshot focused,
-// as a click (Enter, Space) does, and the focus stays in the toolbar, on
-// the thumbnail in its place or the one before; the last snapshot of a
-// person deleted, the focus goes to the gallery, not to the top of the
-// page. Under node, over the stand-in document and IndexedDB.
+// tabindex 0), not past its ends; Delete, or Backspace (a Mac's key
+// marked "delete"), deletes the snapshot focused, as a click (Enter,
+// Space) does, and the focus stays in the toolbar, on the thumbnail in
+// its place or the one before; the last snapshot of a person deleted,
+// the focus goes to the gallery, not to the top of the page. Under node,
+// over the stand-in document and IndexedDB.
 func TestVerifyGalleryKeys(t *testing.T) {
 	js.Global().Call("eval", fakeIndexedDB)
 	defer js.Global().Delete("indexedDB")
@@ -1180,6 +1181,14 @@ func TestVerifyGalleryKeys(t *testing.T) {
 	}
 	if got := tabbed(); focused() != "thumb-0-1" || !slices.Equal(got, []string{"thumb-0-1"}) {
 		t.Errorf("Ann's last deleted: focus on #%s, Tab stops at %q; want the one before, #thumb-0-1", focused(), got)
+	}
+	// Backspace, which a Mac's key marked "delete" sends, as Delete.
+	press("thumb-0-0", "Backspace")
+	if n := len(v.st.Gallery.Identities[0].Crops); n != 1 || slices.Contains(v.st.Gallery.Identities[0].Crops, crop(1)) {
+		t.Errorf("Backspace on Ann's first: %d of Ann's left, the first among them: %v", n, slices.Contains(v.st.Gallery.Identities[0].Crops, crop(1)))
+	}
+	if got := tabbed(); focused() != "thumb-0-0" || !slices.Equal(got, []string{"thumb-0-0"}) {
+		t.Errorf("Ann's first deleted by Backspace: focus on #%s, Tab stops at %q; want the one in its place, #thumb-0-0", focused(), got)
 	}
 	field("thumb-1-0").Get("listeners").Call("click", map[string]any{})
 	e.ConsumeAll()

@@ -84,8 +84,9 @@ func (p *EnrollPanel) Render() app.UI {
 		// Each person's thumbnails are a toolbar (WAI-ARIA's pattern): one
 		// Tab stop, the thumbnail focused last, and the arrow keys, Home
 		// and End move among them (thumbKey); a thumbnail's click, or its
-		// Enter, Space or Delete, deletes its snapshot. Each was a Tab stop
-		// of its own: Export gallery came after every snapshot.
+		// Enter, Space, Delete or Backspace (a Mac's key marked "delete"),
+		// deletes its snapshot. Each was a Tab stop of its own: Export
+		// gallery came after every snapshot.
 		app.Div().ID("gallery").Class("gallery").Role("group").Aria("label", "gallery").TabIndex(-1).Body(
 			app.Range(s.Gallery.Identities).Slice(func(i int) app.UI {
 				id := s.Gallery.Identities[i]
@@ -177,7 +178,8 @@ func (p *EnrollPanel) setActive(name string, j int) {
 // the gallery, from its thumbnail j, as WAI-ARIA's toolbar does: Left
 // and Right to the one before and after (at the ends, nowhere), Home and
 // End to the first and last; Delete deletes the snapshot, as Enter and
-// Space (the button's click) do.
+// Space (the button's click) do, and so does Backspace, which the key
+// marked "delete" of a Mac's keyboard sends.
 func (p *EnrollPanel) thumbKey(e app.Event, i, j int, id Identity) {
 	k := j
 	switch e.Get("key").String() {
@@ -189,7 +191,7 @@ func (p *EnrollPanel) thumbKey(e app.Event, i, j int, id Identity) {
 		k = 0
 	case "End":
 		k = len(id.Crops) - 1
-	case "Delete":
+	case "Delete", "Backspace":
 		e.PreventDefault()
 		p.deleteThumb(id, j)
 		return
