@@ -244,6 +244,8 @@ var sampleTypes = map[string]string{".png": "image/png", ".jpg": "image/jpeg"}
 // before its DELETE; with ranges and conditional requests as a model's
 // file is, and its id as a strong ETag: a sample's file never changes,
 // and an id names one file (one stored now by its bytes: store.AddSample).
+// Unlike a model's file it is not cached for good: a person's photo, once
+// deleted, should not outlive its DELETE in a browser's cache.
 // A sample of another data set, or whose file is gone (removed by hand),
 // is 404.
 func (s *Server) sampleImage(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +272,9 @@ func (s *Server) sampleImage(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", cmp.Or(sampleTypes[filepath.Ext(path)], "application/octet-stream"))
-	h.Set("Cache-Control", cacheForever)
+	// Revalidated at each use (its ETag answers 304), never kept unasked:
+	// a photo of a person deleted is gone from the browser's cache too.
+	h.Set("Cache-Control", "private, no-cache")
 	h.Set("ETag", `"`+id+`"`)
 	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, filepath.Base(path), st.ModTime(), f, st.Size())
 }

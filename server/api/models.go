@@ -21,11 +21,6 @@ import (
 // maxModelName is the longest name a model upload may give.
 const maxModelName = 100
 
-// cacheForever is the Cache-Control of a file that its URL names for good
-// (a model's file, a sample's image: neither changes, and an id is never
-// another file's).
-const cacheForever = "private, max-age=31536000, immutable"
-
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	cards, unreadable, err := s.store.Models()
 	if err != nil {
@@ -96,7 +91,7 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/octet-stream")
 	name := card.FileName()
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", cacheForever) // a model's file never changes
+	h.Set("Cache-Control", "private, max-age=31536000, immutable") // a model's file never changes
 	// Nor does its id name another file (ids are random, never reused):
 	// the id is a strong validator, for If-None-Match and If-Range.
 	h.Set("ETag", `"`+card.ID+`"`)
