@@ -122,7 +122,7 @@ func a11yPages() map[string]app.UI {
 	asked := card() // its Delete pressed: Keep and Confirm delete
 	asked.ID, asked.Name = "m8", "asked"
 	models.SetCards([]msg.ModelCard{card(), asked}, nil)
-	models.confirming, models.note, models.delErr = "m8", "deleted m6", "could not delete m5: not found (404)"
+	models.confirm.row, models.note, models.delErr = "m8", "deleted m6", "could not delete m5: not found (404)"
 
 	jobs := NewJobs()
 	jobs.SetJobs([]msg.Job{

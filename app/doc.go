@@ -16,7 +16,8 @@
 // wire state to the browser: Playground, TrainerPanel and Controls; Models
 // (models.go, its upload and rename in modelsedit.go) and Jobs; Verify and its panels (CameraPanel, EnrollPanel, EncoderPanel,
 // LivePanel); the form widgets of fields.go and TokenField, shared by
-// every page.
+// every page; and confirm.go's confirmStep, the two steps (Delete or
+// Remove, then Confirm or Keep) of a row of the Models and Jobs pages.
 //
 // The server's API goes through one Client over a Transport: in the
 // browser the window's fetch and EventSource (fetch_js.go), so that

@@ -111,15 +111,14 @@ type Jobs struct {
 	submitting bool
 	acting     map[string]bool
 
-	// confirming is the ended job whose row asks Keep or Confirm remove,
-	// "" for none (removeButtons); removed holds the jobs this page
-	// removed: a read of the list started before a removal and answered
-	// after it lists its job, which stays off the page. focused is the
-	// element given the focus last (focus), for the tests outside a
-	// browser.
-	confirming string
-	removed    map[string]bool
-	focused    string
+	// confirm is the row of the ended job that asks Keep or Confirm
+	// remove (removeSlot); removed holds the jobs this page removed: a
+	// read of the list started before a removal and answered after it
+	// lists its job, which stays off the page. focused is the element
+	// given the focus last (focus), for the tests outside a browser.
+	confirm confirmStep
+	removed map[string]bool
+	focused string
 
 	// listReads numbers the reads of the list as they start (every few
 	// seconds, and after a Cancel or Resume), and listShown is the number
@@ -333,8 +332,8 @@ func (j *Jobs) SetJobs(jobs []msg.Job, err error) {
 	}
 	jobs = slices.DeleteFunc(slices.Clone(jobs), func(job msg.Job) bool { return j.removed[job.ID] })
 	j.jobs, j.listErr, j.listed = NewestFirst(jobs), "", time.Now()
-	if i := slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == j.confirming }); i < 0 || !ended(j.jobs[i]) {
-		j.confirming = "" // removed elsewhere, or resumed: its Cancel is back
+	if i := slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == j.confirm.row }); i < 0 || !ended(j.jobs[i]) {
+		j.confirm.row = "" // removed elsewhere, or resumed: its Cancel is back
 	}
 	for _, job := range j.jobs {
 		if job.ID == j.noteJob && job.State != msg.JobQueued {
@@ -628,7 +627,7 @@ func (j *Jobs) renderList() app.UI {
 						return app.Button().ID("cancel-"+job.ID).Type("button").Class("btn").Disabled(j.acting[job.ID]).Aria("label", "cancel job "+job.ID).Text("Cancel").
 							OnClick(func(ctx app.Context, e app.Event) { j.act(ctx, job, "cancel") }, jobScope(job))
 					}),
-					app.If(ended(job), func() app.UI { return j.removeButtons(job) }),
+					app.If(ended(job), func() app.UI { return j.confirm.slot(j.removeSlot(job)) }),
 				),
 			)}
 		})),
@@ -872,61 +871,27 @@ func ended(job msg.Job) bool {
 	return job.State == msg.JobDone || job.State == msg.JobFailed || job.State == msg.JobCanceled
 }
 
-// removeButtons draws the Remove of ended job, or, once it was pressed,
-// Confirm remove and Keep, as the Models page draws a model's Delete
-// (Models.deleteButtons): in a slot as wide as the two, Remove or Keep
-// at its right end, keyed by the step, Escape on either as Keep, and
-// Confirm remove taking no click of a double click. The slot says that
-// the job's model stays.
-func (j *Jobs) removeButtons(job msg.Job) app.UI {
+// removeSlot is the slot of ended job's Remove (confirmStep.slot), as
+// the Models page's Delete (Models.deleteSlot), with a hint that says
+// that the job's model stays.
+func (j *Jobs) removeSlot(job msg.Job) confirmSlot {
 	id := job.ID
-	busy := j.acting[id]
-	if j.confirming != id {
-		return &keyed{Key: "remove " + id, UI: app.Span().Class("delete-slot").Body(
-			app.Button().ID("remove-"+id).Type("button").Class("btn btn-place").Disabled(busy).Aria("label", "remove job "+id).Text("Remove").
-				OnClick(func(ctx app.Context, e app.Event) { j.askRemove(id) }, jobScope(job)),
-		)}
-	}
-	escape := func(ctx app.Context, e app.Event) {
-		if e.Get("key").String() == "Escape" {
-			j.keepJob(id)
-		}
-	}
 	hint := "removes the record of job " + id + "; its model stays on the Models page"
 	if job.ModelID == "" {
 		hint = "removes the record of job " + id + "; it has no model"
 	}
-	return &keyed{Key: "confirm remove " + id, UI: app.Span().Class("delete-slot confirm-delete").Body(
-		app.Span().ID("remove-hint-"+id).Class("sr-only").Text(hint),
-		app.Button().ID("confirm-remove-"+id).Type("button").Class("btn btn-delete").Disabled(busy).
-			Aria("label", "confirm remove of job "+id).Aria("describedby", "remove-hint-"+id).Title(hint).Text("Confirm remove").
-			OnClick(func(ctx app.Context, e app.Event) {
-				if !multiClick(e) {
-					j.remove(ctx, job)
-				}
-			}, jobScope(job)).
-			On("keydown", escape, jobScope(job)),
-		app.Button().ID("keep-job-"+id).Type("button").Class("btn btn-place").Disabled(busy).Aria("label", "keep job "+id).Text("Keep").
-			OnClick(func(ctx app.Context, e app.Event) { j.keepJob(id) }, jobScope(job)).
-			On("keydown", escape, jobScope(job)),
-	)}
-}
-
-// askRemove turns the Remove of job id into Keep and Confirm remove (of
-// it alone), the focus on Keep.
-func (j *Jobs) askRemove(id string) {
-	j.confirming = id
-	j.focus("keep-job-"+id, nil)
-}
-
-// keepJob turns the row of job id back to its Remove, which takes the
-// focus, unless its removal is on its way.
-func (j *Jobs) keepJob(id string) {
-	if j.confirming != id || j.acting[id] {
-		return
+	return confirmSlot{
+		Row:     id,
+		Scope:   jobScope(job),
+		Busy:    func() bool { return j.acting[id] },
+		Ask:     confirmButton{"remove-" + id, "Remove", "remove job " + id},
+		Confirm: confirmButton{"confirm-remove-" + id, "Confirm remove", "confirm remove of job " + id},
+		Keep:    confirmButton{"keep-job-" + id, "Keep", "keep job " + id},
+		HintID:  "remove-hint-" + id,
+		Hint:    hint,
+		Act:     func(ctx app.Context) { j.remove(ctx, job) },
+		Focus:   j.focus,
 	}
-	j.confirming = ""
-	j.focus("remove-"+id, nil)
 }
 
 // remove removes the record of ended job, unless a request of it is on
@@ -983,8 +948,8 @@ func (j *Jobs) remove(ctx app.Context, job msg.Job) {
 			default:
 				j.actErr = "could not remove job " + id + ": " + err.Error()
 			}
-			if j.confirming == id {
-				j.confirming = ""
+			if j.confirm.row == id {
+				j.confirm.row = ""
 			}
 			j.showList(read, jobs, listErr)
 			if i := slices.IndexFunc(j.jobs, func(o msg.Job) bool { return o.ID == id }); s != nil && s.Status == 409 && i >= 0 && !ended(j.jobs[i]) {

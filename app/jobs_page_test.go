@@ -442,7 +442,7 @@ func TestJobsActRefusedShowsList(t *testing.T) {
 		{"cancel", "j1", msg.JobDone, "cancel-j1", "", "job j1 had already ended (done) before the cancel reached it"},
 		{"resume", "j2", msg.JobQueued, "resume-j2", "resume j2: ", ""},
 	} {
-		i := slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == c.id })
+		i := jobIndex(j, c.id)
 		j.act(ctx, j.jobs[i], c.op)
 		e.ConsumeAll()
 		if (c.actErr == "") != (j.actErr == "") || !strings.HasPrefix(j.actErr, c.actErr) || (c.note != "" && j.note != c.note) || j.jobs[i].State != c.state {
@@ -2042,6 +2042,16 @@ func TestJobsCancelMeetsEnd(t *testing.T) {
 	}
 }
 
+// askRemove presses the Remove of job id, keepJob its Keep: the
+// handlers' calls.
+func askRemove(j *Jobs, id string) { j.confirm.ask(j.removeSlot(j.jobs[jobIndex(j, id)])) }
+func keepJob(j *Jobs, id string)   { j.confirm.keep(j.removeSlot(j.jobs[jobIndex(j, id)])) }
+
+// jobIndex is the row of job id on j, -1 for none.
+func jobIndex(j *Jobs, id string) int {
+	return slices.IndexFunc(j.jobs, func(o msg.Job) bool { return o.ID == id })
+}
+
 // TestJobsRemove: an ended job's row has Remove (named for its job), and
 // no active one's; Remove asks first, Keep and Confirm remove, the focus
 // on Keep, the confirmation saying that the model stays; Confirm remove
@@ -2066,7 +2076,7 @@ func TestJobsRemove(t *testing.T) {
 	if _, _, ok := element(t, j.Render(), "remove-j1"); ok {
 		t.Error("#remove-j1 there, for a running job")
 	}
-	j.askRemove("j2")
+	askRemove(j, "j2")
 	if _, _, ok := element(t, j.Render(), "remove-j2"); ok || j.focused != "keep-job-j2" {
 		t.Errorf("after Remove: #remove-j2 there %v, focus %q; want Keep and Confirm remove, the focus on #keep-job-j2", ok, j.focused)
 	}
@@ -2077,11 +2087,11 @@ func TestJobsRemove(t *testing.T) {
 	if _, hint, _ := element(t, j.Render(), "remove-hint-j2"); !strings.Contains(hint, "its model stays on the Models page") {
 		t.Errorf("#remove-hint-j2 = %q, want it to say the model stays", hint)
 	}
-	j.keepJob("j2")
+	keepJob(j, "j2")
 	if _, _, ok := element(t, j.Render(), "remove-j2"); !ok || j.focused != "remove-j2" {
 		t.Errorf("after Keep: #remove-j2 there %v, focus %q; want Remove back, focused", ok, j.focused)
 	}
-	j.askRemove("j2")
+	askRemove(j, "j2")
 	j.remove(ctx, j.jobs[2]) // newest first: j4, j3, j2, j1
 	e.ConsumeAll()
 	if api.count("remove j2") != 1 || api.count("DELETE j2") != 0 {
@@ -2106,7 +2116,7 @@ func TestJobsRemoveResumedMeanwhile(t *testing.T) {
 	api := newJobsAPI(msg.Job{ID: "j1", State: msg.JobQueued, Config: jobConfig(), Created: "1"})
 	j, e, ctx, _ := mountJobs(t, api)
 	j.SetJobs([]msg.Job{{ID: "j1", State: msg.JobCanceled, Config: jobConfig(), Created: "1"}}, nil) // as read before
-	j.askRemove("j1")
+	askRemove(j, "j1")
 	j.remove(ctx, j.jobs[0])
 	e.ConsumeAll()
 	want := "job j1 was not removed: it is queued again (resumed meanwhile); cancel it first to remove it"
@@ -2134,8 +2144,8 @@ func TestJobsRemoveFocusNext(t *testing.T) {
 	j, e, ctx, _ := mountJobs(t, api)
 	j.watchJob(ctx, j.jobs[2]) // j1
 	for _, c := range []struct{ id, want string }{{"j3", "remove-j2"}, {"j2", "cancel-j1"}} {
-		j.askRemove(c.id)
-		j.remove(ctx, j.jobs[slices.IndexFunc(j.jobs, func(job msg.Job) bool { return job.ID == c.id })])
+		askRemove(j, c.id)
+		j.remove(ctx, j.jobs[jobIndex(j, c.id)])
 		e.ConsumeAll()
 		if j.focused != c.want || api.count("remove "+c.id) != 1 {
 			t.Errorf("after the removal of %s: focus %q, %d DELETE ?remove=1; want #%s, 1", c.id, j.focused, api.count("remove "+c.id), c.want)

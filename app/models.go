@@ -40,11 +40,11 @@ type Models struct {
 	err     string
 	stop    context.CancelFunc
 
-	// confirming is the model whose row asks Keep or Confirm delete, ""
-	// for none; deleting holds the models whose DELETE is on its way:
-	// their buttons wait for the answer.
-	confirming string
-	deleting   map[string]bool
+	// confirm is the row that asks Keep or Confirm delete (deleteSlot);
+	// deleting holds the models whose DELETE is on its way: their
+	// buttons wait for the answer.
+	confirm  confirmStep
+	deleting map[string]bool
 	// deleted holds the models this page deleted: a read of the registry
 	// started before a delete and answered after it lists its model, and
 	// would show its row again until the next read.
@@ -131,8 +131,8 @@ func (m *Models) SetCards(cards []msg.ModelCard, err error) {
 	}
 	m.cards, m.err = slices.DeleteFunc(slices.Clone(cards), func(c msg.ModelCard) bool { return m.deleted[c.ID] }), ""
 	slices.SortStableFunc(m.cards, func(a, b msg.ModelCard) int { return compareCreated(b.Created, a.Created) })
-	if m.index(m.confirming) < 0 {
-		m.confirming = "" // deleted elsewhere
+	if m.index(m.confirm.row) < 0 {
+		m.confirm.row = "" // deleted elsewhere
 	}
 	if m.index(m.renaming) < 0 && !m.renameBusy {
 		m.renaming = "" // deleted elsewhere
@@ -212,7 +212,7 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 		app.Td().DataSet("label", col[5]).Text(r.Threshold),
 		app.Td().DataSet("label", col[6]).Text(r.Created),
 		app.Td().Class("actions").Body(
-			// Each names its model, as Delete does (deleteButtons): a
+			// Each names its model, as Delete does (deleteSlot): a
 			// screen reader's list of the page's links read "Download"
 			// once a row.
 			app.If(InPlayground(c), func() app.UI {
@@ -222,7 +222,7 @@ func (m *Models) row(c msg.ModelCard) app.UI {
 				Title(r.Size).Aria("label", "download model "+name).Text("Download"),
 			app.A().ID("verify-"+c.ID).Class("btn").Href(VerifyLink(c.ID)).Aria("label", "use for verify: model "+name).Text("Use for verify"),
 			app.If(m.renaming != c.ID, func() app.UI { return m.renameButton(c) }),
-			m.deleteButtons(c),
+			m.confirm.slot(m.deleteSlot(c)),
 		),
 	)
 }
@@ -248,68 +248,20 @@ func wrapClass(class, text string) string {
 	return class
 }
 
-// deleteButtons draws the Delete of model c, or, once it was pressed,
-// Confirm delete and Keep, in a slot as wide as the two, Delete or Keep
-// at its right end (web/metriclab.css: .delete-slot, .btn-place), so
-// that nothing moves, and the second click of a double click on Delete
-// lands on Keep: go-app draws the two between the clicks. Confirm delete
-// takes no click of a double click all the same. Each names its model
-// (nameOf), for a screen reader, which reads a row's buttons apart from
-// the row. Escape on either is Keep.
-func (m *Models) deleteButtons(c msg.ModelCard) app.UI {
+// deleteSlot is the slot of model c's Delete (confirmStep.slot): its
+// buttons each name the model (nameOf).
+func (m *Models) deleteSlot(c msg.ModelCard) confirmSlot {
 	name, id := m.nameOf(c), c.ID
-	// Keyed by the step: go-app would turn the element of Delete, the
-	// focus on it, into Confirm delete, where a key held down goes on.
-	if m.confirming != id {
-		return &keyed{Key: "delete " + id, UI: app.Span().Class("delete-slot").Body(
-			app.Button().ID("delete-"+id).Type("button").Class("btn btn-place").Disabled(m.deleting[id]).Aria("label", "delete model "+name).Text("Delete").
-				OnClick(func(ctx app.Context, e app.Event) { m.ask(id) }, app.EventScope(id)),
-		)}
+	return confirmSlot{
+		Row:     id,
+		Scope:   app.EventScope(id),
+		Busy:    func() bool { return m.deleting[id] },
+		Ask:     confirmButton{"delete-" + id, "Delete", "delete model " + name},
+		Confirm: confirmButton{"confirm-delete-" + id, "Confirm delete", "confirm delete of model " + name},
+		Keep:    confirmButton{"keep-" + id, "Keep", "keep model " + name},
+		Act:     func(ctx app.Context) { m.remove(ctx, c) },
+		Focus:   m.focus,
 	}
-	escape := func(ctx app.Context, e app.Event) {
-		if e.Get("key").String() == "Escape" {
-			m.keep(id)
-		}
-	}
-	busy := m.deleting[id]
-	return &keyed{Key: "confirm " + id, UI: app.Span().Class("delete-slot confirm-delete").Body(
-		app.Button().ID("confirm-delete-"+id).Type("button").Class("btn btn-delete").Disabled(busy).
-			Aria("label", "confirm delete of model "+name).Text("Confirm delete").
-			OnClick(func(ctx app.Context, e app.Event) {
-				if !multiClick(e) {
-					m.remove(ctx, c)
-				}
-			}, app.EventScope(id)).
-			On("keydown", escape, app.EventScope(id)),
-		app.Button().ID("keep-"+id).Type("button").Class("btn btn-place").Disabled(busy).Aria("label", "keep model "+name).Text("Keep").
-			OnClick(func(ctx app.Context, e app.Event) { m.keep(id) }, app.EventScope(id)).
-			On("keydown", escape, app.EventScope(id)),
-	)}
-}
-
-// multiClick reports whether the click e is the second (or later) of a
-// double click: its detail counts the clicks of a burst (a key's click
-// has 0).
-func multiClick(e app.Event) bool {
-	n := e.Get("detail")
-	return n.Truthy() && n.Int() > 1
-}
-
-// ask turns the Delete of model id into Keep and Confirm delete (of it
-// alone: another row's turns back), the focus on Keep.
-func (m *Models) ask(id string) {
-	m.confirming = id
-	m.focus("keep-"+id, nil)
-}
-
-// keep turns the row of model id back to its Delete, which takes the
-// focus, unless its delete is on its way.
-func (m *Models) keep(id string) {
-	if m.confirming != id || m.deleting[id] {
-		return
-	}
-	m.confirming = ""
-	m.focus("delete-"+id, nil)
 }
 
 // remove deletes model c, unless its delete is on its way, then reads
@@ -359,8 +311,8 @@ func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 				}
 				m.deleted[c.ID] = true
 			}
-			if m.confirming == c.ID {
-				m.confirming = ""
+			if m.confirm.row == c.ID {
+				m.confirm.row = ""
 			}
 			m.SetCards(cards, listErr)
 			if listErr != nil && err == nil { // the cards shown are those read before

@@ -143,11 +143,16 @@ func mountModels(t *testing.T, api *modelsAPI) (m *Models, e app.TestEngine, ctx
 func drawn(t *testing.T, m *Models) *Models {
 	t.Helper()
 	p := NewModels()
-	p.cards, p.loading, p.err, p.confirming, p.deleting, p.note, p.delErr = m.cards, m.loading, m.err, m.confirming, m.deleting, m.note, m.delErr
+	p.cards, p.loading, p.err, p.confirm, p.deleting, p.note, p.delErr = m.cards, m.loading, m.err, m.confirm, m.deleting, m.note, m.delErr
 	p.uploading, p.upName, p.renaming, p.renameTo, p.renameBusy = m.uploading, m.upName, m.renaming, m.renameTo, m.renameBusy
 	mount(t, p)
 	return p
 }
+
+// askDelete presses the Delete of model id, keepModel its Keep: the
+// handlers' calls.
+func askDelete(m *Models, id string) { m.confirm.ask(m.deleteSlot(m.cards[m.index(id)])) }
+func keepModel(m *Models, id string) { m.confirm.keep(m.deleteSlot(m.cards[m.index(id)])) }
 
 // threeModels are listed newest first as c, b, a.
 func threeModels() []msg.ModelCard {
@@ -205,7 +210,7 @@ func TestModelsDeleteConfirm(t *testing.T) {
 		return ids
 	}
 
-	m.ask("b")
+	askDelete(m, "b")
 	if _, _, ok := element(t, drawn(t, m), "delete-b"); ok || m.focused != "keep-b" {
 		t.Errorf("after Delete of b: #delete-b still there (%v), focus on #%s; want Keep and Confirm delete, the focus on Keep", ok, m.focused)
 	}
@@ -214,12 +219,12 @@ func TestModelsDeleteConfirm(t *testing.T) {
 			t.Errorf("after Delete of b: #%s %s (there: %v), want it named %q", id, tag, ok, label)
 		}
 	}
-	m.keep("b")
+	keepModel(m, "b")
 	if _, _, ok := element(t, drawn(t, m), "delete-b"); !ok || m.focused != "delete-b" || api.count("DELETE b") != 0 || !slices.Equal(rows(), []string{"c", "b", "a"}) {
 		t.Errorf("after Keep: #delete-b there %v, focus on #%s, %d DELETE, rows %v; want Delete back with the focus, nothing sent", ok, m.focused, api.count("DELETE b"), rows())
 	}
 
-	m.ask("b")
+	askDelete(m, "b")
 	m.remove(ctx, m.cards[1])
 	m.remove(ctx, m.cards[1])
 	d := drawn(t, m)
@@ -240,7 +245,7 @@ func TestModelsDeleteConfirm(t *testing.T) {
 		t.Errorf("a read that lists b, deleted, after its delete: rows %v, want c, a", rows())
 	}
 
-	m.ask("a")
+	askDelete(m, "a")
 	m.remove(ctx, m.cards[1])
 	e.ConsumeAll()
 	if !slices.Equal(rows(), []string{"c"}) || m.focused != "delete-c" {
@@ -248,12 +253,12 @@ func TestModelsDeleteConfirm(t *testing.T) {
 	}
 
 	api.refuse, api.code = &msg.ErrorBody{Error: "this server needs its token for changes\n(Authorization: Bearer TOKEN)"}, 401
-	m.ask("c")
+	askDelete(m, "c")
 	m.remove(ctx, m.cards[0])
 	e.ConsumeAll()
 	want := "could not delete third: this server needs its token for changes (Authorization: Bearer TOKEN) (401)"
-	if !slices.Equal(rows(), []string{"c"}) || m.delErr != want || m.note != "" || m.confirming != "" || m.focused != "delete-c" {
-		t.Errorf("a delete refused: rows %v, error %q, note %q, confirming %q, focus on #%s; want c kept, %q, its Delete back with the focus", rows(), m.delErr, m.note, m.confirming, m.focused, want)
+	if !slices.Equal(rows(), []string{"c"}) || m.delErr != want || m.note != "" || m.confirm.row != "" || m.focused != "delete-c" {
+		t.Errorf("a delete refused: rows %v, error %q, note %q, confirming %q, focus on #%s; want c kept, %q, its Delete back with the focus", rows(), m.delErr, m.note, m.confirm.row, m.focused, want)
 	}
 	wantText(t, drawn(t, m), "models-error", want)
 	if tag, _, _ := element(t, drawn(t, m), "models-error"); attr(tag, "role") != "alert" {
@@ -261,7 +266,7 @@ func TestModelsDeleteConfirm(t *testing.T) {
 	}
 
 	api.refuse = nil
-	m.ask("c")
+	askDelete(m, "c")
 	m.remove(ctx, m.cards[0])
 	e.ConsumeAll()
 	if len(m.cards) != 0 || m.delErr != "" || m.note != "deleted third" || m.focused != "models-title" {
@@ -281,7 +286,7 @@ func TestModelsDeleteGone(t *testing.T) {
 	api := newModelsAPI(threeModels()...)
 	m, e, ctx := mountModels(t, api)
 	api.cards = slices.DeleteFunc(api.cards, func(c msg.ModelCard) bool { return c.ID == "b" }) // another tab's delete
-	m.ask("b")
+	askDelete(m, "b")
 	m.remove(ctx, m.cards[1])
 	e.ConsumeAll()
 	if api.count("DELETE b") != 1 || m.index("b") >= 0 || m.delErr != "" || m.note != "second was already deleted" || m.focused != "delete-a" {
@@ -299,7 +304,7 @@ func TestModelsDeleteGone(t *testing.T) {
 	api = newModelsAPI(threeModels()...)
 	api.refuse, api.code = &msg.ErrorBody{Error: "not found"}, 404
 	m, e, ctx = mountModels(t, api)
-	m.ask("b")
+	askDelete(m, "b")
 	m.remove(ctx, m.cards[1])
 	e.ConsumeAll()
 	if m.index("b") < 0 || m.delErr != "could not delete second: not found (404)" || m.note != "" {
@@ -317,7 +322,7 @@ func TestModelsDeleteGone(t *testing.T) {
 func TestModelsDeleteFocusRefreshed(t *testing.T) {
 	api := newModelsAPI(threeModels()...)
 	m, e, ctx := mountModels(t, api)
-	m.ask("b")
+	askDelete(m, "b")
 	m.remove(ctx, m.cards[1])
 	// The periodic read, answered before the delete's answer is taken.
 	m.SetCards(slices.DeleteFunc(threeModels(), func(c msg.ModelCard) bool { return c.ID == "b" }), nil)
@@ -412,7 +417,7 @@ func TestModelsKeepInDeletesPlace(t *testing.T) {
 	if got, want := slot(), []string{"delete-b btn btn-place"}; !slices.Equal(got, want) {
 		t.Errorf("b's slot: %q, want %q", got, want)
 	}
-	m.ask("b")
+	askDelete(m, "b")
 	if got, want := slot(), []string{"confirm-delete-b btn btn-delete", "keep-b btn btn-place"}; !slices.Equal(got, want) {
 		t.Errorf("b's slot once Delete was pressed: %q, want %q (Keep last, where Delete was)", got, want)
 	}
