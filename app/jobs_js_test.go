@@ -623,9 +623,8 @@ func (s *removeStandIn) Events(ctx context.Context, _ string, _ func(string)) er
 }
 
 // TestJobsRemoveKeys: an ended job's Remove, from the keyboard, as the
-// Models page's Delete (TestModelsDeleteKeys): Remove gives the focus to
-// Keep, in its place; Escape, on Keep or on Confirm remove, turns the row
-// back, the focus on its Remove, and sends nothing. Confirm remove sends
+// Models page's Delete (TestModelsDeleteKeys; its two steps:
+// TestConfirmStep): ended jobs alone have one; Confirm remove sends
 // DELETE /api/jobs/ID?remove=1, the row goes, the note says so, and the
 // focus goes to the next row's Watch, not to <body> with the row's
 // buttons. Before, the page had no Remove. Under node, with a stand-in
@@ -645,38 +644,14 @@ func TestJobsRemoveKeys(t *testing.T) {
 	e.ConsumeAll()
 	standInFocus(t)
 	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
-	press := func(id, key string) {
-		t.Helper()
-		el := field(id)
-		if el.IsNull() {
-			t.Fatalf("no #%s", id)
-		}
-		if key == "" {
-			el.Call("focus")
-			el.Get("listeners").Call("click", map[string]any{})
-		} else {
-			el.Get("listeners").Call("keydown", map[string]any{"key": key})
-		}
-		e.ConsumeAll()
-	}
 	there := func(id string) bool { return !field(id).IsNull() }
 	deletes := func() []string { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.deletes) }
 
 	if there("remove-j1") || !there("remove-j2") || !there("remove-j3") {
 		t.Errorf("Remove of j1 (running) %v, j2 (done) %v, j3 (canceled) %v; want the ended jobs' alone", there("remove-j1"), there("remove-j2"), there("remove-j3"))
 	}
-	press("remove-j2", "")
-	if there("remove-j2") || !there("confirm-remove-j2") || focused() != "keep-job-j2" {
-		t.Errorf("after Remove of j2: #remove-j2 there %v, #confirm-remove-j2 %v, the focus on #%s; want Keep and Confirm remove, the focus on Keep", there("remove-j2"), there("confirm-remove-j2"), focused())
-	}
-	for _, on := range []string{"keep-job-j2", "confirm-remove-j2"} {
-		press(on, "Escape")
-		if !there("remove-j2") || there("keep-job-j2") || focused() != "remove-j2" || len(deletes()) != 0 {
-			t.Errorf("Escape on #%s: #remove-j2 there %v, #keep-job-j2 %v, the focus on #%s, DELETEs %q; want Remove back with the focus, nothing sent", on, there("remove-j2"), there("keep-job-j2"), focused(), deletes())
-		}
-		press("remove-j2", "")
-	}
-	press("confirm-remove-j2", "")
+	clickOn(t, e, field, "remove-j2")
+	clickOn(t, e, field, "confirm-remove-j2")
 	if there("job-j2") || !slices.Equal(deletes(), []string{"/api/jobs/j2?remove=1"}) || focused() != "watch-j1" {
 		t.Errorf("after Confirm remove of j2: its row there %v, DELETEs %q, the focus on #%s; want the row gone, DELETE /api/jobs/j2?remove=1, the focus on j1's Watch", there("job-j2"), deletes(), focused())
 	}

@@ -162,14 +162,12 @@ func standInFocus(t *testing.T) {
 }
 
 // TestModelsDeleteKeys: a row's Delete, from the keyboard as a screen
-// reader's user presses it. Delete gives the focus to Keep, in its
-// place; Escape, on Keep or on Confirm delete, turns the row back, the
-// focus on its Delete, and sends nothing. Confirm delete sends DELETE
-// /api/models/ID, the row goes, the note says so, and the focus goes to
-// the next row's Delete (the row before's for the last row; the heading
-// for the last model), not to <body> with the row's buttons; where the
-// user has moved it meanwhile, it stays. A refusal keeps the row, and
-// says why. Before, the page had no Delete.
+// reader's user presses it (its two steps: TestConfirmStep). Confirm
+// delete sends DELETE /api/models/ID, the row goes, the note says so,
+// and the focus goes to the next row's Delete (the row before's for the
+// last row; the heading for the last model), not to <body> with the
+// row's buttons; where the user has moved it meanwhile, it stays. A
+// refusal keeps the row, and says why. Before, the page had no Delete.
 func TestModelsDeleteKeys(t *testing.T) {
 	a := msg.ModelCard{ID: "a", Name: "first", Loss: "arcface", Dim: 3, Created: "2025-01-01T10:00:00Z"}
 	b := msg.ModelCard{ID: "b", Name: "second", Loss: "arcface", Dim: 3, Created: "2025-01-01T11:00:00Z"}
@@ -177,36 +175,11 @@ func TestModelsDeleteKeys(t *testing.T) {
 	f := &modelsTransport{cards: []msg.ModelCard{a, b, c}}
 	e, field := mountModelsInDocument(t, f)
 	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
-	// press clicks (a click focuses a button) or sends a key to the
-	// element of id, and lets the page take what comes of it.
-	press := func(id, key string) {
-		t.Helper()
-		el := field(id)
-		if el.IsNull() {
-			t.Fatalf("no #%s", id)
-		}
-		if key == "" {
-			el.Call("focus")
-			el.Get("listeners").Call("click", map[string]any{})
-		} else {
-			el.Get("listeners").Call("keydown", map[string]any{"key": key})
-		}
-		e.ConsumeAll()
-	}
+	press := func(id string) { t.Helper(); clickOn(t, e, field, id) }
 	there := func(id string) bool { return !field(id).IsNull() }
 
-	press("delete-b", "")
-	if there("delete-b") || !there("confirm-delete-b") || focused() != "keep-b" {
-		t.Errorf("after Delete of b: #delete-b there %v, #confirm-delete-b %v, the focus on #%s; want Keep and Confirm delete, the focus on Keep", there("delete-b"), there("confirm-delete-b"), focused())
-	}
-	for _, on := range []string{"keep-b", "confirm-delete-b"} {
-		press(on, "Escape")
-		if !there("delete-b") || there("keep-b") || focused() != "delete-b" || len(f.deletes) != 0 {
-			t.Errorf("Escape on #%s: #delete-b there %v, #keep-b %v, the focus on #%s, DELETEs %q; want Delete back with the focus, nothing sent", on, there("delete-b"), there("keep-b"), focused(), f.deletes)
-		}
-		press("delete-b", "")
-	}
-	press("confirm-delete-b", "")
+	press("delete-b")
+	press("confirm-delete-b")
 	if there("model-b") || !slices.Equal(f.deletes, []string{"/api/models/b"}) || focused() != "delete-a" {
 		t.Errorf("after Confirm delete of b: its row there %v, DELETEs %q, the focus on #%s; want the row gone, DELETE /api/models/b, the focus on a's Delete", there("model-b"), f.deletes, focused())
 	}
@@ -215,7 +188,7 @@ func TestModelsDeleteKeys(t *testing.T) {
 	}
 
 	// The focus moved meanwhile, to a link of another row, stays there.
-	press("delete-a", "")
+	press("delete-a")
 	field("confirm-delete-a").Call("focus")
 	field("confirm-delete-a").Get("listeners").Call("click", map[string]any{})
 	field("open-c").Call("focus")
@@ -225,15 +198,15 @@ func TestModelsDeleteKeys(t *testing.T) {
 	}
 
 	f.refuse = "this server needs its token for changes (Authorization: Bearer TOKEN)"
-	press("delete-c", "")
-	press("confirm-delete-c", "")
+	press("delete-c")
+	press("confirm-delete-c")
 	want := "could not delete third: " + f.refuse + " (401)"
 	if !there("model-c") || nodeText(field("models-error")) != want || focused() != "delete-c" {
 		t.Errorf("a delete refused: row c there %v, #models-error %q, the focus on #%s; want the row kept, %q, the focus on its Delete", there("model-c"), nodeText(field("models-error")), focused(), want)
 	}
 	f.refuse = ""
-	press("delete-c", "")
-	press("confirm-delete-c", "")
+	press("delete-c")
+	press("confirm-delete-c")
 	if there("model-c") || focused() != "models-title" || !field("models-error").IsNull() {
 		t.Errorf("after the delete of the last model: row there %v, the focus on #%s, #models-error there %v; want none, the focus on the heading, no error", there("model-c"), focused(), !field("models-error").IsNull())
 	}
@@ -264,37 +237,6 @@ func TestModelsNoteKeepsElement(t *testing.T) {
 	}
 	if el := field("models-note"); el.Get("attrs").Get("role").String() != "status" || nodeText(el) != "deleted first" {
 		t.Errorf("#models-note: role %s, %q; want status, deleted first", el.Get("attrs").Get("role"), nodeText(el))
-	}
-}
-
-// TestModelsConfirmMultiClick: the clicks of a double (or triple) click
-// on Confirm delete send nothing (a click's detail counts the clicks of
-// one burst: 2 for the second), a single click does. Keep is drawn in
-// Delete's place, but a click that lands on Confirm delete as the second
-// of a double click on Delete would have deleted the model.
-func TestModelsConfirmMultiClick(t *testing.T) {
-	a := msg.ModelCard{ID: "a", Name: "first", Loss: "arcface", Dim: 3, Created: "2025-01-01T10:00:00Z"}
-	f := &modelsTransport{cards: []msg.ModelCard{a}}
-	e, field := mountModelsInDocument(t, f)
-	click := func(id string, detail int) {
-		t.Helper()
-		el := field(id)
-		if el.IsNull() {
-			t.Fatalf("no #%s", id)
-		}
-		el.Get("listeners").Call("click", map[string]any{"detail": detail})
-		e.ConsumeAll()
-	}
-	click("delete-a", 1)
-	for _, detail := range []int{2, 3} {
-		click("confirm-delete-a", detail)
-		if len(f.deletes) != 0 || field("model-a").IsNull() {
-			t.Errorf("a click of detail %d on Confirm delete: DELETEs %q, row a there %v; want nothing sent, the row kept", detail, f.deletes, !field("model-a").IsNull())
-		}
-	}
-	click("confirm-delete-a", 1)
-	if !slices.Equal(f.deletes, []string{"/api/models/a"}) || !field("model-a").IsNull() {
-		t.Errorf("a single click on Confirm delete: DELETEs %q, row a there %v; want DELETE /api/models/a, the row gone", f.deletes, !field("model-a").IsNull())
 	}
 }
 
@@ -388,3 +330,17 @@ func TestModelsDropUpload(t *testing.T) {
 
 // there reports whether the stand-in document has an element of id.
 func there(field func(id string) js.Value, id string) bool { return !field(id).IsNull() }
+
+// clickOn focuses the element of id of the stand-in document and clicks
+// it, as a click on a button does, and lets the page take what comes of
+// it.
+func clickOn(t *testing.T, e app.TestEngine, field func(id string) js.Value, id string) {
+	t.Helper()
+	el := field(id)
+	if el.IsNull() {
+		t.Fatalf("no #%s", id)
+	}
+	el.Call("focus")
+	el.Get("listeners").Call("click", map[string]any{})
+	e.ConsumeAll()
+}
