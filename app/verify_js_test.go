@@ -837,6 +837,57 @@ func (h *twoTabs) OnMount(ctx app.Context) {
 }
 func (h *twoTabs) Render() app.UI { return app.Div().Body(h.a.Render(), h.b.Render()) }
 
+// mountTwoTabs mounts two Verify pages (two tabs) over the stand-in
+// IndexedDB of storedAnnAndBo, deaf to each other's stores where deaf
+// (as before another tab's message comes), and waits until both restored
+// the gallery.
+func mountTwoTabs(t *testing.T, deaf bool) (e app.TestEngine, a, b *Verify) {
+	t.Helper()
+	h := &twoTabs{a: NewVerify(), b: NewVerify()}
+	e, _ = mountInDocument(t, h)
+	a, b = h.a, h.b
+	t.Cleanup(func() { a.OnDismount(); b.OnDismount() })
+	if deaf {
+		a.watch.close()
+		b.watch.close()
+	}
+	waitFor(t, e, "both restored", func() bool { return a.st.Gallery.Count() == 3 && b.st.Gallery.Count() == 3 })
+	return e, a, b
+}
+
+// enroll adds the snapshots crops of name to v's gallery and stores it,
+// as an enrollment does.
+func enroll(v *Verify, name string, crops ...string) {
+	v.mounted.Dispatch(func(app.Context) {
+		v.st.Gallery.Add(name, crops...)
+		v.do(v.st.galleryChanged())
+	})
+}
+
+// storedAnnAndBo puts a stand-in IndexedDB in the test's place of the
+// browser's, holding a gallery of Ann (testCrop 1 and 2) and Bo (3),
+// and returns the gallery and the stand-in's records.
+func storedAnnAndBo(t *testing.T) (g Gallery, records js.Value) {
+	js.Global().Call("eval", fakeIndexedDB)
+	t.Cleanup(func() { js.Global().Delete("indexedDB") })
+	records = js.Global().Get("indexedDB").Get("records")
+	in := face.SnapshotInput
+	g = NewGallery(in.Channels, in.Height, in.Width)
+	g.Add("Ann", testCrop(1), testCrop(2))
+	g.Add("Bo", testCrop(3))
+	records.Call("set", galleryKey, string(MarshalGallery(g)))
+	return g, records
+}
+
+// testCrop is a snapshot's crop of its own for each i: a deletion names
+// its crop.
+func testCrop(i int) string {
+	in := face.SnapshotInput
+	px := make([]float32, in.Size())
+	px[0] = float32(i) / 10
+	return EncodeCrop(px, in.Channels, in.Height, in.Width)
+}
+
 // TestVerifyTwoTabs: two pages (two tabs) restore the same gallery; one
 // enrolls Dan, then the other, which never saw Dan, deletes a snapshot of
 // Ann: its store finds the first's record, makes its deletion to it and
@@ -849,52 +900,27 @@ func (h *twoTabs) Render() app.UI { return app.Div().Body(h.a.Render(), h.b.Rend
 // store comes before the other tab's message. Under node, over the
 // stand-in IndexedDB.
 func TestVerifyTwoTabs(t *testing.T) {
-	js.Global().Call("eval", fakeIndexedDB)
-	defer js.Global().Delete("indexedDB")
-	records := js.Global().Get("indexedDB").Get("records")
-	in := face.SnapshotInput
-	crop := func(i int) string {
-		px := make([]float32, in.Size())
-		px[0] = float32(i) / 10 // crops of their own: a deletion names its crop
-		return EncodeCrop(px, in.Channels, in.Height, in.Width)
-	}
-	g := NewGallery(in.Channels, in.Height, in.Width)
-	g.Add("Ann", crop(1), crop(2))
-	g.Add("Bo", crop(3))
-	records.Call("set", galleryKey, string(MarshalGallery(g)))
-
-	h := &twoTabs{a: NewVerify(), b: NewVerify()}
-	e, _ := mountInDocument(t, h)
-	a, b := h.a, h.b
-	// Deaf to each other, as before another tab's message comes.
-	a.watch.close()
-	b.watch.close()
-	waitFor(t, e, "both restored", func() bool { return a.st.Gallery.Count() == 3 && b.st.Gallery.Count() == 3 })
+	_, records := storedAnnAndBo(t)
+	e, a, b := mountTwoTabs(t, true)
 	stored := func() string { return storedGalleryLine(records) }
 
-	a.mounted.Dispatch(func(app.Context) {
-		a.st.Gallery.Add("Dan", crop(4), crop(5))
-		a.do(a.st.galleryChanged())
-	})
+	enroll(a, "Dan", testCrop(4), testCrop(5))
 	waitFor(t, e, "Dan stored", func() bool { return stored() == "Ann 2, Bo 1, Dan 2" })
-	b.mounted.Dispatch(func(app.Context) { b.do(b.st.DeleteSnapshot("Ann", crop(1))) })
+	b.mounted.Dispatch(func(app.Context) { b.do(b.st.DeleteSnapshot("Ann", testCrop(1))) })
 	const told = "another tab changed the stored gallery: this page's changes are made to it, "
 	waitFor(t, e, "the second tab's deletion stored", func() bool { return len(b.stores) == 0 && strings.HasPrefix(b.st.Note, told) })
 	if got, names := stored(), b.st.Gallery.Names(); got != "Ann 1, Bo 1, Dan 2" || !slices.Equal(names, []string{"Ann", "Bo", "Dan"}) || b.st.Note != told+"3 identities, 4 snapshots" {
 		t.Errorf("a deletion in the tab that never saw Dan: stored %q, its gallery %q, note %q; want Ann 1, Bo 1, Dan 2 in both and %q", got, names, b.st.Note, told+"3 identities, 4 snapshots")
 	}
 
-	a.mounted.Dispatch(func(app.Context) { a.do(a.st.DeleteSnapshot("Bo", crop(3))) })
+	a.mounted.Dispatch(func(app.Context) { a.do(a.st.DeleteSnapshot("Bo", testCrop(3))) })
 	waitFor(t, e, "the first tab's deletion stored", func() bool { return len(a.stores) == 0 && strings.HasPrefix(a.st.Note, told) })
 	if got, names := stored(), a.st.Gallery.Names(); got != "Ann 1, Dan 2" || !slices.Equal(names, []string{"Ann", "Dan"}) || a.st.Gallery.Count() != 3 {
 		t.Errorf("a deletion in the tab that never saw the other's: stored %q, its gallery %q (%d snapshots); want Ann 1, Dan 2 in both", got, names, a.st.Gallery.Count())
 	}
 	// No other tab since: a store writes at once, and says nothing.
-	a.mounted.Dispatch(func(app.Context) {
-		a.st.Note = ""
-		a.st.Gallery.Add("Eve", crop(6))
-		a.do(a.st.galleryChanged())
-	})
+	a.mounted.Dispatch(func(app.Context) { a.st.Note = "" })
+	enroll(a, "Eve", testCrop(6))
 	waitFor(t, e, "Eve stored", func() bool { return stored() == "Ann 1, Dan 2, Eve 1" && len(a.stores) == 0 })
 	if a.st.Note != "" {
 		t.Errorf("a store over the tab's own record: note %q, want none", a.st.Note)
@@ -940,32 +966,12 @@ func TestVerifyDatasetComesBack(t *testing.T) {
 // only at its own next store, or after a reload. Under node, over the
 // stand-in IndexedDB and node's BroadcastChannel.
 func TestVerifyTabsKeptInStep(t *testing.T) {
-	js.Global().Call("eval", fakeIndexedDB)
-	defer js.Global().Delete("indexedDB")
-	records := js.Global().Get("indexedDB").Get("records")
-	in := face.SnapshotInput
-	crop := func(i int) string {
-		px := make([]float32, in.Size())
-		px[0] = float32(i) / 10
-		return EncodeCrop(px, in.Channels, in.Height, in.Width)
-	}
-	g := NewGallery(in.Channels, in.Height, in.Width)
-	g.Add("Ann", crop(1), crop(2))
-	g.Add("Bo", crop(3))
-	records.Call("set", galleryKey, string(MarshalGallery(g)))
-
-	h := &twoTabs{a: NewVerify(), b: NewVerify()}
-	e, _ := mountInDocument(t, h)
-	a, b := h.a, h.b
-	t.Cleanup(func() { a.OnDismount(); b.OnDismount() })
-	waitFor(t, e, "both restored", func() bool { return a.st.Gallery.Count() == 3 && b.st.Gallery.Count() == 3 })
+	_, records := storedAnnAndBo(t)
+	e, a, b := mountTwoTabs(t, false)
 	shown := func(v *Verify) string { return galleryLine(v.st.Gallery) }
 	stored := func() string { return storedGalleryLine(records) }
 
-	a.mounted.Dispatch(func(app.Context) {
-		a.st.Gallery.Add("Dan", crop(4), crop(5))
-		a.do(a.st.galleryChanged())
-	})
+	enroll(a, "Dan", testCrop(4), testCrop(5))
 	waitFor(t, e, "the other tab showing Dan", func() bool { return shown(b) == "Ann 2, Bo 1, Dan 2" })
 	if got := stored(); got != "Ann 2, Bo 1, Dan 2" || len(b.stores) != 0 {
 		t.Errorf("Dan enrolled in one tab: stored %q, the other's stores %d; want Ann 2, Bo 1, Dan 2, none", got, len(b.stores))
@@ -975,11 +981,11 @@ func TestVerifyTabsKeptInStep(t *testing.T) {
 	b.mounted.Dispatch(func(app.Context) {
 		b.st.SetName("Eve")
 		b.st.Record(true)
-		b.st.Gallery.Add("Eve", crop(6)) // as Frame adds a hold's snapshots
+		b.st.Gallery.Add("Eve", testCrop(6)) // as Frame adds a hold's snapshots
 		b.st.Recorded++
 	})
 	e.ConsumeAll()
-	a.mounted.Dispatch(func(app.Context) { a.do(a.st.DeleteSnapshot("Bo", crop(3))) })
+	a.mounted.Dispatch(func(app.Context) { a.do(a.st.DeleteSnapshot("Bo", testCrop(3))) })
 	waitFor(t, e, "the other tab without Bo", func() bool { return shown(b) == "Ann 2, Dan 2, Eve 1" })
 	if got := stored(); got != "Ann 2, Dan 2" || !b.st.Recording || b.st.Name != "Eve" {
 		t.Errorf("Bo deleted in one tab during a hold in the other: stored %q, the other recording %v as %q; want Ann 2, Dan 2, the hold going on as Eve", got, b.st.Recording, b.st.Name)
@@ -997,24 +1003,11 @@ func TestVerifyTabsKeptInStep(t *testing.T) {
 // stays). Screen readers are told (#enroll-live). Before, a person went
 // one click a snapshot. Under node, over the stand-in IndexedDB.
 func TestVerifyRemovePerson(t *testing.T) {
-	js.Global().Call("eval", fakeIndexedDB)
-	defer js.Global().Delete("indexedDB")
-	records := js.Global().Get("indexedDB").Get("records")
+	g, records := storedAnnAndBo(t)
 	js.Global().Call("eval", `globalThis.metriclabAsked = []
 	globalThis.metriclabConfirm = false
 	globalThis.confirm = text => { metriclabAsked.push(text); return metriclabConfirm }`)
 	defer js.Global().Call("eval", `for (const k of ["metriclabAsked", "metriclabConfirm", "confirm"]) delete globalThis[k]`)
-	in := face.SnapshotInput
-	crop := func(i int) string {
-		px := make([]float32, in.Size())
-		px[0] = float32(i) / 10
-		return EncodeCrop(px, in.Channels, in.Height, in.Width)
-	}
-	g := NewGallery(in.Channels, in.Height, in.Width)
-	g.Add("Ann", crop(1), crop(2))
-	g.Add("Bo", crop(3))
-	records.Call("set", galleryKey, string(MarshalGallery(g)))
-
 	v := NewVerify()
 	v.st.Gallery = g.clone()
 	v.st.Synced(g.clone(), recordSum(MarshalGallery(g))) // as restored
@@ -1068,7 +1061,7 @@ func TestVerifyRemovePerson(t *testing.T) {
 	// Another tab enrolled Cy since this page stored its record.
 	theirs := g.clone()
 	theirs.Identities = theirs.Identities[:1]
-	theirs.Add("Cy", crop(4))
+	theirs.Add("Cy", testCrop(4))
 	records.Call("set", galleryKey, string(MarshalGallery(theirs)))
 	remove("Ann")
 	waitFor(t, e, "Ann's removal stored", func() bool { return slices.Equal(stored(), []string{"Cy"}) && len(v.stores) == 0 })
@@ -1120,15 +1113,9 @@ func findNode(n js.Value, is func(js.Value) bool) js.Value {
 func TestVerifyGalleryKeys(t *testing.T) {
 	js.Global().Call("eval", fakeIndexedDB)
 	defer js.Global().Delete("indexedDB")
-	in := face.SnapshotInput
-	crop := func(i int) string {
-		px := make([]float32, in.Size())
-		px[0] = float32(i) / 10
-		return EncodeCrop(px, in.Channels, in.Height, in.Width)
-	}
 	v := NewVerify()
-	v.st.Gallery.Add("Ann", crop(1), crop(2), crop(3))
-	v.st.Gallery.Add("Bo", crop(4))
+	v.st.Gallery.Add("Ann", testCrop(1), testCrop(2), testCrop(3))
+	v.st.Gallery.Add("Bo", testCrop(4))
 	h := &verifyHost{v: v}
 	e, field := mountInDocument(t, h)
 	focused := focusable(t)
@@ -1176,16 +1163,16 @@ func TestVerifyGalleryKeys(t *testing.T) {
 		}
 	}
 	press("thumb-0-2", "Delete")
-	if n := len(v.st.Gallery.Identities[0].Crops); n != 2 || slices.Contains(v.st.Gallery.Identities[0].Crops, crop(3)) {
-		t.Errorf("Delete on Ann's third: %d of Ann's left, the third among them: %v", n, slices.Contains(v.st.Gallery.Identities[0].Crops, crop(3)))
+	if n := len(v.st.Gallery.Identities[0].Crops); n != 2 || slices.Contains(v.st.Gallery.Identities[0].Crops, testCrop(3)) {
+		t.Errorf("Delete on Ann's third: %d of Ann's left, the third among them: %v", n, slices.Contains(v.st.Gallery.Identities[0].Crops, testCrop(3)))
 	}
 	if got := tabbed(); focused() != "thumb-0-1" || !slices.Equal(got, []string{"thumb-0-1"}) {
 		t.Errorf("Ann's last deleted: focus on #%s, Tab stops at %q; want the one before, #thumb-0-1", focused(), got)
 	}
 	// Backspace, which a Mac's key marked "delete" sends, as Delete.
 	press("thumb-0-0", "Backspace")
-	if n := len(v.st.Gallery.Identities[0].Crops); n != 1 || slices.Contains(v.st.Gallery.Identities[0].Crops, crop(1)) {
-		t.Errorf("Backspace on Ann's first: %d of Ann's left, the first among them: %v", n, slices.Contains(v.st.Gallery.Identities[0].Crops, crop(1)))
+	if n := len(v.st.Gallery.Identities[0].Crops); n != 1 || slices.Contains(v.st.Gallery.Identities[0].Crops, testCrop(1)) {
+		t.Errorf("Backspace on Ann's first: %d of Ann's left, the first among them: %v", n, slices.Contains(v.st.Gallery.Identities[0].Crops, testCrop(1)))
 	}
 	if got := tabbed(); focused() != "thumb-0-0" || !slices.Equal(got, []string{"thumb-0-0"}) {
 		t.Errorf("Ann's first deleted by Backspace: focus on #%s, Tab stops at %q; want the one in its place, #thumb-0-0", focused(), got)
