@@ -1,6 +1,10 @@
 package app
 
-import "github.com/maxence-charriere/go-app/v10/pkg/app"
+import (
+	"slices"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
 
 // confirmStep is the two steps of the button of a row that takes the
 // row's thing away for good: a model's Delete (Models), an ended job's
@@ -13,23 +17,20 @@ type confirmStep struct {
 	row string // the row whose slot asks Keep or Confirm, "" for none
 }
 
-// confirmSlot is what a row's slot draws (confirmStep.slot): its buttons,
-// a hint, and what Confirm does.
+// confirmSlot is what a row's slot draws (confirmStep.slot). Busy
+// reports whether the row's action is on its way: the buttons wait for
+// its answer, and Keep keeps nothing; a function, as go-app keeps the
+// handler drawn first for a scope, with what it captured. Hint, where
+// not "", tells what Confirm does: Confirm's title, and the text of an
+// sr-only span of id HintID that describes it (aria-describedby).
 type confirmSlot struct {
-	Row   string          // the row's key: a model's id, a job's
-	Scope app.EventOption // of the buttons' handlers (app.EventScope)
-	// Busy reports whether the row's action is on its way: the buttons
-	// wait for its answer, and Keep keeps nothing. A function: go-app
-	// keeps the handler drawn first for a scope, with what it captured.
-	Busy func() bool
-	// Ask is the first step's button, Confirm and Keep the second's.
-	Ask, Confirm, Keep confirmButton
-	// Hint, where not "", tells what Confirm does: Confirm's title, and
-	// the text of an sr-only span of id HintID that describes it
-	// (aria-describedby).
-	HintID, Hint string
-	Act          func(ctx app.Context)          // what Confirm does
-	Focus        func(id string, from []string) // the page's focus (Models.focus, Jobs.focus)
+	Row                string          // the row's key: a model's id, a job's
+	Scope              app.EventOption // of the buttons' handlers (app.EventScope)
+	Busy               func() bool
+	Ask, Confirm, Keep confirmButton // the first step's button, the second's
+	HintID, Hint       string
+	Act                func(ctx app.Context)          // what Confirm does
+	Focus              func(id string, from []string) // the page's focus (Models.focus, Jobs.focus)
 }
 
 // confirmButton is a button of a slot: its id, text and aria label, which
@@ -100,4 +101,30 @@ func (b confirmButton) draw(class string, busy bool) app.HTMLButton {
 func multiClick(e app.Event) bool {
 	n := e.Get("detail")
 	return n.Truthy() && n.Int() > 1
+}
+
+// focusDrawn gives the keyboard's focus to the element of id once the
+// render under way through page has drawn it, and notes id in *focused
+// (outside a browser it only notes it), where the focus is on one of the
+// elements of from, or lost (on the body, with an element removed);
+// wherever it is when from is nil. The answer of a request comes after a
+// while, and the user may have moved the focus meanwhile: it stays
+// there. Models.focus and Jobs.focus call it.
+func focusDrawn(page app.Context, focused *string, id string, from []string) {
+	if !app.IsClient {
+		*focused = id
+		return
+	}
+	page.Defer(func(app.Context) {
+		doc := app.Window().Get("document")
+		active := doc.Get("activeElement")
+		lost := !active.Truthy() || active.Equal(doc.Get("body"))
+		if from != nil && !lost && !slices.Contains(from, active.Get("id").String()) {
+			return
+		}
+		if el := doc.Call("getElementById", id); el.Truthy() {
+			el.Call("focus")
+			*focused = id
+		}
+	})
 }

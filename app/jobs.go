@@ -873,24 +873,19 @@ func ended(job msg.Job) bool {
 
 // removeSlot is the slot of ended job's Remove (confirmStep.slot), as
 // the Models page's Delete (Models.deleteSlot), with a hint that says
-// that the job's model stays.
+// what becomes of the job's model.
 func (j *Jobs) removeSlot(job msg.Job) confirmSlot {
 	id := job.ID
 	hint := "removes the record of job " + id + "; its model stays on the Models page"
 	if job.ModelID == "" {
 		hint = "removes the record of job " + id + "; it has no model"
 	}
-	return confirmSlot{
-		Row:     id,
-		Scope:   jobScope(job),
-		Busy:    func() bool { return j.acting[id] },
+	return confirmSlot{Row: id, Scope: jobScope(job), Busy: func() bool { return j.acting[id] }, Focus: j.focus,
 		Ask:     confirmButton{"remove-" + id, "Remove", "remove job " + id},
 		Confirm: confirmButton{"confirm-remove-" + id, "Confirm remove", "confirm remove of job " + id},
 		Keep:    confirmButton{"keep-job-" + id, "Keep", "keep job " + id},
-		HintID:  "remove-hint-" + id,
-		Hint:    hint,
 		Act:     func(ctx app.Context) { j.remove(ctx, job) },
-		Focus:   j.focus,
+		HintID:  "remove-hint-" + id, Hint: hint,
 	}
 }
 
@@ -999,27 +994,8 @@ func (j *Jobs) rowButton(job msg.Job) string {
 }
 
 // focus gives the keyboard's focus to the element of id once the render
-// under way has drawn it (outside a browser, it notes id), where the
-// focus is on one of the elements of from, or lost (on the body, with an
-// element removed); wherever it is when from is nil: as Models.focus.
-func (j *Jobs) focus(id string, from []string) {
-	if !app.IsClient {
-		j.focused = id
-		return
-	}
-	j.mounted.Defer(func(app.Context) {
-		doc := app.Window().Get("document")
-		active := doc.Get("activeElement")
-		lost := !active.Truthy() || active.Equal(doc.Get("body"))
-		if from != nil && !lost && !slices.Contains(from, active.Get("id").String()) {
-			return
-		}
-		if el := doc.Call("getElementById", id); el.Truthy() {
-			el.Call("focus")
-			j.focused = id
-		}
-	})
-}
+// under way has drawn it (focusDrawn), as Models.focus.
+func (j *Jobs) focus(id string, from []string) { focusDrawn(j.mounted, &j.focused, id, from) }
 
 // watchJob shows job and follows its event stream (follow), forwarding
 // it to the viewer (JobWatch.Receive), and tells a viewer that loads

@@ -252,15 +252,11 @@ func wrapClass(class, text string) string {
 // buttons each name the model (nameOf).
 func (m *Models) deleteSlot(c msg.ModelCard) confirmSlot {
 	name, id := m.nameOf(c), c.ID
-	return confirmSlot{
-		Row:     id,
-		Scope:   app.EventScope(id),
-		Busy:    func() bool { return m.deleting[id] },
+	return confirmSlot{Row: id, Scope: app.EventScope(id), Busy: func() bool { return m.deleting[id] }, Focus: m.focus,
 		Ask:     confirmButton{"delete-" + id, "Delete", "delete model " + name},
 		Confirm: confirmButton{"confirm-delete-" + id, "Confirm delete", "confirm delete of model " + name},
 		Keep:    confirmButton{"keep-" + id, "Keep", "keep model " + name},
 		Act:     func(ctx app.Context) { m.remove(ctx, c) },
-		Focus:   m.focus,
 	}
 }
 
@@ -355,31 +351,10 @@ func (m *Models) focusAfter(id, next string, at int) string {
 }
 
 // focus gives the keyboard's focus to the element of id once the render
-// under way has drawn it (outside a browser, it notes id), where the
-// focus is on one of the elements of from, or lost (on the body, with an
-// element removed); wherever it is when from is nil. A delete's answer
-// comes after a while, and the user may have moved the focus meanwhile:
-// it stays there.
-func (m *Models) focus(id string, from []string) {
-	if !app.IsClient {
-		m.focused = id
-		return
-	}
-	// The page's context, not the handler's: the element of the button
-	// pressed may be gone with the render (Delete, once pressed).
-	m.mounted.Defer(func(app.Context) {
-		doc := app.Window().Get("document")
-		active := doc.Get("activeElement")
-		lost := !active.Truthy() || active.Equal(doc.Get("body"))
-		if from != nil && !lost && !slices.Contains(from, active.Get("id").String()) {
-			return
-		}
-		if el := doc.Call("getElementById", id); el.Truthy() {
-			el.Call("focus")
-			m.focused = id
-		}
-	})
-}
+// under way has drawn it (focusDrawn), through the page's context, not
+// the handler's: the element of the button pressed may be gone with the
+// render (Delete, once pressed).
+func (m *Models) focus(id string, from []string) { focusDrawn(m.mounted, &m.focused, id, from) }
 
 // nameOf is how the page names model c: its name (its id when it has
 // none), with its id when another model listed has the same name (an
