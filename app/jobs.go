@@ -48,10 +48,14 @@ type Jobs struct {
 	jobs []msg.Job
 	// models are the server's models as last read, which name the jobs'
 	// models (a job gives its model's id only); named holds the model
-	// ids they were read for, so that each is asked once (nameModels).
-	models []msg.ModelCard
-	named  map[string]bool
-	reads  int // the reads of the models asked: only the latest's answer is kept
+	// ids they were read for, so that each is asked at once, and
+	// modelsAsked when the latest read was asked: they are read again
+	// every modelsRefresh, as the Models page reads them, for a name
+	// changed since (nameModels).
+	models      []msg.ModelCard
+	named       map[string]bool
+	modelsAsked time.Time
+	reads       int // the reads of the models asked: only the latest's answer is kept
 	// err is the form's latest error: the text of a field refused
 	// (edit), the settings of the link opened that were not used (open),
 	// or a job held back for a field marked invalid (submit).
@@ -764,15 +768,22 @@ func recipeBatch(s Settings) int {
 }
 
 // nameModels reads the server's models when a listed job has a model
-// they were not read for: a job that ended since, or the first read. A
-// model of no card (deleted since) is not asked for again; after a read
-// that failed, every one is. Of two reads under way, the later's answer
-// is kept, whichever comes last: the earlier's may not have a model
-// listed since.
+// they were not read for (a job that ended since, or the first read),
+// or, for a name changed since (the Models page's Rename), when a listed
+// job has a model and they were last asked modelsRefresh ago or more:
+// the Models page's own list is as old, and the list's reads, every
+// jobsRefresh, follow training, which names do not. The list is not read
+// while the page is hidden (every), so a tab shown again after a rename
+// in another reads them at once. A model of no card (deleted since) is
+// not asked for again before then; after a read that failed, every one
+// is. Of two reads under way, the later's answer is kept, whichever
+// comes last: the earlier's may not have a model listed since.
 func (j *Jobs) nameModels(ctx app.Context) {
-	if j.Client == nil || !slices.ContainsFunc(j.jobs, func(job msg.Job) bool { return job.ModelID != "" && !j.named[job.ModelID] }) {
+	stale := time.Since(j.modelsAsked) >= modelsRefresh
+	if j.Client == nil || !slices.ContainsFunc(j.jobs, func(job msg.Job) bool { return job.ModelID != "" && (stale || !j.named[job.ModelID]) }) {
 		return
 	}
+	j.modelsAsked = time.Now()
 	if j.named == nil {
 		j.named = make(map[string]bool)
 	}

@@ -1007,6 +1007,35 @@ func TestJobsModelNamesLatestRead(t *testing.T) {
 	}
 }
 
+// TestJobsModelRenamed: a model renamed on the Models page (or by the
+// API) is named by its new name on the Jobs page once its models are
+// read again, modelsRefresh after the last read, and not at every read
+// of the list before then. Before, they were read once for each model,
+// and the page named it by its old name until a reload.
+func TestJobsModelRenamed(t *testing.T) {
+	defer func(d time.Duration) { modelsRefresh = d }(modelsRefresh)
+	modelsRefresh = 200 * time.Millisecond
+	api := newJobsAPI(msg.Job{ID: "j1", State: msg.JobDone, ModelID: "m1", Config: jobConfig(), Created: "1"})
+	api.models = []msg.ModelCard{{ID: "m1", Name: "one"}}
+	j, e, ctx, _ := mountJobs(t, api)
+	j.nameModels(ctx)
+	e.ConsumeAll()
+	api.mu.Lock()
+	api.models = []msg.ModelCard{{ID: "m1", Name: "uno"}}
+	api.mu.Unlock()
+	j.nameModels(ctx) // a read of the list at once: too soon
+	e.ConsumeAll()
+	if got, n := modelNameIn(j.models, "m1"), api.count("GET /api/models"); got != "one (m1)" || n != 1 {
+		t.Errorf("at once after the rename: %q, the models read %d times; want one (m1), read once", got, n)
+	}
+	time.Sleep(modelsRefresh)
+	j.nameModels(ctx)
+	e.ConsumeAll()
+	if got := modelNameIn(j.models, "m1"); got != "uno (m1)" {
+		t.Errorf("modelsRefresh after the rename, the job names its model %q, want uno (m1)", got)
+	}
+}
+
 // TestJobsSubmitWithFieldMarkedInvalid: a form of a field marked invalid
 // (its text refused, the setting keeping its value before) is not
 // submitted: the job would train on a value the form does not show. The
