@@ -1314,12 +1314,17 @@ func JobSummary(r msg.TrainRequest) string {
 	return fmt.Sprintf("%s · %s · D = %s%s · %s · %s", r.Arch, r.Loss, dimText(r.Dim, r.Views), cropText(r.Crop), data, epochs)
 }
 
-// jobExperiment writes the experiment of job (JobSummary), or says that it
-// is unknown when the server could not read the job's record, whose
-// configuration comes empty (" ·  · D = 0 ·  · 0 epochs").
+// jobExperiment writes the experiment of job (JobSummary) with its
+// preset and the fields changed from the preset's recipe, as its record
+// lists them ("… · 1 epoch · preset digits, changed: arch, dim"), or says
+// that it is unknown when the server could not read the job's record,
+// whose configuration comes empty (" ·  · D = 0 ·  · 0 epochs").
 func jobExperiment(job msg.Job) string {
 	if job.Error == msg.JobUnreadable {
 		return "unknown: " + job.Error
+	}
+	if job.Config.Preset != "" {
+		return JobSummary(job.Config) + " · preset " + msg.PresetLine(job.Config.Preset, job.PresetChanges)
 	}
 	return JobSummary(job.Config)
 }

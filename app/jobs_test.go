@@ -298,6 +298,25 @@ func TestEditSettingsKeepsClearedWeightDecay(t *testing.T) {
 	}
 }
 
+// TestJobExperimentPreset: a job's row (and its watch's heading) names
+// the preset of its record with the fields its record lists as changed
+// from the preset's recipe (preset_changes, as the server worked them
+// out); a job of no preset names none. Before, the preset was not shown.
+func TestJobExperimentPreset(t *testing.T) {
+	job := msg.Job{ID: "j1", Config: jobConfig()}
+	if got, want := jobExperiment(job), JobSummary(jobConfig()); got != want {
+		t.Errorf("a job of no preset: %q, want %q", got, want)
+	}
+	job.Config.Preset = "digits"
+	if got, want := jobExperiment(job), JobSummary(jobConfig())+" · preset digits"; got != want {
+		t.Errorf("a job of the digits recipe: %q, want %q", got, want)
+	}
+	job.PresetChanges = []string{"arch", "dim"}
+	if got, want := jobExperiment(job), JobSummary(jobConfig())+" · preset digits, changed: arch, dim"; got != want {
+		t.Errorf("digits with its arch and dim changed: %q, want %q", got, want)
+	}
+}
+
 func TestJobSummaryAndOrder(t *testing.T) {
 	if got, want := JobSummary(jobConfig()), "mlp · arcface · D = 3 · mnist 0-1 · 1 epoch"; got != want {
 		t.Errorf("JobSummary = %q, want %q", got, want)

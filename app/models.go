@@ -398,7 +398,7 @@ type ModelRow struct {
 	Name         string
 	Model        string // "lenet-s · arcface · D = 3"
 	Classes      string // "10: 0, 1, …, 9"
-	Training     string // "1875 steps on mnist", "uploaded"
+	Training     string // "1875 steps on mnist", "… on mnist, preset digits, changed: arch, dim", "uploaded"
 	Verification string // "accuracy 97.1%, EER 3.2%", "–"
 	Threshold    string // "cos 0.412 (65.7°) at FAR 0.1%"
 	Created      string // "2025-11-28 23:48"
@@ -428,8 +428,8 @@ func FormatCard(c msg.ModelCard) ModelRow {
 	}
 	if c.Steps > 0 {
 		r.Training = fmt.Sprintf("%d steps on %s", c.Steps, c.Data)
-		if c.Preset != "" {
-			r.Training += ", preset " + c.Preset
+		if c.Preset != "" { // with the fields its recipe changed, as its card lists them
+			r.Training += ", preset " + msg.PresetLine(c.Preset, c.PresetChanges)
 		}
 	}
 	if c.Metrics != nil {

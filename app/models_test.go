@@ -38,6 +38,11 @@ func TestFormatCard(t *testing.T) {
 	if got := FormatCard(trained).Training; got != "1875 steps on mnist, preset digits" {
 		t.Errorf("a model of a preset: training %q", got)
 	}
+	// The fields its recipe changed, as its card lists them.
+	trained.PresetChanges = []string{"arch", "dim"}
+	if got := FormatCard(trained).Training; got != "1875 steps on mnist, preset digits, changed: arch, dim" {
+		t.Errorf("a model of a preset with its arch and dim changed: training %q", got)
+	}
 	// An upload: no name, no metrics, no steps, many classes, small.
 	up := msg.ModelCard{ID: "m8", Arch: "lenet-s", Loss: "softmax", Dim: 128, Threshold: -1, Size: 812,
 		Classes: []string{"a", "b", "c", "d", "e", "f", "g", "h"}}

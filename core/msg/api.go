@@ -76,9 +76,14 @@ type ModelCard struct {
 	Steps      int                  `json:"steps"`            // training steps taken, from the provenance
 	Data       string               `json:"data"`             // training data, from the provenance (MaxCardText characters at most)
 	Preset     string               `json:"preset,omitempty"` // the recipe trained with, from the provenance (MaxCardText characters at most)
-	JobID      string               `json:"job_id,omitempty"`
-	Size       int64                `json:"size"`    // bytes of the .safetensors file
-	Created    string               `json:"created"` // RFC 3339, UTC
+	// PresetChanges are the fields of the recipe the model was trained
+	// with, as its file's metadata records it, that differ from those of
+	// Preset (PresetChanges), as a job's record lists them. Absent for
+	// none, and in a card stored before cards held them.
+	PresetChanges []string `json:"preset_changes,omitempty"`
+	JobID         string   `json:"job_id,omitempty"`
+	Size          int64    `json:"size"`    // bytes of the .safetensors file
+	Created       string   `json:"created"` // RFC 3339, UTC
 }
 
 // Bounds of what a ModelCard carries of its model's metadata, which may

@@ -128,12 +128,18 @@ func PresetChanges(r TrainRequest) []string {
 
 // PresetText names the preset r names with the fields given beside it
 // (PresetChanges): "digits", "digits, changed: arch, dim"; "" for none.
-func PresetText(r TrainRequest) string {
-	if r.Preset == "" {
+func PresetText(r TrainRequest) string { return PresetLine(r.Preset, PresetChanges(r)) }
+
+// PresetLine names preset with the fields changed from its recipe, as
+// PresetText writes them: what the pages show of a job's record
+// (Job.PresetChanges) and of a model's card (ModelCard.PresetChanges),
+// whose changes the server worked out. "" for no preset.
+func PresetLine(preset string, changed []string) string {
+	if preset == "" {
 		return ""
 	}
-	if c := PresetChanges(r); len(c) > 0 {
-		return r.Preset + ", changed: " + strings.Join(c, ", ")
+	if len(changed) > 0 {
+		return preset + ", changed: " + strings.Join(changed, ", ")
 	}
-	return r.Preset
+	return preset
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"metriclab/core"
 	"metriclab/core/data"
 	"metriclab/core/msg"
 )
@@ -1758,5 +1759,52 @@ func TestAddUploadSameBytes(t *testing.T) {
 	}
 	if files, _ := os.ReadDir(filepath.Join(dir, modelsDir)); len(files) != 2 {
 		t.Errorf("%d files in models, want 2", len(files))
+	}
+}
+
+// TestCheckModelPresetChanges: a model's card lists the fields of the
+// recipe its file records that differ from its preset's, as a job's
+// record does: none for the digits recipe as the preset has it, the arch and dimension of one trained with others beside it, and a
+// folder's input shape; none for a model of no preset. Before, a card
+// named the preset alone, whatever was changed.
+func TestCheckModelPresetChanges(t *testing.T) {
+	digits, _ := msg.PresetByName("digits")
+	d := digits.Request
+	model := func(arch string, dim int, data string, in core.Input, preset string) core.Metadata {
+		return core.Metadata{Spec: core.Spec{Arch: arch, Input: in, Dim: dim}, Loss: d.Loss, LossParams: d.LossParams, Classes: []string{"0", "1"},
+			Provenance: core.Provenance{Data: data, Epochs: d.Epochs, Batch: d.Batch, LR: d.LR, Optimizer: d.Opt, Seed: 7, Steps: 10,
+				Preset: preset, Schedule: d.Schedule, WeightDecay: *d.WeightDecay, Augment: d.Augment, Compose: d.Compose, Glyphs: d.Glyphs}}
+	}
+	mnist := core.Input{Channels: 1, Height: 28, Width: 28, Mean: 0.5, Std: 0.5}
+	for _, c := range []struct {
+		name string
+		meta core.Metadata
+		want []string
+	}{
+		{"the digits recipe", model(d.Arch, d.Dim, "mnist", mnist, "digits"), nil},
+		{"digits with mlp, D = 3", model("mlp", 3, "mnist", mnist, "digits"), []string{"arch", "dim"}},
+		{"digits on a folder of 1x32x32", model(d.Arch, d.Dim, "glyphs", core.Input{Channels: 1, Height: 32, Width: 32, Mean: 0.5, Std: 0.5}, "digits"), []string{"input"}},
+		{"no preset, mlp", model("mlp", 3, "mnist", mnist, ""), nil},
+	} {
+		m := &core.Model{Meta: c.meta, Params: map[string]core.Tensor{}}
+		for name, shape := range c.meta.Spec.ParamShapes() {
+			n := 1
+			for _, s := range shape {
+				n *= s
+			}
+			m.Params[name] = core.Tensor{Shape: shape, Data: make([]float32, n)}
+		}
+		m.Params["head.weight"] = core.Tensor{Shape: []int{2, c.meta.Spec.Dim}, Data: make([]float32, 2*c.meta.Spec.Dim)}
+		path := filepath.Join(t.TempDir(), "m.safetensors")
+		if err := core.WriteModel(path, m); err != nil {
+			t.Fatal(err)
+		}
+		card, err := CheckModel(path)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !slices.Equal(card.PresetChanges, c.want) || card.Preset != c.meta.Provenance.Preset {
+			t.Errorf("%s: preset %q, changes %q; want %q, %q", c.name, card.Preset, card.PresetChanges, c.meta.Provenance.Preset, c.want)
+		}
 	}
 }
