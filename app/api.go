@@ -20,6 +20,11 @@ type Request struct {
 	Form   []FormPart // a multipart/form-data body, or nil
 	Body   []byte     // a body of bytes as they are (application/octet-stream), or nil
 	Token  string     // the bearer token of a write in classroom mode; "" for none
+	// Progress, when not nil, is told the bytes of the body sent so far
+	// of all of them as they go, where the transport can tell: the
+	// browser's XMLHttpRequest can, fetch cannot (fetch_js.go). Again
+	// from 0 when the call is sent again (Client.do).
+	Progress func(sent, total int64)
 }
 
 // FormPart is one part of a multipart/form-data body: a field (Value), or
@@ -113,12 +118,18 @@ func (c *Client) DeleteModel(ctx context.Context, id string) error {
 // body. The server checks the file, and refuses a name another model has
 // (409).
 func (c *Client) UploadModel(ctx context.Context, name string, b []byte) (msg.ModelCard, error) {
+	return c.UploadModelProgress(ctx, name, b, nil)
+}
+
+// UploadModelProgress is UploadModel telling progress, when not nil, the
+// bytes of b sent so far (Request.Progress): the Models page's upload.
+func (c *Client) UploadModelProgress(ctx context.Context, name string, b []byte, progress func(sent, total int64)) (msg.ModelCard, error) {
 	path := "/api/models"
 	if name != "" {
 		path += "?name=" + url.QueryEscape(name)
 	}
 	var card msg.ModelCard
-	err := c.call(ctx, Request{Method: "POST", Path: path, Body: b}, &card)
+	err := c.call(ctx, Request{Method: "POST", Path: path, Body: b, Progress: progress}, &card)
 	return card, err
 }
 

@@ -20,7 +20,8 @@
 // Remove, then Confirm or Keep) of a row of the Models and Jobs pages.
 //
 // The server's API goes through one Client over a Transport: in the
-// browser the window's fetch and EventSource (fetch_js.go), so that
+// browser the window's fetch and EventSource (fetch_js.go; an upload
+// that tells its progress, XMLHttpRequest), so that
 // app.wasm carries no net/http; natively HandlerTransport, which calls an
 // http.Handler in process, for tests (server/api's TestContract runs this
 // client against the real API). The wire types are core/msg's, never

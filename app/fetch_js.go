@@ -14,13 +14,18 @@ import (
 func NewClient() *Client { return &Client{T: fetchTransport{}, Token: SessionToken} }
 
 // fetchTransport is the browser's Transport: window.fetch for calls (an
-// AbortController ends one when its context is done) and EventSource for
-// event streams. Its methods block the calling goroutine (the page calls
+// AbortController ends one when its context is done), XMLHttpRequest for
+// a call that asks for its body's progress (sendWatched), and
+// EventSource for event streams. Its methods block the calling goroutine (the page calls
 // them from ctx.Async), never the browser's event loop.
 type fetchTransport struct{}
 
-// Do fetches r and reads the whole answer.
+// Do fetches r and reads the whole answer; a request that asks for its
+// body's progress goes by XMLHttpRequest (sendWatched).
 func (fetchTransport) Do(ctx context.Context, r Request) (Response, error) {
+	if r.Progress != nil && r.Form == nil {
+		return sendWatched(ctx, r)
+	}
 	win := app.Window()
 	abort := win.Get("AbortController").New()
 	headers := map[string]any{"Accept": "application/json"}
@@ -69,6 +74,85 @@ func (fetchTransport) Do(ctx context.Context, r Request) (Response, error) {
 		retryAfter = h.String()
 	}
 	return Response{Status: resp.Get("status").Int(), RetryAfter: retryAfter, Body: b}, nil
+}
+
+// sendWatched sends r by XMLHttpRequest, whose upload.onprogress tells
+// r.Progress the bytes of the body sent so far (fetch tells nothing of
+// a body's progress), and reads the whole answer, as Do does. ctx done
+// aborts it (xhr.abort): the body stops where it is, and its call
+// returns ctx.Err().
+func sendWatched(ctx context.Context, r Request) (Response, error) {
+	win := app.Window()
+	xhr := win.Get("XMLHttpRequest").New()
+	xhr.Call("open", r.Method, r.Path)
+	xhr.Set("responseType", "arraybuffer")
+	xhr.Call("setRequestHeader", "Accept", "application/json")
+	if r.Token != "" {
+		xhr.Call("setRequestHeader", "Authorization", "Bearer "+r.Token)
+	}
+	var body any
+	switch {
+	case r.JSON != nil:
+		xhr.Call("setRequestHeader", "Content-Type", "application/json")
+		body = string(r.JSON)
+	case r.Body != nil:
+		xhr.Call("setRequestHeader", "Content-Type", "application/octet-stream")
+		arr := win.Get("Uint8Array").New(len(r.Body))
+		app.CopyBytesToJS(arr, r.Body)
+		body = arr
+	}
+	done := make(chan error, 1)
+	end := func(err error) app.Func {
+		return app.FuncOf(func(app.Value, []app.Value) any {
+			select {
+			case done <- err:
+			default:
+			}
+			return nil
+		})
+	}
+	onLoad := end(nil)
+	onError := end(errors.New("the request failed: network error"))
+	onAbort := end(context.Canceled)
+	onProgress := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		if e := args[0]; e.Get("lengthComputable").Truthy() {
+			r.Progress(int64(e.Get("loaded").Float()), int64(e.Get("total").Float()))
+		}
+		return nil
+	})
+	// Listeners of upload before send: set after, a browser may not call
+	// them.
+	xhr.Get("upload").Set("onprogress", onProgress)
+	xhr.Set("onload", onLoad)
+	xhr.Set("onerror", onError)
+	xhr.Set("onabort", onAbort)
+	defer func() {
+		xhr.Get("upload").Set("onprogress", nil)
+		xhr.Set("onload", nil)
+		xhr.Set("onerror", nil)
+		xhr.Set("onabort", nil)
+		onProgress.Release()
+		onLoad.Release()
+		onError.Release()
+		onAbort.Release()
+	}()
+	stop := context.AfterFunc(ctx, func() { xhr.Call("abort") })
+	defer stop()
+	xhr.Call("send", body)
+	if err := <-done; err != nil {
+		return Response{}, ctxOr(ctx, err)
+	}
+	b := []byte{}
+	if buf := xhr.Get("response"); buf.Truthy() {
+		arr := win.Get("Uint8Array").New(buf)
+		b = make([]byte, arr.Length())
+		app.CopyBytesToGo(b, arr)
+	}
+	retryAfter := ""
+	if h := xhr.Call("getResponseHeader", "Retry-After"); h.Type() == app.TypeString { // null without one
+		retryAfter = h.String()
+	}
+	return Response{Status: xhr.Get("status").Int(), RetryAfter: retryAfter, Body: b}, nil
 }
 
 // Events follows path with an EventSource. The browser would reconnect a

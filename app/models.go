@@ -54,9 +54,17 @@ type Models struct {
 
 	// uploading is the file whose upload is on its way ("" for none): the
 	// file input waits for its answer; upName is the name field's text
-	// ("" for the file's name).
-	uploading string
-	upName    string
+	// ("" for the file's name). upSent of upTotal bytes of it are sent
+	// (0 of 0 before the browser tells: modelUploadNote), upCancel aborts
+	// it (its Cancel upload, until the file is all sent), and upCancelled
+	// says it was asked to; upSeq numbers the uploads, so that a progress
+	// told late of one that ended is dropped.
+	uploading       string
+	upName          string
+	upSent, upTotal int64
+	upCancel        context.CancelFunc
+	upCancelled     bool
+	upSeq           int
 	// renaming is the model whose name cell is its rename form ("" for
 	// none), renameTo the form's text, renameBusy while its rename is on
 	// its way.

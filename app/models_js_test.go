@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -343,4 +344,72 @@ func clickOn(t *testing.T, e app.TestEngine, field func(id string) js.Value, id 
 	el.Call("focus")
 	el.Get("listeners").Call("click", map[string]any{})
 	e.ConsumeAll()
+}
+
+// TestUploadProgressXHR: an upload that asks for its progress goes by
+// XMLHttpRequest (fetch tells nothing of a body's progress), as fetch
+// would send it: POST /api/models?name=, the token, the file's bytes as
+// an octet stream; the browser's upload.onprogress reaches the caller,
+// and the answer is read as fetch's is, a refusal in the server's words
+// with its status. Its context done aborts it (xhr.abort), and the call
+// returns context.Canceled. Before, the page's upload went by fetch, and
+// nothing told how much of it had gone.
+func TestUploadProgressXHR(t *testing.T) {
+	js.Global().Call("eval", `globalThis.XMLHttpRequest = class {
+		constructor() { this.headers = {}; this.upload = {}; globalThis.lastXHR = this }
+		open(method, url) { this.method = method; this.url = url }
+		setRequestHeader(k, v) { this.headers[k] = v }
+		getResponseHeader(k) { return null }
+		send(body) {
+			this.body = new TextDecoder().decode(body)
+			setTimeout(() => {
+				this.upload.onprogress({ lengthComputable: true, loaded: 2, total: 5 })
+				const a = globalThis.xhrAnswer
+				if (!a) return // held until aborted
+				this.status = a.status
+				this.response = new TextEncoder().encode(a.body).buffer
+				this.onload({})
+			}, 0)
+		}
+		abort() { this.aborted = true; setTimeout(() => this.onabort({}), 0) }
+	}`)
+	t.Cleanup(func() {
+		js.Global().Delete("XMLHttpRequest")
+		js.Global().Delete("lastXHR")
+		js.Global().Delete("xhrAnswer")
+	})
+	c := &Client{T: fetchTransport{}, Token: func() string { return "tok" }}
+	var told [][2]int64
+	progress := func(sent, total int64) { told = append(told, [2]int64{sent, total}) }
+
+	js.Global().Set("xhrAnswer", map[string]any{"status": 201, "body": `{"id":"u","name":"mine"}`})
+	card, err := c.UploadModelProgress(context.Background(), "mine", []byte("bytes"), progress)
+	x := js.Global().Get("lastXHR")
+	if x.IsUndefined() {
+		t.Fatalf("no XMLHttpRequest was sent (the upload: %+v, %v)", card, err)
+	}
+	if err != nil || card.ID != "u" || card.Name != "mine" {
+		t.Errorf("the upload: card %+v, %v; want u, named mine", card, err)
+	}
+	if x.Get("method").String() != "POST" || x.Get("url").String() != "/api/models?name=mine" || x.Get("body").String() != "bytes" ||
+		x.Get("headers").Get("Authorization").String() != "Bearer tok" || x.Get("headers").Get("Content-Type").String() != "application/octet-stream" {
+		t.Errorf("sent %s %s with %q, headers %s; want POST /api/models?name=mine of the file's bytes, with the token, as an octet stream",
+			x.Get("method"), x.Get("url"), x.Get("body"), js.Global().Get("JSON").Call("stringify", x.Get("headers")))
+	}
+	if !slices.Equal(told, [][2]int64{{2, 5}}) {
+		t.Errorf("progress told %v, want 2 of 5", told)
+	}
+
+	js.Global().Set("xhrAnswer", map[string]any{"status": 409, "body": `{"error":"name taken: model b is named \"mine\" already"}`})
+	if _, err := c.UploadModelProgress(context.Background(), "mine", []byte("bytes"), progress); err == nil || err.Error() != `name taken: model b is named "mine" already (409)` {
+		t.Errorf("a refused upload: %v; want the server's words with 409", err)
+	}
+
+	js.Global().Delete("xhrAnswer")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err = c.UploadModelProgress(ctx, "mine", []byte("bytes"), progress)
+	if !errors.Is(err, context.Canceled) || !js.Global().Get("lastXHR").Get("aborted").Truthy() {
+		t.Errorf("an upload whose context is done: %v, aborted %v; want context.Canceled, the request aborted", err, js.Global().Get("lastXHR").Get("aborted"))
+	}
 }

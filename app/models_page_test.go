@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -145,6 +147,7 @@ func drawn(t *testing.T, m *Models) *Models {
 	p := NewModels()
 	p.cards, p.loading, p.err, p.confirm, p.deleting, p.note, p.delErr = m.cards, m.loading, m.err, m.confirm, m.deleting, m.note, m.delErr
 	p.uploading, p.upName, p.renaming, p.renameTo, p.renameBusy = m.uploading, m.upName, m.renaming, m.renameTo, m.renameBusy
+	p.upSent, p.upTotal, p.upCancelled = m.upSent, m.upTotal, m.upCancelled
 	mount(t, p)
 	return p
 }
@@ -497,6 +500,109 @@ func index(s, re string) int {
 		return m[0]
 	}
 	return -1
+}
+
+// sentTransport is a Transport that tells an upload's Progress what the
+// browser's XMLHttpRequest would (sent of total bytes), then calls then
+// (the test's look at the page, through the page's dispatches: they run
+// in order, after the progress's), and either passes the upload on, or,
+// with hold, keeps it until its context is done (an abort) and returns
+// ctx.Err(), as the browser's transport does. told is closed once then
+// was called.
+type sentTransport struct {
+	Transport
+	sent, total int64
+	then        func()
+	hold        bool
+	told        chan struct{}
+}
+
+func (s *sentTransport) Do(ctx context.Context, r Request) (Response, error) {
+	if r.Method != "POST" || r.Body == nil {
+		return s.Transport.Do(ctx, r)
+	}
+	if r.Progress != nil {
+		r.Progress(0, s.total)
+		r.Progress(s.sent, s.total)
+	}
+	s.then()
+	close(s.told)
+	if s.hold {
+		select {
+		case <-ctx.Done():
+			return Response{}, ctx.Err()
+		case <-time.After(5 * time.Second): // a cancel that never came: the upload goes on
+		}
+	}
+	return s.Transport.Do(ctx, r)
+}
+
+// TestModelsUploadProgress: while a model file goes, the page's note
+// says how much of it the browser has sent, "uploading FILE… 45 % (22.5
+// of 50.0 MB)", and Cancel upload is there; the upload done, the note
+// says so and Cancel is gone. Cancel upload aborts the upload on its
+// way: nothing is stored, the note says so in one line, no alert, and
+// the focus goes back to the file input; once the whole file is sent,
+// Cancel waits (the server stores and checks it). Before, the note said
+// "uploading FILE (SIZE)…" until the answer, and an upload could not be
+// stopped.
+func TestModelsUploadProgress(t *testing.T) {
+	api := newModelsAPI(threeModels()...)
+	m, e, ctx := mountModels(t, api)
+	var note string
+	var cancel string // Cancel upload's tag, "" when not drawn
+	look := func() {
+		m.mounted.Dispatch(func(app.Context) {
+			note = m.note
+			tag, _, _ := element(t, drawn(t, m), "model-upload-cancel")
+			cancel = tag
+		})
+	}
+	f := &sentTransport{Transport: m.Client.T, sent: 22_500_000, total: 50_000_000, then: look, told: make(chan struct{})}
+	m.Client.T = f
+	file := []byte("a model's bytes")
+	m.upload(ctx, "big.safetensors", file, nil)
+	<-f.told
+	e.ConsumeAll()
+	if want := "uploading big.safetensors… 45 % (22.5 of 50.0 MB)"; note != want || cancel == "" || disabledTag(cancel) {
+		t.Errorf("while the file goes: note %q, Cancel upload %q; want %q, Cancel upload there", note, cancel, want)
+	}
+	if _, _, ok := element(t, drawn(t, m), "model-upload-cancel"); ok || m.note != "uploaded big.safetensors as big" || len(m.cards) != 4 {
+		t.Errorf("after the upload: Cancel upload there %v, note %q, %d rows; want it gone, the upload's note, 4 rows", ok, m.note, len(m.cards))
+	}
+
+	// Cancelled half-way: the transport holds the upload until aborted.
+	f.told, f.hold = make(chan struct{}), true
+	f.then = func() {
+		look()
+		m.mounted.Dispatch(func(app.Context) { m.cancelUpload() }) // as Cancel upload's click
+	}
+	n, reads := len(api.bodies), api.count("GET /api/models")
+	m.upload(ctx, "other.safetensors", file, nil)
+	<-f.told
+	e.ConsumeAll()
+	if want := "cancelled the upload of other.safetensors: nothing was stored"; m.note != want || m.delErr != "" || m.uploading != "" || len(api.bodies) != n || len(m.cards) != 4 {
+		t.Errorf("an upload cancelled: note %q, error %q, uploading %q, %d stored, %d rows; want %q, no error, nothing stored, 4 rows", m.note, m.delErr, m.uploading, len(api.bodies)-n, len(m.cards), want)
+	}
+	if api.count("GET /api/models") != reads+1 || m.focused != "model-upload" {
+		t.Errorf("after the cancel: the list read %d times, the focus on #%s; want read once, the focus on the file input", api.count("GET /api/models")-reads, m.focused)
+	}
+
+	// All sent: Cancel waits, and the upload goes on.
+	f.told, f.hold, f.sent = make(chan struct{}), false, f.total
+	f.then = func() {
+		look()
+		m.mounted.Dispatch(func(app.Context) { m.cancelUpload() })
+	}
+	m.upload(ctx, "fourth.safetensors", file, nil)
+	<-f.told
+	e.ConsumeAll()
+	if want := "uploading fourth.safetensors… 100 % (50.0 MB): the server is checking it…"; note != want || !disabledTag(cancel) {
+		t.Errorf("the file all sent: note %q, Cancel upload %q; want %q, Cancel upload disabled", note, cancel, want)
+	}
+	if m.note != "uploaded fourth.safetensors as fourth" || len(api.bodies) != n+1 {
+		t.Errorf("a cancel once the file was all sent: note %q, error %q, %d stored; want the upload done", m.note, m.delErr, len(api.bodies)-n)
+	}
 }
 
 // TestModelsUpload: the page uploads a model file as the server takes

@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,18 +24,20 @@ import (
 // takes it (server/api: maxModelName): the name fields hold no more.
 const maxModelName = 100
 
-// uploadTimeout bounds an upload and the read of the list after it: a
-// model file may be 256 MB (the server's default --max-upload), which at
-// a slow link takes minutes, more than requestTimeout.
+// uploadTimeout bounds an upload: a model file may be 256 MB (the
+// server's default --max-upload), which at a slow link takes minutes,
+// more than requestTimeout, which bounds the read of the list after it.
 var uploadTimeout = 10 * time.Minute
 
 // uploadForm draws the upload: the name the model takes (the file's
 // without .safetensors when empty) and the file input, visually its
 // label (a button) and reachable by the keyboard (web/metriclab.css:
 // .hidden-file), which waits while an upload is on its way. A file
-// dropped on the page is uploaded too (dropped). The browser's fetch
-// tells nothing of a body's progress: the note says the file's size while
-// it goes.
+// dropped on the page is uploaded too (dropped). While an upload goes,
+// the note says how much of it is sent (modelUploadNote), and Cancel
+// upload, last (go-app matches children by their place), aborts it until
+// the file is all sent: then the server stores and checks it, and a
+// cancel could no longer tell whether it kept the model.
 func (m *Models) uploadForm() app.UI {
 	busy := m.uploading != ""
 	return app.Div().ID("models-upload").Class("models-upload").Body(
@@ -43,7 +48,54 @@ func (m *Models) uploadForm() app.UI {
 		app.Input().ID("model-upload").Type("file").Accept(".safetensors").Class("hidden-file").Disabled(busy).
 			OnChange(func(ctx app.Context, e app.Event) { m.readUpload(ctx, ctx.JSSrc()) }),
 		app.Span().Class("note").Text("or drop a .safetensors file on the page"),
+		app.If(busy, func() app.UI {
+			return app.Button().ID("model-upload-cancel").Type("button").Class("btn").Disabled(m.allSent() || m.upCancelled).
+				Aria("label", "cancel the upload of "+m.uploading).Text("Cancel upload").
+				OnClick(func(ctx app.Context, e app.Event) { m.cancelUpload() })
+		}),
 	)
+}
+
+// allSent reports whether the browser has sent all of the upload's file.
+func (m *Models) allSent() bool { return m.upTotal > 0 && m.upSent >= m.upTotal }
+
+// cancelUpload aborts the upload on its way, unless its file is all sent
+// (uploadForm); its answer says it was cancelled (upload).
+func (m *Models) cancelUpload() {
+	if m.uploading == "" || m.upCancel == nil || m.allSent() || m.upCancelled {
+		return
+	}
+	m.upCancelled = true
+	m.upCancel()
+}
+
+// modelUploadNote is the note of the upload of file, of size bytes, while it
+// goes: "uploading FILE (50.0 MB)…" until the browser tells how much is
+// sent, then "uploading FILE… 45 % (22.5 of 50.0 MB)", and once all of
+// it is, that the server is checking it.
+func modelUploadNote(file string, size, sent, total int64) string {
+	switch {
+	case total <= 0:
+		return "uploading " + file + " (" + formatBytes(size) + ")…"
+	case sent >= total:
+		return "uploading " + file + "… 100 % (" + formatBytes(total) + "): the server is checking it…"
+	}
+	return fmt.Sprintf("uploading %s… %d %% (%s)", file, 100*sent/total, bytesOf(sent, total))
+}
+
+// bytesOf writes sent of total bytes in total's unit (formatBytes): "22.5
+// of 50.0 MB", "812 of 900 B".
+func bytesOf(sent, total int64) string {
+	scale := 1.0
+	switch t := formatBytes(total); {
+	case strings.HasSuffix(t, " MB"):
+		scale = 1e6
+	case strings.HasSuffix(t, " kB"):
+		scale = 1e3
+	default:
+		return strconv.FormatInt(sent, 10) + " of " + t
+	}
+	return strconv.FormatFloat(float64(sent)/scale, 'f', 1, 64) + " of " + formatBytes(total)
 }
 
 // dragOver lets a file be dropped on the page (the browser would open it
@@ -88,10 +140,14 @@ func (m *Models) uploadName(file string) string {
 
 // upload sends the model file of name file, b (or tells err, the read's),
 // unless an upload is on its way, then reads the registry: the model
-// shows, newest, first. The server's refusal (not a model, too large, a
-// name another model has) is the page's alert, in its words; the name
-// field keeps its text for another try, and is emptied once the model is
-// uploaded.
+// shows, newest, first. The note says how much of the file is sent, at
+// each whole percent (modelUploadNote). The server's refusal (not a
+// model, too large, a name another model has) is the page's alert, in
+// its words; the name field keeps its text for another try, and is
+// emptied once the model is uploaded. An upload cancelled (cancelUpload)
+// says so in the note, and that nothing was stored: the server stores a
+// model once its whole file came, and a cancel is taken before that
+// only. An answer that came all the same is shown as it is.
 func (m *Models) upload(ctx app.Context, file string, b []byte, err error) {
 	if m.Client == nil || m.uploading != "" {
 		return
@@ -100,16 +156,43 @@ func (m *Models) upload(ctx app.Context, file string, b []byte, err error) {
 		m.delErr, m.note = "could not read "+file+": "+err.Error(), ""
 		return
 	}
-	name := m.uploadName(file)
-	m.uploading, m.delErr, m.note = file, "", "uploading "+file+" ("+formatBytes(int64(len(b)))+")…"
+	name, size := m.uploadName(file), int64(len(b))
+	m.upSeq++
+	seq := m.upSeq
+	m.uploading, m.delErr, m.note = file, "", modelUploadNote(file, size, 0, 0)
+	m.upSent, m.upTotal, m.upCancelled = 0, 0, false
 	client, page := m.Client, m.mounted
+	uc, cancel := context.WithTimeout(ctx, uploadTimeout)
+	m.upCancel = cancel
+	shown := int64(-1) // the percent last told to the page
+	progress := func(sent, total int64) {
+		if total <= 0 || 100*sent/total == shown {
+			return
+		}
+		shown = 100 * sent / total
+		page.Dispatch(func(ctx app.Context) {
+			if m.upSeq != seq || m.uploading == "" { // told after its answer
+				return
+			}
+			m.upSent, m.upTotal, m.note = sent, total, modelUploadNote(file, size, sent, total)
+		})
+	}
 	ctx.Async(func() {
-		rc, cancel := context.WithTimeout(ctx, uploadTimeout)
-		defer cancel()
-		card, err := client.UploadModel(rc, name, b)
+		card, err := client.UploadModelProgress(uc, name, b, progress)
+		cancel()
+		rc, cancelList := context.WithTimeout(ctx, requestTimeout)
+		defer cancelList()
 		cards, listErr := client.Models(rc)
 		page.Dispatch(func(ctx app.Context) {
-			m.uploading = ""
+			cancelled := m.upCancelled && errors.Is(err, context.Canceled)
+			m.uploading, m.upCancel, m.upCancelled, m.upSent, m.upTotal = "", nil, false, 0, 0
+			// Cancel upload is gone, with the focus where it had it.
+			m.focus("model-upload", []string{"model-upload-cancel"})
+			if cancelled {
+				m.delErr, m.note = "", "cancelled the upload of "+file+": nothing was stored"
+				m.SetCards(cards, listErr)
+				return
+			}
 			if err != nil {
 				m.delErr, m.note = "could not upload "+file+": "+err.Error(), ""
 			} else {
