@@ -241,14 +241,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv.RegisterOnShutdown(a.EndStreams) // Shutdown waits for the event streams
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
+	// The build's version, as `metriclab version`, /api/health and the
+	// models' provenance give it; the web files' own hash, which their
+	// URLs and ETags carry and a rebuild of web/ changes, apart. The
+	// banner is the first line, in classroom mode too.
+	site := h.current().version
+	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (web files %s; Ctrl-C stops)\n", version, serveURL(f.addr, ln.Addr()), strings.TrimPrefix(site, version+"-"))
 	if f.generated { // once the flags are taken: a server that does not start has no token
 		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", f.token)
 	}
-	// The build's version, as `metriclab version`, /api/health and the
-	// models' provenance give it; the web files' own hash, which their
-	// URLs and ETags carry and a rebuild of web/ changes, apart.
-	site := h.current().version
-	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (web files %s; Ctrl-C stops)\n", version, serveURL(f.addr, ln.Addr()), strings.TrimPrefix(site, version+"-"))
 	select {
 	case err := <-done:
 		return err

@@ -1326,3 +1326,33 @@ func TestServeOneVersion(t *testing.T) {
 		t.Errorf("serve on an address in use: exit %d, stderr %q; want 2 and one line \"metriclab serve: listen on %s: …\" that names it once", code, got, addr)
 	}
 }
+
+// TestServeBannerFirst: in classroom mode (an address that is not
+// loopback, no --token) the banner is still serve's first line, as the
+// README says, and the generated token follows it (before, "classroom
+// mode: writes need the token …" came first).
+func TestServeBannerFirst(t *testing.T) {
+	dir := t.TempDir()
+	web := emptyWebDir(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	ran := make(chan int, 1)
+	go func() {
+		ran <- run(ctx, []string{"serve", "--web", web, "--addr", "0.0.0.0:0", "--data-dir", filepath.Join(dir, "data"), "--threads", "1"}, w, io.Discard)
+		w.Close()
+	}()
+	defer func() { cancel(); io.Copy(io.Discard, out); <-ran }()
+	lines := bufio.NewScanner(out)
+	var got []string
+	for len(got) < 2 && lines.Scan() {
+		got = append(got, lines.Text())
+	}
+	if len(got) < 2 {
+		t.Fatalf("serve on 0.0.0.0:0 wrote %q and stopped; want the banner, then the token", got)
+	}
+	banner := regexp.MustCompile(`^metriclab \S+: serving the playground on http://\S+ \(web files [0-9a-f]+; Ctrl-C stops\)$`)
+	token := regexp.MustCompile(`^classroom mode: writes need the token [0-9a-f]{32}$`)
+	if !banner.MatchString(got[0]) || !token.MatchString(got[1]) {
+		t.Errorf("serve on 0.0.0.0:0 without --token began\n%s\nwant the banner first (metriclab VERSION: serving the playground on URL (web files HASH; Ctrl-C stops)), then \"classroom mode: writes need the token HEX\"", strings.Join(got, "\n"))
+	}
+}
