@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -508,19 +509,30 @@ const flagsTableArg = "--flags-table"
 
 // writeFlagsTable writes the flags of fs as a markdown table: name,
 // default (– where the default is the zero value, as flag.PrintDefaults
-// leaves it out), and the flag's own usage text.
+// leaves it out, but for a 0 whose meaning the usage gives: "`0`: one per
+// CPU"), and the flag's own usage text.
 func writeFlagsTable(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "| flag | default | meaning |\n|---|---|---|\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		def := "–"
 		switch f.DefValue {
-		case "", "0", "false":
+		case "0":
+			if m := zeroMeaning.FindStringSubmatch(f.Usage); m != nil {
+				def = "`0`: " + mdCell(strings.TrimSpace(m[1]))
+			}
+		case "", "false":
 		default:
 			def = "`" + f.DefValue + "`"
 		}
 		fmt.Fprintf(w, "| `--%s` | %s | %s |\n", f.Name, def, mdCell(f.Usage))
 	})
 }
+
+// zeroMeaning finds what 0 means in a flag's usage: "0: X" at the start
+// of a clause (after "(", ";" or ","), X up to the clause's end or an
+// aside ("0: half of this machine's memory (or of its cgroup's limit; …)"
+// gives "half of this machine's memory").
+var zeroMeaning = regexp.MustCompile(`(?:^|[(;,] ?)0: ([^;,()]+)`)
 
 // mdCell is s as a cell of a markdown table row: a | escaped (it would
 // end the cell), and a line break or other control character a space (it

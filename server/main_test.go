@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -1120,6 +1121,36 @@ func TestMDCell(t *testing.T) {
 	} {
 		if got := mdCell(in); got != want {
 			t.Errorf("mdCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestFlagsTableZeroDefault: a flag whose default 0 stands for something
+// its usage names ("0: half of this machine's memory", "(0: one per
+// CPU)") shows that meaning in the table's default column (before, "–",
+// as for a flag whose zero means nothing); a zero its usage does not
+// explain, and a default that is not zero, are shown as before.
+func TestFlagsTableZeroDefault(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.Int64("memory", 0, "largest memory, in bytes; 0: half of this machine's memory (or of its cgroup's limit), -1: no bound")
+	fs.Int("threads", 0, "CPU threads (0: one per CPU); results do not depend on it")
+	fs.Int("turns", 0, "new classes (square images; 0: none)")
+	fs.Int("plain", 0, "a count")
+	fs.Int("val", 5000, "held out (0: none)")
+	fs.Bool("quiet", false, "no output (0: what a bool never reads)")
+	var b strings.Builder
+	writeFlagsTable(&b, fs)
+	for name, want := range map[string]string{
+		"memory":  "`0`: half of this machine's memory",
+		"threads": "`0`: one per CPU",
+		"turns":   "`0`: none",
+		"plain":   "–",
+		"val":     "`5000`",
+		"quiet":   "–",
+	} {
+		m := regexp.MustCompile("(?m)^\\| `--" + name + "` \\| (.*?) \\| ").FindStringSubmatch(b.String())
+		if m == nil || m[1] != want {
+			t.Errorf("the flags table's default of --%s: %q; want %q\n%s", name, m, want, b.String())
 		}
 	}
 }
