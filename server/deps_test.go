@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -141,6 +142,75 @@ func TestLayout(t *testing.T) {
 		}
 		if seen < 15 {
 			t.Errorf("%v: only %d packages checked: go list gave\n%s", target, seen, out)
+		}
+	}
+}
+
+// TestREADMELayout holds README.md's Layout table to the tree: every
+// package of the module is named in the first column of a row, itself
+// and not by a parent (`server/` does not name server/api), and every
+// folder at the top that .gitignore does not ignore is named or holds one
+// that is (before, core/ops, server/api and its jobs and store,
+// wasm/viz's sphere and view, and .ci/ had no row).
+func TestREADMELayout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(b), "\n## Layout\n")
+	if !ok {
+		t.Fatal("README.md has no section ## Layout")
+	}
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	named := map[string]bool{}
+	for _, line := range strings.Split(layout, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(cells[1], -1) {
+			named[strings.TrimSuffix(m[1], "/")] = true
+		}
+	}
+	if len(named) < 10 {
+		t.Fatalf("README.md's Layout names only %v", named)
+	}
+	out, err := exec.Command("go", "list", "-e", "metriclab/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if dir := strings.TrimPrefix(p, "metriclab/"); !named[dir] {
+			t.Errorf("README.md's Layout has no row that names package %s (`%s`)", p, dir)
+		}
+	}
+	ignore, err := os.ReadFile("../.gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignored := map[string]bool{".git": true}
+	for _, line := range strings.Split(string(ignore), "\n") {
+		if dir, ok := strings.CutPrefix(strings.TrimSpace(line), "/"); ok && strings.HasSuffix(dir, "/") {
+			ignored[strings.TrimSuffix(dir, "/")] = true
+		}
+	}
+	entries, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() || ignored[e.Name()] || named[e.Name()] {
+			continue
+		}
+		inside := false
+		for n := range named {
+			inside = inside || strings.HasPrefix(n, e.Name()+"/")
+		}
+		if !inside {
+			t.Errorf("README.md's Layout has no row for the folder %s/", e.Name())
 		}
 	}
 }
