@@ -1,6 +1,8 @@
 # metriclab — `make run` starts the product, `make test` passes the tests.
 # Both install what they need on a fresh machine (Go modules; node for the
 # wasm tests comes with the machine, and is installed from Debian if absent).
+# They need Go (the version go.mod asks), make and git first; Debian's
+# packages come through apt-get, with sudo for a user who is not root.
 
 GO        ?= go
 WASMEXEC  := $(shell $(GO) env GOROOT)/lib/wasm
@@ -19,6 +21,10 @@ WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
 ADDR      ?= 127.0.0.1:8000
 # Real faces for the README's open-set table (ORL, 40 people × 10 photos).
 ORL       ?= ../shared/data/orl-faces
+# apt-get needs root: a user who is not root runs it through sudo, where
+# there is one (without, apt-get says why it cannot).
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo sudo)
+APT       := $(strip $(SUDO) apt-get)
 
 .PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean gpu-check gpu-check-local
 
@@ -62,11 +68,11 @@ deps:
 	$(GO) mod download
 
 node:
-	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
+	@command -v node >/dev/null || ($(APT) update -qq && $(APT) install -y -qq nodejs)
 
 # The end-to-end tests drive Debian's headless Chromium.
 chromium:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@command -v chromium >/dev/null || ($(APT) update -qq && $(APT) install -y -qq chromium)
 
 demo: deps bin/metriclab
 	@mkdir -p out
@@ -75,7 +81,7 @@ demo: deps bin/metriclab
 
 # qemu-aarch64 runs the arm64 (NEON) kernels' tests on this amd64 machine.
 qemu:
-	@command -v qemu-aarch64 >/dev/null || (apt-get update -qq && apt-get install -y -qq qemu-user)
+	@command -v qemu-aarch64 >/dev/null || ($(APT) update -qq && $(APT) install -y -qq qemu-user)
 
 ## test: vet both targets, run the native tests, then the core, losses, page and viewer packages under GOOS=js GOARCH=wasm (node), the SIMD kernels on arm64 (qemu), then the playground end to end in headless Chromium
 test: deps node vet test-native test-wasm test-arm64 test-e2e
@@ -114,7 +120,7 @@ test-e2e: deps chromium web bin/metriclab
 # Debian's PyTorch, the CPU peer of `make bench`.
 TORCH := /usr/bin/python3
 torch:
-	@$(TORCH) -c 'import torch' 2>/dev/null || (apt-get update -qq && apt-get install -y -qq python3-torch)
+	@$(TORCH) -c 'import torch' 2>/dev/null || ($(APT) update -qq && $(APT) install -y -qq python3-torch)
 
 ## bench: training throughput natively beside PyTorch on the CPU (same models, ArcFace head, Adam; 1 and 2 threads), the GEMM's GFLOP/s, LeNet++'s convolutions beside PyTorch's, then lenet-s in wasm beside the browser peers, all in one run
 BENCH_OUT := out/bench

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -484,4 +485,83 @@ func docPaths(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	return append([]string{"../README.md"}, docs...)
+}
+
+// TestREADMEGoVersion: the README's prerequisites name the Go version
+// go.mod asks for (before, they named no Go version at all).
+func TestREADMEGoVersion(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	if want := "`go " + string(m[1]) + "`"; !strings.Contains(string(readme), want) {
+		t.Errorf("README.md does not name the Go version go.mod asks for, %s", want)
+	}
+}
+
+// TestMakeInstallsAsUser: the Makefile's targets that install Debian's
+// packages (node, chromium, qemu, torch) call apt-get through sudo for a
+// user who is not root and has sudo, and without it for root or where
+// there is no sudo, as the README says (before, apt-get alone, which a
+// user who is not root cannot run). make -n prints the commands without
+// running them, on a PATH of stand-ins for id and sudo.
+func TestMakeInstallsAsUser(t *testing.T) {
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		t.Skip("no make")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go on PATH")
+	}
+	for _, c := range []struct {
+		uid  string
+		sudo bool
+		want string
+	}{
+		{"1000", true, "sudo apt-get"},
+		{"0", true, "apt-get"},
+		{"1000", false, "apt-get"},
+	} {
+		bin := t.TempDir()
+		script := func(name, body string) {
+			if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		script("id", "echo "+c.uid)
+		if c.sudo {
+			script("sudo", `exec "$@"`)
+		}
+		if err := os.Symlink(goBin, filepath.Join(bin, "go")); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(mk, "-n", "-B", "node", "chromium", "qemu", "torch")
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "PATH="+bin, "MAKEFLAGS=", "MAKELEVEL=")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n (uid %s, sudo %v): %v\n%s", c.uid, c.sudo, err, out)
+		}
+		n := 0
+		for _, line := range strings.Split(string(out), "\n") {
+			for _, cmd := range regexp.MustCompile(`(?:\S+ )?apt-get`).FindAllString(line, -1) {
+				n++
+				if strings.HasSuffix(cmd, "sudo apt-get") != (c.want == "sudo apt-get") {
+					t.Errorf("uid %s, sudo %v: %q in\n%s\nwant %q", c.uid, c.sudo, cmd, line, c.want)
+				}
+			}
+		}
+		if n < 8 {
+			t.Errorf("uid %s, sudo %v: %d apt-get commands in make -n's\n%s\nwant update and install for each of node, chromium, qemu and torch", c.uid, c.sudo, n, out)
+		}
+	}
 }
