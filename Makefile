@@ -19,7 +19,9 @@ WASM_SOURCES = $(shell find core losses app wasm -name '*.go' ! -path 'wasm/_sli
 WASM      := web/app.wasm web/trainer.wasm web/viz.wasm
 WEB       := $(WASM) $(WASM:=.gz) $(WASM:=.br) web/wasm_exec.js
 ADDR      ?= 127.0.0.1:8000
-# Real faces for the README's open-set table (ORL, 40 people × 10 photos).
+# Real faces for the README's open-set table: the ORL faces (AT&T's
+# "Database of Faces", 40 people × 10 photos; the README's "Unseen faces"
+# says what it is and how to lay it out), e.g. make table ORL=/path/to/orl-faces.
 ORL       ?= ../shared/data/orl-faces
 # apt-get needs root: a user who is not root runs it through sudo, where
 # there is one (without, apt-get says why it cannot).
