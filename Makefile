@@ -154,7 +154,7 @@ table: deps bin/metriclab
 		--variant flip-test=false --variant arch=lenet-s --variant epochs=60 --variant 'embed-bn=false wd=0' --variant augment=none
 	bin/metriclab presets
 
-## gpu-check: what the GPU machine runs, built here with CGO_ENABLED=0 into out/gpu-check: the core/cuda tests (cuda.test) and metriclab; then the device tool runs `bash .ci/gpu/run.sh out/gpu-check` there with carry ["out/gpu-check"] (README: "On a GPU")
+## gpu-check: what the GPU machine runs, built here with CGO_ENABLED=0 into out/gpu-check: the core/cuda tests (cuda.test) and metriclab; copy out/gpu-check and .ci/gpu there and run `bash .ci/gpu/run.sh out/gpu-check` (README: "On a GPU")
 gpu-check: deps
 	@mkdir -p out/gpu-check
 	CGO_ENABLED=0 $(GO) test -c -trimpath -ldflags '-s -w' -o out/gpu-check/cuda.test ./core/cuda

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The GPU check of the CUDA engine, in one run (README: "On a GPU"). Built
 # here by `make gpu-check` into out/gpu-check (CGO_ENABLED=0: cuda.test,
-# the core/cuda tests, and metriclab), it runs on the GPU machine, which has
+# the core/cuda tests, and metriclab), it runs on the GPU machine, which needs
 # no Go toolchain:
 #
-#   bash .ci/gpu/run.sh out/gpu-check        (the device tool: carry out/gpu-check)
+#   bash .ci/gpu/run.sh out/gpu-check        (out/gpu-check and .ci/gpu copied there)
 #
 # 1. every kernel and whole-step parity test of core/cuda on the GPU
 #    (METRICLAB_BACKENDS=device: against the gorgonia engine, fp32, TF32 off);
@@ -16,7 +16,7 @@
 #    ratio and the goal.
 #
 # Every phase has a time limit; the whole run stays under 8 minutes. Its
-# files are written to $OUT (the device tool brings them back) or to
+# files are written to $OUT (when it is set) or to
 # out/gpu-check-results. Without a GPU (this machine) it checks its own
 # plumbing in a few minutes: the same steps at small sizes on the CUDA
 # engine's CPU emulation (--device cuda-emu, g++) and PyTorch on the CPU,
