@@ -9,6 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -278,5 +281,38 @@ func TestE2EJobsRowButtons(t *testing.T) {
 	p.savePNG("models-2-deleted", cdpRun(p, "full screenshot", chromedp.FullScreenshot(100)))
 	if code := modelStatus(gone); code != 404 {
 		t.Errorf("GET /api/models/%s after its delete on the page: %d, want 404", gone, code)
+	}
+
+	// Upload from the page's file input, as a user does: the upload goes
+	// by XMLHttpRequest (its body's progress), which the node tests stand
+	// in for; here Chromium's own, against the server. The model is
+	// stored under the name typed, its row shown, the note says so.
+	seed++
+	var model bytes.Buffer
+	if err := core.EncodeModel(&model, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}},
+		Params: core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, seed)}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "sent.safetensors")
+	if err := os.WriteFile(file, model.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cdpRun(p, "type the upload's name", chromedp.SendKeys(chromedp.ID("model-upload-name"), "sent by the page"))
+	cdpRun(p, "choose the model file", chromedp.SetUploadFiles(chromedp.ID("model-upload"), []string{file}))
+	wait("the upload's note", `document.getElementById("models-note").textContent === "uploaded sent.safetensors as sent by the page"`)
+	if n := cdpEval[int](p, `performance.getEntriesByType("resource").filter(e => e.initiatorType === "xmlhttprequest" && new URL(e.name).pathname === "/api/models").length`); n != 1 {
+		t.Errorf("the page's upload: %d XMLHttpRequests to /api/models, want 1 (fetch tells no progress)", n)
+	}
+	res, err := http.Get(p.base + "/api/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cards []msg.ModelCard
+	err = json.NewDecoder(res.Body).Decode(&cards)
+	res.Body.Close()
+	if i := slices.IndexFunc(cards, func(c msg.ModelCard) bool { return c.Name == "sent by the page" }); err != nil || i < 0 {
+		t.Errorf("GET /api/models after the page's upload: %v, no model named \"sent by the page\" among %d", err, len(cards))
+	} else if !cdpEval[bool](p, `!!document.getElementById("model-`+cards[i].ID+`")`) {
+		t.Errorf("the uploaded model %s has no row on the page", cards[i].ID)
 	}
 }
