@@ -79,18 +79,19 @@ const flipTestUsage = "embed every image and its mirror and average the two, as 
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
 	f.fs = fs
-	fs.StringVar(&f.arch, "arch", "lenet-s", "encoder: "+strings.Join(core.ArchNames(), ", "))
-	fs.StringVar(&f.loss, "loss", "arcface", "loss: "+strings.Join(losses.Names(), ", "))
-	fs.IntVar(&f.dim, "dim", 3, fmt.Sprintf("embedding dimension D, %d..%d", msg.MinDim, msg.MaxDim))
-	fs.IntVar(&f.batch, "batch", 64, "batch size")
+	d := msg.TrainDefaults() // a server job's too, for the fields its body leaves out
+	fs.StringVar(&f.arch, "arch", d.Arch, "encoder: "+strings.Join(core.ArchNames(), ", "))
+	fs.StringVar(&f.loss, "loss", d.Loss, "loss: "+strings.Join(losses.Names(), ", "))
+	fs.IntVar(&f.dim, "dim", d.Dim, fmt.Sprintf("embedding dimension D, %d..%d", msg.MinDim, msg.MaxDim))
+	fs.IntVar(&f.batch, "batch", d.Batch, "batch size")
 	fs.Float64Var(&f.lr, "lr", 0, fmt.Sprintf("learning rate (default %g for adam, %g for sgd)", core.DefaultOpt("adam").LR, core.DefaultOpt("sgd").LR))
-	fs.StringVar(&f.opt, "opt", "adam", "optimiser: sgd (momentum 0.9, weight decay 5e-4) or adam")
-	fs.StringVar(&f.schedule, "schedule", "cosine", "learning-rate schedule: constant, step (divided by 10 at each third of the run) or cosine (to 0 over the run)")
+	fs.StringVar(&f.opt, "opt", d.Opt, "optimiser: sgd (momentum 0.9, weight decay 5e-4) or adam")
+	fs.StringVar(&f.schedule, "schedule", d.Schedule, "learning-rate schedule: constant, step (divided by 10 at each third of the run) or cosine (to 0 over the run)")
 	fs.StringVar(&f.input, "input", "", "input shape CxHxW of a folder's images: 1 or 3 channels, sides of at most 256 pixels (default 1x32x32; mnist is 1x28x28 only)")
 	fs.StringVar(&f.miner, "miner", "", "triplet miner: all, hard, semihard or easy (default "+losses.DefaultMiner()+")")
 	fs.StringVar(&f.distance, "distance", "", "contrastive and triplet distance: euclidean or cosine (default "+losses.DefaultDistance()+")")
 	fs.BoolVar(&f.easyMargin, "easy-margin", false, "arcface: apply the margin only where cos θ > 0")
-	fs.Int64Var(&f.seed, "seed", 1, "random seed (weights, shuffling, pairs)")
+	fs.Int64Var(&f.seed, "seed", d.Seed, "random seed (weights, shuffling, pairs)")
 	fs.StringVar(&f.augment, "augment", "none", "augmentation of the training images: "+augmentUsage())
 	fs.BoolVar(&f.embedBN, "embed-bn", false, "end the encoder with a batch norm of the embedding, as InsightFace's (iresnet18 has it)")
 	fs.BoolVar(&f.flipTest, "flip-test", false, flipTestUsage+" (the model embeds so)")

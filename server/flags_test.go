@@ -12,6 +12,7 @@ import (
 
 	"metriclab/core"
 	"metriclab/core/data"
+	"metriclab/core/job"
 	"metriclab/core/msg"
 	"metriclab/losses"
 )
@@ -324,5 +325,40 @@ func TestAugmentUsage(t *testing.T) {
 	}
 	if strings.Contains(u, "none (") {
 		t.Errorf("--augment: usage %q describes none", u)
+	}
+}
+
+// TestTrainDefaultsAreTheJobsAPIs: what `metriclab train --data D`
+// trains, its other flags not given, is what a server job of the body
+// {"data":D} trains (msg.FillDefaults, as POST /api/jobs resolves a body),
+// the optimiser's defaults written in for both (job.ResolveOpt), on MNIST
+// and on a folder: train's flags take their defaults from
+// msg.TrainDefaults, as the API does. The device is left out (train's
+// --device cpu; a job's is the server's), and "none" is "" for an
+// augmentation and a composition (TrainRequest). Before, the API took
+// only the seed so, and {"data":"mnist"} was refused (epochs 0).
+func TestTrainDefaultsAreTheJobsAPIs(t *testing.T) {
+	for _, dataName := range []string{"mnist", filepath.Join(t.TempDir(), "faces")} {
+		f, err := parseTrain([]string{"--data", dataName, "--out", "m.safetensors"}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cli := job.ResolveOpt(trainRequest(&f.mf, f.data, f.classes, f.epochs))
+		api := job.ResolveOpt(msg.FillDefaults(msg.TrainRequest{Data: dataName}, map[string]bool{"data": true}))
+		for _, r := range []*msg.TrainRequest{&cli, &api} {
+			r.Device = ""
+			if r.Augment == "none" {
+				r.Augment = ""
+			}
+			if r.Compose == "none" {
+				r.Compose = ""
+			}
+			if len(r.LossParams) == 0 {
+				r.LossParams = nil
+			}
+		}
+		if !reflect.DeepEqual(cli, api) {
+			t.Errorf("data %s: train trains %+v;\nthe API's job of {\"data\"} %+v", dataName, cli, api)
+		}
 	}
 }

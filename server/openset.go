@@ -87,7 +87,7 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.StringVar(&f.data, "data", "mnist", "mnist, a folder of identities, or a folder with train/ and test/ holding different identities")
 	f.fs.StringVar(&f.trainSpec, "train-classes", "", "identities to train on, by number or by name"+byNumberUsage+" (default: mnist 0-4; a folder's first half; all of train/)")
 	f.fs.StringVar(&f.evalSpec, "eval-classes", "", "unseen identities to evaluate on, by number or by name"+byNumberUsage+" (default: mnist 5-9; a folder's second half; all of test/)")
-	f.fs.IntVar(&f.epochs, "epochs", 3, "passes over the training data")
+	f.fs.IntVar(&f.epochs, "epochs", msg.TrainDefaults().Epochs, "passes over the training data")
 	f.fs.BoolVar(&f.align, "align", false, "align the faces of a folder's photos by the eyes (see train --align)")
 	f.fs.IntVar(&f.alignTurns, "align-turns", 0, alignTurnsUsage)
 	f.fs.BoolVar(&f.baselines, "baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")

@@ -76,7 +76,7 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	f.mf.register(fs)
 	fs.Lookup("batch").Usage = "batch size; when not given (the preset's or this default), lowered to the training images when they are fewer, and train says so"
 	fs.StringVar(&f.data, "data", "mnist", "training data: mnist, or a folder DIR/<identity>/*.png|jpg")
-	fs.IntVar(&f.epochs, "epochs", 3, "passes over the training data")
+	fs.IntVar(&f.epochs, "epochs", msg.TrainDefaults().Epochs, "passes over the training data")
 	fs.StringVar(&f.classes, "classes", "", "train on these classes only, by number or by name, e.g. 0-4, 0,2,4 or s01-s20"+byNumberUsage+" (default all)")
 	fs.BoolVar(&f.align, "align", false, "find the face of every photo of a folder and align it by the eyes, as the Verify page does (photos without one usable face are skipped and counted, and the identities left without a photo named)")
 	fs.IntVar(&f.alignTurns, "align-turns", 0, alignTurnsUsage)

@@ -468,7 +468,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.steps = len(j.trainIdx) / req.Batch
 	j.total = req.Epochs * j.steps
 
-	if o := cmp.Or(req.Opt, core.OptAdam); o != core.OptSGD && o != core.OptAdam {
+	if o := cmp.Or(req.Opt, msg.TrainDefaults().Opt); o != core.OptSGD && o != core.OptAdam {
 		return nil, badRequest("unknown optimiser %q (want sgd or adam)", req.Opt)
 	}
 	res := ResolveOpt(req)
@@ -1047,16 +1047,18 @@ func copyParams(params map[string]core.Tensor) map[string]core.Tensor {
 func (j *Job) Request() msg.TrainRequest { return ResolveOpt(j.req) }
 
 // ResolveOpt returns req with the optimiser fields that New takes by
-// default written in: Opt "" is adam, LR 0 the optimiser's learning
-// rate, Schedule "" cosine, WeightDecay nil the optimiser's weight decay
-// (core.DefaultOpt). An unknown optimiser's are left as they are.
+// default written in: Opt "" is msg.TrainDefaults' (adam), LR 0 the
+// optimiser's learning rate, Schedule "" msg.TrainDefaults' (cosine),
+// WeightDecay nil the optimiser's weight decay (core.DefaultOpt). An
+// unknown optimiser's are left as they are.
 func ResolveOpt(req msg.TrainRequest) msg.TrainRequest {
-	name := cmp.Or(req.Opt, core.OptAdam)
+	d := msg.TrainDefaults()
+	name := cmp.Or(req.Opt, d.Opt)
 	if name != core.OptSGD && name != core.OptAdam {
 		return req
 	}
 	def := core.DefaultOpt(name)
-	req.Opt, req.LR, req.Schedule = name, cmp.Or(req.LR, def.LR), cmp.Or(req.Schedule, core.ScheduleCosine)
+	req.Opt, req.LR, req.Schedule = name, cmp.Or(req.LR, def.LR), cmp.Or(req.Schedule, d.Schedule)
 	wd := def.WeightDecay
 	if req.WeightDecay != nil {
 		wd = *req.WeightDecay

@@ -137,6 +137,53 @@ type Command struct {
 // is a seed of its own).
 const DefaultSeed = 1
 
+// TrainDefaults is the training configuration of the flags that
+// `metriclab train` is not given (without --preset), and of the fields
+// that the body of POST /api/jobs leaves out (FillDefaults): one place
+// for both, so that {"data":"mnist"} trains what `metriclab train --data
+// mnist` trains. Data has no default here (train's --data is mnist, a
+// job's data is required). Its Batch is a default (BatchDefault: lowered
+// to the training images when they are fewer). Opt and Schedule are the
+// optimiser's and schedule's names that job.ResolveOpt writes in for "",
+// with the optimiser's learning rate and weight decay. A field not set
+// here defaults to its zero value: no crop, one encoder, no augmentation
+// ("none" is ""), no composition, turns, glyphs or early stop, Input ""
+// (1x32x32 for a folder).
+func TrainDefaults() TrainRequest {
+	return TrainRequest{Arch: "lenet-s", Loss: "arcface", Dim: 3, Epochs: 3, Batch: 64, BatchDefault: true,
+		Opt: "adam", Schedule: "cosine", Seed: DefaultSeed}
+}
+
+// FillDefaults returns r with the fields of TrainDefaults that given, the
+// JSON names of the fields a body gave, lacks set to TrainDefaults'
+// values: arch, loss, dim, epochs, batch (with BatchDefault: a batch given
+// keeps r's) and seed; the optimiser's fields are job.ResolveOpt's, and
+// every other field's default is its zero value. A field given keeps its
+// value, its zero too: "seed":0 is a seed of its own. Preset is a record
+// (see TrainRequest): no field is filled from it.
+func FillDefaults(r TrainRequest, given map[string]bool) TrainRequest {
+	d := TrainDefaults()
+	if !given["arch"] {
+		r.Arch = d.Arch
+	}
+	if !given["loss"] {
+		r.Loss = d.Loss
+	}
+	if !given["dim"] {
+		r.Dim = d.Dim
+	}
+	if !given["epochs"] {
+		r.Epochs = d.Epochs
+	}
+	if !given["batch"] {
+		r.Batch, r.BatchDefault = d.Batch, d.BatchDefault
+	}
+	if !given["seed"] {
+		r.Seed = d.Seed
+	}
+	return r
+}
+
 // TrainRequest is a training configuration with the fields and names of
 // `metriclab train` (and of the server's POST /api/jobs).
 type TrainRequest struct {

@@ -15,6 +15,7 @@ import (
 	"image/jpeg"
 	"io"
 	"log"
+	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -2249,6 +2250,95 @@ func TestJobRecordsWhatTrains(t *testing.T) {
 	if j := waitJob(t, ts.URL, c.ID, 30*time.Second, ended); j.Config.Seed != 0 || j.Loss == first.Loss {
 		t.Errorf("seed 0 given: recorded seed %d, loss %v (seed 1's %v)", j.Config.Seed, j.Loss, first.Loss)
 	}
+}
+
+// TestJobDefaultsAsTrain: a field that the body of POST /api/jobs leaves
+// out takes the value `metriclab train` takes without its flag
+// (msg.TrainDefaults, which train's flags are registered with), and the
+// job's config records it; data alone is required. Before, {"data":…}
+// alone was refused, 400, with "epochs 0 out of range [1, 10000]" (then
+// "unknown loss", then "batch 0 out of range"). The README's example
+// body (its curl line of POST /api/jobs) is such a body, and trains.
+func TestJobDefaultsAsTrain(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
+		if name != "mnist" {
+			return tinyLoader(name, in)
+		}
+		return digitsLike(3, 40, 1), digitsLike(3, 10, 2), "", nil // lenet-s takes 28×28, not tiny's 8×8
+	}
+	_, ts := newTestServer(t, cfg)
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example := regexp.MustCompile("`curl [^`]*-d '(\\{[^']*\\})' [^`]*/api/jobs`").FindSubmatch(readme)
+	if example == nil {
+		t.Fatal("README: no curl example of POST /api/jobs with a body (-d '{…}')")
+	}
+	d := msg.TrainDefaults()
+	for _, body := range []string{`{"data":"mnist"}`, string(example[1])} {
+		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(body))
+		if code != 201 {
+			t.Fatalf("POST %s: %d %s", body, code, b)
+		}
+		var c msg.Created
+		decode(t, b, &c)
+		j := waitJob(t, ts.URL, c.ID, 60*time.Second, ended)
+		var given map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(body), &given); err != nil {
+			t.Fatal(err)
+		}
+		var sent msg.TrainRequest
+		decode(t, []byte(body), &sent)
+		want := sent
+		if _, ok := given["arch"]; !ok {
+			want.Arch = d.Arch
+		}
+		if _, ok := given["loss"]; !ok {
+			want.Loss = d.Loss
+		}
+		if _, ok := given["dim"]; !ok {
+			want.Dim = d.Dim
+		}
+		if _, ok := given["epochs"]; !ok {
+			want.Epochs = d.Epochs
+		}
+		if _, ok := given["batch"]; !ok {
+			want.Batch, want.BatchDefault = d.Batch, true
+		}
+		if _, ok := given["seed"]; !ok {
+			want.Seed = d.Seed
+		}
+		got := j.Config
+		if j.State != msg.JobDone || got.Arch != want.Arch || got.Loss != want.Loss || got.Dim != want.Dim || got.Epochs != want.Epochs ||
+			got.Batch != want.Batch || got.BatchDefault != want.BatchDefault || got.Seed != want.Seed || got.Opt != d.Opt || got.Schedule != d.Schedule {
+			t.Errorf("%s: job %s recorded %+v; want train's defaults for the fields left out: %+v", body, j.State, got, want)
+		}
+	}
+}
+
+// digitsLike is a synthetic set of classes classes of perClass 1×28×28
+// images, MNIST's shape: class c is bright in its own rows, plus noise.
+func digitsLike(classes, perClass int, seed uint64) *data.Set {
+	in := core.Input{Channels: 1, Height: 28, Width: 28}
+	s := &data.Set{N: classes * perClass, Input: in}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for c := range classes {
+		s.Classes = append(s.Classes, fmt.Sprint(c))
+	}
+	for i := range s.N {
+		c := i % classes
+		for p := range in.Size() {
+			v := 0.1 * rng.Float32()
+			if (p/28)%classes == c {
+				v += 0.8
+			}
+			s.X = append(s.X, v)
+		}
+		s.Labels = append(s.Labels, c)
+	}
+	return s
 }
 
 // TestJobPresetIsChecked: a job's preset is checked, an unknown one

@@ -34,9 +34,9 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !given["seed"] {
-		req.Seed = msg.DefaultSeed // as the command line's --seed: 0 is a seed of its own
-	}
+	// A field left out is train's default for its flag, a seed too (0
+	// given is a seed of its own); the job records what it took.
+	req = msg.FillDefaults(req, given)
 	if !s.takeDecode(w, r) { // an uploaded data set is decoded to check req
 		return
 	}
