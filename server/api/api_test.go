@@ -1665,3 +1665,28 @@ func TestModelUploadSameBytes(t *testing.T) {
 		t.Errorf("models folder holds %d files, want 3", len(entries))
 	}
 }
+
+// TestBuiltinDatasetRoutes: mnist, which GET /api/datasets lists with
+// "builtin": true, has no samples to list, show or delete and is not
+// deleted: those routes answer 400 with one line saying it is built in,
+// as the upload of a sample to it does. Before, they answered 404 "not
+// found", as if the data set listed did not exist.
+func TestBuiltinDatasetRoutes(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	_, post := call(t, "POST", ts.URL+"/api/datasets/mnist/samples", "multipart/form-data; boundary=x", strings.NewReader("--x--\r\n"))
+	if e := errorOf(t, post); !strings.Contains(e, `"mnist" is built in`) {
+		t.Fatalf("POST of a sample to mnist: %q, want it built in", e)
+	}
+	for _, c := range []struct{ method, path, says string }{
+		{"GET", "/api/datasets/mnist/samples", "no samples to list"},
+		{"DELETE", "/api/datasets/mnist", "cannot be deleted"},
+		{"GET", "/api/datasets/mnist/samples/abc", "no samples"},
+		{"DELETE", "/api/datasets/mnist/samples/abc", "no samples"},
+	} {
+		code, b := call(t, c.method, ts.URL+c.path, "", nil)
+		e := errorOf(t, b)
+		if code != 400 || !strings.Contains(e, `"mnist" is built in`) || !strings.Contains(e, c.says) || strings.Contains(e, "\n") {
+			t.Errorf("%s %s: %d %q, want 400, one line saying mnist is built in and %s", c.method, c.path, code, e, c.says)
+		}
+	}
+}

@@ -24,7 +24,7 @@
 //	POST   /api/models/{id}/rename?name=… → 200 card; 409 for a name another model has
 //	DELETE /api/models/{id}              → 204
 //	GET    /api/datasets                 the data sets: mnist (built in) and the uploaded ones
-//	DELETE /api/datasets/{name}         → 204 (a job queued, running or interrupted on it: 409)
+//	DELETE /api/datasets/{name}         → 204 (a job queued, running or interrupted on it: 409; mnist, built in: 400, as its samples' routes)
 //	GET    /api/datasets/{name}/samples[?limit=…&after=…] a page of its samples {"samples","next"}
 //	POST   /api/datasets/{name}/samples  multipart: "identity" and "image" (PNG or JPEG of msg.MinSide to MaxImageSide pixels a side) → 201
 //	GET    /api/datasets/{name}/samples/{id} the sample's image as uploaded (image/png or image/jpeg), its id as ETag

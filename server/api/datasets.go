@@ -209,6 +209,10 @@ type samplesPage struct {
 // ?limit= of them (1 to maxSamplesPage; defaultSamplesPage), after the
 // ID ?after= names (the last page's Next), by ID.
 func (s *Server) listSamples(w http.ResponseWriter, r *http.Request) {
+	if err := builtinDataset(r.PathValue("name"), "it has no samples to list"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	q := r.URL.Query() // it parses: see handle
 	if len(q["after"]) > 1 || len(q["limit"]) > 1 {
 		s.fail(w, r, badRequest("after and limit are given once at most"))
@@ -249,6 +253,10 @@ var sampleTypes = map[string]string{".png": "image/png", ".jpg": "image/jpeg"}
 // A sample of another data set, or whose file is gone (removed by hand),
 // is 404.
 func (s *Server) sampleImage(w http.ResponseWriter, r *http.Request) {
+	if err := builtinDataset(r.PathValue("name"), "it has no samples to show"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	id := r.PathValue("id")
 	path, err := s.store.SampleFile(r.PathValue("name"), id)
 	if err != nil {
@@ -282,6 +290,10 @@ func (s *Server) sampleImage(w http.ResponseWriter, r *http.Request) {
 // deleteDataset removes an uploaded data set and its samples, 204, unless
 // a queued, running or interrupted job trains on it (409, naming the job).
 func (s *Server) deleteDataset(w http.ResponseWriter, r *http.Request) {
+	if err := builtinDataset(r.PathValue("name"), "it cannot be deleted"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	left, err := s.store.DeleteDataset(r.PathValue("name"))
 	s.deleted(w, r, left, err)
 }
@@ -289,8 +301,24 @@ func (s *Server) deleteDataset(w http.ResponseWriter, r *http.Request) {
 // deleteSample removes one sample of an uploaded data set, 204, under the
 // same rule as deleteDataset; the data set stays, empty too.
 func (s *Server) deleteSample(w http.ResponseWriter, r *http.Request) {
+	if err := builtinDataset(r.PathValue("name"), "it has no samples to delete"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	left, err := s.store.DeleteSample(r.PathValue("name"), r.PathValue("id"))
 	s.deleted(w, r, left, err)
+}
+
+// builtinDataset refuses, with 400 and why (what), a route of an uploaded
+// data set's samples or deletion for mnist, which GET /api/datasets lists
+// as built in (msg.Dataset.Builtin): its images ship with the server, it
+// has no samples and is not deleted. An upload to it is refused so too
+// (msg.DatasetPathProblem). nil for any other name.
+func builtinDataset(name, what string) error {
+	if name != "mnist" {
+		return nil
+	}
+	return badRequest("data set %q is built in: %s (GET /api/datasets lists it with \"builtin\": true)", name, what)
 }
 
 // deleted answers a deletion: err's failure, or 204, logging the files
