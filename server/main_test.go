@@ -1340,6 +1340,38 @@ func TestTrainLowersDefaultBatch(t *testing.T) {
 	}
 }
 
+// TestTrainRefusesIdentityWithoutImage: an identity trained on whose
+// images of the training split were all skipped (under 8 pixels a side)
+// is refused in one line naming it, exit 2, with no model written, as a
+// server job on such a data set is (400); left out with --classes, the
+// others train. Before, train said `no usable image of "tiny"` and
+// trained its class anyway, a row of the head with no image.
+func TestTrainRefusesIdentityWithoutImage(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 10)
+	if err := os.MkdirAll(filepath.Join(shapes, "tiny"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		writePixel(t, filepath.Join(shapes, "tiny", fmt.Sprintf("t%d.png", i)))
+	}
+	model := filepath.Join(dir, "m.safetensors")
+	code, _, stderr := runCLI(t, "train", "--data", shapes, "--arch", "mlp", "--epochs", "1", "--out", model)
+	last := strings.TrimSpace(stderr)
+	last = last[strings.LastIndex(last, "\n")+1:]
+	if code != 2 || !strings.Contains(last, `no usable image of "tiny" to train on`) || !strings.Contains(last, "--classes") {
+		t.Errorf("train with an identity of images all skipped: exit %d, last line %q; want 2 and one line naming \"tiny\" and --classes", code, last)
+	}
+	if _, err := os.Stat(model); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a model was written (%v)", err)
+	}
+	code, _, stderr = runCLI(t, "train", "--data", shapes, "--classes", "diagonal,horizontal,vertical", "--arch", "mlp", "--epochs", "1", "--out", model)
+	if code != 0 {
+		t.Errorf("train without tiny: exit %d: %s", code, stderr)
+	}
+}
+
 // TestTrainKeepsModelWhenOutFails: a trained model whose --out cannot be
 // written (its folder removed during the run, after checkOutput) is kept
 // in the system's temporary folder, and the error names the file

@@ -239,10 +239,9 @@ func emptied(name, split string, l loaded) []bool {
 
 // describeEmpty is `; no usable photo of "a", "b"` (what: "photo") for the
 // identities of set that empty marks, left without images, or "" when
-// none is. Such an identity keeps its class: a job trains on the others
-// (a softmax head's row of it only pushed away), evaluation makes no pair
-// of it, and a closed-set probe of it in another split can never be
-// right.
+// none is. A training on such an identity is refused (checkImagesLeft),
+// as a server job on such a data set is; evaluation makes no pair of it,
+// and a closed-set probe of it in another split can never be right.
 func describeEmpty(set *data.Set, empty []bool, what string) string {
 	var names []string
 	for c, ok := range empty {

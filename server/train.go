@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -390,6 +391,9 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	if err != nil {
 		return c, err
 	}
+	if err := checkImagesLeft(dataName, split, classSpec, set); err != nil {
+		return c, err
+	}
 	req := trainRequest(mf, dataName, classSpec, epochs)
 	req.Device, req.Crop, req.Views = device, spec.Crop, spec.Views
 	if valN == 0 {
@@ -407,6 +411,35 @@ func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec stri
 	c.noVal = valN < 0
 	c.stepsPerEpoch, _ = j.Steps()
 	return c, nil
+}
+
+// checkImagesLeft refuses a training on the classes of classSpec of set,
+// the load of split of the data set name, when the load left one of them
+// without an image (all of its skipped: under msg.MinSide pixels a side,
+// or, with --align, without one usable face), naming them, as a server
+// job on such a data set is refused: its head would keep a row that no
+// image trains. Leaving them out of the classes trained on trains the
+// others.
+func checkImagesLeft(name, split, classSpec string, set *data.Set) error {
+	classes, err := data.TrainClasses(classSpec, set.Classes)
+	if err != nil {
+		return inputError{err}
+	}
+	has := make([]bool, len(set.Classes))
+	for _, l := range set.Labels {
+		has[l] = true
+	}
+	var empty []string
+	for _, c := range classes {
+		if !has[c] {
+			empty = append(empty, strconv.Quote(set.Classes[c]))
+		}
+	}
+	if len(empty) == 0 {
+		return nil
+	}
+	return badInput("%s (%s): no usable image of %s to train on, every image of it skipped (under %d pixels a side; with --align, without one usable face): add others, or leave it out of the classes trained on (train's --classes, openset's --train-classes)",
+		pathText(name), split, msg.Shorten(strings.Join(empty, ", "), 200), msg.MinSide)
 }
 
 // checkTraining refuses, before any data is loaded, a training of the
