@@ -10,6 +10,7 @@ import (
 
 	"metriclab/core"
 	"metriclab/core/data"
+	"metriclab/core/job"
 	"metriclab/core/msg"
 	"metriclab/losses"
 )
@@ -249,10 +250,11 @@ func describePreset(p msg.Preset) string {
 }
 
 // applyPreset sets every flag that --preset names and the command line
-// does not give (epochs too, when not nil). Loss parameters apply only
-// when the loss is the preset's, glyph classes only to a loss that takes
-// them (see batchesPK). The input shape applies to folders and
-// to no data set (data "", bench's), not to MNIST (1×28×28 whatever the
+// does not give (epochs too, when not nil), by job.ApplyPreset, the rules
+// of a server job's fields left out beside a preset too: loss parameters
+// apply only when the loss is the preset's, glyph classes only to a loss
+// that takes them (see batchesPK), the input shape to folders and to no
+// data set (data "", bench's), not to MNIST (1×28×28 whatever the
 // preset).
 func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	if f.preset == "" {
@@ -261,59 +263,46 @@ func (f *modelFlags) applyPreset(data string, epochs *int) error {
 	if err := msg.CheckPreset(f.preset); err != nil {
 		return inputError{err}
 	}
-	p, _ := msg.PresetByName(f.preset)
-	r := p.Request
-	setString := func(name string, dst *string, v string) {
-		if !f.set(name) && v != "" {
-			*dst = v
-		}
+	// The flags as a request; views, a list the flag's text may not parse
+	// to yet (checked later), and the loss parameters are left out: the
+	// preset's views are taken when set, its loss parameters go to
+	// lossConfig (presetLoss), which gives them to their loss only.
+	in := msg.TrainRequest{Data: data, Preset: f.preset, Arch: f.arch, Loss: f.loss, Opt: f.opt, Schedule: f.schedule,
+		Augment: f.augment, Compose: f.compose, Input: f.input, Dim: f.dim, Batch: f.batch, LR: f.lr,
+		EmbedBN: f.embedBN, FlipTest: f.flipTest, Turns: f.turns, Glyphs: f.glyphs, EarlyStop: f.earlyStop}
+	if epochs != nil {
+		in.Epochs = *epochs
 	}
-	setString("arch", &f.arch, r.Arch)
-	setString("loss", &f.loss, r.Loss)
-	setString("opt", &f.opt, r.Opt)
-	setString("schedule", &f.schedule, r.Schedule)
-	setString("augment", &f.augment, r.Augment)
-	setString("compose", &f.compose, r.Compose)
-	if !f.set("views") && !f.set("crop") { // a crop given is one encoder of one window
-		setString("views", &f.views, msg.FormatViews(r.Views))
+	if f.set("wd") {
+		in.WeightDecay = &f.wd
 	}
-	if data != "mnist" {
-		setString("input", &f.input, p.Input)
+	r := job.ApplyPreset(in, func(field string) bool { return f.set(flagOfField(field)) })
+	f.arch, f.loss, f.opt, f.schedule, f.augment, f.compose, f.input = r.Arch, r.Loss, r.Opt, r.Schedule, r.Augment, r.Compose, r.Input
+	f.dim, f.batch, f.embedBN, f.flipTest, f.turns, f.glyphs, f.earlyStop = r.Dim, r.Batch, r.EmbedBN, r.FlipTest, r.Turns, r.Glyphs, r.EarlyStop
+	if len(r.Views) > 0 {
+		f.views = msg.FormatViews(r.Views)
 	}
-	if !f.set("dim") && r.Dim > 0 {
-		f.dim = r.Dim
+	if r.LR != f.lr {
+		f.lr, f.presetLR = r.LR, true
 	}
-	if !f.set("batch") && r.Batch > 0 {
-		f.batch = r.Batch
+	if r.WeightDecay != nil && !f.set("wd") {
+		f.wd, f.presetWD = *r.WeightDecay, true
 	}
-	if !f.set("lr") && r.LR > 0 {
-		f.lr = r.LR
-		f.presetLR = true
-	}
-	if !f.set("wd") && r.WeightDecay != nil {
-		f.wd = *r.WeightDecay
-		f.presetWD = true
-	}
-	if !f.set("embed-bn") && r.EmbedBN && f.arch != core.ArchIResNet { // iresnet18 ends with its own
-		f.embedBN = true
-	}
-	if !f.set("flip-test") && r.FlipTest {
-		f.flipTest = true
-	}
-	if !f.set("turns") && r.Turns > 0 {
-		f.turns = r.Turns
-	}
-	if !f.set("glyphs") && r.Glyphs > 0 && !batchesPK(f.loss) {
-		f.glyphs = r.Glyphs
-	}
-	if !f.set("early-stop") && r.EarlyStop > 0 {
-		f.earlyStop = r.EarlyStop
-	}
-	if epochs != nil && !f.set("epochs") && r.Epochs > 0 {
+	if epochs != nil {
 		*epochs = r.Epochs
 	}
-	f.presetLoss, f.presetLossName = r.LossParams, r.Loss
+	p, _ := msg.PresetByName(f.preset)
+	f.presetLoss, f.presetLossName = p.Request.LossParams, p.Request.Loss
 	return nil
+}
+
+// flagOfField is the flag of a training request's field, by its JSON
+// name: weight_decay is --wd, embed_bn --embed-bn.
+func flagOfField(field string) string {
+	if field == "weight_decay" {
+		return "wd"
+	}
+	return strings.ReplaceAll(field, "_", "-")
 }
 
 // batchesPK reports whether the loss name batches P classes × K images

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -330,35 +331,84 @@ func TestAugmentUsage(t *testing.T) {
 
 // TestTrainDefaultsAreTheJobsAPIs: what `metriclab train --data D`
 // trains, its other flags not given, is what a server job of the body
-// {"data":D} trains (msg.FillDefaults, as POST /api/jobs resolves a body),
+// {"data":D} trains (job.FillRequest, as POST /api/jobs resolves a body),
 // the optimiser's defaults written in for both (job.ResolveOpt), on MNIST
 // and on a folder: train's flags take their defaults from
-// msg.TrainDefaults, as the API does. The device is left out (train's
-// --device cpu; a job's is the server's), and "none" is "" for an
-// augmentation and a composition (TrainRequest). Before, the API took
-// only the seed so, and {"data":"mnist"} was refused (epochs 0).
+// msg.TrainDefaults, as the API does. So too with a preset: `train
+// --preset P` and {"data":D,"preset":P} train P's recipe, and a flag
+// given beside it is a field given beside it, which wins. The device is
+// left out (train's --device cpu; a job's is the server's), and "none" is
+// "" for an augmentation and a composition (TrainRequest); train's input
+// shape and views are its flags'. Before, the API took only the seed so,
+// and {"data":"mnist"} was refused (epochs 0); then it filled no field
+// from a preset: {"data":"mnist","preset":"digits"} trained lenet-s,
+// arcface, D = 3 for 3 epochs, as no preset.
 func TestTrainDefaultsAreTheJobsAPIs(t *testing.T) {
+	cases := []struct {
+		args []string // train's flags besides --data
+		body string   // the API's fields besides data
+	}{
+		{nil, ``},
+		{[]string{"--arch", "mlp", "--glyphs", "0", "--epochs", "2", "--wd", "0", "--s", "20"},
+			`"arch":"mlp","glyphs":0,"epochs":2,"weight_decay":0,"loss_params":{"s":20}`},
+		{[]string{"--embed-bn=false", "--flip-test=false", "--views", "whole", "--augment", "none", "--loss", "arcface"},
+			`"embed_bn":false,"flip_test":false,"views":[],"augment":"none","loss":"arcface"`},
+		{[]string{"--batch", "8", "--crop", "upper", "--loss", "triplet"}, `"batch":8,"crop":"upper","loss":"triplet"`},
+	}
 	for _, dataName := range []string{"mnist", filepath.Join(t.TempDir(), "faces")} {
-		f, err := parseTrain([]string{"--data", dataName, "--out", "m.safetensors"}, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cli := job.ResolveOpt(trainRequest(&f.mf, f.data, f.classes, f.epochs))
-		api := job.ResolveOpt(msg.FillDefaults(msg.TrainRequest{Data: dataName}, map[string]bool{"data": true}))
-		for _, r := range []*msg.TrainRequest{&cli, &api} {
-			r.Device = ""
-			if r.Augment == "none" {
-				r.Augment = ""
+		for _, preset := range append([]string{""}, msg.PresetNames()...) {
+			for _, c := range cases {
+				args, body := append([]string{"--data", dataName, "--out", "m.safetensors"}, c.args...), fmt.Sprintf(`{"data":%q`, dataName)
+				if preset != "" {
+					args, body = append(args, "--preset", preset), body+fmt.Sprintf(`,"preset":%q`, preset)
+				}
+				if c.body != "" {
+					body += "," + c.body
+				}
+				body += "}"
+				f, err := parseTrain(args, io.Discard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cli := trainRequest(&f.mf, f.data, f.classes, f.epochs)
+				cli.Input = f.mf.input
+				if cli.Views, err = msg.ParseViews(f.mf.views); err != nil {
+					t.Fatal(err)
+				}
+				if cli.Crop, err = parseCrop(f.mf.crop); err != nil {
+					t.Fatal(err)
+				}
+				cli = job.ResolveOpt(cli)
+				var req msg.TrainRequest
+				var fields map[string]json.RawMessage
+				if err := json.Unmarshal([]byte(body), &req); err != nil {
+					t.Fatal(err)
+				}
+				json.Unmarshal([]byte(body), &fields)
+				given := map[string]bool{}
+				for k := range fields {
+					given[k] = true
+				}
+				api := job.ResolveOpt(job.FillRequest(req, given))
+				for _, r := range []*msg.TrainRequest{&cli, &api} {
+					r.Device = ""
+					if r.Augment == "none" {
+						r.Augment = ""
+					}
+					if r.Compose == "none" {
+						r.Compose = ""
+					}
+					if len(r.LossParams) == 0 {
+						r.LossParams = nil
+					}
+					if len(r.Views) == 0 {
+						r.Views = nil
+					}
+				}
+				if !reflect.DeepEqual(cli, api) {
+					t.Errorf("train %q trains\n%+v;\nthe API's job of %s\n%+v", args, cli, body, api)
+				}
 			}
-			if r.Compose == "none" {
-				r.Compose = ""
-			}
-			if len(r.LossParams) == 0 {
-				r.LossParams = nil
-			}
-		}
-		if !reflect.DeepEqual(cli, api) {
-			t.Errorf("data %s: train trains %+v;\nthe API's job of {\"data\"} %+v", dataName, cli, api)
 		}
 	}
 }

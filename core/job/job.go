@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -1045,6 +1046,84 @@ func copyParams(params map[string]core.Tensor) map[string]core.Tensor {
 // same run, whatever the defaults of a later version: the server records
 // it as the job's configuration.
 func (j *Job) Request() msg.TrainRequest { return ResolveOpt(j.req) }
+
+// FillRequest returns r, a body of POST /api/jobs, with the fields that
+// given (the JSON names of the fields the body gave) lacks filled as
+// `metriclab train` fills its flags not given: from r's preset where the
+// preset sets them (ApplyPreset), else train's defaults
+// (msg.FillDefaults). A field given keeps its value, its zero too.
+func FillRequest(r msg.TrainRequest, given map[string]bool) msg.TrainRequest {
+	return ApplyPreset(msg.FillDefaults(r, given), func(field string) bool { return given[field] })
+}
+
+// ApplyPreset returns r with the fields of its preset (r.Preset,
+// msg.Presets) that given reports as not given, by their JSON names, set
+// to the preset's: the one place for `metriclab train --preset`, whose
+// flags not given take the preset's values, and for POST /api/jobs
+// (FillRequest). A field that the preset leaves at its zero value keeps
+// r's. The preset's loss parameters go to its own loss only, a parameter
+// r gives winning; its glyph classes only to a loss that takes them (not
+// one of P×K batches); its input shape not to MNIST (1×28×28 whatever
+// the preset); its views not beside a crop given (one encoder of one
+// window); its embedding's batch norm not to iresnet18, which ends with
+// its own. No preset, or an unknown one (refused by New): r as it is.
+func ApplyPreset(r msg.TrainRequest, given func(field string) bool) msg.TrainRequest {
+	p, ok := msg.PresetByName(r.Preset)
+	if !ok {
+		return r
+	}
+	q := p.Request
+	setString := func(field string, dst *string, v string) {
+		if !given(field) && v != "" {
+			*dst = v
+		}
+	}
+	setInt := func(field string, dst *int, v int) {
+		if !given(field) && v > 0 {
+			*dst = v
+		}
+	}
+	setString("arch", &r.Arch, q.Arch)
+	setString("loss", &r.Loss, q.Loss)
+	setString("opt", &r.Opt, q.Opt)
+	setString("schedule", &r.Schedule, q.Schedule)
+	setString("augment", &r.Augment, q.Augment)
+	setString("compose", &r.Compose, q.Compose)
+	if !given("views") && !given("crop") && len(q.Views) > 0 {
+		r.Views = slices.Clone(q.Views)
+	}
+	if r.Data != "mnist" {
+		setString("input", &r.Input, p.Input)
+	}
+	setInt("dim", &r.Dim, q.Dim)
+	setInt("epochs", &r.Epochs, q.Epochs)
+	setInt("batch", &r.Batch, q.Batch)
+	setInt("turns", &r.Turns, q.Turns)
+	setInt("early_stop", &r.EarlyStop, q.EarlyStop)
+	if !given("lr") && q.LR > 0 {
+		r.LR = q.LR
+	}
+	if !given("weight_decay") && q.WeightDecay != nil {
+		wd := *q.WeightDecay
+		r.WeightDecay = &wd
+	}
+	if !given("embed_bn") && q.EmbedBN && r.Arch != core.ArchIResNet {
+		r.EmbedBN = true
+	}
+	if !given("flip_test") && q.FlipTest {
+		r.FlipTest = true
+	}
+	if l, err := losses.New(losses.Config{Name: r.Loss, Dim: 3}); err != nil || !core.BatchesPK(l) { // an unknown loss is New's to refuse
+		setInt("glyphs", &r.Glyphs, q.Glyphs)
+	}
+	if r.Loss == q.Loss && len(q.LossParams) > 0 {
+		params := make(map[string]float64, len(q.LossParams)+len(r.LossParams))
+		maps.Copy(params, q.LossParams)
+		maps.Copy(params, r.LossParams)
+		r.LossParams = params
+	}
+	return r
+}
 
 // ResolveOpt returns req with the optimiser fields that New takes by
 // default written in: Opt "" is msg.TrainDefaults' (adam), LR 0 the

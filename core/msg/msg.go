@@ -159,8 +159,9 @@ func TrainDefaults() TrainRequest {
 // values: arch, loss, dim, epochs, batch (with BatchDefault: a batch given
 // keeps r's) and seed; the optimiser's fields are job.ResolveOpt's, and
 // every other field's default is its zero value. A field given keeps its
-// value, its zero too: "seed":0 is a seed of its own. Preset is a record
-// (see TrainRequest): no field is filled from it.
+// value, its zero too: "seed":0 is a seed of its own. The fields of a
+// preset named are not filled here: job.FillRequest fills them from it
+// (job.ApplyPreset) after this, as train's --preset sets its flags.
 func FillDefaults(r TrainRequest, given map[string]bool) TrainRequest {
 	d := TrainDefaults()
 	if !given["arch"] {
@@ -249,11 +250,13 @@ type TrainRequest struct {
 	EarlyStop int `json:"early_stop,omitempty"`
 	// Preset names the recipe (Presets) the other fields were filled
 	// from, as `metriclab train --preset` and the pages' Preset fill them,
-	// fields given beside it winning; "" for none. It is a record, kept in
-	// the model file (core.Provenance.Preset): the fields are what trains,
-	// and a job does not fill them from it. The fields given that differ
-	// from the preset's are PresetChanges (a server job's record lists
-	// them, Job.PresetChanges). An unknown preset is refused.
+	// fields given beside it winning; "" for none. It is kept in the model
+	// file (core.Provenance.Preset). A field that the body of POST
+	// /api/jobs leaves out takes the preset's value (job.FillRequest), and
+	// the job's config records what trains, filled so: a stored config is
+	// not filled again. The fields given that differ from the preset's are
+	// PresetChanges (a server job's record lists them,
+	// Job.PresetChanges). An unknown preset is refused.
 	Preset string `json:"preset,omitempty"`
 	// Input is the shape "CxHxW" the images of an uploaded data set are
 	// resized to (a preset's Input; "": 1x32x32, as `metriclab train`

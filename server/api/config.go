@@ -10,7 +10,7 @@
 //
 //	GET    /api/health                   {"ok":true,"version":…}
 //	GET    /api/devices                  the CPU, and why there is no CUDA device
-//	POST   /api/jobs                     a msg.TrainRequest, data required, a field left out msg.FillDefaults' → 201 {"id"}
+//	POST   /api/jobs                     a msg.TrainRequest, data required, a field left out job.FillRequest's → 201 {"id"}
 //	GET    /api/jobs                     every job
 //	GET    /api/jobs/{id}                {"id","state","step","loss","metrics","model_id",…}
 //	GET    /api/jobs/{id}/events         text/event-stream of msg.Message JSON, the current state first

@@ -36,6 +36,7 @@ import (
 
 	"metriclab/core"
 	"metriclab/core/data"
+	"metriclab/core/job"
 	"metriclab/core/msg"
 	"metriclab/server/api/store"
 )
@@ -2349,7 +2350,8 @@ func digitsLike(classes, perClass int, seed uint64) *data.Set {
 // caller's fields (data, seed, device).
 func TestJobPresetIsChecked(t *testing.T) {
 	_, ts := newTestServer(t, testConfig(t))
-	const base = `"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1`
+	// input "": tiny's own images, not the preset's shape (tinyLoader).
+	const base = `"data":"tiny","arch":"mlp","loss":"arcface","dim":3,"batch":4,"epochs":1,"input":""`
 	code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(`{`+base+`,"preset":"digitz"}`))
 	if e := errorOf(t, b); code != 400 || !strings.Contains(e, `unknown preset "digitz"`) || !strings.Contains(e, strings.Join(msg.PresetNames(), ", ")) {
 		t.Errorf("unknown preset: %d %q, want 400 naming the presets", code, e)
@@ -2374,6 +2376,58 @@ func TestJobPresetIsChecked(t *testing.T) {
 	plain := runJob(t, ts.URL, tinyJob(1))
 	if plain.PresetChanges != nil {
 		t.Errorf("a job of no preset: changes %q", plain.PresetChanges)
+	}
+}
+
+// TestJobPresetFillsLeftOut: a field that the body of POST /api/jobs
+// leaves out beside a preset takes the preset's value, as `metriclab train
+// --preset` takes it for a flag not given (job.FillRequest; the server
+// package's TestTrainDefaultsAreTheJobsAPIs compares the two), and a
+// field given wins, its zero and null too: {"data":"mnist","preset":"digits"}
+// records the digits recipe, no field changed. Before, it trained
+// lenet-s, arcface, D = 3 for 3 epochs (train's defaults, as with no
+// preset) and its preset_changes listed nearly every field.
+func TestJobPresetFillsLeftOut(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Load = func(name string, in core.Input) (*data.Set, *data.Set, string, error) {
+		if name != "mnist" {
+			return tinyLoader(name, in)
+		}
+		return digitsLike(3, 40, 1), digitsLike(3, 10, 2), "", nil
+	}
+	_, ts := newTestServer(t, cfg)
+	digits, _ := msg.PresetByName("digits")
+	for _, c := range []struct {
+		body    string
+		given   func(r *msg.TrainRequest) // the fields given, on the preset's recipe
+		changes []string
+	}{
+		{`{"data":"mnist","preset":"digits"}`, func(*msg.TrainRequest) {}, nil},
+		{`{"data":"mnist","preset":"digits","dim":16,"augment":"none","glyphs":0,"weight_decay":null}`,
+			func(r *msg.TrainRequest) { r.Dim, r.Augment, r.Glyphs, r.WeightDecay = 16, "", 0, nil },
+			[]string{"dim", "augment", "glyphs", "weight_decay"}},
+	} {
+		code, b := call(t, "POST", ts.URL+"/api/jobs", "application/json", strings.NewReader(c.body))
+		if code != 201 {
+			t.Fatalf("POST %s: %d %s", c.body, code, b)
+		}
+		var created msg.Created
+		decode(t, b, &created)
+		j := getJob(t, ts.URL, created.ID)
+		if code, b := call(t, "DELETE", ts.URL+"/api/jobs/"+created.ID, "", nil); code != 200 { // its record is what this test reads
+			t.Fatalf("DELETE: %d %s", code, b)
+		}
+		want := digits.Request
+		want.Data, want.Preset, want.Seed, want.BatchDefault, want.Device = "mnist", "digits", msg.DefaultSeed, true, j.Config.Device
+		c.given(&want)
+		want = job.ResolveOpt(want)
+		got := j.Config
+		if got.Augment == "none" {
+			got.Augment = ""
+		}
+		if !reflect.DeepEqual(got, want) || !slices.Equal(j.PresetChanges, c.changes) {
+			t.Errorf("%s: the job records\n%+v, changes %q;\nwant\n%+v, changes %q", c.body, got, j.PresetChanges, want, c.changes)
+		}
 	}
 }
 

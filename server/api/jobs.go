@@ -34,9 +34,11 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// A field left out is train's default for its flag, a seed too (0
-	// given is a seed of its own); the job records what it took.
-	req = msg.FillDefaults(req, given)
+	// A field left out is what train takes for its flag not given: the
+	// preset's value where the body names a preset that sets it, else
+	// train's default, a seed too (0 given is a seed of its own); the job
+	// records what it took.
+	req = job.FillRequest(req, given)
 	if !s.takeDecode(w, r) { // an uploaded data set is decoded to check req
 		return
 	}
