@@ -149,9 +149,11 @@ func (c *Client) Jobs(ctx context.Context) ([]msg.Job, error) {
 	return jobs, err
 }
 
-// Submit queues the training job req and returns its id.
+// Submit queues the training job req and returns its id. Its body says
+// every field that req's preset sets (msg.JobBody): the server fills a
+// field left out from the preset, and req's is what trains.
 func (c *Client) Submit(ctx context.Context, req msg.TrainRequest) (string, error) {
-	b, err := json.Marshal(req)
+	b, err := msg.JobBody(req)
 	if err != nil {
 		return "", err
 	}

@@ -707,7 +707,7 @@ func (j *Jobs) submit(ctx app.Context) {
 		j.err, j.jobErr, j.note = "the job was not queued, a field marked invalid: "+strings.Join(why, "; "), "", ""
 		return
 	}
-	req := jobRequest(j.form)
+	req := JobRequest(j.form)
 	page := j.mounted
 	client := j.Client.Waiting(func(wait time.Duration) {
 		page.Dispatch(func(app.Context) {
@@ -743,10 +743,11 @@ func (j *Jobs) submit(ctx app.Context) {
 	})
 }
 
-// jobRequest returns the request of the form's job of s: the trainer's
-// (Settings.Request), on the server's device, with its batch a default
-// when it is the recipe's (recipeBatch).
-func jobRequest(s Settings) msg.TrainRequest {
+// JobRequest returns the request of the Jobs form's job of s: the
+// trainer's (Settings.Request), on the server's device, with its batch a
+// default when it is the recipe's (recipeBatch). Client.Submit sends it
+// whole, the fields its preset sets included (msg.JobBody).
+func JobRequest(s Settings) msg.TrainRequest {
 	req := s.Request(s.Loss)
 	req.Device = "auto" // the server's GPU when it runs the CUDA engine (GET /api/devices), else its CPU
 	req.BatchDefault = s.Batch == recipeBatch(s)

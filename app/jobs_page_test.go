@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -73,6 +74,7 @@ type jobsAPI struct {
 	busy      int    // POSTs answered 503, Retry-After busyAfter, as server/api does when it reads too many bodies, first
 	busyAfter string
 	posted    []msg.TrainRequest // the bodies of the POSTs of a job, as sent
+	bodies    [][]byte           // and their bytes
 }
 
 func newJobsAPI(jobs ...msg.Job) *jobsAPI {
@@ -140,11 +142,15 @@ func (a *jobsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, append([]msg.Dataset{}, a.sets...)) // [] for none, as the server writes it
 	case r.Method == "POST" && r.URL.Path == "/api/jobs":
 		var req msg.TrainRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		body, err := io.ReadAll(r.Body)
+		if err == nil {
+			err = json.Unmarshal(body, &req)
+		}
+		if err != nil {
 			writeJSON(w, 400, msg.ErrorBody{Error: "request body is not a valid training configuration: " + err.Error()})
 			return
 		}
-		a.posted = append(a.posted, req)
+		a.posted, a.bodies = append(a.posted, req), append(a.bodies, body)
 		if a.calls["POST /api/jobs"]++; a.calls["POST /api/jobs"] <= a.busy {
 			w.Header().Set("Retry-After", a.busyAfter)
 			writeJSON(w, 503, msg.ErrorBody{Error: "the server is reading too many uploads at once: try again in a few seconds"})
@@ -323,6 +329,34 @@ func TestJobsCompareNoticeCapped(t *testing.T) {
 	j.open("#loss=cosface&compare=1&knob=1")
 	if want := `unknown setting "knob" ignored; ` + compare; j.err != want {
 		t.Errorf("one unknown setting and compare=: %q, want %q", j.err, want)
+	}
+}
+
+// TestJobsSubmitSaysPresetFieldsOff: the job of a form of the faces
+// preset whose embedding batch norm was turned off says embed_bn false:
+// the server fills a field left out from the preset (POST /api/jobs), and
+// encoding/json leaves a false of an omitempty field out, so the job
+// trained with the preset's batch norm, which the form did not show. (The
+// server's side: server/api's TestContractPresetFieldsOff.)
+func TestJobsSubmitSaysPresetFieldsOff(t *testing.T) {
+	api := newJobsAPI()
+	j, e, ctx, _ := mountJobs(t, api)
+	j.edit("preset", "faces")
+	j.edit("embed-bn", "no")
+	if j.err != "" || j.form.Preset != "faces" || j.form.EmbedBN {
+		t.Fatalf("faces, then embed-bn no: error %q, preset %q, embed-bn %v", j.err, j.form.Preset, j.form.EmbedBN)
+	}
+	j.submit(ctx)
+	e.ConsumeAll()
+	if len(api.bodies) != 1 {
+		t.Fatalf("%d POSTs of a job, want 1 (note %q, error %q)", len(api.bodies), j.note, j.err+j.jobErr)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(api.bodies[0], &fields); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := fields["embed_bn"]; !ok || string(got) != "false" {
+		t.Errorf("the job's body %s: embed_bn %s (given %v), want false", api.bodies[0], got, ok)
 	}
 }
 

@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -142,4 +143,48 @@ func PresetLine(preset string, changed []string) string {
 		return preset + ", changed: " + strings.Join(changed, ", ")
 	}
 	return preset
+}
+
+// JobBody returns the body of POST /api/jobs that trains r itself. The
+// server fills a field left out from the preset the body names
+// (job.FillRequest), and r's JSON leaves out the zero values of its
+// omitempty fields (embed_bn and flip_test false, augment and compose
+// none, no views, no glyphs, turns or early stop, weight_decay nil, the
+// optimiser's own, an input of none on MNIST): with a preset named, each
+// field that the preset sets and r's JSON leaves out is written in at
+// that zero value, so that a form that turned one of them off trains it
+// off. Without a preset, r's JSON.
+func JobBody(r TrainRequest) ([]byte, error) {
+	b, err := json.Marshal(r)
+	p, ok := PresetByName(r.Preset)
+	if err != nil || !ok {
+		return b, err
+	}
+	recipe := p.Request
+	recipe.Input = p.Input
+	rb, err := json.Marshal(recipe)
+	if err != nil {
+		return nil, err
+	}
+	var fields, sets map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(rb, &sets); err != nil {
+		return nil, err
+	}
+	t := reflect.TypeFor[TrainRequest]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		_, given := fields[name]
+		if _, set := sets[name]; !set || given {
+			continue
+		}
+		zero, err := json.Marshal(reflect.Zero(t.Field(i).Type).Interface())
+		if err != nil {
+			return nil, err
+		}
+		fields[name] = zero
+	}
+	return json.Marshal(fields)
 }

@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -68,5 +69,43 @@ func TestPresetChanges(t *testing.T) {
 		if c := PresetChanges(TrainRequest{Preset: name, Arch: "mlp"}); c != nil {
 			t.Errorf("preset %q: changes %q, want none", name, c)
 		}
+	}
+}
+
+// TestJobBody: the body of a request of a preset gives every field the
+// preset sets, those at their zero value too, and decodes to the request
+// itself; a request of no preset is its JSON as it is.
+func TestJobBody(t *testing.T) {
+	for _, p := range Presets() {
+		// The caller's fields, and those of the recipe that JSON always
+		// gives; every field the preset sets off.
+		r := TrainRequest{Data: "folder", Arch: "mlp", Loss: "softmax", Dim: 3, Epochs: 1, Batch: 4, LR: 0.1, Opt: "sgd", Seed: 1, Preset: p.Name}
+		b, err := JobBody(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields, sets map[string]json.RawMessage
+		if err := json.Unmarshal(b, &fields); err != nil {
+			t.Fatal(err)
+		}
+		recipe := p.Request
+		recipe.Input = p.Input
+		rb, _ := json.Marshal(recipe)
+		json.Unmarshal(rb, &sets)
+		for name := range sets {
+			if _, ok := fields[name]; !ok {
+				t.Errorf("%s: the body %s leaves out %s, which the preset sets", p.Name, b, name)
+			}
+		}
+		var back TrainRequest
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, r) {
+			t.Errorf("%s: the body %s decodes to %+v (%v), want %+v", p.Name, b, back, err, r)
+		}
+	}
+	r := TrainRequest{Data: "mnist", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, Seed: 1}
+	b, err := JobBody(r)
+	plain, _ := json.Marshal(r)
+	if err != nil || string(b) != string(plain) {
+		t.Errorf("no preset: %s (%v), want %s", b, err, plain)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"metriclab/app"
+	"metriclab/core/job"
 	"metriclab/core/msg"
 )
 
@@ -77,6 +78,61 @@ func TestContractFolderJob(t *testing.T) {
 	req.Classes = "alice-bob"
 	if _, err := c.Submit(ctx, req); err != nil {
 		t.Errorf("classes alice-bob, input 1x48x48: %v; want it queued", err)
+	}
+}
+
+// TestContractPresetFieldsOff: a Jobs page's job of a preset whose form
+// turned off fields the preset sets (the faces preset's embedding batch
+// norm, flip test, augmentation, views and weight decay) trains them off:
+// the page's client (app.Client.Submit of app.JobRequest, the form's
+// request) says them, and the server, which fills a field left out from
+// the preset (job.FillRequest), records the form's request. Before, the
+// page's JSON left their zero values out, and the job took the preset's
+// (embed_bn true, flip_test true, augment faces, four views, 5e-4).
+func TestContractPresetFieldsOff(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Load = nil // the real loader: uploaded data sets
+	s, ts := newTestServer(t, cfg)
+	c := &app.Client{T: app.HandlerTransport(s)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, id := range []string{"alice", "bob", "carol"} {
+		for i := range 4 {
+			if _, err := c.UploadSample(ctx, "faces", id, pngBytes(t, 16, 16, uint8(40*len(id)+i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	form := app.DefaultSettings()
+	for _, edit := range [][2]string{{"data", "faces"}, {"preset", "faces"}, {"epochs", "1"},
+		{"embed-bn", "no"}, {"flip-test", "no"}, {"augment", "none"}, {"views", "whole"}, {"wd", ""}} {
+		var err error
+		if form, err = app.EditSettings(form, edit[0], edit[1], []string{"faces"}); err != nil {
+			t.Fatalf("%s=%s: %v", edit[0], edit[1], err)
+		}
+	}
+	req := app.JobRequest(form)
+	if req.Preset != "faces" || req.EmbedBN || req.FlipTest || req.Augment != "" || len(req.Views) != 0 || req.WeightDecay != nil {
+		t.Fatalf("the form's request %+v: want the faces preset with those fields off", req)
+	}
+	id, err := c.Submit(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := getJob(t, ts.URL, id)
+	if err := c.Cancel(ctx, id); err != nil { // its record is what this test reads
+		t.Fatal(err)
+	}
+	want, got := job.ResolveOpt(req), j.Config
+	want.Device = got.Device // auto: the server's
+	if got.Augment == "none" {
+		got.Augment = ""
+	}
+	if len(got.Views) == 0 {
+		got.Views = nil
+	}
+	if !reflect.DeepEqual(got, want) || !slices.Contains(j.PresetChanges, "embed_bn") {
+		t.Errorf("the server records\n%+v, changes %q;\nthe form's request\n%+v, embed_bn among the changes", got, j.PresetChanges, want)
 	}
 }
 
