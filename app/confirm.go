@@ -103,6 +103,53 @@ func multiClick(e app.Event) bool {
 	return n.Truthy() && n.Int() > 1
 }
 
+// rowPlace is where the row of a page's list whose thing is being taken
+// away (confirmSlot.Act) was as Confirm was pressed, for the focus once
+// the answer comes: a read of the list answered before it may have
+// dropped the row by then. Models.remove and Jobs.remove hold one.
+type rowPlace[T any] struct {
+	key      func(T) string // a row's key: a model's id, a job's
+	id, next string         // the row's key; the next row's, else the one before's, "" for none
+	at       int            // the row's index, 0 where it is not listed
+}
+
+// placeOf returns the place of row id in rows, whose keys key gives.
+func placeOf[T any](rows []T, key func(T) string, id string) rowPlace[T] {
+	p := rowPlace[T]{key: key, id: id}
+	p.at = max(p.index(rows, id), 0)
+	switch {
+	case p.at+1 < len(rows):
+		p.next = key(rows[p.at+1])
+	case p.at > 0:
+		p.next = key(rows[p.at-1])
+	}
+	return p
+}
+
+// focus returns the element that takes the focus once p's row was taken
+// away, or not, rows those listed now: the button of its own row where
+// it is still listed (refused), else of next's, else of the row now at
+// its index, else of the last row, each row's button given by button;
+// else heading, the page's.
+func (p rowPlace[T]) focus(rows []T, button func(T) string, heading string) string {
+	i := p.index(rows, p.id)
+	if i < 0 && p.next != "" {
+		i = p.index(rows, p.next)
+	}
+	if i < 0 {
+		i = min(p.at, len(rows)-1) // the row now at its index, else the last
+	}
+	if i < 0 {
+		return heading
+	}
+	return button(rows[i])
+}
+
+// index returns the index of row id in rows, -1 where it is not listed.
+func (p rowPlace[T]) index(rows []T, id string) int {
+	return slices.IndexFunc(rows, func(r T) bool { return p.key(r) == id })
+}
+
 // focusDrawn gives the keyboard's focus to the element of id once the
 // render under way through page has drawn it, and notes id in *focused
 // (outside a browser it only notes it), where the focus is on one of the

@@ -17,7 +17,8 @@
 // (models.go, its upload and rename in modelsedit.go) and Jobs; Verify and its panels (CameraPanel, EnrollPanel, EncoderPanel,
 // LivePanel); the form widgets of fields.go and TokenField, shared by
 // every page; and confirm.go's confirmStep, the two steps (Delete or
-// Remove, then Confirm or Keep) of a row of the Models and Jobs pages.
+// Remove, then Confirm or Keep) of a row of the Models and Jobs pages,
+// and rowPlace, the row that takes the focus after.
 //
 // The server's API goes through one Client over a Transport: in the
 // browser the window's fetch and EventSource (fetch_js.go; an upload

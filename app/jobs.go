@@ -906,9 +906,9 @@ func (j *Jobs) removeSlot(job msg.Job) confirmSlot {
 // leaves the page, and the note says so (its model stays); one not found
 // (404: removed in another tab) is gone all the same; one the server
 // refused (409: resumed meanwhile) stays, as it is now, and the alert
-// says why in plain words. The focus, on the row's buttons, goes to the
-// Watch of the job after it, else of the one before, else to the page's
-// heading.
+// says why in plain words. The focus, on the row's buttons, goes to a
+// button of the job after it (rowButton), else of the one before, else
+// to the page's heading (rowPlace).
 func (j *Jobs) remove(ctx app.Context, job msg.Job) {
 	if j.Client == nil || j.acting[job.ID] {
 		return
@@ -918,14 +918,7 @@ func (j *Jobs) remove(ctx app.Context, job msg.Job) {
 	}
 	j.acting[job.ID] = true
 	id := job.ID
-	at := max(slices.IndexFunc(j.jobs, func(o msg.Job) bool { return o.ID == id }), 0)
-	var next string
-	switch {
-	case at+1 < len(j.jobs):
-		next = j.jobs[at+1].ID
-	case at > 0 && at <= len(j.jobs):
-		next = j.jobs[at-1].ID
-	}
+	place := placeOf(j.jobs, func(o msg.Job) string { return o.ID }, id)
 	client, page := j.Client, j.mounted
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(ctx, requestTimeout)
@@ -966,29 +959,9 @@ func (j *Jobs) remove(ctx app.Context, job msg.Job) {
 				j.unwatch()
 				j.watch = nil
 			}
-			j.focus(j.focusAfterRemove(id, next, at), []string{"keep-job-" + id, "confirm-remove-" + id, "remove-" + id})
+			j.focus(place.focus(j.jobs, j.rowButton, "jobs-title"), []string{"keep-job-" + id, "confirm-remove-" + id, "remove-" + id})
 		})
 	})
-}
-
-// focusAfterRemove returns the element that takes the focus after the
-// removal of job id, which was at row at, next to job next: a button of
-// its own row when it is still listed (refused), else of next's, else of
-// the row now at, else of the last row (rowButton), else the page's
-// heading.
-func (j *Jobs) focusAfterRemove(id, next string, at int) string {
-	has := func(id string) int { return slices.IndexFunc(j.jobs, func(o msg.Job) bool { return o.ID == id }) }
-	switch {
-	case has(id) >= 0:
-		return j.rowButton(j.jobs[has(id)])
-	case next != "" && has(next) >= 0:
-		return j.rowButton(j.jobs[has(next)])
-	case at < len(j.jobs):
-		return j.rowButton(j.jobs[at])
-	case len(j.jobs) > 0:
-		return j.rowButton(j.jobs[len(j.jobs)-1])
-	}
-	return "jobs-title"
 }
 
 // rowButton returns the button of job's row that takes the focus after a

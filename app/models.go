@@ -287,11 +287,8 @@ func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 	}
 	name := m.nameOf(c)
 	m.deleting[c.ID], m.note = true, "deleting "+name+"…"
-	// Its row, and the model whose Delete takes the focus, as Confirm
-	// delete is pressed: a read of the registry answered before the
-	// delete's answer may have dropped the row by then.
-	at := max(m.index(c.ID), 0)
-	next := m.neighbour(at)
+	// Its row as Confirm delete is pressed (rowPlace).
+	place := placeOf(m.cards, func(o msg.ModelCard) string { return o.ID }, c.ID)
 	client, page := m.Client, m.mounted
 	ctx.Async(func() {
 		rc, cancel := context.WithTimeout(ctx, requestTimeout)
@@ -322,40 +319,9 @@ func (m *Models) remove(ctx app.Context, c msg.ModelCard) {
 			if listErr != nil && err == nil { // the cards shown are those read before
 				m.cards = slices.DeleteFunc(m.cards, func(o msg.ModelCard) bool { return o.ID == c.ID })
 			}
-			m.focus(m.focusAfter(c.ID, next, at), []string{"keep-" + c.ID, "confirm-delete-" + c.ID, "delete-" + c.ID})
+			m.focus(place.focus(m.cards, func(o msg.ModelCard) string { return "delete-" + o.ID }, "models-title"), []string{"keep-" + c.ID, "confirm-delete-" + c.ID, "delete-" + c.ID})
 		})
 	})
-}
-
-// neighbour returns the model whose Delete takes the focus once the
-// model of row at goes: the next row's, else the one before's, "" for
-// none.
-func (m *Models) neighbour(at int) string {
-	switch {
-	case at+1 < len(m.cards):
-		return m.cards[at+1].ID
-	case at > 0 && at <= len(m.cards):
-		return m.cards[at-1].ID
-	}
-	return ""
-}
-
-// focusAfter returns the element that takes the focus after the delete
-// of model id, which was at row at, next to model next (neighbour): its
-// own Delete when it is still listed, else next's, else the Delete of
-// the row now at, else of the last row, else the page's heading.
-func (m *Models) focusAfter(id, next string, at int) string {
-	switch {
-	case m.index(id) >= 0:
-		return "delete-" + id
-	case next != "" && m.index(next) >= 0:
-		return "delete-" + next
-	case at < len(m.cards):
-		return "delete-" + m.cards[at].ID
-	case len(m.cards) > 0:
-		return "delete-" + m.cards[len(m.cards)-1].ID
-	}
-	return "models-title"
 }
 
 // focus gives the keyboard's focus to the element of id once the render
