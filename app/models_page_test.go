@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -380,25 +381,29 @@ func TestModelsCellsWrap(t *testing.T) {
 // TestModelsKeepInDeletesPlace: once Delete is pressed, Keep is drawn
 // where Delete was: Delete, and then Keep after Confirm delete, at the
 // right end of a slot that keeps the width of the two, Delete and Keep
-// of one width (web/metriclab.css), so that nothing in the row moves.
+// of one width (web/metriclab.css, one rule for the Models page and the
+// Jobs page's Remove), so that nothing in the row moves.
 // Before, Keep and Confirm delete came in Delete's place, Keep first;
 // the cell, the last of a table as wide as the window, grew leftwards,
 // and Confirm delete came where Delete had been, under the second click
 // of a double click (TestE2EJobsRowButtons clicks there in Chromium).
 func TestModelsKeepInDeletesPlace(t *testing.T) {
-	b, err := os.ReadFile("../web/metriclab.css")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for selector, decls := range map[string][]string{
-		".models-page table.registry td.actions .delete-slot": {`display:\s*inline-block`, `min-width:\s*\d`, `text-align:\s*right`, `white-space:\s*nowrap`},
-		".models-page table.registry td.actions .btn-place":   {`min-width:\s*\d`},
-	} {
-		rule := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(selector) + `\s*\{([^}]*)\}`).FindStringSubmatch(string(b))
-		for _, d := range decls {
-			if rule == nil || !regexp.MustCompile(`(^|;)\s*`+d+`[^;]*(;|$)`).MatchString(rule[1]) {
-				t.Errorf("metriclab.css: %s %q, want %s", selector, rule, d)
+	for _, class := range []string{".delete-slot", ".btn-place"} {
+		rule := func(page string) map[string]string {
+			return cssRule(t, page+" table.registry td.actions "+class)
+		}
+		models, jobs := rule(".models-page"), rule(".jobs-page")
+		want := map[string]string{"min-width": `\d.*`}
+		if class == ".delete-slot" {
+			want = map[string]string{"display": `inline-block`, "min-width": `\d.*`, "text-align": `right`, "white-space": `nowrap`}
+		}
+		for k, v := range want {
+			if !regexp.MustCompile(`^` + v + `$`).MatchString(models[k]) {
+				t.Errorf("metriclab.css: .models-page's %s { %s: %q }, want %s", class, k, models[k], v)
 			}
+		}
+		if !maps.Equal(models, jobs) {
+			t.Errorf("metriclab.css: .models-page's %s %q, .jobs-page's %q; want the slot drawn alike", class, models, jobs)
 		}
 	}
 	m := NewModels()
