@@ -3,7 +3,6 @@
 package app
 
 import (
-	"syscall/js"
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -53,7 +52,6 @@ func TestConfirmStep(t *testing.T) {
 	h := &confirmHost{busy: map[string]bool{}, acts: map[string]int{}}
 	e, field := mountInDocument(t, h)
 	standInFocus(t)
-	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
 	send := func(id, event string, ev map[string]any) {
 		t.Helper()
 		el := field(id)
@@ -71,16 +69,16 @@ func TestConfirmStep(t *testing.T) {
 	asks := func(row string) bool { return !there("ask-"+row) && there("confirm-"+row) && there("keep-"+row) }
 
 	ask("r")
-	if !asks("r") || focused() != "keep-r" {
-		t.Errorf("after Ask of r: it asks %v, the focus on #%s; want Confirm and Keep in Ask's place, the focus on Keep", asks("r"), focused())
+	if !asks("r") || focusedID() != "keep-r" {
+		t.Errorf("after Ask of r: it asks %v, the focus on #%s; want Confirm and Keep in Ask's place, the focus on Keep", asks("r"), focusedID())
 	}
 	if hint := field("hint-r"); hint.IsNull() || nodeText(hint) != "says what Confirm does" || field("confirm-r").Get("attrs").Get("aria-describedby").String() != "hint-r" {
 		t.Errorf("r's hint %v, Confirm described by %v; want the hint, describing Confirm", hint, field("confirm-r").Get("attrs").Get("aria-describedby"))
 	}
 	for _, c := range []struct{ on, event, key string }{{"keep-r", "keydown", "Escape"}, {"confirm-r", "keydown", "Escape"}, {"keep-r", "click", ""}} {
 		send(c.on, c.event, map[string]any{"key": c.key, "detail": 1})
-		if !there("ask-r") || there("keep-r") || focused() != "ask-r" || h.acts["r"] != 0 {
-			t.Errorf("%s %s on #%s: Ask there %v, Keep %v, the focus on #%s, %d actions; want Ask back with the focus, nothing done", c.event, c.key, c.on, there("ask-r"), there("keep-r"), focused(), h.acts["r"])
+		if !there("ask-r") || there("keep-r") || focusedID() != "ask-r" || h.acts["r"] != 0 {
+			t.Errorf("%s %s on #%s: Ask there %v, Keep %v, the focus on #%s, %d actions; want Ask back with the focus, nothing done", c.event, c.key, c.on, there("ask-r"), there("keep-r"), focusedID(), h.acts["r"])
 		}
 		ask("r")
 	}
@@ -90,8 +88,8 @@ func TestConfirmStep(t *testing.T) {
 	}
 
 	ask("s")
-	if !asks("s") || asks("r") || !there("ask-r") || focused() != "keep-s" {
-		t.Errorf("Ask of s while r asks: s asks %v, r %v; want s alone, the focus on #keep-s (on #%s)", asks("s"), asks("r"), focused())
+	if !asks("s") || asks("r") || !there("ask-r") || focusedID() != "keep-s" {
+		t.Errorf("Ask of s while r asks: s asks %v, r %v; want s alone, the focus on #keep-s (on #%s)", asks("s"), asks("r"), focusedID())
 	}
 	if there("hint-s") || field("confirm-s").Get("attrs").Get("aria-describedby").Truthy() {
 		t.Error("s, of no hint: a hint drawn, or Confirm described by one")
@@ -118,7 +116,7 @@ func TestConfirmStep(t *testing.T) {
 	h.ctx.Dispatch(func(app.Context) { h.busy["s"] = false })
 	e.ConsumeAll()
 	send("keep-s", "keydown", map[string]any{"key": "Escape"})
-	if !there("ask-s") || focused() != "ask-s" {
-		t.Errorf("Escape on Keep once the action answered: Ask there %v, the focus on #%s; want Ask back with the focus", there("ask-s"), focused())
+	if !there("ask-s") || focusedID() != "ask-s" {
+		t.Errorf("Escape on Keep once the action answered: Ask there %v, the focus on #%s; want Ask back with the focus", there("ask-s"), focusedID())
 	}
 }

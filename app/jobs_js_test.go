@@ -643,7 +643,6 @@ func TestJobsRemoveKeys(t *testing.T) {
 	h.ctx.Dispatch(func(app.Context) { j.SetJobs(slices.Clone(f.jobs), nil) })
 	e.ConsumeAll()
 	standInFocus(t)
-	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
 	there := func(id string) bool { return !field(id).IsNull() }
 	deletes := func() []string { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.deletes) }
 
@@ -652,8 +651,8 @@ func TestJobsRemoveKeys(t *testing.T) {
 	}
 	clickOn(t, e, field, "remove-j2")
 	clickOn(t, e, field, "confirm-remove-j2")
-	if there("job-j2") || !slices.Equal(deletes(), []string{"/api/jobs/j2?remove=1"}) || focused() != "watch-j1" {
-		t.Errorf("after Confirm remove of j2: its row there %v, DELETEs %q, the focus on #%s; want the row gone, DELETE /api/jobs/j2?remove=1, the focus on j1's Watch", there("job-j2"), deletes(), focused())
+	if there("job-j2") || !slices.Equal(deletes(), []string{"/api/jobs/j2?remove=1"}) || focusedID() != "watch-j1" {
+		t.Errorf("after Confirm remove of j2: its row there %v, DELETEs %q, the focus on #%s; want the row gone, DELETE /api/jobs/j2?remove=1, the focus on j1's Watch", there("job-j2"), deletes(), focusedID())
 	}
 	if got, want := nodeText(field("jobs-note")), "removed job j2; its model stays on the Models page"; got != want {
 		t.Errorf("#jobs-note %q, want %q", got, want)

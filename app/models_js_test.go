@@ -162,6 +162,12 @@ func standInFocus(t *testing.T) {
 	})
 }
 
+// focusedID returns the id of the element that has the focus in
+// standInFocus's stand-in document.
+func focusedID() string {
+	return js.Global().Get("document").Get("activeElement").Get("id").String()
+}
+
 // TestModelsDeleteKeys: a row's Delete, from the keyboard as a screen
 // reader's user presses it (its two steps: TestConfirmStep). Confirm
 // delete sends DELETE /api/models/ID, the row goes, the note says so,
@@ -175,14 +181,13 @@ func TestModelsDeleteKeys(t *testing.T) {
 	c := msg.ModelCard{ID: "c", Name: "third", Loss: "arcface", Dim: 3, Created: "2025-01-01T12:00:00Z"}
 	f := &modelsTransport{cards: []msg.ModelCard{a, b, c}}
 	e, field := mountModelsInDocument(t, f)
-	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
 	press := func(id string) { t.Helper(); clickOn(t, e, field, id) }
 	there := func(id string) bool { return !field(id).IsNull() }
 
 	press("delete-b")
 	press("confirm-delete-b")
-	if there("model-b") || !slices.Equal(f.deletes, []string{"/api/models/b"}) || focused() != "delete-a" {
-		t.Errorf("after Confirm delete of b: its row there %v, DELETEs %q, the focus on #%s; want the row gone, DELETE /api/models/b, the focus on a's Delete", there("model-b"), f.deletes, focused())
+	if there("model-b") || !slices.Equal(f.deletes, []string{"/api/models/b"}) || focusedID() != "delete-a" {
+		t.Errorf("after Confirm delete of b: its row there %v, DELETEs %q, the focus on #%s; want the row gone, DELETE /api/models/b, the focus on a's Delete", there("model-b"), f.deletes, focusedID())
 	}
 	if got := nodeText(field("models-note")); got != "deleted second" {
 		t.Errorf("#models-note %q, want deleted second", got)
@@ -194,22 +199,22 @@ func TestModelsDeleteKeys(t *testing.T) {
 	field("confirm-delete-a").Get("listeners").Call("click", map[string]any{})
 	field("open-c").Call("focus")
 	e.ConsumeAll()
-	if there("model-a") || focused() != "open-c" {
-		t.Errorf("after Confirm delete of a, the focus moved to #open-c: row a there %v, the focus on #%s; want it gone, the focus left on #open-c", there("model-a"), focused())
+	if there("model-a") || focusedID() != "open-c" {
+		t.Errorf("after Confirm delete of a, the focus moved to #open-c: row a there %v, the focus on #%s; want it gone, the focus left on #open-c", there("model-a"), focusedID())
 	}
 
 	f.refuse = "this server needs its token for changes (Authorization: Bearer TOKEN)"
 	press("delete-c")
 	press("confirm-delete-c")
 	want := "could not delete third: " + f.refuse + " (401)"
-	if !there("model-c") || nodeText(field("models-error")) != want || focused() != "delete-c" {
-		t.Errorf("a delete refused: row c there %v, #models-error %q, the focus on #%s; want the row kept, %q, the focus on its Delete", there("model-c"), nodeText(field("models-error")), focused(), want)
+	if !there("model-c") || nodeText(field("models-error")) != want || focusedID() != "delete-c" {
+		t.Errorf("a delete refused: row c there %v, #models-error %q, the focus on #%s; want the row kept, %q, the focus on its Delete", there("model-c"), nodeText(field("models-error")), focusedID(), want)
 	}
 	f.refuse = ""
 	press("delete-c")
 	press("confirm-delete-c")
-	if there("model-c") || focused() != "models-title" || !field("models-error").IsNull() {
-		t.Errorf("after the delete of the last model: row there %v, the focus on #%s, #models-error there %v; want none, the focus on the heading, no error", there("model-c"), focused(), !field("models-error").IsNull())
+	if there("model-c") || focusedID() != "models-title" || !field("models-error").IsNull() {
+		t.Errorf("after the delete of the last model: row there %v, the focus on #%s, #models-error there %v; want none, the focus on the heading, no error", there("model-c"), focusedID(), !field("models-error").IsNull())
 	}
 }
 
@@ -252,7 +257,6 @@ func TestModelsRenameKeys(t *testing.T) {
 	b := msg.ModelCard{ID: "b", Name: "second", Loss: "arcface", Dim: 3, Created: "2025-01-01T11:00:00Z"}
 	f := &modelsTransport{cards: []msg.ModelCard{a, b}}
 	e, field := mountModelsInDocument(t, f)
-	focused := func() string { return js.Global().Get("document").Get("activeElement").Get("id").String() }
 	there := func(id string) bool { return !field(id).IsNull() }
 	send := func(id, event string, ev any) {
 		t.Helper()
@@ -270,13 +274,13 @@ func TestModelsRenameKeys(t *testing.T) {
 	}
 
 	rename()
-	if there("rename-b") || focused() != "rename-name-b" || field("rename-name-b").Get("value").String() != "second" {
-		t.Errorf("after Rename of b: #rename-b there %v, the focus on #%s; want the form, the focus on its field holding second", there("rename-b"), focused())
+	if there("rename-b") || focusedID() != "rename-name-b" || field("rename-name-b").Get("value").String() != "second" {
+		t.Errorf("after Rename of b: #rename-b there %v, the focus on #%s; want the form, the focus on its field holding second", there("rename-b"), focusedID())
 	}
 	for _, on := range []string{"rename-name-b", "rename-cancel-b"} {
 		send(on, "keydown", map[string]any{"key": "Escape"})
-		if !there("rename-b") || there("rename-form-b") || focused() != "rename-b" || len(f.posts) != 0 {
-			t.Errorf("Escape on #%s: #rename-b there %v, the form %v, the focus on #%s, sent %q; want Rename back with the focus, nothing sent", on, there("rename-b"), there("rename-form-b"), focused(), f.posts)
+		if !there("rename-b") || there("rename-form-b") || focusedID() != "rename-b" || len(f.posts) != 0 {
+			t.Errorf("Escape on #%s: #rename-b there %v, the form %v, the focus on #%s, sent %q; want Rename back with the focus, nothing sent", on, there("rename-b"), there("rename-form-b"), focusedID(), f.posts)
 		}
 		rename()
 	}
@@ -288,9 +292,9 @@ func TestModelsRenameKeys(t *testing.T) {
 		t.Error("the rename form's submit was not prevented: the browser would load the page again")
 	}
 	want := "/api/models/b/rename?name=the+second"
-	if !slices.Equal(f.posts, []string{want}) || there("rename-form-b") || focused() != "rename-b" || nodeText(field("models-note")) != "renamed second to the second" {
+	if !slices.Equal(f.posts, []string{want}) || there("rename-form-b") || focusedID() != "rename-b" || nodeText(field("models-note")) != "renamed second to the second" {
 		t.Errorf("after the rename: sent %q, the form there %v, the focus on #%s, note %q; want %s, the form closed, the focus on Rename, its note",
-			f.posts, there("rename-form-b"), focused(), nodeText(field("models-note")), want)
+			f.posts, there("rename-form-b"), focusedID(), nodeText(field("models-note")), want)
 	}
 	if got := nodeText(field("model-b")); !strings.Contains(got, "the second") {
 		t.Errorf("row b reads %q, want the new name", got)
