@@ -162,6 +162,11 @@ func TestJobLifecycle(t *testing.T) {
 	if got, want := resp.Header.Get("Content-Disposition"), `attachment; filename="metriclab-arcface-d3-`+j.ModelID+`.safetensors"`; got != want {
 		t.Errorf("model file's Content-Disposition %q, want %q", got, want)
 	}
+	// Readable by anyone who reaches the server (students load models on
+	// the Verify page), but not by another site's page.
+	if got := resp.Header.Get("Cross-Origin-Resource-Policy"); got != "same-origin" {
+		t.Errorf("model file's Cross-Origin-Resource-Policy %q, want same-origin", got)
+	}
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	os.WriteFile(path, file, 0o644)
 	m, err := core.ReadModel(path)
@@ -1390,27 +1395,41 @@ func TestDeleteDatasetsSamplesJobs(t *testing.T) {
 	post("Ann", 10)
 	post("Ann", 40)
 	wrong := post("Bob", 70) // Ann's photo, sent as Bob's
+	// Who was sent is people's names: the list needs the token, as a
+	// write does (R22), 401 before anything is looked up.
+	for _, path := range []string{"/api/datasets/tiny/samples", "/api/datasets/tiny/samples?limit=2", "/api/datasets/none/samples"} {
+		for _, h := range [][]string{nil, {"Authorization", "Bearer wrong"}} {
+			want := "this server needs its token for people's photos and names"
+			if h != nil {
+				want = "the token given is not this server's"
+			}
+			resp, b := callResp(t, "GET", ts.URL+path, "", nil, h...)
+			if resp.StatusCode != 401 || !strings.HasPrefix(errorOf(t, b), want) || resp.Header.Get("WWW-Authenticate") == "" || strings.Contains(string(b), "Ann") {
+				t.Errorf("GET %s with %v: %d %s, want 401 %q with WWW-Authenticate", path, h, resp.StatusCode, b, want)
+			}
+		}
+	}
 	type page struct {
 		Samples []struct{ ID, Identity, Created string }
 		Next    string
 	}
 	var p page
-	code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples?limit=2", "", nil)
+	code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples?limit=2", "", nil, auth...)
 	if decode(t, b, &p); code != 200 || len(p.Samples) != 2 || p.Next != p.Samples[1].ID {
 		t.Fatalf("first page of samples: %d %s, want 2 and next", code, b)
 	}
 	seen := []string{p.Samples[0].ID, p.Samples[1].ID}
-	code, b = call(t, "GET", ts.URL+"/api/datasets/tiny/samples?limit=2&after="+p.Next, "", nil)
+	code, b = call(t, "GET", ts.URL+"/api/datasets/tiny/samples?limit=2&after="+p.Next, "", nil, auth...)
 	p = page{}
 	if decode(t, b, &p); code != 200 || len(p.Samples) != 1 || p.Next != "" || slices.Contains(seen, p.Samples[0].ID) {
 		t.Fatalf("second page: %d %s, want the third sample alone", code, b)
 	}
 	for q, want := range map[string]int{"?limit=0": 400, "?limit=x": 400, "?limit=1001": 400, "?page=2": 400} {
-		if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples"+q, "", nil); code != want {
+		if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples"+q, "", nil, auth...); code != want {
 			t.Errorf("samples%s: %d %s, want %d", q, code, b, want)
 		}
 	}
-	if code, b := call(t, "GET", ts.URL+"/api/datasets/none/samples", "", nil); code != 404 {
+	if code, b := call(t, "GET", ts.URL+"/api/datasets/none/samples", "", nil, auth...); code != 404 {
 		t.Errorf("samples of no data set: %d %s, want 404", code, b)
 	}
 	// Without the token: refused, nothing removed.
@@ -1458,7 +1477,7 @@ func TestDeleteDatasetsSamplesJobs(t *testing.T) {
 	if code, b := call(t, "DELETE", ts.URL+"/api/datasets/tiny", "", nil, auth...); code != 204 {
 		t.Errorf("delete of tiny, its job canceled: %d %s, want 204", code, b)
 	}
-	if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples", "", nil); code != 404 {
+	if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples", "", nil, auth...); code != 404 {
 		t.Errorf("samples of the deleted data set: %d %s, want 404", code, b)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "datasets", "tiny")); !os.IsNotExist(err) {
@@ -1519,7 +1538,10 @@ func TestDeleteDatasetsSamplesJobs(t *testing.T) {
 // alone): its bytes, its Content-Type (PNG or JPEG), its id as a strong
 // ETag (304 to If-None-Match), ranges, a Cache-Control that revalidates
 // (a deleted person's photo must not stay in a browser's cache),
-// HEAD without the bytes. A read: no token needed, but the Host check, and no
+// HEAD without the bytes, and a Cross-Origin-Resource-Policy that keeps
+// it out of another site's <img>. A person's photo: in classroom mode it
+// needs the token, as a write does (R22: anyone on the LAN downloaded every
+// face), and without one (loopback) it does not; the Host check, and no
 // query parameter, as every route; 404 in the API's JSON for a sample of
 // another data set, of no data set, deleted, or whose file is gone.
 func TestSampleImage(t *testing.T) {
@@ -1553,7 +1575,7 @@ func TestSampleImage(t *testing.T) {
 		wantType string
 	}{{ann, pngImg, "image/png"}, {bob, jpg.Bytes(), "image/jpeg"}} {
 		imgURL := ts.URL + "/api/datasets/tiny/samples/" + tc.smp.ID
-		resp, b := callResp(t, "GET", imgURL, "", nil) // no token: a read
+		resp, b := callResp(t, "GET", imgURL, "", nil, auth...)
 		h := resp.Header
 		if resp.StatusCode != 200 || !bytes.Equal(b, tc.img) {
 			t.Errorf("GET %s's sample: %d, %d bytes, want 200 and the %d bytes posted", tc.smp.Identity, resp.StatusCode, len(b), len(tc.img))
@@ -1564,17 +1586,28 @@ func TestSampleImage(t *testing.T) {
 		if got := h.Get("Cache-Control"); got != "private, no-cache" {
 			t.Errorf("%s's sample: Cache-Control %q, want private, no-cache", tc.smp.Identity, got)
 		}
+		if got := h.Get("Cross-Origin-Resource-Policy"); got != "same-origin" {
+			t.Errorf("%s's sample: Cross-Origin-Resource-Policy %q, want same-origin (no <img> of another site)", tc.smp.Identity, got)
+		}
+		// A person's photo needs the token, as a write does (R22).
+		for _, h := range [][]string{nil, {"Authorization", "Bearer wrong"}} {
+			for _, method := range []string{"GET", "HEAD"} {
+				if code, b := call(t, method, imgURL, "", nil, h...); code != 401 || bytes.Contains(b, tc.img) {
+					t.Errorf("%s %s's sample with %v: %d, %d bytes, want 401 without the image", method, tc.smp.Identity, h, code, len(b))
+				}
+			}
+		}
 		etag := h.Get("ETag")
 		if etag != `"`+tc.smp.ID+`"` {
 			t.Errorf("%s's sample: ETag %q, want its id quoted", tc.smp.Identity, etag)
 		}
-		if code, b := call(t, "GET", imgURL, "", nil, "If-None-Match", etag); code != 304 || len(b) != 0 {
+		if code, b := call(t, "GET", imgURL, "", nil, append([]string{"If-None-Match", etag}, auth...)...); code != 304 || len(b) != 0 {
 			t.Errorf("GET with If-None-Match its ETag: %d, %d bytes, want 304 and none", code, len(b))
 		}
-		if code, b := call(t, "GET", imgURL, "", nil, "Range", "bytes=0-3"); code != 206 || !bytes.Equal(b, tc.img[:4]) {
+		if code, b := call(t, "GET", imgURL, "", nil, append([]string{"Range", "bytes=0-3"}, auth...)...); code != 206 || !bytes.Equal(b, tc.img[:4]) {
 			t.Errorf("GET of its first 4 bytes: %d %q, want 206 %q", code, b, tc.img[:4])
 		}
-		head, b := callResp(t, "HEAD", imgURL, "", nil)
+		head, b := callResp(t, "HEAD", imgURL, "", nil, auth...)
 		if head.StatusCode != 200 || len(b) != 0 || head.Header.Get("Content-Length") != strconv.Itoa(len(tc.img)) || head.Header.Get("Content-Type") != tc.wantType {
 			t.Errorf("HEAD %s's sample: %d, %d bytes, Content-Length %q, Content-Type %q; want 200, none, %d, %q",
 				tc.smp.Identity, head.StatusCode, len(b), head.Header.Get("Content-Length"), head.Header.Get("Content-Type"), len(tc.img), tc.wantType)
@@ -1585,12 +1618,12 @@ func TestSampleImage(t *testing.T) {
 		"/api/datasets/none/samples/" + ann.ID,
 		"/api/datasets/tiny/samples/0123456789abcdef",
 	} {
-		if code, b := call(t, "GET", ts.URL+path, "", nil); code != 404 || errorOf(t, b) != "not found" {
+		if code, b := call(t, "GET", ts.URL+path, "", nil, auth...); code != 404 || errorOf(t, b) != "not found" {
 			t.Errorf("GET %s: %d %s, want 404 not found", path, code, b)
 		}
 	}
 	imgURL := ts.URL + "/api/datasets/tiny/samples/" + ann.ID
-	if code, b := call(t, "GET", imgURL+"?size=64", "", nil); code != 400 || errorOf(t, b) != `unknown query parameter "size" (takes none)` {
+	if code, b := call(t, "GET", imgURL+"?size=64", "", nil, auth...); code != 400 || errorOf(t, b) != `unknown query parameter "size" (takes none)` {
 		t.Errorf("GET ?size=64: %d %s, want 400", code, b)
 	}
 	if code, b := call(t, "GET", imgURL, "", nil, "Host", "attacker.example:8000"); code != 403 || !strings.Contains(errorOf(t, b), "attacker.example") {
@@ -1604,16 +1637,33 @@ func TestSampleImage(t *testing.T) {
 	if err := os.Remove(files[0]); err != nil {
 		t.Fatal(err)
 	}
-	if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples/"+bob.ID, "", nil); code != 404 || errorOf(t, b) != "not found" {
+	if code, b := call(t, "GET", ts.URL+"/api/datasets/tiny/samples/"+bob.ID, "", nil, auth...); code != 404 || errorOf(t, b) != "not found" {
 		t.Errorf("GET of a sample whose file is gone: %d %s, want 404 not found", code, b)
 	}
 	// Deleted: 404, and no caching of the error.
 	if code, b := call(t, "DELETE", imgURL, "", nil, auth...); code != 204 {
 		t.Fatalf("DELETE: %d %s", code, b)
 	}
-	resp, b := callResp(t, "GET", imgURL, "", nil)
+	resp, b := callResp(t, "GET", imgURL, "", nil, auth...)
 	if resp.StatusCode != 404 || errorOf(t, b) != "not found" || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("GET of the deleted sample: %d %s, Cache-Control %q; want 404 not found, no-store", resp.StatusCode, b, resp.Header.Get("Cache-Control"))
+	}
+
+	// A server without a token (loopback) serves the list and the photo
+	// to anyone who reaches it, as before.
+	open := testConfig(t)
+	_, ots := newTestServer(t, open)
+	ct, body := sampleBody(t, []string{"identity", "Di"}, pngImg)
+	code, b := call(t, "POST", ots.URL+"/api/datasets/tiny/samples", ct, body)
+	var di msg.Sample
+	if decode(t, b, &di); code != 201 {
+		t.Fatalf("sample without a token: %d %s", code, b)
+	}
+	if code, b := call(t, "GET", ots.URL+"/api/datasets/tiny/samples", "", nil); code != 200 || !strings.Contains(string(b), `"Di"`) {
+		t.Errorf("samples without a token on a server without one: %d %s, want 200 with Di", code, b)
+	}
+	if code, b := call(t, "GET", ots.URL+"/api/datasets/tiny/samples/"+di.ID, "", nil); code != 200 || !bytes.Equal(b, pngImg) {
+		t.Errorf("Di's image on a server without a token: %d, %d bytes, want 200 and its bytes", code, len(b))
 	}
 }
 

@@ -37,8 +37,11 @@
 // refused with 400, as an unknown field of a JSON body is.
 //
 // Classroom mode: when Config.Token is set, writes (POST, DELETE) need
-// "Authorization: Bearer TOKEN" and reads do not, so students watch while the
-// teacher trains. Writes from another origin (a cross-site Origin or
+// "Authorization: Bearer TOKEN", and so do the reads of people's photos and
+// of who was sent (a data set's samples and a sample's image); the other
+// reads do not, so students watch while the teacher trains and load models
+// (whose cards name a faces model's people). A sample's image and a
+// model's file are same-origin resources (Cross-Origin-Resource-Policy). Writes from another origin (a cross-site Origin or
 // Sec-Fetch-Site header) are refused, and so is any request whose Host is
 // not allowed (Hosts: DNS rebinding). Bodies, uploads, jobs per client
 // (resumed ones too), bodies read at once (in all and per client, 503

@@ -284,6 +284,7 @@ func (s *Server) sampleImage(w http.ResponseWriter, r *http.Request) {
 	// a photo of a person deleted is gone from the browser's cache too.
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set("ETag", `"`+id+`"`)
+	h.Set("Cross-Origin-Resource-Policy", "same-origin") // no other site's <img> shows it
 	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, filepath.Base(path), st.ModTime(), f, st.Size())
 }
 

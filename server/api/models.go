@@ -95,6 +95,7 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	// Nor does its id name another file (ids are random, never reused):
 	// the id is a strong validator, for If-None-Match and If-Range.
 	h.Set("ETag", `"`+card.ID+`"`)
+	h.Set("Cross-Origin-Resource-Policy", "same-origin") // readable by anyone here, not by another site's page
 	// A large model at the upload rate may take longer than the server's
 	// write timeout.
 	s.extendWrite(w, s.bodyTime(st.Size()))

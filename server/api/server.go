@@ -137,9 +137,9 @@ func (s *Server) routes() {
 
 	s.handle("GET /api/datasets", s.listDatasets)
 	s.handle("DELETE /api/datasets/{name}", s.deleteDataset)
-	s.handle("GET /api/datasets/{name}/samples", s.listSamples, "after", "limit")
+	s.handle("GET /api/datasets/{name}/samples", s.withToken(s.listSamples), "after", "limit")
 	s.handle("POST /api/datasets/{name}/samples", s.uploadSample)
-	s.handle("GET /api/datasets/{name}/samples/{id}", s.sampleImage)
+	s.handle("GET /api/datasets/{name}/samples/{id}", s.withToken(s.sampleImage))
 	s.handle("DELETE /api/datasets/{name}/samples/{id}", s.deleteSample)
 
 	s.mux.HandleFunc("/api/", s.noRoute)
@@ -239,6 +239,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// withToken returns h, a read of people's photos or of who was sent (a
+// data set's samples), needing the token as a write does when the server
+// has one (classroom mode): 401 before h runs. The other reads stay open,
+// so students watch the teacher's jobs and load models on the Verify page.
+func (s *Server) withToken(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Token != "" && !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metriclab"`)
+			text := "this server needs its token for people's photos and names (Authorization: Bearer TOKEN)"
+			if r.Header.Get("Authorization") != "" {
+				text = "the token given is not this server's: it needs its token for people's photos and names (Authorization: Bearer TOKEN)"
+			}
+			s.fail(w, r, &apiError{http.StatusUnauthorized, text})
+			return
+		}
+		h(w, r)
+	}
 }
 
 // authorized reports whether r carries the token (the scheme's name in any
