@@ -105,6 +105,10 @@ func (h *Hosts) Guard(next http.Handler) http.Handler {
 	})
 }
 
+// hostQuoteRunes bounds the Host a refusal quotes (msg.Shorten): a host
+// name is at most 253 characters, and one of 100 reads as itself.
+const hostQuoteRunes = 100
+
 // refuseHost answers a request whose Host is not allowed.
 func refuseHost(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -112,8 +116,8 @@ func refuseHost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff") // as every answer of the API
 	w.WriteHeader(http.StatusForbidden)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg.ErrorLine("this server does not answer to the host name " +
-		r.Host + " (start it with --allowed-hosts NAME to allow it)")})
+	json.NewEncoder(w).Encode(map[string]string{"error": msg.ErrorLine(fmt.Sprintf("this server does not answer to the host name %q (start it with --allowed-hosts NAME to allow it)",
+		msg.Shorten(r.Host, hostQuoteRunes)))})
 }
 
 // canonicalHost lowercases a host name and drops a trailing dot.
