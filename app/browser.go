@@ -212,6 +212,16 @@ func nfc(s string) string {
 	return app.Window().Get("String").Get("prototype").Get("normalize").Call("call", s, "NFC").String()
 }
 
+// nfkc returns s in Unicode normal form KC, the form names are compared
+// in (msg.NameKey: "ａｌｉｃｅ" is "alice"), as the server's norm.NFKC
+// gives it; s itself outside a browser.
+func nfkc(s string) string {
+	if !app.IsClient {
+		return s
+	}
+	return app.Window().Get("String").Get("prototype").Get("normalize").Call("call", s, "NFKC").String()
+}
+
 // mib writes n bytes in MB (MiB), one decimal under 10.
 func mib(n int64) string {
 	if m := float64(n) / (1 << 20); m < 10 {

@@ -1782,19 +1782,20 @@ func (s *VerifyState) UploadProblem() string {
 		return p
 	}
 	for i, id := range s.Gallery.Identities {
-		if p := msg.IdentityProblem(nfc(id.Name)); p != "" { // as the server takes it
+		if p := msg.IdentityProblem(nfc(id.Name), nfkc); p != "" { // as the server takes it
 			return msg.ErrorLine(fmt.Sprintf("%q: %s", msg.Shorten(id.Name, msg.MaxErrorRunes), p))
 		}
 		// The server keeps each person in a folder, which a file system
 		// that ignores case would share, so it refuses the second of two
-		// names that differ only in case, part of the way through. It
-		// compares them in normal form C, as it keeps them: "José" in two
-		// forms (a gallery kept before imported names were normalised) is
-		// one name, one person, to it.
+		// names that differ only in case, or in the form of a character
+		// ("ａｌｉｃｅ" beside "alice": msg.NameKey), part of the way
+		// through. It keeps them in normal form C: "José" in two forms (a
+		// gallery kept before imported names were normalised) is one
+		// name, one person, to it.
 		for _, other := range s.Gallery.Identities[:i] {
-			if a, b := nfc(other.Name), nfc(id.Name); a != b && strings.EqualFold(a, b) {
-				return msg.ErrorLine(fmt.Sprintf("%q and %q differ only in case, which the server keeps as one person: rename one",
-					msg.Shorten(other.Name, msg.MaxErrorRunes/3), msg.Shorten(id.Name, msg.MaxErrorRunes/3)))
+			if a, b := nfc(other.Name), nfc(id.Name); a != b && msg.NameKey(a, nfkc) == msg.NameKey(b, nfkc) {
+				return msg.ErrorLine(fmt.Sprintf("%q and %q differ %s, which the server keeps as one person: rename one",
+					msg.Shorten(other.Name, msg.MaxErrorRunes/3), msg.Shorten(id.Name, msg.MaxErrorRunes/3), msg.Alike(a, b)))
 			}
 		}
 	}

@@ -815,8 +815,10 @@ func TestVerifyUpload(t *testing.T) {
 // before imported names were normalised: UnmarshalStoredGallery) differ
 // only in case, which the server refuses part of the way through, while
 // "José" in both forms is one name, one person to the server. Before, the
-// page compared the names as they were, and sent both. NFC is the
-// browser's (nfc): the test runs under GOOS=js (node).
+// page compared the names as they were, and sent both. Names that are one
+// in form KC ("ａｌｉｃｅ" beside "alice", "ｔｒａｉｎ") are refused as the
+// server refuses them. NFC and NFKC are the browser's (nfc, nfkc): the
+// test runs under GOOS=js (node).
 func TestVerifyUploadForms(t *testing.T) {
 	const composed, decomposed = "Jos\u00e9", "Jose\u0301"
 	if nfc(decomposed) != composed {
@@ -831,6 +833,13 @@ func TestVerifyUploadForms(t *testing.T) {
 		{[]string{composed, decomposed}, ""},
 		// 40 é decomposed are 80 runes, 40 in the server's form (R17).
 		{[]string{strings.Repeat("e\u0301", 40)}, ""},
+		// In form KC, as the server compares names (R22): fullwidth
+		// letters and a ligature read as the plain ones.
+		{[]string{"alice", "ａｌｉｃｅ"}, `"alice" and "ａｌｉｃｅ" differ only in the form of a character`},
+		{[]string{"Fiona", "\ufb01ona"}, `"Fiona" and "ﬁona" differ only in the form of a character`},
+		{[]string{"ALICE", "alice"}, `"ALICE" and "alice" differ only in case`},
+		{[]string{"ｔｒａｉｎ"}, `"ｔｒａｉｎ": "train" and "test" are not names, in any case or form`},
+		{[]string{"\u0430lice", "alice"}, ""}, // Cyrillic а: another script, not a form of a
 	} {
 		s := NewVerifyState()
 		for _, n := range tc.names {

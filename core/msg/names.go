@@ -2,6 +2,7 @@ package msg
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,27 +24,49 @@ const (
 // uploaded data set, else why not, in words for the user: it passes
 // IdentityPathProblem, does not end with ".", is not "train" or "test" in
 // any case (a file system that ignores case would take "Train" for the
-// split's folder) and is not a name that
+// split's folder) or form (NameKey, with nfkc: "ｔｒａｉｎ" reads as "train")
+// and is not a name that
 // Windows keeps for a device (CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9, in
 // any case and with any extension: "nul.txt" too), neither of which can
 // name a folder there, nor a folder Windows keeps at a drive's root
 // (DriveRootFolder), which the folder loader passes over. The server stores an identity's images in a folder
 // of that name, so the name the model's classes show is the one typed.
-func IdentityProblem(name string) string {
+func IdentityProblem(name string, nfkc func(string) string) string {
 	if p := IdentityPathProblem(name); p != "" {
 		return p
 	}
 	switch {
 	case strings.HasSuffix(name, "."):
 		return `a name cannot end with "." (Windows drops it from a folder's name)`
-	case strings.EqualFold(name, "train") || strings.EqualFold(name, "test"):
-		return `"train" and "test" are not names, in any case (they name the parts of a split data set, and some file systems ignore case)`
+	case slices.Contains([]string{foldKey("train"), foldKey("test")}, NameKey(name, nfkc)):
+		return `"train" and "test" are not names, in any case or form (ＴＲＡＩＮ too: they name the parts of a split data set, and some file systems ignore case)`
 	case windowsDevice(name):
 		return "a name Windows keeps for a device (as CON, PRN, AUX, NUL, COM1 and LPT1 are): choose another name"
 	case DriveRootFolder(name):
 		return "a name of a folder Windows keeps at a drive's root ($RECYCLE.BIN, System Volume Information), in any case: a data set's loader passes over such a folder, choose another name"
 	}
 	return ""
+}
+
+// NameKey returns the key under which two names of identities are one
+// person's: name in Unicode's compatibility normal form KC, as nfkc gives
+// it, each character folded to one case as strings.EqualFold folds it.
+// "alice", "ALICE" and the fullwidth "ａｌｉｃｅ" have one key, and so have
+// "train" and "ｔｒａｉｎ". Package msg takes the standard library alone,
+// so the caller gives the normal form: norm.NFKC.String on the server,
+// String.prototype.normalize("NFKC") in a browser. Letters of two scripts
+// that look alike (Cyrillic "а" beside Latin "a") keep their own keys:
+// neither is a compatibility form of the other.
+func NameKey(name string, nfkc func(string) string) string { return foldKey(nfkc(name)) }
+
+// Alike says in words how two names that differ but have one NameKey
+// differ: "only in case" when strings.EqualFold takes them as one, else
+// "only in the form of a character (ａ for a, ﬁ for fi), or in case".
+func Alike(a, b string) string {
+	if strings.EqualFold(a, b) {
+		return "only in case"
+	}
+	return "only in the form of a character (ａ for a, ﬁ for fi), or in case"
 }
 
 // DriveRootFolder reports whether name, in any case, is one of the

@@ -7,10 +7,23 @@ import (
 	"unicode/utf8"
 )
 
+// fullwidthNFKC stands in for a normaliser to form KC
+// (norm.NFKC.String, String.prototype.normalize("NFKC")), which package
+// msg does not hold: it maps the fullwidth forms of ASCII (U+FF01 to
+// U+FF5E), and those alone, to ASCII, as NFKC does.
+func fullwidthNFKC(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '\uff01' && r <= '\uff5e' {
+			return r - 0xff01 + '!'
+		}
+		return r
+	}, s)
+}
+
 func TestIdentityProblem(t *testing.T) {
 	for _, name := range []string{"Ann Smith", "José", "Zoë-Jane O'Neil", "李雷", "alice", "a", "Ægir_2", strings.Repeat("é", 64),
-		"Connie", "Con Air", "com10", "LPT", "auxiliary", "Dr. Nul", "J. R. Smith"} {
-		if p := IdentityProblem(name); p != "" {
+		"Connie", "Con Air", "com10", "LPT", "auxiliary", "Dr. Nul", "J. R. Smith", "ｔｒａｉｎｅｒ", "ａｌｉｃｅ"} {
+		if p := IdentityProblem(name, fullwidthNFKC); p != "" {
 			t.Errorf("IdentityProblem(%q) = %q, want none", name, p)
 		}
 	}
@@ -31,6 +44,9 @@ func TestIdentityProblem(t *testing.T) {
 		{"test", "test"},
 		{"Train", "in any case"},
 		{"TEST", "in any case"},
+		// In form KC, as the server compares names (R22): fullwidth.
+		{"ｔｒａｉｎ", `"train" and "test" are not names, in any case or form`},
+		{"ＴＥｓｔ", `"train" and "test" are not names, in any case or form`},
 		{"Smith Jr.", `end with "."`},
 		{"con", "device"},
 		{"NUL", "device"},
@@ -46,8 +62,35 @@ func TestIdentityProblem(t *testing.T) {
 		{strings.Repeat("李", 65), "64"},
 		{strings.Repeat("😀", 49), "at most 192 bytes of UTF-8 (196 here"}, // 49 runes of 4 bytes: not "64 characters"
 	} {
-		if p := IdentityProblem(tc.name); !strings.Contains(p, tc.says) {
+		if p := IdentityProblem(tc.name, fullwidthNFKC); !strings.Contains(p, tc.says) {
 			t.Errorf("IdentityProblem(%q) = %q, want it to say %q", tc.name, p, tc.says)
+		}
+	}
+}
+
+// TestNameKey: two names are one person's when they are one in form KC
+// (the normaliser's: fullwidth here) and in case, as strings.EqualFold
+// compares (the Kelvin sign is k); letters of two scripts that look
+// alike are not (Cyrillic а is not Latin a: not a compatibility form).
+// Alike says how two such names differ.
+func TestNameKey(t *testing.T) {
+	for _, tc := range []struct {
+		a, b  string
+		same  bool
+		alike string
+	}{
+		{"alice", "ALICE", true, "only in case"},
+		{"alice", "ａｌｉｃｅ", true, "only in the form of a character"},
+		{"Alice", "ａＬＩＣＥ", true, "only in the form of a character"},
+		{"kate", "\u212Aate", true, "only in case"},
+		{"alice", "\u0430lice", false, ""},
+		{"alice", "alicia", false, ""},
+	} {
+		if got := NameKey(tc.a, fullwidthNFKC) == NameKey(tc.b, fullwidthNFKC); got != tc.same {
+			t.Errorf("NameKey(%q) == NameKey(%q): %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+		if tc.same && !strings.HasPrefix(Alike(tc.a, tc.b), tc.alike) {
+			t.Errorf("Alike(%q, %q) = %q, want it to start %q", tc.a, tc.b, Alike(tc.a, tc.b), tc.alike)
 		}
 	}
 }
@@ -58,8 +101,8 @@ func TestIdentityProblem(t *testing.T) {
 // the rest of each rule is the same.
 func TestPathProblems(t *testing.T) {
 	for _, name := range []string{"con", "Smith Jr.", "LPT1.txt"} {
-		if IdentityProblem(name) == "" || IdentityPathProblem(name) != "" {
-			t.Errorf("identity %q: IdentityProblem %q, IdentityPathProblem %q; want only the first to refuse it", name, IdentityProblem(name), IdentityPathProblem(name))
+		if IdentityProblem(name, fullwidthNFKC) == "" || IdentityPathProblem(name) != "" {
+			t.Errorf("identity %q: IdentityProblem %q, IdentityPathProblem %q; want only the first to refuse it", name, IdentityProblem(name, fullwidthNFKC), IdentityPathProblem(name))
 		}
 	}
 	for _, name := range []string{"aux", "NUL", "com3", "MNIST", "Enrolled"} {

@@ -1221,6 +1221,37 @@ func TestSampleSides(t *testing.T) {
 	}
 }
 
+// TestSampleLookAlikeNames: a new identity that is a stored one in
+// Unicode's form KC and case (the fullwidth "ａｌｉｃｅ" beside "alice") is
+// refused with the one-line 400 of "ALICE" beside it, and "ｔｒａｉｎ" as
+// "TRAIN" is (R22: both were stored, two people named alike); a name of
+// another script that looks alike (Cyrillic а) is another person.
+func TestSampleLookAlikeNames(t *testing.T) {
+	_, ts := newTestServer(t, testConfig(t))
+	post := func(identity string, shade uint8) (int, []byte) {
+		ct, body := sampleBody(t, []string{"identity", identity}, pngBytes(t, 8, 8, shade))
+		return call(t, "POST", ts.URL+"/api/datasets/faces/samples", ct, body)
+	}
+	if code, b := post("alice", 1); code != 201 {
+		t.Fatalf("alice: %d %s", code, b)
+	}
+	for _, tc := range []struct{ name, want string }{
+		{"ALICE", `identity "ALICE": the identity "alice" exists: names that differ only in case would share a folder`},
+		{"ａｌｉｃｅ", `identity "ａｌｉｃｅ": the identity "alice" exists: names that differ only in the form of a character (ａ for a, ﬁ for fi), or in case, read as one person`},
+		{"Ａlice", `identity "Ａlice": the identity "alice" exists: names that differ only in the form of a character`},
+		{"TRAIN", `identity "TRAIN": "train" and "test" are not names, in any case or form`},
+		{"ｔｒａｉｎ", `identity "ｔｒａｉｎ": "train" and "test" are not names, in any case or form`},
+	} {
+		code, b := post(tc.name, 2)
+		if got := errorOf(t, b); code != 400 || !strings.HasPrefix(got, tc.want) || strings.ContainsAny(got, "\n\r") {
+			t.Errorf("%s beside alice: %d %s, want 400 %q", tc.name, code, b, tc.want)
+		}
+	}
+	if code, b := post("\u0430lice", 3); code != 201 {
+		t.Errorf("аlice (Cyrillic а) beside alice: %d %s, want 201: another script is not compared", code, b)
+	}
+}
+
 // TestSampleDeviceNameFirst: a new data set named as a Windows device is
 // refused before its body is read (a body that is not even multipart gets
 // the name's error), while one stored before the rule keeps taking

@@ -42,7 +42,9 @@ type Sample = msg.Sample
 // takes the samples of its name in any form, under its stored name (the
 // Sample's Identity). A data set's name is ASCII (msg.DatasetPathProblem),
 // in one form only. A new name that differs from a stored one only in
-// case, in normal form C, is refused, also when the two arrive at once. A
+// case or in the form of a character (one in normal form KC and case,
+// msg.NameKey: "ALICE" or "ａｌｉｃｅ" beside "alice") is refused, also when
+// the two arrive at once; the name stored is the one sent, in form C. A
 // bad name is a NameError, which matches ErrInvalidName.
 //
 // A sample is stored once: its ID is named by its content (sampleID: the
@@ -222,7 +224,7 @@ func (s *Store) checkSampleNames(dataset, identity string) (string, error) {
 	// its folder on a file system that ignores case (macOS's, Windows').
 	if !stored {
 		if _, other, err := s.matchName("SELECT name FROM datasets", dataset); err != nil || other != "" {
-			return "", cmp.Or(err, error(NameError{"data set", dataset, fmt.Sprintf("the data set %q exists: names that differ only in case would share a folder", other)}))
+			return "", cmp.Or(err, error(NameError{"data set", dataset, alikeProblem("data set", other, dataset)}))
 		}
 	}
 	if samples > 0 {
@@ -235,20 +237,36 @@ func (s *Store) checkSampleNames(dataset, identity string) (string, error) {
 	case same != "":
 		return same, nil
 	}
-	if p := msg.IdentityProblem(identity); p != "" {
+	if p := msg.IdentityProblem(identity, norm.NFKC.String); p != "" {
 		return "", NameError{"identity", identity, p}
 	}
 	if other != "" {
-		return "", NameError{"identity", identity, fmt.Sprintf("the identity %q exists: names that differ only in case would share a folder", other)}
+		return "", NameError{"identity", identity, alikeProblem("identity", other, identity)}
 	}
 	return identity, nil
 }
 
+// alikeProblem is why a new name of kind ("identity", "data set") is
+// refused beside stored, one person's name or one folder's to the store
+// (msg.NameKey): two that differ only in case would share a folder on a
+// file system that ignores case (macOS's, Windows'), and two that differ
+// in the form of a character (fullwidth "ａｌｉｃｅ" beside "alice") read as
+// one name. A data set's name is ASCII: only its case differs.
+func alikeProblem(kind, stored, name string) string {
+	if strings.EqualFold(stored, name) {
+		return fmt.Sprintf("the %s %q exists: names that differ only in case would share a folder", kind, stored)
+	}
+	return fmt.Sprintf("the %s %q exists: names that differ %s, read as one person", kind, stored, msg.Alike(stored, name))
+}
+
+// nameKey is msg.NameKey with the normal form KC of package norm.
+func nameKey(name string) string { return msg.NameKey(name, norm.NFKC.String) }
+
 // matchName compares name, in normal form C, with the names of query (one
 // column; args its arguments) in normal form C: same is the first that is
 // name in another form (stored before names were normalised), other the
-// first that equals name under Unicode case folding but is not name; ""
-// for none.
+// first that is one with name in form KC and case (nameKey: "ALICE" or
+// "ａｌｉｃｅ" beside "alice") but is not name; "" for none.
 func (s *Store) matchName(query, name string, args ...any) (same, other string, err error) {
 	rows, err := s.db.Query(query, args...)
 	if err != nil {
@@ -263,7 +281,7 @@ func (s *Store) matchName(query, name string, args ...any) (same, other string, 
 		switch n := IdentityName(stored); {
 		case n == name && same == "":
 			same = stored
-		case n != name && strings.EqualFold(n, name) && other == "":
+		case n != name && other == "" && nameKey(n) == nameKey(name):
 			other = stored
 		}
 	}

@@ -790,6 +790,12 @@ func TestSampleNamesStoredBefore(t *testing.T) {
 		{"Faces", "Ann", `data set "Faces": the data set "faces" exists: names that differ only in case would share a folder`},
 		{"aux", "BOB", `identity "BOB": the identity "Bob" exists: names that differ only in case would share a folder`},
 		{"aux", "bob", `identity "bob": the identity "Bob" exists`},
+		// Or but for the form of a character, in Unicode's form KC
+		// (R22): fullwidth letters read as the ASCII ones.
+		{"aux", "ＢＯＢ", `identity "ＢＯＢ": the identity "Bob" exists: names that differ only in the form of a character (ａ for a, ﬁ for fi), or in case, read as one person`},
+		{"aux", "ｂｏｂ", `identity "ｂｏｂ": the identity "Bob" exists`},
+		{"aux", "ｔｒａｉｎ", `identity "ｔｒａｉｎ": "train" and "test" are not names, in any case or form`},
+		{"aux", "ｔｅｓｔ", `"train" and "test" are not names`},
 	} {
 		if _, err := s.AddSample(c.dataset, c.identity, ".png", write); !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("new %s/%s: %v, want ErrInvalidName saying %q", c.dataset, c.identity, err, c.says)
@@ -827,7 +833,6 @@ func TestSampleNamesNFC(t *testing.T) {
 	if _, err := s.AddSample("faces", "JOSE\u0301", ".png", writeString("png")); !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), "differ only in case") {
 		t.Errorf(`"JOSÉ" in NFD beside "José": %v, want ErrInvalidName saying the names differ only in case`, err)
 	}
-
 	// Zoë as stored before: its row and folder in NFD.
 	const zoeNFC, zoeNFD = "Zo\u00eb", "Zoe\u0308"
 	old := filepath.Join("datasets", "faces", zoeNFD, "old.png")
@@ -858,6 +863,15 @@ func TestSampleNamesNFC(t *testing.T) {
 	}
 	if classes, err := data.ClassNames(d, "all"); err != nil || !slices.Equal(classes, []string{nfc, zoeNFD}) {
 		t.Errorf("the data set's identities on disk: %+q (%v), want %+q", classes, err, []string{nfc, zoeNFD})
+	}
+
+	// A name is compared in form KC but stored in form C, as typed: the
+	// ligature ﬁ stays, and "Fiona" beside it is one person (R22).
+	if smp, err := s.AddSample("lig", "\ufb01ona", ".png", writeString("png of fiona")); err != nil || smp.Identity != "\ufb01ona" {
+		t.Errorf(`a sample of "ﬁona": identity %+q, %v; want "ﬁona" as sent`, smp.Identity, err)
+	}
+	if _, err := s.AddSample("lig", "Fiona", ".png", writeString("png")); !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), `the identity "ﬁona" exists: names that differ only in the form of a character`) {
+		t.Errorf(`"Fiona" beside "ﬁona": %v, want ErrInvalidName saying the names differ only in a character's form`, err)
 	}
 }
 
