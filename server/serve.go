@@ -207,6 +207,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer ln.Close()
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
+	// Connections bounded per client address and in all (limitListener).
+	ln = newLimitListener(ln, connsPerClient, connLimit(fileLimit()), f.proxies, logger)
 	acfg := api.Config{DataDir: f.dataDir, Token: f.token, Version: version, Hosts: f.hosts, TrustedProxies: f.proxies,
 		MaxUpload: f.maxUpload, MaxJobsPerClient: f.maxJobs, MaxBodies: f.maxBodies, MaxBodiesPerClient: f.maxBodiesClient, MaxJobMemory: f.maxJobMemory, MaxSSE: f.maxSSE, MaxSSEPerClient: f.maxSSEClient, Logger: logger,
 		JobOptions: job.Options{Threads: f.threads}, WriteTimeout: defaultTimeouts.write}

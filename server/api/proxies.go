@@ -101,3 +101,16 @@ func forwardedClient(values []string, trusted []netip.Prefix) (netip.Addr, error
 func inRanges(ranges []netip.Prefix, ip netip.Addr) bool {
 	return slices.ContainsFunc(ranges, func(p netip.Prefix) bool { return p.Contains(ip) })
 }
+
+// PeerClient returns the client of the per-client limits that a peer at
+// ip is, as clientOf keys it (serve's connection limits key by it too):
+// an IPv4 address (an IPv4-mapped one as its IPv4 one), loopback as it
+// is, any other IPv6 address by its /64.
+func PeerClient(ip netip.Addr) string {
+	ip = ip.Unmap().WithZone("")
+	if ip.Is4() || ip.IsLoopback() {
+		return ip.String()
+	}
+	p, _ := ip.Prefix(64) // cannot fail: an IPv6 address has 128 bits
+	return p.String()
+}

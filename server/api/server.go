@@ -321,11 +321,7 @@ func (s *Server) clientOf(r *http.Request) string {
 			ip = client
 		}
 	}
-	if ip.Is4() || ip.IsLoopback() {
-		return ip.String()
-	}
-	p, _ := ip.Prefix(64) // cannot fail: an IPv6 address has 128 bits
-	return p.String()
+	return PeerClient(ip)
 }
 
 // apiError is an error with its status and the message the client sees.
