@@ -87,6 +87,13 @@ const webRecheck = time.Second
 // webSettle is serve's serveConfig.Settle: a second without a write.
 const webSettle = time.Second
 
+// minTokenLength is the fewest characters of a --token: a keep-alive
+// connection tried 2,500 tokens a second, and guessed a --token of 4
+// digits in one. 16 characters of hex are 2⁶⁴ tokens; the one generated
+// has 32 (api.RequireToken), and a server refuses a client's writes for a
+// minute after 10 wrong tokens (api's token guesses).
+const minTokenLength = 16
+
 // serveFlags are serve's flags, parsed and checked (parseServe), with
 // the token and the hosts allowed they make.
 type serveFlags struct {
@@ -111,7 +118,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.web, "web", "web", "the web root (built by make run or make web); without its app.wasm the pages answer 503 and the API alone is served")
 	fs.StringVar(&f.precompress, "precompress", "", "compress FILE, any file, into FILE.gz (gzip) and FILE.br (brotli) next to it, then exit (meant for the built .wasm binaries: serve sends only those compressed)")
 	fs.StringVar(&f.dataDir, "data-dir", api.DefaultDataDir, "models, jobs and data sets (SQLite and files)")
-	fs.StringVar(&f.token, "token", "", "writes need Authorization: Bearer TOKEN (one is generated when --addr is not loopback)")
+	fs.StringVar(&f.token, "token", "", fmt.Sprintf("writes need Authorization: Bearer TOKEN, of %d characters at least (one is generated when --addr is not loopback)", minTokenLength))
 	fs.Int64Var(&f.maxUpload, "max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
 	fs.IntVar(&f.maxJobs, "max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
 	fs.IntVar(&f.maxBodies, "max-bodies", api.DefaultMaxBodies, "request bodies (model and sample uploads, new jobs) read at once; more are answered 503 with Retry-After")
@@ -158,6 +165,9 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	}
 	if f.dataDir == "" { // the API would take it for its default
 		return nil, badInput("--data-dir is empty: want a folder (default %s)", api.DefaultDataDir)
+	}
+	if n := len(f.token); n > 0 && n < minTokenLength { // printable ASCII (msg.CheckToken): a byte a character
+		return nil, badInput("--token has %d characters: it needs %d at least (a short one is guessed in seconds); without --token one is generated", n, minTokenLength)
 	}
 	var err error
 	if f.token, f.generated, err = api.RequireToken(f.addr, f.token); err != nil {

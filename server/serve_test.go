@@ -1356,3 +1356,36 @@ func TestServeBannerFirst(t *testing.T) {
 		t.Errorf("serve on 0.0.0.0:0 without --token began\n%s\nwant the banner first (metriclab VERSION: serving the playground on URL (web files HASH; Ctrl-C stops)), then \"classroom mode: writes need the token HEX\"", strings.Join(got, "\n"))
 	}
 }
+
+// TestServeTokenLength: a --token shorter than minTokenLength is refused
+// with one line that names the minimum (before, --token 4821 served, and
+// a keep-alive connection guessed it in a second); one of that length is
+// taken, and the token generated is longer.
+func TestServeTokenLength(t *testing.T) {
+	long := strings.Repeat("k", minTokenLength)
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"--addr", "0.0.0.0:0", "--token", "4821"}, false},
+		{[]string{"--addr", "127.0.0.1:0", "--token", long[1:]}, false}, // loopback too: a token given is meant to guard
+		{[]string{"--addr", "0.0.0.0:0", "--token", long}, true},
+		{[]string{"--addr", "127.0.0.1:0", "--token", ""}, true}, // none
+	} {
+		f, err := parseServe(tc.args, io.Discard)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("serve %q: %v, want it taken", tc.args, err)
+		case !tc.ok && err == nil:
+			t.Errorf("serve %q taken, want it refused", tc.args)
+		case !tc.ok && (!strings.Contains(err.Error(), strconv.Itoa(minTokenLength)) || strings.Contains(err.Error(), "\n")):
+			t.Errorf("serve %q: %q, want one line naming the minimum, %d", tc.args, err, minTokenLength)
+		case tc.ok && f.token != tc.args[3]:
+			t.Errorf("serve %q: token %q, want the one given", tc.args, f.token)
+		}
+	}
+	f, err := parseServe([]string{"--addr", "0.0.0.0:0"}, io.Discard)
+	if err != nil || !f.generated || len(f.token) < minTokenLength {
+		t.Errorf("serve --addr 0.0.0.0:0: %v, token %q generated %v; want one generated of %d characters at least", err, f.token, f.generated, minTokenLength)
+	}
+}
