@@ -28,6 +28,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -2507,5 +2508,102 @@ func TestOldRecordPresetChanges(t *testing.T) {
 	old.Arch, old.WeightDecay = "mlp", nil // adam's weight decay, 0, is not the preset's
 	if c := presetChanges(old); !slices.Equal(c, []string{"arch", "weight_decay"}) {
 		t.Errorf("an old record of digits with mlp and no weight decay: changes %q, want arch, weight_decay", c)
+	}
+}
+
+// TestTokenGuesses: after maxWrongTokens wrong tokens from one client
+// within a minute, its writes, and its reads that need the token, are
+// answered 429 with Retry-After for a minute, the right token's too, and
+// the log says so once; its other reads, and another client's writes,
+// are served. Fewer wrong tokens in a
+// minute, or writes without a token, start no block. Before, a
+// keep-alive connection tried 2,500 tokens a second, unlogged.
+func TestTokenGuesses(t *testing.T) {
+	cfg := testConfig(t)
+	const token = "a-classroom-token-of-some-length"
+	cfg.Token = token
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} // X-Forwarded-For names another client
+	logs := &lockedBuffer{}
+	cfg.Logger = log.New(logs, "", 0)
+	s, ts := newTestServer(t, cfg)
+	var elapsed atomic.Int64 // the fake clock's time since t0
+	t0 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	s.guesses.now = func() time.Time { return t0.Add(time.Duration(elapsed.Load())) }
+	advance := func(d time.Duration) { elapsed.Add(int64(d)) }
+	write := func(bearer string, header ...string) (int, http.Header) {
+		t.Helper()
+		if bearer != "" {
+			header = append(header, "Authorization", "Bearer "+bearer)
+		}
+		resp, _ := callResp(t, "DELETE", ts.URL+"/api/models/nosuchmodel", "", nil, header...) // 404 once past the token
+		return resp.StatusCode, resp.Header
+	}
+
+	// Writes without a token are no guesses; wrong ones spread over more
+	// than a minute start no block.
+	for range 2 * maxWrongTokens {
+		if code, _ := write(""); code != 401 {
+			t.Fatalf("a write without a token: %d, want 401", code)
+		}
+	}
+	for range maxWrongTokens - 1 {
+		write("wrong")
+	}
+	advance(wrongTokenWindow)
+	if code, _ := write("wrong"); code != 401 {
+		t.Errorf("wrong token %d, a minute after the first: %d, want 401 (no block)", maxWrongTokens, code)
+	}
+	if code, _ := write(token); code != 404 {
+		t.Errorf("the right token after %d wrong ones over more than a minute: %d, want 404 (served)", maxWrongTokens, code)
+	}
+	advance(wrongTokenWindow)
+
+	// maxWrongTokens within a minute: 401 each, then the block.
+	for i := range maxWrongTokens {
+		if i > 0 {
+			advance(time.Second) // 9 s in all: within the minute
+		}
+		if code, _ := write("wrong-" + strconv.Itoa(i)); code != 401 {
+			t.Errorf("wrong token %d: %d, want 401", i+1, code)
+		}
+	}
+	for _, bearer := range []string{"wrong", token, ""} {
+		code, h := write(bearer)
+		if code != 429 || h.Get("Retry-After") != "60" {
+			t.Errorf("a write with token %q after %d wrong ones: %d, Retry-After %q; want 429, 60", bearer, maxWrongTokens, code, h.Get("Retry-After"))
+		}
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/models", "", nil); code != 200 {
+		t.Errorf("a read of the blocked client: %d, want 200", code)
+	}
+	// A read that needs the token (withToken) is refused as a write.
+	if resp, _ := callResp(t, "GET", ts.URL+"/api/datasets/faces/samples", "", nil, "Authorization", "Bearer "+token); resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "60" {
+		t.Errorf("a list of samples with the token from the blocked client: %d, Retry-After %q; want 429, 60", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if code, _ := write(token, "X-Forwarded-For", "192.0.2.7"); code != 404 {
+		t.Errorf("another client's write with the token: %d, want 404 (served)", code)
+	}
+	advance(tokenBlock / 2)
+	if code, h := write(token); code != 429 || h.Get("Retry-After") != "30" {
+		t.Errorf("half the block later: %d, Retry-After %q; want 429, 30", code, h.Get("Retry-After"))
+	}
+	advance(tokenBlock / 2)
+	if code, _ := write(token); code != 404 {
+		t.Errorf("the right token once the block passed: %d, want 404 (served)", code)
+	}
+	want := regexp.MustCompile(`^api: 10 wrong tokens from 127\.0\.0\.1: refusing its requests that need the token for 60 s\n$`)
+	if got := logs.String(); !want.MatchString(got) {
+		t.Errorf("log:\n%s\nwant one line %q", got, want)
+	}
+
+	// Wrong tokens given to a read that needs the token count as a
+	// write's do.
+	for i := range maxWrongTokens {
+		if code, _ := call(t, "GET", ts.URL+"/api/datasets/faces/samples/x", "", nil, "Authorization", "Bearer wrong", "X-Forwarded-For", "192.0.2.8"); code != 401 {
+			t.Errorf("a sample's image with wrong token %d: %d, want 401", i+1, code)
+		}
+	}
+	if code, _ := write(token, "X-Forwarded-For", "192.0.2.8"); code != 429 {
+		t.Errorf("a write after %d wrong tokens given to reads: %d, want 429", maxWrongTokens, code)
 	}
 }

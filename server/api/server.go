@@ -62,6 +62,10 @@ type Server struct {
 	unreadableMu sync.Mutex
 	unreadable   map[string]bool
 
+	// guesses counts the wrong tokens of each client: after
+	// maxWrongTokens its writes are refused for a while.
+	guesses *tokenGuesses
+
 	// badForwarded logs the first X-Forwarded-For of a trusted proxy
 	// that is not a list of addresses (clientOf).
 	badForwarded sync.Once
@@ -97,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, runner: r, log: cfg.Logger, mux: http.NewServeMux(),
 		sse:     &streams{full: errManyStreams, fullClient: errManyStreamsClient},
 		decodes: make(chan struct{}, decodeSlots(runtime.GOMAXPROCS(0), DefaultMaxJobMemory())), decodeWait: decodeWait, bodies: &streams{full: errBusy, fullClient: errBusyClient},
-		ending: make(chan struct{})}
+		ending: make(chan struct{}), guesses: &tokenGuesses{now: time.Now}}
 	s.routes()
 	return s, nil
 }
@@ -206,8 +210,8 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, &apiError{http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed (%s)", r.Method, strings.Join(allow, ", "))})
 }
 
-// ServeHTTP checks the Host header (Config.Hosts), then writes (token,
-// origin), then routes.
+// ServeHTTP checks the Host header (Config.Hosts), then writes (origin,
+// a client refused for its wrong tokens, token), then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.Hosts.Allowed(r.Host) {
 		refuseHost(w, r)
@@ -228,11 +232,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, &apiError{http.StatusForbidden, "cross-origin writes are refused"})
 			return
 		}
+		if s.cfg.Token != "" && s.refuseGuesser(w, r, s.clientOf(r)) { // the right token too: see guesses.go
+			return
+		}
 		if s.cfg.Token != "" && !s.authorized(r) {
 			h.Set("WWW-Authenticate", `Bearer realm="metriclab"`)
 			text := "this server needs its token for changes (Authorization: Bearer TOKEN)"
 			if r.Header.Get("Authorization") != "" { // a token mistyped: not "needs" one, which reads as none sent
 				text = "the token given is not this server's: it needs its token for changes (Authorization: Bearer TOKEN)"
+				s.wrongToken(r)
 			}
 			s.fail(w, r, &apiError{http.StatusUnauthorized, text})
 			return
@@ -247,11 +255,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // so students watch the teacher's jobs and load models on the Verify page.
 func (s *Server) withToken(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Token != "" && s.refuseGuesser(w, r, s.clientOf(r)) { // as a write: see guesses.go
+			return
+		}
 		if s.cfg.Token != "" && !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="metriclab"`)
 			text := "this server needs its token for people's photos and names (Authorization: Bearer TOKEN)"
 			if r.Header.Get("Authorization") != "" {
 				text = "the token given is not this server's: it needs its token for people's photos and names (Authorization: Bearer TOKEN)"
+				s.wrongToken(r)
 			}
 			s.fail(w, r, &apiError{http.StatusUnauthorized, text})
 			return
