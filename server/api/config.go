@@ -89,7 +89,7 @@ const (
 	DefaultMaxUpload        = 256 << 20 // a .safetensors upload
 	DefaultMaxSample        = 8 << 20   // one sample image upload
 	DefaultMaxJobsPerClient = 4         // queued or running jobs per client address
-	DefaultMaxSSE           = 32        // concurrent event streams
+	DefaultMaxSSE           = 256       // concurrent event streams: a classroom of 64 with DefaultMaxSSEPerClient each (32 let 8 students refuse all others)
 	DefaultMaxSSEPerClient  = 4         // concurrent event streams of one client address
 	DefaultMaxSSEDuration   = time.Hour // an event stream then ends (the page opens it again)
 	// DefaultMaxBodies request bodies are read at once: a sample's is

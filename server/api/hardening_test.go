@@ -366,6 +366,54 @@ func TestEventStreamsPerClient(t *testing.T) {
 	open[1].Body.Close()
 }
 
+// TestEventStreamsClassroom: with the defaults, a classroom of 32
+// students, each with DefaultMaxSSEPerClient streams open (a few tabs of
+// the Jobs page), is served, and a student's stream beyond those is
+// refused 429. Before, 32 streams in all were: 8 students with 4 each
+// refused every other viewer for the whole job.
+func TestEventStreamsClassroom(t *testing.T) {
+	const students = 32
+	cfg := testConfig(t)
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} // each student named by X-Forwarded-For
+	_, ts := newTestServer(t, cfg)
+	var job msg.Created
+	for range 2 { // the second stays queued behind the first: its streams idle
+		_, b := postJSON(t, ts.URL+"/api/jobs", tinyJob(1000))
+		decode(t, b, &job)
+		defer call(t, "DELETE", ts.URL+"/api/jobs/"+job.ID, "", nil)
+	}
+	path := ts.URL + "/api/jobs/" + job.ID + "/events"
+	stream := func(student int) *http.Response {
+		req, err := http.NewRequest("GET", path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.0.%d.%d", student/250, student%250+1))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for i := range students {
+		for k := range DefaultMaxSSEPerClient {
+			resp := stream(i)
+			defer resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b, _ := io.ReadAll(resp.Body)
+				t.Fatalf("student %d's stream %d: %d %s, want 200 (a classroom of %d, %d streams each)", i+1, k+1, resp.StatusCode, b, students, DefaultMaxSSEPerClient)
+			}
+			sseEvents(t, resp.Body, 1) // open: its first event came
+		}
+	}
+	resp := stream(0)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 429 || !strings.Contains(errorOf(t, b), "from this address") {
+		t.Errorf("a student's stream %d: %d %s, want 429 from this address", DefaultMaxSSEPerClient+1, resp.StatusCode, b)
+	}
+}
+
 // TestEventStreamHead: a HEAD of a job's events answers the stream's
 // status and headers, then ends and gives its place back. Before, it held
 // its place until the job ended (net/http drops what a HEAD writes): the
