@@ -18,16 +18,16 @@ import (
 // kept 20,000 such connections open exhausted a server's handles
 // (RLIMIT_NOFILE 20000), and the server could then open no file (a
 // sample's upload answered 500, a running job's checkpoint failed). So
-// serve's listener keeps at most connsPerClient connections of one client
-// address open (a further one is closed as soon as it is accepted), and
+// serve's listener keeps at most --max-conns-per-client connections of one
+// client address open (a further one is closed as soon as it is accepted), and
 // at most maxConns in all, below the handle limit (connLimit): Accept
 // waits for one to close rather than fail.
 
-// connsPerClient is how many connections one client address keeps open:
-// a browser opens 6 per server, and a page's event streams hold one each
-// (4 at most per client, api.DefaultMaxSSEPerClient), so a few tabs fit,
-// and a classroom behind one NAT address gets 64.
-const connsPerClient = 64
+// defaultConnsPerClient is how many connections one client address keeps
+// open by default (--max-conns-per-client): a browser opens 6 per server
+// at most, the event streams of its pages among them, so a machine's
+// browsers fit, and so do ten behind one NAT address.
+const defaultConnsPerClient = 64
 
 // maxConnsCap bounds maxConns where the handle limit is high: 4096
 // connections are far more than a classroom opens.

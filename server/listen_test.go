@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,17 +239,37 @@ func TestConnLimit(t *testing.T) {
 }
 
 // TestServeConnsPerClient: serve's listener is bounded: with
-// connsPerClient connections of 127.0.0.1 open, each having sent a request
-// line alone (before, 20,000 such connections of one host took every file
-// handle of the server), the next is closed at once, and the log says so.
+// --max-conns-per-client connections of 127.0.0.1 open, each having sent
+// a request line alone (before, 20,000 such connections of one host took
+// every file handle of the server), the next is closed at once, and the
+// log says so; once they close, the address is served again.
 func TestServeConnsPerClient(t *testing.T) {
+	const perClient = 3
 	dir := t.TempDir()
 	stderr := new(output)
-	_, base, cancel, stopped, _ := serveIn(t, emptyWebDir(t, dir), dir, stderr)
-	defer func() { cancel(); <-stopped }()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	ran := make(chan int, 1)
+	go func() {
+		ran <- run(ctx, []string{"serve", "--web", emptyWebDir(t, dir), "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+			"--threads", "1", "--max-conns-per-client", strconv.Itoa(perClient)}, w, stderr)
+		w.Close()
+	}()
+	defer func() { cancel(); io.Copy(io.Discard, out); <-ran }()
+	lines := bufio.NewScanner(out)
+	var base string
+	for base == "" && lines.Scan() {
+		if m := regexp.MustCompile(`serving the playground on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("serve did not say where it serves:\n%s", stderr)
+	}
+	go io.Copy(io.Discard, out)
 	addr := strings.TrimPrefix(base, "http://")
 	var open []net.Conn
-	for range connsPerClient {
+	for range perClient {
 		c := dialTest(t, addr, nil)
 		if _, err := io.WriteString(c, "GET /api/health HTTP/1.1\r\n"); err != nil {
 			t.Fatal(err)
@@ -254,15 +279,16 @@ func TestServeConnsPerClient(t *testing.T) {
 	extra := dialTest(t, addr, nil)
 	io.WriteString(extra, "GET /api/health HTTP/1.1\r\n")
 	if !closedByServer(extra, 3*time.Second) {
-		t.Errorf("connection %d of 127.0.0.1 stayed open, want it closed (at most %d per address)", connsPerClient+1, connsPerClient)
+		t.Errorf("connection %d of 127.0.0.1 stayed open, want it closed (--max-conns-per-client %d)", perClient+1, perClient)
 	}
-	if closedByServer(open[0], 50*time.Millisecond) {
-		t.Error("the first connection was closed, want it open (the header timeout is 10 s)")
+	for i, c := range open {
+		if closedByServer(c, 50*time.Millisecond) {
+			t.Errorf("connection %d was closed, want it open (the header timeout is 10 s)", i+1)
+		}
 	}
-	if !strings.Contains(stderr.String(), "127.0.0.1 has 64 connections open") {
-		t.Errorf("serve's log:\n%s\nwant a line naming 127.0.0.1 and its 64 connections", stderr.String())
+	if want := "127.0.0.1 has 3 connections open"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("serve's log:\n%s\nwant a line %q", stderr, want)
 	}
-	// Once they close, the address is served again.
 	for _, c := range open {
 		c.Close()
 	}

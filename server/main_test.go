@@ -2246,7 +2246,7 @@ func emptyWebDir(t *testing.T, dir string) string {
 func TestServeBounds(t *testing.T) {
 	dir := t.TempDir()
 	web := emptyWebDir(t, dir)
-	for _, flag := range []string{"--max-upload=-5", "--max-jobs-per-client=0", "--max-bodies=0", "--max-bodies-per-client=0", "--max-sse=-1", "--max-sse-per-client=0"} {
+	for _, flag := range []string{"--max-upload=-5", "--max-jobs-per-client=0", "--max-bodies=0", "--max-bodies-per-client=0", "--max-sse=-1", "--max-sse-per-client=0", "--max-conns-per-client=0"} {
 		// A server that starts stops after a second.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		var stdout, stderr bytes.Buffer

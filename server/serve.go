@@ -100,6 +100,7 @@ type serveFlags struct {
 	addr, web, precompress, dataDir, token                             string
 	maxUpload, maxJobMemory                                            int64
 	maxJobs, maxBodies, maxBodiesClient, maxSSE, maxSSEClient, threads int
+	maxConnsClient                                                     int
 
 	generated bool // the token was generated, to be printed
 	hosts     *api.Hosts
@@ -126,6 +127,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.Int64Var(&f.maxJobMemory, "max-job-memory", 0, "largest memory a CPU job's training may take, in bytes (an estimate from the model and the batch); 0: half of this machine's memory (or of its cgroup's limit; 8 GiB where neither can be read), -1: no bound")
 	fs.IntVar(&f.maxSSE, "max-sse", api.DefaultMaxSSE, "concurrent job event streams")
 	fs.IntVar(&f.maxSSEClient, "max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
+	fs.IntVar(&f.maxConnsClient, "max-conns-per-client", defaultConnsPerClient, "connections of one client address open at once (a --trusted-proxies proxy's: no bound but the total); more are closed at once")
 	allowedHosts := fs.String("allowed-hosts", "", "host names the server answers to besides localhost and IP addresses, comma-separated (.example.org: the domain and its names), e.g. a classroom's name")
 	trustedProxies := fs.String("trusted-proxies", "", "reverse proxies (Caddy, nginx: the Verify page's webcam needs HTTPS) whose X-Forwarded-For names the client of the per-client limits, comma-separated IP addresses or CIDR ranges, e.g. 127.0.0.1 for one on this machine; none: every client is its connection's address")
 	fs.IntVar(&f.threads, "threads", 0, threadsDoc)
@@ -139,7 +141,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	for _, b := range []struct {
 		name string
 		v    int64
-	}{{"max-upload", f.maxUpload}, {"max-jobs-per-client", int64(f.maxJobs)}, {"max-bodies", int64(f.maxBodies)}, {"max-bodies-per-client", int64(f.maxBodiesClient)}, {"max-sse", int64(f.maxSSE)}, {"max-sse-per-client", int64(f.maxSSEClient)}} {
+	}{{"max-upload", f.maxUpload}, {"max-jobs-per-client", int64(f.maxJobs)}, {"max-bodies", int64(f.maxBodies)}, {"max-bodies-per-client", int64(f.maxBodiesClient)}, {"max-sse", int64(f.maxSSE)}, {"max-sse-per-client", int64(f.maxSSEClient)}, {"max-conns-per-client", int64(f.maxConnsClient)}} {
 		if b.v < 1 {
 			return nil, badInput("--%s %d: must be 1 or more", b.name, b.v)
 		}
@@ -218,7 +220,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer ln.Close()
 	logger := log.New(stderr, "metriclab serve: ", log.LstdFlags)
 	// Connections bounded per client address and in all (limitListener).
-	ln = newLimitListener(ln, connsPerClient, connLimit(fileLimit()), f.proxies, logger)
+	ln = newLimitListener(ln, f.maxConnsClient, connLimit(fileLimit()), f.proxies, logger)
 	acfg := api.Config{DataDir: f.dataDir, Token: f.token, Version: version, Hosts: f.hosts, TrustedProxies: f.proxies,
 		MaxUpload: f.maxUpload, MaxJobsPerClient: f.maxJobs, MaxBodies: f.maxBodies, MaxBodiesPerClient: f.maxBodiesClient, MaxJobMemory: f.maxJobMemory, MaxSSE: f.maxSSE, MaxSSEPerClient: f.maxSSEClient, Logger: logger,
 		JobOptions: job.Options{Threads: f.threads}, WriteTimeout: defaultTimeouts.write}
