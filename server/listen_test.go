@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -65,10 +65,11 @@ func TestLimitListenerPerClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logBuf bytes.Buffer
-	l := newLimitListener(raw, perClient, 100, nil, log.New(&logBuf, "", 0))
-	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	l.now = func() time.Time { return now }
+	logBuf := new(output) // written by the Accept goroutine
+	l := newLimitListener(raw, perClient, 100, nil, log.New(logBuf, "", 0))
+	var elapsed atomic.Int64 // the fake clock's time since t0
+	t0 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return t0.Add(time.Duration(elapsed.Load())) }
 	defer l.Close()
 	accepted := acceptAll(l)
 	addr := raw.Addr().String()
@@ -110,7 +111,7 @@ func TestLimitListenerPerClient(t *testing.T) {
 	if got := strings.Count(logBuf.String(), "\n"); got != 1 {
 		t.Errorf("log after two refusals within a minute: %d lines, want 1:\n%s", got, logBuf.String())
 	}
-	now = now.Add(refusedLogEvery)
+	elapsed.Add(int64(refusedLogEvery))
 	if c := dialTest(t, addr, nil); !closedByServer(c, 2*time.Second) {
 		t.Error("a third connection over the limit stayed open")
 	}
