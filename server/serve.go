@@ -90,8 +90,8 @@ const webSettle = time.Second
 // minTokenLength is the fewest characters of a --token: a keep-alive
 // connection tried 2,500 tokens a second, and guessed a --token of 4
 // digits in one. 16 characters of hex are 2⁶⁴ tokens; the one generated
-// has 32 (api.RequireToken), and a server refuses a client's writes for a
-// minute after 10 wrong tokens (api's token guesses).
+// has 32 (api.RequireToken), and the API refuses a client's requests that
+// need the token for a minute after 10 wrong tokens (api's token guesses).
 const minTokenLength = 16
 
 // serveFlags are serve's flags, parsed and checked (parseServe), with

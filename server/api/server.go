@@ -63,7 +63,8 @@ type Server struct {
 	unreadable   map[string]bool
 
 	// guesses counts the wrong tokens of each client: after
-	// maxWrongTokens its writes are refused for a while.
+	// maxWrongTokens its requests that need the token are refused for a
+	// while (guesses.go).
 	guesses *tokenGuesses
 
 	// badForwarded logs the first X-Forwarded-For of a trusted proxy
