@@ -5,14 +5,12 @@ package api
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"image"
 	_ "image/jpeg" // sample images: JPEG
 	_ "image/png"  // and PNG
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -263,21 +261,11 @@ func (s *Server) sampleImage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		s.fail(w, r, errNotFound) // deleted meanwhile, or by hand
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	f, st, ok := s.openServed(w, r, path)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	h := w.Header()
 	h.Set("Content-Type", cmp.Or(sampleTypes[filepath.Ext(path)], "application/octet-stream"))
 	// Revalidated at each use (its ETag answers 304), never kept unasked:

@@ -65,21 +65,11 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		s.fail(w, r, errNotFound) // deleted meanwhile
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	f, st, ok := s.openServed(w, r, path)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if st.Size() != card.Size {
 		// Changed on disk since it was registered (the next start puts it
 		// aside): not the model the card describes.
@@ -100,6 +90,29 @@ func (s *Server) modelFile(w http.ResponseWriter, r *http.Request) {
 	// write timeout.
 	s.extendWrite(w, s.bodyTime(st.Size()))
 	ServeContent(&downloadErrors{ResponseWriter: w, size: st.Size()}, r, name, st.ModTime(), f, st.Size())
+}
+
+// openServed opens the file at path that a GET serves (a model's, a
+// sample's image) and stats it; a file gone (deleted meanwhile, or by
+// hand) is 404, another error the API's, and then it reports false, the
+// answer written.
+func (s *Server) openServed(w http.ResponseWriter, r *http.Request, path string) (*os.File, os.FileInfo, bool) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		s.fail(w, r, errNotFound)
+		return nil, nil, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	return f, st, true
 }
 
 // downloadErrors is the ResponseWriter of a file's download (a model's,
