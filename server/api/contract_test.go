@@ -48,6 +48,19 @@ func strictDecode(t *testing.T, what string, raw []byte, v any) {
 // app.HandlerTransport) calls the real API, and every answer decodes into
 // the wire types of core/msg with unknown fields refused and nothing lost.
 // Renaming or adding a field on one side only fails here.
+// uploadFaces uploads through the page's client c a data set "faces" of
+// alice, bob and carol, four 16×16 images each.
+func uploadFaces(t *testing.T, ctx context.Context, c *app.Client) {
+	t.Helper()
+	for _, id := range []string{"alice", "bob", "carol"} {
+		for i := range 4 {
+			if _, err := c.UploadSample(ctx, "faces", id, pngBytes(t, 16, 16, uint8(40*len(id)+i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // TestContractFolderJob: the Jobs page's request of a job on a data set
 // uploaded to the server, with the classes as the form takes them,
 // typed, and the faces preset's input shape (Settings.Request), is the
@@ -61,13 +74,7 @@ func TestContractFolderJob(t *testing.T) {
 	c := &app.Client{T: app.HandlerTransport(s)}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for _, id := range []string{"alice", "bob", "carol"} {
-		for i := range 4 {
-			if _, err := c.UploadSample(ctx, "faces", id, pngBytes(t, 16, 16, uint8(40*len(id)+i))); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	uploadFaces(t, ctx, c)
 	req := msg.TrainRequest{Data: "faces", Arch: "mlp", Loss: "arcface", Dim: 3, Epochs: 1, Batch: 4, LR: 0.01, Opt: "adam", Seed: 1, Device: "cpu",
 		Classes: "s01-s20", Input: "1x48x48"}
 	_, err := c.Submit(ctx, req)
@@ -96,13 +103,7 @@ func TestContractPresetFieldsOff(t *testing.T) {
 	c := &app.Client{T: app.HandlerTransport(s)}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for _, id := range []string{"alice", "bob", "carol"} {
-		for i := range 4 {
-			if _, err := c.UploadSample(ctx, "faces", id, pngBytes(t, 16, 16, uint8(40*len(id)+i))); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	uploadFaces(t, ctx, c)
 	form := app.DefaultSettings()
 	for _, edit := range [][2]string{{"data", "faces"}, {"preset", "faces"}, {"epochs", "1"},
 		{"embed-bn", "no"}, {"flip-test", "no"}, {"augment", "none"}, {"views", "whole"}, {"wd", ""}} {

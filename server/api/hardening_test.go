@@ -15,7 +15,6 @@ import (
 	"image/jpeg"
 	"io"
 	"log"
-	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -2417,24 +2416,7 @@ func TestJobDefaultsAsTrain(t *testing.T) {
 // digitsLike is a synthetic set of classes classes of perClass 1×28×28
 // images, MNIST's shape: class c is bright in its own rows, plus noise.
 func digitsLike(classes, perClass int, seed uint64) *data.Set {
-	in := core.Input{Channels: 1, Height: 28, Width: 28}
-	s := &data.Set{N: classes * perClass, Input: in}
-	rng := rand.New(rand.NewPCG(seed, 1))
-	for c := range classes {
-		s.Classes = append(s.Classes, fmt.Sprint(c))
-	}
-	for i := range s.N {
-		c := i % classes
-		for p := range in.Size() {
-			v := 0.1 * rng.Float32()
-			if (p/28)%classes == c {
-				v += 0.8
-			}
-			s.X = append(s.X, v)
-		}
-		s.Labels = append(s.Labels, c)
-	}
-	return s
+	return stripedSet(28, classes, perClass, seed)
 }
 
 // TestJobPresetIsChecked: a job's preset is checked, an unknown one

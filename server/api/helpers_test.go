@@ -32,17 +32,28 @@ import (
 // images: class c is bright in its own rows, plus noise, so that an mlp
 // separates them in a few steps.
 func tinySet(classes, perClass int, seed uint64) *data.Set {
-	in := core.Input{Channels: 1, Height: 8, Width: 8}
+	s := stripedSet(8, classes, perClass, seed)
+	for c := range classes {
+		s.Classes[c] = fmt.Sprintf("c%d", c)
+	}
+	return s
+}
+
+// stripedSet is a synthetic set of classes classes (named 0, 1, …) of
+// perClass 1×side×side images: class c is bright in the rows r with r
+// mod classes = c, plus noise.
+func stripedSet(side, classes, perClass int, seed uint64) *data.Set {
+	in := core.Input{Channels: 1, Height: side, Width: side}
 	s := &data.Set{N: classes * perClass, Input: in}
 	rng := rand.New(rand.NewPCG(seed, 1))
-	for c := 0; c < classes; c++ {
-		s.Classes = append(s.Classes, fmt.Sprintf("c%d", c))
+	for c := range classes {
+		s.Classes = append(s.Classes, fmt.Sprint(c))
 	}
-	for i := 0; i < s.N; i++ {
+	for i := range s.N {
 		c := i % classes
-		for p := 0; p < in.Size(); p++ {
+		for p := range in.Size() {
 			v := 0.1 * rng.Float32()
-			if (p/8)%classes == c {
+			if (p/side)%classes == c {
 				v += 0.8
 			}
 			s.X = append(s.X, v)
