@@ -331,19 +331,11 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		e.ConsumeAll()
 	}
-	asked := func() []string {
-		var out []string
-		a := js.Global().Get("metriclabAsked")
-		for i := range a.Length() {
-			out = append(out, a.Index(i).String())
-		}
-		return out
-	}
 	record := func() string { return records.Call("get", galleryKey).String() }
 	imported := func() bool { return record() == string(MarshalGallery(file)) }
 
-	choose(MarshalGallery(file), func() bool { return len(asked()) > 0 })
-	if a := asked(); len(a) != 1 || !strings.Contains(a[0], "2 identities, 3 snapshots, by the file's, 1 identity, 1 snapshot?") {
+	choose(MarshalGallery(file), func() bool { return len(askedTexts()) > 0 })
+	if a := askedTexts(); len(a) != 1 || !strings.Contains(a[0], "2 identities, 3 snapshots, by the file's, 1 identity, 1 snapshot?") {
 		t.Errorf("a file chosen over 2 people: asked %q, want one question naming 2 identities, 3 snapshots, and the file's 1 identity, 1 snapshot", a)
 	}
 	if names := v.st.Gallery.Names(); !slices.Equal(names, []string{"Ann", "Bo"}) || record() != string(MarshalGallery(recorded)) {
@@ -354,7 +346,7 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 	js.Global().Set("metriclabAsked", js.Global().Get("Array").New())
 	for _, b := range []string{`{"version": 99}`, "not a gallery"} {
 		choose([]byte(b), func() bool { return strings.HasPrefix(v.st.Note, "the gallery could not be imported: ") })
-		if a, names := asked(), v.st.Gallery.Names(); len(a) != 0 || !strings.HasPrefix(v.st.Note, "the gallery could not be imported: ") ||
+		if a, names := askedTexts(), v.st.Gallery.Names(); len(a) != 0 || !strings.HasPrefix(v.st.Note, "the gallery could not be imported: ") ||
 			!slices.Equal(names, []string{"Ann", "Bo"}) || record() != string(MarshalGallery(recorded)) {
 			t.Errorf("a file %q chosen over 2 people: asked %q, note %q, the gallery %q, its record %.60s; want no question, why it was not imported, and both as recorded", b, a, v.st.Note, names, record())
 		}
@@ -376,7 +368,7 @@ func TestVerifyImportAsksFirst(t *testing.T) {
 	js.Global().Set("metriclabAsked", js.Global().Get("Array").New())
 	js.Global().Set("metriclabConfirm", false)
 	choose(MarshalGallery(file), imported)
-	if a := asked(); len(a) != 0 || v.st.Gallery.Count() != 1 {
+	if a := askedTexts(); len(a) != 0 || v.st.Gallery.Count() != 1 {
 		t.Errorf("a file chosen over an empty gallery: asked %q, %d snapshots; want no question and the file's", a, v.st.Gallery.Count())
 	}
 }
@@ -1032,17 +1024,9 @@ func TestVerifyRemovePerson(t *testing.T) {
 		b.Get("listeners").Call("click", map[string]any{})
 		e.ConsumeAll()
 	}
-	asked := func() []string {
-		var out []string
-		a := js.Global().Get("metriclabAsked")
-		for i := range a.Length() {
-			out = append(out, a.Index(i).String())
-		}
-		return out
-	}
 
 	remove("Ann")
-	if a := asked(); len(a) != 1 || !strings.Contains(a[0], "Remove Ann and 2 snapshots") {
+	if a := askedTexts(); len(a) != 1 || !strings.Contains(a[0], "Remove Ann and 2 snapshots") {
 		t.Errorf("Remove Ann: asked %q, want one question naming Ann and 2 snapshots", a)
 	}
 	time.Sleep(50 * time.Millisecond)
@@ -1202,4 +1186,15 @@ func storedGalleryLine(records js.Value) string {
 		return err.Error()
 	}
 	return galleryLine(g)
+}
+
+// askedTexts returns the questions the stand-in window.confirm was
+// asked, in order (globalThis.metriclabAsked).
+func askedTexts() []string {
+	var out []string
+	a := js.Global().Get("metriclabAsked")
+	for i := range a.Length() {
+		out = append(out, a.Index(i).String())
+	}
+	return out
 }
