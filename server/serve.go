@@ -119,7 +119,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.web, "web", "web", "the web root (built by make run or make web); without its app.wasm the pages answer 503 and the API alone is served")
 	fs.StringVar(&f.precompress, "precompress", "", "compress FILE, any file, into FILE.gz (gzip) and FILE.br (brotli) next to it, then exit (meant for the built .wasm binaries: serve sends only those compressed)")
 	fs.StringVar(&f.dataDir, "data-dir", api.DefaultDataDir, "models, jobs and data sets (SQLite and files)")
-	fs.StringVar(&f.token, "token", "", fmt.Sprintf("writes need Authorization: Bearer TOKEN, of %d characters at least (one is generated when --addr is not loopback)", minTokenLength))
+	fs.StringVar(&f.token, "token", "", fmt.Sprintf("writes, and the reads of people's photos, need Authorization: Bearer TOKEN, of %d characters at least (one is generated when --addr is not loopback)", minTokenLength))
 	fs.Int64Var(&f.maxUpload, "max-upload", api.DefaultMaxUpload, "largest model upload, in bytes")
 	fs.IntVar(&f.maxJobs, "max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
 	fs.IntVar(&f.maxBodies, "max-bodies", api.DefaultMaxBodies, "request bodies (model and sample uploads, new jobs) read at once; more are answered 503 with Retry-After")
@@ -262,7 +262,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	site := h.current().version
 	fmt.Fprintf(stdout, "metriclab %s: serving the playground on %s (web files %s; Ctrl-C stops)\n", version, serveURL(f.addr, ln.Addr()), strings.TrimPrefix(site, version+"-"))
 	if f.generated { // once the flags are taken: a server that does not start has no token
-		fmt.Fprintf(stdout, "classroom mode: writes need the token %s\n", f.token)
+		fmt.Fprintf(stdout, "classroom mode: writes and people's photos need the token %s\n", f.token)
 	}
 	select {
 	case err := <-done:

@@ -1351,9 +1351,9 @@ func TestServeBannerFirst(t *testing.T) {
 		t.Fatalf("serve on 0.0.0.0:0 wrote %q and stopped; want the banner, then the token", got)
 	}
 	banner := regexp.MustCompile(`^metriclab \S+: serving the playground on http://\S+ \(web files [0-9a-f]+; Ctrl-C stops\)$`)
-	token := regexp.MustCompile(`^classroom mode: writes need the token [0-9a-f]{32}$`)
+	token := regexp.MustCompile(`^classroom mode: writes and people's photos need the token [0-9a-f]{32}$`)
 	if !banner.MatchString(got[0]) || !token.MatchString(got[1]) {
-		t.Errorf("serve on 0.0.0.0:0 without --token began\n%s\nwant the banner first (metriclab VERSION: serving the playground on URL (web files HASH; Ctrl-C stops)), then \"classroom mode: writes need the token HEX\"", strings.Join(got, "\n"))
+		t.Errorf("serve on 0.0.0.0:0 without --token began\n%s\nwant the banner first (metriclab VERSION: serving the playground on URL (web files HASH; Ctrl-C stops)), then \"classroom mode: writes and people's photos need the token HEX\"", strings.Join(got, "\n"))
 	}
 }
 
