@@ -44,7 +44,8 @@
 // model's file are same-origin resources (Cross-Origin-Resource-Policy).
 // A client that gives 10 wrong tokens within a minute has its requests
 // that need the token refused with 429 and Retry-After for a minute, the
-// right token's too (see guesses.go). Writes from another origin (a cross-site Origin or
+// right token's too; a loopback peer that is not a trusted proxy is never
+// refused (see guesses.go). Writes from another origin (a cross-site Origin or
 // Sec-Fetch-Site header) are refused, and so is any request whose Host is
 // not allowed (Hosts: DNS rebinding). Bodies, uploads, jobs per client
 // (resumed ones too), bodies read at once (in all and per client, 503

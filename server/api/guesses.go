@@ -3,7 +3,9 @@
 package api
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -17,6 +19,13 @@ import (
 // Retry-After; the log says so, once per block. The other reads are left
 // as they are: they need no token. A request with no token at all is no
 // guess and is not counted.
+//
+// A loopback peer that is not a trusted proxy is the machine serve runs
+// on, whose user reads the token on serve's console: its wrong tokens are
+// answered 401 but not counted, and it is never blocked. Else a student
+// reaching serve through a proxy on the same machine, not given in
+// TrustedProxies, would have the teacher at 127.0.0.1 blocked with them.
+// With loopback a trusted proxy, the client it forwards for is counted.
 const (
 	maxWrongTokens   = 10
 	wrongTokenWindow = time.Minute
@@ -95,8 +104,11 @@ func (c *guesses) stale(now time.Time) bool {
 // refuseGuesser answers r errTokenGuesses with Retry-After, the seconds
 // left of its client's block, and reports true when its client is
 // blocked; else it reports false.
-func (s *Server) refuseGuesser(w http.ResponseWriter, r *http.Request, client string) bool {
-	wait := s.guesses.blocked(client)
+func (s *Server) refuseGuesser(w http.ResponseWriter, r *http.Request) bool {
+	if s.localPeer(r) {
+		return false
+	}
+	wait := s.guesses.blocked(s.clientOf(r))
 	if wait <= 0 {
 		return false
 	}
@@ -106,9 +118,29 @@ func (s *Server) refuseGuesser(w http.ResponseWriter, r *http.Request, client st
 }
 
 // wrongToken counts the token r carries, which is not the server's, as a
-// wrong one of its client, and logs the client whose block it starts.
+// wrong one of its client, and logs the client whose block it starts; a
+// local peer's is not counted (localPeer).
 func (s *Server) wrongToken(r *http.Request) {
+	if s.localPeer(r) {
+		return
+	}
 	if client := s.clientOf(r); s.guesses.wrong(client) {
 		s.log.Printf("api: %d wrong tokens from %s: refusing its requests that need the token for %d s", maxWrongTokens, client, tokenBlock/time.Second)
 	}
+}
+
+// localPeer reports whether r's peer is a loopback address (127.0.0.0/8,
+// ::1) that is not in Config.TrustedProxies: this machine, whose wrong
+// tokens start no block.
+func (s *Server) localPeer(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap().WithZone("")
+	return ip.IsLoopback() && !inRanges(s.cfg.TrustedProxies, ip)
 }

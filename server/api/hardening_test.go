@@ -2637,3 +2637,53 @@ func TestTokenGuesses(t *testing.T) {
 		t.Errorf("a write after %d wrong tokens given to reads: %d, want 429", maxWrongTokens, code)
 	}
 }
+
+// TestTokenGuessesLoopback: a loopback peer that is not a trusted proxy
+// (the machine serve runs on, whose user reads the token on its console)
+// starts no block: its wrong tokens are answered 401, uncounted, and its
+// right token is served after any number of them, as another loopback
+// address's (::1, 127.0.0.5) is; a peer of another address is still
+// blocked. Before, a student's wrong tokens through a proxy on the same
+// machine (not in --trusted-proxies) locked the teacher out with them.
+// With loopback a trusted proxy, TestTokenGuesses has the forwarded
+// client counted.
+func TestTokenGuessesLoopback(t *testing.T) {
+	cfg := testConfig(t)
+	const token = "a-classroom-token-of-some-length"
+	cfg.Token = token
+	logs := &lockedBuffer{}
+	cfg.Logger = log.New(logs, "", 0)
+	s, ts := newTestServer(t, cfg)
+	write := func(peer, bearer string) int {
+		t.Helper()
+		if peer == "" { // through the test server, from 127.0.0.1
+			code, _ := call(t, "DELETE", ts.URL+"/api/models/nosuchmodel", "", nil, "Authorization", "Bearer "+bearer)
+			return code
+		}
+		r := httptest.NewRequest("DELETE", "/api/models/nosuchmodel", nil)
+		r.RemoteAddr, r.Host = peer, strings.TrimPrefix(ts.URL, "http://") // a Host that Config.Hosts allows
+		r.Header.Set("Authorization", "Bearer "+bearer)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code
+	}
+	for _, peer := range []string{"", "[::1]:4321", "127.0.0.5:4321"} {
+		for i := range 2 * maxWrongTokens {
+			if code := write(peer, "wrong-"+strconv.Itoa(i)); code != 401 {
+				t.Errorf("peer %q: wrong token %d: %d, want 401", peer, i+1, code)
+			}
+		}
+		if code := write(peer, token); code != 404 {
+			t.Errorf("peer %q: the right token after %d wrong ones: %d, want 404 (served: loopback is not blocked)", peer, 2*maxWrongTokens, code)
+		}
+	}
+	if got := logs.String(); got != "" {
+		t.Errorf("log: %q, want none (no block)", got)
+	}
+	for range maxWrongTokens {
+		write("192.0.2.9:4321", "wrong")
+	}
+	if code := write("192.0.2.9:4321", token); code != 429 {
+		t.Errorf("a peer of another address, after %d wrong tokens: %d, want 429", maxWrongTokens, code)
+	}
+}

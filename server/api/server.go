@@ -233,7 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, &apiError{http.StatusForbidden, "cross-origin writes are refused"})
 			return
 		}
-		if s.cfg.Token != "" && s.refuseGuesser(w, r, s.clientOf(r)) { // the right token too: see guesses.go
+		if s.cfg.Token != "" && s.refuseGuesser(w, r) { // the right token too: see guesses.go
 			return
 		}
 		if s.cfg.Token != "" && !s.authorized(r) {
@@ -256,7 +256,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // so students watch the teacher's jobs and load models on the Verify page.
 func (s *Server) withToken(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.Token != "" && s.refuseGuesser(w, r, s.clientOf(r)) { // as a write: see guesses.go
+		if s.cfg.Token != "" && s.refuseGuesser(w, r) { // as a write: see guesses.go
 			return
 		}
 		if s.cfg.Token != "" && !s.authorized(r) {
