@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -1305,6 +1306,22 @@ func TestModelRename(t *testing.T) {
 
 	if code, body := rename(a.ID, "?name=b"); code != 409 || errorOf(t, body) != `name taken: model `+b.ID+` is named "b" already` {
 		t.Errorf("rename a to b: %d %s, want 409 naming model %s", code, body, b.ID)
+	}
+	// A name that is b's but for case or a character's form (msg.NameKey)
+	// is b's too, as an identity's is.
+	for _, alike := range []string{"B", "ｂ", "Ｂ"} {
+		if code, body := rename(a.ID, "?name="+url.QueryEscape(alike)); code != 409 || !regexp.MustCompile(`^name taken: model `+b.ID+` is named "b" already, `).MatchString(errorOf(t, body)) {
+			t.Errorf("rename a to %q: %d %s, want 409 naming model %s and its name", alike, code, body, b.ID)
+		}
+		if code, body := call(t, "POST", ts.URL+"/api/models?name="+url.QueryEscape(alike), "application/octet-stream", bytes.NewReader(modelBytes(t, 3, 2, 0.6))); code != 409 || !strings.Contains(errorOf(t, body), `is named "b" already`) {
+			t.Errorf("upload named %q: %d %s, want 409", alike, code, body)
+		}
+	}
+	if code, body := rename(b.ID, "?name=B"); code != 200 || !strings.Contains(string(body), `"name":"B"`) {
+		t.Errorf("rename b to B, its own name's key: %d %s, want 200, named B as sent", code, body)
+	}
+	if code, _ := rename(b.ID, "?name=b"); code != 200 {
+		t.Fatalf("rename b back to b: %d", code)
 	}
 	code, body := rename(a.ID, "?name="+url.QueryEscape("  the new name "))
 	var renamed msg.ModelCard

@@ -40,7 +40,7 @@ func (s *Store) AddModel(name string, write func(io.Writer) error, check ModelCh
 }
 
 // AddNamedModel is AddModel for a name a person chose: it refuses a name
-// another model has (ErrNameTaken), checked in the transaction that
+// another model has, in any case or form (ErrNameTaken, nameFree), checked in the transaction that
 // inserts the row, and the file written is removed.
 func (s *Store) AddNamedModel(name string, write func(io.Writer) error, check ModelCheck) (Card, error) {
 	return s.addModel(name, "", write, check, func(tx *sql.Tx, c Card) error { return nameFree(tx, name, c.ID) })
@@ -168,23 +168,37 @@ func sameFile(a, b string) (bool, error) {
 	}
 }
 
-// nameFree returns ErrNameTaken, with the model's id, when a model other
-// than id is named name (compared exactly, as stored).
+// nameFree returns ErrNameTaken, with the model's id and name, when a
+// model other than id has name's key (nameKey: case and a character's
+// form, "Digits" and the fullwidth "ｄｉｇｉｔｓ" beside "digits"), as an
+// identity's name is refused beside one that reads as it. The keys are
+// compared in Go over every model's name, in tx: a registry holds a few
+// thousand models at most, and SQLite has no NFKC to compare them in SQL.
 func nameFree(tx *sql.Tx, name, id string) error {
-	var other string
-	err := tx.QueryRow("SELECT id FROM models WHERE name = ? AND id != ? LIMIT 1", name, id).Scan(&other)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
+	rows, err := tx.Query("SELECT id, name FROM models WHERE id != ? ORDER BY rowid", id)
+	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: model %s is named %q already", ErrNameTaken, other, name)
+	defer rows.Close()
+	key := nameKey(name)
+	for rows.Next() {
+		var other, its string
+		if err := rows.Scan(&other, &its); err != nil {
+			return err
+		}
+		switch {
+		case its == name:
+			return fmt.Errorf("%w: model %s is named %q already", ErrNameTaken, other, its)
+		case nameKey(its) == key:
+			return fmt.Errorf("%w: model %s is named %q already, a name that differs from %q %s", ErrNameTaken, other, its, name, msg.Alike(its, name))
+		}
+	}
+	return rows.Err()
 }
 
 // RenameModel names model id name and returns its card, or ErrNotFound,
-// or ErrNameTaken when another model has the name (its own is no
-// change). The row alone changes, its name and its card's, in one
+// or ErrNameTaken when another model has the name in any case or form
+// (nameFree; its own is no change, and the name is stored as sent). The row alone changes, its name and its card's, in one
 // transaction: the file is named by the id, as everything that refers to
 // a model is (a job's model_id, a download's file name, the pages' links
 // and the Verify page's choice), so none of it changes. The card keeps

@@ -1528,6 +1528,16 @@ func TestRenameModel(t *testing.T) {
 	if _, err := s.AddNamedModel("other", writeString("third"), fakeCheck); !errors.Is(err, ErrNameTaken) {
 		t.Errorf("AddNamedModel of a name taken: %v, want ErrNameTaken", err)
 	}
+	// A name of the same key (msg.NameKey: case, a character's form) is
+	// the other's too, as an identity's is.
+	for _, alike := range []string{"Other", "ＯＴＨＥＲ", "ｏｔｈｅｒ"} {
+		if _, err := s.RenameModel(made.ID, alike); !errors.Is(err, ErrNameTaken) || !strings.Contains(err.Error(), other.ID) || !strings.Contains(err.Error(), `named "other"`) {
+			t.Errorf("rename to %q beside %q: %v, want ErrNameTaken naming %s and its name", alike, "other", err, other.ID)
+		}
+		if _, err := s.AddNamedModel(alike, writeString("third"), fakeCheck); !errors.Is(err, ErrNameTaken) {
+			t.Errorf("AddNamedModel of %q beside %q: %v, want ErrNameTaken", alike, "other", err)
+		}
+	}
 	if _, err := s.RenameModel("nope", "x"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("rename of no model: %v, want ErrNotFound", err)
 	}
@@ -1537,6 +1547,12 @@ func TestRenameModel(t *testing.T) {
 	}
 	if _, err := s.RenameModel(made.ID, "mine"); err != nil {
 		t.Errorf("rename to its own name: %v", err)
+	}
+	if c, err := s.RenameModel(made.ID, "Ｍine"); err != nil || c.Name != "Ｍine" {
+		t.Errorf("rename to its own name's key: %+v %v, want it named %q as sent", c, err, "Ｍine")
+	}
+	if _, err := s.RenameModel(made.ID, "mine"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := s.AddModel("mine", writeString("a job's"), fakeCheck); err != nil {
 		t.Errorf("AddModel of a name taken: %v, want it added (the server's names may repeat)", err)
