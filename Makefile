@@ -23,6 +23,10 @@ ADDR      ?= 127.0.0.1:8000
 # "Database of Faces", 40 people × 10 photos; the README's "Unseen faces"
 # says what it is and how to lay it out), e.g. make table ORL=/path/to/orl-faces.
 ORL       ?= ../shared/data/orl-faces
+# The browser peers of `make bench` (convnetjs and TensorFlow.js on lenet-s:
+# run.sh, peers.js and their npm lock), a folder beside the checkout that
+# the repository does not hold; without it, make bench skips them, saying so.
+PEERS     ?= ../shared/peers
 # apt-get needs root: a user who is not root runs it through sudo, where
 # there is one (without, apt-get says why it cannot).
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo sudo)
@@ -142,7 +146,8 @@ bench: deps node torch bin/metriclab $(SLIM)/wasm.mod
 	$(GO) test -run '^$$' -bench 'Plan/lenetpp/threads=1' -benchtime 10x ./core/conv/
 	$(TORCH) .ci/torch_conv.py
 	$(WASMENV) $(GO) test -run '^$$' -bench 'TrainStep/lenet-s' -benchtime 40x -modfile $(SLIM)/wasm.mod ./losses/
-	bash ../shared/peers/run.sh 6
+	@if [ -f $(PEERS)/run.sh ]; then bash $(PEERS)/run.sh 6; \
+	else echo "make bench: no $(PEERS)/run.sh: the browser peers (convnetjs, TensorFlow.js) skipped; PEERS=DIR names their folder"; fi
 
 ## table: the README's tables: every loss at D = 3 and 64, closed and open set, beside raw pixels; the presets on unseen digits and unseen faces, each with its ablation; the presets themselves (about an hour)
 table: deps bin/metriclab
