@@ -32,7 +32,7 @@ PEERS     ?= ../shared/peers
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo sudo)
 APT       := $(strip $(SUDO) apt-get)
 
-.PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench bench-wasm peers table demo clean gpu-check gpu-check-local
+.PHONY: run web build deps node chromium qemu torch test vet test-native test-wasm test-arm64 test-e2e bench table demo clean gpu-check gpu-check-local
 
 ## run: build the page, the trainer and the viewer (wasm, precompressed) and metriclab, and serve the playground on http://$(ADDR)
 run: deps web bin/metriclab

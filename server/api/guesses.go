@@ -52,7 +52,8 @@ type guesses struct {
 	n                   int
 }
 
-// blocked returns how long client's writes are still refused, 0 for not.
+// blocked returns how long client's requests that need the token are
+// still refused, 0 for not.
 func (g *tokenGuesses) blocked(client string) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
