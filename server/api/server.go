@@ -233,17 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, &apiError{http.StatusForbidden, "cross-origin writes are refused"})
 			return
 		}
-		if s.cfg.Token != "" && s.refuseGuesser(w, r) { // the right token too: see guesses.go
-			return
-		}
-		if s.cfg.Token != "" && !s.authorized(r) {
-			h.Set("WWW-Authenticate", `Bearer realm="metriclab"`)
-			text := "this server needs its token for changes (Authorization: Bearer TOKEN)"
-			if r.Header.Get("Authorization") != "" { // a token mistyped: not "needs" one, which reads as none sent
-				text = "the token given is not this server's: it needs its token for changes (Authorization: Bearer TOKEN)"
-				s.wrongToken(r)
-			}
-			s.fail(w, r, &apiError{http.StatusUnauthorized, text})
+		if s.refused(w, r, "changes") {
 			return
 		}
 	}
@@ -256,21 +246,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // so students watch the teacher's jobs and load models on the Verify page.
 func (s *Server) withToken(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.Token != "" && s.refuseGuesser(w, r) { // as a write: see guesses.go
-			return
+		if !s.refused(w, r, "people's photos and names") {
+			h(w, r)
 		}
-		if s.cfg.Token != "" && !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metriclab"`)
-			text := "this server needs its token for people's photos and names (Authorization: Bearer TOKEN)"
-			if r.Header.Get("Authorization") != "" {
-				text = "the token given is not this server's: it needs its token for people's photos and names (Authorization: Bearer TOKEN)"
-				s.wrongToken(r)
-			}
-			s.fail(w, r, &apiError{http.StatusUnauthorized, text})
-			return
-		}
-		h(w, r)
 	}
+}
+
+// refused answers r, which needs the server's token for what (changes,
+// people's photos and names), and reports true, when the server has a
+// token and r may not go on: 429 while its client is blocked for wrong
+// tokens (the right token too: see guesses.go), else 401 without the
+// token, its wrong token counted.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, what string) bool {
+	if s.cfg.Token == "" {
+		return false
+	}
+	if s.refuseGuesser(w, r) {
+		return true
+	}
+	if s.authorized(r) {
+		return false
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="metriclab"`)
+	text := "this server needs its token for " + what + " (Authorization: Bearer TOKEN)"
+	if r.Header.Get("Authorization") != "" { // a token mistyped: not "needs" one, which reads as none sent
+		text = "the token given is not this server's: it needs its token for " + what + " (Authorization: Bearer TOKEN)"
+		s.wrongToken(r)
+	}
+	s.fail(w, r, &apiError{http.StatusUnauthorized, text})
+	return true
 }
 
 // authorized reports whether r carries the token (the scheme's name in any
