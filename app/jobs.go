@@ -152,8 +152,19 @@ type Jobs struct {
 	links  int      // the links opened (open): after each the form's text fields show the link's settings (field)
 }
 
-// NewJobs returns the page with the playground's default settings.
-func NewJobs() *Jobs { return &Jobs{form: jobSettings(DefaultSettings())} }
+// NewJobs returns the page, its form at train's defaults (jobDefaults).
+func NewJobs() *Jobs { return &Jobs{form: jobSettings(jobDefaults())} }
+
+// jobDefaults returns the form of a new job: the playground's settings
+// with what `metriclab train` trains when a flag is not given
+// (msg.TrainDefaults, which POST /api/jobs also fills a field left out
+// with) in the fields train has a default for, so that the page's form
+// says 3 epochs as train does, where the playground's 1 is for a browser.
+func jobDefaults() Settings {
+	s, d := DefaultSettings(), msg.TrainDefaults()
+	s.Arch, s.Loss, s.Dim, s.Epochs, s.Batch, s.Opt, s.Seed, s.Schedule = d.Arch, d.Loss, d.Dim, d.Epochs, d.Batch, d.Opt, d.Seed, d.Schedule
+	return s
+}
 
 // OnMount reads the form's settings from the URL hash, when there is one
 // (readLink), and starts reading the job list, and the server's data

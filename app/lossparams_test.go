@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"metriclab/core"
+	"metriclab/core/msg"
 	"metriclab/losses"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -136,6 +137,24 @@ func TestDefaultLRIsCore(t *testing.T) {
 	s := DefaultSettings()
 	if want := core.DefaultOpt(s.Opt).LR; s.LR != want {
 		t.Errorf("page default lr %g for %s, core's %g", s.LR, s.Opt, want)
+	}
+}
+
+// TestJobsFormIsTrains: the Jobs page's form of a new job starts at what
+// `metriclab train` trains with no flag given (msg.TrainDefaults, which a
+// server job's body left out takes too), its learning rate the core's
+// default for its optimiser; where train has no default, the playground's.
+func TestJobsFormIsTrains(t *testing.T) {
+	s, d := NewJobs().form, msg.TrainDefaults()
+	got := fmt.Sprintln(s.Arch, s.Loss, s.Dim, s.Epochs, s.Batch, s.Opt, s.Seed, s.Schedule)
+	if want := fmt.Sprintln(d.Arch, d.Loss, d.Dim, d.Epochs, d.Batch, d.Opt, d.Seed, d.Schedule); got != want {
+		t.Errorf("the Jobs form's arch, loss, dim, epochs, batch, opt, seed, schedule: %q, train's %q", got, want)
+	}
+	if want := core.DefaultOpt(s.Opt).LR; s.LR != want {
+		t.Errorf("the Jobs form's lr %g for %s, core's %g", s.LR, s.Opt, want)
+	}
+	if p := DefaultSettings(); s.Data != p.Data || s.Classes != p.Classes {
+		t.Errorf("the Jobs form's data %q classes %q, the playground's %q %q", s.Data, s.Classes, p.Data, p.Classes)
 	}
 }
 
