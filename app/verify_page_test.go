@@ -714,6 +714,11 @@ func TestVerifyGalleryTabStops(t *testing.T) {
 		if !regexp.MustCompile(`aria-label="delete snapshot \d+ of \d+ of (Ann|Bo|Cy)"`).MatchString(tag) {
 			t.Errorf("thumbnail %s: want it named as the snapshot it deletes", tag)
 		}
+		// The keys thumbKey deletes by, besides the button's Enter and
+		// Space, told to assistive technology.
+		if !strings.Contains(tag, `aria-keyshortcuts="Delete Backspace"`) {
+			t.Errorf("thumbnail %s: want aria-keyshortcuts=\"Delete Backspace\"", tag)
+		}
 	}
 	if zero != 3 {
 		t.Errorf("%d thumbnails of tabindex 0, want one a toolbar", zero)

@@ -85,7 +85,8 @@ func (p *EnrollPanel) Render() app.UI {
 		// Tab stop, the thumbnail focused last, and the arrow keys, Home
 		// and End move among them (thumbKey); a thumbnail's click, or its
 		// Enter, Space, Delete or Backspace (a Mac's key marked "delete"),
-		// deletes its snapshot. Each was a Tab stop of its own: Export
+		// deletes its snapshot (aria-keyshortcuts names the two keys a
+		// button does not have). Each was a Tab stop of its own: Export
 		// gallery came after every snapshot.
 		app.Div().ID("gallery").Class("gallery").Role("group").Aria("label", "gallery").TabIndex(-1).Body(
 			app.Range(s.Gallery.Identities).Slice(func(i int) app.UI {
@@ -104,7 +105,7 @@ func (p *EnrollPanel) Render() app.UI {
 						if j == active {
 							tab = 0
 						}
-						return app.Button().ID(thumbID(i, j)).Type("button").Class("thumb").TabIndex(tab).Title("delete this snapshot").
+						return app.Button().ID(thumbID(i, j)).Type("button").Class("thumb").TabIndex(tab).Title("delete this snapshot").Aria("keyshortcuts", "Delete Backspace").
 							Aria("label", "delete snapshot "+strconv.Itoa(j+1)+" of "+strconv.Itoa(len(id.Crops))+" of "+id.Name).Body(
 							app.Img().Src(id.Crops[j]).Alt(id.Name).Width(thumbSide*s.Input.Width/s.Input.Height).Height(thumbSide),
 						).
