@@ -747,3 +747,43 @@ func TestModelMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestModelSplit: the split a model was trained on (Provenance.Split,
+// train --split) goes through the file and back; a file without it (every
+// file written before it was kept) loads as before, its split unknown
+// (""), and is written again without it.
+func TestModelSplit(t *testing.T) {
+	spec := Spec{Arch: "mlp", Input: MNISTInput, Dim: 3}
+	m := &Model{Meta: Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"},
+		Provenance: Provenance{Data: "faces", Split: "all", Epochs: 1, Batch: 8, Steps: 3}}, Params: InitParams(spec, nil, 1)}
+	var buf bytes.Buffer
+	if err := EncodeModel(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeModel(&buf)
+	if err != nil || got.Meta.Provenance.Split != "all" {
+		t.Fatalf("a model trained on split all reads back as %+v (%v)", got.Meta.Provenance, err)
+	}
+
+	old := `{"format":"metriclab/1","spec":{"arch":"mlp","input":{"channels":1,"height":28,"width":28,"mean":0.1307,"std":0.3081},"dim":3},` +
+		`"loss":"arcface","loss_params":null,"classes":["a","b"],"threshold":0,"far":0,` +
+		`"provenance":{"data":"faces","epochs":1,"batch":8,"lr":0.01,"optimizer":"sgd","seed":1,"steps":3,"weight_decay":0,"created":"2026-01-02T03:04:05Z","version":"old"}}`
+	params := make(map[string]safetensors.Tensor)
+	for k, v := range m.Params {
+		params[k] = safetensors.Tensor(v)
+	}
+	buf.Reset()
+	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: old}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = DecodeModel(&buf); err != nil || got.Meta.Provenance.Split != "" || got.Meta.Provenance.Data != "faces" {
+		t.Fatalf("a file without a split: %v, provenance %+v: want it loaded, its split unknown", err, got.Meta.Provenance)
+	}
+	buf.Reset()
+	if err := EncodeModel(&buf, got); err != nil {
+		t.Fatal(err)
+	}
+	if _, meta, err := safetensors.Decode(&buf, 0); err != nil || meta[modelMetadataKey] != old {
+		t.Errorf("a file without a split written again: %q (%v)\nwant %q", meta[modelMetadataKey], err, old)
+	}
+}

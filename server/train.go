@@ -181,7 +181,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m.Meta.Provenance.Data, m.Meta.Provenance.Align, m.Meta.Provenance.AlignTurns = provenanceData(f.data), f.align, f.alignTurns
+	m.Meta.Provenance.Data, m.Meta.Provenance.Split = provenanceData(f.data), f.split
+	m.Meta.Provenance.Align, m.Meta.Provenance.AlignTurns = f.align, f.alignTurns
 	if err := writeTrained(f.out, m); err != nil {
 		return err
 	}
