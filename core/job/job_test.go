@@ -1530,3 +1530,40 @@ func TestTimeLeftWallClock(t *testing.T) {
 		t.Errorf("after a pause: %g s left, want %g (%d steps)", left, want, total-6)
 	}
 }
+
+// TestEmbedSetProgress: EmbedSetProgress embeds a set in chunks of 256,
+// telling the images done before each chunk and at the end, and gives
+// the embeddings that one Embed of every image gives, the flip test's
+// too (eval's embedding draws its progress from it).
+func TestEmbedSetProgress(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, flip := range []bool{false, true} {
+		spec := core.Spec{Arch: "mlp", Input: core.MNISTInput, Dim: 3, FlipTest: flip}
+		params := core.InitParams(spec, nil, 1)
+		s := &data.Set{X: make([]float32, 600*spec.Input.Size()), N: 600, Input: spec.Input, Labels: make([]int, 600), Classes: []string{"a"}}
+		for i := range s.X {
+			s.X[i] = rng.Float32()
+		}
+		enc, err := core.NewEncoder(spec, params, 256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := enc.Embed(nil, s.X, s.N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var told []int
+		got, err := EmbedSetProgress(spec, params, s, func(done, total int) {
+			if total != 600 {
+				t.Errorf("flip test %t: told %d of %d images, want of 600", flip, done, total)
+			}
+			told = append(told, done)
+		})
+		if err != nil || got.N != 600 || got.D != 3 || !slices.Equal(got.X, want) {
+			t.Errorf("flip test %t: %d×%d embeddings (%v), not those of one Embed", flip, got.N, got.D, err)
+		}
+		if !slices.Equal(told, []int{0, 256, 512, 600}) {
+			t.Errorf("flip test %t: told %v, want [0 256 512 600]", flip, told)
+		}
+	}
+}
