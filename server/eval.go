@@ -112,10 +112,15 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if flagGiven(f.fs, "flip-test") {
 		flip = &f.flipTest
 	}
-	embed, spec, model, dim, ensemble, err := loadEnsemble(f.model, f.data, f.input, flip)
+	var live io.Writer // the embedding's progress: on a terminal, not under --json
+	if !f.jsonOut && isTerminal(stderr) {
+		live = stderr
+	}
+	models, err := loadEnsemble(f.model, f.data, f.input, flip, live)
 	if err != nil {
 		return err
 	}
+	embed, spec, model, dim, ensemble := models.embed, models.spec, models.first(), models.dim, len(models.all) > 1
 	if flagGiven(f.fs, "pca") && f.pca > dim {
 		return badInput("--pca %d: must be at most %d, the embedding's D", f.pca, dim)
 	}
@@ -148,6 +153,13 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := checkExpand(f.expand, test.N); err != nil {
 		return err
+	}
+	evaluated := slices.Clone(test.Classes)
+	if sets.unknown != nil {
+		evaluated = append(evaluated, sets.unknown.Classes...)
+	}
+	if line := trainedOnLine(models, f.data, f.split, evaluated); line != "" {
+		fmt.Fprintln(stderr, line) // stdout holds the report alone (--json)
 	}
 	// The training images fit a metric and give the class centres and
 	// the gallery of --unknown when they are of the evaluated identities;
@@ -301,7 +313,7 @@ func checkEvaluable(s *data.Set, name, split string) error {
 func checkEvaluableCounts(counts []int, name, split string) error {
 	hint := ""
 	if split == "test" && name != "mnist" && !isTrainTestFolder(name) {
-		hint = "; the test split of a folder of identities is every 5th image of each: --split all evaluates every image"
+		hint = "; the test split of a folder of identities is every 5th image of each: --split all evaluates every image, of the identities a model was trained on its training images too; for figures of unseen people, give --split all --classes of identities it was not trained on"
 	}
 	images, n := 0, 0
 	for _, c := range counts {
@@ -322,6 +334,81 @@ func checkEvaluableCounts(counts []int, name, split string) error {
 		return badInput("%s, split %s: %d images make %d genuine and %d impostor pairs; verification's %d folds need %d of each%s", name, split, images, genuine, impostor, eval.DefaultFolds, eval.DefaultFolds, hint)
 	}
 	return nil
+}
+
+// trainedOnLine returns the line, on stderr, that says that eval's
+// figures on split of the data set name, of the identities evaluated
+// (names: --classes' and --unknown's), include images that models were
+// trained on, or "" when they include none or that cannot be told. A
+// model trained on them is one trained on name (its provenance's data, or
+// a joined member's: provenanceData, as train records it) whose classes
+// include an evaluated identity, where split holds its training images:
+// split all of a folder of identities holds every image, those of the
+// training split (train --split train: four fifths of each identity) too,
+// and split test the images that train --split all trained on too.
+// mnist's test split and a folder's test/ hold no training image. A model
+// whose split is unknown (Provenance.Split "", a file written before it
+// was kept) is told of split all alone, which either split overlaps. The
+// figures are evaluated still (a user may want training-set figures); the
+// line says how to evaluate identities the models were not trained on.
+func trainedOnLine(models evalModels, name, split string, evaluated []string) string {
+	if name == "mnist" || isTrainTestFolder(name) {
+		return ""
+	}
+	var files, seen []string     // the models trained on evaluated images; those images' identities, in evaluated's order
+	trained := map[string]bool{} // every identity those models were trained on
+	for i, m := range models.all {
+		if !trainedOnSplit(m.Meta.Provenance, provenanceData(name), split) {
+			continue
+		}
+		hit := false
+		for _, c := range evaluated {
+			if slices.Contains(m.Meta.Classes, c) {
+				hit = true
+				if !slices.Contains(seen, c) {
+					seen = append(seen, c)
+				}
+			}
+		}
+		if hit {
+			files = append(files, pathText(models.files[i]))
+			for _, c := range m.Meta.Classes {
+				trained[c] = true
+			}
+		}
+	}
+	if len(files) == 0 {
+		return ""
+	}
+	who, was, it := files[0], "was", "it"
+	if len(files) > 1 {
+		who, was, it = strings.Join(files[:len(files)-1], ", ")+" and "+files[len(files)-1], "were", "they"
+	}
+	ids := fmt.Sprintf("%s of %s (%s)", msg.Plural(len(seen), "identity", "identities"), pathText(name), msg.Shorten(strings.Join(seen, ", "), 80))
+	line := fmt.Sprintf("warning: these figures include images that %s %s trained on: --split all evaluates every image of the %s %s %s trained on, %s training images too", who, was, ids, it, was, map[bool]string{false: "its", true: "their"}[len(files) > 1])
+	if split == "test" {
+		line = fmt.Sprintf("warning: these figures include images that %s %s trained on: %s %s trained (train --split all) on the images of the %s evaluated, their test images among them", who, was, it, was, ids)
+	}
+	var unseen []string
+	if names, err := data.ClassNames(name, "all"); err == nil {
+		unseen = slices.DeleteFunc(names, func(c string) bool { return trained[c] })
+	}
+	if len(unseen) >= 2 {
+		return line + fmt.Sprintf("; for figures of unseen people, evaluate the %d identities %s %s not trained on: --split all --classes of those (%s)", len(unseen), it, was, msg.Shorten(strings.Join(unseen, ", "), 60))
+	}
+	return line + fmt.Sprintf("; %s has fewer than 2 identities %s %s not trained on: evaluate other people's images for figures of unseen ones", pathText(name), it, was)
+}
+
+// trainedOnSplit reports whether a model of provenance p (or a member of
+// it, joined) was trained on dataName, its images of split of it included
+// (trainedOnLine).
+func trainedOnSplit(p core.Provenance, dataName, split string) bool {
+	for _, q := range append([]core.Provenance{p}, p.Joined...) {
+		if q.Data == dataName && (split == "all" || q.Split == "all") {
+			return true
+		}
+	}
+	return false
 }
 
 // listedCounts returns the images that the listing of split of the data
@@ -562,42 +649,67 @@ func loadEvalSets(src source, name, split, classSpec, fitSpec, unknownSpec strin
 	return sets, nil
 }
 
+// evalModels is what loadEnsemble loads: one model file, several (an
+// ensemble) or raw pixels.
+type evalModels struct {
+	// embed embeds a data set: with the model, the ensemble's models
+	// (their unit embeddings concatenated, eval.Concat), or as raw pixels.
+	embed func(*data.Set) (eval.Embeddings, error)
+	spec  core.Spec     // the first model's: the input the images are loaded at
+	files []string      // the model files, as given (none for raw pixels)
+	all   []*core.Model // their models, in that order (none for raw pixels)
+	dim   int           // D of the embeddings that embed gives
+}
+
+// first returns the first model, nil for raw pixels.
+func (e evalModels) first() *core.Model {
+	if len(e.all) == 0 {
+		return nil
+	}
+	return e.all[0]
+}
+
 // loadEnsemble is loadEmbedder of paths, one path (a file of that name)
 // or several separated by commas: their ensemble embeds a data set with each model and
 // concatenates the unit embeddings (eval.Concat). The models must take one
-// input, aligned or not alike; the model returned is the first's,
-// ensemble says whether there are several, and dim is D of the
-// embeddings that embed gives.
-func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*data.Set) (eval.Embeddings, error), spec core.Spec, first *core.Model, dim int, ensemble bool, err error) {
+// input, aligned or not alike. Each model's embedding draws its progress
+// on live, when not nil (loadEmbedder).
+func loadEnsemble(paths, dataName, input string, flipTest *bool, live io.Writer) (evalModels, error) {
 	list := splitPaths(paths)
 	if _, err := os.Stat(paths); len(list) == 1 || err == nil { // a file whose name has a comma is a file
-		embed, spec, first, err = loadEmbedder(paths, dataName, input, flipTest)
-		return embed, spec, first, embedDim(spec, first), false, err
+		embed, spec, m, err := loadEmbedder(paths, dataName, input, flipTest, live, "")
+		e := evalModels{embed: embed, spec: spec, dim: embedDim(spec, m)}
+		if m != nil {
+			e.files, e.all = []string{paths}, []*core.Model{m}
+		}
+		return e, err
 	}
 	if slices.Contains(list, "raw") || slices.Contains(list, "") {
-		return nil, spec, nil, 0, true, badInput("--model %q: an ensemble is of model files, not raw pixels or nothing", paths)
+		return evalModels{}, badInput("--model %q: an ensemble is of model files, not raw pixels or nothing", paths)
 	}
 	// A file twice is its embeddings twice, which the cosine of their
 	// concatenation reads as the file alone: no ensemble, as join has it.
 	if err := eachFileOnce(list); err != nil {
-		return nil, spec, nil, 0, true, err
+		return evalModels{}, err
 	}
 	var embeds []func(*data.Set) (eval.Embeddings, error)
+	e := evalModels{files: list}
 	for i, path := range list {
-		embed, s, m, err := loadEmbedder(path, dataName, input, flipTest)
+		embed, s, m, err := loadEmbedder(path, dataName, input, flipTest, live, fmt.Sprintf(" (model %d/%d)", i+1, len(list)))
 		if err != nil {
-			return nil, spec, nil, 0, true, err
+			return evalModels{}, err
 		}
-		dim += embedDim(s, m)
-		if i == 0 {
-			first = m
-		} else if a, b := first.Meta.Spec.Input, m.Meta.Spec.Input; !a.SameShape(b) || first.Meta.Provenance.Align != m.Meta.Provenance.Align {
-			return nil, spec, nil, 0, true, badInput("ensemble: %s takes %d×%d×%d images (aligned %t), %s %d×%d×%d (aligned %t): its models must take the same images",
-				list[0], a.Channels, a.Height, a.Width, first.Meta.Provenance.Align, path, b.Channels, b.Height, b.Width, m.Meta.Provenance.Align)
+		e.dim += embedDim(s, m)
+		if first := e.first(); first != nil {
+			if a, b := first.Meta.Spec.Input, m.Meta.Spec.Input; !a.SameShape(b) || first.Meta.Provenance.Align != m.Meta.Provenance.Align {
+				return evalModels{}, badInput("ensemble: %s takes %d×%d×%d images (aligned %t), %s %d×%d×%d (aligned %t): its models must take the same images",
+					list[0], a.Channels, a.Height, a.Width, first.Meta.Provenance.Align, path, b.Channels, b.Height, b.Width, m.Meta.Provenance.Align)
+			}
 		}
+		e.all = append(e.all, m)
 		embeds = append(embeds, embed)
 	}
-	concat := func(s *data.Set) (eval.Embeddings, error) {
+	e.embed = func(s *data.Set) (eval.Embeddings, error) {
 		members := make([]eval.Embeddings, len(embeds))
 		for i, embed := range embeds {
 			var err error
@@ -609,7 +721,8 @@ func loadEnsemble(paths, dataName, input string, flipTest *bool) (embed func(*da
 	}
 	// The images are loaded at the first model's input; each model
 	// normalises them as it was trained (its own Input.Mean and Std).
-	return concat, first.Meta.Spec, first, dim, true, nil
+	e.spec = e.first().Meta.Spec
+	return e, nil
 }
 
 // embedDim is D of the embeddings of loadEmbedder's model m of spec: raw
@@ -623,8 +736,12 @@ func embedDim(spec core.Spec, m *core.Model) int {
 
 // loadEmbedder returns a function that embeds a data set with the model at
 // path, or with raw pixels when path is "raw"; flipTest, when not nil,
-// overrides the model's flip test (core.Spec.FlipTest).
-func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set) (eval.Embeddings, error), core.Spec, *core.Model, error) {
+// overrides the model's flip test (core.Spec.FlipTest). A model's
+// embedding, eval's longest part (35 s for MNIST's test images with
+// lenetpp), draws a live line of the images embedded on live, when not
+// nil (a terminal: embedProgress); member says which model of an
+// ensemble it is (" (model 2/3)"; "" for one model).
+func loadEmbedder(path, dataName, input string, flipTest *bool, live io.Writer, member string) (func(*data.Set) (eval.Embeddings, error), core.Spec, *core.Model, error) {
 	if path == "raw" {
 		if flipTest != nil {
 			return nil, core.Spec{}, nil, badInput("--flip-test needs a model (not raw pixels)")
@@ -652,7 +769,9 @@ func loadEmbedder(path, dataName, input string, flipTest *bool) (func(*data.Set)
 		spec.FlipTest = *flipTest
 	}
 	embed := func(s *data.Set) (eval.Embeddings, error) {
-		e, err := job.EmbedSet(spec, m.Params, s)
+		report, done := embedProgress(live, member)
+		e, err := job.EmbedSetProgress(spec, m.Params, s, report)
+		done()
 		if err == nil && !vec.AllFinite(e.X) {
 			err = inputError{fmt.Errorf("%s: its embeddings of these images are not all finite numbers", path)}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -130,4 +131,86 @@ func TestEvalClassesNamedByNumber(t *testing.T) {
 	}
 	wantBadInput(t, `--classes "0-2": no class is named 0 (the classes are named by number, 01 to 06, and selected by those numbers)`,
 		"eval", "--model", "raw", "--data", folder, "--input", "1x16x16", "--split", "all", "--classes", "0-2", "--json")
+}
+
+// TestEvalWarnsOfTrainedImages: eval of images that the model was trained
+// on, those of the identities it was trained on of its training folder
+// with --split all (four fifths of each trained on), or their test split
+// after train --split all, prints one line on stderr that says so, naming
+// them and the identities it was not trained on (before, the figures came
+// as test results without a word: "classifier accuracy 1.0000"); --json's
+// stdout stays the report alone. Identities it was not trained on, and the
+// test split of a model of the training split, get no line; a model file
+// written before the split was kept (its split unknown) gets it of split
+// all, which either split overlaps.
+func TestEvalWarnsOfTrainedImages(t *testing.T) {
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "shapes")
+	writeShapes(t, folder, 15)      // diagonal, horizontal, vertical: 3 test images each
+	writeOtherShapes(t, folder, 15) // other-diagonal, other-horizontal, other-vertical
+	train := func(out string, args ...string) {
+		t.Helper()
+		args = append([]string{"train", "--data", folder, "--input", "1x16x16", "--arch", "mlp", "--dim", "4", "--epochs", "1", "--batch", "8", "--val", "0", "--out", out}, args...)
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("train %q: exit %d: %s", args, code, stderr)
+		}
+	}
+	half, whole, old := filepath.Join(dir, "half.safetensors"), filepath.Join(dir, "whole.safetensors"), filepath.Join(dir, "old.safetensors")
+	train(half, "--split", "all", "--classes", "diagonal,horizontal,vertical")
+	train(whole) // the training split of every identity
+	m, err := core.ReadModel(whole)
+	if err != nil || m.Meta.Provenance.Split != "train" {
+		t.Fatalf("%s: split %q (%v): want train recorded", whole, m.Meta.Provenance.Split, err)
+	}
+	m.Meta.Provenance.Split = "" // as a file written before the split was kept
+	if err := core.WriteModel(old, m); err != nil {
+		t.Fatal(err)
+	}
+	warning := func(model string) string {
+		return "warning: these figures include images that " + model + " was trained on: "
+	}
+	for _, c := range []struct {
+		args []string
+		want []string // in the one line on stderr; none: no line
+	}{
+		{[]string{"--model", half, "--split", "all", "--classes", "diagonal,horizontal,vertical"},
+			[]string{warning(half), "every image of the 3 identities of " + folder + " (diagonal, horizontal, vertical)", "--split all --classes of those (other-diagonal, other-horizontal, other-vertical)"}},
+		{[]string{"--model", half, "--split", "all", "--classes", "other-diagonal,other-horizontal,other-vertical"}, nil},
+		{[]string{"--model", half}, // the test split of all six
+			[]string{warning(half), "(train --split all) on the images of the 3 identities of " + folder + " (diagonal, horizontal, vertical) evaluated, their test images among them"}},
+		{[]string{"--model", whole}, nil},
+		{[]string{"--model", whole, "--split", "all", "--classes", "other-diagonal,vertical"},
+			[]string{warning(whole), "the 2 identities of " + folder + " (other-diagonal, vertical)", "has fewer than 2 identities it was not trained on"}},
+		{[]string{"--model", old}, nil},
+		{[]string{"--model", old, "--split", "all", "--classes", "diagonal,horizontal"}, []string{warning(old), "(diagonal, horizontal)"}},
+	} {
+		args := append([]string{"eval", "--json", "--data", folder}, c.args...)
+		code, stdout, stderr := runCLI(t, args...)
+		var out evalOutput
+		if code != 0 || json.Unmarshal([]byte(stdout), &out) != nil {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q: want the report", args, code, stdout, stderr)
+			continue
+		}
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+			if strings.HasPrefix(l, "warning") {
+				lines = append(lines, l)
+			}
+		}
+		if c.want == nil {
+			if len(lines) != 0 {
+				t.Errorf("%q: stderr %q: want no warning", args, stderr)
+			}
+			continue
+		}
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], c.want[0]) {
+			t.Errorf("%q: stderr %q: want one line %q…", args, stderr, c.want[0])
+			continue
+		}
+		for _, w := range c.want[1:] {
+			if !strings.Contains(lines[0], w) {
+				t.Errorf("%q: %q: want %q in it", args, lines[0], w)
+			}
+		}
+	}
 }

@@ -2018,7 +2018,10 @@ func TestEvalNeedsPairs(t *testing.T) {
 
 // TestEvalSmallTestSplitSuggestsAll: a test split too small to evaluate,
 // of a folder of identities (every 5th image of each), is refused with
-// the hint that --split all evaluates every image, which then does; a
+// the hint that --split all evaluates every image, which then does, and
+// that of identities a model was trained on those are its training images
+// (before, the hint led there without a word: eval's figures on them then
+// were training-set figures, given as test results); a
 // folder's own test/ and mnist's have no other split to suggest. Before,
 // the line did not say it.
 func TestEvalSmallTestSplitSuggestsAll(t *testing.T) {
@@ -2026,7 +2029,7 @@ func TestEvalSmallTestSplitSuggestsAll(t *testing.T) {
 	four, ten := filepath.Join(dir, "four"), filepath.Join(dir, "ten")
 	writeShapes(t, four, 4) // the test split is empty
 	writeShapes(t, ten, 10) // two test images per identity: 3 genuine pairs
-	const hint = "the test split of a folder of identities is every 5th image of each: --split all evaluates every image"
+	const hint = "the test split of a folder of identities is every 5th image of each: --split all evaluates every image, of the identities a model was trained on its training images too; for figures of unseen people, give --split all --classes of identities it was not trained on"
 	wantBadInput(t, "it has 0; "+hint, "eval", "--model", "raw", "--data", four)
 	wantBadInput(t, "need 10 of each; "+hint, "eval", "--model", "raw", "--data", ten)
 	if rep := evalJSON(t, "--model", "raw", "--data", four, "--split", "all"); rep.Probes != 12 {

@@ -309,3 +309,32 @@ func TestCompareEvalOnTerminal(t *testing.T) {
 const baselineLines = "evaluating baseline 1/3 raw pixels, cosine\r\n" +
 	"evaluating baseline 2/3 raw pixels, PCA + whitening\r\n" +
 	"evaluating baseline 3/3 raw pixels, linear (NCA)\r\n"
+
+// TestEvalEmbeddingOnTerminal: on a terminal, eval shows its embedding of
+// the images, its longest part (35 s on MNIST with lenetpp), as a live
+// line of the images embedded, cleared before retrieval's (before,
+// silence); each model of an ensemble has its line, which says which;
+// --json keeps the terminal quiet.
+func TestEvalEmbeddingOnTerminal(t *testing.T) {
+	trainDir, evalDir := t.TempDir(), t.TempDir() // other folders: eval says nothing of images trained on
+	writePatterns(t, trainDir)
+	writePatterns(t, evalDir) // 3 identities of 8 images: 24 embedded
+	a, b := filepath.Join(trainDir, "a.safetensors"), filepath.Join(trainDir, "b.safetensors")
+	for i, out := range []string{a, b} {
+		args := []string{"train", "--data", trainDir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--dim", "4", "--batch", "8", "--val", "0", "--epochs", "1", "--seed", fmt.Sprint(i + 1), "--out", out}
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("train: exit %d: %s", code, stderr)
+		}
+	}
+	args := []string{"eval", "--model", a, "--data", evalDir, "--split", "all"}
+	code, got := onTerminal(t, new(bytes.Buffer), args...)
+	if code != 0 || !strings.HasPrefix(got, startLine("embedding", 24, "images")) ||
+		!strings.Contains(got, "\033[K\r\033[K\revaluating retrieval [") || strings.Contains(got, "\n") {
+		t.Errorf("exit %d, terminal %q: want the embedding's line, cleared, then retrieval's", code, got)
+	}
+	quietUnderJSON(t, args...)
+	code, got = onTerminal(t, new(bytes.Buffer), "eval", "--model", a+","+b, "--data", evalDir, "--split", "all")
+	if code != 0 || !strings.HasPrefix(got, startLine("embedding (model 1/2)", 24, "images")) || !strings.Contains(got, startLine("embedding (model 2/2)", 24, "images")) {
+		t.Errorf("an ensemble: exit %d, terminal %q: want each model's embedding", code, got)
+	}
+}
