@@ -128,7 +128,7 @@ func (m Metadata) HasThreshold() bool { return msg.HasThreshold(m.Threshold, m.F
 // Provenance records how a model was trained.
 type Provenance struct {
 	Data       string  `json:"data"`                  // "mnist" or a folder's name
-	Split      string  `json:"split,omitempty"`       // of Data, trained on (metriclab train --split): train, or all (a folder's test images too); "" unknown: older files, server jobs
+	Split      string  `json:"split,omitempty"`       // of Data, trained on (metriclab train --split; a server job's is train): train, or all (a folder's test images too); "" unknown: older files
 	Align      bool    `json:"align,omitempty"`       // the folder's photos were aligned by the eyes (metriclab train --align)
 	AlignTurns int     `json:"align_turns,omitempty"` // turned versions of every photo trained on beside it (metriclab train --align-turns)
 	Epochs     int     `json:"epochs"`

@@ -174,6 +174,11 @@ func TestJobLifecycle(t *testing.T) {
 	if err != nil || m.Meta.Provenance.Steps != 54 {
 		t.Fatalf("downloaded model: %v, %+v", err, m)
 	}
+	// A job trains on its data set's training split, as train --split
+	// train does: eval tells of its test images as unseen by the model.
+	if m.Meta.Provenance.Split != "train" {
+		t.Errorf("downloaded model's split %q, want train", m.Meta.Provenance.Split)
+	}
 	// Listing.
 	code, b = call(t, "GET", ts.URL+"/api/jobs", "", nil)
 	var list []jobView

@@ -912,6 +912,7 @@ func (r *Runner) train(ctx context.Context, j store.Job, run *running, h *hub) e
 	run.note = msg.ErrorLine(note)
 	r.mu.Unlock()
 	m := jb.Model()
+	m.Meta.Provenance.Split = "train" // a job's images are its data set's training split (Loader), as train --split train's
 	if v := jb.ModelVerification(); v != nil {
 		metrics = v // with early stopping, the best epoch's, as m's parameters and threshold
 	}
