@@ -66,13 +66,24 @@ const wallWindow = 100
 // them as bad input: errors.Is(err, job.ErrRequest).
 var ErrRequest = errors.New("bad training request")
 
-// requestError is a one-line message about a bad request.
-type requestError struct{ msg string }
+// ErrMemory is the error of a job whose training would take more memory
+// than Options.MaxTrainBytes allows; it is an ErrRequest too. The command
+// line so names the flag that sets the bound.
+var ErrMemory = errors.New("training takes more memory than allowed")
 
-func (e requestError) Error() string        { return e.msg }
-func (e requestError) Is(target error) bool { return target == ErrRequest }
+// requestError is a one-line message about a bad request; memory: a
+// training over Options.MaxTrainBytes (ErrMemory).
+type requestError struct {
+	msg    string
+	memory bool
+}
 
-func badRequest(format string, a ...any) error { return requestError{fmt.Sprintf(format, a...)} }
+func (e requestError) Error() string { return e.msg }
+func (e requestError) Is(target error) bool {
+	return target == ErrRequest || e.memory && target == ErrMemory
+}
+
+func badRequest(format string, a ...any) error { return requestError{msg: fmt.Sprintf(format, a...)} }
 
 // CheckEarlyStop refuses an early stop (epochs without better held-out
 // verification) out of [0, 10000]. The error wraps ErrRequest.
@@ -103,13 +114,13 @@ func CheckGlyphsLoss(loss core.Loss, glyphs int) error {
 func CheckClasses(req msg.TrainRequest, names []string, in core.Input) ([]string, error) {
 	parts, err := data.ParseParts(req.Compose)
 	if err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	if err := parts.Validate(len(names), in); err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	if err := msg.CheckGlyphs(req.Glyphs); err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	if size := in.Size(); req.Glyphs > MaxGlyphValues/(data.GlyphImages*size) {
 		return nil, badRequest("glyphs %d: at most %d classes of %d×%d×%d images (%d images of a class, %d MiB in all)",
@@ -357,15 +368,15 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		return nil, err
 	}
 	if err := msg.CheckPreset(req.Preset); err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	aug, err := data.AugmentationByName(req.Augment)
 	if err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	loss, err := losses.New(losses.Config{Name: req.Loss, Dim: req.Dim, Values: req.LossParams, Miner: req.Miner, Distance: req.Distance})
 	if err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	spec := core.DefaultSpec(req.Arch, req.Dim)
 	spec.EmbedBN, spec.FlipTest, spec.Crop, spec.Views = req.EmbedBN, req.FlipTest, req.Crop, req.Views
@@ -374,17 +385,17 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 		spec.Input.Mean, spec.Input.Std = 0.5, 0.5
 	}
 	if err := spec.ValidateTraining(); err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	if err := data.ValidTurns(req.Turns, spec.Input); err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	if err := aug.CheckTurns(req.Turns); err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	parts, err := data.ParseParts(req.Compose)
 	if err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	onCUDA := strings.HasPrefix(req.Device, "cuda") // cuda, and cuda-emu: the same engine
 	if req.Crop != (msg.Crop{}) && onCUDA {
@@ -401,7 +412,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	}
 	classes, err := data.TrainClasses(req.Classes, train.Classes)
 	if err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 	set := subset(train, classes)
 	if test != nil {
@@ -477,7 +488,7 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 	j.opt.LR, j.opt.WeightDecay = res.LR, *res.WeightDecay
 	j.opt = j.opt.WithSchedule(res.Schedule, j.total)
 	if err := j.opt.Validate(); err != nil {
-		return nil, requestError{err.Error()}
+		return nil, requestError{msg: err.Error()}
 	}
 
 	newEngine := opts.Engine
@@ -503,8 +514,8 @@ func New(req msg.TrainRequest, train, test *data.Set, opts Options) (*Job, error
 			views = fmt.Sprintf(", %d views", len(spec.Views))
 		}
 		need, bound := memSizes(j.TrainBytes(), opts.MaxTrainBytes)
-		return nil, badRequest("training this job takes about %s of memory (batch %d, arch %s, %d classes%s), more than is allowed (%s): ask for a smaller batch or model",
-			need, req.Batch, req.Arch, len(j.classes), views, bound)
+		return nil, requestError{msg: fmt.Sprintf("training this job takes about %s of memory (batch %d, arch %s, %d classes%s), more than is allowed (%s): ask for a smaller batch or model",
+			need, req.Batch, req.Arch, len(j.classes), views, bound), memory: true}
 	}
 	j.shardRows = engineBatch
 	if opts.CheckOnly {
