@@ -64,7 +64,11 @@ func parseCompare(args []string, stdout io.Writer) (*compareFlags, error) {
 	fs.StringVar(&f.evalClasses, "open-eval", "5-9", "open set: unseen classes to evaluate on")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
 	fs.BoolVar(&f.baselines, "baselines", true, "add the rows of raw pixels: cosine, PCA then whitening, learned linear metric")
+	mf.registerMaxMemory(fs, "largest memory each run's training may take (the runs train one at a time, and each is checked before the first trains)")
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return nil, err
+	}
+	if err := checkMaxMemory("max-memory", mf.maxMemory); err != nil {
 		return nil, err
 	}
 	mf.fitBatch = !mf.set("batch") // as train's
@@ -187,6 +191,23 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if _, err := plainSource.loadSubset("mnist", "test", f.evalClasses, mnistDigits, core.MNISTInput); err != nil {
 			return err
+		}
+		// The other runs are checked without an engine, each against
+		// --max-memory too (their D and the loss's glyph classes change
+		// the estimate), MNIST loaded once for all.
+		check := source{memo: map[string]loaded{}}
+		for _, name := range names {
+			for _, d := range dims {
+				if name == names[0] && d == dims[0] {
+					continue
+				}
+				mf.loss, mf.dim = name, d
+				for _, classes := range []string{"", f.trainClasses} {
+					if err := checkPrepared(mf, check, "mnist", "train", classes, mnistDigits, f.epochs, 5000); err != nil {
+						return fmt.Errorf("%s D=%d: %w", name, d, err)
+					}
+				}
+			}
 		}
 	}
 	views, _ := msg.ParseViews(mf.views) // prepareTraining checked them

@@ -13,6 +13,7 @@ import (
 	"metriclab/core/job"
 	"metriclab/core/msg"
 	"metriclab/losses"
+	"metriclab/server/api"
 )
 
 // modelFlags are the flags that choose an encoder, a loss and an optimiser;
@@ -42,6 +43,10 @@ type modelFlags struct {
 	earlyStop  int
 	preset     string
 	threads    int
+	// maxMemory is --max-memory (train, openset, compare; registerMaxMemory):
+	// the bound of a CPU training's memory as --max-job-memory takes it, 0
+	// the default, -1 none (maxTrainBytes).
+	maxMemory int64
 	// fitBatch, set by train when --batch is not given, makes the batch
 	// (the preset's, or the flag's default) a default that the job lowers
 	// to the training images when they are fewer
@@ -571,6 +576,42 @@ func (f *modelFlags) checkThreads(device string) error {
 		return badInput("--threads is the CPU engine's, and device %s runs the CUDA engine, which does not read it", device)
 	}
 	return nil
+}
+
+// maxMemoryDoc says how serve's --max-job-memory and the --max-memory of
+// train, openset and compare bound a training's memory, and what 0 and
+// -1 mean (checkMaxMemory, maxTrainBytes).
+const maxMemoryDoc = "in bytes (an estimate from the model and the batch); 0: half of this machine's memory (or of its cgroup's limit; 8 GiB where neither can be read), -1: no bound"
+
+// registerMaxMemory adds --max-memory, the bound of a training's memory,
+// of train and, for each of their runs, openset and compare: a training
+// that would take more is refused before any of it is allocated, in one
+// line with the estimate, as serve refuses a job over --max-job-memory.
+// Its usage is the bound's, then maxMemoryDoc.
+func (f *modelFlags) registerMaxMemory(fs *flag.FlagSet, usage string) {
+	fs.Int64Var(&f.maxMemory, "max-memory", 0, usage+", "+maxMemoryDoc)
+}
+
+// checkMaxMemory refuses a memory bound (--name) below -1.
+func checkMaxMemory(name string, v int64) error {
+	if v < -1 {
+		return badInput("--%s %d: must be -1 (no bound), 0 (half of this machine's memory) or more", name, v)
+	}
+	return nil
+}
+
+// maxTrainBytes is job.Options.MaxTrainBytes of a training on device
+// (resolveDevice's) under --max-memory: api.DefaultMaxJobMemory for 0,
+// no bound for -1, and none on a GPU (job.Job.TrainBytes estimates the
+// host's memory of the CPU engine), as serve bounds its CPU jobs alone.
+func (f *modelFlags) maxTrainBytes(device string) int64 {
+	switch {
+	case device == "cuda" || f.maxMemory < 0:
+		return 0
+	case f.maxMemory == 0:
+		return api.DefaultMaxJobMemory()
+	}
+	return f.maxMemory
 }
 
 // threadsDoc is the help of --threads (train, openset, bench, compare, serve).

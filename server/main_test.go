@@ -1535,6 +1535,57 @@ func TestPrecompressInterrupt(t *testing.T) {
 	}
 }
 
+// TestMaxMemory: train, openset and compare refuse a training whose
+// estimate (job.Job.TrainBytes) is over --max-memory in one line with the
+// estimate and the bound, status 2, before any training, and write no
+// model; compare checks every loss and D before the first run (before,
+// the command line set no bound: a training too large for the machine
+// ended in Go's "fatal error: out of memory" and a goroutine dump, or was
+// killed by the kernel).
+func TestMaxMemory(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes") // train/ and test/: an open set of 3 identities
+	writeShapes(t, filepath.Join(shapes, "train"), 10)
+	writeOtherShapes(t, filepath.Join(shapes, "test"), 5)
+	over := regexp.MustCompile(`^metriclab \w+: (\w+ D=\d+: )?training this job takes about [0-9.]+ [KMG]iB of memory \(batch 8, arch lenet-s, \d+ classes\), more than is allowed \(1000 bytes\): ask for a smaller batch or model; --max-memory sets the bound \(-1: none\)\n$`)
+	out := filepath.Join(dir, "m.safetensors")
+	small := []string{"--data", shapes, "--dim", "8", "--epochs", "1", "--batch", "8", "--max-memory", "1000"}
+	for _, args := range [][]string{
+		append([]string{"train", "--out", out}, small...),
+		append([]string{"openset", "--baselines=false"}, small...),
+		append([]string{"openset", "--variant", "seed=2"}, small...),
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 2 || stdout != "" || !over.MatchString(stderr) {
+			t.Errorf("metriclab %q: status %d, stdout %q, stderr %q: want status 2 and the estimate over 1000 bytes", args, code, stdout, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %v, want shapes alone", entries)
+	}
+	wantBadInput(t, "--max-memory -2: must be -1 (no bound), 0 (half of this machine's memory) or more", "train", "--out", out, "--max-memory", "-2")
+	wantBadInput(t, "--max-memory -2: must be -1", "compare", "--max-memory", "-2")
+	wantBadInput(t, "--max-memory -2: must be -1", append([]string{"openset"}, append(small, "--max-memory", "-2")...)...)
+	wantBadInput(t, `variant "max-memory=1": max-memory bounds every run's training`, append([]string{"openset", "--variant", "max-memory=1"}, small...)...)
+
+	// compare: a bound that the first run fits and the second D does not
+	// is refused before the first row, naming the run.
+	f, err := parseCompare([]string{"--losses", "arcface", "--dims", "3"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mf.loss, f.mf.dim = "arcface", 3
+	j, err := newTrainingJob(&f.mf, plainSource, "mnist", "train", "", mnistDigits, 1, 5000, "cpu", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := strconv.FormatInt(j.TrainBytes(), 10) // the closed set's, of more classes than the open set's
+	code, stdout, stderr := runCLI(t, "compare", "--losses", "arcface", "--dims", "3,64", "--epochs", "1", "--baselines=false", "--max-memory", bound)
+	if code != 2 || stdout != "" || !regexp.MustCompile(`^metriclab compare: arcface D=64: training this job takes about .* more than is allowed \(.*\).*--max-memory sets the bound`).MatchString(stderr) {
+		t.Errorf("compare --dims 3,64 --max-memory %s (D=3's estimate): status %d, stdout %q, stderr %q: want status 2 and D=64 refused before any row", bound, code, stdout, stderr)
+	}
+}
+
 // TestBadInputBeforeAnyWork: compare and openset refuse a bad value, of
 // the recipe or of any variant, before they print a row or train (before,
 // compare ran its baselines, and openset the baselines and the runs before

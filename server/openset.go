@@ -96,6 +96,7 @@ func newOpenSetFlags() *openSetFlags {
 	f.fs.IntVar(&f.valN, "val", 5000, "training images held out (see train --val)")
 	f.fs.IntVar(&f.maxQueries, "max-queries", 0, maxQueriesUsage)
 	f.fs.IntVar(&f.expand, "expand", 0, "add, below each cosine row, the row of its embeddings expanded: "+expandUsage)
+	f.mf.registerMaxMemory(f.fs, "largest memory each run's training may take (the runs train one at a time, and each is checked before the first trains)")
 	f.fs.BoolVar(&f.ensemble, "ensemble", false, "add a row for the ensemble of every run (the recipe and its variants): their unit embeddings concatenated, so that its cosine is the mean of theirs")
 	return f
 }
@@ -189,6 +190,9 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 	if err := parseFlags(base.fs, args, stdout); err != nil {
 		return nil, err
 	}
+	if err := checkMaxMemory("max-memory", base.mf.maxMemory); err != nil {
+		return nil, err
+	}
 	if base.maxQueries < 0 {
 		return nil, badInput("--max-queries %d: must be 0 (all) or more", base.maxQueries)
 	}
@@ -222,6 +226,9 @@ func parseOpenSet(args []string, stdout io.Writer) ([]*openSetFlags, error) {
 			}
 			if name == "threads" { // its run would print the recipe's row again
 				return nil, badInput("variant %q: threads changes how fast a run trains, not what it learns: give --threads outside --variant", v)
+			}
+			if name == "max-memory" {
+				return nil, badInput("variant %q: max-memory bounds every run's training, not what it learns: give --max-memory outside --variant", v)
 			}
 			if slices.Contains(names, name) { // the last would be taken, the run named by both
 				return nil, badInput("variant %q sets %s twice", v, name)

@@ -124,7 +124,7 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.IntVar(&f.maxJobs, "max-jobs-per-client", api.DefaultMaxJobsPerClient, "queued or running jobs per client address")
 	fs.IntVar(&f.maxBodies, "max-bodies", api.DefaultMaxBodies, "request bodies (model and sample uploads, new jobs) read at once; more are answered 503 with Retry-After")
 	fs.IntVar(&f.maxBodiesClient, "max-bodies-per-client", api.DefaultMaxBodiesPerClient, "request bodies of one client address read at once; more are answered 503 with Retry-After")
-	fs.Int64Var(&f.maxJobMemory, "max-job-memory", 0, "largest memory a CPU job's training may take, in bytes (an estimate from the model and the batch); 0: half of this machine's memory (or of its cgroup's limit; 8 GiB where neither can be read), -1: no bound")
+	fs.Int64Var(&f.maxJobMemory, "max-job-memory", 0, "largest memory a CPU job's training may take, "+maxMemoryDoc)
 	fs.IntVar(&f.maxSSE, "max-sse", api.DefaultMaxSSE, "concurrent job event streams")
 	fs.IntVar(&f.maxSSEClient, "max-sse-per-client", api.DefaultMaxSSEPerClient, "concurrent job event streams of one client address")
 	fs.IntVar(&f.maxConnsClient, "max-conns-per-client", defaultConnsPerClient, "connections of one client address open at once (a --trusted-proxies proxy's: no bound but the total); more are closed at once")
@@ -146,8 +146,8 @@ func parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 			return nil, badInput("--%s %d: must be 1 or more", b.name, b.v)
 		}
 	}
-	if f.maxJobMemory < -1 {
-		return nil, badInput("--max-job-memory %d: must be -1 (no bound), 0 (half of this machine's memory) or more", f.maxJobMemory)
+	if err := checkMaxMemory("max-job-memory", f.maxJobMemory); err != nil {
+		return nil, err
 	}
 	if f.precompress != "" {
 		// It compresses a file and exits: it serves nothing.

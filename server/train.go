@@ -86,11 +86,15 @@ func parseTrain(args []string, stdout io.Writer) (*trainFlags, error) {
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per line instead of a progress bar")
 	fs.IntVar(&f.valN, "val", 5000, "training images held out to choose the verification threshold: at most this many and a tenth of them, each identity its share; but an identity of 5 images or more gives 2 at least, a genuine pair, so one of 5 to 19 images gives 2 whatever the value and a folder of such identities holds out more (0: none)")
 	fs.IntVar(&f.logEvery, "log-every", 50, "with --json, print progress every N steps")
+	f.mf.registerMaxMemory(fs, "largest memory the training may take on the CPU (a cuda device's is not bounded)")
 	device := registerDevice(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, err
 	}
 	f.device = *device
+	if err := checkMaxMemory("max-memory", f.mf.maxMemory); err != nil {
+		return nil, err
+	}
 	f.mf.fitBatch = !f.mf.set("batch")
 	if err := checkDevice(f.device); err != nil {
 		return nil, err
@@ -381,37 +385,60 @@ func checkOutput(path string) error {
 // a split once, so that all its loads are of the listing it checked.
 func prepareTraining(mf *modelFlags, src source, dataName, split, classSpec string, listed []string, epochs, valN int, device string) (trainConfig, error) {
 	var c trainConfig
-	spec, err := checkTraining(mf, dataName, epochs, valN)
+	j, err := newTrainingJob(mf, src, dataName, split, classSpec, listed, epochs, valN, device, false)
 	if err != nil {
 		return c, err
 	}
+	c = trainConfig{job: j, spec: j.Spec(), loss: j.Loss(), batch: j.Batch(), classes: j.Classes()}
+	c.trainN, c.valN = j.Sizes()
+	c.noVal = valN == 0
+	c.stepsPerEpoch, _ = j.Steps()
+	return c, nil
+}
+
+// checkPrepared is prepareTraining's checks on the CPU without its job:
+// no engine is made (job.Options.CheckOnly), so nothing of the training
+// is allocated, and nothing is left to close. compare so checks the
+// runs it does not prepare before its first one, --max-memory's bound
+// included.
+func checkPrepared(mf *modelFlags, src source, dataName, split, classSpec string, listed []string, epochs, valN int) error {
+	_, err := newTrainingJob(mf, src, dataName, split, classSpec, listed, epochs, valN, "cpu", true)
+	return err
+}
+
+// newTrainingJob is the job of prepareTraining, or, checkOnly, of
+// checkPrepared.
+func newTrainingJob(mf *modelFlags, src source, dataName, split, classSpec string, listed []string, epochs, valN int, device string, checkOnly bool) (*job.Job, error) {
+	spec, err := checkTraining(mf, dataName, epochs, valN)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkTrainingClasses(mf, dataName, classSpec, listed, epochs); err != nil {
-		return c, err
+		return nil, err
 	}
 	set, err := src.loadTraining(dataName, split, classSpec, listed, spec.Input)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
 	if err := checkImagesLeft(dataName, split, classSpec, set); err != nil {
-		return c, err
+		return nil, err
 	}
 	req := trainRequest(mf, dataName, classSpec, epochs)
 	req.Device, req.Crop, req.Views = device, spec.Crop, spec.Views
 	if valN == 0 {
 		valN = -1 // --val 0: hold none out
 	}
-	j, err := job.New(req, set, nil, job.Options{Val: valN, Version: version, Threads: mf.threads, Engine: engineFor(device, false)})
+	// A training over --max-memory is refused here, before its engine
+	// allocates any of it, in one line with the estimate, as serve's.
+	opts := job.Options{Val: valN, Version: version, Threads: mf.threads, Engine: engineFor(device, false), MaxTrainBytes: mf.maxTrainBytes(device), CheckOnly: checkOnly}
+	j, err := job.New(req, set, nil, opts)
+	if errors.Is(err, job.ErrMemory) {
+		return nil, badInput("%v; --max-memory sets the bound (-1: none)", err)
+	}
 	if errors.Is(err, job.ErrRequest) {
-		return c, inputError{err}
+		return nil, inputError{err}
 	}
-	if err != nil {
-		return c, err
-	}
-	c = trainConfig{job: j, spec: j.Spec(), loss: j.Loss(), batch: j.Batch(), classes: j.Classes()}
-	c.trainN, c.valN = j.Sizes()
-	c.noVal = valN < 0
-	c.stepsPerEpoch, _ = j.Steps()
-	return c, nil
+	return j, err
 }
 
 // checkImagesLeft refuses a training on the classes of classSpec of set,
