@@ -355,7 +355,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	restore := readNumbersInDecimal(fs)
+	given := watchSets(fs)
 	err := fs.Parse(args)
+	given.restore()
 	restore() // -h names their types, int and float
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
@@ -368,13 +370,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return err
 	}
 	if err != nil {
-		// metriclab losses names the parameters with _, their flags
-		// have - (lossParamName).
-		name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
-		if flag := strings.ReplaceAll(name, "_", "-"); ok && flag != name && fs.Lookup(flag) != nil {
-			return badInput("%v: the flag is --%s", err, flag)
-		}
-		return inputError{err}
+		return given.parseError(fs, err)
 	}
 	if err := unexpandedHome(fs); err != nil {
 		return err
@@ -393,6 +389,172 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// flagSets watches the values a parse of a flag set sets (watchSets):
+// the first value of each flag, and the first Set that failed.
+type flagSets struct {
+	values   map[*flag.Flag]flag.Value // the flags' own, put back by restore
+	first    map[string]string         // the value given, by flag name
+	twice    string                    // a flag given a second time, refused
+	second   string                    // its second value
+	failed   string                    // the flag whose Set failed
+	value    string                    // the value it failed on
+	setError error                     // and why
+}
+
+// watchSets makes every flag of fs refuse a second value, but for one
+// that repeats (a flag.Value with a Repeats method, openset's --variant,
+// which collects its values), until restore puts the flags' values back:
+// the flag package keeps the last of a flag given twice, so that eval
+// --model m.safetensors --model raw evaluated raw pixels alone and train
+// --out a --out b wrote b alone. It records which flag's value was
+// refused, and why, for parseError.
+func watchSets(fs *flag.FlagSet) *flagSets {
+	w := &flagSets{values: map[*flag.Flag]flag.Value{}, first: map[string]string{}}
+	fs.VisitAll(func(fl *flag.Flag) {
+		w.values[fl] = fl.Value
+		watched := watchedValue{Value: fl.Value, name: fl.Name, sets: w}
+		if isBoolFlag(fl) {
+			fl.Value = watchedBool{watched}
+		} else {
+			fl.Value = watched
+		}
+	})
+	return w
+}
+
+// restore puts the flags' own values back.
+func (w *flagSets) restore() {
+	for fl, v := range w.values {
+		fl.Value = v
+	}
+}
+
+// repeats is a flag.Value that takes several values, each added to those
+// before (openset's --variant).
+type repeats interface{ Repeats() bool }
+
+// watchedValue is a flag's value watched by watchSets.
+type watchedValue struct {
+	flag.Value
+	name string
+	sets *flagSets
+}
+
+// errGivenTwice is the Set error of a flag given a second time (parseError
+// says it in full).
+var errGivenTwice = errors.New("given twice")
+
+func (v watchedValue) Set(s string) error {
+	w := v.sets
+	if _, ok := w.first[v.name]; !ok {
+		w.first[v.name] = s
+	} else if r, ok := v.Value.(repeats); !ok || !r.Repeats() {
+		w.twice, w.second = v.name, s
+		return errGivenTwice
+	}
+	if err := v.Value.Set(s); err != nil {
+		w.failed, w.value, w.setError = v.name, s, err
+		return err
+	}
+	return nil
+}
+
+// watchedBool is the watchedValue of a true/false flag, which the flag
+// package reads without a value after a space.
+type watchedBool struct{ watchedValue }
+
+func (watchedBool) IsBoolFlag() bool { return true }
+
+// parseError is the inputError of err, the flag package's of a parse of
+// fs, in the words of the command line, one line, with the flags spelt
+// --name as this help and its errors spell them (the flag package's
+// "flag provided but not defined: -steps", "invalid boolean value
+// \"yes\" for -json: parse error" read as another program's): an
+// unknown flag with the flag meant, where one is close; a flag given
+// twice with both values; a value refused with the flag's words of why.
+func (w *flagSets) parseError(fs *flag.FlagSet, err error) error {
+	switch {
+	case w.twice != "":
+		return badInput("--%s is given twice, %s and %s: give it once", w.twice, flagValueText(w.first[w.twice]), flagValueText(w.second))
+	case w.failed != "":
+		why := w.setError.Error()
+		if fl := fs.Lookup(w.failed); fl != nil && isBoolFlag(fl) {
+			why = "want true or false"
+		}
+		return badInput("--%s %s: %s", w.failed, flagValueText(w.value), why)
+	}
+	text := err.Error()
+	if name, ok := strings.CutPrefix(text, "flag provided but not defined: -"); ok {
+		// metriclab losses names the parameters with _, their flags
+		// have - (lossParamName).
+		if flag := strings.ReplaceAll(name, "_", "-"); flag != name && fs.Lookup(flag) != nil {
+			return badInput("unknown flag --%s: the flag is --%s", name, flag)
+		}
+		if near := nearFlag(fs, name); near != "" {
+			return badInput("unknown flag --%s: did you mean --%s?", name, near)
+		}
+		return badInput("unknown flag --%s (metriclab %s -h lists its flags)", name, fs.Name())
+	}
+	if name, ok := strings.CutPrefix(text, "flag needs an argument: -"); ok {
+		return badInput("--%s needs a value", name)
+	}
+	if arg, ok := strings.CutPrefix(text, "bad flag syntax: "); ok {
+		return badInput("unexpected argument %s: a flag is --name or --name=value", flagValueText(arg))
+	}
+	return inputError{err}
+}
+
+// flagValueText is a value given to a flag as an error names it: quoted
+// as Go quotes a string, so that an empty value or one with spaces at
+// its edges shows.
+func flagValueText(v string) string { return strconv.Quote(v) }
+
+// nearFlag is the flag of fs that an unknown flag name was likely meant
+// for: of the flags within two edits of it (fewer than its letters: --x
+// is not --s) or that it starts (--epoch, --epochs), the one fewest
+// edits away; "" when none is close, or several are as close.
+func nearFlag(fs *flag.FlagSet, name string) string {
+	near, best, ties := "", 0, 0
+	fs.VisitAll(func(fl *flag.Flag) {
+		d := editDistance(name, fl.Name)
+		if !(d <= 2 && d < len(name) || len(name) >= 2 && strings.HasPrefix(fl.Name, name)) {
+			return
+		}
+		switch {
+		case near == "" || d < best:
+			near, best, ties = fl.Name, d, 1
+		case d == best:
+			ties++
+		}
+	})
+	if ties != 1 {
+		return ""
+	}
+	return near
+}
+
+// editDistance is the Levenshtein distance of a and b: the fewest
+// characters inserted, deleted or replaced that turn one into the other.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	row := make([]int, len(rb)+1)
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		diag := row[0]
+		row[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			diag, row[j] = row[j], min(row[j]+1, row[j-1]+1, diag+cost)
+		}
+	}
+	return row[len(rb)]
 }
 
 // unexpandedHome refuses a flag of fs given a path that starts with the

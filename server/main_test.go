@@ -1854,8 +1854,8 @@ func TestBenchFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--seconds", "NaN"}, `invalid value "NaN" for flag -seconds: want a finite decimal number`},
-		{[]string{"--seconds", "Inf"}, `invalid value "Inf" for flag -seconds: want a finite decimal number`},
+		{[]string{"--seconds", "NaN"}, `--seconds "NaN": want a finite decimal number`},
+		{[]string{"--seconds", "Inf"}, `--seconds "Inf": want a finite decimal number`},
 		{[]string{"--seconds", "0"}, "seconds 0: want a finite value > 0"},
 		{[]string{"--warmup", "0"}, "--warmup 0: must be 1 or more"},
 		{[]string{"--tf32"}, "--tf32 is for the cuda device: the CPU engine computes in float32"},
@@ -2406,13 +2406,62 @@ func TestCompareNoneRefusesTraining(t *testing.T) {
 // -lambda_base" alone), in a --variant too; a flag unknown either way
 // gets no such hint.
 func TestUnderscoreFlagNamesItsFlag(t *testing.T) {
-	wantBadInput(t, "flag provided but not defined: -lambda_base: the flag is --lambda-base", "bench", "--loss", "sphereface", "--lambda_base", "100")
-	wantBadInput(t, "flag provided but not defined: -easy_margin: the flag is --easy-margin", "bench", "--easy_margin")
-	wantBadInput(t, `variant "lambda_min=3": flag provided but not defined: -lambda_min: the flag is --lambda-min`, "openset", "--variant", "lambda_min=3")
-	wantBadInput(t, "flag provided but not defined: -data_dir: the flag is --data-dir", "serve", "--data_dir", "d")
+	wantBadInput(t, "unknown flag --lambda_base: the flag is --lambda-base", "bench", "--loss", "sphereface", "--lambda_base", "100")
+	wantBadInput(t, "unknown flag --easy_margin: the flag is --easy-margin", "bench", "--easy_margin")
+	wantBadInput(t, `variant "lambda_min=3": unknown flag --lambda_min: the flag is --lambda-min`, "openset", "--variant", "lambda_min=3")
+	wantBadInput(t, "unknown flag --data_dir: the flag is --data-dir", "serve", "--data_dir", "d")
 	code, _, stderr := runCLI(t, "bench", "--foo_bar")
-	if code != 2 || stderr != "metriclab bench: flag provided but not defined: -foo_bar\n" {
-		t.Errorf("bench --foo_bar: exit %d, stderr %q: want the flag package's line alone", code, stderr)
+	if code != 2 || stderr != "metriclab bench: unknown flag --foo_bar (metriclab bench -h lists its flags)\n" {
+		t.Errorf("bench --foo_bar: exit %d, stderr %q: want the unknown flag alone", code, stderr)
+	}
+}
+
+// TestFlagGivenTwice: a flag given twice is refused in one line that
+// names it and both values (before, the flag package kept the last: eval
+// --model m.safetensors --model raw evaluated raw pixels alone, train
+// --out a --out b wrote b alone); openset's --variant, which collects
+// its values, repeats, and a variant may still set a flag of the
+// command line's (it is parsed apart).
+func TestFlagGivenTwice(t *testing.T) {
+	dir := t.TempDir()
+	// "stray" ends each command line: refused after the flags, it stops
+	// a command that takes them (before, eval and train ran).
+	wantBadInput(t, `--model is given twice, "m.safetensors" and "raw": give it once`, "eval", "--model", "m.safetensors", "--model", "raw", "stray")
+	wantBadInput(t, `--out is given twice, "`+filepath.Join(dir, "a")+`" and "`+filepath.Join(dir, "b")+`": give it once`,
+		"train", "--out", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "b"), "stray")
+	wantBadInput(t, `--json is given twice, "true" and "false": give it once`, "compare", "--json", "--json=false", "stray")
+	wantBadInput(t, `--epochs is given twice, "1" and "1": give it once`, "openset", "--epochs", "1", "--epochs=1", "stray")
+	runs, err := parseOpenSet([]string{"--data", "mnist", "--dim", "3", "--variant", "dim=4", "--variant", "seed=2"}, io.Discard)
+	if err != nil || len(runs) != 3 || runs[1].mf.dim != 4 || runs[2].mf.seed != 2 {
+		t.Errorf("openset --variant dim=4 --variant seed=2: %d runs, %v; want the recipe and both variants", len(runs), err)
+	}
+}
+
+// TestFlagErrorsInOurWords: the flag package's errors are told in the
+// words of this command line, --name as its help spells flags (before,
+// "invalid boolean value \"yes\" for -json: parse error", "flag provided
+// but not defined: -steps"), an unknown flag with the flag meant when
+// one is close: within two edits, or of which it is the start.
+func TestFlagErrorsInOurWords(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string // the whole line
+	}{
+		{[]string{"train", "--json=yes"}, `--json "yes": want true or false`},
+		{[]string{"bench", "--steps", "3"}, "unknown flag --steps (metriclab bench -h lists its flags)"},
+		{[]string{"train", "--epoch", "3"}, "unknown flag --epoch: did you mean --epochs?"},
+		{[]string{"train", "--jsn"}, "unknown flag --jsn: did you mean --json?"},
+		{[]string{"eval", "--modle", "raw"}, "unknown flag --modle: did you mean --model?"},
+		{[]string{"train", "--ep", "2"}, "unknown flag --ep: did you mean --epochs?"},
+		{[]string{"train", "--x", "1"}, "unknown flag --x (metriclab train -h lists its flags)"}, // --s, --m, --k are as close
+		{[]string{"train", "--out"}, "--out needs a value"},
+		{[]string{"train", "---out", "m.safetensors"}, `unexpected argument "---out": a flag is --name or --name=value`},
+		{[]string{"losses", "--dim", "three"}, `--dim "three": want a decimal integer`},
+	} {
+		code, stdout, stderr := runCLI(t, c.args...)
+		if want := "metriclab " + c.args[0] + ": " + c.want + "\n"; code != 2 || stdout != "" || stderr != want {
+			t.Errorf("metriclab %q: exit %d, stdout %q, stderr %q: want status 2 and %q", c.args, code, stdout, stderr, want)
+		}
 	}
 }
 
@@ -2458,9 +2507,9 @@ func TestIntFlagsDecimal(t *testing.T) {
 		{"openset", "--val"}, {"openset", "--variant", "epochs=2", "--epochs"}, {"losses", "--dim"}, {"serve", "--max-sse"}, {"serve", "--max-upload"}} {
 		// "stray", refused once the flags are read, stops the command
 		// where 0x10 is taken.
-		wantBadInput(t, `invalid value "0x10" for flag -`+strings.TrimPrefix(args[len(args)-1], "--")+": want a decimal integer", append(args, "0x10", "stray")...)
+		wantBadInput(t, args[len(args)-1]+` "0x10": want a decimal integer`, append(args, "0x10", "stray")...)
 	}
-	wantBadInput(t, `variant "epochs=0x10": invalid value "0x10" for flag -epochs: want a decimal integer`, "openset", "--variant", "epochs=0x10", "--arch", "bogus")
+	wantBadInput(t, `variant "epochs=0x10": --epochs "0x10": want a decimal integer`, "openset", "--variant", "epochs=0x10", "--arch", "bogus")
 	if code, help, _ := runCLI(t, "losses", "-h"); code != 0 || !strings.Contains(help, "  -dim int\n") {
 		t.Errorf("losses -h: exit %d, %q: want --dim named an int", code, help)
 	}
@@ -2476,17 +2525,17 @@ func TestFloatFlagsDecimal(t *testing.T) {
 		for _, name := range append([]string{"lr", "wd"}, lossFlagNames...) {
 			// "stray", refused once the flags are read, stops the command
 			// where the value is taken.
-			wantBadInput(t, `invalid value "0x1p-4" for flag -`+name+": want a finite decimal number", cmd, "--"+name, "0x1p-4", "stray")
+			wantBadInput(t, "--"+name+` "0x1p-4": want a finite decimal number`, cmd, "--"+name, "0x1p-4", "stray")
 		}
 	}
 	for _, v := range []string{"0x1p-4", "1_0.5", "NaN", "nan", "Inf", "+Inf", "-Inf", "infinity"} {
-		wantBadInput(t, `invalid value "`+v+`" for flag -seconds: want a finite decimal number`, "bench", "--seconds", v, "stray")
+		wantBadInput(t, `--seconds "`+v+`": want a finite decimal number`, "bench", "--seconds", v, "stray")
 	}
-	wantBadInput(t, `invalid value "1e400" for flag -m: out of range`, "train", "--m", "1e400", "stray")
+	wantBadInput(t, `--m "1e400": out of range`, "train", "--m", "1e400", "stray")
 	for _, v := range []string{"5e-4", ".5", "5.", "+0.5", "1E-3"} {
 		wantBadInput(t, `unexpected argument "stray"`, "train", "--lr", v, "stray")
 	}
-	wantBadInput(t, `variant "lr=NaN": invalid value "NaN" for flag -lr: want a finite decimal number`, "openset", "--variant", "lr=NaN", "--arch", "bogus")
+	wantBadInput(t, `variant "lr=NaN": --lr "NaN": want a finite decimal number`, "openset", "--variant", "lr=NaN", "--arch", "bogus")
 	wantBadInput(t, "seconds 0: want a finite value > 0", "bench", "--seconds", "-0")
 	if code, help, _ := runCLI(t, "train", "-h"); code != 0 || !strings.Contains(help, "  -lr float\n") {
 		t.Errorf("train -h: exit %d, %q: want --lr named a float", code, help)

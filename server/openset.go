@@ -78,6 +78,10 @@ type variantList []string
 func (v *variantList) String() string     { return strings.Join(*v, "; ") }
 func (v *variantList) Set(s string) error { *v = append(*v, s); return nil }
 
+// Repeats says that --variant is given once for each variant (parseFlags
+// refuses another flag given twice).
+func (v *variantList) Repeats() bool { return true }
+
 func newOpenSetFlags() *openSetFlags {
 	f := &openSetFlags{fs: flag.NewFlagSet("openset", flag.ContinueOnError)}
 	f.mf.register(f.fs)
