@@ -2280,6 +2280,24 @@ func TestServeChecksFlagsFirst(t *testing.T) {
 	}
 }
 
+// TestServeUnbuiltWarnsAfterTheFlags: serve without the page's
+// app.wasm refuses a bad address, or a data directory it cannot use, in
+// one line (before, the warning that the pages are not built came
+// first: two lines for one refusal).
+func TestServeUnbuiltWarnsAfterTheFlags(t *testing.T) {
+	dir := t.TempDir()
+	web := filepath.Join(dir, "web") // no app.wasm
+	if err := os.Mkdir(web, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, "listen on 127.0.0.1:99999: address 99999: invalid port", "serve", "--web", web, "--addr", "127.0.0.1:99999", "--data-dir", filepath.Join(dir, "d"))
+	wantBadInput(t, "data-dir "+file+": mkdir "+file+": a file is there, not a folder", "serve", "--web", web, "--addr", "127.0.0.1:0", "--data-dir", file)
+}
+
 // emptyWebDir makes dir/web holding an empty app.wasm, enough for serve
 // to start, and returns its path.
 func emptyWebDir(t *testing.T, dir string) string {

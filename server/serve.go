@@ -200,10 +200,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// What the flags name is checked before anything is created: the
 	// page's binary in --web, the address (listened on now), then the data
 	// directory, which the API creates.
+	// A page not built is told once the rest is found right, so that
+	// a refusal is the one line (before, --addr 127.0.0.1:99999 without
+	// app.wasm gave the warning, then the address's error).
 	var nb notBuilt
+	unbuilt := false
 	if err := checkWebDir(f.web); errors.As(err, &nb) {
-		// The API alone: its pages answer 503 with this line (newServer).
-		fmt.Fprintf(stderr, "metriclab serve: %v\n", nb)
+		unbuilt = true
 	} else if err != nil {
 		return inputError{err}
 	}
@@ -241,6 +244,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// After the HTTP server has shut down: the running job saves a
 	// checkpoint and becomes "interrupted".
 	defer a.Close()
+	if unbuilt {
+		// The API alone: its pages answer 503 with this line (newServer).
+		fmt.Fprintf(stderr, "metriclab serve: %v\n", nb)
+	}
 	cfg := serveConfig{WebDir: f.web, Version: version, API: a, Logger: logger, Recheck: webRecheck, Settle: webSettle}
 	if dir, err := data.MNISTDir(); err != nil {
 		logger.Printf("MNIST not found, the page cannot train on it: %v", err)
