@@ -72,8 +72,8 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	}
 	device := registerDevice(fs)
 	fs.IntVar(&f.classes, "classes", 10, "number of classes of the loss head")
-	fs.Float64Var(&f.seconds, "seconds", 5, "measure for about this long, after warm-up")
-	fs.IntVar(&f.warmup, "warmup", 5, "steps run before measuring")
+	fs.Float64Var(&f.seconds, "seconds", 5, fmt.Sprintf("measure for about this long, after warm-up (at most %d: a throughput settles within seconds; a longer run is train's)", maxBenchSeconds))
+	fs.IntVar(&f.warmup, "warmup", 5, fmt.Sprintf("steps run before measuring, 1..%d (the engine's buffers and the device's kernels are ready after the first few)", maxBenchWarmup))
 	fs.BoolVar(&f.tf32, "tf32", false, "cuda: let cuBLAS use TF32 tensor cores (as PyTorch's convolutions do by default)")
 	fs.BoolVar(&f.resident, "resident", false, "cuda: copy the batch to the device once and train on it at every step (as synthetic GPU benchmarks do); by default every step copies it from host memory")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
@@ -121,8 +121,11 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	if !(f.seconds > 0) || math.IsInf(f.seconds, 1) {
 		return nil, badInput("seconds %g: want a finite value > 0", f.seconds)
 	}
-	if f.warmup < 1 {
-		return nil, badInput("--warmup %d: must be 1 or more", f.warmup)
+	if f.seconds > maxBenchSeconds {
+		return nil, badInput("--seconds %g: at most %d (a throughput settles within seconds; train measures a longer run)", f.seconds, maxBenchSeconds)
+	}
+	if f.warmup < 1 || f.warmup > maxBenchWarmup {
+		return nil, badInput("--warmup %d: want 1 to %d steps", f.warmup, maxBenchWarmup)
 	}
 	var err error
 	if f.loss, err = mf.newLoss(); err != nil {
@@ -142,6 +145,15 @@ func parseBench(args []string, stdout io.Writer) (*benchFlags, error) {
 	}
 	return f, nil
 }
+
+// Bounds of bench's --seconds and --warmup: a measurement of an hour, or
+// a warm-up of a thousand steps (iresnet18 on the CPU: a quarter of an
+// hour), is a training run, not a benchmark; beyond them a typo (1e12
+// seconds, 1e9 steps) would run until killed.
+const (
+	maxBenchSeconds = 3600
+	maxBenchWarmup  = 1000
+)
 
 // benchUnmeasured are the flags of train that bench refuses: what they
 // change is the data, or the learning rate over a run (--schedule: bench
@@ -198,14 +210,19 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		step = func() error { _, err := again.StepAgain(); return err }
 	}
+	report, done := warmupProgress(stderr, !f.jsonOut && isTerminal(stderr))
 	for i := 0; i < f.warmup; i++ {
+		report(i, f.warmup)
 		if err := ctx.Err(); err != nil {
+			done()
 			return err
 		}
 		if err := step(); err != nil {
+			done()
 			return err
 		}
 	}
+	done()
 	start, cpu0 := time.Now(), cpuTime()
 	steps := 0
 	for steps == 0 || time.Since(start).Seconds() < f.seconds { // one step at least

@@ -1857,7 +1857,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--seconds", "NaN"}, `--seconds "NaN": want a finite decimal number`},
 		{[]string{"--seconds", "Inf"}, `--seconds "Inf": want a finite decimal number`},
 		{[]string{"--seconds", "0"}, "seconds 0: want a finite value > 0"},
-		{[]string{"--warmup", "0"}, "--warmup 0: must be 1 or more"},
+		{[]string{"--warmup", "0"}, "--warmup 0: want 1 to 1000 steps"},
 		{[]string{"--tf32"}, "--tf32 is for the cuda device: the CPU engine computes in float32"},
 		{[]string{"--augment", "faces"}, "--augment is not measured"},
 		{[]string{"--schedule", "step"}, "--schedule is not measured"},
@@ -1866,6 +1866,19 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--crop", "upper", "--device", "cuda"}, "device cuda: the CUDA engine has no crop"},
 	} {
 		wantBadInput(t, c.want, append([]string{"bench"}, c.args...)...)
+	}
+	// Bounded (before, 1e9 steps or 1e12 s ran until killed): parsed
+	// alone, so that no bench runs where they are not.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--warmup", "1000000000"}, "--warmup 1000000000: want 1 to 1000 steps"},
+		{[]string{"--seconds", "1e12"}, "--seconds 1e+12: at most 3600 (a throughput settles within seconds; train measures a longer run)"},
+	} {
+		if _, err := parseBench(c.args, io.Discard); err == nil || err.Error() != c.want {
+			t.Errorf("bench %q: %v, want %q", c.args, err, c.want)
+		}
 	}
 	bench := func(args ...string) benchResult {
 		t.Helper()
@@ -2654,12 +2667,12 @@ func TestBenchInterruptInWarmup(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		var stdout, stderr bytes.Buffer
-		code := run(ctx, []string{"bench", "--arch", "mlp", "--batch", "2", "--threads", "1", "--warmup", "1000000000"}, &stdout, &stderr)
+		code := run(ctx, []string{"bench", "--arch", "mlp", "--batch", "2", "--threads", "1", "--warmup", "1000"}, &stdout, &stderr)
 		done <- result{code, stdout.String(), stderr.String()}
 	}()
 	select {
 	case r := <-done:
-		if r.code != 130 || r.stdout != "" || r.stderr != "warming up: 1000000000 steps, then measuring for 5 s\nmetriclab bench: interrupted, nothing written\n" {
+		if r.code != 130 || r.stdout != "" || r.stderr != "warming up: 1000 steps, then measuring for 5 s\nmetriclab bench: interrupted, nothing written\n" {
 			t.Errorf("bench interrupted: exit %d, stdout %q, stderr %q: want 130 and that nothing was written", r.code, r.stdout, r.stderr)
 		}
 	case <-time.After(30 * time.Second):

@@ -212,6 +212,39 @@ func evalProgress(w io.Writer, terminal bool, label, unit string) (report func(d
 		}
 }
 
+// warmupProgress is the progress of bench's warm-up (5 steps of a model
+// of 100,000 classes and batch 4096 on the CPU: two minutes), on stderr
+// w: on a terminal (terminal: isTerminal(w), not under --json), a live
+// line of the steps done, cleared by done; off a terminal, nothing, as
+// bench's line before it says how many steps it runs. The time left is
+// measured from step 0.
+func warmupProgress(w io.Writer, terminal bool) (report func(step, steps int), done func()) {
+	if !terminal {
+		return func(int, int) {}, func() {}
+	}
+	b := &progressBar{w: w, terminal: true, label: "warming up "}
+	var start time.Time
+	return func(step, steps int) {
+			if step == 0 {
+				start = time.Now()
+			}
+			if !b.due() {
+				return
+			}
+			figures := "steps"
+			if step > 0 {
+				left := time.Duration(float64(steps-step) * float64(time.Since(start)) / float64(step))
+				figures = fmt.Sprintf("steps ETA %s", left.Round(time.Second))
+			}
+			b.draw(step, steps, figures)
+		}, func() {
+			if b.live {
+				fmt.Fprint(w, "\r\033[K")
+				b.live = false
+			}
+		}
+}
+
 // alignProgress wraps align so that a live line on the terminal w counts
 // the alignments done, a photo's or a turned version's each (a face found
 // and aligned, or not: about 60 a second on ORL's 400 photos here, each

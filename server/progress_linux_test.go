@@ -338,3 +338,18 @@ func TestEvalEmbeddingOnTerminal(t *testing.T) {
 		t.Errorf("an ensemble: exit %d, terminal %q: want each model's embedding", code, got)
 	}
 }
+
+// TestBenchWarmupOnTerminal: on a terminal, bench's warm-up draws a live
+// line of its steps, cleared before the result (before, "warming up: 5
+// steps" and nothing else: two minutes of silence for a head of 100,000
+// classes at batch 4096); under --json nothing is drawn.
+func TestBenchWarmupOnTerminal(t *testing.T) {
+	args := []string{"bench", "--arch", "mlp", "--batch", "8", "--threads", "1", "--warmup", "3", "--seconds", "0.01"}
+	code, got := onTerminal(t, new(bytes.Buffer), args...)
+	if want := "warming up: 3 steps, then measuring for 0.01 s\r\n" + startLine("warming up", 3, "steps"); code != 0 || !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "\r\033[K") {
+		t.Errorf("exit %d, terminal %q: want the warm-up's steps on a live line, cleared", code, got)
+	}
+	if code, got := onTerminal(t, new(bytes.Buffer), append(args, "--json")...); code != 0 || strings.Contains(got, "\033[K") {
+		t.Errorf("--json: exit %d, terminal %q: want no live line", code, got)
+	}
+}
