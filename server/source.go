@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -155,6 +156,7 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 	if err := checkLoad(name, s.align != nil, in); err != nil {
 		return nil, err
 	}
+	s.noteData(name)
 	key := fmt.Sprintf("%s\x00%s\x00%v\x00%+v", name, split, in, turns)
 	l, ok := s.memo[key]
 	if !ok {
@@ -213,6 +215,30 @@ func (s source) loadTurned(name, split string, in core.Input, turns data.Turns) 
 		fmt.Fprintf(s.log, "align %s (%s): %s aligned%s%s%s\n", pathText(name), split, msg.Plural(l.set.N, "photo", "photos"), turned, describeSkipped(skipped), describeEmpty(l.set, l.empty, "photo"))
 	}
 	return l.set, nil
+}
+
+// noteData tells on s's log, once for the data set name, what a user
+// could take to be read that is not: a folder ./mnist, which --data mnist
+// does not read (it is the built-in set), and the folders beside the
+// train/ and test/ of a folder that has them (data.BesideSplits: val/,
+// say, which none of the splits reads).
+func (s source) noteData(name string) {
+	if s.log == nil || s.told == nil || s.told["note\x00"+name] {
+		return
+	}
+	s.told["note\x00"+name] = true
+	if name == "mnist" {
+		if st, err := os.Stat("mnist"); err == nil && st.IsDir() {
+			fmt.Fprintf(s.log, "note: --data mnist is the built-in MNIST, not the folder mnist here: give --data ./mnist for the folder\n")
+		}
+		return
+	}
+	if beside := data.BesideSplits(name); len(beside) > 0 {
+		for i, b := range beside {
+			beside[i] = oneLineText(b) + "/"
+		}
+		fmt.Fprintf(s.log, "note: %s has train/ and test/, its splits; not read beside them: %s\n", pathText(name), strings.Join(beside, ", "))
+	}
 }
 
 // emptied returns, by label of l's set, whether l, the load of split of

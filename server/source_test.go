@@ -684,3 +684,43 @@ func TestLoadTrainingTurnsFolderChanged(t *testing.T) {
 		t.Errorf("training load of 1-2 with vertical removed since the listing: %v, want the bad input %q", err, want)
 	}
 }
+
+// TestDataNamesWhatIsNotRead: --data MNIST, which differs from the
+// built-in set's name by case alone, is refused with its name (before,
+// "open MNIST: no such file or directory"); --data mnist beside a folder
+// ./mnist says once that the folder is not read and how to read it; a
+// folder with train/ and test/ names the folders beside them, which no
+// split reads (before, each was left out without a word).
+func TestDataNamesWhatIsNotRead(t *testing.T) {
+	t.Chdir(t.TempDir())
+	wantBadInput(t, "data: MNIST: no such folder; the built-in data set is mnist, in lower case", "train", "--data", "MNIST", "--out", "m.safetensors")
+	wantBadInput(t, "data: Mnist: no such folder; the built-in data set is mnist, in lower case", "eval", "--model", "raw", "--data", "Mnist")
+	if err := os.Mkdir("mnist", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	src, err := newSource(false, 0, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := src.load("mnist", "test", core.MNISTInput); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "note: --data mnist is the built-in MNIST, not the folder mnist here: give --data ./mnist for the folder\n"; log.String() != want {
+		t.Errorf("two loads of mnist beside a folder mnist: log %q, want %q", log.String(), want)
+	}
+	for _, sub := range []string{"train", "test", "extra", "val", ".cache"} {
+		writePatterns(t, filepath.Join("sp2", sub))
+	}
+	log.Reset()
+	for _, split := range []string{"train", "test"} {
+		if _, err := src.load("sp2", split, core.Input{Channels: 1, Height: 16, Width: 16}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "note: sp2 has train/ and test/, its splits; not read beside them: extra/, val/\n"; log.String() != want {
+		t.Errorf("loads of sp2: log %q, want %q", log.String(), want)
+	}
+}

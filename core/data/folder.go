@@ -79,6 +79,13 @@ func splitDir(name, split string) (dir string, sub bool, err error) {
 		}
 		return "", false, nil
 	}
+	if strings.EqualFold(name, "mnist") {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			// The system's "open MNIST: no such file or directory" says
+			// nothing of the data set meant.
+			return "", false, fmt.Errorf("data: %s: no such folder; the built-in data set is mnist, in lower case", name)
+		}
+	}
 	if isDir(filepath.Join(name, "train")) && isDir(filepath.Join(name, "test")) {
 		if split == "all" {
 			return "", false, fmt.Errorf("data: split all: %s has train/ and test/ folders, its training and test splits: leave split all out", name)
@@ -86,6 +93,28 @@ func splitDir(name, split string) (dir string, sub bool, err error) {
 		return filepath.Join(name, split), true, nil
 	}
 	return name, false, nil
+}
+
+// BesideSplits returns the folders of the data set name that Load does
+// not read because name has train/ and test/, its splits: the others
+// beside them (val/, extra/), sorted, hidden ones left out (see hidden);
+// nil for MNIST or a folder of identities.
+func BesideSplits(name string) []string {
+	if name == "mnist" || !isDir(filepath.Join(name, "train")) || !isDir(filepath.Join(name, "test")) {
+		return nil
+	}
+	entries, err := os.ReadDir(name)
+	if err != nil {
+		return nil
+	}
+	var beside []string
+	for _, e := range entries { // sorted by name
+		path := filepath.Join(name, e.Name())
+		if e.Name() != "train" && e.Name() != "test" && isDir(path) && !hidden(path) {
+			beside = append(beside, e.Name())
+		}
+	}
+	return beside
 }
 
 // Aligner turns a decoded photo, upright (a JPEG turned by its EXIF
