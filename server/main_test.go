@@ -1372,6 +1372,32 @@ func TestTrainRefusesIdentityWithoutImage(t *testing.T) {
 	}
 }
 
+// TestTrainNamesUnprintableIdentityFolder: an identity folder whose name
+// is not printable text (not UTF-8, here) is refused by its path, with
+// what to do (before, "the training classes: class 0's name \"a\xe9b\" is
+// not printable text", which named no folder), by train and by openset;
+// left out with --classes, the others train.
+func TestTrainNamesUnprintableIdentityFolder(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(dir, "shapes")
+	writeShapes(t, shapes, 10)
+	if err := os.Rename(filepath.Join(shapes, "diagonal"), filepath.Join(shapes, "a\xe9b")); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "m.safetensors")
+	want := fmt.Sprintf("identity folder %q: its name is not printable text (not UTF-8, or a control character), which a model cannot name a class: rename the folder, or leave it out of the classes trained on (train's --classes, openset's --train-classes)",
+		filepath.Join(shapes, "a\xe9b"))
+	wantBadInput(t, want, "train", "--data", shapes, "--arch", "mlp", "--epochs", "1", "--out", model)
+	ids := sixIdentities(t)
+	if err := os.Rename(filepath.Join(ids, "a-diagonal"), filepath.Join(ids, "a\xe9b")); err != nil {
+		t.Fatal(err)
+	}
+	wantBadInput(t, fmt.Sprintf("identity folder %q: its name is not printable text", filepath.Join(ids, "a\xe9b")), "openset", "--data", ids, "--arch", "mlp", "--epochs", "1")
+	if code, _, stderr := runCLI(t, "train", "--data", shapes, "--classes", "horizontal,vertical", "--arch", "mlp", "--epochs", "1", "--val", "0", "--out", model); code != 0 {
+		t.Errorf("train without it: exit %d: %s", code, stderr)
+	}
+}
+
 // TestTrainKeepsModelWhenOutFails: a trained model whose --out cannot be
 // written (its folder removed during the run, after checkOutput) is kept
 // in the system's temporary folder, and the error names the file

@@ -401,7 +401,7 @@ func cmdOpenSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return classesFlagError("train-classes", base.trainSpec, err)
 	}
 	for _, f := range runs {
-		if err := checkTrainingClasses(&f.mf, f.data, trainSpec, probe, f.epochs); err != nil {
+		if err := checkTrainingClasses(&f.mf, f.data, trainSplit, trainSpec, probe, f.epochs); err != nil {
 			return inVariant(f.variant, err)
 		}
 	}

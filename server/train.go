@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"metriclab/core"
 	"metriclab/core/data"
@@ -413,7 +415,7 @@ func newTrainingJob(mf *modelFlags, src source, dataName, split, classSpec strin
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTrainingClasses(mf, dataName, classSpec, listed, epochs); err != nil {
+	if err := checkTrainingClasses(mf, dataName, split, classSpec, listed, epochs); err != nil {
 		return nil, err
 	}
 	set, err := src.loadTraining(dataName, split, classSpec, listed, spec.Input)
@@ -525,11 +527,15 @@ func checkTraining(mf *modelFlags, dataName string, epochs, valN int) (core.Spec
 }
 
 // checkTrainingClasses refuses, before any image is loaded, a training of
-// the flags on the classes classSpec of a split of data set dataName, its
+// the flags on the classes classSpec of split of data set dataName, its
 // classes listed (classNames), that job.New would refuse for their names
 // and the input's shape (job.CheckClasses): the selection, its
-// composition, the glyphs' memory, the classes' names.
-func checkTrainingClasses(mf *modelFlags, dataName, classSpec string, listed []string, epochs int) error {
+// composition, the glyphs' memory, the classes' names. An identity
+// folder whose name a model cannot hold (not UTF-8, or a control
+// character: core.CheckClassNames) is named by its path, with what to
+// do (before, "the training classes: class 0's name \"a\xe9b\" is not
+// printable text", which named no folder).
+func checkTrainingClasses(mf *modelFlags, dataName, split, classSpec string, listed []string, epochs int) error {
 	spec, err := mf.spec(dataName)
 	if err != nil {
 		return err
@@ -537,6 +543,16 @@ func checkTrainingClasses(mf *modelFlags, dataName, classSpec string, listed []s
 	classes, err := data.TrainClasses(classSpec, listed)
 	if err != nil {
 		return inputError{err}
+	}
+	for _, c := range classes {
+		if name := listed[c]; !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+			folder := dataName
+			if isTrainTestFolder(dataName) {
+				folder = filepath.Join(dataName, split)
+			}
+			return badInput("identity folder %q: its name is not printable text (not UTF-8, or a control character), which a model cannot name a class: rename the folder, or leave it out of the classes trained on (train's --classes, openset's --train-classes)",
+				filepath.Join(folder, name))
+		}
 	}
 	if _, err := job.CheckClasses(trainRequest(mf, dataName, classSpec, epochs), namesOf(listed, classes), spec.Input); err != nil {
 		return inputError{err}
