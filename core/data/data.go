@@ -118,6 +118,9 @@ func ParseClasses(spec string, names []string) ([]int, error) {
 		if !ok {
 			return nil, &ClassesError{spec, fmt.Errorf("range %q is reversed", part)}
 		}
+		if err := textOrderRange(part, a, b, sel); err != nil {
+			return nil, &ClassesError{spec, err}
+		}
 		for _, c := range span {
 			if first, ok := by[c]; ok {
 				return nil, &ClassesError{spec, fmt.Errorf("class %s is selected twice, by %q and by %q; give each class once", sel.name(c), first, part)}
@@ -128,6 +131,95 @@ func ParseClasses(spec string, names []string) ([]int, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// textOrderRange refuses part, a range from class a to class b given by
+// their names, when the names hold numbers that order the classes
+// otherwise than their text does: the classes are in text order (a
+// folder's identities as sorted by name), so that of the folders s1 …
+// s40 (the AT&T layout), s1-s3 would select s1, s10 … s19, s2, s20 …
+// s29, s3, not s1, s2, s3. Zero-padded numbers (s01 … s40) order alike
+// both ways, and are taken.
+func textOrderRange(part string, a, b int, sel selectable) error {
+	names := sel.names
+	shape := numberShape(names[a])
+	if a == b || sel.values != nil || !strings.HasPrefix(part, names[a]) || !strings.HasSuffix(part, names[b]) ||
+		!strings.Contains(shape, "#") || shape == "#" || numberShape(names[b]) != shape {
+		return nil // not a range by names numbered alike (s1, s40)
+	}
+	var natural []string // the classes between a and b by their numbers
+	differ := false
+	for c, name := range names {
+		if numberShape(name) != shape { // another kind of name: not ordered by number
+			continue
+		}
+		in := naturalCompare(names[a], name) <= 0 && naturalCompare(name, names[b]) <= 0
+		if in {
+			natural = append(natural, name)
+		}
+		if in != (a <= c && c <= b) {
+			differ = true
+		}
+	}
+	if !differ {
+		return nil
+	}
+	slices.SortFunc(natural, naturalCompare)
+	list := strings.Join(natural, ",")
+	if len(natural) > 4 {
+		list = strings.Join(natural[:2], ",") + ",…," + natural[len(natural)-1]
+	}
+	return fmt.Errorf("range %q runs in the names' text order (%s, then %s: %d classes), not by their numbers: list the classes (%s), or name them with zero-padded numbers (%s01 …)",
+		part, names[a], names[a+1], b-a+1, list, strings.TrimRight(names[a], "0123456789"))
+}
+
+// naturalCompare compares two names as text, but for their runs of
+// digits, compared by value (s2 < s10; s02 and s2 compare equal).
+func naturalCompare(x, y string) int {
+	for x != "" && y != "" {
+		dx, dy := digitRun(x), digitRun(y)
+		if dx > 0 && dy > 0 {
+			nx, ny := strings.TrimLeft(x[:dx], "0"), strings.TrimLeft(y[:dy], "0")
+			if c := cmp.Compare(len(nx), len(ny)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(nx, ny); c != 0 {
+				return c
+			}
+			x, y = x[dx:], y[dy:]
+			continue
+		}
+		if x[0] != y[0] {
+			return cmp.Compare(x[0], y[0])
+		}
+		x, y = x[1:], y[1:]
+	}
+	return cmp.Compare(len(x), len(y))
+}
+
+// numberShape is name with each run of digits as one # (s12: s#), the
+// kind of name of which the numbers order the classes.
+func numberShape(name string) string {
+	var b strings.Builder
+	for name != "" {
+		if n := digitRun(name); n > 0 {
+			b.WriteByte('#')
+			name = name[n:]
+			continue
+		}
+		b.WriteByte(name[0])
+		name = name[1:]
+	}
+	return b.String()
+}
+
+// digitRun is the length of the run of ASCII digits that s starts with.
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // ClassesError is the error of ParseClasses and TrainClasses about a

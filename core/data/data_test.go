@@ -424,3 +424,38 @@ func TestHalves(t *testing.T) {
 		}
 	}
 }
+
+// TestParseClassesRangeInTextOrder: a range by names whose numbers order
+// the classes otherwise than their text (the AT&T layout, s1 … s40) is
+// refused, saying what it would select and how to select (before, s1-s3
+// selected s1, s10 … s19, s2, s20 … s29, s3: 23 classes); zero-padded
+// names, and names without numbers, select as before.
+func TestParseClassesRangeInTextOrder(t *testing.T) {
+	var att, padded []string
+	for i := 1; i <= 40; i++ {
+		att = append(att, fmt.Sprintf("s%d", i))
+		padded = append(padded, fmt.Sprintf("s%02d", i))
+	}
+	slices.Sort(att) // as a folder lists them
+	_, err := ParseClasses("s1-s3", att)
+	if want := `data: classes "s1-s3": range "s1-s3" runs in the names' text order (s1, then s10: 23 classes), not by their numbers: list the classes (s1,s2,s3), or name them with zero-padded numbers (s01 …)`; err == nil || err.Error() != want {
+		t.Errorf("s1-s3 of s1 … s40: %v, want %q", err, want)
+	}
+	_, err = ParseClasses("s2-s9", att)
+	if err == nil || !strings.Contains(err.Error(), "list the classes (s2,s3,…,s9)") {
+		t.Errorf("s2-s9 of s1 … s40: %v, want it refused", err)
+	}
+	// s36-s39 is s36, s37, s38, s39 either way.
+	if got, err := ParseClasses("s36-s39", att); err != nil || len(got) != 4 {
+		t.Errorf("s36-s39 of s1 … s40: %v, %v, want 4 classes", got, err)
+	}
+	if got, err := ParseClasses("s01-s03", padded); err != nil || !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("s01-s03 of s01 … s40: %v, %v, want 0, 1, 2", got, err)
+	}
+	if got, err := ParseClasses("0-2", att); err != nil || !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("0-2 of s1 … s40: %v, %v, want positions 0-2", got, err)
+	}
+	if got, err := ParseClasses("ann-cy", []string{"ann", "bob", "cy", "dee"}); err != nil || !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("ann-cy: %v, %v", got, err)
+	}
+}
