@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,14 @@ func shapesTrainer(t *testing.T) (dir, shapes string, train func(out string, arg
 	return dir, shapes, func(out string, args ...string) string {
 		t.Helper()
 		path := filepath.Join(dir, out)
-		args = append([]string{"train", "--data", shapes, "--dim", "8", "--epochs", "2", "--batch", "8", "--out", path}, args...)
+		// The defaults, but for those args gives (a flag is given once).
+		full := []string{"train", "--data", shapes, "--out", path}
+		for _, d := range [][2]string{{"--dim", "8"}, {"--epochs", "2"}, {"--batch", "8"}} {
+			if !slices.Contains(args, d[0]) {
+				full = append(full, d[0], d[1])
+			}
+		}
+		args = append(full, args...)
 		if code, _, stderr := runCLI(t, args...); code != 0 {
 			t.Fatalf("train %q: exit %d: %s", args, code, stderr)
 		}
@@ -228,7 +236,10 @@ func TestJoin(t *testing.T) {
 		{"a file twice, through a link", []string{"--model", link + "," + a}, "--model names one file twice, as " + link + " and as " + a},
 	} {
 		out := filepath.Join(dir, "refused.safetensors")
-		args := append([]string{"join", "--out", out}, c.args...)
+		args := append([]string{"join"}, c.args...)
+		if !slices.Contains(c.args, "--out") { // a flag is given once
+			args = append(args, "--out", out)
+		}
 		code, _, stderr := runCLI(t, args...)
 		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d, %q; want 2 and one line containing %q", c.name, code, stderr, c.want)
