@@ -8,7 +8,9 @@
 //	metriclab openset --data mnist --preset digits
 //
 // Bad input gives one line on stderr and exit status 2; a failure while
-// working gives exit status 1. No output file is ever left half-written.
+// working gives exit status 1; a command stopped by Ctrl-C or SIGTERM,
+// 128 + the signal's number (130, 143), as a shell gives a process the
+// signal ends. No output file is ever left half-written.
 package main
 
 import (
@@ -56,11 +58,18 @@ Run 'metriclab <command> -h' for the flags of a command.
 func main() {
 	ctx := context.Background()
 	if len(os.Args) > 1 && catchesInterrupt[os.Args[1]] {
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-		// The first Ctrl-C asks the command to stop (after a training step,
-		// a data load); a second one ends the process at once.
-		context.AfterFunc(ctx, stop)
+		var stop context.CancelCauseFunc
+		ctx, stop = context.WithCancelCause(ctx)
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			// The first Ctrl-C asks the command to stop (after a training
+			// step, a data load), the signal kept for its exit status; a
+			// second one ends the process at once.
+			sig := <-sigs
+			signal.Stop(sigs)
+			stop(interrupted{sig})
+		}()
 	}
 	out := &outputWriter{w: os.Stdout}
 	if len(os.Args) > 1 && tableCommands[os.Args[1]] {
@@ -79,7 +88,7 @@ func main() {
 // (tableRows, rowDone): on Ctrl-C or SIGTERM, the table written ends with
 // a line that says it was interrupted, after how many of its rows
 // (outputWriter.interrupt), and the process ends as the signal ends it
-// (status 130, 143).
+// (status 130, 143: signalStatus).
 var tableCommands = map[string]bool{"openset": true, "compare": true}
 
 // endBySignal ends the process as sig would have, had it not been
@@ -90,11 +99,23 @@ func endBySignal(sig os.Signal) {
 	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
 		time.Sleep(time.Second) // its delivery
 	}
-	code := 130
-	if sig == syscall.SIGTERM {
-		code = 143
+	os.Exit(signalStatus(sig))
+}
+
+// interrupted is the cause of the cancellation of a command's context by
+// a signal (main): the signal, of which the exit status tells.
+type interrupted struct{ sig os.Signal }
+
+func (e interrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+// signalStatus is the exit status of a command that sig stopped: the
+// shell's for a process that sig ended, 128 + its number (130 for Ctrl-C,
+// 143 for SIGTERM); 130 for a signal without a number.
+func signalStatus(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
 	}
-	os.Exit(code)
+	return 130
 }
 
 // catchesInterrupt are the commands that stop cleanly on Ctrl-C or
@@ -283,7 +304,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			what = strings.TrimPrefix(oneLine(err), context.Canceled.Error()+": ")
 		}
 		fmt.Fprintf(stderr, "metriclab %s: interrupted, %s\n", cmd, what)
-		return 130
+		var sig interrupted
+		if errors.As(context.Cause(ctx), &sig) {
+			return signalStatus(sig.sig)
+		}
+		return 130 // a context cancelled as Ctrl-C does (tests)
 	default:
 		fmt.Fprintf(stderr, "metriclab %s: %s\n", cmd, oneLine(err))
 		return 1

@@ -179,3 +179,29 @@ func TestTableInterrupted(t *testing.T) {
 		t.Errorf("openset's stderr after SIGTERM: %q", stderr)
 	}
 }
+
+// TestSIGTERMStatus: bench, train and join stopped by SIGTERM end with
+// status 143 (128 + 15), as a process that SIGTERM ends, and say what they
+// wrote; Ctrl-C gives 130 (128 + 2), the shell's status for each (before,
+// SIGTERM gave 130 too: the signal that stopped them was not kept).
+func TestSIGTERMStatus(t *testing.T) {
+	for _, c := range []struct {
+		sig  syscall.Signal
+		want int
+	}{{syscall.SIGTERM, 143}, {syscall.SIGINT, 130}} {
+		cmd, stdout, stderr := startMain(t, t.TempDir(), "bench", "--arch", "mlp", "--batch", "2", "--threads", "1", "--warmup", "1000000000")
+		for start := time.Now(); !strings.Contains(stderr.String(), "warming up"); time.Sleep(20 * time.Millisecond) {
+			if time.Since(start) > time.Minute {
+				cmd.Process.Kill()
+				t.Fatalf("bench did not start in a minute: %q", stderr)
+			}
+		}
+		cmd.Process.Signal(c.sig)
+		if !waitFor(cmd, 30*time.Second) {
+			t.Fatalf("bench still running 30 s after %v", c.sig)
+		}
+		if code := cmd.ProcessState.ExitCode(); code != c.want || stdout.String() != "" || !strings.HasSuffix(stderr.String(), "metriclab bench: interrupted, nothing written\n") {
+			t.Errorf("bench after %v: status %d, stdout %q, stderr %q: want %d and that nothing was written", c.sig, code, stdout, stderr, c.want)
+		}
+	}
+}
