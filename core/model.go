@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -140,15 +142,14 @@ func WriteModel(path string, m *Model) error {
 	if err := EncodeModel(&buf, m); err != nil {
 		return fmt.Errorf("%s: %v", filepath.Base(path), err)
 	}
-	return WriteFile(path, 0o644, func(w io.Writer) error {
+	return WriteFile(path, 0o666, func(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	})
 }
 
 // WriteFile writes the file path through a temporary file in the same
-// directory: write fills it, it is given the permissions perm (0644 for
-// models, which are meant to be shared), synced and renamed to path, and the
+// directory: write fills it, synced and renamed to path, and the
 // directory synced where the system allows, so path holds, even after a
 // crash, either its old content or the whole new one, and no temporary
 // file is left behind when it fails (or write panics). Temporary files of path older than an
@@ -156,6 +157,11 @@ func WriteModel(path string, m *Model) error {
 // is in place. A path that is a symbolic link is written through: the file
 // it points to gets the content (see LinkTarget). Its errors start with
 // the file's name.
+//
+// A new file gets the permissions perm less the umask, as os.OpenFile
+// gives them (0666 for models: 0644 under the usual umask 022, 0600 under
+// 077); a file replaced keeps its own, within perm (a model made private
+// with chmod 600 stays so).
 func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
 	target, err := LinkTarget(path)
 	if err != nil {
@@ -165,7 +171,7 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, TempPrefix(base)+"*")
+	f, err := createTemp(dir, TempPrefix(base), perm)
 	if err != nil {
 		return fmt.Errorf("%s: %v", base, err)
 	}
@@ -183,8 +189,10 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 	if err := write(f); err != nil {
 		return err
 	}
-	if err := f.Chmod(perm); err != nil { // CreateTemp makes the file 0600
-		return err
+	if st, err := os.Stat(target); err == nil && st.Mode().IsRegular() {
+		if err := f.Chmod(st.Mode().Perm() & perm); err != nil {
+			return err
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return err
@@ -204,6 +212,20 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 	}
 	removeStaleTemps(dir, base, time.Now().Add(-staleTemp))
 	return nil
+}
+
+// createTemp creates a new file in dir for writing, named prefix and a
+// random decimal number, as os.CreateTemp names it, but with the
+// permissions perm less the umask (os.CreateTemp's are 0600).
+func createTemp(dir, prefix string, perm os.FileMode) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) && try < 10000 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // maxTempBase bounds the part of a file's name in the names of its
