@@ -709,6 +709,10 @@ func loadEnsemble(paths, dataName, input string, flipTest *bool, live io.Writer)
 		e.all = append(e.all, m)
 		embeds = append(embeds, embed)
 	}
+	// A copy of a file is the file twice, as eachFileOnce has it.
+	if err := eachModelOnce(list, e.all); err != nil {
+		return evalModels{}, err
+	}
 	e.embed = func(s *data.Set) (eval.Embeddings, error) {
 		members := make([]eval.Embeddings, len(embeds))
 		for i, embed := range embeds {

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,6 +88,11 @@ func cmdJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return inputError{err}
 	}
+	// After the recipes' check: models of two recipes differ, whatever
+	// their weights.
+	if err := eachModelOnce(paths, ms); err != nil {
+		return err
+	}
 	if err := core.WriteModel(out, m); err != nil {
 		return err
 	}
@@ -119,6 +128,49 @@ func eachFileOnce(paths []string) error {
 		}
 	}
 	return nil
+}
+
+// eachModelOnce refuses models, read from paths, of which two hold the
+// same weights (join's, eval's ensemble's): a file and its copy, which
+// eachFileOnce lets through, are the model's views twice, its own
+// ensemble.
+func eachModelOnce(paths []string, ms []*core.Model) error {
+	seen := make(map[[sha256.Size]byte]int, len(ms))
+	for i, m := range ms {
+		sum := weightsSum(m)
+		if j, ok := seen[sum]; ok {
+			return badInput("--model %s and %s hold the same weights (one is a copy of the other): give each model once", pathText(paths[j]), pathText(paths[i]))
+		}
+		seen[sum] = i
+	}
+	return nil
+}
+
+// weightsSum is the SHA-256 of m's parameters: their names in order,
+// each one's shape and the bits of its values.
+func weightsSum(m *core.Model) [sha256.Size]byte {
+	h := sha256.New()
+	var b [8]byte
+	for _, name := range slices.Sorted(maps.Keys(m.Params)) {
+		p := m.Params[name]
+		binary.LittleEndian.PutUint64(b[:], uint64(len(name)))
+		h.Write(b[:])
+		io.WriteString(h, name)
+		binary.LittleEndian.PutUint64(b[:], uint64(len(p.Shape)))
+		h.Write(b[:])
+		for _, n := range p.Shape {
+			binary.LittleEndian.PutUint64(b[:], uint64(n))
+			h.Write(b[:])
+		}
+		buf := make([]byte, 4*len(p.Data))
+		for k, v := range p.Data {
+			binary.LittleEndian.PutUint32(buf[4*k:], math.Float32bits(v))
+		}
+		h.Write(buf)
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // sameFile reports whether paths a and b name one file: os.SameFile

@@ -226,9 +226,10 @@ func TestEvalModelOfOtherImagesOnMNIST(t *testing.T) {
 	dir := t.TempDir()
 	spec := core.DefaultSpec("mlp", 3)
 	spec.Input = core.Input{Channels: 1, Height: 32, Width: 32, Mean: 0.5, Std: 0.5}
-	params := core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, 1)
 	path, other := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "n.safetensors")
-	for _, p := range []string{path, other} {
+	for i, p := range []string{path, other} {
+		// Two seeds: an ensemble of one model's copies is refused as such.
+		params := core.InitParams(spec, []core.ParamShape{{Name: "head.weight", Shape: []int{2, 3}}}, int64(i+1))
 		if err := core.WriteModel(p, &core.Model{Meta: core.Metadata{Spec: spec, Loss: "arcface", Classes: []string{"a", "b"}}, Params: params}); err != nil {
 			t.Fatal(err)
 		}
@@ -2737,13 +2738,10 @@ func TestPathWithLineBreakOnOneLine(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	twin := filepath.Join(dir, "twin.safetensors") // join takes a file once
-	if err := os.WriteFile(twin, b, 0o644); err != nil {
-		t.Fatal(err)
+	// Another seed: join takes a file once, and a copy of it not at all.
+	twin := filepath.Join(dir, "twin.safetensors")
+	if code, _, stderr := runCLI(t, "train", "--data", dir, "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--epochs", "1", "--seed", "2", "--out", twin); code != 0 {
+		t.Fatalf("train --seed 2: exit %d: %s", code, stderr)
 	}
 	joined := filepath.Join(dir, "j.safetensors")
 	code, _, stderrJoin := runCLI(t, "join", "--model", out+","+twin, "--out", joined)
@@ -2782,12 +2780,14 @@ func TestPathWithEdgeSpaceQuoted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// join takes a file once, and trims the names of its --model list.
+	// join takes a file once, and a copy of it not at all (twin, of
+	// another seed), and trims the names of its --model list.
 	a, twin := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "twin.safetensors")
-	for _, p := range []string{a, twin} {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(a, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "train", "--data", filepath.Join(dir, "patterns"), "--split", "all", "--input", "1x16x16", "--arch", "mlp", "--batch", "4", "--epochs", "1", "--seed", "2", "--out", twin); code != 0 {
+		t.Fatalf("train --seed 2: exit %d: %s", code, stderr)
 	}
 	t.Chdir(dir)
 	joined := " j.safetensors" // a space at the start of the line's path
