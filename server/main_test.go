@@ -1593,7 +1593,7 @@ func TestMaxMemory(t *testing.T) {
 	}
 	wantBadInput(t, "--max-memory -2: must be -1 (no bound), 0 (half of this machine's memory) or more", "train", "--out", out, "--max-memory", "-2")
 	wantBadInput(t, "--max-memory -2: must be -1", "compare", "--max-memory", "-2")
-	wantBadInput(t, "--max-memory -2: must be -1", append([]string{"openset"}, append(small, "--max-memory", "-2")...)...)
+	wantBadInput(t, "--max-memory -2: must be -1", slices.Concat([]string{"openset"}, small[:len(small)-2], []string{"--max-memory", "-2"})...)
 	wantBadInput(t, `variant "max-memory=1": max-memory bounds every run's training`, append([]string{"openset", "--variant", "max-memory=1"}, small...)...)
 
 	// compare: a bound that the first run fits and the second D does not

@@ -189,7 +189,7 @@ func TestSIGTERMStatus(t *testing.T) {
 		sig  syscall.Signal
 		want int
 	}{{syscall.SIGTERM, 143}, {syscall.SIGINT, 130}} {
-		cmd, stdout, stderr := startMain(t, t.TempDir(), "bench", "--arch", "mlp", "--batch", "2", "--threads", "1", "--warmup", "1000000000")
+		cmd, stdout, stderr := startMain(t, t.TempDir(), "bench", "--arch", "mlp", "--batch", "2", "--threads", "1", "--warmup", "1000", "--seconds", "3600")
 		for start := time.Now(); !strings.Contains(stderr.String(), "warming up"); time.Sleep(20 * time.Millisecond) {
 			if time.Since(start) > time.Minute {
 				cmd.Process.Kill()
