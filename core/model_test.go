@@ -685,15 +685,7 @@ func TestModelMetrics(t *testing.T) {
 	old := `{"format":"metriclab/1","spec":{"arch":"mlp","input":{"channels":1,"height":28,"width":28,"mean":0.1307,"std":0.3081},"dim":3},` +
 		`"loss":"arcface","loss_params":null,"classes":["a","b"],"threshold":0.3,"far":0.01,` +
 		`"provenance":{"data":"mnist","epochs":1,"batch":64,"lr":0.01,"optimizer":"sgd","seed":1,"steps":10,"weight_decay":0,"created":"2026-01-02T03:04:05Z","version":"old"}}`
-	params := make(map[string]safetensors.Tensor)
-	for k, v := range m.Params {
-		params[k] = safetensors.Tensor(v)
-	}
-	var buf bytes.Buffer
-	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: old}); err != nil {
-		t.Fatal(err)
-	}
-	got, err = DecodeModel(&buf)
+	got, err = DecodeModel(withMetadata(t, m, old))
 	if err != nil {
 		t.Fatalf("a file without metrics: %v", err)
 	}
@@ -703,21 +695,13 @@ func TestModelMetrics(t *testing.T) {
 	if got.Meta.Metrics != nil || got.Meta.Threshold != 0.3 || got.Meta.FAR != 0.01 || got.Meta.Provenance.Steps != 10 {
 		t.Errorf("a file without metrics reads as %+v", got.Meta)
 	}
-	buf.Reset()
-	if err := EncodeModel(&buf, got); err != nil {
-		t.Fatal(err)
-	}
-	if _, meta, err := safetensors.Decode(&buf, 0); err != nil || meta[modelMetadataKey] != old {
-		t.Errorf("a file without metrics written again: %q (%v)\nwant %q", meta[modelMetadataKey], err, old)
+	if meta := metadataWritten(t, got); meta != old {
+		t.Errorf("a file without metrics written again: %q\nwant %q", meta, old)
 	}
 
 	// Metrics of the wrong type are refused by the reader.
-	buf.Reset()
 	bad := strings.Replace(old, `"far":0.01,`, `"far":0.01,"metrics":{"accuracy":"high"},`, 1)
-	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: bad}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := DecodeModel(&buf); err == nil || !strings.Contains(err.Error(), "model: metriclab metadata is not valid") {
+	if _, err := DecodeModel(withMetadata(t, m, bad)); err == nil || !strings.Contains(err.Error(), "model: metriclab metadata is not valid") {
 		t.Errorf("metrics with a text accuracy: %v", err)
 	}
 
@@ -768,22 +752,40 @@ func TestModelSplit(t *testing.T) {
 	old := `{"format":"metriclab/1","spec":{"arch":"mlp","input":{"channels":1,"height":28,"width":28,"mean":0.1307,"std":0.3081},"dim":3},` +
 		`"loss":"arcface","loss_params":null,"classes":["a","b"],"threshold":0,"far":0,` +
 		`"provenance":{"data":"faces","epochs":1,"batch":8,"lr":0.01,"optimizer":"sgd","seed":1,"steps":3,"weight_decay":0,"created":"2026-01-02T03:04:05Z","version":"old"}}`
+	if got, err = DecodeModel(withMetadata(t, m, old)); err != nil || got.Meta.Provenance.Split != "" || got.Meta.Provenance.Data != "faces" {
+		t.Fatalf("a file without a split: %v, provenance %+v: want it loaded, its split unknown", err, got.Meta.Provenance)
+	}
+	if meta := metadataWritten(t, got); meta != old {
+		t.Errorf("a file without a split written again: %q\nwant %q", meta, old)
+	}
+}
+
+// withMetadata returns a model file of m's parameters whose metriclab
+// metadata is meta, JSON as an older version wrote it.
+func withMetadata(t *testing.T, m *Model, meta string) *bytes.Buffer {
+	t.Helper()
 	params := make(map[string]safetensors.Tensor)
 	for k, v := range m.Params {
 		params[k] = safetensors.Tensor(v)
 	}
-	buf.Reset()
-	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: old}); err != nil {
+	var buf bytes.Buffer
+	if err := safetensors.Encode(&buf, params, map[string]string{modelMetadataKey: meta}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err = DecodeModel(&buf); err != nil || got.Meta.Provenance.Split != "" || got.Meta.Provenance.Data != "faces" {
-		t.Fatalf("a file without a split: %v, provenance %+v: want it loaded, its split unknown", err, got.Meta.Provenance)
-	}
-	buf.Reset()
-	if err := EncodeModel(&buf, got); err != nil {
+	return &buf
+}
+
+// metadataWritten returns the metriclab metadata of m's file as
+// EncodeModel writes it.
+func metadataWritten(t *testing.T, m *Model) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := EncodeModel(&buf, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, meta, err := safetensors.Decode(&buf, 0); err != nil || meta[modelMetadataKey] != old {
-		t.Errorf("a file without a split written again: %q (%v)\nwant %q", meta[modelMetadataKey], err, old)
+	_, meta, err := safetensors.Decode(&buf, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return meta[modelMetadataKey]
 }
